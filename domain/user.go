@@ -1,0 +1,139 @@
+package domain
+
+import (
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// UserID identifies a miniback user. It is a UUID in canonical text form,
+// chosen by the store; clients never choose it.
+type UserID string
+
+// AppID is a mini-program's AppID (e.g. "wx0123456789abcdef"). Several
+// mini-programs can share one deployment; their users are kept apart.
+type AppID string
+
+// OpenID is a user's id within one AppID, as WeChat reports it.
+type OpenID string
+
+// UnionID is a user's id across the AppIDs of one WeChat Open Platform
+// account. WeChat only sends it when the app is bound to such an account,
+// so it is often empty.
+type UnionID string
+
+// SessionKey is WeChat's per-user key for signing and encrypting user data.
+// It is a secret: it is stored server-side and never sent to a client or
+// written to a log. Its String and GoString hide it for that reason.
+type SessionKey string
+
+func (SessionKey) String() string   { return "[redacted]" }
+func (SessionKey) GoString() string { return "[redacted]" }
+
+// Reveal returns the raw key, for the few places (storage, signature checks)
+// that need it.
+func (k SessionKey) Reveal() string { return string(k) }
+
+// User is a miniback account as its owner sees it.
+type User struct {
+	ID        UserID
+	Nickname  string
+	AvatarURL string
+	Bio       string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// WeChatIdentity is what a successful code exchange tells us about a user.
+type WeChatIdentity struct {
+	AppID      AppID
+	OpenID     OpenID
+	UnionID    UnionID // empty when WeChat did not send one
+	SessionKey SessionKey
+}
+
+// Profile limits. The spec documents them; these are the truth.
+const (
+	NicknameMaxRunes  = 64
+	BioMaxRunes       = 500
+	AvatarURLMaxBytes = 1024
+)
+
+// ProfilePatch is a merge patch of the editable profile fields: a nil field
+// keeps its value.
+type ProfilePatch struct {
+	Nickname  *string
+	AvatarURL *string
+	Bio       *string
+}
+
+// Normalize trims the patch's fields and checks them against the profile
+// rules, returning every broken rule at once.
+func (p ProfilePatch) Normalize() (ProfilePatch, error) {
+	var out ProfilePatch
+	var bad []FieldError
+	if p.Nickname != nil {
+		n := strings.TrimSpace(*p.Nickname)
+		switch {
+		case n == "":
+			bad = append(bad, FieldError{"nickname", "required", "nickname must not be blank"})
+		case utf8.RuneCountInString(n) > NicknameMaxRunes:
+			bad = append(bad, FieldError{"nickname", "too_long", "nickname must be at most 64 characters"})
+		case hasControl(n):
+			bad = append(bad, FieldError{"nickname", "invalid_characters", "nickname must not contain control characters"})
+		}
+		out.Nickname = &n
+	}
+	if p.Bio != nil {
+		b := strings.TrimSpace(*p.Bio)
+		if utf8.RuneCountInString(b) > BioMaxRunes {
+			bad = append(bad, FieldError{"bio", "too_long", "bio must be at most 500 characters"})
+		}
+		out.Bio = &b
+	}
+	if p.AvatarURL != nil {
+		a := strings.TrimSpace(*p.AvatarURL)
+		if a != "" && !isHTTPSURL(a) {
+			bad = append(bad, FieldError{"avatar_url", "invalid_url", "avatar_url must be an https URL"})
+		} else if len(a) > AvatarURLMaxBytes {
+			bad = append(bad, FieldError{"avatar_url", "too_long", "avatar_url must be at most 1024 bytes"})
+		}
+		out.AvatarURL = &a
+	}
+	if p.Nickname == nil && p.Bio == nil && p.AvatarURL == nil {
+		bad = append(bad, FieldError{"body", "empty_patch", "the patch must set at least one field"})
+	}
+	if len(bad) > 0 {
+		return ProfilePatch{}, Invalid(bad...)
+	}
+	return out, nil
+}
+
+// Apply returns u with the patch's fields set.
+func (p ProfilePatch) Apply(u User) User {
+	if p.Nickname != nil {
+		u.Nickname = *p.Nickname
+	}
+	if p.AvatarURL != nil {
+		u.AvatarURL = *p.AvatarURL
+	}
+	if p.Bio != nil {
+		u.Bio = *p.Bio
+	}
+	return u
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func isHTTPSURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil
+}
