@@ -673,6 +673,25 @@ func (response GetMe500ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 	return err
 }
 
+type GetMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe503ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMeRequestObject struct {
 	Body *UpdateMeJSONRequestBody
 }
@@ -787,6 +806,25 @@ func (response UpdateMe500ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1028,47 +1066,47 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xFpdc9u20v4rO3zfmbRzZEl27J5GvnJ7kh53nI7HtScXscdaESsRNQmwACiZzei/n1kAlESJ/uqHkytZ",
-	"IhaL3WeffRbMlyTVRakVKWeT0ZckIxRk/McLcqY+mToy/JcgmxpZOqlVMkp+pVQrYcFpWKB0MKGpNgTO",
+	"xFpdc9u20v4rO3zfmbRzZElO7J5GvnJ7kh53nI7HtScXscdaESsRNQmwACiZzei/n1kAlESJ/uqHnStZ",
+	"IhaL3WeffRbM1yTVRakVKWeT0dckIxRk/MdzcqY+njoy/JcgmxpZOqlVMkp+pVQrYcFpWKB0MKGpNgTO",
 	"1FLNAGcoVT/pJTbNqEBeXkgli6pIRsNe4uqSklEilaMZmWS5XPYSQ7bUypLf+QcUP6GjBdb8V6qVI+X4",
-	"I5ZlLlNkJwal0ZOcin/9ZtmjLxt7/b+haTJK/m+wPtog/GoH52FV2LR9pk/0Y4YOUNkFGRJgdUEu4/NU",
-	"qrI4yQm0AUPTypIAXRlIDQlSTmJu+8myx35f0O8VWfeafl9mBCZsC9JCgflUm4JdNDAxhHcWEEyV0zGM",
-	"yRht7BhyaZ0FlxFMJeUiuP9Bm4kUgtRXiHoTVpdJC5UlA98Yae+A3TA6/9Y7GEFxKQvSlfsKXgopQOkG",
-	"IyAVOFmQ9+1UOTIK8/cc4dd07URBpei+pNSRgCnKvDJ07HM70aIGSjNNFpQGGV0EQQ5l7t3+RbsPulLi",
-	"NT3+RYOt0gwMWV2ZlHqMVA5rrSsToHiOda5RXGp9hmZGr11OPnDSQs6bG3AZKh9QS2ZOBjBNqXTB01/J",
-	"zGVKVwrnKHNmiVdNPggqSQlSqXd4Utmaoyn0Qh2DYQYHZAqHsafzPc/nY7CBv5mjtxl/b0X5XT7Fpwcb",
-	"zcG7dan1R1R1pD/7mjG4QEeQy0I6EsehHf3Dh71SWLlMG/kHvXbhzDGXwgPQcve9I+Wrh8GZ65lUkGpB",
-	"sEDbMKoH6ZWyVVlq40h8JCHx0nfgr1NTXOjjzd14l3E/4VXRFO/0gfvSikxRCMkPY35udEnGSVYKU8wt",
-	"9ZJy4ys+k6AOweJ8Ay8wzaSiEKWpD5y0oQe+sRDPzUCJGsU6I9WMQ+if2bX7KSPWPRk1i0HaHlB/1ocx",
-	"n7ivZHqnsKAxp2kcENU/ifDxARh37leQtRiYb+s3r5Z+r6Rh8H2OjvXCudfrblY29eQ3Sh3b/C9h7rIX",
-	"xtM6dJX/RIoF3OdE321Yf8CruKrLizPG6UXUey90JgD/1gN/Nxkn8POnS9aklpQAtDBuBXoEPxAaMnBd",
-	"DYdvU2/Ef6TuFNB9KQ3ZW6keFsCVcjL3+d+sSYhL2exK+e7vKt9eIu2tosUtK57dTS5NRbDISAWYxgI3",
-	"hM4rJfJCacP1idY5oWK73o1bF+u8yVw4f0f2eknjwWMVfmU9A7Yz3UpJa+NWBOMO7RN3waOhkZ1oXHz4",
-	"Ed4dHv17VWlBxlhYSJcBgt0tcY7Nn2UHp2FiUKUZaD/L0D0WJXf3xHOwR9Qtyy0SXeAJznVhNKsK9AjJ",
-	"UXkroKchwTpNK2NIpdSNRy/ed016qtzLaU55Exvba3Czng0mRt9Fve/HAY9O6aiwT+V9g4uXK7/QGKw9",
-	"hJV1qNKOsG5OJiVykpQAKZ573rj0VooOFuxtEFOB96HEjt692yi4w+Gwq+ScdDl1JcZm2riYHlsVBZo6",
-	"uLomd7bW6WtTads2ry5OQWHBU2SXnTWoMudKOxoM2PsJpnd9QfOmEdvBMyC3VZaxAsNhV8GKbeKBupvK",
-	"nM7RpU+3iEKqzW/3d3h6jg7NbWW6KkCBPyxcXZx58UJF6WqutzQn9HxW4P0ZqRn3qv3hwWFHvCdS71q+",
-	"KtnK0XAIaYYGU0fGbpk72sDE2lrTpLsoWBYF68p9Nv3d4YblKKwdPyHVbGuj7w67MrQT9atIuy/pgS+O",
-	"7YtC+mSwYgO6Ra8bp9oU/CkR6GiPx+Gu8gglvHq2qmQnaW7m4fFY9pKqFC90Y6tCvAurHXubcQ3BaB21",
-	"tWFX/YQrgihuVpdAL8lrWUrRTaJMCnul0TODxRsLJ2V5+p8+XMTDgFZ5veZ7QWWu64KUC/OqvVaW5mQw",
-	"b9mx/WvVYqDF/XDr3y6iC6lWKOqCRmd35RMEwW10AePFfd8rmfExWKlmuZcxvWaymejKwRF7WrnQotYe",
-	"CprvYS5T2sLzwfdPeLaV+Qc4kHsKpZWRrv6VO19Iy8RrJhaS678+NGj7+dNl0jXstMSgPzZG+dZcdK6u",
-	"R71wC7ps5RHXcJijpJrq7ohyk2CZy1MMQryg2kzwqPnSb9wDS9ZKrazvwmVgewbBtXo/J1ODlxc8oaGC",
-	"ldYaPzQXjkHotPIoW2TaEow5quNrJW2jxHgfi9O2lDqGse9JY//zOMikMaAJ85jvvhGanOk4IgRSSD6e",
-	"crg9860api5JhXukvjazQVxkB/zsutsnTV+Fk/PTpJfMydgQy2F/vz/kJ9kQljIZJW/7w/5blo7oMo+B",
-	"QeYnpz/484xcF+/aBbeEg+EQFpnMVyOhh0Eow0YKeVBz4fugnopklPxELs5mWzfhB8PhI3P6y+bzuMMD",
-	"43njK+c/l3Pqt+ohGX2+6SVRFCWj5EzOSZFlQeFwZv1UWNrkhtcMDKGonxurhrTQ4QQt8f6GMM0YQT04",
-	"Gr4F7TIyCxlKZiduF7zZ1wmb3zqMm2YeboGPhm8fsrdycNBxZfhYrHkb+WCw5/sDrFw2WFCahVZYatsR",
-	"9ff3aYZqRuHWv4uOff01ZfLGgl6oFo/1r9VlnDk5S80cqhVMpbErmrmjmgRMavjGN7QecF1J8W0/0tEb",
-	"e63GkYtu76geM13Ulu2sr1gDAbST7VvrJ+myYCdZDQg/aFH/benuaOPLdv9wpqLlPwi49v1IB+7O9GxG",
-	"AqTykDsMWz8OuY03U37J/tNLWpecftEzoL1+hcQr9p+xYvum3687eo57HVeavPjg3dOLt2+rfeU+I4zt",
-	"lzx+1cGzgt+8zvwrFMFLD59euvWS7FEW1zOQqrk/aYgA4k1iwzUMgzXZBHEeiX2HjT/SP0nF8f6ps39Z",
-	"OVMk9qSKl2J/HubPiPHqrdmfBM5ym9+hqBtJthH55pubpdciYS5vH/0jmRnt+R/BUoHKydSO4ltdyGnq",
-	"gAX1HVHJ9CoN6+yK+nDq31y7unetjI5ijccm67AoLaSolHYwYUJ2kJGhLkq+8iNRTPrfz8WtK4lXZuHH",
-	"sBYnwU2kvRYHvxCcX4WC/3JFvBfSPVURW7zWntM+3yyZ6LyUsP7XjovJipmuKFCJNxYETbHKnf+PEaTC",
-	"rfp6zhgNBrlOMc+0daPvh98PE7YfnfrS0Z6lmkH4LzBxcvEkuux9eZK5ovCKB92w0Bx918i50ROyXr5x",
-	"HmGCOarU31ApAdqkGVln0OlwGxbtsYRc3iz/FwAA//8=",
+	"I5ZlLlNkJwal0ZOcin/9Ztmjrxt7/b+haTJK/m+wPtog/GoHZ2FV2LR9ps/0Y4YOUNkFGRJgdUEu4/NU",
+	"qrI4yQm0AUPTypIAXRlIDQlSTmJu+8myx36f0+8VWfeSfl9kBCZsC9JCgflUm4JdNDAxhLcWEEyV0xGM",
+	"yRht7BhyaZ0FlxFMJeUiuP9Rm4kUgtQrRL0Jq8ukhcqSgW+MtLfAbhidf+sdjKC4kAXpyr2Cl0IKULrB",
+	"CEgFThbkfTtRjozC/ANH+CVdO1ZQKborKXUkYIoyrwwd+dxOtKiB0kyTBaVBRhdBkEOZe7d/0e6jrpR4",
+	"SY9/0WCrNANDVlcmpR4jlcNa68oEKJ5hnWsUF1qfopnRS5eTD5y0kPPmBlyGygfUkpmTAUxTKl3w9Fcy",
+	"c5nSpcI5ypxZ4kWTD4JKUoJU6h2eVLbmaAq9UEdgmMEBmcJh7Ol8z/P5GGzgb+bobcbfW1F+l0/x6cFG",
+	"c/BuXWj9CVUd6c++ZAzO0RHkspCOxFFoR//wYS8VVi7TRv5BL104c8yl8AC03H1vSfnqYXDmeiYVpFoQ",
+	"LNA2jOpBeqlsVZbaOBKfSEi88B34dWqKC328uRvvMu4nvCqa4p0+cl9akSkKIflhzM+MLsk4yUphirml",
+	"XlJufMVnEtQhWJxv4AWmmVQUojT1gZM29MA3FuK5GShRo1hnpJpxCP0zu3Y/Z8S6J6NmMUjbA+rP+jDm",
+	"E/eVTG8VFjTmNI0DovrHET4+AOPO/QqyFgPzbf3m1dLvlTQMvi/RsV4493rd9cqmnvxGqWOb/yXMXfbM",
+	"eFqHrvKfSLGA+5Lo2w3r93gVV3V5cco4PY9675nOBODfeODvJuMYfv58wZrUkhKAFsatQI/gB0JDBq6q",
+	"4fBd6o34j9SdArorpSF7I9X9ArhSTuY+/5s1CXEpm10p3/1d5dtLpL1RtLhhxbO7yYWpCBYZqQDTWOCG",
+	"0HmlRF4obbg+0TonVGzXu3HjYp03mQvn78heL2k8eKjCL61nwHamWylpbdyKYNyhfeIueDQ0shON848/",
+	"wvuDw3+vKi3IGAsL6TJAsLslzrH5s+zgNEwMqjQD7WcZusOi5O6eeA72iLphuUWiCzzBuS6MZlWBHiE5",
+	"Km8F9DQkWKdpZQyplLrx6MX7rklPlXs5zSlvYmN7DW7Ws8HE6Nuo9/044NEpHRX2sbxvcPFy5Rcag7WH",
+	"sLIOVdoR1s3JpEROkhIgxVPPG5feSNHBgr0NYirwLpTY4fv3GwV3MBx2lZyTLqeuxNhMGxfTY6uiQFMH",
+	"V9fkztY6fW0qbdvm5fkJKCx4iuyyswZV5lxpR4MBez/B9LYvaN40Yjt4AuS2yjJWYDjsKlixTdxTd1OZ",
+	"0xm69PEWUUi1+e3+Dk/P0aG5qUxXBSjwh4XL81MvXqgoXc31luaEns8KvDslNeNetT98e9AR74nUu5Yv",
+	"S7ZyOBxCmqHB1JGxW+YONzCxttY06S4KlkXBunKfTX93sGE5CmvHT0g129rou4OuDO1E/TLS7nN64LNj",
+	"+6yQPhqs2IBu0OvGqTYFf0oEOtrjcbirPEIJr56tKtlJmpt5eDiWvaQqxTPd2KoQ78Jqx95mXEMwWkdt",
+	"bdhVP+GKIIqb1SXQc/JallJ0kyiTwl5p9Mxg8cbCcVme/KcP5/EwoFVer/leUJnruiDlwrxqr5SlORnM",
+	"W3Zs/0q1GGhxN9z6t4voQqoVirqg0dld+QRBcBtdwHhx1/dKZnwEVqpZ7mVMr5lsJrpycMieVi60qLWH",
+	"guZ7mMuUtvD89vtHPNvK/D0cyD2F0spIV//KnS+kZeI1EwvJ9V8fG7T9/Pki6Rp2WmLQHxujfGsuOlfX",
+	"o164BV228ohrOMxRUk11d0S5SbDM5SkGIV5QbSZ41HzpN+6BJWulVtZ34TKwPYPgSn2Yk6nBywue0FDB",
+	"SmuN75sLxyB0WnmULTJtCcYc1fGVkrZRYryPxWlbSh3B2Peksf95HGTSGNCEecx33whNznQcEQIpJJ9O",
+	"ONye+VYNU5ekwj1SX5vZIC6yA3523e2Tpq/C8dlJ0kvmZGyI5bC/3x/yk2wIS5mMknf9Yf8dS0d0mcfA",
+	"IPOT0x/8eUaui3ftglvC2+EQFpnMVyOhh0Eow0YKeVBz4fugnohklPxELs5mWzfhb4fDB+b0583ncYd7",
+	"xvPGV85/LufUb9VDMvpy3UuiKEpGyamckyLLgsLhzPqpsLTJNa8ZGEJRPzVWDWmhwwla4v0NYZoxgnpw",
+	"OHwH2mVkFjKUzE7cznmz1wmb3zqMm2YeboEPh+/us7dycNBxZfhQrHkbeW+w5/sDrFw2WFCahVZYatsR",
+	"9Q93aYZqRuHWv4uOff01ZfLGgl6oFo/1r9RFnDk5S80cqhVMpbErmrmlmgRMavjGN7QecF1J8W0/0tEb",
+	"e6XGkYtubqkeM13Ulu2sr1gDAbST7VvrZ+myYCdZDQg/aFH/benuaOPLdv9wpqLlPwi49v1IB+5O9WxG",
+	"AqTykDsIWz8MuY03U37J/uNLWpecftEToL1+hcQr9p+wYvum3687fIp7HVeavPjt+8cXb99W+8p9Qhjb",
+	"L3n8qrdPCn7zOvOvUAQvPXh86dZLsgdZXM9Aqub+pCECiDeJDdcwDNZkE8R5JPYdNv5E/yQVx/unzv5l",
+	"5UyR2JMqXor9eZg/Icart2Z/ATh/oVG0WgMUdaPmNpLWfHO99DImjPTtqH0iM6M9/yNYKlA5mdpRfCEM",
+	"OU0dsBa/JSqZmaVhiV5RH078S29X966U0VHn8cRlHRalhRSV0g4mzOUOMjLUxeaXfpqKePn7abx1m/HC",
+	"BP4QTOMQuQnSl6LvZ+L6Vdj7NYvpg5DusWLaYtP2dPjlesn06gWM9b92XIdWzK9FgUq8sSBoilXu/H/H",
+	"IBXu8tfTzWgwyHWKeaatG30//H6YsP3o1NcOUSDVDMJ/vInzkqfuZe/ro3wZ5V486IaF5ui7Rs6MnpD1",
+	"opEhABPMUaX+XkwJ0CbNyDqDToc7uGiPhevyevm/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
