@@ -25,11 +25,16 @@ type UnionID string
 
 // SessionKey is WeChat's per-user key for signing and encrypting user data.
 // It is a secret: it is stored server-side and never sent to a client or
-// written to a log. Its String and GoString hide it for that reason.
+// written to a log. Its String, GoString and MarshalText hide it for that
+// reason; Reveal is the one way to the raw value.
 type SessionKey string
 
 func (SessionKey) String() string   { return "[redacted]" }
 func (SessionKey) GoString() string { return "[redacted]" }
+
+// MarshalText keeps the key out of JSON and structured logs (slog's JSON
+// handler marshals values rather than calling String).
+func (SessionKey) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 
 // Reveal returns the raw key, for the few places (storage, signature checks)
 // that need it.

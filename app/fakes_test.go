@@ -1,0 +1,61 @@
+package app_test
+
+import (
+	"context"
+	"time"
+
+	"github.com/miniback/miniback/domain"
+	"github.com/miniback/miniback/ports"
+)
+
+// Tiny function-field fakes: each test sets only what it exercises, and a
+// call nobody expected panics loudly.
+
+type fakeWeChat struct {
+	code2Session func(ctx context.Context, app domain.AppID, code string) (domain.WeChatIdentity, error)
+}
+
+func (f fakeWeChat) Code2Session(ctx context.Context, app domain.AppID, code string) (domain.WeChatIdentity, error) {
+	return f.code2Session(ctx, app, code)
+}
+
+type fakeUsers struct {
+	upsert func(ctx context.Context, id domain.WeChatIdentity) (domain.User, bool, error)
+	get    func(ctx context.Context, id domain.UserID) (domain.User, error)
+	update func(ctx context.Context, id domain.UserID, fn func(domain.User) (domain.User, error)) (domain.User, error)
+}
+
+func (f fakeUsers) UpsertWeChatUser(ctx context.Context, id domain.WeChatIdentity) (domain.User, bool, error) {
+	return f.upsert(ctx, id)
+}
+func (f fakeUsers) GetUser(ctx context.Context, id domain.UserID) (domain.User, error) {
+	return f.get(ctx, id)
+}
+func (f fakeUsers) UpdateUser(ctx context.Context, id domain.UserID, fn func(domain.User) (domain.User, error)) (domain.User, error) {
+	return f.update(ctx, id, fn)
+}
+
+type fakeTokens struct {
+	issued []ports.AccessClaims
+	err    error
+}
+
+func (f *fakeTokens) IssueAccess(_ context.Context, c ports.AccessClaims) (string, error) {
+	if f.err != nil {
+		return "", f.err
+	}
+	f.issued = append(f.issued, c)
+	return "token-for-" + string(c.UserID), nil
+}
+func (f *fakeTokens) AccessTTL() time.Duration { return 15 * time.Minute }
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+var (
+	_ ports.WeChatAuth  = fakeWeChat{}
+	_ ports.UserStore   = fakeUsers{}
+	_ ports.TokenIssuer = (*fakeTokens)(nil)
+	_ ports.Clock       = fixedClock{}
+)

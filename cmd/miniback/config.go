@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/miniback/miniback/domain"
+)
+
+// Config is the whole runtime configuration, read from the environment
+// (12-factor). Every variable is listed in the README. Empty values select
+// the embedded development defaults, each announced at start-up.
+type Config struct {
+	// Env is "development" (embedded defaults allowed) or "production"
+	// (every default that is unsafe in production becomes an error).
+	Env string `env:"MINIBACK_ENV" envDefault:"development"`
+
+	Addr            string        `env:"MINIBACK_ADDR" envDefault:":8080"`
+	ShutdownTimeout time.Duration `env:"MINIBACK_SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	LogLevel        string        `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
+	CORSOrigins     []string      `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
+	MaxBodyBytes    int64         `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
+
+	// DatabaseURL selects an external PostgreSQL; empty starts a private
+	// cluster under DataDir from the local PostgreSQL binaries.
+	DatabaseURL    string `env:"DATABASE_URL"`
+	DataDir        string `env:"MINIBACK_DATA_DIR" envDefault:".miniback"`
+	MigrateOnStart bool   `env:"MINIBACK_MIGRATE_ON_START" envDefault:"true"`
+
+	// WeChatApps lists "appid:secret" pairs. Empty starts the WeChat
+	// simulator instead (development only).
+	WeChatApps    string        `env:"MINIBACK_WECHAT_APPS"`
+	WeChatBaseURL string        `env:"MINIBACK_WECHAT_BASE_URL" envDefault:"https://api.weixin.qq.com"`
+	WeChatTimeout time.Duration `env:"MINIBACK_WECHAT_TIMEOUT" envDefault:"5s"`
+	SimulatorAddr string        `env:"MINIBACK_WECHAT_SIMULATOR_ADDR" envDefault:"127.0.0.1:0"`
+
+	// JWTPrivateKeys holds one or more PEM private keys (Ed25519 or P-256);
+	// the first signs, all verify. JWTPrivateKeysFile names a file instead.
+	JWTPrivateKeys     string        `env:"MINIBACK_JWT_PRIVATE_KEYS"`
+	JWTPrivateKeysFile string        `env:"MINIBACK_JWT_PRIVATE_KEYS_FILE"`
+	JWTIssuer          string        `env:"MINIBACK_JWT_ISSUER" envDefault:"miniback"`
+	JWTAudience        string        `env:"MINIBACK_JWT_AUDIENCE" envDefault:"miniback-api"`
+	AccessTokenTTL     time.Duration `env:"MINIBACK_ACCESS_TOKEN_TTL" envDefault:"15m"`
+}
+
+// LoadConfig reads the configuration from environ (os.Environ() form) and
+// validates it, reporting every problem at once.
+func LoadConfig(environ []string) (Config, error) {
+	vars := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	var cfg Config
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Production reports whether unsafe defaults are forbidden.
+func (c Config) Production() bool { return c.Env == "production" }
+
+// Validate checks values and combinations, naming the variable at fault.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.Env != "development" && c.Env != "production" {
+		bad("MINIBACK_ENV must be development or production, not %q", c.Env)
+	}
+	if c.Addr == "" {
+		bad("MINIBACK_ADDR must not be empty")
+	}
+	if _, err := parseLogLevel(c.LogLevel); err != nil {
+		bad("MINIBACK_LOG_LEVEL: %v", err)
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
+		bad("MINIBACK_MAX_BODY_BYTES must be between 1024 and 67108864, not %d", c.MaxBodyBytes)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("MINIBACK_SHUTDOWN_TIMEOUT must be positive")
+	}
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			bad("MINIBACK_CORS_ORIGINS: %q is not an origin like https://example.com", o)
+		}
+	}
+	if _, err := c.Apps(); err != nil {
+		bad("MINIBACK_WECHAT_APPS: %v", err)
+	}
+	if u, err := url.Parse(c.WeChatBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("MINIBACK_WECHAT_BASE_URL must be an http(s) URL, not %q", c.WeChatBaseURL)
+	}
+	if c.WeChatTimeout <= 0 || c.WeChatTimeout > time.Minute {
+		bad("MINIBACK_WECHAT_TIMEOUT must be between 0 and 1m, not %s", c.WeChatTimeout)
+	}
+	if c.JWTPrivateKeys != "" && c.JWTPrivateKeysFile != "" {
+		bad("set MINIBACK_JWT_PRIVATE_KEYS or MINIBACK_JWT_PRIVATE_KEYS_FILE, not both")
+	}
+	if c.JWTIssuer == "" || c.JWTAudience == "" {
+		bad("MINIBACK_JWT_ISSUER and MINIBACK_JWT_AUDIENCE must not be empty")
+	}
+	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
+		bad("MINIBACK_ACCESS_TOKEN_TTL must be between 1m and 24h, not %s", c.AccessTokenTTL)
+	}
+	if c.Production() {
+		if c.DatabaseURL == "" {
+			bad("DATABASE_URL is required in production (the embedded cluster is for development)")
+		}
+		if c.WeChatApps == "" {
+			bad("MINIBACK_WECHAT_APPS is required in production (the WeChat simulator is for development)")
+		}
+		if c.JWTPrivateKeys == "" && c.JWTPrivateKeysFile == "" {
+			bad("MINIBACK_JWT_PRIVATE_KEYS or MINIBACK_JWT_PRIVATE_KEYS_FILE is required in production")
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
+	}
+	return nil
+}
+
+// Apps parses MINIBACK_WECHAT_APPS ("wxid:secret,wxid2:secret2").
+func (c Config) Apps() (map[domain.AppID]string, error) {
+	apps := map[domain.AppID]string{}
+	if strings.TrimSpace(c.WeChatApps) == "" {
+		return apps, nil
+	}
+	for _, pair := range strings.Split(c.WeChatApps, ",") {
+		id, secret, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		if !ok || id == "" || secret == "" {
+			// Never echo the pair: it holds a secret.
+			return nil, errors.New(`each entry must be "appid:secret"`)
+		}
+		if _, dup := apps[domain.AppID(id)]; dup {
+			return nil, fmt.Errorf("appid %s is listed twice", id)
+		}
+		apps[domain.AppID(id)] = secret
+	}
+	return apps, nil
+}
+
+// UseSimulator reports whether the built-in WeChat simulator serves logins:
+// only when no real credentials are configured, and never in production.
+func (c Config) UseSimulator() bool { return c.WeChatApps == "" && !c.Production() }
+
+func (c Config) jwtKeysPEM() ([]byte, error) {
+	if c.JWTPrivateKeysFile != "" {
+		b, err := os.ReadFile(c.JWTPrivateKeysFile)
+		if err != nil {
+			return nil, fmt.Errorf("read MINIBACK_JWT_PRIVATE_KEYS_FILE: %w", err)
+		}
+		return b, nil
+	}
+	return []byte(c.JWTPrivateKeys), nil
+}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// joinLines joins errors one per line, for a readable start-up failure.
+func joinLines(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "\n  "))
+}

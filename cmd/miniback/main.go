@@ -1,0 +1,69 @@
+// Command miniback serves the miniback API.
+//
+//	miniback            start the server (same as "miniback serve")
+//	miniback migrate    apply database migrations and exit
+//
+// With nothing configured it runs on embedded development defaults: a
+// private PostgreSQL cluster under MINIBACK_DATA_DIR, the WeChat simulator
+// and a generated signing key. Each default is announced in the log.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "miniback:", err)
+		os.Exit(1)
+	}
+}
+
+// run executes one subcommand; it returns when ctx is cancelled (serve) or
+// the work is done (migrate).
+func run(ctx context.Context, args, environ []string, logOut io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	cfg, err := LoadConfig(environ)
+	if err != nil {
+		return err
+	}
+	m := NewMain(cfg, logOut)
+	switch cmd {
+	case "serve":
+		return serve(ctx, m)
+	case "migrate":
+		defer m.Close()
+		return m.Migrate(ctx)
+	case "help", "-h", "--help":
+		fmt.Fprintln(logOut, "usage: miniback [serve|migrate]")
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q (want serve or migrate)", cmd)
+	}
+}
+
+// serve runs the server until ctx is cancelled (SIGINT/SIGTERM), then
+// shuts down gracefully, letting in-flight requests finish.
+func serve(ctx context.Context, m *Main) error {
+	if err := m.Run(ctx); err != nil {
+		return errors.Join(err, m.Close())
+	}
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("shutting down: finishing in-flight requests")
+	case err := <-m.ServeErr():
+		return errors.Join(fmt.Errorf("http server: %w", err), m.Close())
+	}
+	return m.Close()
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/miniback/miniback/adapters/httpapi"
+	"github.com/miniback/miniback/adapters/jwx"
+	"github.com/miniback/miniback/adapters/postgres"
+	"github.com/miniback/miniback/adapters/postgres/pgcluster"
+	"github.com/miniback/miniback/adapters/wechat"
+	"github.com/miniback/miniback/adapters/wechat/wechatsim"
+	"github.com/miniback/miniback/app"
+	"github.com/miniback/miniback/domain"
+	"github.com/miniback/miniback/ports"
+)
+
+// Main holds every component of a running miniback, wired in one readable
+// place. Run starts them in dependency order; Close stops them in reverse.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	cluster  *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
+	db       *postgres.DB
+	sim      *wechatsim.Server // WeChat simulator, when no apps are configured
+	server   *http.Server
+	addr     net.Addr
+	serveErr chan error
+}
+
+// NewMain returns an unstarted Main logging JSON to logOut.
+func NewMain(cfg Config, logOut io.Writer) *Main {
+	level, _ := parseLogLevel(cfg.LogLevel) // validated by LoadConfig
+	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
+	return &Main{Config: cfg, Logger: logger, serveErr: make(chan error, 1)}
+}
+
+// Run opens the database, migrates it if configured to, sets up WeChat and
+// token signing, and starts serving HTTP. It returns once the listener is
+// open; serving goes on until Close.
+func (m *Main) Run(ctx context.Context) error {
+	started := time.Now()
+	if err := m.openDatabase(ctx); err != nil {
+		return err
+	}
+	if m.Config.MigrateOnStart {
+		if err := postgres.Migrate(ctx, m.db); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	weChat, apps, err := m.weChat()
+	if err != nil {
+		return err
+	}
+	tokens, err := m.tokens()
+	if err != nil {
+		return err
+	}
+	users := postgres.NewUserStore(m.db)
+	handler := httpapi.NewHandler(httpapi.Deps{
+		Login: app.WeChatLogin{
+			Apps: apps, WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
+		},
+		Profiles:     app.Profiles{Users: users},
+		Verifier:     tokens,
+		Ready:        m.db.Ping,
+		Logger:       m.Logger,
+		CORSOrigins:  m.Config.CORSOrigins,
+		MaxBodyBytes: m.Config.MaxBodyBytes,
+	})
+	return m.listen(handler, started)
+}
+
+// Addr is the address the API listens on, once Run has returned.
+func (m *Main) Addr() net.Addr { return m.addr }
+
+// ServeErr delivers an error if the HTTP server stops on its own.
+func (m *Main) ServeErr() <-chan error { return m.serveErr }
+
+// Migrate applies the migrations and returns.
+func (m *Main) Migrate(ctx context.Context) error {
+	if err := m.openDatabase(ctx); err != nil {
+		return err
+	}
+	if err := postgres.Migrate(ctx, m.db); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	m.Logger.Info("migrations applied")
+	return nil
+}
+
+// Close stops serving (letting in-flight requests finish within
+// MINIBACK_SHUTDOWN_TIMEOUT), then releases everything Run opened.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	}
+	if m.sim != nil {
+		errs = append(errs, m.sim.Close())
+	}
+	if m.db != nil {
+		m.db.Close()
+	}
+	if m.cluster != nil {
+		errs = append(errs, m.cluster.Stop())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	m.Logger.Info("stopped")
+	return nil
+}
+
+func (m *Main) openDatabase(ctx context.Context) error {
+	url := m.Config.DatabaseURL
+	if url == "" {
+		dir, err := filepath.Abs(filepath.Join(m.Config.DataDir, "pgdata"))
+		if err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		m.cluster, err = pgcluster.Start(ctx, pgcluster.Options{DataDir: dir, Logger: m.Logger})
+		if err != nil {
+			return fmt.Errorf("start embedded PostgreSQL (set DATABASE_URL to use your own): %w", err)
+		}
+		if err := m.cluster.CreateDatabase(ctx, "miniback"); err != nil {
+			return fmt.Errorf("create embedded database: %w", err)
+		}
+		url = m.cluster.URL("miniback")
+		m.Logger.Info("embedded default: private PostgreSQL cluster from the local binaries",
+			"data_dir", dir, "url", url, "replace_with", "DATABASE_URL")
+	} else {
+		m.Logger.Info("database: DATABASE_URL")
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	m.db = db
+	return nil
+}
+
+// weChat returns the code2Session client and the served apps: the real
+// WeChat API for configured apps, else the simulator on its own listener.
+func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
+	apps, _ := m.Config.Apps() // validated by LoadConfig
+	baseURL := m.Config.WeChatBaseURL
+	if m.Config.UseSimulator() {
+		sim, err := wechatsim.Start(m.Config.SimulatorAddr, wechatsim.Config{
+			Apps: map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
+		})
+		if err != nil {
+			return nil, app.Apps{}, fmt.Errorf("start WeChat simulator: %w", err)
+		}
+		m.sim = sim
+		baseURL = sim.URL()
+		apps = map[domain.AppID]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret}
+		m.Logger.Warn("embedded default: WeChat simulator (no MINIBACK_WECHAT_APPS set); log in with codes like dev-alice",
+			"simulator_url", baseURL, "appid", wechatsim.DefaultAppID, "replace_with", "MINIBACK_WECHAT_APPS")
+	} else {
+		m.Logger.Info("wechat: real API", "base_url", baseURL, "apps", len(apps))
+	}
+	client, err := wechat.NewClient(wechat.Config{BaseURL: baseURL, Apps: apps, Timeout: m.Config.WeChatTimeout})
+	if err != nil {
+		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
+	}
+	ids := make([]domain.AppID, 0, len(apps))
+	for id := range apps {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return client, app.NewApps(ids...), nil
+}
+
+// tokens builds the access-token signer from the configured keys, or from a
+// development key kept under the data dir so restarts don't log users out.
+func (m *Main) tokens() (*jwx.Tokens, error) {
+	pemData, err := m.Config.jwtKeysPEM()
+	if err != nil {
+		return nil, err
+	}
+	if len(pemData) == 0 {
+		if pemData, err = m.devSigningKey(); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := jwx.ParsePrivateKeysPEM(pemData)
+	if err != nil {
+		return nil, fmt.Errorf("JWT signing keys: %w", err)
+	}
+	return jwx.New(jwx.Config{
+		Keys: keys, Issuer: m.Config.JWTIssuer, Audience: m.Config.JWTAudience,
+		TTL: m.Config.AccessTokenTTL, Clock: ports.SystemClock{},
+	})
+}
+
+func (m *Main) devSigningKey() ([]byte, error) {
+	path := filepath.Join(m.Config.DataDir, "dev-jwt-signing-key.pem")
+	if b, err := os.ReadFile(path); err == nil {
+		m.Logger.Warn("embedded default: DEVELOPMENT signing key from the data dir; never use it in production",
+			"path", path, "replace_with", "MINIBACK_JWT_PRIVATE_KEYS")
+		return b, nil
+	}
+	b, err := jwx.GenerateEd25519PEM()
+	if err != nil {
+		return nil, fmt.Errorf("generate development signing key: %w", err)
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("save development signing key: %w", err)
+	}
+	m.Logger.Warn("embedded default: GENERATED a DEVELOPMENT signing key; never use it in production",
+		"path", path, "replace_with", "MINIBACK_JWT_PRIVATE_KEYS")
+	return b, nil
+}
+
+func (m *Main) listen(handler http.Handler, started time.Time) error {
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.addr = ln.Addr()
+	m.server = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.serveErr <- err
+		}
+	}()
+	base := "http://" + displayAddr(m.addr)
+	m.Logger.Info("miniback is ready",
+		"listen", base, "api_reference", base+"/docs", "openapi", base+"/openapi.yaml",
+		"startup_ms", time.Since(started).Milliseconds())
+	return nil
+}
+
+// displayAddr turns ":8080" / "[::]:8080" into "localhost:8080" for URLs a
+// person can click.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return fmt.Sprintf("localhost:%d", tcp.Port)
+		}
+		return a.String()
+	}
+	return tcp.String()
+}
