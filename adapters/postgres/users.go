@@ -1,0 +1,178 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/miniback/miniback/adapters/postgres/internal/sqlcgen"
+	"github.com/miniback/miniback/domain"
+	"github.com/miniback/miniback/ports"
+)
+
+var _ ports.UserStore = (*UserStore)(nil)
+
+// UserStore keeps users and their WeChat identities in PostgreSQL.
+type UserStore struct {
+	db *DB
+	q  *sqlcgen.Queries
+}
+
+// NewUserStore returns a UserStore backed by db.
+func NewUserStore(db *DB) *UserStore {
+	return &UserStore{db: db, q: sqlcgen.New(db.pool)}
+}
+
+// errLostFirstLogin means a concurrent first login of the same identity
+// committed its wechat_identities row before ours.
+var errLostFirstLogin = errors.New("a concurrent first login created the wechat identity")
+
+// UpsertWeChatUser finds the user of (AppID, OpenID) or creates one. A
+// returning user gets the fresh session key, and a new UnionID if WeChat sent
+// one. Concurrent first logins of one identity make exactly one user: the
+// losers roll back their user and retry, and the retry finds the winner's.
+func (s *UserStore) UpsertWeChatUser(ctx context.Context, id domain.WeChatIdentity) (domain.User, bool, error) {
+	u, created, err := s.upsertOnce(ctx, id)
+	if errors.Is(err, errLostFirstLogin) {
+		u, created, err = s.upsertOnce(ctx, id)
+	}
+	if errors.Is(err, errLostFirstLogin) {
+		// Lost twice: the winner's identity vanished in between.
+		return domain.User{}, false, &domain.Error{Code: domain.CodeConflict,
+			Message: "A concurrent login for this user is in progress; try again.", Err: err}
+	}
+	if err != nil {
+		return domain.User{}, false, interpretError(fmt.Errorf("upsert wechat user: %w", err))
+	}
+	return u, created, nil
+}
+
+// upsertOnce is one transaction of UpsertWeChatUser: touch the identity of a
+// returning user, or create the user and its identity.
+func (s *UserStore) upsertOnce(ctx context.Context, id domain.WeChatIdentity) (u domain.User, created bool, err error) {
+	unionID := pgtype.Text{String: string(id.UnionID), Valid: id.UnionID != ""} // "" is NULL: keep the known one
+	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		userID, err := q.TouchWeChatIdentity(ctx, sqlcgen.TouchWeChatIdentityParams{
+			SessionKey: id.SessionKey.Reveal(),
+			UnionID:    unionID,
+			AppID:      string(id.AppID),
+			OpenID:     string(id.OpenID),
+		})
+		if err == nil {
+			row, err := q.GetUser(ctx, userID)
+			if err != nil {
+				return fmt.Errorf("get user: %w", err)
+			}
+			u = toUser(row)
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("touch wechat identity: %w", err)
+		}
+
+		row, err := q.CreateUser(ctx)
+		if err != nil {
+			return fmt.Errorf("create user: %w", err)
+		}
+		// Blocks while a concurrent first login holds the same key, then
+		// returns no row if that login committed.
+		_, err = q.InsertWeChatIdentity(ctx, sqlcgen.InsertWeChatIdentityParams{
+			AppID:      string(id.AppID),
+			OpenID:     string(id.OpenID),
+			UnionID:    unionID,
+			UserID:     row.ID,
+			SessionKey: id.SessionKey.Reveal(),
+		})
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return errLostFirstLogin // rolls back the user we created
+		case err != nil:
+			return fmt.Errorf("insert wechat identity: %w", err)
+		}
+		u, created = toUser(row), true
+		return nil
+	})
+	return u, created, err
+}
+
+// GetUser returns the user with the given id, or CodeNotFound.
+func (s *UserStore) GetUser(ctx context.Context, id domain.UserID) (domain.User, error) {
+	uid, err := parseUserID(id)
+	if err != nil {
+		return domain.User{}, err
+	}
+	row, err := s.q.GetUser(ctx, uid)
+	if err != nil {
+		return domain.User{}, interpretError(fmt.Errorf("get user: %w", err))
+	}
+	return toUser(row), nil
+}
+
+// UpdateUser locks the user's row, lets fn change the user and saves the
+// profile fields of the result, in one transaction. An error from fn rolls
+// back and is returned unchanged.
+func (s *UserStore) UpdateUser(ctx context.Context, id domain.UserID, fn func(domain.User) (domain.User, error)) (domain.User, error) {
+	uid, err := parseUserID(id)
+	if err != nil {
+		return domain.User{}, err
+	}
+	var updated domain.User
+	var fnErr error
+	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		row, err := q.GetUserForUpdate(ctx, uid)
+		if err != nil {
+			return fmt.Errorf("lock user: %w", err)
+		}
+		next, err := fn(toUser(row))
+		if err != nil {
+			fnErr = err
+			return err
+		}
+		row, err = q.UpdateUserProfile(ctx, sqlcgen.UpdateUserProfileParams{
+			ID:        uid,
+			Nickname:  next.Nickname,
+			AvatarUrl: next.AvatarURL,
+			Bio:       next.Bio,
+		})
+		if err != nil {
+			return fmt.Errorf("update user profile: %w", err)
+		}
+		updated = toUser(row)
+		return nil
+	})
+	if fnErr != nil {
+		return domain.User{}, fnErr
+	}
+	if err != nil {
+		return domain.User{}, interpretError(fmt.Errorf("update user: %w", err))
+	}
+	return updated, nil
+}
+
+// parseUserID turns a domain.UserID into a UUID. An id that is not a UUID
+// names no user, so it is CodeNotFound rather than a bad request.
+func parseUserID(id domain.UserID) (uuid.UUID, error) {
+	uid, err := uuid.Parse(string(id))
+	if err != nil {
+		return uuid.UUID{}, errNotFound(fmt.Errorf("parse user id: %w", err))
+	}
+	return uid, nil
+}
+
+// toUser maps a users row to a domain.User, with times in UTC.
+func toUser(row sqlcgen.User) domain.User {
+	return domain.User{
+		ID:        domain.UserID(row.ID.String()),
+		Nickname:  row.Nickname,
+		AvatarURL: row.AvatarUrl,
+		Bio:       row.Bio,
+		CreatedAt: row.CreatedAt.UTC(),
+		UpdatedAt: row.UpdatedAt.UTC(),
+	}
+}
