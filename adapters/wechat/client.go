@@ -125,6 +125,10 @@ type reply struct {
 }
 
 // Code2Session exchanges a wx.login code of app for the user's identity.
+// Failures are *domain.Error (wechat_* codes, or unknown_app for an appid
+// not in Config.Apps, which is refused without a call). A deadline, the
+// client's or the caller's, is wechat_timeout; a cancellation by the caller
+// is returned as the wrapped context.Canceled instead.
 func (c *Client) Code2Session(ctx context.Context, app domain.AppID, code string) (domain.WeChatIdentity, error) {
 	secret, ok := c.apps[app]
 	if !ok {
