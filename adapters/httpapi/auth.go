@@ -1,0 +1,73 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/miniback/miniback/domain"
+)
+
+// authenticate is the first per-operation middleware. For a secured
+// operation it verifies the bearer token and puts its claims in the
+// request's context, the only place handlers take the caller's identity
+// from. It runs before request validation, so a caller without a valid
+// token learns nothing about what the operation accepts.
+func (h *handler) authenticate(c *gin.Context) {
+	route := h.ops.route(c)
+	if route == nil {
+		h.abort(c, errors.New("no spec operation for the matched route"))
+		return
+	}
+	if !requiresBearer(route) {
+		return
+	}
+	token, err := bearerToken(c.Request)
+	if err != nil {
+		h.abort(c, err)
+		return
+	}
+	if h.verifier == nil {
+		h.abort(c, errors.New("no token verifier configured"))
+		return
+	}
+	claims, err := h.verifier.VerifyAccess(c.Request.Context(), token)
+	if err != nil {
+		// The verifier's *domain.Error (token_malformed, token_invalid,
+		// token_expired) passes through; anything else is internal.
+		h.abort(c, err)
+		return
+	}
+	if claims.UserID == "" {
+		h.abort(c, &domain.Error{Code: domain.CodeTokenInvalid, Message: "The access token is invalid.",
+			Err: errors.New("verified token has no subject")})
+		return
+	}
+	c.Request = c.Request.WithContext(withClaims(c.Request.Context(), claims))
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>"
+// header (RFC 6750; the scheme is case-insensitive).
+func bearerToken(r *http.Request) (string, error) {
+	values := r.Header.Values("Authorization")
+	if len(values) == 0 || (len(values) == 1 && strings.TrimSpace(values[0]) == "") {
+		return "", domain.Errorf(domain.CodeTokenMissing, "An access token is required: send Authorization: Bearer <token>.")
+	}
+	malformed := domain.Errorf(domain.CodeTokenMalformed, "The Authorization header must be \"Bearer <token>\".")
+	if len(values) > 1 {
+		return "", malformed
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", malformed
+	}
+	return token, nil
+}
+
+// errNoClaims answers a secured handler reached without verified claims:
+// a wiring bug, which fails closed with 401.
+var errNoClaims = &domain.Error{Code: domain.CodeUnauthorized, Message: "An access token is required.",
+	Err: errors.New("secured handler reached without verified claims")}

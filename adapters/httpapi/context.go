@@ -1,0 +1,50 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/miniback/miniback/ports"
+)
+
+// ctxKey keys the values this package puts in a request's context.
+type ctxKey int
+
+const (
+	requestKey ctxKey = iota
+	claimsKey
+)
+
+// requestInfo is what a problem document and a log line say about the
+// request they belong to.
+type requestInfo struct {
+	id   string
+	path string
+}
+
+func withRequestInfo(ctx context.Context, id, path string) context.Context {
+	return context.WithValue(ctx, requestKey, requestInfo{id: id, path: path})
+}
+
+// requestIDFrom returns the request id set by the requestID middleware, or
+// "" outside a request.
+func requestIDFrom(ctx context.Context) string {
+	info, _ := ctx.Value(requestKey).(requestInfo)
+	return info.id
+}
+
+// requestPathFrom returns the request's path, or "" outside a request.
+func requestPathFrom(ctx context.Context) string {
+	info, _ := ctx.Value(requestKey).(requestInfo)
+	return info.path
+}
+
+func withClaims(ctx context.Context, c ports.AccessClaims) context.Context {
+	return context.WithValue(ctx, claimsKey, c)
+}
+
+// claimsFrom returns the claims of the verified access token, placed by the
+// authenticate middleware. It is the only source of the caller's identity.
+func claimsFrom(ctx context.Context) (ports.AccessClaims, bool) {
+	c, ok := ctx.Value(claimsKey).(ports.AccessClaims)
+	return c, ok && c.UserID != ""
+}

@@ -1,0 +1,140 @@
+// Package httpapi serves miniback's HTTP API, described by /openapi.yaml,
+// on Gin with the oapi-codegen strict server in package api.
+//
+// Every request passes, in order: request id, access log, panic recovery,
+// security headers, CORS, the 401 challenge, the body size limit; then,
+// for the spec's operations, authentication and validation against the
+// embedded spec; then the operation. Every failure is an RFC 9457
+// application/problem+json document whose code comes from the domain.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/app"
+	"github.com/miniback/miniback/domain"
+	"github.com/miniback/miniback/ports"
+)
+
+// Deps is what the HTTP API needs from the rest of miniback.
+type Deps struct {
+	Login    app.WeChatLogin
+	Profiles app.Profiles
+	// Verifier checks the bearer token of secured operations.
+	Verifier ports.TokenVerifier
+	// Ready reports whether the dependencies (the database) can serve;
+	// nil means always ready.
+	Ready func(ctx context.Context) error
+	// Logger gets the access log and failures; nil discards.
+	Logger *slog.Logger
+	// CORSOrigins lists the exact origins ("https://example.com") browsers
+	// may call the API from; empty allows none.
+	CORSOrigins []string
+	// MaxBodyBytes caps a request body; zero means 1 MiB.
+	MaxBodyBytes int64
+}
+
+// handler holds what the middleware shares.
+type handler struct {
+	log      *slog.Logger
+	verifier ports.TokenVerifier
+	ops      operations
+}
+
+// NewHandler returns the HTTP API. It panics if the embedded spec cannot be
+// loaded, which only a broken build can cause.
+func NewHandler(d Deps) http.Handler {
+	ops, err := loadOperations()
+	if err != nil {
+		panic(fmt.Sprintf("httpapi: %v", err))
+	}
+	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, ops: ops}
+	maxBody := d.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = defaultMaxBodyBytes
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	// The API's paths are exact: /v1/me/ is not /v1/me, and redirects
+	// would not be problem documents.
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	// Handlers get the *gin.Context as their context.Context; with the
+	// fallback it carries the request context's values (request id,
+	// claims), deadline and cancellation.
+	e.ContextWithFallback = true
+
+	e.Use(
+		requestID,
+		accessLog(h.log),
+		recoverPanics(h.log),
+		securityHeaders,
+		cors(d.CORSOrigins),
+		bearerChallenge,
+		h.limitBody(maxBody),
+	)
+	e.NoRoute(func(c *gin.Context) {
+		h.abort(c, domain.Errorf(domain.CodeNotFound, "There is nothing at this path."))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		// gin has set the Allow header.
+		h.abort(c, domain.Errorf(domain.CodeMethodNotAllowed, "This path does not accept %s.", c.Request.Method))
+	})
+
+	strict := api.NewStrictHandlerWithOptions(NewServer(d), nil, api.StrictGinServerOptions{
+		RequestErrorHandlerFunc:  h.requestDecodeError,
+		HandlerErrorFunc:         h.internal,
+		ResponseErrorHandlerFunc: h.internal,
+	})
+	api.RegisterHandlersWithOptions(e, strict, api.GinServerOptions{
+		// The generated wrapper runs these in order before each operation.
+		Middlewares:  []api.MiddlewareFunc{h.authenticate, h.validate},
+		ErrorHandler: h.parameterError,
+	})
+	registerDocs(e)
+	return e
+}
+
+// requestDecodeError answers a body the strict handler could not decode
+// (the validator lets few through).
+func (h *handler) requestDecodeError(c *gin.Context, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		h.abort(c, tooLarge(tooBig.Limit))
+		return
+	}
+	h.abort(c, malformedJSON(err))
+}
+
+// internal answers an error an operation returned (its status is not one
+// the operation declares, or it is unclassified) or failed to write: a 500
+// that echoes nothing, with the error logged.
+func (h *handler) internal(c *gin.Context, err error) {
+	if c.Writer.Written() {
+		logFailure(c.Request.Context(), h.log, http.StatusInternalServerError, err)
+		return
+	}
+	h.abort(c, internalError(err))
+}
+
+// parameterError answers a path or query parameter the generated wrapper
+// could not bind.
+func (h *handler) parameterError(c *gin.Context, err error, _ int) {
+	h.abort(c, &domain.Error{Code: domain.CodeInvalid, Message: "A parameter is invalid.", Err: err})
+}
+
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}

@@ -1,0 +1,158 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/domain"
+)
+
+// problemTypeBase prefixes a code to make the problem's "type" URI.
+const problemTypeBase = "https://miniback.dev/problems/"
+
+// kind is how one domain code looks on the wire.
+type kind struct {
+	status int
+	title  string
+}
+
+// kinds is the one table from domain code to HTTP status. A code missing
+// here is answered as internal: an error nobody classified is a bug.
+var kinds = map[domain.Code]kind{
+	domain.CodeInvalid:              {http.StatusBadRequest, "Validation failed"},
+	domain.CodeMalformedJSON:        {http.StatusBadRequest, "Malformed JSON"},
+	domain.CodeAppIDRequired:        {http.StatusBadRequest, "AppID required"},
+	domain.CodeUnknownApp:           {http.StatusBadRequest, "Unknown AppID"},
+	domain.CodeTokenMissing:         {http.StatusUnauthorized, "Access token missing"},
+	domain.CodeTokenMalformed:       {http.StatusUnauthorized, "Access token malformed"},
+	domain.CodeTokenInvalid:         {http.StatusUnauthorized, "Access token invalid"},
+	domain.CodeTokenExpired:         {http.StatusUnauthorized, "Access token expired"},
+	domain.CodeUnauthorized:         {http.StatusUnauthorized, "Unauthorized"},
+	domain.CodeWeChatCodeInvalid:    {http.StatusUnauthorized, "WeChat login code invalid"},
+	domain.CodeWeChatCodeUsed:       {http.StatusUnauthorized, "WeChat login code already used"},
+	domain.CodeWeChatUserBlocked:    {http.StatusForbidden, "WeChat user blocked"},
+	domain.CodeNotFound:             {http.StatusNotFound, "Not found"},
+	domain.CodeMethodNotAllowed:     {http.StatusMethodNotAllowed, "Method not allowed"},
+	domain.CodeConflict:             {http.StatusConflict, "Conflict"},
+	domain.CodeBodyTooLarge:         {http.StatusRequestEntityTooLarge, "Request body too large"},
+	domain.CodeUnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	domain.CodeWeChatRateLimited:    {http.StatusTooManyRequests, "WeChat rate limit reached"},
+	domain.CodeInternal:             {http.StatusInternalServerError, "Internal error"},
+	domain.CodeWeChatBadResponse:    {http.StatusBadGateway, "Bad reply from WeChat"},
+	domain.CodeWeChatMisconfigured:  {http.StatusBadGateway, "WeChat refused our credentials"},
+	domain.CodeWeChatBusy:           {http.StatusServiceUnavailable, "WeChat busy"},
+	domain.CodeWeChatUnreachable:    {http.StatusServiceUnavailable, "WeChat unreachable"},
+	domain.CodeUnavailable:          {http.StatusServiceUnavailable, "Service unavailable"},
+	domain.CodeWeChatTimeout:        {http.StatusGatewayTimeout, "WeChat timed out"},
+}
+
+// Retry hints for 429 and 503 answers whose error carries none.
+const (
+	defaultRetryTooMany     = 60 * time.Second
+	defaultRetryUnavailable = 5 * time.Second
+)
+
+// problem is a problem document plus the one header the spec declares for
+// some problems.
+type problem struct {
+	api.Problem
+	retryAfter *int // seconds; set on 429 and 503 only
+}
+
+// problemFor turns err into the problem document for the request whose
+// context is ctx. The detail is domain.ErrorMessage, so nothing internal
+// ever reaches the client.
+func problemFor(ctx context.Context, err error) problem {
+	code := domain.ErrorCode(err)
+	k, ok := kinds[code]
+	if !ok {
+		code, k = domain.CodeInternal, kinds[domain.CodeInternal]
+	}
+	detail := domain.ErrorMessage(err)
+	if code == domain.CodeInternal {
+		// ErrorMessage hides unclassified errors already; an *Error whose
+		// code is missing from kinds is answered as internal too, so its
+		// message must not show either.
+		detail = "An internal error occurred."
+	}
+	p := problem{Problem: api.Problem{
+		Type:   problemTypeBase + string(code),
+		Title:  k.title,
+		Status: k.status,
+		Code:   string(code),
+		Detail: nonEmpty(detail),
+	}}
+	p.Instance = nonEmpty(requestPathFrom(ctx))
+	p.RequestId = nonEmpty(requestIDFrom(ctx))
+	var de *domain.Error
+	if errors.As(err, &de) && code != domain.CodeInternal && len(de.Fields) > 0 {
+		fields := make([]api.FieldError, len(de.Fields))
+		for i, f := range de.Fields {
+			fields[i] = api.FieldError{Field: qualifiedField(f.Field), Code: f.Code, Message: f.Message}
+		}
+		p.Errors = &fields
+	}
+	if k.status == http.StatusTooManyRequests || k.status == http.StatusServiceUnavailable {
+		var hint time.Duration
+		if de != nil {
+			hint = de.RetryAfter
+		}
+		if hint <= 0 {
+			hint = defaultRetryUnavailable
+			if k.status == http.StatusTooManyRequests {
+				hint = defaultRetryTooMany
+			}
+		}
+		secs := int(math.Ceil(hint.Seconds()))
+		p.retryAfter = &secs
+	}
+	return p
+}
+
+// qualifiedField names a field error's field with where it was sent:
+// "body.nickname", "query.limit". Use-case field errors name bare fields,
+// and every use-case input comes from the JSON body, so a bare "nickname"
+// is "body.nickname".
+func qualifiedField(name string) string {
+	loc, _, _ := strings.Cut(name, ".")
+	switch loc {
+	case "body", "query", "path", "header", "cookie":
+		return name
+	}
+	return "body." + name
+}
+
+// internalError marks err as internal whatever its code, for failures
+// whose status the operation does not declare.
+func internalError(err error) error {
+	return &domain.Error{Code: domain.CodeInternal, Message: "An internal error occurred.", Err: err}
+}
+
+// write sends the problem as application/problem+json.
+func (p problem) write(w http.ResponseWriter) {
+	var buf bytes.Buffer
+	// Encoding a Problem cannot fail: it holds only strings and ints.
+	_ = json.NewEncoder(&buf).Encode(p.Problem)
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	if p.retryAfter != nil {
+		h.Set("Retry-After", strconv.Itoa(*p.retryAfter))
+	}
+	w.WriteHeader(p.Status)
+	_, _ = buf.WriteTo(w)
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

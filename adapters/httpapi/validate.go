@@ -1,0 +1,239 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/gin-gonic/gin"
+
+	"github.com/miniback/miniback/domain"
+)
+
+// validationOptions configure openapi3filter for requests. Security is
+// checked by authenticate before validation, so the validator's own check
+// is a no-op. KeepValidatedValue lets the generated strict handler bind the
+// value that was validated instead of decoding the body a second time.
+var validationOptions = openapi3filter.Options{
+	MultiError:         true,
+	KeepValidatedValue: true,
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+}
+
+// validate is the second per-operation middleware: it checks the request
+// against the operation in the embedded spec and answers 413, 415, 400
+// malformed_json or 400 validation_failed listing every bad field. The
+// body it reads is put back for the handler.
+func (h *handler) validate(c *gin.Context) {
+	route := h.ops.route(c)
+	if route == nil {
+		h.abort(c, errors.New("no spec operation for the matched route"))
+		return
+	}
+	req := c.Request
+	body, err := readBody(req)
+	if err != nil {
+		h.abort(c, err)
+		return
+	}
+	if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil && len(body) > 0 {
+		// Checked here rather than left to the validator so that each
+		// failure gets its own status and code.
+		mediaType, ok := acceptedMediaType(rb.Value.Content, req.Header.Get("Content-Type"))
+		if !ok {
+			h.abort(c, domain.Errorf(domain.CodeUnsupportedMediaType, "The request body must be application/json."))
+			return
+		}
+		// The validator decodes only the first JSON value, so trailing
+		// garbage would slip past it.
+		if isJSON(mediaType) && !json.Valid(body) {
+			h.abort(c, malformedJSON(nil))
+			return
+		}
+	}
+	in := &openapi3filter.RequestValidationInput{
+		Request:    req,
+		PathParams: pathParams(c),
+		Route:      route,
+		Options:    &validationOptions,
+	}
+	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+		h.abort(c, requestError(err))
+	}
+}
+
+// readBody reads the whole (size-limited) body and puts it back as a
+// replayable reader.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	data, err := io.ReadAll(r.Body)
+	_ = r.Body.Close()
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, tooLarge(tooBig.Limit)
+	}
+	if err != nil {
+		return nil, &domain.Error{Code: domain.CodeInvalid, Message: "The request body could not be read.", Err: err}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.ContentLength = int64(len(data))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	return data, nil
+}
+
+// acceptedMediaType returns the media type of the Content-Type header when
+// the operation declares it. JSON is UTF-8 (RFC 8259), so any other charset
+// is refused.
+func acceptedMediaType(content openapi3.Content, header string) (string, bool) {
+	mediaType, params, err := mime.ParseMediaType(header)
+	if err != nil || content.Get(mediaType) == nil {
+		return "", false
+	}
+	if cs, ok := params["charset"]; ok && isJSON(mediaType) && !strings.EqualFold(cs, "utf-8") {
+		return "", false
+	}
+	return mediaType, true
+}
+
+func isJSON(mediaType string) bool {
+	return mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")
+}
+
+func malformedJSON(cause error) error {
+	return &domain.Error{Code: domain.CodeMalformedJSON, Message: "The request body is not valid JSON.", Err: cause}
+}
+
+// requestError turns a validator error into the problem's domain error.
+func requestError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tooLarge(tooBig.Limit)
+	}
+	var parseErr *openapi3filter.ParseError
+	if errors.As(err, &parseErr) {
+		return malformedJSON(err)
+	}
+	var fields fieldErrors
+	fields.collect(err)
+	if len(fields) == 0 {
+		fields.add("body", "invalid", "the request does not match the API description")
+	}
+	e := domain.Invalid(fields...)
+	e.Err = err
+	return e
+}
+
+// fieldErrors gathers field errors without repeats.
+type fieldErrors []domain.FieldError
+
+func (fs *fieldErrors) add(field, code, message string) {
+	f := domain.FieldError{Field: field, Code: code, Message: message}
+	if !slices.Contains(*fs, f) {
+		*fs = append(*fs, f)
+	}
+}
+
+// collect walks the validator's error tree (MultiError of RequestError of
+// MultiError of SchemaError) and adds a field error for each leaf.
+func (fs *fieldErrors) collect(err error) {
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, err := range e {
+			fs.collect(err)
+		}
+	case *openapi3filter.RequestError:
+		switch {
+		case e.Parameter != nil:
+			field := e.Parameter.In + "." + e.Parameter.Name
+			if errors.Is(e.Err, openapi3filter.ErrInvalidRequired) || errors.Is(e.Err, openapi3filter.ErrInvalidEmptyValue) {
+				fs.add(field, "required", e.Parameter.Name+" is required")
+			} else {
+				fs.add(field, "invalid", e.Parameter.Name+" is invalid")
+			}
+		case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
+			fs.add("body", "required", "a request body is required")
+		case e.Err != nil:
+			fs.collect(e.Err)
+		}
+	case *openapi3.SchemaError:
+		fs.addSchemaError(e)
+	}
+}
+
+// addSchemaError describes one broken schema rule of the body. Messages
+// name the rule, never the value: the value may be a secret.
+func (fs *fieldErrors) addSchemaError(e *openapi3.SchemaError) {
+	path := e.JSONPointer()
+	field, name := "body", "body"
+	if len(path) > 0 {
+		field, name = "body."+strings.Join(path, "."), path[len(path)-1]
+	}
+	s := e.Schema
+	switch e.SchemaField {
+	case "required":
+		fs.add(field, "required", name+" is required")
+	case "properties":
+		// additionalProperties: false; the error names no key, so list
+		// the object's keys the schema does not know.
+		obj, _ := e.Value.(map[string]any)
+		for _, k := range sortedKeys(obj) {
+			if s.Properties[k] == nil {
+				k = clip(k)
+				fs.add(field+"."+k, "unknown_field", k+" is not a known field")
+			}
+		}
+	case "minLength":
+		if s.MinLength == 1 {
+			fs.add(field, "required", name+" must not be empty")
+		} else {
+			fs.add(field, "too_short", fmt.Sprintf("%s must be at least %d characters", name, s.MinLength))
+		}
+	case "maxLength":
+		fs.add(field, "too_long", fmt.Sprintf("%s must be at most %d characters", name, *s.MaxLength))
+	case "type":
+		fs.add(field, "invalid_type", fmt.Sprintf("%s must be of type %s", name, strings.Join(s.Type.Slice(), " or ")))
+	case "minProperties":
+		fs.add(field, "too_few_fields", fmt.Sprintf("%s must set at least %d field(s)", name, s.MinProps))
+	case "enum":
+		fs.add(field, "invalid_value", name+" is not one of the allowed values")
+	case "format", "pattern":
+		fs.add(field, "invalid_format", name+" is not in the expected format")
+	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
+		fs.add(field, "out_of_range", name+" is out of range")
+	default:
+		fs.add(field, "invalid", name+" is invalid")
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// clip shortens a client-chosen name before it is echoed in a problem.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
