@@ -1,0 +1,333 @@
+// Package apitest drives miniback's HTTP API in tests and checks every
+// response against /openapi.yaml (the spec embedded in package api) with
+// kin-openapi: the status must be one the operation declares, declared
+// headers must match their schemas, and the body must match the schema of
+// its status and content type. Responses to requests the spec does not
+// describe (404, 405, /docs) are checked too: an error status must carry an
+// application/problem+json body that matches the Problem schema. Every
+// problem document must also agree with its response (status, request id,
+// type URI). A mismatch fails the test, naming the request and showing the
+// response.
+//
+// New serves a handler in-process; NewRemote talks HTTP to a running
+// server, for end-to-end tests of the built binary. Both check alike.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/miniback/miniback/adapters/httpapi/api"
+)
+
+// ProblemTypeBase prefixes a problem's code to make its "type" URI.
+const ProblemTypeBase = "https://miniback.dev/problems/"
+
+// Client sends requests and checks their responses against the spec.
+type Client struct {
+	t       testing.TB
+	handler http.Handler // in-process; nil for a remote client
+	base    *url.URL     // remote only
+	http    *http.Client // remote only
+	spec    *spec
+}
+
+// New returns a Client that serves requests with h in-process.
+func New(t testing.TB, h http.Handler) *Client {
+	t.Helper()
+	return &Client{t: t, handler: h, spec: loadSpec(t)}
+}
+
+// NewRemote returns a Client that sends requests to the server at baseURL
+// (e.g. "http://127.0.0.1:8080"). It follows no redirects, so every
+// response is checked as the server sent it.
+func NewRemote(t testing.TB, baseURL string) *Client {
+	t.Helper()
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		t.Fatalf("apitest: base URL %q is not an http(s) URL", baseURL)
+		return nil
+	}
+	hc := &http.Client{
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &Client{t: t, base: u, http: hc, spec: loadSpec(t)}
+}
+
+// Response is a response whose status, headers and body have been checked.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+
+	t   testing.TB
+	req string // "METHOD /path", for messages
+}
+
+// Do sends req and checks the response. req's URL may be a bare path
+// ("/v1/me"); a remote client resolves it against its base URL.
+func (c *Client) Do(req *http.Request) *Response {
+	c.t.Helper()
+	// The route is found from the path the caller wrote, whatever the
+	// base URL's host and prefix.
+	routed := req.Clone(req.Context())
+	routed.Body = http.NoBody // Clone shares the body; routing needs none
+	status, header, body, err := c.send(req)
+	if err != nil {
+		c.t.Fatalf("apitest: %s %s: %v", req.Method, req.URL.Path, err)
+		return nil
+	}
+	res := &Response{Status: status, Header: header, Body: body, t: c.t, req: req.Method + " " + req.URL.Path}
+	for _, msg := range c.spec.check(routed, res) {
+		c.t.Errorf("apitest: %s: response does not conform to openapi.yaml: %s\n%s", res.req, msg, res)
+	}
+	return res
+}
+
+// JSON sends a request with body encoded as JSON (nil sends none; a string
+// or []byte is sent verbatim, for malformed bodies) and Content-Type
+// application/json. Each header is "Name: value" and replaces any default;
+// an empty value removes the header, so "Content-Type:" sends a body
+// without one.
+func (c *Client) JSON(method, path string, body any, headers ...string) *Response {
+	c.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	case json.RawMessage:
+		r = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatalf("apitest: encode %T: %v", body, err)
+			return nil
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, path, r)
+	if err != nil {
+		c.t.Fatalf("apitest: build %s %s: %v", method, path, err)
+		return nil
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for _, h := range headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok {
+			c.t.Fatalf("apitest: header %q is not \"Name: value\"", h)
+			return nil
+		}
+		if value = strings.TrimSpace(value); value == "" {
+			req.Header.Del(name)
+		} else {
+			req.Header.Set(name, value)
+		}
+	}
+	return c.Do(req)
+}
+
+// Get sends a GET request with the given "Name: value" headers.
+func (c *Client) Get(path string, headers ...string) *Response {
+	c.t.Helper()
+	return c.JSON(http.MethodGet, path, nil, headers...)
+}
+
+// send performs the request in-process or over HTTP.
+func (c *Client) send(req *http.Request) (int, http.Header, []byte, error) {
+	if c.handler != nil {
+		if req.RemoteAddr == "" {
+			req.RemoteAddr = "192.0.2.1:1234" // as httptest.NewRequest
+		}
+		rec := httptest.NewRecorder()
+		c.handler.ServeHTTP(rec, req)
+		res := rec.Result()
+		body, err := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header, body, err
+	}
+	out := req.Clone(req.Context())
+	if req.URL.Host == "" {
+		u := *c.base
+		u.Path = strings.TrimSuffix(c.base.Path, "/") + req.URL.Path
+		u.RawPath = ""
+		u.RawQuery = req.URL.RawQuery
+		out.URL = &u
+		out.Host = ""
+	}
+	out.RequestURI = ""
+	res, err := c.http.Do(out)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer func() { _ = res.Body.Close() }()
+	body, err := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header, body, err
+}
+
+// Decode unmarshals the body into v, failing the test if it cannot.
+func (r *Response) Decode(v any) {
+	r.t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		r.t.Fatalf("apitest: %s: decode body into %T: %v\n%s", r.req, v, err, r)
+	}
+}
+
+// Problem returns the body as a problem document, failing the test if the
+// response is not application/problem+json.
+func (r *Response) Problem() api.Problem {
+	r.t.Helper()
+	var p api.Problem
+	if !isProblem(r.Header) {
+		r.t.Fatalf("apitest: %s: want an application/problem+json response\n%s", r.req, r)
+		return p
+	}
+	r.Decode(&p)
+	return p
+}
+
+// String shows the response for failure messages; long bodies are cut.
+func (r *Response) String() string {
+	body := string(r.Body)
+	if len(body) > 2000 {
+		body = body[:2000] + "…"
+	}
+	return fmt.Sprintf("HTTP %d %s\nContent-Type: %s\n%s", r.Status, http.StatusText(r.Status), r.Header.Get("Content-Type"), body)
+}
+
+// spec is the loaded spec with its router, shared by every Client.
+type spec struct {
+	router  routers.Router
+	problem *openapi3.Schema
+}
+
+var (
+	specOnce sync.Once
+	specVal  *spec
+	specErr  error
+)
+
+func loadSpec(t testing.TB) *spec {
+	t.Helper()
+	specOnce.Do(func() {
+		doc, err := api.GetSpec()
+		if err != nil {
+			specErr = fmt.Errorf("load embedded spec: %w", err)
+			return
+		}
+		// Match routes by path alone: the servers name the development
+		// listener, not the server under test.
+		doc.Servers = nil
+		router, err := legacy.NewRouter(doc)
+		if err != nil {
+			specErr = fmt.Errorf("build router: %w", err)
+			return
+		}
+		ref := doc.Components.Schemas["Problem"]
+		if ref == nil || ref.Value == nil {
+			specErr = fmt.Errorf("the spec has no Problem schema")
+			return
+		}
+		specVal = &spec{router: router, problem: ref.Value}
+	})
+	if specErr != nil {
+		t.Fatalf("apitest: %v", specErr)
+	}
+	return specVal
+}
+
+// uuidFormat checks format: uuid, which kin-openapi leaves unchecked by
+// default.
+var uuidFormat = openapi3.WithStringFormatValidator("uuid",
+	openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
+
+// responseOptions make kin-openapi fail on undeclared statuses and report
+// every schema violation at once.
+var responseOptions = &openapi3filter.Options{
+	IncludeResponseStatus:   true,
+	MultiError:              true,
+	AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{uuidFormat},
+}
+
+// check returns what is wrong with res as an answer to req.
+func (s *spec) check(req *http.Request, res *Response) []string {
+	var msgs []string
+	route, params, err := s.router.FindRoute(req)
+	if err == nil {
+		in := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{
+				Request: req, PathParams: params, Route: route, Options: responseOptions,
+			},
+			Status:  res.Status,
+			Header:  res.Header,
+			Options: responseOptions,
+		}
+		in.SetBodyBytes(res.Body)
+		if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	switch {
+	case isProblem(res.Header):
+		msgs = append(msgs, s.checkProblem(res)...)
+	case res.Status >= 400:
+		msgs = append(msgs, fmt.Sprintf("an error status must have an application/problem+json body, not %q", res.Header.Get("Content-Type")))
+	}
+	return msgs
+}
+
+// checkProblem checks a problem document against the Problem schema, which
+// covers paths outside the spec, and against its own response.
+func (s *spec) checkProblem(res *Response) []string {
+	var value any
+	if err := json.Unmarshal(res.Body, &value); err != nil {
+		return []string{fmt.Sprintf("problem body is not JSON: %v", err)}
+	}
+	if err := s.problem.VisitJSON(value, openapi3.MultiErrors(), openapi3.VisitAsResponse(), uuidFormat); err != nil {
+		return []string{fmt.Sprintf("problem body does not match the Problem schema: %v", err)}
+	}
+	var p api.Problem
+	if err := json.Unmarshal(res.Body, &p); err != nil {
+		return []string{fmt.Sprintf("problem body does not decode: %v", err)}
+	}
+	var msgs []string
+	if res.Status < 400 {
+		msgs = append(msgs, fmt.Sprintf("a problem document comes with status %d, not an error", res.Status))
+	}
+	if p.Status != res.Status {
+		msgs = append(msgs, fmt.Sprintf("problem status %d differs from the HTTP status %d", p.Status, res.Status))
+	}
+	if p.Type != ProblemTypeBase+p.Code {
+		msgs = append(msgs, fmt.Sprintf("problem type %q is not %q", p.Type, ProblemTypeBase+p.Code))
+	}
+	if id := res.Header.Get("X-Request-ID"); p.RequestId == nil || *p.RequestId != id {
+		msgs = append(msgs, fmt.Sprintf("problem request_id does not echo the X-Request-ID header %q", id))
+	}
+	return msgs
+}
+
+func isProblem(h http.Header) bool {
+	mediaType, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	return err == nil && mediaType == "application/problem+json"
+}
