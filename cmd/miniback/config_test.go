@@ -1,0 +1,72 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfigDefaultsSelectTheEmbeddedDevelopmentSetup(t *testing.T) {
+	cfg, err := LoadConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Production() || !cfg.UseSimulator() || cfg.DatabaseURL != "" || cfg.AccessTokenTTL != 15*time.Minute || cfg.Addr != ":8080" {
+		t.Errorf("defaults = %+v", cfg)
+	}
+}
+
+func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		want []string // substrings of the error
+	}{
+		{"production needs real parts", []string{"MINIBACK_ENV=production"},
+			[]string{"DATABASE_URL is required", "MINIBACK_WECHAT_APPS is required", "MINIBACK_JWT_PRIVATE_KEYS"}},
+		{"unknown environment", []string{"MINIBACK_ENV=staging"}, []string{"MINIBACK_ENV"}},
+		{"unparseable duration", []string{"MINIBACK_WECHAT_TIMEOUT=soon"}, []string{"MINIBACK_WECHAT_TIMEOUT"}},
+		{"token TTL out of range", []string{"MINIBACK_ACCESS_TOKEN_TTL=10s"}, []string{"MINIBACK_ACCESS_TOKEN_TTL"}},
+		{"app without secret", []string{"MINIBACK_WECHAT_APPS=wx1"}, []string{"MINIBACK_WECHAT_APPS", `"appid:secret"`}},
+		{"duplicate app", []string{"MINIBACK_WECHAT_APPS=wx1:a,wx1:b"}, []string{"listed twice"}},
+		{"CORS origin with a path", []string{"MINIBACK_CORS_ORIGINS=https://a.example.com/x"}, []string{"MINIBACK_CORS_ORIGINS"}},
+		{"both key sources", []string{"MINIBACK_JWT_PRIVATE_KEYS=x", "MINIBACK_JWT_PRIVATE_KEYS_FILE=y"}, []string{"not both"}},
+		{"bad log level", []string{"MINIBACK_LOG_LEVEL=loud"}, []string{"MINIBACK_LOG_LEVEL"}},
+		{"tiny body limit", []string{"MINIBACK_MAX_BODY_BYTES=10"}, []string{"MINIBACK_MAX_BODY_BYTES"}},
+		{"non-http WeChat base URL", []string{"MINIBACK_WECHAT_BASE_URL=ftp://x"}, []string{"MINIBACK_WECHAT_BASE_URL"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(tt.env)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadConfigNeverEchoesAnAppSecret(t *testing.T) {
+	_, err := LoadConfig([]string{"MINIBACK_WECHAT_APPS=wx1:topsecret,broken"})
+	if err == nil || strings.Contains(err.Error(), "topsecret") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSimulatorIsNeverUsedWithRealCredentials(t *testing.T) {
+	cfg, err := LoadConfig([]string{"MINIBACK_WECHAT_APPS=wx1:s1,wx2:s2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.UseSimulator() {
+		t.Error("simulator active although apps are configured")
+	}
+	apps, _ := cfg.Apps()
+	if len(apps) != 2 || apps["wx2"] != "s2" {
+		t.Errorf("apps = %v", apps)
+	}
+}

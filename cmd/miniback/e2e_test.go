@@ -1,0 +1,281 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/adapters/httpapi/apitest"
+)
+
+// TestNewcomerFlowAgainstTheBuiltBinary builds miniback and starts it with
+// nothing configured, exactly as the README's run command does: it must
+// come up on the embedded defaults (a private PostgreSQL cluster made with
+// initdb, the WeChat simulator, a generated development key), announce each
+// of them, and serve the README's curl flow. SIGTERM must then stop it
+// cleanly, finishing a request that is still in flight.
+func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the binary; skipped with -short")
+	}
+	bin := buildBinary(t)
+	addr := freeAddr(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+
+	cmd := exec.Command(bin)
+	cmd.Env = append(cleanEnv(),
+		"MINIBACK_ADDR="+addr,
+		"MINIBACK_DATA_DIR="+dataDir,
+		"MINIBACK_WECHAT_TIMEOUT=2s",
+		"MINIBACK_SHUTDOWN_TIMEOUT=15s",
+	)
+	logs := startAndWait(t, cmd, "miniback is ready")
+
+	for _, announced := range []string{
+		"embedded default: private PostgreSQL cluster",
+		"embedded default: WeChat simulator",
+		"embedded default: GENERATED a DEVELOPMENT signing key",
+		`"api_reference":"http://` + addr + `/docs"`,
+	} {
+		if !strings.Contains(logs.String(), announced) {
+			t.Errorf("start-up log does not announce %q:\n%s", announced, logs.String())
+		}
+	}
+
+	c := apitest.NewRemote(t, "http://"+addr)
+
+	// The README's curl flow.
+	login := c.JSON("POST", "/v1/auth/wechat", map[string]string{"code": "dev-alice"})
+	if login.Status != http.StatusOK {
+		t.Fatalf("login: %s", login)
+	}
+	var lr api.LoginResponse
+	login.Decode(&lr)
+	auth := "Authorization: Bearer " + lr.AccessToken
+
+	me := c.Get("/v1/me", auth)
+	if me.Status != http.StatusOK {
+		t.Fatalf("GET /v1/me: %s", me)
+	}
+	patched := c.JSON("PATCH", "/v1/me", map[string]string{"nickname": "Alice", "bio": "hi"}, auth)
+	if patched.Status != http.StatusOK {
+		t.Fatalf("PATCH /v1/me: %s", patched)
+	}
+	var u api.User
+	c.Get("/v1/me", auth).Decode(&u)
+	if u.Nickname != "Alice" || u.Bio != "hi" || u.Id != lr.User.Id {
+		t.Errorf("profile after PATCH = %+v", u)
+	}
+	if r := c.Get("/readyz"); r.Status != http.StatusOK {
+		t.Errorf("readyz: %s", r)
+	}
+	if r := c.Get("/docs"); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "<html") {
+		t.Errorf("docs: %s", r)
+	}
+
+	// A login that is still waiting on (slow) WeChat when SIGTERM arrives
+	// must get its full answer (a 504 problem) before the process exits.
+	inFlight := make(chan *apitest.Response, 1)
+	go func() { inFlight <- c.JSON("POST", "/v1/auth/wechat", map[string]string{"code": "err-slow"}) }()
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-inFlight:
+		if r.Status != http.StatusGatewayTimeout || r.Problem().Code != "wechat_timeout" {
+			t.Errorf("in-flight request during shutdown: %s", r)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("in-flight request got no answer during shutdown")
+	}
+	if err := waitExit(cmd, 20*time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean stop in the log:\n%s", logs.String())
+	}
+	// Secrets never reach the log.
+	for _, secret := range []string{"session_key", "PRIVATE KEY", "wechatsim-dev-secret"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("log contains %q", secret)
+		}
+	}
+
+	// A restart on the same data dir keeps the user and the signing key: the
+	// old token still works.
+	cmd2 := exec.Command(bin)
+	cmd2.Env = cmd.Env
+	logs2 := startAndWait(t, cmd2, "miniback is ready")
+	var again api.User
+	if r := c.Get("/v1/me", auth); r.Status != http.StatusOK {
+		t.Fatalf("token after restart: %s\n%s", r, logs2.String())
+	} else {
+		r.Decode(&again)
+	}
+	if again.Nickname != "Alice" {
+		t.Errorf("after restart nickname = %q, want the stored one", again.Nickname)
+	}
+	_ = cmd2.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(cmd2, 20*time.Second); err != nil {
+		t.Fatalf("second exit: %v", err)
+	}
+}
+
+// TestStartupFailsClearlyOnBadConfiguration proves a bad environment stops
+// the binary at once with a message naming the variable.
+func TestStartupFailsClearlyOnBadConfiguration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	bin := buildBinary(t)
+	cmd := exec.Command(bin)
+	cmd.Env = append(cleanEnv(), "MINIBACK_ENV=production", "MINIBACK_ACCESS_TOKEN_TTL=5s")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("started with a bad configuration:\n%s", out)
+	}
+	for _, want := range []string{"DATABASE_URL is required in production", "MINIBACK_ACCESS_TOKEN_TTL", "MINIBACK_WECHAT_APPS is required"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "miniback-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "miniback")
+		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// cleanEnv is the test's environment without miniback's own variables, so
+// a developer's settings cannot change what the test proves.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "MINIBACK_") || strings.HasPrefix(kv, "DATABASE_URL=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer collects the child's output while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startAndWait starts cmd and waits for a log line containing ready. The
+// process is killed at the end of the test if it is still running.
+func startAndWait(t *testing.T, cmd *exec.Cmd, ready string) *syncBuffer {
+	t.Helper()
+	logs := &syncBuffer{}
+	pr, pw := io.Pipe()
+	cmd.Stdout = pw
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	found := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		once := sync.Once{}
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(logs, line)
+			if strings.Contains(line, ready) {
+				once.Do(func() { close(found) })
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	exited := make(chan error, 1)
+	go func() {
+		<-ctx.Done()
+		exited <- ctx.Err()
+	}()
+	select {
+	case <-found:
+		return logs
+	case <-exited:
+		t.Fatalf("miniback did not become ready within 90s:\n%s", logs.String())
+		return nil
+	}
+}
+
+func waitExit(cmd *exec.Cmd, timeout time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(timeout):
+		_ = cmd.Process.Kill()
+		return fmt.Errorf("did not exit within %s", timeout)
+	}
+}
