@@ -19,7 +19,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			slog.String("method", c.Request.Method),
 			slog.String("route", routeLabel(c)),
 			slog.Int("status", c.Writer.Status()),
-			slog.Duration("duration", time.Since(start)),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.String("request_id", requestIDFrom(ctx)),
 		}
 		// c.Request is the one the handlers saw, so the claims the
