@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -101,7 +102,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 
 // URL returns the connection URL of database dbname on the cluster.
 func (c *Cluster) URL(dbname string) string {
-	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", superuser, c.port, dbname)
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", superuser, c.port, url.PathEscape(dbname))
 }
 
 // CreateDatabase creates database name unless it exists.
@@ -236,7 +237,7 @@ func (c *Cluster) run(ctx context.Context, name string, args ...string) ([]byte,
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return out, fmt.Errorf("pgcluster: %s %s: %w: %s", name, args[0], err, bytes.TrimSpace(out))
+		return out, fmt.Errorf("pgcluster: %s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package pgcluster
 import (
 	"context"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -202,4 +203,28 @@ func waitGone(t *testing.T, pid int) {
 		}
 	}
 	t.Fatalf("process %d still exists", pid)
+}
+
+func TestStartOnATakenPortFailsWithTheServerLog(t *testing.T) {
+	if _, err := findBinDir(); err != nil {
+		t.Skip(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := Start(ctx, Options{DataDir: filepath.Join(t.TempDir(), "data"), Port: port})
+	if err == nil {
+		_ = c.Stop()
+		t.Fatal("Start succeeded on a taken port")
+	}
+	if !strings.Contains(err.Error(), "could not bind") {
+		t.Fatalf("error does not carry the server's reason: %v", err)
+	}
+	t.Log(err)
 }
