@@ -26,7 +26,7 @@ func (h *handler) authenticate(c *gin.Context) {
 	}
 	token, err := bearerToken(c.Request)
 	if err != nil {
-		h.abort(c, err)
+		h.refuse(c, err)
 		return
 	}
 	if h.verifier == nil {
@@ -37,15 +37,24 @@ func (h *handler) authenticate(c *gin.Context) {
 	if err != nil {
 		// The verifier's *domain.Error (token_malformed, token_invalid,
 		// token_expired) passes through; anything else is internal.
-		h.abort(c, err)
+		h.refuse(c, err)
 		return
 	}
 	if claims.UserID == "" {
-		h.abort(c, &domain.Error{Code: domain.CodeTokenInvalid, Message: "The access token is invalid.",
+		h.refuse(c, &domain.Error{Code: domain.CodeTokenInvalid, Message: "The access token is invalid.",
 			Err: errors.New("verified token has no subject")})
 		return
 	}
 	c.Request = c.Request.WithContext(withClaims(c.Request.Context(), claims))
+}
+
+// refuse answers a request whose token was not accepted. When a token
+// was sent, the challenge says it was the token (RFC 6750 invalid_token).
+func (h *handler) refuse(c *gin.Context, err error) {
+	if _, k := kindOf(err); k.status == http.StatusUnauthorized && c.GetHeader("Authorization") != "" {
+		c.Header("WWW-Authenticate", challenge+`, error="invalid_token"`)
+	}
+	h.abort(c, err)
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer <token>"

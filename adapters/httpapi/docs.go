@@ -39,6 +39,7 @@ func registerDocs(e *gin.Engine) {
 	if err != nil {
 		panic(fmt.Sprintf("httpapi: embedded spec as YAML: %v", err))
 	}
+	// Both files are embedded above, so reading them cannot fail.
 	page, _ := docsFS.ReadFile("docs/index.html")
 	script, _ := docsFS.ReadFile("docs/init.js")
 

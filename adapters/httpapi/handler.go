@@ -61,6 +61,9 @@ func NewHandler(d Deps) http.Handler {
 		maxBody = defaultMaxBodyBytes
 	}
 
+	// Release mode (a process-wide setting) keeps gin from printing its
+	// routes and debug warnings; gin.New adds no logger or recovery of its
+	// own, since ours below write problem documents.
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true

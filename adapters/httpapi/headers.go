@@ -18,25 +18,22 @@ func securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// bearerChallenge adds the WWW-Authenticate header RFC 9110 requires on
-// every 401. 401s come from two places, the authenticate middleware and the
-// login operation's typed responses (a refused WeChat code), and the latter
-// are written by generated code; so the header is added by a writer that
-// looks at the status just before the header is sent.
+// bearerChallenge makes sure every 401 carries the WWW-Authenticate header
+// RFC 9110 requires. authenticate sets a precise one for refused tokens;
+// the other 401s (a refused WeChat code on login) are written by generated
+// code, so a writer adds the plain challenge just before the header is
+// sent, when the status is known.
 func bearerChallenge(c *gin.Context) {
-	tokenSent := c.GetHeader("Authorization") != ""
 	c.Writer = &beforeHeaderWriter{ResponseWriter: c.Writer, before: func(status int, h http.Header) {
-		if status != http.StatusUnauthorized || h.Get("WWW-Authenticate") != "" {
-			return
+		if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
+			h.Set("WWW-Authenticate", challenge)
 		}
-		v := `Bearer realm="miniback"`
-		if tokenSent {
-			v += `, error="invalid_token"`
-		}
-		h.Set("WWW-Authenticate", v)
 	}}
 	c.Next()
 }
+
+// challenge is the WWW-Authenticate value of a 401 (RFC 6750).
+const challenge = `Bearer realm="miniback"`
 
 // beforeHeaderWriter calls before once, with the status and headers about
 // to be sent. gin's writer only records WriteHeader and sends the header on

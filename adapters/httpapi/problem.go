@@ -71,16 +71,11 @@ type problem struct {
 // context is ctx. The detail is domain.ErrorMessage, so nothing internal
 // ever reaches the client.
 func problemFor(ctx context.Context, err error) problem {
-	code := domain.ErrorCode(err)
-	k, ok := kinds[code]
-	if !ok {
-		code, k = domain.CodeInternal, kinds[domain.CodeInternal]
-	}
+	code, k := kindOf(err)
 	detail := domain.ErrorMessage(err)
 	if code == domain.CodeInternal {
-		// ErrorMessage hides unclassified errors already; an *Error whose
-		// code is missing from kinds is answered as internal too, so its
-		// message must not show either.
+		// Also for an *Error whose code is missing from kinds: its message
+		// was written for a status it will not get.
 		detail = "An internal error occurred."
 	}
 	p := problem{Problem: api.Problem{
@@ -115,6 +110,16 @@ func problemFor(ctx context.Context, err error) problem {
 		p.retryAfter = &secs
 	}
 	return p
+}
+
+// kindOf returns err's code and how it looks on the wire; an unknown code
+// is internal.
+func kindOf(err error) (domain.Code, kind) {
+	code := domain.ErrorCode(err)
+	if k, ok := kinds[code]; ok {
+		return code, k
+	}
+	return domain.CodeInternal, kinds[domain.CodeInternal]
 }
 
 // qualifiedField names a field error's field with where it was sent:
