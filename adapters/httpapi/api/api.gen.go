@@ -55,7 +55,11 @@ func (e LoginResponseTokenType) Valid() bool {
 
 // FieldError defines model for FieldError.
 type FieldError struct {
-	// Code Stable machine code for this field's problem.
+	// Code Stable machine code for this field's problem: `required`,
+	// `too_long`, `too_short`, `unknown_field`, `invalid_type`,
+	// `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
+	// or a domain rule such as `invalid_url`, `invalid_characters`,
+	// `empty_patch`, `unknown`.
 	Code string `json:"code"`
 
 	// Field Where the problem is, e.g. `body.nickname` or `header.Authorization`.
@@ -101,7 +105,7 @@ type Problem struct {
 	// Errors Field-level problems, when the request broke field rules.
 	Errors *[]FieldError `json:"errors,omitempty"`
 
-	// Instance The request path and id of this occurrence.
+	// Instance The request path of this occurrence.
 	Instance  *string `json:"instance,omitempty"`
 	RequestId *string `json:"request_id,omitempty"`
 	Status    int     `json:"status"`
@@ -115,7 +119,7 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
-// ProfilePatch defines model for ProfilePatch.
+// ProfilePatch At least one field must be set (code `empty_patch` otherwise).
 type ProfilePatch struct {
 	// AvatarUrl An https URL, or empty to clear.
 	AvatarUrl *string `json:"avatar_url,omitempty"`
@@ -1066,47 +1070,49 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xFptc9s2Ev4rO7ybSTsnS3Ji9y7yJ7eX9NxxOh7XnnyIPdaKWImoSYAFQMlsRv/9ZgFQEiX6rS92PskS",
-	"sVjsPvvss2C+JqkuSq1IOZuMviYZoSDjP56TM/Xx1JHhvwTZ1MjSSa2SUfILpVoJC07DAqWDCU21IXCm",
-	"lmoGOEOp+kkvsWlGBfLyQipZVEUyGvYSV5eUjBKpHM3IJMvlspcYsqVWlvzO36P4ER0tsOa/Uq0cKccf",
-	"sSxzmSI7MSiNnuRU/OtXyx593djrn4amySj5x2B9tEH41Q7OwqqwaftMn+mHDB2gsgsyJMDqglzG56lU",
-	"ZXGSE2gDhqaVJQG6MpAaEqScxNz2k2WP/T6n3yqy7iX9vsgITNgWpIUC86k2BbtoYGIIby0gmCqnIxiT",
-	"MdrYMeTSOgsuI5hKykVw/6M2EykEqVeIehNWl0kLlSUD3xhpb4HdMDr/1jsYQXEhC9KVewUvhRSgdIMR",
-	"kAqcLMj7dqIcGYX5B47wS7p2rKBSdFdS6kjAFGVeGTryuZ1oUQOlmSYLSoOMLoIghzL3bv+s3UddKfGS",
-	"Hv+swVZpBoasrkxKPUYqh7XWlQlQPMM61ygutD5FM6OXLicfOGkh580NuAyVD6glMycDmKZUuuDpL2Tm",
-	"MqVLhXOUObPEiyYfBJWkBKnUOzypbM3RFHqhjsAwgwMyhcPY0/me5/Mx2MDfzNHbjL+3ovwun+LTg43m",
-	"4N260PoTqjrSn33JGJyjI8hlIR2Jo9CO/ubDXiqsXKaN/J1eunDmmEvhAWi5+96S8tXD4Mz1TCpItSBY",
-	"oG0Y1YP0UtmqLLVxJD6RkHjhO/Dr1BQX+nhzN95l3E94VTTFO33kvrQiUxRC8sOYnxldknGSlcIUc0u9",
-	"pNz4is8kqEOwON/AC0wzqShEaeoDJ23ogW8sxHMzUKJGsc5INeMQ+md27X7OiHVPRs1ikLYH1J/1Ycwn",
-	"7iuZ3iosaMxpGgdE9Y8jfHwAxp37FWQtBubb+s2rpd8qaRh8X6JjvXDu9brrlU09+ZVSxzb/R5i77Jnx",
-	"tA5d5T+RYgH3JdG3G9bv8Squ6vLilHF6HvXeM50JwL/xwN9NxjH89PmCNaklJQAtjFuBHsH3hIYMXFXD",
-	"4bvUG/EfqTsFdFdKQ/ZGqvsFcKWczH3+N2sS4lI2u1K++7vKt5dIe6NoccOKZ3eTC1MRLDJSAaaxwA2h",
-	"80qJvFDacH2idU6o2K5348bFOm8yF87fkb1e0njwUIVfWs+A7Uy3UtLauBXBuEP7xF3waGhkJxrnH3+A",
-	"9weH/15VWpAxFhbSZYBgd0ucY/NH2cFpmBhUaQbazzJ0h0XJ3T3xHOwRdcNyi0QXeIJzXRjNqgI9QnJU",
-	"3groaUiwTtPKGFIpdePRi/ddk54q93KaU97ExvYa3Kxng4nRt1Hv+3HAo1M6Kuxjed/g4uXKLzQGaw9h",
-	"ZR2qtCOsm5NJiZwkJUCKp543Lr2RooMFexvEVOBdKLHD9+83Cu5gOOwqOSddTl2JsZk2LqbHVkWBpg6u",
-	"rsmdrXX62lTats3L8xNQWPAU2WVnDarMudKOBgP2foLpbV/QvGnEdvAEyG2VZazAcNhVsGKbuKfupjKn",
-	"M3Tp4y2ikGrz2/0dnp6jQ3NTma4KUOAPC5fnp168UFG6mustzQk9nxV4d0pqxr1qf/j2oCPeE6l3LV+W",
-	"bOVwOIQ0Q4OpI2O3zB1uYGJtrWnSXRQsi4J15T6b/u5gw3IU1o6fkGq2tdF3B10Z2on6ZaTd5/TAZ8f2",
-	"WSF9NFixAd2g141TbQr+lAh0tMfjcFd5hBJePVtVspM0N/PwcCx7SVWKZ7qxVSHehdWOvc24hmC0jtra",
-	"sKt+whVBFDerS6Dn5LUspegmUSaFvdLomcHijYXjsjz5bx/O42FAq7xe872gMtd1QcqFedVeKUtzMpi3",
-	"7Nj+lWox0OJuuPVvF9GFVCsUdUGjs7vyCYLgNrqA8eKu75XM+AisVLPcy5heM9lMdOXgkD2tXGhRaw8F",
-	"zfcwlylt4fntfx7xbCvz93Ag9xRKKyNd/Qt3vpCWiddMLCTXf31s0PbT54uka9hpiUF/bIzyrbnoXF2P",
-	"euEWdNnKI67hMEdJNdXdEeUmwTKXpxiEeEG1meBR86XfuAeWrJVaWd+Fy8D2DIIr9WFOpgYvL3hCQwUr",
-	"rTW+by4cg9Bp5VG2yLQlGHNUx1dK2kaJ8T4Wp20pdQRj35PG/udxkEljQBPmMd99IzQ503FECKSQfDrh",
-	"cHvmWzVMXZIK90h9bWaDuMgO+Nl1t0+avgrHZydJL5mTsSGWw/5+f8hPsiEsZTJK3vWH/XcsHdFlHgOD",
-	"zE9Ov/PnGbku3rULbglvh0NYZDJfjYQeBqEMGynkQc2F74N6IpJR8iO5OJtt3YS/HQ4fmNOfN5/HHe4Z",
-	"zxtfOf+5nFO/VQ/J6Mt1L4miKBklp3JOiiwLCocz66fC0ibXvGZgCEX91Fg1pIUOJ2iJ9zeEacYI6sHh",
-	"8B1ol5FZyFAyO3E7581eJ2x+6zBumnm4BT4cvrvP3srBQceV4UOx5m3kvcGe7w+wctlgQWkWWmGpbUfU",
-	"P9ylGaoZhVv/Ljr29deUyRsLeqFaPNa/Uhdx5uQsNXOoVjCVxq5o5pZqEjCp4Rvf0HrAdSXFt/1IR2/s",
-	"lRpHLrq5pXrMdFFbtrO+Yg0E0E62b62fpcuCnWQ1IHyvRf2XpbujjS/b/cOZipZ/I+Da9yMduDvVsxkJ",
-	"kMpD7iBs/TDkNt5M+SX7jy9pXXL6RU+A9voVEq/Yf8KK7Zt+v+7wKe51XGny4rfvH1+8fVvtK/cJYWy/",
-	"5PGr3j4p+M3rzD9DEbz04PGlWy/JHmRxPQOpmvuThggg3iQ2XMMwWJNNEOeR2HfY+BP9nVQc7586+5eV",
-	"M0ViT6p4KfbHYf6EGK/emv0J4PyJRtFqDVDUjZrbSFrzzfXSy5gw0rej9onMjPb8j2CpQOVkakfxhTDk",
-	"NHXAWvyWqGRmloYlekV9OPEvvV3du1JGR53HE5d1WJQWUlRKO5gwlzvIyFAXm1/6aSri5a+n8dZtxgsT",
-	"+EMwjUPkJkhfir6fietXYe/XLKYPQrrHimmLTdvT4ZfrJdOrFzDW/9pBU+ENsuO5LI4F/iq0Gab6q/lm",
-	"kLC16MLXDgkg1QzCf7OJ05En6mXv66PsGMVdPNaGheagu0bOjJ6Q9RKREw4TzFGl/hZMCdAmzcg6g06H",
-	"G7doj2Xq8nr5/wAAAP//",
+	"xFptc9s28v8qO/z/Z9LOyZKc2L2L8irtJT13kk7GtScv4oy4IlYiahLgAaBkNaPvfrMAKJES/dQ2Tl7J",
+	"ErG72Iff/naZL0mmy0orUs4mky9JTijI+I/n5Mz69dyR4b8E2czIykmtkknyG2VaCQtOwwqlgxnNtSFw",
+	"Zi3VAnCBUg2TQWKznErk46VUsqzLZDIeJG5dUTJJpHK0IJNsNptBYshWWlnymn9E8TM6WuGa/8q0cqQc",
+	"f8SqKmSGbMSoMnpWUPmP3y1b9KWl6/8NzZNJ8n+j3dVG4Vc7+hBOBaXdO32kn3J0gMquyJAAq0tyOd+n",
+	"VrXFWUGgDRia15YE6NpAZkiQchILO0w2A7b7nP5bk3VPafdFTmCCWpAWSizm2pRsooGZIby2gGDqgl5B",
+	"SsZoY1MopHUWXE4wl1SIYP5bbWZSCFLfwOuNW10uLdSWDHxnpL0GNsPo4ntvYEyKC1mSrt03sFJIAUo3",
+	"OQJSgZMledvOlCOjsHjDHn5K014rqBXdVJQ5EjBHWdSGXvnYzrRYA2W5JgtKg4wmgiCHsvBm/6rdW10r",
+	"8ZQW/6rB1lkOhqyuTUYDzlR261rXJqTiB1wXGsWF1u/QLOipy8k7TlooWLkBl6PyDrVklmQAs4wqFyz9",
+	"jcxSZnSpcImyYJR40uCDoIqUIJV5g2e1XbM3hV6pV2AYwQEZwiH1cH7k8TwFG/CbMXof8Y+2kN9nU3x6",
+	"1GoO3qwLrd+jWkf4s0/pg3N0BIUspSPxKrSjr3zZS4W1y7WRf9BTF84SCyl8AlruvtekfPVwchZ6IRVk",
+	"WhCs0DaI6pP0Utm6qrRxJN6TkHjhO/C3qSku9LStjbWkw4RPRVGs6S33pS2YohCSH8big9EVGSeZKcyx",
+	"sDRIqtZXfCdBPYTF+QZeYpZLRcFLc+84aUMPfGYh3nsCKfdTaUikgyuVOq2nhVaLdAD+s821cfxHra6V",
+	"XqmpP89fSOXjM2WG4482X3BHRtd+ZIlFTfyFrt1Uz6cG1YJaD/BxbQBB6BKl8g08wCbanZTaFG2hWY4G",
+	"M0fGeu1UVm49rdBlecvcdHilki0Ls85IteAk8bc49NzHnJjZ5dS4B6QdAA0XQ0g5pkMls2uFJaWciGmo",
+	"meHrWCA+xOmwT19J1mLA9r3fPB8MAUgmn6JhgxDZ3bnPW5l69jtljmX+h7Bw+SMzxjp0tf9Eiinqp0Rf",
+	"t6TfYlU81WfFO67E88hoH2lMKO2pL+3DYLyGXz5eMOu2pITPhI6jJ/AjoSEDV/V4/CLzQvxH6g8B3VTS",
+	"kJ1KdTvFr5WThY9/G3UgHmWxW25/fMjtB4m0U0WrKXO6QyUXpiZY5aRCIUYIM4TOc0HyVLBl+kzrglCx",
+	"XG/G1EUkayIX7t8TvUHSWHAXhl1aj/HdSHdC0lHc8WDU0L1xX3o0QHngjfO3P8HLk9N/bistEDULK+ly",
+	"QLCHIMa++bP45zTMDKosB+2nNbrBsmL+kng08Rk1ZUJJoi95gnF9OZrXJfoMKVB5KaDnIcA6y2pjSGXU",
+	"n49+PDkU6ZvBUUFLKhrf2EGTN7vpZ2b0dZxoPF767JSOSntf3FvdZrO1C43BtU9hZR2qrMet7dmrQpc/",
+	"9KLxzFSKHvgbtBCpxJtQW6cvX7Yq7WQ87qs1J11BfRHxLSvGxdZliWYdTN2hOkvrtbUpsX2Zl+dnoLDk",
+	"AblPzi6bcucqOxmN2PoZZtdDQcuGY9jRA3Jtrx5j6YXLbp0V+8MtBTeXBX3gRngvHO9d00FBaB1o1WRW",
+	"WXOq8TDg4DtfSJ1GC9rlZFbS0veHxYlLdGi4bfd4VIH3FFyev/OkzkvlKs0KQo+CJd68I7XgDnc8fn7S",
+	"E6yZ1IeSLyuWcjoew44g7Ik7bSXUTlrT2vuAW5Yl8+1jFv3DSUtyHDgcPyHVYk/RDyd94T0I2WUE68d0",
+	"zkf79lEuvddZsW1N0fPpwPiSSSLQ0ZGTJfXVVqj/7bN1LXuhth2Hu305SOpKPNKMvfLyJmw1Dtp+Dc7o",
+	"XLWjsK/4wuokUqLtcuwxca0qKfqhlxHlqDJ6YbB8ZuF1VZ39ewjn8TKgVbHedQlBVaHXJSkX5nh7pSwt",
+	"yWDRkWMDPd7B1+pmvPfvMKNLqbZZ1JcavT2ZbxAGEaNLSFc3Q89/0ldgpVoUnvwMmolvpmsHp2xp7UJj",
+	"21koaHmEhcxoL5+f/+sey/YifwuAckOirDbSrX/jfhnCMvNMi+nn7q+3Tbb98vEi6RsCOxTSXxsj6WsW",
+	"wNu1sad7gc1tLeIaDvOlVHPd71HuMEyO5356iou7doAnzZde8QAsWSu1soBKcBfjVsFJcKXeLMmswZMS",
+	"nlxRwZahpbfNyykIndU+y1a5tgQpezW9UtI2/I31WJx3CdgrSH1DS/3PaSBXKaAJc6pv3TE1OdJxsAig",
+	"kLw/Y3d75Nt2W12RCvu1oTaLUTxkR/zsjiokTVOG1x/OkkGyJGODL8fD4+GYn2RBWMlkkrwYjocvuKeh",
+	"y30OjHI/b/3Bnxfk+nDXrrglPB+PYZXLYjtI+jQIZdgQKJ/UXPjeqWcimSQ/k4sT3d4bgufj8R37i8ft",
+	"LaKGW9YWja0c/0Iuadiph2Ty6fMgiYwqmSTv5JIUWWYjDhfWz5KVTT7zmZEhFOuH+qoBLXQ4Q0us3xBm",
+	"OWfQAE7HL3Y8o9dv56zs27jNqw5DqlmG7fjp+MVt8rYGjnpWqXf5mtXIW529PB5h7fLRirI8tMJK2x6v",
+	"v7nJclQLCm9D+uDY119TJs8s6JXq4NjwSl3ESZWj1EyvWsFcGruFmWtak4DZGr7zDW0AXFdSfD+McPTM",
+	"Xqk0YtH0mtYpw8Xaspzd6jkAQDfYvrV+lC4PcpLtdPGjFuu/Ldw9bXzT7R/O1LT5ignX3ar05N07vViQ",
+	"AKl8yp0E1XenXOuNnT9yfP+RzvLXH3pAau9erfGJ4wec2H8D4s+dPsS8nlUvH37+8v7D+1t8X7kPcGP3",
+	"5Zc/9fxBzm9e8/4ViOCjJ/cf3Xt5eCeK6wVI1WxdGiCAuH9ssIbTYAc2gZxHYD9A4/f0NaE4bq16+5eV",
+	"C0XiSKq4Svvzaf4AH2/fJv6FxPkLjaLTGqBcN2yuFbTmm88bT2PCPqDrtfdkFnTkfwRLJSonMzuJL8qh",
+	"oLkD5uLXRBUjszTgd/lDOPP/GcCtB1fK6MjzeOKyDsvKQoZK6e3mICdDfWh+6aepmC9/P4x3ViFPDOB3",
+	"pWkcIttJ+lTw/ci8/ibo/S2L6Y2Q7r5i2kPT7nT46fOG4dUTGOt/7YGp8Gbd8VwWxwK/R22GqeF2vhkl",
+	"LC2a8KWHAki1gPDfj+J05IF6M/hyLzpGchev1ZLQXPRQyAejZ2Q9ReSAwwwLVJnfgikB2mQ5WWfQ6bBx",
+	"i/KYpm4+b/4XAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
