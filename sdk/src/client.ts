@@ -1,0 +1,243 @@
+import { ApiProblem } from './problem';
+import type { LoginResponse, Problem } from './schema.gen';
+import { memoryTokenStore, type TokenStore, type Tokens } from './tokens';
+import type { HttpMethod, HttpResponse, Transport, UploadRequest } from './transport';
+import type { ApiResponse, CallArgs, Method, Operation, PathsWith, SuccessData } from './types';
+
+/** A call's init as the runtime sees it (CallInit is its typed face). */
+interface RawInit {
+  path?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+  headers?: Record<string, unknown>;
+  auth?: boolean;
+}
+
+export interface ClientOptions {
+  /** Where miniback is, e.g. `https://api.example.com` (no trailing slash needed). */
+  baseUrl: string;
+  transport: Transport;
+  /** Where the session lives; memory by default (wx storage in createWxClient). */
+  tokens?: TokenStore;
+  /**
+   * Gets a fresh login code (wx.login's). login() uses it, and so does the
+   * client to sign in again when a session cannot be refreshed.
+   */
+  loginCode?: () => Promise<string>;
+  /** The mini-program's AppID, for deployments that serve several. */
+  appid?: string;
+  /** Headers sent on every request. */
+  headers?: Record<string, string>;
+  /** Called when the session ended and could not be renewed: show the login page. */
+  onSessionEnd?: (problem: ApiProblem) => void;
+  /** The clock, in Unix milliseconds (tests may move it). */
+  now?: () => number;
+}
+
+/** Renew the access token this long before it expires. */
+const EXPIRY_MARGIN_MS = 30_000;
+
+type Call<M extends Method> = <P extends PathsWith<M>>(
+  path: P,
+  ...init: CallArgs<Operation<P, M>>
+) => Promise<ApiResponse<SuccessData<Operation<P, M>>>>;
+
+export interface MinibackClient {
+  /** Calls of every operation in openapi.yaml, by method and path. Failures throw ApiProblem. */
+  GET: Call<'get'>;
+  POST: Call<'post'>;
+  PUT: Call<'put'>;
+  PATCH: Call<'patch'>;
+  DELETE: Call<'delete'>;
+  /**
+   * Signs in with a WeChat login code: `code` when given, else a fresh one
+   * from options.loginCode (wx.login in a mini-program). Keeps the tokens.
+   */
+  login(opts?: { code?: string }): Promise<LoginResponse>;
+  /** Ends the session on this device: the stored tokens are removed. */
+  logout(): Promise<void>;
+  /** The stored session, or null when nobody is signed in. */
+  session(): Promise<Tokens | null>;
+  /**
+   * Uploads a file as multipart/form-data (wx.uploadFile in a
+   * mini-program). No access token is sent: upload URLs carry their own
+   * signature. Returns the response; a non-2xx status throws ApiProblem.
+   */
+  uploadFile(req: Omit<UploadRequest, 'headers'> & { headers?: Record<string, string> }): Promise<ApiResponse<unknown>>;
+}
+
+/** createClient returns a client for miniback over the given transport. */
+export function createClient(options: ClientOptions): MinibackClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const transport = options.transport;
+  const store = options.tokens ?? memoryTokenStore();
+  const now = options.now ?? (() => Date.now());
+  let renewing: Promise<void> | null = null;
+
+  async function send(method: HttpMethod, path: string, init: RawInit, retried: boolean): Promise<ApiResponse<unknown>> {
+    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...options.headers };
+    for (const [k, v] of Object.entries(init.headers ?? {})) {
+      if (v !== undefined) headers[k] = String(v);
+    }
+    let used: Tokens | null = null;
+    if (init.auth !== false) {
+      used = await store.get();
+      if (used && used.expiresAt !== undefined && used.expiresAt - EXPIRY_MARGIN_MS <= now() && !retried) {
+        // About to expire: renew first rather than collect a 401.
+        used = (await renewAfter(used)) ? await store.get() : null;
+      }
+      if (used) headers.Authorization = `Bearer ${used.accessToken}`;
+    }
+    let body: string | undefined;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['Content-Type'] = 'application/json';
+    }
+    const url = baseUrl + fillPath(path, init.path) + queryString(init.query);
+    const res = await transport.request({ method, url, headers, body });
+    if (res.status === 401 && used && !retried && (await renewAfter(used))) {
+      return send(method, path, init, true);
+    }
+    return decode(res);
+  }
+
+  // renewAfter makes sure the session is newer than `used`: at most one
+  // renewal runs at a time and every caller waits for it. It answers
+  // whether there is a session to retry with.
+  async function renewAfter(used: Tokens): Promise<boolean> {
+    const current = await store.get();
+    if (current && current.accessToken !== used.accessToken) return true; // renewed meanwhile
+    if (!renewing) {
+      renewing = renew().then(
+        () => {
+          renewing = null;
+        },
+        (e: unknown) => {
+          renewing = null;
+          throw e;
+        },
+      );
+    }
+    try {
+      await renewing;
+      return true;
+    } catch (e) {
+      if (e instanceof ApiProblem && e.status >= 400 && e.status < 500) {
+        // The session is over: forget it and let the app ask for a login.
+        await store.clear();
+        options.onSessionEnd?.(e);
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  // renew gets a new access token: by signing in again with a fresh
+  // login code (wx.login needs no user action).
+  async function renew(): Promise<void> {
+    if (!options.loginCode) {
+      throw ApiProblem.unexpected(401, 'The session expired and this client has no loginCode to sign in again.');
+    }
+    await login({});
+  }
+
+  async function login(opts: { code?: string } = {}): Promise<LoginResponse> {
+    let code = opts.code;
+    if (code === undefined) {
+      if (!options.loginCode) throw new Error('login: pass a code or give the client a loginCode function');
+      code = await options.loginCode();
+    }
+    const body = options.appid ? { code, appid: options.appid } : { code };
+    const res = (await send('POST', '/v1/auth/wechat', { body, auth: false }, true)) as ApiResponse<LoginResponse>;
+    await keep(res.data);
+    return res.data;
+  }
+
+  async function keep(data: { access_token: string; expires_in: number; refresh_token?: string }): Promise<void> {
+    const tokens: Tokens = { accessToken: data.access_token, expiresAt: now() + data.expires_in * 1000 };
+    if (data.refresh_token) tokens.refreshToken = data.refresh_token;
+    await store.set(tokens);
+  }
+
+  const call =
+    (method: HttpMethod) =>
+    (path: string, init?: RawInit): Promise<ApiResponse<unknown>> =>
+      send(method, path, init ?? {}, false);
+
+  return {
+    GET: call('GET') as Call<'get'>,
+    POST: call('POST') as Call<'post'>,
+    PUT: call('PUT') as Call<'put'>,
+    PATCH: call('PATCH') as Call<'patch'>,
+    DELETE: call('DELETE') as Call<'delete'>,
+    login,
+    async logout() {
+      await store.clear();
+    },
+    async session() {
+      return store.get();
+    },
+    async uploadFile(req) {
+      if (!transport.upload) throw new Error('uploadFile: this transport cannot upload files');
+      const res = await transport.upload({ ...req, headers: req.headers ?? {} });
+      return decode(res);
+    },
+  };
+}
+
+/** fillPath puts path parameters into a templated path like /v1/tasks/{id}. */
+export function fillPath(path: string, params: Record<string, unknown> | undefined): string {
+  return path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const v = params?.[name];
+    if (v === undefined || v === null) throw new Error(`path parameter ${name} is missing for ${path}`);
+    return encodeURIComponent(String(v));
+  });
+}
+
+/**
+ * queryString encodes query parameters the OpenAPI default way (form,
+ * exploded: arrays repeat the name); undefined values are left out. It
+ * needs no URLSearchParams, which mini-programs lack.
+ */
+export function queryString(query: Record<string, unknown> | undefined): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    const values = Array.isArray(v) ? v : [v];
+    for (const item of values) {
+      if (item === undefined || item === null) continue;
+      const s = item instanceof Date ? item.toISOString() : String(item);
+      parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(s)}`);
+    }
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/** decode turns a response into a result, or throws it as an ApiProblem. */
+export function decode(res: HttpResponse): ApiResponse<unknown> {
+  const type = (res.headers['content-type'] ?? '').toLowerCase();
+  const isJSON = /^application\/(problem\+)?json/.test(type);
+  let data: unknown = undefined;
+  if (res.body !== '' && isJSON) {
+    try {
+      data = JSON.parse(res.body);
+    } catch {
+      throw ApiProblem.unexpected(res.status, `The response body is not valid JSON (${type}).`);
+    }
+  }
+  if (res.status >= 200 && res.status < 300) {
+    if (res.body !== '' && !isJSON) data = res.body;
+    return { data, status: res.status, headers: res.headers };
+  }
+  if (isProblem(data)) {
+    const ra = Number(res.headers['retry-after']);
+    throw new ApiProblem(data, Number.isFinite(ra) && res.headers['retry-after'] !== undefined ? ra : undefined);
+  }
+  throw ApiProblem.unexpected(res.status, `HTTP ${res.status} without a problem document (${type || 'no content type'}).`);
+}
+
+function isProblem(v: unknown): v is Problem {
+  if (!v || typeof v !== 'object') return false;
+  const p = v as Record<string, unknown>;
+  return typeof p.code === 'string' && typeof p.status === 'number' && typeof p.title === 'string';
+}
