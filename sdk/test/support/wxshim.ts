@@ -22,8 +22,10 @@ export interface ShimCall {
 export interface WxShim extends WxApi {
   /** Each call of a UI API (showToast, navigateTo, ...), in order. */
   calls: ShimCall[];
-  /** What wx.login answers: the simulator code of this user. */
+  /** wx.login answers `dev-<loginName>`, the simulator's code for this user... */
   loginName: string;
+  /** ...unless loginCode is set (e.g. 'err-40029' for a refused code). */
+  loginCode?: string;
   storage: Map<string, string>;
   /** Files wx.chooseMedia "picks": set by the test. */
   chosenFiles: string[];
@@ -156,7 +158,7 @@ export function wxShim(baseUrl: string, loginName: string): WxShim {
 
     login(o: Callbacks<{ code: string; errMsg: string }>) {
       calls.push({ api: 'login', args: {} });
-      queueMicrotask(() => finish(o, { code: `dev-${shim.loginName}`, errMsg: 'login:ok' }));
+      queueMicrotask(() => finish(o, { code: shim.loginCode ?? `dev-${shim.loginName}`, errMsg: 'login:ok' }));
     },
 
     chooseMedia(o: Callbacks<{ tempFiles: { tempFilePath: string; size: number; fileType: string }[]; type: string; errMsg: string }>) {

@@ -1,0 +1,66 @@
+import { ApiProblem } from './problem';
+import type { LoginResponse } from './schema.gen';
+import { type TokenStore, type Tokens } from './tokens';
+import type { HttpResponse, Transport, UploadRequest } from './transport';
+import type { ApiResponse, CallArgs, Method, Operation, PathsWith, SuccessData } from './types';
+export interface ClientOptions {
+    /** Where miniback is, e.g. `https://api.example.com` (no trailing slash needed). */
+    baseUrl: string;
+    transport: Transport;
+    /** Where the session lives; memory by default (wx storage in createWxClient). */
+    tokens?: TokenStore;
+    /**
+     * Gets a fresh login code (wx.login's). login() uses it, and so does the
+     * client to sign in again when a session cannot be refreshed.
+     */
+    loginCode?: () => Promise<string>;
+    /** The mini-program's AppID, for deployments that serve several. */
+    appid?: string;
+    /** Headers sent on every request. */
+    headers?: Record<string, string>;
+    /** Called when the session ended and could not be renewed: show the login page. */
+    onSessionEnd?: (problem: ApiProblem) => void;
+    /** The clock, in Unix milliseconds (tests may move it). */
+    now?: () => number;
+}
+type Call<M extends Method> = <P extends PathsWith<M>>(path: P, ...init: CallArgs<Operation<P, M>>) => Promise<ApiResponse<SuccessData<Operation<P, M>>>>;
+export interface MinibackClient {
+    /** Calls of every operation in openapi.yaml, by method and path. Failures throw ApiProblem. */
+    GET: Call<'get'>;
+    POST: Call<'post'>;
+    PUT: Call<'put'>;
+    PATCH: Call<'patch'>;
+    DELETE: Call<'delete'>;
+    /**
+     * Signs in with a WeChat login code: `code` when given, else a fresh one
+     * from options.loginCode (wx.login in a mini-program). Keeps the tokens.
+     */
+    login(opts?: {
+        code?: string;
+    }): Promise<LoginResponse>;
+    /** Ends the session on this device: the stored tokens are removed. */
+    logout(): Promise<void>;
+    /** The stored session, or null when nobody is signed in. */
+    session(): Promise<Tokens | null>;
+    /**
+     * Uploads a file as multipart/form-data (wx.uploadFile in a
+     * mini-program). No access token is sent: upload URLs carry their own
+     * signature. Returns the response; a non-2xx status throws ApiProblem.
+     */
+    uploadFile(req: Omit<UploadRequest, 'headers'> & {
+        headers?: Record<string, string>;
+    }): Promise<ApiResponse<unknown>>;
+}
+/** createClient returns a client for miniback over the given transport. */
+export declare function createClient(options: ClientOptions): MinibackClient;
+/** fillPath puts path parameters into a templated path like /v1/tasks/{id}. */
+export declare function fillPath(path: string, params: Record<string, unknown> | undefined): string;
+/**
+ * queryString encodes query parameters the OpenAPI default way (form,
+ * exploded: arrays repeat the name); undefined values are left out. It
+ * needs no URLSearchParams, which mini-programs lack.
+ */
+export declare function queryString(query: Record<string, unknown> | undefined): string;
+/** decode turns a response into a result, or throws it as an ApiProblem. */
+export declare function decode(res: HttpResponse): ApiResponse<unknown>;
+export {};
