@@ -1,7 +1,7 @@
 import { ApiProblem } from './problem';
 import type { LoginResponse, Problem } from './schema.gen';
 import { memoryTokenStore, type TokenStore, type Tokens } from './tokens';
-import type { HttpMethod, HttpResponse, Transport, UploadRequest } from './transport';
+import type { HttpMethod, HttpRequest, HttpResponse, Transport, UploadRequest } from './transport';
 import type { ApiResponse, CallArgs, Method, Operation, PathsWith, SuccessData } from './types';
 
 /** A call's init as the runtime sees it (CallInit is its typed face). */
@@ -88,10 +88,19 @@ export function createClient(options: ClientOptions): MinibackClient {
       }
       if (used) headers.Authorization = `Bearer ${used.accessToken}`;
     }
-    let body: string | undefined;
+    let body: HttpRequest['body'];
     if (init.body !== undefined) {
-      body = JSON.stringify(init.body);
-      headers['Content-Type'] = 'application/json';
+      const given = Object.keys(headers).find((k) => k.toLowerCase() === 'content-type');
+      if (given && !/json/i.test(headers[given])) {
+        // A file or other non-JSON body goes as it is.
+        if (typeof init.body !== 'string' && !(init.body instanceof ArrayBuffer) && !(init.body instanceof Uint8Array)) {
+          throw new Error(`a ${headers[given]} body must be a string, ArrayBuffer or Uint8Array`);
+        }
+        body = init.body;
+      } else {
+        body = JSON.stringify(init.body);
+        if (!given) headers['Content-Type'] = 'application/json';
+      }
     }
     const url = baseUrl + fillPath(path, init.path) + queryString(init.query);
     const res = await transport.request({ method, url, headers, body });
@@ -213,7 +222,10 @@ export function queryString(query: Record<string, unknown> | undefined): string 
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
-/** decode turns a response into a result, or throws it as an ApiProblem. */
+/**
+ * decode turns a response into a result (2xx, and 3xx: a redirect's
+ * Location is in headers), or throws it as an ApiProblem.
+ */
 export function decode(res: HttpResponse): ApiResponse<unknown> {
   const type = (res.headers['content-type'] ?? '').toLowerCase();
   const isJSON = /^application\/(problem\+)?json/.test(type);
@@ -225,7 +237,7 @@ export function decode(res: HttpResponse): ApiResponse<unknown> {
       throw ApiProblem.unexpected(res.status, `The response body is not valid JSON (${type}).`);
     }
   }
-  if (res.status >= 200 && res.status < 300) {
+  if (res.status >= 200 && res.status < 400) {
     if (res.body !== '' && !isJSON) data = res.body;
     return { data, status: res.status, headers: res.headers };
   }

@@ -3,12 +3,12 @@ import { ApiProblem } from './problem';
 /** The HTTP methods the API uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** One HTTP request, already serialised: the body is the JSON text. */
+/** One HTTP request, already serialised: the body is JSON text or raw bytes. */
 export interface HttpRequest {
   method: HttpMethod;
   url: string;
   headers: Record<string, string>;
-  body?: string;
+  body?: string | ArrayBuffer | Uint8Array;
 }
 
 /** One HTTP response; header names are lower-case, the body is raw text. */
@@ -50,7 +50,7 @@ export interface Transport {
 /** The part of `fetch` the fetch transport uses (Node 18+, browsers). */
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string | FormDataLike; redirect?: 'manual' },
+  init: { method: string; headers: Record<string, string>; body?: string | ArrayBuffer | Uint8Array | FormDataLike; redirect?: 'manual' },
 ) => Promise<{
   status: number;
   headers: { forEach(cb: (value: string, key: string) => void): void };

@@ -19,7 +19,14 @@ export type Operation<P, M extends Method> = P extends keyof paths
 
 type Params<O, In extends string> = O extends { parameters: { [K in In]?: infer X } } ? Exclude<X, undefined> : never;
 type ParamsRequired<O, In extends string> = O extends { parameters: { [K in In]: object } } ? true : false;
-type Body<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+type Body<O> = O extends { requestBody?: { content: infer C } }
+  ? C extends { 'application/json': infer B }
+    ? B
+    : C[keyof C] | BinaryBody
+  : never;
+
+/** A body sent as is (with the Content-Type header you give), for non-JSON media types. */
+export type BinaryBody = string | ArrayBuffer | Uint8Array;
 type BodyRequired<O> = O extends { requestBody: { content: object } } ? true : false;
 
 type Slot<Name extends string, T, Required extends boolean> = [T] extends [never]
@@ -54,7 +61,10 @@ export type SuccessData<O> = O extends { responses: infer Rs }
   ? { [S in keyof Rs]: S extends SuccessStatus ? Content<Rs[S]> : never }[keyof Rs]
   : never;
 
-/** A successful response: the decoded body, status and headers (lower-case names). */
+/**
+ * A successful (2xx) or redirect (3xx) response: the decoded body (JSON
+ * decoded, anything else as text), status and headers (lower-case names).
+ */
 export interface ApiResponse<T> {
   data: T;
   status: number;

@@ -17,7 +17,7 @@ export interface WxRequestOption {
   url: string;
   method?: 'OPTIONS' | 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'TRACE' | 'CONNECT';
   header?: Record<string, string>;
-  data?: string;
+  data?: string | ArrayBuffer;
   dataType?: string;
   responseType?: 'text' | 'arraybuffer';
   timeout?: number;
@@ -78,7 +78,7 @@ export function wxTransport(w: Pick<WxApi, 'request' | 'uploadFile'>, options: W
           url: req.url,
           method,
           header,
-          data: req.body,
+          data: req.body instanceof Uint8Array ? toArrayBuffer(req.body) : req.body,
           // Anything but 'json' leaves the body as text: the SDK decodes
           // JSON and problem documents itself.
           dataType: 'text',
@@ -159,6 +159,10 @@ function globalWx(): WxApi {
   const w = typeof wx === 'undefined' ? (globalThis as unknown as { wx?: WxApi }).wx : wx;
   if (w) return w;
   throw new Error('createWxClient: no wx here; pass options.wx');
+}
+
+function toArrayBuffer(b: Uint8Array): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
 function lowerKeys(h: Record<string, unknown> | undefined): Record<string, string> {

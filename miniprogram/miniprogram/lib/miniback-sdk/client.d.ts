@@ -61,6 +61,9 @@ export declare function fillPath(path: string, params: Record<string, unknown> |
  * needs no URLSearchParams, which mini-programs lack.
  */
 export declare function queryString(query: Record<string, unknown> | undefined): string;
-/** decode turns a response into a result, or throws it as an ApiProblem. */
+/**
+ * decode turns a response into a result (2xx, and 3xx: a redirect's
+ * Location is in headers), or throws it as an ApiProblem.
+ */
 export declare function decode(res: HttpResponse): ApiResponse<unknown>;
 export {};

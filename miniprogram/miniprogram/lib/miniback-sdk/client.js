@@ -35,8 +35,19 @@ function createClient(options) {
         }
         let body;
         if (init.body !== undefined) {
-            body = JSON.stringify(init.body);
-            headers['Content-Type'] = 'application/json';
+            const given = Object.keys(headers).find((k) => k.toLowerCase() === 'content-type');
+            if (given && !/json/i.test(headers[given])) {
+                // A file or other non-JSON body goes as it is.
+                if (typeof init.body !== 'string' && !(init.body instanceof ArrayBuffer) && !(init.body instanceof Uint8Array)) {
+                    throw new Error(`a ${headers[given]} body must be a string, ArrayBuffer or Uint8Array`);
+                }
+                body = init.body;
+            }
+            else {
+                body = JSON.stringify(init.body);
+                if (!given)
+                    headers['Content-Type'] = 'application/json';
+            }
         }
         const url = baseUrl + fillPath(path, init.path) + queryString(init.query);
         const res = await transport.request({ method, url, headers, body });
@@ -153,7 +164,10 @@ function queryString(query) {
     }
     return parts.length ? `?${parts.join('&')}` : '';
 }
-/** decode turns a response into a result, or throws it as an ApiProblem. */
+/**
+ * decode turns a response into a result (2xx, and 3xx: a redirect's
+ * Location is in headers), or throws it as an ApiProblem.
+ */
 function decode(res) {
     var _a;
     const type = ((_a = res.headers['content-type']) !== null && _a !== void 0 ? _a : '').toLowerCase();
@@ -167,7 +181,7 @@ function decode(res) {
             throw problem_1.ApiProblem.unexpected(res.status, `The response body is not valid JSON (${type}).`);
         }
     }
-    if (res.status >= 200 && res.status < 300) {
+    if (res.status >= 200 && res.status < 400) {
         if (res.body !== '' && !isJSON)
             data = res.body;
         return { data, status: res.status, headers: res.headers };

@@ -1,11 +1,11 @@
 /** The HTTP methods the API uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-/** One HTTP request, already serialised: the body is the JSON text. */
+/** One HTTP request, already serialised: the body is JSON text or raw bytes. */
 export interface HttpRequest {
     method: HttpMethod;
     url: string;
     headers: Record<string, string>;
-    body?: string;
+    body?: string | ArrayBuffer | Uint8Array;
 }
 /** One HTTP response; header names are lower-case, the body is raw text. */
 export interface HttpResponse {
@@ -44,7 +44,7 @@ export interface Transport {
 export type FetchLike = (url: string, init: {
     method: string;
     headers: Record<string, string>;
-    body?: string | FormDataLike;
+    body?: string | ArrayBuffer | Uint8Array | FormDataLike;
     redirect?: 'manual';
 }) => Promise<{
     status: number;

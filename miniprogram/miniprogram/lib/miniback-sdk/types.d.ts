@@ -22,11 +22,13 @@ type ParamsRequired<O, In extends string> = O extends {
 } ? true : false;
 type Body<O> = O extends {
     requestBody?: {
-        content: {
-            'application/json': infer B;
-        };
+        content: infer C;
     };
-} ? B : never;
+} ? C extends {
+    'application/json': infer B;
+} ? B : C[keyof C] | BinaryBody : never;
+/** A body sent as is (with the Content-Type header you give), for non-JSON media types. */
+export type BinaryBody = string | ArrayBuffer | Uint8Array;
 type BodyRequired<O> = O extends {
     requestBody: {
         content: object;
@@ -67,7 +69,10 @@ export type SuccessData<O> = O extends {
 } ? {
     [S in keyof Rs]: S extends SuccessStatus ? Content<Rs[S]> : never;
 }[keyof Rs] : never;
-/** A successful response: the decoded body, status and headers (lower-case names). */
+/**
+ * A successful (2xx) or redirect (3xx) response: the decoded body (JSON
+ * decoded, anything else as text), status and headers (lower-case names).
+ */
 export interface ApiResponse<T> {
     data: T;
     status: number;

@@ -7,7 +7,7 @@ export interface WxRequestOption {
     url: string;
     method?: 'OPTIONS' | 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'TRACE' | 'CONNECT';
     header?: Record<string, string>;
-    data?: string;
+    data?: string | ArrayBuffer;
     dataType?: string;
     responseType?: 'text' | 'arraybuffer';
     timeout?: number;

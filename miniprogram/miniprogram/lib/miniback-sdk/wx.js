@@ -28,7 +28,7 @@ function wxTransport(w, options = {}) {
                     url: req.url,
                     method,
                     header,
-                    data: req.body,
+                    data: req.body instanceof Uint8Array ? toArrayBuffer(req.body) : req.body,
                     // Anything but 'json' leaves the body as text: the SDK decodes
                     // JSON and problem documents itself.
                     dataType: 'text',
@@ -87,6 +87,9 @@ function globalWx() {
     if (w)
         return w;
     throw new Error('createWxClient: no wx here; pass options.wx');
+}
+function toArrayBuffer(b) {
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
 }
 function lowerKeys(h) {
     const out = {};
