@@ -34,6 +34,13 @@ export interface ClientOptions {
   now?: () => number;
 }
 
+/** What a login or refresh answers, as far as the session needs. */
+interface TokenData {
+  access_token: string;
+  expires_in: number;
+  refresh_token?: string;
+}
+
 /** Renew the access token this long before it expires. */
 const EXPIRY_MARGIN_MS = 30_000;
 
@@ -54,7 +61,10 @@ export interface MinibackClient {
    * from options.loginCode (wx.login in a mini-program). Keeps the tokens.
    */
   login(opts?: { code?: string }): Promise<LoginResponse>;
-  /** Ends the session on this device: the stored tokens are removed. */
+  /**
+   * Ends the session: on the server when it keeps sessions (its refresh
+   * token stops working), and on this device (the stored tokens are removed).
+   */
   logout(): Promise<void>;
   /** The stored session, or null when nobody is signed in. */
   session(): Promise<Tokens | null>;
@@ -141,9 +151,21 @@ export function createClient(options: ClientOptions): MinibackClient {
     }
   }
 
-  // renew gets a new access token: by signing in again with a fresh
-  // login code (wx.login needs no user action).
+  // renew gets a new access token: with the refresh token when the server
+  // issued one (POST /v1/auth/refresh rotates it), else — or when the
+  // refresh token is refused — by signing in again with a fresh login
+  // code (wx.login needs no user action).
   async function renew(): Promise<void> {
+    const current = await store.get();
+    if (current?.refreshToken) {
+      try {
+        const res = await send('POST', '/v1/auth/refresh', { body: { refresh_token: current.refreshToken }, auth: false }, true);
+        await keep(res.data as TokenData);
+        return;
+      } catch (e) {
+        if (!(e instanceof ApiProblem && e.status === 401 && options.loginCode)) throw e;
+      }
+    }
     if (!options.loginCode) {
       throw ApiProblem.unexpected(401, 'The session expired and this client has no loginCode to sign in again.');
     }
@@ -162,7 +184,7 @@ export function createClient(options: ClientOptions): MinibackClient {
     return res.data;
   }
 
-  async function keep(data: { access_token: string; expires_in: number; refresh_token?: string }): Promise<void> {
+  async function keep(data: TokenData): Promise<void> {
     const tokens: Tokens = { accessToken: data.access_token, expiresAt: now() + data.expires_in * 1000 };
     if (data.refresh_token) tokens.refreshToken = data.refresh_token;
     await store.set(tokens);
@@ -181,7 +203,17 @@ export function createClient(options: ClientOptions): MinibackClient {
     DELETE: call('DELETE') as Call<'delete'>,
     login,
     async logout() {
-      await store.clear();
+      const current = await store.get();
+      try {
+        // A server that issues refresh tokens keeps sessions: end this one
+        // there too (POST /v1/auth/logout), so its refresh token dies.
+        if (current?.refreshToken) await send('POST', '/v1/auth/logout', {}, false);
+      } catch (e) {
+        // The device forgets the session whatever the server said.
+        if (!(e instanceof ApiProblem)) throw e;
+      } finally {
+        await store.clear();
+      }
     },
     async session() {
       return store.get();
