@@ -38,7 +38,10 @@ export interface MinibackClient {
     login(opts?: {
         code?: string;
     }): Promise<LoginResponse>;
-    /** Ends the session on this device: the stored tokens are removed. */
+    /**
+     * Ends the session: on the server when it keeps sessions (its refresh
+     * token stops working), and on this device (the stored tokens are removed).
+     */
     logout(): Promise<void>;
     /** The stored session, or null when nobody is signed in. */
     session(): Promise<Tokens | null>;

@@ -86,9 +86,23 @@ function createClient(options) {
             throw e;
         }
     }
-    // renew gets a new access token: by signing in again with a fresh
-    // login code (wx.login needs no user action).
+    // renew gets a new access token: with the refresh token when the server
+    // issued one (POST /v1/auth/refresh rotates it), else — or when the
+    // refresh token is refused — by signing in again with a fresh login
+    // code (wx.login needs no user action).
     async function renew() {
+        const current = await store.get();
+        if (current === null || current === void 0 ? void 0 : current.refreshToken) {
+            try {
+                const res = await send('POST', '/v1/auth/refresh', { body: { refresh_token: current.refreshToken }, auth: false }, true);
+                await keep(res.data);
+                return;
+            }
+            catch (e) {
+                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && options.loginCode))
+                    throw e;
+            }
+        }
         if (!options.loginCode) {
             throw problem_1.ApiProblem.unexpected(401, 'The session expired and this client has no loginCode to sign in again.');
         }
@@ -121,7 +135,21 @@ function createClient(options) {
         DELETE: call('DELETE'),
         login,
         async logout() {
-            await store.clear();
+            const current = await store.get();
+            try {
+                // A server that issues refresh tokens keeps sessions: end this one
+                // there too (POST /v1/auth/logout), so its refresh token dies.
+                if (current === null || current === void 0 ? void 0 : current.refreshToken)
+                    await send('POST', '/v1/auth/logout', {}, false);
+            }
+            catch (e) {
+                // The device forgets the session whatever the server said.
+                if (!(e instanceof problem_1.ApiProblem))
+                    throw e;
+            }
+            finally {
+                await store.clear();
+            }
         },
         async session() {
             return store.get();
