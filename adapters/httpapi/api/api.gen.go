@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -53,13 +54,65 @@ func (e LoginResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for Priority.
+const (
+	PriorityHigh   Priority = "high"
+	PriorityLow    Priority = "low"
+	PriorityNormal Priority = "normal"
+)
+
+// Valid indicates whether the value is a known member of the Priority enum.
+func (e Priority) Valid() bool {
+	switch e {
+	case PriorityHigh:
+		return true
+	case PriorityLow:
+		return true
+	case PriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListTodosParamsSort.
+const (
+	SortCreatedAt     ListTodosParamsSort = "created_at"
+	SortCreatedAtDesc ListTodosParamsSort = "-created_at"
+	SortDueAt         ListTodosParamsSort = "due_at"
+	SortDueAtDesc     ListTodosParamsSort = "-due_at"
+	SortPriority      ListTodosParamsSort = "priority"
+	SortPriorityDesc  ListTodosParamsSort = "-priority"
+)
+
+// Valid indicates whether the value is a known member of the ListTodosParamsSort enum.
+func (e ListTodosParamsSort) Valid() bool {
+	switch e {
+	case SortCreatedAt:
+		return true
+	case SortCreatedAtDesc:
+		return true
+	case SortDueAt:
+		return true
+	case SortDueAtDesc:
+		return true
+	case SortPriority:
+		return true
+	case SortPriorityDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Code Stable machine code for this field's problem: `required`,
 	// `too_long`, `too_short`, `unknown_field`, `invalid_type`,
 	// `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
 	// or a domain rule such as `invalid_url`, `invalid_characters`,
-	// `empty_patch`, `unknown`.
+	// `empty_patch`, `invalid_time_zone`, `invalid_range`,
+	// `invalid_cursor`, `unknown`.
 	Code string `json:"code"`
 
 	// Field Where the problem is, e.g. `body.nickname` or `header.Authorization`.
@@ -91,6 +144,9 @@ type LoginResponse struct {
 
 // LoginResponseTokenType defines model for LoginResponse.TokenType.
 type LoginResponseTokenType string
+
+// Priority defines model for Priority.
+type Priority string
 
 // Problem RFC 9457 problem details with a stable machine code.
 type Problem struct {
@@ -131,6 +187,75 @@ type ProfilePatch struct {
 	Nickname *string `json:"nickname,omitempty"`
 }
 
+// Todo defines model for Todo.
+type Todo struct {
+	// CompletedAt When the task was last marked done; null while it is open.
+	CompletedAt nullable.Nullable[time.Time] `json:"completed_at"`
+	CreatedAt   time.Time                    `json:"created_at"`
+	Done        bool                         `json:"done"`
+
+	// DueAt When the task is due, with the UTC offset it was given; null when it has none.
+	//
+	// Example: 2026-03-01T18:00:00+08:00
+	DueAt     nullable.Nullable[string] `json:"due_at"`
+	Id        openapi_types.UUID        `json:"id"`
+	Notes     string                    `json:"notes"`
+	Priority  Priority                  `json:"priority"`
+	Tags      []string                  `json:"tags"`
+	Title     string                    `json:"title"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+
+	// Version Increments on every change; the `ETag` is `"v<version>"`.
+	Version int `json:"version"`
+}
+
+// TodoCreate The domain rules: `title` is trimmed and must keep 1 to 200
+// characters, with no control characters; `notes` up to 10,000
+// characters (tabs and line breaks allowed); `due_at` is RFC 3339 with
+// a UTC offset between -12:00 and +14:00 in steps of 15 minutes (code
+// `invalid_time_zone` otherwise), in the years 1900 to 9999; tags are
+// trimmed, inner spaces collapsed, lower-cased and NFC-normalised, must
+// keep 1 to 32 characters, and duplicates after normalising are merged.
+type TodoCreate struct {
+	Done *bool `json:"done,omitempty"`
+
+	// DueAt Example: 2026-03-01T18:00:00+08:00
+	DueAt    nullable.Nullable[string] `json:"due_at,omitempty"`
+	Notes    *string                   `json:"notes,omitempty"`
+	Priority *Priority                 `json:"priority,omitempty"`
+
+	// Tags Example: ["home","errands"]
+	Tags *[]string `json:"tags,omitempty"`
+
+	// Title Example: Buy milk
+	Title string `json:"title"`
+}
+
+// TodoPage defines model for TodoPage.
+type TodoPage struct {
+	Items []Todo `json:"items"`
+
+	// NextCursor Send as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// TodoPatch At least one field must be set (code `empty_patch` otherwise). The
+// rules of each field are those of TodoCreate.
+type TodoPatch struct {
+	Done *bool `json:"done,omitempty"`
+
+	// DueAt null removes the due time.
+	DueAt nullable.Nullable[string] `json:"due_at,omitempty"`
+
+	// Notes null or empty clears the notes.
+	Notes    nullable.Nullable[string] `json:"notes,omitempty"`
+	Priority *Priority                 `json:"priority,omitempty"`
+
+	// Tags Replaces the task's tags; [] removes them all.
+	Tags  *[]string `json:"tags,omitempty"`
+	Title *string   `json:"title,omitempty"`
+}
+
 // User defines model for User.
 type User struct {
 	// AvatarUrl An https URL, or empty.
@@ -157,6 +282,18 @@ type WeChatLoginRequest struct {
 	Code string `json:"code"`
 }
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
+// TodoID defines model for TodoID.
+type TodoID = openapi_types.UUID
+
 // BadGateway RFC 9457 problem details with a stable machine code.
 type BadGateway = Problem
 
@@ -178,6 +315,9 @@ type NotFound = Problem
 // PayloadTooLarge RFC 9457 problem details with a stable machine code.
 type PayloadTooLarge = Problem
 
+// PreconditionFailed RFC 9457 problem details with a stable machine code.
+type PreconditionFailed = Problem
+
 // ServiceUnavailable RFC 9457 problem details with a stable machine code.
 type ServiceUnavailable = Problem
 
@@ -187,14 +327,90 @@ type TooManyRequests = Problem
 // Unauthorized RFC 9457 problem details with a stable machine code.
 type Unauthorized = Problem
 
+// UnprocessableEntity RFC 9457 problem details with a stable machine code.
+type UnprocessableEntity = Problem
+
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
+
+// ListTodosParams defines parameters for ListTodos.
+type ListTodosParams struct {
+	// Limit Tasks per page.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; signed by the server.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Sort `created_at` (oldest first), `-created_at` (newest first),
+	// `due_at` (soonest first), `-due_at` (latest first), `priority`
+	// (low first) or `-priority` (high first). Ties break on creation
+	// time (priority) or id. Tasks with no due time come last in both
+	// due orders.
+	Sort *ListTodosParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Done Only done (`true`) or open (`false`) tasks.
+	Done *bool `form:"done,omitempty" json:"done,omitempty"`
+
+	// DueAfter Only tasks due at or after this time (RFC 3339 with an offset;
+	// percent-encode `+` as `%2B`). Excludes tasks with no due time.
+	DueAfter *string `form:"due_after,omitempty" json:"due_after,omitempty"`
+
+	// DueBefore Only tasks due strictly before this time, so consecutive ranges
+	// never overlap. Excludes tasks with no due time.
+	DueBefore *string `form:"due_before,omitempty" json:"due_before,omitempty"`
+
+	// Tag Only tasks with this tag (normalised like the tags of a task).
+	Tag *string `form:"tag,omitempty" json:"tag,omitempty"`
+
+	// Q Only tasks whose title or notes contain this text, case-insensitively.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+}
+
+// ListTodosParamsSort defines parameters for ListTodos.
+type ListTodosParamsSort string
+
+// CreateTodoParams defines parameters for CreateTodo.
+type CreateTodoParams struct {
+	// IdempotencyKey A key you choose for this creation (a UUID is ideal), unique among
+	// your requests: 1 to 255 letters, digits, `-`, `_`, `.` or `:`. It
+	// expires 24 hours after its first use.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteTodoParams defines parameters for DeleteTodo.
+type DeleteTodoParams struct {
+	// IfMatch The task's `ETag` (or `*`, or a comma-separated list of tags): the
+	// write happens only if one matches the current version (strong
+	// comparison), else 412. Optional; without it the last write wins.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetTodoParams defines parameters for GetTodo.
+type GetTodoParams struct {
+	// IfNoneMatch Answer 304 with no body when the task's `ETag` is one of these (weak
+	// comparison) or the value is `*`.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateTodoParams defines parameters for UpdateTodo.
+type UpdateTodoParams struct {
+	// IfMatch The task's `ETag` (or `*`, or a comma-separated list of tags): the
+	// write happens only if one matches the current version (strong
+	// comparison), else 412. Optional; without it the last write wins.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
 
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfilePatch
+
+// CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
+type CreateTodoJSONRequestBody = TodoCreate
+
+// UpdateTodoJSONRequestBody defines body for UpdateTodo for application/json ContentType.
+type UpdateTodoJSONRequestBody = TodoPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -213,6 +429,21 @@ type ServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(c *gin.Context)
+	// ListTodos List my tasks
+	// (GET /v1/todos)
+	ListTodos(c *gin.Context, params ListTodosParams)
+	// CreateTodo Create a task
+	// (POST /v1/todos)
+	CreateTodo(c *gin.Context, params CreateTodoParams)
+	// DeleteTodo Delete a task
+	// (DELETE /v1/todos/{id})
+	DeleteTodo(c *gin.Context, id TodoID, params DeleteTodoParams)
+	// GetTodo Read a task
+	// (GET /v1/todos/{id})
+	GetTodo(c *gin.Context, id TodoID, params GetTodoParams)
+	// UpdateTodo Edit a task
+	// (PATCH /v1/todos/{id})
+	UpdateTodo(c *gin.Context, id TodoID, params UpdateTodoParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -289,6 +520,276 @@ func (siw *ServerInterfaceWrapper) UpdateMe(c *gin.Context) {
 	siw.Handler.UpdateMe(c)
 }
 
+// ListTodos operation middleware
+func (siw *ServerInterfaceWrapper) ListTodos(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTodosParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", c.Request.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter sort: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "done" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "done", c.Request.URL.Query(), &params.Done, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter done: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "due_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_after", c.Request.URL.Query(), &params.DueAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_after: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "due_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", c.Request.URL.Query(), &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_before: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", c.Request.URL.Query(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tag: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListTodos(c, params)
+}
+
+// CreateTodo operation middleware
+func (siw *ServerInterfaceWrapper) CreateTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateTodo(c, params)
+}
+
+// DeleteTodo operation middleware
+func (siw *ServerInterfaceWrapper) DeleteTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteTodo(c, id, params)
+}
+
+// GetTodo operation middleware
+func (siw *ServerInterfaceWrapper) GetTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-None-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-None-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetTodo(c, id, params)
+}
+
+// UpdateTodo operation middleware
+func (siw *ServerInterfaceWrapper) UpdateTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateTodo(c, id, params)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -319,6 +820,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
+	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
+	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
+	router.GET(options.BaseURL+"/v1/todos/:id", wrapper.GetTodo)
+	router.PATCH(options.BaseURL+"/v1/todos/:id", wrapper.UpdateTodo)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
 }
@@ -336,6 +842,8 @@ type InternalErrorApplicationProblemPlusJSONResponse Problem
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+
+type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -356,6 +864,8 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 }
 
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
+
+type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
 
@@ -833,6 +1343,680 @@ func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type ListTodosRequestObject struct {
+	Params ListTodosParams
+}
+
+type ListTodosResponseObject interface {
+	VisitListTodosResponse(w http.ResponseWriter) error
+}
+
+type ListTodos200JSONResponse TodoPage
+
+func (response ListTodos200JSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos400ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos401ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos500ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos503ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodoRequestObject struct {
+	Params CreateTodoParams
+	Body   *CreateTodoJSONRequestBody
+}
+
+type CreateTodoResponseObject interface {
+	VisitCreateTodoResponse(w http.ResponseWriter) error
+}
+
+type CreateTodo201ResponseHeaders struct {
+	ETag               *string
+	IdempotentReplayed *string
+	Location           *string
+}
+
+type CreateTodo201JSONResponse struct {
+	Body    Todo
+	Headers CreateTodo201ResponseHeaders
+}
+
+func (response CreateTodo201JSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo400ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo401ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo404ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo413ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo415ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo422ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo500ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo503ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params DeleteTodoParams
+}
+
+type DeleteTodoResponseObject interface {
+	VisitDeleteTodoResponse(w http.ResponseWriter) error
+}
+
+type DeleteTodo204Response struct {
+}
+
+func (response DeleteTodo204Response) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo400ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo401ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo404ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo412ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo500ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo503ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params GetTodoParams
+}
+
+type GetTodoResponseObject interface {
+	VisitGetTodoResponse(w http.ResponseWriter) error
+}
+
+type GetTodo200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetTodo200JSONResponse struct {
+	Body    Todo
+	Headers GetTodo200ResponseHeaders
+}
+
+func (response GetTodo200JSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo304ResponseHeaders struct {
+	ETag *string
+}
+
+type GetTodo304Response struct {
+	Headers GetTodo304ResponseHeaders
+}
+
+func (response GetTodo304Response) VisitGetTodoResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo400ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo401ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo404ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo500ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo503ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params UpdateTodoParams
+	Body   *UpdateTodoJSONRequestBody
+}
+
+type UpdateTodoResponseObject interface {
+	VisitUpdateTodoResponse(w http.ResponseWriter) error
+}
+
+type UpdateTodo200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateTodo200JSONResponse struct {
+	Body    Todo
+	Headers UpdateTodo200ResponseHeaders
+}
+
+func (response UpdateTodo200JSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo400ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo401ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo404ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo412ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo413ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo415ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo500ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo503ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness
@@ -850,6 +2034,21 @@ type StrictServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// ListTodos List my tasks
+	// (GET /v1/todos)
+	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
+	// CreateTodo Create a task
+	// (POST /v1/todos)
+	CreateTodo(ctx context.Context, request CreateTodoRequestObject) (CreateTodoResponseObject, error)
+	// DeleteTodo Delete a task
+	// (DELETE /v1/todos/{id})
+	DeleteTodo(ctx context.Context, request DeleteTodoRequestObject) (DeleteTodoResponseObject, error)
+	// GetTodo Read a task
+	// (GET /v1/todos/{id})
+	GetTodo(ctx context.Context, request GetTodoRequestObject) (GetTodoResponseObject, error)
+	// UpdateTodo Edit a task
+	// (PATCH /v1/todos/{id})
+	UpdateTodo(ctx context.Context, request UpdateTodoRequestObject) (UpdateTodoResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -1065,54 +2264,273 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 	}
 }
 
+// ListTodos operation middleware
+func (sh *strictHandler) ListTodos(ctx *gin.Context, params ListTodosParams) {
+	var request ListTodosRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTodos(ctx, request.(ListTodosRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTodos")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListTodosResponseObject); ok {
+		if err := validResponse.VisitListTodosResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateTodo operation middleware
+func (sh *strictHandler) CreateTodo(ctx *gin.Context, params CreateTodoParams) {
+	var request CreateTodoRequestObject
+
+	request.Params = params
+
+	var body CreateTodoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTodo(ctx, request.(CreateTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateTodoResponseObject); ok {
+		if err := validResponse.VisitCreateTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteTodo operation middleware
+func (sh *strictHandler) DeleteTodo(ctx *gin.Context, id TodoID, params DeleteTodoParams) {
+	var request DeleteTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTodo(ctx, request.(DeleteTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteTodoResponseObject); ok {
+		if err := validResponse.VisitDeleteTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTodo operation middleware
+func (sh *strictHandler) GetTodo(ctx *gin.Context, id TodoID, params GetTodoParams) {
+	var request GetTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTodo(ctx, request.(GetTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetTodoResponseObject); ok {
+		if err := validResponse.VisitGetTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateTodo operation middleware
+func (sh *strictHandler) UpdateTodo(ctx *gin.Context, id TodoID, params UpdateTodoParams) {
+	var request UpdateTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateTodoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTodo(ctx, request.(UpdateTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateTodoResponseObject); ok {
+		if err := validResponse.VisitUpdateTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xFptc9s28v8qO/z/Z9LOyZKc2L2L8irtJT13kk7GtScv4oy4IlYiahLgAaBkNaPvfrMAKJES/dQ2Tl7J",
-	"ErG72Iff/naZL0mmy0orUs4mky9JTijI+I/n5Mz69dyR4b8E2czIykmtkknyG2VaCQtOwwqlgxnNtSFw",
-	"Zi3VAnCBUg2TQWKznErk46VUsqzLZDIeJG5dUTJJpHK0IJNsNptBYshWWlnymn9E8TM6WuGa/8q0cqQc",
-	"f8SqKmSGbMSoMnpWUPmP3y1b9KWl6/8NzZNJ8n+j3dVG4Vc7+hBOBaXdO32kn3J0gMquyJAAq0tyOd+n",
-	"VrXFWUGgDRia15YE6NpAZkiQchILO0w2A7b7nP5bk3VPafdFTmCCWpAWSizm2pRsooGZIby2gGDqgl5B",
-	"SsZoY1MopHUWXE4wl1SIYP5bbWZSCFLfwOuNW10uLdSWDHxnpL0GNsPo4ntvYEyKC1mSrt03sFJIAUo3",
-	"OQJSgZMledvOlCOjsHjDHn5K014rqBXdVJQ5EjBHWdSGXvnYzrRYA2W5JgtKg4wmgiCHsvBm/6rdW10r",
-	"8ZQW/6rB1lkOhqyuTUYDzlR261rXJqTiB1wXGsWF1u/QLOipy8k7TlooWLkBl6PyDrVklmQAs4wqFyz9",
-	"jcxSZnSpcImyYJR40uCDoIqUIJV5g2e1XbM3hV6pV2AYwQEZwiH1cH7k8TwFG/CbMXof8Y+2kN9nU3x6",
-	"1GoO3qwLrd+jWkf4s0/pg3N0BIUspSPxKrSjr3zZS4W1y7WRf9BTF84SCyl8AlruvtekfPVwchZ6IRVk",
-	"WhCs0DaI6pP0Utm6qrRxJN6TkHjhO/C3qSku9LStjbWkw4RPRVGs6S33pS2YohCSH8big9EVGSeZKcyx",
-	"sDRIqtZXfCdBPYTF+QZeYpZLRcFLc+84aUMPfGYh3nsCKfdTaUikgyuVOq2nhVaLdAD+s821cfxHra6V",
-	"XqmpP89fSOXjM2WG4482X3BHRtd+ZIlFTfyFrt1Uz6cG1YJaD/BxbQBB6BKl8g08wCbanZTaFG2hWY4G",
-	"M0fGeu1UVm49rdBlecvcdHilki0Ls85IteAk8bc49NzHnJjZ5dS4B6QdAA0XQ0g5pkMls2uFJaWciGmo",
-	"meHrWCA+xOmwT19J1mLA9r3fPB8MAUgmn6JhgxDZ3bnPW5l69jtljmX+h7Bw+SMzxjp0tf9Eiinqp0Rf",
-	"t6TfYlU81WfFO67E88hoH2lMKO2pL+3DYLyGXz5eMOu2pITPhI6jJ/AjoSEDV/V4/CLzQvxH6g8B3VTS",
-	"kJ1KdTvFr5WThY9/G3UgHmWxW25/fMjtB4m0U0WrKXO6QyUXpiZY5aRCIUYIM4TOc0HyVLBl+kzrglCx",
-	"XG/G1EUkayIX7t8TvUHSWHAXhl1aj/HdSHdC0lHc8WDU0L1xX3o0QHngjfO3P8HLk9N/bistEDULK+ly",
-	"QLCHIMa++bP45zTMDKosB+2nNbrBsmL+kng08Rk1ZUJJoi95gnF9OZrXJfoMKVB5KaDnIcA6y2pjSGXU",
-	"n49+PDkU6ZvBUUFLKhrf2EGTN7vpZ2b0dZxoPF767JSOSntf3FvdZrO1C43BtU9hZR2qrMet7dmrQpc/",
-	"9KLxzFSKHvgbtBCpxJtQW6cvX7Yq7WQ87qs1J11BfRHxLSvGxdZliWYdTN2hOkvrtbUpsX2Zl+dnoLDk",
-	"AblPzi6bcucqOxmN2PoZZtdDQcuGY9jRA3Jtrx5j6YXLbp0V+8MtBTeXBX3gRngvHO9d00FBaB1o1WRW",
-	"WXOq8TDg4DtfSJ1GC9rlZFbS0veHxYlLdGi4bfd4VIH3FFyev/OkzkvlKs0KQo+CJd68I7XgDnc8fn7S",
-	"E6yZ1IeSLyuWcjoew44g7Ik7bSXUTlrT2vuAW5Yl8+1jFv3DSUtyHDgcPyHVYk/RDyd94T0I2WUE68d0",
-	"zkf79lEuvddZsW1N0fPpwPiSSSLQ0ZGTJfXVVqj/7bN1LXuhth2Hu305SOpKPNKMvfLyJmw1Dtp+Dc7o",
-	"XLWjsK/4wuokUqLtcuwxca0qKfqhlxHlqDJ6YbB8ZuF1VZ39ewjn8TKgVbHedQlBVaHXJSkX5nh7pSwt",
-	"yWDRkWMDPd7B1+pmvPfvMKNLqbZZ1JcavT2ZbxAGEaNLSFc3Q89/0ldgpVoUnvwMmolvpmsHp2xp7UJj",
-	"21koaHmEhcxoL5+f/+sey/YifwuAckOirDbSrX/jfhnCMvNMi+nn7q+3Tbb98vEi6RsCOxTSXxsj6WsW",
-	"wNu1sad7gc1tLeIaDvOlVHPd71HuMEyO5356iou7doAnzZde8QAsWSu1soBKcBfjVsFJcKXeLMmswZMS",
-	"nlxRwZahpbfNyykIndU+y1a5tgQpezW9UtI2/I31WJx3CdgrSH1DS/3PaSBXKaAJc6pv3TE1OdJxsAig",
-	"kLw/Y3d75Nt2W12RCvu1oTaLUTxkR/zsjiokTVOG1x/OkkGyJGODL8fD4+GYn2RBWMlkkrwYjocvuKeh",
-	"y30OjHI/b/3Bnxfk+nDXrrglPB+PYZXLYjtI+jQIZdgQKJ/UXPjeqWcimSQ/k4sT3d4bgufj8R37i8ft",
-	"LaKGW9YWja0c/0Iuadiph2Ty6fMgiYwqmSTv5JIUWWYjDhfWz5KVTT7zmZEhFOuH+qoBLXQ4Q0us3xBm",
-	"OWfQAE7HL3Y8o9dv56zs27jNqw5DqlmG7fjp+MVt8rYGjnpWqXf5mtXIW529PB5h7fLRirI8tMJK2x6v",
-	"v7nJclQLCm9D+uDY119TJs8s6JXq4NjwSl3ESZWj1EyvWsFcGruFmWtak4DZGr7zDW0AXFdSfD+McPTM",
-	"Xqk0YtH0mtYpw8Xaspzd6jkAQDfYvrV+lC4PcpLtdPGjFuu/Ldw9bXzT7R/O1LT5ignX3ar05N07vViQ",
-	"AKl8yp0E1XenXOuNnT9yfP+RzvLXH3pAau9erfGJ4wec2H8D4s+dPsS8nlUvH37+8v7D+1t8X7kPcGP3",
-	"5Zc/9fxBzm9e8/4ViOCjJ/cf3Xt5eCeK6wVI1WxdGiCAuH9ssIbTYAc2gZxHYD9A4/f0NaE4bq16+5eV",
-	"C0XiSKq4Svvzaf4AH2/fJv6FxPkLjaLTGqBcN2yuFbTmm88bT2PCPqDrtfdkFnTkfwRLJSonMzuJL8qh",
-	"oLkD5uLXRBUjszTgd/lDOPP/GcCtB1fK6MjzeOKyDsvKQoZK6e3mICdDfWh+6aepmC9/P4x3ViFPDOB3",
-	"pWkcIttJ+lTw/ci8/ibo/S2L6Y2Q7r5i2kPT7nT46fOG4dUTGOt/7YGp8Gbd8VwWxwK/R22GqeF2vhkl",
-	"LC2a8KWHAki1gPDfj+J05IF6M/hyLzpGchev1ZLQXPRQyAejZ2Q9ReSAwwwLVJnfgikB2mQ5WWfQ6bBx",
-	"i/KYpm4+b/4XAAD//w==",
+	"7Hx7cxs3su9X6Zq7tyIlQ4p6ZSPqj1tO4uxq105cjlyuuh4fDTTTJLEaAhMAQ4rJ8Xc/1Q3McIYc6uHY",
+	"8tY5J384IolHo9H49RP4I8r0vNQKlbPR+I9ohiJHw38+vxRT+n+ONjOydFKraBxdzhCcsDdfWVigsVIr",
+	"EBYEWGe0mgIqJ90KnJjGMNEG0ovJ4KVw2SwFoXL++LNWGL4bRnGEt2JeFhiNoyRaHCdRFEc2m+Fc0Nyl",
+	"cA4NzfsfSbR4dzg4e/9uNDh7/3US/SWKI7cqqaN1Rqpp9OFDHF3kOC+1Q+VeY1mIFebbS3hl0KJyQKSD",
+	"4WagJyAUoDCFRAMGf6vQOlhKNwM3Q7BijpA2g2erwT9xxeSvaUVVzaPxu8iZCqP3fcS90JnwNPRx9c3r",
+	"F0QGTZcZFA5zZnSXRweLwwOnc20Pjiej7Nv8Oxx8K767HpyI07PBWX6cDY4mh5PvJn/Fo+vDUYe+bXpe",
+	"ozOrZxOHZpuiXzHTKrfgNCyFdHCNE20QnFlJNQUxFVJ1lz+XSs6JA6Nm6VI5nKKJPtBkpTBiji4IV4uV",
+	"/8TV9vTP4AZXsNIVZDOtLbIwuZm0njckdnsC3ry5+BGkBZmjKPZjqJT8rUIQc62miVrpqtlKO4ZDWsvR",
+	"6SkUSEJlY8jlVDobQzpIY0iv6J9hCiS143QIFy5ReFtKgxaOTmCmK2NBELdAOgsTaayDyuIwUZ0teuDG",
+	"SFqmP25RHCkxp74bEtZlsLh9gWrqZtH46PQ0JobXnw/j9kl592zw/8Xg99Hg7Go4Hrz/ZsdJmfAZvPOE",
+	"p4QBKewRS75OY2KNgEzP52JgkTaUhLSQ1rHgiqndH5P8JmpppEOYibJEZUGrYgVyAlohzGlStF7MK2Po",
+	"INZAsudBJFGEScJIq9V+DFhYhJPDoyH8wiSK4pwPpq4cSMcDFYIOK8+5lMpu7kgDLP08Dwi1i9mHo6OT",
+	"Dn+TxH69lyRf/+fe24P9/5dE75Lk9uiQ/jkeJMntX5HgaY9axdz0jlb7X+9Tk107RFC5Y5eeKbtEA8ej",
+	"E49SSsO1zlewnKFinnS3UFrmvscXi7C3RHHTYTTwAUNYiKJCap9+nT6akWts/7fj5qXO9cWPd4q7zIf1",
+	"2krhZuuVyTyKI0ISaUihEMK3lzfRZi5cNI6qiltuTv6BOttSK4sMft+L/G/C4VIw8GVakb6iP0VZFtLr",
+	"iIPS6OsC59/8y3qFsZ7uLwYn0Tj6Pwdr1X3gf7UHr3wvP2l3oW/xh5lwIFhwMAer5+hmhOaVqqy4LpBE",
+	"wOCkspgDYWdmMCeFLgo7jD7ERPdrD6dPSTdtUK2QpYW5KIjfRKKBa4PihswPUxV4Dikao41NGZM8xkwk",
+	"Frkn/ydtrmWeo/oCXK/Zyiqssmhgz0h7A0SG0cU+ExiE4lLOUVfuC1CZyxyUrmUEpAIn58i0XSg6sKJ4",
+	"Thx+StKeKahID2NGymYiZFEZPOe9ZcDDbKbREv7JQCLk6IQsmOyftftJVyp/Sop/1mCrbAYGra5Mhqw3",
+	"ia1kkHhRfCVWhRb5pdYvhJniUx8nZpy0UNDkBPvC6wyLZoEGRJZh6QKlhg1BSb1/ErLA/KmJbbkQTkyJ",
+	"bOsEnXaDIm9UnTdJ2ckwZNYy8b+iWcgM3yixELIgiHtSyYUcS1Q5WXNE9nVlVyQKuV6qc09lsCdTtsQH",
+	"bIqnYL3pTbqo5Y61muyiKbQ+aNn1H7zq0y+FWgXstk/Jg9fCIRRyLh3m596T+MyLfaNE5WbayN/xqU/9",
+	"QhQy59NjyXG6QRXXVlWhp1JBpnOEpbC1OmAhfaNKo6kLyedz9p+f/ohteLZMJCssNi4F5HIyQTbWa1VM",
+	"GBLot1VZauMwf4m5FJds/XwZQCOUTduz0SzpkA3AMBTN9BMZBY0mE7mHN1G8MrpE4ySZaRNRWIyjsvUV",
+	"rSnHHl/ZsfU0F9lMKvS73PirbIB8ZSGsewxpbUimcaJSp/VVodWUnE/62860cfShUjdKL9UV96cvpGL5",
+	"uiLrkrvWX3jzs92EbXj6QlfuSk+ujFBTbDWg7uzL5XpOqEnWk9dZwq5HqUzRHjSbCSMy8px5dpyXbnVV",
+	"MjC3qZNzvPpdq/Z09fwtmrPKWG1a6wy+xobpHEe8/G2Wv52hQT5Zga8gbQw4nA4hZclUMrsh69378x4s",
+	"hs8CMrBscPhma745HUSvkbd9iLUL8C4QFnuRWPdbB3709b8wczTm31EUbvZIUbNOuMq2A0v6pj+s1KYq",
+	"9Oqj4gVB0OvghzySGI9pV4xpfcGaf7y9BKfBospZhDqMHsP3KAwaSKrR6DjjQfhP7N+CEHS5kmp3WKpS",
+	"Tha8/224hdCVhm3iUYfb8ag4kvZK4fKKLPEel9BUWDvSZCV57K5jcjNkA75F+rXWBQpF4zIZVy5AYL1z",
+	"fv09uxdHNQV3gd8by8qtu9OdLelM3OFgmKG74j7xeGWkNkH31HQXeklOMOFLQQpaTmfbi4ij2wF1GCyE",
+	"oRNnqWc92gseof70cz1S/cXfeUSe3eP71l68/ukHODs5/Wtzzr1xb2vFZLexl3bmY2Hbabg2QmUz0Kob",
+	"eWXcYnm+mng7uGc3PXF9J2RWzQXLZyGUj19yLEZa0JmPg2XYfxrYpd0eknXYoMAFFjVvbLwO/zRq2uib",
+	"4AUzzPPZkA7n9j6paynJDw1dwhix4gOkrBMqw/6ASj17KdzsoQsNfa5k3gO+cQsP5+LWn+zTs7PWOT8Z",
+	"jfpOupOuwL4dYU0b9sVW87kwqzr+XssajdZLa33AN8d88/oClJhLNe0dZy1NM+dKOz44IOqvRXYzzHFR",
+	"m0b24AGytoEG4eD7xTbMCtqp/7jriSzwVR1dvFMZbCzTQYHCOo4oesmaVyRq5EA62OOD1LEPQLsZmqW0",
+	"uL99OMVCOGHI2uiLcgJzCt68fsG2NI9KpzQrUDAGb8UWtzbrWurtkd+UNMrpaARru2ZjuNOWQK1Hqw2L",
+	"PrUh53NyczjT8O1Ja+Tg5zlqIdV0Y6JvT/q2d2vLLnWuH22vkrw5zK+E6zWi1rFiNvk5kD4X5gZzyLXC",
+	"c1BVUcByJgsEyfE3XSIjYxP0zIXDAZl9pCqqIrjZPka6xb2gRQM5vWNsg6pWbXuspW3zCh+wMGkhrzBe",
+	"Z/PeXP4AejIhYZWO1z2VC1TNYlHR9zNB/oTaOLhHo6NvB6Pjwejw8vC78Wg0Ho2+GdEfH8cSUp5TPdha",
+	"swfBewLLpJod2q0I+6hXcMuWgr/b1QrtSAbFlIdvFEZrnuOjzRzUtjEtbi98z6PRtgppkLmd2SLS7xm1",
+	"KvNHy1BIMW2LyoXKDM6JAaAV4ALNis6tmoYY4zp/kibRwluwYTBvwyZRep+5uYHVfisDUvsdbES5tU1B",
+	"8OPuIQ570jlJHZas1/p+B4b8wD0fCfqk1Vveoh1Dyktg1jiPfBx9Y1Vwg1iGhOtolKg1EMZNtipEvlsg",
+	"eQ4pcyOFisH5cBSPur1hz4lry9MUZLLV4f+i0EvM988h9WxkoshyPD4+PuMZEyXax/4a3RJRweDwaDwa",
+	"8YDfHJ7Qn1KBdVhaMgUOT2EuVeXQeqXW8l/Xbm5Lt8UcMZ8hrFAYC4dnoxGt4+zs7Oyc06MgDCYqcIta",
+	"KzRgS5GhhUwXhSgtfU+rMYNM2MDSn3/6YeCNcMm/E4sTtebx8RG0OUxd8srHQLBWPXV/zt4bhDmaKebe",
+	"6e7qjBpuc5yIqnCNPNwFv0+Ojw3wNVRGm7bAp0fBZpXvoplm4tEYoXL2tz8vRK4Z/H21grksbrrLvR83",
+	"Nw1GHnkXRLwKIZBHmBrN+h/kXLAt0+NWKLx1ITjU5/yH8EKIHoUgGwL1glJMa3tFq3VZAH09vN802cRo",
+	"XkSXnt3MemobGi5nmCjGYcIpFNksDCI4KqYtp/rXYH/XOX+4WcW8NTjXi1DAkVcYMoSf63BvTd/4AOwA",
+	"eDK4/bD3/N9rkP4ZPNiIVGBZMJK3qi+o5Tm8e9/m2pz0VccL//JGVZ+78SZEph4TJny0K/coD+5e3+xj",
+	"vIuHWtott+9u1+1jDNQ+C7GZMW7z1TNjt/nXB1I+ux/iv039xmP2tSxl3h/pIbt3UBo9NWL+lYVnZXnx",
+	"4xBeh8X40q8mKJVjWegVWds+1WwTZcnkFkVnnK0CruXtaOO/bQf6nlPTHwKkFfh0jdFzSJe3Qw72pudA",
+	"hlLBkd64zutd68pBYxJ23cIcFwNRyAw35Pnou8ep5R3xmg9xZDGrCIB+JUDy23LNYeVnlc8t+E8/1dL2",
+	"j7eXUZ8R34mX87JFiHDXNUpNXSerBR+6biiiM+yzcFJNdD9Hr0V2Q6p6wjmmUFvS3uBx/SVPHINFSx6L",
+	"jaH0YSmbKLJi61g7Iake5JphlaQjUc/ZU+PgKBn7QkETKU53pRtTyHVWsfgtWUemxO40Ub6m4LpAtp2t",
+	"mHQDweeNr8M1zD7Im7KupSVyCDHILIlASK+E2rGXF7QPDIlN1E+XqHxtyFCb6UHoZA+o7RrDozo4CM9e",
+	"XbT8unE0Gh4OR9SSBhKljMbR8XA0PI64sm7GwnEw46zT7/T3FN2uCkJLHloI8ISQJcuHP59N+SzJBCEC",
+	"M/Uij8bR39CFvNZGddvRaHRH+vdxad8ww46sb00r7X8hFzjsHJRo/O59HIXIbjSOXsgFKrS2dqHH7yJd",
+	"2ug99TkwKPLVQ3lVo5lw4lpYLpY0ZIORBMVwOjpe22q9fHtNk30ZtvHUPlVnFr6y63R0vGu8hsCDnkqa",
+	"u3hN08idzF4cHojKzQ6WmM28jiy17eH681sfiQnVwj04zeevPiZfWdBL1QG4YaIuA4ZAXTvOWimUbwf8",
+	"ucEV5nC9gj3WdDEHOWW+Pww49ZVNVBpA6uoGVynBxcrWfoYvm/IA0N1s1rlvpZv5caImy/G9zlefbLt7",
+	"9PuHrmIh4/fDZxS4bm65R+5e6OkUc5CKRe7ET323yLWqTbnL4f1dOrU/3OkBor0uC6Uehw/osVm9x/1O",
+	"H0JeT6UMdT46u7/zZhEXn9wHsLFbuMm9jh7E/LpE+c9ABHU9ub/rRuHrnSiupyBVnf2tgQBCFUaNNSQG",
+	"a7DxVnsA9i00fomfE4pD7r5Xf1k5VZgPpAoFBR8v5g/gcVMJ+ycE508oio5qgPmqtvRam1Z/855vC/Xe",
+	"eniJZooD/hEszoVyMrPjUOQNBU4ckJHOoVE3Q2n8dYYhXOT+ZlqcKKODnUeumHViXlrIhFK6ib7M0GAf",
+	"mr9hNyvIy6eH8U5K9okB/C4xDd5lW0ifCr4fKddfBL2/5GF6nkt332EKIMi3BncauL8o5EhpXQHRhSaO",
+	"ZNkbG8NEFo5vj7CjxMwYwltR3Ph7XzSEJUPKosqlmkLaCqCm7Bh2ArjdC5Z+8OD70eDnIMA3hbkIRZVs",
+	"WtdNYxDKf0HN+X6a/5wotvlEsNtPRiPYrD0cwiumlty4G1xZdAOy5vOxXyuIPMc8Ud41WukKlrRMhQsk",
+	"am4QRCg8L0sUBtxSZnyDZqphLq2VatprEUrrLnkrulci32050kxEiaaJYPPFpN8qNKv1zSQure7ctWoS",
+	"IkejeF0qcxhCgHfkKPs8+e72NdUxuJC6sp4w+KUUv1V4HkSGNr9lE+8gO0TUd9wROz08ujdqskltug6I",
+	"pbCnixyt80b+fgzpoPOrwmXr10Q1WcM9q7Xqdmx+KoTr/FIHjtNE7RV6GX7gatNB8xvszeR0Fn4bwqWk",
+	"02FQ3JDrUN9kTRRpItire/EgMh+CF4E6YVoH2yHT85DbkAqutZslin7TJkcTwhB9PKcT0i8p0aATTayr",
+	"/zpfdps02epBX966Wf8DiwV/1cb5PEX+jIbqfP4RbRa++7HC5nf+u/Xbq/X07Y/c4n2PvPyiihWXuMBe",
+	"Sso1Za6T3wd7KQdB0/0QbtrBz5Cd37pg3SRSdkzq0YV2THjE8qVBM2n99u51EtcgVEhanyeqRJOhcgNU",
+	"Pj/0Tcpo+n+Pvk/3h/D8NiuqHANWb8nNZlDVZ2oPB6PDS07TtjO1veulneZ7Fr13H3dHt/vTPPdyhxpm",
+	"rlg1V89rDsVguXyAXAQnFwhcXm4T5bFZL9AUovx4fhw9nB+etCdgSFCUklNKsLeuBoBC3mBIOU05G+jV",
+	"0v4usXViugt3jx8Pu20SOaTKsctw4Y2rGpQTMhRSO7x1MWTC4kAqi8pK2r5itYvU33bef78/ofX+MxrL",
+	"TYa8x2DuGFIePp7QYv6StihZNmSL8qpblqg3PNmp643yeaS3tTmll20roushJypRvghA9dxZctrbZe3y",
+	"5zqWz7ftxvzehzOrRHUNzxtcQZ1v4C/4PlFtPPprxMY6MGirwsEetUkUkRv79r7eNm4R5Qb1AyRjCPql",
+	"frTA6301BZEof/0N/FC4QNW6wL/UTfgdjMiQ0/5rgr12SNT6alaH6pOjI0jlmkdXN7i6MlhZzNMh/BNX",
+	"Fq6x0GoKTieqzrQwG/z1gc1HL7w/vfHsRde49VvJtR1b1m2fdK2bHGw8COLP76f3sVv1bw/ysA8/6cy7",
+	"POz2ey+wp03cfpsmXleytiXRy3foub9xf7J+u+eui5PcpvNkzqD9Zs5dXXte2dl43uau3k075sb/BhO6",
+	"oeCjh3TevjH6hcHfn6mA4T3g3w5CHPwh8w9eDxToerLybwnZ1te+424pN3fKm0dlpGseObFOFkWi6idm",
+	"9k4Oj8hPW19gD7cpOrVUPTD2I0/xcTAWXtXpsT9Odr89Quuacqn5v/eBeIBs9rwX8IVF0+/mbtGM+yNi",
+	"jRC23iuDmS7y+nJPKPGqHzHqvpW0H/uAWP2Sht16qadP8P6G7iOlbv1S0Ge3fHcpsfqxso9SQzTk8Z1H",
+	"xF/HcKE4PwcrVYbtEv2VrsCicn+Khn/bw/fFUzZ3nJ/HCWt4iInk9NNmec4hVVVRpIkKtaFNXI/OpL9a",
+	"cA4p0Z9626qu1lzOdIH8aNAQXgpzE4xzljuOEVkkLdO+iJGeg0EuE1BTkK4uR5VuCM9bl0gSJdcXTNJQ",
+	"wZOuHZmel7pU58UTHQaiOWqVp7R/+aawSOZ/znFAf6Nh7K/EFhwOWPsCOxWhUDlfsOAqC6X5PaghvA2e",
+	"SpuQXc+s9aXIPoHq/Dym/xfJrd0FmnVu7U+D539Hq+F/Zjpvtw3dLYvo1n++e0/nxmddetNJ6+ed3EzU",
+	"9bc+LldXRQ6bQsUDPoWBgD96ankY9fgeaIjVccVFfxJpK5eol6rOWLZGqDOWDxykXRAaIJfx2gc1+OHS",
+	"Jqjhr2Ulql0adt6kDlsZzlbC8CQGvBUcgOYQq6hdcOESlfsnxxzgLSuNtwSKFjJhzAp06eRcWiczyLQK",
+	"d95XsOcBPk7UGlb3Od7SPGkqbTdgBXtbUa7gsNTBXBaNbY69MvoaLedL6XDAtSiEyvgisspBG/KPnBFO",
+	"+0vPYTRd2ujD+w//FQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
