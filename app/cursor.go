@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/miniback/miniback/domain"
 )
 
@@ -43,7 +41,7 @@ type cursorPayload struct {
 	Undated bool   `json:"u,omitempty"`
 	DueAt   int64  `json:"d,omitempty"` // µs since the epoch
 	Prio    int    `json:"p,omitempty"` // priority rank
-	Created int64  `json:"c"` // µs since the epoch
+	Created int64  `json:"c"`           // µs since the epoch
 	ID      string `json:"i"`
 }
 
@@ -78,11 +76,10 @@ func (c CursorCodec) Decode(owner domain.UserID, req domain.TodoListRequest, cur
 	if err := json.Unmarshal(data, &p); err != nil || p.V != cursorVersion || p.Sort != req.Sort.String() {
 		return domain.TodoPosition{}, errInvalidCursor()
 	}
-	id, err := uuid.Parse(p.ID)
-	if err != nil {
+	if p.ID == "" {
 		return domain.TodoPosition{}, errInvalidCursor()
 	}
-	pos := domain.TodoPosition{Undated: p.Undated, CreatedAt: time.UnixMicro(p.Created).UTC(), ID: domain.TodoID(id.String())}
+	pos := domain.TodoPosition{Undated: p.Undated, CreatedAt: time.UnixMicro(p.Created).UTC(), ID: domain.TodoID(p.ID)}
 	switch req.Sort.Field {
 	case domain.SortByDueAt:
 		if !p.Undated {

@@ -60,10 +60,10 @@ type Todo struct {
 
 // Task limits. The spec documents them; these are the truth.
 const (
-	TitleMaxRunes = 200
-	NotesMaxRunes = 10_000
-	TagsMax       = 20
-	TagMaxRunes   = 32
+	TitleMaxRunes  = 200
+	NotesMaxRunes  = 10_000
+	TagsMax        = 20
+	TagMaxRunes    = 32
 	SearchMaxRunes = 200
 	// Due-time offsets: every offset in use on Earth, in 15-minute steps.
 	DueOffsetMin  = -12 * 60 * 60

@@ -300,6 +300,9 @@ type BadGateway = Problem
 // BadRequest RFC 9457 problem details with a stable machine code.
 type BadRequest = Problem
 
+// Conflict RFC 9457 problem details with a stable machine code.
+type Conflict = Problem
+
 // Forbidden RFC 9457 problem details with a stable machine code.
 type Forbidden = Problem
 
@@ -832,6 +835,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 type BadGatewayApplicationProblemPlusJSONResponse Problem
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
+
+type ConflictApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
@@ -1517,6 +1522,22 @@ func (response CreateTodo404ApplicationProblemPlusJSONResponse) VisitCreateTodoR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo409ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2438,99 +2459,99 @@ func (sh *strictHandler) UpdateTodo(ctx *gin.Context, id TodoID, params UpdateTo
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hx7cxs3su9X6Zq7tyIlQ4p6ZSPqj1tO4uxq105cjlyuuh4fDTTTJLEaAhMAQ4rJ8Xc/1Q3McIYc6uHY",
-	"8tY5J384IolHo9H49RP4I8r0vNQKlbPR+I9ohiJHw38+vxRT+n+ONjOydFKraBxdzhCcsDdfWVigsVIr",
-	"EBYEWGe0mgIqJ90KnJjGMNEG0ovJ4KVw2SwFoXL++LNWGL4bRnGEt2JeFhiNoyRaHCdRFEc2m+Fc0Nyl",
-	"cA4NzfsfSbR4dzg4e/9uNDh7/3US/SWKI7cqqaN1Rqpp9OFDHF3kOC+1Q+VeY1mIFebbS3hl0KJyQKSD",
-	"4WagJyAUoDCFRAMGf6vQOlhKNwM3Q7BijpA2g2erwT9xxeSvaUVVzaPxu8iZCqP3fcS90JnwNPRx9c3r",
-	"F0QGTZcZFA5zZnSXRweLwwOnc20Pjiej7Nv8Oxx8K767HpyI07PBWX6cDY4mh5PvJn/Fo+vDUYe+bXpe",
-	"ozOrZxOHZpuiXzHTKrfgNCyFdHCNE20QnFlJNQUxFVJ1lz+XSs6JA6Nm6VI5nKKJPtBkpTBiji4IV4uV",
-	"/8TV9vTP4AZXsNIVZDOtLbIwuZm0njckdnsC3ry5+BGkBZmjKPZjqJT8rUIQc62miVrpqtlKO4ZDWsvR",
-	"6SkUSEJlY8jlVDobQzpIY0iv6J9hCiS143QIFy5ReFtKgxaOTmCmK2NBELdAOgsTaayDyuIwUZ0teuDG",
-	"SFqmP25RHCkxp74bEtZlsLh9gWrqZtH46PQ0JobXnw/j9kl592zw/8Xg99Hg7Go4Hrz/ZsdJmfAZvPOE",
-	"p4QBKewRS75OY2KNgEzP52JgkTaUhLSQ1rHgiqndH5P8JmpppEOYibJEZUGrYgVyAlohzGlStF7MK2Po",
-	"INZAsudBJFGEScJIq9V+DFhYhJPDoyH8wiSK4pwPpq4cSMcDFYIOK8+5lMpu7kgDLP08Dwi1i9mHo6OT",
-	"Dn+TxH69lyRf/+fe24P9/5dE75Lk9uiQ/jkeJMntX5HgaY9axdz0jlb7X+9Tk107RFC5Y5eeKbtEA8ej",
-	"E49SSsO1zlewnKFinnS3UFrmvscXi7C3RHHTYTTwAUNYiKJCap9+nT6akWts/7fj5qXO9cWPd4q7zIf1",
-	"2krhZuuVyTyKI0ISaUihEMK3lzfRZi5cNI6qiltuTv6BOttSK4sMft+L/G/C4VIw8GVakb6iP0VZFtLr",
-	"iIPS6OsC59/8y3qFsZ7uLwYn0Tj6Pwdr1X3gf7UHr3wvP2l3oW/xh5lwIFhwMAer5+hmhOaVqqy4LpBE",
-	"wOCkspgDYWdmMCeFLgo7jD7ERPdrD6dPSTdtUK2QpYW5KIjfRKKBa4PihswPUxV4Dikao41NGZM8xkwk",
-	"Frkn/ydtrmWeo/oCXK/Zyiqssmhgz0h7A0SG0cU+ExiE4lLOUVfuC1CZyxyUrmUEpAIn58i0XSg6sKJ4",
-	"Thx+StKeKahID2NGymYiZFEZPOe9ZcDDbKbREv7JQCLk6IQsmOyftftJVyp/Sop/1mCrbAYGra5Mhqw3",
-	"ia1kkHhRfCVWhRb5pdYvhJniUx8nZpy0UNDkBPvC6wyLZoEGRJZh6QKlhg1BSb1/ErLA/KmJbbkQTkyJ",
-	"bOsEnXaDIm9UnTdJ2ckwZNYy8b+iWcgM3yixELIgiHtSyYUcS1Q5WXNE9nVlVyQKuV6qc09lsCdTtsQH",
-	"bIqnYL3pTbqo5Y61muyiKbQ+aNn1H7zq0y+FWgXstk/Jg9fCIRRyLh3m596T+MyLfaNE5WbayN/xqU/9",
-	"QhQy59NjyXG6QRXXVlWhp1JBpnOEpbC1OmAhfaNKo6kLyedz9p+f/ohteLZMJCssNi4F5HIyQTbWa1VM",
-	"GBLot1VZauMwf4m5FJds/XwZQCOUTduz0SzpkA3AMBTN9BMZBY0mE7mHN1G8MrpE4ySZaRNRWIyjsvUV",
-	"rSnHHl/ZsfU0F9lMKvS73PirbIB8ZSGsewxpbUimcaJSp/VVodWUnE/62860cfShUjdKL9UV96cvpGL5",
-	"uiLrkrvWX3jzs92EbXj6QlfuSk+ujFBTbDWg7uzL5XpOqEnWk9dZwq5HqUzRHjSbCSMy8px5dpyXbnVV",
-	"MjC3qZNzvPpdq/Z09fwtmrPKWG1a6wy+xobpHEe8/G2Wv52hQT5Zga8gbQw4nA4hZclUMrsh69378x4s",
-	"hs8CMrBscPhma745HUSvkbd9iLUL8C4QFnuRWPdbB3709b8wczTm31EUbvZIUbNOuMq2A0v6pj+s1KYq",
-	"9Oqj4gVB0OvghzySGI9pV4xpfcGaf7y9BKfBospZhDqMHsP3KAwaSKrR6DjjQfhP7N+CEHS5kmp3WKpS",
-	"Tha8/224hdCVhm3iUYfb8ag4kvZK4fKKLPEel9BUWDvSZCV57K5jcjNkA75F+rXWBQpF4zIZVy5AYL1z",
-	"fv09uxdHNQV3gd8by8qtu9OdLelM3OFgmKG74j7xeGWkNkH31HQXeklOMOFLQQpaTmfbi4ij2wF1GCyE",
-	"oRNnqWc92gseof70cz1S/cXfeUSe3eP71l68/ukHODs5/Wtzzr1xb2vFZLexl3bmY2Hbabg2QmUz0Kob",
-	"eWXcYnm+mng7uGc3PXF9J2RWzQXLZyGUj19yLEZa0JmPg2XYfxrYpd0eknXYoMAFFjVvbLwO/zRq2uib",
-	"4AUzzPPZkA7n9j6paynJDw1dwhix4gOkrBMqw/6ASj17KdzsoQsNfa5k3gO+cQsP5+LWn+zTs7PWOT8Z",
-	"jfpOupOuwL4dYU0b9sVW87kwqzr+XssajdZLa33AN8d88/oClJhLNe0dZy1NM+dKOz44IOqvRXYzzHFR",
-	"m0b24AGytoEG4eD7xTbMCtqp/7jriSzwVR1dvFMZbCzTQYHCOo4oesmaVyRq5EA62OOD1LEPQLsZmqW0",
-	"uL99OMVCOGHI2uiLcgJzCt68fsG2NI9KpzQrUDAGb8UWtzbrWurtkd+UNMrpaARru2ZjuNOWQK1Hqw2L",
-	"PrUh53NyczjT8O1Ja+Tg5zlqIdV0Y6JvT/q2d2vLLnWuH22vkrw5zK+E6zWi1rFiNvk5kD4X5gZzyLXC",
-	"c1BVUcByJgsEyfE3XSIjYxP0zIXDAZl9pCqqIrjZPka6xb2gRQM5vWNsg6pWbXuspW3zCh+wMGkhrzBe",
-	"Z/PeXP4AejIhYZWO1z2VC1TNYlHR9zNB/oTaOLhHo6NvB6Pjwejw8vC78Wg0Ho2+GdEfH8cSUp5TPdha",
-	"swfBewLLpJod2q0I+6hXcMuWgr/b1QrtSAbFlIdvFEZrnuOjzRzUtjEtbi98z6PRtgppkLmd2SLS7xm1",
-	"KvNHy1BIMW2LyoXKDM6JAaAV4ALNis6tmoYY4zp/kibRwluwYTBvwyZRep+5uYHVfisDUvsdbES5tU1B",
-	"8OPuIQ570jlJHZas1/p+B4b8wD0fCfqk1Vveoh1Dyktg1jiPfBx9Y1Vwg1iGhOtolKg1EMZNtipEvlsg",
-	"eQ4pcyOFisH5cBSPur1hz4lry9MUZLLV4f+i0EvM988h9WxkoshyPD4+PuMZEyXax/4a3RJRweDwaDwa",
-	"8YDfHJ7Qn1KBdVhaMgUOT2EuVeXQeqXW8l/Xbm5Lt8UcMZ8hrFAYC4dnoxGt4+zs7Oyc06MgDCYqcIta",
-	"KzRgS5GhhUwXhSgtfU+rMYNM2MDSn3/6YeCNcMm/E4sTtebx8RG0OUxd8srHQLBWPXV/zt4bhDmaKebe",
-	"6e7qjBpuc5yIqnCNPNwFv0+Ojw3wNVRGm7bAp0fBZpXvoplm4tEYoXL2tz8vRK4Z/H21grksbrrLvR83",
-	"Nw1GHnkXRLwKIZBHmBrN+h/kXLAt0+NWKLx1ITjU5/yH8EKIHoUgGwL1glJMa3tFq3VZAH09vN802cRo",
-	"XkSXnt3MemobGi5nmCjGYcIpFNksDCI4KqYtp/rXYH/XOX+4WcW8NTjXi1DAkVcYMoSf63BvTd/4AOwA",
-	"eDK4/bD3/N9rkP4ZPNiIVGBZMJK3qi+o5Tm8e9/m2pz0VccL//JGVZ+78SZEph4TJny0K/coD+5e3+xj",
-	"vIuHWtott+9u1+1jDNQ+C7GZMW7z1TNjt/nXB1I+ux/iv039xmP2tSxl3h/pIbt3UBo9NWL+lYVnZXnx",
-	"4xBeh8X40q8mKJVjWegVWds+1WwTZcnkFkVnnK0CruXtaOO/bQf6nlPTHwKkFfh0jdFzSJe3Qw72pudA",
-	"hlLBkd64zutd68pBYxJ23cIcFwNRyAw35Pnou8ep5R3xmg9xZDGrCIB+JUDy23LNYeVnlc8t+E8/1dL2",
-	"j7eXUZ8R34mX87JFiHDXNUpNXSerBR+6biiiM+yzcFJNdD9Hr0V2Q6p6wjmmUFvS3uBx/SVPHINFSx6L",
-	"jaH0YSmbKLJi61g7Iake5JphlaQjUc/ZU+PgKBn7QkETKU53pRtTyHVWsfgtWUemxO40Ub6m4LpAtp2t",
-	"mHQDweeNr8M1zD7Im7KupSVyCDHILIlASK+E2rGXF7QPDIlN1E+XqHxtyFCb6UHoZA+o7RrDozo4CM9e",
-	"XbT8unE0Gh4OR9SSBhKljMbR8XA0PI64sm7GwnEw46zT7/T3FN2uCkJLHloI8ISQJcuHP59N+SzJBCEC",
-	"M/Uij8bR39CFvNZGddvRaHRH+vdxad8ww46sb00r7X8hFzjsHJRo/O59HIXIbjSOXsgFKrS2dqHH7yJd",
-	"2ug99TkwKPLVQ3lVo5lw4lpYLpY0ZIORBMVwOjpe22q9fHtNk30ZtvHUPlVnFr6y63R0vGu8hsCDnkqa",
-	"u3hN08idzF4cHojKzQ6WmM28jiy17eH681sfiQnVwj04zeevPiZfWdBL1QG4YaIuA4ZAXTvOWimUbwf8",
-	"ucEV5nC9gj3WdDEHOWW+Pww49ZVNVBpA6uoGVynBxcrWfoYvm/IA0N1s1rlvpZv5caImy/G9zlefbLt7",
-	"9PuHrmIh4/fDZxS4bm65R+5e6OkUc5CKRe7ET323yLWqTbnL4f1dOrU/3OkBor0uC6Uehw/osVm9x/1O",
-	"H0JeT6UMdT46u7/zZhEXn9wHsLFbuMm9jh7E/LpE+c9ABHU9ub/rRuHrnSiupyBVnf2tgQBCFUaNNSQG",
-	"a7DxVnsA9i00fomfE4pD7r5Xf1k5VZgPpAoFBR8v5g/gcVMJ+ycE508oio5qgPmqtvRam1Z/855vC/Xe",
-	"eniJZooD/hEszoVyMrPjUOQNBU4ckJHOoVE3Q2n8dYYhXOT+ZlqcKKODnUeumHViXlrIhFK6ib7M0GAf",
-	"mr9hNyvIy6eH8U5K9okB/C4xDd5lW0ifCr4fKddfBL2/5GF6nkt332EKIMi3BncauL8o5EhpXQHRhSaO",
-	"ZNkbG8NEFo5vj7CjxMwYwltR3Ph7XzSEJUPKosqlmkLaCqCm7Bh2ArjdC5Z+8OD70eDnIMA3hbkIRZVs",
-	"WtdNYxDKf0HN+X6a/5wotvlEsNtPRiPYrD0cwiumlty4G1xZdAOy5vOxXyuIPMc8Ud41WukKlrRMhQsk",
-	"am4QRCg8L0sUBtxSZnyDZqphLq2VatprEUrrLnkrulci32050kxEiaaJYPPFpN8qNKv1zSQure7ctWoS",
-	"IkejeF0qcxhCgHfkKPs8+e72NdUxuJC6sp4w+KUUv1V4HkSGNr9lE+8gO0TUd9wROz08ujdqskltug6I",
-	"pbCnixyt80b+fgzpoPOrwmXr10Q1WcM9q7Xqdmx+KoTr/FIHjtNE7RV6GX7gatNB8xvszeR0Fn4bwqWk",
-	"02FQ3JDrUN9kTRRpItire/EgMh+CF4E6YVoH2yHT85DbkAqutZslin7TJkcTwhB9PKcT0i8p0aATTayr",
-	"/zpfdps02epBX966Wf8DiwV/1cb5PEX+jIbqfP4RbRa++7HC5nf+u/Xbq/X07Y/c4n2PvPyiihWXuMBe",
-	"Sso1Za6T3wd7KQdB0/0QbtrBz5Cd37pg3SRSdkzq0YV2THjE8qVBM2n99u51EtcgVEhanyeqRJOhcgNU",
-	"Pj/0Tcpo+n+Pvk/3h/D8NiuqHANWb8nNZlDVZ2oPB6PDS07TtjO1veulneZ7Fr13H3dHt/vTPPdyhxpm",
-	"rlg1V89rDsVguXyAXAQnFwhcXm4T5bFZL9AUovx4fhw9nB+etCdgSFCUklNKsLeuBoBC3mBIOU05G+jV",
-	"0v4usXViugt3jx8Pu20SOaTKsctw4Y2rGpQTMhRSO7x1MWTC4kAqi8pK2r5itYvU33bef78/ofX+MxrL",
-	"TYa8x2DuGFIePp7QYv6StihZNmSL8qpblqg3PNmp643yeaS3tTmll20roushJypRvghA9dxZctrbZe3y",
-	"5zqWz7ftxvzehzOrRHUNzxtcQZ1v4C/4PlFtPPprxMY6MGirwsEetUkUkRv79r7eNm4R5Qb1AyRjCPql",
-	"frTA6301BZEof/0N/FC4QNW6wL/UTfgdjMiQ0/5rgr12SNT6alaH6pOjI0jlmkdXN7i6MlhZzNMh/BNX",
-	"Fq6x0GoKTieqzrQwG/z1gc1HL7w/vfHsRde49VvJtR1b1m2fdK2bHGw8COLP76f3sVv1bw/ysA8/6cy7",
-	"POz2ey+wp03cfpsmXleytiXRy3foub9xf7J+u+eui5PcpvNkzqD9Zs5dXXte2dl43uau3k075sb/BhO6",
-	"oeCjh3TevjH6hcHfn6mA4T3g3w5CHPwh8w9eDxToerLybwnZ1te+424pN3fKm0dlpGseObFOFkWi6idm",
-	"9k4Oj8hPW19gD7cpOrVUPTD2I0/xcTAWXtXpsT9Odr89Quuacqn5v/eBeIBs9rwX8IVF0+/mbtGM+yNi",
-	"jRC23iuDmS7y+nJPKPGqHzHqvpW0H/uAWP2Sht16qadP8P6G7iOlbv1S0Ge3fHcpsfqxso9SQzTk8Z1H",
-	"xF/HcKE4PwcrVYbtEv2VrsCicn+Khn/bw/fFUzZ3nJ/HCWt4iInk9NNmec4hVVVRpIkKtaFNXI/OpL9a",
-	"cA4p0Z9626qu1lzOdIH8aNAQXgpzE4xzljuOEVkkLdO+iJGeg0EuE1BTkK4uR5VuCM9bl0gSJdcXTNJQ",
-	"wZOuHZmel7pU58UTHQaiOWqVp7R/+aawSOZ/znFAf6Nh7K/EFhwOWPsCOxWhUDlfsOAqC6X5PaghvA2e",
-	"SpuQXc+s9aXIPoHq/Dym/xfJrd0FmnVu7U+D539Hq+F/Zjpvtw3dLYvo1n++e0/nxmddetNJ6+ed3EzU",
-	"9bc+LldXRQ6bQsUDPoWBgD96ankY9fgeaIjVccVFfxJpK5eol6rOWLZGqDOWDxykXRAaIJfx2gc1+OHS",
-	"Jqjhr2Ulql0adt6kDlsZzlbC8CQGvBUcgOYQq6hdcOESlfsnxxzgLSuNtwSKFjJhzAp06eRcWiczyLQK",
-	"d95XsOcBPk7UGlb3Od7SPGkqbTdgBXtbUa7gsNTBXBaNbY69MvoaLedL6XDAtSiEyvgisspBG/KPnBFO",
-	"+0vPYTRd2ujD+w//FQAA//8=",
+	"5Hx9c9u20u9X2eE9d2q3lCy/9dTyH3fSNj3H5yRtJnUmMzfMNWFyJeGYAlgAlKz25rs/swuQIiXKL2ni",
+	"dJ6nf6SWhJfFYvHbV+CPKNPzUitUzkbjP6IZihwN//n8Ukzp/znazMjSSa2icXQ5Q3DC3nxlYYHGSq1A",
+	"WBBgndFqCqicdCtwYhrDRBtILyaDl8JlsxSEyvnjz1ph+G4YxRHeinlZYDSOkmhxnERRHNlshnNBc5fC",
+	"OTQ07/9LosW7w8HZ+3ejwdn7r5Pob1EcuVVJHa0zUk2jDx/i6CLHeakdKvcay0KsMN9ewiuDFpUDIh0M",
+	"NwM9AaEAhSkkGjD4W4XWwVK6GbgZghVzhLQZPFsN/o0rJn9NK6pqHo3fRc5UGL3vI+6FzoSnoY+rb16/",
+	"IDJousygcJgzo7s8OlgcHjida3twPBll3+bf4eBb8d314EScng3O8uNscDQ5nHw3+TseXR+OOvRt0/Ma",
+	"nVk9mzg02xT9iplWuQWnYSmkg2ucaIPgzEqqKYipkKq7/LlUck4cGDVLl8rhFE30gSYrhRFzdEG4Wqz8",
+	"N662p38GN7iCla4gm2ltkYXJzaT1vCGx2xPw5s3FjyAtyBxFsR9DpeRvFYKYazVN1EpXzVbaMRzSWo5O",
+	"T6FAEiobQy6n0tkY0kEaQ3pF/wxTIKkdp0O4cInC21IatHB0AjNdGQuCuAXSWZhIYx1UFoeJ6mzRAzdG",
+	"0jL9cYviSIk59d2QsC6Dxe0LVFM3i8ZHp6cxMbz+fBi3T8q7Z4P/Kwa/jwZnV8Px4P03O07KhM/gnSc8",
+	"JQxIYY9Y8nUaE2sEZHo+FwOLtKEkpIW0jgVXTO3+mOQ3UUsjHcJMlCUqC1oVK5AT0AphTpOi9WJeGUMH",
+	"sQaSPQ8iiSJMEkZarfZjwMIinBweDeEXJlEU53wwdeVAOh6oEHRYec6lVHZzRxpg6ed5QKhdzD4cHZ10",
+	"+Jsk9uu9JPn6/++9Pdj/P0n0Lklujw7pn+NBktz+HQme9qhVzE3vaLX/9T412bVDBJU7dumZsks0cDw6",
+	"8SilNFzrfAXLGSrmSXcLpWXue3yxCHtLFDcdRgMfMISFKCqk9unX6aMZucb2vxw3L3WuL368U9xlPqzX",
+	"Vgo3W69M5lEcEZJIQwqFEL69vIk2c+GicVRV3HJz8g/U2ZZaWWTw+17k/xAOl4KBL9OK9BX9KcqykF5H",
+	"HJRGXxc4/+Y/1iuM9XR/MziJxtH/Olir7gP/qz145Xv5SbsLfYs/zIQDwYKDOVg9RzcjNK9UZcV1gSQC",
+	"BieVxRwIOzODOSl0Udhh9CEmul97OH1KummDaoUsLcxFQfwmEg1cGxQ3ZH6YqsBzSNEYbWzKmOQxZiKx",
+	"yD35P2g1KWT2pMQ/g0yrGuceaFbQKq2TRQEWnSukmp6DIVXNq/hJm2uZ56i+gOzUwsGKuLJoYM9Ie0Nr",
+	"dEYX+0xgEO1LOUdduS9AZS5zULqWdJAKnJwj03ahCHZE8Zzk5EnlQEFF1gRmpDInQhaVwXMWAoZtzGYa",
+	"LaG4DCRCjk7Igsn+WbufdKXyp6T4Zw22ymZg0OrKZMjan9hKZpU/UK/EqtAiv9T6hTBTfGpQYMZJCwVN",
+	"TspLeM1n0SzQgMgyLF2g1LA5K6n3T0IWmD81sS1HyImpP+KCMMugyBuF7Q1rdpXWJ/5XNAuZ4RslFkIW",
+	"BNRPi2A5lqhygici+7qyKxKFXC9VwKVgFafsTwzYoUjBegeCNGrLqWw12UVTaH3Q8k4+eAWuXwq1ChrI",
+	"PiUPXguHUMi5dJife3/oMy/2jRKVm2kjf8enPvULUcicT48l9+8GVVzbhoWeSgWZzhGWwtbqgIX0jSqN",
+	"pi4kn885CvD0R2xTkRKRrLBY4wrI5WSCHVVMGBLot1VZauMwf4m5FJdsw30ZQCOUTduz0SzpkM3YMBTN",
+	"9BOZNo0mE7mHN1G8MrpE4yQZmxNRWIyjsvUVrSnHHo/fsQ04F9lMKvS73HjdbEZ9ZSGsewxpbQ6ncaJS",
+	"p/VVodWUXGj62860cfShUjdKL9UV96cvpGL5uiIbmbvWX3gjut2EPRH6QlfuSk+ujFBTbDWg7uyR5npO",
+	"qEk2oNdZwq5HqUzRHjSbCSMy8v95dpyXbnVVMjC3qZNzvPpdq/Z09fwtmrPKWG1a6wwe04YDEEe8/G2W",
+	"v52hQT5Zga8gbQw4nA4hZclUMrshH8RHJTxYDJ8FZGDZ4CDU1nxzOoheI297QmtH5l0gLPYise63Dl/p",
+	"6/9g5mjMf6Io3OyRomadcJVth8f0TX9wrE1V6NVHxQuCoNfBm3okMR7TrhjT+kJO/3p7CU6DRZWzCHUY",
+	"PYbvURg0kFSj0XHGg/Cf2L8FIXR0JdXu4FqlnCx4/9twC6ErDdtE1Q63o2pxJO2VwuUVWeI9jq2psA4H",
+	"kJXksbuOLM6QDfgW6ddaFygUjctkXLkAgfXO+fX37F4c1RTcBX5vLCu37k53tqQzcYeDYYbuivvE45WR",
+	"2gTdU9Nd6CW58oQvBSloOZ1tLyKObgfUYbAQhk6cpZ71aC94hPrTz/VI9Rf/5BF5do/vW3vx+qcf4Ozk",
+	"9O/NOffGva0Vk93GXtqZj4Vtp+HaCJXNQKtu/Jhxi+X5auLt4J7d9MT1nZBZNRcsn4VQPgrLESVpQWfe",
+	"y82w/zSwY749JOuwQYELLGre2HgdxGrUtNE3wZdnmOezIR3O7X1S11KSHxq6hDFixQdIWSdUhv1hoXr2",
+	"UrjZQxca+lzJvAd84xYezsWtP9mnZ2etc34yGvWddCddgX07wpo27Iut5nNhVnUWoZY1Gq2X1vqAb475",
+	"5vUFKDGXato7zlqaZs6VdnxwQNRfi+xmmOOiNo3swQNkbQMNwsH3i22YFbRT/3HXE1ngqzpGeqcy2Fim",
+	"gwKFdRwX9ZI1r0jUyIF0sMcHqWMfgHYzNEtpcX/7cIqFcMKQtdEXqwXmFLx5/YJtaR6VTmlWoGAM3oqQ",
+	"bm3WtdTbI78paZTT0QjWds3GcKctgVqPVhsWfWpDzufk5nC+5NuT1sjBz3PUQqrpxkTfnvRt79aWXepc",
+	"P9peJXlzmF8J12tErSPebPJzOmAuzA3mkGuF56CqooDlTBYIkqOIukRGxiZ0mwuHAzL7SFVURXCzfaR3",
+	"i3tBiwZyesfYBlWt2vZYS9vmFT5gYdJCXmG8Dh6+ufwB9GRCwiodr3sqF6iaxaKi72eC/Am1cXCPRkff",
+	"DkbHg9Hh5eF349FoPBp9M6I/Po4lpDynerC1Zg+C94THSTU7tFt5glGv4JYtBX+3qxXakQyKKQ/fKIzW",
+	"PMdHm5m0bWNa3F74nkejbRXSIHM7P0ek3zNqVeaPlqGQKNsWlQuVGZwTA0ArwAWaFZ1bNQ0xxnUWKE2i",
+	"hbdgw2Dehk2i9D5zcwOr/VYGpPY72Ihya5uC4MfdQxz2pHOSOixZr/X9Dgz5gXs+EvRJq7e8RTuGlJfA",
+	"rHEe+Tj6xqrgBrEMaePRKFFrIIybnFuIfLdA8hxS5kYKFYPz4SgedXvDnhPXlqcpyGSrkxhFoZeY759D",
+	"6tnIRJHleHx8fMYzJkq0j/01uiWigsHh0Xg04gG/OTyhP6UC67C0ZAocnsJcqsqh9Uqt5b+u3dyWbos5",
+	"Yj5DWKEwFg7PRiNax9nZ2dk5J3lBGExU4Ba1VmjAliJDC5kuClFa+p5WYwaZsIGlP//0w8Ab4ZJ/JxYn",
+	"as3j4yNoc5i65JWPgWCteur+XINgEOZopph7p7urM2q4zXEiqsI18nAX/D45PjbA11AZbdoCnx4Fm1W+",
+	"i2aaiUdjhMrZ3/68ELlm8PfVCuayuOku937c3DQYeeRdEPEqhEAeYWo063+Qc8G2TI9bofDWheBQn/Mf",
+	"wgshehSCbAjUC0oxre0VrdbFDfT18H7TZBOjeRFdenYz66ltaLicYaIYhwmnUGSzMIjgqJi2XLCwBvu7",
+	"zvnDzSrmrcG5XoQylLzCkCH8XId7a/rGB2AHwJPB7Ye95/9eg/TP4MFGpALLgpG8VUNCLc/h3fs21+ak",
+	"rzpe+Jc3qvrcjTchMvWYMOGjXblHeXD3+mYf41081NJuuX13u24fY6D2WYjNjHGbr54Zu82/PpDy2f0Q",
+	"/22qUB6zr2Up8/5ID9m9g9LoqRHzryw8K8uLH4fwOizGF7A1Qakcy0KvyNr2qWabKEsmtyg642yVoS1v",
+	"Rxv/bTvQ95ya/hAgrcCna4yeQ7q8HXKwNz0HMpQKjvTGdV7vWlcOGpOw6xbmuBiIQma4Ic9H3z1OLe+I",
+	"13yII4tZRQD0KwGS35ZrDis/q3xuwX/6qZa2f729jPqM+E68nJctQoS7rrRqqlNZLfjQdUMRnWGfhZNq",
+	"ovs5ei2yG1LVE84xhdqS9gaP6y954hgsWvJYbAylD0vZRJEVW8faCUn1INcMqyQdiXrOnhoHR8nYFwqa",
+	"SHG6K92YQq6zisVvyToyJXanifI1BdcFsu1sxaQbCD5vfB2uxPZB3pR1LS2RQ4hBZkkEQnolVMC9vKB9",
+	"YEhson66ROVrQ4baTA9CJ3tAbdcYHtXBQXj26qLl142j0fBwOKKWNJAoZTSOjoej4XHE9YEzFo6DGWed",
+	"fqe/p+h21UFa8tBCgCeELFk+/PlsioBJJggRmKkXeTSO/oEu5LU2avSORqM70r+PS/uGGXZkfWtaaf8L",
+	"ucBh56BE43fv4yhEdqNx9EIuUKG1tQs9fhfp0kbvqc+BQZGvHsqrGs2EE9fCcsmnIRuMJCiG09Hx2lbr",
+	"5dtrmuzLsI2n9qk6s/CVXaej413jNQQe9FTS3MVrmkbuZPbi8EBUbnawxGzmdWSpbQ/Xn9/6SEyoee7B",
+	"aT5/9TH5yoJeqg7ADRN1GTAE6gp41kqhCD3gzw2uMIfrFeyxpos5yCnz/WHAqa9sotIAUlc3uEoJLla2",
+	"9jN82ZQHgO5ms859K93MjxM1WY7vdb76ZNvdo98/dBULGb8fPqPAdXPLPXL3Qk+nmINULHInfuq7Ra5V",
+	"M8tdDu/v0qn94U4PEO11WSj1OHxAj83qPe53+hDyeiplqPPR2f2dN4u4+OQ+gI3dwk3udfQg5teF1n8G",
+	"Iqjryf1dNwpf70RxPQWp6uxvDQQQqjBqrCExWIONt9oDsG+h8Uv8nFAccve9+svKqcJ8IFUoKPh4MX8A",
+	"j5tK2D8hOH9CUXRUA8xXtaXX2rT6m/d856n37sZLNFMc8I9gcS6Uk5kdh1J1KHDigIx0Do26GUrjL2UM",
+	"4SL39+viRBkd7DxyxawT89JCJpTSTfRlhgb70PwNu1lBXj49jHdSsk8M4HeJafAu20L6VPD9SLn+Iuj9",
+	"JQ/T81y6+w5TAEG++7jTwP1FIUdK6wqILjRxJMve2BgmsnB8B4YdJWbGEN6K4sbfXqMhLBlSFlUu1RTS",
+	"VgA1ZcewE8Dt3ufwgwffjwY/BwG+KcxFKKpk07puGoNQ/gtqzrfs/OdEsc0ngt1+MhrBZu3hEF4xteTG",
+	"3eDKohuQNZ+P/VpB5DnmifKu0UpXsKRlKlwgUXODIELheVmiMOCWMuN7QFMNc2mtVNNei1Bad8lb0b3Y",
+	"+W7LkWYiSjRNBJuvV/1WoVmt71dxaXXnxliTEDkaxetSmcMQArwjR9nnyXe3r6mOwYXUlfWEwS+l+K3C",
+	"8yAytPktm3gH2SGivuOm2+nh0b1Rk01q03VALIU9XeRonTfy92NIB51fFS5bvyaqyRruWa1Vt2PzUyFc",
+	"55c6cJwmaq/Qy/ADV5sOmt9gbyans/DbEC4lnQ6D4oZch/o+bqJIE8Fe3YsHkfkQvAjUCdM62A6Znofc",
+	"hlRwrd0sUfSbNjmaEIbo4zmdkH5JiQadaGJd/df5stukyVYP+vLWzfofWCz4qzbO5ynyZzRU5/OPaLPw",
+	"3Y8VNr/z363fXq2nb3/kFu975OUXVay4xAX2UlKuKXOd/D7YSzkImu6HcNMOfobs/NY18SaRsmNSjy60",
+	"Y8Ijli8Nmknrt3evk7gGoULS+jxRJZoMlRug8vmhb1JG0/999H26P4Tnt1lR5RiwektuNoOqPlN7OBgd",
+	"XnKatp2p7V0v7TTfs+i9wbk7ut2f5rmXO9Qwc8WquUBfcygGy+UD5CI4uUDg8nKbKI/NeoGmEOXH8+Po",
+	"4fzwpD0BQ4KilJxSgr11NQAU8gZDymnK2UCvlvZ3ia0T0124e/x42G2TyCFVjl2GC29c1aCckKGQ2uGt",
+	"iyETFgdSWVRW0vYVq12k/rbzFv/9Ca33n9FYbjLkPQZzx5Dy8PGEFvOXtEXJsiFblFfdskS94clOXW+U",
+	"zyO9rc0pvWxbEV0POVGJ8kUAqufOktPeLmuXP9exfL5tN+ZXS5xZJapreN7gCup8A3/B94lq49FfhjbW",
+	"gUFbFQ72qE2iiNzYt/f1tnGLKDeon1EZQ9Av9dMLXu+rKYhE+etv4IfCBarWMwRL3YTfwYgMOe2/Jthr",
+	"h0Str2Z1qD45OoJUrnl0dYOrK4OVxTwdwr9xZeEaC62m4HSi6kwLs8FfH9h8usP70xuPd3SNW7+VXNux",
+	"Zd32Sde6ycHGsyb+/H56H7tV//YgD/vwk868y8Nuv1oDe9rE7Rd24nUla1sSvXyHnvsb9yfrF4juujjJ",
+	"bToP/wzaL//c1bXnraCNR3ru6t20Y278dYMJowdEZZuXEb5c7PjoIZ23r5h+YW3hD2EA/R5t0Y5aHPwh",
+	"8w9ecRToetL4bwkK1/fE427tN3fKm7d0pGveduG3IhJVv6yzd3J4RI7d+sZ7uH7RKb7qwb0feYqPw73w",
+	"mFCPwXKy+8kVWteUa9P/2uG4B8hmzwMDX1g0/W7uFs24P4TWCGHrmTaY6SKvbwOFmrD6TZPuE1H7sY+g",
+	"1U9v2K0HivoE7x/oPlLq1g8kfXZTeZfWq99o+yi9RUMe33lE/P0NF6r5c7BSZdiu6V/pCiwq96do+Mse",
+	"vi+e47nj/DxOWMP7UySnnzYtdA6pqooiTVQoJm0CgXQm/V2Ec0iJ/tQbY3V553KmC+S3kobwUpibYM2z",
+	"3HFQySJpmfbNjfQcDHJdgZqCdHX9qnRDeN66dZIoub6RkoaSn3Tt+fQ8UKY6T6ToMBDNUas8pf1TOYVF",
+	"8hdyDhz6KxBjf4e24PjB2nnYqQiFyvlGBpdlKM3PYA3hbXBt2oTsel2uL6f2CVTn5/EVvkgy7i7QrJNx",
+	"fxo8/ztaDf8z83+7behuHUW3YPTdezo3Pk3Tm39avwflZqIu2PWBvLqMcthUNh7wKQwE/NFT/MOoxxdH",
+	"Q3CPSzT6s05byUe9VHWKszVCneJ84CDtCtIAuYzXPgrC77U2URB/jytR7Vqy8ybX2EqJtjKMJzHgreCI",
+	"NcdkRe2zC5eo3L9R5gBvWWm8JVC0kAljVqBLJ+fSOpmt37zLVrDnAT5O1BpW9zlA07zkKm03wgV7W2Gx",
+	"4LDU0V8WjW2OvTL6Gi0nWOlwwLUohMr45rLKQRvyj5wRTvtb0mE0Xdrow/sP/xUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
