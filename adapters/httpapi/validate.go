@@ -123,8 +123,7 @@ func requestError(err error) error {
 	if errors.As(err, &tooBig) {
 		return tooLarge(tooBig.Limit)
 	}
-	var parseErr *openapi3filter.ParseError
-	if errors.As(err, &parseErr) {
+	if bodyParseError(err) {
 		return malformedJSON(err)
 	}
 	var fields fieldErrors
@@ -135,6 +134,29 @@ func requestError(err error) error {
 	e := domain.Invalid(fields...)
 	e.Err = err
 	return e
+}
+
+// bodyParseError reports whether the body could not be decoded at all (a
+// parameter that does not parse is a field error, not malformed JSON).
+func bodyParseError(err error) bool {
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, err := range e {
+			if bodyParseError(err) {
+				return true
+			}
+		}
+	case *openapi3filter.RequestError:
+		var parseErr *openapi3filter.ParseError
+		return e.Parameter == nil && errors.As(e.Err, &parseErr)
+	}
+	var parseErr *openapi3filter.ParseError
+	return errors.As(err, &parseErr) && !isRequestError(err)
+}
+
+func isRequestError(err error) bool {
+	var re *openapi3filter.RequestError
+	return errors.As(err, &re)
 }
 
 // fieldErrors gathers field errors without repeats.
@@ -239,6 +261,8 @@ func (fs *fieldErrors) addSchemaErrorAt(base, baseName string, e *openapi3.Schem
 		}
 	case "maxLength":
 		fs.add(field, "too_long", fmt.Sprintf("%s must be at most %d characters", name, *s.MaxLength))
+	case "nullable":
+		fs.add(field, "invalid_type", name+" must not be null")
 	case "type":
 		fs.add(field, "invalid_type", fmt.Sprintf("%s must be of type %s", name, strings.Join(s.Type.Slice(), " or ")))
 	case "maxItems":
