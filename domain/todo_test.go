@@ -196,7 +196,7 @@ func TestMarkingDoneSetsTheCompletionTimeAndReopeningClearsIt(t *testing.T) {
 	}
 }
 
-func TestPatchRules(t *testing.T) {
+func TestPatchBreakingTaskRulesNamesEachField(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		patch domain.TodoPatch
@@ -218,7 +218,7 @@ func TestPatchRules(t *testing.T) {
 	}
 }
 
-func TestVersionMatch(t *testing.T) {
+func TestIfMatchHoldsForAListedVersionOrAnyAndForNoPrecondition(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		match   *domain.VersionMatch
@@ -253,7 +253,7 @@ func TestPriorityRanksOrderByImportance(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKeyRules(t *testing.T) {
+func TestIdempotencyKeyIsOneTo255SafeASCIICharacters(t *testing.T) {
 	for _, ok := range []string{"a", "3f0c6d8e-6a8b-4a59-9d3c-2f1f8f7e2b10", "order:42.retry_1", strings.Repeat("k", 255)} {
 		if err := domain.CheckIdempotencyKey(ok); err != nil {
 			t.Errorf("%q refused: %v", ok, err)

@@ -59,7 +59,7 @@ func TestListRequestBreakingRulesNamesEachParameter(t *testing.T) {
 	}
 }
 
-func TestSortRoundTripsItsName(t *testing.T) {
+func TestSortNamesReadBackAndUnknownOnesAreRefused(t *testing.T) {
 	for _, s := range []string{"created_at", "-created_at", "due_at", "-due_at", "priority", "-priority"} {
 		got, ok := domain.ParseTodoSort(s)
 		if !ok || got.String() != s {
