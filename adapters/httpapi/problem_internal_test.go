@@ -19,15 +19,17 @@ import (
 // TestEachCodeHasItsStatus pins the one table from domain code to status.
 func TestEachCodeHasItsStatus(t *testing.T) {
 	want := map[int][]domain.Code{
-		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp},
+		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp, domain.CodeInvalidCursor},
 		401: {domain.CodeTokenMissing, domain.CodeTokenMalformed, domain.CodeTokenInvalid, domain.CodeTokenExpired,
 			domain.CodeUnauthorized, domain.CodeWeChatCodeInvalid, domain.CodeWeChatCodeUsed},
 		403: {domain.CodeWeChatUserBlocked},
 		404: {domain.CodeNotFound},
 		405: {domain.CodeMethodNotAllowed},
 		409: {domain.CodeConflict},
+		412: {domain.CodePreconditionFailed},
 		413: {domain.CodeBodyTooLarge},
 		415: {domain.CodeUnsupportedMediaType},
+		422: {domain.CodeIdempotencyKeyReused},
 		429: {domain.CodeWeChatRateLimited},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured},

@@ -23,6 +23,7 @@ const readyTimeout = 2 * time.Second
 type Server struct {
 	login    app.WeChatLogin
 	profiles app.Profiles
+	todos    app.Todos
 	ready    func(context.Context) error
 	log      *slog.Logger
 }
@@ -32,7 +33,7 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // NewServer returns the strict server for d's use-cases. NewHandler wires
 // it; it is exported for the interface assertion and for reuse.
 func NewServer(d Deps) *Server {
-	return &Server{login: d.Login, profiles: d.Profiles, ready: d.Ready, log: orDiscard(d.Logger)}
+	return &Server{login: d.Login, profiles: d.Profiles, todos: d.Todos, ready: d.Ready, log: orDiscard(d.Logger)}
 }
 
 // LoginWithWeChat exchanges a wx.login code for an access token.

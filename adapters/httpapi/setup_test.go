@@ -55,6 +55,7 @@ type env struct {
 	priv    ed25519.PrivateKey // keys[0]'s private key, to forge tokens
 	logs    *syncBuffer
 	seen    *observed
+	clock   *shiftedClock // the clock of the task use-cases
 }
 
 // config holds what a test may change from the defaults.
@@ -127,6 +128,11 @@ func newEnv(t *testing.T, opts ...option) *env {
 
 	db := pgtest.NewDB(t)
 	users := postgres.NewUserStore(db)
+	cursors, err := app.NewCursorCodec([]byte("a test cursor secret, 32+ bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &shiftedClock{}
 	profileStore := ports.UserStore(users)
 	if cfg.store != nil {
 		profileStore = cfg.store
@@ -141,6 +147,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 			Apps: app.NewApps(cfg.apps...), WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
 		},
 		Profiles:     app.Profiles{Users: profileStore},
+		Todos:        app.Todos{Store: postgres.NewTodoStore(db), Cursors: cursors, Clock: clock},
 		Verifier:     tokens,
 		Ready:        ready,
 		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -150,7 +157,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 
 	e := &env{
 		handler: seen.wrap(h), db: db, sim: sim, tokens: tokens, keys: keys,
-		priv: privateKey(t, keyPEM), logs: logs, seen: seen,
+		priv: privateKey(t, keyPEM), logs: logs, seen: seen, clock: clock,
 	}
 	e.api = apitest.New(t, e.handler)
 	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
@@ -266,6 +273,25 @@ func (r *sessionKeyRecorder) Code2Session(ctx context.Context, app domain.AppID,
 		r.seen.mu.Unlock()
 	}
 	return id, err
+}
+
+// shiftedClock is the wall clock moved by a shift a test sets, to make
+// idempotency keys expire.
+type shiftedClock struct {
+	mu    sync.Mutex
+	shift time.Duration
+}
+
+func (c *shiftedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.shift)
+}
+
+func (c *shiftedClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shift += d
 }
 
 // syncBuffer is a log destination safe for concurrent writers.

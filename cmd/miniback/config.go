@@ -12,6 +12,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
 )
 
@@ -49,6 +50,14 @@ type Config struct {
 	JWTIssuer          string        `env:"MINIBACK_JWT_ISSUER" envDefault:"miniback"`
 	JWTAudience        string        `env:"MINIBACK_JWT_AUDIENCE" envDefault:"miniback-api"`
 	AccessTokenTTL     time.Duration `env:"MINIBACK_ACCESS_TOKEN_TTL" envDefault:"15m"`
+
+	// CursorSecret keys the HMAC of list cursors (at least 32 bytes; all
+	// replicas share it). Empty uses a development secret kept under
+	// DataDir.
+	CursorSecret string `env:"MINIBACK_CURSOR_SECRET"`
+	// IdempotencyPurgeInterval is how often expired idempotency keys are
+	// deleted.
+	IdempotencyPurgeInterval time.Duration `env:"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL" envDefault:"1h"`
 }
 
 // LoadConfig reads the configuration from environ (os.Environ() form) and
@@ -116,7 +125,16 @@ func (c Config) Validate() error {
 	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
 		bad("MINIBACK_ACCESS_TOKEN_TTL must be between 1m and 24h, not %s", c.AccessTokenTTL)
 	}
+	if c.CursorSecret != "" && len(c.CursorSecret) < app.CursorSecretMinBytes {
+		bad("MINIBACK_CURSOR_SECRET must be at least %d bytes (e.g. openssl rand -base64 32)", app.CursorSecretMinBytes)
+	}
+	if c.IdempotencyPurgeInterval < time.Minute || c.IdempotencyPurgeInterval > 24*time.Hour {
+		bad("MINIBACK_IDEMPOTENCY_PURGE_INTERVAL must be between 1m and 24h, not %s", c.IdempotencyPurgeInterval)
+	}
 	if c.Production() {
+		if c.CursorSecret == "" {
+			bad("MINIBACK_CURSOR_SECRET is required in production (every replica needs the same one)")
+		}
 		if c.DatabaseURL == "" {
 			bad("DATABASE_URL is required in production (the embedded cluster is for development)")
 		}

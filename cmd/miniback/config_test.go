@@ -23,7 +23,9 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{"production needs real parts", []string{"MINIBACK_ENV=production"},
-			[]string{"DATABASE_URL is required", "MINIBACK_WECHAT_APPS is required", "MINIBACK_JWT_PRIVATE_KEYS"}},
+			[]string{"DATABASE_URL is required", "MINIBACK_WECHAT_APPS is required", "MINIBACK_JWT_PRIVATE_KEYS", "MINIBACK_CURSOR_SECRET is required"}},
+		{"short cursor secret", []string{"MINIBACK_CURSOR_SECRET=short"}, []string{"MINIBACK_CURSOR_SECRET must be at least 32 bytes"}},
+		{"purge interval out of range", []string{"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL=1s"}, []string{"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL"}},
 		{"unknown environment", []string{"MINIBACK_ENV=staging"}, []string{"MINIBACK_ENV"}},
 		{"unparseable duration", []string{"MINIBACK_WECHAT_TIMEOUT=soon"}, []string{"MINIBACK_WECHAT_TIMEOUT"}},
 		{"token TTL out of range", []string{"MINIBACK_ACCESS_TOKEN_TTL=10s"}, []string{"MINIBACK_ACCESS_TOKEN_TTL"}},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +38,10 @@ type Main struct {
 	server   *http.Server
 	addr     net.Addr
 	serveErr chan error
+	// stopPurge ends the purge of expired idempotency keys; purgeDone
+	// closes when it has.
+	stopPurge context.CancelFunc
+	purgeDone chan struct{}
 }
 
 // NewMain returns an unstarted Main logging JSON to logOut.
@@ -66,12 +72,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cursors, err := m.cursorCodec()
+	if err != nil {
+		return err
+	}
 	users := postgres.NewUserStore(m.db)
+	todos := app.Todos{Store: postgres.NewTodoStore(m.db), Cursors: cursors, Clock: ports.SystemClock{}}
+	m.startPurge(todos)
 	handler := httpapi.NewHandler(httpapi.Deps{
 		Login: app.WeChatLogin{
 			Apps: apps, WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
 		},
 		Profiles:     app.Profiles{Users: users},
+		Todos:        todos,
 		Verifier:     tokens,
 		Ready:        m.db.Ping,
 		Logger:       m.Logger,
@@ -107,6 +120,10 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
+	}
+	if m.stopPurge != nil {
+		m.stopPurge()
+		<-m.purgeDone
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())
@@ -226,6 +243,73 @@ func (m *Main) devSigningKey() ([]byte, error) {
 	m.Logger.Warn("embedded default: GENERATED a DEVELOPMENT signing key; never use it in production",
 		"path", path, "replace_with", "MINIBACK_JWT_PRIVATE_KEYS")
 	return b, nil
+}
+
+// cursorCodec keys list cursors with MINIBACK_CURSOR_SECRET, or with a
+// development secret kept under the data dir so cursors survive restarts.
+func (m *Main) cursorCodec() (app.CursorCodec, error) {
+	secret := []byte(m.Config.CursorSecret)
+	if len(secret) == 0 {
+		var err error
+		if secret, err = m.devCursorSecret(); err != nil {
+			return app.CursorCodec{}, err
+		}
+	}
+	c, err := app.NewCursorCodec(secret)
+	if err != nil {
+		return app.CursorCodec{}, fmt.Errorf("MINIBACK_CURSOR_SECRET: %w", err)
+	}
+	return c, nil
+}
+
+func (m *Main) devCursorSecret() ([]byte, error) {
+	path := filepath.Join(m.Config.DataDir, "dev-cursor-secret")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= app.CursorSecretMinBytes {
+		m.Logger.Warn("embedded default: DEVELOPMENT cursor secret from the data dir; never use it in production",
+			"path", path, "replace_with", "MINIBACK_CURSOR_SECRET")
+		return b, nil
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("generate development cursor secret: %w", err)
+	}
+	b := []byte(hex.EncodeToString(raw))
+	if err := os.MkdirAll(m.Config.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("save development cursor secret: %w", err)
+	}
+	m.Logger.Warn("embedded default: GENERATED a DEVELOPMENT cursor secret; never use it in production",
+		"path", path, "replace_with", "MINIBACK_CURSOR_SECRET")
+	return b, nil
+}
+
+// startPurge deletes expired idempotency keys every
+// MINIBACK_IDEMPOTENCY_PURGE_INTERVAL until Close. Expired keys are also
+// forgotten when their user creates a task; this bounds the table for users
+// who never come back. Each replica purges; the deletes are idempotent.
+func (m *Main) startPurge(todos app.Todos) {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopPurge, m.purgeDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.purgeDone)
+		tick := time.NewTicker(m.Config.IdempotencyPurgeInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				n, err := todos.ForgetExpiredIdempotencyKeys(ctx)
+				if err != nil && ctx.Err() == nil {
+					m.Logger.Warn("purge of expired idempotency keys failed", "error", err.Error())
+				} else if n > 0 {
+					m.Logger.Info("purged expired idempotency keys", "deleted", n)
+				}
+			}
+		}
+	}()
 }
 
 func (m *Main) listen(handler http.Handler, started time.Time) error {

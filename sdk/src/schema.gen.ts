@@ -48,6 +48,81 @@ export interface paths {
         patch: operations["updateMe"];
         trace?: never;
     };
+    "/v1/todos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my tasks
+         * @description One page of the signed-in user's tasks, filtered and sorted. Walk the
+         *     pages by sending `next_cursor` back as `cursor` with the same filters
+         *     and sort; a cursor made for other filters, another sort or another
+         *     user answers 400 `invalid_cursor`. Pages are keyset-based: tasks added
+         *     while you walk never make a task appear twice or go missing.
+         */
+        get: operations["listTodos"];
+        put?: never;
+        /**
+         * Create a task
+         * @description Creates a task owned by the signed-in user.
+         *
+         *     Send an `Idempotency-Key` to make the request safe to retry: a retry
+         *     with the same key and the same body answers the first result (same
+         *     task, same status, `Idempotent-Replayed: true`) without creating a
+         *     second task, even when the two requests race. The same key with a
+         *     different body answers 422 `idempotency_key_reused`. Keys belong to
+         *     the user and expire 24 hours after their first use.
+         */
+        post: operations["createTodo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/todos/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's id. */
+                id: components["parameters"]["TodoID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a task
+         * @description With `If-None-Match` holding the task's current `ETag` (or `*`), the
+         *     answer is 304 with no body.
+         */
+        get: operations["getTodo"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a task
+         * @description With `If-Match`, the task is deleted only if its `ETag` still
+         *     matches (412 `precondition_failed` otherwise).
+         */
+        delete: operations["deleteTodo"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit a task
+         * @description Merge-patch semantics: fields left out keep their value; `null`
+         *     clears `due_at` or `notes`; `tags` replaces the whole list. Marking a
+         *     task done sets `completed_at`; reopening it clears it. Every change
+         *     increments `version`.
+         *
+         *     Send the task's `ETag` in `If-Match` to change it only if nobody else
+         *     did in between: a stale tag answers 412 `precondition_failed` and
+         *     changes nothing. Without `If-Match` the last write wins.
+         */
+        patch: operations["updateTodo"];
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -137,6 +212,87 @@ export interface components {
             /** @description Up to 500 characters. */
             bio?: string;
         };
+        Todo: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            notes: string;
+            /**
+             * Format: date-time
+             * @description When the task is due, with the UTC offset it was given; null when it has none.
+             * @example 2026-03-01T18:00:00+08:00
+             */
+            due_at: string | null;
+            priority: components["schemas"]["Priority"];
+            done: boolean;
+            /**
+             * Format: date-time
+             * @description When the task was last marked done; null while it is open.
+             */
+            completed_at: string | null;
+            tags: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description Increments on every change; the `ETag` is `"v<version>"`. */
+            version: number;
+        };
+        /** @enum {string} */
+        Priority: "low" | "normal" | "high";
+        /**
+         * @description The domain rules: `title` is trimmed and must keep 1 to 200
+         *     characters, with no control characters; `notes` up to 10,000
+         *     characters (tabs and line breaks allowed); `due_at` is RFC 3339 with
+         *     a UTC offset between -12:00 and +14:00 in steps of 15 minutes (code
+         *     `invalid_time_zone` otherwise), in the years 1900 to 9999; tags are
+         *     trimmed, inner spaces collapsed, lower-cased and NFC-normalised, must
+         *     keep 1 to 32 characters, and duplicates after normalising are merged.
+         */
+        TodoCreate: {
+            /** @example Buy milk */
+            title: string;
+            /** @default  */
+            notes: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T18:00:00+08:00
+             */
+            due_at?: string | null;
+            priority?: components["schemas"]["Priority"];
+            /** @default false */
+            done: boolean;
+            /**
+             * @example [
+             *       "home",
+             *       "errands"
+             *     ]
+             */
+            tags?: string[];
+        };
+        /**
+         * @description At least one field must be set (code `empty_patch` otherwise). The
+         *     rules of each field are those of TodoCreate.
+         */
+        TodoPatch: {
+            title?: string;
+            /** @description null or empty clears the notes. */
+            notes?: string | null;
+            /**
+             * Format: date-time
+             * @description null removes the due time.
+             */
+            due_at?: string | null;
+            priority?: components["schemas"]["Priority"];
+            done?: boolean;
+            /** @description Replaces the task's tags; [] removes them all. */
+            tags?: string[];
+        };
+        TodoPage: {
+            items: components["schemas"]["Todo"][];
+            /** @description Send as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
         Health: {
             /** @enum {string} */
             status: "ok";
@@ -172,7 +328,8 @@ export interface components {
              *     `too_long`, `too_short`, `unknown_field`, `invalid_type`,
              *     `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
              *     or a domain rule such as `invalid_url`, `invalid_characters`,
-             *     `empty_patch`, `unknown`.
+             *     `empty_patch`, `invalid_time_zone`, `invalid_range`,
+             *     `invalid_cursor`, `unknown`.
              */
             code: string;
             message: string;
@@ -243,6 +400,33 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description A concurrent request with the same `Idempotency-Key` is still settling; retry. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The `If-Match` tag is stale; read the task again and retry. */
+        PreconditionFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The `Idempotency-Key` was used with a different request body. */
+        UnprocessableEntity: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description An unexpected failure; the body echoes no internal detail. */
         InternalError: {
             headers: {
@@ -281,11 +465,46 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description The task's id. */
+        TodoID: string;
+        /**
+         * @description The task's `ETag` (or `*`, or a comma-separated list of tags): the
+         *     write happens only if one matches the current version (strong
+         *     comparison), else 412. Optional; without it the last write wins.
+         * @example "v3"
+         */
+        IfMatch: string;
+        /**
+         * @description Answer 304 with no body when the task's `ETag` is one of these (weak
+         *     comparison) or the value is `*`.
+         * @example "v3"
+         */
+        IfNoneMatch: string;
+        /**
+         * @description A key you choose for this creation (a UUID is ideal), unique among
+         *     your requests: 1 to 255 letters, digits, `-`, `_`, `.` or `:`. It
+         *     expires 24 hours after its first use.
+         * @example 3f0c6d8e-6a8b-4a59-9d3c-2f1f8f7e2b10
+         */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
     headers: {
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
+        /**
+         * @description The task's version as a strong entity tag, for `If-Match` and `If-None-Match`.
+         * @example "v3"
+         */
+        ETag: string;
+        /**
+         * @description The URL of the created task.
+         * @example /v1/todos/3f0c6d8e-6a8b-4a59-9d3c-2f1f8f7e2b10
+         */
+        Location: string;
+        /** @description Present on a replay of an earlier request with the same `Idempotency-Key`. */
+        IdempotentReplayed: "true";
     };
     pathItems: never;
 }
@@ -293,6 +512,11 @@ export type WeChatLoginRequest = components['schemas']['WeChatLoginRequest'];
 export type LoginResponse = components['schemas']['LoginResponse'];
 export type User = components['schemas']['User'];
 export type ProfilePatch = components['schemas']['ProfilePatch'];
+export type Todo = components['schemas']['Todo'];
+export type Priority = components['schemas']['Priority'];
+export type TodoCreate = components['schemas']['TodoCreate'];
+export type TodoPatch = components['schemas']['TodoPatch'];
+export type TodoPage = components['schemas']['TodoPage'];
 export type Health = components['schemas']['Health'];
 export type Problem = components['schemas']['Problem'];
 export type FieldError = components['schemas']['FieldError'];
@@ -303,11 +527,21 @@ export type ResponseNotFound = components['responses']['NotFound'];
 export type ResponsePayloadTooLarge = components['responses']['PayloadTooLarge'];
 export type ResponseUnsupportedMediaType = components['responses']['UnsupportedMediaType'];
 export type ResponseTooManyRequests = components['responses']['TooManyRequests'];
+export type ResponseConflict = components['responses']['Conflict'];
+export type ResponsePreconditionFailed = components['responses']['PreconditionFailed'];
+export type ResponseUnprocessableEntity = components['responses']['UnprocessableEntity'];
 export type ResponseInternalError = components['responses']['InternalError'];
 export type ResponseBadGateway = components['responses']['BadGateway'];
 export type ResponseServiceUnavailable = components['responses']['ServiceUnavailable'];
 export type ResponseGatewayTimeout = components['responses']['GatewayTimeout'];
+export type ParameterTodoId = components['parameters']['TodoID'];
+export type ParameterIfMatch = components['parameters']['IfMatch'];
+export type ParameterIfNoneMatch = components['parameters']['IfNoneMatch'];
+export type ParameterIdempotencyKey = components['parameters']['IdempotencyKey'];
 export type HeaderRetryAfter = components['headers']['RetryAfter'];
+export type HeaderETag = components['headers']['ETag'];
+export type HeaderLocation = components['headers']['Location'];
+export type HeaderIdempotentReplayed = components['headers']['IdempotentReplayed'];
 export type $defs = Record<string, never>;
 export interface operations {
     loginWithWeChat: {
@@ -393,6 +627,228 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTodos: {
+        parameters: {
+            query?: {
+                /** @description Tasks per page. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. Opaque; signed by the server. */
+                cursor?: string;
+                /**
+                 * @description `created_at` (oldest first), `-created_at` (newest first),
+                 *     `due_at` (soonest first), `-due_at` (latest first), `priority`
+                 *     (low first) or `-priority` (high first). Ties break on creation
+                 *     time (priority) or id. Tasks with no due time come last in both
+                 *     due orders.
+                 */
+                sort?: "created_at" | "-created_at" | "due_at" | "-due_at" | "priority" | "-priority";
+                /** @description Only done (`true`) or open (`false`) tasks. */
+                done?: boolean;
+                /**
+                 * @description Only tasks due at or after this time (RFC 3339 with an offset;
+                 *     percent-encode `+` as `%2B`). Excludes tasks with no due time.
+                 * @example 2026-01-01T00:00:00+08:00
+                 */
+                due_after?: string;
+                /**
+                 * @description Only tasks due strictly before this time, so consecutive ranges
+                 *     never overlap. Excludes tasks with no due time.
+                 * @example 2026-01-02T00:00:00+08:00
+                 */
+                due_before?: string;
+                /** @description Only tasks with this tag (normalised like the tags of a task). */
+                tag?: string;
+                /** @description Only tasks whose title or notes contain this text, case-insensitively. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of tasks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodoPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createTodo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key you choose for this creation (a UUID is ideal), unique among
+                 *     your requests: 1 to 255 letters, digits, `-`, `_`, `.` or `:`. It
+                 *     expires 24 hours after its first use.
+                 * @example 3f0c6d8e-6a8b-4a59-9d3c-2f1f8f7e2b10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TodoCreate"];
+            };
+        };
+        responses: {
+            /** @description The created task (or, on a replay, the task the first request created). */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Todo"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTodo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Answer 304 with no body when the task's `ETag` is one of these (weak
+                 *     comparison) or the value is `*`.
+                 * @example "v3"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The task's id. */
+                id: components["parameters"]["TodoID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Todo"];
+                };
+            };
+            /** @description The task has not changed since the `ETag` you sent. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteTodo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The task's `ETag` (or `*`, or a comma-separated list of tags): the
+                 *     write happens only if one matches the current version (strong
+                 *     comparison), else 412. Optional; without it the last write wins.
+                 * @example "v3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The task's id. */
+                id: components["parameters"]["TodoID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateTodo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The task's `ETag` (or `*`, or a comma-separated list of tags): the
+                 *     write happens only if one matches the current version (strong
+                 *     comparison), else 412. Optional; without it the last write wins.
+                 * @example "v3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The task's id. */
+                id: components["parameters"]["TodoID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TodoPatch"];
+            };
+        };
+        responses: {
+            /** @description The updated task. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Todo"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];

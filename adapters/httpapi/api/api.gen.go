@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -53,13 +54,65 @@ func (e LoginResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for Priority.
+const (
+	PriorityHigh   Priority = "high"
+	PriorityLow    Priority = "low"
+	PriorityNormal Priority = "normal"
+)
+
+// Valid indicates whether the value is a known member of the Priority enum.
+func (e Priority) Valid() bool {
+	switch e {
+	case PriorityHigh:
+		return true
+	case PriorityLow:
+		return true
+	case PriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListTodosParamsSort.
+const (
+	SortCreatedAt     ListTodosParamsSort = "created_at"
+	SortCreatedAtDesc ListTodosParamsSort = "-created_at"
+	SortDueAt         ListTodosParamsSort = "due_at"
+	SortDueAtDesc     ListTodosParamsSort = "-due_at"
+	SortPriority      ListTodosParamsSort = "priority"
+	SortPriorityDesc  ListTodosParamsSort = "-priority"
+)
+
+// Valid indicates whether the value is a known member of the ListTodosParamsSort enum.
+func (e ListTodosParamsSort) Valid() bool {
+	switch e {
+	case SortCreatedAt:
+		return true
+	case SortCreatedAtDesc:
+		return true
+	case SortDueAt:
+		return true
+	case SortDueAtDesc:
+		return true
+	case SortPriority:
+		return true
+	case SortPriorityDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Code Stable machine code for this field's problem: `required`,
 	// `too_long`, `too_short`, `unknown_field`, `invalid_type`,
 	// `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
 	// or a domain rule such as `invalid_url`, `invalid_characters`,
-	// `empty_patch`, `unknown`.
+	// `empty_patch`, `invalid_time_zone`, `invalid_range`,
+	// `invalid_cursor`, `unknown`.
 	Code string `json:"code"`
 
 	// Field Where the problem is, e.g. `body.nickname` or `header.Authorization`.
@@ -91,6 +144,9 @@ type LoginResponse struct {
 
 // LoginResponseTokenType defines model for LoginResponse.TokenType.
 type LoginResponseTokenType string
+
+// Priority defines model for Priority.
+type Priority string
 
 // Problem RFC 9457 problem details with a stable machine code.
 type Problem struct {
@@ -131,6 +187,75 @@ type ProfilePatch struct {
 	Nickname *string `json:"nickname,omitempty"`
 }
 
+// Todo defines model for Todo.
+type Todo struct {
+	// CompletedAt When the task was last marked done; null while it is open.
+	CompletedAt nullable.Nullable[time.Time] `json:"completed_at"`
+	CreatedAt   time.Time                    `json:"created_at"`
+	Done        bool                         `json:"done"`
+
+	// DueAt When the task is due, with the UTC offset it was given; null when it has none.
+	//
+	// Example: 2026-03-01T18:00:00+08:00
+	DueAt     nullable.Nullable[string] `json:"due_at"`
+	Id        openapi_types.UUID        `json:"id"`
+	Notes     string                    `json:"notes"`
+	Priority  Priority                  `json:"priority"`
+	Tags      []string                  `json:"tags"`
+	Title     string                    `json:"title"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+
+	// Version Increments on every change; the `ETag` is `"v<version>"`.
+	Version int `json:"version"`
+}
+
+// TodoCreate The domain rules: `title` is trimmed and must keep 1 to 200
+// characters, with no control characters; `notes` up to 10,000
+// characters (tabs and line breaks allowed); `due_at` is RFC 3339 with
+// a UTC offset between -12:00 and +14:00 in steps of 15 minutes (code
+// `invalid_time_zone` otherwise), in the years 1900 to 9999; tags are
+// trimmed, inner spaces collapsed, lower-cased and NFC-normalised, must
+// keep 1 to 32 characters, and duplicates after normalising are merged.
+type TodoCreate struct {
+	Done *bool `json:"done,omitempty"`
+
+	// DueAt Example: 2026-03-01T18:00:00+08:00
+	DueAt    nullable.Nullable[string] `json:"due_at,omitempty"`
+	Notes    *string                   `json:"notes,omitempty"`
+	Priority *Priority                 `json:"priority,omitempty"`
+
+	// Tags Example: ["home","errands"]
+	Tags *[]string `json:"tags,omitempty"`
+
+	// Title Example: Buy milk
+	Title string `json:"title"`
+}
+
+// TodoPage defines model for TodoPage.
+type TodoPage struct {
+	Items []Todo `json:"items"`
+
+	// NextCursor Send as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// TodoPatch At least one field must be set (code `empty_patch` otherwise). The
+// rules of each field are those of TodoCreate.
+type TodoPatch struct {
+	Done *bool `json:"done,omitempty"`
+
+	// DueAt null removes the due time.
+	DueAt nullable.Nullable[string] `json:"due_at,omitempty"`
+
+	// Notes null or empty clears the notes.
+	Notes    nullable.Nullable[string] `json:"notes,omitempty"`
+	Priority *Priority                 `json:"priority,omitempty"`
+
+	// Tags Replaces the task's tags; [] removes them all.
+	Tags  *[]string `json:"tags,omitempty"`
+	Title *string   `json:"title,omitempty"`
+}
+
 // User defines model for User.
 type User struct {
 	// AvatarUrl An https URL, or empty.
@@ -157,11 +282,26 @@ type WeChatLoginRequest struct {
 	Code string `json:"code"`
 }
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
+// TodoID defines model for TodoID.
+type TodoID = openapi_types.UUID
+
 // BadGateway RFC 9457 problem details with a stable machine code.
 type BadGateway = Problem
 
 // BadRequest RFC 9457 problem details with a stable machine code.
 type BadRequest = Problem
+
+// Conflict RFC 9457 problem details with a stable machine code.
+type Conflict = Problem
 
 // Forbidden RFC 9457 problem details with a stable machine code.
 type Forbidden = Problem
@@ -178,6 +318,9 @@ type NotFound = Problem
 // PayloadTooLarge RFC 9457 problem details with a stable machine code.
 type PayloadTooLarge = Problem
 
+// PreconditionFailed RFC 9457 problem details with a stable machine code.
+type PreconditionFailed = Problem
+
 // ServiceUnavailable RFC 9457 problem details with a stable machine code.
 type ServiceUnavailable = Problem
 
@@ -187,14 +330,90 @@ type TooManyRequests = Problem
 // Unauthorized RFC 9457 problem details with a stable machine code.
 type Unauthorized = Problem
 
+// UnprocessableEntity RFC 9457 problem details with a stable machine code.
+type UnprocessableEntity = Problem
+
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
+
+// ListTodosParams defines parameters for ListTodos.
+type ListTodosParams struct {
+	// Limit Tasks per page.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; signed by the server.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Sort `created_at` (oldest first), `-created_at` (newest first),
+	// `due_at` (soonest first), `-due_at` (latest first), `priority`
+	// (low first) or `-priority` (high first). Ties break on creation
+	// time (priority) or id. Tasks with no due time come last in both
+	// due orders.
+	Sort *ListTodosParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Done Only done (`true`) or open (`false`) tasks.
+	Done *bool `form:"done,omitempty" json:"done,omitempty"`
+
+	// DueAfter Only tasks due at or after this time (RFC 3339 with an offset;
+	// percent-encode `+` as `%2B`). Excludes tasks with no due time.
+	DueAfter *string `form:"due_after,omitempty" json:"due_after,omitempty"`
+
+	// DueBefore Only tasks due strictly before this time, so consecutive ranges
+	// never overlap. Excludes tasks with no due time.
+	DueBefore *string `form:"due_before,omitempty" json:"due_before,omitempty"`
+
+	// Tag Only tasks with this tag (normalised like the tags of a task).
+	Tag *string `form:"tag,omitempty" json:"tag,omitempty"`
+
+	// Q Only tasks whose title or notes contain this text, case-insensitively.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+}
+
+// ListTodosParamsSort defines parameters for ListTodos.
+type ListTodosParamsSort string
+
+// CreateTodoParams defines parameters for CreateTodo.
+type CreateTodoParams struct {
+	// IdempotencyKey A key you choose for this creation (a UUID is ideal), unique among
+	// your requests: 1 to 255 letters, digits, `-`, `_`, `.` or `:`. It
+	// expires 24 hours after its first use.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteTodoParams defines parameters for DeleteTodo.
+type DeleteTodoParams struct {
+	// IfMatch The task's `ETag` (or `*`, or a comma-separated list of tags): the
+	// write happens only if one matches the current version (strong
+	// comparison), else 412. Optional; without it the last write wins.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetTodoParams defines parameters for GetTodo.
+type GetTodoParams struct {
+	// IfNoneMatch Answer 304 with no body when the task's `ETag` is one of these (weak
+	// comparison) or the value is `*`.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateTodoParams defines parameters for UpdateTodo.
+type UpdateTodoParams struct {
+	// IfMatch The task's `ETag` (or `*`, or a comma-separated list of tags): the
+	// write happens only if one matches the current version (strong
+	// comparison), else 412. Optional; without it the last write wins.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
 
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfilePatch
+
+// CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
+type CreateTodoJSONRequestBody = TodoCreate
+
+// UpdateTodoJSONRequestBody defines body for UpdateTodo for application/json ContentType.
+type UpdateTodoJSONRequestBody = TodoPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -213,6 +432,21 @@ type ServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(c *gin.Context)
+	// ListTodos List my tasks
+	// (GET /v1/todos)
+	ListTodos(c *gin.Context, params ListTodosParams)
+	// CreateTodo Create a task
+	// (POST /v1/todos)
+	CreateTodo(c *gin.Context, params CreateTodoParams)
+	// DeleteTodo Delete a task
+	// (DELETE /v1/todos/{id})
+	DeleteTodo(c *gin.Context, id TodoID, params DeleteTodoParams)
+	// GetTodo Read a task
+	// (GET /v1/todos/{id})
+	GetTodo(c *gin.Context, id TodoID, params GetTodoParams)
+	// UpdateTodo Edit a task
+	// (PATCH /v1/todos/{id})
+	UpdateTodo(c *gin.Context, id TodoID, params UpdateTodoParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -289,6 +523,276 @@ func (siw *ServerInterfaceWrapper) UpdateMe(c *gin.Context) {
 	siw.Handler.UpdateMe(c)
 }
 
+// ListTodos operation middleware
+func (siw *ServerInterfaceWrapper) ListTodos(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTodosParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", c.Request.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter sort: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "done" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "done", c.Request.URL.Query(), &params.Done, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter done: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "due_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_after", c.Request.URL.Query(), &params.DueAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_after: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "due_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", c.Request.URL.Query(), &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_before: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", c.Request.URL.Query(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tag: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListTodos(c, params)
+}
+
+// CreateTodo operation middleware
+func (siw *ServerInterfaceWrapper) CreateTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateTodo(c, params)
+}
+
+// DeleteTodo operation middleware
+func (siw *ServerInterfaceWrapper) DeleteTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteTodo(c, id, params)
+}
+
+// GetTodo operation middleware
+func (siw *ServerInterfaceWrapper) GetTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-None-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-None-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetTodo(c, id, params)
+}
+
+// UpdateTodo operation middleware
+func (siw *ServerInterfaceWrapper) UpdateTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateTodo(c, id, params)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -319,6 +823,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
+	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
+	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
+	router.GET(options.BaseURL+"/v1/todos/:id", wrapper.GetTodo)
+	router.PATCH(options.BaseURL+"/v1/todos/:id", wrapper.UpdateTodo)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
 }
@@ -326,6 +835,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 type BadGatewayApplicationProblemPlusJSONResponse Problem
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
+
+type ConflictApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
@@ -336,6 +847,8 @@ type InternalErrorApplicationProblemPlusJSONResponse Problem
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+
+type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -356,6 +869,8 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 }
 
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
+
+type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
 
@@ -833,6 +1348,696 @@ func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type ListTodosRequestObject struct {
+	Params ListTodosParams
+}
+
+type ListTodosResponseObject interface {
+	VisitListTodosResponse(w http.ResponseWriter) error
+}
+
+type ListTodos200JSONResponse TodoPage
+
+func (response ListTodos200JSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos400ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos401ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos500ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos503ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodoRequestObject struct {
+	Params CreateTodoParams
+	Body   *CreateTodoJSONRequestBody
+}
+
+type CreateTodoResponseObject interface {
+	VisitCreateTodoResponse(w http.ResponseWriter) error
+}
+
+type CreateTodo201ResponseHeaders struct {
+	ETag               *string
+	IdempotentReplayed *string
+	Location           *string
+}
+
+type CreateTodo201JSONResponse struct {
+	Body    Todo
+	Headers CreateTodo201ResponseHeaders
+}
+
+func (response CreateTodo201JSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo400ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo401ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo404ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo409ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo413ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo415ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo422ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo500ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo503ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params DeleteTodoParams
+}
+
+type DeleteTodoResponseObject interface {
+	VisitDeleteTodoResponse(w http.ResponseWriter) error
+}
+
+type DeleteTodo204Response struct {
+}
+
+func (response DeleteTodo204Response) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo400ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo401ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo404ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo412ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo500ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo503ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params GetTodoParams
+}
+
+type GetTodoResponseObject interface {
+	VisitGetTodoResponse(w http.ResponseWriter) error
+}
+
+type GetTodo200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetTodo200JSONResponse struct {
+	Body    Todo
+	Headers GetTodo200ResponseHeaders
+}
+
+func (response GetTodo200JSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo304ResponseHeaders struct {
+	ETag *string
+}
+
+type GetTodo304Response struct {
+	Headers GetTodo304ResponseHeaders
+}
+
+func (response GetTodo304Response) VisitGetTodoResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo400ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo401ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo404ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo500ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo503ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params UpdateTodoParams
+	Body   *UpdateTodoJSONRequestBody
+}
+
+type UpdateTodoResponseObject interface {
+	VisitUpdateTodoResponse(w http.ResponseWriter) error
+}
+
+type UpdateTodo200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateTodo200JSONResponse struct {
+	Body    Todo
+	Headers UpdateTodo200ResponseHeaders
+}
+
+func (response UpdateTodo200JSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo400ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo401ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo404ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo412ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo413ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo415ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo500ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo503ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness
@@ -850,6 +2055,21 @@ type StrictServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// ListTodos List my tasks
+	// (GET /v1/todos)
+	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
+	// CreateTodo Create a task
+	// (POST /v1/todos)
+	CreateTodo(ctx context.Context, request CreateTodoRequestObject) (CreateTodoResponseObject, error)
+	// DeleteTodo Delete a task
+	// (DELETE /v1/todos/{id})
+	DeleteTodo(ctx context.Context, request DeleteTodoRequestObject) (DeleteTodoResponseObject, error)
+	// GetTodo Read a task
+	// (GET /v1/todos/{id})
+	GetTodo(ctx context.Context, request GetTodoRequestObject) (GetTodoResponseObject, error)
+	// UpdateTodo Edit a task
+	// (PATCH /v1/todos/{id})
+	UpdateTodo(ctx context.Context, request UpdateTodoRequestObject) (UpdateTodoResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -1065,54 +2285,273 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 	}
 }
 
+// ListTodos operation middleware
+func (sh *strictHandler) ListTodos(ctx *gin.Context, params ListTodosParams) {
+	var request ListTodosRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTodos(ctx, request.(ListTodosRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTodos")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListTodosResponseObject); ok {
+		if err := validResponse.VisitListTodosResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateTodo operation middleware
+func (sh *strictHandler) CreateTodo(ctx *gin.Context, params CreateTodoParams) {
+	var request CreateTodoRequestObject
+
+	request.Params = params
+
+	var body CreateTodoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTodo(ctx, request.(CreateTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateTodoResponseObject); ok {
+		if err := validResponse.VisitCreateTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteTodo operation middleware
+func (sh *strictHandler) DeleteTodo(ctx *gin.Context, id TodoID, params DeleteTodoParams) {
+	var request DeleteTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTodo(ctx, request.(DeleteTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteTodoResponseObject); ok {
+		if err := validResponse.VisitDeleteTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTodo operation middleware
+func (sh *strictHandler) GetTodo(ctx *gin.Context, id TodoID, params GetTodoParams) {
+	var request GetTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTodo(ctx, request.(GetTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetTodoResponseObject); ok {
+		if err := validResponse.VisitGetTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateTodo operation middleware
+func (sh *strictHandler) UpdateTodo(ctx *gin.Context, id TodoID, params UpdateTodoParams) {
+	var request UpdateTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateTodoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTodo(ctx, request.(UpdateTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateTodoResponseObject); ok {
+		if err := validResponse.VisitUpdateTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xFptc9s28v8qO/z/Z9LOyZKc2L2L8irtJT13kk7GtScv4oy4IlYiahLgAaBkNaPvfrMAKJES/dQ2Tl7J",
-	"ErG72Iff/naZL0mmy0orUs4mky9JTijI+I/n5Mz69dyR4b8E2czIykmtkknyG2VaCQtOwwqlgxnNtSFw",
-	"Zi3VAnCBUg2TQWKznErk46VUsqzLZDIeJG5dUTJJpHK0IJNsNptBYshWWlnymn9E8TM6WuGa/8q0cqQc",
-	"f8SqKmSGbMSoMnpWUPmP3y1b9KWl6/8NzZNJ8n+j3dVG4Vc7+hBOBaXdO32kn3J0gMquyJAAq0tyOd+n",
-	"VrXFWUGgDRia15YE6NpAZkiQchILO0w2A7b7nP5bk3VPafdFTmCCWpAWSizm2pRsooGZIby2gGDqgl5B",
-	"SsZoY1MopHUWXE4wl1SIYP5bbWZSCFLfwOuNW10uLdSWDHxnpL0GNsPo4ntvYEyKC1mSrt03sFJIAUo3",
-	"OQJSgZMledvOlCOjsHjDHn5K014rqBXdVJQ5EjBHWdSGXvnYzrRYA2W5JgtKg4wmgiCHsvBm/6rdW10r",
-	"8ZQW/6rB1lkOhqyuTUYDzlR261rXJqTiB1wXGsWF1u/QLOipy8k7TlooWLkBl6PyDrVklmQAs4wqFyz9",
-	"jcxSZnSpcImyYJR40uCDoIqUIJV5g2e1XbM3hV6pV2AYwQEZwiH1cH7k8TwFG/CbMXof8Y+2kN9nU3x6",
-	"1GoO3qwLrd+jWkf4s0/pg3N0BIUspSPxKrSjr3zZS4W1y7WRf9BTF84SCyl8AlruvtekfPVwchZ6IRVk",
-	"WhCs0DaI6pP0Utm6qrRxJN6TkHjhO/C3qSku9LStjbWkw4RPRVGs6S33pS2YohCSH8big9EVGSeZKcyx",
-	"sDRIqtZXfCdBPYTF+QZeYpZLRcFLc+84aUMPfGYh3nsCKfdTaUikgyuVOq2nhVaLdAD+s821cfxHra6V",
-	"XqmpP89fSOXjM2WG4482X3BHRtd+ZIlFTfyFrt1Uz6cG1YJaD/BxbQBB6BKl8g08wCbanZTaFG2hWY4G",
-	"M0fGeu1UVm49rdBlecvcdHilki0Ls85IteAk8bc49NzHnJjZ5dS4B6QdAA0XQ0g5pkMls2uFJaWciGmo",
-	"meHrWCA+xOmwT19J1mLA9r3fPB8MAUgmn6JhgxDZ3bnPW5l69jtljmX+h7Bw+SMzxjp0tf9Eiinqp0Rf",
-	"t6TfYlU81WfFO67E88hoH2lMKO2pL+3DYLyGXz5eMOu2pITPhI6jJ/AjoSEDV/V4/CLzQvxH6g8B3VTS",
-	"kJ1KdTvFr5WThY9/G3UgHmWxW25/fMjtB4m0U0WrKXO6QyUXpiZY5aRCIUYIM4TOc0HyVLBl+kzrglCx",
-	"XG/G1EUkayIX7t8TvUHSWHAXhl1aj/HdSHdC0lHc8WDU0L1xX3o0QHngjfO3P8HLk9N/bistEDULK+ly",
-	"QLCHIMa++bP45zTMDKosB+2nNbrBsmL+kng08Rk1ZUJJoi95gnF9OZrXJfoMKVB5KaDnIcA6y2pjSGXU",
-	"n49+PDkU6ZvBUUFLKhrf2EGTN7vpZ2b0dZxoPF767JSOSntf3FvdZrO1C43BtU9hZR2qrMet7dmrQpc/",
-	"9KLxzFSKHvgbtBCpxJtQW6cvX7Yq7WQ87qs1J11BfRHxLSvGxdZliWYdTN2hOkvrtbUpsX2Zl+dnoLDk",
-	"AblPzi6bcucqOxmN2PoZZtdDQcuGY9jRA3Jtrx5j6YXLbp0V+8MtBTeXBX3gRngvHO9d00FBaB1o1WRW",
-	"WXOq8TDg4DtfSJ1GC9rlZFbS0veHxYlLdGi4bfd4VIH3FFyev/OkzkvlKs0KQo+CJd68I7XgDnc8fn7S",
-	"E6yZ1IeSLyuWcjoew44g7Ik7bSXUTlrT2vuAW5Yl8+1jFv3DSUtyHDgcPyHVYk/RDyd94T0I2WUE68d0",
-	"zkf79lEuvddZsW1N0fPpwPiSSSLQ0ZGTJfXVVqj/7bN1LXuhth2Hu305SOpKPNKMvfLyJmw1Dtp+Dc7o",
-	"XLWjsK/4wuokUqLtcuwxca0qKfqhlxHlqDJ6YbB8ZuF1VZ39ewjn8TKgVbHedQlBVaHXJSkX5nh7pSwt",
-	"yWDRkWMDPd7B1+pmvPfvMKNLqbZZ1JcavT2ZbxAGEaNLSFc3Q89/0ldgpVoUnvwMmolvpmsHp2xp7UJj",
-	"21koaHmEhcxoL5+f/+sey/YifwuAckOirDbSrX/jfhnCMvNMi+nn7q+3Tbb98vEi6RsCOxTSXxsj6WsW",
-	"wNu1sad7gc1tLeIaDvOlVHPd71HuMEyO5356iou7doAnzZde8QAsWSu1soBKcBfjVsFJcKXeLMmswZMS",
-	"nlxRwZahpbfNyykIndU+y1a5tgQpezW9UtI2/I31WJx3CdgrSH1DS/3PaSBXKaAJc6pv3TE1OdJxsAig",
-	"kLw/Y3d75Nt2W12RCvu1oTaLUTxkR/zsjiokTVOG1x/OkkGyJGODL8fD4+GYn2RBWMlkkrwYjocvuKeh",
-	"y30OjHI/b/3Bnxfk+nDXrrglPB+PYZXLYjtI+jQIZdgQKJ/UXPjeqWcimSQ/k4sT3d4bgufj8R37i8ft",
-	"LaKGW9YWja0c/0Iuadiph2Ty6fMgiYwqmSTv5JIUWWYjDhfWz5KVTT7zmZEhFOuH+qoBLXQ4Q0us3xBm",
-	"OWfQAE7HL3Y8o9dv56zs27jNqw5DqlmG7fjp+MVt8rYGjnpWqXf5mtXIW529PB5h7fLRirI8tMJK2x6v",
-	"v7nJclQLCm9D+uDY119TJs8s6JXq4NjwSl3ESZWj1EyvWsFcGruFmWtak4DZGr7zDW0AXFdSfD+McPTM",
-	"Xqk0YtH0mtYpw8Xaspzd6jkAQDfYvrV+lC4PcpLtdPGjFuu/Ldw9bXzT7R/O1LT5ignX3ar05N07vViQ",
-	"AKl8yp0E1XenXOuNnT9yfP+RzvLXH3pAau9erfGJ4wec2H8D4s+dPsS8nlUvH37+8v7D+1t8X7kPcGP3",
-	"5Zc/9fxBzm9e8/4ViOCjJ/cf3Xt5eCeK6wVI1WxdGiCAuH9ssIbTYAc2gZxHYD9A4/f0NaE4bq16+5eV",
-	"C0XiSKq4Svvzaf4AH2/fJv6FxPkLjaLTGqBcN2yuFbTmm88bT2PCPqDrtfdkFnTkfwRLJSonMzuJL8qh",
-	"oLkD5uLXRBUjszTgd/lDOPP/GcCtB1fK6MjzeOKyDsvKQoZK6e3mICdDfWh+6aepmC9/P4x3ViFPDOB3",
-	"pWkcIttJ+lTw/ci8/ibo/S2L6Y2Q7r5i2kPT7nT46fOG4dUTGOt/7YGp8Gbd8VwWxwK/R22GqeF2vhkl",
-	"LC2a8KWHAki1gPDfj+J05IF6M/hyLzpGchev1ZLQXPRQyAejZ2Q9ReSAwwwLVJnfgikB2mQ5WWfQ6bBx",
-	"i/KYpm4+b/4XAAD//w==",
+	"5Hx9c9u20u9X2eE9d2q3lCy/9dTyH3fSNj3H5yRtJnUmMzfMNWFyJeGYAlgAlKz25rs/swuQIiXKL2ni",
+	"dJ6nf6SWhJfFYvHbV+CPKNPzUitUzkbjP6IZihwN//n8Ukzp/znazMjSSa2icXQ5Q3DC3nxlYYHGSq1A",
+	"WBBgndFqCqicdCtwYhrDRBtILyaDl8JlsxSEyvnjz1ph+G4YxRHeinlZYDSOkmhxnERRHNlshnNBc5fC",
+	"OTQ07/9LosW7w8HZ+3ejwdn7r5Pob1EcuVVJHa0zUk2jDx/i6CLHeakdKvcay0KsMN9ewiuDFpUDIh0M",
+	"NwM9AaEAhSkkGjD4W4XWwVK6GbgZghVzhLQZPFsN/o0rJn9NK6pqHo3fRc5UGL3vI+6FzoSnoY+rb16/",
+	"IDJousygcJgzo7s8OlgcHjida3twPBll3+bf4eBb8d314EScng3O8uNscDQ5nHw3+TseXR+OOvRt0/Ma",
+	"nVk9mzg02xT9iplWuQWnYSmkg2ucaIPgzEqqKYipkKq7/LlUck4cGDVLl8rhFE30gSYrhRFzdEG4Wqz8",
+	"N662p38GN7iCla4gm2ltkYXJzaT1vCGx2xPw5s3FjyAtyBxFsR9DpeRvFYKYazVN1EpXzVbaMRzSWo5O",
+	"T6FAEiobQy6n0tkY0kEaQ3pF/wxTIKkdp0O4cInC21IatHB0AjNdGQuCuAXSWZhIYx1UFoeJ6mzRAzdG",
+	"0jL9cYviSIk59d2QsC6Dxe0LVFM3i8ZHp6cxMbz+fBi3T8q7Z4P/Kwa/jwZnV8Px4P03O07KhM/gnSc8",
+	"JQxIYY9Y8nUaE2sEZHo+FwOLtKEkpIW0jgVXTO3+mOQ3UUsjHcJMlCUqC1oVK5AT0AphTpOi9WJeGUMH",
+	"sQaSPQ8iiSJMEkZarfZjwMIinBweDeEXJlEU53wwdeVAOh6oEHRYec6lVHZzRxpg6ed5QKhdzD4cHZ10",
+	"+Jsk9uu9JPn6/++9Pdj/P0n0Lklujw7pn+NBktz+HQme9qhVzE3vaLX/9T412bVDBJU7dumZsks0cDw6",
+	"8SilNFzrfAXLGSrmSXcLpWXue3yxCHtLFDcdRgMfMISFKCqk9unX6aMZucb2vxw3L3WuL368U9xlPqzX",
+	"Vgo3W69M5lEcEZJIQwqFEL69vIk2c+GicVRV3HJz8g/U2ZZaWWTw+17k/xAOl4KBL9OK9BX9KcqykF5H",
+	"HJRGXxc4/+Y/1iuM9XR/MziJxtH/Olir7gP/qz145Xv5SbsLfYs/zIQDwYKDOVg9RzcjNK9UZcV1gSQC",
+	"BieVxRwIOzODOSl0Udhh9CEmul97OH1KummDaoUsLcxFQfwmEg1cGxQ3ZH6YqsBzSNEYbWzKmOQxZiKx",
+	"yD35P2g1KWT2pMQ/g0yrGuceaFbQKq2TRQEWnSukmp6DIVXNq/hJm2uZ56i+gOzUwsGKuLJoYM9Ie0Nr",
+	"dEYX+0xgEO1LOUdduS9AZS5zULqWdJAKnJwj03ahCHZE8Zzk5EnlQEFF1gRmpDInQhaVwXMWAoZtzGYa",
+	"LaG4DCRCjk7Igsn+WbufdKXyp6T4Zw22ymZg0OrKZMjan9hKZpU/UK/EqtAiv9T6hTBTfGpQYMZJCwVN",
+	"TspLeM1n0SzQgMgyLF2g1LA5K6n3T0IWmD81sS1HyImpP+KCMMugyBuF7Q1rdpXWJ/5XNAuZ4RslFkIW",
+	"BNRPi2A5lqhygici+7qyKxKFXC9VwKVgFafsTwzYoUjBegeCNGrLqWw12UVTaH3Q8k4+eAWuXwq1ChrI",
+	"PiUPXguHUMi5dJife3/oMy/2jRKVm2kjf8enPvULUcicT48l9+8GVVzbhoWeSgWZzhGWwtbqgIX0jSqN",
+	"pi4kn885CvD0R2xTkRKRrLBY4wrI5WSCHVVMGBLot1VZauMwf4m5FJdsw30ZQCOUTduz0SzpkM3YMBTN",
+	"9BOZNo0mE7mHN1G8MrpE4yQZmxNRWIyjsvUVrSnHHo/fsQ04F9lMKvS73HjdbEZ9ZSGsewxpbQ6ncaJS",
+	"p/VVodWUXGj62860cfShUjdKL9UV96cvpGL5uiIbmbvWX3gjut2EPRH6QlfuSk+ujFBTbDWg7uyR5npO",
+	"qEk2oNdZwq5HqUzRHjSbCSMy8v95dpyXbnVVMjC3qZNzvPpdq/Z09fwtmrPKWG1a6wwe04YDEEe8/G2W",
+	"v52hQT5Zga8gbQw4nA4hZclUMrshH8RHJTxYDJ8FZGDZ4CDU1nxzOoheI297QmtH5l0gLPYise63Dl/p",
+	"6/9g5mjMf6Io3OyRomadcJVth8f0TX9wrE1V6NVHxQuCoNfBm3okMR7TrhjT+kJO/3p7CU6DRZWzCHUY",
+	"PYbvURg0kFSj0XHGg/Cf2L8FIXR0JdXu4FqlnCx4/9twC6ErDdtE1Q63o2pxJO2VwuUVWeI9jq2psA4H",
+	"kJXksbuOLM6QDfgW6ddaFygUjctkXLkAgfXO+fX37F4c1RTcBX5vLCu37k53tqQzcYeDYYbuivvE45WR",
+	"2gTdU9Nd6CW58oQvBSloOZ1tLyKObgfUYbAQhk6cpZ71aC94hPrTz/VI9Rf/5BF5do/vW3vx+qcf4Ozk",
+	"9O/NOffGva0Vk93GXtqZj4Vtp+HaCJXNQKtu/Jhxi+X5auLt4J7d9MT1nZBZNRcsn4VQPgrLESVpQWfe",
+	"y82w/zSwY749JOuwQYELLGre2HgdxGrUtNE3wZdnmOezIR3O7X1S11KSHxq6hDFixQdIWSdUhv1hoXr2",
+	"UrjZQxca+lzJvAd84xYezsWtP9mnZ2etc34yGvWddCddgX07wpo27Iut5nNhVnUWoZY1Gq2X1vqAb475",
+	"5vUFKDGXato7zlqaZs6VdnxwQNRfi+xmmOOiNo3swQNkbQMNwsH3i22YFbRT/3HXE1ngqzpGeqcy2Fim",
+	"gwKFdRwX9ZI1r0jUyIF0sMcHqWMfgHYzNEtpcX/7cIqFcMKQtdEXqwXmFLx5/YJtaR6VTmlWoGAM3oqQ",
+	"bm3WtdTbI78paZTT0QjWds3GcKctgVqPVhsWfWpDzufk5nC+5NuT1sjBz3PUQqrpxkTfnvRt79aWXepc",
+	"P9peJXlzmF8J12tErSPebPJzOmAuzA3mkGuF56CqooDlTBYIkqOIukRGxiZ0mwuHAzL7SFVURXCzfaR3",
+	"i3tBiwZyesfYBlWt2vZYS9vmFT5gYdJCXmG8Dh6+ufwB9GRCwiodr3sqF6iaxaKi72eC/Am1cXCPRkff",
+	"DkbHg9Hh5eF349FoPBp9M6I/Po4lpDynerC1Zg+C94THSTU7tFt5glGv4JYtBX+3qxXakQyKKQ/fKIzW",
+	"PMdHm5m0bWNa3F74nkejbRXSIHM7P0ek3zNqVeaPlqGQKNsWlQuVGZwTA0ArwAWaFZ1bNQ0xxnUWKE2i",
+	"hbdgw2Dehk2i9D5zcwOr/VYGpPY72Ihya5uC4MfdQxz2pHOSOixZr/X9Dgz5gXs+EvRJq7e8RTuGlJfA",
+	"rHEe+Tj6xqrgBrEMaePRKFFrIIybnFuIfLdA8hxS5kYKFYPz4SgedXvDnhPXlqcpyGSrkxhFoZeY759D",
+	"6tnIRJHleHx8fMYzJkq0j/01uiWigsHh0Xg04gG/OTyhP6UC67C0ZAocnsJcqsqh9Uqt5b+u3dyWbos5",
+	"Yj5DWKEwFg7PRiNax9nZ2dk5J3lBGExU4Ba1VmjAliJDC5kuClFa+p5WYwaZsIGlP//0w8Ab4ZJ/JxYn",
+	"as3j4yNoc5i65JWPgWCteur+XINgEOZopph7p7urM2q4zXEiqsI18nAX/D45PjbA11AZbdoCnx4Fm1W+",
+	"i2aaiUdjhMrZ3/68ELlm8PfVCuayuOku937c3DQYeeRdEPEqhEAeYWo063+Qc8G2TI9bofDWheBQn/Mf",
+	"wgshehSCbAjUC0oxre0VrdbFDfT18H7TZBOjeRFdenYz66ltaLicYaIYhwmnUGSzMIjgqJi2XLCwBvu7",
+	"zvnDzSrmrcG5XoQylLzCkCH8XId7a/rGB2AHwJPB7Ye95/9eg/TP4MFGpALLgpG8VUNCLc/h3fs21+ak",
+	"rzpe+Jc3qvrcjTchMvWYMOGjXblHeXD3+mYf41081NJuuX13u24fY6D2WYjNjHGbr54Zu82/PpDy2f0Q",
+	"/22qUB6zr2Up8/5ID9m9g9LoqRHzryw8K8uLH4fwOizGF7A1Qakcy0KvyNr2qWabKEsmtyg642yVoS1v",
+	"Rxv/bTvQ95ya/hAgrcCna4yeQ7q8HXKwNz0HMpQKjvTGdV7vWlcOGpOw6xbmuBiIQma4Ic9H3z1OLe+I",
+	"13yII4tZRQD0KwGS35ZrDis/q3xuwX/6qZa2f729jPqM+E68nJctQoS7rrRqqlNZLfjQdUMRnWGfhZNq",
+	"ovs5ei2yG1LVE84xhdqS9gaP6y954hgsWvJYbAylD0vZRJEVW8faCUn1INcMqyQdiXrOnhoHR8nYFwqa",
+	"SHG6K92YQq6zisVvyToyJXanifI1BdcFsu1sxaQbCD5vfB2uxPZB3pR1LS2RQ4hBZkkEQnolVMC9vKB9",
+	"YEhson66ROVrQ4baTA9CJ3tAbdcYHtXBQXj26qLl142j0fBwOKKWNJAoZTSOjoej4XHE9YEzFo6DGWed",
+	"fqe/p+h21UFa8tBCgCeELFk+/PlsioBJJggRmKkXeTSO/oEu5LU2avSORqM70r+PS/uGGXZkfWtaaf8L",
+	"ucBh56BE43fv4yhEdqNx9EIuUKG1tQs9fhfp0kbvqc+BQZGvHsqrGs2EE9fCcsmnIRuMJCiG09Hx2lbr",
+	"5dtrmuzLsI2n9qk6s/CVXaej413jNQQe9FTS3MVrmkbuZPbi8EBUbnawxGzmdWSpbQ/Xn9/6SEyoee7B",
+	"aT5/9TH5yoJeqg7ADRN1GTAE6gp41kqhCD3gzw2uMIfrFeyxpos5yCnz/WHAqa9sotIAUlc3uEoJLla2",
+	"9jN82ZQHgO5ms859K93MjxM1WY7vdb76ZNvdo98/dBULGb8fPqPAdXPLPXL3Qk+nmINULHInfuq7Ra5V",
+	"M8tdDu/v0qn94U4PEO11WSj1OHxAj83qPe53+hDyeiplqPPR2f2dN4u4+OQ+gI3dwk3udfQg5teF1n8G",
+	"Iqjryf1dNwpf70RxPQWp6uxvDQQQqjBqrCExWIONt9oDsG+h8Uv8nFAccve9+svKqcJ8IFUoKPh4MX8A",
+	"j5tK2D8hOH9CUXRUA8xXtaXX2rT6m/d856n37sZLNFMc8I9gcS6Uk5kdh1J1KHDigIx0Do26GUrjL2UM",
+	"4SL39+viRBkd7DxyxawT89JCJpTSTfRlhgb70PwNu1lBXj49jHdSsk8M4HeJafAu20L6VPD9SLn+Iuj9",
+	"JQ/T81y6+w5TAEG++7jTwP1FIUdK6wqILjRxJMve2BgmsnB8B4YdJWbGEN6K4sbfXqMhLBlSFlUu1RTS",
+	"VgA1ZcewE8Dt3ufwgwffjwY/BwG+KcxFKKpk07puGoNQ/gtqzrfs/OdEsc0ngt1+MhrBZu3hEF4xteTG",
+	"3eDKohuQNZ+P/VpB5DnmifKu0UpXsKRlKlwgUXODIELheVmiMOCWMuN7QFMNc2mtVNNei1Bad8lb0b3Y",
+	"+W7LkWYiSjRNBJuvV/1WoVmt71dxaXXnxliTEDkaxetSmcMQArwjR9nnyXe3r6mOwYXUlfWEwS+l+K3C",
+	"8yAytPktm3gH2SGivuOm2+nh0b1Rk01q03VALIU9XeRonTfy92NIB51fFS5bvyaqyRruWa1Vt2PzUyFc",
+	"55c6cJwmaq/Qy/ADV5sOmt9gbyans/DbEC4lnQ6D4oZch/o+bqJIE8Fe3YsHkfkQvAjUCdM62A6Znofc",
+	"hlRwrd0sUfSbNjmaEIbo4zmdkH5JiQadaGJd/df5stukyVYP+vLWzfofWCz4qzbO5ynyZzRU5/OPaLPw",
+	"3Y8VNr/z363fXq2nb3/kFu975OUXVay4xAX2UlKuKXOd/D7YSzkImu6HcNMOfobs/NY18SaRsmNSjy60",
+	"Y8Ijli8Nmknrt3evk7gGoULS+jxRJZoMlRug8vmhb1JG0/999H26P4Tnt1lR5RiwektuNoOqPlN7OBgd",
+	"XnKatp2p7V0v7TTfs+i9wbk7ut2f5rmXO9Qwc8WquUBfcygGy+UD5CI4uUDg8nKbKI/NeoGmEOXH8+Po",
+	"4fzwpD0BQ4KilJxSgr11NQAU8gZDymnK2UCvlvZ3ia0T0124e/x42G2TyCFVjl2GC29c1aCckKGQ2uGt",
+	"iyETFgdSWVRW0vYVq12k/rbzFv/9Ca33n9FYbjLkPQZzx5Dy8PGEFvOXtEXJsiFblFfdskS94clOXW+U",
+	"zyO9rc0pvWxbEV0POVGJ8kUAqufOktPeLmuXP9exfL5tN+ZXS5xZJapreN7gCup8A3/B94lq49FfhjbW",
+	"gUFbFQ72qE2iiNzYt/f1tnGLKDeon1EZQ9Av9dMLXu+rKYhE+etv4IfCBarWMwRL3YTfwYgMOe2/Jthr",
+	"h0Str2Z1qD45OoJUrnl0dYOrK4OVxTwdwr9xZeEaC62m4HSi6kwLs8FfH9h8usP70xuPd3SNW7+VXNux",
+	"Zd32Sde6ycHGsyb+/H56H7tV//YgD/vwk868y8Nuv1oDe9rE7Rd24nUla1sSvXyHnvsb9yfrF4juujjJ",
+	"bToP/wzaL//c1bXnraCNR3ru6t20Y278dYMJowdEZZuXEb5c7PjoIZ23r5h+YW3hD2EA/R5t0Y5aHPwh",
+	"8w9ecRToetL4bwkK1/fE427tN3fKm7d0pGveduG3IhJVv6yzd3J4RI7d+sZ7uH7RKb7qwb0feYqPw73w",
+	"mFCPwXKy+8kVWteUa9P/2uG4B8hmzwMDX1g0/W7uFs24P4TWCGHrmTaY6SKvbwOFmrD6TZPuE1H7sY+g",
+	"1U9v2K0HivoE7x/oPlLq1g8kfXZTeZfWq99o+yi9RUMe33lE/P0NF6r5c7BSZdiu6V/pCiwq96do+Mse",
+	"vi+e47nj/DxOWMP7UySnnzYtdA6pqooiTVQoJm0CgXQm/V2Ec0iJ/tQbY3V553KmC+S3kobwUpibYM2z",
+	"3HFQySJpmfbNjfQcDHJdgZqCdHX9qnRDeN66dZIoub6RkoaSn3Tt+fQ8UKY6T6ToMBDNUas8pf1TOYVF",
+	"8hdyDhz6KxBjf4e24PjB2nnYqQiFyvlGBpdlKM3PYA3hbXBt2oTsel2uL6f2CVTn5/EVvkgy7i7QrJNx",
+	"fxo8/ztaDf8z83+7behuHUW3YPTdezo3Pk3Tm39avwflZqIu2PWBvLqMcthUNh7wKQwE/NFT/MOoxxdH",
+	"Q3CPSzT6s05byUe9VHWKszVCneJ84CDtCtIAuYzXPgrC77U2URB/jytR7Vqy8ybX2EqJtjKMJzHgreCI",
+	"NcdkRe2zC5eo3L9R5gBvWWm8JVC0kAljVqBLJ+fSOpmt37zLVrDnAT5O1BpW9zlA07zkKm03wgV7W2Gx",
+	"4LDU0V8WjW2OvTL6Gi0nWOlwwLUohMr45rLKQRvyj5wRTvtb0mE0Xdrow/sP/xUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
