@@ -2,7 +2,7 @@ import { ApiProblem } from './problem';
 import type { LoginResponse, Problem } from './schema.gen';
 import { memoryTokenStore, type TokenStore, type Tokens } from './tokens';
 import type { HttpMethod, HttpRequest, HttpResponse, Transport, UploadRequest } from './transport';
-import type { ApiResponse, CallArgs, Method, Operation, PathsWith, SuccessData } from './types';
+import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
 
 /** A call's init as the runtime sees it (CallInit is its typed face). */
 interface RawInit {
@@ -47,7 +47,7 @@ const EXPIRY_MARGIN_MS = 30_000;
 type Call<M extends Method> = <P extends PathsWith<M>>(
   path: P,
   ...init: CallArgs<Operation<P, M>>
-) => Promise<ApiResponse<SuccessData<Operation<P, M>>>>;
+) => Promise<ApiResult<Operation<P, M>>>;
 
 export interface MinibackClient {
   /** Calls of every operation in openapi.yaml, by method and path. Failures throw ApiProblem. */

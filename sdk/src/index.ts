@@ -18,7 +18,7 @@ export type {
   Transport,
   UploadRequest,
 } from './transport';
-export type { ApiResponse, BinaryBody, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
+export type { ApiResponse, ApiResult, BinaryBody, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
 export { createWxClient, wxLoginCode, wxTransport } from './wx';
 export type { WxApi, WxClientOptions, WxTransportOptions } from './wx';
 export type * from './schema.gen';

@@ -253,7 +253,7 @@ export interface components {
             /** @example Buy milk */
             title: string;
             /** @default  */
-            notes: string;
+            notes?: string;
             /**
              * Format: date-time
              * @example 2026-03-01T18:00:00+08:00
@@ -261,7 +261,7 @@ export interface components {
             due_at?: string | null;
             priority?: components["schemas"]["Priority"];
             /** @default false */
-            done: boolean;
+            done?: boolean;
             /**
              * @example [
              *       "home",

@@ -188,9 +188,13 @@ function isJsonType(type: string): boolean {
   return type === 'application/json' || type.endsWith('+json');
 }
 
-/** rebase points '#/components/schemas/X' refs at the schema added to Ajv as 'spec'. */
+/**
+ * rebase points '#/components/schemas/X' refs at the schema added to Ajv
+ * as 'spec', and drops OpenAPI extensions.
+ */
 function rebase(schema: unknown): Json {
   return JSON.parse(JSON.stringify(schema), (k, v: unknown) => {
+    if (k.startsWith('x-')) return undefined; // OpenAPI extensions (x-go-type, ...) are not JSON Schema
     if (k !== '$ref' || typeof v !== 'string') return v;
     if (!v.startsWith('#/components/schemas/')) throw new Error(`unsupported $ref in a schema: ${v}`);
     return `spec#/definitions/${v.slice('#/components/schemas/'.length)}`;

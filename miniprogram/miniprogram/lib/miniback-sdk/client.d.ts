@@ -2,7 +2,7 @@ import { ApiProblem } from './problem';
 import type { LoginResponse } from './schema.gen';
 import { type TokenStore, type Tokens } from './tokens';
 import type { HttpResponse, Transport, UploadRequest } from './transport';
-import type { ApiResponse, CallArgs, Method, Operation, PathsWith, SuccessData } from './types';
+import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
 export interface ClientOptions {
     /** Where miniback is, e.g. `https://api.example.com` (no trailing slash needed). */
     baseUrl: string;
@@ -23,7 +23,7 @@ export interface ClientOptions {
     /** The clock, in Unix milliseconds (tests may move it). */
     now?: () => number;
 }
-type Call<M extends Method> = <P extends PathsWith<M>>(path: P, ...init: CallArgs<Operation<P, M>>) => Promise<ApiResponse<SuccessData<Operation<P, M>>>>;
+type Call<M extends Method> = <P extends PathsWith<M>>(path: P, ...init: CallArgs<Operation<P, M>>) => Promise<ApiResult<Operation<P, M>>>;
 export interface MinibackClient {
     /** Calls of every operation in openapi.yaml, by method and path. Failures throw ApiProblem. */
     GET: Call<'get'>;

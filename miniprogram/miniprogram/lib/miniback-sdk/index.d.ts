@@ -5,7 +5,7 @@ export { memoryTokenStore, storageTokenStore } from './tokens';
 export type { SyncStorage, TokenStore, Tokens } from './tokens';
 export { fetchTransport } from './transport';
 export type { BlobLike, FetchLike, FetchTransportOptions, FormDataLike, HttpMethod, HttpRequest, HttpResponse, Transport, UploadRequest, } from './transport';
-export type { ApiResponse, BinaryBody, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
+export type { ApiResponse, ApiResult, BinaryBody, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
 export { createWxClient, wxLoginCode, wxTransport } from './wx';
 export type { WxApi, WxClientOptions, WxTransportOptions } from './wx';
 export type * from './schema.gen';

@@ -57,25 +57,34 @@ type RequiredKeys<T> = {
 }[keyof T];
 /** The init argument: optional when nothing in it is required. */
 export type CallArgs<O> = [RequiredKeys<CallInit<O>>] extends [never] ? [init?: CallInit<O>] : [init: CallInit<O>];
-type SuccessStatus = 200 | 201 | 202 | 203 | 204 | 206;
+type ResultStatus = 200 | 201 | 202 | 203 | 204 | 205 | 206 | 300 | 301 | 302 | 303 | 304 | 307 | 308;
 type Content<R> = R extends {
     content: {
         'application/json': infer T;
     };
-} ? T : undefined;
-/** The body of operation O's success responses. */
-export type SuccessData<O> = O extends {
+} ? T : R extends {
+    content: {
+        [type: string]: unknown;
+    };
+} ? string : undefined;
+/**
+ * A result of operation O: one member per 2xx/3xx status the spec
+ * declares, so checking `status` narrows `data` (a 304 has none).
+ */
+export type ApiResult<O> = O extends {
     responses: infer Rs;
 } ? {
-    [S in keyof Rs]: S extends SuccessStatus ? Content<Rs[S]> : never;
+    [S in keyof Rs]: S extends ResultStatus ? ApiResponse<Content<Rs[S]>, S> : never;
 }[keyof Rs] : never;
+/** The body of operation O's 2xx/3xx responses (JSON decoded; other types as text). */
+export type SuccessData<O> = ApiResult<O>['data'];
 /**
  * A successful (2xx) or redirect (3xx) response: the decoded body (JSON
  * decoded, anything else as text), status and headers (lower-case names).
  */
-export interface ApiResponse<T> {
+export interface ApiResponse<T, S extends number = number> {
     data: T;
-    status: number;
+    status: S;
     headers: Record<string, string>;
 }
 export {};
