@@ -78,7 +78,9 @@ try {
     const files = testFiles(buildDir);
     if (files.length === 0) throw new Error(`no compiled tests under ${buildDir}: run tsc -p tsconfig.test.json first`);
     const args = ['--test', ...(process.env.CI ? ['--test-reporter=spec'] : []), ...files];
-    const run = spawnSync(process.execPath, args, {
+    // Not spawnSync: this process must keep draining the server's output,
+    // or a full pipe would block the server's log writes, and its requests.
+    const tests = spawn(process.execPath, args, {
       stdio: 'inherit',
       env: {
         ...process.env,
@@ -88,7 +90,7 @@ try {
         MINIBACK_BIN: bin,
       },
     });
-    status = run.status ?? 1;
+    status = await new Promise((ok) => tests.once('exit', (code) => ok(code ?? 1)));
   }
 } finally {
   if (!exited) {

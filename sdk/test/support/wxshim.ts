@@ -27,6 +27,8 @@ export interface WxShim extends WxApi {
   /** ...unless loginCode is set (e.g. 'err-40029' for a refused code). */
   loginCode?: string;
   storage: Map<string, string>;
+  /** What wx.showModal answers: confirmed (true) or cancelled. */
+  modalConfirm: boolean;
   /** Files wx.chooseMedia "picks": set by the test. */
   chosenFiles: string[];
   /** Requests still in flight. */
@@ -50,16 +52,21 @@ export function wxShim(baseUrl: string, loginName: string): WxShim {
     else o.fail?.({ errMsg: err ?? 'fail' });
     o.complete?.();
   };
+  // UI APIs succeed at once (a modal is confirmed: set modalConfirm to
+  // false to cancel). Like wx, they call back and also return a promise.
   const record = (api: string) => (args: unknown) => {
     calls.push({ api, args });
-    const o = args as Callbacks<{ errMsg: string; confirm?: boolean; cancel?: boolean }> | undefined;
-    if (o && typeof o === 'object') finish(o, { errMsg: `${api}:ok`, confirm: true, cancel: false });
+    const res = { errMsg: `${api}:ok`, confirm: shim.modalConfirm, cancel: !shim.modalConfirm };
+    const o = args as Callbacks<typeof res> | undefined;
+    if (o && typeof o === 'object') finish(o, res);
+    return Promise.resolve(res);
   };
 
   const shim: WxShim = {
     calls,
     loginName,
     storage,
+    modalConfirm: true,
     chosenFiles: [],
     pending,
     async idle() {

@@ -3,7 +3,7 @@
 import { api } from '../../api';
 import { messageOf } from '../../errors';
 
-export const HOME = '/pages/profile/profile';
+export const HOME = '/pages/tasks/tasks';
 
 Page({
   data: { busy: false, error: '' },
