@@ -71,9 +71,9 @@ func ParseUsername(field, s string) (Username, *FieldError) {
 	switch {
 	case u == "":
 		return "", &FieldError{field, "required", field + " is required"}
-	case len(u) < UsernameMinLen:
+	case utf8.RuneCountInString(u) < UsernameMinLen:
 		return "", &FieldError{field, "too_short", field + " must be at least 3 characters"}
-	case len(u) > UsernameMaxLen:
+	case utf8.RuneCountInString(u) > UsernameMaxLen:
 		return "", &FieldError{field, "too_long", field + " must be at most 32 characters"}
 	}
 	for i := range len(u) {
