@@ -77,7 +77,7 @@ func TestEachHashHasItsOwnSalt(t *testing.T) {
 func TestPasswordsAreComparedAfterNFKCNormalisation(t *testing.T) {
 	h := newHasher(t, argon2id.Config{Params: cheap})
 	ctx := context.Background()
-	hash, _ := h.Hash(ctx, "caf\u00e9-ｐａｓｓ") // composed é, full-width letters
+	hash, _ := h.Hash(ctx, "caf\u00e9-ｐａｓｓ")                // composed é, full-width letters
 	match, _, err := h.Verify(ctx, hash, "cafe\u0301-pass") // decomposed é, ASCII letters
 	if err != nil || !match {
 		t.Errorf("the same password typed another way does not match: %t, %v", match, err)
