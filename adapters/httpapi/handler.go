@@ -27,6 +27,11 @@ import (
 type Deps struct {
 	Login    app.WeChatLogin
 	Profiles app.Profiles
+	// Passwords serves the password-account operations; its Enabled
+	// switches them on.
+	Passwords app.PasswordAccounts
+	// WeChatBinding binds WeChat users to signed-in accounts.
+	WeChatBinding app.WeChatBinding
 	// Verifier checks the bearer token of secured operations.
 	Verifier ports.TokenVerifier
 	// Ready reports whether the dependencies (the database) can serve;
@@ -39,6 +44,9 @@ type Deps struct {
 	CORSOrigins []string
 	// MaxBodyBytes caps a request body; zero means 1 MiB.
 	MaxBodyBytes int64
+	// TrustedProxies lists the addresses or CIDR ranges of the reverse
+	// proxies whose X-Forwarded-For names the client; empty trusts none.
+	TrustedProxies []string
 }
 
 // handler holds what the middleware shares.
@@ -49,7 +57,8 @@ type handler struct {
 }
 
 // NewHandler returns the HTTP API. It panics if the embedded spec cannot be
-// loaded, which only a broken build can cause.
+// loaded, which only a broken build can cause, or if a trusted proxy is not
+// an address or CIDR range (the configuration validates them first).
 func NewHandler(d Deps) http.Handler {
 	ops, err := loadOperations()
 	if err != nil {
@@ -75,9 +84,14 @@ func NewHandler(d Deps) http.Handler {
 	// fallback it carries the request context's values (request id,
 	// claims), deadline and cancellation.
 	e.ContextWithFallback = true
+	// gin trusts every proxy by default; trust only the configured ones.
+	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
+	}
 
 	e.Use(
 		requestID,
+		clientIP,
 		accessLog(h.log),
 		recoverPanics(h.log),
 		securityHeaders,

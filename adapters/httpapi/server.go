@@ -21,8 +21,10 @@ const readyTimeout = 2 * time.Second
 // outcomes are the operation's typed responses; an error is returned only
 // when its status is not one the operation declares, and becomes a 500.
 type Server struct {
-	login    app.WeChatLogin
-	profiles app.Profiles
+	login     app.WeChatLogin
+	profiles  app.Profiles
+	passwords app.PasswordAccounts
+	binding   app.WeChatBinding
 	ready    func(context.Context) error
 	log      *slog.Logger
 }
@@ -32,7 +34,8 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // NewServer returns the strict server for d's use-cases. NewHandler wires
 // it; it is exported for the interface assertion and for reuse.
 func NewServer(d Deps) *Server {
-	return &Server{login: d.Login, profiles: d.Profiles, ready: d.Ready, log: orDiscard(d.Logger)}
+	return &Server{login: d.Login, profiles: d.Profiles, passwords: d.Passwords, binding: d.WeChatBinding,
+		ready: d.Ready, log: orDiscard(d.Logger)}
 }
 
 // LoginWithWeChat exchanges a wx.login code for an access token.

@@ -59,7 +59,9 @@ type FieldError struct {
 	// `too_long`, `too_short`, `unknown_field`, `invalid_type`,
 	// `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
 	// or a domain rule such as `invalid_url`, `invalid_characters`,
-	// `empty_patch`, `unknown`.
+	// `empty_patch`, `unknown`, `invalid_email`, `taken`,
+	// `not_allowed`, and for passwords `too_common`,
+	// `same_as_username`, `same_as_email`.
 	Code string `json:"code"`
 
 	// Field Where the problem is, e.g. `body.nickname` or `header.Authorization`.
@@ -91,6 +93,34 @@ type LoginResponse struct {
 
 // LoginResponseTokenType defines model for LoginResponse.TokenType.
 type LoginResponseTokenType string
+
+// PasswordChangeRequest defines model for PasswordChangeRequest.
+type PasswordChangeRequest struct {
+	// CurrentPassword Required when the account has a password; refused (`not_allowed`) when it has none.
+	CurrentPassword *string `json:"current_password,omitempty"`
+
+	// Email Required with the first password of an account that has none;
+	// refused (`not_allowed`) otherwise. Rules as in `RegisterRequest`.
+	Email *string `json:"email,omitempty"`
+
+	// NewPassword Follows the rules of `RegisterRequest.password`.
+	NewPassword string `json:"new_password"`
+
+	// Username Required with the first password of an account that has none;
+	// refused (`not_allowed`) otherwise. Rules as in `RegisterRequest`.
+	Username *string `json:"username,omitempty"`
+}
+
+// PasswordLoginRequest defines model for PasswordLoginRequest.
+type PasswordLoginRequest struct {
+	// Login A username, or an email (anything with `@`); case-insensitive.
+	//
+	// Example: alice
+	Login string `json:"login"`
+
+	// Password Example: correct horse battery staple
+	Password string `json:"password"`
+}
 
 // Problem RFC 9457 problem details with a stable machine code.
 type Problem struct {
@@ -131,6 +161,32 @@ type ProfilePatch struct {
 	Nickname *string `json:"nickname,omitempty"`
 }
 
+// RegisterRequest defines model for RegisterRequest.
+type RegisterRequest struct {
+	// Email Trimmed and lower-cased, then a bare address `local@domain.tld`
+	// of at most 254 characters (field code `invalid_email`).
+	//
+	//
+	// Example: alice@example.com
+	Email string `json:"email"`
+
+	// Password 8 to 128 characters (Unicode characters, compared after NFKC
+	// normalisation); not a common password, not the username, not the
+	// email.
+	//
+	//
+	// Example: correct horse battery staple
+	Password string `json:"password"`
+
+	// Username Trimmed and lower-cased, then 3 to 32 characters of `a-z`, `0-9`,
+	// `_`, `.` and `-`, starting with a letter or digit (field codes
+	// `too_short`, `too_long`, `invalid_format`, `invalid_characters`).
+	//
+	//
+	// Example: alice
+	Username string `json:"username"`
+}
+
 // User defines model for User.
 type User struct {
 	// AvatarUrl An https URL, or empty.
@@ -163,6 +219,9 @@ type BadGateway = Problem
 // BadRequest RFC 9457 problem details with a stable machine code.
 type BadRequest = Problem
 
+// Conflict RFC 9457 problem details with a stable machine code.
+type Conflict = Problem
+
 // Forbidden RFC 9457 problem details with a stable machine code.
 type Forbidden = Problem
 
@@ -190,11 +249,23 @@ type Unauthorized = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
+type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
+
+// RegisterWithPasswordJSONRequestBody defines body for RegisterWithPassword for application/json ContentType.
+type RegisterWithPasswordJSONRequestBody = RegisterRequest
+
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfilePatch
+
+// SetMyPasswordJSONRequestBody defines body for SetMyPassword for application/json ContentType.
+type SetMyPasswordJSONRequestBody = PasswordChangeRequest
+
+// BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
+type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -204,6 +275,12 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// LoginWithPassword Log in with a username or email and a password
+	// (POST /v1/auth/login)
+	LoginWithPassword(c *gin.Context)
+	// RegisterWithPassword Create a password account
+	// (POST /v1/auth/register)
+	RegisterWithPassword(c *gin.Context)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(c *gin.Context)
@@ -213,6 +290,12 @@ type ServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(c *gin.Context)
+	// SetMyPassword Set or change my password
+	// (PUT /v1/me/password)
+	SetMyPassword(c *gin.Context)
+	// BindMyWeChat Bind a WeChat account to mine
+	// (POST /v1/me/wechat)
+	BindMyWeChat(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -248,6 +331,32 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	}
 
 	siw.Handler.GetReady(c)
+}
+
+// LoginWithPassword operation middleware
+func (siw *ServerInterfaceWrapper) LoginWithPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LoginWithPassword(c)
+}
+
+// RegisterWithPassword operation middleware
+func (siw *ServerInterfaceWrapper) RegisterWithPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegisterWithPassword(c)
 }
 
 // LoginWithWeChat operation middleware
@@ -289,6 +398,32 @@ func (siw *ServerInterfaceWrapper) UpdateMe(c *gin.Context) {
 	siw.Handler.UpdateMe(c)
 }
 
+// SetMyPassword operation middleware
+func (siw *ServerInterfaceWrapper) SetMyPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SetMyPassword(c)
+}
+
+// BindMyWeChat operation middleware
+func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.BindMyWeChat(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -317,8 +452,12 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/register", wrapper.RegisterWithPassword)
+	router.POST(options.BaseURL+"/v1/auth/login", wrapper.LoginWithPassword)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
+	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
 }
@@ -326,6 +465,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 type BadGatewayApplicationProblemPlusJSONResponse Problem
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
+
+type ConflictApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
@@ -406,6 +547,299 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPasswordRequestObject struct {
+	Body *LoginWithPasswordJSONRequestBody
+}
+
+type LoginWithPasswordResponseObject interface {
+	VisitLoginWithPasswordResponse(w http.ResponseWriter) error
+}
+
+type LoginWithPassword200JSONResponse LoginResponse
+
+func (response LoginWithPassword200JSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword400ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword401ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword404ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword413ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword415ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword429ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword500ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword503ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPasswordRequestObject struct {
+	Body *RegisterWithPasswordJSONRequestBody
+}
+
+type RegisterWithPasswordResponseObject interface {
+	VisitRegisterWithPasswordResponse(w http.ResponseWriter) error
+}
+
+type RegisterWithPassword201JSONResponse LoginResponse
+
+func (response RegisterWithPassword201JSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword400ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword404ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword409ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword413ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword415ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword500ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword503ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -833,6 +1267,408 @@ func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type SetMyPasswordRequestObject struct {
+	Body *SetMyPasswordJSONRequestBody
+}
+
+type SetMyPasswordResponseObject interface {
+	VisitSetMyPasswordResponse(w http.ResponseWriter) error
+}
+
+type SetMyPassword204Response struct {
+}
+
+func (response SetMyPassword204Response) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SetMyPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword400ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword401ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword403ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword404ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword409ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword413ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword415ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword429ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword500ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword503ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChatRequestObject struct {
+	Body *BindMyWeChatJSONRequestBody
+}
+
+type BindMyWeChatResponseObject interface {
+	VisitBindMyWeChatResponse(w http.ResponseWriter) error
+}
+
+type BindMyWeChat200JSONResponse User
+
+func (response BindMyWeChat200JSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat400ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat401ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat403ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat404ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat409ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat413ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat415ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat429ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat500ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat502ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat503ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat504ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness
@@ -841,6 +1677,12 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// LoginWithPassword Log in with a username or email and a password
+	// (POST /v1/auth/login)
+	LoginWithPassword(ctx context.Context, request LoginWithPasswordRequestObject) (LoginWithPasswordResponseObject, error)
+	// RegisterWithPassword Create a password account
+	// (POST /v1/auth/register)
+	RegisterWithPassword(ctx context.Context, request RegisterWithPasswordRequestObject) (RegisterWithPasswordResponseObject, error)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(ctx context.Context, request LoginWithWeChatRequestObject) (LoginWithWeChatResponseObject, error)
@@ -850,6 +1692,12 @@ type StrictServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// SetMyPassword Set or change my password
+	// (PUT /v1/me/password)
+	SetMyPassword(ctx context.Context, request SetMyPasswordRequestObject) (SetMyPasswordResponseObject, error)
+	// BindMyWeChat Bind a WeChat account to mine
+	// (POST /v1/me/wechat)
+	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -950,6 +1798,90 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetReadyResponseObject); ok {
 		if err := validResponse.VisitGetReadyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LoginWithPassword operation middleware
+func (sh *strictHandler) LoginWithPassword(ctx *gin.Context) {
+	var request LoginWithPasswordRequestObject
+
+	var body LoginWithPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginWithPassword(ctx, request.(LoginWithPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginWithPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LoginWithPasswordResponseObject); ok {
+		if err := validResponse.VisitLoginWithPasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegisterWithPassword operation middleware
+func (sh *strictHandler) RegisterWithPassword(ctx *gin.Context) {
+	var request RegisterWithPasswordRequestObject
+
+	var body RegisterWithPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterWithPassword(ctx, request.(RegisterWithPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterWithPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegisterWithPasswordResponseObject); ok {
+		if err := validResponse.VisitRegisterWithPasswordResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -1065,54 +1997,166 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 	}
 }
 
+// SetMyPassword operation middleware
+func (sh *strictHandler) SetMyPassword(ctx *gin.Context) {
+	var request SetMyPasswordRequestObject
+
+	var body SetMyPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetMyPassword(ctx, request.(SetMyPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetMyPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SetMyPasswordResponseObject); ok {
+		if err := validResponse.VisitSetMyPasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BindMyWeChat operation middleware
+func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
+	var request BindMyWeChatRequestObject
+
+	var body BindMyWeChatJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BindMyWeChat(ctx, request.(BindMyWeChatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BindMyWeChat")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(BindMyWeChatResponseObject); ok {
+		if err := validResponse.VisitBindMyWeChatResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xFptc9s28v8qO/z/Z9LOyZKc2L2L8irtJT13kk7GtScv4oy4IlYiahLgAaBkNaPvfrMAKJES/dQ2Tl7J",
-	"ErG72Iff/naZL0mmy0orUs4mky9JTijI+I/n5Mz69dyR4b8E2czIykmtkknyG2VaCQtOwwqlgxnNtSFw",
-	"Zi3VAnCBUg2TQWKznErk46VUsqzLZDIeJG5dUTJJpHK0IJNsNptBYshWWlnymn9E8TM6WuGa/8q0cqQc",
-	"f8SqKmSGbMSoMnpWUPmP3y1b9KWl6/8NzZNJ8n+j3dVG4Vc7+hBOBaXdO32kn3J0gMquyJAAq0tyOd+n",
-	"VrXFWUGgDRia15YE6NpAZkiQchILO0w2A7b7nP5bk3VPafdFTmCCWpAWSizm2pRsooGZIby2gGDqgl5B",
-	"SsZoY1MopHUWXE4wl1SIYP5bbWZSCFLfwOuNW10uLdSWDHxnpL0GNsPo4ntvYEyKC1mSrt03sFJIAUo3",
-	"OQJSgZMledvOlCOjsHjDHn5K014rqBXdVJQ5EjBHWdSGXvnYzrRYA2W5JgtKg4wmgiCHsvBm/6rdW10r",
-	"8ZQW/6rB1lkOhqyuTUYDzlR261rXJqTiB1wXGsWF1u/QLOipy8k7TlooWLkBl6PyDrVklmQAs4wqFyz9",
-	"jcxSZnSpcImyYJR40uCDoIqUIJV5g2e1XbM3hV6pV2AYwQEZwiH1cH7k8TwFG/CbMXof8Y+2kN9nU3x6",
-	"1GoO3qwLrd+jWkf4s0/pg3N0BIUspSPxKrSjr3zZS4W1y7WRf9BTF84SCyl8AlruvtekfPVwchZ6IRVk",
-	"WhCs0DaI6pP0Utm6qrRxJN6TkHjhO/C3qSku9LStjbWkw4RPRVGs6S33pS2YohCSH8big9EVGSeZKcyx",
-	"sDRIqtZXfCdBPYTF+QZeYpZLRcFLc+84aUMPfGYh3nsCKfdTaUikgyuVOq2nhVaLdAD+s821cfxHra6V",
-	"XqmpP89fSOXjM2WG4482X3BHRtd+ZIlFTfyFrt1Uz6cG1YJaD/BxbQBB6BKl8g08wCbanZTaFG2hWY4G",
-	"M0fGeu1UVm49rdBlecvcdHilki0Ls85IteAk8bc49NzHnJjZ5dS4B6QdAA0XQ0g5pkMls2uFJaWciGmo",
-	"meHrWCA+xOmwT19J1mLA9r3fPB8MAUgmn6JhgxDZ3bnPW5l69jtljmX+h7Bw+SMzxjp0tf9Eiinqp0Rf",
-	"t6TfYlU81WfFO67E88hoH2lMKO2pL+3DYLyGXz5eMOu2pITPhI6jJ/AjoSEDV/V4/CLzQvxH6g8B3VTS",
-	"kJ1KdTvFr5WThY9/G3UgHmWxW25/fMjtB4m0U0WrKXO6QyUXpiZY5aRCIUYIM4TOc0HyVLBl+kzrglCx",
-	"XG/G1EUkayIX7t8TvUHSWHAXhl1aj/HdSHdC0lHc8WDU0L1xX3o0QHngjfO3P8HLk9N/bistEDULK+ly",
-	"QLCHIMa++bP45zTMDKosB+2nNbrBsmL+kng08Rk1ZUJJoi95gnF9OZrXJfoMKVB5KaDnIcA6y2pjSGXU",
-	"n49+PDkU6ZvBUUFLKhrf2EGTN7vpZ2b0dZxoPF767JSOSntf3FvdZrO1C43BtU9hZR2qrMet7dmrQpc/",
-	"9KLxzFSKHvgbtBCpxJtQW6cvX7Yq7WQ87qs1J11BfRHxLSvGxdZliWYdTN2hOkvrtbUpsX2Zl+dnoLDk",
-	"AblPzi6bcucqOxmN2PoZZtdDQcuGY9jRA3Jtrx5j6YXLbp0V+8MtBTeXBX3gRngvHO9d00FBaB1o1WRW",
-	"WXOq8TDg4DtfSJ1GC9rlZFbS0veHxYlLdGi4bfd4VIH3FFyev/OkzkvlKs0KQo+CJd68I7XgDnc8fn7S",
-	"E6yZ1IeSLyuWcjoew44g7Ik7bSXUTlrT2vuAW5Yl8+1jFv3DSUtyHDgcPyHVYk/RDyd94T0I2WUE68d0",
-	"zkf79lEuvddZsW1N0fPpwPiSSSLQ0ZGTJfXVVqj/7bN1LXuhth2Hu305SOpKPNKMvfLyJmw1Dtp+Dc7o",
-	"XLWjsK/4wuokUqLtcuwxca0qKfqhlxHlqDJ6YbB8ZuF1VZ39ewjn8TKgVbHedQlBVaHXJSkX5nh7pSwt",
-	"yWDRkWMDPd7B1+pmvPfvMKNLqbZZ1JcavT2ZbxAGEaNLSFc3Q89/0ldgpVoUnvwMmolvpmsHp2xp7UJj",
-	"21koaHmEhcxoL5+f/+sey/YifwuAckOirDbSrX/jfhnCMvNMi+nn7q+3Tbb98vEi6RsCOxTSXxsj6WsW",
-	"wNu1sad7gc1tLeIaDvOlVHPd71HuMEyO5356iou7doAnzZde8QAsWSu1soBKcBfjVsFJcKXeLMmswZMS",
-	"nlxRwZahpbfNyykIndU+y1a5tgQpezW9UtI2/I31WJx3CdgrSH1DS/3PaSBXKaAJc6pv3TE1OdJxsAig",
-	"kLw/Y3d75Nt2W12RCvu1oTaLUTxkR/zsjiokTVOG1x/OkkGyJGODL8fD4+GYn2RBWMlkkrwYjocvuKeh",
-	"y30OjHI/b/3Bnxfk+nDXrrglPB+PYZXLYjtI+jQIZdgQKJ/UXPjeqWcimSQ/k4sT3d4bgufj8R37i8ft",
-	"LaKGW9YWja0c/0Iuadiph2Ty6fMgiYwqmSTv5JIUWWYjDhfWz5KVTT7zmZEhFOuH+qoBLXQ4Q0us3xBm",
-	"OWfQAE7HL3Y8o9dv56zs27jNqw5DqlmG7fjp+MVt8rYGjnpWqXf5mtXIW529PB5h7fLRirI8tMJK2x6v",
-	"v7nJclQLCm9D+uDY119TJs8s6JXq4NjwSl3ESZWj1EyvWsFcGruFmWtak4DZGr7zDW0AXFdSfD+McPTM",
-	"Xqk0YtH0mtYpw8Xaspzd6jkAQDfYvrV+lC4PcpLtdPGjFuu/Ldw9bXzT7R/O1LT5ignX3ar05N07vViQ",
-	"AKl8yp0E1XenXOuNnT9yfP+RzvLXH3pAau9erfGJ4wec2H8D4s+dPsS8nlUvH37+8v7D+1t8X7kPcGP3",
-	"5Zc/9fxBzm9e8/4ViOCjJ/cf3Xt5eCeK6wVI1WxdGiCAuH9ssIbTYAc2gZxHYD9A4/f0NaE4bq16+5eV",
-	"C0XiSKq4Svvzaf4AH2/fJv6FxPkLjaLTGqBcN2yuFbTmm88bT2PCPqDrtfdkFnTkfwRLJSonMzuJL8qh",
-	"oLkD5uLXRBUjszTgd/lDOPP/GcCtB1fK6MjzeOKyDsvKQoZK6e3mICdDfWh+6aepmC9/P4x3ViFPDOB3",
-	"pWkcIttJ+lTw/ci8/ibo/S2L6Y2Q7r5i2kPT7nT46fOG4dUTGOt/7YGp8Gbd8VwWxwK/R22GqeF2vhkl",
-	"LC2a8KWHAki1gPDfj+J05IF6M/hyLzpGchev1ZLQXPRQyAejZ2Q9ReSAwwwLVJnfgikB2mQ5WWfQ6bBx",
-	"i/KYpm4+b/4XAAD//w==",
+	"7Fxfc9s4kv8qXbyril1Hy7Lj7CXyyyS5yV72kq1UElceopQIkS0RaxLgAqAVTcrf/aobIEVKlP/MTJy5",
+	"vcmTJRFAA9396183mvkWpbqstELlbDT5FuUoMjT853t0Zv184dDQpwxtamTlpFbRJPqAqVaZBadhJaSD",
+	"OS60QXBmLdUSxFJINYriyKY5loKGl1LJsi6jyTiO3LrCaBJJ5XCJJrq+vo4jg7bSyiKv/EJkfxUOV2JN",
+	"n1KtHCpHf4qqKmQqSIjjyuh5geV//MOSRN86a/27wUU0if7teLO1Y/+rPX7nR/lF+3v6hC9z4UAou0KD",
+	"GVhdostpP7WqrZgXCNqAwUVtMQNdG0gNZqicFIUdRdcxyf0e/1mjdQ8p98ccwfhlQVooRbHQpiQRDcwN",
+	"iksLAkxd4DkkaIw2NoFCWmfB5QgLiUXmxX+p1aKQ6Q8TPi2EzdHCSrocVqQL/EpyTkCAE5eooLZolChZ",
+	"EVgKWcQgpioojn6Eua5VBlhYXOVoMKYnBaRapbUxqBykuVBLHE0V7fiVNnOZZagecsvvvQVNwMv9yIKR",
+	"9pJkdEYXMC90eokZuFxa3hPvgVQVtjBVlbB2pU1G6l4ZrZZwkIQfZ81vM6lSbQymLjkMuw0+9VGWqGv3",
+	"A1wrkxko3bgYSAVOlsi291o5Um3xMxnoQ4r2XEGt8GuFqcMMFkIWtcFzPu+5ztaAaa7RgtIgg4iQoROy",
+	"YLH/rt0rsriHlPjvGmyd5mDQ6tqk3sbpWNe6NvbcW/wChasJkcmKMqwKvS7J/HNhp8qupEtzQojFAg6S",
+	"1mRE7fJZJhnrstZs3ol1oUX2Ues3wizxodGBtSAtFLQ4OYJQrB2L5goNiDTFynkA+4DmSqZ4ocSVkAXt",
+	"4kEtic4ZVYYqZYHntV2TMjK9UudgKJqCoHAKCYfWI46tCVgfSylebkffozb8DskUnj7uBGoW66PWb4Va",
+	"h1BkHxTbhEMoZCkdZueeGnznzV4oslpt5C/40F54JQqZsQFaYkKXqFqoLvRSKlgJ2/AFimEBBVOd4VSF",
+	"70OA8ijuRzUBrkX5g0QqXmvWIRyte14oW1eVNg6zt5hJ8ZHZ1Y/xUUKhpLsarZKMIhoVpqKVXhHnaJFe",
+	"ZJmkh0XxzugKjZPEAheisBhHVecr2lOGA2TUMTkrRZpLhXy+sGBFSOv5zSMLYd8TSIhuSINZEk9V4rSe",
+	"FVotkxj4b5tr4+hDrS6VXqkZj6cvGh0Qe+WhzRfEtoTrPnIlihrpC127mV7MDFGOzgM0nNWe6VJIxeTM",
+	"Y7qwm1lqU3QnTXNhROrQWF4dy8qtZ5Vwad4RtzuACRLvi7gTD1LazURR6BXtHoTK+JwaQ7P+CFJdlto/",
+	"b0WJM2FnDe+i2Zrv/PRkhC2jt85ItSSj5FPb1dQn4mTsIEEdIG0MOFqOICEbGimZXvJC5ACJ9/nR8+Dg",
+	"bFLJaGi9Eq0VPjZt/ca5hVd4NPkcBIu9JW3GfWnn1PN/YOpozv9GUbj8nhZqnXA1/4WK0p3Pkb7szL5H",
+	"qjBqSIo3hAnvQ3Z0T2E8NM0YmnaV8Rz+9ukjZXAWVcaW1zvoCbxAYdDAtB6PH6c8Cf+JwyrAr5U0aGdS",
+	"7U8Xa+VkwfrvoiaEoTRtmyee7OaJcSTtTOGKzXF3kY+mRljlqLzjezBNDQrHbBqZTHdEn2tdoGAMZTFm",
+	"LiBnozm//wHtxVEjwU2YeWE5RvU13VNJb+HeCYYV+jseMo93wXdfclrTyT7vg6pbqcPu0b4PO2iOl/Wn",
+	"a88nQbQIct6mxwc9rDn0A6V/XmmFpAcPnNEkaheOo1J8fYNqSX53cvqU7aH9PGR0BEI3yUuppE9zjXWb",
+	"kKoXIFS7CUdhuZHsvI3NO5vQLkezkhZH8L4u0JLTSEUMZymtQxOOP4BiZyuPT8e3boXUvF8DrzRJ4VN2",
+	"w2vrxc7Co2Z88iuO9+keMyc4/uOf8F/ObjngLT/snfZNjhXw99f4FSPQEO42x+rJn/KlDDgQau3rTXym",
+	"yU/J4TmkwuKRVBaVlU5esd/gV1FWlNtEopAp3t/Uuma2mSyUCyDXxiLMhXNo1mCdoJ9/B2/d0oA/nY4w",
+	"g1oIvHPX/l69hGdnT/6zJRI+KQ/FI0Fib3NCOrpfSyedhrkRKs1Bq74KmGtxwJwthCwwG4qNXrghU8jr",
+	"UnAALITiWchxOH7p1ONyisPhlit5A0BBBOeowCssmrOx8Qa3m1rb3OjLUPzzeEKLSIelvS2sdcj7dSuX",
+	"MEasOUIr64RKB461W+mrhMvvutEwZiazAXYXdwhXKb566vDk2bMOkTgbj4eohJOuwCGNcAYQ9GLrshRm",
+	"7UXdkFaabVDWhkFsz3nx/jWldeTbQ/NsrCl3rrKT42OSfi7Sy1GGV03KZo/vYGtbThaYhd9se1iB/u5x",
+	"uIUs8B3lFbfC3dY2HRQorAOtGssqazI1BIsODtiRennLBu4Pd51TXAknDGVBAyeqgE8KLt6/iX0xuHJr",
+	"8tK0QMEkrwtN49OzAWXNpd6d+aKiWZ6Mx7DJt7ame9IxqE74DpnLEC+VZYnZOZzQ1H8568wc6kGOnpBq",
+	"OdqNabvq3VHZVmy8Z5Daw6CC0JwjUnA2RxSJspjsV4GAuTAIIssMsfik0KkofvLZ7MgVWTJVFP8dlNo6",
+	"OH3S2/OBtw1vDv1k9dDH9a0A91P4PEp1+duCXX+PT0kfJ6dPe8JdKMmSbb6LgVBQENnx6vr7q/95OVWK",
+	"4mEhLfvj4bkvbINPnlsaFPPXTfLhY374Zqp4z9s7/n2j8P1I3c1Kf0zH9fi0e1rEQcXRL0kMyfjoGZcM",
+	"ZvRhlPAcyVESk+jGtaxGQIG0JS6MyqV0XXOwoSDTFmG61Zn95ZZOZWTYgH4bVWzPq0k3buEsFyE3vE+i",
+	"fm+suxfE3QpeIUueCUaP1sYy4fDISd76zhgfj9tn61oOUp8uLt6MbXFUV9k9xdhSFYvQrhh3z9UfRm+r",
+	"vQWHNOkLtr8hAxBVJbNhKkQR/qgyemlE+cjC86p6/V8jaNMqrYr1hrV1LnD42sNOlcUrNKLozWO3rX/1",
+	"dbz1756uEO/hyLQDX2c1uoRk9XXEdD45ByvVsmC4i5sC+VzXDp6QpLXzRHMjYYZXRwM+eu9sYg+hIYKI",
+	"aW2kW38g/urVMufCzvPaV/f8p1eNtf3t08doqMbdq1jxtkWoMTW9C23HA1eXfPGolYh82JfPpVro4RMl",
+	"xoehKNteF3QV3NwZ+4XjTbYd8mw7VQerXKaEsx2bKcUa/J0f6MXiMAaL1kqtLKN05SkfGc9U/XxF4YaT",
+	"C5D0O7SZVrLvGiGBTKc1r7TKtUVISBvJVEnb5GG0jhWLfiJ1DgkT0xAsfJKUADELOgGm4MGkyUJC/dOD",
+	"SfT2NamJEbNlzbpC5e9ER9osj8Mge0zPbih/1JBreP7udRRHV2is18F4dDIa05M0kahkNIkej8ajx4z4",
+	"LmfbOc65LPwL/b1EN4TXdkWx8XQ8hlUui7bezebj3bdJhNgZCDD4UF9n0ST6K7pQeN5qijkdj2+41rnf",
+	"dU5YYc9tTiMr6b/gmkPXj6LJ5y9xFDKjaBK9kVeo0FJW4cTScsm7stEXGnNsUGTru55VA3bCibmwSOsb",
+	"FGlOFhTDk/HjTnlo6Nze02I/5th4aV9LN1e+o+HJ+PG++VoBjwdurG86a1pG7j3sq5NjUbv8uK07VdoO",
+	"HHrioZrV2+2oidsiLR2WkMpC8hNfE/kC1TnMNTE4g1NVCt9AsF2eKtYj4I4Kvo0K+Eje3Vxxtoi1RDdV",
+	"fI9Pq/uOkBjOxicweNsZN6lSM2KlzeVoql5xHgxEk8vKWQYPlxvtHH1doeleqjLaoYG0kARWIX2ZcEON",
+	"Z+l8de0L3KFHxcLZ6TPPREuh1rNmpYT57FT1rrdjbluiyOydPmyWzsQb+tn4bKr2NVwMxvtc2CGY77Zw",
+	"eIjsuwOTlk/S5e82eUIAnRc6W/9uLjFYJr3uR2dnarz+jm7ZvyIb8M43ernEDKRixzzzS9/smJ1WPh5y",
+	"cvuQXicCDzq7fVDbQEQDTu6AGNvdODzuyV2kG2gToMGnz24fvN1RwvB2h1Psd3V9J1B8o5cgVZNe7rQI",
+	"Bvjp5MsNcpK6tqDThFrKfvR8yflDA53bq27QcmvZOCTVSwvSTZVUI/jYqQrwr2Ec99EOJuLnQOGQMKlW",
+	"8p81TtUu/sLB2fgZJM3EM3/5D8eQ8PTh8+EInreyEQ4L1+8V9cHXX9LwHs/GY0h2CpCJZ3xT1XaWonJm",
+	"zfzN3+i3V1IMwZsLrEm33wIOapWhmapuLeawWwCAA02oenL6tPk6tCnAgVQBuq0DvZiqrRKMBZvLqupe",
+	"VfnWscNOM8OmwaHT9RA6HLrgDbdi91TdBt5wG3Y3Bb0HgO/t2uGdkPvk4ZC7ka/1hQDkcJB0bsaZy5Cs",
+	"h78e4O+L1eM7wGbbUP2jwP2PA9IeNjuA2LjDzXi8wjT31aBhNP75q+/n9rgyVJFgKGoyvkcWiJZ2U/nR",
+	"VDVATFbU9ItoFS60Q6Z9iWvMYL6GA67pxEAposwOR20XNwGHT6tnl7hOKPNdW5pngzg3EjU/z3fy84FK",
+	"1p8kzQ+6g61vXhP4/8LSTu90+M1LOr8FM2joHbB3692Fu/PBBgggdPwNg42vT4caxU5h4S1+z6pC6BMb",
+	"LMVYuVSYHUkVmtceLBf5AZGjV+WAct0UJjtKa775wvd64Yq6f2pv0SzxiH8Ei6VQTqZ2El5zggIXDnTt",
+	"4BKxImSWBrhbdwSvudbg1vFUGR1Klk6WaJ0oKwupUEq3l9k5GhxC8wu+UAj28h2y7e7t/AMD+E1mGu5R",
+	"ukb6Z479Q2lY60w/Z9Ld5kwtCB53L8ureoBwffKoumFxBZd4Y99EvPMWWijtd7vtkvOpaqqBzUt53Rfa",
+	"zsaP4aa32TiTnio/wbJGa3G77FfIy/AKhoWDPeW7w9FUPd80KFK0IFzobO2gvYIhsz4kv6fk3QZiqBVO",
+	"Fe0uzbUmGeinNu8OG/cppI9F0sXgL2ek9TfquV5xNcCXBRQIB0m/ipuc95oHOmWCVCh/STjHqUopCQ99",
+	"zyuxHm2dOCyGukd9rcODFx/GPbLcfRXKqbpzlvsB3dv1A1Un+93RdwLOs+Eruq6lWnR/dK76r5nW/h+q",
+	"WbY4/AEdaBNeP2ZA3i1IDiHy3TNg0c16ORUmtCjFJWfHwnXRDA64pVG4qereLx8SYRZ8kVV4Fu20z6xF",
+	"UaB5ZBu8jMHqDla2bs+wxNhWW+yAmd9FMoIXUmVNG2RXHq6cNZOEoMLIwrdUSh/pagRc2fRTzcIzM37h",
+	"uwUm2lDvdXAstFry/1MgFN8etoh/sNAGQiMCtyyWIkPK8IWaKhSmkGh61+3nmwoehRtigyWRzewwJsmm",
+	"qhWtqvaIt3uQ/gUKL1pf9NBzypddXR1tKg7N28q2uawSFrSaqt1jH4BfUsTb9b940WEfZ31BWjnvKyQ4",
+	"35+I/md94w9S32hjB/nqpiGofadGEy7sYfT9+ki/5enzl+sv9LO54tevPw/xnPB2PceN0LPi/yuB0Okz",
+	"aptvjiOaLYjwbaCoR3Dv/zuY0LrDpZfr+Nut9Y5Qrm09s52h2ejuJO+MnqPloi8ZKMxFIVTKrdYqA23S",
+	"HJnzat/WHebTlY2uv1z/bwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
