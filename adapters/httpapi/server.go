@@ -25,8 +25,8 @@ type Server struct {
 	profiles  app.Profiles
 	passwords app.PasswordAccounts
 	binding   app.WeChatBinding
-	ready    func(context.Context) error
-	log      *slog.Logger
+	ready     func(context.Context) error
+	log       *slog.Logger
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miniback/miniback/adapters/argon2id"
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/jwx"
@@ -55,6 +56,8 @@ type env struct {
 	priv    ed25519.PrivateKey // keys[0]'s private key, to forge tokens
 	logs    *syncBuffer
 	seen    *observed
+	hasher  *watchedHasher
+	deps    httpapi.Deps
 }
 
 // config holds what a test may change from the defaults.
@@ -66,6 +69,9 @@ type config struct {
 	corsOrigins   []string
 	maxBodyBytes  int64
 	allow500      bool
+	passwordsOff  bool
+	loginLimits   domain.LoginLimits
+	proxies       []string
 }
 
 type option func(*config)
@@ -84,6 +90,22 @@ func withReady(f func(context.Context) error) option { return func(c *config) { 
 func withCORS(origins ...string) option { return func(c *config) { c.corsOrigins = origins } }
 
 func withMaxBody(n int64) option { return func(c *config) { c.maxBodyBytes = n } }
+
+// withoutPasswords switches password accounts off.
+func withoutPasswords() option { return func(c *config) { c.passwordsOff = true } }
+
+// withLoginLimits replaces the throttle's limits.
+func withLoginLimits(account, ip int) option {
+	return func(c *config) {
+		c.loginLimits = domain.LoginLimits{
+			Account: domain.ThrottleRule{Limit: account, Window: 15 * time.Minute},
+			IP:      domain.ThrottleRule{Limit: ip, Window: 15 * time.Minute},
+		}
+	}
+}
+
+// withTrustedProxies trusts X-Forwarded-For from these peers.
+func withTrustedProxies(p ...string) option { return func(c *config) { c.proxies = p } }
 
 // expecting500 lifts the rule that no test answers a 500.
 func expecting500() option { return func(c *config) { c.allow500 = true } }
@@ -135,33 +157,52 @@ func newEnv(t *testing.T, opts ...option) *env {
 	if ready == nil {
 		ready = db.Ping
 	}
+	hasher := &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen}
 	logs := &syncBuffer{}
-	h := httpapi.NewHandler(httpapi.Deps{
+	deps := httpapi.Deps{
 		Login: app.WeChatLogin{
 			Apps: app.NewApps(cfg.apps...), WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
 		},
-		Profiles:     app.Profiles{Users: profileStore},
-		Verifier:     tokens,
-		Ready:        ready,
-		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		CORSOrigins:  cfg.corsOrigins,
-		MaxBodyBytes: cfg.maxBodyBytes,
-	})
+		Profiles: app.Profiles{Users: profileStore},
+		Passwords: app.PasswordAccounts{
+			Enabled: !cfg.passwordsOff, Credentials: postgres.NewCredentialStore(db), Users: users,
+			Hasher: hasher, Throttle: postgres.NewAttemptThrottle(db), Limits: cfg.loginLimits,
+			Tokens: tokens, Clock: ports.SystemClock{},
+		},
+		WeChatBinding:  app.WeChatBinding{Apps: app.NewApps(cfg.apps...), WeChat: weChat, Binder: users, Users: users},
+		Verifier:       tokens,
+		Ready:          ready,
+		Logger:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		CORSOrigins:    cfg.corsOrigins,
+		MaxBodyBytes:   cfg.maxBodyBytes,
+		TrustedProxies: cfg.proxies,
+	}
+	h := httpapi.NewHandler(deps)
 
 	e := &env{
 		handler: seen.wrap(h), db: db, sim: sim, tokens: tokens, keys: keys,
-		priv: privateKey(t, keyPEM), logs: logs, seen: seen,
+		priv: privateKey(t, keyPEM), logs: logs, seen: seen, hasher: hasher, deps: deps,
 	}
 	e.api = apitest.New(t, e.handler)
 	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
 	return e
 }
 
+// replica returns a client of a second API process over the same
+// database, with stores of its own, as another replica would have.
+func (e *env) replica(t *testing.T) *apitest.Client {
+	d := e.deps
+	d.Passwords.Credentials = postgres.NewCredentialStore(e.db)
+	d.Passwords.Throttle = postgres.NewAttemptThrottle(e.db)
+	return apitest.New(t, e.seen.wrap(httpapi.NewHandler(d)))
+}
+
 // apiFor returns a client reporting to t, for subtests.
 func (e *env) apiFor(t *testing.T) *apitest.Client { return apitest.New(t, e.handler) }
 
 // checkInvariants holds for every test: no 500 unless the test provokes
-// one, and no WeChat session_key in any response body or log line.
+// one, and no WeChat session_key, password or password hash in any
+// response body or log line.
 func (e *env) checkInvariants(t *testing.T, allow500 bool) {
 	t.Helper()
 	e.seen.mu.Lock()
@@ -176,6 +217,14 @@ func (e *env) checkInvariants(t *testing.T, allow500 bool) {
 		}
 		if strings.Contains(logs, k) {
 			t.Errorf("a session_key appeared in the log")
+		}
+	}
+	for _, s := range e.seen.passwordSecrets {
+		if bytes.Contains(e.seen.bodies.Bytes(), []byte(s)) {
+			t.Errorf("a password or password hash appeared in a response body")
+		}
+		if strings.Contains(logs, s) {
+			t.Errorf("a password or password hash appeared in the log")
 		}
 	}
 }
@@ -217,10 +266,11 @@ type user struct {
 // observed is what the tests saw go by: every response body and status,
 // and every session_key WeChat handed out.
 type observed struct {
-	mu          sync.Mutex
-	bodies      bytes.Buffer
-	status500   int
-	sessionKeys []string
+	mu              sync.Mutex
+	bodies          bytes.Buffer
+	status500       int
+	sessionKeys     []string
+	passwordSecrets []string // passwords hashed or verified, and hashes made
 }
 
 // wrap records the status and body of each response of h.
@@ -266,6 +316,62 @@ func (r *sessionKeyRecorder) Code2Session(ctx context.Context, app domain.AppID,
 		r.seen.mu.Unlock()
 	}
 	return id, err
+}
+
+// sharedHasher is one Argon2id hasher at OWASP's parameters for the whole
+// test binary: making one computes its dummy hash.
+var sharedHasher = func() func(t *testing.T) ports.PasswordHasher {
+	var once sync.Once
+	var h *argon2id.Hasher
+	var err error
+	return func(t *testing.T) ports.PasswordHasher {
+		once.Do(func() { h, err = argon2id.New(argon2id.Config{}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+}()
+
+// watchedHasher is the real hasher, watched: it counts verifications and
+// notes each password and hash so the tests can check that none leaks.
+type watchedHasher struct {
+	ports.PasswordHasher
+	seen *observed
+
+	mu       sync.Mutex
+	verified []domain.PasswordHash
+}
+
+func (w *watchedHasher) note(secrets ...string) {
+	w.seen.mu.Lock()
+	defer w.seen.mu.Unlock()
+	for _, s := range secrets {
+		if len(s) >= 8 { // short strings would match innocent text
+			w.seen.passwordSecrets = append(w.seen.passwordSecrets, s)
+		}
+	}
+}
+
+func (w *watchedHasher) Hash(ctx context.Context, p domain.Password) (domain.PasswordHash, error) {
+	h, err := w.PasswordHasher.Hash(ctx, p)
+	w.note(p.Reveal(), h.Reveal())
+	return h, err
+}
+
+func (w *watchedHasher) Verify(ctx context.Context, h domain.PasswordHash, p domain.Password) (bool, bool, error) {
+	w.note(p.Reveal(), h.Reveal())
+	w.mu.Lock()
+	w.verified = append(w.verified, h)
+	w.mu.Unlock()
+	return w.PasswordHasher.Verify(ctx, h, p)
+}
+
+// verifications returns the hashes verified so far.
+func (w *watchedHasher) verifications() []domain.PasswordHash {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]domain.PasswordHash(nil), w.verified...)
 }
 
 // syncBuffer is a log destination safe for concurrent writers.
