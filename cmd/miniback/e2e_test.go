@@ -48,6 +48,7 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		"embedded default: private PostgreSQL cluster",
 		"embedded default: WeChat simulator",
 		"embedded default: GENERATED a DEVELOPMENT signing key",
+		`"msg":"password accounts: on","hash":"argon2id","memory_kib":19456,"time":2,"threads":1`,
 		`"api_reference":"http://` + addr + `/docs"`,
 	} {
 		if !strings.Contains(logs.String(), announced) {
@@ -86,6 +87,15 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		t.Errorf("docs: %s", r)
 	}
 
+	// Password accounts are on by default: register, then log in by email.
+	const password = "Vq3-bandersnatch"
+	if r := c.JSON("POST", "/v1/auth/register", map[string]string{"username": "bob", "email": "bob@example.com", "password": password}); r.Status != http.StatusCreated {
+		t.Errorf("register: %s", r)
+	}
+	if r := c.JSON("POST", "/v1/auth/login", map[string]string{"login": "BOB@example.com", "password": password}); r.Status != http.StatusOK {
+		t.Errorf("password login: %s", r)
+	}
+
 	// A login that is still waiting on (slow) WeChat when SIGTERM arrives
 	// must get its full answer (a 504 problem) before the process exits.
 	inFlight := make(chan *apitest.Response, 1)
@@ -109,7 +119,7 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		t.Errorf("no clean stop in the log:\n%s", logs.String())
 	}
 	// Secrets never reach the log.
-	for _, secret := range []string{"session_key", "PRIVATE KEY", "wechatsim-dev-secret"} {
+	for _, secret := range []string{"session_key", "PRIVATE KEY", "wechatsim-dev-secret", password, "$argon2id$"} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("log contains %q", secret)
 		}
