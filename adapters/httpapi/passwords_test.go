@@ -51,7 +51,9 @@ func passwordLogin(t *testing.T, c *apitest.Client, ip, login, password string, 
 	return c.Do(req)
 }
 
-func wantProblem(t *testing.T, res *apitest.Response, status int, code domain.Code) apitestProblem {
+// wantProblem checks res is a problem with status and code, and returns
+// its field errors as field → code.
+func wantProblem(t *testing.T, res *apitest.Response, status int, code domain.Code) map[string]string {
 	t.Helper()
 	if res.Status != status {
 		t.Fatalf("want %d %s\n%s", status, code, res)
@@ -66,10 +68,8 @@ func wantProblem(t *testing.T, res *apitest.Response, status int, code domain.Co
 			fields[f.Field] = f.Code
 		}
 	}
-	return apitestProblem{fields: fields}
+	return fields
 }
-
-type apitestProblem struct{ fields map[string]string }
 
 func TestRegisterCreatesAnAccountAndLogsItIn(t *testing.T) {
 	e := newEnv(t)
@@ -110,12 +110,12 @@ func TestRegisterRefusalsNameTheBrokenRule(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := e.apiFor(t).JSON("POST", "/v1/auth/register", tc.body)
 			p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid)
-			if len(p.fields) != len(tc.fields) {
-				t.Errorf("fields %v, want %v", p.fields, tc.fields)
+			if len(p) != len(tc.fields) {
+				t.Errorf("fields %v, want %v", p, tc.fields)
 			}
 			for f, code := range tc.fields {
-				if p.fields[f] != code {
-					t.Errorf("fields %v, want %s: %s", p.fields, f, code)
+				if p[f] != code {
+					t.Errorf("fields %v, want %s: %s", p, f, code)
 				}
 			}
 		})
@@ -137,12 +137,12 @@ func TestTakenUsernameOrEmailIsConflictWhateverTheCase(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "alice", "alice@example.com", alicePassword)
 	res := e.api.JSON("POST", "/v1/auth/register", map[string]string{"username": "ALICE", "email": "other@example.com", "password": bobPassword})
-	if p := wantProblem(t, res, http.StatusConflict, domain.CodeUsernameTaken); p.fields["body.username"] != "taken" {
-		t.Errorf("fields %v", p.fields)
+	if p := wantProblem(t, res, http.StatusConflict, domain.CodeUsernameTaken); p["body.username"] != "taken" {
+		t.Errorf("fields %v", p)
 	}
 	res = e.api.JSON("POST", "/v1/auth/register", map[string]string{"username": "bob", "email": " Alice@EXAMPLE.com", "password": bobPassword})
-	if p := wantProblem(t, res, http.StatusConflict, domain.CodeEmailTaken); p.fields["body.email"] != "taken" {
-		t.Errorf("fields %v", p.fields)
+	if p := wantProblem(t, res, http.StatusConflict, domain.CodeEmailTaken); p["body.email"] != "taken" {
+		t.Errorf("fields %v", p)
 	}
 	e.register(t, "bob", "bob@example.com", bobPassword) // the refusals left nothing behind
 }
@@ -297,18 +297,18 @@ func TestChangePassword(t *testing.T) {
 	auth := bearer(alice.AccessToken)
 
 	res := e.api.JSON("PUT", "/v1/me/password", map[string]string{"new_password": newPassword}, auth)
-	if p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid); p.fields["body.current_password"] != "required" {
-		t.Errorf("fields %v", p.fields)
+	if p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid); p["body.current_password"] != "required" {
+		t.Errorf("fields %v", p)
 	}
 	res = e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": bobPassword, "new_password": newPassword}, auth)
 	wantProblem(t, res, http.StatusForbidden, domain.CodeCurrentPasswordIncorrect)
 	res = e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": alicePassword, "new_password": "qwertyuiop"}, auth)
-	if p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid); p.fields["body.new_password"] != "too_common" {
-		t.Errorf("fields %v", p.fields)
+	if p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid); p["body.new_password"] != "too_common" {
+		t.Errorf("fields %v", p)
 	}
 	res = e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": alicePassword, "new_password": newPassword, "username": "alice2"}, auth)
-	if p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid); p.fields["body.username"] != "not_allowed" {
-		t.Errorf("fields %v", p.fields)
+	if p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid); p["body.username"] != "not_allowed" {
+		t.Errorf("fields %v", p)
 	}
 
 	res = e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": alicePassword, "new_password": newPassword}, auth)
@@ -342,8 +342,8 @@ func TestAWeChatUserSetsAPasswordAndLogsInWithIt(t *testing.T) {
 
 	res := e.api.JSON("PUT", "/v1/me/password", map[string]string{"new_password": newPassword}, auth)
 	p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid)
-	if p.fields["body.username"] != "required" || p.fields["body.email"] != "required" {
-		t.Errorf("fields %v, want username and email required with the first password", p.fields)
+	if p["body.username"] != "required" || p["body.email"] != "required" {
+		t.Errorf("fields %v, want username and email required with the first password", p)
 	}
 	res = e.api.JSON("PUT", "/v1/me/password", map[string]string{"new_password": newPassword, "username": "Carol", "email": "carol@example.com"}, auth)
 	if res.Status != http.StatusNoContent {
@@ -438,8 +438,8 @@ func TestAccountBodiesRefuseFieldsTheyDoNotDeclare(t *testing.T) {
 			res := e.apiFor(t).JSON(tc.method, tc.path, tc.body, tc.headers...)
 			p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid)
 			for _, f := range tc.extra {
-				if p.fields["body."+f] != "unknown_field" {
-					t.Errorf("fields %v, want body.%s unknown_field", p.fields, f)
+				if p["body."+f] != "unknown_field" {
+					t.Errorf("fields %v, want body.%s unknown_field", p, f)
 				}
 			}
 		})
