@@ -13,13 +13,12 @@ import (
 
 // Password-account limits. The spec documents them; these are the truth.
 const (
-	UsernameMinLen    = 3
-	UsernameMaxLen    = 32
-	EmailMaxLen       = 254 // RFC 5321's limit on a forward path
-	EmailLocalMaxLen  = 64
-	PasswordMinRunes  = 8
-	PasswordMaxRunes  = 128
-	commentLinePrefix = "#"
+	UsernameMinLen   = 3
+	UsernameMaxLen   = 32
+	EmailMaxLen      = 254 // RFC 5321's limit on a forward path
+	EmailLocalMaxLen = 64
+	PasswordMinRunes = 8
+	PasswordMaxRunes = 128
 )
 
 // Password is a plain-text password on its way to the hasher. Like
@@ -164,7 +163,7 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 	sc := bufio.NewScanner(strings.NewReader(commonPasswordsFile))
 	for sc.Scan() {
 		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, commentLinePrefix) {
+		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		set[strings.ToLower(line)] = struct{}{}
