@@ -26,6 +26,9 @@ type UserQuery struct {
 	Role Role
 	// Limit is the page size, 1 to UserPageMax; zero means UserPageDefault.
 	Limit int
+	// Cursor is the encoded cursor a client sent back (UserCursor.Encode);
+	// Normalize decodes it into After.
+	Cursor string
 	// After continues a listing after the last user of a previous page.
 	After *UserCursor
 }
@@ -46,6 +49,13 @@ func (q UserQuery) Normalize() (UserQuery, error) {
 		q.Limit = UserPageDefault
 	case q.Limit < 1 || q.Limit > UserPageMax:
 		bad = append(bad, FieldError{"query.limit", "out_of_range", "limit must be between 1 and 100"})
+	}
+	if q.Cursor != "" {
+		after, err := DecodeUserCursor(q.Cursor)
+		if err != nil {
+			bad = append(bad, err.(*Error).Fields...)
+		}
+		q.After = after
 	}
 	if len(bad) > 0 {
 		return UserQuery{}, Invalid(bad...)
@@ -73,7 +83,7 @@ func (c UserCursor) Encode() string {
 }
 
 // DecodeUserCursor reads a cursor made by Encode. Anything else is a
-// validation error naming the cursor parameter.
+// validation error (*Error) naming the cursor parameter.
 func DecodeUserCursor(s string) (*UserCursor, error) {
 	bad := Invalid(FieldError{"query.cursor", "invalid", "cursor is not one this server returned"})
 	b, err := base64.RawURLEncoding.DecodeString(s)

@@ -92,4 +92,4 @@ DELETE FROM revocations WHERE revoked_at < @before;
 -- Sessions that ended (revoked or expired) before @before, with their
 -- refresh tokens.
 DELETE FROM sessions
-WHERE (revoked_at IS NOT NULL AND revoked_at < @before) OR idle_expires_at < @before;
+WHERE (revoked_at IS NOT NULL AND revoked_at < @before::timestamptz) OR idle_expires_at < @before::timestamptz;

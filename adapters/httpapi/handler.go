@@ -26,9 +26,17 @@ import (
 // Deps is what the HTTP API needs from the rest of miniback.
 type Deps struct {
 	Login    app.WeChatLogin
+	Sessions app.Sessions
 	Profiles app.Profiles
+	Accounts app.Accounts
+	Admin    app.Admin
 	// Verifier checks the bearer token of secured operations.
 	Verifier ports.TokenVerifier
+	// Revocations refuses the tokens of revoked sessions and deleted
+	// accounts after Verifier accepts them; nil checks nothing.
+	Revocations RevocationChecker
+	// JWKS returns the public JWK Set for /.well-known/jwks.json.
+	JWKS func() ([]byte, error)
 	// Ready reports whether the dependencies (the database) can serve;
 	// nil means always ready.
 	Ready func(ctx context.Context) error
@@ -41,10 +49,18 @@ type Deps struct {
 	MaxBodyBytes int64
 }
 
+// RevocationChecker tells whether a verified access token was revoked
+// since it was issued. It is called on every authenticated request, so it
+// must answer from memory (app.Revocations does).
+type RevocationChecker interface {
+	Revoked(c ports.AccessClaims) bool
+}
+
 // handler holds what the middleware shares.
 type handler struct {
 	log      *slog.Logger
 	verifier ports.TokenVerifier
+	revoked  RevocationChecker
 	ops      operations
 }
 
@@ -55,7 +71,7 @@ func NewHandler(d Deps) http.Handler {
 	if err != nil {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
-	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, ops: ops}
+	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.Revocations, ops: ops}
 	maxBody := d.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes

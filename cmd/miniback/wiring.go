@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/miniback/miniback/adapters/httpapi"
@@ -36,7 +37,19 @@ type Main struct {
 	server   *http.Server
 	addr     net.Addr
 	serveErr chan error
+
+	// Revocations is this instance's copy of the revocation feed, once
+	// Run has started.
+	Revocations *app.Revocations
+	// Background work (revocation polling and listening, purging) runs
+	// until stopBackground; background counts it.
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
+
+// purgeInterval is how often an instance deletes long-ended sessions and
+// old revocations. Every instance does; the deletes are idempotent.
+const purgeInterval = time.Hour
 
 // NewMain returns an unstarted Main logging JSON to logOut.
 func NewMain(cfg Config, logOut io.Writer) *Main {
@@ -67,18 +80,104 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	users := postgres.NewUserStore(m.db)
+	sessionStore := postgres.NewSessionStore(m.db)
+	if err := m.startRevocations(ctx, sessionStore); err != nil {
+		return err
+	}
+	clock := ports.SystemClock{}
+	sessions := app.Sessions{
+		Store: sessionStore, Tokens: tokens, Clock: clock,
+		Policy: m.Config.SessionPolicy(), Revocations: m.Revocations,
+	}
 	handler := httpapi.NewHandler(httpapi.Deps{
-		Login: app.WeChatLogin{
-			Apps: apps, WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
-		},
+		Login:        app.WeChatLogin{Apps: apps, WeChat: weChat, Users: users, Sessions: sessions},
+		Sessions:     sessions,
 		Profiles:     app.Profiles{Users: users},
+		Accounts:     app.Accounts{Users: users, Clock: clock, Revocations: m.Revocations},
+		Admin:        app.Admin{Users: users},
 		Verifier:     tokens,
+		Revocations:  m.Revocations,
+		JWKS:         tokens.PublicJWKS,
 		Ready:        m.db.Ping,
 		Logger:       m.Logger,
 		CORSOrigins:  m.Config.CORSOrigins,
 		MaxBodyBytes: m.Config.MaxBodyBytes,
 	})
 	return m.listen(handler, started)
+}
+
+// startRevocations loads the revocations that still matter before the
+// first request is served, then keeps them fresh in the background: a read
+// of the feed every MINIBACK_REVOCATION_POLL, and at once on a NOTIFY when
+// MINIBACK_REVOCATION_LISTEN is on. It also starts the hourly purge.
+func (m *Main) startRevocations(ctx context.Context, store *postgres.SessionStore) error {
+	// A token issued just before a revocation lives for the access TTL,
+	// and the verifier tolerates jwx.DefaultSkew past its exp.
+	retain := m.Config.AccessTokenTTL + jwx.DefaultSkew
+	m.Revocations = app.NewRevocations(store, ports.SystemClock{}, retain)
+	if err := m.Revocations.Refresh(ctx); err != nil {
+		return fmt.Errorf("load revocations: %w", err)
+	}
+	bg, stop := context.WithCancel(context.Background())
+	m.stopBackground = stop
+	warn := func(msg string) func(error) {
+		return func(err error) { m.Logger.Warn(msg, "error", err.Error()) }
+	}
+	m.goBackground(func() {
+		m.Revocations.Run(bg, m.Config.RevocationPoll, warn("revocation feed read failed; keeping the previous set"))
+	})
+	if m.Config.RevocationListen {
+		m.goBackground(func() {
+			m.db.ListenRevocations(bg, m.Revocations.Wake, warn("revocation listener failed; polling continues"))
+		})
+	}
+	m.goBackground(func() { m.purge(bg, store) })
+	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
+		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
+	return nil
+}
+
+func (m *Main) goBackground(f func()) {
+	m.background.Add(1)
+	go func() {
+		defer m.background.Done()
+		f()
+	}()
+}
+
+// purge deletes long-ended sessions and old revocations every
+// purgeInterval until ctx ends.
+func (m *Main) purge(ctx context.Context, store *postgres.SessionStore) {
+	t := time.NewTicker(purgeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s, r, err := store.Purge(ctx, time.Now())
+		if err != nil {
+			if ctx.Err() == nil {
+				m.Logger.Warn("purge of ended sessions failed", "error", err.Error())
+			}
+			continue
+		}
+		m.Logger.Info("purged ended sessions and old revocations", "sessions", s, "revocations", r)
+	}
+}
+
+// GrantAdmin makes the user an administrator (miniback admin grant).
+func (m *Main) GrantAdmin(ctx context.Context, id domain.UserID) (domain.User, error) {
+	if err := m.openDatabase(ctx); err != nil {
+		return domain.User{}, err
+	}
+	if m.Config.MigrateOnStart {
+		if err := postgres.Migrate(ctx, m.db); err != nil {
+			return domain.User{}, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return app.Admin{Users: postgres.NewUserStore(m.db)}.Grant(ctx, id)
 }
 
 // Addr is the address the API listens on, once Run has returned.
@@ -107,6 +206,10 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
+	}
+	if m.stopBackground != nil {
+		m.stopBackground()
+		m.background.Wait()
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())

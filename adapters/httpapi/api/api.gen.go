@@ -38,19 +38,112 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
-// Defines values for LoginResponseTokenType.
+// Defines values for JWKAlg.
 const (
-	Bearer LoginResponseTokenType = "Bearer"
+	ES256 JWKAlg = "ES256"
+	EdDSA JWKAlg = "EdDSA"
 )
 
-// Valid indicates whether the value is a known member of the LoginResponseTokenType enum.
-func (e LoginResponseTokenType) Valid() bool {
+// Valid indicates whether the value is a known member of the JWKAlg enum.
+func (e JWKAlg) Valid() bool {
+	switch e {
+	case ES256:
+		return true
+	case EdDSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKCrv.
+const (
+	Ed25519 JWKCrv = "Ed25519"
+	P256    JWKCrv = "P-256"
+)
+
+// Valid indicates whether the value is a known member of the JWKCrv enum.
+func (e JWKCrv) Valid() bool {
+	switch e {
+	case Ed25519:
+		return true
+	case P256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKKty.
+const (
+	EC  JWKKty = "EC"
+	OKP JWKKty = "OKP"
+)
+
+// Valid indicates whether the value is a known member of the JWKKty enum.
+func (e JWKKty) Valid() bool {
+	switch e {
+	case EC:
+		return true
+	case OKP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKUse.
+const (
+	Sig JWKUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the JWKUse enum.
+func (e JWKUse) Valid() bool {
+	switch e {
+	case Sig:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Role.
+const (
+	RoleAdmin Role = "admin"
+	RoleUser  Role = "user"
+)
+
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case RoleAdmin:
+		return true
+	case RoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenType.
+const (
+	Bearer TokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the TokenType enum.
+func (e TokenType) Valid() bool {
 	switch e {
 	case Bearer:
 		return true
 	default:
 		return false
 	}
+}
+
+// EndedSessions defines model for EndedSessions.
+type EndedSessions struct {
+	// Ended How many sessions were ended.
+	Ended int `json:"ended"`
 }
 
 // FieldError defines model for FieldError.
@@ -75,6 +168,36 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// JWK A public signing key (RFC 7517); never any private member.
+type JWK struct {
+	Alg JWKAlg  `json:"alg"`
+	Crv *JWKCrv `json:"crv,omitempty"`
+
+	// Kid The RFC 7638 thumbprint; access tokens name their key with it.
+	Kid string  `json:"kid"`
+	Kty JWKKty  `json:"kty"`
+	Use JWKUse  `json:"use"`
+	X   *string `json:"x,omitempty"`
+	Y   *string `json:"y,omitempty"`
+}
+
+// JWKAlg defines model for JWK.Alg.
+type JWKAlg string
+
+// JWKCrv defines model for JWK.Crv.
+type JWKCrv string
+
+// JWKKty defines model for JWK.Kty.
+type JWKKty string
+
+// JWKUse defines model for JWK.Use.
+type JWKUse string
+
+// JWKSet defines model for JWKSet.
+type JWKSet struct {
+	Keys []JWK `json:"keys"`
+}
+
 // LoginResponse defines model for LoginResponse.
 type LoginResponse struct {
 	// AccessToken A JWT to send as `Authorization: Bearer <token>`.
@@ -84,13 +207,21 @@ type LoginResponse struct {
 	ExpiresIn int `json:"expires_in"`
 
 	// IsNewUser True when this login created the user.
-	IsNewUser bool                   `json:"is_new_user"`
-	TokenType LoginResponseTokenType `json:"token_type"`
-	User      User                   `json:"user"`
-}
+	IsNewUser bool `json:"is_new_user"`
 
-// LoginResponseTokenType defines model for LoginResponse.TokenType.
-type LoginResponseTokenType string
+	// RefreshExpiresIn Seconds until the refresh token expires unless used (the session's idle lifetime, capped by its absolute one).
+	RefreshExpiresIn int `json:"refresh_expires_in"`
+
+	// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+	// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+	// new one and the old one stops working.
+	//
+	//
+	// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+	RefreshToken RefreshToken `json:"refresh_token"`
+	TokenType    TokenType    `json:"token_type"`
+	User         User         `json:"user"`
+}
 
 // Problem RFC 9457 problem details with a stable machine code.
 type Problem struct {
@@ -131,6 +262,73 @@ type ProfilePatch struct {
 	Nickname *string `json:"nickname,omitempty"`
 }
 
+// RefreshRequest defines model for RefreshRequest.
+type RefreshRequest struct {
+	// RefreshToken The refresh token of the latest login or refresh.
+	RefreshToken string `json:"refresh_token"`
+}
+
+// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+// new one and the old one stops working.
+//
+// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+type RefreshToken = string
+
+// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+type Role string
+
+// Session defines model for Session.
+type Session struct {
+	// AppId The mini-program logged in to; empty for none.
+	AppId string `json:"app_id"`
+
+	// CreatedAt The login.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Current True for the session of the access token sent.
+	Current bool `json:"current"`
+
+	// ExpiresAt When the session ends unless refreshed before.
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The login or the latest refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+
+	// UserAgent The client's User-Agent at its latest refresh.
+	UserAgent string `json:"user_agent"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Items []Session `json:"items"`
+}
+
+// TokenResponse defines model for TokenResponse.
+type TokenResponse struct {
+	// AccessToken A JWT to send as `Authorization: Bearer <token>`.
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshExpiresIn Seconds until the refresh token expires unless used.
+	RefreshExpiresIn int `json:"refresh_expires_in"`
+
+	// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+	// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+	// new one and the old one stops working.
+	//
+	//
+	// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+	RefreshToken RefreshToken `json:"refresh_token"`
+	TokenType    TokenType    `json:"token_type"`
+}
+
+// TokenType defines model for TokenType.
+type TokenType string
+
 // User defines model for User.
 type User struct {
 	// AvatarUrl An https URL, or empty.
@@ -139,7 +337,18 @@ type User struct {
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
 	Nickname  string             `json:"nickname"`
-	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+	Role      Role      `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// UserPage defines model for UserPage.
+type UserPage struct {
+	Items []User `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // WeChatLoginRequest defines model for WeChatLoginRequest.
@@ -190,6 +399,24 @@ type Unauthorized = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Q Part of a nickname (case-insensitive), or a whole user id.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Role Only users with this role.
+	Role *Role `form:"role,omitempty" json:"role,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// RefreshTokensJSONRequestBody defines body for RefreshTokens for application/json ContentType.
+type RefreshTokensJSONRequestBody = RefreshRequest
+
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
@@ -198,15 +425,39 @@ type UpdateMeJSONRequestBody = ProfilePatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetJWKS Public keys of the access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(c *gin.Context)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(c *gin.Context)
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListUsers List and search users
+	// (GET /v1/admin/users)
+	ListUsers(c *gin.Context, params ListUsersParams)
+	// Logout End my current session
+	// (POST /v1/auth/logout)
+	Logout(c *gin.Context)
+	// RefreshTokens Rotate a refresh token
+	// (POST /v1/auth/refresh)
+	RefreshTokens(c *gin.Context)
+	// EndOtherSessions End all my other sessions
+	// (DELETE /v1/auth/sessions)
+	EndOtherSessions(c *gin.Context)
+	// ListSessions List my active sessions
+	// (GET /v1/auth/sessions)
+	ListSessions(c *gin.Context)
+	// EndSession End one of my sessions
+	// (DELETE /v1/auth/sessions/{id})
+	EndSession(c *gin.Context, id openapi_types.UUID)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(c *gin.Context)
+	// DeleteMe Delete my account
+	// (DELETE /v1/me)
+	DeleteMe(c *gin.Context)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(c *gin.Context)
@@ -223,6 +474,19 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// GetJWKS operation middleware
+func (siw *ServerInterfaceWrapper) GetJWKS(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetJWKS(c)
+}
 
 // GetHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHealth(c *gin.Context) {
@@ -250,6 +514,134 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	siw.Handler.GetReady(c)
 }
 
+// ListUsers operation middleware
+func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", c.Request.URL.Query(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter role: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUsers(c, params)
+}
+
+// Logout operation middleware
+func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Logout(c)
+}
+
+// RefreshTokens operation middleware
+func (siw *ServerInterfaceWrapper) RefreshTokens(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RefreshTokens(c)
+}
+
+// EndOtherSessions operation middleware
+func (siw *ServerInterfaceWrapper) EndOtherSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndOtherSessions(c)
+}
+
+// ListSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListSessions(c)
+}
+
+// EndSession operation middleware
+func (siw *ServerInterfaceWrapper) EndSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndSession(c, id)
+}
+
 // LoginWithWeChat operation middleware
 func (siw *ServerInterfaceWrapper) LoginWithWeChat(c *gin.Context) {
 
@@ -261,6 +653,19 @@ func (siw *ServerInterfaceWrapper) LoginWithWeChat(c *gin.Context) {
 	}
 
 	siw.Handler.LoginWithWeChat(c)
+}
+
+// DeleteMe operation middleware
+func (siw *ServerInterfaceWrapper) DeleteMe(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteMe(c)
 }
 
 // GetMe operation middleware
@@ -317,8 +722,16 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
+	router.POST(options.BaseURL+"/v1/auth/logout", wrapper.Logout)
+	router.DELETE(options.BaseURL+"/v1/auth/sessions", wrapper.EndOtherSessions)
+	router.GET(options.BaseURL+"/v1/auth/sessions", wrapper.ListSessions)
+	router.DELETE(options.BaseURL+"/v1/auth/sessions/:id", wrapper.EndSession)
+	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
+	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
 }
@@ -358,6 +771,53 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type GetJWKSRequestObject struct {
+}
+
+type GetJWKSResponseObject interface {
+	VisitGetJWKSResponse(w http.ResponseWriter) error
+}
+
+type GetJWKS200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetJWKS200JSONResponse struct {
+	Body    JWKSet
+	Headers GetJWKS200ResponseHeaders
+}
+
+func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetJWKS500ApplicationProblemPlusJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetHealthRequestObject struct {
 }
@@ -406,6 +866,541 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersRequestObject struct {
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200JSONResponse UserPage
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers400ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers500ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout204Response struct {
+}
+
+func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type Logout401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Logout500ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Logout503ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokensRequestObject struct {
+	Body *RefreshTokensJSONRequestBody
+}
+
+type RefreshTokensResponseObject interface {
+	VisitRefreshTokensResponse(w http.ResponseWriter) error
+}
+
+type RefreshTokens200JSONResponse TokenResponse
+
+func (response RefreshTokens200JSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens400ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens401ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens413ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens415ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens500ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens503ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessionsRequestObject struct {
+}
+
+type EndOtherSessionsResponseObject interface {
+	VisitEndOtherSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndOtherSessions200JSONResponse EndedSessions
+
+func (response EndOtherSessions200JSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions401ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions500ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions503ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionsRequestObject struct {
+}
+
+type ListSessionsResponseObject interface {
+	VisitListSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListSessions200JSONResponse SessionList
+
+func (response ListSessions200JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions500ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions503ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSessionRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type EndSessionResponseObject interface {
+	VisitEndSessionResponse(w http.ResponseWriter) error
+}
+
+type EndSession204Response struct {
+}
+
+func (response EndSession204Response) VisitEndSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession400ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession401ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession404ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession500ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession503ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -604,6 +1599,88 @@ func (response LoginWithWeChat504ApplicationProblemPlusJSONResponse) VisitLoginW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMeRequestObject struct {
+}
+
+type DeleteMeResponseObject interface {
+	VisitDeleteMeResponse(w http.ResponseWriter) error
+}
+
+type DeleteMe204Response struct {
+}
+
+func (response DeleteMe204Response) VisitDeleteMeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteMe401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe401ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe404ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe500ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe503ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -835,15 +1912,39 @@ func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetJWKS Public keys of the access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListUsers List and search users
+	// (GET /v1/admin/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// Logout End my current session
+	// (POST /v1/auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// RefreshTokens Rotate a refresh token
+	// (POST /v1/auth/refresh)
+	RefreshTokens(ctx context.Context, request RefreshTokensRequestObject) (RefreshTokensResponseObject, error)
+	// EndOtherSessions End all my other sessions
+	// (DELETE /v1/auth/sessions)
+	EndOtherSessions(ctx context.Context, request EndOtherSessionsRequestObject) (EndOtherSessionsResponseObject, error)
+	// ListSessions List my active sessions
+	// (GET /v1/auth/sessions)
+	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
+	// EndSession End one of my sessions
+	// (DELETE /v1/auth/sessions/{id})
+	EndSession(ctx context.Context, request EndSessionRequestObject) (EndSessionResponseObject, error)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(ctx context.Context, request LoginWithWeChatRequestObject) (LoginWithWeChatResponseObject, error)
+	// DeleteMe Delete my account
+	// (DELETE /v1/me)
+	DeleteMe(ctx context.Context, request DeleteMeRequestObject) (DeleteMeResponseObject, error)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -909,6 +2010,30 @@ type strictHandler struct {
 	options     StrictGinServerOptions
 }
 
+// GetJWKS operation middleware
+func (sh *strictHandler) GetJWKS(ctx *gin.Context) {
+	var request GetJWKSRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJWKS(ctx, request.(GetJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetJWKSResponseObject); ok {
+		if err := validResponse.VisitGetJWKSResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx *gin.Context) {
 	var request GetHealthRequestObject
@@ -957,6 +2082,172 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 	}
 }
 
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
+	var request ListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx, request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx *gin.Context) {
+	var request LogoutRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx, request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		if err := validResponse.VisitLogoutResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshTokens operation middleware
+func (sh *strictHandler) RefreshTokens(ctx *gin.Context) {
+	var request RefreshTokensRequestObject
+
+	var body RefreshTokensJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshTokens(ctx, request.(RefreshTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshTokens")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RefreshTokensResponseObject); ok {
+		if err := validResponse.VisitRefreshTokensResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndOtherSessions operation middleware
+func (sh *strictHandler) EndOtherSessions(ctx *gin.Context) {
+	var request EndOtherSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndOtherSessions(ctx, request.(EndOtherSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndOtherSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndOtherSessionsResponseObject); ok {
+		if err := validResponse.VisitEndOtherSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSessions operation middleware
+func (sh *strictHandler) ListSessions(ctx *gin.Context) {
+	var request ListSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSessions(ctx, request.(ListSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListSessionsResponseObject); ok {
+		if err := validResponse.VisitListSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndSession operation middleware
+func (sh *strictHandler) EndSession(ctx *gin.Context, id openapi_types.UUID) {
+	var request EndSessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndSession(ctx, request.(EndSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndSessionResponseObject); ok {
+		if err := validResponse.VisitEndSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // LoginWithWeChat operation middleware
 func (sh *strictHandler) LoginWithWeChat(ctx *gin.Context) {
 	var request LoginWithWeChatRequestObject
@@ -992,6 +2283,30 @@ func (sh *strictHandler) LoginWithWeChat(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(LoginWithWeChatResponseObject); ok {
 		if err := validResponse.VisitLoginWithWeChatResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteMe operation middleware
+func (sh *strictHandler) DeleteMe(ctx *gin.Context) {
+	var request DeleteMeRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteMe(ctx, request.(DeleteMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteMe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteMeResponseObject); ok {
+		if err := validResponse.VisitDeleteMeResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -1070,49 +2385,88 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xFptc9s28v8qO/z/Z9LOyZKc2L2L8irtJT13kk7GtScv4oy4IlYiahLgAaBkNaPvfrMAKJES/dQ2Tl7J",
-	"ErG72Iff/naZL0mmy0orUs4mky9JTijI+I/n5Mz69dyR4b8E2czIykmtkknyG2VaCQtOwwqlgxnNtSFw",
-	"Zi3VAnCBUg2TQWKznErk46VUsqzLZDIeJG5dUTJJpHK0IJNsNptBYshWWlnymn9E8TM6WuGa/8q0cqQc",
-	"f8SqKmSGbMSoMnpWUPmP3y1b9KWl6/8NzZNJ8n+j3dVG4Vc7+hBOBaXdO32kn3J0gMquyJAAq0tyOd+n",
-	"VrXFWUGgDRia15YE6NpAZkiQchILO0w2A7b7nP5bk3VPafdFTmCCWpAWSizm2pRsooGZIby2gGDqgl5B",
-	"SsZoY1MopHUWXE4wl1SIYP5bbWZSCFLfwOuNW10uLdSWDHxnpL0GNsPo4ntvYEyKC1mSrt03sFJIAUo3",
-	"OQJSgZMledvOlCOjsHjDHn5K014rqBXdVJQ5EjBHWdSGXvnYzrRYA2W5JgtKg4wmgiCHsvBm/6rdW10r",
-	"8ZQW/6rB1lkOhqyuTUYDzlR261rXJqTiB1wXGsWF1u/QLOipy8k7TlooWLkBl6PyDrVklmQAs4wqFyz9",
-	"jcxSZnSpcImyYJR40uCDoIqUIJV5g2e1XbM3hV6pV2AYwQEZwiH1cH7k8TwFG/CbMXof8Y+2kN9nU3x6",
-	"1GoO3qwLrd+jWkf4s0/pg3N0BIUspSPxKrSjr3zZS4W1y7WRf9BTF84SCyl8AlruvtekfPVwchZ6IRVk",
-	"WhCs0DaI6pP0Utm6qrRxJN6TkHjhO/C3qSku9LStjbWkw4RPRVGs6S33pS2YohCSH8big9EVGSeZKcyx",
-	"sDRIqtZXfCdBPYTF+QZeYpZLRcFLc+84aUMPfGYh3nsCKfdTaUikgyuVOq2nhVaLdAD+s821cfxHra6V",
-	"XqmpP89fSOXjM2WG4482X3BHRtd+ZIlFTfyFrt1Uz6cG1YJaD/BxbQBB6BKl8g08wCbanZTaFG2hWY4G",
-	"M0fGeu1UVm49rdBlecvcdHilki0Ls85IteAk8bc49NzHnJjZ5dS4B6QdAA0XQ0g5pkMls2uFJaWciGmo",
-	"meHrWCA+xOmwT19J1mLA9r3fPB8MAUgmn6JhgxDZ3bnPW5l69jtljmX+h7Bw+SMzxjp0tf9Eiinqp0Rf",
-	"t6TfYlU81WfFO67E88hoH2lMKO2pL+3DYLyGXz5eMOu2pITPhI6jJ/AjoSEDV/V4/CLzQvxH6g8B3VTS",
-	"kJ1KdTvFr5WThY9/G3UgHmWxW25/fMjtB4m0U0WrKXO6QyUXpiZY5aRCIUYIM4TOc0HyVLBl+kzrglCx",
-	"XG/G1EUkayIX7t8TvUHSWHAXhl1aj/HdSHdC0lHc8WDU0L1xX3o0QHngjfO3P8HLk9N/bistEDULK+ly",
-	"QLCHIMa++bP45zTMDKosB+2nNbrBsmL+kng08Rk1ZUJJoi95gnF9OZrXJfoMKVB5KaDnIcA6y2pjSGXU",
-	"n49+PDkU6ZvBUUFLKhrf2EGTN7vpZ2b0dZxoPF767JSOSntf3FvdZrO1C43BtU9hZR2qrMet7dmrQpc/",
-	"9KLxzFSKHvgbtBCpxJtQW6cvX7Yq7WQ87qs1J11BfRHxLSvGxdZliWYdTN2hOkvrtbUpsX2Zl+dnoLDk",
-	"AblPzi6bcucqOxmN2PoZZtdDQcuGY9jRA3Jtrx5j6YXLbp0V+8MtBTeXBX3gRngvHO9d00FBaB1o1WRW",
-	"WXOq8TDg4DtfSJ1GC9rlZFbS0veHxYlLdGi4bfd4VIH3FFyev/OkzkvlKs0KQo+CJd68I7XgDnc8fn7S",
-	"E6yZ1IeSLyuWcjoew44g7Ik7bSXUTlrT2vuAW5Yl8+1jFv3DSUtyHDgcPyHVYk/RDyd94T0I2WUE68d0",
-	"zkf79lEuvddZsW1N0fPpwPiSSSLQ0ZGTJfXVVqj/7bN1LXuhth2Hu305SOpKPNKMvfLyJmw1Dtp+Dc7o",
-	"XLWjsK/4wuokUqLtcuwxca0qKfqhlxHlqDJ6YbB8ZuF1VZ39ewjn8TKgVbHedQlBVaHXJSkX5nh7pSwt",
-	"yWDRkWMDPd7B1+pmvPfvMKNLqbZZ1JcavT2ZbxAGEaNLSFc3Q89/0ldgpVoUnvwMmolvpmsHp2xp7UJj",
-	"21koaHmEhcxoL5+f/+sey/YifwuAckOirDbSrX/jfhnCMvNMi+nn7q+3Tbb98vEi6RsCOxTSXxsj6WsW",
-	"wNu1sad7gc1tLeIaDvOlVHPd71HuMEyO5356iou7doAnzZde8QAsWSu1soBKcBfjVsFJcKXeLMmswZMS",
-	"nlxRwZahpbfNyykIndU+y1a5tgQpezW9UtI2/I31WJx3CdgrSH1DS/3PaSBXKaAJc6pv3TE1OdJxsAig",
-	"kLw/Y3d75Nt2W12RCvu1oTaLUTxkR/zsjiokTVOG1x/OkkGyJGODL8fD4+GYn2RBWMlkkrwYjocvuKeh",
-	"y30OjHI/b/3Bnxfk+nDXrrglPB+PYZXLYjtI+jQIZdgQKJ/UXPjeqWcimSQ/k4sT3d4bgufj8R37i8ft",
-	"LaKGW9YWja0c/0Iuadiph2Ty6fMgiYwqmSTv5JIUWWYjDhfWz5KVTT7zmZEhFOuH+qoBLXQ4Q0us3xBm",
-	"OWfQAE7HL3Y8o9dv56zs27jNqw5DqlmG7fjp+MVt8rYGjnpWqXf5mtXIW529PB5h7fLRirI8tMJK2x6v",
-	"v7nJclQLCm9D+uDY119TJs8s6JXq4NjwSl3ESZWj1EyvWsFcGruFmWtak4DZGr7zDW0AXFdSfD+McPTM",
-	"Xqk0YtH0mtYpw8Xaspzd6jkAQDfYvrV+lC4PcpLtdPGjFuu/Ldw9bXzT7R/O1LT5ignX3ar05N07vViQ",
-	"AKl8yp0E1XenXOuNnT9yfP+RzvLXH3pAau9erfGJ4wec2H8D4s+dPsS8nlUvH37+8v7D+1t8X7kPcGP3",
-	"5Zc/9fxBzm9e8/4ViOCjJ/cf3Xt5eCeK6wVI1WxdGiCAuH9ssIbTYAc2gZxHYD9A4/f0NaE4bq16+5eV",
-	"C0XiSKq4Svvzaf4AH2/fJv6FxPkLjaLTGqBcN2yuFbTmm88bT2PCPqDrtfdkFnTkfwRLJSonMzuJL8qh",
-	"oLkD5uLXRBUjszTgd/lDOPP/GcCtB1fK6MjzeOKyDsvKQoZK6e3mICdDfWh+6aepmC9/P4x3ViFPDOB3",
-	"pWkcIttJ+lTw/ci8/ibo/S2L6Y2Q7r5i2kPT7nT46fOG4dUTGOt/7YGp8Gbd8VwWxwK/R22GqeF2vhkl",
-	"LC2a8KWHAki1gPDfj+J05IF6M/hyLzpGchev1ZLQXPRQyAejZ2Q9ReSAwwwLVJnfgikB2mQ5WWfQ6bBx",
-	"i/KYpm4+b/4XAAD//w==",
+	"7HztctvGkvatdOF9qyzVQhQlS04s/dJJnHP8lXgleb17QpcwBJrEhMAMPDMgxbh0PXsfe2Vb3TMgQRLU",
+	"RxLLSZ3Nn5gkZqan55nupz+gz1Gqy0orVM5GJ5+jHEWGhv95js7Mz0YODX3K0KZGVk5qFZ1EF5hqlVlw",
+	"GmZCOhjiSBsEZ+ZSjUGMhVS9KI5smmMpaHgplSzrMjrpx5GbVxidRFI5HKOJbm5u4sigrbSyyCv/TWR/",
+	"Fw5nYk6fUq0cKkf/FFVVyFSQEPuV0cMCy3/7xZJEn1tr/X+Do+gk+n/7y63t+1/t/js/yi+6uqcP+F0u",
+	"HAhlZ2gwA6tLdDntp1a1FcMCQRswOKotZqBrA6nBDJWTorC96CYmuc/xU43WPabclzmC8cuCtFCKYqRN",
+	"SSIaGBoUEwsCTF3gKSRojDY2gUJaZ8HlCCOJRebF/0GbocwyVI8p/Y/agSgKPcMMdpJRI0KyG5P84Uwa",
+	"pbtcWqgtGthJZpjmwl3Rp6thodMJZkkMRtoJkOxGF7u8q4CkS1mirt1XAFQmM1C6ARZIBU6WyLK9VA6N",
+	"EsULOpbHFO1MQa3wusLUYQYjIYva4CkDYqizOWCaa7SgNMggImTohCxY7B+1+0HXKntcnICt0xwMWl2b",
+	"FBkepNa5ro3H7zsxL7TILrV+I8wYH/sOsuKkhYIWN+ByoVihFs0UDYg0xcp5SS/QTGWK75WYClmQaXnU",
+	"w4cMK1QZqpQFHtZ2TtrM9EydgiGzD4LsPiTsA/bYCSRgvdEnw77uJvYWfqJLpvD0fsujsFiXWr8Vah5s",
+	"pn1MHZwLh1DIUjrMTr0P+8Kbfa9E7XJt5K/42BdnKgqZMQAtuewJKtjRBqSzYNFaqRXMhAWDUz3BzFte",
+	"Qm6hx1JBqrPG8xm0eZjAD2CzzJB+r2xdVdo4zN5iJsUlO/mvcwPJLCTt1WiVpBfRqDAVrfRCZZhdeAXw",
+	"FyLLJD0vindGV2icJD4yEoXFOKpaX32O6Ppkm7zoH3oGpVDzRq8WiEsAP01QupUGEQv6VEtDE/8cVvi4",
+	"eE4Pf8HUsZ8ml71wGQ8Qmk6yg8s55jalSHOp0B/3iBEgracHTyyE8zqBpJExiQcqcVpfFVqNkxj43zbX",
+	"xtGHWk2UnqkrHk9fSMUovKLd8NDmCyIrwrUfmYqiRvpC1+5Kj66MUGNsPUDDtQEBmS6FVMxtvHMQdjlL",
+	"bYr2pGkujEgdGsurY1m5+VUlXJq3xE16AxUtNG6dkWpMGuddbGruQ06HSzclqAekjQF74x4khMWekulE",
+	"iRITuj+Jtwy9s2AGGJpJr2u9Eq0V3oOt/bYGEi9Y7E92Oa4LNf9AUbj8gYixTrg6AJ5g+3OkJ63Zt0gV",
+	"RnVJ8erD6ztFWPdWVT0sZApWjhWx8QnOYef8h+/gm+ODb3ZPQSG7VzWHysgp2fUSyyEa0uzqbkQxbm/l",
+	"Rfb9xVkURy8uDo+fdewqjlIzXR1weHx88DyKo3d724ZMZAdQyDixxM+efgsur8thZaRypys22QJBheAk",
+	"DW9yJl0O0nUiZOLmbcl+ev2ONvJdp0i1xfazVo47H7vugFscze8GIcniNx6ziv2KW07/At0DMTjBOf9f",
+	"OiztXR6C8HWzWFkYI+ab8tKEXeK9IX93HiLRB0rpT/KKT3ITAGfw6sMlRcsWVcZmasUKnMDfUBg0MKj7",
+	"/acpT8L/xG77gNeVNGivpNoemtfKyYKN04rjD0NXnNHBpjOKI2mvFM44vuoAtKkRZjkq7yUCUTAoHEdp",
+	"yEFaS/Sh1gUKFfFJMI24etgeVslHGAu1KmhnHBvueK7NbveJBZkVRPBGSMFWDKmoKsxgOGfWI4ZWF7VD",
+	"0Ap371ZFI/LicG9D4Ll/+JKfJSjSP65coEO3jeQhzJv8pTV3DXhvO3jDChBXll/BzfquOg8miLEKhq6b",
+	"0xCzjZMkq/f86PibhYf0YaT1xk2A3SQfm3b7/rzFaRgaodIcNCeg8FqUFUVXEbMAvmxXFO5i1nWvvHBd",
+	"1zevS8G4K4TiWUCPPPZ1mtbGoEqx+6pyxmVzSiZxewVOsWh0Y+PmSi0TOkOjJyFJwzyHL+69LGGLJW4Y",
+	"xDiSyjqhUuz2Vc3qlXD5fTcaxlx5/7fx85JJlOLa37Xj589bN++o3++6e066ArtOhKlmOBdbl6Uwcy/q",
+	"ko3RbJ2yNrdxfc735y/JCRPL6Jpniabcucqe7O+T9EORTnoZTpuYxu7fA2trlzbcT7/ZhbICr9ty4Uay",
+	"wHdEYB9KqBwUKKwj4xeQVdYENTKfDnb4Iq0QZNAuRzOT1hvLNcc3FU4YotsdGlXAmoL35284quRZ6Zam",
+	"BQp2EKW4foNqTMz0oH941HFYQ6k3Z35f0SzH/T4sif3adMctQC1nayh5l0+TZYnZKRzQ1M+OWjOHdIij",
+	"J6Qary307KjreDeOLDiGVob4AfRiwwV1Xdq2iwxXoRCOLrJ30Msgfl3zh9/yTVx8vguvq+J83L7by255",
+	"f6rEpxpPICmH5ioBoTI4PH4GRqhMlzCUzvbgNWIF0oHF1BAuZ9c9i+7CaSPGeDFX6e5A0UCmVJLgXDC0",
+	"knc/XVzC/vRgX9Qu3w+iJqeAgvOHXksGXW2UBTFQCmd8F2gy0pkuMv5sna4szLSZ0JlzZLi0ACT4p+f/",
+	"mff/47+e6ufF039+8yH99tOB+efw2fyyX/37UXaofji2r78tXx2IN9hlhc51l2X7kAu3oFBQijlk+hSE",
+	"AoKDcNrA2AhFJCYrpfJ+NGnsUPiSnwhkkqeRWYtONoFA8O08pDMiCLmRhzLhqrraFgSRnHuV0WMjSgLl",
+	"GDNOiOvTYBpGnNVV3WY7EMwr4bpnZ5TTSJ9TiE6iTDjcIwbYOR27M7eF3Y5CEqzJkIULtUKmLSrXzXIb",
+	"EtUl6ofGyTdTo+e6zGUDPomrck3t/tvxOl88W9eyk+MUwnLV5A41LnKA3oC07Mb9pOG6jBh36zdHSAuJ",
+	"yj2xQCR274weBOGYnW8u2TJVh8fP7jJOvO8WVtb2vHI4K4LGDXaX2OgybeFavJEPtuIL4nYvBtdcv7vi",
+	"WT9Zl6Rsff8voF2N4v7gwPPPGD5+wZBwK8yahH/jXTwAOv3K+xDbPgSND2aZDyKXd9LGVdfzhxrkNiO9",
+	"nVXGkQmU4VYE0TNkgavsgSJ32dGFdHH7DLzigjxrxra1bhdY6PDfheT2FzOdPjOyGfYqvHZXaW2s7khq",
+	"vRPWsinzDyQLCkCjoBJjPAUxJJ8PWgXnaP0PvbuVudVI+zaBkHv8LbGBqKr78K0nFs6q6uX3PTgPcnnK",
+	"vMg5ZFgVel7S/rhmbQfK4hSNKFbmsetUeHbdX/tvMz66NbiIt2R4mCdwOcroEpLZdY+pSXIKVqpxwRQ5",
+	"bqqbQ107OCZJa+fdwVLCDKd7opAp/s6wZ0s4fhNHFtPaSDe/IAD6YxmyASS3uPz0Q3MLX324jLpKmCuu",
+	"jbctAh9rOqQWfVXMOL2RXUhEdtBXR6Ua6W6NUpxATnvENbTQpNI+4JPmS144XtYyKUCqfOKBQDBQL6Zo",
+	"5sApLpD0Oyzyfcm2am8CmU5rRtks1xYhIa0mAyVtkw3kqE6MVtN5p5BwesRHi4lP1SUgjKfqnAgK0KST",
+	"DoTHG9bo7UtSN3uPRe5GV6h8L0lPm/F+GGT36dll4ilahFZn715GcTRF42OiqN876PXpSZpIVDI6iZ72",
+	"+r2nURxVwuWMgf3eDItij4uL+7/MJrbXFLzHuIUYv/rwGi4o3l2UuCj0QNb0BOfg+LjEHHIxRS6KYUYg",
+	"kVMcqDZ8YtaL9a0m1o+bopGjOTR7etKUngbK5VhaLKZoe/BWuDQH4X97YiGZyCwBX76kMxEkSPO97xqa",
+	"4HygRvIafVeZKMbaSJeXsMNVNvLKXGbb9SfkY1mp1cssOon+ju7Vh9cX0Vob4GG/f0sHwcM6B0LlaUvj",
+	"QKgwTnC+3vDxnUhz3PvON5RtHthrnFtIc6HGCEYYLOankNIQy0c0QaxCpOfCfRvhrG2jltKvWx6S9Nhr",
+	"oGtjC03trzaRtY1RdPLzxzgKyVFycMttdoWzluyIGFumjGS2PtJk+zkXjn/dCtoz7muzcNjvwyyXxaIi",
+	"zjN7T9JklHnPG4cfStNf8PjDCtuOP8hKJozuUe9WLb6RU1Ro29rSlQ3KMiiy+X111fhd4cRQWKT1DYo0",
+	"JyMYw3H/6TLx2qm3c1rs66iNl/bxn5n6Zsbj/tO7wdrR+XabrmkZuVXZ04N9Tl7tUwxvtyr9R5yhdTCS",
+	"xrqYM3tE2UA4MnGyxBOoiPnRUSQtgpjQHRH87EC1aaHTMEa3ZIZaYQ/OSBDrGdXOUf8ptHpZB6qVQO+w",
+	"f2+kde95C+Q6jCjR8X5+3mSoxnmpGloOO6mwuCeVRWWlk1P07VuCnGsRkoiSg1SKd6NPNRqCTPCLn1ab",
+	"tO/IaW9kcWmzrHufhuQyEYUE25YL4cL9wOfjmM1VKXgAK3/dugq39a0sk+FI1IWLTg778bL+dECR3m2h",
+	"++bal10Y8eYOp1LXNoQJmvPb2wQMAcgW1R8fHN7FSj9+wTu/iM86O0f55uiRP3W+9kf38VGtzngecnD3",
+	"kJV+SR50D/OybGH/jd7zd5qxlpOwzvNYFCbNvb7a/tUn3RdmrHb5fqHHoUO90rbDjr3gNy7ukZI+4TTq",
+	"auaKixkDFaoZZPy0SjFmGbklYqUTiVj14k0HFdinb2QeKLrrsilTT7VHGQx1rbIevNHjMS1A0ZibyZQ7",
+	"81LEzHZaPr/lDTgfdXPjZuO5sE1P5W+F09cExwuVQTmHkGNudtVCRxNxrQEknOgtCLn2XHQFJk/WoeCJ",
+	"qMLZKnIICaEatvJ8DzxHQoIWZl24ahXJ3vnnGGNrj3IEMhNEspgmgdGOG4a4/kEgZJ81UM0xs0SBMR31",
+	"DyBZyU9eGSR8Jj5Sev5Nvw//899HvYOj3uHuyUA1a3MQzU6/EGnL6/ttbWghFcZIr8CBolv7xC4Oil0b",
+	"xb0kDEWt9mRdpqZFFXZCS2m8fCHHO2YV1hsoHrEbb9nWxvc+CUtTc2+TNgO16GNqGp2YyXALdxKUeBW6",
+	"uhPYCfU2upna+PtDdOSFSEOTB5ZQolD2hCJ/kCq8yNVxb9tZahstmj/+prP5H+aI1urlN6vJGGdqvPmC",
+	"bnC1dNLVV4+zYC0f1w0e3MMCrb8Jw+OO77NYRxP/1zGW2wICNhnrpqU7cG3Mpm21+GdYoMMtvtW7OZES",
+	"jV4WZ69TrDzbb+wAWZOdQUSXRNduwA3I8xk3g2NhcRDthi5w3zYioNDWQZVToNBxmV6o7CeKDxavInxB",
+	"WK++89AB69vfYPireltRFORxOQxb7Kzb4cbbU3MLlbAnI46kUPKUrB5QZFa9lY6h1FzDTlE5HyVlA8Uh",
+	"KOwI53896Pd3exxXEqwSKIWZeNdNCOtgd+QaldsWQj4Gftq17w70vF2/PvaviRmm7+XGZu6maM3X+59l",
+	"dnOHwfEcqbEzjKm8xY48phbsuctsXCyY461pg8u1zujYk6J2KFFI6xbhaiU4GxeiVS4DrjreduR6R32z",
+	"I1Z9ILl/rPDy6O5Bixdf/wQmLZiIcv4AdPp3pu8bP3SV3jh4aJUP9EytWKjeQF02vWvSLl4J0Mqn35qS",
+	"0gTnvht/h4uXMegKlcx2e6H09MQO1ILBTnCegHVibpu6q49EtwSUUn2QLvfzfCFq2lGyfWR6uvqqSocl",
+	"ftM01/3JkzRfhc8eHT6/e/D628m/484f3kv5zd+8+D1mgobew5Ct/VGEW8sdPhQM72s0hgDCG4fdtLtp",
+	"r+52fd/z97ZhN7pWPlXGNNr/xQ12htInBcjE7PgbN1CS/+CGk2iXdeldn8XiLAIRvdZ7zfZkQepbMTdI",
+	"a2vMwGmQzlddfKqLjZ3SM9Cc9SADJpTS3Btfq0wrPAUxUIUgWt8ukgdDZ31eJQ7NrGFzXXbK6+At3jv1",
+	"1ShKWvB6/R1s/C/l67ymPBljFbRQF5oR2qx9o0jWpeM/Nlu+razoa/N7UoW34f4ljuscBSc3m6PpPqyq",
+	"eW9lLXxAM8Y9/hEslkI5mdqT8DdqoMCR4+xVU1aXBvhd8R689GZhHg+U0aGDxMkSrRNl1b7FFh1QoN51",
+	"J99z41rAyx9PGlZe2XlkunAbTEO/Xhukf1LK/a+S+1ry/Ey6uy7Tmu9e7Tv7+SPFX54ub48M+e/TsMsN",
+	"3RpcyG3atHqLzqn9iGYLInzuIJzkuoneh+Qce3JOkcaLl2u4+cSvJcfM5sveMtZkGtFddl21pk+WLr4H",
+	"vg3NO2LrhHF2GVefEh1YVgO8/x+jsxup/3bXdxOLyhCKcra96TSHs5VRqTBmHsxRO8qGncTKLAnsRJAM",
+	"nIlvPXTvohv4mhu3aW0U3WDHom+6OX9x9v3bF6HHIKh0EQreU61EtwK6vOCBxCxnbLDX0RDQ2FPri0wZ",
+	"RYrW8WtLFnYSss1JeEcpVBDbKthtI4ELpB3Vf6OH6Kenaw5DUQiV8jt6FBSbNMdmwdZsurLRzceb/w0A",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -200,12 +200,12 @@ func (q *Queries) ListActiveSessions(ctx context.Context, arg ListActiveSessions
 
 const purgeEndedSessions = `-- name: PurgeEndedSessions :execrows
 DELETE FROM sessions
-WHERE (revoked_at IS NOT NULL AND revoked_at < $1) OR idle_expires_at < $1
+WHERE (revoked_at IS NOT NULL AND revoked_at < $1::timestamptz) OR idle_expires_at < $1::timestamptz
 `
 
 // Sessions that ended (revoked or expired) before @before, with their
 // refresh tokens.
-func (q *Queries) PurgeEndedSessions(ctx context.Context, before pgtype.Timestamptz) (int64, error) {
+func (q *Queries) PurgeEndedSessions(ctx context.Context, before time.Time) (int64, error) {
 	result, err := q.db.Exec(ctx, purgeEndedSessions, before)
 	if err != nil {
 		return 0, err
