@@ -164,7 +164,7 @@ func (uc Sessions) issue(ctx context.Context, s domain.Session, user domain.User
 		AccessToken:      access,
 		ExpiresIn:        int(ttl.Seconds()),
 		RefreshToken:     refresh,
-		RefreshExpiresIn: max(1, int(s.IdleExpiresAt.Sub(now).Seconds())),
+		RefreshExpiresIn: max(1, int((s.IdleExpiresAt.Sub(now)+time.Second-1)/time.Second)), // rounded up
 		Session:          s,
 	}, nil
 }

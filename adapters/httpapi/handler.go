@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -146,8 +147,30 @@ func (h *handler) internal(c *gin.Context, err error) {
 }
 
 // parameterError answers a path or query parameter the generated wrapper
-// could not bind.
+// could not bind. The wrapper binds parameters before it runs the
+// per-operation middleware, so the same order is kept here: a caller
+// without a valid token gets 401 and learns nothing of the parameters;
+// then the validator names the bad parameter.
 func (h *handler) parameterError(c *gin.Context, err error, _ int) {
+	if h.authenticate(c); c.IsAborted() {
+		return
+	}
+	if h.validate(c); c.IsAborted() {
+		return
+	}
+	// The validator let it through (it checks no uuid format, say): name
+	// the parameter from the wrapper's message.
+	if route := h.ops.route(c); route != nil {
+		for _, p := range route.Operation.Parameters {
+			if p.Value != nil && strings.Contains(err.Error(), "parameter "+p.Value.Name+":") {
+				e := domain.Invalid(domain.FieldError{Field: p.Value.In + "." + p.Value.Name, Code: "invalid_format",
+					Message: p.Value.Name + " is not in the expected format"})
+				e.Err = err
+				h.abort(c, e)
+				return
+			}
+		}
+	}
 	h.abort(c, &domain.Error{Code: domain.CodeInvalid, Message: "A parameter is invalid.", Err: err})
 }
 

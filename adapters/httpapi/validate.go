@@ -121,7 +121,7 @@ func requestError(err error) error {
 		return tooLarge(tooBig.Limit)
 	}
 	var parseErr *openapi3filter.ParseError
-	if errors.As(err, &parseErr) {
+	if errors.As(err, &parseErr) && !isParameterError(err) {
 		return malformedJSON(err)
 	}
 	var fields fieldErrors
@@ -132,6 +132,13 @@ func requestError(err error) error {
 	e := domain.Invalid(fields...)
 	e.Err = err
 	return e
+}
+
+// isParameterError reports whether err is about a path, query or header
+// parameter rather than the body.
+func isParameterError(err error) bool {
+	var re *openapi3filter.RequestError
+	return errors.As(err, &re) && re.Parameter != nil
 }
 
 // fieldErrors gathers field errors without repeats.
