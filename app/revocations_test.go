@@ -184,3 +184,28 @@ func TestNoteOnANilSetDoesNothing(t *testing.T) {
 	var revs *app.Revocations
 	revs.Note(domain.Revocation{SessionID: "s", UserID: "u", RevokedAt: now}) // must not panic
 }
+
+func TestRevocationsRunReadsTheFeedEveryInterval(t *testing.T) {
+	log := &feedLog{}
+	revs := app.NewRevocations(log.feed(), fixedClock{now}, time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		revs.Run(ctx, time.Millisecond, nil) // never woken: only the ticker reads
+	}()
+	for {
+		log.mu.Lock()
+		reads := log.reads
+		log.mu.Unlock()
+		if reads >= 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	if revs.LastRead().IsZero() {
+		t.Error("no read recorded")
+	}
+}
