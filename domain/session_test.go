@@ -160,7 +160,8 @@ func TestUserQueryNormalize(t *testing.T) {
 				t.Errorf("after %+v, want %+v", q.After, cursor)
 			}
 		}},
-		{name: "limits 1 and 100 are allowed", q: domain.UserQuery{Limit: 100}},
+		{name: "limit 100 is allowed", q: domain.UserQuery{Limit: 100}},
+		{name: "limit 1 is allowed", q: domain.UserQuery{Limit: 1}},
 		{name: "limit 101 is refused", q: domain.UserQuery{Limit: 101}, wantFields: []string{"query.limit:out_of_range"}},
 		{name: "negative limit is refused", q: domain.UserQuery{Limit: -1}, wantFields: []string{"query.limit:out_of_range"}},
 		{name: "an unknown role is refused", q: domain.UserQuery{Role: "root"}, wantFields: []string{"query.role:invalid_value"}},
