@@ -2,8 +2,10 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/domain"
+	"github.com/miniback/miniback/ports"
 )
 
 // loginWith logs in with code, sending userAgent, through api.
@@ -531,5 +534,90 @@ func TestProfileShowsTheRoleAndAPatchCannotChangeItOrTheID(t *testing.T) {
 	// A refresh reads the role from the store, not from anything sent.
 	if c := claimsOf(t, refreshed(t, e.api, l.RefreshToken).AccessToken); c["role"] != "user" {
 		t.Errorf("role claim %v after refresh", c["role"])
+	}
+}
+
+// downStores answer every call with the database's unavailability.
+type downStores struct {
+	ports.SessionStore // nil: any method not overridden below would panic
+	err                error
+}
+
+func (d downStores) CreateSession(context.Context, domain.Session, domain.RefreshTokenHash) (domain.Session, error) {
+	return domain.Session{}, d.err
+}
+func (d downStores) RotateRefreshToken(context.Context, domain.RefreshTokenHash, domain.RefreshTokenHash, time.Time, func(domain.Session) (domain.Session, error)) (ports.Rotation, error) {
+	return ports.Rotation{}, d.err
+}
+func (d downStores) ListActiveSessions(context.Context, domain.UserID, time.Time, int) ([]domain.Session, error) {
+	return nil, d.err
+}
+func (d downStores) RevokeSession(context.Context, domain.UserID, domain.SessionID, domain.RevokeReason, time.Time) (domain.Revocation, bool, error) {
+	return domain.Revocation{}, false, d.err
+}
+func (d downStores) RevokeOtherSessions(context.Context, domain.UserID, domain.SessionID, domain.RevokeReason, time.Time) ([]domain.Revocation, error) {
+	return nil, d.err
+}
+func (d downStores) DeleteUser(context.Context, domain.UserID, time.Time) (domain.Revocation, error) {
+	return domain.Revocation{}, d.err
+}
+func (d downStores) ListUsers(context.Context, domain.UserQuery, int) ([]domain.User, error) {
+	return nil, d.err
+}
+func (d downStores) SetUserRole(context.Context, domain.UserID, domain.Role) (domain.User, error) {
+	return domain.User{}, d.err
+}
+
+func TestSessionAccountAndAdminOperationsAnswer503WhenTheDatabaseIsDown(t *testing.T) {
+	down := downStores{err: &domain.Error{Code: domain.CodeUnavailable, Message: "The database is unavailable; try again later.", Err: errors.New(internalText)}}
+	e := newEnv(t, withFailingStores(down, down, down))
+	const userID = "3f8e5a1c-2b7d-4e9f-8a6b-1c2d3e4f5a6b"
+	auth := bearer(issue(t, e.tokens, userID))
+	adminToken, err := e.tokens.IssueAccess(context.Background(), ports.AccessClaims{UserID: userID, SessionID: testSessionID, TokenID: "t", Role: domain.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid, _ := domain.NewRefreshToken(rand.Reader)
+	for name, res := range map[string]*apitest.Response{
+		"login":           e.api.JSON("POST", "/v1/auth/wechat", map[string]string{"code": "dev-alice"}),
+		"refresh":         refresh(e.api, valid.Reveal()),
+		"logout":          e.api.JSON("POST", "/v1/auth/logout", nil, auth),
+		"list sessions":   e.api.Get("/v1/auth/sessions", auth),
+		"end one session": e.api.JSON("DELETE", "/v1/auth/sessions/"+testSessionID, nil, auth),
+		"end the others":  e.api.JSON("DELETE", "/v1/auth/sessions", nil, auth),
+		"delete account":  e.api.JSON("DELETE", "/v1/me", nil, auth),
+		"admin user list": e.api.Get("/v1/admin/users", bearer(adminToken)),
+	} {
+		if res.Status != http.StatusServiceUnavailable || res.Problem().Code != string(domain.CodeUnavailable) || res.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: want 503 unavailable with Retry-After\n%s", name, res)
+		}
+		if strings.Contains(string(res.Body), internalText) {
+			t.Errorf("%s: the 503 shows its cause", name)
+		}
+	}
+}
+
+func TestEverySecuredSessionOperationWantsAToken(t *testing.T) {
+	e := newEnv(t)
+	for _, op := range []struct{ method, path string }{
+		{"POST", "/v1/auth/logout"},
+		{"GET", "/v1/auth/sessions"},
+		{"DELETE", "/v1/auth/sessions"},
+		{"DELETE", "/v1/auth/sessions/" + testSessionID},
+		{"DELETE", "/v1/auth/sessions/not-a-uuid"}, // 401 before any word on the parameter
+		{"DELETE", "/v1/me"},
+		{"GET", "/v1/admin/users"},
+		{"GET", "/v1/admin/users?limit=ten"},
+	} {
+		for name, headers := range map[string][]string{"no token": nil, "garbage": {"Authorization: Bearer garbage"}} {
+			res := e.apiFor(t).JSON(op.method, op.path, nil, headers...)
+			if res.Status != http.StatusUnauthorized || res.Problem().Errors != nil {
+				t.Errorf("%s %s with %s: want 401 without field errors\n%s", op.method, op.path, name, res)
+			}
+		}
+	}
+	// The public ones need none.
+	if res := e.api.Get("/.well-known/jwks.json"); res.Status != http.StatusOK {
+		t.Errorf("jwks: %s", res)
 	}
 }

@@ -75,6 +75,10 @@ type config struct {
 	maxBodyBytes  int64
 	allow500      bool
 	keys          []jwx.Key // signing keys; nil means one fresh Ed25519 key
+	// Test doubles for failures the real stores cannot be made to produce.
+	sessionStore ports.SessionStore
+	deleter      ports.AccountDeleter
+	userAdmin    ports.UserAdmin
 }
 
 type option func(*config)
@@ -93,6 +97,13 @@ func withReady(f func(context.Context) error) option { return func(c *config) { 
 func withCORS(origins ...string) option { return func(c *config) { c.corsOrigins = origins } }
 
 func withMaxBody(n int64) option { return func(c *config) { c.maxBodyBytes = n } }
+
+// withFailingStores serves sessions, account deletion and the admin list
+// from doubles (the login needs the real stores, so tests use hand-made
+// tokens with them).
+func withFailingStores(s ports.SessionStore, d ports.AccountDeleter, a ports.UserAdmin) option {
+	return func(c *config) { c.sessionStore, c.deleter, c.userAdmin = s, d, a }
+}
 
 // withKeys signs with keys[0] and verifies with all of them.
 func withKeys(keys ...jwx.Key) option { return func(c *config) { c.keys = keys } }
@@ -172,6 +183,10 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 	}
 	store := postgres.NewSessionStore(e.db)
 	revs := app.NewRevocations(store, ports.SystemClock{}, tokenTTL+jwx.DefaultSkew)
+	sessionStore, deleter, userAdmin := ports.SessionStore(store), ports.AccountDeleter(e.users), ports.UserAdmin(e.users)
+	if e.cfg.sessionStore != nil {
+		sessionStore, deleter, userAdmin = e.cfg.sessionStore, e.cfg.deleter, e.cfg.userAdmin
+	}
 	if err := revs.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -183,13 +198,13 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 	if ready == nil {
 		ready = e.db.Ping
 	}
-	sessions := app.Sessions{Store: store, Tokens: tokens, Clock: e.clock, Policy: testPolicy, Revocations: revs}
+	sessions := app.Sessions{Store: sessionStore, Tokens: tokens, Clock: e.clock, Policy: testPolicy, Revocations: revs}
 	h := httpapi.NewHandler(httpapi.Deps{
 		Login:        app.WeChatLogin{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Users: e.users, Sessions: sessions},
 		Sessions:     sessions,
 		Profiles:     app.Profiles{Users: profileStore},
-		Accounts:     app.Accounts{Users: e.users, Clock: e.clock, Revocations: revs},
-		Admin:        app.Admin{Users: e.users},
+		Accounts:     app.Accounts{Users: deleter, Clock: e.clock, Revocations: revs},
+		Admin:        app.Admin{Users: userAdmin},
 		Verifier:     tokens,
 		Revocations:  revs,
 		JWKS:         tokens.PublicJWKS,
