@@ -39,15 +39,69 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
-// Defines values for LoginResponseTokenType.
+// Defines values for JWKAlg.
 const (
-	Bearer LoginResponseTokenType = "Bearer"
+	ES256 JWKAlg = "ES256"
+	EdDSA JWKAlg = "EdDSA"
 )
 
-// Valid indicates whether the value is a known member of the LoginResponseTokenType enum.
-func (e LoginResponseTokenType) Valid() bool {
+// Valid indicates whether the value is a known member of the JWKAlg enum.
+func (e JWKAlg) Valid() bool {
 	switch e {
-	case Bearer:
+	case ES256:
+		return true
+	case EdDSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKCrv.
+const (
+	Ed25519 JWKCrv = "Ed25519"
+	P256    JWKCrv = "P-256"
+)
+
+// Valid indicates whether the value is a known member of the JWKCrv enum.
+func (e JWKCrv) Valid() bool {
+	switch e {
+	case Ed25519:
+		return true
+	case P256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKKty.
+const (
+	EC  JWKKty = "EC"
+	OKP JWKKty = "OKP"
+)
+
+// Valid indicates whether the value is a known member of the JWKKty enum.
+func (e JWKKty) Valid() bool {
+	switch e {
+	case EC:
+		return true
+	case OKP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKUse.
+const (
+	Sig JWKUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the JWKUse enum.
+func (e JWKUse) Valid() bool {
+	switch e {
+	case Sig:
 		return true
 	default:
 		return false
@@ -69,6 +123,39 @@ func (e Priority) Valid() bool {
 	case PriorityLow:
 		return true
 	case PriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Role.
+const (
+	RoleAdmin Role = "admin"
+	RoleUser  Role = "user"
+)
+
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case RoleAdmin:
+		return true
+	case RoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenType.
+const (
+	Bearer TokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the TokenType enum.
+func (e TokenType) Valid() bool {
+	switch e {
+	case Bearer:
 		return true
 	default:
 		return false
@@ -105,6 +192,12 @@ func (e ListTodosParamsSort) Valid() bool {
 	}
 }
 
+// EndedSessions defines model for EndedSessions.
+type EndedSessions struct {
+	// Ended How many sessions were ended.
+	Ended int `json:"ended"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Code Stable machine code for this field's problem: `required`,
@@ -128,6 +221,36 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// JWK A public signing key (RFC 7517); never any private member.
+type JWK struct {
+	Alg JWKAlg  `json:"alg"`
+	Crv *JWKCrv `json:"crv,omitempty"`
+
+	// Kid The RFC 7638 thumbprint; access tokens name their key with it.
+	Kid string  `json:"kid"`
+	Kty JWKKty  `json:"kty"`
+	Use JWKUse  `json:"use"`
+	X   *string `json:"x,omitempty"`
+	Y   *string `json:"y,omitempty"`
+}
+
+// JWKAlg defines model for JWK.Alg.
+type JWKAlg string
+
+// JWKCrv defines model for JWK.Crv.
+type JWKCrv string
+
+// JWKKty defines model for JWK.Kty.
+type JWKKty string
+
+// JWKUse defines model for JWK.Use.
+type JWKUse string
+
+// JWKSet defines model for JWKSet.
+type JWKSet struct {
+	Keys []JWK `json:"keys"`
+}
+
 // LoginResponse defines model for LoginResponse.
 type LoginResponse struct {
 	// AccessToken A JWT to send as `Authorization: Bearer <token>`.
@@ -137,13 +260,21 @@ type LoginResponse struct {
 	ExpiresIn int `json:"expires_in"`
 
 	// IsNewUser True when this login created the user.
-	IsNewUser bool                   `json:"is_new_user"`
-	TokenType LoginResponseTokenType `json:"token_type"`
-	User      User                   `json:"user"`
-}
+	IsNewUser bool `json:"is_new_user"`
 
-// LoginResponseTokenType defines model for LoginResponse.TokenType.
-type LoginResponseTokenType string
+	// RefreshExpiresIn Seconds until the refresh token expires unless used (the session's idle lifetime, capped by its absolute one).
+	RefreshExpiresIn int `json:"refresh_expires_in"`
+
+	// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+	// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+	// new one and the old one stops working.
+	//
+	//
+	// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+	RefreshToken RefreshToken `json:"refresh_token"`
+	TokenType    TokenType    `json:"token_type"`
+	User         User         `json:"user"`
+}
 
 // Priority defines model for Priority.
 type Priority string
@@ -185,6 +316,51 @@ type ProfilePatch struct {
 
 	// Nickname Trimmed; 1 to 64 characters after trimming.
 	Nickname *string `json:"nickname,omitempty"`
+}
+
+// RefreshRequest defines model for RefreshRequest.
+type RefreshRequest struct {
+	// RefreshToken The refresh token of the latest login or refresh. (The limit is
+	// generous so that a mistaken access token gets its own answer,
+	// 401 `refresh_token_invalid`.)
+	RefreshToken string `json:"refresh_token"`
+}
+
+// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+// new one and the old one stops working.
+//
+// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+type RefreshToken = string
+
+// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+type Role string
+
+// Session defines model for Session.
+type Session struct {
+	// AppId The mini-program logged in to; empty for none.
+	AppId string `json:"app_id"`
+
+	// CreatedAt The login.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Current True for the session of the access token sent.
+	Current bool `json:"current"`
+
+	// ExpiresAt When the session ends unless refreshed before.
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The login or the latest refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+
+	// UserAgent The client's User-Agent at its latest refresh.
+	UserAgent string `json:"user_agent"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Items []Session `json:"items"`
 }
 
 // Todo defines model for Todo.
@@ -256,6 +432,30 @@ type TodoPatch struct {
 	Title *string   `json:"title,omitempty"`
 }
 
+// TokenResponse defines model for TokenResponse.
+type TokenResponse struct {
+	// AccessToken A JWT to send as `Authorization: Bearer <token>`.
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshExpiresIn Seconds until the refresh token expires unless used.
+	RefreshExpiresIn int `json:"refresh_expires_in"`
+
+	// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+	// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+	// new one and the old one stops working.
+	//
+	//
+	// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+	RefreshToken RefreshToken `json:"refresh_token"`
+	TokenType    TokenType    `json:"token_type"`
+}
+
+// TokenType defines model for TokenType.
+type TokenType string
+
 // User defines model for User.
 type User struct {
 	// AvatarUrl An https URL, or empty.
@@ -264,7 +464,18 @@ type User struct {
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
 	Nickname  string             `json:"nickname"`
-	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+	Role      Role      `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// UserPage defines model for UserPage.
+type UserPage struct {
+	Items []User `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // WeChatLoginRequest defines model for WeChatLoginRequest.
@@ -336,6 +547,21 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Q Part of a nickname (case-insensitive), or a whole user id.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Role Only users with this role.
+	Role *Role `form:"role,omitempty" json:"role,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListTodosParams defines parameters for ListTodos.
 type ListTodosParams struct {
 	// Limit Tasks per page.
@@ -403,6 +629,9 @@ type UpdateTodoParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// RefreshTokensJSONRequestBody defines body for RefreshTokens for application/json ContentType.
+type RefreshTokensJSONRequestBody = RefreshRequest
+
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
@@ -417,15 +646,39 @@ type UpdateTodoJSONRequestBody = TodoPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetJWKS Public keys of the access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(c *gin.Context)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(c *gin.Context)
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListUsers List and search users
+	// (GET /v1/admin/users)
+	ListUsers(c *gin.Context, params ListUsersParams)
+	// Logout End my current session
+	// (POST /v1/auth/logout)
+	Logout(c *gin.Context)
+	// RefreshTokens Rotate a refresh token
+	// (POST /v1/auth/refresh)
+	RefreshTokens(c *gin.Context)
+	// EndOtherSessions End all my other sessions
+	// (DELETE /v1/auth/sessions)
+	EndOtherSessions(c *gin.Context)
+	// ListSessions List my active sessions
+	// (GET /v1/auth/sessions)
+	ListSessions(c *gin.Context)
+	// EndSession End one of my sessions
+	// (DELETE /v1/auth/sessions/{id})
+	EndSession(c *gin.Context, id openapi_types.UUID)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(c *gin.Context)
+	// DeleteMe Delete my account
+	// (DELETE /v1/me)
+	DeleteMe(c *gin.Context)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(c *gin.Context)
@@ -458,6 +711,19 @@ type ServerInterfaceWrapper struct {
 
 type MiddlewareFunc func(c *gin.Context)
 
+// GetJWKS operation middleware
+func (siw *ServerInterfaceWrapper) GetJWKS(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetJWKS(c)
+}
+
 // GetHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHealth(c *gin.Context) {
 
@@ -484,6 +750,134 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	siw.Handler.GetReady(c)
 }
 
+// ListUsers operation middleware
+func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", c.Request.URL.Query(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter role: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUsers(c, params)
+}
+
+// Logout operation middleware
+func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Logout(c)
+}
+
+// RefreshTokens operation middleware
+func (siw *ServerInterfaceWrapper) RefreshTokens(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RefreshTokens(c)
+}
+
+// EndOtherSessions operation middleware
+func (siw *ServerInterfaceWrapper) EndOtherSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndOtherSessions(c)
+}
+
+// ListSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListSessions(c)
+}
+
+// EndSession operation middleware
+func (siw *ServerInterfaceWrapper) EndSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndSession(c, id)
+}
+
 // LoginWithWeChat operation middleware
 func (siw *ServerInterfaceWrapper) LoginWithWeChat(c *gin.Context) {
 
@@ -495,6 +889,19 @@ func (siw *ServerInterfaceWrapper) LoginWithWeChat(c *gin.Context) {
 	}
 
 	siw.Handler.LoginWithWeChat(c)
+}
+
+// DeleteMe operation middleware
+func (siw *ServerInterfaceWrapper) DeleteMe(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteMe(c)
 }
 
 // GetMe operation middleware
@@ -821,6 +1228,12 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
+	router.POST(options.BaseURL+"/v1/auth/logout", wrapper.Logout)
+	router.DELETE(options.BaseURL+"/v1/auth/sessions", wrapper.EndOtherSessions)
+	router.GET(options.BaseURL+"/v1/auth/sessions", wrapper.ListSessions)
+	router.DELETE(options.BaseURL+"/v1/auth/sessions/:id", wrapper.EndSession)
+	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
@@ -828,6 +1241,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
 	router.GET(options.BaseURL+"/v1/todos/:id", wrapper.GetTodo)
 	router.PATCH(options.BaseURL+"/v1/todos/:id", wrapper.UpdateTodo)
+	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
 }
@@ -873,6 +1288,53 @@ type UnauthorizedApplicationProblemPlusJSONResponse Problem
 type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type GetJWKSRequestObject struct {
+}
+
+type GetJWKSResponseObject interface {
+	VisitGetJWKSResponse(w http.ResponseWriter) error
+}
+
+type GetJWKS200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetJWKS200JSONResponse struct {
+	Body    JWKSet
+	Headers GetJWKS200ResponseHeaders
+}
+
+func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetJWKS500ApplicationProblemPlusJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetHealthRequestObject struct {
 }
@@ -921,6 +1383,541 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersRequestObject struct {
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200JSONResponse UserPage
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers400ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers500ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout204Response struct {
+}
+
+func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type Logout401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Logout500ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Logout503ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokensRequestObject struct {
+	Body *RefreshTokensJSONRequestBody
+}
+
+type RefreshTokensResponseObject interface {
+	VisitRefreshTokensResponse(w http.ResponseWriter) error
+}
+
+type RefreshTokens200JSONResponse TokenResponse
+
+func (response RefreshTokens200JSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens400ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens401ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens413ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens415ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens500ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens503ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessionsRequestObject struct {
+}
+
+type EndOtherSessionsResponseObject interface {
+	VisitEndOtherSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndOtherSessions200JSONResponse EndedSessions
+
+func (response EndOtherSessions200JSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions401ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions500ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions503ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionsRequestObject struct {
+}
+
+type ListSessionsResponseObject interface {
+	VisitListSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListSessions200JSONResponse SessionList
+
+func (response ListSessions200JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions500ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions503ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSessionRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type EndSessionResponseObject interface {
+	VisitEndSessionResponse(w http.ResponseWriter) error
+}
+
+type EndSession204Response struct {
+}
+
+func (response EndSession204Response) VisitEndSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession400ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession401ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession404ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession500ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession503ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1119,6 +2116,88 @@ func (response LoginWithWeChat504ApplicationProblemPlusJSONResponse) VisitLoginW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMeRequestObject struct {
+}
+
+type DeleteMeResponseObject interface {
+	VisitDeleteMeResponse(w http.ResponseWriter) error
+}
+
+type DeleteMe204Response struct {
+}
+
+func (response DeleteMe204Response) VisitDeleteMeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteMe401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe401ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe404ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe500ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe503ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2040,15 +3119,39 @@ func (response UpdateTodo503ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetJWKS Public keys of the access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListUsers List and search users
+	// (GET /v1/admin/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// Logout End my current session
+	// (POST /v1/auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// RefreshTokens Rotate a refresh token
+	// (POST /v1/auth/refresh)
+	RefreshTokens(ctx context.Context, request RefreshTokensRequestObject) (RefreshTokensResponseObject, error)
+	// EndOtherSessions End all my other sessions
+	// (DELETE /v1/auth/sessions)
+	EndOtherSessions(ctx context.Context, request EndOtherSessionsRequestObject) (EndOtherSessionsResponseObject, error)
+	// ListSessions List my active sessions
+	// (GET /v1/auth/sessions)
+	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
+	// EndSession End one of my sessions
+	// (DELETE /v1/auth/sessions/{id})
+	EndSession(ctx context.Context, request EndSessionRequestObject) (EndSessionResponseObject, error)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(ctx context.Context, request LoginWithWeChatRequestObject) (LoginWithWeChatResponseObject, error)
+	// DeleteMe Delete my account
+	// (DELETE /v1/me)
+	DeleteMe(ctx context.Context, request DeleteMeRequestObject) (DeleteMeResponseObject, error)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -2129,6 +3232,30 @@ type strictHandler struct {
 	options     StrictGinServerOptions
 }
 
+// GetJWKS operation middleware
+func (sh *strictHandler) GetJWKS(ctx *gin.Context) {
+	var request GetJWKSRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJWKS(ctx, request.(GetJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetJWKSResponseObject); ok {
+		if err := validResponse.VisitGetJWKSResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx *gin.Context) {
 	var request GetHealthRequestObject
@@ -2177,6 +3304,172 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 	}
 }
 
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
+	var request ListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx, request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx *gin.Context) {
+	var request LogoutRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx, request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		if err := validResponse.VisitLogoutResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshTokens operation middleware
+func (sh *strictHandler) RefreshTokens(ctx *gin.Context) {
+	var request RefreshTokensRequestObject
+
+	var body RefreshTokensJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshTokens(ctx, request.(RefreshTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshTokens")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RefreshTokensResponseObject); ok {
+		if err := validResponse.VisitRefreshTokensResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndOtherSessions operation middleware
+func (sh *strictHandler) EndOtherSessions(ctx *gin.Context) {
+	var request EndOtherSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndOtherSessions(ctx, request.(EndOtherSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndOtherSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndOtherSessionsResponseObject); ok {
+		if err := validResponse.VisitEndOtherSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSessions operation middleware
+func (sh *strictHandler) ListSessions(ctx *gin.Context) {
+	var request ListSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSessions(ctx, request.(ListSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListSessionsResponseObject); ok {
+		if err := validResponse.VisitListSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndSession operation middleware
+func (sh *strictHandler) EndSession(ctx *gin.Context, id openapi_types.UUID) {
+	var request EndSessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndSession(ctx, request.(EndSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndSessionResponseObject); ok {
+		if err := validResponse.VisitEndSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // LoginWithWeChat operation middleware
 func (sh *strictHandler) LoginWithWeChat(ctx *gin.Context) {
 	var request LoginWithWeChatRequestObject
@@ -2212,6 +3505,30 @@ func (sh *strictHandler) LoginWithWeChat(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(LoginWithWeChatResponseObject); ok {
 		if err := validResponse.VisitLoginWithWeChatResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteMe operation middleware
+func (sh *strictHandler) DeleteMe(ctx *gin.Context) {
+	var request DeleteMeRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteMe(ctx, request.(DeleteMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteMe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteMeResponseObject); ok {
+		if err := validResponse.VisitDeleteMeResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2459,99 +3776,136 @@ func (sh *strictHandler) UpdateTodo(ctx *gin.Context, id TodoID, params UpdateTo
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Hx9c9u20u9X2eE9d2q3lCy/9dTyH3fSNj3H5yRtJnUmMzfMNWFyJeGYAlgAlKz25rs/swuQIiXKL2ni",
-	"dJ6nf6SWhJfFYvHbV+CPKNPzUitUzkbjP6IZihwN//n8Ukzp/znazMjSSa2icXQ5Q3DC3nxlYYHGSq1A",
-	"WBBgndFqCqicdCtwYhrDRBtILyaDl8JlsxSEyvnjz1ph+G4YxRHeinlZYDSOkmhxnERRHNlshnNBc5fC",
-	"OTQ07/9LosW7w8HZ+3ejwdn7r5Pob1EcuVVJHa0zUk2jDx/i6CLHeakdKvcay0KsMN9ewiuDFpUDIh0M",
-	"NwM9AaEAhSkkGjD4W4XWwVK6GbgZghVzhLQZPFsN/o0rJn9NK6pqHo3fRc5UGL3vI+6FzoSnoY+rb16/",
-	"IDJousygcJgzo7s8OlgcHjida3twPBll3+bf4eBb8d314EScng3O8uNscDQ5nHw3+TseXR+OOvRt0/Ma",
-	"nVk9mzg02xT9iplWuQWnYSmkg2ucaIPgzEqqKYipkKq7/LlUck4cGDVLl8rhFE30gSYrhRFzdEG4Wqz8",
-	"N662p38GN7iCla4gm2ltkYXJzaT1vCGx2xPw5s3FjyAtyBxFsR9DpeRvFYKYazVN1EpXzVbaMRzSWo5O",
-	"T6FAEiobQy6n0tkY0kEaQ3pF/wxTIKkdp0O4cInC21IatHB0AjNdGQuCuAXSWZhIYx1UFoeJ6mzRAzdG",
-	"0jL9cYviSIk59d2QsC6Dxe0LVFM3i8ZHp6cxMbz+fBi3T8q7Z4P/Kwa/jwZnV8Px4P03O07KhM/gnSc8",
-	"JQxIYY9Y8nUaE2sEZHo+FwOLtKEkpIW0jgVXTO3+mOQ3UUsjHcJMlCUqC1oVK5AT0AphTpOi9WJeGUMH",
-	"sQaSPQ8iiSJMEkZarfZjwMIinBweDeEXJlEU53wwdeVAOh6oEHRYec6lVHZzRxpg6ed5QKhdzD4cHZ10",
-	"+Jsk9uu9JPn6/++9Pdj/P0n0Lklujw7pn+NBktz+HQme9qhVzE3vaLX/9T412bVDBJU7dumZsks0cDw6",
-	"8SilNFzrfAXLGSrmSXcLpWXue3yxCHtLFDcdRgMfMISFKCqk9unX6aMZucb2vxw3L3WuL368U9xlPqzX",
-	"Vgo3W69M5lEcEZJIQwqFEL69vIk2c+GicVRV3HJz8g/U2ZZaWWTw+17k/xAOl4KBL9OK9BX9KcqykF5H",
-	"HJRGXxc4/+Y/1iuM9XR/MziJxtH/Olir7gP/qz145Xv5SbsLfYs/zIQDwYKDOVg9RzcjNK9UZcV1gSQC",
-	"BieVxRwIOzODOSl0Udhh9CEmul97OH1KummDaoUsLcxFQfwmEg1cGxQ3ZH6YqsBzSNEYbWzKmOQxZiKx",
-	"yD35P2g1KWT2pMQ/g0yrGuceaFbQKq2TRQEWnSukmp6DIVXNq/hJm2uZ56i+gOzUwsGKuLJoYM9Ie0Nr",
-	"dEYX+0xgEO1LOUdduS9AZS5zULqWdJAKnJwj03ahCHZE8Zzk5EnlQEFF1gRmpDInQhaVwXMWAoZtzGYa",
-	"LaG4DCRCjk7Igsn+WbufdKXyp6T4Zw22ymZg0OrKZMjan9hKZpU/UK/EqtAiv9T6hTBTfGpQYMZJCwVN",
-	"TspLeM1n0SzQgMgyLF2g1LA5K6n3T0IWmD81sS1HyImpP+KCMMugyBuF7Q1rdpXWJ/5XNAuZ4RslFkIW",
-	"BNRPi2A5lqhygici+7qyKxKFXC9VwKVgFafsTwzYoUjBegeCNGrLqWw12UVTaH3Q8k4+eAWuXwq1ChrI",
-	"PiUPXguHUMi5dJife3/oMy/2jRKVm2kjf8enPvULUcicT48l9+8GVVzbhoWeSgWZzhGWwtbqgIX0jSqN",
-	"pi4kn885CvD0R2xTkRKRrLBY4wrI5WSCHVVMGBLot1VZauMwf4m5FJdsw30ZQCOUTduz0SzpkM3YMBTN",
-	"9BOZNo0mE7mHN1G8MrpE4yQZmxNRWIyjsvUVrSnHHo/fsQ04F9lMKvS73HjdbEZ9ZSGsewxpbQ6ncaJS",
-	"p/VVodWUXGj62860cfShUjdKL9UV96cvpGL5uiIbmbvWX3gjut2EPRH6QlfuSk+ujFBTbDWg7uyR5npO",
-	"qEk2oNdZwq5HqUzRHjSbCSMy8v95dpyXbnVVMjC3qZNzvPpdq/Z09fwtmrPKWG1a6wwe04YDEEe8/G2W",
-	"v52hQT5Zga8gbQw4nA4hZclUMrshH8RHJTxYDJ8FZGDZ4CDU1nxzOoheI297QmtH5l0gLPYise63Dl/p",
-	"6/9g5mjMf6Io3OyRomadcJVth8f0TX9wrE1V6NVHxQuCoNfBm3okMR7TrhjT+kJO/3p7CU6DRZWzCHUY",
-	"PYbvURg0kFSj0XHGg/Cf2L8FIXR0JdXu4FqlnCx4/9twC6ErDdtE1Q63o2pxJO2VwuUVWeI9jq2psA4H",
-	"kJXksbuOLM6QDfgW6ddaFygUjctkXLkAgfXO+fX37F4c1RTcBX5vLCu37k53tqQzcYeDYYbuivvE45WR",
-	"2gTdU9Nd6CW58oQvBSloOZ1tLyKObgfUYbAQhk6cpZ71aC94hPrTz/VI9Rf/5BF5do/vW3vx+qcf4Ozk",
-	"9O/NOffGva0Vk93GXtqZj4Vtp+HaCJXNQKtu/Jhxi+X5auLt4J7d9MT1nZBZNRcsn4VQPgrLESVpQWfe",
-	"y82w/zSwY749JOuwQYELLGre2HgdxGrUtNE3wZdnmOezIR3O7X1S11KSHxq6hDFixQdIWSdUhv1hoXr2",
-	"UrjZQxca+lzJvAd84xYezsWtP9mnZ2etc34yGvWddCddgX07wpo27Iut5nNhVnUWoZY1Gq2X1vqAb475",
-	"5vUFKDGXato7zlqaZs6VdnxwQNRfi+xmmOOiNo3swQNkbQMNwsH3i22YFbRT/3HXE1ngqzpGeqcy2Fim",
-	"gwKFdRwX9ZI1r0jUyIF0sMcHqWMfgHYzNEtpcX/7cIqFcMKQtdEXqwXmFLx5/YJtaR6VTmlWoGAM3oqQ",
-	"bm3WtdTbI78paZTT0QjWds3GcKctgVqPVhsWfWpDzufk5nC+5NuT1sjBz3PUQqrpxkTfnvRt79aWXepc",
-	"P9peJXlzmF8J12tErSPebPJzOmAuzA3mkGuF56CqooDlTBYIkqOIukRGxiZ0mwuHAzL7SFVURXCzfaR3",
-	"i3tBiwZyesfYBlWt2vZYS9vmFT5gYdJCXmG8Dh6+ufwB9GRCwiodr3sqF6iaxaKi72eC/Am1cXCPRkff",
-	"DkbHg9Hh5eF349FoPBp9M6I/Po4lpDynerC1Zg+C94THSTU7tFt5glGv4JYtBX+3qxXakQyKKQ/fKIzW",
-	"PMdHm5m0bWNa3F74nkejbRXSIHM7P0ek3zNqVeaPlqGQKNsWlQuVGZwTA0ArwAWaFZ1bNQ0xxnUWKE2i",
-	"hbdgw2Dehk2i9D5zcwOr/VYGpPY72Ihya5uC4MfdQxz2pHOSOixZr/X9Dgz5gXs+EvRJq7e8RTuGlJfA",
-	"rHEe+Tj6xqrgBrEMaePRKFFrIIybnFuIfLdA8hxS5kYKFYPz4SgedXvDnhPXlqcpyGSrkxhFoZeY759D",
-	"6tnIRJHleHx8fMYzJkq0j/01uiWigsHh0Xg04gG/OTyhP6UC67C0ZAocnsJcqsqh9Uqt5b+u3dyWbos5",
-	"Yj5DWKEwFg7PRiNax9nZ2dk5J3lBGExU4Ba1VmjAliJDC5kuClFa+p5WYwaZsIGlP//0w8Ab4ZJ/JxYn",
-	"as3j4yNoc5i65JWPgWCteur+XINgEOZopph7p7urM2q4zXEiqsI18nAX/D45PjbA11AZbdoCnx4Fm1W+",
-	"i2aaiUdjhMrZ3/68ELlm8PfVCuayuOku937c3DQYeeRdEPEqhEAeYWo063+Qc8G2TI9bofDWheBQn/Mf",
-	"wgshehSCbAjUC0oxre0VrdbFDfT18H7TZBOjeRFdenYz66ltaLicYaIYhwmnUGSzMIjgqJi2XLCwBvu7",
-	"zvnDzSrmrcG5XoQylLzCkCH8XId7a/rGB2AHwJPB7Ye95/9eg/TP4MFGpALLgpG8VUNCLc/h3fs21+ak",
-	"rzpe+Jc3qvrcjTchMvWYMOGjXblHeXD3+mYf41081NJuuX13u24fY6D2WYjNjHGbr54Zu82/PpDy2f0Q",
-	"/22qUB6zr2Up8/5ID9m9g9LoqRHzryw8K8uLH4fwOizGF7A1Qakcy0KvyNr2qWabKEsmtyg642yVoS1v",
-	"Rxv/bTvQ95ya/hAgrcCna4yeQ7q8HXKwNz0HMpQKjvTGdV7vWlcOGpOw6xbmuBiIQma4Ic9H3z1OLe+I",
-	"13yII4tZRQD0KwGS35ZrDis/q3xuwX/6qZa2f729jPqM+E68nJctQoS7rrRqqlNZLfjQdUMRnWGfhZNq",
-	"ovs5ei2yG1LVE84xhdqS9gaP6y954hgsWvJYbAylD0vZRJEVW8faCUn1INcMqyQdiXrOnhoHR8nYFwqa",
-	"SHG6K92YQq6zisVvyToyJXanifI1BdcFsu1sxaQbCD5vfB2uxPZB3pR1LS2RQ4hBZkkEQnolVMC9vKB9",
-	"YEhson66ROVrQ4baTA9CJ3tAbdcYHtXBQXj26qLl142j0fBwOKKWNJAoZTSOjoej4XHE9YEzFo6DGWed",
-	"fqe/p+h21UFa8tBCgCeELFk+/PlsioBJJggRmKkXeTSO/oEu5LU2avSORqM70r+PS/uGGXZkfWtaaf8L",
-	"ucBh56BE43fv4yhEdqNx9EIuUKG1tQs9fhfp0kbvqc+BQZGvHsqrGs2EE9fCcsmnIRuMJCiG09Hx2lbr",
-	"5dtrmuzLsI2n9qk6s/CVXaej413jNQQe9FTS3MVrmkbuZPbi8EBUbnawxGzmdWSpbQ/Xn9/6SEyoee7B",
-	"aT5/9TH5yoJeqg7ADRN1GTAE6gp41kqhCD3gzw2uMIfrFeyxpos5yCnz/WHAqa9sotIAUlc3uEoJLla2",
-	"9jN82ZQHgO5ms859K93MjxM1WY7vdb76ZNvdo98/dBULGb8fPqPAdXPLPXL3Qk+nmINULHInfuq7Ra5V",
-	"M8tdDu/v0qn94U4PEO11WSj1OHxAj83qPe53+hDyeiplqPPR2f2dN4u4+OQ+gI3dwk3udfQg5teF1n8G",
-	"Iqjryf1dNwpf70RxPQWp6uxvDQQQqjBqrCExWIONt9oDsG+h8Uv8nFAccve9+svKqcJ8IFUoKPh4MX8A",
-	"j5tK2D8hOH9CUXRUA8xXtaXX2rT6m/d856n37sZLNFMc8I9gcS6Uk5kdh1J1KHDigIx0Do26GUrjL2UM",
-	"4SL39+viRBkd7DxyxawT89JCJpTSTfRlhgb70PwNu1lBXj49jHdSsk8M4HeJafAu20L6VPD9SLn+Iuj9",
-	"JQ/T81y6+w5TAEG++7jTwP1FIUdK6wqILjRxJMve2BgmsnB8B4YdJWbGEN6K4sbfXqMhLBlSFlUu1RTS",
-	"VgA1ZcewE8Dt3ufwgwffjwY/BwG+KcxFKKpk07puGoNQ/gtqzrfs/OdEsc0ngt1+MhrBZu3hEF4xteTG",
-	"3eDKohuQNZ+P/VpB5DnmifKu0UpXsKRlKlwgUXODIELheVmiMOCWMuN7QFMNc2mtVNNei1Bad8lb0b3Y",
-	"+W7LkWYiSjRNBJuvV/1WoVmt71dxaXXnxliTEDkaxetSmcMQArwjR9nnyXe3r6mOwYXUlfWEwS+l+K3C",
-	"8yAytPktm3gH2SGivuOm2+nh0b1Rk01q03VALIU9XeRonTfy92NIB51fFS5bvyaqyRruWa1Vt2PzUyFc",
-	"55c6cJwmaq/Qy/ADV5sOmt9gbyans/DbEC4lnQ6D4oZch/o+bqJIE8Fe3YsHkfkQvAjUCdM62A6Znofc",
-	"hlRwrd0sUfSbNjmaEIbo4zmdkH5JiQadaGJd/df5stukyVYP+vLWzfofWCz4qzbO5ynyZzRU5/OPaLPw",
-	"3Y8VNr/z363fXq2nb3/kFu975OUXVay4xAX2UlKuKXOd/D7YSzkImu6HcNMOfobs/NY18SaRsmNSjy60",
-	"Y8Ijli8Nmknrt3evk7gGoULS+jxRJZoMlRug8vmhb1JG0/999H26P4Tnt1lR5RiwektuNoOqPlN7OBgd",
-	"XnKatp2p7V0v7TTfs+i9wbk7ut2f5rmXO9Qwc8WquUBfcygGy+UD5CI4uUDg8nKbKI/NeoGmEOXH8+Po",
-	"4fzwpD0BQ4KilJxSgr11NQAU8gZDymnK2UCvlvZ3ia0T0124e/x42G2TyCFVjl2GC29c1aCckKGQ2uGt",
-	"iyETFgdSWVRW0vYVq12k/rbzFv/9Ca33n9FYbjLkPQZzx5Dy8PGEFvOXtEXJsiFblFfdskS94clOXW+U",
-	"zyO9rc0pvWxbEV0POVGJ8kUAqufOktPeLmuXP9exfL5tN+ZXS5xZJapreN7gCup8A3/B94lq49FfhjbW",
-	"gUFbFQ72qE2iiNzYt/f1tnGLKDeon1EZQ9Av9dMLXu+rKYhE+etv4IfCBarWMwRL3YTfwYgMOe2/Jthr",
-	"h0Str2Z1qD45OoJUrnl0dYOrK4OVxTwdwr9xZeEaC62m4HSi6kwLs8FfH9h8usP70xuPd3SNW7+VXNux",
-	"Zd32Sde6ycHGsyb+/H56H7tV//YgD/vwk868y8Nuv1oDe9rE7Rd24nUla1sSvXyHnvsb9yfrF4juujjJ",
-	"bToP/wzaL//c1bXnraCNR3ru6t20Y278dYMJowdEZZuXEb5c7PjoIZ23r5h+YW3hD2EA/R5t0Y5aHPwh",
-	"8w9ecRToetL4bwkK1/fE427tN3fKm7d0pGveduG3IhJVv6yzd3J4RI7d+sZ7uH7RKb7qwb0feYqPw73w",
-	"mFCPwXKy+8kVWteUa9P/2uG4B8hmzwMDX1g0/W7uFs24P4TWCGHrmTaY6SKvbwOFmrD6TZPuE1H7sY+g",
-	"1U9v2K0HivoE7x/oPlLq1g8kfXZTeZfWq99o+yi9RUMe33lE/P0NF6r5c7BSZdiu6V/pCiwq96do+Mse",
-	"vi+e47nj/DxOWMP7UySnnzYtdA6pqooiTVQoJm0CgXQm/V2Ec0iJ/tQbY3V553KmC+S3kobwUpibYM2z",
-	"3HFQySJpmfbNjfQcDHJdgZqCdHX9qnRDeN66dZIoub6RkoaSn3Tt+fQ8UKY6T6ToMBDNUas8pf1TOYVF",
-	"8hdyDhz6KxBjf4e24PjB2nnYqQiFyvlGBpdlKM3PYA3hbXBt2oTsel2uL6f2CVTn5/EVvkgy7i7QrJNx",
-	"fxo8/ztaDf8z83+7behuHUW3YPTdezo3Pk3Tm39avwflZqIu2PWBvLqMcthUNh7wKQwE/NFT/MOoxxdH",
-	"Q3CPSzT6s05byUe9VHWKszVCneJ84CDtCtIAuYzXPgrC77U2URB/jytR7Vqy8ybX2EqJtjKMJzHgreCI",
-	"NcdkRe2zC5eo3L9R5gBvWWm8JVC0kAljVqBLJ+fSOpmt37zLVrDnAT5O1BpW9zlA07zkKm03wgV7W2Gx",
-	"4LDU0V8WjW2OvTL6Gi0nWOlwwLUohMr45rLKQRvyj5wRTvtb0mE0Xdrow/sP/xUAAP//",
+	"7H3/etu2suCr4OPe/Sq3lCz5R1rLf+yXpuk9aZI2mzjr3RNmTYgcSTgiARYALavdPM++xz7ZfjMAKVKi",
+	"bDlNnJx7bv9oLIkABoPB/J7hn0Gi8kJJkNYE4z+DOfAUNP359ILP8N8UTKJFYYWSwTi4mAOz3Cy+Mewa",
+	"tBFKMm4YZ8ZqJWcMpBV2xSyfhWyqNIufTfsvuU3mMeMypY+/Kgn+u0EQBnDD8yKDYBxEwfVxFARhYJI5",
+	"5BzXLri1oHHd/x0F1+9G/bP374b9s/ffRsG/BWFgVwUONFYLOQs+fAiDZynkhbIg7WsoMr6CdHsLrzQY",
+	"kJYh6EzTY0xNGZcMuM4EaKbh9xKMZUth58zOgRmeA4vryZNV/zmsCPw1rCDLPBi/C6wuIXjfBdwLlXAH",
+	"QxdW375+gWDgcokGbiElRLdxdHg9OrQqVebweDpMHqU/QP8R/2HSP+GnZ/2z9DjpH01H0x+m38PRZDRs",
+	"wbcNz2uwevV4akFvQ/QGEiVTw6xiSy4sm8BUaWBWr4ScMT7jQra3nwspcsTAsN66kBZmoIMPuFjBNc/B",
+	"euJqoPI5rLaXf8wWsGIrVbJkrpQBIiY7F8bhBsmux9nbt89+YsIwkQLPDkJWSvF7CYznSs4iuVJlfZRm",
+	"zEa4l6PTU5YBEpUJWSpmwpqQxf04ZPEV/m8QM6TacTxgz2wk4aYQGgw7OmFzVWrDOGKLCWvYVGhjWWlg",
+	"EMnWEe15MAK36a5bEAaS5zh2g8LaCOY3L0DO7DwYH52ehojw6vMobN6Ud4/7f+f9P4b9s6vBuP/+ux03",
+	"ZUp38NYbHiMPiFkPUfJtHCJqOEtUnvO+ATxQJNJMGEuEy2fmYIz0G8mlFhbYnBcFSMOUzFZMTJmSwHJc",
+	"FIwj81JrvIgVI+k5JhJJ5ElcC6PkQcggM8BORkcD9huByLNzupiqtExYmijjeFlpzaWQZvNEasbSjXPP",
+	"oXYhezQ8OmnhN4rMt70o+vb/9C4PD/5bFLyLopujEf7vuB9FN98DsqcePhXSo7c8dfDtAT6y64SQVe44",
+	"pcfSLEGz4+GJ41JSsYlKV2w5B0k4aR+hMIR9x18MsN4S+KKFaEYXDNg1z0rA5+Nv43sjcs3bvzpsXqhU",
+	"PfvpVnIX6aDaW8HtfL0zkQZhgJxEaBQoyOGb25sqnXMbjIOypCc3F/+Ag02hpAFifj/y9N+5hSUnxpco",
+	"ifIK/+RFkQknIw4LrSYZ5N/9wziBsV7u3zRMg3HwXw7XovvQ/WoOX7lRbtH2Ri/hyZxbxolwIGVG5WDn",
+	"yM1LWRo+yQBJQMO0NJAy5J2JhhQFOs/MIPgQItyvHTt9SLjxgCqBLAzLeYb4RhA1m2jgC1Q/dJnBOYtB",
+	"a6VNTDzJ8ZipgCx14D9RcpqJ5EGBf8wSJSs+t6dagbs0VmQZM2BtJuTsnGkU1bSLn5WeiDQF+ZDb+FVZ",
+	"xrNMLSFlvXhagRAfkEzwlFWRDonp0oBmvXgJyZzbK/x0NclUsoA0DpkWZoGIsVplB7Qrfx8uRA6qtF/g",
+	"WqQiZVJV14MJyazIgWB7JpFX8ewpEteDEo9kJaogkKCcnXKRlRrOiXKI10MyV2CQ9QsPIkvBcpER2L8q",
+	"+7MqZfqwdMJMmcyZBqNKnQCRB6IVdTF3C1/xVaZ4eqHUC65n8NCchBAnDMtwcZR43IlLA/oaNONJAoX1",
+	"kGrSgQWO/pmLDNKHBrZhPVk+c3yBI6PTwNNayjttnOyrNZt4A/paJPBW8msuMuTuD8v2UihApsjTEOxJ",
+	"aVZICqlaSs/MvCodkxHSJyskZsZZHSiGG5Zo45FdMPmnDxsmzQcn9dVLLldebJmHxMFrboFlIhcW0nNn",
+	"RH3mzb6VvLRzpcUf8NC3/ppnIqXbY9BmXIAkqwENJQOGtPslN0zDtVpA6sQGae5qJiRLVFopHxrM3E/g",
+	"BpBMIZJ+KwutcAGk5qfkaHj4C7kpqxFIknok1DlLxXQKLWmPHMfDb8qiUNpC+hJSwS9ITfwy7A95ctxc",
+	"DVeJB6Qp+6nIByRTSN+4A6QveOr4Ic9eaVWAtgJV2inPDIRB0fjqzwCvf4f35W9qyXIuVxVdGIbqKKOn",
+	"8Src6kdoauHv/AprV4ua/AMSS0oSan21vL4H0EiJHc4QS+pxzpO5kODItXZIkIb5jWH+vMYsrmCMw0jG",
+	"VqmrTMlZHDL628yVtvihlAuplvKKxuMXQtItusLd0NDqC2dfNB8hIw2/UKW9UtMrzeUMGg/gcDLWU5Wj",
+	"bED12ElmbtazlDprTprMueaJBW1odcgLu7oqSPw0oRM5XP2hZHO5av0GzEmpjdKNfXpjcsM2CgPa/jbK",
+	"L+dIFcgiPF6ZMCGDwWzAYrpRUiQLNM+cw8axxMFjz/+Ipsk/t7VejgzE6R3bRmKTuhxgoSOJ9bgucvsb",
+	"8MzO70lqxnJbmqbnUC26/YZNqPyoLih+uXx+JwibYrooJ5lImBEziZbgAlas9/rnJ+z709H3B+dMAilF",
+	"csUKLa5RoOWQT0AjZtu74dmsuZWn6U9vHgdh8PTN0emjjl2FQaKv2wOOTk9HZ0EYvOrvGrIQabf9ThA/",
+	"Ov6B2XmZTwotpD1vCSPDkFSQnISmTRK3FraTQhZOrlSQ/fb8FW7kSSdIpYHms0bMOh+76SC3MFjdTYQI",
+	"i9t4SCh2K+44/Tdg70mDC1jRv8JCbu4SLUhfH+qVudZ8tQ0vTtgF3gsU9K+9F+SeULqTvKKT7HIV/3J5",
+	"waxiBmRK/K3FBcbsR+AaNIvK4fA4oUnoT+jmD97leyXkbqd4Ka3IiDm1NB4/tCXFRttSLAyEuZKwJKu4",
+	"g6B1CZUbDw0VpyFVEYE5kGndAH2iVAZcBnQSpD9d3W8Pba2rcnmXMsOdkW7TcxYSyWvyk2Wo2U4BZUHI",
+	"El4UkLLJitQ9PjEqKy0wJeHgblRUINeHexsFvnYPX9CzSIr4x5X1etRtI2kIKVzu0uq7Brw1HQpHixBb",
+	"y7foZnNXnQfjwWgTQ9fNeaWF0qLNkzK1DMJAol6QofkgZvNtvhMGN30c0L/mGtmfwZHVbC9ohurTr9VM",
+	"1Rd/oxlpdadPbtER8tyzk9Pva/nsXA+mUoTNts60LTX2V7esYhPNZTJnSrZDYqRv0FW/mjorveNWO+C6",
+	"mMe8zDlRfcalCyyRk1wYphLnuEugm1GQr3F7StI9+xlcQ1bhxoRrv3xtFmi18O5JUs+IbezFhxvK7RY7",
+	"DgMhjeUygW5JWa1ecDvfd6N+zJWTvls/r/WYnN+4m356dta49yfDYdfNt8Jm0HUipCH7czFlnnO9qgKj",
+	"Fa3hbJ2wVrxgc863r5+hCoA6Ttc8a2qaW1uY8eEhQj/hyWKQwnVlipnDPWhtg2V47uA2WyPLa5Xd111N",
+	"RQavqrDPfdQ5yzLgxlKox1FWXiKpIfO2rEcXqaXXM2XnoJfCOFa9IXavueUarYSu8BMjTLG3r1+QMU+z",
+	"4i1NMuAknraCPluHNRFqe+a3Bc5yOhyytT2yMd1pg6DWs1UGQZdEFXkO6bkLAT86aczsvVAWnxBytrHQ",
+	"o5Ou4906Mi+WGrGReyg3WwKw69I2BbS/Chm3eJGderD2nQxYD4eQ34kJE8kZSNCqNMwoZikAxHJhLMep",
+	"WtrLDKwhCa6W0rvBw0ieDEdo0DZgvKpszMEBWXQNfJ0Mzx5tBqZvvx7t3b/fjdyLbvT8VvDfSxizOJ/o",
+	"K5djcnT6iGkuU5WzibBmwJ4DFExYZiDReA2WNwMD9o1Vms/gzUomB5HEgaQ/CuvC1Vax+NVvby7Y4fXo",
+	"kJd2fuhBjc8ZcHJxu0PRYEstDeORlLCkq4eT4RGpLKXPxqrCsKXSCySxjZgqAv772f+cD//H/zpWZ9nx",
+	"37+/TH74faT/Pnm0uhgW//0kPZI/n5rnP+S/jPgL6GJ6r1UXI73Ew670RZbzFUvVOeOSIfVxqzSbaS5R",
+	"Y0tzIZ3Yjiu257+kJ7zmTNOItKE7V9qIV2RoSKf54z1I91X7i+Jql8WHcPYLrWaa53gHZpBSzEade040",
+	"pcCD7JYSXpu+4rZ7drpUOLKO7KbcQh/V3c7pXHxvhyo/9a7Oyg/q72/r7hmQtlulrzTGLlAvK52imhqc",
+	"Yk+Ku6dPVMwpdWf/7Tic3xHUDoOMGwrs3YHG2tPr+FXFpvaGhkKHfNaN3zmwJBMg7TeGocbef4wPMm6J",
+	"kW0v2cqheXQXc6J9N2hlY8+tw2kBGla0u6aNLtbmr8ULcW+hUeuJeymM1fW7y3h3k3VBeqFSdW9PKjK4",
+	"XbfsspmmQk50yuHJuV5AylIl4ZzJMsvYci4yYCTLkHHtvpX4tAtzufSMOy79fsSHgDSU3sa9TEvYY2PC",
+	"sLSEcB3xf3vxhKnpFNUxYWnfM3ENst4sSPx+zk3NvNaS4mh49Kg/PO4PRxejH8bD4Xg4/G6If3wcStA8",
+	"nKn+x15/qSyYreSeYadqVjRM2NuDF/45pFQ+a1N4Y53jozu0DLrpz9zIo+G2kVTbHk2GgKDfMWtZpPem",
+	"IZ/dtk0qz2SiIUcEMOTd16BXqJnKmY/xr1O34ii4dkLYT+aEcBTEdzlYujhaZYu4E6xJuXFMnvDD9iX2",
+	"Z7LBEhsoWe91Fw95QiPvadYgl2/EMcyYxbQFQo11uj3pXGTsLFDbc7mew2Ek16p+WCfK+cyThhlwzmLC",
+	"RsxKMj9Gw3DYHs16lk8MLZMJCXXmkUuKOThnsUMjAfX65yfs+Pj4jFaMJG9e+wnYJYBk/dHReDikCb8b",
+	"neCfQjJjoTCoIYxOUcUpLRhntjUiK+sATMN6C0n7mQNbAdeGjc6GQ9zH2dnZ2TllZjKuIZIeW/i0BM1M",
+	"wRMwLFFZxguD3+NudD/hxqP015+f9J2bSdDviOJIrnF8fMSaGMYhaemiilAZV9V4ShzWwHLQM0idHtyW",
+	"GRW7TWHKy8zW9HAb+31w/lgzvhrKYNPa/fRcsN7lu2CuCHjQaOSQuP68LHKN4B/LFctFtthQpO7km5su",
+	"EZp5F4t45YNzn00bIl2mw3Em4cb6sGWX19zHFnxcs9bqcRQr+KzSV5RcZyTj14O7VZNOLawNz25kPbSX",
+	"iF3MIZLEh5FPkSnsJuEUr1WGsozXzP62e76/WkW41ZCra587npbgM/Q+1+XeWr72cpGLy4FBzw867/+d",
+	"Culf4QcbvngoMuLkjcRvfPKcvXvfxFqO8qrlZ/7yStWHTtJewH8GCzciZJ84qPc1huY+Y7jt/S4yq7Kw",
+	"KmeWI4BON9ZbHze8DzXe24d+L9f5nU7xjzF69zUAG/72233mYaC9h/JWCsJnPsrG6jJyaujC5hk4xHl4",
+	"dhsyXcSCh//ZdRMXdb6nbvKKG3OXbsInVcnjlnayjzbShRCXOO/zOj4m8sGLYh/37jeGPS6KZz8N2GsP",
+	"l/PQ1xHVFIpMrdCQdlncJpIGrWmetebZKgtb3gw3/tuO/twhELvj1+SWpBxBrXIWL28G5AmNzxnaQBl5",
+	"5MMqZXaiSstqa6/t8Unhus8zkcAGTzj64X4a945g44cwMJCUqFu8QQJ0xzIhBohicf3p5+oW/nJ5EXTZ",
+	"5y3RRtvm3v1bVT7V1aKk8TkmW0OEfNClrAo5Vd0YnfBkgUJ7SomNvmyjecDj6ktaOKwTTENWuJiqcXGe",
+	"KiaCSpLqp4o0JqSOSD4lJwxF9tGO55LVaQ7xrtzcmKUqKYn8lqT+xojuOJIuXX+SuYCQ4dN2FsN57cag",
+	"ymiXoRCTGo1bpPi3p1kkAa8J+Yq0l8/wHEis1CFrVYB0ZRcDpWeHfpA5xGfX6llQh3gev3rWcNmMg+Fg",
+	"NBjikzgRL0QwDo4Hw8FxQPV6cyKOw8ESsqxPGZ2H/1guzKBKT57BDgf9L5fP2Rs0LOq8QjIcCNMLWLmg",
+	"ZM5XbM6vgTIRIUXqEdcQySZduYpy4wobjBt3DVpMV6za0zdVvl8kUd01kF2DGTCqoWDc/faNYfFCpDFz",
+	"OaN4JhwBqb53zrcFrCI5FTdeqebZDHXwec56lNqI4ppyGw/cCbmYmlDyWRqMg38H+8vl8zfBRt3f0XB4",
+	"S773/fK8fbrfjjRvn9a5gNVmecETnsyh/8R5wLYP7DmsjHdCMs01ZKtzlnCq2MUjIsePizhZfxGnsGwy",
+	"r9315gjpqcNA18ZqTB22662aXCoYv3sfBj4nBCXfeptdYTVTuSxRl0R+9h4nO5xTtu4fO4nWldYadjQc",
+	"+vCDTxmhmZ2IqevKB12H7/OBP+Px+xV2Hb+HFVkY3qPBrVh8Ia5BgmliSxXGI0sDT1f74qoSyNzyCTdU",
+	"RayBJ3NkgiE7HR6vPQmdeHuNi30ZtNHSzjDU167u73R4fDexdtRZ3YZrXEbsRPb16JCC6IconsxOpP8K",
+	"SzDWdSAIyY2Duhyj3A7UkMesQJWQYggNzTGmLhf0bCSb+qJVbAZ2rTIqCQP2GAHxtfu9k+Exa5R9RrLh",
+	"Eergfy+EsW9pC+2+D++2VVdtHVSVvs56CTfQF9KANMKKazjwfQeWc5X5ZIZGofbvJejVulL79111552p",
+	"PFvZJLhZwn0VsUMKVhnsWs7bEfsRnzNwtldFq4IZ8cfOVSiZp7VM7Xo+GobrtLuRd7bcEg3qEtBbNOLY",
+	"HVwLVRpvPyjKs9kFoLdMdqD+dHSXZ+nD+89452vDrbNOkW6OmrpTp2t/so+MapTC05DR3UNa1Xk0aA/2",
+	"sq72/kjp+RfZWENIGOv0WOA6mTt8NeWrS/6p2Vhp54eZmvli7kKZDj72lBrM7JEaM6Z0jrZLi5KqIumz",
+	"qpD5KZmAC0FRHnqr/AO16rq1QRVsdTW/kcS7Lqrs3GvfpIdNVCnTAXuhZjNcAM00uxQJ1VElAKnp5Hxu",
+	"y1vkfNKtG1cbn3NTVcB9LDl9SeJ4KlOWr+p+Ln5XDeqoTLENAvEneguF3DhdtEUm32ySglNEJSzblIOU",
+	"4LPyWs9TDAMZHJIWpF101UjW892iiMY2HiULZMlRySI1iWllqUqD8rCQCElmRbI6ZoLIa0wdiZUakD5j",
+	"ZymdfT8csv/3f08Go5PB0cE4ktXaZF2T0M940pD6bltbWEi41sIhMJLe7K0bUqBoQ7sXgUGr1Yx3JXuy",
+	"nq/jC9cdOJxgrtJII0kjDsId29r63nlncWoqKFE6knXxSFVdQpoMFQzHHolXvoY4Zj2f94c3U2l3f1Ad",
+	"ecoTn9sOOcuBSzNmmZoxIX3fqo5723Rfm6DOef9RpatPJog20oQ/tL00Vpfw4TOKwXZMpauKG5aeWz6s",
+	"GBztwYE2m0bQuNN9Fusouf4yzHKXQUAsY5O1dBuuFds0jYLsFDKwsEO2OjHHE1Sj10miNwkUttWAC7lJ",
+	"LwrwkqjSRlT1uVpSBS5kBqLgwJfeuoQOzjJlLCvmaCh0XKanMv0N7YO6cPwzknW7Qr2DrG+vN/9nlbY8",
+	"y1DikhlW76xb4Ia7XXM1SlxhgEbxIWhKQg+TyFYdlw5ZriiXNgFpnZWURtI1wetx634dDYcHA7Irkaxi",
+	"Sud0onvdfKwlnVA0SrvLhHwI+mnm4HZQz8vN62P+OWmG1Pd8azN3q2jV14d/ivTDHQzH6UgVnyGamje0",
+	"I0dTtfbcxTbe1JrjrW6Di41y1NApRU1TIhPGfp5ubu//qnL/UOblyd2D6h5RXwFL8ywiX92DOl17sX3t",
+	"h66YHBkPjfABFT81ONQgkhdVDU3VfdTZkI73+VjTAlauBLpHUc2QctVFejDwMalvTCRrDXYBq5gZy1em",
+	"Csg6S3SHQSnkpbBzN89nUk07YrkPrJ62+wN0cOIXVZHPV+6k+SL67MnR2d2DN3th/YU7f7QX8qsml3+F",
+	"TeDQPRjZRv/AW8MdzhT0ZeoVI2C+zUu32l1VlXaLvp/oe1NpN6qUzlVGarRrsUnCUKzrK3vuxkVSUIdN",
+	"K8CsA9YHzotFXgRU9BpdtMy4VuobNjcTxpSQMqt8pUzl6iJmJ9WSKfJ6IAPjUipK9iylK7Phkcw4qvXN",
+	"6LlndMb5VUKf+Og318WnHA5ewt6urwpRwjCH17+gjf9TyTqHKaeMEQoaVOcTFZpa+1aQrAvHn9Zbvius",
+	"6GLzfSF9C5J/ieN6DZycm9XRdB9W0d2l+SXoGfTpR2Yg59KKxIx9U1qWwdSS96oKqwvt2i8P2DPHFlZh",
+	"JLXyGSRW5GAsz4vmLTZgGRrqXXfyLWW0eXr59EpDq1PBA6sLt5GpT+RrEulXqnL/q/i+1np+Kuxdl8mL",
+	"XHrLwc4Q+G9V0Ns7FdqsidLfzcKEbCoyS92uKXRFyBiwS54tnD8cpzCothtw5ms7Fuoq4RuR8nbnZje5",
+	"zyrDyc8ZZ+5RlnPfI9C5aPyjKNi9z0Zp69zn9Nm55hvBgSHbbKU3YK8IWq4pO8mA7U+4gXTs9sp4mkIa",
+	"SZexslIlW+I2XQe3nC+Acd8ttiiAax/LUprNFMuFMXVrgm0/zAUdxV02OQFRgK4TS7/KUPaAuZYR51Wm",
+	"2WTVtMA+V4B7C9p4nXscs57K0jqj4yBkcb/1q2zkexyEkaxLDXtGKdkeWP/ki9/rX6pqkziSvUwt/Q/U",
+	"PLFf/8Z6czGb+98G7ELg7dDAF2ioVm/eiCRFZnrVKJpEpAPmSKCqsqwqdFiicp9yLCSbKDuPJP6mdAra",
+	"B1G7cI43pJtSgn4rcbvK3G992X6kLnHtdxW71vvfs4fWG6WtK25KH+NUrc8/gUn8dz+VUP9Ofzd+e7Ve",
+	"vvmRnni/KzUlJUd9jMI1JqyrAiTrxZReHR/4RNYd+PQlvVsJenX11Y5FHXfBE+OOY7mOOWhMODpoVbtS",
+	"gxGqdD2PZAE6AWn7IF1R2XcxcdP/evRjfDBgT2+SrEzB8+otutlM13blnaP+cHRBtZ3N8s7O/eJJU3Pk",
+	"Tu/e7nqC7tqwO7GDDyY2W9WvyqkwFDJDNcdokJL3lbqlmkg63qyuQWe8+Hh8HO2PDwfaAyBknT5l+Yz1",
+	"1iXELBML8HVqM+Nyv3DIwS6ytXy2i+8e35/tNkGkZG3KivZd6qkUWloufOtFCzc2ZJv5aNnq3slne1TB",
+	"vf+soV9fVtuhMLcUKcc+HlBj/hpCIrTrhibqFE8y6jp9yk9qzwipU2rZ1CLaFnIkI+kqh2VH63CrnF7W",
+	"7ApYVQlQi/wxhYWtXrkUpbXiuYBV3WSKvqC23pXy6F57oilaZ8rMsh4+E0kEN3TPuzZ0YQMo269emDZm",
+	"Xr5UL1lycl/OGI+k61nP3FRwDbLxwqGlqrOimeaJT0ipAXbSIZLrDuktqE+Ojlgs1ji6WsCqSh0ZMMpL",
+	"n0Cm5IxZRdn9zGvMqQ9Rbr6ky9nTG6/paiu37iipIHxLu+2irvUjhxsvMHP399Pb2I2mGXtZ2KNPuvIu",
+	"C7v5fjrWUzpsvksvXLe/aVKio28/8mCjKqF61+BtbzugZ1qv+Os33/F329COtwJuvI7vttH1c4SNr9eZ",
+	"MNwjBlC/A+nLRSqO9hm8/aaHLywt3CX0TL9DWjS9FnfGyi+p1179cpew3TDKecPrt+YJW7/Fjd4KFcnq",
+	"HXq9k9ERGnbr19T4rqStjg07nfUfx/f8awP3D4NX+5pRQ6uv2x23B212vBXo6wgo7CTNHQlANRE2XsjK",
+	"5ipLqya5vpFElSTWfhnkQeg8aNX7sszWqwh3FMZ9JNWtX4X42VXlXVKvehvrR8ktnPL41ivimr5ZX32X",
+	"MiNkAs1GYCtV1o0iPxqG/0w/2RXjueX+3I9Y/ZsmkU4/bVjonMWyzLI4kr4DTe0IxDvpGpidsxjhj50y",
+	"VvWEcbVTlBPFXnJfMeEsAudUMoBSptnuLT5nGiiLRc6YsFXTG2EH7GmjVV0kxbqNXeyLieO15dPxKlLZ",
+	"eq+ZqspNq867Ysqkcu+3ywygvUCtXX3ftLFrLZ+R/2BtPOwUhFym1MaNkoCkomj8gF1606YJyK73yHbF",
+	"1D6B6Pw8tsIXCcbdxjSrYNxfZp7/EbWGf834324dup21025F8e493hsXptmdE0ovcaRkG1+nTY68qkHD",
+	"oO6ZcEi30APwZ0eqGXE9GVZp+aQTUXFEWHteqOzcrSVm5APJB2tnICUQdUeptoKVdW6xZ60uBcdYrq1Z",
+	"Z9SeoymwrgNqdG3fLPppNoKqslCFT0KlOpuq+RR73BqVcK1XXuI082tZLzYijX1eEkcYqAan8dDe5XbM",
+	"Vds5F85muR3rGXA6z+unj396+dRbL1VEqE7z3w+taimrSLMD3KcvrWesos57TthsF+KPikSoc0zRy/Jr",
+	"x5QrKGx3sDivw7+NKHUj6HsSMrjhFEQgNzmv3CjcRjJ173q1DG5Ijl+inKrOTBVW5MJYkaxfOJysWM/J",
+	"3DCSa0l3QLioX6MvTNvpyHpbnsr2Kbjb2uFar+SkcQV5aS6kMJZazRvWi7WiXifUV95XWzZxc9C8O1RM",
+	"2lEprdUE3PTIEtmEZ1wm9BoHiYSNVrFfsDGbKkzw4f2H/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
