@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/miniback/miniback/domain"
@@ -49,15 +50,123 @@ func (f *fakeTokens) IssueAccess(_ context.Context, c ports.AccessClaims) (strin
 }
 func (f *fakeTokens) AccessTTL() time.Duration { return 15 * time.Minute }
 
+type fakeTodos struct {
+	create     func(ctx context.Context, t domain.Todo) (domain.Todo, error)
+	createOnce func(ctx context.Context, t domain.Todo, key ports.IdempotencyKey) (domain.Todo, bool, error)
+	get        func(ctx context.Context, owner domain.UserID, id domain.TodoID) (domain.Todo, error)
+	update     func(ctx context.Context, owner domain.UserID, id domain.TodoID, fn func(domain.Todo) (domain.Todo, error)) (domain.Todo, error)
+	delete     func(ctx context.Context, owner domain.UserID, id domain.TodoID, check func(domain.Todo) error) error
+	list       func(ctx context.Context, q ports.TodoQuery) ([]domain.Todo, error)
+	forget     func(ctx context.Context, before time.Time) (int64, error)
+}
+
+func (f fakeTodos) CreateTodo(ctx context.Context, t domain.Todo) (domain.Todo, error) {
+	return f.create(ctx, t)
+}
+func (f fakeTodos) CreateTodoOnce(ctx context.Context, t domain.Todo, key ports.IdempotencyKey) (domain.Todo, bool, error) {
+	return f.createOnce(ctx, t, key)
+}
+func (f fakeTodos) GetTodo(ctx context.Context, owner domain.UserID, id domain.TodoID) (domain.Todo, error) {
+	return f.get(ctx, owner, id)
+}
+func (f fakeTodos) UpdateTodo(ctx context.Context, owner domain.UserID, id domain.TodoID, fn func(domain.Todo) (domain.Todo, error)) (domain.Todo, error) {
+	return f.update(ctx, owner, id, fn)
+}
+func (f fakeTodos) DeleteTodo(ctx context.Context, owner domain.UserID, id domain.TodoID, check func(domain.Todo) error) error {
+	return f.delete(ctx, owner, id, check)
+}
+func (f fakeTodos) ListTodos(ctx context.Context, q ports.TodoQuery) ([]domain.Todo, error) {
+	return f.list(ctx, q)
+}
+func (f fakeTodos) ForgetIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	return f.forget(ctx, before)
+}
+
 type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
 
+// movingClock is a clock a test can move.
+type movingClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *movingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *movingClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type fakeSessionStore struct {
+	create     func(ctx context.Context, s domain.Session, token domain.RefreshTokenHash) (domain.Session, error)
+	rotate     func(ctx context.Context, old, next domain.RefreshTokenHash, at time.Time, fn func(domain.Session) (domain.Session, error)) (ports.Rotation, error)
+	list       func(ctx context.Context, user domain.UserID, now time.Time, max int) ([]domain.Session, error)
+	revoke     func(ctx context.Context, user domain.UserID, id domain.SessionID, reason domain.RevokeReason, at time.Time) (domain.Revocation, bool, error)
+	revokeRest func(ctx context.Context, user domain.UserID, keep domain.SessionID, reason domain.RevokeReason, at time.Time) ([]domain.Revocation, error)
+}
+
+func (f fakeSessionStore) CreateSession(ctx context.Context, s domain.Session, token domain.RefreshTokenHash) (domain.Session, error) {
+	return f.create(ctx, s, token)
+}
+func (f fakeSessionStore) RotateRefreshToken(ctx context.Context, old, next domain.RefreshTokenHash, at time.Time, fn func(domain.Session) (domain.Session, error)) (ports.Rotation, error) {
+	return f.rotate(ctx, old, next, at, fn)
+}
+func (f fakeSessionStore) ListActiveSessions(ctx context.Context, user domain.UserID, now time.Time, max int) ([]domain.Session, error) {
+	return f.list(ctx, user, now, max)
+}
+func (f fakeSessionStore) RevokeSession(ctx context.Context, user domain.UserID, id domain.SessionID, reason domain.RevokeReason, at time.Time) (domain.Revocation, bool, error) {
+	return f.revoke(ctx, user, id, reason, at)
+}
+func (f fakeSessionStore) RevokeOtherSessions(ctx context.Context, user domain.UserID, keep domain.SessionID, reason domain.RevokeReason, at time.Time) ([]domain.Revocation, error) {
+	return f.revokeRest(ctx, user, keep, reason, at)
+}
+
+type fakeFeed struct {
+	since func(ctx context.Context, cursor ports.RevocationCursor, notBefore time.Time) ([]domain.Revocation, ports.RevocationCursor, error)
+}
+
+func (f fakeFeed) RevocationsSince(ctx context.Context, cursor ports.RevocationCursor, notBefore time.Time) ([]domain.Revocation, ports.RevocationCursor, error) {
+	return f.since(ctx, cursor, notBefore)
+}
+
+type fakeUserAdmin struct {
+	list    func(ctx context.Context, q domain.UserQuery, max int) ([]domain.User, error)
+	setRole func(ctx context.Context, id domain.UserID, role domain.Role) (domain.User, error)
+}
+
+func (f fakeUserAdmin) ListUsers(ctx context.Context, q domain.UserQuery, max int) ([]domain.User, error) {
+	return f.list(ctx, q, max)
+}
+func (f fakeUserAdmin) SetUserRole(ctx context.Context, id domain.UserID, role domain.Role) (domain.User, error) {
+	return f.setRole(ctx, id, role)
+}
+
+type fakeDeleter struct {
+	delete func(ctx context.Context, id domain.UserID, at time.Time) (domain.Revocation, error)
+}
+
+func (f fakeDeleter) DeleteUser(ctx context.Context, id domain.UserID, at time.Time) (domain.Revocation, error) {
+	return f.delete(ctx, id, at)
+}
+
 var (
-	_ ports.WeChatAuth  = fakeWeChat{}
-	_ ports.UserStore   = fakeUsers{}
-	_ ports.TokenIssuer = (*fakeTokens)(nil)
-	_ ports.Clock       = fixedClock{}
+	_ ports.WeChatAuth     = fakeWeChat{}
+	_ ports.UserStore      = fakeUsers{}
+	_ ports.TokenIssuer    = (*fakeTokens)(nil)
+	_ ports.Clock          = fixedClock{}
+	_ ports.Clock          = (*movingClock)(nil)
+	_ ports.SessionStore   = fakeSessionStore{}
+	_ ports.RevocationFeed = fakeFeed{}
+	_ ports.UserAdmin      = fakeUserAdmin{}
+	_ ports.AccountDeleter = fakeDeleter{}
+	_ ports.TodoStore      = fakeTodos{}
 )
 
 type fakeCredentials struct {

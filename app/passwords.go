@@ -21,34 +21,40 @@ type PasswordAccounts struct {
 	// Limits bounds failed attempts; the zero value means
 	// domain.DefaultLoginLimits.
 	Limits domain.LoginLimits
-	Tokens ports.TokenIssuer
-	Clock  ports.Clock
+	// Sessions starts the session of a login, and a password change ends
+	// the account's other sessions.
+	Sessions Sessions
+	Clock    ports.Clock
 }
 
 // Registration is what a new password account starts from.
 type Registration struct {
-	Username string
-	Email    string
-	Password domain.Password
+	Username  string
+	Email     string
+	Password  domain.Password
+	UserAgent string // the client's User-Agent, kept with the session
 }
 
 // PasswordLogin is a login attempt: a username or an email, the password,
 // and the client's address (for throttling).
 type PasswordLogin struct {
-	Login    string
-	Password domain.Password
-	ClientIP string
+	Login     string
+	Password  domain.Password
+	ClientIP  string
+	UserAgent string
 }
 
 // PasswordChange sets the caller's password. An account that has a
 // password must send Current; an account that has none (a WeChat user)
-// chooses its Username and Email with its first password.
+// chooses its Username and Email with its first password. Session is the
+// caller's own session, which a change keeps while it ends the others.
 type PasswordChange struct {
 	Current  *domain.Password
 	New      domain.Password
 	Username *string
 	Email    *string
 	ClientIP string
+	Session  domain.SessionID
 }
 
 // errDisabled answers every operation of a deployment without password
@@ -82,7 +88,7 @@ func (uc PasswordAccounts) Register(ctx context.Context, r Registration) (Login,
 	if err != nil {
 		return Login{}, fmt.Errorf("create password user: %w", err)
 	}
-	return uc.issue(ctx, user, true)
+	return uc.start(ctx, user, true, r.UserAgent)
 }
 
 // Login checks a username or email and password. An unknown name and a
@@ -129,13 +135,14 @@ func (uc PasswordAccounts) Login(ctx context.Context, in PasswordLogin) (Login, 
 	if err != nil {
 		return Login{}, fmt.Errorf("get user: %w", err)
 	}
-	return uc.issue(ctx, user, false)
+	return uc.start(ctx, user, false, in.UserAgent)
 }
 
 // ChangePassword sets the password of user id, who is signed in. With a
 // password already, the current one must be sent and right (wrong ones are
-// throttled like logins); without one, the username and email are chosen
-// now.
+// throttled like logins), and the change ends every other session of the
+// account: whoever knew the old password is logged out. Without one, the
+// username and email are chosen now.
 func (uc PasswordAccounts) ChangePassword(ctx context.Context, id domain.UserID, c PasswordChange) error {
 	if !uc.Enabled {
 		return errDisabled
@@ -183,6 +190,9 @@ func (uc PasswordAccounts) ChangePassword(ctx context.Context, id domain.UserID,
 	}
 	if err := uc.Credentials.ReplaceHash(ctx, id, cred.Hash, hash); err != nil {
 		return fmt.Errorf("replace password hash: %w", err)
+	}
+	if _, err := uc.Sessions.EndOthers(ctx, id, c.Session); err != nil {
+		return fmt.Errorf("end other sessions: %w", err)
 	}
 	return nil
 }
@@ -278,21 +288,13 @@ func (uc PasswordAccounts) limits() domain.LoginLimits {
 	return uc.Limits
 }
 
-// issue signs an access token for user.
-func (uc PasswordAccounts) issue(ctx context.Context, user domain.User, created bool) (Login, error) {
-	now := uc.Clock.Now()
-	ttl := uc.Tokens.AccessTTL()
-	jti, err := newTokenID()
+// start opens a session for user, who has just proven who they are.
+func (uc PasswordAccounts) start(ctx context.Context, user domain.User, created bool, userAgent string) (Login, error) {
+	tokens, err := uc.Sessions.Start(ctx, user, "", userAgent)
 	if err != nil {
-		return Login{}, err
+		return Login{}, fmt.Errorf("start session: %w", err)
 	}
-	token, err := uc.Tokens.IssueAccess(ctx, ports.AccessClaims{
-		UserID: user.ID, TokenID: jti, IssuedAt: now, ExpiresAt: now.Add(ttl),
-	})
-	if err != nil {
-		return Login{}, fmt.Errorf("issue access token: %w", err)
-	}
-	return Login{AccessToken: token, ExpiresIn: int(ttl.Seconds()), User: user, IsNewUser: created}, nil
+	return Login{Tokens: tokens, User: user, IsNewUser: created}, nil
 }
 
 func appendField(fs []domain.FieldError, f *domain.FieldError) []domain.FieldError {

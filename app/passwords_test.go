@@ -11,26 +11,49 @@ import (
 	"github.com/miniback/miniback/domain"
 )
 
-var alice = domain.PasswordCredential{UserID: "u-alice", Username: "alice", Email: "alice@example.com", Hash: "hash:alice-secret-1"}
+var aliceCred = domain.PasswordCredential{UserID: "u-alice", Username: "alice", Email: "alice@example.com", Hash: "hash:alice-secret-1"}
 
-// passwords returns the use-case over creds, with a fake hasher, an
-// in-memory throttle and a token issuer, switched on.
+// sessionLog records what the fake session store was asked to do.
+type sessionLog struct {
+	started     []domain.Session
+	endedAllBut []domain.SessionID // the keep argument of each EndOthers
+}
+
+// passwords returns the use-case over creds, switched on, with a fake
+// hasher, an in-memory throttle, and sessions over a fake store.
 func passwords(creds fakeCredentials) (app.PasswordAccounts, *fakeHasher, *fakeThrottle, *fakeTokens) {
-	h, th, tok := &fakeHasher{}, newFakeThrottle(), &fakeTokens{}
+	uc, h, th, tok, _ := passwordsWithSessions(creds)
+	return uc, h, th, tok
+}
+
+func passwordsWithSessions(creds fakeCredentials) (app.PasswordAccounts, *fakeHasher, *fakeThrottle, *fakeTokens, *sessionLog) {
+	h, th, tok, log := &fakeHasher{}, newFakeThrottle(), &fakeTokens{}, &sessionLog{}
+	store := fakeSessionStore{
+		create: func(_ context.Context, s domain.Session, _ domain.RefreshTokenHash) (domain.Session, error) {
+			s.ID = "s-" + domain.SessionID(s.UserID)
+			log.started = append(log.started, s)
+			return s, nil
+		},
+		revokeRest: func(_ context.Context, _ domain.UserID, keep domain.SessionID, _ domain.RevokeReason, _ time.Time) ([]domain.Revocation, error) {
+			log.endedAllBut = append(log.endedAllBut, keep)
+			return nil, nil
+		},
+	}
 	uc := app.PasswordAccounts{
-		Enabled: true, Credentials: creds, Hasher: h, Throttle: th, Tokens: tok, Clock: fixedClock{now},
+		Enabled: true, Credentials: creds, Hasher: h, Throttle: th, Clock: fixedClock{now},
+		Sessions: app.Sessions{Store: store, Tokens: tok, Clock: fixedClock{now}, Policy: policy},
 		Users: fakeUsers{get: func(_ context.Context, id domain.UserID) (domain.User, error) {
 			return domain.User{ID: id}, nil
 		}},
 	}
-	return uc, h, th, tok
+	return uc, h, th, tok, log
 }
 
 // knowsAlice finds alice by username or email.
 func knowsAlice() fakeCredentials {
 	return fakeCredentials{find: func(_ context.Context, n domain.LoginName) (domain.PasswordCredential, error) {
-		if (!n.IsEmail && n.Value == string(alice.Username)) || (n.IsEmail && n.Value == string(alice.Email)) {
-			return alice, nil
+		if (!n.IsEmail && n.Value == string(aliceCred.Username)) || (n.IsEmail && n.Value == string(aliceCred.Email)) {
+			return aliceCred, nil
 		}
 		return domain.PasswordCredential{}, domain.Errorf(domain.CodeNotFound, "no such credential")
 	}}
@@ -48,13 +71,13 @@ func fieldCodes(err error) string {
 	return strings.Join(out, ",")
 }
 
-func TestRegisterStoresTheNormalisedNamesAndTheHashAndLogsIn(t *testing.T) {
+func TestRegisterStoresTheNormalisedNamesAndTheHashAndStartsASession(t *testing.T) {
 	var stored domain.PasswordCredential
-	uc, _, _, tokens := passwords(fakeCredentials{create: func(_ context.Context, c domain.PasswordCredential) (domain.User, error) {
+	uc, _, _, tokens, sessions := passwordsWithSessions(fakeCredentials{create: func(_ context.Context, c domain.PasswordCredential) (domain.User, error) {
 		stored = c
 		return domain.User{ID: "u-new"}, nil
 	}})
-	got, err := uc.Register(context.Background(), app.Registration{Username: " Alice ", Email: " Alice@Example.COM ", Password: "alice-secret-1"})
+	got, err := uc.Register(context.Background(), app.Registration{Username: " Alice ", Email: " Alice@Example.COM ", Password: "alice-secret-1", UserAgent: "WeChat/8.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,11 +85,15 @@ func TestRegisterStoresTheNormalisedNamesAndTheHashAndLogsIn(t *testing.T) {
 	if stored != want {
 		t.Errorf("stored %+v, want %+v", stored, want)
 	}
-	if got.AccessToken != "token-for-u-new" || !got.IsNewUser || got.User.ID != "u-new" || got.ExpiresIn != 900 {
+	if got.AccessToken != "token-for-u-new" || !got.IsNewUser || got.User.ID != "u-new" || got.ExpiresIn != 900 ||
+		got.RefreshToken == "" || got.Session.ID != "s-u-new" {
 		t.Errorf("login %+v", got)
 	}
-	if c := tokens.issued[0]; c.UserID != "u-new" || c.AppID != "" || len(c.TokenID) < 20 {
+	if c := tokens.issued[0]; c.UserID != "u-new" || c.AppID != "" || c.SessionID != "s-u-new" || len(c.TokenID) < 20 {
 		t.Errorf("claims %+v", c)
+	}
+	if len(sessions.started) != 1 || sessions.started[0].UserAgent != "WeChat/8.0" || sessions.started[0].AppID != "" {
+		t.Errorf("sessions started: %+v", sessions.started)
 	}
 }
 
@@ -150,7 +177,7 @@ func TestUnknownUserAndWrongPasswordLookTheSame(t *testing.T) {
 	if codeOf(errWrong) != domain.CodeInvalidCredentials || errWrong.Error() != errUnknown.Error() {
 		t.Errorf("wrong password: %v; unknown user: %v; want the same invalid_credentials", errWrong, errUnknown)
 	}
-	if len(h.verified) != 2 || h.verified[0] != alice.Hash || h.verified[1] != dummyHash {
+	if len(h.verified) != 2 || h.verified[0] != aliceCred.Hash || h.verified[1] != dummyHash {
 		t.Errorf("verified %v; want alice's hash, then the dummy hash for the unknown user", h.verified)
 	}
 }
@@ -221,7 +248,7 @@ func TestLoginStoresAFreshHashWhenTheParametersChanged(t *testing.T) {
 	if _, err := uc.Login(context.Background(), app.PasswordLogin{Login: "alice", Password: "alice-secret-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if replaced[0] != alice.Hash || h.hashed != 1 {
+	if replaced[0] != aliceCred.Hash || h.hashed != 1 {
 		t.Errorf("replaced %v after %d hashes; want alice's old hash replaced by a fresh one", replaced, h.hashed)
 	}
 }
@@ -239,8 +266,8 @@ func TestLoginStoreFailureIsNotInvalidCredentials(t *testing.T) {
 func withAlicesCredential(replace func(context.Context, domain.UserID, domain.PasswordHash, domain.PasswordHash) error) fakeCredentials {
 	return fakeCredentials{
 		get: func(_ context.Context, id domain.UserID) (domain.PasswordCredential, error) {
-			if id == alice.UserID {
-				return alice, nil
+			if id == aliceCred.UserID {
+				return aliceCred, nil
 			}
 			return domain.PasswordCredential{}, domain.Errorf(domain.CodeNotFound, "none")
 		},
@@ -250,21 +277,24 @@ func withAlicesCredential(replace func(context.Context, domain.UserID, domain.Pa
 
 func pw(s string) *domain.Password { p := domain.Password(s); return &p }
 
-func TestChangePasswordChecksTheCurrentOneAndReplacesTheHash(t *testing.T) {
+func TestChangePasswordChecksTheCurrentOneReplacesTheHashAndEndsTheOtherSessions(t *testing.T) {
 	var replaced [2]domain.PasswordHash
-	uc, _, th, _ := passwords(withAlicesCredential(func(_ context.Context, _ domain.UserID, old, next domain.PasswordHash) error {
+	uc, _, th, _, sessions := passwordsWithSessions(withAlicesCredential(func(_ context.Context, _ domain.UserID, old, next domain.PasswordHash) error {
 		replaced = [2]domain.PasswordHash{old, next}
 		return nil
 	}))
-	err := uc.ChangePassword(context.Background(), "u-alice", app.PasswordChange{Current: pw("alice-secret-1"), New: "alice-secret-2"})
+	err := uc.ChangePassword(context.Background(), "u-alice", app.PasswordChange{Current: pw("alice-secret-1"), New: "alice-secret-2", Session: "s-mine"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if replaced != [2]domain.PasswordHash{alice.Hash, "hash:alice-secret-2"} {
+	if replaced != [2]domain.PasswordHash{aliceCred.Hash, "hash:alice-secret-2"} {
 		t.Errorf("replaced %v", replaced)
 	}
 	if len(th.forgot) != 1 || th.forgot[0] != domain.UserThrottleKey("u-alice") {
 		t.Errorf("forgot %v, want the user's count", th.forgot)
+	}
+	if len(sessions.endedAllBut) != 1 || sessions.endedAllBut[0] != "s-mine" {
+		t.Errorf("ended the sessions but %v; want all but the caller's s-mine", sessions.endedAllBut)
 	}
 }
 
@@ -315,10 +345,13 @@ func TestAWeChatUserChoosesUsernameAndEmailWithTheFirstPassword(t *testing.T) {
 		},
 		add: func(_ context.Context, c domain.PasswordCredential) error { added = c; return nil },
 	}
-	uc, _, _, _ := passwords(creds)
+	uc, _, _, _, sessions := passwordsWithSessions(creds)
 	err := uc.ChangePassword(context.Background(), "u-wx", app.PasswordChange{New: "wx-secret-123", Username: strp(" WxUser "), Email: strp("WX@example.com")})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(sessions.endedAllBut) != 0 {
+		t.Error("a first password ended sessions; only a change of password does")
 	}
 	want := domain.PasswordCredential{UserID: "u-wx", Username: "wxuser", Email: "wx@example.com", Hash: "hash:wx-secret-123"}
 	if added != want {

@@ -83,10 +83,79 @@ type WeChatBinder interface {
 	BindWeChat(ctx context.Context, user domain.UserID, id domain.WeChatIdentity) error
 }
 
+// UserAdmin is what the admin operations need from the user store.
+type UserAdmin interface {
+	// ListUsers returns at most max users matching q (already normalised),
+	// newest first, after q.After when set. A cursor naming no valid
+	// position is a validation error.
+	ListUsers(ctx context.Context, q domain.UserQuery, max int) ([]domain.User, error)
+	// SetUserRole changes the user's role; CodeNotFound when there is no
+	// such user.
+	SetUserRole(ctx context.Context, id domain.UserID, role domain.Role) (domain.User, error)
+}
+
+// AccountDeleter deletes accounts.
+type AccountDeleter interface {
+	// DeleteUser deletes the user with everything that is theirs
+	// (identities, sessions) and, in the same transaction, records the
+	// returned user-wide revocation at `at`. CodeNotFound when there is no
+	// such user.
+	DeleteUser(ctx context.Context, id domain.UserID, at time.Time) (domain.Revocation, error)
+}
+
+// SessionStore keeps sessions and the hashes of their refresh tokens.
+// Times come from the caller's clock.
+type SessionStore interface {
+	// CreateSession stores s (its ID is chosen by the store) with its
+	// first refresh token and returns it.
+	CreateSession(ctx context.Context, s domain.Session, token domain.RefreshTokenHash) (domain.Session, error)
+	// RotateRefreshToken is one refresh, in one transaction: it marks the
+	// unused token old as used at `at` (of concurrent callers with the
+	// same token exactly one gets it), lets fn check and update the
+	// session, and stores next as the session's new token. A token used
+	// before comes back as Rotation.Reused with its session, changing
+	// nothing; an unknown one is CodeRefreshTokenInvalid. An error from fn
+	// rolls everything back and is returned unchanged.
+	RotateRefreshToken(ctx context.Context, old, next domain.RefreshTokenHash, at time.Time,
+		fn func(domain.Session) (domain.Session, error)) (Rotation, error)
+	// ListActiveSessions returns the user's sessions that are neither
+	// revoked nor expired at now, most recently used first, at most max.
+	ListActiveSessions(ctx context.Context, user domain.UserID, now time.Time, max int) ([]domain.Session, error)
+	// RevokeSession ends the user's session id at `at` and records the
+	// revocation, in one transaction. CodeNotFound when the user has no
+	// such session; a session already ended returns (zero, false, nil).
+	RevokeSession(ctx context.Context, user domain.UserID, id domain.SessionID, reason domain.RevokeReason, at time.Time) (domain.Revocation, bool, error)
+	// RevokeOtherSessions ends every active session of the user but keep.
+	RevokeOtherSessions(ctx context.Context, user domain.UserID, keep domain.SessionID, reason domain.RevokeReason, at time.Time) ([]domain.Revocation, error)
+}
+
+// Rotation is the outcome of a refresh token rotation.
+type Rotation struct {
+	Session domain.Session // as fn left it; as stored when Reused
+	User    domain.User    // the session's user, read in the same transaction
+	// Reused: the token had been rotated already. Nothing changed; the
+	// caller decides what reuse means.
+	Reused bool
+}
+
+// RevocationCursor is a position in the revocation feed, opaque to all
+// but the feed. The zero value is the beginning.
+type RevocationCursor struct{ Position uint64 }
+
+// RevocationFeed is the shared log of revocations every replica reads.
+type RevocationFeed interface {
+	// RevocationsSince returns the revocations at or after cursor that
+	// happened after notBefore, and the cursor to read from next time.
+	// The same revocation may come back more than once.
+	RevocationsSince(ctx context.Context, cursor RevocationCursor, notBefore time.Time) ([]domain.Revocation, RevocationCursor, error)
+}
+
 // AccessClaims is what a verified access token says. Identity comes only
 // from here, never from a request body.
 type AccessClaims struct {
 	UserID    domain.UserID
+	SessionID domain.SessionID // sid: the session the token belongs to
+	Role      domain.Role
 	AppID     domain.AppID // empty for logins not tied to a mini-program
 	TokenID   string       // jti
 	IssuedAt  time.Time
@@ -114,3 +183,54 @@ type Clock interface {
 type SystemClock struct{}
 
 func (SystemClock) Now() time.Time { return time.Now() }
+
+// TodoStore keeps tasks. Every method is scoped to an owner: another
+// user's task is CodeNotFound, exactly like a task that does not exist.
+type TodoStore interface {
+	// CreateTodo stores t (its id and timestamps are the store's) and
+	// returns it as stored.
+	CreateTodo(ctx context.Context, t domain.Todo) (domain.Todo, error)
+	// CreateTodoOnce is CreateTodo under an idempotency key, atomically:
+	// the first request with (owner, key) creates the task and remembers
+	// it; a later or concurrent one with the same key gets that task back
+	// (replayed true) without creating another, or
+	// CodeIdempotencyKeyReused when its request hash differs. A key first
+	// used more than domain.IdempotencyKeyTTL before key.Now is forgotten
+	// first.
+	CreateTodoOnce(ctx context.Context, t domain.Todo, key IdempotencyKey) (created domain.Todo, replayed bool, err error)
+	// GetTodo returns the owner's task.
+	GetTodo(ctx context.Context, owner domain.UserID, id domain.TodoID) (domain.Todo, error)
+	// UpdateTodo locks the owner's task, lets fn change it and saves the
+	// result, in one transaction. An error from fn rolls back and comes
+	// back unchanged.
+	UpdateTodo(ctx context.Context, owner domain.UserID, id domain.TodoID, fn func(domain.Todo) (domain.Todo, error)) (domain.Todo, error)
+	// DeleteTodo locks the owner's task, lets check refuse, and deletes it.
+	DeleteTodo(ctx context.Context, owner domain.UserID, id domain.TodoID, check func(domain.Todo) error) error
+	// ListTodos returns up to q.Limit of the owner's tasks in q.Sort
+	// order, matching q.Filter, after q.After.
+	ListTodos(ctx context.Context, q TodoQuery) ([]domain.Todo, error)
+	// ForgetIdempotencyKeys deletes every key first used before before,
+	// and says how many it deleted.
+	ForgetIdempotencyKeys(ctx context.Context, before time.Time) (int64, error)
+}
+
+// IdempotencyKey is a client's key for one create, with what the store
+// needs to honour it.
+type IdempotencyKey struct {
+	Key string
+	// RequestHash identifies the request's content: the same key with
+	// another hash is a different request.
+	RequestHash []byte
+	// Now is when this use happens; keys first used before
+	// Now - domain.IdempotencyKeyTTL have expired.
+	Now time.Time
+}
+
+// TodoQuery is one page of a list, as the store sees it.
+type TodoQuery struct {
+	Owner  domain.UserID
+	Filter domain.TodoFilter
+	Sort   domain.TodoSort
+	After  *domain.TodoPosition // nil for the first page
+	Limit  int
+}

@@ -21,6 +21,7 @@ func (s *Server) RegisterWithPassword(ctx context.Context, req api.RegisterWithP
 	}
 	login, err := s.passwords.Register(ctx, app.Registration{
 		Username: req.Body.Username, Email: req.Body.Email, Password: domain.Password(req.Body.Password),
+		UserAgent: userAgentFrom(ctx),
 	})
 	if err != nil {
 		return s.registerFailure(ctx, err)
@@ -39,6 +40,7 @@ func (s *Server) LoginWithPassword(ctx context.Context, req api.LoginWithPasswor
 	}
 	login, err := s.passwords.Login(ctx, app.PasswordLogin{
 		Login: req.Body.Login, Password: domain.Password(req.Body.Password), ClientIP: clientIPFrom(ctx),
+		UserAgent: userAgentFrom(ctx),
 	})
 	if err != nil {
 		return s.passwordLoginFailure(ctx, err)
@@ -61,7 +63,7 @@ func (s *Server) SetMyPassword(ctx context.Context, req api.SetMyPasswordRequest
 	}
 	change := app.PasswordChange{
 		New: domain.Password(req.Body.NewPassword), Username: req.Body.Username, Email: req.Body.Email,
-		ClientIP: clientIPFrom(ctx),
+		ClientIP: clientIPFrom(ctx), Session: claims.SessionID,
 	}
 	if req.Body.CurrentPassword != nil {
 		current := domain.Password(*req.Body.CurrentPassword)
@@ -104,11 +106,13 @@ func toLoginResponse(l app.Login) (api.LoginResponse, error) {
 		return api.LoginResponse{}, err
 	}
 	return api.LoginResponse{
-		AccessToken: l.AccessToken,
-		TokenType:   api.Bearer,
-		ExpiresIn:   l.ExpiresIn,
-		IsNewUser:   l.IsNewUser,
-		User:        user,
+		AccessToken:      l.AccessToken,
+		TokenType:        api.Bearer,
+		ExpiresIn:        l.ExpiresIn,
+		RefreshToken:     l.RefreshToken.Reveal(),
+		RefreshExpiresIn: l.RefreshExpiresIn,
+		IsNewUser:        l.IsNewUser,
+		User:             user,
 	}, nil
 }
 

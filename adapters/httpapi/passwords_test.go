@@ -51,9 +51,9 @@ func passwordLogin(t *testing.T, c *apitest.Client, ip, login, password string, 
 	return c.Do(req)
 }
 
-// wantProblem checks res is a problem with status and code, and returns
+// wantProblemFields checks res is a problem with status and code, and returns
 // its field errors as field → code.
-func wantProblem(t *testing.T, res *apitest.Response, status int, code domain.Code) map[string]string {
+func wantProblemFields(t *testing.T, res *apitest.Response, status int, code domain.Code) map[string]string {
 	t.Helper()
 	if res.Status != status {
 		t.Fatalf("want %d %s\n%s", status, code, res)
@@ -109,7 +109,7 @@ func TestRegisterRefusalsNameTheBrokenRule(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := e.apiFor(t).JSON("POST", "/v1/auth/register", tc.body)
-			p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid)
+			p := wantProblemFields(t, res, http.StatusBadRequest, domain.CodeInvalid)
 			if len(p) != len(tc.fields) {
 				t.Errorf("fields %v, want %v", p, tc.fields)
 			}
@@ -137,11 +137,11 @@ func TestTakenUsernameOrEmailIsConflictWhateverTheCase(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "alice", "alice@example.com", alicePassword)
 	res := e.api.JSON("POST", "/v1/auth/register", map[string]string{"username": "ALICE", "email": "other@example.com", "password": bobPassword})
-	if p := wantProblem(t, res, http.StatusConflict, domain.CodeUsernameTaken); p["body.username"] != "taken" {
+	if p := wantProblemFields(t, res, http.StatusConflict, domain.CodeUsernameTaken); p["body.username"] != "taken" {
 		t.Errorf("fields %v", p)
 	}
 	res = e.api.JSON("POST", "/v1/auth/register", map[string]string{"username": "bob", "email": " Alice@EXAMPLE.com", "password": bobPassword})
-	if p := wantProblem(t, res, http.StatusConflict, domain.CodeEmailTaken); p["body.email"] != "taken" {
+	if p := wantProblemFields(t, res, http.StatusConflict, domain.CodeEmailTaken); p["body.email"] != "taken" {
 		t.Errorf("fields %v", p)
 	}
 	e.register(t, "bob", "bob@example.com", bobPassword) // the refusals left nothing behind
@@ -213,11 +213,11 @@ func TestFailedLoginsAreThrottledPerAccount(t *testing.T) {
 	e.register(t, "alice", "alice@example.com", alicePassword)
 	e.register(t, "bob", "bob@example.com", bobPassword)
 	for range 3 {
-		wantProblem(t, passwordLogin(t, e.api, "", "alice", bobPassword), http.StatusUnauthorized, domain.CodeInvalidCredentials)
+		wantProblemFields(t, passwordLogin(t, e.api, "", "alice", bobPassword), http.StatusUnauthorized, domain.CodeInvalidCredentials)
 	}
 	verified := len(e.hasher.verifications())
 	res := passwordLogin(t, e.api, "", "alice", alicePassword) // even the right password
-	wantProblem(t, res, http.StatusTooManyRequests, domain.CodeTooManyAttempts)
+	wantProblemFields(t, res, http.StatusTooManyRequests, domain.CodeTooManyAttempts)
 	if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || s < 1 || s > 900 {
 		t.Errorf("Retry-After %q, want the rest of the 15-minute window", res.Header.Get("Retry-After"))
 	}
@@ -228,7 +228,7 @@ func TestFailedLoginsAreThrottledPerAccount(t *testing.T) {
 	for range 3 {
 		passwordLogin(t, e.api, "", "mallory", bobPassword)
 	}
-	wantProblem(t, passwordLogin(t, e.api, "", "mallory", bobPassword), http.StatusTooManyRequests, domain.CodeTooManyAttempts)
+	wantProblemFields(t, passwordLogin(t, e.api, "", "mallory", bobPassword), http.StatusTooManyRequests, domain.CodeTooManyAttempts)
 	// Other accounts are not affected.
 	if res := passwordLogin(t, e.api, "", "bob", bobPassword); res.Status != http.StatusOK {
 		t.Errorf("bob: %s", res)
@@ -252,9 +252,9 @@ func TestFailedLoginsAreThrottledPerClientAddress(t *testing.T) {
 	e := newEnv(t, withLoginLimits(100, 3))
 	e.register(t, "alice", "alice@example.com", alicePassword)
 	for _, name := range []string{"a1", "a2", "a3"} {
-		wantProblem(t, passwordLogin(t, e.api, "198.51.100.7", name, bobPassword), http.StatusUnauthorized, domain.CodeInvalidCredentials)
+		wantProblemFields(t, passwordLogin(t, e.api, "198.51.100.7", name, bobPassword), http.StatusUnauthorized, domain.CodeInvalidCredentials)
 	}
-	wantProblem(t, passwordLogin(t, e.api, "198.51.100.7", "alice", alicePassword), http.StatusTooManyRequests, domain.CodeTooManyAttempts)
+	wantProblemFields(t, passwordLogin(t, e.api, "198.51.100.7", "alice", alicePassword), http.StatusTooManyRequests, domain.CodeTooManyAttempts)
 	if res := passwordLogin(t, e.api, "198.51.100.8", "alice", alicePassword); res.Status != http.StatusOK {
 		t.Errorf("another address: %s", res)
 	}
@@ -278,17 +278,17 @@ func TestForwardedForNamesTheClientOnlyBehindATrustedProxy(t *testing.T) {
 		passwordLogin(t, e.api, "198.51.100.9", "y-"+forged, bobPassword, "X-Forwarded-For: "+forged)
 	}
 	res := passwordLogin(t, e.api, "198.51.100.9", "alice", alicePassword, "X-Forwarded-For: 203.0.113.7")
-	wantProblem(t, res, http.StatusTooManyRequests, domain.CodeTooManyAttempts)
+	wantProblemFields(t, res, http.StatusTooManyRequests, domain.CodeTooManyAttempts)
 }
 
 func TestThrottleIsSharedByReplicas(t *testing.T) {
 	e := newEnv(t, withLoginLimits(2, 100))
 	e.register(t, "alice", "alice@example.com", alicePassword)
-	other := e.replica(t)
+	other := e.newInstance(t, e.keys).api
 	passwordLogin(t, e.api, "", "alice", bobPassword)
 	passwordLogin(t, other, "", "alice", bobPassword)
-	wantProblem(t, passwordLogin(t, other, "", "alice", alicePassword), http.StatusTooManyRequests, domain.CodeTooManyAttempts)
-	wantProblem(t, passwordLogin(t, e.api, "", "alice", alicePassword), http.StatusTooManyRequests, domain.CodeTooManyAttempts)
+	wantProblemFields(t, passwordLogin(t, other, "", "alice", alicePassword), http.StatusTooManyRequests, domain.CodeTooManyAttempts)
+	wantProblemFields(t, passwordLogin(t, e.api, "", "alice", alicePassword), http.StatusTooManyRequests, domain.CodeTooManyAttempts)
 }
 
 func TestChangePassword(t *testing.T) {
@@ -297,17 +297,17 @@ func TestChangePassword(t *testing.T) {
 	auth := bearer(alice.AccessToken)
 
 	res := e.api.JSON("PUT", "/v1/me/password", map[string]string{"new_password": newPassword}, auth)
-	if p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid); p["body.current_password"] != "required" {
+	if p := wantProblemFields(t, res, http.StatusBadRequest, domain.CodeInvalid); p["body.current_password"] != "required" {
 		t.Errorf("fields %v", p)
 	}
 	res = e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": bobPassword, "new_password": newPassword}, auth)
-	wantProblem(t, res, http.StatusForbidden, domain.CodeCurrentPasswordIncorrect)
+	wantProblemFields(t, res, http.StatusForbidden, domain.CodeCurrentPasswordIncorrect)
 	res = e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": alicePassword, "new_password": "qwertyuiop"}, auth)
-	if p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid); p["body.new_password"] != "too_common" {
+	if p := wantProblemFields(t, res, http.StatusBadRequest, domain.CodeInvalid); p["body.new_password"] != "too_common" {
 		t.Errorf("fields %v", p)
 	}
 	res = e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": alicePassword, "new_password": newPassword, "username": "alice2"}, auth)
-	if p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid); p["body.username"] != "not_allowed" {
+	if p := wantProblemFields(t, res, http.StatusBadRequest, domain.CodeInvalid); p["body.username"] != "not_allowed" {
 		t.Errorf("fields %v", p)
 	}
 
@@ -315,7 +315,7 @@ func TestChangePassword(t *testing.T) {
 	if res.Status != http.StatusNoContent || len(res.Body) != 0 {
 		t.Fatalf("want 204\n%s", res)
 	}
-	wantProblem(t, passwordLogin(t, e.api, "", "alice", alicePassword), http.StatusUnauthorized, domain.CodeInvalidCredentials)
+	wantProblemFields(t, passwordLogin(t, e.api, "", "alice", alicePassword), http.StatusUnauthorized, domain.CodeInvalidCredentials)
 	if res := passwordLogin(t, e.api, "", "alice", newPassword); res.Status != http.StatusOK {
 		t.Errorf("login with the new password: %s", res)
 	}
@@ -326,10 +326,10 @@ func TestWrongCurrentPasswordsAreThrottled(t *testing.T) {
 	auth := bearer(e.register(t, "alice", "alice@example.com", alicePassword).AccessToken)
 	for range 2 {
 		res := e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": bobPassword, "new_password": newPassword}, auth)
-		wantProblem(t, res, http.StatusForbidden, domain.CodeCurrentPasswordIncorrect)
+		wantProblemFields(t, res, http.StatusForbidden, domain.CodeCurrentPasswordIncorrect)
 	}
 	res := e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": alicePassword, "new_password": newPassword}, auth)
-	wantProblem(t, res, http.StatusTooManyRequests, domain.CodeTooManyAttempts)
+	wantProblemFields(t, res, http.StatusTooManyRequests, domain.CodeTooManyAttempts)
 	if res.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
@@ -341,7 +341,7 @@ func TestAWeChatUserSetsAPasswordAndLogsInWithIt(t *testing.T) {
 	auth := bearer(carol.AccessToken)
 
 	res := e.api.JSON("PUT", "/v1/me/password", map[string]string{"new_password": newPassword}, auth)
-	p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid)
+	p := wantProblemFields(t, res, http.StatusBadRequest, domain.CodeInvalid)
 	if p["body.username"] != "required" || p["body.email"] != "required" {
 		t.Errorf("fields %v, want username and email required with the first password", p)
 	}
@@ -357,7 +357,7 @@ func TestAWeChatUserSetsAPasswordAndLogsInWithIt(t *testing.T) {
 	}
 	// Now the account has a password: changing it takes the current one.
 	res = e.api.JSON("PUT", "/v1/me/password", map[string]string{"new_password": alicePassword}, auth)
-	wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid)
+	wantProblemFields(t, res, http.StatusBadRequest, domain.CodeInvalid)
 }
 
 func TestFirstPasswordWithATakenUsernameIsConflict(t *testing.T) {
@@ -365,7 +365,7 @@ func TestFirstPasswordWithATakenUsernameIsConflict(t *testing.T) {
 	e.register(t, "alice", "alice@example.com", alicePassword)
 	auth := bearer(e.login(t, "dev-carol").AccessToken)
 	res := e.api.JSON("PUT", "/v1/me/password", map[string]string{"new_password": newPassword, "username": "alice", "email": "carol@example.com"}, auth)
-	wantProblem(t, res, http.StatusConflict, domain.CodeUsernameTaken)
+	wantProblemFields(t, res, http.StatusConflict, domain.CodeUsernameTaken)
 }
 
 func TestAccountOperationsNeedAToken(t *testing.T) {
@@ -378,7 +378,7 @@ func TestAccountOperationsNeedAToken(t *testing.T) {
 		if path == "/v1/me/wechat" {
 			method = "POST"
 		}
-		wantProblem(t, e.api.JSON(method, path, body), http.StatusUnauthorized, domain.CodeTokenMissing)
+		wantProblemFields(t, e.api.JSON(method, path, body), http.StatusUnauthorized, domain.CodeTokenMissing)
 	}
 }
 
@@ -405,14 +405,14 @@ func TestBindWeChatRefusals(t *testing.T) {
 	e.login(t, "dev-bob") // bob's WeChat user has its own account
 	auth := bearer(e.register(t, "alice", "alice@example.com", alicePassword).AccessToken)
 
-	wantProblem(t, e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "dev-bob"}, auth), http.StatusConflict, domain.CodeWeChatAlreadyBound)
+	wantProblemFields(t, e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "dev-bob"}, auth), http.StatusConflict, domain.CodeWeChatAlreadyBound)
 	if res := e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "dev-alicewx"}, auth); res.Status != http.StatusOK {
 		t.Fatalf("bind: %s", res)
 	}
-	wantProblem(t, e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "dev-other"}, auth), http.StatusConflict, domain.CodeWeChatAppAlreadyBound)
-	wantProblem(t, e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "err-40029"}, auth), http.StatusUnauthorized, domain.CodeWeChatCodeInvalid)
-	wantProblem(t, e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "err-45011"}, auth), http.StatusTooManyRequests, domain.CodeWeChatRateLimited)
-	wantProblem(t, e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "dev-x", "appid": "wx0000000000000bad"}, auth), http.StatusBadRequest, domain.CodeUnknownApp)
+	wantProblemFields(t, e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "dev-other"}, auth), http.StatusConflict, domain.CodeWeChatAppAlreadyBound)
+	wantProblemFields(t, e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "err-40029"}, auth), http.StatusUnauthorized, domain.CodeWeChatCodeInvalid)
+	wantProblemFields(t, e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "err-45011"}, auth), http.StatusTooManyRequests, domain.CodeWeChatRateLimited)
+	wantProblemFields(t, e.api.JSON("POST", "/v1/me/wechat", map[string]string{"code": "dev-x", "appid": "wx0000000000000bad"}, auth), http.StatusBadRequest, domain.CodeUnknownApp)
 }
 
 // TestAccountBodiesRefuseFieldsTheyDoNotDeclare: mass assignment. No body
@@ -436,7 +436,7 @@ func TestAccountBodiesRefuseFieldsTheyDoNotDeclare(t *testing.T) {
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			res := e.apiFor(t).JSON(tc.method, tc.path, tc.body, tc.headers...)
-			p := wantProblem(t, res, http.StatusBadRequest, domain.CodeInvalid)
+			p := wantProblemFields(t, res, http.StatusBadRequest, domain.CodeInvalid)
 			for _, f := range tc.extra {
 				if p["body."+f] != "unknown_field" {
 					t.Errorf("fields %v, want body.%s unknown_field", p, f)
@@ -445,7 +445,7 @@ func TestAccountBodiesRefuseFieldsTheyDoNotDeclare(t *testing.T) {
 		})
 	}
 	// Nothing happened: eve does not exist, alice's password is unchanged.
-	wantProblem(t, passwordLogin(t, e.api, "", "eve", bobPassword), http.StatusUnauthorized, domain.CodeInvalidCredentials)
+	wantProblemFields(t, passwordLogin(t, e.api, "", "eve", bobPassword), http.StatusUnauthorized, domain.CodeInvalidCredentials)
 	if res := passwordLogin(t, e.api, "", "alice", alicePassword); res.Status != http.StatusOK {
 		t.Errorf("alice: %s", res)
 	}
@@ -464,7 +464,7 @@ func TestSwitchedOffPasswordAccountsAnswerNotFound(t *testing.T) {
 		{"PUT", "/v1/me/password", map[string]string{"new_password": newPassword, "username": "carol", "email": "c@example.com"}, []string{bearer(wechatUser.AccessToken)}},
 	} {
 		res := e.api.JSON(tc.method, tc.path, tc.body, tc.headers...)
-		wantProblem(t, res, http.StatusNotFound, domain.CodePasswordAuthDisabled)
+		wantProblemFields(t, res, http.StatusNotFound, domain.CodePasswordAuthDisabled)
 	}
 	if n := len(e.hasher.verifications()); n != 0 {
 		t.Errorf("%d hashes verified while switched off", n)

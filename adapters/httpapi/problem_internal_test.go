@@ -19,16 +19,19 @@ import (
 // TestEachCodeHasItsStatus pins the one table from domain code to status.
 func TestEachCodeHasItsStatus(t *testing.T) {
 	want := map[int][]domain.Code{
-		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp},
+		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp, domain.CodeInvalidCursor},
 		401: {domain.CodeTokenMissing, domain.CodeTokenMalformed, domain.CodeTokenInvalid, domain.CodeTokenExpired,
-			domain.CodeUnauthorized, domain.CodeWeChatCodeInvalid, domain.CodeWeChatCodeUsed, domain.CodeInvalidCredentials},
-		403: {domain.CodeWeChatUserBlocked, domain.CodeCurrentPasswordIncorrect},
+			domain.CodeUnauthorized, domain.CodeWeChatCodeInvalid, domain.CodeWeChatCodeUsed, domain.CodeSessionRevoked,
+			domain.CodeRefreshTokenInvalid, domain.CodeRefreshTokenReused, domain.CodeRefreshTokenExpired, domain.CodeInvalidCredentials},
+		403: {domain.CodeWeChatUserBlocked, domain.CodeForbidden, domain.CodeCurrentPasswordIncorrect},
 		404: {domain.CodeNotFound, domain.CodePasswordAuthDisabled},
 		405: {domain.CodeMethodNotAllowed},
 		409: {domain.CodeConflict, domain.CodeUsernameTaken, domain.CodeEmailTaken, domain.CodeWeChatAlreadyBound,
 			domain.CodeWeChatAppAlreadyBound},
+		412: {domain.CodePreconditionFailed},
 		413: {domain.CodeBodyTooLarge},
 		415: {domain.CodeUnsupportedMediaType},
+		422: {domain.CodeIdempotencyKeyReused},
 		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
 )
 
@@ -60,6 +61,26 @@ type Config struct {
 	// PasswordHashConcurrency bounds the Argon2id hashes computed at once
 	// (19 MiB each); 0 means 2 × GOMAXPROCS.
 	PasswordHashConcurrency int `env:"MINIBACK_PASSWORD_HASH_CONCURRENCY" envDefault:"0"`
+
+	// CursorSecret keys the HMAC of list cursors (at least 32 bytes; all
+	// replicas share it). Empty uses a development secret kept under
+	// DataDir.
+	CursorSecret string `env:"MINIBACK_CURSOR_SECRET"`
+	// IdempotencyPurgeInterval is how often expired idempotency keys are
+	// deleted.
+	IdempotencyPurgeInterval time.Duration `env:"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL" envDefault:"1h"`
+
+	// RefreshIdleTTL ends a session not refreshed for this long;
+	// RefreshAbsoluteTTL ends every session this long after its login.
+	RefreshIdleTTL     time.Duration `env:"MINIBACK_REFRESH_IDLE_TTL" envDefault:"720h"`
+	RefreshAbsoluteTTL time.Duration `env:"MINIBACK_REFRESH_ABSOLUTE_TTL" envDefault:"2160h"`
+	// RevocationPoll is how often each instance reads the revocation feed:
+	// the bound on how long a revoked session's access token still works
+	// on another instance. RevocationListen also wakes the reader on
+	// PostgreSQL NOTIFY (turn it off behind a transaction-mode pooler,
+	// where LISTEN does not work).
+	RevocationPoll   time.Duration `env:"MINIBACK_REVOCATION_POLL" envDefault:"1s"`
+	RevocationListen bool          `env:"MINIBACK_REVOCATION_LISTEN" envDefault:"true"`
 }
 
 // LoadConfig reads the configuration from environ (os.Environ() form) and
@@ -137,7 +158,26 @@ func (c Config) Validate() error {
 	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
 		bad("MINIBACK_ACCESS_TOKEN_TTL must be between 1m and 24h, not %s", c.AccessTokenTTL)
 	}
+	if c.CursorSecret != "" && len(c.CursorSecret) < app.CursorSecretMinBytes {
+		bad("MINIBACK_CURSOR_SECRET must be at least %d bytes (e.g. openssl rand -base64 32)", app.CursorSecretMinBytes)
+	}
+	if c.IdempotencyPurgeInterval < time.Minute || c.IdempotencyPurgeInterval > 24*time.Hour {
+		bad("MINIBACK_IDEMPOTENCY_PURGE_INTERVAL must be between 1m and 24h, not %s", c.IdempotencyPurgeInterval)
+	}
+	if c.RefreshIdleTTL < c.AccessTokenTTL || c.RefreshIdleTTL > c.RefreshAbsoluteTTL {
+		bad("MINIBACK_REFRESH_IDLE_TTL (%s) must be at least MINIBACK_ACCESS_TOKEN_TTL (%s) and at most MINIBACK_REFRESH_ABSOLUTE_TTL (%s)",
+			c.RefreshIdleTTL, c.AccessTokenTTL, c.RefreshAbsoluteTTL)
+	}
+	if c.RefreshAbsoluteTTL > 366*24*time.Hour {
+		bad("MINIBACK_REFRESH_ABSOLUTE_TTL must be at most 8784h (a year), not %s", c.RefreshAbsoluteTTL)
+	}
+	if c.RevocationPoll < 100*time.Millisecond || c.RevocationPoll > time.Minute {
+		bad("MINIBACK_REVOCATION_POLL must be between 100ms and 1m, not %s", c.RevocationPoll)
+	}
 	if c.Production() {
+		if c.CursorSecret == "" {
+			bad("MINIBACK_CURSOR_SECRET is required in production (every replica needs the same one)")
+		}
 		if c.DatabaseURL == "" {
 			bad("DATABASE_URL is required in production (the embedded cluster is for development)")
 		}
@@ -177,6 +217,11 @@ func (c Config) Apps() (map[domain.AppID]string, error) {
 // UseSimulator reports whether the built-in WeChat simulator serves logins:
 // only when no real credentials are configured, and never in production.
 func (c Config) UseSimulator() bool { return c.WeChatApps == "" && !c.Production() }
+
+// SessionPolicy is the configured session lifetimes.
+func (c Config) SessionPolicy() domain.SessionPolicy {
+	return domain.SessionPolicy{IdleTTL: c.RefreshIdleTTL, AbsoluteTTL: c.RefreshAbsoluteTTL}
+}
 
 func (c Config) jwtKeysPEM() ([]byte, error) {
 	if c.JWTPrivateKeysFile != "" {

@@ -38,7 +38,9 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{"production needs real parts", []string{"MINIBACK_ENV=production"},
-			[]string{"DATABASE_URL is required", "MINIBACK_WECHAT_APPS is required", "MINIBACK_JWT_PRIVATE_KEYS"}},
+			[]string{"DATABASE_URL is required", "MINIBACK_WECHAT_APPS is required", "MINIBACK_JWT_PRIVATE_KEYS", "MINIBACK_CURSOR_SECRET is required"}},
+		{"short cursor secret", []string{"MINIBACK_CURSOR_SECRET=short"}, []string{"MINIBACK_CURSOR_SECRET must be at least 32 bytes"}},
+		{"purge interval out of range", []string{"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL=1s"}, []string{"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL"}},
 		{"unknown environment", []string{"MINIBACK_ENV=staging"}, []string{"MINIBACK_ENV"}},
 		{"unparseable duration", []string{"MINIBACK_WECHAT_TIMEOUT=soon"}, []string{"MINIBACK_WECHAT_TIMEOUT"}},
 		{"token TTL out of range", []string{"MINIBACK_ACCESS_TOKEN_TTL=10s"}, []string{"MINIBACK_ACCESS_TOKEN_TTL"}},
@@ -53,6 +55,12 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{"negative hash concurrency", []string{"MINIBACK_PASSWORD_HASH_CONCURRENCY=-1"}, []string{"MINIBACK_PASSWORD_HASH_CONCURRENCY"}},
 		{"huge hash concurrency", []string{"MINIBACK_PASSWORD_HASH_CONCURRENCY=1000"}, []string{"MINIBACK_PASSWORD_HASH_CONCURRENCY"}},
 		{"trusted proxy not an address", []string{"MINIBACK_TRUSTED_PROXIES=10.0.0.0/8,proxy.local"}, []string{"MINIBACK_TRUSTED_PROXIES", "proxy.local"}},
+		{"idle lifetime shorter than an access token", []string{"MINIBACK_REFRESH_IDLE_TTL=5m"}, []string{"MINIBACK_REFRESH_IDLE_TTL"}},
+		{"idle lifetime past the absolute one", []string{"MINIBACK_REFRESH_IDLE_TTL=100h", "MINIBACK_REFRESH_ABSOLUTE_TTL=50h"}, []string{"MINIBACK_REFRESH_ABSOLUTE_TTL"}},
+		{"absolute lifetime over a year", []string{"MINIBACK_REFRESH_ABSOLUTE_TTL=9000h"}, []string{"MINIBACK_REFRESH_ABSOLUTE_TTL"}},
+		{"revocation poll too fast", []string{"MINIBACK_REVOCATION_POLL=10ms"}, []string{"MINIBACK_REVOCATION_POLL"}},
+		{"revocation poll too slow", []string{"MINIBACK_REVOCATION_POLL=5m"}, []string{"MINIBACK_REVOCATION_POLL"}},
+		{"unparseable listen flag", []string{"MINIBACK_REVOCATION_LISTEN=maybe"}, []string{"MINIBACK_REVOCATION_LISTEN"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +74,20 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSessionDefaultsAreThirtyAndNinetyDaysAndOneSecondPolls(t *testing.T) {
+	cfg, err := LoadConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.SessionPolicy()
+	if p.IdleTTL != 30*24*time.Hour || p.AbsoluteTTL != 90*24*time.Hour || cfg.RevocationPoll != time.Second || !cfg.RevocationListen {
+		t.Errorf("policy %+v, poll %s, listen %t", p, cfg.RevocationPoll, cfg.RevocationListen)
+	}
+	if err := p.Validate(); err != nil {
+		t.Error(err)
 	}
 }
 

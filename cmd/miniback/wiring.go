@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/miniback/miniback/adapters/argon2id"
@@ -37,7 +40,20 @@ type Main struct {
 	server   *http.Server
 	addr     net.Addr
 	serveErr chan error
+
+	// Revocations is this instance's copy of the revocation feed, once
+	// Run has started.
+	Revocations *app.Revocations
+	// Background work (revocation polling and listening, purging) runs
+	// until stopBackground; background counts it.
+	backgroundCtx  context.Context
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
+
+// purgeInterval is how often an instance deletes long-ended sessions and
+// old revocations. Every instance does; the deletes are idempotent.
+const purgeInterval = time.Hour
 
 // NewMain returns an unstarted Main logging JSON to logOut.
 func NewMain(cfg Config, logOut io.Writer) *Main {
@@ -67,19 +83,38 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	users := postgres.NewUserStore(m.db)
-	passwords, err := m.passwordAccounts(users, tokens)
+	cursors, err := m.cursorCodec()
 	if err != nil {
 		return err
 	}
+	users := postgres.NewUserStore(m.db)
+	sessionStore := postgres.NewSessionStore(m.db)
+	if err := m.startRevocations(ctx, sessionStore); err != nil {
+		return err
+	}
+	clock := ports.SystemClock{}
+	sessions := app.Sessions{
+		Store: sessionStore, Tokens: tokens, Clock: clock,
+		Policy: m.Config.SessionPolicy(), Revocations: m.Revocations,
+	}
+	todos := app.Todos{Store: postgres.NewTodoStore(m.db), Cursors: cursors, Clock: clock}
+	passwords, err := m.passwordAccounts(users, sessions)
+	if err != nil {
+		return err
+	}
+	m.goBackground(func() { m.purgeIdempotencyKeys(m.backgroundCtx, todos) })
 	handler := httpapi.NewHandler(httpapi.Deps{
-		Login: app.WeChatLogin{
-			Apps: apps, WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
-		},
+		Login:          app.WeChatLogin{Apps: apps, WeChat: weChat, Users: users, Sessions: sessions},
+		Sessions:       sessions,
 		Profiles:       app.Profiles{Users: users},
 		Passwords:      passwords,
 		WeChatBinding:  app.WeChatBinding{Apps: apps, WeChat: weChat, Binder: users, Users: users},
+		Todos:          todos,
+		Accounts:       app.Accounts{Users: users, Clock: clock, Revocations: m.Revocations},
+		Admin:          app.Admin{Users: users},
 		Verifier:       tokens,
+		Revocations:    m.Revocations,
+		JWKS:           tokens.PublicJWKS,
 		Ready:          m.db.Ping,
 		Logger:         m.Logger,
 		CORSOrigins:    m.Config.CORSOrigins,
@@ -87,6 +122,80 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies: m.Config.TrustedProxies,
 	})
 	return m.listen(handler, started)
+}
+
+// startRevocations loads the revocations that still matter before the
+// first request is served, then keeps them fresh in the background: a read
+// of the feed every MINIBACK_REVOCATION_POLL, and at once on a NOTIFY when
+// MINIBACK_REVOCATION_LISTEN is on. It also starts the hourly purge.
+func (m *Main) startRevocations(ctx context.Context, store *postgres.SessionStore) error {
+	// A token issued just before a revocation lives for the access TTL,
+	// and the verifier tolerates jwx.DefaultSkew past its exp.
+	retain := m.Config.AccessTokenTTL + jwx.DefaultSkew
+	m.Revocations = app.NewRevocations(store, ports.SystemClock{}, retain)
+	if err := m.Revocations.Refresh(ctx); err != nil {
+		return fmt.Errorf("load revocations: %w", err)
+	}
+	bg, stop := context.WithCancel(context.Background())
+	m.backgroundCtx, m.stopBackground = bg, stop
+	warn := func(msg string) func(error) {
+		return func(err error) { m.Logger.Warn(msg, "error", err.Error()) }
+	}
+	m.goBackground(func() {
+		m.Revocations.Run(bg, m.Config.RevocationPoll, warn("revocation feed read failed; keeping the previous set"))
+	})
+	if m.Config.RevocationListen {
+		m.goBackground(func() {
+			m.db.ListenRevocations(bg, m.Revocations.Wake, warn("revocation listener failed; polling continues"))
+		})
+	}
+	m.goBackground(func() { m.purge(bg, store) })
+	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
+		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
+	return nil
+}
+
+func (m *Main) goBackground(f func()) {
+	m.background.Add(1)
+	go func() {
+		defer m.background.Done()
+		f()
+	}()
+}
+
+// purge deletes long-ended sessions and old revocations every
+// purgeInterval until ctx ends.
+func (m *Main) purge(ctx context.Context, store *postgres.SessionStore) {
+	t := time.NewTicker(purgeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s, r, err := store.Purge(ctx, time.Now())
+		if err != nil {
+			if ctx.Err() == nil {
+				m.Logger.Warn("purge of ended sessions failed", "error", err.Error())
+			}
+			continue
+		}
+		m.Logger.Info("purged ended sessions and old revocations", "sessions", s, "revocations", r)
+	}
+}
+
+// GrantAdmin makes the user an administrator (miniback admin grant).
+func (m *Main) GrantAdmin(ctx context.Context, id domain.UserID) (domain.User, error) {
+	if err := m.openDatabase(ctx); err != nil {
+		return domain.User{}, err
+	}
+	if m.Config.MigrateOnStart {
+		if err := postgres.Migrate(ctx, m.db); err != nil {
+			return domain.User{}, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return app.Admin{Users: postgres.NewUserStore(m.db)}.Grant(ctx, id)
 }
 
 // Addr is the address the API listens on, once Run has returned.
@@ -115,6 +224,10 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
+	}
+	if m.stopBackground != nil {
+		m.stopBackground()
+		m.background.Wait()
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())
@@ -196,7 +309,7 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 // parameters behind the configured bound, and the PostgreSQL stores. When
 // they are switched off no hasher is made and every operation answers
 // password_auth_disabled.
-func (m *Main) passwordAccounts(users *postgres.UserStore, tokens *jwx.Tokens) (app.PasswordAccounts, error) {
+func (m *Main) passwordAccounts(users *postgres.UserStore, sessions app.Sessions) (app.PasswordAccounts, error) {
 	if !m.Config.PasswordAuth {
 		m.Logger.Info("password accounts: switched off (MINIBACK_PASSWORD_AUTH=false)")
 		return app.PasswordAccounts{}, nil
@@ -210,7 +323,7 @@ func (m *Main) passwordAccounts(users *postgres.UserStore, tokens *jwx.Tokens) (
 		"threads", p.Threads, "concurrent_hashes", hasher.Concurrency())
 	return app.PasswordAccounts{
 		Enabled: true, Credentials: postgres.NewCredentialStore(m.db), Users: users, Hasher: hasher,
-		Throttle: postgres.NewAttemptThrottle(m.db), Tokens: tokens, Clock: ports.SystemClock{},
+		Throttle: postgres.NewAttemptThrottle(m.db), Sessions: sessions, Clock: ports.SystemClock{},
 	}, nil
 }
 
@@ -256,6 +369,66 @@ func (m *Main) devSigningKey() ([]byte, error) {
 	m.Logger.Warn("embedded default: GENERATED a DEVELOPMENT signing key; never use it in production",
 		"path", path, "replace_with", "MINIBACK_JWT_PRIVATE_KEYS")
 	return b, nil
+}
+
+// cursorCodec keys list cursors with MINIBACK_CURSOR_SECRET, or with a
+// development secret kept under the data dir so cursors survive restarts.
+func (m *Main) cursorCodec() (app.CursorCodec, error) {
+	secret := []byte(m.Config.CursorSecret)
+	if len(secret) == 0 {
+		var err error
+		if secret, err = m.devCursorSecret(); err != nil {
+			return app.CursorCodec{}, err
+		}
+	}
+	c, err := app.NewCursorCodec(secret)
+	if err != nil {
+		return app.CursorCodec{}, fmt.Errorf("MINIBACK_CURSOR_SECRET: %w", err)
+	}
+	return c, nil
+}
+
+func (m *Main) devCursorSecret() ([]byte, error) {
+	path := filepath.Join(m.Config.DataDir, "dev-cursor-secret")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= app.CursorSecretMinBytes {
+		m.Logger.Warn("embedded default: DEVELOPMENT cursor secret from the data dir; never use it in production",
+			"path", path, "replace_with", "MINIBACK_CURSOR_SECRET")
+		return b, nil
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("generate development cursor secret: %w", err)
+	}
+	b := []byte(hex.EncodeToString(raw))
+	if err := os.MkdirAll(m.Config.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("save development cursor secret: %w", err)
+	}
+	m.Logger.Warn("embedded default: GENERATED a DEVELOPMENT cursor secret; never use it in production",
+		"path", path, "replace_with", "MINIBACK_CURSOR_SECRET")
+	return b, nil
+}
+
+// purgeIdempotencyKeys deletes expired idempotency keys every
+// MINIBACK_IDEMPOTENCY_PURGE_INTERVAL until ctx ends.
+func (m *Main) purgeIdempotencyKeys(ctx context.Context, todos app.Todos) {
+	tick := time.NewTicker(m.Config.IdempotencyPurgeInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		n, err := todos.ForgetExpiredIdempotencyKeys(ctx)
+		if err != nil && ctx.Err() == nil {
+			m.Logger.Warn("purge of expired idempotency keys failed", "error", err.Error())
+		} else if n > 0 {
+			m.Logger.Info("purged expired idempotency keys", "deleted", n)
+		}
+	}
 }
 
 func (m *Main) listen(handler http.Handler, started time.Time) error {

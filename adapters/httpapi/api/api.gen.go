@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -38,13 +39,121 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
-// Defines values for LoginResponseTokenType.
+// Defines values for JWKAlg.
 const (
-	Bearer LoginResponseTokenType = "Bearer"
+	ES256 JWKAlg = "ES256"
+	EdDSA JWKAlg = "EdDSA"
 )
 
-// Valid indicates whether the value is a known member of the LoginResponseTokenType enum.
-func (e LoginResponseTokenType) Valid() bool {
+// Valid indicates whether the value is a known member of the JWKAlg enum.
+func (e JWKAlg) Valid() bool {
+	switch e {
+	case ES256:
+		return true
+	case EdDSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKCrv.
+const (
+	Ed25519 JWKCrv = "Ed25519"
+	P256    JWKCrv = "P-256"
+)
+
+// Valid indicates whether the value is a known member of the JWKCrv enum.
+func (e JWKCrv) Valid() bool {
+	switch e {
+	case Ed25519:
+		return true
+	case P256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKKty.
+const (
+	EC  JWKKty = "EC"
+	OKP JWKKty = "OKP"
+)
+
+// Valid indicates whether the value is a known member of the JWKKty enum.
+func (e JWKKty) Valid() bool {
+	switch e {
+	case EC:
+		return true
+	case OKP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKUse.
+const (
+	Sig JWKUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the JWKUse enum.
+func (e JWKUse) Valid() bool {
+	switch e {
+	case Sig:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Priority.
+const (
+	PriorityHigh   Priority = "high"
+	PriorityLow    Priority = "low"
+	PriorityNormal Priority = "normal"
+)
+
+// Valid indicates whether the value is a known member of the Priority enum.
+func (e Priority) Valid() bool {
+	switch e {
+	case PriorityHigh:
+		return true
+	case PriorityLow:
+		return true
+	case PriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Role.
+const (
+	RoleAdmin Role = "admin"
+	RoleUser  Role = "user"
+)
+
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case RoleAdmin:
+		return true
+	case RoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenType.
+const (
+	Bearer TokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the TokenType enum.
+func (e TokenType) Valid() bool {
 	switch e {
 	case Bearer:
 		return true
@@ -53,13 +162,50 @@ func (e LoginResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for ListTodosParamsSort.
+const (
+	SortCreatedAt     ListTodosParamsSort = "created_at"
+	SortCreatedAtDesc ListTodosParamsSort = "-created_at"
+	SortDueAt         ListTodosParamsSort = "due_at"
+	SortDueAtDesc     ListTodosParamsSort = "-due_at"
+	SortPriority      ListTodosParamsSort = "priority"
+	SortPriorityDesc  ListTodosParamsSort = "-priority"
+)
+
+// Valid indicates whether the value is a known member of the ListTodosParamsSort enum.
+func (e ListTodosParamsSort) Valid() bool {
+	switch e {
+	case SortCreatedAt:
+		return true
+	case SortCreatedAtDesc:
+		return true
+	case SortDueAt:
+		return true
+	case SortDueAtDesc:
+		return true
+	case SortPriority:
+		return true
+	case SortPriorityDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// EndedSessions defines model for EndedSessions.
+type EndedSessions struct {
+	// Ended How many sessions were ended.
+	Ended int `json:"ended"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Code Stable machine code for this field's problem: `required`,
 	// `too_long`, `too_short`, `unknown_field`, `invalid_type`,
 	// `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
 	// or a domain rule such as `invalid_url`, `invalid_characters`,
-	// `empty_patch`, `unknown`, `invalid_email`, `taken`,
+	// `empty_patch`, `invalid_time_zone`, `invalid_range`,
+	// `invalid_cursor`, `unknown`, `invalid_email`, `taken`,
 	// `not_allowed`, and for passwords `too_common`,
 	// `same_as_username`, `same_as_email`.
 	Code string `json:"code"`
@@ -77,6 +223,36 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// JWK A public signing key (RFC 7517); never any private member.
+type JWK struct {
+	Alg JWKAlg  `json:"alg"`
+	Crv *JWKCrv `json:"crv,omitempty"`
+
+	// Kid The RFC 7638 thumbprint; access tokens name their key with it.
+	Kid string  `json:"kid"`
+	Kty JWKKty  `json:"kty"`
+	Use JWKUse  `json:"use"`
+	X   *string `json:"x,omitempty"`
+	Y   *string `json:"y,omitempty"`
+}
+
+// JWKAlg defines model for JWK.Alg.
+type JWKAlg string
+
+// JWKCrv defines model for JWK.Crv.
+type JWKCrv string
+
+// JWKKty defines model for JWK.Kty.
+type JWKKty string
+
+// JWKUse defines model for JWK.Use.
+type JWKUse string
+
+// JWKSet defines model for JWKSet.
+type JWKSet struct {
+	Keys []JWK `json:"keys"`
+}
+
 // LoginResponse defines model for LoginResponse.
 type LoginResponse struct {
 	// AccessToken A JWT to send as `Authorization: Bearer <token>`.
@@ -86,13 +262,21 @@ type LoginResponse struct {
 	ExpiresIn int `json:"expires_in"`
 
 	// IsNewUser True when this login created the user.
-	IsNewUser bool                   `json:"is_new_user"`
-	TokenType LoginResponseTokenType `json:"token_type"`
-	User      User                   `json:"user"`
-}
+	IsNewUser bool `json:"is_new_user"`
 
-// LoginResponseTokenType defines model for LoginResponse.TokenType.
-type LoginResponseTokenType string
+	// RefreshExpiresIn Seconds until the refresh token expires unless used (the session's idle lifetime, capped by its absolute one).
+	RefreshExpiresIn int `json:"refresh_expires_in"`
+
+	// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+	// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+	// new one and the old one stops working.
+	//
+	//
+	// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+	RefreshToken RefreshToken `json:"refresh_token"`
+	TokenType    TokenType    `json:"token_type"`
+	User         User         `json:"user"`
+}
 
 // PasswordChangeRequest defines model for PasswordChangeRequest.
 type PasswordChangeRequest struct {
@@ -121,6 +305,9 @@ type PasswordLoginRequest struct {
 	// Password Example: correct horse battery staple
 	Password string `json:"password"`
 }
+
+// Priority defines model for Priority.
+type Priority string
 
 // Problem RFC 9457 problem details with a stable machine code.
 type Problem struct {
@@ -161,6 +348,21 @@ type ProfilePatch struct {
 	Nickname *string `json:"nickname,omitempty"`
 }
 
+// RefreshRequest defines model for RefreshRequest.
+type RefreshRequest struct {
+	// RefreshToken The refresh token of the latest login or refresh. (The limit is
+	// generous so that a mistaken access token gets its own answer,
+	// 401 `refresh_token_invalid`.)
+	RefreshToken string `json:"refresh_token"`
+}
+
+// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+// new one and the old one stops working.
+//
+// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+type RefreshToken = string
+
 // RegisterRequest defines model for RegisterRequest.
 type RegisterRequest struct {
 	// Email Trimmed and lower-cased, then a bare address `local@domain.tld`
@@ -187,6 +389,129 @@ type RegisterRequest struct {
 	Username string `json:"username"`
 }
 
+// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+type Role string
+
+// Session defines model for Session.
+type Session struct {
+	// AppId The mini-program logged in to; empty for none.
+	AppId string `json:"app_id"`
+
+	// CreatedAt The login.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Current True for the session of the access token sent.
+	Current bool `json:"current"`
+
+	// ExpiresAt When the session ends unless refreshed before.
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The login or the latest refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+
+	// UserAgent The client's User-Agent at its latest refresh.
+	UserAgent string `json:"user_agent"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Items []Session `json:"items"`
+}
+
+// Todo defines model for Todo.
+type Todo struct {
+	// CompletedAt When the task was last marked done; null while it is open.
+	CompletedAt nullable.Nullable[time.Time] `json:"completed_at"`
+	CreatedAt   time.Time                    `json:"created_at"`
+	Done        bool                         `json:"done"`
+
+	// DueAt When the task is due, with the UTC offset it was given; null when it has none.
+	//
+	// Example: 2026-03-01T18:00:00+08:00
+	DueAt     nullable.Nullable[string] `json:"due_at"`
+	Id        openapi_types.UUID        `json:"id"`
+	Notes     string                    `json:"notes"`
+	Priority  Priority                  `json:"priority"`
+	Tags      []string                  `json:"tags"`
+	Title     string                    `json:"title"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+
+	// Version Increments on every change; the `ETag` is `"v<version>"`.
+	Version int `json:"version"`
+}
+
+// TodoCreate The domain rules: `title` is trimmed and must keep 1 to 200
+// characters, with no control characters; `notes` up to 10,000
+// characters (tabs and line breaks allowed); `due_at` is RFC 3339 with
+// a UTC offset between -12:00 and +14:00 in steps of 15 minutes (code
+// `invalid_time_zone` otherwise), in the years 1900 to 9999; tags are
+// trimmed, inner spaces collapsed, lower-cased and NFC-normalised, must
+// keep 1 to 32 characters, and duplicates after normalising are merged.
+type TodoCreate struct {
+	Done *bool `json:"done,omitempty"`
+
+	// DueAt Example: 2026-03-01T18:00:00+08:00
+	DueAt    nullable.Nullable[string] `json:"due_at,omitempty"`
+	Notes    *string                   `json:"notes,omitempty"`
+	Priority *Priority                 `json:"priority,omitempty"`
+
+	// Tags Example: ["home","errands"]
+	Tags *[]string `json:"tags,omitempty"`
+
+	// Title Example: Buy milk
+	Title string `json:"title"`
+}
+
+// TodoPage defines model for TodoPage.
+type TodoPage struct {
+	Items []Todo `json:"items"`
+
+	// NextCursor Send as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// TodoPatch At least one field must be set (code `empty_patch` otherwise). The
+// rules of each field are those of TodoCreate.
+type TodoPatch struct {
+	Done *bool `json:"done,omitempty"`
+
+	// DueAt null removes the due time.
+	DueAt nullable.Nullable[string] `json:"due_at,omitempty"`
+
+	// Notes null or empty clears the notes.
+	Notes    nullable.Nullable[string] `json:"notes,omitempty"`
+	Priority *Priority                 `json:"priority,omitempty"`
+
+	// Tags Replaces the task's tags; [] removes them all.
+	Tags  *[]string `json:"tags,omitempty"`
+	Title *string   `json:"title,omitempty"`
+}
+
+// TokenResponse defines model for TokenResponse.
+type TokenResponse struct {
+	// AccessToken A JWT to send as `Authorization: Bearer <token>`.
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshExpiresIn Seconds until the refresh token expires unless used.
+	RefreshExpiresIn int `json:"refresh_expires_in"`
+
+	// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+	// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+	// new one and the old one stops working.
+	//
+	//
+	// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+	RefreshToken RefreshToken `json:"refresh_token"`
+	TokenType    TokenType    `json:"token_type"`
+}
+
+// TokenType defines model for TokenType.
+type TokenType string
+
 // User defines model for User.
 type User struct {
 	// AvatarUrl An https URL, or empty.
@@ -195,7 +520,18 @@ type User struct {
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
 	Nickname  string             `json:"nickname"`
-	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+	Role      Role      `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// UserPage defines model for UserPage.
+type UserPage struct {
+	Items []User `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // WeChatLoginRequest defines model for WeChatLoginRequest.
@@ -212,6 +548,18 @@ type WeChatLoginRequest struct {
 	// Example: dev-alice
 	Code string `json:"code"`
 }
+
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
+// TodoID defines model for TodoID.
+type TodoID = openapi_types.UUID
 
 // BadGateway RFC 9457 problem details with a stable machine code.
 type BadGateway = Problem
@@ -237,6 +585,9 @@ type NotFound = Problem
 // PayloadTooLarge RFC 9457 problem details with a stable machine code.
 type PayloadTooLarge = Problem
 
+// PreconditionFailed RFC 9457 problem details with a stable machine code.
+type PreconditionFailed = Problem
+
 // ServiceUnavailable RFC 9457 problem details with a stable machine code.
 type ServiceUnavailable = Problem
 
@@ -246,11 +597,99 @@ type TooManyRequests = Problem
 // Unauthorized RFC 9457 problem details with a stable machine code.
 type Unauthorized = Problem
 
+// UnprocessableEntity RFC 9457 problem details with a stable machine code.
+type UnprocessableEntity = Problem
+
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Q Part of a nickname (case-insensitive), or a whole user id.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Role Only users with this role.
+	Role *Role `form:"role,omitempty" json:"role,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListTodosParams defines parameters for ListTodos.
+type ListTodosParams struct {
+	// Limit Tasks per page.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; signed by the server.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Sort `created_at` (oldest first), `-created_at` (newest first),
+	// `due_at` (soonest first), `-due_at` (latest first), `priority`
+	// (low first) or `-priority` (high first). Ties break on creation
+	// time (priority) or id. Tasks with no due time come last in both
+	// due orders.
+	Sort *ListTodosParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Done Only done (`true`) or open (`false`) tasks.
+	Done *bool `form:"done,omitempty" json:"done,omitempty"`
+
+	// DueAfter Only tasks due at or after this time (RFC 3339 with an offset;
+	// percent-encode `+` as `%2B`). Excludes tasks with no due time.
+	DueAfter *string `form:"due_after,omitempty" json:"due_after,omitempty"`
+
+	// DueBefore Only tasks due strictly before this time, so consecutive ranges
+	// never overlap. Excludes tasks with no due time.
+	DueBefore *string `form:"due_before,omitempty" json:"due_before,omitempty"`
+
+	// Tag Only tasks with this tag (normalised like the tags of a task).
+	Tag *string `form:"tag,omitempty" json:"tag,omitempty"`
+
+	// Q Only tasks whose title or notes contain this text, case-insensitively.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+}
+
+// ListTodosParamsSort defines parameters for ListTodos.
+type ListTodosParamsSort string
+
+// CreateTodoParams defines parameters for CreateTodo.
+type CreateTodoParams struct {
+	// IdempotencyKey A key you choose for this creation (a UUID is ideal), unique among
+	// your requests: 1 to 255 letters, digits, `-`, `_`, `.` or `:`. It
+	// expires 24 hours after its first use.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteTodoParams defines parameters for DeleteTodo.
+type DeleteTodoParams struct {
+	// IfMatch The task's `ETag` (or `*`, or a comma-separated list of tags): the
+	// write happens only if one matches the current version (strong
+	// comparison), else 412. Optional; without it the last write wins.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetTodoParams defines parameters for GetTodo.
+type GetTodoParams struct {
+	// IfNoneMatch Answer 304 with no body when the task's `ETag` is one of these (weak
+	// comparison) or the value is `*`.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateTodoParams defines parameters for UpdateTodo.
+type UpdateTodoParams struct {
+	// IfMatch The task's `ETag` (or `*`, or a comma-separated list of tags): the
+	// write happens only if one matches the current version (strong
+	// comparison), else 412. Optional; without it the last write wins.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
 type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
+
+// RefreshTokensJSONRequestBody defines body for RefreshTokens for application/json ContentType.
+type RefreshTokensJSONRequestBody = RefreshRequest
 
 // RegisterWithPasswordJSONRequestBody defines body for RegisterWithPassword for application/json ContentType.
 type RegisterWithPasswordJSONRequestBody = RegisterRequest
@@ -267,23 +706,53 @@ type SetMyPasswordJSONRequestBody = PasswordChangeRequest
 // BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
 type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
+// CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
+type CreateTodoJSONRequestBody = TodoCreate
+
+// UpdateTodoJSONRequestBody defines body for UpdateTodo for application/json ContentType.
+type UpdateTodoJSONRequestBody = TodoPatch
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetJWKS Public keys of the access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(c *gin.Context)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(c *gin.Context)
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListUsers List and search users
+	// (GET /v1/admin/users)
+	ListUsers(c *gin.Context, params ListUsersParams)
 	// LoginWithPassword Log in with a username or email and a password
 	// (POST /v1/auth/login)
 	LoginWithPassword(c *gin.Context)
+	// Logout End my current session
+	// (POST /v1/auth/logout)
+	Logout(c *gin.Context)
+	// RefreshTokens Rotate a refresh token
+	// (POST /v1/auth/refresh)
+	RefreshTokens(c *gin.Context)
 	// RegisterWithPassword Create a password account
 	// (POST /v1/auth/register)
 	RegisterWithPassword(c *gin.Context)
+	// EndOtherSessions End all my other sessions
+	// (DELETE /v1/auth/sessions)
+	EndOtherSessions(c *gin.Context)
+	// ListSessions List my active sessions
+	// (GET /v1/auth/sessions)
+	ListSessions(c *gin.Context)
+	// EndSession End one of my sessions
+	// (DELETE /v1/auth/sessions/{id})
+	EndSession(c *gin.Context, id openapi_types.UUID)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(c *gin.Context)
+	// DeleteMe Delete my account
+	// (DELETE /v1/me)
+	DeleteMe(c *gin.Context)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(c *gin.Context)
@@ -296,6 +765,21 @@ type ServerInterface interface {
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(c *gin.Context)
+	// ListTodos List my tasks
+	// (GET /v1/todos)
+	ListTodos(c *gin.Context, params ListTodosParams)
+	// CreateTodo Create a task
+	// (POST /v1/todos)
+	CreateTodo(c *gin.Context, params CreateTodoParams)
+	// DeleteTodo Delete a task
+	// (DELETE /v1/todos/{id})
+	DeleteTodo(c *gin.Context, id TodoID, params DeleteTodoParams)
+	// GetTodo Read a task
+	// (GET /v1/todos/{id})
+	GetTodo(c *gin.Context, id TodoID, params GetTodoParams)
+	// UpdateTodo Edit a task
+	// (PATCH /v1/todos/{id})
+	UpdateTodo(c *gin.Context, id TodoID, params UpdateTodoParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -306,6 +790,19 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// GetJWKS operation middleware
+func (siw *ServerInterfaceWrapper) GetJWKS(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetJWKS(c)
+}
 
 // GetHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHealth(c *gin.Context) {
@@ -333,6 +830,57 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	siw.Handler.GetReady(c)
 }
 
+// ListUsers operation middleware
+func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", c.Request.URL.Query(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter role: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUsers(c, params)
+}
+
 // LoginWithPassword operation middleware
 func (siw *ServerInterfaceWrapper) LoginWithPassword(c *gin.Context) {
 
@@ -344,6 +892,32 @@ func (siw *ServerInterfaceWrapper) LoginWithPassword(c *gin.Context) {
 	}
 
 	siw.Handler.LoginWithPassword(c)
+}
+
+// Logout operation middleware
+func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Logout(c)
+}
+
+// RefreshTokens operation middleware
+func (siw *ServerInterfaceWrapper) RefreshTokens(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RefreshTokens(c)
 }
 
 // RegisterWithPassword operation middleware
@@ -359,6 +933,57 @@ func (siw *ServerInterfaceWrapper) RegisterWithPassword(c *gin.Context) {
 	siw.Handler.RegisterWithPassword(c)
 }
 
+// EndOtherSessions operation middleware
+func (siw *ServerInterfaceWrapper) EndOtherSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndOtherSessions(c)
+}
+
+// ListSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListSessions(c)
+}
+
+// EndSession operation middleware
+func (siw *ServerInterfaceWrapper) EndSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndSession(c, id)
+}
+
 // LoginWithWeChat operation middleware
 func (siw *ServerInterfaceWrapper) LoginWithWeChat(c *gin.Context) {
 
@@ -370,6 +995,19 @@ func (siw *ServerInterfaceWrapper) LoginWithWeChat(c *gin.Context) {
 	}
 
 	siw.Handler.LoginWithWeChat(c)
+}
+
+// DeleteMe operation middleware
+func (siw *ServerInterfaceWrapper) DeleteMe(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteMe(c)
 }
 
 // GetMe operation middleware
@@ -424,6 +1062,276 @@ func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
 	siw.Handler.BindMyWeChat(c)
 }
 
+// ListTodos operation middleware
+func (siw *ServerInterfaceWrapper) ListTodos(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTodosParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", c.Request.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter sort: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "done" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "done", c.Request.URL.Query(), &params.Done, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter done: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "due_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_after", c.Request.URL.Query(), &params.DueAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_after: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "due_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", c.Request.URL.Query(), &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_before: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", c.Request.URL.Query(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tag: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListTodos(c, params)
+}
+
+// CreateTodo operation middleware
+func (siw *ServerInterfaceWrapper) CreateTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateTodo(c, params)
+}
+
+// DeleteTodo operation middleware
+func (siw *ServerInterfaceWrapper) DeleteTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteTodo(c, id, params)
+}
+
+// GetTodo operation middleware
+func (siw *ServerInterfaceWrapper) GetTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-None-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-None-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetTodo(c, id, params)
+}
+
+// UpdateTodo operation middleware
+func (siw *ServerInterfaceWrapper) UpdateTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateTodo(c, id, params)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -454,10 +1362,23 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
 	router.POST(options.BaseURL+"/v1/auth/register", wrapper.RegisterWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/login", wrapper.LoginWithPassword)
+	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
+	router.POST(options.BaseURL+"/v1/auth/logout", wrapper.Logout)
+	router.DELETE(options.BaseURL+"/v1/auth/sessions", wrapper.EndOtherSessions)
+	router.GET(options.BaseURL+"/v1/auth/sessions", wrapper.ListSessions)
+	router.DELETE(options.BaseURL+"/v1/auth/sessions/:id", wrapper.EndSession)
+	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
 	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
 	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
+	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
+	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
+	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
+	router.GET(options.BaseURL+"/v1/todos/:id", wrapper.GetTodo)
+	router.PATCH(options.BaseURL+"/v1/todos/:id", wrapper.UpdateTodo)
+	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
 }
@@ -477,6 +1398,8 @@ type InternalErrorApplicationProblemPlusJSONResponse Problem
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+
+type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -498,7 +1421,56 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
 
+type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
+
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type GetJWKSRequestObject struct {
+}
+
+type GetJWKSResponseObject interface {
+	VisitGetJWKSResponse(w http.ResponseWriter) error
+}
+
+type GetJWKS200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetJWKS200JSONResponse struct {
+	Body    JWKSet
+	Headers GetJWKS200ResponseHeaders
+}
+
+func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetJWKS500ApplicationProblemPlusJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetHealthRequestObject struct {
 }
@@ -547,6 +1519,111 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersRequestObject struct {
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200JSONResponse UserPage
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers400ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers500ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -717,6 +1794,193 @@ func (response LoginWithPassword503ApplicationProblemPlusJSONResponse) VisitLogi
 	return err
 }
 
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout204Response struct {
+}
+
+func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type Logout401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Logout500ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Logout503ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokensRequestObject struct {
+	Body *RefreshTokensJSONRequestBody
+}
+
+type RefreshTokensResponseObject interface {
+	VisitRefreshTokensResponse(w http.ResponseWriter) error
+}
+
+type RefreshTokens200JSONResponse TokenResponse
+
+func (response RefreshTokens200JSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens400ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens401ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens413ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens415ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens500ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens503ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegisterWithPasswordRequestObject struct {
 	Body *RegisterWithPasswordJSONRequestBody
 }
@@ -840,6 +2104,249 @@ type RegisterWithPassword503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RegisterWithPassword503ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessionsRequestObject struct {
+}
+
+type EndOtherSessionsResponseObject interface {
+	VisitEndOtherSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndOtherSessions200JSONResponse EndedSessions
+
+func (response EndOtherSessions200JSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions401ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions500ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions503ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionsRequestObject struct {
+}
+
+type ListSessionsResponseObject interface {
+	VisitListSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListSessions200JSONResponse SessionList
+
+func (response ListSessions200JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions500ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions503ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSessionRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type EndSessionResponseObject interface {
+	VisitEndSessionResponse(w http.ResponseWriter) error
+}
+
+type EndSession204Response struct {
+}
+
+func (response EndSession204Response) VisitEndSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession400ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession401ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession404ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession500ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession503ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1038,6 +2545,88 @@ func (response LoginWithWeChat504ApplicationProblemPlusJSONResponse) VisitLoginW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMeRequestObject struct {
+}
+
+type DeleteMeResponseObject interface {
+	VisitDeleteMeResponse(w http.ResponseWriter) error
+}
+
+type DeleteMe204Response struct {
+}
+
+func (response DeleteMe204Response) VisitDeleteMeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteMe401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe401ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe404ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe500ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe503ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1669,23 +3258,737 @@ func (response BindMyWeChat504ApplicationProblemPlusJSONResponse) VisitBindMyWeC
 	return err
 }
 
+type ListTodosRequestObject struct {
+	Params ListTodosParams
+}
+
+type ListTodosResponseObject interface {
+	VisitListTodosResponse(w http.ResponseWriter) error
+}
+
+type ListTodos200JSONResponse TodoPage
+
+func (response ListTodos200JSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos400ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos401ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos500ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos503ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodoRequestObject struct {
+	Params CreateTodoParams
+	Body   *CreateTodoJSONRequestBody
+}
+
+type CreateTodoResponseObject interface {
+	VisitCreateTodoResponse(w http.ResponseWriter) error
+}
+
+type CreateTodo201ResponseHeaders struct {
+	ETag               *string
+	IdempotentReplayed *string
+	Location           *string
+}
+
+type CreateTodo201JSONResponse struct {
+	Body    Todo
+	Headers CreateTodo201ResponseHeaders
+}
+
+func (response CreateTodo201JSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo400ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo401ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo404ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo409ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo413ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo415ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo422ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo500ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo503ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params DeleteTodoParams
+}
+
+type DeleteTodoResponseObject interface {
+	VisitDeleteTodoResponse(w http.ResponseWriter) error
+}
+
+type DeleteTodo204Response struct {
+}
+
+func (response DeleteTodo204Response) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo400ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo401ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo404ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo412ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo500ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo503ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params GetTodoParams
+}
+
+type GetTodoResponseObject interface {
+	VisitGetTodoResponse(w http.ResponseWriter) error
+}
+
+type GetTodo200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetTodo200JSONResponse struct {
+	Body    Todo
+	Headers GetTodo200ResponseHeaders
+}
+
+func (response GetTodo200JSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo304ResponseHeaders struct {
+	ETag *string
+}
+
+type GetTodo304Response struct {
+	Headers GetTodo304ResponseHeaders
+}
+
+func (response GetTodo304Response) VisitGetTodoResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo400ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo401ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo404ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo500ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo503ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params UpdateTodoParams
+	Body   *UpdateTodoJSONRequestBody
+}
+
+type UpdateTodoResponseObject interface {
+	VisitUpdateTodoResponse(w http.ResponseWriter) error
+}
+
+type UpdateTodo200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateTodo200JSONResponse struct {
+	Body    Todo
+	Headers UpdateTodo200ResponseHeaders
+}
+
+func (response UpdateTodo200JSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo400ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo401ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo404ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo412ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo413ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo415ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo500ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo503ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetJWKS Public keys of the access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListUsers List and search users
+	// (GET /v1/admin/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
 	// LoginWithPassword Log in with a username or email and a password
 	// (POST /v1/auth/login)
 	LoginWithPassword(ctx context.Context, request LoginWithPasswordRequestObject) (LoginWithPasswordResponseObject, error)
+	// Logout End my current session
+	// (POST /v1/auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// RefreshTokens Rotate a refresh token
+	// (POST /v1/auth/refresh)
+	RefreshTokens(ctx context.Context, request RefreshTokensRequestObject) (RefreshTokensResponseObject, error)
 	// RegisterWithPassword Create a password account
 	// (POST /v1/auth/register)
 	RegisterWithPassword(ctx context.Context, request RegisterWithPasswordRequestObject) (RegisterWithPasswordResponseObject, error)
+	// EndOtherSessions End all my other sessions
+	// (DELETE /v1/auth/sessions)
+	EndOtherSessions(ctx context.Context, request EndOtherSessionsRequestObject) (EndOtherSessionsResponseObject, error)
+	// ListSessions List my active sessions
+	// (GET /v1/auth/sessions)
+	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
+	// EndSession End one of my sessions
+	// (DELETE /v1/auth/sessions/{id})
+	EndSession(ctx context.Context, request EndSessionRequestObject) (EndSessionResponseObject, error)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(ctx context.Context, request LoginWithWeChatRequestObject) (LoginWithWeChatResponseObject, error)
+	// DeleteMe Delete my account
+	// (DELETE /v1/me)
+	DeleteMe(ctx context.Context, request DeleteMeRequestObject) (DeleteMeResponseObject, error)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -1698,6 +4001,21 @@ type StrictServerInterface interface {
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
+	// ListTodos List my tasks
+	// (GET /v1/todos)
+	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
+	// CreateTodo Create a task
+	// (POST /v1/todos)
+	CreateTodo(ctx context.Context, request CreateTodoRequestObject) (CreateTodoResponseObject, error)
+	// DeleteTodo Delete a task
+	// (DELETE /v1/todos/{id})
+	DeleteTodo(ctx context.Context, request DeleteTodoRequestObject) (DeleteTodoResponseObject, error)
+	// GetTodo Read a task
+	// (GET /v1/todos/{id})
+	GetTodo(ctx context.Context, request GetTodoRequestObject) (GetTodoResponseObject, error)
+	// UpdateTodo Edit a task
+	// (PATCH /v1/todos/{id})
+	UpdateTodo(ctx context.Context, request UpdateTodoRequestObject) (UpdateTodoResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -1757,6 +4075,30 @@ type strictHandler struct {
 	options     StrictGinServerOptions
 }
 
+// GetJWKS operation middleware
+func (sh *strictHandler) GetJWKS(ctx *gin.Context) {
+	var request GetJWKSRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJWKS(ctx, request.(GetJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetJWKSResponseObject); ok {
+		if err := validResponse.VisitGetJWKSResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx *gin.Context) {
 	var request GetHealthRequestObject
@@ -1798,6 +4140,32 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetReadyResponseObject); ok {
 		if err := validResponse.VisitGetReadyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
+	var request ListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx, request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -1847,6 +4215,72 @@ func (sh *strictHandler) LoginWithPassword(ctx *gin.Context) {
 	}
 }
 
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx *gin.Context) {
+	var request LogoutRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx, request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		if err := validResponse.VisitLogoutResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshTokens operation middleware
+func (sh *strictHandler) RefreshTokens(ctx *gin.Context) {
+	var request RefreshTokensRequestObject
+
+	var body RefreshTokensJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshTokens(ctx, request.(RefreshTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshTokens")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RefreshTokensResponseObject); ok {
+		if err := validResponse.VisitRefreshTokensResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // RegisterWithPassword operation middleware
 func (sh *strictHandler) RegisterWithPassword(ctx *gin.Context) {
 	var request RegisterWithPasswordRequestObject
@@ -1889,6 +4323,80 @@ func (sh *strictHandler) RegisterWithPassword(ctx *gin.Context) {
 	}
 }
 
+// EndOtherSessions operation middleware
+func (sh *strictHandler) EndOtherSessions(ctx *gin.Context) {
+	var request EndOtherSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndOtherSessions(ctx, request.(EndOtherSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndOtherSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndOtherSessionsResponseObject); ok {
+		if err := validResponse.VisitEndOtherSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSessions operation middleware
+func (sh *strictHandler) ListSessions(ctx *gin.Context) {
+	var request ListSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSessions(ctx, request.(ListSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListSessionsResponseObject); ok {
+		if err := validResponse.VisitListSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndSession operation middleware
+func (sh *strictHandler) EndSession(ctx *gin.Context, id openapi_types.UUID) {
+	var request EndSessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndSession(ctx, request.(EndSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndSessionResponseObject); ok {
+		if err := validResponse.VisitEndSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // LoginWithWeChat operation middleware
 func (sh *strictHandler) LoginWithWeChat(ctx *gin.Context) {
 	var request LoginWithWeChatRequestObject
@@ -1924,6 +4432,30 @@ func (sh *strictHandler) LoginWithWeChat(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(LoginWithWeChatResponseObject); ok {
 		if err := validResponse.VisitLoginWithWeChatResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteMe operation middleware
+func (sh *strictHandler) DeleteMe(ctx *gin.Context) {
+	var request DeleteMeRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteMe(ctx, request.(DeleteMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteMe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteMeResponseObject); ok {
+		if err := validResponse.VisitDeleteMeResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2081,82 +4613,339 @@ func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 	}
 }
 
+// ListTodos operation middleware
+func (sh *strictHandler) ListTodos(ctx *gin.Context, params ListTodosParams) {
+	var request ListTodosRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTodos(ctx, request.(ListTodosRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTodos")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListTodosResponseObject); ok {
+		if err := validResponse.VisitListTodosResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateTodo operation middleware
+func (sh *strictHandler) CreateTodo(ctx *gin.Context, params CreateTodoParams) {
+	var request CreateTodoRequestObject
+
+	request.Params = params
+
+	var body CreateTodoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTodo(ctx, request.(CreateTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateTodoResponseObject); ok {
+		if err := validResponse.VisitCreateTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteTodo operation middleware
+func (sh *strictHandler) DeleteTodo(ctx *gin.Context, id TodoID, params DeleteTodoParams) {
+	var request DeleteTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTodo(ctx, request.(DeleteTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteTodoResponseObject); ok {
+		if err := validResponse.VisitDeleteTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTodo operation middleware
+func (sh *strictHandler) GetTodo(ctx *gin.Context, id TodoID, params GetTodoParams) {
+	var request GetTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTodo(ctx, request.(GetTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetTodoResponseObject); ok {
+		if err := validResponse.VisitGetTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateTodo operation middleware
+func (sh *strictHandler) UpdateTodo(ctx *gin.Context, id TodoID, params UpdateTodoParams) {
+	var request UpdateTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateTodoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTodo(ctx, request.(UpdateTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateTodoResponseObject); ok {
+		if err := validResponse.VisitUpdateTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fxfc9s4kv8qXbyril1Hy7Lj7CXyyyS5yV72kq1UElceopQIkS0RaxLgAqAVTcrf/aobIEVKlP/MTJy5",
-	"vcmTJRFAA9396183mvkWpbqstELlbDT5FuUoMjT853t0Zv184dDQpwxtamTlpFbRJPqAqVaZBadhJaSD",
-	"OS60QXBmLdUSxFJINYriyKY5loKGl1LJsi6jyTiO3LrCaBJJ5XCJJrq+vo4jg7bSyiKv/EJkfxUOV2JN",
-	"n1KtHCpHf4qqKmQqSIjjyuh5geV//MOSRN86a/27wUU0if7teLO1Y/+rPX7nR/lF+3v6hC9z4UAou0KD",
-	"GVhdostpP7WqrZgXCNqAwUVtMQNdG0gNZqicFIUdRdcxyf0e/1mjdQ8p98ccwfhlQVooRbHQpiQRDcwN",
-	"iksLAkxd4DkkaIw2NoFCWmfB5QgLiUXmxX+p1aKQ6Q8TPi2EzdHCSrocVqQL/EpyTkCAE5eooLZolChZ",
-	"EVgKWcQgpioojn6Eua5VBlhYXOVoMKYnBaRapbUxqBykuVBLHE0V7fiVNnOZZagecsvvvQVNwMv9yIKR",
-	"9pJkdEYXMC90eokZuFxa3hPvgVQVtjBVlbB2pU1G6l4ZrZZwkIQfZ81vM6lSbQymLjkMuw0+9VGWqGv3",
-	"A1wrkxko3bgYSAVOlsi291o5Um3xMxnoQ4r2XEGt8GuFqcMMFkIWtcFzPu+5ztaAaa7RgtIgg4iQoROy",
-	"YLH/rt0rsriHlPjvGmyd5mDQ6tqk3sbpWNe6NvbcW/wChasJkcmKMqwKvS7J/HNhp8qupEtzQojFAg6S",
-	"1mRE7fJZJhnrstZs3ol1oUX2Ues3wizxodGBtSAtFLQ4OYJQrB2L5goNiDTFynkA+4DmSqZ4ocSVkAXt",
-	"4kEtic4ZVYYqZYHntV2TMjK9UudgKJqCoHAKCYfWI46tCVgfSylebkffozb8DskUnj7uBGoW66PWb4Va",
-	"h1BkHxTbhEMoZCkdZueeGnznzV4oslpt5C/40F54JQqZsQFaYkKXqFqoLvRSKlgJ2/AFimEBBVOd4VSF",
-	"70OA8ijuRzUBrkX5g0QqXmvWIRyte14oW1eVNg6zt5hJ8ZHZ1Y/xUUKhpLsarZKMIhoVpqKVXhHnaJFe",
-	"ZJmkh0XxzugKjZPEAheisBhHVecr2lOGA2TUMTkrRZpLhXy+sGBFSOv5zSMLYd8TSIhuSINZEk9V4rSe",
-	"FVotkxj4b5tr4+hDrS6VXqkZj6cvGh0Qe+WhzRfEtoTrPnIlihrpC127mV7MDFGOzgM0nNWe6VJIxeTM",
-	"Y7qwm1lqU3QnTXNhROrQWF4dy8qtZ5Vwad4RtzuACRLvi7gTD1LazURR6BXtHoTK+JwaQ7P+CFJdlto/",
-	"b0WJM2FnDe+i2Zrv/PRkhC2jt85ItSSj5FPb1dQn4mTsIEEdIG0MOFqOICEbGimZXvJC5ACJ9/nR8+Dg",
-	"bFLJaGi9Eq0VPjZt/ca5hVd4NPkcBIu9JW3GfWnn1PN/YOpozv9GUbj8nhZqnXA1/4WK0p3Pkb7szL5H",
-	"qjBqSIo3hAnvQ3Z0T2E8NM0YmnaV8Rz+9ukjZXAWVcaW1zvoCbxAYdDAtB6PH6c8Cf+JwyrAr5U0aGdS",
-	"7U8Xa+VkwfrvoiaEoTRtmyee7OaJcSTtTOGKzXF3kY+mRljlqLzjezBNDQrHbBqZTHdEn2tdoGAMZTFm",
-	"LiBnozm//wHtxVEjwU2YeWE5RvU13VNJb+HeCYYV+jseMo93wXdfclrTyT7vg6pbqcPu0b4PO2iOl/Wn",
-	"a88nQbQIct6mxwc9rDn0A6V/XmmFpAcPnNEkaheOo1J8fYNqSX53cvqU7aH9PGR0BEI3yUuppE9zjXWb",
-	"kKoXIFS7CUdhuZHsvI3NO5vQLkezkhZH8L4u0JLTSEUMZymtQxOOP4BiZyuPT8e3boXUvF8DrzRJ4VN2",
-	"w2vrxc7Co2Z88iuO9+keMyc4/uOf8F/ObjngLT/snfZNjhXw99f4FSPQEO42x+rJn/KlDDgQau3rTXym",
-	"yU/J4TmkwuKRVBaVlU5esd/gV1FWlNtEopAp3t/Uuma2mSyUCyDXxiLMhXNo1mCdoJ9/B2/d0oA/nY4w",
-	"g1oIvHPX/l69hGdnT/6zJRI+KQ/FI0Fib3NCOrpfSyedhrkRKs1Bq74KmGtxwJwthCwwG4qNXrghU8jr",
-	"UnAALITiWchxOH7p1ONyisPhlit5A0BBBOeowCssmrOx8Qa3m1rb3OjLUPzzeEKLSIelvS2sdcj7dSuX",
-	"MEasOUIr64RKB461W+mrhMvvutEwZiazAXYXdwhXKb566vDk2bMOkTgbj4eohJOuwCGNcAYQ9GLrshRm",
-	"7UXdkFaabVDWhkFsz3nx/jWldeTbQ/NsrCl3rrKT42OSfi7Sy1GGV03KZo/vYGtbThaYhd9se1iB/u5x",
-	"uIUs8B3lFbfC3dY2HRQorAOtGssqazI1BIsODtiRennLBu4Pd51TXAknDGVBAyeqgE8KLt6/iX0xuHJr",
-	"8tK0QMEkrwtN49OzAWXNpd6d+aKiWZ6Mx7DJt7ame9IxqE74DpnLEC+VZYnZOZzQ1H8568wc6kGOnpBq",
-	"OdqNabvq3VHZVmy8Z5Daw6CC0JwjUnA2RxSJspjsV4GAuTAIIssMsfik0KkofvLZ7MgVWTJVFP8dlNo6",
-	"OH3S2/OBtw1vDv1k9dDH9a0A91P4PEp1+duCXX+PT0kfJ6dPe8JdKMmSbb6LgVBQENnx6vr7q/95OVWK",
-	"4mEhLfvj4bkvbINPnlsaFPPXTfLhY374Zqp4z9s7/n2j8P1I3c1Kf0zH9fi0e1rEQcXRL0kMyfjoGZcM",
-	"ZvRhlPAcyVESk+jGtaxGQIG0JS6MyqV0XXOwoSDTFmG61Zn95ZZOZWTYgH4bVWzPq0k3buEsFyE3vE+i",
-	"fm+suxfE3QpeIUueCUaP1sYy4fDISd76zhgfj9tn61oOUp8uLt6MbXFUV9k9xdhSFYvQrhh3z9UfRm+r",
-	"vQWHNOkLtr8hAxBVJbNhKkQR/qgyemlE+cjC86p6/V8jaNMqrYr1hrV1LnD42sNOlcUrNKLozWO3rX/1",
-	"dbz1756uEO/hyLQDX2c1uoRk9XXEdD45ByvVsmC4i5sC+VzXDp6QpLXzRHMjYYZXRwM+eu9sYg+hIYKI",
-	"aW2kW38g/urVMufCzvPaV/f8p1eNtf3t08doqMbdq1jxtkWoMTW9C23HA1eXfPGolYh82JfPpVro4RMl",
-	"xoehKNteF3QV3NwZ+4XjTbYd8mw7VQerXKaEsx2bKcUa/J0f6MXiMAaL1kqtLKN05SkfGc9U/XxF4YaT",
-	"C5D0O7SZVrLvGiGBTKc1r7TKtUVISBvJVEnb5GG0jhWLfiJ1DgkT0xAsfJKUADELOgGm4MGkyUJC/dOD",
-	"SfT2NamJEbNlzbpC5e9ER9osj8Mge0zPbih/1JBreP7udRRHV2is18F4dDIa05M0kahkNIkej8ajx4z4",
-	"LmfbOc65LPwL/b1EN4TXdkWx8XQ8hlUui7bezebj3bdJhNgZCDD4UF9n0ST6K7pQeN5qijkdj2+41rnf",
-	"dU5YYc9tTiMr6b/gmkPXj6LJ5y9xFDKjaBK9kVeo0FJW4cTScsm7stEXGnNsUGTru55VA3bCibmwSOsb",
-	"FGlOFhTDk/HjTnlo6Nze02I/5th4aV9LN1e+o+HJ+PG++VoBjwdurG86a1pG7j3sq5NjUbv8uK07VdoO",
-	"HHrioZrV2+2oidsiLR2WkMpC8hNfE/kC1TnMNTE4g1NVCt9AsF2eKtYj4I4Kvo0K+Eje3Vxxtoi1RDdV",
-	"fI9Pq/uOkBjOxicweNsZN6lSM2KlzeVoql5xHgxEk8vKWQYPlxvtHH1doeleqjLaoYG0kARWIX2ZcEON",
-	"Z+l8de0L3KFHxcLZ6TPPREuh1rNmpYT57FT1rrdjbluiyOydPmyWzsQb+tn4bKr2NVwMxvtc2CGY77Zw",
-	"eIjsuwOTlk/S5e82eUIAnRc6W/9uLjFYJr3uR2dnarz+jm7ZvyIb8M43ernEDKRixzzzS9/smJ1WPh5y",
-	"cvuQXicCDzq7fVDbQEQDTu6AGNvdODzuyV2kG2gToMGnz24fvN1RwvB2h1Psd3V9J1B8o5cgVZNe7rQI",
-	"Bvjp5MsNcpK6tqDThFrKfvR8yflDA53bq27QcmvZOCTVSwvSTZVUI/jYqQrwr2Ec99EOJuLnQOGQMKlW",
-	"8p81TtUu/sLB2fgZJM3EM3/5D8eQ8PTh8+EInreyEQ4L1+8V9cHXX9LwHs/GY0h2CpCJZ3xT1XaWonJm",
-	"zfzN3+i3V1IMwZsLrEm33wIOapWhmapuLeawWwCAA02oenL6tPk6tCnAgVQBuq0DvZiqrRKMBZvLqupe",
-	"VfnWscNOM8OmwaHT9RA6HLrgDbdi91TdBt5wG3Y3Bb0HgO/t2uGdkPvk4ZC7ka/1hQDkcJB0bsaZy5Cs",
-	"h78e4O+L1eM7wGbbUP2jwP2PA9IeNjuA2LjDzXi8wjT31aBhNP75q+/n9rgyVJFgKGoyvkcWiJZ2U/nR",
-	"VDVATFbU9ItoFS60Q6Z9iWvMYL6GA67pxEAposwOR20XNwGHT6tnl7hOKPNdW5pngzg3EjU/z3fy84FK",
-	"1p8kzQ+6g61vXhP4/8LSTu90+M1LOr8FM2joHbB3692Fu/PBBgggdPwNg42vT4caxU5h4S1+z6pC6BMb",
-	"LMVYuVSYHUkVmtceLBf5AZGjV+WAct0UJjtKa775wvd64Yq6f2pv0SzxiH8Ei6VQTqZ2El5zggIXDnTt",
-	"4BKxImSWBrhbdwSvudbg1vFUGR1Klk6WaJ0oKwupUEq3l9k5GhxC8wu+UAj28h2y7e7t/AMD+E1mGu5R",
-	"ukb6Z479Q2lY60w/Z9Ld5kwtCB53L8ureoBwffKoumFxBZd4Y99EvPMWWijtd7vtkvOpaqqBzUt53Rfa",
-	"zsaP4aa32TiTnio/wbJGa3G77FfIy/AKhoWDPeW7w9FUPd80KFK0IFzobO2gvYIhsz4kv6fk3QZiqBVO",
-	"Fe0uzbUmGeinNu8OG/cppI9F0sXgL2ek9TfquV5xNcCXBRQIB0m/ipuc95oHOmWCVCh/STjHqUopCQ99",
-	"zyuxHm2dOCyGukd9rcODFx/GPbLcfRXKqbpzlvsB3dv1A1Un+93RdwLOs+Eruq6lWnR/dK76r5nW/h+q",
-	"WbY4/AEdaBNeP2ZA3i1IDiHy3TNg0c16ORUmtCjFJWfHwnXRDA64pVG4qereLx8SYRZ8kVV4Fu20z6xF",
-	"UaB5ZBu8jMHqDla2bs+wxNhWW+yAmd9FMoIXUmVNG2RXHq6cNZOEoMLIwrdUSh/pagRc2fRTzcIzM37h",
-	"uwUm2lDvdXAstFry/1MgFN8etoh/sNAGQiMCtyyWIkPK8IWaKhSmkGh61+3nmwoehRtigyWRzewwJsmm",
-	"qhWtqvaIt3uQ/gUKL1pf9NBzypddXR1tKg7N28q2uawSFrSaqt1jH4BfUsTb9b940WEfZ31BWjnvKyQ4",
-	"35+I/md94w9S32hjB/nqpiGofadGEy7sYfT9+ki/5enzl+sv9LO54tevPw/xnPB2PceN0LPi/yuB0Okz",
-	"aptvjiOaLYjwbaCoR3Dv/zuY0LrDpZfr+Nut9Y5Qrm09s52h2ejuJO+MnqPloi8ZKMxFIVTKrdYqA23S",
-	"HJnzat/WHebTlY2uv1z/bwAAAP//",
+	"7H3rdhs30uCr4HC/PSEzTYq6OZb0Y8dx7G8c24nXlte74/aqwe4iiWETYAC0KCbr59n32CfbUwWgL2RT",
+	"pJxY9sxkfkysZgNdKBTqXoXfOqmaL5QEaU3n/LfOFHgGmv755JJP8L8ZmFSLhRVKds47l1NglpvZN4Zd",
+	"gzZCScYN48xYreSEgbTCrpjlk4iNlWbJs3H/JbfpNGFcZvTnT0qCfzboRB244fNFDp3zTty5Po47nahj",
+	"0inMOX57wa0Fjd/933Hn+v1h/+zD+2H/7MO3cec/OlHHrhY40Fgt5KTz8WPUeZbBfKEsSPsaFjlfQba5",
+	"hFcaDEjLEHSm6TWmxoxLBlznAjTT8EsBxrKlsFNmp8AMnwNLysnTVf85rAj8ClaQxbxz/r5jdQGdD23A",
+	"vVApdzC0YfXt6xcIBn4u1cAtZIToJo4Org8PrMqUOTgeD9MH2UPoP+APR/0TfnrWP8uO0/7R+HD8cPwd",
+	"HI0Ohw34NuF5DVavHo0t6E2I3kCqZGaYVWzJhWUjGCsNzOqVkBPGJ1zI5vLnQoo5YmBYLl1ICxPQnY/4",
+	"sQXXfA7WE1cNlc9htfn5R2wGK7ZSBUunShkgYrJTYRxukOy6nL19++wHJgwTGfC8F7FCil8KYHyu5CSW",
+	"K1WUW2nO2SGu5ej0lOWARGUilomJsCZiST+JWHKF/zdIGFLteTJgz2ws4WYhNBh2dMKmqtCGccQWE9aw",
+	"sdDGssLAIJaNLdpzYwQu0x23TtSRfI5j1yisiWB+8wLkxE4750enpxEiPPx9GNVPyvtH/b/z/q/D/tnV",
+	"4Lz/4S9bTsqYzuCtJzxBHpCwLqLk2yRC1HCWqvmc9w3ghiKR5sJYIlw+Mb1zpN9YLrWwwKZ8sQBpmJL5",
+	"iokxUxLYHD8KxpF5oTUexMBIuo6JxBJ5EtfCKNmLGOQG2Mnh0YD9TCDy/IIOpiosE5YmyjkeVvrmUkiz",
+	"viMlY2nHuedQ25B9ODw6aeA3js233Tj+9v903x30/lvceR/HN0eH+H/H/Ti++Q6QPXXxrYheveWt3rc9",
+	"fGXbDiGr3LJLj6RZgmbHwxPHpaRiI5Wt2HIKknDS3EJhCPuOvxhg3SXwWQPRjA4YsGueF4DvJ98md0Zk",
+	"xdu/Omxeqkw9++FWchfZIKxtwe20WpnIOlEHOYnQKFCQw9eXN1Z6zm3nvFMU9Ob6xz/iYLNQ0gAxv+95",
+	"9p/cwpIT40uVRHmF/+SLRS6cjDhYaDXKYf6XfxgnMKrP/YeGcee8818OKtF94H41B6/cKPfR5kLfweMp",
+	"t4wT4UDGjJqDnSI3L2Rh+CgHJAEN48JAxpB3phoyFOg8N4POxwjhfu3Y6X3CjRsUBLIwbM5zxDeCqNlI",
+	"A5+h+qGLHC5YAlorbRLiSY7HjAXkmQP/sZLjXKRfDPg05wZZH53XJe4F3BCcSuPCCpmBZku+umBJqjJI",
+	"mOErQy8O2COWKhn45Z7qCU5qrMhzZsDaHHe6m6QeCUnENIr/3gXjKMU0kjpCAnMuchxq+Qwk6ybhxyt6",
+	"gEKSXvF/0nhPWvgmjhypQmbEt5dT0MC6yRLSKbdXPNfAs9UVvYAzheeLxdpvPdqxp0qPRJaBvM8t+0lZ",
+	"xvNcLSFj3WQcQEh6UVhnOCOkj9CiyxXiX1ejXKUzwAVqYWa4c1Yr1E88iw37uODGLJXOEGdLUp+7if/t",
+	"Kvx2JWSqtIbUepx4znEp5qAK+wUYSCYyJlVgJExIZsUcCLZnErk6z5/gMbxP0B5JVqCyBilqJGMu8kLD",
+	"BSGbpCKkUwUGhaTwILIMLBc5gf2Tsk+R6u6Xypgp0inTYFShUyDiQLSi1mounKo1Bm4L1LqR0DJY5Go1",
+	"R8KZcsPMUqAmlTE1HrNuUtILL+z0KhPE0MM5esVXueLZpVIvuJ7AfTNA2gJhWI4fxyPAnYpiQF+DZjxN",
+	"YWEdj36lye4QOPopFzlk9w1szWK1fOJ4KEfhguyp1KycBUQ2LbFRAv4N6GuRwlvJr7nIcQPu9QwghYDM",
+	"kP8TFy7MCskoU0t54aD05ktChl+fLL+EGWfpoepTs/5rr2yDyb99UDMjPzpNS73kcuVVBXOfOHjNLbBc",
+	"zIWF7MIZrp95sW8lHjilxa9w3/zjmucio9Nj0E4naa2ccWrAkEW15IZpuFYzyCrxk6uJCD85QdYtRTgq",
+	"Hl4N1GCmflr/njcAnahyswStIbCfiCVCEmBXNe3Rs6G3cqEVQotH4wl5iu7/dK8rSYgHQgJpU5xlYjyG",
+	"hpqF7MvDb4rFQmkL2UvIBL8kPf/L8FIUFUn9a/iVZECmjp+KnHgyg+yNowZ6wDPHXHn+SqsFaCvQJhnz",
+	"3EDUWdQe/dZBXtLiPvubWrI5l6tAZIahPcHobTxXtzqC6mbUe/+FylemRv+A1JLmh2p7qUbcAWgk4BZv",
+	"liX7Zs7TqZDgqLz0KJGJ8I1hfr/OWRJgTKJYJlapq1zJCeqr+G8zVRrV56SQM6mW8orGJzXKx9XQ0PDA",
+	"GYj1V8jKxgeqsFdqfKW5nEDtBRxOhy1TcxQ0aN84hYGbapZC5/VJ0ynXPLWgDX0d5gu7ulqQLKtDJ+Zw",
+	"9auS9c+F79dgTgttlK6ts/46WQCEEGcTxDKRCvV7UpuTiATjuMYXjMNdquZz5d5Hm+WKm6tgXuBs4Zmb",
+	"3nkf1ozpqEPo3tzid2RqIH/z+8iEiRgMJgOW0AmWIp3Rh8jD5/j54JFn3nSGyKG78b05MiynNG16FerU",
+	"7ACLHAlW49rI+2/Aczu9I2kby21h6q5mNWt3NNeh8qPaoPjx3fOdIKzrGItilIuUGTGRaFDOYMW6r58+",
+	"Zt+dHn7Xu2ASSKOTK7bQ4hql8RzmI9CI2eZqeD6pL+VJ9sObR52o8+TN0emDllVFnVRfNwccnZ4ennWi",
+	"zqv+tiEzkbU7fAjiB8cPmZ0W89FCC2kvGpLUOMlmpyA0LZKkg7CtFDJzcixA9vPzV7iQx60gFQbq7xox",
+	"aX3tpoXcos5qNxEiLG7hEaHYfXHL7r8Be0canMGK/isszM0uUYb09bH8MtearzbhxQnbwHuB+sVr7za7",
+	"I5RuJ69oJ9tiCz++u2RWMQMyI37a4ALn7HvgGjSLi+HwOKVJ6J/Qzh98jOBKyO1RlEJakRNzaqhrfmhD",
+	"ah5uSs2oI8yVhCXxyhaC1gUEvy9aWaSYlSGkKZCLogb6SKkcuOzQTpCad3W3NTSVwxAjKWSOK3MKpTPv",
+	"SD8gx2qOavkYUPZELOWLBWRstCJdlY+MygsLTEno7UZFALnc3Nso8LV7+ZLeRVLEf1xZr7fdNpKGkILn",
+	"Dq3eNeCtaVFwGoTY+HyDbtZX1boxHowmMbSdnFde5j6eolCveWzvokatuaE2yeK1X2YVceBpqgrvneCl",
+	"5L+orIyGjtBzA4V7XyoJuPelK738cNSIHhw9XA98bZ5HVB5ugzd4TV0Er3TCuRBwWIRFayhAdhHLbYtQ",
+	"dgp6KQwM2OsiB4P8REi0OifCWNAe/V6ZqS3l+Gi4cym4zdt34KlCKJybW9O31Xjjw4MwPvkE9D5sF2Da",
+	"hUW+dgw/ONmB4LXD2sD2bQfLi6ZPOVfEnNtEUkCrs7Gld8N3uVy5GA3hNPlr0rtgKTfQF9KANMKKa2hm",
+	"CPBcpHB3UquTWTWZdz2zqdIG2IiiditmLMef/4DTurYDDjs1YFp3QQulRVPlytWyE3UkgpN3os5UTKab",
+	"alXUuenjgP41J1QbHBlme0EzhL9+CjOFB3+jGenrzjzfpP6nj9nZyel3pfnhHMwm+BXMpgm6qRTvb71a",
+	"xUaay3TKlGwSAFlopMlcjZ0HtWW7HXBthDgt5pyEes6lS7SgoLEwTKVOKqTQrgdR7K2FTaFZ1M/hGvKA",
+	"GxNVUqP0smg18+E6x80oFruPmlnzFWxom1FHSGO5TKHdEAhfX3A73XehfsyVMy42fq7MtDm/cYrM6dlZ",
+	"Ta05GQ7bFBsrbA5tO0IOB78vppjPuV6FRKFAazhbK6xB1Vmf8+3rZ2jhIGdpm6eipqm1C3N+cIDQj3g6",
+	"G2RwHTxb5mAPWls74l75cYstkeWN5vbjrsYih1chDeIu1qplOXBjKfXBUda8QFJD3dSyLh2khpukEja9",
+	"Fov1mluurwrddm4kI0yxt69fRC6MurArPKVpDpy0740kiI3NGgm1OfPbBc5yOhyyyr2zNt1pjaBqyoP3",
+	"d7QZDGI+h+zCpUQ9OKnN7CMEFt8QcjLYlKib27uxZV7r/jQJuaHftx3auv3hj0LOLR5kZ/1UHuwB6+IQ",
+	"igkwYWI5AQlaFYYZ5VQQzubCuGB3wzibgDVkoKil9MHOKJYnw0OWNGC8Ci67QW9dAzkZnj24mwRsrv7D",
+	"duRetqPn5wX/pYBzlsxH+srlXB6dPmCay0zN2UhYM2DPARaodxtINR6D5c3AgH1jleYTeLOSaS+WOJDM",
+	"Y2Fd+pZVLHn185tLdnB9eMALOz3woCYXDDgFMt2maLCFlobxWEpY0tHDyXCLVJ7R38aqhWFLpWdIYms5",
+	"Rgj4L2f/czr8H//rWJ3lx3//7l368JdD/ffRg9XlcPHfT7Ij+fTUPH84//GQv4A2premGd7V7d1uP/hD",
+	"Q4tB1VT3UQ/LIlyZZJyNuAbGs0wjBSW5Snn+V+e8Hdg8S2KJ2q9lc2UsOzptnLmu402OHTVdrL119JB6",
+	"91f/9yBV89+n6jXX+BC3+fDoYQO4t1IQZNWziLm8McQGsYufnj5/HEunfglD8qB34ZIEmHP51gJE+Dh4",
+	"JZzG65/Ekta8vuI/Vge9m0lz+6YfI7qOj+rYQguM939NIpYM+2fk6A55pZT/3E8iBF3bUqfnPh+VQrVi",
+	"ImydHIyPP5Qxh3owYnt0oRYIaCeg32colfgKxvYOjf21alNs3iHzDYTA5nzFMnWBpg8eRm6VZhPNpTWM",
+	"Z3MhvQEU1BD/kN7wjjqXfZTVXHXBOvB+ExrS6m31AbK7ehkXi6ttDmaEs7/QaqL5HGXSBDLKlFEXXjMY",
+	"U7qHbNfavPPuitv22UnINez5jFvoWzFv5YfembPFczj2YeEQM/bytCELDUjb7kEMDqo2UN8FHT9MDc6P",
+	"SH5CLy8g86nl+y/H4XxH0mXUybmhfKwdaCyj4k5/CGrD3tBQxheftON3CizNBUj7jWFvDej+I3wR5QAq",
+	"FpufbOR4P9h1DmndNVpZW3NjcxqARoF2K9poO7f+WLwQd5ahpd22lwEXjt+uWIGbrA3SS5WpOweKkSFu",
+	"O2Xv6mnUlCNAOeZzrmeQsUxJuGCyyHO2nIocGOmWyLi2n0p826UEufThHYd+P+JDQGpGaO1cZgXssTBh",
+	"WFZAVHns3l4+Zmo8RvNIWFr3RFyDLBe76bGtJMvR8OhBf3jcHx5eHj48Hw7Ph8O/DPEfn4aSqHPTn6j+",
+	"px5/qSyYjeTzYauptKi5lG7PzfDvIaXySZPCG1rYTiVszm+euZFHw02nRekLqDOE4W7Vrlhkd6YhX32x",
+	"SSrPZKphjghgyLuvUe1KKabgMiur0oIk7lw7Iewnc0I47iS74jltHC34BtwOlqRc2yZP+FHzEPs9WWOJ",
+	"NZRUa93GQx7TyDu6GZDL19I0zDlLaAmEGlvTIMn5MEPry9UiDYexrGvVoZDDJwzX9MoLlhA2ElaQO+Bw",
+	"GA2bo1nX8pFxiqqQUGbGOzd674IlDo0E1Ounj9nx8fEZfTGWvH7sR2CXAJL1D4/Oh0Oa8C+HJ/hPIZmx",
+	"sCAl9/AUVZzCgnFulFriSJVfUvOmRKT9TIGtgGvDDs+GQ1zH2dnZ2QVVDjGuIZYeW/i2BM3MgqdgWKry",
+	"nC9I764p4QTaT08f94Pdgb8jimNZ4bihnbu0lKxwSVMQnB1hPBW2aWBz0BPInN7clBmB3WYw5kVuS3q4",
+	"jf3eO38sGV8JZWfd+/THc8Fyle87U+UsA625zEhcf14WWSH4+2LF5iKfrSlSO/nmuouSZt7GIl75XKDP",
+	"pg2RLtPiyJZwY31WVluQ3qcy+LStUqvHUWzBJ0FfUbKqmMPHg92qSasW1oRnO7Lu22vLLqcQyzIcSq4p",
+	"Nwmn9DBlqAquYva3nfP91SrCrYa5uva1jVkBvi7icx3ujc+XXmdyOTsw6P1B6/nfqZD+Hn6wHhle5MTJ",
+	"a4WJ+OYFe/+hjrU5yqtG3OfLK1UfW0l7Bn/mJq0l5PzBOURfYybQZ8zu+bCNzEKSeXBmOQJodWO99WlK",
+	"d6HGO8e07hTK2hmk+hSjd18DsBb/uj2GFXW091DeSkH4zifZWG1GTgldVN8DhzgPz3ZDpo1YcPM/u27i",
+	"ktzuqJu84sbs0k34KLTk2NBO9tFG2hDiKlp+R64OXyz2ce9+Y9ijxeLZDwNWJkBRxKzMcKgV7lHFm4ml",
+	"QWua5415NtoWLG+Ga/+7o9s+2pJPQm5JKoHQas6S5c2APKHJBUMbKCePfBTKi0aqsKy09poenwyu+y3x",
+	"hDvn/WwJ/n+MOgbSAnWLN0iAbltGxABRLFZ/PQ2n8Md3l502+7wh2mjZ3Lt/Q2V+2c2END7HZEuIkA+6",
+	"ihwhx6odoyOezsCXPZT1VPUNPg8P6cNRlRfnM+JMLLvLqUipCqmimTlf+WJPNNF7UVl3E7GFy40wZYS1",
+	"MKC/MbG0qp8p0rSQqmL5hJw3lKGD9j+XrExXSraVLCUsU2lBICxJbXZV6bF0JZGj3AV2DR83s5EuSvcH",
+	"RbxcplFC6jeihvJYPK0j6XgNyndaePkM94/EUZl6ohYgXZHsQOnJgR9kDvDdSq3rlKGhR6+e1Vw9553h",
+	"4HAwxDdxIr4QnfPO8WA4OKawlZ0SUR0MlpDnfSp0OfjHcmYGoWprAlsc+z++e87eoEFSlj+QwUGYnsHK",
+	"JRfg5k35NVDBBGRIdeIaYlmnR9cpybjiUePGXYMW4xULa/omlCXEEtVkA/k1mAGjOlXG3W/fGJbMRJYw",
+	"V9qCe8IRkPDcOe1msIrlWNx4ZZznE9Tdp3PWpQoMFPNUguHjhi4WJ5R8lnXOO/8J9sd3z9901vpZHA2H",
+	"t5TB3a38zVclbKl+89UnM1itl3A+5ukU+o+d52xzw57DynjnJdNcQ766YCmnTjS4ReQwcpEq6w/wGJZ1",
+	"pre9jxJCeuow0LawElMHzer4OnfrnL//EHV8bhdKzGqZbeE4E1ydqIMiH/yAkx1Mqajo161E61rGGHY0",
+	"HPqwhU/9opmdaCr7JQ3aNt+XLX3G7fdf2Lb9HlZkYTllvt6GxRfiGiSYOrbUwnhkUbOJfXEVBDm3fMQN",
+	"dcfRwNMpMsGInQ6Pa0nKbXh7jR/7MmijTzuDUl+7Lg2nw+PdxNpSy34brvEzYiuyrw8PKPh+gPLJbEX6",
+	"T7AEY13WeETuH9QBGeVooWZ9TiLTxR5qGmdCieX0bizreqZVbAK2UjWVhAF7hID4nlTdk+Exq7X4iGXN",
+	"k9TC/14IY9/SEpr9zN5vqrzaOqiCns+662nbvVBOPVW5T4KoNSD6pQC9qjoQ/bKtn1JrSt5GVhgulnAf",
+	"In1IwSqHbZ/z9sd+xOcMo82vojXCjPh161coKa/xmdJlTWlMIX320DtpbokitQnoDRpx7A6uhSqMtzsU",
+	"5cttA9BbNFtQf3q4yyP18cNnPPOlwdfaC4JOjhq7Xadjf7KPjKq1eKIhh7uHNDog0KA92EvV2ecTpefv",
+	"ZGM1IWGs02OB63Tq8FWXry5pqGRjhZ0elEUcC2Va2FjirCmSUvXWSlEZP8f958iFkr9SrbSr9rhgI2Wn",
+	"LhDm2uRlG7Ue+WrAqNkNaarehEHwQ1uG0qiYgCVl0TWH8vmrjNJX2zo0RCHzN4xYKj0bxL4JC+PWwnxh",
+	"jfeia2UtPl6ArjeCQEDwkct5CdmQ57FcoEFvyzxcUmh8+yDDTo7OXGLbnMvVVfhS4oOTjf4dEbXDohpj",
+	"Osx+sYgTJ69Phiex3NYMp9Ukn3LTZonV2+u0igJc9Tthp6+qtEOvO32vstUfdspba44+Ng1oqwv4+Bk5",
+	"TbMUt4XdvAgJbvfMaE52Dyp7O+GAwz04xnqvJBp3ug90Lc1BcPDR2e7B6y1zvgxT3KZHqwkLCZhtveIc",
+	"+6ml37bYJjXW6buWtfPOJ9Rzdo9sxHPKoGtGESivPJY+sRz1RiVTcFF/qjRuFPgjJyu7HYb8FteSKpa4",
+	"WBEKlK59317X2G7AkNzxA6qwzC5FSp05UoDMbOEUuOSN83nS7lYIC0e+5HuqfOoB+ZJy9YnM2HxVtrrz",
+	"q6oRR/BirRGI39FbKOTGmfENMvlmnRScDS9h2aQcIlVXmNB4n8LGqBsiaUHWRle1egXfQJpobO1Vct4s",
+	"OdqnZGEyrSzV4VPqKxIhqfuxDNtMEJXCa6O2RAPSZ+KcTGffDYfs//3fk8HhyeCod04ls/RtcmiSvZTz",
+	"tGYwuWVtYCHlWguHwFg6l2G5UWQVxNIVulAK+vm2ehfW9WpIVDXlDOWr7nuxpBG9aMuyNp67gBhOTS0D",
+	"lI5l2R4g9A8gTkP9rBKPxCvf4iphXZ9qjScT+ROeH7TknvDUl/fBnM2BS3OOeguyNdfKuuXc1iOG5jNJ",
+	"97VKqXuW680wdluTMVh6bnm/gv1LyOmvR96+Jpaxzlpul6valzxt55su2yWYJOvSvLJC1sR55GtfJsi9",
+	"Yimo7zpyFH/2IoZyimQnGQIuA6fSEnC0n7eW4LdeUONryKgLLrVw37R7WPdkeBbL9Xa07GCtH+2APar0",
+	"eWLHjSbBVAMYxD4h4WQ4ZMlGIWsSgh6hpTBIq6lsI5aun1TZWIFsn6oNw3m9TRjyyAw0q5dU9RpdxVhX",
+	"oTlzePSwFzWaZLGuV0BCg/W1Sio0UqaCOqlUjYBJfenVWmnd2l6rZjWxTzaaKJhBVhPbZTSFwrx7sJvW",
+	"awD3Yq2H92cyBfjKsxBKhLpJrb+LTyEuoPfpDPiuRtJwD3ulbKX9J7d2fLXGMYMT4XaGbWo9GTPIwcIW",
+	"Y8jxVp4iF6wKqW5SWNhGM2lU/7pxB7UaVdiYGrGtXP9tyA3EnZ7vhuf8PJzlyli2mCoJbUf1icx+tlPQ",
+	"Ze/Iz6iHNJtUthyW21tO/rOaRzzP0USikEO5snYLKdoehi5R4orZNer7gqYk9DCJerBTqyNXfawhBWld",
+	"RCCLpWvS0w21yYfDYW/AQh/yhEqenHCrLpBomBNoy0i7LVxyH/RTr1NroZ6X68fH/HPSDLmq5xuL2W1T",
+	"h8cHv4ns4w6G44zawGfKHk3BnHU0Vbo72tjGm9LUvzVEdrnWIS5yVmzd94OKz+e5kePD7/XGfKUezi/N",
+	"0jyLmK/uQJ3u5oR9HT5teWvk7amlylDDjhqHGsQy2CQs3CDlnH6O9/l8rBmsXFfCLmX+RVTPKbLewOdt",
+	"fWNiWbocZrBKmLF8ZULSotO9b40VuHk+k8bbku/4Z5zg0wKS/xaBgqO9kB8uKvo9bAKH7sHI1m422T8k",
+	"ERgB852X29Xu0N+jXfT9QM9No5El+S5QjXYt+EgYiqonUNeduFgKiqJaAaZKzuw5xwm5fVHRq3XlN+el",
+	"Ul9zkjJhTAEZs8pXkwcnBTE7qZZMkZsaGRiXUlFBVCFdKTqPZc5Rra9nmHpGZ5wjPPLFQX5xbXzK4eAl",
+	"7B2rCIii20moDnfw7yHrHKacMrZu7Pmk3LrWvpEQ1objPzYzZFsKnctD7QvpuwL/W2zXa+AUjQpb075Z",
+	"i/ab9l6CnkCffmQG5lxakZpzf7EYy2FsKdwQUkiFdlfoDdgzxxZWUSy18tnSVszBWD5f1E+xAcvQUG87",
+	"k2+p6sPTy2dIL6h317tndeE2MvXFLnUi/TOp4Iu6vyo9PxN212EqRe5BvdnYomhrSOJkeOU9c5Zm5Cog",
+	"N+5D81UF9V69yUUsQ/pT29VqlOR5y71qJKlj6SaYFGAMrOc55WLm2wUZ1t2Sr9QbxPJRyDGHynXX8O/U",
+	"HCgoNlxOfsrznIKwaimryPBEgSGZ/6jqmRzuPa3hq9u4fq+HzMTEsrqhNjTgc/foOu2lDKJ4bLqAQLjj",
+	"IGJUhUKFHtTnbKqWqJO4IJBk3LKkmQvnaws2gz6xTLl0ubYjQBBM6FK/5KvB2jaycUtD61i60JZjiY1E",
+	"r90hi1juSvTaGbJ4A/bl6p5yvJoN2/fixlsUszr5G7Bfu7n1rxmj+CfK/CqZ+xugxAnPxZDLb6Z1tbH5",
+	"/Z04vO64IW8Otcbhs1D6VL9MtEvsEm2seiFdD20+TlUNPonDqiYj9cc7YkbVeGUZqUTdy7G2wkCNmblV",
+	"JAP2vXCeUJy0Dg/xlNI89D5RZCyU6ytVXy0G7GR4xtpvPA2MCRdUn3YEuZITumyduxKEkuN3x+S/p4pL",
+	"f4F2Bmy0YlzGMtxXX7f6LireRsEAZX1Dm17EXAR966WrVah3HZHOB+xAa4Lu5RmlDNf3qHKahes4TUj5",
+	"5SjWYrmJ9hb2ixvxcvUv7jfbpgh/j7uypiL4w/cnR//TRfeVuOhK2YFntap8Lq/5UMgXbjUTrMrU9qqw",
+	"n0MdWGA1DQ8GdZIxMxOxscirfApDmzdg73g+c1wbpzDIONGuQN7eLA9yTWVrxWPNy7Xd5MY3xlbaXjDO",
+	"3KuOIyObdpzbvxqVrBxfd2mRnn8S46ySPods/dK9AXtF0CIDn8HKgO2PuIHs3K2V8SwDtFioiHOlCrbE",
+	"Zbq711CSMu4vqV0sgGufo6w0m+BeGFN23d4M117SVuwK3REQC9Blj4avsrprwFw39ItQfD1a1QM1n6vm",
+	"awPapGrjkbCuyrOyyLEXsaTf+FXWSiApTyx07esapWRzYPmT7yNb/hIaNyWx7OZq6X+gaw/75W+sOxWT",
+	"qf9twC4Fng4NfMaU9xwLlNKUcdsNo2gSkQ2YI4HQsDA0u2KpmvvuHUJSNVMs8TelM9A+Ob4N53hC2iml",
+	"02/0QAlNcBoPm6+U3SL7bX0jy/XveT3MG6Wty/DJHuFUjb9/AJP6Zz8UUP5O/6799qr6fP1PeuPDtmrN",
+	"jPJ5ElQ9EsK6WtBt/NSpJOn53g5b8Om7Y27UrJeNzLZ81HEX3DHuOJYvCRPGbW+30TiSenVT08iLWC5A",
+	"pyBtH6Trz/aXhLjpfz36PukN2JObNC8y8Lx6g27WO5+4TomH/eHhJbVJrHdKbF0v7jTdydyaBLC9NU97",
+	"m7Wd2MEXU0tOjbEK97O7u+0Mte80kBaUpEH3qppYOt6srkHnfPHp+DjaHx8OtHtASFVRbPmEdatunM5r",
+	"5lq+TYwrh8YhvW1ka/lkG989vjvbrYNIqbzUKMRfs09dRakI04MONzZqq7a8az32Hg3lPnzWlH7fobLF",
+	"nGgoUo593KMR8TVkTtGqa5qoUzwp9rMjZ57UKbWsaxHNQFosY+macMqWS8ZRCeb+MIQrp0LjHLqZ/5zS",
+	"/a1eudKzSvGcwars7kMP6ALwoDxWl+xpMEVuWRffiSWCG7n33Q1LUQ0o26d+jCvSJ518CX5lJ/flhPFY",
+	"uqvymZsKrkFW7gG7VGWjEKZ56guNSoCddIhldZd6A+qToyOWiApHVzNYhZKgAaNWLc4jwqxyNcxeY858",
+	"JiM7OmFTVVTXFVHYzSGiMK1xNLeV1Ft1Q7tto67qlYPabj6HVced3z/eD1HrP33Pyequ42x7IK68RxYP",
+	"QFfpCNVDpFWkoKjqJF+nREfffmRvrVHPk0s+2QaQf+2A3vkYdVpIdtfQakg5gi4TdojZNbp8j7Dx9cYc",
+	"/0m8JUf7DPZNfZBtP6F4+ZeWFmVGPxJ2i7Soey12ptRSeDN5Nu6/9PfwN+5ecEkzLkAmxi4257rqGyvy",
+	"PPSBMKx7cniEhh3xZNGoU7q9ZY3LVPk0vjd+6dIC9s6WDeua0N0QX3fUfg/afFVDt+uD8ZXkHW0lzS11",
+	"AiUR/qQkeEpkU5WXMQ7fkzlEzz0NdpVmybdJL/Jxj7Jjx/HwpLRZqBauvVfcJ1IdArmV8ob3IvUQH58s",
+	"t3DK41uPiLs/xfowW8aMkCnU79RYqaK8c+mTYfgzS31bKtgt5+duxIo09OwHotM/NnvsgiWyyPMklr6Z",
+	"e+kIxDPp7gK5YAnCnzhlLLRXd+3EqHSCveS+E4azCJxTyQBKmfrNKckF00DJ7nJC7YncJ4UdsCe1W19i",
+	"KaobYRLfXzOpLJ8aIwlXw8ia6KPLUF1cOVwqKcZMKjINqERNZoJKIP0VJOfu1uSc/AeV8bBVEFIWTwgz",
+	"S0VJuwP2zps2dUBCi+GlFhbYUkizPfXuDxCdn8dW+CI5e7cxzZCz97uZ57+i1vDvmSa4XYduJvc3uzq/",
+	"/4DnxoVptpeOadcFjIeu2s6RF3oWD8o2wgd0Cj0Av7VUpBDXk1Fot0A6ETW9iErPC3Vidd8SE/KBzAeV",
+	"M5DqDNqjVBvByrIE0bNWl6lPV4KaqvDuAk2Bqr9L7ULi9WYu9TsVQuag8LVq1D8l3OPAHjVGpVzrlZc4",
+	"9TI81k2MyBJfvsARBuqtUntp7zZKzHVRci6c9TZKrGvA6Tyvnzz64eUTb72EiFBZDbwfWtVShtQIB7iv",
+	"cqhmDFHnPSesd9D2W0UitJaqUzqmhCwTg0rEXJTh31qUuhb0PYkY3HAKIpCbnAc3CrexzJSTYAxuSI6/",
+	"QzkV9kwtrJgLY0XKUiX9TfUr1nUyN4plJel6LvPTB/MoGbDudGTdDU9lcxfcaW1xrQc5aVyjpWwupMvR",
+	"VNqwbqIVtf+mK1p9E4s6bnr1s0P9FVuah2o1Ajc9skQ24jmXKd1QLpGw0Sr2H6zNpham8/HDx/8fAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -27,6 +27,59 @@ type PasswordCredential struct {
 	UpdatedAt time.Time
 }
 
+type RefreshToken struct {
+	Hash       []byte
+	SessionID  uuid.UUID
+	Generation int32
+	CreatedAt  time.Time
+	UsedAt     pgtype.Timestamptz
+}
+
+type Revocation struct {
+	ID        int64
+	Xid       pgtype.Uint64
+	SessionID uuid.NullUUID
+	UserID    uuid.UUID
+	RevokedAt time.Time
+}
+
+type Session struct {
+	ID                uuid.UUID
+	UserID            uuid.UUID
+	AppID             string
+	UserAgent         string
+	CreatedAt         time.Time
+	LastUsedAt        time.Time
+	IdleExpiresAt     time.Time
+	AbsoluteExpiresAt time.Time
+	RevokedAt         pgtype.Timestamptz
+	RevokeReason      pgtype.Text
+}
+
+type Todo struct {
+	ID          uuid.UUID
+	UserID      uuid.UUID
+	Title       string
+	Notes       string
+	DueAt       pgtype.Timestamptz
+	DueOffset   pgtype.Int4
+	Priority    int16
+	Done        bool
+	CompletedAt pgtype.Timestamptz
+	Tags        []string
+	Version     int32
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type TodoIdempotencyKey struct {
+	UserID      uuid.UUID
+	Key         string
+	RequestHash []byte
+	Result      []byte
+	CreatedAt   time.Time
+}
+
 type User struct {
 	ID        uuid.UUID
 	Nickname  string
@@ -34,6 +87,7 @@ type User struct {
 	Bio       string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	Role      string
 }
 
 type WechatIdentity struct {
