@@ -2,11 +2,13 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/domain"
@@ -468,5 +470,96 @@ func TestSwitchedOffPasswordAccountsAnswerNotFound(t *testing.T) {
 	}
 	if n := len(e.hasher.verifications()); n != 0 {
 		t.Errorf("%d hashes verified while switched off", n)
+	}
+}
+
+// loginAs logs in with a password and returns the login response.
+func loginAs(t *testing.T, c *apitest.Client, login, password string) loginResponse {
+	t.Helper()
+	res := passwordLogin(t, c, "", login, password)
+	if res.Status != http.StatusOK {
+		t.Fatalf("login as %s: want 200\n%s", login, res)
+	}
+	var l loginResponse
+	res.Decode(&l)
+	return l
+}
+
+func TestRegisterAndPasswordLoginStartSessionsThatRefresh(t *testing.T) {
+	e := newEnv(t)
+	reg := e.register(t, "alice", "alice@example.com", alicePassword)
+	login := loginAs(t, e.api, "alice", alicePassword)
+	for name, l := range map[string]loginResponse{"register": reg, "login": login} {
+		if l.RefreshToken == "" || l.RefreshExpiresIn <= 0 {
+			t.Errorf("%s: no refresh token in %+v", name, l)
+		}
+		next := refreshed(t, e.api, l.RefreshToken)
+		if next.AccessToken == "" || next.RefreshToken == l.RefreshToken {
+			t.Errorf("%s: refresh gave %+v", name, next)
+		}
+	}
+	res := e.api.Get("/v1/auth/sessions", bearer(login.AccessToken))
+	var list struct {
+		Items []struct {
+			AppID string `json:"app_id"`
+		} `json:"items"`
+	}
+	res.Decode(&list)
+	if res.Status != http.StatusOK || len(list.Items) != 2 || list.Items[0].AppID != "" || list.Items[1].AppID != "" {
+		t.Errorf("alice's sessions after register and login: want two, of no mini-program\n%s", res)
+	}
+}
+
+func TestChangingThePasswordEndsTheOtherSessionsOnEveryReplica(t *testing.T) {
+	e := newEnv(t)
+	phone := e.register(t, "alice", "alice@example.com", alicePassword)
+	laptop := loginAs(t, e.api, "alice", alicePassword)
+	other := e.newInstance(t, e.keys) // another replica that knows the laptop's session
+	if r := other.api.Get("/v1/me", bearer(laptop.AccessToken)); r.Status != http.StatusOK {
+		t.Fatalf("the other replica refuses the laptop: %s", r)
+	}
+
+	res := e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": alicePassword, "new_password": newPassword}, bearer(phone.AccessToken))
+	if res.Status != http.StatusNoContent {
+		t.Fatalf("change: %s", res)
+	}
+	// This replica refuses the laptop at once; the other once it has read
+	// the revocation feed.
+	wantProblemFields(t, e.api.Get("/v1/me", bearer(laptop.AccessToken)), http.StatusUnauthorized, domain.CodeSessionRevoked)
+	if err := other.revs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantProblemFields(t, other.api.Get("/v1/me", bearer(laptop.AccessToken)), http.StatusUnauthorized, domain.CodeSessionRevoked)
+	wantProblemFields(t, refresh(e.api, laptop.RefreshToken), http.StatusUnauthorized, domain.CodeSessionRevoked)
+	// The phone, which changed it, goes on.
+	if r := e.api.Get("/v1/me", bearer(phone.AccessToken)); r.Status != http.StatusOK {
+		t.Errorf("the caller's own session ended: %s", r)
+	}
+	refreshed(t, e.api, phone.RefreshToken)
+}
+
+func TestAFailedPasswordChangeEndsNoSession(t *testing.T) {
+	e := newEnv(t)
+	phone := e.register(t, "alice", "alice@example.com", alicePassword)
+	laptop := loginAs(t, e.api, "alice", alicePassword)
+	res := e.api.JSON("PUT", "/v1/me/password", map[string]string{"current_password": bobPassword, "new_password": newPassword}, bearer(phone.AccessToken))
+	wantProblemFields(t, res, http.StatusForbidden, domain.CodeCurrentPasswordIncorrect)
+	if r := e.api.Get("/v1/me", bearer(laptop.AccessToken)); r.Status != http.StatusOK {
+		t.Errorf("a refused change ended the laptop's session: %s", r)
+	}
+}
+
+func TestTheThrottleLiftsWhenItsWindowEnds(t *testing.T) {
+	e := newEnv(t, withLoginLimits(2, 100))
+	e.register(t, "alice", "alice@example.com", alicePassword)
+	for range 2 {
+		passwordLogin(t, e.api, "", "alice", bobPassword)
+	}
+	res := passwordLogin(t, e.api, "", "alice", alicePassword)
+	wantProblemFields(t, res, http.StatusTooManyRequests, domain.CodeTooManyAttempts)
+	wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+	e.clock.Advance(time.Duration(wait) * time.Second)
+	if res := passwordLogin(t, e.api, "", "alice", alicePassword); res.Status != http.StatusOK {
+		t.Errorf("after Retry-After (%d s): %s", wait, res)
 	}
 }
