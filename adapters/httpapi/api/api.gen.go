@@ -205,7 +205,9 @@ type FieldError struct {
 	// `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
 	// or a domain rule such as `invalid_url`, `invalid_characters`,
 	// `empty_patch`, `invalid_time_zone`, `invalid_range`,
-	// `invalid_cursor`, `unknown`.
+	// `invalid_cursor`, `unknown`, `invalid_email`, `taken`,
+	// `not_allowed`, and for passwords `too_common`,
+	// `same_as_username`, `same_as_email`.
 	Code string `json:"code"`
 
 	// Field Where the problem is, e.g. `body.nickname` or `header.Authorization`.
@@ -276,6 +278,34 @@ type LoginResponse struct {
 	User         User         `json:"user"`
 }
 
+// PasswordChangeRequest defines model for PasswordChangeRequest.
+type PasswordChangeRequest struct {
+	// CurrentPassword Required when the account has a password; refused (`not_allowed`) when it has none.
+	CurrentPassword *string `json:"current_password,omitempty"`
+
+	// Email Required with the first password of an account that has none;
+	// refused (`not_allowed`) otherwise. Rules as in `RegisterRequest`.
+	Email *string `json:"email,omitempty"`
+
+	// NewPassword Follows the rules of `RegisterRequest.password`.
+	NewPassword string `json:"new_password"`
+
+	// Username Required with the first password of an account that has none;
+	// refused (`not_allowed`) otherwise. Rules as in `RegisterRequest`.
+	Username *string `json:"username,omitempty"`
+}
+
+// PasswordLoginRequest defines model for PasswordLoginRequest.
+type PasswordLoginRequest struct {
+	// Login A username, or an email (anything with `@`); case-insensitive.
+	//
+	// Example: alice
+	Login string `json:"login"`
+
+	// Password Example: correct horse battery staple
+	Password string `json:"password"`
+}
+
 // Priority defines model for Priority.
 type Priority string
 
@@ -332,6 +362,32 @@ type RefreshRequest struct {
 //
 // Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
 type RefreshToken = string
+
+// RegisterRequest defines model for RegisterRequest.
+type RegisterRequest struct {
+	// Email Trimmed and lower-cased, then a bare address `local@domain.tld`
+	// of at most 254 characters (field code `invalid_email`).
+	//
+	//
+	// Example: alice@example.com
+	Email string `json:"email"`
+
+	// Password 8 to 128 characters (Unicode characters, compared after NFKC
+	// normalisation); not a common password, not the username, not the
+	// email.
+	//
+	//
+	// Example: correct horse battery staple
+	Password string `json:"password"`
+
+	// Username Trimmed and lower-cased, then 3 to 32 characters of `a-z`, `0-9`,
+	// `_`, `.` and `-`, starting with a letter or digit (field codes
+	// `too_short`, `too_long`, `invalid_format`, `invalid_characters`).
+	//
+	//
+	// Example: alice
+	Username string `json:"username"`
+}
 
 // Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
 type Role string
@@ -629,14 +685,26 @@ type UpdateTodoParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
+type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
+
 // RefreshTokensJSONRequestBody defines body for RefreshTokens for application/json ContentType.
 type RefreshTokensJSONRequestBody = RefreshRequest
+
+// RegisterWithPasswordJSONRequestBody defines body for RegisterWithPassword for application/json ContentType.
+type RegisterWithPasswordJSONRequestBody = RegisterRequest
 
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfilePatch
+
+// SetMyPasswordJSONRequestBody defines body for SetMyPassword for application/json ContentType.
+type SetMyPasswordJSONRequestBody = PasswordChangeRequest
+
+// BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
+type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
 // CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
 type CreateTodoJSONRequestBody = TodoCreate
@@ -658,12 +726,18 @@ type ServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
+	// LoginWithPassword Log in with a username or email and a password
+	// (POST /v1/auth/login)
+	LoginWithPassword(c *gin.Context)
 	// Logout End my current session
 	// (POST /v1/auth/logout)
 	Logout(c *gin.Context)
 	// RefreshTokens Rotate a refresh token
 	// (POST /v1/auth/refresh)
 	RefreshTokens(c *gin.Context)
+	// RegisterWithPassword Create a password account
+	// (POST /v1/auth/register)
+	RegisterWithPassword(c *gin.Context)
 	// EndOtherSessions End all my other sessions
 	// (DELETE /v1/auth/sessions)
 	EndOtherSessions(c *gin.Context)
@@ -685,6 +759,12 @@ type ServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(c *gin.Context)
+	// SetMyPassword Set or change my password
+	// (PUT /v1/me/password)
+	SetMyPassword(c *gin.Context)
+	// BindMyWeChat Bind a WeChat account to mine
+	// (POST /v1/me/wechat)
+	BindMyWeChat(c *gin.Context)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(c *gin.Context, params ListTodosParams)
@@ -801,6 +881,19 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 	siw.Handler.ListUsers(c, params)
 }
 
+// LoginWithPassword operation middleware
+func (siw *ServerInterfaceWrapper) LoginWithPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LoginWithPassword(c)
+}
+
 // Logout operation middleware
 func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
 
@@ -825,6 +918,19 @@ func (siw *ServerInterfaceWrapper) RefreshTokens(c *gin.Context) {
 	}
 
 	siw.Handler.RefreshTokens(c)
+}
+
+// RegisterWithPassword operation middleware
+func (siw *ServerInterfaceWrapper) RegisterWithPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegisterWithPassword(c)
 }
 
 // EndOtherSessions operation middleware
@@ -928,6 +1034,32 @@ func (siw *ServerInterfaceWrapper) UpdateMe(c *gin.Context) {
 	}
 
 	siw.Handler.UpdateMe(c)
+}
+
+// SetMyPassword operation middleware
+func (siw *ServerInterfaceWrapper) SetMyPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SetMyPassword(c)
+}
+
+// BindMyWeChat operation middleware
+func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.BindMyWeChat(c)
 }
 
 // ListTodos operation middleware
@@ -1228,6 +1360,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/register", wrapper.RegisterWithPassword)
+	router.POST(options.BaseURL+"/v1/auth/login", wrapper.LoginWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
 	router.POST(options.BaseURL+"/v1/auth/logout", wrapper.Logout)
 	router.DELETE(options.BaseURL+"/v1/auth/sessions", wrapper.EndOtherSessions)
@@ -1236,6 +1370,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
+	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
 	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
 	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
@@ -1502,6 +1638,162 @@ func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	return err
 }
 
+type LoginWithPasswordRequestObject struct {
+	Body *LoginWithPasswordJSONRequestBody
+}
+
+type LoginWithPasswordResponseObject interface {
+	VisitLoginWithPasswordResponse(w http.ResponseWriter) error
+}
+
+type LoginWithPassword200JSONResponse LoginResponse
+
+func (response LoginWithPassword200JSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword400ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword401ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword404ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword413ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword415ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword429ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword500ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword503ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LogoutRequestObject struct {
 }
 
@@ -1675,6 +1967,143 @@ type RefreshTokens503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RefreshTokens503ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPasswordRequestObject struct {
+	Body *RegisterWithPasswordJSONRequestBody
+}
+
+type RegisterWithPasswordResponseObject interface {
+	VisitRegisterWithPasswordResponse(w http.ResponseWriter) error
+}
+
+type RegisterWithPassword201JSONResponse LoginResponse
+
+func (response RegisterWithPassword201JSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword400ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword404ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword409ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword413ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword415ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword500ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword503ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2427,6 +2856,408 @@ func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type SetMyPasswordRequestObject struct {
+	Body *SetMyPasswordJSONRequestBody
+}
+
+type SetMyPasswordResponseObject interface {
+	VisitSetMyPasswordResponse(w http.ResponseWriter) error
+}
+
+type SetMyPassword204Response struct {
+}
+
+func (response SetMyPassword204Response) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SetMyPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword400ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword401ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword403ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword404ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword409ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword413ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword415ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword429ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword500ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword503ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChatRequestObject struct {
+	Body *BindMyWeChatJSONRequestBody
+}
+
+type BindMyWeChatResponseObject interface {
+	VisitBindMyWeChatResponse(w http.ResponseWriter) error
+}
+
+type BindMyWeChat200JSONResponse User
+
+func (response BindMyWeChat200JSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat400ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat401ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat403ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat404ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat409ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat413ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat415ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat429ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat500ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat502ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat503ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat504ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTodosRequestObject struct {
 	Params ListTodosParams
 }
@@ -3131,12 +3962,18 @@ type StrictServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// LoginWithPassword Log in with a username or email and a password
+	// (POST /v1/auth/login)
+	LoginWithPassword(ctx context.Context, request LoginWithPasswordRequestObject) (LoginWithPasswordResponseObject, error)
 	// Logout End my current session
 	// (POST /v1/auth/logout)
 	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
 	// RefreshTokens Rotate a refresh token
 	// (POST /v1/auth/refresh)
 	RefreshTokens(ctx context.Context, request RefreshTokensRequestObject) (RefreshTokensResponseObject, error)
+	// RegisterWithPassword Create a password account
+	// (POST /v1/auth/register)
+	RegisterWithPassword(ctx context.Context, request RegisterWithPasswordRequestObject) (RegisterWithPasswordResponseObject, error)
 	// EndOtherSessions End all my other sessions
 	// (DELETE /v1/auth/sessions)
 	EndOtherSessions(ctx context.Context, request EndOtherSessionsRequestObject) (EndOtherSessionsResponseObject, error)
@@ -3158,6 +3995,12 @@ type StrictServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// SetMyPassword Set or change my password
+	// (PUT /v1/me/password)
+	SetMyPassword(ctx context.Context, request SetMyPasswordRequestObject) (SetMyPasswordResponseObject, error)
+	// BindMyWeChat Bind a WeChat account to mine
+	// (POST /v1/me/wechat)
+	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
@@ -3330,6 +4173,48 @@ func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 	}
 }
 
+// LoginWithPassword operation middleware
+func (sh *strictHandler) LoginWithPassword(ctx *gin.Context) {
+	var request LoginWithPasswordRequestObject
+
+	var body LoginWithPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginWithPassword(ctx, request.(LoginWithPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginWithPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LoginWithPasswordResponseObject); ok {
+		if err := validResponse.VisitLoginWithPasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Logout operation middleware
 func (sh *strictHandler) Logout(ctx *gin.Context) {
 	var request LogoutRequestObject
@@ -3389,6 +4274,48 @@ func (sh *strictHandler) RefreshTokens(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(RefreshTokensResponseObject); ok {
 		if err := validResponse.VisitRefreshTokensResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegisterWithPassword operation middleware
+func (sh *strictHandler) RegisterWithPassword(ctx *gin.Context) {
+	var request RegisterWithPasswordRequestObject
+
+	var body RegisterWithPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterWithPassword(ctx, request.(RegisterWithPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterWithPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegisterWithPasswordResponseObject); ok {
+		if err := validResponse.VisitRegisterWithPasswordResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3602,6 +4529,90 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 	}
 }
 
+// SetMyPassword operation middleware
+func (sh *strictHandler) SetMyPassword(ctx *gin.Context) {
+	var request SetMyPasswordRequestObject
+
+	var body SetMyPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetMyPassword(ctx, request.(SetMyPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetMyPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SetMyPasswordResponseObject); ok {
+		if err := validResponse.VisitSetMyPasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BindMyWeChat operation middleware
+func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
+	var request BindMyWeChatRequestObject
+
+	var body BindMyWeChatJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BindMyWeChat(ctx, request.(BindMyWeChatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BindMyWeChat")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(BindMyWeChatResponseObject); ok {
+		if err := validResponse.VisitBindMyWeChatResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListTodos operation middleware
 func (sh *strictHandler) ListTodos(ctx *gin.Context, params ListTodosParams) {
 	var request ListTodosRequestObject
@@ -3776,136 +4787,165 @@ func (sh *strictHandler) UpdateTodo(ctx *gin.Context, id TodoID, params UpdateTo
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3/etu2suCr4OPe/Sq3lCz5R1rLf+yXpuk9aZI2mzjr3RNmTYgcSTgiARYALavdPM++xz7ZfjMAKVKi",
-	"bDlNnJx7bv9oLIkABoPB/J7hn0Gi8kJJkNYE4z+DOfAUNP359ILP8N8UTKJFYYWSwTi4mAOz3Cy+Mewa",
-	"tBFKMm4YZ8ZqJWcMpBV2xSyfhWyqNIufTfsvuU3mMeMypY+/Kgn+u0EQBnDD8yKDYBxEwfVxFARhYJI5",
-	"5BzXLri1oHHd/x0F1+9G/bP374b9s/ffRsG/BWFgVwUONFYLOQs+fAiDZynkhbIg7WsoMr6CdHsLrzQY",
-	"kJYh6EzTY0xNGZcMuM4EaKbh9xKMZUth58zOgRmeA4vryZNV/zmsCPw1rCDLPBi/C6wuIXjfBdwLlXAH",
-	"QxdW375+gWDgcokGbiElRLdxdHg9OrQqVebweDpMHqU/QP8R/2HSP+GnZ/2z9DjpH01H0x+m38PRZDRs",
-	"wbcNz2uwevV4akFvQ/QGEiVTw6xiSy4sm8BUaWBWr4ScMT7jQra3nwspcsTAsN66kBZmoIMPuFjBNc/B",
-	"euJqoPI5rLaXf8wWsGIrVbJkrpQBIiY7F8bhBsmux9nbt89+YsIwkQLPDkJWSvF7CYznSs4iuVJlfZRm",
-	"zEa4l6PTU5YBEpUJWSpmwpqQxf04ZPEV/m8QM6TacTxgz2wk4aYQGgw7OmFzVWrDOGKLCWvYVGhjWWlg",
-	"EMnWEe15MAK36a5bEAaS5zh2g8LaCOY3L0DO7DwYH52ehojw6vMobN6Ud4/7f+f9P4b9s6vBuP/+ux03",
-	"ZUp38NYbHiMPiFkPUfJtHCJqOEtUnvO+ATxQJNJMGEuEy2fmYIz0G8mlFhbYnBcFSMOUzFZMTJmSwHJc",
-	"FIwj81JrvIgVI+k5JhJJ5ElcC6PkQcggM8BORkcD9huByLNzupiqtExYmijjeFlpzaWQZvNEasbSjXPP",
-	"oXYhezQ8OmnhN4rMt70o+vb/9C4PD/5bFLyLopujEf7vuB9FN98DsqcePhXSo7c8dfDtAT6y64SQVe44",
-	"pcfSLEGz4+GJ41JSsYlKV2w5B0k4aR+hMIR9x18MsN4S+KKFaEYXDNg1z0rA5+Nv43sjcs3bvzpsXqhU",
-	"PfvpVnIX6aDaW8HtfL0zkQZhgJxEaBQoyOGb25sqnXMbjIOypCc3F/+Ag02hpAFifj/y9N+5hSUnxpco",
-	"ifIK/+RFkQknIw4LrSYZ5N/9wziBsV7u3zRMg3HwXw7XovvQ/WoOX7lRbtH2Ri/hyZxbxolwIGVG5WDn",
-	"yM1LWRo+yQBJQMO0NJAy5J2JhhQFOs/MIPgQItyvHTt9SLjxgCqBLAzLeYb4RhA1m2jgC1Q/dJnBOYtB",
-	"a6VNTDzJ8ZipgCx14D9RcpqJ5EGBf8wSJSs+t6dagbs0VmQZM2BtJuTsnGkU1bSLn5WeiDQF+ZDb+FVZ",
-	"xrNMLSFlvXhagRAfkEzwlFWRDonp0oBmvXgJyZzbK/x0NclUsoA0DpkWZoGIsVplB7Qrfx8uRA6qtF/g",
-	"WqQiZVJV14MJyazIgWB7JpFX8ewpEteDEo9kJaogkKCcnXKRlRrOiXKI10MyV2CQ9QsPIkvBcpER2L8q",
-	"+7MqZfqwdMJMmcyZBqNKnQCRB6IVdTF3C1/xVaZ4eqHUC65n8NCchBAnDMtwcZR43IlLA/oaNONJAoX1",
-	"kGrSgQWO/pmLDNKHBrZhPVk+c3yBI6PTwNNayjttnOyrNZt4A/paJPBW8msuMuTuD8v2UihApsjTEOxJ",
-	"aVZICqlaSs/MvCodkxHSJyskZsZZHSiGG5Zo45FdMPmnDxsmzQcn9dVLLldebJmHxMFrboFlIhcW0nNn",
-	"RH3mzb6VvLRzpcUf8NC3/ppnIqXbY9BmXIAkqwENJQOGtPslN0zDtVpA6sQGae5qJiRLVFopHxrM3E/g",
-	"BpBMIZJ+KwutcAGk5qfkaHj4C7kpqxFIknok1DlLxXQKLWmPHMfDb8qiUNpC+hJSwS9ITfwy7A95ctxc",
-	"DVeJB6Qp+6nIByRTSN+4A6QveOr4Ic9eaVWAtgJV2inPDIRB0fjqzwCvf4f35W9qyXIuVxVdGIbqKKOn",
-	"8Src6kdoauHv/AprV4ua/AMSS0oSan21vL4H0EiJHc4QS+pxzpO5kODItXZIkIb5jWH+vMYsrmCMw0jG",
-	"VqmrTMlZHDL628yVtvihlAuplvKKxuMXQtItusLd0NDqC2dfNB8hIw2/UKW9UtMrzeUMGg/gcDLWU5Wj",
-	"bED12ElmbtazlDprTprMueaJBW1odcgLu7oqSPw0oRM5XP2hZHO5av0GzEmpjdKNfXpjcsM2CgPa/jbK",
-	"L+dIFcgiPF6ZMCGDwWzAYrpRUiQLNM+cw8axxMFjz/+Ipsk/t7VejgzE6R3bRmKTuhxgoSOJ9bgucvsb",
-	"8MzO70lqxnJbmqbnUC26/YZNqPyoLih+uXx+JwibYrooJ5lImBEziZbgAlas9/rnJ+z709H3B+dMAilF",
-	"csUKLa5RoOWQT0AjZtu74dmsuZWn6U9vHgdh8PTN0emjjl2FQaKv2wOOTk9HZ0EYvOrvGrIQabf9ThA/",
-	"Ov6B2XmZTwotpD1vCSPDkFSQnISmTRK3FraTQhZOrlSQ/fb8FW7kSSdIpYHms0bMOh+76SC3MFjdTYQI",
-	"i9t4SCh2K+44/Tdg70mDC1jRv8JCbu4SLUhfH+qVudZ8tQ0vTtgF3gsU9K+9F+SeULqTvKKT7HIV/3J5",
-	"waxiBmRK/K3FBcbsR+AaNIvK4fA4oUnoT+jmD97leyXkbqd4Ka3IiDm1NB4/tCXFRttSLAyEuZKwJKu4",
-	"g6B1CZUbDw0VpyFVEYE5kGndAH2iVAZcBnQSpD9d3W8Pba2rcnmXMsOdkW7TcxYSyWvyk2Wo2U4BZUHI",
-	"El4UkLLJitQ9PjEqKy0wJeHgblRUINeHexsFvnYPX9CzSIr4x5X1etRtI2kIKVzu0uq7Brw1HQpHixBb",
-	"y7foZnNXnQfjwWgTQ9fNeaWF0qLNkzK1DMJAol6QofkgZvNtvhMGN30c0L/mGtmfwZHVbC9ohurTr9VM",
-	"1Rd/oxlpdadPbtER8tyzk9Pva/nsXA+mUoTNts60LTX2V7esYhPNZTJnSrZDYqRv0FW/mjorveNWO+C6",
-	"mMe8zDlRfcalCyyRk1wYphLnuEugm1GQr3F7StI9+xlcQ1bhxoRrv3xtFmi18O5JUs+IbezFhxvK7RY7",
-	"DgMhjeUygW5JWa1ecDvfd6N+zJWTvls/r/WYnN+4m356dta49yfDYdfNt8Jm0HUipCH7czFlnnO9qgKj",
-	"Fa3hbJ2wVrxgc863r5+hCoA6Ttc8a2qaW1uY8eEhQj/hyWKQwnVlipnDPWhtg2V47uA2WyPLa5Xd111N",
-	"RQavqrDPfdQ5yzLgxlKox1FWXiKpIfO2rEcXqaXXM2XnoJfCOFa9IXavueUarYSu8BMjTLG3r1+QMU+z",
-	"4i1NMuAknraCPluHNRFqe+a3Bc5yOhyytT2yMd1pg6DWs1UGQZdEFXkO6bkLAT86aczsvVAWnxBytrHQ",
-	"o5Ou4906Mi+WGrGReyg3WwKw69I2BbS/Chm3eJGderD2nQxYD4eQ34kJE8kZSNCqNMwoZikAxHJhLMep",
-	"WtrLDKwhCa6W0rvBw0ieDEdo0DZgvKpszMEBWXQNfJ0Mzx5tBqZvvx7t3b/fjdyLbvT8VvDfSxizOJ/o",
-	"K5djcnT6iGkuU5WzibBmwJ4DFExYZiDReA2WNwMD9o1Vms/gzUomB5HEgaQ/CuvC1Vax+NVvby7Y4fXo",
-	"kJd2fuhBjc8ZcHJxu0PRYEstDeORlLCkq4eT4RGpLKXPxqrCsKXSCySxjZgqAv772f+cD//H/zpWZ9nx",
-	"37+/TH74faT/Pnm0uhgW//0kPZI/n5rnP+S/jPgL6GJ6r1UXI73Ew670RZbzFUvVOeOSIfVxqzSbaS5R",
-	"Y0tzIZ3Yjiu257+kJ7zmTNOItKE7V9qIV2RoSKf54z1I91X7i+Jql8WHcPYLrWaa53gHZpBSzEade040",
-	"pcCD7JYSXpu+4rZ7drpUOLKO7KbcQh/V3c7pXHxvhyo/9a7Oyg/q72/r7hmQtlulrzTGLlAvK52imhqc",
-	"Yk+Ku6dPVMwpdWf/7Tic3xHUDoOMGwrs3YHG2tPr+FXFpvaGhkKHfNaN3zmwJBMg7TeGocbef4wPMm6J",
-	"kW0v2cqheXQXc6J9N2hlY8+tw2kBGla0u6aNLtbmr8ULcW+hUeuJeymM1fW7y3h3k3VBeqFSdW9PKjK4",
-	"XbfsspmmQk50yuHJuV5AylIl4ZzJMsvYci4yYCTLkHHtvpX4tAtzufSMOy79fsSHgDSU3sa9TEvYY2PC",
-	"sLSEcB3xf3vxhKnpFNUxYWnfM3ENst4sSPx+zk3NvNaS4mh49Kg/PO4PRxejH8bD4Xg4/G6If3wcStA8",
-	"nKn+x15/qSyYreSeYadqVjRM2NuDF/45pFQ+a1N4Y53jozu0DLrpz9zIo+G2kVTbHk2GgKDfMWtZpPem",
-	"IZ/dtk0qz2SiIUcEMOTd16BXqJnKmY/xr1O34ii4dkLYT+aEcBTEdzlYujhaZYu4E6xJuXFMnvDD9iX2",
-	"Z7LBEhsoWe91Fw95QiPvadYgl2/EMcyYxbQFQo11uj3pXGTsLFDbc7mew2Ek16p+WCfK+cyThhlwzmLC",
-	"RsxKMj9Gw3DYHs16lk8MLZMJCXXmkUuKOThnsUMjAfX65yfs+Pj4jFaMJG9e+wnYJYBk/dHReDikCb8b",
-	"neCfQjJjoTCoIYxOUcUpLRhntjUiK+sATMN6C0n7mQNbAdeGjc6GQ9zH2dnZ2TllZjKuIZIeW/i0BM1M",
-	"wRMwLFFZxguD3+NudD/hxqP015+f9J2bSdDviOJIrnF8fMSaGMYhaemiilAZV9V4ShzWwHLQM0idHtyW",
-	"GRW7TWHKy8zW9HAb+31w/lgzvhrKYNPa/fRcsN7lu2CuCHjQaOSQuP68LHKN4B/LFctFtthQpO7km5su",
-	"EZp5F4t45YNzn00bIl2mw3Em4cb6sGWX19zHFnxcs9bqcRQr+KzSV5RcZyTj14O7VZNOLawNz25kPbSX",
-	"iF3MIZLEh5FPkSnsJuEUr1WGsozXzP62e76/WkW41ZCra587npbgM/Q+1+XeWr72cpGLy4FBzw867/+d",
-	"Culf4QcbvngoMuLkjcRvfPKcvXvfxFqO8qrlZ/7yStWHTtJewH8GCzciZJ84qPc1huY+Y7jt/S4yq7Kw",
-	"KmeWI4BON9ZbHze8DzXe24d+L9f5nU7xjzF69zUAG/72233mYaC9h/JWCsJnPsrG6jJyaujC5hk4xHl4",
-	"dhsyXcSCh//ZdRMXdb6nbvKKG3OXbsInVcnjlnayjzbShRCXOO/zOj4m8sGLYh/37jeGPS6KZz8N2GsP",
-	"l/PQ1xHVFIpMrdCQdlncJpIGrWmetebZKgtb3gw3/tuO/twhELvj1+SWpBxBrXIWL28G5AmNzxnaQBl5",
-	"5MMqZXaiSstqa6/t8Unhus8zkcAGTzj64X4a945g44cwMJCUqFu8QQJ0xzIhBohicf3p5+oW/nJ5EXTZ",
-	"5y3RRtvm3v1bVT7V1aKk8TkmW0OEfNClrAo5Vd0YnfBkgUJ7SomNvmyjecDj6ktaOKwTTENWuJiqcXGe",
-	"KiaCSpLqp4o0JqSOSD4lJwxF9tGO55LVaQ7xrtzcmKUqKYn8lqT+xojuOJIuXX+SuYCQ4dN2FsN57cag",
-	"ymiXoRCTGo1bpPi3p1kkAa8J+Yq0l8/wHEis1CFrVYB0ZRcDpWeHfpA5xGfX6llQh3gev3rWcNmMg+Fg",
-	"NBjikzgRL0QwDo4Hw8FxQPV6cyKOw8ESsqxPGZ2H/1guzKBKT57BDgf9L5fP2Rs0LOq8QjIcCNMLWLmg",
-	"ZM5XbM6vgTIRIUXqEdcQySZduYpy4wobjBt3DVpMV6za0zdVvl8kUd01kF2DGTCqoWDc/faNYfFCpDFz",
-	"OaN4JhwBqb53zrcFrCI5FTdeqebZDHXwec56lNqI4ppyGw/cCbmYmlDyWRqMg38H+8vl8zfBRt3f0XB4",
-	"S773/fK8fbrfjjRvn9a5gNVmecETnsyh/8R5wLYP7DmsjHdCMs01ZKtzlnCq2MUjIsePizhZfxGnsGwy",
-	"r9315gjpqcNA18ZqTB22662aXCoYv3sfBj4nBCXfeptdYTVTuSxRl0R+9h4nO5xTtu4fO4nWldYadjQc",
-	"+vCDTxmhmZ2IqevKB12H7/OBP+Px+xV2Hb+HFVkY3qPBrVh8Ia5BgmliSxXGI0sDT1f74qoSyNzyCTdU",
-	"RayBJ3NkgiE7HR6vPQmdeHuNi30ZtNHSzjDU167u73R4fDexdtRZ3YZrXEbsRPb16JCC6IconsxOpP8K",
-	"SzDWdSAIyY2Duhyj3A7UkMesQJWQYggNzTGmLhf0bCSb+qJVbAZ2rTIqCQP2GAHxtfu9k+Exa5R9RrLh",
-	"Eergfy+EsW9pC+2+D++2VVdtHVSVvs56CTfQF9KANMKKazjwfQeWc5X5ZIZGofbvJejVulL79111552p",
-	"PFvZJLhZwn0VsUMKVhnsWs7bEfsRnzNwtldFq4IZ8cfOVSiZp7VM7Xo+GobrtLuRd7bcEg3qEtBbNOLY",
-	"HVwLVRpvPyjKs9kFoLdMdqD+dHSXZ+nD+89452vDrbNOkW6OmrpTp2t/so+MapTC05DR3UNa1Xk0aA/2",
-	"sq72/kjp+RfZWENIGOv0WOA6mTt8NeWrS/6p2Vhp54eZmvli7kKZDj72lBrM7JEaM6Z0jrZLi5KqIumz",
-	"qpD5KZmAC0FRHnqr/AO16rq1QRVsdTW/kcS7Lqrs3GvfpIdNVCnTAXuhZjNcAM00uxQJ1VElAKnp5Hxu",
-	"y1vkfNKtG1cbn3NTVcB9LDl9SeJ4KlOWr+p+Ln5XDeqoTLENAvEneguF3DhdtEUm32ySglNEJSzblIOU",
-	"4LPyWs9TDAMZHJIWpF101UjW892iiMY2HiULZMlRySI1iWllqUqD8rCQCElmRbI6ZoLIa0wdiZUakD5j",
-	"ZymdfT8csv/3f08Go5PB0cE4ktXaZF2T0M940pD6bltbWEi41sIhMJLe7K0bUqBoQ7sXgUGr1Yx3JXuy",
-	"nq/jC9cdOJxgrtJII0kjDsId29r63nlncWoqKFE6knXxSFVdQpoMFQzHHolXvoY4Zj2f94c3U2l3f1Ad",
-	"ecoTn9sOOcuBSzNmmZoxIX3fqo5723Rfm6DOef9RpatPJog20oQ/tL00Vpfw4TOKwXZMpauKG5aeWz6s",
-	"GBztwYE2m0bQuNN9Fusouf4yzHKXQUAsY5O1dBuuFds0jYLsFDKwsEO2OjHHE1Sj10miNwkUttWAC7lJ",
-	"LwrwkqjSRlT1uVpSBS5kBqLgwJfeuoQOzjJlLCvmaCh0XKanMv0N7YO6cPwzknW7Qr2DrG+vN/9nlbY8",
-	"y1DikhlW76xb4Ia7XXM1SlxhgEbxIWhKQg+TyFYdlw5ZriiXNgFpnZWURtI1wetx634dDYcHA7Irkaxi",
-	"Sud0onvdfKwlnVA0SrvLhHwI+mnm4HZQz8vN62P+OWmG1Pd8azN3q2jV14d/ivTDHQzH6UgVnyGamje0",
-	"I0dTtfbcxTbe1JrjrW6Di41y1NApRU1TIhPGfp5ubu//qnL/UOblyd2D6h5RXwFL8ywiX92DOl17sX3t",
-	"h66YHBkPjfABFT81ONQgkhdVDU3VfdTZkI73+VjTAlauBLpHUc2QctVFejDwMalvTCRrDXYBq5gZy1em",
-	"Csg6S3SHQSnkpbBzN89nUk07YrkPrJ62+wN0cOIXVZHPV+6k+SL67MnR2d2DN3th/YU7f7QX8qsml3+F",
-	"TeDQPRjZRv/AW8MdzhT0ZeoVI2C+zUu32l1VlXaLvp/oe1NpN6qUzlVGarRrsUnCUKzrK3vuxkVSUIdN",
-	"K8CsA9YHzotFXgRU9BpdtMy4VuobNjcTxpSQMqt8pUzl6iJmJ9WSKfJ6IAPjUipK9iylK7Phkcw4qvXN",
-	"6LlndMb5VUKf+Og318WnHA5ewt6urwpRwjCH17+gjf9TyTqHKaeMEQoaVOcTFZpa+1aQrAvHn9Zbvius",
-	"6GLzfSF9C5J/ieN6DZycm9XRdB9W0d2l+SXoGfTpR2Yg59KKxIx9U1qWwdSS96oKqwvt2i8P2DPHFlZh",
-	"JLXyGSRW5GAsz4vmLTZgGRrqXXfyLWW0eXr59EpDq1PBA6sLt5GpT+RrEulXqnL/q/i+1np+Kuxdl8mL",
-	"XHrLwc4Q+G9V0Ns7FdqsidLfzcKEbCoyS92uKXRFyBiwS54tnD8cpzCothtw5ms7Fuoq4RuR8nbnZje5",
-	"zyrDyc8ZZ+5RlnPfI9C5aPyjKNi9z0Zp69zn9Nm55hvBgSHbbKU3YK8IWq4pO8mA7U+4gXTs9sp4mkIa",
-	"SZexslIlW+I2XQe3nC+Acd8ttiiAax/LUprNFMuFMXVrgm0/zAUdxV02OQFRgK4TS7/KUPaAuZYR51Wm",
-	"2WTVtMA+V4B7C9p4nXscs57K0jqj4yBkcb/1q2zkexyEkaxLDXtGKdkeWP/ki9/rX6pqkziSvUwt/Q/U",
-	"PLFf/8Z6czGb+98G7ELg7dDAF2ioVm/eiCRFZnrVKJpEpAPmSKCqsqwqdFiicp9yLCSbKDuPJP6mdAra",
-	"B1G7cI43pJtSgn4rcbvK3G992X6kLnHtdxW71vvfs4fWG6WtK25KH+NUrc8/gUn8dz+VUP9Ofzd+e7Ve",
-	"vvmRnni/KzUlJUd9jMI1JqyrAiTrxZReHR/4RNYd+PQlvVsJenX11Y5FHXfBE+OOY7mOOWhMODpoVbtS",
-	"gxGqdD2PZAE6AWn7IF1R2XcxcdP/evRjfDBgT2+SrEzB8+otutlM13blnaP+cHRBtZ3N8s7O/eJJU3Pk",
-	"Tu/e7nqC7tqwO7GDDyY2W9WvyqkwFDJDNcdokJL3lbqlmkg63qyuQWe8+Hh8HO2PDwfaAyBknT5l+Yz1",
-	"1iXELBML8HVqM+Nyv3DIwS6ytXy2i+8e35/tNkGkZG3KivZd6qkUWloufOtFCzc2ZJv5aNnq3slne1TB",
-	"vf+soV9fVtuhMLcUKcc+HlBj/hpCIrTrhibqFE8y6jp9yk9qzwipU2rZ1CLaFnIkI+kqh2VH63CrnF7W",
-	"7ApYVQlQi/wxhYWtXrkUpbXiuYBV3WSKvqC23pXy6F57oilaZ8rMsh4+E0kEN3TPuzZ0YQMo269emDZm",
-	"Xr5UL1lycl/OGI+k61nP3FRwDbLxwqGlqrOimeaJT0ipAXbSIZLrDuktqE+Ojlgs1ji6WsCqSh0ZMMpL",
-	"n0Cm5IxZRdn9zGvMqQ9Rbr6ky9nTG6/paiu37iipIHxLu+2irvUjhxsvMHP399Pb2I2mGXtZ2KNPuvIu",
-	"C7v5fjrWUzpsvksvXLe/aVKio28/8mCjKqF61+BtbzugZ1qv+Os33/F329COtwJuvI7vttH1c4SNr9eZ",
-	"MNwjBlC/A+nLRSqO9hm8/aaHLywt3CX0TL9DWjS9FnfGyi+p1179cpew3TDKecPrt+YJW7/Fjd4KFcnq",
-	"HXq9k9ERGnbr19T4rqStjg07nfUfx/f8awP3D4NX+5pRQ6uv2x23B212vBXo6wgo7CTNHQlANRE2XsjK",
-	"5ipLqya5vpFElSTWfhnkQeg8aNX7sszWqwh3FMZ9JNWtX4X42VXlXVKvehvrR8ktnPL41ivimr5ZX32X",
-	"MiNkAs1GYCtV1o0iPxqG/0w/2RXjueX+3I9Y/ZsmkU4/bVjonMWyzLI4kr4DTe0IxDvpGpidsxjhj50y",
-	"VvWEcbVTlBPFXnJfMeEsAudUMoBSptnuLT5nGiiLRc6YsFXTG2EH7GmjVV0kxbqNXeyLieO15dPxKlLZ",
-	"eq+ZqspNq867Ysqkcu+3ywygvUCtXX3ftLFrLZ+R/2BtPOwUhFym1MaNkoCkomj8gF1606YJyK73yHbF",
-	"1D6B6Pw8tsIXCcbdxjSrYNxfZp7/EbWGf834324dup21025F8e493hsXptmdE0ovcaRkG1+nTY68qkHD",
-	"oO6ZcEi30APwZ0eqGXE9GVZp+aQTUXFEWHteqOzcrSVm5APJB2tnICUQdUeptoKVdW6xZ60uBcdYrq1Z",
-	"Z9SeoymwrgNqdG3fLPppNoKqslCFT0KlOpuq+RR73BqVcK1XXuI082tZLzYijX1eEkcYqAan8dDe5XbM",
-	"Vds5F85muR3rGXA6z+unj396+dRbL1VEqE7z3w+taimrSLMD3KcvrWesos57TthsF+KPikSoc0zRy/Jr",
-	"x5QrKGx3sDivw7+NKHUj6HsSMrjhFEQgNzmv3CjcRjJ173q1DG5Ijl+inKrOTBVW5MJYkaxfOJysWM/J",
-	"3DCSa0l3QLioX6MvTNvpyHpbnsr2Kbjb2uFar+SkcQV5aS6kMJZazRvWi7WiXifUV95XWzZxc9C8O1RM",
-	"2lEprdUE3PTIEtmEZ1wm9BoHiYSNVrFfsDGbKkzw4f2H/x8AAP//",
+	"7H3rdhs30uCr4HC/PSEzTYq6OZb0Y8dx7G8c24nXlte74/aqwe4iiWETYAC0KCbr59n32CfbUwWgL2RT",
+	"pJxY9sxkfkysZgNdKBTqXoXfOqmaL5QEaU3n/LfOFHgGmv755JJP8L8ZmFSLhRVKds47l1NglpvZN4Zd",
+	"gzZCScYN48xYreSEgbTCrpjlk4iNlWbJs3H/JbfpNGFcZvTnT0qCfzboRB244fNFDp3zTty5Po47nahj",
+	"0inMOX57wa0Fjd/933Hn+v1h/+zD+2H/7MO3cec/OlHHrhY40Fgt5KTz8WPUeZbBfKEsSPsaFjlfQba5",
+	"hFcaDEjLEHSm6TWmxoxLBlznAjTT8EsBxrKlsFNmp8AMnwNLysnTVf85rAj8ClaQxbxz/r5jdQGdD23A",
+	"vVApdzC0YfXt6xcIBn4u1cAtZIToJo4Org8PrMqUOTgeD9MH2UPoP+APR/0TfnrWP8uO0/7R+HD8cPwd",
+	"HI0Ohw34NuF5DVavHo0t6E2I3kCqZGaYVWzJhWUjGCsNzOqVkBPGJ1zI5vLnQoo5YmBYLl1ICxPQnY/4",
+	"sQXXfA7WE1cNlc9htfn5R2wGK7ZSBUunShkgYrJTYRxukOy6nL19++wHJgwTGfC8F7FCil8KYHyu5CSW",
+	"K1WUW2nO2SGu5ej0lOWARGUilomJsCZiST+JWHKF/zdIGFLteTJgz2ws4WYhNBh2dMKmqtCGccQWE9aw",
+	"sdDGssLAIJaNLdpzYwQu0x23TtSRfI5j1yisiWB+8wLkxE4750enpxEiPPx9GNVPyvtH/b/z/q/D/tnV",
+	"4Lz/4S9bTsqYzuCtJzxBHpCwLqLk2yRC1HCWqvmc9w3ghiKR5sJYIlw+Mb1zpN9YLrWwwKZ8sQBpmJL5",
+	"iokxUxLYHD8KxpF5oTUexMBIuo6JxBJ5EtfCKNmLGOQG2Mnh0YD9TCDy/IIOpiosE5YmyjkeVvrmUkiz",
+	"viMlY2nHuedQ25B9ODw6aeA3js233Tj+9v903x30/lvceR/HN0eH+H/H/Ti++Q6QPXXxrYheveWt3rc9",
+	"fGXbDiGr3LJLj6RZgmbHwxPHpaRiI5Wt2HIKknDS3EJhCPuOvxhg3SXwWQPRjA4YsGueF4DvJ98md0Zk",
+	"xdu/Omxeqkw9++FWchfZIKxtwe20WpnIOlEHOYnQKFCQw9eXN1Z6zm3nvFMU9Ob6xz/iYLNQ0gAxv+95",
+	"9p/cwpIT40uVRHmF/+SLRS6cjDhYaDXKYf6XfxgnMKrP/YeGcee8818OKtF94H41B6/cKPfR5kLfweMp",
+	"t4wT4UDGjJqDnSI3L2Rh+CgHJAEN48JAxpB3phoyFOg8N4POxwjhfu3Y6X3CjRsUBLIwbM5zxDeCqNlI",
+	"A5+h+qGLHC5YAlorbRLiSY7HjAXkmQP/sZLjXKRfDPg05wZZH53XJe4F3BCcSuPCCpmBZku+umBJqjJI",
+	"mOErQy8O2COWKhn45Z7qCU5qrMhzZsDaHHe6m6QeCUnENIr/3gXjKMU0kjpCAnMuchxq+Qwk6ybhxyt6",
+	"gEKSXvF/0nhPWvgmjhypQmbEt5dT0MC6yRLSKbdXPNfAs9UVvYAzheeLxdpvPdqxp0qPRJaBvM8t+0lZ",
+	"xvNcLSFj3WQcQEh6UVhnOCOkj9CiyxXiX1ejXKUzwAVqYWa4c1Yr1E88iw37uODGLJXOEGdLUp+7if/t",
+	"Kvx2JWSqtIbUepx4znEp5qAK+wUYSCYyJlVgJExIZsUcCLZnErk6z5/gMbxP0B5JVqCyBilqJGMu8kLD",
+	"BSGbpCKkUwUGhaTwILIMLBc5gf2Tsk+R6u6Xypgp0inTYFShUyDiQLSi1mounKo1Bm4L1LqR0DJY5Go1",
+	"R8KZcsPMUqAmlTE1HrNuUtILL+z0KhPE0MM5esVXueLZpVIvuJ7AfTNA2gJhWI4fxyPAnYpiQF+DZjxN",
+	"YWEdj36lye4QOPopFzlk9w1szWK1fOJ4KEfhguyp1KycBUQ2LbFRAv4N6GuRwlvJr7nIcQPu9QwghYDM",
+	"kP8TFy7MCskoU0t54aD05ktChl+fLL+EGWfpoepTs/5rr2yDyb99UDMjPzpNS73kcuVVBXOfOHjNLbBc",
+	"zIWF7MIZrp95sW8lHjilxa9w3/zjmucio9Nj0E4naa2ccWrAkEW15IZpuFYzyCrxk6uJCD85QdYtRTgq",
+	"Hl4N1GCmflr/njcAnahyswStIbCfiCVCEmBXNe3Rs6G3cqEVQotH4wl5iu7/dK8rSYgHQgJpU5xlYjyG",
+	"hpqF7MvDb4rFQmkL2UvIBL8kPf/L8FIUFUn9a/iVZECmjp+KnHgyg+yNowZ6wDPHXHn+SqsFaCvQJhnz",
+	"3EDUWdQe/dZBXtLiPvubWrI5l6tAZIahPcHobTxXtzqC6mbUe/+FylemRv+A1JLmh2p7qUbcAWgk4BZv",
+	"liX7Zs7TqZDgqLz0KJGJ8I1hfr/OWRJgTKJYJlapq1zJCeqr+G8zVRrV56SQM6mW8orGJzXKx9XQ0PDA",
+	"GYj1V8jKxgeqsFdqfKW5nEDtBRxOhy1TcxQ0aN84hYGbapZC5/VJ0ynXPLWgDX0d5gu7ulqQLKtDJ+Zw",
+	"9auS9c+F79dgTgttlK6ts/46WQCEEGcTxDKRCvV7UpuTiATjuMYXjMNdquZz5d5Hm+WKm6tgXuBs4Zmb",
+	"3nkf1ozpqEPo3tzid2RqIH/z+8iEiRgMJgOW0AmWIp3Rh8jD5/j54JFn3nSGyKG78b05MiynNG16FerU",
+	"7ACLHAlW49rI+2/Aczu9I2kby21h6q5mNWt3NNeh8qPaoPjx3fOdIKzrGItilIuUGTGRaFDOYMW6r58+",
+	"Zt+dHn7Xu2ASSKOTK7bQ4hql8RzmI9CI2eZqeD6pL+VJ9sObR52o8+TN0emDllVFnVRfNwccnZ4ennWi",
+	"zqv+tiEzkbU7fAjiB8cPmZ0W89FCC2kvGpLUOMlmpyA0LZKkg7CtFDJzcixA9vPzV7iQx60gFQbq7xox",
+	"aX3tpoXcos5qNxEiLG7hEaHYfXHL7r8Be0canMGK/isszM0uUYb09bH8MtearzbhxQnbwHuB+sVr7za7",
+	"I5RuJ69oJ9tiCz++u2RWMQMyI37a4ALn7HvgGjSLi+HwOKVJ6J/Qzh98jOBKyO1RlEJakRNzaqhrfmhD",
+	"ah5uSs2oI8yVhCXxyhaC1gUEvy9aWaSYlSGkKZCLogb6SKkcuOzQTpCad3W3NTSVwxAjKWSOK3MKpTPv",
+	"SD8gx2qOavkYUPZELOWLBWRstCJdlY+MygsLTEno7UZFALnc3Nso8LV7+ZLeRVLEf1xZr7fdNpKGkILn",
+	"Dq3eNeCtaVFwGoTY+HyDbtZX1boxHowmMbSdnFde5j6eolCveWzvokatuaE2yeK1X2YVceBpqgrvneCl",
+	"5L+orIyGjtBzA4V7XyoJuPelK738cNSIHhw9XA98bZ5HVB5ugzd4TV0Er3TCuRBwWIRFayhAdhHLbYtQ",
+	"dgp6KQwM2OsiB4P8REi0OifCWNAe/V6ZqS3l+Gi4cym4zdt34KlCKJybW9O31Xjjw4MwPvkE9D5sF2Da",
+	"hUW+dgw/ONmB4LXD2sD2bQfLi6ZPOVfEnNtEUkCrs7Gld8N3uVy5GA3hNPlr0rtgKTfQF9KANMKKa2hm",
+	"CPBcpHB3UquTWTWZdz2zqdIG2IiiditmLMef/4DTurYDDjs1YFp3QQulRVPlytWyE3UkgpN3os5UTKab",
+	"alXUuenjgP41J1QbHBlme0EzhL9+CjOFB3+jGenrzjzfpP6nj9nZyel3pfnhHMwm+BXMpgm6qRTvb71a",
+	"xUaay3TKlGwSAFlopMlcjZ0HtWW7HXBthDgt5pyEes6lS7SgoLEwTKVOKqTQrgdR7K2FTaFZ1M/hGvKA",
+	"GxNVUqP0smg18+E6x80oFruPmlnzFWxom1FHSGO5TKHdEAhfX3A73XehfsyVMy42fq7MtDm/cYrM6dlZ",
+	"Ta05GQ7bFBsrbA5tO0IOB78vppjPuV6FRKFAazhbK6xB1Vmf8+3rZ2jhIGdpm6eipqm1C3N+cIDQj3g6",
+	"G2RwHTxb5mAPWls74l75cYstkeWN5vbjrsYih1chDeIu1qplOXBjKfXBUda8QFJD3dSyLh2khpukEja9",
+	"Fov1mluurwrddm4kI0yxt69fRC6MurArPKVpDpy0740kiI3NGgm1OfPbBc5yOhyyyr2zNt1pjaBqyoP3",
+	"d7QZDGI+h+zCpUQ9OKnN7CMEFt8QcjLYlKib27uxZV7r/jQJuaHftx3auv3hj0LOLR5kZ/1UHuwB6+IQ",
+	"igkwYWI5AQlaFYYZ5VQQzubCuGB3wzibgDVkoKil9MHOKJYnw0OWNGC8Ci67QW9dAzkZnj24mwRsrv7D",
+	"duRetqPn5wX/pYBzlsxH+srlXB6dPmCay0zN2UhYM2DPARaodxtINR6D5c3AgH1jleYTeLOSaS+WOJDM",
+	"Y2Fd+pZVLHn185tLdnB9eMALOz3woCYXDDgFMt2maLCFlobxWEpY0tHDyXCLVJ7R38aqhWFLpWdIYms5",
+	"Rgj4L2f/czr8H//rWJ3lx3//7l368JdD/ffRg9XlcPHfT7Ij+fTUPH84//GQv4A2premGd7V7d1uP/hD",
+	"Q4tB1VT3UQ/LIlyZZJyNuAbGs0wjBSW5Snn+V+e8Hdg8S2KJ2q9lc2UsOzptnLmu402OHTVdrL119JB6",
+	"91f/9yBV89+n6jXX+BC3+fDoYQO4t1IQZNWziLm8McQGsYufnj5/HEunfglD8qB34ZIEmHP51gJE+Dh4",
+	"JZzG65/Ekta8vuI/Vge9m0lz+6YfI7qOj+rYQguM939NIpYM+2fk6A55pZT/3E8iBF3bUqfnPh+VQrVi",
+	"ImydHIyPP5Qxh3owYnt0oRYIaCeg32colfgKxvYOjf21alNs3iHzDYTA5nzFMnWBpg8eRm6VZhPNpTWM",
+	"Z3MhvQEU1BD/kN7wjjqXfZTVXHXBOvB+ExrS6m31AbK7ehkXi6ttDmaEs7/QaqL5HGXSBDLKlFEXXjMY",
+	"U7qHbNfavPPuitv22UnINez5jFvoWzFv5YfembPFczj2YeEQM/bytCELDUjb7kEMDqo2UN8FHT9MDc6P",
+	"SH5CLy8g86nl+y/H4XxH0mXUybmhfKwdaCyj4k5/CGrD3tBQxheftON3CizNBUj7jWFvDej+I3wR5QAq",
+	"FpufbOR4P9h1DmndNVpZW3NjcxqARoF2K9poO7f+WLwQd5ahpd22lwEXjt+uWIGbrA3SS5WpOweKkSFu",
+	"O2Xv6mnUlCNAOeZzrmeQsUxJuGCyyHO2nIocGOmWyLi2n0p826UEufThHYd+P+JDQGpGaO1cZgXssTBh",
+	"WFZAVHns3l4+Zmo8RvNIWFr3RFyDLBe76bGtJMvR8OhBf3jcHx5eHj48Hw7Ph8O/DPEfn4aSqHPTn6j+",
+	"px5/qSyYjeTzYauptKi5lG7PzfDvIaXySZPCG1rYTiVszm+euZFHw02nRekLqDOE4W7Vrlhkd6YhX32x",
+	"SSrPZKphjghgyLuvUe1KKabgMiur0oIk7lw7Iewnc0I47iS74jltHC34BtwOlqRc2yZP+FHzEPs9WWOJ",
+	"NZRUa93GQx7TyDu6GZDL19I0zDlLaAmEGlvTIMn5MEPry9UiDYexrGvVoZDDJwzX9MoLlhA2ElaQO+Bw",
+	"GA2bo1nX8pFxiqqQUGbGOzd674IlDo0E1Ounj9nx8fEZfTGWvH7sR2CXAJL1D4/Oh0Oa8C+HJ/hPIZmx",
+	"sCAl9/AUVZzCgnFulFriSJVfUvOmRKT9TIGtgGvDDs+GQ1zH2dnZ2QVVDjGuIZYeW/i2BM3MgqdgWKry",
+	"nC9I764p4QTaT08f94Pdgb8jimNZ4bihnbu0lKxwSVMQnB1hPBW2aWBz0BPInN7clBmB3WYw5kVuS3q4",
+	"jf3eO38sGV8JZWfd+/THc8Fyle87U+UsA625zEhcf14WWSH4+2LF5iKfrSlSO/nmuouSZt7GIl75XKDP",
+	"pg2RLtPiyJZwY31WVluQ3qcy+LStUqvHUWzBJ0FfUbKqmMPHg92qSasW1oRnO7Lu22vLLqcQyzIcSq4p",
+	"Nwmn9DBlqAquYva3nfP91SrCrYa5uva1jVkBvi7icx3ujc+XXmdyOTsw6P1B6/nfqZD+Hn6wHhle5MTJ",
+	"a4WJ+OYFe/+hjrU5yqtG3OfLK1UfW0l7Bn/mJq0l5PzBOURfYybQZ8zu+bCNzEKSeXBmOQJodWO99WlK",
+	"d6HGO8e07hTK2hmk+hSjd18DsBb/uj2GFXW091DeSkH4zifZWG1GTgldVN8DhzgPz3ZDpo1YcPM/u27i",
+	"ktzuqJu84sbs0k34KLTk2NBO9tFG2hDiKlp+R64OXyz2ce9+Y9ijxeLZDwNWJkBRxKzMcKgV7lHFm4ml",
+	"QWua5415NtoWLG+Ga/+7o9s+2pJPQm5JKoHQas6S5c2APKHJBUMbKCePfBTKi0aqsKy09poenwyu+y3x",
+	"hDvn/WwJ/n+MOgbSAnWLN0iAbltGxABRLFZ/PQ2n8Md3l502+7wh2mjZ3Lt/Q2V+2c2END7HZEuIkA+6",
+	"ihwhx6odoyOezsCXPZT1VPUNPg8P6cNRlRfnM+JMLLvLqUipCqmimTlf+WJPNNF7UVl3E7GFy40wZYS1",
+	"MKC/MbG0qp8p0rSQqmL5hJw3lKGD9j+XrExXSraVLCUsU2lBICxJbXZV6bF0JZGj3AV2DR83s5EuSvcH",
+	"RbxcplFC6jeihvJYPK0j6XgNyndaePkM94/EUZl6ohYgXZHsQOnJgR9kDvDdSq3rlKGhR6+e1Vw9553h",
+	"4HAwxDdxIr4QnfPO8WA4OKawlZ0SUR0MlpDnfSp0OfjHcmYGoWprAlsc+z++e87eoEFSlj+QwUGYnsHK",
+	"JRfg5k35NVDBBGRIdeIaYlmnR9cpybjiUePGXYMW4xULa/omlCXEEtVkA/k1mAGjOlXG3W/fGJbMRJYw",
+	"V9qCe8IRkPDcOe1msIrlWNx4ZZznE9Tdp3PWpQoMFPNUguHjhi4WJ5R8lnXOO/8J9sd3z9901vpZHA2H",
+	"t5TB3a38zVclbKl+89UnM1itl3A+5ukU+o+d52xzw57DynjnJdNcQ766YCmnTjS4ReQwcpEq6w/wGJZ1",
+	"pre9jxJCeuow0LawElMHzer4OnfrnL//EHV8bhdKzGqZbeE4E1ydqIMiH/yAkx1Mqajo161E61rGGHY0",
+	"HPqwhU/9opmdaCr7JQ3aNt+XLX3G7fdf2Lb9HlZkYTllvt6GxRfiGiSYOrbUwnhkUbOJfXEVBDm3fMQN",
+	"dcfRwNMpMsGInQ6Pa0nKbXh7jR/7MmijTzuDUl+7Lg2nw+PdxNpSy34brvEzYiuyrw8PKPh+gPLJbEX6",
+	"T7AEY13WeETuH9QBGeVooWZ9TiLTxR5qGmdCieX0bizreqZVbAK2UjWVhAF7hID4nlTdk+Exq7X4iGXN",
+	"k9TC/14IY9/SEpr9zN5vqrzaOqiCns+662nbvVBOPVW5T4KoNSD6pQC9qjoQ/bKtn1JrSt5GVhgulnAf",
+	"In1IwSqHbZ/z9sd+xOcMo82vojXCjPh161coKa/xmdJlTWlMIX320DtpbokitQnoDRpx7A6uhSqMtzsU",
+	"5cttA9BbNFtQf3q4yyP18cNnPPOlwdfaC4JOjhq7Xadjf7KPjKq1eKIhh7uHNDog0KA92EvV2ecTpefv",
+	"ZGM1IWGs02OB63Tq8FWXry5pqGRjhZ0elEUcC2Va2FjirCmSUvXWSlEZP8f958iFkr9SrbSr9rhgI2Wn",
+	"LhDm2uRlG7Ue+WrAqNkNaarehEHwQ1uG0qiYgCVl0TWH8vmrjNJX2zo0RCHzN4xYKj0bxL4JC+PWwnxh",
+	"jfeia2UtPl6ArjeCQEDwkct5CdmQ57FcoEFvyzxcUmh8+yDDTo7OXGLbnMvVVfhS4oOTjf4dEbXDohpj",
+	"Osx+sYgTJ69Phiex3NYMp9Ukn3LTZonV2+u0igJc9Tthp6+qtEOvO32vstUfdspba44+Ng1oqwv4+Bk5",
+	"TbMUt4XdvAgJbvfMaE52Dyp7O+GAwz04xnqvJBp3ug90Lc1BcPDR2e7B6y1zvgxT3KZHqwkLCZhtveIc",
+	"+6ml37bYJjXW6buWtfPOJ9Rzdo9sxHPKoGtGESivPJY+sRz1RiVTcFF/qjRuFPgjJyu7HYb8FteSKpa4",
+	"WBEKlK59317X2G7AkNzxA6qwzC5FSp05UoDMbOEUuOSN83nS7lYIC0e+5HuqfOoB+ZJy9YnM2HxVtrrz",
+	"q6oRR/BirRGI39FbKOTGmfENMvlmnRScDS9h2aQcIlVXmNB4n8LGqBsiaUHWRle1egXfQJpobO1Vct4s",
+	"OdqnZGEyrSzV4VPqKxIhqfuxDNtMEJXCa6O2RAPSZ+KcTGffDYfs//3fk8HhyeCod04ls/RtcmiSvZTz",
+	"tGYwuWVtYCHlWguHwFg6l2G5UWQVxNIVulAK+vm2ehfW9WpIVDXlDOWr7nuxpBG9aMuyNp67gBhOTS0D",
+	"lI5l2R4g9A8gTkP9rBKPxCvf4iphXZ9qjScT+ROeH7TknvDUl/fBnM2BS3OOeguyNdfKuuXc1iOG5jNJ",
+	"97VKqXuW680wdluTMVh6bnm/gv1LyOmvR96+Jpaxzlpul6valzxt55su2yWYJOvSvLJC1sR55GtfJsi9",
+	"Yimo7zpyFH/2IoZyimQnGQIuA6fSEnC0n7eW4LdeUONryKgLLrVw37R7WPdkeBbL9Xa07GCtH+2APar0",
+	"eWLHjSbBVAMYxD4h4WQ4ZMlGIWsSgh6hpTBIq6lsI5aun1TZWIFsn6oNw3m9TRjyyAw0q5dU9RpdxVhX",
+	"oTlzePSwFzWaZLGuV0BCg/W1Sio0UqaCOqlUjYBJfenVWmnd2l6rZjWxTzaaKJhBVhPbZTSFwrx7sJvW",
+	"awD3Yq2H92cyBfjKsxBKhLpJrb+LTyEuoPfpDPiuRtJwD3ulbKX9J7d2fLXGMYMT4XaGbWo9GTPIwcIW",
+	"Y8jxVp4iF6wKqW5SWNhGM2lU/7pxB7UaVdiYGrGtXP9tyA3EnZ7vhuf8PJzlyli2mCoJbUf1icx+tlPQ",
+	"Ze/Iz6iHNJtUthyW21tO/rOaRzzP0USikEO5snYLKdoehi5R4orZNer7gqYk9DCJerBTqyNXfawhBWld",
+	"RCCLpWvS0w21yYfDYW/AQh/yhEqenHCrLpBomBNoy0i7LVxyH/RTr1NroZ6X68fH/HPSDLmq5xuL2W1T",
+	"h8cHv4ns4w6G44zawGfKHk3BnHU0Vbo72tjGm9LUvzVEdrnWIS5yVmzd94OKz+e5kePD7/XGfKUezi/N",
+	"0jyLmK/uQJ3u5oR9HT5teWvk7amlylDDjhqHGsQy2CQs3CDlnH6O9/l8rBmsXFfCLmX+RVTPKbLewOdt",
+	"fWNiWbocZrBKmLF8ZULSotO9b40VuHk+k8bbku/4Z5zg0wKS/xaBgqO9kB8uKvo9bAKH7sHI1m422T8k",
+	"ERgB852X29Xu0N+jXfT9QM9No5El+S5QjXYt+EgYiqonUNeduFgKiqJaAaZKzuw5xwm5fVHRq3XlN+el",
+	"Ul9zkjJhTAEZs8pXkwcnBTE7qZZMkZsaGRiXUlFBVCFdKTqPZc5Rra9nmHpGZ5wjPPLFQX5xbXzK4eAl",
+	"7B2rCIii20moDnfw7yHrHKacMrZu7Pmk3LrWvpEQ1objPzYzZFsKnctD7QvpuwL/W2zXa+AUjQpb075Z",
+	"i/ab9l6CnkCffmQG5lxakZpzf7EYy2FsKdwQUkiFdlfoDdgzxxZWUSy18tnSVszBWD5f1E+xAcvQUG87",
+	"k2+p6sPTy2dIL6h317tndeE2MvXFLnUi/TOp4Iu6vyo9PxN212EqRe5BvdnYomhrSOJkeOU9c5Zm5Cog",
+	"N+5D81UF9V69yUUsQ/pT29VqlOR5y71qJKlj6SaYFGAMrOc55WLm2wUZ1t2Sr9QbxPJRyDGHynXX8O/U",
+	"HCgoNlxOfsrznIKwaimryPBEgSGZ/6jqmRzuPa3hq9u4fq+HzMTEsrqhNjTgc/foOu2lDKJ4bLqAQLjj",
+	"IGJUhUKFHtTnbKqWqJO4IJBk3LKkmQvnaws2gz6xTLl0ubYjQBBM6FK/5KvB2jaycUtD61i60JZjiY1E",
+	"r90hi1juSvTaGbJ4A/bl6p5yvJoN2/fixlsUszr5G7Bfu7n1rxmj+CfK/CqZ+xugxAnPxZDLb6Z1tbH5",
+	"/Z04vO64IW8Otcbhs1D6VL9MtEvsEm2seiFdD20+TlUNPonDqiYj9cc7YkbVeGUZqUTdy7G2wkCNmblV",
+	"JAP2vXCeUJy0Dg/xlNI89D5RZCyU6ytVXy0G7GR4xtpvPA2MCRdUn3YEuZITumyduxKEkuN3x+S/p4pL",
+	"f4F2Bmy0YlzGMtxXX7f6LireRsEAZX1Dm17EXAR966WrVah3HZHOB+xAa4Lu5RmlDNf3qHKahes4TUj5",
+	"5SjWYrmJ9hb2ixvxcvUv7jfbpgh/j7uypiL4w/cnR//TRfeVuOhK2YFntap8Lq/5UMgXbjUTrMrU9qqw",
+	"n0MdWGA1DQ8GdZIxMxOxscirfApDmzdg73g+c1wbpzDIONGuQN7eLA9yTWVrxWPNy7Xd5MY3xlbaXjDO",
+	"3KuOIyObdpzbvxqVrBxfd2mRnn8S46ySPods/dK9AXtF0CIDn8HKgO2PuIHs3K2V8SwDtFioiHOlCrbE",
+	"Zbq711CSMu4vqV0sgGufo6w0m+BeGFN23d4M117SVuwK3REQC9Blj4avsrprwFw39ItQfD1a1QM1n6vm",
+	"awPapGrjkbCuyrOyyLEXsaTf+FXWSiApTyx07esapWRzYPmT7yNb/hIaNyWx7OZq6X+gaw/75W+sOxWT",
+	"qf9twC4Fng4NfMaU9xwLlNKUcdsNo2gSkQ2YI4HQsDA0u2KpmvvuHUJSNVMs8TelM9A+Ob4N53hC2iml",
+	"02/0QAlNcBoPm6+U3SL7bX0jy/XveT3MG6Wty/DJHuFUjb9/AJP6Zz8UUP5O/6799qr6fP1PeuPDtmrN",
+	"jPJ5ElQ9EsK6WtBt/NSpJOn53g5b8Om7Y27UrJeNzLZ81HEX3DHuOJYvCRPGbW+30TiSenVT08iLWC5A",
+	"pyBtH6Trz/aXhLjpfz36PukN2JObNC8y8Lx6g27WO5+4TomH/eHhJbVJrHdKbF0v7jTdydyaBLC9NU97",
+	"m7Wd2MEXU0tOjbEK97O7u+0Mte80kBaUpEH3qppYOt6srkHnfPHp+DjaHx8OtHtASFVRbPmEdatunM5r",
+	"5lq+TYwrh8YhvW1ka/lkG989vjvbrYNIqbzUKMRfs09dRakI04MONzZqq7a8az32Hg3lPnzWlH7fobLF",
+	"nGgoUo593KMR8TVkTtGqa5qoUzwp9rMjZ57UKbWsaxHNQFosY+macMqWS8ZRCeb+MIQrp0LjHLqZ/5zS",
+	"/a1eudKzSvGcwars7kMP6ALwoDxWl+xpMEVuWRffiSWCG7n33Q1LUQ0o26d+jCvSJ518CX5lJ/flhPFY",
+	"uqvymZsKrkFW7gG7VGWjEKZ56guNSoCddIhldZd6A+qToyOWiApHVzNYhZKgAaNWLc4jwqxyNcxeY858",
+	"JiM7OmFTVVTXFVHYzSGiMK1xNLeV1Ft1Q7tto67qlYPabj6HVced3z/eD1HrP33Pyequ42x7IK68RxYP",
+	"QFfpCNVDpFWkoKjqJF+nREfffmRvrVHPk0s+2QaQf+2A3vkYdVpIdtfQakg5gi4TdojZNbp8j7Dx9cYc",
+	"/0m8JUf7DPZNfZBtP6F4+ZeWFmVGPxJ2i7Soey12ptRSeDN5Nu6/9PfwN+5ecEkzLkAmxi4257rqGyvy",
+	"PPSBMKx7cniEhh3xZNGoU7q9ZY3LVPk0vjd+6dIC9s6WDeua0N0QX3fUfg/afFVDt+uD8ZXkHW0lzS11",
+	"AiUR/qQkeEpkU5WXMQ7fkzlEzz0NdpVmybdJL/Jxj7Jjx/HwpLRZqBauvVfcJ1IdArmV8ob3IvUQH58s",
+	"t3DK41uPiLs/xfowW8aMkCnU79RYqaK8c+mTYfgzS31bKtgt5+duxIo09OwHotM/NnvsgiWyyPMklr6Z",
+	"e+kIxDPp7gK5YAnCnzhlLLRXd+3EqHSCveS+E4azCJxTyQBKmfrNKckF00DJ7nJC7YncJ4UdsCe1W19i",
+	"KaobYRLfXzOpLJ8aIwlXw8ia6KPLUF1cOVwqKcZMKjINqERNZoJKIP0VJOfu1uSc/AeV8bBVEFIWTwgz",
+	"S0VJuwP2zps2dUBCi+GlFhbYUkizPfXuDxCdn8dW+CI5e7cxzZCz97uZ57+i1vDvmSa4XYduJvc3uzq/",
+	"/4DnxoVptpeOadcFjIeu2s6RF3oWD8o2wgd0Cj0Av7VUpBDXk1Fot0A6ETW9iErPC3Vidd8SE/KBzAeV",
+	"M5DqDNqjVBvByrIE0bNWl6lPV4KaqvDuAk2Bqr9L7ULi9WYu9TsVQuag8LVq1D8l3OPAHjVGpVzrlZc4",
+	"9TI81k2MyBJfvsARBuqtUntp7zZKzHVRci6c9TZKrGvA6Tyvnzz64eUTb72EiFBZDbwfWtVShtQIB7iv",
+	"cqhmDFHnPSesd9D2W0UitJaqUzqmhCwTg0rEXJTh31qUuhb0PYkY3HAKIpCbnAc3CrexzJSTYAxuSI6/",
+	"QzkV9kwtrJgLY0XKUiX9TfUr1nUyN4plJel6LvPTB/MoGbDudGTdDU9lcxfcaW1xrQc5aVyjpWwupMvR",
+	"VNqwbqIVtf+mK1p9E4s6bnr1s0P9FVuah2o1Ajc9skQ24jmXKd1QLpGw0Sr2H6zNpham8/HDx/8fAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
