@@ -39,6 +39,18 @@ const (
 	CodeWeChatUnreachable   Code = "wechat_unreachable"   // transport failure
 )
 
+// Password-account codes.
+const (
+	CodeInvalidCredentials       Code = "invalid_credentials"        // unknown login name or wrong password: one code for both
+	CodeTooManyAttempts          Code = "too_many_attempts"          // failed attempts are throttled; see RetryAfter
+	CodeUsernameTaken            Code = "username_taken"             // another account has this username
+	CodeEmailTaken               Code = "email_taken"                // another account has this email
+	CodeCurrentPasswordIncorrect Code = "current_password_incorrect" // a password change with the wrong current password
+	CodePasswordAuthDisabled     Code = "password_auth_disabled"     // this deployment has password accounts switched off
+	CodeWeChatAlreadyBound       Code = "wechat_already_bound"       // the WeChat identity belongs to another account
+	CodeWeChatAppAlreadyBound    Code = "wechat_app_already_bound"   // the account already has another WeChat identity in this app
+)
+
 // Error is miniback's one error type: a stable code, a message safe to show a
 // client, optional field errors, and an optional retry hint.
 type Error struct {
@@ -106,7 +118,18 @@ const (
 	CodeTokenMalformed Code = "token_malformed" // not a JWS compact token
 	CodeTokenInvalid   Code = "token_invalid"   // bad signature, algorithm, kid, typ, iss or aud
 	CodeTokenExpired   Code = "token_expired"   // past exp (or not yet valid)
+	CodeSessionRevoked Code = "session_revoked" // the token's session was ended (logout, revocation, deleted account)
 )
+
+// Refresh token codes (POST /v1/auth/refresh).
+const (
+	CodeRefreshTokenInvalid Code = "refresh_token_invalid" // not a refresh token, or one we never issued
+	CodeRefreshTokenReused  Code = "refresh_token_reused"  // already rotated: the session is now revoked (RFC 9700 4.14.2)
+	CodeRefreshTokenExpired Code = "refresh_token_expired" // the session passed its idle or absolute lifetime
+)
+
+// CodeForbidden: the caller is known but may not do this (e.g. not an admin).
+const CodeForbidden Code = "forbidden"
 
 // Request-shape codes, produced by the HTTP adapter.
 const (

@@ -28,10 +28,134 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, id domain.UserID, fn func(domain.User) (domain.User, error)) (domain.User, error)
 }
 
+// PasswordHasher hashes and verifies passwords. Implementations bound how
+// many hashes run at once and wait for a turn with ctx.
+type PasswordHasher interface {
+	// Hash returns a fresh salted hash of p in PHC string format.
+	Hash(ctx context.Context, p domain.Password) (domain.PasswordHash, error)
+	// Verify reports whether p matches h in constant time, and whether h
+	// was made with other parameters than the current ones, so that the
+	// caller can store a fresh hash.
+	Verify(ctx context.Context, h domain.PasswordHash, p domain.Password) (match, rehash bool, err error)
+	// DummyHash is a hash of no one's password made with the current
+	// parameters. Verifying against it when there is no account costs what
+	// verifying a real one does.
+	DummyHash() domain.PasswordHash
+}
+
+// CredentialStore keeps password credentials. Usernames and emails are
+// unique case-insensitively: a clash is CodeUsernameTaken or CodeEmailTaken.
+type CredentialStore interface {
+	// CreatePasswordUser creates a user with credential c (c.UserID is
+	// ignored) in one transaction.
+	CreatePasswordUser(ctx context.Context, c domain.PasswordCredential) (domain.User, error)
+	// AddCredential gives the existing user c.UserID a password; CodeConflict
+	// when the user has one already.
+	AddCredential(ctx context.Context, c domain.PasswordCredential) error
+	// FindCredential returns the credential answering to n, or CodeNotFound.
+	FindCredential(ctx context.Context, n domain.LoginName) (domain.PasswordCredential, error)
+	// GetCredential returns the user's credential, or CodeNotFound.
+	GetCredential(ctx context.Context, id domain.UserID) (domain.PasswordCredential, error)
+	// ReplaceHash stores next as the user's hash if it is still old;
+	// CodeConflict when it changed in between.
+	ReplaceHash(ctx context.Context, id domain.UserID, old, next domain.PasswordHash) error
+}
+
+// AttemptThrottle counts attempts per key in fixed windows, shared by every
+// replica.
+type AttemptThrottle interface {
+	// CountAttempt counts one attempt under key and returns its window: a
+	// window older than window is started afresh at now.
+	CountAttempt(ctx context.Context, key domain.ThrottleKey, now time.Time, window time.Duration) (domain.AttemptWindow, error)
+	// Forget drops key's count (a success on an account).
+	Forget(ctx context.Context, key domain.ThrottleKey) error
+	// Refund takes one attempt back from key's count (a success from an
+	// address).
+	Refund(ctx context.Context, key domain.ThrottleKey) error
+}
+
+// WeChatBinder binds WeChat identities to existing users.
+type WeChatBinder interface {
+	// BindWeChat makes id a login of user, storing its session key. Binding
+	// an identity the user already has refreshes it. CodeWeChatAlreadyBound
+	// when id belongs to another user; CodeWeChatAppAlreadyBound when user
+	// has another identity in id's app.
+	BindWeChat(ctx context.Context, user domain.UserID, id domain.WeChatIdentity) error
+}
+
+// UserAdmin is what the admin operations need from the user store.
+type UserAdmin interface {
+	// ListUsers returns at most max users matching q (already normalised),
+	// newest first, after q.After when set. A cursor naming no valid
+	// position is a validation error.
+	ListUsers(ctx context.Context, q domain.UserQuery, max int) ([]domain.User, error)
+	// SetUserRole changes the user's role; CodeNotFound when there is no
+	// such user.
+	SetUserRole(ctx context.Context, id domain.UserID, role domain.Role) (domain.User, error)
+}
+
+// AccountDeleter deletes accounts.
+type AccountDeleter interface {
+	// DeleteUser deletes the user with everything that is theirs
+	// (identities, sessions) and, in the same transaction, records the
+	// returned user-wide revocation at `at`. CodeNotFound when there is no
+	// such user.
+	DeleteUser(ctx context.Context, id domain.UserID, at time.Time) (domain.Revocation, error)
+}
+
+// SessionStore keeps sessions and the hashes of their refresh tokens.
+// Times come from the caller's clock.
+type SessionStore interface {
+	// CreateSession stores s (its ID is chosen by the store) with its
+	// first refresh token and returns it.
+	CreateSession(ctx context.Context, s domain.Session, token domain.RefreshTokenHash) (domain.Session, error)
+	// RotateRefreshToken is one refresh, in one transaction: it marks the
+	// unused token old as used at `at` (of concurrent callers with the
+	// same token exactly one gets it), lets fn check and update the
+	// session, and stores next as the session's new token. A token used
+	// before comes back as Rotation.Reused with its session, changing
+	// nothing; an unknown one is CodeRefreshTokenInvalid. An error from fn
+	// rolls everything back and is returned unchanged.
+	RotateRefreshToken(ctx context.Context, old, next domain.RefreshTokenHash, at time.Time,
+		fn func(domain.Session) (domain.Session, error)) (Rotation, error)
+	// ListActiveSessions returns the user's sessions that are neither
+	// revoked nor expired at now, most recently used first, at most max.
+	ListActiveSessions(ctx context.Context, user domain.UserID, now time.Time, max int) ([]domain.Session, error)
+	// RevokeSession ends the user's session id at `at` and records the
+	// revocation, in one transaction. CodeNotFound when the user has no
+	// such session; a session already ended returns (zero, false, nil).
+	RevokeSession(ctx context.Context, user domain.UserID, id domain.SessionID, reason domain.RevokeReason, at time.Time) (domain.Revocation, bool, error)
+	// RevokeOtherSessions ends every active session of the user but keep.
+	RevokeOtherSessions(ctx context.Context, user domain.UserID, keep domain.SessionID, reason domain.RevokeReason, at time.Time) ([]domain.Revocation, error)
+}
+
+// Rotation is the outcome of a refresh token rotation.
+type Rotation struct {
+	Session domain.Session // as fn left it; as stored when Reused
+	User    domain.User    // the session's user, read in the same transaction
+	// Reused: the token had been rotated already. Nothing changed; the
+	// caller decides what reuse means.
+	Reused bool
+}
+
+// RevocationCursor is a position in the revocation feed, opaque to all
+// but the feed. The zero value is the beginning.
+type RevocationCursor struct{ Position uint64 }
+
+// RevocationFeed is the shared log of revocations every replica reads.
+type RevocationFeed interface {
+	// RevocationsSince returns the revocations at or after cursor that
+	// happened after notBefore, and the cursor to read from next time.
+	// The same revocation may come back more than once.
+	RevocationsSince(ctx context.Context, cursor RevocationCursor, notBefore time.Time) ([]domain.Revocation, RevocationCursor, error)
+}
+
 // AccessClaims is what a verified access token says. Identity comes only
 // from here, never from a request body.
 type AccessClaims struct {
 	UserID    domain.UserID
+	SessionID domain.SessionID // sid: the session the token belongs to
+	Role      domain.Role
 	AppID     domain.AppID // empty for logins not tied to a mini-program
 	TokenID   string       // jti
 	IssuedAt  time.Time

@@ -21,11 +21,17 @@ const readyTimeout = 2 * time.Second
 // outcomes are the operation's typed responses; an error is returned only
 // when its status is not one the operation declares, and becomes a 500.
 type Server struct {
-	login    app.WeChatLogin
-	profiles app.Profiles
-	todos    app.Todos
-	ready    func(context.Context) error
-	log      *slog.Logger
+	login     app.WeChatLogin
+	sessions  app.Sessions
+	profiles  app.Profiles
+	passwords app.PasswordAccounts
+	binding   app.WeChatBinding
+	todos     app.Todos
+	accounts  app.Accounts
+	admin     app.Admin
+	jwks      func() ([]byte, error)
+	ready     func(context.Context) error
+	log       *slog.Logger
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -33,7 +39,11 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // NewServer returns the strict server for d's use-cases. NewHandler wires
 // it; it is exported for the interface assertion and for reuse.
 func NewServer(d Deps) *Server {
-	return &Server{login: d.Login, profiles: d.Profiles, todos: d.Todos, ready: d.Ready, log: orDiscard(d.Logger)}
+	return &Server{
+		login: d.Login, sessions: d.Sessions, profiles: d.Profiles, accounts: d.Accounts, admin: d.Admin,
+		todos: d.Todos, passwords: d.Passwords, binding: d.WeChatBinding,
+		jwks: d.JWKS, ready: d.Ready, log: orDiscard(d.Logger),
+	}
 }
 
 // LoginWithWeChat exchanges a wx.login code for an access token.
@@ -45,7 +55,7 @@ func (s *Server) LoginWithWeChat(ctx context.Context, req api.LoginWithWeChatReq
 	if req.Body.Appid != nil {
 		appID = domain.AppID(*req.Body.Appid)
 	}
-	login, err := s.login.Login(ctx, appID, req.Body.Code)
+	login, err := s.login.Login(ctx, appID, req.Body.Code, userAgentFrom(ctx))
 	if err != nil {
 		return s.loginFailure(ctx, err)
 	}
@@ -54,11 +64,13 @@ func (s *Server) LoginWithWeChat(ctx context.Context, req api.LoginWithWeChatReq
 		return nil, err
 	}
 	return api.LoginWithWeChat200JSONResponse{
-		AccessToken: login.AccessToken,
-		TokenType:   api.Bearer,
-		ExpiresIn:   login.ExpiresIn,
-		IsNewUser:   login.IsNewUser,
-		User:        user,
+		AccessToken:      login.AccessToken,
+		TokenType:        api.Bearer,
+		ExpiresIn:        login.ExpiresIn,
+		RefreshToken:     login.RefreshToken.Reveal(),
+		RefreshExpiresIn: login.RefreshExpiresIn,
+		IsNewUser:        login.IsNewUser,
+		User:             user,
 	}, nil
 }
 
@@ -134,6 +146,7 @@ func toAPIUser(u domain.User) (api.User, error) {
 		Nickname:  u.Nickname,
 		AvatarUrl: u.AvatarURL,
 		Bio:       u.Bio,
+		Role:      api.Role(u.Role),
 		CreatedAt: u.CreatedAt,
 		UpdatedAt: u.UpdatedAt,
 	}, nil

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miniback/miniback/adapters/argon2id"
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/jwx"
@@ -44,18 +45,26 @@ const (
 
 // env is the API wired to real components: PostgreSQL (pgtest), the real
 // WeChat client against the simulator on a loopback listener, and jwx
-// tokens with a fresh key. Every response goes through apitest.
+// tokens with a fresh key. Every response goes through apitest. More
+// instances of the API (replicas) can be started on the same database with
+// newInstance.
 type env struct {
-	api     *apitest.Client // for the test that made the env
-	handler http.Handler
-	db      *postgres.DB
-	sim     *wechatsim.Server
-	tokens  *jwx.Tokens
-	keys    []jwx.Key
-	priv    ed25519.PrivateKey // keys[0]'s private key, to forge tokens
-	logs    *syncBuffer
-	seen    *observed
-	clock   *shiftedClock // the clock of the task use-cases
+	api      *apitest.Client // for the test that made the env
+	handler  http.Handler
+	db       *postgres.DB
+	sim      *wechatsim.Server
+	tokens   *jwx.Tokens
+	keys     []jwx.Key
+	priv     ed25519.PrivateKey // keys[0]'s private key, to forge tokens
+	logs     *syncBuffer
+	seen     *observed
+	hasher   *watchedHasher   // the real Argon2id hasher, shared by the instances
+	clock    *testClock       // the use-cases' clock; tests move it to expire sessions and idempotency keys
+	revs     *app.Revocations // this instance's revocation set
+	sessions app.Sessions     // this instance's session use-cases
+	users    *postgres.UserStore
+	cfg      config
+	weChat   ports.WeChatAuth
 }
 
 // config holds what a test may change from the defaults.
@@ -67,6 +76,14 @@ type config struct {
 	corsOrigins   []string
 	maxBodyBytes  int64
 	allow500      bool
+	passwordsOff  bool
+	loginLimits   domain.LoginLimits
+	proxies       []string
+	keys          []jwx.Key // signing keys; nil means one fresh Ed25519 key
+	// Test doubles for failures the real stores cannot be made to produce.
+	sessionStore ports.SessionStore
+	deleter      ports.AccountDeleter
+	userAdmin    ports.UserAdmin
 }
 
 type option func(*config)
@@ -86,8 +103,37 @@ func withCORS(origins ...string) option { return func(c *config) { c.corsOrigins
 
 func withMaxBody(n int64) option { return func(c *config) { c.maxBodyBytes = n } }
 
+// withFailingStores serves sessions, account deletion and the admin list
+// from doubles (the login needs the real stores, so tests use hand-made
+// tokens with them).
+func withFailingStores(s ports.SessionStore, d ports.AccountDeleter, a ports.UserAdmin) option {
+	return func(c *config) { c.sessionStore, c.deleter, c.userAdmin = s, d, a }
+}
+
+// withKeys signs with keys[0] and verifies with all of them.
+func withKeys(keys ...jwx.Key) option { return func(c *config) { c.keys = keys } }
+
+// withoutPasswords switches password accounts off.
+func withoutPasswords() option { return func(c *config) { c.passwordsOff = true } }
+
+// withLoginLimits replaces the throttle's limits (15-minute windows).
+func withLoginLimits(account, ip int) option {
+	return func(c *config) {
+		c.loginLimits = domain.LoginLimits{
+			Account: domain.ThrottleRule{Limit: account, Window: 15 * time.Minute},
+			IP:      domain.ThrottleRule{Limit: ip, Window: 15 * time.Minute},
+		}
+	}
+}
+
+// withTrustedProxies trusts X-Forwarded-For from these peers.
+func withTrustedProxies(p ...string) option { return func(c *config) { c.proxies = p } }
+
 // expecting500 lifts the rule that no test answers a 500.
 func expecting500() option { return func(c *config) { c.allow500 = true } }
+
+// Session lifetimes of every env.
+var testPolicy = domain.SessionPolicy{IdleTTL: 30 * 24 * time.Hour, AbsoluteTTL: 90 * 24 * time.Hour}
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
@@ -111,64 +157,124 @@ func newEnv(t *testing.T, opts ...option) *env {
 		t.Fatal(err)
 	}
 	seen := &observed{}
-	weChat := &sessionKeyRecorder{WeChatAuth: client, seen: seen}
 
-	keyPEM, err := jwx.GenerateEd25519PEM()
-	if err != nil {
-		t.Fatal(err)
+	var priv ed25519.PrivateKey
+	if cfg.keys == nil {
+		keyPEM, err := jwx.GenerateEd25519PEM()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.keys, err = jwx.ParsePrivateKeysPEM(keyPEM); err != nil {
+			t.Fatal(err)
+		}
+		priv = privateKey(t, keyPEM)
 	}
-	keys, err := jwx.ParsePrivateKeysPEM(keyPEM)
-	if err != nil {
-		t.Fatal(err)
+
+	db := pgtest.NewDB(t)
+	e := &env{
+		db: db, sim: sim, priv: priv, logs: &syncBuffer{}, seen: seen, cfg: cfg,
+		clock:  &testClock{},
+		users:  postgres.NewUserStore(db),
+		weChat: &sessionKeyRecorder{WeChatAuth: client, seen: seen},
+		hasher: &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
 	}
+	first := e.newInstance(t, cfg.keys)
+	e.api, e.handler, e.tokens, e.keys, e.revs, e.sessions = first.api, first.handler, first.tokens, cfg.keys, first.revs, first.sessions
+	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
+	return e
+}
+
+// instance is one replica of the API: its own token keys, revocation set
+// and handler, on the env's database.
+type instance struct {
+	api      *apitest.Client
+	handler  http.Handler
+	tokens   *jwx.Tokens
+	revs     *app.Revocations
+	sessions app.Sessions
+}
+
+// newInstance starts another replica on e's database, signing with
+// keys[0] and verifying with all keys. Its revocation set reads the feed
+// only when the test says (revs.Refresh) or runs it.
+func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
+	t.Helper()
 	tokens, err := jwx.New(jwx.Config{Keys: keys, Issuer: issuer, Audience: audience, TTL: tokenTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	db := pgtest.NewDB(t)
-	users := postgres.NewUserStore(db)
+	store := postgres.NewSessionStore(e.db)
+	revs := app.NewRevocations(store, ports.SystemClock{}, tokenTTL+jwx.DefaultSkew)
+	sessionStore, deleter, userAdmin := ports.SessionStore(store), ports.AccountDeleter(e.users), ports.UserAdmin(e.users)
+	if e.cfg.sessionStore != nil {
+		sessionStore, deleter, userAdmin = e.cfg.sessionStore, e.cfg.deleter, e.cfg.userAdmin
+	}
+	if err := revs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	profileStore := ports.UserStore(e.users)
+	if e.cfg.store != nil {
+		profileStore = e.cfg.store
+	}
+	ready := e.cfg.ready
+	if ready == nil {
+		ready = e.db.Ping
+	}
+	sessions := app.Sessions{Store: sessionStore, Tokens: tokens, Clock: e.clock, Policy: testPolicy, Revocations: revs}
 	cursors, err := app.NewCursorCodec([]byte("a test cursor secret, 32+ bytes long"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &shiftedClock{}
-	profileStore := ports.UserStore(users)
-	if cfg.store != nil {
-		profileStore = cfg.store
-	}
-	ready := cfg.ready
-	if ready == nil {
-		ready = db.Ping
-	}
-	logs := &syncBuffer{}
 	h := httpapi.NewHandler(httpapi.Deps{
-		Login: app.WeChatLogin{
-			Apps: app.NewApps(cfg.apps...), WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
+		Login:    app.WeChatLogin{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Users: e.users, Sessions: sessions},
+		Sessions: sessions,
+		Profiles: app.Profiles{Users: profileStore},
+		Passwords: app.PasswordAccounts{
+			Enabled: !e.cfg.passwordsOff, Credentials: postgres.NewCredentialStore(e.db), Users: e.users,
+			Hasher: e.hasher, Throttle: postgres.NewAttemptThrottle(e.db), Limits: e.cfg.loginLimits,
+			Sessions: sessions, Clock: e.clock,
 		},
-		Profiles:     app.Profiles{Users: profileStore},
-		Todos:        app.Todos{Store: postgres.NewTodoStore(db), Cursors: cursors, Clock: clock},
-		Verifier:     tokens,
-		Ready:        ready,
-		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		CORSOrigins:  cfg.corsOrigins,
-		MaxBodyBytes: cfg.maxBodyBytes,
+		WeChatBinding:  app.WeChatBinding{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Binder: e.users, Users: e.users},
+		Todos:          app.Todos{Store: postgres.NewTodoStore(e.db), Cursors: cursors, Clock: e.clock},
+		Accounts:       app.Accounts{Users: deleter, Clock: e.clock, Revocations: revs},
+		Admin:          app.Admin{Users: userAdmin},
+		Verifier:       tokens,
+		Revocations:    revs,
+		JWKS:           tokens.PublicJWKS,
+		Ready:          ready,
+		Logger:         slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		CORSOrigins:    e.cfg.corsOrigins,
+		MaxBodyBytes:   e.cfg.maxBodyBytes,
+		TrustedProxies: e.cfg.proxies,
 	})
+	handler := e.seen.wrap(h)
+	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: revs, sessions: sessions}
+}
 
-	e := &env{
-		handler: seen.wrap(h), db: db, sim: sim, tokens: tokens, keys: keys,
-		priv: privateKey(t, keyPEM), logs: logs, seen: seen, clock: clock,
-	}
-	e.api = apitest.New(t, e.handler)
-	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
-	return e
+// testClock is the wall clock, moved forward by what tests Advance.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // apiFor returns a client reporting to t, for subtests.
 func (e *env) apiFor(t *testing.T) *apitest.Client { return apitest.New(t, e.handler) }
 
 // checkInvariants holds for every test: no 500 unless the test provokes
-// one, and no WeChat session_key in any response body or log line.
+// one, and no WeChat session_key, password or password hash in any
+// response body or log line.
 func (e *env) checkInvariants(t *testing.T, allow500 bool) {
 	t.Helper()
 	e.seen.mu.Lock()
@@ -177,12 +283,23 @@ func (e *env) checkInvariants(t *testing.T, allow500 bool) {
 		t.Errorf("%d responses were 500s", e.seen.status500)
 	}
 	logs := e.logs.String()
+	if strings.Contains(logs, domain.RefreshTokenPrefix) {
+		t.Errorf("a refresh token appeared in the log")
+	}
 	for _, k := range e.seen.sessionKeys {
 		if bytes.Contains(e.seen.bodies.Bytes(), []byte(k)) {
 			t.Errorf("a session_key appeared in a response body")
 		}
 		if strings.Contains(logs, k) {
 			t.Errorf("a session_key appeared in the log")
+		}
+	}
+	for _, s := range e.seen.passwordSecrets {
+		if bytes.Contains(e.seen.bodies.Bytes(), []byte(s)) {
+			t.Errorf("a password or password hash appeared in a response body")
+		}
+		if strings.Contains(logs, s) {
+			t.Errorf("a password or password hash appeared in the log")
 		}
 	}
 }
@@ -205,11 +322,13 @@ func bearer(token string) string { return "Authorization: Bearer " + token }
 // loginResponse mirrors api.LoginResponse loosely, so a test can see every
 // member the server sent.
 type loginResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	IsNewUser   bool   `json:"is_new_user"`
-	User        user   `json:"user"`
+	AccessToken      string `json:"access_token"`
+	TokenType        string `json:"token_type"`
+	ExpiresIn        int    `json:"expires_in"`
+	RefreshToken     string `json:"refresh_token"`
+	RefreshExpiresIn int    `json:"refresh_expires_in"`
+	IsNewUser        bool   `json:"is_new_user"`
+	User             user   `json:"user"`
 }
 
 type user struct {
@@ -217,6 +336,7 @@ type user struct {
 	Nickname  string    `json:"nickname"`
 	AvatarURL string    `json:"avatar_url"`
 	Bio       string    `json:"bio"`
+	Role      string    `json:"role"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -224,10 +344,11 @@ type user struct {
 // observed is what the tests saw go by: every response body and status,
 // and every session_key WeChat handed out.
 type observed struct {
-	mu          sync.Mutex
-	bodies      bytes.Buffer
-	status500   int
-	sessionKeys []string
+	mu              sync.Mutex
+	bodies          bytes.Buffer
+	status500       int
+	sessionKeys     []string
+	passwordSecrets []string // passwords hashed or verified, and hashes made
 }
 
 // wrap records the status and body of each response of h.
@@ -275,23 +396,60 @@ func (r *sessionKeyRecorder) Code2Session(ctx context.Context, app domain.AppID,
 	return id, err
 }
 
-// shiftedClock is the wall clock moved by a shift a test sets, to make
-// idempotency keys expire.
-type shiftedClock struct {
-	mu    sync.Mutex
-	shift time.Duration
+// sharedHasher is one Argon2id hasher at OWASP's parameters for the whole
+// test binary: making one computes its dummy hash.
+var sharedHasher = func() func(t *testing.T) ports.PasswordHasher {
+	var once sync.Once
+	var h *argon2id.Hasher
+	var err error
+	return func(t *testing.T) ports.PasswordHasher {
+		once.Do(func() { h, err = argon2id.New(argon2id.Config{}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+}()
+
+// watchedHasher is the real hasher, watched: it counts verifications and
+// notes each password and hash so the tests can check that none leaks.
+type watchedHasher struct {
+	ports.PasswordHasher
+	seen *observed
+
+	mu       sync.Mutex
+	verified []domain.PasswordHash
 }
 
-func (c *shiftedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.shift)
+func (w *watchedHasher) note(secrets ...string) {
+	w.seen.mu.Lock()
+	defer w.seen.mu.Unlock()
+	for _, s := range secrets {
+		if len(s) >= 8 { // short strings would match innocent text
+			w.seen.passwordSecrets = append(w.seen.passwordSecrets, s)
+		}
+	}
 }
 
-func (c *shiftedClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.shift += d
+func (w *watchedHasher) Hash(ctx context.Context, p domain.Password) (domain.PasswordHash, error) {
+	h, err := w.PasswordHasher.Hash(ctx, p)
+	w.note(p.Reveal(), h.Reveal())
+	return h, err
+}
+
+func (w *watchedHasher) Verify(ctx context.Context, h domain.PasswordHash, p domain.Password) (bool, bool, error) {
+	w.note(p.Reveal(), h.Reveal())
+	w.mu.Lock()
+	w.verified = append(w.verified, h)
+	w.mu.Unlock()
+	return w.PasswordHasher.Verify(ctx, h, p)
+}
+
+// verifications returns the hashes verified so far.
+func (w *watchedHasher) verifications() []domain.PasswordHash {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]domain.PasswordHash(nil), w.verified...)
 }
 
 // syncBuffer is a log destination safe for concurrent writers.

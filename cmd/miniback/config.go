@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -29,6 +30,9 @@ type Config struct {
 	LogLevel        string        `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
 	CORSOrigins     []string      `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
 	MaxBodyBytes    int64         `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
+	// TrustedProxies lists the reverse proxies (addresses or CIDR ranges)
+	// whose X-Forwarded-For names the client; empty trusts none.
+	TrustedProxies []string `env:"MINIBACK_TRUSTED_PROXIES" envSeparator:","`
 
 	// DatabaseURL selects an external PostgreSQL; empty starts a private
 	// cluster under DataDir from the local PostgreSQL binaries.
@@ -51,6 +55,13 @@ type Config struct {
 	JWTAudience        string        `env:"MINIBACK_JWT_AUDIENCE" envDefault:"miniback-api"`
 	AccessTokenTTL     time.Duration `env:"MINIBACK_ACCESS_TOKEN_TTL" envDefault:"15m"`
 
+	// PasswordAuth switches password accounts (register, password login,
+	// setting a password) on or off for this deployment.
+	PasswordAuth bool `env:"MINIBACK_PASSWORD_AUTH" envDefault:"true"`
+	// PasswordHashConcurrency bounds the Argon2id hashes computed at once
+	// (19 MiB each); 0 means 2 × GOMAXPROCS.
+	PasswordHashConcurrency int `env:"MINIBACK_PASSWORD_HASH_CONCURRENCY" envDefault:"0"`
+
 	// CursorSecret keys the HMAC of list cursors (at least 32 bytes; all
 	// replicas share it). Empty uses a development secret kept under
 	// DataDir.
@@ -58,6 +69,18 @@ type Config struct {
 	// IdempotencyPurgeInterval is how often expired idempotency keys are
 	// deleted.
 	IdempotencyPurgeInterval time.Duration `env:"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL" envDefault:"1h"`
+
+	// RefreshIdleTTL ends a session not refreshed for this long;
+	// RefreshAbsoluteTTL ends every session this long after its login.
+	RefreshIdleTTL     time.Duration `env:"MINIBACK_REFRESH_IDLE_TTL" envDefault:"720h"`
+	RefreshAbsoluteTTL time.Duration `env:"MINIBACK_REFRESH_ABSOLUTE_TTL" envDefault:"2160h"`
+	// RevocationPoll is how often each instance reads the revocation feed:
+	// the bound on how long a revoked session's access token still works
+	// on another instance. RevocationListen also wakes the reader on
+	// PostgreSQL NOTIFY (turn it off behind a transaction-mode pooler,
+	// where LISTEN does not work).
+	RevocationPoll   time.Duration `env:"MINIBACK_REVOCATION_POLL" envDefault:"1s"`
+	RevocationListen bool          `env:"MINIBACK_REVOCATION_LISTEN" envDefault:"true"`
 }
 
 // LoadConfig reads the configuration from environ (os.Environ() form) and
@@ -107,6 +130,16 @@ func (c Config) Validate() error {
 			bad("MINIBACK_CORS_ORIGINS: %q is not an origin like https://example.com", o)
 		}
 	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("MINIBACK_TRUSTED_PROXIES: %q is not an IP address or CIDR range", p)
+			}
+		}
+	}
+	if c.PasswordHashConcurrency < 0 || c.PasswordHashConcurrency > 256 {
+		bad("MINIBACK_PASSWORD_HASH_CONCURRENCY must be between 0 (2 × GOMAXPROCS) and 256, not %d", c.PasswordHashConcurrency)
+	}
 	if _, err := c.Apps(); err != nil {
 		bad("MINIBACK_WECHAT_APPS: %v", err)
 	}
@@ -130,6 +163,16 @@ func (c Config) Validate() error {
 	}
 	if c.IdempotencyPurgeInterval < time.Minute || c.IdempotencyPurgeInterval > 24*time.Hour {
 		bad("MINIBACK_IDEMPOTENCY_PURGE_INTERVAL must be between 1m and 24h, not %s", c.IdempotencyPurgeInterval)
+	}
+	if c.RefreshIdleTTL < c.AccessTokenTTL || c.RefreshIdleTTL > c.RefreshAbsoluteTTL {
+		bad("MINIBACK_REFRESH_IDLE_TTL (%s) must be at least MINIBACK_ACCESS_TOKEN_TTL (%s) and at most MINIBACK_REFRESH_ABSOLUTE_TTL (%s)",
+			c.RefreshIdleTTL, c.AccessTokenTTL, c.RefreshAbsoluteTTL)
+	}
+	if c.RefreshAbsoluteTTL > 366*24*time.Hour {
+		bad("MINIBACK_REFRESH_ABSOLUTE_TTL must be at most 8784h (a year), not %s", c.RefreshAbsoluteTTL)
+	}
+	if c.RevocationPoll < 100*time.Millisecond || c.RevocationPoll > time.Minute {
+		bad("MINIBACK_REVOCATION_POLL must be between 100ms and 1m, not %s", c.RevocationPoll)
 	}
 	if c.Production() {
 		if c.CursorSecret == "" {
@@ -174,6 +217,11 @@ func (c Config) Apps() (map[domain.AppID]string, error) {
 // UseSimulator reports whether the built-in WeChat simulator serves logins:
 // only when no real credentials are configured, and never in production.
 func (c Config) UseSimulator() bool { return c.WeChatApps == "" && !c.Production() }
+
+// SessionPolicy is the configured session lifetimes.
+func (c Config) SessionPolicy() domain.SessionPolicy {
+	return domain.SessionPolicy{IdleTTL: c.RefreshIdleTTL, AbsoluteTTL: c.RefreshAbsoluteTTL}
+}
 
 func (c Config) jwtKeysPEM() ([]byte, error) {
 	if c.JWTPrivateKeysFile != "" {

@@ -13,8 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
+	"github.com/miniback/miniback/adapters/argon2id"
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/postgres"
@@ -38,11 +40,20 @@ type Main struct {
 	server   *http.Server
 	addr     net.Addr
 	serveErr chan error
-	// stopPurge ends the purge of expired idempotency keys; purgeDone
-	// closes when it has.
-	stopPurge context.CancelFunc
-	purgeDone chan struct{}
+
+	// Revocations is this instance's copy of the revocation feed, once
+	// Run has started.
+	Revocations *app.Revocations
+	// Background work (revocation polling and listening, purging) runs
+	// until stopBackground; background counts it.
+	backgroundCtx  context.Context
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
+
+// purgeInterval is how often an instance deletes long-ended sessions and
+// old revocations. Every instance does; the deletes are idempotent.
+const purgeInterval = time.Hour
 
 // NewMain returns an unstarted Main logging JSON to logOut.
 func NewMain(cfg Config, logOut io.Writer) *Main {
@@ -77,21 +88,114 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	users := postgres.NewUserStore(m.db)
-	todos := app.Todos{Store: postgres.NewTodoStore(m.db), Cursors: cursors, Clock: ports.SystemClock{}}
-	m.startPurge(todos)
+	sessionStore := postgres.NewSessionStore(m.db)
+	if err := m.startRevocations(ctx, sessionStore); err != nil {
+		return err
+	}
+	clock := ports.SystemClock{}
+	sessions := app.Sessions{
+		Store: sessionStore, Tokens: tokens, Clock: clock,
+		Policy: m.Config.SessionPolicy(), Revocations: m.Revocations,
+	}
+	todos := app.Todos{Store: postgres.NewTodoStore(m.db), Cursors: cursors, Clock: clock}
+	passwords, err := m.passwordAccounts(users, sessions)
+	if err != nil {
+		return err
+	}
+	m.goBackground(func() { m.purgeIdempotencyKeys(m.backgroundCtx, todos) })
 	handler := httpapi.NewHandler(httpapi.Deps{
-		Login: app.WeChatLogin{
-			Apps: apps, WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
-		},
-		Profiles:     app.Profiles{Users: users},
-		Todos:        todos,
-		Verifier:     tokens,
-		Ready:        m.db.Ping,
-		Logger:       m.Logger,
-		CORSOrigins:  m.Config.CORSOrigins,
-		MaxBodyBytes: m.Config.MaxBodyBytes,
+		Login:          app.WeChatLogin{Apps: apps, WeChat: weChat, Users: users, Sessions: sessions},
+		Sessions:       sessions,
+		Profiles:       app.Profiles{Users: users},
+		Passwords:      passwords,
+		WeChatBinding:  app.WeChatBinding{Apps: apps, WeChat: weChat, Binder: users, Users: users},
+		Todos:          todos,
+		Accounts:       app.Accounts{Users: users, Clock: clock, Revocations: m.Revocations},
+		Admin:          app.Admin{Users: users},
+		Verifier:       tokens,
+		Revocations:    m.Revocations,
+		JWKS:           tokens.PublicJWKS,
+		Ready:          m.db.Ping,
+		Logger:         m.Logger,
+		CORSOrigins:    m.Config.CORSOrigins,
+		MaxBodyBytes:   m.Config.MaxBodyBytes,
+		TrustedProxies: m.Config.TrustedProxies,
 	})
 	return m.listen(handler, started)
+}
+
+// startRevocations loads the revocations that still matter before the
+// first request is served, then keeps them fresh in the background: a read
+// of the feed every MINIBACK_REVOCATION_POLL, and at once on a NOTIFY when
+// MINIBACK_REVOCATION_LISTEN is on. It also starts the hourly purge.
+func (m *Main) startRevocations(ctx context.Context, store *postgres.SessionStore) error {
+	// A token issued just before a revocation lives for the access TTL,
+	// and the verifier tolerates jwx.DefaultSkew past its exp.
+	retain := m.Config.AccessTokenTTL + jwx.DefaultSkew
+	m.Revocations = app.NewRevocations(store, ports.SystemClock{}, retain)
+	if err := m.Revocations.Refresh(ctx); err != nil {
+		return fmt.Errorf("load revocations: %w", err)
+	}
+	bg, stop := context.WithCancel(context.Background())
+	m.backgroundCtx, m.stopBackground = bg, stop
+	warn := func(msg string) func(error) {
+		return func(err error) { m.Logger.Warn(msg, "error", err.Error()) }
+	}
+	m.goBackground(func() {
+		m.Revocations.Run(bg, m.Config.RevocationPoll, warn("revocation feed read failed; keeping the previous set"))
+	})
+	if m.Config.RevocationListen {
+		m.goBackground(func() {
+			m.db.ListenRevocations(bg, m.Revocations.Wake, warn("revocation listener failed; polling continues"))
+		})
+	}
+	m.goBackground(func() { m.purge(bg, store) })
+	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
+		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
+	return nil
+}
+
+func (m *Main) goBackground(f func()) {
+	m.background.Add(1)
+	go func() {
+		defer m.background.Done()
+		f()
+	}()
+}
+
+// purge deletes long-ended sessions and old revocations every
+// purgeInterval until ctx ends.
+func (m *Main) purge(ctx context.Context, store *postgres.SessionStore) {
+	t := time.NewTicker(purgeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s, r, err := store.Purge(ctx, time.Now())
+		if err != nil {
+			if ctx.Err() == nil {
+				m.Logger.Warn("purge of ended sessions failed", "error", err.Error())
+			}
+			continue
+		}
+		m.Logger.Info("purged ended sessions and old revocations", "sessions", s, "revocations", r)
+	}
+}
+
+// GrantAdmin makes the user an administrator (miniback admin grant).
+func (m *Main) GrantAdmin(ctx context.Context, id domain.UserID) (domain.User, error) {
+	if err := m.openDatabase(ctx); err != nil {
+		return domain.User{}, err
+	}
+	if m.Config.MigrateOnStart {
+		if err := postgres.Migrate(ctx, m.db); err != nil {
+			return domain.User{}, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return app.Admin{Users: postgres.NewUserStore(m.db)}.Grant(ctx, id)
 }
 
 // Addr is the address the API listens on, once Run has returned.
@@ -121,9 +225,9 @@ func (m *Main) Close() error {
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
 	}
-	if m.stopPurge != nil {
-		m.stopPurge()
-		<-m.purgeDone
+	if m.stopBackground != nil {
+		m.stopBackground()
+		m.background.Wait()
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())
@@ -199,6 +303,28 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return client, app.NewApps(ids...), nil
+}
+
+// passwordAccounts wires password accounts: Argon2id at OWASP's
+// parameters behind the configured bound, and the PostgreSQL stores. When
+// they are switched off no hasher is made and every operation answers
+// password_auth_disabled.
+func (m *Main) passwordAccounts(users *postgres.UserStore, sessions app.Sessions) (app.PasswordAccounts, error) {
+	if !m.Config.PasswordAuth {
+		m.Logger.Info("password accounts: switched off (MINIBACK_PASSWORD_AUTH=false)")
+		return app.PasswordAccounts{}, nil
+	}
+	hasher, err := argon2id.New(argon2id.Config{Concurrency: m.Config.PasswordHashConcurrency})
+	if err != nil {
+		return app.PasswordAccounts{}, fmt.Errorf("password hasher: %w", err)
+	}
+	p := hasher.Params()
+	m.Logger.Info("password accounts: on", "hash", "argon2id", "memory_kib", p.Memory, "time", p.Time,
+		"threads", p.Threads, "concurrent_hashes", hasher.Concurrency())
+	return app.PasswordAccounts{
+		Enabled: true, Credentials: postgres.NewCredentialStore(m.db), Users: users, Hasher: hasher,
+		Throttle: postgres.NewAttemptThrottle(m.db), Sessions: sessions, Clock: ports.SystemClock{},
+	}, nil
 }
 
 // tokens builds the access-token signer from the configured keys, or from a
@@ -285,31 +411,24 @@ func (m *Main) devCursorSecret() ([]byte, error) {
 	return b, nil
 }
 
-// startPurge deletes expired idempotency keys every
-// MINIBACK_IDEMPOTENCY_PURGE_INTERVAL until Close. Expired keys are also
-// forgotten when their user creates a task; this bounds the table for users
-// who never come back. Each replica purges; the deletes are idempotent.
-func (m *Main) startPurge(todos app.Todos) {
-	ctx, cancel := context.WithCancel(context.Background())
-	m.stopPurge, m.purgeDone = cancel, make(chan struct{})
-	go func() {
-		defer close(m.purgeDone)
-		tick := time.NewTicker(m.Config.IdempotencyPurgeInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				n, err := todos.ForgetExpiredIdempotencyKeys(ctx)
-				if err != nil && ctx.Err() == nil {
-					m.Logger.Warn("purge of expired idempotency keys failed", "error", err.Error())
-				} else if n > 0 {
-					m.Logger.Info("purged expired idempotency keys", "deleted", n)
-				}
-			}
+// purgeIdempotencyKeys deletes expired idempotency keys every
+// MINIBACK_IDEMPOTENCY_PURGE_INTERVAL until ctx ends.
+func (m *Main) purgeIdempotencyKeys(ctx context.Context, todos app.Todos) {
+	tick := time.NewTicker(m.Config.IdempotencyPurgeInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
-	}()
+		n, err := todos.ForgetExpiredIdempotencyKeys(ctx)
+		if err != nil && ctx.Err() == nil {
+			m.Logger.Warn("purge of expired idempotency keys failed", "error", err.Error())
+		} else if n > 0 {
+			m.Logger.Info("purged expired idempotency keys", "deleted", n)
+		}
+	}
 }
 
 func (m *Main) listen(handler http.Handler, started time.Time) error {

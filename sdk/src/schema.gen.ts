@@ -26,6 +26,161 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a password account
+         * @description Creates a user with a username, an email and a password, and logs it
+         *     in (a new session, as every login). The username and email are
+         *     trimmed and lower-cased; each is unique case-insensitively (409
+         *     `username_taken` / `email_taken`). A password that breaks a rule is
+         *     refused with 400 `validation_failed` whose `errors` entry for
+         *     `body.password` names the rule: `too_short` (under 8 characters),
+         *     `too_long` (over 128), `too_common` (in the list of common passwords
+         *     shipped with the server), `same_as_username`, `same_as_email`.
+         *     Answers 404 `password_auth_disabled` when the deployment has password
+         *     accounts switched off.
+         */
+        post: operations["registerWithPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with a username or email and a password
+         * @description `login` is a username or, when it contains `@`, an email; both are
+         *     matched case-insensitively. An unknown login and a wrong password get
+         *     the same answer, 401 `invalid_credentials`, after the same work.
+         *     Failed attempts are throttled per login name and per client address:
+         *     past the limit the answer is 429 `too_many_attempts` with
+         *     `Retry-After`, whatever the password. Answers 404
+         *     `password_auth_disabled` when the deployment has password accounts
+         *     switched off.
+         */
+        post: operations["loginWithPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a refresh token
+         * @description Exchanges the session's refresh token for a new access token and a
+         *     new refresh token. The presented refresh token stops working.
+         *     Presenting a refresh token that was already rotated ends its whole
+         *     session and answers 401 `refresh_token_reused` (RFC 9700 §4.14.2):
+         *     refresh from one place at a time. The new access token carries the
+         *     user's current role.
+         *
+         *     401 codes: `refresh_token_invalid` (unknown, malformed, or an access
+         *     token), `refresh_token_reused`, `refresh_token_expired` (idle or
+         *     absolute lifetime passed), `session_revoked` (logged out or ended).
+         *     Each of them means: log in again.
+         */
+        post: operations["refreshTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End my current session
+         * @description Ends the session of the access token sent: its refresh token stops
+         *     working at once, and its access tokens are refused on every server
+         *     within the revocation bound. Logging out twice succeeds.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my active sessions
+         * @description The sessions that are neither ended nor expired, most recently used
+         *     first (at most 100). `current` marks the one of the access token
+         *     sent.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        /**
+         * End all my other sessions
+         * @description Ends every active session except the current one ("log out
+         *     everywhere else"), e.g. after a lost phone.
+         */
+        delete: operations["endOtherSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of my sessions
+         * @description Ending a session that has already ended succeeds.
+         */
+        delete: operations["endSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -37,7 +192,14 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete my account
+         * @description Deletes the account and everything that is its own (WeChat
+         *     identities, sessions), and ends all its sessions: every access
+         *     token issued to it is refused from now on. This cannot be undone; a
+         *     later WeChat login creates a new, empty account.
+         */
+        delete: operations["deleteMe"];
         options?: never;
         head?: never;
         /**
@@ -46,6 +208,63 @@ export interface paths {
          *     role and timestamps cannot be set here.
          */
         patch: operations["updateMe"];
+        trace?: never;
+    };
+    "/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set or change my password
+         * @description With a password already, send `current_password` and `new_password`;
+         *     a wrong current password is 403 `current_password_incorrect`, and
+         *     wrong guesses are throttled like logins (429 `too_many_attempts`).
+         *     A change ends every other session of the account; the caller's own
+         *     session goes on. An account without a password (a WeChat user) sets
+         *     its first one and chooses its `username` and `email` with it, which
+         *     is then how it logs in at `/v1/auth/login`; the username and email
+         *     can only be chosen this way. `new_password` follows the rules of
+         *     registration. Answers 404 `password_auth_disabled` when the
+         *     deployment has password accounts switched off.
+         */
+        put: operations["setMyPassword"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/wechat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bind a WeChat account to mine
+         * @description Exchanges a `wx.login` code and makes that WeChat user (of that
+         *     mini-program) a way to log in to the caller's account, so a password
+         *     account can then use `/v1/auth/wechat`. Binding the WeChat user the
+         *     account already has is a no-op. 409 `wechat_already_bound` when that
+         *     WeChat user belongs to another account (for example one made by an
+         *     earlier WeChat login; accounts are not merged), 409
+         *     `wechat_app_already_bound` when the caller's account has another
+         *     WeChat user of the same mini-program. WeChat's failures answer as on
+         *     `/v1/auth/wechat`.
+         */
+        post: operations["bindMyWeChat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/todos": {
@@ -123,6 +342,51 @@ export interface paths {
         patch: operations["updateTodo"];
         trace?: never;
     };
+    "/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List and search users
+         * @description Newest first, one page at a time: pass the `next_cursor` of a page
+         *     as `cursor` to get the next one. Admins only (403 `forbidden`
+         *     otherwise).
+         */
+        get: operations["listUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public keys of the access tokens
+         * @description The JWK Set (RFC 7517) of every key that may have signed a live
+         *     access token, for services that verify miniback's tokens
+         *     themselves. Match a token's `kid` header to a key's `kid`; the key
+         *     fixes the algorithm (EdDSA or ES256).
+         */
+        get: operations["getJWKS"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -180,13 +444,72 @@ export interface components {
              */
             appid?: string;
         };
+        RegisterRequest: {
+            /**
+             * @description Trimmed and lower-cased, then 3 to 32 characters of `a-z`, `0-9`,
+             *     `_`, `.` and `-`, starting with a letter or digit (field codes
+             *     `too_short`, `too_long`, `invalid_format`, `invalid_characters`).
+             * @example alice
+             */
+            username: string;
+            /**
+             * @description Trimmed and lower-cased, then a bare address `local@domain.tld`
+             *     of at most 254 characters (field code `invalid_email`).
+             * @example alice@example.com
+             */
+            email: string;
+            /**
+             * Format: password
+             * @description 8 to 128 characters (Unicode characters, compared after NFKC
+             *     normalisation); not a common password, not the username, not the
+             *     email.
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        PasswordLoginRequest: {
+            /**
+             * @description A username, or an email (anything with `@`); case-insensitive.
+             * @example alice
+             */
+            login: string;
+            /**
+             * Format: password
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        PasswordChangeRequest: {
+            /**
+             * Format: password
+             * @description Follows the rules of `RegisterRequest.password`.
+             */
+            new_password: string;
+            /**
+             * Format: password
+             * @description Required when the account has a password; refused (`not_allowed`) when it has none.
+             */
+            current_password?: string;
+            /**
+             * @description Required with the first password of an account that has none;
+             *     refused (`not_allowed`) otherwise. Rules as in `RegisterRequest`.
+             */
+            username?: string;
+            /**
+             * @description Required with the first password of an account that has none;
+             *     refused (`not_allowed`) otherwise. Rules as in `RegisterRequest`.
+             */
+            email?: string;
+        };
         LoginResponse: {
             /** @description A JWT to send as `Authorization: Bearer <token>`. */
             access_token: string;
-            /** @enum {string} */
-            token_type: "Bearer";
+            token_type: components["schemas"]["TokenType"];
             /** @description Seconds until the access token expires. */
             expires_in: number;
+            refresh_token: components["schemas"]["RefreshToken"];
+            /** @description Seconds until the refresh token expires unless used (the session's idle lifetime, capped by its absolute one). */
+            refresh_expires_in: number;
             /** @description True when this login created the user. */
             is_new_user: boolean;
             user: components["schemas"]["User"];
@@ -198,6 +521,7 @@ export interface components {
             /** @description An https URL, or empty. */
             avatar_url: string;
             bio: string;
+            role: components["schemas"]["Role"];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -329,10 +653,99 @@ export interface components {
              *     `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
              *     or a domain rule such as `invalid_url`, `invalid_characters`,
              *     `empty_patch`, `invalid_time_zone`, `invalid_range`,
-             *     `invalid_cursor`, `unknown`.
+             *     `invalid_cursor`, `unknown`, `invalid_email`, `taken`,
+             *     `not_allowed`, and for passwords `too_common`,
+             *     `same_as_username`, `same_as_email`.
              */
             code: string;
             message: string;
+        };
+        RefreshRequest: {
+            /**
+             * @description The refresh token of the latest login or refresh. (The limit is
+             *     generous so that a mistaken access token gets its own answer,
+             *     401 `refresh_token_invalid`.)
+             */
+            refresh_token: string;
+        };
+        /** @enum {string} */
+        TokenType: "Bearer";
+        /**
+         * @description Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+         *     and send it only to `POST /v1/auth/refresh`; each refresh returns a
+         *     new one and the old one stops working.
+         * @example mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+         */
+        RefreshToken: string;
+        TokenResponse: {
+            /** @description A JWT to send as `Authorization: Bearer <token>`. */
+            access_token: string;
+            token_type: components["schemas"]["TokenType"];
+            /** @description Seconds until the access token expires. */
+            expires_in: number;
+            refresh_token: components["schemas"]["RefreshToken"];
+            /** @description Seconds until the refresh token expires unless used. */
+            refresh_expires_in: number;
+        };
+        Session: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description The login.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The login or the latest refresh.
+             */
+            last_used_at: string;
+            /**
+             * Format: date-time
+             * @description When the session ends unless refreshed before.
+             */
+            expires_at: string;
+            /** @description The client's User-Agent at its latest refresh. */
+            user_agent: string;
+            /** @description The mini-program logged in to; empty for none. */
+            app_id: string;
+            /** @description True for the session of the access token sent. */
+            current: boolean;
+        };
+        SessionList: {
+            items: components["schemas"]["Session"][];
+        };
+        EndedSessions: {
+            /** @description How many sessions were ended. */
+            ended: number;
+        };
+        UserPage: {
+            items: components["schemas"]["User"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /**
+         * @description What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+         * @enum {string}
+         */
+        Role: "user" | "admin";
+        JWKSet: {
+            keys: components["schemas"]["JWK"][];
+        };
+        /** @description A public signing key (RFC 7517); never any private member. */
+        JWK: {
+            /** @enum {string} */
+            kty: "OKP" | "EC";
+            /** @description The RFC 7638 thumbprint; access tokens name their key with it. */
+            kid: string;
+            /** @enum {string} */
+            alg: "EdDSA" | "ES256";
+            /** @enum {string} */
+            use: "sig";
+            /** @enum {string} */
+            crv?: "Ed25519" | "P-256";
+            x?: string;
+            y?: string;
         };
     };
     responses: {
@@ -345,7 +758,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No valid access token, or the login code was refused. */
+        /** @description No valid access token (or its session was revoked), or the login was refused (a WeChat code or refresh token refused, or a wrong login name or password, `invalid_credentials`). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -354,7 +767,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description WeChat refused this user (risk control). */
+        /** @description Not allowed (`forbidden`), WeChat refused this user (`wechat_user_blocked`, risk control), or the current password is wrong (`current_password_incorrect`). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -363,7 +776,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No such resource, or not yours. */
+        /** @description No such resource, or not yours; or a feature this deployment has switched off (`password_auth_disabled`). */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -400,7 +813,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A concurrent request with the same `Idempotency-Key` is still settling; retry. */
+        /** @description The request clashes with what exists or is under way; `code` says what. A concurrent request with the same `Idempotency-Key` is still settling (`conflict`, retry); a username or email is taken (`username_taken`, `email_taken`); a WeChat user is bound elsewhere (`wechat_already_bound`, `wechat_app_already_bound`). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -509,6 +922,9 @@ export interface components {
     pathItems: never;
 }
 export type WeChatLoginRequest = components['schemas']['WeChatLoginRequest'];
+export type RegisterRequest = components['schemas']['RegisterRequest'];
+export type PasswordLoginRequest = components['schemas']['PasswordLoginRequest'];
+export type PasswordChangeRequest = components['schemas']['PasswordChangeRequest'];
 export type LoginResponse = components['schemas']['LoginResponse'];
 export type User = components['schemas']['User'];
 export type ProfilePatch = components['schemas']['ProfilePatch'];
@@ -520,6 +936,17 @@ export type TodoPage = components['schemas']['TodoPage'];
 export type Health = components['schemas']['Health'];
 export type Problem = components['schemas']['Problem'];
 export type FieldError = components['schemas']['FieldError'];
+export type RefreshRequest = components['schemas']['RefreshRequest'];
+export type TokenType = components['schemas']['TokenType'];
+export type RefreshToken = components['schemas']['RefreshToken'];
+export type TokenResponse = components['schemas']['TokenResponse'];
+export type Session = components['schemas']['Session'];
+export type SessionList = components['schemas']['SessionList'];
+export type EndedSessions = components['schemas']['EndedSessions'];
+export type UserPage = components['schemas']['UserPage'];
+export type Role = components['schemas']['Role'];
+export type JwkSet = components['schemas']['JWKSet'];
+export type Jwk = components['schemas']['JWK'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -578,6 +1005,192 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    registerWithPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered and logged in (`is_new_user` is true). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    loginWithPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Logged in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    refreshTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description New tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session has ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description My active sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    endOtherSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many sessions were ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndedSessions"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id, from the session list. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session has ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -595,6 +1208,28 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account is deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
@@ -631,6 +1266,74 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setMyPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description The password is set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    bindMyWeChat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WeChatLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Bound; the caller's profile. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     listTodos: {
@@ -853,6 +1556,63 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                /** @description Part of a nickname, username or email (case-insensitive), or a whole user id. */
+                q?: string;
+                /** @description Only users with this role. */
+                role?: components["schemas"]["Role"];
+                /** @description Page size. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page; opaque. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getJWKS: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The public keys. */
+            200: {
+                headers: {
+                    /** @description Keys change rarely; caches may keep the set for a few minutes. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JWKSet"];
+                };
+            };
+            500: components["responses"]["InternalError"];
         };
     };
     getHealth: {

@@ -39,15 +39,69 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
-// Defines values for LoginResponseTokenType.
+// Defines values for JWKAlg.
 const (
-	Bearer LoginResponseTokenType = "Bearer"
+	ES256 JWKAlg = "ES256"
+	EdDSA JWKAlg = "EdDSA"
 )
 
-// Valid indicates whether the value is a known member of the LoginResponseTokenType enum.
-func (e LoginResponseTokenType) Valid() bool {
+// Valid indicates whether the value is a known member of the JWKAlg enum.
+func (e JWKAlg) Valid() bool {
 	switch e {
-	case Bearer:
+	case ES256:
+		return true
+	case EdDSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKCrv.
+const (
+	Ed25519 JWKCrv = "Ed25519"
+	P256    JWKCrv = "P-256"
+)
+
+// Valid indicates whether the value is a known member of the JWKCrv enum.
+func (e JWKCrv) Valid() bool {
+	switch e {
+	case Ed25519:
+		return true
+	case P256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKKty.
+const (
+	EC  JWKKty = "EC"
+	OKP JWKKty = "OKP"
+)
+
+// Valid indicates whether the value is a known member of the JWKKty enum.
+func (e JWKKty) Valid() bool {
+	switch e {
+	case EC:
+		return true
+	case OKP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKUse.
+const (
+	Sig JWKUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the JWKUse enum.
+func (e JWKUse) Valid() bool {
+	switch e {
+	case Sig:
 		return true
 	default:
 		return false
@@ -69,6 +123,39 @@ func (e Priority) Valid() bool {
 	case PriorityLow:
 		return true
 	case PriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Role.
+const (
+	RoleAdmin Role = "admin"
+	RoleUser  Role = "user"
+)
+
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case RoleAdmin:
+		return true
+	case RoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenType.
+const (
+	Bearer TokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the TokenType enum.
+func (e TokenType) Valid() bool {
+	switch e {
+	case Bearer:
 		return true
 	default:
 		return false
@@ -105,6 +192,12 @@ func (e ListTodosParamsSort) Valid() bool {
 	}
 }
 
+// EndedSessions defines model for EndedSessions.
+type EndedSessions struct {
+	// Ended How many sessions were ended.
+	Ended int `json:"ended"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Code Stable machine code for this field's problem: `required`,
@@ -112,7 +205,9 @@ type FieldError struct {
 	// `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
 	// or a domain rule such as `invalid_url`, `invalid_characters`,
 	// `empty_patch`, `invalid_time_zone`, `invalid_range`,
-	// `invalid_cursor`, `unknown`.
+	// `invalid_cursor`, `unknown`, `invalid_email`, `taken`,
+	// `not_allowed`, and for passwords `too_common`,
+	// `same_as_username`, `same_as_email`.
 	Code string `json:"code"`
 
 	// Field Where the problem is, e.g. `body.nickname` or `header.Authorization`.
@@ -128,6 +223,36 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// JWK A public signing key (RFC 7517); never any private member.
+type JWK struct {
+	Alg JWKAlg  `json:"alg"`
+	Crv *JWKCrv `json:"crv,omitempty"`
+
+	// Kid The RFC 7638 thumbprint; access tokens name their key with it.
+	Kid string  `json:"kid"`
+	Kty JWKKty  `json:"kty"`
+	Use JWKUse  `json:"use"`
+	X   *string `json:"x,omitempty"`
+	Y   *string `json:"y,omitempty"`
+}
+
+// JWKAlg defines model for JWK.Alg.
+type JWKAlg string
+
+// JWKCrv defines model for JWK.Crv.
+type JWKCrv string
+
+// JWKKty defines model for JWK.Kty.
+type JWKKty string
+
+// JWKUse defines model for JWK.Use.
+type JWKUse string
+
+// JWKSet defines model for JWKSet.
+type JWKSet struct {
+	Keys []JWK `json:"keys"`
+}
+
 // LoginResponse defines model for LoginResponse.
 type LoginResponse struct {
 	// AccessToken A JWT to send as `Authorization: Bearer <token>`.
@@ -137,13 +262,49 @@ type LoginResponse struct {
 	ExpiresIn int `json:"expires_in"`
 
 	// IsNewUser True when this login created the user.
-	IsNewUser bool                   `json:"is_new_user"`
-	TokenType LoginResponseTokenType `json:"token_type"`
-	User      User                   `json:"user"`
+	IsNewUser bool `json:"is_new_user"`
+
+	// RefreshExpiresIn Seconds until the refresh token expires unless used (the session's idle lifetime, capped by its absolute one).
+	RefreshExpiresIn int `json:"refresh_expires_in"`
+
+	// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+	// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+	// new one and the old one stops working.
+	//
+	//
+	// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+	RefreshToken RefreshToken `json:"refresh_token"`
+	TokenType    TokenType    `json:"token_type"`
+	User         User         `json:"user"`
 }
 
-// LoginResponseTokenType defines model for LoginResponse.TokenType.
-type LoginResponseTokenType string
+// PasswordChangeRequest defines model for PasswordChangeRequest.
+type PasswordChangeRequest struct {
+	// CurrentPassword Required when the account has a password; refused (`not_allowed`) when it has none.
+	CurrentPassword *string `json:"current_password,omitempty"`
+
+	// Email Required with the first password of an account that has none;
+	// refused (`not_allowed`) otherwise. Rules as in `RegisterRequest`.
+	Email *string `json:"email,omitempty"`
+
+	// NewPassword Follows the rules of `RegisterRequest.password`.
+	NewPassword string `json:"new_password"`
+
+	// Username Required with the first password of an account that has none;
+	// refused (`not_allowed`) otherwise. Rules as in `RegisterRequest`.
+	Username *string `json:"username,omitempty"`
+}
+
+// PasswordLoginRequest defines model for PasswordLoginRequest.
+type PasswordLoginRequest struct {
+	// Login A username, or an email (anything with `@`); case-insensitive.
+	//
+	// Example: alice
+	Login string `json:"login"`
+
+	// Password Example: correct horse battery staple
+	Password string `json:"password"`
+}
 
 // Priority defines model for Priority.
 type Priority string
@@ -185,6 +346,77 @@ type ProfilePatch struct {
 
 	// Nickname Trimmed; 1 to 64 characters after trimming.
 	Nickname *string `json:"nickname,omitempty"`
+}
+
+// RefreshRequest defines model for RefreshRequest.
+type RefreshRequest struct {
+	// RefreshToken The refresh token of the latest login or refresh. (The limit is
+	// generous so that a mistaken access token gets its own answer,
+	// 401 `refresh_token_invalid`.)
+	RefreshToken string `json:"refresh_token"`
+}
+
+// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+// new one and the old one stops working.
+//
+// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+type RefreshToken = string
+
+// RegisterRequest defines model for RegisterRequest.
+type RegisterRequest struct {
+	// Email Trimmed and lower-cased, then a bare address `local@domain.tld`
+	// of at most 254 characters (field code `invalid_email`).
+	//
+	//
+	// Example: alice@example.com
+	Email string `json:"email"`
+
+	// Password 8 to 128 characters (Unicode characters, compared after NFKC
+	// normalisation); not a common password, not the username, not the
+	// email.
+	//
+	//
+	// Example: correct horse battery staple
+	Password string `json:"password"`
+
+	// Username Trimmed and lower-cased, then 3 to 32 characters of `a-z`, `0-9`,
+	// `_`, `.` and `-`, starting with a letter or digit (field codes
+	// `too_short`, `too_long`, `invalid_format`, `invalid_characters`).
+	//
+	//
+	// Example: alice
+	Username string `json:"username"`
+}
+
+// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+type Role string
+
+// Session defines model for Session.
+type Session struct {
+	// AppId The mini-program logged in to; empty for none.
+	AppId string `json:"app_id"`
+
+	// CreatedAt The login.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Current True for the session of the access token sent.
+	Current bool `json:"current"`
+
+	// ExpiresAt When the session ends unless refreshed before.
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The login or the latest refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+
+	// UserAgent The client's User-Agent at its latest refresh.
+	UserAgent string `json:"user_agent"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Items []Session `json:"items"`
 }
 
 // Todo defines model for Todo.
@@ -256,6 +488,30 @@ type TodoPatch struct {
 	Title *string   `json:"title,omitempty"`
 }
 
+// TokenResponse defines model for TokenResponse.
+type TokenResponse struct {
+	// AccessToken A JWT to send as `Authorization: Bearer <token>`.
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshExpiresIn Seconds until the refresh token expires unless used.
+	RefreshExpiresIn int `json:"refresh_expires_in"`
+
+	// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+	// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+	// new one and the old one stops working.
+	//
+	//
+	// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+	RefreshToken RefreshToken `json:"refresh_token"`
+	TokenType    TokenType    `json:"token_type"`
+}
+
+// TokenType defines model for TokenType.
+type TokenType string
+
 // User defines model for User.
 type User struct {
 	// AvatarUrl An https URL, or empty.
@@ -264,7 +520,18 @@ type User struct {
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
 	Nickname  string             `json:"nickname"`
-	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+	Role      Role      `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// UserPage defines model for UserPage.
+type UserPage struct {
+	Items []User `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // WeChatLoginRequest defines model for WeChatLoginRequest.
@@ -336,6 +603,21 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Q Part of a nickname, username or email (case-insensitive), or a whole user id.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Role Only users with this role.
+	Role *Role `form:"role,omitempty" json:"role,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListTodosParams defines parameters for ListTodos.
 type ListTodosParams struct {
 	// Limit Tasks per page.
@@ -403,11 +685,26 @@ type UpdateTodoParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
+type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
+
+// RefreshTokensJSONRequestBody defines body for RefreshTokens for application/json ContentType.
+type RefreshTokensJSONRequestBody = RefreshRequest
+
+// RegisterWithPasswordJSONRequestBody defines body for RegisterWithPassword for application/json ContentType.
+type RegisterWithPasswordJSONRequestBody = RegisterRequest
+
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfilePatch
+
+// SetMyPasswordJSONRequestBody defines body for SetMyPassword for application/json ContentType.
+type SetMyPasswordJSONRequestBody = PasswordChangeRequest
+
+// BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
+type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
 // CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
 type CreateTodoJSONRequestBody = TodoCreate
@@ -417,21 +714,57 @@ type UpdateTodoJSONRequestBody = TodoPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetJWKS Public keys of the access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(c *gin.Context)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(c *gin.Context)
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListUsers List and search users
+	// (GET /v1/admin/users)
+	ListUsers(c *gin.Context, params ListUsersParams)
+	// LoginWithPassword Log in with a username or email and a password
+	// (POST /v1/auth/login)
+	LoginWithPassword(c *gin.Context)
+	// Logout End my current session
+	// (POST /v1/auth/logout)
+	Logout(c *gin.Context)
+	// RefreshTokens Rotate a refresh token
+	// (POST /v1/auth/refresh)
+	RefreshTokens(c *gin.Context)
+	// RegisterWithPassword Create a password account
+	// (POST /v1/auth/register)
+	RegisterWithPassword(c *gin.Context)
+	// EndOtherSessions End all my other sessions
+	// (DELETE /v1/auth/sessions)
+	EndOtherSessions(c *gin.Context)
+	// ListSessions List my active sessions
+	// (GET /v1/auth/sessions)
+	ListSessions(c *gin.Context)
+	// EndSession End one of my sessions
+	// (DELETE /v1/auth/sessions/{id})
+	EndSession(c *gin.Context, id openapi_types.UUID)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(c *gin.Context)
+	// DeleteMe Delete my account
+	// (DELETE /v1/me)
+	DeleteMe(c *gin.Context)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(c *gin.Context)
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(c *gin.Context)
+	// SetMyPassword Set or change my password
+	// (PUT /v1/me/password)
+	SetMyPassword(c *gin.Context)
+	// BindMyWeChat Bind a WeChat account to mine
+	// (POST /v1/me/wechat)
+	BindMyWeChat(c *gin.Context)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(c *gin.Context, params ListTodosParams)
@@ -457,6 +790,19 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// GetJWKS operation middleware
+func (siw *ServerInterfaceWrapper) GetJWKS(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetJWKS(c)
+}
 
 // GetHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHealth(c *gin.Context) {
@@ -484,6 +830,160 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	siw.Handler.GetReady(c)
 }
 
+// ListUsers operation middleware
+func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", c.Request.URL.Query(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter role: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUsers(c, params)
+}
+
+// LoginWithPassword operation middleware
+func (siw *ServerInterfaceWrapper) LoginWithPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LoginWithPassword(c)
+}
+
+// Logout operation middleware
+func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Logout(c)
+}
+
+// RefreshTokens operation middleware
+func (siw *ServerInterfaceWrapper) RefreshTokens(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RefreshTokens(c)
+}
+
+// RegisterWithPassword operation middleware
+func (siw *ServerInterfaceWrapper) RegisterWithPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegisterWithPassword(c)
+}
+
+// EndOtherSessions operation middleware
+func (siw *ServerInterfaceWrapper) EndOtherSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndOtherSessions(c)
+}
+
+// ListSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListSessions(c)
+}
+
+// EndSession operation middleware
+func (siw *ServerInterfaceWrapper) EndSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndSession(c, id)
+}
+
 // LoginWithWeChat operation middleware
 func (siw *ServerInterfaceWrapper) LoginWithWeChat(c *gin.Context) {
 
@@ -495,6 +995,19 @@ func (siw *ServerInterfaceWrapper) LoginWithWeChat(c *gin.Context) {
 	}
 
 	siw.Handler.LoginWithWeChat(c)
+}
+
+// DeleteMe operation middleware
+func (siw *ServerInterfaceWrapper) DeleteMe(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteMe(c)
 }
 
 // GetMe operation middleware
@@ -521,6 +1034,32 @@ func (siw *ServerInterfaceWrapper) UpdateMe(c *gin.Context) {
 	}
 
 	siw.Handler.UpdateMe(c)
+}
+
+// SetMyPassword operation middleware
+func (siw *ServerInterfaceWrapper) SetMyPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SetMyPassword(c)
+}
+
+// BindMyWeChat operation middleware
+func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.BindMyWeChat(c)
 }
 
 // ListTodos operation middleware
@@ -821,13 +1360,25 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/register", wrapper.RegisterWithPassword)
+	router.POST(options.BaseURL+"/v1/auth/login", wrapper.LoginWithPassword)
+	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
+	router.POST(options.BaseURL+"/v1/auth/logout", wrapper.Logout)
+	router.DELETE(options.BaseURL+"/v1/auth/sessions", wrapper.EndOtherSessions)
+	router.GET(options.BaseURL+"/v1/auth/sessions", wrapper.ListSessions)
+	router.DELETE(options.BaseURL+"/v1/auth/sessions/:id", wrapper.EndSession)
+	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
+	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
 	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
 	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
 	router.GET(options.BaseURL+"/v1/todos/:id", wrapper.GetTodo)
 	router.PATCH(options.BaseURL+"/v1/todos/:id", wrapper.UpdateTodo)
+	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
 }
@@ -873,6 +1424,53 @@ type UnauthorizedApplicationProblemPlusJSONResponse Problem
 type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type GetJWKSRequestObject struct {
+}
+
+type GetJWKSResponseObject interface {
+	VisitGetJWKSResponse(w http.ResponseWriter) error
+}
+
+type GetJWKS200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetJWKS200JSONResponse struct {
+	Body    JWKSet
+	Headers GetJWKS200ResponseHeaders
+}
+
+func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetJWKS500ApplicationProblemPlusJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetHealthRequestObject struct {
 }
@@ -921,6 +1519,834 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersRequestObject struct {
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200JSONResponse UserPage
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers400ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers500ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPasswordRequestObject struct {
+	Body *LoginWithPasswordJSONRequestBody
+}
+
+type LoginWithPasswordResponseObject interface {
+	VisitLoginWithPasswordResponse(w http.ResponseWriter) error
+}
+
+type LoginWithPassword200JSONResponse LoginResponse
+
+func (response LoginWithPassword200JSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword400ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword401ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword404ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword413ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword415ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword429ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword500ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword503ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout204Response struct {
+}
+
+func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type Logout401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Logout500ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Logout503ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokensRequestObject struct {
+	Body *RefreshTokensJSONRequestBody
+}
+
+type RefreshTokensResponseObject interface {
+	VisitRefreshTokensResponse(w http.ResponseWriter) error
+}
+
+type RefreshTokens200JSONResponse TokenResponse
+
+func (response RefreshTokens200JSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens400ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens401ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens413ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens415ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens500ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens503ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPasswordRequestObject struct {
+	Body *RegisterWithPasswordJSONRequestBody
+}
+
+type RegisterWithPasswordResponseObject interface {
+	VisitRegisterWithPasswordResponse(w http.ResponseWriter) error
+}
+
+type RegisterWithPassword201JSONResponse LoginResponse
+
+func (response RegisterWithPassword201JSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword400ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword404ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword409ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword413ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword415ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword500ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword503ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessionsRequestObject struct {
+}
+
+type EndOtherSessionsResponseObject interface {
+	VisitEndOtherSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndOtherSessions200JSONResponse EndedSessions
+
+func (response EndOtherSessions200JSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions401ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions500ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions503ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionsRequestObject struct {
+}
+
+type ListSessionsResponseObject interface {
+	VisitListSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListSessions200JSONResponse SessionList
+
+func (response ListSessions200JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions500ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions503ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSessionRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type EndSessionResponseObject interface {
+	VisitEndSessionResponse(w http.ResponseWriter) error
+}
+
+type EndSession204Response struct {
+}
+
+func (response EndSession204Response) VisitEndSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession400ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession401ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession404ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession500ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession503ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1119,6 +2545,88 @@ func (response LoginWithWeChat504ApplicationProblemPlusJSONResponse) VisitLoginW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMeRequestObject struct {
+}
+
+type DeleteMeResponseObject interface {
+	VisitDeleteMeResponse(w http.ResponseWriter) error
+}
+
+type DeleteMe204Response struct {
+}
+
+func (response DeleteMe204Response) VisitDeleteMeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteMe401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe401ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe404ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe500ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe503ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1344,6 +2852,408 @@ func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPasswordRequestObject struct {
+	Body *SetMyPasswordJSONRequestBody
+}
+
+type SetMyPasswordResponseObject interface {
+	VisitSetMyPasswordResponse(w http.ResponseWriter) error
+}
+
+type SetMyPassword204Response struct {
+}
+
+func (response SetMyPassword204Response) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SetMyPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword400ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword401ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword403ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword404ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword409ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword413ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword415ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword429ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword500ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword503ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChatRequestObject struct {
+	Body *BindMyWeChatJSONRequestBody
+}
+
+type BindMyWeChatResponseObject interface {
+	VisitBindMyWeChatResponse(w http.ResponseWriter) error
+}
+
+type BindMyWeChat200JSONResponse User
+
+func (response BindMyWeChat200JSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat400ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat401ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat403ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat404ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat409ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat413ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat415ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat429ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat500ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat502ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat503ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat504ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2040,21 +3950,57 @@ func (response UpdateTodo503ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetJWKS Public keys of the access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListUsers List and search users
+	// (GET /v1/admin/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// LoginWithPassword Log in with a username or email and a password
+	// (POST /v1/auth/login)
+	LoginWithPassword(ctx context.Context, request LoginWithPasswordRequestObject) (LoginWithPasswordResponseObject, error)
+	// Logout End my current session
+	// (POST /v1/auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// RefreshTokens Rotate a refresh token
+	// (POST /v1/auth/refresh)
+	RefreshTokens(ctx context.Context, request RefreshTokensRequestObject) (RefreshTokensResponseObject, error)
+	// RegisterWithPassword Create a password account
+	// (POST /v1/auth/register)
+	RegisterWithPassword(ctx context.Context, request RegisterWithPasswordRequestObject) (RegisterWithPasswordResponseObject, error)
+	// EndOtherSessions End all my other sessions
+	// (DELETE /v1/auth/sessions)
+	EndOtherSessions(ctx context.Context, request EndOtherSessionsRequestObject) (EndOtherSessionsResponseObject, error)
+	// ListSessions List my active sessions
+	// (GET /v1/auth/sessions)
+	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
+	// EndSession End one of my sessions
+	// (DELETE /v1/auth/sessions/{id})
+	EndSession(ctx context.Context, request EndSessionRequestObject) (EndSessionResponseObject, error)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(ctx context.Context, request LoginWithWeChatRequestObject) (LoginWithWeChatResponseObject, error)
+	// DeleteMe Delete my account
+	// (DELETE /v1/me)
+	DeleteMe(ctx context.Context, request DeleteMeRequestObject) (DeleteMeResponseObject, error)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// SetMyPassword Set or change my password
+	// (PUT /v1/me/password)
+	SetMyPassword(ctx context.Context, request SetMyPasswordRequestObject) (SetMyPasswordResponseObject, error)
+	// BindMyWeChat Bind a WeChat account to mine
+	// (POST /v1/me/wechat)
+	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
@@ -2129,6 +4075,30 @@ type strictHandler struct {
 	options     StrictGinServerOptions
 }
 
+// GetJWKS operation middleware
+func (sh *strictHandler) GetJWKS(ctx *gin.Context) {
+	var request GetJWKSRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJWKS(ctx, request.(GetJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetJWKSResponseObject); ok {
+		if err := validResponse.VisitGetJWKSResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx *gin.Context) {
 	var request GetHealthRequestObject
@@ -2177,6 +4147,256 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 	}
 }
 
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
+	var request ListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx, request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LoginWithPassword operation middleware
+func (sh *strictHandler) LoginWithPassword(ctx *gin.Context) {
+	var request LoginWithPasswordRequestObject
+
+	var body LoginWithPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginWithPassword(ctx, request.(LoginWithPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginWithPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LoginWithPasswordResponseObject); ok {
+		if err := validResponse.VisitLoginWithPasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx *gin.Context) {
+	var request LogoutRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx, request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		if err := validResponse.VisitLogoutResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshTokens operation middleware
+func (sh *strictHandler) RefreshTokens(ctx *gin.Context) {
+	var request RefreshTokensRequestObject
+
+	var body RefreshTokensJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshTokens(ctx, request.(RefreshTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshTokens")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RefreshTokensResponseObject); ok {
+		if err := validResponse.VisitRefreshTokensResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegisterWithPassword operation middleware
+func (sh *strictHandler) RegisterWithPassword(ctx *gin.Context) {
+	var request RegisterWithPasswordRequestObject
+
+	var body RegisterWithPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterWithPassword(ctx, request.(RegisterWithPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterWithPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegisterWithPasswordResponseObject); ok {
+		if err := validResponse.VisitRegisterWithPasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndOtherSessions operation middleware
+func (sh *strictHandler) EndOtherSessions(ctx *gin.Context) {
+	var request EndOtherSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndOtherSessions(ctx, request.(EndOtherSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndOtherSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndOtherSessionsResponseObject); ok {
+		if err := validResponse.VisitEndOtherSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSessions operation middleware
+func (sh *strictHandler) ListSessions(ctx *gin.Context) {
+	var request ListSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSessions(ctx, request.(ListSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListSessionsResponseObject); ok {
+		if err := validResponse.VisitListSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndSession operation middleware
+func (sh *strictHandler) EndSession(ctx *gin.Context, id openapi_types.UUID) {
+	var request EndSessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndSession(ctx, request.(EndSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndSessionResponseObject); ok {
+		if err := validResponse.VisitEndSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // LoginWithWeChat operation middleware
 func (sh *strictHandler) LoginWithWeChat(ctx *gin.Context) {
 	var request LoginWithWeChatRequestObject
@@ -2212,6 +4432,30 @@ func (sh *strictHandler) LoginWithWeChat(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(LoginWithWeChatResponseObject); ok {
 		if err := validResponse.VisitLoginWithWeChatResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteMe operation middleware
+func (sh *strictHandler) DeleteMe(ctx *gin.Context) {
+	var request DeleteMeRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteMe(ctx, request.(DeleteMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteMe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteMeResponseObject); ok {
+		if err := validResponse.VisitDeleteMeResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2278,6 +4522,90 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(UpdateMeResponseObject); ok {
 		if err := validResponse.VisitUpdateMeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SetMyPassword operation middleware
+func (sh *strictHandler) SetMyPassword(ctx *gin.Context) {
+	var request SetMyPasswordRequestObject
+
+	var body SetMyPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetMyPassword(ctx, request.(SetMyPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetMyPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SetMyPasswordResponseObject); ok {
+		if err := validResponse.VisitSetMyPasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BindMyWeChat operation middleware
+func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
+	var request BindMyWeChatRequestObject
+
+	var body BindMyWeChatJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BindMyWeChat(ctx, request.(BindMyWeChatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BindMyWeChat")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(BindMyWeChatResponseObject); ok {
+		if err := validResponse.VisitBindMyWeChatResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2459,99 +4787,165 @@ func (sh *strictHandler) UpdateTodo(ctx *gin.Context, id TodoID, params UpdateTo
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Hx9c9u20u9X2eE9d2q3lCy/9dTyH3fSNj3H5yRtJnUmMzfMNWFyJeGYAlgAlKz25rs/swuQIiXKL2ni",
-	"dJ6nf6SWhJfFYvHbV+CPKNPzUitUzkbjP6IZihwN//n8Ukzp/znazMjSSa2icXQ5Q3DC3nxlYYHGSq1A",
-	"WBBgndFqCqicdCtwYhrDRBtILyaDl8JlsxSEyvnjz1ph+G4YxRHeinlZYDSOkmhxnERRHNlshnNBc5fC",
-	"OTQ07/9LosW7w8HZ+3ejwdn7r5Pob1EcuVVJHa0zUk2jDx/i6CLHeakdKvcay0KsMN9ewiuDFpUDIh0M",
-	"NwM9AaEAhSkkGjD4W4XWwVK6GbgZghVzhLQZPFsN/o0rJn9NK6pqHo3fRc5UGL3vI+6FzoSnoY+rb16/",
-	"IDJousygcJgzo7s8OlgcHjida3twPBll3+bf4eBb8d314EScng3O8uNscDQ5nHw3+TseXR+OOvRt0/Ma",
-	"nVk9mzg02xT9iplWuQWnYSmkg2ucaIPgzEqqKYipkKq7/LlUck4cGDVLl8rhFE30gSYrhRFzdEG4Wqz8",
-	"N662p38GN7iCla4gm2ltkYXJzaT1vCGx2xPw5s3FjyAtyBxFsR9DpeRvFYKYazVN1EpXzVbaMRzSWo5O",
-	"T6FAEiobQy6n0tkY0kEaQ3pF/wxTIKkdp0O4cInC21IatHB0AjNdGQuCuAXSWZhIYx1UFoeJ6mzRAzdG",
-	"0jL9cYviSIk59d2QsC6Dxe0LVFM3i8ZHp6cxMbz+fBi3T8q7Z4P/Kwa/jwZnV8Px4P03O07KhM/gnSc8",
-	"JQxIYY9Y8nUaE2sEZHo+FwOLtKEkpIW0jgVXTO3+mOQ3UUsjHcJMlCUqC1oVK5AT0AphTpOi9WJeGUMH",
-	"sQaSPQ8iiSJMEkZarfZjwMIinBweDeEXJlEU53wwdeVAOh6oEHRYec6lVHZzRxpg6ed5QKhdzD4cHZ10",
-	"+Jsk9uu9JPn6/++9Pdj/P0n0Lklujw7pn+NBktz+HQme9qhVzE3vaLX/9T412bVDBJU7dumZsks0cDw6",
-	"8SilNFzrfAXLGSrmSXcLpWXue3yxCHtLFDcdRgMfMISFKCqk9unX6aMZucb2vxw3L3WuL368U9xlPqzX",
-	"Vgo3W69M5lEcEZJIQwqFEL69vIk2c+GicVRV3HJz8g/U2ZZaWWTw+17k/xAOl4KBL9OK9BX9KcqykF5H",
-	"HJRGXxc4/+Y/1iuM9XR/MziJxtH/Olir7gP/qz145Xv5SbsLfYs/zIQDwYKDOVg9RzcjNK9UZcV1gSQC",
-	"BieVxRwIOzODOSl0Udhh9CEmul97OH1KummDaoUsLcxFQfwmEg1cGxQ3ZH6YqsBzSNEYbWzKmOQxZiKx",
-	"yD35P2g1KWT2pMQ/g0yrGuceaFbQKq2TRQEWnSukmp6DIVXNq/hJm2uZ56i+gOzUwsGKuLJoYM9Ie0Nr",
-	"dEYX+0xgEO1LOUdduS9AZS5zULqWdJAKnJwj03ahCHZE8Zzk5EnlQEFF1gRmpDInQhaVwXMWAoZtzGYa",
-	"LaG4DCRCjk7Igsn+WbufdKXyp6T4Zw22ymZg0OrKZMjan9hKZpU/UK/EqtAiv9T6hTBTfGpQYMZJCwVN",
-	"TspLeM1n0SzQgMgyLF2g1LA5K6n3T0IWmD81sS1HyImpP+KCMMugyBuF7Q1rdpXWJ/5XNAuZ4RslFkIW",
-	"BNRPi2A5lqhygici+7qyKxKFXC9VwKVgFafsTwzYoUjBegeCNGrLqWw12UVTaH3Q8k4+eAWuXwq1ChrI",
-	"PiUPXguHUMi5dJife3/oMy/2jRKVm2kjf8enPvULUcicT48l9+8GVVzbhoWeSgWZzhGWwtbqgIX0jSqN",
-	"pi4kn885CvD0R2xTkRKRrLBY4wrI5WSCHVVMGBLot1VZauMwf4m5FJdsw30ZQCOUTduz0SzpkM3YMBTN",
-	"9BOZNo0mE7mHN1G8MrpE4yQZmxNRWIyjsvUVrSnHHo/fsQ04F9lMKvS73HjdbEZ9ZSGsewxpbQ6ncaJS",
-	"p/VVodWUXGj62860cfShUjdKL9UV96cvpGL5uiIbmbvWX3gjut2EPRH6QlfuSk+ujFBTbDWg7uyR5npO",
-	"qEk2oNdZwq5HqUzRHjSbCSMy8v95dpyXbnVVMjC3qZNzvPpdq/Z09fwtmrPKWG1a6wwe04YDEEe8/G2W",
-	"v52hQT5Zga8gbQw4nA4hZclUMrshH8RHJTxYDJ8FZGDZ4CDU1nxzOoheI297QmtH5l0gLPYise63Dl/p",
-	"6/9g5mjMf6Io3OyRomadcJVth8f0TX9wrE1V6NVHxQuCoNfBm3okMR7TrhjT+kJO/3p7CU6DRZWzCHUY",
-	"PYbvURg0kFSj0XHGg/Cf2L8FIXR0JdXu4FqlnCx4/9twC6ErDdtE1Q63o2pxJO2VwuUVWeI9jq2psA4H",
-	"kJXksbuOLM6QDfgW6ddaFygUjctkXLkAgfXO+fX37F4c1RTcBX5vLCu37k53tqQzcYeDYYbuivvE45WR",
-	"2gTdU9Nd6CW58oQvBSloOZ1tLyKObgfUYbAQhk6cpZ71aC94hPrTz/VI9Rf/5BF5do/vW3vx+qcf4Ozk",
-	"9O/NOffGva0Vk93GXtqZj4Vtp+HaCJXNQKtu/Jhxi+X5auLt4J7d9MT1nZBZNRcsn4VQPgrLESVpQWfe",
-	"y82w/zSwY749JOuwQYELLGre2HgdxGrUtNE3wZdnmOezIR3O7X1S11KSHxq6hDFixQdIWSdUhv1hoXr2",
-	"UrjZQxca+lzJvAd84xYezsWtP9mnZ2etc34yGvWddCddgX07wpo27Iut5nNhVnUWoZY1Gq2X1vqAb475",
-	"5vUFKDGXato7zlqaZs6VdnxwQNRfi+xmmOOiNo3swQNkbQMNwsH3i22YFbRT/3HXE1ngqzpGeqcy2Fim",
-	"gwKFdRwX9ZI1r0jUyIF0sMcHqWMfgHYzNEtpcX/7cIqFcMKQtdEXqwXmFLx5/YJtaR6VTmlWoGAM3oqQ",
-	"bm3WtdTbI78paZTT0QjWds3GcKctgVqPVhsWfWpDzufk5nC+5NuT1sjBz3PUQqrpxkTfnvRt79aWXepc",
-	"P9peJXlzmF8J12tErSPebPJzOmAuzA3mkGuF56CqooDlTBYIkqOIukRGxiZ0mwuHAzL7SFVURXCzfaR3",
-	"i3tBiwZyesfYBlWt2vZYS9vmFT5gYdJCXmG8Dh6+ufwB9GRCwiodr3sqF6iaxaKi72eC/Am1cXCPRkff",
-	"DkbHg9Hh5eF349FoPBp9M6I/Po4lpDynerC1Zg+C94THSTU7tFt5glGv4JYtBX+3qxXakQyKKQ/fKIzW",
-	"PMdHm5m0bWNa3F74nkejbRXSIHM7P0ek3zNqVeaPlqGQKNsWlQuVGZwTA0ArwAWaFZ1bNQ0xxnUWKE2i",
-	"hbdgw2Dehk2i9D5zcwOr/VYGpPY72Ihya5uC4MfdQxz2pHOSOixZr/X9Dgz5gXs+EvRJq7e8RTuGlJfA",
-	"rHEe+Tj6xqrgBrEMaePRKFFrIIybnFuIfLdA8hxS5kYKFYPz4SgedXvDnhPXlqcpyGSrkxhFoZeY759D",
-	"6tnIRJHleHx8fMYzJkq0j/01uiWigsHh0Xg04gG/OTyhP6UC67C0ZAocnsJcqsqh9Uqt5b+u3dyWbos5",
-	"Yj5DWKEwFg7PRiNax9nZ2dk5J3lBGExU4Ba1VmjAliJDC5kuClFa+p5WYwaZsIGlP//0w8Ab4ZJ/JxYn",
-	"as3j4yNoc5i65JWPgWCteur+XINgEOZopph7p7urM2q4zXEiqsI18nAX/D45PjbA11AZbdoCnx4Fm1W+",
-	"i2aaiUdjhMrZ3/68ELlm8PfVCuayuOku937c3DQYeeRdEPEqhEAeYWo063+Qc8G2TI9bofDWheBQn/Mf",
-	"wgshehSCbAjUC0oxre0VrdbFDfT18H7TZBOjeRFdenYz66ltaLicYaIYhwmnUGSzMIjgqJi2XLCwBvu7",
-	"zvnDzSrmrcG5XoQylLzCkCH8XId7a/rGB2AHwJPB7Ye95/9eg/TP4MFGpALLgpG8VUNCLc/h3fs21+ak",
-	"rzpe+Jc3qvrcjTchMvWYMOGjXblHeXD3+mYf41081NJuuX13u24fY6D2WYjNjHGbr54Zu82/PpDy2f0Q",
-	"/22qUB6zr2Up8/5ID9m9g9LoqRHzryw8K8uLH4fwOizGF7A1Qakcy0KvyNr2qWabKEsmtyg642yVoS1v",
-	"Rxv/bTvQ95ya/hAgrcCna4yeQ7q8HXKwNz0HMpQKjvTGdV7vWlcOGpOw6xbmuBiIQma4Ic9H3z1OLe+I",
-	"13yII4tZRQD0KwGS35ZrDis/q3xuwX/6qZa2f729jPqM+E68nJctQoS7rrRqqlNZLfjQdUMRnWGfhZNq",
-	"ovs5ei2yG1LVE84xhdqS9gaP6y954hgsWvJYbAylD0vZRJEVW8faCUn1INcMqyQdiXrOnhoHR8nYFwqa",
-	"SHG6K92YQq6zisVvyToyJXanifI1BdcFsu1sxaQbCD5vfB2uxPZB3pR1LS2RQ4hBZkkEQnolVMC9vKB9",
-	"YEhson66ROVrQ4baTA9CJ3tAbdcYHtXBQXj26qLl142j0fBwOKKWNJAoZTSOjoej4XHE9YEzFo6DGWed",
-	"fqe/p+h21UFa8tBCgCeELFk+/PlsioBJJggRmKkXeTSO/oEu5LU2avSORqM70r+PS/uGGXZkfWtaaf8L",
-	"ucBh56BE43fv4yhEdqNx9EIuUKG1tQs9fhfp0kbvqc+BQZGvHsqrGs2EE9fCcsmnIRuMJCiG09Hx2lbr",
-	"5dtrmuzLsI2n9qk6s/CVXaej413jNQQe9FTS3MVrmkbuZPbi8EBUbnawxGzmdWSpbQ/Xn9/6SEyoee7B",
-	"aT5/9TH5yoJeqg7ADRN1GTAE6gp41kqhCD3gzw2uMIfrFeyxpos5yCnz/WHAqa9sotIAUlc3uEoJLla2",
-	"9jN82ZQHgO5ms859K93MjxM1WY7vdb76ZNvdo98/dBULGb8fPqPAdXPLPXL3Qk+nmINULHInfuq7Ra5V",
-	"M8tdDu/v0qn94U4PEO11WSj1OHxAj83qPe53+hDyeiplqPPR2f2dN4u4+OQ+gI3dwk3udfQg5teF1n8G",
-	"Iqjryf1dNwpf70RxPQWp6uxvDQQQqjBqrCExWIONt9oDsG+h8Uv8nFAccve9+svKqcJ8IFUoKPh4MX8A",
-	"j5tK2D8hOH9CUXRUA8xXtaXX2rT6m/d856n37sZLNFMc8I9gcS6Uk5kdh1J1KHDigIx0Do26GUrjL2UM",
-	"4SL39+viRBkd7DxyxawT89JCJpTSTfRlhgb70PwNu1lBXj49jHdSsk8M4HeJafAu20L6VPD9SLn+Iuj9",
-	"JQ/T81y6+w5TAEG++7jTwP1FIUdK6wqILjRxJMve2BgmsnB8B4YdJWbGEN6K4sbfXqMhLBlSFlUu1RTS",
-	"VgA1ZcewE8Dt3ufwgwffjwY/BwG+KcxFKKpk07puGoNQ/gtqzrfs/OdEsc0ngt1+MhrBZu3hEF4xteTG",
-	"3eDKohuQNZ+P/VpB5DnmifKu0UpXsKRlKlwgUXODIELheVmiMOCWMuN7QFMNc2mtVNNei1Bad8lb0b3Y",
-	"+W7LkWYiSjRNBJuvV/1WoVmt71dxaXXnxliTEDkaxetSmcMQArwjR9nnyXe3r6mOwYXUlfWEwS+l+K3C",
-	"8yAytPktm3gH2SGivuOm2+nh0b1Rk01q03VALIU9XeRonTfy92NIB51fFS5bvyaqyRruWa1Vt2PzUyFc",
-	"55c6cJwmaq/Qy/ADV5sOmt9gbyans/DbEC4lnQ6D4oZch/o+bqJIE8Fe3YsHkfkQvAjUCdM62A6Znofc",
-	"hlRwrd0sUfSbNjmaEIbo4zmdkH5JiQadaGJd/df5stukyVYP+vLWzfofWCz4qzbO5ynyZzRU5/OPaLPw",
-	"3Y8VNr/z363fXq2nb3/kFu975OUXVay4xAX2UlKuKXOd/D7YSzkImu6HcNMOfobs/NY18SaRsmNSjy60",
-	"Y8Ijli8Nmknrt3evk7gGoULS+jxRJZoMlRug8vmhb1JG0/999H26P4Tnt1lR5RiwektuNoOqPlN7OBgd",
-	"XnKatp2p7V0v7TTfs+i9wbk7ut2f5rmXO9Qwc8WquUBfcygGy+UD5CI4uUDg8nKbKI/NeoGmEOXH8+Po",
-	"4fzwpD0BQ4KilJxSgr11NQAU8gZDymnK2UCvlvZ3ia0T0124e/x42G2TyCFVjl2GC29c1aCckKGQ2uGt",
-	"iyETFgdSWVRW0vYVq12k/rbzFv/9Ca33n9FYbjLkPQZzx5Dy8PGEFvOXtEXJsiFblFfdskS94clOXW+U",
-	"zyO9rc0pvWxbEV0POVGJ8kUAqufOktPeLmuXP9exfL5tN+ZXS5xZJapreN7gCup8A3/B94lq49FfhjbW",
-	"gUFbFQ72qE2iiNzYt/f1tnGLKDeon1EZQ9Av9dMLXu+rKYhE+etv4IfCBarWMwRL3YTfwYgMOe2/Jthr",
-	"h0Str2Z1qD45OoJUrnl0dYOrK4OVxTwdwr9xZeEaC62m4HSi6kwLs8FfH9h8usP70xuPd3SNW7+VXNux",
-	"Zd32Sde6ycHGsyb+/H56H7tV//YgD/vwk868y8Nuv1oDe9rE7Rd24nUla1sSvXyHnvsb9yfrF4juujjJ",
-	"bToP/wzaL//c1bXnraCNR3ru6t20Y278dYMJowdEZZuXEb5c7PjoIZ23r5h+YW3hD2EA/R5t0Y5aHPwh",
-	"8w9ecRToetL4bwkK1/fE427tN3fKm7d0pGveduG3IhJVv6yzd3J4RI7d+sZ7uH7RKb7qwb0feYqPw73w",
-	"mFCPwXKy+8kVWteUa9P/2uG4B8hmzwMDX1g0/W7uFs24P4TWCGHrmTaY6SKvbwOFmrD6TZPuE1H7sY+g",
-	"1U9v2K0HivoE7x/oPlLq1g8kfXZTeZfWq99o+yi9RUMe33lE/P0NF6r5c7BSZdiu6V/pCiwq96do+Mse",
-	"vi+e47nj/DxOWMP7UySnnzYtdA6pqooiTVQoJm0CgXQm/V2Ec0iJ/tQbY3V553KmC+S3kobwUpibYM2z",
-	"3HFQySJpmfbNjfQcDHJdgZqCdHX9qnRDeN66dZIoub6RkoaSn3Tt+fQ8UKY6T6ToMBDNUas8pf1TOYVF",
-	"8hdyDhz6KxBjf4e24PjB2nnYqQiFyvlGBpdlKM3PYA3hbXBt2oTsel2uL6f2CVTn5/EVvkgy7i7QrJNx",
-	"fxo8/ztaDf8z83+7behuHUW3YPTdezo3Pk3Tm39avwflZqIu2PWBvLqMcthUNh7wKQwE/NFT/MOoxxdH",
-	"Q3CPSzT6s05byUe9VHWKszVCneJ84CDtCtIAuYzXPgrC77U2URB/jytR7Vqy8ybX2EqJtjKMJzHgreCI",
-	"NcdkRe2zC5eo3L9R5gBvWWm8JVC0kAljVqBLJ+fSOpmt37zLVrDnAT5O1BpW9zlA07zkKm03wgV7W2Gx",
-	"4LDU0V8WjW2OvTL6Gi0nWOlwwLUohMr45rLKQRvyj5wRTvtb0mE0Xdrow/sP/xUAAP//",
+	"7H3rdhs30uCr4HC/PSEzTYq6OZb0Y8dx7G8c24nXlte74/aqwe4iiWETYAC0KCbr59n32CfbUwWgL2RT",
+	"pJxY9sxkfkysZgNdKBTqXoXfOqmaL5QEaU3n/LfOFHgGmv755JJP8L8ZmFSLhRVKds47l1NglpvZN4Zd",
+	"gzZCScYN48xYreSEgbTCrpjlk4iNlWbJs3H/JbfpNGFcZvTnT0qCfzboRB244fNFDp3zTty5Po47nahj",
+	"0inMOX57wa0Fjd/933Hn+v1h/+zD+2H/7MO3cec/OlHHrhY40Fgt5KTz8WPUeZbBfKEsSPsaFjlfQba5",
+	"hFcaDEjLEHSm6TWmxoxLBlznAjTT8EsBxrKlsFNmp8AMnwNLysnTVf85rAj8ClaQxbxz/r5jdQGdD23A",
+	"vVApdzC0YfXt6xcIBn4u1cAtZIToJo4Org8PrMqUOTgeD9MH2UPoP+APR/0TfnrWP8uO0/7R+HD8cPwd",
+	"HI0Ohw34NuF5DVavHo0t6E2I3kCqZGaYVWzJhWUjGCsNzOqVkBPGJ1zI5vLnQoo5YmBYLl1ICxPQnY/4",
+	"sQXXfA7WE1cNlc9htfn5R2wGK7ZSBUunShkgYrJTYRxukOy6nL19++wHJgwTGfC8F7FCil8KYHyu5CSW",
+	"K1WUW2nO2SGu5ej0lOWARGUilomJsCZiST+JWHKF/zdIGFLteTJgz2ws4WYhNBh2dMKmqtCGccQWE9aw",
+	"sdDGssLAIJaNLdpzYwQu0x23TtSRfI5j1yisiWB+8wLkxE4750enpxEiPPx9GNVPyvtH/b/z/q/D/tnV",
+	"4Lz/4S9bTsqYzuCtJzxBHpCwLqLk2yRC1HCWqvmc9w3ghiKR5sJYIlw+Mb1zpN9YLrWwwKZ8sQBpmJL5",
+	"iokxUxLYHD8KxpF5oTUexMBIuo6JxBJ5EtfCKNmLGOQG2Mnh0YD9TCDy/IIOpiosE5YmyjkeVvrmUkiz",
+	"viMlY2nHuedQ25B9ODw6aeA3js233Tj+9v903x30/lvceR/HN0eH+H/H/Ti++Q6QPXXxrYheveWt3rc9",
+	"fGXbDiGr3LJLj6RZgmbHwxPHpaRiI5Wt2HIKknDS3EJhCPuOvxhg3SXwWQPRjA4YsGueF4DvJ98md0Zk",
+	"xdu/Omxeqkw9++FWchfZIKxtwe20WpnIOlEHOYnQKFCQw9eXN1Z6zm3nvFMU9Ob6xz/iYLNQ0gAxv+95",
+	"9p/cwpIT40uVRHmF/+SLRS6cjDhYaDXKYf6XfxgnMKrP/YeGcee8818OKtF94H41B6/cKPfR5kLfweMp",
+	"t4wT4UDGjJqDnSI3L2Rh+CgHJAEN48JAxpB3phoyFOg8N4POxwjhfu3Y6X3CjRsUBLIwbM5zxDeCqNlI",
+	"A5+h+qGLHC5YAlorbRLiSY7HjAXkmQP/sZLjXKRfDPg05wZZH53XJe4F3BCcSuPCCpmBZku+umBJqjJI",
+	"mOErQy8O2COWKhn45Z7qCU5qrMhzZsDaHHe6m6QeCUnENIr/3gXjKMU0kjpCAnMuchxq+Qwk6ybhxyt6",
+	"gEKSXvF/0nhPWvgmjhypQmbEt5dT0MC6yRLSKbdXPNfAs9UVvYAzheeLxdpvPdqxp0qPRJaBvM8t+0lZ",
+	"xvNcLSFj3WQcQEh6UVhnOCOkj9CiyxXiX1ejXKUzwAVqYWa4c1Yr1E88iw37uODGLJXOEGdLUp+7if/t",
+	"Kvx2JWSqtIbUepx4znEp5qAK+wUYSCYyJlVgJExIZsUcCLZnErk6z5/gMbxP0B5JVqCyBilqJGMu8kLD",
+	"BSGbpCKkUwUGhaTwILIMLBc5gf2Tsk+R6u6Xypgp0inTYFShUyDiQLSi1mounKo1Bm4L1LqR0DJY5Go1",
+	"R8KZcsPMUqAmlTE1HrNuUtILL+z0KhPE0MM5esVXueLZpVIvuJ7AfTNA2gJhWI4fxyPAnYpiQF+DZjxN",
+	"YWEdj36lye4QOPopFzlk9w1szWK1fOJ4KEfhguyp1KycBUQ2LbFRAv4N6GuRwlvJr7nIcQPu9QwghYDM",
+	"kP8TFy7MCskoU0t54aD05ktChl+fLL+EGWfpoepTs/5rr2yDyb99UDMjPzpNS73kcuVVBXOfOHjNLbBc",
+	"zIWF7MIZrp95sW8lHjilxa9w3/zjmucio9Nj0E4naa2ccWrAkEW15IZpuFYzyCrxk6uJCD85QdYtRTgq",
+	"Hl4N1GCmflr/njcAnahyswStIbCfiCVCEmBXNe3Rs6G3cqEVQotH4wl5iu7/dK8rSYgHQgJpU5xlYjyG",
+	"hpqF7MvDb4rFQmkL2UvIBL8kPf/L8FIUFUn9a/iVZECmjp+KnHgyg+yNowZ6wDPHXHn+SqsFaCvQJhnz",
+	"3EDUWdQe/dZBXtLiPvubWrI5l6tAZIahPcHobTxXtzqC6mbUe/+FylemRv+A1JLmh2p7qUbcAWgk4BZv",
+	"liX7Zs7TqZDgqLz0KJGJ8I1hfr/OWRJgTKJYJlapq1zJCeqr+G8zVRrV56SQM6mW8orGJzXKx9XQ0PDA",
+	"GYj1V8jKxgeqsFdqfKW5nEDtBRxOhy1TcxQ0aN84hYGbapZC5/VJ0ynXPLWgDX0d5gu7ulqQLKtDJ+Zw",
+	"9auS9c+F79dgTgttlK6ts/46WQCEEGcTxDKRCvV7UpuTiATjuMYXjMNdquZz5d5Hm+WKm6tgXuBs4Zmb",
+	"3nkf1ozpqEPo3tzid2RqIH/z+8iEiRgMJgOW0AmWIp3Rh8jD5/j54JFn3nSGyKG78b05MiynNG16FerU",
+	"7ACLHAlW49rI+2/Aczu9I2kby21h6q5mNWt3NNeh8qPaoPjx3fOdIKzrGItilIuUGTGRaFDOYMW6r58+",
+	"Zt+dHn7Xu2ASSKOTK7bQ4hql8RzmI9CI2eZqeD6pL+VJ9sObR52o8+TN0emDllVFnVRfNwccnZ4ennWi",
+	"zqv+tiEzkbU7fAjiB8cPmZ0W89FCC2kvGpLUOMlmpyA0LZKkg7CtFDJzcixA9vPzV7iQx60gFQbq7xox",
+	"aX3tpoXcos5qNxEiLG7hEaHYfXHL7r8Be0canMGK/isszM0uUYb09bH8MtearzbhxQnbwHuB+sVr7za7",
+	"I5RuJ69oJ9tiCz++u2RWMQMyI37a4ALn7HvgGjSLi+HwOKVJ6J/Qzh98jOBKyO1RlEJakRNzaqhrfmhD",
+	"ah5uSs2oI8yVhCXxyhaC1gUEvy9aWaSYlSGkKZCLogb6SKkcuOzQTpCad3W3NTSVwxAjKWSOK3MKpTPv",
+	"SD8gx2qOavkYUPZELOWLBWRstCJdlY+MygsLTEno7UZFALnc3Nso8LV7+ZLeRVLEf1xZr7fdNpKGkILn",
+	"Dq3eNeCtaVFwGoTY+HyDbtZX1boxHowmMbSdnFde5j6eolCveWzvokatuaE2yeK1X2YVceBpqgrvneCl",
+	"5L+orIyGjtBzA4V7XyoJuPelK738cNSIHhw9XA98bZ5HVB5ugzd4TV0Er3TCuRBwWIRFayhAdhHLbYtQ",
+	"dgp6KQwM2OsiB4P8REi0OifCWNAe/V6ZqS3l+Gi4cym4zdt34KlCKJybW9O31Xjjw4MwPvkE9D5sF2Da",
+	"hUW+dgw/ONmB4LXD2sD2bQfLi6ZPOVfEnNtEUkCrs7Gld8N3uVy5GA3hNPlr0rtgKTfQF9KANMKKa2hm",
+	"CPBcpHB3UquTWTWZdz2zqdIG2IiiditmLMef/4DTurYDDjs1YFp3QQulRVPlytWyE3UkgpN3os5UTKab",
+	"alXUuenjgP41J1QbHBlme0EzhL9+CjOFB3+jGenrzjzfpP6nj9nZyel3pfnhHMwm+BXMpgm6qRTvb71a",
+	"xUaay3TKlGwSAFlopMlcjZ0HtWW7HXBthDgt5pyEes6lS7SgoLEwTKVOKqTQrgdR7K2FTaFZ1M/hGvKA",
+	"GxNVUqP0smg18+E6x80oFruPmlnzFWxom1FHSGO5TKHdEAhfX3A73XehfsyVMy42fq7MtDm/cYrM6dlZ",
+	"Ta05GQ7bFBsrbA5tO0IOB78vppjPuV6FRKFAazhbK6xB1Vmf8+3rZ2jhIGdpm6eipqm1C3N+cIDQj3g6",
+	"G2RwHTxb5mAPWls74l75cYstkeWN5vbjrsYih1chDeIu1qplOXBjKfXBUda8QFJD3dSyLh2khpukEja9",
+	"Fov1mluurwrddm4kI0yxt69fRC6MurArPKVpDpy0740kiI3NGgm1OfPbBc5yOhyyyr2zNt1pjaBqyoP3",
+	"d7QZDGI+h+zCpUQ9OKnN7CMEFt8QcjLYlKib27uxZV7r/jQJuaHftx3auv3hj0LOLR5kZ/1UHuwB6+IQ",
+	"igkwYWI5AQlaFYYZ5VQQzubCuGB3wzibgDVkoKil9MHOKJYnw0OWNGC8Ci67QW9dAzkZnj24mwRsrv7D",
+	"duRetqPn5wX/pYBzlsxH+srlXB6dPmCay0zN2UhYM2DPARaodxtINR6D5c3AgH1jleYTeLOSaS+WOJDM",
+	"Y2Fd+pZVLHn185tLdnB9eMALOz3woCYXDDgFMt2maLCFlobxWEpY0tHDyXCLVJ7R38aqhWFLpWdIYms5",
+	"Rgj4L2f/czr8H//rWJ3lx3//7l368JdD/ffRg9XlcPHfT7Ij+fTUPH84//GQv4A2premGd7V7d1uP/hD",
+	"Q4tB1VT3UQ/LIlyZZJyNuAbGs0wjBSW5Snn+V+e8Hdg8S2KJ2q9lc2UsOzptnLmu402OHTVdrL119JB6",
+	"91f/9yBV89+n6jXX+BC3+fDoYQO4t1IQZNWziLm8McQGsYufnj5/HEunfglD8qB34ZIEmHP51gJE+Dh4",
+	"JZzG65/Ekta8vuI/Vge9m0lz+6YfI7qOj+rYQguM939NIpYM+2fk6A55pZT/3E8iBF3bUqfnPh+VQrVi",
+	"ImydHIyPP5Qxh3owYnt0oRYIaCeg32colfgKxvYOjf21alNs3iHzDYTA5nzFMnWBpg8eRm6VZhPNpTWM",
+	"Z3MhvQEU1BD/kN7wjjqXfZTVXHXBOvB+ExrS6m31AbK7ehkXi6ttDmaEs7/QaqL5HGXSBDLKlFEXXjMY",
+	"U7qHbNfavPPuitv22UnINez5jFvoWzFv5YfembPFczj2YeEQM/bytCELDUjb7kEMDqo2UN8FHT9MDc6P",
+	"SH5CLy8g86nl+y/H4XxH0mXUybmhfKwdaCyj4k5/CGrD3tBQxheftON3CizNBUj7jWFvDej+I3wR5QAq",
+	"FpufbOR4P9h1DmndNVpZW3NjcxqARoF2K9poO7f+WLwQd5ahpd22lwEXjt+uWIGbrA3SS5WpOweKkSFu",
+	"O2Xv6mnUlCNAOeZzrmeQsUxJuGCyyHO2nIocGOmWyLi2n0p826UEufThHYd+P+JDQGpGaO1cZgXssTBh",
+	"WFZAVHns3l4+Zmo8RvNIWFr3RFyDLBe76bGtJMvR8OhBf3jcHx5eHj48Hw7Ph8O/DPEfn4aSqHPTn6j+",
+	"px5/qSyYjeTzYauptKi5lG7PzfDvIaXySZPCG1rYTiVszm+euZFHw02nRekLqDOE4W7Vrlhkd6YhX32x",
+	"SSrPZKphjghgyLuvUe1KKabgMiur0oIk7lw7Iewnc0I47iS74jltHC34BtwOlqRc2yZP+FHzEPs9WWOJ",
+	"NZRUa93GQx7TyDu6GZDL19I0zDlLaAmEGlvTIMn5MEPry9UiDYexrGvVoZDDJwzX9MoLlhA2ElaQO+Bw",
+	"GA2bo1nX8pFxiqqQUGbGOzd674IlDo0E1Ounj9nx8fEZfTGWvH7sR2CXAJL1D4/Oh0Oa8C+HJ/hPIZmx",
+	"sCAl9/AUVZzCgnFulFriSJVfUvOmRKT9TIGtgGvDDs+GQ1zH2dnZ2QVVDjGuIZYeW/i2BM3MgqdgWKry",
+	"nC9I764p4QTaT08f94Pdgb8jimNZ4bihnbu0lKxwSVMQnB1hPBW2aWBz0BPInN7clBmB3WYw5kVuS3q4",
+	"jf3eO38sGV8JZWfd+/THc8Fyle87U+UsA625zEhcf14WWSH4+2LF5iKfrSlSO/nmuouSZt7GIl75XKDP",
+	"pg2RLtPiyJZwY31WVluQ3qcy+LStUqvHUWzBJ0FfUbKqmMPHg92qSasW1oRnO7Lu22vLLqcQyzIcSq4p",
+	"Nwmn9DBlqAquYva3nfP91SrCrYa5uva1jVkBvi7icx3ujc+XXmdyOTsw6P1B6/nfqZD+Hn6wHhle5MTJ",
+	"a4WJ+OYFe/+hjrU5yqtG3OfLK1UfW0l7Bn/mJq0l5PzBOURfYybQZ8zu+bCNzEKSeXBmOQJodWO99WlK",
+	"d6HGO8e07hTK2hmk+hSjd18DsBb/uj2GFXW091DeSkH4zifZWG1GTgldVN8DhzgPz3ZDpo1YcPM/u27i",
+	"ktzuqJu84sbs0k34KLTk2NBO9tFG2hDiKlp+R64OXyz2ce9+Y9ijxeLZDwNWJkBRxKzMcKgV7lHFm4ml",
+	"QWua5415NtoWLG+Ga/+7o9s+2pJPQm5JKoHQas6S5c2APKHJBUMbKCePfBTKi0aqsKy09poenwyu+y3x",
+	"hDvn/WwJ/n+MOgbSAnWLN0iAbltGxABRLFZ/PQ2n8Md3l502+7wh2mjZ3Lt/Q2V+2c2END7HZEuIkA+6",
+	"ihwhx6odoyOezsCXPZT1VPUNPg8P6cNRlRfnM+JMLLvLqUipCqmimTlf+WJPNNF7UVl3E7GFy40wZYS1",
+	"MKC/MbG0qp8p0rSQqmL5hJw3lKGD9j+XrExXSraVLCUsU2lBICxJbXZV6bF0JZGj3AV2DR83s5EuSvcH",
+	"RbxcplFC6jeihvJYPK0j6XgNyndaePkM94/EUZl6ohYgXZHsQOnJgR9kDvDdSq3rlKGhR6+e1Vw9553h",
+	"4HAwxDdxIr4QnfPO8WA4OKawlZ0SUR0MlpDnfSp0OfjHcmYGoWprAlsc+z++e87eoEFSlj+QwUGYnsHK",
+	"JRfg5k35NVDBBGRIdeIaYlmnR9cpybjiUePGXYMW4xULa/omlCXEEtVkA/k1mAGjOlXG3W/fGJbMRJYw",
+	"V9qCe8IRkPDcOe1msIrlWNx4ZZznE9Tdp3PWpQoMFPNUguHjhi4WJ5R8lnXOO/8J9sd3z9901vpZHA2H",
+	"t5TB3a38zVclbKl+89UnM1itl3A+5ukU+o+d52xzw57DynjnJdNcQ766YCmnTjS4ReQwcpEq6w/wGJZ1",
+	"pre9jxJCeuow0LawElMHzer4OnfrnL//EHV8bhdKzGqZbeE4E1ydqIMiH/yAkx1Mqajo161E61rGGHY0",
+	"HPqwhU/9opmdaCr7JQ3aNt+XLX3G7fdf2Lb9HlZkYTllvt6GxRfiGiSYOrbUwnhkUbOJfXEVBDm3fMQN",
+	"dcfRwNMpMsGInQ6Pa0nKbXh7jR/7MmijTzuDUl+7Lg2nw+PdxNpSy34brvEzYiuyrw8PKPh+gPLJbEX6",
+	"T7AEY13WeETuH9QBGeVooWZ9TiLTxR5qGmdCieX0bizreqZVbAK2UjWVhAF7hID4nlTdk+Exq7X4iGXN",
+	"k9TC/14IY9/SEpr9zN5vqrzaOqiCnh+1NFnprmdy90KF9VTlPi+i1pPolwL0qmpK9Mu2FkutWXobiWK4",
+	"ftqOEPxDolY5bPucN0n2o0dnK21+FQ0UZsSvW79CeXqNz5RebMpsChm1h95vc0tgqU1mb5CN44BwLVRh",
+	"vCmiKIVuG4DeyNmC+tPDXU6qjx8+IxsobcDW9hB0mNTY7TpxgpN9xFat6xMNOdw9pNEUgQbtwXGqZj+f",
+	"KFB/J2eryQ1jnWoLXKdTh6+6yHV5RCVnK+z0oKzrWCjTwtkSZ2CR4KozgqgMqeP+c2RMyV+pfNqxiAs2",
+	"UnbqYmOuc162Uf6RrwaM+t+Q8uqtGgQ/dGoo7YwJWNIfXb8on9LKKKO1rWlDFJKBw4il0rNB7PuyMG4t",
+	"zBfWeMe6Vtbi4wXoem8IBAQfuTSYkCB5HssF2vi2TM0lHcd3FDLs5OjM5brNuVxdhS8lPl7ZaOkRUYcs",
+	"Kjumw+wXizhxIvxkeBLLbf1xWq30KTdtxlm9406rdMBVvxN2+qrKRPTq1PcqW/1hp7y1DOlj06a2uoCP",
+	"n5HTNKtzW9jNi5Dzds+M5mT3oLLdEw443INjrLdPonGn+0DX0i8EBx+d7R683kXnyzDFbaq1mrCQk9nW",
+	"Ps6xn1pGbou5UmOdvpFZO+98Qm1o90hQPKekumZggVLNY+lzzVGVVDIFlwhAxceNmn/kZGUDxJDy4rpU",
+	"xRIXK0LN0rVv5et63Q0Ykjt+QBWW2aVIqVlHCpCZLZwCl7xxPk/aPQ1h4ciXfJuVTz0gX1KuPpEZm6/K",
+	"7nd+VTXiCI6tNQLxO3oLhdw4y75BJt+sk4Iz6yUsm5RDpOpqFRrvUyQZdUMkLcja6KpWwuB7ShONrb1K",
+	"/pwlR5OVjE6mlaXSfMqGRSIkdT+WYZsJolJ4bZSbaED6TJzf6ey74ZD9v/97Mjg8GRz1zqmKlr5NPk4y",
+	"oXKe1mwot6wNLKRca+EQGEvnRSw3iqyCWLraF8pKP99WAsO6Xg2Jqj6doaLVfS+WNKIXbVnWxnMXI8Op",
+	"qYuA0rEsOwaElgLEaajFVeKReOW7XiWs67Ov8WQif8Lzg8bdE576ij+Yszlwac5Rb0G25rpbt5zbehDR",
+	"fCbpvlY8dc9yvRnZbus7BkvPLe9XsH8JOf31yNvXxDLWWcvtclX7KqjtfNMlwASTZF2aV1bImjiPfDnM",
+	"BLlXLAW1YkeO4s9exFBOkewkQ8Al5VRaAo7289Zy/tZrbHxZGTXGpa7um3YP654Mz2K53qGWHay1qB2w",
+	"R5U+T+y40TeYygKD2CcknAyHLNmobU1CHCR0GQZpNVVyxNK1mCp7LZDtU3VmOK93DkMemYFm9SqrXqPR",
+	"GOsqNGcOjx72okbfLNb1Ckjoub5WXIVGylRQc5WqNzCpL71ad61bO27VrCb2yUYTxTfIamK7jKZQq3cP",
+	"dtN6WeBerPXw/kymAF95FkLVUDeptXzxWcUF9D6dAd/VSBruYa+U3bX/5NaOr9Y4ZnAi3M6wTa1NYwY5",
+	"WNhiDDneylPkglVt1U0KC9voL43qXzfuoFajChtTb7aVa8kNuYG40/MN8pyfh7NcGcsWUyWh7ag+kdnP",
+	"dgq6bCf5GfWQZt/KlsNyexfKf1bziOc5mkgUhShX1m4hRdsj0yVKXH27Rn1f0JSEHiZRD3ZqdeQKkjWk",
+	"IK2LCGSxdH17uqFc+XA47A1YaE2eUBWUE27VnRINcwJtGWm3RVDug37qpWst1PNy/fiYf06aIVf1fGMx",
+	"u23q8PjgN5F93MFwnFEb+EzZtimYs46mSndHG9t4U5r6t0bNLteaxkXOiq37flDx+TyXdHz4vd6Yr9TD",
+	"+aVZmmcR89UdqNNdprCvw6ctlY28PbXsGerhUeNQg1gGm4SFS6Wc08/xPp+iNYOVa1TYpWTAiEo8RdYb",
+	"+FSub0wsS5fDDFYJM5avTMhjdLr3rbECN89n0nhbUiD/jBN8WkDy3yJQcLQX8sPdRb+HTeDQPRjZ2mUn",
+	"+4ckAiNgvhlzu9odWn60i74f6Llp9LYk3wWq0a4rHwlDUbUJ6roTF0tBUVQrwFT5mj3nOCG3Lyp6tUb9",
+	"5rxU6mtOUiaMKSBjVvkC8+CkIGYn1ZIpclMjA+NSKqqRKqSrTuexzDmq9fWkU8/ojHOER75eyC+ujU85",
+	"HLyEvWMVAVF0YQmV5g7+PWSdw5RTxtaNPZ+nW9faN3LE2nD8x2aGbMuqc6mpfSF9o+B/i+16DZyiUWFr",
+	"2jdr0X753kvQE+jTj8zAnEsrUnPu7xpjOYwthRtCVqnQ7la9AXvm2MIqiqVWPoHaijkYy+eL+ik2YBka",
+	"6m1n8i0Vgnh6+QzpBfWGe/esLtxGpr7+pU6kfyYVfFH3V6XnZ8LuOkylyD2o9x9bFG09SpwMr7xnztKM",
+	"XFHkxhVpvtCg3r43uYhlSH9qu22N8j5vuWqNJHUs3QSTAoyB9TynXMx8ByHDulvylXqDWD4KaedQue4a",
+	"/p2aAwXFhkvTT3meUxBWLWUVGZ4oMCTzH1VtlMNVqDV8dRs38vWQmZhYVpfWhp587mpdp72UQRSPTRcQ",
+	"CNceRIwKU6j2g1qfTdUSdRIXBJKMW5Y0c+F8ucFm0CeWKZcu/XYECIIJjeuXfDVY20Y2bulxHUsX2nIs",
+	"sZHotTtkEctdiV47QxZvwL5c3VOOV7OH+17ceItiVid/A/ZrN7f+NWMU/0SZXyVzfwOUOOG5GHL5zbSu",
+	"Nja/vxOH1x035M2hbjl8Fqqh6veLdoldoo1Vr63roc3HqdDBJ3FY1WSk/nhHzKgarywjlah7OdZWGKgx",
+	"M7eKZMC+F84TipPW4SGeUpqH3ieKjIVyfaXqq8WAnQzPWPslqIEx4YLq044gV3JC969zV5VQcvzumPz3",
+	"VITp79TOgI1WjMtYhivs61bfRcXbKBigrO9x04uYi6BvvYe1CvWuI9L5gB1oTdC9PKOU4foeVU6zcEOn",
+	"CSm/HMVaLDfR3sJ+cSNerv7F/WbbFOHvcVfWVAR/+P7k6H+66L4SF10pO/CsVsXQ5c0fCvnCrWaCVZna",
+	"Xij2cygNC6ym4cGg5jJmZiI2FnmVT2Fo8wbsHc9njmvjFAYZJ9oVyNub5UGuz2ytnqx537ab3Phe2Urb",
+	"C8aZe9VxZGTTjnP7V6OSlePrLi3S809inFXS55Ct38M3YK8IWmTgM1gZsP0RN5Cdu7UynmWAFgvVda5U",
+	"wZa4THcdG0pSxv29tYsFcO1zlJVmE9wLY8pG3Jvh2kvail2hOwJiAbps2/BVVncNmGuQfhHqsUereqDm",
+	"c9V8bUCbVJ09EtZVeVbWPfYilvQbv8paVSTliYVGfl2jlGwOLH/yrWXLX0IvpySW3Vwt/Q90E2K//I11",
+	"p2Iy9b8N2KXA06GBz5jynmOBUpoybrthFE0isgFzJBB6GIb+VyxVc9/QQ0iqZool/qZ0Btonx7fhHE9I",
+	"O6V0+o22KKEvTuNh85WygWS/rZVkuf49b4x5o7R1GT7ZI5yq8fcPYFL/7IcCyt/p37XfXlWfr/9Jb3zY",
+	"Vq2ZUT5PgqpHQlhXC7qgn5qXJD3f7mELPn3DzI0y9rK32ZaPOu6CO8Ydx/IlYcK47e02eklS+27qI3kR",
+	"ywXoFKTtg3Qt2/6SEDf9r0ffJ70Be3KT5kUGnldv0M16MxTXPPGwPzy8pM6J9eaJrevFnaZrmluTALZ3",
+	"62nvvLYTO/hiasmpMVbhynZ33Z2hjp4G0oKSNOiqVRNLx5vVNeicLz4dH0f748OBdg8IqSqKLZ+wbtWg",
+	"03nNXBe4iXEV0jikt41sLZ9s47vHd2e7dRAplZd6h/ib96nRKBVhetDhxkZt1ZZ3rcfeo8fch8+a0u+b",
+	"VraYEw1FyrGPezQivobMKVp1TRN1iifFfnbkzJM6pZZ1LaIZSItlLF1fTtly7zgqwdwfhnALVeilQ5f1",
+	"n1O6v9UrV3pWKZ4zWJUNf+gB3QkelMfq3j0Npsgt6+I7sURwI/e+u3QpqgFl+9SicUX6pJMvwa/s5L6c",
+	"MB5Ld3s+c1PBNcjKPWCXquwdwjRPfaFRCbCTDrGsrldvQH1ydMQSUeHoagarUBI0YNS9xXlEmFWuhtlr",
+	"zJnPZGRHJ2yqiuoGIwq7OUQUpjWO5raS2q1uaLdt1FW9clDbzeew6rjz+8f7IWotqe85Wd01oW0PxJVX",
+	"y+IB6CodoXqItIoUFFXN5euU6Ojbj+yt9e55cskn2wDyrx3QOx+jTgvJ7hpaDSlH0P3CDjG7RpfvETa+",
+	"3pjjP4m35Gifwb7PD7LtJxQv/9LSoszoR8JukRZ1r8XOlFoKbybPxv2X/mr+xnUMLmnGBcjE2MXmXKN9",
+	"Y0Wehz4QhnVPDo/QsCOeLBp1Srd3sXGZKp/G98YvXVrA3tmyYV0Tui7i647a70Gbr2rodn0wvpK8o62k",
+	"uaVOoCTCn5QET4lsqvIyxuHbNIfouafBrtIs+TbpRT7uUXbsOB6elDYL1cK1t4/7RKpDILdS3vBepB7i",
+	"45PlFk55fOsRcVeqWB9my5gRMoX6NRsrVZTXMH0yDH9mqW9LBbvl/NyNWJGGnv1AdPrHZo9dsEQWeZ7E",
+	"0vd3Lx2BeCbd9SAXLEH4E6eMhY7rrp0YlU6wl9x3wnAWgXMqGUApU79MJblgGijZXU6oPZH7pLAD9qR2",
+	"EUwsRXVJTOJbbiaV5VNjJOG2GFkTfXQ/qosrh3smxZhJRaYBlajJTFAJpL+V5NxdpJyT/6AyHrYKQsri",
+	"CWFmqShpd8DeedOmDkjoOrzUwgJbCmm2p979AaLz89gKXyRn7zamGXL2fjfz/FfUGv490wS369DN5P5m",
+	"o+f3H/DcuDDN9tIx7bqA8dBo2znyQhvjQdlZ+IBOoQfgt5aKFOJ6MgrtFkgnoqYXUel5oeas7ltiQj6Q",
+	"+aByBlKdQXuUaiNYWZYgetbqMvXpllBTFd5doClQ9Xep3VG83sylfs1CyBwUvlaN+qeEqx3Yo8aolGu9",
+	"8hKnXobHuokRWeLLFzjCQL1Vai/t3UaJuS5KzoWz3kaJdQ04nef1k0c/vHzirZcQESqrgfdDq1rKkBrh",
+	"APdVDtWMIeq854T1ptp+q0iE1lJ1SseUkGViUImYizL8W4tS14K+JxGDG05BBHKT8+BG4TaWmXISjMEN",
+	"yfF3KKfCnqmFFXNhrEhZqqS/vH7Fuk7mRrGsJF3PZX76YB4lA9adjqy74als7oI7rS2u9SAnjWu0lM2F",
+	"dDmaShvWTbSijuB0a6tvYlHHTa9+dqi/YkvzUK1G4KZHlshGPOcypUvLJRI2WsX+g7XZ1MJ0Pn74+P8D",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
