@@ -1,5 +1,5 @@
 import { ApiProblem } from './problem';
-import type { LoginResponse, Problem } from './schema.gen';
+import type { LoginResponse, PasswordLoginRequest, Problem, RegisterRequest } from './schema.gen';
 import { memoryTokenStore, type TokenStore, type Tokens } from './tokens';
 import type { HttpMethod, HttpRequest, HttpResponse, Transport, UploadRequest } from './transport';
 import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
@@ -11,6 +11,8 @@ interface RawInit {
   body?: unknown;
   headers?: Record<string, unknown>;
   auth?: boolean;
+  /** false: a 401 may refresh the session but never signs in again. */
+  relogin?: boolean;
 }
 
 export interface ClientOptions {
@@ -61,6 +63,10 @@ export interface MinibackClient {
    * from options.loginCode (wx.login in a mini-program). Keeps the tokens.
    */
   login(opts?: { code?: string }): Promise<LoginResponse>;
+  /** Signs in to a password account (username or email) and keeps the tokens. */
+  loginWithPassword(body: PasswordLoginRequest): Promise<LoginResponse>;
+  /** Creates a password account, signs it in and keeps the tokens. */
+  register(body: RegisterRequest): Promise<LoginResponse>;
   /**
    * Ends the session: on the server when it keeps sessions (its refresh
    * token stops working), and on this device (the stored tokens are removed).
@@ -94,7 +100,7 @@ export function createClient(options: ClientOptions): MinibackClient {
       used = await store.get();
       if (used && used.expiresAt !== undefined && used.expiresAt - EXPIRY_MARGIN_MS <= now() && !retried) {
         // About to expire: renew first rather than collect a 401.
-        used = (await renewAfter(used)) ? await store.get() : null;
+        used = (await renewAfter(used, init.relogin !== false)) ? await store.get() : null;
       }
       if (used) headers.Authorization = `Bearer ${used.accessToken}`;
     }
@@ -114,20 +120,26 @@ export function createClient(options: ClientOptions): MinibackClient {
     }
     const url = baseUrl + fillPath(path, init.path) + queryString(init.query);
     const res = await transport.request({ method, url, headers, body });
-    if (res.status === 401 && used && !retried && (await renewAfter(used))) {
+    if (res.status === 401 && used && !retried && (await renewAfter(used, init.relogin !== false))) {
       return send(method, path, init, true);
     }
-    return decode(res);
+    const out = decode(res);
+    if (method === 'DELETE' && path === '/v1/me') {
+      // The account is gone and every session with it: forget ours, so
+      // that no renewal signs in again (which would make a new account).
+      await store.clear();
+    }
+    return out;
   }
 
   // renewAfter makes sure the session is newer than `used`: at most one
   // renewal runs at a time and every caller waits for it. It answers
   // whether there is a session to retry with.
-  async function renewAfter(used: Tokens): Promise<boolean> {
+  async function renewAfter(used: Tokens, relogin: boolean): Promise<boolean> {
     const current = await store.get();
     if (current && current.accessToken !== used.accessToken) return true; // renewed meanwhile
     if (!renewing) {
-      renewing = renew().then(
+      renewing = renew(relogin).then(
         () => {
           renewing = null;
         },
@@ -155,7 +167,7 @@ export function createClient(options: ClientOptions): MinibackClient {
   // issued one (POST /v1/auth/refresh rotates it), else — or when the
   // refresh token is refused — by signing in again with a fresh login
   // code (wx.login needs no user action).
-  async function renew(): Promise<void> {
+  async function renew(relogin: boolean): Promise<void> {
     const current = await store.get();
     if (current?.refreshToken) {
       try {
@@ -163,10 +175,10 @@ export function createClient(options: ClientOptions): MinibackClient {
         await keep(res.data as TokenData);
         return;
       } catch (e) {
-        if (!(e instanceof ApiProblem && e.status === 401 && options.loginCode)) throw e;
+        if (!(e instanceof ApiProblem && e.status === 401 && options.loginCode && relogin)) throw e;
       }
     }
-    if (!options.loginCode) {
+    if (!options.loginCode || !relogin) {
       throw ApiProblem.unexpected(401, 'The session expired and this client has no loginCode to sign in again.');
     }
     await login({});
@@ -178,8 +190,11 @@ export function createClient(options: ClientOptions): MinibackClient {
       if (!options.loginCode) throw new Error('login: pass a code or give the client a loginCode function');
       code = await options.loginCode();
     }
-    const body = options.appid ? { code, appid: options.appid } : { code };
-    const res = (await send('POST', '/v1/auth/wechat', { body, auth: false }, true)) as ApiResponse<LoginResponse>;
+    return start('/v1/auth/wechat', options.appid ? { code, appid: options.appid } : { code });
+  }
+
+  async function start<B>(path: string, body: B): Promise<LoginResponse> {
+    const res = (await send('POST', path, { body, auth: false }, true)) as ApiResponse<LoginResponse>;
     await keep(res.data);
     return res.data;
   }
@@ -202,12 +217,16 @@ export function createClient(options: ClientOptions): MinibackClient {
     PATCH: call('PATCH') as Call<'patch'>,
     DELETE: call('DELETE') as Call<'delete'>,
     login,
+    loginWithPassword: (body) => start('/v1/auth/login', body),
+    register: (body) => start('/v1/auth/register', body),
     async logout() {
       const current = await store.get();
       try {
         // A server that issues refresh tokens keeps sessions: end this one
-        // there too (POST /v1/auth/logout), so its refresh token dies.
-        if (current?.refreshToken) await send('POST', '/v1/auth/logout', {}, false);
+        // there too (POST /v1/auth/logout), so its refresh token dies. An
+        // expired access token is refreshed first, but logging out never
+        // signs in again.
+        if (current?.refreshToken) await send('POST', '/v1/auth/logout', { relogin: false }, false);
       } catch (e) {
         // The device forgets the session whatever the server said.
         if (!(e instanceof ApiProblem)) throw e;

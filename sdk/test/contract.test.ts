@@ -11,6 +11,7 @@ const user = {
   nickname: 'a',
   avatar_url: '',
   bio: '',
+  role: 'user',
   created_at: '2026-01-01T00:00:00Z',
   updated_at: '2026-01-01T00:00:00Z',
 };
@@ -43,7 +44,8 @@ describe('the contract checker', () => {
   it('refuses a body that breaks the schema: missing, extra, mistyped or misformatted fields', () => {
     const cases: Record<string, unknown>[] = [
       { ...user, bio: undefined },
-      { ...user, role: 'admin' },
+      { ...user, session_key: 'leaked' },
+      { ...user, role: 'root' },
       { ...user, nickname: 7 },
       { ...user, id: 'not-a-uuid' },
       { ...user, created_at: 'yesterday' },

@@ -3,7 +3,7 @@
 // checked against openapi.yaml by the validating transport.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiProblem, createClient, fetchTransport, isApiProblem, memoryTokenStore, type Tokens } from '../src';
+import { ApiProblem, createClient, fetchTransport, isApiProblem, memoryTokenStore, type Tokens, type Transport } from '../src';
 import { baseUrl, nodeClient, nodeTransport, uniqueName } from './support/env';
 
 async function problem(p: Promise<unknown>): Promise<ApiProblem> {
@@ -112,54 +112,78 @@ describe('profile (getMe, updateMe)', () => {
 });
 
 describe('session handling', () => {
-  it('a 401 renews the session once for concurrent requests and retries each once', async () => {
-    const logins: string[] = [];
-    const name = uniqueName();
-    const tokens = memoryTokenStore();
-    const c = createClient({
-      baseUrl: baseUrl(),
-      transport: nodeTransport(),
-      tokens,
-      loginCode: async () => {
-        logins.push(name);
-        return `dev-${name}`;
+  // A transport that counts the calls of each path, over the validating one.
+  function counting() {
+    const calls: string[] = [];
+    const inner = nodeTransport();
+    const transport: Transport = {
+      request: (req) => {
+        calls.push(`${req.method} ${new URL(req.url).pathname}`);
+        return inner.request(req);
       },
-    });
-    const { user } = await c.login();
-    logins.length = 0;
-    // A token the server refuses (its signature broken), as after a key
-    // rotation or a revoked session.
+    };
+    const count = (what: string) => calls.filter((c) => c === what).length;
+    return { transport, calls, count };
+  }
+
+  it('a 401 refreshes the session once for concurrent requests and retries each once', async () => {
+    const { transport, count } = counting();
+    const tokens = memoryTokenStore();
+    const name = uniqueName();
+    const c = createClient({ baseUrl: baseUrl(), transport, tokens, loginCode: async () => `dev-${name}` });
+    const { user, refresh_token } = await c.login();
+    // An access token the server refuses (its signature broken), as after
+    // a key rotation.
     const good = (await tokens.get()) as Tokens;
-    await tokens.set({ ...good, accessToken: good.accessToken.slice(0, -4) + 'AAAA' });
+    const broken = good.accessToken.slice(0, -4) + 'AAAA';
+    await tokens.set({ ...good, accessToken: broken });
 
     const results = await Promise.all([c.GET('/v1/me'), c.GET('/v1/me'), c.PATCH('/v1/me', { body: { bio: 'renewed' } })]);
-    assert.equal(logins.length, 1, 'one renewal for three 401s');
+    assert.equal(count('POST /v1/auth/refresh'), 1, 'one refresh for three 401s');
+    assert.equal(count('POST /v1/auth/wechat'), 1, 'no new login: only the first');
+    assert.equal(count('GET /v1/me'), 4, 'two 401s and two retries');
     for (const r of results) assert.equal(r.data.id, user.id);
-    assert.notEqual((await tokens.get())?.accessToken, good.accessToken.slice(0, -4) + 'AAAA');
+    const now = (await tokens.get()) as Tokens;
+    assert.notEqual(now.accessToken, broken);
+    assert.notEqual(now.refreshToken, refresh_token, 'the refresh token was rotated');
   });
 
-  it('an access token about to expire is renewed before the request', async () => {
+  it('an access token about to expire is refreshed before the request', async () => {
     let clock = Date.now();
-    const name = uniqueName();
-    let logins = 0;
-    const c = createClient({
-      baseUrl: baseUrl(),
-      transport: nodeTransport(),
-      loginCode: async () => {
-        logins++;
-        return `dev-${name}`;
-      },
-      now: () => clock,
-    });
+    const { transport, count, calls } = counting();
+    const c = createClient({ baseUrl: baseUrl(), transport, loginCode: async () => `dev-${uniqueName()}`, now: () => clock });
     await c.login();
     const before = (await c.session())?.accessToken;
     clock += 15 * 60 * 1000; // the default 15-minute lifetime has passed
     await c.GET('/v1/me');
-    assert.equal(logins, 2);
+    assert.deepEqual(calls.slice(1), ['POST /v1/auth/refresh', 'GET /v1/me'], 'refreshed first, no 401');
+    assert.equal(count('POST /v1/auth/wechat'), 1);
     assert.notEqual((await c.session())?.accessToken, before);
   });
 
-  it('when renewal is refused the session ends: tokens cleared, onSessionEnd called, the 401 thrown', async () => {
+  it('a refused refresh token (reused: the session is revoked) falls back to a silent wx.login', async () => {
+    const { transport, count } = counting();
+    const tokens = memoryTokenStore();
+    const name = uniqueName();
+    const c = createClient({ baseUrl: baseUrl(), transport, tokens, loginCode: async () => `dev-${name}` });
+    const first = await c.login();
+    // Someone else used this refresh token first: presenting it again
+    // revokes the whole session (RFC 9700 reuse detection).
+    const other = createClient({ baseUrl: baseUrl(), transport: nodeTransport() });
+    const rotated = await other.POST('/v1/auth/refresh', { body: { refresh_token: first.refresh_token }, auth: false });
+    assert.ok(rotated.data.refresh_token);
+    await tokens.set({ ...((await tokens.get()) as Tokens), accessToken: 'x.y.z' });
+
+    const { data: me } = await c.GET('/v1/me');
+    assert.equal(me.id, first.user.id);
+    assert.equal(count('POST /v1/auth/refresh'), 1);
+    assert.equal(count('POST /v1/auth/wechat'), 2, 'signed in again');
+    // The reuse revoked the family: the rotated token is dead too.
+    const p = await problem(other.POST('/v1/auth/refresh', { body: { refresh_token: rotated.data.refresh_token }, auth: false }));
+    assert.equal(p.status, 401);
+  });
+
+  it('when renewal fails for good the session ends: tokens cleared, onSessionEnd called, the 401 thrown', async () => {
     let ended: ApiProblem | undefined;
     let code = `dev-${uniqueName()}`;
     const tokens = memoryTokenStore();
@@ -174,8 +198,8 @@ describe('session handling', () => {
     });
     await c.login();
     const s = (await tokens.get()) as Tokens;
-    await tokens.set({ ...s, accessToken: 'not-a-jwt' });
-    code = 'err-40163'; // the renewal's code is refused
+    await tokens.set({ ...s, accessToken: 'not-a-jwt', refreshToken: 'not-a-refresh-token' });
+    code = 'err-40163'; // and the new login's code is refused
     const p = await problem(c.GET('/v1/me'));
     assert.equal(p.status, 401);
     assert.equal(p.code, 'token_malformed');
@@ -183,16 +207,34 @@ describe('session handling', () => {
     assert.equal(ended?.code, 'wechat_code_used');
   });
 
-  it('logout forgets the session', async () => {
+  it('logout ends the session on the server: its refresh token stops working', async () => {
     const c = nodeClient();
-    await c.login();
+    const { refresh_token } = await c.login();
     await c.logout();
     assert.equal(await c.session(), null);
     const p = await problem(c.GET('/v1/me'));
     assert.equal(p.code, 'token_missing');
+    const r = await problem(c.POST('/v1/auth/refresh', { body: { refresh_token }, auth: false }));
+    assert.equal(r.status, 401);
+    assert.match(r.code, /^(session_revoked|refresh_token_)/);
   });
 
-  it('with no loginCode a 401 is thrown as is', async () => {
+  it('logout with an expired access token refreshes first and never signs in again', async () => {
+    const { transport, calls } = counting();
+    const inner = memoryTokenStore();
+    let lastRefresh = '';
+    const tokens = { ...inner, set: (t: Tokens) => ((lastRefresh = t.refreshToken ?? ''), inner.set(t)) };
+    const c = createClient({ baseUrl: baseUrl(), transport, tokens, loginCode: async () => `dev-${uniqueName()}` });
+    await c.login();
+    await tokens.set({ ...((await tokens.get()) as Tokens), accessToken: 'x.y.z' });
+    await c.logout();
+    assert.deepEqual(calls.slice(1), ['POST /v1/auth/logout', 'POST /v1/auth/refresh', 'POST /v1/auth/logout']);
+    // The refresh token the session had at the end is dead: logged out.
+    const r = await problem(c.POST('/v1/auth/refresh', { body: { refresh_token: lastRefresh }, auth: false }));
+    assert.equal(r.code, 'session_revoked');
+  });
+
+  it('with no loginCode and no refresh token a 401 is thrown as is', async () => {
     const c = createClient({ baseUrl: baseUrl(), transport: nodeTransport(), tokens: memoryTokenStore({ accessToken: 'x.y.z' }) });
     const p = await problem(c.GET('/v1/me'));
     assert.equal(p.status, 401);

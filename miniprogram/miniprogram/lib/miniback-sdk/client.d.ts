@@ -1,5 +1,5 @@
 import { ApiProblem } from './problem';
-import type { LoginResponse } from './schema.gen';
+import type { LoginResponse, PasswordLoginRequest, RegisterRequest } from './schema.gen';
 import { type TokenStore, type Tokens } from './tokens';
 import type { HttpResponse, Transport, UploadRequest } from './transport';
 import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
@@ -38,6 +38,10 @@ export interface MinibackClient {
     login(opts?: {
         code?: string;
     }): Promise<LoginResponse>;
+    /** Signs in to a password account (username or email) and keeps the tokens. */
+    loginWithPassword(body: PasswordLoginRequest): Promise<LoginResponse>;
+    /** Creates a password account, signs it in and keeps the tokens. */
+    register(body: RegisterRequest): Promise<LoginResponse>;
     /**
      * Ends the session: on the server when it keeps sessions (its refresh
      * token stops working), and on this device (the stored tokens are removed).

@@ -28,7 +28,7 @@ function createClient(options) {
             used = await store.get();
             if (used && used.expiresAt !== undefined && used.expiresAt - EXPIRY_MARGIN_MS <= now() && !retried) {
                 // About to expire: renew first rather than collect a 401.
-                used = (await renewAfter(used)) ? await store.get() : null;
+                used = (await renewAfter(used, init.relogin !== false)) ? await store.get() : null;
             }
             if (used)
                 headers.Authorization = `Bearer ${used.accessToken}`;
@@ -51,21 +51,27 @@ function createClient(options) {
         }
         const url = baseUrl + fillPath(path, init.path) + queryString(init.query);
         const res = await transport.request({ method, url, headers, body });
-        if (res.status === 401 && used && !retried && (await renewAfter(used))) {
+        if (res.status === 401 && used && !retried && (await renewAfter(used, init.relogin !== false))) {
             return send(method, path, init, true);
         }
-        return decode(res);
+        const out = decode(res);
+        if (method === 'DELETE' && path === '/v1/me') {
+            // The account is gone and every session with it: forget ours, so
+            // that no renewal signs in again (which would make a new account).
+            await store.clear();
+        }
+        return out;
     }
     // renewAfter makes sure the session is newer than `used`: at most one
     // renewal runs at a time and every caller waits for it. It answers
     // whether there is a session to retry with.
-    async function renewAfter(used) {
+    async function renewAfter(used, relogin) {
         var _a;
         const current = await store.get();
         if (current && current.accessToken !== used.accessToken)
             return true; // renewed meanwhile
         if (!renewing) {
-            renewing = renew().then(() => {
+            renewing = renew(relogin).then(() => {
                 renewing = null;
             }, (e) => {
                 renewing = null;
@@ -90,7 +96,7 @@ function createClient(options) {
     // issued one (POST /v1/auth/refresh rotates it), else — or when the
     // refresh token is refused — by signing in again with a fresh login
     // code (wx.login needs no user action).
-    async function renew() {
+    async function renew(relogin) {
         const current = await store.get();
         if (current === null || current === void 0 ? void 0 : current.refreshToken) {
             try {
@@ -99,11 +105,11 @@ function createClient(options) {
                 return;
             }
             catch (e) {
-                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && options.loginCode))
+                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && options.loginCode && relogin))
                     throw e;
             }
         }
-        if (!options.loginCode) {
+        if (!options.loginCode || !relogin) {
             throw problem_1.ApiProblem.unexpected(401, 'The session expired and this client has no loginCode to sign in again.');
         }
         await login({});
@@ -115,8 +121,10 @@ function createClient(options) {
                 throw new Error('login: pass a code or give the client a loginCode function');
             code = await options.loginCode();
         }
-        const body = options.appid ? { code, appid: options.appid } : { code };
-        const res = (await send('POST', '/v1/auth/wechat', { body, auth: false }, true));
+        return start('/v1/auth/wechat', options.appid ? { code, appid: options.appid } : { code });
+    }
+    async function start(path, body) {
+        const res = (await send('POST', path, { body, auth: false }, true));
         await keep(res.data);
         return res.data;
     }
@@ -134,13 +142,17 @@ function createClient(options) {
         PATCH: call('PATCH'),
         DELETE: call('DELETE'),
         login,
+        loginWithPassword: (body) => start('/v1/auth/login', body),
+        register: (body) => start('/v1/auth/register', body),
         async logout() {
             const current = await store.get();
             try {
                 // A server that issues refresh tokens keeps sessions: end this one
-                // there too (POST /v1/auth/logout), so its refresh token dies.
+                // there too (POST /v1/auth/logout), so its refresh token dies. An
+                // expired access token is refreshed first, but logging out never
+                // signs in again.
                 if (current === null || current === void 0 ? void 0 : current.refreshToken)
-                    await send('POST', '/v1/auth/logout', {}, false);
+                    await send('POST', '/v1/auth/logout', { relogin: false }, false);
             }
             catch (e) {
                 // The device forgets the session whatever the server said.
