@@ -49,8 +49,8 @@ const server = spawn(bin, [], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pi
 let exited = null;
 const exitedP = new Promise((ok) => server.once('exit', (code, signal) => ok((exited = { code, signal }))));
 
+let seen = '';
 const ready = await new Promise((ok) => {
-  let seen = '';
   const timer = setTimeout(() => ok(false), 120_000);
   const watch = (chunk) => {
     log.write(chunk);
@@ -59,7 +59,7 @@ const ready = await new Promise((ok) => {
       clearTimeout(timer);
       ok(true);
     }
-    if (seen.length > 1 << 20) seen = seen.slice(-4096);
+    if (seen.length > 1 << 20) seen = seen.slice(-(1 << 16));
   };
   server.stdout.on('data', watch);
   server.stderr.on('data', watch);
@@ -69,6 +69,9 @@ const ready = await new Promise((ok) => {
   });
 });
 const url = `http://127.0.0.1:${port}`;
+// The embedded cluster's URL, from the start-up log: tests that need the
+// admin command (miniback admin grant) point it there.
+const dbUrl = /"url":"(postgres:[^"]+)"/.exec(seen)?.[1] ?? '';
 let status = 1;
 try {
   if (!ready) {
@@ -88,6 +91,7 @@ try {
         MINIBACK_COVERAGE_DIR: coverageDir,
         MINIBACK_SPEC: join(root, 'openapi.yaml'),
         MINIBACK_BIN: bin,
+        MINIBACK_TEST_DATABASE_URL: dbUrl,
       },
     });
     status = await new Promise((ok) => tests.once('exit', (code) => ok(code ?? 1)));
