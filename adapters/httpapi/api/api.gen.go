@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -47,6 +49,78 @@ const (
 func (e LoginResponseTokenType) Valid() bool {
 	switch e {
 	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadRejectReason.
+const (
+	UploadSizeMismatch UploadRejectReason = "upload_size_mismatch"
+	UploadTypeMismatch UploadRejectReason = "upload_type_mismatch"
+)
+
+// Valid indicates whether the value is a known member of the UploadRejectReason enum.
+func (e UploadRejectReason) Valid() bool {
+	switch e {
+	case UploadSizeMismatch:
+		return true
+	case UploadTypeMismatch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadPurpose.
+const (
+	Attachment UploadPurpose = "attachment"
+	Avatar     UploadPurpose = "avatar"
+)
+
+// Valid indicates whether the value is a known member of the UploadPurpose enum.
+func (e UploadPurpose) Valid() bool {
+	switch e {
+	case Attachment:
+		return true
+	case Avatar:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadStatus.
+const (
+	Pending  UploadStatus = "pending"
+	Ready    UploadStatus = "ready"
+	Rejected UploadStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the UploadStatus enum.
+func (e UploadStatus) Valid() bool {
+	switch e {
+	case Pending:
+		return true
+	case Ready:
+		return true
+	case Rejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadTicketFileField.
+const (
+	File UploadTicketFileField = "file"
+)
+
+// Valid indicates whether the value is a known member of the UploadTicketFileField enum.
+func (e UploadTicketFileField) Valid() bool {
+	switch e {
+	case File:
 		return true
 	default:
 		return false
@@ -121,6 +195,10 @@ type Problem struct {
 
 // ProfilePatch At least one field must be set (code `empty_patch` otherwise).
 type ProfilePatch struct {
+	// AvatarUploadId A ready avatar upload of mine; sets `avatar_url` to its stable
+	// link (`/v1/avatars/{id}`). Not together with `avatar_url`.
+	AvatarUploadId *openapi_types.UUID `json:"avatar_upload_id,omitempty"`
+
 	// AvatarUrl An https URL, or empty to clear.
 	AvatarUrl *string `json:"avatar_url,omitempty"`
 
@@ -130,6 +208,91 @@ type ProfilePatch struct {
 	// Nickname Trimmed; 1 to 64 characters after trimming.
 	Nickname *string `json:"nickname,omitempty"`
 }
+
+// Upload defines model for Upload.
+type Upload struct {
+	CompletedAt       *time.Time `json:"completed_at,omitempty"`
+	ContentType       string     `json:"content_type"`
+	CreatedAt         time.Time  `json:"created_at"`
+	DownloadExpiresAt *time.Time `json:"download_expires_at,omitempty"`
+
+	// DownloadUrl A ready upload's short-lived download URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// ExpiresAt When a pending upload is deleted if not completed.
+	ExpiresAt *time.Time         `json:"expires_at,omitempty"`
+	FileName  string             `json:"file_name"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Purpose What the file is for; each purpose has its own allowed types and
+	// size limit (`avatar`: images; `attachment`: images, PDF, text, video).
+	Purpose UploadPurpose `json:"purpose"`
+
+	// RejectReason Why a rejected upload was rejected (the problem code complete answered).
+	RejectReason *UploadRejectReason `json:"reject_reason,omitempty"`
+	Size         int64               `json:"size"`
+	Status       UploadStatus        `json:"status"`
+}
+
+// UploadRejectReason Why a rejected upload was rejected (the problem code complete answered).
+type UploadRejectReason string
+
+// UploadPurpose What the file is for; each purpose has its own allowed types and
+// size limit (`avatar`: images; `attachment`: images, PDF, text, video).
+type UploadPurpose string
+
+// UploadRequest defines model for UploadRequest.
+type UploadRequest struct {
+	// ContentType The file's media type; must be allowed for the purpose.
+	//
+	// Example: image/jpeg
+	ContentType string `json:"content_type"`
+
+	// FileName The file's name, kept as metadata (never part of the object key).
+	//
+	// Example: photo.jpg
+	FileName *string `json:"file_name,omitempty"`
+
+	// Purpose What the file is for; each purpose has its own allowed types and
+	// size limit (`avatar`: images; `attachment`: images, PDF, text, video).
+	Purpose UploadPurpose `json:"purpose"`
+
+	// Size The file's exact size in bytes; at most the purpose's limit.
+	//
+	// Example: 48213
+	Size int64 `json:"size"`
+}
+
+// UploadStatus defines model for UploadStatus.
+type UploadStatus string
+
+// UploadTicket defines model for UploadTicket.
+type UploadTicket struct {
+	// ExpiresAt The ticket (POST and PUT) is refused after this.
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Fields `wx.uploadFile`'s `formData`: send every field as it is.
+	Fields map[string]string `json:"fields"`
+
+	// FileField `wx.uploadFile`'s `name`: the form field of the file.
+	FileField UploadTicketFileField `json:"file_field"`
+
+	// Id The upload's id, for complete.
+	Id openapi_types.UUID `json:"id"`
+
+	// PutHeaders Headers the PUT must carry exactly.
+	PutHeaders map[string]string `json:"put_headers"`
+
+	// PutUrl For clients that prefer a PUT of the raw file.
+	PutUrl string `json:"put_url"`
+	Upload Upload `json:"upload"`
+
+	// Url `wx.uploadFile`'s `url`: a multipart POST goes here.
+	Url string `json:"url"`
+}
+
+// UploadTicketFileField `wx.uploadFile`'s `name`: the form field of the file.
+type UploadTicketFileField string
 
 // User defines model for User.
 type User struct {
@@ -157,17 +320,26 @@ type WeChatLoginRequest struct {
 	Code string `json:"code"`
 }
 
+// UploadID defines model for UploadID.
+type UploadID = openapi_types.UUID
+
 // BadGateway RFC 9457 problem details with a stable machine code.
 type BadGateway = Problem
 
 // BadRequest RFC 9457 problem details with a stable machine code.
 type BadRequest = Problem
 
+// Conflict RFC 9457 problem details with a stable machine code.
+type Conflict = Problem
+
 // Forbidden RFC 9457 problem details with a stable machine code.
 type Forbidden = Problem
 
 // GatewayTimeout RFC 9457 problem details with a stable machine code.
 type GatewayTimeout = Problem
+
+// Gone RFC 9457 problem details with a stable machine code.
+type Gone = Problem
 
 // InternalError RFC 9457 problem details with a stable machine code.
 type InternalError = Problem
@@ -187,14 +359,49 @@ type TooManyRequests = Problem
 // Unauthorized RFC 9457 problem details with a stable machine code.
 type Unauthorized = Problem
 
+// UnprocessableEntity RFC 9457 problem details with a stable machine code.
+type UnprocessableEntity = Problem
+
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
+
+// LocalStorageGetParams defines parameters for LocalStorageGet.
+type LocalStorageGetParams struct {
+	Key       string `form:"key" json:"key"`
+	Expires   string `form:"expires" json:"expires"`
+	Signature string `form:"signature" json:"signature"`
+}
+
+// LocalStoragePostMultipartBody defines parameters for LocalStoragePost.
+type LocalStoragePostMultipartBody struct {
+	ContentType string             `json:"Content-Type"`
+	Expires     string             `json:"expires"`
+	File        openapi_types.File `json:"file"`
+	Key         string             `json:"key"`
+	Signature   string             `json:"signature"`
+	SizeRange   string             `json:"size_range"`
+}
+
+// LocalStoragePutParams defines parameters for LocalStoragePut.
+type LocalStoragePutParams struct {
+	Key         string `form:"key" json:"key"`
+	ContentType string `form:"content_type" json:"content_type"`
+	SizeRange   string `form:"size_range" json:"size_range"`
+	Expires     string `form:"expires" json:"expires"`
+	Signature   string `form:"signature" json:"signature"`
+}
 
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
+// LocalStoragePostMultipartRequestBody defines body for LocalStoragePost for multipart/form-data ContentType.
+type LocalStoragePostMultipartRequestBody LocalStoragePostMultipartBody
+
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfilePatch
+
+// CreateUploadJSONRequestBody defines body for CreateUpload for application/json ContentType.
+type CreateUploadJSONRequestBody = UploadRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -207,12 +414,33 @@ type ServerInterface interface {
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(c *gin.Context)
+	// GetAvatar An avatar's picture
+	// (GET /v1/avatars/{id})
+	GetAvatar(c *gin.Context, id UploadID)
+	// LocalStorageGet Download a file (signed URL)
+	// (GET /v1/local-storage)
+	LocalStorageGet(c *gin.Context, params LocalStorageGetParams)
+	// LocalStoragePost Receive an upload (wx.uploadFile)
+	// (POST /v1/local-storage)
+	LocalStoragePost(c *gin.Context)
+	// LocalStoragePut Receive an upload (PUT)
+	// (PUT /v1/local-storage)
+	LocalStoragePut(c *gin.Context, params LocalStoragePutParams)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(c *gin.Context)
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(c *gin.Context)
+	// CreateUpload Ask for an upload ticket
+	// (POST /v1/uploads)
+	CreateUpload(c *gin.Context)
+	// GetUpload Read one of my uploads
+	// (GET /v1/uploads/{id})
+	GetUpload(c *gin.Context, id UploadID)
+	// CompleteUpload Confirm that the file arrived
+	// (POST /v1/uploads/{id}/complete)
+	CompleteUpload(c *gin.Context, id UploadID)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -263,6 +491,146 @@ func (siw *ServerInterfaceWrapper) LoginWithWeChat(c *gin.Context) {
 	siw.Handler.LoginWithWeChat(c)
 }
 
+// GetAvatar operation middleware
+func (siw *ServerInterfaceWrapper) GetAvatar(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UploadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAvatar(c, id)
+}
+
+// LocalStorageGet operation middleware
+func (siw *ServerInterfaceWrapper) LocalStorageGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LocalStorageGetParams
+
+	// ------------- Required query parameter "key" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "key", c.Request.URL.Query(), &params.Key, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter key: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "expires" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "expires", c.Request.URL.Query(), &params.Expires, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter expires: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "signature" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "signature", c.Request.URL.Query(), &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LocalStorageGet(c, params)
+}
+
+// LocalStoragePost operation middleware
+func (siw *ServerInterfaceWrapper) LocalStoragePost(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LocalStoragePost(c)
+}
+
+// LocalStoragePut operation middleware
+func (siw *ServerInterfaceWrapper) LocalStoragePut(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LocalStoragePutParams
+
+	// ------------- Required query parameter "key" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "key", c.Request.URL.Query(), &params.Key, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter key: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "content_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "content_type", c.Request.URL.Query(), &params.ContentType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter content_type: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "size_range" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "size_range", c.Request.URL.Query(), &params.SizeRange, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter size_range: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "expires" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "expires", c.Request.URL.Query(), &params.Expires, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter expires: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "signature" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "signature", c.Request.URL.Query(), &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LocalStoragePut(c, params)
+}
+
 // GetMe operation middleware
 func (siw *ServerInterfaceWrapper) GetMe(c *gin.Context) {
 
@@ -287,6 +655,69 @@ func (siw *ServerInterfaceWrapper) UpdateMe(c *gin.Context) {
 	}
 
 	siw.Handler.UpdateMe(c)
+}
+
+// CreateUpload operation middleware
+func (siw *ServerInterfaceWrapper) CreateUpload(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateUpload(c)
+}
+
+// GetUpload operation middleware
+func (siw *ServerInterfaceWrapper) GetUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UploadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetUpload(c, id)
+}
+
+// CompleteUpload operation middleware
+func (siw *ServerInterfaceWrapper) CompleteUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UploadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CompleteUpload(c, id)
 }
 
 // GinServerOptions provides options for the Gin server.
@@ -319,6 +750,13 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.POST(options.BaseURL+"/v1/uploads", wrapper.CreateUpload)
+	router.GET(options.BaseURL+"/v1/uploads/:id", wrapper.GetUpload)
+	router.POST(options.BaseURL+"/v1/uploads/:id/complete", wrapper.CompleteUpload)
+	router.GET(options.BaseURL+"/v1/avatars/:id", wrapper.GetAvatar)
+	router.GET(options.BaseURL+"/v1/local-storage", wrapper.LocalStorageGet)
+	router.POST(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePost)
+	router.PUT(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePut)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
 }
@@ -327,9 +765,13 @@ type BadGatewayApplicationProblemPlusJSONResponse Problem
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
+type ConflictApplicationProblemPlusJSONResponse Problem
+
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type GatewayTimeoutApplicationProblemPlusJSONResponse Problem
+
+type GoneApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
@@ -356,6 +798,8 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 }
 
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
+
+type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
 
@@ -608,6 +1052,432 @@ func (response LoginWithWeChat504ApplicationProblemPlusJSONResponse) VisitLoginW
 	return err
 }
 
+type GetAvatarRequestObject struct {
+	Id UploadID `json:"id"`
+}
+
+type GetAvatarResponseObject interface {
+	VisitGetAvatarResponse(w http.ResponseWriter) error
+}
+
+type GetAvatar302ResponseHeaders struct {
+	Location *string
+}
+
+type GetAvatar302Response struct {
+	Headers GetAvatar302ResponseHeaders
+}
+
+func (response GetAvatar302Response) VisitGetAvatarResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(302)
+	return nil
+}
+
+type GetAvatar400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar400ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAvatar404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar404ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAvatar500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar500ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAvatar503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar503ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGetRequestObject struct {
+	Params LocalStorageGetParams
+}
+
+type LocalStorageGetResponseObject interface {
+	VisitLocalStorageGetResponse(w http.ResponseWriter) error
+}
+
+type LocalStorageGet200AsteriskResponse struct {
+	Body          io.Reader
+	ContentType   string
+	ContentLength int64
+}
+
+func (response LocalStorageGet200AsteriskResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type LocalStorageGet400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet400ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGet403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet403ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGet404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet404ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGet500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet500ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePostRequestObject struct {
+	Body *multipart.Reader
+}
+
+type LocalStoragePostResponseObject interface {
+	VisitLocalStoragePostResponse(w http.ResponseWriter) error
+}
+
+type LocalStoragePost204Response struct {
+}
+
+func (response LocalStoragePost204Response) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type LocalStoragePost400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost400ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost403ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost404ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost413ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost415ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost422ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost500ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePutRequestObject struct {
+	Params      LocalStoragePutParams
+	ContentType string
+	Body        io.Reader
+}
+
+type LocalStoragePutResponseObject interface {
+	VisitLocalStoragePutResponse(w http.ResponseWriter) error
+}
+
+type LocalStoragePut204Response struct {
+}
+
+func (response LocalStoragePut204Response) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type LocalStoragePut400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut400ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePut403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut403ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePut404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut404ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePut413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut413ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePut422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut422ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePut500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut500ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -833,6 +1703,385 @@ func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type CreateUploadRequestObject struct {
+	Body *CreateUploadJSONRequestBody
+}
+
+type CreateUploadResponseObject interface {
+	VisitCreateUploadResponse(w http.ResponseWriter) error
+}
+
+type CreateUpload201JSONResponse UploadTicket
+
+func (response CreateUpload201JSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload400ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload401ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload413ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload415ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload500ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload503ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUploadRequestObject struct {
+	Id UploadID `json:"id"`
+}
+
+type GetUploadResponseObject interface {
+	VisitGetUploadResponse(w http.ResponseWriter) error
+}
+
+type GetUpload200JSONResponse Upload
+
+func (response GetUpload200JSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload400ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload401ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload404ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload500ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload503ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUploadRequestObject struct {
+	Id UploadID `json:"id"`
+}
+
+type CompleteUploadResponseObject interface {
+	VisitCompleteUploadResponse(w http.ResponseWriter) error
+}
+
+type CompleteUpload200JSONResponse Upload
+
+func (response CompleteUpload200JSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload400ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload401ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload404ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload409ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload410ApplicationProblemPlusJSONResponse struct {
+	GoneApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload410ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload422ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload500ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload503ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness
@@ -844,12 +2093,33 @@ type StrictServerInterface interface {
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(ctx context.Context, request LoginWithWeChatRequestObject) (LoginWithWeChatResponseObject, error)
+	// GetAvatar An avatar's picture
+	// (GET /v1/avatars/{id})
+	GetAvatar(ctx context.Context, request GetAvatarRequestObject) (GetAvatarResponseObject, error)
+	// LocalStorageGet Download a file (signed URL)
+	// (GET /v1/local-storage)
+	LocalStorageGet(ctx context.Context, request LocalStorageGetRequestObject) (LocalStorageGetResponseObject, error)
+	// LocalStoragePost Receive an upload (wx.uploadFile)
+	// (POST /v1/local-storage)
+	LocalStoragePost(ctx context.Context, request LocalStoragePostRequestObject) (LocalStoragePostResponseObject, error)
+	// LocalStoragePut Receive an upload (PUT)
+	// (PUT /v1/local-storage)
+	LocalStoragePut(ctx context.Context, request LocalStoragePutRequestObject) (LocalStoragePutResponseObject, error)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// CreateUpload Ask for an upload ticket
+	// (POST /v1/uploads)
+	CreateUpload(ctx context.Context, request CreateUploadRequestObject) (CreateUploadResponseObject, error)
+	// GetUpload Read one of my uploads
+	// (GET /v1/uploads/{id})
+	GetUpload(ctx context.Context, request GetUploadRequestObject) (GetUploadResponseObject, error)
+	// CompleteUpload Confirm that the file arrived
+	// (POST /v1/uploads/{id}/complete)
+	CompleteUpload(ctx context.Context, request CompleteUploadRequestObject) (CompleteUploadResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -999,6 +2269,118 @@ func (sh *strictHandler) LoginWithWeChat(ctx *gin.Context) {
 	}
 }
 
+// GetAvatar operation middleware
+func (sh *strictHandler) GetAvatar(ctx *gin.Context, id UploadID) {
+	var request GetAvatarRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAvatar(ctx, request.(GetAvatarRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAvatar")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetAvatarResponseObject); ok {
+		if err := validResponse.VisitGetAvatarResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LocalStorageGet operation middleware
+func (sh *strictHandler) LocalStorageGet(ctx *gin.Context, params LocalStorageGetParams) {
+	var request LocalStorageGetRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LocalStorageGet(ctx, request.(LocalStorageGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LocalStorageGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LocalStorageGetResponseObject); ok {
+		if err := validResponse.VisitLocalStorageGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LocalStoragePost operation middleware
+func (sh *strictHandler) LocalStoragePost(ctx *gin.Context) {
+	var request LocalStoragePostRequestObject
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LocalStoragePost(ctx, request.(LocalStoragePostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LocalStoragePost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LocalStoragePostResponseObject); ok {
+		if err := validResponse.VisitLocalStoragePostResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LocalStoragePut operation middleware
+func (sh *strictHandler) LocalStoragePut(ctx *gin.Context, params LocalStoragePutParams) {
+	var request LocalStoragePutRequestObject
+
+	request.Params = params
+	request.ContentType = ctx.ContentType()
+
+	request.Body = ctx.Request.Body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LocalStoragePut(ctx, request.(LocalStoragePutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LocalStoragePut")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LocalStoragePutResponseObject); ok {
+		if err := validResponse.VisitLocalStoragePutResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx *gin.Context) {
 	var request GetMeRequestObject
@@ -1065,54 +2447,186 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 	}
 }
 
+// CreateUpload operation middleware
+func (sh *strictHandler) CreateUpload(ctx *gin.Context) {
+	var request CreateUploadRequestObject
+
+	var body CreateUploadJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateUpload(ctx, request.(CreateUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateUploadResponseObject); ok {
+		if err := validResponse.VisitCreateUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUpload operation middleware
+func (sh *strictHandler) GetUpload(ctx *gin.Context, id UploadID) {
+	var request GetUploadRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUpload(ctx, request.(GetUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetUploadResponseObject); ok {
+		if err := validResponse.VisitGetUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CompleteUpload operation middleware
+func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
+	var request CompleteUploadRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CompleteUpload(ctx, request.(CompleteUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompleteUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CompleteUploadResponseObject); ok {
+		if err := validResponse.VisitCompleteUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xFptc9s28v8qO/z/Z9LOyZKc2L2L8irtJT13kk7GtScv4oy4IlYiahLgAaBkNaPvfrMAKJES/dQ2Tl7J",
-	"ErG72Iff/naZL0mmy0orUs4mky9JTijI+I/n5Mz69dyR4b8E2czIykmtkknyG2VaCQtOwwqlgxnNtSFw",
-	"Zi3VAnCBUg2TQWKznErk46VUsqzLZDIeJG5dUTJJpHK0IJNsNptBYshWWlnymn9E8TM6WuGa/8q0cqQc",
-	"f8SqKmSGbMSoMnpWUPmP3y1b9KWl6/8NzZNJ8n+j3dVG4Vc7+hBOBaXdO32kn3J0gMquyJAAq0tyOd+n",
-	"VrXFWUGgDRia15YE6NpAZkiQchILO0w2A7b7nP5bk3VPafdFTmCCWpAWSizm2pRsooGZIby2gGDqgl5B",
-	"SsZoY1MopHUWXE4wl1SIYP5bbWZSCFLfwOuNW10uLdSWDHxnpL0GNsPo4ntvYEyKC1mSrt03sFJIAUo3",
-	"OQJSgZMledvOlCOjsHjDHn5K014rqBXdVJQ5EjBHWdSGXvnYzrRYA2W5JgtKg4wmgiCHsvBm/6rdW10r",
-	"8ZQW/6rB1lkOhqyuTUYDzlR261rXJqTiB1wXGsWF1u/QLOipy8k7TlooWLkBl6PyDrVklmQAs4wqFyz9",
-	"jcxSZnSpcImyYJR40uCDoIqUIJV5g2e1XbM3hV6pV2AYwQEZwiH1cH7k8TwFG/CbMXof8Y+2kN9nU3x6",
-	"1GoO3qwLrd+jWkf4s0/pg3N0BIUspSPxKrSjr3zZS4W1y7WRf9BTF84SCyl8AlruvtekfPVwchZ6IRVk",
-	"WhCs0DaI6pP0Utm6qrRxJN6TkHjhO/C3qSku9LStjbWkw4RPRVGs6S33pS2YohCSH8big9EVGSeZKcyx",
-	"sDRIqtZXfCdBPYTF+QZeYpZLRcFLc+84aUMPfGYh3nsCKfdTaUikgyuVOq2nhVaLdAD+s821cfxHra6V",
-	"XqmpP89fSOXjM2WG4482X3BHRtd+ZIlFTfyFrt1Uz6cG1YJaD/BxbQBB6BKl8g08wCbanZTaFG2hWY4G",
-	"M0fGeu1UVm49rdBlecvcdHilki0Ls85IteAk8bc49NzHnJjZ5dS4B6QdAA0XQ0g5pkMls2uFJaWciGmo",
-	"meHrWCA+xOmwT19J1mLA9r3fPB8MAUgmn6JhgxDZ3bnPW5l69jtljmX+h7Bw+SMzxjp0tf9Eiinqp0Rf",
-	"t6TfYlU81WfFO67E88hoH2lMKO2pL+3DYLyGXz5eMOu2pITPhI6jJ/AjoSEDV/V4/CLzQvxH6g8B3VTS",
-	"kJ1KdTvFr5WThY9/G3UgHmWxW25/fMjtB4m0U0WrKXO6QyUXpiZY5aRCIUYIM4TOc0HyVLBl+kzrglCx",
-	"XG/G1EUkayIX7t8TvUHSWHAXhl1aj/HdSHdC0lHc8WDU0L1xX3o0QHngjfO3P8HLk9N/bistEDULK+ly",
-	"QLCHIMa++bP45zTMDKosB+2nNbrBsmL+kng08Rk1ZUJJoi95gnF9OZrXJfoMKVB5KaDnIcA6y2pjSGXU",
-	"n49+PDkU6ZvBUUFLKhrf2EGTN7vpZ2b0dZxoPF767JSOSntf3FvdZrO1C43BtU9hZR2qrMet7dmrQpc/",
-	"9KLxzFSKHvgbtBCpxJtQW6cvX7Yq7WQ87qs1J11BfRHxLSvGxdZliWYdTN2hOkvrtbUpsX2Zl+dnoLDk",
-	"AblPzi6bcucqOxmN2PoZZtdDQcuGY9jRA3Jtrx5j6YXLbp0V+8MtBTeXBX3gRngvHO9d00FBaB1o1WRW",
-	"WXOq8TDg4DtfSJ1GC9rlZFbS0veHxYlLdGi4bfd4VIH3FFyev/OkzkvlKs0KQo+CJd68I7XgDnc8fn7S",
-	"E6yZ1IeSLyuWcjoew44g7Ik7bSXUTlrT2vuAW5Yl8+1jFv3DSUtyHDgcPyHVYk/RDyd94T0I2WUE68d0",
-	"zkf79lEuvddZsW1N0fPpwPiSSSLQ0ZGTJfXVVqj/7bN1LXuhth2Hu305SOpKPNKMvfLyJmw1Dtp+Dc7o",
-	"XLWjsK/4wuokUqLtcuwxca0qKfqhlxHlqDJ6YbB8ZuF1VZ39ewjn8TKgVbHedQlBVaHXJSkX5nh7pSwt",
-	"yWDRkWMDPd7B1+pmvPfvMKNLqbZZ1JcavT2ZbxAGEaNLSFc3Q89/0ldgpVoUnvwMmolvpmsHp2xp7UJj",
-	"21koaHmEhcxoL5+f/+sey/YifwuAckOirDbSrX/jfhnCMvNMi+nn7q+3Tbb98vEi6RsCOxTSXxsj6WsW",
-	"wNu1sad7gc1tLeIaDvOlVHPd71HuMEyO5356iou7doAnzZde8QAsWSu1soBKcBfjVsFJcKXeLMmswZMS",
-	"nlxRwZahpbfNyykIndU+y1a5tgQpezW9UtI2/I31WJx3CdgrSH1DS/3PaSBXKaAJc6pv3TE1OdJxsAig",
-	"kLw/Y3d75Nt2W12RCvu1oTaLUTxkR/zsjiokTVOG1x/OkkGyJGODL8fD4+GYn2RBWMlkkrwYjocvuKeh",
-	"y30OjHI/b/3Bnxfk+nDXrrglPB+PYZXLYjtI+jQIZdgQKJ/UXPjeqWcimSQ/k4sT3d4bgufj8R37i8ft",
-	"LaKGW9YWja0c/0Iuadiph2Ty6fMgiYwqmSTv5JIUWWYjDhfWz5KVTT7zmZEhFOuH+qoBLXQ4Q0us3xBm",
-	"OWfQAE7HL3Y8o9dv56zs27jNqw5DqlmG7fjp+MVt8rYGjnpWqXf5mtXIW529PB5h7fLRirI8tMJK2x6v",
-	"v7nJclQLCm9D+uDY119TJs8s6JXq4NjwSl3ESZWj1EyvWsFcGruFmWtak4DZGr7zDW0AXFdSfD+McPTM",
-	"Xqk0YtH0mtYpw8Xaspzd6jkAQDfYvrV+lC4PcpLtdPGjFuu/Ldw9bXzT7R/O1LT5ignX3ar05N07vViQ",
-	"AKl8yp0E1XenXOuNnT9yfP+RzvLXH3pAau9erfGJ4wec2H8D4s+dPsS8nlUvH37+8v7D+1t8X7kPcGP3",
-	"5Zc/9fxBzm9e8/4ViOCjJ/cf3Xt5eCeK6wVI1WxdGiCAuH9ssIbTYAc2gZxHYD9A4/f0NaE4bq16+5eV",
-	"C0XiSKq4Svvzaf4AH2/fJv6FxPkLjaLTGqBcN2yuFbTmm88bT2PCPqDrtfdkFnTkfwRLJSonMzuJL8qh",
-	"oLkD5uLXRBUjszTgd/lDOPP/GcCtB1fK6MjzeOKyDsvKQoZK6e3mICdDfWh+6aepmC9/P4x3ViFPDOB3",
-	"pWkcIttJ+lTw/ci8/ibo/S2L6Y2Q7r5i2kPT7nT46fOG4dUTGOt/7YGp8Gbd8VwWxwK/R22GqeF2vhkl",
-	"LC2a8KWHAki1gPDfj+J05IF6M/hyLzpGchev1ZLQXPRQyAejZ2Q9ReSAwwwLVJnfgikB2mQ5WWfQ6bBx",
-	"i/KYpm4+b/4XAAD//w==",
+	"7Fxfc9s4kv8qXbyrsr1LS07izO7IT57MZDZbyawrsSsPo5QJkS0RIxLgAKBtTSrf/aobIEVKlP9kE2fu",
+	"bv1kUQTQaHT/+i/0MUp1WWmFytlo8jHKUWRo+N+36MzqdO7Q0KcMbWpk5aRW0SR6h6lWmQWn4VpIBzOc",
+	"a4PgzEqqBYiFkGoUxZFNcywFDS+lkmVdRpOjOHKrCqNJJJXDBZro06dPcVQJI0p0YemLqtAie/Xj9sLn",
+	"OULN3+5ZkBktIul5JVwexZESJU+dRXFk8PdaGsyiiTM1domZa1MKF02iuuY3A0HWGakWnh6DttLKIpPz",
+	"g8h+Fg6vxYo+pVo5VI7+FVVVyFQQbePK6FmB5V9/s0Tox85y/21wHk2i/xqvWT3239rxmR/lF+1v9T2+",
+	"yIUDoew1GszA6hJdTvytVW3FrEDQBgzOa4sZ6NpAajBD5aQo7Cj6FBPdb/H3Gq17TLrpiIxfFqSFUhTE",
+	"byLRwMygWFoQYOoCTyBBY7SxCRTSOgsuR5hLLDJP/gut5oVMvwHxVtcmRaJeaQdSgQDrhENwfCJFoa+J",
+	"WunpfKnNTGYZqsck9K0/9wl4MdmzYKRdAi1vdNGKBREJtUUTE/tpG9qIBU6Vk+kSaZiVCyVcbXi710ar",
+	"Bb0pHeTCAt5UpEKjqaKNBiU4lyXq2n0DXchkxifidYIOxskS+RB+1gofVVC0hkI4PGGpbUWmYRiR9Eo5",
+	"NEoUP5GQPyZtpwpqhTcVpg4zmAtZ1CYQOtPZCjDNNZJsgwwkQoZOyILJ/kW7l7pW2WNS/IsGW6d5y0eW",
+	"Vjrpla6N17IzsSLYP9f6tTALfGxQYMZJCwUtbggIFDPUorlCAyJNsXKe0ndormSKF0pcCVkQUD/q4UOG",
+	"FaoMVcoEz2q7Im5m+lqdgCGjDoKsOiRs4Q/ZxCdgvUkni7rpBBy2XsAQTeHtccdfYLLOtX4j1CpYIPuo",
+	"4EhYXchSOsxOvIfylTd7oUTtcm3kH/jYinMlCpmxAFpyyJaoWHtIOAu9kApSnSFcC9sYBRbSC1UZTUNI",
+	"Pn9STrrVN3QSrrEoDoObMKtd308APe+BbKDf1lWljcPsDWZSnLMP920wgYAq6a5GqySjiEaFqWill+Ta",
+	"tMZAZJmkl0VxZnSFxklyNueisBhHVecR7SnDAR/csQ9YijSXCv0pz/ngpfVu1J6FsO8JJI07nMRTlTit",
+	"LwutFkkM/L/NtXH0oVZLpa/VJY+nB1KxfF2Sj8xDmwfeie6+ciWKGumBrt2lnl8aoRbYeYGGsxOS6VJI",
+	"5c+WYV/Y9Sy1KbqTprkwIqXAgFfHsnKry0q4NO+Qm5CDsuXHxxHvYptz73OkYCXHhj0gbQw4WowgoTMd",
+	"KZkuKZRISJESr/Oj06DgfMTJaGi9kvTJ26bNmKIbj/waCIv9ya7HfWjn1LPfMHU05z9QFC5/oMSQt1rz",
+	"f6go6vo10svO7DuoCqOGqHhNSPI2BEUPJMZD0yVD0/ZhnMI/359TIGlRZSwJPUZP4AcUBg1M66OjZylP",
+	"wv/i8BF4B8xeSrU7aq2VkwWffxc1g+/GRqENV59sh6txJO2lwutLcqsHIlRTI1znqLwiBgg2KBy748je",
+	"eIf0mdYFCvavmYxLF5CsOTm//4HTi6OGgtsw7MKyjeqfdO9Iegv3OBhW6O94SDwaoNzixtuXL+D74+d/",
+	"azXNO5oWrqXLfVi1CWLEm8/FP6dhZoRKc9CcgMAbUVbkf0WMJixRl+QQYzYkPJ64IRnN61KwhBRC8Sze",
+	"KEkLOk1rY1ClOCyPHOFuT8nG4LDAKywa3ti4kZu1bZwZvQxBMeMlS6d0WNq7zr1jbT61dAljxIpFWFkn",
+	"VIrDGZZm9Uq4/L4bDWMuZTYAf3EHkUpx43Xr+fffdzTt+OhoSNecdAUOnQibrHAuti5LYVaNo9DIGs02",
+	"SGujYptzXrx9BUqUUi0G51lLU+5cZSfjMVE/E+lylOFV42PY8T1kbUMfg+r5zbbMCvZhh8LNZYFnZAjv",
+	"hOONbTooUFgHWjWSVdYkahTMONhnReoZWtAuR3MtLR5sK6e4Ek6YS5+UC6e/yVeDIluBfzOk7+isSqnw",
+	"hBa1kDTTmCIhLZbOBmyYqkKqJewn46snY/+WHX+U2afkYAS/aAdOL5Do85DSnch7BXdk++JoPWKAdgV8",
+	"1nDx9jW71cwXojAtUDCOl+LmNaoF2egnR0+PBxaYSb0980VFszw/OoK1i7Mx3fOOSqxna5yTIdMjy5Ii",
+	"nic09XfHnZlDyOfoDakWGwt9dzwkoFtC59OyD3ZeSWccZpfC9ZKvmXB46GSJQ2cS3PjWGG6/4C3qgyal",
+	"EJiltDFxnzV4WE6CjLe5aYanw0JeYQbNUBKiW50WT8+Ws6pAAIX0nPv12iMtZMhsBTnnAKTl86gr87du",
+	"iRDkshGlrW+9Kt+pPVVtKu19wlvdEKb7LLzM8EdidWlQhJBsc9srCv/4JcyabfsoNjzb72I0o1bDgzZp",
+	"znjVOFIBoqz8Ay9LaUvGzrh5TBtbPx7ytmhgjyVSue+OoyGrtbZ2d/PknX930yQwtxvm9kxCRzMCUd2j",
+	"7KnGh51afLY+tk3GCxcy8QXnhOfanACKNIdADWeGCaD1tfLJcPJsVxVaECqbKiLJZ19gP8BxMgFZigXa",
+	"E0iEcyLNS1SufRrD2Y8vY3B442K4khnqA4/dzdH5WaI4Wg8ePCK/t07R40FA1YecbbeIOLJnocRMCt7w",
+	"SWs5GzbMQ+YlsKrvNfBmx79VuNgwG0//xo5Q+/kuXd1JGr0QwxIrR5FUiU5kwgnYV3iFBiphXOMjeXmA",
+	"Ja4O+kRWuXZ69Fu1QePT58+/oPI3qrRzI3gjUgcsSVLBbOVIdISDUlvXZfCe9ZLW28Px358+eRZv6+lt",
+	"Ud2G9q0Vb0jfdqvVu63AOwA3FyRFtooa5MPsFgk+5+rMAwX4NitCrPUlH9g/+9e7c9JUOLs4PyANb4pF",
+	"wUfgutb9bQgWmd1N6cehKKtLWXJ9M/IQ/FIWmOxZSGjlH4UTycQnBUh4V8FVZegBT+HWGbCS7Ej6DKzD",
+	"KZ6JBzttyrBCUBCaq2s96PPgiQ25vBtl6phxobFOo/s4pVXtLjup6c9k7j/8DLyhs4tzD1epMGblNaxY",
+	"DfKRFh90c17SNgpJyu1roZXBORoQPHuTpxXXLfe2UxatD3k3YPD7Q2QMnCX5+xMQUNaFkwx0LOYLjRZy",
+	"NEPEDBlcWq4V6p5ArbnSP5ye99bubxAhQrbmIamzB4cmD4pI7ow1PsfLvqff2A1jbg9FiKnZA8kYOtt2",
+	"xV7I55nR22pvwaGT9OXokBP9HF9DVNUu2CAjdVgZvTCi3LNwWlWvfhzB27AZ0KpYrdNEGVaFXpE75AuR",
+	"dqosoaUoevPY4E21Rv765mjjbzsgvMMhGU7K0Q58JcLoEkhPOQGanICValFw9jNuSlYzXTt4TpTWzme2",
+	"1hRmeHUoCpnipqv09zso2zj5HRkU8kEwrY10q3eEOf5YZpxqPa19vt1/etlI2z/fn0dDVaBeDpm3LULW",
+	"t2kialuhON/r07ktRaTDvsAk1VwPc3Qm0iUZwjmXT0IzRPeAmzYQv3AMFq2VWtmY4iMCMTtVZPE9Olmw",
+	"zgi5yB043XiCoTOEmypyBJuLCmEDaEEhZiRMU/UT22TObpILIRS0qd5kV+EtgUynNUvrdU6BREKnk0yV",
+	"bJI97JZYMe9nck8g4cxYwl8nPkubgDC+4MU5wCDiJDGhQhF6wd68Og+4vk7b6QpVqCVqsxiHQXZM765z",
+	"jlGT3YPTs1dRHF2hsf5MjkZPRkf0Jk0kKhlNomejo9EzMg3C5SxL45wLN3/Q/wt0Q/hNMaqFp0dHcJ1T",
+	"sBXiWRYnr85NJpaVgwCEmfoqiybRz+hCaWijW+3p0dEthdCHFUDDCjvqnw2tdP6FvMJRT6+iya8f4iik",
+	"ZqNJ9FpeoUJLFtOJheWiVGWjDzRmzL7xfXnVgJ9wYiYsehdWpDlJUAzPj56tE5aDfHvbOuKPzjZe2le7",
+	"zJWvZD8/erZrvpbA8UBPyW28pmXkTmZfPRmL2uXja0xzb1IrbQe4/tNNmgu1QO8/DsE661+jJnshI9DB",
+	"w9FUnYeSF51SUwbTCubS2BaulrjCDGYr2GfDGAPplcwORm1321QlAdMul7hKCC5WluZZ9+B4AOgfNpvo",
+	"99Llfp6oLVP8oLPVFzvuAXfgU98OOVPjp68ocP3y7IDcvdaLBWYgFYvcsV/6dpHrdI/ykCd3D+l1wfCg",
+	"e4j2un2SRjy5x4jNVjAe9/w+5A30jNDgp9/fPXiznYk19x5s7HcB8qin92J+03L870AEDT2+e+hGY+et",
+	"KK4X5CKE8m0DBBAaGRqsITHogE2narMb4hsXgMs9TnP2d6tsFHOHQLdYlOsisyDdZKqkA4OZNJg662eY",
+	"G7T5zlx8DFaT55L43gJOz4XegqlyYgGpUDT4GqTjHZO/KlpkGzItp02isqfqz/yRb5oCTypRypZfpq72",
+	"gWon8H+tPSDsLIHuqDGscWOru/1zAeAegtT2jv4b2vHlreGpCkK0Zxsud2Q1+MTRh41rCL8OU7F+Zdxe",
+	"U/j0IUh6oVNRHAZXeqeoc4pdQNItKSVQaamcBeFFLfTv0XSZtMvGPR8NmLhUFO/8tz+ji7Y2wfcjfq/R",
+	"rNYXJJa4uvWGxFZMNTxNyHx8ianaNvQHTfbhTpv6l/Ff+ma0zR7MpBJMwcD1j+G8dOxPRjoLYYXQGvC5",
+	"GvVg6/gYOniLIv3YgIzw1aF9OjVkzDnoaFQj/6xRg55l0ID2EkLyAA2A8xynihO2qTBGBvd0PZfP3iUx",
+	"PVbrUtZ+P887VdpkaEDPt6JcijL1HN4927M+i/gvDpEPeOn1hYl4qmhKVoJVHHzktVjwNOyeyj+Qg9U0",
+	"x3RJjm64LcX7CFW2JVZu2INdq/cZ8fI2F7ZNfo5pn4cUIPWFv5+FeuFHHp7vKrI3+j30HefD76NPMaPN",
+	"YE9Qq/PD3/6Bvof07n5Kj2e9/fQmiDtQ1UWajaR+mx26h/N+PNSRppu7H39OOPhG3vXT+wzebkf/8vj1",
+	"FlOUV6SZTUPBfk/1d4JYfR8MC/WB++LYVL3DgBD9OYL3l7QAwhghbHuB506cqB/XDdgokX4BX6CjuP9H",
+	"nJRdkP15/sl/wKkDTn9qfDm7OB9GlRAxlN0wYSucfINfM00ZWsMH/V3v2R1KFfrVPz8F9OcPG3tpUyhX",
+	"TdGkc27NEx8khqbbPtfeoFngIX8JFkuhnEztJFxohgLnDnTtYIlYEZJLA3xhZgSv+NK2W8VTZXSogThZ",
+	"onWirCykQindtudyLXsA/y+4YvkGv1KKs9dv/MjJzdvENBRqu0L6WKnN/w2+17dUpp8y6e5SpgCCTQpm",
+	"ZyXiBUVOttv4FW/HWj7OWgipNnvEporvTsRQyWaadf9bzIMNutoo2zp0Ptbj6K/ShUxXU7Xvo9S/thHm",
+	"AczlTQg/eaJbQ8ATHy42dVbfdGVBqJUvV/meGVi3DoUiRxI6yJKp8heX2k5fnr7TCdxmJ8Lm5Nz3SoHS",
+	"bqrWw8K9edhP/EKjdQdLcjAELi+4bhOacr4OwPQ7N++FME++8OKh6W4H0gSxeFSM+f8GGad26XscWv/J",
+	"c30wW9vHjtuLC74tk/WlaYo9aQsMYSlRWM2tzaKXWPeO0FT1s7UjOFVea8ny7NlOX/7x0fGO4kBHgb6W",
+	"qQx9c7uMJWv7n9pMfnP3Tyu+cF42cmG/UqmgK7fjBpvZAn7uxLuSrac22LzG9DRN6t5M7HH3RBHMp8r6",
+	"uW04nSq+EgGlWAZbF2Q9YfVJThqDxD/9tKFTZI2nSoT2DemgVr6nIBvBKTTXLcKdjt7sRORC64zt7sDN",
+	"Db7+PXB1Iznp2ndppyqYR74u1jxfIRvGZgal3aXxwVu2zrv4L6fK2+Fghk+gEtaxmc1QZIVUGKxsM1n4",
+	"DZhk0JKGg/7WUNA9pT+533x0j+J8+1NRbP3usRP+uaBvkDz4UlBFG5am9E3Y6xyhMSTBw+ayn7foNzv+",
+	"+oHgw/fReNgZyAj4X7rhFUN3Gt8Lbnr6Rm2b3ZjBKJDwcaAThZDC/0JcSKxxv8Cn+OOdiYjQYxQiiM4M",
+	"TUyxPcnFnT2PI2gdj+BwxP7iQcPYqfJ3SzfqRPtb7eZOh1KWfz/ECSDsVK1vNfTzurXK0NCrTad5cgDa",
+	"NA0WZxc06VS1yeVQ1UpFsQ4EJr4rWHQig+a+HLdZ+t1OVR5yyJXRpbSYrSGfg5VUKJhxs1bmoSuwtpGh",
+	"4fPZzmzHoTX5CgtdcbdnhnNRF85ftTg9exVkaaqks1jMIUBvF/+7RT3rM+rAv4aXNcLXOGaNX2ZH8J6Y",
+	"9u7ZIfFBODkr1jbP5WiRL7Tb5ufDjo+O/YU1Pge+YwTNRSlL6xtdL/INmnucabJ525w5M3qGfHcO+CBm",
+	"ohAq5Yu4KgNt0hxJHp32l37DfLqy5CD8TwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

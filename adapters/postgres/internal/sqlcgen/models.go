@@ -11,6 +11,21 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type Upload struct {
+	ID           uuid.UUID
+	OwnerID      uuid.UUID
+	Purpose      string
+	Status       string
+	ObjectKey    string
+	ContentType  string
+	SizeBytes    int64
+	FileName     string
+	RejectReason string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	CompletedAt  pgtype.Timestamptz
+}
+
 type User struct {
 	ID        uuid.UUID
 	Nickname  string

@@ -1,0 +1,30 @@
+-- +goose Up
+-- Files users send straight to object storage. The row is the truth about
+-- an object: the storage only ever holds objects whose key a row names
+-- (or named, until the cleaner has removed both).
+CREATE TABLE uploads (
+    id            uuid PRIMARY KEY,
+    owner_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose       text NOT NULL CHECK (purpose IN ('avatar', 'attachment')),
+    status        text NOT NULL CHECK (status IN ('pending', 'ready', 'rejected')),
+    -- Chosen by the server from the purpose and the id; never by a client.
+    object_key    text NOT NULL UNIQUE,
+    content_type  text NOT NULL,
+    size_bytes    bigint NOT NULL CHECK (size_bytes > 0),
+    file_name     text NOT NULL DEFAULT '',
+    -- The problem code complete answered when it rejected the upload.
+    reject_reason text NOT NULL DEFAULT '',
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    -- When a pending (or rejected) upload is deleted with its object.
+    expires_at    timestamptz NOT NULL,
+    completed_at  timestamptz,
+    CHECK ((status = 'ready') = (completed_at IS NOT NULL)),
+    CHECK ((status = 'rejected') = (reject_reason <> ''))
+);
+
+CREATE INDEX uploads_owner_idx ON uploads (owner_id, created_at);
+-- The cleaner's scan: uploads that can expire, oldest deadline first.
+CREATE INDEX uploads_expiring_idx ON uploads (expires_at) WHERE status <> 'ready';
+
+-- +goose Down
+DROP TABLE uploads;
