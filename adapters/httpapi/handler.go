@@ -27,6 +27,11 @@ import (
 type Deps struct {
 	Login    app.WeChatLogin
 	Profiles app.Profiles
+	// Uploads serves the upload operations.
+	Uploads *app.Uploads
+	// LocalFiles is the local-disk storage's HTTP side; nil when files go
+	// to S3-compatible storage (the /v1/local-storage paths answer 404).
+	LocalFiles ports.LocalFiles
 	// Verifier checks the bearer token of secured operations.
 	Verifier ports.TokenVerifier
 	// Ready reports whether the dependencies (the database) can serve;
@@ -39,6 +44,9 @@ type Deps struct {
 	CORSOrigins []string
 	// MaxBodyBytes caps a request body; zero means 1 MiB.
 	MaxBodyBytes int64
+	// MaxUploadBytes caps a request body that carries a file to the local
+	// storage (whose ticket caps the file itself); zero means 64 MiB.
+	MaxUploadBytes int64
 }
 
 // handler holds what the middleware shares.
@@ -59,6 +67,10 @@ func NewHandler(d Deps) http.Handler {
 	maxBody := d.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes
+	}
+	maxUpload := d.MaxUploadBytes
+	if maxUpload <= 0 {
+		maxUpload = defaultMaxUploadBytes
 	}
 
 	// Release mode (a process-wide setting) keeps gin from printing its
@@ -83,7 +95,7 @@ func NewHandler(d Deps) http.Handler {
 		securityHeaders,
 		cors(d.CORSOrigins),
 		bearerChallenge,
-		h.limitBody(maxBody),
+		h.limitBody(maxBody, maxUpload),
 	)
 	e.NoRoute(func(c *gin.Context) {
 		h.abort(c, domain.Errorf(domain.CodeNotFound, "There is nothing at this path."))
@@ -113,6 +125,10 @@ func (h *handler) requestDecodeError(c *gin.Context, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		h.abort(c, tooLarge(tooBig.Limit))
+		return
+	}
+	if isStreaming(c) {
+		h.abort(c, badForm(err))
 		return
 	}
 	h.abort(c, malformedJSON(err))

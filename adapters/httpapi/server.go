@@ -11,6 +11,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
+	"github.com/miniback/miniback/ports"
 )
 
 // readyTimeout bounds a readiness check: a probe must answer fast, and a
@@ -23,6 +24,8 @@ const readyTimeout = 2 * time.Second
 type Server struct {
 	login    app.WeChatLogin
 	profiles app.Profiles
+	uploads  *app.Uploads
+	local    ports.LocalFiles
 	ready    func(context.Context) error
 	log      *slog.Logger
 }
@@ -32,7 +35,7 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // NewServer returns the strict server for d's use-cases. NewHandler wires
 // it; it is exported for the interface assertion and for reuse.
 func NewServer(d Deps) *Server {
-	return &Server{login: d.Login, profiles: d.Profiles, ready: d.Ready, log: orDiscard(d.Logger)}
+	return &Server{login: d.Login, profiles: d.Profiles, uploads: d.Uploads, local: d.LocalFiles, ready: d.Ready, log: orDiscard(d.Logger)}
 }
 
 // LoginWithWeChat exchanges a wx.login code for an access token.
@@ -90,6 +93,10 @@ func (s *Server) UpdateMe(ctx context.Context, req api.UpdateMeRequestObject) (a
 		return s.updateMeFailure(ctx, domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"}))
 	}
 	patch := domain.ProfilePatch{Nickname: req.Body.Nickname, AvatarURL: req.Body.AvatarUrl, Bio: req.Body.Bio}
+	if req.Body.AvatarUploadId != nil {
+		id := domain.UploadID(req.Body.AvatarUploadId.String())
+		patch.AvatarUploadID = &id
+	}
 	u, err := s.profiles.Update(ctx, claims.UserID, patch)
 	if err != nil {
 		return s.updateMeFailure(ctx, err)

@@ -16,8 +16,11 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/jwx"
+	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
+	"github.com/miniback/miniback/adapters/s3store"
+	"github.com/miniback/miniback/adapters/s3store/s3test"
 	"github.com/miniback/miniback/adapters/wechat"
 	"github.com/miniback/miniback/adapters/wechat/wechatsim"
 	"github.com/miniback/miniback/app"
@@ -55,6 +58,40 @@ type env struct {
 	priv    ed25519.PrivateKey // keys[0]'s private key, to forge tokens
 	logs    *syncBuffer
 	seen    *observed
+
+	// Uploads: the use-case as wired, its storage, and the clock it and
+	// the local storage read (real time plus a movable offset).
+	uploads *app.Uploads
+	storage ports.ObjectStorage
+	s3      *s3test.Server // with the S3 storage
+	clock   *offsetClock
+}
+
+// Upload settings of the test API.
+const (
+	publicURL  = "http://miniback.test"
+	ticketTTL  = 15 * time.Minute
+	pendingTTL = 24 * time.Hour
+	dlTTL      = time.Hour
+)
+
+// offsetClock is the wall clock moved by an offset tests set.
+type offsetClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *offsetClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// shift moves the clock by d.
+func (c *offsetClock) shift(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // config holds what a test may change from the defaults.
@@ -66,6 +103,8 @@ type config struct {
 	corsOrigins   []string
 	maxBodyBytes  int64
 	allow500      bool
+	storage       string // "local" (default) or "s3"
+	rules         domain.UploadRules
 }
 
 type option func(*config)
@@ -85,12 +124,18 @@ func withCORS(origins ...string) option { return func(c *config) { c.corsOrigins
 
 func withMaxBody(n int64) option { return func(c *config) { c.maxBodyBytes = n } }
 
+// withStorage serves uploads from "local" disk or "s3" (a versitygw).
+func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
+
+// withUploadRules replaces the default per-purpose rules.
+func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.rules = r } }
+
 // expecting500 lifts the rule that no test answers a 500.
 func expecting500() option { return func(c *config) { c.allow500 = true } }
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
-	cfg := config{apps: []domain.AppID{appA}, wechatTimeout: 2 * time.Second}
+	cfg := config{apps: []domain.AppID{appA}, wechatTimeout: 2 * time.Second, storage: "local", rules: domain.DefaultUploadRules()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -135,12 +180,44 @@ func newEnv(t *testing.T, opts ...option) *env {
 	if ready == nil {
 		ready = db.Ping
 	}
+	clock := &offsetClock{}
+	var storage ports.ObjectStorage
+	var local ports.LocalFiles
+	var s3srv *s3test.Server
+	switch cfg.storage {
+	case "local":
+		ls, err := localstore.New(localstore.Config{Dir: t.TempDir(), URL: httpapi.LocalStorageURL(publicURL), Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ls.Close() })
+		storage, local = ls, ls
+	case "s3":
+		s3srv = s3test.Start(t)
+		st, err := s3store.New(s3store.Config{
+			Endpoint: s3srv.Endpoint, Region: s3srv.Region, Bucket: s3srv.Bucket,
+			AccessKey: s3srv.AccessKey, SecretKey: s3srv.SecretKey, PathStyle: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storage = st
+	default:
+		t.Fatalf("unknown storage %q", cfg.storage)
+	}
+	uploads := &app.Uploads{
+		Store: postgres.NewUploadStore(db), Storage: storage, Clock: clock, Rules: cfg.rules,
+		TicketTTL: ticketTTL, PendingTTL: pendingTTL, DownloadTTL: dlTTL,
+	}
+
 	logs := &syncBuffer{}
 	h := httpapi.NewHandler(httpapi.Deps{
 		Login: app.WeChatLogin{
 			Apps: app.NewApps(cfg.apps...), WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
 		},
-		Profiles:     app.Profiles{Users: profileStore},
+		Profiles:     app.Profiles{Users: profileStore, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
+		Uploads:      uploads,
+		LocalFiles:   local,
 		Verifier:     tokens,
 		Ready:        ready,
 		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -151,6 +228,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	e := &env{
 		handler: seen.wrap(h), db: db, sim: sim, tokens: tokens, keys: keys,
 		priv: privateKey(t, keyPEM), logs: logs, seen: seen,
+		uploads: uploads, storage: storage, s3: s3srv, clock: clock,
 	}
 	e.api = apitest.New(t, e.handler)
 	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })

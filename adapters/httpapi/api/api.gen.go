@@ -1061,7 +1061,7 @@ type GetAvatarResponseObject interface {
 }
 
 type GetAvatar302ResponseHeaders struct {
-	Location *string
+	Location string
 }
 
 type GetAvatar302Response struct {
@@ -1069,9 +1069,7 @@ type GetAvatar302Response struct {
 }
 
 func (response GetAvatar302Response) VisitGetAvatarResponse(w http.ResponseWriter) error {
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(302)
 	return nil
 }
@@ -1636,6 +1634,22 @@ func (response UpdateMe404ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type UpdateMe409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe409ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMe413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -1664,6 +1678,22 @@ func (response UpdateMe415ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMe422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe422ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2546,87 +2576,88 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fxfc9s4kv8qXbyrsr1LS07izO7IT57MZDZbyawrsSsPo5QJkS0RIxLgAKBtTSrf/aobIEVKlP9kE2fu",
-	"bv1kUQTQaHT/+i/0MUp1WWmFytlo8jHKUWRo+N+36MzqdO7Q0KcMbWpk5aRW0SR6h6lWmQWn4VpIBzOc",
-	"a4PgzEqqBYiFkGoUxZFNcywFDS+lkmVdRpOjOHKrCqNJJJXDBZro06dPcVQJI0p0YemLqtAie/Xj9sLn",
-	"OULN3+5ZkBktIul5JVwexZESJU+dRXFk8PdaGsyiiTM1domZa1MKF02iuuY3A0HWGakWnh6DttLKIpPz",
-	"g8h+Fg6vxYo+pVo5VI7+FVVVyFQQbePK6FmB5V9/s0Tox85y/21wHk2i/xqvWT3239rxmR/lF+1v9T2+",
-	"yIUDoew1GszA6hJdTvytVW3FrEDQBgzOa4sZ6NpAajBD5aQo7Cj6FBPdb/H3Gq17TLrpiIxfFqSFUhTE",
-	"byLRwMygWFoQYOoCTyBBY7SxCRTSOgsuR5hLLDJP/gut5oVMvwHxVtcmRaJeaQdSgQDrhENwfCJFoa+J",
-	"WunpfKnNTGYZqsck9K0/9wl4MdmzYKRdAi1vdNGKBREJtUUTE/tpG9qIBU6Vk+kSaZiVCyVcbXi710ar",
-	"Bb0pHeTCAt5UpEKjqaKNBiU4lyXq2n0DXchkxifidYIOxskS+RB+1gofVVC0hkI4PGGpbUWmYRiR9Eo5",
-	"NEoUP5GQPyZtpwpqhTcVpg4zmAtZ1CYQOtPZCjDNNZJsgwwkQoZOyILJ/kW7l7pW2WNS/IsGW6d5y0eW",
-	"Vjrpla6N17IzsSLYP9f6tTALfGxQYMZJCwUtbggIFDPUorlCAyJNsXKe0ndormSKF0pcCVkQUD/q4UOG",
-	"FaoMVcoEz2q7Im5m+lqdgCGjDoKsOiRs4Q/ZxCdgvUkni7rpBBy2XsAQTeHtccdfYLLOtX4j1CpYIPuo",
-	"4EhYXchSOsxOvIfylTd7oUTtcm3kH/jYinMlCpmxAFpyyJaoWHtIOAu9kApSnSFcC9sYBRbSC1UZTUNI",
-	"Pn9STrrVN3QSrrEoDoObMKtd308APe+BbKDf1lWljcPsDWZSnLMP920wgYAq6a5GqySjiEaFqWill+Ta",
-	"tMZAZJmkl0VxZnSFxklyNueisBhHVecR7SnDAR/csQ9YijSXCv0pz/ngpfVu1J6FsO8JJI07nMRTlTit",
-	"LwutFkkM/L/NtXH0oVZLpa/VJY+nB1KxfF2Sj8xDmwfeie6+ciWKGumBrt2lnl8aoRbYeYGGsxOS6VJI",
-	"5c+WYV/Y9Sy1KbqTprkwIqXAgFfHsnKry0q4NO+Qm5CDsuXHxxHvYptz73OkYCXHhj0gbQw4WowgoTMd",
-	"KZkuKZRISJESr/Oj06DgfMTJaGi9kvTJ26bNmKIbj/waCIv9ya7HfWjn1LPfMHU05z9QFC5/oMSQt1rz",
-	"f6go6vo10svO7DuoCqOGqHhNSPI2BEUPJMZD0yVD0/ZhnMI/359TIGlRZSwJPUZP4AcUBg1M66OjZylP",
-	"wv/i8BF4B8xeSrU7aq2VkwWffxc1g+/GRqENV59sh6txJO2lwutLcqsHIlRTI1znqLwiBgg2KBy748je",
-	"eIf0mdYFCvavmYxLF5CsOTm//4HTi6OGgtsw7MKyjeqfdO9Iegv3OBhW6O94SDwaoNzixtuXL+D74+d/",
-	"azXNO5oWrqXLfVi1CWLEm8/FP6dhZoRKc9CcgMAbUVbkf0WMJixRl+QQYzYkPJ64IRnN61KwhBRC8Sze",
-	"KEkLOk1rY1ClOCyPHOFuT8nG4LDAKywa3ti4kZu1bZwZvQxBMeMlS6d0WNq7zr1jbT61dAljxIpFWFkn",
-	"VIrDGZZm9Uq4/L4bDWMuZTYAf3EHkUpx43Xr+fffdzTt+OhoSNecdAUOnQibrHAuti5LYVaNo9DIGs02",
-	"SGujYptzXrx9BUqUUi0G51lLU+5cZSfjMVE/E+lylOFV42PY8T1kbUMfg+r5zbbMCvZhh8LNZYFnZAjv",
-	"hOONbTooUFgHWjWSVdYkahTMONhnReoZWtAuR3MtLR5sK6e4Ek6YS5+UC6e/yVeDIluBfzOk7+isSqnw",
-	"hBa1kDTTmCIhLZbOBmyYqkKqJewn46snY/+WHX+U2afkYAS/aAdOL5Do85DSnch7BXdk++JoPWKAdgV8",
-	"1nDx9jW71cwXojAtUDCOl+LmNaoF2egnR0+PBxaYSb0980VFszw/OoK1i7Mx3fOOSqxna5yTIdMjy5Ii",
-	"nic09XfHnZlDyOfoDakWGwt9dzwkoFtC59OyD3ZeSWccZpfC9ZKvmXB46GSJQ2cS3PjWGG6/4C3qgyal",
-	"EJiltDFxnzV4WE6CjLe5aYanw0JeYQbNUBKiW50WT8+Ws6pAAIX0nPv12iMtZMhsBTnnAKTl86gr87du",
-	"iRDkshGlrW+9Kt+pPVVtKu19wlvdEKb7LLzM8EdidWlQhJBsc9srCv/4JcyabfsoNjzb72I0o1bDgzZp",
-	"znjVOFIBoqz8Ay9LaUvGzrh5TBtbPx7ytmhgjyVSue+OoyGrtbZ2d/PknX930yQwtxvm9kxCRzMCUd2j",
-	"7KnGh51afLY+tk3GCxcy8QXnhOfanACKNIdADWeGCaD1tfLJcPJsVxVaECqbKiLJZ19gP8BxMgFZigXa",
-	"E0iEcyLNS1SufRrD2Y8vY3B442K4khnqA4/dzdH5WaI4Wg8ePCK/t07R40FA1YecbbeIOLJnocRMCt7w",
-	"SWs5GzbMQ+YlsKrvNfBmx79VuNgwG0//xo5Q+/kuXd1JGr0QwxIrR5FUiU5kwgnYV3iFBiphXOMjeXmA",
-	"Ja4O+kRWuXZ69Fu1QePT58+/oPI3qrRzI3gjUgcsSVLBbOVIdISDUlvXZfCe9ZLW28Px358+eRZv6+lt",
-	"Ud2G9q0Vb0jfdqvVu63AOwA3FyRFtooa5MPsFgk+5+rMAwX4NitCrPUlH9g/+9e7c9JUOLs4PyANb4pF",
-	"wUfgutb9bQgWmd1N6cehKKtLWXJ9M/IQ/FIWmOxZSGjlH4UTycQnBUh4V8FVZegBT+HWGbCS7Ej6DKzD",
-	"KZ6JBzttyrBCUBCaq2s96PPgiQ25vBtl6phxobFOo/s4pVXtLjup6c9k7j/8DLyhs4tzD1epMGblNaxY",
-	"DfKRFh90c17SNgpJyu1roZXBORoQPHuTpxXXLfe2UxatD3k3YPD7Q2QMnCX5+xMQUNaFkwx0LOYLjRZy",
-	"NEPEDBlcWq4V6p5ArbnSP5ye99bubxAhQrbmIamzB4cmD4pI7ow1PsfLvqff2A1jbg9FiKnZA8kYOtt2",
-	"xV7I55nR22pvwaGT9OXokBP9HF9DVNUu2CAjdVgZvTCi3LNwWlWvfhzB27AZ0KpYrdNEGVaFXpE75AuR",
-	"dqosoaUoevPY4E21Rv765mjjbzsgvMMhGU7K0Q58JcLoEkhPOQGanICValFw9jNuSlYzXTt4TpTWzme2",
-	"1hRmeHUoCpnipqv09zso2zj5HRkU8kEwrY10q3eEOf5YZpxqPa19vt1/etlI2z/fn0dDVaBeDpm3LULW",
-	"t2kialuhON/r07ktRaTDvsAk1VwPc3Qm0iUZwjmXT0IzRPeAmzYQv3AMFq2VWtmY4iMCMTtVZPE9Olmw",
-	"zgi5yB043XiCoTOEmypyBJuLCmEDaEEhZiRMU/UT22TObpILIRS0qd5kV+EtgUynNUvrdU6BREKnk0yV",
-	"bJI97JZYMe9nck8g4cxYwl8nPkubgDC+4MU5wCDiJDGhQhF6wd68Og+4vk7b6QpVqCVqsxiHQXZM765z",
-	"jlGT3YPTs1dRHF2hsf5MjkZPRkf0Jk0kKhlNomejo9EzMg3C5SxL45wLN3/Q/wt0Q/hNMaqFp0dHcJ1T",
-	"sBXiWRYnr85NJpaVgwCEmfoqiybRz+hCaWijW+3p0dEthdCHFUDDCjvqnw2tdP6FvMJRT6+iya8f4iik",
-	"ZqNJ9FpeoUJLFtOJheWiVGWjDzRmzL7xfXnVgJ9wYiYsehdWpDlJUAzPj56tE5aDfHvbOuKPzjZe2le7",
-	"zJWvZD8/erZrvpbA8UBPyW28pmXkTmZfPRmL2uXja0xzb1IrbQe4/tNNmgu1QO8/DsE661+jJnshI9DB",
-	"w9FUnYeSF51SUwbTCubS2BaulrjCDGYr2GfDGAPplcwORm1321QlAdMul7hKCC5WluZZ9+B4AOgfNpvo",
-	"99Llfp6oLVP8oLPVFzvuAXfgU98OOVPjp68ocP3y7IDcvdaLBWYgFYvcsV/6dpHrdI/ykCd3D+l1wfCg",
-	"e4j2un2SRjy5x4jNVjAe9/w+5A30jNDgp9/fPXiznYk19x5s7HcB8qin92J+03L870AEDT2+e+hGY+et",
-	"KK4X5CKE8m0DBBAaGRqsITHogE2narMb4hsXgMs9TnP2d6tsFHOHQLdYlOsisyDdZKqkA4OZNJg662eY",
-	"G7T5zlx8DFaT55L43gJOz4XegqlyYgGpUDT4GqTjHZO/KlpkGzItp02isqfqz/yRb5oCTypRypZfpq72",
-	"gWon8H+tPSDsLIHuqDGscWOru/1zAeAegtT2jv4b2vHlreGpCkK0Zxsud2Q1+MTRh41rCL8OU7F+Zdxe",
-	"U/j0IUh6oVNRHAZXeqeoc4pdQNItKSVQaamcBeFFLfTv0XSZtMvGPR8NmLhUFO/8tz+ji7Y2wfcjfq/R",
-	"rNYXJJa4uvWGxFZMNTxNyHx8ianaNvQHTfbhTpv6l/Ff+ma0zR7MpBJMwcD1j+G8dOxPRjoLYYXQGvC5",
-	"GvVg6/gYOniLIv3YgIzw1aF9OjVkzDnoaFQj/6xRg55l0ID2EkLyAA2A8xynihO2qTBGBvd0PZfP3iUx",
-	"PVbrUtZ+P887VdpkaEDPt6JcijL1HN4927M+i/gvDpEPeOn1hYl4qmhKVoJVHHzktVjwNOyeyj+Qg9U0",
-	"x3RJjm64LcX7CFW2JVZu2INdq/cZ8fI2F7ZNfo5pn4cUIPWFv5+FeuFHHp7vKrI3+j30HefD76NPMaPN",
-	"YE9Qq/PD3/6Bvof07n5Kj2e9/fQmiDtQ1UWajaR+mx26h/N+PNSRppu7H39OOPhG3vXT+wzebkf/8vj1",
-	"FlOUV6SZTUPBfk/1d4JYfR8MC/WB++LYVL3DgBD9OYL3l7QAwhghbHuB506cqB/XDdgokX4BX6CjuP9H",
-	"nJRdkP15/sl/wKkDTn9qfDm7OB9GlRAxlN0wYSucfINfM00ZWsMH/V3v2R1KFfrVPz8F9OcPG3tpUyhX",
-	"TdGkc27NEx8khqbbPtfeoFngIX8JFkuhnEztJFxohgLnDnTtYIlYEZJLA3xhZgSv+NK2W8VTZXSogThZ",
-	"onWirCykQindtudyLXsA/y+4YvkGv1KKs9dv/MjJzdvENBRqu0L6WKnN/w2+17dUpp8y6e5SpgCCTQpm",
-	"ZyXiBUVOttv4FW/HWj7OWgipNnvEporvTsRQyWaadf9bzIMNutoo2zp0Ptbj6K/ShUxXU7Xvo9S/thHm",
-	"AczlTQg/eaJbQ8ATHy42dVbfdGVBqJUvV/meGVi3DoUiRxI6yJKp8heX2k5fnr7TCdxmJ8Lm5Nz3SoHS",
-	"bqrWw8K9edhP/EKjdQdLcjAELi+4bhOacr4OwPQ7N++FME++8OKh6W4H0gSxeFSM+f8GGad26XscWv/J",
-	"c30wW9vHjtuLC74tk/WlaYo9aQsMYSlRWM2tzaKXWPeO0FT1s7UjOFVea8ny7NlOX/7x0fGO4kBHgb6W",
-	"qQx9c7uMJWv7n9pMfnP3Tyu+cF42cmG/UqmgK7fjBpvZAn7uxLuSrac22LzG9DRN6t5M7HH3RBHMp8r6",
-	"uW04nSq+EgGlWAZbF2Q9YfVJThqDxD/9tKFTZI2nSoT2DemgVr6nIBvBKTTXLcKdjt7sRORC64zt7sDN",
-	"Db7+PXB1Iznp2ndppyqYR74u1jxfIRvGZgal3aXxwVu2zrv4L6fK2+Fghk+gEtaxmc1QZIVUGKxsM1n4",
-	"DZhk0JKGg/7WUNA9pT+533x0j+J8+1NRbP3usRP+uaBvkDz4UlBFG5am9E3Y6xyhMSTBw+ayn7foNzv+",
-	"+oHgw/fReNgZyAj4X7rhFUN3Gt8Lbnr6Rm2b3ZjBKJDwcaAThZDC/0JcSKxxv8Cn+OOdiYjQYxQiiM4M",
-	"TUyxPcnFnT2PI2gdj+BwxP7iQcPYqfJ3SzfqRPtb7eZOh1KWfz/ECSDsVK1vNfTzurXK0NCrTad5cgDa",
-	"NA0WZxc06VS1yeVQ1UpFsQ4EJr4rWHQig+a+HLdZ+t1OVR5yyJXRpbSYrSGfg5VUKJhxs1bmoSuwtpGh",
-	"4fPZzmzHoTX5CgtdcbdnhnNRF85ftTg9exVkaaqks1jMIUBvF/+7RT3rM+rAv4aXNcLXOGaNX2ZH8J6Y",
-	"9u7ZIfFBODkr1jbP5WiRL7Tb5ufDjo+O/YU1Pge+YwTNRSlL6xtdL/INmnucabJ525w5M3qGfHcO+CBm",
-	"ohAq5Yu4KgNt0hxJHp32l37DfLqy5CD8TwAAAP//",
+	"7Fxfc9s4kv8qXbyrsr1LS0rizO7IT57MZDZbyawrsSsPo5QJkS0RYxLgAKBtTSrf/aobIEVKlP9kE2du",
+	"7/xkUQTQaHT/+i/0MUp1WWmFytlo+jHKUWRo+N+36MzqZOHQ0KcMbWpk5aRW0TR6h6lWmQWn4VpIB3Nc",
+	"aIPgzEqqJYilkGoUxZFNcywFDS+lkmVdRtNJHLlVhdE0ksrhEk306dOnOKqEESW6sPR5VWiRvfpxe+Gz",
+	"HKHmb/csyIwWkfS8Ei6P4kiJkqfOojgy+HstDWbR1Jkau8QstCmFi6ZRXfObgSDrjFRLT49BW2llkcn5",
+	"QWQ/C4fXYkWfUq0cKkf/iqoqZCqItnFl9LzA8q+/WSL0Y2e5/za4iKbRf43XrB77b+341I/yi/a3+h5f",
+	"5MKBUPYaDWZgdYkuJ/7WqrZiXiBoAwYXtcUMdG0gNZihclIUdhR9ionut/h7jdY9Jt10RMYvC9JCKQri",
+	"N5FoYG5QXFoQYOoCjyFBY7SxCRTSOgsuR1hILDJP/gutFoVMvwHxVtcmRaJeaQdSgQDrhENwfCJFoa+J",
+	"WunpfKnNXGYZqsck9K0/9yl4MdmzYKS9BFre6KIVCyISaosmJvbTNrQRS5wpJ9NLpGFWLpVwteHtXhut",
+	"lvSmdJALC3hTkQqNZoo2GpTgTJaoa/cNdCGTGZ+I1wk6GCdL5EP4WSt8VEHRGgrh8JilthWZhmFE0ivl",
+	"0ChR/ERC/pi0nSioFd5UmDrMYCFkUZtA6FxnK8A010iyDTKQCBk6IQsm+xftXupaZY9J8S8abJ3mLR9Z",
+	"WumkV7o2XstOxYpg/0zr18Is8bFBgRknLRS0uCEgUMxQi+YKDYg0xcp5St+huZIpnitxJWRBQP2ohw8Z",
+	"VqgyVCkTPK/tiriZ6Wt1DIaMOgiy6pCwhT9kE5+A9SadLOqmE3DYegFDNIW3xx1/gck60/qNUKtggeyj",
+	"giNhdSFL6TA79h7KV97suRK1y7WRf+BjK86VKGTGAmjJIbtExdpDwlnopVSQ6gzhWtjGKLCQnqvKaBpC",
+	"8vmTctKtvqGTcI1FcRjchHnt+n4C6EUPZAP9tq4qbRxmbzCT4ox9uG+DCQRUSXc1WiUZRTQqTEUrvSTX",
+	"pjUGIsskvSyKU6MrNE6Ss7kQhcU4qjqPaE8ZDvjgjn3AUqS5VOhPecEHL613o/YshH1PIWnc4SSeqcRp",
+	"fVFotUxi4P9tro2jD7W6VPpaXfB4eiAVy9cF+cg8tHngnejuK1eiqJEe6Npd6MWFEWqJnRdoODshmS6F",
+	"VP5sGfaFXc9Sm6I7aZoLI1IKDHh1LCu3uqiES/MOuQk5KFt+fBzxLrY59z5HClZybNgD0saAo+UIEjrT",
+	"kZLpJYUSCSlS4nV+dBIUnI84GQ2tV5I+edu0GVN045FfA2GxP9n1uA/tnHr+G6aO5vwHisLlD5QY8lZr",
+	"/g8VRV2/RvqyM/sOqsKoISpeE5K8DUHRA4nx0HTB0LR9GCfwz/dnFEhaVBlLQo/RU/gBhUEDs3oyeZby",
+	"JPwvDh+Bd8DshVS7o9ZaOVnw+XdRM/hubBTacPXJdrgaR9JeKLy+ILd6IEI1NcJ1jsorYoBgg8KxO47s",
+	"jXdIn2tdoGD/msm4cAHJmpPz+x84vThqKLgNw84t26j+SfeOpLdwj4Nhhf6Oh8SjAcotbrx9+QK+P3r+",
+	"t1bTvKNp4Vq63IdVmyBGvPlc/HMa5kaoNAfNCQi8EWVF/lfEaMISdUEOMWZDwuOJG5LRvC4FS0ghFM/i",
+	"jZK0oNO0NgZVisPyyBHu9pRsDA4LvMKi4Y2NG7lZ28a50ZchKGa8ZOmUDkt717l3rM2nli5hjFixCCvr",
+	"hEpxOMPSrF4Jl993o2HMhcwG4C/uIFIpbrxuPf/++46mHU0mQ7rmpCtw6ETYZIVzsXVZCrNqHIVG1mi2",
+	"QVobFduc8/ztK1CilGo5OM9amnLnKjsdj4n6uUgvRxleNT6GHd9D1jb0Maie32zLrGAfdijcQhZ4Sobw",
+	"Tjje2KaDAoV1oFUjWWVNokbBjIN9VqSeoQXtcjTX0uLBtnKKK+GEufBJuXD6m3w1KLIV+DdD+o7OqpQK",
+	"j2lRC0kzjSkS0mLpbMCGmSqkuoT9ZHz1ZOzfsuOPMvuUHIzgF+3A6SUSfR5SuhN5r+CObF8crUcM0K6A",
+	"zxrO375mt5r5QhSmBQrG8VLcvEa1JBv9ZPL0aGCBudTbM59XNMvzyQTWLs7GdM87KrGerXFOhkyPLEuK",
+	"eJ7Q1N8ddWYOIZ+jN6Rabiz03dGQgG4JnU/LPth5JZ1xmF0I10u+ZsLhoZMlDp1JcONbY7j9greoD5qU",
+	"QmCW0sbEfdbgYTkJMt7mphmeDgt5hRk0Q0mIbnVaPD1bzqoCARTSc+7Xa4+0kCGzFeSCA5CWz6OuzN+6",
+	"JUKQi0aUtr71qnyn9lS1qbT3CW91Q5ju0/Aywx+J1YVBEUKyzW2vKPzjlzBrtu2j2PBsv4vRjFoND9qk",
+	"OeNV40gFiLLyD7wopS0ZO+PmMW1s/XjI26KBPZZI5b47ioas1tra3c2Td/7dTZPA3G6Y2zMJHc0IRHWP",
+	"sqcaH3Zq8en62DYZL1zIxBecE15ocwwo0hwCNZwZJoDW18onw8mzXVVoQahspogkn32B/QDHyRRkKZZo",
+	"jyERzok0L1G59mkMpz++jMHhjYvhSmaoDzx2N0fnZ4niaD148Ij83jpFjwcBVR9ytt0i4siehRIzKXjD",
+	"x63lbNiwCJmXwKq+18CbHf9W4XLDbDz9GztC7ee7dHUnafRCDJdYOYqkSnQiE07AvsIrNFAJ4xofycsD",
+	"XOLqoE9klWunR79VGzQ+ff78Cyp/o0o7N4I3InXAkiQVzFeOREc4KLV1XQbvWS9pvT0c/f3pk2fxtp7e",
+	"FtVtaN9a8Yb0bbdavdsKvANwc0FSZKuoQT7MbpHgM67OPFCAb7MixFpf8oH903+9OyNNhdPzswPS8KZY",
+	"FHwErmvd34ZgkdndlH4cirK6lCXXNyMPwS9lgcmehYRW/lE4kUx9UoCEdxVcVYYe8BRunQEryY6kz8A6",
+	"nOKZerDTpgwrBAWhubrWgz4PntiQy7tRpo4ZFxrrNLqPU1rV7qKTmv5M5v7Dz8AbOj0/83CVCmNWXsOK",
+	"1SAfafFBN+clbaOQpNy+FloZXKABwbM3eVpx3XJvO2XR+pB3Awa/P0TGwFmSvz8FAWVdOMlAx2K+1Ggh",
+	"RzNEzJDBpeVaoe4J1Jor/cPpeW/t/gYRImRrHpI6e3Bo8qCI5M5Y43O87Hv6jd0w5vZQhJiaPZCMobNt",
+	"V+yFfJ4Zva32Fhw6SV+ODjnRz/E1RFXtgg0yUoeV0Usjyj0LJ1X16scRvA2bAa2K1TpNlGFV6BW5Q74Q",
+	"aWfKElqKojePDd5Ua+SvbyYbf9sB4R0OyXBSjnbgKxFGl0B6ygnQ5BisVMuCs59xU7Ka69rBc6K0dj6z",
+	"taYww6tDUcgUN12lv99B2cbJ78igkA+CaW2kW70jzPHHMudU60nt8+3+08tG2v75/iwaqgL1csi8bRGy",
+	"vk0TUdsKxflen85tKSId9gUmqRZ6mKNzkV6SIVxw+SQ0Q3QPuGkD8QvHYNFaqZWNKT4iELMzRRbfo5MF",
+	"64yQy9yB040nGDpDuKkiR7C5qBA2gBYUYkbCNFM/sU3m7Ca5EEJBm+pNdhXeEsh0WrO0XucUSCR0OslM",
+	"ySbZw26JFYt+JvcYEs6MJfx14rO0CQjjC16cAwwiThITKhShF+zNq7OA6+u0na5QhVqiNstxGGTH9O46",
+	"5xg12T04OX0VxdEVGuvPZDJ6MprQmzSRqGQ0jZ6NJqNnZBqEy1mWxjkXbv6g/5fohvCbYlQLTycTuM4p",
+	"2ArxLIuTV+cmE8vKQQDCTH2VRdPoZ3ShNLTRrfZ0MrmlEPqwAmhYYUf9s6GVzr+QVzjq6VU0/fVDHIXU",
+	"bDSNXssrVGjJYjqxtFyUqmz0gcaM2Te+L68a8BNOzIVF78KKNCcJiuH55Nk6YTnIt7etI/7obOOlfbXL",
+	"XPlK9vPJs13ztQSOB3pKbuM1LSN3MvvqyVjULh9fY5p7k1ppO8D1n27SXKglev9xCNZZ/xo12QsZgQ4e",
+	"jmbqLJS86JSaMphWsJDGtnB1iSvMYL6CfTaMMZBeyexg1Ha3zVQSMO3iElcJwcXK0jzrHhwPAP3DZhP9",
+	"XrrczxO1ZYofdLb6Ysc94A586tshZ2r89BUFrl+eHZC713q5xAykYpE78kvfLnKd7lEe8uTuIb0uGB50",
+	"D9Fet0/SiCf3GLHZCsbjnt+HvIGeERr89Pu7B2+2M7Hm3oON/S5AHvX0XsxvWo7/HYigoUd3D91o7LwV",
+	"xfWSXIRQvm2AAEIjQ4M1JAYdsOlUbXZDfOMCcLnHac7+bpWNYu4Q6BaLcl1kFqSbzpR0YDCTBlNn/QwL",
+	"gzbfmYuPwWryXBLfW8DpudBbMFNOLCEVigZfg3S8Y/JXRYtsQ6blpElU9lT9mT/yTVPgSSVK2fLL1NU+",
+	"UO0E/q+1B4SdJdAdNYbd3e9b3e6fCwj3EKy2l/Tf0JYvbx1PVBCqPdtwvSO7wUeOPmxcS/h1mIr1K+P2",
+	"2sKnD0HyC52K4jC41jtFn1PuApJuiSmBSkvlLAgveqGfj6bLpL1s3PXRgMlLRfHOf/szumhrE3xf4vca",
+	"zWp9YeISVw+SmXh4mpAJ+RJTtW3pD5rsw5029i/jv/TNaptNmEslmIKB6yDDeerYn4x0FsIKoVXgczXq",
+	"wdbyMXTwFkX6sQEd4atF+3RqyBh00NGoRv5ZowY9zaAB7aWE5AEaAGc5zhQncFNhjAzu6noun81LYnqs",
+	"1qWt/X7ed6a0ydCAXmxFvRR16gW8e7ZnfVbxXxwyH/DS6wsU8UzRlKwEqzj4zGux4GnYXZV/IAevaY7p",
+	"JTm+4fYU7yNU3S6xcsMe7Vq9T4mXt7m0bTJ0TPs8pICpL/z9rNQLP/LwbFfRvdHvoe84P34ffYoZbQZ7",
+	"hFqdH/72D/Q9pXf3V3o86+2nN0Hcgaou0mwk+dts0T2c+aOhDjXd3AX5c8LBN/K2n95n8HZ7+pfHr7eY",
+	"orwizWwaDPZ7qr8TxOr7YFioF9wXx2bqHQaE6M8RvMGkBRDGCGHbCz134kT9uG7ARsn0C/gCHcX9D3FS",
+	"dkH25/kn/w9OHXD6U+PL6fnZMKqEiKHshglb4eUb/Jppy9AqPujves/uUKrQv/75KaE/f9jYS6NCuWqK",
+	"KJ1za574IDE04fa59gbNEg/5S7BYCuVkaqfhgjMUuHCgaweXiBUhuTTAF2hG8IovcbtVPFNGh5qIkyVa",
+	"J8rKQiqU0m27Lte2ZyrZbMNNfK2fgGo4k9JU61NRFGimM2V1iVohYMFtNdLC0eQo7rQe0pdJWEBpbt3L",
+	"VgnsH02+P4hBqJlad2e1L/KN4ovQTkMvP316MGSvzrni+ga/Uoq21y/9yMnZ29QqFJq7SvVYqdmHwvHk",
+	"HknS9sr+/xXn8kshzU+ZdHchTbAQTX5qZ9nmBYWVttslF28Hoj4IXQqpNhvqZoovmsRQyWaadbNgzIMN",
+	"utoo23q7PhDm0LjShUxXM7XvQ/i/tuH3ASzkTYjNeaJb4+NjH0s3RWnfoWZBqJWv7fkGI1j3WYWKUBLA",
+	"Kpkpf8urbYvm6Ttt023qJmxOLnxjGSjtZmo9LPzIAOwHRBut232SQSR7wUWu0MH0ddCs3+Z6Lzh78oUX",
+	"Dx2KO2AtiMWjAtq3gJtvCRkn9tI3hLTOpef6YCq7jx23V2J8DyvrS9NBfNz6EGEpUVjNfeCiV4XwXuJM",
+	"9VPZIzhRXmvJzO3ZziWGo8nRjkpKR4G+ll0OTYa7LDNr+5/aJn9z35hcQr0gw9WI2tepo3TldtxgM1vA",
+	"z514Vyb6xAab15iepqPfm4k9bjUpgvlUWT/xDyczxfdHoBSXwdYFWU+8t3zcGCT+nawNnSJrPFMi9LpI",
+	"B7XyDRjZCE6guZsSLsD0Zicil1pnbHcHrrnwXfmBey7Jcde+SztTwTzy3brm+QrZMPZ9f45ss3VSyn85",
+	"U94OBzN8DJWwjs1shiIrpMJgZZvJwg/mJIOWNBz0t4aC7in9xznp99gJ/7bS/2LnmjYsTek71tcJVGNI",
+	"gofNZT+p0+8M/fUDwYdvOvKwM5Au8T8LxCuGVj6+RN00QI7ansQxg1Eg4eNA2w4hhf85vZB15OaKT/HH",
+	"O7M0oSErRBCdGZqYYnuS8zsbREfQOh7B4Yj9LY2GsTPlL+JuFNH2t3rznQ51Pv9+iBNA2JlaXwHpJ71r",
+	"laGhV5u2/OQAtGm6UU7PadKZajPvoeSXimIdCEx9C7XoRAbN5ULuSfW7nak8JNgro0tpMVtDPgcrqVAw",
+	"5862zENXYG0jQ8Pns532j0Mf9xUWuuLMSYYLURfO30s5OX0VZGmmpLNYLCBAbxf/uxVP68sNwD8dmDXC",
+	"1zhmjV9mR/CemPbu2SHxQTg5L9Y2z+VokW//2+a31o4mR/52H58DX8iC5laZpfWNrpf5Bs09zjSpzm3O",
+	"nBo9R75oCHwQc1EIlfKtZZWBNmmOJI9O+xvSYT5dWXIQ/icAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
