@@ -2,12 +2,11 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/miniback/miniback/domain"
 	"github.com/miniback/miniback/ports"
@@ -173,7 +172,17 @@ func (uc Uploads) newID() domain.UploadID {
 	if uc.NewID != nil {
 		return uc.NewID()
 	}
-	return domain.UploadID(uuid.NewString())
+	return randomUUID()
+}
+
+// randomUUID is a version 4 UUID from crypto/rand (google/uuid would pull
+// database/sql into app/).
+func randomUUID() domain.UploadID {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return domain.UploadID(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]))
 }
 
 // notFoundAsUpload gives a store's not-found the upload's message.
