@@ -100,7 +100,9 @@ func (f fakeStorage) DownloadURL(ctx context.Context, key string, expires time.T
 
 type fakeLinks struct{}
 
-func (fakeLinks) AvatarURL(id domain.UploadID) string { return "https://api.example.com/v1/avatars/" + string(id) }
+func (fakeLinks) AvatarURL(id domain.UploadID) string {
+	return "https://api.example.com/v1/avatars/" + string(id)
+}
 
 var (
 	_ ports.UploadStore   = fakeUploadStore{}

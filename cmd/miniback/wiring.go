@@ -11,12 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/jwx"
+	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgcluster"
+	"github.com/miniback/miniback/adapters/s3store"
 	"github.com/miniback/miniback/adapters/wechat"
 	"github.com/miniback/miniback/adapters/wechat/wechatsim"
 	"github.com/miniback/miniback/app"
@@ -33,9 +36,14 @@ type Main struct {
 	cluster  *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
 	db       *postgres.DB
 	sim      *wechatsim.Server // WeChat simulator, when no apps are configured
+	local    *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
+	ln       net.Listener
 	server   *http.Server
 	addr     net.Addr
 	serveErr chan error
+
+	stopCleaner context.CancelFunc
+	cleanerDone chan struct{}
 }
 
 // NewMain returns an unstarted Main logging JSON to logOut.
@@ -66,19 +74,97 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Listen first: the public URL (and so every link the API hands out)
+	// may depend on the port.
+	if err := m.listen(); err != nil {
+		return err
+	}
+	publicURL := m.publicURL()
+	storage, err := m.storage(ctx, publicURL)
+	if err != nil {
+		return err
+	}
+	rules, _ := m.Config.UploadRules() // validated by LoadConfig
 	users := postgres.NewUserStore(m.db)
-	handler := httpapi.NewHandler(httpapi.Deps{
+	uploads := &app.Uploads{
+		Store: postgres.NewUploadStore(m.db), Storage: storage, Clock: ports.SystemClock{}, Rules: rules,
+		TicketTTL: m.Config.UploadTicketTTL, PendingTTL: m.Config.UploadTTL, DownloadTTL: m.Config.UploadDownloadTTL,
+	}
+	deps := httpapi.Deps{
 		Login: app.WeChatLogin{
 			Apps: apps, WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
 		},
-		Profiles:     app.Profiles{Users: users},
+		Profiles:     app.Profiles{Users: users, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
+		Uploads:      uploads,
 		Verifier:     tokens,
 		Ready:        m.db.Ping,
 		Logger:       m.Logger,
 		CORSOrigins:  m.Config.CORSOrigins,
 		MaxBodyBytes: m.Config.MaxBodyBytes,
-	})
-	return m.listen(handler, started)
+		// A file and the few form fields of its ticket.
+		MaxUploadBytes: rules.MaxBytes() + 64<<10,
+	}
+	if m.local != nil {
+		deps.LocalFiles = m.local
+	}
+	m.startCleaner(uploads)
+	m.serve(httpapi.NewHandler(deps), publicURL, started)
+	return nil
+}
+
+// storage returns the object storage uploads go to: an S3-compatible
+// bucket, or the local disk behind this API server.
+func (m *Main) storage(ctx context.Context, publicURL string) (ports.ObjectStorage, error) {
+	if m.Config.Storage == "s3" {
+		cfg, _ := m.Config.s3Config() // validated by LoadConfig
+		s, err := s3store.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		m.Logger.Info("storage: S3-compatible bucket", "endpoint", cfg.Endpoint, "bucket", cfg.Bucket,
+			"region", cfg.Region, "path_style", cfg.PathStyle)
+		checkCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := s.Check(checkCtx); err != nil {
+			// Not fatal: a storage hiccup must not keep the API down;
+			// uploads fail with 503 until it answers.
+			m.Logger.Warn("storage: the bucket did not answer at start", "error", err.Error())
+		}
+		return s, nil
+	}
+	dir := m.Config.StorageDir
+	if dir == "" {
+		dir = filepath.Join(m.Config.DataDir, "files")
+	}
+	s, err := localstore.New(localstore.Config{Dir: dir, URL: httpapi.LocalStorageURL(publicURL)})
+	if err != nil {
+		return nil, err
+	}
+	m.local = s
+	m.Logger.Warn("embedded default: local-disk storage; uploads go through this server (development only)",
+		"dir", s.Dir(), "upload_url", httpapi.LocalStorageURL(publicURL), "replace_with", "MINIBACK_STORAGE=s3")
+	return s, nil
+}
+
+// publicURL is MINIBACK_PUBLIC_URL, or http://localhost:PORT.
+func (m *Main) publicURL() string {
+	if m.Config.PublicURL != "" {
+		return strings.TrimRight(m.Config.PublicURL, "/")
+	}
+	return "http://" + displayAddr(m.addr)
+}
+
+// startCleaner deletes expired uploads in the background until Close.
+// Every replica runs one; the store hands each upload to one of them.
+func (m *Main) startCleaner(uploads *app.Uploads) {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopCleaner = cancel
+	m.cleanerDone = make(chan struct{})
+	cleaner := app.UploadCleaner{Store: uploads.Store, Storage: uploads.Storage, Clock: ports.SystemClock{}, Logger: m.Logger}
+	go func() {
+		defer close(m.cleanerDone)
+		cleaner.Run(ctx, m.Config.UploadCleanInterval)
+	}()
 }
 
 // Addr is the address the API listens on, once Run has returned.
@@ -107,6 +193,16 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
+	}
+	if m.server == nil && m.ln != nil {
+		errs = append(errs, m.ln.Close())
+	}
+	if m.stopCleaner != nil {
+		m.stopCleaner()
+		<-m.cleanerDone
+	}
+	if m.local != nil {
+		errs = append(errs, m.local.Close())
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())
@@ -228,30 +324,37 @@ func (m *Main) devSigningKey() ([]byte, error) {
 	return b, nil
 }
 
-func (m *Main) listen(handler http.Handler, started time.Time) error {
+// listen opens the API's listener.
+func (m *Main) listen() error {
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
-	m.addr = ln.Addr()
+	m.ln, m.addr = ln, ln.Addr()
+	return nil
+}
+
+// serve serves handler on the listener until Close.
+func (m *Main) serve(handler http.Handler, publicURL string, started time.Time) {
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+		// Long enough for a file to the local storage over a slow
+		// network; with S3 files never come here.
+		ReadTimeout:  5 * time.Minute,
+		WriteTimeout: 5 * time.Minute,
+		IdleTimeout:  120 * time.Second,
+		ErrorLog:     slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	go func() {
-		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := m.server.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- err
 		}
 	}()
 	base := "http://" + displayAddr(m.addr)
 	m.Logger.Info("miniback is ready",
-		"listen", base, "api_reference", base+"/docs", "openapi", base+"/openapi.yaml",
+		"listen", base, "public_url", publicURL, "api_reference", base+"/docs", "openapi", base+"/openapi.yaml",
 		"startup_ms", time.Since(started).Milliseconds())
-	return nil
 }
 
 // displayAddr turns ":8080" / "[::]:8080" into "localhost:8080" for URLs a
