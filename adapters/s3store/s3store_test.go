@@ -283,3 +283,24 @@ func TestNewRefusesIncompleteConfiguration(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPresignUpload measures a ticket (a POST policy and a presigned
+// PUT): pure signing, no request to the storage.
+func BenchmarkPresignUpload(b *testing.B) {
+	s, err := s3store.New(s3store.Config{
+		Endpoint: "https://cos.ap-shanghai.myqcloud.com", Region: "ap-shanghai", Bucket: "photos-1250000000",
+		AccessKey: "AKIDEXAMPLE", SecretKey: "secret",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	spec := domain.ObjectSpec{Key: "avatar/0d2c6a4e-3a4b-4c5d-8e9f-0a1b2c3d4e5f.jpg", ContentType: "image/jpeg", Size: 48213}
+	ctx := context.Background()
+	expires := time.Now().Add(15 * time.Minute)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.PresignUpload(ctx, spec, expires); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
