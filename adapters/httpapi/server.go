@@ -84,7 +84,8 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 // UpdateMe merge-patches the caller's profile. The body carries only the
 // editable fields (the validator refuses any other), and the user id comes
 // from the token.
-func (s *Server) UpdateMe(ctx context.Context, req api.UpdateMeRequestObject) (api.UpdateMeResponseObject, error) {
+func (s *Server) UpdateMe(gctx context.Context, req api.UpdateMeRequestObject) (api.UpdateMeResponseObject, error) {
+	ctx := requestContext(gctx)
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.updateMeFailure(ctx, errNoClaims)

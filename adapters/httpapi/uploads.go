@@ -54,6 +54,19 @@ func isStreaming(c *gin.Context) bool {
 	return streamingOps[c.Request.Method+" "+specPath(c.FullPath())]
 }
 
+// requestContext is the request's own context for calls that reach the
+// storage over HTTP. The *gin.Context the strict server passes is pooled
+// and reused once the handler returns, while net/http's transport may
+// still consult its parent context from its own goroutine a moment later.
+// The request context carries the same values (claims, request id) and
+// cancellation.
+func requestContext(ctx context.Context) context.Context {
+	if c, ok := ctx.(*gin.Context); ok && c.Request != nil {
+		return c.Request.Context()
+	}
+	return ctx
+}
+
 // Form limits of a local-storage POST: the ticket's fields are short.
 const (
 	maxFormFields     = 32
@@ -62,7 +75,8 @@ const (
 
 // CreateUpload checks the request against the purpose's rules and returns
 // a ticket for the storage.
-func (s *Server) CreateUpload(ctx context.Context, req api.CreateUploadRequestObject) (api.CreateUploadResponseObject, error) {
+func (s *Server) CreateUpload(gctx context.Context, req api.CreateUploadRequestObject) (api.CreateUploadResponseObject, error) {
+	ctx := requestContext(gctx)
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.createUploadFailure(ctx, errNoClaims)
@@ -95,7 +109,8 @@ func (s *Server) CreateUpload(ctx context.Context, req api.CreateUploadRequestOb
 }
 
 // GetUpload returns one of the caller's uploads.
-func (s *Server) GetUpload(ctx context.Context, req api.GetUploadRequestObject) (api.GetUploadResponseObject, error) {
+func (s *Server) GetUpload(gctx context.Context, req api.GetUploadRequestObject) (api.GetUploadResponseObject, error) {
+	ctx := requestContext(gctx)
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.getUploadFailure(ctx, errNoClaims)
@@ -112,7 +127,8 @@ func (s *Server) GetUpload(ctx context.Context, req api.GetUploadRequestObject) 
 }
 
 // CompleteUpload checks what the storage holds for the caller's upload.
-func (s *Server) CompleteUpload(ctx context.Context, req api.CompleteUploadRequestObject) (api.CompleteUploadResponseObject, error) {
+func (s *Server) CompleteUpload(gctx context.Context, req api.CompleteUploadRequestObject) (api.CompleteUploadResponseObject, error) {
+	ctx := requestContext(gctx)
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.completeUploadFailure(ctx, errNoClaims)
@@ -129,16 +145,15 @@ func (s *Server) CompleteUpload(ctx context.Context, req api.CompleteUploadReque
 }
 
 // GetAvatar redirects a stable avatar link to a fresh download URL.
-func (s *Server) GetAvatar(ctx context.Context, req api.GetAvatarRequestObject) (api.GetAvatarResponseObject, error) {
+func (s *Server) GetAvatar(gctx context.Context, req api.GetAvatarRequestObject) (api.GetAvatarResponseObject, error) {
+	ctx := requestContext(gctx)
 	url, err := s.uploads.AvatarDownload(ctx, domain.UploadID(req.Id.String()))
 	if err != nil {
 		return s.getAvatarFailure(ctx, err)
 	}
-	if c, ok := ctx.(*gin.Context); ok {
-		// The link is stable, its target is not: browsers and the
-		// mini-program may cache the picture, never the redirect.
-		c.Header("Cache-Control", "no-store")
-	}
+	// The link is stable, its target is not: the redirect carries the
+	// Cache-Control: no-store every API answer has, so clients cache the
+	// picture, never the redirect.
 	return api.GetAvatar302Response{Headers: api.GetAvatar302ResponseHeaders{Location: url}}, nil
 }
 
@@ -149,7 +164,8 @@ var errNoLocalStorage = domain.Errorf(domain.CodeNotFound, "This server does not
 // LocalStoragePost receives a wx.uploadFile (multipart POST) upload: the
 // ticket's fields, then the file part, which is streamed to disk once the
 // fields have been checked. Fields after the file are ignored, as S3 does.
-func (s *Server) LocalStoragePost(ctx context.Context, req api.LocalStoragePostRequestObject) (api.LocalStoragePostResponseObject, error) {
+func (s *Server) LocalStoragePost(gctx context.Context, req api.LocalStoragePostRequestObject) (api.LocalStoragePostResponseObject, error) {
+	ctx := requestContext(gctx)
 	if s.local == nil {
 		return s.localPostFailure(ctx, errNoLocalStorage)
 	}
@@ -188,14 +204,15 @@ func (s *Server) LocalStoragePost(ctx context.Context, req api.LocalStoragePostR
 }
 
 // LocalStoragePut receives a PUT upload; the ticket is in the query.
-func (s *Server) LocalStoragePut(ctx context.Context, req api.LocalStoragePutRequestObject) (api.LocalStoragePutResponseObject, error) {
+func (s *Server) LocalStoragePut(gctx context.Context, req api.LocalStoragePutRequestObject) (api.LocalStoragePutResponseObject, error) {
+	ctx := requestContext(gctx)
 	if s.local == nil {
 		return s.localPutFailure(ctx, errNoLocalStorage)
 	}
 	p := req.Params
 	t := ports.SignedUpload{Key: p.Key, ContentType: p.ContentType, SizeRange: p.SizeRange, Expires: p.Expires, Signature: p.Signature}
 	contentType := ""
-	if c, ok := ctx.(*gin.Context); ok {
+	if c, ok := gctx.(*gin.Context); ok {
 		contentType = c.GetHeader("Content-Type")
 	}
 	if err := s.local.Receive(ctx, t, contentType, req.Body); err != nil {
@@ -205,7 +222,8 @@ func (s *Server) LocalStoragePut(ctx context.Context, req api.LocalStoragePutReq
 }
 
 // LocalStorageGet serves a signed download.
-func (s *Server) LocalStorageGet(ctx context.Context, req api.LocalStorageGetRequestObject) (api.LocalStorageGetResponseObject, error) {
+func (s *Server) LocalStorageGet(gctx context.Context, req api.LocalStorageGetRequestObject) (api.LocalStorageGetResponseObject, error) {
+	ctx := requestContext(gctx)
 	if s.local == nil {
 		return s.localGetFailure(ctx, errNoLocalStorage)
 	}
@@ -214,7 +232,7 @@ func (s *Server) LocalStorageGet(ctx context.Context, req api.LocalStorageGetReq
 	if err != nil {
 		return s.localGetFailure(ctx, err)
 	}
-	if c, ok := ctx.(*gin.Context); ok {
+	if c, ok := gctx.(*gin.Context); ok {
 		// A stored file never runs as a page of this origin.
 		c.Header("Content-Security-Policy", "default-src 'none'; sandbox")
 		c.Header("Cache-Control", "private, max-age=300")
