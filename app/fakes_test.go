@@ -49,6 +49,38 @@ func (f *fakeTokens) IssueAccess(_ context.Context, c ports.AccessClaims) (strin
 }
 func (f *fakeTokens) AccessTTL() time.Duration { return 15 * time.Minute }
 
+type fakeTodos struct {
+	create     func(ctx context.Context, t domain.Todo) (domain.Todo, error)
+	createOnce func(ctx context.Context, t domain.Todo, key ports.IdempotencyKey) (domain.Todo, bool, error)
+	get        func(ctx context.Context, owner domain.UserID, id domain.TodoID) (domain.Todo, error)
+	update     func(ctx context.Context, owner domain.UserID, id domain.TodoID, fn func(domain.Todo) (domain.Todo, error)) (domain.Todo, error)
+	delete     func(ctx context.Context, owner domain.UserID, id domain.TodoID, check func(domain.Todo) error) error
+	list       func(ctx context.Context, q ports.TodoQuery) ([]domain.Todo, error)
+	forget     func(ctx context.Context, before time.Time) (int64, error)
+}
+
+func (f fakeTodos) CreateTodo(ctx context.Context, t domain.Todo) (domain.Todo, error) {
+	return f.create(ctx, t)
+}
+func (f fakeTodos) CreateTodoOnce(ctx context.Context, t domain.Todo, key ports.IdempotencyKey) (domain.Todo, bool, error) {
+	return f.createOnce(ctx, t, key)
+}
+func (f fakeTodos) GetTodo(ctx context.Context, owner domain.UserID, id domain.TodoID) (domain.Todo, error) {
+	return f.get(ctx, owner, id)
+}
+func (f fakeTodos) UpdateTodo(ctx context.Context, owner domain.UserID, id domain.TodoID, fn func(domain.Todo) (domain.Todo, error)) (domain.Todo, error) {
+	return f.update(ctx, owner, id, fn)
+}
+func (f fakeTodos) DeleteTodo(ctx context.Context, owner domain.UserID, id domain.TodoID, check func(domain.Todo) error) error {
+	return f.delete(ctx, owner, id, check)
+}
+func (f fakeTodos) ListTodos(ctx context.Context, q ports.TodoQuery) ([]domain.Todo, error) {
+	return f.list(ctx, q)
+}
+func (f fakeTodos) ForgetIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	return f.forget(ctx, before)
+}
+
 type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
@@ -58,6 +90,7 @@ var (
 	_ ports.UserStore   = fakeUsers{}
 	_ ports.TokenIssuer = (*fakeTokens)(nil)
 	_ ports.Clock       = fixedClock{}
+	_ ports.TodoStore   = fakeTodos{}
 )
 
 type fakeUploadStore struct {

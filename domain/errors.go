@@ -115,3 +115,10 @@ const (
 	CodeMalformedJSON        Code = "malformed_json"
 	CodeMethodNotAllowed     Code = "method_not_allowed"
 )
+
+// Task codes.
+const (
+	CodePreconditionFailed   Code = "precondition_failed"    // If-Match names a stale version
+	CodeInvalidCursor        Code = "invalid_cursor"         // a page cursor that is forged, damaged, or made for other filters
+	CodeIdempotencyKeyReused Code = "idempotency_key_reused" // an Idempotency-Key sent again with a different request
+)

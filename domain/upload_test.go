@@ -10,8 +10,8 @@ import (
 	"github.com/miniback/miniback/domain"
 )
 
-// fieldCodes lists err's field errors as "field:code".
-func fieldCodes(err error) []string {
+// uploadFieldCodes lists err's field errors as "field:code".
+func uploadFieldCodes(err error) []string {
 	var e *domain.Error
 	if !errors.As(err, &e) {
 		return nil
@@ -86,8 +86,8 @@ func TestUploadRulesCheck(t *testing.T) {
 				}
 				return
 			}
-			if domain.ErrorCode(err) != domain.CodeInvalid || fmt.Sprint(fieldCodes(err)) != fmt.Sprint(tt.want) {
-				t.Fatalf("err = %v %v; want %v", err, fieldCodes(err), tt.want)
+			if domain.ErrorCode(err) != domain.CodeInvalid || fmt.Sprint(uploadFieldCodes(err)) != fmt.Sprint(tt.want) {
+				t.Fatalf("err = %v %v; want %v", err, uploadFieldCodes(err), tt.want)
 			}
 		})
 	}
@@ -167,7 +167,7 @@ func TestProfilePatchWithAnAvatarUpload(t *testing.T) {
 		t.Fatalf("Normalize = %+v, %v", p, err)
 	}
 	_, err = domain.ProfilePatch{AvatarUploadID: &id, AvatarURL: strp("https://x.example.com/a.png")}.Normalize()
-	if got := fmt.Sprint(fieldCodes(err)); got != "[avatar_upload_id:conflicting_fields]" {
+	if got := fmt.Sprint(uploadFieldCodes(err)); got != "[avatar_upload_id:conflicting_fields]" {
 		t.Errorf("both avatar fields: %s", got)
 	}
 }

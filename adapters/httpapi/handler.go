@@ -27,6 +27,7 @@ import (
 type Deps struct {
 	Login    app.WeChatLogin
 	Profiles app.Profiles
+	Todos    app.Todos
 	// Uploads serves the upload operations.
 	Uploads *app.Uploads
 	// LocalFiles is the local-disk storage's HTTP side; nil when files go
@@ -110,9 +111,13 @@ func NewHandler(d Deps) http.Handler {
 		HandlerErrorFunc:         h.internal,
 		ResponseErrorHandlerFunc: h.internal,
 	})
-	api.RegisterHandlersWithOptions(e, strict, api.GinServerOptions{
-		// The generated wrapper runs these in order before each operation.
-		Middlewares:  []api.MiddlewareFunc{h.authenticate, h.validate},
+	// Authentication and validation run as the route group's middleware,
+	// before the generated wrapper binds path, query and header
+	// parameters: a caller without a valid token learns nothing about what
+	// the operation accepts, and a bad parameter gets the validator's field
+	// errors rather than the binder's bare refusal.
+	operationsGroup := e.Group("", h.authenticate, h.validate)
+	api.RegisterHandlersWithOptions(operationsGroup, strict, api.GinServerOptions{
 		ErrorHandler: h.parameterError,
 	})
 	registerDocs(e)

@@ -19,7 +19,7 @@ import (
 // TestEachCodeHasItsStatus pins the one table from domain code to status.
 func TestEachCodeHasItsStatus(t *testing.T) {
 	want := map[int][]domain.Code{
-		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp},
+		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp, domain.CodeInvalidCursor},
 		401: {domain.CodeTokenMissing, domain.CodeTokenMalformed, domain.CodeTokenInvalid, domain.CodeTokenExpired,
 			domain.CodeUnauthorized, domain.CodeWeChatCodeInvalid, domain.CodeWeChatCodeUsed},
 		403: {domain.CodeWeChatUserBlocked, domain.CodeUploadTicketBad, domain.CodeUploadTicketOld},
@@ -27,9 +27,10 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		405: {domain.CodeMethodNotAllowed},
 		409: {domain.CodeConflict, domain.CodeUploadNotReceived, domain.CodeUploadNotReady},
 		410: {domain.CodeUploadExpired},
+		412: {domain.CodePreconditionFailed},
 		413: {domain.CodeBodyTooLarge},
 		415: {domain.CodeUnsupportedMediaType},
-		422: {domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose},
+		422: {domain.CodeIdempotencyKeyReused, domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose},
 		429: {domain.CodeWeChatRateLimited},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured},

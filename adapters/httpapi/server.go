@@ -24,6 +24,7 @@ const readyTimeout = 2 * time.Second
 type Server struct {
 	login    app.WeChatLogin
 	profiles app.Profiles
+	todos    app.Todos
 	uploads  *app.Uploads
 	local    ports.LocalFiles
 	ready    func(context.Context) error
@@ -35,7 +36,7 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // NewServer returns the strict server for d's use-cases. NewHandler wires
 // it; it is exported for the interface assertion and for reuse.
 func NewServer(d Deps) *Server {
-	return &Server{login: d.Login, profiles: d.Profiles, uploads: d.Uploads, local: d.LocalFiles, ready: d.Ready, log: orDiscard(d.Logger)}
+	return &Server{login: d.Login, profiles: d.Profiles, todos: d.Todos, uploads: d.Uploads, local: d.LocalFiles, ready: d.Ready, log: orDiscard(d.Logger)}
 }
 
 // LoginWithWeChat exchanges a wx.login code for an access token.

@@ -59,12 +59,12 @@ type env struct {
 	logs    *syncBuffer
 	seen    *observed
 
-	// Uploads: the use-case as wired, its storage, and the clock it and
-	// the local storage read (real time plus a movable offset).
+	// Uploads: the use-case as wired and its storage. clock is read by
+	// the task and upload use-cases and the local storage.
 	uploads *app.Uploads
 	storage ports.ObjectStorage
 	s3      *s3test.Server // with the S3 storage
-	clock   *offsetClock
+	clock   *shiftedClock
 }
 
 // Upload settings of the test API.
@@ -74,25 +74,6 @@ const (
 	pendingTTL = 24 * time.Hour
 	dlTTL      = time.Hour
 )
-
-// offsetClock is the wall clock moved by an offset tests set.
-type offsetClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *offsetClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-// shift moves the clock by d.
-func (c *offsetClock) shift(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
 
 // config holds what a test may change from the defaults.
 type config struct {
@@ -172,6 +153,11 @@ func newEnv(t *testing.T, opts ...option) *env {
 
 	db := pgtest.NewDB(t)
 	users := postgres.NewUserStore(db)
+	cursors, err := app.NewCursorCodec([]byte("a test cursor secret, 32+ bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &shiftedClock{}
 	profileStore := ports.UserStore(users)
 	if cfg.store != nil {
 		profileStore = cfg.store
@@ -180,7 +166,6 @@ func newEnv(t *testing.T, opts ...option) *env {
 	if ready == nil {
 		ready = db.Ping
 	}
-	clock := &offsetClock{}
 	var storage ports.ObjectStorage
 	var local ports.LocalFiles
 	var s3srv *s3test.Server
@@ -216,6 +201,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 			Apps: app.NewApps(cfg.apps...), WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
 		},
 		Profiles:     app.Profiles{Users: profileStore, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
+		Todos:        app.Todos{Store: postgres.NewTodoStore(db), Cursors: cursors, Clock: clock},
 		Uploads:      uploads,
 		LocalFiles:   local,
 		Verifier:     tokens,
@@ -227,8 +213,8 @@ func newEnv(t *testing.T, opts ...option) *env {
 
 	e := &env{
 		handler: seen.wrap(h), db: db, sim: sim, tokens: tokens, keys: keys,
-		priv: privateKey(t, keyPEM), logs: logs, seen: seen,
-		uploads: uploads, storage: storage, s3: s3srv, clock: clock,
+		priv: privateKey(t, keyPEM), logs: logs, seen: seen, clock: clock,
+		uploads: uploads, storage: storage, s3: s3srv,
 	}
 	e.api = apitest.New(t, e.handler)
 	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
@@ -344,6 +330,25 @@ func (r *sessionKeyRecorder) Code2Session(ctx context.Context, app domain.AppID,
 		r.seen.mu.Unlock()
 	}
 	return id, err
+}
+
+// shiftedClock is the wall clock moved by a shift a test sets, to make
+// idempotency keys expire.
+type shiftedClock struct {
+	mu    sync.Mutex
+	shift time.Duration
+}
+
+func (c *shiftedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.shift)
+}
+
+func (c *shiftedClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shift += d
 }
 
 // syncBuffer is a log destination safe for concurrent writers.

@@ -27,6 +27,9 @@ var validationOptions = openapi3filter.Options{
 	MultiError:         true,
 	KeepValidatedValue: true,
 	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	// kin-openapi leaves format: uuid unchecked unless asked.
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid",
+		openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))},
 }
 
 // streamingValidationOptions leave a file body to its handler.
@@ -150,8 +153,7 @@ func requestError(err error) error {
 	if errors.As(err, &tooBig) {
 		return tooLarge(tooBig.Limit)
 	}
-	var parseErr *openapi3filter.ParseError
-	if errors.As(err, &parseErr) {
+	if bodyParseError(err) {
 		return malformedJSON(err)
 	}
 	var fields fieldErrors
@@ -162,6 +164,29 @@ func requestError(err error) error {
 	e := domain.Invalid(fields...)
 	e.Err = err
 	return e
+}
+
+// bodyParseError reports whether the body could not be decoded at all (a
+// parameter that does not parse is a field error, not malformed JSON).
+func bodyParseError(err error) bool {
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, err := range e {
+			if bodyParseError(err) {
+				return true
+			}
+		}
+	case *openapi3filter.RequestError:
+		var parseErr *openapi3filter.ParseError
+		return e.Parameter == nil && errors.As(e.Err, &parseErr)
+	}
+	var parseErr *openapi3filter.ParseError
+	return errors.As(err, &parseErr) && !isRequestError(err)
+}
+
+func isRequestError(err error) bool {
+	var re *openapi3filter.RequestError
+	return errors.As(err, &re)
 }
 
 // fieldErrors gathers field errors without repeats.
@@ -185,12 +210,7 @@ func (fs *fieldErrors) collect(err error) {
 	case *openapi3filter.RequestError:
 		switch {
 		case e.Parameter != nil:
-			field := e.Parameter.In + "." + e.Parameter.Name
-			if errors.Is(e.Err, openapi3filter.ErrInvalidRequired) || errors.Is(e.Err, openapi3filter.ErrInvalidEmptyValue) {
-				fs.add(field, "required", e.Parameter.Name+" is required")
-			} else {
-				fs.add(field, "invalid", e.Parameter.Name+" is invalid")
-			}
+			fs.addParameterError(e)
 		case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
 			fs.add("body", "required", "a request body is required")
 		case e.Err != nil:
@@ -201,13 +221,53 @@ func (fs *fieldErrors) collect(err error) {
 	}
 }
 
+// addParameterError describes a path, query or header parameter that
+// breaks the spec: missing, not of its type, or breaking a schema rule.
+func (fs *fieldErrors) addParameterError(e *openapi3filter.RequestError) {
+	name := e.Parameter.Name
+	field := e.Parameter.In + "." + name
+	var parseErr *openapi3filter.ParseError
+	var schemaErrs []*openapi3.SchemaError
+	collectSchemaErrors(e.Err, &schemaErrs)
+	switch {
+	case errors.Is(e.Err, openapi3filter.ErrInvalidRequired) || errors.Is(e.Err, openapi3filter.ErrInvalidEmptyValue):
+		fs.add(field, "required", name+" is required")
+	case errors.As(e.Err, &parseErr):
+		fs.add(field, "invalid_type", name+" is not of the expected type")
+	case len(schemaErrs) > 0:
+		for _, se := range schemaErrs {
+			fs.addSchemaErrorAt(field, name, se)
+		}
+	default:
+		fs.add(field, "invalid", name+" is invalid")
+	}
+}
+
+// collectSchemaErrors gathers the schema errors of a validator error tree.
+func collectSchemaErrors(err error, out *[]*openapi3.SchemaError) {
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, err := range e {
+			collectSchemaErrors(err, out)
+		}
+	case *openapi3.SchemaError:
+		*out = append(*out, e)
+	}
+}
+
 // addSchemaError describes one broken schema rule of the body. Messages
 // name the rule, never the value: the value may be a secret.
 func (fs *fieldErrors) addSchemaError(e *openapi3.SchemaError) {
+	fs.addSchemaErrorAt("body", "body", e)
+}
+
+// addSchemaErrorAt describes one broken schema rule of the input named
+// base (e.g. "body", "query.limit").
+func (fs *fieldErrors) addSchemaErrorAt(base, baseName string, e *openapi3.SchemaError) {
 	path := e.JSONPointer()
-	field, name := "body", "body"
+	field, name := base, baseName
 	if len(path) > 0 {
-		field, name = "body."+strings.Join(path, "."), path[len(path)-1]
+		field, name = base+"."+strings.Join(path, "."), path[len(path)-1]
 	}
 	s := e.Schema
 	switch e.SchemaField {
@@ -231,8 +291,14 @@ func (fs *fieldErrors) addSchemaError(e *openapi3.SchemaError) {
 		}
 	case "maxLength":
 		fs.add(field, "too_long", fmt.Sprintf("%s must be at most %d characters", name, *s.MaxLength))
+	case "nullable":
+		fs.add(field, "invalid_type", name+" must not be null")
 	case "type":
 		fs.add(field, "invalid_type", fmt.Sprintf("%s must be of type %s", name, strings.Join(s.Type.Slice(), " or ")))
+	case "maxItems":
+		fs.add(field, "too_many", fmt.Sprintf("%s must have at most %d items", name, *s.MaxItems))
+	case "minItems":
+		fs.add(field, "too_few", fmt.Sprintf("%s must have at least %d items", name, s.MinItems))
 	case "minProperties":
 		fs.add(field, "too_few_fields", fmt.Sprintf("%s must set at least %d field(s)", name, s.MinProps))
 	case "enum":

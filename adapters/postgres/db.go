@@ -51,3 +51,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes every connection of the pool, waiting for acquired ones to
 // be released.
 func (db *DB) Close() { db.pool.Close() }
+
+// FromPool wraps a pool the caller configured (a tracer, other limits).
+// Close closes the pool.
+func FromPool(pool *pgxpool.Pool) *DB { return &DB{pool: pool} }

@@ -13,6 +13,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/miniback/miniback/adapters/s3store"
+	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
 )
 
@@ -78,6 +79,14 @@ type Config struct {
 	AvatarTypes         []string      `env:"MINIBACK_UPLOAD_AVATAR_TYPES" envSeparator:"," envDefault:"image/jpeg,image/png,image/webp"`
 	AttachmentMaxBytes  int64         `env:"MINIBACK_UPLOAD_ATTACHMENT_MAX_BYTES" envDefault:"20971520"`
 	AttachmentTypes     []string      `env:"MINIBACK_UPLOAD_ATTACHMENT_TYPES" envSeparator:"," envDefault:"image/jpeg,image/png,image/webp,image/gif,application/pdf,text/plain,video/mp4"`
+
+	// CursorSecret keys the HMAC of list cursors (at least 32 bytes; all
+	// replicas share it). Empty uses a development secret kept under
+	// DataDir.
+	CursorSecret string `env:"MINIBACK_CURSOR_SECRET"`
+	// IdempotencyPurgeInterval is how often expired idempotency keys are
+	// deleted.
+	IdempotencyPurgeInterval time.Duration `env:"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL" envDefault:"1h"`
 }
 
 // maxPresign is the longest lifetime a SigV4 presigned URL may have.
@@ -148,8 +157,17 @@ func (c Config) Validate() error {
 	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
 		bad("MINIBACK_ACCESS_TOKEN_TTL must be between 1m and 24h, not %s", c.AccessTokenTTL)
 	}
+	if c.CursorSecret != "" && len(c.CursorSecret) < app.CursorSecretMinBytes {
+		bad("MINIBACK_CURSOR_SECRET must be at least %d bytes (e.g. openssl rand -base64 32)", app.CursorSecretMinBytes)
+	}
+	if c.IdempotencyPurgeInterval < time.Minute || c.IdempotencyPurgeInterval > 24*time.Hour {
+		bad("MINIBACK_IDEMPOTENCY_PURGE_INTERVAL must be between 1m and 24h, not %s", c.IdempotencyPurgeInterval)
+	}
 	errs = append(errs, c.validateUploads()...)
 	if c.Production() {
+		if c.CursorSecret == "" {
+			bad("MINIBACK_CURSOR_SECRET is required in production (every replica needs the same one)")
+		}
 		if c.Storage == "local" {
 			bad("MINIBACK_STORAGE=s3 is required in production (the local-disk storage streams files through the API server; it is for development)")
 		}

@@ -23,7 +23,9 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{"production needs real parts", []string{"MINIBACK_ENV=production"},
-			[]string{"DATABASE_URL is required", "MINIBACK_WECHAT_APPS is required", "MINIBACK_JWT_PRIVATE_KEYS"}},
+			[]string{"DATABASE_URL is required", "MINIBACK_WECHAT_APPS is required", "MINIBACK_JWT_PRIVATE_KEYS", "MINIBACK_CURSOR_SECRET is required"}},
+		{"short cursor secret", []string{"MINIBACK_CURSOR_SECRET=short"}, []string{"MINIBACK_CURSOR_SECRET must be at least 32 bytes"}},
+		{"purge interval out of range", []string{"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL=1s"}, []string{"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL"}},
 		{"unknown environment", []string{"MINIBACK_ENV=staging"}, []string{"MINIBACK_ENV"}},
 		{"unparseable duration", []string{"MINIBACK_WECHAT_TIMEOUT=soon"}, []string{"MINIBACK_WECHAT_TIMEOUT"}},
 		{"token TTL out of range", []string{"MINIBACK_ACCESS_TOKEN_TTL=10s"}, []string{"MINIBACK_ACCESS_TOKEN_TTL"}},
@@ -97,6 +99,7 @@ func TestStorageDefaultsToTheLocalDiskAndS3IsConfigurable(t *testing.T) {
 	cfg, err = LoadConfig([]string{
 		"MINIBACK_ENV=production", "DATABASE_URL=postgres://db/miniback", "MINIBACK_WECHAT_APPS=wx1:s1",
 		"MINIBACK_JWT_PRIVATE_KEYS=pem", "MINIBACK_PUBLIC_URL=https://api.example.com",
+		"MINIBACK_CURSOR_SECRET=0123456789abcdef0123456789abcdef",
 		"MINIBACK_STORAGE=s3", "MINIBACK_S3_ENDPOINT=https://cos.ap-shanghai.myqcloud.com", "MINIBACK_S3_REGION=ap-shanghai",
 		"MINIBACK_S3_BUCKET=photos-1250000000", "MINIBACK_S3_ACCESS_KEY=AKIDxxxx", "MINIBACK_S3_SECRET_KEY=topsecret",
 		"MINIBACK_UPLOAD_AVATAR_TYPES=Image/JPEG", "MINIBACK_UPLOAD_AVATAR_MAX_BYTES=1048576",

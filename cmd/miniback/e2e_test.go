@@ -53,6 +53,7 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		"embedded default: private PostgreSQL cluster",
 		"embedded default: WeChat simulator",
 		"embedded default: GENERATED a DEVELOPMENT signing key",
+		"embedded default: GENERATED a DEVELOPMENT cursor secret",
 		"embedded default: local-disk storage",
 		`"api_reference":"http://` + addr + `/docs"`,
 	} {
@@ -95,6 +96,19 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		t.Errorf("the data dir holds %v, want the one avatar", files)
 	}
 
+	// Tasks: create a few, list a first page.
+	for i := range 3 {
+		if r := c.JSON("POST", "/v1/todos", map[string]any{"title": fmt.Sprint("task ", i)}, auth); r.Status != http.StatusCreated {
+			t.Fatalf("POST /v1/todos: %s", r)
+		}
+	}
+	var page api.TodoPage
+	c.Get("/v1/todos?limit=2", auth).Decode(&page)
+	cursor, err := page.NextCursor.Get()
+	if len(page.Items) != 2 || err != nil {
+		t.Fatalf("first page: %+v", page)
+	}
+
 	if r := c.Get("/readyz"); r.Status != http.StatusOK {
 		t.Errorf("readyz: %s", r)
 	}
@@ -125,7 +139,11 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		t.Errorf("no clean stop in the log:\n%s", logs.String())
 	}
 	// Secrets never reach the log.
-	for _, secret := range []string{"session_key", "PRIVATE KEY", "wechatsim-dev-secret"} {
+	cursorSecret, err := os.ReadFile(filepath.Join(dataDir, "dev-cursor-secret"))
+	if err != nil || len(cursorSecret) < 32 {
+		t.Fatalf("development cursor secret: %q, %v", cursorSecret, err)
+	}
+	for _, secret := range []string{"session_key", "PRIVATE KEY", "wechatsim-dev-secret", string(cursorSecret)} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("log contains %q", secret)
 		}
@@ -144,6 +162,14 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 	}
 	if again.Nickname != "Alice" {
 		t.Errorf("after restart nickname = %q, want the stored one", again.Nickname)
+	}
+	// The cursor secret is kept too: a cursor from before the restart
+	// still reads the next page.
+	var rest api.TodoPage
+	if r := c.Get("/v1/todos?limit=2&cursor="+cursor, auth); r.Status != http.StatusOK {
+		t.Errorf("cursor after restart: %s", r)
+	} else if r.Decode(&rest); len(rest.Items) != 1 || rest.Items[0].Title != "task 0" {
+		t.Errorf("second page after restart: %+v", rest)
 	}
 	_ = cmd2.Process.Signal(syscall.SIGTERM)
 	if err := waitExit(cmd2, 20*time.Second); err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +46,11 @@ type Main struct {
 
 	stopCleaner context.CancelFunc
 	cleanerDone chan struct{}
+
+	// stopPurge ends the purge of expired idempotency keys; purgeDone
+	// closes when it has.
+	stopPurge context.CancelFunc
+	purgeDone chan struct{}
 }
 
 // NewMain returns an unstarted Main logging JSON to logOut.
@@ -74,6 +81,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cursors, err := m.cursorCodec()
+	if err != nil {
+		return err
+	}
 	// Listen first: the public URL (and so every link the API hands out)
 	// may depend on the port.
 	if err := m.listen(); err != nil {
@@ -86,6 +97,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	rules, _ := m.Config.UploadRules() // validated by LoadConfig
 	users := postgres.NewUserStore(m.db)
+	todos := app.Todos{Store: postgres.NewTodoStore(m.db), Cursors: cursors, Clock: ports.SystemClock{}}
+	m.startPurge(todos)
 	uploads := &app.Uploads{
 		Store: postgres.NewUploadStore(m.db), Storage: storage, Clock: ports.SystemClock{}, Rules: rules,
 		TicketTTL: m.Config.UploadTicketTTL, PendingTTL: m.Config.UploadTTL, DownloadTTL: m.Config.UploadDownloadTTL,
@@ -95,6 +108,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Apps: apps, WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
 		},
 		Profiles:     app.Profiles{Users: users, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
+		Todos:        todos,
 		Uploads:      uploads,
 		Verifier:     tokens,
 		Ready:        m.db.Ping,
@@ -203,6 +217,10 @@ func (m *Main) Close() error {
 	}
 	if m.local != nil {
 		errs = append(errs, m.local.Close())
+	}
+	if m.stopPurge != nil {
+		m.stopPurge()
+		<-m.purgeDone
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())
@@ -322,6 +340,73 @@ func (m *Main) devSigningKey() ([]byte, error) {
 	m.Logger.Warn("embedded default: GENERATED a DEVELOPMENT signing key; never use it in production",
 		"path", path, "replace_with", "MINIBACK_JWT_PRIVATE_KEYS")
 	return b, nil
+}
+
+// cursorCodec keys list cursors with MINIBACK_CURSOR_SECRET, or with a
+// development secret kept under the data dir so cursors survive restarts.
+func (m *Main) cursorCodec() (app.CursorCodec, error) {
+	secret := []byte(m.Config.CursorSecret)
+	if len(secret) == 0 {
+		var err error
+		if secret, err = m.devCursorSecret(); err != nil {
+			return app.CursorCodec{}, err
+		}
+	}
+	c, err := app.NewCursorCodec(secret)
+	if err != nil {
+		return app.CursorCodec{}, fmt.Errorf("MINIBACK_CURSOR_SECRET: %w", err)
+	}
+	return c, nil
+}
+
+func (m *Main) devCursorSecret() ([]byte, error) {
+	path := filepath.Join(m.Config.DataDir, "dev-cursor-secret")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= app.CursorSecretMinBytes {
+		m.Logger.Warn("embedded default: DEVELOPMENT cursor secret from the data dir; never use it in production",
+			"path", path, "replace_with", "MINIBACK_CURSOR_SECRET")
+		return b, nil
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("generate development cursor secret: %w", err)
+	}
+	b := []byte(hex.EncodeToString(raw))
+	if err := os.MkdirAll(m.Config.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("save development cursor secret: %w", err)
+	}
+	m.Logger.Warn("embedded default: GENERATED a DEVELOPMENT cursor secret; never use it in production",
+		"path", path, "replace_with", "MINIBACK_CURSOR_SECRET")
+	return b, nil
+}
+
+// startPurge deletes expired idempotency keys every
+// MINIBACK_IDEMPOTENCY_PURGE_INTERVAL until Close. Expired keys are also
+// forgotten when their user creates a task; this bounds the table for users
+// who never come back. Each replica purges; the deletes are idempotent.
+func (m *Main) startPurge(todos app.Todos) {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopPurge, m.purgeDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.purgeDone)
+		tick := time.NewTicker(m.Config.IdempotencyPurgeInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				n, err := todos.ForgetExpiredIdempotencyKeys(ctx)
+				if err != nil && ctx.Err() == nil {
+					m.Logger.Warn("purge of expired idempotency keys failed", "error", err.Error())
+				} else if n > 0 {
+					m.Logger.Info("purged expired idempotency keys", "deleted", n)
+				}
+			}
+		}
+	}()
 }
 
 // listen opens the API's listener.

@@ -21,6 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -49,6 +50,27 @@ const (
 func (e LoginResponseTokenType) Valid() bool {
 	switch e {
 	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Priority.
+const (
+	PriorityHigh   Priority = "high"
+	PriorityLow    Priority = "low"
+	PriorityNormal Priority = "normal"
+)
+
+// Valid indicates whether the value is a known member of the Priority enum.
+func (e Priority) Valid() bool {
+	switch e {
+	case PriorityHigh:
+		return true
+	case PriorityLow:
+		return true
+	case PriorityNormal:
 		return true
 	default:
 		return false
@@ -127,13 +149,44 @@ func (e UploadTicketFileField) Valid() bool {
 	}
 }
 
+// Defines values for ListTodosParamsSort.
+const (
+	SortCreatedAt     ListTodosParamsSort = "created_at"
+	SortCreatedAtDesc ListTodosParamsSort = "-created_at"
+	SortDueAt         ListTodosParamsSort = "due_at"
+	SortDueAtDesc     ListTodosParamsSort = "-due_at"
+	SortPriority      ListTodosParamsSort = "priority"
+	SortPriorityDesc  ListTodosParamsSort = "-priority"
+)
+
+// Valid indicates whether the value is a known member of the ListTodosParamsSort enum.
+func (e ListTodosParamsSort) Valid() bool {
+	switch e {
+	case SortCreatedAt:
+		return true
+	case SortCreatedAtDesc:
+		return true
+	case SortDueAt:
+		return true
+	case SortDueAtDesc:
+		return true
+	case SortPriority:
+		return true
+	case SortPriorityDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Code Stable machine code for this field's problem: `required`,
 	// `too_long`, `too_short`, `unknown_field`, `invalid_type`,
 	// `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
 	// or a domain rule such as `invalid_url`, `invalid_characters`,
-	// `empty_patch`, `unknown`.
+	// `empty_patch`, `invalid_time_zone`, `invalid_range`,
+	// `invalid_cursor`, `unknown`.
 	Code string `json:"code"`
 
 	// Field Where the problem is, e.g. `body.nickname` or `header.Authorization`.
@@ -165,6 +218,9 @@ type LoginResponse struct {
 
 // LoginResponseTokenType defines model for LoginResponse.TokenType.
 type LoginResponseTokenType string
+
+// Priority defines model for Priority.
+type Priority string
 
 // Problem RFC 9457 problem details with a stable machine code.
 type Problem struct {
@@ -207,6 +263,75 @@ type ProfilePatch struct {
 
 	// Nickname Trimmed; 1 to 64 characters after trimming.
 	Nickname *string `json:"nickname,omitempty"`
+}
+
+// Todo defines model for Todo.
+type Todo struct {
+	// CompletedAt When the task was last marked done; null while it is open.
+	CompletedAt nullable.Nullable[time.Time] `json:"completed_at"`
+	CreatedAt   time.Time                    `json:"created_at"`
+	Done        bool                         `json:"done"`
+
+	// DueAt When the task is due, with the UTC offset it was given; null when it has none.
+	//
+	// Example: 2026-03-01T18:00:00+08:00
+	DueAt     nullable.Nullable[string] `json:"due_at"`
+	Id        openapi_types.UUID        `json:"id"`
+	Notes     string                    `json:"notes"`
+	Priority  Priority                  `json:"priority"`
+	Tags      []string                  `json:"tags"`
+	Title     string                    `json:"title"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+
+	// Version Increments on every change; the `ETag` is `"v<version>"`.
+	Version int `json:"version"`
+}
+
+// TodoCreate The domain rules: `title` is trimmed and must keep 1 to 200
+// characters, with no control characters; `notes` up to 10,000
+// characters (tabs and line breaks allowed); `due_at` is RFC 3339 with
+// a UTC offset between -12:00 and +14:00 in steps of 15 minutes (code
+// `invalid_time_zone` otherwise), in the years 1900 to 9999; tags are
+// trimmed, inner spaces collapsed, lower-cased and NFC-normalised, must
+// keep 1 to 32 characters, and duplicates after normalising are merged.
+type TodoCreate struct {
+	Done *bool `json:"done,omitempty"`
+
+	// DueAt Example: 2026-03-01T18:00:00+08:00
+	DueAt    nullable.Nullable[string] `json:"due_at,omitempty"`
+	Notes    *string                   `json:"notes,omitempty"`
+	Priority *Priority                 `json:"priority,omitempty"`
+
+	// Tags Example: ["home","errands"]
+	Tags *[]string `json:"tags,omitempty"`
+
+	// Title Example: Buy milk
+	Title string `json:"title"`
+}
+
+// TodoPage defines model for TodoPage.
+type TodoPage struct {
+	Items []Todo `json:"items"`
+
+	// NextCursor Send as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// TodoPatch At least one field must be set (code `empty_patch` otherwise). The
+// rules of each field are those of TodoCreate.
+type TodoPatch struct {
+	Done *bool `json:"done,omitempty"`
+
+	// DueAt null removes the due time.
+	DueAt nullable.Nullable[string] `json:"due_at,omitempty"`
+
+	// Notes null or empty clears the notes.
+	Notes    nullable.Nullable[string] `json:"notes,omitempty"`
+	Priority *Priority                 `json:"priority,omitempty"`
+
+	// Tags Replaces the task's tags; [] removes them all.
+	Tags  *[]string `json:"tags,omitempty"`
+	Title *string   `json:"title,omitempty"`
 }
 
 // Upload defines model for Upload.
@@ -320,6 +445,18 @@ type WeChatLoginRequest struct {
 	Code string `json:"code"`
 }
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
+// TodoID defines model for TodoID.
+type TodoID = openapi_types.UUID
+
 // UploadID defines model for UploadID.
 type UploadID = openapi_types.UUID
 
@@ -349,6 +486,9 @@ type NotFound = Problem
 
 // PayloadTooLarge RFC 9457 problem details with a stable machine code.
 type PayloadTooLarge = Problem
+
+// PreconditionFailed RFC 9457 problem details with a stable machine code.
+type PreconditionFailed = Problem
 
 // ServiceUnavailable RFC 9457 problem details with a stable machine code.
 type ServiceUnavailable = Problem
@@ -391,6 +531,73 @@ type LocalStoragePutParams struct {
 	Signature   string `form:"signature" json:"signature"`
 }
 
+// ListTodosParams defines parameters for ListTodos.
+type ListTodosParams struct {
+	// Limit Tasks per page.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page. Opaque; signed by the server.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Sort `created_at` (oldest first), `-created_at` (newest first),
+	// `due_at` (soonest first), `-due_at` (latest first), `priority`
+	// (low first) or `-priority` (high first). Ties break on creation
+	// time (priority) or id. Tasks with no due time come last in both
+	// due orders.
+	Sort *ListTodosParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Done Only done (`true`) or open (`false`) tasks.
+	Done *bool `form:"done,omitempty" json:"done,omitempty"`
+
+	// DueAfter Only tasks due at or after this time (RFC 3339 with an offset;
+	// percent-encode `+` as `%2B`). Excludes tasks with no due time.
+	DueAfter *string `form:"due_after,omitempty" json:"due_after,omitempty"`
+
+	// DueBefore Only tasks due strictly before this time, so consecutive ranges
+	// never overlap. Excludes tasks with no due time.
+	DueBefore *string `form:"due_before,omitempty" json:"due_before,omitempty"`
+
+	// Tag Only tasks with this tag (normalised like the tags of a task).
+	Tag *string `form:"tag,omitempty" json:"tag,omitempty"`
+
+	// Q Only tasks whose title or notes contain this text, case-insensitively.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+}
+
+// ListTodosParamsSort defines parameters for ListTodos.
+type ListTodosParamsSort string
+
+// CreateTodoParams defines parameters for CreateTodo.
+type CreateTodoParams struct {
+	// IdempotencyKey A key you choose for this creation (a UUID is ideal), unique among
+	// your requests: 1 to 255 letters, digits, `-`, `_`, `.` or `:`. It
+	// expires 24 hours after its first use.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteTodoParams defines parameters for DeleteTodo.
+type DeleteTodoParams struct {
+	// IfMatch The task's `ETag` (or `*`, or a comma-separated list of tags): the
+	// write happens only if one matches the current version (strong
+	// comparison), else 412. Optional; without it the last write wins.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetTodoParams defines parameters for GetTodo.
+type GetTodoParams struct {
+	// IfNoneMatch Answer 304 with no body when the task's `ETag` is one of these (weak
+	// comparison) or the value is `*`.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateTodoParams defines parameters for UpdateTodo.
+type UpdateTodoParams struct {
+	// IfMatch The task's `ETag` (or `*`, or a comma-separated list of tags): the
+	// write happens only if one matches the current version (strong
+	// comparison), else 412. Optional; without it the last write wins.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
@@ -399,6 +606,12 @@ type LocalStoragePostMultipartRequestBody LocalStoragePostMultipartBody
 
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfilePatch
+
+// CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
+type CreateTodoJSONRequestBody = TodoCreate
+
+// UpdateTodoJSONRequestBody defines body for UpdateTodo for application/json ContentType.
+type UpdateTodoJSONRequestBody = TodoPatch
 
 // CreateUploadJSONRequestBody defines body for CreateUpload for application/json ContentType.
 type CreateUploadJSONRequestBody = UploadRequest
@@ -432,6 +645,21 @@ type ServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(c *gin.Context)
+	// ListTodos List my tasks
+	// (GET /v1/todos)
+	ListTodos(c *gin.Context, params ListTodosParams)
+	// CreateTodo Create a task
+	// (POST /v1/todos)
+	CreateTodo(c *gin.Context, params CreateTodoParams)
+	// DeleteTodo Delete a task
+	// (DELETE /v1/todos/{id})
+	DeleteTodo(c *gin.Context, id TodoID, params DeleteTodoParams)
+	// GetTodo Read a task
+	// (GET /v1/todos/{id})
+	GetTodo(c *gin.Context, id TodoID, params GetTodoParams)
+	// UpdateTodo Edit a task
+	// (PATCH /v1/todos/{id})
+	UpdateTodo(c *gin.Context, id TodoID, params UpdateTodoParams)
 	// CreateUpload Ask for an upload ticket
 	// (POST /v1/uploads)
 	CreateUpload(c *gin.Context)
@@ -657,6 +885,276 @@ func (siw *ServerInterfaceWrapper) UpdateMe(c *gin.Context) {
 	siw.Handler.UpdateMe(c)
 }
 
+// ListTodos operation middleware
+func (siw *ServerInterfaceWrapper) ListTodos(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTodosParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", c.Request.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter sort: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "done" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "done", c.Request.URL.Query(), &params.Done, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter done: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "due_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_after", c.Request.URL.Query(), &params.DueAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_after: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "due_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", c.Request.URL.Query(), &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_before: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "tag" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", c.Request.URL.Query(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tag: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListTodos(c, params)
+}
+
+// CreateTodo operation middleware
+func (siw *ServerInterfaceWrapper) CreateTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateTodo(c, params)
+}
+
+// DeleteTodo operation middleware
+func (siw *ServerInterfaceWrapper) DeleteTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteTodo(c, id, params)
+}
+
+// GetTodo operation middleware
+func (siw *ServerInterfaceWrapper) GetTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-None-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-None-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetTodo(c, id, params)
+}
+
+// UpdateTodo operation middleware
+func (siw *ServerInterfaceWrapper) UpdateTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTodoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for If-Match, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter If-Match: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UpdateTodo(c, id, params)
+}
+
 // CreateUpload operation middleware
 func (siw *ServerInterfaceWrapper) CreateUpload(c *gin.Context) {
 
@@ -750,6 +1248,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
+	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
+	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
+	router.GET(options.BaseURL+"/v1/todos/:id", wrapper.GetTodo)
+	router.PATCH(options.BaseURL+"/v1/todos/:id", wrapper.UpdateTodo)
 	router.POST(options.BaseURL+"/v1/uploads", wrapper.CreateUpload)
 	router.GET(options.BaseURL+"/v1/uploads/:id", wrapper.GetUpload)
 	router.POST(options.BaseURL+"/v1/uploads/:id/complete", wrapper.CompleteUpload)
@@ -778,6 +1281,8 @@ type InternalErrorApplicationProblemPlusJSONResponse Problem
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+
+type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -1733,6 +2238,696 @@ func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type ListTodosRequestObject struct {
+	Params ListTodosParams
+}
+
+type ListTodosResponseObject interface {
+	VisitListTodosResponse(w http.ResponseWriter) error
+}
+
+type ListTodos200JSONResponse TodoPage
+
+func (response ListTodos200JSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos400ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos401ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos500ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos503ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodoRequestObject struct {
+	Params CreateTodoParams
+	Body   *CreateTodoJSONRequestBody
+}
+
+type CreateTodoResponseObject interface {
+	VisitCreateTodoResponse(w http.ResponseWriter) error
+}
+
+type CreateTodo201ResponseHeaders struct {
+	ETag               *string
+	IdempotentReplayed *string
+	Location           *string
+}
+
+type CreateTodo201JSONResponse struct {
+	Body    Todo
+	Headers CreateTodo201ResponseHeaders
+}
+
+func (response CreateTodo201JSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo400ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo401ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo404ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo409ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo413ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo415ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo422ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo500ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo503ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params DeleteTodoParams
+}
+
+type DeleteTodoResponseObject interface {
+	VisitDeleteTodoResponse(w http.ResponseWriter) error
+}
+
+type DeleteTodo204Response struct {
+}
+
+func (response DeleteTodo204Response) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo400ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo401ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo404ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo412ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo500ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo503ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params GetTodoParams
+}
+
+type GetTodoResponseObject interface {
+	VisitGetTodoResponse(w http.ResponseWriter) error
+}
+
+type GetTodo200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetTodo200JSONResponse struct {
+	Body    Todo
+	Headers GetTodo200ResponseHeaders
+}
+
+func (response GetTodo200JSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo304ResponseHeaders struct {
+	ETag *string
+}
+
+type GetTodo304Response struct {
+	Headers GetTodo304ResponseHeaders
+}
+
+func (response GetTodo304Response) VisitGetTodoResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo400ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo401ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo404ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo500ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo503ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodoRequestObject struct {
+	Id     TodoID `json:"id"`
+	Params UpdateTodoParams
+	Body   *UpdateTodoJSONRequestBody
+}
+
+type UpdateTodoResponseObject interface {
+	VisitUpdateTodoResponse(w http.ResponseWriter) error
+}
+
+type UpdateTodo200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateTodo200JSONResponse struct {
+	Body    Todo
+	Headers UpdateTodo200ResponseHeaders
+}
+
+func (response UpdateTodo200JSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo400ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo401ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo404ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo412ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo413ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo415ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo500ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo503ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUploadRequestObject struct {
 	Body *CreateUploadJSONRequestBody
 }
@@ -2141,6 +3336,21 @@ type StrictServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// ListTodos List my tasks
+	// (GET /v1/todos)
+	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
+	// CreateTodo Create a task
+	// (POST /v1/todos)
+	CreateTodo(ctx context.Context, request CreateTodoRequestObject) (CreateTodoResponseObject, error)
+	// DeleteTodo Delete a task
+	// (DELETE /v1/todos/{id})
+	DeleteTodo(ctx context.Context, request DeleteTodoRequestObject) (DeleteTodoResponseObject, error)
+	// GetTodo Read a task
+	// (GET /v1/todos/{id})
+	GetTodo(ctx context.Context, request GetTodoRequestObject) (GetTodoResponseObject, error)
+	// UpdateTodo Edit a task
+	// (PATCH /v1/todos/{id})
+	UpdateTodo(ctx context.Context, request UpdateTodoRequestObject) (UpdateTodoResponseObject, error)
 	// CreateUpload Ask for an upload ticket
 	// (POST /v1/uploads)
 	CreateUpload(ctx context.Context, request CreateUploadRequestObject) (CreateUploadResponseObject, error)
@@ -2477,6 +3687,175 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 	}
 }
 
+// ListTodos operation middleware
+func (sh *strictHandler) ListTodos(ctx *gin.Context, params ListTodosParams) {
+	var request ListTodosRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTodos(ctx, request.(ListTodosRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTodos")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListTodosResponseObject); ok {
+		if err := validResponse.VisitListTodosResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateTodo operation middleware
+func (sh *strictHandler) CreateTodo(ctx *gin.Context, params CreateTodoParams) {
+	var request CreateTodoRequestObject
+
+	request.Params = params
+
+	var body CreateTodoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTodo(ctx, request.(CreateTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateTodoResponseObject); ok {
+		if err := validResponse.VisitCreateTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteTodo operation middleware
+func (sh *strictHandler) DeleteTodo(ctx *gin.Context, id TodoID, params DeleteTodoParams) {
+	var request DeleteTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTodo(ctx, request.(DeleteTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteTodoResponseObject); ok {
+		if err := validResponse.VisitDeleteTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTodo operation middleware
+func (sh *strictHandler) GetTodo(ctx *gin.Context, id TodoID, params GetTodoParams) {
+	var request GetTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTodo(ctx, request.(GetTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetTodoResponseObject); ok {
+		if err := validResponse.VisitGetTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateTodo operation middleware
+func (sh *strictHandler) UpdateTodo(ctx *gin.Context, id TodoID, params UpdateTodoParams) {
+	var request UpdateTodoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateTodoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTodo(ctx, request.(UpdateTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UpdateTodoResponseObject); ok {
+		if err := validResponse.VisitUpdateTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateUpload operation middleware
 func (sh *strictHandler) CreateUpload(ctx *gin.Context) {
 	var request CreateUploadRequestObject
@@ -2576,88 +3955,137 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fxfc9s4kv8qXbyrsr1LS0rizO7IT57MZDZbyawrsSsPo5QJkS0RYxLgAKBtTSrf/aobIEVKlP9kE2du",
-	"7/xkUQTQaHT/+i/0MUp1WWmFytlo+jHKUWRo+N+36MzqZOHQ0KcMbWpk5aRW0TR6h6lWmQWn4VpIB3Nc",
-	"aIPgzEqqJYilkGoUxZFNcywFDS+lkmVdRtNJHLlVhdE0ksrhEk306dOnOKqEESW6sPR5VWiRvfpxe+Gz",
-	"HKHmb/csyIwWkfS8Ei6P4kiJkqfOojgy+HstDWbR1Jkau8QstCmFi6ZRXfObgSDrjFRLT49BW2llkcn5",
-	"QWQ/C4fXYkWfUq0cKkf/iqoqZCqItnFl9LzA8q+/WSL0Y2e5/za4iKbRf43XrB77b+341I/yi/a3+h5f",
-	"5MKBUPYaDWZgdYkuJ/7WqrZiXiBoAwYXtcUMdG0gNZihclIUdhR9ionut/h7jdY9Jt10RMYvC9JCKQri",
-	"N5FoYG5QXFoQYOoCjyFBY7SxCRTSOgsuR1hILDJP/gutFoVMvwHxVtcmRaJeaQdSgQDrhENwfCJFoa+J",
-	"WunpfKnNXGYZqsck9K0/9yl4MdmzYKS9BFre6KIVCyISaosmJvbTNrQRS5wpJ9NLpGFWLpVwteHtXhut",
-	"lvSmdJALC3hTkQqNZoo2GpTgTJaoa/cNdCGTGZ+I1wk6GCdL5EP4WSt8VEHRGgrh8JilthWZhmFE0ivl",
-	"0ChR/ERC/pi0nSioFd5UmDrMYCFkUZtA6FxnK8A010iyDTKQCBk6IQsm+xftXupaZY9J8S8abJ3mLR9Z",
-	"WumkV7o2XstOxYpg/0zr18Is8bFBgRknLRS0uCEgUMxQi+YKDYg0xcp5St+huZIpnitxJWRBQP2ohw8Z",
-	"VqgyVCkTPK/tiriZ6Wt1DIaMOgiy6pCwhT9kE5+A9SadLOqmE3DYegFDNIW3xx1/gck60/qNUKtggeyj",
-	"giNhdSFL6TA79h7KV97suRK1y7WRf+BjK86VKGTGAmjJIbtExdpDwlnopVSQ6gzhWtjGKLCQnqvKaBpC",
-	"8vmTctKtvqGTcI1FcRjchHnt+n4C6EUPZAP9tq4qbRxmbzCT4ox9uG+DCQRUSXc1WiUZRTQqTEUrvSTX",
-	"pjUGIsskvSyKU6MrNE6Ss7kQhcU4qjqPaE8ZDvjgjn3AUqS5VOhPecEHL613o/YshH1PIWnc4SSeqcRp",
-	"fVFotUxi4P9tro2jD7W6VPpaXfB4eiAVy9cF+cg8tHngnejuK1eiqJEe6Npd6MWFEWqJnRdoODshmS6F",
-	"VP5sGfaFXc9Sm6I7aZoLI1IKDHh1LCu3uqiES/MOuQk5KFt+fBzxLrY59z5HClZybNgD0saAo+UIEjrT",
-	"kZLpJYUSCSlS4nV+dBIUnI84GQ2tV5I+edu0GVN045FfA2GxP9n1uA/tnHr+G6aO5vwHisLlD5QY8lZr",
-	"/g8VRV2/RvqyM/sOqsKoISpeE5K8DUHRA4nx0HTB0LR9GCfwz/dnFEhaVBlLQo/RU/gBhUEDs3oyeZby",
-	"JPwvDh+Bd8DshVS7o9ZaOVnw+XdRM/hubBTacPXJdrgaR9JeKLy+ILd6IEI1NcJ1jsorYoBgg8KxO47s",
-	"jXdIn2tdoGD/msm4cAHJmpPz+x84vThqKLgNw84t26j+SfeOpLdwj4Nhhf6Oh8SjAcotbrx9+QK+P3r+",
-	"t1bTvKNp4Vq63IdVmyBGvPlc/HMa5kaoNAfNCQi8EWVF/lfEaMISdUEOMWZDwuOJG5LRvC4FS0ghFM/i",
-	"jZK0oNO0NgZVisPyyBHu9pRsDA4LvMKi4Y2NG7lZ28a50ZchKGa8ZOmUDkt717l3rM2nli5hjFixCCvr",
-	"hEpxOMPSrF4Jl993o2HMhcwG4C/uIFIpbrxuPf/++46mHU0mQ7rmpCtw6ETYZIVzsXVZCrNqHIVG1mi2",
-	"QVobFduc8/ztK1CilGo5OM9amnLnKjsdj4n6uUgvRxleNT6GHd9D1jb0Maie32zLrGAfdijcQhZ4Sobw",
-	"Tjje2KaDAoV1oFUjWWVNokbBjIN9VqSeoQXtcjTX0uLBtnKKK+GEufBJuXD6m3w1KLIV+DdD+o7OqpQK",
-	"j2lRC0kzjSkS0mLpbMCGmSqkuoT9ZHz1ZOzfsuOPMvuUHIzgF+3A6SUSfR5SuhN5r+CObF8crUcM0K6A",
-	"zxrO375mt5r5QhSmBQrG8VLcvEa1JBv9ZPL0aGCBudTbM59XNMvzyQTWLs7GdM87KrGerXFOhkyPLEuK",
-	"eJ7Q1N8ddWYOIZ+jN6Rabiz03dGQgG4JnU/LPth5JZ1xmF0I10u+ZsLhoZMlDp1JcONbY7j9greoD5qU",
-	"QmCW0sbEfdbgYTkJMt7mphmeDgt5hRk0Q0mIbnVaPD1bzqoCARTSc+7Xa4+0kCGzFeSCA5CWz6OuzN+6",
-	"JUKQi0aUtr71qnyn9lS1qbT3CW91Q5ju0/Aywx+J1YVBEUKyzW2vKPzjlzBrtu2j2PBsv4vRjFoND9qk",
-	"OeNV40gFiLLyD7wopS0ZO+PmMW1s/XjI26KBPZZI5b47ioas1tra3c2Td/7dTZPA3G6Y2zMJHc0IRHWP",
-	"sqcaH3Zq8en62DYZL1zIxBecE15ocwwo0hwCNZwZJoDW18onw8mzXVVoQahspogkn32B/QDHyRRkKZZo",
-	"jyERzok0L1G59mkMpz++jMHhjYvhSmaoDzx2N0fnZ4niaD148Ij83jpFjwcBVR9ytt0i4siehRIzKXjD",
-	"x63lbNiwCJmXwKq+18CbHf9W4XLDbDz9GztC7ee7dHUnafRCDJdYOYqkSnQiE07AvsIrNFAJ4xofycsD",
-	"XOLqoE9klWunR79VGzQ+ff78Cyp/o0o7N4I3InXAkiQVzFeOREc4KLV1XQbvWS9pvT0c/f3pk2fxtp7e",
-	"FtVtaN9a8Yb0bbdavdsKvANwc0FSZKuoQT7MbpHgM67OPFCAb7MixFpf8oH903+9OyNNhdPzswPS8KZY",
-	"FHwErmvd34ZgkdndlH4cirK6lCXXNyMPwS9lgcmehYRW/lE4kUx9UoCEdxVcVYYe8BRunQEryY6kz8A6",
-	"nOKZerDTpgwrBAWhubrWgz4PntiQy7tRpo4ZFxrrNLqPU1rV7qKTmv5M5v7Dz8AbOj0/83CVCmNWXsOK",
-	"1SAfafFBN+clbaOQpNy+FloZXKABwbM3eVpx3XJvO2XR+pB3Awa/P0TGwFmSvz8FAWVdOMlAx2K+1Ggh",
-	"RzNEzJDBpeVaoe4J1Jor/cPpeW/t/gYRImRrHpI6e3Bo8qCI5M5Y43O87Hv6jd0w5vZQhJiaPZCMobNt",
-	"V+yFfJ4Zva32Fhw6SV+ODjnRz/E1RFXtgg0yUoeV0Usjyj0LJ1X16scRvA2bAa2K1TpNlGFV6BW5Q74Q",
-	"aWfKElqKojePDd5Ua+SvbyYbf9sB4R0OyXBSjnbgKxFGl0B6ygnQ5BisVMuCs59xU7Ka69rBc6K0dj6z",
-	"taYww6tDUcgUN12lv99B2cbJ78igkA+CaW2kW70jzPHHMudU60nt8+3+08tG2v75/iwaqgL1csi8bRGy",
-	"vk0TUdsKxflen85tKSId9gUmqRZ6mKNzkV6SIVxw+SQ0Q3QPuGkD8QvHYNFaqZWNKT4iELMzRRbfo5MF",
-	"64yQy9yB040nGDpDuKkiR7C5qBA2gBYUYkbCNFM/sU3m7Ca5EEJBm+pNdhXeEsh0WrO0XucUSCR0OslM",
-	"ySbZw26JFYt+JvcYEs6MJfx14rO0CQjjC16cAwwiThITKhShF+zNq7OA6+u0na5QhVqiNstxGGTH9O46",
-	"5xg12T04OX0VxdEVGuvPZDJ6MprQmzSRqGQ0jZ6NJqNnZBqEy1mWxjkXbv6g/5fohvCbYlQLTycTuM4p",
-	"2ArxLIuTV+cmE8vKQQDCTH2VRdPoZ3ShNLTRrfZ0MrmlEPqwAmhYYUf9s6GVzr+QVzjq6VU0/fVDHIXU",
-	"bDSNXssrVGjJYjqxtFyUqmz0gcaM2Te+L68a8BNOzIVF78KKNCcJiuH55Nk6YTnIt7etI/7obOOlfbXL",
-	"XPlK9vPJs13ztQSOB3pKbuM1LSN3MvvqyVjULh9fY5p7k1ppO8D1n27SXKglev9xCNZZ/xo12QsZgQ4e",
-	"jmbqLJS86JSaMphWsJDGtnB1iSvMYL6CfTaMMZBeyexg1Ha3zVQSMO3iElcJwcXK0jzrHhwPAP3DZhP9",
-	"XrrczxO1ZYofdLb6Ysc94A586tshZ2r89BUFrl+eHZC713q5xAykYpE78kvfLnKd7lEe8uTuIb0uGB50",
-	"D9Fet0/SiCf3GLHZCsbjnt+HvIGeERr89Pu7B2+2M7Hm3oON/S5AHvX0XsxvWo7/HYigoUd3D91o7LwV",
-	"xfWSXIRQvm2AAEIjQ4M1JAYdsOlUbXZDfOMCcLnHac7+bpWNYu4Q6BaLcl1kFqSbzpR0YDCTBlNn/QwL",
-	"gzbfmYuPwWryXBLfW8DpudBbMFNOLCEVigZfg3S8Y/JXRYtsQ6blpElU9lT9mT/yTVPgSSVK2fLL1NU+",
-	"UO0E/q+1B4SdJdAdNYbd3e9b3e6fCwj3EKy2l/Tf0JYvbx1PVBCqPdtwvSO7wUeOPmxcS/h1mIr1K+P2",
-	"2sKnD0HyC52K4jC41jtFn1PuApJuiSmBSkvlLAgveqGfj6bLpL1s3PXRgMlLRfHOf/szumhrE3xf4vca",
-	"zWp9YeISVw+SmXh4mpAJ+RJTtW3pD5rsw5029i/jv/TNaptNmEslmIKB6yDDeerYn4x0FsIKoVXgczXq",
-	"wdbyMXTwFkX6sQEd4atF+3RqyBh00NGoRv5ZowY9zaAB7aWE5AEaAGc5zhQncFNhjAzu6noun81LYnqs",
-	"1qWt/X7ed6a0ydCAXmxFvRR16gW8e7ZnfVbxXxwyH/DS6wsU8UzRlKwEqzj4zGux4GnYXZV/IAevaY7p",
-	"JTm+4fYU7yNU3S6xcsMe7Vq9T4mXt7m0bTJ0TPs8pICpL/z9rNQLP/LwbFfRvdHvoe84P34ffYoZbQZ7",
-	"hFqdH/72D/Q9pXf3V3o86+2nN0Hcgaou0mwk+dts0T2c+aOhDjXd3AX5c8LBN/K2n95n8HZ7+pfHr7eY",
-	"orwizWwaDPZ7qr8TxOr7YFioF9wXx2bqHQaE6M8RvMGkBRDGCGHbCz134kT9uG7ARsn0C/gCHcX9D3FS",
-	"dkH25/kn/w9OHXD6U+PL6fnZMKqEiKHshglb4eUb/Jppy9AqPujves/uUKrQv/75KaE/f9jYS6NCuWqK",
-	"KJ1za574IDE04fa59gbNEg/5S7BYCuVkaqfhgjMUuHCgaweXiBUhuTTAF2hG8IovcbtVPFNGh5qIkyVa",
-	"J8rKQiqU0m27Lte2ZyrZbMNNfK2fgGo4k9JU61NRFGimM2V1iVohYMFtNdLC0eQo7rQe0pdJWEBpbt3L",
-	"VgnsH02+P4hBqJlad2e1L/KN4ovQTkMvP316MGSvzrni+ga/Uoq21y/9yMnZ29QqFJq7SvVYqdmHwvHk",
-	"HknS9sr+/xXn8kshzU+ZdHchTbAQTX5qZ9nmBYWVttslF28Hoj4IXQqpNhvqZoovmsRQyWaadbNgzIMN",
-	"utoo23q7PhDm0LjShUxXM7XvQ/i/tuH3ASzkTYjNeaJb4+NjH0s3RWnfoWZBqJWv7fkGI1j3WYWKUBLA",
-	"Kpkpf8urbYvm6Ttt023qJmxOLnxjGSjtZmo9LPzIAOwHRBut232SQSR7wUWu0MH0ddCs3+Z6Lzh78oUX",
-	"Dx2KO2AtiMWjAtq3gJtvCRkn9tI3hLTOpef6YCq7jx23V2J8DyvrS9NBfNz6EGEpUVjNfeCiV4XwXuJM",
-	"9VPZIzhRXmvJzO3ZziWGo8nRjkpKR4G+ll0OTYa7LDNr+5/aJn9z35hcQr0gw9WI2tepo3TldtxgM1vA",
-	"z514Vyb6xAab15iepqPfm4k9bjUpgvlUWT/xDyczxfdHoBSXwdYFWU+8t3zcGCT+nawNnSJrPFMi9LpI",
-	"B7XyDRjZCE6guZsSLsD0Zicil1pnbHcHrrnwXfmBey7Jcde+SztTwTzy3brm+QrZMPZ9f45ss3VSyn85",
-	"U94OBzN8DJWwjs1shiIrpMJgZZvJwg/mJIOWNBz0t4aC7in9xznp99gJ/7bS/2LnmjYsTek71tcJVGNI",
-	"gofNZT+p0+8M/fUDwYdvOvKwM5Au8T8LxCuGVj6+RN00QI7ansQxg1Eg4eNA2w4hhf85vZB15OaKT/HH",
-	"O7M0oSErRBCdGZqYYnuS8zsbREfQOh7B4Yj9LY2GsTPlL+JuFNH2t3rznQ51Pv9+iBNA2JlaXwHpJ71r",
-	"laGhV5u2/OQAtGm6UU7PadKZajPvoeSXimIdCEx9C7XoRAbN5ULuSfW7nak8JNgro0tpMVtDPgcrqVAw",
-	"5862zENXYG0jQ8Pns532j0Mf9xUWuuLMSYYLURfO30s5OX0VZGmmpLNYLCBAbxf/uxVP68sNwD8dmDXC",
-	"1zhmjV9mR/CemPbu2SHxQTg5L9Y2z+VokW//2+a31o4mR/52H58DX8iC5laZpfWNrpf5Bs09zjSpzm3O",
-	"nBo9R75oCHwQc1EIlfKtZZWBNmmOJI9O+xvSYT5dWXIQ/icAAP//",
+	"7H1rc9u2tuhfWcN77kRuKVl+pLuRP9xxH9k7Z6etJ7EnMzfMNWFySUJFASwAWlZ789/PYAHgQ6L8auL0",
+	"7LP7IbUkEo+F9X7hjyiTy1IKFEZHkz+iObIcFf354zmb2f/nqDPFS8OliCbR+RzBML14puEaleZSANPA",
+	"QBslxQxQGG7WYNgshqlUkL6aDn9iJpunwEROH3+WAv13oyiO8IYtywKjSZRE10dJFMWRzua4ZHbukhmD",
+	"ys77/5Lo+v3B8MWH9+Phiw9fJdF/RHFk1qV9URvFxSz6+DGOXuW4LKVBYd5gWbA15ttbOFOoURiwSwdF",
+	"j4GcAhOATBUcFSj8rUJtYMXNHMwcQbMlQloPnq2H/8Q1Lb9ZK4pqGU3eR0ZVGH3oW9xrmTG3hj6oXrx5",
+	"bZdhp8sUMoM5AboLo/3rg30jc6n3j6bj7Jv8Wxx+w769Gh6z5y+GL/KjbHg4PZh+O/0bHl4djDvr217P",
+	"GzRqfTo1qLZX9BYzKXINRsKKcQNXOJUKwag1FzNgM8ZFd/tLLvjSQmBcb50LgzNU0Uc7WckUW6LxyNUC",
+	"5T9xvT39KSxwDWtZQTaXUiMhk5lz7WBj0W7A4OLi1Q/ANfAcWbEXQyX4bxUCW0oxS8RaVvVR6gkc2L0c",
+	"Pn8OBVqk0jHkfMaNjiEdpjGkl/afUQoWayfpCF6ZROBNyRVqODyGuayUBmahBdxomHKlDVQaR4noHNE9",
+	"D4bbbTpyi+JIsKV9dwPDugBmN69RzMw8mhw+fx5bgIfPB3GbUt6fDv8vG/4+Hr64HE2GH77eQSlTosFb",
+	"KTy1PCCFgQXJV2lsQcMgk8slG2q0B2qRtODaEOKymd6bWPxNxEpxgzBnZYlCgxTFGvgUpEBY2klROzSv",
+	"lLKEGBjJwDGRRFiexBTXUuzFgIVGOD44HMEvtERWnBBhysoANzRQwSyx0pwrLvTmidSMpR/mnkPtAvbB",
+	"+PC4A98k0V8NkuSr/z94t7/3f5LofZLcHB7Yf46GSXLzN7TsaWCfiunRW57a+2rPPrLrhCyr3HFKp0Kv",
+	"UMHR+NhxKSHhSuZrWM1REEy6R8g1Qd/xF40wWCFbdAANRGAI16yo0D6ffpU+GJANb//LQfNc5vLVD7ei",
+	"O89HYW8lM/NmZzyP4shyEq6sQLEcvr29qVRLZqJJVFX05PbkF2UhWb5r+op+/YwL+Ghf1qUUGon7fsfy",
+	"vzODK0acN5PCCkz7JyvLgjshtV8qeVXg8utftZNYzXT/oXAaTaL/td/oDvvuV71/5t5yk3a3+g6/nzMD",
+	"jDAXc9ByiWZuxUklKs2uCrQ4qHBaaczBMu9MYW41ClboUfQxtut+4/j5U67bHlHQCLiGJSssvO0SFVwp",
+	"ZAur/6iqwBNIUSmpdEpM0TG5Kccid8v/XoppwbMvsHgtK5URVQtpgAtS2JhBMHQiRSFXmsTrhBi88Jw5",
+	"EffUhOzI2vCiAI3GFPZMB8pqF3txIqzUEB7JwxIUZsivHQzdZ5avYY3GspyPcfRSqiue5yieElZvHOpN",
+	"wGHqMw2K64WFh1GyqDGT1JBKo/ICURup2AwTYXi2QPua5jPBTKUI4itSjKXVGmDONDidIvcb9XR4zpco",
+	"K/MFyDHnOZ2AI0uLG4YvkfD171Lgk+KqlFAwgyeEaTXWBoDZJb0SVm6w4kdLZ0+5tlMBlVUHMbM6z5Tx",
+	"olJ+oSR3MZtLtLgN3C8RcjSMF7Tsn6V5KSuRP+WKf5agq2xewzEOtGb1YseQztjaEuW5lK+ZmuFT8yUC",
+	"HNdQ2Mmt9sGc6qJRXaMClmVYGr9SRfYIt2+/ZLzA/KkX27JkDZs5hscsz7esq9a4nGVEti7xP1r8W1TX",
+	"PMMLwa4ZL6yge1LMhRxLFLll1nbZV5VeW1TI5UqcuFV6syYlg3BIFmEK2lmAViNpeQVaj+xak396v2Ve",
+	"fnQamPyJibWX4PpJObuVdQVfcoP5iTNoP/NmLwSrzFwq/js+NdVfs4LnRD3a2u8LFHFQ7gs54wIymSOs",
+	"mA4SjZD0QpRK2lcsfv5IbpynlUZFMfR61VVlHB1p4zWr4BgJvMybmdt6iN0VCWlSWBjkfDpFMjKDJmOZ",
+	"jhPcibCS23JzXiDkjn0bZ6GSie9VFifWvby+ELoqS6kM5j9hztk5qdpfhm/a1abt2ews6YgsDj+Uneml",
+	"1UBrgclyx0VZcaZkicpwaxNMWaExjsrWV3ZPOfZ4hgyp6kuWzblAh0y1d4a03Wca/L4nkAarJY0TkRop",
+	"LwspZmkM9LeeS2Xsh0oshFyJS3rffsEFofGlNWXo1fCFs3Xaj5DFar+QlbmU00vFxAxbD6ReB4VcLi1z",
+	"JoQi0ch0M0qlivag2ZwplhlUmmbHZWnWlyXx//bq+BIvf5eiPV2Yv7XmrFJaqtY+vWW9YafFEW1/G+Tv",
+	"5qiQCMDDFbiOAUezEaQWGUaCZwtrKjrvleNJo1PPgAg3yFm5Nd/S0rsT/NtGa2NvvvcLix1KNO81bk55",
+	"9Stmxo75D2SFmT8Q1aw1Uum2G1Uu+p2o7VX5t/pW8dpyujfe6H3gYhzrvCTW2eea/M9352AkaBQ5oVAH",
+	"0BP4DplCBUk1Hh9lNAj9if1H4F2Ml1zsdsJWwvCCzr/N1b1iTEKr9r4ebHtf44jrS4GrS2uz9HggVIXB",
+	"bWSVMSciggd6jmTqtJZ+JWWBjJghLePSeBYYTs7tv+f04iis4Dbmd6FJhnZPunMknYk7EPQzdHfchx5n",
+	"ikvlRVxYdyFXURwJy18Kqwfw2Xx7E3F0M7QvDK+ZshSn7ZthtNc0Qvj0cxgpfPEPGpFmd/x96yzevPwe",
+	"Xhw//1tN586G0EGc6W3ea0/msWzbSLhSTGRzkKIbZyC+Rfh8OXXqds9pusX1Uci8WjLCz4IJ560nAc41",
+	"yMz5FjLspwbyn2wPSTJsWOA1FgE2Om6cnbVwV3LhXS7E5ok2uMGlvgvrWkLyY70uphRbEwEJbZjIsN9/",
+	"F2YvmZnfd6P+nUue9zDfuMUPl+zGUfbzFy9adH48HvdRuuGmwL4TIUnrz0VXyyVT66BUBVyzo/WuNRD4",
+	"5pgXb16BYEsuZr3jNNg0N6bUk/19u/orli1GOV4H1Ujv3wPXNriBJ3y32RpYXjr1k7u0St5Z8KXfKgw2",
+	"tmmgQKYN+c8dZi0ri2rWTjUwIELq6AcgzRzVimvc2yZOds0MU5dOtfSnvwlX5wxzTwYlVE5hyQWe2Ek1",
+	"pGEYVaSWiq226nhDIgouFjBI968P9t1Tev8Pnn9M90bwszRg5Azt+hxLaQ/kdJI7fMlx1LzRF5UAOmu4",
+	"ePOalGyCi11hViAjKbIVC9ia4IrL7ZEvSjvK8/EYGs1sY7jnLZJoRguqUZ/g48ultQcpMvjNcWtkbxAb",
+	"+wQXs42JvjnuQ9AtpDuXuXywxm0pxmB+yUyvGtjEdsjUocDXkqkF5pBLix6iKgpYza1Fw8ldLUsk3l6f",
+	"a84MDq3iaoVdVXh/hAspbEHP6wF+Ob1jbIsF7zbc1hfyCu+xMa4hrzBufM4X59+DnE4tuXFD+57xaxT1",
+	"ZlEE36qQYoP1HI4PvxmOj4bjg/ODbyfj8WQ8/nps/3gcSKz4n8nh1p4dId9JO0Ia1FsRsXEv4pYtFeV2",
+	"Y9E/Z3GQzWj4WuS15jk63IwZb5sD7OaVe/NwvC0Ea9nSjkTbpd8xalXmD8YhHxLeRpVXIlO4tAAAKQCv",
+	"Ua0t3YqZd8Y28c40ia6dDu4Hc1p4EqV3Kcwb0sYdpZc17gRrVG4dk0f8uEvE/kw6lNQBSbPXDzt4yPf0",
+	"5gPFltVLWvaunkBKWyDQGMf5yE1JwmyBWPoEifE4EQ0jjOvocoiCNL+dQErQSKEi5nwwjsfdt2Fg2JWm",
+	"aQqrdIZoWVHIFeZ7J5A6MNKirO57dHT0gmZMBGuT/RWaFaKA4cHhZDymAb8+OLZ/cgHaYKmtgDx4bmVk",
+	"ZVA7sdyywBtDvSWdY4p2zBHWyJSGgxfjsd3HixcvXpxQOgMwhYnw0LJPC1SgS5ahhkwWBSu1/d7uRg0z",
+	"pj1If375/dCZEZx+tyBORAPjo0NoQ9i+klfOi4NB9IT3KdtGISxRzVzQaFNmBHab45RVhanx4Tb2++T8",
+	"sWZ89SqjTV3g03PBepfvo7mkxaNSTOTkMfi8LLIB8HfVGpa8WHS3ezff3FR5aeRdLOLMO3EeoGrU+7+X",
+	"eUS6TI9hJPDGePdWn/vCO0i8/8u7CRHsW1CyWdBXpGjSeOzXo7tVk00eTZvormc3sJ7aCoDzOSaC+LDl",
+	"U8iyuR+EkV9PavJwN8z+Njq/v1pFsFW4lNc+4Sqv0Ed3Pxdxb01f2wBkALhl0POjXvq/UyH9M/xgM9pf",
+	"FsTJW9lS9skTeP+hDbWllVcdP8KXV6r6zA2XY/QnDY77aWc+2FF7/j6R2bASZBQHf96jXu43S71JXSda",
+	"kTdkWFAGSnjV2qy3emh3Wi4MShQ5JTLVSS45EliBTylMU8N5J+n1xAIKvAyW62MNjrJSpXQO8Ft9rrTu",
+	"M/8w8VaLVpcKme7Twt/N15Q7/atLh/DbdiFF/92g7RIi9hhgUGeAkXskeF+9R0Tz3/FyyfXSJxH6r+3G",
+	"mq/7XMv2xQ5IuDDfHEd9TrLGuXY3TN66Z3ttggDcjgeqRRl+Ue2j7JDGh51UfNYc2ybgmfFpZQVlF02l",
+	"OnECxa+G7GBuzaOVCJo2ueRID0+EXZILhcPAe3/SCfAlm6HV6JkxLJtbA6v+NoazH17GYPDGxHDNc5R7",
+	"PjHUH50bJYqj5uXeI3J7a2XwPYhRdVnOtrVjIfJMwxJzzmjDJ7WIDmAI+ocHVddTQJvd/7XE2YZkOvzb",
+	"nTy+Q6s7l2YfiGGBpbFa0RINy5lhMBDWjIWSKRNcsg4fYIHrve4iy7k0cvRrubFGSgj/ZMQfSGnnRvCG",
+	"ZQYIk7iAq7WxqMMMLKU2bQA/0w7TOns4/vbw4CjeptMHWOQN4fXR226yersVZfSMm7JrWb6OAufD/BYM",
+	"PqeEgAci8G1ShHKQaVAYnP3y9pxMwrOL8z1L4SHt0Lsk51w/RIZgkevdK/2jL6jTXlm6uhk5FvySF5g+",
+	"05DamX9ghqUTFwF1PhivzmrndWzJ0eYMiEh2RLh75qF49sQxO6mWfgZPIHastvSwn3tPrM/DvpFz7SqV",
+	"gnQa3ccHXlbmspUn9Ejg/sONQBs6uzh37CpjSq0dhRXrXjjayXvVnJd2GwUn5xgl9pYKp6iA0eghhYat",
+	"auj1uOqCDnk3w6Dn+5bRc5aVKtIJMFhWheHE6AjNZxI1zFH1LaZP4NrpaqTuIFQDle7hdLS3en+9HMKH",
+	"ph+SJ/DgSMiDAiB3hjYeo2Xf11HdiprcHvl4jH+372zrGTsRJgeM3d7TvpN0ic0+AeQxugYry11swwqp",
+	"YankTLHlMw2nZfnqhxG88ZtxlU51VDrHspBrqw65lFadCG25JSs642zVK61uxhv/bcef7lBI+nMA7A5c",
+	"vpaSS7B0Stke6QloLmYFpXrEIX/wSlYGao9qVw3J8XrICp7hpqr07cO8WjsCtlYHwayy9vtby3PcsVxR",
+	"Xslp5ZKL3KeXAdv+89151OcD7yTM0LaZT3EJFTF1GSN5VVzuSr0iS8MuDY+LqeyH6BXLFlYQTinJzKfV",
+	"tw84FBS4iWPQqDWXQsfWPrJMTMeJCJk2z+xih7kkl4T3Dju2pUEbxfhsbsDIoCL64gPvyU6EnrMSYYMF",
+	"g0DMLZol4keS1pRmYZULJqDOOUl3JS6mkMusIjxeka8qteeWJoKHqDOtUrNpN6XkpI45UO2vSxdJyedl",
+	"YUXJCB75LS75RC1f8vTTq3PP8Zv8AVmicAmgI6lm+/4lvW+fbXwpUUgzgNOzV634yiQajw5GY/ukHYiV",
+	"PJpER6Px6CiiirQ5Ydn+nPLXfrd/z9DsqrzTcDge+0Crt3QJ0Ryh12WnFrksayGgvsqjSfR3ND5DbqMo",
+	"63A8viWR9GEJpH6GHfmjYa32/At+jaMOxUWT9x/iyOeIRJPoNb9GgVqHUNbkfSRLHX2w7+yT1nxfWAW2",
+	"yAy7YhqdcsuyucWgGJ6PjxqfaS/c3tQq+pODjaZ2SX/q2lXHPB8f7RqvXuB+T+r/bbC20/CdwL4+2GeV",
+	"me+vMJs7YVtK3QP1H29cRNRX2fYwfKK/QCbPvK+gxSlHiTj3/AhCzTWJN1/27BnZAteYw9UaBiQyY0o2",
+	"4PneqK6gSkTqud3lAtepZRdrHfz9rs7DMYDuYZPwfsfN3I0T1flS38l8/cmOu0dR+NiVUEZV+PEzIlw3",
+	"S7UH717L2Qxz4IJQ7thNfTvKtYok6ZWDu1/pFCvQS/dA7aZEz75xcI83NsuN6L3n91leT869ffnwxd0v",
+	"b1adEOXeA4zdSjN66/BewA+VtX+GRdhXj+9+daN48FYuLmdWR/B5pIERgM/nDrzGokGL2bTSx3az+KAC",
+	"UN6ZkeQX3spfiykO2M5am8si18DNJBHcgMKcK8yMdiNMFer5Ti99DFpazSV16R3kuPMp1okwbAYZE/bl",
+	"FaUL+VYBrOZsfaLlNLgwO6R+5I58UxS4pdqVkuTnmamcCdtyCezu9XF6a/Rhd5H3VlH3YxnCPRCrrlf8",
+	"E9Ty6aXjqfBI9UwHqLdw1yvJlGDdbjbyvn8VzSP7dXX+xw8e8wuZsWLodeudqE/OeAZpO/iUQim5MBpY",
+	"q2jaDZdzvQj6+qhH5GWseOt+/TtSZlF3E9QW4LcK1brpC7DA9YNwJu4fxvtIPsVQdenzgwb7cKeM/Wr/",
+	"q65Yrf0MV1wwWkFP14N+D7ZPauJGg5/B5yw/lqIeLC2fggZvIaQfAtNhLo40sKeGxIP2WhQV8J8oqlfT",
+	"9BRQF76nD6AAlxRBrt2MKcVDJL4ey/n50th+LZqg16DrEU6EVDkqkNMtq9danXIKb4+eaedv/IVsZpeP",
+	"0RTpe+ObiGAde525QQsahtRV/juS8ZrNMVtYxdf3RKJ9+HjcAkvTr9E25H1mYXmbSlu7SfftPofWYOoi",
+	"f9df9b17c3i+Kxwf6LvvN/Kc34eeYuI2vcUKNc33//o7upq4u8vMHD/r7KczQNxiVW1Os+H+r/1I91Dm",
+	"j/tKZWToN/DXZAdfSNs+vM/L21XEn55/vXHdQ1ptRQYd0t/JxKr78DAfSbgvH0sE5bl1eVcrBpHWDIR4",
+	"BNN104g7+UT1tGrARjD1E+gCLcL9F1FSdrHsx+kn/2ZOLeb0l+YvZxfn/VzFWwzLtpmwZV7+hJ/Tbekr",
+	"Znv1XafZDbnwZbyPdwn99c3GjhsVlusQXmmdW/jGGYm9nfV+QjXDIf0IGpdMGJ7pie/jBQVODcjKl0yY",
+	"OXLlWuaN4FXuup/GiVDSx0QMX6I2bFlqyJgQss4Ypqh3ItLNesDUZQFYRtXvSal7hLKiQDVJhJZLlAKp",
+	"T+Izcuofj4/jVlKi/TH1EwhJSX35OoXB8fjFXgxMJKLJ26ofpK5Vlz7Rxj58eLjXJ68uKBb7E34mF22n",
+	"cPOJnbO3kZUPQbeJ6qlcsw9lx+N7OEnrznT/U5TLT8Vpfsy5uYvTeAlBbXt3+pJ+EUilD4G8u3ybUtMp",
+	"HDzlhaHuiRRxJUCO4B0rFs4MtUNouFpTapYl/rRVEZFSqLpTkdHt6+cG14kIg58AA/coLJnv80IxuvCo",
+	"5R/uC/s4tdVxnxNBwSPmA4DH4zFstkMZwRmt1prUC1xrNMMrRv33aK/A8hzzRLgY61pWsLLbdMmSS7aw",
+	"/NG13CpLZArMimfUQXImYcm15mLWq2Bzbc7pKLZU6w0yp0WUlJnpHHZ9qiTlN3aandYVTofjuKneP/A5",
+	"/bekOPblFnSPry7Yx2suK+0WBr+U7LcKTzzK2MNvBdd2LNuXyOxo0vr84PDOPI6trK8mRSeFgSxy1MZF",
+	"C/diSIedXwWuWr8moi4DHGgpRffF+qeCmc4voRIkTcSgkCv/AzXAGda/wWDOZ3P/2wjOuaUOhWwBUtSt",
+	"pBNhxTQMwls0CM9H4FAgVECG6hnI5NIXK3EBV9LME2F/Iz+Uz2fotTqk2oEp0bCT3xSSGjtfdh+py0+H",
+	"fYWo9f7v2b/krVTGFR7lp3aozucfUGf+ux8qrH+nv1u/nTXTtz/SEx968OUXUaypZh0GqZXkKUFdlihg",
+	"kFJaVrrnGMEuHPbltlsGW10ZtWNSx13siTHHserEWne8g04lqjUCXBXqSSJKVBkKM0ThCr6+Tomb/u/D",
+	"79K9Efx4kxVVjp5Xb+HNZpqXK708GI4Pzqnusl162btfe9LUYa639+/ufLv+uq07oWMfzEyxbvycHkIU",
+	"f8ushMwqY+0ksvF1IhxvlteoClY+Hh6H94eHW9oTAMQLSk41YjBoynuh4Av0NWQzKu9zYmlvF9oaNtvF",
+	"d48eznbbS6TcLEqC8q0+0QU4GPe9nVwJR8Y0DrnQKDS3x+fSjPuW+tvOBvR3V6h9+IyaeV3y2qOddxQp",
+	"xz6eUD3/krqo1WysLkq7bmmiTvHcHcRxnF4HdUqu2lpE132QCO/tZKKnCbSRTi9rd2QKSYHUZ3RCJq1R",
+	"60R0Fc8Frpswi/2CWhwG5dH5TpU2oFBXhYGBfSYRdrmxe94VYMWtRZlhuAFkAl6+hFQAJ/fFjFpAUos1",
+	"cEPhNYpWB/2VrPP4QLEMfdwoLNhJh0Q0PSY7qz4+PISUNzC6XOD6UmGlMU9H8E9ca7jCQooZGNmkfxIY",
+	"nKtz89YJ52zYuHeiq9y6o6Ri7YcGwTdu5Ljd2/nnSNc3tLiXOX/wSWfeZc63L1yBgVRx+3KYuGlN08ZE",
+	"h9/+zb2N9I9wec5tLWPpmc6dNcP2pTW3vdpzzc3G/TK3vV0/9/gckn97Lv67ey4cEXqm3yMt2l6LOgPM",
+	"VTX3xNCol1jdITvuNnPypdDhGhhu6mtJ6M6ARIRLYQbHB4fWsGt6ffuOcJ1uCj187wea4nF8z9+D06Ow",
+	"HO++LcTua0bNpv7SFHRwD9zsaa3+hVHTneZu1Ix3pGMFJGzdMEZphqFBoW/yEK4d6t5utBc7D1q4B0Fv",
+	"3a2zI3XwkVjX3O3z2VXlXVIvXC/2KLllhzy6lURcQzbj23PloLnIsN2kay0r0CjMn1rDX5b4vngA7Bb6",
+	"eRiy+quTLJ5+2pjZCaSiKoo0Eb47TO0ItDTpmoudQGrXnzplLPRrWc0lpRxrM4KfmFp4bZ7wjpxKrk1m",
+	"u71JegIKqUBBzICb0JCGmxH82GojlwjetJhLfe1Q2lg+PXdric7lENIPZOcIIk9Id0lIodHaCzk5Dl1P",
+	"s4lr61uQ/6AxHnYKQmriEOo7hKQLlEbwzps27YXsuhitL4D3CUTn57EVvkjk7zamGSJ/f5p5/itqDV9E",
+	"A//i8b+7dOiQmb6zYOv7OWYL3e6cEW+noLr0U38tRqfJhm8tFkPJwzBNA5E4XEZTKaHrPDfnyqCk2FIW",
+	"PFsnYuCSd7+uE2/3YMpvPL+lgW7NjD1xPoxQj+q6VmhgYt1EDL0HxScyuFqw1KcppIlwbe5rnk3Dt+yH",
+	"Omnbb45MCX8PhrvK0LdcEt6P73MZRk0LgHRvt9fEdzX4PKys2/rmiT0fna4lu3RBhxZPas78T2MWp3rh",
+	"isRF92qZ3iKWLu+4vQbL9bVx7Vx9V6GTOnvIT8UKLUklZ536I+fgTUS3iGUEpz6s77MPmsZmx+PjHYZQ",
+	"i4A+V0aObzyySzITtUf/NgpuMQr8LbDLgBf6M1VQtfF2P/Bmd6X3IwfeFb441V7mBdETunw5MfGMiswL",
+	"Lz5F3i35gVPvfaLIhRvH43rq8uROgkAiE2ODpqw0Di4Dan1UedU8H8EphH51vileZ/QpJarInORuT+s7",
+	"uiyop/ddetKW71wnwotHau8fvl8jCcZu1p+7cbNJR3c/JsLJYS+GT6CkxAZj5S7LqW0z7wzmr2NMeyWp",
+	"P+gvzQrap/Qvl553j53QzZ3/nZ3TUky5WrouVk3phFIWg/vFZTedu9st5v0Hyz5cRlRvqldz6STN6Jt4",
+	"UMw8tD4Z1d1I9okZ+SX80VOwTw4GunTBx9GprLo/wWsrz0+uRMgmbI0QsgnvOUirg0zwbpBrxAUcdShd",
+	"dv0dfOeYdv+Hkzqtr5V92ErmO45DhzKX/sBCeIyZRNQ36eEN+WfeKU6ZCNTYTJaGL7k2PGvuGc7WMHC+",
+	"lDgRjQdjz7HrcN8/191gMgy2ItBeuw+JFmSFbUPs4s5uOiOoVTWvosWu111ARR+/3iw4HGx1ODPS10S6",
+	"571lBUwnommk1y0QqkSOyj4ampu5zChfuX92cU7x4rpKyZdHZqxoTKeJczyxli0VWrS6XtO020TMfTFS",
+	"qeSScllqIUnmXcYEXBGW5B3ABqrrR8btEqnYd8O6xkKWlGXuM99cd7/Ts1ee+hLBjcZiGq6HbkvMdnWo",
+	"dqVZQLeJ54FcgyobNFnt3GLw9mhI99wbflU0WoK7B5/a/oS7j4/Hx869RudAbS0h9Oa0lDFXsprNN9bc",
+	"gUwoC9mGzJmSV0jtWoEO4ooVTGR01YzIQapsjhYfjXTX2vjxZKmtSvVfAQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

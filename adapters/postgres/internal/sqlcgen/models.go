@@ -11,6 +11,30 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type Todo struct {
+	ID          uuid.UUID
+	UserID      uuid.UUID
+	Title       string
+	Notes       string
+	DueAt       pgtype.Timestamptz
+	DueOffset   pgtype.Int4
+	Priority    int16
+	Done        bool
+	CompletedAt pgtype.Timestamptz
+	Tags        []string
+	Version     int32
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type TodoIdempotencyKey struct {
+	UserID      uuid.UUID
+	Key         string
+	RequestHash []byte
+	Result      []byte
+	CreatedAt   time.Time
+}
+
 type Upload struct {
 	ID           uuid.UUID
 	OwnerID      uuid.UUID

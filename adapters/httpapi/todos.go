@@ -1,0 +1,326 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/domain"
+)
+
+// The task operations. The owner is always the token's subject; the use-
+// cases scope every read and write to it, so another user's task answers
+// 404 like a missing one.
+
+// CreateTodo creates a task, once per Idempotency-Key.
+func (s *Server) CreateTodo(ctx context.Context, req api.CreateTodoRequestObject) (api.CreateTodoResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.createTodoFailure(ctx, errNoClaims)
+	}
+	if req.Body == nil {
+		return s.createTodoFailure(ctx, errBodyRequired)
+	}
+	b := req.Body
+	d := domain.TodoDraft{Title: b.Title}
+	if b.Notes != nil {
+		d.Notes = *b.Notes
+	}
+	if due, err := b.DueAt.Get(); err == nil {
+		d.DueAt = due
+	}
+	if b.Priority != nil {
+		d.Priority = string(*b.Priority)
+	}
+	if b.Done != nil {
+		d.Done = *b.Done
+	}
+	if b.Tags != nil {
+		d.Tags = *b.Tags
+	}
+	var key string
+	if req.Params.IdempotencyKey != nil {
+		key = *req.Params.IdempotencyKey
+	}
+	t, replayed, err := s.todos.Create(ctx, claims.UserID, d, key)
+	if err != nil {
+		return s.createTodoFailure(ctx, renameFields(err, func(f string) string {
+			if f == "idempotency_key" {
+				return "header.Idempotency-Key"
+			}
+			return f
+		}))
+	}
+	body, err := toAPITodo(t)
+	if err != nil {
+		return nil, err
+	}
+	headers := api.CreateTodo201ResponseHeaders{ETag: ptr(etag(t.Version)), Location: ptr("/v1/todos/" + body.Id.String())}
+	if replayed {
+		headers.IdempotentReplayed = ptr("true")
+	}
+	return api.CreateTodo201JSONResponse{Body: body, Headers: headers}, nil
+}
+
+// ListTodos returns one page of the caller's tasks.
+func (s *Server) ListTodos(ctx context.Context, req api.ListTodosRequestObject) (api.ListTodosResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.listTodosFailure(ctx, errNoClaims)
+	}
+	p := req.Params
+	in := domain.TodoListParams{Limit: p.Limit, Done: p.Done, Tag: p.Tag}
+	if p.Cursor != nil {
+		in.Cursor = *p.Cursor
+	}
+	if p.Sort != nil {
+		in.Sort = string(*p.Sort)
+	}
+	if p.DueAfter != nil {
+		in.DueAfter = *p.DueAfter
+	}
+	if p.DueBefore != nil {
+		in.DueBefore = *p.DueBefore
+	}
+	if p.Q != nil {
+		in.Text = *p.Q
+	}
+	page, err := s.todos.List(ctx, claims.UserID, in)
+	if err != nil {
+		// Every field of a list request is a query parameter.
+		return s.listTodosFailure(ctx, renameFields(err, func(f string) string { return "query." + f }))
+	}
+	out := api.TodoPage{Items: make([]api.Todo, 0, len(page.Items))}
+	for _, t := range page.Items {
+		item, err := toAPITodo(t)
+		if err != nil {
+			return nil, err
+		}
+		out.Items = append(out.Items, item)
+	}
+	if page.NextCursor != "" {
+		out.NextCursor.Set(page.NextCursor)
+	} else {
+		out.NextCursor.SetNull()
+	}
+	return api.ListTodos200JSONResponse(out), nil
+}
+
+// GetTodo returns one of the caller's tasks, or 304 when If-None-Match
+// holds its current tag.
+func (s *Server) GetTodo(ctx context.Context, req api.GetTodoRequestObject) (api.GetTodoResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.getTodoFailure(ctx, errNoClaims)
+	}
+	t, err := s.todos.Get(ctx, claims.UserID, domain.TodoID(req.Id.String()))
+	if err != nil {
+		return s.getTodoFailure(ctx, err)
+	}
+	tag := etag(t.Version)
+	if noneMatch(req.Params.IfNoneMatch, t.Version) {
+		return api.GetTodo304Response{Headers: api.GetTodo304ResponseHeaders{ETag: &tag}}, nil
+	}
+	body, err := toAPITodo(t)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetTodo200JSONResponse{Body: body, Headers: api.GetTodo200ResponseHeaders{ETag: &tag}}, nil
+}
+
+// UpdateTodo merge-patches one of the caller's tasks, under If-Match when
+// sent.
+func (s *Server) UpdateTodo(ctx context.Context, req api.UpdateTodoRequestObject) (api.UpdateTodoResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.updateTodoFailure(ctx, errNoClaims)
+	}
+	if req.Body == nil {
+		return s.updateTodoFailure(ctx, errBodyRequired)
+	}
+	b := req.Body
+	patch := domain.TodoPatch{Title: b.Title, Done: b.Done, Tags: b.Tags}
+	if b.Notes.IsSpecified() {
+		notes := "" // null clears
+		if v, err := b.Notes.Get(); err == nil {
+			notes = v
+		}
+		patch.Notes = &notes
+	}
+	if b.DueAt.IsSpecified() {
+		if v, err := b.DueAt.Get(); err == nil {
+			patch.DueAt = &v
+		} else {
+			patch.ClearDueAt = true
+		}
+	}
+	if b.Priority != nil {
+		patch.Priority = ptr(string(*b.Priority))
+	}
+	t, err := s.todos.Update(ctx, claims.UserID, domain.TodoID(req.Id.String()), patch, versionMatch(req.Params.IfMatch))
+	if err != nil {
+		return s.updateTodoFailure(ctx, err)
+	}
+	body, err := toAPITodo(t)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateTodo200JSONResponse{Body: body, Headers: api.UpdateTodo200ResponseHeaders{ETag: ptr(etag(t.Version))}}, nil
+}
+
+// DeleteTodo deletes one of the caller's tasks, under If-Match when sent.
+func (s *Server) DeleteTodo(ctx context.Context, req api.DeleteTodoRequestObject) (api.DeleteTodoResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.deleteTodoFailure(ctx, errNoClaims)
+	}
+	err := s.todos.Delete(ctx, claims.UserID, domain.TodoID(req.Id.String()), versionMatch(req.Params.IfMatch))
+	if err != nil {
+		return s.deleteTodoFailure(ctx, err)
+	}
+	return api.DeleteTodo204Response{}, nil
+}
+
+// toAPITodo maps a task to the wire type: the due time in the offset it was
+// given, the other times in UTC.
+func toAPITodo(t domain.Todo) (api.Todo, error) {
+	id, err := uuid.Parse(string(t.ID))
+	if err != nil {
+		return api.Todo{}, fmt.Errorf("todo id %q is not a UUID: %w", t.ID, err)
+	}
+	out := api.Todo{
+		Id: id, Title: t.Title, Notes: t.Notes, Priority: api.Priority(t.Priority), Done: t.Done,
+		Tags: t.Tags, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, Version: t.Version,
+	}
+	if out.Tags == nil {
+		out.Tags = []string{}
+	}
+	if t.DueAt != nil {
+		out.DueAt.Set(t.DueAt.Format(time.RFC3339Nano))
+	} else {
+		out.DueAt.SetNull()
+	}
+	if t.CompletedAt != nil {
+		out.CompletedAt.Set(*t.CompletedAt)
+	} else {
+		out.CompletedAt.SetNull()
+	}
+	return out, nil
+}
+
+// renameFields returns err with its field errors renamed, for use-case
+// fields that do not come from the JSON body (qualifiedField's default).
+func renameFields(err error, rename func(string) string) error {
+	var de *domain.Error
+	if !errors.As(err, &de) || len(de.Fields) == 0 {
+		return err
+	}
+	out := *de
+	out.Fields = make([]domain.FieldError, len(de.Fields))
+	for i, f := range de.Fields {
+		if !strings.Contains(f.Field, ".") {
+			f.Field = rename(f.Field)
+		}
+		out.Fields[i] = f
+	}
+	return &out
+}
+
+var errBodyRequired = domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"})
+
+func ptr[T any](v T) *T { return &v }
+
+func (s *Server) createTodoFailure(ctx context.Context, err error) (api.CreateTodoResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case http.StatusBadRequest:
+		return api.CreateTodo400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusUnauthorized:
+		return api.CreateTodo401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusNotFound:
+		return api.CreateTodo404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusConflict:
+		return api.CreateTodo409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusRequestEntityTooLarge:
+		return api.CreateTodo413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusUnsupportedMediaType:
+		return api.CreateTodo415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusUnprocessableEntity:
+		return api.CreateTodo422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: api.UnprocessableEntityApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusServiceUnavailable:
+		return api.CreateTodo503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
+	}
+	return nil, err
+}
+
+func (s *Server) listTodosFailure(ctx context.Context, err error) (api.ListTodosResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case http.StatusBadRequest:
+		return api.ListTodos400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusUnauthorized:
+		return api.ListTodos401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusServiceUnavailable:
+		return api.ListTodos503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
+	}
+	return nil, err
+}
+
+func (s *Server) getTodoFailure(ctx context.Context, err error) (api.GetTodoResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case http.StatusBadRequest:
+		return api.GetTodo400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusUnauthorized:
+		return api.GetTodo401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusNotFound:
+		return api.GetTodo404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusServiceUnavailable:
+		return api.GetTodo503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
+	}
+	return nil, err
+}
+
+func (s *Server) updateTodoFailure(ctx context.Context, err error) (api.UpdateTodoResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case http.StatusBadRequest:
+		return api.UpdateTodo400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusUnauthorized:
+		return api.UpdateTodo401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusNotFound:
+		return api.UpdateTodo404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusPreconditionFailed:
+		return api.UpdateTodo412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: api.PreconditionFailedApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusRequestEntityTooLarge:
+		return api.UpdateTodo413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusUnsupportedMediaType:
+		return api.UpdateTodo415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusServiceUnavailable:
+		return api.UpdateTodo503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
+	}
+	return nil, err
+}
+
+func (s *Server) deleteTodoFailure(ctx context.Context, err error) (api.DeleteTodoResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case http.StatusBadRequest:
+		return api.DeleteTodo400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusUnauthorized:
+		return api.DeleteTodo401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusNotFound:
+		return api.DeleteTodo404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusPreconditionFailed:
+		return api.DeleteTodo412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: api.PreconditionFailedApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusServiceUnavailable:
+		return api.DeleteTodo503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
+	}
+	return nil, err
+}
