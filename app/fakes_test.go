@@ -142,3 +142,21 @@ var (
 	_ ports.ObjectStorage = fakeStorage{}
 	_ ports.AvatarLinks   = fakeLinks{}
 )
+
+type fakeAttachments struct {
+	attach func(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID, max int, now time.Time) (domain.Attachment, bool, error)
+	list   func(ctx context.Context, owner domain.UserID, todo domain.TodoID) ([]domain.Attachment, error)
+	detach func(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID) error
+}
+
+func (f fakeAttachments) Attach(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID, max int, now time.Time) (domain.Attachment, bool, error) {
+	return f.attach(ctx, owner, todo, upload, max, now)
+}
+func (f fakeAttachments) ListAttachments(ctx context.Context, owner domain.UserID, todo domain.TodoID) ([]domain.Attachment, error) {
+	return f.list(ctx, owner, todo)
+}
+func (f fakeAttachments) Detach(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID) error {
+	return f.detach(ctx, owner, todo, upload)
+}
+
+var _ ports.AttachmentStore = fakeAttachments{}

@@ -288,3 +288,20 @@ func (u Upload) Usable(purpose UploadPurpose) error {
 func ErrUploadNotFound() *Error {
 	return Errorf(CodeNotFound, "The upload does not exist.")
 }
+
+// MaxAttachmentsPerTodo bounds a task's attachments.
+const MaxAttachmentsPerTodo = 20
+
+// CodeAttachmentLimit: the task already holds MaxAttachmentsPerTodo files.
+const CodeAttachmentLimit Code = "attachment_limit"
+
+// Attachment is an upload attached to a task.
+type Attachment struct {
+	Upload     Upload
+	AttachedAt time.Time
+}
+
+// ErrAttachmentLimit is the answer for one attachment too many.
+func ErrAttachmentLimit() *Error {
+	return Errorf(CodeAttachmentLimit, "A task holds at most %d attachments; detach one first.", MaxAttachmentsPerTodo)
+}

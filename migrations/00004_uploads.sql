@@ -26,5 +26,17 @@ CREATE INDEX uploads_owner_idx ON uploads (owner_id, created_at);
 -- The cleaner's scan: uploads that can expire, oldest deadline first.
 CREATE INDEX uploads_expiring_idx ON uploads (expires_at) WHERE status <> 'ready';
 
+-- Files attached to tasks. Deleting the task or the upload detaches it;
+-- the upload itself stays when its task goes (it can be attached again).
+CREATE TABLE todo_attachments (
+    todo_id     uuid NOT NULL REFERENCES todos (id) ON DELETE CASCADE,
+    upload_id   uuid NOT NULL REFERENCES uploads (id) ON DELETE CASCADE,
+    attached_at timestamptz NOT NULL,
+    PRIMARY KEY (todo_id, upload_id)
+);
+
+CREATE INDEX todo_attachments_upload_idx ON todo_attachments (upload_id);
+
 -- +goose Down
+DROP TABLE todo_attachments;
 DROP TABLE uploads;

@@ -180,3 +180,18 @@ type TodoQuery struct {
 	After  *domain.TodoPosition // nil for the first page
 	Limit  int
 }
+
+// AttachmentStore keeps which uploads are attached to which tasks. Every
+// method is scoped to the task's owner: another user's task is
+// CodeNotFound, like a task that does not exist.
+type AttachmentStore interface {
+	// Attach attaches the upload to the owner's task at now, unless the
+	// task already holds max attachments (CodeAttachmentLimit). Attaching
+	// an attached upload again changes nothing and says created false.
+	// Concurrent attaches to one task count one after the other.
+	Attach(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID, max int, now time.Time) (a domain.Attachment, created bool, err error)
+	// ListAttachments returns the task's attachments, oldest first.
+	ListAttachments(ctx context.Context, owner domain.UserID, todo domain.TodoID) ([]domain.Attachment, error)
+	// Detach removes the attachment, or answers CodeNotFound.
+	Detach(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID) error
+}

@@ -30,3 +30,40 @@ FOR UPDATE SKIP LOCKED;
 
 -- name: DeleteUpload :exec
 DELETE FROM uploads WHERE id = $1;
+
+-- name: LockTodoForAttachments :one
+-- The owner's task, locked so that concurrent attaches count one after
+-- the other. NO KEY UPDATE leaves the foreign-key checks of others free.
+SELECT id FROM todos
+WHERE id = @todo_id AND user_id = @owner_id
+FOR NO KEY UPDATE;
+
+-- name: OwnsTodo :one
+SELECT EXISTS (SELECT 1 FROM todos WHERE id = @todo_id AND user_id = @owner_id);
+
+-- name: CountAttachments :one
+SELECT count(*) FROM todo_attachments WHERE todo_id = $1;
+
+-- name: InsertAttachment :one
+-- No row when the upload is already attached to the task.
+INSERT INTO todo_attachments (todo_id, upload_id, attached_at)
+VALUES (@todo_id, @upload_id, @attached_at)
+ON CONFLICT (todo_id, upload_id) DO NOTHING
+RETURNING attached_at;
+
+-- name: GetAttachment :one
+SELECT attached_at FROM todo_attachments WHERE todo_id = @todo_id AND upload_id = @upload_id;
+
+-- name: ListAttachments :many
+SELECT sqlc.embed(u), a.attached_at
+FROM todo_attachments a
+JOIN uploads u ON u.id = a.upload_id
+WHERE a.todo_id = $1
+ORDER BY a.attached_at, a.upload_id;
+
+-- name: DeleteAttachment :execrows
+-- Scoped to the owner of the task.
+DELETE FROM todo_attachments a
+USING todos t
+WHERE a.todo_id = @todo_id AND a.upload_id = @upload_id
+  AND t.id = a.todo_id AND t.user_id = @owner_id;

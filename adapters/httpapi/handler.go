@@ -28,8 +28,10 @@ type Deps struct {
 	Login    app.WeChatLogin
 	Profiles app.Profiles
 	Todos    app.Todos
-	// Uploads serves the upload operations.
-	Uploads *app.Uploads
+	// Uploads serves the upload operations, Attachments the task
+	// attachments.
+	Uploads     *app.Uploads
+	Attachments app.Attachments
 	// LocalFiles is the local-disk storage's HTTP side; nil when files go
 	// to S3-compatible storage (the /v1/local-storage paths answer 404).
 	LocalFiles ports.LocalFiles

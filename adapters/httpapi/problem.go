@@ -47,6 +47,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeConflict:             {http.StatusConflict, "Conflict"},
 	domain.CodeUploadNotReceived:    {http.StatusConflict, "Upload not received"},
 	domain.CodeUploadNotReady:       {http.StatusConflict, "Upload not ready"},
+	domain.CodeAttachmentLimit:      {http.StatusConflict, "Too many attachments"},
 	domain.CodeUploadExpired:        {http.StatusGone, "Upload expired"},
 	domain.CodePreconditionFailed:   {http.StatusPreconditionFailed, "Precondition failed"},
 	domain.CodeBodyTooLarge:         {http.StatusRequestEntityTooLarge, "Request body too large"},

@@ -25,7 +25,7 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		403: {domain.CodeWeChatUserBlocked, domain.CodeUploadTicketBad, domain.CodeUploadTicketOld},
 		404: {domain.CodeNotFound},
 		405: {domain.CodeMethodNotAllowed},
-		409: {domain.CodeConflict, domain.CodeUploadNotReceived, domain.CodeUploadNotReady},
+		409: {domain.CodeConflict, domain.CodeUploadNotReceived, domain.CodeUploadNotReady, domain.CodeAttachmentLimit},
 		410: {domain.CodeUploadExpired},
 		412: {domain.CodePreconditionFailed},
 		413: {domain.CodeBodyTooLarge},

@@ -26,6 +26,7 @@ type Server struct {
 	profiles app.Profiles
 	todos    app.Todos
 	uploads  *app.Uploads
+	attach   app.Attachments
 	local    ports.LocalFiles
 	ready    func(context.Context) error
 	log      *slog.Logger
@@ -36,7 +37,7 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // NewServer returns the strict server for d's use-cases. NewHandler wires
 // it; it is exported for the interface assertion and for reuse.
 func NewServer(d Deps) *Server {
-	return &Server{login: d.Login, profiles: d.Profiles, todos: d.Todos, uploads: d.Uploads, local: d.LocalFiles, ready: d.Ready, log: orDiscard(d.Logger)}
+	return &Server{login: d.Login, profiles: d.Profiles, todos: d.Todos, uploads: d.Uploads, attach: d.Attachments, local: d.LocalFiles, ready: d.Ready, log: orDiscard(d.Logger)}
 }
 
 // LoginWithWeChat exchanges a wx.login code for an access token.

@@ -203,6 +203,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 		Profiles:     app.Profiles{Users: profileStore, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
 		Todos:        app.Todos{Store: postgres.NewTodoStore(db), Cursors: cursors, Clock: clock},
 		Uploads:      uploads,
+		Attachments:  app.Attachments{Store: postgres.NewAttachmentStore(db), Uploads: uploads},
 		LocalFiles:   local,
 		Verifier:     tokens,
 		Ready:        ready,

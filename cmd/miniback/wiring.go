@@ -110,6 +110,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Profiles:     app.Profiles{Users: users, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
 		Todos:        todos,
 		Uploads:      uploads,
+		Attachments:  app.Attachments{Store: postgres.NewAttachmentStore(m.db), Uploads: uploads},
 		Verifier:     tokens,
 		Ready:        m.db.Ping,
 		Logger:       m.Logger,

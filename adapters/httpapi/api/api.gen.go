@@ -97,16 +97,16 @@ func (e UploadRejectReason) Valid() bool {
 
 // Defines values for UploadPurpose.
 const (
-	Attachment UploadPurpose = "attachment"
-	Avatar     UploadPurpose = "avatar"
+	UploadPurposeAttachment UploadPurpose = "attachment"
+	UploadPurposeAvatar     UploadPurpose = "avatar"
 )
 
 // Valid indicates whether the value is a known member of the UploadPurpose enum.
 func (e UploadPurpose) Valid() bool {
 	switch e {
-	case Attachment:
+	case UploadPurposeAttachment:
 		return true
-	case Avatar:
+	case UploadPurposeAvatar:
 		return true
 	default:
 		return false
@@ -177,6 +177,23 @@ func (e ListTodosParamsSort) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// Attachment defines model for Attachment.
+type Attachment struct {
+	AttachedAt time.Time `json:"attached_at"`
+	Upload     Upload    `json:"upload"`
+}
+
+// AttachmentList defines model for AttachmentList.
+type AttachmentList struct {
+	Items []Attachment `json:"items"`
+}
+
+// AttachmentRequest defines model for AttachmentRequest.
+type AttachmentRequest struct {
+	// UploadId A ready `attachment` upload of mine.
+	UploadId openapi_types.UUID `json:"upload_id"`
 }
 
 // FieldError defines model for FieldError.
@@ -613,6 +630,9 @@ type CreateTodoJSONRequestBody = TodoCreate
 // UpdateTodoJSONRequestBody defines body for UpdateTodo for application/json ContentType.
 type UpdateTodoJSONRequestBody = TodoPatch
 
+// AttachToTodoJSONRequestBody defines body for AttachToTodo for application/json ContentType.
+type AttachToTodoJSONRequestBody = AttachmentRequest
+
 // CreateUploadJSONRequestBody defines body for CreateUpload for application/json ContentType.
 type CreateUploadJSONRequestBody = UploadRequest
 
@@ -660,6 +680,15 @@ type ServerInterface interface {
 	// UpdateTodo Edit a task
 	// (PATCH /v1/todos/{id})
 	UpdateTodo(c *gin.Context, id TodoID, params UpdateTodoParams)
+	// ListTodoAttachments List a task's attachments
+	// (GET /v1/todos/{id}/attachments)
+	ListTodoAttachments(c *gin.Context, id TodoID)
+	// AttachToTodo Attach an upload to a task
+	// (POST /v1/todos/{id}/attachments)
+	AttachToTodo(c *gin.Context, id TodoID)
+	// DetachFromTodo Detach an upload from a task
+	// (DELETE /v1/todos/{id}/attachments/{upload_id})
+	DetachFromTodo(c *gin.Context, id TodoID, uploadId openapi_types.UUID)
 	// CreateUpload Ask for an upload ticket
 	// (POST /v1/uploads)
 	CreateUpload(c *gin.Context)
@@ -1155,6 +1184,90 @@ func (siw *ServerInterfaceWrapper) UpdateTodo(c *gin.Context) {
 	siw.Handler.UpdateTodo(c, id, params)
 }
 
+// ListTodoAttachments operation middleware
+func (siw *ServerInterfaceWrapper) ListTodoAttachments(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListTodoAttachments(c, id)
+}
+
+// AttachToTodo operation middleware
+func (siw *ServerInterfaceWrapper) AttachToTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AttachToTodo(c, id)
+}
+
+// DetachFromTodo operation middleware
+func (siw *ServerInterfaceWrapper) DetachFromTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "upload_id" -------------
+	var uploadId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "upload_id", c.Param("upload_id"), &uploadId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter upload_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DetachFromTodo(c, id, uploadId)
+}
+
 // CreateUpload operation middleware
 func (siw *ServerInterfaceWrapper) CreateUpload(c *gin.Context) {
 
@@ -1253,6 +1366,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
 	router.GET(options.BaseURL+"/v1/todos/:id", wrapper.GetTodo)
 	router.PATCH(options.BaseURL+"/v1/todos/:id", wrapper.UpdateTodo)
+	router.GET(options.BaseURL+"/v1/todos/:id/attachments", wrapper.ListTodoAttachments)
+	router.POST(options.BaseURL+"/v1/todos/:id/attachments", wrapper.AttachToTodo)
+	router.DELETE(options.BaseURL+"/v1/todos/:id/attachments/:upload_id", wrapper.DetachFromTodo)
 	router.POST(options.BaseURL+"/v1/uploads", wrapper.CreateUpload)
 	router.GET(options.BaseURL+"/v1/uploads/:id", wrapper.GetUpload)
 	router.POST(options.BaseURL+"/v1/uploads/:id/complete", wrapper.CompleteUpload)
@@ -2928,6 +3044,395 @@ func (response UpdateTodo503ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 	return err
 }
 
+type ListTodoAttachmentsRequestObject struct {
+	Id TodoID `json:"id"`
+}
+
+type ListTodoAttachmentsResponseObject interface {
+	VisitListTodoAttachmentsResponse(w http.ResponseWriter) error
+}
+
+type ListTodoAttachments200JSONResponse AttachmentList
+
+func (response ListTodoAttachments200JSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments400ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments401ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments404ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments500ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments503ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodoRequestObject struct {
+	Id   TodoID `json:"id"`
+	Body *AttachToTodoJSONRequestBody
+}
+
+type AttachToTodoResponseObject interface {
+	VisitAttachToTodoResponse(w http.ResponseWriter) error
+}
+
+type AttachToTodo200JSONResponse Attachment
+
+func (response AttachToTodo200JSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo201JSONResponse Attachment
+
+func (response AttachToTodo201JSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo400ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo401ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo404ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo409ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo413ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo415ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo422ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo500ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo503ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodoRequestObject struct {
+	Id       TodoID             `json:"id"`
+	UploadId openapi_types.UUID `json:"upload_id"`
+}
+
+type DetachFromTodoResponseObject interface {
+	VisitDetachFromTodoResponse(w http.ResponseWriter) error
+}
+
+type DetachFromTodo204Response struct {
+}
+
+func (response DetachFromTodo204Response) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DetachFromTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo400ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo401ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo404ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo500ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo503ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUploadRequestObject struct {
 	Body *CreateUploadJSONRequestBody
 }
@@ -3351,6 +3856,15 @@ type StrictServerInterface interface {
 	// UpdateTodo Edit a task
 	// (PATCH /v1/todos/{id})
 	UpdateTodo(ctx context.Context, request UpdateTodoRequestObject) (UpdateTodoResponseObject, error)
+	// ListTodoAttachments List a task's attachments
+	// (GET /v1/todos/{id}/attachments)
+	ListTodoAttachments(ctx context.Context, request ListTodoAttachmentsRequestObject) (ListTodoAttachmentsResponseObject, error)
+	// AttachToTodo Attach an upload to a task
+	// (POST /v1/todos/{id}/attachments)
+	AttachToTodo(ctx context.Context, request AttachToTodoRequestObject) (AttachToTodoResponseObject, error)
+	// DetachFromTodo Detach an upload from a task
+	// (DELETE /v1/todos/{id}/attachments/{upload_id})
+	DetachFromTodo(ctx context.Context, request DetachFromTodoRequestObject) (DetachFromTodoResponseObject, error)
 	// CreateUpload Ask for an upload ticket
 	// (POST /v1/uploads)
 	CreateUpload(ctx context.Context, request CreateUploadRequestObject) (CreateUploadResponseObject, error)
@@ -3856,6 +4370,103 @@ func (sh *strictHandler) UpdateTodo(ctx *gin.Context, id TodoID, params UpdateTo
 	}
 }
 
+// ListTodoAttachments operation middleware
+func (sh *strictHandler) ListTodoAttachments(ctx *gin.Context, id TodoID) {
+	var request ListTodoAttachmentsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTodoAttachments(ctx, request.(ListTodoAttachmentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTodoAttachments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListTodoAttachmentsResponseObject); ok {
+		if err := validResponse.VisitListTodoAttachmentsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AttachToTodo operation middleware
+func (sh *strictHandler) AttachToTodo(ctx *gin.Context, id TodoID) {
+	var request AttachToTodoRequestObject
+
+	request.Id = id
+
+	var body AttachToTodoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AttachToTodo(ctx, request.(AttachToTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AttachToTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AttachToTodoResponseObject); ok {
+		if err := validResponse.VisitAttachToTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DetachFromTodo operation middleware
+func (sh *strictHandler) DetachFromTodo(ctx *gin.Context, id TodoID, uploadId openapi_types.UUID) {
+	var request DetachFromTodoRequestObject
+
+	request.Id = id
+	request.UploadId = uploadId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DetachFromTodo(ctx, request.(DetachFromTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DetachFromTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DetachFromTodoResponseObject); ok {
+		if err := validResponse.VisitDetachFromTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateUpload operation middleware
 func (sh *strictHandler) CreateUpload(ctx *gin.Context) {
 	var request CreateUploadRequestObject
@@ -3955,137 +4566,144 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1rc9u2tuhfWcN77kRuKVl+pLuRP9xxH9k7Z6etJ7EnMzfMNWFySUJFASwAWlZ789/PYAHgQ6L8auL0",
-	"7LP7IbUkEo+F9X7hjyiTy1IKFEZHkz+iObIcFf354zmb2f/nqDPFS8OliCbR+RzBML14puEaleZSANPA",
-	"QBslxQxQGG7WYNgshqlUkL6aDn9iJpunwEROH3+WAv13oyiO8IYtywKjSZRE10dJFMWRzua4ZHbukhmD",
-	"ys77/5Lo+v3B8MWH9+Phiw9fJdF/RHFk1qV9URvFxSz6+DGOXuW4LKVBYd5gWbA15ttbOFOoURiwSwdF",
-	"j4GcAhOATBUcFSj8rUJtYMXNHMwcQbMlQloPnq2H/8Q1Lb9ZK4pqGU3eR0ZVGH3oW9xrmTG3hj6oXrx5",
-	"bZdhp8sUMoM5AboLo/3rg30jc6n3j6bj7Jv8Wxx+w769Gh6z5y+GL/KjbHg4PZh+O/0bHl4djDvr217P",
-	"GzRqfTo1qLZX9BYzKXINRsKKcQNXOJUKwag1FzNgM8ZFd/tLLvjSQmBcb50LgzNU0Uc7WckUW6LxyNUC",
-	"5T9xvT39KSxwDWtZQTaXUiMhk5lz7WBj0W7A4OLi1Q/ANfAcWbEXQyX4bxUCW0oxS8RaVvVR6gkc2L0c",
-	"Pn8OBVqk0jHkfMaNjiEdpjGkl/afUQoWayfpCF6ZROBNyRVqODyGuayUBmahBdxomHKlDVQaR4noHNE9",
-	"D4bbbTpyi+JIsKV9dwPDugBmN69RzMw8mhw+fx5bgIfPB3GbUt6fDv8vG/4+Hr64HE2GH77eQSlTosFb",
-	"KTy1PCCFgQXJV2lsQcMgk8slG2q0B2qRtODaEOKymd6bWPxNxEpxgzBnZYlCgxTFGvgUpEBY2klROzSv",
-	"lLKEGBjJwDGRRFiexBTXUuzFgIVGOD44HMEvtERWnBBhysoANzRQwSyx0pwrLvTmidSMpR/mnkPtAvbB",
-	"+PC4A98k0V8NkuSr/z94t7/3f5LofZLcHB7Yf46GSXLzN7TsaWCfiunRW57a+2rPPrLrhCyr3HFKp0Kv",
-	"UMHR+NhxKSHhSuZrWM1REEy6R8g1Qd/xF40wWCFbdAANRGAI16yo0D6ffpU+GJANb//LQfNc5vLVD7ei",
-	"O89HYW8lM/NmZzyP4shyEq6sQLEcvr29qVRLZqJJVFX05PbkF2UhWb5r+op+/YwL+Ghf1qUUGon7fsfy",
-	"vzODK0acN5PCCkz7JyvLgjshtV8qeVXg8utftZNYzXT/oXAaTaL/td/oDvvuV71/5t5yk3a3+g6/nzMD",
-	"jDAXc9ByiWZuxUklKs2uCrQ4qHBaaczBMu9MYW41ClboUfQxtut+4/j5U67bHlHQCLiGJSssvO0SFVwp",
-	"ZAur/6iqwBNIUSmpdEpM0TG5Kccid8v/XoppwbMvsHgtK5URVQtpgAtS2JhBMHQiRSFXmsTrhBi88Jw5",
-	"EffUhOzI2vCiAI3GFPZMB8pqF3txIqzUEB7JwxIUZsivHQzdZ5avYY3GspyPcfRSqiue5yieElZvHOpN",
-	"wGHqMw2K64WFh1GyqDGT1JBKo/ICURup2AwTYXi2QPua5jPBTKUI4itSjKXVGmDONDidIvcb9XR4zpco",
-	"K/MFyDHnOZ2AI0uLG4YvkfD171Lgk+KqlFAwgyeEaTXWBoDZJb0SVm6w4kdLZ0+5tlMBlVUHMbM6z5Tx",
-	"olJ+oSR3MZtLtLgN3C8RcjSMF7Tsn6V5KSuRP+WKf5agq2xewzEOtGb1YseQztjaEuW5lK+ZmuFT8yUC",
-	"HNdQ2Mmt9sGc6qJRXaMClmVYGr9SRfYIt2+/ZLzA/KkX27JkDZs5hscsz7esq9a4nGVEti7xP1r8W1TX",
-	"PMMLwa4ZL6yge1LMhRxLFLll1nbZV5VeW1TI5UqcuFV6syYlg3BIFmEK2lmAViNpeQVaj+xak396v2Ve",
-	"fnQamPyJibWX4PpJObuVdQVfcoP5iTNoP/NmLwSrzFwq/js+NdVfs4LnRD3a2u8LFHFQ7gs54wIymSOs",
-	"mA4SjZD0QpRK2lcsfv5IbpynlUZFMfR61VVlHB1p4zWr4BgJvMybmdt6iN0VCWlSWBjkfDpFMjKDJmOZ",
-	"jhPcibCS23JzXiDkjn0bZ6GSie9VFifWvby+ELoqS6kM5j9hztk5qdpfhm/a1abt2ews6YgsDj+Uneml",
-	"1UBrgclyx0VZcaZkicpwaxNMWaExjsrWV3ZPOfZ4hgyp6kuWzblAh0y1d4a03Wca/L4nkAarJY0TkRop",
-	"LwspZmkM9LeeS2Xsh0oshFyJS3rffsEFofGlNWXo1fCFs3Xaj5DFar+QlbmU00vFxAxbD6ReB4VcLi1z",
-	"JoQi0ch0M0qlivag2ZwplhlUmmbHZWnWlyXx//bq+BIvf5eiPV2Yv7XmrFJaqtY+vWW9YafFEW1/G+Tv",
-	"5qiQCMDDFbiOAUezEaQWGUaCZwtrKjrvleNJo1PPgAg3yFm5Nd/S0rsT/NtGa2NvvvcLix1KNO81bk55",
-	"9Stmxo75D2SFmT8Q1aw1Uum2G1Uu+p2o7VX5t/pW8dpyujfe6H3gYhzrvCTW2eea/M9352AkaBQ5oVAH",
-	"0BP4DplCBUk1Hh9lNAj9if1H4F2Ml1zsdsJWwvCCzr/N1b1iTEKr9r4ebHtf44jrS4GrS2uz9HggVIXB",
-	"bWSVMSciggd6jmTqtJZ+JWWBjJghLePSeBYYTs7tv+f04iis4Dbmd6FJhnZPunMknYk7EPQzdHfchx5n",
-	"ikvlRVxYdyFXURwJy18Kqwfw2Xx7E3F0M7QvDK+ZshSn7ZthtNc0Qvj0cxgpfPEPGpFmd/x96yzevPwe",
-	"Xhw//1tN586G0EGc6W3ea0/msWzbSLhSTGRzkKIbZyC+Rfh8OXXqds9pusX1Uci8WjLCz4IJ560nAc41",
-	"yMz5FjLspwbyn2wPSTJsWOA1FgE2Om6cnbVwV3LhXS7E5ok2uMGlvgvrWkLyY70uphRbEwEJbZjIsN9/",
-	"F2YvmZnfd6P+nUue9zDfuMUPl+zGUfbzFy9adH48HvdRuuGmwL4TIUnrz0VXyyVT66BUBVyzo/WuNRD4",
-	"5pgXb16BYEsuZr3jNNg0N6bUk/19u/orli1GOV4H1Ujv3wPXNriBJ3y32RpYXjr1k7u0St5Z8KXfKgw2",
-	"tmmgQKYN+c8dZi0ri2rWTjUwIELq6AcgzRzVimvc2yZOds0MU5dOtfSnvwlX5wxzTwYlVE5hyQWe2Ek1",
-	"pGEYVaSWiq226nhDIgouFjBI968P9t1Tev8Pnn9M90bwszRg5Azt+hxLaQ/kdJI7fMlx1LzRF5UAOmu4",
-	"ePOalGyCi11hViAjKbIVC9ia4IrL7ZEvSjvK8/EYGs1sY7jnLZJoRguqUZ/g48ultQcpMvjNcWtkbxAb",
-	"+wQXs42JvjnuQ9AtpDuXuXywxm0pxmB+yUyvGtjEdsjUocDXkqkF5pBLix6iKgpYza1Fw8ldLUsk3l6f",
-	"a84MDq3iaoVdVXh/hAspbEHP6wF+Ob1jbIsF7zbc1hfyCu+xMa4hrzBufM4X59+DnE4tuXFD+57xaxT1",
-	"ZlEE36qQYoP1HI4PvxmOj4bjg/ODbyfj8WQ8/nps/3gcSKz4n8nh1p4dId9JO0Ia1FsRsXEv4pYtFeV2",
-	"Y9E/Z3GQzWj4WuS15jk63IwZb5sD7OaVe/NwvC0Ea9nSjkTbpd8xalXmD8YhHxLeRpVXIlO4tAAAKQCv",
-	"Ua0t3YqZd8Y28c40ia6dDu4Hc1p4EqV3Kcwb0sYdpZc17gRrVG4dk0f8uEvE/kw6lNQBSbPXDzt4yPf0",
-	"5gPFltVLWvaunkBKWyDQGMf5yE1JwmyBWPoEifE4EQ0jjOvocoiCNL+dQErQSKEi5nwwjsfdt2Fg2JWm",
-	"aQqrdIZoWVHIFeZ7J5A6MNKirO57dHT0gmZMBGuT/RWaFaKA4cHhZDymAb8+OLZ/cgHaYKmtgDx4bmVk",
-	"ZVA7sdyywBtDvSWdY4p2zBHWyJSGgxfjsd3HixcvXpxQOgMwhYnw0LJPC1SgS5ahhkwWBSu1/d7uRg0z",
-	"pj1If375/dCZEZx+tyBORAPjo0NoQ9i+klfOi4NB9IT3KdtGISxRzVzQaFNmBHab45RVhanx4Tb2++T8",
-	"sWZ89SqjTV3g03PBepfvo7mkxaNSTOTkMfi8LLIB8HfVGpa8WHS3ezff3FR5aeRdLOLMO3EeoGrU+7+X",
-	"eUS6TI9hJPDGePdWn/vCO0i8/8u7CRHsW1CyWdBXpGjSeOzXo7tVk00eTZvormc3sJ7aCoDzOSaC+LDl",
-	"U8iyuR+EkV9PavJwN8z+Njq/v1pFsFW4lNc+4Sqv0Ed3Pxdxb01f2wBkALhl0POjXvq/UyH9M/xgM9pf",
-	"FsTJW9lS9skTeP+hDbWllVcdP8KXV6r6zA2XY/QnDY77aWc+2FF7/j6R2bASZBQHf96jXu43S71JXSda",
-	"kTdkWFAGSnjV2qy3emh3Wi4MShQ5JTLVSS45EliBTylMU8N5J+n1xAIKvAyW62MNjrJSpXQO8Ft9rrTu",
-	"M/8w8VaLVpcKme7Twt/N15Q7/atLh/DbdiFF/92g7RIi9hhgUGeAkXskeF+9R0Tz3/FyyfXSJxH6r+3G",
-	"mq/7XMv2xQ5IuDDfHEd9TrLGuXY3TN66Z3ttggDcjgeqRRl+Ue2j7JDGh51UfNYc2ybgmfFpZQVlF02l",
-	"OnECxa+G7GBuzaOVCJo2ueRID0+EXZILhcPAe3/SCfAlm6HV6JkxLJtbA6v+NoazH17GYPDGxHDNc5R7",
-	"PjHUH50bJYqj5uXeI3J7a2XwPYhRdVnOtrVjIfJMwxJzzmjDJ7WIDmAI+ocHVddTQJvd/7XE2YZkOvzb",
-	"nTy+Q6s7l2YfiGGBpbFa0RINy5lhMBDWjIWSKRNcsg4fYIHrve4iy7k0cvRrubFGSgj/ZMQfSGnnRvCG",
-	"ZQYIk7iAq7WxqMMMLKU2bQA/0w7TOns4/vbw4CjeptMHWOQN4fXR226yersVZfSMm7JrWb6OAufD/BYM",
-	"PqeEgAci8G1ShHKQaVAYnP3y9pxMwrOL8z1L4SHt0Lsk51w/RIZgkevdK/2jL6jTXlm6uhk5FvySF5g+",
-	"05DamX9ghqUTFwF1PhivzmrndWzJ0eYMiEh2RLh75qF49sQxO6mWfgZPIHastvSwn3tPrM/DvpFz7SqV",
-	"gnQa3ccHXlbmspUn9Ejg/sONQBs6uzh37CpjSq0dhRXrXjjayXvVnJd2GwUn5xgl9pYKp6iA0eghhYat",
-	"auj1uOqCDnk3w6Dn+5bRc5aVKtIJMFhWheHE6AjNZxI1zFH1LaZP4NrpaqTuIFQDle7hdLS3en+9HMKH",
-	"ph+SJ/DgSMiDAiB3hjYeo2Xf11HdiprcHvl4jH+372zrGTsRJgeM3d7TvpN0ic0+AeQxugYry11swwqp",
-	"YankTLHlMw2nZfnqhxG88ZtxlU51VDrHspBrqw65lFadCG25JSs642zVK61uxhv/bcef7lBI+nMA7A5c",
-	"vpaSS7B0Stke6QloLmYFpXrEIX/wSlYGao9qVw3J8XrICp7hpqr07cO8WjsCtlYHwayy9vtby3PcsVxR",
-	"Xslp5ZKL3KeXAdv+89151OcD7yTM0LaZT3EJFTF1GSN5VVzuSr0iS8MuDY+LqeyH6BXLFlYQTinJzKfV",
-	"tw84FBS4iWPQqDWXQsfWPrJMTMeJCJk2z+xih7kkl4T3Dju2pUEbxfhsbsDIoCL64gPvyU6EnrMSYYMF",
-	"g0DMLZol4keS1pRmYZULJqDOOUl3JS6mkMusIjxeka8qteeWJoKHqDOtUrNpN6XkpI45UO2vSxdJyedl",
-	"YUXJCB75LS75RC1f8vTTq3PP8Zv8AVmicAmgI6lm+/4lvW+fbXwpUUgzgNOzV634yiQajw5GY/ukHYiV",
-	"PJpER6Px6CiiirQ5Ydn+nPLXfrd/z9DsqrzTcDge+0Crt3QJ0Ryh12WnFrksayGgvsqjSfR3ND5DbqMo",
-	"63A8viWR9GEJpH6GHfmjYa32/At+jaMOxUWT9x/iyOeIRJPoNb9GgVqHUNbkfSRLHX2w7+yT1nxfWAW2",
-	"yAy7YhqdcsuyucWgGJ6PjxqfaS/c3tQq+pODjaZ2SX/q2lXHPB8f7RqvXuB+T+r/bbC20/CdwL4+2GeV",
-	"me+vMJs7YVtK3QP1H29cRNRX2fYwfKK/QCbPvK+gxSlHiTj3/AhCzTWJN1/27BnZAteYw9UaBiQyY0o2",
-	"4PneqK6gSkTqud3lAtepZRdrHfz9rs7DMYDuYZPwfsfN3I0T1flS38l8/cmOu0dR+NiVUEZV+PEzIlw3",
-	"S7UH717L2Qxz4IJQ7thNfTvKtYok6ZWDu1/pFCvQS/dA7aZEz75xcI83NsuN6L3n91leT869ffnwxd0v",
-	"b1adEOXeA4zdSjN66/BewA+VtX+GRdhXj+9+daN48FYuLmdWR/B5pIERgM/nDrzGokGL2bTSx3az+KAC",
-	"UN6ZkeQX3spfiykO2M5am8si18DNJBHcgMKcK8yMdiNMFer5Ti99DFpazSV16R3kuPMp1okwbAYZE/bl",
-	"FaUL+VYBrOZsfaLlNLgwO6R+5I58UxS4pdqVkuTnmamcCdtyCezu9XF6a/Rhd5H3VlH3YxnCPRCrrlf8",
-	"E9Ty6aXjqfBI9UwHqLdw1yvJlGDdbjbyvn8VzSP7dXX+xw8e8wuZsWLodeudqE/OeAZpO/iUQim5MBpY",
-	"q2jaDZdzvQj6+qhH5GWseOt+/TtSZlF3E9QW4LcK1brpC7DA9YNwJu4fxvtIPsVQdenzgwb7cKeM/Wr/",
-	"q65Yrf0MV1wwWkFP14N+D7ZPauJGg5/B5yw/lqIeLC2fggZvIaQfAtNhLo40sKeGxIP2WhQV8J8oqlfT",
-	"9BRQF76nD6AAlxRBrt2MKcVDJL4ey/n50th+LZqg16DrEU6EVDkqkNMtq9danXIKb4+eaedv/IVsZpeP",
-	"0RTpe+ObiGAde525QQsahtRV/juS8ZrNMVtYxdf3RKJ9+HjcAkvTr9E25H1mYXmbSlu7SfftPofWYOoi",
-	"f9df9b17c3i+Kxwf6LvvN/Kc34eeYuI2vcUKNc33//o7upq4u8vMHD/r7KczQNxiVW1Os+H+r/1I91Dm",
-	"j/tKZWToN/DXZAdfSNs+vM/L21XEn55/vXHdQ1ptRQYd0t/JxKr78DAfSbgvH0sE5bl1eVcrBpHWDIR4",
-	"BNN104g7+UT1tGrARjD1E+gCLcL9F1FSdrHsx+kn/2ZOLeb0l+YvZxfn/VzFWwzLtpmwZV7+hJ/Tbekr",
-	"Znv1XafZDbnwZbyPdwn99c3GjhsVlusQXmmdW/jGGYm9nfV+QjXDIf0IGpdMGJ7pie/jBQVODcjKl0yY",
-	"OXLlWuaN4FXuup/GiVDSx0QMX6I2bFlqyJgQss4Ypqh3ItLNesDUZQFYRtXvSal7hLKiQDVJhJZLlAKp",
-	"T+Izcuofj4/jVlKi/TH1EwhJSX35OoXB8fjFXgxMJKLJ26ofpK5Vlz7Rxj58eLjXJ68uKBb7E34mF22n",
-	"cPOJnbO3kZUPQbeJ6qlcsw9lx+N7OEnrznT/U5TLT8Vpfsy5uYvTeAlBbXt3+pJ+EUilD4G8u3ybUtMp",
-	"HDzlhaHuiRRxJUCO4B0rFs4MtUNouFpTapYl/rRVEZFSqLpTkdHt6+cG14kIg58AA/coLJnv80IxuvCo",
-	"5R/uC/s4tdVxnxNBwSPmA4DH4zFstkMZwRmt1prUC1xrNMMrRv33aK/A8hzzRLgY61pWsLLbdMmSS7aw",
-	"/NG13CpLZArMimfUQXImYcm15mLWq2Bzbc7pKLZU6w0yp0WUlJnpHHZ9qiTlN3aandYVTofjuKneP/A5",
-	"/bekOPblFnSPry7Yx2suK+0WBr+U7LcKTzzK2MNvBdd2LNuXyOxo0vr84PDOPI6trK8mRSeFgSxy1MZF",
-	"C/diSIedXwWuWr8moi4DHGgpRffF+qeCmc4voRIkTcSgkCv/AzXAGda/wWDOZ3P/2wjOuaUOhWwBUtSt",
-	"pBNhxTQMwls0CM9H4FAgVECG6hnI5NIXK3EBV9LME2F/Iz+Uz2fotTqk2oEp0bCT3xSSGjtfdh+py0+H",
-	"fYWo9f7v2b/krVTGFR7lp3aozucfUGf+ux8qrH+nv1u/nTXTtz/SEx968OUXUaypZh0GqZXkKUFdlihg",
-	"kFJaVrrnGMEuHPbltlsGW10ZtWNSx13siTHHserEWne8g04lqjUCXBXqSSJKVBkKM0ThCr6+Tomb/u/D",
-	"79K9Efx4kxVVjp5Xb+HNZpqXK708GI4Pzqnusl162btfe9LUYa639+/ufLv+uq07oWMfzEyxbvycHkIU",
-	"f8ushMwqY+0ksvF1IhxvlteoClY+Hh6H94eHW9oTAMQLSk41YjBoynuh4Av0NWQzKu9zYmlvF9oaNtvF",
-	"d48eznbbS6TcLEqC8q0+0QU4GPe9nVwJR8Y0DrnQKDS3x+fSjPuW+tvOBvR3V6h9+IyaeV3y2qOddxQp",
-	"xz6eUD3/krqo1WysLkq7bmmiTvHcHcRxnF4HdUqu2lpE132QCO/tZKKnCbSRTi9rd2QKSYHUZ3RCJq1R",
-	"60R0Fc8Frpswi/2CWhwG5dH5TpU2oFBXhYGBfSYRdrmxe94VYMWtRZlhuAFkAl6+hFQAJ/fFjFpAUos1",
-	"cEPhNYpWB/2VrPP4QLEMfdwoLNhJh0Q0PSY7qz4+PISUNzC6XOD6UmGlMU9H8E9ca7jCQooZGNmkfxIY",
-	"nKtz89YJ52zYuHeiq9y6o6Ri7YcGwTdu5Ljd2/nnSNc3tLiXOX/wSWfeZc63L1yBgVRx+3KYuGlN08ZE",
-	"h9/+zb2N9I9wec5tLWPpmc6dNcP2pTW3vdpzzc3G/TK3vV0/9/gckn97Lv67ey4cEXqm3yMt2l6LOgPM",
-	"VTX3xNCol1jdITvuNnPypdDhGhhu6mtJ6M6ARIRLYQbHB4fWsGt6ffuOcJ1uCj187wea4nF8z9+D06Ow",
-	"HO++LcTua0bNpv7SFHRwD9zsaa3+hVHTneZu1Ix3pGMFJGzdMEZphqFBoW/yEK4d6t5utBc7D1q4B0Fv",
-	"3a2zI3XwkVjX3O3z2VXlXVIvXC/2KLllhzy6lURcQzbj23PloLnIsN2kay0r0CjMn1rDX5b4vngA7Bb6",
-	"eRiy+quTLJ5+2pjZCaSiKoo0Eb47TO0ItDTpmoudQGrXnzplLPRrWc0lpRxrM4KfmFp4bZ7wjpxKrk1m",
-	"u71JegIKqUBBzICb0JCGmxH82GojlwjetJhLfe1Q2lg+PXdric7lENIPZOcIIk9Id0lIodHaCzk5Dl1P",
-	"s4lr61uQ/6AxHnYKQmriEOo7hKQLlEbwzps27YXsuhitL4D3CUTn57EVvkjk7zamGSJ/f5p5/itqDV9E",
-	"A//i8b+7dOiQmb6zYOv7OWYL3e6cEW+noLr0U38tRqfJhm8tFkPJwzBNA5E4XEZTKaHrPDfnyqCk2FIW",
-	"PFsnYuCSd7+uE2/3YMpvPL+lgW7NjD1xPoxQj+q6VmhgYt1EDL0HxScyuFqw1KcppIlwbe5rnk3Dt+yH",
-	"Omnbb45MCX8PhrvK0LdcEt6P73MZRk0LgHRvt9fEdzX4PKys2/rmiT0fna4lu3RBhxZPas78T2MWp3rh",
-	"isRF92qZ3iKWLu+4vQbL9bVx7Vx9V6GTOnvIT8UKLUklZ536I+fgTUS3iGUEpz6s77MPmsZmx+PjHYZQ",
-	"i4A+V0aObzyySzITtUf/NgpuMQr8LbDLgBf6M1VQtfF2P/Bmd6X3IwfeFb441V7mBdETunw5MfGMiswL",
-	"Lz5F3i35gVPvfaLIhRvH43rq8uROgkAiE2ODpqw0Di4Dan1UedU8H8EphH51vileZ/QpJarInORuT+s7",
-	"uiyop/ddetKW71wnwotHau8fvl8jCcZu1p+7cbNJR3c/JsLJYS+GT6CkxAZj5S7LqW0z7wzmr2NMeyWp",
-	"P+gvzQrap/Qvl553j53QzZ3/nZ3TUky5WrouVk3phFIWg/vFZTedu9st5v0Hyz5cRlRvqldz6STN6Jt4",
-	"UMw8tD4Z1d1I9okZ+SX80VOwTw4GunTBx9GprLo/wWsrz0+uRMgmbI0QsgnvOUirg0zwbpBrxAUcdShd",
-	"dv0dfOeYdv+Hkzqtr5V92ErmO45DhzKX/sBCeIyZRNQ36eEN+WfeKU6ZCNTYTJaGL7k2PGvuGc7WMHC+",
-	"lDgRjQdjz7HrcN8/191gMgy2ItBeuw+JFmSFbUPs4s5uOiOoVTWvosWu111ARR+/3iw4HGx1ODPS10S6",
-	"571lBUwnommk1y0QqkSOyj4ampu5zChfuX92cU7x4rpKyZdHZqxoTKeJczyxli0VWrS6XtO020TMfTFS",
-	"qeSScllqIUnmXcYEXBGW5B3ABqrrR8btEqnYd8O6xkKWlGXuM99cd7/Ts1ee+hLBjcZiGq6HbkvMdnWo",
-	"dqVZQLeJ54FcgyobNFnt3GLw9mhI99wbflU0WoK7B5/a/oS7j4/Hx869RudAbS0h9Oa0lDFXsprNN9bc",
-	"gUwoC9mGzJmSV0jtWoEO4ooVTGR01YzIQapsjhYfjXTX2vjxZKmtSvVfAQAA//8=",
+	"7L1rc9u21ij8V9bwfd6J3FKyfEl3I38449003Xl22noSezJzwhwTJpck1BTAAqAVtSf//QwWAF4kSr4k",
+	"cfrsvfshtSQSl4V1v+HPKJOLUgoURkeTP6M5shwV/fnjOZvZ/+eoM8VLw6WIJtH5HMEwff1Eww0qzaUA",
+	"poGBNkqKGaAw3KzAsFkMU6kgfTkd/sxMNk+BiZw+/iIF+u9GURzhB7YoC4wmURLdHCVRFEc6m+OC2blL",
+	"ZgwqO+//SaKbdwfDZ+/fjYfP3n+TRP8VxZFZlfZFbRQXs+jjxzh6meOilAaFeY1lwVaYb27hTKFGYcAu",
+	"HRQ9BnIKTAAyVXBUoPD3CrWBJTdzMHMEzRYIaT14thr+E1e0/GatKKpFNHkXGVVh9L5vca9kxtwa+qB6",
+	"8fqVXYadLlPIDOYE6C6M9m8O9o3Mpd4/mo6z7/Lvcfgd+/5qeMyePhs+y4+y4eH0YPr99G94eHUw7qxv",
+	"cz2v0ajV6dSg2lzRG8ykyDUYCUvGDVzhVCoEo1ZczIDNGBfd7S+44AsLgXG9dS4MzlBFH+1kJVNsgcYj",
+	"VwuU/8TV5vSncI0rWMkKsrmUGgmZzJxrBxuLdgMGFxcvnwPXwHNkxV4MleC/VwhsIcUsEStZ1UepJ3Bg",
+	"93L49CkUaJFKx5DzGTc6hnSYxpBe2n9GKVisnaQjeGkSgR9KrlDD4THMZaU0MAst4EbDlCttoNI4SkTn",
+	"iO54MNxu05FbFEeCLey7axjWBTD78ArFzMyjyeHTp7EFePh8ELcp5d3p8H+z4R/j4bPL0WT4/tstlDIl",
+	"GtxJ4anlASkMLEi+SWMLGgaZXCzYUKM9UIukBdeGEJfN9N7E4m8iloobhDkrSxQapChWwKcgBcLCTora",
+	"oXmllCXEwEgGjokkwvIkpriWYi8GLDTC8cHhCH6lJbLihAhTVga4oYEKZomV5lxyoddPpGYs/TD3HGob",
+	"sA/Gh8cd+CaJ/maQJN/838Hb/b3/lUTvkuTD4YH952iYJB/+hpY9DexTMT2646m9b/bsI9tOyLLKLad0",
+	"KvQSFRyNjx2XEhKuZL6C5RwFwaR7hFwT9B1/0QiDJbLrDqCBCAzhhhUV2ufTb9J7A7Lh7X85aJ7LXL58",
+	"vhPdeT4KeyuZmTc743kUR5aTcGUFiuXw7e1NpVowE02iqqInNye/KAvJ8m3TV/TrF1zAR/uyLqXQSNz3",
+	"7yz/iRlcMuK8mRRWYNo/WVkW3Amp/VLJqwIX3/6mncRqpvsvhdNoEv1/+43usO9+1ftn7i03aXerb/GH",
+	"OTPACHMxBy0XaOZWnFSi0uyqQIuDCqeVxhws884U5lajYIUeRR9ju+7Xjp8/5rrtEQWNgGtYsMLC2y5R",
+	"wZVCdm31H1UVeAIpKiWVTokpOiY35Vjkbvk/SDEtePYVFq9lpTKiaiENcEEKGzMIhk6kKORSk3idEIMX",
+	"njMn4o6akB1ZG14UoNGYwp7pQFntYi9OhJUawiN5WILCDPmNg6H7zPIVrNBYlvMxjl5IdcXzHMVjwuq1",
+	"Q70JOEx9okFxfW3hYZQsaswkNaTSqLxA1EYqNsNEGJ5do31N85lgplIE8SUpxtJqDTBnGpxOkfuNejo8",
+	"5wuUlfkK5JjznE7AkaXFDcMXSPj6kxT4qLgqJRTM4AlhWo21AWB2SS+FlRus+NHS2WOu7VRAZdVBzKzO",
+	"M2W8qJRfKMldzOYSLW4D90uEHA3jBS37F2leyErkj7niXyToKpvXcIwDrVm92DGkM7ayRHku5SumZvjY",
+	"fIkAxzUUdnKrfTCnumhUN6iAZRmWxq9UkT3C7dsvGC8wf+zFtixZw2aO4THL8y3rqjUuZxmRrUv8jxb/",
+	"BtUNz/BCsBvGCyvoHhVzIccSRW6ZtV32VaVXFhVyuRQnbpXerEnJIBySRZiCdhag1UhaXoHWI9vW5J/e",
+	"b5mXH50GJn9mYuUluH5Uzm5lXcEX3GB+4gzaL7zZC8EqM5eK/4GPTfU3rOA5UY+29vs1ijgo94WccQGZ",
+	"zBGWTAeJRkh6IUol7SsWP38kN87jSqOiGHq96qoyjo608ZpVcIwEXubNzE09xO6KhDQpLAxyPp0iGZlB",
+	"k7FMxwnuRFjJbbk5LxByx76Ns1DJxPcqixPrXl5fCF2VpVQG858x5+ycVO2vwzftatP2bHaWdEQWhx/K",
+	"znRqDMvmi7C63HFRVpwpWaIy3NoEU1ZojKOy9dWfEaMXMb9kpmNl5Mzg0GoJm6ZGHDmg3bZDZxBFzjIJ",
+	"Zs278HLcmbrxpcmr3zAzdpZmT6+4vu++uMFF949dS22B72NsTdmX7q3DxtHFlGKrjc240XevvmXO3GMD",
+	"DkyXPO9znDlVOmX1HGlAZDmFBRdomdztJuvmsdj5+nbzwlo4tUJ2j21YPtTjeTRkCi5YNucCHbOqvX9k",
+	"TT3R4OlqAmlYZxonIjVSXhZSzNIY6G89l8rYD5W4FnIpLul9+wUXxCYv7W7o1fCFg0z7EfKI2C9kZS7l",
+	"9FIxMcPWA6m3cSCXCyv8iWGR6sV0M0qlivag2ZwplhlUmmbHRWlWlyXpF+3V8QVe/iFFe7owf2vNWaW0",
+	"VK19es/NBnHS9jdB/naOConBergC1zHgaDaC1DKbkeDZtWALdN5RJ/NGp17AEe8hZ/jGfAsrT5xiuRvD",
+	"3MJihxLNe33o9g9khZnfE9WstVvptpteXvc76dur8m/1reKVlaSvvVPlvnyVRPMlieY+Cv7vt+dgJGgU",
+	"OaFQB9AT+DsyhQqSajw+ymgQ+hP7j8C7sC+52O7kr4ThBZ1/W2vwhhcpRbV3/2DTux9HXF8KXF5am7jH",
+	"w6UqDG5Jq+w7FSREOOZIpnRr6VdSFshI2NIyLo0XseHk3P57Ti+Owgp2ih5NOlr3pDtH0pm4A0E/Q3fH",
+	"fehxprhUXoUK6y7kMoojYflLYfVMPptvbiKOPgztC8MbpizFaftmGO0VjRA+/RJGCl/8g0ak2Z3+sHEW",
+	"r1/8AM+On/6tpnNno+qgLulN3mtP5qFs20i4Ukxkc5CiG8civkX4fDl15lzPabrF9VHIvFowws+CCRcN",
+	"IgWRa5CZ811l2E8N5J/bHJJk2LDAGywCbHTcONNr5VHJa+/SIzZPtHEnLaIlJD+u6w1xZFVdJjLs9w+H",
+	"2Utm5nfdqH/H6wgbPzf8cME+OMp++uxZi86Px+M+SjfcFNh3IiRp/bnoarFgahWU9oBrdrTetQYCXx/z",
+	"4vVLEGzBxax3nAab5saUerK/b1d/xbLrUY43QfXW+3fAtTVu4AnfbbYGlpdO/eQurRFxFmI1O4XB2jYN",
+	"FMi0ofiMw6xFZVENQaOBARFSRz8Aaeaollzj3iZxshtmmLq8g4bonlzTDU/spBrSMIwqUkvF1hpyvCER",
+	"BRfXMEj3bw723VN6/0+ef0z3RvCLNGDkDO36HEtpD+R0kls0zzhq3uiLegGdNVy8fkVGHMHFrjArkJEU",
+	"2Yg1bUxwxeXmyBelHeXpeAyNZrY23NMWSTSjBdWoT/DxxQLzExd5/u64NbJ3uBj7BBeztYm+O+5D0A2k",
+	"O5e5vLfGbSnG1CbdhhrYxA7JlKbA6oKpa8whlxY9RFUUsJxbi5lTOESWKDoWRds6tE87f5cLWW1Az+sB",
+	"97Iwc++W3tQX8grvsDGuIa8wbmIaF+c/gJxOLblxQ/ue8RsU9WZRBN+9kGKN9RyOD78bjo+G44Pzg+8n",
+	"4/FkPP52bP94GEis+J/J4caeHSHfSjtCGtQbEddxL+KWLRVltzPCP2dxkM26hnNrnqPD9ZyETXNgh/Hc",
+	"ki3tTAe79FtGrcr83jjkUw42UeWlyBRaq1mDFIA3qFaWbsXMO/ubeHqaRDdOB/eDOS08idLbFOZ1P0He",
+	"kjXuBGtUbh2TR/y4S8T+TDqU1AFJs9f3W3jID/TmPcWW1Uta9q6eQEpbINAYx/nIDU7C7Bqx9Ak443Ei",
+	"GkYY19kLIcrW/HYCKUEjhYqY88E4HnffhoFhV5qmKazSGaKxRSGXmO+dQOrASIuyuu/R0dEzmjERrE32",
+	"V2iWiAKGB4eT8ZgG/Pbg2P7JBWiDpbYC8uCplZGVQe3EcssCbwz1lnSOKZo2R1ghUxoOno3Hdh/Pnj17",
+	"dkLpMsAUJsJDyz4tUIEuWYYaMlkUrNT2e7sbNcyY9iD95cUPQ2dGcPrdgjgRDYyPDqENYftKXjkvIQbR",
+	"E96nbC6FsEA1c0HJdZkR2G2OU1YVpsaHXez30fljzfjqVUbrusDn54L1Lt9Fc0mLR6WYyMlj8GVZZAPg",
+	"v1crWPDiurvd2/nmuspLI29jEWfeifPFnKyky/QYRgI/GO/e6nNfeAeJ9395NyGCfQtKNgv6ihRNmpj9",
+	"enS7atLry+2uZzuwHtsKgPM5JoL4sOVTyLK5H4SRX09qiqA0zH4Xnd9drSLYKlzIG5/Ql1foswe+FHFv",
+	"TF/bAGQAuGXQ86Ne+r9VIf0UfrCeTVIWxMlb2Xj2yRN4974NtYWVVx0/wtdXqvrMjYs6sPMJBsfdtDMf",
+	"TKs9f5/JbFgKMoqDP+9BL/ebpd6krhP5yBsyLCjDKbxqbdadHtqtlguDEkVOiXJ1ElWOBFbgUwoD1nDe",
+	"Sno9sYACL4Pl+lCDo6xUKZ0D/PZw35l/mHirRatLhUz3aeFv5yvKzf/Npdv4bbuQtf9u0HYJEXsMMKgz",
+	"DMk9Eryv3iOi+R94ueB64ZNU/dd2Y83Xfa5l+2IHJFyY746jPidZ41y7HSZv3LO9NkEAbscD1aIMv6j2",
+	"UXZI4/1WKj5rjm0d8Mz4tMWCstemUp04geJXQ3Ywt+bRUgRNm1xypIcnwi7JpVrAwHt/0gnwBZuh1ehb",
+	"YcnwbQxnz1/EYPCDieGG5yj3fOKxPzo3Sh0VplBs3xG5vT0spLrOcjatHQuRJxoWmHNGGz6pRXQAQ9A/",
+	"PKi6ngLa7P5vJc7WJNPh327l8R1a3bo0+0AM11gaqxUt0LCcGQYDYc1YKJkywSXr8AGucbXXXWQ5l0aO",
+	"fivX1kgFB5+N+AMpbd0IfmCZAcIkLuBqZSzqMAMLqU0bwE+0w7TOHo6/Pzw4ijfp9B4WeUN4ffS2naze",
+	"bEQZPeOm7G2Wr6LA+TDfgcHnlHByTwTeJUUox50GhcHZr2/OySQ8uzjfsxQe0lq9S3LO9X1kCBa53r7S",
+	"P/uCOu2VpcsPI8eCX/AC0ycaUjvzc2ZYOnERUOeD8eqsdl7HlhxtzoCIZEuEu2ceimdPHLOTauFn8ARi",
+	"x2pLD/u598T6POxrOf2uEi5Ip9FdfOBlZS5beWgPBO4/3Ai0obOLc8euMqbUylFYseqFo528V815YbdR",
+	"cHKOUeJ4qXCKChiNHlK02LKG3icmB8VR7zJ6zrJSRToBBouqMJwYHaH5TKKGOaq+xfQJXDtdjdQdhGqg",
+	"0j2cjvZW76+XQ/jQ9H3yBO4dCblXAOTW0MZDtOy7OqpbUZPdkY+H+Hf7zraesRNhcsDY7j3tO0mXOO8T",
+	"QB6ia7Cy3MY2rJAalkrOFFs80XBali+fj+C134yrpKuj0jmWhVxZdcilTOtEaMstWdEZZ6MebvlhvPbf",
+	"ZvzpFoWkPwfA7sDlaym5AEunlO2RnoDmYlZQqkcc8lOvZGWg9qh21ZAcb4as4Bmuq0rf38+rtSVga3UQ",
+	"zCprv7+xPMcdyxXllZxWLrnIfXoRsO2/355HfT7wTsIMbZv5FJdQcVWXyZJXxeWu1CuyNOzSPLmYyn6I",
+	"XrHs2grCKSWZ+bKN9gGHghU3cQwateZS6NjaR5aJ6TgRIdPmiV3sMJfkkvDeYce2NGijGJ/NDRgZVERf",
+	"3OI92YnQc1YirLFgEIi5RbNE/EjSmtIsrHLBBNQ5J+m2xNgUcplVhMdL8lWl9tzSRPAQdaZVajbtppSc",
+	"1DEHqi136SIp+bwsrCgZwSO/xSWfqOVL6n5+ee45fpM/IEsULsF4JNVs37+k9+2zjS8lCmkGcHr2shVf",
+	"mUTj0cFobJ+0A7GSR5PoaDQeHUVU8TgnLNufU/7aH/bvGZptlZ0aDsdjH2j1li4hmiP0uqzZIpdlLQTU",
+	"l3k0iX5C4zPk1or+DsfjHYnK90tQ9jNsyU8Oa7XnX/AbHHUoLpq8ex9HPkckmkSv+A0K1DqEsibvIlnq",
+	"6L19Z5+05rvCKrBFZtgV0+iUW5bNLQbF8HR81PhMe+H2ulbRHx1sNLVL+lM3rvrq6fho23j1Avd7Skt2",
+	"wdpOw7cC++Zgn1Vmvr/EbO6EbSl1D9R//OAior6Ku4fhE/0FMnnifQUtTjlKxLnnRxBq+km8+bJ6z8iu",
+	"cYU5XK1gQCIzpmQDnu+N6gq9RKSe211e4yq17GKlg7/f1RE5BtA9bBLeb7mZu3GiOl/q7zJffbbj7lEU",
+	"PnYllFEVfvyCCNfNUu3Bu1dyNsMcuCCUO3ZT70a5VhEuvXJw+yudYhh66Q6o3ZSA2jcO7vDGejkbvff0",
+	"LsvrqemwLx8+u/3l9aomotw7gLFbyUhvHd4J+KFy+1NYhH31+PZX14pTd3JxObM6gs8jDYwAfD534DUW",
+	"DVrMppU+tp3FBxWA8s6MJL/wRv5aTHHAdtbaXBa5Bm4mieAGFOZcYWa0G2GqUM+3eulj0NJqLqlL7yDH",
+	"nU+xToRhM8iYsC8vKV3It6JgNWfrEy2nwYXZIfUjd+TrosAt1a6UJD/PTOVM2JZLYHsvmdOd0YftTQQ2",
+	"mgY8lCHcAbHqethPoJbPLx1PhUeqJzpAvYW7XkmmBOt2M5t3/atoHtmvuz98fO8xv5AZK4Zet96K+uSM",
+	"Z5C2g08plJILo4G1ivLdcDnX10FfH/WIvIwVb9yvPyFlFnU3QW0nfq9QrZq+E9e4uhfOxP3DeB/J5xiq",
+	"Lq2/12Dvb5Wx3+x/0xWrtZ/higtGK+jpqtHvwfZJTdxo8DP4nOWHUtS9peVj0OAOQnoemA5zcaSBPTUk",
+	"HrTXoqiA/0RRvZqmp4C6sUJ6DwpwSRHk2s2YUjxE4uuxnJ8vje3Xogl6Dboe4URIlaMCOd2weq3VKafw",
+	"5uiJdv7GX8lmdvkYTRMIb3wTEaxirzM3aEHDkLrK/0AyXrM5ZtdW8fU9t2gfPh53jaXp12gb8j6zsNyl",
+	"0tZu0n27z6E1mLrI3/VX/eDeHJ5vC8cH+u77jTznd6GnmLhNb7FCTfP9v/6Bribu9jIzx886++kMELdY",
+	"VZvTrLn/az/SHZT5475SGRn6Wfw12cFX0rYP7/LyZpX65+dfr113mlbbmkGH9LcyseouPMxHEu7KxxJB",
+	"eW5d3tWKQaQ1AyEewXTdlORWPlE9rhqwFkz9DLpAi3D/RZSUbSz7YfrJf5hTizn9pfnL2cV5P1fxFsOi",
+	"bSZsmJc/45d0W/qK2V5912l2Qy58Ge/DXUJ/fbOx40aFxSqEV1rnFr5xRmJv58afUc1wSD+CxgUThmd6",
+	"4vvEQYFTA7LyJRNmjly5lowjeJm77rpxIpT0MRHDF6gNW5QaMiaErDOGKeqdiHS9HjB1WQCWUfV7Uuoe",
+	"tKwoUE0SoeUCpUDqw/mEnPrH4+O4lZRof0z9BEJSUl++SmFwPH62FwMTiWjytuoHqSvapU+0sQ8fHu71",
+	"yasLisX+jF/IRdsp3Hxk5+wusvIh6DZRPZZr9r7seHwHJ2nd+fDfRbn8XJzmx5yb2ziNlxDUFnqrL+lX",
+	"gVT6EMi7y7cpNZ3CwVNeGOrOSRFXAuQI3rLi2pmhdggNVytKzbLEn7YqIlIKVXcqMrp9I93gOhFh8BNg",
+	"4B6FBfN9XihGFx61/MN9YR+ntk3ucyIoeMR8APB4PIb1digjOKPVWpP6GlcazfCKUX9H2iuwPMc8ES7G",
+	"upIVLO02XbLkgl1b/uhaupUlMgVmyTPqUDqTsOBaczHrVbC5Nud0FBuq9RqZ0yJKysx0Drs+VZLyGzvN",
+	"dOsKp8Nx3FTvH/ic/h0pjn25Bd3jqwv28YbLSruFwa8l+73CE48y9vBbwbUty/YlMluaAD89OLw1j2Mj",
+	"66tJ0UlhIIsctXHRwr0Y0mHnV4HL1q+JqMsAB1pK0X2x/qlgpvNLqARJEzEo5NL/QA1whvVvMJjz2dz/",
+	"NoJzbqlDIbsGKepW5YmwYhoG4S0ahOcjcCgQKiBD9QxkcuGLlbiAK2nmibC/kR/K5zP0Wh1SbcGUaNjJ",
+	"bwpJjZ0vu4/U5afDvkLUev937F/yRirjCo/yUztU5/Nz1Jn/7nmF9e/0d+u3s2b69kd64n0PvvwqihXV",
+	"rMMgtZI8JajLEgUMUkrLSvccI9iGw77cdsNgqyujtkzquIs9MeY4Vp1Y64530KlEtUaAq0I9SUSJKkNh",
+	"hihcwde3KXHT///w7+neCH78kBVVjp5Xb+DNepqXK708GI4Pzqnusl162btfe9LUwbC3t/T2fLv+uq1b",
+	"oWMfzEyxavycHkIUf8ushMwqY+0ksvF1IhxvljeoClY+HB6Hd4eHW9ojAMQLSk41YjBoynuh4Nfoa8hm",
+	"VN7nxNLeNrQ1bLaN7x7dn+22l0i5WZQE5VvJogtwMO57O7kSjoxpHHKhUWhuj8+lGfct9fetFxzcXqH2",
+	"/gtq5nXJa4923lGkHPt4RPX8a+qiVrOxuijtuqWJOsVzexDHcXod1Cm5bGsRXfdBIry3k4meJuNGOr2s",
+	"3ZEpJAVSH9sJmbRGrRLRVTyvcdWEWewX1EIzKI/Od6q0AYW6KgwM7DOJsMuN3fOuACtuLcoMww0zE/Dy",
+	"JaQCOLkvZtRilFqsgRsKb1C0bmhYyjqPDxTL0MeNwoKddEhE08O0s+rjw0NIeQOjy2tcXSqsNObpCP6J",
+	"Kw1XWEgxAyOb9E8Cg3N1rt9q4pwNa/eadJVbd5RUrH3fIPjajS+7vZ2fRrq+ocWdzPmDzzrzNnO+faEP",
+	"DKSK25cPxU1rmjYmOvz2b+6tpX+Ey5l2tSSmZzp3Ig3blyLterXnGqW1+4t2vV0/9/Ackv94Lv6ney4c",
+	"EXqm3yMt2l6LOgPMVTX3xNCol1jdgT3uNnPypdDhmiFu6mtv6E6KRIRLhwbHB4fWsGt6yfuOcJ1uCj18",
+	"7zlN8TC+5+9Z6lFYjrffRmP3NaNmU39pCjq4A272tO7/yqjpTnM7asZb0rECErZusKM0w9Cg0Dd5CNda",
+	"dW/P2oudBy3cs6E37m7akjr4QKxr7o764qryNqkXrq97kNyyQx7tJBHXkM349lw5aC4ybDfpWskKNArz",
+	"SWv4yxLfVw+A7aCf+yGrv5rL4unnjZmdQCqqokgT4bvD1I5AS5OuudgJpHb9qVPGQr+W5VxSyrE2I/iZ",
+	"qWuvzRPekVPJtclstzdJT0AhFSiIGXATGtJwM4IfW23kEsGbFnOprx1KG8un5+420bl8RPqB7BxB5Anp",
+	"LqEpNFp7ISfHoetpNnFtfQvyHzTGw1ZBSE0cQn2HkHRB1wjeetOmvZBtF+/1BfA+g+j8MrbCV4n87WKa",
+	"IfL3yczzX1Fr+Coa+FeP/91dh95vIu3bQ4EhTVlDuGWD6j3d9ZDBvxNDO8QSuxYwwSPRLjDoZqeP4NTH",
+	"61phRZ8zsCtadtpa9xckvLVrQ7aQYAuIf239+6t7A1kQVaxzfl08jT+hdKKtGvQ6F92Jknfx1otPetA8",
+	"EYPD8cHeCNw4XnSHS7wa92ArgyX0IIHB4Xi852qFEuHu0eKaHJIjeNNNmnGOT9Xq33U8Pj5p59AoO0S3",
+	"3RXXO9Nqumk7idiVWXMSnK+uKiq00jkctw8uEYMW8C4p8pzGYOfrI10HsXPpRfuXENCb9+Q8sqBu3/3T",
+	"c7Na4fOnPBslZvE5XYq3TN+e9j9etn9LL5vDgVYiKZU39qoLbTa8U3HY/7POFtzplHvd6vzZvO7aZAcW",
+	"ZjQWU1+VPbBGERPUMM2jbiKI1Vr+K9o8lroL1Tey4QduVZAm+aetXMTUJmKLevEc7ZAvlFzUXOo2D5x7",
+	"5a9OVV/XfbaGc77tya1Y91Dh35u5VOuut9+e3VyG8SmXaIfazbCfre0Rfphjdq3bferizYIvV+zlLzns",
+	"tLTzjXxjKHkYpmnXF4erRSsldF1V4gKHVIJWyoJnKyvKqcTk27rMbQ+m/IOnVhpoZx3aiYsYhu4vrkec",
+	"BiZWTX6ej1d6JHA0nnqFJk2Eu1Sq9pDQ8C1vfV0i6TdHjnt/q6G7mN43OBU+a8brN6Om4Va6tz1GeRFu",
+	"EvwSekm30eQjxxk7PQK3eV4dWjwqC/t3M81P9bVrySS6F4X2lox3ecfujgeui6S7PMH38DypzRs/FSu0",
+	"JAc461T7u3SKRNxilHfMkC1hhxYBfan893AH6BY/GFH7f6TwLhd8Y80GVPsy/QraeLsfeDNJwIcOvNWe",
+	"117mBdETeuo6MfGEWjoVXnyKvFtgD6c+1kt5QrqtiabOfD4JAokc+ms0ZaVxCNCRkV95R3g+glMI3aF9",
+	"C+rO6FNKC5c5yd2eRtN0NWdPp+n0pC3fuU6EF490mVb4foVm0xlAFWR5U/wZ3ABODnsxfAIlpREbK3dZ",
+	"Tpek8M5g/nL9tFeS+oP+2qygfUr/csbuHXbykxT/s1NBpJhytXBWXVOorJTF4H5x2S2e7PZmfPfesg9X",
+	"f9BbWFFXJ7gZfcs8ylANjQZHde+/fWJGfgl/9rTHIp8gXXHmzQlqYtRvlGxU1cilCLU7rRFC7c4dB2n1",
+	"awyxRHLmufQ+HRoFuW5qvk9ju9vaSZ/d3CqdOY5DP2CXbMxCMhozieha4SN4qzjl/VIbYVkavuDa8Mwy",
+	"Yn8h5QoGLnIZJ6KJF+45du1LIoKntE7dhMFGvqfX7kNaM5mTmxC7uLV35QhqVc2raLHrLB1Q0WeLrrf3",
+	"GGz0EzbSdyBxz3vLCphORNO2uluOX4kclX00tBJ2dQi+T9bZxTllZ9Y9AXwzkowVjek0cWFe1rKlwoUI",
+	"7mYX2m0i5r70v1RyQZnjtZAk8867XujC/zZgA9X1I+NmQ4LY9569wUKW5K3xdSaul/bp2UtPfYnw7h8v",
+	"rNoSs92LRbtGCMCMs4wduQZVNmiy2gWh4c3R0MKBGX5VNFqCmaNGuiBVe8S2eO2C2XQO1EQeQid8Sxlz",
+	"JavZfG3NHciEIuxNyJwpeYV0OQLQQVyxgomMLnYUOUiVzdHio5HuEkk/niy1Van+XwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

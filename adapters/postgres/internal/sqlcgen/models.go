@@ -27,6 +27,12 @@ type Todo struct {
 	UpdatedAt   time.Time
 }
 
+type TodoAttachment struct {
+	TodoID     uuid.UUID
+	UploadID   uuid.UUID
+	AttachedAt time.Time
+}
+
 type TodoIdempotencyKey struct {
 	UserID      uuid.UUID
 	Key         string

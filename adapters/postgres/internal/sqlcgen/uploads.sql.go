@@ -62,6 +62,17 @@ func (q *Queries) ClaimExpiredUploads(ctx context.Context, arg ClaimExpiredUploa
 	return items, nil
 }
 
+const countAttachments = `-- name: CountAttachments :one
+SELECT count(*) FROM todo_attachments WHERE todo_id = $1
+`
+
+func (q *Queries) CountAttachments(ctx context.Context, todoID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countAttachments, todoID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createUpload = `-- name: CreateUpload :exec
 INSERT INTO uploads (id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, created_at, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -96,6 +107,28 @@ func (q *Queries) CreateUpload(ctx context.Context, arg CreateUploadParams) erro
 	return err
 }
 
+const deleteAttachment = `-- name: DeleteAttachment :execrows
+DELETE FROM todo_attachments a
+USING todos t
+WHERE a.todo_id = $1 AND a.upload_id = $2
+  AND t.id = a.todo_id AND t.user_id = $3
+`
+
+type DeleteAttachmentParams struct {
+	TodoID   uuid.UUID
+	UploadID uuid.UUID
+	OwnerID  uuid.UUID
+}
+
+// Scoped to the owner of the task.
+func (q *Queries) DeleteAttachment(ctx context.Context, arg DeleteAttachmentParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteAttachment, arg.TodoID, arg.UploadID, arg.OwnerID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteUpload = `-- name: DeleteUpload :exec
 DELETE FROM uploads WHERE id = $1
 `
@@ -103,6 +136,22 @@ DELETE FROM uploads WHERE id = $1
 func (q *Queries) DeleteUpload(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, deleteUpload, id)
 	return err
+}
+
+const getAttachment = `-- name: GetAttachment :one
+SELECT attached_at FROM todo_attachments WHERE todo_id = $1 AND upload_id = $2
+`
+
+type GetAttachmentParams struct {
+	TodoID   uuid.UUID
+	UploadID uuid.UUID
+}
+
+func (q *Queries) GetAttachment(ctx context.Context, arg GetAttachmentParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, getAttachment, arg.TodoID, arg.UploadID)
+	var attached_at time.Time
+	err := row.Scan(&attached_at)
+	return attached_at, err
 }
 
 const getUpload = `-- name: GetUpload :one
@@ -156,6 +205,110 @@ func (q *Queries) GetUploadForUpdate(ctx context.Context, id uuid.UUID) (Upload,
 		&i.CompletedAt,
 	)
 	return i, err
+}
+
+const insertAttachment = `-- name: InsertAttachment :one
+INSERT INTO todo_attachments (todo_id, upload_id, attached_at)
+VALUES ($1, $2, $3)
+ON CONFLICT (todo_id, upload_id) DO NOTHING
+RETURNING attached_at
+`
+
+type InsertAttachmentParams struct {
+	TodoID     uuid.UUID
+	UploadID   uuid.UUID
+	AttachedAt time.Time
+}
+
+// No row when the upload is already attached to the task.
+func (q *Queries) InsertAttachment(ctx context.Context, arg InsertAttachmentParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, insertAttachment, arg.TodoID, arg.UploadID, arg.AttachedAt)
+	var attached_at time.Time
+	err := row.Scan(&attached_at)
+	return attached_at, err
+}
+
+const listAttachments = `-- name: ListAttachments :many
+SELECT u.id, u.owner_id, u.purpose, u.status, u.object_key, u.content_type, u.size_bytes, u.file_name, u.reject_reason, u.created_at, u.expires_at, u.completed_at, a.attached_at
+FROM todo_attachments a
+JOIN uploads u ON u.id = a.upload_id
+WHERE a.todo_id = $1
+ORDER BY a.attached_at, a.upload_id
+`
+
+type ListAttachmentsRow struct {
+	Upload     Upload
+	AttachedAt time.Time
+}
+
+func (q *Queries) ListAttachments(ctx context.Context, todoID uuid.UUID) ([]ListAttachmentsRow, error) {
+	rows, err := q.db.Query(ctx, listAttachments, todoID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListAttachmentsRow{}
+	for rows.Next() {
+		var i ListAttachmentsRow
+		if err := rows.Scan(
+			&i.Upload.ID,
+			&i.Upload.OwnerID,
+			&i.Upload.Purpose,
+			&i.Upload.Status,
+			&i.Upload.ObjectKey,
+			&i.Upload.ContentType,
+			&i.Upload.SizeBytes,
+			&i.Upload.FileName,
+			&i.Upload.RejectReason,
+			&i.Upload.CreatedAt,
+			&i.Upload.ExpiresAt,
+			&i.Upload.CompletedAt,
+			&i.AttachedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockTodoForAttachments = `-- name: LockTodoForAttachments :one
+SELECT id FROM todos
+WHERE id = $1 AND user_id = $2
+FOR NO KEY UPDATE
+`
+
+type LockTodoForAttachmentsParams struct {
+	TodoID  uuid.UUID
+	OwnerID uuid.UUID
+}
+
+// The owner's task, locked so that concurrent attaches count one after
+// the other. NO KEY UPDATE leaves the foreign-key checks of others free.
+func (q *Queries) LockTodoForAttachments(ctx context.Context, arg LockTodoForAttachmentsParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, lockTodoForAttachments, arg.TodoID, arg.OwnerID)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
+const ownsTodo = `-- name: OwnsTodo :one
+SELECT EXISTS (SELECT 1 FROM todos WHERE id = $1 AND user_id = $2)
+`
+
+type OwnsTodoParams struct {
+	TodoID  uuid.UUID
+	OwnerID uuid.UUID
+}
+
+func (q *Queries) OwnsTodo(ctx context.Context, arg OwnsTodoParams) (bool, error) {
+	row := q.db.QueryRow(ctx, ownsTodo, arg.TodoID, arg.OwnerID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }
 
 const updateUploadStatus = `-- name: UpdateUploadStatus :exec
