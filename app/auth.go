@@ -41,27 +41,26 @@ func (a Apps) Resolve(requested domain.AppID) (domain.AppID, error) {
 		Fields: []domain.FieldError{{Field: "appid", Code: "unknown", Message: "appid is not configured on this server"}}}
 }
 
-// Login is what a successful login returns to the client. It carries no
-// WeChat secret: the session_key stays in the store.
+// Login is what a successful login returns to the client: the new
+// session's tokens and the user. It carries no WeChat secret: the
+// session_key stays in the store.
 type Login struct {
-	AccessToken string
-	ExpiresIn   int // seconds
-	User        domain.User
-	IsNewUser   bool
+	Tokens
+	User      domain.User
+	IsNewUser bool
 }
 
 // WeChatLogin logs a mini-program user in with a wx.login code.
 type WeChatLogin struct {
-	Apps   Apps
-	WeChat ports.WeChatAuth
-	Users  ports.UserStore
-	Tokens ports.TokenIssuer
-	Clock  ports.Clock
+	Apps     Apps
+	WeChat   ports.WeChatAuth
+	Users    ports.UserStore
+	Sessions Sessions
 }
 
 // Login exchanges code for the user's WeChat identity, creates or updates
-// the user, and issues an access token.
-func (uc WeChatLogin) Login(ctx context.Context, appID domain.AppID, code string) (Login, error) {
+// the user, and starts a session. userAgent is the client's User-Agent.
+func (uc WeChatLogin) Login(ctx context.Context, appID domain.AppID, code, userAgent string) (Login, error) {
 	if code == "" {
 		return Login{}, domain.Invalid(domain.FieldError{Field: "code", Code: "required", Message: "code is required"})
 	}
@@ -77,19 +76,11 @@ func (uc WeChatLogin) Login(ctx context.Context, appID domain.AppID, code string
 	if err != nil {
 		return Login{}, fmt.Errorf("upsert wechat user: %w", err)
 	}
-	now := uc.Clock.Now()
-	ttl := uc.Tokens.AccessTTL()
-	jti, err := newTokenID()
+	tokens, err := uc.Sessions.Start(ctx, user, app, userAgent)
 	if err != nil {
-		return Login{}, err
+		return Login{}, fmt.Errorf("start session: %w", err)
 	}
-	token, err := uc.Tokens.IssueAccess(ctx, ports.AccessClaims{
-		UserID: user.ID, AppID: app, TokenID: jti, IssuedAt: now, ExpiresAt: now.Add(ttl),
-	})
-	if err != nil {
-		return Login{}, fmt.Errorf("issue access token: %w", err)
-	}
-	return Login{AccessToken: token, ExpiresIn: int(ttl.Seconds()), User: user, IsNewUser: created}, nil
+	return Login{Tokens: tokens, User: user, IsNewUser: created}, nil
 }
 
 // newTokenID returns a random 128-bit token id (jti).

@@ -14,7 +14,13 @@ import (
 var now = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 func loginUseCase(wc fakeWeChat, users fakeUsers, tokens *fakeTokens, apps ...domain.AppID) app.WeChatLogin {
-	return app.WeChatLogin{Apps: app.NewApps(apps...), WeChat: wc, Users: users, Tokens: tokens, Clock: fixedClock{now}}
+	return app.WeChatLogin{Apps: app.NewApps(apps...), WeChat: wc, Users: users, Sessions: app.Sessions{
+		Store: fakeSessionStore{create: func(_ context.Context, s domain.Session, _ domain.RefreshTokenHash) (domain.Session, error) {
+			s.ID = "s-" + domain.SessionID(s.UserID)
+			return s, nil
+		}},
+		Tokens: tokens, Clock: fixedClock{now}, Policy: policy,
+	}}
 }
 
 func TestWeChatLoginIssuesTokenForTheStoredUser(t *testing.T) {
@@ -31,7 +37,7 @@ func TestWeChatLoginIssuesTokenForTheStoredUser(t *testing.T) {
 		}},
 		tokens, "wx1",
 	)
-	got, err := uc.Login(context.Background(), "", "abc")
+	got, err := uc.Login(context.Background(), "", "abc", "WeChat/8.0")
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
@@ -41,8 +47,12 @@ func TestWeChatLoginIssuesTokenForTheStoredUser(t *testing.T) {
 	if got.AccessToken != "token-for-u-1" || got.ExpiresIn != 900 || !got.IsNewUser || got.User != alice {
 		t.Errorf("login = %+v", got)
 	}
+	if got.Session.ID != "s-u-1" || got.Session.AppID != "wx1" || got.Session.UserAgent != "WeChat/8.0" || got.RefreshToken == "" {
+		t.Errorf("session %+v, refresh token set: %t; want a session of the app with the client's user agent", got.Session, got.RefreshToken != "")
+	}
 	c := tokens.issued[0]
-	if c.UserID != "u-1" || c.AppID != "wx1" || !c.IssuedAt.Equal(now) || !c.ExpiresAt.Equal(now.Add(15*time.Minute)) || len(c.TokenID) < 20 {
+	if c.UserID != "u-1" || c.SessionID != "s-u-1" || c.Role != domain.RoleUser || c.AppID != "wx1" ||
+		!c.IssuedAt.Equal(now) || !c.ExpiresAt.Equal(now.Add(15*time.Minute)) || len(c.TokenID) < 20 {
 		t.Errorf("claims %+v", c)
 	}
 }
@@ -59,7 +69,7 @@ func TestWeChatLoginGivesEachTokenItsOwnID(t *testing.T) {
 		tokens, "wx1",
 	)
 	for range 2 {
-		if _, err := uc.Login(context.Background(), "", "c"); err != nil {
+		if _, err := uc.Login(context.Background(), "", "c", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -94,7 +104,7 @@ func TestWeChatLoginResolvesTheApp(t *testing.T) {
 				}},
 				&fakeTokens{}, tt.apps...,
 			)
-			_, err := uc.Login(context.Background(), tt.requested, "code")
+			_, err := uc.Login(context.Background(), tt.requested, "code", "")
 			if got := codeOf(err); got != tt.wantCode {
 				t.Fatalf("error code %q, want %q (err %v)", got, tt.wantCode, err)
 			}
@@ -113,7 +123,7 @@ func TestWeChatLoginPassesWeChatErrorsThroughWithTheirCodes(t *testing.T) {
 		}},
 		fakeUsers{}, &fakeTokens{}, "wx1",
 	)
-	_, err := uc.Login(context.Background(), "", "code")
+	_, err := uc.Login(context.Background(), "", "code", "")
 	var de *domain.Error
 	if !errors.As(err, &de) || de != weChatErr {
 		t.Fatalf("err = %v, want the adapter's *domain.Error unchanged", err)
@@ -122,7 +132,7 @@ func TestWeChatLoginPassesWeChatErrorsThroughWithTheirCodes(t *testing.T) {
 
 func TestWeChatLoginRejectsAnEmptyCodeWithoutCallingWeChat(t *testing.T) {
 	uc := loginUseCase(fakeWeChat{}, fakeUsers{}, &fakeTokens{}, "wx1") // nil funcs: a call would panic
-	_, err := uc.Login(context.Background(), "", "")
+	_, err := uc.Login(context.Background(), "", "", "")
 	if codeOf(err) != domain.CodeInvalid {
 		t.Fatalf("err = %v, want validation_failed", err)
 	}
@@ -143,7 +153,7 @@ func TestWeChatLoginFailuresAfterTheExchangeStayInternal(t *testing.T) {
 		"signer fails": loginUseCase(ok, okUsers, &fakeTokens{err: errors.New("bad key")}, "wx1"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := uc.Login(context.Background(), "", "code")
+			_, err := uc.Login(context.Background(), "", "code", "")
 			if codeOf(err) != domain.CodeInternal {
 				t.Fatalf("err = %v, want an internal error", err)
 			}

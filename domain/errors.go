@@ -106,7 +106,18 @@ const (
 	CodeTokenMalformed Code = "token_malformed" // not a JWS compact token
 	CodeTokenInvalid   Code = "token_invalid"   // bad signature, algorithm, kid, typ, iss or aud
 	CodeTokenExpired   Code = "token_expired"   // past exp (or not yet valid)
+	CodeSessionRevoked Code = "session_revoked" // the token's session was ended (logout, revocation, deleted account)
 )
+
+// Refresh token codes (POST /v1/auth/refresh).
+const (
+	CodeRefreshTokenInvalid Code = "refresh_token_invalid" // not a refresh token, or one we never issued
+	CodeRefreshTokenReused  Code = "refresh_token_reused"  // already rotated: the session is now revoked (RFC 9700 4.14.2)
+	CodeRefreshTokenExpired Code = "refresh_token_expired" // the session passed its idle or absolute lifetime
+)
+
+// CodeForbidden: the caller is known but may not do this (e.g. not an admin).
+const CodeForbidden Code = "forbidden"
 
 // Request-shape codes, produced by the HTTP adapter.
 const (

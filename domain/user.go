@@ -46,9 +46,25 @@ type User struct {
 	Nickname  string
 	AvatarURL string
 	Bio       string
+	Role      Role // never changed by a profile patch
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// Role is what a user may do. Access tokens carry it, so a change reaches
+// the user's requests with their next token (a refresh or a login).
+type Role string
+
+const (
+	RoleUser  Role = "user"  // every account
+	RoleAdmin Role = "admin" // granted from the command line
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleUser || r == RoleAdmin }
+
+// CanAdminister reports whether r may use the admin operations.
+func (r Role) CanAdminister() bool { return r == RoleAdmin }
 
 // WeChatIdentity is what a successful code exchange tells us about a user.
 type WeChatIdentity struct {

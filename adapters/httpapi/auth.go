@@ -11,8 +11,9 @@ import (
 )
 
 // authenticate is the first per-operation middleware. For a secured
-// operation it verifies the bearer token and puts its claims in the
-// request's context, the only place handlers take the caller's identity
+// operation it verifies the bearer token, refuses it if its session was
+// revoked (a lookup in memory: no database round trip), and puts its
+// claims in the request's context, the only place handlers take the caller's identity
 // from. It runs before request validation, so a caller without a valid
 // token learns nothing about what the operation accepts.
 func (h *handler) authenticate(c *gin.Context) {
@@ -40,9 +41,13 @@ func (h *handler) authenticate(c *gin.Context) {
 		h.refuse(c, err)
 		return
 	}
-	if claims.UserID == "" {
+	if claims.UserID == "" || claims.SessionID == "" {
 		h.refuse(c, &domain.Error{Code: domain.CodeTokenInvalid, Message: "The access token is invalid.",
-			Err: errors.New("verified token has no subject")})
+			Err: errors.New("verified token has no subject or session")})
+		return
+	}
+	if h.revoked != nil && h.revoked.Revoked(claims) {
+		h.refuse(c, errSessionRevoked)
 		return
 	}
 	c.Request = c.Request.WithContext(withClaims(c.Request.Context(), claims))
@@ -75,6 +80,10 @@ func bearerToken(r *http.Request) (string, error) {
 	}
 	return token, nil
 }
+
+// errSessionRevoked refuses a valid token whose session has ended (logout,
+// revocation, refresh token reuse) or whose account was deleted.
+var errSessionRevoked = domain.Errorf(domain.CodeSessionRevoked, "This session has ended; log in again.")
 
 // errNoClaims answers a secured handler reached without verified claims:
 // a wiring bug, which fails closed with 401.

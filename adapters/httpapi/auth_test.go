@@ -24,6 +24,7 @@ func claimsFor(userID string) map[string]any {
 	now := time.Now()
 	return map[string]any{
 		"iss": issuer, "aud": audience, "sub": userID, "jti": "test-token",
+		"sid": testSessionID, "role": "user",
 		"iat": now.Unix(), "exp": now.Add(tokenTTL).Unix(),
 	}
 }
@@ -66,9 +67,14 @@ func (e *env) issuerWith(t *testing.T, cfg jwx.Config) *jwx.Tokens {
 	return tokens
 }
 
+// testSessionID is the session of hand-made tokens: none the store knows,
+// which the API does not need to.
+const testSessionID = "7c1f4e2a-0b9d-4c8e-a5f6-3d2e1b0a9c8d"
+
 func issue(t *testing.T, tokens ports.TokenIssuer, userID string) string {
 	t.Helper()
-	tok, err := tokens.IssueAccess(context.Background(), ports.AccessClaims{UserID: domain.UserID(userID), TokenID: "test-token"})
+	tok, err := tokens.IssueAccess(context.Background(), ports.AccessClaims{
+		UserID: domain.UserID(userID), SessionID: testSessionID, TokenID: "test-token"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,12 +17,13 @@ const (
 // requestInfo is what a problem document and a log line say about the
 // request they belong to.
 type requestInfo struct {
-	id   string
-	path string
+	id        string
+	path      string
+	userAgent string // raw; the domain cleans it before keeping it
 }
 
-func withRequestInfo(ctx context.Context, id, path string) context.Context {
-	return context.WithValue(ctx, requestKey, requestInfo{id: id, path: path})
+func withRequestInfo(ctx context.Context, info requestInfo) context.Context {
+	return context.WithValue(ctx, requestKey, info)
 }
 
 // requestIDFrom returns the request id set by the requestID middleware, or
@@ -36,6 +37,12 @@ func requestIDFrom(ctx context.Context) string {
 func requestPathFrom(ctx context.Context) string {
 	info, _ := ctx.Value(requestKey).(requestInfo)
 	return info.path
+}
+
+// userAgentFrom returns the request's User-Agent header, or "".
+func userAgentFrom(ctx context.Context) string {
+	info, _ := ctx.Value(requestKey).(requestInfo)
+	return info.userAgent
 }
 
 func withClaims(ctx context.Context, c ports.AccessClaims) context.Context {

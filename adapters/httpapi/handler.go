@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,8 +27,11 @@ import (
 // Deps is what the HTTP API needs from the rest of miniback.
 type Deps struct {
 	Login    app.WeChatLogin
+	Sessions app.Sessions
 	Profiles app.Profiles
 	Todos    app.Todos
+	Accounts app.Accounts
+	Admin    app.Admin
 	// Uploads serves the upload operations, Attachments the task
 	// attachments.
 	Uploads     *app.Uploads
@@ -37,6 +41,11 @@ type Deps struct {
 	LocalFiles ports.LocalFiles
 	// Verifier checks the bearer token of secured operations.
 	Verifier ports.TokenVerifier
+	// Revocations refuses the tokens of revoked sessions and deleted
+	// accounts after Verifier accepts them; nil checks nothing.
+	Revocations RevocationChecker
+	// JWKS returns the public JWK Set for /.well-known/jwks.json.
+	JWKS func() ([]byte, error)
 	// Ready reports whether the dependencies (the database) can serve;
 	// nil means always ready.
 	Ready func(ctx context.Context) error
@@ -52,10 +61,18 @@ type Deps struct {
 	MaxUploadBytes int64
 }
 
+// RevocationChecker tells whether a verified access token was revoked
+// since it was issued. It is called on every authenticated request, so it
+// must answer from memory (app.Revocations does).
+type RevocationChecker interface {
+	Revoked(c ports.AccessClaims) bool
+}
+
 // handler holds what the middleware shares.
 type handler struct {
 	log      *slog.Logger
 	verifier ports.TokenVerifier
+	revoked  RevocationChecker
 	ops      operations
 }
 
@@ -66,7 +83,7 @@ func NewHandler(d Deps) http.Handler {
 	if err != nil {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
-	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, ops: ops}
+	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.Revocations, ops: ops}
 	maxBody := d.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes
@@ -153,8 +170,22 @@ func (h *handler) internal(c *gin.Context, err error) {
 }
 
 // parameterError answers a path or query parameter the generated wrapper
-// could not bind.
+// could not bind. Authentication and validation already ran as the route
+// group's middleware, so the caller is authenticated and the validator let
+// the parameter through (it checks no uuid format, say): name the parameter
+// from the wrapper's message.
 func (h *handler) parameterError(c *gin.Context, err error, _ int) {
+	if route := h.ops.route(c); route != nil {
+		for _, p := range route.Operation.Parameters {
+			if p.Value != nil && strings.Contains(err.Error(), "parameter "+p.Value.Name+":") {
+				e := domain.Invalid(domain.FieldError{Field: p.Value.In + "." + p.Value.Name, Code: "invalid_format",
+					Message: p.Value.Name + " is not in the expected format"})
+				e.Err = err
+				h.abort(c, e)
+				return
+			}
+		}
+	}
 	h.abort(c, &domain.Error{Code: domain.CodeInvalid, Message: "A parameter is invalid.", Err: err})
 }
 

@@ -22,12 +22,12 @@ func TestUnknownPathIsNotFoundProblem(t *testing.T) {
 
 func TestWrongMethodIsMethodNotAllowedProblem(t *testing.T) {
 	e := newEnv(t)
-	res := e.api.JSON("DELETE", "/v1/me", nil)
+	res := e.api.JSON("PUT", "/v1/me", nil)
 	if res.Status != http.StatusMethodNotAllowed || res.Problem().Code != string(domain.CodeMethodNotAllowed) {
 		t.Fatalf("want 405 method_not_allowed\n%s", res)
 	}
-	if allow := res.Header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "PATCH") {
-		t.Errorf("Allow %q, want GET and PATCH", allow)
+	if allow := res.Header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "PATCH") || !strings.Contains(allow, "DELETE") {
+		t.Errorf("Allow %q, want GET, PATCH and DELETE", allow)
 	}
 	if res := e.api.Get("/v1/auth/wechat"); res.Status != http.StatusMethodNotAllowed {
 		t.Errorf("GET /v1/auth/wechat: want 405\n%s", res)

@@ -21,8 +21,9 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 	want := map[int][]domain.Code{
 		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp, domain.CodeInvalidCursor},
 		401: {domain.CodeTokenMissing, domain.CodeTokenMalformed, domain.CodeTokenInvalid, domain.CodeTokenExpired,
-			domain.CodeUnauthorized, domain.CodeWeChatCodeInvalid, domain.CodeWeChatCodeUsed},
-		403: {domain.CodeWeChatUserBlocked, domain.CodeUploadTicketBad, domain.CodeUploadTicketOld},
+			domain.CodeUnauthorized, domain.CodeWeChatCodeInvalid, domain.CodeWeChatCodeUsed, domain.CodeSessionRevoked,
+			domain.CodeRefreshTokenInvalid, domain.CodeRefreshTokenReused, domain.CodeRefreshTokenExpired},
+		403: {domain.CodeWeChatUserBlocked, domain.CodeForbidden, domain.CodeUploadTicketBad, domain.CodeUploadTicketOld},
 		404: {domain.CodeNotFound},
 		405: {domain.CodeMethodNotAllowed},
 		409: {domain.CodeConflict, domain.CodeUploadNotReceived, domain.CodeUploadNotReady, domain.CodeAttachmentLimit},

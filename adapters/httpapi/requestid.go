@@ -23,7 +23,8 @@ func requestID(c *gin.Context) {
 		id = newRequestID()
 	}
 	c.Header(requestIDHeader, id)
-	c.Request = c.Request.WithContext(withRequestInfo(c.Request.Context(), id, c.Request.URL.Path))
+	c.Request = c.Request.WithContext(withRequestInfo(c.Request.Context(),
+		requestInfo{id: id, path: c.Request.URL.Path, userAgent: c.Request.UserAgent()}))
 	c.Next()
 }
 

@@ -23,8 +23,12 @@ const readyTimeout = 2 * time.Second
 // when its status is not one the operation declares, and becomes a 500.
 type Server struct {
 	login    app.WeChatLogin
+	sessions app.Sessions
 	profiles app.Profiles
 	todos    app.Todos
+	accounts app.Accounts
+	admin    app.Admin
+	jwks     func() ([]byte, error)
 	uploads  *app.Uploads
 	attach   app.Attachments
 	local    ports.LocalFiles
@@ -37,7 +41,11 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // NewServer returns the strict server for d's use-cases. NewHandler wires
 // it; it is exported for the interface assertion and for reuse.
 func NewServer(d Deps) *Server {
-	return &Server{login: d.Login, profiles: d.Profiles, todos: d.Todos, uploads: d.Uploads, attach: d.Attachments, local: d.LocalFiles, ready: d.Ready, log: orDiscard(d.Logger)}
+	return &Server{
+		login: d.Login, sessions: d.Sessions, profiles: d.Profiles, accounts: d.Accounts, admin: d.Admin,
+		todos: d.Todos, uploads: d.Uploads, attach: d.Attachments, local: d.LocalFiles,
+		jwks: d.JWKS, ready: d.Ready, log: orDiscard(d.Logger),
+	}
 }
 
 // LoginWithWeChat exchanges a wx.login code for an access token.
@@ -49,7 +57,7 @@ func (s *Server) LoginWithWeChat(ctx context.Context, req api.LoginWithWeChatReq
 	if req.Body.Appid != nil {
 		appID = domain.AppID(*req.Body.Appid)
 	}
-	login, err := s.login.Login(ctx, appID, req.Body.Code)
+	login, err := s.login.Login(ctx, appID, req.Body.Code, userAgentFrom(ctx))
 	if err != nil {
 		return s.loginFailure(ctx, err)
 	}
@@ -58,11 +66,13 @@ func (s *Server) LoginWithWeChat(ctx context.Context, req api.LoginWithWeChatReq
 		return nil, err
 	}
 	return api.LoginWithWeChat200JSONResponse{
-		AccessToken: login.AccessToken,
-		TokenType:   api.Bearer,
-		ExpiresIn:   login.ExpiresIn,
-		IsNewUser:   login.IsNewUser,
-		User:        user,
+		AccessToken:      login.AccessToken,
+		TokenType:        api.Bearer,
+		ExpiresIn:        login.ExpiresIn,
+		RefreshToken:     login.RefreshToken.Reveal(),
+		RefreshExpiresIn: login.RefreshExpiresIn,
+		IsNewUser:        login.IsNewUser,
+		User:             user,
 	}, nil
 }
 
@@ -143,6 +153,7 @@ func toAPIUser(u domain.User) (api.User, error) {
 		Nickname:  u.Nickname,
 		AvatarUrl: u.AvatarURL,
 		Bio:       u.Bio,
+		Role:      api.Role(u.Role),
 		CreatedAt: u.CreatedAt,
 		UpdatedAt: u.UpdatedAt,
 	}, nil

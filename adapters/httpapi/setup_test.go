@@ -47,24 +47,32 @@ const (
 
 // env is the API wired to real components: PostgreSQL (pgtest), the real
 // WeChat client against the simulator on a loopback listener, and jwx
-// tokens with a fresh key. Every response goes through apitest.
+// tokens with a fresh key. Every response goes through apitest. More
+// instances of the API (replicas) can be started on the same database with
+// newInstance.
 type env struct {
-	api     *apitest.Client // for the test that made the env
-	handler http.Handler
-	db      *postgres.DB
-	sim     *wechatsim.Server
-	tokens  *jwx.Tokens
-	keys    []jwx.Key
-	priv    ed25519.PrivateKey // keys[0]'s private key, to forge tokens
-	logs    *syncBuffer
-	seen    *observed
+	api      *apitest.Client // for the test that made the env
+	handler  http.Handler
+	db       *postgres.DB
+	sim      *wechatsim.Server
+	tokens   *jwx.Tokens
+	keys     []jwx.Key
+	priv     ed25519.PrivateKey // keys[0]'s private key, to forge tokens
+	logs     *syncBuffer
+	seen     *observed
+	clock    *testClock       // the use-cases' clock; tests move it to expire sessions and idempotency keys
+	revs     *app.Revocations // this instance's revocation set
+	sessions app.Sessions     // this instance's session use-cases
+	users    *postgres.UserStore
+	cfg      config
+	weChat   ports.WeChatAuth
 
-	// Uploads: the use-case as wired and its storage. clock is read by
-	// the task and upload use-cases and the local storage.
+	// Uploads: the use-case every instance serves and its storage (one
+	// bucket or directory for all instances).
 	uploads *app.Uploads
 	storage ports.ObjectStorage
-	s3      *s3test.Server // with the S3 storage
-	clock   *shiftedClock
+	local   ports.LocalFiles // with the local storage
+	s3      *s3test.Server   // with the S3 storage
 }
 
 // Upload settings of the test API.
@@ -84,11 +92,22 @@ type config struct {
 	corsOrigins   []string
 	maxBodyBytes  int64
 	allow500      bool
-	storage       string // "local" (default) or "s3"
-	rules         domain.UploadRules
+	keys          []jwx.Key // signing keys; nil means one fresh Ed25519 key
+	// Test doubles for failures the real stores cannot be made to produce.
+	sessionStore ports.SessionStore
+	deleter      ports.AccountDeleter
+	userAdmin    ports.UserAdmin
+	storage      string // "local" (default) or "s3"
+	rules        domain.UploadRules
 }
 
 type option func(*config)
+
+// withStorage serves uploads from "local" disk or "s3" (a versitygw).
+func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
+
+// withUploadRules replaces the default per-purpose rules.
+func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.rules = r } }
 
 // withApps configures several mini-programs (appA and appB).
 func withApps(ids ...domain.AppID) option { return func(c *config) { c.apps = ids } }
@@ -105,14 +124,21 @@ func withCORS(origins ...string) option { return func(c *config) { c.corsOrigins
 
 func withMaxBody(n int64) option { return func(c *config) { c.maxBodyBytes = n } }
 
-// withStorage serves uploads from "local" disk or "s3" (a versitygw).
-func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
+// withFailingStores serves sessions, account deletion and the admin list
+// from doubles (the login needs the real stores, so tests use hand-made
+// tokens with them).
+func withFailingStores(s ports.SessionStore, d ports.AccountDeleter, a ports.UserAdmin) option {
+	return func(c *config) { c.sessionStore, c.deleter, c.userAdmin = s, d, a }
+}
 
-// withUploadRules replaces the default per-purpose rules.
-func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.rules = r } }
+// withKeys signs with keys[0] and verifies with all of them.
+func withKeys(keys ...jwx.Key) option { return func(c *config) { c.keys = keys } }
 
 // expecting500 lifts the rule that no test answers a 500.
 func expecting500() option { return func(c *config) { c.allow500 = true } }
+
+// Session lifetimes of every env.
+var testPolicy = domain.SessionPolicy{IdleTTL: 30 * 24 * time.Hour, AbsoluteTTL: 90 * 24 * time.Hour}
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
@@ -136,90 +162,143 @@ func newEnv(t *testing.T, opts ...option) *env {
 		t.Fatal(err)
 	}
 	seen := &observed{}
-	weChat := &sessionKeyRecorder{WeChatAuth: client, seen: seen}
 
-	keyPEM, err := jwx.GenerateEd25519PEM()
-	if err != nil {
-		t.Fatal(err)
+	var priv ed25519.PrivateKey
+	if cfg.keys == nil {
+		keyPEM, err := jwx.GenerateEd25519PEM()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.keys, err = jwx.ParsePrivateKeysPEM(keyPEM); err != nil {
+			t.Fatal(err)
+		}
+		priv = privateKey(t, keyPEM)
 	}
-	keys, err := jwx.ParsePrivateKeysPEM(keyPEM)
-	if err != nil {
-		t.Fatal(err)
+
+	db := pgtest.NewDB(t)
+	e := &env{
+		db: db, sim: sim, priv: priv, logs: &syncBuffer{}, seen: seen, cfg: cfg,
+		clock:  &testClock{},
+		users:  postgres.NewUserStore(db),
+		weChat: &sessionKeyRecorder{WeChatAuth: client, seen: seen},
 	}
+	e.setUpUploads(t)
+	first := e.newInstance(t, cfg.keys)
+	e.api, e.handler, e.tokens, e.keys, e.revs, e.sessions = first.api, first.handler, first.tokens, cfg.keys, first.revs, first.sessions
+	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
+	return e
+}
+
+// instance is one replica of the API: its own token keys, revocation set
+// and handler, on the env's database.
+type instance struct {
+	api      *apitest.Client
+	handler  http.Handler
+	tokens   *jwx.Tokens
+	revs     *app.Revocations
+	sessions app.Sessions
+}
+
+// newInstance starts another replica on e's database, signing with
+// keys[0] and verifying with all keys. Its revocation set reads the feed
+// only when the test says (revs.Refresh) or runs it.
+func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
+	t.Helper()
 	tokens, err := jwx.New(jwx.Config{Keys: keys, Issuer: issuer, Audience: audience, TTL: tokenTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	db := pgtest.NewDB(t)
-	users := postgres.NewUserStore(db)
+	store := postgres.NewSessionStore(e.db)
+	revs := app.NewRevocations(store, ports.SystemClock{}, tokenTTL+jwx.DefaultSkew)
+	sessionStore, deleter, userAdmin := ports.SessionStore(store), ports.AccountDeleter(e.users), ports.UserAdmin(e.users)
+	if e.cfg.sessionStore != nil {
+		sessionStore, deleter, userAdmin = e.cfg.sessionStore, e.cfg.deleter, e.cfg.userAdmin
+	}
+	if err := revs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	profileStore := ports.UserStore(e.users)
+	if e.cfg.store != nil {
+		profileStore = e.cfg.store
+	}
+	ready := e.cfg.ready
+	if ready == nil {
+		ready = e.db.Ping
+	}
+	sessions := app.Sessions{Store: sessionStore, Tokens: tokens, Clock: e.clock, Policy: testPolicy, Revocations: revs}
 	cursors, err := app.NewCursorCodec([]byte("a test cursor secret, 32+ bytes long"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &shiftedClock{}
-	profileStore := ports.UserStore(users)
-	if cfg.store != nil {
-		profileStore = cfg.store
-	}
-	ready := cfg.ready
-	if ready == nil {
-		ready = db.Ping
-	}
-	var storage ports.ObjectStorage
-	var local ports.LocalFiles
-	var s3srv *s3test.Server
-	switch cfg.storage {
+	h := httpapi.NewHandler(httpapi.Deps{
+		Login:        app.WeChatLogin{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Users: e.users, Sessions: sessions},
+		Sessions:     sessions,
+		Profiles:     app.Profiles{Users: profileStore, Uploads: e.uploads, Links: httpapi.Links{PublicURL: publicURL}},
+		Todos:        app.Todos{Store: postgres.NewTodoStore(e.db), Cursors: cursors, Clock: e.clock},
+		Uploads:      e.uploads,
+		Attachments:  app.Attachments{Store: postgres.NewAttachmentStore(e.db), Uploads: e.uploads},
+		LocalFiles:   e.local,
+		Accounts:     app.Accounts{Users: deleter, Clock: e.clock, Revocations: revs},
+		Admin:        app.Admin{Users: userAdmin},
+		Verifier:     tokens,
+		Revocations:  revs,
+		JWKS:         tokens.PublicJWKS,
+		Ready:        ready,
+		Logger:       slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		CORSOrigins:  e.cfg.corsOrigins,
+		MaxBodyBytes: e.cfg.maxBodyBytes,
+	})
+	handler := e.seen.wrap(h)
+	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: revs, sessions: sessions}
+}
+
+// setUpUploads makes the env's storage (a local directory or a versitygw
+// bucket) and the upload use-case on the env's clock.
+func (e *env) setUpUploads(t *testing.T) {
+	t.Helper()
+	switch e.cfg.storage {
 	case "local":
-		ls, err := localstore.New(localstore.Config{Dir: t.TempDir(), URL: httpapi.LocalStorageURL(publicURL), Clock: clock})
+		ls, err := localstore.New(localstore.Config{Dir: t.TempDir(), URL: httpapi.LocalStorageURL(publicURL), Clock: e.clock})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = ls.Close() })
-		storage, local = ls, ls
+		e.storage, e.local = ls, ls
 	case "s3":
-		s3srv = s3test.Start(t)
+		e.s3 = s3test.Start(t)
 		st, err := s3store.New(s3store.Config{
-			Endpoint: s3srv.Endpoint, Region: s3srv.Region, Bucket: s3srv.Bucket,
-			AccessKey: s3srv.AccessKey, SecretKey: s3srv.SecretKey, PathStyle: true,
+			Endpoint: e.s3.Endpoint, Region: e.s3.Region, Bucket: e.s3.Bucket,
+			AccessKey: e.s3.AccessKey, SecretKey: e.s3.SecretKey, PathStyle: true,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		storage = st
+		e.storage = st
 	default:
-		t.Fatalf("unknown storage %q", cfg.storage)
+		t.Fatalf("unknown storage %q", e.cfg.storage)
 	}
-	uploads := &app.Uploads{
-		Store: postgres.NewUploadStore(db), Storage: storage, Clock: clock, Rules: cfg.rules,
+	e.uploads = &app.Uploads{
+		Store: postgres.NewUploadStore(e.db), Storage: e.storage, Clock: e.clock, Rules: e.cfg.rules,
 		TicketTTL: ticketTTL, PendingTTL: pendingTTL, DownloadTTL: dlTTL,
 	}
+}
 
-	logs := &syncBuffer{}
-	h := httpapi.NewHandler(httpapi.Deps{
-		Login: app.WeChatLogin{
-			Apps: app.NewApps(cfg.apps...), WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
-		},
-		Profiles:     app.Profiles{Users: profileStore, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
-		Todos:        app.Todos{Store: postgres.NewTodoStore(db), Cursors: cursors, Clock: clock},
-		Uploads:      uploads,
-		Attachments:  app.Attachments{Store: postgres.NewAttachmentStore(db), Uploads: uploads},
-		LocalFiles:   local,
-		Verifier:     tokens,
-		Ready:        ready,
-		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		CORSOrigins:  cfg.corsOrigins,
-		MaxBodyBytes: cfg.maxBodyBytes,
-	})
+// testClock is the wall clock, moved forward by what tests Advance.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
 
-	e := &env{
-		handler: seen.wrap(h), db: db, sim: sim, tokens: tokens, keys: keys,
-		priv: privateKey(t, keyPEM), logs: logs, seen: seen, clock: clock,
-		uploads: uploads, storage: storage, s3: s3srv,
-	}
-	e.api = apitest.New(t, e.handler)
-	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
-	return e
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // apiFor returns a client reporting to t, for subtests.
@@ -235,6 +314,9 @@ func (e *env) checkInvariants(t *testing.T, allow500 bool) {
 		t.Errorf("%d responses were 500s", e.seen.status500)
 	}
 	logs := e.logs.String()
+	if strings.Contains(logs, domain.RefreshTokenPrefix) {
+		t.Errorf("a refresh token appeared in the log")
+	}
 	for _, k := range e.seen.sessionKeys {
 		if bytes.Contains(e.seen.bodies.Bytes(), []byte(k)) {
 			t.Errorf("a session_key appeared in a response body")
@@ -263,11 +345,13 @@ func bearer(token string) string { return "Authorization: Bearer " + token }
 // loginResponse mirrors api.LoginResponse loosely, so a test can see every
 // member the server sent.
 type loginResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	IsNewUser   bool   `json:"is_new_user"`
-	User        user   `json:"user"`
+	AccessToken      string `json:"access_token"`
+	TokenType        string `json:"token_type"`
+	ExpiresIn        int    `json:"expires_in"`
+	RefreshToken     string `json:"refresh_token"`
+	RefreshExpiresIn int    `json:"refresh_expires_in"`
+	IsNewUser        bool   `json:"is_new_user"`
+	User             user   `json:"user"`
 }
 
 type user struct {
@@ -275,6 +359,7 @@ type user struct {
 	Nickname  string    `json:"nickname"`
 	AvatarURL string    `json:"avatar_url"`
 	Bio       string    `json:"bio"`
+	Role      string    `json:"role"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -331,25 +416,6 @@ func (r *sessionKeyRecorder) Code2Session(ctx context.Context, app domain.AppID,
 		r.seen.mu.Unlock()
 	}
 	return id, err
-}
-
-// shiftedClock is the wall clock moved by a shift a test sets, to make
-// idempotency keys expire.
-type shiftedClock struct {
-	mu    sync.Mutex
-	shift time.Duration
-}
-
-func (c *shiftedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.shift)
-}
-
-func (c *shiftedClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.shift += d
 }
 
 // syncBuffer is a log destination safe for concurrent writers.

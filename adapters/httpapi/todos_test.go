@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/domain"
 )
 
@@ -59,14 +58,6 @@ func (e *env) getTodo(t *testing.T, auth, id string) todo {
 	var td todo
 	res.Decode(&td)
 	return td
-}
-
-// wantProblem fails unless res is a problem with status and code.
-func wantProblem(t *testing.T, res *apitest.Response, status int, code domain.Code) {
-	t.Helper()
-	if res.Status != status || res.Problem().Code != string(code) {
-		t.Fatalf("want %d %s\n%s", status, code, res)
-	}
 }
 
 func TestCreateTodoAnswersTheTaskWithItsETagAndLocation(t *testing.T) {
@@ -385,11 +376,11 @@ func TestIdempotencyKeyExpiresAfterADay(t *testing.T) {
 	e := newEnv(t)
 	auth := e.signIn(t, "alice")
 	first := e.createTodo(t, auth, map[string]any{"title": "a"}, "Idempotency-Key: daily")
-	e.clock.advance(23 * time.Hour)
+	e.clock.Advance(23 * time.Hour)
 	if again := e.createTodo(t, auth, map[string]any{"title": "a"}, "Idempotency-Key: daily"); again.ID != first.ID {
 		t.Fatalf("within a day: a new task %s", again.ID)
 	}
-	e.clock.advance(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	res := e.api.JSON("POST", "/v1/todos", map[string]any{"title": "b"}, auth, "Idempotency-Key: daily")
 	if res.Status != http.StatusCreated || res.Header.Get("Idempotent-Replayed") != "" {
 		t.Fatalf("after a day: want a fresh 201\n%s", res)

@@ -366,9 +366,9 @@ func TestExpiredTicketsAreRefused(t *testing.T) {
 			e := newEnv(t, withStorage(storage))
 			alice := e.login(t, "dev-alice").AccessToken
 			// A ticket issued an hour ago expired 45 minutes ago.
-			e.clock.advance(-time.Hour)
+			e.clock.Advance(-time.Hour)
 			tk := e.ticket(t, alice, "attachment", "text/plain", 10)
-			e.clock.advance(time.Hour)
+			e.clock.Advance(time.Hour)
 
 			status, body := e.wxUpload(t, tk, nil, storagetest.Bytes(10))
 			if status != http.StatusForbidden {
@@ -399,7 +399,7 @@ func TestCompletingAfterTheDeadlineIsGone(t *testing.T) {
 	if status, body := e.wxUpload(t, tk, nil, storagetest.Bytes(10)); status != http.StatusNoContent {
 		t.Fatalf("upload: %d %s", status, body)
 	}
-	e.clock.advance(pendingTTL + time.Minute)
+	e.clock.Advance(pendingTTL + time.Minute)
 	if status, _, code := e.complete(t, alice, tk.ID); status != http.StatusGone || code != "upload_expired" {
 		t.Errorf("late complete: %d %s", status, code)
 	}
@@ -611,7 +611,7 @@ func TestCleanerDeletesExpiredUploadsWithTheirObjectsOnce(t *testing.T) {
 			}
 
 			// Three replicas clean at once after the deadline.
-			e.clock.advance(pendingTTL + time.Second)
+			e.clock.Advance(pendingTTL + time.Second)
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			total := 0
@@ -736,7 +736,7 @@ func TestLocalStorageDownloadsNeedAValidSignature(t *testing.T) {
 	if status, _, body := e.toStorage(t, mustRequest(t, "GET", forged)); status != http.StatusForbidden {
 		t.Errorf("download of another key with this signature: %d %s", status, body)
 	}
-	e.clock.advance(dlTTL + time.Minute)
+	e.clock.Advance(dlTTL + time.Minute)
 	if status, _, body := e.toStorage(t, mustRequest(t, "GET", u.DownloadURL)); status != http.StatusForbidden || !strings.Contains(string(body), "upload_ticket_expired") {
 		t.Errorf("expired download URL: %d %s", status, body)
 	}

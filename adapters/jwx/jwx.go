@@ -38,6 +38,11 @@ const (
 	tokenType = "at+jwt"
 	// claimAppID is the private claim carrying the mini-program's AppID.
 	claimAppID = "appid"
+	// claimSessionID names the session the token belongs to (the "sid" of
+	// OpenID Connect), so a revoked session's tokens can be refused.
+	claimSessionID = "sid"
+	// claimRole carries the user's role when the token was issued.
+	claimRole = "role"
 	// maxTokenLen bounds what VerifyAccess will even look at. Our tokens
 	// are a few hundred bytes.
 	maxTokenLen = 4096
@@ -141,6 +146,8 @@ func New(cfg Config) (*Tokens, error) {
 		jwt.WithRequiredClaim(jwt.IssuedAtKey),
 		jwt.WithRequiredClaim(jwt.SubjectKey),
 		jwt.WithRequiredClaim(jwt.JwtIDKey),
+		jwt.WithRequiredClaim(claimSessionID),
+		jwt.WithRequiredClaim(claimRole),
 	}
 	return t, nil
 }
@@ -157,12 +164,20 @@ func orDefault(v, def time.Duration) time.Duration {
 func (t *Tokens) AccessTTL() time.Duration { return t.ttl }
 
 // IssueAccess signs an access token for c with the first configured key.
-// c.UserID and c.TokenID are required. A zero c.IssuedAt means now, a zero
-// c.ExpiresAt means IssuedAt plus AccessTTL; times are kept to the second.
-// c.AppID is sent as the "appid" claim when not empty.
+// c.UserID, c.SessionID and c.TokenID are required; an empty c.Role means
+// domain.RoleUser. A zero c.IssuedAt means now, a zero c.ExpiresAt means
+// IssuedAt plus AccessTTL; times are kept to the second. c.AppID is sent
+// as the "appid" claim when not empty.
 func (t *Tokens) IssueAccess(_ context.Context, c ports.AccessClaims) (string, error) {
-	if c.UserID == "" || c.TokenID == "" {
-		return "", errors.New("jwx: issue access token: user id and token id are required")
+	if c.UserID == "" || c.SessionID == "" || c.TokenID == "" {
+		return "", errors.New("jwx: issue access token: user id, session id and token id are required")
+	}
+	role := c.Role
+	if role == "" {
+		role = domain.RoleUser
+	}
+	if !role.Valid() {
+		return "", fmt.Errorf("jwx: issue access token: unknown role %q", role)
 	}
 	iat := c.IssuedAt
 	if iat.IsZero() {
@@ -181,7 +196,9 @@ func (t *Tokens) IssueAccess(_ context.Context, c ports.AccessClaims) (string, e
 		Subject(string(c.UserID)).
 		IssuedAt(iat).
 		Expiration(exp).
-		JwtID(c.TokenID)
+		JwtID(c.TokenID).
+		Claim(claimSessionID, string(c.SessionID)).
+		Claim(claimRole, string(role))
 	if c.AppID != "" {
 		b = b.Claim(claimAppID, string(c.AppID))
 	}
@@ -231,6 +248,19 @@ func (t *Tokens) VerifyAccess(_ context.Context, token string) (ports.AccessClai
 		}
 		c.AppID = domain.AppID(s)
 	}
+	// Both are required claims, so present.
+	v, _ := tok.Get(claimSessionID)
+	sid, ok := v.(string)
+	if !ok || sid == "" {
+		return ports.AccessClaims{}, tokenError(domain.CodeTokenInvalid, fmt.Errorf("claim %q is not a non-empty string", claimSessionID))
+	}
+	c.SessionID = domain.SessionID(sid)
+	v, _ = tok.Get(claimRole)
+	role, ok := v.(string)
+	if !ok || !domain.Role(role).Valid() {
+		return ports.AccessClaims{}, tokenError(domain.CodeTokenInvalid, fmt.Errorf("claim %q is not a known role", claimRole))
+	}
+	c.Role = domain.Role(role)
 	return c, nil
 }
 

@@ -31,6 +31,7 @@ const (
 	audience = "miniback"
 	userID   = domain.UserID("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
 	tokenID  = "3q2-7wX9aVbQm1nP0kLz4g"
+	sessID   = domain.SessionID("5b0c4e1a-8f2d-4c3b-9a7e-6d5f4e3c2b1a")
 	appID    = domain.AppID("wx0123456789abcdef")
 )
 
@@ -120,7 +121,7 @@ func newTokens(t testing.TB, now time.Time, keys ...testKey) *jwx.Tokens {
 
 // claimsAt are the claims of a token issued at iat by the app's login.
 func claimsAt(iat time.Time, app domain.AppID) ports.AccessClaims {
-	return ports.AccessClaims{UserID: userID, AppID: app, TokenID: tokenID, IssuedAt: iat, ExpiresAt: iat.Add(jwx.DefaultTTL)}
+	return ports.AccessClaims{UserID: userID, SessionID: sessID, Role: domain.RoleUser, AppID: app, TokenID: tokenID, IssuedAt: iat, ExpiresAt: iat.Add(jwx.DefaultTTL)}
 }
 
 func issue(t testing.TB, tokens *jwx.Tokens, c ports.AccessClaims) string {
@@ -141,6 +142,7 @@ func validHeader(k testKey) map[string]any {
 func validClaims() map[string]any {
 	return map[string]any{
 		"iss": issuer, "aud": audience, "sub": string(userID), "jti": tokenID,
+		"sid": string(sessID), "role": "user",
 		"iat": epoch.Unix(), "exp": epoch.Add(jwx.DefaultTTL).Unix(),
 	}
 }
@@ -207,7 +209,8 @@ func wantCode(t testing.TB, err error, want domain.Code) {
 
 func sameClaims(t testing.TB, got, want ports.AccessClaims) {
 	t.Helper()
-	if got.UserID != want.UserID || got.AppID != want.AppID || got.TokenID != want.TokenID ||
+	if got.UserID != want.UserID || got.SessionID != want.SessionID || got.Role != want.Role ||
+		got.AppID != want.AppID || got.TokenID != want.TokenID ||
 		!got.IssuedAt.Equal(want.IssuedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) {
 		t.Fatalf("claims = %+v, want %+v", got, want)
 	}
@@ -265,6 +268,7 @@ func TestIssueAccessWritesRFC9068HeaderAndClaims(t *testing.T) {
 			}
 			wantClaims := map[string]any{
 				"iss": issuer, "aud": audience, "sub": string(userID), "jti": tokenID, "appid": string(appID),
+				"sid": string(sessID), "role": "user",
 				"iat": float64(epoch.Unix()), "exp": float64(epoch.Add(jwx.DefaultTTL).Unix()),
 			}
 			if len(claims) != len(wantClaims) {
@@ -279,10 +283,36 @@ func TestIssueAccessWritesRFC9068HeaderAndClaims(t *testing.T) {
 	}
 }
 
+func TestSessionIDAndRoleRoundTrip(t *testing.T) {
+	tokens := newTokens(t, epoch, newEd25519(t))
+	for _, role := range []domain.Role{domain.RoleUser, domain.RoleAdmin} {
+		want := claimsAt(epoch, appID)
+		want.Role = role
+		got, err := tokens.VerifyAccess(context.Background(), issue(t, tokens, want))
+		if err != nil {
+			t.Fatalf("VerifyAccess: %v", err)
+		}
+		sameClaims(t, got, want)
+	}
+}
+
+func TestIssueAccessWithoutARoleIssuesAUserToken(t *testing.T) {
+	tokens := newTokens(t, epoch, newEd25519(t))
+	c := claimsAt(epoch, appID)
+	c.Role = ""
+	got, err := tokens.VerifyAccess(context.Background(), issue(t, tokens, c))
+	if err != nil {
+		t.Fatalf("VerifyAccess: %v", err)
+	}
+	if got.Role != domain.RoleUser {
+		t.Errorf("role = %q, want user", got.Role)
+	}
+}
+
 func TestIssueAccessFillsMissingTimesFromClockAndTTL(t *testing.T) {
 	k := newEd25519(t)
 	tokens := newTokens(t, epoch, k)
-	c := ports.AccessClaims{UserID: userID, TokenID: tokenID}
+	c := ports.AccessClaims{UserID: userID, SessionID: sessID, TokenID: tokenID}
 	got, err := tokens.VerifyAccess(context.Background(), issue(t, tokens, c))
 	if err != nil {
 		t.Fatalf("VerifyAccess: %v", err)
@@ -299,9 +329,11 @@ func TestIssueAccessRefusesIncompleteClaims(t *testing.T) {
 		name string
 		c    ports.AccessClaims
 	}{
-		{"no user id", ports.AccessClaims{TokenID: tokenID}},
-		{"no token id", ports.AccessClaims{UserID: userID}},
-		{"expiry before issue", ports.AccessClaims{UserID: userID, TokenID: tokenID, IssuedAt: epoch, ExpiresAt: epoch.Add(-time.Second)}},
+		{"no user id", ports.AccessClaims{SessionID: sessID, TokenID: tokenID}},
+		{"no session id", ports.AccessClaims{UserID: userID, TokenID: tokenID}},
+		{"no token id", ports.AccessClaims{UserID: userID, SessionID: sessID}},
+		{"unknown role", ports.AccessClaims{UserID: userID, SessionID: sessID, TokenID: tokenID, Role: "root"}},
+		{"expiry before issue", ports.AccessClaims{UserID: userID, SessionID: sessID, TokenID: tokenID, IssuedAt: epoch, ExpiresAt: epoch.Add(-time.Second)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tok, err := tokens.IssueAccess(context.Background(), tc.c); err == nil {
@@ -434,6 +466,21 @@ func TestVerifyAccessRefusesForgedAndForeignTokens(t *testing.T) {
 		}},
 		{"missing iat", "\"iat\"", func(t *testing.T) string {
 			return forge(t, ed.alg, ed.raw, validHeader(ed), without(claims, "iat"))
+		}},
+		{"missing sid", "\"sid\"", func(t *testing.T) string {
+			return forge(t, ed.alg, ed.raw, validHeader(ed), without(claims, "sid"))
+		}},
+		{"empty sid", "\"sid\"", func(t *testing.T) string {
+			return forge(t, ed.alg, ed.raw, validHeader(ed), with(claims, "sid", ""))
+		}},
+		{"sid not a string", "\"sid\"", func(t *testing.T) string {
+			return forge(t, ed.alg, ed.raw, validHeader(ed), with(claims, "sid", 7))
+		}},
+		{"missing role", "\"role\"", func(t *testing.T) string {
+			return forge(t, ed.alg, ed.raw, validHeader(ed), without(claims, "role"))
+		}},
+		{"unknown role", "\"role\"", func(t *testing.T) string {
+			return forge(t, ed.alg, ed.raw, validHeader(ed), with(claims, "role", "superuser"))
 		}},
 		{"appid not a string", "\"appid\"", func(t *testing.T) string {
 			return forge(t, ed.alg, ed.raw, validHeader(ed), with(claims, "appid", 42))

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -444,12 +443,6 @@ func (s *TodoStore) listByDue(ctx context.Context, base sqlcgen.ListTodosByCreat
 		return nil, err
 	}
 	return append(rows, tail...), nil
-}
-
-// escapeLike makes s match literally inside a LIKE pattern (whose escape
-// character is the backslash).
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // createParams maps a task to the columns a write sets.

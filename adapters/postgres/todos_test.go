@@ -17,8 +17,8 @@ import (
 	"github.com/miniback/miniback/ports"
 )
 
-// newUser creates a user to own tasks.
-func newUser(t testing.TB, db *postgres.DB, name string) domain.UserID {
+// newTaskOwner creates a user to own tasks.
+func newTaskOwner(t testing.TB, db *postgres.DB, name string) domain.UserID {
 	t.Helper()
 	u, _, err := postgres.NewUserStore(db).UpsertWeChatUser(context.Background(), identity("wxapp", "open-"+name, "", "key"))
 	if err != nil {
@@ -74,7 +74,7 @@ func sameTime(a, b *time.Time) bool {
 func TestCreateTodoKeepsEveryFieldAndTheDueOffset(t *testing.T) {
 	db := pgtest.NewDB(t)
 	s := postgres.NewTodoStore(db)
-	owner := newUser(t, db, "alice")
+	owner := newTaskOwner(t, db, "alice")
 	done := time.Date(2026, 3, 1, 2, 3, 4, 567000, time.UTC)
 	in := domain.Todo{Owner: owner, Title: "Pay rent", Notes: "line 1\nline 2", DueAt: at("2026-03-05T18:30:00.25-09:30"),
 		Priority: domain.PriorityHigh, Done: true, CompletedAt: &done, Tags: []string{"home", "工作"}, Version: 1}
@@ -98,7 +98,7 @@ func TestCreateTodoKeepsEveryFieldAndTheDueOffset(t *testing.T) {
 func TestAnotherUsersTaskIsNotFoundForEveryOperation(t *testing.T) {
 	db := pgtest.NewDB(t)
 	s := postgres.NewTodoStore(db)
-	alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
+	alice, bob := newTaskOwner(t, db, "alice"), newTaskOwner(t, db, "bob")
 	task := createTodo(t, s, domain.Todo{Owner: alice, Title: "secret"})
 	ctx := context.Background()
 
@@ -128,7 +128,7 @@ func TestAnotherUsersTaskIsNotFoundForEveryOperation(t *testing.T) {
 func TestUpdateTodoSavesWhatFnReturnsAndRollsBackOnItsError(t *testing.T) {
 	db := pgtest.NewDB(t)
 	s := postgres.NewTodoStore(db)
-	owner := newUser(t, db, "alice")
+	owner := newTaskOwner(t, db, "alice")
 	task := createTodo(t, s, domain.Todo{Owner: owner, Title: "a", DueAt: at("2026-03-01T09:00:00+08:00"), Tags: []string{"x"}})
 	ctx := context.Background()
 
@@ -160,7 +160,7 @@ func TestUpdateTodoSavesWhatFnReturnsAndRollsBackOnItsError(t *testing.T) {
 func TestDeleteTodoLetsCheckRefuse(t *testing.T) {
 	db := pgtest.NewDB(t)
 	s := postgres.NewTodoStore(db)
-	owner := newUser(t, db, "alice")
+	owner := newTaskOwner(t, db, "alice")
 	task := createTodo(t, s, domain.Todo{Owner: owner, Title: "a"})
 	ctx := context.Background()
 
@@ -203,7 +203,7 @@ func countTodos(t *testing.T, db *postgres.DB, owner domain.UserID) int {
 func TestCreateTodoOnceReplaysTheFirstTaskAndRefusesAnotherRequest(t *testing.T) {
 	db := pgtest.NewDB(t)
 	s := postgres.NewTodoStore(db)
-	alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
+	alice, bob := newTaskOwner(t, db, "alice"), newTaskOwner(t, db, "bob")
 	ctx := context.Background()
 	key := ports.IdempotencyKey{Key: "k-1", RequestHash: []byte("hash-1"), Now: time.Now()}
 	draft := domain.Todo{Owner: alice, Title: "once", DueAt: at("2026-03-01T09:00:00+05:45"), Priority: domain.PriorityHigh, Tags: []string{"a"}, Version: 1}
@@ -244,7 +244,7 @@ func TestCreateTodoOnceReplaysTheFirstTaskAndRefusesAnotherRequest(t *testing.T)
 func TestCreateTodoOnceConcurrentRequestsMakeOneTask(t *testing.T) {
 	db := pgtest.NewDB(t)
 	s := postgres.NewTodoStore(db)
-	owner := newUser(t, db, "alice")
+	owner := newTaskOwner(t, db, "alice")
 	key := ports.IdempotencyKey{Key: "race", RequestHash: []byte("h"), Now: time.Now()}
 	const n = 12
 	var wg sync.WaitGroup
@@ -286,7 +286,7 @@ func TestCreateTodoOnceConcurrentRequestsMakeOneTask(t *testing.T) {
 func TestExpiredIdempotencyKeyCreatesAnew(t *testing.T) {
 	db := pgtest.NewDB(t)
 	s := postgres.NewTodoStore(db)
-	owner := newUser(t, db, "alice")
+	owner := newTaskOwner(t, db, "alice")
 	ctx := context.Background()
 	t0 := time.Now()
 	draft := domain.Todo{Owner: owner, Title: "t", Priority: domain.PriorityNormal, Version: 1}
@@ -315,7 +315,7 @@ func TestForgetIdempotencyKeysDeletesOnlyOldOnes(t *testing.T) {
 	// One user each: a user's own expired keys are forgotten on their next
 	// create already.
 	for i, age := range []time.Duration{48 * time.Hour, 25 * time.Hour, time.Hour} {
-		owner := newUser(t, db, fmt.Sprint("user-", i))
+		owner := newTaskOwner(t, db, fmt.Sprint("user-", i))
 		key := ports.IdempotencyKey{Key: fmt.Sprint("k", i), RequestHash: []byte("h"), Now: t0.Add(-age)}
 		if _, _, err := s.CreateTodoOnce(ctx, domain.Todo{Owner: owner, Title: "t", Priority: domain.PriorityNormal, Version: 1}, key); err != nil {
 			t.Fatal(err)
@@ -340,7 +340,7 @@ func TestForgetIdempotencyKeysDeletesOnlyOldOnes(t *testing.T) {
 func TestAUsersExpiredKeysAreForgottenOnTheirNextCreate(t *testing.T) {
 	db := pgtest.NewDB(t)
 	s := postgres.NewTodoStore(db)
-	owner := newUser(t, db, "alice")
+	owner := newTaskOwner(t, db, "alice")
 	ctx := context.Background()
 	t0 := time.Now()
 	for i, when := range []time.Time{t0.Add(-30 * time.Hour), t0} {
@@ -364,7 +364,7 @@ func TestAUsersExpiredKeysAreForgottenOnTheirNextCreate(t *testing.T) {
 func TestDeletingTheUserDeletesTheirTasksAndKeys(t *testing.T) {
 	db := pgtest.NewDB(t)
 	s := postgres.NewTodoStore(db)
-	alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
+	alice, bob := newTaskOwner(t, db, "alice"), newTaskOwner(t, db, "bob")
 	ctx := context.Background()
 	for _, owner := range []domain.UserID{alice, bob} {
 		createTodo(t, s, domain.Todo{Owner: owner, Title: "plain"})
@@ -480,7 +480,7 @@ func ids(tasks []domain.Todo) []domain.TodoID {
 func TestListTodosWalksEverySortAndFilterInTheReferenceOrder(t *testing.T) {
 	db := pgtest.NewDB(t)
 	s := postgres.NewTodoStore(db)
-	owner, other := newUser(t, db, "alice"), newUser(t, db, "bob")
+	owner, other := newTaskOwner(t, db, "alice"), newTaskOwner(t, db, "bob")
 	ctx := context.Background()
 
 	dues := []*time.Time{nil, at("2026-03-01T09:00:00+08:00"), at("2026-03-01T01:00:00Z"), at("2026-02-01T00:00:00-05:00"), at("2026-04-01T00:00:00+14:00")}

@@ -14,16 +14,16 @@ import (
 	"github.com/miniback/miniback/domain"
 )
 
-var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+var uploadT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // newUpload records a pending upload of a new user's, expiring at
-// t0+ttl.
+// uploadT0+ttl.
 func newUpload(t *testing.T, s *postgres.UploadStore, owner domain.UserID, ttl time.Duration) domain.Upload {
 	t.Helper()
 	id := domain.UploadID(uuid.NewString())
 	u := domain.NewUpload(id, owner, domain.UploadRequest{
 		Purpose: domain.PurposeAttachment, ContentType: "text/plain", Size: 10, FileName: "a.txt",
-	}, t0, ttl)
+	}, uploadT0, ttl)
 	if err := s.CreateUpload(context.Background(), u); err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
@@ -74,7 +74,7 @@ func TestUpdateUploadSavesTheVerdictAndRollsBackOnError(t *testing.T) {
 	}
 
 	ready, err := s.UpdateUpload(ctx, u.ID, func(u domain.Upload) (domain.Upload, error) {
-		return u.Verify(domain.ObjectInfo{Size: 10, ContentType: "text/plain; charset=utf-8"}, t0.Add(time.Minute)), nil
+		return u.Verify(domain.ObjectInfo{Size: 10, ContentType: "text/plain; charset=utf-8"}, uploadT0.Add(time.Minute)), nil
 	})
 	if err != nil || ready.Status != domain.UploadReady {
 		t.Fatalf("UpdateUpload = %+v, %v", ready, err)
@@ -102,11 +102,11 @@ func TestDeleteExpiredUploadsSkipsWhatAnotherCleanerHolds(t *testing.T) {
 	fresh := newUpload(t, s, who, 2*time.Hour)
 	ready := newUpload(t, s, who, time.Minute)
 	if _, err := s.UpdateUpload(ctx, ready.ID, func(u domain.Upload) (domain.Upload, error) {
-		return u.Verify(domain.ObjectInfo{Size: 10, ContentType: "text/plain"}, t0), nil
+		return u.Verify(domain.ObjectInfo{Size: 10, ContentType: "text/plain"}, uploadT0), nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	now := t0.Add(time.Hour)
+	now := uploadT0.Add(time.Hour)
 
 	var mu sync.Mutex
 	removed := map[domain.UploadID]int{}
@@ -169,7 +169,7 @@ func TestDeleteExpiredUploadsKeepsTheRowWhenTheObjectStays(t *testing.T) {
 	ctx := context.Background()
 	u := newUpload(t, s, owner(t, db), time.Minute)
 	storageDown := errors.New("storage down")
-	n, err := s.DeleteExpiredUploads(ctx, t0.Add(time.Hour), 10, func(context.Context, domain.Upload) error { return storageDown })
+	n, err := s.DeleteExpiredUploads(ctx, uploadT0.Add(time.Hour), 10, func(context.Context, domain.Upload) error { return storageDown })
 	if n != 0 || !errors.Is(err, storageDown) {
 		t.Fatalf("got %d, %v", n, err)
 	}
@@ -197,7 +197,7 @@ func TestCleanerSkipsAnUploadBeingCompleted(t *testing.T) {
 		done <- err
 	}()
 	<-holding
-	n, err := s.DeleteExpiredUploads(ctx, t0.Add(time.Hour), 10, func(context.Context, domain.Upload) error {
+	n, err := s.DeleteExpiredUploads(ctx, uploadT0.Add(time.Hour), 10, func(context.Context, domain.Upload) error {
 		t.Error("the cleaner claimed an upload being completed")
 		return nil
 	})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -14,7 +16,11 @@ import (
 	"github.com/miniback/miniback/ports"
 )
 
-var _ ports.UserStore = (*UserStore)(nil)
+var (
+	_ ports.UserStore      = (*UserStore)(nil)
+	_ ports.UserAdmin      = (*UserStore)(nil)
+	_ ports.AccountDeleter = (*UserStore)(nil)
+)
 
 // UserStore keeps users and their WeChat identities in PostgreSQL.
 type UserStore struct {
@@ -155,6 +161,69 @@ func (s *UserStore) UpdateUser(ctx context.Context, id domain.UserID, fn func(do
 	return updated, nil
 }
 
+// SetUserRole changes the user's role.
+func (s *UserStore) SetUserRole(ctx context.Context, id domain.UserID, role domain.Role) (domain.User, error) {
+	uid, err := parseUserID(id)
+	if err != nil {
+		return domain.User{}, err
+	}
+	if !role.Valid() {
+		return domain.User{}, fmt.Errorf("postgres: set role: unknown role %q", role)
+	}
+	row, err := s.q.SetUserRole(ctx, sqlcgen.SetUserRoleParams{Role: string(role), ID: uid})
+	if err != nil {
+		return domain.User{}, interpretError(fmt.Errorf("set user role: %w", err))
+	}
+	return toUser(row), nil
+}
+
+// DeleteUser deletes the user (identities and sessions follow by ON DELETE
+// CASCADE) and records a user-wide revocation at `at`, in one statement.
+func (s *UserStore) DeleteUser(ctx context.Context, id domain.UserID, at time.Time) (domain.Revocation, error) {
+	uid, err := parseUserID(id)
+	if err != nil {
+		return domain.Revocation{}, err
+	}
+	row, err := s.q.DeleteUser(ctx, sqlcgen.DeleteUserParams{RevokedAt: at, ID: uid})
+	if err != nil {
+		return domain.Revocation{}, interpretError(fmt.Errorf("delete user: %w", err))
+	}
+	return domain.Revocation{UserID: domain.UserID(row.UserID.String()), RevokedAt: row.RevokedAt.UTC()}, nil
+}
+
+// ListUsers runs an admin's search: at most max users matching q, newest
+// first, after q.After. The search matches part of the nickname or a whole
+// user id; see the ListUsers query to search more columns.
+func (s *UserStore) ListUsers(ctx context.Context, q domain.UserQuery, max int) ([]domain.User, error) {
+	p := sqlcgen.ListUsersParams{Role: string(q.Role), MaxRows: int32(max)}
+	if q.Search != "" {
+		p.Pattern = "%" + escapeLike(q.Search) + "%"
+		p.Exact = strings.ToLower(q.Search)
+	}
+	if q.After != nil {
+		id, err := uuid.Parse(string(q.After.ID))
+		if err != nil {
+			return nil, domain.Invalid(domain.FieldError{Field: "query.cursor", Code: "invalid", Message: "cursor is not one this server returned"})
+		}
+		p.HasAfter, p.AfterCreatedAt, p.AfterID = true, q.After.CreatedAt, id
+	}
+	rows, err := s.q.ListUsers(ctx, p)
+	if err != nil {
+		return nil, interpretError(fmt.Errorf("list users: %w", err))
+	}
+	out := make([]domain.User, len(rows))
+	for i, r := range rows {
+		out[i] = toUser(r)
+	}
+	return out, nil
+}
+
+// escapeLike makes s match itself in a LIKE pattern (backslash is
+// PostgreSQL's default LIKE escape).
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
 // parseUserID turns a domain.UserID into a UUID. An id that is not a UUID
 // names no user, so it is CodeNotFound rather than a bad request.
 func parseUserID(id domain.UserID) (uuid.UUID, error) {
@@ -172,6 +241,7 @@ func toUser(row sqlcgen.User) domain.User {
 		Nickname:  row.Nickname,
 		AvatarURL: row.AvatarUrl,
 		Bio:       row.Bio,
+		Role:      domain.Role(row.Role),
 		CreatedAt: row.CreatedAt.UTC(),
 		UpdatedAt: row.UpdatedAt.UTC(),
 	}

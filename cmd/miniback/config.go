@@ -87,6 +87,18 @@ type Config struct {
 	// IdempotencyPurgeInterval is how often expired idempotency keys are
 	// deleted.
 	IdempotencyPurgeInterval time.Duration `env:"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL" envDefault:"1h"`
+
+	// RefreshIdleTTL ends a session not refreshed for this long;
+	// RefreshAbsoluteTTL ends every session this long after its login.
+	RefreshIdleTTL     time.Duration `env:"MINIBACK_REFRESH_IDLE_TTL" envDefault:"720h"`
+	RefreshAbsoluteTTL time.Duration `env:"MINIBACK_REFRESH_ABSOLUTE_TTL" envDefault:"2160h"`
+	// RevocationPoll is how often each instance reads the revocation feed:
+	// the bound on how long a revoked session's access token still works
+	// on another instance. RevocationListen also wakes the reader on
+	// PostgreSQL NOTIFY (turn it off behind a transaction-mode pooler,
+	// where LISTEN does not work).
+	RevocationPoll   time.Duration `env:"MINIBACK_REVOCATION_POLL" envDefault:"1s"`
+	RevocationListen bool          `env:"MINIBACK_REVOCATION_LISTEN" envDefault:"true"`
 }
 
 // maxPresign is the longest lifetime a SigV4 presigned URL may have.
@@ -162,6 +174,16 @@ func (c Config) Validate() error {
 	}
 	if c.IdempotencyPurgeInterval < time.Minute || c.IdempotencyPurgeInterval > 24*time.Hour {
 		bad("MINIBACK_IDEMPOTENCY_PURGE_INTERVAL must be between 1m and 24h, not %s", c.IdempotencyPurgeInterval)
+	}
+	if c.RefreshIdleTTL < c.AccessTokenTTL || c.RefreshIdleTTL > c.RefreshAbsoluteTTL {
+		bad("MINIBACK_REFRESH_IDLE_TTL (%s) must be at least MINIBACK_ACCESS_TOKEN_TTL (%s) and at most MINIBACK_REFRESH_ABSOLUTE_TTL (%s)",
+			c.RefreshIdleTTL, c.AccessTokenTTL, c.RefreshAbsoluteTTL)
+	}
+	if c.RefreshAbsoluteTTL > 366*24*time.Hour {
+		bad("MINIBACK_REFRESH_ABSOLUTE_TTL must be at most 8784h (a year), not %s", c.RefreshAbsoluteTTL)
+	}
+	if c.RevocationPoll < 100*time.Millisecond || c.RevocationPoll > time.Minute {
+		bad("MINIBACK_REVOCATION_POLL must be between 100ms and 1m, not %s", c.RevocationPoll)
 	}
 	errs = append(errs, c.validateUploads()...)
 	if c.Production() {
@@ -300,6 +322,11 @@ func (c Config) Apps() (map[domain.AppID]string, error) {
 // UseSimulator reports whether the built-in WeChat simulator serves logins:
 // only when no real credentials are configured, and never in production.
 func (c Config) UseSimulator() bool { return c.WeChatApps == "" && !c.Production() }
+
+// SessionPolicy is the configured session lifetimes.
+func (c Config) SessionPolicy() domain.SessionPolicy {
+	return domain.SessionPolicy{IdleTTL: c.RefreshIdleTTL, AbsoluteTTL: c.RefreshAbsoluteTTL}
+}
 
 func (c Config) jwtKeysPEM() ([]byte, error) {
 	if c.JWTPrivateKeysFile != "" {

@@ -36,6 +36,12 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{"bad log level", []string{"MINIBACK_LOG_LEVEL=loud"}, []string{"MINIBACK_LOG_LEVEL"}},
 		{"tiny body limit", []string{"MINIBACK_MAX_BODY_BYTES=10"}, []string{"MINIBACK_MAX_BODY_BYTES"}},
 		{"non-http WeChat base URL", []string{"MINIBACK_WECHAT_BASE_URL=ftp://x"}, []string{"MINIBACK_WECHAT_BASE_URL"}},
+		{"idle lifetime shorter than an access token", []string{"MINIBACK_REFRESH_IDLE_TTL=5m"}, []string{"MINIBACK_REFRESH_IDLE_TTL"}},
+		{"idle lifetime past the absolute one", []string{"MINIBACK_REFRESH_IDLE_TTL=100h", "MINIBACK_REFRESH_ABSOLUTE_TTL=50h"}, []string{"MINIBACK_REFRESH_ABSOLUTE_TTL"}},
+		{"absolute lifetime over a year", []string{"MINIBACK_REFRESH_ABSOLUTE_TTL=9000h"}, []string{"MINIBACK_REFRESH_ABSOLUTE_TTL"}},
+		{"revocation poll too fast", []string{"MINIBACK_REVOCATION_POLL=10ms"}, []string{"MINIBACK_REVOCATION_POLL"}},
+		{"revocation poll too slow", []string{"MINIBACK_REVOCATION_POLL=5m"}, []string{"MINIBACK_REVOCATION_POLL"}},
+		{"unparseable listen flag", []string{"MINIBACK_REVOCATION_LISTEN=maybe"}, []string{"MINIBACK_REVOCATION_LISTEN"}},
 		{"production needs object storage and a public URL", []string{"MINIBACK_ENV=production"},
 			[]string{"MINIBACK_STORAGE=s3 is required in production", "MINIBACK_PUBLIC_URL is required in production"}},
 		{"unknown storage", []string{"MINIBACK_STORAGE=ftp"}, []string{"MINIBACK_STORAGE must be local or s3"}},
@@ -63,6 +69,20 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSessionDefaultsAreThirtyAndNinetyDaysAndOneSecondPolls(t *testing.T) {
+	cfg, err := LoadConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.SessionPolicy()
+	if p.IdleTTL != 30*24*time.Hour || p.AbsoluteTTL != 90*24*time.Hour || cfg.RevocationPoll != time.Second || !cfg.RevocationListen {
+		t.Errorf("policy %+v, poll %s, listen %t", p, cfg.RevocationPoll, cfg.RevocationListen)
+	}
+	if err := p.Validate(); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -116,6 +117,67 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		t.Errorf("docs: %s", r)
 	}
 
+	// A second login on another device: refresh, then two replicas.
+	second := c.JSON("POST", "/v1/auth/wechat", map[string]string{"code": "dev-alice"})
+	var phone api.LoginResponse
+	second.Decode(&phone)
+	refreshed := c.JSON("POST", "/v1/auth/refresh", map[string]string{"refresh_token": phone.RefreshToken})
+	if refreshed.Status != http.StatusOK {
+		t.Fatalf("refresh: %s", refreshed)
+	}
+	var pair api.TokenResponse
+	refreshed.Decode(&pair)
+	if pair.RefreshToken == phone.RefreshToken {
+		t.Error("refresh returned the same refresh token")
+	}
+	if r := c.JSON("POST", "/v1/auth/refresh", map[string]string{"refresh_token": phone.RefreshToken}); r.Status != http.StatusUnauthorized || r.Problem().Code != "refresh_token_reused" {
+		t.Errorf("reusing the rotated refresh token: %s", r)
+	}
+	third := c.JSON("POST", "/v1/auth/wechat", map[string]string{"code": "dev-alice"})
+	var tablet api.LoginResponse
+	third.Decode(&tablet)
+
+	// Replica B: another process on the same database and signing key.
+	addrB := freeAddr(t)
+	cmdB := exec.Command(bin)
+	cmdB.Env = append(cleanEnv(),
+		"MINIBACK_ADDR="+addrB,
+		"DATABASE_URL="+databaseURL(t, logs.String()),
+		"MINIBACK_DATA_DIR="+filepath.Join(t.TempDir(), "data-b"),
+		"MINIBACK_JWT_PRIVATE_KEYS_FILE="+filepath.Join(dataDir, "dev-jwt-signing-key.pem"),
+	)
+	logsB := startAndWait(t, cmdB, "miniback is ready")
+	b := apitest.NewRemote(t, "http://"+addrB)
+	tabletAuth := "Authorization: Bearer " + tablet.AccessToken
+	if r := b.Get("/v1/me", tabletAuth); r.Status != http.StatusOK {
+		t.Fatalf("B refuses A's token: %s", r)
+	}
+	if r := c.JSON("POST", "/v1/auth/logout", nil, tabletAuth); r.Status != http.StatusNoContent {
+		t.Fatalf("logout on A: %s", r)
+	}
+	loggedOut := time.Now()
+	if r := c.Get("/v1/me", tabletAuth); r.Status != http.StatusUnauthorized || r.Problem().Code != "session_revoked" {
+		t.Errorf("A accepts its own logged-out token: %s", r)
+	}
+	for {
+		r := b.Get("/v1/me", tabletAuth)
+		if r.Status == http.StatusUnauthorized && r.Problem().Code == "session_revoked" {
+			break
+		}
+		if time.Since(loggedOut) > 30*time.Second {
+			t.Fatalf("B still accepts the logged-out token: %s\n%s", r, logsB.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("replica B refused the token %s after the logout on A", time.Since(loggedOut).Round(time.Millisecond))
+	if r := b.JSON("POST", "/v1/auth/refresh", map[string]string{"refresh_token": tablet.RefreshToken}); r.Status != http.StatusUnauthorized || r.Problem().Code != "session_revoked" {
+		t.Errorf("refresh of the logged-out session on B: %s", r)
+	}
+	_ = cmdB.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(cmdB, 20*time.Second); err != nil {
+		t.Fatalf("B's exit: %v\n%s", err, logsB.String())
+	}
+
 	// A login that is still waiting on (slow) WeChat when SIGTERM arrives
 	// must get its full answer (a 504 problem) before the process exits.
 	inFlight := make(chan *apitest.Response, 1)
@@ -143,10 +205,22 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 	if err != nil || len(cursorSecret) < 32 {
 		t.Fatalf("development cursor secret: %q, %v", cursorSecret, err)
 	}
-	for _, secret := range []string{"session_key", "PRIVATE KEY", "wechatsim-dev-secret", string(cursorSecret)} {
+	for _, secret := range []string{"session_key", "PRIVATE KEY", "wechatsim-dev-secret", "mbr_", string(cursorSecret)} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("log contains %q", secret)
 		}
+	}
+
+	// While it is stopped, the operator makes alice an admin.
+	grant := exec.Command(bin, "admin", "grant", lr.User.Id.String())
+	grant.Env = cmd.Env
+	if out, err := grant.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("granted admin")) {
+		t.Fatalf("admin grant: %v\n%s", err, out)
+	}
+	missing := exec.Command(bin, "admin", "grant", "3f8e5a1c-2b7d-4e9f-8a6b-1c2d3e4f5a6b")
+	missing.Env = cmd.Env
+	if out, err := missing.CombinedOutput(); err == nil || !bytes.Contains(out, []byte("no user has id")) {
+		t.Errorf("admin grant of an unknown user: %v\n%s", err, out)
 	}
 
 	// A restart on the same data dir keeps the user and the signing key: the
@@ -170,6 +244,28 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		t.Errorf("cursor after restart: %s", r)
 	} else if r.Decode(&rest); len(rest.Items) != 1 || rest.Items[0].Title != "task 0" {
 		t.Errorf("second page after restart: %+v", rest)
+	}
+	// The old token still says "user"; its refresh carries the new role.
+	if r := c.Get("/v1/admin/users", auth); r.Status != http.StatusForbidden {
+		t.Errorf("admin list with the pre-grant token: %s", r)
+	}
+	var adminPair api.TokenResponse
+	if r := c.JSON("POST", "/v1/auth/refresh", map[string]string{"refresh_token": lr.RefreshToken}); r.Status != http.StatusOK {
+		t.Fatalf("refresh after restart: %s", r)
+	} else {
+		r.Decode(&adminPair)
+	}
+	var users api.UserPage
+	if r := c.Get("/v1/admin/users?q=Alice", "Authorization: Bearer "+adminPair.AccessToken); r.Status != http.StatusOK {
+		t.Fatalf("admin list: %s", r)
+	} else {
+		r.Decode(&users)
+	}
+	if len(users.Items) != 1 || users.Items[0].Role != api.RoleAdmin {
+		t.Errorf("admin list = %+v", users)
+	}
+	if r := c.Get("/.well-known/jwks.json"); r.Status != http.StatusOK {
+		t.Errorf("jwks: %s", r)
 	}
 	_ = cmd2.Process.Signal(syscall.SIGTERM)
 	if err := waitExit(cmd2, 20*time.Second); err != nil {
@@ -329,6 +425,22 @@ func buildBinary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return builtBin
+}
+
+// databaseURL is the embedded cluster's URL, from the start-up log.
+func databaseURL(t *testing.T, logs string) string {
+	t.Helper()
+	for _, line := range strings.Split(logs, "\n") {
+		var entry struct {
+			Msg string `json:"msg"`
+			URL string `json:"url"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil && strings.HasPrefix(entry.Msg, "embedded default: private PostgreSQL cluster") {
+			return entry.URL
+		}
+	}
+	t.Fatalf("no database URL in the log:\n%s", logs)
+	return ""
 }
 
 // cleanEnv is the test's environment without miniback's own variables, so

@@ -1,7 +1,8 @@
 // Command miniback serves the miniback API.
 //
-//	miniback            start the server (same as "miniback serve")
-//	miniback migrate    apply database migrations and exit
+//	miniback                      start the server (same as "miniback serve")
+//	miniback migrate              apply database migrations and exit
+//	miniback admin grant <user>   make the user (a user id) an administrator
 //
 // With nothing configured it runs on embedded development defaults: a
 // private PostgreSQL cluster under MINIBACK_DATA_DIR, the WeChat simulator
@@ -16,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/miniback/miniback/domain"
 )
 
 func main() {
@@ -45,11 +48,25 @@ func run(ctx context.Context, args, environ []string, logOut io.Writer) error {
 	case "migrate":
 		defer m.Close()
 		return m.Migrate(ctx)
+	case "admin":
+		if len(args) != 3 || args[1] != "grant" {
+			return errors.New("usage: miniback admin grant <user id>")
+		}
+		defer m.Close()
+		u, err := m.GrantAdmin(ctx, domain.UserID(args[2]))
+		if err != nil {
+			if domain.ErrorCode(err) == domain.CodeNotFound {
+				return fmt.Errorf("no user has id %q", args[2])
+			}
+			return err
+		}
+		m.Logger.Info("granted admin; it takes effect with the user's next token (refresh or login)", "user_id", string(u.ID))
+		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(logOut, "usage: miniback [serve|migrate]")
+		fmt.Fprintln(logOut, "usage: miniback [serve|migrate|admin grant <user id>]")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve or migrate)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate or admin)", cmd)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miniback/miniback/adapters/httpapi"
@@ -44,14 +45,19 @@ type Main struct {
 	addr     net.Addr
 	serveErr chan error
 
-	stopCleaner context.CancelFunc
-	cleanerDone chan struct{}
-
-	// stopPurge ends the purge of expired idempotency keys; purgeDone
-	// closes when it has.
-	stopPurge context.CancelFunc
-	purgeDone chan struct{}
+	// Revocations is this instance's copy of the revocation feed, once
+	// Run has started.
+	Revocations *app.Revocations
+	// Background work (revocation polling and listening, purging) runs
+	// until stopBackground; background counts it.
+	backgroundCtx  context.Context
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
+
+// purgeInterval is how often an instance deletes long-ended sessions and
+// old revocations. Every instance does; the deletes are idempotent.
+const purgeInterval = time.Hour
 
 // NewMain returns an unstarted Main logging JSON to logOut.
 func NewMain(cfg Config, logOut io.Writer) *Main {
@@ -85,8 +91,21 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Listen first: the public URL (and so every link the API hands out)
-	// may depend on the port.
+	users := postgres.NewUserStore(m.db)
+	sessionStore := postgres.NewSessionStore(m.db)
+	if err := m.startRevocations(ctx, sessionStore); err != nil {
+		return err
+	}
+	clock := ports.SystemClock{}
+	sessions := app.Sessions{
+		Store: sessionStore, Tokens: tokens, Clock: clock,
+		Policy: m.Config.SessionPolicy(), Revocations: m.Revocations,
+	}
+	todos := app.Todos{Store: postgres.NewTodoStore(m.db), Cursors: cursors, Clock: clock}
+	m.goBackground(func() { m.purgeIdempotencyKeys(m.backgroundCtx, todos) })
+
+	// Listen before wiring uploads: the public URL (and so every link the
+	// API hands out) may depend on the port.
 	if err := m.listen(); err != nil {
 		return err
 	}
@@ -96,22 +115,26 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	rules, _ := m.Config.UploadRules() // validated by LoadConfig
-	users := postgres.NewUserStore(m.db)
-	todos := app.Todos{Store: postgres.NewTodoStore(m.db), Cursors: cursors, Clock: ports.SystemClock{}}
-	m.startPurge(todos)
 	uploads := &app.Uploads{
-		Store: postgres.NewUploadStore(m.db), Storage: storage, Clock: ports.SystemClock{}, Rules: rules,
+		Store: postgres.NewUploadStore(m.db), Storage: storage, Clock: clock, Rules: rules,
 		TicketTTL: m.Config.UploadTicketTTL, PendingTTL: m.Config.UploadTTL, DownloadTTL: m.Config.UploadDownloadTTL,
 	}
+	// Every replica cleans; the store hands each expired upload to one.
+	cleaner := app.UploadCleaner{Store: uploads.Store, Storage: storage, Clock: clock, Logger: m.Logger}
+	m.goBackground(func() { cleaner.Run(m.backgroundCtx, m.Config.UploadCleanInterval) })
+
 	deps := httpapi.Deps{
-		Login: app.WeChatLogin{
-			Apps: apps, WeChat: weChat, Users: users, Tokens: tokens, Clock: ports.SystemClock{},
-		},
+		Login:        app.WeChatLogin{Apps: apps, WeChat: weChat, Users: users, Sessions: sessions},
+		Sessions:     sessions,
 		Profiles:     app.Profiles{Users: users, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
 		Todos:        todos,
 		Uploads:      uploads,
 		Attachments:  app.Attachments{Store: postgres.NewAttachmentStore(m.db), Uploads: uploads},
+		Accounts:     app.Accounts{Users: users, Clock: clock, Revocations: m.Revocations},
+		Admin:        app.Admin{Users: users},
 		Verifier:     tokens,
+		Revocations:  m.Revocations,
+		JWKS:         tokens.PublicJWKS,
 		Ready:        m.db.Ping,
 		Logger:       m.Logger,
 		CORSOrigins:  m.Config.CORSOrigins,
@@ -122,7 +145,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.local != nil {
 		deps.LocalFiles = m.local
 	}
-	m.startCleaner(uploads)
 	m.serve(httpapi.NewHandler(deps), publicURL, started)
 	return nil
 }
@@ -169,17 +191,78 @@ func (m *Main) publicURL() string {
 	return "http://" + displayAddr(m.addr)
 }
 
-// startCleaner deletes expired uploads in the background until Close.
-// Every replica runs one; the store hands each upload to one of them.
-func (m *Main) startCleaner(uploads *app.Uploads) {
-	ctx, cancel := context.WithCancel(context.Background())
-	m.stopCleaner = cancel
-	m.cleanerDone = make(chan struct{})
-	cleaner := app.UploadCleaner{Store: uploads.Store, Storage: uploads.Storage, Clock: ports.SystemClock{}, Logger: m.Logger}
+// startRevocations loads the revocations that still matter before the
+// first request is served, then keeps them fresh in the background: a read
+// of the feed every MINIBACK_REVOCATION_POLL, and at once on a NOTIFY when
+// MINIBACK_REVOCATION_LISTEN is on. It also starts the hourly purge.
+func (m *Main) startRevocations(ctx context.Context, store *postgres.SessionStore) error {
+	// A token issued just before a revocation lives for the access TTL,
+	// and the verifier tolerates jwx.DefaultSkew past its exp.
+	retain := m.Config.AccessTokenTTL + jwx.DefaultSkew
+	m.Revocations = app.NewRevocations(store, ports.SystemClock{}, retain)
+	if err := m.Revocations.Refresh(ctx); err != nil {
+		return fmt.Errorf("load revocations: %w", err)
+	}
+	bg, stop := context.WithCancel(context.Background())
+	m.backgroundCtx, m.stopBackground = bg, stop
+	warn := func(msg string) func(error) {
+		return func(err error) { m.Logger.Warn(msg, "error", err.Error()) }
+	}
+	m.goBackground(func() {
+		m.Revocations.Run(bg, m.Config.RevocationPoll, warn("revocation feed read failed; keeping the previous set"))
+	})
+	if m.Config.RevocationListen {
+		m.goBackground(func() {
+			m.db.ListenRevocations(bg, m.Revocations.Wake, warn("revocation listener failed; polling continues"))
+		})
+	}
+	m.goBackground(func() { m.purge(bg, store) })
+	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
+		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
+	return nil
+}
+
+func (m *Main) goBackground(f func()) {
+	m.background.Add(1)
 	go func() {
-		defer close(m.cleanerDone)
-		cleaner.Run(ctx, m.Config.UploadCleanInterval)
+		defer m.background.Done()
+		f()
 	}()
+}
+
+// purge deletes long-ended sessions and old revocations every
+// purgeInterval until ctx ends.
+func (m *Main) purge(ctx context.Context, store *postgres.SessionStore) {
+	t := time.NewTicker(purgeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s, r, err := store.Purge(ctx, time.Now())
+		if err != nil {
+			if ctx.Err() == nil {
+				m.Logger.Warn("purge of ended sessions failed", "error", err.Error())
+			}
+			continue
+		}
+		m.Logger.Info("purged ended sessions and old revocations", "sessions", s, "revocations", r)
+	}
+}
+
+// GrantAdmin makes the user an administrator (miniback admin grant).
+func (m *Main) GrantAdmin(ctx context.Context, id domain.UserID) (domain.User, error) {
+	if err := m.openDatabase(ctx); err != nil {
+		return domain.User{}, err
+	}
+	if m.Config.MigrateOnStart {
+		if err := postgres.Migrate(ctx, m.db); err != nil {
+			return domain.User{}, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return app.Admin{Users: postgres.NewUserStore(m.db)}.Grant(ctx, id)
 }
 
 // Addr is the address the API listens on, once Run has returned.
@@ -212,16 +295,12 @@ func (m *Main) Close() error {
 	if m.server == nil && m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
-	if m.stopCleaner != nil {
-		m.stopCleaner()
-		<-m.cleanerDone
+	if m.stopBackground != nil {
+		m.stopBackground()
+		m.background.Wait()
 	}
 	if m.local != nil {
 		errs = append(errs, m.local.Close())
-	}
-	if m.stopPurge != nil {
-		m.stopPurge()
-		<-m.purgeDone
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())
@@ -383,31 +462,24 @@ func (m *Main) devCursorSecret() ([]byte, error) {
 	return b, nil
 }
 
-// startPurge deletes expired idempotency keys every
-// MINIBACK_IDEMPOTENCY_PURGE_INTERVAL until Close. Expired keys are also
-// forgotten when their user creates a task; this bounds the table for users
-// who never come back. Each replica purges; the deletes are idempotent.
-func (m *Main) startPurge(todos app.Todos) {
-	ctx, cancel := context.WithCancel(context.Background())
-	m.stopPurge, m.purgeDone = cancel, make(chan struct{})
-	go func() {
-		defer close(m.purgeDone)
-		tick := time.NewTicker(m.Config.IdempotencyPurgeInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				n, err := todos.ForgetExpiredIdempotencyKeys(ctx)
-				if err != nil && ctx.Err() == nil {
-					m.Logger.Warn("purge of expired idempotency keys failed", "error", err.Error())
-				} else if n > 0 {
-					m.Logger.Info("purged expired idempotency keys", "deleted", n)
-				}
-			}
+// purgeIdempotencyKeys deletes expired idempotency keys every
+// MINIBACK_IDEMPOTENCY_PURGE_INTERVAL until ctx ends.
+func (m *Main) purgeIdempotencyKeys(ctx context.Context, todos app.Todos) {
+	tick := time.NewTicker(m.Config.IdempotencyPurgeInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
-	}()
+		n, err := todos.ForgetExpiredIdempotencyKeys(ctx)
+		if err != nil && ctx.Err() == nil {
+			m.Logger.Warn("purge of expired idempotency keys failed", "error", err.Error())
+		} else if n > 0 {
+			m.Logger.Info("purged expired idempotency keys", "deleted", n)
+		}
+	}
 }
 
 // listen opens the API's listener.

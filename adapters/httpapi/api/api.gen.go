@@ -41,15 +41,69 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
-// Defines values for LoginResponseTokenType.
+// Defines values for JWKAlg.
 const (
-	Bearer LoginResponseTokenType = "Bearer"
+	ES256 JWKAlg = "ES256"
+	EdDSA JWKAlg = "EdDSA"
 )
 
-// Valid indicates whether the value is a known member of the LoginResponseTokenType enum.
-func (e LoginResponseTokenType) Valid() bool {
+// Valid indicates whether the value is a known member of the JWKAlg enum.
+func (e JWKAlg) Valid() bool {
 	switch e {
-	case Bearer:
+	case ES256:
+		return true
+	case EdDSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKCrv.
+const (
+	Ed25519 JWKCrv = "Ed25519"
+	P256    JWKCrv = "P-256"
+)
+
+// Valid indicates whether the value is a known member of the JWKCrv enum.
+func (e JWKCrv) Valid() bool {
+	switch e {
+	case Ed25519:
+		return true
+	case P256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKKty.
+const (
+	EC  JWKKty = "EC"
+	OKP JWKKty = "OKP"
+)
+
+// Valid indicates whether the value is a known member of the JWKKty enum.
+func (e JWKKty) Valid() bool {
+	switch e {
+	case EC:
+		return true
+	case OKP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JWKUse.
+const (
+	Sig JWKUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the JWKUse enum.
+func (e JWKUse) Valid() bool {
+	switch e {
+	case Sig:
 		return true
 	default:
 		return false
@@ -71,6 +125,39 @@ func (e Priority) Valid() bool {
 	case PriorityLow:
 		return true
 	case PriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Role.
+const (
+	RoleAdmin Role = "admin"
+	RoleUser  Role = "user"
+)
+
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case RoleAdmin:
+		return true
+	case RoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenType.
+const (
+	Bearer TokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the TokenType enum.
+func (e TokenType) Valid() bool {
+	switch e {
+	case Bearer:
 		return true
 	default:
 		return false
@@ -196,6 +283,12 @@ type AttachmentRequest struct {
 	UploadId openapi_types.UUID `json:"upload_id"`
 }
 
+// EndedSessions defines model for EndedSessions.
+type EndedSessions struct {
+	// Ended How many sessions were ended.
+	Ended int `json:"ended"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Code Stable machine code for this field's problem: `required`,
@@ -219,6 +312,36 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// JWK A public signing key (RFC 7517); never any private member.
+type JWK struct {
+	Alg JWKAlg  `json:"alg"`
+	Crv *JWKCrv `json:"crv,omitempty"`
+
+	// Kid The RFC 7638 thumbprint; access tokens name their key with it.
+	Kid string  `json:"kid"`
+	Kty JWKKty  `json:"kty"`
+	Use JWKUse  `json:"use"`
+	X   *string `json:"x,omitempty"`
+	Y   *string `json:"y,omitempty"`
+}
+
+// JWKAlg defines model for JWK.Alg.
+type JWKAlg string
+
+// JWKCrv defines model for JWK.Crv.
+type JWKCrv string
+
+// JWKKty defines model for JWK.Kty.
+type JWKKty string
+
+// JWKUse defines model for JWK.Use.
+type JWKUse string
+
+// JWKSet defines model for JWKSet.
+type JWKSet struct {
+	Keys []JWK `json:"keys"`
+}
+
 // LoginResponse defines model for LoginResponse.
 type LoginResponse struct {
 	// AccessToken A JWT to send as `Authorization: Bearer <token>`.
@@ -228,13 +351,21 @@ type LoginResponse struct {
 	ExpiresIn int `json:"expires_in"`
 
 	// IsNewUser True when this login created the user.
-	IsNewUser bool                   `json:"is_new_user"`
-	TokenType LoginResponseTokenType `json:"token_type"`
-	User      User                   `json:"user"`
-}
+	IsNewUser bool `json:"is_new_user"`
 
-// LoginResponseTokenType defines model for LoginResponse.TokenType.
-type LoginResponseTokenType string
+	// RefreshExpiresIn Seconds until the refresh token expires unless used (the session's idle lifetime, capped by its absolute one).
+	RefreshExpiresIn int `json:"refresh_expires_in"`
+
+	// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+	// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+	// new one and the old one stops working.
+	//
+	//
+	// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+	RefreshToken RefreshToken `json:"refresh_token"`
+	TokenType    TokenType    `json:"token_type"`
+	User         User         `json:"user"`
+}
 
 // Priority defines model for Priority.
 type Priority string
@@ -280,6 +411,51 @@ type ProfilePatch struct {
 
 	// Nickname Trimmed; 1 to 64 characters after trimming.
 	Nickname *string `json:"nickname,omitempty"`
+}
+
+// RefreshRequest defines model for RefreshRequest.
+type RefreshRequest struct {
+	// RefreshToken The refresh token of the latest login or refresh. (The limit is
+	// generous so that a mistaken access token gets its own answer,
+	// 401 `refresh_token_invalid`.)
+	RefreshToken string `json:"refresh_token"`
+}
+
+// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+// new one and the old one stops working.
+//
+// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+type RefreshToken = string
+
+// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+type Role string
+
+// Session defines model for Session.
+type Session struct {
+	// AppId The mini-program logged in to; empty for none.
+	AppId string `json:"app_id"`
+
+	// CreatedAt The login.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Current True for the session of the access token sent.
+	Current bool `json:"current"`
+
+	// ExpiresAt When the session ends unless refreshed before.
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The login or the latest refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+
+	// UserAgent The client's User-Agent at its latest refresh.
+	UserAgent string `json:"user_agent"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Items []Session `json:"items"`
 }
 
 // Todo defines model for Todo.
@@ -350,6 +526,30 @@ type TodoPatch struct {
 	Tags  *[]string `json:"tags,omitempty"`
 	Title *string   `json:"title,omitempty"`
 }
+
+// TokenResponse defines model for TokenResponse.
+type TokenResponse struct {
+	// AccessToken A JWT to send as `Authorization: Bearer <token>`.
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshExpiresIn Seconds until the refresh token expires unless used.
+	RefreshExpiresIn int `json:"refresh_expires_in"`
+
+	// RefreshToken Opaque: `mbr_` and 256 random bits. Keep it secret (wx.setStorageSync)
+	// and send it only to `POST /v1/auth/refresh`; each refresh returns a
+	// new one and the old one stops working.
+	//
+	//
+	// Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
+	RefreshToken RefreshToken `json:"refresh_token"`
+	TokenType    TokenType    `json:"token_type"`
+}
+
+// TokenType defines model for TokenType.
+type TokenType string
 
 // Upload defines model for Upload.
 type Upload struct {
@@ -444,7 +644,18 @@ type User struct {
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
 	Nickname  string             `json:"nickname"`
-	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
+	Role      Role      `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// UserPage defines model for UserPage.
+type UserPage struct {
+	Items []User `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // WeChatLoginRequest defines model for WeChatLoginRequest.
@@ -521,6 +732,21 @@ type UnprocessableEntity = Problem
 
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
+
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Q Part of a nickname (case-insensitive), or a whole user id.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Role Only users with this role.
+	Role *Role `form:"role,omitempty" json:"role,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
 
 // LocalStorageGetParams defines parameters for LocalStorageGet.
 type LocalStorageGetParams struct {
@@ -615,6 +841,9 @@ type UpdateTodoParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// RefreshTokensJSONRequestBody defines body for RefreshTokens for application/json ContentType.
+type RefreshTokensJSONRequestBody = RefreshRequest
+
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
@@ -638,12 +867,33 @@ type CreateUploadJSONRequestBody = UploadRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetJWKS Public keys of the access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(c *gin.Context)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(c *gin.Context)
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListUsers List and search users
+	// (GET /v1/admin/users)
+	ListUsers(c *gin.Context, params ListUsersParams)
+	// Logout End my current session
+	// (POST /v1/auth/logout)
+	Logout(c *gin.Context)
+	// RefreshTokens Rotate a refresh token
+	// (POST /v1/auth/refresh)
+	RefreshTokens(c *gin.Context)
+	// EndOtherSessions End all my other sessions
+	// (DELETE /v1/auth/sessions)
+	EndOtherSessions(c *gin.Context)
+	// ListSessions List my active sessions
+	// (GET /v1/auth/sessions)
+	ListSessions(c *gin.Context)
+	// EndSession End one of my sessions
+	// (DELETE /v1/auth/sessions/{id})
+	EndSession(c *gin.Context, id openapi_types.UUID)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(c *gin.Context)
@@ -659,6 +909,9 @@ type ServerInterface interface {
 	// LocalStoragePut Receive an upload (PUT)
 	// (PUT /v1/local-storage)
 	LocalStoragePut(c *gin.Context, params LocalStoragePutParams)
+	// DeleteMe Delete my account
+	// (DELETE /v1/me)
+	DeleteMe(c *gin.Context)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(c *gin.Context)
@@ -709,6 +962,19 @@ type ServerInterfaceWrapper struct {
 
 type MiddlewareFunc func(c *gin.Context)
 
+// GetJWKS operation middleware
+func (siw *ServerInterfaceWrapper) GetJWKS(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetJWKS(c)
+}
+
 // GetHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHealth(c *gin.Context) {
 
@@ -733,6 +999,134 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	}
 
 	siw.Handler.GetReady(c)
+}
+
+// ListUsers operation middleware
+func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", c.Request.URL.Query(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter role: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUsers(c, params)
+}
+
+// Logout operation middleware
+func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Logout(c)
+}
+
+// RefreshTokens operation middleware
+func (siw *ServerInterfaceWrapper) RefreshTokens(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RefreshTokens(c)
+}
+
+// EndOtherSessions operation middleware
+func (siw *ServerInterfaceWrapper) EndOtherSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndOtherSessions(c)
+}
+
+// ListSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListSessions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListSessions(c)
+}
+
+// EndSession operation middleware
+func (siw *ServerInterfaceWrapper) EndSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndSession(c, id)
 }
 
 // LoginWithWeChat operation middleware
@@ -886,6 +1280,19 @@ func (siw *ServerInterfaceWrapper) LocalStoragePut(c *gin.Context) {
 	}
 
 	siw.Handler.LocalStoragePut(c, params)
+}
+
+// DeleteMe operation middleware
+func (siw *ServerInterfaceWrapper) DeleteMe(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeleteMe(c)
 }
 
 // GetMe operation middleware
@@ -1359,6 +1766,12 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
+	router.POST(options.BaseURL+"/v1/auth/logout", wrapper.Logout)
+	router.DELETE(options.BaseURL+"/v1/auth/sessions", wrapper.EndOtherSessions)
+	router.GET(options.BaseURL+"/v1/auth/sessions", wrapper.ListSessions)
+	router.DELETE(options.BaseURL+"/v1/auth/sessions/:id", wrapper.EndSession)
+	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
@@ -1376,6 +1789,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/local-storage", wrapper.LocalStorageGet)
 	router.POST(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePost)
 	router.PUT(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePut)
+	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
 }
@@ -1424,6 +1839,53 @@ type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
 
+type GetJWKSRequestObject struct {
+}
+
+type GetJWKSResponseObject interface {
+	VisitGetJWKSResponse(w http.ResponseWriter) error
+}
+
+type GetJWKS200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetJWKS200JSONResponse struct {
+	Body    JWKSet
+	Headers GetJWKS200ResponseHeaders
+}
+
+func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetJWKS500ApplicationProblemPlusJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -1471,6 +1933,541 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersRequestObject struct {
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200JSONResponse UserPage
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers400ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers500ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout204Response struct {
+}
+
+func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type Logout401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Logout500ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Logout503ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokensRequestObject struct {
+	Body *RefreshTokensJSONRequestBody
+}
+
+type RefreshTokensResponseObject interface {
+	VisitRefreshTokensResponse(w http.ResponseWriter) error
+}
+
+type RefreshTokens200JSONResponse TokenResponse
+
+func (response RefreshTokens200JSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens400ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens401ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens413ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens415ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens500ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens503ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessionsRequestObject struct {
+}
+
+type EndOtherSessionsResponseObject interface {
+	VisitEndOtherSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndOtherSessions200JSONResponse EndedSessions
+
+func (response EndOtherSessions200JSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions401ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions500ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndOtherSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions503ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionsRequestObject struct {
+}
+
+type ListSessionsResponseObject interface {
+	VisitListSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListSessions200JSONResponse SessionList
+
+func (response ListSessions200JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions500ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions503ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSessionRequestObject struct {
+	Id openapi_types.UUID `json:"id"`
+}
+
+type EndSessionResponseObject interface {
+	VisitEndSessionResponse(w http.ResponseWriter) error
+}
+
+type EndSession204Response struct {
+}
+
+func (response EndSession204Response) VisitEndSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession400ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession401ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession404ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession500ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession503ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2093,6 +3090,88 @@ func (response LocalStoragePut500ApplicationProblemPlusJSONResponse) VisitLocalS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMeRequestObject struct {
+}
+
+type DeleteMeResponseObject interface {
+	VisitDeleteMeResponse(w http.ResponseWriter) error
+}
+
+type DeleteMe204Response struct {
+}
+
+func (response DeleteMe204Response) VisitDeleteMeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteMe401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe401ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe404ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe500ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe503ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3814,12 +4893,33 @@ func (response CompleteUpload503ApplicationProblemPlusJSONResponse) VisitComplet
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetJWKS Public keys of the access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListUsers List and search users
+	// (GET /v1/admin/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// Logout End my current session
+	// (POST /v1/auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// RefreshTokens Rotate a refresh token
+	// (POST /v1/auth/refresh)
+	RefreshTokens(ctx context.Context, request RefreshTokensRequestObject) (RefreshTokensResponseObject, error)
+	// EndOtherSessions End all my other sessions
+	// (DELETE /v1/auth/sessions)
+	EndOtherSessions(ctx context.Context, request EndOtherSessionsRequestObject) (EndOtherSessionsResponseObject, error)
+	// ListSessions List my active sessions
+	// (GET /v1/auth/sessions)
+	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
+	// EndSession End one of my sessions
+	// (DELETE /v1/auth/sessions/{id})
+	EndSession(ctx context.Context, request EndSessionRequestObject) (EndSessionResponseObject, error)
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(ctx context.Context, request LoginWithWeChatRequestObject) (LoginWithWeChatResponseObject, error)
@@ -3835,6 +4935,9 @@ type StrictServerInterface interface {
 	// LocalStoragePut Receive an upload (PUT)
 	// (PUT /v1/local-storage)
 	LocalStoragePut(ctx context.Context, request LocalStoragePutRequestObject) (LocalStoragePutResponseObject, error)
+	// DeleteMe Delete my account
+	// (DELETE /v1/me)
+	DeleteMe(ctx context.Context, request DeleteMeRequestObject) (DeleteMeResponseObject, error)
 	// GetMe Read my profile
 	// (GET /v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -3933,6 +5036,30 @@ type strictHandler struct {
 	options     StrictGinServerOptions
 }
 
+// GetJWKS operation middleware
+func (sh *strictHandler) GetJWKS(ctx *gin.Context) {
+	var request GetJWKSRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJWKS(ctx, request.(GetJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetJWKSResponseObject); ok {
+		if err := validResponse.VisitGetJWKSResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx *gin.Context) {
 	var request GetHealthRequestObject
@@ -3974,6 +5101,172 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetReadyResponseObject); ok {
 		if err := validResponse.VisitGetReadyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
+	var request ListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx, request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx *gin.Context) {
+	var request LogoutRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx, request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		if err := validResponse.VisitLogoutResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshTokens operation middleware
+func (sh *strictHandler) RefreshTokens(ctx *gin.Context) {
+	var request RefreshTokensRequestObject
+
+	var body RefreshTokensJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshTokens(ctx, request.(RefreshTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshTokens")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RefreshTokensResponseObject); ok {
+		if err := validResponse.VisitRefreshTokensResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndOtherSessions operation middleware
+func (sh *strictHandler) EndOtherSessions(ctx *gin.Context) {
+	var request EndOtherSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndOtherSessions(ctx, request.(EndOtherSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndOtherSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndOtherSessionsResponseObject); ok {
+		if err := validResponse.VisitEndOtherSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSessions operation middleware
+func (sh *strictHandler) ListSessions(ctx *gin.Context) {
+	var request ListSessionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSessions(ctx, request.(ListSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListSessionsResponseObject); ok {
+		if err := validResponse.VisitListSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndSession operation middleware
+func (sh *strictHandler) EndSession(ctx *gin.Context, id openapi_types.UUID) {
+	var request EndSessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndSession(ctx, request.(EndSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndSessionResponseObject); ok {
+		if err := validResponse.VisitEndSessionResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -4128,6 +5421,30 @@ func (sh *strictHandler) LocalStoragePut(ctx *gin.Context, params LocalStoragePu
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(LocalStoragePutResponseObject); ok {
 		if err := validResponse.VisitLocalStoragePutResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteMe operation middleware
+func (sh *strictHandler) DeleteMe(ctx *gin.Context) {
+	var request DeleteMeRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteMe(ctx, request.(DeleteMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteMe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeleteMeResponseObject); ok {
+		if err := validResponse.VisitDeleteMeResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -4566,144 +5883,183 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1rc9u21ij8V9bwfd6J3FKyfEl3I38449003Xl22noSezJzwhwTJpck1BTAAqAVtSf//QwWAF4kSr4k",
-	"cfrsvfshtSQSl4V1v+HPKJOLUgoURkeTP6M5shwV/fnjOZvZ/+eoM8VLw6WIJtH5HMEwff1Eww0qzaUA",
-	"poGBNkqKGaAw3KzAsFkMU6kgfTkd/sxMNk+BiZw+/iIF+u9GURzhB7YoC4wmURLdHCVRFEc6m+OC2blL",
-	"ZgwqO+//SaKbdwfDZ+/fjYfP3n+TRP8VxZFZlfZFbRQXs+jjxzh6meOilAaFeY1lwVaYb27hTKFGYcAu",
-	"HRQ9BnIKTAAyVXBUoPD3CrWBJTdzMHMEzRYIaT14thr+E1e0/GatKKpFNHkXGVVh9L5vca9kxtwa+qB6",
-	"8fqVXYadLlPIDOYE6C6M9m8O9o3Mpd4/mo6z7/Lvcfgd+/5qeMyePhs+y4+y4eH0YPr99G94eHUw7qxv",
-	"cz2v0ajV6dSg2lzRG8ykyDUYCUvGDVzhVCoEo1ZczIDNGBfd7S+44AsLgXG9dS4MzlBFH+1kJVNsgcYj",
-	"VwuU/8TV5vSncI0rWMkKsrmUGgmZzJxrBxuLdgMGFxcvnwPXwHNkxV4MleC/VwhsIcUsEStZ1UepJ3Bg",
-	"93L49CkUaJFKx5DzGTc6hnSYxpBe2n9GKVisnaQjeGkSgR9KrlDD4THMZaU0MAst4EbDlCttoNI4SkTn",
-	"iO54MNxu05FbFEeCLey7axjWBTD78ArFzMyjyeHTp7EFePh8ELcp5d3p8H+z4R/j4bPL0WT4/tstlDIl",
-	"GtxJ4anlASkMLEi+SWMLGgaZXCzYUKM9UIukBdeGEJfN9N7E4m8iloobhDkrSxQapChWwKcgBcLCTora",
-	"oXmllCXEwEgGjokkwvIkpriWYi8GLDTC8cHhCH6lJbLihAhTVga4oYEKZomV5lxyoddPpGYs/TD3HGob",
-	"sA/Gh8cd+CaJ/maQJN/838Hb/b3/lUTvkuTD4YH952iYJB/+hpY9DexTMT2646m9b/bsI9tOyLLKLad0",
-	"KvQSFRyNjx2XEhKuZL6C5RwFwaR7hFwT9B1/0QiDJbLrDqCBCAzhhhUV2ufTb9J7A7Lh7X85aJ7LXL58",
-	"vhPdeT4KeyuZmTc743kUR5aTcGUFiuXw7e1NpVowE02iqqInNye/KAvJ8m3TV/TrF1zAR/uyLqXQSNz3",
-	"7yz/iRlcMuK8mRRWYNo/WVkW3Amp/VLJqwIX3/6mncRqpvsvhdNoEv1/+43usO9+1ftn7i03aXerb/GH",
-	"OTPACHMxBy0XaOZWnFSi0uyqQIuDCqeVxhws884U5lajYIUeRR9ju+7Xjp8/5rrtEQWNgGtYsMLC2y5R",
-	"wZVCdm31H1UVeAIpKiWVTokpOiY35Vjkbvk/SDEtePYVFq9lpTKiaiENcEEKGzMIhk6kKORSk3idEIMX",
-	"njMn4o6akB1ZG14UoNGYwp7pQFntYi9OhJUawiN5WILCDPmNg6H7zPIVrNBYlvMxjl5IdcXzHMVjwuq1",
-	"Q70JOEx9okFxfW3hYZQsaswkNaTSqLxA1EYqNsNEGJ5do31N85lgplIE8SUpxtJqDTBnGpxOkfuNejo8",
-	"5wuUlfkK5JjznE7AkaXFDcMXSPj6kxT4qLgqJRTM4AlhWo21AWB2SS+FlRus+NHS2WOu7VRAZdVBzKzO",
-	"M2W8qJRfKMldzOYSLW4D90uEHA3jBS37F2leyErkj7niXyToKpvXcIwDrVm92DGkM7ayRHku5SumZvjY",
-	"fIkAxzUUdnKrfTCnumhUN6iAZRmWxq9UkT3C7dsvGC8wf+zFtixZw2aO4THL8y3rqjUuZxmRrUv8jxb/",
-	"BtUNz/BCsBvGCyvoHhVzIccSRW6ZtV32VaVXFhVyuRQnbpXerEnJIBySRZiCdhag1UhaXoHWI9vW5J/e",
-	"b5mXH50GJn9mYuUluH5Uzm5lXcEX3GB+4gzaL7zZC8EqM5eK/4GPTfU3rOA5UY+29vs1ijgo94WccQGZ",
-	"zBGWTAeJRkh6IUol7SsWP38kN87jSqOiGHq96qoyjo608ZpVcIwEXubNzE09xO6KhDQpLAxyPp0iGZlB",
-	"k7FMxwnuRFjJbbk5LxByx76Ns1DJxPcqixPrXl5fCF2VpVQG858x5+ycVO2vwzftatP2bHaWdEQWhx/K",
-	"znRqDMvmi7C63HFRVpwpWaIy3NoEU1ZojKOy9dWfEaMXMb9kpmNl5Mzg0GoJm6ZGHDmg3bZDZxBFzjIJ",
-	"Zs278HLcmbrxpcmr3zAzdpZmT6+4vu++uMFF949dS22B72NsTdmX7q3DxtHFlGKrjc240XevvmXO3GMD",
-	"DkyXPO9znDlVOmX1HGlAZDmFBRdomdztJuvmsdj5+nbzwlo4tUJ2j21YPtTjeTRkCi5YNucCHbOqvX9k",
-	"TT3R4OlqAmlYZxonIjVSXhZSzNIY6G89l8rYD5W4FnIpLul9+wUXxCYv7W7o1fCFg0z7EfKI2C9kZS7l",
-	"9FIxMcPWA6m3cSCXCyv8iWGR6sV0M0qlivag2ZwplhlUmmbHRWlWlyXpF+3V8QVe/iFFe7owf2vNWaW0",
-	"VK19es/NBnHS9jdB/naOConBergC1zHgaDaC1DKbkeDZtWALdN5RJ/NGp17AEe8hZ/jGfAsrT5xiuRvD",
-	"3MJihxLNe33o9g9khZnfE9WstVvptpteXvc76dur8m/1reKVlaSvvVPlvnyVRPMlieY+Cv7vt+dgJGgU",
-	"OaFQB9AT+DsyhQqSajw+ymgQ+hP7j8C7sC+52O7kr4ThBZ1/W2vwhhcpRbV3/2DTux9HXF8KXF5am7jH",
-	"w6UqDG5Jq+w7FSREOOZIpnRr6VdSFshI2NIyLo0XseHk3P57Ti+Owgp2ih5NOlr3pDtH0pm4A0E/Q3fH",
-	"fehxprhUXoUK6y7kMoojYflLYfVMPptvbiKOPgztC8MbpizFaftmGO0VjRA+/RJGCl/8g0ak2Z3+sHEW",
-	"r1/8AM+On/6tpnNno+qgLulN3mtP5qFs20i4Ukxkc5CiG8civkX4fDl15lzPabrF9VHIvFowws+CCRcN",
-	"IgWRa5CZ811l2E8N5J/bHJJk2LDAGywCbHTcONNr5VHJa+/SIzZPtHEnLaIlJD+u6w1xZFVdJjLs9w+H",
-	"2Utm5nfdqH/H6wgbPzf8cME+OMp++uxZi86Px+M+SjfcFNh3IiRp/bnoarFgahWU9oBrdrTetQYCXx/z",
-	"4vVLEGzBxax3nAab5saUerK/b1d/xbLrUY43QfXW+3fAtTVu4AnfbbYGlpdO/eQurRFxFmI1O4XB2jYN",
-	"FMi0ofiMw6xFZVENQaOBARFSRz8Aaeaollzj3iZxshtmmLq8g4bonlzTDU/spBrSMIwqUkvF1hpyvCER",
-	"BRfXMEj3bw723VN6/0+ef0z3RvCLNGDkDO36HEtpD+R0kls0zzhq3uiLegGdNVy8fkVGHMHFrjArkJEU",
-	"2Yg1bUxwxeXmyBelHeXpeAyNZrY23NMWSTSjBdWoT/DxxQLzExd5/u64NbJ3uBj7BBeztYm+O+5D0A2k",
-	"O5e5vLfGbSnG1CbdhhrYxA7JlKbA6oKpa8whlxY9RFUUsJxbi5lTOESWKDoWRds6tE87f5cLWW1Az+sB",
-	"97Iwc++W3tQX8grvsDGuIa8wbmIaF+c/gJxOLblxQ/ue8RsU9WZRBN+9kGKN9RyOD78bjo+G44Pzg+8n",
-	"4/FkPP52bP94GEis+J/J4caeHSHfSjtCGtQbEddxL+KWLRVltzPCP2dxkM26hnNrnqPD9ZyETXNgh/Hc",
-	"ki3tTAe79FtGrcr83jjkUw42UeWlyBRaq1mDFIA3qFaWbsXMO/ubeHqaRDdOB/eDOS08idLbFOZ1P0He",
-	"kjXuBGtUbh2TR/y4S8T+TDqU1AFJs9f3W3jID/TmPcWW1Uta9q6eQEpbINAYx/nIDU7C7Bqx9Ak443Ei",
-	"GkYY19kLIcrW/HYCKUEjhYqY88E4HnffhoFhV5qmKazSGaKxRSGXmO+dQOrASIuyuu/R0dEzmjERrE32",
-	"V2iWiAKGB4eT8ZgG/Pbg2P7JBWiDpbYC8uCplZGVQe3EcssCbwz1lnSOKZo2R1ghUxoOno3Hdh/Pnj17",
-	"dkLpMsAUJsJDyz4tUIEuWYYaMlkUrNT2e7sbNcyY9iD95cUPQ2dGcPrdgjgRDYyPDqENYftKXjkvIQbR",
-	"E96nbC6FsEA1c0HJdZkR2G2OU1YVpsaHXez30fljzfjqVUbrusDn54L1Lt9Fc0mLR6WYyMlj8GVZZAPg",
-	"v1crWPDiurvd2/nmuspLI29jEWfeifPFnKyky/QYRgI/GO/e6nNfeAeJ9395NyGCfQtKNgv6ihRNmpj9",
-	"enS7atLry+2uZzuwHtsKgPM5JoL4sOVTyLK5H4SRX09qiqA0zH4Xnd9drSLYKlzIG5/Ql1foswe+FHFv",
-	"TF/bAGQAuGXQ86Ne+r9VIf0UfrCeTVIWxMlb2Xj2yRN4974NtYWVVx0/wtdXqvrMjYs6sPMJBsfdtDMf",
-	"TKs9f5/JbFgKMoqDP+9BL/ebpd6krhP5yBsyLCjDKbxqbdadHtqtlguDEkVOiXJ1ElWOBFbgUwoD1nDe",
-	"Sno9sYACL4Pl+lCDo6xUKZ0D/PZw35l/mHirRatLhUz3aeFv5yvKzf/Npdv4bbuQtf9u0HYJEXsMMKgz",
-	"DMk9Eryv3iOi+R94ueB64ZNU/dd2Y83Xfa5l+2IHJFyY746jPidZ41y7HSZv3LO9NkEAbscD1aIMv6j2",
-	"UXZI4/1WKj5rjm0d8Mz4tMWCstemUp04geJXQ3Ywt+bRUgRNm1xypIcnwi7JpVrAwHt/0gnwBZuh1ehb",
-	"YcnwbQxnz1/EYPCDieGG5yj3fOKxPzo3Sh0VplBs3xG5vT0spLrOcjatHQuRJxoWmHNGGz6pRXQAQ9A/",
-	"PKi6ngLa7P5vJc7WJNPh327l8R1a3bo0+0AM11gaqxUt0LCcGQYDYc1YKJkywSXr8AGucbXXXWQ5l0aO",
-	"fivX1kgFB5+N+AMpbd0IfmCZAcIkLuBqZSzqMAMLqU0bwE+0w7TOHo6/Pzw4ijfp9B4WeUN4ffS2naze",
-	"bEQZPeOm7G2Wr6LA+TDfgcHnlHByTwTeJUUox50GhcHZr2/OySQ8uzjfsxQe0lq9S3LO9X1kCBa53r7S",
-	"P/uCOu2VpcsPI8eCX/AC0ycaUjvzc2ZYOnERUOeD8eqsdl7HlhxtzoCIZEuEu2ceimdPHLOTauFn8ARi",
-	"x2pLD/u598T6POxrOf2uEi5Ip9FdfOBlZS5beWgPBO4/3Ai0obOLc8euMqbUylFYseqFo528V815YbdR",
-	"cHKOUeJ4qXCKChiNHlK02LKG3icmB8VR7zJ6zrJSRToBBouqMJwYHaH5TKKGOaq+xfQJXDtdjdQdhGqg",
-	"0j2cjvZW76+XQ/jQ9H3yBO4dCblXAOTW0MZDtOy7OqpbUZPdkY+H+Hf7zraesRNhcsDY7j3tO0mXOO8T",
-	"QB6ia7Cy3MY2rJAalkrOFFs80XBali+fj+C134yrpKuj0jmWhVxZdcilTOtEaMstWdEZZ6MebvlhvPbf",
-	"ZvzpFoWkPwfA7sDlaym5AEunlO2RnoDmYlZQqkcc8lOvZGWg9qh21ZAcb4as4Bmuq0rf38+rtSVga3UQ",
-	"zCprv7+xPMcdyxXllZxWLrnIfXoRsO2/355HfT7wTsIMbZv5FJdQcVWXyZJXxeWu1CuyNOzSPLmYyn6I",
-	"XrHs2grCKSWZ+bKN9gGHghU3cQwateZS6NjaR5aJ6TgRIdPmiV3sMJfkkvDeYce2NGijGJ/NDRgZVERf",
-	"3OI92YnQc1YirLFgEIi5RbNE/EjSmtIsrHLBBNQ5J+m2xNgUcplVhMdL8lWl9tzSRPAQdaZVajbtppSc",
-	"1DEHqi136SIp+bwsrCgZwSO/xSWfqOVL6n5+ee45fpM/IEsULsF4JNVs37+k9+2zjS8lCmkGcHr2shVf",
-	"mUTj0cFobJ+0A7GSR5PoaDQeHUVU8TgnLNufU/7aH/bvGZptlZ0aDsdjH2j1li4hmiP0uqzZIpdlLQTU",
-	"l3k0iX5C4zPk1or+DsfjHYnK90tQ9jNsyU8Oa7XnX/AbHHUoLpq8ex9HPkckmkSv+A0K1DqEsibvIlnq",
-	"6L19Z5+05rvCKrBFZtgV0+iUW5bNLQbF8HR81PhMe+H2ulbRHx1sNLVL+lM3rvrq6fho23j1Avd7Skt2",
-	"wdpOw7cC++Zgn1Vmvr/EbO6EbSl1D9R//OAior6Ku4fhE/0FMnnifQUtTjlKxLnnRxBq+km8+bJ6z8iu",
-	"cYU5XK1gQCIzpmQDnu+N6gq9RKSe211e4yq17GKlg7/f1RE5BtA9bBLeb7mZu3GiOl/q7zJffbbj7lEU",
-	"PnYllFEVfvyCCNfNUu3Bu1dyNsMcuCCUO3ZT70a5VhEuvXJw+yudYhh66Q6o3ZSA2jcO7vDGejkbvff0",
-	"LsvrqemwLx8+u/3l9aomotw7gLFbyUhvHd4J+KFy+1NYhH31+PZX14pTd3JxObM6gs8jDYwAfD534DUW",
-	"DVrMppU+tp3FBxWA8s6MJL/wRv5aTHHAdtbaXBa5Bm4mieAGFOZcYWa0G2GqUM+3eulj0NJqLqlL7yDH",
-	"nU+xToRhM8iYsC8vKV3It6JgNWfrEy2nwYXZIfUjd+TrosAt1a6UJD/PTOVM2JZLYHsvmdOd0YftTQQ2",
-	"mgY8lCHcAbHqethPoJbPLx1PhUeqJzpAvYW7XkmmBOt2M5t3/atoHtmvuz98fO8xv5AZK4Zet96K+uSM",
-	"Z5C2g08plJILo4G1ivLdcDnX10FfH/WIvIwVb9yvPyFlFnU3QW0nfq9QrZq+E9e4uhfOxP3DeB/J5xiq",
-	"Lq2/12Dvb5Wx3+x/0xWrtZ/higtGK+jpqtHvwfZJTdxo8DP4nOWHUtS9peVj0OAOQnoemA5zcaSBPTUk",
-	"HrTXoqiA/0RRvZqmp4C6sUJ6DwpwSRHk2s2YUjxE4uuxnJ8vje3Xogl6Dboe4URIlaMCOd2weq3VKafw",
-	"5uiJdv7GX8lmdvkYTRMIb3wTEaxirzM3aEHDkLrK/0AyXrM5ZtdW8fU9t2gfPh53jaXp12gb8j6zsNyl",
-	"0tZu0n27z6E1mLrI3/VX/eDeHJ5vC8cH+u77jTznd6GnmLhNb7FCTfP9v/6Bribu9jIzx886++kMELdY",
-	"VZvTrLn/az/SHZT5475SGRn6Wfw12cFX0rYP7/LyZpX65+dfr113mlbbmkGH9LcyseouPMxHEu7KxxJB",
-	"eW5d3tWKQaQ1AyEewXTdlORWPlE9rhqwFkz9DLpAi3D/RZSUbSz7YfrJf5hTizn9pfnL2cV5P1fxFsOi",
-	"bSZsmJc/45d0W/qK2V5912l2Qy58Ge/DXUJ/fbOx40aFxSqEV1rnFr5xRmJv58afUc1wSD+CxgUThmd6",
-	"4vvEQYFTA7LyJRNmjly5lowjeJm77rpxIpT0MRHDF6gNW5QaMiaErDOGKeqdiHS9HjB1WQCWUfV7Uuoe",
-	"tKwoUE0SoeUCpUDqw/mEnPrH4+O4lZRof0z9BEJSUl++SmFwPH62FwMTiWjytuoHqSvapU+0sQ8fHu71",
-	"yasLisX+jF/IRdsp3Hxk5+wusvIh6DZRPZZr9r7seHwHJ2nd+fDfRbn8XJzmx5yb2ziNlxDUFnqrL+lX",
-	"gVT6EMi7y7cpNZ3CwVNeGOrOSRFXAuQI3rLi2pmhdggNVytKzbLEn7YqIlIKVXcqMrp9I93gOhFh8BNg",
-	"4B6FBfN9XihGFx61/MN9YR+ntk3ucyIoeMR8APB4PIb1digjOKPVWpP6GlcazfCKUX9H2iuwPMc8ES7G",
-	"upIVLO02XbLkgl1b/uhaupUlMgVmyTPqUDqTsOBaczHrVbC5Nud0FBuq9RqZ0yJKysx0Drs+VZLyGzvN",
-	"dOsKp8Nx3FTvH/ic/h0pjn25Bd3jqwv28YbLSruFwa8l+73CE48y9vBbwbUty/YlMluaAD89OLw1j2Mj",
-	"66tJ0UlhIIsctXHRwr0Y0mHnV4HL1q+JqMsAB1pK0X2x/qlgpvNLqARJEzEo5NL/QA1whvVvMJjz2dz/",
-	"NoJzbqlDIbsGKepW5YmwYhoG4S0ahOcjcCgQKiBD9QxkcuGLlbiAK2nmibC/kR/K5zP0Wh1SbcGUaNjJ",
-	"bwpJjZ0vu4/U5afDvkLUev937F/yRirjCo/yUztU5/Nz1Jn/7nmF9e/0d+u3s2b69kd64n0PvvwqihXV",
-	"rMMgtZI8JajLEgUMUkrLSvccI9iGw77cdsNgqyujtkzquIs9MeY4Vp1Y64530KlEtUaAq0I9SUSJKkNh",
-	"hihcwde3KXHT///w7+neCH78kBVVjp5Xb+DNepqXK708GI4Pzqnusl162btfe9LUwbC3t/T2fLv+uq1b",
-	"oWMfzEyxavycHkIUf8ushMwqY+0ksvF1IhxvljeoClY+HB6Hd4eHW9ojAMQLSk41YjBoynuh4Nfoa8hm",
-	"VN7nxNLeNrQ1bLaN7x7dn+22l0i5WZQE5VvJogtwMO57O7kSjoxpHHKhUWhuj8+lGfct9fetFxzcXqH2",
-	"/gtq5nXJa4923lGkHPt4RPX8a+qiVrOxuijtuqWJOsVzexDHcXod1Cm5bGsRXfdBIry3k4meJuNGOr2s",
-	"3ZEpJAVSH9sJmbRGrRLRVTyvcdWEWewX1EIzKI/Od6q0AYW6KgwM7DOJsMuN3fOuACtuLcoMww0zE/Dy",
-	"JaQCOLkvZtRilFqsgRsKb1C0bmhYyjqPDxTL0MeNwoKddEhE08O0s+rjw0NIeQOjy2tcXSqsNObpCP6J",
-	"Kw1XWEgxAyOb9E8Cg3N1rt9q4pwNa/eadJVbd5RUrH3fIPjajS+7vZ2fRrq+ocWdzPmDzzrzNnO+faEP",
-	"DKSK25cPxU1rmjYmOvz2b+6tpX+Ey5l2tSSmZzp3Ig3blyLterXnGqW1+4t2vV0/9/Ackv94Lv6ney4c",
-	"EXqm3yMt2l6LOgPMVTX3xNCol1jdgT3uNnPypdDhmiFu6mtv6E6KRIRLhwbHB4fWsGt6yfuOcJ1uCj18",
-	"7zlN8TC+5+9Z6lFYjrffRmP3NaNmU39pCjq4A272tO7/yqjpTnM7asZb0rECErZusKM0w9Cg0Dd5CNda",
-	"dW/P2oudBy3cs6E37m7akjr4QKxr7o764qryNqkXrq97kNyyQx7tJBHXkM349lw5aC4ybDfpWskKNArz",
-	"SWv4yxLfVw+A7aCf+yGrv5rL4unnjZmdQCqqokgT4bvD1I5AS5OuudgJpHb9qVPGQr+W5VxSyrE2I/iZ",
-	"qWuvzRPekVPJtclstzdJT0AhFSiIGXATGtJwM4IfW23kEsGbFnOprx1KG8un5+420bl8RPqB7BxB5Anp",
-	"LqEpNFp7ISfHoetpNnFtfQvyHzTGw1ZBSE0cQn2HkHRB1wjeetOmvZBtF+/1BfA+g+j8MrbCV4n87WKa",
-	"IfL3yczzX1Fr+Coa+FeP/91dh95vIu3bQ4EhTVlDuGWD6j3d9ZDBvxNDO8QSuxYwwSPRLjDoZqeP4NTH",
-	"61phRZ8zsCtadtpa9xckvLVrQ7aQYAuIf239+6t7A1kQVaxzfl08jT+hdKKtGvQ6F92Jknfx1otPetA8",
-	"EYPD8cHeCNw4XnSHS7wa92ArgyX0IIHB4Xi852qFEuHu0eKaHJIjeNNNmnGOT9Xq33U8Pj5p59AoO0S3",
-	"3RXXO9Nqumk7idiVWXMSnK+uKiq00jkctw8uEYMW8C4p8pzGYOfrI10HsXPpRfuXENCb9+Q8sqBu3/3T",
-	"c7Na4fOnPBslZvE5XYq3TN+e9j9etn9LL5vDgVYiKZU39qoLbTa8U3HY/7POFtzplHvd6vzZvO7aZAcW",
-	"ZjQWU1+VPbBGERPUMM2jbiKI1Vr+K9o8lroL1Tey4QduVZAm+aetXMTUJmKLevEc7ZAvlFzUXOo2D5x7",
-	"5a9OVV/XfbaGc77tya1Y91Dh35u5VOuut9+e3VyG8SmXaIfazbCfre0Rfphjdq3bferizYIvV+zlLzns",
-	"tLTzjXxjKHkYpmnXF4erRSsldF1V4gKHVIJWyoJnKyvKqcTk27rMbQ+m/IOnVhpoZx3aiYsYhu4vrkec",
-	"BiZWTX6ej1d6JHA0nnqFJk2Eu1Sq9pDQ8C1vfV0i6TdHjnt/q6G7mN43OBU+a8brN6Om4Va6tz1GeRFu",
-	"EvwSekm30eQjxxk7PQK3eV4dWjwqC/t3M81P9bVrySS6F4X2lox3ecfujgeui6S7PMH38DypzRs/FSu0",
-	"JAc461T7u3SKRNxilHfMkC1hhxYBfan893AH6BY/GFH7f6TwLhd8Y80GVPsy/QraeLsfeDNJwIcOvNWe",
-	"117mBdETeuo6MfGEWjoVXnyKvFtgD6c+1kt5QrqtiabOfD4JAokc+ms0ZaVxCNCRkV95R3g+glMI3aF9",
-	"C+rO6FNKC5c5yd2eRtN0NWdPp+n0pC3fuU6EF490mVb4foVm0xlAFWR5U/wZ3ABODnsxfAIlpREbK3dZ",
-	"Tpek8M5g/nL9tFeS+oP+2qygfUr/csbuHXbykxT/s1NBpJhytXBWXVOorJTF4H5x2S2e7PZmfPfesg9X",
-	"f9BbWFFXJ7gZfcs8ylANjQZHde+/fWJGfgl/9rTHIp8gXXHmzQlqYtRvlGxU1cilCLU7rRFC7c4dB2n1",
-	"awyxRHLmufQ+HRoFuW5qvk9ju9vaSZ/d3CqdOY5DP2CXbMxCMhozieha4SN4qzjl/VIbYVkavuDa8Mwy",
-	"Yn8h5QoGLnIZJ6KJF+45du1LIoKntE7dhMFGvqfX7kNaM5mTmxC7uLV35QhqVc2raLHrLB1Q0WeLrrf3",
-	"GGz0EzbSdyBxz3vLCphORNO2uluOX4kclX00tBJ2dQi+T9bZxTllZ9Y9AXwzkowVjek0cWFe1rKlwoUI",
-	"7mYX2m0i5r70v1RyQZnjtZAk8867XujC/zZgA9X1I+NmQ4LY9569wUKW5K3xdSaul/bp2UtPfYnw7h8v",
-	"rNoSs92LRbtGCMCMs4wduQZVNmiy2gWh4c3R0MKBGX5VNFqCmaNGuiBVe8S2eO2C2XQO1EQeQid8Sxlz",
-	"JavZfG3NHciEIuxNyJwpeYV0OQLQQVyxgomMLnYUOUiVzdHio5HuEkk/niy1Van+XwAAAP//",
+	"7H3rdtu21uCrYGm+WZF7KFm+pY38Y5ZPLj1pk9aT2JOZL8yYMLkloSIBFgCtqJ08z7zHPNksbAC8SKQk",
+	"O7GTc077I7UkEpeNjX2//NmLRZYLDlyr3vjP3gxoAhL/fH5Bp+b/CahYslwzwXvj3sUMiKZq/kiRG5CK",
+	"CU6oIpQoLQWfEuCa6SXRdBqQiZAkejkZvKY6nkWE8gQ//iI4uO+GvaAHH2mWp9Ab98LezVHY6wU9Fc8g",
+	"o2bunGoN0sz7v8PezfuDwZMP70eDJx++C3v/0Qt6epmbF5WWjE97nz4FvZcJZLnQwPUbyFO6hGR9C+cS",
+	"FHBNzNKJxMeImBDKCVCZMpBEwu8FKE0WTM+IngFRNAMSlYPHy8HPsMTlV2sFXmS98fuelgX0PrQt7pWI",
+	"qV1DG1Qv37wyyzDTxRKohgQB3YTR/s3BvhaJUPtHk1H8OPkBBo/pD9eDY3ryZPAkOYoHh5ODyQ+T7+Hw",
+	"+mDUWN/6et6AlsuziQa5vqK3EAueKKIFWVCmyTVMhASi5ZLxKaFTynhz+xnjLDMQGJVbZ1zDFGTvk5ks",
+	"p5JmoB1y1UD5MyzXpz8jc1iSpShIPBNCASKTnjFlYWPQrk/J5eXLZ4QpwhKg6V5ACs5+L4DQTPBpyJei",
+	"KI9SjcmB2cvhyQlJwSCVCkjCpkyrgESDKCDRlflnGBGDteNoSF7qkMPHnElQ5PCYzEQhFaEGWoRpRSZM",
+	"Kk0KBcOQN45ox4NhZpv2uvWCHqeZeXcFw5oAph9fAZ/qWW98eHISGID7zwdB/aa8Pxv8Jx38MRo8uRqO",
+	"Bx/+1nFTJngHN97wyNCAiPQNSL6LAgMaSmKRZXSgwByoQdKUKY2IS6dqb2zwN+QLyTSQGc1z4IoIni4J",
+	"mxDBgWRmUlAWzQspzUX0hKRviUjIDU2ikinB9wICqQJyfHA4JL/iEml6ihdTFJowjQOl1FxWnHPBuFo9",
+	"kZKwtMPcUaguYB+MDo8b8A1D9V0/DL/7P/13+3v/Ley9D8OPhwfmn6NBGH78Hgx56punAnx0w1N73+2Z",
+	"R7pOyJDKjlM642oBkhyNji2V4oJci2RJFjPgCJPmETKF0Lf0RQHpL4DOG4AmeMGA3NC0APN89F10a0BW",
+	"tP2bg+aFSMTLZxvRnSVDv7ec6lm1M5b0gp6hJEwahmIofH17EyEzqnvjXlHgk+uTX+apoEnX9AX+eo8L",
+	"+GReVrngCpD6/p0mP1INC4qUNxbcMEzzJ83zlFkmtZ9LcZ1C9rfflOVY1XT/IWHSG/f+y34lO+zbX9X+",
+	"uX3LTtrc6jt4OqOaUMRcSIgSGeiZYScFLxS9TsHgoIRJoSAhhnjHEhIjUdBUDXufArPuN5aeP+S6zRF5",
+	"iYApktHUwNssUZJrCXRu5B9ZpHBKIpBSSBUhUbREbsIgTezynwo+SVn8FRavRCFjvNVcaMI4CmxUA9F4",
+	"ImkqFgrZ6xgJPHeUOeQ7SkJmZKVZmhIFWqfmTPvSSBd7AaE85BbD/fwSYmA3FoD2M02WZAnacRhzHclM",
+	"pImFYCaUDjnVmsazzOzbkP2MLg11+hT0Xgh5zZIE+EOC9RfhwAYJ6UcTv4RoLyAOzT0eo9BSKJAh70cL",
+	"iGdUX5mPV9epiOeQRAGRTM0N1LUURopBGCgtJJ0C0Syeg36kiGJTTnUhIeRMkQVK28KIImRGFbGCilmL",
+	"BfWVfe+K8RuasiQKQr7yi3sj2nNgdAThgmUgCv0V6ELCEsQGSx8MkmqWAV6cHwWHB700QpCUajhF/Cuv",
+	"jwMZLuklNwyMps/NhX/ItZ1xUhi5FGIjfE0oSwvpFooCAMQzAeaeEeaWSBLQlKW47F+EfiEKnjzsXSGq",
+	"iGclHAN/742AbinjOV0a3LwQ4hWVU3hoAomAY4qkZnIjBlErQymQNyAJjWPItVupRMWImbdfUJZC8tCL",
+	"ranUmk4t5aWG+RgyWop+VkVDpRsJMS7+LcgbFsMlpzeUpYbjPijmkgRy4InhGmbZ14VaGlRIxIKf2lU6",
+	"/SpCzXSAqmlElFVFjWhUM0/UHulak3t6v6bnfrKioHhN+dKJEuohYfDGMN2UZUxDcmo163ve7CWnhZ4J",
+	"yf6Ah771yHrw9ihFtJgDR1XSaM8KFKp8C6qIhBsxh8RyPlTnxJRxEovEC4QS1MwNYF9A1ooofclzKcwE",
+	"Bpufo/XpYXlXmg6cOHhdaHvrlHYCobfneMrntON18cnsCqUFlLMoSdhkAqgbewHMkCgrGoTcyAaG9rMU",
+	"SGKJvbaKNcLWCVuWz9t3uP8SKZoKOeVCz0CSvJC5sDYMBKYq8lxIDclrSBi9QD3i69Bis6eoPpuZJRqi",
+	"OuWGMjOdlWIhri6xlJmm51LkIDUzCs+EpgqCXl776s+elSchuaK6oUIlVMPASB7relTQs1DctkOr7fWs",
+	"2uV1tvf+5aAxdWUoFNe/QazNLNWeXjF1230xDVnzj01LrYHvU2D09Jf2rcPKikelpMu1zdjRN6++pqvd",
+	"YgNOTGVJm1XQqgpRpQxEHrPFhGSMgyGc2/Xx9WMx87Xt5jlPIHlrqZW65U4Mr2vZxT/EgmSULz0RVMTo",
+	"wwSfNsvfaEltrt3O0LbuF0btLIXTWyzakN0Wc7BG/Tyj8YxxsLS5NMmiivtIEUcPxiTya0S9QwtxlQo+",
+	"jQKCf6uZkNp8KPiciwW/wvfNF05buTK7wVf9F/ZE64+gmcp8IQp9JSZXkvIp1B4wr6MilYjMCEJIjlEM",
+	"paoapZBpfdB4RiWNNUiFs0OW6+VVjrJWfXUsg6s/BK9P5+evrTkupBKytk9nTlsjKrj9dZC/mxmsMOzD",
+	"wZUwFRAYTockMkRyyFk85zQDa7K2/H945pg90kz0UKzNlxluaYXszTfDLiywKFG914Zu/wCa6tktUU1p",
+	"qgtV952IebvnpL4q91bbKn569/PWJaxSlLy4TlmM6jXjU3Q79N+8eEq+Pzn4fu+UcEANgC9JLtmNkd4y",
+	"yK5BGsiuMJR0Wt/K8+TZ27Ne0Hv+9vDkccuugl4sb5ovHJ6cHDzpBb3zQdcr8zaqaLgmrvjx0Q9Ez4rs",
+	"OpeM69OG5KWIQRWDTkziJlHSYLoVQ+ZWiPIr+/Xnc7ORp61LKhTUn1Vs2vrYxxZ0C3rL7Uho1mI3HiCI",
+	"7Ywdp/8Wbstt5rDcnVsa/Pq0hTHigG3Le2Wk2jfODHtbYQVP8gpPso0t/vTugmhBFPAE6VuDCozJ34FK",
+	"kCQsRqOjGAfBP6GdPjin1xXj3W7BgmuWInFqiPfu1QYXO1jnYkGPqSsOCzSEtSC0LMA7MoxWbtUB7xOd",
+	"AZrTaku/FiIFihKsUxaubreHporhnX4FT83OUC7vW3MA8ms01KdGjZuA4QUBiWmeGwVgifI3vVYiLTQQ",
+	"wWFvOyj8ksvD3YSBb+zDF/isQUXzx5V2cvqmN/EVFOjtpZVbpVjVInA0ELExfQNvVnfVejBuGU1kaLs5",
+	"55IJyZo0KRWLXtDjRi5Ija7MprN1uhP0Pg7MC4MbKg35U+ZNP9orHMF/+sWP5L/4B46Is1t9ZQ2PDM19",
+	"cnzyfcmfrZ1NeSVOrctM61xjd3FLC3ItKY9nRPBmUADKG3jVrybWJNVyq+3i2ojHrMgoYn1KuXWto9rK",
+	"FBGxdQTE0E4o0NmxPiTKnoMUbiD1sFFB5ZksVVop5s4/guIZko2d6HBNuF0jx0HPKOCUx9DOKf3sOdWz",
+	"XTfq3nE6ydrPlRyT0Y/2pp88eVK798ejUdvN10yn0HYiKCG7c1FFllG59KYEj2tmtNa1elqwOublm5dG",
+	"BDAyTts4FTbNtM7VeH/frP6axvNhAjde1Vf7O+DaCslw1MFutgSWkyrbr7uYsBTOveP7NuKcJilQpdHZ",
+	"bTErKwyqGeKtSR8vUkOuJ2gHWTBlSfUK272hmsqrHTRS++SKLnpqJlUk8sPINDK3GO1feMFDnjI+J/1o",
+	"/+Zg3z6l9v9kyadob0h+EZpoMQW00yBJqQ9kdYktmm7Qq95oCyEgeNbk8s0rNBMhXMwK4xQoMtg1x/3a",
+	"BNdMrI98mZtRTkYjUmlUK8Od1K5ENZpXadpkApZlkJzaMJ7Hx7WRndFYmycYn65M9Pi4DUHXkM4x1ruZ",
+	"LNZYeBvZqYsY7jKnVBtSZAWcytQ5JH3zCpqJCVMhnwIHKQpFlHAeW5IxpakZqiF/TQG9o4qIBXeOtCDk",
+	"x6MDo5LX1lj6BYd7iEc1eB2PnjxeDS7afMGbu//QDdyLdvD8mtPfCxiTKLuWVzZO8PDkMZGUJyIj10yr",
+	"IfkZICdMEwWxNBd58XGoQL+1TtK3Sx7vhdy8iBIw0zbkSAsSnf/69oLg9Sr0bN8tNTolQNEjZQ9Fgi4k",
+	"V4SGnMMCiYcZzByRSBP8rLTIFVkIOTcothIXYxb++5P/ORv9j/91JJ6kR//5/bv4h98P5H9eP15ejPL/",
+	"fpwc8hcn6ucfsp8O6KtWy+Ib0cYK3pnD9hIvyeiSJOKUUE4M9lEtJJlKyo3MmWSMOyrhCbf7Ep9wsj8O",
+	"w5Ka9O/lKSeK4SutCpyzgd1Wccnzqy6d1axzkEsxlTQzd2AKCXp9xamjRBP0E/J2Puf0AWe+XR8dL1XD",
+	"GrjRsusiHjqUkYnzTHi3hbu/jbungOt2pcTLvG1LfeelIj80WNUEVQ+Hn0a1wPDL3bdjYb6VPaRUYTTC",
+	"FjCWjhlLrzyZ2nk1GO9Ap+3wnQGJUwZcP1LE6ByDM/MgoRoJ2fqUjTjIx9uIE+67hisre24cTmOhgcfd",
+	"CjfaSJu7FvduqPfX79Od7fIXIhG3tgUbAtd1y97VQw3RhYVxmBmVc0hIIowAxIs0JYsZS4EgLzOEq/tW",
+	"mqetV9pGuG259LshX+KCR9bvZVLADhtjiiQFBFUI1OXFUyImEyNQMo37nrIb4OVmgfuoHE+8Kk5xODp8",
+	"PBgdDUYHFwc/jEej8Wj0t5H5424gMQruVAzuev250KDWAjRHraJZXlPCN7v33HMGU+m0ieG1eY4Ot0gZ",
+	"m91RNe2pThDM0reMWuTJrXHIRSivo8pLHkuwQWmGdt+AXBrJlE9dSE4VfhuFvRvLhN1glgmHvWibiaiN",
+	"onltyp5gicq1Y3KIHzQvsTuTFZJYA0m11y4a8hTfvKViZqh8zROjxiTCLSBotJXtUeZCdW1upD0brz8a",
+	"hbwS9YMy2NmFy9XUgFMSITQiUqD6cTAKRs23SV/Ta4XTpIxDGbxp4/j2TklkwYiLevPiKTk6OnqCM4ac",
+	"1q/9NegFACeDg8PxaIQD/u3g2PzJOFEacmUkhIMTI+IUGpRVPGu+ocqFVNM/A5R+ZkCWQKUiB09GI7OP",
+	"J0+ePDnF6HpCJYTcQcs8zUESldMYFIlFmtJcme/NbuQgpsqB9JcXTwfWUMbwdwPikFcwPjokdQibV5LC",
+	"+t3BK1f+fUz+kEAykFNIrBzc5Bme3CYwoUWqS3zYRH4fnD6WhK9cZW9V2/3yVLDc5fveTODiQRolB9n1",
+	"/ZLICsB/L5YkY+l8RZDaSjdXjTo4cheJOHfuxXuThlCWaTH9cfioneO1ze7vvCPOM1tK9eYtktOpl1cE",
+	"r7JKzNfD7aJJqxTWXE83sB7azkUuZhBypMOGTqEqbAeh6HEWCiOXKmK/6Z7vLlYhbCVk4sbl/yQFuBjf",
+	"+7rca9OXVi40cdll4PPD1vu/VSD9HHqw4k2APEVKXkveMU+ekvcf6lDLDL9qWMq/vlD1qRW15/CXu3PF",
+	"x/eF3ZLfonPxHh2GH7rQzMcpemOWRYBWM9ZlGcH3GXrwjiYlGzVZAvALabMLjt6IplHpli+3+wOcL6NM",
+	"R0M31CDFVB3/Krl882rjNepUqCnJgSeY7lVmAyWAYCVsgvGeJZx3Ny1NWApX3mVwVz3YRcHuFtd57h5G",
+	"RDdoeCWBqjbl8N1siRnmv9lcDbdtG8HsvuvXfXHItT0Myjy5vYaZ1rqiFPsDrjKmMpdq6VN7lnnt6zb0",
+	"Ny82QMK4fnzcayMdlVdzO0ze2mdbVVUP3Ibrr3Yz3KLqR9m4Gm23vnkS3WZzDJFmykh6zuTvVoPmmdJR",
+	"4hK5zDSoHobcLMk5YPrO7RaNCcvoFIyiWYs/9d8G5PzZi4Bo+KgDcsMSEHvOTeCOzo5Shv9mTYviKoW6",
+	"myNqleSsK+EGIo8UySBhFDd8WkqOHgxeLPax4Q0DFm52/7ccpisC0+H3W0WPxl3tXJp5ICBzyLXh7Rlo",
+	"mlBNSd9G4uVUam9+t/hA5rDcay4ynwkthr/l01Vz8ckXvPz+KnVuBD7SWBPEJMbJ9VIb1KEa8xnrAH6k",
+	"LKY19nD8w+HBUbB+T29hKKouXtt9675Wb9fCMh3hRq5Mk2XPU75G7PEqBl9g/sFtQ6Y3cBHM1MZBSR/d",
+	"epQn5PzyYs/ccJ9u6XzBM6Zuw0MgTTYEd//ZFk1TX1m0+Di0JPgFSyF6pEhkZn5GNY3GVky1pkGnZSlr",
+	"DK/x0eoM8JJ0hAS3zIMBwGNL7ITM3Azugpix6tzDfG49sS4XXS0z3dZz8dxpuEvwQV7oq1oS0x2B+w87",
+	"Am7o/PLCkquYSrm0NyxdtsLRTN4q5rww20CHk7LO9FzCBCShOLrP2KGLEnqfmQUS9FqX0XKWhUyjMaEk",
+	"K1LNkNAhmk8FKDID2baYNoZrpiuRuoFQFVSah7PqBbMrb6UQLnDwNsrcrUNQbhV5sjWm5C5S9q7+k1q4",
+	"yuaQk6AnnYN/owJmnrmTi6IND8rVNcKALODcerr9AF2Hf++mPRt2ekvT3jlVaptpj177qk9rxr1djHlt",
+	"ALGZ6y6w+y7yGs3zXaIjHilylucvnw3JG7cuG+BShlQmkKdiaUTKMsNPGY5D08Y4a5VxFh9HK/+tB09t",
+	"EeraA1jRq49JQlJkxNA6DCSITolifJpiQEvgE0SvRaFJ6SxpinIJ3AxoymJYFTd/uJ3BuiPa0MhxEBeS",
+	"6eVbg4D2WK7RfnBW2IwW++mFv4U/vbvotbm3GpYh3DZ10RO+9kpZMAsNptZGUa7I0EGbE8n4RLRD9JrG",
+	"cyNMTDCzydVNqB/w2H+JEwdlhllgdEzDCFQQch9P9MgsdpAItDY6x48l/YooLSmbzjTRwovZviKFdVKF",
+	"XM1oDmSFjREOkBg0C/lzlHgwRtgIaJSTMmA66soijUgi4gLxeIFm6MicW4QlL1w4NUZ50UkzHvq0dCdi",
+	"lTkb6xyhOdvACiNpHfIbXHIWSVdc5/XLC8c1q+BXkQO3ObtDIaf77iW1b56tzKS9MtTq7PxlzXU67o2G",
+	"B8ORedIMRHPWG/eOhqPhUQ9rH80Qy/aHC0jTAeaG7f+2mKuhT6SdQof4+9O7n8lbI/+WGUpowEdIz2Fp",
+	"5ZmMLsmM3gDmNBmRmKTsBkJeR1ArzSlbD8DJQTcg2WRJ/J4e+cwhxJhMQXoDakiw9ACh9jcjtcxZEhEr",
+	"SZgzoWYh/nvrBJ/DMuQT9tEZt2k6FZLpWUb6mCRl+D5mSTmF2ca2McFfJr1x70fQP737+W1vpYTR4Wi0",
+	"ITP5dhnJLnGoIyHZJYjNYbmalf+UxjMYPLWe6PUD+xmWygUDEEklpMtTElOsfmaOCB2wNvJLuxs9gUWd",
+	"CnbX7jMrPbEQaNtYCan9ZpmSOrnrjd9/CHouutyw0GqbbeFtyocOjN/3qCGMH8xg+zPM+/ujE2ltmTJF",
+	"DkcjFwbkDF44suVVZY2+Ydvhu8zCezx+N0PX8bu1GhJm7tFwIxRfsRvgoOrQErlywELleVdYec5ONb2m",
+	"CqyOS+OZIYIBORkdVR69Vri9KTX1BwcbTm0dNPLGVvA5GR1tR9aW8iSbYG2mYZ3AvjnYx2DWfcPqVCfQ",
+	"f4EFKG2rOQboTjVCIcEYayNqj0luZEuM5amJoBFWDMVnQ14XPLUgU9CV7Ck4DMmZWYirg9g/Hh2RWsWo",
+	"kNc8sy307xVT+lJZLa1eQ/P9ugxsLWOUeMGf9GOqYMC4Aq6YZjfgq0stZiJ1QcW1mnO/FyCXVdG537tq",
+	"+LWG1K9FdZvNIux95JzBYGFV6rbpnEKyG/JZTWl9VqOeoMmtaxa0tDWmKUNADkdBlcBz4JyeG4xtbQx6",
+	"DUcsuYMbJgrlFBGB8e5dC3QqTgfoTw62eXg/fbjHO19qgK3lffDmiIk9dbz2x7vwqFpVP3zlYPsrjaI2",
+	"+NIO5KUqFHdH7vmZZKzGJJS2cixQGc8svOr81Qbhl2Ss0LP9VExdWbZcqBY69py7annbQtTH6PZoupYx",
+	"uSHkLrvBED/BY7AaAWa0NhLJjVRdVmn0QY+2VFbIzV1nPs/vxhU8Jtei4MmQvBLTqZnA6Ht6wWKsyBA7",
+	"jWGd8tktr6Hzcbts7DeO5fBsLY27otPXRI7nPCHZsqyN63ZVww6v060giDvRDRjy0cqiDTR5tIoKVhDl",
+	"sGhijsEElx3TeB5jiQyBM6gFSRte1ZJmXOVtxLGVR1EDWVAjZFkvtBQa870xH8IgIfKskPtjxhU5iakl",
+	"wUmCwc/IakpPvh+NyP/7v8fDg+Ph4d445H5uVNOR6ac0rnF9u601KMRUSmYBGHKnQvuDQtZm9F6zGKO1",
+	"qnFX0hXpu4ogQVVM1NdpsvOFHN/YCzq2tfa9r+ZI+piaLmTIyzR0n6eOkgzW2YocEK9c6a2I9F3+jbmZ",
+	"Qtr7Y8SR5zR2WbKQkQwoV2OSiimWEMUa4C33th5Gonpl9uzfRbL8YoxoJV3vU9Pco2UBn+6RDTZjm9qK",
+	"n8HCUcuHZYMHO1Cg1VqL+N7JLpO1FAf7OsSySyFAkrFKWtoVV082Va20k41G6eCtls3R2IjRVbLWxxhy",
+	"3ShmbqhJP+yZSyIKHaLXernAWj6QKgh7e66Ij/VUUpIKpUk+M4pCy2V6zpNfjX5QlqC6R7Ru1rpqQevN",
+	"lav+WbktTVPDcW1BPFXBuYXhBt2muRIkNkFXGvbBcEgED+GGrFoqHdgQAAkxcG21pCTktqFA3wcIHIxG",
+	"e0PUKyWWOcuonFvWXRVyb3Anwxq57lIhHwJ/6rlwLdjzevX6qH9OnEHxPVvbzHYRzX+NKf5bCI6VkTyd",
+	"QZya1aQji1Ol9NxGNt6WkuNGs8HFSmGbwApFdVUiZUrfT2H6D58r3D+Uenm8/aWytPI3QNIciciWt8BO",
+	"W5t8V/2hzbmHykPNfYCxdTUKNQz5hc9l951crA5paZ9zWs1haYsp9dE9GmDOKEv2hs659UiFvJRg57CM",
+	"iNJ0qbxn12qiHQol4++Yntlx7kk0bXEKP7B42qw01kKJX/lk+2/cSPNV5NnjwyfbX14tIf0Zd/5wJ+D7",
+	"fh2fQybMqzsQspVOABvdHVYVdAWvPCEgrmBkh9hdq3PT7Qvx7l4skINuxZZCOwHGfNTL69iuEUyPQ86M",
+	"hJUwCbFWdgSrFHRFtQdECaOBRzZvBANdXd5IyDWdkphy8/ICs75dAyJaUrY2H8yZD/ltXPUje+SrPhO7",
+	"VLNStBmzWBc25KvmcezuIHa2MVq/m0O3eRbvRBC+fQ7ZgcNn3CHVI+WhXsNdFxCBsv+KHNW2iuqR/bLn",
+	"z6cPDvNTEdN04OIoOlH/nS3wE9WTNSKSC4Z1XmqtWOxwCVNzH5sxbGF5MU1dmZwfQa8Lg20uiDksb4Uz",
+	"QfswLqbwSwxVNj+51WDbPSHf7X/XZKulwHrNOMUVtPRSao/4DnxJVUXcDK642l1v1K255UPcwQ0X6Zkn",
+	"OtTmXfRd/Mnlm1d7dfHT4T/eqFZJ092AsvVNdIsbYHNbMRS6Zq2tjWXjYqPAfM2rJJF+M4I65EImII0Q",
+	"vRrhRDnGV789eqRsfO6vGB9l02qrNj0u0AovwTJwMnOFFmWBKcwPoBJIPIN4Xpb6sTZmn78yh7xds69d",
+	"73MDy00ibRlWvG/2OUiopk3kb8YmPrVvDi660tf8/W77DSPNd7lPAVKb1qqK5Z1v//UPsEW3dyghjPSs",
+	"sZ/GAEGNVNUpzUq4fBkzuIMwf9xW01PIz9Fb750cfCVp+3CXl9ebfHx5+vXGtiWrdcvoN65+JxErdqFh",
+	"LvJ+VzoWcixX0KRdtZj9qCQgSCOoKjtAbaUTxcOKASvJR19AFqhd3H8RIaWLZN9NPvmLONWI0zdNX84v",
+	"L9qpitMYfKpku5n4GX6vvCdAFNyGlaDLyXbWRMMxq1Jd+9Y6FXKGjTUNr6+ixPdsxAd63Gma1hs1qXHp",
+	"AKv5pwlTqoDEFrWtZ+GhYZCLBREYIcCUUZ65wDTTgtvScDTkKdUgGyHrziiobAxC4Ip1uM21UTYLg9ew",
+	"c5iIB1SVfT7897ALW0hZxwWCoIZ4Ljug7uFaM2a0wfjLRpZ1aVdWjxgw7gr//1sc1xugGAjkj6b9sPL2",
+	"7tCvQU5hgD8SBRnlmsVq7HrRkhQmGiM9fAg6k7bt85C8tGRhGYRcCpdtoVkGStMsr99iBdrmJIY8Wi2T",
+	"HdkcTQxBpV0FslEhomkKchxyJTIQ3HrIH2Gs9fHoOKiVjDA/+gamXGDJhWQZkf7x6IlrMVtl1ZcPYpPU",
+	"K5cGbR4+PGwNsb3EtLfXcE8OgUY98wd2BWy6Vi7br36pvlF32vFoB5N82V3530WV+WIOw4TpbZTGySNa",
+	"JKI7lv5XHz3vrneTbmM9K0w0m7BUYwdwjIFFQA7JO5rOrdHDDKHI9RIT583lbwZV29LWtZD7Zm9qO7hy",
+	"5cCF1KeEEvsoyahrW2ZjPdyjhn644A8htY3Dw882xq8WZTgiq929huQcV0slpjkp0INrqiAZ270SmiSQ",
+	"hNymvixFQRZmm7aURUbn4Ltd0zwHKl1QrJBkKkjGlCprja8HdFzgUWxz7uMicqybMf12Y+KHxNaAP/Up",
+	"a9fLuiv3viLl11YbVdnQEemLNClTQ/YCEg0av/Ja4sheEPKydmhfCcGbL5Y/uWrW5S++fFwU8n4qFu4H",
+	"7Oc2KH8j/RmbztxvQ3LBzO2QQOdEOHmZCR5yDPHs+7dwEJYMiUUBXzbVl9wjschcEjTj5FroWcjNb2j1",
+	"dNHYrTqukB2Y0hs0Usl9yYnGl81Hypq1g7bqteX+d2zr81ZIbasVJmdmqMbnZ6Bi992zAsrf8e/ab+fV",
+	"9PWP+MSHrhyXBCP+IsPJI4S6yIGTfoQJ39GeJQRdOOxq9K6ZB8pyih2TWupiToxailWWPbHH22+Ur8WO",
+	"AVi69jTkOcgYuB4At1Ui/xYhNf2vh3+P9obk+cc4LRJwtHoNb1YTyG291oPB6OACi7XW67W27tecNDYn",
+	"bg0T6q5w0F7scSt0zIOxTpeVVd1BCL29seGQcYFhXGhRUiG3tFncgExpfnd4HO4OD7u0BwBIlYel6ZT0",
+	"q5rAJGVzcIUnp8omkZlX9rrQVtNpF909uj3ZrS8Rs74xvdp1iQfrTqPMdYOzBbZWE9tsEZhbZbHtUNby",
+	"w73GkLs6uS3SeUOQsuTjAcXzbyG2Enddk0St4NntMnxamo1QnBKLuhTRNB+E3NnWKSfrnbi1sHJZvVGZ",
+	"LzeALerHqNJqubS5TpXgOYdl5dQzX2Anay88Wku9xLBfVaSa9M0zITfLDezztjxeUFuUHmBV2CXKk5a/",
+	"+MATy/f5FPuBY+VQYoeCG+BV+rBeiDK9mkgau8yWcsGWO4S8ajjeWPXx4SGJWAWjqzksfQ7KkGCC+zWk",
+	"gk+JFlVhCWtFRMM6OTwmM1FUTZrQ2GABUajWiHd7lFjh+bYhF7XT/BmWvc229c+7uq4K/k7q/MEXnblL",
+	"nS8bZJoL0BcyMOKhwVWDQUHVz6KOiRa/3Zt7K8FGzy/otGtB7rF9fOZT0GtB2W2vVq+Ub2CX1CrCadPb",
+	"5XN3j1j6y3Lxz265sJfQEf0WblG3WmwNun+HzbNeTgavXcPvRgcYV6gWU/jZBF0jrreH0ixNQ441V0GR",
+	"/vHBoVHskCazWqPERgn2Tk/G3eje5LU1Lu4cT+/3NcUONd/0DTrYATfPa+B+YdtSfhvelk7U7MgkKpHw",
+	"F8HBYSIGtfq+na4yvM82czjYF5JE30V7gbWgWfZtzvdodFzqLF3BAT+CviPWmUV2Yt7oQbiegced+ZYZ",
+	"8mjjFbFdnLQr45MQxXgM9c4+S1GUnd/uvIa/8li6HGAb7s/tkNXgEMbifmmf2SmJeJGmUchdS4nSEGju",
+	"pO1IdEois/7ICmO+yYMtwoLJVeQ1daUXrEZgjUq2e2y9+Hx0SiRgOgyfEqZ9Fwumh+R5rfdUyFnVlypy",
+	"VcmiSvOpERLfoIrXWB+2gLV1q3wrTSzQjqoBJrHyhGGvRtcIaWy7XadoP6iUh05GiCW2fTYRFxiqMCTv",
+	"nGpTX4iv1LiQTANZMK66HXhfgHXej67wVTx/m4im9/x9NvH8V5Qa/l2S6Jv+v91l6P3K0642FivEepPE",
+	"Pm2DhKq0ROcJrLtYAlug31sk6ukszVyIITlz/rqaW9HFDGzylp3V1n2PF6+apisRGsOQqsX8lcq6uVCS",
+	"Z1W0cX5NPA0+I1GnLhq0GhftiaJ10Qaz1Ps/rPR8b0HzkPcPRwd7Q2LHcawby6c0zIO1CBZfIZ70D0ej",
+	"PZuZFnI0O5pvFZ3AkLxtBs1Yw6esdVc5Hh2f1mNopBmi2YyEqY1hNc2wnZBviqw59cZXm4Pn6xgcjuoH",
+	"F/J+DXhX6HmOAmLma7u6FmIXwrH2+2DQ1XX9Stm61QJaq6q5hH9PRpFYfEmT4pbp69P+ZWX7t7SyWRyo",
+	"hS1jMm2ruFAnwxsFh/0/y2jBjUa5N7V2gdXrtqywJ2FaQTpxNQD6RimiHNvZONQNOZJaQ395ncZiaHQi",
+	"rAZC4CPDAqBl8E9duAiwAHWHePEMzJAvpMhKKrXNAmdf+auIxSbz2QrOuYLqW7Hursy/NXKplF1rfVA6",
+	"CqGU6Px59VDcpfH76SzG8XQGsSsH5LhwsJ5eaFMLDfKvNhxy3T8DkjM/TNVMyWYBSNCF5KrMYbKOQ0x4",
+	"zEXK4qVh5ZjQ9LcyqXKPVFW+caCNWY+n1mPo68rb3AFFKF9W8XnOX+mQwN7xyAk0Uchtr8TSQmILVlbW",
+	"+jIh120ODffmAS50yKvXGHdRM06+GVbtUKK9bh+l6/ByP3JJsw3YA/sZGx2cuiyvFi3+qm93n6xXzW1F",
+	"zor32jNpK1DQpB2b62vYHl+247rrsHZaqjduKpoqYYtONWpL2HCKkG9RyhtqSIfboXaB7iv+3TVh6rKD",
+	"4W3/iwtvMsFX2qxHtfupjlHH231Pm5ED3nXgTn1eOZ7nWY/vFmTZBNbEpaljnzxplnMgZ87Xi3FCqi6J",
+	"RlZ9PvUMyde5rd8pw429gw6V/MIZwpMhOSO+d6drENoYfYJh4SJBvtvSBjQKSlW+0QfUNeHwLFCF3LHH",
+	"vSH5pezusgS9bgzAfMWkSjX2ZgDLhx0bPiU5hhFrw3dpkjIOjsv6wXxx2lZO6g76a5OC+in9yym7O+zk",
+	"R8H/uUNBBJ8wmVmtrkqLl9JgcDu7bKbqNrs+vf9gyIfNP+iummh+tTO6TiYYoepbGA3LrkL7SIzcEv5s",
+	"KcaGNkEe+MK16OzH8sFBefewMYudi00xuC8bVuoHlthqV2LWsnDK6pvOZ2gTb5WmUquq5uSpudFVpWyb",
+	"7zsFrdbKYtdblvs6jcyVaUSjo2+TTs4ab9kejtaVWq9ASfqRYknkspHR7olVqmsP7VyQnth69FbTWC1I",
+	"T/oKrDP/zfOzZ6+fO1HfpzqUhXB3A6tYcJ9CZRfukparEX061Y4D1ppz+aNC+6qNuFS+Upgtp+iactUB",
+	"c9pmyqhlMx0HvoGmjf+mPj6Q6pA3DSND8k4yDMXGMxO5ZhlTmsWGN9pYlHhJ+taZHIS8cuHuWQ7qslS8",
+	"8bqMpiX9tRDc5ilYDX8dYpdbG5UNSSk9O6k5sK1YPXVwAbyr9X36aw04tXAliOzzTtklVIW86vParMdR",
+	"8ASkedT33rSpIa5Q3vnlBQbMlkVBXDWimKaVNju2nndaU299B3EMkre7DfnM1f7IpcgwmL+UW1DjdtYw",
+	"czkagPWEsB0Z1yuSBK7R4A2kIkcDmkv9sc1nz85flj0gnEXOyQ91IaZejEnZSihYdB97YSAF9dqFVy6U",
+	"jQsgb48GBg5Us+u0Etz0DBQQ7KjmENvgtY0vwHPArsvEt47GRj5SFNPZypqbF99VYWhJVPCii7J4lWSM",
+	"M4OBWkhF+pEUWCDKfO1uZINS7dUJNvb4aGlgI8U12OHxrK9pSnlsLizWnZLxDPyEtdFErowg/f8DAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

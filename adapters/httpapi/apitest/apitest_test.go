@@ -13,7 +13,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 )
 
-const validUser = `{"id":"6f1c2a52-8d4e-4a8e-9b8a-3f1f0c1d2e3f","nickname":"Alice","avatar_url":"","bio":"","created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`
+const validUser = `{"id":"6f1c2a52-8d4e-4a8e-9b8a-3f1f0c1d2e3f","nickname":"Alice","avatar_url":"","bio":"","role":"user","created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`
 
 // fixed answers every request with one status, content type and body.
 func fixed(status int, contentType, body string) http.Handler {
@@ -94,7 +94,7 @@ func TestNonConformingResponsesFail(t *testing.T) {
 		{"user missing a required field", "GET", "/v1/me",
 			fixed(http.StatusOK, "application/json", strings.Replace(validUser, `"nickname":"Alice",`, "", 1)), `"nickname" is missing`},
 		{"user with an unknown field", "GET", "/v1/me",
-			fixed(http.StatusOK, "application/json", strings.Replace(validUser, `"bio":""`, `"bio":"","role":"admin"`, 1)), `"role" is unsupported`},
+			fixed(http.StatusOK, "application/json", strings.Replace(validUser, `"bio":""`, `"bio":"","is_admin":true`, 1)), `"is_admin" is unsupported`},
 		{"user id not a uuid", "GET", "/v1/me",
 			fixed(http.StatusOK, "application/json", strings.Replace(validUser, `6f1c2a52-8d4e-4a8e-9b8a-3f1f0c1d2e3f`, `42`, 1)), `uuid`},
 		{"undeclared status", "GET", "/v1/me",
@@ -111,7 +111,7 @@ func TestNonConformingResponsesFail(t *testing.T) {
 			fixed(http.StatusNotFound, "text/plain", "404 page not found"), "must have an application/problem+json body"},
 		{"path outside the spec with a bad problem", "GET", "/nowhere",
 			fixed(http.StatusNotFound, "application/problem+json", `{"status":"404"}`), "Problem schema"},
-		{"problem without the request id", "DELETE", "/v1/me",
+		{"problem without the request id", "PUT", "/v1/me",
 			fixed(http.StatusMethodNotAllowed, "application/problem+json", strings.Replace(problemBody(405, "method_not_allowed"), `,"request_id":"req-1"`, "", 1)), "request_id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -144,7 +144,7 @@ func TestRemoteClientChecksResponsesToo(t *testing.T) {
 
 func TestJSONSendsBodyAndHeaders(t *testing.T) {
 	var gotCT, gotAuth, gotBody string
-	login := `{"access_token":"t","token_type":"Bearer","expires_in":900,"is_new_user":true,"user":` + validUser + `}`
+	login := `{"access_token":"t","token_type":"Bearer","expires_in":900,"refresh_token":"mbr_r","refresh_expires_in":60,"is_new_user":true,"user":` + validUser + `}`
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotCT, gotAuth = r.Header.Get("Content-Type"), r.Header.Get("Authorization")
 		b, _ := io.ReadAll(r.Body)

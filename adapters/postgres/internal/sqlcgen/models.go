@@ -11,6 +11,35 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type RefreshToken struct {
+	Hash       []byte
+	SessionID  uuid.UUID
+	Generation int32
+	CreatedAt  time.Time
+	UsedAt     pgtype.Timestamptz
+}
+
+type Revocation struct {
+	ID        int64
+	Xid       pgtype.Uint64
+	SessionID uuid.NullUUID
+	UserID    uuid.UUID
+	RevokedAt time.Time
+}
+
+type Session struct {
+	ID                uuid.UUID
+	UserID            uuid.UUID
+	AppID             string
+	UserAgent         string
+	CreatedAt         time.Time
+	LastUsedAt        time.Time
+	IdleExpiresAt     time.Time
+	AbsoluteExpiresAt time.Time
+	RevokedAt         pgtype.Timestamptz
+	RevokeReason      pgtype.Text
+}
+
 type Todo struct {
 	ID          uuid.UUID
 	UserID      uuid.UUID
@@ -63,6 +92,7 @@ type User struct {
 	Bio       string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	Role      string
 }
 
 type WechatIdentity struct {

@@ -7,6 +7,7 @@ package sqlcgen
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -14,7 +15,7 @@ import (
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users DEFAULT VALUES
-RETURNING id, nickname, avatar_url, bio, created_at, updated_at
+RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role
 `
 
 func (q *Queries) CreateUser(ctx context.Context) (User, error) {
@@ -27,12 +28,42 @@ func (q *Queries) CreateUser(ctx context.Context) (User, error) {
 		&i.Bio,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
 	)
 	return i, err
 }
 
+const deleteUser = `-- name: DeleteUser :one
+WITH gone AS (
+    DELETE FROM users WHERE users.id = $2 RETURNING users.id
+)
+INSERT INTO revocations (user_id, revoked_at)
+SELECT gone.id, $1 FROM gone
+RETURNING user_id, revoked_at
+`
+
+type DeleteUserParams struct {
+	RevokedAt time.Time
+	ID        uuid.UUID
+}
+
+type DeleteUserRow struct {
+	UserID    uuid.UUID
+	RevokedAt time.Time
+}
+
+// Deletes the user (its identities and sessions go with it: ON DELETE
+// CASCADE) and, in the same statement, records a user-wide revocation so
+// every replica refuses the tokens it still holds.
+func (q *Queries) DeleteUser(ctx context.Context, arg DeleteUserParams) (DeleteUserRow, error) {
+	row := q.db.QueryRow(ctx, deleteUser, arg.RevokedAt, arg.ID)
+	var i DeleteUserRow
+	err := row.Scan(&i.UserID, &i.RevokedAt)
+	return i, err
+}
+
 const getUser = `-- name: GetUser :one
-SELECT id, nickname, avatar_url, bio, created_at, updated_at
+SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
 FROM users
 WHERE id = $1
 `
@@ -47,12 +78,13 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.Bio,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
 	)
 	return i, err
 }
 
 const getUserForUpdate = `-- name: GetUserForUpdate :one
-SELECT id, nickname, avatar_url, bio, created_at, updated_at
+SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
 FROM users
 WHERE id = $1
 FOR UPDATE
@@ -68,6 +100,7 @@ func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, err
 		&i.Bio,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
 	)
 	return i, err
 }
@@ -101,6 +134,95 @@ func (q *Queries) InsertWeChatIdentity(ctx context.Context, arg InsertWeChatIden
 	var user_id uuid.UUID
 	err := row.Scan(&user_id)
 	return user_id, err
+}
+
+const listUsers = `-- name: ListUsers :many
+SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
+FROM users
+WHERE ($1::text = ''
+       OR nickname ILIKE $1
+       OR id::text = $2::text)
+  AND ($3::text = '' OR role = $3::text)
+  AND (NOT $4::bool
+       OR (created_at, id) < ($5::timestamptz, $6::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $7
+`
+
+type ListUsersParams struct {
+	Pattern        string
+	Exact          string
+	Role           string
+	HasAfter       bool
+	AfterCreatedAt time.Time
+	AfterID        uuid.UUID
+	MaxRows        int32
+}
+
+// The admin's user search, newest first, keyset-paginated on
+// (created_at, id). @pattern is an ILIKE pattern (” matches all); to
+// search another column, add it to the OR list.
+func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error) {
+	rows, err := q.db.Query(ctx, listUsers,
+		arg.Pattern,
+		arg.Exact,
+		arg.Role,
+		arg.HasAfter,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []User{}
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Nickname,
+			&i.AvatarUrl,
+			&i.Bio,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Role,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setUserRole = `-- name: SetUserRole :one
+UPDATE users
+SET role = $1, updated_at = now()
+WHERE id = $2
+RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role
+`
+
+type SetUserRoleParams struct {
+	Role string
+	ID   uuid.UUID
+}
+
+func (q *Queries) SetUserRole(ctx context.Context, arg SetUserRoleParams) (User, error) {
+	row := q.db.QueryRow(ctx, setUserRole, arg.Role, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Nickname,
+		&i.AvatarUrl,
+		&i.Bio,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Role,
+	)
+	return i, err
 }
 
 const touchWeChatIdentity = `-- name: TouchWeChatIdentity :one
@@ -137,7 +259,7 @@ const updateUserProfile = `-- name: UpdateUserProfile :one
 UPDATE users
 SET nickname = $2, avatar_url = $3, bio = $4, updated_at = now()
 WHERE id = $1
-RETURNING id, nickname, avatar_url, bio, created_at, updated_at
+RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role
 `
 
 type UpdateUserProfileParams struct {
@@ -162,6 +284,7 @@ func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfilePa
 		&i.Bio,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
 	)
 	return i, err
 }

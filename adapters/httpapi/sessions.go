@@ -1,0 +1,166 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/domain"
+)
+
+// jwksCacheControl lets verifiers cache the key set briefly: keys change
+// rarely, and a new signing key is published (configured second) before
+// it signs.
+const jwksCacheControl = "public, max-age=300"
+
+// RefreshTokens rotates a refresh token.
+func (s *Server) RefreshTokens(ctx context.Context, req api.RefreshTokensRequestObject) (api.RefreshTokensResponseObject, error) {
+	if req.Body == nil {
+		return s.refreshFailure(ctx, domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"}))
+	}
+	t, err := s.sessions.Refresh(ctx, req.Body.RefreshToken, userAgentFrom(ctx))
+	if err != nil {
+		return s.refreshFailure(ctx, err)
+	}
+	return api.RefreshTokens200JSONResponse{
+		AccessToken:      t.AccessToken,
+		TokenType:        api.Bearer,
+		ExpiresIn:        t.ExpiresIn,
+		RefreshToken:     t.RefreshToken.Reveal(),
+		RefreshExpiresIn: t.RefreshExpiresIn,
+	}, nil
+}
+
+// Logout ends the caller's current session.
+func (s *Server) Logout(ctx context.Context, _ api.LogoutRequestObject) (api.LogoutResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.logoutFailure(ctx, errNoClaims)
+	}
+	if err := s.sessions.Logout(ctx, claims.UserID, claims.SessionID); err != nil {
+		return s.logoutFailure(ctx, err)
+	}
+	return api.Logout204Response{}, nil
+}
+
+// ListSessions lists the caller's active sessions.
+func (s *Server) ListSessions(ctx context.Context, _ api.ListSessionsRequestObject) (api.ListSessionsResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.listSessionsFailure(ctx, errNoClaims)
+	}
+	ss, err := s.sessions.List(ctx, claims.UserID)
+	if err != nil {
+		return s.listSessionsFailure(ctx, err)
+	}
+	items := make([]api.Session, len(ss))
+	for i, sess := range ss {
+		id, err := uuid.Parse(string(sess.ID))
+		if err != nil {
+			return nil, fmt.Errorf("session id %q is not a UUID: %w", sess.ID, err)
+		}
+		items[i] = api.Session{
+			Id:         id,
+			CreatedAt:  sess.CreatedAt,
+			LastUsedAt: sess.LastUsedAt,
+			ExpiresAt:  sess.IdleExpiresAt,
+			UserAgent:  sess.UserAgent,
+			AppId:      string(sess.AppID),
+			Current:    sess.ID == claims.SessionID,
+		}
+	}
+	return api.ListSessions200JSONResponse{Items: items}, nil
+}
+
+// EndOtherSessions ends every session of the caller but the current one.
+func (s *Server) EndOtherSessions(ctx context.Context, _ api.EndOtherSessionsRequestObject) (api.EndOtherSessionsResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.endOtherSessionsFailure(ctx, errNoClaims)
+	}
+	n, err := s.sessions.EndOthers(ctx, claims.UserID, claims.SessionID)
+	if err != nil {
+		return s.endOtherSessionsFailure(ctx, err)
+	}
+	return api.EndOtherSessions200JSONResponse{Ended: n}, nil
+}
+
+// EndSession ends one of the caller's sessions.
+func (s *Server) EndSession(ctx context.Context, req api.EndSessionRequestObject) (api.EndSessionResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.endSessionFailure(ctx, errNoClaims)
+	}
+	if err := s.sessions.End(ctx, claims.UserID, domain.SessionID(req.Id.String())); err != nil {
+		return s.endSessionFailure(ctx, err)
+	}
+	return api.EndSession204Response{}, nil
+}
+
+// DeleteMe deletes the caller's account and ends its sessions.
+func (s *Server) DeleteMe(ctx context.Context, _ api.DeleteMeRequestObject) (api.DeleteMeResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.deleteMeFailure(ctx, errNoClaims)
+	}
+	if err := s.accounts.Delete(ctx, claims.UserID); err != nil {
+		return s.deleteMeFailure(ctx, err)
+	}
+	return api.DeleteMe204Response{}, nil
+}
+
+// ListUsers lists and searches users, for admins.
+func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
+	claims, ok := claimsFrom(ctx)
+	if !ok {
+		return s.listUsersFailure(ctx, errNoClaims)
+	}
+	var q domain.UserQuery
+	if p := req.Params.Q; p != nil {
+		q.Search = *p
+	}
+	if p := req.Params.Role; p != nil {
+		q.Role = domain.Role(*p)
+	}
+	if p := req.Params.Limit; p != nil {
+		q.Limit = *p
+	}
+	if p := req.Params.Cursor; p != nil {
+		q.Cursor = *p
+	}
+	page, err := s.admin.ListUsers(ctx, claims.Role, q)
+	if err != nil {
+		return s.listUsersFailure(ctx, err)
+	}
+	out := api.ListUsers200JSONResponse{Items: make([]api.User, len(page.Users))}
+	for i, u := range page.Users {
+		if out.Items[i], err = toAPIUser(u); err != nil {
+			return nil, err
+		}
+	}
+	if page.Next != nil {
+		c := page.Next.Encode()
+		out.NextCursor = &c
+	}
+	return out, nil
+}
+
+// GetJWKS publishes the public keys of the access tokens.
+func (s *Server) GetJWKS(context.Context, api.GetJWKSRequestObject) (api.GetJWKSResponseObject, error) {
+	if s.jwks == nil {
+		return nil, fmt.Errorf("no JWK Set configured")
+	}
+	raw, err := s.jwks()
+	if err != nil {
+		return nil, fmt.Errorf("public JWK Set: %w", err)
+	}
+	var set api.JWKSet
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, fmt.Errorf("decode public JWK Set: %w", err)
+	}
+	cc := jwksCacheControl
+	return api.GetJWKS200JSONResponse{Body: set, Headers: api.GetJWKS200ResponseHeaders{CacheControl: &cc}}, nil
+}
