@@ -137,7 +137,8 @@ func (uc Uploads) AvatarDownload(ctx context.Context, id domain.UploadID) (strin
 	if err != nil {
 		return "", notFoundAsUpload(err)
 	}
-	if u.Usable(domain.PurposeAvatar) != nil {
+	if u.Owner == "" || u.Usable(domain.PurposeAvatar) != nil {
+		// Not an avatar, or its account was deleted.
 		return "", domain.ErrUploadNotFound()
 	}
 	return uc.Storage.DownloadURL(ctx, u.Key, uc.Clock.Now().Add(uc.DownloadTTL))
@@ -195,7 +196,8 @@ func notFoundAsUpload(err error) error {
 }
 
 // UploadCleaner deletes uploads that were never completed (and rejected
-// ones) once their deadline has passed: first the object, then the row.
+// ones) once their deadline has passed, and every upload of a deleted
+// account: first the object, then the row.
 // Several replicas may run it at once: the store hands each expired upload
 // to one of them.
 type UploadCleaner struct {

@@ -4,7 +4,9 @@
 -- (or named, until the cleaner has removed both).
 CREATE TABLE uploads (
     id            uuid PRIMARY KEY,
-    owner_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- NULL once the owner's account is deleted: the cleaner then deletes
+    -- the object and the row (a cascade would leave the object behind).
+    owner_id      uuid REFERENCES users (id) ON DELETE SET NULL,
     purpose       text NOT NULL CHECK (purpose IN ('avatar', 'attachment')),
     status        text NOT NULL CHECK (status IN ('pending', 'ready', 'rejected')),
     -- Chosen by the server from the purpose and the id; never by a client.
@@ -23,8 +25,10 @@ CREATE TABLE uploads (
 );
 
 CREATE INDEX uploads_owner_idx ON uploads (owner_id, created_at);
--- The cleaner's scan: uploads that can expire, oldest deadline first.
+-- The cleaner's scans: uploads that can expire, oldest deadline first, and
+-- uploads of deleted accounts.
 CREATE INDEX uploads_expiring_idx ON uploads (expires_at) WHERE status <> 'ready';
+CREATE INDEX uploads_orphaned_idx ON uploads (created_at) WHERE owner_id IS NULL;
 
 -- Files attached to tasks. Deleting the task or the upload detaches it;
 -- the upload itself stays when its task goes (it can be attached again).

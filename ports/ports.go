@@ -141,8 +141,9 @@ type UploadStore interface {
 	// after the other. An error from fn rolls back and is returned as it is.
 	UpdateUpload(ctx context.Context, id domain.UploadID, fn func(domain.Upload) (domain.Upload, error)) (domain.Upload, error)
 	// DeleteExpiredUploads claims up to limit uploads that are not ready and
-	// whose deadline is before now, calls remove for each, and deletes the
-	// rows for which remove succeeded. Uploads another caller has claimed
+	// whose deadline is before now, or whose owner's account was deleted
+	// (Owner ""), calls remove for each, and deletes the rows for which
+	// remove succeeded. Uploads another caller has claimed
 	// are skipped, so several replicas never process one upload twice.
 	DeleteExpiredUploads(ctx context.Context, now time.Time, limit int, remove func(context.Context, domain.Upload) error) (deleted int, err error)
 }

@@ -19,11 +19,12 @@ SET status = @status, reject_reason = @reject_reason, completed_at = sqlc.narg(c
 WHERE id = @id;
 
 -- name: ClaimExpiredUploads :many
--- Rows another transaction holds (a concurrent cleaner, or a completion in
+-- Uploads past their deadline that never became ready, and every upload
+-- of a deleted account. Rows another transaction holds (a concurrent cleaner, or a completion in
 -- progress) are skipped, so replicas never process one upload twice.
 SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at
 FROM uploads
-WHERE status <> 'ready' AND expires_at < @now
+WHERE (status <> 'ready' AND expires_at < @now) OR owner_id IS NULL
 ORDER BY expires_at
 LIMIT @max_rows
 FOR UPDATE SKIP LOCKED;

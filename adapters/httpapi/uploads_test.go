@@ -772,3 +772,43 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 	}
 	return req
 }
+
+// TestDeletingAnAccountDeletesItsFiles: the uploads of a deleted account
+// are nobody's at once (the avatar link stops working) and the cleaner
+// deletes their objects on its next pass, ready ones included.
+func TestDeletingAnAccountDeletesItsFiles(t *testing.T) {
+	for _, storage := range storages {
+		t.Run(storage, func(t *testing.T) {
+			e := newEnv(t, withStorage(storage))
+			alice := e.login(t, "dev-alice").AccessToken
+			bob := e.login(t, "dev-bob").AccessToken
+			avatar := e.readyUpload(t, alice, "avatar", "image/png", storagetest.Bytes(10))
+			if res := e.apiFor(t).JSON("PATCH", "/v1/me", map[string]string{"avatar_upload_id": avatar}, bearer(alice)); res.Status != http.StatusOK {
+				t.Fatalf("set avatar: %s", res)
+			}
+			pending := e.ticket(t, alice, "attachment", "text/plain", 5)
+			e.wxUpload(t, pending, nil, storagetest.Bytes(5))
+			kept := e.readyUpload(t, bob, "attachment", "text/plain", storagetest.Bytes(5))
+			keys := []string{e.keyOf(t, avatar), e.keyOf(t, pending.ID)}
+
+			if res := e.apiFor(t).JSON("DELETE", "/v1/me", nil, bearer(alice)); res.Status != http.StatusNoContent {
+				t.Fatalf("delete account: %s", res)
+			}
+			if res := e.apiFor(t).Get("/v1/avatars/" + avatar); res.Status != http.StatusNotFound {
+				t.Errorf("the avatar link of a deleted account: %s", res)
+			}
+			cleaner := app.UploadCleaner{Store: e.uploads.Store, Storage: e.storage, Clock: e.clock}
+			if n, err := cleaner.CleanOnce(context.Background()); n != 2 || err != nil {
+				t.Errorf("cleaned %d, %v; want alice's 2 uploads", n, err)
+			}
+			for _, key := range keys {
+				if e.stored(t, key) {
+					t.Errorf("%s is still stored", key)
+				}
+			}
+			if u := e.getUpload(t, bob, kept); u.Status != "ready" || !e.stored(t, e.keyOf(t, kept)) {
+				t.Errorf("another user's upload was cleaned: %+v", u)
+			}
+		})
+	}
+}

@@ -40,7 +40,7 @@ func (s *UploadStore) CreateUpload(ctx context.Context, u domain.Upload) error {
 	}
 	err = s.q.CreateUpload(ctx, sqlcgen.CreateUploadParams{
 		ID:          id,
-		OwnerID:     owner,
+		OwnerID:     uuid.NullUUID{UUID: owner, Valid: true},
 		Purpose:     string(u.Purpose),
 		Status:      string(u.Status),
 		ObjectKey:   u.Key,
@@ -111,7 +111,8 @@ func (s *UploadStore) UpdateUpload(ctx context.Context, id domain.UploadID, fn f
 	return updated, nil
 }
 
-// DeleteExpiredUploads claims expired uploads that are not ready with
+// DeleteExpiredUploads claims expired uploads that are not ready, and the
+// uploads of deleted accounts, with
 // SELECT ... FOR UPDATE SKIP LOCKED, so concurrent cleaners (one per
 // replica) each get different rows, and a completion in progress keeps its
 // row. For each it calls remove (delete the object) and then deletes the
@@ -167,8 +168,9 @@ func uploadError(err error) error {
 
 func toUpload(row sqlcgen.Upload) domain.Upload {
 	u := domain.Upload{
-		ID:           domain.UploadID(row.ID.String()),
-		Owner:        domain.UserID(row.OwnerID.String()),
+		ID: domain.UploadID(row.ID.String()),
+		// An upload of a deleted account has no owner: it is nobody's and
+		// waits for the cleaner.
 		Purpose:      domain.UploadPurpose(row.Purpose),
 		Status:       domain.UploadStatus(row.Status),
 		Key:          row.ObjectKey,
@@ -178,6 +180,9 @@ func toUpload(row sqlcgen.Upload) domain.Upload {
 		RejectReason: domain.Code(row.RejectReason),
 		CreatedAt:    row.CreatedAt.UTC(),
 		ExpiresAt:    row.ExpiresAt.UTC(),
+	}
+	if row.OwnerID.Valid {
+		u.Owner = domain.UserID(row.OwnerID.UUID.String())
 	}
 	if row.CompletedAt.Valid {
 		u.CompletedAt = row.CompletedAt.Time.UTC()

@@ -209,3 +209,31 @@ func TestCleanerSkipsAnUploadBeingCompleted(t *testing.T) {
 		t.Errorf("cleaner: %d, %v", n, err)
 	}
 }
+
+func TestUploadsOfADeletedAccountAreClaimedAtOnce(t *testing.T) {
+	db := pgtest.NewDB(t)
+	s := postgres.NewUploadStore(db)
+	ctx := context.Background()
+	who := owner(t, db)
+	u := newUpload(t, s, who, 24*time.Hour)
+	if _, err := s.UpdateUpload(ctx, u.ID, func(u domain.Upload) (domain.Upload, error) {
+		return u.Verify(domain.ObjectInfo{Size: 10, ContentType: "text/plain"}, uploadT0), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, "DELETE FROM users WHERE id = $1", string(who)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetUpload(ctx, u.ID)
+	if err != nil || got.Owner != "" {
+		t.Fatalf("upload of a deleted account: %+v, %v", got, err)
+	}
+	var removed []string
+	n, err := s.DeleteExpiredUploads(ctx, uploadT0, 10, func(_ context.Context, u domain.Upload) error {
+		removed = append(removed, u.Key)
+		return nil
+	})
+	if n != 1 || err != nil || len(removed) != 1 || removed[0] != u.Key {
+		t.Fatalf("cleaner: %d, %v, %v", n, err, removed)
+	}
+}

@@ -72,7 +72,7 @@ type TodoIdempotencyKey struct {
 
 type Upload struct {
 	ID           uuid.UUID
-	OwnerID      uuid.UUID
+	OwnerID      uuid.NullUUID
 	Purpose      string
 	Status       string
 	ObjectKey    string

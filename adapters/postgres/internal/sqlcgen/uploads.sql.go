@@ -16,7 +16,7 @@ import (
 const claimExpiredUploads = `-- name: ClaimExpiredUploads :many
 SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at
 FROM uploads
-WHERE status <> 'ready' AND expires_at < $1
+WHERE (status <> 'ready' AND expires_at < $1) OR owner_id IS NULL
 ORDER BY expires_at
 LIMIT $2
 FOR UPDATE SKIP LOCKED
@@ -27,7 +27,8 @@ type ClaimExpiredUploadsParams struct {
 	MaxRows int32
 }
 
-// Rows another transaction holds (a concurrent cleaner, or a completion in
+// Uploads past their deadline that never became ready, and every upload
+// of a deleted account. Rows another transaction holds (a concurrent cleaner, or a completion in
 // progress) are skipped, so replicas never process one upload twice.
 func (q *Queries) ClaimExpiredUploads(ctx context.Context, arg ClaimExpiredUploadsParams) ([]Upload, error) {
 	rows, err := q.db.Query(ctx, claimExpiredUploads, arg.Now, arg.MaxRows)
@@ -80,7 +81,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 
 type CreateUploadParams struct {
 	ID          uuid.UUID
-	OwnerID     uuid.UUID
+	OwnerID     uuid.NullUUID
 	Purpose     string
 	Status      string
 	ObjectKey   string
