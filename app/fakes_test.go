@@ -236,3 +236,85 @@ func (f fakeAttachments) Detach(ctx context.Context, owner domain.UserID, todo d
 }
 
 var _ ports.AttachmentStore = fakeAttachments{}
+
+type fakeCredentials struct {
+	create  func(ctx context.Context, c domain.PasswordCredential) (domain.User, error)
+	add     func(ctx context.Context, c domain.PasswordCredential) error
+	find    func(ctx context.Context, n domain.LoginName) (domain.PasswordCredential, error)
+	get     func(ctx context.Context, id domain.UserID) (domain.PasswordCredential, error)
+	replace func(ctx context.Context, id domain.UserID, old, next domain.PasswordHash) error
+}
+
+func (f fakeCredentials) CreatePasswordUser(ctx context.Context, c domain.PasswordCredential) (domain.User, error) {
+	return f.create(ctx, c)
+}
+func (f fakeCredentials) AddCredential(ctx context.Context, c domain.PasswordCredential) error {
+	return f.add(ctx, c)
+}
+func (f fakeCredentials) FindCredential(ctx context.Context, n domain.LoginName) (domain.PasswordCredential, error) {
+	return f.find(ctx, n)
+}
+func (f fakeCredentials) GetCredential(ctx context.Context, id domain.UserID) (domain.PasswordCredential, error) {
+	return f.get(ctx, id)
+}
+func (f fakeCredentials) ReplaceHash(ctx context.Context, id domain.UserID, old, next domain.PasswordHash) error {
+	return f.replace(ctx, id, old, next)
+}
+
+// fakeHasher "hashes" p as "hash:"+p and records every verification.
+type fakeHasher struct {
+	verified []domain.PasswordHash // the hashes Verify checked, in order
+	hashed   int
+	rehash   bool // what Verify reports
+}
+
+const dummyHash = domain.PasswordHash("hash:dummy-nobody-knows")
+
+func (f *fakeHasher) Hash(_ context.Context, p domain.Password) (domain.PasswordHash, error) {
+	f.hashed++
+	return domain.PasswordHash("hash:" + p.Reveal()), nil
+}
+func (f *fakeHasher) Verify(_ context.Context, h domain.PasswordHash, p domain.Password) (bool, bool, error) {
+	f.verified = append(f.verified, h)
+	return h.Reveal() == "hash:"+p.Reveal(), f.rehash, nil
+}
+func (f *fakeHasher) DummyHash() domain.PasswordHash { return dummyHash }
+
+// fakeThrottle counts in memory, with one window that never ends.
+type fakeThrottle struct {
+	counts   map[domain.ThrottleKey]int
+	forgot   []domain.ThrottleKey
+	refunded []domain.ThrottleKey
+}
+
+func newFakeThrottle() *fakeThrottle { return &fakeThrottle{counts: map[domain.ThrottleKey]int{}} }
+
+func (f *fakeThrottle) CountAttempt(_ context.Context, k domain.ThrottleKey, now time.Time, _ time.Duration) (domain.AttemptWindow, error) {
+	f.counts[k]++
+	return domain.AttemptWindow{Start: now, Count: f.counts[k]}, nil
+}
+func (f *fakeThrottle) Forget(_ context.Context, k domain.ThrottleKey) error {
+	f.forgot = append(f.forgot, k)
+	delete(f.counts, k)
+	return nil
+}
+func (f *fakeThrottle) Refund(_ context.Context, k domain.ThrottleKey) error {
+	f.refunded = append(f.refunded, k)
+	f.counts[k]--
+	return nil
+}
+
+type fakeBinder struct {
+	bind func(ctx context.Context, user domain.UserID, id domain.WeChatIdentity) error
+}
+
+func (f fakeBinder) BindWeChat(ctx context.Context, user domain.UserID, id domain.WeChatIdentity) error {
+	return f.bind(ctx, user, id)
+}
+
+var (
+	_ ports.CredentialStore = fakeCredentials{}
+	_ ports.PasswordHasher  = (*fakeHasher)(nil)
+	_ ports.AttemptThrottle = (*fakeThrottle)(nil)
+	_ ports.WeChatBinder    = fakeBinder{}
+)

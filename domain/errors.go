@@ -39,6 +39,18 @@ const (
 	CodeWeChatUnreachable   Code = "wechat_unreachable"   // transport failure
 )
 
+// Password-account codes.
+const (
+	CodeInvalidCredentials       Code = "invalid_credentials"        // unknown login name or wrong password: one code for both
+	CodeTooManyAttempts          Code = "too_many_attempts"          // failed attempts are throttled; see RetryAfter
+	CodeUsernameTaken            Code = "username_taken"             // another account has this username
+	CodeEmailTaken               Code = "email_taken"                // another account has this email
+	CodeCurrentPasswordIncorrect Code = "current_password_incorrect" // a password change with the wrong current password
+	CodePasswordAuthDisabled     Code = "password_auth_disabled"     // this deployment has password accounts switched off
+	CodeWeChatAlreadyBound       Code = "wechat_already_bound"       // the WeChat identity belongs to another account
+	CodeWeChatAppAlreadyBound    Code = "wechat_app_already_bound"   // the account already has another WeChat identity in this app
+)
+
 // Error is miniback's one error type: a stable code, a message safe to show a
 // client, optional field errors, and an optional retry hint.
 type Error struct {

@@ -29,9 +29,14 @@ type Deps struct {
 	Login    app.WeChatLogin
 	Sessions app.Sessions
 	Profiles app.Profiles
-	Todos    app.Todos
-	Accounts app.Accounts
-	Admin    app.Admin
+	// Passwords serves the password-account operations; its Enabled
+	// switches them on.
+	Passwords app.PasswordAccounts
+	// WeChatBinding binds WeChat users to signed-in accounts.
+	WeChatBinding app.WeChatBinding
+	Todos         app.Todos
+	Accounts      app.Accounts
+	Admin         app.Admin
 	// Uploads serves the upload operations, Attachments the task
 	// attachments.
 	Uploads     *app.Uploads
@@ -59,6 +64,9 @@ type Deps struct {
 	// MaxUploadBytes caps a request body that carries a file to the local
 	// storage (whose ticket caps the file itself); zero means 64 MiB.
 	MaxUploadBytes int64
+	// TrustedProxies lists the addresses or CIDR ranges of the reverse
+	// proxies whose X-Forwarded-For names the client; empty trusts none.
+	TrustedProxies []string
 }
 
 // RevocationChecker tells whether a verified access token was revoked
@@ -77,7 +85,8 @@ type handler struct {
 }
 
 // NewHandler returns the HTTP API. It panics if the embedded spec cannot be
-// loaded, which only a broken build can cause.
+// loaded, which only a broken build can cause, or if a trusted proxy is not
+// an address or CIDR range (the configuration validates them first).
 func NewHandler(d Deps) http.Handler {
 	ops, err := loadOperations()
 	if err != nil {
@@ -107,9 +116,14 @@ func NewHandler(d Deps) http.Handler {
 	// fallback it carries the request context's values (request id,
 	// claims), deadline and cancellation.
 	e.ContextWithFallback = true
+	// gin trusts every proxy by default; trust only the configured ones.
+	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
+	}
 
 	e.Use(
 		requestID,
+		clientIP,
 		accessLog(h.log),
 		recoverPanics(h.log),
 		securityHeaders,

@@ -22,18 +22,20 @@ const readyTimeout = 2 * time.Second
 // outcomes are the operation's typed responses; an error is returned only
 // when its status is not one the operation declares, and becomes a 500.
 type Server struct {
-	login    app.WeChatLogin
-	sessions app.Sessions
-	profiles app.Profiles
-	todos    app.Todos
-	accounts app.Accounts
-	admin    app.Admin
-	jwks     func() ([]byte, error)
-	uploads  *app.Uploads
-	attach   app.Attachments
-	local    ports.LocalFiles
-	ready    func(context.Context) error
-	log      *slog.Logger
+	login     app.WeChatLogin
+	sessions  app.Sessions
+	profiles  app.Profiles
+	passwords app.PasswordAccounts
+	binding   app.WeChatBinding
+	todos     app.Todos
+	accounts  app.Accounts
+	admin     app.Admin
+	jwks      func() ([]byte, error)
+	uploads   *app.Uploads
+	attach    app.Attachments
+	local     ports.LocalFiles
+	ready     func(context.Context) error
+	log       *slog.Logger
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -43,7 +45,8 @@ var _ api.StrictServerInterface = (*Server)(nil)
 func NewServer(d Deps) *Server {
 	return &Server{
 		login: d.Login, sessions: d.Sessions, profiles: d.Profiles, accounts: d.Accounts, admin: d.Admin,
-		todos: d.Todos, uploads: d.Uploads, attach: d.Attachments, local: d.LocalFiles,
+		todos: d.Todos, passwords: d.Passwords, binding: d.WeChatBinding,
+		uploads: d.Uploads, attach: d.Attachments, local: d.LocalFiles,
 		jwks: d.JWKS, ready: d.Ready, log: orDiscard(d.Logger),
 	}
 }

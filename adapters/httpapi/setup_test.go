@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miniback/miniback/adapters/argon2id"
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/jwx"
@@ -60,6 +61,7 @@ type env struct {
 	priv     ed25519.PrivateKey // keys[0]'s private key, to forge tokens
 	logs     *syncBuffer
 	seen     *observed
+	hasher   *watchedHasher   // the real Argon2id hasher, shared by the instances
 	clock    *testClock       // the use-cases' clock; tests move it to expire sessions and idempotency keys
 	revs     *app.Revocations // this instance's revocation set
 	sessions app.Sessions     // this instance's session use-cases
@@ -92,6 +94,9 @@ type config struct {
 	corsOrigins   []string
 	maxBodyBytes  int64
 	allow500      bool
+	passwordsOff  bool
+	loginLimits   domain.LoginLimits
+	proxies       []string
 	keys          []jwx.Key // signing keys; nil means one fresh Ed25519 key
 	// Test doubles for failures the real stores cannot be made to produce.
 	sessionStore ports.SessionStore
@@ -133,6 +138,22 @@ func withFailingStores(s ports.SessionStore, d ports.AccountDeleter, a ports.Use
 
 // withKeys signs with keys[0] and verifies with all of them.
 func withKeys(keys ...jwx.Key) option { return func(c *config) { c.keys = keys } }
+
+// withoutPasswords switches password accounts off.
+func withoutPasswords() option { return func(c *config) { c.passwordsOff = true } }
+
+// withLoginLimits replaces the throttle's limits (15-minute windows).
+func withLoginLimits(account, ip int) option {
+	return func(c *config) {
+		c.loginLimits = domain.LoginLimits{
+			Account: domain.ThrottleRule{Limit: account, Window: 15 * time.Minute},
+			IP:      domain.ThrottleRule{Limit: ip, Window: 15 * time.Minute},
+		}
+	}
+}
+
+// withTrustedProxies trusts X-Forwarded-For from these peers.
+func withTrustedProxies(p ...string) option { return func(c *config) { c.proxies = p } }
 
 // expecting500 lifts the rule that no test answers a 500.
 func expecting500() option { return func(c *config) { c.allow500 = true } }
@@ -181,6 +202,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 		clock:  &testClock{},
 		users:  postgres.NewUserStore(db),
 		weChat: &sessionKeyRecorder{WeChatAuth: client, seen: seen},
+		hasher: &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
 	}
 	e.setUpUploads(t)
 	first := e.newInstance(t, cfg.keys)
@@ -231,22 +253,29 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		t.Fatal(err)
 	}
 	h := httpapi.NewHandler(httpapi.Deps{
-		Login:        app.WeChatLogin{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Users: e.users, Sessions: sessions},
-		Sessions:     sessions,
-		Profiles:     app.Profiles{Users: profileStore, Uploads: e.uploads, Links: httpapi.Links{PublicURL: publicURL}},
-		Todos:        app.Todos{Store: postgres.NewTodoStore(e.db), Cursors: cursors, Clock: e.clock},
-		Uploads:      e.uploads,
-		Attachments:  app.Attachments{Store: postgres.NewAttachmentStore(e.db), Uploads: e.uploads},
-		LocalFiles:   e.local,
-		Accounts:     app.Accounts{Users: deleter, Clock: e.clock, Revocations: revs},
-		Admin:        app.Admin{Users: userAdmin},
-		Verifier:     tokens,
-		Revocations:  revs,
-		JWKS:         tokens.PublicJWKS,
-		Ready:        ready,
-		Logger:       slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		CORSOrigins:  e.cfg.corsOrigins,
-		MaxBodyBytes: e.cfg.maxBodyBytes,
+		Login:    app.WeChatLogin{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Users: e.users, Sessions: sessions},
+		Sessions: sessions,
+		Profiles: app.Profiles{Users: profileStore, Uploads: e.uploads, Links: httpapi.Links{PublicURL: publicURL}},
+		Passwords: app.PasswordAccounts{
+			Enabled: !e.cfg.passwordsOff, Credentials: postgres.NewCredentialStore(e.db), Users: e.users,
+			Hasher: e.hasher, Throttle: postgres.NewAttemptThrottle(e.db), Limits: e.cfg.loginLimits,
+			Sessions: sessions, Clock: e.clock,
+		},
+		WeChatBinding:  app.WeChatBinding{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Binder: e.users, Users: e.users},
+		Todos:          app.Todos{Store: postgres.NewTodoStore(e.db), Cursors: cursors, Clock: e.clock},
+		Uploads:        e.uploads,
+		Attachments:    app.Attachments{Store: postgres.NewAttachmentStore(e.db), Uploads: e.uploads},
+		LocalFiles:     e.local,
+		Accounts:       app.Accounts{Users: deleter, Clock: e.clock, Revocations: revs},
+		Admin:          app.Admin{Users: userAdmin},
+		Verifier:       tokens,
+		Revocations:    revs,
+		JWKS:           tokens.PublicJWKS,
+		Ready:          ready,
+		Logger:         slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		CORSOrigins:    e.cfg.corsOrigins,
+		MaxBodyBytes:   e.cfg.maxBodyBytes,
+		TrustedProxies: e.cfg.proxies,
 	})
 	handler := e.seen.wrap(h)
 	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: revs, sessions: sessions}
@@ -305,7 +334,8 @@ func (c *testClock) Advance(d time.Duration) {
 func (e *env) apiFor(t *testing.T) *apitest.Client { return apitest.New(t, e.handler) }
 
 // checkInvariants holds for every test: no 500 unless the test provokes
-// one, and no WeChat session_key in any response body or log line.
+// one, and no WeChat session_key, password or password hash in any
+// response body or log line.
 func (e *env) checkInvariants(t *testing.T, allow500 bool) {
 	t.Helper()
 	e.seen.mu.Lock()
@@ -323,6 +353,14 @@ func (e *env) checkInvariants(t *testing.T, allow500 bool) {
 		}
 		if strings.Contains(logs, k) {
 			t.Errorf("a session_key appeared in the log")
+		}
+	}
+	for _, s := range e.seen.passwordSecrets {
+		if bytes.Contains(e.seen.bodies.Bytes(), []byte(s)) {
+			t.Errorf("a password or password hash appeared in a response body")
+		}
+		if strings.Contains(logs, s) {
+			t.Errorf("a password or password hash appeared in the log")
 		}
 	}
 }
@@ -367,10 +405,11 @@ type user struct {
 // observed is what the tests saw go by: every response body and status,
 // and every session_key WeChat handed out.
 type observed struct {
-	mu          sync.Mutex
-	bodies      bytes.Buffer
-	status500   int
-	sessionKeys []string
+	mu              sync.Mutex
+	bodies          bytes.Buffer
+	status500       int
+	sessionKeys     []string
+	passwordSecrets []string // passwords hashed or verified, and hashes made
 }
 
 // wrap records the status and body of each response of h.
@@ -416,6 +455,62 @@ func (r *sessionKeyRecorder) Code2Session(ctx context.Context, app domain.AppID,
 		r.seen.mu.Unlock()
 	}
 	return id, err
+}
+
+// sharedHasher is one Argon2id hasher at OWASP's parameters for the whole
+// test binary: making one computes its dummy hash.
+var sharedHasher = func() func(t *testing.T) ports.PasswordHasher {
+	var once sync.Once
+	var h *argon2id.Hasher
+	var err error
+	return func(t *testing.T) ports.PasswordHasher {
+		once.Do(func() { h, err = argon2id.New(argon2id.Config{}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+}()
+
+// watchedHasher is the real hasher, watched: it counts verifications and
+// notes each password and hash so the tests can check that none leaks.
+type watchedHasher struct {
+	ports.PasswordHasher
+	seen *observed
+
+	mu       sync.Mutex
+	verified []domain.PasswordHash
+}
+
+func (w *watchedHasher) note(secrets ...string) {
+	w.seen.mu.Lock()
+	defer w.seen.mu.Unlock()
+	for _, s := range secrets {
+		if len(s) >= 8 { // short strings would match innocent text
+			w.seen.passwordSecrets = append(w.seen.passwordSecrets, s)
+		}
+	}
+}
+
+func (w *watchedHasher) Hash(ctx context.Context, p domain.Password) (domain.PasswordHash, error) {
+	h, err := w.PasswordHasher.Hash(ctx, p)
+	w.note(p.Reveal(), h.Reveal())
+	return h, err
+}
+
+func (w *watchedHasher) Verify(ctx context.Context, h domain.PasswordHash, p domain.Password) (bool, bool, error) {
+	w.note(p.Reveal(), h.Reveal())
+	w.mu.Lock()
+	w.verified = append(w.verified, h)
+	w.mu.Unlock()
+	return w.PasswordHasher.Verify(ctx, h, p)
+}
+
+// verifications returns the hashes verified so far.
+func (w *watchedHasher) verifications() []domain.PasswordHash {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]domain.PasswordHash(nil), w.verified...)
 }
 
 // syncBuffer is a log destination safe for concurrent writers.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -30,6 +31,9 @@ type Config struct {
 	LogLevel        string        `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
 	CORSOrigins     []string      `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
 	MaxBodyBytes    int64         `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
+	// TrustedProxies lists the reverse proxies (addresses or CIDR ranges)
+	// whose X-Forwarded-For names the client; empty trusts none.
+	TrustedProxies []string `env:"MINIBACK_TRUSTED_PROXIES" envSeparator:","`
 
 	// DatabaseURL selects an external PostgreSQL; empty starts a private
 	// cluster under DataDir from the local PostgreSQL binaries.
@@ -51,6 +55,13 @@ type Config struct {
 	JWTIssuer          string        `env:"MINIBACK_JWT_ISSUER" envDefault:"miniback"`
 	JWTAudience        string        `env:"MINIBACK_JWT_AUDIENCE" envDefault:"miniback-api"`
 	AccessTokenTTL     time.Duration `env:"MINIBACK_ACCESS_TOKEN_TTL" envDefault:"15m"`
+
+	// PasswordAuth switches password accounts (register, password login,
+	// setting a password) on or off for this deployment.
+	PasswordAuth bool `env:"MINIBACK_PASSWORD_AUTH" envDefault:"true"`
+	// PasswordHashConcurrency bounds the Argon2id hashes computed at once
+	// (19 MiB each); 0 means 2 × GOMAXPROCS.
+	PasswordHashConcurrency int `env:"MINIBACK_PASSWORD_HASH_CONCURRENCY" envDefault:"0"`
 
 	// PublicURL is how clients reach this API (https://api.example.com),
 	// for the links it hands out: avatar links and, with the local
@@ -150,6 +161,16 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
 			bad("MINIBACK_CORS_ORIGINS: %q is not an origin like https://example.com", o)
 		}
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("MINIBACK_TRUSTED_PROXIES: %q is not an IP address or CIDR range", p)
+			}
+		}
+	}
+	if c.PasswordHashConcurrency < 0 || c.PasswordHashConcurrency > 256 {
+		bad("MINIBACK_PASSWORD_HASH_CONCURRENCY must be between 0 (2 × GOMAXPROCS) and 256, not %d", c.PasswordHashConcurrency)
 	}
 	if _, err := c.Apps(); err != nil {
 		bad("MINIBACK_WECHAT_APPS: %v", err)

@@ -14,6 +14,21 @@ func TestLoadConfigDefaultsSelectTheEmbeddedDevelopmentSetup(t *testing.T) {
 	if cfg.Production() || !cfg.UseSimulator() || cfg.DatabaseURL != "" || cfg.AccessTokenTTL != 15*time.Minute || cfg.Addr != ":8080" {
 		t.Errorf("defaults = %+v", cfg)
 	}
+	if !cfg.PasswordAuth || cfg.PasswordHashConcurrency != 0 || len(cfg.TrustedProxies) != 0 {
+		t.Errorf("password defaults: auth %t, concurrency %d, proxies %v; want on, 2 × GOMAXPROCS, none",
+			cfg.PasswordAuth, cfg.PasswordHashConcurrency, cfg.TrustedProxies)
+	}
+}
+
+func TestLoadConfigReadsPasswordAndProxySettings(t *testing.T) {
+	cfg, err := LoadConfig([]string{"MINIBACK_PASSWORD_AUTH=false", "MINIBACK_PASSWORD_HASH_CONCURRENCY=3",
+		"MINIBACK_TRUSTED_PROXIES=10.0.0.0/8,192.0.2.10,2001:db8::/32"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PasswordAuth || cfg.PasswordHashConcurrency != 3 || len(cfg.TrustedProxies) != 3 {
+		t.Errorf("cfg = %+v", cfg)
+	}
 }
 
 func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
@@ -36,6 +51,10 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{"bad log level", []string{"MINIBACK_LOG_LEVEL=loud"}, []string{"MINIBACK_LOG_LEVEL"}},
 		{"tiny body limit", []string{"MINIBACK_MAX_BODY_BYTES=10"}, []string{"MINIBACK_MAX_BODY_BYTES"}},
 		{"non-http WeChat base URL", []string{"MINIBACK_WECHAT_BASE_URL=ftp://x"}, []string{"MINIBACK_WECHAT_BASE_URL"}},
+		{"password auth not a boolean", []string{"MINIBACK_PASSWORD_AUTH=maybe"}, []string{"MINIBACK_PASSWORD_AUTH"}},
+		{"negative hash concurrency", []string{"MINIBACK_PASSWORD_HASH_CONCURRENCY=-1"}, []string{"MINIBACK_PASSWORD_HASH_CONCURRENCY"}},
+		{"huge hash concurrency", []string{"MINIBACK_PASSWORD_HASH_CONCURRENCY=1000"}, []string{"MINIBACK_PASSWORD_HASH_CONCURRENCY"}},
+		{"trusted proxy not an address", []string{"MINIBACK_TRUSTED_PROXIES=10.0.0.0/8,proxy.local"}, []string{"MINIBACK_TRUSTED_PROXIES", "proxy.local"}},
 		{"idle lifetime shorter than an access token", []string{"MINIBACK_REFRESH_IDLE_TTL=5m"}, []string{"MINIBACK_REFRESH_IDLE_TTL"}},
 		{"idle lifetime past the absolute one", []string{"MINIBACK_REFRESH_IDLE_TTL=100h", "MINIBACK_REFRESH_ABSOLUTE_TTL=50h"}, []string{"MINIBACK_REFRESH_ABSOLUTE_TTL"}},
 		{"absolute lifetime over a year", []string{"MINIBACK_REFRESH_ABSOLUTE_TTL=9000h"}, []string{"MINIBACK_REFRESH_ABSOLUTE_TTL"}},

@@ -54,6 +54,7 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		"embedded default: private PostgreSQL cluster",
 		"embedded default: WeChat simulator",
 		"embedded default: GENERATED a DEVELOPMENT signing key",
+		`"msg":"password accounts: on","hash":"argon2id","memory_kib":19456,"time":2,"threads":1`,
 		"embedded default: GENERATED a DEVELOPMENT cursor secret",
 		"embedded default: local-disk storage",
 		`"api_reference":"http://` + addr + `/docs"`,
@@ -115,6 +116,15 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 	}
 	if r := c.Get("/docs"); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "<html") {
 		t.Errorf("docs: %s", r)
+	}
+
+	// Password accounts are on by default: register, then log in by email.
+	const password = "Vq3-bandersnatch"
+	if r := c.JSON("POST", "/v1/auth/register", map[string]string{"username": "bob", "email": "bob@example.com", "password": password}); r.Status != http.StatusCreated {
+		t.Errorf("register: %s", r)
+	}
+	if r := c.JSON("POST", "/v1/auth/login", map[string]string{"login": "BOB@example.com", "password": password}); r.Status != http.StatusOK {
+		t.Errorf("password login: %s", r)
 	}
 
 	// A second login on another device: refresh, then two replicas.
@@ -205,7 +215,7 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 	if err != nil || len(cursorSecret) < 32 {
 		t.Fatalf("development cursor secret: %q, %v", cursorSecret, err)
 	}
-	for _, secret := range []string{"session_key", "PRIVATE KEY", "wechatsim-dev-secret", "mbr_", string(cursorSecret)} {
+	for _, secret := range []string{"session_key", "PRIVATE KEY", "wechatsim-dev-secret", "mbr_", string(cursorSecret), password, "$argon2id$"} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("log contains %q", secret)
 		}

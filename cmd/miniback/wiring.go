@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/miniback/miniback/adapters/argon2id"
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
@@ -102,6 +103,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Policy: m.Config.SessionPolicy(), Revocations: m.Revocations,
 	}
 	todos := app.Todos{Store: postgres.NewTodoStore(m.db), Cursors: cursors, Clock: clock}
+	passwords, err := m.passwordAccounts(users, sessions)
+	if err != nil {
+		return err
+	}
 	m.goBackground(func() { m.purgeIdempotencyKeys(m.backgroundCtx, todos) })
 
 	// Listen before wiring uploads: the public URL (and so every link the
@@ -124,21 +129,24 @@ func (m *Main) Run(ctx context.Context) error {
 	m.goBackground(func() { cleaner.Run(m.backgroundCtx, m.Config.UploadCleanInterval) })
 
 	deps := httpapi.Deps{
-		Login:        app.WeChatLogin{Apps: apps, WeChat: weChat, Users: users, Sessions: sessions},
-		Sessions:     sessions,
-		Profiles:     app.Profiles{Users: users, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
-		Todos:        todos,
-		Uploads:      uploads,
-		Attachments:  app.Attachments{Store: postgres.NewAttachmentStore(m.db), Uploads: uploads},
-		Accounts:     app.Accounts{Users: users, Clock: clock, Revocations: m.Revocations},
-		Admin:        app.Admin{Users: users},
-		Verifier:     tokens,
-		Revocations:  m.Revocations,
-		JWKS:         tokens.PublicJWKS,
-		Ready:        m.db.Ping,
-		Logger:       m.Logger,
-		CORSOrigins:  m.Config.CORSOrigins,
-		MaxBodyBytes: m.Config.MaxBodyBytes,
+		Login:          app.WeChatLogin{Apps: apps, WeChat: weChat, Users: users, Sessions: sessions},
+		Sessions:       sessions,
+		Profiles:       app.Profiles{Users: users, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
+		Passwords:      passwords,
+		WeChatBinding:  app.WeChatBinding{Apps: apps, WeChat: weChat, Binder: users, Users: users},
+		Todos:          todos,
+		Uploads:        uploads,
+		Attachments:    app.Attachments{Store: postgres.NewAttachmentStore(m.db), Uploads: uploads},
+		Accounts:       app.Accounts{Users: users, Clock: clock, Revocations: m.Revocations},
+		Admin:          app.Admin{Users: users},
+		Verifier:       tokens,
+		Revocations:    m.Revocations,
+		JWKS:           tokens.PublicJWKS,
+		Ready:          m.db.Ping,
+		Logger:         m.Logger,
+		CORSOrigins:    m.Config.CORSOrigins,
+		MaxBodyBytes:   m.Config.MaxBodyBytes,
+		TrustedProxies: m.Config.TrustedProxies,
 		// A file and the few form fields of its ticket.
 		MaxUploadBytes: rules.MaxBytes() + 64<<10,
 	}
@@ -376,6 +384,28 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return client, app.NewApps(ids...), nil
+}
+
+// passwordAccounts wires password accounts: Argon2id at OWASP's
+// parameters behind the configured bound, and the PostgreSQL stores. When
+// they are switched off no hasher is made and every operation answers
+// password_auth_disabled.
+func (m *Main) passwordAccounts(users *postgres.UserStore, sessions app.Sessions) (app.PasswordAccounts, error) {
+	if !m.Config.PasswordAuth {
+		m.Logger.Info("password accounts: switched off (MINIBACK_PASSWORD_AUTH=false)")
+		return app.PasswordAccounts{}, nil
+	}
+	hasher, err := argon2id.New(argon2id.Config{Concurrency: m.Config.PasswordHashConcurrency})
+	if err != nil {
+		return app.PasswordAccounts{}, fmt.Errorf("password hasher: %w", err)
+	}
+	p := hasher.Params()
+	m.Logger.Info("password accounts: on", "hash", "argon2id", "memory_kib", p.Memory, "time", p.Time,
+		"threads", p.Threads, "concurrent_hashes", hasher.Concurrency())
+	return app.PasswordAccounts{
+		Enabled: true, Credentials: postgres.NewCredentialStore(m.db), Users: users, Hasher: hasher,
+		Throttle: postgres.NewAttemptThrottle(m.db), Sessions: sessions, Clock: ports.SystemClock{},
+	}, nil
 }
 
 // tokens builds the access-token signer from the configured keys, or from a

@@ -296,7 +296,9 @@ type FieldError struct {
 	// `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
 	// or a domain rule such as `invalid_url`, `invalid_characters`,
 	// `empty_patch`, `invalid_time_zone`, `invalid_range`,
-	// `invalid_cursor`, `unknown`.
+	// `invalid_cursor`, `unknown`, `invalid_email`, `taken`,
+	// `not_allowed`, and for passwords `too_common`,
+	// `same_as_username`, `same_as_email`.
 	Code string `json:"code"`
 
 	// Field Where the problem is, e.g. `body.nickname` or `header.Authorization`.
@@ -367,6 +369,34 @@ type LoginResponse struct {
 	User         User         `json:"user"`
 }
 
+// PasswordChangeRequest defines model for PasswordChangeRequest.
+type PasswordChangeRequest struct {
+	// CurrentPassword Required when the account has a password; refused (`not_allowed`) when it has none.
+	CurrentPassword *string `json:"current_password,omitempty"`
+
+	// Email Required with the first password of an account that has none;
+	// refused (`not_allowed`) otherwise. Rules as in `RegisterRequest`.
+	Email *string `json:"email,omitempty"`
+
+	// NewPassword Follows the rules of `RegisterRequest.password`.
+	NewPassword string `json:"new_password"`
+
+	// Username Required with the first password of an account that has none;
+	// refused (`not_allowed`) otherwise. Rules as in `RegisterRequest`.
+	Username *string `json:"username,omitempty"`
+}
+
+// PasswordLoginRequest defines model for PasswordLoginRequest.
+type PasswordLoginRequest struct {
+	// Login A username, or an email (anything with `@`); case-insensitive.
+	//
+	// Example: alice
+	Login string `json:"login"`
+
+	// Password Example: correct horse battery staple
+	Password string `json:"password"`
+}
+
 // Priority defines model for Priority.
 type Priority string
 
@@ -427,6 +457,32 @@ type RefreshRequest struct {
 //
 // Example: mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe
 type RefreshToken = string
+
+// RegisterRequest defines model for RegisterRequest.
+type RegisterRequest struct {
+	// Email Trimmed and lower-cased, then a bare address `local@domain.tld`
+	// of at most 254 characters (field code `invalid_email`).
+	//
+	//
+	// Example: alice@example.com
+	Email string `json:"email"`
+
+	// Password 8 to 128 characters (Unicode characters, compared after NFKC
+	// normalisation); not a common password, not the username, not the
+	// email.
+	//
+	//
+	// Example: correct horse battery staple
+	Password string `json:"password"`
+
+	// Username Trimmed and lower-cased, then 3 to 32 characters of `a-z`, `0-9`,
+	// `_`, `.` and `-`, starting with a letter or digit (field codes
+	// `too_short`, `too_long`, `invalid_format`, `invalid_characters`).
+	//
+	//
+	// Example: alice
+	Username string `json:"username"`
+}
 
 // Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
 type Role string
@@ -841,8 +897,14 @@ type UpdateTodoParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
+type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
+
 // RefreshTokensJSONRequestBody defines body for RefreshTokens for application/json ContentType.
 type RefreshTokensJSONRequestBody = RefreshRequest
+
+// RegisterWithPasswordJSONRequestBody defines body for RegisterWithPassword for application/json ContentType.
+type RegisterWithPasswordJSONRequestBody = RegisterRequest
 
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
@@ -852,6 +914,12 @@ type LocalStoragePostMultipartRequestBody LocalStoragePostMultipartBody
 
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfilePatch
+
+// SetMyPasswordJSONRequestBody defines body for SetMyPassword for application/json ContentType.
+type SetMyPasswordJSONRequestBody = PasswordChangeRequest
+
+// BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
+type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
 // CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
 type CreateTodoJSONRequestBody = TodoCreate
@@ -879,12 +947,18 @@ type ServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
+	// LoginWithPassword Log in with a username or email and a password
+	// (POST /v1/auth/login)
+	LoginWithPassword(c *gin.Context)
 	// Logout End my current session
 	// (POST /v1/auth/logout)
 	Logout(c *gin.Context)
 	// RefreshTokens Rotate a refresh token
 	// (POST /v1/auth/refresh)
 	RefreshTokens(c *gin.Context)
+	// RegisterWithPassword Create a password account
+	// (POST /v1/auth/register)
+	RegisterWithPassword(c *gin.Context)
 	// EndOtherSessions End all my other sessions
 	// (DELETE /v1/auth/sessions)
 	EndOtherSessions(c *gin.Context)
@@ -918,6 +992,12 @@ type ServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(c *gin.Context)
+	// SetMyPassword Set or change my password
+	// (PUT /v1/me/password)
+	SetMyPassword(c *gin.Context)
+	// BindMyWeChat Bind a WeChat account to mine
+	// (POST /v1/me/wechat)
+	BindMyWeChat(c *gin.Context)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(c *gin.Context, params ListTodosParams)
@@ -1052,6 +1132,19 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 	siw.Handler.ListUsers(c, params)
 }
 
+// LoginWithPassword operation middleware
+func (siw *ServerInterfaceWrapper) LoginWithPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LoginWithPassword(c)
+}
+
 // Logout operation middleware
 func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
 
@@ -1076,6 +1169,19 @@ func (siw *ServerInterfaceWrapper) RefreshTokens(c *gin.Context) {
 	}
 
 	siw.Handler.RefreshTokens(c)
+}
+
+// RegisterWithPassword operation middleware
+func (siw *ServerInterfaceWrapper) RegisterWithPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegisterWithPassword(c)
 }
 
 // EndOtherSessions operation middleware
@@ -1319,6 +1425,32 @@ func (siw *ServerInterfaceWrapper) UpdateMe(c *gin.Context) {
 	}
 
 	siw.Handler.UpdateMe(c)
+}
+
+// SetMyPassword operation middleware
+func (siw *ServerInterfaceWrapper) SetMyPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SetMyPassword(c)
+}
+
+// BindMyWeChat operation middleware
+func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.BindMyWeChat(c)
 }
 
 // ListTodos operation middleware
@@ -1766,6 +1898,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/register", wrapper.RegisterWithPassword)
+	router.POST(options.BaseURL+"/v1/auth/login", wrapper.LoginWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
 	router.POST(options.BaseURL+"/v1/auth/logout", wrapper.Logout)
 	router.DELETE(options.BaseURL+"/v1/auth/sessions", wrapper.EndOtherSessions)
@@ -1774,6 +1908,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
+	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
 	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
 	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
@@ -2052,6 +2188,162 @@ func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	return err
 }
 
+type LoginWithPasswordRequestObject struct {
+	Body *LoginWithPasswordJSONRequestBody
+}
+
+type LoginWithPasswordResponseObject interface {
+	VisitLoginWithPasswordResponse(w http.ResponseWriter) error
+}
+
+type LoginWithPassword200JSONResponse LoginResponse
+
+func (response LoginWithPassword200JSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword400ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword401ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword404ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword413ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword415ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword429ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword500ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword503ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LogoutRequestObject struct {
 }
 
@@ -2225,6 +2517,143 @@ type RefreshTokens503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RefreshTokens503ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPasswordRequestObject struct {
+	Body *RegisterWithPasswordJSONRequestBody
+}
+
+type RegisterWithPasswordResponseObject interface {
+	VisitRegisterWithPasswordResponse(w http.ResponseWriter) error
+}
+
+type RegisterWithPassword201JSONResponse LoginResponse
+
+func (response RegisterWithPassword201JSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword400ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword404ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword409ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword413ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword415ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword500ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterWithPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword503ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3429,6 +3858,408 @@ func (response UpdateMe503ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPasswordRequestObject struct {
+	Body *SetMyPasswordJSONRequestBody
+}
+
+type SetMyPasswordResponseObject interface {
+	VisitSetMyPasswordResponse(w http.ResponseWriter) error
+}
+
+type SetMyPassword204Response struct {
+}
+
+func (response SetMyPassword204Response) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SetMyPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword400ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword401ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword403ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword404ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword409ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword413ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword415ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword429ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword500ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMyPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SetMyPassword503ApplicationProblemPlusJSONResponse) VisitSetMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChatRequestObject struct {
+	Body *BindMyWeChatJSONRequestBody
+}
+
+type BindMyWeChatResponseObject interface {
+	VisitBindMyWeChatResponse(w http.ResponseWriter) error
+}
+
+type BindMyWeChat200JSONResponse User
+
+func (response BindMyWeChat200JSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat400ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat401ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat403ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat404ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat409ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat413ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat415ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat429ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat500ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat502ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat503ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyWeChat504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyWeChat504ApplicationProblemPlusJSONResponse) VisitBindMyWeChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4905,12 +5736,18 @@ type StrictServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// LoginWithPassword Log in with a username or email and a password
+	// (POST /v1/auth/login)
+	LoginWithPassword(ctx context.Context, request LoginWithPasswordRequestObject) (LoginWithPasswordResponseObject, error)
 	// Logout End my current session
 	// (POST /v1/auth/logout)
 	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
 	// RefreshTokens Rotate a refresh token
 	// (POST /v1/auth/refresh)
 	RefreshTokens(ctx context.Context, request RefreshTokensRequestObject) (RefreshTokensResponseObject, error)
+	// RegisterWithPassword Create a password account
+	// (POST /v1/auth/register)
+	RegisterWithPassword(ctx context.Context, request RegisterWithPasswordRequestObject) (RegisterWithPasswordResponseObject, error)
 	// EndOtherSessions End all my other sessions
 	// (DELETE /v1/auth/sessions)
 	EndOtherSessions(ctx context.Context, request EndOtherSessionsRequestObject) (EndOtherSessionsResponseObject, error)
@@ -4944,6 +5781,12 @@ type StrictServerInterface interface {
 	// UpdateMe Edit my profile
 	// (PATCH /v1/me)
 	UpdateMe(ctx context.Context, request UpdateMeRequestObject) (UpdateMeResponseObject, error)
+	// SetMyPassword Set or change my password
+	// (PUT /v1/me/password)
+	SetMyPassword(ctx context.Context, request SetMyPasswordRequestObject) (SetMyPasswordResponseObject, error)
+	// BindMyWeChat Bind a WeChat account to mine
+	// (POST /v1/me/wechat)
+	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
@@ -5134,6 +5977,48 @@ func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 	}
 }
 
+// LoginWithPassword operation middleware
+func (sh *strictHandler) LoginWithPassword(ctx *gin.Context) {
+	var request LoginWithPasswordRequestObject
+
+	var body LoginWithPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginWithPassword(ctx, request.(LoginWithPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginWithPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LoginWithPasswordResponseObject); ok {
+		if err := validResponse.VisitLoginWithPasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Logout operation middleware
 func (sh *strictHandler) Logout(ctx *gin.Context) {
 	var request LogoutRequestObject
@@ -5193,6 +6078,48 @@ func (sh *strictHandler) RefreshTokens(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(RefreshTokensResponseObject); ok {
 		if err := validResponse.VisitRefreshTokensResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegisterWithPassword operation middleware
+func (sh *strictHandler) RegisterWithPassword(ctx *gin.Context) {
+	var request RegisterWithPasswordRequestObject
+
+	var body RegisterWithPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterWithPassword(ctx, request.(RegisterWithPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterWithPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegisterWithPasswordResponseObject); ok {
+		if err := validResponse.VisitRegisterWithPasswordResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -5511,6 +6438,90 @@ func (sh *strictHandler) UpdateMe(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(UpdateMeResponseObject); ok {
 		if err := validResponse.VisitUpdateMeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SetMyPassword operation middleware
+func (sh *strictHandler) SetMyPassword(ctx *gin.Context) {
+	var request SetMyPasswordRequestObject
+
+	var body SetMyPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetMyPassword(ctx, request.(SetMyPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetMyPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SetMyPasswordResponseObject); ok {
+		if err := validResponse.VisitSetMyPasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BindMyWeChat operation middleware
+func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
+	var request BindMyWeChatRequestObject
+
+	var body BindMyWeChatJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BindMyWeChat(ctx, request.(BindMyWeChatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BindMyWeChat")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(BindMyWeChatResponseObject); ok {
+		if err := validResponse.VisitBindMyWeChatResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -5883,183 +6894,212 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdtu21uCrYGm+WZF7KFm+pY38Y5ZPLj1pk9aT2JOZL8yYMLkloSIBFgCtqJ08z7zHPNksbAC8SKQk",
-	"O7GTc077I7UkEpeNjX2//NmLRZYLDlyr3vjP3gxoAhL/fH5Bp+b/CahYslwzwXvj3sUMiKZq/kiRG5CK",
-	"CU6oIpQoLQWfEuCa6SXRdBqQiZAkejkZvKY6nkWE8gQ//iI4uO+GvaAHH2mWp9Ab98LezVHY6wU9Fc8g",
-	"o2bunGoN0sz7v8PezfuDwZMP70eDJx++C3v/0Qt6epmbF5WWjE97nz4FvZcJZLnQwPUbyFO6hGR9C+cS",
-	"FHBNzNKJxMeImBDKCVCZMpBEwu8FKE0WTM+IngFRNAMSlYPHy8HPsMTlV2sFXmS98fuelgX0PrQt7pWI",
-	"qV1DG1Qv37wyyzDTxRKohgQB3YTR/s3BvhaJUPtHk1H8OPkBBo/pD9eDY3ryZPAkOYoHh5ODyQ+T7+Hw",
-	"+mDUWN/6et6AlsuziQa5vqK3EAueKKIFWVCmyTVMhASi5ZLxKaFTynhz+xnjLDMQGJVbZ1zDFGTvk5ks",
-	"p5JmoB1y1UD5MyzXpz8jc1iSpShIPBNCASKTnjFlYWPQrk/J5eXLZ4QpwhKg6V5ACs5+L4DQTPBpyJei",
-	"KI9SjcmB2cvhyQlJwSCVCkjCpkyrgESDKCDRlflnGBGDteNoSF7qkMPHnElQ5PCYzEQhFaEGWoRpRSZM",
-	"Kk0KBcOQN45ox4NhZpv2uvWCHqeZeXcFw5oAph9fAZ/qWW98eHISGID7zwdB/aa8Pxv8Jx38MRo8uRqO",
-	"Bx/+1nFTJngHN97wyNCAiPQNSL6LAgMaSmKRZXSgwByoQdKUKY2IS6dqb2zwN+QLyTSQGc1z4IoIni4J",
-	"mxDBgWRmUlAWzQspzUX0hKRviUjIDU2ikinB9wICqQJyfHA4JL/iEml6ihdTFJowjQOl1FxWnHPBuFo9",
-	"kZKwtMPcUaguYB+MDo8b8A1D9V0/DL/7P/13+3v/Ley9D8OPhwfmn6NBGH78Hgx56punAnx0w1N73+2Z",
-	"R7pOyJDKjlM642oBkhyNji2V4oJci2RJFjPgCJPmETKF0Lf0RQHpL4DOG4AmeMGA3NC0APN89F10a0BW",
-	"tP2bg+aFSMTLZxvRnSVDv7ec6lm1M5b0gp6hJEwahmIofH17EyEzqnvjXlHgk+uTX+apoEnX9AX+eo8L",
-	"+GReVrngCpD6/p0mP1INC4qUNxbcMEzzJ83zlFkmtZ9LcZ1C9rfflOVY1XT/IWHSG/f+y34lO+zbX9X+",
-	"uX3LTtrc6jt4OqOaUMRcSIgSGeiZYScFLxS9TsHgoIRJoSAhhnjHEhIjUdBUDXufArPuN5aeP+S6zRF5",
-	"iYApktHUwNssUZJrCXRu5B9ZpHBKIpBSSBUhUbREbsIgTezynwo+SVn8FRavRCFjvNVcaMI4CmxUA9F4",
-	"ImkqFgrZ6xgJPHeUOeQ7SkJmZKVZmhIFWqfmTPvSSBd7AaE85BbD/fwSYmA3FoD2M02WZAnacRhzHclM",
-	"pImFYCaUDjnVmsazzOzbkP2MLg11+hT0Xgh5zZIE+EOC9RfhwAYJ6UcTv4RoLyAOzT0eo9BSKJAh70cL",
-	"iGdUX5mPV9epiOeQRAGRTM0N1LUURopBGCgtJJ0C0Syeg36kiGJTTnUhIeRMkQVK28KIImRGFbGCilmL",
-	"BfWVfe+K8RuasiQKQr7yi3sj2nNgdAThgmUgCv0V6ELCEsQGSx8MkmqWAV6cHwWHB700QpCUajhF/Cuv",
-	"jwMZLuklNwyMps/NhX/ItZ1xUhi5FGIjfE0oSwvpFooCAMQzAeaeEeaWSBLQlKW47F+EfiEKnjzsXSGq",
-	"iGclHAN/742AbinjOV0a3LwQ4hWVU3hoAomAY4qkZnIjBlErQymQNyAJjWPItVupRMWImbdfUJZC8tCL",
-	"ranUmk4t5aWG+RgyWop+VkVDpRsJMS7+LcgbFsMlpzeUpYbjPijmkgRy4InhGmbZ14VaGlRIxIKf2lU6",
-	"/SpCzXSAqmlElFVFjWhUM0/UHulak3t6v6bnfrKioHhN+dKJEuohYfDGMN2UZUxDcmo163ve7CWnhZ4J",
-	"yf6Ah771yHrw9ihFtJgDR1XSaM8KFKp8C6qIhBsxh8RyPlTnxJRxEovEC4QS1MwNYF9A1ooofclzKcwE",
-	"Bpufo/XpYXlXmg6cOHhdaHvrlHYCobfneMrntON18cnsCqUFlLMoSdhkAqgbewHMkCgrGoTcyAaG9rMU",
-	"SGKJvbaKNcLWCVuWz9t3uP8SKZoKOeVCz0CSvJC5sDYMBKYq8lxIDclrSBi9QD3i69Bis6eoPpuZJRqi",
-	"OuWGMjOdlWIhri6xlJmm51LkIDUzCs+EpgqCXl776s+elSchuaK6oUIlVMPASB7relTQs1DctkOr7fWs",
-	"2uV1tvf+5aAxdWUoFNe/QazNLNWeXjF1230xDVnzj01LrYHvU2D09Jf2rcPKikelpMu1zdjRN6++pqvd",
-	"YgNOTGVJm1XQqgpRpQxEHrPFhGSMgyGc2/Xx9WMx87Xt5jlPIHlrqZW65U4Mr2vZxT/EgmSULz0RVMTo",
-	"wwSfNsvfaEltrt3O0LbuF0btLIXTWyzakN0Wc7BG/Tyj8YxxsLS5NMmiivtIEUcPxiTya0S9QwtxlQo+",
-	"jQKCf6uZkNp8KPiciwW/wvfNF05buTK7wVf9F/ZE64+gmcp8IQp9JSZXkvIp1B4wr6MilYjMCEJIjlEM",
-	"paoapZBpfdB4RiWNNUiFs0OW6+VVjrJWfXUsg6s/BK9P5+evrTkupBKytk9nTlsjKrj9dZC/mxmsMOzD",
-	"wZUwFRAYTockMkRyyFk85zQDa7K2/H945pg90kz0UKzNlxluaYXszTfDLiywKFG914Zu/wCa6tktUU1p",
-	"qgtV952IebvnpL4q91bbKn569/PWJaxSlLy4TlmM6jXjU3Q79N+8eEq+Pzn4fu+UcEANgC9JLtmNkd4y",
-	"yK5BGsiuMJR0Wt/K8+TZ27Ne0Hv+9vDkccuugl4sb5ovHJ6cHDzpBb3zQdcr8zaqaLgmrvjx0Q9Ez4rs",
-	"OpeM69OG5KWIQRWDTkziJlHSYLoVQ+ZWiPIr+/Xnc7ORp61LKhTUn1Vs2vrYxxZ0C3rL7Uho1mI3HiCI",
-	"7Ywdp/8Wbstt5rDcnVsa/Pq0hTHigG3Le2Wk2jfODHtbYQVP8gpPso0t/vTugmhBFPAE6VuDCozJ34FK",
-	"kCQsRqOjGAfBP6GdPjin1xXj3W7BgmuWInFqiPfu1QYXO1jnYkGPqSsOCzSEtSC0LMA7MoxWbtUB7xOd",
-	"AZrTaku/FiIFihKsUxaubreHporhnX4FT83OUC7vW3MA8ms01KdGjZuA4QUBiWmeGwVgifI3vVYiLTQQ",
-	"wWFvOyj8ksvD3YSBb+zDF/isQUXzx5V2cvqmN/EVFOjtpZVbpVjVInA0ELExfQNvVnfVejBuGU1kaLs5",
-	"55IJyZo0KRWLXtDjRi5Ija7MprN1uhP0Pg7MC4MbKg35U+ZNP9orHMF/+sWP5L/4B46Is1t9ZQ2PDM19",
-	"cnzyfcmfrZ1NeSVOrctM61xjd3FLC3ItKY9nRPBmUADKG3jVrybWJNVyq+3i2ojHrMgoYn1KuXWto9rK",
-	"FBGxdQTE0E4o0NmxPiTKnoMUbiD1sFFB5ZksVVop5s4/guIZko2d6HBNuF0jx0HPKOCUx9DOKf3sOdWz",
-	"XTfq3nE6ydrPlRyT0Y/2pp88eVK798ejUdvN10yn0HYiKCG7c1FFllG59KYEj2tmtNa1elqwOublm5dG",
-	"BDAyTts4FTbNtM7VeH/frP6axvNhAjde1Vf7O+DaCslw1MFutgSWkyrbr7uYsBTOveP7NuKcJilQpdHZ",
-	"bTErKwyqGeKtSR8vUkOuJ2gHWTBlSfUK272hmsqrHTRS++SKLnpqJlUk8sPINDK3GO1feMFDnjI+J/1o",
-	"/+Zg3z6l9v9kyadob0h+EZpoMQW00yBJqQ9kdYktmm7Qq95oCyEgeNbk8s0rNBMhXMwK4xQoMtg1x/3a",
-	"BNdMrI98mZtRTkYjUmlUK8Od1K5ENZpXadpkApZlkJzaMJ7Hx7WRndFYmycYn65M9Pi4DUHXkM4x1ruZ",
-	"LNZYeBvZqYsY7jKnVBtSZAWcytQ5JH3zCpqJCVMhnwIHKQpFlHAeW5IxpakZqiF/TQG9o4qIBXeOtCDk",
-	"x6MDo5LX1lj6BYd7iEc1eB2PnjxeDS7afMGbu//QDdyLdvD8mtPfCxiTKLuWVzZO8PDkMZGUJyIj10yr",
-	"IfkZICdMEwWxNBd58XGoQL+1TtK3Sx7vhdy8iBIw0zbkSAsSnf/69oLg9Sr0bN8tNTolQNEjZQ9Fgi4k",
-	"V4SGnMMCiYcZzByRSBP8rLTIFVkIOTcothIXYxb++5P/ORv9j/91JJ6kR//5/bv4h98P5H9eP15ejPL/",
-	"fpwc8hcn6ucfsp8O6KtWy+Ib0cYK3pnD9hIvyeiSJOKUUE4M9lEtJJlKyo3MmWSMOyrhCbf7Ep9wsj8O",
-	"w5Ka9O/lKSeK4SutCpyzgd1Wccnzqy6d1axzkEsxlTQzd2AKCXp9xamjRBP0E/J2Puf0AWe+XR8dL1XD",
-	"GrjRsusiHjqUkYnzTHi3hbu/jbungOt2pcTLvG1LfeelIj80WNUEVQ+Hn0a1wPDL3bdjYb6VPaRUYTTC",
-	"FjCWjhlLrzyZ2nk1GO9Ap+3wnQGJUwZcP1LE6ByDM/MgoRoJ2fqUjTjIx9uIE+67hisre24cTmOhgcfd",
-	"CjfaSJu7FvduqPfX79Od7fIXIhG3tgUbAtd1y97VQw3RhYVxmBmVc0hIIowAxIs0JYsZS4EgLzOEq/tW",
-	"mqetV9pGuG259LshX+KCR9bvZVLADhtjiiQFBFUI1OXFUyImEyNQMo37nrIb4OVmgfuoHE+8Kk5xODp8",
-	"PBgdDUYHFwc/jEej8Wj0t5H5424gMQruVAzuev250KDWAjRHraJZXlPCN7v33HMGU+m0ieG1eY4Ot0gZ",
-	"m91RNe2pThDM0reMWuTJrXHIRSivo8pLHkuwQWmGdt+AXBrJlE9dSE4VfhuFvRvLhN1glgmHvWibiaiN",
-	"onltyp5gicq1Y3KIHzQvsTuTFZJYA0m11y4a8hTfvKViZqh8zROjxiTCLSBotJXtUeZCdW1upD0brz8a",
-	"hbwS9YMy2NmFy9XUgFMSITQiUqD6cTAKRs23SV/Ta4XTpIxDGbxp4/j2TklkwYiLevPiKTk6OnqCM4ac",
-	"1q/9NegFACeDg8PxaIQD/u3g2PzJOFEacmUkhIMTI+IUGpRVPGu+ocqFVNM/A5R+ZkCWQKUiB09GI7OP",
-	"J0+ePDnF6HpCJYTcQcs8zUESldMYFIlFmtJcme/NbuQgpsqB9JcXTwfWUMbwdwPikFcwPjokdQibV5LC",
-	"+t3BK1f+fUz+kEAykFNIrBzc5Bme3CYwoUWqS3zYRH4fnD6WhK9cZW9V2/3yVLDc5fveTODiQRolB9n1",
-	"/ZLICsB/L5YkY+l8RZDaSjdXjTo4cheJOHfuxXuThlCWaTH9cfioneO1ze7vvCPOM1tK9eYtktOpl1cE",
-	"r7JKzNfD7aJJqxTWXE83sB7azkUuZhBypMOGTqEqbAeh6HEWCiOXKmK/6Z7vLlYhbCVk4sbl/yQFuBjf",
-	"+7rca9OXVi40cdll4PPD1vu/VSD9HHqw4k2APEVKXkveMU+ekvcf6lDLDL9qWMq/vlD1qRW15/CXu3PF",
-	"x/eF3ZLfonPxHh2GH7rQzMcpemOWRYBWM9ZlGcH3GXrwjiYlGzVZAvALabMLjt6IplHpli+3+wOcL6NM",
-	"R0M31CDFVB3/Krl882rjNepUqCnJgSeY7lVmAyWAYCVsgvGeJZx3Ny1NWApX3mVwVz3YRcHuFtd57h5G",
-	"RDdoeCWBqjbl8N1siRnmv9lcDbdtG8HsvuvXfXHItT0Myjy5vYaZ1rqiFPsDrjKmMpdq6VN7lnnt6zb0",
-	"Ny82QMK4fnzcayMdlVdzO0ze2mdbVVUP3Ibrr3Yz3KLqR9m4Gm23vnkS3WZzDJFmykh6zuTvVoPmmdJR",
-	"4hK5zDSoHobcLMk5YPrO7RaNCcvoFIyiWYs/9d8G5PzZi4Bo+KgDcsMSEHvOTeCOzo5Shv9mTYviKoW6",
-	"myNqleSsK+EGIo8UySBhFDd8WkqOHgxeLPax4Q0DFm52/7ccpisC0+H3W0WPxl3tXJp5ICBzyLXh7Rlo",
-	"mlBNSd9G4uVUam9+t/hA5rDcay4ynwkthr/l01Vz8ckXvPz+KnVuBD7SWBPEJMbJ9VIb1KEa8xnrAH6k",
-	"LKY19nD8w+HBUbB+T29hKKouXtt9675Wb9fCMh3hRq5Mk2XPU75G7PEqBl9g/sFtQ6Y3cBHM1MZBSR/d",
-	"epQn5PzyYs/ccJ9u6XzBM6Zuw0MgTTYEd//ZFk1TX1m0+Di0JPgFSyF6pEhkZn5GNY3GVky1pkGnZSlr",
-	"DK/x0eoM8JJ0hAS3zIMBwGNL7ITM3Azugpix6tzDfG49sS4XXS0z3dZz8dxpuEvwQV7oq1oS0x2B+w87",
-	"Am7o/PLCkquYSrm0NyxdtsLRTN4q5rww20CHk7LO9FzCBCShOLrP2KGLEnqfmQUS9FqX0XKWhUyjMaEk",
-	"K1LNkNAhmk8FKDID2baYNoZrpiuRuoFQFVSah7PqBbMrb6UQLnDwNsrcrUNQbhV5sjWm5C5S9q7+k1q4",
-	"yuaQk6AnnYN/owJmnrmTi6IND8rVNcKALODcerr9AF2Hf++mPRt2ekvT3jlVaptpj177qk9rxr1djHlt",
-	"ALGZ6y6w+y7yGs3zXaIjHilylucvnw3JG7cuG+BShlQmkKdiaUTKMsNPGY5D08Y4a5VxFh9HK/+tB09t",
-	"EeraA1jRq49JQlJkxNA6DCSITolifJpiQEvgE0SvRaFJ6SxpinIJ3AxoymJYFTd/uJ3BuiPa0MhxEBeS",
-	"6eVbg4D2WK7RfnBW2IwW++mFv4U/vbvotbm3GpYh3DZ10RO+9kpZMAsNptZGUa7I0EGbE8n4RLRD9JrG",
-	"cyNMTDCzydVNqB/w2H+JEwdlhllgdEzDCFQQch9P9MgsdpAItDY6x48l/YooLSmbzjTRwovZviKFdVKF",
-	"XM1oDmSFjREOkBg0C/lzlHgwRtgIaJSTMmA66soijUgi4gLxeIFm6MicW4QlL1w4NUZ50UkzHvq0dCdi",
-	"lTkb6xyhOdvACiNpHfIbXHIWSVdc5/XLC8c1q+BXkQO3ObtDIaf77iW1b56tzKS9MtTq7PxlzXU67o2G",
-	"B8ORedIMRHPWG/eOhqPhUQ9rH80Qy/aHC0jTAeaG7f+2mKuhT6SdQof4+9O7n8lbI/+WGUpowEdIz2Fp",
-	"5ZmMLsmM3gDmNBmRmKTsBkJeR1ArzSlbD8DJQTcg2WRJ/J4e+cwhxJhMQXoDakiw9ACh9jcjtcxZEhEr",
-	"SZgzoWYh/nvrBJ/DMuQT9tEZt2k6FZLpWUb6mCRl+D5mSTmF2ca2McFfJr1x70fQP737+W1vpYTR4Wi0",
-	"ITP5dhnJLnGoIyHZJYjNYbmalf+UxjMYPLWe6PUD+xmWygUDEEklpMtTElOsfmaOCB2wNvJLuxs9gUWd",
-	"CnbX7jMrPbEQaNtYCan9ZpmSOrnrjd9/CHouutyw0GqbbeFtyocOjN/3qCGMH8xg+zPM+/ujE2ltmTJF",
-	"DkcjFwbkDF44suVVZY2+Ydvhu8zCezx+N0PX8bu1GhJm7tFwIxRfsRvgoOrQErlywELleVdYec5ONb2m",
-	"CqyOS+OZIYIBORkdVR69Vri9KTX1BwcbTm0dNPLGVvA5GR1tR9aW8iSbYG2mYZ3AvjnYx2DWfcPqVCfQ",
-	"f4EFKG2rOQboTjVCIcEYayNqj0luZEuM5amJoBFWDMVnQ14XPLUgU9CV7Ck4DMmZWYirg9g/Hh2RWsWo",
-	"kNc8sy307xVT+lJZLa1eQ/P9ugxsLWOUeMGf9GOqYMC4Aq6YZjfgq0stZiJ1QcW1mnO/FyCXVdG537tq",
-	"+LWG1K9FdZvNIux95JzBYGFV6rbpnEKyG/JZTWl9VqOeoMmtaxa0tDWmKUNADkdBlcBz4JyeG4xtbQx6",
-	"DUcsuYMbJgrlFBGB8e5dC3QqTgfoTw62eXg/fbjHO19qgK3lffDmiIk9dbz2x7vwqFpVP3zlYPsrjaI2",
-	"+NIO5KUqFHdH7vmZZKzGJJS2cixQGc8svOr81Qbhl2Ss0LP9VExdWbZcqBY69py7annbQtTH6PZoupYx",
-	"uSHkLrvBED/BY7AaAWa0NhLJjVRdVmn0QY+2VFbIzV1nPs/vxhU8Jtei4MmQvBLTqZnA6Ht6wWKsyBA7",
-	"jWGd8tktr6Hzcbts7DeO5fBsLY27otPXRI7nPCHZsqyN63ZVww6v060giDvRDRjy0cqiDTR5tIoKVhDl",
-	"sGhijsEElx3TeB5jiQyBM6gFSRte1ZJmXOVtxLGVR1EDWVAjZFkvtBQa870xH8IgIfKskPtjxhU5iakl",
-	"wUmCwc/IakpPvh+NyP/7v8fDg+Ph4d445H5uVNOR6ac0rnF9u601KMRUSmYBGHKnQvuDQtZm9F6zGKO1",
-	"qnFX0hXpu4ogQVVM1NdpsvOFHN/YCzq2tfa9r+ZI+piaLmTIyzR0n6eOkgzW2YocEK9c6a2I9F3+jbmZ",
-	"Qtr7Y8SR5zR2WbKQkQwoV2OSiimWEMUa4C33th5Gonpl9uzfRbL8YoxoJV3vU9Pco2UBn+6RDTZjm9qK",
-	"n8HCUcuHZYMHO1Cg1VqL+N7JLpO1FAf7OsSySyFAkrFKWtoVV082Va20k41G6eCtls3R2IjRVbLWxxhy",
-	"3ShmbqhJP+yZSyIKHaLXernAWj6QKgh7e66Ij/VUUpIKpUk+M4pCy2V6zpNfjX5QlqC6R7Ru1rpqQevN",
-	"lav+WbktTVPDcW1BPFXBuYXhBt2muRIkNkFXGvbBcEgED+GGrFoqHdgQAAkxcG21pCTktqFA3wcIHIxG",
-	"e0PUKyWWOcuonFvWXRVyb3Anwxq57lIhHwJ/6rlwLdjzevX6qH9OnEHxPVvbzHYRzX+NKf5bCI6VkTyd",
-	"QZya1aQji1Ol9NxGNt6WkuNGs8HFSmGbwApFdVUiZUrfT2H6D58r3D+Uenm8/aWytPI3QNIciciWt8BO",
-	"W5t8V/2hzbmHykPNfYCxdTUKNQz5hc9l951crA5paZ9zWs1haYsp9dE9GmDOKEv2hs659UiFvJRg57CM",
-	"iNJ0qbxn12qiHQol4++Yntlx7kk0bXEKP7B42qw01kKJX/lk+2/cSPNV5NnjwyfbX14tIf0Zd/5wJ+D7",
-	"fh2fQybMqzsQspVOABvdHVYVdAWvPCEgrmBkh9hdq3PT7Qvx7l4skINuxZZCOwHGfNTL69iuEUyPQ86M",
-	"hJUwCbFWdgSrFHRFtQdECaOBRzZvBANdXd5IyDWdkphy8/ICs75dAyJaUrY2H8yZD/ltXPUje+SrPhO7",
-	"VLNStBmzWBc25KvmcezuIHa2MVq/m0O3eRbvRBC+fQ7ZgcNn3CHVI+WhXsNdFxCBsv+KHNW2iuqR/bLn",
-	"z6cPDvNTEdN04OIoOlH/nS3wE9WTNSKSC4Z1XmqtWOxwCVNzH5sxbGF5MU1dmZwfQa8Lg20uiDksb4Uz",
-	"QfswLqbwSwxVNj+51WDbPSHf7X/XZKulwHrNOMUVtPRSao/4DnxJVUXcDK642l1v1K255UPcwQ0X6Zkn",
-	"OtTmXfRd/Mnlm1d7dfHT4T/eqFZJ092AsvVNdIsbYHNbMRS6Zq2tjWXjYqPAfM2rJJF+M4I65EImII0Q",
-	"vRrhRDnGV789eqRsfO6vGB9l02qrNj0u0AovwTJwMnOFFmWBKcwPoBJIPIN4Xpb6sTZmn78yh7xds69d",
-	"73MDy00ibRlWvG/2OUiopk3kb8YmPrVvDi660tf8/W77DSPNd7lPAVKb1qqK5Z1v//UPsEW3dyghjPSs",
-	"sZ/GAEGNVNUpzUq4fBkzuIMwf9xW01PIz9Fb750cfCVp+3CXl9ebfHx5+vXGtiWrdcvoN65+JxErdqFh",
-	"LvJ+VzoWcixX0KRdtZj9qCQgSCOoKjtAbaUTxcOKASvJR19AFqhd3H8RIaWLZN9NPvmLONWI0zdNX84v",
-	"L9qpitMYfKpku5n4GX6vvCdAFNyGlaDLyXbWRMMxq1Jd+9Y6FXKGjTUNr6+ixPdsxAd63Gma1hs1qXHp",
-	"AKv5pwlTqoDEFrWtZ+GhYZCLBREYIcCUUZ65wDTTgtvScDTkKdUgGyHrziiobAxC4Ip1uM21UTYLg9ew",
-	"c5iIB1SVfT7897ALW0hZxwWCoIZ4Ljug7uFaM2a0wfjLRpZ1aVdWjxgw7gr//1sc1xugGAjkj6b9sPL2",
-	"7tCvQU5hgD8SBRnlmsVq7HrRkhQmGiM9fAg6k7bt85C8tGRhGYRcCpdtoVkGStMsr99iBdrmJIY8Wi2T",
-	"HdkcTQxBpV0FslEhomkKchxyJTIQ3HrIH2Gs9fHoOKiVjDA/+gamXGDJhWQZkf7x6IlrMVtl1ZcPYpPU",
-	"K5cGbR4+PGwNsb3EtLfXcE8OgUY98wd2BWy6Vi7br36pvlF32vFoB5N82V3530WV+WIOw4TpbZTGySNa",
-	"JKI7lv5XHz3vrneTbmM9K0w0m7BUYwdwjIFFQA7JO5rOrdHDDKHI9RIT583lbwZV29LWtZD7Zm9qO7hy",
-	"5cCF1KeEEvsoyahrW2ZjPdyjhn644A8htY3Dw882xq8WZTgiq929huQcV0slpjkp0INrqiAZ270SmiSQ",
-	"hNymvixFQRZmm7aURUbn4Ltd0zwHKl1QrJBkKkjGlCprja8HdFzgUWxz7uMicqybMf12Y+KHxNaAP/Up",
-	"a9fLuiv3viLl11YbVdnQEemLNClTQ/YCEg0av/Ja4sheEPKydmhfCcGbL5Y/uWrW5S++fFwU8n4qFu4H",
-	"7Oc2KH8j/RmbztxvQ3LBzO2QQOdEOHmZCR5yDPHs+7dwEJYMiUUBXzbVl9wjschcEjTj5FroWcjNb2j1",
-	"dNHYrTqukB2Y0hs0Usl9yYnGl81Hypq1g7bqteX+d2zr81ZIbasVJmdmqMbnZ6Bi992zAsrf8e/ab+fV",
-	"9PWP+MSHrhyXBCP+IsPJI4S6yIGTfoQJ39GeJQRdOOxq9K6ZB8pyih2TWupiToxailWWPbHH22+Ur8WO",
-	"AVi69jTkOcgYuB4At1Ui/xYhNf2vh3+P9obk+cc4LRJwtHoNb1YTyG291oPB6OACi7XW67W27tecNDYn",
-	"bg0T6q5w0F7scSt0zIOxTpeVVd1BCL29seGQcYFhXGhRUiG3tFncgExpfnd4HO4OD7u0BwBIlYel6ZT0",
-	"q5rAJGVzcIUnp8omkZlX9rrQVtNpF909uj3ZrS8Rs74xvdp1iQfrTqPMdYOzBbZWE9tsEZhbZbHtUNby",
-	"w73GkLs6uS3SeUOQsuTjAcXzbyG2Enddk0St4NntMnxamo1QnBKLuhTRNB+E3NnWKSfrnbi1sHJZvVGZ",
-	"LzeALerHqNJqubS5TpXgOYdl5dQzX2Anay88Wku9xLBfVaSa9M0zITfLDezztjxeUFuUHmBV2CXKk5a/",
-	"+MATy/f5FPuBY+VQYoeCG+BV+rBeiDK9mkgau8yWcsGWO4S8ajjeWPXx4SGJWAWjqzksfQ7KkGCC+zWk",
-	"gk+JFlVhCWtFRMM6OTwmM1FUTZrQ2GABUajWiHd7lFjh+bYhF7XT/BmWvc229c+7uq4K/k7q/MEXnblL",
-	"nS8bZJoL0BcyMOKhwVWDQUHVz6KOiRa/3Zt7K8FGzy/otGtB7rF9fOZT0GtB2W2vVq+Ub2CX1CrCadPb",
-	"5XN3j1j6y3Lxz265sJfQEf0WblG3WmwNun+HzbNeTgavXcPvRgcYV6gWU/jZBF0jrreH0ixNQ441V0GR",
-	"/vHBoVHskCazWqPERgn2Tk/G3eje5LU1Lu4cT+/3NcUONd/0DTrYATfPa+B+YdtSfhvelk7U7MgkKpHw",
-	"F8HBYSIGtfq+na4yvM82czjYF5JE30V7gbWgWfZtzvdodFzqLF3BAT+CviPWmUV2Yt7oQbiegced+ZYZ",
-	"8mjjFbFdnLQr45MQxXgM9c4+S1GUnd/uvIa/8li6HGAb7s/tkNXgEMbifmmf2SmJeJGmUchdS4nSEGju",
-	"pO1IdEois/7ICmO+yYMtwoLJVeQ1daUXrEZgjUq2e2y9+Hx0SiRgOgyfEqZ9Fwumh+R5rfdUyFnVlypy",
-	"VcmiSvOpERLfoIrXWB+2gLV1q3wrTSzQjqoBJrHyhGGvRtcIaWy7XadoP6iUh05GiCW2fTYRFxiqMCTv",
-	"nGpTX4iv1LiQTANZMK66HXhfgHXej67wVTx/m4im9/x9NvH8V5Qa/l2S6Jv+v91l6P3K0642FivEepPE",
-	"Pm2DhKq0ROcJrLtYAlug31sk6ukszVyIITlz/rqaW9HFDGzylp3V1n2PF6+apisRGsOQqsX8lcq6uVCS",
-	"Z1W0cX5NPA0+I1GnLhq0GhftiaJ10Qaz1Ps/rPR8b0HzkPcPRwd7Q2LHcawby6c0zIO1CBZfIZ70D0ej",
-	"PZuZFnI0O5pvFZ3AkLxtBs1Yw6esdVc5Hh2f1mNopBmi2YyEqY1hNc2wnZBviqw59cZXm4Pn6xgcjuoH",
-	"F/J+DXhX6HmOAmLma7u6FmIXwrH2+2DQ1XX9Stm61QJaq6q5hH9PRpFYfEmT4pbp69P+ZWX7t7SyWRyo",
-	"hS1jMm2ruFAnwxsFh/0/y2jBjUa5N7V2gdXrtqywJ2FaQTpxNQD6RimiHNvZONQNOZJaQ395ncZiaHQi",
-	"rAZC4CPDAqBl8E9duAiwAHWHePEMzJAvpMhKKrXNAmdf+auIxSbz2QrOuYLqW7Hursy/NXKplF1rfVA6",
-	"CqGU6Px59VDcpfH76SzG8XQGsSsH5LhwsJ5eaFMLDfKvNhxy3T8DkjM/TNVMyWYBSNCF5KrMYbKOQ0x4",
-	"zEXK4qVh5ZjQ9LcyqXKPVFW+caCNWY+n1mPo68rb3AFFKF9W8XnOX+mQwN7xyAk0Uchtr8TSQmILVlbW",
-	"+jIh120ODffmAS50yKvXGHdRM06+GVbtUKK9bh+l6/ByP3JJsw3YA/sZGx2cuiyvFi3+qm93n6xXzW1F",
-	"zor32jNpK1DQpB2b62vYHl+247rrsHZaqjduKpoqYYtONWpL2HCKkG9RyhtqSIfboXaB7iv+3TVh6rKD",
-	"4W3/iwtvMsFX2qxHtfupjlHH231Pm5ED3nXgTn1eOZ7nWY/vFmTZBNbEpaljnzxplnMgZ87Xi3FCqi6J",
-	"RlZ9PvUMyde5rd8pw429gw6V/MIZwpMhOSO+d6drENoYfYJh4SJBvtvSBjQKSlW+0QfUNeHwLFCF3LHH",
-	"vSH5pezusgS9bgzAfMWkSjX2ZgDLhx0bPiU5hhFrw3dpkjIOjsv6wXxx2lZO6g76a5OC+in9yym7O+zk",
-	"R8H/uUNBBJ8wmVmtrkqLl9JgcDu7bKbqNrs+vf9gyIfNP+iummh+tTO6TiYYoepbGA3LrkL7SIzcEv5s",
-	"KcaGNkEe+MK16OzH8sFBefewMYudi00xuC8bVuoHlthqV2LWsnDK6pvOZ2gTb5WmUquq5uSpudFVpWyb",
-	"7zsFrdbKYtdblvs6jcyVaUSjo2+TTs4ab9kejtaVWq9ASfqRYknkspHR7olVqmsP7VyQnth69FbTWC1I",
-	"T/oKrDP/zfOzZ6+fO1HfpzqUhXB3A6tYcJ9CZRfukparEX061Y4D1ppz+aNC+6qNuFS+Upgtp+iactUB",
-	"c9pmyqhlMx0HvoGmjf+mPj6Q6pA3DSND8k4yDMXGMxO5ZhlTmsWGN9pYlHhJ+taZHIS8cuHuWQ7qslS8",
-	"8bqMpiX9tRDc5ilYDX8dYpdbG5UNSSk9O6k5sK1YPXVwAbyr9X36aw04tXAliOzzTtklVIW86vParMdR",
-	"8ASkedT33rSpIa5Q3vnlBQbMlkVBXDWimKaVNju2nndaU299B3EMkre7DfnM1f7IpcgwmL+UW1DjdtYw",
-	"czkagPWEsB0Z1yuSBK7R4A2kIkcDmkv9sc1nz85flj0gnEXOyQ91IaZejEnZSihYdB97YSAF9dqFVy6U",
-	"jQsgb48GBg5Us+u0Etz0DBQQ7KjmENvgtY0vwHPArsvEt47GRj5SFNPZypqbF99VYWhJVPCii7J4lWSM",
-	"M4OBWkhF+pEUWCDKfO1uZINS7dUJNvb4aGlgI8U12OHxrK9pSnlsLizWnZLxDPyEtdFErowg/f8DAAD/",
-	"/w==",
+	"7H37ehs3suer4OOe/UxmmhR1cWJLf+wovsx44iRaW17vHrdXDXUXSYyaAAOAopmsn2ffY59sP1QB3Wiy",
+	"SV1syc6Mzx9zYqobjUuh7vWrPzq5ms6UBGlN5/CPzgR4ARr/89kpH7v/X4DJtZhZoWTnsHM6AWa5uXhg",
+	"2CVoI5Rk3DDOjNVKjhlIK+ySWT5O2Ehplr0Y9X/mNp9kjMsC//mLkuB/G3SSDnzg01kJncNO2rncTzud",
+	"pGPyCUy5+/aMWwvaffd/p53Ld7v9x+/fDfuP33+Xdv6jk3TscuZeNFYLOe58/Jh0XhQwnSkL0r6CWcmX",
+	"UKwv4USDAWmZmzrT+BhTI8YlA65LAZpp+G0OxrKFsBNmJ8AMnwLLqsHzZf8nWOL067mCnE87h+86Vs+h",
+	"875tci9VzmkObbv65tVLNw33uVwDt1DgRjf3aOdyd8eqQpmd/dEw/754BP3v+aPz/gF/+Lj/uNjP+3uj",
+	"3dGj0Q+wd747bMxvfT6vwOrl8ciCXp/Ra8iVLAyzii24sOwcRkoDs3op5JjxMReyufypkGLqdmBYLV1I",
+	"C2PQnY/uYzOu+RSsJ65oK3+C5frnj9kFLNlSzVk+UcoAEpOdCEN748iuy9mbNy+eMmGYKICXvYTNpfht",
+	"DoxPlRyncqnm1VGaQ7br1rL38CErwRGVSVghxsKahGX9LGHZmfufQcYc1R5mA/bCphI+zIQGw/YO2ETN",
+	"tWHc7RYT1rCR0MayuYFBKhtHdM2DEW6ZdN06SUfyqXt3hcKaG8w/vAQ5tpPO4d7Dh4nb8PDv3SS+Ke+O",
+	"+//J+78P+4/PBof993/ZcFNGeAe33vDM8YCMdd2WfJclbms4y9V0yvsG3IE6Ii2FsUi4fGx6h45+U7nQ",
+	"wgKb8NkMpGFKlksmRkxJYFP3UTBE5nOt3UUMjKRLTCSVjidxLYySvYRBaYAd7O4N2K84RV4e4cVUc8uE",
+	"xYFK7i4rfnMhpFk9kYqxtO+551CbNnt3uHfQ2N80Nd910/S7/9N9u9P7b2nnXZp+2Nt1/7PfT9MPP4Bj",
+	"T133VIKPbnmq913PPbLphByr3HBKx9IsQLP94QFxKanYuSqWbDEBiXvSPEJhcPeJvxhg3QXwi8ZGM7xg",
+	"wC55OQf3fPZdduONrHn7V7ebp6pQL55uJXdRDMLaZtxO6pWJopN0HCcR2gkUx+Hj5Y2UnnLbOezM5/jk",
+	"+sffzErFi02fn+Nf73ACH93LZqakAeS+P/Lib9zCgiPnzZV0AtP9J5/NSkFCamem1XkJ07/805DEqj/3",
+	"HxpGncPOf9mpdYcd+qvZOaG36KPNpb6FJxNuGUfKhYIZNQU7ceJkLueGn5fgaFDDaG6gYI555xoKp1Hw",
+	"0gw6HxM371fEz+9z3u6IgkYgDJvy0u23m6Jm5xr4hdN/9LyEI5aB1kqbDJkiMbmRgLKg6T9RclSK/ItN",
+	"Pi+5cbwXGcbCnQV8wHkq7RY2lwVotuDLI5blqoCMGb40qXRPDtgxy5UMHPuaCpIb1VhRlqk0YG3pzrqb",
+	"5X4bsoRpp4H0jhh3glQ7YndzgSkXpXvX8guQqexm4a9n+IsT1PiM/ycO4KnLPelePVdzWaDsWExAgxtk",
+	"AfmE2zNeauDF8gyfcEOF32ezlb+5caW/nUyYVErllp6DuKTTp3/zYsmWYFk3o0fPpLJn4bEsSWXzd14s",
+	"acaO67CJKgsilKkylnFreT6ZutN1wm3Kl27m9a9npZgKm/UcZ/6YdJ4rfS6KAuR9ktQvyjJelmoBBetm",
+	"ozCFrJeEQwh3GBU2dyLR9rt/np2XKr9wm8O0MBeOsqxWToOL1YIZN2ahtNt6tiDFoJv5P56FP54JmSut",
+	"Ibfu+6igGKs0HwOzIr8A+8AwI8aS27kGPEQcCknesgk3jHS8oj4+eu9MyEteisYB+r/4N6pT8Lz0VExB",
+	"ze0XYKmFKJAWibUyIZkVU0Ce8zcl4V75jVKs5BaO8Cg1GDXXOYRNxim9kE728/KZ45X3ObdjyeZOpYfc",
+	"6a0jLsq59hNF3QnyiQLjVCnhp8gKsFyUOO1flH3u2ML9XjVm5vmk2sckcB1n25gjovcREHHjbStgVqql",
+	"YxVI3GYhnL5dMDUasW5W3Ro+t5OzQqDUdYTsFnjCl47KT5V6yfUY7ltK4REIw0r3caeLclJkDehL0Izn",
+	"OcwsCdITjdapcG8/56KE4r4nG/k1LB+TnONOA3D8vdK/yU5GzwdKOpz8a9CXIoc3kl9yUboDuNc74CgE",
+	"ZOFkNMrJuVk6MirUQh7RLL2Rm6F7oI/+gYwZ8gc4/TTyEUWPbJqTf3oncjZ8JH1c/czl0utz5j734BW3",
+	"wFCQQnFE7o07Xuwb6S6c0uJ3uG/+gUIMb48xzKoLkGjPC2uYAYN294IbpuFSXUBBMhRtajUW4U8kzbuV",
+	"kuW0Q6+razATP6x/zkthErM0SlDsAvtJWOal61mk4ns29EbOtHKzdVfjGfoT71eklmXfK/jnc0tX2Glm",
+	"qOIHD11gyN7fsa75uo3DXUMVmbNCjEbQ0J0dv6O9SqVTWZxIEiWwgmSQJVcJHpRXQUn9oHcqvRTZo0kl",
+	"l8pOQLPZXM8UeaVwM818NlPaQvEzFIKfomX4ZRi7W1MWf819JRuggeyHcl86rpRdnF1BbJ6XJ1rNQFvh",
+	"TNgRLw0knVn00x8d0pKhOOO2YRQX3ELfKUTrlnHSoV28aoVkv3fIkA5W+LvwctL4dO36Vef/hNy6r9Rr",
+	"einMTdclLEyb/7FtqtH2fUw6U/7hBb21V/tludZ8ubYYGn377CPr+wYL8NqzKNr8vGQ/RSZOFihbjdhU",
+	"SHBc+GoPy/qxuO+1reaZLKB4TazP3HAlTnC2rOLvasGmXC4DRzVsARoYPu2mv9U33pw7faFt3s8FlEWl",
+	"M99g0o5btzj4LXpcpjyfCAnE0isnOzotHhjm+cEhy8Ic0RyySp2VSo6d9ez+20yUduZ8NpcXUi3kGb6f",
+	"RWzerQZfDT/QicaPoOPR/aDm9kyNzjSXY4gecK+jZCnU1GlVyI5RO+amHmWuy3jQfMI1zy1og1+H6cwu",
+	"z2aouMWzE1M4+13J+HPh+9Gc87k2SkfrjB9HhwRuCLkoUpk5e98bylmCWuAoEoKG9i5X06mi5w2fwhk3",
+	"Z8Hb4UYLv9Hw5JBdY2K43etH/HYCaBZAOEcmTMJgMB6wzDHlgRT5BX4Igx6kvAyOvaaCPBpjXGvfmzrp",
+	"TBbC9ptIE0uIBOv32sj778BLO7khaRvL7dzE0Td10R57i2fl32qbxT/e/nTlFFY52Gx+XoocvQxCjjFw",
+	"1X31/An74eHuD70jJgHNF7lkMy0uneo5hek5aLezKwKsHMdLeVY8fX3cSTrPXu89/L5lVUkn15fNF/Ye",
+	"Ptx93Ek6J/1Nr1y0cWEnpXHG3+8/YnYyn57PtJD2qKE2GlLj7ASExkWiZiNsK4VckNIWZvbrTyduIU9a",
+	"pzQ3ED9rxLj1sQ8t5JZ0llcToZsLLTzBLaYvbjj913BT6XYBy+tLZ0dfH68QxDhg2/ReOmX6lXfk31Q5",
+	"wpM8w5NsE8P/eHvKrGIGZIH8tMEFDtmPwDVols6Hw/0cB8H/hHb+4MOmZ0JuDizPpRUlMqeGbeJfbUjN",
+	"3XWpmXSEOZOwQF7ZQtB6DiEUJoy3Qqqo+gTQKRlN/VypEjhqzN6mObvZGpqWUAgbz2XpVkbWE/kyUD/A",
+	"UE/pbNARONmTsJzPZs7gWKK+z8+NKucWmJLQu3orwpSrw91Gga/o4VN81pGi+48z6+2CbW/iK2hA0KXV",
+	"V2rNpkXBaRBi4/MNulldVevB+Gk0iaHt5px4mftk4oT67bTYVc/zOlm88susg7A8z9Xcu+J4JfmPapO6",
+	"oSP06EXvl5ZqRfetPpw0Aqp7j1ZzAdbvo1Mets03hHEoqaFyvFNWTFiEdaZ/mNlRKjctAu3QhTAwYK/m",
+	"JRjHT4Rk2SsYC2NB++33yky0lH1no1yxFHfMm0/guXKzoHiKxm+r0dqHB+H97Bbb+6hdgGkK1H7tO/z9",
+	"wRUbvHJZG7u97WJ50XSbe4XMuU0khW0NDg8KC3a5XFLUGPc0+2vWO2I5N9AX0oA0wopLaCZN8VLkcHNS",
+	"i8msHsxHm9hEaQPsHBMZlsxY7v78GW7rygnQ7kSTaT0FLZQWTZWrVItO0pFuOmUn6UzEeLKuViWdD333",
+	"Qv+S41Yb92YY7SWOEP71Sxgp/PB3HBG/Tu6fdep//oQ9Pnj4Q2V+UDTFBJ+YWTdB15Xi61uvVrFzzWU+",
+	"YUo2CQAtNNRkzkYULmg5bppcGyFO5lOOQr3kknLP0AsoDFM5SYUc2vUgzAZoYVPOLOqXcAll2BuT1FKj",
+	"8hBqdeETCIibYXbIddTMyFewpm0mHSGN5TKHdkMgfH3G7eS6C/XveBfP2p9rM23KP5Ai8/Dx40itORgO",
+	"2xQbK2wJbSeCDgd/LmY+nXK9DJ7ZQGtutNa5BlVndcw3r144C8dxlrZxamqaWDszhzs7bvbnPL8YFHAZ",
+	"PKdm5xq0tnLFvfJDi602yxvN7dddjUQJJyEz7CbWqmUlcGMxG4woazp3pOZ0U8u6eJEabpJa2PRaLNZL",
+	"brk+u4aDj55cce0duY8aloVhdJm5W4yxCbzgqSyFvGDdbOdyd4eeMjt/iOJj1huwX5RlVo0B3d4kDKKB",
+	"SPZd4ThMOvUbbTl2DM+avXn1MqHElJlduhnmJXC0H9Yy29Y+cC7U+shvZm6Uh8Mhqx1UK8M9jK5EpP54",
+	"j02bySOmUyiOKM/1+4NoZB/Qs+4JIceDdZ1gnUDXiM7bDbeT8WsWShvbiS0of5lLbh0rIvutDjgNWNe9",
+	"giE8zOkYgwSt5oYZRUoUZ1Nh0BPXNC/HgIk1hqmF9OkSSSoPhrssa8yxyv4Y9FZ1qIPh4+9vJsObq3+/",
+	"eXNP27fn1xn/bQ6HLJue6zNKpN97+D3TXBZqys6FNQP2E8DMWQ4Gcu0u8uLDwIB9Takwr5cy76XSvYgG",
+	"vrCUk2sVy05+fX3K8HrN7WTHTzU7YsAx74AORYOda2kYT6WEBTIPN5g7IlUW+G9j1cywhdIXjsRWEkfd",
+	"xH97/D8nw//xv/bV43L/P394mz/6bVf/5/n3y9Ph7L8fFHvy+UPz06PpP3b5y9ZAzYpue1PHfbsF5C8N",
+	"LsYp17rvNMkC85Ak4+yca2C8KLSjoKxUOS//Su7ngS2LLJVOf7eUurX3sHHnusRdiaE2ncS91e1BBfWv",
+	"/t+DXE0/TVltrvGRO+bdvUeNyb2RAmdW/5YwSgZ2u4Hs4pfnPz1JJSmQwqBE6x1RmhEjp3UUz3U/B78K",
+	"6ez+l1TimldX/Hm16JsZZdsPfd9t1/5evFvOhuT937OEZcP+Y3TVh2IBLGrpZ4mburaVVcJ9kQFmVoix",
+	"sDE5GB9BqaImcThlc3wkCmW0E9CnmXrVfgV3wRU2xyvVppq9dcw3EAKb8iUrFGZRusvIrdJsrLm0hvFi",
+	"KqSX2kGR8j/iE97VSOmcReRsDPaN9/zgK63+Yh/iu6mfdDY72+Qid/Psz7Qaaz51MmkMBebaqSOvGYww",
+	"O0u2653e/eij0+ujo5BreCS2Bq69O2qD73PkszhCioeXpw1ZaEDadh9ocLG1TfVtsFLC0ECeUPR0enkB",
+	"ha8Xuv5yaM+vVNdKbjCF9IptrJJYSH8IasO1Z4NJqnzcvr8TYHkpQNoHhr0xoPvH7kEnB5xisf7JRuHO",
+	"91fdQ1x3RCsra24cTmOiSaDdmjba7q2/FneehxCu38dbpx2cqkLdONTtGOKmW/Y2ro3BDB0sHJpyfQEF",
+	"K5QzSOS8LNliIkpgqFs6xrX5VrqnKYOPSjKuuPTXI77Cp+yu38tiDtdYmDCsmENS+xzfnD5hajRyBp6w",
+	"uO6xuARZLXbd51xLlr3h3vf94X5/uHu6++hwODwcDv8ydP9xuy1JOh/6Y9W/7fWXyoJZqygatppKs8gp",
+	"tj17yT/nKJWPmxTe0MKuVMK2ZdtE3oyYIQyvVu3ms+LGNORL6tZJ5YXMNVB9gePdl07tyjEqQonQdb1Y",
+	"lnYuSQj7wUgIp53sqohUG0cL3g06wYqUo2PyhJ80L7E/kxWWGG1JvdZNPOQJvnlDR4nj8lGiiTlkGS4B",
+	"t8ZGGiS6Ty6c9UUFpsNhKmOtOlTn+RqHSK88YhnuRsbm6A7YHSbD5tusa/m5IUVVSKiqjSgQ0DtiGW0j",
+	"TurV8ydsf3//MX4xlTy+9udgFwCS9Xf3DodDHPAvuwfuP4VkxsIMldzdh07FmVsw5AiKUl/qDJnIH5Sg",
+	"9jMBtgSuDdt9PBy6dTx+/PjxEZaDMq4hlX633NMSNDMznoNhuSpLPkO9O1LCcWq/PH/SD3aH+7vb4lTW",
+	"e9zQzimxpphTWiEEZ0d4H6uVNbAp6DEUpDc3ZUZgtwWM+Ly0FT1sY7/3zh8rxlfNsrPqffr8XLBa5bvO",
+	"RJFloDWXBYrru2WR9Qb/OF+yqSgvVhSpK/nmqpMVR97EIk58NtOdaUOoy7S44iV8sD6vrC3NwCdj+MSz",
+	"Sqt3b7EZHwd9Rcm6DNr9PLhaNWnVwprz2bxZ9+13ZqcTSGUV0EXXFA3CMcFNGUzMrpn9tnt+fbUK91bD",
+	"VF36gvViDr6y6q4u99rnK68zupxpGvj8oPX+X6mQfgo/WI1tz0rk5FG1uXvyiL17H+/a1MmrRuTqyytV",
+	"H1tJ+wK+ZVetpBR95iyorzGX6Q7zk95vIrNQhhGcWUQArW6sN1WBwifYwdd0KVFRSLWBn8maXUiMDjad",
+	"Sjd8uT0+52OLFX4CelT7JZZnh1fZm1cvt16jjQY1ZzOQBeIThBJwVgBuKxMjdHBX+3x919JIlHAWHNO3",
+	"tYN9kc/1ylZO/MNI6I4MzzRw02Ycvp0sERLpn1Qh65dNNWD+t24cG6cQgt+DCtih13DTUmjYiN/hbCrM",
+	"1GODhILq5Sz6uY383YuNLRHSfn/QaWMddZbB1Xvymp5tNVXD5jZC8dHN8JOKj7JxNdpuffMkNrvNsQJM",
+	"GKfp+RCcnw26Z6rApa++d59B8zCVbko+INr1YfDskIkpH4MzNKPymvBrwk6ePk+YhQ82YZeiABXCCv7o",
+	"aJSqumna9CiucqhbJlWusJx1I9ztyAPDplAIjgs+qjTHsA1BLQ6lbw0HFi52558zGK/GkH64UvVo3NWN",
+	"U6N41wXMrJPtU7C84JazLiX+z7i2wf1O9MAuYNlrTnI2UVYN/jkbr7qLH37Gyx+u0saFwAeeW4aUJCQ7",
+	"X1pHOiG8GW3wA0OU1ljDwaO93f1k/Z7ewFFUX7y2+7b5Wr1eqwLxjBulMi+WncD5GqVVqxR8iuWVNw0s",
+	"b5EiCC2Eg7Iuhtm5LNjJm9Oeu+Eht9PnZkyEuYkMgbLYUrv2R1t2WzyzbPFhQCz4uSghe2BY5r78lFue",
+	"HZKaSq5Bb2UZcoZHcrQ+A7wkGyqQWr6D9UaHxOyUnvov+Avixoqlh/t364ltCtFFUEoEQBik0+A6yUCz",
+	"uT2LCr5vubl/pxFwQSdvTold5VzrJd2wctm6j+7jrWrOc7cMDDgZSm6ZaRiBZhxHDwXJfFHt3icWuSad",
+	"1mm0nOVcl9kh42w6L61ARodkPlZg2AR022TaBK77XEXUDYKqd6V5OKtRMJp5K4fwdQo3MeZunBJ2o0yw",
+	"K3O8bqNlXzd+EqWPbU8BSzraB/i3GmDumVuFKNrooJpdIy2PNs7PZ3McYNPh37lrj6pcbujaO+HGXOXa",
+	"4+cBpnTNuXcdZ17bhhB+wyck6/PZ7DrZEQ8MO57NXjwdsKoCAhPOqhTnCKYmABgYJ3F42RhnDcpx8WG4",
+	"8n83zHpJNiSUY1Qfa6C1mjLH6zCRIDtiRshxiQktSQDTOFdzy6pgSVOVK+Cy35KOc+PE/w3Zv06Pg3yu",
+	"hV2+dgRIx3KO/oPjORXQ0r+eh1v4j7ennbbwVsMzhMvmPnsigAVWCK/oMCUfRTUjxwcJ8kHIkWrf0XOe",
+	"X4Cve67QQ+IDPgw/4oeTujDGl8SYVHYXE5EjhEZNM1O+9NBGTI1GvaQqvE+cbeoEiEmqNKQHJpVW9QuF",
+	"XkofMCKRYZixmovxxDKrgnoe8MN8cMtM+AxSuSL+mAQoHHmm8hlqSpjr7xQ7LllV+JBtAtfIWKHyOa5l",
+	"ge5rQtxLpQipzzhLw0fNuoajKgyJmWdUs5ChG9ztMWbE+0vjaNB7Mj2K5M8vTr20rZPY1QwkQZkMlB7v",
+	"+JfMjnu2dq92qhSt45MXUcj1sDMc7A6G7kk3EJ+JzmFnfzAc7GP6mJ0gde4MFlCWfSyZ3/nn4sIMAr7I",
+	"GDaozf94+xN77fTmqpAaHf+40xewJD3IUcGEXwKWXjtVmpXiElIZEzZpgYYwl7z+dAlajJYsrOlBKHBO",
+	"pZ3A1EB5CWbAEN6Jcfqb03YuRJEx0kDcmXA3kfA7Bc8vYJnKkfjgneK8HCst7GTKuljL7fQFLOb2hjbl",
+	"xAklXxSdw87fwP7j7U+vOytYnXvD4RbAlpsBtfj65g04Lb6O/QKWq8hHT3g+gf4TimCvH9hPsDQ+iYBp",
+	"rqFcHrGcI8yvOyIM3FLGmPWcYASLmHtuBql2M31IO9C2sGqndpqgcjGb7By+e590fJWIE731MtvS4kxI",
+	"OTh81+GOob53g+1MEJ7g941ES3i8hu0Nhz59yDvKcGSScRUY9aDt8D0Awh0ev//CpuP3c3UsrMQaum27",
+	"+FJcggQT75aaGb9ZaHRfd6+CRsAtP+cGyDbm+cQxwYQ9HO5H5Y5t+/aqsvDvfdvw0xTY0ZeEt/hwuH81",
+	"sbZAwG3ba/cZsXGzL3d3MAl2x8k6s3HTf4EFGEv1pwmGYZ0yybBWwqnohyh7KQcoUl0zLFHFZ1MZK6xW",
+	"sTHYWmdVEgbs2E3EA353D4b7LIIHTWUU0W3hfy+FsW8MWXcxWPy7dd2ZPGqcBYOBdVcLQAMW6GKiSp+M",
+	"HIEr/zYHvazRlX/bBFbdWhqzVp3hFot7HzLuHAUrMsXbPucNmesRH1lY6191Zg266jZ9BT10jc9UqSNY",
+	"ThAK8XZ9sHSLk65NQK/RCLE7uBRqbrwBo7BuZdMEvWm0Yesf7l4VGf74/g7vfGU5tkIo4s1RIzp1vPYH",
+	"15FREXw1vrJ79SsN4EB86RrspUYFvqX0/EQ2FgkJY0mPBa7zCe1XLF8peb9iY3M72anKwWfKtLCxjMwy",
+	"lFIxaHRS5bG68+eOC2V/RdQlqhs/YufKTighjXoQFGtV4+VywBAjFjVVbwu56Qc0w8o6GYNFZZFwr30d",
+	"GcMysjZgw6Ty8vo3FkpfDFKPXcq4tTCdWeOzWbSy1v08Ax3jJ7qJuJ/IFRiqkg5TOePePU/hH1RoPBCw",
+	"YQd7j6nAZMrl8ix8KfNJgg3YywQxwTFogZfZL9btCcnrg+FBKjdhyLba9hNu2ky6GJW2VRS4Vb8VdnJS",
+	"l/943elHVSw/2y1vRS/42LTErZ7DxzvkNE1QnxZ28zIUmtwzozm4+qUKEtm9sHsNjrEKMYzvPbzO7Fpg",
+	"LN3Le4+vfnkVafbLMMVNerQas1AI1YaCT+wnKoNrsU0i1unxx9t55zPpoeavqgo6xEhzM5sH6ztT6Qs8",
+	"nd6oZA7kTEHMogZUmONkVSeHkGdOSM6pdIsVAerg0jdFIsT+AXPk7j6g5pbZhcgR4y/3zpY2TuGWvHY/",
+	"D9rdCmHhiPtO6Iy3vSBfUq4+kwWbLiugfL+qiDiCO2yFQPyJbqGQD2TGN8jkwSopkA0vYdGkHCRVKhBu",
+	"PI/pm043dKQFRRtdRXXDvjsX0tjKo+i8WXBnn1Lij1YWEb2wBM0RIar7qQzHjDOqhNdajbcGR58ZOZke",
+	"/zAcsv/3fw8GuweDvd4hgu/gt9EzivZSyfPIYKJlre1CzrUWtIGpJPdjdVBoFaSSCs6xFPRwU90563o1",
+	"JKkbjgQgHPpeKvGNXrJhWWu/h7YFrIvgY0qnsgIaC0hkyGkQBjrzm3jmkaEz1vUlj+5mOv7k7o+z5J7x",
+	"3AOFwJRNgUtz6PQWx9aoT1jLvY0z98wdSfcVxIJ7luvNdNI2bG5YeG55v4L9S8jpr0fevkKWscpatstV",
+	"7aEHNvNNyjoPJsmqNK+tkBVxnvga9LHjXqkU2NTOcRR/9xLm5BTKTjQEKBO+1hLc237cqNBmtbDdJ5Jh",
+	"hx/sj7du97DuwfBxKlf77LCdlUY7A3Zc6/PIjhsNkBCLI4h93ISD4ZBla5A4WQh6hHZJIK3G8ulUEjJt",
+	"BdGGtk8N6HYYAw47HlmAZjG0Qa+BT8y6ypkzu3uPekkDbpd1vQISutetIBo4I2UiEJOx7nGE6ksvAuXd",
+	"CtQbWU3s1kYTBjPQamJXGU0BIOMe7KZVLI5rsdbd+zOZwvyquxBK9btZhBTpS/nm0Ls9A76pkTS8hr1S",
+	"tQn7xq2Jr0YcMzgRtjNsE6G7U8b2BmOIeCvPHResAQ0+5DCzjVZUTv3rph2n1ai5TTGzc4mNxbDFWNrp",
+	"eVxt8vNwVipj2WyiJLRd1Wey+NVOQFco9HeohzTh7lsuy3bw+j+recTL0plI1BPD1PvcYiElm8PQ1ZYQ",
+	"qJR2+r7AIXF7mHR6MKnVCaXJashBWooIFKkkuM9uSKLdHQ57AxaamGUIPUDCre7O2TAnnC0j7aZwyX3Q",
+	"T4wX0UI9P69eH/PnpBl0VU/XFnO1TR1+Rli6KxgOGbWBz1Ror8GcJZqq3B1tbON1ZepvDZGdrmBNJ2TF",
+	"xr4fp/jcTbfR95/qjflKPZxfmqV5FjFd3oA6qenidR0+bQlw6O2JUmWw/iTiUINUBpuEhfbc5PQj3ucT",
+	"uy5gSfjmXUwhTBBXRRS9gU8Ae2BSWbkcLmCZMWP50oTsR9K9t8YKaJw70nhbEie/xQluF5D8twgU7F1r",
+	"80MT5k9hE+7VazCylR6l1w9JBEbAfA+XDWp3hM26Oe8npDYiqCum0LWAw6LTowEJSz1yhT1MpXAaViE0",
+	"5NbQCOTF2VT5mTCjGJcso9pqLAbztdWptHzMci7dywtERvJd5XnF2dryjY5DWVzjqu/Tka/aoTRVN1MM",
+	"qYrczqksIsque+kjIBuBjjdUtG6W0G1ZdPdh3n49huOx9ET1wIRdj2jXJ/+i7r+iR7XNon5kp2rk/vG9",
+	"p3wEBe37nOGNpP+WQGmzuKA5YzMlEAsxaqRNwxXCXIQ85EGLyMt56aFd/wZ2XRlsS7e5gOWNaCZpH8bX",
+	"3XyOoaq2zDca7Oqsn+92vmuK1UphPReS4wxaGuS3V0UmocuRYf4LHhD8tjfqxtLyPu7glov0NDAdTrXJ",
+	"XZ9r/ebVy16sfnr6xxvVqmn6G1A15c5ucAMI/wXLBaPwWjQW1Y5lHsK1KqTuNqsMU6l0ARrxXFey+bnE",
+	"GsTX+w8M1bD9irUA3uFeUWpCWT94CZa+W3lEFhUoMtbQcg0sn0B+UcFhUlAw1HhfwKzdso+u94nby20q",
+	"bVV6t+PW2S+45U3ib9bvPKE3+6ebIB7C/W77G1ZjXuc+JchtWjsBVHe+/a+/A/Xdu0ZXL+RnjfU0Bkgi",
+	"VhVzmpWS0qqu5hrK/EFbHwqlP8VuvXN28IW07b3rvLze5/fz869XkIO4hKhhbrdx9Tcysfl1eJivTr0u",
+	"H0slQno1eVdU15pVDAR5BDdVb/or+cT8ftWAlQL9z6ALRBf3X0RJ2cSyb6effGNOEXP6qvnLyZvTdq7i",
+	"LYYAJ9LuJn6Kv5tG+zge8Bio8RU6jkUNB9Ml71QqBWYcO1lfV0T2KMkAU6R4WcaN381hFQCLEoqYMGYO",
+	"BTViiZEq0DEo1YIpTOkSxhnPUiEUy1wSfDJPZckt6EZZp3cKGkoaSzygnV9cG2ejPfgZrp3XFzaqRmga",
+	"/Hv4hWmnKHCxGhj1lbBxhGvNmdG2x5+3imKTdUV2RF9I34vz3+K4XgHHzM1wNO2HNQsAmyuhNtBj6OMf",
+	"mYEpl1bk5pBMG8NKGFlMzQvllkIzbKk9YC+ILSyTVGrlK4utmIKxfDqLb7EBS7gdqcxWWztlhGNCeUeb",
+	"mjqhQcTLEvRhKo2agpIUIX+AdYUHw4MkglVzf8z8B6RCWLJimWEuEnKtVNbIU9WDWIlx5qGC3MN7e63l",
+	"ZG8QGuJnuKvSgbgH1z2HArZdK4+IEV+qr7Vg4E+RC3PfqsZnCxgWwl7FaSp9ZCfuHtRu+VAwoE7DoZB1",
+	"QlhR2WpvXA9PELcPzY5SGeqoQlpNNRzyhv31cc6E9J2CqIF+KmmA8RyMgdWCqVJc+P4fxvGF1sInxyuO",
+	"Q7E61DlAjUSRKBPDydSjiK9RBLROMUesI6cQHddtXOs4QrXAboV+4S5mD/vepdLpYhQlDR218olSbmHu",
+	"L1U2pt9NyiwMDsmEIS4GIkag18sHMSibVDpTNGsW1XmQgvXs0VTmXFLR7jm4KZjQOHvBl4OVY2Sjlh67",
+	"qaQcWeK/jYqxq3MfU3lVxdiVuY+vwf68vKdisWYP6dvaZqdRhZ0jfwP2a4/b/qsy+D9NCVnF3F8DVmB4",
+	"Lua4/Hp9WBubv342CI8zQDAtBHtd8IuAoRJxM9ZFdukM0Bjap8e44x/OjvTVID4KWjFSf70pRrue8oyx",
+	"WWRtcwMRM6NVZAP2oyA90g0azwd5SmU7++QqxE9FE1T11WzADoaPWUZDnflnzrAErWJMbkHxsOdQKjmm",
+	"sDNhGVQcvzvCREDEgEJePuUFsPMlKrHAdSlWTOKjmrdhVqGyvkNFL2GUih+mNpttmN76RlIyGU2tOXUv",
+	"z7D2OD6jOvuGjbgo5xrhZLF2mDuxlsr1bW9hv+4gfl7+iyfgbNK6f3SnsqIi+Mv3jaN/y/X5SnJ9Ktnh",
+	"7mqNxRY4h1XYkHmb/LCqUJvhZX4NgDKB1TTcO9gaArHXRqKsCzMMHt6AveXlBXFtN4RxjNN4H0ETZ4S6",
+	"REYoNHVxjmNtNLjxnW6VtkeMM3qUOLJj08S5/aNJxcrd41Rf6fknMs66enQYQTvQxwfsBGfrGPgFLA3Y",
+	"/jk3UBzSWhkvCnAWC6JBLdWcLdwyCRXaSVLGqV8bn82Aa1/srDQbu7Mwpmqju573fYpHcVUOME5ihhDU",
+	"468XJmbAqL3xUUBxO1/GGZ93BR6zNtusBhbNWFeVRYWW1EtY1m/8VUZYSlhwFtpwdY1Ssvli9SffGLL6",
+	"S+jEkqWyW6qF/4MjgKxf/Y11J2I88X8bsFPhbocGfsGUd6sLJ6WxdLcb3sJBRDFgRAKhA1noXsNyNfV4",
+	"okIiLEoq3d8wOcJX2beGwpTeQCmdfgOVNaA3N35sPlK1f+u3NYKr1r+O/Zx0PvTd+P1LjlYs8qrXSlsq",
+	"FSqO3VCNfz8Fk/vfns6h+jv+d/S3k/rz8T/xifebYJ8KLAzKnOqR4a6rGUjWzRA7NesRI9hEw77d3VoU",
+	"sepMtOGjxF3ciXHiWBWCOB1vt9EJDpvvYhe4o1TOQOcgbR8kNVz6S4bc9L/u/Zj1BuzZh7ycF+B59Rrd",
+	"rGKxUuuz3f5w9xT7nsWtz1rX607azbXTWk2wGSy4vW/SlbvjHswtOjV88o3fITQ4cicr8zlWe2Dg2aSS",
+	"eLO6BF3y2e33Y+/6+0FTu4cNqaHJLB+zbt1ej7xm1MNpbAhXzb3S20S2lo838d39m7PdeIpYE4yIowwb",
+	"KVswAc3JTx17VbTANt0U2O0aHaLe3yk2gG8512JONBQpYh/3aER8DSVYuOpIEyXFc3NmYV18j+qUWsRa",
+	"RDPKmEqfgsMly14UMJ0pCzJf9n+CJUIaol5GwDS4kRUCrwarl4cY+bJ6SRg2teJ5Acs698/9cK6KZaU8",
+	"UkKPxupAMy8t67pnUummm9Dz1GkmiSZl+9hgbYn6JMmX4FcmuS/HjKeOhyn3YRwKLkHW7gG7UBXiKNM8",
+	"94gl1YRJOqSyEKMRoD++MeuDvT2WiXqPzi5gGbBFBgwxX8kjwqyitEivMRe+JJLtHbCJmmtTo58J7Tdi",
+	"bloLY+kosVniTTOzo9P8CZad7Sk4n3Z1fUPZe656pxaS7VG/UHWFF6CrdOLUQ0erjoKSujV0TIlE3/7N",
+	"3kpNwrNTPt40If/YDj7zMem0kOxVr9avVG98TBqFENverp67fWHDtwDnnz3AWUEDOMJukRax1+LK2lwM",
+	"b2YvRn0E/c6SZjN13/MNA2RiRLE5apNtrCjLAChpWPdgd88ZdsiTRQPwZDv2LaXx3I7vjX6mHIRrl92G",
+	"dY2x2fvXjSl4Ddo8ibabADW/kqSsjaS5AXCgIsJflARPiVj7FmIcvslqiJ57GuwqzbLvsl7i4x4V9Of+",
+	"8KCyWTblEP8N7C2pzk1yI+UN70Xquf24tdxyQ+5vvSITbqjJI8bECmaEzCFukr9Uc4RL/KQ5fCt335Qn",
+	"t+X+3IxYHQ1hyd7nTq07Ypmcl2WWSt+duXIEujtJzf2PWObmn5EyFvolEy45YjCwn7mH1CSLgJxKBpyU",
+	"ifu4ZkdMA1bNyzHiHNMnhR0w6kBCdJpKIXMNU2wXlvlGHVlt+USMxJOxkJHoc7aOjysLW4k8qdA0QKwb",
+	"WQjEUjoHuwCQziYylpfoP6iNh42CELN4QphZKsxoHrC33rSJJxKaHi20sMAWQprNeX6fQXTeja3wRRIE",
+	"tzHNkCD4yczzX1Fr+HeB22qmCV5fh96pE3LN1v492IKJ0dNUS1Cjl/hIYBxiSQiiMHgk4qr3Zsn0gB37",
+	"eF0UVvSpxduiZcfRvO/w4tWf2YSXhNUK9WS+Id5s7x0QRBVvnF+TTpNPqOePVYNW5yKdKHoXKY8obqUc",
+	"Zb5PhYQWMk9ld2+42xswGseLboTFbbgHo0T30GyVdfeGwx4lR6US3Y6YKMhHMGCvm7n15PjUUaPyg+HB",
+	"UZxqr90Qzb7ewmzNvm9m96dyWwL+UXC+ElRHgDvbG8YHl8putHlnGHnOMN2p1SamHTtVXrTfhYCur+sX",
+	"yimqJ9DaaMSnrgU2iszic7oUr/h8/NlvXrZ/Sy8b0UBU3YiYO63qQsyGtyoOO39URUVbnXKvYKouYZU/",
+	"+iR2z8KsgXLkocK6glJGz6G6MalEVtuj9Pyax2IKa6HIAmHwQWBPrCr5J1YuEsyw36BePAU35HOtphWX",
+	"usoDR698w7rb5j5boTnfm/RKqrut8G/NXKp016il+Aa8xIqcPw020V+asJ7NYOMTyD1qqJfCyToKCSGQ",
+	"OOJf7d2fSqzaSNhMhGF849MLWFKxsAY719JUUAcUOERclJkqRb50ohxxD/5SYa/0WN34EgfaCo5y5Nsn",
+	"+VarVGJsGJfLOj/Pxys9EdAdz7xCk6VyLq0oq/7ulFAYeesr3B6/OHTcuweksqmsXxPSZ814/WZQdxbP",
+	"eptjlL5Z+t3oJTT4F0LXpo+f4sFv9LwSWXzrW3CXotdcUKeVWvbSmbThmDV5x3YYvteYa0AFHWB5wS0/",
+	"qswb/yleGkXlBA0IOkqnSOUVRnnDDNkQdogu0F0l7NMXNvrB8LZ/k8LbXPC1NRtI7W5A9GK63Qm8GSXg",
+	"bQfeaM8bL/OC6AmN90lMYK8jXnrxKYsm6hs79rHeqhKqEk8Zmc9HQSCF/kXxnXLSOATo0Mife0d4MWDH",
+	"bCoMjU12emP0EaaFqwLlLmkbiJgT3smSypR3E61/P4rluzCp9OKxN2C/VA3Pl2DXnQEIa1LUiETBDUBy",
+	"2IvhI4bNB52YLYAXpZDgpWwYLDQdapWk/qC/NCuIT+lfzti9xkr+puSfOxVEyZHQU7LqavQsrR0Ft4vL",
+	"JqLPH51z4Br08dxOOofv3jv2QfUHm8HVNfXJ5DY098YM1dDVf1A12t9BZuSn8EcLZjP6BGUSGhJhsB/b",
+	"QiXV3cNe5fQtMcbkvumgNj8QibfdiFmrwqlA+n3MkPB5jOXamhqa/sjd6LoDGsECjcGatXZnhpEaHiPL",
+	"C4/mjk5Hr00P2HHjrZxrvfSh1BionnUzI4rMgxah3xO7j0UPXbvRIKM+g2RprDYaZF0DFMx/9ez46c/P",
+	"vKofSh2qfhnX21a1kKHmjybusY3qEUM51TUHtKpfKJ//648K/atRDWqVcSlkVfFabcxRmysjqmY6SBh8",
+	"4Jgdj/nfPOQHcpvKpmNkwN5qganYeGZqZsVUGCtyJxspFyVfsi4Fk5NU1iHcHklQX6USnNdVNi3rrqXg",
+	"Nk+BLPz1HSNubpixmovxBKvXvCirEEMr7dlrzR6pInAHn8C7CgPa5awC1CR71yqPVErPe2OXcZPKzFn0",
+	"T7nlK7B91JQqc/99hs9TaYjH0z55c4oJsxV2oActzXlZW7OHFHnnkXnrNQFKkqfVpnLiIQJnWk0xmb/S",
+	"W9Di9t4wdzkaGxsYYTsxrgMXJr5F1SWUaoYONF/6c4h/OD55UfX29B45rz/ESkyM2WoIMBGbKWJ7aOSg",
+	"wboIxoWhvAD2er/v9oFbcV7WipudgAE243ZS1SwfDA8ovwDP4XzpqJZqOnxve63m48nKnJsX34O1tRQq",
+	"BNXFEF0VUyEJ8UJpw7qZVogj6372N7LBqXoxw8a21y093bU6Bxoez/qcl1zm7sIiPK3OJxA+GI2mZsYp",
+	"0v8/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -11,6 +11,22 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type LoginAttempt struct {
+	Scope       string
+	Key         string
+	WindowStart time.Time
+	Attempts    int32
+}
+
+type PasswordCredential struct {
+	UserID    uuid.UUID
+	Username  string
+	Email     string
+	Hash      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type RefreshToken struct {
 	Hash       []byte
 	SessionID  uuid.UUID

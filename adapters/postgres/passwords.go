@@ -1,0 +1,281 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/miniback/miniback/adapters/postgres/internal/sqlcgen"
+	"github.com/miniback/miniback/domain"
+	"github.com/miniback/miniback/ports"
+)
+
+var (
+	_ ports.CredentialStore = (*CredentialStore)(nil)
+	_ ports.AttemptThrottle = (*AttemptThrottle)(nil)
+	_ ports.WeChatBinder    = (*UserStore)(nil)
+)
+
+// Constraint names the stores tell apart (migrations/00005_passwords.sql).
+const (
+	usernameKey      = "password_credentials_username_key"
+	emailKey         = "password_credentials_email_key"
+	credentialPKey   = "password_credentials_pkey"
+	wechatAppUserKey = "wechat_identities_app_user_key"
+	pgFKViolation    = "23503"
+)
+
+// CredentialStore keeps password credentials in PostgreSQL.
+type CredentialStore struct {
+	db *DB
+	q  *sqlcgen.Queries
+}
+
+// NewCredentialStore returns a CredentialStore backed by db.
+func NewCredentialStore(db *DB) *CredentialStore {
+	return &CredentialStore{db: db, q: sqlcgen.New(db.pool)}
+}
+
+// CreatePasswordUser creates a user and its credential in one transaction;
+// a taken username or email rolls both back.
+func (s *CredentialStore) CreatePasswordUser(ctx context.Context, c domain.PasswordCredential) (domain.User, error) {
+	var u domain.User
+	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		row, err := q.CreateUser(ctx)
+		if err != nil {
+			return fmt.Errorf("create user: %w", err)
+		}
+		if err := q.InsertPasswordCredential(ctx, credentialParams(row.ID, c)); err != nil {
+			return fmt.Errorf("insert password credential: %w", err)
+		}
+		u = toUser(row)
+		return nil
+	})
+	if err != nil {
+		return domain.User{}, credentialError(fmt.Errorf("create password user: %w", err))
+	}
+	return u, nil
+}
+
+// AddCredential gives an existing user a password credential.
+func (s *CredentialStore) AddCredential(ctx context.Context, c domain.PasswordCredential) error {
+	uid, err := parseUserID(c.UserID)
+	if err != nil {
+		return err
+	}
+	if err := s.q.InsertPasswordCredential(ctx, credentialParams(uid, c)); err != nil {
+		return credentialError(fmt.Errorf("add password credential: %w", err))
+	}
+	return nil
+}
+
+// FindCredential returns the credential whose username (or email, for a
+// name with "@") is n, case-insensitively.
+func (s *CredentialStore) FindCredential(ctx context.Context, n domain.LoginName) (domain.PasswordCredential, error) {
+	var row sqlcgen.GetPasswordCredentialRow
+	var err error
+	if n.IsEmail {
+		var r sqlcgen.FindPasswordCredentialByEmailRow
+		r, err = s.q.FindPasswordCredentialByEmail(ctx, n.Value)
+		row = sqlcgen.GetPasswordCredentialRow(r)
+	} else {
+		var r sqlcgen.FindPasswordCredentialByUsernameRow
+		r, err = s.q.FindPasswordCredentialByUsername(ctx, n.Value)
+		row = sqlcgen.GetPasswordCredentialRow(r)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.PasswordCredential{}, errNoCredential(err)
+	}
+	if err != nil {
+		return domain.PasswordCredential{}, interpretError(fmt.Errorf("find password credential: %w", err))
+	}
+	return toCredential(row), nil
+}
+
+// GetCredential returns the user's credential, or CodeNotFound.
+func (s *CredentialStore) GetCredential(ctx context.Context, id domain.UserID) (domain.PasswordCredential, error) {
+	uid, err := parseUserID(id)
+	if err != nil {
+		return domain.PasswordCredential{}, err
+	}
+	row, err := s.q.GetPasswordCredential(ctx, uid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.PasswordCredential{}, errNoCredential(err)
+	}
+	if err != nil {
+		return domain.PasswordCredential{}, interpretError(fmt.Errorf("get password credential: %w", err))
+	}
+	return toCredential(row), nil
+}
+
+// ReplaceHash swaps the user's hash from old to next, or reports
+// CodeConflict when the stored hash is no longer old.
+func (s *CredentialStore) ReplaceHash(ctx context.Context, id domain.UserID, old, next domain.PasswordHash) error {
+	uid, err := parseUserID(id)
+	if err != nil {
+		return err
+	}
+	n, err := s.q.ReplacePasswordHash(ctx, sqlcgen.ReplacePasswordHashParams{
+		NewHash: next.Reveal(), UserID: uid, OldHash: old.Reveal(),
+	})
+	if err != nil {
+		return interpretError(fmt.Errorf("replace password hash: %w", err))
+	}
+	if n == 0 {
+		return &domain.Error{Code: domain.CodeConflict, Message: "The password was changed meanwhile; try again."}
+	}
+	return nil
+}
+
+func credentialParams(uid uuid.UUID, c domain.PasswordCredential) sqlcgen.InsertPasswordCredentialParams {
+	return sqlcgen.InsertPasswordCredentialParams{
+		UserID: uid, Username: string(c.Username), Email: string(c.Email), Hash: c.Hash.Reveal(),
+	}
+}
+
+func toCredential(row sqlcgen.GetPasswordCredentialRow) domain.PasswordCredential {
+	return domain.PasswordCredential{
+		UserID:   domain.UserID(row.UserID.String()),
+		Username: domain.Username(row.Username),
+		Email:    domain.Email(row.Email),
+		Hash:     domain.PasswordHash(row.Hash),
+	}
+}
+
+func errNoCredential(cause error) *domain.Error {
+	return &domain.Error{Code: domain.CodeNotFound, Message: "The account has no password.", Err: cause}
+}
+
+// credentialError names the unique key a credential write broke, and
+// reports a missing user as not found.
+func credentialError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == usernameKey:
+			return &domain.Error{Code: domain.CodeUsernameTaken, Message: "This username is taken.", Err: err,
+				Fields: []domain.FieldError{{Field: "username", Code: "taken", Message: "username is taken"}}}
+		case pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == emailKey:
+			return &domain.Error{Code: domain.CodeEmailTaken, Message: "This email is already registered.", Err: err,
+				Fields: []domain.FieldError{{Field: "email", Code: "taken", Message: "email is already registered"}}}
+		case pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == credentialPKey:
+			return &domain.Error{Code: domain.CodeConflict, Message: "The account already has a password.", Err: err}
+		case pgErr.Code == pgFKViolation:
+			return errNotFound(err)
+		}
+	}
+	return interpretError(err)
+}
+
+// BindWeChat makes id a login of user: a new identity is inserted, the
+// user's own is refreshed (session key, union id), and another user's is
+// refused.
+func (s *UserStore) BindWeChat(ctx context.Context, user domain.UserID, id domain.WeChatIdentity) error {
+	uid, err := parseUserID(user)
+	if err != nil {
+		return err
+	}
+	unionID := pgtype.Text{String: string(id.UnionID), Valid: id.UnionID != ""}
+	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		_, err := q.InsertBoundWeChatIdentity(ctx, sqlcgen.InsertBoundWeChatIdentityParams{
+			AppID: string(id.AppID), OpenID: string(id.OpenID), UnionID: unionID, UserID: uid,
+			SessionKey: id.SessionKey.Reveal(),
+		})
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err // nil: bound now
+		}
+		owner, err := q.GetWeChatIdentityOwner(ctx, sqlcgen.GetWeChatIdentityOwnerParams{AppID: string(id.AppID), OpenID: string(id.OpenID)})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &domain.Error{Code: domain.CodeConflict, Message: "The WeChat account changed meanwhile; try again.", Err: err}
+		}
+		if err != nil {
+			return fmt.Errorf("get wechat identity owner: %w", err)
+		}
+		if owner != uid {
+			return &domain.Error{Code: domain.CodeWeChatAlreadyBound, Message: "This WeChat account already belongs to another user."}
+		}
+		_, err = q.TouchWeChatIdentity(ctx, sqlcgen.TouchWeChatIdentityParams{
+			SessionKey: id.SessionKey.Reveal(), UnionID: unionID, AppID: string(id.AppID), OpenID: string(id.OpenID),
+		})
+		return err
+	})
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == wechatAppUserKey:
+		return &domain.Error{Code: domain.CodeWeChatAppAlreadyBound, Message: "This account already has another WeChat user of this mini-program.", Err: err}
+	case errors.As(err, &pgErr) && pgErr.Code == pgFKViolation:
+		return errNotFound(err)
+	case err != nil:
+		return interpretError(fmt.Errorf("bind wechat identity: %w", err))
+	}
+	return nil
+}
+
+// sweepEvery is how many counted attempts pass between two sweeps of ended
+// windows, and sweepBatch how many rows one sweep deletes at most.
+const (
+	sweepEvery = 256
+	sweepBatch = 1000
+)
+
+// AttemptThrottle keeps attempt counters in PostgreSQL, so every replica
+// sees the same counts.
+type AttemptThrottle struct {
+	q       *sqlcgen.Queries
+	counted atomic.Uint64
+}
+
+// NewAttemptThrottle returns an AttemptThrottle backed by db.
+func NewAttemptThrottle(db *DB) *AttemptThrottle {
+	return &AttemptThrottle{q: sqlcgen.New(db.pool)}
+}
+
+// CountAttempt counts one attempt under key in one statement, so
+// concurrent attempts (on any replica) are each counted. Every sweepEvery
+// calls it also deletes counters of key's scope whose window ended.
+func (t *AttemptThrottle) CountAttempt(ctx context.Context, key domain.ThrottleKey, now time.Time, window time.Duration) (domain.AttemptWindow, error) {
+	over := now.Add(-window)
+	row, err := t.q.CountLoginAttempt(ctx, sqlcgen.CountLoginAttemptParams{
+		Scope: string(key.Scope), Key: key.Key, Now: now, WindowOver: over,
+	})
+	if err != nil {
+		return domain.AttemptWindow{}, interpretError(fmt.Errorf("count login attempt: %w", err))
+	}
+	if t.counted.Add(1)%sweepEvery == 0 {
+		if _, err := t.Sweep(ctx, key.Scope, over); err != nil {
+			return domain.AttemptWindow{}, err
+		}
+	}
+	return domain.AttemptWindow{Start: row.WindowStart.UTC(), Count: int(row.Attempts)}, nil
+}
+
+// Forget drops key's counter.
+func (t *AttemptThrottle) Forget(ctx context.Context, key domain.ThrottleKey) error {
+	err := t.q.ForgetLoginAttempts(ctx, sqlcgen.ForgetLoginAttemptsParams{Scope: string(key.Scope), Key: key.Key})
+	return interpretError(err)
+}
+
+// Refund takes one attempt back from key's counter.
+func (t *AttemptThrottle) Refund(ctx context.Context, key domain.ThrottleKey) error {
+	err := t.q.RefundLoginAttempt(ctx, sqlcgen.RefundLoginAttemptParams{Scope: string(key.Scope), Key: key.Key})
+	return interpretError(err)
+}
+
+// Sweep deletes up to sweepBatch counters of scope whose window started
+// before before, and returns how many it deleted.
+func (t *AttemptThrottle) Sweep(ctx context.Context, scope domain.ThrottleScope, before time.Time) (int64, error) {
+	n, err := t.q.SweepLoginAttempts(ctx, sqlcgen.SweepLoginAttemptsParams{Scope: string(scope), Before: before, MaxRows: sweepBatch})
+	if err != nil {
+		return 0, interpretError(fmt.Errorf("sweep login attempts: %w", err))
+	}
+	return n, nil
+}
