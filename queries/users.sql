@@ -63,7 +63,10 @@ SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
 FROM users
 WHERE (@pattern::text = ''
        OR nickname ILIKE @pattern
-       OR id::text = @exact::text)
+       OR id::text = @exact::text
+       OR EXISTS (SELECT 1 FROM password_credentials pc
+                  WHERE pc.user_id = users.id
+                    AND (pc.username ILIKE @pattern OR pc.email ILIKE @pattern)))
   AND (@role::text = '' OR role = @role::text)
   AND (NOT @has_after::bool
        OR (created_at, id) < (@after_created_at::timestamptz, @after_id::uuid))

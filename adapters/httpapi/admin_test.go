@@ -234,3 +234,26 @@ func generateKey(t *testing.T) jwx.Key {
 	}
 	return keys[0]
 }
+
+func TestAdminSearchFindsPasswordAccountsByUsernameOrEmail(t *testing.T) {
+	e := newEnv(t)
+	root := e.admin(t, "dev-root")
+	carol := e.register(t, "carol_k", "Carol@Example.com", alicePassword)
+	e.register(t, "dave", "dave@example.org", bobPassword)
+	ids := func(p userPage) []string {
+		var out []string
+		for _, u := range p.Items {
+			out = append(out, u.ID)
+		}
+		return out
+	}
+	for _, q := range []string{"CAROL_", "example.com", "carol@example"} {
+		got := ids(listUsers(t, e, root.AccessToken, url.Values{"q": {q}}))
+		if len(got) != 1 || got[0] != carol.User.ID {
+			t.Errorf("search %q found %v, want only carol (%s)", q, got, carol.User.ID)
+		}
+	}
+	if got := ids(listUsers(t, e, root.AccessToken, url.Values{"q": {"example"}})); len(got) != 2 {
+		t.Errorf("search example found %v, want carol and dave", got)
+	}
+}

@@ -141,7 +141,10 @@ SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
 FROM users
 WHERE ($1::text = ''
        OR nickname ILIKE $1
-       OR id::text = $2::text)
+       OR id::text = $2::text
+       OR EXISTS (SELECT 1 FROM password_credentials pc
+                  WHERE pc.user_id = users.id
+                    AND (pc.username ILIKE $1 OR pc.email ILIKE $1)))
   AND ($3::text = '' OR role = $3::text)
   AND (NOT $4::bool
        OR (created_at, id) < ($5::timestamptz, $6::uuid))
