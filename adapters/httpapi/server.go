@@ -53,6 +53,7 @@ func NewServer(d Deps) *Server {
 
 // LoginWithWeChat exchanges a wx.login code for an access token.
 func (s *Server) LoginWithWeChat(ctx context.Context, req api.LoginWithWeChatRequestObject) (api.LoginWithWeChatResponseObject, error) {
+	ctx = requestContext(ctx) // the WeChat client derives a timeout context
 	if req.Body == nil {
 		return s.loginFailure(ctx, domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"}))
 	}
@@ -133,7 +134,7 @@ func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.Get
 // readyTimeout, 503 otherwise.
 func (s *Server) GetReady(ctx context.Context, _ api.GetReadyRequestObject) (api.GetReadyResponseObject, error) {
 	if s.ready != nil {
-		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+		ctx, cancel := context.WithTimeout(requestContext(ctx), readyTimeout)
 		defer cancel()
 		if err := s.ready(ctx); err != nil {
 			// Whatever the cause, the answer is "not ready", never a 500.

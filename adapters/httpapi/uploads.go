@@ -54,19 +54,6 @@ func isStreaming(c *gin.Context) bool {
 	return streamingOps[c.Request.Method+" "+specPath(c.FullPath())]
 }
 
-// requestContext is the request's own context for calls that reach the
-// storage over HTTP. The *gin.Context the strict server passes is pooled
-// and reused once the handler returns, while net/http's transport may
-// still consult its parent context from its own goroutine a moment later.
-// The request context carries the same values (claims, request id) and
-// cancellation.
-func requestContext(ctx context.Context) context.Context {
-	if c, ok := ctx.(*gin.Context); ok && c.Request != nil {
-		return c.Request.Context()
-	}
-	return ctx
-}
-
 // Form limits of a local-storage POST: the ticket's fields are short.
 const (
 	maxFormFields     = 32
