@@ -169,6 +169,74 @@ var (
 	_ ports.TodoStore      = fakeTodos{}
 )
 
+type fakeUploadStore struct {
+	create        func(ctx context.Context, u domain.Upload) error
+	get           func(ctx context.Context, id domain.UploadID) (domain.Upload, error)
+	update        func(ctx context.Context, id domain.UploadID, fn func(domain.Upload) (domain.Upload, error)) (domain.Upload, error)
+	deleteExpired func(ctx context.Context, now time.Time, limit int, remove func(context.Context, domain.Upload) error) (int, error)
+}
+
+func (f fakeUploadStore) CreateUpload(ctx context.Context, u domain.Upload) error {
+	return f.create(ctx, u)
+}
+func (f fakeUploadStore) GetUpload(ctx context.Context, id domain.UploadID) (domain.Upload, error) {
+	return f.get(ctx, id)
+}
+func (f fakeUploadStore) UpdateUpload(ctx context.Context, id domain.UploadID, fn func(domain.Upload) (domain.Upload, error)) (domain.Upload, error) {
+	return f.update(ctx, id, fn)
+}
+func (f fakeUploadStore) DeleteExpiredUploads(ctx context.Context, now time.Time, limit int, remove func(context.Context, domain.Upload) error) (int, error) {
+	return f.deleteExpired(ctx, now, limit, remove)
+}
+
+type fakeStorage struct {
+	presign  func(ctx context.Context, spec domain.ObjectSpec, expires time.Time) (domain.UploadTicket, error)
+	stat     func(ctx context.Context, key string) (domain.ObjectInfo, error)
+	del      func(ctx context.Context, key string) error
+	download func(ctx context.Context, key string, expires time.Time) (string, error)
+}
+
+func (f fakeStorage) PresignUpload(ctx context.Context, spec domain.ObjectSpec, expires time.Time) (domain.UploadTicket, error) {
+	return f.presign(ctx, spec, expires)
+}
+func (f fakeStorage) StatObject(ctx context.Context, key string) (domain.ObjectInfo, error) {
+	return f.stat(ctx, key)
+}
+func (f fakeStorage) DeleteObject(ctx context.Context, key string) error { return f.del(ctx, key) }
+func (f fakeStorage) DownloadURL(ctx context.Context, key string, expires time.Time) (string, error) {
+	return f.download(ctx, key, expires)
+}
+
+type fakeLinks struct{}
+
+func (fakeLinks) AvatarURL(id domain.UploadID) string {
+	return "https://api.example.com/v1/avatars/" + string(id)
+}
+
+var (
+	_ ports.UploadStore   = fakeUploadStore{}
+	_ ports.ObjectStorage = fakeStorage{}
+	_ ports.AvatarLinks   = fakeLinks{}
+)
+
+type fakeAttachments struct {
+	attach func(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID, max int, now time.Time) (domain.Attachment, bool, error)
+	list   func(ctx context.Context, owner domain.UserID, todo domain.TodoID) ([]domain.Attachment, error)
+	detach func(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID) error
+}
+
+func (f fakeAttachments) Attach(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID, max int, now time.Time) (domain.Attachment, bool, error) {
+	return f.attach(ctx, owner, todo, upload, max, now)
+}
+func (f fakeAttachments) ListAttachments(ctx context.Context, owner domain.UserID, todo domain.TodoID) ([]domain.Attachment, error) {
+	return f.list(ctx, owner, todo)
+}
+func (f fakeAttachments) Detach(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID) error {
+	return f.detach(ctx, owner, todo, upload)
+}
+
+var _ ports.AttachmentStore = fakeAttachments{}
+
 type fakeCredentials struct {
 	create  func(ctx context.Context, c domain.PasswordCredential) (domain.User, error)
 	add     func(ctx context.Context, c domain.PasswordCredential) error

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/miniback/miniback/domain"
@@ -12,6 +13,10 @@ import (
 // always comes from the verified access token, never from the request.
 type Profiles struct {
 	Users ports.UserStore
+	// Uploads and Links resolve avatar_upload_id; without them a patch
+	// that names an avatar upload fails as internal.
+	Uploads *Uploads
+	Links   ports.AvatarLinks
 }
 
 // Get returns the user's profile.
@@ -28,6 +33,19 @@ func (uc Profiles) Update(ctx context.Context, id domain.UserID, patch domain.Pr
 	patch, err := patch.Normalize()
 	if err != nil {
 		return domain.User{}, err
+	}
+	if patch.AvatarUploadID != nil {
+		if uc.Uploads == nil || uc.Links == nil {
+			return domain.User{}, errors.New("profiles: avatar uploads are not wired")
+		}
+		// A ready upload never changes again, so checking it outside the
+		// user's transaction is safe.
+		up, err := uc.Uploads.Usable(ctx, id, *patch.AvatarUploadID, domain.PurposeAvatar)
+		if err != nil {
+			return domain.User{}, err
+		}
+		link := uc.Links.AvatarURL(up.ID)
+		patch.AvatarURL, patch.AvatarUploadID = &link, nil
 	}
 	u, err := uc.Users.UpdateUser(ctx, id, func(u domain.User) (domain.User, error) {
 		return patch.Apply(u), nil

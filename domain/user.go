@@ -87,6 +87,9 @@ type ProfilePatch struct {
 	Nickname  *string
 	AvatarURL *string
 	Bio       *string
+	// AvatarUploadID names a ready avatar upload of the user; the use-case
+	// turns it into AvatarURL. Not together with AvatarURL.
+	AvatarUploadID *UploadID
 }
 
 // Normalize trims the patch's fields and checks them against the profile
@@ -122,7 +125,14 @@ func (p ProfilePatch) Normalize() (ProfilePatch, error) {
 		}
 		out.AvatarURL = &a
 	}
-	if p.Nickname == nil && p.Bio == nil && p.AvatarURL == nil {
+	if p.AvatarUploadID != nil {
+		if p.AvatarURL != nil {
+			bad = append(bad, FieldError{"avatar_upload_id", "conflicting_fields", "set avatar_url or avatar_upload_id, not both"})
+		}
+		id := *p.AvatarUploadID
+		out.AvatarUploadID = &id
+	}
+	if p.Nickname == nil && p.Bio == nil && p.AvatarURL == nil && p.AvatarUploadID == nil {
 		bad = append(bad, FieldError{"body", "empty_patch", "the patch must set at least one field"})
 	}
 	if len(bad) > 0 {
@@ -131,7 +141,8 @@ func (p ProfilePatch) Normalize() (ProfilePatch, error) {
 	return out, nil
 }
 
-// Apply returns u with the patch's fields set.
+// Apply returns u with the patch's fields set. AvatarUploadID is not a
+// field of the user: the use-case resolves it into AvatarURL first.
 func (p ProfilePatch) Apply(u User) User {
 	if p.Nickname != nil {
 		u.Nickname = *p.Nickname

@@ -4,6 +4,7 @@ package ports
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/miniback/miniback/domain"
@@ -184,6 +185,76 @@ type SystemClock struct{}
 
 func (SystemClock) Now() time.Time { return time.Now() }
 
+// UploadStore keeps uploads. Ownership is a rule of the use-case: the store
+// finds uploads by id alone.
+type UploadStore interface {
+	CreateUpload(ctx context.Context, u domain.Upload) error
+	// GetUpload returns CodeNotFound when there is no such upload.
+	GetUpload(ctx context.Context, id domain.UploadID) (domain.Upload, error)
+	// UpdateUpload locks the upload, lets fn change it and saves the
+	// result, in one transaction; concurrent updates of one upload run one
+	// after the other. An error from fn rolls back and is returned as it is.
+	UpdateUpload(ctx context.Context, id domain.UploadID, fn func(domain.Upload) (domain.Upload, error)) (domain.Upload, error)
+	// DeleteExpiredUploads claims up to limit uploads that are not ready and
+	// whose deadline is before now, or whose owner's account was deleted
+	// (Owner ""), calls remove for each, and deletes the rows for which
+	// remove succeeded. Uploads another caller has claimed
+	// are skipped, so several replicas never process one upload twice.
+	DeleteExpiredUploads(ctx context.Context, now time.Time, limit int, remove func(context.Context, domain.Upload) error) (deleted int, err error)
+}
+
+// ObjectStorage is where uploaded files live: an S3-compatible bucket or
+// the local disk.
+type ObjectStorage interface {
+	// PresignUpload returns a ticket that lets a client store exactly the
+	// object spec describes (key, content type, size) until expires.
+	PresignUpload(ctx context.Context, spec domain.ObjectSpec, expires time.Time) (domain.UploadTicket, error)
+	// StatObject reports the stored object's real size and content type,
+	// or CodeNotFound when there is none.
+	StatObject(ctx context.Context, key string) (domain.ObjectInfo, error)
+	// DeleteObject removes the object; a missing object is no error.
+	DeleteObject(ctx context.Context, key string) error
+	// DownloadURL returns a URL that serves the object until about expires.
+	DownloadURL(ctx context.Context, key string, expires time.Time) (string, error)
+}
+
+// AvatarLinks builds the stable link of an avatar upload, the value
+// avatar_url keeps (it redirects to a fresh download URL).
+type AvatarLinks interface {
+	AvatarURL(id domain.UploadID) string
+}
+
+// SignedUpload is what a client sends back to the local-disk storage from
+// its ticket: the object the ticket fixes, and the ticket's signature.
+type SignedUpload struct {
+	Key         string
+	ContentType string
+	SizeRange   string // "min-max" in bytes
+	Expires     string // Unix seconds
+	Signature   string
+}
+
+// SignedDownload is a local-disk download URL's query.
+type SignedDownload struct {
+	Key       string
+	Expires   string // Unix seconds
+	Signature string
+}
+
+// LocalFiles is the HTTP side of the local-disk storage: the API server
+// receives the uploads the storage's tickets point at and serves its
+// signed downloads, so the same client code works in development.
+type LocalFiles interface {
+	// Receive checks the ticket (signature, expiry) and that contentType
+	// is the one it fixes, then stores body as the object, refusing (and
+	// keeping nothing of) a body outside the ticket's size range. Failures
+	// are *domain.Error: upload_ticket_invalid, upload_ticket_expired,
+	// upload_type_mismatch, upload_size_mismatch.
+	Receive(ctx context.Context, t SignedUpload, contentType string, body io.Reader) error
+	// Open checks a signed download and opens the object.
+	Open(ctx context.Context, d SignedDownload) (io.ReadCloser, domain.ObjectInfo, error)
+}
+
 // TodoStore keeps tasks. Every method is scoped to an owner: another
 // user's task is CodeNotFound, exactly like a task that does not exist.
 type TodoStore interface {
@@ -233,4 +304,19 @@ type TodoQuery struct {
 	Sort   domain.TodoSort
 	After  *domain.TodoPosition // nil for the first page
 	Limit  int
+}
+
+// AttachmentStore keeps which uploads are attached to which tasks. Every
+// method is scoped to the task's owner: another user's task is
+// CodeNotFound, like a task that does not exist.
+type AttachmentStore interface {
+	// Attach attaches the upload to the owner's task at now, unless the
+	// task already holds max attachments (CodeAttachmentLimit). Attaching
+	// an attached upload again changes nothing and says created false.
+	// Concurrent attaches to one task count one after the other.
+	Attach(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID, max int, now time.Time) (a domain.Attachment, created bool, err error)
+	// ListAttachments returns the task's attachments, oldest first.
+	ListAttachments(ctx context.Context, owner domain.UserID, todo domain.TodoID) ([]domain.Attachment, error)
+	// Detach removes the attachment, or answers CodeNotFound.
+	Detach(ctx context.Context, owner domain.UserID, todo domain.TodoID, upload domain.UploadID) error
 }

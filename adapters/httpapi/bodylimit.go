@@ -8,15 +8,23 @@ import (
 	"github.com/miniback/miniback/domain"
 )
 
-// defaultMaxBodyBytes is Deps.MaxBodyBytes's default.
-const defaultMaxBodyBytes = 1 << 20
+// Defaults of Deps.MaxBodyBytes and Deps.MaxUploadBytes.
+const (
+	defaultMaxBodyBytes   = 1 << 20
+	defaultMaxUploadBytes = 64 << 20
+)
 
 // limitBody refuses bodies over max bytes with 413: at once when
 // Content-Length says so, otherwise when a read passes the limit (the
 // validator reads the whole body first and answers the
-// *http.MaxBytesError with 413).
-func (h *handler) limitBody(max int64) gin.HandlerFunc {
+// *http.MaxBytesError with 413). Bodies that carry a file to the local
+// storage get maxUpload instead.
+func (h *handler) limitBody(maxJSON, maxUpload int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		max := maxJSON
+		if isStreaming(c) {
+			max = maxUpload
+		}
 		if c.Request.ContentLength > max {
 			h.abort(c, tooLarge(max))
 			return

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/miniback/miniback/ports"
 )
 
@@ -54,4 +56,19 @@ func withClaims(ctx context.Context, c ports.AccessClaims) context.Context {
 func claimsFrom(ctx context.Context) (ports.AccessClaims, bool) {
 	c, ok := ctx.Value(claimsKey).(ports.AccessClaims)
 	return c, ok && c.UserID != ""
+}
+
+// requestContext is the request's own context, for calls that reach out
+// over HTTP (WeChat, the storage) or derive a context with a deadline. The
+// *gin.Context the strict server passes is pooled and reused once the
+// handler returns, while a derived context (context.WithTimeout starts a
+// goroutine watching a parent it does not know) or net/http's transport may
+// still consult it from another goroutine a moment later.
+// The request context carries the same values (claims, request id) and
+// cancellation.
+func requestContext(ctx context.Context) context.Context {
+	if c, ok := ctx.(*gin.Context); ok && c.Request != nil {
+		return c.Request.Context()
+	}
+	return ctx
 }

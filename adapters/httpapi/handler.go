@@ -39,6 +39,13 @@ type Deps struct {
 	Todos         app.Todos
 	Accounts      app.Accounts
 	Admin         app.Admin
+	// Uploads serves the upload operations, Attachments the task
+	// attachments.
+	Uploads     *app.Uploads
+	Attachments app.Attachments
+	// LocalFiles is the local-disk storage's HTTP side; nil when files go
+	// to S3-compatible storage (the /v1/local-storage paths answer 404).
+	LocalFiles ports.LocalFiles
 	// Verifier checks the bearer token of secured operations.
 	Verifier ports.TokenVerifier
 	// Revocations refuses the tokens of revoked sessions and deleted
@@ -56,6 +63,9 @@ type Deps struct {
 	CORSOrigins []string
 	// MaxBodyBytes caps a request body; zero means 1 MiB.
 	MaxBodyBytes int64
+	// MaxUploadBytes caps a request body that carries a file to the local
+	// storage (whose ticket caps the file itself); zero means 64 MiB.
+	MaxUploadBytes int64
 	// TrustedProxies lists the addresses or CIDR ranges of the reverse
 	// proxies whose X-Forwarded-For names the client; empty trusts none.
 	TrustedProxies []string
@@ -89,6 +99,10 @@ func NewHandler(d Deps) http.Handler {
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes
 	}
+	maxUpload := d.MaxUploadBytes
+	if maxUpload <= 0 {
+		maxUpload = defaultMaxUploadBytes
+	}
 
 	// Release mode (a process-wide setting) keeps gin from printing its
 	// routes and debug warnings; gin.New adds no logger or recovery of its
@@ -117,7 +131,7 @@ func NewHandler(d Deps) http.Handler {
 		securityHeaders,
 		cors(d.CORSOrigins),
 		bearerChallenge,
-		h.limitBody(maxBody),
+		h.limitBody(maxBody, maxUpload),
 	)
 	e.NoRoute(func(c *gin.Context) {
 		h.abort(c, domain.Errorf(domain.CodeNotFound, "There is nothing at this path."))
@@ -151,6 +165,10 @@ func (h *handler) requestDecodeError(c *gin.Context, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		h.abort(c, tooLarge(tooBig.Limit))
+		return
+	}
+	if isStreaming(c) {
+		h.abort(c, badForm(err))
 		return
 	}
 	h.abort(c, malformedJSON(err))

@@ -77,6 +77,7 @@ func (s *Server) SetMyPassword(ctx context.Context, req api.SetMyPasswordRequest
 
 // BindMyWeChat binds the WeChat user of a wx.login code to the caller.
 func (s *Server) BindMyWeChat(ctx context.Context, req api.BindMyWeChatRequestObject) (api.BindMyWeChatResponseObject, error) {
+	ctx = requestContext(ctx) // the WeChat client derives a timeout context
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.bindWeChatFailure(ctx, errNoClaims)

@@ -71,10 +71,14 @@ func (s *Server) updateMeFailure(ctx context.Context, err error) (api.UpdateMeRe
 		return api.UpdateMe401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
 	case http.StatusNotFound:
 		return api.UpdateMe404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusConflict:
+		return api.UpdateMe409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(p.Problem)}, nil
 	case http.StatusRequestEntityTooLarge:
 		return api.UpdateMe413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
 	case http.StatusUnsupportedMediaType:
 		return api.UpdateMe415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
+	case http.StatusUnprocessableEntity:
+		return api.UpdateMe422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: api.UnprocessableEntityApplicationProblemPlusJSONResponse(p.Problem)}, nil
 	case http.StatusServiceUnavailable:
 		return api.UpdateMe503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
 	}

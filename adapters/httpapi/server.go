@@ -11,6 +11,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
+	"github.com/miniback/miniback/ports"
 )
 
 // readyTimeout bounds a readiness check: a probe must answer fast, and a
@@ -30,6 +31,9 @@ type Server struct {
 	accounts  app.Accounts
 	admin     app.Admin
 	jwks      func() ([]byte, error)
+	uploads   *app.Uploads
+	attach    app.Attachments
+	local     ports.LocalFiles
 	ready     func(context.Context) error
 	log       *slog.Logger
 }
@@ -42,12 +46,14 @@ func NewServer(d Deps) *Server {
 	return &Server{
 		login: d.Login, sessions: d.Sessions, profiles: d.Profiles, accounts: d.Accounts, admin: d.Admin,
 		todos: d.Todos, passwords: d.Passwords, binding: d.WeChatBinding,
+		uploads: d.Uploads, attach: d.Attachments, local: d.LocalFiles,
 		jwks: d.JWKS, ready: d.Ready, log: orDiscard(d.Logger),
 	}
 }
 
 // LoginWithWeChat exchanges a wx.login code for an access token.
 func (s *Server) LoginWithWeChat(ctx context.Context, req api.LoginWithWeChatRequestObject) (api.LoginWithWeChatResponseObject, error) {
+	ctx = requestContext(ctx) // the WeChat client derives a timeout context
 	if req.Body == nil {
 		return s.loginFailure(ctx, domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"}))
 	}
@@ -94,7 +100,8 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 // UpdateMe merge-patches the caller's profile. The body carries only the
 // editable fields (the validator refuses any other), and the user id comes
 // from the token.
-func (s *Server) UpdateMe(ctx context.Context, req api.UpdateMeRequestObject) (api.UpdateMeResponseObject, error) {
+func (s *Server) UpdateMe(gctx context.Context, req api.UpdateMeRequestObject) (api.UpdateMeResponseObject, error) {
+	ctx := requestContext(gctx)
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.updateMeFailure(ctx, errNoClaims)
@@ -103,6 +110,10 @@ func (s *Server) UpdateMe(ctx context.Context, req api.UpdateMeRequestObject) (a
 		return s.updateMeFailure(ctx, domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"}))
 	}
 	patch := domain.ProfilePatch{Nickname: req.Body.Nickname, AvatarURL: req.Body.AvatarUrl, Bio: req.Body.Bio}
+	if req.Body.AvatarUploadId != nil {
+		id := domain.UploadID(req.Body.AvatarUploadId.String())
+		patch.AvatarUploadID = &id
+	}
 	u, err := s.profiles.Update(ctx, claims.UserID, patch)
 	if err != nil {
 		return s.updateMeFailure(ctx, err)
@@ -123,7 +134,7 @@ func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.Get
 // readyTimeout, 503 otherwise.
 func (s *Server) GetReady(ctx context.Context, _ api.GetReadyRequestObject) (api.GetReadyResponseObject, error) {
 	if s.ready != nil {
-		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+		ctx, cancel := context.WithTimeout(requestContext(ctx), readyTimeout)
 		defer cancel()
 		if err := s.ready(ctx); err != nil {
 			// Whatever the cause, the answer is "not ready", never a 500.

@@ -17,8 +17,11 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/jwx"
+	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
+	"github.com/miniback/miniback/adapters/s3store"
+	"github.com/miniback/miniback/adapters/s3store/s3test"
 	"github.com/miniback/miniback/adapters/wechat"
 	"github.com/miniback/miniback/adapters/wechat/wechatsim"
 	"github.com/miniback/miniback/app"
@@ -65,7 +68,22 @@ type env struct {
 	users    *postgres.UserStore
 	cfg      config
 	weChat   ports.WeChatAuth
+
+	// Uploads: the use-case every instance serves and its storage (one
+	// bucket or directory for all instances).
+	uploads *app.Uploads
+	storage ports.ObjectStorage
+	local   ports.LocalFiles // with the local storage
+	s3      *s3test.Server   // with the S3 storage
 }
+
+// Upload settings of the test API.
+const (
+	publicURL  = "http://miniback.test"
+	ticketTTL  = 15 * time.Minute
+	pendingTTL = 24 * time.Hour
+	dlTTL      = time.Hour
+)
 
 // config holds what a test may change from the defaults.
 type config struct {
@@ -84,9 +102,17 @@ type config struct {
 	sessionStore ports.SessionStore
 	deleter      ports.AccountDeleter
 	userAdmin    ports.UserAdmin
+	storage      string // "local" (default) or "s3"
+	rules        domain.UploadRules
 }
 
 type option func(*config)
+
+// withStorage serves uploads from "local" disk or "s3" (a versitygw).
+func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
+
+// withUploadRules replaces the default per-purpose rules.
+func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.rules = r } }
 
 // withApps configures several mini-programs (appA and appB).
 func withApps(ids ...domain.AppID) option { return func(c *config) { c.apps = ids } }
@@ -137,7 +163,7 @@ var testPolicy = domain.SessionPolicy{IdleTTL: 30 * 24 * time.Hour, AbsoluteTTL:
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
-	cfg := config{apps: []domain.AppID{appA}, wechatTimeout: 2 * time.Second}
+	cfg := config{apps: []domain.AppID{appA}, wechatTimeout: 2 * time.Second, storage: "local", rules: domain.DefaultUploadRules()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -178,6 +204,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 		weChat: &sessionKeyRecorder{WeChatAuth: client, seen: seen},
 		hasher: &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
 	}
+	e.setUpUploads(t)
 	first := e.newInstance(t, cfg.keys)
 	e.api, e.handler, e.tokens, e.keys, e.revs, e.sessions = first.api, first.handler, first.tokens, cfg.keys, first.revs, first.sessions
 	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
@@ -228,7 +255,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 	h := httpapi.NewHandler(httpapi.Deps{
 		Login:    app.WeChatLogin{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Users: e.users, Sessions: sessions},
 		Sessions: sessions,
-		Profiles: app.Profiles{Users: profileStore},
+		Profiles: app.Profiles{Users: profileStore, Uploads: e.uploads, Links: httpapi.Links{PublicURL: publicURL}},
 		Passwords: app.PasswordAccounts{
 			Enabled: !e.cfg.passwordsOff, Credentials: postgres.NewCredentialStore(e.db), Users: e.users,
 			Hasher: e.hasher, Throttle: postgres.NewAttemptThrottle(e.db), Limits: e.cfg.loginLimits,
@@ -236,6 +263,9 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		},
 		WeChatBinding:  app.WeChatBinding{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Binder: e.users, Users: e.users},
 		Todos:          app.Todos{Store: postgres.NewTodoStore(e.db), Cursors: cursors, Clock: e.clock},
+		Uploads:        e.uploads,
+		Attachments:    app.Attachments{Store: postgres.NewAttachmentStore(e.db), Uploads: e.uploads},
+		LocalFiles:     e.local,
 		Accounts:       app.Accounts{Users: deleter, Clock: e.clock, Revocations: revs},
 		Admin:          app.Admin{Users: userAdmin},
 		Verifier:       tokens,
@@ -249,6 +279,37 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 	})
 	handler := e.seen.wrap(h)
 	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: revs, sessions: sessions}
+}
+
+// setUpUploads makes the env's storage (a local directory or a versitygw
+// bucket) and the upload use-case on the env's clock.
+func (e *env) setUpUploads(t *testing.T) {
+	t.Helper()
+	switch e.cfg.storage {
+	case "local":
+		ls, err := localstore.New(localstore.Config{Dir: t.TempDir(), URL: httpapi.LocalStorageURL(publicURL), Clock: e.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ls.Close() })
+		e.storage, e.local = ls, ls
+	case "s3":
+		e.s3 = s3test.Start(t)
+		st, err := s3store.New(s3store.Config{
+			Endpoint: e.s3.Endpoint, Region: e.s3.Region, Bucket: e.s3.Bucket,
+			AccessKey: e.s3.AccessKey, SecretKey: e.s3.SecretKey, PathStyle: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.storage = st
+	default:
+		t.Fatalf("unknown storage %q", e.cfg.storage)
+	}
+	e.uploads = &app.Uploads{
+		Store: postgres.NewUploadStore(e.db), Storage: e.storage, Clock: e.clock, Rules: e.cfg.rules,
+		TicketTTL: ticketTTL, PendingTTL: pendingTTL, DownloadTTL: dlTTL,
+	}
 }
 
 // testClock is the wall clock, moved forward by what tests Advance.

@@ -32,6 +32,27 @@ var validationOptions = openapi3filter.Options{
 		openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))},
 }
 
+// streamingValidationOptions leave a file body to its handler.
+var streamingValidationOptions = openapi3filter.Options{
+	MultiError:         true,
+	ExcludeRequestBody: true,
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+}
+
+// mediaTypes lists the media types an operation accepts, for a 415's
+// message.
+func mediaTypes(content openapi3.Content) string {
+	types := make([]string, 0, len(content))
+	for mt := range content {
+		if mt == "*/*" {
+			return "sent with its Content-Type"
+		}
+		types = append(types, mt)
+	}
+	slices.Sort(types)
+	return strings.Join(types, " or ")
+}
+
 // validate is the second per-operation middleware: it checks the request
 // against the operation in the embedded spec and answers 413, 415, 400
 // malformed_json or 400 validation_failed listing every bad field. The
@@ -43,17 +64,26 @@ func (h *handler) validate(c *gin.Context) {
 		return
 	}
 	req := c.Request
-	body, err := readBody(req)
-	if err != nil {
-		h.abort(c, err)
-		return
+	options := &validationOptions
+	var body []byte
+	if isStreaming(c) {
+		// A file: the handler streams it under its own limit. Only the
+		// parameters and the media type are checked here.
+		options = &streamingValidationOptions
+	} else {
+		var err error
+		if body, err = readBody(req); err != nil {
+			h.abort(c, err)
+			return
+		}
 	}
-	if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil && len(body) > 0 {
+	hasBody := len(body) > 0 || (options.ExcludeRequestBody && req.Body != nil && req.Body != http.NoBody)
+	if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil && hasBody {
 		// Checked here rather than left to the validator so that each
 		// failure gets its own status and code.
 		mediaType, ok := acceptedMediaType(rb.Value.Content, req.Header.Get("Content-Type"))
 		if !ok {
-			h.abort(c, domain.Errorf(domain.CodeUnsupportedMediaType, "The request body must be application/json."))
+			h.abort(c, domain.Errorf(domain.CodeUnsupportedMediaType, "The request body must be %s.", mediaTypes(rb.Value.Content)))
 			return
 		}
 		// The validator decodes only the first JSON value, so trailing
@@ -67,7 +97,7 @@ func (h *handler) validate(c *gin.Context) {
 		Request:    req,
 		PathParams: pathParams(c),
 		Route:      route,
-		Options:    &validationOptions,
+		Options:    options,
 	}
 	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 		h.abort(c, requestError(err))

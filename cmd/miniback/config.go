@@ -13,6 +13,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/miniback/miniback/adapters/s3store"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
 )
@@ -62,6 +63,34 @@ type Config struct {
 	// (19 MiB each); 0 means 2 × GOMAXPROCS.
 	PasswordHashConcurrency int `env:"MINIBACK_PASSWORD_HASH_CONCURRENCY" envDefault:"0"`
 
+	// PublicURL is how clients reach this API (https://api.example.com),
+	// for the links it hands out: avatar links and, with the local
+	// storage, upload and download URLs. Empty means http://localhost:PORT.
+	PublicURL string `env:"MINIBACK_PUBLIC_URL"`
+
+	// Storage is where uploaded files go: "local" (the API server keeps
+	// them under StorageDir; development) or "s3" (an S3-compatible bucket:
+	// Tencent COS, Aliyun OSS, MinIO, AWS).
+	Storage         string `env:"MINIBACK_STORAGE" envDefault:"local"`
+	StorageDir      string `env:"MINIBACK_STORAGE_DIR"`
+	S3Endpoint      string `env:"MINIBACK_S3_ENDPOINT"`
+	S3Region        string `env:"MINIBACK_S3_REGION"`
+	S3Bucket        string `env:"MINIBACK_S3_BUCKET"`
+	S3AccessKey     string `env:"MINIBACK_S3_ACCESS_KEY"`
+	S3SecretKey     string `env:"MINIBACK_S3_SECRET_KEY"`
+	S3PathStyle     bool   `env:"MINIBACK_S3_PATH_STYLE" envDefault:"false"`
+	S3PublicBaseURL string `env:"MINIBACK_S3_PUBLIC_BASE_URL"`
+
+	// Upload lifetimes and per-purpose rules.
+	UploadTTL           time.Duration `env:"MINIBACK_UPLOAD_TTL" envDefault:"24h"`
+	UploadTicketTTL     time.Duration `env:"MINIBACK_UPLOAD_TICKET_TTL" envDefault:"15m"`
+	UploadDownloadTTL   time.Duration `env:"MINIBACK_UPLOAD_DOWNLOAD_TTL" envDefault:"1h"`
+	UploadCleanInterval time.Duration `env:"MINIBACK_UPLOAD_CLEAN_INTERVAL" envDefault:"1m"`
+	AvatarMaxBytes      int64         `env:"MINIBACK_UPLOAD_AVATAR_MAX_BYTES" envDefault:"5242880"`
+	AvatarTypes         []string      `env:"MINIBACK_UPLOAD_AVATAR_TYPES" envSeparator:"," envDefault:"image/jpeg,image/png,image/webp"`
+	AttachmentMaxBytes  int64         `env:"MINIBACK_UPLOAD_ATTACHMENT_MAX_BYTES" envDefault:"20971520"`
+	AttachmentTypes     []string      `env:"MINIBACK_UPLOAD_ATTACHMENT_TYPES" envSeparator:"," envDefault:"image/jpeg,image/png,image/webp,image/gif,application/pdf,text/plain,video/mp4"`
+
 	// CursorSecret keys the HMAC of list cursors (at least 32 bytes; all
 	// replicas share it). Empty uses a development secret kept under
 	// DataDir.
@@ -82,6 +111,9 @@ type Config struct {
 	RevocationPoll   time.Duration `env:"MINIBACK_REVOCATION_POLL" envDefault:"1s"`
 	RevocationListen bool          `env:"MINIBACK_REVOCATION_LISTEN" envDefault:"true"`
 }
+
+// maxPresign is the longest lifetime a SigV4 presigned URL may have.
+const maxPresign = 7 * 24 * time.Hour
 
 // LoadConfig reads the configuration from environ (os.Environ() form) and
 // validates it, reporting every problem at once.
@@ -174,9 +206,16 @@ func (c Config) Validate() error {
 	if c.RevocationPoll < 100*time.Millisecond || c.RevocationPoll > time.Minute {
 		bad("MINIBACK_REVOCATION_POLL must be between 100ms and 1m, not %s", c.RevocationPoll)
 	}
+	errs = append(errs, c.validateUploads()...)
 	if c.Production() {
 		if c.CursorSecret == "" {
 			bad("MINIBACK_CURSOR_SECRET is required in production (every replica needs the same one)")
+		}
+		if c.Storage == "local" {
+			bad("MINIBACK_STORAGE=s3 is required in production (the local-disk storage streams files through the API server; it is for development)")
+		}
+		if c.PublicURL == "" {
+			bad("MINIBACK_PUBLIC_URL is required in production (avatar links are built from it)")
 		}
 		if c.DatabaseURL == "" {
 			bad("DATABASE_URL is required in production (the embedded cluster is for development)")
@@ -192,6 +231,93 @@ func (c Config) Validate() error {
 		return fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
 	}
 	return nil
+}
+
+// validateUploads checks the storage and upload settings.
+func (c Config) validateUploads() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("MINIBACK_PUBLIC_URL must be an http(s) URL like https://api.example.com, not %q", c.PublicURL)
+		}
+	}
+	switch c.Storage {
+	case "local":
+	case "s3":
+		for _, v := range [][2]string{
+			{"MINIBACK_S3_ENDPOINT", c.S3Endpoint}, {"MINIBACK_S3_REGION", c.S3Region}, {"MINIBACK_S3_BUCKET", c.S3Bucket},
+			{"MINIBACK_S3_ACCESS_KEY", c.S3AccessKey}, {"MINIBACK_S3_SECRET_KEY", c.S3SecretKey},
+		} {
+			if strings.TrimSpace(v[1]) == "" {
+				bad("%s is required with MINIBACK_STORAGE=s3", v[0])
+			}
+		}
+		if _, err := c.s3Config(); err != nil && c.S3Endpoint != "" {
+			bad("MINIBACK_S3_*: %v", err)
+		}
+	default:
+		bad("MINIBACK_STORAGE must be local or s3, not %q", c.Storage)
+	}
+	if c.UploadTicketTTL < time.Minute || c.UploadTicketTTL > maxPresign {
+		bad("MINIBACK_UPLOAD_TICKET_TTL must be between 1m and 168h, not %s", c.UploadTicketTTL)
+	}
+	if c.UploadTTL < c.UploadTicketTTL {
+		bad("MINIBACK_UPLOAD_TTL (%s) must be at least MINIBACK_UPLOAD_TICKET_TTL (%s): a pending upload must outlive its ticket", c.UploadTTL, c.UploadTicketTTL)
+	}
+	if c.UploadDownloadTTL < time.Minute || c.UploadDownloadTTL > maxPresign {
+		bad("MINIBACK_UPLOAD_DOWNLOAD_TTL must be between 1m and 168h, not %s", c.UploadDownloadTTL)
+	}
+	if c.UploadCleanInterval < time.Second {
+		bad("MINIBACK_UPLOAD_CLEAN_INTERVAL must be at least 1s, not %s", c.UploadCleanInterval)
+	}
+	if _, err := c.UploadRules(); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// UploadRules are the per-purpose rules from the MINIBACK_UPLOAD_* variables.
+func (c Config) UploadRules() (domain.UploadRules, error) {
+	var errs []error
+	rule := func(name string, maxBytes int64, types []string) domain.UploadRule {
+		if maxBytes < 1 || maxBytes > 5<<30 {
+			errs = append(errs, fmt.Errorf("MINIBACK_UPLOAD_%s_MAX_BYTES must be between 1 and 5368709120 (5 GiB, one S3 PUT), not %d", name, maxBytes))
+		}
+		var norm []string
+		for _, t := range types {
+			n, err := domain.NormalizeContentType(t)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("MINIBACK_UPLOAD_%s_TYPES: %q is not a media type like image/png", name, t))
+				continue
+			}
+			norm = append(norm, n)
+		}
+		if len(types) == 0 {
+			errs = append(errs, fmt.Errorf("MINIBACK_UPLOAD_%s_TYPES must list at least one media type", name))
+		}
+		return domain.UploadRule{Types: norm, MaxBytes: maxBytes}
+	}
+	rules := domain.UploadRules{
+		domain.PurposeAvatar:     rule("AVATAR", c.AvatarMaxBytes, c.AvatarTypes),
+		domain.PurposeAttachment: rule("ATTACHMENT", c.AttachmentMaxBytes, c.AttachmentTypes),
+	}
+	if len(errs) > 0 {
+		return nil, joinLines(errs)
+	}
+	return rules, nil
+}
+
+// s3Config is the S3 adapter's configuration.
+func (c Config) s3Config() (s3store.Config, error) {
+	cfg := s3store.Config{
+		Endpoint: c.S3Endpoint, Region: c.S3Region, Bucket: c.S3Bucket,
+		AccessKey: c.S3AccessKey, SecretKey: c.S3SecretKey,
+		PathStyle: c.S3PathStyle, PublicBaseURL: c.S3PublicBaseURL,
+	}
+	// New checks the endpoint and URLs and makes no request.
+	_, err := s3store.New(cfg)
+	return cfg, err
 }
 
 // Apps parses MINIBACK_WECHAT_APPS ("wxid:secret,wxid2:secret2").

@@ -61,6 +61,20 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{"revocation poll too fast", []string{"MINIBACK_REVOCATION_POLL=10ms"}, []string{"MINIBACK_REVOCATION_POLL"}},
 		{"revocation poll too slow", []string{"MINIBACK_REVOCATION_POLL=5m"}, []string{"MINIBACK_REVOCATION_POLL"}},
 		{"unparseable listen flag", []string{"MINIBACK_REVOCATION_LISTEN=maybe"}, []string{"MINIBACK_REVOCATION_LISTEN"}},
+		{"production needs object storage and a public URL", []string{"MINIBACK_ENV=production"},
+			[]string{"MINIBACK_STORAGE=s3 is required in production", "MINIBACK_PUBLIC_URL is required in production"}},
+		{"unknown storage", []string{"MINIBACK_STORAGE=ftp"}, []string{"MINIBACK_STORAGE must be local or s3"}},
+		{"s3 without its settings", []string{"MINIBACK_STORAGE=s3"},
+			[]string{"MINIBACK_S3_ENDPOINT is required", "MINIBACK_S3_REGION is required", "MINIBACK_S3_BUCKET is required",
+				"MINIBACK_S3_ACCESS_KEY is required", "MINIBACK_S3_SECRET_KEY is required"}},
+		{"s3 endpoint with a path", []string{"MINIBACK_STORAGE=s3", "MINIBACK_S3_ENDPOINT=https://cos.ap-shanghai.myqcloud.com/bucket",
+			"MINIBACK_S3_REGION=ap-shanghai", "MINIBACK_S3_BUCKET=b-1", "MINIBACK_S3_ACCESS_KEY=a", "MINIBACK_S3_SECRET_KEY=s"}, []string{"MINIBACK_S3_*", "no path"}},
+		{"public URL that is not a URL", []string{"MINIBACK_PUBLIC_URL=api.example.com"}, []string{"MINIBACK_PUBLIC_URL"}},
+		{"pending uploads shorter than their ticket", []string{"MINIBACK_UPLOAD_TTL=10m", "MINIBACK_UPLOAD_TICKET_TTL=15m"}, []string{"MINIBACK_UPLOAD_TTL"}},
+		{"ticket longer than SigV4 allows", []string{"MINIBACK_UPLOAD_TICKET_TTL=200h", "MINIBACK_UPLOAD_TTL=300h"}, []string{"MINIBACK_UPLOAD_TICKET_TTL"}},
+		{"download URL of seconds", []string{"MINIBACK_UPLOAD_DOWNLOAD_TTL=5s"}, []string{"MINIBACK_UPLOAD_DOWNLOAD_TTL"}},
+		{"avatar limit of zero", []string{"MINIBACK_UPLOAD_AVATAR_MAX_BYTES=0"}, []string{"MINIBACK_UPLOAD_AVATAR_MAX_BYTES"}},
+		{"attachment type that is not a media type", []string{"MINIBACK_UPLOAD_ATTACHMENT_TYPES=image/png,pdf"}, []string{"MINIBACK_UPLOAD_ATTACHMENT_TYPES", `"pdf"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,5 +123,38 @@ func TestSimulatorIsNeverUsedWithRealCredentials(t *testing.T) {
 	apps, _ := cfg.Apps()
 	if len(apps) != 2 || apps["wx2"] != "s2" {
 		t.Errorf("apps = %v", apps)
+	}
+}
+
+func TestStorageDefaultsToTheLocalDiskAndS3IsConfigurable(t *testing.T) {
+	cfg, err := LoadConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := cfg.UploadRules()
+	if cfg.Storage != "local" || err != nil || rules["avatar"].MaxBytes != 5<<20 || len(rules["attachment"].Types) != 7 {
+		t.Errorf("defaults: storage %q, rules %+v, %v", cfg.Storage, rules, err)
+	}
+	cfg, err = LoadConfig([]string{
+		"MINIBACK_ENV=production", "DATABASE_URL=postgres://db/miniback", "MINIBACK_WECHAT_APPS=wx1:s1",
+		"MINIBACK_JWT_PRIVATE_KEYS=pem", "MINIBACK_PUBLIC_URL=https://api.example.com",
+		"MINIBACK_CURSOR_SECRET=0123456789abcdef0123456789abcdef",
+		"MINIBACK_STORAGE=s3", "MINIBACK_S3_ENDPOINT=https://cos.ap-shanghai.myqcloud.com", "MINIBACK_S3_REGION=ap-shanghai",
+		"MINIBACK_S3_BUCKET=photos-1250000000", "MINIBACK_S3_ACCESS_KEY=AKIDxxxx", "MINIBACK_S3_SECRET_KEY=topsecret",
+		"MINIBACK_UPLOAD_AVATAR_TYPES=Image/JPEG", "MINIBACK_UPLOAD_AVATAR_MAX_BYTES=1048576",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _ = cfg.UploadRules()
+	if cfg.S3PathStyle || rules["avatar"].MaxBytes != 1<<20 || len(rules["avatar"].Types) != 1 || rules["avatar"].Types[0] != "image/jpeg" {
+		t.Errorf("COS configuration: %+v, rules %+v", cfg, rules)
+	}
+}
+
+func TestLoadConfigNeverEchoesTheS3SecretKey(t *testing.T) {
+	_, err := LoadConfig([]string{"MINIBACK_STORAGE=s3", "MINIBACK_S3_SECRET_KEY=topsecret", "MINIBACK_S3_ENDPOINT=ftp://x"})
+	if err == nil || strings.Contains(err.Error(), "topsecret") {
+		t.Fatalf("err = %v", err)
 	}
 }

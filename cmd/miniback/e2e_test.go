@@ -20,7 +20,12 @@ import (
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
+	"github.com/miniback/miniback/adapters/postgres/pgtest"
+	"github.com/miniback/miniback/adapters/s3store/s3test"
+	"github.com/miniback/miniback/adapters/storagetest"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // TestNewcomerFlowAgainstTheBuiltBinary builds miniback and starts it with
 // nothing configured, exactly as the README's run command does: it must
@@ -51,6 +56,7 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		"embedded default: GENERATED a DEVELOPMENT signing key",
 		`"msg":"password accounts: on","hash":"argon2id","memory_kib":19456,"time":2,"threads":1`,
 		"embedded default: GENERATED a DEVELOPMENT cursor secret",
+		"embedded default: local-disk storage",
 		`"api_reference":"http://` + addr + `/docs"`,
 	} {
 		if !strings.Contains(logs.String(), announced) {
@@ -82,6 +88,16 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 	if u.Nickname != "Alice" || u.Bio != "hi" || u.Id != lr.User.Id {
 		t.Errorf("profile after PATCH = %+v", u)
 	}
+	// A photo through the local-disk storage, exactly as wx.uploadFile
+	// sends it, then as the avatar.
+	avatarURL := uploadAvatar(t, c, auth, "http://"+addr)
+	if !strings.HasPrefix(avatarURL, "http://"+addr+"/v1/avatars/") {
+		t.Errorf("avatar_url = %q", avatarURL)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dataDir, "files", "objects", "avatar", "*.png")); len(files) != 1 {
+		t.Errorf("the data dir holds %v, want the one avatar", files)
+	}
+
 	// Tasks: create a few, list a first page.
 	for i := range 3 {
 		if r := c.JSON("POST", "/v1/todos", map[string]any{"title": fmt.Sprint("task ", i)}, auth); r.Status != http.StatusCreated {
@@ -264,6 +280,114 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 	_ = cmd2.Process.Signal(syscall.SIGTERM)
 	if err := waitExit(cmd2, 20*time.Second); err != nil {
 		t.Fatalf("second exit: %v", err)
+	}
+}
+
+// uploadAvatar uploads a picture with a ticket as wx.uploadFile does,
+// completes it, downloads it, makes it the avatar and follows the avatar
+// link; it returns avatar_url. Every answer of the API is checked against
+// the spec; the storage's own answers (S3) are checked by status.
+func uploadAvatar(t *testing.T, c *apitest.Client, auth, apiBase string) string {
+	t.Helper()
+	picture := storagetest.Bytes(4321)
+	r := c.JSON("POST", "/v1/uploads", map[string]any{"purpose": "avatar", "content_type": "image/png", "size": len(picture), "file_name": "me.png"}, auth)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("ticket: %s", r)
+	}
+	var tk api.UploadTicket
+	r.Decode(&tk)
+	storage := func(req *http.Request) (int, []byte) {
+		if strings.HasPrefix(req.URL.String(), apiBase+"/") {
+			res := c.Do(req)
+			return res.Status, res.Body
+		}
+		status, body, err := storagetest.Send(http.DefaultClient, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status, []byte(body)
+	}
+	if status, body := storage(storagetest.WxUploadFile(tk.Url, tk.Fields, string(tk.FileField), "wxfile://tmp_me.png", "image/png", picture)); status != http.StatusNoContent {
+		t.Fatalf("wx.uploadFile to %s: %d %s", tk.Url, status, body)
+	}
+	r = c.JSON("POST", "/v1/uploads/"+tk.Id.String()+"/complete", nil, auth)
+	if r.Status != http.StatusOK {
+		t.Fatalf("complete: %s", r)
+	}
+	var u api.Upload
+	r.Decode(&u)
+	if u.Status != api.Ready || u.DownloadUrl == nil {
+		t.Fatalf("completed upload: %+v", u)
+	}
+	get := func(url string) *http.Request {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	if status, body := storage(get(*u.DownloadUrl)); status != http.StatusOK || !bytes.Equal(body, picture) {
+		t.Errorf("download: %d, %d bytes", status, len(body))
+	}
+	r = c.JSON("PATCH", "/v1/me", map[string]string{"avatar_upload_id": tk.Id.String()}, auth)
+	if r.Status != http.StatusOK {
+		t.Fatalf("PATCH avatar_upload_id: %s", r)
+	}
+	var me api.User
+	r.Decode(&me)
+	link := c.Do(get(me.AvatarUrl))
+	if link.Status != http.StatusFound {
+		t.Fatalf("avatar link: %s", link)
+	}
+	if status, body := storage(get(link.Header.Get("Location"))); status != http.StatusOK || !bytes.Equal(body, picture) {
+		t.Errorf("avatar picture: %d, %d bytes", status, len(body))
+	}
+	return me.AvatarUrl
+}
+
+// TestS3StorageAgainstTheBuiltBinary configures the built binary for an
+// S3-compatible bucket (versitygw) as a team configures it for Tencent
+// COS, with its own database: the upload goes straight to the bucket.
+func TestS3StorageAgainstTheBuiltBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the binary; skipped with -short")
+	}
+	s3 := s3test.Start(t)
+	bin := buildBinary(t)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin)
+	cmd.Env = append(cleanEnv(),
+		"MINIBACK_ADDR="+addr,
+		"MINIBACK_DATA_DIR="+filepath.Join(t.TempDir(), "data"),
+		"DATABASE_URL="+pgtest.NewURL(t),
+		"MINIBACK_PUBLIC_URL=http://"+addr,
+		"MINIBACK_STORAGE=s3",
+		"MINIBACK_S3_ENDPOINT="+s3.Endpoint,
+		"MINIBACK_S3_REGION="+s3.Region,
+		"MINIBACK_S3_BUCKET="+s3.Bucket,
+		"MINIBACK_S3_ACCESS_KEY="+s3.AccessKey,
+		"MINIBACK_S3_SECRET_KEY="+s3.SecretKey,
+		"MINIBACK_S3_PATH_STYLE=true",
+	)
+	logs := startAndWait(t, cmd, "miniback is ready")
+	if !strings.Contains(logs.String(), `"msg":"storage: S3-compatible bucket"`) || strings.Contains(logs.String(), "local-disk storage") {
+		t.Errorf("start-up log does not announce the bucket:\n%s", logs.String())
+	}
+	c := apitest.NewRemote(t, "http://"+addr)
+	login := c.JSON("POST", "/v1/auth/wechat", map[string]string{"code": "dev-carol"})
+	if login.Status != http.StatusOK {
+		t.Fatalf("login: %s", login)
+	}
+	var lr api.LoginResponse
+	login.Decode(&lr)
+	uploadAvatar(t, c, "Authorization: Bearer "+lr.AccessToken, "http://"+addr)
+
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(cmd, 20*time.Second); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	if strings.Contains(logs.String(), s3.SecretKey) {
+		t.Error("the S3 secret key reached the log")
 	}
 }
 

@@ -13,14 +13,17 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/miniback/miniback/adapters/argon2id"
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/jwx"
+	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgcluster"
+	"github.com/miniback/miniback/adapters/s3store"
 	"github.com/miniback/miniback/adapters/wechat"
 	"github.com/miniback/miniback/adapters/wechat/wechatsim"
 	"github.com/miniback/miniback/app"
@@ -37,6 +40,8 @@ type Main struct {
 	cluster  *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
 	db       *postgres.DB
 	sim      *wechatsim.Server // WeChat simulator, when no apps are configured
+	local    *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
+	ln       net.Listener
 	server   *http.Server
 	addr     net.Addr
 	serveErr chan error
@@ -103,13 +108,35 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.goBackground(func() { m.purgeIdempotencyKeys(m.backgroundCtx, todos) })
-	handler := httpapi.NewHandler(httpapi.Deps{
+
+	// Listen before wiring uploads: the public URL (and so every link the
+	// API hands out) may depend on the port.
+	if err := m.listen(); err != nil {
+		return err
+	}
+	publicURL := m.publicURL()
+	storage, err := m.storage(ctx, publicURL)
+	if err != nil {
+		return err
+	}
+	rules, _ := m.Config.UploadRules() // validated by LoadConfig
+	uploads := &app.Uploads{
+		Store: postgres.NewUploadStore(m.db), Storage: storage, Clock: clock, Rules: rules,
+		TicketTTL: m.Config.UploadTicketTTL, PendingTTL: m.Config.UploadTTL, DownloadTTL: m.Config.UploadDownloadTTL,
+	}
+	// Every replica cleans; the store hands each expired upload to one.
+	cleaner := app.UploadCleaner{Store: uploads.Store, Storage: storage, Clock: clock, Logger: m.Logger}
+	m.goBackground(func() { cleaner.Run(m.backgroundCtx, m.Config.UploadCleanInterval) })
+
+	deps := httpapi.Deps{
 		Login:          app.WeChatLogin{Apps: apps, WeChat: weChat, Users: users, Sessions: sessions},
 		Sessions:       sessions,
-		Profiles:       app.Profiles{Users: users},
+		Profiles:       app.Profiles{Users: users, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
 		Passwords:      passwords,
 		WeChatBinding:  app.WeChatBinding{Apps: apps, WeChat: weChat, Binder: users, Users: users},
 		Todos:          todos,
+		Uploads:        uploads,
+		Attachments:    app.Attachments{Store: postgres.NewAttachmentStore(m.db), Uploads: uploads},
 		Accounts:       app.Accounts{Users: users, Clock: clock, Revocations: m.Revocations},
 		Admin:          app.Admin{Users: users},
 		Verifier:       tokens,
@@ -120,8 +147,56 @@ func (m *Main) Run(ctx context.Context) error {
 		CORSOrigins:    m.Config.CORSOrigins,
 		MaxBodyBytes:   m.Config.MaxBodyBytes,
 		TrustedProxies: m.Config.TrustedProxies,
-	})
-	return m.listen(handler, started)
+		// A file and the few form fields of its ticket.
+		MaxUploadBytes: rules.MaxBytes() + 64<<10,
+	}
+	if m.local != nil {
+		deps.LocalFiles = m.local
+	}
+	m.serve(httpapi.NewHandler(deps), publicURL, started)
+	return nil
+}
+
+// storage returns the object storage uploads go to: an S3-compatible
+// bucket, or the local disk behind this API server.
+func (m *Main) storage(ctx context.Context, publicURL string) (ports.ObjectStorage, error) {
+	if m.Config.Storage == "s3" {
+		cfg, _ := m.Config.s3Config() // validated by LoadConfig
+		s, err := s3store.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		m.Logger.Info("storage: S3-compatible bucket", "endpoint", cfg.Endpoint, "bucket", cfg.Bucket,
+			"region", cfg.Region, "path_style", cfg.PathStyle)
+		checkCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := s.Check(checkCtx); err != nil {
+			// Not fatal: a storage hiccup must not keep the API down;
+			// uploads fail with 503 until it answers.
+			m.Logger.Warn("storage: the bucket did not answer at start", "error", err.Error())
+		}
+		return s, nil
+	}
+	dir := m.Config.StorageDir
+	if dir == "" {
+		dir = filepath.Join(m.Config.DataDir, "files")
+	}
+	s, err := localstore.New(localstore.Config{Dir: dir, URL: httpapi.LocalStorageURL(publicURL)})
+	if err != nil {
+		return nil, err
+	}
+	m.local = s
+	m.Logger.Warn("embedded default: local-disk storage; uploads go through this server (development only)",
+		"dir", s.Dir(), "upload_url", httpapi.LocalStorageURL(publicURL), "replace_with", "MINIBACK_STORAGE=s3")
+	return s, nil
+}
+
+// publicURL is MINIBACK_PUBLIC_URL, or http://localhost:PORT.
+func (m *Main) publicURL() string {
+	if m.Config.PublicURL != "" {
+		return strings.TrimRight(m.Config.PublicURL, "/")
+	}
+	return "http://" + displayAddr(m.addr)
 }
 
 // startRevocations loads the revocations that still matter before the
@@ -225,9 +300,15 @@ func (m *Main) Close() error {
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
 	}
+	if m.server == nil && m.ln != nil {
+		errs = append(errs, m.ln.Close())
+	}
 	if m.stopBackground != nil {
 		m.stopBackground()
 		m.background.Wait()
+	}
+	if m.local != nil {
+		errs = append(errs, m.local.Close())
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())
@@ -431,30 +512,37 @@ func (m *Main) purgeIdempotencyKeys(ctx context.Context, todos app.Todos) {
 	}
 }
 
-func (m *Main) listen(handler http.Handler, started time.Time) error {
+// listen opens the API's listener.
+func (m *Main) listen() error {
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
-	m.addr = ln.Addr()
+	m.ln, m.addr = ln, ln.Addr()
+	return nil
+}
+
+// serve serves handler on the listener until Close.
+func (m *Main) serve(handler http.Handler, publicURL string, started time.Time) {
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+		// Long enough for a file to the local storage over a slow
+		// network; with S3 files never come here.
+		ReadTimeout:  5 * time.Minute,
+		WriteTimeout: 5 * time.Minute,
+		IdleTimeout:  120 * time.Second,
+		ErrorLog:     slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	go func() {
-		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := m.server.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- err
 		}
 	}()
 	base := "http://" + displayAddr(m.addr)
 	m.Logger.Info("miniback is ready",
-		"listen", base, "api_reference", base+"/docs", "openapi", base+"/openapi.yaml",
+		"listen", base, "public_url", publicURL, "api_reference", base+"/docs", "openapi", base+"/openapi.yaml",
 		"startup_ms", time.Since(started).Milliseconds())
-	return nil
 }
 
 // displayAddr turns ":8080" / "[::]:8080" into "localhost:8080" for URLs a

@@ -206,6 +206,9 @@ export interface paths {
          * Edit my profile
          * @description Merge-patch semantics: fields left out keep their value. Identity,
          *     role and timestamps cannot be set here.
+         *     `avatar_upload_id` must name a ready avatar upload of the caller:
+         *     someone else's is 404, a pending one `upload_not_ready` (409), an
+         *     attachment `upload_wrong_purpose` (422).
          */
         patch: operations["updateMe"];
         trace?: never;
@@ -340,6 +343,201 @@ export interface paths {
          *     changes nothing. Without `If-Match` the last write wins.
          */
         patch: operations["updateTodo"];
+        trace?: never;
+    };
+    "/v1/todos/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's id. */
+                id: components["parameters"]["TodoID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a task's attachments
+         * @description The files attached to one of my tasks, oldest first, each with a
+         *     short-lived `download_url`. Another user's task is 404.
+         */
+        get: operations["listTodoAttachments"];
+        put?: never;
+        /**
+         * Attach an upload to a task
+         * @description Attaches a ready `attachment` upload of mine to one of my tasks
+         *     (201). Attaching it again answers the attachment as it is (200), so a
+         *     retry is safe. Someone else's task or upload is 404; a pending or
+         *     rejected upload is `upload_not_ready` (409), an avatar upload
+         *     `upload_wrong_purpose` (422); a task holds at most 20 attachments
+         *     (`attachment_limit`, 409).
+         */
+        post: operations["attachToTodo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/todos/{id}/attachments/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's id. */
+                id: components["parameters"]["TodoID"];
+                /** @description The attached upload's id. */
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Detach an upload from a task
+         * @description Removes the attachment; the upload itself stays (it can be attached
+         *     again). An attachment that does not exist, or another user's task,
+         *     is 404.
+         */
+        delete: operations["detachFromTodo"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for an upload ticket
+         * @description Checks the purpose, content type and size against the purpose's
+         *     rules, picks the object key, and returns a ticket. The POST policy
+         *     (`url` + `fields`) fixes the key, the content type and the size;
+         *     the storage refuses any other file. The upload stays `pending`
+         *     until completed and is deleted with its object if it is not
+         *     completed in time (`upload.expires_at`).
+         */
+        post: operations["createUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upload's id. */
+                id: components["parameters"]["UploadID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read one of my uploads
+         * @description Status and metadata; a ready upload also has a short-lived signed
+         *     `download_url`. Another user's upload is 404.
+         */
+        get: operations["getUpload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/uploads/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upload's id. */
+                id: components["parameters"]["UploadID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm that the file arrived
+         * @description Asks the storage for the object's real size and content type. A
+         *     match makes the upload `ready`; completing a ready upload again
+         *     answers it unchanged. A mismatch rejects the upload for good
+         *     (`upload_size_mismatch`, `upload_type_mismatch`; the object is
+         *     deleted). No object yet is `upload_not_received` and the upload
+         *     stays pending; past its deadline it is `upload_expired`.
+         */
+        post: operations["completeUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/avatars/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upload's id. */
+                id: components["parameters"]["UploadID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * An avatar's picture
+         * @description A stable link to a ready avatar upload, as `avatar_url` holds it:
+         *     it redirects to a fresh short-lived download URL, so an `<image>`
+         *     tag can show it without a token.
+         */
+        get: operations["getAvatar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/local-storage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file (signed URL)
+         * @description What a `download_url` points at with the local-disk storage.
+         */
+        get: operations["localStorageGet"];
+        /**
+         * Receive an upload (PUT)
+         * @description What a ticket's `put_url` points at with the local-disk storage.
+         *     Send the ticket's `put_headers` and the file as the body.
+         */
+        put: operations["localStoragePut"];
+        /**
+         * Receive an upload (wx.uploadFile)
+         * @description What a ticket's `url` points at with the local-disk storage. The
+         *     form carries the ticket's `fields`, then the file (the form field
+         *     order of `wx.uploadFile` and of S3's POST Object). The signature,
+         *     the expiry, the content type and the size are checked before the
+         *     file is kept.
+         */
+        post: operations["localStoragePost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/admin/users": {
@@ -535,6 +733,12 @@ export interface components {
             avatar_url?: string;
             /** @description Up to 500 characters. */
             bio?: string;
+            /**
+             * Format: uuid
+             * @description A ready avatar upload of mine; sets `avatar_url` to its stable
+             *     link (`/v1/avatars/{id}`). Not together with `avatar_url`.
+             */
+            avatar_upload_id?: string;
         };
         Todo: {
             /** Format: uuid */
@@ -616,6 +820,106 @@ export interface components {
             items: components["schemas"]["Todo"][];
             /** @description Send as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
+        };
+        AttachmentRequest: {
+            /**
+             * Format: uuid
+             * @description A ready `attachment` upload of mine.
+             */
+            upload_id: string;
+        };
+        Attachment: {
+            upload: components["schemas"]["Upload"];
+            /** Format: date-time */
+            attached_at: string;
+        };
+        AttachmentList: {
+            items: components["schemas"]["Attachment"][];
+        };
+        UploadRequest: {
+            purpose: components["schemas"]["UploadPurpose"];
+            /**
+             * @description The file's media type; must be allowed for the purpose.
+             * @example image/jpeg
+             */
+            content_type: string;
+            /**
+             * Format: int64
+             * @description The file's exact size in bytes; at most the purpose's limit.
+             * @example 48213
+             */
+            size: number;
+            /**
+             * @description The file's name, kept as metadata (never part of the object key).
+             * @example photo.jpg
+             */
+            file_name?: string;
+        };
+        /**
+         * @description What the file is for; each purpose has its own allowed types and
+         *     size limit (`avatar`: images; `attachment`: images, PDF, text, video).
+         * @enum {string}
+         */
+        UploadPurpose: "avatar" | "attachment";
+        /** @enum {string} */
+        UploadStatus: "pending" | "ready" | "rejected";
+        Upload: {
+            /** Format: uuid */
+            id: string;
+            purpose: components["schemas"]["UploadPurpose"];
+            status: components["schemas"]["UploadStatus"];
+            content_type: string;
+            /** Format: int64 */
+            size: number;
+            file_name: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When a pending upload is deleted if not completed.
+             */
+            expires_at?: string;
+            /** Format: date-time */
+            completed_at?: string;
+            /**
+             * @description Why a rejected upload was rejected (the problem code complete answered).
+             * @enum {string}
+             */
+            reject_reason?: "upload_size_mismatch" | "upload_type_mismatch";
+            /** @description A ready upload's short-lived download URL. */
+            download_url?: string;
+            /** Format: date-time */
+            download_expires_at?: string;
+        };
+        UploadTicket: {
+            /**
+             * Format: uuid
+             * @description The upload's id, for complete.
+             */
+            id: string;
+            /** @description `wx.uploadFile`'s `url`: a multipart POST goes here. */
+            url: string;
+            /** @description `wx.uploadFile`'s `formData`: send every field as it is. */
+            fields: {
+                [key: string]: string;
+            };
+            /**
+             * @description `wx.uploadFile`'s `name`: the form field of the file.
+             * @enum {string}
+             */
+            file_field: "file";
+            /** @description For clients that prefer a PUT of the raw file. */
+            put_url: string;
+            /** @description Headers the PUT must carry exactly. */
+            put_headers: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @description The ticket (POST and PUT) is refused after this.
+             */
+            expires_at: string;
+            upload: components["schemas"]["Upload"];
         };
         Health: {
             /** @enum {string} */
@@ -767,7 +1071,13 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Not allowed (`forbidden`), WeChat refused this user (`wechat_user_blocked`, risk control), or the current password is wrong (`current_password_incorrect`). */
+        /**
+         * @description Not allowed (`forbidden`), WeChat refused this user
+         *     (`wechat_user_blocked`, risk control), the current password is wrong
+         *     (`current_password_incorrect`), or a storage ticket's signature is
+         *     wrong or it has expired (`upload_ticket_invalid`,
+         *     `upload_ticket_expired`).
+         */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -813,7 +1123,16 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request clashes with what exists or is under way; `code` says what. A concurrent request with the same `Idempotency-Key` is still settling (`conflict`, retry); a username or email is taken (`username_taken`, `email_taken`); a WeChat user is bound elsewhere (`wechat_already_bound`, `wechat_app_already_bound`). */
+        /**
+         * @description The request clashes with what exists or is under way; `code` says
+         *     what. A concurrent request with the same `Idempotency-Key` is still
+         *     settling (`conflict`, retry); a username or email is taken
+         *     (`username_taken`, `email_taken`); a WeChat user is bound elsewhere
+         *     (`wechat_already_bound`, `wechat_app_already_bound`); an upload is
+         *     not received or not ready yet (`upload_not_received`,
+         *     `upload_not_ready`); a task holds the most attachments it may
+         *     (`attachment_limit`).
+         */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -831,7 +1150,21 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The `Idempotency-Key` was used with a different request body. */
+        /** @description Too late; the resource expired. */
+        Gone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description Well-formed but against a rule of the resource: the
+         *     `Idempotency-Key` was used with a different request body, or a
+         *     stored file does not match its upload ticket, or an upload serves
+         *     another purpose.
+         */
         UnprocessableEntity: {
             headers: {
                 [name: string]: unknown;
@@ -879,6 +1212,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The upload's id. */
+        UploadID: string;
         /** @description The task's id. */
         TodoID: string;
         /**
@@ -933,6 +1268,14 @@ export type Priority = components['schemas']['Priority'];
 export type TodoCreate = components['schemas']['TodoCreate'];
 export type TodoPatch = components['schemas']['TodoPatch'];
 export type TodoPage = components['schemas']['TodoPage'];
+export type AttachmentRequest = components['schemas']['AttachmentRequest'];
+export type Attachment = components['schemas']['Attachment'];
+export type AttachmentList = components['schemas']['AttachmentList'];
+export type UploadRequest = components['schemas']['UploadRequest'];
+export type UploadPurpose = components['schemas']['UploadPurpose'];
+export type UploadStatus = components['schemas']['UploadStatus'];
+export type Upload = components['schemas']['Upload'];
+export type UploadTicket = components['schemas']['UploadTicket'];
 export type Health = components['schemas']['Health'];
 export type Problem = components['schemas']['Problem'];
 export type FieldError = components['schemas']['FieldError'];
@@ -956,11 +1299,13 @@ export type ResponseUnsupportedMediaType = components['responses']['UnsupportedM
 export type ResponseTooManyRequests = components['responses']['TooManyRequests'];
 export type ResponseConflict = components['responses']['Conflict'];
 export type ResponsePreconditionFailed = components['responses']['PreconditionFailed'];
+export type ResponseGone = components['responses']['Gone'];
 export type ResponseUnprocessableEntity = components['responses']['UnprocessableEntity'];
 export type ResponseInternalError = components['responses']['InternalError'];
 export type ResponseBadGateway = components['responses']['BadGateway'];
 export type ResponseServiceUnavailable = components['responses']['ServiceUnavailable'];
 export type ResponseGatewayTimeout = components['responses']['GatewayTimeout'];
+export type ParameterUploadId = components['parameters']['UploadID'];
 export type ParameterTodoId = components['parameters']['TodoID'];
 export type ParameterIfMatch = components['parameters']['IfMatch'];
 export type ParameterIfNoneMatch = components['parameters']['IfNoneMatch'];
@@ -1262,8 +1607,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1556,6 +1903,322 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTodoAttachments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's id. */
+                id: components["parameters"]["TodoID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attachments. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    attachToTodo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's id. */
+                id: components["parameters"]["TodoID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachmentRequest"];
+            };
+        };
+        responses: {
+            /** @description Already attached. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description Attached. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    detachFromTodo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task's id. */
+                id: components["parameters"]["TodoID"];
+                /** @description The attached upload's id. */
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Detached. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadRequest"];
+            };
+        };
+        responses: {
+            /** @description The ticket. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadTicket"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upload's id. */
+                id: components["parameters"]["UploadID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upload. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    completeUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upload's id. */
+                id: components["parameters"]["UploadID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ready upload. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            410: components["responses"]["Gone"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upload's id. */
+                id: components["parameters"]["UploadID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the picture. */
+            302: {
+                headers: {
+                    /** @description A short-lived download URL. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    localStorageGet: {
+        parameters: {
+            query: {
+                key: string;
+                expires: string;
+                signature: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with its content type. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    localStoragePut: {
+        parameters: {
+            query: {
+                key: string;
+                content_type: string;
+                size_range: string;
+                expires: string;
+                signature: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "*/*": string;
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    localStoragePost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    key: string;
+                    "Content-Type": string;
+                    size_range: string;
+                    expires: string;
+                    signature: string;
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
         };
     };
     listUsers: {

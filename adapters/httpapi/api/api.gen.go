@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -162,6 +164,78 @@ func (e TokenType) Valid() bool {
 	}
 }
 
+// Defines values for UploadRejectReason.
+const (
+	UploadSizeMismatch UploadRejectReason = "upload_size_mismatch"
+	UploadTypeMismatch UploadRejectReason = "upload_type_mismatch"
+)
+
+// Valid indicates whether the value is a known member of the UploadRejectReason enum.
+func (e UploadRejectReason) Valid() bool {
+	switch e {
+	case UploadSizeMismatch:
+		return true
+	case UploadTypeMismatch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadPurpose.
+const (
+	UploadPurposeAttachment UploadPurpose = "attachment"
+	UploadPurposeAvatar     UploadPurpose = "avatar"
+)
+
+// Valid indicates whether the value is a known member of the UploadPurpose enum.
+func (e UploadPurpose) Valid() bool {
+	switch e {
+	case UploadPurposeAttachment:
+		return true
+	case UploadPurposeAvatar:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadStatus.
+const (
+	Pending  UploadStatus = "pending"
+	Ready    UploadStatus = "ready"
+	Rejected UploadStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the UploadStatus enum.
+func (e UploadStatus) Valid() bool {
+	switch e {
+	case Pending:
+		return true
+	case Ready:
+		return true
+	case Rejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadTicketFileField.
+const (
+	File UploadTicketFileField = "file"
+)
+
+// Valid indicates whether the value is a known member of the UploadTicketFileField enum.
+func (e UploadTicketFileField) Valid() bool {
+	switch e {
+	case File:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTodosParamsSort.
 const (
 	SortCreatedAt     ListTodosParamsSort = "created_at"
@@ -190,6 +264,23 @@ func (e ListTodosParamsSort) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// Attachment defines model for Attachment.
+type Attachment struct {
+	AttachedAt time.Time `json:"attached_at"`
+	Upload     Upload    `json:"upload"`
+}
+
+// AttachmentList defines model for AttachmentList.
+type AttachmentList struct {
+	Items []Attachment `json:"items"`
+}
+
+// AttachmentRequest defines model for AttachmentRequest.
+type AttachmentRequest struct {
+	// UploadId A ready `attachment` upload of mine.
+	UploadId openapi_types.UUID `json:"upload_id"`
 }
 
 // EndedSessions defines model for EndedSessions.
@@ -338,6 +429,10 @@ type Problem struct {
 
 // ProfilePatch At least one field must be set (code `empty_patch` otherwise).
 type ProfilePatch struct {
+	// AvatarUploadId A ready avatar upload of mine; sets `avatar_url` to its stable
+	// link (`/v1/avatars/{id}`). Not together with `avatar_url`.
+	AvatarUploadId *openapi_types.UUID `json:"avatar_upload_id,omitempty"`
+
 	// AvatarUrl An https URL, or empty to clear.
 	AvatarUrl *string `json:"avatar_url,omitempty"`
 
@@ -512,6 +607,91 @@ type TokenResponse struct {
 // TokenType defines model for TokenType.
 type TokenType string
 
+// Upload defines model for Upload.
+type Upload struct {
+	CompletedAt       *time.Time `json:"completed_at,omitempty"`
+	ContentType       string     `json:"content_type"`
+	CreatedAt         time.Time  `json:"created_at"`
+	DownloadExpiresAt *time.Time `json:"download_expires_at,omitempty"`
+
+	// DownloadUrl A ready upload's short-lived download URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// ExpiresAt When a pending upload is deleted if not completed.
+	ExpiresAt *time.Time         `json:"expires_at,omitempty"`
+	FileName  string             `json:"file_name"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Purpose What the file is for; each purpose has its own allowed types and
+	// size limit (`avatar`: images; `attachment`: images, PDF, text, video).
+	Purpose UploadPurpose `json:"purpose"`
+
+	// RejectReason Why a rejected upload was rejected (the problem code complete answered).
+	RejectReason *UploadRejectReason `json:"reject_reason,omitempty"`
+	Size         int64               `json:"size"`
+	Status       UploadStatus        `json:"status"`
+}
+
+// UploadRejectReason Why a rejected upload was rejected (the problem code complete answered).
+type UploadRejectReason string
+
+// UploadPurpose What the file is for; each purpose has its own allowed types and
+// size limit (`avatar`: images; `attachment`: images, PDF, text, video).
+type UploadPurpose string
+
+// UploadRequest defines model for UploadRequest.
+type UploadRequest struct {
+	// ContentType The file's media type; must be allowed for the purpose.
+	//
+	// Example: image/jpeg
+	ContentType string `json:"content_type"`
+
+	// FileName The file's name, kept as metadata (never part of the object key).
+	//
+	// Example: photo.jpg
+	FileName *string `json:"file_name,omitempty"`
+
+	// Purpose What the file is for; each purpose has its own allowed types and
+	// size limit (`avatar`: images; `attachment`: images, PDF, text, video).
+	Purpose UploadPurpose `json:"purpose"`
+
+	// Size The file's exact size in bytes; at most the purpose's limit.
+	//
+	// Example: 48213
+	Size int64 `json:"size"`
+}
+
+// UploadStatus defines model for UploadStatus.
+type UploadStatus string
+
+// UploadTicket defines model for UploadTicket.
+type UploadTicket struct {
+	// ExpiresAt The ticket (POST and PUT) is refused after this.
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Fields `wx.uploadFile`'s `formData`: send every field as it is.
+	Fields map[string]string `json:"fields"`
+
+	// FileField `wx.uploadFile`'s `name`: the form field of the file.
+	FileField UploadTicketFileField `json:"file_field"`
+
+	// Id The upload's id, for complete.
+	Id openapi_types.UUID `json:"id"`
+
+	// PutHeaders Headers the PUT must carry exactly.
+	PutHeaders map[string]string `json:"put_headers"`
+
+	// PutUrl For clients that prefer a PUT of the raw file.
+	PutUrl string `json:"put_url"`
+	Upload Upload `json:"upload"`
+
+	// Url `wx.uploadFile`'s `url`: a multipart POST goes here.
+	Url string `json:"url"`
+}
+
+// UploadTicketFileField `wx.uploadFile`'s `name`: the form field of the file.
+type UploadTicketFileField string
+
 // User defines model for User.
 type User struct {
 	// AvatarUrl An https URL, or empty.
@@ -561,6 +741,9 @@ type IfNoneMatch = string
 // TodoID defines model for TodoID.
 type TodoID = openapi_types.UUID
 
+// UploadID defines model for UploadID.
+type UploadID = openapi_types.UUID
+
 // BadGateway RFC 9457 problem details with a stable machine code.
 type BadGateway = Problem
 
@@ -575,6 +758,9 @@ type Forbidden = Problem
 
 // GatewayTimeout RFC 9457 problem details with a stable machine code.
 type GatewayTimeout = Problem
+
+// Gone RFC 9457 problem details with a stable machine code.
+type Gone = Problem
 
 // InternalError RFC 9457 problem details with a stable machine code.
 type InternalError = Problem
@@ -616,6 +802,32 @@ type ListUsersParams struct {
 
 	// Cursor The `next_cursor` of the previous page; opaque.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// LocalStorageGetParams defines parameters for LocalStorageGet.
+type LocalStorageGetParams struct {
+	Key       string `form:"key" json:"key"`
+	Expires   string `form:"expires" json:"expires"`
+	Signature string `form:"signature" json:"signature"`
+}
+
+// LocalStoragePostMultipartBody defines parameters for LocalStoragePost.
+type LocalStoragePostMultipartBody struct {
+	ContentType string             `json:"Content-Type"`
+	Expires     string             `json:"expires"`
+	File        openapi_types.File `json:"file"`
+	Key         string             `json:"key"`
+	Signature   string             `json:"signature"`
+	SizeRange   string             `json:"size_range"`
+}
+
+// LocalStoragePutParams defines parameters for LocalStoragePut.
+type LocalStoragePutParams struct {
+	Key         string `form:"key" json:"key"`
+	ContentType string `form:"content_type" json:"content_type"`
+	SizeRange   string `form:"size_range" json:"size_range"`
+	Expires     string `form:"expires" json:"expires"`
+	Signature   string `form:"signature" json:"signature"`
 }
 
 // ListTodosParams defines parameters for ListTodos.
@@ -697,6 +909,9 @@ type RegisterWithPasswordJSONRequestBody = RegisterRequest
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
+// LocalStoragePostMultipartRequestBody defines body for LocalStoragePost for multipart/form-data ContentType.
+type LocalStoragePostMultipartRequestBody LocalStoragePostMultipartBody
+
 // UpdateMeJSONRequestBody defines body for UpdateMe for application/json ContentType.
 type UpdateMeJSONRequestBody = ProfilePatch
 
@@ -711,6 +926,12 @@ type CreateTodoJSONRequestBody = TodoCreate
 
 // UpdateTodoJSONRequestBody defines body for UpdateTodo for application/json ContentType.
 type UpdateTodoJSONRequestBody = TodoPatch
+
+// AttachToTodoJSONRequestBody defines body for AttachToTodo for application/json ContentType.
+type AttachToTodoJSONRequestBody = AttachmentRequest
+
+// CreateUploadJSONRequestBody defines body for CreateUpload for application/json ContentType.
+type CreateUploadJSONRequestBody = UploadRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -750,6 +971,18 @@ type ServerInterface interface {
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(c *gin.Context)
+	// GetAvatar An avatar's picture
+	// (GET /v1/avatars/{id})
+	GetAvatar(c *gin.Context, id UploadID)
+	// LocalStorageGet Download a file (signed URL)
+	// (GET /v1/local-storage)
+	LocalStorageGet(c *gin.Context, params LocalStorageGetParams)
+	// LocalStoragePost Receive an upload (wx.uploadFile)
+	// (POST /v1/local-storage)
+	LocalStoragePost(c *gin.Context)
+	// LocalStoragePut Receive an upload (PUT)
+	// (PUT /v1/local-storage)
+	LocalStoragePut(c *gin.Context, params LocalStoragePutParams)
 	// DeleteMe Delete my account
 	// (DELETE /v1/me)
 	DeleteMe(c *gin.Context)
@@ -780,6 +1013,24 @@ type ServerInterface interface {
 	// UpdateTodo Edit a task
 	// (PATCH /v1/todos/{id})
 	UpdateTodo(c *gin.Context, id TodoID, params UpdateTodoParams)
+	// ListTodoAttachments List a task's attachments
+	// (GET /v1/todos/{id}/attachments)
+	ListTodoAttachments(c *gin.Context, id TodoID)
+	// AttachToTodo Attach an upload to a task
+	// (POST /v1/todos/{id}/attachments)
+	AttachToTodo(c *gin.Context, id TodoID)
+	// DetachFromTodo Detach an upload from a task
+	// (DELETE /v1/todos/{id}/attachments/{upload_id})
+	DetachFromTodo(c *gin.Context, id TodoID, uploadId openapi_types.UUID)
+	// CreateUpload Ask for an upload ticket
+	// (POST /v1/uploads)
+	CreateUpload(c *gin.Context)
+	// GetUpload Read one of my uploads
+	// (GET /v1/uploads/{id})
+	GetUpload(c *gin.Context, id UploadID)
+	// CompleteUpload Confirm that the file arrived
+	// (POST /v1/uploads/{id}/complete)
+	CompleteUpload(c *gin.Context, id UploadID)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -995,6 +1246,146 @@ func (siw *ServerInterfaceWrapper) LoginWithWeChat(c *gin.Context) {
 	}
 
 	siw.Handler.LoginWithWeChat(c)
+}
+
+// GetAvatar operation middleware
+func (siw *ServerInterfaceWrapper) GetAvatar(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UploadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAvatar(c, id)
+}
+
+// LocalStorageGet operation middleware
+func (siw *ServerInterfaceWrapper) LocalStorageGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LocalStorageGetParams
+
+	// ------------- Required query parameter "key" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "key", c.Request.URL.Query(), &params.Key, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter key: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "expires" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "expires", c.Request.URL.Query(), &params.Expires, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter expires: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "signature" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "signature", c.Request.URL.Query(), &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LocalStorageGet(c, params)
+}
+
+// LocalStoragePost operation middleware
+func (siw *ServerInterfaceWrapper) LocalStoragePost(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LocalStoragePost(c)
+}
+
+// LocalStoragePut operation middleware
+func (siw *ServerInterfaceWrapper) LocalStoragePut(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LocalStoragePutParams
+
+	// ------------- Required query parameter "key" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "key", c.Request.URL.Query(), &params.Key, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter key: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "content_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "content_type", c.Request.URL.Query(), &params.ContentType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter content_type: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "size_range" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "size_range", c.Request.URL.Query(), &params.SizeRange, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter size_range: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "expires" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "expires", c.Request.URL.Query(), &params.Expires, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter expires: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "signature" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "signature", c.Request.URL.Query(), &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LocalStoragePut(c, params)
 }
 
 // DeleteMe operation middleware
@@ -1332,6 +1723,153 @@ func (siw *ServerInterfaceWrapper) UpdateTodo(c *gin.Context) {
 	siw.Handler.UpdateTodo(c, id, params)
 }
 
+// ListTodoAttachments operation middleware
+func (siw *ServerInterfaceWrapper) ListTodoAttachments(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListTodoAttachments(c, id)
+}
+
+// AttachToTodo operation middleware
+func (siw *ServerInterfaceWrapper) AttachToTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AttachToTodo(c, id)
+}
+
+// DetachFromTodo operation middleware
+func (siw *ServerInterfaceWrapper) DetachFromTodo(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id TodoID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "upload_id" -------------
+	var uploadId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "upload_id", c.Param("upload_id"), &uploadId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter upload_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DetachFromTodo(c, id, uploadId)
+}
+
+// CreateUpload operation middleware
+func (siw *ServerInterfaceWrapper) CreateUpload(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateUpload(c)
+}
+
+// GetUpload operation middleware
+func (siw *ServerInterfaceWrapper) GetUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UploadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetUpload(c, id)
+}
+
+// CompleteUpload operation middleware
+func (siw *ServerInterfaceWrapper) CompleteUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UploadID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CompleteUpload(c, id)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -1377,6 +1915,16 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
 	router.GET(options.BaseURL+"/v1/todos/:id", wrapper.GetTodo)
 	router.PATCH(options.BaseURL+"/v1/todos/:id", wrapper.UpdateTodo)
+	router.GET(options.BaseURL+"/v1/todos/:id/attachments", wrapper.ListTodoAttachments)
+	router.POST(options.BaseURL+"/v1/todos/:id/attachments", wrapper.AttachToTodo)
+	router.DELETE(options.BaseURL+"/v1/todos/:id/attachments/:upload_id", wrapper.DetachFromTodo)
+	router.POST(options.BaseURL+"/v1/uploads", wrapper.CreateUpload)
+	router.GET(options.BaseURL+"/v1/uploads/:id", wrapper.GetUpload)
+	router.POST(options.BaseURL+"/v1/uploads/:id/complete", wrapper.CompleteUpload)
+	router.GET(options.BaseURL+"/v1/avatars/:id", wrapper.GetAvatar)
+	router.GET(options.BaseURL+"/v1/local-storage", wrapper.LocalStorageGet)
+	router.POST(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePost)
+	router.PUT(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePut)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -1392,6 +1940,8 @@ type ConflictApplicationProblemPlusJSONResponse Problem
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type GatewayTimeoutApplicationProblemPlusJSONResponse Problem
+
+type GoneApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
@@ -2549,6 +3099,430 @@ func (response LoginWithWeChat504ApplicationProblemPlusJSONResponse) VisitLoginW
 	return err
 }
 
+type GetAvatarRequestObject struct {
+	Id UploadID `json:"id"`
+}
+
+type GetAvatarResponseObject interface {
+	VisitGetAvatarResponse(w http.ResponseWriter) error
+}
+
+type GetAvatar302ResponseHeaders struct {
+	Location string
+}
+
+type GetAvatar302Response struct {
+	Headers GetAvatar302ResponseHeaders
+}
+
+func (response GetAvatar302Response) VisitGetAvatarResponse(w http.ResponseWriter) error {
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(302)
+	return nil
+}
+
+type GetAvatar400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar400ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAvatar404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar404ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAvatar500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar500ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAvatar503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar503ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGetRequestObject struct {
+	Params LocalStorageGetParams
+}
+
+type LocalStorageGetResponseObject interface {
+	VisitLocalStorageGetResponse(w http.ResponseWriter) error
+}
+
+type LocalStorageGet200AsteriskResponse struct {
+	Body          io.Reader
+	ContentType   string
+	ContentLength int64
+}
+
+func (response LocalStorageGet200AsteriskResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type LocalStorageGet400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet400ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGet403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet403ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGet404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet404ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGet500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet500ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePostRequestObject struct {
+	Body *multipart.Reader
+}
+
+type LocalStoragePostResponseObject interface {
+	VisitLocalStoragePostResponse(w http.ResponseWriter) error
+}
+
+type LocalStoragePost204Response struct {
+}
+
+func (response LocalStoragePost204Response) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type LocalStoragePost400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost400ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost403ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost404ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost413ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost415ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost422ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost500ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePutRequestObject struct {
+	Params      LocalStoragePutParams
+	ContentType string
+	Body        io.Reader
+}
+
+type LocalStoragePutResponseObject interface {
+	VisitLocalStoragePutResponse(w http.ResponseWriter) error
+}
+
+type LocalStoragePut204Response struct {
+}
+
+func (response LocalStoragePut204Response) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type LocalStoragePut400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut400ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePut403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut403ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePut404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut404ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePut413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut413ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePut422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut422ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStoragePut500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut500ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteMeRequestObject struct {
 }
 
@@ -2789,6 +3763,22 @@ func (response UpdateMe404ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	return err
 }
 
+type UpdateMe409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe409ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMe413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -2817,6 +3807,22 @@ func (response UpdateMe415ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMe422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe422ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3948,6 +4954,774 @@ func (response UpdateTodo503ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 	return err
 }
 
+type ListTodoAttachmentsRequestObject struct {
+	Id TodoID `json:"id"`
+}
+
+type ListTodoAttachmentsResponseObject interface {
+	VisitListTodoAttachmentsResponse(w http.ResponseWriter) error
+}
+
+type ListTodoAttachments200JSONResponse AttachmentList
+
+func (response ListTodoAttachments200JSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments400ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments401ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments404ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments500ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments503ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodoRequestObject struct {
+	Id   TodoID `json:"id"`
+	Body *AttachToTodoJSONRequestBody
+}
+
+type AttachToTodoResponseObject interface {
+	VisitAttachToTodoResponse(w http.ResponseWriter) error
+}
+
+type AttachToTodo200JSONResponse Attachment
+
+func (response AttachToTodo200JSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo201JSONResponse Attachment
+
+func (response AttachToTodo201JSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo400ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo401ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo404ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo409ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo413ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo415ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo422ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo500ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AttachToTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo503ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodoRequestObject struct {
+	Id       TodoID             `json:"id"`
+	UploadId openapi_types.UUID `json:"upload_id"`
+}
+
+type DetachFromTodoResponseObject interface {
+	VisitDetachFromTodoResponse(w http.ResponseWriter) error
+}
+
+type DetachFromTodo204Response struct {
+}
+
+func (response DetachFromTodo204Response) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DetachFromTodo400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo400ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo401ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo404ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo500ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo503ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUploadRequestObject struct {
+	Body *CreateUploadJSONRequestBody
+}
+
+type CreateUploadResponseObject interface {
+	VisitCreateUploadResponse(w http.ResponseWriter) error
+}
+
+type CreateUpload201JSONResponse UploadTicket
+
+func (response CreateUpload201JSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload400ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload401ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload413ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload415ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload500ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUpload503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload503ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUploadRequestObject struct {
+	Id UploadID `json:"id"`
+}
+
+type GetUploadResponseObject interface {
+	VisitGetUploadResponse(w http.ResponseWriter) error
+}
+
+type GetUpload200JSONResponse Upload
+
+func (response GetUpload200JSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload400ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload401ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload404ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload500ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload503ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUploadRequestObject struct {
+	Id UploadID `json:"id"`
+}
+
+type CompleteUploadResponseObject interface {
+	VisitCompleteUploadResponse(w http.ResponseWriter) error
+}
+
+type CompleteUpload200JSONResponse Upload
+
+func (response CompleteUpload200JSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload400ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload401ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload404ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload409ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload410ApplicationProblemPlusJSONResponse struct {
+	GoneApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload410ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload422ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload500ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload503ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -3986,6 +5760,18 @@ type StrictServerInterface interface {
 	// LoginWithWeChat Log in with a wx.login code
 	// (POST /v1/auth/wechat)
 	LoginWithWeChat(ctx context.Context, request LoginWithWeChatRequestObject) (LoginWithWeChatResponseObject, error)
+	// GetAvatar An avatar's picture
+	// (GET /v1/avatars/{id})
+	GetAvatar(ctx context.Context, request GetAvatarRequestObject) (GetAvatarResponseObject, error)
+	// LocalStorageGet Download a file (signed URL)
+	// (GET /v1/local-storage)
+	LocalStorageGet(ctx context.Context, request LocalStorageGetRequestObject) (LocalStorageGetResponseObject, error)
+	// LocalStoragePost Receive an upload (wx.uploadFile)
+	// (POST /v1/local-storage)
+	LocalStoragePost(ctx context.Context, request LocalStoragePostRequestObject) (LocalStoragePostResponseObject, error)
+	// LocalStoragePut Receive an upload (PUT)
+	// (PUT /v1/local-storage)
+	LocalStoragePut(ctx context.Context, request LocalStoragePutRequestObject) (LocalStoragePutResponseObject, error)
 	// DeleteMe Delete my account
 	// (DELETE /v1/me)
 	DeleteMe(ctx context.Context, request DeleteMeRequestObject) (DeleteMeResponseObject, error)
@@ -4016,6 +5802,24 @@ type StrictServerInterface interface {
 	// UpdateTodo Edit a task
 	// (PATCH /v1/todos/{id})
 	UpdateTodo(ctx context.Context, request UpdateTodoRequestObject) (UpdateTodoResponseObject, error)
+	// ListTodoAttachments List a task's attachments
+	// (GET /v1/todos/{id}/attachments)
+	ListTodoAttachments(ctx context.Context, request ListTodoAttachmentsRequestObject) (ListTodoAttachmentsResponseObject, error)
+	// AttachToTodo Attach an upload to a task
+	// (POST /v1/todos/{id}/attachments)
+	AttachToTodo(ctx context.Context, request AttachToTodoRequestObject) (AttachToTodoResponseObject, error)
+	// DetachFromTodo Detach an upload from a task
+	// (DELETE /v1/todos/{id}/attachments/{upload_id})
+	DetachFromTodo(ctx context.Context, request DetachFromTodoRequestObject) (DetachFromTodoResponseObject, error)
+	// CreateUpload Ask for an upload ticket
+	// (POST /v1/uploads)
+	CreateUpload(ctx context.Context, request CreateUploadRequestObject) (CreateUploadResponseObject, error)
+	// GetUpload Read one of my uploads
+	// (GET /v1/uploads/{id})
+	GetUpload(ctx context.Context, request GetUploadRequestObject) (GetUploadResponseObject, error)
+	// CompleteUpload Confirm that the file arrived
+	// (POST /v1/uploads/{id}/complete)
+	CompleteUpload(ctx context.Context, request CompleteUploadRequestObject) (CompleteUploadResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -4439,6 +6243,118 @@ func (sh *strictHandler) LoginWithWeChat(ctx *gin.Context) {
 	}
 }
 
+// GetAvatar operation middleware
+func (sh *strictHandler) GetAvatar(ctx *gin.Context, id UploadID) {
+	var request GetAvatarRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAvatar(ctx, request.(GetAvatarRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAvatar")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetAvatarResponseObject); ok {
+		if err := validResponse.VisitGetAvatarResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LocalStorageGet operation middleware
+func (sh *strictHandler) LocalStorageGet(ctx *gin.Context, params LocalStorageGetParams) {
+	var request LocalStorageGetRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LocalStorageGet(ctx, request.(LocalStorageGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LocalStorageGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LocalStorageGetResponseObject); ok {
+		if err := validResponse.VisitLocalStorageGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LocalStoragePost operation middleware
+func (sh *strictHandler) LocalStoragePost(ctx *gin.Context) {
+	var request LocalStoragePostRequestObject
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LocalStoragePost(ctx, request.(LocalStoragePostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LocalStoragePost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LocalStoragePostResponseObject); ok {
+		if err := validResponse.VisitLocalStoragePostResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LocalStoragePut operation middleware
+func (sh *strictHandler) LocalStoragePut(ctx *gin.Context, params LocalStoragePutParams) {
+	var request LocalStoragePutRequestObject
+
+	request.Params = params
+	request.ContentType = ctx.ContentType()
+
+	request.Body = ctx.Request.Body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LocalStoragePut(ctx, request.(LocalStoragePutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LocalStoragePut")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LocalStoragePutResponseObject); ok {
+		if err := validResponse.VisitLocalStoragePutResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteMe operation middleware
 func (sh *strictHandler) DeleteMe(ctx *gin.Context) {
 	var request DeleteMeRequestObject
@@ -4782,170 +6698,408 @@ func (sh *strictHandler) UpdateTodo(ctx *gin.Context, id TodoID, params UpdateTo
 	}
 }
 
+// ListTodoAttachments operation middleware
+func (sh *strictHandler) ListTodoAttachments(ctx *gin.Context, id TodoID) {
+	var request ListTodoAttachmentsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTodoAttachments(ctx, request.(ListTodoAttachmentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTodoAttachments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListTodoAttachmentsResponseObject); ok {
+		if err := validResponse.VisitListTodoAttachmentsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AttachToTodo operation middleware
+func (sh *strictHandler) AttachToTodo(ctx *gin.Context, id TodoID) {
+	var request AttachToTodoRequestObject
+
+	request.Id = id
+
+	var body AttachToTodoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AttachToTodo(ctx, request.(AttachToTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AttachToTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AttachToTodoResponseObject); ok {
+		if err := validResponse.VisitAttachToTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DetachFromTodo operation middleware
+func (sh *strictHandler) DetachFromTodo(ctx *gin.Context, id TodoID, uploadId openapi_types.UUID) {
+	var request DetachFromTodoRequestObject
+
+	request.Id = id
+	request.UploadId = uploadId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DetachFromTodo(ctx, request.(DetachFromTodoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DetachFromTodo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DetachFromTodoResponseObject); ok {
+		if err := validResponse.VisitDetachFromTodoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateUpload operation middleware
+func (sh *strictHandler) CreateUpload(ctx *gin.Context) {
+	var request CreateUploadRequestObject
+
+	var body CreateUploadJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateUpload(ctx, request.(CreateUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateUploadResponseObject); ok {
+		if err := validResponse.VisitCreateUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUpload operation middleware
+func (sh *strictHandler) GetUpload(ctx *gin.Context, id UploadID) {
+	var request GetUploadRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUpload(ctx, request.(GetUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetUploadResponseObject); ok {
+		if err := validResponse.VisitGetUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CompleteUpload operation middleware
+func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
+	var request CompleteUploadRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CompleteUpload(ctx, request.(CompleteUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompleteUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CompleteUploadResponseObject); ok {
+		if err := validResponse.VisitCompleteUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdhs30uCr4HC/PSEzTYq6OZb0Y8dx7G8c24nXlte74/aqwe4iiWETYAC0KCbr59n32CfbUwWgL2RT",
-	"pJxY9sxkfkysZgNdKBTqXoXfOqmaL5QEaU3n/LfOFHgGmv755JJP8L8ZmFSLhRVKds47l1NglpvZN4Zd",
-	"gzZCScYN48xYreSEgbTCrpjlk4iNlWbJs3H/JbfpNGFcZvTnT0qCfzboRB244fNFDp3zTty5Po47nahj",
-	"0inMOX57wa0Fjd/933Hn+v1h/+zD+2H/7MO3cec/OlHHrhY40Fgt5KTz8WPUeZbBfKEsSPsaFjlfQba5",
-	"hFcaDEjLEHSm6TWmxoxLBlznAjTT8EsBxrKlsFNmp8AMnwNLysnTVf85rAj8ClaQxbxz/r5jdQGdD23A",
-	"vVApdzC0YfXt6xcIBn4u1cAtZIToJo4Org8PrMqUOTgeD9MH2UPoP+APR/0TfnrWP8uO0/7R+HD8cPwd",
-	"HI0Ohw34NuF5DVavHo0t6E2I3kCqZGaYVWzJhWUjGCsNzOqVkBPGJ1zI5vLnQoo5YmBYLl1ICxPQnY/4",
-	"sQXXfA7WE1cNlc9htfn5R2wGK7ZSBUunShkgYrJTYRxukOy6nL19++wHJgwTGfC8F7FCil8KYHyu5CSW",
-	"K1WUW2nO2SGu5ej0lOWARGUilomJsCZiST+JWHKF/zdIGFLteTJgz2ws4WYhNBh2dMKmqtCGccQWE9aw",
-	"sdDGssLAIJaNLdpzYwQu0x23TtSRfI5j1yisiWB+8wLkxE4750enpxEiPPx9GNVPyvtH/b/z/q/D/tnV",
-	"4Lz/4S9bTsqYzuCtJzxBHpCwLqLk2yRC1HCWqvmc9w3ghiKR5sJYIlw+Mb1zpN9YLrWwwKZ8sQBpmJL5",
-	"iokxUxLYHD8KxpF5oTUexMBIuo6JxBJ5EtfCKNmLGOQG2Mnh0YD9TCDy/IIOpiosE5YmyjkeVvrmUkiz",
-	"viMlY2nHuedQ25B9ODw6aeA3js233Tj+9v903x30/lvceR/HN0eH+H/H/Ti++Q6QPXXxrYheveWt3rc9",
-	"fGXbDiGr3LJLj6RZgmbHwxPHpaRiI5Wt2HIKknDS3EJhCPuOvxhg3SXwWQPRjA4YsGueF4DvJ98md0Zk",
-	"xdu/Omxeqkw9++FWchfZIKxtwe20WpnIOlEHOYnQKFCQw9eXN1Z6zm3nvFMU9Ob6xz/iYLNQ0gAxv+95",
-	"9p/cwpIT40uVRHmF/+SLRS6cjDhYaDXKYf6XfxgnMKrP/YeGcee8818OKtF94H41B6/cKPfR5kLfweMp",
-	"t4wT4UDGjJqDnSI3L2Rh+CgHJAEN48JAxpB3phoyFOg8N4POxwjhfu3Y6X3CjRsUBLIwbM5zxDeCqNlI",
-	"A5+h+qGLHC5YAlorbRLiSY7HjAXkmQP/sZLjXKRfDPg05wZZH53XJe4F3BCcSuPCCpmBZku+umBJqjJI",
-	"mOErQy8O2COWKhn45Z7qCU5qrMhzZsDaHHe6m6QeCUnENIr/3gXjKMU0kjpCAnMuchxq+Qwk6ybhxyt6",
-	"gEKSXvF/0nhPWvgmjhypQmbEt5dT0MC6yRLSKbdXPNfAs9UVvYAzheeLxdpvPdqxp0qPRJaBvM8t+0lZ",
-	"xvNcLSFj3WQcQEh6UVhnOCOkj9CiyxXiX1ejXKUzwAVqYWa4c1Yr1E88iw37uODGLJXOEGdLUp+7if/t",
-	"Kvx2JWSqtIbUepx4znEp5qAK+wUYSCYyJlVgJExIZsUcCLZnErk6z5/gMbxP0B5JVqCyBilqJGMu8kLD",
-	"BSGbpCKkUwUGhaTwILIMLBc5gf2Tsk+R6u6Xypgp0inTYFShUyDiQLSi1mounKo1Bm4L1LqR0DJY5Go1",
-	"R8KZcsPMUqAmlTE1HrNuUtILL+z0KhPE0MM5esVXueLZpVIvuJ7AfTNA2gJhWI4fxyPAnYpiQF+DZjxN",
-	"YWEdj36lye4QOPopFzlk9w1szWK1fOJ4KEfhguyp1KycBUQ2LbFRAv4N6GuRwlvJr7nIcQPu9QwghYDM",
-	"kP8TFy7MCskoU0t54aD05ktChl+fLL+EGWfpoepTs/5rr2yDyb99UDMjPzpNS73kcuVVBXOfOHjNLbBc",
-	"zIWF7MIZrp95sW8lHjilxa9w3/zjmucio9Nj0E4naa2ccWrAkEW15IZpuFYzyCrxk6uJCD85QdYtRTgq",
-	"Hl4N1GCmflr/njcAnahyswStIbCfiCVCEmBXNe3Rs6G3cqEVQotH4wl5iu7/dK8rSYgHQgJpU5xlYjyG",
-	"hpqF7MvDb4rFQmkL2UvIBL8kPf/L8FIUFUn9a/iVZECmjp+KnHgyg+yNowZ6wDPHXHn+SqsFaCvQJhnz",
-	"3EDUWdQe/dZBXtLiPvubWrI5l6tAZIahPcHobTxXtzqC6mbUe/+FylemRv+A1JLmh2p7qUbcAWgk4BZv",
-	"liX7Zs7TqZDgqLz0KJGJ8I1hfr/OWRJgTKJYJlapq1zJCeqr+G8zVRrV56SQM6mW8orGJzXKx9XQ0PDA",
-	"GYj1V8jKxgeqsFdqfKW5nEDtBRxOhy1TcxQ0aN84hYGbapZC5/VJ0ynXPLWgDX0d5gu7ulqQLKtDJ+Zw",
-	"9auS9c+F79dgTgttlK6ts/46WQCEEGcTxDKRCvV7UpuTiATjuMYXjMNdquZz5d5Hm+WKm6tgXuBs4Zmb",
-	"3nkf1ozpqEPo3tzid2RqIH/z+8iEiRgMJgOW0AmWIp3Rh8jD5/j54JFn3nSGyKG78b05MiynNG16FerU",
-	"7ACLHAlW49rI+2/Aczu9I2kby21h6q5mNWt3NNeh8qPaoPjx3fOdIKzrGItilIuUGTGRaFDOYMW6r58+",
-	"Zt+dHn7Xu2ASSKOTK7bQ4hql8RzmI9CI2eZqeD6pL+VJ9sObR52o8+TN0emDllVFnVRfNwccnZ4ennWi",
-	"zqv+tiEzkbU7fAjiB8cPmZ0W89FCC2kvGpLUOMlmpyA0LZKkg7CtFDJzcixA9vPzV7iQx60gFQbq7xox",
-	"aX3tpoXcos5qNxEiLG7hEaHYfXHL7r8Be0canMGK/isszM0uUYb09bH8MtearzbhxQnbwHuB+sVr7za7",
-	"I5RuJ69oJ9tiCz++u2RWMQMyI37a4ALn7HvgGjSLi+HwOKVJ6J/Qzh98jOBKyO1RlEJakRNzaqhrfmhD",
-	"ah5uSs2oI8yVhCXxyhaC1gUEvy9aWaSYlSGkKZCLogb6SKkcuOzQTpCad3W3NTSVwxAjKWSOK3MKpTPv",
-	"SD8gx2qOavkYUPZELOWLBWRstCJdlY+MygsLTEno7UZFALnc3Nso8LV7+ZLeRVLEf1xZr7fdNpKGkILn",
-	"Dq3eNeCtaVFwGoTY+HyDbtZX1boxHowmMbSdnFde5j6eolCveWzvokatuaE2yeK1X2YVceBpqgrvneCl",
-	"5L+orIyGjtBzA4V7XyoJuPelK738cNSIHhw9XA98bZ5HVB5ugzd4TV0Er3TCuRBwWIRFayhAdhHLbYtQ",
-	"dgp6KQwM2OsiB4P8REi0OifCWNAe/V6ZqS3l+Gi4cym4zdt34KlCKJybW9O31Xjjw4MwPvkE9D5sF2Da",
-	"hUW+dgw/ONmB4LXD2sD2bQfLi6ZPOVfEnNtEUkCrs7Gld8N3uVy5GA3hNPlr0rtgKTfQF9KANMKKa2hm",
-	"CPBcpHB3UquTWTWZdz2zqdIG2IiiditmLMef/4DTurYDDjs1YFp3QQulRVPlytWyE3UkgpN3os5UTKab",
-	"alXUuenjgP41J1QbHBlme0EzhL9+CjOFB3+jGenrzjzfpP6nj9nZyel3pfnhHMwm+BXMpgm6qRTvb71a",
-	"xUaay3TKlGwSAFlopMlcjZ0HtWW7HXBthDgt5pyEes6lS7SgoLEwTKVOKqTQrgdR7K2FTaFZ1M/hGvKA",
-	"GxNVUqP0smg18+E6x80oFruPmlnzFWxom1FHSGO5TKHdEAhfX3A73XehfsyVMy42fq7MtDm/cYrM6dlZ",
-	"Ta05GQ7bFBsrbA5tO0IOB78vppjPuV6FRKFAazhbK6xB1Vmf8+3rZ2jhIGdpm6eipqm1C3N+cIDQj3g6",
-	"G2RwHTxb5mAPWls74l75cYstkeWN5vbjrsYih1chDeIu1qplOXBjKfXBUda8QFJD3dSyLh2khpukEja9",
-	"Fov1mluurwrddm4kI0yxt69fRC6MurArPKVpDpy0740kiI3NGgm1OfPbBc5yOhyyyr2zNt1pjaBqyoP3",
-	"d7QZDGI+h+zCpUQ9OKnN7CMEFt8QcjLYlKib27uxZV7r/jQJuaHftx3auv3hj0LOLR5kZ/1UHuwB6+IQ",
-	"igkwYWI5AQlaFYYZ5VQQzubCuGB3wzibgDVkoKil9MHOKJYnw0OWNGC8Ci67QW9dAzkZnj24mwRsrv7D",
-	"duRetqPn5wX/pYBzlsxH+srlXB6dPmCay0zN2UhYM2DPARaodxtINR6D5c3AgH1jleYTeLOSaS+WOJDM",
-	"Y2Fd+pZVLHn185tLdnB9eMALOz3woCYXDDgFMt2maLCFlobxWEpY0tHDyXCLVJ7R38aqhWFLpWdIYms5",
-	"Rgj4L2f/czr8H//rWJ3lx3//7l368JdD/ffRg9XlcPHfT7Ij+fTUPH84//GQv4A2premGd7V7d1uP/hD",
-	"Q4tB1VT3UQ/LIlyZZJyNuAbGs0wjBSW5Snn+V+e8Hdg8S2KJ2q9lc2UsOzptnLmu402OHTVdrL119JB6",
-	"91f/9yBV89+n6jXX+BC3+fDoYQO4t1IQZNWziLm8McQGsYufnj5/HEunfglD8qB34ZIEmHP51gJE+Dh4",
-	"JZzG65/Ekta8vuI/Vge9m0lz+6YfI7qOj+rYQguM939NIpYM+2fk6A55pZT/3E8iBF3bUqfnPh+VQrVi",
-	"ImydHIyPP5Qxh3owYnt0oRYIaCeg32colfgKxvYOjf21alNs3iHzDYTA5nzFMnWBpg8eRm6VZhPNpTWM",
-	"Z3MhvQEU1BD/kN7wjjqXfZTVXHXBOvB+ExrS6m31AbK7ehkXi6ttDmaEs7/QaqL5HGXSBDLKlFEXXjMY",
-	"U7qHbNfavPPuitv22UnINez5jFvoWzFv5YfembPFczj2YeEQM/bytCELDUjb7kEMDqo2UN8FHT9MDc6P",
-	"SH5CLy8g86nl+y/H4XxH0mXUybmhfKwdaCyj4k5/CGrD3tBQxheftON3CizNBUj7jWFvDej+I3wR5QAq",
-	"FpufbOR4P9h1DmndNVpZW3NjcxqARoF2K9poO7f+WLwQd5ahpd22lwEXjt+uWIGbrA3SS5WpOweKkSFu",
-	"O2Xv6mnUlCNAOeZzrmeQsUxJuGCyyHO2nIocGOmWyLi2n0p826UEufThHYd+P+JDQGpGaO1cZgXssTBh",
-	"WFZAVHns3l4+Zmo8RvNIWFr3RFyDLBe76bGtJMvR8OhBf3jcHx5eHj48Hw7Ph8O/DPEfn4aSqHPTn6j+",
-	"px5/qSyYjeTzYauptKi5lG7PzfDvIaXySZPCG1rYTiVszm+euZFHw02nRekLqDOE4W7Vrlhkd6YhX32x",
-	"SSrPZKphjghgyLuvUe1KKabgMiur0oIk7lw7Iewnc0I47iS74jltHC34BtwOlqRc2yZP+FHzEPs9WWOJ",
-	"NZRUa93GQx7TyDu6GZDL19I0zDlLaAmEGlvTIMn5MEPry9UiDYexrGvVoZDDJwzX9MoLlhA2ElaQO+Bw",
-	"GA2bo1nX8pFxiqqQUGbGOzd674IlDo0E1Ounj9nx8fEZfTGWvH7sR2CXAJL1D4/Oh0Oa8C+HJ/hPIZmx",
-	"sCAl9/AUVZzCgnFulFriSJVfUvOmRKT9TIGtgGvDDs+GQ1zH2dnZ2QVVDjGuIZYeW/i2BM3MgqdgWKry",
-	"nC9I764p4QTaT08f94Pdgb8jimNZ4bihnbu0lKxwSVMQnB1hPBW2aWBz0BPInN7clBmB3WYw5kVuS3q4",
-	"jf3eO38sGV8JZWfd+/THc8Fyle87U+UsA625zEhcf14WWSH4+2LF5iKfrSlSO/nmuouSZt7GIl75XKDP",
-	"pg2RLtPiyJZwY31WVluQ3qcy+LStUqvHUWzBJ0FfUbKqmMPHg92qSasW1oRnO7Lu22vLLqcQyzIcSq4p",
-	"Nwmn9DBlqAquYva3nfP91SrCrYa5uva1jVkBvi7icx3ujc+XXmdyOTsw6P1B6/nfqZD+Hn6wHhle5MTJ",
-	"a4WJ+OYFe/+hjrU5yqtG3OfLK1UfW0l7Bn/mJq0l5PzBOURfYybQZ8zu+bCNzEKSeXBmOQJodWO99WlK",
-	"d6HGO8e07hTK2hmk+hSjd18DsBb/uj2GFXW091DeSkH4zifZWG1GTgldVN8DhzgPz3ZDpo1YcPM/u27i",
-	"ktzuqJu84sbs0k34KLTk2NBO9tFG2hDiKlp+R64OXyz2ce9+Y9ijxeLZDwNWJkBRxKzMcKgV7lHFm4ml",
-	"QWua5415NtoWLG+Ga/+7o9s+2pJPQm5JKoHQas6S5c2APKHJBUMbKCePfBTKi0aqsKy09poenwyu+y3x",
-	"hDvn/WwJ/n+MOgbSAnWLN0iAbltGxABRLFZ/PQ2n8Md3l502+7wh2mjZ3Lt/Q2V+2c2END7HZEuIkA+6",
-	"ihwhx6odoyOezsCXPZT1VPUNPg8P6cNRlRfnM+JMLLvLqUipCqmimTlf+WJPNNF7UVl3E7GFy40wZYS1",
-	"MKC/MbG0qp8p0rSQqmL5hJw3lKGD9j+XrExXSraVLCUsU2lBICxJbXZV6bF0JZGj3AV2DR83s5EuSvcH",
-	"RbxcplFC6jeihvJYPK0j6XgNyndaePkM94/EUZl6ohYgXZHsQOnJgR9kDvDdSq3rlKGhR6+e1Vw9553h",
-	"4HAwxDdxIr4QnfPO8WA4OKawlZ0SUR0MlpDnfSp0OfjHcmYGoWprAlsc+z++e87eoEFSlj+QwUGYnsHK",
-	"JRfg5k35NVDBBGRIdeIaYlmnR9cpybjiUePGXYMW4xULa/omlCXEEtVkA/k1mAGjOlXG3W/fGJbMRJYw",
-	"V9qCe8IRkPDcOe1msIrlWNx4ZZznE9Tdp3PWpQoMFPNUguHjhi4WJ5R8lnXOO/8J9sd3z9901vpZHA2H",
-	"t5TB3a38zVclbKl+89UnM1itl3A+5ukU+o+d52xzw57DynjnJdNcQ766YCmnTjS4ReQwcpEq6w/wGJZ1",
-	"pre9jxJCeuow0LawElMHzer4OnfrnL//EHV8bhdKzGqZbeE4E1ydqIMiH/yAkx1Mqajo161E61rGGHY0",
-	"HPqwhU/9opmdaCr7JQ3aNt+XLX3G7fdf2Lb9HlZkYTllvt6GxRfiGiSYOrbUwnhkUbOJfXEVBDm3fMQN",
-	"dcfRwNMpMsGInQ6Pa0nKbXh7jR/7MmijTzuDUl+7Lg2nw+PdxNpSy34brvEzYiuyrw8PKPh+gPLJbEX6",
-	"T7AEY13WeETuH9QBGeVooWZ9TiLTxR5qGmdCieX0bizreqZVbAK2UjWVhAF7hID4nlTdk+Exq7X4iGXN",
-	"k9TC/14IY9/SEpr9zN5vqrzaOqiCnh+1NFnprmdy90KF9VTlPi+i1pPolwL0qmpK9Mu2FkutWXobiWK4",
-	"ftqOEPxDolY5bPucN0n2o0dnK21+FQ0UZsSvW79CeXqNz5RebMpsChm1h95vc0tgqU1mb5CN44BwLVRh",
-	"vCmiKIVuG4DeyNmC+tPDXU6qjx8+IxsobcDW9hB0mNTY7TpxgpN9xFat6xMNOdw9pNEUgQbtwXGqZj+f",
-	"KFB/J2eryQ1jnWoLXKdTh6+6yHV5RCVnK+z0oKzrWCjTwtkSZ2CR4KozgqgMqeP+c2RMyV+pfNqxiAs2",
-	"UnbqYmOuc162Uf6RrwaM+t+Q8uqtGgQ/dGoo7YwJWNIfXb8on9LKKKO1rWlDFJKBw4il0rNB7PuyMG4t",
-	"zBfWeMe6Vtbi4wXoem8IBAQfuTSYkCB5HssF2vi2TM0lHcd3FDLs5OjM5brNuVxdhS8lPl7ZaOkRUYcs",
-	"Kjumw+wXizhxIvxkeBLLbf1xWq30KTdtxlm9406rdMBVvxN2+qrKRPTq1PcqW/1hp7y1DOlj06a2uoCP",
-	"n5HTNKtzW9jNi5Dzds+M5mT3oLLdEw443INjrLdPonGn+0DX0i8EBx+d7R683kXnyzDFbaq1mrCQk9nW",
-	"Ps6xn1pGbou5UmOdvpFZO+98Qm1o90hQPKekumZggVLNY+lzzVGVVDIFlwhAxceNmn/kZGUDxJDy4rpU",
-	"xRIXK0LN0rVv5et63Q0Ykjt+QBWW2aVIqVlHCpCZLZwCl7xxPk/aPQ1h4ciXfJuVTz0gX1KuPpEZm6/K",
-	"7nd+VTXiCI6tNQLxO3oLhdw4y75BJt+sk4Iz6yUsm5RDpOpqFRrvUyQZdUMkLcja6KpWwuB7ShONrb1K",
-	"/pwlR5OVjE6mlaXSfMqGRSIkdT+WYZsJolJ4bZSbaED6TJzf6ey74ZD9v/97Mjg8GRz1zqmKlr5NPk4y",
-	"oXKe1mwot6wNLKRca+EQGEvnRSw3iqyCWLraF8pKP99WAsO6Xg2Jqj6doaLVfS+WNKIXbVnWxnMXI8Op",
-	"qYuA0rEsOwaElgLEaajFVeKReOW7XiWs67Ov8WQif8Lzg8bdE576ij+Yszlwac5Rb0G25rpbt5zbehDR",
-	"fCbpvlY8dc9yvRnZbus7BkvPLe9XsH8JOf31yNvXxDLWWcvtclX7KqjtfNMlwASTZF2aV1bImjiPfDnM",
-	"BLlXLAW1YkeO4s9exFBOkewkQ8Al5VRaAo7289Zy/tZrbHxZGTXGpa7um3YP654Mz2K53qGWHay1qB2w",
-	"R5U+T+y40TeYygKD2CcknAyHLNmobU1CHCR0GQZpNVVyxNK1mCp7LZDtU3VmOK93DkMemYFm9SqrXqPR",
-	"GOsqNGcOjx72okbfLNb1Ckjoub5WXIVGylRQc5WqNzCpL71ad61bO27VrCb2yUYTxTfIamK7jKZQq3cP",
-	"dtN6WeBerPXw/kymAF95FkLVUDeptXzxWcUF9D6dAd/VSBruYa+U3bX/5NaOr9Y4ZnAi3M6wTa1NYwY5",
-	"WNhiDDneylPkglVt1U0KC9voL43qXzfuoFajChtTb7aVa8kNuYG40/MN8pyfh7NcGcsWUyWh7ag+kdnP",
-	"dgq6bCf5GfWQZt/KlsNyexfKf1bziOc5mkgUhShX1m4hRdsj0yVKXH27Rn1f0JSEHiZRD3ZqdeQKkjWk",
-	"IK2LCGSxdH17uqFc+XA47A1YaE2eUBWUE27VnRINcwJtGWm3RVDug37qpWst1PNy/fiYf06aIVf1fGMx",
-	"u23q8PjgN5F93MFwnFEb+EzZtimYs46mSndHG9t4U5r6t0bNLteaxkXOiq37flDx+TyXdHz4vd6Yr9TD",
-	"+aVZmmcR89UdqNNdprCvw6ctlY28PbXsGerhUeNQg1gGm4SFS6Wc08/xPp+iNYOVa1TYpWTAiEo8RdYb",
-	"+FSub0wsS5fDDFYJM5avTMhjdLr3rbECN89n0nhbUiD/jBN8WkDy3yJQcLQX8sPdRb+HTeDQPRjZ2mUn",
-	"+4ckAiNgvhlzu9odWn60i74f6Llp9LYk3wWq0a4rHwlDUbUJ6roTF0tBUVQrwFT5mj3nOCG3Lyp6tUb9",
-	"5rxU6mtOUiaMKSBjVvkC8+CkIGYn1ZIpclMjA+NSKqqRKqSrTuexzDmq9fWkU8/ojHOER75eyC+ujU85",
-	"HLyEvWMVAVF0YQmV5g7+PWSdw5RTxtaNPZ+nW9faN3LE2nD8x2aGbMuqc6mpfSF9o+B/i+16DZyiUWFr",
-	"2jdr0X753kvQE+jTj8zAnEsrUnPu7xpjOYwthRtCVqnQ7la9AXvm2MIqiqVWPoHaijkYy+eL+ik2YBka",
-	"6m1n8i0Vgnh6+QzpBfWGe/esLtxGpr7+pU6kfyYVfFH3V6XnZ8LuOkylyD2o9x9bFG09SpwMr7xnztKM",
-	"XFHkxhVpvtCg3r43uYhlSH9qu22N8j5vuWqNJHUs3QSTAoyB9TynXMx8ByHDulvylXqDWD4KaedQue4a",
-	"/p2aAwXFhkvTT3meUxBWLWUVGZ4oMCTzH1VtlMNVqDV8dRs38vWQmZhYVpfWhp587mpdp72UQRSPTRcQ",
-	"CNceRIwKU6j2g1qfTdUSdRIXBJKMW5Y0c+F8ucFm0CeWKZcu/XYECIIJjeuXfDVY20Y2bulxHUsX2nIs",
-	"sZHotTtkEctdiV47QxZvwL5c3VOOV7OH+17ceItiVid/A/ZrN7f+NWMU/0SZXyVzfwOUOOG5GHL5zbSu",
-	"Nja/vxOH1x035M2hbjl8Fqqh6veLdoldoo1Vr63roc3HqdDBJ3FY1WSk/nhHzKgarywjlah7OdZWGKgx",
-	"M7eKZMC+F84TipPW4SGeUpqH3ieKjIVyfaXqq8WAnQzPWPslqIEx4YLq044gV3JC969zV5VQcvzumPz3",
-	"VITp79TOgI1WjMtYhivs61bfRcXbKBigrO9x04uYi6BvvYe1CvWuI9L5gB1oTdC9PKOU4foeVU6zcEOn",
-	"CSm/HMVaLDfR3sJ+cSNerv7F/WbbFOHvcVfWVAR/+P7k6H+66L4SF10pO/CsVsXQ5c0fCvnCrWaCVZna",
-	"Xij2cygNC6ym4cGg5jJmZiI2FnmVT2Fo8wbsHc9njmvjFAYZJ9oVyNub5UGuz2ytnqx537ab3Phe2Urb",
-	"C8aZe9VxZGTTjnP7V6OSlePrLi3S809inFXS55Ct38M3YK8IWmTgM1gZsP0RN5Cdu7UynmWAFgvVda5U",
-	"wZa4THcdG0pSxv29tYsFcO1zlJVmE9wLY8pG3Jvh2kvail2hOwJiAbps2/BVVncNmGuQfhHqsUereqDm",
-	"c9V8bUCbVJ09EtZVeVbWPfYilvQbv8paVSTliYVGfl2jlGwOLH/yrWXLX0IvpySW3Vwt/Q90E2K//I11",
-	"p2Iy9b8N2KXA06GBz5jynmOBUpoybrthFE0isgFzJBB6GIb+VyxVc9/QQ0iqZool/qZ0Btonx7fhHE9I",
-	"O6V0+o22KKEvTuNh85WygWS/rZVkuf49b4x5o7R1GT7ZI5yq8fcPYFL/7IcCyt/p37XfXlWfr/9Jb3zY",
-	"Vq2ZUT5PgqpHQlhXC7qgn5qXJD3f7mELPn3DzI0y9rK32ZaPOu6CO8Ydx/IlYcK47e02eklS+27qI3kR",
-	"ywXoFKTtg3Qt2/6SEDf9r0ffJ70Be3KT5kUGnldv0M16MxTXPPGwPzy8pM6J9eaJrevFnaZrmluTALZ3",
-	"62nvvLYTO/hiasmpMVbhynZ33Z2hjp4G0oKSNOiqVRNLx5vVNeicLz4dH0f748OBdg8IqSqKLZ+wbtWg",
-	"03nNXBe4iXEV0jikt41sLZ9s47vHd2e7dRAplZd6h/ib96nRKBVhetDhxkZt1ZZ3rcfeo8fch8+a0u+b",
-	"VraYEw1FyrGPezQivobMKVp1TRN1iifFfnbkzJM6pZZ1LaIZSItlLF1fTtly7zgqwdwfhnALVeilQ5f1",
-	"n1O6v9UrV3pWKZ4zWJUNf+gB3QkelMfq3j0Npsgt6+I7sURwI/e+u3QpqgFl+9SicUX6pJMvwa/s5L6c",
-	"MB5Ld3s+c1PBNcjKPWCXquwdwjRPfaFRCbCTDrGsrldvQH1ydMQSUeHoagarUBI0YNS9xXlEmFWuhtlr",
-	"zJnPZGRHJ2yqiuoGIwq7OUQUpjWO5raS2q1uaLdt1FW9clDbzeew6rjz+8f7IWotqe85Wd01oW0PxJVX",
-	"y+IB6CodoXqItIoUFFXN5euU6Ojbj+yt9e55cskn2wDyrx3QOx+jTgvJ7hpaDSlH0P3CDjG7RpfvETa+",
-	"3pjjP4m35Gifwb7PD7LtJxQv/9LSoszoR8JukRZ1r8XOlFoKbybPxv2X/mr+xnUMLmnGBcjE2MXmXKN9",
-	"Y0Wehz4QhnVPDo/QsCOeLBp1Srd3sXGZKp/G98YvXVrA3tmyYV0Tui7i647a70Gbr2rodn0wvpK8o62k",
-	"uaVOoCTCn5QET4lsqvIyxuHbNIfouafBrtIs+TbpRT7uUXbsOB6elDYL1cK1t4/7RKpDILdS3vBepB7i",
-	"45PlFk55fOsRcVeqWB9my5gRMoX6NRsrVZTXMH0yDH9mqW9LBbvl/NyNWJGGnv1AdPrHZo9dsEQWeZ7E",
-	"0vd3Lx2BeCbd9SAXLEH4E6eMhY7rrp0YlU6wl9x3wnAWgXMqGUApU79MJblgGijZXU6oPZH7pLAD9qR2",
-	"EUwsRXVJTOJbbiaV5VNjJOG2GFkTfXQ/qosrh3smxZhJRaYBlajJTFAJpL+V5NxdpJyT/6AyHrYKQsri",
-	"CWFmqShpd8DeedOmDkjoOrzUwgJbCmm2p979AaLz89gKXyRn7zamGXL2fjfz/FfUGv490wS369DN5P5m",
-	"o+f3H/DcuDDN9tIx7bqA8dBo2znyQhvjQdlZ+IBOoQfgt5aKFOJ6MgrtFkgnoqYXUel5oeas7ltiQj6Q",
-	"+aByBlKdQXuUaiNYWZYgetbqMvXpllBTFd5doClQ9Xep3VG83sylfs1CyBwUvlaN+qeEqx3Yo8aolGu9",
-	"8hKnXobHuokRWeLLFzjCQL1Vai/t3UaJuS5KzoWz3kaJdQ04nef1k0c/vHzirZcQESqrgfdDq1rKkBrh",
-	"APdVDtWMIeq854T1ptp+q0iE1lJ1SseUkGViUImYizL8W4tS14K+JxGDG05BBHKT8+BG4TaWmXISjMEN",
-	"yfF3KKfCnqmFFXNhrEhZqqS/vH7Fuk7mRrGsJF3PZX76YB4lA9adjqy74als7oI7rS2u9SAnjWu0lM2F",
-	"dDmaShvWTbSijuB0a6tvYlHHTa9+dqi/YkvzUK1G4KZHlshGPOcypUvLJRI2WsX+g7XZ1MJ0Pn74+P8D",
-	"AAD//w==",
+	"7H37ehs3suer4OOe/UxmmhR1cWJLf+wovsx44iRaW17vHrdXDXUXSYyaAAOAopmsn2ffY59sP1QB3Wiy",
+	"SV1syc6Mzx9zYqobjUuh7vWrPzq5ms6UBGlN5/CPzgR4ARr/89kpH7v/X4DJtZhZoWTnsHM6AWa5uXhg",
+	"2CVoI5Rk3DDOjNVKjhlIK+ySWT5O2Ehplr0Y9X/mNp9kjMsC//mLkuB/G3SSDnzg01kJncNO2rncTzud",
+	"pGPyCUy5+/aMWwvaffd/p53Ld7v9x+/fDfuP33+Xdv6jk3TscuZeNFYLOe58/Jh0XhQwnSkL0r6CWcmX",
+	"UKwv4USDAWmZmzrT+BhTI8YlA65LAZpp+G0OxrKFsBNmJ8AMnwLLqsHzZf8nWOL067mCnE87h+86Vs+h",
+	"875tci9VzmkObbv65tVLNw33uVwDt1DgRjf3aOdyd8eqQpmd/dEw/754BP3v+aPz/gF/+Lj/uNjP+3uj",
+	"3dGj0Q+wd747bMxvfT6vwOrl8ciCXp/Ra8iVLAyzii24sOwcRkoDs3op5JjxMReyufypkGLqdmBYLV1I",
+	"C2PQnY/uYzOu+RSsJ65oK3+C5frnj9kFLNlSzVk+UcoAEpOdCEN748iuy9mbNy+eMmGYKICXvYTNpfht",
+	"DoxPlRyncqnm1VGaQ7br1rL38CErwRGVSVghxsKahGX9LGHZmfufQcYc1R5mA/bCphI+zIQGw/YO2ETN",
+	"tWHc7RYT1rCR0MayuYFBKhtHdM2DEW6ZdN06SUfyqXt3hcKaG8w/vAQ5tpPO4d7Dh4nb8PDv3SS+Ke+O",
+	"+//J+78P+4/PBof993/ZcFNGeAe33vDM8YCMdd2WfJclbms4y9V0yvsG3IE6Ii2FsUi4fGx6h45+U7nQ",
+	"wgKb8NkMpGFKlksmRkxJYFP3UTBE5nOt3UUMjKRLTCSVjidxLYySvYRBaYAd7O4N2K84RV4e4cVUc8uE",
+	"xYFK7i4rfnMhpFk9kYqxtO+551CbNnt3uHfQ2N80Nd910/S7/9N9u9P7b2nnXZp+2Nt1/7PfT9MPP4Bj",
+	"T133VIKPbnmq913PPbLphByr3HBKx9IsQLP94QFxKanYuSqWbDEBiXvSPEJhcPeJvxhg3QXwi8ZGM7xg",
+	"wC55OQf3fPZdduONrHn7V7ebp6pQL55uJXdRDMLaZtxO6pWJopN0HCcR2gkUx+Hj5Y2UnnLbOezM5/jk",
+	"+sffzErFi02fn+Nf73ACH93LZqakAeS+P/Lib9zCgiPnzZV0AtP9J5/NSkFCamem1XkJ07/805DEqj/3",
+	"HxpGncPOf9mpdYcd+qvZOaG36KPNpb6FJxNuGUfKhYIZNQU7ceJkLueGn5fgaFDDaG6gYI555xoKp1Hw",
+	"0gw6HxM371fEz+9z3u6IgkYgDJvy0u23m6Jm5xr4hdN/9LyEI5aB1kqbDJkiMbmRgLKg6T9RclSK/ItN",
+	"Pi+5cbwXGcbCnQV8wHkq7RY2lwVotuDLI5blqoCMGb40qXRPDtgxy5UMHPuaCpIb1VhRlqk0YG3pzrqb",
+	"5X4bsoRpp4H0jhh3glQ7YndzgSkXpXvX8guQqexm4a9n+IsT1PiM/ycO4KnLPelePVdzWaDsWExAgxtk",
+	"AfmE2zNeauDF8gyfcEOF32ezlb+5caW/nUyYVErllp6DuKTTp3/zYsmWYFk3o0fPpLJn4bEsSWXzd14s",
+	"acaO67CJKgsilKkylnFreT6ZutN1wm3Kl27m9a9npZgKm/UcZ/6YdJ4rfS6KAuR9ktQvyjJelmoBBetm",
+	"ozCFrJeEQwh3GBU2dyLR9rt/np2XKr9wm8O0MBeOsqxWToOL1YIZN2ahtNt6tiDFoJv5P56FP54JmSut",
+	"Ibfu+6igGKs0HwOzIr8A+8AwI8aS27kGPEQcCknesgk3jHS8oj4+eu9MyEteisYB+r/4N6pT8Lz0VExB",
+	"ze0XYKmFKJAWibUyIZkVU0Ce8zcl4V75jVKs5BaO8Cg1GDXXOYRNxim9kE728/KZ45X3ObdjyeZOpYfc",
+	"6a0jLsq59hNF3QnyiQLjVCnhp8gKsFyUOO1flH3u2ML9XjVm5vmk2sckcB1n25gjovcREHHjbStgVqql",
+	"YxVI3GYhnL5dMDUasW5W3Ro+t5OzQqDUdYTsFnjCl47KT5V6yfUY7ltK4REIw0r3caeLclJkDehL0Izn",
+	"OcwsCdITjdapcG8/56KE4r4nG/k1LB+TnONOA3D8vdK/yU5GzwdKOpz8a9CXIoc3kl9yUboDuNc74CgE",
+	"ZOFkNMrJuVk6MirUQh7RLL2Rm6F7oI/+gYwZ8gc4/TTyEUWPbJqTf3oncjZ8JH1c/czl0utz5j734BW3",
+	"wFCQQnFE7o07Xuwb6S6c0uJ3uG/+gUIMb48xzKoLkGjPC2uYAYN294IbpuFSXUBBMhRtajUW4U8kzbuV",
+	"kuW0Q6+razATP6x/zkthErM0SlDsAvtJWOal61mk4ns29EbOtHKzdVfjGfoT71eklmXfK/jnc0tX2Glm",
+	"qOIHD11gyN7fsa75uo3DXUMVmbNCjEbQ0J0dv6O9SqVTWZxIEiWwgmSQJVcJHpRXQUn9oHcqvRTZo0kl",
+	"l8pOQLPZXM8UeaVwM818NlPaQvEzFIKfomX4ZRi7W1MWf819JRuggeyHcl86rpRdnF1BbJ6XJ1rNQFvh",
+	"TNgRLw0knVn00x8d0pKhOOO2YRQX3ELfKUTrlnHSoV28aoVkv3fIkA5W+LvwctL4dO36Vef/hNy6r9Rr",
+	"einMTdclLEyb/7FtqtH2fUw6U/7hBb21V/tludZ8ubYYGn377CPr+wYL8NqzKNr8vGQ/RSZOFihbjdhU",
+	"SHBc+GoPy/qxuO+1reaZLKB4TazP3HAlTnC2rOLvasGmXC4DRzVsARoYPu2mv9U33pw7faFt3s8FlEWl",
+	"M99g0o5btzj4LXpcpjyfCAnE0isnOzotHhjm+cEhy8Ic0RyySp2VSo6d9ez+20yUduZ8NpcXUi3kGb6f",
+	"RWzerQZfDT/QicaPoOPR/aDm9kyNzjSXY4gecK+jZCnU1GlVyI5RO+amHmWuy3jQfMI1zy1og1+H6cwu",
+	"z2aouMWzE1M4+13J+HPh+9Gc87k2SkfrjB9HhwRuCLkoUpk5e98bylmCWuAoEoKG9i5X06mi5w2fwhk3",
+	"Z8Hb4UYLv9Hw5JBdY2K43etH/HYCaBZAOEcmTMJgMB6wzDHlgRT5BX4Igx6kvAyOvaaCPBpjXGvfmzrp",
+	"TBbC9ptIE0uIBOv32sj778BLO7khaRvL7dzE0Td10R57i2fl32qbxT/e/nTlFFY52Gx+XoocvQxCjjFw",
+	"1X31/An74eHuD70jJgHNF7lkMy0uneo5hek5aLezKwKsHMdLeVY8fX3cSTrPXu89/L5lVUkn15fNF/Ye",
+	"Ptx93Ek6J/1Nr1y0cWEnpXHG3+8/YnYyn57PtJD2qKE2GlLj7ASExkWiZiNsK4VckNIWZvbrTyduIU9a",
+	"pzQ3ED9rxLj1sQ8t5JZ0llcToZsLLTzBLaYvbjj913BT6XYBy+tLZ0dfH68QxDhg2/ReOmX6lXfk31Q5",
+	"wpM8w5NsE8P/eHvKrGIGZIH8tMEFDtmPwDVols6Hw/0cB8H/hHb+4MOmZ0JuDizPpRUlMqeGbeJfbUjN",
+	"3XWpmXSEOZOwQF7ZQtB6DiEUJoy3Qqqo+gTQKRlN/VypEjhqzN6mObvZGpqWUAgbz2XpVkbWE/kyUD/A",
+	"UE/pbNARONmTsJzPZs7gWKK+z8+NKucWmJLQu3orwpSrw91Gga/o4VN81pGi+48z6+2CbW/iK2hA0KXV",
+	"V2rNpkXBaRBi4/MNulldVevB+Gk0iaHt5px4mftk4oT67bTYVc/zOlm88susg7A8z9Xcu+J4JfmPapO6",
+	"oSP06EXvl5ZqRfetPpw0Aqp7j1ZzAdbvo1Mets03hHEoqaFyvFNWTFiEdaZ/mNlRKjctAu3QhTAwYK/m",
+	"JRjHT4Rk2SsYC2NB++33yky0lH1no1yxFHfMm0/guXKzoHiKxm+r0dqHB+H97Bbb+6hdgGkK1H7tO/z9",
+	"wRUbvHJZG7u97WJ50XSbe4XMuU0khW0NDg8KC3a5XFLUGPc0+2vWO2I5N9AX0oA0wopLaCZN8VLkcHNS",
+	"i8msHsxHm9hEaQPsHBMZlsxY7v78GW7rygnQ7kSTaT0FLZQWTZWrVItO0pFuOmUn6UzEeLKuViWdD333",
+	"Qv+S41Yb92YY7SWOEP71Sxgp/PB3HBG/Tu6fdep//oQ9Pnj4Q2V+UDTFBJ+YWTdB15Xi61uvVrFzzWU+",
+	"YUo2CQAtNNRkzkYULmg5bppcGyFO5lOOQr3kknLP0AsoDFM5SYUc2vUgzAZoYVPOLOqXcAll2BuT1FKj",
+	"8hBqdeETCIibYXbIddTMyFewpm0mHSGN5TKHdkMgfH3G7eS6C/XveBfP2p9rM23KP5Ai8/Dx40itORgO",
+	"2xQbK2wJbSeCDgd/LmY+nXK9DJ7ZQGtutNa5BlVndcw3r144C8dxlrZxamqaWDszhzs7bvbnPL8YFHAZ",
+	"PKdm5xq0tnLFvfJDi602yxvN7dddjUQJJyEz7CbWqmUlcGMxG4woazp3pOZ0U8u6eJEabpJa2PRaLNZL",
+	"brk+u4aDj55cce0duY8aloVhdJm5W4yxCbzgqSyFvGDdbOdyd4eeMjt/iOJj1huwX5RlVo0B3d4kDKKB",
+	"SPZd4ThMOvUbbTl2DM+avXn1MqHElJlduhnmJXC0H9Yy29Y+cC7U+shvZm6Uh8Mhqx1UK8M9jK5EpP54",
+	"j02bySOmUyiOKM/1+4NoZB/Qs+4JIceDdZ1gnUDXiM7bDbeT8WsWShvbiS0of5lLbh0rIvutDjgNWNe9",
+	"giE8zOkYgwSt5oYZRUoUZ1Nh0BPXNC/HgIk1hqmF9OkSSSoPhrssa8yxyv4Y9FZ1qIPh4+9vJsObq3+/",
+	"eXNP27fn1xn/bQ6HLJue6zNKpN97+D3TXBZqys6FNQP2E8DMWQ4Gcu0u8uLDwIB9Takwr5cy76XSvYgG",
+	"vrCUk2sVy05+fX3K8HrN7WTHTzU7YsAx74AORYOda2kYT6WEBTIPN5g7IlUW+G9j1cywhdIXjsRWEkfd",
+	"xH97/D8nw//xv/bV43L/P394mz/6bVf/5/n3y9Ph7L8fFHvy+UPz06PpP3b5y9ZAzYpue1PHfbsF5C8N",
+	"LsYp17rvNMkC85Ak4+yca2C8KLSjoKxUOS//Su7ngS2LLJVOf7eUurX3sHHnusRdiaE2ncS91e1BBfWv",
+	"/t+DXE0/TVltrvGRO+bdvUeNyb2RAmdW/5YwSgZ2u4Hs4pfnPz1JJSmQwqBE6x1RmhEjp3UUz3U/B78K",
+	"6ez+l1TimldX/Hm16JsZZdsPfd9t1/5evFvOhuT937OEZcP+Y3TVh2IBLGrpZ4mburaVVcJ9kQFmVoix",
+	"sDE5GB9BqaImcThlc3wkCmW0E9CnmXrVfgV3wRU2xyvVppq9dcw3EAKb8iUrFGZRusvIrdJsrLm0hvFi",
+	"KqSX2kGR8j/iE97VSOmcReRsDPaN9/zgK63+Yh/iu6mfdDY72+Qid/Psz7Qaaz51MmkMBebaqSOvGYww",
+	"O0u2653e/eij0+ujo5BreCS2Bq69O2qD73PkszhCioeXpw1ZaEDadh9ocLG1TfVtsFLC0ECeUPR0enkB",
+	"ha8Xuv5yaM+vVNdKbjCF9IptrJJYSH8IasO1Z4NJqnzcvr8TYHkpQNoHhr0xoPvH7kEnB5xisf7JRuHO",
+	"91fdQ1x3RCsra24cTmOiSaDdmjba7q2/FneehxCu38dbpx2cqkLdONTtGOKmW/Y2ro3BDB0sHJpyfQEF",
+	"K5QzSOS8LNliIkpgqFs6xrX5VrqnKYOPSjKuuPTXI77Cp+yu38tiDtdYmDCsmENS+xzfnD5hajRyBp6w",
+	"uO6xuARZLXbd51xLlr3h3vf94X5/uHu6++hwODwcDv8ydP9xuy1JOh/6Y9W/7fWXyoJZqygatppKs8gp",
+	"tj17yT/nKJWPmxTe0MKuVMK2ZdtE3oyYIQyvVu3ms+LGNORL6tZJ5YXMNVB9gePdl07tyjEqQonQdb1Y",
+	"lnYuSQj7wUgIp53sqohUG0cL3g06wYqUo2PyhJ80L7E/kxWWGG1JvdZNPOQJvnlDR4nj8lGiiTlkGS4B",
+	"t8ZGGiS6Ty6c9UUFpsNhKmOtOlTn+RqHSK88YhnuRsbm6A7YHSbD5tusa/m5IUVVSKiqjSgQ0DtiGW0j",
+	"TurV8ydsf3//MX4xlTy+9udgFwCS9Xf3DodDHPAvuwfuP4VkxsIMldzdh07FmVsw5AiKUl/qDJnIH5Sg",
+	"9jMBtgSuDdt9PBy6dTx+/PjxEZaDMq4hlX633NMSNDMznoNhuSpLPkO9O1LCcWq/PH/SD3aH+7vb4lTW",
+	"e9zQzimxpphTWiEEZ0d4H6uVNbAp6DEUpDc3ZUZgtwWM+Ly0FT1sY7/3zh8rxlfNsrPqffr8XLBa5bvO",
+	"RJFloDWXBYrru2WR9Qb/OF+yqSgvVhSpK/nmqpMVR97EIk58NtOdaUOoy7S44iV8sD6vrC3NwCdj+MSz",
+	"Sqt3b7EZHwd9Rcm6DNr9PLhaNWnVwprz2bxZ9+13ZqcTSGUV0EXXFA3CMcFNGUzMrpn9tnt+fbUK91bD",
+	"VF36gvViDr6y6q4u99rnK68zupxpGvj8oPX+X6mQfgo/WI1tz0rk5FG1uXvyiL17H+/a1MmrRuTqyytV",
+	"H1tJ+wK+ZVetpBR95iyorzGX6Q7zk95vIrNQhhGcWUQArW6sN1WBwifYwdd0KVFRSLWBn8maXUiMDjad",
+	"Sjd8uT0+52OLFX4CelT7JZZnh1fZm1cvt16jjQY1ZzOQBeIThBJwVgBuKxMjdHBX+3x919JIlHAWHNO3",
+	"tYN9kc/1ylZO/MNI6I4MzzRw02Ycvp0sERLpn1Qh65dNNWD+t24cG6cQgt+DCtih13DTUmjYiN/hbCrM",
+	"1GODhILq5Sz6uY383YuNLRHSfn/QaWMddZbB1Xvymp5tNVXD5jZC8dHN8JOKj7JxNdpuffMkNrvNsQJM",
+	"GKfp+RCcnw26Z6rApa++d59B8zCVbko+INr1YfDskIkpH4MzNKPymvBrwk6ePk+YhQ82YZeiABXCCv7o",
+	"aJSqumna9CiucqhbJlWusJx1I9ztyAPDplAIjgs+qjTHsA1BLQ6lbw0HFi52558zGK/GkH64UvVo3NWN",
+	"U6N41wXMrJPtU7C84JazLiX+z7i2wf1O9MAuYNlrTnI2UVYN/jkbr7qLH37Gyx+u0saFwAeeW4aUJCQ7",
+	"X1pHOiG8GW3wA0OU1ljDwaO93f1k/Z7ewFFUX7y2+7b5Wr1eqwLxjBulMi+WncD5GqVVqxR8iuWVNw0s",
+	"b5EiCC2Eg7Iuhtm5LNjJm9Oeu+Eht9PnZkyEuYkMgbLYUrv2R1t2WzyzbPFhQCz4uSghe2BY5r78lFue",
+	"HZKaSq5Bb2UZcoZHcrQ+A7wkGyqQWr6D9UaHxOyUnvov+Avixoqlh/t364ltCtFFUEoEQBik0+A6yUCz",
+	"uT2LCr5vubl/pxFwQSdvTold5VzrJd2wctm6j+7jrWrOc7cMDDgZSm6ZaRiBZhxHDwXJfFHt3icWuSad",
+	"1mm0nOVcl9kh42w6L61ARodkPlZg2AR022TaBK77XEXUDYKqd6V5OKtRMJp5K4fwdQo3MeZunBJ2o0yw",
+	"K3O8bqNlXzd+EqWPbU8BSzraB/i3GmDumVuFKNrooJpdIy2PNs7PZ3McYNPh37lrj6pcbujaO+HGXOXa",
+	"4+cBpnTNuXcdZ17bhhB+wyck6/PZ7DrZEQ8MO57NXjwdsKoCAhPOqhTnCKYmABgYJ3F42RhnDcpx8WG4",
+	"8n83zHpJNiSUY1Qfa6C1mjLH6zCRIDtiRshxiQktSQDTOFdzy6pgSVOVK+Cy35KOc+PE/w3Zv06Pg3yu",
+	"hV2+dgRIx3KO/oPjORXQ0r+eh1v4j7ennbbwVsMzhMvmPnsigAVWCK/oMCUfRTUjxwcJ8kHIkWrf0XOe",
+	"X4Cve67QQ+IDPgw/4oeTujDGl8SYVHYXE5EjhEZNM1O+9NBGTI1GvaQqvE+cbeoEiEmqNKQHJpVW9QuF",
+	"XkofMCKRYZixmovxxDKrgnoe8MN8cMtM+AxSuSL+mAQoHHmm8hlqSpjr7xQ7LllV+JBtAtfIWKHyOa5l",
+	"ge5rQtxLpQipzzhLw0fNuoajKgyJmWdUs5ChG9ztMWbE+0vjaNB7Mj2K5M8vTr20rZPY1QwkQZkMlB7v",
+	"+JfMjnu2dq92qhSt45MXUcj1sDMc7A6G7kk3EJ+JzmFnfzAc7GP6mJ0gde4MFlCWfSyZ3/nn4sIMAr7I",
+	"GDaozf94+xN77fTmqpAaHf+40xewJD3IUcGEXwKWXjtVmpXiElIZEzZpgYYwl7z+dAlajJYsrOlBKHBO",
+	"pZ3A1EB5CWbAEN6Jcfqb03YuRJEx0kDcmXA3kfA7Bc8vYJnKkfjgneK8HCst7GTKuljL7fQFLOb2hjbl",
+	"xAklXxSdw87fwP7j7U+vOytYnXvD4RbAlpsBtfj65g04Lb6O/QKWq8hHT3g+gf4TimCvH9hPsDQ+iYBp",
+	"rqFcHrGcI8yvOyIM3FLGmPWcYASLmHtuBql2M31IO9C2sGqndpqgcjGb7By+e590fJWIE731MtvS4kxI",
+	"OTh81+GOob53g+1MEJ7g941ES3i8hu0Nhz59yDvKcGSScRUY9aDt8D0Awh0ev//CpuP3c3UsrMQaum27",
+	"+FJcggQT75aaGb9ZaHRfd6+CRsAtP+cGyDbm+cQxwYQ9HO5H5Y5t+/aqsvDvfdvw0xTY0ZeEt/hwuH81",
+	"sbZAwG3ba/cZsXGzL3d3MAl2x8k6s3HTf4EFGEv1pwmGYZ0yybBWwqnohyh7KQcoUl0zLFHFZ1MZK6xW",
+	"sTHYWmdVEgbs2E3EA353D4b7LIIHTWUU0W3hfy+FsW8MWXcxWPy7dd2ZPGqcBYMhaYGP7a7WhAZ40MVE",
+	"lT4/OcJb/m0OelkDLv+2Cb+6tVpmrWDDrR+PIyThOaJWZJ23fc7bNtejRzK61r/qLB303m36CjrtGp+p",
+	"skmwwiDU5u36+OkWv12bzF4jG+KAcCnU3HibRmEpy6YJemtpw9Y/3L0qWPzx/R2ygcqYbEVVxMukRnTq",
+	"yAkOriO2IkRrfGX36lcaWIL40jU4Tg0UfEuB+omcLZIbxpJqC1znE9qvWORSPn/F2eZ2slNViM+UaeFs",
+	"GVlqKLhiRpBUqa3u/LljTNlfEYiJWMQRO1d2Qjlq1JagWCskL5cDhrCxqLx688hNPwAcVgbLGCzqjwSF",
+	"7UvLGFaWtWEdJpXj17+xUPpikHo4U8athenMGp/gopW17ucZ6BhS0U3E/UTewVCodJjKGfcee4oIoY7j",
+	"sYENO9h7TDUnUy6XZ+FLmc8bbCBhJggTjnEMvMx+sW5PSIQfDA9SuQlWttXcn3DTZuXFQLWt0sGt+q2w",
+	"k5O6IsirUz+qYvnZbnkroMHHpnFu9Rw+3iGnaeL8tLCbl6H25J4ZzcHVL1Uoye6F3WtwjFXUYXzv4XVm",
+	"14Js6V7ee3z1y6vgs1+GKW5SrdWYhdqoNmB8Yj9RZVyLuRKxTg9J3s47n0mPPn9VodAhBp+bCT5Y8plK",
+	"X/PpVEklcyD/CsIYNdDDHCermjuE1HMCd06lW6wI6AeXvk8SgfgPmCN39wE1t8wuRI6wf7n3v7RxCrfk",
+	"tft50O5pCAtHKHgCbLztBfmScvWZLNh0WWHn+1VFxBE8ZCsE4k90C4V8IMu+QSYPVkmBzHoJiyblIKlS",
+	"zXDjeczodLqhIy0o2ugqKiX2DbuQxlYeRX/OgjuTlXKBtLII8oVVaY4IUd1PZThmnFElvNbKvjU4+szI",
+	"7/T4h+GQ/b//ezDYPRjs9Q4Rjwe/jc5SNKFKnkc2FC1rbRdyrrWgDUwleSSrg0KrIJVUg47VoYebStFZ",
+	"16shSd2DJGDj0PdSiW/0kg3LWvs9dDJgXcQjUzqVFfZYACdDToPI0JnfxDMPFp2xrq+CdDfT8Sd3f5xx",
+	"94znHjsEpmwKXJpDp7c4tkatw1rubZzMZ+5Iuq+AGNyzXG9mmLbBdcPCc8v7FexfQk5/PfL2FbKMVday",
+	"Xa5qj0awmW9SInowSValeW2FrIjzxJeljx33SqXAPneOo/i7lzAnp1B2oiFAyfG1luDe9uNGtTerte4+",
+	"twyb/mDLvHW7h3UPho9Tudp6h+2s9N4ZsONan0d23OiJhPAcQezjJhwMhyxbQ8nJQhwkdFACaTVWVKeS",
+	"wGor1Da0fWqMt8MYg9jxyAI0i9EOeg3IYtZVzpzZ3XvUSxoIvKzrFZDQ0G4F5MAZKROBMI112yNUX3oR",
+	"Tu9W7N7IamK3NpowvoFWE7vKaAqYGfdgN63Cc1yLte7en8kU5lfdhVC9380i8Ehf3TeH3u0Z8E2NpOE1",
+	"7JWqc9g3bk18NeKYwYmwnWGbCPCdkrg3GEPEW3nuuGCNcfAhh5ltdKdy6l837TitRs1tismeS+w1hl3H",
+	"0k7PQ22Tn4ezUhnLZhMloe2qPpPFr3YCugKmv0M9pImA33JZtuPZ/1nNI16WzkSiNhmm3ucWCynZHJmu",
+	"toRwprTT9wUOidvDpNODSa1OKHNWQw7SUkSgSCUhgHZDXu3ucNgbsNDXLEM0AhJudcPOhjnhbBlpN0VQ",
+	"7oN+YgiJFur5efX6mD8nzaCrerq2mKtt6vAzItVdwXDIqA18pgKADeYs0VTl7mhjG68rU39r1Ox0BX46",
+	"ISs29v04xeduGpC+/1RvzFfq4fzSLM2ziOnyBtRJfRiv6/Bpy4lDb0+UPYMlKRGHGqQy2CQsdOwmpx/x",
+	"Pp/rdQFLgjzvYlZhglArougNfE7YA5PKyuVwAcuMGcuXJiREku69NVZA49yRxtuSS/ktTnC7gOS/RaBg",
+	"71qbH/oyfwqbcK9eg5GttC29fkgiMALm27psULsjuNbNqUAh2xFxXjGrrgUvFp0eDZRYapsr7GEqhdOw",
+	"CqEht4ZGIC/OpmLQhBnFuGQZlVtjfZgvt06l5WOWc+leXiBYkm80zyvO1paCdBwq5RpXfZ+OfNUOpam6",
+	"mWJIVeR2TpUSUcLdSx8B2Yh9vKHIdbOEbkusuw/z9usxHI+lJ6oHJux6RLs+Hxh1/xU9qm0W9SM7VW/3",
+	"j+895SNOaN+nEW8k/beEU5vFNc4ZmymB8IhRb20arhDmIqQmD1pEXs5Lj/b6N7DrymBbus0FLG9EM0n7",
+	"ML4U53MMVXVqvtFgV2f9fLfzXVOsVgrruZAcZ9DSM7+9UDIJjY8M81/wGOG3vVE3lpb3cQe3XKSngelw",
+	"Klfu+vTrN69e9mL109M/3qhWTdPfgKpPd3aDG0CQMFhBGIXXorGonCzzqK5VbXW3WXiYSqUL0AjxupLg",
+	"zyWWJb7ef2CorO1XLA/wDveKUhPK+sFLsPQNzCOyqHCSsayWa2D5BPKLCiGTgoKh7PsCZu2WfXS9T9xe",
+	"blNpq2q8HbfOfsEtbxJ/s6TnCb3ZP92E+hDud9vfsEDzOvcpQW7T2hyguvPtf/0dqBXfNRp9IT9rrKcx",
+	"QBKxqpjTrFSZVqU211DmD9paUyj9KXbrnbODL6Rt713n5fXWv5+ff72CHMQlRD10u42rv5GJza/Dw3zB",
+	"6nX5WCoR5avJu6JS16xiIMgjuKna1V/JJ+b3qwas1Ox/Bl0gurj/IkrKJpZ9O/3kG3OKmNNXzV9O3py2",
+	"cxVvMQSEkXY38VP83TQ6yvEA0UC9sNBxLGqEmC55p1IpMOPYyfq6SLJHSQaYIsXLMu4Fbw6rAFiUUMSE",
+	"MXMoqDdLDF6BjkGpFkxhSpcwzniWCtFZ5pIQlXkqS25BNyo9vVPQUNJY4jHu/OLaOBvtwc9w7by+sFE1",
+	"aNPg38MvTDtFgYvVwKgvjo0jXGvOjLY9/rxVFJusK7Ij+kL69pz/Fsf1CjhmboajaT+sWcDcXAm1gR5D",
+	"H//IDEy5tCI3h2TaGFbCyGJqXqjAFJphl+0Be0FsYZmkUitfbGzFFIzl01l8iw1YgvJIZbba7SkjaBPK",
+	"O9rU5wkNIl6WoA9TadQUlKQI+QMsNTwYHiQR0pr7Y+Y/IBUilRXLDHORkGulsgajqh7ESowzjx7kHt7b",
+	"a60we4NoET/DXZUOxG257jkUsO1aeZCM+FJ9rQUDf4pcmPtWNT5bwLAQ9ipOU+kjO3FDoXbLh4IBdRoO",
+	"hawTgo/KVtvlesSCuKNodpTKUEcV0mqq4ZA37K+Pcyakbx5EPfVTSQOM52AMrBZMleLCtwQxji+0Fj45",
+	"XnEc6tehzgFqJIpEmRhOph5FfI0ioHWKOcIfOYXouO7sWscRqgV2K0AMdzF72AovlU4XoyhpaLKVT5Ry",
+	"C3N/qbIx/W5SZmFwSCYMoTIQRAK9Xj6IQdmk0pmiWbOozuMWrGePpjLnkup4z8FNwYRe2gu+HKwcIxu1",
+	"tN1NJeXIEv9tVIxdnfuYyqsqxq7MfXwN9uflPRWLNdtK39Y2O40q7Bz5G7Bfe9z2X5XB/2lKyCrm/hqw",
+	"AsNzMcfl1+vD2tj89bNBeJwBgmkh2P6CXwRYlYibsS6yS2eAxmg/PcYd/3B2pK8G8VHQipH6600x2vWU",
+	"Z4zNImubG4iYGa0iG7AfBemRbtB4PshTKtvZJ1chpCqaoKqvZgN2MHzMMhrqzD9zhiVoFWNyC4qHPYdS",
+	"yTGFnQneoOL43REmAiIsFPLyKS+AnS9RiQWuS7FiEh/VvA2zCpX1TSt6CaNU/DC12WzD9NY3kpLJaGrN",
+	"qXt5hrXH8RnV2TdsxEU514gwi7XD3Im1VK5vewv7dQfx8/JfPAFnk9b9ozuVFRXBX75vHP1brs9XkutT",
+	"yQ53V2t4tsA5rMIezdvkh1WF2ow482vAmAmspuHewW4RCMc2EmVdmGHw8AbsLS8viGu7IYxjnMb7CJo4",
+	"I9Q4MgKmqYtzHGujwY1vfqu0PWKc0aPEkR2bJs7tH00qVu4ep/pKzz+RcdbVo8MI2oE+PmAnOFvHwC9g",
+	"acD2z7mB4pDWynhRgLNYECBqqeZs4ZZJQNFOkjJOLdz4bAZc+2JnpdnYnYUxVWfd9bzvUzyKq3KAcRIz",
+	"RKUef70wMQNGHY+PArDb+TLO+Lwr8Ji12WY11mjGuqosKgClXsKyfuOvMoJXwoKz0Jmra5SSzRerP/le",
+	"kdVfQnOWLJXdUi38HxwBZP3qb6w7EeOJ/9uAnQp3OzTwC6a8W104KY2lu93wFg4iigEjEghNyUJDG5ar",
+	"qYcYFRJhUVLp/obJEb7KvjUUpvQGSun0G0CtAdC58WPzkaojXL+tN1y1/nU46KTzoe/G719ytGKRV71W",
+	"2lKpUHHshmr8+ymY3P/2dA7V3/G/o7+d1J+P/4lPvN8E+1RgYVDmVI8Md13NQLJuhnCqWY8YwSYa9h3w",
+	"1qKIVbOiDR8l7uJOjBPHqkDF6Xi7jeZw2I8XG8MdpXIGOgdp+yCpB9NfMuSm/3Xvx6w3YM8+5OW8AM+r",
+	"1+hmFZ6VuqHt9oe7p9gKLe6G1rped9Jurp3WaoLN+MHtrZSu3B33YG7RqeGTb/wOocGRO1mZz7HaAwPP",
+	"JpXEm9Ul6JLPbr8fe9ffD5raPWxIDU1m+Zh164575DWjtk5jQ1Br7pXeJrK1fLyJ7+7fnO3GU8SaYAQh",
+	"Zdhb2YIJaE5+6ti+ogW26abAbtdoGvX+TrEBfBe6FnOioUgR+7hHI+JrKMHCVUeaKCmemzML6+J7VKfU",
+	"ItYimlHGVPoUHC5Z9qKA6UxZkPmy/xMsEeUQ9TICpsGNrEB5NVi9PMTIl9VLwrCpFc8LWNa5f+6Hc1Us",
+	"K+WREno0VgeaeWlZ1z2TSjfdhJ6n5jNJNCnbx55rS9QnSb4EvzLJfTlmPHU8TLkP41BwCbJ2D9iFqkBI",
+	"mea5RyypJkzSIZWFGI0A/fGNWR/s7bFM1Ht0dgHLgC0yYAgDSx4RZhWlRXqNufAlkWzvgE3UXJsa/Uxo",
+	"vxFz01oYS0eJ/RNvmpkdneZPsOxsT8H5tKvre8zec9U7dZVsj/qFqiu8AF2lE6ceOlp1FJTU3aJjSiT6",
+	"9m/2VmoSnp3y8aYJ+cd28JmPSaeFZK96tX6leuNj0iiE2PZ29dztCxu+BTj/7AHOChrAEXaLtIi9FlfW",
+	"5mJ4M3sx6iMOeJY0+6v7NnAYIBMjis1R52xjRVkGQEnDuge7e86wQ54sGoAn2+FwKY3ndnxv9DPlIFy7",
+	"7Dasa4z9379uTMFr0OZJtN0EqPmVJGVtJM0NgAMVEf6iJHhKxNq3EOPwfVdD9NzTYFdpln2X9RIf96ig",
+	"P/eHB5XNsimH+G9gb0l1bpIbKW94L1LP7cet5ZYbcn/rFZlwQ30fMSZWMCNkDnHf/KWaI1ziJ83hW7n7",
+	"pjy5LffnZsTqaAhL9j53at0Ry+S8LLNU+obNlSPQ3Unq93/EMjf/jJSx0EKZcMkRg4H9zD2kJlkE5FQy",
+	"4KRM3No1O2IasGpejhHnmD4p7IBRUxKi01QKmWuYYgexzPfuyGrLJ2IknoyFjESfs3V8XFnYSuRJhaYB",
+	"Yt3IQiCW0jnYBYB0NpGxvET/QW08bBSEmMUTwsxSYUbzgL31pk08kdAHaaGFBbYQ0mzO8/sMovNubIUv",
+	"kiC4jWmGBMFPZp7/ilrDvwvcVjNN8Po69E6dkGu2tvTBrkyMnqZaghq9xEcC4xBLQhCFwSMRV703S6YH",
+	"7NjH66Kwok8t3hYtO47mfYcXr/7MJrwkrFaoJ/MN8WZ774Agqnjj/Jp0mnxCPX+sGrQ6F+lE0btIeURx",
+	"d+Uo830qJLSQeSq7e8Pd3oDROF50Iyxuwz0YJbqH/qusuzcc9ig5KpXodsREQT6CAXvdzK0nx6eOepcf",
+	"DA+O4lR77YZotvoWZmv2fTO7P5XbEvCPgvOVoDoC3NneMD64VHajzTvDyHOG6U6tNjHt2Knyov0uBHR9",
+	"Xb9QTlE9gdZGIz51LbBRZBaf06V4xefjz37zsv1betmIBqLqRsTcaVUXYja8VXHY+aMqKtrqlHsFU3UJ",
+	"q/zRJ7F7FmYNlCMPFdYVlDJ6DtWNSSWy2h6l59c8FlNYC0UWCIMPAttkVck/sXKRYIb9BvXiKbghn2s1",
+	"rbjUVR44euUb1t0299kKzfl2pVdS3W2Ff2vmUqW7Rl3GN+AlVuT8abCJ/tKE9WwGG59A7lFDvRRO1lFI",
+	"CIHEEf9qO/9UYtVGwmYiDON7oV7AkoqFNdi5lqaCOqDAIeKizFQp8qUT5Yh78JcKe6XH6l6YONBWcJQj",
+	"3z7Jd1+lEmPDuFzW+Xk+XumJgO545hWaLJVzaUVZtXynhMLIW1/h9vjFoePePSCVTWX9mpA+a8brN4O6",
+	"2XjW2xyj9P3T70YvocG/ELo2ffwUD36j55XI4lvfgrsUveaCOq3UspfOpA3HrMk7tsPwvcZcAyroAMsL",
+	"bvlRZd74T/HSKConaEDQUTpFKq8wyhtmyIawQ3SB7iphn76w0Q+Gt/2bFN7mgq+t2UBqdwOiF9PtTuDN",
+	"KAFvO/BGe954mRdET+jFT2ICex3x0otPWTRR39ixj/VWlVCVeMrIfD4KAin0L4rvlJPGIUCHRv7cO8KL",
+	"ATtmU2FobLLTG6OPMC1cFSh3SdtAxJzwTpZUprybaP37USzfhUmlF4+9Aful6oG+BLvuDEBYk6JGJApu",
+	"AJLDXgwfMWw+6MRsAbwohQQvZcNgoelQqyT1B/2lWUF8Sv9yxu41VvI3Jf/cqSBKjoSeklVXo2dp7Si4",
+	"XVw2EX3+6JwD16CP53bSOXz33rEPqj/YDK6uqU8mt6HfN2aohkb/g6r3/g4yIz+FP1owm9EnKJPQkAiD",
+	"/dgWKqnuHrYvp2+JMSb3TQe1+YFIvO1GzFoVTgXS72OGhM9jLNfW1ND0R+5G1x3QCBZoDNastTszjNTw",
+	"GFleeDR3dDp6bXrAjhtv5VzrpQ+lxkD1rJsZUWQetAj9nth9LHro2o0GGfUZJEtjtdEg6xqgYP6rZ8dP",
+	"f37mVf1Q6lD1y7jetqqFDDV/NHGPbVSPGMqprjmgVf1C+fxff1ToX41qUKuMSyGritdqY47aXBlRNdNB",
+	"wuADx+x4zP/mIT+Q21Q2HSMD9lYLTMXGM1MzK6bCWJE72Ui5KPmSdSmYnKSyDuH2SIL6KpXgvK6yaVl3",
+	"LQW3eQpk4a/vGHFzw4zVXIwnWL3mRVmFGFppz15r9kgVgTv4BN5VGNAuZxWgJtm7VnmkUnreG7uMm1Rm",
+	"zqJ/yi1fge2jplSZ++8zfJ5KQzye9smbU0yYrbADPWhpzsvamj2kyDuPzFuvCVCSPK02lRMPETjTaorJ",
+	"/JXegha394a5y9HY2MAI24lxHbgw8S2qLqFUM3Sg+dKfQ/zD8cmLqren98h5/SFWYmLMVkOAidhMEdtD",
+	"IwcN1kUwLgzlBbDX+323D9yK87JW3OwEDLAZt5OqZvlgeED5BXgO50tHtVTT4dvdazUfT1bm3Lz4Hqyt",
+	"pVAhqC6G6KqYCkmIF0ob1s20QhxZ97O/kQ1O1YsZNra9bunprtU50PB41ue85DJ3FxbhaXU+gfDBaDQ1",
+	"M06R/v8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

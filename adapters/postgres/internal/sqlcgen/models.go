@@ -72,12 +72,33 @@ type Todo struct {
 	UpdatedAt   time.Time
 }
 
+type TodoAttachment struct {
+	TodoID     uuid.UUID
+	UploadID   uuid.UUID
+	AttachedAt time.Time
+}
+
 type TodoIdempotencyKey struct {
 	UserID      uuid.UUID
 	Key         string
 	RequestHash []byte
 	Result      []byte
 	CreatedAt   time.Time
+}
+
+type Upload struct {
+	ID           uuid.UUID
+	OwnerID      uuid.NullUUID
+	Purpose      string
+	Status       string
+	ObjectKey    string
+	ContentType  string
+	SizeBytes    int64
+	FileName     string
+	RejectReason string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	CompletedAt  pgtype.Timestamptz
 }
 
 type User struct {
