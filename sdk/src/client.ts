@@ -1,7 +1,7 @@
 import { ApiProblem } from './problem';
-import type { LoginResponse, PasswordLoginRequest, Problem, RegisterRequest } from './schema.gen';
+import type { LoginResponse, PasswordLoginRequest, Problem, RegisterRequest, Upload, UploadPurpose, UploadTicket } from './schema.gen';
 import { memoryTokenStore, type TokenStore, type Tokens } from './tokens';
-import type { HttpMethod, HttpRequest, HttpResponse, Transport, UploadRequest } from './transport';
+import type { BlobLike, HttpMethod, HttpRequest, HttpResponse, Transport, FileUploadRequest } from './transport';
 import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
 
 /** A call's init as the runtime sees it (CallInit is its typed face). */
@@ -79,7 +79,28 @@ export interface MinibackClient {
    * mini-program). No access token is sent: upload URLs carry their own
    * signature. Returns the response; a non-2xx status throws ApiProblem.
    */
-  uploadFile(req: Omit<UploadRequest, 'headers'> & { headers?: Record<string, string> }): Promise<ApiResponse<unknown>>;
+  uploadFile(req: Omit<FileUploadRequest, 'headers'> & { headers?: Record<string, string> }): Promise<ApiResponse<unknown>>;
+  /**
+   * Uploads a file the way miniback's tickets work: asks for a ticket
+   * (POST /v1/uploads), sends the file to the ticket's storage URL with its
+   * POST policy fields (wx.uploadFile in a mini-program), and completes
+   * the upload (POST /v1/uploads/{id}/complete), which checks the stored
+   * object. Resolves to the ready upload: its id goes in
+   * `PATCH /v1/me {avatar_upload_id}` or a task's attachments.
+   */
+  upload(file: UploadFile): Promise<Upload>;
+}
+
+/** A file to upload: from a path (wx.chooseMedia's tempFilePath) or bytes. */
+export interface UploadFile {
+  purpose: UploadPurpose;
+  /** The file's media type, e.g. image/jpeg: must be allowed for the purpose. */
+  contentType: string;
+  /** The exact size in bytes (wx.chooseMedia gives it). */
+  size: number;
+  filePath?: string;
+  file?: BlobLike;
+  fileName?: string;
 }
 
 /** createClient returns a client for miniback over the given transport. */
@@ -205,6 +226,11 @@ export function createClient(options: ClientOptions): MinibackClient {
     await store.set(tokens);
   }
 
+  async function uploadFile(req: Omit<FileUploadRequest, 'headers'> & { headers?: Record<string, string> }): Promise<ApiResponse<unknown>> {
+    if (!transport.upload) throw new Error('uploadFile: this transport cannot upload files');
+    return decode(await transport.upload({ ...req, headers: req.headers ?? {} }));
+  }
+
   const call =
     (method: HttpMethod) =>
     (path: string, init?: RawInit): Promise<ApiResponse<unknown>> =>
@@ -237,10 +263,13 @@ export function createClient(options: ClientOptions): MinibackClient {
     async session() {
       return store.get();
     },
-    async uploadFile(req) {
-      if (!transport.upload) throw new Error('uploadFile: this transport cannot upload files');
-      const res = await transport.upload({ ...req, headers: req.headers ?? {} });
-      return decode(res);
+    uploadFile,
+    async upload(f) {
+      const body = { purpose: f.purpose, content_type: f.contentType, size: f.size, ...(f.fileName ? { file_name: f.fileName } : {}) };
+      const { data: ticket } = (await send('POST', '/v1/uploads', { body }, false)) as ApiResponse<UploadTicket>;
+      await uploadFile({ url: ticket.url, name: ticket.file_field, formData: ticket.fields, filePath: f.filePath, file: f.file, fileName: f.fileName });
+      const { data } = (await send('POST', fillPath('/v1/uploads/{id}/complete', { id: ticket.id }), {}, false)) as ApiResponse<Upload>;
+      return data;
     },
   };
 }

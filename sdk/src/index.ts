@@ -2,7 +2,7 @@
 // (types in schema.gen.ts by openapi-typescript) with transports for
 // mini-programs (wx.request, wx.uploadFile) and for Node and browsers (fetch).
 export { createClient, decode, fillPath, queryString } from './client';
-export type { ClientOptions, MinibackClient } from './client';
+export type { ClientOptions, MinibackClient, UploadFile } from './client';
 export { ApiProblem, isApiProblem } from './problem';
 export { memoryTokenStore, storageTokenStore } from './tokens';
 export type { SyncStorage, TokenStore, Tokens } from './tokens';
@@ -16,7 +16,7 @@ export type {
   HttpRequest,
   HttpResponse,
   Transport,
-  UploadRequest,
+  FileUploadRequest,
 } from './transport';
 export type { ApiResponse, ApiResult, BinaryBody, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
 export { createWxClient, wxLoginCode, wxTransport } from './wx';

@@ -39,6 +39,8 @@ const env = { ...process.env };
 for (const k of Object.keys(env)) if (k.startsWith('MINIBACK_') || k === 'DATABASE_URL') delete env[k];
 Object.assign(env, {
   MINIBACK_ADDR: `127.0.0.1:${port}`,
+  // Upload tickets and avatar links point here (the local-disk storage).
+  MINIBACK_PUBLIC_URL: `http://127.0.0.1:${port}`,
   MINIBACK_DATA_DIR: dataDir,
   MINIBACK_WECHAT_TIMEOUT: '2s',
   MINIBACK_SHUTDOWN_TIMEOUT: '10s',

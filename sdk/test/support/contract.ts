@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import type { HttpRequest, HttpResponse, Transport, UploadRequest } from '../../src';
+import type { HttpRequest, HttpResponse, Transport, FileUploadRequest } from '../../src';
 
 const PROBLEM_TYPE_BASE = 'https://miniback.dev/problems/';
 
@@ -247,7 +247,7 @@ export function validating(baseUrl: string, inner: Transport): Transport {
       checkExchange(baseUrl, req.method, req.url, req.headers, res);
       return res;
     },
-    async upload(req: UploadRequest) {
+    async upload(req: FileUploadRequest) {
       if (!inner.upload) throw new Error('the inner transport cannot upload');
       const res = await inner.upload(req);
       checkExchange(baseUrl, 'POST', req.url, req.headers, res);

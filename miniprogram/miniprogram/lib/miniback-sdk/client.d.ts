@@ -1,7 +1,7 @@
 import { ApiProblem } from './problem';
-import type { LoginResponse, PasswordLoginRequest, RegisterRequest } from './schema.gen';
+import type { LoginResponse, PasswordLoginRequest, RegisterRequest, Upload, UploadPurpose } from './schema.gen';
 import { type TokenStore, type Tokens } from './tokens';
-import type { HttpResponse, Transport, UploadRequest } from './transport';
+import type { BlobLike, HttpResponse, Transport, FileUploadRequest } from './transport';
 import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
 export interface ClientOptions {
     /** Where miniback is, e.g. `https://api.example.com` (no trailing slash needed). */
@@ -54,9 +54,29 @@ export interface MinibackClient {
      * mini-program). No access token is sent: upload URLs carry their own
      * signature. Returns the response; a non-2xx status throws ApiProblem.
      */
-    uploadFile(req: Omit<UploadRequest, 'headers'> & {
+    uploadFile(req: Omit<FileUploadRequest, 'headers'> & {
         headers?: Record<string, string>;
     }): Promise<ApiResponse<unknown>>;
+    /**
+     * Uploads a file the way miniback's tickets work: asks for a ticket
+     * (POST /v1/uploads), sends the file to the ticket's storage URL with its
+     * POST policy fields (wx.uploadFile in a mini-program), and completes
+     * the upload (POST /v1/uploads/{id}/complete), which checks the stored
+     * object. Resolves to the ready upload: its id goes in
+     * `PATCH /v1/me {avatar_upload_id}` or a task's attachments.
+     */
+    upload(file: UploadFile): Promise<Upload>;
+}
+/** A file to upload: from a path (wx.chooseMedia's tempFilePath) or bytes. */
+export interface UploadFile {
+    purpose: UploadPurpose;
+    /** The file's media type, e.g. image/jpeg: must be allowed for the purpose. */
+    contentType: string;
+    /** The exact size in bytes (wx.chooseMedia gives it). */
+    size: number;
+    filePath?: string;
+    file?: BlobLike;
+    fileName?: string;
 }
 /** createClient returns a client for miniback over the given transport. */
 export declare function createClient(options: ClientOptions): MinibackClient;

@@ -134,6 +134,12 @@ function createClient(options) {
             tokens.refreshToken = data.refresh_token;
         await store.set(tokens);
     }
+    async function uploadFile(req) {
+        var _a;
+        if (!transport.upload)
+            throw new Error('uploadFile: this transport cannot upload files');
+        return decode(await transport.upload(Object.assign(Object.assign({}, req), { headers: (_a = req.headers) !== null && _a !== void 0 ? _a : {} })));
+    }
     const call = (method) => (path, init) => send(method, path, init !== null && init !== void 0 ? init : {}, false);
     return {
         GET: call('GET'),
@@ -166,12 +172,13 @@ function createClient(options) {
         async session() {
             return store.get();
         },
-        async uploadFile(req) {
-            var _a;
-            if (!transport.upload)
-                throw new Error('uploadFile: this transport cannot upload files');
-            const res = await transport.upload(Object.assign(Object.assign({}, req), { headers: (_a = req.headers) !== null && _a !== void 0 ? _a : {} }));
-            return decode(res);
+        uploadFile,
+        async upload(f) {
+            const body = Object.assign({ purpose: f.purpose, content_type: f.contentType, size: f.size }, (f.fileName ? { file_name: f.fileName } : {}));
+            const { data: ticket } = (await send('POST', '/v1/uploads', { body }, false));
+            await uploadFile({ url: ticket.url, name: ticket.file_field, formData: ticket.fields, filePath: f.filePath, file: f.file, fileName: f.fileName });
+            const { data } = (await send('POST', fillPath('/v1/uploads/{id}/complete', { id: ticket.id }), {}, false));
+            return data;
         },
     };
 }

@@ -18,7 +18,7 @@ export interface HttpResponse {
  * `wx.uploadFile` and of a storage service's POST policy: the fields go
  * before the file part.
  */
-export interface UploadRequest {
+export interface FileUploadRequest {
     url: string;
     /** The form field name of the file part (storage POST policies use `file`). */
     name: string;
@@ -38,7 +38,7 @@ export interface UploadRequest {
  */
 export interface Transport {
     request(req: HttpRequest): Promise<HttpResponse>;
-    upload?(req: UploadRequest): Promise<HttpResponse>;
+    upload?(req: FileUploadRequest): Promise<HttpResponse>;
 }
 /** The part of `fetch` the fetch transport uses (Node 18+, browsers). */
 export type FetchLike = (url: string, init: {
