@@ -1,6 +1,9 @@
 // The sample mini-program's page logic, run in Node against the real
 // miniback through a wx shim that does real HTTP.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadSample } from './support/sample';
 import { wxShim } from './support/wxshim';
@@ -86,6 +89,27 @@ describe('sample: profile page', () => {
     await app.call(page, 'onPullDownRefresh');
     assert.equal(page.data.nickname, '小红');
     assert.ok(wx.calls.some((c) => c.api === 'stopPullDownRefresh'));
+  });
+
+  it('changes the avatar: wx.chooseMedia, a ticket, wx.uploadFile to storage, completion, the profile', async () => {
+    const { wx, app } = await signedIn();
+    const page = await app.open('pages/profile/profile');
+    const dir = mkdtempSync(join(tmpdir(), 'miniback-sample-'));
+    const picked = join(dir, 'tmp_photo.png');
+    writeFileSync(picked, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));
+    try {
+      // Cancelling the picker changes nothing.
+      await app.call(page, 'onChooseAvatar');
+      assert.equal((page.data.user as { avatar_url: string }).avatar_url, '');
+
+      wx.chosenFiles = [picked];
+      await app.call(page, 'onChooseAvatar');
+      assert.match((page.data.user as { avatar_url: string }).avatar_url, /\/v1\/avatars\/[0-9a-f-]{36}$/);
+      assert.equal(lastCall(wx, 'showToast')?.title, '头像已更新');
+      assert.equal(page.data.uploading, false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('logs out: the session is gone and the login page opens', async () => {

@@ -5,6 +5,7 @@
 // every HTTP status, fail only when no response came, and the storage
 // round-tripped through JSON. Every exchange with miniback is checked
 // against openapi.yaml and recorded, like the SDK's own tests.
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { WxApi } from '../../src';
@@ -168,10 +169,22 @@ export function wxShim(baseUrl: string, loginName: string): WxShim {
       queueMicrotask(() => finish(o, { code: shim.loginCode ?? `dev-${shim.loginName}`, errMsg: 'login:ok' }));
     },
 
-    chooseMedia(o: Callbacks<{ tempFiles: { tempFilePath: string; size: number; fileType: string }[]; type: string; errMsg: string }>) {
+    chooseMedia(o: Callbacks<{ tempFiles: { tempFilePath: string; size: number; fileType: string }[]; type: string; errMsg: string }> = {}) {
       calls.push({ api: 'chooseMedia', args: o });
-      const files = shim.chosenFiles.map((f) => ({ tempFilePath: f, size: 0, fileType: 'image' }));
-      queueMicrotask(() => (files.length ? finish(o, { tempFiles: files, type: 'image', errMsg: 'chooseMedia:ok' }) : finish(o, null, 'chooseMedia:fail cancel')));
+      // The files the test "picked", with their real sizes; none is a cancel.
+      const files = shim.chosenFiles.map((f) => ({ tempFilePath: f, size: statSync(f).size, fileType: 'image' }));
+      return new Promise((resolve, reject) =>
+        queueMicrotask(() => {
+          if (files.length) {
+            const res = { tempFiles: files, type: 'image', errMsg: 'chooseMedia:ok' };
+            finish(o, res);
+            resolve(res);
+          } else {
+            finish(o, null, 'chooseMedia:fail cancel');
+            reject({ errMsg: 'chooseMedia:fail cancel' });
+          }
+        }),
+      );
     },
 
     getStorageSync(key: string) {

@@ -1,6 +1,7 @@
 // My profile: read it, edit nickname and bio (PATCH /v1/me, which the SDK
 // sends as a POST with X-HTTP-Method-Override since wx.request has no
-// PATCH), log out.
+// PATCH), change the avatar (wx.chooseMedia, then the SDK's upload: a
+// ticket, wx.uploadFile straight to storage, completion), log out.
 import { api } from '../../api';
 import { fieldErrorsOf, toastError } from '../../errors';
 import type { User } from '../../lib/miniback-sdk/index';
@@ -11,6 +12,7 @@ Page({
     nickname: '',
     bio: '',
     saving: false,
+    uploading: false,
     fieldErrors: {} as Record<string, string>,
   },
 
@@ -54,8 +56,40 @@ Page({
     }
   },
 
+  async onChooseAvatar() {
+    let picked: WechatMiniprogram.MediaFile;
+    try {
+      const res = await wx.chooseMedia({ count: 1, mediaType: ['image'], sizeType: ['compressed'] });
+      picked = res.tempFiles[0];
+    } catch {
+      return; // cancelled
+    }
+    this.setData({ uploading: true });
+    try {
+      const up = await api().upload({
+        purpose: 'avatar',
+        contentType: imageType(picked.tempFilePath),
+        size: picked.size,
+        filePath: picked.tempFilePath,
+      });
+      const { data } = await api().PATCH('/v1/me', { body: { avatar_upload_id: up.id } });
+      this.setData({ user: data });
+      await wx.showToast({ title: '头像已更新', icon: 'success' });
+    } catch (e) {
+      toastError(e);
+    } finally {
+      this.setData({ uploading: false });
+    }
+  },
+
   async onLogout() {
     await api().logout();
     await wx.reLaunch({ url: '/pages/login/login' });
   },
 });
+
+// The media type of a picked image, from its file name.
+function imageType(path: string): string {
+  const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
+  return ext === 'png' ? 'image/png' : ext === 'webp' ? 'image/webp' : ext === 'gif' ? 'image/gif' : 'image/jpeg';
+}
