@@ -200,7 +200,7 @@ export function createClient(options: ClientOptions): MinibackClient {
       }
     }
     if (!options.loginCode || !relogin) {
-      throw ApiProblem.unexpected(401, 'The session expired and this client has no loginCode to sign in again.');
+      throw ApiProblem.sessionExpired('The session expired and cannot be renewed here: sign in again.');
     }
     await login({});
   }

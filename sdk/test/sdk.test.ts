@@ -234,11 +234,15 @@ describe('session handling', () => {
     assert.equal(r.code, 'session_revoked');
   });
 
-  it('with no loginCode and no refresh token a 401 is thrown as is', async () => {
-    const c = createClient({ baseUrl: baseUrl(), transport: nodeTransport(), tokens: memoryTokenStore({ accessToken: 'x.y.z' }) });
+  it('with no loginCode and no refresh token a 401 is thrown as is and the session ends', async () => {
+    let ended: ApiProblem | undefined;
+    const tokens = memoryTokenStore({ accessToken: 'x.y.z' });
+    const c = createClient({ baseUrl: baseUrl(), transport: nodeTransport(), tokens, onSessionEnd: (p) => (ended = p) });
     const p = await problem(c.GET('/v1/me'));
     assert.equal(p.status, 401);
     assert.equal(p.code, 'token_malformed');
+    assert.equal(ended?.code, 'session_expired');
+    assert.equal(await tokens.get(), null);
   });
 });
 

@@ -110,7 +110,7 @@ function createClient(options) {
             }
         }
         if (!options.loginCode || !relogin) {
-            throw problem_1.ApiProblem.unexpected(401, 'The session expired and this client has no loginCode to sign in again.');
+            throw problem_1.ApiProblem.sessionExpired('The session expired and cannot be renewed here: sign in again.');
         }
         await login({});
     }

@@ -2,8 +2,9 @@ import type { FieldError, Problem } from './schema.gen';
 /**
  * ApiProblem is every failure the SDK reports: an RFC 9457 problem document
  * from miniback (branch on `code`), a response that was not one (code
- * `unexpected_response`), or a request that never got an answer (status 0,
- * code `network_error`).
+ * `unexpected_response`), a request that never got an answer (status 0,
+ * code `network_error`), or a session that could not be renewed without
+ * the user (status 401, code `session_expired`).
  */
 export declare class ApiProblem extends Error {
     /** The HTTP status; 0 when no response arrived. */
@@ -26,6 +27,8 @@ export declare class ApiProblem extends Error {
     get isAuthError(): boolean;
     /** A request that never got an answer (no network, DNS, TLS, timeout). */
     static network(message: string): ApiProblem;
+    /** The session could not be renewed without the user (code `session_expired`). */
+    static sessionExpired(detail: string): ApiProblem;
     /** A response that is not a problem document (a proxy's HTML page, say). */
     static unexpected(status: number, detail: string): ApiProblem;
 }

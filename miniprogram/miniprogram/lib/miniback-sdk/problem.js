@@ -5,8 +5,9 @@ exports.isApiProblem = isApiProblem;
 /**
  * ApiProblem is every failure the SDK reports: an RFC 9457 problem document
  * from miniback (branch on `code`), a response that was not one (code
- * `unexpected_response`), or a request that never got an answer (status 0,
- * code `network_error`).
+ * `unexpected_response`), a request that never got an answer (status 0,
+ * code `network_error`), or a session that could not be renewed without
+ * the user (status 401, code `session_expired`).
  */
 class ApiProblem extends Error {
     constructor(p, retryAfter) {
@@ -40,6 +41,10 @@ class ApiProblem extends Error {
             code: 'network_error',
             detail: message,
         });
+    }
+    /** The session could not be renewed without the user (code `session_expired`). */
+    static sessionExpired(detail) {
+        return new ApiProblem({ type: 'about:blank', title: 'Session expired', status: 401, code: 'session_expired', detail });
     }
     /** A response that is not a problem document (a proxy's HTML page, say). */
     static unexpected(status, detail) {
