@@ -1,7 +1,9 @@
 // Package httpapi serves miniback's HTTP API, described by /openapi.yaml,
 // on Gin with the oapi-codegen strict server in package api.
 //
-// Every request passes, in order: request id, access log, panic recovery,
+// A POST with "X-HTTP-Method-Override: PATCH" is taken as the PATCH it
+// stands for (mini-programs cannot send PATCH). Every request then passes,
+// in order: request id, access log, panic recovery,
 // security headers, CORS, the 401 challenge, the body size limit; then,
 // for the spec's operations, authentication and validation against the
 // embedded spec; then the operation. Every failure is an RFC 9457
@@ -154,7 +156,7 @@ func NewHandler(d Deps) http.Handler {
 		ErrorHandler: h.parameterError,
 	})
 	registerDocs(e)
-	return e
+	return methodOverride(e)
 }
 
 // requestDecodeError answers a body the strict handler could not decode

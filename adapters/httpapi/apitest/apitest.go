@@ -9,6 +9,10 @@
 // type URI). A mismatch fails the test, naming the request and showing the
 // response.
 //
+// With MINIBACK_OPERATIONS_LOG set, each conforming answer to a spec
+// operation appends its operationId to that file, for the operation
+// coverage check.
+//
 // New serves a handler in-process; NewRemote talks HTTP to a running
 // server, for end-to-end tests of the built binary. Both check alike.
 package apitest
@@ -23,6 +27,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -89,14 +94,21 @@ func (c *Client) Do(req *http.Request) *Response {
 	// base URL's host and prefix.
 	routed := req.Clone(req.Context())
 	routed.Body = http.NoBody // Clone shares the body; routing needs none
+	if routed.Method == http.MethodPost && strings.EqualFold(strings.TrimSpace(routed.Header.Get("X-HTTP-Method-Override")), http.MethodPatch) {
+		routed.Method = http.MethodPatch // as the server takes it
+	}
 	status, header, body, err := c.send(req)
 	if err != nil {
 		c.t.Fatalf("apitest: %s %s: %v", req.Method, req.URL.Path, err)
 		return nil
 	}
 	res := &Response{Status: status, Header: header, Body: body, t: c.t, req: req.Method + " " + req.URL.Path}
-	for _, msg := range c.spec.check(routed, res) {
+	msgs, operationID := c.spec.check(routed, res)
+	for _, msg := range msgs {
 		c.t.Errorf("apitest: %s: response does not conform to openapi.yaml: %s\n%s", res.req, msg, res)
+	}
+	if len(msgs) == 0 && operationID != "" {
+		recordOperation(c.t, operationID)
 	}
 	return res
 }
@@ -270,11 +282,14 @@ var responseOptions = &openapi3filter.Options{
 	SchemaValidationOptions: []openapi3.SchemaValidationOption{uuidFormat},
 }
 
-// check returns what is wrong with res as an answer to req.
-func (s *spec) check(req *http.Request, res *Response) []string {
+// check returns what is wrong with res as an answer to req, and the
+// operationId of the spec operation req was routed to ("" for none).
+func (s *spec) check(req *http.Request, res *Response) ([]string, string) {
 	var msgs []string
+	operationID := ""
 	route, params, err := s.router.FindRoute(req)
 	if err == nil {
+		operationID = route.Operation.OperationID
 		in := &openapi3filter.ResponseValidationInput{
 			RequestValidationInput: &openapi3filter.RequestValidationInput{
 				Request: req, PathParams: params, Route: route, Options: responseOptions,
@@ -294,7 +309,36 @@ func (s *spec) check(req *http.Request, res *Response) []string {
 	case res.Status >= 400:
 		msgs = append(msgs, fmt.Sprintf("an error status must have an application/problem+json body, not %q", res.Header.Get("Content-Type")))
 	}
-	return msgs
+	return msgs, operationID
+}
+
+// OperationsLogEnv names the environment variable that, when set, holds a
+// file to which every Client appends the operationId of each response it
+// checked and found conforming, one per line. The operation coverage
+// check (sdk/scripts/coverage.mjs) reads it with the SDK tests' record.
+const OperationsLogEnv = "MINIBACK_OPERATIONS_LOG"
+
+var operationsLogMu sync.Mutex
+
+func recordOperation(t testing.TB, operationID string) {
+	path := os.Getenv(OperationsLogEnv)
+	if path == "" {
+		return
+	}
+	operationsLogMu.Lock()
+	defer operationsLogMu.Unlock()
+	// Test binaries of several packages append at once; O_APPEND keeps
+	// each short line whole.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err == nil {
+		_, err = f.WriteString(operationID + "\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.Errorf("apitest: record operation in %s=%s: %v", OperationsLogEnv, path, err)
+	}
 }
 
 // checkProblem checks a problem document against the Problem schema, which

@@ -1,0 +1,11 @@
+export { createClient, decode, fillPath, queryString } from './client';
+export type { ClientOptions, MinibackClient, UploadFile } from './client';
+export { ApiProblem, isApiProblem } from './problem';
+export { memoryTokenStore, storageTokenStore } from './tokens';
+export type { SyncStorage, TokenStore, Tokens } from './tokens';
+export { fetchTransport } from './transport';
+export type { BlobLike, FetchLike, FetchTransportOptions, FormDataLike, HttpMethod, HttpRequest, HttpResponse, Transport, FileUploadRequest, } from './transport';
+export type { ApiResponse, ApiResult, BinaryBody, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
+export { createWxClient, wxLoginCode, wxTransport } from './wx';
+export type { WxApi, WxClientOptions, WxTransportOptions } from './wx';
+export type * from './schema.gen';

@@ -1,0 +1,23 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.wxTransport = exports.wxLoginCode = exports.createWxClient = exports.fetchTransport = exports.storageTokenStore = exports.memoryTokenStore = exports.isApiProblem = exports.ApiProblem = exports.queryString = exports.fillPath = exports.decode = exports.createClient = void 0;
+// @miniback/sdk: a typed client for miniback, generated from openapi.yaml
+// (types in schema.gen.ts by openapi-typescript) with transports for
+// mini-programs (wx.request, wx.uploadFile) and for Node and browsers (fetch).
+var client_1 = require("./client");
+Object.defineProperty(exports, "createClient", { enumerable: true, get: function () { return client_1.createClient; } });
+Object.defineProperty(exports, "decode", { enumerable: true, get: function () { return client_1.decode; } });
+Object.defineProperty(exports, "fillPath", { enumerable: true, get: function () { return client_1.fillPath; } });
+Object.defineProperty(exports, "queryString", { enumerable: true, get: function () { return client_1.queryString; } });
+var problem_1 = require("./problem");
+Object.defineProperty(exports, "ApiProblem", { enumerable: true, get: function () { return problem_1.ApiProblem; } });
+Object.defineProperty(exports, "isApiProblem", { enumerable: true, get: function () { return problem_1.isApiProblem; } });
+var tokens_1 = require("./tokens");
+Object.defineProperty(exports, "memoryTokenStore", { enumerable: true, get: function () { return tokens_1.memoryTokenStore; } });
+Object.defineProperty(exports, "storageTokenStore", { enumerable: true, get: function () { return tokens_1.storageTokenStore; } });
+var transport_1 = require("./transport");
+Object.defineProperty(exports, "fetchTransport", { enumerable: true, get: function () { return transport_1.fetchTransport; } });
+var wx_1 = require("./wx");
+Object.defineProperty(exports, "createWxClient", { enumerable: true, get: function () { return wx_1.createWxClient; } });
+Object.defineProperty(exports, "wxLoginCode", { enumerable: true, get: function () { return wx_1.wxLoginCode; } });
+Object.defineProperty(exports, "wxTransport", { enumerable: true, get: function () { return wx_1.wxTransport; } });

@@ -1,0 +1,76 @@
+/** The HTTP methods the API uses. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** One HTTP request, already serialised: the body is JSON text or raw bytes. */
+export interface HttpRequest {
+    method: HttpMethod;
+    url: string;
+    headers: Record<string, string>;
+    body?: string | ArrayBuffer | Uint8Array;
+}
+/** One HTTP response; header names are lower-case, the body is raw text. */
+export interface HttpResponse {
+    status: number;
+    headers: Record<string, string>;
+    body: string;
+}
+/**
+ * A multipart/form-data POST of one file with form fields, the shape of
+ * `wx.uploadFile` and of a storage service's POST policy: the fields go
+ * before the file part.
+ */
+export interface FileUploadRequest {
+    url: string;
+    /** The form field name of the file part (storage POST policies use `file`). */
+    name: string;
+    /** A local file: `wx.chooseMedia`'s tempFilePath, or a path on disk in Node. */
+    filePath?: string;
+    /** The file's bytes, for clients that have them rather than a path (browsers). */
+    file?: BlobLike;
+    /** The file name sent in the part (defaults to the last part of filePath). */
+    fileName?: string;
+    formData: Record<string, string>;
+    headers: Record<string, string>;
+}
+/**
+ * Transport moves bytes. A request that got any HTTP response resolves,
+ * whatever its status; one that got none rejects with an ApiProblem of
+ * code `network_error`.
+ */
+export interface Transport {
+    request(req: HttpRequest): Promise<HttpResponse>;
+    upload?(req: FileUploadRequest): Promise<HttpResponse>;
+}
+/** The part of `fetch` the fetch transport uses (Node 18+, browsers). */
+export type FetchLike = (url: string, init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string | ArrayBuffer | Uint8Array | FormDataLike;
+    redirect?: 'manual';
+}) => Promise<{
+    status: number;
+    headers: {
+        forEach(cb: (value: string, key: string) => void): void;
+    };
+    text(): Promise<string>;
+}>;
+/** The part of FormData the fetch transport uses. */
+export interface FormDataLike {
+    append(name: string, value: string | BlobLike, fileName?: string): void;
+}
+export interface FetchTransportOptions {
+    /** defaults to the global fetch */
+    fetch?: FetchLike;
+    /** builds form data; defaults to the global FormData */
+    newFormData?: () => FormDataLike;
+    /** reads an upload's filePath (in Node: fs.promises.readFile wrapped in a Blob) */
+    readFile?: (path: string) => Promise<BlobLike>;
+}
+/** fetchTransport sends requests with `fetch`: Node 18+ and browsers. */
+export declare function fetchTransport(options?: FetchTransportOptions): Transport;
+export declare function baseName(path: string): string;
+export declare function errorText(e: unknown): string;
+/** A Blob or File, as far as the SDK needs to know. */
+export interface BlobLike {
+    readonly size: number;
+    readonly type: string;
+}
