@@ -1,9 +1,8 @@
 package httpapi
 
 import (
-	"bytes"
 	"embed"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -14,7 +13,7 @@ import (
 	swaggerfiles "github.com/swaggo/files/v2"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback"
 	"github.com/miniback/miniback/domain"
 )
 
@@ -28,16 +27,13 @@ var docsFS embed.FS
 //
 //	GET /docs               Swagger UI
 //	GET /docs/assets/{file} Swagger UI's scripts and styles
-//	GET /openapi.json       the embedded spec
-//	GET /openapi.yaml       the same spec as YAML
+//	GET /openapi.yaml       openapi.yaml, byte for byte
+//	GET /openapi.json       the same document as JSON
 func registerDocs(e *gin.Engine) {
-	specJSON, err := api.GetSpecJSON()
+	specYAML := miniback.OpenAPIYAML
+	specJSON, err := yamlToJSON(specYAML)
 	if err != nil {
-		panic(fmt.Sprintf("httpapi: embedded spec: %v", err))
-	}
-	specYAML, err := jsonToYAML(specJSON)
-	if err != nil {
-		panic(fmt.Sprintf("httpapi: embedded spec as YAML: %v", err))
+		panic(fmt.Sprintf("httpapi: openapi.yaml as JSON: %v", err))
 	}
 	// Both files are embedded above, so reading them cannot fail.
 	page, _ := docsFS.ReadFile("docs/index.html")
@@ -65,67 +61,12 @@ func serveAsset(c *gin.Context) {
 	http.ServeFileFS(c.Writer, c.Request, swaggerfiles.FS, name)
 }
 
-// topLevelOrder is the customary order of an OpenAPI document's keys; the
-// embedded JSON has them sorted alphabetically.
-var topLevelOrder = []string{"openapi", "info", "servers", "tags", "security", "paths", "components"}
-
-// jsonToYAML re-encodes the embedded JSON spec as block-style YAML,
-// keeping its content exactly (strings that look like numbers stay
-// quoted).
-func jsonToYAML(specJSON []byte) ([]byte, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(specJSON, &doc); err != nil {
+// yamlToJSON re-encodes the YAML spec as JSON for clients that want JSON.
+// Mapping keys come out sorted; the content is the same document.
+func yamlToJSON(specYAML []byte) ([]byte, error) {
+	var doc any
+	if err := yaml.Unmarshal(specYAML, &doc); err != nil {
 		return nil, err
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, errors.New("the spec is not a JSON object")
-	}
-	blockStyle(&doc)
-	reorder(doc.Content[0], topLevelOrder)
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// blockStyle clears the JSON (flow, double-quoted) styles so the encoder
-// picks plain YAML, quoting only where a plain scalar would change type.
-func blockStyle(n *yaml.Node) {
-	n.Style = 0
-	for _, c := range n.Content {
-		blockStyle(c)
-	}
-}
-
-// reorder moves the given keys of mapping m to its front, in order.
-func reorder(m *yaml.Node, keys []string) {
-	var front, rest []*yaml.Node
-	for _, k := range keys {
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			if m.Content[i].Value == k {
-				front = append(front, m.Content[i], m.Content[i+1])
-			}
-		}
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if !containsKey(front, m.Content[i].Value) {
-			rest = append(rest, m.Content[i], m.Content[i+1])
-		}
-	}
-	m.Content = append(front, rest...)
-}
-
-func containsKey(pairs []*yaml.Node, key string) bool {
-	for i := 0; i < len(pairs); i += 2 {
-		if pairs[i].Value == key {
-			return true
-		}
-	}
-	return false
+	return json.Marshal(doc)
 }
