@@ -93,7 +93,7 @@ func checkSchemes(r *routers.Route) error {
 	for _, req := range security(r) {
 		for name := range req {
 			if name != bearerScheme {
-				return fmt.Errorf("%s %s: security scheme %q is not implemented", r.Method, r.Path, name)
+				return fmt.Errorf("%s %s: security scheme %q is not supported (only bearerAuth is)", r.Method, r.Path, name)
 			}
 		}
 	}
