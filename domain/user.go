@@ -49,6 +49,14 @@ type User struct {
 	Role      Role // never changed by a profile patch
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// The account's password login, read-only here: HasPassword tells
+	// whether it has one, and Username and Email are its login names
+	// (empty without one). Only setting a password changes them, never a
+	// profile patch; the hash is not part of a User.
+	Username    Username
+	Email       Email
+	HasPassword bool
 }
 
 // Role is what a user may do. Access tokens carry it, so a change reaches

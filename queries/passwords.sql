@@ -1,6 +1,8 @@
--- name: InsertPasswordCredential :exec
+-- name: InsertPasswordCredential :one
+-- Returns the stored username and email, never the hash.
 INSERT INTO password_credentials (user_id, username, email, hash)
-VALUES (@user_id, @username, @email, @hash);
+VALUES (@user_id, @username, @email, @hash)
+RETURNING username, email;
 
 -- name: GetPasswordCredential :one
 SELECT user_id, username, email, hash

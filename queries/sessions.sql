@@ -22,9 +22,13 @@ FROM refresh_tokens
 WHERE hash = @hash;
 
 -- name: GetSessionAndUserForUpdate :one
-SELECT sqlc.embed(sessions), sqlc.embed(users)
+SELECT sqlc.embed(sessions), sqlc.embed(users),
+       COALESCE(pc.username, '')::text AS username,
+       COALESCE(pc.email, '')::text AS email,
+       (pc.user_id IS NOT NULL)::bool AS has_password
 FROM sessions
 JOIN users ON users.id = sessions.user_id
+LEFT JOIN password_credentials pc ON pc.user_id = users.id
 WHERE sessions.id = @id
 FOR UPDATE OF sessions;
 

@@ -1,19 +1,36 @@
 -- name: GetUser :one
-SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
+-- A user with its password login's username and email ('' without one);
+-- never the hash. Every query that answers a user adds these columns.
+SELECT sqlc.embed(users),
+       COALESCE(pc.username, '')::text AS username,
+       COALESCE(pc.email, '')::text AS email,
+       (pc.user_id IS NOT NULL)::bool AS has_password
 FROM users
-WHERE id = $1;
+LEFT JOIN password_credentials pc ON pc.user_id = users.id
+WHERE users.id = $1;
 
 -- name: GetUserForUpdate :one
-SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
+SELECT sqlc.embed(users),
+       COALESCE(pc.username, '')::text AS username,
+       COALESCE(pc.email, '')::text AS email,
+       (pc.user_id IS NOT NULL)::bool AS has_password
 FROM users
-WHERE id = $1
-FOR UPDATE;
+LEFT JOIN password_credentials pc ON pc.user_id = users.id
+WHERE users.id = $1
+FOR UPDATE OF users;
 
 -- name: UpdateUserProfile :one
+-- The account columns come along as in GetUser: RETURNING sees the
+-- FROM list, whose one row is the user's id and its credential, if any.
 UPDATE users
-SET nickname = $2, avatar_url = $3, bio = $4, updated_at = now()
-WHERE id = $1
-RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role;
+SET nickname = @nickname, avatar_url = @avatar_url, bio = @bio, updated_at = now()
+FROM (SELECT @id::uuid AS id) AS k
+LEFT JOIN password_credentials pc ON pc.user_id = k.id
+WHERE users.id = k.id
+RETURNING sqlc.embed(users),
+          COALESCE(pc.username, '')::text AS username,
+          COALESCE(pc.email, '')::text AS email,
+          (pc.user_id IS NOT NULL)::bool AS has_password;
 
 -- name: CreateUser :one
 INSERT INTO users DEFAULT VALUES
@@ -41,8 +58,13 @@ RETURNING user_id;
 -- name: SetUserRole :one
 UPDATE users
 SET role = @role, updated_at = now()
-WHERE id = @id
-RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role;
+FROM (SELECT @id::uuid AS id) AS k
+LEFT JOIN password_credentials pc ON pc.user_id = k.id
+WHERE users.id = k.id
+RETURNING sqlc.embed(users),
+          COALESCE(pc.username, '')::text AS username,
+          COALESCE(pc.email, '')::text AS email,
+          (pc.user_id IS NOT NULL)::bool AS has_password;
 
 -- name: DeleteUser :one
 -- Deletes the user (its identities and sessions go with it: ON DELETE
@@ -59,16 +81,20 @@ RETURNING user_id, revoked_at;
 -- The admin's user search, newest first, keyset-paginated on
 -- (created_at, id). @pattern is an ILIKE pattern ('' matches all); to
 -- search another column, add it to the OR list.
-SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
+SELECT sqlc.embed(users),
+       COALESCE(pc.username, '')::text AS username,
+       COALESCE(pc.email, '')::text AS email,
+       (pc.user_id IS NOT NULL)::bool AS has_password
 FROM users
+LEFT JOIN password_credentials pc ON pc.user_id = users.id
 WHERE (@pattern::text = ''
        OR nickname ILIKE @pattern
-       OR id::text = @exact::text
+       OR users.id::text = @exact::text
        OR EXISTS (SELECT 1 FROM password_credentials pc
                   WHERE pc.user_id = users.id
                     AND (pc.username ILIKE @pattern OR pc.email ILIKE @pattern)))
-  AND (@role::text = '' OR role = @role::text)
+  AND (@role::text = '' OR users.role = @role::text)
   AND (NOT @has_after::bool
-       OR (created_at, id) < (@after_created_at::timestamptz, @after_id::uuid))
-ORDER BY created_at DESC, id DESC
+       OR (users.created_at, users.id) < (@after_created_at::timestamptz, @after_id::uuid))
+ORDER BY users.created_at DESC, users.id DESC
 LIMIT @max_rows;

@@ -152,13 +152,19 @@ func toAPIUser(u domain.User) (api.User, error) {
 	if err != nil {
 		return api.User{}, fmt.Errorf("user id %q is not a UUID: %w", u.ID, err)
 	}
-	return api.User{
-		Id:        id,
-		Nickname:  u.Nickname,
-		AvatarUrl: u.AvatarURL,
-		Bio:       u.Bio,
-		Role:      api.Role(u.Role),
-		CreatedAt: u.CreatedAt,
-		UpdatedAt: u.UpdatedAt,
-	}, nil
+	out := api.User{
+		Id:          id,
+		Nickname:    u.Nickname,
+		AvatarUrl:   u.AvatarURL,
+		Bio:         u.Bio,
+		Role:        api.Role(u.Role),
+		CreatedAt:   u.CreatedAt,
+		UpdatedAt:   u.UpdatedAt,
+		HasPassword: &u.HasPassword,
+	}
+	if u.HasPassword { // the login names, never the hash
+		username, email := string(u.Username), string(u.Email)
+		out.Username, out.Email = &username, &email
+	}
+	return out, nil
 }

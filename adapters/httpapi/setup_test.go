@@ -400,6 +400,10 @@ type user struct {
 	Role      string    `json:"role"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// nil when absent, so a test can tell absent from empty.
+	Username    *string `json:"username"`
+	Email       *string `json:"email"`
+	HasPassword *bool   `json:"has_password"`
 }
 
 // observed is what the tests saw go by: every response body and status,

@@ -53,10 +53,11 @@ func (s *CredentialStore) CreatePasswordUser(ctx context.Context, c domain.Passw
 		if err != nil {
 			return fmt.Errorf("create user: %w", err)
 		}
-		if err := q.InsertPasswordCredential(ctx, credentialParams(row.ID, c)); err != nil {
+		cred, err := q.InsertPasswordCredential(ctx, credentialParams(row.ID, c))
+		if err != nil {
 			return fmt.Errorf("insert password credential: %w", err)
 		}
-		u = toUser(row)
+		u = toUser(sqlcgen.GetUserRow{User: row, Username: cred.Username, Email: cred.Email, HasPassword: true})
 		return nil
 	})
 	if err != nil {
@@ -71,7 +72,7 @@ func (s *CredentialStore) AddCredential(ctx context.Context, c domain.PasswordCr
 	if err != nil {
 		return err
 	}
-	if err := s.q.InsertPasswordCredential(ctx, credentialParams(uid, c)); err != nil {
+	if _, err := s.q.InsertPasswordCredential(ctx, credentialParams(uid, c)); err != nil {
 		return credentialError(fmt.Errorf("add password credential: %w", err))
 	}
 	return nil

@@ -105,7 +105,8 @@ func (s *SessionStore) RotateRefreshToken(ctx context.Context, old, next domain.
 		}); err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
-		rot = ports.Rotation{Session: toSession(touched), User: toUser(row.User)}
+		rot = ports.Rotation{Session: toSession(touched), User: toUser(sqlcgen.GetUserRow{
+			User: row.User, Username: row.Username, Email: row.Email, HasPassword: row.HasPassword})}
 		return nil
 	})
 	if fnErr != nil {

@@ -74,7 +74,7 @@ func (s *UserStore) upsertOnce(ctx context.Context, id domain.WeChatIdentity) (u
 			if err != nil {
 				return fmt.Errorf("get user: %w", err)
 			}
-			u = toUser(row)
+			u = toUser(sqlcgen.GetUserRow(row))
 			return nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
@@ -100,7 +100,7 @@ func (s *UserStore) upsertOnce(ctx context.Context, id domain.WeChatIdentity) (u
 		case err != nil:
 			return fmt.Errorf("insert wechat identity: %w", err)
 		}
-		u, created = toUser(row), true
+		u, created = toUser(sqlcgen.GetUserRow{User: row}), true // new: no password yet
 		return nil
 	})
 	return u, created, err
@@ -135,12 +135,12 @@ func (s *UserStore) UpdateUser(ctx context.Context, id domain.UserID, fn func(do
 		if err != nil {
 			return fmt.Errorf("lock user: %w", err)
 		}
-		next, err := fn(toUser(row))
+		next, err := fn(toUser(sqlcgen.GetUserRow(row)))
 		if err != nil {
 			fnErr = err
 			return err
 		}
-		row, err = q.UpdateUserProfile(ctx, sqlcgen.UpdateUserProfileParams{
+		saved, err := q.UpdateUserProfile(ctx, sqlcgen.UpdateUserProfileParams{
 			ID:        uid,
 			Nickname:  next.Nickname,
 			AvatarUrl: next.AvatarURL,
@@ -149,7 +149,7 @@ func (s *UserStore) UpdateUser(ctx context.Context, id domain.UserID, fn func(do
 		if err != nil {
 			return fmt.Errorf("update user profile: %w", err)
 		}
-		updated = toUser(row)
+		updated = toUser(sqlcgen.GetUserRow(saved))
 		return nil
 	})
 	if fnErr != nil {
@@ -174,7 +174,7 @@ func (s *UserStore) SetUserRole(ctx context.Context, id domain.UserID, role doma
 	if err != nil {
 		return domain.User{}, interpretError(fmt.Errorf("set user role: %w", err))
 	}
-	return toUser(row), nil
+	return toUser(sqlcgen.GetUserRow(row)), nil
 }
 
 // DeleteUser deletes the user (identities and sessions follow by ON DELETE
@@ -213,7 +213,7 @@ func (s *UserStore) ListUsers(ctx context.Context, q domain.UserQuery, max int) 
 	}
 	out := make([]domain.User, len(rows))
 	for i, r := range rows {
-		out[i] = toUser(r)
+		out[i] = toUser(sqlcgen.GetUserRow(r))
 	}
 	return out, nil
 }
@@ -234,15 +234,20 @@ func parseUserID(id domain.UserID) (uuid.UUID, error) {
 	return uid, nil
 }
 
-// toUser maps a users row to a domain.User, with times in UTC.
-func toUser(row sqlcgen.User) domain.User {
+// toUser maps a users row with its account columns (see the GetUser
+// query; every query answering a user has the same row shape, so its row
+// converts to a GetUserRow) to a domain.User, with times in UTC.
+func toUser(row sqlcgen.GetUserRow) domain.User {
 	return domain.User{
-		ID:        domain.UserID(row.ID.String()),
-		Nickname:  row.Nickname,
-		AvatarURL: row.AvatarUrl,
-		Bio:       row.Bio,
-		Role:      domain.Role(row.Role),
-		CreatedAt: row.CreatedAt.UTC(),
-		UpdatedAt: row.UpdatedAt.UTC(),
+		ID:          domain.UserID(row.User.ID.String()),
+		Nickname:    row.User.Nickname,
+		AvatarURL:   row.User.AvatarUrl,
+		Bio:         row.User.Bio,
+		Role:        domain.Role(row.User.Role),
+		CreatedAt:   row.User.CreatedAt.UTC(),
+		UpdatedAt:   row.User.UpdatedAt.UTC(),
+		Username:    domain.Username(row.Username),
+		Email:       domain.Email(row.Email),
+		HasPassword: row.HasPassword,
 	}
 }

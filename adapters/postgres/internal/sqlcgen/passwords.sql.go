@@ -187,9 +187,10 @@ func (q *Queries) InsertBoundWeChatIdentity(ctx context.Context, arg InsertBound
 	return user_id, err
 }
 
-const insertPasswordCredential = `-- name: InsertPasswordCredential :exec
+const insertPasswordCredential = `-- name: InsertPasswordCredential :one
 INSERT INTO password_credentials (user_id, username, email, hash)
 VALUES ($1, $2, $3, $4)
+RETURNING username, email
 `
 
 type InsertPasswordCredentialParams struct {
@@ -199,14 +200,22 @@ type InsertPasswordCredentialParams struct {
 	Hash     string
 }
 
-func (q *Queries) InsertPasswordCredential(ctx context.Context, arg InsertPasswordCredentialParams) error {
-	_, err := q.db.Exec(ctx, insertPasswordCredential,
+type InsertPasswordCredentialRow struct {
+	Username string
+	Email    string
+}
+
+// Returns the stored username and email, never the hash.
+func (q *Queries) InsertPasswordCredential(ctx context.Context, arg InsertPasswordCredentialParams) (InsertPasswordCredentialRow, error) {
+	row := q.db.QueryRow(ctx, insertPasswordCredential,
 		arg.UserID,
 		arg.Username,
 		arg.Email,
 		arg.Hash,
 	)
-	return err
+	var i InsertPasswordCredentialRow
+	err := row.Scan(&i.Username, &i.Email)
+	return i, err
 }
 
 const refundLoginAttempt = `-- name: RefundLoginAttempt :exec

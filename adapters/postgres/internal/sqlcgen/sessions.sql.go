@@ -95,16 +95,23 @@ func (q *Queries) GetSession(ctx context.Context, id uuid.UUID) (Session, error)
 }
 
 const getSessionAndUserForUpdate = `-- name: GetSessionAndUserForUpdate :one
-SELECT sessions.id, sessions.user_id, sessions.app_id, sessions.user_agent, sessions.created_at, sessions.last_used_at, sessions.idle_expires_at, sessions.absolute_expires_at, sessions.revoked_at, sessions.revoke_reason, users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role
+SELECT sessions.id, sessions.user_id, sessions.app_id, sessions.user_agent, sessions.created_at, sessions.last_used_at, sessions.idle_expires_at, sessions.absolute_expires_at, sessions.revoked_at, sessions.revoke_reason, users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+       COALESCE(pc.username, '')::text AS username,
+       COALESCE(pc.email, '')::text AS email,
+       (pc.user_id IS NOT NULL)::bool AS has_password
 FROM sessions
 JOIN users ON users.id = sessions.user_id
+LEFT JOIN password_credentials pc ON pc.user_id = users.id
 WHERE sessions.id = $1
 FOR UPDATE OF sessions
 `
 
 type GetSessionAndUserForUpdateRow struct {
-	Session Session
-	User    User
+	Session     Session
+	User        User
+	Username    string
+	Email       string
+	HasPassword bool
 }
 
 func (q *Queries) GetSessionAndUserForUpdate(ctx context.Context, id uuid.UUID) (GetSessionAndUserForUpdateRow, error) {
@@ -128,6 +135,9 @@ func (q *Queries) GetSessionAndUserForUpdate(ctx context.Context, id uuid.UUID) 
 		&i.User.CreatedAt,
 		&i.User.UpdatedAt,
 		&i.User.Role,
+		&i.Username,
+		&i.Email,
+		&i.HasPassword,
 	)
 	return i, err
 }

@@ -63,44 +63,74 @@ func (q *Queries) DeleteUser(ctx context.Context, arg DeleteUserParams) (DeleteU
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
+SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+       COALESCE(pc.username, '')::text AS username,
+       COALESCE(pc.email, '')::text AS email,
+       (pc.user_id IS NOT NULL)::bool AS has_password
 FROM users
-WHERE id = $1
+LEFT JOIN password_credentials pc ON pc.user_id = users.id
+WHERE users.id = $1
 `
 
-func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
+type GetUserRow struct {
+	User        User
+	Username    string
+	Email       string
+	HasPassword bool
+}
+
+// A user with its password login's username and email (” without one);
+// never the hash. Every query that answers a user adds these columns.
+func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (GetUserRow, error) {
 	row := q.db.QueryRow(ctx, getUser, id)
-	var i User
+	var i GetUserRow
 	err := row.Scan(
-		&i.ID,
-		&i.Nickname,
-		&i.AvatarUrl,
-		&i.Bio,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.Role,
+		&i.User.ID,
+		&i.User.Nickname,
+		&i.User.AvatarUrl,
+		&i.User.Bio,
+		&i.User.CreatedAt,
+		&i.User.UpdatedAt,
+		&i.User.Role,
+		&i.Username,
+		&i.Email,
+		&i.HasPassword,
 	)
 	return i, err
 }
 
 const getUserForUpdate = `-- name: GetUserForUpdate :one
-SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
+SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+       COALESCE(pc.username, '')::text AS username,
+       COALESCE(pc.email, '')::text AS email,
+       (pc.user_id IS NOT NULL)::bool AS has_password
 FROM users
-WHERE id = $1
-FOR UPDATE
+LEFT JOIN password_credentials pc ON pc.user_id = users.id
+WHERE users.id = $1
+FOR UPDATE OF users
 `
 
-func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error) {
+type GetUserForUpdateRow struct {
+	User        User
+	Username    string
+	Email       string
+	HasPassword bool
+}
+
+func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (GetUserForUpdateRow, error) {
 	row := q.db.QueryRow(ctx, getUserForUpdate, id)
-	var i User
+	var i GetUserForUpdateRow
 	err := row.Scan(
-		&i.ID,
-		&i.Nickname,
-		&i.AvatarUrl,
-		&i.Bio,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.Role,
+		&i.User.ID,
+		&i.User.Nickname,
+		&i.User.AvatarUrl,
+		&i.User.Bio,
+		&i.User.CreatedAt,
+		&i.User.UpdatedAt,
+		&i.User.Role,
+		&i.Username,
+		&i.Email,
+		&i.HasPassword,
 	)
 	return i, err
 }
@@ -137,18 +167,22 @@ func (q *Queries) InsertWeChatIdentity(ctx context.Context, arg InsertWeChatIden
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, nickname, avatar_url, bio, created_at, updated_at, role
+SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+       COALESCE(pc.username, '')::text AS username,
+       COALESCE(pc.email, '')::text AS email,
+       (pc.user_id IS NOT NULL)::bool AS has_password
 FROM users
+LEFT JOIN password_credentials pc ON pc.user_id = users.id
 WHERE ($1::text = ''
        OR nickname ILIKE $1
-       OR id::text = $2::text
+       OR users.id::text = $2::text
        OR EXISTS (SELECT 1 FROM password_credentials pc
                   WHERE pc.user_id = users.id
                     AND (pc.username ILIKE $1 OR pc.email ILIKE $1)))
-  AND ($3::text = '' OR role = $3::text)
+  AND ($3::text = '' OR users.role = $3::text)
   AND (NOT $4::bool
-       OR (created_at, id) < ($5::timestamptz, $6::uuid))
-ORDER BY created_at DESC, id DESC
+       OR (users.created_at, users.id) < ($5::timestamptz, $6::uuid))
+ORDER BY users.created_at DESC, users.id DESC
 LIMIT $7
 `
 
@@ -162,10 +196,17 @@ type ListUsersParams struct {
 	MaxRows        int32
 }
 
+type ListUsersRow struct {
+	User        User
+	Username    string
+	Email       string
+	HasPassword bool
+}
+
 // The admin's user search, newest first, keyset-paginated on
 // (created_at, id). @pattern is an ILIKE pattern (” matches all); to
 // search another column, add it to the OR list.
-func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error) {
+func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUsersRow, error) {
 	rows, err := q.db.Query(ctx, listUsers,
 		arg.Pattern,
 		arg.Exact,
@@ -179,17 +220,20 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, e
 		return nil, err
 	}
 	defer rows.Close()
-	items := []User{}
+	items := []ListUsersRow{}
 	for rows.Next() {
-		var i User
+		var i ListUsersRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.Nickname,
-			&i.AvatarUrl,
-			&i.Bio,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.Role,
+			&i.User.ID,
+			&i.User.Nickname,
+			&i.User.AvatarUrl,
+			&i.User.Bio,
+			&i.User.CreatedAt,
+			&i.User.UpdatedAt,
+			&i.User.Role,
+			&i.Username,
+			&i.Email,
+			&i.HasPassword,
 		); err != nil {
 			return nil, err
 		}
@@ -204,8 +248,13 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, e
 const setUserRole = `-- name: SetUserRole :one
 UPDATE users
 SET role = $1, updated_at = now()
-WHERE id = $2
-RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role
+FROM (SELECT $2::uuid AS id) AS k
+LEFT JOIN password_credentials pc ON pc.user_id = k.id
+WHERE users.id = k.id
+RETURNING users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+          COALESCE(pc.username, '')::text AS username,
+          COALESCE(pc.email, '')::text AS email,
+          (pc.user_id IS NOT NULL)::bool AS has_password
 `
 
 type SetUserRoleParams struct {
@@ -213,17 +262,27 @@ type SetUserRoleParams struct {
 	ID   uuid.UUID
 }
 
-func (q *Queries) SetUserRole(ctx context.Context, arg SetUserRoleParams) (User, error) {
+type SetUserRoleRow struct {
+	User        User
+	Username    string
+	Email       string
+	HasPassword bool
+}
+
+func (q *Queries) SetUserRole(ctx context.Context, arg SetUserRoleParams) (SetUserRoleRow, error) {
 	row := q.db.QueryRow(ctx, setUserRole, arg.Role, arg.ID)
-	var i User
+	var i SetUserRoleRow
 	err := row.Scan(
-		&i.ID,
-		&i.Nickname,
-		&i.AvatarUrl,
-		&i.Bio,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.Role,
+		&i.User.ID,
+		&i.User.Nickname,
+		&i.User.AvatarUrl,
+		&i.User.Bio,
+		&i.User.CreatedAt,
+		&i.User.UpdatedAt,
+		&i.User.Role,
+		&i.Username,
+		&i.Email,
+		&i.HasPassword,
 	)
 	return i, err
 }
@@ -260,34 +319,51 @@ func (q *Queries) TouchWeChatIdentity(ctx context.Context, arg TouchWeChatIdenti
 
 const updateUserProfile = `-- name: UpdateUserProfile :one
 UPDATE users
-SET nickname = $2, avatar_url = $3, bio = $4, updated_at = now()
-WHERE id = $1
-RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role
+SET nickname = $1, avatar_url = $2, bio = $3, updated_at = now()
+FROM (SELECT $4::uuid AS id) AS k
+LEFT JOIN password_credentials pc ON pc.user_id = k.id
+WHERE users.id = k.id
+RETURNING users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+          COALESCE(pc.username, '')::text AS username,
+          COALESCE(pc.email, '')::text AS email,
+          (pc.user_id IS NOT NULL)::bool AS has_password
 `
 
 type UpdateUserProfileParams struct {
-	ID        uuid.UUID
 	Nickname  string
 	AvatarUrl string
 	Bio       string
+	ID        uuid.UUID
 }
 
-func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfileParams) (User, error) {
+type UpdateUserProfileRow struct {
+	User        User
+	Username    string
+	Email       string
+	HasPassword bool
+}
+
+// The account columns come along as in GetUser: RETURNING sees the
+// FROM list, whose one row is the user's id and its credential, if any.
+func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfileParams) (UpdateUserProfileRow, error) {
 	row := q.db.QueryRow(ctx, updateUserProfile,
-		arg.ID,
 		arg.Nickname,
 		arg.AvatarUrl,
 		arg.Bio,
+		arg.ID,
 	)
-	var i User
+	var i UpdateUserProfileRow
 	err := row.Scan(
-		&i.ID,
-		&i.Nickname,
-		&i.AvatarUrl,
-		&i.Bio,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.Role,
+		&i.User.ID,
+		&i.User.Nickname,
+		&i.User.AvatarUrl,
+		&i.User.Bio,
+		&i.User.CreatedAt,
+		&i.User.UpdatedAt,
+		&i.User.Role,
+		&i.Username,
+		&i.Email,
+		&i.HasPassword,
 	)
 	return i, err
 }

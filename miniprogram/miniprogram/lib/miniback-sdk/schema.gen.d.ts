@@ -723,6 +723,18 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /**
+             * @description Whether the account has a password login. The server always sends
+             *     it; it is optional in the schema only so that older servers stay
+             *     conforming. A client treats a missing value as unknown. With
+             *     `true`, `PUT /v1/me/password` needs `current_password`; with
+             *     `false`, it sets the first password with a `username` and `email`.
+             */
+            has_password?: boolean;
+            /** @description The login username (lower case). Present only when the account has a password login. Read-only; chosen with the first password at `PUT /v1/me/password`. */
+            username?: string;
+            /** @description The login email (lower case). Present only when the account has a password login. Read-only; chosen with the first password at `PUT /v1/me/password`. */
+            email?: string;
         };
         /** @description At least one field must be set (code `empty_patch` otherwise). */
         ProfilePatch: {
