@@ -20,12 +20,7 @@ import (
 // stopped when the test ends, unless the test stopped it already.
 func startCluster(t *testing.T, dir string, port int) *Cluster {
 	t.Helper()
-	if _, err := findBinDir(); err != nil {
-		if ci := os.Getenv("CI"); ci == "true" || ci == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	requireBinaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
@@ -206,9 +201,7 @@ func waitGone(t *testing.T, pid int) {
 }
 
 func TestStartOnATakenPortFailsWithTheServerLog(t *testing.T) {
-	if _, err := findBinDir(); err != nil {
-		t.Skip(err)
-	}
+	requireBinaries(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -227,4 +220,16 @@ func TestStartOnATakenPortFailsWithTheServerLog(t *testing.T) {
 		t.Fatalf("error does not carry the server's reason: %v", err)
 	}
 	t.Log(err)
+}
+
+// requireBinaries skips the test when the PostgreSQL binaries are not
+// installed, and fails it instead under CI, which must run it.
+func requireBinaries(t *testing.T) {
+	t.Helper()
+	if _, err := findBinDir(); err != nil {
+		if ci := os.Getenv("CI"); ci == "true" || ci == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
 }
