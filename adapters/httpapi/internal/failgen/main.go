@@ -45,7 +45,7 @@ const (
 
 // legacyNames keeps the names the failure functions had when they were
 // written by hand, so the handlers that call them did not change. Any
-// other operation's is lowerFirst(operationId) + "Failure".
+// other operation's is its operationId in lower camel case + "Failure".
 var legacyNames = map[string]string{
 	"loginWithWeChat":      "loginFailure",
 	"registerWithPassword": "registerFailure",
@@ -72,7 +72,7 @@ func main() {
 }
 
 func run(specPath, outPath string) error {
-	src, err := generate(specPath)
+	src, err := generate(specPath, legacyNames)
 	if err != nil {
 		return err
 	}
@@ -83,13 +83,13 @@ func run(specPath, outPath string) error {
 }
 
 // generate returns the gofmt'ed source of failures.gen.go for the spec at
-// specPath.
-func generate(specPath string) ([]byte, error) {
+// specPath, names giving some operations' function names.
+func generate(specPath string, names map[string]string) ([]byte, error) {
 	doc, err := openapi3.NewLoader().LoadFromFile(specPath)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", specPath, err)
 	}
-	ops, err := operations(doc)
+	ops, err := operations(doc, names)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ type failureCase struct {
 
 // operations returns, sorted by operationId, the operations that declare
 // at least one problem response besides 500.
-func operations(doc *openapi3.T) ([]operation, error) {
+func operations(doc *openapi3.T, names map[string]string) ([]operation, error) {
 	var ops []operation
 	var errs []error
 	seen := map[string]bool{}
@@ -142,9 +142,9 @@ func operations(doc *openapi3.T) ([]operation, error) {
 			if len(cases) == 0 {
 				continue
 			}
-			name := legacyNames[op.OperationID]
+			name := names[op.OperationID]
 			if name == "" {
-				name = lowerFirst(op.OperationID) + "Failure"
+				name = lowerFirst(toCamelCase(op.OperationID)) + "Failure"
 			}
 			ops = append(ops, operation{
 				ID: op.OperationID, Type: toCamelCase(op.OperationID), Func: name,
@@ -152,9 +152,9 @@ func operations(doc *openapi3.T) ([]operation, error) {
 			})
 		}
 	}
-	for id := range legacyNames {
+	for id := range names {
 		if !seen[id] {
-			errs = append(errs, fmt.Errorf("legacyNames names %s, which the spec does not have", id))
+			errs = append(errs, fmt.Errorf("the names table names %s, which the spec does not have", id))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
