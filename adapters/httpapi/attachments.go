@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/app"
@@ -73,57 +72,4 @@ func toAPIAttachment(v app.AttachmentView) (api.Attachment, error) {
 		return api.Attachment{}, err
 	}
 	return api.Attachment{Upload: u, AttachedAt: v.AttachedAt}, nil
-}
-
-func (s *Server) attachFailure(ctx context.Context, err error) (api.AttachToTodoResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.AttachToTodo400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.AttachToTodo401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.AttachToTodo404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusConflict:
-		return api.AttachToTodo409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.AttachToTodo413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnsupportedMediaType:
-		return api.AttachToTodo415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnprocessableEntity:
-		return api.AttachToTodo422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: api.UnprocessableEntityApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.AttachToTodo503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) listAttachmentsFailure(ctx context.Context, err error) (api.ListTodoAttachmentsResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.ListTodoAttachments400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.ListTodoAttachments401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.ListTodoAttachments404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.ListTodoAttachments503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) detachFailure(ctx context.Context, err error) (api.DetachFromTodoResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.DetachFromTodo400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.DetachFromTodo401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.DetachFromTodo404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.DetachFromTodo503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/app"
@@ -115,104 +114,4 @@ func toLoginResponse(l app.Login) (api.LoginResponse, error) {
 		IsNewUser:        l.IsNewUser,
 		User:             user,
 	}, nil
-}
-
-func (s *Server) registerFailure(ctx context.Context, err error) (api.RegisterWithPasswordResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.RegisterWithPassword400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.RegisterWithPassword404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusConflict:
-		return api.RegisterWithPassword409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.RegisterWithPassword413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnsupportedMediaType:
-		return api.RegisterWithPassword415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.RegisterWithPassword503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) passwordLoginFailure(ctx context.Context, err error) (api.LoginWithPasswordResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.LoginWithPassword400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.LoginWithPassword401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.LoginWithPassword404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.LoginWithPassword413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnsupportedMediaType:
-		return api.LoginWithPassword415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusTooManyRequests:
-		return api.LoginWithPassword429ApplicationProblemPlusJSONResponse{TooManyRequestsApplicationProblemPlusJSONResponse: tooManyRequests(p)}, nil
-	case http.StatusServiceUnavailable:
-		return api.LoginWithPassword503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) setPasswordFailure(ctx context.Context, err error) (api.SetMyPasswordResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.SetMyPassword400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.SetMyPassword401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusForbidden:
-		return api.SetMyPassword403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.SetMyPassword404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusConflict:
-		return api.SetMyPassword409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.SetMyPassword413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnsupportedMediaType:
-		return api.SetMyPassword415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusTooManyRequests:
-		return api.SetMyPassword429ApplicationProblemPlusJSONResponse{TooManyRequestsApplicationProblemPlusJSONResponse: tooManyRequests(p)}, nil
-	case http.StatusServiceUnavailable:
-		return api.SetMyPassword503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) bindWeChatFailure(ctx context.Context, err error) (api.BindMyWeChatResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.BindMyWeChat400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.BindMyWeChat401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusForbidden:
-		return api.BindMyWeChat403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.BindMyWeChat404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusConflict:
-		return api.BindMyWeChat409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.BindMyWeChat413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnsupportedMediaType:
-		return api.BindMyWeChat415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusTooManyRequests:
-		return api.BindMyWeChat429ApplicationProblemPlusJSONResponse{TooManyRequestsApplicationProblemPlusJSONResponse: tooManyRequests(p)}, nil
-	case http.StatusBadGateway:
-		return api.BindMyWeChat502ApplicationProblemPlusJSONResponse{BadGatewayApplicationProblemPlusJSONResponse: api.BadGatewayApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.BindMyWeChat503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	case http.StatusGatewayTimeout:
-		return api.BindMyWeChat504ApplicationProblemPlusJSONResponse{GatewayTimeoutApplicationProblemPlusJSONResponse: api.GatewayTimeoutApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	}
-	return nil, err
-}
-
-// tooManyRequests is the shared 429 response with its Retry-After.
-func tooManyRequests(p problem) api.TooManyRequestsApplicationProblemPlusJSONResponse {
-	return api.TooManyRequestsApplicationProblemPlusJSONResponse{
-		Body: p.Problem, Headers: api.TooManyRequestsResponseHeaders{RetryAfter: p.retryAfter}}
 }

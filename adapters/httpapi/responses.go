@@ -3,8 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-
-	"github.com/miniback/miniback/adapters/httpapi/api"
 )
 
 // Each operation has a failure function that turns an error into one of the
@@ -13,6 +11,11 @@ import (
 // answering a status its documentation does not list. An error whose
 // status the operation does not declare, and every 500, goes back as the
 // error: the strict server's error hook logs it and answers a generic 500.
+//
+// The failure functions are generated from openapi.yaml into
+// failures.gen.go, so a status the spec gains for an operation is answered
+// from the next `go generate` on, not as a 500 until someone edits a switch.
+//go:generate go run ./internal/failgen -spec ../../openapi.yaml -out failures.gen.go
 
 // problem builds the problem document for err and logs the 5xx ones.
 func (s *Server) problem(ctx context.Context, err error) problem {
@@ -21,72 +24,4 @@ func (s *Server) problem(ctx context.Context, err error) problem {
 		logFailure(ctx, s.log, p.Status, err)
 	}
 	return p
-}
-
-func (s *Server) loginFailure(ctx context.Context, err error) (api.LoginWithWeChatResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.LoginWithWeChat400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.LoginWithWeChat401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusForbidden:
-		return api.LoginWithWeChat403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.LoginWithWeChat413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnsupportedMediaType:
-		return api.LoginWithWeChat415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusTooManyRequests:
-		return api.LoginWithWeChat429ApplicationProblemPlusJSONResponse{TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
-			Body: p.Problem, Headers: api.TooManyRequestsResponseHeaders{RetryAfter: p.retryAfter}}}, nil
-	case http.StatusBadGateway:
-		return api.LoginWithWeChat502ApplicationProblemPlusJSONResponse{BadGatewayApplicationProblemPlusJSONResponse: api.BadGatewayApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.LoginWithWeChat503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	case http.StatusGatewayTimeout:
-		return api.LoginWithWeChat504ApplicationProblemPlusJSONResponse{GatewayTimeoutApplicationProblemPlusJSONResponse: api.GatewayTimeoutApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) getMeFailure(ctx context.Context, err error) (api.GetMeResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusUnauthorized:
-		return api.GetMe401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.GetMe404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.GetMe503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) updateMeFailure(ctx context.Context, err error) (api.UpdateMeResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.UpdateMe400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.UpdateMe401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.UpdateMe404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusConflict:
-		return api.UpdateMe409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.UpdateMe413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnsupportedMediaType:
-		return api.UpdateMe415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnprocessableEntity:
-		return api.UpdateMe422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: api.UnprocessableEntityApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.UpdateMe503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-// serviceUnavailable is the shared 503 response with its Retry-After.
-func serviceUnavailable(p problem) api.ServiceUnavailableApplicationProblemPlusJSONResponse {
-	return api.ServiceUnavailableApplicationProblemPlusJSONResponse{
-		Body: p.Problem, Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter}}
 }

@@ -139,8 +139,7 @@ func (s *Server) GetReady(ctx context.Context, _ api.GetReadyRequestObject) (api
 		if err := s.ready(ctx); err != nil {
 			// Whatever the cause, the answer is "not ready", never a 500.
 			e := &domain.Error{Code: domain.CodeUnavailable, Message: "The service is not ready; try again shortly.", Err: err}
-			p := s.problem(ctx, e)
-			return api.GetReady503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
+			return s.getReadyFailure(ctx, e)
 		}
 	}
 	return api.GetReady200JSONResponse{Status: api.Ok}, nil

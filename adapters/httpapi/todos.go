@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -235,92 +234,3 @@ func renameFields(err error, rename func(string) string) error {
 var errBodyRequired = domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"})
 
 func ptr[T any](v T) *T { return &v }
-
-func (s *Server) createTodoFailure(ctx context.Context, err error) (api.CreateTodoResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.CreateTodo400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.CreateTodo401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.CreateTodo404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusConflict:
-		return api.CreateTodo409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.CreateTodo413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnsupportedMediaType:
-		return api.CreateTodo415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnprocessableEntity:
-		return api.CreateTodo422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: api.UnprocessableEntityApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.CreateTodo503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) listTodosFailure(ctx context.Context, err error) (api.ListTodosResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.ListTodos400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.ListTodos401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.ListTodos503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) getTodoFailure(ctx context.Context, err error) (api.GetTodoResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.GetTodo400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.GetTodo401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.GetTodo404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.GetTodo503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) updateTodoFailure(ctx context.Context, err error) (api.UpdateTodoResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.UpdateTodo400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.UpdateTodo401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.UpdateTodo404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusPreconditionFailed:
-		return api.UpdateTodo412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: api.PreconditionFailedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusRequestEntityTooLarge:
-		return api.UpdateTodo413ApplicationProblemPlusJSONResponse{PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnsupportedMediaType:
-		return api.UpdateTodo415ApplicationProblemPlusJSONResponse{UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.UpdateTodo503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}
-
-func (s *Server) deleteTodoFailure(ctx context.Context, err error) (api.DeleteTodoResponseObject, error) {
-	p := s.problem(ctx, err)
-	switch p.Status {
-	case http.StatusBadRequest:
-		return api.DeleteTodo400ApplicationProblemPlusJSONResponse{BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusUnauthorized:
-		return api.DeleteTodo401ApplicationProblemPlusJSONResponse{UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusNotFound:
-		return api.DeleteTodo404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusPreconditionFailed:
-		return api.DeleteTodo412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: api.PreconditionFailedApplicationProblemPlusJSONResponse(p.Problem)}, nil
-	case http.StatusServiceUnavailable:
-		return api.DeleteTodo503ApplicationProblemPlusJSONResponse{ServiceUnavailableApplicationProblemPlusJSONResponse: serviceUnavailable(p)}, nil
-	}
-	return nil, err
-}

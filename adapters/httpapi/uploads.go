@@ -174,7 +174,7 @@ func (s *Server) LocalStoragePost(gctx context.Context, req api.LocalStoragePost
 			}
 			err := s.local.Receive(ctx, t, fields["Content-Type"], part)
 			if err != nil {
-				return s.localPostFailure(ctx, err)
+				return s.localPostFailure(ctx, storageFailure(err))
 			}
 			return api.LocalStoragePost204Response{}, nil
 		}
@@ -203,7 +203,7 @@ func (s *Server) LocalStoragePut(gctx context.Context, req api.LocalStoragePutRe
 		contentType = c.GetHeader("Content-Type")
 	}
 	if err := s.local.Receive(ctx, t, contentType, req.Body); err != nil {
-		return s.localPutFailure(ctx, err)
+		return s.localPutFailure(ctx, storageFailure(err))
 	}
 	return api.LocalStoragePut204Response{}, nil
 }
