@@ -129,7 +129,7 @@ func NewHandler(d Deps) http.Handler {
 		accessLog(h.log),
 		recoverPanics(h.log),
 		securityHeaders,
-		cors(d.CORSOrigins),
+		cors(d.CORSOrigins, corsPolicyFor(ops)),
 		bearerChallenge,
 		h.limitBody(maxBody, maxUpload),
 	)
