@@ -43,7 +43,7 @@ func TestProfilePatchNormalize(t *testing.T) {
 		{name: "the current avatar is accepted back unchanged",
 			patch: domain.ProfilePatch{AvatarURL: strp(" http://old.example.com/a.png ")}, avatar: domain.AvatarURLRules{Current: "http://old.example.com/a.png"}},
 		{name: "another http avatar is refused whatever the server issued",
-			patch: domain.ProfilePatch{AvatarURL: strp("http://cdn.example.com/a.png")},
+			patch:  domain.ProfilePatch{AvatarURL: strp("http://cdn.example.com/a.png")},
 			avatar: domain.AvatarURLRules{Current: "http://old.example.com/a.png", Issued: devLinks.Issued}, wantFields: []string{"avatar_url:invalid_url"}},
 		{name: "empty patch is refused", patch: domain.ProfilePatch{}, wantFields: []string{"body:empty_patch"}},
 		{name: "every broken rule is reported at once",
