@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -211,6 +212,10 @@ type fakeLinks struct{}
 
 func (fakeLinks) AvatarURL(id domain.UploadID) string {
 	return "https://api.example.com/v1/avatars/" + string(id)
+}
+
+func (fakeLinks) IsAvatarURL(url string) bool {
+	return strings.HasPrefix(url, "https://api.example.com/v1/avatars/")
 }
 
 var (

@@ -30,7 +30,20 @@ func (uc Profiles) Get(ctx context.Context, id domain.UserID) (domain.User, erro
 
 // Update applies a merge patch after checking it against the profile rules.
 func (uc Profiles) Update(ctx context.Context, id domain.UserID, patch domain.ProfilePatch) (domain.User, error) {
-	patch, err := patch.Normalize()
+	var rules domain.AvatarURLRules
+	if uc.Links != nil {
+		rules.Issued = uc.Links.IsAvatarURL
+	}
+	if patch.AvatarURL != nil {
+		// The current value is accepted back unchanged, so the rule
+		// needs it. Only a patch that sets avatar_url pays for the read.
+		u, err := uc.Users.GetUser(ctx, id)
+		if err != nil {
+			return domain.User{}, fmt.Errorf("get user: %w", err)
+		}
+		rules.Current = u.AvatarURL
+	}
+	patch, err := patch.Normalize(rules)
 	if err != nil {
 		return domain.User{}, err
 	}

@@ -44,3 +44,19 @@ func TestProfilesGetPassesNotFoundThrough(t *testing.T) {
 		t.Fatalf("err = %v, want not_found", err)
 	}
 }
+
+func TestProfilesUpdateAcceptsTheCurrentAvatarURLBack(t *testing.T) {
+	const current = "http://old-host.example.com/a.png"
+	stored := domain.User{ID: "u-1", AvatarURL: current}
+	uc := app.Profiles{Links: fakeLinks{}, Users: fakeUsers{
+		get: func(context.Context, domain.UserID) (domain.User, error) { return stored, nil },
+		update: func(_ context.Context, _ domain.UserID, fn func(domain.User) (domain.User, error)) (domain.User, error) {
+			return fn(stored)
+		}}}
+	if got, err := uc.Update(context.Background(), "u-1", domain.ProfilePatch{AvatarURL: strp(current)}); err != nil || got.AvatarURL != current {
+		t.Fatalf("sending back the current avatar_url: %+v, %v", got, err)
+	}
+	if _, err := uc.Update(context.Background(), "u-1", domain.ProfilePatch{AvatarURL: strp("http://other.example.com/a.png")}); codeOf(err) != domain.CodeInvalid {
+		t.Errorf("another http avatar_url: %v, want validation_failed", err)
+	}
+}

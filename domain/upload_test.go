@@ -162,11 +162,11 @@ func TestUsableNeedsAReadyUploadOfThePurpose(t *testing.T) {
 
 func TestProfilePatchWithAnAvatarUpload(t *testing.T) {
 	id := domain.UploadID("0d2c6a4e-3a4b-4c5d-8e9f-0a1b2c3d4e5f")
-	p, err := domain.ProfilePatch{AvatarUploadID: &id}.Normalize()
+	p, err := domain.ProfilePatch{AvatarUploadID: &id}.Normalize(domain.AvatarURLRules{})
 	if err != nil || p.AvatarUploadID == nil || *p.AvatarUploadID != id {
 		t.Fatalf("Normalize = %+v, %v", p, err)
 	}
-	_, err = domain.ProfilePatch{AvatarUploadID: &id, AvatarURL: strp("https://x.example.com/a.png")}.Normalize()
+	_, err = domain.ProfilePatch{AvatarUploadID: &id, AvatarURL: strp("https://x.example.com/a.png")}.Normalize(domain.AvatarURLRules{})
 	if got := fmt.Sprint(uploadFieldCodes(err)); got != "[avatar_upload_id:conflicting_fields]" {
 		t.Errorf("both avatar fields: %s", got)
 	}

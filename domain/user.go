@@ -100,9 +100,31 @@ type ProfilePatch struct {
 	AvatarUploadID *UploadID
 }
 
+// AvatarURLRules names the avatar_url values a patch may set although
+// they are not https URLs: values the server itself handed out. A
+// development server's public base URL is http, so are the avatar links it
+// issues, and a client that sends back the profile it read must not be
+// refused for them. Any other URL must be https (an <image> of a
+// mini-program loads nothing else).
+type AvatarURLRules struct {
+	// Current is the user's avatar_url now: sending it back unchanged
+	// is accepted whatever it holds (say, a link issued under an earlier
+	// public base URL).
+	Current string
+	// Issued reports whether a URL is one of this server's own avatar
+	// links; nil accepts none.
+	Issued func(url string) bool
+}
+
+// accepts reports whether a (trimmed, non-empty) avatar_url may be set.
+func (r AvatarURLRules) accepts(a string) bool {
+	return isHTTPSURL(a) || a == r.Current || (r.Issued != nil && r.Issued(a))
+}
+
 // Normalize trims the patch's fields and checks them against the profile
-// rules, returning every broken rule at once.
-func (p ProfilePatch) Normalize() (ProfilePatch, error) {
+// rules, returning every broken rule at once. avatar means which URLs
+// besides https ones avatar_url may hold.
+func (p ProfilePatch) Normalize(avatar AvatarURLRules) (ProfilePatch, error) {
 	var out ProfilePatch
 	var bad []FieldError
 	if p.Nickname != nil {
@@ -126,7 +148,7 @@ func (p ProfilePatch) Normalize() (ProfilePatch, error) {
 	}
 	if p.AvatarURL != nil {
 		a := strings.TrimSpace(*p.AvatarURL)
-		if a != "" && !isHTTPSURL(a) {
+		if a != "" && !avatar.accepts(a) {
 			bad = append(bad, FieldError{"avatar_url", "invalid_url", "avatar_url must be an https URL"})
 		} else if len(a) > AvatarURLMaxBytes {
 			bad = append(bad, FieldError{"avatar_url", "too_long", "avatar_url must be at most 1024 bytes"})

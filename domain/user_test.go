@@ -16,6 +16,7 @@ func TestProfilePatchNormalize(t *testing.T) {
 	tests := []struct {
 		name       string
 		patch      domain.ProfilePatch
+		avatar     domain.AvatarURLRules
 		wantFields []string // "field:code" of each broken rule; nil means valid
 		check      func(t *testing.T, p domain.ProfilePatch)
 	}{
@@ -37,6 +38,13 @@ func TestProfilePatchNormalize(t *testing.T) {
 		{name: "javascript avatar is refused", patch: domain.ProfilePatch{AvatarURL: strp("javascript:alert(1)")}, wantFields: []string{"avatar_url:invalid_url"}},
 		{name: "avatar with credentials is refused", patch: domain.ProfilePatch{AvatarURL: strp("https://u:p@cdn.example.com/a.png")}, wantFields: []string{"avatar_url:invalid_url"}},
 		{name: "avatar over 1024 bytes is refused", patch: domain.ProfilePatch{AvatarURL: strp("https://x.example.com/" + strings.Repeat("a", 1010))}, wantFields: []string{"avatar_url:too_long"}},
+		{name: "an avatar link the server issued is accepted whatever its scheme",
+			patch: domain.ProfilePatch{AvatarURL: strp("http://localhost:8080/v1/avatars/a")}, avatar: devLinks},
+		{name: "the current avatar is accepted back unchanged",
+			patch: domain.ProfilePatch{AvatarURL: strp(" http://old.example.com/a.png ")}, avatar: domain.AvatarURLRules{Current: "http://old.example.com/a.png"}},
+		{name: "another http avatar is refused whatever the server issued",
+			patch:  domain.ProfilePatch{AvatarURL: strp("http://cdn.example.com/a.png")},
+			avatar: domain.AvatarURLRules{Current: "http://old.example.com/a.png", Issued: devLinks.Issued}, wantFields: []string{"avatar_url:invalid_url"}},
 		{name: "empty patch is refused", patch: domain.ProfilePatch{}, wantFields: []string{"body:empty_patch"}},
 		{name: "every broken rule is reported at once",
 			patch:      domain.ProfilePatch{Nickname: strp(""), Bio: strp(strings.Repeat("b", 600)), AvatarURL: strp("ftp://x")},
@@ -44,7 +52,7 @@ func TestProfilePatchNormalize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.patch.Normalize()
+			got, err := tt.patch.Normalize(tt.avatar)
 			if tt.wantFields == nil {
 				if err != nil {
 					t.Fatalf("unexpected error %v", err)
@@ -67,6 +75,9 @@ func TestProfilePatchNormalize(t *testing.T) {
 		})
 	}
 }
+
+// devLinks recognises the avatar links of a development server.
+var devLinks = domain.AvatarURLRules{Issued: func(url string) bool { return url == "http://localhost:8080/v1/avatars/a" }}
 
 func TestProfilePatchApplyChangesOnlySetFields(t *testing.T) {
 	u := domain.User{ID: "u", Nickname: "a", AvatarURL: "https://x/a", Bio: "b"}

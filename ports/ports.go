@@ -219,9 +219,11 @@ type ObjectStorage interface {
 }
 
 // AvatarLinks builds the stable link of an avatar upload, the value
-// avatar_url keeps (it redirects to a fresh download URL).
+// avatar_url keeps (it redirects to a fresh download URL), and recognises
+// one, so a profile patch accepts back the links the server issued.
 type AvatarLinks interface {
 	AvatarURL(id domain.UploadID) string
+	IsAvatarURL(url string) bool
 }
 
 // SignedUpload is what a client sends back to the local-disk storage from

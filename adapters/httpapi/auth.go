@@ -12,9 +12,9 @@ import (
 
 // authenticate is the first per-operation middleware. For a secured
 // operation it verifies the bearer token, refuses it if its session was
-// revoked (a lookup in memory: no database round trip), and puts its
-// claims in the request's context, the only place handlers take the caller's identity
-// from. It runs before request validation, so a caller without a valid
+// revoked (a lookup in memory: no database round trip; logout excepted,
+// see acceptsEndedSession), and puts its claims in the request's context,
+// the only place handlers take the caller's identity from. It runs before request validation, so a caller without a valid
 // token learns nothing about what the operation accepts.
 func (h *handler) authenticate(c *gin.Context) {
 	route := h.ops.route(c)
@@ -46,7 +46,7 @@ func (h *handler) authenticate(c *gin.Context) {
 			Err: errors.New("verified token has no subject or session")})
 		return
 	}
-	if h.revoked != nil && h.revoked.Revoked(claims) {
+	if h.revoked != nil && h.revoked.Revoked(claims) && !acceptsEndedSession[route.Method+" "+route.Path] {
 		h.refuse(c, errSessionRevoked)
 		return
 	}
@@ -80,6 +80,14 @@ func bearerToken(r *http.Request) (string, error) {
 	}
 	return token, nil
 }
+
+// acceptsEndedSession lists the operations ("METHOD /path") that take a
+// verified token whose session has ended. Logout is idempotent (the spec:
+// logging out twice succeeds): a client that retries it, or logs out after
+// its session was ended elsewhere, gets 204, not 401. This is safe because
+// logout acts only on the token's own session, which is over already;
+// every other operation refuses such a token.
+var acceptsEndedSession = map[string]bool{http.MethodPost + " /v1/auth/logout": true}
 
 // errSessionRevoked refuses a valid token whose session has ended (logout,
 // revocation, refresh token reuse) or whose account was deleted.

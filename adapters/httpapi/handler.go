@@ -2,7 +2,8 @@
 // on Gin with the oapi-codegen strict server in package api.
 //
 // A POST with "X-HTTP-Method-Override: PATCH" is taken as the PATCH it
-// stands for (mini-programs cannot send PATCH). Every request then passes,
+// stands for (mini-programs cannot send PATCH), and every GET route also
+// answers HEAD (head.go). Every request then passes,
 // in order: request id, access log, panic recovery,
 // security headers, CORS, the 401 challenge, the body size limit; then,
 // for the spec's operations, authentication and validation against the
@@ -129,7 +130,7 @@ func NewHandler(d Deps) http.Handler {
 		accessLog(h.log),
 		recoverPanics(h.log),
 		securityHeaders,
-		cors(d.CORSOrigins),
+		cors(d.CORSOrigins, corsPolicyFor(ops)),
 		bearerChallenge,
 		h.limitBody(maxBody, maxUpload),
 	)
@@ -156,7 +157,8 @@ func NewHandler(d Deps) http.Handler {
 		ErrorHandler: h.parameterError,
 	})
 	registerDocs(e)
-	return methodOverride(e)
+	registerHead(e, h.ops, h.authenticate, h.validate)
+	return serveHead(methodOverride(e))
 }
 
 // requestDecodeError answers a body the strict handler could not decode

@@ -34,7 +34,12 @@ func (s *Server) RefreshTokens(ctx context.Context, req api.RefreshTokensRequest
 	}, nil
 }
 
-// Logout ends the caller's current session.
+// Logout ends the caller's current session. It is idempotent: the
+// token of a session that has ended already reaches it too (see
+// acceptsEndedSession). The use-case is called even then, rather than
+// answering 204 from the revocation set alone, so that the session is
+// surely over whatever revoked the token; ending an ended or deleted
+// session succeeds.
 func (s *Server) Logout(ctx context.Context, _ api.LogoutRequestObject) (api.LogoutResponseObject, error) {
 	claims, ok := claimsFrom(ctx)
 	if !ok {

@@ -11,10 +11,13 @@
 package jwx
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -235,6 +238,10 @@ func (t *Tokens) VerifyAccess(_ context.Context, token string) (ports.AccessClai
 	if err != nil {
 		return ports.AccessClaims{}, tokenError(classify(err), err)
 	}
+	// Only now is the payload known to be signed by a configured key.
+	if err := checkClaimTypes(token); err != nil {
+		return ports.AccessClaims{}, tokenError(domain.CodeTokenInvalid, err)
+	}
 	c := ports.AccessClaims{
 		UserID:    domain.UserID(tok.Subject()),
 		TokenID:   tok.JwtID(),
@@ -263,6 +270,93 @@ func (t *Tokens) VerifyAccess(_ context.Context, token string) (ports.AccessClai
 	c.Role = domain.Role(role)
 	return c, nil
 }
+
+// The JSON types the claims must have (RFC 7519 §4.1: NumericDate and
+// StringOrURI values). jwt.Parse is lenient where these are strict: it
+// takes an "exp", "iat" or "nbf" written as a string of digits, and a null
+// "sub" or "jti", and it never looks at a private claim's type.
+var (
+	numberClaims = []string{jwt.ExpirationKey, jwt.IssuedAtKey, jwt.NotBeforeKey}
+	stringClaims = []string{jwt.IssuerKey, jwt.SubjectKey, jwt.JwtIDKey, "typ", claimSessionID, claimRole, claimAppID}
+)
+
+// checkClaimTypes refuses a verified token whose time claims are not JSON
+// numbers, whose string claims are not JSON strings, whose "aud" is
+// neither a string nor an array of strings, or that names a claim twice
+// (RFC 7519 §4 lets a parser take the last, but then one payload reads two
+// ways). Only a holder of a signing key can make such a token, but a claim
+// whose type is not the one this package issues means it did not issue the
+// token as read, and another verifier of it might read it otherwise.
+func checkClaimTypes(token string) error {
+	_, rest, _ := strings.Cut(token, ".")
+	segment, _, _ := strings.Cut(rest, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(segment)
+	if err != nil {
+		return fmt.Errorf("decode payload: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("the claims are not a JSON object")
+	}
+	seen := make(map[string]bool, 10)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("decode claims: %w", err)
+		}
+		name, _ := tok.(string) // an object's keys are strings
+		if seen[name] {
+			return fmt.Errorf("claim %q appears twice", name)
+		}
+		seen[name] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return fmt.Errorf("decode claim %q: %w", name, err)
+		}
+		if err := checkClaimType(name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkClaimType checks one claim's JSON type; claims it does not know
+// may have any.
+func checkClaimType(name string, v json.RawMessage) error {
+	switch {
+	case slices.Contains(numberClaims, name):
+		if !isJSONNumber(v) {
+			return fmt.Errorf("claim %q is not a JSON number", name)
+		}
+	case slices.Contains(stringClaims, name):
+		if !isJSONString(v) {
+			return fmt.Errorf("claim %q is not a JSON string", name)
+		}
+	case name == jwt.AudienceKey:
+		if isJSONString(v) {
+			return nil
+		}
+		var list []json.RawMessage
+		if v[0] != '[' || json.Unmarshal(v, &list) != nil {
+			return fmt.Errorf("claim %q is neither a string nor an array of strings", name)
+		}
+		for _, item := range list {
+			if !isJSONString(item) {
+				return fmt.Errorf("claim %q is neither a string nor an array of strings", name)
+			}
+		}
+	}
+	return nil
+}
+
+// isJSONNumber and isJSONString tell a valid JSON value's type from its
+// first byte (the decoder has checked the value and skipped the space
+// before it).
+func isJSONNumber(v json.RawMessage) bool {
+	return len(v) > 0 && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))
+}
+
+func isJSONString(v json.RawMessage) bool { return len(v) > 0 && v[0] == '"' }
 
 // PublicJWKS returns the public keys as a JWK Set (each with kid, alg and
 // use=sig), for /.well-known/jwks.json. It holds no private key material.

@@ -9,6 +9,12 @@
 // type URI). A mismatch fails the test, naming the request and showing the
 // response.
 //
+// A HEAD request is checked as the GET it mirrors, less the body (the spec
+// declares no HEAD operations, and kin-openapi skips HEAD responses): its
+// status must be one the GET declares, its declared headers must match,
+// its Content-Type must be one the GET's status declares, and it must have
+// no body.
+//
 // With MINIBACK_OPERATIONS_LOG set, each conforming answer to a spec
 // operation appends its operationId to that file, for the operation
 // coverage check.
@@ -94,6 +100,10 @@ func (c *Client) Do(req *http.Request) *Response {
 	// base URL's host and prefix.
 	routed := req.Clone(req.Context())
 	routed.Body = http.NoBody // Clone shares the body; routing needs none
+	head := req.Method == http.MethodHead
+	if head {
+		routed.Method = http.MethodGet // checked as the GET's answer
+	}
 	if routed.Method == http.MethodPost && strings.EqualFold(strings.TrimSpace(routed.Header.Get("X-HTTP-Method-Override")), http.MethodPatch) {
 		routed.Method = http.MethodPatch // as the server takes it
 	}
@@ -103,11 +113,13 @@ func (c *Client) Do(req *http.Request) *Response {
 		return nil
 	}
 	res := &Response{Status: status, Header: header, Body: body, t: c.t, req: req.Method + " " + req.URL.Path}
-	msgs, operationID := c.spec.check(routed, res)
+	msgs, operationID := c.spec.check(routed, res, head)
 	for _, msg := range msgs {
 		c.t.Errorf("apitest: %s: response does not conform to openapi.yaml: %s\n%s", res.req, msg, res)
 	}
-	if len(msgs) == 0 && operationID != "" {
+	// A HEAD's body went unchecked, so it does not count as a test of
+	// the operation.
+	if len(msgs) == 0 && operationID != "" && !head {
 		recordOperation(c.t, operationID)
 	}
 	return res
@@ -164,6 +176,12 @@ func (c *Client) JSON(method, path string, body any, headers ...string) *Respons
 func (c *Client) Get(path string, headers ...string) *Response {
 	c.t.Helper()
 	return c.JSON(http.MethodGet, path, nil, headers...)
+}
+
+// Head sends a HEAD request with the given "Name: value" headers.
+func (c *Client) Head(path string, headers ...string) *Response {
+	c.t.Helper()
+	return c.JSON(http.MethodHead, path, nil, headers...)
 }
 
 // send performs the request in-process or over HTTP.
@@ -282,34 +300,69 @@ var responseOptions = &openapi3filter.Options{
 	SchemaValidationOptions: []openapi3.SchemaValidationOption{uuidFormat},
 }
 
+// headResponseOptions check the status and headers of an answer to HEAD
+// (req is then the GET it mirrors), not its body.
+var headResponseOptions = func() *openapi3filter.Options {
+	o := *responseOptions
+	o.ExcludeResponseBody = true
+	return &o
+}()
+
 // check returns what is wrong with res as an answer to req, and the
-// operationId of the spec operation req was routed to ("" for none).
-func (s *spec) check(req *http.Request, res *Response) ([]string, string) {
+// operationId of the spec operation req was routed to ("" for none). With
+// head, res answered a HEAD and req is the GET it mirrors.
+func (s *spec) check(req *http.Request, res *Response, head bool) ([]string, string) {
 	var msgs []string
 	operationID := ""
+	options := responseOptions
+	if head {
+		options = headResponseOptions
+		if len(res.Body) > 0 {
+			msgs = append(msgs, fmt.Sprintf("a HEAD response has a body (%d bytes)", len(res.Body)))
+		}
+	}
 	route, params, err := s.router.FindRoute(req)
 	if err == nil {
 		operationID = route.Operation.OperationID
 		in := &openapi3filter.ResponseValidationInput{
 			RequestValidationInput: &openapi3filter.RequestValidationInput{
-				Request: req, PathParams: params, Route: route, Options: responseOptions,
+				Request: req, PathParams: params, Route: route, Options: options,
 			},
 			Status:  res.Status,
 			Header:  res.Header,
-			Options: responseOptions,
+			Options: options,
 		}
 		in.SetBodyBytes(res.Body)
 		if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 			msgs = append(msgs, err.Error())
 		}
+		if head {
+			msgs = append(msgs, checkContentType(route, res)...)
+		}
 	}
 	switch {
+	case isProblem(res.Header) && head:
+		// No body to check.
 	case isProblem(res.Header):
 		msgs = append(msgs, s.checkProblem(res)...)
 	case res.Status >= 400:
 		msgs = append(msgs, fmt.Sprintf("an error status must have an application/problem+json body, not %q", res.Header.Get("Content-Type")))
 	}
 	return msgs, operationID
+}
+
+// checkContentType checks that a body-less answer names a media type its
+// status declares, as ValidateResponse does when it has the body.
+func checkContentType(route *routers.Route, res *Response) []string {
+	ref := route.Operation.Responses.Status(res.Status)
+	if ref == nil || ref.Value == nil || len(ref.Value.Content) == 0 {
+		return nil
+	}
+	mediaType, _, err := mime.ParseMediaType(res.Header.Get("Content-Type"))
+	if err != nil || ref.Value.Content.Get(mediaType) == nil {
+		return []string{fmt.Sprintf("Content-Type %q is not one status %d declares", res.Header.Get("Content-Type"), res.Status)}
+	}
+	return nil
 }
 
 // OperationsLogEnv names the environment variable that, when set, holds a

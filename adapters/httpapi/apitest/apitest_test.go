@@ -83,6 +83,26 @@ func TestConformingResponsePasses(t *testing.T) {
 	}
 }
 
+func TestHeadIsCheckedAsItsGetWithoutTheBody(t *testing.T) {
+	msgs := failures(t, func(tb testing.TB) {
+		c := apitest.New(tb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodHead {
+				tb.Errorf("sent %s, want HEAD", r.Method)
+			}
+			if r.Header.Get("Authorization") == "" {
+				fixed(http.StatusUnauthorized, "application/problem+json", "").ServeHTTP(w, r)
+				return
+			}
+			fixed(http.StatusOK, "application/json", "").ServeHTTP(w, r)
+		}))
+		c.Head("/v1/me", "Authorization: Bearer x")
+		c.Head("/v1/me")
+	})
+	if len(msgs) != 0 {
+		t.Fatalf("conforming HEAD answers failed the test: %q", msgs)
+	}
+}
+
 func TestNonConformingResponsesFail(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -111,6 +131,14 @@ func TestNonConformingResponsesFail(t *testing.T) {
 			fixed(http.StatusNotFound, "text/plain", "404 page not found"), "must have an application/problem+json body"},
 		{"path outside the spec with a bad problem", "GET", "/nowhere",
 			fixed(http.StatusNotFound, "application/problem+json", `{"status":"404"}`), "Problem schema"},
+		{"HEAD answered with a body", "HEAD", "/v1/me",
+			fixed(http.StatusOK, "application/json", validUser), "a HEAD response has a body"},
+		{"HEAD with a status the GET does not declare", "HEAD", "/v1/me",
+			fixed(http.StatusTeapot, "application/problem+json", ""), "status is not supported"},
+		{"HEAD with a content type the GET does not declare", "HEAD", "/v1/me",
+			fixed(http.StatusOK, "text/plain", ""), "Content-Type"},
+		{"HEAD error without the problem content type", "HEAD", "/nowhere",
+			fixed(http.StatusNotFound, "text/plain", ""), "must have an application/problem+json body"},
 		{"problem without the request id", "PUT", "/v1/me",
 			fixed(http.StatusMethodNotAllowed, "application/problem+json", strings.Replace(problemBody(405, "method_not_allowed"), `,"request_id":"req-1"`, "", 1)), "request_id"},
 	} {
