@@ -125,7 +125,11 @@ export interface paths {
          * End my current session
          * @description Ends the session of the access token sent: its refresh token stops
          *     working at once, and its access tokens are refused on every server
-         *     within the revocation bound. Logging out twice succeeds.
+         *     within the revocation bound. Logging out twice succeeds: an access
+         *     token whose session has already ended (logged out, ended from
+         *     another session, or its account deleted) still gets 204 here while
+         *     it is otherwise valid and unexpired, though every other operation
+         *     refuses it with 401 `session_revoked`.
          */
         post: operations["logout"];
         delete?: never;
@@ -716,7 +720,12 @@ export interface components {
             /** Format: uuid */
             id: string;
             nickname: string;
-            /** @description An https URL, or empty. */
+            /**
+             * @description Empty, an https URL, or the stable link of an avatar upload
+             *     (`/v1/avatars/{id}`) under the server's public base URL, which is
+             *     http in development (e.g. `http://localhost:8080/v1/avatars/{id}`).
+             *     Sending it back unchanged in `PATCH /v1/me` is always accepted.
+             */
             avatar_url: string;
             bio: string;
             role: components["schemas"]["Role"];
@@ -741,7 +750,14 @@ export interface components {
         ProfilePatch: {
             /** @description Trimmed; 1 to 64 characters after trimming. */
             nickname?: string;
-            /** @description An https URL, or empty to clear. */
+            /**
+             * @description An https URL, or empty to clear. Also accepted whatever its
+             *     scheme: an avatar link this server issued (its
+             *     `/v1/avatars/{id}` under its public base URL, http in
+             *     development) and the current `avatar_url` unchanged, so a
+             *     profile read with `GET /v1/me` can be sent back as it is. Any
+             *     other URL is 400 (`invalid_url` on `body.avatar_url`).
+             */
             avatar_url?: string;
             /** @description Up to 500 characters. */
             bio?: string;
@@ -788,11 +804,13 @@ export interface components {
          *     `invalid_time_zone` otherwise), in the years 1900 to 9999; tags are
          *     trimmed, inner spaces collapsed, lower-cased and NFC-normalised, must
          *     keep 1 to 32 characters, and duplicates after normalising are merged.
+         *     Only `due_at` may be null (no due time); a null anywhere else is a
+         *     400 naming the field.
          */
         TodoCreate: {
             /** @example Buy milk */
             title: string;
-            /** @default  */
+            /** @description Empty when left out; not null. */
             notes?: string;
             /**
              * Format: date-time
@@ -800,7 +818,7 @@ export interface components {
              */
             due_at?: string | null;
             priority?: components["schemas"]["Priority"];
-            /** @default false */
+            /** @description False when left out; not null. */
             done?: boolean;
             /**
              * @example [
