@@ -191,7 +191,9 @@ func TestStartBackgroundLeavesOutTasksWithoutAnInterval(t *testing.T) {
 
 type fakePurger func(ctx context.Context, now time.Time) (int64, int64, error)
 
-func (f fakePurger) Purge(ctx context.Context, now time.Time) (int64, int64, error) { return f(ctx, now) }
+func (f fakePurger) Purge(ctx context.Context, now time.Time) (int64, int64, error) {
+	return f(ctx, now)
+}
 
 type fakeListener func(ctx context.Context, wake func(), onError func(error))
 
