@@ -29,9 +29,9 @@ import (
 // Deps is what the HTTP API needs from the rest of miniback: the
 // use-cases, and the settings only HTTP has.
 type Deps struct {
-	// App serves the operations. Its Revocations, when set, refuses the
-	// tokens of revoked sessions and deleted accounts after Verifier
-	// accepts them.
+	// App serves the operations; it is required. Its Revocations, when
+	// set, refuses the tokens of revoked sessions and deleted accounts
+	// after Verifier accepts them.
 	App *app.App
 	// LocalFiles is the local-disk storage's HTTP side; nil when files go
 	// to S3-compatible storage (the /v1/local-storage paths answer 404).
@@ -58,18 +58,11 @@ type Deps struct {
 	TrustedProxies []string
 }
 
-// RevocationChecker tells whether a verified access token was revoked
-// since it was issued. It is called on every authenticated request, so it
-// must answer from memory (app.Revocations does).
-type RevocationChecker interface {
-	Revoked(c ports.AccessClaims) bool
-}
-
 // handler holds what the middleware shares.
 type handler struct {
 	log      *slog.Logger
 	verifier ports.TokenVerifier
-	revoked  RevocationChecker
+	revoked  *app.Revocations // nil checks nothing
 	ops      operations
 }
 
@@ -81,10 +74,7 @@ func NewHandler(d Deps) http.Handler {
 	if err != nil {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
-	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, ops: ops}
-	if d.App.Revocations != nil { // a nil *app.Revocations in the interface would not be nil
-		h.revoked = d.App.Revocations
-	}
+	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.App.Revocations, ops: ops}
 	maxBody := d.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes
