@@ -179,17 +179,8 @@ func (r *Revocations) Wake() {
 // read is reported to onError (which may be nil) and retried at the next
 // tick; meanwhile the set keeps what it had.
 func (r *Revocations) Run(ctx context.Context, interval time.Duration, onError func(error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-r.wake:
-		}
-		if err := r.Refresh(ctx); err != nil && ctx.Err() == nil && onError != nil {
-			onError(err)
-		}
+	if onError == nil {
+		onError = func(error) {}
 	}
+	repeat(ctx, Task{Every: interval, Wake: r.wake, Run: r.Refresh}, onError)
 }

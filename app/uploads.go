@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/miniback/miniback/domain"
@@ -206,9 +205,6 @@ type UploadCleaner struct {
 	Clock   ports.Clock
 	// Batch is how many uploads one transaction claims; zero means 100.
 	Batch int
-	// Logger reports each pass that deleted something or failed; nil
-	// discards.
-	Logger *slog.Logger
 }
 
 // CleanOnce deletes every expired upload, batch by batch, and returns how
@@ -227,30 +223,6 @@ func (c UploadCleaner) CleanOnce(ctx context.Context) (int, error) {
 		total += n
 		if err != nil || n < batch {
 			return total, err
-		}
-	}
-}
-
-// Run cleans every interval until ctx is done.
-func (c UploadCleaner) Run(ctx context.Context, interval time.Duration) {
-	log := c.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		n, err := c.CleanOnce(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("upload cleaner", "deleted", n, "error", err.Error())
-		case n > 0:
-			log.Info("upload cleaner deleted expired uploads", "deleted", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
 		}
 	}
 }

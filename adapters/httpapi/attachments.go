@@ -10,8 +10,7 @@ import (
 
 // AttachToTodo attaches one of the caller's ready uploads to one of their
 // tasks: 201 when new, 200 when it was attached already.
-func (s *Server) AttachToTodo(gctx context.Context, req api.AttachToTodoRequestObject) (api.AttachToTodoResponseObject, error) {
-	ctx := requestContext(gctx)
+func (s *Server) AttachToTodo(ctx context.Context, req api.AttachToTodoRequestObject) (api.AttachToTodoResponseObject, error) {
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.attachFailure(ctx, errNoClaims)
@@ -19,7 +18,7 @@ func (s *Server) AttachToTodo(gctx context.Context, req api.AttachToTodoRequestO
 	if req.Body == nil {
 		return s.attachFailure(ctx, domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"}))
 	}
-	v, created, err := s.attach.Attach(ctx, claims.UserID, domain.TodoID(req.Id.String()), domain.UploadID(req.Body.UploadId.String()))
+	v, created, err := s.app.Attachments.Attach(ctx, claims.UserID, domain.TodoID(req.Id.String()), domain.UploadID(req.Body.UploadId.String()))
 	if err != nil {
 		return s.attachFailure(ctx, err)
 	}
@@ -34,13 +33,12 @@ func (s *Server) AttachToTodo(gctx context.Context, req api.AttachToTodoRequestO
 }
 
 // ListTodoAttachments lists the attachments of one of the caller's tasks.
-func (s *Server) ListTodoAttachments(gctx context.Context, req api.ListTodoAttachmentsRequestObject) (api.ListTodoAttachmentsResponseObject, error) {
-	ctx := requestContext(gctx)
+func (s *Server) ListTodoAttachments(ctx context.Context, req api.ListTodoAttachmentsRequestObject) (api.ListTodoAttachmentsResponseObject, error) {
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.listAttachmentsFailure(ctx, errNoClaims)
 	}
-	vs, err := s.attach.List(ctx, claims.UserID, domain.TodoID(req.Id.String()))
+	vs, err := s.app.Attachments.List(ctx, claims.UserID, domain.TodoID(req.Id.String()))
 	if err != nil {
 		return s.listAttachmentsFailure(ctx, err)
 	}
@@ -54,13 +52,12 @@ func (s *Server) ListTodoAttachments(gctx context.Context, req api.ListTodoAttac
 }
 
 // DetachFromTodo removes an attachment of one of the caller's tasks.
-func (s *Server) DetachFromTodo(gctx context.Context, req api.DetachFromTodoRequestObject) (api.DetachFromTodoResponseObject, error) {
-	ctx := requestContext(gctx)
+func (s *Server) DetachFromTodo(ctx context.Context, req api.DetachFromTodoRequestObject) (api.DetachFromTodoResponseObject, error) {
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.detachFailure(ctx, errNoClaims)
 	}
-	if err := s.attach.Detach(ctx, claims.UserID, domain.TodoID(req.Id.String()), domain.UploadID(req.UploadId.String())); err != nil {
+	if err := s.app.Attachments.Detach(ctx, claims.UserID, domain.TodoID(req.Id.String()), domain.UploadID(req.UploadId.String())); err != nil {
 		return s.detachFailure(ctx, err)
 	}
 	return api.DetachFromTodo204Response{}, nil

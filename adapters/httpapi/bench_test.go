@@ -96,9 +96,11 @@ func BenchmarkAuthenticatedRequestPath(b *testing.B) {
 		sess := domain.Session{ID: sessionID, UserID: userID, UserAgent: "bench", CreatedAt: now, LastUsedAt: now,
 			IdleExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
 		h := httpapi.NewHandler(httpapi.Deps{
-			Sessions:    app.Sessions{Store: memSessions{list: []domain.Session{sess}}, Tokens: tokens, Clock: ports.SystemClock{}, Policy: testPolicy},
-			Verifier:    tokens,
-			Revocations: revs,
+			App: &app.App{
+				Sessions:    app.Sessions{Store: memSessions{list: []domain.Session{sess}}, Tokens: tokens, Clock: ports.SystemClock{}, Policy: testPolicy},
+				Revocations: revs,
+			},
+			Verifier: tokens,
 		})
 		req := httptest.NewRequest(http.MethodGet, "/v1/auth/sessions", nil)
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/ports"
 )
 
@@ -58,17 +59,20 @@ func claimsFrom(ctx context.Context) (ports.AccessClaims, bool) {
 	return c, ok && c.UserID != ""
 }
 
-// requestContext is the request's own context, for calls that reach out
-// over HTTP (WeChat, the storage) or derive a context with a deadline. The
-// *gin.Context the strict server passes is pooled and reused once the
-// handler returns, while a derived context (context.WithTimeout starts a
-// goroutine watching a parent it does not know) or net/http's transport may
-// still consult it from another goroutine a moment later.
-// The request context carries the same values (claims, request id) and
-// cancellation.
-func requestContext(ctx context.Context) context.Context {
-	if c, ok := ctx.(*gin.Context); ok && c.Request != nil {
-		return c.Request.Context()
+// ownContext is the strict server's middleware: it hands each operation a
+// *gin.Context of its own rather than gin's. gin pools its contexts and
+// reuses one for the next request as soon as the handler returns, while a
+// context derived in an operation (context.WithTimeout may start a
+// goroutine watching a parent it does not know) or net/http's transport
+// may still consult it from another goroutine a moment later. The copy is
+// never reused: it carries the same request, and so the same values
+// (claims, request id), deadline and cancellation, for as long as anything
+// holds it. Its Writer is the live one, for the few operations that set a
+// header themselves.
+func ownContext(f api.StrictHandlerFunc, _ string) api.StrictHandlerFunc {
+	return func(c *gin.Context, request any) (any, error) {
+		own := c.Copy()
+		own.Writer = c.Writer
+		return f(own, request)
 	}
-	return ctx
 }

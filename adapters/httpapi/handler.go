@@ -27,31 +27,18 @@ import (
 	"github.com/miniback/miniback/ports"
 )
 
-// Deps is what the HTTP API needs from the rest of miniback.
+// Deps is what the HTTP API needs from the rest of miniback: the
+// use-cases, and the settings only HTTP has.
 type Deps struct {
-	Login    app.WeChatLogin
-	Sessions app.Sessions
-	Profiles app.Profiles
-	// Passwords serves the password-account operations; its Enabled
-	// switches them on.
-	Passwords app.PasswordAccounts
-	// WeChatBinding binds WeChat users to signed-in accounts.
-	WeChatBinding app.WeChatBinding
-	Todos         app.Todos
-	Accounts      app.Accounts
-	Admin         app.Admin
-	// Uploads serves the upload operations, Attachments the task
-	// attachments.
-	Uploads     *app.Uploads
-	Attachments app.Attachments
+	// App serves the operations; it is required. Its Revocations, when
+	// set, refuses the tokens of revoked sessions and deleted accounts
+	// after Verifier accepts them.
+	App *app.App
 	// LocalFiles is the local-disk storage's HTTP side; nil when files go
 	// to S3-compatible storage (the /v1/local-storage paths answer 404).
 	LocalFiles ports.LocalFiles
 	// Verifier checks the bearer token of secured operations.
 	Verifier ports.TokenVerifier
-	// Revocations refuses the tokens of revoked sessions and deleted
-	// accounts after Verifier accepts them; nil checks nothing.
-	Revocations RevocationChecker
 	// JWKS returns the public JWK Set for /.well-known/jwks.json.
 	JWKS func() ([]byte, error)
 	// Ready reports whether the dependencies (the database) can serve;
@@ -72,18 +59,11 @@ type Deps struct {
 	TrustedProxies []string
 }
 
-// RevocationChecker tells whether a verified access token was revoked
-// since it was issued. It is called on every authenticated request, so it
-// must answer from memory (app.Revocations does).
-type RevocationChecker interface {
-	Revoked(c ports.AccessClaims) bool
-}
-
 // handler holds what the middleware shares.
 type handler struct {
 	log      *slog.Logger
 	verifier ports.TokenVerifier
-	revoked  RevocationChecker
+	revoked  *app.Revocations // nil checks nothing
 	ops      operations
 }
 
@@ -95,7 +75,7 @@ func NewHandler(d Deps) http.Handler {
 	if err != nil {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
-	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.Revocations, ops: ops}
+	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.App.Revocations, ops: ops}
 	maxBody := d.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes
@@ -142,7 +122,7 @@ func NewHandler(d Deps) http.Handler {
 		h.abort(c, domain.Errorf(domain.CodeMethodNotAllowed, "This path does not accept %s.", c.Request.Method))
 	})
 
-	strict := api.NewStrictHandlerWithOptions(NewServer(d), nil, api.StrictGinServerOptions{
+	strict := api.NewStrictHandlerWithOptions(NewServer(d), []api.StrictMiddlewareFunc{ownContext}, api.StrictGinServerOptions{
 		RequestErrorHandlerFunc:  h.requestDecodeError,
 		HandlerErrorFunc:         h.internal,
 		ResponseErrorHandlerFunc: h.internal,

@@ -18,7 +18,7 @@ func (s *Server) RegisterWithPassword(ctx context.Context, req api.RegisterWithP
 	if req.Body == nil {
 		return s.registerFailure(ctx, errNoBody)
 	}
-	login, err := s.passwords.Register(ctx, app.Registration{
+	login, err := s.app.Passwords.Register(ctx, app.Registration{
 		Username: req.Body.Username, Email: req.Body.Email, Password: domain.Password(req.Body.Password),
 		UserAgent: userAgentFrom(ctx),
 	})
@@ -37,7 +37,7 @@ func (s *Server) LoginWithPassword(ctx context.Context, req api.LoginWithPasswor
 	if req.Body == nil {
 		return s.passwordLoginFailure(ctx, errNoBody)
 	}
-	login, err := s.passwords.Login(ctx, app.PasswordLogin{
+	login, err := s.app.Passwords.Login(ctx, app.PasswordLogin{
 		Login: req.Body.Login, Password: domain.Password(req.Body.Password), ClientIP: clientIPFrom(ctx),
 		UserAgent: userAgentFrom(ctx),
 	})
@@ -68,7 +68,7 @@ func (s *Server) SetMyPassword(ctx context.Context, req api.SetMyPasswordRequest
 		current := domain.Password(*req.Body.CurrentPassword)
 		change.Current = &current
 	}
-	if err := s.passwords.ChangePassword(ctx, claims.UserID, change); err != nil {
+	if err := s.app.Passwords.ChangePassword(ctx, claims.UserID, change); err != nil {
 		return s.setPasswordFailure(ctx, err)
 	}
 	return api.SetMyPassword204Response{}, nil
@@ -76,7 +76,6 @@ func (s *Server) SetMyPassword(ctx context.Context, req api.SetMyPasswordRequest
 
 // BindMyWeChat binds the WeChat user of a wx.login code to the caller.
 func (s *Server) BindMyWeChat(ctx context.Context, req api.BindMyWeChatRequestObject) (api.BindMyWeChatResponseObject, error) {
-	ctx = requestContext(ctx) // the WeChat client derives a timeout context
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.bindWeChatFailure(ctx, errNoClaims)
@@ -88,7 +87,7 @@ func (s *Server) BindMyWeChat(ctx context.Context, req api.BindMyWeChatRequestOb
 	if req.Body.Appid != nil {
 		appID = domain.AppID(*req.Body.Appid)
 	}
-	u, err := s.binding.Bind(ctx, claims.UserID, appID, req.Body.Code)
+	u, err := s.app.WeChatBinding.Bind(ctx, claims.UserID, appID, req.Body.Code)
 	if err != nil {
 		return s.bindWeChatFailure(ctx, err)
 	}

@@ -22,20 +22,11 @@ const readyTimeout = 2 * time.Second
 // outcomes are the operation's typed responses; an error is returned only
 // when its status is not one the operation declares, and becomes a 500.
 type Server struct {
-	login     app.WeChatLogin
-	sessions  app.Sessions
-	profiles  app.Profiles
-	passwords app.PasswordAccounts
-	binding   app.WeChatBinding
-	todos     app.Todos
-	accounts  app.Accounts
-	admin     app.Admin
-	jwks      func() ([]byte, error)
-	uploads   *app.Uploads
-	attach    app.Attachments
-	local     ports.LocalFiles
-	ready     func(context.Context) error
-	log       *slog.Logger
+	app   *app.App
+	local ports.LocalFiles
+	jwks  func() ([]byte, error)
+	ready func(context.Context) error
+	log   *slog.Logger
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -43,17 +34,11 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // NewServer returns the strict server for d's use-cases. NewHandler wires
 // it; it is exported for the interface assertion and for reuse.
 func NewServer(d Deps) *Server {
-	return &Server{
-		login: d.Login, sessions: d.Sessions, profiles: d.Profiles, accounts: d.Accounts, admin: d.Admin,
-		todos: d.Todos, passwords: d.Passwords, binding: d.WeChatBinding,
-		uploads: d.Uploads, attach: d.Attachments, local: d.LocalFiles,
-		jwks: d.JWKS, ready: d.Ready, log: orDiscard(d.Logger),
-	}
+	return &Server{app: d.App, local: d.LocalFiles, jwks: d.JWKS, ready: d.Ready, log: orDiscard(d.Logger)}
 }
 
 // LoginWithWeChat exchanges a wx.login code for an access token.
 func (s *Server) LoginWithWeChat(ctx context.Context, req api.LoginWithWeChatRequestObject) (api.LoginWithWeChatResponseObject, error) {
-	ctx = requestContext(ctx) // the WeChat client derives a timeout context
 	if req.Body == nil {
 		return s.loginFailure(ctx, domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"}))
 	}
@@ -61,7 +46,7 @@ func (s *Server) LoginWithWeChat(ctx context.Context, req api.LoginWithWeChatReq
 	if req.Body.Appid != nil {
 		appID = domain.AppID(*req.Body.Appid)
 	}
-	login, err := s.login.Login(ctx, appID, req.Body.Code, userAgentFrom(ctx))
+	login, err := s.app.Login.Login(ctx, appID, req.Body.Code, userAgentFrom(ctx))
 	if err != nil {
 		return s.loginFailure(ctx, err)
 	}
@@ -86,7 +71,7 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 	if !ok {
 		return s.getMeFailure(ctx, errNoClaims)
 	}
-	u, err := s.profiles.Get(ctx, claims.UserID)
+	u, err := s.app.Profiles.Get(ctx, claims.UserID)
 	if err != nil {
 		return s.getMeFailure(ctx, err)
 	}
@@ -100,8 +85,7 @@ func (s *Server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 // UpdateMe merge-patches the caller's profile. The body carries only the
 // editable fields (the validator refuses any other), and the user id comes
 // from the token.
-func (s *Server) UpdateMe(gctx context.Context, req api.UpdateMeRequestObject) (api.UpdateMeResponseObject, error) {
-	ctx := requestContext(gctx)
+func (s *Server) UpdateMe(ctx context.Context, req api.UpdateMeRequestObject) (api.UpdateMeResponseObject, error) {
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.updateMeFailure(ctx, errNoClaims)
@@ -114,7 +98,7 @@ func (s *Server) UpdateMe(gctx context.Context, req api.UpdateMeRequestObject) (
 		id := domain.UploadID(req.Body.AvatarUploadId.String())
 		patch.AvatarUploadID = &id
 	}
-	u, err := s.profiles.Update(ctx, claims.UserID, patch)
+	u, err := s.app.Profiles.Update(ctx, claims.UserID, patch)
 	if err != nil {
 		return s.updateMeFailure(ctx, err)
 	}
@@ -134,7 +118,7 @@ func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.Get
 // readyTimeout, 503 otherwise.
 func (s *Server) GetReady(ctx context.Context, _ api.GetReadyRequestObject) (api.GetReadyResponseObject, error) {
 	if s.ready != nil {
-		ctx, cancel := context.WithTimeout(requestContext(ctx), readyTimeout)
+		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 		defer cancel()
 		if err := s.ready(ctx); err != nil {
 			// Whatever the cause, the answer is "not ready", never a 500.

@@ -21,7 +21,7 @@ func (s *Server) RefreshTokens(ctx context.Context, req api.RefreshTokensRequest
 	if req.Body == nil {
 		return s.refreshFailure(ctx, domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"}))
 	}
-	t, err := s.sessions.Refresh(ctx, req.Body.RefreshToken, userAgentFrom(ctx))
+	t, err := s.app.Sessions.Refresh(ctx, req.Body.RefreshToken, userAgentFrom(ctx))
 	if err != nil {
 		return s.refreshFailure(ctx, err)
 	}
@@ -45,7 +45,7 @@ func (s *Server) Logout(ctx context.Context, _ api.LogoutRequestObject) (api.Log
 	if !ok {
 		return s.logoutFailure(ctx, errNoClaims)
 	}
-	if err := s.sessions.Logout(ctx, claims.UserID, claims.SessionID); err != nil {
+	if err := s.app.Sessions.Logout(ctx, claims.UserID, claims.SessionID); err != nil {
 		return s.logoutFailure(ctx, err)
 	}
 	return api.Logout204Response{}, nil
@@ -57,7 +57,7 @@ func (s *Server) ListSessions(ctx context.Context, _ api.ListSessionsRequestObje
 	if !ok {
 		return s.listSessionsFailure(ctx, errNoClaims)
 	}
-	ss, err := s.sessions.List(ctx, claims.UserID)
+	ss, err := s.app.Sessions.List(ctx, claims.UserID)
 	if err != nil {
 		return s.listSessionsFailure(ctx, err)
 	}
@@ -86,7 +86,7 @@ func (s *Server) EndOtherSessions(ctx context.Context, _ api.EndOtherSessionsReq
 	if !ok {
 		return s.endOtherSessionsFailure(ctx, errNoClaims)
 	}
-	n, err := s.sessions.EndOthers(ctx, claims.UserID, claims.SessionID)
+	n, err := s.app.Sessions.EndOthers(ctx, claims.UserID, claims.SessionID)
 	if err != nil {
 		return s.endOtherSessionsFailure(ctx, err)
 	}
@@ -99,7 +99,7 @@ func (s *Server) EndSession(ctx context.Context, req api.EndSessionRequestObject
 	if !ok {
 		return s.endSessionFailure(ctx, errNoClaims)
 	}
-	if err := s.sessions.End(ctx, claims.UserID, domain.SessionID(req.Id.String())); err != nil {
+	if err := s.app.Sessions.End(ctx, claims.UserID, domain.SessionID(req.Id.String())); err != nil {
 		return s.endSessionFailure(ctx, err)
 	}
 	return api.EndSession204Response{}, nil
@@ -111,7 +111,7 @@ func (s *Server) DeleteMe(ctx context.Context, _ api.DeleteMeRequestObject) (api
 	if !ok {
 		return s.deleteMeFailure(ctx, errNoClaims)
 	}
-	if err := s.accounts.Delete(ctx, claims.UserID); err != nil {
+	if err := s.app.Accounts.Delete(ctx, claims.UserID); err != nil {
 		return s.deleteMeFailure(ctx, err)
 	}
 	return api.DeleteMe204Response{}, nil
@@ -136,7 +136,7 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 	if p := req.Params.Cursor; p != nil {
 		q.Cursor = *p
 	}
-	page, err := s.admin.ListUsers(ctx, claims.Role, q)
+	page, err := s.app.Admin.ListUsers(ctx, claims.Role, q)
 	if err != nil {
 		return s.listUsersFailure(ctx, err)
 	}

@@ -52,25 +52,24 @@ const (
 // instances of the API (replicas) can be started on the same database with
 // newInstance.
 type env struct {
-	api      *apitest.Client // for the test that made the env
-	handler  http.Handler
-	db       *postgres.DB
-	sim      *wechatsim.Server
-	tokens   *jwx.Tokens
-	keys     []jwx.Key
-	priv     ed25519.PrivateKey // keys[0]'s private key, to forge tokens
-	logs     *syncBuffer
-	seen     *observed
-	hasher   *watchedHasher   // the real Argon2id hasher, shared by the instances
-	clock    *testClock       // the use-cases' clock; tests move it to expire sessions and idempotency keys
-	revs     *app.Revocations // this instance's revocation set
-	sessions app.Sessions     // this instance's session use-cases
-	users    *postgres.UserStore
-	cfg      config
-	weChat   ports.WeChatAuth
+	api     *apitest.Client // for the test that made the env
+	handler http.Handler
+	db      *postgres.DB
+	sim     *wechatsim.Server
+	tokens  *jwx.Tokens
+	keys    []jwx.Key
+	priv    ed25519.PrivateKey // keys[0]'s private key, to forge tokens
+	logs    *syncBuffer
+	seen    *observed
+	hasher  *watchedHasher // the real Argon2id hasher, shared by the instances
+	clock   *testClock     // the use-cases' clock; tests move it to expire sessions and idempotency keys
+	users   *postgres.UserStore
+	cfg     config
+	weChat  ports.WeChatAuth
+	cursors app.CursorCodec
 
-	// Uploads: the use-case every instance serves and its storage (one
-	// bucket or directory for all instances).
+	// Uploads: the first instance's use-case and the storage of all
+	// instances (one bucket or directory).
 	uploads *app.Uploads
 	storage ports.ObjectStorage
 	local   ports.LocalFiles // with the local storage
@@ -196,17 +195,22 @@ func newEnv(t *testing.T, opts ...option) *env {
 		priv = privateKey(t, keyPEM)
 	}
 
+	cursors, err := app.NewCursorCodec([]byte("a test cursor secret, 32+ bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	db := pgtest.NewDB(t)
 	e := &env{
 		db: db, sim: sim, priv: priv, logs: &syncBuffer{}, seen: seen, cfg: cfg,
-		clock:  &testClock{},
-		users:  postgres.NewUserStore(db),
-		weChat: &sessionKeyRecorder{WeChatAuth: client, seen: seen},
-		hasher: &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
+		clock:   &testClock{},
+		users:   postgres.NewUserStore(db),
+		weChat:  &sessionKeyRecorder{WeChatAuth: client, seen: seen},
+		hasher:  &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
+		cursors: cursors,
 	}
-	e.setUpUploads(t)
+	e.setUpStorage(t)
 	first := e.newInstance(t, cfg.keys)
-	e.api, e.handler, e.tokens, e.keys, e.revs, e.sessions = first.api, first.handler, first.tokens, cfg.keys, first.revs, first.sessions
+	e.api, e.handler, e.tokens, e.keys, e.uploads = first.api, first.handler, first.tokens, cfg.keys, first.app.Uploads
 	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
 	return e
 }
@@ -214,11 +218,11 @@ func newEnv(t *testing.T, opts ...option) *env {
 // instance is one replica of the API: its own token keys, revocation set
 // and handler, on the env's database.
 type instance struct {
-	api      *apitest.Client
-	handler  http.Handler
-	tokens   *jwx.Tokens
-	revs     *app.Revocations
-	sessions app.Sessions
+	api     *apitest.Client
+	handler http.Handler
+	tokens  *jwx.Tokens
+	revs    *app.Revocations
+	app     *app.App
 }
 
 // newInstance starts another replica on e's database, signing with
@@ -231,45 +235,37 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		t.Fatal(err)
 	}
 	store := postgres.NewSessionStore(e.db)
-	revs := app.NewRevocations(store, ports.SystemClock{}, tokenTTL+jwx.DefaultSkew)
 	sessionStore, deleter, userAdmin := ports.SessionStore(store), ports.AccountDeleter(e.users), ports.UserAdmin(e.users)
 	if e.cfg.sessionStore != nil {
 		sessionStore, deleter, userAdmin = e.cfg.sessionStore, e.cfg.deleter, e.cfg.userAdmin
 	}
-	if err := revs.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	profileStore := ports.UserStore(e.users)
+	a := app.New(app.Ports{
+		Clock: e.clock, WeChat: e.weChat, Tokens: tokens,
+		Users: e.users, Binder: e.users, Deleter: deleter, UserAdmin: userAdmin,
+		Sessions: sessionStore, RevocationFeed: store,
+		Credentials: postgres.NewCredentialStore(e.db), Hasher: e.hasher, Throttle: postgres.NewAttemptThrottle(e.db),
+		Todos: postgres.NewTodoStore(e.db), Uploads: postgres.NewUploadStore(e.db), Storage: e.storage,
+		Attachments: postgres.NewAttachmentStore(e.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
+	}, app.Options{
+		Apps: app.NewApps(e.cfg.apps...), SessionPolicy: testPolicy,
+		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
+		UploadRules: e.cfg.rules, UploadTicketTTL: ticketTTL, UploadPendingTTL: pendingTTL, UploadDownloadTTL: dlTTL,
+		RevocationRetain: tokenTTL + jwx.DefaultSkew,
+	})
 	if e.cfg.store != nil {
-		profileStore = e.cfg.store
+		a.Profiles.Users = e.cfg.store // the profile operations alone
+	}
+	if err := a.Revocations.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	ready := e.cfg.ready
 	if ready == nil {
 		ready = e.db.Ping
 	}
-	sessions := app.Sessions{Store: sessionStore, Tokens: tokens, Clock: e.clock, Policy: testPolicy, Revocations: revs}
-	cursors, err := app.NewCursorCodec([]byte("a test cursor secret, 32+ bytes long"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := httpapi.NewHandler(httpapi.Deps{
-		Login:    app.WeChatLogin{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Users: e.users, Sessions: sessions},
-		Sessions: sessions,
-		Profiles: app.Profiles{Users: profileStore, Uploads: e.uploads, Links: httpapi.Links{PublicURL: publicURL}},
-		Passwords: app.PasswordAccounts{
-			Enabled: !e.cfg.passwordsOff, Credentials: postgres.NewCredentialStore(e.db), Users: e.users,
-			Hasher: e.hasher, Throttle: postgres.NewAttemptThrottle(e.db), Limits: e.cfg.loginLimits,
-			Sessions: sessions, Clock: e.clock,
-		},
-		WeChatBinding:  app.WeChatBinding{Apps: app.NewApps(e.cfg.apps...), WeChat: e.weChat, Binder: e.users, Users: e.users},
-		Todos:          app.Todos{Store: postgres.NewTodoStore(e.db), Cursors: cursors, Clock: e.clock},
-		Uploads:        e.uploads,
-		Attachments:    app.Attachments{Store: postgres.NewAttachmentStore(e.db), Uploads: e.uploads},
+		App:            a,
 		LocalFiles:     e.local,
-		Accounts:       app.Accounts{Users: deleter, Clock: e.clock, Revocations: revs},
-		Admin:          app.Admin{Users: userAdmin},
 		Verifier:       tokens,
-		Revocations:    revs,
 		JWKS:           tokens.PublicJWKS,
 		Ready:          ready,
 		Logger:         slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -278,12 +274,12 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		TrustedProxies: e.cfg.proxies,
 	})
 	handler := e.seen.wrap(h)
-	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: revs, sessions: sessions}
+	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: a.Revocations, app: a}
 }
 
-// setUpUploads makes the env's storage (a local directory or a versitygw
-// bucket) and the upload use-case on the env's clock.
-func (e *env) setUpUploads(t *testing.T) {
+// setUpStorage makes the env's storage: a local directory or a versitygw
+// bucket.
+func (e *env) setUpStorage(t *testing.T) {
 	t.Helper()
 	switch e.cfg.storage {
 	case "local":
@@ -305,10 +301,6 @@ func (e *env) setUpUploads(t *testing.T) {
 		e.storage = st
 	default:
 		t.Fatalf("unknown storage %q", e.cfg.storage)
-	}
-	e.uploads = &app.Uploads{
-		Store: postgres.NewUploadStore(e.db), Storage: e.storage, Clock: e.clock, Rules: e.cfg.rules,
-		TicketTTL: ticketTTL, PendingTTL: pendingTTL, DownloadTTL: dlTTL,
 	}
 }
 

@@ -47,7 +47,7 @@ func (s *Server) CreateTodo(ctx context.Context, req api.CreateTodoRequestObject
 	if req.Params.IdempotencyKey != nil {
 		key = *req.Params.IdempotencyKey
 	}
-	t, replayed, err := s.todos.Create(ctx, claims.UserID, d, key)
+	t, replayed, err := s.app.Todos.Create(ctx, claims.UserID, d, key)
 	if err != nil {
 		return s.createTodoFailure(ctx, renameFields(err, func(f string) string {
 			if f == "idempotency_key" {
@@ -90,7 +90,7 @@ func (s *Server) ListTodos(ctx context.Context, req api.ListTodosRequestObject) 
 	if p.Q != nil {
 		in.Text = *p.Q
 	}
-	page, err := s.todos.List(ctx, claims.UserID, in)
+	page, err := s.app.Todos.List(ctx, claims.UserID, in)
 	if err != nil {
 		// Every field of a list request is a query parameter.
 		return s.listTodosFailure(ctx, renameFields(err, func(f string) string { return "query." + f }))
@@ -118,7 +118,7 @@ func (s *Server) GetTodo(ctx context.Context, req api.GetTodoRequestObject) (api
 	if !ok {
 		return s.getTodoFailure(ctx, errNoClaims)
 	}
-	t, err := s.todos.Get(ctx, claims.UserID, domain.TodoID(req.Id.String()))
+	t, err := s.app.Todos.Get(ctx, claims.UserID, domain.TodoID(req.Id.String()))
 	if err != nil {
 		return s.getTodoFailure(ctx, err)
 	}
@@ -162,7 +162,7 @@ func (s *Server) UpdateTodo(ctx context.Context, req api.UpdateTodoRequestObject
 	if b.Priority != nil {
 		patch.Priority = ptr(string(*b.Priority))
 	}
-	t, err := s.todos.Update(ctx, claims.UserID, domain.TodoID(req.Id.String()), patch, versionMatch(req.Params.IfMatch))
+	t, err := s.app.Todos.Update(ctx, claims.UserID, domain.TodoID(req.Id.String()), patch, versionMatch(req.Params.IfMatch))
 	if err != nil {
 		return s.updateTodoFailure(ctx, err)
 	}
@@ -179,7 +179,7 @@ func (s *Server) DeleteTodo(ctx context.Context, req api.DeleteTodoRequestObject
 	if !ok {
 		return s.deleteTodoFailure(ctx, errNoClaims)
 	}
-	err := s.todos.Delete(ctx, claims.UserID, domain.TodoID(req.Id.String()), versionMatch(req.Params.IfMatch))
+	err := s.app.Todos.Delete(ctx, claims.UserID, domain.TodoID(req.Id.String()), versionMatch(req.Params.IfMatch))
 	if err != nil {
 		return s.deleteTodoFailure(ctx, err)
 	}

@@ -62,8 +62,7 @@ const (
 
 // CreateUpload checks the request against the purpose's rules and returns
 // a ticket for the storage.
-func (s *Server) CreateUpload(gctx context.Context, req api.CreateUploadRequestObject) (api.CreateUploadResponseObject, error) {
-	ctx := requestContext(gctx)
+func (s *Server) CreateUpload(ctx context.Context, req api.CreateUploadRequestObject) (api.CreateUploadResponseObject, error) {
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.createUploadFailure(ctx, errNoClaims)
@@ -75,7 +74,7 @@ func (s *Server) CreateUpload(gctx context.Context, req api.CreateUploadRequestO
 	if req.Body.FileName != nil {
 		in.FileName = *req.Body.FileName
 	}
-	t, err := s.uploads.Create(ctx, claims.UserID, in)
+	t, err := s.app.Uploads.Create(ctx, claims.UserID, in)
 	if err != nil {
 		return s.createUploadFailure(ctx, err)
 	}
@@ -96,13 +95,12 @@ func (s *Server) CreateUpload(gctx context.Context, req api.CreateUploadRequestO
 }
 
 // GetUpload returns one of the caller's uploads.
-func (s *Server) GetUpload(gctx context.Context, req api.GetUploadRequestObject) (api.GetUploadResponseObject, error) {
-	ctx := requestContext(gctx)
+func (s *Server) GetUpload(ctx context.Context, req api.GetUploadRequestObject) (api.GetUploadResponseObject, error) {
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.getUploadFailure(ctx, errNoClaims)
 	}
-	v, err := s.uploads.Get(ctx, claims.UserID, domain.UploadID(req.Id.String()))
+	v, err := s.app.Uploads.Get(ctx, claims.UserID, domain.UploadID(req.Id.String()))
 	if err != nil {
 		return s.getUploadFailure(ctx, err)
 	}
@@ -114,13 +112,12 @@ func (s *Server) GetUpload(gctx context.Context, req api.GetUploadRequestObject)
 }
 
 // CompleteUpload checks what the storage holds for the caller's upload.
-func (s *Server) CompleteUpload(gctx context.Context, req api.CompleteUploadRequestObject) (api.CompleteUploadResponseObject, error) {
-	ctx := requestContext(gctx)
+func (s *Server) CompleteUpload(ctx context.Context, req api.CompleteUploadRequestObject) (api.CompleteUploadResponseObject, error) {
 	claims, ok := claimsFrom(ctx)
 	if !ok {
 		return s.completeUploadFailure(ctx, errNoClaims)
 	}
-	v, err := s.uploads.Complete(ctx, claims.UserID, domain.UploadID(req.Id.String()))
+	v, err := s.app.Uploads.Complete(ctx, claims.UserID, domain.UploadID(req.Id.String()))
 	if err != nil {
 		return s.completeUploadFailure(ctx, err)
 	}
@@ -132,9 +129,8 @@ func (s *Server) CompleteUpload(gctx context.Context, req api.CompleteUploadRequ
 }
 
 // GetAvatar redirects a stable avatar link to a fresh download URL.
-func (s *Server) GetAvatar(gctx context.Context, req api.GetAvatarRequestObject) (api.GetAvatarResponseObject, error) {
-	ctx := requestContext(gctx)
-	url, err := s.uploads.AvatarDownload(ctx, domain.UploadID(req.Id.String()))
+func (s *Server) GetAvatar(ctx context.Context, req api.GetAvatarRequestObject) (api.GetAvatarResponseObject, error) {
+	url, err := s.app.Uploads.AvatarDownload(ctx, domain.UploadID(req.Id.String()))
 	if err != nil {
 		return s.getAvatarFailure(ctx, err)
 	}
@@ -151,8 +147,7 @@ var errNoLocalStorage = domain.Errorf(domain.CodeNotFound, "This server does not
 // LocalStoragePost receives a wx.uploadFile (multipart POST) upload: the
 // ticket's fields, then the file part, which is streamed to disk once the
 // fields have been checked. Fields after the file are ignored, as S3 does.
-func (s *Server) LocalStoragePost(gctx context.Context, req api.LocalStoragePostRequestObject) (api.LocalStoragePostResponseObject, error) {
-	ctx := requestContext(gctx)
+func (s *Server) LocalStoragePost(ctx context.Context, req api.LocalStoragePostRequestObject) (api.LocalStoragePostResponseObject, error) {
 	if s.local == nil {
 		return s.localPostFailure(ctx, errNoLocalStorage)
 	}
@@ -191,15 +186,14 @@ func (s *Server) LocalStoragePost(gctx context.Context, req api.LocalStoragePost
 }
 
 // LocalStoragePut receives a PUT upload; the ticket is in the query.
-func (s *Server) LocalStoragePut(gctx context.Context, req api.LocalStoragePutRequestObject) (api.LocalStoragePutResponseObject, error) {
-	ctx := requestContext(gctx)
+func (s *Server) LocalStoragePut(ctx context.Context, req api.LocalStoragePutRequestObject) (api.LocalStoragePutResponseObject, error) {
 	if s.local == nil {
 		return s.localPutFailure(ctx, errNoLocalStorage)
 	}
 	p := req.Params
 	t := ports.SignedUpload{Key: p.Key, ContentType: p.ContentType, SizeRange: p.SizeRange, Expires: p.Expires, Signature: p.Signature}
 	contentType := ""
-	if c, ok := gctx.(*gin.Context); ok {
+	if c, ok := ctx.(*gin.Context); ok {
 		contentType = c.GetHeader("Content-Type")
 	}
 	if err := s.local.Receive(ctx, t, contentType, req.Body); err != nil {
@@ -209,8 +203,7 @@ func (s *Server) LocalStoragePut(gctx context.Context, req api.LocalStoragePutRe
 }
 
 // LocalStorageGet serves a signed download.
-func (s *Server) LocalStorageGet(gctx context.Context, req api.LocalStorageGetRequestObject) (api.LocalStorageGetResponseObject, error) {
-	ctx := requestContext(gctx)
+func (s *Server) LocalStorageGet(ctx context.Context, req api.LocalStorageGetRequestObject) (api.LocalStorageGetResponseObject, error) {
 	if s.local == nil {
 		return s.localGetFailure(ctx, errNoLocalStorage)
 	}
@@ -219,7 +212,7 @@ func (s *Server) LocalStorageGet(gctx context.Context, req api.LocalStorageGetRe
 	if err != nil {
 		return s.localGetFailure(ctx, err)
 	}
-	if c, ok := gctx.(*gin.Context); ok {
+	if c, ok := ctx.(*gin.Context); ok {
 		// A stored file never runs as a page of this origin.
 		c.Header("Content-Security-Policy", "default-src 'none'; sandbox")
 		c.Header("Cache-Control", "private, max-age=300")

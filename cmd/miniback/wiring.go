@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/miniback/miniback/adapters/argon2id"
@@ -46,14 +45,11 @@ type Main struct {
 	addr     net.Addr
 	serveErr chan error
 
-	// Revocations is this instance's copy of the revocation feed, once
-	// Run has started.
-	Revocations *app.Revocations
-	// Background work (revocation polling and listening, purging) runs
-	// until stopBackground; background counts it.
-	backgroundCtx  context.Context
-	stopBackground context.CancelFunc
-	background     sync.WaitGroup
+	// App is the use-cases, once Run has started.
+	App *app.App
+	// background is the revocation polling and listening and the purges,
+	// from Run until Close.
+	background *app.Background
 }
 
 // purgeInterval is how often an instance deletes long-ended sessions and
@@ -92,22 +88,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	users := postgres.NewUserStore(m.db)
-	sessionStore := postgres.NewSessionStore(m.db)
-	if err := m.startRevocations(ctx, sessionStore); err != nil {
-		return err
-	}
-	clock := ports.SystemClock{}
-	sessions := app.Sessions{
-		Store: sessionStore, Tokens: tokens, Clock: clock,
-		Policy: m.Config.SessionPolicy(), Revocations: m.Revocations,
-	}
-	todos := app.Todos{Store: postgres.NewTodoStore(m.db), Cursors: cursors, Clock: clock}
-	passwords, err := m.passwordAccounts(users, sessions)
+	hasher, err := m.passwordHasher()
 	if err != nil {
 		return err
 	}
-	m.goBackground(func() { m.purgeIdempotencyKeys(m.backgroundCtx, todos) })
 
 	// Listen before wiring uploads: the public URL (and so every link the
 	// API hands out) may depend on the port.
@@ -119,28 +103,45 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rules, _ := m.Config.UploadRules() // validated by LoadConfig
-	uploads := &app.Uploads{
-		Store: postgres.NewUploadStore(m.db), Storage: storage, Clock: clock, Rules: rules,
-		TicketTTL: m.Config.UploadTicketTTL, PendingTTL: m.Config.UploadTTL, DownloadTTL: m.Config.UploadDownloadTTL,
+	users, sessions := postgres.NewUserStore(m.db), postgres.NewSessionStore(m.db)
+	p := app.Ports{
+		Clock: ports.SystemClock{}, WeChat: weChat, Tokens: tokens,
+		Users: users, Binder: users, Deleter: users, UserAdmin: users,
+		Sessions: sessions, RevocationFeed: sessions, SessionPurger: sessions,
+		Todos: postgres.NewTodoStore(m.db), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
+		Attachments: postgres.NewAttachmentStore(m.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
 	}
-	// Every replica cleans; the store hands each expired upload to one.
-	cleaner := app.UploadCleaner{Store: uploads.Store, Storage: storage, Clock: clock, Logger: m.Logger}
-	m.goBackground(func() { cleaner.Run(m.backgroundCtx, m.Config.UploadCleanInterval) })
+	if hasher != nil {
+		p.Credentials, p.Hasher, p.Throttle = postgres.NewCredentialStore(m.db), hasher, postgres.NewAttemptThrottle(m.db)
+	}
+	if m.Config.RevocationListen {
+		p.RevocationListener = m.db
+	}
+	rules, _ := m.Config.UploadRules() // validated by LoadConfig
+	m.App = app.New(p, app.Options{
+		Apps: apps, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
+		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
+		UploadDownloadTTL: m.Config.UploadDownloadTTL,
+		// A token issued just before a revocation lives for the access
+		// TTL, and the verifier tolerates jwx.DefaultSkew past its exp.
+		RevocationRetain: m.Config.AccessTokenTTL + jwx.DefaultSkew,
+		Schedule: app.Schedule{
+			RevocationPoll: m.Config.RevocationPoll, SessionPurge: purgeInterval,
+			IdempotencyPurge: m.Config.IdempotencyPurgeInterval, UploadClean: m.Config.UploadCleanInterval,
+		},
+	})
+	// The revocations that still matter are loaded before the first
+	// request is served; the background keeps them fresh.
+	if err := m.App.Revocations.Refresh(ctx); err != nil {
+		return fmt.Errorf("load revocations: %w", err)
+	}
+	m.background = m.App.StartBackground(m.Logger)
+	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
+		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
 
 	deps := httpapi.Deps{
-		Login:          app.WeChatLogin{Apps: apps, WeChat: weChat, Users: users, Sessions: sessions},
-		Sessions:       sessions,
-		Profiles:       app.Profiles{Users: users, Uploads: uploads, Links: httpapi.Links{PublicURL: publicURL}},
-		Passwords:      passwords,
-		WeChatBinding:  app.WeChatBinding{Apps: apps, WeChat: weChat, Binder: users, Users: users},
-		Todos:          todos,
-		Uploads:        uploads,
-		Attachments:    app.Attachments{Store: postgres.NewAttachmentStore(m.db), Uploads: uploads},
-		Accounts:       app.Accounts{Users: users, Clock: clock, Revocations: m.Revocations},
-		Admin:          app.Admin{Users: users},
+		App:            m.App,
 		Verifier:       tokens,
-		Revocations:    m.Revocations,
 		JWKS:           tokens.PublicJWKS,
 		Ready:          m.db.Ping,
 		Logger:         m.Logger,
@@ -199,67 +200,6 @@ func (m *Main) publicURL() string {
 	return "http://" + displayAddr(m.addr)
 }
 
-// startRevocations loads the revocations that still matter before the
-// first request is served, then keeps them fresh in the background: a read
-// of the feed every MINIBACK_REVOCATION_POLL, and at once on a NOTIFY when
-// MINIBACK_REVOCATION_LISTEN is on. It also starts the hourly purge.
-func (m *Main) startRevocations(ctx context.Context, store *postgres.SessionStore) error {
-	// A token issued just before a revocation lives for the access TTL,
-	// and the verifier tolerates jwx.DefaultSkew past its exp.
-	retain := m.Config.AccessTokenTTL + jwx.DefaultSkew
-	m.Revocations = app.NewRevocations(store, ports.SystemClock{}, retain)
-	if err := m.Revocations.Refresh(ctx); err != nil {
-		return fmt.Errorf("load revocations: %w", err)
-	}
-	bg, stop := context.WithCancel(context.Background())
-	m.backgroundCtx, m.stopBackground = bg, stop
-	warn := func(msg string) func(error) {
-		return func(err error) { m.Logger.Warn(msg, "error", err.Error()) }
-	}
-	m.goBackground(func() {
-		m.Revocations.Run(bg, m.Config.RevocationPoll, warn("revocation feed read failed; keeping the previous set"))
-	})
-	if m.Config.RevocationListen {
-		m.goBackground(func() {
-			m.db.ListenRevocations(bg, m.Revocations.Wake, warn("revocation listener failed; polling continues"))
-		})
-	}
-	m.goBackground(func() { m.purge(bg, store) })
-	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
-		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
-	return nil
-}
-
-func (m *Main) goBackground(f func()) {
-	m.background.Add(1)
-	go func() {
-		defer m.background.Done()
-		f()
-	}()
-}
-
-// purge deletes long-ended sessions and old revocations every
-// purgeInterval until ctx ends.
-func (m *Main) purge(ctx context.Context, store *postgres.SessionStore) {
-	t := time.NewTicker(purgeInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		s, r, err := store.Purge(ctx, time.Now())
-		if err != nil {
-			if ctx.Err() == nil {
-				m.Logger.Warn("purge of ended sessions failed", "error", err.Error())
-			}
-			continue
-		}
-		m.Logger.Info("purged ended sessions and old revocations", "sessions", s, "revocations", r)
-	}
-}
-
 // GrantAdmin makes the user an administrator (miniback admin grant).
 func (m *Main) GrantAdmin(ctx context.Context, id domain.UserID) (domain.User, error) {
 	if err := m.openDatabase(ctx); err != nil {
@@ -303,9 +243,8 @@ func (m *Main) Close() error {
 	if m.server == nil && m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
-	if m.stopBackground != nil {
-		m.stopBackground()
-		m.background.Wait()
+	if m.background != nil {
+		m.background.Stop()
 	}
 	if m.local != nil {
 		errs = append(errs, m.local.Close())
@@ -386,26 +325,23 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	return client, app.NewApps(ids...), nil
 }
 
-// passwordAccounts wires password accounts: Argon2id at OWASP's
-// parameters behind the configured bound, and the PostgreSQL stores. When
-// they are switched off no hasher is made and every operation answers
-// password_auth_disabled.
-func (m *Main) passwordAccounts(users *postgres.UserStore, sessions app.Sessions) (app.PasswordAccounts, error) {
+// passwordHasher returns the password hasher: Argon2id at OWASP's
+// parameters behind the configured bound. When password accounts are
+// switched off it returns nil, no hasher is made, and every operation
+// answers password_auth_disabled.
+func (m *Main) passwordHasher() (*argon2id.Hasher, error) {
 	if !m.Config.PasswordAuth {
 		m.Logger.Info("password accounts: switched off (MINIBACK_PASSWORD_AUTH=false)")
-		return app.PasswordAccounts{}, nil
+		return nil, nil
 	}
 	hasher, err := argon2id.New(argon2id.Config{Concurrency: m.Config.PasswordHashConcurrency})
 	if err != nil {
-		return app.PasswordAccounts{}, fmt.Errorf("password hasher: %w", err)
+		return nil, fmt.Errorf("password hasher: %w", err)
 	}
 	p := hasher.Params()
 	m.Logger.Info("password accounts: on", "hash", "argon2id", "memory_kib", p.Memory, "time", p.Time,
 		"threads", p.Threads, "concurrent_hashes", hasher.Concurrency())
-	return app.PasswordAccounts{
-		Enabled: true, Credentials: postgres.NewCredentialStore(m.db), Users: users, Hasher: hasher,
-		Throttle: postgres.NewAttemptThrottle(m.db), Sessions: sessions, Clock: ports.SystemClock{},
-	}, nil
+	return hasher, nil
 }
 
 // tokens builds the access-token signer from the configured keys, or from a
@@ -490,26 +426,6 @@ func (m *Main) devCursorSecret() ([]byte, error) {
 	m.Logger.Warn("embedded default: GENERATED a DEVELOPMENT cursor secret; never use it in production",
 		"path", path, "replace_with", "MINIBACK_CURSOR_SECRET")
 	return b, nil
-}
-
-// purgeIdempotencyKeys deletes expired idempotency keys every
-// MINIBACK_IDEMPOTENCY_PURGE_INTERVAL until ctx ends.
-func (m *Main) purgeIdempotencyKeys(ctx context.Context, todos app.Todos) {
-	tick := time.NewTicker(m.Config.IdempotencyPurgeInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		n, err := todos.ForgetExpiredIdempotencyKeys(ctx)
-		if err != nil && ctx.Err() == nil {
-			m.Logger.Warn("purge of expired idempotency keys failed", "error", err.Error())
-		} else if n > 0 {
-			m.Logger.Info("purged expired idempotency keys", "deleted", n)
-		}
-	}
 }
 
 // listen opens the API's listener.

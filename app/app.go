@@ -1,0 +1,151 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/miniback/miniback/domain"
+	"github.com/miniback/miniback/ports"
+)
+
+// App is every use-case of one miniback instance, wired to one set of
+// ports. A transport (adapters/httpapi) serves it; cmd/miniback and the
+// HTTP tests both build it with New, so they cannot wire it differently.
+type App struct {
+	Login         WeChatLogin
+	Sessions      Sessions
+	Profiles      Profiles
+	Passwords     PasswordAccounts
+	WeChatBinding WeChatBinding
+	Todos         Todos
+	Accounts      Accounts
+	Admin         Admin
+	Uploads       *Uploads
+	Attachments   Attachments
+	// Revocations is this instance's copy of the revocation feed: the
+	// token check consults it, Sessions and Accounts note their own
+	// revocations in it, and StartBackground keeps it fresh.
+	Revocations *Revocations
+	// UploadCleaner deletes expired uploads; StartBackground runs it.
+	UploadCleaner UploadCleaner
+
+	// What only the background work needs.
+	clock    ports.Clock
+	purger   SessionPurger
+	listener RevocationListener
+	schedule Schedule
+}
+
+// Ports are the adapters the use-cases run on. A user store usually
+// serves Users, Binder, Deleter and UserAdmin, and a session store
+// Sessions, RevocationFeed and SessionPurger; they are separate so a test
+// can replace one of them.
+type Ports struct {
+	Clock     ports.Clock
+	WeChat    ports.WeChatAuth
+	Tokens    ports.TokenIssuer
+	Users     ports.UserStore
+	Binder    ports.WeChatBinder
+	Deleter   ports.AccountDeleter
+	UserAdmin ports.UserAdmin
+
+	Sessions       ports.SessionStore
+	RevocationFeed ports.RevocationFeed
+
+	// Credentials, Hasher and Throttle serve password accounts; they may
+	// be nil when Options.PasswordAuth is off.
+	Credentials ports.CredentialStore
+	Hasher      ports.PasswordHasher
+	Throttle    ports.AttemptThrottle
+
+	Todos       ports.TodoStore
+	Uploads     ports.UploadStore
+	Storage     ports.ObjectStorage
+	Attachments ports.AttachmentStore
+	// AvatarLinks builds the stable link of an avatar upload.
+	AvatarLinks ports.AvatarLinks
+
+	// SessionPurger deletes long-ended sessions and old revocations in
+	// the background; nil leaves them.
+	SessionPurger SessionPurger
+	// RevocationListener wakes the revocation set whenever any instance
+	// commits a revocation; nil relies on polling alone.
+	RevocationListener RevocationListener
+}
+
+// SessionPurger deletes sessions that ended long before now and
+// revocations no token can need any more (the PostgreSQL session store
+// does), returning how many of each.
+type SessionPurger interface {
+	Purge(ctx context.Context, now time.Time) (sessions, revocations int64, err error)
+}
+
+// RevocationListener calls wake whenever a revocation commits on any
+// instance, until ctx ends, reporting failures to onError (it reconnects
+// by itself).
+type RevocationListener interface {
+	ListenRevocations(ctx context.Context, wake func(), onError func(error))
+}
+
+// Options are the deployment's settings for the use-cases.
+type Options struct {
+	// Apps are the mini-programs served.
+	Apps          Apps
+	SessionPolicy domain.SessionPolicy
+	// PasswordAuth switches password accounts on; off, each of their
+	// operations answers CodePasswordAuthDisabled.
+	PasswordAuth bool
+	// LoginLimits bounds failed password logins; zero means
+	// domain.DefaultLoginLimits.
+	LoginLimits domain.LoginLimits
+	// Cursors seals the cursors of list pages.
+	Cursors     CursorCodec
+	UploadRules domain.UploadRules
+	// UploadTicketTTL, UploadPendingTTL and UploadDownloadTTL: see Uploads.
+	UploadTicketTTL   time.Duration
+	UploadPendingTTL  time.Duration
+	UploadDownloadTTL time.Duration
+	// RevocationRetain is how long a revocation matters: the access token
+	// TTL plus the verifier's clock skew (see NewRevocations).
+	RevocationRetain time.Duration
+	// Schedule says how often StartBackground runs each task.
+	Schedule Schedule
+}
+
+// Schedule is how often each background task runs. A zero interval
+// leaves its task out.
+type Schedule struct {
+	RevocationPoll   time.Duration // read the revocation feed
+	SessionPurge     time.Duration // delete long-ended sessions and old revocations
+	IdempotencyPurge time.Duration // delete expired idempotency keys
+	UploadClean      time.Duration // delete expired uploads
+}
+
+// New wires the use-cases to p with the settings o.
+func New(p Ports, o Options) *App {
+	revocations := NewRevocations(p.RevocationFeed, p.Clock, o.RevocationRetain)
+	sessions := Sessions{Store: p.Sessions, Tokens: p.Tokens, Clock: p.Clock, Policy: o.SessionPolicy, Revocations: revocations}
+	uploads := &Uploads{
+		Store: p.Uploads, Storage: p.Storage, Clock: p.Clock, Rules: o.UploadRules,
+		TicketTTL: o.UploadTicketTTL, PendingTTL: o.UploadPendingTTL, DownloadTTL: o.UploadDownloadTTL,
+	}
+	return &App{
+		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions},
+		Sessions: sessions,
+		Profiles: Profiles{Users: p.Users, Uploads: uploads, Links: p.AvatarLinks},
+		Passwords: PasswordAccounts{
+			Enabled: o.PasswordAuth, Credentials: p.Credentials, Users: p.Users, Hasher: p.Hasher,
+			Throttle: p.Throttle, Limits: o.LoginLimits, Sessions: sessions, Clock: p.Clock,
+		},
+		WeChatBinding: WeChatBinding{Apps: o.Apps, WeChat: p.WeChat, Binder: p.Binder, Users: p.Users},
+		Todos:         Todos{Store: p.Todos, Cursors: o.Cursors, Clock: p.Clock},
+		Accounts:      Accounts{Users: p.Deleter, Clock: p.Clock, Revocations: revocations},
+		Admin:         Admin{Users: p.UserAdmin},
+		Uploads:       uploads,
+		Attachments:   Attachments{Store: p.Attachments, Uploads: uploads},
+		Revocations:   revocations,
+		UploadCleaner: UploadCleaner{Store: p.Uploads, Storage: p.Storage, Clock: p.Clock},
+
+		clock: p.Clock, purger: p.SessionPurger, listener: p.RevocationListener, schedule: o.Schedule,
+	}
+}
