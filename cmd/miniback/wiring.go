@@ -317,7 +317,7 @@ func (m *Main) Close() error {
 		m.db.Close()
 	}
 	if m.cluster != nil {
-		errs = append(errs, m.cluster.Stop())
+		errs = append(errs, m.cluster.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
