@@ -342,7 +342,7 @@ func (m *Main) openDatabase(ctx context.Context) error {
 		}
 		url = m.cluster.URL("miniback")
 		m.Logger.Info("embedded default: private PostgreSQL cluster from the local binaries",
-			"data_dir", dir, "url", url, "replace_with", "DATABASE_URL")
+			"data_dir", dir, "url", url, "owner", m.cluster.Owner(), "replace_with", "DATABASE_URL")
 	} else {
 		m.Logger.Info("database: DATABASE_URL")
 	}
