@@ -524,16 +524,7 @@ func (m *Main) listen() error {
 
 // serve serves handler on the listener until Close.
 func (m *Main) serve(handler http.Handler, publicURL string, started time.Time) {
-	m.server = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Long enough for a file to the local storage over a slow
-		// network; with S3 files never come here.
-		ReadTimeout:  5 * time.Minute,
-		WriteTimeout: 5 * time.Minute,
-		IdleTimeout:  120 * time.Second,
-		ErrorLog:     slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
-	}
+	m.server = newHTTPServer(m.Config, handler, m.Logger)
 	go func() {
 		if err := m.server.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- err
