@@ -4,6 +4,8 @@
 //
 // The server listens on 127.0.0.1 only and trusts every local connection as
 // the superuser "postgres": it is for development and tests, not production.
+// Several processes may open one data directory: the first owns the server,
+// the others borrow it (see Cluster).
 package pgcluster
 
 import (
@@ -109,7 +111,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("pgcluster: open lock file: %w", err)
 	}
 	waitUntil := time.Now().Add(borrowWait)
-	for {
+	for waited := false; ; waited = true {
 		owned, err := tryLock(lock)
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("pgcluster: lock %s: %w", c.lockPath(), err), lock.Close())
@@ -132,6 +134,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			c.log.Info("pgcluster: using the server of the process that owns the data dir; it stays running when this one exits",
 				"dir", dataDir, "port", port, "owner_pid", c.ownerPID())
 			return c, nil
+		}
+		if !waited {
+			c.log.Info("pgcluster: waiting for the server of the process that owns the data dir",
+				"dir", dataDir, "owner_pid", c.ownerPID())
 		}
 		if time.Now().After(waitUntil) {
 			_ = lock.Close()
