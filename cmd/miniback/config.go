@@ -31,6 +31,12 @@ type Config struct {
 	LogLevel        string        `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
 	CORSOrigins     []string      `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
 	MaxBodyBytes    int64         `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
+	// ReadTimeout bounds how long a request body may take to arrive and
+	// WriteTimeout a whole request, headers to answer; UploadTimeout
+	// replaces both for a file to or from the local-disk storage.
+	ReadTimeout   time.Duration `env:"MINIBACK_READ_TIMEOUT" envDefault:"15s"`
+	WriteTimeout  time.Duration `env:"MINIBACK_WRITE_TIMEOUT" envDefault:"60s"`
+	UploadTimeout time.Duration `env:"MINIBACK_UPLOAD_TIMEOUT" envDefault:"5m"`
 	// TrustedProxies lists the reverse proxies (addresses or CIDR ranges)
 	// whose X-Forwarded-For names the client; empty trusts none.
 	TrustedProxies []string `env:"MINIBACK_TRUSTED_PROXIES" envSeparator:","`
@@ -156,6 +162,18 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("MINIBACK_SHUTDOWN_TIMEOUT must be positive")
+	}
+	if c.ReadTimeout < 100*time.Millisecond || c.ReadTimeout > 10*time.Minute {
+		bad("MINIBACK_READ_TIMEOUT must be between 100ms and 10m, not %s", c.ReadTimeout)
+	}
+	if c.UploadTimeout < c.ReadTimeout || c.UploadTimeout > 24*time.Hour {
+		bad("MINIBACK_UPLOAD_TIMEOUT (%s) must be at least MINIBACK_READ_TIMEOUT (%s) and at most 24h", c.UploadTimeout, c.ReadTimeout)
+	}
+	// A login reads its body, then waits on WeChat: its answer must still
+	// be allowed out.
+	if c.WriteTimeout < c.ReadTimeout+c.WeChatTimeout || c.WriteTimeout > time.Hour {
+		bad("MINIBACK_WRITE_TIMEOUT (%s) must be at least MINIBACK_READ_TIMEOUT + MINIBACK_WECHAT_TIMEOUT (%s) and at most 1h",
+			c.WriteTimeout, c.ReadTimeout+c.WeChatTimeout)
 	}
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {

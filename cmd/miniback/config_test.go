@@ -14,6 +14,9 @@ func TestLoadConfigDefaultsSelectTheEmbeddedDevelopmentSetup(t *testing.T) {
 	if cfg.Production() || !cfg.UseSimulator() || cfg.DatabaseURL != "" || cfg.AccessTokenTTL != 15*time.Minute || cfg.Addr != ":8080" {
 		t.Errorf("defaults = %+v", cfg)
 	}
+	if cfg.ReadTimeout != 15*time.Second || cfg.WriteTimeout != time.Minute || cfg.UploadTimeout != 5*time.Minute {
+		t.Errorf("timeouts: read %s, write %s, upload %s; want 15s, 1m, 5m", cfg.ReadTimeout, cfg.WriteTimeout, cfg.UploadTimeout)
+	}
 	if !cfg.PasswordAuth || cfg.PasswordHashConcurrency != 0 || len(cfg.TrustedProxies) != 0 {
 		t.Errorf("password defaults: auth %t, concurrency %d, proxies %v; want on, 2 × GOMAXPROCS, none",
 			cfg.PasswordAuth, cfg.PasswordHashConcurrency, cfg.TrustedProxies)
@@ -74,6 +77,10 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{"ticket longer than SigV4 allows", []string{"MINIBACK_UPLOAD_TICKET_TTL=200h", "MINIBACK_UPLOAD_TTL=300h"}, []string{"MINIBACK_UPLOAD_TICKET_TTL"}},
 		{"download URL of seconds", []string{"MINIBACK_UPLOAD_DOWNLOAD_TTL=5s"}, []string{"MINIBACK_UPLOAD_DOWNLOAD_TTL"}},
 		{"avatar limit of zero", []string{"MINIBACK_UPLOAD_AVATAR_MAX_BYTES=0"}, []string{"MINIBACK_UPLOAD_AVATAR_MAX_BYTES"}},
+		{"read timeout too short", []string{"MINIBACK_READ_TIMEOUT=10ms"}, []string{"MINIBACK_READ_TIMEOUT must be between"}},
+		{"unparseable read timeout", []string{"MINIBACK_READ_TIMEOUT=soon"}, []string{"MINIBACK_READ_TIMEOUT"}},
+		{"upload timeout shorter than the JSON one", []string{"MINIBACK_READ_TIMEOUT=30s", "MINIBACK_UPLOAD_TIMEOUT=10s"}, []string{"MINIBACK_UPLOAD_TIMEOUT (10s) must be at least MINIBACK_READ_TIMEOUT"}},
+		{"write timeout that cuts a login", []string{"MINIBACK_WRITE_TIMEOUT=10s"}, []string{"MINIBACK_WRITE_TIMEOUT (10s) must be at least MINIBACK_READ_TIMEOUT + MINIBACK_WECHAT_TIMEOUT (20s)"}},
 		{"attachment type that is not a media type", []string{"MINIBACK_UPLOAD_ATTACHMENT_TYPES=image/png,pdf"}, []string{"MINIBACK_UPLOAD_ATTACHMENT_TYPES", `"pdf"`}},
 	}
 	for _, tt := range tests {

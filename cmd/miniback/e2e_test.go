@@ -114,6 +114,34 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 	if r := c.Get("/readyz"); r.Status != http.StatusOK {
 		t.Errorf("readyz: %s", r)
 	}
+
+	// While the server runs, the operator makes alice an admin from a
+	// second process on the same data dir, and a second server starts
+	// there too: both share the running embedded cluster, and neither
+	// stops it when it exits (issue 9).
+	grant := exec.Command(bin, "admin", "grant", lr.User.Id.String())
+	grant.Env = cmd.Env
+	if out, err := grant.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("granted admin")) ||
+		!bytes.Contains(out, []byte("using the server of the process that owns the data dir")) {
+		t.Fatalf("admin grant while the server runs: %v\n%s", err, out)
+	}
+	sharedAddr := freeAddr(t)
+	shared := exec.Command(bin)
+	shared.Env = append(cleanEnv(), "MINIBACK_ADDR="+sharedAddr, "MINIBACK_DATA_DIR="+dataDir)
+	sharedLogs := startAndWait(t, shared, "miniback is ready")
+	if r := apitest.NewRemote(t, "http://"+sharedAddr).Get("/v1/me", auth); r.Status != http.StatusOK {
+		t.Errorf("a second server on the data dir: %s\n%s", r, sharedLogs.String())
+	}
+	_ = shared.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(shared, 20*time.Second); err != nil {
+		t.Fatalf("the second server's exit: %v\n%s", err, sharedLogs.String())
+	}
+	if r := c.Get("/readyz"); r.Status != http.StatusOK {
+		t.Fatalf("readyz after the admin command and the second server exited: %s\n%s", r, logs.String())
+	}
+	if r := c.Get("/v1/me", auth); r.Status != http.StatusOK {
+		t.Fatalf("GET /v1/me after the admin command and the second server exited: %s", r)
+	}
 	if r := c.Get("/docs"); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "<html") {
 		t.Errorf("docs: %s", r)
 	}
@@ -221,12 +249,7 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		}
 	}
 
-	// While it is stopped, the operator makes alice an admin.
-	grant := exec.Command(bin, "admin", "grant", lr.User.Id.String())
-	grant.Env = cmd.Env
-	if out, err := grant.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("granted admin")) {
-		t.Fatalf("admin grant: %v\n%s", err, out)
-	}
+	// While it is stopped, the admin command starts the cluster itself.
 	missing := exec.Command(bin, "admin", "grant", "3f8e5a1c-2b7d-4e9f-8a6b-1c2d3e4f5a6b")
 	missing.Env = cmd.Env
 	if out, err := missing.CombinedOutput(); err == nil || !bytes.Contains(out, []byte("no user has id")) {

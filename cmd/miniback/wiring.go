@@ -256,7 +256,7 @@ func (m *Main) Close() error {
 		m.db.Close()
 	}
 	if m.cluster != nil {
-		errs = append(errs, m.cluster.Stop())
+		errs = append(errs, m.cluster.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -281,7 +281,7 @@ func (m *Main) openDatabase(ctx context.Context) error {
 		}
 		url = m.cluster.URL("miniback")
 		m.Logger.Info("embedded default: private PostgreSQL cluster from the local binaries",
-			"data_dir", dir, "url", url, "replace_with", "DATABASE_URL")
+			"data_dir", dir, "url", url, "owner", m.cluster.Owner(), "replace_with", "DATABASE_URL")
 	} else {
 		m.Logger.Info("database: DATABASE_URL")
 	}
@@ -440,16 +440,7 @@ func (m *Main) listen() error {
 
 // serve serves handler on the listener until Close.
 func (m *Main) serve(handler http.Handler, publicURL string, started time.Time) {
-	m.server = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Long enough for a file to the local storage over a slow
-		// network; with S3 files never come here.
-		ReadTimeout:  5 * time.Minute,
-		WriteTimeout: 5 * time.Minute,
-		IdleTimeout:  120 * time.Second,
-		ErrorLog:     slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
-	}
+	m.server = newHTTPServer(m.Config, handler, m.Logger)
 	go func() {
 		if err := m.server.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- err

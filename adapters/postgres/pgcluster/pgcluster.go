@@ -4,6 +4,8 @@
 //
 // The server listens on 127.0.0.1 only and trusts every local connection as
 // the superuser "postgres": it is for development and tests, not production.
+// Several processes may open one data directory: the first owns the server,
+// the others borrow it (see Cluster).
 package pgcluster
 
 import (
@@ -34,18 +36,33 @@ type Options struct {
 	// it (initdb) unless it already holds a cluster (a PG_VERSION file).
 	DataDir string
 	// Port is the TCP port to listen on at 127.0.0.1; 0 picks a free one.
+	// A Cluster that borrows a running server uses that server's port.
 	Port int
 	// Logger receives progress messages; nil discards them.
 	Logger *slog.Logger
 }
 
-// Cluster is a running PostgreSQL server started by Start.
+// Cluster is a PostgreSQL server on a data directory, opened by Start.
+//
+// One process at a time owns a data directory: it holds an exclusive
+// flock on DataDir+".lock" for as long as its Cluster is open, started the
+// server, and stops it at Close. Any other process that opens the
+// directory meanwhile (a second server, "miniback admin grant") borrows
+// the running server: it connects to it and leaves it running at Close.
+// The kernel drops the lock when its holder dies, however it dies, so a
+// lock that can be taken means a server still running on the directory
+// was left by a dead owner: the new owner stops it and starts its own.
 type Cluster struct {
 	bin     string   // directory holding initdb, pg_ctl and postgres
 	runAs   []string // command prefix running as the postgres user; nil unless root
 	dataDir string   // absolute
 	port    int
 	log     *slog.Logger
+	// lock is the owner's locked DataDir+".lock"; nil for a borrower and
+	// after Close.
+	lock *os.File
+	// owned is whether this Cluster started the server and stops it.
+	owned bool
 }
 
 // superuser is the cluster's superuser, made by initdb -U.
@@ -59,11 +76,21 @@ var versionedBins = "/usr/lib/postgresql/*/bin"
 // someone else before the server binds it.
 const startAttempts = 3
 
-// Start initialises the cluster in opts.DataDir if needed and starts its
-// server, returning once it accepts connections. As root it runs initdb and
-// the server as the postgres user (PostgreSQL refuses to run as root),
-// handing the data directory to that user and making its parent
-// directories traversable.
+// borrowWait bounds how long Start waits for the server of a live owner
+// to accept connections: the owner may be running initdb and starting it
+// (pg_ctl waits up to 60 s).
+const borrowWait = 3 * time.Minute
+
+// pollInterval is how often a waiting Start looks at the owner again.
+const pollInterval = 100 * time.Millisecond
+
+// Start opens the cluster in opts.DataDir. When another live process owns
+// the directory, Start borrows its server once it accepts connections.
+// Otherwise this process becomes the owner: it initialises the cluster if
+// needed and starts the server, returning once it accepts connections. As
+// root it runs initdb and the server as the postgres user (PostgreSQL
+// refuses to run as root), handing the data directory to that user and
+// making its parent directories traversable.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.DataDir == "" {
 		return nil, errors.New("pgcluster: Options.DataDir is required")
@@ -76,33 +103,152 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if c.bin, err = findBinDir(); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dataDir), 0o700); err != nil {
 		return nil, fmt.Errorf("pgcluster: create data dir: %w", err)
 	}
+	lock, err := os.OpenFile(c.lockPath(), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("pgcluster: open lock file: %w", err)
+	}
+	waitUntil := time.Now().Add(borrowWait)
+	for waited := false; ; waited = true {
+		owned, err := tryLock(lock)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("pgcluster: lock %s: %w", c.lockPath(), err), lock.Close())
+		}
+		if owned {
+			c.lock, c.owned = lock, true
+			if err := c.startOwned(ctx); err != nil {
+				return nil, errors.Join(err, c.unlock())
+			}
+			return c, nil
+		}
+		// A live process owns the directory: use its server once it is up.
+		if port, ok := c.runningServer(ctx); ok {
+			_ = lock.Close() // a borrower holds nothing
+			if opts.Port != 0 && opts.Port != port {
+				c.log.Warn("pgcluster: the running server listens on another port than the one asked for",
+					"dir", dataDir, "port", port, "asked", opts.Port)
+			}
+			c.port = port
+			c.log.Info("pgcluster: using the server of the process that owns the data dir; it stays running when this one exits",
+				"dir", dataDir, "port", port, "owner_pid", c.ownerPID())
+			return c, nil
+		}
+		if !waited {
+			c.log.Info("pgcluster: waiting for the server of the process that owns the data dir",
+				"dir", dataDir, "owner_pid", c.ownerPID())
+		}
+		if time.Now().After(waitUntil) {
+			_ = lock.Close()
+			return nil, fmt.Errorf("pgcluster: %s belongs to process %d, whose server did not accept connections within %s",
+				dataDir, c.ownerPID(), borrowWait)
+		}
+		select {
+		case <-ctx.Done():
+			_ = lock.Close()
+			return nil, fmt.Errorf("pgcluster: waiting for the server of process %d: %w", c.ownerPID(), ctx.Err())
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// startOwned initialises and starts the server of a data dir this process
+// has just locked, recording its pid in the lock file for the messages of
+// borrowers.
+func (c *Cluster) startOwned(ctx context.Context) error {
+	previous := c.ownerPID()
+	if err := c.lock.Truncate(0); err != nil {
+		return fmt.Errorf("pgcluster: write lock file: %w", err)
+	}
+	if _, err := c.lock.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0); err != nil {
+		return fmt.Errorf("pgcluster: write lock file: %w", err)
+	}
+	var err error
+	if c.bin, err = findBinDir(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return fmt.Errorf("pgcluster: create data dir: %w", err)
+	}
 	if os.Geteuid() == 0 {
-		if c.runAs, err = handToPostgresUser(dataDir); err != nil {
-			return nil, err
+		if c.runAs, err = handToPostgresUser(c.dataDir); err != nil {
+			return err
 		}
 	}
 	if err := c.initdb(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	if err := c.clearStalePID(ctx); err != nil {
-		return nil, err
+	if err := c.clearStalePID(ctx, previous); err != nil {
+		return err
 	}
-	if err := c.start(ctx, opts.Port == 0); err != nil {
-		return nil, err
+	if err := c.start(ctx, c.port == 0); err != nil {
+		return err
 	}
-	c.log.Info("pgcluster: server started", "dir", dataDir, "port", c.port, "bin", c.bin)
-	return c, nil
+	c.log.Info("pgcluster: server started", "dir", c.dataDir, "port", c.port, "bin", c.bin)
+	return nil
 }
 
+// lockPath is the owner's lock file, beside the data dir: initdb wants
+// an empty directory, and the lock must be held before initdb runs.
+func (c *Cluster) lockPath() string { return c.dataDir + ".lock" }
+
+// ownerPID is the pid the lock file names: the live owner's while it is
+// locked, the last owner's otherwise; 0 when it names none.
+func (c *Cluster) ownerPID() int {
+	b, err := os.ReadFile(c.lockPath())
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// runningServer returns the port of the server running on the data dir
+// once it accepts connections. Its postmaster.pid says where it listens
+// and, since PostgreSQL 10, whether it is ready.
+func (c *Cluster) runningServer(ctx context.Context) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(c.dataDir, "postmaster.pid"))
+	if err != nil {
+		return 0, false
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 4 {
+		return 0, false // being written
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+	if err != nil || serverState(pid, c.dataDir) == gone {
+		return 0, false // left by a crash: the owner is about to replace it
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(lines[3]))
+	if err != nil || port <= 0 {
+		return 0, false
+	}
+	if len(lines) >= 8 && strings.TrimSpace(lines[7]) != "ready" {
+		return 0, false // starting or stopping
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(pingCtx, c.urlOn(port, "postgres"))
+	if err != nil {
+		return 0, false
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := conn.Ping(pingCtx); err != nil {
+		return 0, false
+	}
+	return port, true
+}
+
+// Owner reports whether this Cluster started the server (and so stops it
+// at Close) rather than borrowing another process's.
+func (c *Cluster) Owner() bool { return c.owned }
+
 // URL returns the connection URL of database dbname on the cluster.
-func (c *Cluster) URL(dbname string) string {
-	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", superuser, c.port, url.PathEscape(dbname))
+func (c *Cluster) URL(dbname string) string { return c.urlOn(c.port, dbname) }
+
+func (c *Cluster) urlOn(port int, dbname string) string {
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", superuser, port, url.PathEscape(dbname))
 }
 
 // CreateDatabase creates database name unless it exists.
@@ -131,15 +277,36 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
 	return nil
 }
 
-// Stop shuts the server down (fast mode: open transactions roll back) and
-// waits until it has exited.
-func (c *Cluster) Stop() error {
+// Close releases the cluster. The owner shuts its server down (fast mode:
+// open transactions roll back), waits until it has exited and gives up the
+// data dir; a borrower leaves the server running for its owner. Borrowers
+// still connected when the owner closes lose their connections.
+func (c *Cluster) Close() error {
+	if !c.owned || c.lock == nil {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	if _, err := c.run(ctx, "pg_ctl", "stop", "-D", c.dataDir, "-m", "fast", "-w", "-t", "60"); err != nil {
+	_, err := c.run(ctx, "pg_ctl", "stop", "-D", c.dataDir, "-m", "fast", "-w", "-t", "60")
+	// Unlock even when the stop failed: the next owner then finds the
+	// server orphaned and stops it itself.
+	if err := errors.Join(err, c.unlock()); err != nil {
 		return err
 	}
 	c.log.Info("pgcluster: server stopped", "dir", c.dataDir)
+	return nil
+}
+
+// unlock gives up the ownership of the data dir.
+func (c *Cluster) unlock() error {
+	if c.lock == nil {
+		return nil
+	}
+	err := c.lock.Close() // closing the file drops its flock
+	c.lock = nil
+	if err != nil {
+		return fmt.Errorf("pgcluster: unlock: %w", err)
+	}
 	return nil
 }
 
@@ -153,12 +320,13 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	return err
 }
 
-// clearStalePID deals with a postmaster.pid left by an earlier run that
-// did not stop its server. A server still running on the data dir is
-// stopped, so that it starts again with this run's options; a pid file
-// whose server is gone is removed. When it cannot tell (no /proc), it
+// clearStalePID deals with a postmaster.pid left by an earlier owner that
+// died without stopping its server (previousOwner is its pid, if known).
+// Only the owner calls it, so no live process is using such a server: one
+// still running is stopped, to start again with this run's options; a pid
+// file whose server is gone is removed. When it cannot tell (no /proc), it
 // leaves the file to the server, which does its own check.
-func (c *Cluster) clearStalePID(ctx context.Context) error {
+func (c *Cluster) clearStalePID(ctx context.Context, previousOwner int) error {
 	pidFile := filepath.Join(c.dataDir, "postmaster.pid")
 	b, err := os.ReadFile(pidFile)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -174,7 +342,8 @@ func (c *Cluster) clearStalePID(ctx context.Context) error {
 	}
 	switch serverState(pid, c.dataDir) {
 	case running:
-		c.log.Warn("pgcluster: stopping a server left running by an earlier run", "dir", c.dataDir, "pid", pid)
+		c.log.Warn("pgcluster: stopping a server whose owning process is gone", "dir", c.dataDir, "pid", pid,
+			"owner_pid", previousOwner)
 		_, err := c.run(ctx, "pg_ctl", "stop", "-D", c.dataDir, "-m", "fast", "-w", "-t", "60")
 		return err
 	case gone:

@@ -57,3 +57,24 @@ func ownerOf(path string) (int, bool) {
 	}
 	return int(st.Uid), true
 }
+
+// tryLock takes an exclusive flock on f without waiting, reporting false
+// when another open file (another process, or another Cluster of this one)
+// holds it. The kernel drops a flock when its holder exits, however it
+// exits; os.OpenFile's close-on-exec keeps the server pg_ctl starts from
+// inheriting it.
+func tryLock(f *os.File) (bool, error) {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, syscall.EWOULDBLOCK):
+			return false, nil
+		case errors.Is(err, syscall.EINTR):
+			continue
+		default:
+			return false, err
+		}
+	}
+}

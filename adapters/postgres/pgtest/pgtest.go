@@ -287,7 +287,7 @@ func startCluster(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, errors.Join(err, os.RemoveAll(dir))
 	}
-	stop := func() error { return errors.Join(c.Stop(), os.RemoveAll(dir)) }
+	stop := func() error { return errors.Join(c.Close(), os.RemoveAll(dir)) }
 	return connect(ctx, "a private PostgreSQL cluster in "+dir, c.URL("postgres"), stop)
 }
 
