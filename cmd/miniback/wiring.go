@@ -45,6 +45,9 @@ type Main struct {
 	server   *http.Server
 	addr     net.Addr
 	serveErr chan error
+	// debug serves pprof on MINIBACK_DEBUG_ADDR, when set (debug.go).
+	debug     *http.Server
+	debugAddr net.Addr
 
 	// Revocations is this instance's copy of the revocation feed, once
 	// Run has started.
@@ -152,6 +155,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.local != nil {
 		deps.LocalFiles = m.local
+	}
+	if err := m.startDebug(); err != nil {
+		return err
 	}
 	m.serve(httpapi.NewHandler(deps), publicURL, started)
 	return nil
@@ -303,6 +309,7 @@ func (m *Main) Close() error {
 	if m.server == nil && m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
+	errs = append(errs, m.closeDebug())
 	if m.stopBackground != nil {
 		m.stopBackground()
 		m.background.Wait()
