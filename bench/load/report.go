@@ -41,10 +41,10 @@ func describeMachine(ctx context.Context, h *harness) machineInfo {
 	if out, err := exec.CommandContext(ctx, goTool(), "env", "GOVERSION").Output(); err == nil {
 		m.goVersion = strings.TrimSpace(string(out))
 	}
-	if out, err := exec.CommandContext(ctx, h.wrk, "-v").CombinedOutput(); err == nil {
-		m.wrk, _, _ = strings.Cut(string(out), "\n")
-		m.wrk = strings.TrimSpace(strings.Split(m.wrk, "Copyright")[0])
-	}
+	// wrk -v prints its version with the usage, and exits 1.
+	out, _ := exec.CommandContext(ctx, h.wrk, "-v").CombinedOutput()
+	m.wrk, _, _ = strings.Cut(string(out), "\n")
+	m.wrk = strings.TrimSpace(strings.Split(m.wrk, "Copyright")[0])
 	var settings []string
 	_ = h.db.pool.QueryRow(ctx, "SHOW server_version").Scan(&m.pgVersion)
 	for _, name := range []string{"synchronous_commit", "fsync", "shared_buffers", "max_connections"} {
