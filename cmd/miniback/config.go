@@ -116,6 +116,10 @@ type Config struct {
 	// where LISTEN does not work).
 	RevocationPoll   time.Duration `env:"MINIBACK_REVOCATION_POLL" envDefault:"1s"`
 	RevocationListen bool          `env:"MINIBACK_REVOCATION_LISTEN" envDefault:"true"`
+
+	// DebugAddr opens a second listener with pprof and memory statistics
+	// (debug.go); empty, the default, opens none.
+	DebugAddr string `env:"MINIBACK_DEBUG_ADDR"`
 }
 
 // maxPresign is the longest lifetime a SigV4 presigned URL may have.
@@ -225,6 +229,7 @@ func (c Config) Validate() error {
 		bad("MINIBACK_REVOCATION_POLL must be between 100ms and 1m, not %s", c.RevocationPoll)
 	}
 	errs = append(errs, c.validateUploads()...)
+	errs = append(errs, c.validateDebug()...)
 	if c.Production() {
 		if c.CursorSecret == "" {
 			bad("MINIBACK_CURSOR_SECRET is required in production (every replica needs the same one)")

@@ -44,6 +44,9 @@ type Main struct {
 	server   *http.Server
 	addr     net.Addr
 	serveErr chan error
+	// debug serves pprof on MINIBACK_DEBUG_ADDR, when set (debug.go).
+	debug     *http.Server
+	debugAddr net.Addr
 
 	// App is the use-cases, once Run has started.
 	App *app.App
@@ -154,6 +157,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.local != nil {
 		deps.LocalFiles = m.local
 	}
+	if err := m.startDebug(); err != nil {
+		return err
+	}
 	m.serve(httpapi.NewHandler(deps), publicURL, started)
 	return nil
 }
@@ -243,6 +249,7 @@ func (m *Main) Close() error {
 	if m.server == nil && m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
+	errs = append(errs, m.closeDebug())
 	if m.background != nil {
 		m.background.Stop()
 	}
