@@ -16,7 +16,7 @@ func (s *Server) AttachToTodo(ctx context.Context, req api.AttachToTodoRequestOb
 		return s.attachFailure(ctx, errNoClaims)
 	}
 	if req.Body == nil {
-		return s.attachFailure(ctx, domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"}))
+		return s.attachFailure(ctx, errNoBody)
 	}
 	v, created, err := s.app.Attachments.Attach(ctx, claims.UserID, domain.TodoID(req.Id.String()), domain.UploadID(req.Body.UploadId.String()))
 	if err != nil {

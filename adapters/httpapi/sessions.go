@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -11,15 +10,10 @@ import (
 	"github.com/miniback/miniback/domain"
 )
 
-// jwksCacheControl lets verifiers cache the key set briefly: keys change
-// rarely, and a new signing key is published (configured second) before
-// it signs.
-const jwksCacheControl = "public, max-age=300"
-
 // RefreshTokens rotates a refresh token.
 func (s *Server) RefreshTokens(ctx context.Context, req api.RefreshTokensRequestObject) (api.RefreshTokensResponseObject, error) {
 	if req.Body == nil {
-		return s.refreshFailure(ctx, domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"}))
+		return s.refreshFailure(ctx, errNoBody)
 	}
 	t, err := s.app.Sessions.Refresh(ctx, req.Body.RefreshToken, userAgentFrom(ctx))
 	if err != nil {
@@ -103,69 +97,4 @@ func (s *Server) EndSession(ctx context.Context, req api.EndSessionRequestObject
 		return s.endSessionFailure(ctx, err)
 	}
 	return api.EndSession204Response{}, nil
-}
-
-// DeleteMe deletes the caller's account and ends its sessions.
-func (s *Server) DeleteMe(ctx context.Context, _ api.DeleteMeRequestObject) (api.DeleteMeResponseObject, error) {
-	claims, ok := claimsFrom(ctx)
-	if !ok {
-		return s.deleteMeFailure(ctx, errNoClaims)
-	}
-	if err := s.app.Accounts.Delete(ctx, claims.UserID); err != nil {
-		return s.deleteMeFailure(ctx, err)
-	}
-	return api.DeleteMe204Response{}, nil
-}
-
-// ListUsers lists and searches users, for admins.
-func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
-	claims, ok := claimsFrom(ctx)
-	if !ok {
-		return s.listUsersFailure(ctx, errNoClaims)
-	}
-	var q domain.UserQuery
-	if p := req.Params.Q; p != nil {
-		q.Search = *p
-	}
-	if p := req.Params.Role; p != nil {
-		q.Role = domain.Role(*p)
-	}
-	if p := req.Params.Limit; p != nil {
-		q.Limit = *p
-	}
-	if p := req.Params.Cursor; p != nil {
-		q.Cursor = *p
-	}
-	page, err := s.app.Admin.ListUsers(ctx, claims.Role, q)
-	if err != nil {
-		return s.listUsersFailure(ctx, err)
-	}
-	out := api.ListUsers200JSONResponse{Items: make([]api.User, len(page.Users))}
-	for i, u := range page.Users {
-		if out.Items[i], err = toAPIUser(u); err != nil {
-			return nil, err
-		}
-	}
-	if page.Next != nil {
-		c := page.Next.Encode()
-		out.NextCursor = &c
-	}
-	return out, nil
-}
-
-// GetJWKS publishes the public keys of the access tokens.
-func (s *Server) GetJWKS(context.Context, api.GetJWKSRequestObject) (api.GetJWKSResponseObject, error) {
-	if s.jwks == nil {
-		return nil, fmt.Errorf("no JWK Set configured")
-	}
-	raw, err := s.jwks()
-	if err != nil {
-		return nil, fmt.Errorf("public JWK Set: %w", err)
-	}
-	var set api.JWKSet
-	if err := json.Unmarshal(raw, &set); err != nil {
-		return nil, fmt.Errorf("decode public JWK Set: %w", err)
-	}
-	cc := jwksCacheControl
-	return api.GetJWKS200JSONResponse{Body: set, Headers: api.GetJWKS200ResponseHeaders{CacheControl: &cc}}, nil
 }

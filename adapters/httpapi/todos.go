@@ -24,7 +24,7 @@ func (s *Server) CreateTodo(ctx context.Context, req api.CreateTodoRequestObject
 		return s.createTodoFailure(ctx, errNoClaims)
 	}
 	if req.Body == nil {
-		return s.createTodoFailure(ctx, errBodyRequired)
+		return s.createTodoFailure(ctx, errNoBody)
 	}
 	b := req.Body
 	d := domain.TodoDraft{Title: b.Title}
@@ -141,7 +141,7 @@ func (s *Server) UpdateTodo(ctx context.Context, req api.UpdateTodoRequestObject
 		return s.updateTodoFailure(ctx, errNoClaims)
 	}
 	if req.Body == nil {
-		return s.updateTodoFailure(ctx, errBodyRequired)
+		return s.updateTodoFailure(ctx, errNoBody)
 	}
 	b := req.Body
 	patch := domain.TodoPatch{Title: b.Title, Done: b.Done, Tags: b.Tags}
@@ -230,7 +230,5 @@ func renameFields(err error, rename func(string) string) error {
 	}
 	return &out
 }
-
-var errBodyRequired = domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"})
 
 func ptr[T any](v T) *T { return &v }

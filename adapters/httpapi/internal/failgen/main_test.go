@@ -2,30 +2,231 @@ package main
 
 import (
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestCommittedFileIsRegenerated regenerates failures.gen.go from
-// openapi.yaml into a temporary directory and wants the committed file,
-// byte for byte.
-func TestCommittedFileIsRegenerated(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "failures.gen.go")
-	if err := run("../../../../openapi.yaml", out); err != nil {
+// TestCommittedFilesAreRegenerated regenerates the failure files from
+// openapi.yaml into a temporary directory and wants the committed ones,
+// byte for byte, and no other.
+func TestCommittedFilesAreRegenerated(t *testing.T) {
+	dir := t.TempDir()
+	if err := run("../../../../openapi.yaml", dir, placements); err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(out)
+	got, committed := failureFiles(t, dir), failureFiles(t, "../..")
+	if len(got) == 0 {
+		t.Fatal("no failure file was generated")
+	}
+	for name, src := range got {
+		if c, ok := committed[name]; !ok {
+			t.Errorf("adapters/httpapi/%s is missing: run go generate ./adapters/httpapi/...", name)
+		} else if !bytes.Equal(src, c) {
+			t.Errorf("adapters/httpapi/%s is stale: run go generate ./adapters/httpapi/...", name)
+		}
+	}
+	for name := range committed {
+		if _, ok := got[name]; !ok {
+			t.Errorf("adapters/httpapi/%s is no longer generated: run go generate ./adapters/httpapi/...", name)
+		}
+	}
+}
+
+// failureFiles returns the contents of dir's *_failures.gen.go files, by
+// name.
+func failureFiles(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*"+suffix))
 	if err != nil {
 		t.Fatal(err)
 	}
-	committed, err := os.ReadFile("../../failures.gen.go")
+	files := map[string][]byte{}
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[filepath.Base(path)] = src
+	}
+	return files
+}
+
+// TestHandlersSitBesideTheirFailures wants each operation's handler, the
+// Server method named for it, in its resource's <resource>.go, beside the
+// <resource>_failures.gen.go the table puts its failure function in.
+func TestHandlersSitBesideTheirFailures(t *testing.T) {
+	fset := token.NewFileSet()
+	paths, err := filepath.Glob("../../*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, committed) {
-		t.Error("adapters/httpapi/failures.gen.go is stale: run go generate ./adapters/httpapi/...")
+	handlerFile := map[string]string{} // method name -> file name
+	for _, path := range paths {
+		name := filepath.Base(path)
+		if strings.HasSuffix(name, "_test.go") || strings.HasSuffix(name, ".gen.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Recv == nil || len(fn.Recv.List) != 1 {
+				continue
+			}
+			if star, ok := fn.Recv.List[0].Type.(*ast.StarExpr); ok {
+				if id, ok := star.X.(*ast.Ident); ok && id.Name == "Server" {
+					handlerFile[fn.Name.Name] = name
+				}
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(placements)) {
+		want := placements[id].resource + ".go"
+		method := toCamelCase(id)
+		got, ok := handlerFile[method]
+		switch {
+		case !ok:
+			t.Errorf("%s: no handler (*Server).%s in adapters/httpapi", id, method)
+		case got != want:
+			t.Errorf("%s: the handler (*Server).%s is in %s, want %s, beside %s%s", id, method, got, want, placements[id].resource, suffix)
+		}
+	}
+}
+
+// TestEveryOperationIsPlaced proves an operation the table does not
+// place, or a row for an operation the spec lacks, fails generation with
+// a message naming it.
+func TestEveryOperationIsPlaced(t *testing.T) {
+	spec := writeSpec(t, `
+  /x:
+    get:
+      operationId: getX
+      responses:
+        '404': {$ref: '#/components/responses/Conflict'}
+    put:
+      operationId: putX
+      responses:
+        '204': {description: ok}
+`, componentResponses)
+	for name, tc := range map[string]struct {
+		table map[string]placement
+		want  []string
+	}{
+		"an operation with problems": {map[string]placement{"putX": {"x", ""}}, []string{"getX", "GET /x", "no resource"}},
+		"an operation without":       {map[string]placement{"getX": {"x", ""}}, []string{"putX", "PUT /x", "no resource"}},
+		"a row the spec lacks": {
+			map[string]placement{"getX": {"x", ""}, "putX": {"x", ""}, "gone": {"x", ""}},
+			[]string{"gone", "does not have"},
+		},
+		"a resource that is no file name": {
+			map[string]placement{"getX": {"x", ""}, "putX": {"../X", ""}},
+			[]string{"putX", `"../X"`},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			files, err := generate(spec, tc.table)
+			if err == nil {
+				t.Fatalf("generated %d files, want an error", len(files))
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the error %q lacks %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestWritesOneFilePerResource proves the functions are grouped by their
+// resource's file, and a resource without any gets none.
+func TestWritesOneFilePerResource(t *testing.T) {
+	spec := writeSpec(t, `
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '404': {$ref: '#/components/responses/Conflict'}
+    delete:
+      operationId: deleteA
+      responses:
+        '409': {$ref: '#/components/responses/Conflict'}
+  /b:
+    get:
+      operationId: getB
+      responses:
+        '404': {$ref: '#/components/responses/Conflict'}
+  /c:
+    get:
+      operationId: getC
+      responses:
+        '200': {description: ok}
+`, componentResponses)
+	files, err := generate(spec, map[string]placement{
+		"getA": {"things", ""}, "deleteA": {"things", ""}, "getB": {"other_things", ""}, "getC": {"plain", ""},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, []string{"other_things_failures.gen.go", "things_failures.gen.go"}) {
+		t.Fatalf("files %v", got)
+	}
+	for name, want := range map[string][]string{
+		"things_failures.gen.go":       {"func (s *Server) deleteAFailure(", "func (s *Server) getAFailure(", "handlers are in things.go"},
+		"other_things_failures.gen.go": {"func (s *Server) getBFailure(", "handlers are in other_things.go"},
+	} {
+		src := string(files[name])
+		if !strings.HasPrefix(src, header) {
+			t.Errorf("%s does not start with %q", name, header)
+		}
+		for _, w := range want {
+			if !strings.Contains(src, w) {
+				t.Errorf("%s lacks %q:\n%s", name, w, src)
+			}
+		}
+		if n := strings.Count(src, "func (s *Server)"); n != len(want)-1 {
+			t.Errorf("%s has %d functions, want %d", name, n, len(want)-1)
+		}
+	}
+}
+
+// TestDeletesStaleFiles proves run removes the failure files it wrote
+// before and no longer writes, and leaves alone the ones it did not write.
+func TestDeletesStaleFiles(t *testing.T) {
+	spec := writeSpec(t, `
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '404': {$ref: '#/components/responses/Conflict'}
+`, componentResponses)
+	dir := t.TempDir()
+	write := func(name, src string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("gone_failures.gen.go", header+"\npackage httpapi\n")
+	write("theirs_failures.gen.go", "package httpapi\n")
+	write("gone.go", "package httpapi\n")
+	if err := run(spec, dir, map[string]placement{"getA": {"things", ""}}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{
+		"things_failures.gen.go": true, "gone_failures.gen.go": false, "theirs_failures.gen.go": true, "gone.go": true,
+	} {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if exists := err == nil; exists != want {
+			t.Errorf("%s exists: %v, want %v (%v)", name, exists, want, err)
+		}
 	}
 }
 
@@ -103,11 +304,11 @@ func TestNamesTheTypesAsOapiCodegenDoes(t *testing.T) {
       responses:
         '200': {description: ok}
 `, componentResponses)
-	src, err := generate(spec, nil)
+	files, err := generate(spec, map[string]placement{"put-thing": {"things", ""}, "getOK": {"things", ""}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := string(src)
+	got := string(files["things_failures.gen.go"])
 	for _, want := range []string{
 		"// Code generated by failgen from openapi.yaml. DO NOT EDIT.\n",
 		"func (s *Server) putThingFailure(",
@@ -161,8 +362,8 @@ func TestRefusesWhatItCannotAnswer(t *testing.T) {
       operationId: getX
       responses:
         '200': {description: ok}`+responses+"\n", componentResponses)
-			if src, err := generate(spec, nil); err == nil {
-				t.Errorf("generated, want an error:\n%s", src)
+			if files, err := generate(spec, map[string]placement{"getX": {"x", ""}}); err == nil {
+				t.Errorf("generated %d files, want an error", len(files))
 			} else if !strings.Contains(err.Error(), "getX") {
 				t.Errorf("the error %q does not name the operation", err)
 			}
@@ -195,7 +396,7 @@ func TestNamingFollowsOapiCodegen(t *testing.T) {
 	}
 }
 
-func TestNamesTableGivesFunctionNames(t *testing.T) {
+func TestTableGivesFunctionNames(t *testing.T) {
 	spec := writeSpec(t, `
   /x:
     get:
@@ -203,14 +404,11 @@ func TestNamesTableGivesFunctionNames(t *testing.T) {
       responses:
         '404': {$ref: '#/components/responses/Conflict'}
 `, componentResponses)
-	src, err := generate(spec, map[string]string{"getX": "xFailure"})
+	files, err := generate(spec, map[string]placement{"getX": {"x", "xFailure"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(src), "func (s *Server) xFailure(ctx context.Context, err error) (api.GetXResponseObject, error)") {
+	if src := files["x_failures.gen.go"]; !strings.Contains(string(src), "func (s *Server) xFailure(ctx context.Context, err error) (api.GetXResponseObject, error)") {
 		t.Errorf("the table's name is not used:\n%s", src)
-	}
-	if _, err := generate(spec, map[string]string{"getX": "xFailure", "gone": "goneFailure"}); err == nil || !strings.Contains(err.Error(), "gone") {
-		t.Errorf("a table entry for a missing operation gave %v, want an error naming it", err)
 	}
 }

@@ -8,10 +8,8 @@ import (
 	"github.com/miniback/miniback/domain"
 )
 
-// The password-account operations and WeChat binding, with their failure
-// functions (see responses.go for the pattern).
-
-var errNoBody = domain.Invalid(domain.FieldError{Field: "body", Code: "required", Message: "a request body is required"})
+// The password-account operations: registering, logging in with a
+// password, and setting the caller's password.
 
 // RegisterWithPassword creates a password account and logs it in.
 func (s *Server) RegisterWithPassword(ctx context.Context, req api.RegisterWithPasswordRequestObject) (api.RegisterWithPasswordResponseObject, error) {
@@ -72,30 +70,6 @@ func (s *Server) SetMyPassword(ctx context.Context, req api.SetMyPasswordRequest
 		return s.setPasswordFailure(ctx, err)
 	}
 	return api.SetMyPassword204Response{}, nil
-}
-
-// BindMyWeChat binds the WeChat user of a wx.login code to the caller.
-func (s *Server) BindMyWeChat(ctx context.Context, req api.BindMyWeChatRequestObject) (api.BindMyWeChatResponseObject, error) {
-	claims, ok := claimsFrom(ctx)
-	if !ok {
-		return s.bindWeChatFailure(ctx, errNoClaims)
-	}
-	if req.Body == nil {
-		return s.bindWeChatFailure(ctx, errNoBody)
-	}
-	var appID domain.AppID
-	if req.Body.Appid != nil {
-		appID = domain.AppID(*req.Body.Appid)
-	}
-	u, err := s.app.WeChatBinding.Bind(ctx, claims.UserID, appID, req.Body.Code)
-	if err != nil {
-		return s.bindWeChatFailure(ctx, err)
-	}
-	user, err := toAPIUser(u)
-	if err != nil {
-		return nil, err
-	}
-	return api.BindMyWeChat200JSONResponse(user), nil
 }
 
 // toLoginResponse maps a login to the wire type.
