@@ -65,8 +65,12 @@ func mediaTypes(content openapi3.Content) string {
 
 // validate is the second per-operation middleware: it checks the request
 // against the operation in the embedded spec and answers 413, 415, 400
-// malformed_json or 400 validation_failed listing every bad field. The
-// body it reads is put back for the handler.
+// malformed_json or 400 validation_failed listing the bad fields (at most
+// maxFieldErrors). Before the spec, it refuses for every operation what no
+// store can take and no schema needs: text that is not valid UTF-8 or holds
+// NUL, in any parameter or JSON string or key, and JSON bodies past the
+// shape limits. Its work is linear in the request. The body it reads is put
+// back for the handler.
 func (h *handler) validate(c *gin.Context) {
 	route := h.ops.route(c)
 	if route == nil {
