@@ -68,8 +68,9 @@ func badItems(n int) []byte {
 	return fill(`{"title":"x","tags":[`, `]}`, defaultMaxBodyBytes, n, func(int) string { return "1" })
 }
 
-// hostileBodies are the bodies an unauthenticated client can send to make
-// validation expensive, each with the status it must get.
+// hostileBodies are bodies a client can send to make validation expensive
+// (those to POST /v1/auth/wechat need no token), each with the status it
+// must get.
 func hostileBodies() []struct {
 	name, method, path string
 	body               []byte
