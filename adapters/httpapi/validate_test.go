@@ -186,3 +186,49 @@ func TestAbandonedRequestIsAnsweredWithoutFieldErrors(t *testing.T) {
 		t.Errorf("want a 400 saying the request was abandoned, got %d %s", rec.Code, rec.Body)
 	}
 }
+
+// FuzzCheckJSON: on any valid JSON the scanner does not panic, and when it
+// finds no text to refuse, every string and key the body decodes to is
+// valid text.
+func FuzzCheckJSON(f *testing.F) {
+	for _, s := range []string{`{"a":"b"}`, `["\u0000"]`, `"\ud800\udc00"`, `{"\ud800":1}`, "[\"\xff\"]", `[[[1,{"a":[]}]]]`, ` 1 `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) {
+			return
+		}
+		fs := newFieldErrors(context.Background())
+		if shape := fs.checkJSON(body); shape {
+			return
+		}
+		for _, e := range fs.list {
+			if e.Code == codeInvalidText {
+				return
+			}
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatal(err)
+		}
+		var walk func(any)
+		walk = func(v any) {
+			switch v := v.(type) {
+			case string:
+				if !validText(v) {
+					t.Fatalf("%q decodes to %q, which is not text", body, v)
+				}
+			case []any:
+				for _, x := range v {
+					walk(x)
+				}
+			case map[string]any:
+				for k, x := range v {
+					walk(k)
+					walk(x)
+				}
+			}
+		}
+		walk(v)
+	})
+}
