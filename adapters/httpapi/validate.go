@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/gin-gonic/gin"
 
 	"github.com/miniback/miniback/domain"
@@ -31,6 +33,15 @@ var validationOptions = openapi3filter.Options{
 	SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid",
 		openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))},
 }
+
+// paramsValidationOptions check the parameters only, for a body already
+// refused.
+var paramsValidationOptions = func() openapi3filter.Options {
+	o := validationOptions
+	o.ExcludeRequestBody = true
+	o.KeepValidatedValue = false
+	return o
+}()
 
 // streamingValidationOptions leave a file body to its handler.
 var streamingValidationOptions = openapi3filter.Options{
@@ -55,8 +66,12 @@ func mediaTypes(content openapi3.Content) string {
 
 // validate is the second per-operation middleware: it checks the request
 // against the operation in the embedded spec and answers 413, 415, 400
-// malformed_json or 400 validation_failed listing every bad field. The
-// body it reads is put back for the handler.
+// malformed_json or 400 validation_failed listing the bad fields (at most
+// maxFieldErrors). Before the spec, it refuses for every operation what no
+// store can take and no schema needs: text that is not valid UTF-8 or holds
+// NUL, in any parameter or JSON string or key, and JSON bodies past the
+// shape limits. Its work is linear in the request. The body it reads is put
+// back for the handler.
 func (h *handler) validate(c *gin.Context) {
 	route := h.ops.route(c)
 	if route == nil {
@@ -78,6 +93,7 @@ func (h *handler) validate(c *gin.Context) {
 		}
 	}
 	hasBody := len(body) > 0 || (options.ExcludeRequestBody && req.Body != nil && req.Body != http.NoBody)
+	jsonBody := false
 	if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil && hasBody {
 		// Checked here rather than left to the validator so that each
 		// failure gets its own status and code.
@@ -92,16 +108,45 @@ func (h *handler) validate(c *gin.Context) {
 			h.abort(c, malformedJSON(nil))
 			return
 		}
+		jsonBody = isJSON(mediaType) && len(body) > 0
 	}
-	in := &openapi3filter.RequestValidationInput{
-		Request:    req,
-		PathParams: pathParams(c),
-		Route:      route,
-		Options:    options,
+	// The edge checks run first, for every operation: text no store can
+	// take, and bodies whose shape alone makes them wrong.
+	fields := newFieldErrors(req.Context())
+	fields.checkParams(c, route)
+	if jsonBody && fields.checkJSON(body) {
+		// Leave the body out: its size is what would make the schema
+		// validator slow. The parameters are still checked.
+		options = &paramsValidationOptions
 	}
-	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
-		h.abort(c, requestError(err))
+	if !fields.done() {
+		in := &openapi3filter.RequestValidationInput{
+			Request:    req,
+			PathParams: pathParams(c),
+			Route:      withoutSecurity(route),
+			Options:    options,
+		}
+		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+			if err := fields.collectRequestError(err); err != nil {
+				h.abort(c, err)
+				return
+			}
+		}
 	}
+	if err := fields.err(); err != nil {
+		h.abort(c, err)
+	}
+}
+
+// withoutSecurity returns route with no security requirement. The
+// validator's check of them would be a no-op (authenticate did it), but
+// it first copies the whole body for an AuthenticationFunc that might
+// read it.
+func withoutSecurity(route *routers.Route) *routers.Route {
+	r, op := *route, *route.Operation
+	op.Security = &openapi3.SecurityRequirements{}
+	r.Operation = &op
+	return &r
 }
 
 // readBody reads the whole (size-limited) body and puts it back as a
@@ -110,7 +155,11 @@ func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	data, err := io.ReadAll(r.Body)
+	// A declared length (limitBody refused it above the limit) sizes the
+	// buffer once; io.ReadAll would grow it by copies to about 4 times.
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(r.Body)
+	data := buf.Bytes()
 	_ = r.Body.Close()
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -147,8 +196,10 @@ func malformedJSON(cause error) error {
 	return &domain.Error{Code: domain.CodeMalformedJSON, Message: "The request body is not valid JSON.", Err: cause}
 }
 
-// requestError turns a validator error into the problem's domain error.
-func requestError(err error) error {
+// collectRequestError adds the field errors of a validator error. It
+// returns an error of its own when the request is wrong as a whole: a body
+// too large (413) or not JSON (400 malformed_json).
+func (fs *fieldErrors) collectRequestError(err error) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return tooLarge(tooBig.Limit)
@@ -156,14 +207,13 @@ func requestError(err error) error {
 	if bodyParseError(err) {
 		return malformedJSON(err)
 	}
-	var fields fieldErrors
-	fields.collect(err)
-	if len(fields) == 0 {
-		fields.add("body", "invalid", "the request does not match the API description")
+	n := len(fs.list)
+	fs.collect(err)
+	if len(fs.list) == n && !fs.done() {
+		fs.add("body", "invalid", "the request does not match the API description")
 	}
-	e := domain.Invalid(fields...)
-	e.Err = err
-	return e
+	fs.cause = err
+	return nil
 }
 
 // bodyParseError reports whether the body could not be decoded at all (a
@@ -189,14 +239,72 @@ func isRequestError(err error) bool {
 	return errors.As(err, &re)
 }
 
-// fieldErrors gathers field errors without repeats.
-type fieldErrors []domain.FieldError
+// maxFieldErrors caps the field errors of one problem: a body can break
+// as many rules as it has bytes, and neither the work of describing them
+// nor the answer may grow with it.
+const maxFieldErrors = 50
+
+// fieldErrors gathers the field errors of a request, without repeats and
+// at most maxFieldErrors of them. Work on it stops when the list is full or
+// the client is gone (ctx is done).
+type fieldErrors struct {
+	ctx       context.Context
+	list      []domain.FieldError
+	seen      map[domain.FieldError]struct{}
+	objects   map[string]struct{} // objects whose unknown keys are listed
+	truncated bool
+	canceled  bool
+	cause     error // the validator's error, for logs
+	steps     int
+}
+
+func newFieldErrors(ctx context.Context) *fieldErrors {
+	return &fieldErrors{ctx: ctx, seen: map[domain.FieldError]struct{}{}, objects: map[string]struct{}{}}
+}
 
 func (fs *fieldErrors) add(field, code, message string) {
 	f := domain.FieldError{Field: field, Code: code, Message: message}
-	if !slices.Contains(*fs, f) {
-		*fs = append(*fs, f)
+	if fs.truncated {
+		return
 	}
+	if _, ok := fs.seen[f]; ok {
+		return
+	}
+	if len(fs.list) == maxFieldErrors {
+		fs.truncated = true
+		return
+	}
+	fs.seen[f] = struct{}{}
+	fs.list = append(fs.list, f)
+}
+
+// done reports whether more work on the list is useless: it is full, or
+// the client has gone (checked on every 256th call, as loops call it for
+// each item).
+func (fs *fieldErrors) done() bool {
+	if fs.steps++; fs.steps%256 == 0 && fs.ctx.Err() != nil {
+		fs.canceled = true
+	}
+	return fs.truncated || fs.canceled
+}
+
+// err is the validation error for the list: nil when it is empty, and
+// saying so when it was cut short.
+func (fs *fieldErrors) err() error {
+	if fs.canceled || fs.ctx.Err() != nil {
+		// No one waits for the answer; stop here, with a 4xx that the
+		// access log shows.
+		return &domain.Error{Code: domain.CodeInvalid, Message: "The request was abandoned before it was validated.", Err: fs.ctx.Err()}
+	}
+	if len(fs.list) == 0 {
+		return nil
+	}
+	e := domain.Invalid(fs.list...)
+	if fs.truncated {
+		e.Message = fmt.Sprintf("The request breaks more field rules than the %d listed.", maxFieldErrors)
+	}
+	e.Err = fs.cause
+	return e
 }
 
 // collect walks the validator's error tree (MultiError of RequestError of
@@ -205,6 +313,9 @@ func (fs *fieldErrors) collect(err error) {
 	switch e := err.(type) {
 	case openapi3.MultiError:
 		for _, err := range e {
+			if fs.done() {
+				return
+			}
 			fs.collect(err)
 		}
 	case *openapi3filter.RequestError:
@@ -236,6 +347,9 @@ func (fs *fieldErrors) addParameterError(e *openapi3filter.RequestError) {
 		fs.add(field, "invalid_type", name+" is not of the expected type")
 	case len(schemaErrs) > 0:
 		for _, se := range schemaErrs {
+			if fs.done() {
+				return
+			}
 			fs.addSchemaErrorAt(field, name, se)
 		}
 	default:
@@ -275,9 +389,18 @@ func (fs *fieldErrors) addSchemaErrorAt(base, baseName string, e *openapi3.Schem
 		fs.add(field, "required", name+" is required")
 	case "properties":
 		// additionalProperties: false; the error names no key, so list
-		// the object's keys the schema does not know.
+		// the object's keys the schema does not know. The validator makes
+		// one such error for each unknown key, each with the whole
+		// object: list them for the first only.
+		if _, listed := fs.objects[field]; listed {
+			return
+		}
+		fs.objects[field] = struct{}{}
 		obj, _ := e.Value.(map[string]any)
 		for _, k := range sortedKeys(obj) {
+			if fs.done() {
+				return
+			}
 			if s.Properties[k] == nil {
 				k = clip(k)
 				fs.add(field+"."+k, "unknown_field", k+" is not a known field")
@@ -312,7 +435,7 @@ func (fs *fieldErrors) addSchemaErrorAt(base, baseName string, e *openapi3.Schem
 	}
 }
 
-func sortedKeys(m map[string]any) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

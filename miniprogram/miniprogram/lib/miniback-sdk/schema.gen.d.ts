@@ -974,7 +974,14 @@ export interface components {
              */
             code: string;
             request_id?: string;
-            /** @description Field-level problems, when the request broke field rules. */
+            /**
+             * @description Field-level problems, when the request broke field rules: at most
+             *     50, and `detail` says when more were found. Every text input
+             *     (body strings and keys, query, path and header parameters) must
+             *     be valid UTF-8 without NUL characters, or its field gets
+             *     `invalid_text`; a JSON body may hold at most 1,000 values nested
+             *     at most 32 deep, or `body` gets `too_complex`.
+             */
             errors?: components["schemas"]["FieldError"][];
         };
         FieldError: {
@@ -984,6 +991,7 @@ export interface components {
              * @description Stable machine code for this field's problem: `required`,
              *     `too_long`, `too_short`, `unknown_field`, `invalid_type`,
              *     `invalid_format`, `invalid_value`, `out_of_range`, `invalid`,
+             *     `invalid_text`, `too_complex`, `too_many`, `too_few`, `too_few_fields`,
              *     or a domain rule such as `invalid_url`, `invalid_characters`,
              *     `empty_patch`, `invalid_time_zone`, `invalid_range`,
              *     `invalid_cursor`, `unknown`, `invalid_email`, `taken`,
