@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 
@@ -25,8 +26,8 @@ const (
 
 // interpretError classifies a database error as a *domain.Error where the
 // caller can act on it: no row is CodeNotFound, a unique violation is
-// CodeConflict, and a database that cannot be reached (or does not answer
-// before the deadline) is CodeUnavailable. Anything else is wrapped as it is
+// CodeConflict, and a database that cannot be reached, a connection lost
+// mid-use, or no answer before the deadline is CodeUnavailable. Anything else is wrapped as it is
 // and so stays internal. Errors already classified pass through unchanged.
 func interpretError(err error) error {
 	if err == nil {
@@ -39,12 +40,6 @@ func interpretError(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errNotFound(err)
 	}
-	var connectErr *pgconn.ConnectError
-	if errors.As(err, &connectErr) {
-		// Whatever the reason (refused, auth, no such database), no
-		// connection means no service.
-		return errUnavailable(err)
-	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
@@ -52,19 +47,38 @@ func interpretError(err error) error {
 			return &domain.Error{Code: domain.CodeConflict, Message: "The record already exists.", Err: err}
 		case pgErr.Code == pgTooManyConnections, pgErr.Code == pgAdminShutdown,
 			pgErr.Code == pgCrashShutdown, pgErr.Code == pgCannotConnectNow,
-			strings.HasPrefix(pgErr.Code, pgConnectionException):
+			strings.HasPrefix(pgErr.Code, pgConnectionException),
+			pgErr.SeverityUnlocalized == "FATAL", pgErr.SeverityUnlocalized == "PANIC":
+			// A FATAL error ends the session: the server closes the
+			// connection after sending it.
 			return errUnavailable(err)
 		}
 		return fmt.Errorf("postgres: %w", err)
 	}
-	// A net.Error is a broken connection or a network timeout. The deadline may have passed while
-	// waiting for a pooled connection or for the server's answer: either
-	// way the database cannot serve us now.
-	var netErr net.Error
-	if errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
+	if connectionLost(err) {
 		return errUnavailable(err)
 	}
 	return fmt.Errorf("postgres: %w", err)
+}
+
+// connectionLost reports whether err says the database could not be
+// reached or stopped answering: no connection could be made, the
+// connection broke (the server restarted or killed our backend; pgx then
+// reports an unexpected EOF, a network error, or "conn closed" for the
+// next use), or the deadline passed while waiting for a pooled connection
+// or for the server's answer. A statement that was in flight may or may
+// not have committed; the caller cannot tell, which is why the answer is
+// "unavailable, retry" and never an internal error.
+func connectionLost(err error) bool {
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || // refused, auth, no such database: no service either way
+		errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		pgconn.SafeToRetry(err) || // failed before anything reached the server
+		pgconn.Timeout(err) ||
+		errors.As(err, &netErr) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
 
 // errNotFound reports a missing user. Users are the only rows this package
@@ -74,5 +88,6 @@ func errNotFound(cause error) *domain.Error {
 }
 
 func errUnavailable(cause error) *domain.Error {
-	return &domain.Error{Code: domain.CodeUnavailable, Message: "The database is unavailable; try again later.", Err: cause}
+	return &domain.Error{Code: domain.CodeUnavailable, Err: cause,
+		Message: "The database is unavailable, so whether the request took effect is unknown; retry later, with the same Idempotency-Key if it had one."}
 }
