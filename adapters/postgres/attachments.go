@@ -97,11 +97,11 @@ func (s *AttachmentStore) ListAttachments(ctx context.Context, owner domain.User
 			return fmt.Errorf("find task: %w", err)
 		}
 		if !owns {
-			return errTodoNotFound(nil)
+			return domain.ErrTodoNotFound(nil)
 		}
 		rows, err = q.ListAttachments(ctx, todoID)
 		if err != nil {
-			return fmt.Errorf("list attachments: %w", err)
+			return fmt.Errorf("read attachments: %w", err)
 		}
 		return nil
 	})
@@ -127,20 +127,14 @@ func (s *AttachmentStore) Detach(ctx context.Context, owner domain.UserID, todo 
 	}
 	n, err := s.q.DeleteAttachment(ctx, sqlcgen.DeleteAttachmentParams{TodoID: todoID, UploadID: uploadID, OwnerID: ownerID})
 	if err != nil {
-		return interpretError(fmt.Errorf("delete attachment: %w", err))
+		return interpretError(err)
 	}
 	if n == 0 {
-		return &domain.Error{Code: domain.CodeNotFound, Message: "The attachment does not exist."}
+		return domain.ErrAttachmentNotFound(nil)
 	}
 	return nil
 }
 
-// attachmentError passes classified errors (task or upload not found)
-// through and interprets the rest as a task's.
-func attachmentError(err error) error {
-	var de *domain.Error
-	if errors.As(err, &de) {
-		return de
-	}
-	return interpretTodoError(err)
-}
+// attachmentError interprets the rest as a task's; the steps worded their
+// own (task or upload not found), which pass through.
+func attachmentError(err error) error { return interpretTodoError(err) }

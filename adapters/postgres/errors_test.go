@@ -177,3 +177,25 @@ func TestInterpretErrorClassifiesDatabaseErrors(t *testing.T) {
 		t.Fatal("interpretError(nil) != nil")
 	}
 }
+
+func TestInterpretErrorAnswersBareCodesThatStoresWord(t *testing.T) {
+	missing := fmt.Errorf("lock todo: %w", pgx.ErrNoRows)
+	var de *domain.Error
+	if bare := interpretError(missing); !errors.As(bare, &de) || de.Message != "" || de.Err != missing {
+		t.Fatalf("interpretError(no rows) = %#v; want a bare not_found caused by the database error", bare)
+	}
+
+	worded := notFoundAs(missing, domain.ErrTodoNotFound)
+	if domain.ErrorCode(worded) != domain.CodeNotFound || domain.ErrorMessage(worded) != "The task does not exist." ||
+		!errors.Is(worded, pgx.ErrNoRows) {
+		t.Errorf("notFoundAs(no rows, task) = %v", worded)
+	}
+	// A not-found a step already worded keeps its words.
+	if kept := notFoundAs(domain.ErrUploadNotFound(), domain.ErrTodoNotFound); domain.ErrorMessage(kept) != "The upload does not exist." {
+		t.Errorf("notFoundAs(upload not found, task) = %v", kept)
+	}
+	// Other codes pass.
+	if lost := notFoundAs(io.ErrUnexpectedEOF, domain.ErrTodoNotFound); domain.ErrorCode(lost) != domain.CodeUnavailable {
+		t.Errorf("notFoundAs(EOF, task) = %v", lost)
+	}
+}

@@ -65,7 +65,7 @@ func (s *TodoStore) CreateTodo(ctx context.Context, t domain.Todo) (domain.Todo,
 	}
 	row, err := s.q.CreateTodo(ctx, createParams(owner, t))
 	if err != nil {
-		return domain.Todo{}, interpretTodoError(fmt.Errorf("create todo: %w", err))
+		return domain.Todo{}, interpretTodoError(err)
 	}
 	return toTodo(row)
 }
@@ -89,11 +89,10 @@ func (s *TodoStore) CreateTodoOnce(ctx context.Context, t domain.Todo, key ports
 		created, replayed, err = s.createOnce(ctx, owner, t, key)
 	}
 	if errors.Is(err, errKeyVanished) {
-		return domain.Todo{}, false, &domain.Error{Code: domain.CodeConflict,
-			Message: "A concurrent request with this Idempotency-Key is in progress; try again.", Err: err}
+		return domain.Todo{}, false, domain.ErrIdempotencyKeyBusy(err)
 	}
 	if err != nil {
-		return domain.Todo{}, false, interpretTodoError(fmt.Errorf("create todo once: %w", err))
+		return domain.Todo{}, false, interpretTodoError(err)
 	}
 	return created, replayed, nil
 }
@@ -120,7 +119,7 @@ func (s *TodoStore) createOnce(ctx context.Context, owner uuid.UUID, t domain.To
 		}
 		row, err := q.CreateTodo(ctx, createParams(owner, t))
 		if err != nil {
-			return fmt.Errorf("create todo: %w", err)
+			return fmt.Errorf("insert todo: %w", err)
 		}
 		if created, err = toTodo(row); err != nil {
 			return err
@@ -148,8 +147,7 @@ func (s *TodoStore) replay(ctx context.Context, q *sqlcgen.Queries, owner uuid.U
 		return domain.Todo{}, fmt.Errorf("read key: %w", err)
 	}
 	if !bytes.Equal(row.RequestHash, key.RequestHash) {
-		return domain.Todo{}, domain.Errorf(domain.CodeIdempotencyKeyReused,
-			"This Idempotency-Key was already used with a different request; use a new key for a new task.")
+		return domain.Todo{}, domain.ErrIdempotencyKeyReused()
 	}
 	if len(row.Result) == 0 {
 		// The result is written before the claim commits, so a committed
@@ -171,7 +169,7 @@ func (s *TodoStore) GetTodo(ctx context.Context, owner domain.UserID, id domain.
 	}
 	row, err := s.q.GetTodo(ctx, sqlcgen.GetTodoParams{ID: tid, UserID: uid})
 	if err != nil {
-		return domain.Todo{}, interpretTodoError(fmt.Errorf("get todo: %w", err))
+		return domain.Todo{}, interpretTodoError(err)
 	}
 	return toTodo(row)
 }
@@ -207,7 +205,7 @@ func (s *TodoStore) UpdateTodo(ctx context.Context, owner domain.UserID, id doma
 			Priority: p.Priority, Done: p.Done, CompletedAt: p.CompletedAt, Tags: p.Tags, Version: int32(next.Version),
 		})
 		if err != nil {
-			return fmt.Errorf("update todo: %w", err)
+			return fmt.Errorf("save todo: %w", err)
 		}
 		updated, err = toTodo(row)
 		return err
@@ -216,7 +214,7 @@ func (s *TodoStore) UpdateTodo(ctx context.Context, owner domain.UserID, id doma
 		return domain.Todo{}, fnErr
 	}
 	if err != nil {
-		return domain.Todo{}, interpretTodoError(fmt.Errorf("update todo: %w", err))
+		return domain.Todo{}, interpretTodoError(err)
 	}
 	return updated, nil
 }
@@ -244,7 +242,7 @@ func (s *TodoStore) DeleteTodo(ctx context.Context, owner domain.UserID, id doma
 			return err
 		}
 		if _, err := q.DeleteTodo(ctx, sqlcgen.DeleteTodoParams{ID: tid, UserID: uid}); err != nil {
-			return fmt.Errorf("delete todo: %w", err)
+			return fmt.Errorf("delete: %w", err)
 		}
 		return nil
 	})
@@ -252,7 +250,7 @@ func (s *TodoStore) DeleteTodo(ctx context.Context, owner domain.UserID, id doma
 		return checkErr
 	}
 	if err != nil {
-		return interpretTodoError(fmt.Errorf("delete todo: %w", err))
+		return interpretTodoError(err)
 	}
 	return nil
 }
@@ -261,7 +259,7 @@ func (s *TodoStore) DeleteTodo(ctx context.Context, owner domain.UserID, id doma
 func (s *TodoStore) ForgetIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
 	n, err := s.q.ForgetIdempotencyKeys(ctx, before)
 	if err != nil {
-		return 0, interpretError(fmt.Errorf("forget idempotency keys: %w", err))
+		return 0, interpretError(err)
 	}
 	return n, nil
 }
@@ -304,10 +302,10 @@ func (s *TodoStore) ListTodos(ctx context.Context, q ports.TodoQuery) ([]domain.
 	case domain.SortByDueAt:
 		rows, err = s.listByDue(ctx, base, q.Sort.Desc, q.After, q.Filter.Dated())
 	default:
-		return nil, fmt.Errorf("list todos: unknown sort %q", q.Sort.Field)
+		return nil, fmt.Errorf("postgres: unknown sort %q", q.Sort.Field)
 	}
 	if err != nil {
-		return nil, interpretError(fmt.Errorf("list todos: %w", err))
+		return nil, interpretError(err)
 	}
 	out := make([]domain.Todo, 0, len(rows))
 	for _, row := range rows {
@@ -547,32 +545,20 @@ func (s todoSnapshot) todo(owner domain.UserID) (domain.Todo, error) {
 func parseTodoKey(owner domain.UserID, id domain.TodoID) (uuid.UUID, uuid.UUID, error) {
 	uid, err := parseUserID(owner)
 	if err != nil {
-		return uuid.Nil, uuid.Nil, errTodoNotFound(err)
+		return uuid.Nil, uuid.Nil, domain.ErrTodoNotFound(err)
 	}
 	tid, err := uuid.Parse(string(id))
 	if err != nil {
-		return uuid.Nil, uuid.Nil, errTodoNotFound(fmt.Errorf("parse todo id: %w", err))
+		return uuid.Nil, uuid.Nil, domain.ErrTodoNotFound(fmt.Errorf("parse todo id: %w", err))
 	}
 	return uid, tid, nil
 }
 
-// pgForeignKeyViolation: a task or key for a user that does not exist
-// (any more).
-const pgForeignKeyViolation = "23503"
-
 // interpretTodoError is interpretError for tasks: no row is a task that is
 // not found (or not the owner's), and a missing owner is a user not found.
 func interpretTodoError(err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return errTodoNotFound(err)
+	if isViolation(err, pgFKViolation, "") {
+		return domain.ErrUserNotFound(err)
 	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation {
-		return errNotFound(err)
-	}
-	return interpretError(err)
-}
-
-func errTodoNotFound(cause error) *domain.Error {
-	return &domain.Error{Code: domain.CodeNotFound, Message: "The task does not exist.", Err: cause}
+	return notFoundAs(err, domain.ErrTodoNotFound)
 }

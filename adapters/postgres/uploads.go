@@ -61,7 +61,7 @@ func (s *UploadStore) GetUpload(ctx context.Context, id domain.UploadID) (domain
 	}
 	row, err := s.q.GetUpload(ctx, uid)
 	if err != nil {
-		return domain.Upload{}, uploadError(fmt.Errorf("get upload: %w", err))
+		return domain.Upload{}, uploadError(err)
 	}
 	return toUpload(row), nil
 }
@@ -96,7 +96,7 @@ func (s *UploadStore) UpdateUpload(ctx context.Context, id domain.UploadID, fn f
 				CompletedAt:  timestamptz(next.CompletedAt),
 			})
 			if err != nil {
-				return fmt.Errorf("update upload: %w", err)
+				return fmt.Errorf("save upload status: %w", err)
 			}
 		}
 		updated = next
@@ -152,18 +152,19 @@ func (s *UploadStore) DeleteExpiredUploads(ctx context.Context, now time.Time, l
 func parseUploadID(id domain.UploadID) (uuid.UUID, error) {
 	uid, err := uuid.Parse(string(id))
 	if err != nil {
-		return uuid.UUID{}, &domain.Error{Code: domain.CodeNotFound, Message: "The upload does not exist.", Err: err}
+		return uuid.UUID{}, uploadNotFound(fmt.Errorf("parse upload id: %w", err))
 	}
 	return uid, nil
 }
 
-// uploadError is interpretError with the upload's not-found message.
-func uploadError(err error) error {
-	err = interpretError(err)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return &domain.Error{Code: domain.CodeNotFound, Message: "The upload does not exist.", Err: err}
-	}
-	return err
+// uploadError is interpretError for uploads: no row is an upload that is
+// not found.
+func uploadError(err error) error { return notFoundAs(err, uploadNotFound) }
+
+func uploadNotFound(cause error) *domain.Error {
+	e := domain.ErrUploadNotFound()
+	e.Err = cause
+	return e
 }
 
 func toUpload(row sqlcgen.Upload) domain.Upload {

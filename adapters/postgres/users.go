@@ -48,11 +48,10 @@ func (s *UserStore) UpsertWeChatUser(ctx context.Context, id domain.WeChatIdenti
 	}
 	if errors.Is(err, errLostFirstLogin) {
 		// Lost twice: the winner's identity vanished in between.
-		return domain.User{}, false, &domain.Error{Code: domain.CodeConflict,
-			Message: "A concurrent login for this user is in progress; try again.", Err: err}
+		return domain.User{}, false, domain.ErrConcurrentLogin(err)
 	}
 	if err != nil {
-		return domain.User{}, false, interpretError(fmt.Errorf("upsert wechat user: %w", err))
+		return domain.User{}, false, notFoundAs(err, domain.ErrUserNotFound)
 	}
 	return u, created, nil
 }
@@ -114,7 +113,7 @@ func (s *UserStore) GetUser(ctx context.Context, id domain.UserID) (domain.User,
 	}
 	row, err := s.q.GetUser(ctx, uid)
 	if err != nil {
-		return domain.User{}, interpretError(fmt.Errorf("get user: %w", err))
+		return domain.User{}, notFoundAs(err, domain.ErrUserNotFound)
 	}
 	return toUser(row), nil
 }
@@ -156,7 +155,7 @@ func (s *UserStore) UpdateUser(ctx context.Context, id domain.UserID, fn func(do
 		return domain.User{}, fnErr
 	}
 	if err != nil {
-		return domain.User{}, interpretError(fmt.Errorf("update user: %w", err))
+		return domain.User{}, notFoundAs(err, domain.ErrUserNotFound)
 	}
 	return updated, nil
 }
@@ -168,11 +167,11 @@ func (s *UserStore) SetUserRole(ctx context.Context, id domain.UserID, role doma
 		return domain.User{}, err
 	}
 	if !role.Valid() {
-		return domain.User{}, fmt.Errorf("postgres: set role: unknown role %q", role)
+		return domain.User{}, fmt.Errorf("postgres: unknown role %q", role)
 	}
 	row, err := s.q.SetUserRole(ctx, sqlcgen.SetUserRoleParams{Role: string(role), ID: uid})
 	if err != nil {
-		return domain.User{}, interpretError(fmt.Errorf("set user role: %w", err))
+		return domain.User{}, notFoundAs(err, domain.ErrUserNotFound)
 	}
 	return toUser(sqlcgen.GetUserRow(row)), nil
 }
@@ -186,7 +185,7 @@ func (s *UserStore) DeleteUser(ctx context.Context, id domain.UserID, at time.Ti
 	}
 	row, err := s.q.DeleteUser(ctx, sqlcgen.DeleteUserParams{RevokedAt: at, ID: uid})
 	if err != nil {
-		return domain.Revocation{}, interpretError(fmt.Errorf("delete user: %w", err))
+		return domain.Revocation{}, notFoundAs(err, domain.ErrUserNotFound)
 	}
 	return domain.Revocation{UserID: domain.UserID(row.UserID.String()), RevokedAt: row.RevokedAt.UTC()}, nil
 }
@@ -209,7 +208,7 @@ func (s *UserStore) ListUsers(ctx context.Context, q domain.UserQuery, max int) 
 	}
 	rows, err := s.q.ListUsers(ctx, p)
 	if err != nil {
-		return nil, interpretError(fmt.Errorf("list users: %w", err))
+		return nil, interpretError(err)
 	}
 	out := make([]domain.User, len(rows))
 	for i, r := range rows {
@@ -229,7 +228,7 @@ func escapeLike(s string) string {
 func parseUserID(id domain.UserID) (uuid.UUID, error) {
 	uid, err := uuid.Parse(string(id))
 	if err != nil {
-		return uuid.UUID{}, errNotFound(fmt.Errorf("parse user id: %w", err))
+		return uuid.UUID{}, domain.ErrUserNotFound(fmt.Errorf("parse user id: %w", err))
 	}
 	return uid, nil
 }
