@@ -45,8 +45,7 @@ func NewCredentialStore(db *DB) *CredentialStore {
 // a taken username or email rolls both back.
 func (s *CredentialStore) CreatePasswordUser(ctx context.Context, c domain.PasswordCredential) (domain.User, error) {
 	var u domain.User
-	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err := inTx(ctx, s.db, credentialError, func(q *sqlcgen.Queries) error {
 		row, err := q.CreateUser(ctx)
 		if err != nil {
 			return fmt.Errorf("create user: %w", err)
@@ -59,7 +58,7 @@ func (s *CredentialStore) CreatePasswordUser(ctx context.Context, c domain.Passw
 		return nil
 	})
 	if err != nil {
-		return domain.User{}, credentialError(err)
+		return domain.User{}, err
 	}
 	return u, nil
 }
@@ -168,8 +167,7 @@ func (s *UserStore) BindWeChat(ctx context.Context, user domain.UserID, id domai
 		return err
 	}
 	unionID := pgtype.Text{String: string(id.UnionID), Valid: id.UnionID != ""}
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	return inTx(ctx, s.db, bindError, func(q *sqlcgen.Queries) error {
 		_, err := q.InsertBoundWeChatIdentity(ctx, sqlcgen.InsertBoundWeChatIdentityParams{
 			AppID: string(id.AppID), OpenID: string(id.OpenID), UnionID: unionID, UserID: uid,
 			SessionKey: id.SessionKey.Reveal(),
@@ -192,6 +190,11 @@ func (s *UserStore) BindWeChat(ctx context.Context, user domain.UserID, id domai
 		})
 		return err
 	})
+}
+
+// bindError names the identity a bind broke, and reports a missing user as
+// not found.
+func bindError(err error) error {
 	switch {
 	case isViolation(err, pgUniqueViolation, wechatAppUserKey):
 		return domain.ErrWeChatAppAlreadyBound(err)

@@ -39,8 +39,7 @@ func (s *SessionStore) CreateSession(ctx context.Context, sess domain.Session, t
 		return domain.Session{}, err
 	}
 	var created domain.Session
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err = inTx(ctx, s.db, interpretUserError, func(q *sqlcgen.Queries) error {
 		row, err := q.CreateSession(ctx, sqlcgen.CreateSessionParams{
 			UserID:            uid,
 			AppID:             string(sess.AppID),
@@ -61,7 +60,7 @@ func (s *SessionStore) CreateSession(ctx context.Context, sess domain.Session, t
 		return nil
 	})
 	if err != nil {
-		return domain.Session{}, notFoundAs(err, domain.ErrUserNotFound)
+		return domain.Session{}, err
 	}
 	return created, nil
 }
@@ -72,12 +71,8 @@ func (s *SessionStore) CreateSession(ctx context.Context, sess domain.Session, t
 // stores next as the session's new token, all in one transaction.
 func (s *SessionStore) RotateRefreshToken(ctx context.Context, old, next domain.RefreshTokenHash, at time.Time,
 	fn func(domain.Session) (domain.Session, error)) (ports.Rotation, error) {
-	var (
-		rot   ports.Rotation
-		fnErr error
-	)
-	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	var rot ports.Rotation
+	err := inTx(ctx, s.db, interpretUserError, func(q *sqlcgen.Queries) error {
 		used, err := q.UseRefreshToken(ctx, sqlcgen.UseRefreshTokenParams{UsedAt: at, Hash: old[:]})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return s.findUsed(ctx, q, old, &rot)
@@ -91,8 +86,7 @@ func (s *SessionStore) RotateRefreshToken(ctx context.Context, old, next domain.
 		}
 		moved, err := fn(toSession(row.Session))
 		if err != nil {
-			fnErr = err
-			return err
+			return callerError{err}
 		}
 		touched, err := q.TouchSession(ctx, sqlcgen.TouchSessionParams{
 			LastUsedAt: moved.LastUsedAt, IdleExpiresAt: moved.IdleExpiresAt, UserAgent: moved.UserAgent, ID: used.SessionID,
@@ -109,11 +103,8 @@ func (s *SessionStore) RotateRefreshToken(ctx context.Context, old, next domain.
 			User: row.User, Username: row.Username, Email: row.Email, HasPassword: row.HasPassword})}
 		return nil
 	})
-	if fnErr != nil {
-		return ports.Rotation{}, fnErr
-	}
 	if err != nil {
-		return ports.Rotation{}, notFoundAs(err, domain.ErrUserNotFound)
+		return ports.Rotation{}, err
 	}
 	return rot, nil
 }

@@ -98,8 +98,7 @@ func (s *TodoStore) CreateTodoOnce(ctx context.Context, t domain.Todo, key ports
 }
 
 func (s *TodoStore) createOnce(ctx context.Context, owner uuid.UUID, t domain.Todo, key ports.IdempotencyKey) (created domain.Todo, replayed bool, err error) {
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err = inTx(ctx, s.db, interpretTodoError, func(q *sqlcgen.Queries) error {
 		err := q.ForgetUserIdempotencyKeys(ctx, sqlcgen.ForgetUserIdempotencyKeysParams{
 			UserID: owner, Before: key.Now.Add(-domain.IdempotencyKeyTTL),
 		})
@@ -182,41 +181,18 @@ func (s *TodoStore) UpdateTodo(ctx context.Context, owner domain.UserID, id doma
 	if err != nil {
 		return domain.Todo{}, err
 	}
-	var updated domain.Todo
-	var fnErr error
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		row, err := q.GetTodoForUpdate(ctx, sqlcgen.GetTodoForUpdateParams{ID: tid, UserID: uid})
-		if err != nil {
-			return fmt.Errorf("lock todo: %w", err)
-		}
-		current, err := toTodo(row)
-		if err != nil {
-			return err
-		}
-		next, err := fn(current)
-		if err != nil {
-			fnErr = err
-			return err
-		}
-		p := createParams(uid, next)
-		row, err = q.UpdateTodo(ctx, sqlcgen.UpdateTodoParams{
-			ID: tid, UserID: uid, Title: p.Title, Notes: p.Notes, DueAt: p.DueAt, DueOffset: p.DueOffset,
-			Priority: p.Priority, Done: p.Done, CompletedAt: p.CompletedAt, Tags: p.Tags, Version: int32(next.Version),
+	return update(ctx, s.db, interpretTodoError, lockTodo(ctx, uid, tid), fn,
+		func(q *sqlcgen.Queries, _, next domain.Todo) (domain.Todo, error) {
+			p := createParams(uid, next)
+			row, err := q.UpdateTodo(ctx, sqlcgen.UpdateTodoParams{
+				ID: tid, UserID: uid, Title: p.Title, Notes: p.Notes, DueAt: p.DueAt, DueOffset: p.DueOffset,
+				Priority: p.Priority, Done: p.Done, CompletedAt: p.CompletedAt, Tags: p.Tags, Version: int32(next.Version),
+			})
+			if err != nil {
+				return domain.Todo{}, err
+			}
+			return toTodo(row)
 		})
-		if err != nil {
-			return fmt.Errorf("save todo: %w", err)
-		}
-		updated, err = toTodo(row)
-		return err
-	})
-	if fnErr != nil {
-		return domain.Todo{}, fnErr
-	}
-	if err != nil {
-		return domain.Todo{}, interpretTodoError(err)
-	}
-	return updated, nil
 }
 
 // DeleteTodo locks the owner's task, lets check refuse (its error comes
@@ -226,33 +202,24 @@ func (s *TodoStore) DeleteTodo(ctx context.Context, owner domain.UserID, id doma
 	if err != nil {
 		return err
 	}
-	var checkErr error
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		row, err := q.GetTodoForUpdate(ctx, sqlcgen.GetTodoForUpdateParams{ID: tid, UserID: uid})
+	_, err = update(ctx, s.db, interpretTodoError, lockTodo(ctx, uid, tid),
+		func(t domain.Todo) (domain.Todo, error) { return t, check(t) },
+		func(q *sqlcgen.Queries, current, _ domain.Todo) (domain.Todo, error) {
+			_, err := q.DeleteTodo(ctx, sqlcgen.DeleteTodoParams{ID: tid, UserID: uid})
+			return current, err
+		})
+	return err
+}
+
+// lockTodo reads the owner's task FOR UPDATE.
+func lockTodo(ctx context.Context, owner, id uuid.UUID) func(*sqlcgen.Queries) (domain.Todo, error) {
+	return func(q *sqlcgen.Queries) (domain.Todo, error) {
+		row, err := q.GetTodoForUpdate(ctx, sqlcgen.GetTodoForUpdateParams{ID: id, UserID: owner})
 		if err != nil {
-			return fmt.Errorf("lock todo: %w", err)
+			return domain.Todo{}, err
 		}
-		current, err := toTodo(row)
-		if err != nil {
-			return err
-		}
-		if err := check(current); err != nil {
-			checkErr = err
-			return err
-		}
-		if _, err := q.DeleteTodo(ctx, sqlcgen.DeleteTodoParams{ID: tid, UserID: uid}); err != nil {
-			return fmt.Errorf("delete: %w", err)
-		}
-		return nil
-	})
-	if checkErr != nil {
-		return checkErr
+		return toTodo(row)
 	}
-	if err != nil {
-		return interpretTodoError(err)
-	}
-	return nil
 }
 
 // ForgetIdempotencyKeys deletes the keys first used before before.

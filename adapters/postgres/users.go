@@ -51,7 +51,7 @@ func (s *UserStore) UpsertWeChatUser(ctx context.Context, id domain.WeChatIdenti
 		return domain.User{}, false, domain.ErrConcurrentLogin(err)
 	}
 	if err != nil {
-		return domain.User{}, false, notFoundAs(err, domain.ErrUserNotFound)
+		return domain.User{}, false, err
 	}
 	return u, created, nil
 }
@@ -60,8 +60,7 @@ func (s *UserStore) UpsertWeChatUser(ctx context.Context, id domain.WeChatIdenti
 // returning user, or create the user and its identity.
 func (s *UserStore) upsertOnce(ctx context.Context, id domain.WeChatIdentity) (u domain.User, created bool, err error) {
 	unionID := pgtype.Text{String: string(id.UnionID), Valid: id.UnionID != ""} // "" is NULL: keep the known one
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err = inTx(ctx, s.db, interpretUserError, func(q *sqlcgen.Queries) error {
 		userID, err := q.TouchWeChatIdentity(ctx, sqlcgen.TouchWeChatIdentityParams{
 			SessionKey: id.SessionKey.Reveal(),
 			UnionID:    unionID,
@@ -73,7 +72,7 @@ func (s *UserStore) upsertOnce(ctx context.Context, id domain.WeChatIdentity) (u
 			if err != nil {
 				return fmt.Errorf("get user: %w", err)
 			}
-			u = toUser(sqlcgen.GetUserRow(row))
+			u = toUser(row)
 			return nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
@@ -113,7 +112,7 @@ func (s *UserStore) GetUser(ctx context.Context, id domain.UserID) (domain.User,
 	}
 	row, err := s.q.GetUser(ctx, uid)
 	if err != nil {
-		return domain.User{}, notFoundAs(err, domain.ErrUserNotFound)
+		return domain.User{}, interpretUserError(err)
 	}
 	return toUser(row), nil
 }
@@ -126,38 +125,18 @@ func (s *UserStore) UpdateUser(ctx context.Context, id domain.UserID, fn func(do
 	if err != nil {
 		return domain.User{}, err
 	}
-	var updated domain.User
-	var fnErr error
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		row, err := q.GetUserForUpdate(ctx, uid)
-		if err != nil {
-			return fmt.Errorf("lock user: %w", err)
-		}
-		next, err := fn(toUser(sqlcgen.GetUserRow(row)))
-		if err != nil {
-			fnErr = err
-			return err
-		}
-		saved, err := q.UpdateUserProfile(ctx, sqlcgen.UpdateUserProfileParams{
-			ID:        uid,
-			Nickname:  next.Nickname,
-			AvatarUrl: next.AvatarURL,
-			Bio:       next.Bio,
+	return update(ctx, s.db, interpretUserError,
+		func(q *sqlcgen.Queries) (domain.User, error) {
+			row, err := q.GetUserForUpdate(ctx, uid)
+			return toUser(sqlcgen.GetUserRow(row)), err
+		},
+		fn,
+		func(q *sqlcgen.Queries, _, next domain.User) (domain.User, error) {
+			row, err := q.UpdateUserProfile(ctx, sqlcgen.UpdateUserProfileParams{
+				ID: uid, Nickname: next.Nickname, AvatarUrl: next.AvatarURL, Bio: next.Bio,
+			})
+			return toUser(sqlcgen.GetUserRow(row)), err
 		})
-		if err != nil {
-			return fmt.Errorf("update user profile: %w", err)
-		}
-		updated = toUser(sqlcgen.GetUserRow(saved))
-		return nil
-	})
-	if fnErr != nil {
-		return domain.User{}, fnErr
-	}
-	if err != nil {
-		return domain.User{}, notFoundAs(err, domain.ErrUserNotFound)
-	}
-	return updated, nil
 }
 
 // SetUserRole changes the user's role.
@@ -171,7 +150,7 @@ func (s *UserStore) SetUserRole(ctx context.Context, id domain.UserID, role doma
 	}
 	row, err := s.q.SetUserRole(ctx, sqlcgen.SetUserRoleParams{Role: string(role), ID: uid})
 	if err != nil {
-		return domain.User{}, notFoundAs(err, domain.ErrUserNotFound)
+		return domain.User{}, interpretUserError(err)
 	}
 	return toUser(sqlcgen.GetUserRow(row)), nil
 }
@@ -185,7 +164,7 @@ func (s *UserStore) DeleteUser(ctx context.Context, id domain.UserID, at time.Ti
 	}
 	row, err := s.q.DeleteUser(ctx, sqlcgen.DeleteUserParams{RevokedAt: at, ID: uid})
 	if err != nil {
-		return domain.Revocation{}, notFoundAs(err, domain.ErrUserNotFound)
+		return domain.Revocation{}, interpretUserError(err)
 	}
 	return domain.Revocation{UserID: domain.UserID(row.UserID.String()), RevokedAt: row.RevokedAt.UTC()}, nil
 }
@@ -216,6 +195,10 @@ func (s *UserStore) ListUsers(ctx context.Context, q domain.UserQuery, max int) 
 	}
 	return out, nil
 }
+
+// interpretUserError is interpretError for users: no row is a user that
+// does not exist.
+func interpretUserError(err error) error { return notFoundAs(err, domain.ErrUserNotFound) }
 
 // escapeLike makes s match itself in a LIKE pattern (backslash is
 // PostgreSQL's default LIKE escape).
