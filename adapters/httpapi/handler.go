@@ -21,6 +21,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
 	"github.com/miniback/miniback/ports"
@@ -45,7 +46,7 @@ type Deps struct {
 	Attachments app.Attachments
 	// LocalFiles is the local-disk storage's HTTP side; nil when files go
 	// to S3-compatible storage (the /v1/local-storage paths answer 404).
-	LocalFiles ports.LocalFiles
+	LocalFiles localstore.Files
 	// Verifier checks the bearer token of secured operations.
 	Verifier ports.TokenVerifier
 	// Revocations refuses the tokens of revoked sessions and deleted

@@ -9,9 +9,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
-	"github.com/miniback/miniback/ports"
 )
 
 // readyTimeout bounds a readiness check: a probe must answer fast, and a
@@ -33,7 +33,7 @@ type Server struct {
 	jwks      func() ([]byte, error)
 	uploads   *app.Uploads
 	attach    app.Attachments
-	local     ports.LocalFiles
+	local     localstore.Files
 	ready     func(context.Context) error
 	log       *slog.Logger
 }

@@ -73,7 +73,7 @@ type env struct {
 	// bucket or directory for all instances).
 	uploads *app.Uploads
 	storage ports.ObjectStorage
-	local   ports.LocalFiles // with the local storage
+	local   localstore.Files // with the local storage
 	s3      *s3test.Server   // with the S3 storage
 }
 
@@ -231,7 +231,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		t.Fatal(err)
 	}
 	store := postgres.NewSessionStore(e.db)
-	revs := app.NewRevocations(store, ports.SystemClock{}, tokenTTL+jwx.DefaultSkew)
+	revs := app.NewRevocations(store, app.SystemClock{}, tokenTTL+jwx.DefaultSkew)
 	sessionStore, deleter, userAdmin := ports.SessionStore(store), ports.AccountDeleter(e.users), ports.UserAdmin(e.users)
 	if e.cfg.sessionStore != nil {
 		sessionStore, deleter, userAdmin = e.cfg.sessionStore, e.cfg.deleter, e.cfg.userAdmin

@@ -38,7 +38,7 @@ func BenchmarkListTodosPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	h := httpapi.NewHandler(httpapi.Deps{
-		Todos:    app.Todos{Store: postgres.NewTodoStore(db), Cursors: cursors, Clock: ports.SystemClock{}},
+		Todos:    app.Todos{Store: postgres.NewTodoStore(db), Cursors: cursors, Clock: app.SystemClock{}},
 		Verifier: tokens,
 	})
 	auth := make([]string, 100)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
 	"github.com/miniback/miniback/ports"
@@ -168,7 +169,7 @@ func (s *Server) LocalStoragePost(gctx context.Context, req api.LocalStoragePost
 		}
 		name := part.FormName()
 		if name == domain.FileField {
-			t := ports.SignedUpload{
+			t := localstore.SignedUpload{
 				Key: fields["key"], ContentType: fields["Content-Type"], SizeRange: fields["size_range"],
 				Expires: fields["expires"], Signature: fields["signature"],
 			}
@@ -197,7 +198,7 @@ func (s *Server) LocalStoragePut(gctx context.Context, req api.LocalStoragePutRe
 		return s.localPutFailure(ctx, errNoLocalStorage)
 	}
 	p := req.Params
-	t := ports.SignedUpload{Key: p.Key, ContentType: p.ContentType, SizeRange: p.SizeRange, Expires: p.Expires, Signature: p.Signature}
+	t := localstore.SignedUpload{Key: p.Key, ContentType: p.ContentType, SizeRange: p.SizeRange, Expires: p.Expires, Signature: p.Signature}
 	contentType := ""
 	if c, ok := gctx.(*gin.Context); ok {
 		contentType = c.GetHeader("Content-Type")
@@ -215,7 +216,7 @@ func (s *Server) LocalStorageGet(gctx context.Context, req api.LocalStorageGetRe
 		return s.localGetFailure(ctx, errNoLocalStorage)
 	}
 	p := req.Params
-	body, info, err := s.local.Open(ctx, ports.SignedDownload{Key: p.Key, Expires: p.Expires, Signature: p.Signature})
+	body, info, err := s.local.Open(ctx, localstore.SignedDownload{Key: p.Key, Expires: p.Expires, Signature: p.Signature})
 	if err != nil {
 		return s.localGetFailure(ctx, err)
 	}

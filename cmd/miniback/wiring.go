@@ -97,7 +97,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startRevocations(ctx, sessionStore); err != nil {
 		return err
 	}
-	clock := ports.SystemClock{}
+	clock := app.SystemClock{}
 	sessions := app.Sessions{
 		Store: sessionStore, Tokens: tokens, Clock: clock,
 		Policy: m.Config.SessionPolicy(), Revocations: m.Revocations,
@@ -207,7 +207,7 @@ func (m *Main) startRevocations(ctx context.Context, store *postgres.SessionStor
 	// A token issued just before a revocation lives for the access TTL,
 	// and the verifier tolerates jwx.DefaultSkew past its exp.
 	retain := m.Config.AccessTokenTTL + jwx.DefaultSkew
-	m.Revocations = app.NewRevocations(store, ports.SystemClock{}, retain)
+	m.Revocations = app.NewRevocations(store, app.SystemClock{}, retain)
 	if err := m.Revocations.Refresh(ctx); err != nil {
 		return fmt.Errorf("load revocations: %w", err)
 	}
@@ -404,7 +404,7 @@ func (m *Main) passwordAccounts(users *postgres.UserStore, sessions app.Sessions
 		"threads", p.Threads, "concurrent_hashes", hasher.Concurrency())
 	return app.PasswordAccounts{
 		Enabled: true, Credentials: postgres.NewCredentialStore(m.db), Users: users, Hasher: hasher,
-		Throttle: postgres.NewAttemptThrottle(m.db), Sessions: sessions, Clock: ports.SystemClock{},
+		Throttle: postgres.NewAttemptThrottle(m.db), Sessions: sessions, Clock: app.SystemClock{},
 	}, nil
 }
 
@@ -426,7 +426,7 @@ func (m *Main) tokens() (*jwx.Tokens, error) {
 	}
 	return jwx.New(jwx.Config{
 		Keys: keys, Issuer: m.Config.JWTIssuer, Audience: m.Config.JWTAudience,
-		TTL: m.Config.AccessTokenTTL, Clock: ports.SystemClock{},
+		TTL: m.Config.AccessTokenTTL, Clock: app.SystemClock{},
 	})
 }
 
