@@ -70,10 +70,14 @@ type FieldError struct {
 }
 
 func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	s := string(e.Code)
+	if e.Message != "" {
+		s += ": " + e.Message
 	}
-	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -94,13 +98,30 @@ func ErrorCode(err error) Code {
 }
 
 // ErrorMessage returns the client-safe message of err, hiding anything that
-// is not a classified *Error.
+// is not a classified *Error. An *Error without a message of its own (a
+// store's bare code) gets its code's generic wording.
 func ErrorMessage(err error) string {
 	var e *Error
-	if errors.As(err, &e) && e.Code != CodeInternal {
+	if !errors.As(err, &e) || e.Code == CodeInternal {
+		return "An internal error occurred."
+	}
+	if e.Message != "" {
 		return e.Message
 	}
-	return "An internal error occurred."
+	if m, ok := genericMessages[e.Code]; ok {
+		return m
+	}
+	return "The request failed."
+}
+
+// genericMessages word the codes a store answers with when the store's
+// caller has nothing more specific to say.
+var genericMessages = map[Code]string{
+	CodeNotFound: "The record does not exist.",
+	CodeConflict: "The record already exists.",
+	// A write may have committed before the connection broke.
+	CodeUnavailable: "The database is unavailable, so whether the request took effect is unknown; " +
+		"retry later, with the same Idempotency-Key if it had one.",
 }
 
 // Invalid builds a validation error from field errors.
@@ -145,3 +166,94 @@ const (
 	CodeInvalidCursor        Code = "invalid_cursor"         // a page cursor that is forged, damaged, or made for other filters
 	CodeIdempotencyKeyReused Code = "idempotency_key_reused" // an Idempotency-Key sent again with a different request
 )
+
+// What the stores answer. A store picks the answer; the words are the
+// domain's, so every store and use-case says the same thing. cause is for
+// logs (nil when there is none).
+
+// ErrUserNotFound: no such user (or an id that names none).
+func ErrUserNotFound(cause error) *Error {
+	return &Error{Code: CodeNotFound, Message: "The user does not exist.", Err: cause}
+}
+
+// ErrTodoNotFound: no such task, or another user's.
+func ErrTodoNotFound(cause error) *Error {
+	return &Error{Code: CodeNotFound, Message: "The task does not exist.", Err: cause}
+}
+
+// ErrSessionNotFound: the user has no such session.
+func ErrSessionNotFound(cause error) *Error {
+	return &Error{Code: CodeNotFound, Message: "You have no such session.", Err: cause}
+}
+
+// ErrAttachmentNotFound: the upload is not attached to the task.
+func ErrAttachmentNotFound(cause error) *Error {
+	return &Error{Code: CodeNotFound, Message: "The attachment does not exist.", Err: cause}
+}
+
+// ErrNoPassword: the account has no password credential.
+func ErrNoPassword(cause error) *Error {
+	return &Error{Code: CodeNotFound, Message: "The account has no password.", Err: cause}
+}
+
+// ErrUsernameTaken: another account has the username.
+func ErrUsernameTaken(cause error) *Error {
+	return &Error{Code: CodeUsernameTaken, Message: "This username is taken.", Err: cause,
+		Fields: []FieldError{{Field: "username", Code: "taken", Message: "username is taken"}}}
+}
+
+// ErrEmailTaken: another account has the email.
+func ErrEmailTaken(cause error) *Error {
+	return &Error{Code: CodeEmailTaken, Message: "This email is already registered.", Err: cause,
+		Fields: []FieldError{{Field: "email", Code: "taken", Message: "email is already registered"}}}
+}
+
+// ErrHasPassword: the account has a password already.
+func ErrHasPassword(cause error) *Error {
+	return &Error{Code: CodeConflict, Message: "The account already has a password.", Err: cause}
+}
+
+// ErrPasswordChanged: the password changed between reading and replacing
+// its hash.
+func ErrPasswordChanged(cause error) *Error {
+	return &Error{Code: CodeConflict, Message: "The password was changed meanwhile; try again.", Err: cause}
+}
+
+// ErrConcurrentLogin: a concurrent first login of the same WeChat user
+// kept winning.
+func ErrConcurrentLogin(cause error) *Error {
+	return &Error{Code: CodeConflict, Message: "A concurrent login for this user is in progress; try again.", Err: cause}
+}
+
+// ErrWeChatIdentityChanged: the WeChat identity changed hands while it was
+// being bound.
+func ErrWeChatIdentityChanged(cause error) *Error {
+	return &Error{Code: CodeConflict, Message: "The WeChat account changed meanwhile; try again.", Err: cause}
+}
+
+// ErrWeChatAlreadyBound: the WeChat identity belongs to another user.
+func ErrWeChatAlreadyBound(cause error) *Error {
+	return &Error{Code: CodeWeChatAlreadyBound, Message: "This WeChat account already belongs to another user.", Err: cause}
+}
+
+// ErrWeChatAppAlreadyBound: the user has another WeChat identity in the
+// same mini-program.
+func ErrWeChatAppAlreadyBound(cause error) *Error {
+	return &Error{Code: CodeWeChatAppAlreadyBound, Message: "This account already has another WeChat user of this mini-program.", Err: cause}
+}
+
+// ErrRefreshTokenInvalid: not a refresh token this server issued.
+func ErrRefreshTokenInvalid(cause error) *Error {
+	return &Error{Code: CodeRefreshTokenInvalid, Message: "The refresh token is invalid; log in again.", Err: cause}
+}
+
+// ErrIdempotencyKeyBusy: a concurrent request with the same key kept the
+// key's result out of reach.
+func ErrIdempotencyKeyBusy(cause error) *Error {
+	return &Error{Code: CodeConflict, Message: "A concurrent request with this Idempotency-Key is in progress; try again.", Err: cause}
+}
+
+// ErrIdempotencyKeyReused: the key was first used with another request.
+func ErrIdempotencyKeyReused() *Error {
+	return Errorf(CodeIdempotencyKeyReused, "This Idempotency-Key was already used with a different request; use a new key for a new task.")
+}

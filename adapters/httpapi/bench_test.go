@@ -53,7 +53,7 @@ func BenchmarkAuthenticatedRequestPath(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Now()
-	revs := app.NewRevocations(nil, ports.SystemClock{}, tokenTTL+jwx.DefaultSkew)
+	revs := app.NewRevocations(nil, app.SystemClock{}, tokenTTL+jwx.DefaultSkew)
 	many := make([]domain.Revocation, 0, revokedSessions)
 	for i := range revokedSessions {
 		many = append(many, domain.Revocation{SessionID: domain.SessionID(fmt.Sprintf("00000000-0000-4000-8000-%012d", i)), UserID: "u", RevokedAt: now})
@@ -97,7 +97,7 @@ func BenchmarkAuthenticatedRequestPath(b *testing.B) {
 			IdleExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
 		h := httpapi.NewHandler(httpapi.Deps{
 			App: &app.App{
-				Sessions:    app.Sessions{Store: memSessions{list: []domain.Session{sess}}, Tokens: tokens, Clock: ports.SystemClock{}, Policy: testPolicy},
+				Sessions:    app.Sessions{Store: memSessions{list: []domain.Session{sess}}, Tokens: tokens, Clock: app.SystemClock{}, Policy: testPolicy},
 				Revocations: revs,
 			},
 			Verifier: tokens,

@@ -22,6 +22,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
 	"github.com/miniback/miniback/ports"
@@ -36,7 +37,7 @@ type Deps struct {
 	App *app.App
 	// LocalFiles is the local-disk storage's HTTP side; nil when files go
 	// to S3-compatible storage (the /v1/local-storage paths answer 404).
-	LocalFiles ports.LocalFiles
+	LocalFiles localstore.Files
 	// Verifier checks the bearer token of secured operations.
 	Verifier ports.TokenVerifier
 	// JWKS returns the public JWK Set for /.well-known/jwks.json.

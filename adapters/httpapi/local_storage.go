@@ -10,8 +10,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/domain"
-	"github.com/miniback/miniback/ports"
 )
 
 // localStoragePath is the path of the local-disk storage endpoint, which
@@ -65,7 +65,7 @@ func (s *Server) LocalStoragePost(ctx context.Context, req api.LocalStoragePostR
 		}
 		name := part.FormName()
 		if name == domain.FileField {
-			t := ports.SignedUpload{
+			t := localstore.SignedUpload{
 				Key: fields["key"], ContentType: fields["Content-Type"], SizeRange: fields["size_range"],
 				Expires: fields["expires"], Signature: fields["signature"],
 			}
@@ -93,7 +93,7 @@ func (s *Server) LocalStoragePut(ctx context.Context, req api.LocalStoragePutReq
 		return s.localPutFailure(ctx, errNoLocalStorage)
 	}
 	p := req.Params
-	t := ports.SignedUpload{Key: p.Key, ContentType: p.ContentType, SizeRange: p.SizeRange, Expires: p.Expires, Signature: p.Signature}
+	t := localstore.SignedUpload{Key: p.Key, ContentType: p.ContentType, SizeRange: p.SizeRange, Expires: p.Expires, Signature: p.Signature}
 	contentType := ""
 	if c, ok := ctx.(*gin.Context); ok {
 		contentType = c.GetHeader("Content-Type")
@@ -110,7 +110,7 @@ func (s *Server) LocalStorageGet(ctx context.Context, req api.LocalStorageGetReq
 		return s.localGetFailure(ctx, errNoLocalStorage)
 	}
 	p := req.Params
-	body, info, err := s.local.Open(ctx, ports.SignedDownload{Key: p.Key, Expires: p.Expires, Signature: p.Signature})
+	body, info, err := s.local.Open(ctx, localstore.SignedDownload{Key: p.Key, Expires: p.Expires, Signature: p.Signature})
 	if err != nil {
 		return s.localGetFailure(ctx, err)
 	}

@@ -5,8 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
+	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/app"
-	"github.com/miniback/miniback/ports"
 )
 
 // Server implements the operations of the spec on the use-cases, in one
@@ -16,7 +16,7 @@ import (
 // when its status is not one the operation declares, and becomes a 500.
 type Server struct {
 	app   *app.App
-	local ports.LocalFiles
+	local localstore.Files
 	jwks  func() ([]byte, error)
 	ready func(context.Context) error
 	log   *slog.Logger

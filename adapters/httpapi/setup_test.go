@@ -72,7 +72,7 @@ type env struct {
 	// instances (one bucket or directory).
 	uploads *app.Uploads
 	storage ports.ObjectStorage
-	local   ports.LocalFiles // with the local storage
+	local   localstore.Files // with the local storage
 	s3      *s3test.Server   // with the S3 storage
 }
 

@@ -38,7 +38,7 @@ func BenchmarkListTodosPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	h := httpapi.NewHandler(httpapi.Deps{
-		App:      &app.App{Todos: app.Todos{Store: postgres.NewTodoStore(db), Cursors: cursors, Clock: ports.SystemClock{}}},
+		App:      &app.App{Todos: app.Todos{Store: postgres.NewTodoStore(db), Cursors: cursors, Clock: app.SystemClock{}}},
 		Verifier: tokens,
 	})
 	auth := make([]string, 100)

@@ -424,7 +424,7 @@ func (e *env) putBehindTheTicket(t *testing.T, key, contentType string, data []b
 		t.Fatal(err)
 	}
 	f := tk.Fields
-	err = ls.Receive(ctx, ports.SignedUpload{Key: f["key"], ContentType: f["Content-Type"], SizeRange: f["size_range"],
+	err = ls.Receive(ctx, localstore.SignedUpload{Key: f["key"], ContentType: f["Content-Type"], SizeRange: f["size_range"],
 		Expires: f["expires"], Signature: f["signature"]}, contentType, bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func New(cfg Config) (*Tokens, error) {
 		byKID:    make(map[string]Key, len(cfg.Keys)),
 	}
 	if t.clock == nil {
-		t.clock = ports.SystemClock{}
+		t.clock = jwt.ClockFunc(time.Now)
 	}
 	set := jwk.NewSet()
 	for i, k := range cfg.Keys {

@@ -32,10 +32,7 @@ import (
 	"github.com/miniback/miniback/ports"
 )
 
-var (
-	_ ports.ObjectStorage = (*Store)(nil)
-	_ ports.LocalFiles    = (*Store)(nil)
-)
+var _ ports.ObjectStorage = (*Store)(nil)
 
 // Config configures a Store.
 type Config struct {
@@ -91,10 +88,15 @@ func New(cfg Config) (*Store, error) {
 	}
 	clock := cfg.Clock
 	if clock == nil {
-		clock = ports.SystemClock{}
+		clock = wallClock{}
 	}
 	return &Store{root: root, dir: dir, url: cfg.URL, secret: secret, clock: clock}, nil
 }
+
+// wallClock is the default clock.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
 
 // Dir is the absolute storage directory.
 func (s *Store) Dir() string { return s.dir }
@@ -180,7 +182,7 @@ func (s *Store) DeleteObject(_ context.Context, key string) error {
 // written before the signature, the expiry and the content type have
 // been checked; the body goes to a temporary file, read no further than the
 // ticket's maximum, and becomes the object only when its size is in range.
-func (s *Store) Receive(ctx context.Context, t ports.SignedUpload, contentType string, body io.Reader) error {
+func (s *Store) Receive(ctx context.Context, t SignedUpload, contentType string, body io.Reader) error {
 	if !s.verify(t.Signature, "upload", t.Key, t.ContentType, t.SizeRange, t.Expires) {
 		return ticketInvalid()
 	}
@@ -244,7 +246,7 @@ func (s *Store) Receive(ctx context.Context, t ports.SignedUpload, contentType s
 }
 
 // Open checks a signed download and opens its object.
-func (s *Store) Open(_ context.Context, d ports.SignedDownload) (io.ReadCloser, domain.ObjectInfo, error) {
+func (s *Store) Open(_ context.Context, d SignedDownload) (io.ReadCloser, domain.ObjectInfo, error) {
 	if !s.verify(d.Signature, "download", d.Key, d.Expires) || checkKey(d.Key) != nil {
 		return nil, domain.ObjectInfo{}, ticketInvalid()
 	}

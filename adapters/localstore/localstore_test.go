@@ -14,7 +14,6 @@ import (
 
 	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/domain"
-	"github.com/miniback/miniback/ports"
 )
 
 type clock struct{ t time.Time }
@@ -34,9 +33,9 @@ func newStore(t *testing.T) (*localstore.Store, *clock) {
 	return s, c
 }
 
-func signed(tk domain.UploadTicket) ports.SignedUpload {
+func signed(tk domain.UploadTicket) localstore.SignedUpload {
 	f := tk.Fields
-	return ports.SignedUpload{Key: f["key"], ContentType: f["Content-Type"], SizeRange: f["size_range"], Expires: f["expires"], Signature: f["signature"]}
+	return localstore.SignedUpload{Key: f["key"], ContentType: f["Content-Type"], SizeRange: f["size_range"], Expires: f["expires"], Signature: f["signature"]}
 }
 
 func presign(t *testing.T, s *localstore.Store, spec domain.ObjectSpec, expires time.Time) domain.UploadTicket {
@@ -60,7 +59,7 @@ func TestTicketFieldsAndPutQueryCarryTheSameSignedTicket(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := u.Query()
-	put := ports.SignedUpload{Key: q.Get("key"), ContentType: q.Get("content_type"), SizeRange: q.Get("size_range"), Expires: q.Get("expires"), Signature: q.Get("signature")}
+	put := localstore.SignedUpload{Key: q.Get("key"), ContentType: q.Get("content_type"), SizeRange: q.Get("size_range"), Expires: q.Get("expires"), Signature: q.Get("signature")}
 	if put != signed(tk) {
 		t.Errorf("PUT query %+v differs from the POST fields %+v", put, signed(tk))
 	}
@@ -75,7 +74,7 @@ func TestReceiveStoresOnlyWhatTheTicketAllows(t *testing.T) {
 
 	tests := []struct {
 		name string
-		t    ports.SignedUpload
+		t    localstore.SignedUpload
 		ct   string
 		body io.Reader
 		code domain.Code
@@ -83,9 +82,9 @@ func TestReceiveStoresOnlyWhatTheTicketAllows(t *testing.T) {
 		{"a longer body", good, "text/plain", strings.NewReader("123456"), domain.CodeUploadSizeMismatch},
 		{"a shorter body", good, "text/plain", strings.NewReader("1234"), domain.CodeUploadSizeMismatch},
 		{"another content type", good, "text/html", strings.NewReader("12345"), domain.CodeUploadTypeMismatch},
-		{"a changed key", with(good, func(u *ports.SignedUpload) { u.Key = "attachment/c.txt" }), "text/plain", strings.NewReader("12345"), domain.CodeUploadTicketBad},
-		{"a widened size range", with(good, func(u *ports.SignedUpload) { u.SizeRange = "1-100" }), "text/plain", strings.NewReader("12345"), domain.CodeUploadTicketBad},
-		{"a later expiry", with(good, func(u *ports.SignedUpload) { u.Expires = "99999999999" }), "text/plain", strings.NewReader("12345"), domain.CodeUploadTicketBad},
+		{"a changed key", with(good, func(u *localstore.SignedUpload) { u.Key = "attachment/c.txt" }), "text/plain", strings.NewReader("12345"), domain.CodeUploadTicketBad},
+		{"a widened size range", with(good, func(u *localstore.SignedUpload) { u.SizeRange = "1-100" }), "text/plain", strings.NewReader("12345"), domain.CodeUploadTicketBad},
+		{"a later expiry", with(good, func(u *localstore.SignedUpload) { u.Expires = "99999999999" }), "text/plain", strings.NewReader("12345"), domain.CodeUploadTicketBad},
 		{"a body cut short", good, "text/plain", iotest.ErrReader(io.ErrUnexpectedEOF), domain.CodeInvalid},
 	}
 	for _, tt := range tests {
@@ -129,7 +128,7 @@ func TestDownloadURLOpensOnlyItsObjectUntilItExpires(t *testing.T) {
 	}
 	u, _ := url.Parse(raw)
 	q := u.Query()
-	d := ports.SignedDownload{Key: q.Get("key"), Expires: q.Get("expires"), Signature: q.Get("signature")}
+	d := localstore.SignedDownload{Key: q.Get("key"), Expires: q.Get("expires"), Signature: q.Get("signature")}
 	r, info, err := s.Open(ctx, d)
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +192,7 @@ func TestNewRefusesABadURLOrAShortSecret(t *testing.T) {
 	}
 }
 
-func with(u ports.SignedUpload, change func(*ports.SignedUpload)) ports.SignedUpload {
+func with(u localstore.SignedUpload, change func(*localstore.SignedUpload)) localstore.SignedUpload {
 	change(&u)
 	return u
 }

@@ -39,9 +39,7 @@ func (s *AttachmentStore) Attach(ctx context.Context, owner domain.UserID, todo 
 	}
 	var out domain.Attachment
 	var created bool
-	var ruleErr error
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err = inTx(ctx, s.db, interpretTodoError, func(q *sqlcgen.Queries) error {
 		if _, err := q.LockTodoForAttachments(ctx, sqlcgen.LockTodoForAttachmentsParams{TodoID: todoID, OwnerID: ownerID}); err != nil {
 			return interpretTodoError(fmt.Errorf("lock task: %w", err))
 		}
@@ -57,8 +55,7 @@ func (s *AttachmentStore) Attach(ctx context.Context, owner domain.UserID, todo 
 				return fmt.Errorf("count attachments: %w", err)
 			}
 			if n >= int64(max) {
-				ruleErr = domain.ErrAttachmentLimit()
-				return ruleErr
+				return domain.ErrAttachmentLimit()
 			}
 			at, err := q.InsertAttachment(ctx, sqlcgen.InsertAttachmentParams{TodoID: todoID, UploadID: uploadID, AttachedAt: now})
 			if err != nil {
@@ -73,11 +70,8 @@ func (s *AttachmentStore) Attach(ctx context.Context, owner domain.UserID, todo 
 		out.Upload = toUpload(row)
 		return nil
 	})
-	if ruleErr != nil {
-		return domain.Attachment{}, false, ruleErr
-	}
 	if err != nil {
-		return domain.Attachment{}, false, attachmentError(err)
+		return domain.Attachment{}, false, err
 	}
 	out.AttachedAt = out.AttachedAt.UTC()
 	return out, created, nil
@@ -90,23 +84,22 @@ func (s *AttachmentStore) ListAttachments(ctx context.Context, owner domain.User
 		return nil, err
 	}
 	var rows []sqlcgen.ListAttachmentsRow
-	err = pgx.BeginTxFunc(ctx, s.db.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err = inTxWith(ctx, s.db, pgx.TxOptions{AccessMode: pgx.ReadOnly}, interpretTodoError, func(q *sqlcgen.Queries) error {
 		owns, err := q.OwnsTodo(ctx, sqlcgen.OwnsTodoParams{TodoID: todoID, OwnerID: ownerID})
 		if err != nil {
 			return fmt.Errorf("find task: %w", err)
 		}
 		if !owns {
-			return errTodoNotFound(nil)
+			return domain.ErrTodoNotFound(nil)
 		}
 		rows, err = q.ListAttachments(ctx, todoID)
 		if err != nil {
-			return fmt.Errorf("list attachments: %w", err)
+			return fmt.Errorf("read attachments: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, attachmentError(err)
+		return nil, err
 	}
 	out := make([]domain.Attachment, len(rows))
 	for i, r := range rows {
@@ -127,20 +120,10 @@ func (s *AttachmentStore) Detach(ctx context.Context, owner domain.UserID, todo 
 	}
 	n, err := s.q.DeleteAttachment(ctx, sqlcgen.DeleteAttachmentParams{TodoID: todoID, UploadID: uploadID, OwnerID: ownerID})
 	if err != nil {
-		return interpretError(fmt.Errorf("delete attachment: %w", err))
+		return interpretError(err)
 	}
 	if n == 0 {
-		return &domain.Error{Code: domain.CodeNotFound, Message: "The attachment does not exist."}
+		return domain.ErrAttachmentNotFound(nil)
 	}
 	return nil
-}
-
-// attachmentError passes classified errors (task or upload not found)
-// through and interprets the rest as a task's.
-func attachmentError(err error) error {
-	var de *domain.Error
-	if errors.As(err, &de) {
-		return de
-	}
-	return interpretTodoError(err)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/miniback/miniback/adapters/postgres/internal/sqlcgen"
@@ -29,7 +28,6 @@ const (
 	emailKey         = "password_credentials_email_key"
 	credentialPKey   = "password_credentials_pkey"
 	wechatAppUserKey = "wechat_identities_app_user_key"
-	pgFKViolation    = "23503"
 )
 
 // CredentialStore keeps password credentials in PostgreSQL.
@@ -47,8 +45,7 @@ func NewCredentialStore(db *DB) *CredentialStore {
 // a taken username or email rolls both back.
 func (s *CredentialStore) CreatePasswordUser(ctx context.Context, c domain.PasswordCredential) (domain.User, error) {
 	var u domain.User
-	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err := inTx(ctx, s.db, credentialError, func(q *sqlcgen.Queries) error {
 		row, err := q.CreateUser(ctx)
 		if err != nil {
 			return fmt.Errorf("create user: %w", err)
@@ -61,7 +58,7 @@ func (s *CredentialStore) CreatePasswordUser(ctx context.Context, c domain.Passw
 		return nil
 	})
 	if err != nil {
-		return domain.User{}, credentialError(fmt.Errorf("create password user: %w", err))
+		return domain.User{}, err
 	}
 	return u, nil
 }
@@ -73,7 +70,7 @@ func (s *CredentialStore) AddCredential(ctx context.Context, c domain.PasswordCr
 		return err
 	}
 	if _, err := s.q.InsertPasswordCredential(ctx, credentialParams(uid, c)); err != nil {
-		return credentialError(fmt.Errorf("add password credential: %w", err))
+		return credentialError(err)
 	}
 	return nil
 }
@@ -92,11 +89,8 @@ func (s *CredentialStore) FindCredential(ctx context.Context, n domain.LoginName
 		r, err = s.q.FindPasswordCredentialByUsername(ctx, n.Value)
 		row = sqlcgen.GetPasswordCredentialRow(r)
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return domain.PasswordCredential{}, errNoCredential(err)
-	}
 	if err != nil {
-		return domain.PasswordCredential{}, interpretError(fmt.Errorf("find password credential: %w", err))
+		return domain.PasswordCredential{}, notFoundAs(err, domain.ErrNoPassword)
 	}
 	return toCredential(row), nil
 }
@@ -108,11 +102,8 @@ func (s *CredentialStore) GetCredential(ctx context.Context, id domain.UserID) (
 		return domain.PasswordCredential{}, err
 	}
 	row, err := s.q.GetPasswordCredential(ctx, uid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return domain.PasswordCredential{}, errNoCredential(err)
-	}
 	if err != nil {
-		return domain.PasswordCredential{}, interpretError(fmt.Errorf("get password credential: %w", err))
+		return domain.PasswordCredential{}, notFoundAs(err, domain.ErrNoPassword)
 	}
 	return toCredential(row), nil
 }
@@ -128,10 +119,10 @@ func (s *CredentialStore) ReplaceHash(ctx context.Context, id domain.UserID, old
 		NewHash: next.Reveal(), UserID: uid, OldHash: old.Reveal(),
 	})
 	if err != nil {
-		return interpretError(fmt.Errorf("replace password hash: %w", err))
+		return interpretError(err)
 	}
 	if n == 0 {
-		return &domain.Error{Code: domain.CodeConflict, Message: "The password was changed meanwhile; try again."}
+		return domain.ErrPasswordChanged(nil)
 	}
 	return nil
 }
@@ -151,27 +142,18 @@ func toCredential(row sqlcgen.GetPasswordCredentialRow) domain.PasswordCredentia
 	}
 }
 
-func errNoCredential(cause error) *domain.Error {
-	return &domain.Error{Code: domain.CodeNotFound, Message: "The account has no password.", Err: cause}
-}
-
 // credentialError names the unique key a credential write broke, and
 // reports a missing user as not found.
 func credentialError(err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch {
-		case pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == usernameKey:
-			return &domain.Error{Code: domain.CodeUsernameTaken, Message: "This username is taken.", Err: err,
-				Fields: []domain.FieldError{{Field: "username", Code: "taken", Message: "username is taken"}}}
-		case pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == emailKey:
-			return &domain.Error{Code: domain.CodeEmailTaken, Message: "This email is already registered.", Err: err,
-				Fields: []domain.FieldError{{Field: "email", Code: "taken", Message: "email is already registered"}}}
-		case pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == credentialPKey:
-			return &domain.Error{Code: domain.CodeConflict, Message: "The account already has a password.", Err: err}
-		case pgErr.Code == pgFKViolation:
-			return errNotFound(err)
-		}
+	switch {
+	case isViolation(err, pgUniqueViolation, usernameKey):
+		return domain.ErrUsernameTaken(err)
+	case isViolation(err, pgUniqueViolation, emailKey):
+		return domain.ErrEmailTaken(err)
+	case isViolation(err, pgUniqueViolation, credentialPKey):
+		return domain.ErrHasPassword(err)
+	case isViolation(err, pgFKViolation, ""):
+		return domain.ErrUserNotFound(err)
 	}
 	return interpretError(err)
 }
@@ -185,8 +167,7 @@ func (s *UserStore) BindWeChat(ctx context.Context, user domain.UserID, id domai
 		return err
 	}
 	unionID := pgtype.Text{String: string(id.UnionID), Valid: id.UnionID != ""}
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	return inTx(ctx, s.db, bindError, func(q *sqlcgen.Queries) error {
 		_, err := q.InsertBoundWeChatIdentity(ctx, sqlcgen.InsertBoundWeChatIdentityParams{
 			AppID: string(id.AppID), OpenID: string(id.OpenID), UnionID: unionID, UserID: uid,
 			SessionKey: id.SessionKey.Reveal(),
@@ -196,29 +177,31 @@ func (s *UserStore) BindWeChat(ctx context.Context, user domain.UserID, id domai
 		}
 		owner, err := q.GetWeChatIdentityOwner(ctx, sqlcgen.GetWeChatIdentityOwnerParams{AppID: string(id.AppID), OpenID: string(id.OpenID)})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return &domain.Error{Code: domain.CodeConflict, Message: "The WeChat account changed meanwhile; try again.", Err: err}
+			return domain.ErrWeChatIdentityChanged(err)
 		}
 		if err != nil {
 			return fmt.Errorf("get wechat identity owner: %w", err)
 		}
 		if owner != uid {
-			return &domain.Error{Code: domain.CodeWeChatAlreadyBound, Message: "This WeChat account already belongs to another user."}
+			return domain.ErrWeChatAlreadyBound(nil)
 		}
 		_, err = q.TouchWeChatIdentity(ctx, sqlcgen.TouchWeChatIdentityParams{
 			SessionKey: id.SessionKey.Reveal(), UnionID: unionID, AppID: string(id.AppID), OpenID: string(id.OpenID),
 		})
 		return err
 	})
-	var pgErr *pgconn.PgError
+}
+
+// bindError names the identity a bind broke, and reports a missing user as
+// not found.
+func bindError(err error) error {
 	switch {
-	case errors.As(err, &pgErr) && pgErr.Code == pgUniqueViolation && pgErr.ConstraintName == wechatAppUserKey:
-		return &domain.Error{Code: domain.CodeWeChatAppAlreadyBound, Message: "This account already has another WeChat user of this mini-program.", Err: err}
-	case errors.As(err, &pgErr) && pgErr.Code == pgFKViolation:
-		return errNotFound(err)
-	case err != nil:
-		return interpretError(fmt.Errorf("bind wechat identity: %w", err))
+	case isViolation(err, pgUniqueViolation, wechatAppUserKey):
+		return domain.ErrWeChatAppAlreadyBound(err)
+	case isViolation(err, pgFKViolation, ""):
+		return domain.ErrUserNotFound(err)
 	}
-	return nil
+	return interpretError(err)
 }
 
 // sweepEvery is how many counted attempts pass between two sweeps of ended
@@ -249,7 +232,7 @@ func (t *AttemptThrottle) CountAttempt(ctx context.Context, key domain.ThrottleK
 		Scope: string(key.Scope), Key: key.Key, Now: now, WindowOver: over,
 	})
 	if err != nil {
-		return domain.AttemptWindow{}, interpretError(fmt.Errorf("count login attempt: %w", err))
+		return domain.AttemptWindow{}, interpretError(err)
 	}
 	if t.counted.Add(1)%sweepEvery == 0 {
 		if _, err := t.Sweep(ctx, key.Scope, over); err != nil {
@@ -276,7 +259,7 @@ func (t *AttemptThrottle) Refund(ctx context.Context, key domain.ThrottleKey) er
 func (t *AttemptThrottle) Sweep(ctx context.Context, scope domain.ThrottleScope, before time.Time) (int64, error) {
 	n, err := t.q.SweepLoginAttempts(ctx, sqlcgen.SweepLoginAttemptsParams{Scope: string(scope), Before: before, MaxRows: sweepBatch})
 	if err != nil {
-		return 0, interpretError(fmt.Errorf("sweep login attempts: %w", err))
+		return 0, interpretError(err)
 	}
 	return n, nil
 }

@@ -43,7 +43,7 @@ func BenchmarkRevocationDelay(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			onB := app.NewRevocations(store, ports.SystemClock{}, time.Hour)
+			onB := app.NewRevocations(store, app.SystemClock{}, time.Hour)
 			if err := onB.Refresh(ctx); err != nil {
 				b.Fatal(err)
 			}

@@ -39,8 +39,7 @@ func (s *SessionStore) CreateSession(ctx context.Context, sess domain.Session, t
 		return domain.Session{}, err
 	}
 	var created domain.Session
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err = inTx(ctx, s.db, interpretUserError, func(q *sqlcgen.Queries) error {
 		row, err := q.CreateSession(ctx, sqlcgen.CreateSessionParams{
 			UserID:            uid,
 			AppID:             string(sess.AppID),
@@ -61,7 +60,7 @@ func (s *SessionStore) CreateSession(ctx context.Context, sess domain.Session, t
 		return nil
 	})
 	if err != nil {
-		return domain.Session{}, interpretError(fmt.Errorf("create session: %w", err))
+		return domain.Session{}, err
 	}
 	return created, nil
 }
@@ -72,12 +71,8 @@ func (s *SessionStore) CreateSession(ctx context.Context, sess domain.Session, t
 // stores next as the session's new token, all in one transaction.
 func (s *SessionStore) RotateRefreshToken(ctx context.Context, old, next domain.RefreshTokenHash, at time.Time,
 	fn func(domain.Session) (domain.Session, error)) (ports.Rotation, error) {
-	var (
-		rot   ports.Rotation
-		fnErr error
-	)
-	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	var rot ports.Rotation
+	err := inTx(ctx, s.db, interpretUserError, func(q *sqlcgen.Queries) error {
 		used, err := q.UseRefreshToken(ctx, sqlcgen.UseRefreshTokenParams{UsedAt: at, Hash: old[:]})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return s.findUsed(ctx, q, old, &rot)
@@ -91,8 +86,7 @@ func (s *SessionStore) RotateRefreshToken(ctx context.Context, old, next domain.
 		}
 		moved, err := fn(toSession(row.Session))
 		if err != nil {
-			fnErr = err
-			return err
+			return callerError{err}
 		}
 		touched, err := q.TouchSession(ctx, sqlcgen.TouchSessionParams{
 			LastUsedAt: moved.LastUsedAt, IdleExpiresAt: moved.IdleExpiresAt, UserAgent: moved.UserAgent, ID: used.SessionID,
@@ -109,11 +103,8 @@ func (s *SessionStore) RotateRefreshToken(ctx context.Context, old, next domain.
 			User: row.User, Username: row.Username, Email: row.Email, HasPassword: row.HasPassword})}
 		return nil
 	})
-	if fnErr != nil {
-		return ports.Rotation{}, fnErr
-	}
 	if err != nil {
-		return ports.Rotation{}, interpretError(fmt.Errorf("rotate refresh token: %w", err))
+		return ports.Rotation{}, err
 	}
 	return rot, nil
 }
@@ -122,7 +113,7 @@ func (s *SessionStore) RotateRefreshToken(ctx context.Context, old, next domain.
 func (s *SessionStore) findUsed(ctx context.Context, q *sqlcgen.Queries, hash domain.RefreshTokenHash, rot *ports.Rotation) error {
 	tok, err := q.FindRefreshToken(ctx, hash[:])
 	if errors.Is(err, pgx.ErrNoRows) {
-		return &domain.Error{Code: domain.CodeRefreshTokenInvalid, Message: "The refresh token is invalid; log in again.", Err: err}
+		return domain.ErrRefreshTokenInvalid(err)
 	}
 	if err != nil {
 		return fmt.Errorf("find refresh token: %w", err)
@@ -144,7 +135,7 @@ func (s *SessionStore) ListActiveSessions(ctx context.Context, user domain.UserI
 	}
 	rows, err := s.q.ListActiveSessions(ctx, sqlcgen.ListActiveSessionsParams{UserID: uid, Now: now, MaxRows: int32(max)})
 	if err != nil {
-		return nil, interpretError(fmt.Errorf("list sessions: %w", err))
+		return nil, interpretError(err)
 	}
 	out := make([]domain.Session, len(rows))
 	for i, r := range rows {
@@ -162,14 +153,14 @@ func (s *SessionStore) RevokeSession(ctx context.Context, user domain.UserID, id
 	}
 	sid, err := uuid.Parse(string(id))
 	if err != nil {
-		return domain.Revocation{}, false, errSessionNotFound(err)
+		return domain.Revocation{}, false, domain.ErrSessionNotFound(err)
 	}
 	row, err := s.q.RevokeSession(ctx, sqlcgen.RevokeSessionParams{RevokedAt: at, Reason: string(reason), ID: sid, UserID: uid})
 	if err == nil {
 		return toRevocation(row.SessionID, row.UserID, row.RevokedAt), true, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return domain.Revocation{}, false, interpretError(fmt.Errorf("revoke session: %w", err))
+		return domain.Revocation{}, false, interpretError(err)
 	}
 	// Nothing revoked: already ended, or not the user's.
 	mine, err := s.q.SessionBelongsTo(ctx, sqlcgen.SessionBelongsToParams{ID: sid, UserID: uid})
@@ -177,7 +168,7 @@ func (s *SessionStore) RevokeSession(ctx context.Context, user domain.UserID, id
 		return domain.Revocation{}, false, interpretError(fmt.Errorf("find session: %w", err))
 	}
 	if !mine {
-		return domain.Revocation{}, false, errSessionNotFound(nil)
+		return domain.Revocation{}, false, domain.ErrSessionNotFound(nil)
 	}
 	return domain.Revocation{}, false, nil
 }
@@ -192,7 +183,7 @@ func (s *SessionStore) RevokeOtherSessions(ctx context.Context, user domain.User
 	kid, _ := uuid.Parse(string(keep))
 	rows, err := s.q.RevokeOtherSessions(ctx, sqlcgen.RevokeOtherSessionsParams{RevokedAt: at, Reason: string(reason), UserID: uid, Keep: kid})
 	if err != nil {
-		return nil, interpretError(fmt.Errorf("revoke other sessions: %w", err))
+		return nil, interpretError(err)
 	}
 	out := make([]domain.Revocation, len(rows))
 	for i, r := range rows {
@@ -211,7 +202,7 @@ func (s *SessionStore) RevocationsSince(ctx context.Context, cursor ports.Revoca
 		AfterXid: pgtype.Uint64{Uint64: cursor.Position, Valid: true}, NotBefore: notBefore,
 	})
 	if err != nil {
-		return nil, cursor, interpretError(fmt.Errorf("read revocations: %w", err))
+		return nil, cursor, interpretError(err)
 	}
 	if len(rows) == 0 || !rows[0].NextXid.Valid {
 		return nil, cursor, errors.New("postgres: revocation feed returned no snapshot position")
@@ -276,8 +267,4 @@ func toRevocation(session uuid.NullUUID, user uuid.UUID, at time.Time) domain.Re
 		r.SessionID = domain.SessionID(session.UUID.String())
 	}
 	return r
-}
-
-func errSessionNotFound(cause error) *domain.Error {
-	return &domain.Error{Code: domain.CodeNotFound, Message: "You have no such session.", Err: cause}
 }

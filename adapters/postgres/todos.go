@@ -65,7 +65,7 @@ func (s *TodoStore) CreateTodo(ctx context.Context, t domain.Todo) (domain.Todo,
 	}
 	row, err := s.q.CreateTodo(ctx, createParams(owner, t))
 	if err != nil {
-		return domain.Todo{}, interpretTodoError(fmt.Errorf("create todo: %w", err))
+		return domain.Todo{}, interpretTodoError(err)
 	}
 	return toTodo(row)
 }
@@ -89,18 +89,16 @@ func (s *TodoStore) CreateTodoOnce(ctx context.Context, t domain.Todo, key ports
 		created, replayed, err = s.createOnce(ctx, owner, t, key)
 	}
 	if errors.Is(err, errKeyVanished) {
-		return domain.Todo{}, false, &domain.Error{Code: domain.CodeConflict,
-			Message: "A concurrent request with this Idempotency-Key is in progress; try again.", Err: err}
+		return domain.Todo{}, false, domain.ErrIdempotencyKeyBusy(err)
 	}
 	if err != nil {
-		return domain.Todo{}, false, interpretTodoError(fmt.Errorf("create todo once: %w", err))
+		return domain.Todo{}, false, interpretTodoError(err)
 	}
 	return created, replayed, nil
 }
 
 func (s *TodoStore) createOnce(ctx context.Context, owner uuid.UUID, t domain.Todo, key ports.IdempotencyKey) (created domain.Todo, replayed bool, err error) {
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err = inTx(ctx, s.db, interpretTodoError, func(q *sqlcgen.Queries) error {
 		err := q.ForgetUserIdempotencyKeys(ctx, sqlcgen.ForgetUserIdempotencyKeysParams{
 			UserID: owner, Before: key.Now.Add(-domain.IdempotencyKeyTTL),
 		})
@@ -120,7 +118,7 @@ func (s *TodoStore) createOnce(ctx context.Context, owner uuid.UUID, t domain.To
 		}
 		row, err := q.CreateTodo(ctx, createParams(owner, t))
 		if err != nil {
-			return fmt.Errorf("create todo: %w", err)
+			return fmt.Errorf("insert todo: %w", err)
 		}
 		if created, err = toTodo(row); err != nil {
 			return err
@@ -148,8 +146,7 @@ func (s *TodoStore) replay(ctx context.Context, q *sqlcgen.Queries, owner uuid.U
 		return domain.Todo{}, fmt.Errorf("read key: %w", err)
 	}
 	if !bytes.Equal(row.RequestHash, key.RequestHash) {
-		return domain.Todo{}, domain.Errorf(domain.CodeIdempotencyKeyReused,
-			"This Idempotency-Key was already used with a different request; use a new key for a new task.")
+		return domain.Todo{}, domain.ErrIdempotencyKeyReused()
 	}
 	if len(row.Result) == 0 {
 		// The result is written before the claim commits, so a committed
@@ -171,7 +168,7 @@ func (s *TodoStore) GetTodo(ctx context.Context, owner domain.UserID, id domain.
 	}
 	row, err := s.q.GetTodo(ctx, sqlcgen.GetTodoParams{ID: tid, UserID: uid})
 	if err != nil {
-		return domain.Todo{}, interpretTodoError(fmt.Errorf("get todo: %w", err))
+		return domain.Todo{}, interpretTodoError(err)
 	}
 	return toTodo(row)
 }
@@ -184,41 +181,18 @@ func (s *TodoStore) UpdateTodo(ctx context.Context, owner domain.UserID, id doma
 	if err != nil {
 		return domain.Todo{}, err
 	}
-	var updated domain.Todo
-	var fnErr error
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		row, err := q.GetTodoForUpdate(ctx, sqlcgen.GetTodoForUpdateParams{ID: tid, UserID: uid})
-		if err != nil {
-			return fmt.Errorf("lock todo: %w", err)
-		}
-		current, err := toTodo(row)
-		if err != nil {
-			return err
-		}
-		next, err := fn(current)
-		if err != nil {
-			fnErr = err
-			return err
-		}
-		p := createParams(uid, next)
-		row, err = q.UpdateTodo(ctx, sqlcgen.UpdateTodoParams{
-			ID: tid, UserID: uid, Title: p.Title, Notes: p.Notes, DueAt: p.DueAt, DueOffset: p.DueOffset,
-			Priority: p.Priority, Done: p.Done, CompletedAt: p.CompletedAt, Tags: p.Tags, Version: int32(next.Version),
+	return update(ctx, s.db, interpretTodoError, lockTodo(ctx, uid, tid), fn,
+		func(q *sqlcgen.Queries, _, next domain.Todo) (domain.Todo, error) {
+			p := createParams(uid, next)
+			row, err := q.UpdateTodo(ctx, sqlcgen.UpdateTodoParams{
+				ID: tid, UserID: uid, Title: p.Title, Notes: p.Notes, DueAt: p.DueAt, DueOffset: p.DueOffset,
+				Priority: p.Priority, Done: p.Done, CompletedAt: p.CompletedAt, Tags: p.Tags, Version: int32(next.Version),
+			})
+			if err != nil {
+				return domain.Todo{}, err
+			}
+			return toTodo(row)
 		})
-		if err != nil {
-			return fmt.Errorf("update todo: %w", err)
-		}
-		updated, err = toTodo(row)
-		return err
-	})
-	if fnErr != nil {
-		return domain.Todo{}, fnErr
-	}
-	if err != nil {
-		return domain.Todo{}, interpretTodoError(fmt.Errorf("update todo: %w", err))
-	}
-	return updated, nil
 }
 
 // DeleteTodo locks the owner's task, lets check refuse (its error comes
@@ -228,40 +202,31 @@ func (s *TodoStore) DeleteTodo(ctx context.Context, owner domain.UserID, id doma
 	if err != nil {
 		return err
 	}
-	var checkErr error
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		row, err := q.GetTodoForUpdate(ctx, sqlcgen.GetTodoForUpdateParams{ID: tid, UserID: uid})
+	_, err = update(ctx, s.db, interpretTodoError, lockTodo(ctx, uid, tid),
+		func(t domain.Todo) (domain.Todo, error) { return t, check(t) },
+		func(q *sqlcgen.Queries, current, _ domain.Todo) (domain.Todo, error) {
+			_, err := q.DeleteTodo(ctx, sqlcgen.DeleteTodoParams{ID: tid, UserID: uid})
+			return current, err
+		})
+	return err
+}
+
+// lockTodo reads the owner's task FOR UPDATE.
+func lockTodo(ctx context.Context, owner, id uuid.UUID) func(*sqlcgen.Queries) (domain.Todo, error) {
+	return func(q *sqlcgen.Queries) (domain.Todo, error) {
+		row, err := q.GetTodoForUpdate(ctx, sqlcgen.GetTodoForUpdateParams{ID: id, UserID: owner})
 		if err != nil {
-			return fmt.Errorf("lock todo: %w", err)
+			return domain.Todo{}, err
 		}
-		current, err := toTodo(row)
-		if err != nil {
-			return err
-		}
-		if err := check(current); err != nil {
-			checkErr = err
-			return err
-		}
-		if _, err := q.DeleteTodo(ctx, sqlcgen.DeleteTodoParams{ID: tid, UserID: uid}); err != nil {
-			return fmt.Errorf("delete todo: %w", err)
-		}
-		return nil
-	})
-	if checkErr != nil {
-		return checkErr
+		return toTodo(row)
 	}
-	if err != nil {
-		return interpretTodoError(fmt.Errorf("delete todo: %w", err))
-	}
-	return nil
 }
 
 // ForgetIdempotencyKeys deletes the keys first used before before.
 func (s *TodoStore) ForgetIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
 	n, err := s.q.ForgetIdempotencyKeys(ctx, before)
 	if err != nil {
-		return 0, interpretError(fmt.Errorf("forget idempotency keys: %w", err))
+		return 0, interpretError(err)
 	}
 	return n, nil
 }
@@ -304,10 +269,10 @@ func (s *TodoStore) ListTodos(ctx context.Context, q ports.TodoQuery) ([]domain.
 	case domain.SortByDueAt:
 		rows, err = s.listByDue(ctx, base, q.Sort.Desc, q.After, q.Filter.Dated())
 	default:
-		return nil, fmt.Errorf("list todos: unknown sort %q", q.Sort.Field)
+		return nil, fmt.Errorf("postgres: unknown sort %q", q.Sort.Field)
 	}
 	if err != nil {
-		return nil, interpretError(fmt.Errorf("list todos: %w", err))
+		return nil, interpretError(err)
 	}
 	out := make([]domain.Todo, 0, len(rows))
 	for _, row := range rows {
@@ -547,32 +512,20 @@ func (s todoSnapshot) todo(owner domain.UserID) (domain.Todo, error) {
 func parseTodoKey(owner domain.UserID, id domain.TodoID) (uuid.UUID, uuid.UUID, error) {
 	uid, err := parseUserID(owner)
 	if err != nil {
-		return uuid.Nil, uuid.Nil, errTodoNotFound(err)
+		return uuid.Nil, uuid.Nil, domain.ErrTodoNotFound(err)
 	}
 	tid, err := uuid.Parse(string(id))
 	if err != nil {
-		return uuid.Nil, uuid.Nil, errTodoNotFound(fmt.Errorf("parse todo id: %w", err))
+		return uuid.Nil, uuid.Nil, domain.ErrTodoNotFound(fmt.Errorf("parse todo id: %w", err))
 	}
 	return uid, tid, nil
 }
 
-// pgForeignKeyViolation: a task or key for a user that does not exist
-// (any more).
-const pgForeignKeyViolation = "23503"
-
 // interpretTodoError is interpretError for tasks: no row is a task that is
 // not found (or not the owner's), and a missing owner is a user not found.
 func interpretTodoError(err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return errTodoNotFound(err)
+	if isViolation(err, pgFKViolation, "") {
+		return domain.ErrUserNotFound(err)
 	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation {
-		return errNotFound(err)
-	}
-	return interpretError(err)
-}
-
-func errTodoNotFound(cause error) *domain.Error {
-	return &domain.Error{Code: domain.CodeNotFound, Message: "The task does not exist.", Err: cause}
+	return notFoundAs(err, domain.ErrTodoNotFound)
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/miniback/miniback/adapters/postgres/internal/sqlcgen"
@@ -61,7 +60,7 @@ func (s *UploadStore) GetUpload(ctx context.Context, id domain.UploadID) (domain
 	}
 	row, err := s.q.GetUpload(ctx, uid)
 	if err != nil {
-		return domain.Upload{}, uploadError(fmt.Errorf("get upload: %w", err))
+		return domain.Upload{}, uploadError(err)
 	}
 	return toUpload(row), nil
 }
@@ -74,41 +73,20 @@ func (s *UploadStore) UpdateUpload(ctx context.Context, id domain.UploadID, fn f
 	if err != nil {
 		return domain.Upload{}, err
 	}
-	var updated domain.Upload
-	var fnErr error
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		row, err := q.GetUploadForUpdate(ctx, uid)
-		if err != nil {
-			return fmt.Errorf("lock upload: %w", err)
-		}
-		current := toUpload(row)
-		next, err := fn(current)
-		if err != nil {
-			fnErr = err
-			return err
-		}
-		if next.Status != current.Status || next.RejectReason != current.RejectReason || !next.CompletedAt.Equal(current.CompletedAt) {
-			err = q.UpdateUploadStatus(ctx, sqlcgen.UpdateUploadStatusParams{
-				ID:           uid,
-				Status:       string(next.Status),
-				RejectReason: string(next.RejectReason),
-				CompletedAt:  timestamptz(next.CompletedAt),
-			})
-			if err != nil {
-				return fmt.Errorf("update upload: %w", err)
+	return update(ctx, s.db, uploadError,
+		func(q *sqlcgen.Queries) (domain.Upload, error) {
+			row, err := q.GetUploadForUpdate(ctx, uid)
+			return toUpload(row), err
+		},
+		fn,
+		func(q *sqlcgen.Queries, current, next domain.Upload) (domain.Upload, error) {
+			if next.Status == current.Status && next.RejectReason == current.RejectReason && next.CompletedAt.Equal(current.CompletedAt) {
+				return next, nil // only the status columns are stored
 			}
-		}
-		updated = next
-		return nil
-	})
-	if fnErr != nil {
-		return domain.Upload{}, fnErr
-	}
-	if err != nil {
-		return domain.Upload{}, uploadError(err)
-	}
-	return updated, nil
+			return next, q.UpdateUploadStatus(ctx, sqlcgen.UpdateUploadStatusParams{
+				ID: uid, Status: string(next.Status), RejectReason: string(next.RejectReason), CompletedAt: timestamptz(next.CompletedAt),
+			})
+		})
 }
 
 // DeleteExpiredUploads claims expired uploads that are not ready, and the
@@ -122,8 +100,7 @@ func (s *UploadStore) UpdateUpload(ctx context.Context, id domain.UploadID, fn f
 func (s *UploadStore) DeleteExpiredUploads(ctx context.Context, now time.Time, limit int, remove func(context.Context, domain.Upload) error) (int, error) {
 	deleted := 0
 	var removeErrs []error
-	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err := inTx(ctx, s.db, interpretError, func(q *sqlcgen.Queries) error {
 		rows, err := q.ClaimExpiredUploads(ctx, sqlcgen.ClaimExpiredUploadsParams{Now: now, MaxRows: int32(limit)})
 		if err != nil {
 			return fmt.Errorf("claim expired uploads: %w", err)
@@ -142,7 +119,7 @@ func (s *UploadStore) DeleteExpiredUploads(ctx context.Context, now time.Time, l
 		return nil
 	})
 	if err != nil {
-		return 0, interpretError(err)
+		return 0, err
 	}
 	return deleted, errors.Join(removeErrs...)
 }
@@ -152,18 +129,19 @@ func (s *UploadStore) DeleteExpiredUploads(ctx context.Context, now time.Time, l
 func parseUploadID(id domain.UploadID) (uuid.UUID, error) {
 	uid, err := uuid.Parse(string(id))
 	if err != nil {
-		return uuid.UUID{}, &domain.Error{Code: domain.CodeNotFound, Message: "The upload does not exist.", Err: err}
+		return uuid.UUID{}, uploadNotFound(fmt.Errorf("parse upload id: %w", err))
 	}
 	return uid, nil
 }
 
-// uploadError is interpretError with the upload's not-found message.
-func uploadError(err error) error {
-	err = interpretError(err)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return &domain.Error{Code: domain.CodeNotFound, Message: "The upload does not exist.", Err: err}
-	}
-	return err
+// uploadError is interpretError for uploads: no row is an upload that is
+// not found.
+func uploadError(err error) error { return notFoundAs(err, uploadNotFound) }
+
+func uploadNotFound(cause error) *domain.Error {
+	e := domain.ErrUploadNotFound()
+	e.Err = cause
+	return e
 }
 
 func toUpload(row sqlcgen.Upload) domain.Upload {

@@ -48,11 +48,10 @@ func (s *UserStore) UpsertWeChatUser(ctx context.Context, id domain.WeChatIdenti
 	}
 	if errors.Is(err, errLostFirstLogin) {
 		// Lost twice: the winner's identity vanished in between.
-		return domain.User{}, false, &domain.Error{Code: domain.CodeConflict,
-			Message: "A concurrent login for this user is in progress; try again.", Err: err}
+		return domain.User{}, false, domain.ErrConcurrentLogin(err)
 	}
 	if err != nil {
-		return domain.User{}, false, interpretError(fmt.Errorf("upsert wechat user: %w", err))
+		return domain.User{}, false, err
 	}
 	return u, created, nil
 }
@@ -61,8 +60,7 @@ func (s *UserStore) UpsertWeChatUser(ctx context.Context, id domain.WeChatIdenti
 // returning user, or create the user and its identity.
 func (s *UserStore) upsertOnce(ctx context.Context, id domain.WeChatIdentity) (u domain.User, created bool, err error) {
 	unionID := pgtype.Text{String: string(id.UnionID), Valid: id.UnionID != ""} // "" is NULL: keep the known one
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	err = inTx(ctx, s.db, interpretUserError, func(q *sqlcgen.Queries) error {
 		userID, err := q.TouchWeChatIdentity(ctx, sqlcgen.TouchWeChatIdentityParams{
 			SessionKey: id.SessionKey.Reveal(),
 			UnionID:    unionID,
@@ -74,7 +72,7 @@ func (s *UserStore) upsertOnce(ctx context.Context, id domain.WeChatIdentity) (u
 			if err != nil {
 				return fmt.Errorf("get user: %w", err)
 			}
-			u = toUser(sqlcgen.GetUserRow(row))
+			u = toUser(row)
 			return nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
@@ -114,7 +112,7 @@ func (s *UserStore) GetUser(ctx context.Context, id domain.UserID) (domain.User,
 	}
 	row, err := s.q.GetUser(ctx, uid)
 	if err != nil {
-		return domain.User{}, interpretError(fmt.Errorf("get user: %w", err))
+		return domain.User{}, interpretUserError(err)
 	}
 	return toUser(row), nil
 }
@@ -127,38 +125,18 @@ func (s *UserStore) UpdateUser(ctx context.Context, id domain.UserID, fn func(do
 	if err != nil {
 		return domain.User{}, err
 	}
-	var updated domain.User
-	var fnErr error
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		row, err := q.GetUserForUpdate(ctx, uid)
-		if err != nil {
-			return fmt.Errorf("lock user: %w", err)
-		}
-		next, err := fn(toUser(sqlcgen.GetUserRow(row)))
-		if err != nil {
-			fnErr = err
-			return err
-		}
-		saved, err := q.UpdateUserProfile(ctx, sqlcgen.UpdateUserProfileParams{
-			ID:        uid,
-			Nickname:  next.Nickname,
-			AvatarUrl: next.AvatarURL,
-			Bio:       next.Bio,
+	return update(ctx, s.db, interpretUserError,
+		func(q *sqlcgen.Queries) (domain.User, error) {
+			row, err := q.GetUserForUpdate(ctx, uid)
+			return toUser(sqlcgen.GetUserRow(row)), err
+		},
+		fn,
+		func(q *sqlcgen.Queries, _, next domain.User) (domain.User, error) {
+			row, err := q.UpdateUserProfile(ctx, sqlcgen.UpdateUserProfileParams{
+				ID: uid, Nickname: next.Nickname, AvatarUrl: next.AvatarURL, Bio: next.Bio,
+			})
+			return toUser(sqlcgen.GetUserRow(row)), err
 		})
-		if err != nil {
-			return fmt.Errorf("update user profile: %w", err)
-		}
-		updated = toUser(sqlcgen.GetUserRow(saved))
-		return nil
-	})
-	if fnErr != nil {
-		return domain.User{}, fnErr
-	}
-	if err != nil {
-		return domain.User{}, interpretError(fmt.Errorf("update user: %w", err))
-	}
-	return updated, nil
 }
 
 // SetUserRole changes the user's role.
@@ -168,11 +146,11 @@ func (s *UserStore) SetUserRole(ctx context.Context, id domain.UserID, role doma
 		return domain.User{}, err
 	}
 	if !role.Valid() {
-		return domain.User{}, fmt.Errorf("postgres: set role: unknown role %q", role)
+		return domain.User{}, fmt.Errorf("postgres: unknown role %q", role)
 	}
 	row, err := s.q.SetUserRole(ctx, sqlcgen.SetUserRoleParams{Role: string(role), ID: uid})
 	if err != nil {
-		return domain.User{}, interpretError(fmt.Errorf("set user role: %w", err))
+		return domain.User{}, interpretUserError(err)
 	}
 	return toUser(sqlcgen.GetUserRow(row)), nil
 }
@@ -186,7 +164,7 @@ func (s *UserStore) DeleteUser(ctx context.Context, id domain.UserID, at time.Ti
 	}
 	row, err := s.q.DeleteUser(ctx, sqlcgen.DeleteUserParams{RevokedAt: at, ID: uid})
 	if err != nil {
-		return domain.Revocation{}, interpretError(fmt.Errorf("delete user: %w", err))
+		return domain.Revocation{}, interpretUserError(err)
 	}
 	return domain.Revocation{UserID: domain.UserID(row.UserID.String()), RevokedAt: row.RevokedAt.UTC()}, nil
 }
@@ -209,7 +187,7 @@ func (s *UserStore) ListUsers(ctx context.Context, q domain.UserQuery, max int) 
 	}
 	rows, err := s.q.ListUsers(ctx, p)
 	if err != nil {
-		return nil, interpretError(fmt.Errorf("list users: %w", err))
+		return nil, interpretError(err)
 	}
 	out := make([]domain.User, len(rows))
 	for i, r := range rows {
@@ -217,6 +195,10 @@ func (s *UserStore) ListUsers(ctx context.Context, q domain.UserQuery, max int) 
 	}
 	return out, nil
 }
+
+// interpretUserError is interpretError for users: no row is a user that
+// does not exist.
+func interpretUserError(err error) error { return notFoundAs(err, domain.ErrUserNotFound) }
 
 // escapeLike makes s match itself in a LIKE pattern (backslash is
 // PostgreSQL's default LIKE escape).
@@ -229,7 +211,7 @@ func escapeLike(s string) string {
 func parseUserID(id domain.UserID) (uuid.UUID, error) {
 	uid, err := uuid.Parse(string(id))
 	if err != nil {
-		return uuid.UUID{}, errNotFound(fmt.Errorf("parse user id: %w", err))
+		return uuid.UUID{}, domain.ErrUserNotFound(fmt.Errorf("parse user id: %w", err))
 	}
 	return uid, nil
 }

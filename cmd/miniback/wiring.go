@@ -108,7 +108,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	users, sessions := postgres.NewUserStore(m.db), postgres.NewSessionStore(m.db)
 	p := app.Ports{
-		Clock: ports.SystemClock{}, WeChat: weChat, Tokens: tokens,
+		Clock: app.SystemClock{}, WeChat: weChat, Tokens: tokens,
 		Users: users, Binder: users, Deleter: users, UserAdmin: users,
 		Sessions: sessions, RevocationFeed: sessions, SessionPurger: sessions,
 		Todos: postgres.NewTodoStore(m.db), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
@@ -369,7 +369,7 @@ func (m *Main) tokens() (*jwx.Tokens, error) {
 	}
 	return jwx.New(jwx.Config{
 		Keys: keys, Issuer: m.Config.JWTIssuer, Audience: m.Config.JWTAudience,
-		TTL: m.Config.AccessTokenTTL, Clock: ports.SystemClock{},
+		TTL: m.Config.AccessTokenTTL, Clock: app.SystemClock{},
 	})
 }
 

@@ -1228,7 +1228,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A dependency is busy or down; retry after `Retry-After` seconds. */
+        /**
+         * @description A dependency is busy or down; retry after `Retry-After` seconds.
+         *     With code `unavailable` (the database could not be reached or the
+         *     connection broke mid-request) the outcome is unknown: a write may
+         *     or may not have committed. Retrying is the safe answer: a create
+         *     with the same `Idempotency-Key` returns the task if the first try
+         *     made one, and an update with `If-Match` answers 412 if it had
+         *     already applied.
+         */
         ServiceUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
