@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/miniback/miniback/ports"
 )
@@ -73,7 +74,11 @@ func newTokenCache(size int) *tokenCache {
 	return c
 }
 
-func keyOf(token string) cacheKey { return sha256.Sum256([]byte(token)) }
+// keyOf hashes the token's bytes in place: Sum256 only reads them, and
+// []byte(token) would copy every token on every request.
+func keyOf(token string) cacheKey {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+}
 
 // shard picks a shard by the key's first byte: SHA-256 output spreads
 // tokens evenly, and the shard count is a power of two up to 16.
