@@ -46,6 +46,8 @@ func (h *handler) authenticate(c *gin.Context) {
 			Err: errors.New("verified token has no subject or session")})
 		return
 	}
+	// Checked on every request, even for a token the verifier answered
+	// from its cache: the cache holds verification, not authorization.
 	if h.revoked != nil && h.revoked.Revoked(claims) && !acceptsEndedSession[route.Method+" "+route.Path] {
 		h.refuse(c, errSessionRevoked)
 		return
@@ -69,17 +71,20 @@ func bearerToken(r *http.Request) (string, error) {
 	if len(values) == 0 || (len(values) == 1 && strings.TrimSpace(values[0]) == "") {
 		return "", domain.Errorf(domain.CodeTokenMissing, "An access token is required: send Authorization: Bearer <token>.")
 	}
-	malformed := domain.Errorf(domain.CodeTokenMalformed, "The Authorization header must be \"Bearer <token>\".")
 	if len(values) > 1 {
-		return "", malformed
+		return "", errMalformedAuthorization
 	}
 	scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
 	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-		return "", malformed
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.IndexByte(token, ' ') >= 0 || strings.IndexByte(token, '\t') >= 0 {
+		return "", errMalformedAuthorization
 	}
 	return token, nil
 }
+
+// errMalformedAuthorization refuses an Authorization header that is not
+// one "Bearer <token>". It is made once, not on every request.
+var errMalformedAuthorization = domain.Errorf(domain.CodeTokenMalformed, "The Authorization header must be \"Bearer <token>\".")
 
 // acceptsEndedSession lists the operations ("METHOD /path") that take a
 // verified token whose session has ended. Logout is idempotent (the spec:

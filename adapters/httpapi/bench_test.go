@@ -35,9 +35,10 @@ func (m memSessions) ListActiveSessions(context.Context, domain.UserID, time.Tim
 // BenchmarkAuthenticatedRequestPath measures what every authenticated
 // request pays for its token: signature and claims verification, then the
 // revocation check, a lookup in this instance's in-memory set (here with
-// 10,000 revoked sessions and users). For comparison it also measures the
-// full request through the router, and the database round trip the set
-// saves.
+// 10,000 revoked sessions and users). A token seen before comes from the
+// verifier's cache (as in production) and skips the verification. For
+// comparison it also measures the full request through the router, and the
+// database round trip the set saves.
 func BenchmarkAuthenticatedRequestPath(b *testing.B) {
 	ctx := context.Background()
 	p, err := jwx.GenerateEd25519PEM()
@@ -49,6 +50,10 @@ func BenchmarkAuthenticatedRequestPath(b *testing.B) {
 		b.Fatal(err)
 	}
 	tokens, err := jwx.New(jwx.Config{Keys: keys, Issuer: issuer, Audience: audience, TTL: tokenTTL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cached, err := jwx.New(jwx.Config{Keys: keys, Issuer: issuer, Audience: audience, TTL: tokenTTL, CacheSize: 10_000})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,6 +84,16 @@ func BenchmarkAuthenticatedRequestPath(b *testing.B) {
 		}
 	})
 
+	b.Run("verify+revocation, token seen before", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := cached.VerifyAccess(ctx, token)
+			if err != nil || revs.Revoked(c) {
+				b.Fatal("refused", err)
+			}
+		}
+	})
+
 	b.Run("revocation check only", func(b *testing.B) {
 		c, err := tokens.VerifyAccess(ctx, token)
 		if err != nil {
@@ -92,27 +107,35 @@ func BenchmarkAuthenticatedRequestPath(b *testing.B) {
 		}
 	})
 
-	b.Run("full GET /v1/auth/sessions, in-memory store", func(b *testing.B) {
-		sess := domain.Session{ID: sessionID, UserID: userID, UserAgent: "bench", CreatedAt: now, LastUsedAt: now,
-			IdleExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
-		h := httpapi.NewHandler(httpapi.Deps{
-			App: &app.App{
-				Sessions:    app.Sessions{Store: memSessions{list: []domain.Session{sess}}, Tokens: tokens, Clock: app.SystemClock{}, Policy: testPolicy},
-				Revocations: revs,
-			},
-			Verifier: tokens,
-		})
-		req := httptest.NewRequest(http.MethodGet, "/v1/auth/sessions", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		b.ReportAllocs()
-		for b.Loop() {
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, req)
-			if w.Code != http.StatusOK {
-				b.Fatalf("status %d: %s", w.Code, w.Body)
+	sess := domain.Session{ID: sessionID, UserID: userID, UserAgent: "bench", CreatedAt: now, LastUsedAt: now,
+		IdleExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
+	for _, v := range []struct {
+		name     string
+		verifier *jwx.Tokens
+	}{
+		{"full GET /v1/auth/sessions, in-memory store", tokens},
+		{"full GET /v1/auth/sessions, in-memory store, token seen before", cached},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			h := httpapi.NewHandler(httpapi.Deps{
+				App: &app.App{
+					Sessions:    app.Sessions{Store: memSessions{list: []domain.Session{sess}}, Tokens: tokens, Clock: app.SystemClock{}, Policy: testPolicy},
+					Revocations: revs,
+				},
+				Verifier: v.verifier,
+			})
+			req := httptest.NewRequest(http.MethodGet, "/v1/auth/sessions", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
 			}
-		}
-	})
+		})
+	}
 
 	b.Run("database lookup instead, for comparison", func(b *testing.B) {
 		db := pgtest.NewDB(b)

@@ -230,7 +230,9 @@ type instance struct {
 // only when the test says (revs.Refresh) or runs it.
 func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 	t.Helper()
-	tokens, err := jwx.New(jwx.Config{Keys: keys, Issuer: issuer, Audience: audience, TTL: tokenTTL})
+	// The verifier caches tokens it has verified, as in production, so
+	// every test of a secured operation also runs with tokens seen before.
+	tokens, err := jwx.New(jwx.Config{Keys: keys, Issuer: issuer, Audience: audience, TTL: tokenTTL, CacheSize: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package jwx_test
 
 import (
 	"context"
+	"crypto"
+	"encoding/base64"
 	"fmt"
 	"testing"
 
@@ -104,5 +106,79 @@ func TestVerifyAccessRefusesARepeatedClaim(t *testing.T) {
 	}
 	if _, err := verifier.VerifyAccess(context.Background(), signPayload(t, ed, base+`,"exp":`+exp+sid+"}")); err != nil {
 		t.Errorf("the same claims, each once, were refused: %v", err)
+	}
+}
+
+// Claim names are read exactly as written: another case is another
+// (unknown) claim, and an escaped spelling of a name is that name.
+func TestVerifyAccessReadsClaimNamesExactly(t *testing.T) {
+	ed := newEd25519(t)
+	verifier := newTokens(t, epoch, ed)
+	exp := epoch.Add(10 * 60 * 1e9).Unix()
+	base := fmt.Sprintf(`{"iss":%q,"aud":%q,"jti":%q,"sid":%q,"role":"user","iat":%d`, issuer, audience, tokenID, sessID, epoch.Unix())
+	sub := fmt.Sprintf(`,"sub":%q`, userID)
+	for _, tc := range []struct {
+		name, tail string
+		want       domain.Code // "" means valid
+	}{
+		{"an upper-case EXP is another claim", sub + fmt.Sprintf(`,"exp":%d,"EXP":"never"}`, exp), ""},
+		{"an upper-case EXP alone is no exp", sub + fmt.Sprintf(`,"EXP":%d}`, exp), domain.CodeTokenInvalid},
+		{"an escaped exp is exp", sub + fmt.Sprintf(`,"\u0065xp":%d}`, exp), ""},
+		{"an escaped exp beside exp is a repeat", sub + fmt.Sprintf(`,"exp":%d,"\u0065xp":%d}`, exp, exp), domain.CodeTokenInvalid},
+		{"an escaped sub is sub", fmt.Sprintf(`,"\u0073ub":%q,"exp":%d}`, userID, exp), ""},
+		{"an escaped sub value is read unescaped", fmt.Sprintf(`,"sub":"\u0030%s","exp":%d}`, userID[1:], exp), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := verifier.VerifyAccess(context.Background(), signPayload(t, ed, base+tc.tail))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if c.UserID != userID || c.ExpiresAt.Unix() != exp {
+					t.Fatalf("claims %+v, want sub %s and exp %d", c, userID, exp)
+				}
+				return
+			}
+			if code := domain.ErrorCode(err); code != tc.want {
+				t.Fatalf("code %q, want %q (error: %v)", code, tc.want, err)
+			}
+		})
+	}
+}
+
+// The header is read as strictly as the claims: its parameters have their
+// JSON types and appear once, and "b64": false (RFC 7797) is refused.
+func TestVerifyAccessRefusesAnOddHeader(t *testing.T) {
+	ed := newEd25519(t)
+	verifier := newTokens(t, epoch, ed)
+	payload := b64JSON(t, validClaims())
+	sign := func(hdr string) string {
+		input := base64.RawURLEncoding.EncodeToString([]byte(hdr)) + "." + payload
+		sig, err := ed.raw.Sign(nil, []byte(input), crypto.Hash(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+	}
+	kid := ed.key.ID()
+	if _, err := verifier.VerifyAccess(context.Background(), sign(fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"typ":"at+jwt","x":[1,{"y":"}"}]}`, kid))); err != nil {
+		t.Fatalf("a header with an unknown parameter was refused: %v", err)
+	}
+	for _, tc := range []struct {
+		name, hdr string
+		want      domain.Code
+	}{
+		{"alg twice", fmt.Sprintf(`{"alg":"none","kid":%q,"typ":"at+jwt","alg":"EdDSA"}`, kid), domain.CodeTokenMalformed},
+		{"kid a number", `{"alg":"EdDSA","kid":7,"typ":"at+jwt"}`, domain.CodeTokenMalformed},
+		{"typ null", fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"typ":null}`, kid), domain.CodeTokenMalformed},
+		{"crit not an array", fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"typ":"at+jwt","crit":"b64"}`, kid), domain.CodeTokenMalformed},
+		{"b64 false", fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"typ":"at+jwt","b64":false}`, kid), domain.CodeTokenInvalid},
+		{"upper-case ALG", fmt.Sprintf(`{"ALG":"EdDSA","kid":%q,"typ":"at+jwt"}`, kid), domain.CodeTokenInvalid},
+		{"not an object", `["EdDSA"]`, domain.CodeTokenMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := verifier.VerifyAccess(context.Background(), sign(tc.hdr))
+			wantCode(t, err, tc.want)
+		})
 	}
 }

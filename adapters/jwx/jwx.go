@@ -1,6 +1,9 @@
-// Package jwx issues and verifies miniback's access tokens with
-// github.com/lestrrat-go/jwx: RFC 9068 JWTs ("typ": "at+jwt") signed with
-// EdDSA (Ed25519) or ES256 (P-256).
+// Package jwx issues and verifies miniback's access tokens: RFC 9068 JWTs
+// ("typ": "at+jwt") signed with EdDSA (Ed25519) or ES256 (P-256). Tokens
+// are signed, and keys handled, with github.com/lestrrat-go/jwx; they are
+// verified by this package itself (crypto/ed25519, crypto/ecdsa and a
+// strict reading of the JSON), which costs half as much, and a token
+// verified once is remembered until its exp (Config.CacheSize).
 //
 // Several keys may be configured: the first signs, all verify, so a new key
 // can be rolled out ahead of the old one's removal without logging anyone
@@ -11,17 +14,13 @@
 package jwx
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/lestrrat-go/jwx/v2/jwt"
@@ -67,18 +66,23 @@ type Config struct {
 	// Skew is the clock skew tolerated on exp and iat; zero means
 	// DefaultSkew.
 	Skew time.Duration
+	// CacheSize is how many verified tokens VerifyAccess remembers, so
+	// that a token sent again is not verified again until its exp; zero
+	// remembers none.
+	CacheSize int
 }
 
 // Tokens issues and verifies access tokens. It is safe for concurrent use.
 type Tokens struct {
-	signer    Key
-	ttl       time.Duration
-	clock     ports.Clock
-	issuer    string
-	audience  string
-	byKID     map[string]Key    // every configured key, by kid
-	parseOpts []jwt.ParseOption // built once: the key provider and all validators
-	jwks      []byte            // the public JWK Set, marshalled once
+	signer   Key
+	ttl      time.Duration
+	skew     time.Duration
+	clock    ports.Clock
+	issuer   string
+	audience string
+	byKID    map[string]Key // every configured key, by kid: fixed for the life of the Tokens
+	jwks     []byte         // the public JWK Set, marshalled once
+	cache    *tokenCache    // nil when Config.CacheSize is zero
 }
 
 var (
@@ -87,7 +91,7 @@ var (
 )
 
 // New validates cfg and precomputes everything verification needs: the kid
-// lookup, the jwt.Parse options and the public JWK Set.
+// lookup and the public JWK Set.
 func New(cfg Config) (*Tokens, error) {
 	if len(cfg.Keys) == 0 {
 		return nil, errors.New("jwx: no signing key configured")
@@ -101,13 +105,18 @@ func New(cfg Config) (*Tokens, error) {
 	if cfg.TTL < 0 || cfg.Skew < 0 {
 		return nil, fmt.Errorf("jwx: TTL (%s) and skew (%s) must not be negative", cfg.TTL, cfg.Skew)
 	}
+	if cfg.CacheSize < 0 {
+		return nil, fmt.Errorf("jwx: cache size %d must not be negative", cfg.CacheSize)
+	}
 	t := &Tokens{
 		signer:   cfg.Keys[0],
 		ttl:      orDefault(cfg.TTL, DefaultTTL),
+		skew:     orDefault(cfg.Skew, DefaultSkew),
 		clock:    cfg.Clock,
 		issuer:   cfg.Issuer,
 		audience: cfg.Audience,
 		byKID:    make(map[string]Key, len(cfg.Keys)),
+		cache:    newTokenCache(cfg.CacheSize),
 	}
 	if t.clock == nil {
 		t.clock = jwt.ClockFunc(time.Now)
@@ -134,24 +143,6 @@ func New(cfg Config) (*Tokens, error) {
 		return nil, fmt.Errorf("jwx: marshal JWK Set: %w", err)
 	}
 	t.jwks = jwks
-	t.parseOpts = []jwt.ParseOption{
-		jwt.WithKeyProvider(jws.KeyProviderFunc(t.provideKey)),
-		// Pedantic: the verified payload is the claims, never a nested
-		// JWS, and jwt.Parse skips re-guessing its format (one JSON decode
-		// fewer per call).
-		jwt.WithPedantic(true),
-		jwt.WithClock(t.clock), // ports.Clock has jwt.Clock's method set
-		jwt.WithAcceptableSkew(orDefault(cfg.Skew, DefaultSkew)),
-		jwt.WithIssuer(t.issuer),
-		jwt.WithAudience(t.audience),
-		// jwt's exp and iat checks skip absent claims: require them.
-		jwt.WithRequiredClaim(jwt.ExpirationKey),
-		jwt.WithRequiredClaim(jwt.IssuedAtKey),
-		jwt.WithRequiredClaim(jwt.SubjectKey),
-		jwt.WithRequiredClaim(jwt.JwtIDKey),
-		jwt.WithRequiredClaim(claimSessionID),
-		jwt.WithRequiredClaim(claimRole),
-	}
 	return t, nil
 }
 
@@ -230,133 +221,25 @@ func (t *Tokens) IssueAccess(_ context.Context, c ports.AccessClaims) (string, e
 // its claims. Failures are *domain.Error: token_malformed when token is not
 // a compact JWS, token_expired when it is past exp or not yet valid, and
 // token_invalid otherwise. The cause is kept in Err, for logs.
+//
+// With a cache, a token verified before is not verified again until its
+// exp: its claims come from the cache.
 func (t *Tokens) VerifyAccess(_ context.Context, token string) (ports.AccessClaims, error) {
-	if !looksCompact(token) {
-		return ports.AccessClaims{}, tokenError(domain.CodeTokenMalformed, errNotCompact)
+	now := t.clock.Now()
+	if t.cache == nil || len(token) > maxTokenLen {
+		return t.verify(token, now)
 	}
-	tok, err := jwt.Parse([]byte(token), t.parseOpts...)
+	k := keyOf(token)
+	if c, ok := t.cache.get(&k, now); ok {
+		return c, nil
+	}
+	c, err := t.verify(token, now)
 	if err != nil {
-		return ports.AccessClaims{}, tokenError(classify(err), err)
+		return ports.AccessClaims{}, err
 	}
-	// Only now is the payload known to be signed by a configured key.
-	if err := checkClaimTypes(token); err != nil {
-		return ports.AccessClaims{}, tokenError(domain.CodeTokenInvalid, err)
-	}
-	c := ports.AccessClaims{
-		UserID:    domain.UserID(tok.Subject()),
-		TokenID:   tok.JwtID(),
-		IssuedAt:  tok.IssuedAt(),
-		ExpiresAt: tok.Expiration(),
-	}
-	if v, ok := tok.Get(claimAppID); ok {
-		s, ok := v.(string)
-		if !ok {
-			return ports.AccessClaims{}, tokenError(domain.CodeTokenInvalid, fmt.Errorf("claim %q is a %T, not a string", claimAppID, v))
-		}
-		c.AppID = domain.AppID(s)
-	}
-	// Both are required claims, so present.
-	v, _ := tok.Get(claimSessionID)
-	sid, ok := v.(string)
-	if !ok || sid == "" {
-		return ports.AccessClaims{}, tokenError(domain.CodeTokenInvalid, fmt.Errorf("claim %q is not a non-empty string", claimSessionID))
-	}
-	c.SessionID = domain.SessionID(sid)
-	v, _ = tok.Get(claimRole)
-	role, ok := v.(string)
-	if !ok || !domain.Role(role).Valid() {
-		return ports.AccessClaims{}, tokenError(domain.CodeTokenInvalid, fmt.Errorf("claim %q is not a known role", claimRole))
-	}
-	c.Role = domain.Role(role)
+	t.cache.put(&k, c, now)
 	return c, nil
 }
-
-// The JSON types the claims must have (RFC 7519 §4.1: NumericDate and
-// StringOrURI values). jwt.Parse is lenient where these are strict: it
-// takes an "exp", "iat" or "nbf" written as a string of digits, and a null
-// "sub" or "jti", and it never looks at a private claim's type.
-var (
-	numberClaims = []string{jwt.ExpirationKey, jwt.IssuedAtKey, jwt.NotBeforeKey}
-	stringClaims = []string{jwt.IssuerKey, jwt.SubjectKey, jwt.JwtIDKey, "typ", claimSessionID, claimRole, claimAppID}
-)
-
-// checkClaimTypes refuses a verified token whose time claims are not JSON
-// numbers, whose string claims are not JSON strings, whose "aud" is
-// neither a string nor an array of strings, or that names a claim twice
-// (RFC 7519 §4 lets a parser take the last, but then one payload reads two
-// ways). Only a holder of a signing key can make such a token, but a claim
-// whose type is not the one this package issues means it did not issue the
-// token as read, and another verifier of it might read it otherwise.
-func checkClaimTypes(token string) error {
-	_, rest, _ := strings.Cut(token, ".")
-	segment, _, _ := strings.Cut(rest, ".")
-	payload, err := base64.RawURLEncoding.DecodeString(segment)
-	if err != nil {
-		return fmt.Errorf("decode payload: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return errors.New("the claims are not a JSON object")
-	}
-	seen := make(map[string]bool, 10)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("decode claims: %w", err)
-		}
-		name, _ := tok.(string) // an object's keys are strings
-		if seen[name] {
-			return fmt.Errorf("claim %q appears twice", name)
-		}
-		seen[name] = true
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return fmt.Errorf("decode claim %q: %w", name, err)
-		}
-		if err := checkClaimType(name, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkClaimType checks one claim's JSON type; claims it does not know
-// may have any.
-func checkClaimType(name string, v json.RawMessage) error {
-	switch {
-	case slices.Contains(numberClaims, name):
-		if !isJSONNumber(v) {
-			return fmt.Errorf("claim %q is not a JSON number", name)
-		}
-	case slices.Contains(stringClaims, name):
-		if !isJSONString(v) {
-			return fmt.Errorf("claim %q is not a JSON string", name)
-		}
-	case name == jwt.AudienceKey:
-		if isJSONString(v) {
-			return nil
-		}
-		var list []json.RawMessage
-		if v[0] != '[' || json.Unmarshal(v, &list) != nil {
-			return fmt.Errorf("claim %q is neither a string nor an array of strings", name)
-		}
-		for _, item := range list {
-			if !isJSONString(item) {
-				return fmt.Errorf("claim %q is neither a string nor an array of strings", name)
-			}
-		}
-	}
-	return nil
-}
-
-// isJSONNumber and isJSONString tell a valid JSON value's type from its
-// first byte (the decoder has checked the value and skipped the space
-// before it).
-func isJSONNumber(v json.RawMessage) bool {
-	return len(v) > 0 && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))
-}
-
-func isJSONString(v json.RawMessage) bool { return len(v) > 0 && v[0] == '"' }
 
 // PublicJWKS returns the public keys as a JWK Set (each with kid, alg and
 // use=sig), for /.well-known/jwks.json. It holds no private key material.
@@ -364,38 +247,7 @@ func (t *Tokens) PublicJWKS() ([]byte, error) {
 	return append([]byte(nil), t.jwks...), nil
 }
 
-// provideKey is the jws.KeyProvider of every verification. It trusts the
-// token for nothing but the kid: typ must be at+jwt, alg must be EdDSA or
-// ES256 and equal to the algorithm of the configured key the kid names.
-// Only then does that key go to the sink, with the key's own algorithm.
-func (t *Tokens) provideKey(_ context.Context, sink jws.KeySink, sig *jws.Signature, _ *jws.Message) error {
-	h := sig.ProtectedHeaders()
-	if typ := h.Type(); typ != tokenType {
-		return headerError(fmt.Sprintf("typ %q is not %q", typ, tokenType))
-	}
-	alg := h.Algorithm()
-	if alg != jwa.EdDSA && alg != jwa.ES256 {
-		return headerError(fmt.Sprintf("alg %q is not allowed", alg))
-	}
-	if crit := h.Critical(); len(crit) > 0 {
-		return headerError(fmt.Sprintf("unsupported critical headers %q", crit))
-	}
-	kid := h.KeyID()
-	if kid == "" {
-		return headerError("missing kid")
-	}
-	k, ok := t.byKID[kid]
-	if !ok {
-		return headerError(fmt.Sprintf("unknown kid %q", kid))
-	}
-	if k.alg != alg {
-		return headerError(fmt.Sprintf("alg %q does not match key %q (%s)", alg, kid, k.alg))
-	}
-	sink.Key(k.alg, k.pub)
-	return nil
-}
-
-// headerError is provideKey's refusal of a token's protected header.
+// headerError is keyFor's refusal of a token's protected header.
 type headerError string
 
 func (e headerError) Error() string { return "protected header refused: " + string(e) }
@@ -405,7 +257,7 @@ var errNotCompact = errors.New("not a JWS compact serialization")
 // looksCompact reports whether token has the shape of a JWS compact
 // serialization: three base64url segments, the first two not empty (the
 // signature may be: an alg "none" token is invalid, not malformed). It
-// keeps JSON serializations, which jwt.Parse would accept, out.
+// keeps JSON serializations out.
 func looksCompact(token string) bool {
 	if len(token) == 0 || len(token) > maxTokenLen || strings.Count(token, ".") != 2 {
 		return false
@@ -423,25 +275,6 @@ func looksCompact(token string) bool {
 		}
 	}
 	return true
-}
-
-// classify maps a jwt.Parse error to a token code. Validation runs only
-// after the signature is verified, so a forged token is invalid, never
-// expired. What the key provider, the signature check and the validators
-// did not reject failed to decode: malformed.
-func classify(err error) domain.Code {
-	var (
-		he headerError
-		ve jwt.ValidationError
-	)
-	switch {
-	case errors.Is(err, jwt.ErrTokenExpired()), errors.Is(err, jwt.ErrTokenNotYetValid()), errors.Is(err, jwt.ErrInvalidIssuedAt()):
-		return domain.CodeTokenExpired
-	case errors.As(err, &he), jws.IsVerificationError(err), errors.As(err, &ve):
-		return domain.CodeTokenInvalid
-	default:
-		return domain.CodeTokenMalformed
-	}
 }
 
 // tokenError wraps cause in a *domain.Error with a client-safe message.

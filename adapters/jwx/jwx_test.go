@@ -585,6 +585,37 @@ func TestKeyRotationKeepsOldTokensUntilTheOldKeyIsRemoved(t *testing.T) {
 	}
 }
 
+// The cache belongs to the Tokens whose keys verified its entries: the
+// Tokens built without the old key (a restart with the key removed) does
+// not accept a token of that key, however often the old Tokens verified
+// and cached it.
+func TestCachedTokenOfARemovedKeyIsRefused(t *testing.T) {
+	old, next := newEd25519(t), newP256(t, false)
+	cached := func(keys ...testKey) *jwx.Tokens {
+		cfg := jwx.Config{Issuer: issuer, Audience: audience, Clock: fixedClock{epoch}, CacheSize: 100}
+		for _, k := range keys {
+			cfg.Keys = append(cfg.Keys, k.key)
+		}
+		tokens, err := jwx.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tokens
+	}
+	during, after := cached(next, old), cached(next)
+	oldToken := issue(t, cached(old), claimsAt(epoch, appID))
+	for range 2 {
+		if _, err := during.VerifyAccess(context.Background(), oldToken); err != nil {
+			t.Fatalf("old token while the old key is kept: %v", err)
+		}
+	}
+	_, err := after.VerifyAccess(context.Background(), oldToken)
+	wantCode(t, err, domain.CodeTokenInvalid)
+	if !strings.Contains(err.Error(), "unknown kid") {
+		t.Errorf("error %q does not say unknown kid", err)
+	}
+}
+
 func TestParsePrivateKeysPEMReadsEveryBlockInOrder(t *testing.T) {
 	ed, ec, sec1 := newEd25519(t), newP256(t, false), newP256(t, true)
 	data := append(append(append([]byte("# signing keys\n"), ed.pem...), ec.pem...), sec1.pem...)
@@ -728,6 +759,7 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		{"no audience", func(c *jwx.Config) { c.Audience = "" }},
 		{"negative TTL", func(c *jwx.Config) { c.TTL = -time.Minute }},
 		{"negative skew", func(c *jwx.Config) { c.Skew = -time.Second }},
+		{"negative cache size", func(c *jwx.Config) { c.CacheSize = -1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := base
@@ -774,10 +806,24 @@ func TestGenerateEd25519PEMMakesAUsableKey(t *testing.T) {
 	}
 }
 
+// BenchmarkVerifyAccess measures a full verification (EdDSA, ES256: no
+// cache) and a token seen before (cached).
 func BenchmarkVerifyAccess(b *testing.B) {
-	for _, k := range []testKey{newEd25519(b), newP256(b, false)} {
-		b.Run(k.alg.String(), func(b *testing.B) {
-			tokens := newTokens(b, epoch, k)
+	ed := newEd25519(b)
+	for _, tc := range []struct {
+		name  string
+		key   testKey
+		cache int
+	}{
+		{"EdDSA", ed, 0},
+		{"ES256", newP256(b, false), 0},
+		{"EdDSA cached", ed, 10_000},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			tokens, err := jwx.New(jwx.Config{Keys: []jwx.Key{tc.key.key}, Issuer: issuer, Audience: audience, Clock: fixedClock{epoch}, CacheSize: tc.cache})
+			if err != nil {
+				b.Fatal(err)
+			}
 			token := issue(b, tokens, claimsAt(epoch, appID))
 			ctx := context.Background()
 			b.ReportAllocs()

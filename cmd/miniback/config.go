@@ -61,6 +61,11 @@ type Config struct {
 	JWTIssuer          string        `env:"MINIBACK_JWT_ISSUER" envDefault:"miniback"`
 	JWTAudience        string        `env:"MINIBACK_JWT_AUDIENCE" envDefault:"miniback-api"`
 	AccessTokenTTL     time.Duration `env:"MINIBACK_ACCESS_TOKEN_TTL" envDefault:"15m"`
+	// TokenCacheSize is how many verified access tokens each instance
+	// remembers, so that a token sent again skips the signature check
+	// until its exp (revocation is still checked on every request); 0
+	// verifies every time.
+	TokenCacheSize int `env:"MINIBACK_TOKEN_CACHE_SIZE" envDefault:"10000"`
 
 	// PasswordAuth switches password accounts (register, password login,
 	// setting a password) on or off for this deployment.
@@ -121,6 +126,10 @@ type Config struct {
 	// (debug.go); empty, the default, opens none.
 	DebugAddr string `env:"MINIBACK_DEBUG_ADDR"`
 }
+
+// maxTokenCacheSize bounds MINIBACK_TOKEN_CACHE_SIZE: an entry is a few
+// hundred bytes, so a million is some hundreds of MB.
+const maxTokenCacheSize = 1_000_000
 
 // maxPresign is the longest lifetime a SigV4 presigned URL may have.
 const maxPresign = 7 * 24 * time.Hour
@@ -211,6 +220,9 @@ func (c Config) Validate() error {
 	}
 	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
 		bad("MINIBACK_ACCESS_TOKEN_TTL must be between 1m and 24h, not %s", c.AccessTokenTTL)
+	}
+	if c.TokenCacheSize < 0 || c.TokenCacheSize > maxTokenCacheSize {
+		bad("MINIBACK_TOKEN_CACHE_SIZE must be between 0 (no cache) and %d, not %d", maxTokenCacheSize, c.TokenCacheSize)
 	}
 	if c.CursorSecret != "" && len(c.CursorSecret) < app.CursorSecretMinBytes {
 		bad("MINIBACK_CURSOR_SECRET must be at least %d bytes (e.g. openssl rand -base64 32)", app.CursorSecretMinBytes)

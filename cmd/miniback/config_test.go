@@ -11,7 +11,7 @@ func TestLoadConfigDefaultsSelectTheEmbeddedDevelopmentSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Production() || !cfg.UseSimulator() || cfg.DatabaseURL != "" || cfg.AccessTokenTTL != 15*time.Minute || cfg.Addr != ":8080" {
+	if cfg.Production() || !cfg.UseSimulator() || cfg.DatabaseURL != "" || cfg.AccessTokenTTL != 15*time.Minute || cfg.Addr != ":8080" || cfg.TokenCacheSize != 10_000 {
 		t.Errorf("defaults = %+v", cfg)
 	}
 	if cfg.ReadTimeout != 15*time.Second || cfg.WriteTimeout != time.Minute || cfg.UploadTimeout != 5*time.Minute {
@@ -34,6 +34,16 @@ func TestLoadConfigReadsPasswordAndProxySettings(t *testing.T) {
 	}
 }
 
+func TestLoadConfigTakesZeroToSwitchTheTokenCacheOff(t *testing.T) {
+	cfg, err := LoadConfig([]string{"MINIBACK_TOKEN_CACHE_SIZE=0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TokenCacheSize != 0 {
+		t.Errorf("token cache size = %d, want 0", cfg.TokenCacheSize)
+	}
+}
+
 func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 	tests := []struct {
 		name string
@@ -47,6 +57,8 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{"unknown environment", []string{"MINIBACK_ENV=staging"}, []string{"MINIBACK_ENV"}},
 		{"unparseable duration", []string{"MINIBACK_WECHAT_TIMEOUT=soon"}, []string{"MINIBACK_WECHAT_TIMEOUT"}},
 		{"token TTL out of range", []string{"MINIBACK_ACCESS_TOKEN_TTL=10s"}, []string{"MINIBACK_ACCESS_TOKEN_TTL"}},
+		{"negative token cache", []string{"MINIBACK_TOKEN_CACHE_SIZE=-1"}, []string{"MINIBACK_TOKEN_CACHE_SIZE"}},
+		{"huge token cache", []string{"MINIBACK_TOKEN_CACHE_SIZE=2000000"}, []string{"MINIBACK_TOKEN_CACHE_SIZE"}},
 		{"app without secret", []string{"MINIBACK_WECHAT_APPS=wx1"}, []string{"MINIBACK_WECHAT_APPS", `"appid:secret"`}},
 		{"duplicate app", []string{"MINIBACK_WECHAT_APPS=wx1:a,wx1:b"}, []string{"listed twice"}},
 		{"CORS origin with a path", []string{"MINIBACK_CORS_ORIGINS=https://a.example.com/x"}, []string{"MINIBACK_CORS_ORIGINS"}},

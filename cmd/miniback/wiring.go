@@ -367,9 +367,10 @@ func (m *Main) tokens() (*jwx.Tokens, error) {
 	if err != nil {
 		return nil, fmt.Errorf("JWT signing keys: %w", err)
 	}
+	m.Logger.Info("access tokens: a verified token is remembered until its exp", "cache_size", m.Config.TokenCacheSize)
 	return jwx.New(jwx.Config{
 		Keys: keys, Issuer: m.Config.JWTIssuer, Audience: m.Config.JWTAudience,
-		TTL: m.Config.AccessTokenTTL, Clock: app.SystemClock{},
+		TTL: m.Config.AccessTokenTTL, Clock: app.SystemClock{}, CacheSize: m.Config.TokenCacheSize,
 	})
 }
 
