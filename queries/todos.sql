@@ -1,5 +1,7 @@
 -- Tasks. Every query is scoped to the owner (user_id): another user's task
--- is no row at all.
+-- is no row at all. The list statements are built in
+-- adapters/postgres/todolist.go, each with only the predicates a request
+-- uses, so that it can be prepared.
 
 -- name: CreateTodo :one
 INSERT INTO todos (user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags)
@@ -28,9 +30,6 @@ RETURNING id, user_id, title, notes, due_at, due_offset, priority, done, complet
 -- name: DeleteTodo :execrows
 DELETE FROM todos
 WHERE id = @id AND user_id = @user_id;
-
--- Lists are built in adapters/postgres/todolist.go: each holds only the
--- predicates a request uses, so that it can be prepared (see there).
 
 -- Idempotency keys of creates.
 

@@ -61,7 +61,9 @@ type CreateTodoParams struct {
 }
 
 // Tasks. Every query is scoped to the owner (user_id): another user's task
-// is no row at all.
+// is no row at all. The list statements are built in
+// adapters/postgres/todolist.go, each with only the predicates a request
+// uses, so that it can be prepared.
 func (q *Queries) CreateTodo(ctx context.Context, arg CreateTodoParams) (Todo, error) {
 	row := q.db.QueryRow(ctx, createTodo,
 		arg.UserID,
@@ -126,7 +128,6 @@ func (q *Queries) ForgetIdempotencyKeys(ctx context.Context, before time.Time) (
 
 const forgetUserIdempotencyKeys = `-- name: ForgetUserIdempotencyKeys :exec
 
-
 DELETE FROM todo_idempotency_keys
 WHERE user_id = $1 AND created_at < $2
 `
@@ -136,8 +137,6 @@ type ForgetUserIdempotencyKeysParams struct {
 	Before time.Time
 }
 
-// Lists are built in adapters/postgres/todolist.go: each holds only the
-// predicates a request uses, so that it can be prepared (see there).
 // Idempotency keys of creates.
 // Expired keys of one user, forgotten before a key is looked up.
 func (q *Queries) ForgetUserIdempotencyKeys(ctx context.Context, arg ForgetUserIdempotencyKeysParams) error {
