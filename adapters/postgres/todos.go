@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/miniback/miniback/adapters/postgres/internal/sqlcgen"
@@ -26,35 +25,11 @@ var _ ports.TodoStore = (*TodoStore)(nil)
 type TodoStore struct {
 	db *DB
 	q  *sqlcgen.Queries
-	// lists runs the list queries, each planned for its own values.
-	lists *sqlcgen.Queries
 }
 
 // NewTodoStore returns a TodoStore backed by db.
 func NewTodoStore(db *DB) *TodoStore {
-	return &TodoStore{db: db, q: sqlcgen.New(db.pool), lists: sqlcgen.New(customPlans{db.pool})}
-}
-
-// customPlans runs statements as pgx's unnamed statement (with cached
-// descriptions, so results still come back in binary), which PostgreSQL
-// plans for each execution's own values. The list queries need that: after
-// five executions of a named prepared statement the server may switch to
-// its generic plan, which for an unknown user and cursor reads all of the
-// user's remaining tasks and sorts them (0.1 ms for 100 tasks, 7 ms for
-// 20,000), where the custom plan reads one page in index order (0.04 ms
-// either way). Planning each time costs about 0.1 ms; README has the plans.
-type customPlans struct{ db sqlcgen.DBTX }
-
-func (c customPlans) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return c.db.Exec(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
-}
-
-func (c customPlans) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return c.db.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
-}
-
-func (c customPlans) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return c.db.QueryRow(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+	return &TodoStore{db: db, q: sqlcgen.New(db.pool)}
 }
 
 // CreateTodo inserts t for its owner and returns it as stored.
@@ -229,185 +204,6 @@ func (s *TodoStore) ForgetIdempotencyKeys(ctx context.Context, before time.Time)
 		return 0, interpretError(err)
 	}
 	return n, nil
-}
-
-// Keys below and above every stored key, where a first page starts. Due
-// times are in the years 1900 to 9999 (domain.ParseDueTime) and creation
-// times are now, so these are out of reach; PostgreSQL's timestamptz goes
-// from 4713 BC to 294276 AD.
-var (
-	keyTimeMin = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	keyTimeMax = time.Date(100000, 1, 1, 0, 0, 0, 0, time.UTC)
-	keyIDMax   = uuid.Max
-)
-
-// Priority ranks below and above every rank (0 to 2).
-const (
-	rankBelowAll int16 = -1
-	rankAboveAll int16 = 3
-)
-
-// ListTodos returns up to q.Limit of the owner's tasks after q.After, in
-// q.Sort order. Each sort and direction is one keyset query on its index.
-// A due order is two walks: the tasks with a due time by due time, then
-// (unless a due range excludes them) the undated ones by creation time.
-func (s *TodoStore) ListTodos(ctx context.Context, q ports.TodoQuery) ([]domain.Todo, error) {
-	uid, err := parseUserID(q.Owner)
-	if err != nil {
-		return nil, err
-	}
-	if q.Limit <= 0 {
-		return []domain.Todo{}, nil
-	}
-	base := listParams(uid, q)
-	var rows []sqlcgen.Todo
-	switch q.Sort.Field {
-	case domain.SortByCreatedAt:
-		rows, err = s.listByCreated(ctx, base, q.Sort.Desc, q.After)
-	case domain.SortByPriority:
-		rows, err = s.listByPriority(ctx, base, q.Sort.Desc, q.After)
-	case domain.SortByDueAt:
-		rows, err = s.listByDue(ctx, base, q.Sort.Desc, q.After, q.Filter.Dated())
-	default:
-		return nil, fmt.Errorf("postgres: unknown sort %q", q.Sort.Field)
-	}
-	if err != nil {
-		return nil, interpretError(err)
-	}
-	out := make([]domain.Todo, 0, len(rows))
-	for _, row := range rows {
-		t, err := toTodo(row)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
-}
-
-// listParams holds the parameters every list query shares; the other
-// queries' parameter structs convert from it.
-func listParams(owner uuid.UUID, q ports.TodoQuery) sqlcgen.ListTodosByCreatedAscParams {
-	p := sqlcgen.ListTodosByCreatedAscParams{UserID: owner, MaxRows: int32(q.Limit)}
-	f := q.Filter
-	if f.Done != nil {
-		p.Done = pgtype.Bool{Bool: *f.Done, Valid: true}
-	}
-	if f.DueAfter != nil {
-		p.DueAfter = pgtype.Timestamptz{Time: *f.DueAfter, Valid: true}
-	}
-	if f.DueBefore != nil {
-		p.DueBefore = pgtype.Timestamptz{Time: *f.DueBefore, Valid: true}
-	}
-	if f.Tag != "" {
-		p.Tag = pgtype.Text{String: f.Tag, Valid: true}
-	}
-	if f.Text != "" {
-		p.Pattern = pgtype.Text{String: "%" + escapeLike(f.Text) + "%", Valid: true}
-	}
-	return p
-}
-
-// startKey is the keyset start of a walk in creation order: just after
-// pos, or, on a first page, beyond every row on the side the walk starts
-// from.
-func startKey(desc bool, pos *domain.TodoPosition) (time.Time, uuid.UUID, error) {
-	if pos == nil {
-		if desc {
-			return keyTimeMax, keyIDMax, nil
-		}
-		return keyTimeMin, uuid.Nil, nil
-	}
-	id, err := uuid.Parse(string(pos.ID))
-	if err != nil {
-		return time.Time{}, uuid.Nil, fmt.Errorf("cursor id: %w", err)
-	}
-	return pos.CreatedAt, id, nil
-}
-
-func (s *TodoStore) listByCreated(ctx context.Context, p sqlcgen.ListTodosByCreatedAscParams, desc bool, after *domain.TodoPosition) ([]sqlcgen.Todo, error) {
-	var err error
-	if p.AfterCreatedAt, p.AfterID, err = startKey(desc, after); err != nil {
-		return nil, err
-	}
-	if desc {
-		return s.lists.ListTodosByCreatedDesc(ctx, sqlcgen.ListTodosByCreatedDescParams(p))
-	}
-	return s.lists.ListTodosByCreatedAsc(ctx, p)
-}
-
-func (s *TodoStore) listByPriority(ctx context.Context, base sqlcgen.ListTodosByCreatedAscParams, desc bool, after *domain.TodoPosition) ([]sqlcgen.Todo, error) {
-	p := sqlcgen.ListTodosByPriorityAscParams{
-		UserID: base.UserID, Done: base.Done, DueAfter: base.DueAfter, DueBefore: base.DueBefore,
-		Tag: base.Tag, Pattern: base.Pattern, MaxRows: base.MaxRows,
-	}
-	var err error
-	if p.AfterCreatedAt, p.AfterID, err = startKey(desc, after); err != nil {
-		return nil, err
-	}
-	switch {
-	case after != nil:
-		p.AfterPriority = int16(after.Priority.Rank())
-	case desc:
-		p.AfterPriority = rankAboveAll
-	default:
-		p.AfterPriority = rankBelowAll
-	}
-	if desc {
-		return s.lists.ListTodosByPriorityDesc(ctx, sqlcgen.ListTodosByPriorityDescParams(p))
-	}
-	return s.lists.ListTodosByPriorityAsc(ctx, p)
-}
-
-func (s *TodoStore) listByDue(ctx context.Context, base sqlcgen.ListTodosByCreatedAscParams, desc bool, after *domain.TodoPosition, datedOnly bool) ([]sqlcgen.Todo, error) {
-	var rows []sqlcgen.Todo
-	undatedFrom := after
-	if after == nil || !after.Undated {
-		p := sqlcgen.ListTodosByDueAscParams{
-			UserID: base.UserID, Done: base.Done, DueAfter: base.DueAfter, DueBefore: base.DueBefore,
-			Tag: base.Tag, Pattern: base.Pattern, MaxRows: base.MaxRows,
-		}
-		var err error
-		if _, p.AfterID, err = startKey(desc, after); err != nil {
-			return nil, err
-		}
-		switch {
-		case after != nil:
-			p.AfterDueAt = after.DueAt
-		case desc:
-			p.AfterDueAt = keyTimeMax
-		default:
-			p.AfterDueAt = keyTimeMin
-		}
-		if desc {
-			rows, err = s.lists.ListTodosByDueDesc(ctx, sqlcgen.ListTodosByDueDescParams(p))
-		} else {
-			rows, err = s.lists.ListTodosByDueAsc(ctx, p)
-		}
-		if err != nil {
-			return nil, err
-		}
-		undatedFrom = nil // the undated tail starts from its beginning
-	}
-	if datedOnly || len(rows) >= int(base.MaxRows) {
-		return rows, nil
-	}
-	p := base
-	p.MaxRows = base.MaxRows - int32(len(rows))
-	var err error
-	if p.AfterCreatedAt, p.AfterID, err = startKey(desc, undatedFrom); err != nil {
-		return nil, err
-	}
-	var tail []sqlcgen.Todo
-	if desc {
-		tail, err = s.lists.ListUndatedTodosDesc(ctx, sqlcgen.ListUndatedTodosDescParams(p))
-	} else {
-		tail, err = s.lists.ListUndatedTodosAsc(ctx, sqlcgen.ListUndatedTodosAscParams(p))
-	}
-	if err != nil {
-		return nil, err
-	}
-	return append(rows, tail...), nil
 }
 
 // createParams maps a task to the columns a write sets.

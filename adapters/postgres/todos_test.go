@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
@@ -525,6 +529,8 @@ func TestListTodosWalksEverySortAndFilterInTheReferenceOrder(t *testing.T) {
 		"underscore":     {Text: "r_s"},
 		"literal _":      {Text: "_"},
 		"cjk":            {Text: "牛奶"},
+		"open in range":  {Done: &no, DueAfter: at("2026-02-01T00:00:00Z"), DueBefore: at("2026-03-31T00:00:00Z")},
+		"done, before":   {Done: &yes, DueBefore: at("2026-03-01T09:00:00+08:00")},
 		"all of them":    {Done: &no, Tag: "home", Text: "o", DueAfter: at("2026-01-01T00:00:00Z")},
 		"nothing at all": {Text: "no such text"},
 	}
@@ -546,5 +552,132 @@ func TestListTodosWalksEverySortAndFilterInTheReferenceOrder(t *testing.T) {
 	}
 	if n := len(reference(tasks, domain.DefaultTodoSort, filters["literal _"])); n != 24 {
 		t.Errorf("the literal _ filter matches %d tasks; the fixture is off", n)
+	}
+}
+
+// sentStatement is a statement the store sent, and whether it came with an
+// exec mode of its own (planned per execution) or in the pool's (prepared).
+type sentStatement struct {
+	sql      string
+	prepared bool
+}
+
+// statementLog is a pgx tracer that keeps the statements sent.
+type statementLog struct {
+	mu   sync.Mutex
+	sent []sentStatement
+}
+
+func (l *statementLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := sentStatement{sql: d.SQL, prepared: true}
+	for _, a := range d.Args {
+		if _, mode := a.(pgx.QueryExecMode); mode {
+			st.prepared = false
+		}
+	}
+	l.sent = append(l.sent, st)
+	return ctx
+}
+
+func (l *statementLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (l *statementLog) take() []sentStatement {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	sent := l.sent
+	l.sent = nil
+	return sent
+}
+
+// listPredicates are the conditions a list statement may hold beyond the
+// owner and the walk's own due_at IS [NOT] NULL, as the store writes them.
+var listPredicates = map[string]*regexp.Regexp{
+	"after":      regexp.MustCompile(`\) [<>] \(\$`),
+	"done":       regexp.MustCompile(`done = \$`),
+	"due_after":  regexp.MustCompile(`due_at >= \$`),
+	"due_before": regexp.MustCompile(`due_at < \$`),
+	"tag":        regexp.MustCompile(`tags @> `),
+	"text":       regexp.MustCompile(`ILIKE`),
+}
+
+// A list statement holds only the predicates the request uses, so that
+// its generic plan is its index walk (TestExplainListQueries): the
+// common shapes (done, a due range in due order, a cursor) are prepared,
+// and a tag, a text search or a due range in another order are planned
+// for each execution's values.
+func TestListStatementsHoldOnlyTheFiltersInUseAndTheCommonShapesArePrepared(t *testing.T) {
+	log := &statementLog{}
+	cfg, err := pgxpool.ParseConfig(pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Tracer = log
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := postgres.FromPool(pool)
+	defer db.Close()
+	s := postgres.NewTodoStore(db)
+	owner := newTaskOwner(t, db, "alice")
+	for i := range 6 {
+		due := at("2026-03-01T09:00:00+08:00")
+		if i%2 == 0 {
+			due = nil
+		}
+		createTodo(t, s, domain.Todo{Owner: owner, Title: fmt.Sprintf("task %d", i), DueAt: due, Tags: []string{"home"}})
+	}
+	ctx := context.Background()
+
+	no := false
+	from, to := at("2026-01-01T00:00:00Z"), at("2027-01-01T00:00:00Z")
+	filters := []domain.TodoFilter{
+		{}, {Done: &no}, {DueAfter: from}, {DueBefore: to}, {DueAfter: from, DueBefore: to}, {Done: &no, DueAfter: from, DueBefore: to},
+		{Tag: "home"}, {Text: "task"}, {Done: &no, Tag: "home", Text: "task", DueAfter: from, DueBefore: to},
+	}
+	for _, field := range []domain.TodoSortField{domain.SortByCreatedAt, domain.SortByDueAt, domain.SortByPriority} {
+		for _, desc := range []bool{false, true} {
+			sort := domain.TodoSort{Field: field, Desc: desc}
+			for _, f := range filters {
+				// Two tasks a page: a first page, then pages after a
+				// cursor (in due order, into and inside the undated tail).
+				q := ports.TodoQuery{Owner: owner, Sort: sort, Filter: f, Limit: 2}
+				log.take()
+				for pages := 0; pages < 4; pages++ {
+					page, err := s.ListTodos(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i, st := range log.take() {
+						want := map[string]bool{
+							"done": f.Done != nil, "due_after": f.DueAfter != nil, "due_before": f.DueBefore != nil,
+							"tag": f.Tag != "", "text": f.Text != "",
+							// The undated tail that follows a dated walk on
+							// the same page starts from its beginning.
+							"after": q.After != nil && i == 0,
+						}
+						for name, re := range listPredicates {
+							if re.MatchString(st.sql) != want[name] {
+								t.Errorf("%s %+v, page %d: %s in the statement is %v, want %v:\n%s", sort, f, pages+1, name, !want[name], want[name], st.sql)
+							}
+						}
+						if strings.Contains(st.sql, "IS NULL OR") {
+							t.Errorf("a catch-all predicate in\n%s", st.sql)
+						}
+						perExecution := f.Tag != "" || f.Text != "" || (f.Dated() && field != domain.SortByDueAt)
+						if st.prepared == perExecution {
+							t.Errorf("%s %+v: prepared is %v, want %v:\n%s", sort, f, st.prepared, !perExecution, st.sql)
+						}
+					}
+					if len(page) < q.Limit {
+						break
+					}
+					pos := sort.PositionOf(page[len(page)-1])
+					q.After = &pos
+				}
+			}
+		}
 	}
 }

@@ -105,10 +105,6 @@ const (
 	accessTTL   = 15 * time.Minute
 )
 
-// customPlans is miniback's exec mode for the list queries (see
-// adapters/postgres/todos.go): the unnamed statement, planned per call.
-var customPlans any = pgx.QueryExecModeCacheDescribe
-
 // --- users
 
 type userJSON struct {
@@ -433,12 +429,6 @@ type pageJSON struct {
 	NextCursor *string    `json:"next_cursor"`
 }
 
-// Keys beyond every stored one, where a first page starts (as miniback's).
-var (
-	keyTimeMin = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	keyTimeMax = time.Date(100000, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
 // cursor is where a page ended. The probe's cursors are unsigned:
 // "<kind>.<µs>.<µs>.<uuid>", kind d (dated, due then created) or u (undated).
 type cursor struct {
@@ -523,16 +513,35 @@ func (p *probe) listTodos(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-// listArgs are a list query's parameters: the user, the keyset start, the
-// done filter, no other filter, the row count.
-func listArgs(uid uuid.UUID, start time.Time, id uuid.UUID, done pgtype.Bool, rows int) []any {
-	var none pgtype.Timestamptz
-	var noText pgtype.Text
-	return []any{customPlans, uid, start, id, done, none, none, noText, noText, int32(rows)}
-}
+// listStatements are the statements of a walk by [after a cursor][done
+// filter], as miniback's TodoStore picks them.
+type listStatements [2][2]string
 
-func (p *probe) query(ctx context.Context, sql string, args []any) ([]todoRow, error) {
-	rs, err := p.db.Query(ctx, sql, args...)
+var (
+	listCreatedAscSQL  = listStatements{{listCreatedAsc, listCreatedAscDone}, {listCreatedAscAfter, listCreatedAscAfterDone}}
+	listCreatedDescSQL = listStatements{{listCreatedDesc, listCreatedDescDone}, {listCreatedDescAfter, listCreatedDescAfterDone}}
+	listDueAscSQL      = listStatements{{listDueAsc, listDueAscDone}, {listDueAscAfter, listDueAscAfterDone}}
+	listDueDescSQL     = listStatements{{listDueDesc, listDueDescDone}, {listDueDescAfter, listDueDescAfterDone}}
+	listUndatedAscSQL  = listStatements{{listUndatedAsc, listUndatedAscDone}, {listUndatedAscAfter, listUndatedAscAfterDone}}
+	listUndatedDescSQL = listStatements{{listUndatedDesc, listUndatedDescDone}, {listUndatedDescAfter, listUndatedDescAfterDone}}
+)
+
+// walk runs one walk as miniback does: the statement for the predicates in
+// use, its parameters in order (the user, the keyset start after a cursor,
+// done when set, the row count), in the pool's exec mode, as miniback
+// runs these shapes (prepared, so PostgreSQL keeps their generic plan).
+func (p *probe) walk(ctx context.Context, sql listStatements, uid uuid.UUID, after []any, done pgtype.Bool, rows int) ([]todoRow, error) {
+	args := append([]any{uid}, after...)
+	var withDone int
+	if done.Valid {
+		args, withDone = append(args, done.Bool), 1
+	}
+	var withAfter int
+	if after != nil {
+		withAfter = 1
+	}
+	args = append(args, int32(rows))
+	rs, err := p.db.Query(ctx, sql[withAfter][withDone], args...)
 	if err != nil {
 		return nil, err
 	}
@@ -540,17 +549,15 @@ func (p *probe) query(ctx context.Context, sql string, args []any) ([]todoRow, e
 }
 
 func (p *probe) listByCreated(ctx context.Context, uid uuid.UUID, done pgtype.Bool, desc bool, after *cursor, rows int) ([]todoRow, error) {
-	start, id := keyTimeMin, uuid.Nil
+	sql := listCreatedAscSQL
 	if desc {
-		start, id = keyTimeMax, uuid.Max
+		sql = listCreatedDescSQL
 	}
+	var start []any
 	if after != nil {
-		start, id = after.created, after.id
+		start = []any{after.created, after.id}
 	}
-	if desc {
-		return p.query(ctx, sqlListTodosByCreatedDesc, listArgs(uid, start, id, done, rows))
-	}
-	return p.query(ctx, sqlListTodosByCreatedAsc, listArgs(uid, start, id, done, rows))
+	return p.walk(ctx, sql, uid, start, done, rows)
 }
 
 // listByDue walks the dated tasks by due time, then the undated tail by
@@ -559,19 +566,16 @@ func (p *probe) listByDue(ctx context.Context, uid uuid.UUID, done pgtype.Bool, 
 	var out []todoRow
 	undatedFrom := after
 	if after == nil || !after.undated {
-		start, id := keyTimeMin, uuid.Nil
+		sql := listDueAscSQL
 		if desc {
-			start, id = keyTimeMax, uuid.Max
+			sql = listDueDescSQL
 		}
+		var start []any
 		if after != nil {
-			start, id = after.due, after.id
-		}
-		sql := sqlListTodosByDueAsc
-		if desc {
-			sql = sqlListTodosByDueDesc
+			start = []any{after.due, after.id}
 		}
 		var err error
-		if out, err = p.query(ctx, sql, listArgs(uid, start, id, done, rows)); err != nil {
+		if out, err = p.walk(ctx, sql, uid, start, done, rows); err != nil {
 			return nil, err
 		}
 		undatedFrom = nil
@@ -579,18 +583,15 @@ func (p *probe) listByDue(ctx context.Context, uid uuid.UUID, done pgtype.Bool, 
 	if len(out) >= rows {
 		return out, nil
 	}
-	start, id := keyTimeMin, uuid.Nil
+	sql := listUndatedAscSQL
 	if desc {
-		start, id = keyTimeMax, uuid.Max
+		sql = listUndatedDescSQL
 	}
+	var start []any
 	if undatedFrom != nil {
-		start, id = undatedFrom.created, undatedFrom.id
+		start = []any{undatedFrom.created, undatedFrom.id}
 	}
-	sql := sqlListUndatedTodosAsc
-	if desc {
-		sql = sqlListUndatedTodosDesc
-	}
-	tail, err := p.query(ctx, sql, listArgs(uid, start, id, done, rows-len(out)))
+	tail, err := p.walk(ctx, sql, uid, start, done, rows-len(out))
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
+	"github.com/miniback/miniback/domain"
+	"github.com/miniback/miniback/ports"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -68,8 +71,8 @@ func probeSQL(t *testing.T) map[string]string {
 }
 
 // TestProbeSQLIsMinibacksSQL holds the probe to miniback's statements:
-// each constant of sql.go must be, byte for byte, the sqlc statement of the
-// same name that miniback runs. When queries/*.sql change, this fails until
+// each constant of sql.go but the lists must be, byte for byte, the sqlc
+// statement of the same name that miniback runs. When queries/*.sql change, this fails until
 // sql.go is copied again from adapters/postgres/internal/sqlcgen.
 func TestProbeSQLIsMinibacksSQL(t *testing.T) {
 	mine := probeSQL(t)
@@ -78,6 +81,9 @@ func TestProbeSQLIsMinibacksSQL(t *testing.T) {
 		t.Fatalf("sql.go declares %d statements; it should hold every statement of the probed routes", len(mine))
 	}
 	for name, sql := range mine {
+		if strings.HasPrefix(name, "list") {
+			continue // TestProbeListSQLIsMinibacksSQL
+		}
 		base, ok := strings.CutPrefix(name, "sql")
 		if !ok {
 			t.Errorf("%s: probe statements are named sql<SqlcName>", name)
@@ -95,16 +101,91 @@ func TestProbeSQLIsMinibacksSQL(t *testing.T) {
 	}
 }
 
-// recorder remembers every statement the pool sent.
+// TestProbeListSQLIsMinibacksSQL holds the probe's lists to miniback's:
+// each list* constant of sql.go must be, byte for byte, a statement that
+// miniback's TodoStore sends, and miniback must send it in the pool's exec
+// mode (prepared), as the probe does. The store builds its list statements
+// (adapters/postgres/todolist.go), so they are taken from the store itself,
+// driven through every sort the probe serves, with and without done, page
+// by page into and through the undated tail.
+func TestProbeListSQLIsMinibacksSQL(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{seen: map[string]int{}, own: map[string]int{}}
+	cfg.ConnConfig.Tracer = rec
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := postgres.FromPool(pool)
+	defer db.Close()
+	var owner string
+	if err := pool.QueryRow(ctx, "INSERT INTO users DEFAULT VALUES RETURNING id::text").Scan(&owner); err != nil {
+		t.Fatal(err)
+	}
+	// Dated and undated, done and open tasks, two of each.
+	_, err = pool.Exec(ctx, `INSERT INTO todos (user_id, title, due_at, due_offset, done, completed_at)
+		SELECT $1, 'task ' || g, CASE WHEN g % 2 = 0 THEN now() + g * interval '1 day' END, CASE WHEN g % 2 = 0 THEN 0 END,
+		       g % 4 < 2, CASE WHEN g % 4 < 2 THEN now() END
+		FROM generate_series(1, 8) g`, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.seen, rec.own = map[string]int{}, map[string]int{}
+	s := postgres.NewTodoStore(db)
+	open := false
+	for _, sort := range []domain.TodoSort{
+		{Field: domain.SortByCreatedAt}, {Field: domain.SortByCreatedAt, Desc: true},
+		{Field: domain.SortByDueAt}, {Field: domain.SortByDueAt, Desc: true},
+	} {
+		for _, f := range []domain.TodoFilter{{}, {Done: &open}} {
+			q := ports.TodoQuery{Owner: domain.UserID(owner), Sort: sort, Filter: f, Limit: 1}
+			for range 10 {
+				page, err := s.ListTodos(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page) == 0 {
+					break
+				}
+				pos := sort.PositionOf(page[0])
+				q.After = &pos
+			}
+		}
+	}
+	for name, sql := range probeSQL(t) {
+		if !strings.HasPrefix(name, "list") {
+			continue
+		}
+		switch {
+		case rec.seen[sql] == 0:
+			t.Errorf("%s is no statement miniback sends for the probe's lists: copy it again from the store's.\nprobe:\n%s", name, sql)
+		case rec.own[sql] != 0:
+			t.Errorf("%s: miniback sends it with an exec mode of its own (planned per execution); the probe sends it prepared", name)
+		}
+	}
+}
+
+// recorder remembers every statement the pool sent, and which came with
+// an exec mode of their own.
 type recorder struct {
 	mu   sync.Mutex
 	seen map[string]int
+	own  map[string]int
 }
 
 func (r *recorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seen[data.SQL]++
+	for _, a := range data.Args {
+		if _, mode := a.(pgx.QueryExecMode); mode {
+			r.own[data.SQL]++
+		}
+	}
 	return ctx
 }
 
@@ -165,7 +246,7 @@ func TestProbeRunsEveryStatementAgainstTheSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{seen: map[string]int{}}
+	rec := &recorder{seen: map[string]int{}, own: map[string]int{}}
 	cfg.ConnConfig.Tracer = rec
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -236,7 +317,7 @@ func TestProbeRunsEveryStatementAgainstTheSchema(t *testing.T) {
 
 	// Lists: every sort the probe serves, walked page by page, must
 	// return each task once, in order.
-	for _, q := range []string{"", "sort=created_at", "sort=due_at&done=false", "sort=-due_at"} {
+	for _, q := range []string{"", "done=false", "sort=created_at", "sort=created_at&done=false", "sort=due_at", "sort=due_at&done=false", "sort=-due_at", "sort=-due_at&done=false"} {
 		var seen []todoJSON
 		cursor := ""
 		for pages := 0; ; pages++ {

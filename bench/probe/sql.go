@@ -1,7 +1,9 @@
 // Code copied from adapters/postgres/internal/sqlcgen (sqlc's rendering of
-// queries/*.sql): the exact statements miniback sends, so PostgreSQL does
-// the same work for the probe. TestProbeSQLIsMinibacksSQL fails when they
-// drift apart; copy them again from sqlcgen then.
+// queries/*.sql) and, for the lists (list*), from the statements
+// adapters/postgres/todolist.go builds for the shapes the probe serves: the
+// exact statements miniback sends, so PostgreSQL does the same work for
+// the probe. TestProbeSQLIsMinibacksSQL and TestProbeListSQLIsMinibacksSQL
+// fail when they drift apart; copy them again then.
 
 package main
 
@@ -102,94 +104,6 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 RETURNING id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
 `
 
-const sqlListTodosByCreatedDesc = `-- name: ListTodosByCreatedDesc :many
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
-FROM todos
-WHERE user_id = $1
-  AND (created_at, id) < ($2::timestamptz, $3::uuid)
-  AND ($4::boolean IS NULL OR done = $4)
-  AND ($5::timestamptz IS NULL OR due_at >= $5)
-  AND ($6::timestamptz IS NULL OR due_at < $6)
-  AND ($7::text IS NULL OR tags @> ARRAY[$7::text])
-  AND ($8::text IS NULL OR title ILIKE $8 OR notes ILIKE $8)
-ORDER BY created_at DESC, id DESC
-LIMIT $9
-`
-
-const sqlListTodosByCreatedAsc = `-- name: ListTodosByCreatedAsc :many
-
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
-FROM todos
-WHERE user_id = $1
-  AND (created_at, id) > ($2::timestamptz, $3::uuid)
-  AND ($4::boolean IS NULL OR done = $4)
-  AND ($5::timestamptz IS NULL OR due_at >= $5)
-  AND ($6::timestamptz IS NULL OR due_at < $6)
-  AND ($7::text IS NULL OR tags @> ARRAY[$7::text])
-  AND ($8::text IS NULL OR title ILIKE $8 OR notes ILIKE $8)
-ORDER BY created_at, id
-LIMIT $9
-`
-
-const sqlListTodosByDueAsc = `-- name: ListTodosByDueAsc :many
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
-FROM todos
-WHERE user_id = $1
-  AND (due_at, id) > ($2::timestamptz, $3::uuid)
-  AND ($4::boolean IS NULL OR done = $4)
-  AND ($5::timestamptz IS NULL OR due_at >= $5)
-  AND ($6::timestamptz IS NULL OR due_at < $6)
-  AND ($7::text IS NULL OR tags @> ARRAY[$7::text])
-  AND ($8::text IS NULL OR title ILIKE $8 OR notes ILIKE $8)
-ORDER BY due_at, id
-LIMIT $9
-`
-
-const sqlListTodosByDueDesc = `-- name: ListTodosByDueDesc :many
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
-FROM todos
-WHERE user_id = $1
-  AND (due_at, id) < ($2::timestamptz, $3::uuid)
-  AND ($4::boolean IS NULL OR done = $4)
-  AND ($5::timestamptz IS NULL OR due_at >= $5)
-  AND ($6::timestamptz IS NULL OR due_at < $6)
-  AND ($7::text IS NULL OR tags @> ARRAY[$7::text])
-  AND ($8::text IS NULL OR title ILIKE $8 OR notes ILIKE $8)
-ORDER BY due_at DESC, id DESC
-LIMIT $9
-`
-
-const sqlListUndatedTodosAsc = `-- name: ListUndatedTodosAsc :many
-
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
-FROM todos
-WHERE user_id = $1
-  AND due_at IS NULL
-  AND (created_at, id) > ($2::timestamptz, $3::uuid)
-  AND ($4::boolean IS NULL OR done = $4)
-  AND ($5::timestamptz IS NULL OR due_at >= $5)
-  AND ($6::timestamptz IS NULL OR due_at < $6)
-  AND ($7::text IS NULL OR tags @> ARRAY[$7::text])
-  AND ($8::text IS NULL OR title ILIKE $8 OR notes ILIKE $8)
-ORDER BY created_at, id
-LIMIT $9
-`
-
-const sqlListUndatedTodosDesc = `-- name: ListUndatedTodosDesc :many
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
-FROM todos
-WHERE user_id = $1
-  AND due_at IS NULL
-  AND (created_at, id) < ($2::timestamptz, $3::uuid)
-  AND ($4::boolean IS NULL OR done = $4)
-  AND ($5::timestamptz IS NULL OR due_at >= $5)
-  AND ($6::timestamptz IS NULL OR due_at < $6)
-  AND ($7::text IS NULL OR tags @> ARRAY[$7::text])
-  AND ($8::text IS NULL OR title ILIKE $8 OR notes ILIKE $8)
-ORDER BY created_at DESC, id DESC
-LIMIT $9
-`
-
 const sqlForgetUserIdempotencyKeys = `-- name: ForgetUserIdempotencyKeys :exec
 
 DELETE FROM todo_idempotency_keys
@@ -212,4 +126,239 @@ const sqlSetIdempotencyKeyResult = `-- name: SetIdempotencyKeyResult :exec
 UPDATE todo_idempotency_keys
 SET result = $1
 WHERE user_id = $2 AND key = $3
+`
+
+// The lists: one walk of one index, with only the predicates in use
+// (a keyset start after a cursor, done when the request filters on it).
+
+const listCreatedAsc = `-- ListTodos (created_at, id) asc
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+ORDER BY created_at, id
+LIMIT $2
+`
+
+const listCreatedAscAfter = `-- ListTodos (created_at, id) asc +after
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND (created_at, id) > ($2::timestamptz, $3::uuid)
+ORDER BY created_at, id
+LIMIT $4
+`
+
+const listCreatedAscDone = `-- ListTodos (created_at, id) asc +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND done = $2
+ORDER BY created_at, id
+LIMIT $3
+`
+
+const listCreatedAscAfterDone = `-- ListTodos (created_at, id) asc +after +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND (created_at, id) > ($2::timestamptz, $3::uuid)
+  AND done = $4
+ORDER BY created_at, id
+LIMIT $5
+`
+
+const listCreatedDesc = `-- ListTodos (created_at, id) desc
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+ORDER BY created_at DESC, id DESC
+LIMIT $2
+`
+
+const listCreatedDescAfter = `-- ListTodos (created_at, id) desc +after
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND (created_at, id) < ($2::timestamptz, $3::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT $4
+`
+
+const listCreatedDescDone = `-- ListTodos (created_at, id) desc +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND done = $2
+ORDER BY created_at DESC, id DESC
+LIMIT $3
+`
+
+const listCreatedDescAfterDone = `-- ListTodos (created_at, id) desc +after +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND (created_at, id) < ($2::timestamptz, $3::uuid)
+  AND done = $4
+ORDER BY created_at DESC, id DESC
+LIMIT $5
+`
+
+const listDueAsc = `-- ListTodos (due_at, id) asc dated
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NOT NULL
+ORDER BY due_at, id
+LIMIT $2
+`
+
+const listDueAscAfter = `-- ListTodos (due_at, id) asc dated +after
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NOT NULL
+  AND (due_at, id) > ($2::timestamptz, $3::uuid)
+ORDER BY due_at, id
+LIMIT $4
+`
+
+const listDueAscDone = `-- ListTodos (due_at, id) asc dated +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NOT NULL
+  AND done = $2
+ORDER BY due_at, id
+LIMIT $3
+`
+
+const listDueAscAfterDone = `-- ListTodos (due_at, id) asc dated +after +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NOT NULL
+  AND (due_at, id) > ($2::timestamptz, $3::uuid)
+  AND done = $4
+ORDER BY due_at, id
+LIMIT $5
+`
+
+const listDueDesc = `-- ListTodos (due_at, id) desc dated
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NOT NULL
+ORDER BY due_at DESC, id DESC
+LIMIT $2
+`
+
+const listDueDescAfter = `-- ListTodos (due_at, id) desc dated +after
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NOT NULL
+  AND (due_at, id) < ($2::timestamptz, $3::uuid)
+ORDER BY due_at DESC, id DESC
+LIMIT $4
+`
+
+const listDueDescDone = `-- ListTodos (due_at, id) desc dated +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NOT NULL
+  AND done = $2
+ORDER BY due_at DESC, id DESC
+LIMIT $3
+`
+
+const listDueDescAfterDone = `-- ListTodos (due_at, id) desc dated +after +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NOT NULL
+  AND (due_at, id) < ($2::timestamptz, $3::uuid)
+  AND done = $4
+ORDER BY due_at DESC, id DESC
+LIMIT $5
+`
+
+const listUndatedAsc = `-- ListTodos (created_at, id) asc undated
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NULL
+ORDER BY created_at, id
+LIMIT $2
+`
+
+const listUndatedAscAfter = `-- ListTodos (created_at, id) asc undated +after
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NULL
+  AND (created_at, id) > ($2::timestamptz, $3::uuid)
+ORDER BY created_at, id
+LIMIT $4
+`
+
+const listUndatedAscDone = `-- ListTodos (created_at, id) asc undated +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NULL
+  AND done = $2
+ORDER BY created_at, id
+LIMIT $3
+`
+
+const listUndatedAscAfterDone = `-- ListTodos (created_at, id) asc undated +after +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NULL
+  AND (created_at, id) > ($2::timestamptz, $3::uuid)
+  AND done = $4
+ORDER BY created_at, id
+LIMIT $5
+`
+
+const listUndatedDesc = `-- ListTodos (created_at, id) desc undated
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NULL
+ORDER BY created_at DESC, id DESC
+LIMIT $2
+`
+
+const listUndatedDescAfter = `-- ListTodos (created_at, id) desc undated +after
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NULL
+  AND (created_at, id) < ($2::timestamptz, $3::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT $4
+`
+
+const listUndatedDescDone = `-- ListTodos (created_at, id) desc undated +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NULL
+  AND done = $2
+ORDER BY created_at DESC, id DESC
+LIMIT $3
+`
+
+const listUndatedDescAfterDone = `-- ListTodos (created_at, id) desc undated +after +done
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+FROM todos
+WHERE user_id = $1
+  AND due_at IS NULL
+  AND (created_at, id) < ($2::timestamptz, $3::uuid)
+  AND done = $4
+ORDER BY created_at DESC, id DESC
+LIMIT $5
 `
