@@ -168,9 +168,9 @@ func (r *paramRule) compile() bool {
 type verdict int
 
 const (
-	valid        verdict = iota
-	absentWithDefault    // absent, with a default to put in the query
-	unsure               // for the validator
+	valid             verdict = iota
+	absentWithDefault         // absent, with a default to put in the query
+	unsure                    // for the validator
 )
 
 // judge checks the rule's parameter in the request.
