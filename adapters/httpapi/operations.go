@@ -129,6 +129,9 @@ func appendSpecPath(b []byte, ginPath string) []byte {
 // specPath turns a gin pattern ("/v1/users/:id") into the spec's
 // ("/v1/users/{id}").
 func specPath(ginPath string) string {
+	if !strings.ContainsAny(ginPath, ":*") {
+		return ginPath // the same in both
+	}
 	return string(appendSpecPath(nil, ginPath))
 }
 
