@@ -261,3 +261,37 @@ func FuzzHandEncoding(f *testing.F) {
 		compareEncodings(t, u, td, page)
 	})
 }
+
+// BenchmarkTodoPageEncoding writes a page of 20 tasks as the generated
+// strict server did (encoding/json over the wire values toAPITodo makes)
+// and by hand.
+func BenchmarkTodoPageEncoding(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	at := time.Date(2026, 3, 1, 9, 30, 15, 123456000, time.UTC)
+	page := app.TodoPage{NextCursor: "eyJ2IjoxLCJrIjoiYyJ9.c2lnbmF0dXJl"}
+	for i := range 20 {
+		t := domain.Todo{ID: domain.TodoID(uuid.New().String()), Title: fmt.Sprintf("Buy milk & bread <%d>", i), Priority: "normal",
+			Tags: []string{"home", "errands"}, CreatedAt: at, UpdatedAt: at, Version: 1 + rng.IntN(3)}
+		if i%2 == 0 {
+			due := at.In(time.FixedZone("", 8*3600))
+			t.DueAt, t.Notes = &due, "Two litres.\nAsk for a bag."
+		}
+		page.Items = append(page.Items, t)
+	}
+	b.Run("encoding/json, generated", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if w := generatedTodoPage(page); w.failed {
+				b.Fatal("failed")
+			}
+		}
+	})
+	b.Run("by hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if w := visitResponse((*todoPageResponse)(&page).VisitListTodosResponse); w.failed {
+				b.Fatal("failed")
+			}
+		}
+	})
+}

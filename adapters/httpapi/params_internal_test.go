@@ -268,3 +268,27 @@ func FuzzParamPlansAnswerAsTheWholeValidator(f *testing.F) {
 		tv.compare(t, http.MethodGet, "/v1/todos/"+id, query, h)
 	})
 }
+
+// BenchmarkParamValidation validates GET requests without a body through
+// the whole validator and through their operations' parameter plans.
+func BenchmarkParamValidation(b *testing.B) {
+	tv := newTwoValidators(b)
+	for _, bc := range []struct{ name, path, query string }{
+		{"GET /v1/me", "/v1/me", ""},
+		{"GET /v1/todos", "/v1/todos", ""},
+		{"GET /v1/todos?sort=due_at&done=false", "/v1/todos", "sort=due_at&done=false"},
+		{"GET /v1/todos/{id}", "/v1/todos/0f8e5a1c-2b7d-4e9f-8a6b-000000000000", ""},
+	} {
+		for _, way := range []string{"old", "new"} {
+			name := map[string]string{"old": "whole validator", "new": "plan"}[way]
+			b.Run(bc.name+"/"+name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if a := tv.serve(http.MethodGet, "/"+way+bc.path, bc.query, nil); a.status != http.StatusNoContent {
+						b.Fatalf("%+v", a)
+					}
+				}
+			})
+		}
+	}
+}
