@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -11,9 +12,23 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/api"
 )
 
-// operations maps "METHOD /path/{param}" to the spec's route, so the
+// operations maps "METHOD /path/{param}" to the spec's operation, so the
 // per-operation middleware can find the operation gin matched.
-type operations map[string]*routers.Route
+type operations map[string]*operation
+
+// operation is a route of the spec with what validating its requests needs,
+// worked out once when the spec is loaded.
+type operation struct {
+	*routers.Route
+	// plan checks the parameters of an operation without a request body;
+	// nil for one with a body, which the full validator checks.
+	plan *paramPlan
+	// headers are its header parameters, whose values the text check
+	// reads, in the spec's order (the path item's, then the operation's).
+	headers []headerParam
+	// streaming: its body is a file, left to its handler.
+	streaming bool
+}
 
 // loadOperations reads the embedded spec. Its servers are dropped: they
 // name the development listener, and routes are matched by path alone.
@@ -30,27 +45,94 @@ func loadOperations() (operations, error) {
 			if err := checkSchemes(r); err != nil {
 				return nil, err
 			}
-			ops[method+" "+path] = r
+			ops[method+" "+path] = newOperation(r)
 		}
 	}
 	return ops, nil
 }
 
-// route returns the operation gin matched for c, or nil.
+// headerParam is a header parameter: its name as the spec spells it, and
+// its key in an http.Header.
+type headerParam struct{ name, key string }
+
+func newOperation(r *routers.Route) *operation {
+	op := &operation{Route: r, streaming: streamingOps[r.Method+" "+r.Path]}
+	for _, ps := range []openapi3.Parameters{r.PathItem.Parameters, r.Operation.Parameters} {
+		for _, p := range ps {
+			if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInHeader {
+				op.headers = append(op.headers, headerParam{name: p.Value.Name, key: http.CanonicalHeaderKey(p.Value.Name)})
+			}
+		}
+	}
+	if r.Operation.RequestBody == nil && !op.streaming {
+		op.plan = newParamPlan(r)
+	}
+	return op
+}
+
+// specParameters lists the parameters of r in the order the validator
+// checks them: the path item's (unless the operation overrides them),
+// then the operation's.
+func specParameters(r *routers.Route) []*openapi3.Parameter {
+	var out []*openapi3.Parameter
+	for _, ref := range r.PathItem.Parameters {
+		if p := ref.Value; p != nil && r.Operation.Parameters.GetByInAndName(p.In, p.Name) == nil {
+			out = append(out, p)
+		}
+	}
+	for _, ref := range r.Operation.Parameters {
+		if ref.Value != nil {
+			out = append(out, ref.Value)
+		}
+	}
+	return out
+}
+
+// route returns the spec's route gin matched for c, or nil.
 func (ops operations) route(c *gin.Context) *routers.Route {
-	return ops[c.Request.Method+" "+specPath(c.FullPath())]
+	if op := ops.operation(c); op != nil {
+		return op.Route
+	}
+	return nil
+}
+
+// operation returns the operation gin matched for c, or nil. It runs for
+// every request, more than once, so it builds its key on the stack.
+func (ops operations) operation(c *gin.Context) *operation {
+	var buf [128]byte
+	key := append(buf[:0], c.Request.Method...)
+	key = append(key, ' ')
+	key = appendSpecPath(key, c.FullPath())
+	return ops[string(key)] // no copy: the compiler looks up by the bytes
+}
+
+// appendSpecPath appends the spec's form of a gin pattern
+// ("/v1/users/:id" becomes "/v1/users/{id}").
+func appendSpecPath(b []byte, ginPath string) []byte {
+	for ginPath != "" {
+		seg, rest, more := strings.Cut(ginPath, "/")
+		if len(seg) > 1 && (seg[0] == ':' || seg[0] == '*') {
+			b = append(b, '{')
+			b = append(b, seg[1:]...)
+			b = append(b, '}')
+		} else {
+			b = append(b, seg...)
+		}
+		if more {
+			b = append(b, '/')
+		}
+		ginPath = rest
+	}
+	return b
 }
 
 // specPath turns a gin pattern ("/v1/users/:id") into the spec's
 // ("/v1/users/{id}").
 func specPath(ginPath string) string {
-	parts := strings.Split(ginPath, "/")
-	for i, p := range parts {
-		if len(p) > 1 && (p[0] == ':' || p[0] == '*') {
-			parts[i] = "{" + p[1:] + "}"
-		}
+	if !strings.ContainsAny(ginPath, ":*") {
+		return ginPath // the same in both
 	}
-	return strings.Join(parts, "/")
+	return string(appendSpecPath(nil, ginPath))
 }
 
 // pathParams returns gin's path parameters by name, for the validator.

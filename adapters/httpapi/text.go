@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/routers"
 	"github.com/gin-gonic/gin"
 )
 
@@ -42,21 +40,29 @@ func invalidTextMessage(name string) string {
 // parameter and declared header parameter of the request that is not valid
 // text. Query parameters the operation does not declare are checked too:
 // the rule holds for every text input, whoever reads it.
-func (fs *fieldErrors) checkParams(c *gin.Context, route *routers.Route) {
-	query := c.Request.URL.Query()
-	for _, name := range sortedKeys(query) {
-		fs.checkValues("query", name, query[name])
-	}
-	for _, p := range c.Params {
-		fs.checkValues("path", p.Key, []string{p.Value})
-	}
-	for _, ps := range []openapi3.Parameters{route.PathItem.Parameters, route.Operation.Parameters} {
-		for _, p := range ps {
-			if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInHeader {
-				fs.checkValues("header", p.Value.Name, c.Request.Header.Values(p.Value.Name))
-			}
+func (fs *fieldErrors) checkParams(c *gin.Context, op *operation) {
+	// A query without escapes decodes to its own text ('+' to a space):
+	// when that is valid, so is every name and value in it.
+	if raw := c.Request.URL.RawQuery; strings.IndexByte(raw, '%') >= 0 || !validText(raw) {
+		query := c.Request.URL.Query()
+		for _, name := range sortedKeys(query) {
+			fs.checkValues("query", name, query[name])
 		}
 	}
+	for _, p := range c.Params {
+		fs.checkValue("path", p.Key, p.Value)
+	}
+	for _, h := range op.headers {
+		fs.checkValues("header", h.name, c.Request.Header[h.key])
+	}
+}
+
+// checkValue is checkValues for a single value.
+func (fs *fieldErrors) checkValue(where, name, value string) {
+	if validText(name) && validText(value) {
+		return
+	}
+	fs.checkValues(where, name, []string{value})
 }
 
 // checkValues adds an invalid_text error for the parameter name of where

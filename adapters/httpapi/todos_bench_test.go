@@ -11,6 +11,7 @@ import (
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
 	"github.com/miniback/miniback/app"
+	"github.com/miniback/miniback/domain"
 	"github.com/miniback/miniback/ports"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkListTodosPage(b *testing.B) {
 	})
 	auth := make([]string, 100)
 	for i := range auth {
-		tok, err := tokens.IssueAccess(context.Background(), ports.AccessClaims{UserID: users[i*len(users)/len(auth)], TokenID: "bench"})
+		tok, err := tokens.IssueAccess(context.Background(), ports.AccessClaims{UserID: users[i*len(users)/len(auth)], SessionID: "7c1f4e2a-0b9d-4c8e-a5f6-3d2e1b0a9c8d", TokenID: "bench", Role: domain.RoleUser})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -30,8 +30,7 @@ var validationOptions = openapi3filter.Options{
 	KeepValidatedValue: true,
 	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 	// kin-openapi leaves format: uuid unchecked unless asked.
-	SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid",
-		openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))},
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidator("uuid", uuidFormat)},
 }
 
 // paramsValidationOptions check the parameters only, for a body already
@@ -72,16 +71,55 @@ func mediaTypes(content openapi3.Content) string {
 // NUL, in any parameter or JSON string or key, and JSON bodies past the
 // shape limits. Its work is linear in the request. The body it reads is put
 // back for the handler.
+//
+// An operation without a request body pays only for its parameters
+// (validateParams); one with a body goes through the whole validator
+// (validateRequest).
 func (h *handler) validate(c *gin.Context) {
-	route := h.ops.route(c)
-	if route == nil {
+	op := h.ops.operation(c)
+	if op == nil {
 		h.abort(c, errors.New("no spec operation for the matched route"))
 		return
 	}
+	if op.plan != nil && strings.Count(c.Request.URL.RawQuery, "&") < maxPlannedQueryPairs {
+		h.validateParams(c, op)
+		return
+	}
+	h.validateRequest(c, op)
+}
+
+// validateParams validates a request to an operation without a request
+// body: the edge checks of its parameters, then its parameters' plan. A
+// body sent all the same is read, as validateRequest reads it, so that one
+// past the limit is refused alike; nothing looks at it.
+func (h *handler) validateParams(c *gin.Context, op *operation) {
+	req := c.Request
+	if _, err := readBody(req); err != nil {
+		h.abort(c, err)
+		return
+	}
+	fields := fieldErrors{ctx: req.Context()}
+	fields.checkParams(c, op)
+	if !fields.done() {
+		if err := op.plan.validate(c, op.Route); err != nil {
+			if err := fields.collectRequestError(err); err != nil {
+				h.abort(c, err)
+				return
+			}
+		}
+	}
+	if err := fields.err(); err != nil {
+		h.abort(c, err)
+	}
+}
+
+// validateRequest validates a request with the whole validator.
+func (h *handler) validateRequest(c *gin.Context, op *operation) {
+	route := op.Route
 	req := c.Request
 	options := &validationOptions
 	var body []byte
-	if isStreaming(c) {
+	if op.streaming {
 		// A file: the handler streams it under its own limit. Only the
 		// parameters and the media type are checked here.
 		options = &streamingValidationOptions
@@ -113,7 +151,7 @@ func (h *handler) validate(c *gin.Context) {
 	// The edge checks run first, for every operation: text no store can
 	// take, and bodies whose shape alone makes them wrong.
 	fields := newFieldErrors(req.Context())
-	fields.checkParams(c, route)
+	fields.checkParams(c, op)
 	if jsonBody && fields.checkJSON(body) {
 		// Leave the body out: its size is what would make the schema
 		// validator slow. The parameters are still checked.
@@ -258,8 +296,10 @@ type fieldErrors struct {
 	steps     int
 }
 
+// newFieldErrors returns an empty list; its maps are made with its first
+// error, as most requests have none.
 func newFieldErrors(ctx context.Context) *fieldErrors {
-	return &fieldErrors{ctx: ctx, seen: map[domain.FieldError]struct{}{}, objects: map[string]struct{}{}}
+	return &fieldErrors{ctx: ctx}
 }
 
 func (fs *fieldErrors) add(field, code, message string) {
@@ -273,6 +313,9 @@ func (fs *fieldErrors) add(field, code, message string) {
 	if len(fs.list) == maxFieldErrors {
 		fs.truncated = true
 		return
+	}
+	if fs.seen == nil {
+		fs.seen = map[domain.FieldError]struct{}{}
 	}
 	fs.seen[f] = struct{}{}
 	fs.list = append(fs.list, f)
@@ -394,6 +437,9 @@ func (fs *fieldErrors) addSchemaErrorAt(base, baseName string, e *openapi3.Schem
 		// object: list them for the first only.
 		if _, listed := fs.objects[field]; listed {
 			return
+		}
+		if fs.objects == nil {
+			fs.objects = map[string]struct{}{}
 		}
 		fs.objects[field] = struct{}{}
 		obj, _ := e.Value.(map[string]any)

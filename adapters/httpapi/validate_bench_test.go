@@ -145,7 +145,7 @@ func BenchmarkKinOpenAPIHostileBody(b *testing.B) {
 		if !json.Valid(tc.body) {
 			continue
 		}
-		route := ops[tc.method+" "+tc.path]
+		route := ops[tc.method+" "+tc.path].Route
 		b.Run(tc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(tc.body)))
 			b.ReportAllocs()
