@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
 	"github.com/miniback/miniback/app"
+	"github.com/miniback/miniback/domain"
 	"github.com/miniback/miniback/ports"
 )
 
@@ -43,7 +45,8 @@ func BenchmarkListTodosPage(b *testing.B) {
 	})
 	auth := make([]string, 100)
 	for i := range auth {
-		tok, err := tokens.IssueAccess(context.Background(), ports.AccessClaims{UserID: users[i*len(users)/len(auth)], TokenID: "bench"})
+		tok, err := tokens.IssueAccess(context.Background(), ports.AccessClaims{UserID: users[i*len(users)/len(auth)],
+			SessionID: domain.SessionID(fmt.Sprintf("00000000-0000-4000-8000-%012d", i)), TokenID: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}
