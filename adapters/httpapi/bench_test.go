@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -92,27 +94,38 @@ func BenchmarkAuthenticatedRequestPath(b *testing.B) {
 		}
 	})
 
-	b.Run("full GET /v1/auth/sessions, in-memory store", func(b *testing.B) {
-		sess := domain.Session{ID: sessionID, UserID: userID, UserAgent: "bench", CreatedAt: now, LastUsedAt: now,
-			IdleExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
-		h := httpapi.NewHandler(httpapi.Deps{
-			App: &app.App{
-				Sessions:    app.Sessions{Store: memSessions{list: []domain.Session{sess}}, Tokens: tokens, Clock: ports.SystemClock{}, Policy: testPolicy},
-				Revocations: revs,
-			},
-			Verifier: tokens,
-		})
-		req := httptest.NewRequest(http.MethodGet, "/v1/auth/sessions", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		b.ReportAllocs()
-		for b.Loop() {
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, req)
-			if w.Code != http.StatusOK {
-				b.Fatalf("status %d: %s", w.Code, w.Body)
+	// The full request, without and with the access log production
+	// writes (JSON at level info; here to io.Discard).
+	for _, bc := range []struct {
+		name string
+		log  *slog.Logger
+	}{
+		{"full GET /v1/auth/sessions, in-memory store", nil},
+		{"full GET /v1/auth/sessions, in-memory store, JSON access log", slog.New(slog.NewJSONHandler(io.Discard, nil))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			sess := domain.Session{ID: sessionID, UserID: userID, UserAgent: "bench", CreatedAt: now, LastUsedAt: now,
+				IdleExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
+			h := httpapi.NewHandler(httpapi.Deps{
+				App: &app.App{
+					Sessions:    app.Sessions{Store: memSessions{list: []domain.Session{sess}}, Tokens: tokens, Clock: ports.SystemClock{}, Policy: testPolicy},
+					Revocations: revs,
+				},
+				Verifier: tokens,
+				Logger:   bc.log,
+			})
+			req := httptest.NewRequest(http.MethodGet, "/v1/auth/sessions", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
 			}
-		}
-	})
+		})
+	}
 
 	b.Run("database lookup instead, for comparison", func(b *testing.B) {
 		db := pgtest.NewDB(b)

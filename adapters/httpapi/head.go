@@ -26,7 +26,7 @@ func registerHead(e *gin.Engine, ops operations, operation ...gin.HandlerFunc) {
 			continue
 		}
 		chain := []gin.HandlerFunc{asGet}
-		if ops[http.MethodGet+" "+specPath(r.Path)] != nil {
+		if ops[opKey{http.MethodGet, specPath(r.Path)}] != nil {
 			chain = append(chain, operation...)
 		}
 		e.HEAD(r.Path, append(chain, r.HandlerFunc)...)
