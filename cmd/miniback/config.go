@@ -45,6 +45,9 @@ type Config struct {
 	// cluster under DataDir from the local PostgreSQL binaries.
 	DatabaseURL    string `env:"DATABASE_URL"`
 	DataDir        string `env:"MINIBACK_DATA_DIR" envDefault:".miniback"`
+	// DBMaxConns caps the database connection pool; 0 means
+	// postgres.DefaultMaxConns. A pool_max_conns in DATABASE_URL wins.
+	DBMaxConns int `env:"MINIBACK_DB_MAX_CONNS" envDefault:"0"`
 	MigrateOnStart bool   `env:"MINIBACK_MIGRATE_ON_START" envDefault:"true"`
 
 	// WeChatApps lists "appid:secret" pairs. Empty starts the WeChat
@@ -144,6 +147,10 @@ func LoadConfig(environ []string) (Config, error) {
 	return cfg, nil
 }
 
+// maxDBMaxConns bounds MINIBACK_DB_MAX_CONNS: far more connections than
+// any PostgreSQL server is configured to accept.
+const maxDBMaxConns = 1000
+
 // Production reports whether unsafe defaults are forbidden.
 func (c Config) Production() bool { return c.Env == "production" }
 
@@ -190,6 +197,9 @@ func (c Config) Validate() error {
 				bad("MINIBACK_TRUSTED_PROXIES: %q is not an IP address or CIDR range", p)
 			}
 		}
+	}
+	if c.DBMaxConns < 0 || c.DBMaxConns > maxDBMaxConns {
+		bad("MINIBACK_DB_MAX_CONNS must be between 0 (max(16, 4 × GOMAXPROCS)) and %d, not %d", maxDBMaxConns, c.DBMaxConns)
 	}
 	if c.PasswordHashConcurrency < 0 || c.PasswordHashConcurrency > 256 {
 		bad("MINIBACK_PASSWORD_HASH_CONCURRENCY must be between 0 (2 × GOMAXPROCS) and 256, not %d", c.PasswordHashConcurrency)
