@@ -45,10 +45,11 @@ type Config struct {
 	// cluster under DataDir from the local PostgreSQL binaries.
 	DatabaseURL    string `env:"DATABASE_URL"`
 	DataDir        string `env:"MINIBACK_DATA_DIR" envDefault:".miniback"`
+	MigrateOnStart bool   `env:"MINIBACK_MIGRATE_ON_START" envDefault:"true"`
+
 	// DBMaxConns caps the database connection pool; 0 means
 	// postgres.DefaultMaxConns. A pool_max_conns in DATABASE_URL wins.
 	DBMaxConns int `env:"MINIBACK_DB_MAX_CONNS" envDefault:"0"`
-	MigrateOnStart bool   `env:"MINIBACK_MIGRATE_ON_START" envDefault:"true"`
 
 	// WeChatApps lists "appid:secret" pairs. Empty starts the WeChat
 	// simulator instead (development only).
