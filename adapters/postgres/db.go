@@ -25,10 +25,12 @@ type Options struct {
 
 // DefaultMaxConns is the pool size when neither Options nor the URL set
 // one: max(16, 4 × GOMAXPROCS). pgxpool's own default, max(4, NumCPU),
-// leaves a small machine 4 connections: a request that waits on the
-// database (a commit's flush to disk, a network round trip) holds one of
-// them while the CPU idles. On 2 cores, POST /v1/todos served 1.1k req/s
-// with 4, 1.7k with 8, 2.1k with 16 and 2.2k with 32 (bench/load, README).
+// leaves a small machine 4 connections: a write waiting on its commit's
+// flush holds one of them while the CPU idles. On 2 shared cores
+// (bench/load, three passes) POST /v1/todos served 1.1–1.9k req/s with 4
+// connections and 1.7–4.0k with 8, 16 or 32, which the noise did not tell
+// apart; 16 leaves a few replicas within PostgreSQL's default
+// max_connections of 100.
 func DefaultMaxConns() int32 {
 	return int32(max(16, 4*runtime.GOMAXPROCS(0)))
 }
