@@ -15,19 +15,25 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		start := time.Now()
 		c.Next()
 		ctx := c.Request.Context()
-		attrs := []slog.Attr{
-			slog.String("method", c.Request.Method),
-			slog.String("route", routeLabel(c)),
-			slog.Int("status", c.Writer.Status()),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("request_id", requestIDFrom(ctx)),
+		if !log.Enabled(ctx, slog.LevelInfo) {
+			return
 		}
+		// The attributes go in an array of their own, not a slice that
+		// grows: LogAttrs copies them into the record.
+		var attrs [6]slog.Attr
+		attrs[0] = slog.String("method", c.Request.Method)
+		attrs[1] = slog.String("route", routeLabel(c))
+		attrs[2] = slog.Int("status", c.Writer.Status())
+		attrs[3] = slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000)
+		attrs[4] = slog.String("request_id", requestIDFrom(ctx))
+		n := 5
 		// c.Request is the one the handlers saw, so the claims the
 		// authenticate middleware added are visible here.
 		if claims, ok := claimsFrom(ctx); ok {
-			attrs = append(attrs, slog.String("user_id", string(claims.UserID)))
+			attrs[n] = slog.String("user_id", string(claims.UserID))
+			n++
 		}
-		log.LogAttrs(ctx, slog.LevelInfo, "http request", attrs...)
+		log.LogAttrs(ctx, slog.LevelInfo, "http request", attrs[:n]...)
 	}
 }
 

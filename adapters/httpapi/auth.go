@@ -52,7 +52,7 @@ func (h *handler) authenticate(c *gin.Context) {
 		h.refuse(c, errSessionRevoked)
 		return
 	}
-	c.Request = c.Request.WithContext(withClaims(c.Request.Context(), claims))
+	setClaims(c, claims)
 }
 
 // refuse answers a request whose token was not accepted. When a token

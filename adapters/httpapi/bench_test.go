@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -30,6 +32,33 @@ type memSessions struct {
 
 func (m memSessions) ListActiveSessions(context.Context, domain.UserID, time.Time, int) ([]domain.Session, error) {
 	return m.list, nil
+}
+
+// memUsers is a user store that answers from memory.
+type memUsers struct {
+	ports.UserStore
+	user domain.User
+}
+
+func (m memUsers) GetUser(context.Context, domain.UserID) (domain.User, error) {
+	return m.user, nil
+}
+
+// BenchmarkPlumbing measures what every request pays before and after
+// its operation, with no token to verify: GET /healthz through the whole
+// handler (request id, access log as production writes it, security
+// headers, CORS, validation, the strict handler, JSON).
+func BenchmarkPlumbing(b *testing.B) {
+	h := httpapi.NewHandler(httpapi.Deps{App: &app.App{}, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
 }
 
 // BenchmarkAuthenticatedRequestPath measures what every authenticated
@@ -107,24 +136,32 @@ func BenchmarkAuthenticatedRequestPath(b *testing.B) {
 		}
 	})
 
+	// Full requests through the router, with in-memory stores: without and
+	// with the access log production writes (JSON at level info; here to
+	// io.Discard).
 	sess := domain.Session{ID: sessionID, UserID: userID, UserAgent: "bench", CreatedAt: now, LastUsedAt: now,
 		IdleExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour)}
-	for _, v := range []struct {
-		name     string
-		verifier *jwx.Tokens
+	user := domain.User{ID: userID, Nickname: "bench", Role: domain.RoleUser, CreatedAt: now, UpdatedAt: now}
+	jsonLog := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	for _, bc := range []struct {
+		name, path string
+		log        *slog.Logger
 	}{
-		{"full GET /v1/auth/sessions, in-memory store", tokens},
-		{"full GET /v1/auth/sessions, in-memory store, token seen before", cached},
+		{"full GET /v1/auth/sessions, in-memory store", "/v1/auth/sessions", nil},
+		{"full GET /v1/auth/sessions, in-memory store, JSON access log", "/v1/auth/sessions", jsonLog},
+		{"full GET /v1/me, in-memory store, JSON access log", "/v1/me", jsonLog},
 	} {
-		b.Run(v.name, func(b *testing.B) {
+		b.Run(bc.name, func(b *testing.B) {
 			h := httpapi.NewHandler(httpapi.Deps{
 				App: &app.App{
 					Sessions:    app.Sessions{Store: memSessions{list: []domain.Session{sess}}, Tokens: tokens, Clock: app.SystemClock{}, Policy: testPolicy},
+					Profiles:    app.Profiles{Users: memUsers{user: user}},
 					Revocations: revs,
 				},
-				Verifier: v.verifier,
+				Verifier: tokens,
+				Logger:   bc.log,
 			})
-			req := httptest.NewRequest(http.MethodGet, "/v1/auth/sessions", nil)
+			req := httptest.NewRequest(http.MethodGet, bc.path, nil)
 			req.Header.Set("Authorization", "Bearer "+token)
 			b.ReportAllocs()
 			for b.Loop() {

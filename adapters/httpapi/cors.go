@@ -23,6 +23,9 @@ var corsFixedRequestHeaders = []string{"Authorization", "Content-Type", "X-Reque
 // today can read them once they are sent.
 var corsFixedExposeHeaders = []string{"X-Request-ID", "WWW-Authenticate", "Retry-After", "RateLimit", "RateLimit-Policy"}
 
+// varyOrigin is the Vary of an answer that had none; nothing writes into it.
+var varyOrigin = []string{"Origin"}
+
 // corsPolicy is what an allowed origin may do: the header values of a
 // preflight answer and of Access-Control-Expose-Headers.
 type corsPolicy struct {
@@ -88,7 +91,13 @@ func cors(origins []string, policy corsPolicy) gin.HandlerFunc {
 	}
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
-		h.Add("Vary", "Origin")
+		// Most answers' only Vary: a shared slice, assigned by map index,
+		// costs no allocation (see securityHeaders); Add copies it.
+		if len(h["Vary"]) == 0 {
+			h["Vary"] = varyOrigin
+		} else {
+			h.Add("Vary", "Origin")
+		}
 		origin := c.GetHeader("Origin")
 		preflight := c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != ""
 		if preflight {

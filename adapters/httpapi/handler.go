@@ -66,6 +66,8 @@ type handler struct {
 	verifier ports.TokenVerifier
 	revoked  *app.Revocations // nil checks nothing
 	ops      operations
+	// trustsProxies is whether Deps.TrustedProxies lists any.
+	trustsProxies bool
 }
 
 // NewHandler returns the HTTP API. It panics if the embedded spec cannot be
@@ -76,7 +78,8 @@ func NewHandler(d Deps) http.Handler {
 	if err != nil {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
-	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.App.Revocations, ops: ops}
+	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.App.Revocations, ops: ops,
+		trustsProxies: len(d.TrustedProxies) > 0}
 	maxBody := d.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes
@@ -106,8 +109,7 @@ func NewHandler(d Deps) http.Handler {
 	}
 
 	e.Use(
-		requestID,
-		clientIP,
+		h.requestContext,
 		accessLog(h.log),
 		recoverPanics(h.log),
 		securityHeaders,

@@ -15,14 +15,6 @@ import (
 	"github.com/miniback/miniback/ports"
 )
 
-// memUsers answers GetUser from memory.
-type memUsers struct {
-	ports.UserStore
-	u domain.User
-}
-
-func (m memUsers) GetUser(context.Context, domain.UserID) (domain.User, error) { return m.u, nil }
-
 // memTodos answers GetTodo and ListTodos from memory.
 type memTodos struct {
 	ports.TodoStore
@@ -92,7 +84,7 @@ func BenchmarkHotRoutes(b *testing.B) {
 		Role: domain.RoleUser, CreatedAt: at, UpdatedAt: at, Username: "alice", Email: "alice@example.com", HasPassword: true}
 	h := httpapi.NewHandler(httpapi.Deps{
 		App: &app.App{
-			Profiles: app.Profiles{Users: memUsers{u: user}},
+			Profiles: app.Profiles{Users: memUsers{user: user}},
 			Todos:    app.Todos{Store: memTodos{items: benchTodos(userID, 21)}, Cursors: cursors, Clock: app.SystemClock{}},
 		},
 		Verifier: tokens,

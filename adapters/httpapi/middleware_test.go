@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,6 +176,40 @@ func TestAccessLogNamesRouteStatusAndUserButNoSecrets(t *testing.T) {
 	for _, secret := range []string{l.AccessToken, "Bearer", "dev-alice", secretA} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log contains %q", secret)
+		}
+	}
+}
+
+// TestSharedHeaderValuesStayAsTheyWere: the security headers, Vary and
+// the plain challenge are value slices shared by every answer; an answer
+// that adds to one of them (a preflight adds to Vary) or replaces it (the
+// docs relax Cache-Control) leaves the next answers' alone.
+func TestSharedHeaderValuesStayAsTheyWere(t *testing.T) {
+	const origin = "https://app.example.com"
+	e := newEnv(t, withCORS(origin))
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodOptions, "/v1/me", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		if res := e.api.Do(req); len(res.Header.Values("Vary")) != 3 {
+			t.Fatalf("preflight Vary %q, want Origin and the two request headers", res.Header.Values("Vary"))
+		}
+		if res := e.api.Get("/docs/assets/swagger-ui.css"); res.Header.Get("Cache-Control") == "no-store" {
+			t.Fatalf("docs Cache-Control %q, want it relaxed", res.Header.Get("Cache-Control"))
+		}
+		res := e.api.Get("/v1/me", "Origin: "+origin)
+		want := map[string][]string{
+			"Vary":                   {"Origin"},
+			"Cache-Control":          {"no-store"},
+			"X-Frame-Options":        {"DENY"},
+			"X-Content-Type-Options": {"nosniff"},
+			"Referrer-Policy":        {"no-referrer"},
+			"Www-Authenticate":       {`Bearer realm="miniback"`},
+		}
+		for k, v := range want {
+			if got := res.Header.Values(k); !slices.Equal(got, v) {
+				t.Errorf("%s %q, want %q", k, got, v)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
@@ -39,7 +40,11 @@ func loadOperations() (operations, error) {
 	}
 	doc.Servers = nil
 	ops := operations{}
+	ginPaths := map[string]string{}
 	for path, item := range doc.Paths.Map() {
+		if g := specToGin(path); g != path {
+			ginPaths[g] = path
+		}
 		for method, op := range item.Operations() {
 			r := &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
 			if err := checkSchemes(r); err != nil {
@@ -48,6 +53,7 @@ func loadOperations() (operations, error) {
 			ops[method+" "+path] = newOperation(r)
 		}
 	}
+	specPaths.Store(&ginPaths)
 	return ops, nil
 }
 
@@ -126,17 +132,32 @@ func appendSpecPath(b []byte, ginPath string) []byte {
 	return b
 }
 
+// specPaths maps the gin patterns of the spec's paths with parameters to
+// the spec's paths, so that specPath, which runs several times a request,
+// builds no string for them. Every handler stores the same map, from the
+// same embedded spec.
+var specPaths atomic.Pointer[map[string]string]
+
 // specPath turns a gin pattern ("/v1/users/:id") into the spec's
 // ("/v1/users/{id}").
 func specPath(ginPath string) string {
 	if !strings.ContainsAny(ginPath, ":*") {
 		return ginPath // the same in both
 	}
+	if m := specPaths.Load(); m != nil {
+		if p, ok := (*m)[ginPath]; ok {
+			return p
+		}
+	}
 	return string(appendSpecPath(nil, ginPath))
 }
 
-// pathParams returns gin's path parameters by name, for the validator.
+// pathParams returns gin's path parameters by name, for the validator; nil
+// (which the validator only reads) for a route without any.
 func pathParams(c *gin.Context) map[string]string {
+	if len(c.Params) == 0 {
+		return nil
+	}
 	m := make(map[string]string, len(c.Params))
 	for _, p := range c.Params {
 		m[p.Key] = p.Value
@@ -180,4 +201,16 @@ func checkSchemes(r *routers.Route) error {
 		}
 	}
 	return nil
+}
+
+// specToGin turns a spec path ("/v1/users/{id}") into gin's pattern
+// ("/v1/users/:id").
+func specToGin(specPath string) string {
+	parts := strings.Split(specPath, "/")
+	for i, p := range parts {
+		if len(p) > 2 && p[0] == '{' && p[len(p)-1] == '}' {
+			parts[i] = ":" + p[1:len(p)-1]
+		}
+	}
+	return strings.Join(parts, "/")
 }

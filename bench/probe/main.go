@@ -37,6 +37,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/wechat/wechatsim"
 )
 
@@ -56,16 +57,15 @@ func run(ctx context.Context, addr, dbURL string) error {
 	if dbURL == "" {
 		return errors.New("-db or DATABASE_URL is required")
 	}
-	// pgxpool's defaults, as miniback's postgres.Open uses them: the same
-	// pool size, the same statement cache.
-	pool, err := pgxpool.New(ctx, dbURL)
+	// miniback's pool, as postgres.Open makes it: the same size
+	// (postgres.DefaultMaxConns, or the URL's pool_max_conns), the same
+	// statement cache.
+	db, err := postgres.Open(ctx, dbURL)
 	if err != nil {
 		return fmt.Errorf("pool: %w", err)
 	}
-	defer pool.Close()
-	if err := pool.Ping(ctx); err != nil {
-		return fmt.Errorf("ping: %w", err)
-	}
+	defer db.Close()
+	pool := db.Pool()
 	srv := &http.Server{Addr: addr, Handler: newHandler(pool), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

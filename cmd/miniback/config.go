@@ -47,6 +47,10 @@ type Config struct {
 	DataDir        string `env:"MINIBACK_DATA_DIR" envDefault:".miniback"`
 	MigrateOnStart bool   `env:"MINIBACK_MIGRATE_ON_START" envDefault:"true"`
 
+	// DBMaxConns caps the database connection pool; 0 means
+	// postgres.DefaultMaxConns. A pool_max_conns in DATABASE_URL wins.
+	DBMaxConns int `env:"MINIBACK_DB_MAX_CONNS" envDefault:"0"`
+
 	// WeChatApps lists "appid:secret" pairs. Empty starts the WeChat
 	// simulator instead (development only).
 	WeChatApps    string        `env:"MINIBACK_WECHAT_APPS"`
@@ -153,6 +157,10 @@ func LoadConfig(environ []string) (Config, error) {
 	return cfg, nil
 }
 
+// maxDBMaxConns bounds MINIBACK_DB_MAX_CONNS: far more connections than
+// any PostgreSQL server is configured to accept.
+const maxDBMaxConns = 1000
+
 // Production reports whether unsafe defaults are forbidden.
 func (c Config) Production() bool { return c.Env == "production" }
 
@@ -199,6 +207,9 @@ func (c Config) Validate() error {
 				bad("MINIBACK_TRUSTED_PROXIES: %q is not an IP address or CIDR range", p)
 			}
 		}
+	}
+	if c.DBMaxConns < 0 || c.DBMaxConns > maxDBMaxConns {
+		bad("MINIBACK_DB_MAX_CONNS must be between 0 (max(16, 4 × GOMAXPROCS)) and %d, not %d", maxDBMaxConns, c.DBMaxConns)
 	}
 	if c.PasswordHashConcurrency < 0 || c.PasswordHashConcurrency > 256 {
 		bad("MINIBACK_PASSWORD_HASH_CONCURRENCY must be between 0 (2 × GOMAXPROCS) and 256, not %d", c.PasswordHashConcurrency)

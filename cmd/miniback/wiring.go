@@ -292,11 +292,12 @@ func (m *Main) openDatabase(ctx context.Context) error {
 	} else {
 		m.Logger.Info("database: DATABASE_URL")
 	}
-	db, err := postgres.Open(ctx, url)
+	db, err := postgres.OpenWith(ctx, url, postgres.Options{MaxConns: int32(m.Config.DBMaxConns)})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	m.db = db
+	m.Logger.Info("database pool", "max_conns", db.Pool().Config().MaxConns)
 	return nil
 }
 
