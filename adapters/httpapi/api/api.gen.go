@@ -1122,17 +1122,21 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 	// Parameter object where we will unmarshal all parameters from the context
 	var params ListUsersParams
 
+	query := c.Request.URL.Query()
+
 	// ------------- Optional query parameter "q" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["q"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "q", query, &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	// ------------- Optional query parameter "role" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", c.Request.URL.Query(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", query, &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter role: %w", err), http.StatusBadRequest)
 		return
@@ -1140,18 +1144,22 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["limit"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["cursor"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1314,9 +1322,11 @@ func (siw *ServerInterfaceWrapper) LocalStorageGet(c *gin.Context) {
 	// Parameter object where we will unmarshal all parameters from the context
 	var params LocalStorageGetParams
 
+	query := c.Request.URL.Query()
+
 	// ------------- Required query parameter "key" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "key", c.Request.URL.Query(), &params.Key, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "key", query, &params.Key, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter key: %w", err), http.StatusBadRequest)
 		return
@@ -1324,7 +1334,7 @@ func (siw *ServerInterfaceWrapper) LocalStorageGet(c *gin.Context) {
 
 	// ------------- Required query parameter "expires" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "expires", c.Request.URL.Query(), &params.Expires, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "expires", query, &params.Expires, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter expires: %w", err), http.StatusBadRequest)
 		return
@@ -1332,7 +1342,7 @@ func (siw *ServerInterfaceWrapper) LocalStorageGet(c *gin.Context) {
 
 	// ------------- Required query parameter "signature" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "signature", c.Request.URL.Query(), &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "signature", query, &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
 		return
@@ -1370,9 +1380,11 @@ func (siw *ServerInterfaceWrapper) LocalStoragePut(c *gin.Context) {
 	// Parameter object where we will unmarshal all parameters from the context
 	var params LocalStoragePutParams
 
+	query := c.Request.URL.Query()
+
 	// ------------- Required query parameter "key" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "key", c.Request.URL.Query(), &params.Key, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "key", query, &params.Key, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter key: %w", err), http.StatusBadRequest)
 		return
@@ -1380,7 +1392,7 @@ func (siw *ServerInterfaceWrapper) LocalStoragePut(c *gin.Context) {
 
 	// ------------- Required query parameter "content_type" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "content_type", c.Request.URL.Query(), &params.ContentType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "content_type", query, &params.ContentType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter content_type: %w", err), http.StatusBadRequest)
 		return
@@ -1388,7 +1400,7 @@ func (siw *ServerInterfaceWrapper) LocalStoragePut(c *gin.Context) {
 
 	// ------------- Required query parameter "size_range" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "size_range", c.Request.URL.Query(), &params.SizeRange, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "size_range", query, &params.SizeRange, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter size_range: %w", err), http.StatusBadRequest)
 		return
@@ -1396,7 +1408,7 @@ func (siw *ServerInterfaceWrapper) LocalStoragePut(c *gin.Context) {
 
 	// ------------- Required query parameter "expires" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "expires", c.Request.URL.Query(), &params.Expires, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "expires", query, &params.Expires, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter expires: %w", err), http.StatusBadRequest)
 		return
@@ -1404,7 +1416,7 @@ func (siw *ServerInterfaceWrapper) LocalStoragePut(c *gin.Context) {
 
 	// ------------- Required query parameter "signature" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "signature", c.Request.URL.Query(), &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "signature", query, &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
 		return
@@ -1494,68 +1506,86 @@ func (siw *ServerInterfaceWrapper) ListTodos(c *gin.Context) {
 	// Parameter object where we will unmarshal all parameters from the context
 	var params ListTodosParams
 
+	query := c.Request.URL.Query()
+
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["limit"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	// ------------- Optional query parameter "cursor" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["cursor"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	// ------------- Optional query parameter "sort" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", c.Request.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter sort: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["sort"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", query, &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter sort: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	// ------------- Optional query parameter "done" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "done", c.Request.URL.Query(), &params.Done, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter done: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["done"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "done", query, &params.Done, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter done: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	// ------------- Optional query parameter "due_after" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_after", c.Request.URL.Query(), &params.DueAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_after: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["due_after"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "due_after", query, &params.DueAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_after: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	// ------------- Optional query parameter "due_before" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", c.Request.URL.Query(), &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_before: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["due_before"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", query, &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter due_before: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	// ------------- Optional query parameter "tag" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", c.Request.URL.Query(), &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tag: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["tag"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "tag", query, &params.Tag, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tag: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	// ------------- Optional query parameter "q" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
-		return
+	if _, found := query["q"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "q", query, &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+			return
+		}
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
