@@ -68,9 +68,15 @@ func (c uuidCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any
 func (c uuidCodec) PlanScan(m *pgtype.Map, oid uint32, format int16, target any) pgtype.ScanPlan {
 	switch target.(type) {
 	case *uuid.UUID:
-		return scanUUID{format: format}
+		if format == pgtype.BinaryFormatCode {
+			return scanUUIDBinary{}
+		}
+		return scanUUIDText{}
 	case *uuid.NullUUID:
-		return scanNullUUID{format: format}
+		if format == pgtype.BinaryFormatCode {
+			return scanNullUUIDBinary{}
+		}
+		return scanNullUUIDText{}
 	}
 	return c.Codec.PlanScan(m, oid, format, target)
 }
@@ -110,36 +116,59 @@ func (encodeNullUUIDText) Encode(value any, buf []byte) ([]byte, error) {
 	return append(buf, n.UUID.String()...), nil
 }
 
-// scanUUID leaves the target alone on NULL, as uuid.UUID's Scan does.
-type scanUUID struct{ format int16 }
+// scanUUIDBinary and scanUUIDText leave the target alone on NULL, as
+// uuid.UUID's Scan does.
+type (
+	scanUUIDBinary struct{}
+	scanUUIDText   struct{}
+)
 
-func (p scanUUID) Scan(src []byte, dst any) error {
+func (scanUUIDBinary) Scan(src []byte, dst any) error {
+	return scanUUID(pgtype.BinaryFormatCode, src, dst.(*uuid.UUID))
+}
+
+func (scanUUIDText) Scan(src []byte, dst any) error {
+	return scanUUID(pgtype.TextFormatCode, src, dst.(*uuid.UUID))
+}
+
+func scanUUID(format int16, src []byte, dst *uuid.UUID) error {
 	if src == nil {
 		return nil
 	}
-	u, err := decodeUUID(p.format, src)
+	u, err := decodeUUID(format, src)
 	if err != nil {
 		return err
 	}
-	*dst.(*uuid.UUID) = u
+	*dst = u
 	return nil
 }
 
-// scanNullUUID makes NULL the invalid NullUUID, as its Scan does.
-type scanNullUUID struct{ format int16 }
+// scanNullUUIDBinary and scanNullUUIDText make NULL the invalid NullUUID,
+// as its Scan does.
+type (
+	scanNullUUIDBinary struct{}
+	scanNullUUIDText   struct{}
+)
 
-func (p scanNullUUID) Scan(src []byte, dst any) error {
-	n := dst.(*uuid.NullUUID)
+func (scanNullUUIDBinary) Scan(src []byte, dst any) error {
+	return scanNullUUID(pgtype.BinaryFormatCode, src, dst.(*uuid.NullUUID))
+}
+
+func (scanNullUUIDText) Scan(src []byte, dst any) error {
+	return scanNullUUID(pgtype.TextFormatCode, src, dst.(*uuid.NullUUID))
+}
+
+func scanNullUUID(format int16, src []byte, dst *uuid.NullUUID) error {
 	if src == nil {
-		*n = uuid.NullUUID{}
+		*dst = uuid.NullUUID{}
 		return nil
 	}
-	u, err := decodeUUID(p.format, src)
+	u, err := decodeUUID(format, src)
 	if err != nil {
-		n.Valid = false
+		dst.Valid = false
 		return err
 	}
-	*n = uuid.NullUUID{UUID: u, Valid: true}
+	*dst = uuid.NullUUID{UUID: u, Valid: true}
 	return nil
 }
 
