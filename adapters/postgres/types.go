@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,9 +19,10 @@ import (
 //     by formatting the 16 bytes as text for Scan to parse again. Here
 //     they are copied as the 16 bytes they are.
 //   - pgx plans each column's scan anew for every query, and a
-//     timestamptz into a time.Time or pgtype.Timestamptz allocates its
-//     plan each time. Here the plans, which hold no per-row state, are
-//     made once per connection.
+//     timestamptz into a time.Time or pgtype.Timestamptz, or a text[]
+//     into a []string (the tasks' tags) allocates its plan each time.
+//     Here the plans, which hold no per-row state, are made once per
+//     connection.
 //
 // Values read and written are the same as without it (TestRegisterTypes…
 // compare the two), only cheaper. OpenWith calls it for every connection;
@@ -36,13 +38,8 @@ func RegisterTypes(m *pgtype.Map) {
 			m.RegisterType(&pgtype.Type{Name: a.Name, OID: a.OID, Codec: &pgtype.ArrayCodec{ElementType: u}})
 		}
 	}
-	if t, ok := m.TypeForOID(pgtype.TimestamptzOID); ok {
-		c := timestamptzCodec{Codec: t.Codec}
-		// Planned by the codec registered so far: pgx's own.
-		c.binaryTime = m.PlanScan(t.OID, pgtype.BinaryFormatCode, new(time.Time))
-		c.binaryTimestamptz = m.PlanScan(t.OID, pgtype.BinaryFormatCode, new(pgtype.Timestamptz))
-		m.RegisterType(&pgtype.Type{Name: t.Name, OID: t.OID, Codec: c})
-	}
+	planOnce(m, pgtype.TimestamptzOID, new(time.Time), new(pgtype.Timestamptz))
+	planOnce(m, pgtype.TextArrayOID, new([]string))
 }
 
 // uuidCodec is pgx's uuid codec that also encodes and scans uuid.UUID and
@@ -186,20 +183,32 @@ func decodeUUID(format int16, src []byte) (uuid.UUID, error) {
 	return u, nil
 }
 
-// timestamptzCodec is pgx's timestamptz codec with the binary scan plans
-// of time.Time and pgtype.Timestamptz made once.
-type timestamptzCodec struct {
-	pgtype.Codec
-	binaryTime, binaryTimestamptz pgtype.ScanPlan
+// planOnce registers for the type oid a codec that answers the binary scan
+// plans of targets' types with plans made now, by the codec registered so
+// far (pgx's own), instead of anew for every query.
+func planOnce(m *pgtype.Map, oid uint32, targets ...any) {
+	t, ok := m.TypeForOID(oid)
+	if !ok {
+		return
+	}
+	c := plannedCodec{Codec: t.Codec, binary: make(map[reflect.Type]pgtype.ScanPlan, len(targets))}
+	for _, target := range targets {
+		c.binary[reflect.TypeOf(target)] = m.PlanScan(oid, pgtype.BinaryFormatCode, target)
+	}
+	m.RegisterType(&pgtype.Type{Name: t.Name, OID: t.OID, Codec: c})
 }
 
-func (c timestamptzCodec) PlanScan(m *pgtype.Map, oid uint32, format int16, target any) pgtype.ScanPlan {
+// plannedCodec is a codec whose binary scan plans for some target types
+// are made once. pgx's plans for them hold no per-row or per-query state.
+type plannedCodec struct {
+	pgtype.Codec
+	binary map[reflect.Type]pgtype.ScanPlan
+}
+
+func (c plannedCodec) PlanScan(m *pgtype.Map, oid uint32, format int16, target any) pgtype.ScanPlan {
 	if format == pgtype.BinaryFormatCode {
-		switch target.(type) {
-		case *time.Time:
-			return c.binaryTime
-		case *pgtype.Timestamptz:
-			return c.binaryTimestamptz
+		if plan, ok := c.binary[reflect.TypeOf(target)]; ok {
+			return plan
 		}
 	}
 	return c.Codec.PlanScan(m, oid, format, target)
