@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -61,6 +62,10 @@ func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 			cfg.MaxConns = DefaultMaxConns()
 		}
 	}
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		RegisterTypes(conn.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create connection pool: %w", err)
@@ -99,5 +104,6 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() { db.pool.Close() }
 
 // FromPool wraps a pool the caller configured (a tracer, other limits).
-// Close closes the pool.
+// Close closes the pool. Its AfterConnect may call RegisterTypes, as
+// OpenWith's does, to spare allocations.
 func FromPool(pool *pgxpool.Pool) *DB { return &DB{pool: pool} }
