@@ -22,7 +22,7 @@ type operations map[string]*operation
 type operation struct {
 	*routers.Route
 	// plan checks the parameters of an operation without a request body;
-	// nil for one with a body, which the full validator checks.
+	// nil for one with a body, which validateRequest checks.
 	plan *paramPlan
 	// body checks the JSON body of an operation with one, when its
 	// schema is simple enough; bodyParams its parameters alongside.
