@@ -22,8 +22,12 @@ type operations map[string]*operation
 type operation struct {
 	*routers.Route
 	// plan checks the parameters of an operation without a request body;
-	// nil for one with a body, which the full validator checks.
+	// nil for one with a body, which validateRequest checks.
 	plan *paramPlan
+	// body checks the JSON body of an operation with one, when its
+	// schema is simple enough; bodyParams its parameters alongside.
+	body       *bodyPlan
+	bodyParams *paramPlan
 	// headers are its header parameters, whose values the text check
 	// reads, in the spec's order (the path item's, then the operation's).
 	headers []headerParam
@@ -72,6 +76,10 @@ func newOperation(r *routers.Route) *operation {
 	}
 	if r.Operation.RequestBody == nil && !op.streaming {
 		op.plan = newParamPlan(r)
+	} else if !op.streaming {
+		if op.body = newBodyPlan(r); op.body != nil {
+			op.bodyParams = newParamPlan(r)
+		}
 	}
 	return op
 }

@@ -73,8 +73,8 @@ func mediaTypes(content openapi3.Content) string {
 // back for the handler.
 //
 // An operation without a request body pays only for its parameters
-// (validateParams); one with a body goes through the whole validator
-// (validateRequest).
+// (validateParams); one with a body goes through validateRequest, where a
+// JSON body its operation's bodyPlan accepts skips the whole validator.
 func (h *handler) validate(c *gin.Context) {
 	op := h.ops.operation(c)
 	if op == nil {
@@ -156,6 +156,20 @@ func (h *handler) validateRequest(c *gin.Context, op *operation) {
 		// Leave the body out: its size is what would make the schema
 		// validator slow. The parameters are still checked.
 		options = &paramsValidationOptions
+	} else if jsonBody && op.body != nil && len(fields.list) == 0 && !fields.done() &&
+		strings.Count(req.URL.RawQuery, "&") < maxPlannedQueryPairs && op.body.accepts(body) {
+		// The body is valid as the validator would find it: only the
+		// parameters are left, to their plan.
+		if err := op.bodyParams.validate(c, route); err != nil {
+			if err := fields.collectRequestError(err); err != nil {
+				h.abort(c, err)
+				return
+			}
+		}
+		if err := fields.err(); err != nil {
+			h.abort(c, err)
+		}
+		return
 	}
 	if !fields.done() {
 		in := &openapi3filter.RequestValidationInput{
