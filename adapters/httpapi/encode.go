@@ -42,6 +42,12 @@ const maxPooledJSON = 64 << 10
 // (as json.Encoder ends each value), with an ETag when etag is not empty.
 // Nothing is written when appendBody fails.
 func writeJSON(w http.ResponseWriter, status int, etag string, appendBody func([]byte) ([]byte, error)) error {
+	return writeJSONWith(w, status, etag, nil, appendBody)
+}
+
+// writeJSONWith is writeJSON with more headers: setHeaders, when not nil,
+// sets them once the body is encoded, so nothing is set on failure.
+func writeJSONWith(w http.ResponseWriter, status int, etag string, setHeaders func(http.Header), appendBody func([]byte) ([]byte, error)) error {
 	bp := jsonBuffers.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= maxPooledJSON {
@@ -58,6 +64,9 @@ func writeJSON(w http.ResponseWriter, status int, etag string, appendBody func([
 	h["Content-Type"] = jsonContentType
 	if etag != "" {
 		h.Set("ETag", etag)
+	}
+	if setHeaders != nil {
+		setHeaders(h)
 	}
 	w.WriteHeader(status)
 	_, err = w.Write(b)
@@ -82,6 +91,35 @@ func (r *todoResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error { re
 
 func (r *todoResponse) write(w http.ResponseWriter) error {
 	return writeJSON(w, http.StatusOK, etag(r.Version), func(b []byte) ([]byte, error) { return appendTodo(b, (*domain.Todo)(r)) })
+}
+
+// createdTodoResponse is a 201 with the created task (api.Todo), its
+// ETag, its Location, and Idempotent-Replayed: true when the task is an
+// earlier request's, replayed for its idempotency key.
+type createdTodoResponse struct {
+	todo     domain.Todo
+	replayed bool
+}
+
+// replayedValue is the shared value of Idempotent-Replayed (a header value
+// is replaced, never modified in place).
+var replayedValue = []string{"true"}
+
+func (r *createdTodoResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+	var id uuid.UUID // set by appendTodo, which parses the id first
+	return writeJSONWith(w, http.StatusCreated, etag(r.todo.Version), func(h http.Header) {
+		var loc [len("/v1/todos/") + 36]byte
+		h["Location"] = []string{string(appendUUID(append(loc[:0], "/v1/todos/"...), id))}
+		if r.replayed {
+			h["Idempotent-Replayed"] = replayedValue
+		}
+	}, func(b []byte) ([]byte, error) {
+		var err error
+		if id, err = uuid.Parse(string(r.todo.ID)); err != nil {
+			return b, fmt.Errorf("todo id %q is not a UUID: %w", r.todo.ID, err)
+		}
+		return appendTodo(b, &r.todo)
+	})
 }
 
 // todoPageResponse is a 200 with a page of tasks (api.TodoPage).
@@ -212,15 +250,20 @@ func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
 
 // appendJSONUUID appends id as its MarshalText writes it, quoted.
 func appendJSONUUID(b []byte, id uuid.UUID) []byte {
-	const digits = "0123456789abcdef"
 	b = append(b, '"')
+	return append(appendUUID(b, id), '"')
+}
+
+// appendUUID appends id as its String method writes it.
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	const digits = "0123456789abcdef"
 	for i, c := range id {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
 			b = append(b, '-')
 		}
 		b = append(b, digits[c>>4], digits[c&0xF])
 	}
-	return append(b, '"')
+	return b
 }
 
 // appendJSONString appends s as a JSON string exactly as encoding/json

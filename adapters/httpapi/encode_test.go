@@ -59,6 +59,20 @@ func generatedTodo(t domain.Todo, update bool) written {
 	return visitResponse(api.GetTodo200JSONResponse{Body: body, Headers: api.GetTodo200ResponseHeaders{ETag: &tag}}.VisitGetTodoResponse)
 }
 
+// generatedCreatedTodo is the 201 of POST /v1/todos as CreateTodo made it
+// for the generated strict server.
+func generatedCreatedTodo(t domain.Todo, replayed bool) written {
+	body, err := toAPITodo(t)
+	if err != nil {
+		return written{status: http.StatusOK, header: http.Header{}, failed: true}
+	}
+	headers := api.CreateTodo201ResponseHeaders{ETag: ptr(etag(t.Version)), Location: ptr("/v1/todos/" + body.Id.String())}
+	if replayed {
+		headers.IdempotentReplayed = ptr("true")
+	}
+	return visitResponse(api.CreateTodo201JSONResponse{Body: body, Headers: headers}.VisitCreateTodoResponse)
+}
+
 func generatedTodoPage(page app.TodoPage) written {
 	out := api.TodoPage{Items: make([]api.Todo, 0, len(page.Items))}
 	for _, t := range page.Items {
@@ -97,6 +111,10 @@ func compareEncodings(t *testing.T, u domain.User, td domain.Todo, page app.Todo
 	check(fmt.Sprintf("PATCH /v1/me %#v", u), visitResponse((*userResponse)(&u).VisitUpdateMeResponse), generatedUser(u, true))
 	check(fmt.Sprintf("GET /v1/todos/{id} %#v", td), visitResponse((*todoResponse)(&td).VisitGetTodoResponse), generatedTodo(td, false))
 	check(fmt.Sprintf("PATCH /v1/todos/{id} %#v", td), visitResponse((*todoResponse)(&td).VisitUpdateTodoResponse), generatedTodo(td, true))
+	for _, replayed := range []bool{false, true} {
+		check(fmt.Sprintf("POST /v1/todos (replayed %t) %#v", replayed, td),
+			visitResponse((&createdTodoResponse{todo: td, replayed: replayed}).VisitCreateTodoResponse), generatedCreatedTodo(td, replayed))
+	}
 	check(fmt.Sprintf("GET /v1/todos %#v", page), visitResponse((*todoPageResponse)(&page).VisitListTodosResponse), generatedTodoPage(page))
 }
 

@@ -56,15 +56,7 @@ func (s *Server) CreateTodo(ctx context.Context, req api.CreateTodoRequestObject
 			return f
 		}))
 	}
-	body, err := toAPITodo(t)
-	if err != nil {
-		return nil, err
-	}
-	headers := api.CreateTodo201ResponseHeaders{ETag: ptr(etag(t.Version)), Location: ptr("/v1/todos/" + body.Id.String())}
-	if replayed {
-		headers.IdempotentReplayed = ptr("true")
-	}
-	return api.CreateTodo201JSONResponse{Body: body, Headers: headers}, nil
+	return &createdTodoResponse{todo: t, replayed: replayed}, nil
 }
 
 // ListTodos returns one page of the caller's tasks.

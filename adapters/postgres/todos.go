@@ -42,7 +42,7 @@ func (s *TodoStore) CreateTodo(ctx context.Context, t domain.Todo) (domain.Todo,
 	if err != nil {
 		return domain.Todo{}, interpretTodoError(err)
 	}
-	return toTodo(row)
+	return toTodoOf(row, t.Owner, "")
 }
 
 // errKeyVanished means the key row that made our claim fail was gone when
@@ -145,7 +145,7 @@ func (s *TodoStore) GetTodo(ctx context.Context, owner domain.UserID, id domain.
 	if err != nil {
 		return domain.Todo{}, interpretTodoError(err)
 	}
-	return toTodo(row)
+	return toTodoOf(row, owner, id)
 }
 
 // UpdateTodo locks the owner's task, lets fn change it and saves the
@@ -228,13 +228,25 @@ func createParams(owner uuid.UUID, t domain.Todo) sqlcgen.CreateTodoParams {
 
 // toTodo maps a todos row to a domain.Todo: the due time in the offset it
 // was given, every other time in UTC.
-func toTodo(row sqlcgen.Todo) (domain.Todo, error) {
+func toTodo(row sqlcgen.Todo) (domain.Todo, error) { return toTodoOf(row, "", "") }
+
+// toTodoOf is toTodo for a row whose owner and id the caller already holds
+// as strings: when they are the canonical spelling of the row's uuids they
+// are used as they are, which saves formatting (and allocating) them again
+// on the hot reads and writes.
+func toTodoOf(row sqlcgen.Todo, owner domain.UserID, id domain.TodoID) (domain.Todo, error) {
 	prio, ok := domain.PriorityOfRank(int(row.Priority))
 	if !ok {
 		return domain.Todo{}, fmt.Errorf("todo %s has priority rank %d", row.ID, row.Priority)
 	}
+	if !spells(string(owner), row.UserID) {
+		owner = domain.UserID(row.UserID.String())
+	}
+	if !spells(string(id), row.ID) {
+		id = domain.TodoID(row.ID.String())
+	}
 	t := domain.Todo{
-		ID: domain.TodoID(row.ID.String()), Owner: domain.UserID(row.UserID.String()),
+		ID: id, Owner: owner,
 		Title: row.Title, Notes: row.Notes, Priority: prio, Done: row.Done, Tags: row.Tags,
 		CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(), Version: int(row.Version),
 	}
@@ -324,4 +336,27 @@ func interpretTodoError(err error) error {
 		return domain.ErrUserNotFound(err)
 	}
 	return notFoundAs(err, domain.ErrTodoNotFound)
+}
+
+// spells reports whether s is u's canonical string form (what u.String()
+// returns: lower-case hex with dashes), without allocating.
+func spells(s string, u uuid.UUID) bool {
+	const hex = "0123456789abcdef"
+	if len(s) != 36 {
+		return false
+	}
+	j := 0
+	for i, b := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			if s[j] != '-' {
+				return false
+			}
+			j++
+		}
+		if s[j] != hex[b>>4] || s[j+1] != hex[b&0x0f] {
+			return false
+		}
+		j += 2
+	}
+	return true
 }

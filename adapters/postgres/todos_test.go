@@ -681,3 +681,24 @@ func TestListStatementsHoldOnlyTheFiltersInUseAndTheCommonShapesArePrepared(t *t
 		}
 	}
 }
+
+func TestATaskReadOrCreatedUnderAnOddlySpelledIDComesBackCanonical(t *testing.T) {
+	db := pgtest.NewDB(t)
+	s := postgres.NewTodoStore(db)
+	owner := newTaskOwner(t, db, "alice")
+	ctx := context.Background()
+	upper := domain.UserID(strings.ToUpper(string(owner)))
+	created := createTodo(t, s, domain.Todo{Owner: upper, Title: "t"})
+	if created.Owner != owner {
+		t.Errorf("created owner = %q, want %q", created.Owner, owner)
+	}
+	for _, id := range []domain.TodoID{created.ID, domain.TodoID(strings.ToUpper(string(created.ID))), "{" + created.ID + "}"} {
+		got, err := s.GetTodo(ctx, upper, id)
+		if err != nil {
+			t.Fatalf("GetTodo(%q): %v", id, err)
+		}
+		if got.ID != created.ID || got.Owner != owner {
+			t.Errorf("GetTodo(%q) = id %q owner %q, want %q %q", id, got.ID, got.Owner, created.ID, owner)
+		}
+	}
+}
