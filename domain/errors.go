@@ -176,6 +176,13 @@ func ErrUserNotFound(cause error) *Error {
 	return &Error{Code: CodeNotFound, Message: "The user does not exist.", Err: cause}
 }
 
+// ErrAccountGone: the signed-in account was deleted while the request
+// ran (a row that names it could not be written). The caller's session
+// ended with it, so the answer is the revoked session's.
+func ErrAccountGone(cause error) *Error {
+	return &Error{Code: CodeSessionRevoked, Message: "This account no longer exists; log in again.", Err: cause}
+}
+
 // ErrTodoNotFound: no such task, or another user's.
 func ErrTodoNotFound(cause error) *Error {
 	return &Error{Code: CodeNotFound, Message: "The task does not exist.", Err: cause}

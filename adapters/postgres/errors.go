@@ -60,6 +60,13 @@ func interpretError(err error) error {
 		switch {
 		case pgErr.Code == pgUniqueViolation:
 			return &domain.Error{Code: domain.CodeConflict, Err: err}
+		case pgErr.Code == pgFKViolation && namesUser(pgErr.ConstraintName):
+			// The row's user was deleted between the request's token
+			// check and this write (every such key cascades or nulls on
+			// delete, so only a race gets here).
+			return domain.ErrAccountGone(err)
+		case pgErr.Code == pgFKViolation:
+			return &domain.Error{Code: domain.CodeNotFound, Err: err}
 		case pgErr.Code == pgTooManyConnections, pgErr.Code == pgAdminShutdown,
 			pgErr.Code == pgCrashShutdown, pgErr.Code == pgCannotConnectNow,
 			strings.HasPrefix(pgErr.Code, pgConnectionException),
@@ -74,6 +81,13 @@ func interpretError(err error) error {
 		return &domain.Error{Code: domain.CodeUnavailable, Err: err}
 	}
 	return fmt.Errorf("postgres: %w", err)
+}
+
+// namesUser reports whether a foreign key constraint is one of the
+// references to users (PostgreSQL names them <table>_user_id_fkey and
+// uploads_owner_id_fkey).
+func namesUser(constraint string) bool {
+	return strings.HasSuffix(constraint, "_user_id_fkey") || strings.HasSuffix(constraint, "_owner_id_fkey")
 }
 
 // connectionLost reports whether err says the database could not be
