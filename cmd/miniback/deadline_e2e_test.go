@@ -25,9 +25,7 @@ import (
 // closed connection, never a 500), while a file trickled to the local
 // storage for seconds is still accepted under its own, longer deadline.
 func TestSlowBodiesMeetTheirRoutesDeadlineAgainstTheBuiltBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and starts the binary; skipped with -short")
-	}
+	pgtest.SkipIfShort(t, "builds and starts the binary")
 	bin := buildBinary(t)
 	addr := freeAddr(t)
 	cmd := exec.Command(bin)

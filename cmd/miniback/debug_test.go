@@ -63,9 +63,7 @@ func TestDebugListenerIsOffByDefault(t *testing.T) {
 	if cfg.DebugAddr != "" {
 		t.Fatalf("MINIBACK_DEBUG_ADDR defaults to %q, want empty (off)", cfg.DebugAddr)
 	}
-	if testing.Short() {
-		t.Skip("starts miniback; skipped with -short")
-	}
+	pgtest.SkipIfShort(t, "starts miniback")
 	m, api := startMain(t)
 	if m.DebugAddr() != nil {
 		t.Errorf("a debug listener runs on %s with MINIBACK_DEBUG_ADDR unset", m.DebugAddr())
@@ -78,9 +76,7 @@ func TestDebugListenerIsOffByDefault(t *testing.T) {
 }
 
 func TestDebugListenerServesPprofAndMemStatsOnlyOnItsOwnAddress(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts miniback; skipped with -short")
-	}
+	pgtest.SkipIfShort(t, "starts miniback")
 	m, api := startMain(t, "MINIBACK_DEBUG_ADDR=127.0.0.1:0")
 	if m.DebugAddr() == nil {
 		t.Fatal("no debug listener with MINIBACK_DEBUG_ADDR set")

@@ -34,9 +34,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // of them, and serve the README's curl flow. SIGTERM must then stop it
 // cleanly, finishing a request that is still in flight.
 func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and starts the binary; skipped with -short")
-	}
+	pgtest.SkipIfShort(t, "builds and starts the binary")
 	bin := buildBinary(t)
 	addr := freeAddr(t)
 	dataDir := filepath.Join(t.TempDir(), "data")
@@ -372,9 +370,7 @@ func uploadAvatar(t *testing.T, c *apitest.Client, auth, apiBase string) string 
 // S3-compatible bucket (versitygw) as a team configures it for Tencent
 // COS, with its own database: the upload goes straight to the bucket.
 func TestS3StorageAgainstTheBuiltBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and starts the binary; skipped with -short")
-	}
+	pgtest.SkipIfShort(t, "builds and starts the binary")
 	s3 := s3test.Start(t)
 	bin := buildBinary(t)
 	addr := freeAddr(t)
@@ -417,9 +413,7 @@ func TestS3StorageAgainstTheBuiltBinary(t *testing.T) {
 // TestStartupFailsClearlyOnBadConfiguration proves a bad environment stops
 // the binary at once with a message naming the variable.
 func TestStartupFailsClearlyOnBadConfiguration(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
+	pgtest.SkipIfShort(t, "builds the binary")
 	bin := buildBinary(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(cleanEnv(), "MINIBACK_ENV=production", "MINIBACK_ACCESS_TOKEN_TTL=5s")

@@ -431,3 +431,18 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	return hex.EncodeToString(b)
 }
+
+// SkipIfShort skips a test that builds or starts the whole service (and
+// its database) when the suite runs with -short on a developer's machine.
+// Under CI it never skips: CI must run every end-to-end test, so -short
+// there fails the test instead.
+func SkipIfShort(tb testing.TB, what string) {
+	tb.Helper()
+	if !testing.Short() {
+		return
+	}
+	if inCI() {
+		tb.Fatalf("%s: -short is not allowed under CI, which must run this test", what)
+	}
+	tb.Skip(what + "; skipped with -short")
+}
