@@ -22,7 +22,7 @@ const (
 func (h *handler) limitBody(maxJSON, maxUpload int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		max := maxJSON
-		if isStreaming(c) {
+		if h.ops.streaming(c) {
 			max = maxUpload
 		}
 		if c.Request.ContentLength > max {

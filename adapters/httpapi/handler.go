@@ -152,7 +152,7 @@ func (h *handler) requestDecodeError(c *gin.Context, err error) {
 		h.abort(c, tooLarge(tooBig.Limit))
 		return
 	}
-	if isStreaming(c) {
+	if h.ops.streaming(c) {
 		h.abort(c, badForm(err))
 		return
 	}

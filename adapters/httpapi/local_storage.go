@@ -32,8 +32,11 @@ var streamingOps = map[string]bool{
 	http.MethodPut + " " + localStoragePath:  true,
 }
 
-func isStreaming(c *gin.Context) bool {
-	return streamingOps[c.Request.Method+" "+specPath(c.FullPath())]
+// streaming reports whether the operation gin matched for c carries a
+// file (worked out once per operation when the spec is loaded).
+func (ops operations) streaming(c *gin.Context) bool {
+	op := ops.operation(c)
+	return op != nil && op.streaming
 }
 
 // Form limits of a local-storage POST: the ticket's fields are short.
