@@ -39,6 +39,9 @@ type Main struct {
 	cluster  *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
 	db       *postgres.DB
 	sim      *wechatsim.Server // WeChat simulator, when no apps are configured
+	// wechatAPI calls WeChat's token-bearing APIs (phone number, content
+	// security, QR codes…) for every served app.
+	wechatAPI *wechat.API
 	local    *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
 	ln       net.Listener
 	server   *http.Server
@@ -325,6 +328,8 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	if err != nil {
 		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
 	}
+	// TODO(issue 11, tokens): the shared, Postgres-backed token source.
+	m.wechatAPI = client.API(wechat.NewProcessTokens(client))
 	ids := make([]domain.AppID, 0, len(apps))
 	for id := range apps {
 		ids = append(ids, id)
