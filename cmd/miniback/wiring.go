@@ -36,17 +36,17 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 
-	cluster  *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
-	db       *postgres.DB
-	sim      *wechatsim.Server // WeChat simulator, when no apps are configured
+	cluster *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
+	db      *postgres.DB
+	sim     *wechatsim.Server // WeChat simulator, when no apps are configured
 	// wechatAPI calls WeChat's token-bearing APIs (phone number, content
 	// security, QR codes…) for every served app.
 	wechatAPI *wechat.API
-	local    *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
-	ln       net.Listener
-	server   *http.Server
-	addr     net.Addr
-	serveErr chan error
+	local     *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
+	ln        net.Listener
+	server    *http.Server
+	addr      net.Addr
+	serveErr  chan error
 	// debug serves pprof on MINIBACK_DEBUG_ADDR, when set (debug.go).
 	debug     *http.Server
 	debugAddr net.Addr
