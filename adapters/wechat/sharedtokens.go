@@ -77,7 +77,8 @@ type SharedTokensConfig struct {
 	// Clock tells the time of expiries, leases and the budget; nil means
 	// the system clock. Replicas' clocks must agree within seconds (NTP).
 	Clock ports.Clock
-	// Log gets one line per refresh and per failure; nil discards.
+	// Log gets one line per refresh and per failure, each naming the
+	// replica; nil discards.
 	Log *slog.Logger
 	// Holder names this replica in leases and in fetched_by; empty means
 	// the host name and a random suffix.
@@ -164,6 +165,7 @@ func (c *Client) NewSharedTokens(cfg SharedTokensConfig) (*SharedTokens, error) 
 	if s.poll <= 0 {
 		s.poll = 20 * time.Millisecond
 	}
+	s.log = s.log.With("replica", s.holder)
 	for id := range c.apps {
 		s.apps[id] = &appToken{turn: make(chan struct{}, 1)}
 		s.order = append(s.order, id)
@@ -295,6 +297,10 @@ func (s *SharedTokens) obtain(ctx context.Context, app domain.AppID, a *appToken
 		if fresh {
 			return a.keep(st.Token, st.ExpiresAt, now), nil
 		}
+		if poll == s.poll {
+			s.log.Debug("wechat token: waiting for another replica's refresh", "appid", string(app),
+				"lease_holder", held.LeaseHolder, "lease_until", held.LeaseUntil, "wait", s.wait.String())
+		}
 		if !time.Now().Before(deadline) {
 			return "", domain.ErrWeChatTokenWait(fmt.Errorf("replica %q holds the refresh lease of %s until %s; no usable token after waiting %s",
 				held.LeaseHolder, app, held.LeaseUntil.Format(time.RFC3339), s.wait))
@@ -362,7 +368,7 @@ func (s *SharedTokens) refresh(ctx context.Context, app domain.AppID, a *appToke
 	}
 	s.log.Info("wechat token: refreshed", "appid", string(app), "reason", reason, "new_token", value != held.Token,
 		"generation", saved.Generation, "expires_in_s", int(tok.ExpiresIn/time.Second),
-		"forced_today", saved.Forced.Today(now), "replica", s.holder)
+		"forced_today", saved.Forced.Today(now))
 	a.clearFailure()
 	return a.keep(value, expires, now), nil
 }
