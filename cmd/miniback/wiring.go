@@ -46,11 +46,11 @@ type Main struct {
 	// replica through PostgreSQL; the background refreshes it ahead of
 	// expiry.
 	wechatTokens *wechat.SharedTokens
-	local     *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
-	ln        net.Listener
-	server    *http.Server
-	addr      net.Addr
-	serveErr  chan error
+	local        *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
+	ln           net.Listener
+	server       *http.Server
+	addr         net.Addr
+	serveErr     chan error
 	// debug serves pprof on MINIBACK_DEBUG_ADDR, when set (debug.go).
 	debug     *http.Server
 	debugAddr net.Addr
