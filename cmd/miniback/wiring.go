@@ -42,15 +42,11 @@ type Main struct {
 	// wechatAPI calls WeChat's token-bearing APIs (phone number, content
 	// security, QR codes…) for every served app.
 	wechatAPI *wechat.API
-	// wechatTokens is the access token of each app, shared by every
-	// replica through PostgreSQL; the background refreshes it ahead of
-	// expiry.
-	wechatTokens *wechat.SharedTokens
-	local        *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
-	ln           net.Listener
-	server       *http.Server
-	addr         net.Addr
-	serveErr     chan error
+	local     *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
+	ln        net.Listener
+	server    *http.Server
+	addr      net.Addr
+	serveErr  chan error
 	// debug serves pprof on MINIBACK_DEBUG_ADDR, when set (debug.go).
 	debug     *http.Server
 	debugAddr net.Addr
@@ -60,6 +56,11 @@ type Main struct {
 	// background is the revocation polling and listening and the purges,
 	// from Run until Close.
 	background *app.Background
+
+	// wechatTokens is the access token of each app, shared by every
+	// replica through PostgreSQL; the background refreshes it ahead of
+	// expiry.
+	wechatTokens *wechat.SharedTokens
 }
 
 // purgeInterval is how often an instance deletes long-ended sessions and
