@@ -125,6 +125,7 @@ type appToken struct {
 
 	mu          sync.Mutex
 	token       domain.WeChatAccessToken
+	expires     time.Time
 	trustUntil  time.Time
 	failure     *domain.Error // the last failed refresh, answered again until failedUntil
 	failedUntil time.Time
@@ -268,10 +269,17 @@ func (s *SharedTokens) obtain(ctx context.Context, app domain.AppID, a *appToken
 	poll := s.poll
 	for {
 		st, err := s.store.WeChatToken(ctx, app)
+		now := s.clock.Now()
 		if err != nil {
+			// A database hiccup need not stop WeChat calls while this
+			// replica's copy has life left.
+			if tok, ok := a.lastResort(now, stale); ok {
+				s.log.Warn("wechat token: the token store cannot be read; using this replica's copy while it lives",
+					"appid", string(app), "error", err.Error())
+				return tok, nil
+			}
 			return "", fmt.Errorf("wechat token: read stored token: %w", err)
 		}
-		now := s.clock.Now()
 		if s.good(st, stale, now) {
 			return a.keep(st.Token, st.ExpiresAt, now), nil
 		}
@@ -504,8 +512,21 @@ func (a *appToken) keep(tok domain.WeChatAccessToken, expires, now time.Time) do
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.token, a.trustUntil = tok, until
+	a.token, a.expires, a.trustUntil = tok, expires, until
 	return tok
+}
+
+// lastResort returns the copy, other than stale, while it has
+// domain.WeChatTokenMinLife left, and trusts it for shortTrust more: for
+// when the store cannot be read.
+func (a *appToken) lastResort(now time.Time, stale string) (domain.WeChatAccessToken, bool) {
+	a.mu.Lock()
+	tok, expires := a.token, a.expires
+	a.mu.Unlock()
+	if tok == "" || tok.Reveal() == stale || !now.Before(expires.Add(-domain.WeChatTokenMinLife)) {
+		return "", false
+	}
+	return a.keep(tok, expires, now), true
 }
 
 // forget drops the copy if it is tok (WeChat refused it).
@@ -513,7 +534,7 @@ func (a *appToken) forget(tok string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.token.Reveal() == tok {
-		a.token, a.trustUntil = "", time.Time{}
+		a.token, a.expires, a.trustUntil = "", time.Time{}, time.Time{}
 	}
 }
 

@@ -113,6 +113,7 @@ type replica struct {
 	name   string
 	tokens *wechat.SharedTokens
 	api    *wechat.API
+	db     *postgres.DB // its own pool
 }
 
 type options struct {
@@ -193,15 +194,16 @@ func (d *deployment) newReplica(name string, o options) *replica {
 	if err != nil {
 		d.t.Fatal(err)
 	}
+	db := d.open()
 	tokens, err := c.NewSharedTokens(wechat.SharedTokensConfig{
-		Store: postgres.NewWeChatTokenStore(d.open()), Clock: d.clock, Holder: "replica-" + name,
+		Store: postgres.NewWeChatTokenStore(db), Clock: d.clock, Holder: "replica-" + name,
 		Log:  slog.New(slog.NewJSONHandler(d.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Wait: o.wait, Budget: o.budgetCfg,
 	})
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	return &replica{name: name, tokens: tokens, api: c.API(tokens)}
+	return &replica{name: name, tokens: tokens, api: c.API(tokens), db: db}
 }
 
 // call calls the echo API through r, as a use-case would.

@@ -465,3 +465,25 @@ func TestSharedTokens_RenewThatRefreshesTakesMilliseconds(t *testing.T) {
 	t.Logf("Renew that refreshes (read the store, take the lease, stable_token on the local simulator, store): median %s, p90 %s, max %s over %d; Token from the replica's copy: %s",
 		took[rounds/2].Round(time.Microsecond), took[rounds*9/10].Round(time.Microsecond), took[rounds-1].Round(time.Microsecond), rounds, cached)
 }
+
+func TestSharedTokens_AReplicaThatCannotReadTheStoreUsesItsCopyWhileItLives(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t, options{replicas: 1})
+	d.warm()
+	r := d.replicas[0]
+	// Past the copy's trust (2 min before expiry), with 90 s of life left.
+	d.clock.Add(wechatsim.TokenTTL - 90*time.Second)
+	r.db.Close()
+	if err := r.call(ctx); err != nil {
+		t.Fatalf("with the store down and a live copy: %v", err)
+	}
+	if n := len(d.log.lines(`"level":"WARN"`, "cannot be read")); n != 1 {
+		t.Errorf("%d warnings about the store, want 1", n)
+	}
+	d.clock.Add(time.Minute) // 30 s left: too little to hand out
+	err := r.call(ctx)
+	if err == nil {
+		t.Fatal("a copy with 30 s left was used with the store down")
+	}
+	d.noTokenIn(err)
+}
