@@ -127,6 +127,7 @@ type appToken struct {
 	token       domain.WeChatAccessToken
 	expires     time.Time
 	trustUntil  time.Time
+	refused     string        // the last token WeChat refused (40001, 40014, 42001)
 	failure     *domain.Error // the last failed refresh, answered again until failedUntil
 	failedUntil time.Time
 }
@@ -215,7 +216,7 @@ func (s *SharedTokens) Renew(ctx context.Context, app domain.AppID, stale string
 	if tok, ok := a.cached(s.clock.Now()); ok && tok.Reveal() != stale {
 		return tok.Reveal(), nil // another goroutine of this replica renewed it
 	}
-	a.forget(stale)
+	a.refuse(stale)
 	tok, err := s.obtain(ctx, app, a, stale)
 	return tok.Reveal(), err
 }
@@ -266,7 +267,12 @@ func (s *SharedTokens) refreshAhead(ctx context.Context, app domain.AppID, a *ap
 // one waits (at most s.wait). The caller holds a's turn.
 func (s *SharedTokens) obtain(ctx context.Context, app domain.AppID, a *appToken, stale string) (domain.WeChatAccessToken, error) {
 	deadline := time.Now().Add(s.wait) // real time: the wait is for another replica's real work
-	poll := s.poll
+	poll, waited := s.poll, false
+	if stale == "" {
+		// A token WeChat refused is no use to a plain request either:
+		// treat it as the renewal it will need.
+		stale = a.refusedToken()
+	}
 	for {
 		st, err := s.store.WeChatToken(ctx, app)
 		now := s.clock.Now()
@@ -305,7 +311,8 @@ func (s *SharedTokens) obtain(ctx context.Context, app domain.AppID, a *appToken
 		if fresh {
 			return a.keep(st.Token, st.ExpiresAt, now), nil
 		}
-		if poll == s.poll {
+		if !waited {
+			waited = true
 			s.log.Debug("wechat token: waiting for another replica's refresh", "appid", string(app),
 				"lease_holder", held.LeaseHolder, "lease_until", held.LeaseUntil, "wait", s.wait.String())
 		}
@@ -529,13 +536,22 @@ func (a *appToken) lastResort(now time.Time, stale string) (domain.WeChatAccessT
 	return a.keep(tok, expires, now), true
 }
 
-// forget drops the copy if it is tok (WeChat refused it).
-func (a *appToken) forget(tok string) {
+// refuse records that WeChat refused tok, and drops the copy if it is
+// tok.
+func (a *appToken) refuse(tok string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.refused = tok
 	if a.token.Reveal() == tok {
 		a.token, a.expires, a.trustUntil = "", time.Time{}, time.Time{}
 	}
+}
+
+// refusedToken returns the last token WeChat refused, if any.
+func (a *appToken) refusedToken() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.refused
 }
 
 // fail remembers e until now+wait.

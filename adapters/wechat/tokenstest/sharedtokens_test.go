@@ -242,13 +242,16 @@ func TestSharedTokens_TwentyForcedRefreshesADayThenCallsFailUntilBeijingMidnight
 	if n := d.sim.CallsTo(stableToken) - before; n > 3 {
 		t.Errorf("%d normal-mode calls for 9 refused calls on 3 replicas, want at most one per replica", n)
 	}
-	// Within the backoff, a replica answers without calling WeChat.
-	before = d.sim.CallsTo(stableToken)
-	if err := d.replicas[0].call(ctx); domain.ErrorCode(err) != domain.CodeWeChatTokenUnavailable {
-		t.Fatalf("call during the backoff: %v", err)
+	// Within the backoff, a replica answers without calling WeChat, not
+	// even the API with the token it knows is refused.
+	before, apiBefore := d.sim.CallsTo(stableToken), d.sim.CallsTo(echoAPI)
+	for _, r := range d.replicas {
+		if err := r.call(ctx); domain.ErrorCode(err) != domain.CodeWeChatTokenUnavailable {
+			t.Fatalf("call during the backoff: %v", err)
+		}
 	}
-	if n := d.sim.CallsTo(stableToken) - before; n != 0 {
-		t.Fatalf("%d stable_token calls during the backoff, want 0", n)
+	if n, m := d.sim.CallsTo(stableToken)-before, d.sim.CallsTo(echoAPI)-apiBefore; n != 0 || m != 0 {
+		t.Fatalf("%d stable_token and %d API calls during the backoff, want none", n, m)
 	}
 	if n := len(d.log.lines(`"level":"ERROR"`, `"forced_today":20`, `"budget_per_day":20`)); n == 0 {
 		t.Errorf("no error line says the budget is spent:\n%s", d.log.String())
