@@ -75,6 +75,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeWeChatMisconfigured:      {http.StatusBadGateway, "WeChat refused our credentials"},
 	domain.CodeWeChatBusy:               {http.StatusServiceUnavailable, "WeChat busy"},
 	domain.CodeWeChatUnreachable:        {http.StatusServiceUnavailable, "WeChat unreachable"},
+	domain.CodeWeChatTokenUnavailable:   {http.StatusServiceUnavailable, "WeChat access token unavailable"},
 	domain.CodeUnavailable:              {http.StatusServiceUnavailable, "Service unavailable"},
 	domain.CodeWeChatTimeout:            {http.StatusGatewayTimeout, "WeChat timed out"},
 }

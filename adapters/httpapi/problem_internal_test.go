@@ -36,7 +36,7 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured},
-		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable},
+		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable, domain.CodeWeChatTokenUnavailable},
 		504: {domain.CodeWeChatTimeout},
 	}
 	n := 0

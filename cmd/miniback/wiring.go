@@ -56,6 +56,11 @@ type Main struct {
 	// background is the revocation polling and listening and the purges,
 	// from Run until Close.
 	background *app.Background
+
+	// wechatTokens is the access token of each app, shared by every
+	// replica through PostgreSQL; the background refreshes it ahead of
+	// expiry.
+	wechatTokens *wechat.SharedTokens
 }
 
 // purgeInterval is how often an instance deletes long-ended sessions and
@@ -142,6 +147,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("load revocations: %w", err)
 	}
 	m.background = m.App.StartBackground(m.Logger)
+	// Every replica checks; the lease in the store lets one of them call
+	// stable_token per token lifetime.
+	m.background.Repeat(app.Task{Name: "wechat token refresh", Every: wechat.RefreshEvery, AtStart: true,
+		Run: m.wechatTokens.RefreshDue})
 	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
 		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
 
@@ -328,8 +337,13 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	if err != nil {
 		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
 	}
-	// TODO(issue 11, tokens): the shared, Postgres-backed token source.
-	m.wechatAPI = client.API(wechat.NewProcessTokens(client))
+	shared, err := client.NewSharedTokens(wechat.SharedTokensConfig{Store: postgres.NewWeChatTokenStore(m.db), Log: m.Logger})
+	if err != nil {
+		return nil, app.Apps{}, fmt.Errorf("wechat access tokens: %w", err)
+	}
+	m.wechatTokens, m.wechatAPI = shared, client.API(shared)
+	m.Logger.Info("wechat: one access token per app for every replica, kept in PostgreSQL and refreshed ahead of expiry by one of them",
+		"replica", shared.Holder(), "refresh_check", wechat.RefreshEvery.String())
 	ids := make([]domain.AppID, 0, len(apps))
 	for id := range apps {
 		ids = append(ids, id)

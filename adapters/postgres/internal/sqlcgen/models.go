@@ -120,3 +120,17 @@ type WechatIdentity struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
+
+type WechatToken struct {
+	AppID        string
+	AccessToken  string
+	ExpiresAt    time.Time
+	Generation   int64
+	FetchedAt    time.Time
+	FetchedBy    string
+	LeaseHolder  string
+	LeaseUntil   time.Time
+	ForceDay     pgtype.Date
+	ForcedCount  int32
+	LastForcedAt time.Time
+}
