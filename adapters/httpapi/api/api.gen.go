@@ -398,6 +398,36 @@ type PasswordLoginRequest struct {
 	Password string `json:"password"`
 }
 
+// Phone The account's phone number as WeChat verified it (`POST /v1/me/phone`).
+// Present only when one is bound. Read-only here.
+type Phone struct {
+	// BoundAt When the number was bound.
+	BoundAt time.Time `json:"bound_at"`
+
+	// CountryCode The country calling code, without `+` (`countryCode`).
+	//
+	// Example: 86
+	CountryCode string `json:"country_code"`
+
+	// PhoneNumber The number as WeChat gives it (`phoneNumber`); a number outside mainland China carries its country code.
+	//
+	// Example: 13800138000
+	PhoneNumber string `json:"phone_number"`
+
+	// PurePhoneNumber The number without its country code (`purePhoneNumber`).
+	//
+	// Example: 13800138000
+	PurePhoneNumber string `json:"pure_phone_number"`
+}
+
+// PhoneBindRequest defines model for PhoneBindRequest.
+type PhoneBindRequest struct {
+	// Code The `detail.code` of the `getPhoneNumber` button's event; single use, valid about 5 minutes. Not a `wx.login` code.
+	//
+	// Example: phone-13800138000
+	Code string `json:"code"`
+}
+
 // Priority defines model for Priority.
 type Priority string
 
@@ -730,6 +760,10 @@ type User struct {
 	Id          openapi_types.UUID `json:"id"`
 	Nickname    string             `json:"nickname"`
 
+	// Phone The account's phone number as WeChat verified it (`POST /v1/me/phone`).
+	// Present only when one is bound. Read-only here.
+	Phone *Phone `json:"phone,omitempty"`
+
 	// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
 	Role      Role      `json:"role"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -950,6 +984,9 @@ type UpdateMeJSONRequestBody = ProfilePatch
 // SetMyPasswordJSONRequestBody defines body for SetMyPassword for application/json ContentType.
 type SetMyPasswordJSONRequestBody = PasswordChangeRequest
 
+// BindMyPhoneJSONRequestBody defines body for BindMyPhone for application/json ContentType.
+type BindMyPhoneJSONRequestBody = PhoneBindRequest
+
 // BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
 type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
@@ -1027,6 +1064,12 @@ type ServerInterface interface {
 	// SetMyPassword Set or change my password
 	// (PUT /v1/me/password)
 	SetMyPassword(c *gin.Context)
+	// UnbindMyPhone Remove my phone number
+	// (DELETE /v1/me/phone)
+	UnbindMyPhone(c *gin.Context)
+	// BindMyPhone Bind my phone number (getPhoneNumber button)
+	// (POST /v1/me/phone)
+	BindMyPhone(c *gin.Context)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(c *gin.Context)
@@ -1482,6 +1525,32 @@ func (siw *ServerInterfaceWrapper) SetMyPassword(c *gin.Context) {
 	}
 
 	siw.Handler.SetMyPassword(c)
+}
+
+// UnbindMyPhone operation middleware
+func (siw *ServerInterfaceWrapper) UnbindMyPhone(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UnbindMyPhone(c)
+}
+
+// BindMyPhone operation middleware
+func (siw *ServerInterfaceWrapper) BindMyPhone(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.BindMyPhone(c)
 }
 
 // BindMyWeChat operation middleware
@@ -1970,6 +2039,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.DELETE(options.BaseURL+"/v1/me/phone", wrapper.UnbindMyPhone)
+	router.POST(options.BaseURL+"/v1/me/phone", wrapper.BindMyPhone)
 	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
 	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
@@ -4106,6 +4177,314 @@ func (response SetMyPassword503ApplicationProblemPlusJSONResponse) VisitSetMyPas
 	return err
 }
 
+type UnbindMyPhoneRequestObject struct {
+}
+
+type UnbindMyPhoneResponseObject interface {
+	VisitUnbindMyPhoneResponse(w http.ResponseWriter) error
+}
+
+type UnbindMyPhone200JSONResponse User
+
+func (response UnbindMyPhone200JSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone401ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone404ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone500ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone503ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhoneRequestObject struct {
+	Body *BindMyPhoneJSONRequestBody
+}
+
+type BindMyPhoneResponseObject interface {
+	VisitBindMyPhoneResponse(w http.ResponseWriter) error
+}
+
+type BindMyPhone200JSONResponse User
+
+func (response BindMyPhone200JSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone400ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone401ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone403ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone404ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone413ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone415ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone422ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone429ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone500ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone502ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone503ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone504ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BindMyWeChatRequestObject struct {
 	Body *BindMyWeChatJSONRequestBody
 }
@@ -5846,6 +6225,12 @@ type StrictServerInterface interface {
 	// SetMyPassword Set or change my password
 	// (PUT /v1/me/password)
 	SetMyPassword(ctx context.Context, request SetMyPasswordRequestObject) (SetMyPasswordResponseObject, error)
+	// UnbindMyPhone Remove my phone number
+	// (DELETE /v1/me/phone)
+	UnbindMyPhone(ctx context.Context, request UnbindMyPhoneRequestObject) (UnbindMyPhoneResponseObject, error)
+	// BindMyPhone Bind my phone number (getPhoneNumber button)
+	// (POST /v1/me/phone)
+	BindMyPhone(ctx context.Context, request BindMyPhoneRequestObject) (BindMyPhoneResponseObject, error)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
@@ -6549,6 +6934,72 @@ func (sh *strictHandler) SetMyPassword(ctx *gin.Context) {
 	}
 }
 
+// UnbindMyPhone operation middleware
+func (sh *strictHandler) UnbindMyPhone(ctx *gin.Context) {
+	var request UnbindMyPhoneRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnbindMyPhone(ctx, request.(UnbindMyPhoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnbindMyPhone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UnbindMyPhoneResponseObject); ok {
+		if err := validResponse.VisitUnbindMyPhoneResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BindMyPhone operation middleware
+func (sh *strictHandler) BindMyPhone(ctx *gin.Context) {
+	var request BindMyPhoneRequestObject
+
+	var body BindMyPhoneJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BindMyPhone(ctx, request.(BindMyPhoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BindMyPhone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(BindMyPhoneResponseObject); ok {
+		if err := validResponse.VisitBindMyPhoneResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // BindMyWeChat operation middleware
 func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 	var request BindMyWeChatRequestObject
@@ -6956,227 +7407,244 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdhs38uer4HD/e0xmmhR1cWJLH3Y0vmScOInXlte7/7RXDXWDJEZNgAHQopmsn2ffY59sT1UB3Wiy",
-	"SUm+KJ4Z50Mskt24Fgp1/dUfvVzPF1oJ5Wzv+I/eTPBCGPzzyRmfwr+FsLmRCye16h33zmaCOW4v71l2",
-	"JYyVWjFuGWfWGa2mTCgn3Yo5Pk3YRBuWPZsMf+Iun2WMqwI//qyV8N+NeklPvOPzRSl6x720d3WY9npJ",
-	"z+YzMefQ94I7Jwz0+7/T3tWv+8OHb38dDx++/Sbt/Ucv6bnVAl60zkg17b1/n/SeFWK+0E4o91IsSr4S",
-	"xeYUXhhhhXIMhs4MPsb0hHHFBDelFIYZ8VslrGNL6WbMzQSzfC5YVjeer4Y/ihUOvxmrUNW8d/xrz5lK",
-	"9N52De65zjmNoWtVX798DsOA7nIjuBMFLnR7jfau9vecLrTdO5yM82+LB2L4LX9wMTzi9x8OHxaH+fBg",
-	"sj95MPlOHFzsj1vj2xzPS+HM6nTihNkc0SuRa1VY5jRbcunYhZhoI5gzK6mmjE+5VO3pz6WSc1iBcT11",
-	"qZyYCtN7D50tuOFz4TxxRUv5o1htdn/KLsWKrXTF8pnWViAxuZm0tDZAdn3OXr9+9phJy2QheDlIWKXk",
-	"b5VgfK7VNFUrXdVbaY/ZPszl4P59VgogKpuwQk6lswnLhlnCsnP43yhjQLXH2Yg9c6kS7xbSCMsOjthM",
-	"V8YyDqvFpLNsIo11rLJilKrWFt1wYyRMk45bL+kpPod31yisvcD83XOhpm7WOz64fz+BBQ+f95P4pPx6",
-	"OvxPPvx9PHx4Pjoevv3LlpMywTO484RnwAMy1ocl+SZLYGk4y/V8zodWwIYCkZbSOiRcPrWDY6DfVC2N",
-	"dILN+GIhlGValSsmJ0wrwebQqbBE5pUxcBADI+kTE0kV8CRupNVqkDBRWsGO9g9G7BccIi9P8GDqyjHp",
-	"sKGSw2HFPpdS2fUdqRlL95p7DrVtsffHB0et9U1T+00/Tb/5P/03e4P/lvZ+TdN3B/vwv8Nhmr77TgB7",
-	"6sNTCT6646nBNwN4ZNsOAavcskunyi6FYYfjI+JSSrMLXazYciYUrkl7C6XF1Sf+YgXrLwW/bC00wwMm",
-	"2BUvKwHPZ99kt17Ihrd/cat5pgv97PFOcpfFKMxtwd2smZksekkPOIk0cKEAh4+nN9Fmzl3vuFdV+ORm",
-	"568XpebFtu4r/PUzDuA9vGwXWlmB3PdvvPieO7HkyHlzreDChD/5YlFKuqT2FkZflGL+l39YurGa7v7D",
-	"iEnvuPdf9hrZYY9+tXsv6C3qtD3VN+LRjDvGkXJFwayeCzeD66RSleUXpQAaNGJSWVEwYN65EQVIFLy0",
-	"o977BMb9kvj5XY4btihIBNKyOS9hvWGIhl0YwS9B/jFVKU5YJozRxmbIFInJTaQoCxr+I60mpcz/tMHn",
-	"JbfAe5FhLGEvxDscpzYwsUoVwrAlX52wLNeFyJjlK5sqeHLETlmuVeDYNxSQoFXrZFmmygrnStjrfpb7",
-	"ZcgSZkACGZwwDhepAWKHsYg5lyW86/ilUKnqZ+HXc/wGLmp8xn/EBjx1wZPw6oWuVIF3x3ImjIBGliKf",
-	"cXfOSyN4sTrHJ6Cp8P1isfYbtKv86WTSpkppmHou5BXtPn3mxYqthGP9jB49V9qdh8eyJFXt73mxohED",
-	"12EzXRZEKHNtHePO8Xw2h92Fy23OVzDy5tvzUs6lywbAmd8nvafaXMiiEOouSepn7RgvS70UBetnkzCE",
-	"bJCETQhnGAU22JFo+eHj+UWp80tYHGakvQTKckaDBBeLBQtu7VIbWHq2JMGgn/kfz8OP51Ll2hiRO+gf",
-	"BRTrtOFTwZzML4W7Z5mVU8VdZQRuIjaFJO/YjFtGMl7RbB+9dy7VFS9lawP9L/6Nehc8Lz2Tc6Er9yew",
-	"1EIWSIvEWplUzMm5QJ7zvVbiTvmN1qzkTpzgVhphdWVyERYZh/RMwd3PyyfAK+9ybKeKVSDSixzk1gmX",
-	"ZWX8QFF2EvlMCwuilPRDZIVwXJY47J+1ewps4W6PGrNVPqvXMQlcB3Qbe0L0PhFE3HjaCrEo9QpYBRK3",
-	"XUqQtwumJxPWz+pTwys3Oy8k3rpAyDDBF3wFVH6m9XNupuKubyncAmlZCZ2DLMpJkLXCXAnDeJ6LhaOL",
-	"9IVB7VTC20+5LEVx14ON7BqOT+me4yABAH+v5W/Sk9HygTcdDv6VMFcyF68Vv+KyhA240zMAFCJUAXc0",
-	"3pOVXQEZFXqpTmiUXsnN0DwwRPtAxizZA0apegN3PsgHLKuaOWSsD7MuuOMX3AqW66okpnQBbIATERpS",
-	"D3OtlMhRi78w+lKwuSyGXqYY4OrpyuV6LkgsuVR6qY4Z9yoeXorawL/YwYxfCdRKpXOiGDEcN4ga0nrZ",
-	"ZCI8a4RGyLiSqutkFyNcZZRtNlNOvEAHir8zq1TNeSFAr0pwi1FWKDgqoW7WNn1B5xa0WGgFL54iVV7a",
-	"YLjhoiBtK7LARRuwbcf903uRKec9aTv6J65WXlq2d0lhL2EFUEwRxQkZj7pJ6ZNN9rUCdqaN/F3cNXdG",
-	"EQF5k7XM6Uuh0FoinWVWWLRqLLllRlzpS1GQhIIWCz2V4SeSlfq1CItnizQhI+zMN+uf8zIOCTHUShCb",
-	"A3NPWOZll/NIgfJM/rVaGA2jhUP7BK21dyuwlOXQq08XlSMGCXIvKlDB/hmuO29N2jybsHC4anjSOCvk",
-	"ZCJamgncJrRWqQKBEC58WQpW0A3vyBCFG+UFfBLu6J1a6sfLx6aKK+1mwrBFZRaabH64mLZaLLRxovhJ",
-	"FJKfod7951ybMKcs7g16yUZofvBNQU+ntSqBoyvoEuXlC6MXwjgpbO94wksrkt4i+uqPHukgojjnrmVy",
-	"AIY3BHFz0+6Q9GgVr5shWUd6ZKYINo5fw8tJq+vGsK4v/iFyB700c3ou7W3nJZ2Yt//YNdRo+d4nvTl/",
-	"94zeOmis3twYvtqYDLW+e/SRbeMWE/C6iSy6rOh0wUQKZBYoW0/YXCoBXPh6+9XmtkB/XbN5ogpRvCLW",
-	"Z285ExBLOmbxd71kc65WgaNathRGMHwahr/T89AeO/XQNe6nUpRFrZHcYtDArTvcJw7tWXOez6QSxNJr",
-	"FwaahO5Z5vnBMcvCGFHZdFqfl1pNs4Th33amjYMPXhI6x/eziM3DbPDV8AXtaPwImnXhC125cz05N1xN",
-	"RfRA63Un3rnQOxyCUrwLH2Ejwt8TsYz+pGFZaAivqELPQfhFvo5KDLfNcCpTxqPLZ9zw3AmDr2divnCr",
-	"8wUKT/E05Vyc/65VPO4wkWj0eWWsNtGCxY+j3QhHTZakVGVKu3Nvz8hIkptEt6mtl2Gu6XmQF8+5PQ9G",
-	"KWgtfEfNkyS3wQ1xgTZp5c1MoPYmAkEwaRMmRtMRy4C7j5TML7Ej9E2RFDQ69SIPMnt0RW70N4drnhS5",
-	"3UeaBpYQLTfvdZ2Tvwteutktz4h13FU2dpLqy24XaTwq/1bXKH548+O1Q1hnhYvqopQ5GoNAObgUK9Z/",
-	"+fQR++7+/neDE6YEaplqxRZGXoEMOxfzC2FgZdduwnIaT+VJ8fjVaS/pPXl1cP/bjlklvdxctV84uH9/",
-	"/2Ev6b0Ybnvlsoudw3WPI/728AFzs2p+sTBSuZOW/GlJHnQzIQ1OEkUk6Top5JKkvzCyX358ARN51Dmk",
-	"yor4WSunnY+96yC3pLe6nghhLDTxBJeYetyy+6/Eba/JS7G6+TUP9PX+mhsdG+wa3nOQyl96f8ttpSzc",
-	"yXPcya77/Ic3Z8xpZgXom5ZlLS5wzP4muBGGpdV4fJhjI/in6OYP3rt9LtV2/3+lnCyRObWUHP9q6/rd",
-	"37x+k56050oskVd2ELSpRPBYSuvVmTr4YSbQdhwN/ULrUnAUvb1ydH67ObRVquDdr1QJMyM1jExOKGig",
-	"R64EZXYi4O5JWM4XC9BcVqg48Aury8qhCWBw/VKEIdebu4sCX9LDZ/gskCL8ce68grHrTXwFNRE6tOZa",
-	"8dt2SEotQmx136Kb9Vl1bowfRpsYuk7OC3/nPprBpf5h4vC6g2CTLF76aTa+cp7nuvIWU17f/CeNbt6S",
-	"EQb0oncfKL0mRNcdJy2/98GD9ZCNzfMIwsOu8QaLFZmgav8IBS+FSbgZb0Z2kqptk0CFdimtGLGXVSks",
-	"8BOpWPZSTKV1wvjl98JMNJVDUHaumQps8/YdeKphFGRaM9i3nmx0PArvZx+wvA+6LzBD/vQvfYW/Pbpm",
-	"gdcOa2u1dx0sfzV9yLlC5tx1JYVlDZYT8t72uVqRc5+MoX/NBics51YMpbJCWenklWjHtvFS5uL2pBaT",
-	"WdOYdwqymTZWsAuMN1kx6zj8/AlO69oO0OpEg+ncBSO1kW2Rq9TLXtJTMJyyl/RmcjrbFKuS3rshvDC8",
-	"4rjUFt4MrT3HFsKnn0NL4Yu/Y4vYO9mRNqn/6SP28Oj+d7X6QU4vG4xrdlOX3RSKb64GO80uDFf5jGnV",
-	"JgDU0FCSOZ+QV6dju2lwXYQ4q+YcL/WSKwoRRHOitEzndCvkolsOwqCNDjYFatGwFFeiDGtjk+bWqE2N",
-	"6MJAHYq42THjDt35qbo/Jo0yo2FTSAU1MddGkCVjoitVjNiTKyBR0L2ZVIvKpaqPxj0aqMV2QOhM2G+V",
-	"MKuELTjsjyoYqYSsCbEcsHkF3V8Ib6F+ffZ0+KAOm/v59XPWqNwJ0yGkEaYwFc6u2wJOGGc/vPrlZ7I2",
-	"zvkK4xbCNNl+Mh6PKXLMMiWsE0Wqwo+HB6wQYoG9oD6bYRdt6wKxwBvJ5pGlZkNET3pSWcdVLrq1p7Bl",
-	"uHI3pA7/jjewbfzc6LZz/o6kv/sPH0ay4NF43CUNOulK0UXGaO7xxGyr+ZybVbCLhwMKrXWONciH622+",
-	"fvkM1EJgx13tNEdw5tzCHu/twegveH45KsRVsFvbvRsc0DW+6CVGmmy9WN7S0M0j9USW4kWIeryNiu9Y",
-	"Kbh1GOlItAyngF2AQO9Yn3yWsW2puaEHHWr+FXfcnN/AvEpPrhlWT6BTy7LQjCkzYH3oGUKumKpSqkvW",
-	"z/au9vfoKbv3hyzeZ4MR+1k75vRUoNOBbtCoITot15htk17zRlf8KMO9Zq9fPk8o6GrhVjDCvBTcjNhp",
-	"abV3uqOozB0aSCQwBzyK4hhlIpo7TgVPk3fXS2srEInw+c0p+mAzWA1vl0GvMQ4GxsWkSlUBnFcv5kK5",
-	"AfK5ODqotbCVylFlKBIGo07VgsiI3PG0ft8/OWMwjrnIWM4VkYVyDMgcJTPHpB2xU7VKvbPn9cvnTFp2",
-	"NB6zfstyybTyprloEIMNMY5iXTe25ULqzf14vYC1vz8eR4x51G7ufsRIIknbGwe7tGs5n4vihCLfvz2K",
-	"WvYufgdPSDUdbYqfm8d646h6FfXDxMkNZbiLWcfKumeBJXfAwMlU0DhJR6wPr6DbGaO8pkIJoysL9IDy",
-	"OmdzadHo27Zk4F0EdKiXyjvqk1QdjfdZ1hpjHQ82Gqzv89H44be3Exfbs3+7fXHPupfnlwX/rRLHLJtf",
-	"mHNKrTm4/y0zXBV6zi6ksyP2oxALIGorcgPsb/luZIV7RcFxr1YqH6QKXkRbknQUpe80y1788opOCq/c",
-	"bM8PNTthgmMkEm1KiI7gqVJiiSw3nFCQDOCzdXph2VKbSyCxtVByGPhvD//nbPw//tehflge/ud3b/IH",
-	"v+2b/7z4dnU2Xvz3o+JAPb1vf3ww/2GfP+90Lq6pUbd1NnUr2/7Q4GRAjzNDUFoKjExUjLMLbgTjRWGA",
-	"grJS57z8K3k6Rq4sslSBqugln4P7rTPXpzuJrqG2P2KwvjyoC/3Vfx7lev5xelF7jg9gm/cPHrQG91pJ",
-	"HFksF1J6AKwGsoufn/74KFWkq0iLcsDghAIPGflHohgE+DqY8Eg99N+kCue8PuNPq7DdTv/fvemHsFyH",
-	"B/Fq6QnL+PD3LGHZePgQvUIhfQil/WGWwNCNqxVg7tOOMNZKTqWLycF6r1/t6YtdgNt9epHXrJuAPs6q",
-	"UK9XsExdo96+1F0C7RtgvoEQUHUoNMZVw2HkThs2NVw5y3gxl8rf1UH89F/iE96qTQHeRWTXDqq0NzLi",
-	"K52uCe+Wvq1JfrE43+aNgXEOF0ZPDZ/DnTQVBUbf6hMvT00wXlN1S+ve0u0jKjZbx0uuZfzaGWzhJaMt",
-	"ZvaJjzwKYUn+Pm3dhSAPdZvbgzW3a6hvgkIcmhZkdEejur8vROEzCG8+HVrza4XcklsMKr9mGevAK5If",
-	"gthw49Fg2Dqfdq8viKWlFMrds+y1FWZ4Cg/CPQCCxWaXrVS+b687hzjviFbW5tzanNZAk0C7DW10nVt/",
-	"LD577Ew4fu8/OFTmTBf61uEZwBC3nbI3cbYcRpVhKuGcm0tRsEKDGqeqsmTLGWgTKFsC49p+KuFpiuml",
-	"JK1rDv3NiK/wQfyb57KoxA0mJi0rKpE05u3XZ4+YnkxALZYO5z2VV0LVk910bzQ3y8H44Nvh+HA43j/b",
-	"f3A8Hh+Px38Zwx8ftiRJ791wqocfevyVdsJu5BiOO1WlRWR/3R1x558DSuXTNoW3pLBrhbBdEWKRDShm",
-	"COPrRTsKM74dDfkk201SeaZyIyjjCHg3GiFJm6bUiCaDNEt7V3QJ+8boEk572XXOzy6OFmxCtIM1KUfb",
-	"5Ak/aR9ivydrLDFakmau23jII3zzluYl4PJRTJM9ZhlOAZfGRRIkGp0uQfuilPPxOFWxVB3ydX3WUyRX",
-	"nrAMVyNjFZoD9sfJuP026zt+QabgUipR5x+Sz2lwwjJaRhzUy6eP2OHh4UPsMVU8PvYXwi2FUGy4f3A8",
-	"HmODf9k/gj+lYtaJBQq5+/dBxKmcsGQ+i+3CdTBWZEVLUPqZCbYS3Fi2/3A8hnk8fPjw4QkmiDNuRKr8",
-	"asHTShhmFzwXluW6LPkC5e5ICMeh/fz00TDoHfA7WbebNW5J52RxLyoKhRXB2BHeR/wCI9hcmCkG3f8C",
-	"im+9biChXghihH2lgXFiNhWm7OG3XK0wp5Ay0yXqwEfjcWxgRdGeRPL2dRQ4+ZqjAeiN2G4pJo7pypFe",
-	"Bf11C2QN479zzlyz3PYknqDAu2MSn5lD1+vwa2+mSWsxhqsCRYnPy76bLfhbtWJzWV6uCXnX8vR1szm2",
-	"vI19vfBBfZ9NUkM5q8O5osQ758Mru6JtfEySj7+sNQ54iy34NMhSWjWgDfD16HqxqVNCbI9n+2LdtSeB",
-	"nc1Equq4BjSbUSMc4zy1xUSH5iLaxShuLvLh2hox11ceXiNwrtGdHH/a2uBHQCcCDQOf7z7/1wrLH8MP",
-	"1kM8FiXeMhE2Bjx5wn59G6/aHO7SUS/5kgS+952kfSm+BhmuRdZ94mDALzGk7zOG6b3dRmYhrSkY2ogA",
-	"Ok1sr+uEn4/Q0W9o7qIkq3oBP5GmvVTo720bvG75crfH1XuLa7QXtPYOSwSTCK+y1y+f7zxGW5V9zhZC",
-	"FYimEgArWCFwWZmcoCBWr/PNzV4TWYrzYDT/UB3dJ83dLA3shX8YCR3I8NwIbrsU1zezFQK4/YPy+f20",
-	"KafSf9ePox3IveHXoIahGbRMyOTst/J3cT6Xdu6RjAL8w2oRfd1F/vBia0mkct8e9bpYRxM3cv2avKJn",
-	"O9XosLit4IroZPhBxVvZOhpdp769E9tN+uhilxYkPe8e9KNB01HtVPVYIdANqq6pgiF5Z23fO/KzYybn",
-	"fCpACY7S1cK3CXvx+GmC0VEJu5KF0MHl4beOWqmzBedta+c6h/rA2OI1lrNpIIAVuWfZXBSS44RPaskx",
-	"LEMQi0Mqacu4hpPd+8dCTNf9W99dK3q0zurWoZEv7lIsHNztc+F4wR1nfcp/WXDjgmuA6IFditWgPcjF",
-	"TDs9+sdium7Kvv8JD384SlsnIt7x3DGkJKnYxcoB6QTXa7TA9yxRWmsORw8O9g+TzXN6CyNWc/C6ztv2",
-	"Y/VqIxnKM268lXmx6gXO10pVXKfgM0xXvq3Te8ctgkBo2CjrYwgAVwV78fpsACc8hDj7uJGZtLe5Q0RZ",
-	"7MgF/aMryDMeWbZ8NyIW/FSWIrtnWQY9P+aOZ8ckppLZ0mtZIZan17EHeEi2JOJ19INpd8fE7LSZ+x70",
-	"pGZ/8e0Bnzt3bJv7MAJ+I7jUcDuNbhLetajceQSg8IGL+3dqASf04vUZsaucG7OiE1auOtcROu8Uc57C",
-	"NNAZZinwZmHERBjGsfWQ4M+X9ep9ZNJ40uscRsdeVqbMjhln86p0EhkdkvlUC8tmwnQNpuvChe5qom4R",
-	"VLMq7c1Z99DRyDs5hE/XuY0ytyPID01yCePrsX7orKXQbAzc8+kNcRhjqroCE33YXgPLc68jfm85k/kM",
-	"g7B8JB+LAvlYnxJb4afjvT0MoJlp644fjB+MOyIhU/XKi7XSh+rVsX6YS/Hi9OzR3+u4PmkZL5d8ZevI",
-	"xVsG5V0bbvchSsW2UKPaN+1TJtDqjUkSgxFrUIrL1XWZSj5SgL0UvBjCCycsn2kr1NaEFu5YBueRFm6v",
-	"lWrTutLbMSOHHbObcbsj1efNjGJYrx/8WYT1RHsInN2mSrqT2vNKhyJ4GYgX0BKFOD9dAoVSQxhqu0K8",
-	"IdgpqaaIY4jciTnYSUtxgegUIORTXiMOjdgb9JtkzlDqfNeCMSVEQUbPVtpZduK9Lhme2iyhULwaFLK1",
-	"Gz5CqIY59FFEHcnkkR3wpg7SKD50d4xn0jM+gmenFQOe+UAf5I4IrPos1ECQX+BxWLP/Hd7ovqg3oBWQ",
-	"TRzHL/l2X+a2S+KzuwAoKfSWLoAX3NrrXAD8IoCvbzgBbmL071oQwk36iNw2vljcJMLrnmWni8Wzx0BZ",
-	"PmGwTY4R+F4ADrIgmfKy1c4GQPXy3Xjtv1tG7iVb8q8wMgmxR4yeM5CJ8GhkJww4XolBeUkAsbrQlWO1",
-	"w7et8hXiatgRUnjrPLkteR+g74m8MtKtXmFuAW7LBdoZTyvCm6BPTwOj+eHNWa/LRd+yIOO0uecsAQK5",
-	"xq1Hhkq2zHpEIJcQ1JJUE929oiCGCA8TUqN2xRt8HL7EjpOIzxC/sqnqk5TEY5qZ85UHbGR6MhkkNeBN",
-	"wnw+g03qUMp7NlVODwuN3gzv9CbZDa49w+V05pjTQY0PqKjh6pzxhUjVmphMt9koVamibDRMjUOxSrE6",
-	"TzDbBmqVsULnFc5liW4uwhFOlQxJLzhKBOSL0wBP6lCKVq4cNxS2iLlQ8aiy75+cZYxjhoqH1sv+/uT0",
-	"cUaIHg/398eERE/YfmQYizLlYP0prCVh2SPS3odnCKLTfCaazkaj0aBWe6nBFPHmhHJ+DbDlJjcqqfPs",
-	"OObL0WmHw+NdNR7U+6dnZ16daPKu9EIowj4baTPd8y/ZPXi28R/16vjY0xfPoniX4954tD8aw5PQEF/I",
-	"3nHvcDQeHWLsrpvhsdobLUVZDlHG2fvH8tKOAiDZVGyxC/zw5kf2SrgIMAU9m7gZl2JFkhemBfIrgRAr",
-	"ooBzJ69gsaITSWquJQhMryBeCSMnKxbmdC8AmaTKzcTcivJK2BFDKEXG6TdQ5y5lkYXMR6cZh4GE7yly",
-	"6VKsUjWR77zXj5dTbaSbzVkfMVtAE0LQFm9JpIBkqdWzonfc+164H978+Kq3Bp1+MB7vQHi7HbKbxzHZ",
-	"Auzm9apLsVqHSnzE85kYPqLwoc0N+1GsrI/gYoYbgfIPx6oLsEUYNUManPMsbCKWMdvfXjMERnqfVqBr",
-	"YvVK7bUxfmP+3jv+9W3S84mNIDM00+yKSbYh3uv41x6cut5baGxvhjBEv28l2lPPFg7GYx+76T0B2DJd",
-	"znVtkFHX5nugo8+4/b6Hbdvvx4oqLebK71rF5/JKKGHj1dIL6xcLrYo3XasgygQgVzT+8XwG3Dth98eH",
-	"EaxB17q9rE2Yd75s2DV5rs0VwV/fHx9eT6wdiLy71hq6kVsX+2p/DzMQ9uCStlsX/WexFNaRHpJgnAlI",
-	"wQwT1UB9OkahgQIwI5k7Q1sNPpuqWNJ2mk2Fa4RtrcSIncJAfP2V/tH4kEVo7T7JkUJWOvjfc2nda0vm",
-	"q7h2z6+bQj+5DDgLmk7SgebfX8d+CGjty5kufXJIVP4CM9yb+he/bSsn0pmquJEtB/PH7QgKIBC1JvNj",
-	"V3deKbsZPZJCvNkrqGjontjWC3olWt0UYsKr0lHsSJ1Ovu8DRHY4Jrru7A2yIQ4orqSurFfGNOYRbhug",
-	"V/O2LP39/euiYd6//YxsoNaCO0Gu8TDpCe06coKjm1xbUYERfGX/+lda4MP40g04TlO34QMv1I/kbNG9",
-	"YR3J5IKbfEbrFV+5lExVc7bKzfZqJJiFth2cLSMVEy+umBEkdV4B7D8HxpT9FQEXiUWcsAvtZhQgTFWi",
-	"ig3AmHI1Yojij8Kr1+sQe9sjItea1lQ4lB9JA/B5vQzTervAkZM1ER/TVkepR5dn3DkxXzjrI/iMdg6+",
-	"XggTYzDDQOArb2D0WaLHqVpw75IklzfKOL5Ug2VHBw8baM3z0FMWzIcxdHbS5OHjYfaThTXxAOPjo1Rt",
-	"Q/nvtFPMuO1ST+O6AZ23A8z6jXSzF006phen/qaL1Sc75Z3ARe/bVgVnKvH+M3KaNp5fB7t5HhL/7pjR",
-	"HF3/Ul20Al7YvwHHWC8Cge/dv8noOqCw4eWDh9e/vI5W/+cwxW2itZ6ykJjaVaeI2E+UltyhrkSs01eI",
-	"6eadT5QvBnRdluYxRte0Ixgx3z5VPuEeREmtcl+bAOEKWyihwMnqWlsh74fcJlQbQQaUoytftpJqKo0Y",
-	"kDt0oCvH3FLmCO+bC1HYY4+SJiwap2BQZAcK00E7va96gFjMrO+zZnXlEv/VxOh5g7juX61BioLJ38e2",
-	"DajAFME4HIyP0JNLKl+qvNcoyLnB0KkKqgMD7CNhbqar6cwvAPVZ87qA7YYRBUgBeIP4MZ17WP9sC4eE",
-	"rd7gS0fdFpZ4hTyy9Ycyhj9TnniiCjZf1SAtflbRoQgmzbWD4Sl5x8l4RxaN1vG4t34EyJyhxLJ9YvCI",
-	"ElBF63lyOi7ItSSKrvMU4Vd4FxSerbVH0Y61jIjbaIcgppgKDWSLak6qwjZTvZBwaW9gjRgB5zKYM78b",
-	"j9n/+79Ho/2j0cHgGGkS+0brNqqOJc8j3ZGmtbEKOTdG0gKmikzI9UahNpQqAj5BSILjbfgnrO/Fr6Qp",
-	"hRew/1pnf5BsmdbG96GgFusj3qo2qaqxVQP4KnJYLKGxcfxiJoJ8Gc4PKLVPeO5hvsSczQVX9hjkNWDn",
-	"VMG249zGUdr2M0k1a8g5dyzPtFMHuuqaiKW/Je5WoPkz5JMvR854iSxjnbXslieMh8DZzjcpwyioYutS",
-	"TKN9rYkxicdCmQL3SpXEcsvAUerrGO4pvDJRAaKsp0Y6grd9u1HC5zrAig8axiJPWLl5U99j/aPxw1St",
-	"V4Bke2slIEfstNFjkB23SnNiOFIQd/xFPmbZBqBdFhxXoZCnUM4gjEeqCPErivzgc9Fg2B7HxRqARxbC",
-	"sBhiZ9Cq7cD6GtS4/YMHg6RVYYD1veAV6iqvIeuAcjaTCEPdVLBCsW0Q1SHYWZsg0hbZByuL6NdBbZFd",
-	"pywGoKY70BfXMaFuxFr3705VDOOrz0KAjOlnETi2TymvxODDGfBtlcPxDfS0uoDtV25NfDUOOvLHYTfD",
-	"tlFlHNJgtiiBxFt5DlywAdZ5l4uFa8EggvjXT3sg1ejKpRjFH6Wnp72BLyVC9i3OSm0dW8y0El1H9Ykq",
-	"fgEVqK7g8xnlkHapoI7Dsrvwzz+resTLElSklnZruzWkZLtHvl4SAjc0IO9LbJKUaAVycFBxMSXCiFwo",
-	"R56QIlUUAdevIXzH48GoDmPMEAKHLrembnxLnQBdRrltnqO7oJ8Yt6iDen5aPz72n5Nm0EQ/35jM9Tp1",
-	"+BpDqa9hOKTUBj5TA9y3bTXBzDPqYhuvalV/p7fwbK28RkJabGzzAsHn89TBf/ux1pgv1LL7Z7M0zyLm",
-	"q1tQJ5UDv6nBpyuIEa09UdQQ5hpGHGqUqqCTgDwV6spo5aN/fXDepVhRSZc+hoEmiO8li8HIB/Hds6mq",
-	"TQ6XYpVhULkNEawke+/0kVA7n0ni7Qh+/eof+TBH7L+Fg+TgRovvS9p/FJuAV2/AyNaq59/cFRMYAfNl",
-	"67aI3VE+0fYQqFY6FEYTdkC7o9GjhTs+0yXad4/R12BEIY3InaUWyIqzLcufkMoVywhHAxN/PY5Gqhyf",
-	"Ika5nellcD1QQGngbF2hV6chBbp11A9py9f1UBoqjBRdyTJ3FaXARYGGz73nZ2uZgi3oBdtv6K6AwrtQ",
-	"b78cxfE0JNrds2HVI9r1Adwo+6/JUV2jaB7x+ZDPHvfev/WUj7l1Qx/3vZX03xA4ehaDV2RsoSVi8rrG",
-	"yETNFdJehljyUceVl/PSQ4x/L9ymMNgVZnQpVreimaS7GZ9j+SmasnKquN+Zmzd2fbTTN3vftK/VWmC9",
-	"kIrjCDYOSLIlAz4JhR0t8z34ch4feqJufVvexRnccZAeB6bDCYei78POX798PojFT0//eKI6JU1/Aij3",
-	"PSQK3/AEENYXpoZH7rWorVAUl6DEa9CMfjujPFXaFMIgrvhaRgZXmG/+6vCepXzlXzCfwxvca0pNKNoJ",
-	"D8Eq8TJzQxY1OD/iJXAjWD4T+WUNy0xOwYDncSkW3Zp9dLxfwFruEmnrNOs9mOew4I63ib+dgxWnYXSm",
-	"rYfz3fUbZt7f5DwlyG066/jUZ777198FlRq+QSFT5Get+bQaSCJWFXOaNfiAOjfqBsL8UVfpLW0+Rm/9",
-	"7OzgT5K2D27ysg++h8v8iXIeWO4T86+XIhfyCk5mgC7qt47+ViZW3YSHeSSCm/IxSrNf410RhkFWMxDk",
-	"EZzYXJPdtINPVHcrBqyBsXwCWSA6uP8iQso2lv1h8slX5hQxpy+av7x4fdbNVbzGEDLzu83Ej/F720q8",
-	"5wF7h2p9ouFYNtBffbJOpUpipDXc9U1W64CCDDBEipcllUbzvx3XDrA4mNAXFcMyajEqERoGlV4yjSFd",
-	"0oLyrDTCblWKYPx5qkruhGml5nqjoKWgscSDl/rJdXE2WoOfxI3j+sJCNWh8o38PuzCtFDku1h2jPps5",
-	"9nBtGDO61vjTZo9s065Ijxh6LIp/k+16KThGboat6d6sRQBTXnO1CTMVQ/yRWTHnysncHpNqY2s08Drz",
-	"VBrCWhmxZ8QWVkmqjPbZ4U7OhXV8vohPsRWOMJpSla0XZswIs4rijraVZESFiJelMMepsnoutCIP+T1L",
-	"Nf6OkghCE37MfAdKIwRlscowFgm5VqoalMH6QcxAOfewcPDwwUFnZt1rhPf4SXyulIm4guYduwJ2HSuP",
-	"ahIfqi81UeKfIhbmrkWNT+YwLKS7jtPU8shejCzVrfmQM6AJwyGXdUK4gJu4TAQxEVdMz05SFfLHQlhN",
-	"3RzyhsPNds6l8hXrMIWtSBU1MK2EtWI9UayUlx7fyAJf6Ez4Al5xGvL2RRMD1AoUiSIx4E49ifgaeUCb",
-	"EHPEtQOB6LSpXN/4EeoJ9msEEziYA8SoShWVgzYeAh+WLJ9pTYkQdgtQVTBIegQ4RP1Aq5d3YlA0qUKw",
-	"pXYyocdr2IweTVXOFeUvX4gA4oTpu0u+Gq1tI5vostTLJiTTMj1JFcXIEv9tZcpdH/uYqusy5a6NfXwl",
-	"3E+rO0qSe4S0cysv8BapNSZ/K9yX7rf9V2Xw/zSpczVzfyUwA8NzMeDym3lxXWz+5tEgPI4AwbAQrLnE",
-	"LwOcTMTNWB/ZJSigMTzTgHHgH6BH+mwQ7wWtGak/3uSj3Qx5Rt8ssrbKioiZ0SyyEfubJDkSGo3Hgzyl",
-	"1p19cBViZaMKqod6MWJH44cso6bO/TPnmHpXMyaYUNzshSi1mpLb2afNhU76EwwERBwv5OVzXgh2sUIh",
-	"VnBTyjWV+KThbRhVqJ2vlDRIGIXih6EtFluGt7mQFExGQ2sP3d9nmHMd71ETfcMmXJaVQehwzJnmcK2F",
-	"ouLxsnewX9iIn1b/4gE426Tuv8GurIkI/vB95ehfY32+kFif+u6As9rg6QXO4TTwhZ1qgtOF3o6080vA",
-	"1gmspmXewTJAiJ83kWWTmGFx80bsDS8viWtDExYYp/U2gja+ClUrjgB5muQcYG3UuPUV17VxJ4wzepQ4",
-	"MrBp4tz+0aRm5fA45Vd6/omMs8keHUeQFtT5iL3A0QIDvxQrK9zwgltRHNNcGS8KARoLAmOtdMWWME2q",
-	"AAA3KeNUN5QvFoIbn+StDZvqAJa7Le77DLfiuhhgHMQCyw1Mv1x4nBGjMvsnAdDuYhVHfH4u0JyN0WYN",
-	"OGzG+rosauCoQcKyYetXFcFKYcJZKGvYt1qr9ov1T75Acf1LqLqVpapf6qX/AQggG9a/sf5MTmf+txE7",
-	"k3A6jOCXTHuzOubPY+puP7yFjchixIgEQiXMUKmM5XruMWGlQjiYVMFvGBzhUVM7XWHabKGU3rCFrBuQ",
-	"+ltfth+py5AOuwqS1vPfxPlPeu+G0P7wiqMWi7zqlTaOUoWKU2iq9fmxsLn/7nEl6t/x7+i3F0338Ud8",
-	"4u02uKsCE4MIuhpXXS+EYn2PRj0gRrCNhn3Z1Q0vYo0+vaVT4i6wY5w4Vl0tgra336pIikXgsRrpSaoW",
-	"wuRCuaFQVFzvLxly0/968LdsMGJP3uVlVQjPqzfoZh1Plwph7g/H+2dYBTMuhNk5X9hpGGuvM5tgO6Z1",
-	"d428a1cHHswdGjV88I1fIVQ4crgr8wqzPdDxbFNFvFlfCVPyxYevx8HN14OGdgcL0kCyOT5l/abMK1nN",
-	"qF7f1BLEHLwy2Ea2jk+38d3D27PdeIiYE4zgqwwL+jthA4qVHzrWJeqAq7otoN0NqgG+/azYAL68aIc6",
-	"0RKkiH3coRLxJaRg4awjSZQEz+2RhU3yPYpTehlLEW0vY6p8CA5XLHtWiPlCO6Hy1fBHsUJ0R5TLCJAH",
-	"F7JGUTbCmdUxer6cWRF2TyN4XopVE/sHX1zoYlULjw0UvhG2Kh3rE74xDDeJwZOTaFBuiMU0VyhP0v0S",
-	"7Mp076sp4ynwMA0dY1PiCrGAQlH6pa7BV5nhuUcsqQdMt0OqCjmZCLTHt0Z9dHDAMtms0fmlWAVskRFD",
-	"+FuyiDCnKSzSS8yFT4lkB0dspitjG9Q3afxCVLYzMZa2Egvj3jYyO9rNH8WqtzsE5+OOri9sfsdZ71Qu",
-	"uNvrF7Ku8AD0tUlAPARaBQpK6mqsLUok+vZvDtZyEp6c8em2AfnH9vCZ90mvg2Sve7V5pX7jfdJKhNj1",
-	"dv3chyc2fHVw/rM7OGtoACDsjtsitlpcm5uL7s3s2WSI+OdZdGKi+p7oIJMT8s0hrj2hogUgTcv6R/sH",
-	"oNghT5YtwJPdMMAUxvNhfG/yE8Ug3DjtNsxrqpX40rEUb0CbL6LlJiDRLyQoaytpbgEcqInwZ62Ep0TM",
-	"fQs+Dl9QO3jPPQ32tWHZN9kg8X6PGvL0cHxU6yzbYoi/F+4DqQ4GuZXyxndy68F6fPC9BU0e7jwiM26p",
-	"oK8vhGalykk49Cu/0hXCRH7UGL6mu2+Lk9txfm5HrEBDmLL3qUPrTlimqrLMUuUr8deGQDiTqMBmJyyD",
-	"8WckjIXa+ITHjhgM7CfuoURJIyCjEhYxy+Ka3dkJMwKz5qlMn+9SuhGjei1Ep6mSKjdijqUhM1+zJGs0",
-	"n4iReDKWKrr6QNfxfmXp6itPaVQNEOtGFRKxlC6EWwqhQCeyjpdoP2iUh60XIUbxBDez0hjRTDXgYIXj",
-	"gYTCVUsjnWBLqez2OL9PcHV+Hl3hTwkQ3MU0Q4DgRzPPf0Wp4d8FbqsdJnhzGXqvCci1O0sZYRktRk9T",
-	"LkGDXuI9gbGLJSGIwmCRiLPe2ynTI3bq/XWRW9GHFu/ylp1G4/6MB6/pZhteEmYrNIP5inizu2ZCuKp4",
-	"a//adJp8RD5/LBp0GhdpR9G6SHFEcdn8KPJ9LpXoIPNU9Q/G+4MRo3b81Y2wuC3zYBToHgprs/7BeDyg",
-	"4KhUodkRAwX5RIzYq3ZsPRk+60h8Og8ncai9gSao3Hn01K7o+/VKxbsC8E+C8ZWgOgLc2cE43rhU9aPF",
-	"O0fPc4bhTp06Ma3YmfZX++e4oJvj+ifFFDUD6Cyw4kPXAhtFZvEpTYrXdB93+9XK9m9pZSMaiLIbEXOn",
-	"U1yI2fBOwWHvjzqpaKdR7qWY6yuxzh99ELtnYc6KcuKhwvqSQkYvRH1iUoWsdkDh+Q2PxRDWQpMGwsQ7",
-	"ieXB6uCfWLhIMMJ+i3jxWECTT42e11zqOgscvfIV626X+WyN5nx92Wup7kMv/87IpVp2pfYRRnELXmJN",
-	"zh8Hm+gPTZjPdrDxmcg9aqi/hZNNFBJCIAHi90WR/KP3bKowayNhCxma8cVrL8WKkoWNcJVRtoY6IMch",
-	"4qIsdCnzFVzliHvwlxp7ZcCaGqDY0E5wlBNfNsqXyw31P7haNfF53l/piYDOeOYFmixVlXKyZLWFhAqw",
-	"NNb6GrfHTw4N9/CA0i5VzWtS+agZL9+MPHjAOXfZYLuPkoCgPpNcQo3/Seja1PkZbvxWyyuRxde6BZ/z",
-	"6rWXVGmluXtpT7pwzNq8YzcM36umUPNcOF5wx09q9cZ3hVWfqd5/rIxTOEWqrlHKW2rIFrdDdIA+V8A+",
-	"9bDVDoan/estvMsE32izgdQ+D4heTLd7gTfjDfihDW/V562/88LVA0esuQOx1hEv/fWpijbqGzv1vt46",
-	"E6q+njJSn0/ChRTqF8VnCm7j4KBDJb/yhvBixE7ZXFpqm/T0VusTDAvXBd67JG0gYk54J0tqVR4G2nx/",
-	"Et/v0qYqFPQasZ/rovUr4TaNAQhrUjSIRMEMQPewv4ZPGBZdhGu2ELwopRL+lg2NhaJDnTep3+g/mxXE",
-	"u/Qvp+zeYCbfa/XPHQqi1USaOWl1DXqWMUDB3ddlG9Hnj96F4EaY08rNese/vgX2QfkH28HVDdUH5S7U",
-	"OccI1ULn1dy7hCtT9o57e8iM/BD+6MBsRpugSkJBInT2Y1mopD57WLad+pJTDO6bjxr1A5F4u5WYjSyc",
-	"GqTf+wwJn8c6bpxtoOlP4EQ3FdAIFghr/62XO7OMxPAYWV56NHc0OnppesROW2/l3JiVd6XGQPWsn1lZ",
-	"ZB60CO2eWH0seujGBRYZ1VckTWO9wCLrW0HO/JdPTh//9MSL+iHVoa6XcbNl1UsVcv5o4B7bqGkxpFPd",
-	"sEGnh4X28b9+q9C+GuWg1hGXUtUZr/XCnHSZMqJspqOEiXcco+Mx/puH+EDuUtU2jIzYGyMxFBv3TC+c",
-	"nEvrZA53I8Wi5CvWJ2dykqrGhTugG9RnqQTjdR1Ny/obIbjtXSANf3PFiJtbZp3hcjrD7DV/ldWIobX0",
-	"7KVmj1QRuIMP4F2HAe1zVgNqkr7rtEcqpee9ssu4TVUGGv1j7vgabB8Vpcrg73N8nlJDPJ72i9dnGDBb",
-	"Ywd60NKcl402e0yedx6pt14SoCB5mm2qZh4icGH0HIP5a7kFNW5vDYPD0VrYwAi7iXETuDDxJaquRKkX",
-	"aEDzqT/H+MPpi2d1TVNvkfPyQyzExJitlgATsZgilsVGDhq0i6BcWIoLYK8Oh7AO3MmLshHc3ExYwRbc",
-	"zeqc5aPxEcUX4D5crIBqKafDl/k3WIS0Peb2wfdgbR2JCkF0sURXxVwqQrzQxrJ+ZjTiyMLX/kS2ONUg",
-	"ZthY7rujlr3RF4Kax72+4CVXORxYhKc1+UyEDqPW9MKCIP3/AwAA//8=",
+	"7L37khs3sif8Kgh+5wuRniKbfZEtdceJnbYuHo1lWyu1VrvHpe1CV4EkposADaCa4ngVsU+z+x77KPsk",
+	"G5kJVKHIIvtiqa2Zsf+Qm2RdcEnkPX/5ay/X84VWQjnbO/61NxO8EAb/fHbGp/D/QtjcyIWTWvWOe2cz",
+	"wRy3lw8suxLGSq0Yt4wz64xWUyaUk27FHJ8mbKINy15Mhj9wl88yxlWBH3/USvjvRr2kJz7w+aIUveNe",
+	"2rs6THu9pGfzmZhzePeCOycMvPe/p72rn/eHj9//PB4+fv9V2vu3XtJzqwXcaJ2Ratr7+DHpvSjEfKGd",
+	"UO61WJR8JYrNKbwywgrlGAydGbyM6QnjigluSikMM+KXSljHltLNmJsJZvlcsKx+eL4afi9WOPxmrEJV",
+	"897xzz1nKtF73zW4lzrnNIauVX37+iUMA16XG8GdKHCh22u0d7W/53Sh7d7hZJx/XTwSw6/5o4vhEX/4",
+	"ePi4OMyHB5P9yaPJN+LgYn/cGt/meF4LZ1anEyfM5ojeiFyrwjKn2ZJLxy7ERBvBnFlJNWV8yqVqT38u",
+	"lZzDCozrqUvlxFSY3kd42YIbPhfOE1e0lN+L1ebrT9mlWLGVrlg+09oKJCY3k5bWBsiuz9nbty+eMmmZ",
+	"LAQvBwmrlPylEozPtZqmaqWreivtMduHuRw8fMhKAURlE1bIqXQ2YdkwS1h2Dv+MMgZUe5yN2AuXKvFh",
+	"IY2w7OCIzXRlLOOwWkw6yybSWMcqK0apam3RDTdGwjTpuPWSnuJzuHeNwtoLzD+8FGrqZr3jg4cPE1jw",
+	"8Hk/iU/Kz6fD/+DDv4+Hj89Hx8P3f9pyUiZ4Bnee8Ax4QMb6sCRfZQksDWe5ns/50ArYUCDSUlqHhMun",
+	"dnAM9JuqpZFOsBlfLISyTKtyxeSEaSXYHF4qLJF5ZQwcxMBI+sREUgU8iRtptRokTJRWsKP9gxH7CYfI",
+	"yxM8mLpyTDp8UMnhsOI7l1LZ9R2pGUv3mnsOtW2x98cHR631TVP7VT9Nv/of/Xd7g/+U9n5O0w8H+/DP",
+	"4TBNP3wjgD314aoEL91x1eCrAVyybYeAVW7ZpVNll8Kww/ERcSml2YUuVmw5EwrXpL2F0uLqE3+xgvWX",
+	"gl+2FprhARPsipeVgOuzr7JbL2TD27+41TzThX7xdCe5y2IU5rbgbtbMTBa9pAecRBoQKMDh4+lNtJlz",
+	"1zvuVRVeufnyt4tS82Lb6yv89TMO4CPcbBdaWYHc91tefMedWHLkvLlWIDDhT75YlJKE1N7C6ItSzP/0",
+	"N0sSq3ndvxkx6R33/r+9RnfYo1/t3iu6i17anuo78WTGHeNIuaJgVs+Fm4E4qVRl+UUpWD9binzG3fkF",
+	"L87DkLMTxtliBvSrqvmFMCSttZsJw0DsDBdGTw2fJyzcjlef88XifC4tspwMCdyISWVFwUAy5EYUoK7w",
+	"0o56HxNYlNckLO5zUWD/g7ohLZvzEjYThmjYhRH8EpQrU5XihGXCGG1shhyXOOhEirKg4T/RalLK/Hcb",
+	"fF5yC4wdudESNlp8wHFqAxOrVCEMW/LVCctyXYiMWb6yqYIrR+yU5VoFcXBD7Queap0sy1RZ4VwJhNTP",
+	"cr8MWcIMqDcDIJ7KCgMnCcYi5lyWcK/jl0Klqp+FX8/xG9AC8Br/ER/gSReuhFsvdKUKFEzLmTACHuIJ",
+	"j5dG8GJ1jldkDUECKbZ/g+cqf/SZtKlSGqaeC3lFu0+febFiK+FYP6NLz5V25+GyLElV+3terGjEwNLY",
+	"TJcFEcpcW8e4czyfzWF3QXLO+QpG3nx7Xsq5dNkA2P7HpPdcmwtZFELdJ0n9qB3jZamXomD9bBKGkA2S",
+	"sAnhDKM2CDsSLT98PL8odX4Ji8OMtJdAWc5oUA9jnWPBrV1qA0vPlqR19DP/43n48VyqXBsjcgfvR+3H",
+	"Om34VDAn80vhHlhm5VRxVxmBm4iPQpJ3bMYtIwWyaLaP7juX6oqXsrWB/hd/RzYYsW+lKlDbDtxPiAJt",
+	"LWFRX5oYPWc8VX5hSj2VqmGh/qrzIDbqffWs/0zOha7c7yABClkgdZMkYFIxJ+cCudh3Wol75WBas5I7",
+	"cYLEYYTVlclF2DYc0gsFqgovnwH3vc+xnSpWgQUiclCzJ1yWlfEDRVVP5DMtLGh+0g+RFcJxWeKwf9Tu",
+	"OTCa+z28zFb5rF7HJPAxMMXsCZ2giaDjgue3EItSr4D54HGxSwnmQcH0ZML6WX0OeeVm54VEJQEIGSb4",
+	"iq/g3Jxp/ZKbqbhvuYdbIC0r4eWgOnPSu60wV8Iwnudi4Ug0vzJoTEu4+zmXpSjue7CRG8bxKUlODjoF",
+	"SIzaXCCzHh01KDtx8G+EuZK5eKv4FZclbMC9ngGgEKEKkPooeSu7AjIq9FKd0Ci9TZ6hN2OI7oyMWXJf",
+	"jFL1DrQI0DhYVjVzyFgfZl1wxy+4FSzXVUlM6QLYACciNGTN5lopkaPT4cLoS8Hmshh6LWWAq6crl+u5",
+	"IEXnUumlOmbcW6QoZrWB/+MLZvxKoBEtnRPFiOG4gc1L67WdifCsER5CvqBUXacNGeEqo2yzmXLiVURj",
+	"HXNmlao5LwSYgQluMWofBUeb2c3anjp4uQWjG56CoqxIlddfGG64KMg4jByG0QZs23F/9V7kefpIxpn+",
+	"gauV17/tfVLYa1gBVHxEcUK+rm5S+mSTfauAnWkj/y7umzuj0oG8yVrm9KVQ6NyRztZKxZJbZsSVvhQF",
+	"6TzoYEHVgn4i7atfK8V4tsi2MsLO/GP9dV5rIrWInhIU8cDcE5Z5beg8Msk8k3+rFkbDaOHQPkPn8v0q",
+	"LGU59AbZReWIQYImjSZZcNcGceedX5tnExYOVw1PGmeFnExEy9YBaUJrlSpQMUHgy1KwgiS8I78ZbpQ3",
+	"GUhdpHtqOwKFj01VsI4XlVloS3J4TX3mLJsK9woUyx/Rqs5wJyNlmoxo+LJRV1nHj/C4Wrl8q2y1WGjj",
+	"RPGDKCQ/Q1fE7yOaYd2y+G3wlmyEHhn/KHjTaW0A4egKEtS8fGX0Qhgnhe0dT3hpRdJbRF/92iPLSRTn",
+	"3LW8MMBUh6DSbrpikh7t1HUzJIdRjzw3we3zc7g5ab26iTXoi7+J3MFbmjm9lPa285JOzNt/7BpqtHwf",
+	"k96cf3hBdx00gQBuDF9tTIaevnv0kUfmFhPwFpUsugILJMQiszcLp0dP2FwqAZz+epfe5rbA+7pm80wV",
+	"onhD7NXeciag+nTM4i96yeZcrQLXtmwpjGB4NQx/ZzCmPXZ6Q9e4n0tRFrXVc4tBA1foiCg5dPHNeT6T",
+	"SpDYqKM66Mh6YJnnB8csq81WMJGd1uelVlNgQPC3nWnj4IPXts7x/iwSJTAbvDV8QTsaX4KebvhCV+5c",
+	"T84NV1MRXdC63YkPLrwdDkEpPoSPsBHh74lYRn/SsCw8CMVgoeegYKPsQEOJ22Y4lSnj0eUzbnjuhMHb",
+	"MzFfuNX5AhW0eJpyLs7/rlU87jCRaPR5Zaw20YLFl6O3C0dN/q9UZUq7c++FyUhbnEQS29bLMNd0Peik",
+	"59yeB1caPC18R48nbXGDG+ICbdLKu5lAC1EEgmDSJkyMpiOWAXcfKZlf4oswXEea1ujUq1XI7DE6u/G+",
+	"OagSZCzuPtI0sIRoubmv65z8RfDSzW55RqzjrrJx3FhfdkeN41H5u7pG8dd33187hHVWuKguSpmjCwsM",
+	"kEuxYv3Xz5+wbx7ufzM4YUqgJatWbGHkFejJcwGaAqzsmiQsp/FUnhVP35z2kt6zNwcPv+6YVdLLzVX7",
+	"hoOHD/cf95Leq+G2Wy672DmIexzx14ePmJtV84uFkcqdtHRcSzqnmwlpcJKohknXSSGXpGGGkf30/SuY",
+	"yJPOIVVWxNdaOe287EMHuSW91fVECGOhiSe4xPTGLbv/RtxWTF6K1c3FPNDXx2skOj6wa3gvQfN/7eM5",
+	"t9WycCfPcSe75Plf350xp5kVYNNalrW4wDH7VnAjDEur8fgwx4fgn6KbP/iA/7lU21MiKuVkicypZUj5",
+	"W1vid39T/CY9ac+VWCKv7CBoU4kQxJXWm0x1PshMoMc7GvqF1qXgqHp7A+z8dnNom20h4aFSJcyMTD1y",
+	"a6GigUHKEgzmiQDZk7CcLxZgHa3QOOEXVpeVQzfD4PqlCEOuN3cXBb6mi8/wWiBF+OPceQNj1514C1oi",
+	"dGjNteq37dCUWoTYen2LbtZn1bkxfhhtYug6Oa+8zH0yA6F+N3V4PayxSRav/TSb9AGe57ryXlleS/6T",
+	"xv5v6QgDutEHPZReU6LrFyetVICDR+tZLJvnEZSHXeMNXjFyc9VRHcrnCpNwYPiGkZ2katsk0GheSitG",
+	"7HVVCgv8RCqWvRZTaZ0wfvm9MhNN5RCMnWumAtu8fQeeaxgFue8MvltPNl48Cvdnd1jeR90CzFCKwZe+",
+	"wl8fXbPAa4e1tdq7DpYXTXc5V8icu0RSWNbgnaGYc5+rFeU7kMP1z9nghOXciqFUVigrnbwS7XQ/Xspc",
+	"3J7UYjJrHuZDmWymjRXsAlNwVsw6Dj9/gtO6tgO0OtFgOndh5gN+t9Bbzxr2BBZjnBjCbXBzXQkjJ1IU",
+	"wJP62auf3pyxvav9vbnYwxvQX9UkgpY+cQoeFeL7I/Za8GKIP4I5QiTZpgC80Lt/NiwYYqR+ZEseHhsv",
+	"9U5PEc7QrM67zWlYBX8Fy3mJ6Q9wZVInx2V/yjAhAq95oguYdIu6Hn3d3uKjXUmF4+HjzlTCpEeuQJpn",
+	"9zg3dmcqr4SlrVlEHkjMXAg5PpWzshAMLOYSLNAnM6k4y7kxEu+1zfR1sXZu9g8fjcf4z3j99Fx/eCoj",
+	"zm88pyYTsT0emFllROxfHdxwjJsH/Cb7sHb6WhPomtQafSUNLW89p99KVdxRA9lKwpkPWVNOkHeob3im",
+	"LyrnUPkUVwKsOyvVtERdOAkxjQvYhYdsLlXlhB0xTCRh2fLDCBlR1kEluB7Drftwa46Hs+xcPSO1kW3D",
+	"stTLXtJTwAnKXtKbyels03hMeh+GcMPwiqNAsXBneNpLfEL49GN4UvjiL/hEfDt5yzdl/PMn7PHRw29q",
+	"JwvthQ1hCrvpsds0/W/u7HOaXRiu8hnTqr0RuIVor51PKD7ecS5pcF3idlbNOZouJVeUG450JC3TOem+",
+	"uei29jChrkMZk6IshqW4EmVYG5s0unEdtMFgMHqKSGc7ZtxhqlWqHo7Jb+bpm9Ld6BFzbQT5ayckZ55d",
+	"gSB24oNjUi0ql6o+hjBooBafA6Z1wn6phFklbMFhf1TByPHFmtz6AZtX8PoL4c/F27Pnw0c1l/rx7UvW",
+	"OBYTpkMuO0xhKpxd93gCQ/7rm59+pJjKnK8wpyxMk+0n4/GYUoYtU8I6UaQq/Hh4wAohFvgW9Npl+Iq2",
+	"D5Wk6o08EJE/esMRkfSkso6rfAubCVuGK3dD6vD3+DDCxs+NB2/OP5CN+/Dx48jiPRqPu2xeJ10pusgY",
+	"ndqemG01n3OzCgwxHFB4WudYgxW8/sy3r18wxeegHHQ9pzmCM+cW9nhvD0Z/wfPLUSGuQnTO7t3ggK7x",
+	"Qm8X02TrxUp28Ug9kaV4FdLdb+PIdKwU3DpU34iW4RSwC8GscKxP2R+xB72xQwYdzswr7rg5v0EQia5c",
+	"Cx+dwEsty8JjTJkB68MYO3LFVJVSXbJ+BgopXWX3fpXFx2xAYsvpqcDwLdkJ0YPotFwTnEp6zR1dhQMM",
+	"95q9ff0yoYTYhVvBCPNScDNip6XVPn0JHQLcoRtYAnPAoyiO0fKjueNU8DT5xCdpbQWGH16/OUWfCAyr",
+	"4b3PmH+Dg4FxMalSVQDn1Yu5UG6AfC7O3GwtbKVydIwUCYNRp2pBZESJTbR+3z0Lun/Gcq6ILJRjQOZo",
+	"fzom7YidqlXqw+ZvX78EM+BoPGb9VnyGaeUDENEgBhvGKhU5bGzLhdSb+/F2AWv/cDyOGPOo/biHESOJ",
+	"/Ak+BNLlQ5TzuShOqOTp66PoyT5ZysEVUk1Hm0b25rHeOKreEXc3VXDD5dfFrGOXpGeBJXfAwMkh2qSb",
+	"jFgfbsEEHszAnQoljK4s0AN6JTibS4uhrba/FmUR0KFeKp/ylKTqaLzPstYY6+SH0WB9n4/Gj7++nYrY",
+	"nv377Yt71r08Py34L5U4Ztn8wpxTTeXBw6+Z4arQc3YhnR2x74VYAFFbkRtgf8sPIyvcG0pcfrNS+SBV",
+	"cCN6zKU3f51mjZXMKzfb80PNTpjgmNNJmxLyzHiqlFgiyw0nFDQD+GydXli21OYSSGythggG/svj/zob",
+	"/5f/dqgfl4f/8c27/NEv++Y/Lr5enY0X//moOFDPH9rvH83/us9fdhrGa86i24bUu12K/tDgZEq9FGaY",
+	"c0xgcqCzcXbBjWC8KAxQUFbqnJd/pnjuyJVFlio9qdWig4etM9cnmURiqB11HawvD3p8/uw/j3I9/23e",
+	"n/YcH8E27x88ag3urZI4slgvpLowWA1kFz8+//5JqshWkRb1gMEJpXAzigJH2VzwdQhUkBPMf5MqnPP6",
+	"jD+tW+p2Xs7dm34Iy3V4EK+WnrCMD/+eJSwbDx9j7DvUjaK2P8wSGLpxtZuP+3pTzFqVU+licrA+t6HO",
+	"Z4gTHbZnLkS5Ad0E9Nt8p/V6Bf/7NU6817pLoX0HzDcQApoOhcaaFziM3GnDpoYrZxkv5lJ5WR3UT/8l",
+	"XuFjd1R8U0TRu2BK+1AK3tIZgPXJN7cNPC4W59tiznHZGcikqSiwjkGfeH1qgpnvqltb9/G8TsfhWUi3",
+	"vIWjkDSjLcHEic/hDAmeXp62ZCHoQ91BxRCz2unjDI8WFFrE0KGXF6LwpeM3nw6t+bVKbsktFvxcs4x1",
+	"CivpD0FtuPFosKSIT7vXF9TSUgp0RL+1wgxP4UKQA6BYbL6yVcP99XXnEOcd0cranFub0xpoEmi3oY2u",
+	"c+uPxWfPEAzH7+OdEwLPdKFv7XIEhrjtlL2Ly6TROY815HNuLkXBCg1mnKrKki1nYE2gbgmMa/uphKup",
+	"OoKqc6859DcjvsJHRzbPZVGJG0xMWlZUPiSA3749e8L0ZAJmsXQ476m8Eqqe7GYQt5EsB+ODr4fjw+F4",
+	"/2z/0fF4fDwe/2kMf9xtSZLeh+FUD+96/JV2wm4Ul487TaVF5H/dnVfsrwNK5dM2hd8uirArDzbyAbXc",
+	"/terdlSwcTsa8ugKm6TyQuVGUDUo8G50QpI1TUVmDXRAlvauSAj7h5EQTnvZdSkeXRwt+IRoB2tSjrbJ",
+	"E37SPsR+T9ZYYrQkzVy38ZAneOcd4o1R5qY9ZhlOAZfGRRokOp0uwfoirJHxOFWxVh2AGnxFaqRXnrAM",
+	"VyNjFboD9sfJuH036zt+Qa7gUipR14ZTZH1wwjJaRhzU6+dP2OHh4WN8Y6p4fOwvhFsKodhw/+B4PMYH",
+	"/mn/CP6UilknFqjk7teRFHKfxX7hOuU08qIlqP3MBFsJbizbfzwewzweP378+ASRQRg3IlV+teBqJQyz",
+	"C54Ly3JdlnyBenekhOPQfnz+ZBjsDvidvNvNGre0c/K4FxUl/Ivg7Aj3YymtEWwuzBTLl34Cw7deN9BQ",
+	"LwQxwr7SwDixLtUHJcuScbXCem+CJJFoAx+Nx7GDFVX7rkhx4ORrgQagN2K7pZg4pitHdhW8r1shaxj/",
+	"vXPmmuW2J/EMFd4dk/jMHLpeh597M01WizFcFahKfF723WzBt9WKzWV5uR7KHd/O9KInb2Nfr3zq8mfT",
+	"1FDP6giuKPHB+STyrpxCn3nps8xriwPuYgs+DbqUVg1aD3w9ul5t6tQQ2+PZvlj3HUlgZzORqjp7C91m",
+	"9BCO2ezaYslYI4h2MYqbq3y4tkbM9ZXHVQqca3Qvx5+2NsQRMIhAw8Dru8//tcryb+EH64lsixKlTASK",
+	"BFeesJ/fx6s2B1k66iVfksL3sZO0L8UfqdRr+cOfOOX5S0xc/ozJyO+3kVko3gyONiKAThfb27qs8TfY",
+	"6DfNi8NS0noBP5GlvVQY7207vG55c3fE1UeLa5gv9PYOSwT6Cbeyt69f7jxGW419zhaCcGJqMCFWCFxW",
+	"JieoiNXrfHO310SW4jw4ze9qo/vy45sVu77yFyOhAxmeG8Ftl+H6brZC5M6/ETKKnzZVp/vv+nG2A4U3",
+	"/BrU+GODlguZgv1W/l3UkGG9UKyLlNZ83UX+cGNrSaRyXx/1ulhHkzdy/Zq8oWs7zeiwuK3kiuhk+EHF",
+	"W9k6Gl2nvr0T2136GGKXFjQ9Hx70o0HXUR1U9ThO8Bo0XVMFQ/LB2r4P5GfHTM75VIARHBXlhm8T9urp",
+	"8wSzoxJ2JQuhQ8jDbx09pa6Jnre9nesc6q75i22Ws+kggBV5YNlcFJLjhE9qzTEsQ1CL/VK1nWs42b2/",
+	"LcR0Pb71zbWqR+usbh0axeIuxcKBbJ8LxwvuOOtTld+CGxdCA0QP7FKsBhsJk06P/raYrruyH37Cwx+O",
+	"0taJiA88dwwpSSp2sXJAOiH0Gi3wA0uU1prD0aOD/cNk85zewonVHLyu87b9WL3ZKPn0jBulMi9WvcD5",
+	"WgXZ6xR8hsAPtw1675AiiICJD2V9TAHgqmCv3p4N4ITXcBGUNzKT9jYyRJTFjor3X7uSPOORZcsPI2LB",
+	"z2UpsgeWZfDmp9zx7JjUVHJbeisr5PL0OvYAD8mWcuOO92Bx8TExO23m/g16UrO/WHrA584d2xY+jBA/",
+	"CSc7SKfRTdK7FpU7j6Bo7ri4f6En4IRevT0jdpVzY1Z0wspV5zrCyzvVnOcwDQyGWUq8WRgxEYZxfHqA",
+	"SuHLevV+IzRG0uscRsdeVqbMjhln86p0EhkdkvlUC0uVHb0bReLgdTVRtwiqWZX25qxH6GjknRzCFyXe",
+	"xpjbkeSHLrmE8fVcPwzWUmo2Ju75Iq44jTFVXYmJPm2vATh70JG/t5zJfIZJWD6Tj0WJfKxP5fvw0/He",
+	"HibQzLR1x4/Gj8YdmZCpeuPVWulT9epcP6wYe3V69uQvdV6ftIyXS76ydebiLZPyrk23u4tRsS3VqI5N",
+	"+8Iw9HpjKdhgxDarkrbXY/pMgaZS6YTlM22F2lq2xx3L4DyGYqi4oLAl0ts5I4cds5txu6Og8d2Mcliv",
+	"H/xZhJpHewic3aZKupM68kqHIkQZiBfQEoU8P10ChdKDMNV2hchtsFNSTRFjFrkTc7CTlvICMShAkNe8",
+	"xm4bsXcYN8mcIYCQrgXzaJwbmKHZiY+6ZHhqs4RS8WrA3tZu+AyhGoLWZxF1QGZEfsCbBkij/NDdOZ6+",
+	"hOtaXxteBJzR5/vs9HnANXeMWO7I16pPTg3p+wUenjVv4eGNpEu9Xa30beJPfsm3Rz63iZTPHjCgQvlb",
+	"BgxecWuvCxjwi9CjYyNkcJMQQdeCUO3hb6j35YvFTfLBHlh2uli8eAqU5Yuo2+QYgZ4GwDYLeiwvW8/Z",
+	"6GOw/DBe+++WeX5Jb1ctaSEIUbipmbtJoV1rhIW4GnYkIH6qSjqwDkVeGelWb7ASgYpw0St5WhEGD316",
+	"HhjNX9+d9bYUEDf+ZgJS9pwlwM7X7U2Q/ZLnsx4RaDEEPyfVRHevKCgtwkMn1WiJ8QYfsxi5OYn4DPEr",
+	"m6o+6VQ8ppk5X3mgXKYnk0FSg4AlzFc/2KROvHxgU+X0sNAY+/AhctL0QEgaLqczx5wORn/Atw6CdsYX",
+	"IlVrSjXJvlGqUkW1a1hIh0qYYnVVYbYN6C9jhc4rnMsSg2KECJ8qGUpkcJQIhBoXDZ7UiRetyjpuKMkR",
+	"K6fiUWXfPTvLGMd6Fg9pmv3l2enTjFCOHu/vj6lhCWGqkhstqquD9ackmIRlT8jWH54hsFjzmWg6G41G",
+	"g9pIpgemiPMplPNrgE9uKqmaQm2O1XV02uHw+MCO7/3ww4szb3w0VVp6IRRhTo60me75m+weXNtEm3p1",
+	"Nu3pqxdRdsxxbzzaH43hSngQX8jece9wNB4dYqavm+Gx2hstRVkOUSPa+9vy0o4CSONUbPEi/PXd9+yN",
+	"cBGIFMZBcTMuxYr0NCwi5FcCYacQiLKUV7BY0Ykko9gS9LA3J7Gif8XCnB4EcKdUuZmYW1FeCTtiCGHL",
+	"OP0Gxt+lLLJQJ+k04zCQ8D3lOV2KVaom8oOPEfJyqo10sznrI44V2E0IZOX9jpS+LLV6UfSOe98J99d3",
+	"37/prXXYOBiPd6Be3g7t0mM7bQG79FbYpVitQ9Q+4flMDJ9QstHmhn0vVtbnezHDjUD9h2NzHtgizLEh",
+	"e895FjYRy5jtb28tBSN9SCvQNbF6pfba2Ooxf+8d//w+6fkySNAZmml2ZTDbkB12/HMPTl3vPTxsb4bQ",
+	"bH/fSrSnni0cjMc+09PHDfDJJJzrFlKjrs334G+fcfv9G7Ztvx8rGsCIH7JrFV/KK6GEjVdLL6xfLPRB",
+	"3nStgioTALTRVcjzGXDvhD0cH0ZQL13r9rp2eN77suGrKc5trqjtwMPx4fXE2oGEvmut4TVy62Jf7e9h",
+	"vcIeCGm7ddF/FEthHdkhCWalgBbMsKwNzKdjVBooXTPSuRFJgeO1qYo1bafZVLhG2dZKjNgpDMS36eof",
+	"jQ9Z1HfDl0RSgksH/3sprXtrydkVt3j7eVPppwADZ8HSSTr6svTX8XBC343lTJe+lCTqkoT18E2bpF+2",
+	"dZ3qLGzcqK2D+eN2BAMQiFqTs7Lrdd4ouxk9kkG8+VYw0TCYse0tGMNovaYQE16VziOFhOLzfZ9OsiOM",
+	"0QnAsU42xAHFldSV9caYxqrDbQP0Zt6WpX+4f13uzMf3n5EN1FZwZ3MBPEx6QruOnODoJmIrahWFt+xf",
+	"f0sL9B1vugHHaTrw3FGg/kbOFskN60gnF9zkM1qvWORS6VXN2So326vRsRbadnC2zMOygOCKGUFSVyHA",
+	"/nNgTNmfEYSWWMQJu9BuRunE1Eyw2ADRKlcjht1TUHn1dh32PPBI9LWlNRUO9UeyAHwVMMMi4C5Q+mRN",
+	"xcci11Hqu3ow7pyYL5z1+X5GOwdfL4SJse9hIPCVd0f6mtLjVC24D2BSgBx1HN8ix7Kjg8cN3PB5eFMW",
+	"nI1xy4KkqdrHw+wnC2viGzuMj1K1rbtKp59ixm2XeRr3a+mUDjDrd9LNXjXFm16d+lYXq092yjvB3D62",
+	"vQrOVOLjZ+Q0bYzTDnbzMpQJ3jOjObr+prpZENywfwOOsd58B+97eJPRdbQHgJsPHl9/83qXkN+HKW5T",
+	"rfWUhTLWro5zxH6iIuYOcyVinb4zVzfvfKZ8W7frajqPMRenne+I1fmp8uX5oEpqlfueMAjh2kJOBk5W",
+	"d00MVUIUZKGeNDJgIl357sYBPQ/IHV6gK8fcUuYIeZ4LUdhjjxwpLDqnYFDkBwrTQT+97zaD+PSs72ts",
+	"deUS/9XE6HnT6cLfWkMaBZe/z4QbUKtAAn04GB9h3JdMvlT5GFPQc4OjUxXUfwvYR8LcTFfTmV8AemfN",
+	"6wLeJeYfIAWgBGk6sGE7lWwLh4St3uBLR90elniFPNr/XRnD76lPPFMFm69qSBc/q+hQBJfm2sHwlLzj",
+	"ZHwgj0breDxYPwLkzlBi2T4xeEQJ1qJ1PYUoFxRaEkXXeYrQLnwIihr3tS9FP9YyIm6jHQI7Y+E0kC2a",
+	"OakK20x9moLQ3kAmMQJ7r3h35jfjMfs///totH80OhgcI03iu9G7jaZjyfPIdqRpbaxCQFhExAZyIdcb",
+	"hdZQqggmBQEMjrehpbC+V7+SpqlpwENtnf1BsmVaG9+H1oisjxjU2qSqxpsOgNTIYbF10cbxi5kI8mU4",
+	"P2DUPuO5BwUTczYXXNlj0NeAnVOj845zG+d028+k1azh7NyzPtMuNOjqJyWWXkrcr0Lze+gnX46e8RpZ",
+	"xjpr2a1PGA+Ys51vUj1SMMXWtZjG+lpTYxKPnDIF7pUqiV35gaPU4phbLzLRAKIaqUY7grv9c6Py0HU4",
+	"Fp9ijM31sMH/pr3H+kfjx6la7+XL9taa+Y7YaWPHIDtuNVnG5KWg7nhBPmbZBvxdFgJXoSWzQODXCbAk",
+	"wgeL8kT4XDS43sdxAxvgkYUwLAbkGbT63bC+BjNu/+DRIGl1XWF9r3iF9vtrODxgnM0kQvM3nQNRbRtE",
+	"vVl29muJrEV2Z2MR4zpoLbLrjMUA63QP9uI6gtSNWOv+/ZmKYXz1WQgAM/0sahjgC9ArMbg7A76tcTi+",
+	"gZ1WtyL/g1sTX42Tjvxx2M2wbdQtjCyYLUYg8VaeAxdsYHg+5GLhWqCJoP710x5oNbpyKeb8R8XsaW/g",
+	"2yuRf4uzUltH2OpdR/WZKn4CE6juavYZ9ZB2+7SOw7K7Gdo/qnnEyxJMpJZ1a7stpGR7RL5eEoJCNKDv",
+	"S3wkGdEK9OBg4mIBhRG5UI4iIUWqKAOuXwP+jseDUZ30mCFgDgk3oLAONwTYMsptixzdB/3EKEcd1PPD",
+	"+vGx/5g0gy76+cZkrrepw9eYeH0NwyGjNvCZuulH21cT3DyjLrbxpjb1d0YLz9ZaDiVkxcY+L1B86pDU",
+	"gmMQ3kekZNAbGnEeR6eua+74/rd6Y75Qz+7vzdI8i5ivbkGd1G72pg6friRG9PZEWUNYmRhxqFGqgk0C",
+	"+lTotaWVz/71yXmXYkVtrvqYBpogGpgsBiOfxPfApqp2OVyKVYYp6DZksJLuvTNGQs/5TBpvR/LrH/GR",
+	"uwVi/yUCJAc3WvzvuBNLyvi+M5uAW2/AyPyrzuRc6MrdIhQTGAHzfU62qN1R9dH2FKhW8RRmE3YAwaPT",
+	"o4VSPtMl+nePMdZgRCGNyJ2lJ5AXZxsmAOGaK5YR6gaWCXvUjVQ5PkVEczvTyxB6oITSwNm6Uq9OQ8F0",
+	"66gf0pav26E0VBgphpJl7ioqmIsSDV/6yM/WpgZbsA62S+iuhML7MG+/HMPxNJTlPbBh1SPa9QncqPuv",
+	"6VFdo2gu8dWTL572Pr73lI+VeEOf972V9N8RlHoWQ11kbKElIvi6xslEjyukvQy55KMOkZfz0gOSfyfc",
+	"pjLYlWZ0KVa3opmk+zG+IvNTPMrKqeJ+Z27+sOuznb7a+6otVmuF9UIqjiPYOCDJlnr5JDS7tcy/wTf/",
+	"uOuJurW0vI8zuOMgPQ1MhxNqRd+nnb99/XIQq5+e/vFEdWqa/gRQpXwoK77hCSBkMCwkj8Jr0bNCo3AC",
+	"Hq8hNvrt+vNUaVMIgyjkaxUZXGF1+pvDB5aqm3/Ceg7vcK8pNaFsJzwEq8TrzA1Z1FD+iK7AjWD5TOSX",
+	"NYgzBQUD+selWHRb9tHxfgVruUulrYuy92Cew4I73ib+dg1WXIbRWeQeznfXb1inf5PzlCC36ez6U5/5",
+	"7l//Lqj9+g2aOyM/a82n9YAkYlUxp1kDG6hro26gzB91NerS5rfYrZ+dHfxO2vbBTW72yfcgzJ8p52Ho",
+	"PjH/ei1yIa/gZAago37r6G9lYtVNeJjHLbgpH6Oi/DXeFSEeZDUDQR7Bic011U07+ER1v2rAGnTLJ9AF",
+	"ooP7T6KkbGPZd9NP/mBOEXP6ovnLq7dn3VzFWwyhMr/bTfwUv7etwnsekHqo/zE6jmUDFNYn71SqJGZa",
+	"g6xvqloHlGSAKVK8LKmRmv/tuA6AxcmEvgUZNl2LMYzQMaj0kmlM6ZIWjGelEaSrUgT6z1NVcidMqzTX",
+	"OwUtJY0lHurUT66Ls9Ea/CBunNcXFqrB7hv9a/iFaaUocLEeGPXVzHGEa8OZ0bXGn7Z6ZJt1RXbE0GNR",
+	"/Its12vBMXMzbE33Zi0C9PJaqE2YqRjij8yKOVdO5vaYTBtbY4fXlafSEDLLiL0gtrBKUmW0rw53ci6s",
+	"4/NFfIqtcKFXd7bexjEjhCvKO9rWwBENIl6Wwhynyuq50Ioi5A8sdQQ8SiLATfgx8y9QGgEri1WGuUjI",
+	"tVLVYBLWF2IFyrkHkYOLDw46K+veIrzHD+JzlUzE/TbvORSw61h5VJP4UH2phRL/ELkw961qfLKAYSHd",
+	"dZym1kf2YhyqbsuHggFNGg6FrBNCEdxEcSKICSWWEbBTqkL9WEirqR+HvOFw8znnUvn+dljCVqSKHjCt",
+	"hLVivVCslJce38gCX+gs+AJecRrq9kWTA9RKFIkyMUCmnkR8jSKgTYo5ouCBQnSqai2kiSPUE+zXCCZw",
+	"MAeIaJUqah5tPGA+LFk+09r6/vzdsFbBIenx4hD1A71ePohB2aQKwZbaxYQer2EzezRVOVdUv3whAogT",
+	"lu8u+Wq0to1sostSL5uUTMv0JFWUI0v8t1Upd33uY6quq5S7NvfxjXA/rO6pSO4J0s6tosBbtNaY/K1w",
+	"X3rc9p+Vwf/DlM7VzP2NwAoMz8WAy2/WxXWy+VndRqfb+HyuzTRg7dX8Du9iqppfCNMcbY/0gY4qz/BS",
+	"leG1wKtLq+sDbgRW7agt2ZBv1YVUxQ8rAsj7nfSmZrY0pwZeyM/pX8ZCmesroqlo27cZKjfIKSJwqiBR",
+	"14DesqlwuO0/4msydlE5p1Wq+j5gT58xWQg7qvx72mvfkvYYUM9UOBwvDfff097//Z//K+35SH/i2+de",
+	"UadJj3w1woENavQ8X6sVTxuEaPCt9GGscE30nozaq1unDRUv+mylmpi8AEuwLTvVjyFm7IoJbkopDCGI",
+	"nLVK1V0HOYY6dU+LqaKsq6CFEPiwnouAxdZyv/SztXywjHC7UoUJXxei1Grq0ylanVmxptUy8SEgx3rn",
+	"NqzH2k624afgxpDXFWYWASTjuxEAAJH+QF3B6j3uhJlzczlip/XU/ITaqJNYaIIaI03ovClWI0lMS3RK",
+	"GW0gXmsgPt8D7gq0xzUsvrBqoWQQLFBfj5eENF8swfP5mugVwzdwUD2P2dHBQarCkHCrzuHnqKjv6OCA",
+	"dVxAdYjAL1PlB2H5yrK0h2nEPXh7KXPpytXghHF72XQGdpo5TlBT4fBQ1R07ZUY4s2rnpPvNQK6MIckJ",
+	"l6VtNpZRuzpe+oLdBsYTHoW1ycT6YfDH6AdAoLgaShiBgQRq2XSUkOBJvW4Rl1QbJCItezjeWEK+WNTd",
+	"I7KT5qZfKu04Ozp43NxguBPnCP+ABZB+KS8qu8L+0XqpEFup34H6MBixNx5FslY7EWtNl0UDWOGlYIcU",
+	"+3ZNhn0GBRSeDa/5nTIQt4nPb4EoTrazrTUJ+s+j3/6j+SP+SILsSIKsNR84Wet6D+u3tQ3PYgfX6Nk3",
+	"z7rmcaY1iRIYBb8MsI2R14D1UYlaF74DxsFOB8brq659tuGmFmJ1JEnr0kLMgUQXAojHDV1hxGBlQofO",
+	"eDwoxusYlReK2MEGQz16qBcjdjR+XEs8f805ipHaAQATih8b6yNecISX9CdYcIN4uegzmXNQYFYoqoNK",
+	"Fes+Jw0zx+od7Xz/0kHCqOQ1DG2x2DK8zYWkog0aWnvoXstFURHvUZPljvK2MqKWedwykNmby75VxvyT",
+	"J7rfQcz84Tn5I6f+ixQntSEWOIfTwBd2uuOdLvR2RMufAoZlYDWtMCo250Sc6oksmwJoi5s3Yu94eUlc",
+	"Gx5hgXFaH4tr4xgi6nEMfNkUwQNro4fbVIWHnzDO6FLiyMCmiXP7S5OalcPlhGPi+ScyzgalZRxBx9HL",
+	"R+wVjhYY+KVYWeGGF9yK4pjmynhRiCJVBEC70hVbwjSpLxdIUsapmz9fLAQ3HkxJGzbVoYXFtvrKM9yK",
+	"62rtcBALbAI2/XJhKEfsJ4ShPAnA0ReruLLqc4FTbow2a5owZKyvy6IGaB0kLBu2flURfCsCO4Rm432r",
+	"tWrfWP9Uctf6JfTCzVLVL/XS/wAEkA3r31h/Jqcz/9uInUk4HUbwS6Z9+griVCFETj/chQ+RxYgRCYT+",
+	"9KF/MDlksPeCVAi7mCr4DZOQfXeCzpQzbbZQSm/Y6mAR+me1vmxf4pseJ71h/VfdGzjp1fPf7L6V9D4M",
+	"4fnDK47RIuRVb7RxVJJfnMKjWp+fCpv7755Wov4d/45+e9W8Pv6IV7zfBitbYAE+NZTBVdcLoVjf94gZ",
+	"ECPYRsMFmeQb2Xp1T5gtLyXuAjvGiWPVPdxoexE26vDw8LEvlVJMTyZWuJNULYTJhXJDQR627E8ZctP/",
+	"/+DbbDBizz7kZVUIz6s36Ga9bwW1p98fjvfPsDd93J6+c76w0zDWXmfV7vbeMd2dq69dHbgwdxg89Enu",
+	"foXQ4MhBVuYVVlVjgqdNFfFmfSVMyRd3X4+Dm68HDe0eFqSBPnZ8yvoKXlJKG6LT1EV7agnKGW4ZbCNb",
+	"x6fb+O7h7dluPETE3sEmB0DW2Gc8oMX6oWO30A5Y2NsCR9+gR/f7z4rB5Zv+d5gTLUWK2Mc9GhFfAtQB",
+	"zjrSREnx3B7XaUCuUJ3Sy1iLaGfzpcqnunPFsheFmC+0EypfDb8XK3QRo15GwJe4kHW3EnRZH2OGmTMr",
+	"wshsFM9LsWpqbOCLC12sauWx8VUbYavSsT71EYHhJnGTkiQalBtii/sV6pMkX0Lkj+S+mjKeAg/T8GJ8",
+	"lLhCzE3vHnBLXTc5YIbnPqBTD5ikQ6oKOZkIzHtpjRpDArJZo/NLsQoYfiOGbSbII8KcpvIjrzEXPibB",
+	"Do7YTFfGNujK0viFqGxnyJW2Eo5H77YVkNFufi9Wvd2p7r/t6NIo7xtdCldlW5TYoxvgAehrk4B6CLQK",
+	"FJR47u6jM4ESib79nYO12t9nZ3y6bUD+sj285mPS6yDZ625tbqnv+Ji0Co533V1fd/cC4j8SCf/REwlr",
+	"CC4g7A5pEXstrsXAwTTC7MVkiH2GsujERF33MRFNTigHDvtHEfpwAKy3rH+0fwCGHfJk2QIW3N1ug9Ll",
+	"78b3Jj9Qru+N4W3CvKZaiS8ds/wGtPkqWm4C7P9Cih+2kuYWYK+aCH/USnhKxDBviHHA4yLUXk+DfW1Y",
+	"9lU28NkkTcj6cHxU2yzbavW+E+6OVAeD3Ep543uRerAed5Zb8MjDnUdkhrlhjoUkEytVTsqhX/mVrhCO",
+	"/TeN4Q9YqW31KDvOz+2IFWgIoTE+dQnLCctUVZZZqvJScGNZ7QiEM4kGbHbCMhh/RspY7rPPqO8RYp2x",
+	"H7iH7CeLgJxK2Fo4C/3j0e94woxAdCpqnu1fKd2IUV9EotNUSZUbMceG7ZnvDZg1lk/ESDwZSxWJPrB1",
+	"fP6mdLXIUxpNA8SUVIVEzNIL4ZZCKLCJrOMl+g8a42GrIMRs+RBmVhorB6kzMyY1RgMJDWKXRjrBllLZ",
+	"7fU0n0B0fh5b4XcpxNnFNEMhzm9mnv+MWsO/Cqxtuxzn5jr0XlP4Zne2DMV2tYyupprdBiXQRwLjEEtC",
+	"UODBIxGjS7WhiUbs1MfrorCiL+HbFS07jcb9GQ9e85ptuKSYUtsM5g9kyd29yYKo4q39a9Np8htws2LV",
+	"oNO5SDuK3kXKI8qaoWRRhelcKtFB5qnqH4z3ByNGz/GiGxNhW+7BqKCUW1/f3j8YjweUHJUqSpmVFh2S",
+	"I/amXcNKjs+64pXOw0lc0mrgEX8TOdZg1lftqnJtV9Gmaleh60lwvhIkXoAVPhjHG5eqfrR4lA6bYbpT",
+	"p01MK3amvWj/HAK6Oa6/U05RM4DORoY+dS2wUWQWn9KleM3r49f+4WX7l/SyEQ1EKCJYjNGpLsRseKfi",
+	"sPdrXby/0ylHJT/r/NEXi3oW5qwoJx6Sty8pZfRC1CfG1xwMqAy24bGYwlposkCY+CCxDW+d/BMrFwlW",
+	"sm5RL54KeORzo+c1l7rOA0e3/IEpvct9tkZzvtTmWqq7q/DvzFyqdVd6PsKVb8Elr8n5t8GT+0MT5rO9",
+	"qc9M5B6d30vhZBPtj5D+gPh981F/6QObKqyOTthChscQ2By7FCsqkTLCVUbZGlKMAoeIP7jQpcxXIMoR",
+	"X+xPNcbhgDW99vFBO0EIT3x7VsIgYqHPHlerJj/Pxys9EdAZz7xCk6WqUk6WrPaQhKKw4K2v8TH95NBx",
+	"Dxco7VLV3CaVz5rx+s3Ig3Sdc5cNtscoCXD1M+kl9PDfqYsNvfwMN36r55XI4o/+YJ9T9NpL6mjYyF7a",
+	"ky684Dbv2A13/QZzDaigQzhecMdPavPGvwrrpLGcoAX1TOkUqbrGKG+ZIVvCDtEB+lwJ+/SGrX4wPO1/",
+	"SOFdLvjGmg2k9nnAqmO63Qu8GSXgXR+81Z63XuYF0RPKrElMYE9RXnrxqYo2ujI79bHeuhKqFk8Zmc8n",
+	"QSCFPqHxmQJpHAJ0aORX3hFejNgpC6WkjOz01tMnmBauC5S7pG0gMmVdfprUpjwMNC5LjeS7tKkKjXNH",
+	"7Ecdvl8Jt+kMQPjAokH+DG4AksNeDJ8wbG4OYrYQvCilEl7KhoeF5p6dktRv9O/NCuJd+qczdm8wk++0",
+	"+sdOBdFqIs2crLoGpdYYoOBucdlGzvy1dyG4Eea0crPe8c/vgX1Q/cH2JkaG+vBzR39bylAtdF7NfUi4",
+	"MmXvuLeHzMgP4deO3ijoE1RJaPyJwX5sv5rUZ+9SrHzZJQhgbGg7aswP7HjRbcRsVOHUzbB8zJBQC6zj",
+	"xtmmBdQJnOim0zDBbyIAy3pbYctIDY87OEnfNQmdjl6bHrHT1l013oI0rYZQrJ9ZWWQeHBT9ntjlN7ro",
+	"xo3MGfUxJ0tjvZE561tBwfzXz06f/vDMq/qh1KHuS3ezZdVLVZeW48A9hmjzxFBOdcMHOj0stM//9VuF",
+	"/tWoBrXOuJSqrnitF+aky5URVTMdJUx84Jgdj/nfPOQHcpeqtmNkxN4ZianYuGd64eRcWidzkI2Ui5Kv",
+	"WJ+CyUmqmhAuoZCEKpXgvK6zaVl/IwW3vQtk4W+uGHFzy6wzXE5nWL3mRVmNzF9rz15r9ohwgTv4BN51",
+	"uP0+ZzVwPdm7TvuOAHS9N3YZt6nKwKJ/yh1fg8em5q8Z/H2O11NpiO9b8+rtGSbM1hjdvjlAzsvGmj2m",
+	"yDuPzFuvCVCSPM02VTNeAx7NMZm/1lvQ4vbeMDgcrYUNjLCbGDcBwhPfCvZKlHqBDjRf+oNwLez01Qt/",
+	"5BA6TpQT5vWHWImJeyNYAibHpuWqCBw0WBfBuLCUF8DeHA5hHbiTF2WjuLmZsIItuJvVNctH4yPKL8B9",
+	"uFgB1VJNx4LDyZiZGjukGXP74HtQ5I5ChaC6WKKrYi4VIctpY1k/Mxr7NcDX/kS2ONUgZthwUccrXhl9",
+	"IejxuNcXvOQqJ8QX4Kb5TIQXRk/TCwuK9P8LAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
