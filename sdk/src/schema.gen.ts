@@ -2415,7 +2415,7 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
-                /** @description Part of a nickname, username or email (case-insensitive), or a whole user id. */
+                /** @description Part of a nickname, username or email (case-insensitive), a whole user id, or a whole phone number with or without its country code (`13800138000`, `+86 138-0013-8000`). */
                 q?: string;
                 /** @description Only users with this role. */
                 role?: components["schemas"]["Role"];
