@@ -15,6 +15,7 @@ type App struct {
 	Login         WeChatLogin
 	Sessions      Sessions
 	Profiles      Profiles
+	Phones        Phones
 	Passwords     PasswordAccounts
 	WeChatBinding WeChatBinding
 	Todos         Todos
@@ -64,6 +65,11 @@ type Ports struct {
 	Attachments ports.AttachmentStore
 	// AvatarLinks builds the stable link of an avatar upload.
 	AvatarLinks ports.AvatarLinks
+
+	// WeChatPhone exchanges getPhoneNumber codes and Phones stores the
+	// numbers; without them binding a phone fails as internal.
+	WeChatPhone ports.WeChatPhone
+	Phones      ports.PhoneStore
 
 	// SessionPurger deletes long-ended sessions and old revocations in
 	// the background; nil leaves them.
@@ -133,6 +139,7 @@ func New(p Ports, o Options) *App {
 		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions},
 		Sessions: sessions,
 		Profiles: Profiles{Users: p.Users, Uploads: uploads, Links: p.AvatarLinks},
+		Phones:   Phones{WeChat: p.WeChatPhone, Store: p.Phones, Clock: p.Clock},
 		Passwords: PasswordAccounts{
 			Enabled: o.PasswordAuth, Credentials: p.Credentials, Users: p.Users, Hasher: p.Hasher,
 			Throttle: p.Throttle, Limits: o.LoginLimits, Sessions: sessions, Clock: p.Clock,

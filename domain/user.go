@@ -57,6 +57,11 @@ type User struct {
 	Username    Username
 	Email       Email
 	HasPassword bool
+
+	// Phone is the number WeChat verified for the account (nil when none
+	// is bound). Only the phone operations change it, never a profile
+	// patch.
+	Phone *UserPhone
 }
 
 // Role is what a user may do. Access tokens carry it, so a change reaches

@@ -40,6 +40,7 @@ func erase[R any](f func(context.Context, error) (R, error)) failureFunc {
 func failureFuncs(s *Server) map[string]failureFunc {
 	return map[string]failureFunc{
 		"attachToTodo":         erase(s.attachFailure),
+		"bindMyPhone":          erase(s.bindMyPhoneFailure),
 		"bindMyWeChat":         erase(s.bindWeChatFailure),
 		"completeUpload":       erase(s.completeUploadFailure),
 		"createTodo":           erase(s.createTodoFailure),
@@ -67,6 +68,7 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"refreshTokens":        erase(s.refreshFailure),
 		"registerWithPassword": erase(s.registerFailure),
 		"setMyPassword":        erase(s.setPasswordFailure),
+		"unbindMyPhone":        erase(s.unbindMyPhoneFailure),
 		"updateMe":             erase(s.updateMeFailure),
 		"updateTodo":           erase(s.updateTodoFailure),
 	}

@@ -91,6 +91,7 @@ func toAPIUser(u domain.User) (api.User, error) {
 		CreatedAt:   u.CreatedAt,
 		UpdatedAt:   u.UpdatedAt,
 		HasPassword: &u.HasPassword,
+		Phone:       toAPIPhone(u.Phone),
 	}
 	if u.HasPassword { // the login names, never the hash
 		username, email := string(u.Username), string(u.Email)

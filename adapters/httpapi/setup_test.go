@@ -66,7 +66,10 @@ type env struct {
 	users   *postgres.UserStore
 	cfg     config
 	weChat  ports.WeChatAuth
-	cursors app.CursorCodec
+	// wechatAPI calls the simulator's token-bearing APIs (phone numbers)
+	// with tokens kept in this process.
+	wechatAPI *wechat.API
+	cursors   app.CursorCodec
 
 	// Uploads: the first instance's use-case and the storage of all
 	// instances (one bucket or directory).
@@ -202,11 +205,12 @@ func newEnv(t *testing.T, opts ...option) *env {
 	db := pgtest.NewDB(t)
 	e := &env{
 		db: db, sim: sim, priv: priv, logs: &syncBuffer{}, seen: seen, cfg: cfg,
-		clock:   &testClock{},
-		users:   postgres.NewUserStore(db),
-		weChat:  &sessionKeyRecorder{WeChatAuth: client, seen: seen},
-		hasher:  &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
-		cursors: cursors,
+		clock:     &testClock{},
+		users:     postgres.NewUserStore(db),
+		weChat:    &sessionKeyRecorder{WeChatAuth: client, seen: seen},
+		wechatAPI: client.API(wechat.NewProcessTokens(client)),
+		hasher:    &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
+		cursors:   cursors,
 	}
 	e.setUpStorage(t)
 	first := e.newInstance(t, cfg.keys)
@@ -248,6 +252,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		Credentials: postgres.NewCredentialStore(e.db), Hasher: e.hasher, Throttle: postgres.NewAttemptThrottle(e.db),
 		Todos: postgres.NewTodoStore(e.db), Uploads: postgres.NewUploadStore(e.db), Storage: e.storage,
 		Attachments: postgres.NewAttachmentStore(e.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
+		WeChatPhone: e.wechatAPI, Phones: e.users,
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,

@@ -121,6 +121,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Sessions: sessions, RevocationFeed: sessions, SessionPurger: sessions,
 		Todos: postgres.NewTodoStore(m.db), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
 		Attachments: postgres.NewAttachmentStore(m.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
+		WeChatPhone: m.wechatAPI, Phones: users,
 	}
 	if hasher != nil {
 		p.Credentials, p.Hasher, p.Throttle = postgres.NewCredentialStore(m.db), hasher, postgres.NewAttemptThrottle(m.db)

@@ -217,6 +217,53 @@ export interface paths {
         patch: operations["updateMe"];
         trace?: never;
     };
+    "/v1/me/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bind my phone number (getPhoneNumber button)
+         * @description Exchanges the `code` of the mini-program's `getPhoneNumber` button
+         *     (`<button open-type="getPhoneNumber" bindgetphonenumber="…">`, the
+         *     event's `detail.code`) for the user's phone number at WeChat
+         *     (`getuserphonenumber`) and stores it on the caller's account, in
+         *     place of any earlier one. The answer is the caller's profile with
+         *     `phone`.
+         *
+         *     The session must come from a WeChat login (`/v1/auth/wechat`): the
+         *     code belongs to a mini-program and is exchanged with that
+         *     mini-program's access token, and WeChat's answer must carry the
+         *     same AppID in its watermark. A session from a password login is
+         *     403 `wechat_session_required`.
+         *
+         *     A code is single use and lives about 5 minutes. WeChat answers an
+         *     invalid, expired or already used code alike: 422
+         *     `wechat_phone_code_invalid` (422 `wechat_phone_code_used` when
+         *     WeChat says "used" explicitly); ask the user to tap the button
+         *     again. A retry after a lost answer therefore fails with that code
+         *     although the first try bound the phone: read `GET /v1/me` to see.
+         *     A phone of another mini-program in WeChat's answer is 502
+         *     `wechat_phone_app_mismatch`; WeChat's quota 429
+         *     `wechat_rate_limited`, WeChat busy or down 503 (with
+         *     `Retry-After`). Several accounts may hold the same number.
+         */
+        post: operations["bindMyPhone"];
+        /**
+         * Remove my phone number
+         * @description Forgets the caller's phone number. Answers the profile without
+         *     `phone`, also when there was none.
+         */
+        delete: operations["unbindMyPhone"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/password": {
         parameters: {
             query?: never;
@@ -745,6 +792,40 @@ export interface components {
             username?: string;
             /** @description The login email (lower case). Present only when the account has a password login. Read-only; chosen with the first password at `PUT /v1/me/password`. */
             email?: string;
+            phone?: components["schemas"]["Phone"];
+        };
+        /**
+         * @description The account's phone number as WeChat verified it (`POST /v1/me/phone`).
+         *     Present only when one is bound. Read-only here.
+         */
+        Phone: {
+            /**
+             * @description The number as WeChat gives it (`phoneNumber`); a number outside mainland China carries its country code.
+             * @example 13800138000
+             */
+            phone_number: string;
+            /**
+             * @description The number without its country code (`purePhoneNumber`).
+             * @example 13800138000
+             */
+            pure_phone_number: string;
+            /**
+             * @description The country calling code, without `+` (`countryCode`).
+             * @example 86
+             */
+            country_code: string;
+            /**
+             * Format: date-time
+             * @description When the number was bound.
+             */
+            bound_at: string;
+        };
+        PhoneBindRequest: {
+            /**
+             * @description The `detail.code` of the `getPhoneNumber` button's event; single use, valid about 5 minutes. Not a `wx.login` code.
+             * @example phone-13800138000
+             */
+            code: string;
         };
         /** @description At least one field must be set (code `empty_patch` otherwise). */
         ProfilePatch: {
@@ -1114,7 +1195,8 @@ export interface components {
          *     (`wechat_user_blocked`, risk control), the current password is wrong
          *     (`current_password_incorrect`), or a storage ticket's signature is
          *     wrong or it has expired (`upload_ticket_invalid`,
-         *     `upload_ticket_expired`).
+         *     `upload_ticket_expired`). Binding a phone needs a session from a
+         *     WeChat login (`wechat_session_required`).
          */
         Forbidden: {
             headers: {
@@ -1201,7 +1283,8 @@ export interface components {
          * @description Well-formed but against a rule of the resource: the
          *     `Idempotency-Key` was used with a different request body, or a
          *     stored file does not match its upload ticket, or an upload serves
-         *     another purpose.
+         *     another purpose, or WeChat refused a `getPhoneNumber` code
+         *     (`wechat_phone_code_invalid`, `wechat_phone_code_used`).
          */
         UnprocessableEntity: {
             headers: {
@@ -1220,7 +1303,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description WeChat answered something unusable or refused our credentials. */
+        /** @description WeChat answered something unusable (`wechat_bad_response`; a phone number of another mini-program, `wechat_phone_app_mismatch`) or refused our credentials. */
         BadGateway: {
             headers: {
                 [name: string]: unknown;
@@ -1308,6 +1391,8 @@ export type PasswordLoginRequest = components['schemas']['PasswordLoginRequest']
 export type PasswordChangeRequest = components['schemas']['PasswordChangeRequest'];
 export type LoginResponse = components['schemas']['LoginResponse'];
 export type User = components['schemas']['User'];
+export type Phone = components['schemas']['Phone'];
+export type PhoneBindRequest = components['schemas']['PhoneBindRequest'];
 export type ProfilePatch = components['schemas']['ProfilePatch'];
 export type Todo = components['schemas']['Todo'];
 export type Priority = components['schemas']['Priority'];
@@ -1657,6 +1742,66 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    bindMyPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PhoneBindRequest"];
+            };
+        };
+        responses: {
+            /** @description Bound; the caller's profile with `phone`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    unbindMyPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's profile, without `phone`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2270,7 +2415,7 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
-                /** @description Part of a nickname, username or email (case-insensitive), or a whole user id. */
+                /** @description Part of a nickname, username or email (case-insensitive), a whole user id, or a whole phone number with or without its country code (`13800138000`, `+86 138-0013-8000`). */
                 q?: string;
                 /** @description Only users with this role. */
                 role?: components["schemas"]["Role"];

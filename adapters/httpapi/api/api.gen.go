@@ -398,6 +398,36 @@ type PasswordLoginRequest struct {
 	Password string `json:"password"`
 }
 
+// Phone The account's phone number as WeChat verified it (`POST /v1/me/phone`).
+// Present only when one is bound. Read-only here.
+type Phone struct {
+	// BoundAt When the number was bound.
+	BoundAt time.Time `json:"bound_at"`
+
+	// CountryCode The country calling code, without `+` (`countryCode`).
+	//
+	// Example: 86
+	CountryCode string `json:"country_code"`
+
+	// PhoneNumber The number as WeChat gives it (`phoneNumber`); a number outside mainland China carries its country code.
+	//
+	// Example: 13800138000
+	PhoneNumber string `json:"phone_number"`
+
+	// PurePhoneNumber The number without its country code (`purePhoneNumber`).
+	//
+	// Example: 13800138000
+	PurePhoneNumber string `json:"pure_phone_number"`
+}
+
+// PhoneBindRequest defines model for PhoneBindRequest.
+type PhoneBindRequest struct {
+	// Code The `detail.code` of the `getPhoneNumber` button's event; single use, valid about 5 minutes. Not a `wx.login` code.
+	//
+	// Example: phone-13800138000
+	Code string `json:"code"`
+}
+
 // Priority defines model for Priority.
 type Priority string
 
@@ -730,6 +760,10 @@ type User struct {
 	Id          openapi_types.UUID `json:"id"`
 	Nickname    string             `json:"nickname"`
 
+	// Phone The account's phone number as WeChat verified it (`POST /v1/me/phone`).
+	// Present only when one is bound. Read-only here.
+	Phone *Phone `json:"phone,omitempty"`
+
 	// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
 	Role      Role      `json:"role"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -823,7 +857,7 @@ type UnsupportedMediaType = Problem
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
-	// Q Part of a nickname, username or email (case-insensitive), or a whole user id.
+	// Q Part of a nickname, username or email (case-insensitive), a whole user id, or a whole phone number with or without its country code (`13800138000`, `+86 138-0013-8000`).
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Role Only users with this role.
@@ -950,6 +984,9 @@ type UpdateMeJSONRequestBody = ProfilePatch
 // SetMyPasswordJSONRequestBody defines body for SetMyPassword for application/json ContentType.
 type SetMyPasswordJSONRequestBody = PasswordChangeRequest
 
+// BindMyPhoneJSONRequestBody defines body for BindMyPhone for application/json ContentType.
+type BindMyPhoneJSONRequestBody = PhoneBindRequest
+
 // BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
 type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
@@ -1027,6 +1064,12 @@ type ServerInterface interface {
 	// SetMyPassword Set or change my password
 	// (PUT /v1/me/password)
 	SetMyPassword(c *gin.Context)
+	// UnbindMyPhone Remove my phone number
+	// (DELETE /v1/me/phone)
+	UnbindMyPhone(c *gin.Context)
+	// BindMyPhone Bind my phone number (getPhoneNumber button)
+	// (POST /v1/me/phone)
+	BindMyPhone(c *gin.Context)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(c *gin.Context)
@@ -1482,6 +1525,32 @@ func (siw *ServerInterfaceWrapper) SetMyPassword(c *gin.Context) {
 	}
 
 	siw.Handler.SetMyPassword(c)
+}
+
+// UnbindMyPhone operation middleware
+func (siw *ServerInterfaceWrapper) UnbindMyPhone(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UnbindMyPhone(c)
+}
+
+// BindMyPhone operation middleware
+func (siw *ServerInterfaceWrapper) BindMyPhone(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.BindMyPhone(c)
 }
 
 // BindMyWeChat operation middleware
@@ -1970,6 +2039,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.DELETE(options.BaseURL+"/v1/me/phone", wrapper.UnbindMyPhone)
+	router.POST(options.BaseURL+"/v1/me/phone", wrapper.BindMyPhone)
 	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
 	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
@@ -4106,6 +4177,314 @@ func (response SetMyPassword503ApplicationProblemPlusJSONResponse) VisitSetMyPas
 	return err
 }
 
+type UnbindMyPhoneRequestObject struct {
+}
+
+type UnbindMyPhoneResponseObject interface {
+	VisitUnbindMyPhoneResponse(w http.ResponseWriter) error
+}
+
+type UnbindMyPhone200JSONResponse User
+
+func (response UnbindMyPhone200JSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone401ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone404ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone500ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone503ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhoneRequestObject struct {
+	Body *BindMyPhoneJSONRequestBody
+}
+
+type BindMyPhoneResponseObject interface {
+	VisitBindMyPhoneResponse(w http.ResponseWriter) error
+}
+
+type BindMyPhone200JSONResponse User
+
+func (response BindMyPhone200JSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone400ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone401ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone403ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone404ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone413ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone415ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone422ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone429ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone500ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone502ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone503ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone504ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BindMyWeChatRequestObject struct {
 	Body *BindMyWeChatJSONRequestBody
 }
@@ -5846,6 +6225,12 @@ type StrictServerInterface interface {
 	// SetMyPassword Set or change my password
 	// (PUT /v1/me/password)
 	SetMyPassword(ctx context.Context, request SetMyPasswordRequestObject) (SetMyPasswordResponseObject, error)
+	// UnbindMyPhone Remove my phone number
+	// (DELETE /v1/me/phone)
+	UnbindMyPhone(ctx context.Context, request UnbindMyPhoneRequestObject) (UnbindMyPhoneResponseObject, error)
+	// BindMyPhone Bind my phone number (getPhoneNumber button)
+	// (POST /v1/me/phone)
+	BindMyPhone(ctx context.Context, request BindMyPhoneRequestObject) (BindMyPhoneResponseObject, error)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
@@ -6549,6 +6934,72 @@ func (sh *strictHandler) SetMyPassword(ctx *gin.Context) {
 	}
 }
 
+// UnbindMyPhone operation middleware
+func (sh *strictHandler) UnbindMyPhone(ctx *gin.Context) {
+	var request UnbindMyPhoneRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnbindMyPhone(ctx, request.(UnbindMyPhoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnbindMyPhone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UnbindMyPhoneResponseObject); ok {
+		if err := validResponse.VisitUnbindMyPhoneResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BindMyPhone operation middleware
+func (sh *strictHandler) BindMyPhone(ctx *gin.Context) {
+	var request BindMyPhoneRequestObject
+
+	var body BindMyPhoneJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BindMyPhone(ctx, request.(BindMyPhoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BindMyPhone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(BindMyPhoneResponseObject); ok {
+		if err := validResponse.VisitBindMyPhoneResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // BindMyWeChat operation middleware
 func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 	var request BindMyWeChatRequestObject
@@ -6956,227 +7407,244 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdhs38uer4HD/e0xmmhR1cWJLH3Y0vmScOInXlte7/7RXDXWDJEZNgAHQopmsn2ffY59sT1UB3Wiy",
-	"SUm+KJ4Z50Mskt24Fgp1/dUfvVzPF1oJ5Wzv+I/eTPBCGPzzyRmfwr+FsLmRCye16h33zmaCOW4v71l2",
-	"JYyVWjFuGWfWGa2mTCgn3Yo5Pk3YRBuWPZsMf+Iun2WMqwI//qyV8N+NeklPvOPzRSl6x720d3WY9npJ",
-	"z+YzMefQ94I7Jwz0+7/T3tWv+8OHb38dDx++/Sbt/Ucv6bnVAl60zkg17b1/n/SeFWK+0E4o91IsSr4S",
-	"xeYUXhhhhXIMhs4MPsb0hHHFBDelFIYZ8VslrGNL6WbMzQSzfC5YVjeer4Y/ihUOvxmrUNW8d/xrz5lK",
-	"9N52De65zjmNoWtVX798DsOA7nIjuBMFLnR7jfau9vecLrTdO5yM82+LB2L4LX9wMTzi9x8OHxaH+fBg",
-	"sj95MPlOHFzsj1vj2xzPS+HM6nTihNkc0SuRa1VY5jRbcunYhZhoI5gzK6mmjE+5VO3pz6WSc1iBcT11",
-	"qZyYCtN7D50tuOFz4TxxRUv5o1htdn/KLsWKrXTF8pnWViAxuZm0tDZAdn3OXr9+9phJy2QheDlIWKXk",
-	"b5VgfK7VNFUrXdVbaY/ZPszl4P59VgogKpuwQk6lswnLhlnCsnP43yhjQLXH2Yg9c6kS7xbSCMsOjthM",
-	"V8YyDqvFpLNsIo11rLJilKrWFt1wYyRMk45bL+kpPod31yisvcD83XOhpm7WOz64fz+BBQ+f95P4pPx6",
-	"OvxPPvx9PHx4Pjoevv3LlpMywTO484RnwAMy1ocl+SZLYGk4y/V8zodWwIYCkZbSOiRcPrWDY6DfVC2N",
-	"dILN+GIhlGValSsmJ0wrwebQqbBE5pUxcBADI+kTE0kV8CRupNVqkDBRWsGO9g9G7BccIi9P8GDqyjHp",
-	"sKGSw2HFPpdS2fUdqRlL95p7DrVtsffHB0et9U1T+00/Tb/5P/03e4P/lvZ+TdN3B/vwv8Nhmr77TgB7",
-	"6sNTCT6646nBNwN4ZNsOAavcskunyi6FYYfjI+JSSrMLXazYciYUrkl7C6XF1Sf+YgXrLwW/bC00wwMm",
-	"2BUvKwHPZ99kt17Ihrd/cat5pgv97PFOcpfFKMxtwd2smZksekkPOIk0cKEAh4+nN9Fmzl3vuFdV+ORm",
-	"568XpebFtu4r/PUzDuA9vGwXWlmB3PdvvPieO7HkyHlzreDChD/5YlFKuqT2FkZflGL+l39YurGa7v7D",
-	"iEnvuPdf9hrZYY9+tXsv6C3qtD3VN+LRjDvGkXJFwayeCzeD66RSleUXpQAaNGJSWVEwYN65EQVIFLy0",
-	"o977BMb9kvj5XY4btihIBNKyOS9hvWGIhl0YwS9B/jFVKU5YJozRxmbIFInJTaQoCxr+I60mpcz/tMHn",
-	"JbfAe5FhLGEvxDscpzYwsUoVwrAlX52wLNeFyJjlK5sqeHLETlmuVeDYNxSQoFXrZFmmygrnStjrfpb7",
-	"ZcgSZkACGZwwDhepAWKHsYg5lyW86/ilUKnqZ+HXc/wGLmp8xn/EBjx1wZPw6oWuVIF3x3ImjIBGliKf",
-	"cXfOSyN4sTrHJ6Cp8P1isfYbtKv86WTSpkppmHou5BXtPn3mxYqthGP9jB49V9qdh8eyJFXt73mxohED",
-	"12EzXRZEKHNtHePO8Xw2h92Fy23OVzDy5tvzUs6lywbAmd8nvafaXMiiEOouSepn7RgvS70UBetnkzCE",
-	"bJCETQhnGAU22JFo+eHj+UWp80tYHGakvQTKckaDBBeLBQtu7VIbWHq2JMGgn/kfz8OP51Ll2hiRO+gf",
-	"BRTrtOFTwZzML4W7Z5mVU8VdZQRuIjaFJO/YjFtGMl7RbB+9dy7VFS9lawP9L/6Nehc8Lz2Tc6Er9yew",
-	"1EIWSIvEWplUzMm5QJ7zvVbiTvmN1qzkTpzgVhphdWVyERYZh/RMwd3PyyfAK+9ybKeKVSDSixzk1gmX",
-	"ZWX8QFF2EvlMCwuilPRDZIVwXJY47J+1ewps4W6PGrNVPqvXMQlcB3Qbe0L0PhFE3HjaCrEo9QpYBRK3",
-	"XUqQtwumJxPWz+pTwys3Oy8k3rpAyDDBF3wFVH6m9XNupuKubyncAmlZCZ2DLMpJkLXCXAnDeJ6LhaOL",
-	"9IVB7VTC20+5LEVx14ON7BqOT+me4yABAH+v5W/Sk9HygTcdDv6VMFcyF68Vv+KyhA240zMAFCJUAXc0",
-	"3pOVXQEZFXqpTmiUXsnN0DwwRPtAxizZA0apegN3PsgHLKuaOWSsD7MuuOMX3AqW66okpnQBbIATERpS",
-	"D3OtlMhRi78w+lKwuSyGXqYY4OrpyuV6LkgsuVR6qY4Z9yoeXorawL/YwYxfCdRKpXOiGDEcN4ga0nrZ",
-	"ZCI8a4RGyLiSqutkFyNcZZRtNlNOvEAHir8zq1TNeSFAr0pwi1FWKDgqoW7WNn1B5xa0WGgFL54iVV7a",
-	"YLjhoiBtK7LARRuwbcf903uRKec9aTv6J65WXlq2d0lhL2EFUEwRxQkZj7pJ6ZNN9rUCdqaN/F3cNXdG",
-	"EQF5k7XM6Uuh0FoinWVWWLRqLLllRlzpS1GQhIIWCz2V4SeSlfq1CItnizQhI+zMN+uf8zIOCTHUShCb",
-	"A3NPWOZll/NIgfJM/rVaGA2jhUP7BK21dyuwlOXQq08XlSMGCXIvKlDB/hmuO29N2jybsHC4anjSOCvk",
-	"ZCJamgncJrRWqQKBEC58WQpW0A3vyBCFG+UFfBLu6J1a6sfLx6aKK+1mwrBFZRaabH64mLZaLLRxovhJ",
-	"FJKfod7951ybMKcs7g16yUZofvBNQU+ntSqBoyvoEuXlC6MXwjgpbO94wksrkt4i+uqPHukgojjnrmVy",
-	"AIY3BHFz0+6Q9GgVr5shWUd6ZKYINo5fw8tJq+vGsK4v/iFyB700c3ou7W3nJZ2Yt//YNdRo+d4nvTl/",
-	"94zeOmis3twYvtqYDLW+e/SRbeMWE/C6iSy6rOh0wUQKZBYoW0/YXCoBXPh6+9XmtkB/XbN5ogpRvCLW",
-	"Z285ExBLOmbxd71kc65WgaNathRGMHwahr/T89AeO/XQNe6nUpRFrZHcYtDArTvcJw7tWXOez6QSxNJr",
-	"FwaahO5Z5vnBMcvCGFHZdFqfl1pNs4Th33amjYMPXhI6x/eziM3DbPDV8AXtaPwImnXhC125cz05N1xN",
-	"RfRA63Un3rnQOxyCUrwLH2Ejwt8TsYz+pGFZaAivqELPQfhFvo5KDLfNcCpTxqPLZ9zw3AmDr2divnCr",
-	"8wUKT/E05Vyc/65VPO4wkWj0eWWsNtGCxY+j3QhHTZakVGVKu3Nvz8hIkptEt6mtl2Gu6XmQF8+5PQ9G",
-	"KWgtfEfNkyS3wQ1xgTZp5c1MoPYmAkEwaRMmRtMRy4C7j5TML7Ej9E2RFDQ69SIPMnt0RW70N4drnhS5",
-	"3UeaBpYQLTfvdZ2Tvwteutktz4h13FU2dpLqy24XaTwq/1bXKH548+O1Q1hnhYvqopQ5GoNAObgUK9Z/",
-	"+fQR++7+/neDE6YEaplqxRZGXoEMOxfzC2FgZdduwnIaT+VJ8fjVaS/pPXl1cP/bjlklvdxctV84uH9/",
-	"/2Ev6b0Ybnvlsoudw3WPI/728AFzs2p+sTBSuZOW/GlJHnQzIQ1OEkUk6Top5JKkvzCyX358ARN51Dmk",
-	"yor4WSunnY+96yC3pLe6nghhLDTxBJeYetyy+6/Eba/JS7G6+TUP9PX+mhsdG+wa3nOQyl96f8ttpSzc",
-	"yXPcya77/Ic3Z8xpZgXom5ZlLS5wzP4muBGGpdV4fJhjI/in6OYP3rt9LtV2/3+lnCyRObWUHP9q6/rd",
-	"37x+k56050oskVd2ELSpRPBYSuvVmTr4YSbQdhwN/ULrUnAUvb1ydH67ObRVquDdr1QJMyM1jExOKGig",
-	"R64EZXYi4O5JWM4XC9BcVqg48Aury8qhCWBw/VKEIdebu4sCX9LDZ/gskCL8ce68grHrTXwFNRE6tOZa",
-	"8dt2SEotQmx136Kb9Vl1bowfRpsYuk7OC3/nPprBpf5h4vC6g2CTLF76aTa+cp7nuvIWU17f/CeNbt6S",
-	"EQb0oncfKL0mRNcdJy2/98GD9ZCNzfMIwsOu8QaLFZmgav8IBS+FSbgZb0Z2kqptk0CFdimtGLGXVSks",
-	"8BOpWPZSTKV1wvjl98JMNJVDUHaumQps8/YdeKphFGRaM9i3nmx0PArvZx+wvA+6LzBD/vQvfYW/Pbpm",
-	"gdcOa2u1dx0sfzV9yLlC5tx1JYVlDZYT8t72uVqRc5+MoX/NBics51YMpbJCWenklWjHtvFS5uL2pBaT",
-	"WdOYdwqymTZWsAuMN1kx6zj8/AlO69oO0OpEg+ncBSO1kW2Rq9TLXtJTMJyyl/RmcjrbFKuS3rshvDC8",
-	"4rjUFt4MrT3HFsKnn0NL4Yu/Y4vYO9mRNqn/6SP28Oj+d7X6QU4vG4xrdlOX3RSKb64GO80uDFf5jGnV",
-	"JgDU0FCSOZ+QV6dju2lwXYQ4q+YcL/WSKwoRRHOitEzndCvkolsOwqCNDjYFatGwFFeiDGtjk+bWqE2N",
-	"6MJAHYq42THjDt35qbo/Jo0yo2FTSAU1MddGkCVjoitVjNiTKyBR0L2ZVIvKpaqPxj0aqMV2QOhM2G+V",
-	"MKuELTjsjyoYqYSsCbEcsHkF3V8Ib6F+ffZ0+KAOm/v59XPWqNwJ0yGkEaYwFc6u2wJOGGc/vPrlZ7I2",
-	"zvkK4xbCNNl+Mh6PKXLMMiWsE0Wqwo+HB6wQYoG9oD6bYRdt6wKxwBvJ5pGlZkNET3pSWcdVLrq1p7Bl",
-	"uHI3pA7/jjewbfzc6LZz/o6kv/sPH0ay4NF43CUNOulK0UXGaO7xxGyr+ZybVbCLhwMKrXWONciH622+",
-	"fvkM1EJgx13tNEdw5tzCHu/twegveH45KsRVsFvbvRsc0DW+6CVGmmy9WN7S0M0j9USW4kWIeryNiu9Y",
-	"Kbh1GOlItAyngF2AQO9Yn3yWsW2puaEHHWr+FXfcnN/AvEpPrhlWT6BTy7LQjCkzYH3oGUKumKpSqkvW",
-	"z/au9vfoKbv3hyzeZ4MR+1k75vRUoNOBbtCoITot15htk17zRlf8KMO9Zq9fPk8o6GrhVjDCvBTcjNhp",
-	"abV3uqOozB0aSCQwBzyK4hhlIpo7TgVPk3fXS2srEInw+c0p+mAzWA1vl0GvMQ4GxsWkSlUBnFcv5kK5",
-	"AfK5ODqotbCVylFlKBIGo07VgsiI3PG0ft8/OWMwjrnIWM4VkYVyDMgcJTPHpB2xU7VKvbPn9cvnTFp2",
-	"NB6zfstyybTyprloEIMNMY5iXTe25ULqzf14vYC1vz8eR4x51G7ufsRIIknbGwe7tGs5n4vihCLfvz2K",
-	"WvYufgdPSDUdbYqfm8d646h6FfXDxMkNZbiLWcfKumeBJXfAwMlU0DhJR6wPr6DbGaO8pkIJoysL9IDy",
-	"OmdzadHo27Zk4F0EdKiXyjvqk1QdjfdZ1hpjHQ82Gqzv89H44be3Exfbs3+7fXHPupfnlwX/rRLHLJtf",
-	"mHNKrTm4/y0zXBV6zi6ksyP2oxALIGorcgPsb/luZIV7RcFxr1YqH6QKXkRbknQUpe80y1788opOCq/c",
-	"bM8PNTthgmMkEm1KiI7gqVJiiSw3nFCQDOCzdXph2VKbSyCxtVByGPhvD//nbPw//tehflge/ud3b/IH",
-	"v+2b/7z4dnU2Xvz3o+JAPb1vf3ww/2GfP+90Lq6pUbd1NnUr2/7Q4GRAjzNDUFoKjExUjLMLbgTjRWGA",
-	"grJS57z8K3k6Rq4sslSBqugln4P7rTPXpzuJrqG2P2KwvjyoC/3Vfx7lev5xelF7jg9gm/cPHrQG91pJ",
-	"HFksF1J6AKwGsoufn/74KFWkq0iLcsDghAIPGflHohgE+DqY8Eg99N+kCue8PuNPq7DdTv/fvemHsFyH",
-	"B/Fq6QnL+PD3LGHZePgQvUIhfQil/WGWwNCNqxVg7tOOMNZKTqWLycF6r1/t6YtdgNt9epHXrJuAPs6q",
-	"UK9XsExdo96+1F0C7RtgvoEQUHUoNMZVw2HkThs2NVw5y3gxl8rf1UH89F/iE96qTQHeRWTXDqq0NzLi",
-	"K52uCe+Wvq1JfrE43+aNgXEOF0ZPDZ/DnTQVBUbf6hMvT00wXlN1S+ve0u0jKjZbx0uuZfzaGWzhJaMt",
-	"ZvaJjzwKYUn+Pm3dhSAPdZvbgzW3a6hvgkIcmhZkdEejur8vROEzCG8+HVrza4XcklsMKr9mGevAK5If",
-	"gthw49Fg2Dqfdq8viKWlFMrds+y1FWZ4Cg/CPQCCxWaXrVS+b687hzjviFbW5tzanNZAk0C7DW10nVt/",
-	"LD577Ew4fu8/OFTmTBf61uEZwBC3nbI3cbYcRpVhKuGcm0tRsEKDGqeqsmTLGWgTKFsC49p+KuFpiuml",
-	"JK1rDv3NiK/wQfyb57KoxA0mJi0rKpE05u3XZ4+YnkxALZYO5z2VV0LVk910bzQ3y8H44Nvh+HA43j/b",
-	"f3A8Hh+Px38Zwx8ftiRJ791wqocfevyVdsJu5BiOO1WlRWR/3R1x558DSuXTNoW3pLBrhbBdEWKRDShm",
-	"COPrRTsKM74dDfkk201SeaZyIyjjCHg3GiFJm6bUiCaDNEt7V3QJ+8boEk572XXOzy6OFmxCtIM1KUfb",
-	"5Ak/aR9ivydrLDFakmau23jII3zzluYl4PJRTJM9ZhlOAZfGRRIkGp0uQfuilPPxOFWxVB3ydX3WUyRX",
-	"nrAMVyNjFZoD9sfJuP026zt+QabgUipR5x+Sz2lwwjJaRhzUy6eP2OHh4UPsMVU8PvYXwi2FUGy4f3A8",
-	"HmODf9k/gj+lYtaJBQq5+/dBxKmcsGQ+i+3CdTBWZEVLUPqZCbYS3Fi2/3A8hnk8fPjw4QkmiDNuRKr8",
-	"asHTShhmFzwXluW6LPkC5e5ICMeh/fz00TDoHfA7WbebNW5J52RxLyoKhRXB2BHeR/wCI9hcmCkG3f8C",
-	"im+9biChXghihH2lgXFiNhWm7OG3XK0wp5Ay0yXqwEfjcWxgRdGeRPL2dRQ4+ZqjAeiN2G4pJo7pypFe",
-	"Bf11C2QN479zzlyz3PYknqDAu2MSn5lD1+vwa2+mSWsxhqsCRYnPy76bLfhbtWJzWV6uCXnX8vR1szm2",
-	"vI19vfBBfZ9NUkM5q8O5osQ758Mru6JtfEySj7+sNQ54iy34NMhSWjWgDfD16HqxqVNCbI9n+2LdtSeB",
-	"nc1Equq4BjSbUSMc4zy1xUSH5iLaxShuLvLh2hox11ceXiNwrtGdHH/a2uBHQCcCDQOf7z7/1wrLH8MP",
-	"1kM8FiXeMhE2Bjx5wn59G6/aHO7SUS/5kgS+952kfSm+BhmuRdZ94mDALzGk7zOG6b3dRmYhrSkY2ogA",
-	"Ok1sr+uEn4/Q0W9o7qIkq3oBP5GmvVTo720bvG75crfH1XuLa7QXtPYOSwSTCK+y1y+f7zxGW5V9zhZC",
-	"FYimEgArWCFwWZmcoCBWr/PNzV4TWYrzYDT/UB3dJ83dLA3shX8YCR3I8NwIbrsU1zezFQK4/YPy+f20",
-	"KafSf9ePox3IveHXoIahGbRMyOTst/J3cT6Xdu6RjAL8w2oRfd1F/vBia0mkct8e9bpYRxM3cv2avKJn",
-	"O9XosLit4IroZPhBxVvZOhpdp769E9tN+uhilxYkPe8e9KNB01HtVPVYIdANqq6pgiF5Z23fO/KzYybn",
-	"fCpACY7S1cK3CXvx+GmC0VEJu5KF0MHl4beOWqmzBedta+c6h/rA2OI1lrNpIIAVuWfZXBSS44RPaskx",
-	"LEMQi0Mqacu4hpPd+8dCTNf9W99dK3q0zurWoZEv7lIsHNztc+F4wR1nfcp/WXDjgmuA6IFditWgPcjF",
-	"TDs9+sdium7Kvv8JD384SlsnIt7x3DGkJKnYxcoB6QTXa7TA9yxRWmsORw8O9g+TzXN6CyNWc/C6ztv2",
-	"Y/VqIxnKM268lXmx6gXO10pVXKfgM0xXvq3Te8ctgkBo2CjrYwgAVwV78fpsACc8hDj7uJGZtLe5Q0RZ",
-	"7MgF/aMryDMeWbZ8NyIW/FSWIrtnWQY9P+aOZ8ckppLZ0mtZIZan17EHeEi2JOJ19INpd8fE7LSZ+x70",
-	"pGZ/8e0Bnzt3bJv7MAJ+I7jUcDuNbhLetajceQSg8IGL+3dqASf04vUZsaucG7OiE1auOtcROu8Uc57C",
-	"NNAZZinwZmHERBjGsfWQ4M+X9ep9ZNJ40uscRsdeVqbMjhln86p0EhkdkvlUC8tmwnQNpuvChe5qom4R",
-	"VLMq7c1Z99DRyDs5hE/XuY0ytyPID01yCePrsX7orKXQbAzc8+kNcRhjqroCE33YXgPLc68jfm85k/kM",
-	"g7B8JB+LAvlYnxJb4afjvT0MoJlp644fjB+MOyIhU/XKi7XSh+rVsX6YS/Hi9OzR3+u4PmkZL5d8ZevI",
-	"xVsG5V0bbvchSsW2UKPaN+1TJtDqjUkSgxFrUIrL1XWZSj5SgL0UvBjCCycsn2kr1NaEFu5YBueRFm6v",
-	"lWrTutLbMSOHHbObcbsj1efNjGJYrx/8WYT1RHsInN2mSrqT2vNKhyJ4GYgX0BKFOD9dAoVSQxhqu0K8",
-	"IdgpqaaIY4jciTnYSUtxgegUIORTXiMOjdgb9JtkzlDqfNeCMSVEQUbPVtpZduK9Lhme2iyhULwaFLK1",
-	"Gz5CqIY59FFEHcnkkR3wpg7SKD50d4xn0jM+gmenFQOe+UAf5I4IrPos1ECQX+BxWLP/Hd7ovqg3oBWQ",
-	"TRzHL/l2X+a2S+KzuwAoKfSWLoAX3NrrXAD8IoCvbzgBbmL071oQwk36iNw2vljcJMLrnmWni8Wzx0BZ",
-	"PmGwTY4R+F4ADrIgmfKy1c4GQPXy3Xjtv1tG7iVb8q8wMgmxR4yeM5CJ8GhkJww4XolBeUkAsbrQlWO1",
-	"w7et8hXiatgRUnjrPLkteR+g74m8MtKtXmFuAW7LBdoZTyvCm6BPTwOj+eHNWa/LRd+yIOO0uecsAQK5",
-	"xq1Hhkq2zHpEIJcQ1JJUE929oiCGCA8TUqN2xRt8HL7EjpOIzxC/sqnqk5TEY5qZ85UHbGR6MhkkNeBN",
-	"wnw+g03qUMp7NlVODwuN3gzv9CbZDa49w+V05pjTQY0PqKjh6pzxhUjVmphMt9koVamibDRMjUOxSrE6",
-	"TzDbBmqVsULnFc5liW4uwhFOlQxJLzhKBOSL0wBP6lCKVq4cNxS2iLlQ8aiy75+cZYxjhoqH1sv+/uT0",
-	"cUaIHg/398eERE/YfmQYizLlYP0prCVh2SPS3odnCKLTfCaazkaj0aBWe6nBFPHmhHJ+DbDlJjcqqfPs",
-	"OObL0WmHw+NdNR7U+6dnZ16daPKu9EIowj4baTPd8y/ZPXi28R/16vjY0xfPoniX4954tD8aw5PQEF/I",
-	"3nHvcDQeHWLsrpvhsdobLUVZDlHG2fvH8tKOAiDZVGyxC/zw5kf2SrgIMAU9m7gZl2JFkhemBfIrgRAr",
-	"ooBzJ69gsaITSWquJQhMryBeCSMnKxbmdC8AmaTKzcTcivJK2BFDKEXG6TdQ5y5lkYXMR6cZh4GE7yly",
-	"6VKsUjWR77zXj5dTbaSbzVkfMVtAE0LQFm9JpIBkqdWzonfc+164H978+Kq3Bp1+MB7vQHi7HbKbxzHZ",
-	"Auzm9apLsVqHSnzE85kYPqLwoc0N+1GsrI/gYoYbgfIPx6oLsEUYNUManPMsbCKWMdvfXjMERnqfVqBr",
-	"YvVK7bUxfmP+3jv+9W3S84mNIDM00+yKSbYh3uv41x6cut5baGxvhjBEv28l2lPPFg7GYx+76T0B2DJd",
-	"znVtkFHX5nugo8+4/b6Hbdvvx4oqLebK71rF5/JKKGHj1dIL6xcLrYo3XasgygQgVzT+8XwG3Dth98eH",
-	"EaxB17q9rE2Yd75s2DV5rs0VwV/fHx9eT6wdiLy71hq6kVsX+2p/DzMQ9uCStlsX/WexFNaRHpJgnAlI",
-	"wQwT1UB9OkahgQIwI5k7Q1sNPpuqWNJ2mk2Fa4RtrcSIncJAfP2V/tH4kEVo7T7JkUJWOvjfc2nda0vm",
-	"q7h2z6+bQj+5DDgLmk7SgebfX8d+CGjty5kufXJIVP4CM9yb+he/bSsn0pmquJEtB/PH7QgKIBC1JvNj",
-	"V3deKbsZPZJCvNkrqGjontjWC3olWt0UYsKr0lHsSJ1Ovu8DRHY4Jrru7A2yIQ4orqSurFfGNOYRbhug",
-	"V/O2LP39/euiYd6//YxsoNaCO0Gu8TDpCe06coKjm1xbUYERfGX/+lda4MP40g04TlO34QMv1I/kbNG9",
-	"YR3J5IKbfEbrFV+5lExVc7bKzfZqJJiFth2cLSMVEy+umBEkdV4B7D8HxpT9FQEXiUWcsAvtZhQgTFWi",
-	"ig3AmHI1Yojij8Kr1+sQe9sjItea1lQ4lB9JA/B5vQzTervAkZM1ER/TVkepR5dn3DkxXzjrI/iMdg6+",
-	"XggTYzDDQOArb2D0WaLHqVpw75IklzfKOL5Ug2VHBw8baM3z0FMWzIcxdHbS5OHjYfaThTXxAOPjo1Rt",
-	"Q/nvtFPMuO1ST+O6AZ23A8z6jXSzF006phen/qaL1Sc75Z3ARe/bVgVnKvH+M3KaNp5fB7t5HhL/7pjR",
-	"HF3/Ul20Al7YvwHHWC8Cge/dv8noOqCw4eWDh9e/vI5W/+cwxW2itZ6ykJjaVaeI2E+UltyhrkSs01eI",
-	"6eadT5QvBnRdluYxRte0Ixgx3z5VPuEeREmtcl+bAOEKWyihwMnqWlsh74fcJlQbQQaUoytftpJqKo0Y",
-	"kDt0oCvH3FLmCO+bC1HYY4+SJiwap2BQZAcK00E7va96gFjMrO+zZnXlEv/VxOh5g7juX61BioLJ38e2",
-	"DajAFME4HIyP0JNLKl+qvNcoyLnB0KkKqgMD7CNhbqar6cwvAPVZ87qA7YYRBUgBeIP4MZ17WP9sC4eE",
-	"rd7gS0fdFpZ4hTyy9Ycyhj9TnniiCjZf1SAtflbRoQgmzbWD4Sl5x8l4RxaN1vG4t34EyJyhxLJ9YvCI",
-	"ElBF63lyOi7ItSSKrvMU4Vd4FxSerbVH0Y61jIjbaIcgppgKDWSLak6qwjZTvZBwaW9gjRgB5zKYM78b",
-	"j9n/+79Ho/2j0cHgGGkS+0brNqqOJc8j3ZGmtbEKOTdG0gKmikzI9UahNpQqAj5BSILjbfgnrO/Fr6Qp",
-	"hRew/1pnf5BsmdbG96GgFusj3qo2qaqxVQP4KnJYLKGxcfxiJoJ8Gc4PKLVPeO5hvsSczQVX9hjkNWDn",
-	"VMG249zGUdr2M0k1a8g5dyzPtFMHuuqaiKW/Je5WoPkz5JMvR854iSxjnbXslieMh8DZzjcpwyioYutS",
-	"TKN9rYkxicdCmQL3SpXEcsvAUerrGO4pvDJRAaKsp0Y6grd9u1HC5zrAig8axiJPWLl5U99j/aPxw1St",
-	"V4Bke2slIEfstNFjkB23SnNiOFIQd/xFPmbZBqBdFhxXoZCnUM4gjEeqCPErivzgc9Fg2B7HxRqARxbC",
-	"sBhiZ9Cq7cD6GtS4/YMHg6RVYYD1veAV6iqvIeuAcjaTCEPdVLBCsW0Q1SHYWZsg0hbZByuL6NdBbZFd",
-	"pywGoKY70BfXMaFuxFr3705VDOOrz0KAjOlnETi2TymvxODDGfBtlcPxDfS0uoDtV25NfDUOOvLHYTfD",
-	"tlFlHNJgtiiBxFt5DlywAdZ5l4uFa8EggvjXT3sg1ejKpRjFH6Wnp72BLyVC9i3OSm0dW8y0El1H9Ykq",
-	"fgEVqK7g8xnlkHapoI7Dsrvwzz+resTLElSklnZruzWkZLtHvl4SAjc0IO9LbJKUaAVycFBxMSXCiFwo",
-	"R56QIlUUAdevIXzH48GoDmPMEAKHLrembnxLnQBdRrltnqO7oJ8Yt6iDen5aPz72n5Nm0EQ/35jM9Tp1",
-	"+BpDqa9hOKTUBj5TA9y3bTXBzDPqYhuvalV/p7fwbK28RkJabGzzAsHn89TBf/ux1pgv1LL7Z7M0zyLm",
-	"q1tQJ5UDv6nBpyuIEa09UdQQ5hpGHGqUqqCTgDwV6spo5aN/fXDepVhRSZc+hoEmiO8li8HIB/Hds6mq",
-	"TQ6XYpVhULkNEawke+/0kVA7n0ni7Qh+/eof+TBH7L+Fg+TgRovvS9p/FJuAV2/AyNaq59/cFRMYAfNl",
-	"67aI3VE+0fYQqFY6FEYTdkC7o9GjhTs+0yXad4/R12BEIY3InaUWyIqzLcufkMoVywhHAxN/PY5Gqhyf",
-	"Ika5nellcD1QQGngbF2hV6chBbp11A9py9f1UBoqjBRdyTJ3FaXARYGGz73nZ2uZgi3oBdtv6K6AwrtQ",
-	"b78cxfE0JNrds2HVI9r1Adwo+6/JUV2jaB7x+ZDPHvfev/WUj7l1Qx/3vZX03xA4ehaDV2RsoSVi8rrG",
-	"yETNFdJehljyUceVl/PSQ4x/L9ymMNgVZnQpVreimaS7GZ9j+SmasnKquN+Zmzd2fbTTN3vftK/VWmC9",
-	"kIrjCDYOSLIlAz4JhR0t8z34ch4feqJufVvexRnccZAeB6bDCYei78POX798PojFT0//eKI6JU1/Aij3",
-	"PSQK3/AEENYXpoZH7rWorVAUl6DEa9CMfjujPFXaFMIgrvhaRgZXmG/+6vCepXzlXzCfwxvca0pNKNoJ",
-	"D8Eq8TJzQxY1OD/iJXAjWD4T+WUNy0xOwYDncSkW3Zp9dLxfwFruEmnrNOs9mOew4I63ib+dgxWnYXSm",
-	"rYfz3fUbZt7f5DwlyG066/jUZ777198FlRq+QSFT5Get+bQaSCJWFXOaNfiAOjfqBsL8UVfpLW0+Rm/9",
-	"7OzgT5K2D27ysg++h8v8iXIeWO4T86+XIhfyCk5mgC7qt47+ViZW3YSHeSSCm/IxSrNf410RhkFWMxDk",
-	"EZzYXJPdtINPVHcrBqyBsXwCWSA6uP8iQso2lv1h8slX5hQxpy+av7x4fdbNVbzGEDLzu83Ej/F720q8",
-	"5wF7h2p9ouFYNtBffbJOpUpipDXc9U1W64CCDDBEipcllUbzvx3XDrA4mNAXFcMyajEqERoGlV4yjSFd",
-	"0oLyrDTCblWKYPx5qkruhGml5nqjoKWgscSDl/rJdXE2WoOfxI3j+sJCNWh8o38PuzCtFDku1h2jPps5",
-	"9nBtGDO61vjTZo9s065Ijxh6LIp/k+16KThGboat6d6sRQBTXnO1CTMVQ/yRWTHnysncHpNqY2s08Drz",
-	"VBrCWhmxZ8QWVkmqjPbZ4U7OhXV8vohPsRWOMJpSla0XZswIs4rijraVZESFiJelMMepsnoutCIP+T1L",
-	"Nf6OkghCE37MfAdKIwRlscowFgm5VqoalMH6QcxAOfewcPDwwUFnZt1rhPf4SXyulIm4guYduwJ2HSuP",
-	"ahIfqi81UeKfIhbmrkWNT+YwLKS7jtPU8shejCzVrfmQM6AJwyGXdUK4gJu4TAQxEVdMz05SFfLHQlhN",
-	"3RzyhsPNds6l8hXrMIWtSBU1MK2EtWI9UayUlx7fyAJf6Ez4Al5xGvL2RRMD1AoUiSIx4E49ifgaeUCb",
-	"EHPEtQOB6LSpXN/4EeoJ9msEEziYA8SoShWVgzYeAh+WLJ9pTYkQdgtQVTBIegQ4RP1Aq5d3YlA0qUKw",
-	"pXYyocdr2IweTVXOFeUvX4gA4oTpu0u+Gq1tI5vostTLJiTTMj1JFcXIEv9tZcpdH/uYqusy5a6NfXwl",
-	"3E+rO0qSe4S0cysv8BapNSZ/K9yX7rf9V2Xw/zSpczVzfyUwA8NzMeDym3lxXWz+5tEgPI4AwbAQrLnE",
-	"LwOcTMTNWB/ZJSigMTzTgHHgH6BH+mwQ7wWtGak/3uSj3Qx5Rt8ssrbKioiZ0SyyEfubJDkSGo3Hgzyl",
-	"1p19cBViZaMKqod6MWJH44cso6bO/TPnmHpXMyaYUNzshSi1mpLb2afNhU76EwwERBwv5OVzXgh2sUIh",
-	"VnBTyjWV+KThbRhVqJ2vlDRIGIXih6EtFluGt7mQFExGQ2sP3d9nmHMd71ETfcMmXJaVQehwzJnmcK2F",
-	"ouLxsnewX9iIn1b/4gE426Tuv8GurIkI/vB95ehfY32+kFif+u6As9rg6QXO4TTwhZ1qgtOF3o6080vA",
-	"1gmspmXewTJAiJ83kWWTmGFx80bsDS8viWtDExYYp/U2gja+ClUrjgB5muQcYG3UuPUV17VxJ4wzepQ4",
-	"MrBp4tz+0aRm5fA45Vd6/omMs8keHUeQFtT5iL3A0QIDvxQrK9zwgltRHNNcGS8KARoLAmOtdMWWME2q",
-	"AAA3KeNUN5QvFoIbn+StDZvqAJa7Le77DLfiuhhgHMQCyw1Mv1x4nBGjMvsnAdDuYhVHfH4u0JyN0WYN",
-	"OGzG+rosauCoQcKyYetXFcFKYcJZKGvYt1qr9ov1T75Acf1LqLqVpapf6qX/AQggG9a/sf5MTmf+txE7",
-	"k3A6jOCXTHuzOubPY+puP7yFjchixIgEQiXMUKmM5XruMWGlQjiYVMFvGBzhUVM7XWHabKGU3rCFrBuQ",
-	"+ltfth+py5AOuwqS1vPfxPlPeu+G0P7wiqMWi7zqlTaOUoWKU2iq9fmxsLn/7nEl6t/x7+i3F0338Ud8",
-	"4u02uKsCE4MIuhpXXS+EYn2PRj0gRrCNhn3Z1Q0vYo0+vaVT4i6wY5w4Vl0tgra336pIikXgsRrpSaoW",
-	"wuRCuaFQVFzvLxly0/968LdsMGJP3uVlVQjPqzfoZh1Plwph7g/H+2dYBTMuhNk5X9hpGGuvM5tgO6Z1",
-	"d428a1cHHswdGjV88I1fIVQ4crgr8wqzPdDxbFNFvFlfCVPyxYevx8HN14OGdgcL0kCyOT5l/abMK1nN",
-	"qF7f1BLEHLwy2Ea2jk+38d3D27PdeIiYE4zgqwwL+jthA4qVHzrWJeqAq7otoN0NqgG+/azYAL68aIc6",
-	"0RKkiH3coRLxJaRg4awjSZQEz+2RhU3yPYpTehlLEW0vY6p8CA5XLHtWiPlCO6Hy1fBHsUJ0R5TLCJAH",
-	"F7JGUTbCmdUxer6cWRF2TyN4XopVE/sHX1zoYlULjw0UvhG2Kh3rE74xDDeJwZOTaFBuiMU0VyhP0v0S",
-	"7Mp076sp4ynwMA0dY1PiCrGAQlH6pa7BV5nhuUcsqQdMt0OqCjmZCLTHt0Z9dHDAMtms0fmlWAVskRFD",
-	"+FuyiDCnKSzSS8yFT4lkB0dspitjG9Q3afxCVLYzMZa2Egvj3jYyO9rNH8WqtzsE5+OOri9sfsdZ71Qu",
-	"uNvrF7Ku8AD0tUlAPARaBQpK6mqsLUok+vZvDtZyEp6c8em2AfnH9vCZ90mvg2Sve7V5pX7jfdJKhNj1",
-	"dv3chyc2fHVw/rM7OGtoACDsjtsitlpcm5uL7s3s2WSI+OdZdGKi+p7oIJMT8s0hrj2hogUgTcv6R/sH",
-	"oNghT5YtwJPdMMAUxvNhfG/yE8Ug3DjtNsxrqpX40rEUb0CbL6LlJiDRLyQoaytpbgEcqInwZ62Ep0TM",
-	"fQs+Dl9QO3jPPQ32tWHZN9kg8X6PGvL0cHxU6yzbYoi/F+4DqQ4GuZXyxndy68F6fPC9BU0e7jwiM26p",
-	"oK8vhGalykk49Cu/0hXCRH7UGL6mu2+Lk9txfm5HrEBDmLL3qUPrTlimqrLMUuUr8deGQDiTqMBmJyyD",
-	"8WckjIXa+ITHjhgM7CfuoURJIyCjEhYxy+Ka3dkJMwKz5qlMn+9SuhGjei1Ep6mSKjdijqUhM1+zJGs0",
-	"n4iReDKWKrr6QNfxfmXp6itPaVQNEOtGFRKxlC6EWwqhQCeyjpdoP2iUh60XIUbxBDez0hjRTDXgYIXj",
-	"gYTCVUsjnWBLqez2OL9PcHV+Hl3hTwkQ3MU0Q4DgRzPPf0Wp4d8FbqsdJnhzGXqvCci1O0sZYRktRk9T",
-	"LkGDXuI9gbGLJSGIwmCRiLPe2ynTI3bq/XWRW9GHFu/ylp1G4/6MB6/pZhteEmYrNIP5inizu2ZCuKp4",
-	"a//adJp8RD5/LBp0GhdpR9G6SHFEcdn8KPJ9LpXoIPNU9Q/G+4MRo3b81Y2wuC3zYBToHgprs/7BeDyg",
-	"4KhUodkRAwX5RIzYq3ZsPRk+60h8Og8ncai9gSao3Hn01K7o+/VKxbsC8E+C8ZWgOgLc2cE43rhU9aPF",
-	"O0fPc4bhTp06Ma3YmfZX++e4oJvj+ifFFDUD6Cyw4kPXAhtFZvEpTYrXdB93+9XK9m9pZSMaiLIbEXOn",
-	"U1yI2fBOwWHvjzqpaKdR7qWY6yuxzh99ELtnYc6KcuKhwvqSQkYvRH1iUoWsdkDh+Q2PxRDWQpMGwsQ7",
-	"ieXB6uCfWLhIMMJ+i3jxWECTT42e11zqOgscvfIV626X+WyN5nx92Wup7kMv/87IpVp2pfYRRnELXmJN",
-	"zh8Hm+gPTZjPdrDxmcg9aqi/hZNNFBJCIAHi90WR/KP3bKowayNhCxma8cVrL8WKkoWNcJVRtoY6IMch",
-	"4qIsdCnzFVzliHvwlxp7ZcCaGqDY0E5wlBNfNsqXyw31P7haNfF53l/piYDOeOYFmixVlXKyZLWFhAqw",
-	"NNb6GrfHTw4N9/CA0i5VzWtS+agZL9+MPHjAOXfZYLuPkoCgPpNcQo3/Seja1PkZbvxWyyuRxde6BZ/z",
-	"6rWXVGmluXtpT7pwzNq8YzcM36umUPNcOF5wx09q9cZ3hVWfqd5/rIxTOEWqrlHKW2rIFrdDdIA+V8A+",
-	"9bDVDoan/estvMsE32izgdQ+D4heTLd7gTfjDfihDW/V562/88LVA0esuQOx1hEv/fWpijbqGzv1vt46",
-	"E6q+njJSn0/ChRTqF8VnCm7j4KBDJb/yhvBixE7ZXFpqm/T0VusTDAvXBd67JG0gYk54J0tqVR4G2nx/",
-	"Et/v0qYqFPQasZ/rovUr4TaNAQhrUjSIRMEMQPewv4ZPGBZdhGu2ELwopRL+lg2NhaJDnTep3+g/mxXE",
-	"u/Qvp+zeYCbfa/XPHQqi1USaOWl1DXqWMUDB3ddlG9Hnj96F4EaY08rNese/vgX2QfkH28HVDdUH5S7U",
-	"OccI1ULn1dy7hCtT9o57e8iM/BD+6MBsRpugSkJBInT2Y1mopD57WLad+pJTDO6bjxr1A5F4u5WYjSyc",
-	"GqTf+wwJn8c6bpxtoOlP4EQ3FdAIFghr/62XO7OMxPAYWV56NHc0OnppesROW2/l3JiVd6XGQPWsn1lZ",
-	"ZB60CO2eWH0seujGBRYZ1VckTWO9wCLrW0HO/JdPTh//9MSL+iHVoa6XcbNl1UsVcv5o4B7bqGkxpFPd",
-	"sEGnh4X28b9+q9C+GuWg1hGXUtUZr/XCnHSZMqJspqOEiXcco+Mx/puH+EDuUtU2jIzYGyMxFBv3TC+c",
-	"nEvrZA53I8Wi5CvWJ2dykqrGhTugG9RnqQTjdR1Ny/obIbjtXSANf3PFiJtbZp3hcjrD7DV/ldWIobX0",
-	"7KVmj1QRuIMP4F2HAe1zVgNqkr7rtEcqpee9ssu4TVUGGv1j7vgabB8Vpcrg73N8nlJDPJ72i9dnGDBb",
-	"Ywd60NKcl402e0yedx6pt14SoCB5mm2qZh4icGH0HIP5a7kFNW5vDYPD0VrYwAi7iXETuDDxJaquRKkX",
-	"aEDzqT/H+MPpi2d1TVNvkfPyQyzExJitlgATsZgilsVGDhq0i6BcWIoLYK8Oh7AO3MmLshHc3ExYwRbc",
-	"zeqc5aPxEcUX4D5crIBqKafDl/k3WIS0Peb2wfdgbR2JCkF0sURXxVwqQrzQxrJ+ZjTiyMLX/kS2ONUg",
-	"ZthY7rujlr3RF4Kax72+4CVXORxYhKc1+UyEDqPW9MKCIP3/AwAA//8=",
+	"7L37dhs3tif8Klj8zrdMJkWKujixpXXWtOJL2h0n8djyeOakPCqoCiTRKgIMAIpiZ7zWPM3Me8yjzJPM",
+	"2nsDVSiySFGKrTjdzh+OSNYFl41937/9WyfX05lWQjnbOf6tMxG8EAb/fHbGx/D/QtjcyJmTWnWOO2cT",
+	"wRy3lw8suxLGSq0Yt4wz64xWYyaUk27JHB8nbKQNy16M+j9yl08yxlWBH3/SSvjvBp2kI675dFaKznEn",
+	"7Vwdpp1O0rH5REw5vHvGnRMG3vvf087VL/v9x+9/GfYfv/8q7fxbJ+m45QxutM5INe58+JB0XhRiOtNO",
+	"KPdazEq+FMX6FF4ZYYVyDIbODF7G9IhxxQQ3pRSGGfHrXFjHFtJNmJsIZvlUsKx6eL7s/yCWOPx6rELN",
+	"p53jXzrOzEXnfdvgXuqc0xjaVvXt65cwDHhdbgR3osCFbq7R3tX+ntOFtnuHo2H+TfFI9L/hjy76R/zh",
+	"4/7j4jDvH4z2R49G34qDi/1hY3zr43ktnFmejpww6yN6I3KtCsucZgsuHbsQI20Ec2Yp1ZjxMZeqOf2p",
+	"VHIKKzCspi6VE2NhOh/gZTNu+FQ4T1zRUv4gluuvP2WXYsmWes7yidZWIDG5ibS0NkB2Xc7evn3xlEnL",
+	"ZCF42UvYXMlf54LxqVbjVC31vNpKe8z2YS4HDx+yUgBR2YQVciydTVjWzxKWncM/g4wB1R5nA/bCpUpc",
+	"z6QRlh0csYmeG8s4rBaTzrKRNNaxuRWDVDW2aMeNkTBNOm6dpKP4FO5dobDmAvPrl0KN3aRzfPDwYQIL",
+	"Hj7vJ/FJ+eW0/x+8/49h//H54Lj//usNJ2WEZ3DrCc+AB2SsC0vyVZbA0nCW6+mU962ADQUiLaV1SLh8",
+	"bHvHQL+pWhjpBJvw2Uwoy7Qql0yOmFaCTeGlwhKZz42BgxgYSZeYSKqAJ3EjrVa9hInSCna0fzBgP+MQ",
+	"eXmCB1PPHZMOH1RyOKz4zoVUdnVHKsbSvuaeQ21a7P3hwVFjfdPUftVN06/+R/fdXu8/pZ1f0vT6YB/+",
+	"Oeyn6fW3AthTF65K8NItV/W+6sElm3YIWOWGXTpVdiEMOxweEZdSml3oYskWE6FwTZpbKC2uPvEXK1h3",
+	"IfhlY6EZHjDBrng5F3B99lV264Wseftnt5pnutAvnm4ld1kMwtxm3E3qmcmik3SAk0gDAgU4fDy9kTZT",
+	"7jrHnfkcr1x/+dtZqXmx6fVz/PUTDuAD3GxnWlmB3Pc7XnzPnVhw5Ly5ViAw4U8+m5WShNTezOiLUky/",
+	"/rsliVW/7t+MGHWOO//fXq077NGvdu8V3UUvbU71nXgy4Y5xpFxRMKunwk1AnMzV3PKLUrButhD5hLvz",
+	"C16chyFnJ4yz2QToV82nF8KQtNZuIgwDsdOfGT02fJqwcDtefc5ns/OptMhyMiRwI0ZzKwoGkiE3ogB1",
+	"hZd20PmQwKK8JmFxn4sC+x/UDWnZlJewmTBEwy6M4JegXJl5KU5YJozRxmbIcYmDjqQoCxr+E61Gpcz/",
+	"sMHnJbfA2JEbLWCjxTWOUxuY2FwVwrAFX56wLNeFyJjlS5squHLATlmuVRAHO2pf8FTrZFmmygrnSiCk",
+	"bpb7ZcgSZkC96QHxzK0wcJJgLGLKZQn3On4pVKq6Wfj1HL8BLQCv8R/xAZ504Uq49ULPVYGCaTERRsBD",
+	"POHx0gheLM/xiqwmSCDF5m/wXOWPPpM2VUrD1HMhr2j36TMvlmwpHOtmdOm50u48XJYlqWp+z4sljRhY",
+	"GpvosiBCmWrrGHeO55Mp7C5Izilfwsjrb89LOZUu6wHb/5B0nmtzIYtCqPskqZ+0Y7ws9UIUrJuNwhCy",
+	"XhI2IZxh1AZhR6Llh4/nF6XOL2FxmJH2EijLGQ3qYaxzzLi1C21g6dmCtI5u5n88Dz+eS5VrY0Tu4P2o",
+	"/VinDR8L5mR+KdwDy6wcK+7mRuAm4qOQ5B2bcMtIgSzq7aP7zqW64qVsbKD/xd+R9QbsO6kK1LYD9xOi",
+	"QFtLWNSXRkZPGU+VX5hSj6WqWai/6jyIjWpfPes/k1Oh5+4PkACFLJC6SRIwqZiTU4Fc7HutxL1yMK1Z",
+	"yZ04QeIwwuq5yUXYNhzSCwWqCi+fAfe9z7GdKjYHC0TkoGaPuCznxg8UVT2RT7SwoPlJP0RWCMdlicP+",
+	"SbvnwGju9/AyO88n1TomgY+BKWZP6ASNBB0XPL+FmJV6CcwHj4tdSDAPCqZHI9bNqnPI525yXkhUEoCQ",
+	"YYKv+BLOzZnWL7kZi/uWe7gF0rISXg6qMye92wpzJQzjeS5mjkTzK4PGtIS7n3NZiuK+Bxu5YRwfk+Tk",
+	"oFOAxKjMBTLr0VGDshMH/0aYK5mLt4pfcVnCBtzrGQAKEaoAqY+Sd26XQEaFXqgTGqW3yTP0ZvTRnZEx",
+	"S+6LQaregRYBGgfL5vUcMtaFWRfc8QtuBcv1vCSmdAFsgBMRGrJmc62UyNHpcGH0pWBTWfS9ltLD1dNz",
+	"l+upIEXnUumFOmbcW6QoZrWB/+MLJvxKoBEtnRPFgOG4gc1L67WdkfCsER5CvqBU3aQNGeHmRtl6M+XI",
+	"q4jGOubMMlVTXggwAxPcYtQ+Co42s5s0PXXwcgtGNzwFRVmRKq+/MNxwUZBxGDkMow3YtOP+6r3I8/SB",
+	"jDP9I1dLr3/b+6Sw17ACqPiI4oR8Xe2k9NEm+1YBO9NG/kPcN3dGpQN5k7XM6Uuh0Lkjna2UigW3zIgr",
+	"fSkK0nnQwYKqBf1E2le3UorxbJFtZYSd+Mf667zWRGoRPSUo4oG5Jyzz2tB5ZJJ5Jv9WzYyG0cKhfYbO",
+	"5ftVWMqy7w2yi7kjBgmaNJpkwV0bxJ13fq2fTVg4XDU8aZwVcjQSDVsHpAmtVapAxQSBL0vBCpLwjvxm",
+	"uFHeZCB1ke6p7AgUPjZVwTqezc1MW5LDK+ozZ9lYuFegWP6EVnWGOxkp02REw5e1uspafoTHVcrlW2Xn",
+	"s5k2ThQ/ikLyM3RF/DGiGdYti98Gb8kG6JHxj4I3nVYGEI6uIEHNy1dGz4RxUtjO8YiXViSdWfTVbx2y",
+	"nERxzl3DCwNMtQ8q7borJunQTt00Q3IYdchzE9w+v4Sbk8ar61iDvvi7yB28pZ7TS2lvOy/pxLT5x7ah",
+	"Rsv3IelM+fULuuugDgRwY/hybTL09O2jjzwyt5iAt6hk0RZYICEWmb1ZOD16xKZSCeD0N7v01rcF3tc2",
+	"m2eqEMUbYq/2ljMB1adlFn/VCzblahm4tmULYQTDq2H4W4MxzbHTG9rG/VyKsqisnlsMGrhCS0TJoYtv",
+	"yvOJVILERhXVQUfWA8s8PzhmWWW2gonstD4vtRoDA4K/7UQbBx+8tnWO92eRKIHZ4K3hC9rR+BL0dMMX",
+	"eu7O9ejccDUW0QWN2524duHtcAhKcR0+wkaEv0diEf1Jw7LwIBSDhZ6Cgo2yAw0lbuvhzE0Zjy6fcMNz",
+	"JwzenonpzC3PZ6igxdOUU3H+D63icYeJRKPP58ZqEy1YfDl6u3DU5P9KVaa0O/demIy0xVEksW21DFNN",
+	"14NOes7teXClwdPCd/R40hbXuCEu0DqtvJsItBBFIAgmbcLEYDxgGXD3gZL5Jb4Iw3WkaQ1OvVqFzB6j",
+	"s2vvm4IqQcbi9iNNA0uIluv72s7JXwUv3eSWZ8Q67uY2jhvry/aocTwqf1fbKP727ocbh7DKCmfzi1Lm",
+	"6MICA+RSLFn39fMn7NuH+9/2TpgSaMmqJZsZeQV68lSApgAruyIJy3E8lWfF0zennaTz7M3Bw29aZpV0",
+	"cnPVvOHg4cP9x52k86q/6ZbLNnYO4h5H/M3hI+Ym8+nFzEjlTho6riWd002ENDhJVMOka6WQS9Iww8h+",
+	"/uEVTORJ65DmVsTXWjluvey6hdySzvJmIoSx0MQTXGJ644bdfyNuKyYvxXJ3MQ/09eEGiY4PbBveS9D8",
+	"X/t4zm21LNzJc9zJNnn+t3dnzGlmBdi0lmUNLnDMvhPcCMPS+XB4mOND8E/Rzh98wP9cqs0pEXPlZInM",
+	"qWFI+Vsb4nd/XfwmHWnPlVggr2whaDMXIYgrrTeZqnyQiUCPdzT0C61LwVH19gbY+e3m0DTbQsLDXJUw",
+	"MzL1yK2FigYGKUswmEcCZE/Ccj6bgXW0ROOEX1hdzh26GXo3L0UYcrW52yjwNV18htcCKcIf584bGNvu",
+	"xFvQEqFDa25Uv22LptQgxMbrG3SzOqvWjfHDaBJD28l55WXukwkI9bupw6thjXWyeO2nWacP8DzXc++V",
+	"5ZXkP6nt/4aO0KMbfdBD6RUlunpx0kgFOHi0msWyfh5Bedg23uAVIzdXFdWhfK4wCQeGbxjZSao2TQKN",
+	"5oW0YsBez0thgZ9IxbLXYiytE8Yvv1dmoqkcgrFzw1RgmzfvwHMNoyD3ncF369Haiwfh/uwOy/uoXYAZ",
+	"SjH43Ff4m6MbFnjlsDZWe9vB8qLpLucKmXObSArLGrwzFHPucrWkfAdyuP4l652wnFvRl8oKZaWTV6KZ",
+	"7sdLmYvbk1pMZvXDfCiTTbSxgl1gCs6SWcfh549wWld2gFYnGkzrLkx8wO8WeutZzZ7AYowTQ7gNbq4r",
+	"YeRIigJ4Ujd79fObM7Z3tb83FXt4A/qr6kTQ0idOwaNCfH/AXgte9PFHMEeIJJsUgBd698+aBUOM1I9s",
+	"wcNj46Xe6inCGZrlebs5Davgr2A5LzH9Aa5MquS47OsMEyLwmie6gEk3qOvRN80tPtqWVDjsP25NJUw6",
+	"5AqkebaPc213xvJKWNqaWeSBxMyFkOMzd1YWgoHFXIIF+mQiFWc5N0bivbaevi5Wzs3+4aPhEP8Zrp6e",
+	"mw/P3IjznedUZyI2xwMzmxsR+1d7O45x/YDvsg8rp68xgbZJrdBXUtPyxnP6nVTFHTWQjSSc+ZA15QR5",
+	"h/qaZ/pi7hwqn+JKgHVnpRqXqAsnIaZxAbvwkE2lmjthBwwTSVi2uB4gI8paqATXo79xH27N8XCWratn",
+	"pDayaViWetFJOgo4QdlJOhM5nqwbj0nnug839K84ChQLd4anvcQnhE8/hSeFL/6KT8S3k7d8XcY/f8Ie",
+	"Hz38tnKy0F7YEKaw6x67ddN/d2ef0+zCcJVPmFbNjcAtRHvtfETx8ZZzSYNrE7eT+ZSj6VJyRbnhSEfS",
+	"Mp2T7puLdmsPE+palDEpyqJfiitRhrWxSa0bV0EbDAajp4h0tmPGHaZaperhkPxmnr4p3Y0eMdVGkL92",
+	"RHLm2RUIYieuHZNqNnep6mIIgwZq8TlgWifs17kwy4TNOOyPKhg5vlidW99j0zm8/kL4c/H27Hn/UcWl",
+	"fnr7ktWOxYTpkMsOUxgLZ1c9nsCQ//bm558opjLlS8wpC9Nk+8lwOKSUYcuUsE4UqQo/Hh6wQogZvgW9",
+	"dhm+oulDJam6kwci8kevOSKSjlTWcZVvYDNhy3DldqQOf48PI6z9XHvwpvyabNyHjx9HFu/RcNhm8zrp",
+	"StFGxujU9sRs59MpN8vAEMMBhae1jjVYwavPfPv6BVN8CspB23PqIzhxbmaP9/Zg9Bc8vxwU4ipE5+ze",
+	"Dgd0hRd6u5gmWy1Wso1H6pEsxauQ7n4bR6ZjpeDWofpGtAyngF0IZoVjXcr+iD3otR3Sa3FmXnHHzfkO",
+	"QSS6ciV8dAIvtSwLjzFlBqwPY+zIFVNVSnXJuhkopHSV3ftNFh+yHoktp8cCw7dkJ0QPotNyQ3Aq6dR3",
+	"tBUOMNxr9vb1y4QSYmduCSPMS8HNgJ2WVvv0JXQIcIduYAnMAY+iOEbLj+aOU8HT5BOfpLVzMPzw+vUp",
+	"+kRgWA3vfcb8GxwMjItJlaoCOK+eTYVyPeRzceZmY2HnKkfHSJEwGHWqZkRGlNhE6/f9s6D7ZyznishC",
+	"OQZkjvanY9IO2Klapj5s/vb1SzADjoZD1m3EZ5hWPgARDaK3ZqxSkcPatlxIvb4fb2ew9g+Hw4gxD5qP",
+	"exgxksif4EMgbT5EOZ2K4oRKnr45ip7sk6UcXCHVeLBuZK8f67Wj6h1xd1MF11x+bcw6dkl6FlhyBwyc",
+	"HKJ1usmAdeEWTODBDNyxUMLouQV6QK8EZ1NpMbTV9NeiLAI61AvlU56SVB0N91nWGGOV/DDore7z0fDx",
+	"N7dTEZuzf795cc/al+fnGf91Lo5ZNr0w51RTefDwG2a4KvSUXUhnB+wHIWZA1FbkBtjf4npghXtDictv",
+	"lirvpQpuRI+59Oav06y2kvncTfb8ULMTJjjmdNKmhDwzniolFshywwkFzQA+W6dnli20uQQSW6khgoH/",
+	"+vi/Tob/5b8d6sfl4X98+y5/9Ou++Y+Lb5Znw9l/PioO1POH9odH07/t85ethvGKs+i2IfV2l6I/NDiZ",
+	"Ui+E6eccE5gc6GycXXAjGC8KAxSUlTrn5V8onjtwZZGlSo8qtejgYePMdUkmkRhqRl17q8uDHp+/+M+D",
+	"XE9/n/enOcdHsM37B48ag3urJI4s1gupLgxWA9nFT89/eJIqslWkRT2gd0Ip3IyiwFE2F3wdAhXkBPPf",
+	"pArnvDrjj+uWup2Xc/umH8JyHR7Eq6VHLOP9f2QJy4b9xxj7DnWjqO33swSGblzl5uO+3hSzVuVYupgc",
+	"rM9tqPIZ4kSHzZkLUW5AOwH9Pt9ptV7B/36DE++1blNo3wHzDYSApkOhseYFDiN32rCx4cpZxoupVF5W",
+	"B/XTf4lX+NgdFd8UUfQumNI+lIK3tAZgffLNbQOPs9n5pphzXHYGMmksCqxj0Cdenxph5rtq19Z9PK/V",
+	"cXgW0i1v4SgkzWhDMHHkczhDgqeXpw1ZCPpQe1AxxKy2+jjDowWFFjF06OWFKHzp+O7ToTW/UcktucWC",
+	"nxuWsUphJf0hqA07jwZLivi4fX1BLS2lQEf0WytM/xQuBDkAisX6Kxs13N/cdA5x3hGtrMy5sTmNgSaB",
+	"dmvaaDu3/lh88gzBcPw+3Dkh8EwX+tYuR2CIm07Zu7hMGp3zWEM+5eZSFKzQYMapeVmyxQSsCdQtgXFt",
+	"PpVwNVVHUHXuDYd+N+IrfHRk/VwWc7HDxKRlxdyHBPDbt2dPmB6NwCyWDuc9lldCVZNdD+LWkuVgePBN",
+	"f3jYH+6f7T86Hg6Ph8Ovh/DH3ZYk6Vz3x7p/1+OvtBN2rbh82GoqzSL/6/a8Yn8dUCofNyn8dlGEbXmw",
+	"kQ+o4fa/WbWjgo3b0ZBHV1gnlRcqN4KqQYF3oxOSrGkqMquhA7K0c0VC2D+MhHDayW5K8WjjaMEnRDtY",
+	"kXK0TZ7wk+Yh9nuywhKjJannuomHPME77xBvjDI37THLcAq4NC7SINHpdAnWF2GNDIepirXqANTgK1Ij",
+	"vfKEZbgaGZujO2B/mAybd7Ou4xfkCi6lElVtOEXWeycso2XEQb1+/oQdHh4+xjemisfH/kK4hRCK9fcP",
+	"jodDfODX+0fwp1TMOjFDJXe/iqSQ+yz2C1cpp5EXLUHtZyLYUnBj2f7j4RDm8fjx48cniAzCuBGp8qsF",
+	"VythmJ3xXFiW67LkM9S7IyUch/bT8yf9YHfA7+Tdrte4oZ2Tx72YU8K/CM6OcD+W0hrBpsKMsXzpZzB8",
+	"q3UDDfVCECPsKg2ME+tSfVCyLBlXS6z3JkgSiTbw0XAYO1hRtW+LFAdOvhJoAHojtluKkWN67siugve1",
+	"K2Q14793zlyx3OYknqHCu2USn5hDV+vwS2eiyWoxhqsCVYlPy77rLfhuvmRTWV6uhnKHtzO96Mmb2Ncr",
+	"n7r8yTQ11LNagitKXDufRN6WU+gzL32WeWVxwF1sxsdBl9KqRuuBrwc3q02tGmJzPJsX674jCexsIlJV",
+	"ZW+h24wewjGbXVssGasF0TZGsbvKh2trxFRfeVylwLkG93L8aWtDHAGDCDQMvL79/N+oLP8efrCayDYr",
+	"UcpEoEhw5Qn75X28alOQpYNO8jkpfB9aSftSfEmlXskf/sgpz59j4vInTEZ+v4nMQvFmcLQRAbS62N5W",
+	"ZY2/w0bfNS8OS0mrBfxIlvZCYby36fC65c3tEVcfLa5gvtDb2y8R6Cfcyt6+frn1GG009jmbCcKJqcCE",
+	"WCFwWZkcoSJWrfPubq+RLMV5cJrf1Ub35ce7Fbu+8hcjoQMZnhvBbZvh+m6yROTOvxMyip82Vaf777px",
+	"tgOFN/waVPhjvYYLmYL9Vv5DVJBhnVCsi5RWf91G/nBjY0mkct8cddpYR503cvOavKFrW83osLiN5Iro",
+	"ZPhBxVvZOBptp765E5td+hhilxY0PR8e9KNB11EVVPU4TvAaNF1TBUPywdquD+Rnx0xO+ViAERwV5YZv",
+	"E/bq6fMEs6MSdiULoUPIw28dPaWqiZ42vZ2rHOqu+YtNlrPuIIAVeWDZVBSS44RPKs0xLENQi/1SNZ1r",
+	"ONm9v8/EeDW+9e2NqkfjrG4cGsXiLsXMgWyfCscL7jjrUpXfjBsXQgNED+xSLHtrCZNOD/4+G6+6sh9+",
+	"xMMfjtLGiYhrnjuGlCQVu1g6IJ0Qeo0W+IElSmvM4ejRwf5hsn5Ob+HEqg9e23nbfKzerJV8esaNUpkX",
+	"y07gfI2C7FUKPkPgh9sGvbdIEUTAxIeyLqYAcFWwV2/PenDCK7gIyhuZSHsbGSLKYkvF+29tSZ7xyLLF",
+	"9YBY8HNZiuyBZRm8+Sl3PDsmNZXclt7KCrk8nZY9wEOyody45T1YXHxMzE6bqX+DHlXsL5Ye8Ll1xzaF",
+	"DyPET8LJDtJpsEt612zuziMomjsu7l/pCTihV2/PiF3l3JglnbBy2bqO8PJWNec5TAODYZYSb2ZGjIRh",
+	"HJ8eoFL4olq93wmNkXRah9Gyl3NTZseMs+m8dBIZHZL5WAtLlR2dnSJx8LqKqBsEVa9Kc3NWI3Q08lYO",
+	"4YsSb2PMbUnyQ5dcwvhqrh8Gayk1GxP3fBFXnMaYqrbERJ+2VwOcPWjJ31tMZD7BJCyfyceiRD7WpfJ9",
+	"+Ol4bw8TaCbauuNHw0fDlkzIVL3xaq30qXpVrh9WjL06PXvy1yqvT1rGywVf2ipz8ZZJeTem293FqNiU",
+	"alTFpn1hGHq9sRSsN2DrVUmb6zF9pkBdqXTC8om2Qm0s2+OOZXAeQzFUXFDYEOnNnJHDltlNuN1S0Phu",
+	"QjmsNw/+LELNoz0Ezm5TJd1JFXmlQxGiDMQLaIlCnp8ugULpQZhqu0TkNtgpqcaIMYvciTnYSUt5gRgU",
+	"IMhrXmG3Ddg7jJtkzhBASNuCeTTONczQ7MRHXTI8tVlCqXgVYG9jN3yGUAVB67OIWiAzIj/grgHSKD90",
+	"e46nL+G60deGFwFn9Pk+W30ecM0dI5Zb8rWqk1NB+n6Gh2fFW3i4k3SptquRvk38yS/55sjnJpHyyQMG",
+	"VCh/y4DBK27tTQEDfhF6dKyFDHYJEbQtCNUe/o56Xz6b7ZIP9sCy09nsxVOgLF9E3STHCPQ0ALZZ0GN5",
+	"2XjOWh+DxfVw5b9b5vklnW21pIUgROG6Zm6XQrvGCAtx1W9JQPxYlXRgHYp8bqRbvsFKBCrCRa/k6Zww",
+	"eOjT88Bo/vburLOhgLj2NxOQsucsAXa+am+C7Jc8n9WIQIsh+DmpRrp9RUFpER46qUJLjDf4mMXIzUnE",
+	"Z4hf2VR1SafiMc1M+dID5TI9GvWSCgQsYb76wSZV4uUDmyqn+4XG2IcPkZOmB0LScDmeOOZ0MPoDvnUQ",
+	"tBM+E6laUapJ9g1SlSqqXcNCOlTCFKuqCrNNQH8ZK3Q+x7ksMChGiPCpkqFEBkeJQKhx0eBJlXjRqKzj",
+	"hpIcsXIqHlX2/bOzjHGsZ/GQptlfn50+zQjl6PH+/pAalhCmKrnRoro6WH9KgklY9oRs/f4ZAovVn4mm",
+	"s8Fg0KuMZHpgijifQjm/BvjkupKqLtTmWF1Hpx0Ojw/s+N4PP74488ZHXaWlZ0IR5uRAm/Gev8nuwbV1",
+	"tKlTZdOevnoRZcccd4aD/cEQroQH8ZnsHHcOB8PBIWb6ugkeq73BQpRlHzWivb8vLu0ggDSOxQYvwt/e",
+	"/cDeCBeBSGEcFDfjUixJT8MiQn4lEHYKgShLeQWLFZ1IMootQQ97cxIr+pcszOlBAHdKlZuIqRXllbAD",
+	"hhC2jNNvYPxdyiILdZJOMw4DCd9TntOlWKZqJK99jJCXY22km0xZF3GswG5CICvvd6T0ZanVi6Jz3Ple",
+	"uL+9++FNZ6XDxsFwuAX18nZolx7baQPYpbfCLsVyFaL2Cc8nov+Eko3WN+wHsbQ+34sZbgTqPxyb88AW",
+	"YY4N2XvOs7CRWMRsf3NrKRjpQ1qBtolVK7XXxFaP+Xvn+Jf3SceXQYLOUE+zLYPZhuyw4186cOo67+Fh",
+	"exOEZvvHRqI99WzhYDj0mZ4+boBPJuFctZAatG2+B3/7hNvv37Bp+/1Y0QBG/JBtq/hSXgklbLxaemb9",
+	"YqEPcte1CqpMANBGVyHPJ8C9E/ZweBhBvbSt2+vK4Xnvy4avpji3uaK2Aw+HhzcTawsS+ra1htfIjYt9",
+	"tb+H9Qp7IKTtxkX/SSyEdWSHJJiVAloww7I2MJ+OUWmgdM1I50YkBY7XpirWtJ1mY+FqZVsrMWCnMBDf",
+	"pqt7NDxkUd8NXxJJCS4t/O+ltO6tJWdX3OLtl3WlnwIMnAVLJ2npy9JdxcPpJYyDllD6OhJZQUrjdw30",
+	"FzTb9FZMjgjsAYT414++YfuHj/rwXR+/7FUdmLDWvm7B9OumjlatRZNrdXuwtrjVwbiEA6PJEdr2Om/w",
+	"7UbrZGyvvxXMPwyUbHoLxkcarynEiM9L51FIQmH7vk9V2RIiaQX3WCVJ4q7iSuq59YaexorGTQP0JuSG",
+	"pX+4f1Nezof3n5DFVBZ2a+MCPKh6RLuOXOZoF5EYtaHCW/ZvvqUBKI837cDN6u4+dxTWv5NrRjLJOtL3",
+	"BTf5hNYrFudU1lVxzbmb7FXIWzNtW7hm5iFfQCjGTCapKhxg/zkwvewvCHBL7OeEXWg3oVRlalRYrAF0",
+	"lcsBw84sqBh7mxH7KXiU+8qKGwuHuilZF77CmGGBcRvgfbJiPmAB7SD1HUMYd05MZ876XEKjnYOvZ8LE",
+	"uPowEPjKuzp9vepxqmbcB0cp+I76k2+/Y9nRweMayvg8vCkLjsy4HUJSIwLgYfaThTXxTSOGR6na1Lml",
+	"1Qcy4bbN9I17wbRKHpj1O+kmr+rCUK+qfaeL5Uc75a1AcR+aHgtn5uLDJ+Q0TfzUFnbzMpQg3jOjObr5",
+	"pqoREdywvwPHWG3sg/c93GV0La0H4OaDxzffvNqB5I9hipvUdj1moUS2rZsdsZ+oQLrFFIpYp+/61c47",
+	"nynfMu6metFj1K+auZRY+Z8qX/oPaqpWue83g/CwDVRm4GRVR8ZQgUQBHOp3IwPe0pXvnByQ+YDc4QWg",
+	"5bmFzBFOPReisMcelVJYdHzBoMjHFKaDMQDfyQax71nX1+/quUv8VyOjp3UXDX9rBZcUwgk+y65HbQgJ",
+	"UOJgeIQxZTInU+XjV0GHDk5UVVBvL2AfCQN1dTzxC0DvrHhdwNLE3AakAJQgdXc3bNWSbeCQsNVrfOmo",
+	"3XsTr5DvJHBXxvBH6hPPVMGmywouxs8qOhTBXbpyMDwlbzkZ1+QtaRyPB6tHgFwlSiyaJwaPKEFmNK6n",
+	"8OeMwlaiaDtPEZKGD29RU8DmpegjW0TEbbRD0GgsygayRYspVWGbqQdUENprqCdGYF8X7yr9djhk/+d/",
+	"Hw32jwYHvWOkSXw3es7RLC15HtmlNK21VQjojYgGQe7paqPQGkoVQbAgOMLxJiQW1vXqV1I3TA1Yq42z",
+	"30s2TGvt+9B2kXUR31qbVFVY1gHsGjkstkVaO34xE0G+DOcHDOZnPPeAY2LKpoIrewz6GrBzaqLecm7j",
+	"fHH7ibSaFQyfe9ZnmkUMbb2qxMJLiftVaP4I/eTz0TNeI8tYZS3b9QnjwXg2802qdQqm2KoWU1tfK2pM",
+	"4lFZxsC9UiWx4z9wlEocc+tFJhpAVH9Va0dwt39uVHq6CvXi05excZ/8dS5a7D3WPRo+TtVqn2C2t9Io",
+	"eMBOazsG2XGjgTMmRgV1xwvyIcvWoPWyEBQL7Z4FOrBGwJIIeyzKQeFTUWOGH8fNcYBHFsKwGOyn1+il",
+	"w7oazLj9g0e9pNHRhXW94hVa+69g/IBxNpEI+193JUS1rRf1fdnaCyayFtmdjUWMGaG1yG4yFgNk1D3Y",
+	"i6voVDux1v37MxXD+KqzEMBrulnUjMAXt89F7+4M+LbG4XAHO61qc/6FWxNfjROa/HHYzrBt1ImMLJgN",
+	"RiDxVp4DF6whfq5zMXMNQEZQ/7ppB7QaPXcp1hNEhfJpp+dbN5F/i7NSW0ee+7aj+kwVP4MJVHVM+4R6",
+	"SLM1W8th2d5o7c9qHvGyBBOpYd3adgsp2Rztr5aEYBYN6PsSH0lGtAI9OJi4WJxhRC6Uo0hIkSrKrutW",
+	"YMLDYW9QJVRmCMZDwg0orMUNAbaMcpuiUvdBPzGCUgv1/Lh6fOyfk2bQRT9dm8zNNnX4GpO6b2A4ZNQG",
+	"PlM1FGn6aoKbZ9DGNt5Upv7WSOTZSjujhKzY2OcFik8VkppxDPD7iJQMekMtzuPo1E2NI9//Xm/MZ+rZ",
+	"/aNZmmcR0+UtqJNa2e7q8GlLkERvT5SRhFWPEYcapCrYJKBPhT5eWvnMYp/4dymW1EKriymmCSKNyaI3",
+	"8AmCD2yqKpfDpVhmmN5uQ3Ys6d5bYyT0nE+k8bYk1n6Jj9wtEPsvESA52Gnxv+dOLCib/M5sAm7dgZH5",
+	"V53JqdBzd4tQTGAEzPdQ2aB2R5VNm9OrGoVZmKnYAjKPTo8GAvpEl+jfPcZYgxGFNCJ3lp5AXpxNeAOE",
+	"ma5YRogeWILsET1S5fgY0dLtRC9C6IGSVQNna0vrOg3F2I2jfkhbvmqH0lBhpBhKlrmbUzFelMT40kd+",
+	"NjZM2ICjsFlCtyUr3od5+/kYjqeh5O+BDase0a5PDkfdf0WPahtFfYmvzHzxtPPhvad8rPLr+5zyjaT/",
+	"jmDasxhGI2MzLREd2NVOJnpcIe1lyFMftIi8nJce7Px74daVwbY0o0uxvBXNJO2P8dWeH+NRVo4V9zuz",
+	"+8Nuznb6au+rplitFNYLqTiOYO2AJBtq8ZPQSNcy/wbfWOSuJ+rW0vI+zuCWg/Q0MB1OiBhdn9L+9vXL",
+	"Xqx+evrHE9WqafoTQFX4oWR5xxNAqGNYpB6F16JnhSbkBGpewXd0m7XtqdKmEAYRzleqPbjCyvc3hw8s",
+	"VU7/jLUi3uFeUWpC2U54CJaJ15lrsqjaBCByAzeC5RORX1YA0RQUDMgil2LWbtlHx/sVrOU2lbYq+N6D",
+	"efYL7niT+Jv1XXGJR2sBfTjfbb8hBsAu5ylBbtPaUag68+2//kNQa/cdGkcjP2vMp/GAJGJVMadZATKo",
+	"6q52UOaP2pqAafN77NZPzg7+IG37YJebfWI/CPNnynmIu4/Mv16LXMgrOJkBRKnbOPobmdh8Fx7mMRF2",
+	"5WNU8L/CuyI0haxiIMgjOLG5unJqC5+Y368asAIL8xF0gejg/pMoKZtY9t30ky/MKWJOnzV/efX2rJ2r",
+	"eIshVP23u4mf4ve2UdTPAwoQ9VZGx7GsQci65J1KlcRMa5D1dcVsj5IMMEWKlyU1afO/HVcBsDiZ0Lc3",
+	"w4ZuMT4SOgaVXjCNKV3SgvGsNAKAzRU1FOCpKrkTplH2652ClpLGEg+j6ifXxtloDX4UO+f1hYWqcQEH",
+	"/xp+YVopClysBkZ9pXQc4VpzZrSt8cetHtlkXZEd0fc4F/8i2/VacMzcDFvTvlmzAOu8EmoTZiz6+COz",
+	"YsqVk7k9JtPGVrjkVVWrNIT6MmAviC0sk1QZ7SvPnZwK6/h0Fp9iK1zoA56ttojMCD2L8o42NYdEg4iX",
+	"pTDHqbJ6KrSiCPkDS90Gj5IIzBN+zPwLlEYwzGKZYS4Scq1U1XiH1YVYgXLuAerg4oOD1qq9twgd8qP4",
+	"VCUTcS/Pew4FbDtWHjElPlSfa6HEnyIX5r5VjY8WMCyku4nTVPrIXoxx1W75UDCgTsOhkHVCCIXrCFEE",
+	"X6HEIgKNSlWoHwtpNdXjkDccrj/nXCrfOw9L2IpU0QPGc2GtWC0UK+Wlx06ywBdaC76AV5wGTABR5wA1",
+	"EkWiTAyQqScRX6MIaJ1ijgh7oBCdqkoLqeMI1QS7FToKHMweomWlihpTGw/GD0uWT7S2vvd/O2RWcEh6",
+	"LDpEFEGvlw9iUDapQiCnZjGhx4JYzx5NVc4V1UZfiAAQheW7C74crGwjG+my1Is6JdMyPUoV5cgS/21U",
+	"yt2c+5iqmyrlbsx9fCPcj8t7KpJ7grRzqyjwBq01Jn8r3Ocet/1nZfB/mtK5irm/EViB4bkYcPn1urhW",
+	"Nj+pWvS0G5/PtRkHHL+K38UABPXR9igi6KjyDC9VGV4LvLq0ujrgRmDVjtqQDflWXUhV/Lgk8L0/SG+q",
+	"Z0tzqqGL/Jz+ZSyUqb4imoq2fZOhskNOEQFfBYm6AiKXjYXDbf8JX5Oxi7lzWqWq6wP29BmThbBby7+n",
+	"neYtaYcB9YyFw/HScP897fzf//m/0o6P9Ce+Ne8VdbH0qFoDHFivQubztVoNuA3uWPCtdGGscE30noxa",
+	"t1unDRUv+mylipi8AEuw5TvVjyEe7ZIJbkopDKGTnDVK1V0LOYY6dU+LqaKsq6CFELCxnoqA89Zwv3Sz",
+	"lXywjDDBUoUJXxei1Grs0ykaXV+xptUycR1Qab1zG9ZjZSeb0FZwY8jrCjOLwJfx3QgAgCiCoK5g9R53",
+	"wky5uRyw02pqfkJNREssNEGNkSZ0XherkSSmJTqljDYQrxXIn+8vdwXa4wrOX1i1UDIIFqivx0tCmi+W",
+	"4Pl8TfSK4Rs4qJ7H7OjgIFVhSLhV5/BzVNR3dHDAWi6gOkTgl6nyg7B8aVnawTTiDry9lLl05bJ3wri9",
+	"rLsOO80cJxircHio6o6dMiOcWTZz0v1mIFfGkOSIy9LWG8uoFR4vfcFuDREKj8LaZGL9MPhj9AMgCF0F",
+	"U4ygQwK1bDpKSPCkXjeIS6o1EpGWPRyuLSGfzarOFNlJfdOvc+04Ozp4XN9guBPnCP+ABZB+KS/mdom9",
+	"qfVCIW5TtwX1oTdgbzxCZaV2Io6bLosasMJLwRYp9t2KDPsECig8G17zB2UgbhKf3wFRnGxmWysS9J9H",
+	"v/2z+SO+JEG2JEFWmg+crFW9h3Wb2oZnsb0b9Ozds655nGlNogRGwS8DJGTkNWBdVKJWhW+PcbDTgfH6",
+	"qmufbbiuhVgdSdKqtBBzINGFAOJxTVcYMFiZ0P0zHg+K8SpG5YUidsfBUI/u69mAHQ0fVxLPX3OOYqRy",
+	"AMCE4sfG+ogXHOEl3REW3CAWL/pMphwUmCWK6qBSxbrPSc3MsXpHO98btZcwKnkNQ5vNNgxvfSGpaIOG",
+	"1hy613JRVMR7VGe5o7ydG1HJPG4ZyOz1Zd8oY/7JE93vIGa+eE6+5NR/luKkMsQC53Aa+MJWd7zThd6M",
+	"lvlzwMcMrKYRRsXGn4iBPZJlXQBtcfMG7B0vL4lrwyMsME7rY3FNHENEVI5BNesieGBt9HCbqvDwE8YZ",
+	"XUocGdg0cW5/aVKxcriccEw8/0TGWaO0DCPoOHr5gL3C0QIDvxRLK1z/gltRHNNcGS8KUaSKwG2Xes4W",
+	"ME3q+QWSlHG8kPHZTHDjwZS0YWMd2mNsqq88w624qdYOBzHDBmPjzxeGcsB+RhjKkwBKfbGMK6s+FTjl",
+	"2mizusFDxrq6LCrw117Csn7jVxVBwyKwQ2hk3rVaq+aN1U8ld41fQp/dLFXdUi/8D0AAWb/6jXUncjzx",
+	"vw3YmYTTYQS/ZNqnryBOFULkdMNd+BBZDBiRQOh9H3oTk0MG+zpIhbCLqYLfMAnZdz5oTTnTZgOldPqN",
+	"7hihN1fjy+YlvqFy0ulXf1V9h5NONf/1zl5J57oPz+9fcYwWIa96o42jkvziFB7V+PxU2Nx/93Quqt/x",
+	"7+i3V/Xr4494xftNsLIFFuBTsxpcdT0TinV9/5keMYJNNFyQSb6WrVf1m9nwUuIusGOcOFbVH462F2Gj",
+	"Dg8PH/tSKcX0aGSFO0nVTJhcKNcX5GHLvs6Qm/7/B99lvQF7dp2X80J4Xr1GN6s9Maj1/X5/uH+Gfe/j",
+	"1vet84WdhrF2Wqt2N/elae+KfePqwIW5w+ChT3L3K4QGRw6yMp9jVTUmeNpUEW/WV8KUfHb39TjYfT1o",
+	"aPewIDX0seNj1lXwklLaEJ2mDt1jSzDRcMtGNGbHx5v47uHt2W48RMTewQYKQNbYwzygxfqhYyfSFljY",
+	"2wJH79D/+/0nxeAq9Cb04oYiRezjHo2IzwHqAGcdaaKkeG6O69QgV6hO6UWsRTSz+VLlU925YtmLQkxn",
+	"2gmVL/s/iCW6iFEvI+BLXMiqEwq6rI8xw8yZJWFk1ornpVjWNTbwxYUulpXyWPuqjbDz0rEu9SiB4SZx",
+	"A5QkGpTrY/v8JeqTJF9C5I/kvhozngIP0/BifJS4QsxN7x5wC101UGCG5z6gUw2YpEOqCjkaCcx7aYwa",
+	"QwKyXqPzS7EMGH4Dhi0syCPCnKbyI68xFz4mwQ6O2ETPja3RlaXxCzG3rSFX2ko4Hp3bVkBGu/mDWHa2",
+	"p7r/vqNLo7xvdClclU1RYo9ugAegq00C6iHQKlBQ4rm7j84ESiT69nf2Vmp/n53x8aYB+cv28JoPSaeF",
+	"ZG+6tb6luuND0ig43nZ3dd3dC4i/JBL+2RMJKwguIOwWaRF7LW7EwME0wuzFqI89jLLoxEQd/TERTY4o",
+	"Bw57UxH6cACst6x7tH8Ahh3yZNkAFtzeyoPS5e/G90Y/Uq7vzvA2YV5jrcTnjlm+A22+ipabAPs/k+KH",
+	"jaS5AdirIsKftBKeEjHMG2Ic8LgItdfTYFcbln2V9Xw2SR2yPhweVTbLplq974W7I9XBIDdS3vBepB6s",
+	"x53lFjzycOsRmWBumGMhycRKlZNy6Fd+qecIx/67xvAFVmpTPcqW83M7YgUaQmiMj13CcsIyNS/LLFV5",
+	"KbixrHIEwplEAzY7YRmMPyNlLPfZZ9RCCbHO2I/cQ/aTRUBOJWxbnIXe9Oh3PGFGIDoVNeb2r5RuwKjn",
+	"ItFpqqTKjZhiM/jM9x3MassnYiSejKWKRB/YOj5/U7pK5CmNpgFiSqpCImbphXALIRTYRNbxEv0HtfGw",
+	"URBitnwIMyuNlYPU9RmTGqOBhOazCyOdYAup7OZ6mo8gOj+NrfCHFOJsY5qhEOd3M89/Rq3hXwXWtlmO",
+	"s7sOvVcXvtmt7UixFS6jq6lmt0YJ9JHAOMSSEBR48EjE6FJNaKIBO/Xxuiis6Ev4tkXLTqNxf8KDV79m",
+	"Ey4pptTWg/mCLLm9N1kQVbyxf006TX4HblasGrQ6F2lH0btIeURZPZQsqjCdSiVayDxV3YPhfm/A6Dle",
+	"dGMibMM9GBWUcuvr27sHw2GPkqNSRSmz0qJDcsDeNGtYyfFZVbzSeTiJS1oNPOLvIscazOqqbVWuzSra",
+	"VG0rdD0JzleCxAuwwgfDeONS1Y0Wj9JhM0x3arWJacXOtBftn0JA18f1D8opqgfQ2sjQp64FNorM4mO6",
+	"FG94ffzaL162f0kvG9FAhCKCxRit6kLMhrcqDnu/VcX7W51yVPKzyh99sahnYc6KcuQhebuSUkYvRHVi",
+	"fM1Bj8pgax6LKayFJguEiWuJLX6r5J9YuUiwknWDevFUwCOfGz2tuNRNHji65Qum9Db32QrN+VKbG6nu",
+	"rsK/NXOp0l3p+QhXvgGXvCLn3wdP7g9NmM/mpj4TkXt0fi+Fk3W0P0L6A+L3zUf9pQ9sqrA6OmEzGR5D",
+	"YHPsUiypRMoINzfKVpBiFDhE/MGZLmW+BFGO+GJfVxiHPVb38ccHbQUhPPHtWQmDiIU+e1wt6/w8H6/0",
+	"REBnPPMKTZaquXKyZJWHJBSFBW99hY/pJ4eOe7hAaZeq+japfNaM128GHqTrnLustzlGSYCrn0gvoYf/",
+	"QV1s6OVnuPEbPa9EFl/6g31K0WsvqaNhLXtpT9rwgpu8Yzvc9RvMNaCCDuF4wR0/qcwb/yqsk8ZyggbU",
+	"M6VTpOoGo7xhhmwIO0QH6FMl7NMbNvrB8LR/kcLbXPC1NRtI7dOAVcd0uxd4M0rAuz54oz1vvcwLoieU",
+	"WZOYwJ6ivPTiUxVNdGV26mO9VSVUJZ4yMp9PgkAKfULjMwXSOATo0Mife0d4MWCnLJSSMrLTG08fYVq4",
+	"LlDukraByJRV+WlSmfIw0LgsNZLv0qYqNM4dsJ90+H4p3LozAOEDixr5M7gBSA57MXzCsLk5iNlC8KKU",
+	"SngpGx4Wmnu2SlK/0X80K4h36Z/O2N1hJt9r9edOBdFqJM2UrLoapdYYoOB2cdlEzvytcyG4EeZ07iad",
+	"41/eA/ug+oPNTYwM9eHnjv62lKFa6Hw+9SHhuSk7x509ZEZ+CL+19EZBn6BKQuNPDPZj+9WkOnuXYunL",
+	"LkEAY0PbQW1+YMeLdiNmrQqnaoblY4aEWmAdN87WLaBO4ETXnYYJfhMBWFbbCltGanjcwUn6rknodPTa",
+	"9ICdNu6q8BakaTSEYt3MyiLz4KDo98Quv9FFOzcyZ9THnCyN1UbmrGsFBfNfPzt9+uMzr+qHUoeqL91u",
+	"y6oXqiotx4F7DNH6iaGcascHOt0vtM//9VuF/tWoBrXKuJSqqnitFuakzZURVTMdJUxcc8yOx/xvHvID",
+	"uUtV0zEyYO+MxFRs3DM9c3IqrZM5yEbKRcmXrEvB5CRVdQiXUEhClUpwXlfZtKy7loLb3AWy8NdXjLi5",
+	"ZdYZLscTrF7zoqxC5q+0Z681e0S4wB18Au8q3H6Xswq4nuxdp31HALreG7uM21RlYNE/5Y6vwGNT89cM",
+	"/j7H66k0xPetefX2DBNmK4xu3xwg52VtzR5T5J1H5q3XBChJnmabqgmvAI+mmMxf6S1ocXtvGByOxsIG",
+	"RthOjOsA4YlvBXslSj1DB5ov/UG4Fnb66oU/cggdJ8oR8/pDrMTEvREsAZNj03JVBA4arItgXFjKC2Bv",
+	"DvuwDtzJi7JW3NxEWMFm3E2qmuWj4RHlF+A+XCyBaqmmY8bhZExMhR1Sj7l58D0ockuhQlBdLNFVMZWK",
+	"kOW0saybGY39GuBrfyIbnKoXM2y4qOUVr4y+EPR43OsLXnKVE+ILcNN8IsILo6fpmQVF+v8FAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -46,6 +46,15 @@
 // Try it with curl against a running simulator:
 //
 //	curl "$URL/sns/jscode2session?appid=wxd0d0d0d0d0d0d0d0&secret=wechatsim-dev-secret&js_code=dev-alice&grant_type=authorization_code"
+//
+// POST /wxa/business/getuserphonenumber (phone.go) exchanges a
+// getPhoneNumber code: phone-<digits> is a +86 number (countryCode a
+// string), phonenum-<digits> the same with countryCode a JSON number,
+// intl-<cc>-<digits> a number of country code cc, once-phone-<digits> a
+// single-use code (40029 the second time, as WeChat answers), and
+// otherapp-<digits> a number watermarked for OtherAppID; err-40029,
+// err-40163, err-45011, err-40013, err-busy and err-badphone fail as
+// phone.go lists. Anything else is 40029.
 package wechatsim
 
 import (
@@ -136,6 +145,7 @@ func New(cfg Config) *Simulator {
 func (s *Simulator) routes() {
 	s.mux.HandleFunc("GET /sns/jscode2session", s.code2Session)
 	s.mux.HandleFunc("POST /cgi-bin/stable_token", s.stableToken)
+	s.mux.HandleFunc("POST /wxa/business/getuserphonenumber", s.withToken(APIGetUserPhoneNumber, s.phoneNumber))
 }
 
 // ServeHTTP routes the simulated APIs; anything else is 404 or 405.

@@ -95,6 +95,9 @@ var placements = map[string]placement{
 	"deleteMe":  {"profile", ""},
 	"getAvatar": {"profile", ""},
 
+	"bindMyPhone":   {"phone", ""},
+	"unbindMyPhone": {"phone", ""},
+
 	"refreshTokens":    {"sessions", "refreshFailure"},
 	"logout":           {"sessions", ""},
 	"listSessions":     {"sessions", ""},

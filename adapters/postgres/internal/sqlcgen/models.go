@@ -102,13 +102,18 @@ type Upload struct {
 }
 
 type User struct {
-	ID        uuid.UUID
-	Nickname  string
-	AvatarUrl string
-	Bio       string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	Role      string
+	ID               uuid.UUID
+	Nickname         string
+	AvatarUrl        string
+	Bio              string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	Role             string
+	PhoneCountryCode pgtype.Text
+	PhonePureNumber  pgtype.Text
+	PhoneNumber      pgtype.Text
+	PhoneAppID       pgtype.Text
+	PhoneBoundAt     pgtype.Timestamptz
 }
 
 type WechatIdentity struct {
