@@ -68,6 +68,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeUploadSizeMismatch:       {http.StatusUnprocessableEntity, "Upload size mismatch"},
 	domain.CodeUploadTypeMismatch:       {http.StatusUnprocessableEntity, "Upload content type mismatch"},
 	domain.CodeUploadWrongPurpose:       {http.StatusUnprocessableEntity, "Upload for another purpose"},
+	domain.CodeContentRisky:             {http.StatusUnprocessableEntity, "Content refused by content security"},
 	domain.CodeWeChatRateLimited:        {http.StatusTooManyRequests, "WeChat rate limit reached"},
 	domain.CodeTooManyAttempts:          {http.StatusTooManyRequests, "Too many attempts"},
 	domain.CodeInternal:                 {http.StatusInternalServerError, "Internal error"},
@@ -76,6 +77,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeWeChatBusy:               {http.StatusServiceUnavailable, "WeChat busy"},
 	domain.CodeWeChatUnreachable:        {http.StatusServiceUnavailable, "WeChat unreachable"},
 	domain.CodeUnavailable:              {http.StatusServiceUnavailable, "Service unavailable"},
+	domain.CodeContentCheckUnavailable:  {http.StatusServiceUnavailable, "Content security unavailable"},
 	domain.CodeWeChatTimeout:            {http.StatusGatewayTimeout, "WeChat timed out"},
 }
 

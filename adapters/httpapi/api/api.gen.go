@@ -110,6 +110,129 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for ModerationDecisionAction.
+const (
+	ActionApprove ModerationDecisionAction = "approve"
+	ActionRemove  ModerationDecisionAction = "remove"
+)
+
+// Valid indicates whether the value is a known member of the ModerationDecisionAction enum.
+func (e ModerationDecisionAction) Valid() bool {
+	switch e {
+	case ActionApprove:
+		return true
+	case ActionRemove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemField.
+const (
+	ModerationItemFieldAttachment ModerationItemField = "attachment"
+	ModerationItemFieldAvatar     ModerationItemField = "avatar"
+	ModerationItemFieldBio        ModerationItemField = "bio"
+	ModerationItemFieldNickname   ModerationItemField = "nickname"
+	ModerationItemFieldTodoNotes  ModerationItemField = "todo_notes"
+	ModerationItemFieldTodoTitle  ModerationItemField = "todo_title"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemField enum.
+func (e ModerationItemField) Valid() bool {
+	switch e {
+	case ModerationItemFieldAttachment:
+		return true
+	case ModerationItemFieldAvatar:
+		return true
+	case ModerationItemFieldBio:
+		return true
+	case ModerationItemFieldNickname:
+		return true
+	case ModerationItemFieldTodoNotes:
+		return true
+	case ModerationItemFieldTodoTitle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemSubject.
+const (
+	ModerationItemSubjectProfile ModerationItemSubject = "profile"
+	ModerationItemSubjectTodo    ModerationItemSubject = "todo"
+	ModerationItemSubjectUpload  ModerationItemSubject = "upload"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemSubject enum.
+func (e ModerationItemSubject) Valid() bool {
+	switch e {
+	case ModerationItemSubjectProfile:
+		return true
+	case ModerationItemSubjectTodo:
+		return true
+	case ModerationItemSubjectUpload:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemVerdict.
+const (
+	VerdictPass      ModerationItemVerdict = "pass"
+	VerdictPending   ModerationItemVerdict = "pending"
+	VerdictReview    ModerationItemVerdict = "review"
+	VerdictRisky     ModerationItemVerdict = "risky"
+	VerdictUnchecked ModerationItemVerdict = "unchecked"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemVerdict enum.
+func (e ModerationItemVerdict) Valid() bool {
+	switch e {
+	case VerdictPass:
+		return true
+	case VerdictPending:
+		return true
+	case VerdictReview:
+		return true
+	case VerdictRisky:
+		return true
+	case VerdictUnchecked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationStatus.
+const (
+	ModerationApproved ModerationStatus = "approved"
+	ModerationCleared  ModerationStatus = "cleared"
+	ModerationOpen     ModerationStatus = "open"
+	ModerationPending  ModerationStatus = "pending"
+	ModerationRemoved  ModerationStatus = "removed"
+)
+
+// Valid indicates whether the value is a known member of the ModerationStatus enum.
+func (e ModerationStatus) Valid() bool {
+	switch e {
+	case ModerationApproved:
+		return true
+	case ModerationCleared:
+		return true
+	case ModerationOpen:
+		return true
+	case ModerationPending:
+		return true
+	case ModerationRemoved:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Priority.
 const (
 	PriorityHigh   Priority = "high"
@@ -370,6 +493,77 @@ type LoginResponse struct {
 	User         User         `json:"user"`
 }
 
+// ModerationDecision defines model for ModerationDecision.
+type ModerationDecision struct {
+	Action ModerationDecisionAction `json:"action"`
+}
+
+// ModerationDecisionAction defines model for ModerationDecision.Action.
+type ModerationDecisionAction string
+
+// ModerationItem defines model for ModerationItem.
+type ModerationItem struct {
+	// AppId The mini-program whose openid the check used; absent when the author has no WeChat identity.
+	AppId *string `json:"app_id,omitempty"`
+
+	// Content The text that was checked (empty for an image).
+	Content   string              `json:"content"`
+	CreatedAt time.Time           `json:"created_at"`
+	Field     ModerationItemField `json:"field"`
+	Id        openapi_types.UUID  `json:"id"`
+
+	// Label WeChat's label (100 normal, 10001 ads, 20001 politics, 20002 porn, 20003 abuse, 20006 crime, 20008 fraud, 20012 vulgar, 20013 copyright, 21000 other); 0 when none.
+	Label int `json:"label"`
+
+	// Reason Why an item is `unchecked` (`no_wechat_identity`, or the problem code of WeChat's failure); empty otherwise.
+	Reason string `json:"reason"`
+
+	// Status `pending`: an image check waits for WeChat's verdict. `open`:
+	// flagged, waiting for an admin. `cleared`: WeChat passed the image.
+	// `approved`, `removed`: an admin decided.
+	Status ModerationStatus `json:"status"`
+
+	// Subject What was checked.
+	Subject ModerationItemSubject `json:"subject"`
+
+	// SubjectId The user (profile), task or upload.
+	SubjectId openapi_types.UUID `json:"subject_id"`
+
+	// TraceId WeChat's trace_id of the check, for WeChat support; empty when none.
+	TraceId   string    `json:"trace_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// UserId The author.
+	UserId openapi_types.UUID `json:"user_id"`
+
+	// Verdict WeChat's `suggest`, `pending` while an image check runs, or
+	// `unchecked` when no verdict could be had (`reason` says why).
+	Verdict ModerationItemVerdict `json:"verdict"`
+}
+
+// ModerationItemField defines model for ModerationItem.Field.
+type ModerationItemField string
+
+// ModerationItemSubject What was checked.
+type ModerationItemSubject string
+
+// ModerationItemVerdict WeChat's `suggest`, `pending` while an image check runs, or
+// `unchecked` when no verdict could be had (`reason` says why).
+type ModerationItemVerdict string
+
+// ModerationPage defines model for ModerationPage.
+type ModerationPage struct {
+	Items []ModerationItem `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// ModerationStatus `pending`: an image check waits for WeChat's verdict. `open`:
+// flagged, waiting for an admin. `cleared`: WeChat passed the image.
+// `approved`, `removed`: an admin decided.
+type ModerationStatus string
+
 // PasswordChangeRequest defines model for PasswordChangeRequest.
 type PasswordChangeRequest struct {
 	// CurrentPassword Required when the account has a password; refused (`not_allowed`) when it has none.
@@ -625,12 +819,16 @@ type TokenType string
 
 // Upload defines model for Upload.
 type Upload struct {
+	// Blocked True when content security judged the image risky (or an admin
+	// removed it): it is no longer served (no `download_url`, and an
+	// avatar's link answers 404) and cannot be used again.
+	Blocked           *bool      `json:"blocked,omitempty"`
 	CompletedAt       *time.Time `json:"completed_at,omitempty"`
 	ContentType       string     `json:"content_type"`
 	CreatedAt         time.Time  `json:"created_at"`
 	DownloadExpiresAt *time.Time `json:"download_expires_at,omitempty"`
 
-	// DownloadUrl A ready upload's short-lived download URL.
+	// DownloadUrl A ready upload's short-lived download URL; absent when `blocked`.
 	DownloadUrl *string `json:"download_url,omitempty"`
 
 	// ExpiresAt When a pending upload is deleted if not completed.
@@ -821,6 +1019,18 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListModerationParams defines parameters for ListModeration.
+type ListModerationParams struct {
+	// Status Only items with this status; absent means `open`, the ones waiting for an admin.
+	Status *ModerationStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Q Part of a nickname, username or email (case-insensitive), or a whole user id.
@@ -929,6 +1139,9 @@ type UpdateTodoParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ResolveModerationJSONRequestBody defines body for ResolveModeration for application/json ContentType.
+type ResolveModerationJSONRequestBody = ModerationDecision
+
 // LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
 type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
 
@@ -976,6 +1189,12 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListModeration List content flagged by content security
+	// (GET /v1/admin/moderation)
+	ListModeration(c *gin.Context, params ListModerationParams)
+	// ResolveModeration Decide a flagged item
+	// (POST /v1/admin/moderation/{id}/resolve)
+	ResolveModeration(c *gin.Context, id openapi_types.UUID)
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
@@ -1111,6 +1330,80 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	}
 
 	siw.Handler.GetReady(c)
+}
+
+// ListModeration operation middleware
+func (siw *ServerInterfaceWrapper) ListModeration(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListModerationParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", query, &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	if _, found := query["limit"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	if _, found := query["cursor"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListModeration(c, params)
+}
+
+// ResolveModeration operation middleware
+func (siw *ServerInterfaceWrapper) ResolveModeration(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResolveModeration(c, id)
 }
 
 // ListUsers operation middleware
@@ -1987,6 +2280,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/local-storage", wrapper.LocalStorageGet)
 	router.POST(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePost)
 	router.PUT(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePut)
+	router.GET(options.BaseURL+"/v1/admin/moderation", wrapper.ListModeration)
+	router.POST(options.BaseURL+"/v1/admin/moderation/:id/resolve", wrapper.ResolveModeration)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -2131,6 +2426,265 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModerationRequestObject struct {
+	Params ListModerationParams
+}
+
+type ListModerationResponseObject interface {
+	VisitListModerationResponse(w http.ResponseWriter) error
+}
+
+type ListModeration200JSONResponse ModerationPage
+
+func (response ListModeration200JSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration400ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration401ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration403ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration500ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration503ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModerationRequestObject struct {
+	Id   openapi_types.UUID `json:"id"`
+	Body *ResolveModerationJSONRequestBody
+}
+
+type ResolveModerationResponseObject interface {
+	VisitResolveModerationResponse(w http.ResponseWriter) error
+}
+
+type ResolveModeration200JSONResponse ModerationItem
+
+func (response ResolveModeration200JSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration400ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration401ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration403ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration404ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration413ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration415ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration500ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration503ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4981,6 +5535,22 @@ func (response UpdateTodo415ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 	return err
 }
 
+type UpdateTodo422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo422ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -5795,6 +6365,12 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListModeration List content flagged by content security
+	// (GET /v1/admin/moderation)
+	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
+	// ResolveModeration Decide a flagged item
+	// (POST /v1/admin/moderation/{id}/resolve)
+	ResolveModeration(ctx context.Context, request ResolveModerationRequestObject) (ResolveModerationResponseObject, error)
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -6006,6 +6582,76 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetReadyResponseObject); ok {
 		if err := validResponse.VisitGetReadyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListModeration operation middleware
+func (sh *strictHandler) ListModeration(ctx *gin.Context, params ListModerationParams) {
+	var request ListModerationRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListModeration(ctx, request.(ListModerationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListModeration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListModerationResponseObject); ok {
+		if err := validResponse.VisitListModerationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResolveModeration operation middleware
+func (sh *strictHandler) ResolveModeration(ctx *gin.Context, id openapi_types.UUID) {
+	var request ResolveModerationRequestObject
+
+	request.Id = id
+
+	var body ResolveModerationJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResolveModeration(ctx, request.(ResolveModerationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResolveModeration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResolveModerationResponseObject); ok {
+		if err := validResponse.VisitResolveModerationResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -6956,227 +7602,255 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdhs38uer4HD/e0xmmhR1cWJLH3Y0vmScOInXlte7/7RXDXWDJEZNgAHQopmsn2ffY59sT1UB3Wiy",
-	"SUm+KJ4Z50Mskt24Fgp1/dUfvVzPF1oJ5Wzv+I/eTPBCGPzzyRmfwr+FsLmRCye16h33zmaCOW4v71l2",
-	"JYyVWjFuGWfWGa2mTCgn3Yo5Pk3YRBuWPZsMf+Iun2WMqwI//qyV8N+NeklPvOPzRSl6x720d3WY9npJ",
-	"z+YzMefQ94I7Jwz0+7/T3tWv+8OHb38dDx++/Sbt/Ucv6bnVAl60zkg17b1/n/SeFWK+0E4o91IsSr4S",
-	"xeYUXhhhhXIMhs4MPsb0hHHFBDelFIYZ8VslrGNL6WbMzQSzfC5YVjeer4Y/ihUOvxmrUNW8d/xrz5lK",
-	"9N52De65zjmNoWtVX798DsOA7nIjuBMFLnR7jfau9vecLrTdO5yM82+LB2L4LX9wMTzi9x8OHxaH+fBg",
-	"sj95MPlOHFzsj1vj2xzPS+HM6nTihNkc0SuRa1VY5jRbcunYhZhoI5gzK6mmjE+5VO3pz6WSc1iBcT11",
-	"qZyYCtN7D50tuOFz4TxxRUv5o1htdn/KLsWKrXTF8pnWViAxuZm0tDZAdn3OXr9+9phJy2QheDlIWKXk",
-	"b5VgfK7VNFUrXdVbaY/ZPszl4P59VgogKpuwQk6lswnLhlnCsnP43yhjQLXH2Yg9c6kS7xbSCMsOjthM",
-	"V8YyDqvFpLNsIo11rLJilKrWFt1wYyRMk45bL+kpPod31yisvcD83XOhpm7WOz64fz+BBQ+f95P4pPx6",
-	"OvxPPvx9PHx4Pjoevv3LlpMywTO484RnwAMy1ocl+SZLYGk4y/V8zodWwIYCkZbSOiRcPrWDY6DfVC2N",
-	"dILN+GIhlGValSsmJ0wrwebQqbBE5pUxcBADI+kTE0kV8CRupNVqkDBRWsGO9g9G7BccIi9P8GDqyjHp",
-	"sKGSw2HFPpdS2fUdqRlL95p7DrVtsffHB0et9U1T+00/Tb/5P/03e4P/lvZ+TdN3B/vwv8Nhmr77TgB7",
-	"6sNTCT6646nBNwN4ZNsOAavcskunyi6FYYfjI+JSSrMLXazYciYUrkl7C6XF1Sf+YgXrLwW/bC00wwMm",
-	"2BUvKwHPZ99kt17Ihrd/cat5pgv97PFOcpfFKMxtwd2smZksekkPOIk0cKEAh4+nN9Fmzl3vuFdV+ORm",
-	"568XpebFtu4r/PUzDuA9vGwXWlmB3PdvvPieO7HkyHlzreDChD/5YlFKuqT2FkZflGL+l39YurGa7v7D",
-	"iEnvuPdf9hrZYY9+tXsv6C3qtD3VN+LRjDvGkXJFwayeCzeD66RSleUXpQAaNGJSWVEwYN65EQVIFLy0",
-	"o977BMb9kvj5XY4btihIBNKyOS9hvWGIhl0YwS9B/jFVKU5YJozRxmbIFInJTaQoCxr+I60mpcz/tMHn",
-	"JbfAe5FhLGEvxDscpzYwsUoVwrAlX52wLNeFyJjlK5sqeHLETlmuVeDYNxSQoFXrZFmmygrnStjrfpb7",
-	"ZcgSZkACGZwwDhepAWKHsYg5lyW86/ilUKnqZ+HXc/wGLmp8xn/EBjx1wZPw6oWuVIF3x3ImjIBGliKf",
-	"cXfOSyN4sTrHJ6Cp8P1isfYbtKv86WTSpkppmHou5BXtPn3mxYqthGP9jB49V9qdh8eyJFXt73mxohED",
-	"12EzXRZEKHNtHePO8Xw2h92Fy23OVzDy5tvzUs6lywbAmd8nvafaXMiiEOouSepn7RgvS70UBetnkzCE",
-	"bJCETQhnGAU22JFo+eHj+UWp80tYHGakvQTKckaDBBeLBQtu7VIbWHq2JMGgn/kfz8OP51Ll2hiRO+gf",
-	"BRTrtOFTwZzML4W7Z5mVU8VdZQRuIjaFJO/YjFtGMl7RbB+9dy7VFS9lawP9L/6Nehc8Lz2Tc6Er9yew",
-	"1EIWSIvEWplUzMm5QJ7zvVbiTvmN1qzkTpzgVhphdWVyERYZh/RMwd3PyyfAK+9ybKeKVSDSixzk1gmX",
-	"ZWX8QFF2EvlMCwuilPRDZIVwXJY47J+1ewps4W6PGrNVPqvXMQlcB3Qbe0L0PhFE3HjaCrEo9QpYBRK3",
-	"XUqQtwumJxPWz+pTwys3Oy8k3rpAyDDBF3wFVH6m9XNupuKubyncAmlZCZ2DLMpJkLXCXAnDeJ6LhaOL",
-	"9IVB7VTC20+5LEVx14ON7BqOT+me4yABAH+v5W/Sk9HygTcdDv6VMFcyF68Vv+KyhA240zMAFCJUAXc0",
-	"3pOVXQEZFXqpTmiUXsnN0DwwRPtAxizZA0apegN3PsgHLKuaOWSsD7MuuOMX3AqW66okpnQBbIATERpS",
-	"D3OtlMhRi78w+lKwuSyGXqYY4OrpyuV6LkgsuVR6qY4Z9yoeXorawL/YwYxfCdRKpXOiGDEcN4ga0nrZ",
-	"ZCI8a4RGyLiSqutkFyNcZZRtNlNOvEAHir8zq1TNeSFAr0pwi1FWKDgqoW7WNn1B5xa0WGgFL54iVV7a",
-	"YLjhoiBtK7LARRuwbcf903uRKec9aTv6J65WXlq2d0lhL2EFUEwRxQkZj7pJ6ZNN9rUCdqaN/F3cNXdG",
-	"EQF5k7XM6Uuh0FoinWVWWLRqLLllRlzpS1GQhIIWCz2V4SeSlfq1CItnizQhI+zMN+uf8zIOCTHUShCb",
-	"A3NPWOZll/NIgfJM/rVaGA2jhUP7BK21dyuwlOXQq08XlSMGCXIvKlDB/hmuO29N2jybsHC4anjSOCvk",
-	"ZCJamgncJrRWqQKBEC58WQpW0A3vyBCFG+UFfBLu6J1a6sfLx6aKK+1mwrBFZRaabH64mLZaLLRxovhJ",
-	"FJKfod7951ybMKcs7g16yUZofvBNQU+ntSqBoyvoEuXlC6MXwjgpbO94wksrkt4i+uqPHukgojjnrmVy",
-	"AIY3BHFz0+6Q9GgVr5shWUd6ZKYINo5fw8tJq+vGsK4v/iFyB700c3ou7W3nJZ2Yt//YNdRo+d4nvTl/",
-	"94zeOmis3twYvtqYDLW+e/SRbeMWE/C6iSy6rOh0wUQKZBYoW0/YXCoBXPh6+9XmtkB/XbN5ogpRvCLW",
-	"Z285ExBLOmbxd71kc65WgaNathRGMHwahr/T89AeO/XQNe6nUpRFrZHcYtDArTvcJw7tWXOez6QSxNJr",
-	"FwaahO5Z5vnBMcvCGFHZdFqfl1pNs4Th33amjYMPXhI6x/eziM3DbPDV8AXtaPwImnXhC125cz05N1xN",
-	"RfRA63Un3rnQOxyCUrwLH2Ejwt8TsYz+pGFZaAivqELPQfhFvo5KDLfNcCpTxqPLZ9zw3AmDr2divnCr",
-	"8wUKT/E05Vyc/65VPO4wkWj0eWWsNtGCxY+j3QhHTZakVGVKu3Nvz8hIkptEt6mtl2Gu6XmQF8+5PQ9G",
-	"KWgtfEfNkyS3wQ1xgTZp5c1MoPYmAkEwaRMmRtMRy4C7j5TML7Ej9E2RFDQ69SIPMnt0RW70N4drnhS5",
-	"3UeaBpYQLTfvdZ2Tvwteutktz4h13FU2dpLqy24XaTwq/1bXKH548+O1Q1hnhYvqopQ5GoNAObgUK9Z/",
-	"+fQR++7+/neDE6YEaplqxRZGXoEMOxfzC2FgZdduwnIaT+VJ8fjVaS/pPXl1cP/bjlklvdxctV84uH9/",
-	"/2Ev6b0Ybnvlsoudw3WPI/728AFzs2p+sTBSuZOW/GlJHnQzIQ1OEkUk6Top5JKkvzCyX358ARN51Dmk",
-	"yor4WSunnY+96yC3pLe6nghhLDTxBJeYetyy+6/Eba/JS7G6+TUP9PX+mhsdG+wa3nOQyl96f8ttpSzc",
-	"yXPcya77/Ic3Z8xpZgXom5ZlLS5wzP4muBGGpdV4fJhjI/in6OYP3rt9LtV2/3+lnCyRObWUHP9q6/rd",
-	"37x+k56050oskVd2ELSpRPBYSuvVmTr4YSbQdhwN/ULrUnAUvb1ydH67ObRVquDdr1QJMyM1jExOKGig",
-	"R64EZXYi4O5JWM4XC9BcVqg48Aury8qhCWBw/VKEIdebu4sCX9LDZ/gskCL8ce68grHrTXwFNRE6tOZa",
-	"8dt2SEotQmx136Kb9Vl1bowfRpsYuk7OC3/nPprBpf5h4vC6g2CTLF76aTa+cp7nuvIWU17f/CeNbt6S",
-	"EQb0oncfKL0mRNcdJy2/98GD9ZCNzfMIwsOu8QaLFZmgav8IBS+FSbgZb0Z2kqptk0CFdimtGLGXVSks",
-	"8BOpWPZSTKV1wvjl98JMNJVDUHaumQps8/YdeKphFGRaM9i3nmx0PArvZx+wvA+6LzBD/vQvfYW/Pbpm",
-	"gdcOa2u1dx0sfzV9yLlC5tx1JYVlDZYT8t72uVqRc5+MoX/NBics51YMpbJCWenklWjHtvFS5uL2pBaT",
-	"WdOYdwqymTZWsAuMN1kx6zj8/AlO69oO0OpEg+ncBSO1kW2Rq9TLXtJTMJyyl/RmcjrbFKuS3rshvDC8",
-	"4rjUFt4MrT3HFsKnn0NL4Yu/Y4vYO9mRNqn/6SP28Oj+d7X6QU4vG4xrdlOX3RSKb64GO80uDFf5jGnV",
-	"JgDU0FCSOZ+QV6dju2lwXYQ4q+YcL/WSKwoRRHOitEzndCvkolsOwqCNDjYFatGwFFeiDGtjk+bWqE2N",
-	"6MJAHYq42THjDt35qbo/Jo0yo2FTSAU1MddGkCVjoitVjNiTKyBR0L2ZVIvKpaqPxj0aqMV2QOhM2G+V",
-	"MKuELTjsjyoYqYSsCbEcsHkF3V8Ib6F+ffZ0+KAOm/v59XPWqNwJ0yGkEaYwFc6u2wJOGGc/vPrlZ7I2",
-	"zvkK4xbCNNl+Mh6PKXLMMiWsE0Wqwo+HB6wQYoG9oD6bYRdt6wKxwBvJ5pGlZkNET3pSWcdVLrq1p7Bl",
-	"uHI3pA7/jjewbfzc6LZz/o6kv/sPH0ay4NF43CUNOulK0UXGaO7xxGyr+ZybVbCLhwMKrXWONciH622+",
-	"fvkM1EJgx13tNEdw5tzCHu/twegveH45KsRVsFvbvRsc0DW+6CVGmmy9WN7S0M0j9USW4kWIeryNiu9Y",
-	"Kbh1GOlItAyngF2AQO9Yn3yWsW2puaEHHWr+FXfcnN/AvEpPrhlWT6BTy7LQjCkzYH3oGUKumKpSqkvW",
-	"z/au9vfoKbv3hyzeZ4MR+1k75vRUoNOBbtCoITot15htk17zRlf8KMO9Zq9fPk8o6GrhVjDCvBTcjNhp",
-	"abV3uqOozB0aSCQwBzyK4hhlIpo7TgVPk3fXS2srEInw+c0p+mAzWA1vl0GvMQ4GxsWkSlUBnFcv5kK5",
-	"AfK5ODqotbCVylFlKBIGo07VgsiI3PG0ft8/OWMwjrnIWM4VkYVyDMgcJTPHpB2xU7VKvbPn9cvnTFp2",
-	"NB6zfstyybTyprloEIMNMY5iXTe25ULqzf14vYC1vz8eR4x51G7ufsRIIknbGwe7tGs5n4vihCLfvz2K",
-	"WvYufgdPSDUdbYqfm8d646h6FfXDxMkNZbiLWcfKumeBJXfAwMlU0DhJR6wPr6DbGaO8pkIJoysL9IDy",
-	"OmdzadHo27Zk4F0EdKiXyjvqk1QdjfdZ1hpjHQ82Gqzv89H44be3Exfbs3+7fXHPupfnlwX/rRLHLJtf",
-	"mHNKrTm4/y0zXBV6zi6ksyP2oxALIGorcgPsb/luZIV7RcFxr1YqH6QKXkRbknQUpe80y1788opOCq/c",
-	"bM8PNTthgmMkEm1KiI7gqVJiiSw3nFCQDOCzdXph2VKbSyCxtVByGPhvD//nbPw//tehflge/ud3b/IH",
-	"v+2b/7z4dnU2Xvz3o+JAPb1vf3ww/2GfP+90Lq6pUbd1NnUr2/7Q4GRAjzNDUFoKjExUjLMLbgTjRWGA",
-	"grJS57z8K3k6Rq4sslSBqugln4P7rTPXpzuJrqG2P2KwvjyoC/3Vfx7lev5xelF7jg9gm/cPHrQG91pJ",
-	"HFksF1J6AKwGsoufn/74KFWkq0iLcsDghAIPGflHohgE+DqY8Eg99N+kCue8PuNPq7DdTv/fvemHsFyH",
-	"B/Fq6QnL+PD3LGHZePgQvUIhfQil/WGWwNCNqxVg7tOOMNZKTqWLycF6r1/t6YtdgNt9epHXrJuAPs6q",
-	"UK9XsExdo96+1F0C7RtgvoEQUHUoNMZVw2HkThs2NVw5y3gxl8rf1UH89F/iE96qTQHeRWTXDqq0NzLi",
-	"K52uCe+Wvq1JfrE43+aNgXEOF0ZPDZ/DnTQVBUbf6hMvT00wXlN1S+ve0u0jKjZbx0uuZfzaGWzhJaMt",
-	"ZvaJjzwKYUn+Pm3dhSAPdZvbgzW3a6hvgkIcmhZkdEejur8vROEzCG8+HVrza4XcklsMKr9mGevAK5If",
-	"gthw49Fg2Dqfdq8viKWlFMrds+y1FWZ4Cg/CPQCCxWaXrVS+b687hzjviFbW5tzanNZAk0C7DW10nVt/",
-	"LD577Ew4fu8/OFTmTBf61uEZwBC3nbI3cbYcRpVhKuGcm0tRsEKDGqeqsmTLGWgTKFsC49p+KuFpiuml",
-	"JK1rDv3NiK/wQfyb57KoxA0mJi0rKpE05u3XZ4+YnkxALZYO5z2VV0LVk910bzQ3y8H44Nvh+HA43j/b",
-	"f3A8Hh+Px38Zwx8ftiRJ791wqocfevyVdsJu5BiOO1WlRWR/3R1x558DSuXTNoW3pLBrhbBdEWKRDShm",
-	"COPrRTsKM74dDfkk201SeaZyIyjjCHg3GiFJm6bUiCaDNEt7V3QJ+8boEk572XXOzy6OFmxCtIM1KUfb",
-	"5Ak/aR9ivydrLDFakmau23jII3zzluYl4PJRTJM9ZhlOAZfGRRIkGp0uQfuilPPxOFWxVB3ydX3WUyRX",
-	"nrAMVyNjFZoD9sfJuP026zt+QabgUipR5x+Sz2lwwjJaRhzUy6eP2OHh4UPsMVU8PvYXwi2FUGy4f3A8",
-	"HmODf9k/gj+lYtaJBQq5+/dBxKmcsGQ+i+3CdTBWZEVLUPqZCbYS3Fi2/3A8hnk8fPjw4QkmiDNuRKr8",
-	"asHTShhmFzwXluW6LPkC5e5ICMeh/fz00TDoHfA7WbebNW5J52RxLyoKhRXB2BHeR/wCI9hcmCkG3f8C",
-	"im+9biChXghihH2lgXFiNhWm7OG3XK0wp5Ay0yXqwEfjcWxgRdGeRPL2dRQ4+ZqjAeiN2G4pJo7pypFe",
-	"Bf11C2QN479zzlyz3PYknqDAu2MSn5lD1+vwa2+mSWsxhqsCRYnPy76bLfhbtWJzWV6uCXnX8vR1szm2",
-	"vI19vfBBfZ9NUkM5q8O5osQ758Mru6JtfEySj7+sNQ54iy34NMhSWjWgDfD16HqxqVNCbI9n+2LdtSeB",
-	"nc1Equq4BjSbUSMc4zy1xUSH5iLaxShuLvLh2hox11ceXiNwrtGdHH/a2uBHQCcCDQOf7z7/1wrLH8MP",
-	"1kM8FiXeMhE2Bjx5wn59G6/aHO7SUS/5kgS+952kfSm+BhmuRdZ94mDALzGk7zOG6b3dRmYhrSkY2ogA",
-	"Ok1sr+uEn4/Q0W9o7qIkq3oBP5GmvVTo720bvG75crfH1XuLa7QXtPYOSwSTCK+y1y+f7zxGW5V9zhZC",
-	"FYimEgArWCFwWZmcoCBWr/PNzV4TWYrzYDT/UB3dJ83dLA3shX8YCR3I8NwIbrsU1zezFQK4/YPy+f20",
-	"KafSf9ePox3IveHXoIahGbRMyOTst/J3cT6Xdu6RjAL8w2oRfd1F/vBia0mkct8e9bpYRxM3cv2avKJn",
-	"O9XosLit4IroZPhBxVvZOhpdp769E9tN+uhilxYkPe8e9KNB01HtVPVYIdANqq6pgiF5Z23fO/KzYybn",
-	"fCpACY7S1cK3CXvx+GmC0VEJu5KF0MHl4beOWqmzBedta+c6h/rA2OI1lrNpIIAVuWfZXBSS44RPaskx",
-	"LEMQi0Mqacu4hpPd+8dCTNf9W99dK3q0zurWoZEv7lIsHNztc+F4wR1nfcp/WXDjgmuA6IFditWgPcjF",
-	"TDs9+sdium7Kvv8JD384SlsnIt7x3DGkJKnYxcoB6QTXa7TA9yxRWmsORw8O9g+TzXN6CyNWc/C6ztv2",
-	"Y/VqIxnKM268lXmx6gXO10pVXKfgM0xXvq3Te8ctgkBo2CjrYwgAVwV78fpsACc8hDj7uJGZtLe5Q0RZ",
-	"7MgF/aMryDMeWbZ8NyIW/FSWIrtnWQY9P+aOZ8ckppLZ0mtZIZan17EHeEi2JOJ19INpd8fE7LSZ+x70",
-	"pGZ/8e0Bnzt3bJv7MAJ+I7jUcDuNbhLetajceQSg8IGL+3dqASf04vUZsaucG7OiE1auOtcROu8Uc57C",
-	"NNAZZinwZmHERBjGsfWQ4M+X9ep9ZNJ40uscRsdeVqbMjhln86p0EhkdkvlUC8tmwnQNpuvChe5qom4R",
-	"VLMq7c1Z99DRyDs5hE/XuY0ytyPID01yCePrsX7orKXQbAzc8+kNcRhjqroCE33YXgPLc68jfm85k/kM",
-	"g7B8JB+LAvlYnxJb4afjvT0MoJlp644fjB+MOyIhU/XKi7XSh+rVsX6YS/Hi9OzR3+u4PmkZL5d8ZevI",
-	"xVsG5V0bbvchSsW2UKPaN+1TJtDqjUkSgxFrUIrL1XWZSj5SgL0UvBjCCycsn2kr1NaEFu5YBueRFm6v",
-	"lWrTutLbMSOHHbObcbsj1efNjGJYrx/8WYT1RHsInN2mSrqT2vNKhyJ4GYgX0BKFOD9dAoVSQxhqu0K8",
-	"IdgpqaaIY4jciTnYSUtxgegUIORTXiMOjdgb9JtkzlDqfNeCMSVEQUbPVtpZduK9Lhme2iyhULwaFLK1",
-	"Gz5CqIY59FFEHcnkkR3wpg7SKD50d4xn0jM+gmenFQOe+UAf5I4IrPos1ECQX+BxWLP/Hd7ovqg3oBWQ",
-	"TRzHL/l2X+a2S+KzuwAoKfSWLoAX3NrrXAD8IoCvbzgBbmL071oQwk36iNw2vljcJMLrnmWni8Wzx0BZ",
-	"PmGwTY4R+F4ADrIgmfKy1c4GQPXy3Xjtv1tG7iVb8q8wMgmxR4yeM5CJ8GhkJww4XolBeUkAsbrQlWO1",
-	"w7et8hXiatgRUnjrPLkteR+g74m8MtKtXmFuAW7LBdoZTyvCm6BPTwOj+eHNWa/LRd+yIOO0uecsAQK5",
-	"xq1Hhkq2zHpEIJcQ1JJUE929oiCGCA8TUqN2xRt8HL7EjpOIzxC/sqnqk5TEY5qZ85UHbGR6MhkkNeBN",
-	"wnw+g03qUMp7NlVODwuN3gzv9CbZDa49w+V05pjTQY0PqKjh6pzxhUjVmphMt9koVamibDRMjUOxSrE6",
-	"TzDbBmqVsULnFc5liW4uwhFOlQxJLzhKBOSL0wBP6lCKVq4cNxS2iLlQ8aiy75+cZYxjhoqH1sv+/uT0",
-	"cUaIHg/398eERE/YfmQYizLlYP0prCVh2SPS3odnCKLTfCaazkaj0aBWe6nBFPHmhHJ+DbDlJjcqqfPs",
-	"OObL0WmHw+NdNR7U+6dnZ16daPKu9EIowj4baTPd8y/ZPXi28R/16vjY0xfPoniX4954tD8aw5PQEF/I",
-	"3nHvcDQeHWLsrpvhsdobLUVZDlHG2fvH8tKOAiDZVGyxC/zw5kf2SrgIMAU9m7gZl2JFkhemBfIrgRAr",
-	"ooBzJ69gsaITSWquJQhMryBeCSMnKxbmdC8AmaTKzcTcivJK2BFDKEXG6TdQ5y5lkYXMR6cZh4GE7yly",
-	"6VKsUjWR77zXj5dTbaSbzVkfMVtAE0LQFm9JpIBkqdWzonfc+164H978+Kq3Bp1+MB7vQHi7HbKbxzHZ",
-	"Auzm9apLsVqHSnzE85kYPqLwoc0N+1GsrI/gYoYbgfIPx6oLsEUYNUManPMsbCKWMdvfXjMERnqfVqBr",
-	"YvVK7bUxfmP+3jv+9W3S84mNIDM00+yKSbYh3uv41x6cut5baGxvhjBEv28l2lPPFg7GYx+76T0B2DJd",
-	"znVtkFHX5nugo8+4/b6Hbdvvx4oqLebK71rF5/JKKGHj1dIL6xcLrYo3XasgygQgVzT+8XwG3Dth98eH",
-	"EaxB17q9rE2Yd75s2DV5rs0VwV/fHx9eT6wdiLy71hq6kVsX+2p/DzMQ9uCStlsX/WexFNaRHpJgnAlI",
-	"wQwT1UB9OkahgQIwI5k7Q1sNPpuqWNJ2mk2Fa4RtrcSIncJAfP2V/tH4kEVo7T7JkUJWOvjfc2nda0vm",
-	"q7h2z6+bQj+5DDgLmk7SgebfX8d+CGjty5kufXJIVP4CM9yb+he/bSsn0pmquJEtB/PH7QgKIBC1JvNj",
-	"V3deKbsZPZJCvNkrqGjontjWC3olWt0UYsKr0lHsSJ1Ovu8DRHY4Jrru7A2yIQ4orqSurFfGNOYRbhug",
-	"V/O2LP39/euiYd6//YxsoNaCO0Gu8TDpCe06coKjm1xbUYERfGX/+lda4MP40g04TlO34QMv1I/kbNG9",
-	"YR3J5IKbfEbrFV+5lExVc7bKzfZqJJiFth2cLSMVEy+umBEkdV4B7D8HxpT9FQEXiUWcsAvtZhQgTFWi",
-	"ig3AmHI1Yojij8Kr1+sQe9sjItea1lQ4lB9JA/B5vQzTervAkZM1ER/TVkepR5dn3DkxXzjrI/iMdg6+",
-	"XggTYzDDQOArb2D0WaLHqVpw75IklzfKOL5Ug2VHBw8baM3z0FMWzIcxdHbS5OHjYfaThTXxAOPjo1Rt",
-	"Q/nvtFPMuO1ST+O6AZ23A8z6jXSzF006phen/qaL1Sc75Z3ARe/bVgVnKvH+M3KaNp5fB7t5HhL/7pjR",
-	"HF3/Ul20Al7YvwHHWC8Cge/dv8noOqCw4eWDh9e/vI5W/+cwxW2itZ6ykJjaVaeI2E+UltyhrkSs01eI",
-	"6eadT5QvBnRdluYxRte0Ixgx3z5VPuEeREmtcl+bAOEKWyihwMnqWlsh74fcJlQbQQaUoytftpJqKo0Y",
-	"kDt0oCvH3FLmCO+bC1HYY4+SJiwap2BQZAcK00E7va96gFjMrO+zZnXlEv/VxOh5g7juX61BioLJ38e2",
-	"DajAFME4HIyP0JNLKl+qvNcoyLnB0KkKqgMD7CNhbqar6cwvAPVZ87qA7YYRBUgBeIP4MZ17WP9sC4eE",
-	"rd7gS0fdFpZ4hTyy9Ycyhj9TnniiCjZf1SAtflbRoQgmzbWD4Sl5x8l4RxaN1vG4t34EyJyhxLJ9YvCI",
-	"ElBF63lyOi7ItSSKrvMU4Vd4FxSerbVH0Y61jIjbaIcgppgKDWSLak6qwjZTvZBwaW9gjRgB5zKYM78b",
-	"j9n/+79Ho/2j0cHgGGkS+0brNqqOJc8j3ZGmtbEKOTdG0gKmikzI9UahNpQqAj5BSILjbfgnrO/Fr6Qp",
-	"hRew/1pnf5BsmdbG96GgFusj3qo2qaqxVQP4KnJYLKGxcfxiJoJ8Gc4PKLVPeO5hvsSczQVX9hjkNWDn",
-	"VMG249zGUdr2M0k1a8g5dyzPtFMHuuqaiKW/Je5WoPkz5JMvR854iSxjnbXslieMh8DZzjcpwyioYutS",
-	"TKN9rYkxicdCmQL3SpXEcsvAUerrGO4pvDJRAaKsp0Y6grd9u1HC5zrAig8axiJPWLl5U99j/aPxw1St",
-	"V4Bke2slIEfstNFjkB23SnNiOFIQd/xFPmbZBqBdFhxXoZCnUM4gjEeqCPErivzgc9Fg2B7HxRqARxbC",
-	"sBhiZ9Cq7cD6GtS4/YMHg6RVYYD1veAV6iqvIeuAcjaTCEPdVLBCsW0Q1SHYWZsg0hbZByuL6NdBbZFd",
-	"pywGoKY70BfXMaFuxFr3705VDOOrz0KAjOlnETi2TymvxODDGfBtlcPxDfS0uoDtV25NfDUOOvLHYTfD",
-	"tlFlHNJgtiiBxFt5DlywAdZ5l4uFa8EggvjXT3sg1ejKpRjFH6Wnp72BLyVC9i3OSm0dW8y0El1H9Ykq",
-	"fgEVqK7g8xnlkHapoI7Dsrvwzz+resTLElSklnZruzWkZLtHvl4SAjc0IO9LbJKUaAVycFBxMSXCiFwo",
-	"R56QIlUUAdevIXzH48GoDmPMEAKHLrembnxLnQBdRrltnqO7oJ8Yt6iDen5aPz72n5Nm0EQ/35jM9Tp1",
-	"+BpDqa9hOKTUBj5TA9y3bTXBzDPqYhuvalV/p7fwbK28RkJabGzzAsHn89TBf/ux1pgv1LL7Z7M0zyLm",
-	"q1tQJ5UDv6nBpyuIEa09UdQQ5hpGHGqUqqCTgDwV6spo5aN/fXDepVhRSZc+hoEmiO8li8HIB/Hds6mq",
-	"TQ6XYpVhULkNEawke+/0kVA7n0ni7Qh+/eof+TBH7L+Fg+TgRovvS9p/FJuAV2/AyNaq59/cFRMYAfNl",
-	"67aI3VE+0fYQqFY6FEYTdkC7o9GjhTs+0yXad4/R12BEIY3InaUWyIqzLcufkMoVywhHAxN/PY5Gqhyf",
-	"Ika5nellcD1QQGngbF2hV6chBbp11A9py9f1UBoqjBRdyTJ3FaXARYGGz73nZ2uZgi3oBdtv6K6AwrtQ",
-	"b78cxfE0JNrds2HVI9r1Adwo+6/JUV2jaB7x+ZDPHvfev/WUj7l1Qx/3vZX03xA4ehaDV2RsoSVi8rrG",
-	"yETNFdJehljyUceVl/PSQ4x/L9ymMNgVZnQpVreimaS7GZ9j+SmasnKquN+Zmzd2fbTTN3vftK/VWmC9",
-	"kIrjCDYOSLIlAz4JhR0t8z34ch4feqJufVvexRnccZAeB6bDCYei78POX798PojFT0//eKI6JU1/Aij3",
-	"PSQK3/AEENYXpoZH7rWorVAUl6DEa9CMfjujPFXaFMIgrvhaRgZXmG/+6vCepXzlXzCfwxvca0pNKNoJ",
-	"D8Eq8TJzQxY1OD/iJXAjWD4T+WUNy0xOwYDncSkW3Zp9dLxfwFruEmnrNOs9mOew4I63ib+dgxWnYXSm",
-	"rYfz3fUbZt7f5DwlyG066/jUZ777198FlRq+QSFT5Get+bQaSCJWFXOaNfiAOjfqBsL8UVfpLW0+Rm/9",
-	"7OzgT5K2D27ysg++h8v8iXIeWO4T86+XIhfyCk5mgC7qt47+ViZW3YSHeSSCm/IxSrNf410RhkFWMxDk",
-	"EZzYXJPdtINPVHcrBqyBsXwCWSA6uP8iQso2lv1h8slX5hQxpy+av7x4fdbNVbzGEDLzu83Ej/F720q8",
-	"5wF7h2p9ouFYNtBffbJOpUpipDXc9U1W64CCDDBEipcllUbzvx3XDrA4mNAXFcMyajEqERoGlV4yjSFd",
-	"0oLyrDTCblWKYPx5qkruhGml5nqjoKWgscSDl/rJdXE2WoOfxI3j+sJCNWh8o38PuzCtFDku1h2jPps5",
-	"9nBtGDO61vjTZo9s065Ijxh6LIp/k+16KThGboat6d6sRQBTXnO1CTMVQ/yRWTHnysncHpNqY2s08Drz",
-	"VBrCWhmxZ8QWVkmqjPbZ4U7OhXV8vohPsRWOMJpSla0XZswIs4rijraVZESFiJelMMepsnoutCIP+T1L",
-	"Nf6OkghCE37MfAdKIwRlscowFgm5VqoalMH6QcxAOfewcPDwwUFnZt1rhPf4SXyulIm4guYduwJ2HSuP",
-	"ahIfqi81UeKfIhbmrkWNT+YwLKS7jtPU8shejCzVrfmQM6AJwyGXdUK4gJu4TAQxEVdMz05SFfLHQlhN",
-	"3RzyhsPNds6l8hXrMIWtSBU1MK2EtWI9UayUlx7fyAJf6Ez4Al5xGvL2RRMD1AoUiSIx4E49ifgaeUCb",
-	"EHPEtQOB6LSpXN/4EeoJ9msEEziYA8SoShWVgzYeAh+WLJ9pTYkQdgtQVTBIegQ4RP1Aq5d3YlA0qUKw",
-	"pXYyocdr2IweTVXOFeUvX4gA4oTpu0u+Gq1tI5vostTLJiTTMj1JFcXIEv9tZcpdH/uYqusy5a6NfXwl",
-	"3E+rO0qSe4S0cysv8BapNSZ/K9yX7rf9V2Xw/zSpczVzfyUwA8NzMeDym3lxXWz+5tEgPI4AwbAQrLnE",
-	"LwOcTMTNWB/ZJSigMTzTgHHgH6BH+mwQ7wWtGak/3uSj3Qx5Rt8ssrbKioiZ0SyyEfubJDkSGo3Hgzyl",
-	"1p19cBViZaMKqod6MWJH44cso6bO/TPnmHpXMyaYUNzshSi1mpLb2afNhU76EwwERBwv5OVzXgh2sUIh",
-	"VnBTyjWV+KThbRhVqJ2vlDRIGIXih6EtFluGt7mQFExGQ2sP3d9nmHMd71ETfcMmXJaVQehwzJnmcK2F",
-	"ouLxsnewX9iIn1b/4gE426Tuv8GurIkI/vB95ehfY32+kFif+u6As9rg6QXO4TTwhZ1qgtOF3o6080vA",
-	"1gmspmXewTJAiJ83kWWTmGFx80bsDS8viWtDExYYp/U2gja+ClUrjgB5muQcYG3UuPUV17VxJ4wzepQ4",
-	"MrBp4tz+0aRm5fA45Vd6/omMs8keHUeQFtT5iL3A0QIDvxQrK9zwgltRHNNcGS8KARoLAmOtdMWWME2q",
-	"AAA3KeNUN5QvFoIbn+StDZvqAJa7Le77DLfiuhhgHMQCyw1Mv1x4nBGjMvsnAdDuYhVHfH4u0JyN0WYN",
-	"OGzG+rosauCoQcKyYetXFcFKYcJZKGvYt1qr9ov1T75Acf1LqLqVpapf6qX/AQggG9a/sf5MTmf+txE7",
-	"k3A6jOCXTHuzOubPY+puP7yFjchixIgEQiXMUKmM5XruMWGlQjiYVMFvGBzhUVM7XWHabKGU3rCFrBuQ",
-	"+ltfth+py5AOuwqS1vPfxPlPeu+G0P7wiqMWi7zqlTaOUoWKU2iq9fmxsLn/7nEl6t/x7+i3F0338Ud8",
-	"4u02uKsCE4MIuhpXXS+EYn2PRj0gRrCNhn3Z1Q0vYo0+vaVT4i6wY5w4Vl0tgra336pIikXgsRrpSaoW",
-	"wuRCuaFQVFzvLxly0/968LdsMGJP3uVlVQjPqzfoZh1Plwph7g/H+2dYBTMuhNk5X9hpGGuvM5tgO6Z1",
-	"d428a1cHHswdGjV88I1fIVQ4crgr8wqzPdDxbFNFvFlfCVPyxYevx8HN14OGdgcL0kCyOT5l/abMK1nN",
-	"qF7f1BLEHLwy2Ea2jk+38d3D27PdeIiYE4zgqwwL+jthA4qVHzrWJeqAq7otoN0NqgG+/azYAL68aIc6",
-	"0RKkiH3coRLxJaRg4awjSZQEz+2RhU3yPYpTehlLEW0vY6p8CA5XLHtWiPlCO6Hy1fBHsUJ0R5TLCJAH",
-	"F7JGUTbCmdUxer6cWRF2TyN4XopVE/sHX1zoYlULjw0UvhG2Kh3rE74xDDeJwZOTaFBuiMU0VyhP0v0S",
-	"7Mp076sp4ynwMA0dY1PiCrGAQlH6pa7BV5nhuUcsqQdMt0OqCjmZCLTHt0Z9dHDAMtms0fmlWAVskRFD",
-	"+FuyiDCnKSzSS8yFT4lkB0dspitjG9Q3afxCVLYzMZa2Egvj3jYyO9rNH8WqtzsE5+OOri9sfsdZ71Qu",
-	"uNvrF7Ku8AD0tUlAPARaBQpK6mqsLUok+vZvDtZyEp6c8em2AfnH9vCZ90mvg2Sve7V5pX7jfdJKhNj1",
-	"dv3chyc2fHVw/rM7OGtoACDsjtsitlpcm5uL7s3s2WSI+OdZdGKi+p7oIJMT8s0hrj2hogUgTcv6R/sH",
-	"oNghT5YtwJPdMMAUxvNhfG/yE8Ug3DjtNsxrqpX40rEUb0CbL6LlJiDRLyQoaytpbgEcqInwZ62Ep0TM",
-	"fQs+Dl9QO3jPPQ32tWHZN9kg8X6PGvL0cHxU6yzbYoi/F+4DqQ4GuZXyxndy68F6fPC9BU0e7jwiM26p",
-	"oK8vhGalykk49Cu/0hXCRH7UGL6mu2+Lk9txfm5HrEBDmLL3qUPrTlimqrLMUuUr8deGQDiTqMBmJyyD",
-	"8WckjIXa+ITHjhgM7CfuoURJIyCjEhYxy+Ka3dkJMwKz5qlMn+9SuhGjei1Ep6mSKjdijqUhM1+zJGs0",
-	"n4iReDKWKrr6QNfxfmXp6itPaVQNEOtGFRKxlC6EWwqhQCeyjpdoP2iUh60XIUbxBDez0hjRTDXgYIXj",
-	"gYTCVUsjnWBLqez2OL9PcHV+Hl3hTwkQ3MU0Q4DgRzPPf0Wp4d8FbqsdJnhzGXqvCci1O0sZYRktRk9T",
-	"LkGDXuI9gbGLJSGIwmCRiLPe2ynTI3bq/XWRW9GHFu/ylp1G4/6MB6/pZhteEmYrNIP5inizu2ZCuKp4",
-	"a//adJp8RD5/LBp0GhdpR9G6SHFEcdn8KPJ9LpXoIPNU9Q/G+4MRo3b81Y2wuC3zYBToHgprs/7BeDyg",
-	"4KhUodkRAwX5RIzYq3ZsPRk+60h8Og8ncai9gSao3Hn01K7o+/VKxbsC8E+C8ZWgOgLc2cE43rhU9aPF",
-	"O0fPc4bhTp06Ma3YmfZX++e4oJvj+ifFFDUD6Cyw4kPXAhtFZvEpTYrXdB93+9XK9m9pZSMaiLIbEXOn",
-	"U1yI2fBOwWHvjzqpaKdR7qWY6yuxzh99ELtnYc6KcuKhwvqSQkYvRH1iUoWsdkDh+Q2PxRDWQpMGwsQ7",
-	"ieXB6uCfWLhIMMJ+i3jxWECTT42e11zqOgscvfIV626X+WyN5nx92Wup7kMv/87IpVp2pfYRRnELXmJN",
-	"zh8Hm+gPTZjPdrDxmcg9aqi/hZNNFBJCIAHi90WR/KP3bKowayNhCxma8cVrL8WKkoWNcJVRtoY6IMch",
-	"4qIsdCnzFVzliHvwlxp7ZcCaGqDY0E5wlBNfNsqXyw31P7haNfF53l/piYDOeOYFmixVlXKyZLWFhAqw",
-	"NNb6GrfHTw4N9/CA0i5VzWtS+agZL9+MPHjAOXfZYLuPkoCgPpNcQo3/Seja1PkZbvxWyyuRxde6BZ/z",
-	"6rWXVGmluXtpT7pwzNq8YzcM36umUPNcOF5wx09q9cZ3hVWfqd5/rIxTOEWqrlHKW2rIFrdDdIA+V8A+",
-	"9bDVDoan/estvMsE32izgdQ+D4heTLd7gTfjDfihDW/V562/88LVA0esuQOx1hEv/fWpijbqGzv1vt46",
-	"E6q+njJSn0/ChRTqF8VnCm7j4KBDJb/yhvBixE7ZXFpqm/T0VusTDAvXBd67JG0gYk54J0tqVR4G2nx/",
-	"Et/v0qYqFPQasZ/rovUr4TaNAQhrUjSIRMEMQPewv4ZPGBZdhGu2ELwopRL+lg2NhaJDnTep3+g/mxXE",
-	"u/Qvp+zeYCbfa/XPHQqi1USaOWl1DXqWMUDB3ddlG9Hnj96F4EaY08rNese/vgX2QfkH28HVDdUH5S7U",
-	"OccI1ULn1dy7hCtT9o57e8iM/BD+6MBsRpugSkJBInT2Y1mopD57WLad+pJTDO6bjxr1A5F4u5WYjSyc",
-	"GqTf+wwJn8c6bpxtoOlP4EQ3FdAIFghr/62XO7OMxPAYWV56NHc0OnppesROW2/l3JiVd6XGQPWsn1lZ",
-	"ZB60CO2eWH0seujGBRYZ1VckTWO9wCLrW0HO/JdPTh//9MSL+iHVoa6XcbNl1UsVcv5o4B7bqGkxpFPd",
-	"sEGnh4X28b9+q9C+GuWg1hGXUtUZr/XCnHSZMqJspqOEiXcco+Mx/puH+EDuUtU2jIzYGyMxFBv3TC+c",
-	"nEvrZA53I8Wi5CvWJ2dykqrGhTugG9RnqQTjdR1Ny/obIbjtXSANf3PFiJtbZp3hcjrD7DV/ldWIobX0",
-	"7KVmj1QRuIMP4F2HAe1zVgNqkr7rtEcqpee9ssu4TVUGGv1j7vgabB8Vpcrg73N8nlJDPJ72i9dnGDBb",
-	"Ywd60NKcl402e0yedx6pt14SoCB5mm2qZh4icGH0HIP5a7kFNW5vDYPD0VrYwAi7iXETuDDxJaquRKkX",
-	"aEDzqT/H+MPpi2d1TVNvkfPyQyzExJitlgATsZgilsVGDhq0i6BcWIoLYK8Oh7AO3MmLshHc3ExYwRbc",
-	"zeqc5aPxEcUX4D5crIBqKafDl/k3WIS0Peb2wfdgbR2JCkF0sURXxVwqQrzQxrJ+ZjTiyMLX/kS2ONUg",
-	"ZthY7rujlr3RF4Kax72+4CVXORxYhKc1+UyEDqPW9MKCIP3/AwAA//8=",
+	"7L2Ldhs31ib6Klg8/1km00WKujixqXXWacWXtDuO45Gl3zN/KqOCqkASURFgAJRoJuPnmfeYJ5u19wbq",
+	"QhYpSo4Up9u9esUiWYXrxsa+fvv3Tqpnc62EcrYz+r0zFTwTBv98ccYn8G8mbGrk3EmtOqPO2VQwx+3V",
+	"I8uuhbFSK8Yt48w6o9WECeWkWzLHJxEba8OSV+P+D9yl04RxleHHN1oJ/92gE3XEBz6b56Iz6sSd68O4",
+	"04k6Np2KGYe+59w5YaDf/xl3rn/a7z/9+adh/+nPX8Wd/+hEHbecw4vWGakmnY8fo86rTMzm2gnlTsU8",
+	"50uRrU/hrRFWKMdg6MzgY0yPGVdMcJNLYZgRvxbCOraQbsrcVDDLZ4IlZePpsv+9WOLwq7EKVcw6o586",
+	"zhSi83Pb4F7rlNMY2lb1/PQ1DAO6S43gTmS40M012rve33M603bvcDxMv86eiP7X/Mll/4g/ftp/mh2m",
+	"/YPx/vjJ+BtxcLk/bIxvfTynwpnlydgJsz6idyLVKrPMabbg0rFLMdZGMGeWUk0Yn3CpmtOfSSVnsALD",
+	"cupSOTERpvMROptzw2fCeeKqLeX3Yrne/Qm7Eku21AVLp1pbgcTkptLS2gDZdTk7P3/1nEnLZCZ43otY",
+	"oeSvhWB8ptUkVktdlFtpR2wf5nLw+DHLBRCVjVgmJ9LZiCX9JGLJBfxnkDCg2lEyYK9crMSHuTTCsoMj",
+	"NtWFsYzDajHpLBtLYx0rrBjEqrFFO26MhGnScetEHcVn8O4KhTUXmH94LdTETTujg8ePI1jw8Hk/qp+U",
+	"n076/8X7vw37Ty8Go/7Pf9twUsZ4Bree8AR4QMK6sCRfJREsDWepns143wrYUCDSXFqHhMsntjcC+o3V",
+	"wkgn2JTP50JZplW+ZHLMtBJsBp0KS2ReGAMHMTCSLjGRWAFP4kZarXoRE7kV7Gj/YMB+xCHy/BgPpi4c",
+	"kw4byjkcVuxzIZVd3ZGSsbSvuedQmxZ7f3hw1FjfOLZfdeP4q//Vfb/X+//jzk9x/OFgH/5z2I/jD98I",
+	"YE9deCrCR7c81fuqB49s2iFglRt26UTZhTDscHhEXEppdqmzJVtMhcI1aW6htLj6xF+sYN2F4FeNhWZ4",
+	"wAS75nkh4Pnkq+TWC1nx9s9uNc90pl8930ruMhuEuc25m1Yzk1kn6gAnkQYuFODw9emNtZlx1xl1igKf",
+	"XO/8fJ5rnm3qvsBf73EAH+FlO9fKCuS+3/LsO+7EgiPnTbWCCxP+5PN5LumS2psbfZmL2d9+sXRjVd39",
+	"hxHjzqjz/+xVssMe/Wr33tJb1Glzqu/Fsyl3jCPlioxZPRNuCtdJoQrLL3MBNGjEuLAiY8C8UyMykCh4",
+	"bgedjxGM+5T4+UOOG7YoSATSshnPYb1hiIZdGsGvQP4xRS6OWSKM0cYmyBSJyY2lyDMa/jOtxrlM/7TB",
+	"pzm3wHuRYSxgL8QHHKc2MLFCZcKwBV8esyTVmUiY5UsbK3hywE5YqlXg2DsKSNCqdTLPY2WFcznsdTdJ",
+	"/TIkETMggfSOGYeL1ACxw1jEjMsc3nX8SqhYdZPw6wV+Axc1PuM/YgOeuuBJePVSFyrDu2MxFUZAIwuR",
+	"Trm74LkRPFte4BPQVPh+Pl/5DdpV/nQyaWOlNEw9FfKadp8+82zJlsKxbkKPXijtLsJjSRSr5vc8W9KI",
+	"geuwqc4zIpSZto5x53g6ncHuwuU240sYefXtRS5n0iU94Mwfo85LbS5llgn1kCT1RjvG81wvRMa6yTgM",
+	"IelFYRPCGUaBDXaktvzw8eIy1+kVLA4z0l4BZTmjQYKriwVzbu1CG1h6tiDBoJv4Hy/CjxdSpdoYkTro",
+	"HwUU67ThE8GcTK+Ee2SZlRPFXWEEbiI2hSTv2JRbRjJeVm0fvXch1TXPZWMD/S/+jXIXPC89kzOhC/cn",
+	"sNRMZkiLxFqZVMzJmUCe851W4kH5jdYs504c41YaYXVhUhEWGYf0SsHdz/MXwCsfcmwnihUg0osU5NYx",
+	"l3lh/EBRdhLpVAsLopT0Q2SZcFzmOOw32r0EtvCwR43ZIp2W6xgFrgO6jT0meh8LIm48bZmY53oJrAKJ",
+	"2y4kyNsZ0+Mx6yblqeGFm15kEm9dIGSY4Fu+BCo/0/o1NxPx0LcUboG0LIfOQRblJMhaYa6FYTxNxdzR",
+	"RfrWoHYq4e2XXOYie+jB1uwajk/onuMgAQB/L+Vv0pPR8oE3HQ7+nTDXMhXnil9zmcMGPOgZAAoRKoM7",
+	"Gu/Jwi6BjDK9UMc0Sq/kJmge6KN9IGGW7AGDWL2HOx/kA5AScNAX6VSkVxdFNaMkXAWPLPMPQQuFkW4J",
+	"WkeRE8PCF2m5xAeHC7VKxXSXgHSCD4ssVvhsN/nh1ZtX3548+/7i2Y9vzl68Obt49o8Xz76/eHny6vX5",
+	"6Yv/j16Eq1ZpEjMXcCCcBj7UmEZ94KwLo8m445fcClYN9RK4GaezZEjLTbVSIkVjxKXRV4LNZNb3olEP",
+	"Z6ULl+qZIOnqSumFGjHuNVW827WBf7GDKb8WqFxL50Q2YLj8MGxpvYg1Fp7DQyNkI4rVTSKYEa4wylY0",
+	"KcdeLjXWMWeWsZrxTIB6GOEGoMiTcdSl3bRpwYPOLSjj0Aren1msvNDEkG5xbTtR3ZBYo6NNhOuf3qtZ",
+	"pD6S0qZ/4GrphX77kAflFFYApS2RHZMNrP1E/GGTPVfAlbWRv4mHvmRQ0kEWay1z+kooNPpIZ5kVFo0z",
+	"cHiMuNZXIiNBCw0veiLDTyTydUtJHM8WKXRG2Klv1j/nRTWSxaiVIP2HOypiiRfBLmp6oL+rztXcaBgt",
+	"HNoXaHR+WLkrz/teC7wsHPF5EN9RDwxm3HBre6PY+tmEhcNVw5PGWSbHY9FQsOBSpLWKFbEuNpa5YBkJ",
+	"Ko7sabhRXk8hGZXeKZUXvENtrDiwQmHYvDBzbUmc2Mio2S9FNhEZaCrIcLHFWMkZn4geCu5L0ubwDsDP",
+	"yahSgWE/LQOWWRIH6sKR51nNK4Reb+PVQco+V7aYz7VxIvtBZJKfoZHjz5FRYOWTem/QSzJAW49vCno6",
+	"KfU2HF1GEgvP3xo9F8ZJYTujMc+tiDrz2le/d0jhE9kFdw37DrDlPsj260aeqEN7fdMMyRTVIZtQMCj9",
+	"FF6OGl1XXgx9+YtIHfRSzem1tLedl3Ri1vxj21Bry/cx6sz4h1f01kHlYuDG8OXaZKj17aOvGZJuMQGv",
+	"CMqszWVB12BNW0/C+dNjNpNKwF1xs7FwfVugv7bZvFCZyN4Rg7a3nAnIgC2z+IdesBlXy8D3LVsIIxg+",
+	"DcPf6uZpjp16aBv3S+ADpfp3i0EDz2jxVTk0Hs54OpVKEGMp/UXIcx5Z5vnBiCVhjKjZO60vcq0mScTw",
+	"bzvVxsEHL69d4PtJ7TKC2eCr4Qva0fojaEOHL3ThLvT4wnA1EbUHGq8Dcw29wyHIxYfwETYi/D0Wi9qf",
+	"NCwLDeFFmukZaBp4+6DGyG01nMLk9dGlU2546oTB1xMxm7vlxRxFvPo05Uxc/KZVfdxhIrXRp4Wx2tQW",
+	"rP44Gulw1GS2i1WitLvwxqOE5M1x7c635TLMND0PUu0FtxfBAgithe+oeZI317ghLtA6rbyfClSVRSAI",
+	"Jm3ExGAyYAlw94GS6RV2hI5AktUGJ14wQ2aPft+1/mYgjJDWvP1I08AiouXqvbZz8g/Bcze95RmxjrvC",
+	"1j3S+qrdH10flX+rbRT/fP/9jUNYZYXz4jKXKVre4Da/EkvWPX35jH3zeP8b0MgEqvRqyeZGXoOkPROz",
+	"S2FgZVduwnxSn8qL7Pm7k07UefHu4PHXLbOKOqm5br5w8Pjx/tNO1Hnb3/TKVRs7h+seR/z14RPmpsXs",
+	"cm6kcscNKdmS1OqmQhqcJEo20rVSyBXJqGFkP37/FibyrHVIhRX1Z62ctD72oYXcos7yZiKEsdDEI1xi",
+	"6nHD7r8Tt70mr8Ry92se6OvjDTc6Ntg2vNegO5x659ZtpSzcyQvcybb7/J/vz5jTzArQii1LGlxgxL4V",
+	"3AjD4mI4PEyxEfxTtPMHH0pwIdXmYItCOZkjc2qoYv7VxvW7v379Rh1pL5RYIK9sIWhTiOAeltYrXWWk",
+	"yVSgob429Eutc8FR9PYq3MXt5tBU/EIoRaFymBkpi2TfQ0ED3Z85qNxjAXdPxFI+n4N+tUT1hl9anRcO",
+	"DRW9m5ciDLnc3G0UeEoPn+GzQIrwx4XzCsa2N/EV1ETo0JobxW/bIik1CLHRfYNuVmfVujF+GE1iaDs5",
+	"P+hMGCTl5yKV1scl3er4hGCmwKb4fG70tcCBzeCPNZ4VdT704en+Ncfr3MJrJ9jQSfkyfT71TawvFna7",
+	"fUqgKdx2OvP5xaaLAGitPzd6YviMLabaCqbnQkk6OGTFBIo+BjIFHboMwyCTDtrilQ6mEZlRnFwro6jp",
+	"sy2RCqCJO2gDFGRvEWVdlOFQkuKKkYLe3jYd91uplaUgFXY5SEidqHMpNdJrpi+cdLkIH5R2wsLVcs0d",
+	"N6VWiapc2z1G636DahR1cn4p8haZLlgw8HfW3R8OmYK28ojtD4fDfcYzG7ED/HOuc+lk6j8fsLk2iv4+",
+	"ZPyysII+fM1Sg1wIPjxhY8OLDD/sH7DrIp9wQ58OWarnSyMnUxexA+iNoYmld8yGRAVKk+LXxqO4bYsG",
+	"fD9d4j46lE5BsvYbnbBuovSF96QGKkpKc1wQacn0Nq5MO97X1TtmRCk4xIW0opVKKglyGyerDts7eh7e",
+	"LOgstkypSbIY1ejpaW70WJa00ykNGW2E4jvYeFDR/d/1LfYisnhr4/XwHfTvqOMMT0VrB+VyhkfKeE2Y",
+	"FAW8+hPuTVVhvdsIoW64yW59KtGNvmkViOnsNNtrYTLZumNhsoktJhNhUUedC5VJNUnYYipzUTIbzwFN",
+	"oSzQYqzqJOvnznxP3qVyKdiUZ6yb0CGgWBO2mC57PugsEAf1CHoBtxZvlmspFvCHtFcgxJZd7Xjb/CeN",
+	"423ZcPiC2vefTkM34bPvzX88rzpdMz5lnWp7qiPRoN2opgUSt692IrC5GiWWrKI8mw1W3qCg7ffiW6+i",
+	"3pvNbuUKXpPro44SH5w3G7TEZnNrUdb2dgVvxxEM3mJzPhHlFatVFfsJPwxuNKZtNguu8bK1gZWkP1ql",
+	"+gXHcOC6Jd1v5YAlICUko1iNcz6ZiCzCp0Ej9nc1z2ZSDViS5qBMZMkoMBCgdi+XY2eDWCVevEJrFAlY",
+	"GQ0HW2GZSGUW/G/r5weGAnRDPcGd7JsrxbVdT1CNnMrWq+9+pH6qL56VPVbfnVR9V1+ehlFgMAJZhJ5N",
+	"uZqIuxlrV2OF1nf11FNHTV5LU1344Ale2qWOK/9Ww4LVoxd9JFFg8CXTLTuOGiGwB09Wo7fXtcUZl/m2",
+	"8QavL7lxy1ApymMIk0BBMYzsOFabJlGJA+y0yAWeQKlYciom0jph/PJ7U1ttKocHwxunAkrI5h14qWEU",
+	"5J422Lcer3U8CO8nd1jeJxtuTwqt/dxX+OujGxZ4hcc1VruN1YWD5Q0ndzlXaDpoM5iEZQ3eRwrk7HK1",
+	"9E49DCj4e9I7Zim3oi+VFcpKJ69FM82F5zIVtye1OplVjfn4QDbVxgp2iaHnS2Ydn6PQ+cmndWUHaHVq",
+	"g2ndBSO1kU2DYK5B3iDFpRN1pnIy3ZEhh9ZeYwvh05vQUvjiH9gi9k5eznXqf/mMPT16/E2pSVD8mw0O",
+	"arvuaVk32e7upHGaXRqu0inTqkkA6D/AS+FiTAFeLdtNg2sjxGkx42hyyrmibCGU1KVlOqVbIW0Xxcl5",
+	"3cKmQFzr5+Ja5GFtbFTdGqW7HsOAULYjbjZi3GFkb6weD8nfkdCwS4lXKDbTRpCfbawLlQ3Yi2sgUVT2",
+	"pZoXLlZddD3TQC22cyWWNmK/FsIsIzbnsD8qY+SwYFW2VY/NCuj+Uvgoj/Ozl/0nZQbNm/PXrHIIRUyH",
+	"7CaYwkQ4u+qpOmac/fPdj2/IFz7jSwxhDtNk+xGowOgAs0wJ60QWq/Dj4QHLhJhjL+htSbCLpu+LWOBO",
+	"wmbNj9giaEplHVepaNeRwpbhyu1IHf4dr3dt0Ztn/APZJh8/fVqzVB4Nh212ADKdtJAxOiM9MdtiNuNm",
+	"GVTOcEChtdaxBuvlapvnp6+Y4jNgx23tVEdw6tzcjvb2YPSXPL0aZOI6RFXYvR0O6Apf9PbMYCeqFBlg",
+	"F+08ErX4tyEB6jYOKMdyAYqBVuE4wikArdMKx7oUe1L3fFY3dK/FCYVmrIsdnP/05Irb/xg6tSwJzZg8",
+	"AdaH0VXIFWOVS3XFusne9f4ePWX3fpfZx6Q3YG+0Y05PBAbu0A1aa4hOy41qfvVGWyoZw71m56evI8q/",
+	"mLsljBB1hQE7ya328bcoKnOH7jsJzAGPoiAthOaOU8HT5CN3pbUFiET4/PoUfd4JrIb3GmLkJQ4GxsWk",
+	"ilUGnFfPZ0K5ng8TrRIFGgtbqBRVhixiMOpYeWMQRebS+n334ozBOGYiYSlXRBbKMSBzlMwck3bATtQy",
+	"9gFT56evmbTsaDhk3YZfHdRQchzXBtFbE+Mo7W1tWy6lXt+P8zms/ePhsMaYB83mHtcYSU3SDobZFt+P",
+	"nM1EdkxJsF8f1Vr20b4OnpBqMlgXP9eP9dpR9Q6Uu4mTa66aNmZddyV5FphzBwycHFlVoOGAdeEVDN3E",
+	"hI+JUMLowgI9oLzO2UxaDElo+tnwLgI61Avlg12jWB0N90Hdro2xTA0Z9Fb3+Wj49OvbiYvN2f+8eXHP",
+	"2pfnxzn/tRAjlswuzQVl2R88/poZrjI9Y5fS2QH7Xog5ELUVqQH2t/gwsMK9ozyZd0uV9mIFL6KnUzpK",
+	"2HWaJW9/fEcnhRduuueHmhyXUX24KSHCmMdKiQWy3HBCQTKAz9bpuWULba6AxFaySmHgvz7979Phf/6P",
+	"Q/00P/yvb96nT37dN/91+fXybDj/b0fZgXr52H7/ZPbPff661Rq6okbdNhSqXdn2hwYnA3qc6YPSkmGS",
+	"kmKcXXIjGM8yAxSU5Drl+d8pDmfg8iyJFaiKXvI5eNw4c126k+gaakbL9FaXB3Whv/vPg1TPPk0vas7x",
+	"CWzz/sGTxuDOlcSR1eVCyhSG1UB28ebl989iRbqKtCgHUKC9TxDXqhbHC18HBzOph/6bWOGcV2f8xyps",
+	"t9P/t2/6ISzX4UF9tfSYJbz/WxKxZNh/ijFLAUkApf1+EsHQjSsVYO4RCDDtQk6kq5OD9TFpZRxaPUBt",
+	"c8RZLaarnYA+zapQrlewTN2g3p7qNoEWnUCBEFB1yDSmWMJh5E4bNjFcOevtmXRXB/HTf4lP+JgLyvXM",
+	"alEXQZX2LnB8pdWP5IMm78tFnOvJRGSYiKeDD2iMqVsbXEBNx+x663jJNYxfW71DXjLaEAQSbOohtN/f",
+	"p427EOSh9mCQEGvAW918QjWaFhQSgiEf/r4QmQcT2X06O7uHLeaX3rCMZfICyQ9BbNh5NOjb4ZONPvo0",
+	"l0K5R5adW2H6J/Ag3AMgWKx32UD1+PpGD0a26vlpzLmxOY2BRoF2K9poO7f+WNx7ZHc4fh/vHMh9pjN9",
+	"6+BhYIibTtn7OnAGuqrRszTj5kpkLNOgxqkiz73rE2VLDALZSDjwNKX3EV7DHxKNkfl83vVzmRVih4lJ",
+	"y7JCRJV5+/zsGdPjMajFklz0E3ktVDnZdfdGdbMcDA++7g8P+8P9s/0no+FwNBz+bQh/3G1Jos6H/kT3",
+	"73r8KehkFW5k2KoqzWv21+35IP45oFQ+aVJ4Qwq7UQjblr9QswHVGcLwZtHuLrEDHm9nnVReqdQIAh8A",
+	"3o1GSNKmKUu6ApNJ4s41XcK+MbqE405yU2heG0cLNqEQNuRJubZNnvCj5iH2e7LZGV7NdRMPeYZv3tK8",
+	"BFy+FnFvRyzBKeDSuJoEiUanK9C+CH1qOIxVXaoO0D0eAKEmVx6zBFcjYQWaA/aH0bD5Nus6fkmm4Fwq",
+	"UUKRkM+pd8wSWkYc1OnLZ+zw8PAp9hgrXj/2l8IthFCsv38wGg6xwb/tH8GfUjHrxByF3P3HIOIUTlgy",
+	"n9XtwmWqQM2KFqH0MxVsKbixbP/pcAjzePr06dNjxIpi3IhY+dWCp5UwzM55KixLdZ7zOcrdNSEch/bm",
+	"5bN+0Dvgd7JuV2vckM7J4p4VlKglgrEjvI9QZkawmTATdJz/CIpvuW4goV4KYoRdpYFxIrAConfgt1wt",
+	"EV6EQKok6sBHw2HdwIqiPYnkzesocPIVRwPQG7HdXIwd04UjvQr6axfIKsb/4Jy5ZLnNSbyogp7aJ3HP",
+	"HLpch586U01aizFcZShK3C/7rrbg22LJZjK/WhHybuTpq2ZzbHkT+7r3eB6Us24bxfMuRMxvieLB89MW",
+	"w3OD2NQqITbHs3mxHtqTwM6mIlZlXAOazagRjllIGEg8ZtVFtI1R7C7y4dpSTA9FVgTONXiQ409bG/wI",
+	"6ESgYeDz7ef/RmH5U/jBaojHPMdbpgaTB08es59+rq/aDO7SQSf6nAS+j62kfSW+pMCs5H38wakqn2PC",
+	"yT0mkfy8icxC0n0wtBEBtJrYzst09FvQowcG25a9tAmmoAyVDNAEtQjLWPkIRyZdb+SVd6VZrtUEpE5h",
+	"4DeQ8ZJMLxS6eSlrlhBRYkXevUeW3JslEsrwiNyRKVceJAbDvwgft56YWuPaq3aIHU16HighEMkfZE3w",
+	"k20a9W75crtX2XvES3BLtGj3c8TOC6+y89PXzZyZJEDDbeUgG+0cnPmA1wq2j2UCV5vJMWEOheXf3eI3",
+	"lrm4CP6Cu5onPObGbvgMb/3DeMYxanxrsgijh0QWpk2QLP677lpuSFiDEoyz17CeU5yDlb+Ji5m0M4/n",
+	"GkDwlvPa161JGvI30VgSqdzXR60pMLulmtCahDSTNgtCWNxGXEntwPhB1beycWLaGF5zJzZ7MzC6QGII",
+	"uPeM+tGg1az0J3vEROgGtfZYwZC8n7rrYxiSEfEw0P9rOBLh24i9ff4ywsCwiF3LTOiVdIldE65obncM",
+	"q17hROu2EViRR5bNRCY5Tvi4FJrDMgSNwC9V066Ik937ZS4mq669b26UuhpndePQyA15JeYOxJqZcDzj",
+	"jrMuJabPuXHBK0L0wK7Estcc5HyqnR78Mp+sWvEf/4GHPxyljRMRH3jqGFKSVOxy6YB0gte5tsB4c80o",
+	"M72cw9GTg/3DaP2c3sJ+Vx28tvO2+Vi9W0MpqDIV8OLoBM4nsi0UfIZoR7f192+5RTDJEhtlXYx+gNv9",
+	"7flZD054iO72ITNTaW9zh4g82wLS8ntbfGsjA2XxYUAs+KXMRfLIsgR6fs4dT0YkoZPF1iuYIYyp07IH",
+	"eEg2IGS09IN4GCNidtrMfA96XLK/+u2BuXybkzy3wl9TDl24nXZKYJsX7qKGv3bHxf0HtYATent+Ruwq",
+	"5cYs6YTly9Z1hM5bpZ+XMA30A1qKOZobMRaGcWw94IPxRbl6n4jmFHVah9GylyDWjhhnsyJ3EhkdkvlE",
+	"C8umwuySRoUJbibvlETdIKhqVZqbs+qcXE3yrHEIn0d/Gz12S3wjWiNBkl8Jc0Q/NUWlo1DvMzvqEZyx",
+	"aovJ9BGLFTjpo5bQxcVUplOMP/NBjKwWw8i6hDgDP4329jB2aKqtGz0ZPhm2BIHG6p0Xa6WPUizDHDGN",
+	"5O3J2bN/lCGN0jKeL/jSlkGbt4xHvDHS8C66xqYoq9It77NF0OCP+SG9AatqteTLm5K0fJAEOxU868ML",
+	"xyydaivUxlwe7lgC55EWbq+RZdS40pvhMocts5tyuyXL6f2UwndvHvxZDfGW9hA4u42VdMel05kORXCw",
+	"EC+gJQohjjrPgl5rMMoYYVcV7JRUE0RzR+7EHOykpZBI9IdQ/QdeApYO2Ht0GSXOEKZV24IxJURG9t5G",
+	"xl1y7B1OCZ7aJKIoxBIav7EbPjiqBHv3AVQtKE81ZXpX33AtNHZ7eGvUMT54aasBB575hNTtzQIqnYUS",
+	"Dv8zPA4rps/Dne6LGmhEjVcHBAlc8tvlNMMlce/eD0Jr+WvkMFPi8Cek9fH5fJfgtkeWncznr54DZflc",
+	"ySY51sCbA+6oBcmU54121sr0LD4MV/53y6DFaEPqGQZlISig0TMGMhEejeSYAcfL0WYXBQzcS104Vvq6",
+	"mypfJq77LdGUt04R3JDyAvqeN2q+w7QKMomiifWkICA4+vQyMJp/vj/rtEUnNIznOG3uOUsoBFNW70KG",
+	"SmbcckQglxAGqlRj3b6iIIYIj99Xgv7WN7jMZceOoxqfIX5lY9UlKYnXaWbGlx62nunxuBeVSJQR86kc",
+	"NiqjSB/ZWDndzzQ6cry/n2Q3uPYMl5OpY04HNT7UhghX55TPRaxWxGS6zQaxihUl4mFWIIpVipUpkskm",
+	"tNmEZTotZmTS1Fb4aiqxkiHfB0eJeN71DMjjMoqkkSbIDUVsYhpYfVTJdy/OEsYxOcfbo5N/vDh5nhDU",
+	"3tP9/SHV4yJocDKM1ZIEYf0poidiyTPS3vtniG5ZfSaaTgaDQa9Ue6nBGOGqhXJ+DbDlKi0sKlMMOaYK",
+	"0mmHw+O9VL600Q+vzrw6UaWc6blQBJ080Gay51+ye/Bs5TrrlKHBJ29f1UJ9Rp3hYH8whCehIT6XnVHn",
+	"cDAcHGLYspvisdobLESe91HG2ftlcWUHASl4IjbYBf75/nv2TrgakiE6dXEzrsSSJC/MiOTXArEPET05",
+	"l9ewWLUTSWqupUIAXkG8FkaOlyzM6VFAGIyVm4qZFfm1sAOGSOyM02+gzl3JLAlJn04zDgMJ31PQ1pVY",
+	"xmosP3iHJ88n2kg3nbEugimCJoRoit6SSLHYUqtXWWfU+U64f77//l1npYDUwXC4BXr5dpDLHmBwA+Ky",
+	"16uuxHIVaf0ZT6ei/4wip9Y37HuxtD54jRluBMo/HGvPwRZhwBBpcM6zsLFY1Nn+5sqJMNLHtAJtEytX",
+	"aq9Z6aTO3zujn36OOj6nE2SGappt4dg2hLqNfurAqSPUmb0p4oP+tpFoTzxbOBgOfdiq9wRgy3Q5lxUS",
+	"B22b7xFI73H7fQ+btt+PFVVahAnYtoqv5bVQwtZXS8+tXyy0Ku66VkGUCXUg0PjH0ylw74g9Hh42IbTW",
+	"1u20NGE++LJh1+S0N9dUBOjx8PBmYm2pS7JtraEbuXGxr/f30PG6NyvRXTauPDpSNqPQl9A5SiyEdaS0",
+	"RBiPAyIzaC08VqBssS6IGCypSedJmdMZpPHegJ1U2Go8yBTAIkWeRaEulzdx1kD0RUZOmFEAxKchwyU6",
+	"s5N3In02FelV0qsK3CWEVYUKQFSD7qsXFYkDkBRenwte2WxYN/E4QkkdAq6UqijtmvC2bkQa7AVIDvKQ",
+	"k1zC7VKlU6OVLqwfB+sm6LXBuZzA7wlavivkLw3K6IzEv2qGCPpFGP6sy70Hnvpq8bT3BgzxtDzCQWlY",
+	"jxWePFSNukcHB6vlAcjXTj4aKg6ASb7Bne9ilUuLxVNOgPh85dHu0fCQ1eqU1QO0Wq6819K6CpOo06xc",
+	"+9Na+iXWNgWlLKjVJOW5wpZa3kxwZT0WFImuWgnbDgUV6j8irkNVALL0au7GHdax+T5G62rqRKDjaFOf",
+	"6C9qdJmJMS9yRwFNJcbBvo9a2uIyapOmmse0hDUQ11IX1qvJGpNbNw3QK+AbKo0+3r8pROvjz/fIoFcw",
+	"11pLMSH/0mNWMUkiJWTaR7tIGLWKmPjK/s2vNMrM4Es7XA5VocE7yj6feAnVrnjryjvCXw3scrl2bdQF",
+	"JsoC3HQvoY0dhqDza0FFx7ecd7SGNLfrHgu3/hx15tq23JkBCy5BQdaXU/ZL0C3ZvI+M8tzYS3xZrDA8",
+	"qXccUOQSLLRpq+sBtDY9DgoKMqiJ1tmAnRG/pkqYIpNwTU2FEaOqKSNSBPInSxABCw/Yc5FK9F94XFM/",
+	"hpUCogTtW2qz0lVujuMSERWvUBgDVhat3UzdGsjkUrhegHbwuHjMad24GNqY/ymRQYP/ewH5W50t74E7",
+	"lODLH5tWIiCVjw/CnwiosV3+DmsHK/+Zc6Wj4dHNb5RFHOGF/R26WC2KiO893mU+LdWK/mTeiYdQgKbr",
+	"+Sbs6k2MsrBe326V3d9slskx4HyEVj9KHlu97zk+G6u6qdxpNhGuspZrJbYLcx6gZas0d27J/7yVsb/1",
+	"MT+cBVdF1FKUuLuKWxeKzi6mOveJ7bXLYEVg+XWTrNIKs9IqauJ21ERNo/ON8pH3quzGD8ij9UVMfGAx",
+	"sXRjbRUQcde/SIXbpUJCsOEmndJ6beFshZvulSiWGyQs8hGRkaDGCKIyJxr2nwNjSv6OgeLEIo7ZpXZT",
+	"Sm7EEFmRrYFd5ks0QngPu3fMYKS5r4hYukomwpF2T/IRYRIxhCRqK44YrdjoEXJnEPsiuYw7J2ZzZ332",
+	"kdHOwddzYeo1GGEg8JWPEPAIN6NYzbmPKaSYVTQ6+IrTlh0dPK2KVl2EnpLg/6+XzowqDDE8zH6ysCZl",
+	"WH2sNhUrbnU0Trlt8y/Vyx+33g4w6/fSTd9WUDL3Ie61gq4+sMDXrJTTwm5eB9CSB2Y0fwWx7ejg6c0v",
+	"r1ar/XOY4ibbuJ6woHDxFsmG2E8NUqnF31Bjnb7QfTvvfKG8AngTwswIw+Ob2VeIFRYrDxYGoqRWqa9N",
+	"jIWAGvW3gJOFsNwSs4DinqjOqAwIrdfa+ykvCWMVyB06AGXXLUDPtUWaCpHZkUd4Fha9yzAoMpiG6WCg",
+	"ja96jFUOWdcj/ujCRf6rsdGzquKqf7UEWA0xOz45pcdIm0UIuoPhEWrV5LOJlQ/7CnJuiFRQGZWzl4bw",
+	"qXQxmfoFoD5LXhdwqVGlRgrAG8SP6cKX9U02cEjY6jW+dNTuIq2vkK8ZeVfG8GfKEy9UxmbLEmDSz6p2",
+	"KEJMwsrB8JS85WR8IHtG43g8Wj0C5I9UYtE8MXhECWSv8TxFDc4pNkxkbeephr3nY8jwbK08WhYWCsRt",
+	"tMPyYAjjBGSLak6swjZTdly4tNdwEo2AcxniEb4ZDtn/+d9Hg/2jwUFvhDSJfWN4CqqOOU9ruiNNa20V",
+	"Um6MpAWMFcWAlBuF2lCsCLQR4dRGm7AbWdeLXxGb8ZxqOQcnSePs96IN01r73p/FhHWxkpk2sSqrloWy",
+	"Zr6wAzS6evzqTAT5MpwfUGpf8NRDFIsZORNGIK8BO68lGq4asqoMU3tPUs0K6ucDyzPNtOe2uuZi4W+J",
+	"hxVo/k3MSpv8wsgyVlnLdnnCePjOzXyT0BGCKrYqxVTa14oYE3kcxwlwr1hJxbrEV8vrGO4pvDJRASLE",
+	"hko6grd9uzWwmlVwSJ/1Jy0rlPy1EC36HuseDZ/GqoxtvqCKuGzPxzf7z70BO6n0GGTHAdaHavtKW9WY",
+	"8Bf5kCVrYNxJiDwLxdiFcgYhCGNFaMW10G2s0x7qb4zqZZCBR2bCsDo8aK9RNZl1Nahx+wdPelGjdi/r",
+	"esErB9Vcj1dRQUE5m0os8Fj5AFBs69Uq/G6t+lvTFtmdlUUMzEJtkd2kLAaQ2QfQF1fxbHdirfsPpyqG",
+	"8ZVnIcBddpNa2UkPh1WI3t0Z8G2Vw+EOetozrca5pKjpf3NuTXy1njXgj8N2hm1rNedJg9mgBBJv5Slw",
+	"wQoU9EMq5q4B4Q7iXzfugFSjCxdjiEcNWivu9HyRbrJvcZZr69h8qpVoO6ovVPYjqEBlbfx7lEOaRfhb",
+	"Dsv2kvp/VfWI5zmoSA3t1rZrSNHmkNpySQiY3YC8L7FJUqIVyMFBxcWcZiNSoRx5QrJYUQpLtyw/Mhz2",
+	"BmUeUoLwnTaE3LSZIUCXUW6T5+gh6KeOudpCPT+sHh/716QZNNHP1iZzs04dvsY4jRsYDim1gc+Uxbma",
+	"tppg5hm0sY13pap/YxhIvXB1RFps3eYFgs+9RYV8mjXmM7Xs/tkszbOI2fIW1Em1eHc1+LRlIaG1pxb2",
+	"j2AhNQ41iFVZ2VbasmK7Vj59z2fXXIklRUJ1MY8r8gWqe4MytDZWpcnhSiwTzAq1IQWNZO+tPhJq554k",
+	"3pbstS/+kTsGwvw7OEgOdlr877gTC0rZvDObgFd3YGS+qzM5E7pwt3DFBEaAzGGz2F0DBNicw9DAM8B0",
+	"oJayVGj0aNRMmuoc7bsj9DUYkUkjUmepBbLibELvoipLiiWEAYjxgx4DMFaOTzAIz071IrgeKCMscLaT",
+	"spbuBlQ3il2s4a1FLJdXokpYj9UGHeA74U4CGlKDaRwS8axqtDRpmDM6pWXqCkLDqOUcvfY+pI3F2lpW",
+	"aLD1rm/LLXoIRfnzUUFPAubGIxtWvXYKfC4nahErElnbKKpHPDTKq+edjz/7M4QwG32fAro9HYWvAAGy",
+	"uZZYmcRV5ipqLpP2KqSVDlouz5TnvtDSd8Kti5VtAUtXYnkrmonam/FwK39EU1ZOFPc7s3tjN8dNfbX3",
+	"VfOCLkXfS6k4jmDtgEQbwLA8mrp0VQ4RFTW864m69wDUPziH8HlgOpwg6bo+A/X89HWvLsh6+scT1Sqz",
+	"+hNAMFgBM2jHE0CIx4gSVXPU1doiyKDEF1Qq8fO6TXCpWGmTCYPVlVaSs7lC6Kl3h48sQRf9iKnd3nRf",
+	"UmpEcVN4CJZRI0AeyKIsUYbQadz4au5lcRpyLwZovysxb7cR1I73W1jLbcJxibi0B/PsZ9zxJvE34Rjq",
+	"GdmtCFbhfLf9hiBcu5ynCLlNazXT8sy3//qbuDCg2bSykQbcAfGzxnwaDUQ1VlXnNCtIYiVMwg5qwVFb",
+	"AWJtPkUD/teMRz86ONjlZZ+HC5f5C0wovAf+dSpSIa9FlXGJhQqro7+RiRW78DAPSrYrHyPErRXeVYMz",
+	"S0oGgjyCE5urgA628IniYcWAFVzGP0AWqB3cfxEhZRPLvpt88oU51ZjTZ81f3p6ftXMVrzEEkK52g/Nz",
+	"/N42MLh4gOF0U6oAg8lqJQpwNySN+8RsKWwFcNOjcAUMtuJ5TgWi/W+j0pVWD0v0pZVdyIEOoQFoYlR6",
+	"wTQGh0lbByhXVMyMxyrnTpgGSo83L1oKP4t8CQc/uTbORmvwg9g5QjAsVAXMPfj3sDDTSpELZNXF6kEI",
+	"6r6yNWNG2xr/sXkom7Qr0iP6Hpbu32S7TgXHGNCwNe2bNQ8lZVacdsJMRB9/ZFbMuHIytSNSbWxZE6kE",
+	"oZGGYBcH7JXHa4hiZbQHinJyJqzjs3n9FFvhCK41VslqefqE4GspgmlTYXpUiHieCzOKldUzoRX52h9Z",
+	"qnR+FNXQ9OHHxHegNKLRZ8sEo5qQa8WqAhwvH8RclguPEJ0gogM8zDzEPzQaqxWIB3oKYzifrZgER63B",
+	"PKi2Ub2WiCUhdy8hhPXkUuqETTQmuxSTaQUz0sDsIE/KMQvAFVTCGk2OsWrBoVir70W4FJp4vgy4Q1kb",
+	"wzxHWMMfxH1lmhBxUqmjB/agbOMhHs2xzkE+1/ySv0QI0UPLVX+YnzWT7ia2Wgpfe3VE3XY1j3woVfQS",
+	"efojwkNfx6MlaD0lFjWI2liFtLsQjVQ2h4zwcL2dC6l8kXIqERMramBSCGvFan4dOixQvLLA3lrz5IDl",
+	"nQS8MlGFTjXia2oBLCBAHNeYODmOq8h8xPMG6e9ElSJX5X4pJ9gtkRvhYPYQmzdWIHiSczkU80+nWlP+",
+	"iN0A0Busrx75GtEO0cTnfT8UhKsQZLaZg+lx6taDbmOVckVp35cigNdi1vOCLwcr28jGOs/1oopktUyP",
+	"Y0WhxcR/GwmGN4eMxuqmBMMbQ0bfCffD8oFyC58h7dzKeb5BRK+TvxXuXw734S/C4P8yGYclc38nMHHF",
+	"czHg8uvphG1sfvcgGl4PnMFoGiyzi/A1rsKRo2iZLrJL0LbrsLQ9xoF/gNLsk2i8y7dkpP54k2t7PVIc",
+	"XdrI2gorasyMZpEM2LeShGZotD4e5CmlocDHpGGNINS3dV/PB+xo+JQl1NSFf+YCMxZLxgQTqjd7KXKt",
+	"JuSt99mGoZPuGOMnEb8YefmMZ4JdLlFiF9zkckX/P654GwZjaueL4/YiRhkMYWjz+YbhrS8kxeDR0JpD",
+	"9/cZpqrX96gKWkKYu8IgOhGmmnO41mK1vuwt7Bc24oflv3jc0iap+1vYlRURwR++Lxz9S4jUZxIiVd4d",
+	"cFYrHPHAOZwGvrBVTXA605sBin4MkESB1TRsWVj5FXHDxzKv8lksbt6Avef5FXFtaMIC47TeILIdZHQF",
+	"14wat7EKjR8zzuhR4sjApolz+0ejkpXD45SW6vknMs4qIGpYQwKhzgfsLY4WGPiVWFrh+pfcimxEc2U8",
+	"ywhqU+aCLXXBFjBNQtWEmzRAoPL5XHDjc+MRAi7EXG0Klz/DrbgpdBoHMccya5PPF1VowH5EVKHjAOR9",
+	"uawHyt4X1tDaaJOqKEbCujrPSrytXsSSfuPXOkIu5umFSvZdq7Vqvlj+lHPX+CUUWk5i1c31wv8ABJD0",
+	"y99YdyonU//bgJ1JOB1G8CumvQ8BYQc8Kq9/CxuR2YARCeAZqZXVZ6me+VoYUiGKTqzgN4wE8dUiWv1+",
+	"2myglE6/UVEkVChrfNl8xFfUjjr98q+y8HTUKee/Xt8s6nzoQ/v9a45aLPKqd9o4yrDKTqCpxufnwqb+",
+	"u+eFKH/Hv2u/va26r3/EJ37ehBKWYT4VlezBVddzoVjXV+HpESPYRMNYb7zFZVpW3dnQKXEX2DFOHKus",
+	"kkfbiygAh4eHT33kqwKt2Qp3HKu5MKlQri8U1VP/W4Lc9P89+DbpDdiLD2leZMLz6jW6Wa0jcjA8+Lo/",
+	"3O8P98+GwxH+/2/DJyMsJ9I6X9hpGGunNQljcy2f9rLoN64OPJg6NGr4SCO/QqhwpHBXpgUmyaCX3caK",
+	"eLO+Fibn87uvx8Hu60FDe4AFqZDsHJ+wroJOcmmD1YxKtE8sIfPBK71NZOv4ZBPfPbw9260PEVOpsegE",
+	"kDUWsQ/gX37oWI+1BeXrtjiAOxSA//leIRUyvQmMriFIEft4QCXic8hcw1nXJFESPDeHUVaYBShO6UVd",
+	"imi6VGPl4424YsmrTMzm2gmVLvvfiyWCYqJcRjhGuJBl9RgjnFmO0M3nzJIgjyrB80osq0BHRG3XWRVN",
+	"X5UAM8IWuWNdqusCw43qRWOi2qBc/1TMc75EeZLul2BXpntfTRiPgYdp6BibEtcIoeTNA26hy6ITzPDU",
+	"A72UA6bbIVaZHI8F2uMbo0Z/nKzW6OJKLAMky4Bh2Q+yiDCnKQbUS8yZzyRlB0dsqgtjK7A8afxCFFbc",
+	"2fdYFe+JVYJc4m6uR1ATalO9nesxVl6eaZPRiSLhlHduG01fI8rvxbKzPWzq0zgQjfKhMQ9wVTY4L0PO",
+	"HZ7jrjYRSLlw5OAgRP6SsleNA0XH1L/ZW8kjeXHGJ5sG5B/bw2c+Rp2Wk3fTq9Ur5Rsfo0byyra3y+fu",
+	"nozyxU/7V/fTlsAQQNgtl17d+HJjZjZ6aZNX4z6Wr0pqJ6aKAiM/nxyTixHLkhEmXoBRtax7tH8A+ile",
+	"LbIBd7MdBJpCr+7G98Y/UCjFzknXYV4TrcTnjqS5A22+rS03wch+JoF0G0lzA9xESYRvtBKeEjHzMVyn",
+	"0FwNS87TYFcblnyV9CLvvikBbw+HR6XqtSnu+zvh7kh1MMiNlDd8kFsP1uPO9xY0ebj1iFChIhdipZiV",
+	"KiUZ16/8UhcIEvpJY/gCdrAptnHL+bkdsQINYZrlHx0OecwSVeR5Eqs0F9xYVtoz4UyShH3MEhh/QsJY",
+	"6qOxCY0fETjYD9wDyZJiQ7YxrEGdwHzw8oFGj5kRiJlAVdZ9l9INGJXbJDqNlQQJe4aV/RNfcjKpFLga",
+	"I/FkLFXt6gOVzbvHpSuvPKVRw0GkI5VJRNK6FG4hhALVzjqeoxmk0oE2XoSofQRvuVcLqIQ3rHB9IKHu",
+	"8MJIJ9hC+tqid9B8CFLP6z+xqjaHopAeXAG6KfjyDxAE7kfz+VOiNrddASFq85Ovgn9FGeiLPnHbuM/d",
+	"tYm9Kpzcbq3Ji/WgGT1NmTAVio937dZ9ZhFBdQYTUx2zoZnwP2An3gFb8xP7wPht7s+T2rjv8dBW3WzC",
+	"DcNcm2owX5CfttcOCZc2b+xfk06jT0CjqAtJrdZi2lE0F1NgWFINJanlbcykEi1kHqvuwXC/N2DUjhdi",
+	"qMha3d5bS9Pg1meNdQ+Gwx5Fu8UK7cgY+cnHYsDeNTNDyJJd5pHQeTiuJ4oYaOIXkWKwf/nUttyRZm5K",
+	"rG5IH9mIGOPTSjaklBwHOzyB3QTAwINhfctj1a0t+wUGISQY+dZqV6C1PtNeoLgPsaA66H9SeFk1gNYS",
+	"RT6KMTBgZDN/pFn2hu7r3X6xVP5bShZEA7WsXkStahU06gx8q8ix93uZTLfVsHmKRS9XOavPZ/DMz1mR",
+	"jz3YXle6UJUynJhQjZMyNSrujNHMmSYtjokPEgvslXFgdbEkwmSLDYLJcwFNvjR6VnKpm6yY9MoXtMht",
+	"JsgVmsOE6x2o7q5iQ2sQWyn1Uvvb6tCW5PxpwKP+0IT5bIbrL80DzN/f0Tr6DiHvAPH7smL+0Uc2VpjA",
+	"E7G5DM0Q+Au7EktKkjfCFUbZEuKDfMiIBzTXuUyXcJUj3sffSsyhHhvLD/60YkNbQYGOfeE1wgRgoYIO",
+	"V8sqVNO7rj0R0BkvC9LGqlBO5qy0MlEJo8rjUeJV+cmh86MsZV69JpUPoPKS0cCDZlxwl/Q2+3kJAO2e",
+	"5BJq/E/Cp6fOz3DjN1qviSy+VP64z6vXXoXq9eHupT1pw+9r8o7tQJZUtZ5ye4TjGXf8uFSMfFc8t5oy",
+	"SxrQixRZE6sb1PmGArPBdVM7QPeVu0E9bLS+4Wn/cgtvc2NUenAgtfsBj6zT7V7gzS3l4ndveKMlwPo7",
+	"L1w9cMSqOxCrhfHcX58qa6IdshPvLy+T4srrKSHF+zhcSKECWP1MwW1cmd/rBdgH7ITNpKW2ScNvtB6K",
+	"xOO9S9IGIkWFd5KoNALAQKvvj+v3u7SxCiXxBuyNDt8vhVs3IyCcT1YhcQUDAt3D/ho+Zli2FK7ZTPAs",
+	"l0r4WzY0Fsp23cn9UQktZJawUazQH5Iv/dKStQJTaSmhpfSDcLtU6dRopQtLTcLizYC7owB1Ar8nPVqg",
+	"UNmeGyNB5SDsnsslm4E2NoGB2KlPRg++lLJrzFZMvIGkNVXumafoP5vn1cnxX06r32Em32n1144b0mos",
+	"zYzU1woeD4k2a5cLmpBdv3cuBTfCnBRu2hn99DPwScq52VyHwVApYe7ob0tR2ZlOi5mPHyhM3hl19pDr",
+	"+iH83gLvjmZTFYXaZehnxApyUclkrsTSpxqDpIEe0EGlZyFod7u2tpZ5Vtbz8A5mAuCyjhtnqyoWx8C6",
+	"qmKJhPuFZUJXKyNaRvpGvQiF9IUf0C7r1YYBO2m8lXJjlt7vXq9pwbqJlVniUcnQNIyFCmsP7VyLlVEp",
+	"VlKpVmuxsq4VFPlx+uLk+Q8vvE4T0nvK0jq7LateqJDnSgP34GVViyGFcMcGne5n2se8+61CQ3It77qM",
+	"MpaqzPIuF+a4zWbThDQXHzhmhHhocx9Myl2smhagAXtvJKYf4J7puZMzaZ1MQQigwKV0yboUeRDFqvL3",
+	"90hU8JlZwb5fRpCz7lrYeXMXyJSxvmLEzS2zznA5meIF5+/sEhK4VBO8euDRWQJ38EHrqzi/Xc5KxFxS",
+	"7J32UMT0vNfqGbexSsbazJ5zx1dwOal+XQJ/X+DzlA7lofffnp9hkHgJDupRiVOeV2r7iMI0eE2P9yIP",
+	"JYbQbGM19Rigc6NnmMBSCmhoWvBmPzgcjYUNjLCdGNeRSSMvi1yLXM9RGPHpbiP84eTtq7L8sTc9ekGp",
+	"Lq3VQZktIaJi3VWsoI8cNKhRQYuyFETC3h32YR24k5d5JaG6qbCCzbmblnn6R8MjEkZwHy6XQLWUxzTn",
+	"tgoKaY65efA9GmNLck4QXSzRVTaTilBetLGsmxiNgfjwtT+RDU7VqzNseKili7dGXwpqHvf6kudcpXBg",
+	"EX/apFMROqy1pucWNIb/GwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
