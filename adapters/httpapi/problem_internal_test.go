@@ -32,11 +32,11 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		412: {domain.CodePreconditionFailed},
 		413: {domain.CodeBodyTooLarge},
 		415: {domain.CodeUnsupportedMediaType},
-		422: {domain.CodeIdempotencyKeyReused, domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose},
+		422: {domain.CodeIdempotencyKeyReused, domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose, domain.CodeContentRisky},
 		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured},
-		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable},
+		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable, domain.CodeContentCheckUnavailable},
 		504: {domain.CodeWeChatTimeout},
 	}
 	n := 0
