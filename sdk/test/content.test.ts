@@ -70,7 +70,7 @@ describe('content security (updateMe, listModeration, resolveModeration)', () =>
     assert.ok(item.trace_id);
 
     const { data: decided } = await admin.POST('/v1/admin/moderation/{id}/resolve', {
-      params: { path: { id: item.id } },
+      path: { id: item.id },
       body: { action: 'approve' },
     });
     assert.equal(decided.status, 'approved');
