@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/miniback/miniback/domain"
@@ -23,6 +24,10 @@ type App struct {
 	Admin         Admin
 	Uploads       *Uploads
 	Attachments   Attachments
+	// Moderation is content security: the checks Profiles, Todos and
+	// Uploads run, the verdicts WeChat pushes (ApplyMediaVerdict), and
+	// the administrators' list.
+	Moderation *Moderation
 	// Revocations is this instance's copy of the revocation feed: the
 	// token check consults it, Sessions and Accounts note their own
 	// revocations in it, and StartBackground keeps it fresh.
@@ -70,6 +75,10 @@ type Ports struct {
 	// numbers; without them binding a phone fails as internal.
 	WeChatPhone ports.WeChatPhone
 	Phones      ports.PhoneStore
+	// ContentChecker is WeChat's content security; nil checks nothing
+	// whatever Options.Content says. Moderation keeps what it flags.
+	ContentChecker ports.ContentChecker
+	Moderation     ports.ModerationStore
 
 	// SessionPurger deletes long-ended sessions and old revocations in
 	// the background; nil leaves them.
@@ -116,6 +125,15 @@ type Options struct {
 	RevocationRetain time.Duration
 	// Schedule says how often StartBackground runs each task.
 	Schedule Schedule
+	// Content says which user content WeChat's content security checks
+	// and what happens when it cannot; ContentMediaURLTTL is how long the
+	// download URL of an image WeChat checks works (zero:
+	// DefaultMediaURLTTL).
+	Content            domain.ContentChecks
+	ContentMediaURLTTL time.Duration
+	// Log receives the use-cases' own warnings (content checks WeChat
+	// failed, verdicts for unknown checks); nil discards them.
+	Log *slog.Logger
 }
 
 // Schedule is how often each background task runs. A zero interval
@@ -131,25 +149,34 @@ type Schedule struct {
 func New(p Ports, o Options) *App {
 	revocations := NewRevocations(p.RevocationFeed, p.Clock, o.RevocationRetain)
 	sessions := Sessions{Store: p.Sessions, Tokens: p.Tokens, Clock: p.Clock, Policy: o.SessionPolicy, Revocations: revocations}
+	moderation := &Moderation{
+		Checker: p.ContentChecker, Store: p.Moderation, Storage: p.Storage, Clock: p.Clock,
+		Policy: o.Content, MediaURLTTL: o.ContentMediaURLTTL, Log: o.Log,
+	}
+	if p.ContentChecker == nil || p.Moderation == nil {
+		moderation.Checker = nil // checks nothing
+	}
 	uploads := &Uploads{
 		Store: p.Uploads, Storage: p.Storage, Clock: p.Clock, Rules: o.UploadRules,
 		TicketTTL: o.UploadTicketTTL, PendingTTL: o.UploadPendingTTL, DownloadTTL: o.UploadDownloadTTL,
+		Moderation: moderation,
 	}
 	return &App{
 		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions},
 		Sessions: sessions,
-		Profiles: Profiles{Users: p.Users, Uploads: uploads, Links: p.AvatarLinks},
 		Phones:   Phones{WeChat: p.WeChatPhone, Store: p.Phones, Clock: p.Clock},
+		Profiles: Profiles{Users: p.Users, Uploads: uploads, Links: p.AvatarLinks, Moderation: moderation},
 		Passwords: PasswordAccounts{
 			Enabled: o.PasswordAuth, Credentials: p.Credentials, Users: p.Users, Hasher: p.Hasher,
 			Throttle: p.Throttle, Limits: o.LoginLimits, Sessions: sessions, Clock: p.Clock,
 		},
 		WeChatBinding: WeChatBinding{Apps: o.Apps, WeChat: p.WeChat, Binder: p.Binder, Users: p.Users},
-		Todos:         Todos{Store: p.Todos, Cursors: o.Cursors, Clock: p.Clock},
+		Todos:         Todos{Store: p.Todos, Cursors: o.Cursors, Clock: p.Clock, Moderation: moderation},
 		Accounts:      Accounts{Users: p.Deleter, Clock: p.Clock, Revocations: revocations},
 		Admin:         Admin{Users: p.UserAdmin},
 		Uploads:       uploads,
 		Attachments:   Attachments{Store: p.Attachments, Uploads: uploads},
+		Moderation:    moderation,
 		Revocations:   revocations,
 		UploadCleaner: UploadCleaner{Store: p.Uploads, Storage: p.Storage, Clock: p.Clock},
 

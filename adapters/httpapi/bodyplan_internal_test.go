@@ -28,6 +28,7 @@ var boundBodies = map[string]func() any{
 	"loginWithPassword":    func() any { return new(api.LoginWithPasswordJSONRequestBody) },
 	"refreshTokens":        func() any { return new(api.RefreshTokensJSONRequestBody) },
 	"updateMe":             func() any { return new(api.UpdateMeJSONRequestBody) },
+	"resolveModeration":    func() any { return new(api.ResolveModerationJSONRequestBody) },
 	"setMyPassword":        func() any { return new(api.SetMyPasswordJSONRequestBody) },
 	"bindMyWeChat":         func() any { return new(api.BindMyWeChatJSONRequestBody) },
 	"bindMyPhone":          func() any { return new(api.BindMyPhoneJSONRequestBody) },

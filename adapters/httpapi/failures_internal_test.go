@@ -59,6 +59,8 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"listTodoAttachments":  erase(s.listAttachmentsFailure),
 		"listTodos":            erase(s.listTodosFailure),
 		"listUsers":            erase(s.listUsersFailure),
+		"listModeration":       erase(s.listModerationFailure),
+		"resolveModeration":    erase(s.resolveModerationFailure),
 		"localStorageGet":      erase(s.localGetFailure),
 		"localStoragePost":     erase(s.localPostFailure),
 		"localStoragePut":      erase(s.localPutFailure),

@@ -71,6 +71,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeUploadWrongPurpose:       {http.StatusUnprocessableEntity, "Upload for another purpose"},
 	domain.CodePhoneCodeInvalid:         {http.StatusUnprocessableEntity, "Phone number code invalid"},
 	domain.CodePhoneCodeUsed:            {http.StatusUnprocessableEntity, "Phone number code already used"},
+	domain.CodeContentRisky:             {http.StatusUnprocessableEntity, "Content refused by content security"},
 	domain.CodeWeChatRateLimited:        {http.StatusTooManyRequests, "WeChat rate limit reached"},
 	domain.CodeTooManyAttempts:          {http.StatusTooManyRequests, "Too many attempts"},
 	domain.CodeInternal:                 {http.StatusInternalServerError, "Internal error"},
@@ -81,6 +82,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeWeChatUnreachable:        {http.StatusServiceUnavailable, "WeChat unreachable"},
 	domain.CodeWeChatTokenUnavailable:   {http.StatusServiceUnavailable, "WeChat access token unavailable"},
 	domain.CodeUnavailable:              {http.StatusServiceUnavailable, "Service unavailable"},
+	domain.CodeContentCheckUnavailable:  {http.StatusServiceUnavailable, "Content security unavailable"},
 	domain.CodeWeChatTimeout:            {http.StatusGatewayTimeout, "WeChat timed out"},
 }
 

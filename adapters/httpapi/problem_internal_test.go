@@ -34,11 +34,11 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		413: {domain.CodeBodyTooLarge},
 		415: {domain.CodeUnsupportedMediaType},
 		422: {domain.CodeIdempotencyKeyReused, domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose,
-			domain.CodePhoneCodeInvalid, domain.CodePhoneCodeUsed},
+			domain.CodePhoneCodeInvalid, domain.CodePhoneCodeUsed, domain.CodeContentRisky},
 		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured, domain.CodePhoneAppMismatch},
-		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable, domain.CodeWeChatTokenUnavailable},
+		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable, domain.CodeWeChatTokenUnavailable, domain.CodeContentCheckUnavailable},
 		504: {domain.CodeWeChatTimeout},
 	}
 	n := 0

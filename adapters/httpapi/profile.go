@@ -44,7 +44,7 @@ func (s *Server) UpdateMe(ctx context.Context, req api.UpdateMeRequestObject) (a
 		id := domain.UploadID(req.Body.AvatarUploadId.String())
 		patch.AvatarUploadID = &id
 	}
-	u, err := s.app.Profiles.Update(ctx, claims.UserID, patch)
+	u, err := s.app.Profiles.Update(ctx, claims.UserID, claims.AppID, patch)
 	if err != nil {
 		return s.updateMeFailure(ctx, err)
 	}

@@ -70,6 +70,10 @@ type env struct {
 	// with tokens kept in this process.
 	wechatAPI *wechat.API
 	cursors   app.CursorCodec
+	// content is WeChat's content security through the simulator; the
+	// first instance's Moderation use-case takes the pushed verdicts.
+	content    ports.ContentChecker
+	moderation *app.Moderation
 
 	// Uploads: the first instance's use-case and the storage of all
 	// instances (one bucket or directory).
@@ -106,9 +110,18 @@ type config struct {
 	userAdmin    ports.UserAdmin
 	storage      string // "local" (default) or "s3"
 	rules        domain.UploadRules
+	// content: which fields WeChat's content security checks (none by
+	// default, so other tests make no content security calls).
+	content domain.ContentChecks
 }
 
 type option func(*config)
+
+// withContentChecks switches content security on for fields, with the
+// failure policy onFailure.
+func withContentChecks(onFailure domain.ContentFailurePolicy, fields ...domain.ContentField) option {
+	return func(c *config) { c.content = domain.ContentChecks{Fields: fields, OnFailure: onFailure} }
+}
 
 // withStorage serves uploads from "local" disk or "s3" (a versitygw).
 func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
@@ -211,10 +224,17 @@ func newEnv(t *testing.T, opts ...option) *env {
 		wechatAPI: client.API(wechat.NewProcessTokens(client)),
 		hasher:    &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
 		cursors:   cursors,
+		clock:     &testClock{},
+		users:     postgres.NewUserStore(db),
+		weChat:    &sessionKeyRecorder{WeChatAuth: client, seen: seen},
+		hasher:    &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
+		cursors:   cursors,
+		content:   wechat.NewContentSecurity(client.API(wechat.NewProcessTokens(client))),
 	}
 	e.setUpStorage(t)
 	first := e.newInstance(t, cfg.keys)
 	e.api, e.handler, e.tokens, e.keys, e.uploads = first.api, first.handler, first.tokens, cfg.keys, first.app.Uploads
+	e.moderation = first.app.Moderation
 	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
 	return e
 }
@@ -253,11 +273,14 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		Todos: postgres.NewTodoStore(e.db), Uploads: postgres.NewUploadStore(e.db), Storage: e.storage,
 		Attachments: postgres.NewAttachmentStore(e.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
 		WeChatPhone: e.wechatAPI, Phones: e.users,
+		ContentChecker: e.content, Moderation: postgres.NewModerationStore(e.db),
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
 		UploadRules: e.cfg.rules, UploadTicketTTL: ticketTTL, UploadPendingTTL: pendingTTL, UploadDownloadTTL: dlTTL,
 		RevocationRetain: tokenTTL + jwx.DefaultSkew,
+		Content:          e.cfg.content,
+		Log:              slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone

@@ -129,6 +129,15 @@ type Config struct {
 	// DebugAddr opens a second listener with pprof and memory statistics
 	// (debug.go); empty, the default, opens none.
 	DebugAddr string `env:"MINIBACK_DEBUG_ADDR"`
+
+	// Content security (content.go): the fields WeChat checks
+	// (comma-separated, or none, or all; empty means
+	// domain.DefaultContentFields), what happens to text WeChat cannot
+	// check (accept and flag, or refuse with 503), and how long the image
+	// URL WeChat downloads from works.
+	ContentCheck        string        `env:"MINIBACK_CONTENT_CHECK"`
+	ContentCheckFailure string        `env:"MINIBACK_CONTENT_CHECK_FAILURE" envDefault:"accept"`
+	ContentMediaURLTTL  time.Duration `env:"MINIBACK_CONTENT_MEDIA_URL_TTL" envDefault:"24h"`
 }
 
 // maxTokenCacheSize bounds MINIBACK_TOKEN_CACHE_SIZE: an entry is a few
@@ -253,6 +262,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateUploads()...)
 	errs = append(errs, c.validateDebug()...)
+	errs = append(errs, c.validateContent()...)
 	if c.Production() {
 		if c.CursorSecret == "" {
 			bad("MINIBACK_CURSOR_SECRET is required in production (every replica needs the same one)")

@@ -122,7 +122,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Todos: postgres.NewTodoStore(m.db), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
 		Attachments: postgres.NewAttachmentStore(m.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
 		WeChatPhone: m.wechatAPI, Phones: users,
+		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
 	}
+	content := m.contentChecks()
 	if hasher != nil {
 		p.Credentials, p.Hasher, p.Throttle = postgres.NewCredentialStore(m.db), hasher, postgres.NewAttemptThrottle(m.db)
 	}
@@ -134,6 +136,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Apps: apps, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
 		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
 		UploadDownloadTTL: m.Config.UploadDownloadTTL,
+		Content:           content, ContentMediaURLTTL: m.Config.ContentMediaURLTTL, Log: m.Logger,
 		// A token issued just before a revocation lives for the access
 		// TTL, and the verifier tolerates jwx.DefaultSkew past its exp.
 		RevocationRetain: m.Config.AccessTokenTTL + jwx.DefaultSkew,

@@ -110,6 +110,129 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for ModerationDecisionAction.
+const (
+	ActionApprove ModerationDecisionAction = "approve"
+	ActionRemove  ModerationDecisionAction = "remove"
+)
+
+// Valid indicates whether the value is a known member of the ModerationDecisionAction enum.
+func (e ModerationDecisionAction) Valid() bool {
+	switch e {
+	case ActionApprove:
+		return true
+	case ActionRemove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemField.
+const (
+	ModerationItemFieldAttachment ModerationItemField = "attachment"
+	ModerationItemFieldAvatar     ModerationItemField = "avatar"
+	ModerationItemFieldBio        ModerationItemField = "bio"
+	ModerationItemFieldNickname   ModerationItemField = "nickname"
+	ModerationItemFieldTodoNotes  ModerationItemField = "todo_notes"
+	ModerationItemFieldTodoTitle  ModerationItemField = "todo_title"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemField enum.
+func (e ModerationItemField) Valid() bool {
+	switch e {
+	case ModerationItemFieldAttachment:
+		return true
+	case ModerationItemFieldAvatar:
+		return true
+	case ModerationItemFieldBio:
+		return true
+	case ModerationItemFieldNickname:
+		return true
+	case ModerationItemFieldTodoNotes:
+		return true
+	case ModerationItemFieldTodoTitle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemSubject.
+const (
+	ModerationItemSubjectProfile ModerationItemSubject = "profile"
+	ModerationItemSubjectTodo    ModerationItemSubject = "todo"
+	ModerationItemSubjectUpload  ModerationItemSubject = "upload"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemSubject enum.
+func (e ModerationItemSubject) Valid() bool {
+	switch e {
+	case ModerationItemSubjectProfile:
+		return true
+	case ModerationItemSubjectTodo:
+		return true
+	case ModerationItemSubjectUpload:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemVerdict.
+const (
+	VerdictPass      ModerationItemVerdict = "pass"
+	VerdictPending   ModerationItemVerdict = "pending"
+	VerdictReview    ModerationItemVerdict = "review"
+	VerdictRisky     ModerationItemVerdict = "risky"
+	VerdictUnchecked ModerationItemVerdict = "unchecked"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemVerdict enum.
+func (e ModerationItemVerdict) Valid() bool {
+	switch e {
+	case VerdictPass:
+		return true
+	case VerdictPending:
+		return true
+	case VerdictReview:
+		return true
+	case VerdictRisky:
+		return true
+	case VerdictUnchecked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationStatus.
+const (
+	ModerationApproved ModerationStatus = "approved"
+	ModerationCleared  ModerationStatus = "cleared"
+	ModerationOpen     ModerationStatus = "open"
+	ModerationPending  ModerationStatus = "pending"
+	ModerationRemoved  ModerationStatus = "removed"
+)
+
+// Valid indicates whether the value is a known member of the ModerationStatus enum.
+func (e ModerationStatus) Valid() bool {
+	switch e {
+	case ModerationApproved:
+		return true
+	case ModerationCleared:
+		return true
+	case ModerationOpen:
+		return true
+	case ModerationPending:
+		return true
+	case ModerationRemoved:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Priority.
 const (
 	PriorityHigh   Priority = "high"
@@ -369,6 +492,77 @@ type LoginResponse struct {
 	TokenType    TokenType    `json:"token_type"`
 	User         User         `json:"user"`
 }
+
+// ModerationDecision defines model for ModerationDecision.
+type ModerationDecision struct {
+	Action ModerationDecisionAction `json:"action"`
+}
+
+// ModerationDecisionAction defines model for ModerationDecision.Action.
+type ModerationDecisionAction string
+
+// ModerationItem defines model for ModerationItem.
+type ModerationItem struct {
+	// AppId The mini-program whose openid the check used; absent when the author has no WeChat identity.
+	AppId *string `json:"app_id,omitempty"`
+
+	// Content The text that was checked (empty for an image).
+	Content   string              `json:"content"`
+	CreatedAt time.Time           `json:"created_at"`
+	Field     ModerationItemField `json:"field"`
+	Id        openapi_types.UUID  `json:"id"`
+
+	// Label WeChat's label (100 normal, 10001 ads, 20001 politics, 20002 porn, 20003 abuse, 20006 crime, 20008 fraud, 20012 vulgar, 20013 copyright, 21000 other); 0 when none.
+	Label int `json:"label"`
+
+	// Reason Why an item is `unchecked` (`no_wechat_identity`, or the problem code of WeChat's failure); empty otherwise.
+	Reason string `json:"reason"`
+
+	// Status `pending`: an image check waits for WeChat's verdict. `open`:
+	// flagged, waiting for an admin. `cleared`: WeChat passed the image.
+	// `approved`, `removed`: an admin decided.
+	Status ModerationStatus `json:"status"`
+
+	// Subject What was checked.
+	Subject ModerationItemSubject `json:"subject"`
+
+	// SubjectId The user (profile), task or upload.
+	SubjectId openapi_types.UUID `json:"subject_id"`
+
+	// TraceId WeChat's trace_id of the check, for WeChat support; empty when none.
+	TraceId   string    `json:"trace_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// UserId The author.
+	UserId openapi_types.UUID `json:"user_id"`
+
+	// Verdict WeChat's `suggest`, `pending` while an image check runs, or
+	// `unchecked` when no verdict could be had (`reason` says why).
+	Verdict ModerationItemVerdict `json:"verdict"`
+}
+
+// ModerationItemField defines model for ModerationItem.Field.
+type ModerationItemField string
+
+// ModerationItemSubject What was checked.
+type ModerationItemSubject string
+
+// ModerationItemVerdict WeChat's `suggest`, `pending` while an image check runs, or
+// `unchecked` when no verdict could be had (`reason` says why).
+type ModerationItemVerdict string
+
+// ModerationPage defines model for ModerationPage.
+type ModerationPage struct {
+	Items []ModerationItem `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// ModerationStatus `pending`: an image check waits for WeChat's verdict. `open`:
+// flagged, waiting for an admin. `cleared`: WeChat passed the image.
+// `approved`, `removed`: an admin decided.
+type ModerationStatus string
 
 // PasswordChangeRequest defines model for PasswordChangeRequest.
 type PasswordChangeRequest struct {
@@ -655,12 +849,16 @@ type TokenType string
 
 // Upload defines model for Upload.
 type Upload struct {
+	// Blocked True when content security judged the image risky (or an admin
+	// removed it): it is no longer served (no `download_url`, and an
+	// avatar's link answers 404) and cannot be used again.
+	Blocked           *bool      `json:"blocked,omitempty"`
 	CompletedAt       *time.Time `json:"completed_at,omitempty"`
 	ContentType       string     `json:"content_type"`
 	CreatedAt         time.Time  `json:"created_at"`
 	DownloadExpiresAt *time.Time `json:"download_expires_at,omitempty"`
 
-	// DownloadUrl A ready upload's short-lived download URL.
+	// DownloadUrl A ready upload's short-lived download URL; absent when `blocked`.
 	DownloadUrl *string `json:"download_url,omitempty"`
 
 	// ExpiresAt When a pending upload is deleted if not completed.
@@ -855,6 +1053,18 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListModerationParams defines parameters for ListModeration.
+type ListModerationParams struct {
+	// Status Only items with this status; absent means `open`, the ones waiting for an admin.
+	Status *ModerationStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Q Part of a nickname, username or email (case-insensitive), a whole user id, or a whole phone number with or without its country code (`13800138000`, `+86 138-0013-8000`).
@@ -963,6 +1173,9 @@ type UpdateTodoParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ResolveModerationJSONRequestBody defines body for ResolveModeration for application/json ContentType.
+type ResolveModerationJSONRequestBody = ModerationDecision
+
 // LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
 type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
 
@@ -1013,6 +1226,12 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListModeration List content flagged by content security
+	// (GET /v1/admin/moderation)
+	ListModeration(c *gin.Context, params ListModerationParams)
+	// ResolveModeration Decide a flagged item
+	// (POST /v1/admin/moderation/{id}/resolve)
+	ResolveModeration(c *gin.Context, id openapi_types.UUID)
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
@@ -1154,6 +1373,80 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	}
 
 	siw.Handler.GetReady(c)
+}
+
+// ListModeration operation middleware
+func (siw *ServerInterfaceWrapper) ListModeration(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListModerationParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", query, &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	if _, found := query["limit"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	if _, found := query["cursor"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListModeration(c, params)
+}
+
+// ResolveModeration operation middleware
+func (siw *ServerInterfaceWrapper) ResolveModeration(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResolveModeration(c, id)
 }
 
 // ListUsers operation middleware
@@ -2058,6 +2351,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/local-storage", wrapper.LocalStorageGet)
 	router.POST(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePost)
 	router.PUT(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePut)
+	router.GET(options.BaseURL+"/v1/admin/moderation", wrapper.ListModeration)
+	router.POST(options.BaseURL+"/v1/admin/moderation/:id/resolve", wrapper.ResolveModeration)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -2202,6 +2497,265 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModerationRequestObject struct {
+	Params ListModerationParams
+}
+
+type ListModerationResponseObject interface {
+	VisitListModerationResponse(w http.ResponseWriter) error
+}
+
+type ListModeration200JSONResponse ModerationPage
+
+func (response ListModeration200JSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration400ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration401ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration403ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration500ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration503ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModerationRequestObject struct {
+	Id   openapi_types.UUID `json:"id"`
+	Body *ResolveModerationJSONRequestBody
+}
+
+type ResolveModerationResponseObject interface {
+	VisitResolveModerationResponse(w http.ResponseWriter) error
+}
+
+type ResolveModeration200JSONResponse ModerationItem
+
+func (response ResolveModeration200JSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration400ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration401ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration403ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration404ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration413ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration415ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration500ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration503ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5360,6 +5914,22 @@ func (response UpdateTodo415ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 	return err
 }
 
+type UpdateTodo422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo422ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6174,6 +6744,12 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListModeration List content flagged by content security
+	// (GET /v1/admin/moderation)
+	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
+	// ResolveModeration Decide a flagged item
+	// (POST /v1/admin/moderation/{id}/resolve)
+	ResolveModeration(ctx context.Context, request ResolveModerationRequestObject) (ResolveModerationResponseObject, error)
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -6391,6 +6967,76 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetReadyResponseObject); ok {
 		if err := validResponse.VisitGetReadyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListModeration operation middleware
+func (sh *strictHandler) ListModeration(ctx *gin.Context, params ListModerationParams) {
+	var request ListModerationRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListModeration(ctx, request.(ListModerationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListModeration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListModerationResponseObject); ok {
+		if err := validResponse.VisitListModerationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResolveModeration operation middleware
+func (sh *strictHandler) ResolveModeration(ctx *gin.Context, id openapi_types.UUID) {
+	var request ResolveModerationRequestObject
+
+	request.Id = id
+
+	var body ResolveModerationJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResolveModeration(ctx, request.(ResolveModerationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResolveModeration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResolveModerationResponseObject); ok {
+		if err := validResponse.VisitResolveModerationResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -7407,244 +8053,272 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37dhs3tif8Klj8zrdMJkWKujixpXXWtOJL2h0n8djyeOakPCqoCiTRKgIMAIpiZ7zWPM3Me8yjzJPM",
-	"2nsDVSiySFGKrTjdzh+OSNYFl41937/9WyfX05lWQjnbOf6tMxG8EAb/fHbGx/D/QtjcyJmTWnWOO2cT",
-	"wRy3lw8suxLGSq0Yt4wz64xWYyaUk27JHB8nbKQNy16M+j9yl08yxlWBH3/SSvjvBp2kI675dFaKznEn",
-	"7Vwdpp1O0rH5REw5vHvGnRMG3vvf087VL/v9x+9/GfYfv/8q7fxbJ+m45QxutM5INe58+JB0XhRiOtNO",
-	"KPdazEq+FMX6FF4ZYYVyDIbODF7G9IhxxQQ3pRSGGfHrXFjHFtJNmJsIZvlUsKx6eL7s/yCWOPx6rELN",
-	"p53jXzrOzEXnfdvgXuqc0xjaVvXt65cwDHhdbgR3osCFbq7R3tX+ntOFtnuHo2H+TfFI9L/hjy76R/zh",
-	"4/7j4jDvH4z2R49G34qDi/1hY3zr43ktnFmejpww6yN6I3KtCsucZgsuHbsQI20Ec2Yp1ZjxMZeqOf2p",
-	"VHIKKzCspi6VE2NhOh/gZTNu+FQ4T1zRUv4gluuvP2WXYsmWes7yidZWIDG5ibS0NkB2Xc7evn3xlEnL",
-	"ZCF42UvYXMlf54LxqVbjVC31vNpKe8z2YS4HDx+yUgBR2YQVciydTVjWzxKWncM/g4wB1R5nA/bCpUpc",
-	"z6QRlh0csYmeG8s4rBaTzrKRNNaxuRWDVDW2aMeNkTBNOm6dpKP4FO5dobDmAvPrl0KN3aRzfPDwYQIL",
-	"Hj7vJ/FJ+eW0/x+8/49h//H54Lj//usNJ2WEZ3DrCc+AB2SsC0vyVZbA0nCW6+mU962ADQUiLaV1SLh8",
-	"bHvHQL+pWhjpBJvw2Uwoy7Qql0yOmFaCTeGlwhKZz42BgxgYSZeYSKqAJ3EjrVa9hInSCna0fzBgP+MQ",
-	"eXmCB1PPHZMOH1RyOKz4zoVUdnVHKsbSvuaeQ21a7P3hwVFjfdPUftVN06/+R/fdXu8/pZ1f0vT6YB/+",
-	"Oeyn6fW3AthTF65K8NItV/W+6sElm3YIWOWGXTpVdiEMOxweEZdSml3oYskWE6FwTZpbKC2uPvEXK1h3",
-	"IfhlY6EZHjDBrng5F3B99lV264Wseftnt5pnutAvnm4ld1kMwtxm3E3qmcmik3SAk0gDAgU4fDy9kTZT",
-	"7jrHnfkcr1x/+dtZqXmx6fVz/PUTDuAD3GxnWlmB3Pc7XnzPnVhw5Ly5ViAw4U8+m5WShNTezOiLUky/",
-	"/rsliVW/7t+MGHWOO//fXq077NGvdu8V3UUvbU71nXgy4Y5xpFxRMKunwk1AnMzV3PKLUrButhD5hLvz",
-	"C16chyFnJ4yz2QToV82nF8KQtNZuIgwDsdOfGT02fJqwcDtefc5ns/OptMhyMiRwI0ZzKwoGkiE3ogB1",
-	"hZd20PmQwKK8JmFxn4sC+x/UDWnZlJewmTBEwy6M4JegXJl5KU5YJozRxmbIcYmDjqQoCxr+E61Gpcz/",
-	"sMHnJbfA2JEbLWCjxTWOUxuY2FwVwrAFX56wLNeFyJjlS5squHLATlmuVRAHO2pf8FTrZFmmygrnSiCk",
-	"bpb7ZcgSZkC96QHxzK0wcJJgLGLKZQn3On4pVKq6Wfj1HL8BLQCv8R/xAZ504Uq49ULPVYGCaTERRsBD",
-	"POHx0gheLM/xiqwmSCDF5m/wXOWPPpM2VUrD1HMhr2j36TMvlmwpHOtmdOm50u48XJYlqWp+z4sljRhY",
-	"GpvosiBCmWrrGHeO55Mp7C5Izilfwsjrb89LOZUu6wHb/5B0nmtzIYtCqPskqZ+0Y7ws9UIUrJuNwhCy",
-	"XhI2IZxh1AZhR6Llh4/nF6XOL2FxmJH2EijLGQ3qYaxzzLi1C21g6dmCtI5u5n88Dz+eS5VrY0Tu4P2o",
-	"/VinDR8L5mR+KdwDy6wcK+7mRuAm4qOQ5B2bcMtIgSzq7aP7zqW64qVsbKD/xd+R9QbsO6kK1LYD9xOi",
-	"QFtLWNSXRkZPGU+VX5hSj6WqWai/6jyIjWpfPes/k1Oh5+4PkACFLJC6SRIwqZiTU4Fc7HutxL1yMK1Z",
-	"yZ04QeIwwuq5yUXYNhzSCwWqCi+fAfe9z7GdKjYHC0TkoGaPuCznxg8UVT2RT7SwoPlJP0RWCMdlicP+",
-	"SbvnwGju9/AyO88n1TomgY+BKWZP6ASNBB0XPL+FmJV6CcwHj4tdSDAPCqZHI9bNqnPI525yXkhUEoCQ",
-	"YYKv+BLOzZnWL7kZi/uWe7gF0rISXg6qMye92wpzJQzjeS5mjkTzK4PGtIS7n3NZiuK+Bxu5YRwfk+Tk",
-	"oFOAxKjMBTLr0VGDshMH/0aYK5mLt4pfcVnCBtzrGQAKEaoAqY+Sd26XQEaFXqgTGqW3yTP0ZvTRnZEx",
-	"S+6LQaregRYBGgfL5vUcMtaFWRfc8QtuBcv1vCSmdAFsgBMRGrJmc62UyNHpcGH0pWBTWfS9ltLD1dNz",
-	"l+upIEXnUumFOmbcW6QoZrWB/+MLJvxKoBEtnRPFgOG4gc1L67WdkfCsER5CvqBU3aQNGeHmRtl6M+XI",
-	"q4jGOubMMlVTXggwAxPcYtQ+Co42s5s0PXXwcgtGNzwFRVmRKq+/MNxwUZBxGDkMow3YtOP+6r3I8/SB",
-	"jDP9I1dLr3/b+6Sw17ACqPiI4oR8Xe2k9NEm+1YBO9NG/kPcN3dGpQN5k7XM6Uuh0Lkjna2UigW3zIgr",
-	"fSkK0nnQwYKqBf1E2le3UorxbJFtZYSd+Mf667zWRGoRPSUo4oG5Jyzz2tB5ZJJ5Jv9WzYyG0cKhfYbO",
-	"5ftVWMqy7w2yi7kjBgmaNJpkwV0bxJ13fq2fTVg4XDU8aZwVcjQSDVsHpAmtVapAxQSBL0vBCpLwjvxm",
-	"uFHeZCB1ke6p7AgUPjZVwTqezc1MW5LDK+ozZ9lYuFegWP6EVnWGOxkp02REw5e1uspafoTHVcrlW2Xn",
-	"s5k2ThQ/ikLyM3RF/DGiGdYti98Gb8kG6JHxj4I3nVYGEI6uIEHNy1dGz4RxUtjO8YiXViSdWfTVbx2y",
-	"nERxzl3DCwNMtQ8q7borJunQTt00Q3IYdchzE9w+v4Sbk8ar61iDvvi7yB28pZ7TS2lvOy/pxLT5x7ah",
-	"Rsv3IelM+fULuuugDgRwY/hybTL09O2jjzwyt5iAt6hk0RZYICEWmb1ZOD16xKZSCeD0N7v01rcF3tc2",
-	"m2eqEMUbYq/2ljMB1adlFn/VCzblahm4tmULYQTDq2H4W4MxzbHTG9rG/VyKsqisnlsMGrhCS0TJoYtv",
-	"yvOJVILERhXVQUfWA8s8PzhmWWW2gonstD4vtRoDA4K/7UQbBx+8tnWO92eRKIHZ4K3hC9rR+BL0dMMX",
-	"eu7O9ejccDUW0QWN2524duHtcAhKcR0+wkaEv0diEf1Jw7LwIBSDhZ6Cgo2yAw0lbuvhzE0Zjy6fcMNz",
-	"JwzenonpzC3PZ6igxdOUU3H+D63icYeJRKPP58ZqEy1YfDl6u3DU5P9KVaa0O/demIy0xVEksW21DFNN",
-	"14NOes7teXClwdPCd/R40hbXuCEu0DqtvJsItBBFIAgmbcLEYDxgGXD3gZL5Jb4Iw3WkaQ1OvVqFzB6j",
-	"s2vvm4IqQcbi9iNNA0uIluv72s7JXwUv3eSWZ8Q67uY2jhvry/aocTwqf1fbKP727ocbh7DKCmfzi1Lm",
-	"6MICA+RSLFn39fMn7NuH+9/2TpgSaMmqJZsZeQV68lSApgAruyIJy3E8lWfF0zennaTz7M3Bw29aZpV0",
-	"cnPVvOHg4cP9x52k86q/6ZbLNnYO4h5H/M3hI+Ym8+nFzEjlTho6riWd002ENDhJVMOka6WQS9Iww8h+",
-	"/uEVTORJ65DmVsTXWjluvey6hdySzvJmIoSx0MQTXGJ644bdfyNuKyYvxXJ3MQ/09eEGiY4PbBveS9D8",
-	"X/t4zm21LNzJc9zJNnn+t3dnzGlmBdi0lmUNLnDMvhPcCMPS+XB4mOND8E/Rzh98wP9cqs0pEXPlZInM",
-	"qWFI+Vsb4nd/XfwmHWnPlVggr2whaDMXIYgrrTeZqnyQiUCPdzT0C61LwVH19gbY+e3m0DTbQsLDXJUw",
-	"MzL1yK2FigYGKUswmEcCZE/Ccj6bgXW0ROOEX1hdzh26GXo3L0UYcrW52yjwNV18htcCKcIf584bGNvu",
-	"xFvQEqFDa25Uv22LptQgxMbrG3SzOqvWjfHDaBJD28l55WXukwkI9bupw6thjXWyeO2nWacP8DzXc++V",
-	"5ZXkP6nt/4aO0KMbfdBD6RUlunpx0kgFOHi0msWyfh5Bedg23uAVIzdXFdWhfK4wCQeGbxjZSao2TQKN",
-	"5oW0YsBez0thgZ9IxbLXYiytE8Yvv1dmoqkcgrFzw1RgmzfvwHMNoyD3ncF369Haiwfh/uwOy/uoXYAZ",
-	"SjH43Ff4m6MbFnjlsDZWe9vB8qLpLucKmXObSArLGrwzFHPucrWkfAdyuP4l652wnFvRl8oKZaWTV6KZ",
-	"7sdLmYvbk1pMZvXDfCiTTbSxgl1gCs6SWcfh549wWld2gFYnGkzrLkx8wO8WeutZzZ7AYowTQ7gNbq4r",
-	"YeRIigJ4Ujd79fObM7Z3tb83FXt4A/qr6kTQ0idOwaNCfH/AXgte9PFHMEeIJJsUgBd698+aBUOM1I9s",
-	"wcNj46Xe6inCGZrlebs5Davgr2A5LzH9Aa5MquS47OsMEyLwmie6gEk3qOvRN80tPtqWVDjsP25NJUw6",
-	"5AqkebaPc213xvJKWNqaWeSBxMyFkOMzd1YWgoHFXIIF+mQiFWc5N0bivbaevi5Wzs3+4aPhEP8Zrp6e",
-	"mw/P3IjznedUZyI2xwMzmxsR+1d7O45x/YDvsg8rp68xgbZJrdBXUtPyxnP6nVTFHTWQjSSc+ZA15QR5",
-	"h/qaZ/pi7hwqn+JKgHVnpRqXqAsnIaZxAbvwkE2lmjthBwwTSVi2uB4gI8paqATXo79xH27N8XCWratn",
-	"pDayaViWetFJOgo4QdlJOhM5nqwbj0nnug839K84ChQLd4anvcQnhE8/hSeFL/6KT8S3k7d8XcY/f8Ie",
-	"Hz38tnKy0F7YEKaw6x67ddN/d2ef0+zCcJVPmFbNjcAtRHvtfETx8ZZzSYNrE7eT+ZSj6VJyRbnhSEfS",
-	"Mp2T7puLdmsPE+palDEpyqJfiitRhrWxSa0bV0EbDAajp4h0tmPGHaZaperhkPxmnr4p3Y0eMdVGkL92",
-	"RHLm2RUIYieuHZNqNnep6mIIgwZq8TlgWifs17kwy4TNOOyPKhg5vlidW99j0zm8/kL4c/H27Hn/UcWl",
-	"fnr7ktWOxYTpkMsOUxgLZ1c9nsCQ//bm558opjLlS8wpC9Nk+8lwOKSUYcuUsE4UqQo/Hh6wQogZvgW9",
-	"dhm+oulDJam6kwci8kevOSKSjlTWcZVvYDNhy3DldqQOf48PI6z9XHvwpvyabNyHjx9HFu/RcNhm8zrp",
-	"StFGxujU9sRs59MpN8vAEMMBhae1jjVYwavPfPv6BVN8CspB23PqIzhxbmaP9/Zg9Bc8vxwU4ipE5+ze",
-	"Dgd0hRd6u5gmWy1Wso1H6pEsxauQ7n4bR6ZjpeDWofpGtAyngF0IZoVjXcr+iD3otR3Sa3FmXnHHzfkO",
-	"QSS6ciV8dAIvtSwLjzFlBqwPY+zIFVNVSnXJuhkopHSV3ftNFh+yHoktp8cCw7dkJ0QPotNyQ3Aq6dR3",
-	"tBUOMNxr9vb1y4QSYmduCSPMS8HNgJ2WVvv0JXQIcIduYAnMAY+iOEbLj+aOU8HT5BOfpLVzMPzw+vUp",
-	"+kRgWA3vfcb8GxwMjItJlaoCOK+eTYVyPeRzceZmY2HnKkfHSJEwGHWqZkRGlNhE6/f9s6D7ZyznishC",
-	"OQZkjvanY9IO2Klapj5s/vb1SzADjoZD1m3EZ5hWPgARDaK3ZqxSkcPatlxIvb4fb2ew9g+Hw4gxD5qP",
-	"exgxksif4EMgbT5EOZ2K4oRKnr45ip7sk6UcXCHVeLBuZK8f67Wj6h1xd1MF11x+bcw6dkl6FlhyBwyc",
-	"HKJ1usmAdeEWTODBDNyxUMLouQV6QK8EZ1NpMbTV9NeiLAI61AvlU56SVB0N91nWGGOV/DDore7z0fDx",
-	"N7dTEZuzf795cc/al+fnGf91Lo5ZNr0w51RTefDwG2a4KvSUXUhnB+wHIWZA1FbkBtjf4npghXtDictv",
-	"lirvpQpuRI+59Oav06y2kvncTfb8ULMTJjjmdNKmhDwzniolFshywwkFzQA+W6dnli20uQQSW6khgoH/",
-	"+vi/Tob/5b8d6sfl4X98+y5/9Ou++Y+Lb5Znw9l/PioO1POH9odH07/t85ethvGKs+i2IfV2l6I/NDiZ",
-	"Ui+E6eccE5gc6GycXXAjGC8KAxSUlTrn5V8onjtwZZGlSo8qtejgYePMdUkmkRhqRl17q8uDHp+/+M+D",
-	"XE9/n/enOcdHsM37B48ag3urJI4s1gupLgxWA9nFT89/eJIqslWkRT2gd0Ip3IyiwFE2F3wdAhXkBPPf",
-	"pArnvDrjj+uWup2Xc/umH8JyHR7Eq6VHLOP9f2QJy4b9xxj7DnWjqO33swSGblzl5uO+3hSzVuVYupgc",
-	"rM9tqPIZ4kSHzZkLUW5AOwH9Pt9ptV7B/36DE++1blNo3wHzDYSApkOhseYFDiN32rCx4cpZxoupVF5W",
-	"B/XTf4lX+NgdFd8UUfQumNI+lIK3tAZgffLNbQOPs9n5pphzXHYGMmksCqxj0Cdenxph5rtq19Z9PK/V",
-	"cXgW0i1v4SgkzWhDMHHkczhDgqeXpw1ZCPpQe1AxxKy2+jjDowWFFjF06OWFKHzp+O7ToTW/UcktucWC",
-	"nxuWsUphJf0hqA07jwZLivi4fX1BLS2lQEf0WytM/xQuBDkAisX6Kxs13N/cdA5x3hGtrMy5sTmNgSaB",
-	"dmvaaDu3/lh88gzBcPw+3Dkh8EwX+tYuR2CIm07Zu7hMGp3zWEM+5eZSFKzQYMapeVmyxQSsCdQtgXFt",
-	"PpVwNVVHUHXuDYd+N+IrfHRk/VwWc7HDxKRlxdyHBPDbt2dPmB6NwCyWDuc9lldCVZNdD+LWkuVgePBN",
-	"f3jYH+6f7T86Hg6Ph8Ovh/DH3ZYk6Vz3x7p/1+OvtBN2rbh82GoqzSL/6/a8Yn8dUCofNyn8dlGEbXmw",
-	"kQ+o4fa/WbWjgo3b0ZBHV1gnlRcqN4KqQYF3oxOSrGkqMquhA7K0c0VC2D+MhHDayW5K8WjjaMEnRDtY",
-	"kXK0TZ7wk+Yh9nuywhKjJannuomHPME77xBvjDI37THLcAq4NC7SINHpdAnWF2GNDIepirXqANTgK1Ij",
-	"vfKEZbgaGZujO2B/mAybd7Ou4xfkCi6lElVtOEXWeycso2XEQb1+/oQdHh4+xjemisfH/kK4hRCK9fcP",
-	"jodDfODX+0fwp1TMOjFDJXe/iqSQ+yz2C1cpp5EXLUHtZyLYUnBj2f7j4RDm8fjx48cniAzCuBGp8qsF",
-	"VythmJ3xXFiW67LkM9S7IyUch/bT8yf9YHfA7+Tdrte4oZ2Tx72YU8K/CM6OcD+W0hrBpsKMsXzpZzB8",
-	"q3UDDfVCECPsKg2ME+tSfVCyLBlXS6z3JkgSiTbw0XAYO1hRtW+LFAdOvhJoAHojtluKkWN67siugve1",
-	"K2Q14793zlyx3OYknqHCu2USn5hDV+vwS2eiyWoxhqsCVYlPy77rLfhuvmRTWV6uhnKHtzO96Mmb2Ncr",
-	"n7r8yTQ11LNagitKXDufRN6WU+gzL32WeWVxwF1sxsdBl9KqRuuBrwc3q02tGmJzPJsX674jCexsIlJV",
-	"ZW+h24wewjGbXVssGasF0TZGsbvKh2trxFRfeVylwLkG93L8aWtDHAGDCDQMvL79/N+oLP8efrCayDYr",
-	"UcpEoEhw5Qn75X28alOQpYNO8jkpfB9aSftSfEmlXskf/sgpz59j4vInTEZ+v4nMQvFmcLQRAbS62N5W",
-	"ZY2/w0bfNS8OS0mrBfxIlvZCYby36fC65c3tEVcfLa5gvtDb2y8R6Cfcyt6+frn1GG009jmbCcKJqcCE",
-	"WCFwWZkcoSJWrfPubq+RLMV5cJrf1Ub35ce7Fbu+8hcjoQMZnhvBbZvh+m6yROTOvxMyip82Vaf777px",
-	"tgOFN/waVPhjvYYLmYL9Vv5DVJBhnVCsi5RWf91G/nBjY0mkct8cddpYR503cvOavKFrW83osLiN5Iro",
-	"ZPhBxVvZOBptp765E5td+hhilxY0PR8e9KNB11EVVPU4TvAaNF1TBUPywdquD+Rnx0xO+ViAERwV5YZv",
-	"E/bq6fMEs6MSdiULoUPIw28dPaWqiZ42vZ2rHOqu+YtNlrPuIIAVeWDZVBSS44RPKs0xLENQi/1SNZ1r",
-	"ONm9v8/EeDW+9e2NqkfjrG4cGsXiLsXMgWyfCscL7jjrUpXfjBsXQgNED+xSLHtrCZNOD/4+G6+6sh9+",
-	"xMMfjtLGiYhrnjuGlCQVu1g6IJ0Qeo0W+IElSmvM4ejRwf5hsn5Ob+HEqg9e23nbfKzerJV8esaNUpkX",
-	"y07gfI2C7FUKPkPgh9sGvbdIEUTAxIeyLqYAcFWwV2/PenDCK7gIyhuZSHsbGSLKYkvF+29tSZ7xyLLF",
-	"9YBY8HNZiuyBZRm8+Sl3PDsmNZXclt7KCrk8nZY9wEOyody45T1YXHxMzE6bqX+DHlXsL5Ye8Ll1xzaF",
-	"DyPET8LJDtJpsEt612zuziMomjsu7l/pCTihV2/PiF3l3JglnbBy2bqO8PJWNec5TAODYZYSb2ZGjIRh",
-	"HJ8eoFL4olq93wmNkXRah9Gyl3NTZseMs+m8dBIZHZL5WAtLlR2dnSJx8LqKqBsEVa9Kc3NWI3Q08lYO",
-	"4YsSb2PMbUnyQ5dcwvhqrh8Gayk1GxP3fBFXnMaYqrbERJ+2VwOcPWjJ31tMZD7BJCyfyceiRD7WpfJ9",
-	"+Ol4bw8TaCbauuNHw0fDlkzIVL3xaq30qXpVrh9WjL06PXvy1yqvT1rGywVf2ipz8ZZJeTem293FqNiU",
-	"alTFpn1hGHq9sRSsN2DrVUmb6zF9pkBdqXTC8om2Qm0s2+OOZXAeQzFUXFDYEOnNnJHDltlNuN1S0Phu",
-	"QjmsNw/+LELNoz0Ezm5TJd1JFXmlQxGiDMQLaIlCnp8ugULpQZhqu0TkNtgpqcaIMYvciTnYSUt5gRgU",
-	"IMhrXmG3Ddg7jJtkzhBASNuCeTTONczQ7MRHXTI8tVlCqXgVYG9jN3yGUAVB67OIWiAzIj/grgHSKD90",
-	"e46nL+G60deGFwFn9Pk+W30ecM0dI5Zb8rWqk1NB+n6Gh2fFW3i4k3SptquRvk38yS/55sjnJpHyyQMG",
-	"VCh/y4DBK27tTQEDfhF6dKyFDHYJEbQtCNUe/o56Xz6b7ZIP9sCy09nsxVOgLF9E3STHCPQ0ALZZ0GN5",
-	"2XjOWh+DxfVw5b9b5vklnW21pIUgROG6Zm6XQrvGCAtx1W9JQPxYlXRgHYp8bqRbvsFKBCrCRa/k6Zww",
-	"eOjT88Bo/vburLOhgLj2NxOQsucsAXa+am+C7Jc8n9WIQIsh+DmpRrp9RUFpER46qUJLjDf4mMXIzUnE",
-	"Z4hf2VR1SafiMc1M+dID5TI9GvWSCgQsYb76wSZV4uUDmyqn+4XG2IcPkZOmB0LScDmeOOZ0MPoDvnUQ",
-	"tBM+E6laUapJ9g1SlSqqXcNCOlTCFKuqCrNNQH8ZK3Q+x7ksMChGiPCpkqFEBkeJQKhx0eBJlXjRqKzj",
-	"hpIcsXIqHlX2/bOzjHGsZ/GQptlfn50+zQjl6PH+/pAalhCmKrnRoro6WH9KgklY9oRs/f4ZAovVn4mm",
-	"s8Fg0KuMZHpgijifQjm/BvjkupKqLtTmWF1Hpx0Ojw/s+N4PP74488ZHXaWlZ0IR5uRAm/Gev8nuwbV1",
-	"tKlTZdOevnoRZcccd4aD/cEQroQH8ZnsHHcOB8PBIWb6ugkeq73BQpRlHzWivb8vLu0ggDSOxQYvwt/e",
-	"/cDeCBeBSGEcFDfjUixJT8MiQn4lEHYKgShLeQWLFZ1IMootQQ97cxIr+pcszOlBAHdKlZuIqRXllbAD",
-	"hhC2jNNvYPxdyiILdZJOMw4DCd9TntOlWKZqJK99jJCXY22km0xZF3GswG5CICvvd6T0ZanVi6Jz3Ple",
-	"uL+9++FNZ6XDxsFwuAX18nZolx7baQPYpbfCLsVyFaL2Cc8nov+Eko3WN+wHsbQ+34sZbgTqPxyb88AW",
-	"YY4N2XvOs7CRWMRsf3NrKRjpQ1qBtolVK7XXxFaP+Xvn+Jf3SceXQYLOUE+zLYPZhuyw4186cOo67+Fh",
-	"exOEZvvHRqI99WzhYDj0mZ4+boBPJuFctZAatG2+B3/7hNvv37Bp+/1Y0QBG/JBtq/hSXgklbLxaemb9",
-	"YqEPcte1CqpMANBGVyHPJ8C9E/ZweBhBvbSt2+vK4Xnvy4avpji3uaK2Aw+HhzcTawsS+ra1htfIjYt9",
-	"tb+H9Qp7IKTtxkX/SSyEdWSHJJiVAloww7I2MJ+OUWmgdM1I50YkBY7XpirWtJ1mY+FqZVsrMWCnMBDf",
-	"pqt7NDxkUd8NXxJJCS4t/O+ltO6tJWdX3OLtl3WlnwIMnAVLJ2npy9JdxcPpJYyDllD6OhJZQUrjdw30",
-	"FzTb9FZMjgjsAYT414++YfuHj/rwXR+/7FUdmLDWvm7B9OumjlatRZNrdXuwtrjVwbiEA6PJEdr2Om/w",
-	"7UbrZGyvvxXMPwyUbHoLxkcarynEiM9L51FIQmH7vk9V2RIiaQX3WCVJ4q7iSuq59YaexorGTQP0JuSG",
-	"pX+4f1Nezof3n5DFVBZ2a+MCPKh6RLuOXOZoF5EYtaHCW/ZvvqUBKI837cDN6u4+dxTWv5NrRjLJOtL3",
-	"BTf5hNYrFudU1lVxzbmb7FXIWzNtW7hm5iFfQCjGTCapKhxg/zkwvewvCHBL7OeEXWg3oVRlalRYrAF0",
-	"lcsBw84sqBh7mxH7KXiU+8qKGwuHuilZF77CmGGBcRvgfbJiPmAB7SD1HUMYd05MZ876XEKjnYOvZ8LE",
-	"uPowEPjKuzp9vepxqmbcB0cp+I76k2+/Y9nRweMayvg8vCkLjsy4HUJSIwLgYfaThTXxTSOGR6na1Lml",
-	"1Qcy4bbN9I17wbRKHpj1O+kmr+rCUK+qfaeL5Uc75a1AcR+aHgtn5uLDJ+Q0TfzUFnbzMpQg3jOjObr5",
-	"pqoREdywvwPHWG3sg/c93GV0La0H4OaDxzffvNqB5I9hipvUdj1moUS2rZsdsZ+oQLrFFIpYp+/61c47",
-	"nynfMu6metFj1K+auZRY+Z8qX/oPaqpWue83g/CwDVRm4GRVR8ZQgUQBHOp3IwPe0pXvnByQ+YDc4QWg",
-	"5bmFzBFOPReisMcelVJYdHzBoMjHFKaDMQDfyQax71nX1+/quUv8VyOjp3UXDX9rBZcUwgk+y65HbQgJ",
-	"UOJgeIQxZTInU+XjV0GHDk5UVVBvL2AfCQN1dTzxC0DvrHhdwNLE3AakAJQgdXc3bNWSbeCQsNVrfOmo",
-	"3XsTr5DvJHBXxvBH6hPPVMGmywouxs8qOhTBXbpyMDwlbzkZ1+QtaRyPB6tHgFwlSiyaJwaPKEFmNK6n",
-	"8OeMwlaiaDtPEZKGD29RU8DmpegjW0TEbbRD0GgsygayRYspVWGbqQdUENprqCdGYF8X7yr9djhk/+d/",
-	"Hw32jwYHvWOkSXw3es7RLC15HtmlNK21VQjojYgGQe7paqPQGkoVQbAgOMLxJiQW1vXqV1I3TA1Yq42z",
-	"30s2TGvt+9B2kXUR31qbVFVY1gHsGjkstkVaO34xE0G+DOcHDOZnPPeAY2LKpoIrewz6GrBzaqLecm7j",
-	"fHH7ibSaFQyfe9ZnmkUMbb2qxMJLiftVaP4I/eTz0TNeI8tYZS3b9QnjwXg2802qdQqm2KoWU1tfK2pM",
-	"4lFZxsC9UiWx4z9wlEocc+tFJhpAVH9Va0dwt39uVHq6CvXi05excZ/8dS5a7D3WPRo+TtVqn2C2t9Io",
-	"eMBOazsG2XGjgTMmRgV1xwvyIcvWoPWyEBQL7Z4FOrBGwJIIeyzKQeFTUWOGH8fNcYBHFsKwGOyn1+il",
-	"w7oazLj9g0e9pNHRhXW94hVa+69g/IBxNpEI+193JUS1rRf1fdnaCyayFtmdjUWMGaG1yG4yFgNk1D3Y",
-	"i6voVDux1v37MxXD+KqzEMBrulnUjMAXt89F7+4M+LbG4XAHO61qc/6FWxNfjROa/HHYzrBt1ImMLJgN",
-	"RiDxVp4DF6whfq5zMXMNQEZQ/7ppB7QaPXcp1hNEhfJpp+dbN5F/i7NSW0ee+7aj+kwVP4MJVHVM+4R6",
-	"SLM1W8th2d5o7c9qHvGyBBOpYd3adgsp2Rztr5aEYBYN6PsSH0lGtAI9OJi4WJxhRC6Uo0hIkSrKrutW",
-	"YMLDYW9QJVRmCMZDwg0orMUNAbaMcpuiUvdBPzGCUgv1/Lh6fOyfk2bQRT9dm8zNNnX4GpO6b2A4ZNQG",
-	"PlM1FGn6aoKbZ9DGNt5Upv7WSOTZSjujhKzY2OcFik8VkppxDPD7iJQMekMtzuPo1E2NI9//Xm/MZ+rZ",
-	"/aNZmmcR0+UtqJNa2e7q8GlLkERvT5SRhFWPEYcapCrYJKBPhT5eWvnMYp/4dymW1EKriymmCSKNyaI3",
-	"8AmCD2yqKpfDpVhmmN5uQ3Ys6d5bYyT0nE+k8bYk1n6Jj9wtEPsvESA52Gnxv+dOLCib/M5sAm7dgZH5",
-	"V53JqdBzd4tQTGAEzPdQ2aB2R5VNm9OrGoVZmKnYAjKPTo8GAvpEl+jfPcZYgxGFNCJ3lp5AXpxNeAOE",
-	"ma5YRogeWILsET1S5fgY0dLtRC9C6IGSVQNna0vrOg3F2I2jfkhbvmqH0lBhpBhKlrmbUzFelMT40kd+",
-	"NjZM2ICjsFlCtyUr3od5+/kYjqeh5O+BDase0a5PDkfdf0WPahtFfYmvzHzxtPPhvad8rPLr+5zyjaT/",
-	"jmDasxhGI2MzLREd2NVOJnpcIe1lyFMftIi8nJce7Px74daVwbY0o0uxvBXNJO2P8dWeH+NRVo4V9zuz",
-	"+8Nuznb6au+rplitFNYLqTiOYO2AJBtq8ZPQSNcy/wbfWOSuJ+rW0vI+zuCWg/Q0MB1OiBhdn9L+9vXL",
-	"Xqx+evrHE9WqafoTQFX4oWR5xxNAqGNYpB6F16JnhSbkBGpewXd0m7XtqdKmEAYRzleqPbjCyvc3hw8s",
-	"VU7/jLUi3uFeUWpC2U54CJaJ15lrsqjaBCByAzeC5RORX1YA0RQUDMgil2LWbtlHx/sVrOU2lbYq+N6D",
-	"efYL7niT+Jv1XXGJR2sBfTjfbb8hBsAu5ylBbtPaUag68+2//kNQa/cdGkcjP2vMp/GAJGJVMadZATKo",
-	"6q52UOaP2pqAafN77NZPzg7+IG37YJebfWI/CPNnynmIu4/Mv16LXMgrOJkBRKnbOPobmdh8Fx7mMRF2",
-	"5WNU8L/CuyI0haxiIMgjOLG5unJqC5+Y368asAIL8xF0gejg/pMoKZtY9t30ky/MKWJOnzV/efX2rJ2r",
-	"eIshVP23u4mf4ve2UdTPAwoQ9VZGx7GsQci65J1KlcRMa5D1dcVsj5IMMEWKlyU1afO/HVcBsDiZ0Lc3",
-	"w4ZuMT4SOgaVXjCNKV3SgvGsNAKAzRU1FOCpKrkTplH2652ClpLGEg+j6ifXxtloDX4UO+f1hYWqcQEH",
-	"/xp+YVopClysBkZ9pXQc4VpzZrSt8cetHtlkXZEd0fc4F/8i2/VacMzcDFvTvlmzAOu8EmoTZiz6+COz",
-	"YsqVk7k9JtPGVrjkVVWrNIT6MmAviC0sk1QZ7SvPnZwK6/h0Fp9iK1zoA56ttojMCD2L8o42NYdEg4iX",
-	"pTDHqbJ6KrSiCPkDS90Gj5IIzBN+zPwLlEYwzGKZYS4Scq1U1XiH1YVYgXLuAerg4oOD1qq9twgd8qP4",
-	"VCUTcS/Pew4FbDtWHjElPlSfa6HEnyIX5r5VjY8WMCyku4nTVPrIXoxx1W75UDCgTsOhkHVCCIXrCFEE",
-	"X6HEIgKNSlWoHwtpNdXjkDccrj/nXCrfOw9L2IpU0QPGc2GtWC0UK+Wlx06ywBdaC76AV5wGTABR5wA1",
-	"EkWiTAyQqScRX6MIaJ1ijgh7oBCdqkoLqeMI1QS7FToKHMweomWlihpTGw/GD0uWT7S2vvd/O2RWcEh6",
-	"LDpEFEGvlw9iUDapQiCnZjGhx4JYzx5NVc4V1UZfiAAQheW7C74crGwjG+my1Is6JdMyPUoV5cgS/21U",
-	"yt2c+5iqmyrlbsx9fCPcj8t7KpJ7grRzqyjwBq01Jn8r3Ocet/1nZfB/mtK5irm/EViB4bkYcPn1urhW",
-	"Nj+pWvS0G5/PtRkHHL+K38UABPXR9igi6KjyDC9VGV4LvLq0ujrgRmDVjtqQDflWXUhV/Lgk8L0/SG+q",
-	"Z0tzqqGL/Jz+ZSyUqb4imoq2fZOhskNOEQFfBYm6AiKXjYXDbf8JX5Oxi7lzWqWq6wP29BmThbBby7+n",
-	"neYtaYcB9YyFw/HScP897fzf//m/0o6P9Ce+Ne8VdbH0qFoDHFivQubztVoNuA3uWPCtdGGscE30noxa",
-	"t1unDRUv+mylipi8AEuw5TvVjyEe7ZIJbkopDKGTnDVK1V0LOYY6dU+LqaKsq6CFELCxnoqA89Zwv3Sz",
-	"lXywjDDBUoUJXxei1Grs0ykaXV+xptUycR1Qab1zG9ZjZSeb0FZwY8jrCjOLwJfx3QgAgCiCoK5g9R53",
-	"wky5uRyw02pqfkJNREssNEGNkSZ0XherkSSmJTqljDYQrxXIn+8vdwXa4wrOX1i1UDIIFqivx0tCmi+W",
-	"4Pl8TfSK4Rs4qJ7H7OjgIFVhSLhV5/BzVNR3dHDAWi6gOkTgl6nyg7B8aVnawTTiDry9lLl05bJ3wri9",
-	"rLsOO80cJxircHio6o6dMiOcWTZz0v1mIFfGkOSIy9LWG8uoFR4vfcFuDREKj8LaZGL9MPhj9AMgCF0F",
-	"U4ygQwK1bDpKSPCkXjeIS6o1EpGWPRyuLSGfzarOFNlJfdOvc+04Ozp4XN9guBPnCP+ABZB+KS/mdom9",
-	"qfVCIW5TtwX1oTdgbzxCZaV2Io6bLosasMJLwRYp9t2KDPsECig8G17zB2UgbhKf3wFRnGxmWysS9J9H",
-	"v/2z+SO+JEG2JEFWmg+crFW9h3Wb2oZnsb0b9Ozds655nGlNogRGwS8DJGTkNWBdVKJWhW+PcbDTgfH6",
-	"qmufbbiuhVgdSdKqtBBzINGFAOJxTVcYMFiZ0P0zHg+K8SpG5YUidsfBUI/u69mAHQ0fVxLPX3OOYqRy",
-	"AMCE4sfG+ogXHOEl3REW3CAWL/pMphwUmCWK6qBSxbrPSc3MsXpHO98btZcwKnkNQ5vNNgxvfSGpaIOG",
-	"1hy613JRVMR7VGe5o7ydG1HJPG4ZyOz1Zd8oY/7JE93vIGa+eE6+5NR/luKkMsQC53Aa+MJWd7zThd6M",
-	"lvlzwMcMrKYRRsXGn4iBPZJlXQBtcfMG7B0vL4lrwyMsME7rY3FNHENEVI5BNesieGBt9HCbqvDwE8YZ",
-	"XUocGdg0cW5/aVKxcriccEw8/0TGWaO0DCPoOHr5gL3C0QIDvxRLK1z/gltRHNNcGS8KUaSKwG2Xes4W",
-	"ME3q+QWSlHG8kPHZTHDjwZS0YWMd2mNsqq88w624qdYOBzHDBmPjzxeGcsB+RhjKkwBKfbGMK6s+FTjl",
-	"2mizusFDxrq6LCrw117Csn7jVxVBwyKwQ2hk3rVaq+aN1U8ld41fQp/dLFXdUi/8D0AAWb/6jXUncjzx",
-	"vw3YmYTTYQS/ZNqnryBOFULkdMNd+BBZDBiRQOh9H3oTk0MG+zpIhbCLqYLfMAnZdz5oTTnTZgOldPqN",
-	"7hihN1fjy+YlvqFy0ulXf1V9h5NONf/1zl5J57oPz+9fcYwWIa96o42jkvziFB7V+PxU2Nx/93Quqt/x",
-	"7+i3V/Xr4494xftNsLIFFuBTsxpcdT0TinV9/5keMYJNNFyQSb6WrVf1m9nwUuIusGOcOFbVH462F2Gj",
-	"Dg8PH/tSKcX0aGSFO0nVTJhcKNcX5GHLvs6Qm/7/B99lvQF7dp2X80J4Xr1GN6s9Maj1/X5/uH+Gfe/j",
-	"1vet84WdhrF2Wqt2N/elae+KfePqwIW5w+ChT3L3K4QGRw6yMp9jVTUmeNpUEW/WV8KUfHb39TjYfT1o",
-	"aPewIDX0seNj1lXwklLaEJ2mDt1jSzDRcMtGNGbHx5v47uHt2W48RMTewQYKQNbYwzygxfqhYyfSFljY",
-	"2wJH79D/+/0nxeAq9Cb04oYiRezjHo2IzwHqAGcdaaKkeG6O69QgV6hO6UWsRTSz+VLlU925YtmLQkxn",
-	"2gmVL/s/iCW6iFEvI+BLXMiqEwq6rI8xw8yZJWFk1ornpVjWNTbwxYUulpXyWPuqjbDz0rEu9SiB4SZx",
-	"A5QkGpTrY/v8JeqTJF9C5I/kvhozngIP0/BifJS4QsxN7x5wC101UGCG5z6gUw2YpEOqCjkaCcx7aYwa",
-	"QwKyXqPzS7EMGH4Dhi0syCPCnKbyI68xFz4mwQ6O2ETPja3RlaXxCzG3rSFX2ko4Hp3bVkBGu/mDWHa2",
-	"p7r/vqNLo7xvdClclU1RYo9ugAegq00C6iHQKlBQ4rm7j84ESiT69nf2Vmp/n53x8aYB+cv28JoPSaeF",
-	"ZG+6tb6luuND0ig43nZ3dd3dC4i/JBL+2RMJKwguIOwWaRF7LW7EwME0wuzFqI89jLLoxEQd/TERTY4o",
-	"Bw57UxH6cACst6x7tH8Ahh3yZNkAFtzeyoPS5e/G90Y/Uq7vzvA2YV5jrcTnjlm+A22+ipabAPs/k+KH",
-	"jaS5AdirIsKftBKeEjHMG2Ic8LgItdfTYFcbln2V9Xw2SR2yPhweVTbLplq974W7I9XBIDdS3vBepB6s",
-	"x53lFjzycOsRmWBumGMhycRKlZNy6Fd+qecIx/67xvAFVmpTPcqW83M7YgUaQmiMj13CcsIyNS/LLFV5",
-	"KbixrHIEwplEAzY7YRmMPyNlLPfZZ9RCCbHO2I/cQ/aTRUBOJWxbnIXe9Oh3PGFGIDoVNeb2r5RuwKjn",
-	"ItFpqqTKjZhiM/jM9x3MassnYiSejKWKRB/YOj5/U7pK5CmNpgFiSqpCImbphXALIRTYRNbxEv0HtfGw",
-	"URBitnwIMyuNlYPU9RmTGqOBhOazCyOdYAup7OZ6mo8gOj+NrfCHFOJsY5qhEOd3M89/Rq3hXwXWtlmO",
-	"s7sOvVcXvtmt7UixFS6jq6lmt0YJ9JHAOMSSEBR48EjE6FJNaKIBO/Xxuiis6Ev4tkXLTqNxf8KDV79m",
-	"Ey4pptTWg/mCLLm9N1kQVbyxf006TX4HblasGrQ6F2lH0btIeURZPZQsqjCdSiVayDxV3YPhfm/A6Dle",
-	"dGMibMM9GBWUcuvr27sHw2GPkqNSRSmz0qJDcsDeNGtYyfFZVbzSeTiJS1oNPOLvIscazOqqbVWuzSra",
-	"VG0rdD0JzleCxAuwwgfDeONS1Y0Wj9JhM0x3arWJacXOtBftn0JA18f1D8opqgfQ2sjQp64FNorM4mO6",
-	"FG94ffzaL162f0kvG9FAhCKCxRit6kLMhrcqDnu/VcX7W51yVPKzyh99sahnYc6KcuQhebuSUkYvRHVi",
-	"fM1Bj8pgax6LKayFJguEiWuJLX6r5J9YuUiwknWDevFUwCOfGz2tuNRNHji65Qum9Db32QrN+VKbG6nu",
-	"rsK/NXOp0l3p+QhXvgGXvCLn3wdP7g9NmM/mpj4TkXt0fi+Fk3W0P0L6A+L3zUf9pQ9sqrA6OmEzGR5D",
-	"YHPsUiypRMoINzfKVpBiFDhE/MGZLmW+BFGO+GJfVxiHPVb38ccHbQUhPPHtWQmDiIU+e1wt6/w8H6/0",
-	"REBnPPMKTZaquXKyZJWHJBSFBW99hY/pJ4eOe7hAaZeq+japfNaM128GHqTrnLustzlGSYCrn0gvoYf/",
-	"QV1s6OVnuPEbPa9EFl/6g31K0WsvqaNhLXtpT9rwgpu8Yzvc9RvMNaCCDuF4wR0/qcwb/yqsk8ZyggbU",
-	"M6VTpOoGo7xhhmwIO0QH6FMl7NMbNvrB8LR/kcLbXPC1NRtI7dOAVcd0uxd4M0rAuz54oz1vvcwLoieU",
-	"WZOYwJ6ivPTiUxVNdGV26mO9VSVUJZ4yMp9PgkAKfULjMwXSOATo0Mife0d4MWCnLJSSMrLTG08fYVq4",
-	"LlDukraByJRV+WlSmfIw0LgsNZLv0qYqNM4dsJ90+H4p3LozAOEDixr5M7gBSA57MXzCsLk5iNlC8KKU",
-	"SngpGx4Wmnu2SlK/0X80K4h36Z/O2N1hJt9r9edOBdFqJM2UrLoapdYYoOB2cdlEzvytcyG4EeZ07iad",
-	"41/eA/ug+oPNTYwM9eHnjv62lKFa6Hw+9SHhuSk7x509ZEZ+CL+19EZBn6BKQuNPDPZj+9WkOnuXYunL",
-	"LkEAY0PbQW1+YMeLdiNmrQqnaoblY4aEWmAdN87WLaBO4ETXnYYJfhMBWFbbCltGanjcwUn6rknodPTa",
-	"9ICdNu6q8BakaTSEYt3MyiLz4KDo98Quv9FFOzcyZ9THnCyN1UbmrGsFBfNfPzt9+uMzr+qHUoeqL91u",
-	"y6oXqiotx4F7DNH6iaGcascHOt0vtM//9VuF/tWoBrXKuJSqqnitFuakzZURVTMdJUxcc8yOx/xvHvID",
-	"uUtV0zEyYO+MxFRs3DM9c3IqrZM5yEbKRcmXrEvB5CRVdQiXUEhClUpwXlfZtKy7loLb3AWy8NdXjLi5",
-	"ZdYZLscTrF7zoqxC5q+0Z681e0S4wB18Au8q3H6Xswq4nuxdp31HALreG7uM21RlYNE/5Y6vwGNT89cM",
-	"/j7H66k0xPetefX2DBNmK4xu3xwg52VtzR5T5J1H5q3XBChJnmabqgmvAI+mmMxf6S1ocXtvGByOxsIG",
-	"RthOjOsA4YlvBXslSj1DB5ov/UG4Fnb66oU/cggdJ8oR8/pDrMTEvREsAZNj03JVBA4arItgXFjKC2Bv",
-	"DvuwDtzJi7JW3NxEWMFm3E2qmuWj4RHlF+A+XCyBaqmmY8bhZExMhR1Sj7l58D0ockuhQlBdLNFVMZWK",
-	"kOW0saybGY39GuBrfyIbnKoXM2y4qOUVr4y+EPR43OsLXnKVE+ILcNN8IsILo6fpmQVF+v8FAAD//w==",
+	"7L2LchtH1j/2Kl3IPyXAHoDgRVoJrK/y0bp4tZZlRaI+JZ/H4TRnGkAvB91wdw8h2FFVniZ5jzxKniR1",
+	"zumeCzADgrRF27va2rIIYKbvfe7nd37tpXqx1EooZ3uTX3tzwTNh8M/n53wG/2bCpkYundSqN+mdzwVz",
+	"3F49sOxaGCu1YtwyzqwzWs2YUE66NXN8FrGpNix5OR1+z106TxhXGX58rZXw3416UU985ItlLnqTXty7",
+	"Po57vahn07lYcOh7yZ0TBvr9P+Le9Y+Hwyc//TgePvnpq7j3P3pRz62X8KJ1RqpZ79OnqPcyE4uldkK5",
+	"t2KZ87XItqfwxggrlGMwdGbwMaanjCsmuMmlMMyInwthHVtJN2duLpjlC8GSsvF0PfxOrHH41ViFKha9",
+	"yY89ZwrR+6ltcK90ymkMbav6/u0rGAZ0lxrBnchwoZtrdHB9eOB0pu3B8XScPsoei+Ej/vhyeMIfPhk+",
+	"yY7T4dH0cPp4+jdxdHk4boxvezxvhTPrs6kTZntE70SqVWaZ02zFpWOXYqqNYM6spZoxPuNSNae/kEou",
+	"YAXG5dSlcmImTO8TdLbkhi+E84ertpTfifV292fsSqzZWhcsnWttBR4mN5eW1gaOXZ+z9+9fPmPSMpkJ",
+	"ng8iVij5cyEYX2g1i9VaF+VW2gk7hLkcPXzIcgGHykYskzPpbMSSYRKx5AL+M0oYnNpJMmIvXazEx6U0",
+	"wrKjEzbXhbGMw2ox6SybSmMdK6wYxaqxRXtujIRp0nXrRT3FF/DuxglrLjD/+EqomZv3JkcPH0aw4OHz",
+	"YVS/KT+eDf+bD38ZD59cjCbDn77uuClTvIM7b3gCNCBhfViSr5IIloazVC8WfGgFbCgc0lxahweXz+xg",
+	"Auc3VisjnWBzvlwKZZlW+ZrJKdNKsAV0Kiwd88IYuIiBkPSJiMQKaBI30mo1iJjIrWAnh0cj9gMOkeen",
+	"eDF14Zh02FDO4bJinyup7OaOlISlfc09hepa7MPx0UljfePYftWP46/+z/6Hg8H/Evd+jOOPR4fwn+Nh",
+	"HH/8mwDy1IenInx0x1ODrwbwSNcOAans2KUzZVfCsOPxCVEppdmlztZsNRcK16S5hdLi6hN9sYL1V4Jf",
+	"NRaa4QUT7JrnhYDnk6+SWy9kRdv/dKt5rjP98tnO4y6zUZjbkrt5NTOZ9aIeUBJpgKEAha9Pb6rNgrve",
+	"pFcU+OR25++XueZZV/cF/voZB/AJXrZLraxA6vsNz77lTqw4Ut5UK2CY8CdfLnNJTOpgafRlLhZf/9MS",
+	"x6q6+x9GTHuT3v90UMkOB/SrPXhDb1Gnzal+EE/n3DGOJ1dkzOqFcHNgJ4UqLL/MBesnK5HOubu45NlF",
+	"GHJyyjhbzuH8qmJxKQxxa+3mwjBgO8Ol0TPDFxELr+PTF3y5vFhIiyQnwQNuxLSwImPAGVIjMhBXeG5H",
+	"vU8RLMpbYhb3uSiw/0HckJYteA6bCUM07NIIfgXClSlyccoSYYw2NkGKSxR0KkWe0fCfajXNZfqHDT7N",
+	"uQXCjtRoBRstPuI4tYGJFSoThq34+pQlqc5Ewixf21jBkyN2xlKtAjvYU/qCVq2TeR4rK5zL4SD1k9Qv",
+	"QxIxA+LNAA5PYYWBmwRjEQsuc3jX8SuhYtVPwq8X+A1IAfiM/4gN+KMLT8Krl7pQGTKm1VwYAY34g8dz",
+	"I3i2vsAnkupAwlFs/gbtKn/1mbSxUhqmngp5TbtPn3m2ZmvhWD+hRy+UdhfhsSSKVfN7nq1pxEDS2Fzn",
+	"GR2UhbaOced4Ol/A7gLnXPA1jLz69iKXC+mSAZD9T1HvhTaXMsuEus8j9Vo7xvNcr0TG+sk0DCEZRGET",
+	"wh1GaRB2pLb88PHiMtfpFSwOM9JewclyRoN4WJc5ltzalTaw9GxFUkc/8T9ehB8vpEq1MSJ10D9KP9Zp",
+	"w2eCOZleCffAMitnirvCCNxEbAqPvGNzbhkJkFm1ffTehVTXPJeNDfS/+DeSwYh9I1WG0nagfkJkqGsJ",
+	"i/LS1OgF47HyC5PrmVQVCfVPXQS2Ue6rJ/3nciF04f4ADpDJDE83cQImFXNyIZCKfauVuFcKpjXLuROn",
+	"eDiMsLowqQjbhkN6qUBU4flzoL73ObYzxQrQQEQKYvaUy7wwfqAo6ol0roUFyU/6IbJMOC5zHPZr7V4A",
+	"obnfy8tskc7LdYwCHQNVzJ7SDZoKui54fzOxzPUaiA9eF7uSoB5kTE+nrJ+U95AXbn6RSRQS4CDDBN/w",
+	"Ndybc61fcTMT9833cAukZTl0DqIzJ7nbCnMtDONpKpaOWPMbg8q0hLdfcJmL7L4HWzPDOD4jzslBpgCO",
+	"UaoLpNajoQZ5Jw7+nTDXMhXvFb/mMocNuNc7ACdEqAy4PnLewq7hGGV6pU5plF4nT9CaMURzRsIsmS9G",
+	"sfoAUgRIHCB34KAv0rlIry6KakZJYC4PLPMPQQuFkW4NSlKRE8HCF2m5xEeHC7V5iok7gbyDD4ssVvhs",
+	"P/n+5euX35w9/e7i6Q+vz5+/Pr94+vfnT7+7eHH28tX7t8//g14E5g2SLZD9FVwIp4EONaZRHzjrw2gy",
+	"7vglt4JVQ70EasbpLhlSylOtlEjRdnJp9JVgC5kNvbA1wFnpwqV6IUheu1J6pSaMe8UapQVt4F/sYM6v",
+	"BdoCpHMiGzFcfhi2tF5omwpP4aERMmnF6iahzghXGGWrMymnXtI11jFn1rFa8EyANhvhBqAQlXFU/d28",
+	"aXCEzi07OTyCVpAjZ7HyYhjDc4tr24vqds/aOeo6uP7pg5oB7RPpmPp7rtZejbD3eVHewgqg/CayUzLZ",
+	"td+I322y7xVQZW3kL+K+mQzKTkhirWVOXwmFNirpbCkbweUx4lpfiYxEN7QToYREP5EQ2S9le7xbpCIa",
+	"Yee+Wf+cF/5IuqNWgj4ReFTEEi/UXdQ0S8+r3qul0TBauLTP0UZ+v3JXng+9XnlZOKLzoBCgZhmszoFr",
+	"exve9t2EhcNVw5vGWSanU9FQ2YAp0lrFikgXm8pcsIwEFUfmP9wor/mQ1EvvlOoQ8lAbq6DkLwuz1FZs",
+	"qQCcJTPh3oBw/BotAwluY00hIEMAfFmJ3KzlR2jOy/iBEyDBbLAC9s8im2G3RNJpzHLBZ2KAusaaFFBk",
+	"Mvg5mcSqVNvhxFgGRLmcAOrvEa1nk0fR6yUziFXFDYIc/17ZYrnUxonse5FJfo5Wnz9GCoK9Teq9QS/J",
+	"CI1fvino6azUNXF0GclEPH9j9FIYJ4XtTaY8tyLqLWtf/dojJVVkF9w1DF5A+IegPWxbvaIenaabZki2",
+	"uR4ZyYKF7cfwctTounLr6Mt/itRBL9WcXkl723lJJxbNP3YNtbZ8n6Legn98SW8dVT4Xbgxfb02GWt89",
+	"+prx6xYT8MqrzNp8OMRoaxaGJNxwPWULqQRwo5utp9vbAv21zea5ykT2jliAveVMQMpsmcXf9YotuFoH",
+	"zmLZShjB8GkY/k6/V3Ps1EPbuF8AHSgVzFsMGohGi/POoTV1wdO5VIIoS+lAQ5rzwDJPDyYsKS0EUawS",
+	"p/VFrtUM6CT8befaOPjgJcILfD+psTuYDb4avqAdrT+CTgX4QhfuQk8vDFczUXug8ToQ19A7XIJcfAwf",
+	"YSPC31Oxqv1Jw7LQELLqTC9Al0H+hjopt9VwCpPXR5fOueGpEwZfT8Ri6dYXSxQi69OUC3Hxi1b1cYeJ",
+	"1EafFsZqU1uw+uNoWMRRk6kxVonS7sIbvBKSaKc1qcKWy7DQ9DzIzRfcXgSrJbQWvqPmSaLdooa4QNtn",
+	"5cNcoDIuwoFg0kZMjGYjlgB1HymZXmFH6BklaXB05kU/JPboCN/qbwHiDunlu680DSyis1y913ZP/i54",
+	"7ua3vCPWcVfYuoteX7U76Ouj8m+1jeIfH767cQibpHBZXOYyRWshKElXYs36b188ZX97ePg30PkEGg3U",
+	"mi2NvAZZfiFAoIGV3eCE+aw+lefZs3dnvaj3/N3Rw0cts4p6qbluvnD08OHhk17UezPseuWqjZwDu8cR",
+	"Pzp+zNy8WFwujVTutCGHW5KL3VxIg5NE0Ua61hNyRVJwGNkP372BiTxtHVJhRf1ZK2etj31sOW5Rb33z",
+	"IYSx0MQjXGLqsWP334nbsskrsd6fzcP5+nQDR8cG24b3CrSTt951dlspC3fyAneyjZ//48M5c5pZAXq3",
+	"ZUmDCkzYN4IbYVhcjMfHKTaCf4p2+uBjKy6k6o4+KZSTORKnhrLnX22w38Nt9hv1pL1QYoW0suVAm0IE",
+	"f7m0Xq0rQ2/mAp0LtaFfap0LjqK3VxIvbjeHpmoZYksKlcPMSB0lCyIKGugPzkGpnwrgPRFL+XIJGtwa",
+	"FSh+aXVeODSFDG5eijDkcnN3ncC39PA5PgtHEf64cF7B2PUmvoKaCF1ac6P4bVskpcZBbHTfODebs2rd",
+	"GD+M5mFouznf60wYPMrPRCqtD9S61fUJ0V2BTPHl0uhrgQNbwB9bNCvqfRzC08Nrjuzcwmtn2NBZ+TJ9",
+	"fuub2F4s7Hb3lEBTuO10lsuLLkZQd7uz1VxbwfRSKEkXh+ykcKJP4ZiCDl3GpZDRCK39SgeFXmYUONhK",
+	"KGr6bEvoBmjiDtoABdnbXFkfZTiUpEoNvb1tuu63UitLQSrscpCQelHvUmo8r5m+cNLlInxQ2gkLrOWa",
+	"O25KrRJVuTY+Rut+g2oU9XJ+KfIWmS4Ys/F31j8cj5mCtvKIHY7H40PGMxuxI/xzqXPpZOo/H7GlNor+",
+	"Pmb8srCCPjxiqUEqBB8es6nhRYYfDo/YdZHPuKFPxyzVy7WRs7mL2BH0xtCIMzhlYzoFSpPi10ajuG0L",
+	"j/wwX+M+OpROQbL2G52wfqL0hbfnhFOUlAa/INKScW9aWfm9N21wyuik4BBX0orWU1JJkLsoWXXZ3tHz",
+	"8GZBd7FlSs0ji2Ge/jwtjZ7K8uz0SkNG20HxHXReVAxZ6PsWBxHZ1LXxevge+nfUc4anorWDcjnDI2UA",
+	"K0yKIoD9DfemqrDebQehbrjJbn0r0fXftQpEdPaa7bUwmWzdsTDZxBazmbCooy4FuugTtprLXJTExlNA",
+	"UygLZzFW9SPr5858T95pcynYnGesn9AloPgYtpqvBz4KLxwO6hH0Am4tcpZrKVbwh7RXIMSWXe3Jbf6L",
+	"xvGmbDh8Qe37T29DN+Gz781/fF91umV8ynrV9lRXonF2o5oWSNS+2olA5monsSQV5d1skPLGCdrNF994",
+	"FfWz2ew2WPCWXB/1lPjovNmgJVidW4uytrcreDuOYPAWW/KZKFmsVlUwLPwwutGY1m0W3KJlWwMrj/5k",
+	"89SvOMZH10zp4aiPWAJSQjKJ1TTns5nIInwaNGLPq3m2kGrEkjQHZSJLJoGAwGn3cjl2NopV4sUrtEaR",
+	"gJXRcLAVlolUZsHDt31/YChwbqgn4Mm+uVJc2/cG1Y5T2Xr13Q/UT/XF07LH6ruzqu/qy7dhFBjuQBah",
+	"p3OuZuJuxtrN+KbtXX3rT0dNXktTXfjwDF7apU4rD1rDgjWgF330UyDwJdEtO44aMcFHjzfD2be1xQWX",
+	"+a7xBr8yOYrL8C5K7AiTQEExjOw0Vl2TqMQB9rbIBd5AqVjyVsykdcL45femttpUjo/GN04FlJDuHXih",
+	"YRTkADfYt55udTwK7yd3WN7HHdyTYo3/7Cv86OSGBd6gcY3VbiN14WJ5w8ld7hWaDtoMJmFZg3+Tgk/7",
+	"XK19iAeGLPxnMjhlKbdiKJUVykonr0Uz74fnMhW3P2r1Y1Y15mMa2VwbK9glxuKvmXV8iULnb76tGztA",
+	"q1MbTOsuzH3k3y2squcVeXpgmxHi3Aa+cS2MnEqRAU3qJ29+eHfODq4PDxbiAF/AqMgqIyz3oik0FQJ9",
+	"R+yt4NkQf5wL4xN+micAH/Ty6pZ9nQipHxnI/NRsfal3irY4Q7O+aHf2wCr4J1jKc4yDhiejMksm+TpB",
+	"xzQ+81RnMOnG6Xr8qLnFJ7uyi8bDJ605RVGP/Ok0z/Zxbu3OTF4LS1uzrLnxMYQ5BPsXzspMsAWXKucq",
+	"Y0/nUnGWcmMkvmur6ets494cHj8GnfTxeDzevD03X57CiIu951SlJDXHAzMrjKgHKQz2HOP2Bd9nHzZu",
+	"X2MCbZPaOF9RdZY77+k3UmV3lEA6j3DiY1cpOcDrkVvhHZeFc2gaFddCuVNmpZrlqOVGISroEnbhIVtI",
+	"VThhRwwjylmy+jhCQpS0nBJcj2HnPtya4uEsW1fPSG1k0+2Ra9CqyDzTi3pzOZvvKXaG1l5hC+HT69BS",
+	"+OLv2CL2TrEc2zz+xVP25OTh30p7Ce2FDYE+dtufvO2Y2t8V7TS7NFylc6ZVcyNwC1H0vZhSoGzLvaTB",
+	"tbHbebHgaFjPuaIkUTxH0jKdkuybthscKESnRRgDpXSYi2uRh7WxUSUbl2FPGE6JGizJbBPGHeZcxOrh",
+	"mLy6/nyXer1QbKGNoGiCKfGZ59fAiNGkKdWycLHqY4ANDdRiO1dibSP2cyHMOmJLDvujMkZuWVYl2Q7Y",
+	"ooDuL4W/F+/PXwwfl1Tq9ftXrHJ7R0yHpFaYwkw4u+mPB4L8j3c/vKaInwVfY3JJmCY7jMbjMeUOWqaE",
+	"dSKLVfjx+IhlQiyxF/QpJ9hF08NPXHUvlboWLdGiTktlHVdpB5kJW4Yrt+fp8O9469IO6+CCfyQPzMMn",
+	"T2r+mJPxuM3aSQbilmOMIRf+MNtiseBmHQhiuKDQWutYg49ms833b18yxRcgHLS1U13BuXNLOzk4gNFf",
+	"8vRqlInrEDtmD/a4oBu00HttgjW8Mtd000i0Vb4Jea+3cbM7lgtuHYpvdJbhFrBLwaxwrE8hdvX4jkoP",
+	"GbS42tFYf7FHiBM9uRHcdAqdWpaEZkyeAOnDKFWkirHKpbpi/QQEUnrKHvwqs0/JgNiW0zOBAZCkJ9Qa",
+	"ottyozGzeqMtg5jhXrP3b19FlBm3dGsYIVpERuwst9rnMaBBgDsMUpBAHPAqCrK10NxxKnibfAaEtLYA",
+	"xQ+f356izwiE1fCxERjBjoOBcTGpYpUB5dXLhVBu4MPtqxSuxsIWKkXDSBYxGHWsvMmbMhxo/b59HmT/",
+	"hKVc0bFQjsExR/3TMWlH7EytYx94+v7tK1ADTsZj1m9EDzGtfHhMbRCDLWWVsp23tuVS6u39eL+EtX84",
+	"HtcI86jZ3MMaIanZE4L7qcXDLRcLkZ0S9sGjk1rLPmvCwRNSzUbbSvb2td66qt5NfDdRcMsh3Uas6w5z",
+	"TwJz7oCAk7u+CtgesT68giHwmIo3E0oYXVg4D2iV4GwhLQZeNaMJkBfBOdQr5ZMGolidjA9Z0hhjGUE8",
+	"Gmzu88n4yaPbiYjN2f/Uvbjn7cvzw5L/XIgJSxaX5oLAVY4ePmKGq0wv2KV0dsS+E2IJh9qK1AD5W30c",
+	"WeHeUQbju7VKB7GCFzGeQ3r112lWacm8cPMDP9TktIxdxk0JmRo8VkqskOSGGwqSAXy2Ti8tW2lzBUds",
+	"A0wABv7zk/9tPv6v//1YP8mP//tvH9LHPx+a/758tD4fL//Xk+xIvXhov3u8+Mchf9WqGG8Yi24b8Nlu",
+	"UvSXBieT65Uww5RjCoADmY2zS24E41lm4AQluU55/p8UbThyeZbESk9LsejoYePO9YknERtqxgQONpcH",
+	"LT7/6T+PUr34bdaf5hwfwzYfHj1uDO69kjiyulxIABGwGkguXr/47mmsSFeRFuUASljyuCBa1fIh4OsQ",
+	"RkNGMP9NrHDOmzP+fc1St7Ny7t70Y1iu46P6aukpS/jwlyRiyXj4BCMzA4AMSvvDJIKhG1ea+bgHnsH0",
+	"NTmTrn4crI+8LaNt62G43XG1tcjV9gP022yn5XoF+/sNRry3uk2gRVd3OAioOmQak9/hMnKnDZsZrpz1",
+	"Xhvi1UH89F/iEz6yjLLws1psWVClfaAPvtLqLfeh4Z8rECbXs5nIMKFZB0/3FFNgOxzdzfCT7daRyd3C",
+	"UEiSUUeoW/AchhQpz08bvBDkofaQtxBRtdPGGZoWFPiGgW2eX4jMY0jtP529g2AsZv7fsIxlEhjJD0Fs",
+	"2Hs06MHms85IpDSXAg3R760wwzN4EPgACBbbXTbAnB7d6KfNNv3bjTk3Nqcx0Cic3epstN1bfy0+e/5K",
+	"uH6f7pyucq4zfWuTIxDErlv2oY6XhMZ59J8vuLkSGcs0qHGqyHMf4IGyJYa6dR4ceJrSpAmm53eJOcu8",
+	"d2T7XmaF2GNi0rKs8C4B/Pb9+VOmp1NQiyUFIs3ktVDlZLeduBVnORofPRqOj4fjw/PDx5PxeDIefz2G",
+	"P+62JFHv43Cmh3e9/hRat4kyNW5VlZY1++vurDf/HJxUPmue8Nt5EXZladVsQA2z/82i3V0ipDzM2vZR",
+	"ealSIwgWBmg3GiFJmya0iQpDLIl718SEfWPEhONeclMAchtFCzahEBzpj3Jtm/zBj5qX2O9Jd8hPNdcu",
+	"GvIU37yDv7GWV2QnLMEp4NK4mgSJRqcr0L4IdHA8jlVdqg6IbR6apiZXnrIEVyNhBZoDDsfRuPk26zt+",
+	"SabgXCpRgkSRZ31wyhJaRhzU2xdP2fHx8RPsMVa8fu0vhVsJodjw8GgyHmODXx+ewJ9SMevEEoXcw9KT",
+	"Quazul24TIiqWdEilH7mgq0FN5YdPhmPYR5Pnjx5cooQgYwbESu/WvC0EobZJU+FZanOc75EubsmhOPQ",
+	"Xr94Ogx6B/xO1u1qjRvSOVncs4LSUUUwdoT3EVPHCLYQZobhQT+A4luuG0iol4IIYV9pIJwIUOOdknnO",
+	"uFoj8BNhE0rUgU/G47qBFUX7Nk9xoOQbjgY4b0R2czF1TBeO9Cror10gqwj/vVPmkuQ2J/G8Cu1sn8Rn",
+	"ptDlOvzYm2vSWozhKkNR4vOS72oLvinWbCHzq01X7vh2qhe13EW+PnvUIspZt41VfBfygnbEKuL9aYtU",
+	"vEFsapUQm+PpXqz79iSw87mIVRm9hWYzaoRjriWmS0xZxYh2EYr9RT5cW4pcpPixQLlG93L9aWuDHwGd",
+	"CDQMfL79/t8oLP8WerAZyLbMkcvU0FHhyVP240/1VVsALx31oj+TwPep9WhfiS+JfhvZbb9zQt6fMa3u",
+	"M6bK/dR1zAK0SDC00QFoNbG9L0E3bnEePWTjrhzNLjCWMiA8ILDU4shj5eO4mXSDiVfelWa5VjOQOoWB",
+	"30DGSzK9UujmJWwAQpaKFXn3Hlhyb5aIUuMTckemXHmwLcKjQVj0evp9jWpv2iH2jf0jPJhwSH4na4Kf",
+	"bNOod8uX273K3iNeYhqjRXuYI6ppeJW9f/uqmRmYBNDOnRSk087BmQ/rrwBVWSZwtZmcEnZbWP79LX5T",
+	"mYuL4C+4q3nCYxfth0Lzxj+MdxxzY3amxDF6SGRh2gRt5b/rb2XAhTUoMZgHDes5xTlY+YsoYZPL5DM8",
+	"gNXXralo8hfRWBKp3KOT1kS//RLqaE1CMl2bBSEsbiOupHZh/KDqW9m4MW0Er7kT3d4MjC6QmOjiPaN+",
+	"NGg1K/3JHssWukGtPVYwJO+n7vsYhmRCNAz0/xpaTvg2Ym+evYgwMCxi1zITeiMpbN+0UprbXUM3m5Ro",
+	"2zYCK/LAsoXIJMcJn5ZCc1iGoBH4pWraFXGyB/9citmma+9vN0pdjbvaOTRyQ16JpQOxZiEcz7jjrE/w",
+	"G0tuXPCK0HlgV2I92IoVdXr0z+Vs04r/8He8/OEqdU5EfOSpY3iSpGKXawdHJ3idawuMnGtB+BvlHE4e",
+	"Hx0eR9v39Bb2u+ritd237mv1bguLpcrHQsbRC5RPZDtO8Dmixt3W37+Di2AqOTbK+hj9ANz9zfvzAdzw",
+	"Em6OQmbm0t6Gh4g82wFF9WtbfGsjz271cUQk+IXMRfLAsgR6fsYdTyYkoZPF1iuYIYyp17IHeEk6cIBa",
+	"+kHUnwkRO20Wvgc9LclfnXtgxnJ3KvvOqgeUKRy4015pusvCXdRwLO+4uH+nFnBCb96fE7lKuTFrumH5",
+	"unUdofNW6ecFTAP9gJZijpZGTIVhHFsPOIt8Va7eb8Ssi3qtw2jZSxBrJ4yzRZE7iYQOj/lMC0tJLb29",
+	"nJDQXXmoGweqWpXm5mw6JzdT2WsUwqOF3EaP3RHfiNZIkOQ3whzRT01R6SjU+/y1egRnrNpiMn3EYgXy",
+	"/KAldHE1l+kc4898ECOrxTCyPuFqwU+TgwOMHZpr6yaPx4/HLUGgsXrnxVrpoxTLMEdMlntzdv7072VI",
+	"o7SM5yu+tmXQ5i3jEW+MNLyLrtEVZVW65X1OHBr8MQtuMGLbCVndqag+SKJK0jpl6VxboTozFrljCdzH",
+	"kAdWz6VssPRmuMxxy+zm3O7I5fwwp/Ddmwd/XkMOpz0Eym5jJd1p6XSmSxEcLEQLaIlCiKPOs6DXGowy",
+	"RvhqBTsl1QzrbCB1Yg520lJIJPpDqOwPL4GfR+wDuowSZwi5r23BfEWCrboJyal3OCV4a5OIohDLoiWN",
+	"3fDBUWUZDh9A1YJlV1Om9/UN10Jjd4e3+uy1G82M+BBQRh/qtNPcA8/8BjiLbnGWbk5Z1uRPeHk2DKXH",
+	"e3GXGpBOjbIHVB1c8tvhPABL+ey+EkKw+mvgOlDa5W9IdebL5T6hcA8sO1suXz6Dk+Xzx5vHsQaZH9Ce",
+	"LcixPG+0s1XLbfVxvPG/W4Y4Rr1dabSZoKoqVbrgPjmGjRFm4nrYEnv5eyURgnboTaDvMAmDDKhokD0r",
+	"CByTPr0IhOYfH857HbnTlamdisl4yhJKb5UlHpH8ktG3HBFIMYQLLdVUt68oCC3CY5qWUOv1DS7xPbDj",
+	"qEZniF7ZWPVJpuL1M7Pga18shOnpdBCV6LwR84kfNipjTh/YWDk9zDS6fXx0AEl6wCQNl7O5Y04HpT/U",
+	"+AmMds6XIlYbQjXxvlGsYkVpe5hDiEKYYmVCZdKFwJ2wTKfFggyg2gpfFStWMmQH4SixikI9X/K0jDlp",
+	"JBVyQ/GdmDRWH1Xy7fPzhHFM5fHW6+Tvz8+eJQQ/+uTwcExFG6kgA5nRaimFsP4U/xOx5Cnp+sNzRPyt",
+	"PtOZTkaj0aBUkqnBGIsECOX8GmDLVRJZlaPOMbGQbjtcHu/T8vXvvn957pWPKkFNL4UiwPqRNrMD/5I9",
+	"gGcrR1uvDCQ+e/OyFhg06Y1Hh6MxPAkN8aXsTXrHo/HoGIOc3Ryv1cFoJfJ8iBLRwT9XV3YU0NNnosOK",
+	"8I8P37F3wtXQXdEFjJtxJdYkp2H+JL8WiAeLiPK5vIbFqt1IUootlV/x6iSCGaxZmNODgLoaKzcXCyvy",
+	"a2FHDOtfME6/gfJ3JbMkpIg6zTgMJHxPIV5XYh2rqfzo3aM8n2kj3XzB+ggwC3oTIsx6uyNFbkutXma9",
+	"Se9b4f7x4bt3vY0qg0fj8Q44+tvB0HvQ1Q4Ueq+FXYn1Zn2Lpzydi+FTirPa3rDvxNr6UDdmuBEo/3As",
+	"UApbhOFFpO85T8KmYlUn+93ldWGkD2kF2iZWrtRBs75Unb73Jj/+FPV8BijIDNU024K3bQiMm/zYg1tH",
+	"SFwHc8RM/qXz0J55snA0HvsgV+83wJaJOZdldEdtm+9RmT/j9vseurbfjxUVYIRO2bWKr+S1UMLWV0sv",
+	"rV8stEHuu1ZBlAnVd9BUyNM5UO+IPRwfN2EFt9btbWnwvPdlw67JxW+uqfTaw/HxzYe1pRrUrrWGbmTn",
+	"Yl8fHqCb9mBRIl51rjy6XTqLNLESTkyJlbCOlJYIo3dAZAathccKlC3WBxGDJTXpPCkzQIM0Phixswpv",
+	"kgeZAkgkFuzw9RW9QbRWukRk5LKZhCIhNGRgogs7eyfSp3ORXiWDqgpqQvh9qABENTjTeimnOIDrIftc",
+	"8crCw/qJx1ZL6rCYpVRFSdqEQXgj+uogwBSRP53kEm7XKp0brXRh/ThYP0EfD87lDH5P0E5eoSFqUEYX",
+	"JP5VM0QgRCpswvrc++uprxa//GDEEGPQ4yGUZvhY4c1D1ah/cnS0WTOFPPPk0aGCKZgSHJz/Lla5tFiy",
+	"6gwOny9P3T8ZH7Navcl6OFcLy3slratw2nrN8uY/biVrYgFsUMqCWk1SnitsqeUtBFfW4+OR6KqVsO3w",
+	"eKFIMKJAVFWCSx/oftRhG6/0U7Stps4Eupm6+kTvUqPLTEx5kTsPXxMQEQ59jNMOB1MrKkzjmpYgCOJa",
+	"6sJ6NVljKmzXAL0C3lGO+uHhTQFdn376jAR6A4eytQAe0i89ZRWRpKOERPtkHwmjVtkYXzm8+ZVGcS98",
+	"aQ/mUBWMvaPs8xuZUI3FW1fyCM8a2OV6i23UBSbKGeziS2iRhyHo/BoVk533Ha0hze36jNW9f4p6S21b",
+	"eGbAx0xQkPU19/0S9Esy7+OoPDX2El8WKwxmGpwGZM0ECybbij2A1qanQUFBAjXTOhuxc6LXVNFYZBLY",
+	"1FwYMamaMiLF4iZkCSKw9RF7JlJJBW9pzfwYNgpBE9x5qc1KVzlFTkuUaGShMAasEF3jTP0a8O5auEEA",
+	"gvBYocxp3WAMbcT/LR2DBv33AvI3Olt/BupQAtJ/alqJ4Kh8uhf6ROC17fJ3WDtY+T85VToZn9z8Rlk6",
+	"F1443KOLzVK0+N7DfebTUsHtD6adeAkFaLqebsKu3kQoC+v17VbZ/XW3TI7h6RO0+lGq2Sa/5/hsrOqm",
+	"cqfZTLjKWq6V2C3MeTiXndLce0ve6p2E/Y2PEOIsuCqiluLy/U0szwFoDKu5zn0OvCwLSuJ3DeRKJHZ6",
+	"J55gDaguiVjy9eNH7PD48RC+G+KXgy5h6OcuOagV8KVVjMWtromxRuedspf32OxHa8hb9kUEvWcRtHSR",
+	"7RQ+cde/SJy7JU7C0uEmndN67aCahZsflKjBHdKbh6tEA0SNyERldjbsPweil/wnhqwT+Tlll9rNKc0S",
+	"g3VFtgUunK/RwOF9/d7pgzHvvsZt6YaZCUeWA5K9CB2JIThSW7nbaMP+j+A/o9iXPWfcObFYOuvzoIx2",
+	"Dr5eClOvqgsDga98rILH2pnEasl9dCNFz6JBA0eEIF1HT6oigRehpyREItSLIUcVmhleZj9ZWJMywD9W",
+	"XeXnW52Yc27bfFf1gvatnAdm/UG6+ZsK1OZziJKtINf3LEw2K5O1kJtXAT7lngnNX0EkPDl6cvPLm/XH",
+	"/xii2GV31zMWlDneIjUR+amBO7X4MmqkUxeum3Y+V165vAnrZoLyVTMPDFHLYuVhy0BM1Sr11eax8Fqj",
+	"3iFQshAgXKInUAQWVbuXASv2WnsfqEcVh+MOHYCU51agQ9siTYXI7MQj6guLnmsYFBljw3QwiMfXsceq",
+	"sqzvsYd04SL/1dToRVVD279aQr2GeCCfJjNgpCkjGN7R+AQ1dvIHxcoHoAUZOkRBqIwViqI7ESlLF7O5",
+	"XwDqs6R1oQ4Aqut4ApCD+DFd+ELtSQeFhK3eoksn7e7X+gr5Gr13JQx/pDzxXGVssS6hLv2sapcixDts",
+	"XAx/knfcjI9kK2lcjwebV4B8nUqsmjcGryjB/TWep/jFJcWdiaztPtVQAH18Gt6tjUfLQm7hcBvtsBwj",
+	"AkrBsUWNKVZhmylPLzDtLcRGI7Cwu491+Nt4zP7f/+dkdHgyOhpM8Exi3xj6gmppztOaXkrT2lqFgDyP",
+	"SHYUX1JuFGpDsSL4SAR2m3ShSLK+F78ituA5VecPDpjG3R9EHdPa+t7fxYT1sXKkNrEqq0SGMpK+kA40",
+	"unn96kQE6TLcH1CYn/PUgyWLBTkqJiCvATmvpTxuGsmqXFf7maSaDfzRe5ZnmgnYLfLMa7HyXOJ+BZp/",
+	"E5NVl88ZScYmadktTxgPJNpNNwmnIahim1JMpX1tiDGRR5ScAfWKlVSsT3S1ZMfcepaJChBhR1TSEbzt",
+	"263B5mzCVPr8Q2lZoeTPhWjR91j/ZPwkVmWU9QVVIGcHPtLafx6M2FmlxyA5DgBDVEtd2qqmj2fkY5Zs",
+	"wYInIaqNkPUTJtCANUUXMEZ61YLI+UJU9Y4m9bLzQCMzYVgdqHTQqFLP+hrUuMOjx4OoUSud9b3glYNq",
+	"rqeb+KSgnM0lFtSt/Asotg1qFdV3VlmvaYvszsoiBn2htshuUhYD3O096IubyLp7kdbD+1MVw/jKuxCA",
+	"N/tJrcyvB+YqxODuBPi2yuF4Dz3tqVbTXFJE9r85tSa6Ws9I8NdhN8EuxV8k1KDBdCiBRFt5ClSwgif9",
+	"mIqla4DJg/jXj3sg1ejCxRg+UgP5inuDiGHyFtm3OMu1dWS5b7uqz1X2A6hA78I4P6Mc8hzEtLKjlsvy",
+	"d71iC67WZZA0FR35i6tHPM9BRWpot7ZdQ4q6w3XLJSGIeAPyvsQmSYlWIAcHFRezq41IhXLkCcliRekx",
+	"/bIQyng8GJUZUQkCidoQztNmhgBdRrkur9R9nJ86+mvL6fl+8/rYv+aZQRP9YmsyN+vU4WuMAbmB4JBS",
+	"G+hMWQyxaasJZp5RG9l4V6r6N4aYVNo7plCDFlu3eYHg89kiTn6bNeZPatn9o0maJxGL9S1OJ9U+39fg",
+	"05bhhNaeWkoBwpbUKNQoVmUlcWmZz79jWvnUQJ+5cyXWFGXVxxyxCFGSZTYYlWG7sSpNDldinWB+qg3p",
+	"bSR77/SRUDufSeJtyYz74h+5Y5DNv4OD5Givxf+WO7GidNA7kwl4dQ9C5rs6lwuhC3cLV0wgBMzXf+wQ",
+	"u2vQBN35EQ1kBUw1aimQhUaPRvWmuc7RvjtBX4MRmTQidZZaICtOF44Y1XtSLCE0QoxN9GiEsXJ8hgF+",
+	"dq5XwfVA2WaBsp2Vtcs78OUoLrKG/BaxXF6JKnU+Vh06wLfCnQVcpgbROKbDs6nR0qRhzuiUlqkrCJej",
+	"ls/0yvuQOsvGtazQaCevb8tbug9F+c+jgp4F9I8HNqx67Rb4PFHUIjYksrZRVI94kJaXz3qffvJ3CAE/",
+	"hj69dHeqC9+AJGRLLbFGiqvMVdRcJu1VSFkdtTDPlOe+5NO3wm2LlW0BS1difaszE7U344Fffo+mrJwp",
+	"7ndm/8Zujpv66uCrJoMuRd9LqTiOYOuCRB2wXB7XnQL2iJhQecW73qjPHtz6O+cnPgtEhxM4Xt9nt75/",
+	"+2pQF2T9+ccb1Sqz+htAgFwBvWjPG0DYy4hXVXPU1doi8KLEl3Yqkfz6TZirWGmTCYN1njYSv7lCEKx3",
+	"xw8sgSj9gGnj3nRfntSI4qbwEqyjRvA9HIuyWBqCuHEjWMjxojI55F4MIINXYtluI6hd7zewlruE4xL7",
+	"6QDmOcy4483D34R6qGd7t2Jphfvd9hvCge1znyKkNq11Vcs73/7rL+LCgGbTSkYaUApEzxrzaTQQ1UhV",
+	"ndJsYJqVEAx7qAUnbaWQtfktGvC/Zqz7ydHRPi/7HF9g5s8xWfEz0K+3IhXyWlTZnFgysbr6nUSs2IeG",
+	"eXi0fekYYX9t0K4asFpSEhCkEZzIXAWisINOFPcrBmwgRP4OskDt4v6LCCldJPtu8skX4lQjTn9q+vLm",
+	"/Xk7VfEaQwAAazc4P8PvbQPfiwdAUDenWjSYCFfiEfdDQrpP+pbCVuA5AwpXwGArnudUqtr/NildafWw",
+	"RF/k2YX86hAagCZGpVdMY3CYtHWodEVl1Xiscu6EaSAAefOipfCzyBeT8JNro2y0Bt+LvSMEw0JVEOGj",
+	"fw8LM60UuUA2Xawe4KDuK9syZrSt8e+bh9KlXZEeMfSQd/8m2/VWcIwBDVvTvlnLUNxmw2knzEwM8Udm",
+	"xYIrJ1M7IdXGltWZSoAbaQgAcsReeiyIKFZGexAqJxfCOr5Y1m+xFY6AY2OVbBbKTwhIlyKYukrko0LE",
+	"81yYSaysXgityNf+wFLN9ZOohusPPya+A6URFz9bJxjVhFQrVhX0efkg5rJceKzqBNEiMBXPFxuARmO1",
+	"AR9BT2EM59MNk+CkNZgH1TaqHBOxJOQFJoT1nlxKnbCZxmSXYjavIEwaeCDkSTllARSDimmjyTFWLRgX",
+	"W5XGCPNCE82XAdMoayOY7xEy8XvxuTJN6HBS0aV79qDsoiEeKbJOQf6s+SV/iRCi+5arfjc/aybdTWS1",
+	"FL4O6ti+7Woe+VCq6CXy9EeEzL6NjEuwfUqsamC5sQppdyEaqWwOCeHxdjsXUvly6VSsJlbUwKwQ1orN",
+	"/Dp0WKB4ZYG8tebJAck7C1hoogqdasTX1AJYQIA4rRFxchxXkfmILA7S35kqRa7K/VJOsF+iQsLFHCBK",
+	"cKxA8CTnMlHCjKVzrSl/xHZABQfrq8fgRiRFNPF53w8F4SoEsG3mYHoMvO2g21ilXFFK+aUIwLiY9bzi",
+	"69HGNrKpznO9qiJZLdPTWFFoMdHfRoLhzSGjsbopwfDGkNF3wn2/vqfcwqd4dm7lPO8Q0evH3wr3L4cp",
+	"8Rch8H+ZjMOSuL8TmLjiqRhQ+e10wlYyPy+rsrZr2i+0mQX88pLe1XEbqqvt0RPRKucJXqwSfBZodW51",
+	"ecGNwGSnLgfye3UpVfb9mkDH/yC5qZotzamCbPVz+rdRxxb6ms5Ubdu7tLI9QrEI8Ddw1A3w7GQmHG77",
+	"a+wmYZeFc1rFqu/jHOgzxlhhgc7/iHvNV+Ieg9MzEw7HS8P9j7j3//1f/3fc8wESEXEZcS0UqiSEJjzC",
+	"gQ1KRHKf4tZAKeF1ZMOZcPBMrR8Pwofwe5jz6YO8ysPkGVjEpIoVpd1hHY41E9zkUhgCdTlvZPi7luMY",
+	"0vv9WQS1rR54SAVd9EIEfOuGramfbITRJYSFHCuMk7sUuVYzH4VS3yBKBbZMfAzVOLwlH9ZjYyebkL7w",
+	"YqkC+pnVis5g34ibgOjpIK5g0iN3wiy4uRqxs3JqfkJNJH/Mz0GJkSZ0UeX4ESemJTqjQEBgryW4uS8p",
+	"fg3S4wa+eVi1EAUD6rZPY4xCdDRmLvowVzQBYg8cRM8JOzk6ilUYEm7VBfxcy4VEJXf7AUrfBHoZKz8I",
+	"y9eWxT2Mvu5B77lMpcvXg1PG7VV5YjGOhhN8b7g8lKzIzpgRzqybofx+M5Aqo/91ymVuq41lVP2c5z7P",
+	"uSqNAE1hSjeRfhj8BI0eCL5dlmdBsFWBUjZdJTzwJF43DpdUW0dEWvZwvLWEfLksK/Ilp9VLPxfacXZy",
+	"9KR6wXAnLhA1A/NG/VJeFnYN+5bplUK82n4LWMZgxN55ZP5S7ET8ap1nFc6H54ItXOybDR72GQRQaBu6",
+	"+YMCN7vY5zdwKE67ydYGB/2CmfZH2SO+xI62xI6Wkg/crE25h/Wb0oYnsYMb5Oz9g9V5PUCdWAmMAiEo",
+	"XYUFTaS+j0LUJvMdMA56OhBen6zuQyu3pRCra5y0zMjE0FE0IQB73JIVRgxWJphh6+NBNl465DxTxKqg",
+	"6NfSQ70csZPxk5Lj+WcukI2UBgCYUL3ZujziGUfopD/FPCWsQYI2kwUHAWaNrDqIVHXZ57Qi5pj0pB1b",
+	"CDNDYADKFA5DWy47hre9kJTrQkNrDt1Lucgq6ntUJQcgvy2MKHketwx49vayd/KYf/H8gDuwmS+Wky+p",
+	"CH9KdlIqYoFyOA10Yac53ulMd4OM/hBgRQOpafiMH9hQ+2cq8ypv3OLmjdgHnl8R1YYmLBBO6x2PuwsF",
+	"bGATU+M2VqHxU8YZPUoUGcg0UW7/aFSScnic4F88/UTCWSUejGuIe9T5iL3B0QIBvxJrK9zwkluRTWiu",
+	"jGcZweWDwLnWBVvBNAkZHzhpKGPAl0vBjcegQhjnkNvQlZZ6jltxU4oiDmKJhZVnf170zhH7AdE7T0Mx",
+	"nst1PSHtc2F6bo02qQrbJayv86zEzB1ELBk2fq1XuUA8jKwQ9IvVWjVfLH/KuWv8sjRSG+nWSaz6uV75",
+	"H+AAJMPyN9afy9nc/zZi5xJuhxH8imkfq4PwXr6yhn8LG5HZiNERwDuiNMsKgbEEZJDBenZSIVplrOA3",
+	"jLj2Fd9a4+u06TgpvWGjKmCoSdz4svkIrQp8Xf4VRg9fln9vVTSOeh+H0P7wmqO3CGnVO20cIRlkZ9BU",
+	"4/MzYVP/3bNClL/j37Xf3lTd1z/iEz91ofFmiFtARTpx1fVSKNb3dTcHRAi6znBGKvlWaGJZZ7OjU6Iu",
+	"sGOcKFZZF5u2F9G2jo+Pn/gMM8X0dGqFO43VUphUKDcUZGFLvk6Qmv7PR98kgxF7/jHNi0x4Wr11bjZr",
+	"AR6Njx4Nx4fD8eH5eDzB/389fjzBkoCt84WdhrH2WpOdu+txwp7P9HA/gORqdeDB1KHz0Ef0+xVChSMF",
+	"XpkWmIyO0aw2VkSb9bUwOV/efT2O9l8PGto9LEiFGO34jPUVdJJLG7zTGOfMZ5bQteGVThBrx2dddPf4",
+	"9mS3PkSELMLCcXCslXbCBpBdP3Tx0UVtaLq3xds+8tzsDwJ9Bv7dBfrcEKSIfNyjEvFnQIjAWdckURI8",
+	"u/06FTYYilN6VZcimqGLsfJx/Vyx5GUmFkvthErXw+/EGk3EKJcRXiguZFkBEk3WEwync2ZN0KKV4Hkl",
+	"1lVCEVZe0lmVtVrZqo2wRe5Yn2ozwnCjeuHHqDYoN3wrljlfozxJ/CV4/ojvqxnjMdAwDR1jU+IaoUq9",
+	"ecCtdFk4jhmeeodOOWDiDrHK5HQqMO6lMWp0CchqjS6uxDpAH44Ylu4jiwhzmnKtvMSceZ8EOzphc10Y",
+	"W4FSS+MXorDizjF+VQHOWCVIJe4W4gdqQm2qtwvxi5WXZ9pkdDqRcMt7t81arR3K78S6tzs94bdRIBrl",
+	"fWOL4ap0Obs9tgXe4742EUi5cOXgIkSeSXknU7hQdE39m4ONfO3n53zWNSD/2AE+8ynqtdy8m16tXinf",
+	"+BQ1ksR3vV0+d/ek7y/xkH/1eMgSgA0OdgvTqxtfbkRAwmjI5OV0iCVok9qNqbItKJ5OTimUD0sLE/Z0",
+	"KFdgWf/k8Aj0U2QtsgErubuQC6U43I3uTb+nkOW9wY3CvGZaiT87Yv0eZ/NNbbmpXMOfJGGl82h2wLqV",
+	"h/C1VsKfRPRWB3YKzdUwm/0Z7GvDkq+SgQ+KqTzvx+OTUvXqyq/8Vrg7njoYZOfJG98L14P1uDPfgiaP",
+	"d14RKjbqQk4Cs1KlJOP6lV/rAsH4f9MYvoCKdeUQ7bg/tzuscIYQzuT3Tjs6ZYkq8jyJVZoLbiwr7Zlw",
+	"J0nCPmUJjD8hYSz1QXRUQAuR7tj33BdsIMWGbGNWAJeB+SDzgUZPmRGITQZytGO+S+lGjErm0zmNlQQJ",
+	"G8R/yxJfNj6pFLgaIfHHWKoa6wOVzYehYvgbsTylUcNBRFGVSUSsvRRuJYQC1c46nqMZpNKBOhkhah/B",
+	"W+7VghH7EGIzawOZe1vrykgn2Eoqe1fNh6Crvf4Tq2pzKNr/3hWgm5KcfgdB4PNoPn9IdtQuFhCyo34z",
+	"K/hXlIG+6BO3za/aX5s4qNI2u327AWHJMnqaMs4rtEzv2q37zCKCxA8mpjo2WhNYa8TOvAO25if2Cai7",
+	"3J9ntXF/xktbddOFz4sx0tVgviCs7q7RF5g2b+xf85xGvwH1rS4ktVqLaUfRXEyBYUk1lKSWH72QSrQc",
+	"81j1j8aHgxGjdrwQQ4WS6/beWjo0tx6doX80Hg8o2i1WFAMtLVqYR+xdMwObLNllvjbdh9N6QraBJv4p",
+	"UkyqLZ/alaPdzAGP1Q1p2p3IjD59uyN1+zTY4QlUMgBzH43rWx6rfm3ZKTI6wci3VrsCrfW59gLF5xAL",
+	"qov+B4WXVQNoLQXqoxgDAUYy83uaZW/ovt7tF0vlv6VkQWeghp6DeTmtgkadgO8UOQ5+LUErdho2Kftr",
+	"k7L6vGFP/JwV+dSDWvelC5Xlw40JFfUpI7qizhjNnGnS4pj4KLFIdhkHVhdLIkxq7hBMnglo8oXRi5JK",
+	"3WTFpFe+oLLvMkFunDmfdXXjqbur2NAaxFZKvdQ+Av53IPuXx/m3Afz7SxPm010WqzQPMM+/o22US0K4",
+	"hMPvy/f6Rx/YWGGifMSWMjRDIIvsSqwpW84IVxhlSyg98iEj7uZS5zJdAytHXL2vS2zPAZvKj/62YkM7",
+	"wTdPfYFjwt5ioVIlV+sqVNO7rv0hoDueeFEoiVWhnMxZaWUK+YHB41HiwvrJofMDHlDaxap6TSofQOUl",
+	"o5EHp7vgLhl0+3kJaPgzySXU+B9UB4o6P8eN77Re07H4UmHvc7Jee0U1QSveS3vShpPdpB27AePfYdgJ",
+	"5fYIxzPu+GmpGPmuMGUeM0saEOcUWROrG9T5hgLT4bqpXaDPlbtBPXRa3/C2f+HCu9wYlR4cjtrnAWmv",
+	"n9uDQJuRA9614U5LgPU8L7CekHFPbAKr8vLcs0+VNVHF2Zn3l5dJcSV7SkjxPg0MKVTard8p4MaV+V06",
+	"VpTmdHbGQlYxIw2/0foUMwR0hnyXpA1EZC0zkaPSCAADrWco1/i7tLEKpadH7LUO36+F2zYjIGxmViHe",
+	"BgMC8WHPhk/ZEiPKHfBdnuVSCc9lQ2OhPO6d3B+V0EJmCRvFCv0h+dovLVkrELKGElqqLG67VuncaKUL",
+	"S03C4i2AuqMAdQa/JwNaoGthMpk6xo3BZHzCyLxcswVoYzMYiJ170KfgSym7xmzFxBtIWlPlnvoT/UfT",
+	"vPpx/JfT6veYybda/bXjhrSaSrMg9bWCocZDm7XLBU1o3F97l4IbYc4KN+9NfvwJ6CTl3HTXO4NfqUf8",
+	"21JUdqbTYuHjBwqT9ya9A6S6fgi/tpRRQrOpikKNYPQzYqXmqCQyV2LtU41B0kAP6KjSs7A4Tru2tpV5",
+	"VtbN8w5mQuqwjhtnq2pxp0C6qqLkhK+LoEObFcgtI32jXuxN+gJraJf1asOInTXeKjFGpGnUjmP9xMos",
+	"8ei/aBrGguC1h5rdcyNKpF+tPFCc3x3QdYC1UAzztQ8x9AAZfSso8uPt87Nn3z/3Ok1I7ylLWO63rHql",
+	"SjgFHLgHCa5aDCmEezbo9DDTPubdbxUakmt512WUsVRllne5MKdtNptm6SDxkWNGiC8h5INJuYtV0wI0",
+	"Yh+MxPQD3DO9dHIhrZMpCAEUuJSuWZ8iD6JYVf5+Qt4JmVnBvl9GkLP+Vth5cxfIlLG9YkTNLbPOcDmb",
+	"I4PzPLssvVGqCV498CiIgTr4oPXNehp9zsrKFKTYO+1LftDzXqtn3MYqmWqzeMYd38C/pzrRCfx9gc9T",
+	"OpQvcfXm/TkGiZcg/L76R8rzSm2fUJgGr+nxXuShxBCabazmvAT5WmACSymgoWnBm/3gcjQWNhDC9sO4",
+	"XQEg8rLItcj1EoURn+6GEEXs7M1Lf+UQLlHkU+YFpbq0Vi9+YqnyAOMEEu4paFCjghZlKYiEvTsewjpw",
+	"Jy/zSkJ1c2EFW3I3L/P0T8YnJIzgPlyu4dRSHtOS2yoopDnm5sX3qOctyTlBdLF0rrKFVISmqI1l/cRo",
+	"DMSHr/2NbFCqQZ1gw0MtXbwx+lJQ87jXlzznKiWUI6Cm6VyEDmut6aUFjeH/DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -3,7 +3,9 @@
 // mini-program and no network: code2Session (below), stable_token and the
 // token-bearing APIs (platform.go: token generations and expiry, 40001 and
 // 42001, per-API call counts, injected errcodes), and one file per further
-// API.
+// API: content security (security.go: msgSecCheck v2 and mediaCheckAsync
+// v2; "sim-risky" in a text or an image URL is judged risky, "sim-review"
+// review, anything else passes).
 //
 // It serves GET /sns/jscode2session?appid=&secret=&js_code=&grant_type=
 // and answers like WeChat: HTTP 200, Content-Type text/plain, and a JSON
@@ -113,6 +115,9 @@ type Simulator struct {
 	total int
 	clock func() time.Time
 	plat  platform // access tokens and the APIs behind them (platform.go)
+	// security is content security's state (security.go), made on first
+	// use.
+	security *security
 }
 
 // New returns a Simulator for cfg.
@@ -146,6 +151,8 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("GET /sns/jscode2session", s.code2Session)
 	s.mux.HandleFunc("POST /cgi-bin/stable_token", s.stableToken)
 	s.mux.HandleFunc("POST /wxa/business/getuserphonenumber", s.withToken(APIGetUserPhoneNumber, s.phoneNumber))
+	s.mux.HandleFunc("POST /wxa/msg_sec_check", s.withToken(APIMsgSecCheck, s.msgSecCheck))
+	s.mux.HandleFunc("POST /wxa/media_check_async", s.withToken(APIMediaCheckAsync, s.mediaCheckAsync))
 }
 
 // ServeHTTP routes the simulated APIs; anything else is 404 or 405.
@@ -253,6 +260,7 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, appid, code s
 // succeed replies with name's identity in appid and a fresh session key.
 func (s *Simulator) succeed(w http.ResponseWriter, appid, code, name string, withUnion bool) {
 	id := identity{SessionKey: newSessionKey(), OpenID: OpenID(appid, name)}
+	s.noteLogin(appid, id.OpenID) // content security accepts it now
 	if withUnion {
 		id.UnionID = UnionID(name)
 	}

@@ -77,6 +77,9 @@ var placements = map[string]placement{
 
 	"listUsers": {"admin", ""},
 
+	"listModeration":    {"moderation", ""},
+	"resolveModeration": {"moderation", ""},
+
 	"listTodoAttachments": {"attachments", "listAttachmentsFailure"},
 	"attachToTodo":        {"attachments", "attachFailure"},
 	"detachFromTodo":      {"attachments", "detachFailure"},

@@ -18,6 +18,23 @@ type LoginAttempt struct {
 	Attempts    int32
 }
 
+type ModerationItem struct {
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	AppID     string
+	Subject   string
+	SubjectID uuid.UUID
+	Field     string
+	Content   string
+	Verdict   string
+	Label     int32
+	TraceID   string
+	Reason    string
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type PasswordCredential struct {
 	UserID    uuid.UUID
 	Username  string
@@ -99,6 +116,7 @@ type Upload struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	CompletedAt  pgtype.Timestamptz
+	Blocked      bool
 }
 
 type User struct {

@@ -211,7 +211,12 @@ export interface paths {
          *     role and timestamps cannot be set here.
          *     `avatar_upload_id` must name a ready avatar upload of the caller:
          *     someone else's is 404, a pending one `upload_not_ready` (409), an
-         *     attachment `upload_wrong_purpose` (422).
+         *     attachment `upload_wrong_purpose` (422), a blocked one
+         *     `content_risky` (422).
+         *
+         *     Content security: when the deployment checks them, `nickname` and
+         *     `bio` go through WeChat's `msgSecCheck` first; a risky one answers
+         *     422 `content_risky` naming the field and nothing is changed.
          */
         patch: operations["updateMe"];
         trace?: never;
@@ -347,6 +352,11 @@ export interface paths {
          *     second task, even when the two requests race. The same key with a
          *     different body answers 422 `idempotency_key_reused`. Keys belong to
          *     the user and expire 24 hours after their first use.
+         *
+         *     Content security: when the deployment checks them, `title` and
+         *     `notes` go through WeChat's `msgSecCheck` first; a risky one
+         *     answers 422 `content_risky` naming the field and nothing is
+         *     created.
          */
         post: operations["createTodo"];
         delete?: never;
@@ -391,6 +401,11 @@ export interface paths {
          *     Send the task's `ETag` in `If-Match` to change it only if nobody else
          *     did in between: a stale tag answers 412 `precondition_failed` and
          *     changes nothing. Without `If-Match` the last write wins.
+         *
+         *     Content security: when the deployment checks them, a new `title`
+         *     or `notes` goes through WeChat's `msgSecCheck` first; a risky one
+         *     answers 422 `content_risky` naming the field and nothing is
+         *     changed.
          */
         patch: operations["updateTodo"];
         trace?: never;
@@ -418,7 +433,8 @@ export interface paths {
          *     (201). Attaching it again answers the attachment as it is (200), so a
          *     retry is safe. Someone else's task or upload is 404; a pending or
          *     rejected upload is `upload_not_ready` (409), an avatar upload
-         *     `upload_wrong_purpose` (422); a task holds at most 20 attachments
+         *     `upload_wrong_purpose` (422), an image content security blocked
+         *     `content_risky` (422); a task holds at most 20 attachments
          *     (`attachment_limit`, 409).
          */
         post: operations["attachToTodo"];
@@ -524,6 +540,11 @@ export interface paths {
          *     (`upload_size_mismatch`, `upload_type_mismatch`; the object is
          *     deleted). No object yet is `upload_not_received` and the upload
          *     stays pending; past its deadline it is `upload_expired`.
+         *
+         *     Content security: when the deployment checks the purpose's images,
+         *     a newly ready image is sent to WeChat's asynchronous check
+         *     (`mediaCheckAsync`); the verdict arrives later by message push, and
+         *     a risky image is then `blocked`.
          */
         post: operations["completeUpload"];
         delete?: never;
@@ -547,6 +568,8 @@ export interface paths {
          * @description A stable link to a ready avatar upload, as `avatar_url` holds it:
          *     it redirects to a fresh short-lived download URL, so an `<image>`
          *     tag can show it without a token.
+         *     An image content security judged risky answers 404, like a missing
+         *     one.
          */
         get: operations["getAvatar"];
         put?: never;
@@ -584,6 +607,62 @@ export interface paths {
          *     file is kept.
          */
         post: operations["localStoragePost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/moderation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List content flagged by content security
+         * @description What WeChat's content security flagged, newest first, one page at a
+         *     time (pass `next_cursor` back as `cursor`). An item is a profile
+         *     field, a task field or an uploaded image: a text WeChat
+         *     (`msgSecCheck`) answered `review` for, text that could not be
+         *     checked and was accepted (`verdict` `unchecked`: WeChat failed, or
+         *     the author has no WeChat identity), or an image whose asynchronous
+         *     check (`mediaCheckAsync`) is `pending` or came back `review` or
+         *     `risky` (a risky image is no longer served). Risky text is refused
+         *     when sent (422 `content_risky`) and never stored, so it is not
+         *     listed. Admins only (403 `forbidden` otherwise).
+         */
+        get: operations["listModeration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/moderation/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The moderation item's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide a flagged item
+         * @description `approve` keeps the content (an image judged risky is served
+         *     again); `remove` takes an image out of service for good. Text is
+         *     not edited here: `remove` records the decision. Deciding an item
+         *     again with the same action answers it unchanged; an item that is
+         *     still `pending` (no verdict yet) can be decided too. Admins only.
+         */
+        post: operations["resolveModeration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -996,8 +1075,14 @@ export interface components {
              * @enum {string}
              */
             reject_reason?: "upload_size_mismatch" | "upload_type_mismatch";
-            /** @description A ready upload's short-lived download URL. */
+            /** @description A ready upload's short-lived download URL; absent when `blocked`. */
             download_url?: string;
+            /**
+             * @description True when content security judged the image risky (or an admin
+             *     removed it): it is no longer served (no `download_url`, and an
+             *     avatar's link answers 404) and cannot be used again.
+             */
+            blocked?: boolean;
             /** Format: date-time */
             download_expires_at?: string;
         };
@@ -1141,6 +1226,64 @@ export interface components {
             /** @description How many sessions were ended. */
             ended: number;
         };
+        /**
+         * @description `pending`: an image check waits for WeChat's verdict. `open`:
+         *     flagged, waiting for an admin. `cleared`: WeChat passed the image.
+         *     `approved`, `removed`: an admin decided.
+         * @enum {string}
+         */
+        ModerationStatus: "pending" | "open" | "cleared" | "approved" | "removed";
+        ModerationItem: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The author.
+             */
+            user_id: string;
+            /** @description The mini-program whose openid the check used; absent when the author has no WeChat identity. */
+            app_id?: string;
+            /**
+             * @description What was checked.
+             * @enum {string}
+             */
+            subject: "profile" | "todo" | "upload";
+            /**
+             * Format: uuid
+             * @description The user (profile), task or upload.
+             */
+            subject_id: string;
+            /** @enum {string} */
+            field: "nickname" | "bio" | "todo_title" | "todo_notes" | "avatar" | "attachment";
+            /** @description The text that was checked (empty for an image). */
+            content: string;
+            /**
+             * @description WeChat's `suggest`, `pending` while an image check runs, or
+             *     `unchecked` when no verdict could be had (`reason` says why).
+             * @enum {string}
+             */
+            verdict: "pending" | "pass" | "review" | "risky" | "unchecked";
+            /** @description WeChat's label (100 normal, 10001 ads, 20001 politics, 20002 porn, 20003 abuse, 20006 crime, 20008 fraud, 20012 vulgar, 20013 copyright, 21000 other); 0 when none. */
+            label: number;
+            /** @description WeChat's trace_id of the check, for WeChat support; empty when none. */
+            trace_id: string;
+            /** @description Why an item is `unchecked` (`no_wechat_identity`, or the problem code of WeChat's failure); empty otherwise. */
+            reason: string;
+            status: components["schemas"]["ModerationStatus"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ModerationPage: {
+            items: components["schemas"]["ModerationItem"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        ModerationDecision: {
+            /** @enum {string} */
+            action: "approve" | "remove";
+        };
         UserPage: {
             items: components["schemas"]["User"][];
             /** @description Pass as `cursor` for the next page; absent on the last page. */
@@ -1282,8 +1425,11 @@ export interface components {
          * @description Well-formed but against a rule of the resource: the
          *     `Idempotency-Key` was used with a different request body, or a
          *     stored file does not match its upload ticket, or an upload serves
-         *     another purpose, or WeChat refused a `getPhoneNumber` code
-         *     (`wechat_phone_code_invalid`, `wechat_phone_code_used`).
+         *     another purpose, WeChat refused a `getPhoneNumber` code
+         *     (`wechat_phone_code_invalid`, `wechat_phone_code_used`), or WeChat's
+         *     content security judged a text (or an image) risky (`content_risky`:
+         *     `errors` names each refused field, with code `content_risky`; nothing
+         *     was stored).
          */
         UnprocessableEntity: {
             headers: {
@@ -1313,6 +1459,9 @@ export interface components {
         };
         /**
          * @description A dependency is busy or down; retry after `Retry-After` seconds.
+         *     With code `content_check_unavailable`, WeChat's content security
+         *     could not check the text and this deployment refuses unchecked
+         *     text (`MINIBACK_CONTENT_CHECK_FAILURE=refuse`); nothing was stored.
          *     With code `unavailable` (the database could not be reached or the
          *     connection broke mid-request) the outcome is unknown: a write may
          *     or may not have committed. Retrying is the safe answer: a create
@@ -1416,6 +1565,10 @@ export type TokenResponse = components['schemas']['TokenResponse'];
 export type Session = components['schemas']['Session'];
 export type SessionList = components['schemas']['SessionList'];
 export type EndedSessions = components['schemas']['EndedSessions'];
+export type ModerationStatus = components['schemas']['ModerationStatus'];
+export type ModerationItem = components['schemas']['ModerationItem'];
+export type ModerationPage = components['schemas']['ModerationPage'];
+export type ModerationDecision = components['schemas']['ModerationDecision'];
 export type UserPage = components['schemas']['UserPage'];
 export type Role = components['schemas']['Role'];
 export type JwkSet = components['schemas']['JWKSet'];
@@ -2091,6 +2244,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2409,6 +2563,73 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    listModeration: {
+        parameters: {
+            query?: {
+                /** @description Only items with this status; absent means `open`, the ones waiting for an admin. */
+                status?: components["schemas"]["ModerationStatus"];
+                /** @description Page size. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page; opaque. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of moderation items. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModerationPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resolveModeration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The moderation item's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModerationDecision"];
+            };
+        };
+        responses: {
+            /** @description The decided item. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModerationItem"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listUsers: {
