@@ -224,12 +224,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 		wechatAPI: client.API(wechat.NewProcessTokens(client)),
 		hasher:    &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
 		cursors:   cursors,
-		clock:     &testClock{},
-		users:     postgres.NewUserStore(db),
-		weChat:    &sessionKeyRecorder{WeChatAuth: client, seen: seen},
-		hasher:    &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
-		cursors:   cursors,
-		content:   wechat.NewContentSecurity(client.API(wechat.NewProcessTokens(client))),
+		content:   wechat.NewContentSecurity(client.API(wechat.NewProcessTokens(client))), // its own tokens, like a second replica
 	}
 	e.setUpStorage(t)
 	first := e.newInstance(t, cfg.keys)
