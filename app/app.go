@@ -22,6 +22,7 @@ type App struct {
 	Admin         Admin
 	Uploads       *Uploads
 	Attachments   Attachments
+	WeChatData    WeChatData
 	// Revocations is this instance's copy of the revocation feed: the
 	// token check consults it, Sessions and Accounts note their own
 	// revocations in it, and StartBackground keeps it fresh.
@@ -64,6 +65,8 @@ type Ports struct {
 	Attachments ports.AttachmentStore
 	// AvatarLinks builds the stable link of an avatar upload.
 	AvatarLinks ports.AvatarLinks
+	// SessionKeys reads the WeChat session keys the user store keeps.
+	SessionKeys ports.WeChatSessionKeys
 
 	// SessionPurger deletes long-ended sessions and old revocations in
 	// the background; nil leaves them.
@@ -110,6 +113,9 @@ type Options struct {
 	RevocationRetain time.Duration
 	// Schedule says how often StartBackground runs each task.
 	Schedule Schedule
+	// WeChatDataMaxAge is how old WeChat open data may be; zero means
+	// domain.DefaultOpenDataMaxAge.
+	WeChatDataMaxAge time.Duration
 }
 
 // Schedule is how often each background task runs. A zero interval
@@ -143,6 +149,7 @@ func New(p Ports, o Options) *App {
 		Admin:         Admin{Users: p.UserAdmin},
 		Uploads:       uploads,
 		Attachments:   Attachments{Store: p.Attachments, Uploads: uploads},
+		WeChatData:    WeChatData{Keys: p.SessionKeys, Clock: p.Clock, MaxAge: o.WeChatDataMaxAge},
 		Revocations:   revocations,
 		UploadCleaner: UploadCleaner{Store: p.Uploads, Storage: p.Storage, Clock: p.Clock},
 

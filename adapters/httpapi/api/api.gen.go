@@ -746,6 +746,44 @@ type UserPage struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// WeChatData defines model for WeChatData.
+type WeChatData struct {
+	// Data The decrypted object exactly as WeChat wrote it, its own
+	// `watermark` included. Its members depend on the API that gave
+	// it, for example `wx.getWeRunData`:
+	// `{"stepInfoList":[{"timestamp":1445866601,"step":100}],…}`,
+	// `wx.getGroupEnterInfo`: `{"opengid":"…","chat_type":3,…}`,
+	// `wx.getShareInfo`: `{"openGId":"…"}`.
+	//
+	//
+	// Example: {"stepInfoList":[{"step":100,"timestamp":1445866601},{"step":120,"timestamp":1445876601}],"watermark":{"appid":"wx0000000000000000","timestamp":1445876699}}
+	Data map[string]interface{} `json:"data"`
+
+	// Watermark The watermark the server checked.
+	Watermark WeChatWatermark `json:"watermark"`
+}
+
+// WeChatDataRequest The fields a WeChat open-data API hands the mini-program, renamed:
+// `encryptedData` → `encrypted_data`, `iv`, `rawData` → `raw_data`,
+// `signature`. `raw_data` and `signature` go together or not at all.
+type WeChatDataRequest struct {
+	// EncryptedData `encryptedData`: base64 (standard alphabet, padded) of the AES-128-CBC ciphertext.
+	//
+	// Example: CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==
+	EncryptedData string `json:"encrypted_data"`
+
+	// Iv `iv`: base64 of the 16-byte initialisation vector.
+	//
+	// Example: r7BXXKkLb8qrSNn05n0qiA==
+	Iv string `json:"iv"`
+
+	// RawData `rawData`, when WeChat gave it (the signed, unencrypted part), exactly as received.
+	RawData *string `json:"raw_data,omitempty"`
+
+	// Signature `signature`, when WeChat gave it: `hex(sha1(rawData + session_key))`.
+	Signature *string `json:"signature,omitempty"`
+}
+
 // WeChatLoginRequest defines model for WeChatLoginRequest.
 type WeChatLoginRequest struct {
 	// Appid The mini-program's AppID. Required only when the deployment serves
@@ -759,6 +797,19 @@ type WeChatLoginRequest struct {
 	//
 	// Example: dev-alice
 	Code string `json:"code"`
+}
+
+// WeChatWatermark The watermark the server checked.
+type WeChatWatermark struct {
+	// Appid The mini-program the data was issued for (the caller's).
+	//
+	// Example: wx0000000000000000
+	Appid string `json:"appid"`
+
+	// Timestamp When WeChat issued the data, in Unix seconds.
+	//
+	// Example: 1445876699
+	Timestamp int64 `json:"timestamp"`
 }
 
 // IdempotencyKey defines model for IdempotencyKey.
@@ -953,6 +1004,9 @@ type SetMyPasswordJSONRequestBody = PasswordChangeRequest
 // BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
 type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
+// DecryptWeChatDataJSONRequestBody defines body for DecryptWeChatData for application/json ContentType.
+type DecryptWeChatDataJSONRequestBody = WeChatDataRequest
+
 // CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
 type CreateTodoJSONRequestBody = TodoCreate
 
@@ -1030,6 +1084,9 @@ type ServerInterface interface {
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(c *gin.Context)
+	// DecryptWeChatData Check and decrypt my WeChat open data
+	// (POST /v1/me/wechat-data)
+	DecryptWeChatData(c *gin.Context)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(c *gin.Context, params ListTodosParams)
@@ -1495,6 +1552,19 @@ func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
 	}
 
 	siw.Handler.BindMyWeChat(c)
+}
+
+// DecryptWeChatData operation middleware
+func (siw *ServerInterfaceWrapper) DecryptWeChatData(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DecryptWeChatData(c)
 }
 
 // ListTodos operation middleware
@@ -1972,6 +2042,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
 	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
 	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
+	router.POST(options.BaseURL+"/v1/me/wechat-data", wrapper.DecryptWeChatData)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
 	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
 	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
@@ -4326,6 +4397,169 @@ func (response BindMyWeChat504ApplicationProblemPlusJSONResponse) VisitBindMyWeC
 	return err
 }
 
+type DecryptWeChatDataRequestObject struct {
+	Body *DecryptWeChatDataJSONRequestBody
+}
+
+type DecryptWeChatDataResponseObject interface {
+	VisitDecryptWeChatDataResponse(w http.ResponseWriter) error
+}
+
+type DecryptWeChatData200JSONResponse WeChatData
+
+func (response DecryptWeChatData200JSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData400ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData401ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData403ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData403ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData409ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData409ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData413ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData415ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData422ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData422ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData500ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData503ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTodosRequestObject struct {
 	Params ListTodosParams
 }
@@ -5849,6 +6083,9 @@ type StrictServerInterface interface {
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
+	// DecryptWeChatData Check and decrypt my WeChat open data
+	// (POST /v1/me/wechat-data)
+	DecryptWeChatData(ctx context.Context, request DecryptWeChatDataRequestObject) (DecryptWeChatDataResponseObject, error)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
@@ -6591,6 +6828,48 @@ func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 	}
 }
 
+// DecryptWeChatData operation middleware
+func (sh *strictHandler) DecryptWeChatData(ctx *gin.Context) {
+	var request DecryptWeChatDataRequestObject
+
+	var body DecryptWeChatDataJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DecryptWeChatData(ctx, request.(DecryptWeChatDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DecryptWeChatData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DecryptWeChatDataResponseObject); ok {
+		if err := validResponse.VisitDecryptWeChatDataResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListTodos operation middleware
 func (sh *strictHandler) ListTodos(ctx *gin.Context, params ListTodosParams) {
 	var request ListTodosRequestObject
@@ -6956,227 +7235,262 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdhs38uer4HD/e0xmmhR1cWJLH3Y0vmScOInXlte7/7RXDXWDJEZNgAHQopmsn2ffY59sT1UB3Wiy",
-	"SUm+KJ4Z50Mskt24Fgp1/dUfvVzPF1oJ5Wzv+I/eTPBCGPzzyRmfwr+FsLmRCye16h33zmaCOW4v71l2",
-	"JYyVWjFuGWfWGa2mTCgn3Yo5Pk3YRBuWPZsMf+Iun2WMqwI//qyV8N+NeklPvOPzRSl6x720d3WY9npJ",
-	"z+YzMefQ94I7Jwz0+7/T3tWv+8OHb38dDx++/Sbt/Ucv6bnVAl60zkg17b1/n/SeFWK+0E4o91IsSr4S",
-	"xeYUXhhhhXIMhs4MPsb0hHHFBDelFIYZ8VslrGNL6WbMzQSzfC5YVjeer4Y/ihUOvxmrUNW8d/xrz5lK",
-	"9N52De65zjmNoWtVX798DsOA7nIjuBMFLnR7jfau9vecLrTdO5yM82+LB2L4LX9wMTzi9x8OHxaH+fBg",
-	"sj95MPlOHFzsj1vj2xzPS+HM6nTihNkc0SuRa1VY5jRbcunYhZhoI5gzK6mmjE+5VO3pz6WSc1iBcT11",
-	"qZyYCtN7D50tuOFz4TxxRUv5o1htdn/KLsWKrXTF8pnWViAxuZm0tDZAdn3OXr9+9phJy2QheDlIWKXk",
-	"b5VgfK7VNFUrXdVbaY/ZPszl4P59VgogKpuwQk6lswnLhlnCsnP43yhjQLXH2Yg9c6kS7xbSCMsOjthM",
-	"V8YyDqvFpLNsIo11rLJilKrWFt1wYyRMk45bL+kpPod31yisvcD83XOhpm7WOz64fz+BBQ+f95P4pPx6",
-	"OvxPPvx9PHx4Pjoevv3LlpMywTO484RnwAMy1ocl+SZLYGk4y/V8zodWwIYCkZbSOiRcPrWDY6DfVC2N",
-	"dILN+GIhlGValSsmJ0wrwebQqbBE5pUxcBADI+kTE0kV8CRupNVqkDBRWsGO9g9G7BccIi9P8GDqyjHp",
-	"sKGSw2HFPpdS2fUdqRlL95p7DrVtsffHB0et9U1T+00/Tb/5P/03e4P/lvZ+TdN3B/vwv8Nhmr77TgB7",
-	"6sNTCT6646nBNwN4ZNsOAavcskunyi6FYYfjI+JSSrMLXazYciYUrkl7C6XF1Sf+YgXrLwW/bC00wwMm",
-	"2BUvKwHPZ99kt17Ihrd/cat5pgv97PFOcpfFKMxtwd2smZksekkPOIk0cKEAh4+nN9Fmzl3vuFdV+ORm",
-	"568XpebFtu4r/PUzDuA9vGwXWlmB3PdvvPieO7HkyHlzreDChD/5YlFKuqT2FkZflGL+l39YurGa7v7D",
-	"iEnvuPdf9hrZYY9+tXsv6C3qtD3VN+LRjDvGkXJFwayeCzeD66RSleUXpQAaNGJSWVEwYN65EQVIFLy0",
-	"o977BMb9kvj5XY4btihIBNKyOS9hvWGIhl0YwS9B/jFVKU5YJozRxmbIFInJTaQoCxr+I60mpcz/tMHn",
-	"JbfAe5FhLGEvxDscpzYwsUoVwrAlX52wLNeFyJjlK5sqeHLETlmuVeDYNxSQoFXrZFmmygrnStjrfpb7",
-	"ZcgSZkACGZwwDhepAWKHsYg5lyW86/ilUKnqZ+HXc/wGLmp8xn/EBjx1wZPw6oWuVIF3x3ImjIBGliKf",
-	"cXfOSyN4sTrHJ6Cp8P1isfYbtKv86WTSpkppmHou5BXtPn3mxYqthGP9jB49V9qdh8eyJFXt73mxohED",
-	"12EzXRZEKHNtHePO8Xw2h92Fy23OVzDy5tvzUs6lywbAmd8nvafaXMiiEOouSepn7RgvS70UBetnkzCE",
-	"bJCETQhnGAU22JFo+eHj+UWp80tYHGakvQTKckaDBBeLBQtu7VIbWHq2JMGgn/kfz8OP51Ll2hiRO+gf",
-	"BRTrtOFTwZzML4W7Z5mVU8VdZQRuIjaFJO/YjFtGMl7RbB+9dy7VFS9lawP9L/6Nehc8Lz2Tc6Er9yew",
-	"1EIWSIvEWplUzMm5QJ7zvVbiTvmN1qzkTpzgVhphdWVyERYZh/RMwd3PyyfAK+9ybKeKVSDSixzk1gmX",
-	"ZWX8QFF2EvlMCwuilPRDZIVwXJY47J+1ewps4W6PGrNVPqvXMQlcB3Qbe0L0PhFE3HjaCrEo9QpYBRK3",
-	"XUqQtwumJxPWz+pTwys3Oy8k3rpAyDDBF3wFVH6m9XNupuKubyncAmlZCZ2DLMpJkLXCXAnDeJ6LhaOL",
-	"9IVB7VTC20+5LEVx14ON7BqOT+me4yABAH+v5W/Sk9HygTcdDv6VMFcyF68Vv+KyhA240zMAFCJUAXc0",
-	"3pOVXQEZFXqpTmiUXsnN0DwwRPtAxizZA0apegN3PsgHLKuaOWSsD7MuuOMX3AqW66okpnQBbIATERpS",
-	"D3OtlMhRi78w+lKwuSyGXqYY4OrpyuV6LkgsuVR6qY4Z9yoeXorawL/YwYxfCdRKpXOiGDEcN4ga0nrZ",
-	"ZCI8a4RGyLiSqutkFyNcZZRtNlNOvEAHir8zq1TNeSFAr0pwi1FWKDgqoW7WNn1B5xa0WGgFL54iVV7a",
-	"YLjhoiBtK7LARRuwbcf903uRKec9aTv6J65WXlq2d0lhL2EFUEwRxQkZj7pJ6ZNN9rUCdqaN/F3cNXdG",
-	"EQF5k7XM6Uuh0FoinWVWWLRqLLllRlzpS1GQhIIWCz2V4SeSlfq1CItnizQhI+zMN+uf8zIOCTHUShCb",
-	"A3NPWOZll/NIgfJM/rVaGA2jhUP7BK21dyuwlOXQq08XlSMGCXIvKlDB/hmuO29N2jybsHC4anjSOCvk",
-	"ZCJamgncJrRWqQKBEC58WQpW0A3vyBCFG+UFfBLu6J1a6sfLx6aKK+1mwrBFZRaabH64mLZaLLRxovhJ",
-	"FJKfod7951ybMKcs7g16yUZofvBNQU+ntSqBoyvoEuXlC6MXwjgpbO94wksrkt4i+uqPHukgojjnrmVy",
-	"AIY3BHFz0+6Q9GgVr5shWUd6ZKYINo5fw8tJq+vGsK4v/iFyB700c3ou7W3nJZ2Yt//YNdRo+d4nvTl/",
-	"94zeOmis3twYvtqYDLW+e/SRbeMWE/C6iSy6rOh0wUQKZBYoW0/YXCoBXPh6+9XmtkB/XbN5ogpRvCLW",
-	"Z285ExBLOmbxd71kc65WgaNathRGMHwahr/T89AeO/XQNe6nUpRFrZHcYtDArTvcJw7tWXOez6QSxNJr",
-	"FwaahO5Z5vnBMcvCGFHZdFqfl1pNs4Th33amjYMPXhI6x/eziM3DbPDV8AXtaPwImnXhC125cz05N1xN",
-	"RfRA63Un3rnQOxyCUrwLH2Ejwt8TsYz+pGFZaAivqELPQfhFvo5KDLfNcCpTxqPLZ9zw3AmDr2divnCr",
-	"8wUKT/E05Vyc/65VPO4wkWj0eWWsNtGCxY+j3QhHTZakVGVKu3Nvz8hIkptEt6mtl2Gu6XmQF8+5PQ9G",
-	"KWgtfEfNkyS3wQ1xgTZp5c1MoPYmAkEwaRMmRtMRy4C7j5TML7Ej9E2RFDQ69SIPMnt0RW70N4drnhS5",
-	"3UeaBpYQLTfvdZ2Tvwteutktz4h13FU2dpLqy24XaTwq/1bXKH548+O1Q1hnhYvqopQ5GoNAObgUK9Z/",
-	"+fQR++7+/neDE6YEaplqxRZGXoEMOxfzC2FgZdduwnIaT+VJ8fjVaS/pPXl1cP/bjlklvdxctV84uH9/",
-	"/2Ev6b0Ybnvlsoudw3WPI/728AFzs2p+sTBSuZOW/GlJHnQzIQ1OEkUk6Top5JKkvzCyX358ARN51Dmk",
-	"yor4WSunnY+96yC3pLe6nghhLDTxBJeYetyy+6/Eba/JS7G6+TUP9PX+mhsdG+wa3nOQyl96f8ttpSzc",
-	"yXPcya77/Ic3Z8xpZgXom5ZlLS5wzP4muBGGpdV4fJhjI/in6OYP3rt9LtV2/3+lnCyRObWUHP9q6/rd",
-	"37x+k56050oskVd2ELSpRPBYSuvVmTr4YSbQdhwN/ULrUnAUvb1ydH67ObRVquDdr1QJMyM1jExOKGig",
-	"R64EZXYi4O5JWM4XC9BcVqg48Aury8qhCWBw/VKEIdebu4sCX9LDZ/gskCL8ce68grHrTXwFNRE6tOZa",
-	"8dt2SEotQmx136Kb9Vl1bowfRpsYuk7OC3/nPprBpf5h4vC6g2CTLF76aTa+cp7nuvIWU17f/CeNbt6S",
-	"EQb0oncfKL0mRNcdJy2/98GD9ZCNzfMIwsOu8QaLFZmgav8IBS+FSbgZb0Z2kqptk0CFdimtGLGXVSks",
-	"8BOpWPZSTKV1wvjl98JMNJVDUHaumQps8/YdeKphFGRaM9i3nmx0PArvZx+wvA+6LzBD/vQvfYW/Pbpm",
-	"gdcOa2u1dx0sfzV9yLlC5tx1JYVlDZYT8t72uVqRc5+MoX/NBics51YMpbJCWenklWjHtvFS5uL2pBaT",
-	"WdOYdwqymTZWsAuMN1kx6zj8/AlO69oO0OpEg+ncBSO1kW2Rq9TLXtJTMJyyl/RmcjrbFKuS3rshvDC8",
-	"4rjUFt4MrT3HFsKnn0NL4Yu/Y4vYO9mRNqn/6SP28Oj+d7X6QU4vG4xrdlOX3RSKb64GO80uDFf5jGnV",
-	"JgDU0FCSOZ+QV6dju2lwXYQ4q+YcL/WSKwoRRHOitEzndCvkolsOwqCNDjYFatGwFFeiDGtjk+bWqE2N",
-	"6MJAHYq42THjDt35qbo/Jo0yo2FTSAU1MddGkCVjoitVjNiTKyBR0L2ZVIvKpaqPxj0aqMV2QOhM2G+V",
-	"MKuELTjsjyoYqYSsCbEcsHkF3V8Ib6F+ffZ0+KAOm/v59XPWqNwJ0yGkEaYwFc6u2wJOGGc/vPrlZ7I2",
-	"zvkK4xbCNNl+Mh6PKXLMMiWsE0Wqwo+HB6wQYoG9oD6bYRdt6wKxwBvJ5pGlZkNET3pSWcdVLrq1p7Bl",
-	"uHI3pA7/jjewbfzc6LZz/o6kv/sPH0ay4NF43CUNOulK0UXGaO7xxGyr+ZybVbCLhwMKrXWONciH622+",
-	"fvkM1EJgx13tNEdw5tzCHu/twegveH45KsRVsFvbvRsc0DW+6CVGmmy9WN7S0M0j9USW4kWIeryNiu9Y",
-	"Kbh1GOlItAyngF2AQO9Yn3yWsW2puaEHHWr+FXfcnN/AvEpPrhlWT6BTy7LQjCkzYH3oGUKumKpSqkvW",
-	"z/au9vfoKbv3hyzeZ4MR+1k75vRUoNOBbtCoITot15htk17zRlf8KMO9Zq9fPk8o6GrhVjDCvBTcjNhp",
-	"abV3uqOozB0aSCQwBzyK4hhlIpo7TgVPk3fXS2srEInw+c0p+mAzWA1vl0GvMQ4GxsWkSlUBnFcv5kK5",
-	"AfK5ODqotbCVylFlKBIGo07VgsiI3PG0ft8/OWMwjrnIWM4VkYVyDMgcJTPHpB2xU7VKvbPn9cvnTFp2",
-	"NB6zfstyybTyprloEIMNMY5iXTe25ULqzf14vYC1vz8eR4x51G7ufsRIIknbGwe7tGs5n4vihCLfvz2K",
-	"WvYufgdPSDUdbYqfm8d646h6FfXDxMkNZbiLWcfKumeBJXfAwMlU0DhJR6wPr6DbGaO8pkIJoysL9IDy",
-	"OmdzadHo27Zk4F0EdKiXyjvqk1QdjfdZ1hpjHQ82Gqzv89H44be3Exfbs3+7fXHPupfnlwX/rRLHLJtf",
-	"mHNKrTm4/y0zXBV6zi6ksyP2oxALIGorcgPsb/luZIV7RcFxr1YqH6QKXkRbknQUpe80y1788opOCq/c",
-	"bM8PNTthgmMkEm1KiI7gqVJiiSw3nFCQDOCzdXph2VKbSyCxtVByGPhvD//nbPw//tehflge/ud3b/IH",
-	"v+2b/7z4dnU2Xvz3o+JAPb1vf3ww/2GfP+90Lq6pUbd1NnUr2/7Q4GRAjzNDUFoKjExUjLMLbgTjRWGA",
-	"grJS57z8K3k6Rq4sslSBqugln4P7rTPXpzuJrqG2P2KwvjyoC/3Vfx7lev5xelF7jg9gm/cPHrQG91pJ",
-	"HFksF1J6AKwGsoufn/74KFWkq0iLcsDghAIPGflHohgE+DqY8Eg99N+kCue8PuNPq7DdTv/fvemHsFyH",
-	"B/Fq6QnL+PD3LGHZePgQvUIhfQil/WGWwNCNqxVg7tOOMNZKTqWLycF6r1/t6YtdgNt9epHXrJuAPs6q",
-	"UK9XsExdo96+1F0C7RtgvoEQUHUoNMZVw2HkThs2NVw5y3gxl8rf1UH89F/iE96qTQHeRWTXDqq0NzLi",
-	"K52uCe+Wvq1JfrE43+aNgXEOF0ZPDZ/DnTQVBUbf6hMvT00wXlN1S+ve0u0jKjZbx0uuZfzaGWzhJaMt",
-	"ZvaJjzwKYUn+Pm3dhSAPdZvbgzW3a6hvgkIcmhZkdEejur8vROEzCG8+HVrza4XcklsMKr9mGevAK5If",
-	"gthw49Fg2Dqfdq8viKWlFMrds+y1FWZ4Cg/CPQCCxWaXrVS+b687hzjviFbW5tzanNZAk0C7DW10nVt/",
-	"LD577Ew4fu8/OFTmTBf61uEZwBC3nbI3cbYcRpVhKuGcm0tRsEKDGqeqsmTLGWgTKFsC49p+KuFpiuml",
-	"JK1rDv3NiK/wQfyb57KoxA0mJi0rKpE05u3XZ4+YnkxALZYO5z2VV0LVk910bzQ3y8H44Nvh+HA43j/b",
-	"f3A8Hh+Px38Zwx8ftiRJ791wqocfevyVdsJu5BiOO1WlRWR/3R1x558DSuXTNoW3pLBrhbBdEWKRDShm",
-	"COPrRTsKM74dDfkk201SeaZyIyjjCHg3GiFJm6bUiCaDNEt7V3QJ+8boEk572XXOzy6OFmxCtIM1KUfb",
-	"5Ak/aR9ivydrLDFakmau23jII3zzluYl4PJRTJM9ZhlOAZfGRRIkGp0uQfuilPPxOFWxVB3ydX3WUyRX",
-	"nrAMVyNjFZoD9sfJuP026zt+QabgUipR5x+Sz2lwwjJaRhzUy6eP2OHh4UPsMVU8PvYXwi2FUGy4f3A8",
-	"HmODf9k/gj+lYtaJBQq5+/dBxKmcsGQ+i+3CdTBWZEVLUPqZCbYS3Fi2/3A8hnk8fPjw4QkmiDNuRKr8",
-	"asHTShhmFzwXluW6LPkC5e5ICMeh/fz00TDoHfA7WbebNW5J52RxLyoKhRXB2BHeR/wCI9hcmCkG3f8C",
-	"im+9biChXghihH2lgXFiNhWm7OG3XK0wp5Ay0yXqwEfjcWxgRdGeRPL2dRQ4+ZqjAeiN2G4pJo7pypFe",
-	"Bf11C2QN479zzlyz3PYknqDAu2MSn5lD1+vwa2+mSWsxhqsCRYnPy76bLfhbtWJzWV6uCXnX8vR1szm2",
-	"vI19vfBBfZ9NUkM5q8O5osQ758Mru6JtfEySj7+sNQ54iy34NMhSWjWgDfD16HqxqVNCbI9n+2LdtSeB",
-	"nc1Equq4BjSbUSMc4zy1xUSH5iLaxShuLvLh2hox11ceXiNwrtGdHH/a2uBHQCcCDQOf7z7/1wrLH8MP",
-	"1kM8FiXeMhE2Bjx5wn59G6/aHO7SUS/5kgS+952kfSm+BhmuRdZ94mDALzGk7zOG6b3dRmYhrSkY2ogA",
-	"Ok1sr+uEn4/Q0W9o7qIkq3oBP5GmvVTo720bvG75crfH1XuLa7QXtPYOSwSTCK+y1y+f7zxGW5V9zhZC",
-	"FYimEgArWCFwWZmcoCBWr/PNzV4TWYrzYDT/UB3dJ83dLA3shX8YCR3I8NwIbrsU1zezFQK4/YPy+f20",
-	"KafSf9ePox3IveHXoIahGbRMyOTst/J3cT6Xdu6RjAL8w2oRfd1F/vBia0mkct8e9bpYRxM3cv2avKJn",
-	"O9XosLit4IroZPhBxVvZOhpdp769E9tN+uhilxYkPe8e9KNB01HtVPVYIdANqq6pgiF5Z23fO/KzYybn",
-	"fCpACY7S1cK3CXvx+GmC0VEJu5KF0MHl4beOWqmzBedta+c6h/rA2OI1lrNpIIAVuWfZXBSS44RPaskx",
-	"LEMQi0Mqacu4hpPd+8dCTNf9W99dK3q0zurWoZEv7lIsHNztc+F4wR1nfcp/WXDjgmuA6IFditWgPcjF",
-	"TDs9+sdium7Kvv8JD384SlsnIt7x3DGkJKnYxcoB6QTXa7TA9yxRWmsORw8O9g+TzXN6CyNWc/C6ztv2",
-	"Y/VqIxnKM268lXmx6gXO10pVXKfgM0xXvq3Te8ctgkBo2CjrYwgAVwV78fpsACc8hDj7uJGZtLe5Q0RZ",
-	"7MgF/aMryDMeWbZ8NyIW/FSWIrtnWQY9P+aOZ8ckppLZ0mtZIZan17EHeEi2JOJ19INpd8fE7LSZ+x70",
-	"pGZ/8e0Bnzt3bJv7MAJ+I7jUcDuNbhLetajceQSg8IGL+3dqASf04vUZsaucG7OiE1auOtcROu8Uc57C",
-	"NNAZZinwZmHERBjGsfWQ4M+X9ep9ZNJ40uscRsdeVqbMjhln86p0EhkdkvlUC8tmwnQNpuvChe5qom4R",
-	"VLMq7c1Z99DRyDs5hE/XuY0ytyPID01yCePrsX7orKXQbAzc8+kNcRhjqroCE33YXgPLc68jfm85k/kM",
-	"g7B8JB+LAvlYnxJb4afjvT0MoJlp644fjB+MOyIhU/XKi7XSh+rVsX6YS/Hi9OzR3+u4PmkZL5d8ZevI",
-	"xVsG5V0bbvchSsW2UKPaN+1TJtDqjUkSgxFrUIrL1XWZSj5SgL0UvBjCCycsn2kr1NaEFu5YBueRFm6v",
-	"lWrTutLbMSOHHbObcbsj1efNjGJYrx/8WYT1RHsInN2mSrqT2vNKhyJ4GYgX0BKFOD9dAoVSQxhqu0K8",
-	"IdgpqaaIY4jciTnYSUtxgegUIORTXiMOjdgb9JtkzlDqfNeCMSVEQUbPVtpZduK9Lhme2iyhULwaFLK1",
-	"Gz5CqIY59FFEHcnkkR3wpg7SKD50d4xn0jM+gmenFQOe+UAf5I4IrPos1ECQX+BxWLP/Hd7ovqg3oBWQ",
-	"TRzHL/l2X+a2S+KzuwAoKfSWLoAX3NrrXAD8IoCvbzgBbmL071oQwk36iNw2vljcJMLrnmWni8Wzx0BZ",
-	"PmGwTY4R+F4ADrIgmfKy1c4GQPXy3Xjtv1tG7iVb8q8wMgmxR4yeM5CJ8GhkJww4XolBeUkAsbrQlWO1",
-	"w7et8hXiatgRUnjrPLkteR+g74m8MtKtXmFuAW7LBdoZTyvCm6BPTwOj+eHNWa/LRd+yIOO0uecsAQK5",
-	"xq1Hhkq2zHpEIJcQ1JJUE929oiCGCA8TUqN2xRt8HL7EjpOIzxC/sqnqk5TEY5qZ85UHbGR6MhkkNeBN",
-	"wnw+g03qUMp7NlVODwuN3gzv9CbZDa49w+V05pjTQY0PqKjh6pzxhUjVmphMt9koVamibDRMjUOxSrE6",
-	"TzDbBmqVsULnFc5liW4uwhFOlQxJLzhKBOSL0wBP6lCKVq4cNxS2iLlQ8aiy75+cZYxjhoqH1sv+/uT0",
-	"cUaIHg/398eERE/YfmQYizLlYP0prCVh2SPS3odnCKLTfCaazkaj0aBWe6nBFPHmhHJ+DbDlJjcqqfPs",
-	"OObL0WmHw+NdNR7U+6dnZ16daPKu9EIowj4baTPd8y/ZPXi28R/16vjY0xfPoniX4954tD8aw5PQEF/I",
-	"3nHvcDQeHWLsrpvhsdobLUVZDlHG2fvH8tKOAiDZVGyxC/zw5kf2SrgIMAU9m7gZl2JFkhemBfIrgRAr",
-	"ooBzJ69gsaITSWquJQhMryBeCSMnKxbmdC8AmaTKzcTcivJK2BFDKEXG6TdQ5y5lkYXMR6cZh4GE7yly",
-	"6VKsUjWR77zXj5dTbaSbzVkfMVtAE0LQFm9JpIBkqdWzonfc+164H978+Kq3Bp1+MB7vQHi7HbKbxzHZ",
-	"Auzm9apLsVqHSnzE85kYPqLwoc0N+1GsrI/gYoYbgfIPx6oLsEUYNUManPMsbCKWMdvfXjMERnqfVqBr",
-	"YvVK7bUxfmP+3jv+9W3S84mNIDM00+yKSbYh3uv41x6cut5baGxvhjBEv28l2lPPFg7GYx+76T0B2DJd",
-	"znVtkFHX5nugo8+4/b6Hbdvvx4oqLebK71rF5/JKKGHj1dIL6xcLrYo3XasgygQgVzT+8XwG3Dth98eH",
-	"EaxB17q9rE2Yd75s2DV5rs0VwV/fHx9eT6wdiLy71hq6kVsX+2p/DzMQ9uCStlsX/WexFNaRHpJgnAlI",
-	"wQwT1UB9OkahgQIwI5k7Q1sNPpuqWNJ2mk2Fa4RtrcSIncJAfP2V/tH4kEVo7T7JkUJWOvjfc2nda0vm",
-	"q7h2z6+bQj+5DDgLmk7SgebfX8d+CGjty5kufXJIVP4CM9yb+he/bSsn0pmquJEtB/PH7QgKIBC1JvNj",
-	"V3deKbsZPZJCvNkrqGjontjWC3olWt0UYsKr0lHsSJ1Ovu8DRHY4Jrru7A2yIQ4orqSurFfGNOYRbhug",
-	"V/O2LP39/euiYd6//YxsoNaCO0Gu8TDpCe06coKjm1xbUYERfGX/+lda4MP40g04TlO34QMv1I/kbNG9",
-	"YR3J5IKbfEbrFV+5lExVc7bKzfZqJJiFth2cLSMVEy+umBEkdV4B7D8HxpT9FQEXiUWcsAvtZhQgTFWi",
-	"ig3AmHI1Yojij8Kr1+sQe9sjItea1lQ4lB9JA/B5vQzTervAkZM1ER/TVkepR5dn3DkxXzjrI/iMdg6+",
-	"XggTYzDDQOArb2D0WaLHqVpw75IklzfKOL5Ug2VHBw8baM3z0FMWzIcxdHbS5OHjYfaThTXxAOPjo1Rt",
-	"Q/nvtFPMuO1ST+O6AZ23A8z6jXSzF006phen/qaL1Sc75Z3ARe/bVgVnKvH+M3KaNp5fB7t5HhL/7pjR",
-	"HF3/Ul20Al7YvwHHWC8Cge/dv8noOqCw4eWDh9e/vI5W/+cwxW2itZ6ykJjaVaeI2E+UltyhrkSs01eI",
-	"6eadT5QvBnRdluYxRte0Ixgx3z5VPuEeREmtcl+bAOEKWyihwMnqWlsh74fcJlQbQQaUoytftpJqKo0Y",
-	"kDt0oCvH3FLmCO+bC1HYY4+SJiwap2BQZAcK00E7va96gFjMrO+zZnXlEv/VxOh5g7juX61BioLJ38e2",
-	"DajAFME4HIyP0JNLKl+qvNcoyLnB0KkKqgMD7CNhbqar6cwvAPVZ87qA7YYRBUgBeIP4MZ17WP9sC4eE",
-	"rd7gS0fdFpZ4hTyy9Ycyhj9TnniiCjZf1SAtflbRoQgmzbWD4Sl5x8l4RxaN1vG4t34EyJyhxLJ9YvCI",
-	"ElBF63lyOi7ItSSKrvMU4Vd4FxSerbVH0Y61jIjbaIcgppgKDWSLak6qwjZTvZBwaW9gjRgB5zKYM78b",
-	"j9n/+79Ho/2j0cHgGGkS+0brNqqOJc8j3ZGmtbEKOTdG0gKmikzI9UahNpQqAj5BSILjbfgnrO/Fr6Qp",
-	"hRew/1pnf5BsmdbG96GgFusj3qo2qaqxVQP4KnJYLKGxcfxiJoJ8Gc4PKLVPeO5hvsSczQVX9hjkNWDn",
-	"VMG249zGUdr2M0k1a8g5dyzPtFMHuuqaiKW/Je5WoPkz5JMvR854iSxjnbXslieMh8DZzjcpwyioYutS",
-	"TKN9rYkxicdCmQL3SpXEcsvAUerrGO4pvDJRAaKsp0Y6grd9u1HC5zrAig8axiJPWLl5U99j/aPxw1St",
-	"V4Bke2slIEfstNFjkB23SnNiOFIQd/xFPmbZBqBdFhxXoZCnUM4gjEeqCPErivzgc9Fg2B7HxRqARxbC",
-	"sBhiZ9Cq7cD6GtS4/YMHg6RVYYD1veAV6iqvIeuAcjaTCEPdVLBCsW0Q1SHYWZsg0hbZByuL6NdBbZFd",
-	"pywGoKY70BfXMaFuxFr3705VDOOrz0KAjOlnETi2TymvxODDGfBtlcPxDfS0uoDtV25NfDUOOvLHYTfD",
-	"tlFlHNJgtiiBxFt5DlywAdZ5l4uFa8EggvjXT3sg1ejKpRjFH6Wnp72BLyVC9i3OSm0dW8y0El1H9Ykq",
-	"fgEVqK7g8xnlkHapoI7Dsrvwzz+resTLElSklnZruzWkZLtHvl4SAjc0IO9LbJKUaAVycFBxMSXCiFwo",
-	"R56QIlUUAdevIXzH48GoDmPMEAKHLrembnxLnQBdRrltnqO7oJ8Yt6iDen5aPz72n5Nm0EQ/35jM9Tp1",
-	"+BpDqa9hOKTUBj5TA9y3bTXBzDPqYhuvalV/p7fwbK28RkJabGzzAsHn89TBf/ux1pgv1LL7Z7M0zyLm",
-	"q1tQJ5UDv6nBpyuIEa09UdQQ5hpGHGqUqqCTgDwV6spo5aN/fXDepVhRSZc+hoEmiO8li8HIB/Hds6mq",
-	"TQ6XYpVhULkNEawke+/0kVA7n0ni7Qh+/eof+TBH7L+Fg+TgRovvS9p/FJuAV2/AyNaq59/cFRMYAfNl",
-	"67aI3VE+0fYQqFY6FEYTdkC7o9GjhTs+0yXad4/R12BEIY3InaUWyIqzLcufkMoVywhHAxN/PY5Gqhyf",
-	"Ika5nellcD1QQGngbF2hV6chBbp11A9py9f1UBoqjBRdyTJ3FaXARYGGz73nZ2uZgi3oBdtv6K6AwrtQ",
-	"b78cxfE0JNrds2HVI9r1Adwo+6/JUV2jaB7x+ZDPHvfev/WUj7l1Qx/3vZX03xA4ehaDV2RsoSVi8rrG",
-	"yETNFdJehljyUceVl/PSQ4x/L9ymMNgVZnQpVreimaS7GZ9j+SmasnKquN+Zmzd2fbTTN3vftK/VWmC9",
-	"kIrjCDYOSLIlAz4JhR0t8z34ch4feqJufVvexRnccZAeB6bDCYei78POX798PojFT0//eKI6JU1/Aij3",
-	"PSQK3/AEENYXpoZH7rWorVAUl6DEa9CMfjujPFXaFMIgrvhaRgZXmG/+6vCepXzlXzCfwxvca0pNKNoJ",
-	"D8Eq8TJzQxY1OD/iJXAjWD4T+WUNy0xOwYDncSkW3Zp9dLxfwFruEmnrNOs9mOew4I63ib+dgxWnYXSm",
-	"rYfz3fUbZt7f5DwlyG066/jUZ777198FlRq+QSFT5Get+bQaSCJWFXOaNfiAOjfqBsL8UVfpLW0+Rm/9",
-	"7OzgT5K2D27ysg++h8v8iXIeWO4T86+XIhfyCk5mgC7qt47+ViZW3YSHeSSCm/IxSrNf410RhkFWMxDk",
-	"EZzYXJPdtINPVHcrBqyBsXwCWSA6uP8iQso2lv1h8slX5hQxpy+av7x4fdbNVbzGEDLzu83Ej/F720q8",
-	"5wF7h2p9ouFYNtBffbJOpUpipDXc9U1W64CCDDBEipcllUbzvx3XDrA4mNAXFcMyajEqERoGlV4yjSFd",
-	"0oLyrDTCblWKYPx5qkruhGml5nqjoKWgscSDl/rJdXE2WoOfxI3j+sJCNWh8o38PuzCtFDku1h2jPps5",
-	"9nBtGDO61vjTZo9s065Ijxh6LIp/k+16KThGboat6d6sRQBTXnO1CTMVQ/yRWTHnysncHpNqY2s08Drz",
-	"VBrCWhmxZ8QWVkmqjPbZ4U7OhXV8vohPsRWOMJpSla0XZswIs4rijraVZESFiJelMMepsnoutCIP+T1L",
-	"Nf6OkghCE37MfAdKIwRlscowFgm5VqoalMH6QcxAOfewcPDwwUFnZt1rhPf4SXyulIm4guYduwJ2HSuP",
-	"ahIfqi81UeKfIhbmrkWNT+YwLKS7jtPU8shejCzVrfmQM6AJwyGXdUK4gJu4TAQxEVdMz05SFfLHQlhN",
-	"3RzyhsPNds6l8hXrMIWtSBU1MK2EtWI9UayUlx7fyAJf6Ez4Al5xGvL2RRMD1AoUiSIx4E49ifgaeUCb",
-	"EHPEtQOB6LSpXN/4EeoJ9msEEziYA8SoShWVgzYeAh+WLJ9pTYkQdgtQVTBIegQ4RP1Aq5d3YlA0qUKw",
-	"pXYyocdr2IweTVXOFeUvX4gA4oTpu0u+Gq1tI5vostTLJiTTMj1JFcXIEv9tZcpdH/uYqusy5a6NfXwl",
-	"3E+rO0qSe4S0cysv8BapNSZ/K9yX7rf9V2Xw/zSpczVzfyUwA8NzMeDym3lxXWz+5tEgPI4AwbAQrLnE",
-	"LwOcTMTNWB/ZJSigMTzTgHHgH6BH+mwQ7wWtGak/3uSj3Qx5Rt8ssrbKioiZ0SyyEfubJDkSGo3Hgzyl",
-	"1p19cBViZaMKqod6MWJH44cso6bO/TPnmHpXMyaYUNzshSi1mpLb2afNhU76EwwERBwv5OVzXgh2sUIh",
-	"VnBTyjWV+KThbRhVqJ2vlDRIGIXih6EtFluGt7mQFExGQ2sP3d9nmHMd71ETfcMmXJaVQehwzJnmcK2F",
-	"ouLxsnewX9iIn1b/4gE426Tuv8GurIkI/vB95ehfY32+kFif+u6As9rg6QXO4TTwhZ1qgtOF3o6080vA",
-	"1gmspmXewTJAiJ83kWWTmGFx80bsDS8viWtDExYYp/U2gja+ClUrjgB5muQcYG3UuPUV17VxJ4wzepQ4",
-	"MrBp4tz+0aRm5fA45Vd6/omMs8keHUeQFtT5iL3A0QIDvxQrK9zwgltRHNNcGS8KARoLAmOtdMWWME2q",
-	"AAA3KeNUN5QvFoIbn+StDZvqAJa7Le77DLfiuhhgHMQCyw1Mv1x4nBGjMvsnAdDuYhVHfH4u0JyN0WYN",
-	"OGzG+rosauCoQcKyYetXFcFKYcJZKGvYt1qr9ov1T75Acf1LqLqVpapf6qX/AQggG9a/sf5MTmf+txE7",
-	"k3A6jOCXTHuzOubPY+puP7yFjchixIgEQiXMUKmM5XruMWGlQjiYVMFvGBzhUVM7XWHabKGU3rCFrBuQ",
-	"+ltfth+py5AOuwqS1vPfxPlPeu+G0P7wiqMWi7zqlTaOUoWKU2iq9fmxsLn/7nEl6t/x7+i3F0338Ud8",
-	"4u02uKsCE4MIuhpXXS+EYn2PRj0gRrCNhn3Z1Q0vYo0+vaVT4i6wY5w4Vl0tgra336pIikXgsRrpSaoW",
-	"wuRCuaFQVFzvLxly0/968LdsMGJP3uVlVQjPqzfoZh1Plwph7g/H+2dYBTMuhNk5X9hpGGuvM5tgO6Z1",
-	"d428a1cHHswdGjV88I1fIVQ4crgr8wqzPdDxbFNFvFlfCVPyxYevx8HN14OGdgcL0kCyOT5l/abMK1nN",
-	"qF7f1BLEHLwy2Ea2jk+38d3D27PdeIiYE4zgqwwL+jthA4qVHzrWJeqAq7otoN0NqgG+/azYAL68aIc6",
-	"0RKkiH3coRLxJaRg4awjSZQEz+2RhU3yPYpTehlLEW0vY6p8CA5XLHtWiPlCO6Hy1fBHsUJ0R5TLCJAH",
-	"F7JGUTbCmdUxer6cWRF2TyN4XopVE/sHX1zoYlULjw0UvhG2Kh3rE74xDDeJwZOTaFBuiMU0VyhP0v0S",
-	"7Mp076sp4ynwMA0dY1PiCrGAQlH6pa7BV5nhuUcsqQdMt0OqCjmZCLTHt0Z9dHDAMtms0fmlWAVskRFD",
-	"+FuyiDCnKSzSS8yFT4lkB0dspitjG9Q3afxCVLYzMZa2Egvj3jYyO9rNH8WqtzsE5+OOri9sfsdZ71Qu",
-	"uNvrF7Ku8AD0tUlAPARaBQpK6mqsLUok+vZvDtZyEp6c8em2AfnH9vCZ90mvg2Sve7V5pX7jfdJKhNj1",
-	"dv3chyc2fHVw/rM7OGtoACDsjtsitlpcm5uL7s3s2WSI+OdZdGKi+p7oIJMT8s0hrj2hogUgTcv6R/sH",
-	"oNghT5YtwJPdMMAUxvNhfG/yE8Ug3DjtNsxrqpX40rEUb0CbL6LlJiDRLyQoaytpbgEcqInwZ62Ep0TM",
-	"fQs+Dl9QO3jPPQ32tWHZN9kg8X6PGvL0cHxU6yzbYoi/F+4DqQ4GuZXyxndy68F6fPC9BU0e7jwiM26p",
-	"oK8vhGalykk49Cu/0hXCRH7UGL6mu2+Lk9txfm5HrEBDmLL3qUPrTlimqrLMUuUr8deGQDiTqMBmJyyD",
-	"8WckjIXa+ITHjhgM7CfuoURJIyCjEhYxy+Ka3dkJMwKz5qlMn+9SuhGjei1Ep6mSKjdijqUhM1+zJGs0",
-	"n4iReDKWKrr6QNfxfmXp6itPaVQNEOtGFRKxlC6EWwqhQCeyjpdoP2iUh60XIUbxBDez0hjRTDXgYIXj",
-	"gYTCVUsjnWBLqez2OL9PcHV+Hl3hTwkQ3MU0Q4DgRzPPf0Wp4d8FbqsdJnhzGXqvCci1O0sZYRktRk9T",
-	"LkGDXuI9gbGLJSGIwmCRiLPe2ynTI3bq/XWRW9GHFu/ylp1G4/6MB6/pZhteEmYrNIP5inizu2ZCuKp4",
-	"a//adJp8RD5/LBp0GhdpR9G6SHFEcdn8KPJ9LpXoIPNU9Q/G+4MRo3b81Y2wuC3zYBToHgprs/7BeDyg",
-	"4KhUodkRAwX5RIzYq3ZsPRk+60h8Og8ncai9gSao3Hn01K7o+/VKxbsC8E+C8ZWgOgLc2cE43rhU9aPF",
-	"O0fPc4bhTp06Ma3YmfZX++e4oJvj+ifFFDUD6Cyw4kPXAhtFZvEpTYrXdB93+9XK9m9pZSMaiLIbEXOn",
-	"U1yI2fBOwWHvjzqpaKdR7qWY6yuxzh99ELtnYc6KcuKhwvqSQkYvRH1iUoWsdkDh+Q2PxRDWQpMGwsQ7",
-	"ieXB6uCfWLhIMMJ+i3jxWECTT42e11zqOgscvfIV626X+WyN5nx92Wup7kMv/87IpVp2pfYRRnELXmJN",
-	"zh8Hm+gPTZjPdrDxmcg9aqi/hZNNFBJCIAHi90WR/KP3bKowayNhCxma8cVrL8WKkoWNcJVRtoY6IMch",
-	"4qIsdCnzFVzliHvwlxp7ZcCaGqDY0E5wlBNfNsqXyw31P7haNfF53l/piYDOeOYFmixVlXKyZLWFhAqw",
-	"NNb6GrfHTw4N9/CA0i5VzWtS+agZL9+MPHjAOXfZYLuPkoCgPpNcQo3/Seja1PkZbvxWyyuRxde6BZ/z",
-	"6rWXVGmluXtpT7pwzNq8YzcM36umUPNcOF5wx09q9cZ3hVWfqd5/rIxTOEWqrlHKW2rIFrdDdIA+V8A+",
-	"9bDVDoan/estvMsE32izgdQ+D4heTLd7gTfjDfihDW/V562/88LVA0esuQOx1hEv/fWpijbqGzv1vt46",
-	"E6q+njJSn0/ChRTqF8VnCm7j4KBDJb/yhvBixE7ZXFpqm/T0VusTDAvXBd67JG0gYk54J0tqVR4G2nx/",
-	"Et/v0qYqFPQasZ/rovUr4TaNAQhrUjSIRMEMQPewv4ZPGBZdhGu2ELwopRL+lg2NhaJDnTep3+g/mxXE",
-	"u/Qvp+zeYCbfa/XPHQqi1USaOWl1DXqWMUDB3ddlG9Hnj96F4EaY08rNese/vgX2QfkH28HVDdUH5S7U",
-	"OccI1ULn1dy7hCtT9o57e8iM/BD+6MBsRpugSkJBInT2Y1mopD57WLad+pJTDO6bjxr1A5F4u5WYjSyc",
-	"GqTf+wwJn8c6bpxtoOlP4EQ3FdAIFghr/62XO7OMxPAYWV56NHc0OnppesROW2/l3JiVd6XGQPWsn1lZ",
-	"ZB60CO2eWH0seujGBRYZ1VckTWO9wCLrW0HO/JdPTh//9MSL+iHVoa6XcbNl1UsVcv5o4B7bqGkxpFPd",
-	"sEGnh4X28b9+q9C+GuWg1hGXUtUZr/XCnHSZMqJspqOEiXcco+Mx/puH+EDuUtU2jIzYGyMxFBv3TC+c",
-	"nEvrZA53I8Wi5CvWJ2dykqrGhTugG9RnqQTjdR1Ny/obIbjtXSANf3PFiJtbZp3hcjrD7DV/ldWIobX0",
-	"7KVmj1QRuIMP4F2HAe1zVgNqkr7rtEcqpee9ssu4TVUGGv1j7vgabB8Vpcrg73N8nlJDPJ72i9dnGDBb",
-	"Ywd60NKcl402e0yedx6pt14SoCB5mm2qZh4icGH0HIP5a7kFNW5vDYPD0VrYwAi7iXETuDDxJaquRKkX",
-	"aEDzqT/H+MPpi2d1TVNvkfPyQyzExJitlgATsZgilsVGDhq0i6BcWIoLYK8Oh7AO3MmLshHc3ExYwRbc",
-	"zeqc5aPxEcUX4D5crIBqKafDl/k3WIS0Peb2wfdgbR2JCkF0sURXxVwqQrzQxrJ+ZjTiyMLX/kS2ONUg",
-	"ZthY7rujlr3RF4Kax72+4CVXORxYhKc1+UyEDqPW9MKCIP3/AwAA//8=",
+	"7L35chu3tjf6Kiiec8tk0qSoybaoOnW3LA9xPCka4mSnfdVgN0giagIMgBZF57rq/HUf4D7E+d7je5T9",
+	"JF9hLaAbTTY1OLGSvXdOncq2mt2Yseb1W7+2UjmdScGE0a3Br60JoxlT8M9np3Rs/zdjOlV8ZrgUrUHr",
+	"dMKIofrigSaXTGkuBaGaUKKNkmJMmDDcLIih44iMpCLJy1H3DTXpJCFUZPDnWymYe9ZrRS12RaeznLUG",
+	"rbh1uR23WlFLpxM2pbbvGTWGKdvv/xO3Ln/a7O59+Knf3fvwVdz6z1bUMouZ/VAbxcW49elT1HqZselM",
+	"GibMMZvldMGy1SkcKaaZMMQOnSh4jcgRoYIwqnLOFFHsl4JpQ+bcTIiZMKLplJGkbDxddF+xBQy/GisT",
+	"xbQ1+KllVMFaH5oG91qmFMfQtKpnx6/tMGx3qWLUsAwWur5GG5ebG0ZmUm9sj/rpw+wx6z6kj4fdHbq7",
+	"193LttPu1mhz9Hj0iG0NN/u18a2O55gZtTgYGaZWR3TCUikyTYwkc8oNGbKRVIwYteBiTOiYclGf/pQL",
+	"PrUr0C+nzoVhY6Zan2xnM6rolBl3uIKlfMUWq90fkAu2IAtZkHQipWZwmMyEa1wbe+zalJydvXxKuCY8",
+	"YzTvRKQQ/JeCETqVYhyLhSzKrdQDsmnnsrW7S3JmD5WOSMbH3OiIJN0kIsm5/U8vIfbUDpIeeWliwa5m",
+	"XDFNtnbIRBZKE2pXi3CjyYgrbUihWS8WtS265cZwO028bq2oJejUfrt0wuoLTK9eMzE2k9Zga3c3sgvu",
+	"/96Mwpvy00H377T7sd/dO+8Nuh++XnNTRnAHr73hiaUBCWnbJfkqiezSUJLK6ZR2NbMbag9pzrWBg0vH",
+	"ujOw5zcWc8UNIxM6mzGhiRT5gvARkYKRqe2UaTzmhVL2InpC0kYiEgtLk6jiWopORFiuGdnZ3OqRdzBE",
+	"mu/DxZSFIdxAQzm1lxX6nHOhl3ekJCzNa+4o1LrF3uxv7dTWN471V+04/ur/bb/f6PzfceunOL7a2rT/",
+	"2e7G8dUjZslT274VwavXvNX5qmNfWbdDllSu2aUDoedMke3+DlIpIclQZgsynzABa1LfQq5h9ZG+aEba",
+	"c0YvagtN4IIxcknzgtn3k6+SOy9kRdv/dKt5KjP58um1x51nPT+3GTWTamY8a0UtS0m4sgzFUvhweiOp",
+	"ptS0Bq2igDdXOz+b5ZJm67ov4NcvOIBP9mM9k0IzoL5PaPaCGjanQHlTKSzDtP+ks1nOkUltzJQc5mz6",
+	"9c8aOVbV3X8qNmoNWv+xUckOG/ir3jjCr7DT+lTfs8MJNYTCyWUZ0XLKzMSyk0IUmg5zZs+gYqNCs4xY",
+	"4p0qllmJgua61/oU2XEfIz2/z3HbLfISAddkSnO73naIigwVoxdW/lFFzvZJwpSSSidAFJHIjTjLMxz+",
+	"oRSjnKd/2ODTnGpLe4FgzO1esCsYp1R2YoXImCJzutgnSSozlhBNFzoW9s0eOSCpFJ5i31JAsq1qw/M8",
+	"FpoZk9u9biepW4YkIspKIJ19Qi0jVfaw27GwKeW5/dbQCyZi0U78r+fwxDJqeMf9CQ2402XftJ8OZSEy",
+	"4B3zCVPMNjJn6YSac5orRrPFObxhm/LPZ7Ol32y7wt1OwnUshLRTTxm/xN3Hv2m2IAtmSDvBV8+FNOf+",
+	"tSSKRf05zRY4Ykt1yETmGR6UqdSGUGNoOpna3bXMbUoXduTV0/OcT7lJOpYyf4paz6Ua8ixj4j6P1Ftp",
+	"CM1zOWcZaScjP4SkE/lN8HcYBDa7I8Hy2z/Ph7lML+ziEMX1hT1ZRkkrwYViwYxqPZfKLj2Zo2DQTtyP",
+	"5/7Hcy5SqRRLje0fBBRtpKJjRgxPL5h5oInmY0FNoRhsIjQFR96QCdUEZbys2j787pyLS5rz2ga6X9wX",
+	"5S44WnrKp0wW5g8gqRnP4CwiaSVcEMOnDGjOCynYvdIbKUlODduHrVRMy0KlzC8yDOmlsLyf5s8srbzP",
+	"sR0IUliRnqVWbh1RnhfKDRRkJ5ZOJNNWlOJuiCRjhvIchv1WmueWLNzvVSO6SCflOkae6ljdRu/jeR8x",
+	"PNxw2zI2y+XCkgo43HrOrbydETkakXZS3hpamMl5xoHr2oNsJ3hEF/aUn0r5mqoxu28uBVvANclt51YW",
+	"pSjIaqYumSI0TdnMICM9UqCdcvv1c8pzlt33YAO7hqFj5HPUSgCWvpfyN+rJYPkATgeDP2HqkqfsTNBL",
+	"ynO7Afd6B+wJYSKzPBr4ZKEX9hhlci72cZROyU3APNAF+0BCNNoDerF4b3m+lQ9IUlRzSEjbzjqjhg6p",
+	"ZiSVRY5EaWjJAMVDqFA9TKUQLAUtfqjkBSNTnnWdTNGB1ZOFSeWUoVhyIeRcDAh1Kh4wRans/0IHE3rJ",
+	"QCvlxrCsR2DcVtTg2skmI+ZIo20EjSuxuEl2UcwUSuhqM/nICXRW8TdqEYspzZjVqyLYYpAVMgpKqJnU",
+	"TV+2c221WNsKMJ4sFk7aILDhLENtK7DABRuwbsfd2xuBKecTajvyDRULJy3r+zxhx3YFQExh2T4aj5qP",
+	"0u822TNhyZlU/CO7b+oMIgLQJq2JkRdMgLWEG00002DVmFNNFLuUFyxDCQUsFnLM/U8oK7VLERbuFmpC",
+	"iumJa9a952QcFGKwFS82e+IekcTJLueBAuWI/JmYKWlHay/tM7DW3q/Akuddpz4NC4ME0sq9oEB5+6dn",
+	"d86atHo37cLBqsFNoyTjoxGraSaWm+BaxcIKhJbh85yRDDm8QUMUbJQT8FG4w29KqR+Yj44FFdJMmCKz",
+	"Qs0k2vxgMXUxm0llWPaGZZyegt79x7BNO6ck7M32kvTA/OCasj0dlKoEjC5DJkrzIyVnTBnOdGsworlm",
+	"UWsWPPq1hToIy86pqZkcLMHrWnFz1e4QtXAVb5ohWkdaaKbwNo6f/MdRrevKsC6HP7PU2F6qOb3m+q7z",
+	"4oZN6/+4bqjB8n2KWlN69RK/2qqs3lQpuliZDLZ+/egD28YdJuB0E541WdGRwQQKZOJPthyRKRfMUuGb",
+	"7Ver22L7a5rNM5Gx7ARJn77jTKxY0jCLb+ScTKlYeIqqyZwpRuBtO/xrPQ/1sWMPTeN+zlmelRrJHQZt",
+	"qXWD+8SAPWtK0wkXDEl66cIAk9ADTRw9GJDEjxGUTSPleS7FOIkI/FtPpDL2DycJncP3SUDm7WzgU/8A",
+	"dzR8Bcy69oEszLkcnSsqxix4ofa5YVfG924vQc6u/J92I/y/R2we/BOHpW1DwKIyObXCL9B1UGKoroZT",
+	"qDwcXTqhiqaGKfg8YdOZWZzPQHgKp8mn7PyjFOG4/USC0aeF0lIFCxa+DnYjGDVakmKRCGnOnT0jQUlu",
+	"FHBTXS7DVOL7Vl48p/rcG6Vsa/4ZNo+S3Ao1hAVaPSvvJwy0N+YPBOE6Iqw37pHEUvee4OkFdAS+KZSC",
+	"egdO5AFiD67Ilf6mls2jInf9lcaBRXiWq++a7sk3jOZmcsc7og01hQ6dpPKi2UUajsp91TSKb9+/unEI",
+	"y6RwVgxznoIxyCoHF2xB2sfPD8mj3c1HnX0iGGiZYkFmil9aGXbKpkOm7MouccJ8HE7lWfb05KAVtZ6d",
+	"bO0+bJhV1ErVZf2Drd3dzb1W1DrqrvvkoomcW3YPI364/ZiYSTEdzhQXZr8mf2qUB82EcQWTBBGJm8YT",
+	"coHSnx/Zu1dHdiKHjUMqNAvf1Xzc+NpVw3GLWoubD6EdC048giXGHtfs/gm7K5u8YIvbs3l7vj7dwNGh",
+	"wabhvbZS+bHzt9xVyoKdPIedbOLn374/JUYSzay+qUlSowID8oRRxRSJi35/O4VG4J+smT447/Y5F+v9",
+	"/4UwPAfiVFNy3Kc19ru5yn6jFtfngs2BVjYcaFUw77Hk2qkzZfDDhIHtOBj6UMqcURC9nXJ0frc51FUq",
+	"790vRG5nhmoYmpxA0ACPXG6V2RGzvCciKZ3NrOayAMWBDrXMCwMmgM7NS+GHXG7udSfwGF8+hXftUbT/",
+	"ODdOwbjuS/gENBG8tOpG8Vs3SEq1g1jrvnZulmfVuDFuGPXD0HRzjhzPPZxYpv554vCyg2D1WBy7aVa+",
+	"cpqmsnAWU1py/v1KN6/JCB380LkPhFwSosuOo5rfe+vxcsjG6n20wsN14/UWKzRBlf4RDF7ykzATWo1s",
+	"PxbrJgEK7Zxr1iPHRc60pSdckOSYjbk2TLnld8JMMJVtq+zcMBW7zet34Lm0o0DTmoK+5Wil457/PvmM",
+	"5X3czMAU+tP/7Cv8cOeGBV66rLXVvu5iOdb0OfcKiHMTS/LL6i0n6L1tU7FA5z4aQ/+WdPZJSjXrcqGZ",
+	"0NzwS1aPbaM5T9ndj1p4zKrGnFOQTKTSjAwh3mRBtKH259/hti7tAK5OMJjGXVBcKl4XuXI5b0UtYYeT",
+	"t6LWhI8nq2JV1Lrq2g+6lxSWWtsvfWuvoQX/11vfkn/wDbQIvaMdafX0Pz8kezu7j0r1A51e2hvX9Kou",
+	"uyoU314NNpIMFRXphEhRPwCgoYEkcz5Cr07DduPgmg7ipJhSYOo5FRgiCOZErolMkSukrFkOgqCNBjJl",
+	"1aJuzi5Z7tdGRxXXKE2N4MIAHQqp2YBQA+78WOz2UaNMcNgYUoFNTKViaMkYyUJkPfLs0h5Rq3sTLmaF",
+	"iUUbjHs4UA3tWKEzIr8UTC0iMqN2f0RGUCUkVYhlh0wL2/2QOQv12enz7uMybO7t2WtSqdwRkT6k0U5h",
+	"zIxetgXsE0q+PXn3Fq2NU7qAuAU/TbIZ9ft9jBzTRDBtWBYL/+P2FskYm0EvoM8m0EXduoAk8FayeWCp",
+	"WRHRoxYX2lCRsmbtyW8ZrNwtT4f7xhnYVn6udNspvULpb3dvL5AFd/r9JmnQcJOzpmMM5h53mHUxnVK1",
+	"8HZxf0Fta41j9fLhcptnxy+tWmjJcVM71RWcGDPTg40NO/ohTS96Gbv0dmu9cYsLukQXncSIky0Xy1ka",
+	"mmmkHPGcHfmox7uo+IbkjGoDkY54lu0tIEMr0BvSRp9laFuqOHSnQc2/pIaq81uYV/HNJcPqvu1Uk8Q3",
+	"o/LEkj7wDAFVjEXOxQVpJxuXmxv4lt74lWefkk6PvJWGGDlm4HRADho0hLflBrNt1Kq+aIofJbDX5Oz4",
+	"dYRBVzOzsCNMc0ZVjxzkWjqnO4jK1ICBhFviAFeRDUAmwrnDVOA2OXc917qwIhG8vzpFF2xmV8PZZcBr",
+	"DIOx4yJcxCKzlFfOpkyYDtC5MDqotrCFSEFlyCJiRx2LGR4jdMfj+r14dkrsOKYsISkVeCyEIfaYg2Rm",
+	"CNc9ciAWsXP2nB2/JlyTnX6ftGuWSyKFM80Fg+isiHEY67qyLUMuV/fjbGbXfrffDwhzr97cbkBIAknb",
+	"GQebtGs+nbJsHyPfH+4ELTsXv7FvcDHurYqfq9d65ao6FfXzxMkVZbiJWIfKuiOBOTWWgKOpoHKS9kjb",
+	"fgJuZ4jyGjPBlCy0PQ8gr1My5RqMvnVLBvAiew7lXDhHfRSLnf4mSWpjLOPBep3lfd7p7z28m7hYn/2H",
+	"9Yt72rw872b0l4INSDIdqnNMrdnafUgUFZmckiE3ukdeMTazh1qzVFnyN7/qaWZOMDjuZCHSTizsh2BL",
+	"4gaj9I0kydG7E7wptDCTDTfUZJ8wCpFIuCk+OoLGQrA5kFx/Q61kYP/WRs40mUt1YY/YUii5Hfgvez9M",
+	"+t//uC338u2/P3qfPv5lU/19+HBx2p99t5Ntiee7+tXj6beb9HWjc3FJjbqrs6lZ2XaXBiZj9TjVtUpL",
+	"BpGJglAypIoRmmXKnqAklynN/4aejp7JsyQWVlV0ks/Wbu3OtZEnIRuq+yM6y8sDutDf3N+9VE5/m15U",
+	"n+Nju82bW49rgzsTHEYWyoWYHmBXA8jF2+evDmOBugrXIAd09jHwkKB/JIhBsI+9CQ/VQ/ckFjDn5Rn/",
+	"vgrb3fT/6zd92y7X9la4WnJEEtr9mEQk6Xf3wCvk04dA2u8mkR26MqUCTF3aEcRa8TE34XHQzutXevpC",
+	"F+B6n17gNWs+QL/NqlCul7dM3aDeHssmgfa9Jb7+IIDqkEmIq7aXkRqpyFhRYTSh2ZQLx6u9+OkewhvO",
+	"qo0B3llg1/aqtDMywieNrgnnlr6rSX42O1/njbHj7M6UHCs6tTxpzDKIvpX7Tp4aQbymaJbWnaXbRVSs",
+	"tg5Mrmb8ujbYwklGa8zsIxd55MOSHD+t8UIrDzWb2701t2mo771C7JtmaHQHo7rjFyxzGYS3nw6u+Y1C",
+	"bk41BJXfsIxl4BXKD15suPVoIGydjpvX14qlOWfCPNDkTDPVPbAvWj5gBYvVLmupfA9vuocw7+CsLM25",
+	"tjm1gUb+7FZno+neumvxxWNn/PX79NmhMqcyk3cOz7AEcd0tex9my0FUGaQSTqm6YBnJpFXjRJHnZD6x",
+	"2gTIlpZwrb+V9m2M6cUkrRsu/e0OX+aC+FfvZVawW0yMa5IVLKrM22enh0SORlYt5gbmPeaXTJSTXXVv",
+	"VJxlq7/1sNvf7vY3TzcfD/r9Qb//dd/+4/OWJGpddcey+7nXX0jD9EqOYb9RVZoF9tfrI+7ce/ak0nH9",
+	"hNeksBuFsOsixAIbUEgQ+jeLdhhmfLcz5JJsV4/KS5EqhhlHlnaDERK1aUyNqDJIk7h1iUzYNYZMOG4l",
+	"Nzk/myiatwnhDpZHOdgmd/Cj+iV2e7JEEoMlqea6joYcwpd3NC9ZKh/ENOkBSWAKsDQmkCDB6HRhtS9M",
+	"Oe/3YxFK1T5f12U9BXLlPklgNRJSgDlgsx/161+TtqFDNAXnXLAy/xB9Tp19kuAywqCOnx+S7e3tPegx",
+	"FjS89kNm5owJ0t3cGvT70ODXmzv2n1wQbdgMhNzNXSviFIZpNJ+FduEyGCuwokUg/UwYWTCqNNnc6/ft",
+	"PPb29vb2IUGcUMVi4VbLvi2YInpGU6ZJKvOczkDuDoRwGNrb54ddr3fY39G6Xa1xTTpHi3tWYCgs88YO",
+	"/z3gFyhGpkyNIej+nVV8y3WzEuqQISFsC2kJJ2RTQcoePKViATmFmJnOQQfe6fdDAyuI9iiS19mRp+RL",
+	"jgZ73pDs5mxkiCwM6lW2v2aBrCL8906ZS5Jbn8QzEHivmcQXptDlOvzUmkjUWpSiIgNR4suS72oLnhQL",
+	"MuX5xZKQdyNNXzabQ8vryNeRC+r7YpIayFkNzhXBrowLr2yKtnExSS7+stQ47FdkRsdelpKiAm2wj3s3",
+	"i02NEmJ9POsX6749CeR0wmJRxjWA2QwboRDnKTUkOlSM6DpCcXuRD9ZWsam8dPAannL17uX649Z6PwI4",
+	"EXAY8H7z/b9RWP4t9GA5xGOWA5cJsDHsm/vkpw/hqk0tL+21oj+TwPep8WhfsL+CDJci637nYMA/Y0jf",
+	"FwzT+7DumPm0Jm9owwPQaGI7KxN+foOOfktzFyZZlQv4O2nacwH+3rrB644fN3tcnbe4RHsBa283BzAJ",
+	"/yk5O3597TVaq+xTMmMiAzQVD1hBMgbLSvgIBLFynW9v9hrxnJ17o/nn6uguae52aWBH7mU46PYYnitG",
+	"dZPi+n6yAAC3nzGf300bcyrds3YY7YDuDbcGJQxNp2ZCRme/5h/Z+ZTrqUMy8vAPi1nwuOn42w9rS8KF",
+	"ebjTaiIdVdzIzWtygu82qtF+cWvBFcHNcIMKt7J2NZpufX0n1pv0wcXOtZX0nHvQjQZMR6VT1WGF2G5A",
+	"dY2FHZJz1radIz8ZED6lY2aV4CBdzT+NyNHT5xFER0XkkmdMepeH2zpspcwWnNatncsU6jNji5dIzqqB",
+	"wK7IA02mLOMUJrxfSo5+GbxY7FNJa8Y1mOzGzzM2XvZvPbpR9Kjd1bVDQ1/cBZsZy9unzNCMGkramP8y",
+	"o8p41wCeB3LBFp36IGcTaWTv59l42ZS9+ztefn+V1k6EXdHUEDhJXJDhwtij412vwQI/0HjSanPYeby1",
+	"uR2t3tM7GLGqi9d039Zfq5OVZChHuIEr02zR8pSvlqq4fIJPIV35rk7va7gIAKFBo6QNIQBUZOTo7LRj",
+	"b7gPcXZxIxOu78JDWJ5dkwv6a1OQZziyZH7VQxL8nOcseaBJYnt+Sg1NBiimotnSaVk+lqfVsAdwSdYk",
+	"4jX0A2l3AyR2Uk1dD3JUkr+Qe9i/G3dsnfswAH5DuFTPnXq3Ce+aFeY8AFD4zMX9BluACR2dnSK5SqlS",
+	"C7xh+aJxHW3njWLOczsNcIZpDLyZKTZiilBo3Sf403m5er8xaTxqNQ6jYS8LlScDQsm0yA0HQgfHfCyZ",
+	"JhOmmgbTxHBtd+Whrh2oalXqm7PsocORN1IIl65zF2XumiA/MMlFhC7H+oGzFkOzIXDPpTeEYYyxaApM",
+	"dGF7FSzPg4b4vfmEpxMIwnKRfCQI5CNtTGy1Pw02NiCAZiK1GTzuP+43RELG4sSJtdyF6pWxfpBLcXRw",
+	"evhNGdfHNaH5nC50Gbl4x6C8G8PtPkepWBdqVPqmXcoEWL0hSaLTIxVKcb64KVPJRQqQY0azrv1gn6QT",
+	"qZlYm9BCDUnsfcSF26il2tRYej1mZLthdhOqr0n1eT/BGNabB38aYD3hHlrKrmPBzX7pecVL4b0MSAtw",
+	"iXycn8ztCcWGINR2AXhDdqe4GAOOIVAnYuxOaowLBKcAIp/SEnGoR96D3yQxClPnmxaMCMYyNHrW0s6S",
+	"fed1SeDWJhGG4pWgkLXdcBFCJcyhiyJqSCYP7IC3dZAG8aHXx3hGLeUieK61Yth3PtMHeU0EVnkXSiDI",
+	"P+F1WLL/bd+KX5QbUAvIRorjlny9L3Mdk/jiLgBMCr2jC+CIan2TC4AOPfj6ihPgNkb/pgVB3CQrDt5x",
+	"SbJrP0GbdIMTmKVqAVHxTkNycpKduYNwmitpGOEm8kpwLJI5NUxNqbpICBdpXmQs65GXRjucAe2A2fzK",
+	"HBy9RII2ppfMEkGUEJ0GQ6x8M2bmPTsuBArCsUh+jVvasNlLMZKvuTZxa/DTr3HL3kZt6HQWtwabOzu7",
+	"jx8+fNjfjPDdGIzxnz5E//jv//kEgYzY8Asli9kzYZiyrSUDYhuXMybGPItbg7j1j//+n7gVxS0A9bRb",
+	"EtsLsdTKyYQqttTAi5dBA5+WMaZ/rc3ATgAewCijairhTD5F5TtbDe88gnc+RK1yA1xUnyWgrflVf+n/",
+	"Wo1N7O01muFrbV53n/BgvC9fXz7dcBTD9q4/6Le1XzRpz1ZwrQBz7ZZ0wQRgT9yECg9HG4Q2RkQxS8Iy",
+	"e8iYcMcfjh35x//3/5Pq2bltCWJUL+1/FZ0Hbyk6d7/HIilBWZNe8Asyvuo3MpZVHozDvqQAP9vkNKsP",
+	"o0EpqI99AELrwx3S1oaKjFpGkM8mdMhMRGY0y1jW8RrLwbOT7ubW4+7hk0OS8tmEKcOu6jaF1iFfvD7b",
+	"PJhvvfr5Uv38Jvv58Y+vcn7wsznaGes3f3/z3fT4o5Qvtq7U0/TyRFy9fPPD82L0Vpu3L04X9MXJXnG6",
+	"O2bHtP9+R56+G26+P300+jY/OPxavj3Khk++3p58P/z25Hh8+fVO/uLds9NXZ999fPjuxxOj8+82d7ay",
+	"t4cFHb49evHkYy7lu+mTre3NX968ebybbW2Mvn94OGGXlz9cfnf0+JuLgm3O5LvnRjwzs8XV96/fb348",
+	"kA83Nn+42jx8d/X8UqVb2aOz1xv59JuX4m1+VdD02x/mRX/08+yH0ceNH3/58eOTl08+Pn34/mx0+vL5",
+	"3ovjb2bvxMY3Hx9p+vrx1cev329sPD8+OOPZ5rsL/R397mrn8I1+/PpdlqXfTc5ev98pUmaejvYefpse",
+	"b4/749Hxq52jw0fPNtSjvz+8eqt+yLbOXjKpXvy8+2z0aLg5+/bgxycPf9ylgn7zy9/3vn0oXj17cvlk",
+	"56l4+/rl9+9PxgfHQm88nh9vnfDjk0dv3h4czk8X6sWl2TP68Wxz6+jV8yz/5cdTOXv7zfHm96NHP/w8",
+	"mnyXf68Pvs3e8lfZj9Mfv5evcnp8+Xj35ej7Qvz48V3/5asf9CJ/9O3h2c+HM/liqz/q0/7O4bv5SLDv",
+	"Dl68mGe7kn59+njxbnfysVg8HW78kF5dTV/1N5/Nfnm3KK5evmXz//qvJQXk4fbjnRuNefyy4fjyy+rM",
+	"unO5+bA7XFheI7jhZVg+uWSpkap+PNWjJz/88Ori9fDxL+rkrejviv4v/GB5eLfwcfrb2jBCf+Fdmqyj",
+	"MZaFWfkXwTX4WLAsIoUobyOYHTtRyEg9fvaSBPZ4c+/m8ZXko2GAFWlpHOKAJBN21dYTutl2cyFf+8Dm",
+	"8wu26HRAKAzLbfS7e7Q7Oug+//DrTv/Tf94oyCxRKdjr9dT+N6TsOx53U+D6A00OZrOXT63A7HAQ6lJ2",
+	"gCns8RA1u2SK5rV2VupuNPLWuyQkRGvSyiHgGiDVlJyCKAQSf7JPrCKXQ65B5LE5h7IwpIxjq1+JjF12",
+	"GzIl7pz+vzaddZnt351flxJBCIacTlh6gZfjs7aceKxecJe5XE0rXsINTWmeM/VAL5n9m0WllRTkSnZq",
+	"9FO6++b69OOAwMEzwa9CdNiy60oIi252rS17yGFFwnGt7pOlGSwtFDeLE0hthbUcgpv7oEC4M/zrue/9",
+	"2/enrabtqgUwwPGkTrH1FTjKskmgz6MrvRzRxJgZIn1yMZLNGzmk6QVzKHWlGBfu7sA/hI6jQM1FdVnH",
+	"oo1GOhre7SldOLxwIkejTlTiLUbEpdPqqMzkeaBjYWQ3kxBM42Iu0XSoiTaK8vHEECO9juRB+b3lZkJn",
+	"DNWEwEqLxpReLGKBYAiAzABWPUFKmIpkHaZqQjKZFjCXOURZYRmLWHCfcw2jBDzoEIViv4zkrUE1UIVZ",
+	"M5CKH44qefHsNCEUEqQdsnPyzbODpwkCyu1tbvaxEBJCS6NfNgBqsOuPUdURSQ7RedQ9BQzH6m+kPUmv",
+	"1+uUXhdsMAa4YyaMWwNouUrNj0qYBwpwDUiVLZFzkUKupsybl6fOml2l/VtlAKF3e1KNN9xHesO+W4Uv",
+	"tcr0rIOjl0G49aDV7232+vZN2xCd8dagtd3r97aRY07gWm305izPu2Bi2/h5fqF7Hg93zNa4pb59/4qc",
+	"MBPg9UFgHWzGBVugngyoFJaLo4Bh7x23mnN4I1GH1ojA7vwTl0zx0YL4OT3wOHqxMBM21Sy/ZLpHAMmb",
+	"UPztgSbJBc8SD7xhJKF2IP45Bs5fsEUsRvzKBZ3RfCwVN5MpaQNkoFVnADPQObIxH45L8dLqpS+Y+fb9",
+	"q5PWUuWerX7/GoDhuwELOxi9NbjCzqx/wRbLSN2HNJ2w7iFGr69u2Cu20C6BgCiqGJjfKBT9slsEQdvI",
+	"yowjYSM2D9nz+pJ1dqS7uAJNEytXaqNeYiKk763BTx+ilsPVaA1aR9U0m1LitE83sJzEcoIPtrGNCaBg",
+	"flx7aA8cWdjq913qkAtEgZZRiCpL0/WaNt/hbH7B7Xc9rNt+N1bwqABU03Wr+JpfMsF0uFpypt1igVP7",
+	"tmvlRU5fRwB8zzSdWOodkd3+doCq1bRux6UH/d6XDbrGwEl1idVXdvvbNx/WhoIQ16217YavXezLzQ1I",
+	"gN2wTFqvXfS3bM60QTN4BGHOM8udASfBSkoDEBow/ycw+SbgKoR3YxEaeo0kY2YqW68UrEcO7EBc+b/2",
+	"Tn+bBMWCHMYGRkw30L/XXJszjd7TsHTkT6s2Z4xYocQb2qOGYlLtZegxXyxoPpG5y00Oqq8BwFJVfu2X",
+	"ddXsGpEyVsAa7PxhO7z/wR5qid7vpu6cT+B25xH9Mau9Htn91Pzj2l4gKKbWTcZGtMgNhi6XaEabLj75",
+	"mriYJp69cmyQArJLLgvtfAESYCzWDdB5GdYs/e7mTYaATx++IBkonTCNNVbgMskR7jpQgp3bsK2gvh18",
+	"snnzJ7XaF/DRLShOVTbsMxnqb6RsAd/QBmVyRlU6wfUKWS7m8peUrTCTjRKIcCZ1A2VL0BQAjCskBFGZ",
+	"1mr3n1rClPwN8L6RROyToTQTzE/DIqXZCl5hvugRKCIFwqvT66D0iyvIUWpaY2ZAfkQNwMHKEECVaarN",
+	"ES2J+ICa0otdcSNCjWHTmdEugURJY+zjGVNhCRA7EPvI+bcdSMkgFjPqIuIw4hJkHFcpTJOdrb0K2f3c",
+	"95R473VYuSWqYKDgMrvJ2jVx9W36O7FYV2Sq0Z40obpJPQ3LVjVyBzvr99xMjio0ECdOPZHZ4ne75Y24",
+	"mZ/qJgajCvbpC1KaOpx0A7l57XEn7pnQ7Nz8UVkzzX6weQuKsVyDDL7bvc3oGiqx2I+39m7+eLlY0h9D",
+	"FNeJ1nJMPC5KU5lMJD8BKk6DuhKQTlegsJl2PvPOv5tAQgbg164n0ADcUywc3pMVJaVIXWksQMuugdRb",
+	"SlaWevVp52jdxNJc3INsXrqq6VjSs0fscbcdyMIQM+cpVJdIGcv0wIH0Mg3GKTsotAP56UCYiCu6BaVA",
+	"SNuBtsjCRO7RSMlpVfDHfVpiZPqIE5da0cH6pogittXfgUBCVPli4YKWvJzrDdIiwzKElnxExExkMZ64",
+	"BcA+S1rnoYUhoBVOAHAQ745wVaWSNRTSbvUKXdpptrCEK+QKq3wuYfgj5YlnIiPTRYkR6GYVXApv0ly6",
+	"GO4kX3MzrtCiUbseD5avAJozBJvXbwxcUcRJq72PMW8zjGxiWdN9CuDTXAQU3K2lV8GONQ8Ot5IGMPQB",
+	"icceW1BzYuG3GcvVeaa9AnWnmL2X3pz5qN8n//t/7fQ2d3pbnQGcSegbrNugOuY0DXRHnNbKKqRUKY4L",
+	"GAs0IZcbBdpQLBB3DxCxBuvg90jbiV9RVYnZQ0/X7n4nWjOtlee+nitpA9y/VLEoof099j9QWKjgtnL9",
+	"QiICdNneH6vUPqOpQ5llUzJlVOiBldcsOYe6Z033NkwS1F9IqlkCbrxneaaeudpUVo/NHZe4X4Hmj5BP",
+	"/jxyxjGQjGXScr08oRwC43q6iQnuXhVblmIq7WtJjIkcFN/YUq9YcEHaSFdLdmz5FLBMUIAw6b6SjuzX",
+	"rt0Ab2QZ38/lrEGNUf5LwRr0PdLe6e/FYrkAOdlYqkDeIweVHgPkuFYZHqLhvbjjGHmfJCt4yol3XPk6",
+	"8kwYBShysUDA2SDwmE5ZVUJhENYKszQyY4qECI+dWmkx0pZWjdvcetyJagWuSNsJXrlVzeVoGdjRKmcT",
+	"DlVQqgKqILZ1gjJY15bGCrRF8tnKIvh1QFskNymLHif0HvTFZUjSW5HWzftTFf34yrvgEQvbSVCbxSEa",
+	"Fazz+QT4rsph/xZ62qEUo5xjYMW/ObVGuhrGvLvrcD3B1kFhRtRg1iiBSFtpaqlghet4lbKZqaFwW/Gv",
+	"HbesVCMLE0MSaYCOFLc6rpId2rcoyaU2ZDaRgjVd1Wcie2dVoLKA5BeUQ+qVKhsuy/V1J/9Z1SOa51ZF",
+	"qmm3ullDitZ75MslQWxtZeV9Dk2iEi0gVN2puJCRq1jKhEFPSBYLTMBolxUk+v1Or8yiSQCBEZmbPWEN",
+	"ZgirywizznN0H+cnhM1sOD1vlq+P/uc8M2Cin65M5mad2j+GTL4bCA4qtZ7OlPWV6rYab+bpNZGNk1LV",
+	"v9ZbeLpU3S1CLTa0eVnBp3RJzSg44Z1Hinu5oWLnoXfqpjq6H36rNeZPatn9o0maIxHTxR1O55ylE2pu",
+	"a/BpCjYFa08QNQRQFwGF6sXC6yRWnvJlDaVwyWcuOO+CLbCiYBsiFSNIyOBZp+eC+B7oWCRBAHICOY3a",
+	"pwmh7H2tjwTb+UISb0OQ8l/+kc9zxP5bOEi2brX4L6hhc0w4/GwyYT+9BSFzXZ3yKZOFuYMrxhMC4qom",
+	"rxG7g3T29SFQtWx8iCZsqCwERo9a2ZuJzMG+OwBfg2IZVyw1GltAK846kCkslCNIgjBugDvjYNxiYegY",
+	"SuToiZx71wMGlHrK1hR6deAReGpXfRu3fFkPxaHakYIrmaemQASGINDwtfP8rK2StQY8az2HbgoovA/1",
+	"9s+jOB54nIcH2q96cHZdADfI/ktyVNMoqlccHMfLp61PH9zJB2iHrov7Xnv032NtniTETkvITHIoCWEq",
+	"IxM2l3F94WPJew0sL6W5q3DzgplVYbApzOiCLe50ZqLmZhzEx+/RVJW/dJfGbo52+mrjqzpbLQXWIRcU",
+	"RrByQaI1AEyRryuuievBVZP73Bt1Z255H3fwmov01BMdijBobRd2fnb8uhOKn+78w41qlDTdDUDoJY9T",
+	"c8sbgFCzgEwUuNeCtjDbN3GVbErMtnYd0CgWUmVMQVmbpYwMKgDu6GT7gUa4nHeQz+EM7uVJjTDaCS7B",
+	"InIyc3UsytpQANdFFfMZTK4qCDoFPZzcBZs1a/bB9T6ya3mdSFui/GzYeXZ9vmJ1+OuJU2EaRiNqkr/f",
+	"Tb8B8NNt7lME1KaxjGSYs9iIK3iurD5yizr6QM9q86k1EAWkKqQ0S+hVZW7ULYT5nabKr1L9Fr31i5OD",
+	"P0ja3rrNxy743jLzZ8I4XOPfmX4dY4KtlQEdcma7dvXXErHiNjTMAWHdlo4hytMS7QogtJKSgACNoEjm",
+	"quyma+hEcb9iwBIW4O8gCwQX919ESFlHsj9PPvmLOAXE6U9NX47OTpupitMYPDBUs5n4KTzXNdwn6qEf",
+	"sdS8wcziEnm2jdapWHCItLa8vspq7WCQAYRI0TzHyrzut0HpAAuDCX3OsnRwZN6hD4ZBIedEQkgX11Z5",
+	"FhJQXwuBVaRoLHJqmKql5jqjoMagschh57vJNVE2XIM37NZxfX6hKjDo3r+HXRhXCh0Xy45Rl80cerhW",
+	"jBlNa/z7Zo+s065Qj+g6KLR/k+06ZhQiN/3WNG/WzNfyWHK1MTVmXfiRaDalwvBUDzzSkS9GU2aecoVQ",
+	"fz3yEsnCIoqFki47vMQJCG+xZgYhQmORLNcFTxAyFeOO1lUEr2AVBrHQcsqkQA/5A40lpneiAMHd/pi4",
+	"DoQEBPRskUAsElCtWFQg1+WLkIFy7lCJ7ctbW42ZdWeALveGfamUibCA+z27Aq67Vg5UL7xUf9ZEiX+K",
+	"WJj7FjV+N4dhxs1NlKaURzZCYNNmzQedAVUYDrqsI4SlXoUFRYgJweYBUmgsfP6YD6spmwPasL3azjkX",
+	"rmAypLBlscAGxgXTmi0niuX8wsFraksXGhO+LK048Hn7rIoBqgWKBJEYlqfukxAuBnEO/ZsAq2wFogNR",
+	"SiGVH6GcYLtEMLEXswMQqbGwshh6SX1h8XQiJSZC6DU4qd4g6QCIAfUDrF7OiYHRpAKwPuvJhA6vYTV6",
+	"NBYpFZi/PGQeQxTSd+d00VvaRjKSeS7nVUimJnIUC4yRRfpby5S7OfYxFjdlyt0Y+3jCzJvFPSXJHcLZ",
+	"uZMXeI3UGh5/zcyf3W/7r0rg/2lS50rifsIgA8NRMUvlV/Pimsj87aNBaBgBAmEhUPKTXng4mYCakTaQ",
+	"S6uAhvBMHUIt/bB6pMsGcV7QkpC6640+2tWQZ/DNAmkrNAuIGc4i6ZEnHOVI22g4HqAppe7sgqugVAuo",
+	"oLIrZz2y098jCTZ17t45h9S7kjDZCYXNDlkuxRjdzi5tznfSDjFrLS2f0oyR4QKEWEZVzpdU4v2KtkFU",
+	"oTSuUGcnIhiK74c2m60Z3upCYjAZDq0+dMfPIOc63KMq+oaMKM8LBZVrIGeaWrYWi9VlbyC/diPeLP7F",
+	"A3DWSd1P7K4siQju8v1F0f+K9fmTxPqUvMPe1QpPz1MOIy1dYLfiH6WTsZmJvJsxoQFC4Tr0ZQeKGBKj",
+	"WLRX4L4j0gzUXT6voLddwFIs9ATUAnCwlO8BkAlOKfnHf/9PZ0CWEZ7BduieYG424gLVghJDGFVXHay8",
+	"9Dk1zAc8xqIdQClH5OjV4cl/POr4qiFYhSpn9LJMtYX4RnLCrJJzDVC0kXIV0NVM2NQh8fk3Y+ELctWQ",
+	"XqHVVajXWGAU5wrme1Amp+QUJVTnADAKeZYgxy0XogbB2Yby0TtbWyW3tUNwZhw6myUdVOyS0iKVADvE",
+	"AhdmQkW9DosD7CF0zEh7k0xkochwYXUIQPWJSHN/Pvl1vwRwgpWABFU3AturywobFXYNwbhUb8an50KQ",
+	"Gg/KasSiXJYOLOdXX4UShl9vbWjOkq++ItxF3OZUa5567jsoRxaLzGqWdkxuU0jb5eZ/e/LuLSl/nVGl",
+	"WSfIUgOnz1IwbUSGLKVWjKIE7fOBeAeyijtOCuvHEm56sTikeR68GNWyerHHBIIllmUE0na6KQzG1cdl",
+	"c6ixFtU3AJwKnhjZdtFdoZhRi308VydPX+F0QSWVIgXJihvN8lGPvASrPwCmk53+5mAVyYHrWIy4YL5l",
+	"iBh0pXbmssgz+HqovCjpRlpeCq/qlxXu6s4NAOWq45KGwiy+ZCUzIZeICYKFuRMC7517cSbp9Mgbn/cd",
+	"Cy5mhUErSR8XHit0Yf7koELbQVdiQtowJYDQxqzxWJSkofQf2Xd2+mTCrkjGx9zoTlS1lCMwJ2lTATD3",
+	"sQg/23yIpegiQgOc+FrLHnRMFNMhiKCx8Cjew1ymFxoz1918STsget6AEhI+qTD2BgVvq1goK5ZASurS",
+	"1Mq7AQBHAex+LCqUQjh97mqhcTq462WD5YVvdlPB10Fdji8p+4b1EO5Z9A1muMbsXDKOqAx5sgv8RwjA",
+	"a2YcIujeycxvv1rrxHKkoTzy11MG0l572wPx+l4nANxiiS6V98eKbQFHajdzMytLBUyimSVEsVhlvBHS",
+	"eXu3/mD7/n2ueZ3yDAsD3N/KEnB1BiFQeanNNx+jZVEqAvlQ5lmwWTXxpxPCJiNQT4W8DhjU0LUVYEM5",
+	"qFEGQmzJkEb7g+Og5cKCJ+31pLXj9v+PtKgd2pUH+cBLW9NFqLwQV8NgrXZkZCbX45C+88ij3hBTc35D",
+	"jX5AFx/xvEpb13Bae+Q9zS9QErJNaCv8aOdBraNPAlZ1CFdaCYV0ylzjOha+8X175OBVlAHtgUP26l6N",
+	"SkOXfZ2E5xHMShW2Tj8A/MPOe+QIRmt1sQu20Mx0rTySDXCuBOrOeIa8kAWZ22miYjSlF1bMsi8SOpsx",
+	"qhwEllRkLL3IvS4r9hS24qYMSRjEDGoBj/+84KE98g7AQ/c93PdwEeqLXwpSdGW0SVW5LSFtq5t5WF0r",
+	"xXVrv4oAdBfgOLKC4S9aSlH/sPzJKc/lLzPFpeJmkcSincu5+wEITrf8jbQnfDxxv/XIKbe3QzF6QaQL",
+	"OgJ0MQA2avuvoBGe9QgeAbgjQpKsYBAUQVI5dQXbuACwzFjY3yB03NX+aAwUlGrNSWl1a2XvfBnd2sP6",
+	"K7gq9nH5Lz96+7D890oR3qh11bXtdy8p+PiAVp1IZRBIITuwTdX+fsp06p49LVj5O/w7+O2o6j78E974",
+	"sA4MOAPYBKwrCasOlLTtSkV2kBCsO8P24yaU9LI05JpOkbrYHaNIscpSzri9APa1vb295+xFVkwbaWb2",
+	"YzFjKmXCdJkAj0fydQLU9P/aemLVsWdXUM3O0eqVc7NcFWarv/Ww29/s9jdP+/0B/P/X/ccDqCbSOF+7",
+	"03asrcZc6/UFJ+2ej2X3dvjM1erYF6EKUZma4FYI3DGp5ZtpAbnwEJarY4G0WV4yldPZ56/H1u3XA4d2",
+	"DwtSAVYbOrbKs5rSnGsfUwAB23SsUaK3n3TWHVtDx+vo7vbdyW44REBMgtIUrkIc0x7j1w2dXZmoCcz3",
+	"rnDfW46b/UGY05Z/r8OcrglSSD7uUcP8MwBUwKwDSRQFz/V5VxU0GYhTch5KEfUYzFi4BAUqSPIyY9OZ",
+	"NEyki+4rqxUaiXIZwpXCQpY1ZkCNG0BcoFGLwHoOgucFW1SZUfbBUGaLUnis6tQqpovckDZWf7HDjcLS",
+	"MlEwKNM9ZrOcLkCeRP7i9Rrk+2IMNi+oskSwKXYJSKlOpTVzWZamIIqmDs+xHLD3JmR8NGIQrVQbNViL",
+	"eLVGVnP2yIs9AsVB0F9MjERdyknMmQOMIVs7YLzWFSY2V24hCt0IG4Rbaa9H6655q8FuvmKL1vUJCr/t",
+	"6uIo7xsTDFZljcLtMSngArSliqx4SNHW7bL44KfwJOL5dl92ljK2n53S8boBudc24J1PUavhyN70afVJ",
+	"+cWnqJYmft3X5Xufn/b9V/jnP3v4ZwmcZg92A7cIrRY3IhdB8GfyctSF6lBJcGOqfAsMH+QjjFyEql+I",
+	"Ge3LDGjS3tncsood0GReg4O8vkgKJjl8Ht0bvcEI7VuDEvl5jaVgf3ak+VuczaNgubHMwp8kZWXt0VwD",
+	"x1YewrdSMHcSARnEu+1scwHWsjuDbalI8hVYRiEqrCwIsd3fKXWWdRmWL5j5zFNnB7n25PXvhevZ9fhs",
+	"vmWb3L72iqBH07ggxIxoLlIUDt3KL2QBIPq/aQx/gYGtyyK65v7c7bDaMwSAJr934tE+SUSR50ks0pxR",
+	"pUlpCLR3EhTYZJ8kdvyJDzxAdQAdx4BQR95QV2gBNQI0KmlmuYydDzAf2+g+UQwwxdCx77rkpkewmiWe",
+	"01hwkSo2tYtAElfRMak0n4CQuGPMRcD6rK7jom65KVmekKAaABKoyDggzQ6ZmTMmrE4EXjIwLJTKw1pG",
+	"CIEoPghXSMj37JH33h8eDGTijJRzxQ0jcy70+iyo34F1fhld4Q9Jn7qOaPr0qd9MPP8VpYZ/FzDiehLV",
+	"7WXojSpdUV9b6BWKDBN8GzOtK2xH5wkMXSwRArhX8Y0VJlgdUKpHDpy/LnArusTL67xlB8G4v+DFq7pZ",
+	"hyYLudzVYP7CA72+opxnVbS2f/VzGv0GtLNQNGg0LuKOgnURsyySaihJkBc85YI1HPNYtLf6m50ewXYc",
+	"68bwwtA8GKQBU+1QCdpb/X4HU0diAWZHSKOiI9YjJ/XMYzR8lnnKeB/2w0RkZZv4maWQOVu+dV1ucj33",
+	"ORbXpSfve+MrAhl6MOitfrhxsWgHi3cOnucEkkEadWJcsVPpWPuXYNDVdf2Dws6qATSWn3SJPZ6MArH4",
+	"PU2KN3QfdvuXle3f0sqGZyDAfgFE0kZxISTD1woOG7+WkAvXGuWO2VT67IHqc5fi60gYhEg7IOU2x4S6",
+	"IStvTCww/B2TlysaWw+iZVcciieXwT+hcBFB/vEa8eIps00+V3JaUqmbLHD4yV9I4NeZz5bOHETQ3+LU",
+	"fS7zb4xcKmVXbB9A5tegyZfH+beByrtL4+ezvhTThKWupoLjwtEqRiPiM9rD70rGulcf6FhATntEZtw3",
+	"41JhLtiizE0olNAlEBw6DiHqdSZzni4sKwdUuK9LZMoOGfErd1uhoWuhI/ddUV1EjiK+OiIViyo+z/kr",
+	"3SHAO544gSaJRSEMz0lpIcHylJW1vkQ1dZMDw70LY45F9RkXLmrGyTc9B612Tk3SWe+jRJjcLySXYON/",
+	"UO0h7PwUNn6t5RWPxV9V3b4k69UXLkC65L24J00oz3XacT1I+QnEGmC6OzM0o4bul+qN64rmWmKydQ2g",
+	"G8MpYnGDUl5TQ9a4HYIL9KXSmbGHtXYwuO1/ceHrTPCVNuuP2peBGA/P7YanzcABP7fhtfq8djzPsx57",
+	"xSoeCJVgae7Yp8jqmNjkwMf9e5yIkj0lqD7ve4bkq7uGd8pyY++gAyW/cIbwrEcOyJRrbBv19FrrIwgL",
+	"l5D04KQNwBP13yRRqcrbgVbP90P+znUsfLnjHnkr/fMFM6vGAAB9zCq8Vm8GQD7s2PA+gZL0ls1mjGY5",
+	"F8xxWd+YT8to5KRuo/9oUhDu0r+csnuLmbyQ4p87FESKEVdT1OoqbGGl7AluZpd1vNNfW0NGFVMHhZm0",
+	"Bj99sOQD8w/Wl56yv2KP8G+Xu5vJtJg6l3Ch8tagtQHEyA3h14aKNmAThESxMm0Xi+ZG5d27YAsHSmMZ",
+	"MCTD9yr1A+qUNCsxK1k4ZQkz5zPEND5tqDK6Kty1b290VR8ak4yhMvpyMWhNUAw39VRBrPMlVezKo+se",
+	"Oah9hQn36EoNy3iRdqIx8crV2na1mYOXbl1+nmD1edQ0lsvPk7Zm6Mw/fnbw9M0zJ+r7VIeymuDtllXO",
+	"hUdEwYE75NeqRZ9OdcsGjexm0sX/uq0C+2qA0FNGXHJR4gGVC7PfZMoIspl2IsKuKETHQ/w39fGB1AR5",
+	"+WAY6ZH3ikMoNuyZnBk+5drw1PJGjEVJF6SNzuQoFpULt4Mc1GWpeON1GU1L2ishuPVdQA1/dcWQmmui",
+	"jaJ8PAFsD8fKynoKpfRcwmRoFiCPuwDe5SIJbUrKcgOo7xrp6jjg+07ZJVTHIrEa/dMSw6IkPFiyN7H/",
+	"Pof3MTXEVRs6OjuFgNkSWd2VdEhpXmmzA/S800C9dZIABsnjbGMxcQDqMyWnEMxfyi2gcTtrmL0ctYX1",
+	"hLD5MK7CukeugO8ly+UMDGgu9QexCA6OXrorB4B/LB8RJz+EQkxY0UIjnDyUmheZp6Beu/DKhca4AHKy",
+	"3bXrQA0f5pXgZiZMMzKjZlIiOu30dzC+APYB0vddvt2M2psxUbIYT5bGXL/4Dsq6IVHBiy4az1U25QLx",
+	"AKXSpJ0oCVU27GOPsRFeyE5IsO1LDV0cKTlk2Dzs9ZDmVKT2wkLxDpVOmO8waE3OtBWk/08AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
