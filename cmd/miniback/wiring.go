@@ -113,6 +113,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Sessions: sessions, RevocationFeed: sessions, SessionPurger: sessions,
 		Todos: postgres.NewTodoStore(m.db), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
 		Attachments: postgres.NewAttachmentStore(m.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
+		SessionKeys: users,
 	}
 	if hasher != nil {
 		p.Credentials, p.Hasher, p.Throttle = postgres.NewCredentialStore(m.db), hasher, postgres.NewAttemptThrottle(m.db)
@@ -124,7 +125,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.App = app.New(p, app.Options{
 		Apps: apps, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
 		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
-		UploadDownloadTTL: m.Config.UploadDownloadTTL,
+		UploadDownloadTTL: m.Config.UploadDownloadTTL, WeChatDataMaxAge: m.Config.WeChatDataMaxAge,
 		// A token issued just before a revocation lives for the access
 		// TTL, and the verifier tolerates jwx.DefaultSkew past its exp.
 		RevocationRetain: m.Config.AccessTokenTTL + jwx.DefaultSkew,

@@ -21,6 +21,8 @@
 //	dev-<name>     success, reusable forever; openid stable per (appid,
 //	               name), unionid stable per name across appids
 //	solo-<name>    success with dev-<name>'s openid but no unionid
+//	keep-<name>    like dev-<name>, but keeps the user's last session_key
+//	               (see opendata.go, which also hands out open data)
 //	once-<name>    like dev-<name> the first time per appid, then
 //	               40163 code been used
 //	err-40029      40029 invalid code
@@ -97,6 +99,7 @@ type Simulator struct {
 	used  map[string]bool // appid + "\x00" + code, for once- codes
 	calls map[string]int  // js_code → calls
 	total int
+	keys  lastKeys // the session key issued last per user, for open data
 }
 
 // New returns a Simulator for cfg.
@@ -120,6 +123,7 @@ func New(cfg Config) *Simulator {
 		s.slow = DefaultSlowDelay
 	}
 	s.mux.HandleFunc("GET /sns/jscode2session", s.code2Session)
+	s.mux.HandleFunc("GET /wechatsim/open-data", s.openData)
 	return s
 }
 
@@ -211,6 +215,8 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, appid, code s
 		switch prefix, name, _ := strings.Cut(code, "-"); {
 		case name != "" && prefix == "dev":
 			s.succeed(w, appid, code, name, true)
+		case name != "" && prefix == "keep":
+			s.succeed(w, appid, code, name, true)
 		case name != "" && prefix == "solo":
 			s.succeed(w, appid, code, name, false)
 		case name != "" && prefix == "once":
@@ -227,7 +233,7 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, appid, code s
 
 // succeed replies with name's identity in appid and a fresh session key.
 func (s *Simulator) succeed(w http.ResponseWriter, appid, code, name string, withUnion bool) {
-	id := identity{SessionKey: newSessionKey(), OpenID: OpenID(appid, name)}
+	id := identity{SessionKey: s.sessionKeyFor(appid, OpenID(appid, name), code), OpenID: OpenID(appid, name)}
 	if withUnion {
 		id.UnionID = UnionID(name)
 	}
