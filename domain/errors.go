@@ -52,7 +52,9 @@ const (
 )
 
 // WeChat open-data codes (POST /v1/me/wechat-data): each says what the
-// client should do, so the SDK can branch on them.
+// client should do, so the SDK can branch on them. A stale session_key is
+// a 409, not a 401: the access token is good, and refreshing it (what
+// clients do on a 401) would not bring the new key; a new login does.
 const (
 	CodeWeChatLoginRequired    Code = "wechat_login_required"    // the session is no WeChat login of a mini-program: no session_key to decrypt with
 	CodeWeChatSessionStale     Code = "wechat_session_stale"     // the stored session_key does not open the data: wx.login, log in again, retry
