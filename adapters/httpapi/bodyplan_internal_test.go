@@ -30,6 +30,7 @@ var boundBodies = map[string]func() any{
 	"updateMe":             func() any { return new(api.UpdateMeJSONRequestBody) },
 	"setMyPassword":        func() any { return new(api.SetMyPasswordJSONRequestBody) },
 	"bindMyWeChat":         func() any { return new(api.BindMyWeChatJSONRequestBody) },
+	"decryptWeChatData":    func() any { return new(api.DecryptWeChatDataJSONRequestBody) },
 	"createTodo":           func() any { return new(api.CreateTodoJSONRequestBody) },
 	"updateTodo":           func() any { return new(api.UpdateTodoJSONRequestBody) },
 	"attachToTodo":         func() any { return new(api.AttachToTodoJSONRequestBody) },
