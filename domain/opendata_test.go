@@ -45,7 +45,7 @@ var ourIV = bytes.Repeat([]byte{7}, 16)
 
 // encrypt is AES-128-CBC over plain as it is (no padding added): the
 // tests choose the padding, good or bad.
-func encrypt(t *testing.T, key string, iv, plain []byte) string {
+func encrypt(t testing.TB, key string, iv, plain []byte) string {
 	t.Helper()
 	k, err := base64.StdEncoding.DecodeString(key)
 	if err != nil {
@@ -70,7 +70,7 @@ func pad(b []byte) []byte {
 }
 
 // sealed is what WeChat would hand over for plain under key.
-func sealed(t *testing.T, key string, plain string) domain.OpenDataRequest {
+func sealed(t testing.TB, key string, plain string) domain.OpenDataRequest {
 	t.Helper()
 	return domain.OpenDataRequest{EncryptedData: encrypt(t, key, ourIV, pad([]byte(plain))), IV: base64.StdEncoding.EncodeToString(ourIV)}
 }
@@ -287,5 +287,32 @@ func TestOpenDataJSONIsValid(t *testing.T) {
 	var v map[string]any
 	if err := json.Unmarshal(d.JSON, &v); err != nil || v["openGId"] != "tGé \"quoted\" <b>" {
 		t.Errorf("JSON %s: %v, %v", d.JSON, v, err)
+	}
+}
+
+// BenchmarkOpenData measures opening WeRun-sized data (31 days, about
+// 1.5 KiB) and data at the size limit (12 KiB of plaintext).
+func BenchmarkOpenData(b *testing.B) {
+	now := time.Unix(1700000000, 0)
+	var days []string
+	for i := range 31 {
+		days = append(days, fmt.Sprintf(`{"timestamp":%d,"step":%d}`, 1697385600+i*86400, 10000+i))
+	}
+	weRun := `{"stepInfoList":[` + strings.Join(days, ",") + `],"watermark":{"timestamp":1700000000,"appid":"wx0123456789abcdef"}}`
+	filler := strings.Repeat("x", domain.OpenDataMaxChars/4*3-200)
+	largest := `{"f":"` + filler + `","watermark":{"timestamp":1700000000,"appid":"wx0123456789abcdef"}}`
+	for _, bc := range []struct{ name, plain string }{{"werun", weRun}, {"largest", largest}} {
+		req := sealed(b, ourKey, bc.plain)
+		if len(req.EncryptedData) > domain.OpenDataMaxChars {
+			b.Fatalf("%s: %d characters, over the limit", bc.name, len(req.EncryptedData))
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.plain)))
+			for b.Loop() {
+				if _, err := open(req, ourKey, ourApp, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
