@@ -145,7 +145,7 @@ func (s *Simulator) openData(w http.ResponseWriter, r *http.Request) {
 		writeOpenDataError(w, http.StatusNotFound, api+":fail no session")
 		return
 	}
-	now := time.Now()
+	now := s.now() // WeChat's clock: the watermark's time
 	wm := watermark{Timestamp: now.Unix(), AppID: appid}
 	reply := openDataReply{ErrMsg: api + ":ok"}
 	var plain any
@@ -226,9 +226,8 @@ func seal(key string, plain []byte) (data, iv string, err error) {
 // stamped with the start of its day in China (UTC+8) as WeRun does, the
 // oldest first.
 func steps(openid string, now time.Time) []stepInfo {
-	china := time.FixedZone("CST", 8*3600)
-	y, m, d := now.In(china).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, china)
+	y, m, d := now.In(beijing).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, beijing)
 	out := make([]stepInfo, 31)
 	for i := range out {
 		day := today.AddDate(0, 0, i-30)
