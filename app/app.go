@@ -28,6 +28,7 @@ type App struct {
 	// Uploads run, the verdicts WeChat pushes (ApplyMediaVerdict), and
 	// the administrators' list.
 	Moderation *Moderation
+	WeChatData WeChatData
 	// Revocations is this instance's copy of the revocation feed: the
 	// token check consults it, Sessions and Accounts note their own
 	// revocations in it, and StartBackground keeps it fresh.
@@ -70,6 +71,8 @@ type Ports struct {
 	Attachments ports.AttachmentStore
 	// AvatarLinks builds the stable link of an avatar upload.
 	AvatarLinks ports.AvatarLinks
+	// SessionKeys reads the WeChat session keys the user store keeps.
+	SessionKeys ports.WeChatSessionKeys
 
 	// WeChatPhone exchanges getPhoneNumber codes and Phones stores the
 	// numbers; without them binding a phone fails as internal.
@@ -134,6 +137,9 @@ type Options struct {
 	// Log receives the use-cases' own warnings (content checks WeChat
 	// failed, verdicts for unknown checks); nil discards them.
 	Log *slog.Logger
+	// WeChatDataMaxAge is how old WeChat open data may be; zero means
+	// domain.DefaultOpenDataMaxAge.
+	WeChatDataMaxAge time.Duration
 }
 
 // Schedule is how often each background task runs. A zero interval
@@ -177,6 +183,7 @@ func New(p Ports, o Options) *App {
 		Uploads:       uploads,
 		Attachments:   Attachments{Store: p.Attachments, Uploads: uploads},
 		Moderation:    moderation,
+		WeChatData:    WeChatData{Keys: p.SessionKeys, Clock: p.Clock, MaxAge: o.WeChatDataMaxAge},
 		Revocations:   revocations,
 		UploadCleaner: UploadCleaner{Store: p.Uploads, Storage: p.Storage, Clock: p.Clock},
 

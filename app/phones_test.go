@@ -73,7 +73,7 @@ func TestPhonesBindRefusesBeforeCallingWeChat(t *testing.T) {
 		code string
 		want domain.Code
 	}{
-		{name: "a session no mini-program started", app: "", code: "c", want: domain.CodeWeChatSessionRequired},
+		{name: "a session no mini-program started", app: "", code: "c", want: domain.CodeWeChatLoginRequired},
 		{name: "a blank code", app: "wxa", code: " ", want: domain.CodeInvalid},
 	}
 	for _, tt := range tests {

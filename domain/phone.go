@@ -93,9 +93,6 @@ const (
 	// CodePhoneAppMismatch: WeChat's answer carries another mini-program's
 	// AppID in its watermark.
 	CodePhoneAppMismatch Code = "wechat_phone_app_mismatch"
-	// CodeWeChatSessionRequired: the operation needs a session from a
-	// WeChat login (its mini-program), and the caller's is not one.
-	CodeWeChatSessionRequired Code = "wechat_session_required"
 )
 
 // NormalizePhoneCode trims a getPhoneNumber code and checks its shape
@@ -116,7 +113,7 @@ func NormalizePhoneCode(code string) (string, error) {
 // ErrWeChatSessionRequired: binding a phone from a session that no
 // mini-program's login started (a password login).
 func ErrWeChatSessionRequired() *Error {
-	return Errorf(CodeWeChatSessionRequired,
+	return Errorf(CodeWeChatLoginRequired,
 		"Binding a phone number needs a session from a WeChat login (wx.login, then POST /v1/auth/wechat) in the mini-program whose button gave the code.")
 }
 

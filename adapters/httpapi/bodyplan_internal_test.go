@@ -32,6 +32,7 @@ var boundBodies = map[string]func() any{
 	"setMyPassword":        func() any { return new(api.SetMyPasswordJSONRequestBody) },
 	"bindMyWeChat":         func() any { return new(api.BindMyWeChatJSONRequestBody) },
 	"bindMyPhone":          func() any { return new(api.BindMyPhoneJSONRequestBody) },
+	"decryptWeChatData":    func() any { return new(api.DecryptWeChatDataJSONRequestBody) },
 	"createTodo":           func() any { return new(api.CreateTodoJSONRequestBody) },
 	"updateTodo":           func() any { return new(api.UpdateTodoJSONRequestBody) },
 	"attachToTodo":         func() any { return new(api.AttachToTodoJSONRequestBody) },

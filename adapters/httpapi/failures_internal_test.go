@@ -46,6 +46,7 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"createTodo":           erase(s.createTodoFailure),
 		"createUpload":         erase(s.createUploadFailure),
 		"deleteMe":             erase(s.deleteMeFailure),
+		"decryptWeChatData":    erase(s.decryptWeChatDataFailure),
 		"deleteTodo":           erase(s.deleteTodoFailure),
 		"detachFromTodo":       erase(s.detachFailure),
 		"endOtherSessions":     erase(s.endOtherSessionsFailure),

@@ -152,7 +152,7 @@ func TestBindPhoneWithAUsedCodeIsRefusedAndKeepsTheFirstNumber(t *testing.T) {
 func TestBindPhoneFromAPasswordSessionIsRefusedWithoutCallingWeChat(t *testing.T) {
 	e := newEnv(t)
 	l := e.register(t, "phoneless", "phoneless@example.com", "a long and unusual passphrase 42")
-	wantProblem(t, e.bindPhone(l.AccessToken, "phone-13800138000"), http.StatusForbidden, domain.CodeWeChatSessionRequired)
+	wantProblem(t, e.bindPhone(l.AccessToken, "phone-13800138000"), http.StatusForbidden, domain.CodeWeChatLoginRequired)
 	if n := e.sim.Simulator().CallsTo(wechatsim.APIGetUserPhoneNumber); n != 0 {
 		t.Fatalf("getuserphonenumber called %d times, want 0", n)
 	}

@@ -269,6 +269,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		Attachments: postgres.NewAttachmentStore(e.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
 		WeChatPhone: e.wechatAPI, Phones: e.users,
 		ContentChecker: e.content, Moderation: postgres.NewModerationStore(e.db),
+		SessionKeys: e.users,
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,

@@ -57,6 +57,9 @@ type Config struct {
 	WeChatBaseURL string        `env:"MINIBACK_WECHAT_BASE_URL" envDefault:"https://api.weixin.qq.com"`
 	WeChatTimeout time.Duration `env:"MINIBACK_WECHAT_TIMEOUT" envDefault:"5s"`
 	SimulatorAddr string        `env:"MINIBACK_WECHAT_SIMULATOR_ADDR" envDefault:"127.0.0.1:0"`
+	// WeChatDataMaxAge is how old (by WeChat's watermark) open data sent
+	// to POST /v1/me/wechat-data may be.
+	WeChatDataMaxAge time.Duration `env:"MINIBACK_WECHAT_DATA_MAX_AGE" envDefault:"1h"`
 
 	// JWTPrivateKeys holds one or more PEM private keys (Ed25519 or P-256);
 	// the first signs, all verify. JWTPrivateKeysFile names a file instead.
@@ -231,6 +234,9 @@ func (c Config) Validate() error {
 	}
 	if c.WeChatTimeout <= 0 || c.WeChatTimeout > time.Minute {
 		bad("MINIBACK_WECHAT_TIMEOUT must be between 0 and 1m, not %s", c.WeChatTimeout)
+	}
+	if c.WeChatDataMaxAge < time.Minute || c.WeChatDataMaxAge > 30*24*time.Hour {
+		bad("MINIBACK_WECHAT_DATA_MAX_AGE must be between 1m and 720h, not %s", c.WeChatDataMaxAge)
 	}
 	if c.JWTPrivateKeys != "" && c.JWTPrivateKeysFile != "" {
 		bad("set MINIBACK_JWT_PRIVATE_KEYS or MINIBACK_JWT_PRIVATE_KEYS_FILE, not both")

@@ -123,6 +123,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Attachments: postgres.NewAttachmentStore(m.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
 		WeChatPhone: m.wechatAPI, Phones: users,
 		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
+		SessionKeys: users,
 	}
 	content := m.contentChecks()
 	if hasher != nil {
@@ -135,8 +136,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.App = app.New(p, app.Options{
 		Apps: apps, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
 		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
-		UploadDownloadTTL: m.Config.UploadDownloadTTL,
-		Content:           content, ContentMediaURLTTL: m.Config.ContentMediaURLTTL, Log: m.Logger,
+		Content: content, ContentMediaURLTTL: m.Config.ContentMediaURLTTL, Log: m.Logger,
+		UploadDownloadTTL: m.Config.UploadDownloadTTL, WeChatDataMaxAge: m.Config.WeChatDataMaxAge,
 		// A token issued just before a revocation lives for the access
 		// TTL, and the verifier tolerates jwx.DefaultSkew past its exp.
 		RevocationRetain: m.Config.AccessTokenTTL + jwx.DefaultSkew,

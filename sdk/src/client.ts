@@ -3,6 +3,7 @@ import type { LoginResponse, PasswordLoginRequest, Problem, RegisterRequest, Upl
 import { memoryTokenStore, type TokenStore, type Tokens } from './tokens';
 import type { BlobLike, HttpMethod, HttpRequest, HttpResponse, Transport, FileUploadRequest } from './transport';
 import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
+import { isWeChatSessionStale, wechatDataBody, type OpenedWeChatData, type WxOpenData, type WxOpenDataSource } from './wechatdata';
 
 /** A call's init as the runtime sees it (CallInit is its typed face). */
 interface RawInit {
@@ -13,6 +14,8 @@ interface RawInit {
   auth?: boolean;
   /** false: a 401 may refresh the session but never signs in again. */
   relogin?: boolean;
+  /** false: a wechat_session_stale answer is thrown, not cured by a new login and a retry. */
+  staleRetry?: boolean;
 }
 
 export interface ClientOptions {
@@ -89,6 +92,23 @@ export interface MinibackClient {
    * `PATCH /v1/me {avatar_upload_id}` or a task's attachments.
    */
   upload(file: UploadFile): Promise<Upload>;
+  /**
+   * Opens WeChat open data (POST /v1/me/wechat-data): `source` is what
+   * wx.getWeRunData, wx.getGroupEnterInfo, wx.getShareInfo,
+   * wx.getUserProfile… gave (encryptedData, iv, and rawData and signature
+   * when there are), or better a function that gets it. The server
+   * decrypts it with the session_key of the latest login and answers the
+   * object as WeChat wrote it in `data` (type it with T: WeRunData,
+   * GroupEnterInfo, ShareInfo) and the checked `watermark`.
+   *
+   * When a later wx.login replaced that session_key (409
+   * wechat_session_stale), the client signs in again once (loginCode:
+   * wx.login, then POST /v1/auth/wechat) and retries once: with a
+   * function it first gets the data again, which WeChat then seals with
+   * the key just stored; with plain data it sends the same data, which
+   * opens only if WeChat kept the key. A second failure is thrown.
+   */
+  wechatData<T extends object = Record<string, unknown>>(source: WxOpenDataSource): Promise<OpenedWeChatData<T>>;
 }
 
 /** A file to upload: from a path (wx.chooseMedia's tempFilePath) or bytes. */
@@ -110,6 +130,7 @@ export function createClient(options: ClientOptions): MinibackClient {
   const store = options.tokens ?? memoryTokenStore();
   const now = options.now ?? (() => Date.now());
   let renewing: Promise<void> | null = null;
+  let relogging: Promise<void> | null = null;
 
   async function send(method: HttpMethod, path: string, init: RawInit, retried: boolean): Promise<ApiResponse<unknown>> {
     const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...options.headers };
@@ -144,7 +165,18 @@ export function createClient(options: ClientOptions): MinibackClient {
     if (res.status === 401 && used && !retried && (await renewAfter(used, init.relogin !== false))) {
       return send(method, path, init, true);
     }
-    const out = decode(res);
+    let out: ApiResponse<unknown>;
+    try {
+      out = decode(res);
+    } catch (e) {
+      if (isWeChatSessionStale(e) && init.staleRetry !== false && options.loginCode) {
+        // A wx.login the server never saw replaced the session_key: a new
+        // login stores the current one. Retried once.
+        await reloginOnce();
+        return send(method, path, { ...init, staleRetry: false }, retried);
+      }
+      throw e;
+    }
     if (method === 'DELETE' && path === '/v1/me') {
       // The account is gone and every session with it: forget ours, so
       // that no renewal signs in again (which would make a new account).
@@ -203,6 +235,36 @@ export function createClient(options: ClientOptions): MinibackClient {
       throw ApiProblem.sessionExpired('The session expired and cannot be renewed here: sign in again.');
     }
     await login({});
+  }
+
+  // reloginOnce signs in again with a fresh login code; calls that go
+  // stale together share one login.
+  function reloginOnce(): Promise<void> {
+    if (!relogging) {
+      relogging = login({}).then(
+        () => {
+          relogging = null;
+        },
+        (e: unknown) => {
+          relogging = null;
+          throw e;
+        },
+      );
+    }
+    return relogging;
+  }
+
+  async function wechatData<T extends object>(source: WxOpenDataSource): Promise<OpenedWeChatData<T>> {
+    const post = async (d: WxOpenData) =>
+      (await send('POST', '/v1/me/wechat-data', { body: wechatDataBody(d), staleRetry: false }, false)).data as OpenedWeChatData<T>;
+    const first = typeof source === 'function' ? await source() : source;
+    try {
+      return await post(first);
+    } catch (e) {
+      if (!(isWeChatSessionStale(e) && options.loginCode)) throw e;
+    }
+    await reloginOnce();
+    return post(typeof source === 'function' ? await source() : first);
   }
 
   async function login(opts: { code?: string } = {}): Promise<LoginResponse> {
@@ -264,6 +326,7 @@ export function createClient(options: ClientOptions): MinibackClient {
       return store.get();
     },
     uploadFile,
+    wechatData,
     async upload(f) {
       const body = { purpose: f.purpose, content_type: f.contentType, size: f.size, ...(f.fileName ? { file_name: f.fileName } : {}) };
       const { data: ticket } = (await send('POST', '/v1/uploads', { body }, false)) as ApiResponse<UploadTicket>;

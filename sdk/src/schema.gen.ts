@@ -244,7 +244,7 @@ export interface paths {
          *     code belongs to a mini-program and is exchanged with that
          *     mini-program's access token, and WeChat's answer must carry the
          *     same AppID in its watermark. A session from a password login is
-         *     403 `wechat_session_required`.
+         *     403 `wechat_login_required`.
          *
          *     A code is single use and lives about 5 minutes. WeChat answers an
          *     invalid, expired or already used code alike: 422
@@ -320,6 +320,56 @@ export interface paths {
          *     `/v1/auth/wechat`.
          */
         post: operations["bindMyWeChat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/wechat-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check and decrypt my WeChat open data
+         * @description Opens what a WeChat open-data API handed the mini-program
+         *     (`wx.getWeRunData`, `wx.getGroupEnterInfo`, `wx.getShareInfo` with a
+         *     share ticket, `wx.getUserProfile`…): `encryptedData` is decrypted
+         *     with the `session_key` WeChat gave at the caller's latest login
+         *     (AES-128-CBC, PKCS#7), which never leaves the server. Send
+         *     `raw_data` and `signature` too when WeChat gave them: the signature
+         *     must be `hex(sha1(raw_data + session_key))`.
+         *
+         *     The decrypted object must carry WeChat's watermark: `appid` the
+         *     caller's mini-program (else 422 `wechat_data_wrong_app`) and
+         *     `timestamp` not older than the server's maximum age (1 hour by
+         *     default, else 422 `wechat_data_expired`; get the data again) and
+         *     not in the future (422 `wechat_data_invalid`, as is a missing
+         *     watermark).
+         *
+         *     **409 `wechat_session_stale`** is the classic failure: the data
+         *     does not decrypt (or its JSON does not parse) with the stored
+         *     `session_key`, because a later `wx.login` made WeChat replace it.
+         *     Call `wx.login`, log in again with `POST /v1/auth/wechat` (which
+         *     stores the new key), get the data from WeChat again, and retry; the
+         *     SDK does this once by itself. It is not a 401: the access token is
+         *     fine, and refreshing it would not bring the new key.
+         *
+         *     The session must be a WeChat login of a mini-program: a password
+         *     login has no `session_key` (403 `wechat_login_required`). Malformed
+         *     input is 400 with field errors: `invalid_format` (not base64, or a
+         *     signature that is not 40 hex digits), `invalid_length` (an `iv`
+         *     that is not 16 bytes, a ciphertext that is not a whole number of
+         *     16-byte blocks), `required` (`raw_data` without `signature` or
+         *     the other way round). A signature that does not match `raw_data`
+         *     while the data decrypts is 422 `wechat_signature_invalid`.
+         */
+        post: operations["decryptWeChatData"];
         delete?: never;
         options?: never;
         head?: never;
@@ -771,6 +821,71 @@ export interface components {
              * @example wx0000000000000000
              */
             appid?: string;
+        };
+        /**
+         * @description The fields a WeChat open-data API hands the mini-program, renamed:
+         *     `encryptedData` → `encrypted_data`, `iv`, `rawData` → `raw_data`,
+         *     `signature`. `raw_data` and `signature` go together or not at all.
+         */
+        WeChatDataRequest: {
+            /**
+             * @description `encryptedData`: base64 (standard alphabet, padded) of the AES-128-CBC ciphertext.
+             * @example CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==
+             */
+            encrypted_data: string;
+            /**
+             * @description `iv`: base64 of the 16-byte initialisation vector.
+             * @example r7BXXKkLb8qrSNn05n0qiA==
+             */
+            iv: string;
+            /** @description `rawData`, when WeChat gave it (the signed, unencrypted part), exactly as received. */
+            raw_data?: string;
+            /** @description `signature`, when WeChat gave it: `hex(sha1(rawData + session_key))`. */
+            signature?: string;
+        };
+        WeChatData: {
+            /**
+             * @description The decrypted object exactly as WeChat wrote it, its own
+             *     `watermark` included. Its members depend on the API that gave
+             *     it, for example `wx.getWeRunData`:
+             *     `{"stepInfoList":[{"timestamp":1445866601,"step":100}],…}`,
+             *     `wx.getGroupEnterInfo`: `{"opengid":"…","chat_type":3,…}`,
+             *     `wx.getShareInfo`: `{"openGId":"…"}`.
+             * @example {
+             *       "stepInfoList": [
+             *         {
+             *           "timestamp": 1445866601,
+             *           "step": 100
+             *         },
+             *         {
+             *           "timestamp": 1445876601,
+             *           "step": 120
+             *         }
+             *       ],
+             *       "watermark": {
+             *         "appid": "wx0000000000000000",
+             *         "timestamp": 1445876699
+             *       }
+             *     }
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            watermark: components["schemas"]["WeChatWatermark"];
+        };
+        /** @description The watermark the server checked. */
+        WeChatWatermark: {
+            /**
+             * @description The mini-program the data was issued for (the caller's).
+             * @example wx0000000000000000
+             */
+            appid: string;
+            /**
+             * Format: int64
+             * @description When WeChat issued the data, in Unix seconds.
+             * @example 1445876699
+             */
+            timestamp: number;
         };
         RegisterRequest: {
             /**
@@ -1339,7 +1454,7 @@ export interface components {
          *     (`current_password_incorrect`), or a storage ticket's signature is
          *     wrong or it has expired (`upload_ticket_invalid`,
          *     `upload_ticket_expired`). Binding a phone needs a session from a
-         *     WeChat login (`wechat_session_required`).
+         *     WeChat login (`wechat_login_required`).
          */
         Forbidden: {
             headers: {
@@ -1535,6 +1650,9 @@ export interface components {
     pathItems: never;
 }
 export type WeChatLoginRequest = components['schemas']['WeChatLoginRequest'];
+export type WeChatDataRequest = components['schemas']['WeChatDataRequest'];
+export type WeChatData = components['schemas']['WeChatData'];
+export type WeChatWatermark = components['schemas']['WeChatWatermark'];
 export type RegisterRequest = components['schemas']['RegisterRequest'];
 export type PasswordLoginRequest = components['schemas']['PasswordLoginRequest'];
 export type PasswordChangeRequest = components['schemas']['PasswordChangeRequest'];
@@ -2025,6 +2143,73 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    decryptWeChatData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WeChatDataRequest"];
+            };
+        };
+        responses: {
+            /** @description The decrypted, checked data. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeChatData"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The session is not a WeChat login of a mini-program (`wechat_login_required`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The stored `session_key` does not open the data
+             *     (`wechat_session_stale`): `wx.login`, `POST /v1/auth/wechat`,
+             *     get the data again, retry.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /**
+             * @description The data decrypts but fails a check: issued for another
+             *     mini-program (`wechat_data_wrong_app`), too old
+             *     (`wechat_data_expired`), without a valid watermark or issued in
+             *     the future (`wechat_data_invalid`), or `signature` does not
+             *     match `raw_data` (`wechat_signature_invalid`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listTodos: {

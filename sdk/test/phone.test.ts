@@ -84,7 +84,7 @@ describe('my phone number (bindMyPhone, unbindMyPhone)', () => {
     await c.register({ username: name, email: `${name}@example.com`, password: 'a long and unusual passphrase 42' });
     const p = await problem(c.POST('/v1/me/phone', { body: { code: 'phone-13800138000' } }));
     assert.equal(p.status, 403);
-    assert.equal(p.code, 'wechat_session_required');
+    assert.equal(p.code, 'wechat_login_required');
   });
 
   it('unbinds the number', async () => {

@@ -978,6 +978,44 @@ type UserPage struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// WeChatData defines model for WeChatData.
+type WeChatData struct {
+	// Data The decrypted object exactly as WeChat wrote it, its own
+	// `watermark` included. Its members depend on the API that gave
+	// it, for example `wx.getWeRunData`:
+	// `{"stepInfoList":[{"timestamp":1445866601,"step":100}],…}`,
+	// `wx.getGroupEnterInfo`: `{"opengid":"…","chat_type":3,…}`,
+	// `wx.getShareInfo`: `{"openGId":"…"}`.
+	//
+	//
+	// Example: {"stepInfoList":[{"step":100,"timestamp":1445866601},{"step":120,"timestamp":1445876601}],"watermark":{"appid":"wx0000000000000000","timestamp":1445876699}}
+	Data map[string]interface{} `json:"data"`
+
+	// Watermark The watermark the server checked.
+	Watermark WeChatWatermark `json:"watermark"`
+}
+
+// WeChatDataRequest The fields a WeChat open-data API hands the mini-program, renamed:
+// `encryptedData` → `encrypted_data`, `iv`, `rawData` → `raw_data`,
+// `signature`. `raw_data` and `signature` go together or not at all.
+type WeChatDataRequest struct {
+	// EncryptedData `encryptedData`: base64 (standard alphabet, padded) of the AES-128-CBC ciphertext.
+	//
+	// Example: CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==
+	EncryptedData string `json:"encrypted_data"`
+
+	// Iv `iv`: base64 of the 16-byte initialisation vector.
+	//
+	// Example: r7BXXKkLb8qrSNn05n0qiA==
+	Iv string `json:"iv"`
+
+	// RawData `rawData`, when WeChat gave it (the signed, unencrypted part), exactly as received.
+	RawData *string `json:"raw_data,omitempty"`
+
+	// Signature `signature`, when WeChat gave it: `hex(sha1(rawData + session_key))`.
+	Signature *string `json:"signature,omitempty"`
+}
+
 // WeChatLoginRequest defines model for WeChatLoginRequest.
 type WeChatLoginRequest struct {
 	// Appid The mini-program's AppID. Required only when the deployment serves
@@ -991,6 +1029,19 @@ type WeChatLoginRequest struct {
 	//
 	// Example: dev-alice
 	Code string `json:"code"`
+}
+
+// WeChatWatermark The watermark the server checked.
+type WeChatWatermark struct {
+	// Appid The mini-program the data was issued for (the caller's).
+	//
+	// Example: wx0000000000000000
+	Appid string `json:"appid"`
+
+	// Timestamp When WeChat issued the data, in Unix seconds.
+	//
+	// Example: 1445876699
+	Timestamp int64 `json:"timestamp"`
 }
 
 // IdempotencyKey defines model for IdempotencyKey.
@@ -1203,6 +1254,9 @@ type BindMyPhoneJSONRequestBody = PhoneBindRequest
 // BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
 type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
+// DecryptWeChatDataJSONRequestBody defines body for DecryptWeChatData for application/json ContentType.
+type DecryptWeChatDataJSONRequestBody = WeChatDataRequest
+
 // CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
 type CreateTodoJSONRequestBody = TodoCreate
 
@@ -1292,6 +1346,9 @@ type ServerInterface interface {
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(c *gin.Context)
+	// DecryptWeChatData Check and decrypt my WeChat open data
+	// (POST /v1/me/wechat-data)
+	DecryptWeChatData(c *gin.Context)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(c *gin.Context, params ListTodosParams)
@@ -1859,6 +1916,19 @@ func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
 	siw.Handler.BindMyWeChat(c)
 }
 
+// DecryptWeChatData operation middleware
+func (siw *ServerInterfaceWrapper) DecryptWeChatData(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DecryptWeChatData(c)
+}
+
 // ListTodos operation middleware
 func (siw *ServerInterfaceWrapper) ListTodos(c *gin.Context) {
 
@@ -2336,6 +2406,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/me/phone", wrapper.BindMyPhone)
 	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
 	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
+	router.POST(options.BaseURL+"/v1/me/wechat-data", wrapper.DecryptWeChatData)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
 	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
 	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
@@ -5259,6 +5330,169 @@ func (response BindMyWeChat504ApplicationProblemPlusJSONResponse) VisitBindMyWeC
 	return err
 }
 
+type DecryptWeChatDataRequestObject struct {
+	Body *DecryptWeChatDataJSONRequestBody
+}
+
+type DecryptWeChatDataResponseObject interface {
+	VisitDecryptWeChatDataResponse(w http.ResponseWriter) error
+}
+
+type DecryptWeChatData200JSONResponse WeChatData
+
+func (response DecryptWeChatData200JSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData400ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData401ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData403ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData403ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData409ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData409ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData413ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData415ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData422ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData422ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData500ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData503ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTodosRequestObject struct {
 	Params ListTodosParams
 }
@@ -6810,6 +7044,9 @@ type StrictServerInterface interface {
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
+	// DecryptWeChatData Check and decrypt my WeChat open data
+	// (POST /v1/me/wechat-data)
+	DecryptWeChatData(ctx context.Context, request DecryptWeChatDataRequestObject) (DecryptWeChatDataResponseObject, error)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
@@ -7688,6 +7925,48 @@ func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 	}
 }
 
+// DecryptWeChatData operation middleware
+func (sh *strictHandler) DecryptWeChatData(ctx *gin.Context) {
+	var request DecryptWeChatDataRequestObject
+
+	var body DecryptWeChatDataJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DecryptWeChatData(ctx, request.(DecryptWeChatDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DecryptWeChatData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DecryptWeChatDataResponseObject); ok {
+		if err := validResponse.VisitDecryptWeChatDataResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListTodos operation middleware
 func (sh *strictHandler) ListTodos(ctx *gin.Context, params ListTodosParams) {
 	var request ListTodosRequestObject
@@ -8053,272 +8332,308 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2LchtH1j/2Kl3IPyXAHoDgRVoJrK/y0bp4tZZlRaI+JZ/H4TRnGkAvB91wdw8h2FFVniZ5jzxKniR1",
-	"zumeCzADgrRF27va2rIIYKbvfe7nd37tpXqx1EooZ3uTX3tzwTNh8M/n53wG/2bCpkYundSqN+mdzwVz",
-	"3F49sOxaGCu1YtwyzqwzWs2YUE66NXN8FrGpNix5OR1+z106TxhXGX58rZXw3416UU985ItlLnqTXty7",
-	"Po57vahn07lYcOh7yZ0TBvr9P+Le9Y+Hwyc//TgePvnpq7j3P3pRz62X8KJ1RqpZ79OnqPcyE4uldkK5",
-	"t2KZ87XItqfwxggrlGMwdGbwMaanjCsmuMmlMMyInwthHVtJN2duLpjlC8GSsvF0PfxOrHH41ViFKha9",
-	"yY89ZwrR+6ltcK90ymkMbav6/u0rGAZ0lxrBnchwoZtrdHB9eOB0pu3B8XScPsoei+Ej/vhyeMIfPhk+",
-	"yY7T4dH0cPp4+jdxdHk4boxvezxvhTPrs6kTZntE70SqVWaZ02zFpWOXYqqNYM6spZoxPuNSNae/kEou",
-	"YAXG5dSlcmImTO8TdLbkhi+E84ertpTfifV292fsSqzZWhcsnWttBR4mN5eW1gaOXZ+z9+9fPmPSMpkJ",
-	"ng8iVij5cyEYX2g1i9VaF+VW2gk7hLkcPXzIcgGHykYskzPpbMSSYRKx5AL+M0oYnNpJMmIvXazEx6U0",
-	"wrKjEzbXhbGMw2ox6SybSmMdK6wYxaqxRXtujIRp0nXrRT3FF/DuxglrLjD/+EqomZv3JkcPH0aw4OHz",
-	"YVS/KT+eDf+bD38ZD59cjCbDn77uuClTvIM7b3gCNCBhfViSr5IIloazVC8WfGgFbCgc0lxahweXz+xg",
-	"Auc3VisjnWBzvlwKZZlW+ZrJKdNKsAV0Kiwd88IYuIiBkPSJiMQKaBI30mo1iJjIrWAnh0cj9gMOkeen",
-	"eDF14Zh02FDO4bJinyup7OaOlISlfc09hepa7MPx0UljfePYftWP46/+z/6Hg8H/Evd+jOOPR4fwn+Nh",
-	"HH/8mwDy1IenInx0x1ODrwbwSNcOAans2KUzZVfCsOPxCVEppdmlztZsNRcK16S5hdLi6hN9sYL1V4Jf",
-	"NRaa4QUT7JrnhYDnk6+SWy9kRdv/dKt5rjP98tnO4y6zUZjbkrt5NTOZ9aIeUBJpgKEAha9Pb6rNgrve",
-	"pFcU+OR25++XueZZV/cF/voZB/AJXrZLraxA6vsNz77lTqw4Ut5UK2CY8CdfLnNJTOpgafRlLhZf/9MS",
-	"x6q6+x9GTHuT3v90UMkOB/SrPXhDb1Gnzal+EE/n3DGOJ1dkzOqFcHNgJ4UqLL/MBesnK5HOubu45NlF",
-	"GHJyyjhbzuH8qmJxKQxxa+3mwjBgO8Ol0TPDFxELr+PTF3y5vFhIiyQnwQNuxLSwImPAGVIjMhBXeG5H",
-	"vU8RLMpbYhb3uSiw/0HckJYteA6bCUM07NIIfgXClSlyccoSYYw2NkGKSxR0KkWe0fCfajXNZfqHDT7N",
-	"uQXCjtRoBRstPuI4tYGJFSoThq34+pQlqc5Ewixf21jBkyN2xlKtAjvYU/qCVq2TeR4rK5zL4SD1k9Qv",
-	"QxIxA+LNAA5PYYWBmwRjEQsuc3jX8SuhYtVPwq8X+A1IAfiM/4gN+KMLT8Krl7pQGTKm1VwYAY34g8dz",
-	"I3i2vsAnkupAwlFs/gbtKn/1mbSxUhqmngp5TbtPn3m2ZmvhWD+hRy+UdhfhsSSKVfN7nq1pxEDS2Fzn",
-	"GR2UhbaOced4Ol/A7gLnXPA1jLz69iKXC+mSAZD9T1HvhTaXMsuEus8j9Vo7xvNcr0TG+sk0DCEZRGET",
-	"wh1GaRB2pLb88PHiMtfpFSwOM9JewclyRoN4WJc5ltzalTaw9GxFUkc/8T9ehB8vpEq1MSJ10D9KP9Zp",
-	"w2eCOZleCffAMitnirvCCNxEbAqPvGNzbhkJkFm1ffTehVTXPJeNDfS/+DeSwYh9I1WG0nagfkJkqGsJ",
-	"i/LS1OgF47HyC5PrmVQVCfVPXQS2Ue6rJ/3nciF04f4ADpDJDE83cQImFXNyIZCKfauVuFcKpjXLuROn",
-	"eDiMsLowqQjbhkN6qUBU4flzoL73ObYzxQrQQEQKYvaUy7wwfqAo6ol0roUFyU/6IbJMOC5zHPZr7V4A",
-	"obnfy8tskc7LdYwCHQNVzJ7SDZoKui54fzOxzPUaiA9eF7uSoB5kTE+nrJ+U95AXbn6RSRQS4CDDBN/w",
-	"Ndybc61fcTMT9833cAukZTl0DqIzJ7nbCnMtDONpKpaOWPMbg8q0hLdfcJmL7L4HWzPDOD4jzslBpgCO",
-	"UaoLpNajoQZ5Jw7+nTDXMhXvFb/mMocNuNc7ACdEqAy4PnLewq7hGGV6pU5plF4nT9CaMURzRsIsmS9G",
-	"sfoAUgRIHCB34KAv0rlIry6KakZJYC4PLPMPQQuFkW4NSlKRE8HCF2m5xEeHC7V5iok7gbyDD4ssVvhs",
-	"P/n+5euX35w9/e7i6Q+vz5+/Pr94+vfnT7+7eHH28tX7t8//g14E5g2SLZD9FVwIp4EONaZRHzjrw2gy",
-	"7vglt4JVQ70EasbpLhlSylOtlEjRdnJp9JVgC5kNvbA1wFnpwqV6IUheu1J6pSaMe8UapQVt4F/sYM6v",
-	"BdoCpHMiGzFcfhi2tF5omwpP4aERMmnF6iahzghXGGWrMymnXtI11jFn1rFa8EyANhvhBqAQlXFU/d28",
-	"aXCEzi07OTyCVpAjZ7HyYhjDc4tr24vqds/aOeo6uP7pg5oB7RPpmPp7rtZejbD3eVHewgqg/CayUzLZ",
-	"td+I322y7xVQZW3kL+K+mQzKTkhirWVOXwmFNirpbCkbweUx4lpfiYxEN7QToYREP5EQ2S9le7xbpCIa",
-	"Yee+Wf+cF/5IuqNWgj4ReFTEEi/UXdQ0S8+r3qul0TBauLTP0UZ+v3JXng+9XnlZOKLzoBCgZhmszoFr",
-	"exve9t2EhcNVw5vGWSanU9FQ2YAp0lrFikgXm8pcsIwEFUfmP9wor/mQ1EvvlOoQ8lAbq6DkLwuz1FZs",
-	"qQCcJTPh3oBw/BotAwluY00hIEMAfFmJ3KzlR2jOy/iBEyDBbLAC9s8im2G3RNJpzHLBZ2KAusaaFFBk",
-	"Mvg5mcSqVNvhxFgGRLmcAOrvEa1nk0fR6yUziFXFDYIc/17ZYrnUxonse5FJfo5Wnz9GCoK9Teq9QS/J",
-	"CI1fvino6azUNXF0GclEPH9j9FIYJ4XtTaY8tyLqLWtf/dojJVVkF9w1DF5A+IegPWxbvaIenaabZki2",
-	"uR4ZyYKF7cfwctTounLr6Mt/itRBL9WcXkl723lJJxbNP3YNtbZ8n6Legn98SW8dVT4Xbgxfb02GWt89",
-	"+prx6xYT8MqrzNp8OMRoaxaGJNxwPWULqQRwo5utp9vbAv21zea5ykT2jliAveVMQMpsmcXf9YotuFoH",
-	"zmLZShjB8GkY/k6/V3Ps1EPbuF8AHSgVzFsMGohGi/POoTV1wdO5VIIoS+lAQ5rzwDJPDyYsKS0EUawS",
-	"p/VFrtUM6CT8befaOPjgJcILfD+psTuYDb4avqAdrT+CTgX4QhfuQk8vDFczUXug8ToQ19A7XIJcfAwf",
-	"YSPC31Oxqv1Jw7LQELLqTC9Al0H+hjopt9VwCpPXR5fOueGpEwZfT8Ri6dYXSxQi69OUC3Hxi1b1cYeJ",
-	"1EafFsZqU1uw+uNoWMRRk6kxVonS7sIbvBKSaKc1qcKWy7DQ9DzIzRfcXgSrJbQWvqPmSaLdooa4QNtn",
-	"5cNcoDIuwoFg0kZMjGYjlgB1HymZXmFH6BklaXB05kU/JPboCN/qbwHiDunlu680DSyis1y913ZP/i54",
-	"7ua3vCPWcVfYuoteX7U76Ouj8m+1jeIfH767cQibpHBZXOYyRWshKElXYs36b188ZX97ePg30PkEGg3U",
-	"mi2NvAZZfiFAoIGV3eCE+aw+lefZs3dnvaj3/N3Rw0cts4p6qbluvnD08OHhk17UezPseuWqjZwDu8cR",
-	"Pzp+zNy8WFwujVTutCGHW5KL3VxIg5NE0Ua61hNyRVJwGNkP372BiTxtHVJhRf1ZK2etj31sOW5Rb33z",
-	"IYSx0MQjXGLqsWP334nbsskrsd6fzcP5+nQDR8cG24b3CrSTt951dlspC3fyAneyjZ//48M5c5pZAXq3",
-	"ZUmDCkzYN4IbYVhcjMfHKTaCf4p2+uBjKy6k6o4+KZSTORKnhrLnX22w38Nt9hv1pL1QYoW0suVAm0IE",
-	"f7m0Xq0rQ2/mAp0LtaFfap0LjqK3VxIvbjeHpmoZYksKlcPMSB0lCyIKGugPzkGpnwrgPRFL+XIJGtwa",
-	"FSh+aXVeODSFDG5eijDkcnN3ncC39PA5PgtHEf64cF7B2PUmvoKaCF1ac6P4bVskpcZBbHTfODebs2rd",
-	"GD+M5mFouznf60wYPMrPRCqtD9S61fUJ0V2BTPHl0uhrgQNbwB9bNCvqfRzC08Nrjuzcwmtn2NBZ+TJ9",
-	"fuub2F4s7Hb3lEBTuO10lsuLLkZQd7uz1VxbwfRSKEkXh+ykcKJP4ZiCDl3GpZDRCK39SgeFXmYUONhK",
-	"KGr6bEvoBmjiDtoABdnbXFkfZTiUpEoNvb1tuu63UitLQSrscpCQelHvUmo8r5m+cNLlInxQ2gkLrOWa",
-	"O25KrRJVuTY+Rut+g2oU9XJ+KfIWmS4Ys/F31j8cj5mCtvKIHY7H40PGMxuxI/xzqXPpZOo/H7GlNor+",
-	"Pmb8srCCPjxiqUEqBB8es6nhRYYfDo/YdZHPuKFPxyzVy7WRs7mL2BH0xtCIMzhlYzoFSpPi10ajuG0L",
-	"j/wwX+M+OpROQbL2G52wfqL0hbfnhFOUlAa/INKScW9aWfm9N21wyuik4BBX0orWU1JJkLsoWXXZ3tHz",
-	"8GZBd7FlSs0ji2Ge/jwtjZ7K8uz0SkNG20HxHXReVAxZ6PsWBxHZ1LXxevge+nfUc4anorWDcjnDI2UA",
-	"K0yKIoD9DfemqrDebQehbrjJbn0r0fXftQpEdPaa7bUwmWzdsTDZxBazmbCooy4FuugTtprLXJTExlNA",
-	"UygLZzFW9SPr5858T95pcynYnGesn9AloPgYtpqvBz4KLxwO6hH0Am4tcpZrKVbwh7RXIMSWXe3Jbf6L",
-	"xvGmbDh8Qe37T29DN+Gz781/fF91umV8ynrV9lRXonF2o5oWSNS+2olA5monsSQV5d1skPLGCdrNF994",
-	"FfWz2ew2WPCWXB/1lPjovNmgJVidW4uytrcreDuOYPAWW/KZKFmsVlUwLPwwutGY1m0W3KJlWwMrj/5k",
-	"89SvOMZH10zp4aiPWAJSQjKJ1TTns5nIInwaNGLPq3m2kGrEkjQHZSJLJoGAwGn3cjl2NopV4sUrtEaR",
-	"gJXRcLAVlolUZsHDt31/YChwbqgn4Mm+uVJc2/cG1Y5T2Xr13Q/UT/XF07LH6ruzqu/qy7dhFBjuQBah",
-	"p3OuZuJuxtrN+KbtXX3rT0dNXktTXfjwDF7apU4rD1rDgjWgF330UyDwJdEtO44aMcFHjzfD2be1xQWX",
-	"+a7xBr8yOYrL8C5K7AiTQEExjOw0Vl2TqMQB9rbIBd5AqVjyVsykdcL45femttpUjo/GN04FlJDuHXih",
-	"YRTkADfYt55udTwK7yd3WN7HHdyTYo3/7Cv86OSGBd6gcY3VbiN14WJ5w8ld7hWaDtoMJmFZg3+Tgk/7",
-	"XK19iAeGLPxnMjhlKbdiKJUVykonr0Uz74fnMhW3P2r1Y1Y15mMa2VwbK9glxuKvmXV8iULnb76tGztA",
-	"q1MbTOsuzH3k3y2squcVeXpgmxHi3Aa+cS2MnEqRAU3qJ29+eHfODq4PDxbiAF/AqMgqIyz3oik0FQJ9",
-	"R+yt4NkQf5wL4xN+micAH/Ty6pZ9nQipHxnI/NRsfal3irY4Q7O+aHf2wCr4J1jKc4yDhiejMksm+TpB",
-	"xzQ+81RnMOnG6Xr8qLnFJ7uyi8bDJ605RVGP/Ok0z/Zxbu3OTF4LS1uzrLnxMYQ5BPsXzspMsAWXKucq",
-	"Y0/nUnGWcmMkvmur6ets494cHj8GnfTxeDzevD03X57CiIu951SlJDXHAzMrjKgHKQz2HOP2Bd9nHzZu",
-	"X2MCbZPaOF9RdZY77+k3UmV3lEA6j3DiY1cpOcDrkVvhHZeFc2gaFddCuVNmpZrlqOVGISroEnbhIVtI",
-	"VThhRwwjylmy+jhCQpS0nBJcj2HnPtya4uEsW1fPSG1k0+2Ra9CqyDzTi3pzOZvvKXaG1l5hC+HT69BS",
-	"+OLv2CL2TrEc2zz+xVP25OTh30p7Ce2FDYE+dtufvO2Y2t8V7TS7NFylc6ZVcyNwC1H0vZhSoGzLvaTB",
-	"tbHbebHgaFjPuaIkUTxH0jKdkuybthscKESnRRgDpXSYi2uRh7WxUSUbl2FPGE6JGizJbBPGHeZcxOrh",
-	"mLy6/nyXer1QbKGNoGiCKfGZ59fAiNGkKdWycLHqY4ANDdRiO1dibSP2cyHMOmJLDvujMkZuWVYl2Q7Y",
-	"ooDuL4W/F+/PXwwfl1Tq9ftXrHJ7R0yHpFaYwkw4u+mPB4L8j3c/vKaInwVfY3JJmCY7jMbjMeUOWqaE",
-	"dSKLVfjx+IhlQiyxF/QpJ9hF08NPXHUvlboWLdGiTktlHVdpB5kJW4Yrt+fp8O9469IO6+CCfyQPzMMn",
-	"T2r+mJPxuM3aSQbilmOMIRf+MNtiseBmHQhiuKDQWutYg49ms833b18yxRcgHLS1U13BuXNLOzk4gNFf",
-	"8vRqlInrEDtmD/a4oBu00HttgjW8Mtd000i0Vb4Jea+3cbM7lgtuHYpvdJbhFrBLwaxwrE8hdvX4jkoP",
-	"GbS42tFYf7FHiBM9uRHcdAqdWpaEZkyeAOnDKFWkirHKpbpi/QQEUnrKHvwqs0/JgNiW0zOBAZCkJ9Qa",
-	"ottyozGzeqMtg5jhXrP3b19FlBm3dGsYIVpERuwst9rnMaBBgDsMUpBAHPAqCrK10NxxKnibfAaEtLYA",
-	"xQ+f356izwiE1fCxERjBjoOBcTGpYpUB5dXLhVBu4MPtqxSuxsIWKkXDSBYxGHWsvMmbMhxo/b59HmT/",
-	"hKVc0bFQjsExR/3TMWlH7EytYx94+v7tK1ADTsZj1m9EDzGtfHhMbRCDLWWVsp23tuVS6u39eL+EtX84",
-	"HtcI86jZ3MMaIanZE4L7qcXDLRcLkZ0S9sGjk1rLPmvCwRNSzUbbSvb2td66qt5NfDdRcMsh3Uas6w5z",
-	"TwJz7oCAk7u+CtgesT68giHwmIo3E0oYXVg4D2iV4GwhLQZeNaMJkBfBOdQr5ZMGolidjA9Z0hhjGUE8",
-	"Gmzu88n4yaPbiYjN2f/Uvbjn7cvzw5L/XIgJSxaX5oLAVY4ePmKGq0wv2KV0dsS+E2IJh9qK1AD5W30c",
-	"WeHeUQbju7VKB7GCFzGeQ3r112lWacm8cPMDP9TktIxdxk0JmRo8VkqskOSGGwqSAXy2Ti8tW2lzBUds",
-	"A0wABv7zk/9tPv6v//1YP8mP//tvH9LHPx+a/758tD4fL//Xk+xIvXhov3u8+Mchf9WqGG8Yi24b8Nlu",
-	"UvSXBieT65Uww5RjCoADmY2zS24E41lm4AQluU55/p8UbThyeZbESk9LsejoYePO9YknERtqxgQONpcH",
-	"LT7/6T+PUr34bdaf5hwfwzYfHj1uDO69kjiyulxIABGwGkguXr/47mmsSFeRFuUASljyuCBa1fIh4OsQ",
-	"RkNGMP9NrHDOmzP+fc1St7Ny7t70Y1iu46P6aukpS/jwlyRiyXj4BCMzA4AMSvvDJIKhG1ea+bgHnsH0",
-	"NTmTrn4crI+8LaNt62G43XG1tcjV9gP022yn5XoF+/sNRry3uk2gRVd3OAioOmQak9/hMnKnDZsZrpz1",
-	"Xhvi1UH89F/iEz6yjLLws1psWVClfaAPvtLqLfeh4Z8rECbXs5nIMKFZB0/3FFNgOxzdzfCT7daRyd3C",
-	"UEiSUUeoW/AchhQpz08bvBDkofaQtxBRtdPGGZoWFPiGgW2eX4jMY0jtP529g2AsZv7fsIxlEhjJD0Fs",
-	"2Hs06MHms85IpDSXAg3R760wwzN4EPgACBbbXTbAnB7d6KfNNv3bjTk3Nqcx0Cic3epstN1bfy0+e/5K",
-	"uH6f7pyucq4zfWuTIxDErlv2oY6XhMZ59J8vuLkSGcs0qHGqyHMf4IGyJYa6dR4ceJrSpAmm53eJOcu8",
-	"d2T7XmaF2GNi0rKs8C4B/Pb9+VOmp1NQiyUFIs3ktVDlZLeduBVnORofPRqOj4fjw/PDx5PxeDIefz2G",
-	"P+62JFHv43Cmh3e9/hRat4kyNW5VlZY1++vurDf/HJxUPmue8Nt5EXZladVsQA2z/82i3V0ipDzM2vZR",
-	"ealSIwgWBmg3GiFJmya0iQpDLIl718SEfWPEhONeclMAchtFCzahEBzpj3Jtm/zBj5qX2O9Jd8hPNdcu",
-	"GvIU37yDv7GWV2QnLMEp4NK4mgSJRqcr0L4IdHA8jlVdqg6IbR6apiZXnrIEVyNhBZoDDsfRuPk26zt+",
-	"SabgXCpRgkSRZ31wyhJaRhzU2xdP2fHx8RPsMVa8fu0vhVsJodjw8GgyHmODXx+ewJ9SMevEEoXcw9KT",
-	"Quazul24TIiqWdEilH7mgq0FN5YdPhmPYR5Pnjx5cooQgYwbESu/WvC0EobZJU+FZanOc75EubsmhOPQ",
-	"Xr94Ogx6B/xO1u1qjRvSOVncs4LSUUUwdoT3EVPHCLYQZobhQT+A4luuG0iol4IIYV9pIJwIUOOdknnO",
-	"uFoj8BNhE0rUgU/G47qBFUX7Nk9xoOQbjgY4b0R2czF1TBeO9Cror10gqwj/vVPmkuQ2J/G8Cu1sn8Rn",
-	"ptDlOvzYm2vSWozhKkNR4vOS72oLvinWbCHzq01X7vh2qhe13EW+PnvUIspZt41VfBfygnbEKuL9aYtU",
-	"vEFsapUQm+PpXqz79iSw87mIVRm9hWYzaoRjriWmS0xZxYh2EYr9RT5cW4pcpPixQLlG93L9aWuDHwGd",
-	"CDQMfL79/t8oLP8WerAZyLbMkcvU0FHhyVP240/1VVsALx31oj+TwPep9WhfiS+JfhvZbb9zQt6fMa3u",
-	"M6bK/dR1zAK0SDC00QFoNbG9L0E3bnEePWTjrhzNLjCWMiA8ILDU4shj5eO4mXSDiVfelWa5VjOQOoWB",
-	"30DGSzK9UujmJWwAQpaKFXn3Hlhyb5aIUuMTckemXHmwLcKjQVj0evp9jWpv2iH2jf0jPJhwSH4na4Kf",
-	"bNOod8uX273K3iNeYhqjRXuYI6ppeJW9f/uqmRmYBNDOnRSk087BmQ/rrwBVWSZwtZmcEnZbWP79LX5T",
-	"mYuL4C+4q3nCYxfth0Lzxj+MdxxzY3amxDF6SGRh2gRt5b/rb2XAhTUoMZgHDes5xTlY+YsoYZPL5DM8",
-	"gNXXralo8hfRWBKp3KOT1kS//RLqaE1CMl2bBSEsbiOupHZh/KDqW9m4MW0Er7kT3d4MjC6QmOjiPaN+",
-	"NGg1K/3JHssWukGtPVYwJO+n7vsYhmRCNAz0/xpaTvg2Ym+evYgwMCxi1zITeiMpbN+0UprbXUM3m5Ro",
-	"2zYCK/LAsoXIJMcJn5ZCc1iGoBH4pWraFXGyB/9citmma+9vN0pdjbvaOTRyQ16JpQOxZiEcz7jjrE/w",
-	"G0tuXPCK0HlgV2I92IoVdXr0z+Vs04r/8He8/OEqdU5EfOSpY3iSpGKXawdHJ3idawuMnGtB+BvlHE4e",
-	"Hx0eR9v39Bb2u+ritd237mv1bguLpcrHQsbRC5RPZDtO8Dmixt3W37+Di2AqOTbK+hj9ANz9zfvzAdzw",
-	"Em6OQmbm0t6Gh4g82wFF9WtbfGsjz271cUQk+IXMRfLAsgR6fsYdTyYkoZPF1iuYIYyp17IHeEk6cIBa",
-	"+kHUnwkRO20Wvgc9LclfnXtgxnJ3KvvOqgeUKRy4015pusvCXdRwLO+4uH+nFnBCb96fE7lKuTFrumH5",
-	"unUdofNW6ecFTAP9gJZijpZGTIVhHFsPOIt8Va7eb8Ssi3qtw2jZSxBrJ4yzRZE7iYQOj/lMC0tJLb29",
-	"nJDQXXmoGweqWpXm5mw6JzdT2WsUwqOF3EaP3RHfiNZIkOQ3whzRT01R6SjU+/y1egRnrNpiMn3EYgXy",
-	"/KAldHE1l+kc4898ECOrxTCyPuFqwU+TgwOMHZpr6yaPx4/HLUGgsXrnxVrpoxTLMEdMlntzdv7072VI",
-	"o7SM5yu+tmXQ5i3jEW+MNLyLrtEVZVW65X1OHBr8MQtuMGLbCVndqag+SKJK0jpl6VxboTozFrljCdzH",
-	"kAdWz6VssPRmuMxxy+zm3O7I5fwwp/Ddmwd/XkMOpz0Eym5jJd1p6XSmSxEcLEQLaIlCiKPOs6DXGowy",
-	"RvhqBTsl1QzrbCB1Yg520lJIJPpDqOwPL4GfR+wDuowSZwi5r23BfEWCrboJyal3OCV4a5OIohDLoiWN",
-	"3fDBUWUZDh9A1YJlV1Om9/UN10Jjd4e3+uy1G82M+BBQRh/qtNPcA8/8BjiLbnGWbk5Z1uRPeHk2DKXH",
-	"e3GXGpBOjbIHVB1c8tvhPABL+ey+EkKw+mvgOlDa5W9IdebL5T6hcA8sO1suXz6Dk+Xzx5vHsQaZH9Ce",
-	"LcixPG+0s1XLbfVxvPG/W4Y4Rr1dabSZoKoqVbrgPjmGjRFm4nrYEnv5eyURgnboTaDvMAmDDKhokD0r",
-	"CByTPr0IhOYfH857HbnTlamdisl4yhJKb5UlHpH8ktG3HBFIMYQLLdVUt68oCC3CY5qWUOv1DS7xPbDj",
-	"qEZniF7ZWPVJpuL1M7Pga18shOnpdBCV6LwR84kfNipjTh/YWDk9zDS6fXx0AEl6wCQNl7O5Y04HpT/U",
-	"+AmMds6XIlYbQjXxvlGsYkVpe5hDiEKYYmVCZdKFwJ2wTKfFggyg2gpfFStWMmQH4SixikI9X/K0jDlp",
-	"JBVyQ/GdmDRWH1Xy7fPzhHFM5fHW6+Tvz8+eJQQ/+uTwcExFG6kgA5nRaimFsP4U/xOx5Cnp+sNzRPyt",
-	"PtOZTkaj0aBUkqnBGIsECOX8GmDLVRJZlaPOMbGQbjtcHu/T8vXvvn957pWPKkFNL4UiwPqRNrMD/5I9",
-	"gGcrR1uvDCQ+e/OyFhg06Y1Hh6MxPAkN8aXsTXrHo/HoGIOc3Ryv1cFoJfJ8iBLRwT9XV3YU0NNnosOK",
-	"8I8P37F3wtXQXdEFjJtxJdYkp2H+JL8WiAeLiPK5vIbFqt1IUootlV/x6iSCGaxZmNODgLoaKzcXCyvy",
-	"a2FHDOtfME6/gfJ3JbMkpIg6zTgMJHxPIV5XYh2rqfzo3aM8n2kj3XzB+ggwC3oTIsx6uyNFbkutXma9",
-	"Se9b4f7x4bt3vY0qg0fj8Q44+tvB0HvQ1Q4Ueq+FXYn1Zn2Lpzydi+FTirPa3rDvxNr6UDdmuBEo/3As",
-	"UApbhOFFpO85T8KmYlUn+93ldWGkD2kF2iZWrtRBs75Unb73Jj/+FPV8BijIDNU024K3bQiMm/zYg1tH",
-	"SFwHc8RM/qXz0J55snA0HvsgV+83wJaJOZdldEdtm+9RmT/j9vseurbfjxUVYIRO2bWKr+S1UMLWV0sv",
-	"rV8stEHuu1ZBlAnVd9BUyNM5UO+IPRwfN2EFt9btbWnwvPdlw67JxW+uqfTaw/HxzYe1pRrUrrWGbmTn",
-	"Yl8fHqCb9mBRIl51rjy6XTqLNLESTkyJlbCOlJYIo3dAZAathccKlC3WBxGDJTXpPCkzQIM0Phixswpv",
-	"kgeZAkgkFuzw9RW9QbRWukRk5LKZhCIhNGRgogs7eyfSp3ORXiWDqgpqQvh9qABENTjTeimnOIDrIftc",
-	"8crCw/qJx1ZL6rCYpVRFSdqEQXgj+uogwBSRP53kEm7XKp0brXRh/ThYP0EfD87lDH5P0E5eoSFqUEYX",
-	"JP5VM0QgRCpswvrc++uprxa//GDEEGPQ4yGUZvhY4c1D1ah/cnS0WTOFPPPk0aGCKZgSHJz/Lla5tFiy",
-	"6gwOny9P3T8ZH7Navcl6OFcLy3slratw2nrN8uY/biVrYgFsUMqCWk1SnitsqeUtBFfW4+OR6KqVsO3w",
-	"eKFIMKJAVFWCSx/oftRhG6/0U7Stps4Eupm6+kTvUqPLTEx5kTsPXxMQEQ59jNMOB1MrKkzjmpYgCOJa",
-	"6sJ6NVljKmzXAL0C3lGO+uHhTQFdn376jAR6A4eytQAe0i89ZRWRpKOERPtkHwmjVtkYXzm8+ZVGcS98",
-	"aQ/mUBWMvaPs8xuZUI3FW1fyCM8a2OV6i23UBSbKGeziS2iRhyHo/BoVk533Ha0hze36jNW9f4p6S21b",
-	"eGbAx0xQkPU19/0S9Esy7+OoPDX2El8WKwxmGpwGZM0ECybbij2A1qanQUFBAjXTOhuxc6LXVNFYZBLY",
-	"1FwYMamaMiLF4iZkCSKw9RF7JlJJBW9pzfwYNgpBE9x5qc1KVzlFTkuUaGShMAasEF3jTP0a8O5auEEA",
-	"gvBYocxp3WAMbcT/LR2DBv33AvI3Olt/BupQAtJ/alqJ4Kh8uhf6ROC17fJ3WDtY+T85VToZn9z8Rlk6",
-	"F1443KOLzVK0+N7DfebTUsHtD6adeAkFaLqebsKu3kQoC+v17VbZ/XW3TI7h6RO0+lGq2Sa/5/hsrOqm",
-	"cqfZTLjKWq6V2C3MeTiXndLce0ve6p2E/Y2PEOIsuCqiluLy/U0szwFoDKu5zn0OvCwLSuJ3DeRKJHZ6",
-	"J55gDaguiVjy9eNH7PD48RC+G+KXgy5h6OcuOagV8KVVjMWtromxRuedspf32OxHa8hb9kUEvWcRtHSR",
-	"7RQ+cde/SJy7JU7C0uEmndN67aCahZsflKjBHdKbh6tEA0SNyERldjbsPweil/wnhqwT+Tlll9rNKc0S",
-	"g3VFtgUunK/RwOF9/d7pgzHvvsZt6YaZCUeWA5K9CB2JIThSW7nbaMP+j+A/o9iXPWfcObFYOuvzoIx2",
-	"Dr5eClOvqgsDga98rILH2pnEasl9dCNFz6JBA0eEIF1HT6oigRehpyREItSLIUcVmhleZj9ZWJMywD9W",
-	"XeXnW52Yc27bfFf1gvatnAdm/UG6+ZsK1OZziJKtINf3LEw2K5O1kJtXAT7lngnNX0EkPDl6cvPLm/XH",
-	"/xii2GV31zMWlDneIjUR+amBO7X4MmqkUxeum3Y+V165vAnrZoLyVTMPDFHLYuVhy0BM1Sr11eax8Fqj",
-	"3iFQshAgXKInUAQWVbuXASv2WnsfqEcVh+MOHYCU51agQ9siTYXI7MQj6guLnmsYFBljw3QwiMfXsceq",
-	"sqzvsYd04SL/1dToRVVD279aQr2GeCCfJjNgpCkjGN7R+AQ1dvIHxcoHoAUZOkRBqIwViqI7ESlLF7O5",
-	"XwDqs6R1oQ4Aqut4ApCD+DFd+ELtSQeFhK3eoksn7e7X+gr5Gr13JQx/pDzxXGVssS6hLv2sapcixDts",
-	"XAx/knfcjI9kK2lcjwebV4B8nUqsmjcGryjB/TWep/jFJcWdiaztPtVQAH18Gt6tjUfLQm7hcBvtsBwj",
-	"AkrBsUWNKVZhmylPLzDtLcRGI7Cwu491+Nt4zP7f/+dkdHgyOhpM8Exi3xj6gmppztOaXkrT2lqFgDyP",
-	"SHYUX1JuFGpDsSL4SAR2m3ShSLK+F78ituA5VecPDpjG3R9EHdPa+t7fxYT1sXKkNrEqq0SGMpK+kA40",
-	"unn96kQE6TLcH1CYn/PUgyWLBTkqJiCvATmvpTxuGsmqXFf7maSaDfzRe5ZnmgnYLfLMa7HyXOJ+BZp/",
-	"E5NVl88ZScYmadktTxgPJNpNNwmnIahim1JMpX1tiDGRR5ScAfWKlVSsT3S1ZMfcepaJChBhR1TSEbzt",
-	"263B5mzCVPr8Q2lZoeTPhWjR91j/ZPwkVmWU9QVVIGcHPtLafx6M2FmlxyA5DgBDVEtd2qqmj2fkY5Zs",
-	"wYInIaqNkPUTJtCANUUXMEZ61YLI+UJU9Y4m9bLzQCMzYVgdqHTQqFLP+hrUuMOjx4OoUSud9b3glYNq",
-	"rqeb+KSgnM0lFtSt/Asotg1qFdV3VlmvaYvszsoiBn2htshuUhYD3O096IubyLp7kdbD+1MVw/jKuxCA",
-	"N/tJrcyvB+YqxODuBPi2yuF4Dz3tqVbTXFJE9r85tSa6Ws9I8NdhN8EuxV8k1KDBdCiBRFt5ClSwgif9",
-	"mIqla4DJg/jXj3sg1ejCxRg+UgP5inuDiGHyFtm3OMu1dWS5b7uqz1X2A6hA78I4P6Mc8hzEtLKjlsvy",
-	"d71iC67WZZA0FR35i6tHPM9BRWpot7ZdQ4q6w3XLJSGIeAPyvsQmSYlWIAcHFRezq41IhXLkCcliRekx",
-	"/bIQyng8GJUZUQkCidoQztNmhgBdRrkur9R9nJ86+mvL6fl+8/rYv+aZQRP9YmsyN+vU4WuMAbmB4JBS",
-	"G+hMWQyxaasJZp5RG9l4V6r6N4aYVNo7plCDFlu3eYHg89kiTn6bNeZPatn9o0maJxGL9S1OJ9U+39fg",
-	"05bhhNaeWkoBwpbUKNQoVmUlcWmZz79jWvnUQJ+5cyXWFGXVxxyxCFGSZTYYlWG7sSpNDldinWB+qg3p",
-	"bSR77/SRUDufSeJtyYz74h+5Y5DNv4OD5Givxf+WO7GidNA7kwl4dQ9C5rs6lwuhC3cLV0wgBMzXf+wQ",
-	"u2vQBN35EQ1kBUw1aimQhUaPRvWmuc7RvjtBX4MRmTQidZZaICtOF44Y1XtSLCE0QoxN9GiEsXJ8hgF+",
-	"dq5XwfVA2WaBsp2Vtcs78OUoLrKG/BaxXF6JKnU+Vh06wLfCnQVcpgbROKbDs6nR0qRhzuiUlqkrCJej",
-	"ls/0yvuQOsvGtazQaCevb8tbug9F+c+jgp4F9I8HNqx67Rb4PFHUIjYksrZRVI94kJaXz3qffvJ3CAE/",
-	"hj69dHeqC9+AJGRLLbFGiqvMVdRcJu1VSFkdtTDPlOe+5NO3wm2LlW0BS1difaszE7U344Fffo+mrJwp",
-	"7ndm/8Zujpv66uCrJoMuRd9LqTiOYOuCRB2wXB7XnQL2iJhQecW73qjPHtz6O+cnPgtEhxM4Xt9nt75/",
-	"+2pQF2T9+ccb1Sqz+htAgFwBvWjPG0DYy4hXVXPU1doi8KLEl3Yqkfz6TZirWGmTCYN1njYSv7lCEKx3",
-	"xw8sgSj9gGnj3nRfntSI4qbwEqyjRvA9HIuyWBqCuHEjWMjxojI55F4MIINXYtluI6hd7zewlruE4xL7",
-	"6QDmOcy4483D34R6qGd7t2Jphfvd9hvCge1znyKkNq11Vcs73/7rL+LCgGbTSkYaUApEzxrzaTQQ1UhV",
-	"ndJsYJqVEAx7qAUnbaWQtfktGvC/Zqz7ydHRPi/7HF9g5s8xWfEz0K+3IhXyWlTZnFgysbr6nUSs2IeG",
-	"eXi0fekYYX9t0K4asFpSEhCkEZzIXAWisINOFPcrBmwgRP4OskDt4v6LCCldJPtu8skX4lQjTn9q+vLm",
-	"/Xk7VfEaQwAAazc4P8PvbQPfiwdAUDenWjSYCFfiEfdDQrpP+pbCVuA5AwpXwGArnudUqtr/NildafWw",
-	"RF/k2YX86hAagCZGpVdMY3CYtHWodEVl1Xiscu6EaSAAefOipfCzyBeT8JNro2y0Bt+LvSMEw0JVEOGj",
-	"fw8LM60UuUA2Xawe4KDuK9syZrSt8e+bh9KlXZEeMfSQd/8m2/VWcIwBDVvTvlnLUNxmw2knzEwM8Udm",
-	"xYIrJ1M7IdXGltWZSoAbaQgAcsReeiyIKFZGexAqJxfCOr5Y1m+xFY6AY2OVbBbKTwhIlyKYukrko0LE",
-	"81yYSaysXgityNf+wFLN9ZOohusPPya+A6URFz9bJxjVhFQrVhX0efkg5rJceKzqBNEiMBXPFxuARmO1",
-	"AR9BT2EM59MNk+CkNZgH1TaqHBOxJOQFJoT1nlxKnbCZxmSXYjavIEwaeCDkSTllARSDimmjyTFWLRgX",
-	"W5XGCPNCE82XAdMoayOY7xEy8XvxuTJN6HBS0aV79qDsoiEeKbJOQf6s+SV/iRCi+5arfjc/aybdTWS1",
-	"FL4O6ti+7Woe+VCq6CXy9EeEzL6NjEuwfUqsamC5sQppdyEaqWwOCeHxdjsXUvly6VSsJlbUwKwQ1orN",
-	"/Dp0WKB4ZYG8tebJAck7C1hoogqdasTX1AJYQIA4rRFxchxXkfmILA7S35kqRa7K/VJOsF+iQsLFHCBK",
-	"cKxA8CTnMlHCjKVzrSl/xHZABQfrq8fgRiRFNPF53w8F4SoEsG3mYHoMvO2g21ilXFFK+aUIwLiY9bzi",
-	"69HGNrKpznO9qiJZLdPTWFFoMdHfRoLhzSGjsbopwfDGkNF3wn2/vqfcwqd4dm7lPO8Q0evH3wr3L4cp",
-	"8Rch8H+ZjMOSuL8TmLjiqRhQ+e10wlYyPy+rsrZr2i+0mQX88pLe1XEbqqvt0RPRKucJXqwSfBZodW51",
-	"ecGNwGSnLgfye3UpVfb9mkDH/yC5qZotzamCbPVz+rdRxxb6ms5Ubdu7tLI9QrEI8Ddw1A3w7GQmHG77",
-	"a+wmYZeFc1rFqu/jHOgzxlhhgc7/iHvNV+Ieg9MzEw7HS8P9j7j3//1f/3fc8wESEXEZcS0UqiSEJjzC",
-	"gQ1KRHKf4tZAKeF1ZMOZcPBMrR8Pwofwe5jz6YO8ysPkGVjEpIoVpd1hHY41E9zkUhgCdTlvZPi7luMY",
-	"0vv9WQS1rR54SAVd9EIEfOuGramfbITRJYSFHCuMk7sUuVYzH4VS3yBKBbZMfAzVOLwlH9ZjYyebkL7w",
-	"YqkC+pnVis5g34ibgOjpIK5g0iN3wiy4uRqxs3JqfkJNJH/Mz0GJkSZ0UeX4ESemJTqjQEBgryW4uS8p",
-	"fg3S4wa+eVi1EAUD6rZPY4xCdDRmLvowVzQBYg8cRM8JOzk6ilUYEm7VBfxcy4VEJXf7AUrfBHoZKz8I",
-	"y9eWxT2Mvu5B77lMpcvXg1PG7VV5YjGOhhN8b7g8lKzIzpgRzqybofx+M5Aqo/91ymVuq41lVP2c5z7P",
-	"uSqNAE1hSjeRfhj8BI0eCL5dlmdBsFWBUjZdJTzwJF43DpdUW0dEWvZwvLWEfLksK/Ilp9VLPxfacXZy",
-	"9KR6wXAnLhA1A/NG/VJeFnYN+5bplUK82n4LWMZgxN55ZP5S7ET8ap1nFc6H54ItXOybDR72GQRQaBu6",
-	"+YMCN7vY5zdwKE67ydYGB/2CmfZH2SO+xI62xI6Wkg/crE25h/Wb0oYnsYMb5Oz9g9V5PUCdWAmMAiEo",
-	"XYUFTaS+j0LUJvMdMA56OhBen6zuQyu3pRCra5y0zMjE0FE0IQB73JIVRgxWJphh6+NBNl465DxTxKqg",
-	"6NfSQ70csZPxk5Lj+WcukI2UBgCYUL3ZujziGUfopD/FPCWsQYI2kwUHAWaNrDqIVHXZ57Qi5pj0pB1b",
-	"CDNDYADKFA5DWy47hre9kJTrQkNrDt1Lucgq6ntUJQcgvy2MKHketwx49vayd/KYf/H8gDuwmS+Wky+p",
-	"CH9KdlIqYoFyOA10Yac53ulMd4OM/hBgRQOpafiMH9hQ+2cq8ypv3OLmjdgHnl8R1YYmLBBO6x2PuwsF",
-	"bGATU+M2VqHxU8YZPUoUGcg0UW7/aFSScnic4F88/UTCWSUejGuIe9T5iL3B0QIBvxJrK9zwkluRTWiu",
-	"jGcZweWDwLnWBVvBNAkZHzhpKGPAl0vBjcegQhjnkNvQlZZ6jltxU4oiDmKJhZVnf170zhH7AdE7T0Mx",
-	"nst1PSHtc2F6bo02qQrbJayv86zEzB1ELBk2fq1XuUA8jKwQ9IvVWjVfLH/KuWv8sjRSG+nWSaz6uV75",
-	"H+AAJMPyN9afy9nc/zZi5xJuhxH8imkfq4PwXr6yhn8LG5HZiNERwDuiNMsKgbEEZJDBenZSIVplrOA3",
-	"jLj2Fd9a4+u06TgpvWGjKmCoSdz4svkIrQp8Xf4VRg9fln9vVTSOeh+H0P7wmqO3CGnVO20cIRlkZ9BU",
-	"4/MzYVP/3bNClL/j37Xf3lTd1z/iEz91ofFmiFtARTpx1fVSKNb3dTcHRAi6znBGKvlWaGJZZ7OjU6Iu",
-	"sGOcKFZZF5u2F9G2jo+Pn/gMM8X0dGqFO43VUphUKDcUZGFLvk6Qmv7PR98kgxF7/jHNi0x4Wr11bjZr",
-	"AR6Njx4Nx4fD8eH5eDzB/389fjzBkoCt84WdhrH2WpOdu+txwp7P9HA/gORqdeDB1KHz0Ef0+xVChSMF",
-	"XpkWmIyO0aw2VkSb9bUwOV/efT2O9l8PGto9LEiFGO34jPUVdJJLG7zTGOfMZ5bQteGVThBrx2dddPf4",
-	"9mS3PkSELMLCcXCslXbCBpBdP3Tx0UVtaLq3xds+8tzsDwJ9Bv7dBfrcEKSIfNyjEvFnQIjAWdckURI8",
-	"u/06FTYYilN6VZcimqGLsfJx/Vyx5GUmFkvthErXw+/EGk3EKJcRXiguZFkBEk3WEwync2ZN0KKV4Hkl",
-	"1lVCEVZe0lmVtVrZqo2wRe5Yn2ozwnCjeuHHqDYoN3wrljlfozxJ/CV4/ojvqxnjMdAwDR1jU+IaoUq9",
-	"ecCtdFk4jhmeeodOOWDiDrHK5HQqMO6lMWp0CchqjS6uxDpAH44Ylu4jiwhzmnKtvMSceZ8EOzphc10Y",
-	"W4FSS+MXorDizjF+VQHOWCVIJe4W4gdqQm2qtwvxi5WXZ9pkdDqRcMt7t81arR3K78S6tzs94bdRIBrl",
-	"fWOL4ap0Obs9tgXe4742EUi5cOXgIkSeSXknU7hQdE39m4ONfO3n53zWNSD/2AE+8ynqtdy8m16tXinf",
-	"+BQ1ksR3vV0+d/ek7y/xkH/1eMgSgA0OdgvTqxtfbkRAwmjI5OV0iCVok9qNqbItKJ5OTimUD0sLE/Z0",
-	"KFdgWf/k8Aj0U2QtsgErubuQC6U43I3uTb+nkOW9wY3CvGZaiT87Yv0eZ/NNbbmpXMOfJGGl82h2wLqV",
-	"h/C1VsKfRPRWB3YKzdUwm/0Z7GvDkq+SgQ+KqTzvx+OTUvXqyq/8Vrg7njoYZOfJG98L14P1uDPfgiaP",
-	"d14RKjbqQk4Cs1KlJOP6lV/rAsH4f9MYvoCKdeUQ7bg/tzuscIYQzuT3Tjs6ZYkq8jyJVZoLbiwr7Zlw",
-	"J0nCPmUJjD8hYSz1QXRUQAuR7tj33BdsIMWGbGNWAJeB+SDzgUZPmRGITQZytGO+S+lGjErm0zmNlQQJ",
-	"G8R/yxJfNj6pFLgaIfHHWKoa6wOVzYehYvgbsTylUcNBRFGVSUSsvRRuJYQC1c46nqMZpNKBOhkhah/B",
-	"W+7VghH7EGIzawOZe1vrykgn2Eoqe1fNh6Crvf4Tq2pzKNr/3hWgm5KcfgdB4PNoPn9IdtQuFhCyo34z",
-	"K/hXlIG+6BO3za/aX5s4qNI2u327AWHJMnqaMs4rtEzv2q37zCKCxA8mpjo2WhNYa8TOvAO25if2Cai7",
-	"3J9ntXF/xktbddOFz4sx0tVgviCs7q7RF5g2b+xf85xGvwH1rS4ktVqLaUfRXEyBYUk1lKSWH72QSrQc",
-	"81j1j8aHgxGjdrwQQ4WS6/beWjo0tx6doX80Hg8o2i1WFAMtLVqYR+xdMwObLNllvjbdh9N6QraBJv4p",
-	"UkyqLZ/alaPdzAGP1Q1p2p3IjD59uyN1+zTY4QlUMgBzH43rWx6rfm3ZKTI6wci3VrsCrfW59gLF5xAL",
-	"qov+B4WXVQNoLQXqoxgDAUYy83uaZW/ovt7tF0vlv6VkQWeghp6DeTmtgkadgO8UOQ5+LUErdho2Kftr",
-	"k7L6vGFP/JwV+dSDWvelC5Xlw40JFfUpI7qizhjNnGnS4pj4KLFIdhkHVhdLIkxq7hBMnglo8oXRi5JK",
-	"3WTFpFe+oLLvMkFunDmfdXXjqbur2NAaxFZKvdQ+Av53IPuXx/m3Afz7SxPm010WqzQPMM+/o22US0K4",
-	"hMPvy/f6Rx/YWGGifMSWMjRDIIvsSqwpW84IVxhlSyg98iEj7uZS5zJdAytHXL2vS2zPAZvKj/62YkM7",
-	"wTdPfYFjwt5ioVIlV+sqVNO7rv0hoDueeFEoiVWhnMxZaWUK+YHB41HiwvrJofMDHlDaxap6TSofQOUl",
-	"o5EHp7vgLhl0+3kJaPgzySXU+B9UB4o6P8eN77Re07H4UmHvc7Jee0U1QSveS3vShpPdpB27AePfYdgJ",
-	"5fYIxzPu+GmpGPmuMGUeM0saEOcUWROrG9T5hgLT4bqpXaDPlbtBPXRa3/C2f+HCu9wYlR4cjtrnAWmv",
-	"n9uDQJuRA9614U5LgPU8L7CekHFPbAKr8vLcs0+VNVHF2Zn3l5dJcSV7SkjxPg0MKVTard8p4MaV+V06",
-	"VpTmdHbGQlYxIw2/0foUMwR0hnyXpA1EZC0zkaPSCAADrWco1/i7tLEKpadH7LUO36+F2zYjIGxmViHe",
-	"BgMC8WHPhk/ZEiPKHfBdnuVSCc9lQ2OhPO6d3B+V0EJmCRvFCv0h+dovLVkrELKGElqqLG67VuncaKUL",
-	"S03C4i2AuqMAdQa/JwNaoGthMpk6xo3BZHzCyLxcswVoYzMYiJ170KfgSym7xmzFxBtIWlPlnvoT/UfT",
-	"vPpx/JfT6veYybda/bXjhrSaSrMg9bWCocZDm7XLBU1o3F97l4IbYc4KN+9NfvwJ6CTl3HTXO4NfqUf8",
-	"21JUdqbTYuHjBwqT9ya9A6S6fgi/tpRRQrOpikKNYPQzYqXmqCQyV2LtU41B0kAP6KjSs7A4Tru2tpV5",
-	"VtbN8w5mQuqwjhtnq2pxp0C6qqLkhK+LoEObFcgtI32jXuxN+gJraJf1asOInTXeKjFGpGnUjmP9xMos",
-	"8ei/aBrGguC1h5rdcyNKpF+tPFCc3x3QdYC1UAzztQ8x9AAZfSso8uPt87Nn3z/3Ok1I7ylLWO63rHql",
-	"SjgFHLgHCa5aDCmEezbo9DDTPubdbxUakmt512WUsVRllne5MKdtNptm6SDxkWNGiC8h5INJuYtV0wI0",
-	"Yh+MxPQD3DO9dHIhrZMpCAEUuJSuWZ8iD6JYVf5+Qt4JmVnBvl9GkLP+Vth5cxfIlLG9YkTNLbPOcDmb",
-	"I4PzPLssvVGqCV498CiIgTr4oPXNehp9zsrKFKTYO+1LftDzXqtn3MYqmWqzeMYd38C/pzrRCfx9gc9T",
-	"OpQvcfXm/TkGiZcg/L76R8rzSm2fUJgGr+nxXuShxBCabazmvAT5WmACSymgoWnBm/3gcjQWNhDC9sO4",
-	"XQEg8rLItcj1EoURn+6GEEXs7M1Lf+UQLlHkU+YFpbq0Vi9+YqnyAOMEEu4paFCjghZlKYiEvTsewjpw",
-	"Jy/zSkJ1c2EFW3I3L/P0T8YnJIzgPlyu4dRSHtOS2yoopDnm5sX3qOctyTlBdLF0rrKFVISmqI1l/cRo",
-	"DMSHr/2NbFCqQZ1gw0MtXbwx+lJQ87jXlzznKiWUI6Cm6VyEDmut6aUFjeH/DwAA//8=",
+	"7P15chvHtj+IbyUD3+8vBNgFEBwkUWC8+D2KGixrojlY9nW5WYmqBJBmIROuzCIIuxXx/uoF9CJe76OX",
+	"8lbScc7JrAEogKRsUb73+sYNiwCqcs4zn8/5vRXr6UwroaxpDX5vTQRPRIZ/Pj/jY/g3ESbO5MxKrVqD",
+	"1tlEMMvN5QPDrkRmpFaMG8aZsZlWYyaUlXbBLB8HbKQzFr0add9yG08ixlWCH99pJdx3vVbQEtd8OktF",
+	"a9AKW1e7YasVtEw8EVMOfc+4tSKDfv+PsHX103b3yc8/9btPfv4qbP3vVtCyixm8aGwm1bj18WPQepWI",
+	"6UxboeyJmKV8IZLVKRxnwghlGQydZfgY0yPGFRM8S6XIWCZ+zYWxbC7thNmJYIZPBYuKxuNF97VY4PDL",
+	"sQqVT1uDn1o2y0Xr56bBvdExpzE0rer5yRsYBnQXZ4JbkeBC19do62p7y+pEm63dUT9+lOyL7iO+P+zu",
+	"8YdPuk+S3bi7M9oe7Y8ei53hdr82vtXxnAibLQ5HVmSrIzoVsVaJYVazOZeWDcVIZ4LZbCHVmPExl6o+",
+	"/alUcgor0C+mLpUVY5G1PkJnM57xqbDucFWW8rVYrHZ/yC7Fgi10zuKJ1kbgYbITaWht4Ni1OTs/f/WM",
+	"ScNkInjaCViu5K+5YHyq1ThUC50XW2kGbBvmsvPwIUsFHCoTsESOpTUBi7pRwKIL+E8vYnBqB1GPvbKh",
+	"EtczmQnDdvbYROeZYRxWi0lr2EhmxrLciF6oalt0y42RME26bq2gpfgU3l06YfUF5tdvhBrbSWuw8/Bh",
+	"AAvuP28H1Zvy02H3H7z7W7/75KI36P789ZqbMsI7uPGGR0ADItaGJfkqCmBpOIv1dMq7RsCGwiFNpbF4",
+	"cPnYdAZwfkM1z6QVbMJnM6EM0ypdMDliWgk2hU6FoWOeZxlcRE9I2kREQgU0iWfSaNUJmEiNYHvbOz32",
+	"HofI0wO8mDq3TFpsKOVwWbHPuVRmeUcKwtK85o5CrVvs7f7OXm19w9B81Q7Dr/7P9oetzv8/bP0Uhtc7",
+	"2/Cf3W4YXj8WQJ7a8FSAj254qvNVBx5Zt0NAKtfs0qEyc5Gx3f4eUSml2VAnCzafCIVrUt9CaXD1ib4Y",
+	"wdpzwS9rC83wggl2xdNcwPPRV9GdF7Kk7X+51TzTiX71bONxl0nPz23G7aScmUxaQQsoicyAoQCFr05v",
+	"pLMpt61BK8/xydXOz2ep5sm67nP89TMO4CO8bGZaGYHU9ylPXnIr5hwpb6wVMEz4k89mqSQmtTXL9DAV",
+	"069/McSxyu7+dyZGrUHrf22VssMW/Wq2jukt6rQ+1Q/iaMIt43hyRcKMngo7AXaSq9zwYSpYO5qLeMLt",
+	"xZAnF37I0QHjbDaB86vy6VBkxK21nYiMAdvpzjI9zvg0YP51fPqCz2YXU2mQ5ER4wDMxyo1IGHCGOBMJ",
+	"iCs8Nb3WxwAW5YSYxX0uCuy/FzekYVOewmbCEDM2zAS/BOEqy1NxwCKRZTozEVJcoqAjKdKEhn+k1SiV",
+	"8RcbfJxyA4QdqdEcNlpc4zh1BhPLVSIyNueLAxbFOhERM3xhQgVP9tghi7Xy7OCW0he0aqxM01AZYW0K",
+	"B6kdxW4ZooBlIN504PDkRmRwk2AsYsplCu9afilUqNqR//UCvwEpAJ9xH7EBd3ThSXh1qHOVIGOaT0Qm",
+	"oBF38HiaCZ4sLvCJqDyQcBTrv0G7yl19Jk2olIapx0Je0e7TZ54s2EJY1o7o0Qul7YV/LApCVf+eJwsa",
+	"MZA0NtFpQgdlqo1l3FoeT6awu8A5p3wBIy+/vUjlVNqoA2T/Y9B6obOhTBKh7vNIvdOW8TTVc5GwdjTy",
+	"Q4g6gd8Ef4dRGoQdqSw/fLwYpjq+hMVhmTSXcLJspkE8rMocM27MXGew9GxOUkc7cj9e+B8vpIp1lonY",
+	"Qv8o/RirMz4WzMr4UtgHhhk5VtzmmcBNxKbwyFs24YaRAJmU20fvXUh1xVNZ20D3i3sj6vTYU6kSlLY9",
+	"9RMiQV1LGJSXRpmeMh4qtzCpHktVklD8eOGZRrGrjvCfyanQuf0C9D+RCZ5t4gNMKmblVCANe6mVuFf6",
+	"pTVLuRUHeDQyYXSexcJvGg7plQJBhafPgfbe59gOFctB/xAxCNkjLtM8cwNFQU/EEy0MyH3SDZElwnKZ",
+	"4rDfafsCyMz9Xl1m8nhSrGPgqRgoYuaA7s9I0GXB25uIWaoXQHrwspi5BOUgYXo0Yu2ouIU8t5OLRKKI",
+	"AAcZJnjMF3BrzrR+w7OxuG+uh1sgDUuhcxCcOUndRmRXImM8jsXMEmM+zlCVlvD2Cy5Tkdz3YCtGGMvH",
+	"xDc5SBTALwplgZR6NNMg58TBn4rsSsbiXPErLlPYgHu9A3BChEqA5yPfzc0CjlGi5+qARuk08ghtGV00",
+	"ZkTMkPGiF6oPIEOAvAFSBw76Ip6I+PIiL2cUedbywDD3ELSQZ9IuQEXKUyJY+CItl7i2uFDLp5h4E0g7",
+	"+LBIQoXPtqO3r969enp49Pri6P27s+fvzi6Ovnl+9PrixeGrN+cnz/+DXgTWDXItEP05XAirgQ7VplEd",
+	"OGvDaBJu+ZAbwcqhDoGacbpLGanksVZKxGg5GWb6UrCpTLpO1OrgrHRuYz0VJK1dKj1XA8adWo2ygs7g",
+	"X+xgwq8EWgKktSLpMVx+GLY0TmQbCUfhoREyaIXqJpEuEzbPlCnPpBw5OTczltlsEaopTwTosgFuAIpQ",
+	"CUfF307q5kbo3LC97R1oBflxEionhDE8t7i2raBq9ayco3UH1z29VTGffSQNU7/lauGUCHOfF+UEVgCl",
+	"N5EckMGu+Ub8aZM9V0CVdSZ/E/fNZFByQhJrDLP6Uii0UElrCskILk8mrvSlSEhwQysRykf0E4mQ7UKy",
+	"x7tFCmImzMQ1655zoh/JdtSK1yY8jwpY5ES6i4pe6XjVuZplGkYLl/Y5WsjvV+5K067TKoe5JToP6gDq",
+	"ld7m7Lm2s+Ct3k1YOFw1vGmcJXI0EjWFDZgirVWoiHSxkUwFS0hQsWT8w41yeg/JvPROoQwhDzWh8ir+",
+	"LM9m2ogVBYCzaCzsMYjG79AuEOE2VtQBMgPAl6XAzRp+hOachO85ARLMGitgv+TJGLslkk5jllM+Fh3U",
+	"NBakfiKTwc/RIFSF0g4nxjAgysUEUHsPaD3rPIpeL5hBqEpu4OX4c2Xy2UxnViRvRSL5Gdp8vowUBHsb",
+	"VXuDXqIemr5cU9DTYaFp4ugSkol4epzpmcisFKY1GPHUiKA1q3z1e4tUVJFccFszdwHh74L2sGrzClp0",
+	"mm6aIVnmWmQi8/a1n/zLQa3r0qmjh7+I2EIv5ZzeSHPXeUkrpvU/Ng21snwfg9aUX7+it3ZKjwvPMr5Y",
+	"mQy1vnn0FdPXHSbgVFeZNHlwiNFW7AuRv+F6xKZSCeBGN9tOV7cF+muazXOViOSUWIC540xAymyYxTd6",
+	"zqZcLTxnMWwuMsHwaRj+Rq9XfezUQ9O4XwAdKBTMOwwaiEaD686iLXXK44lUgihL4T5DmvPAMEcPBiwq",
+	"LARBqCKr9UWq1RjoJPxtJjqz8MFJhBf4flRhdzAbfNV/QTtafQRdCvCFzu2FHl1kXI1F5YHa60Bcfe9w",
+	"CVJx7T/CRvi/R2Je+ZOGZaAhZNWJnoIug/wNdVJuyuHkWVodXTzhGY+tyPD1SExndnExQyGyOk05FRe/",
+	"aVUdt59IZfRxnhmdVRas+jiaFXHUZGgMVaS0vXDmrogk2lFFqjDFMkw1PQ9y8wU3F95mCa3576h5kmhX",
+	"qCEu0OpZ+TARqIwLfyCYNAETvXGPRUDde0rGl9gR+kVJGuwdOtEPiT26wVf6m4K4Q3r55itNAwvoLJfv",
+	"Nd2TbwRP7eSOd8RYbnNTddDry2b3fHVU7q2mUXz74fWNQ1gmhbN8mMoYbYWgJF2KBWufvDhijx9uPwad",
+	"T6DRQC3YLJNXIMtPBQg0sLJLnDAdV6fyPHl2etgKWs9Pdx4+aphV0Iqzq/oLOw8fbj9pBa3j7rpXLpvI",
+	"ObB7HPGj3X1mJ/l0OMuksgc1OdyQXGwnQmY4SRRtpG08IZckBfuRvX99DBM5ahxSbkT1WSPHjY9dNxy3",
+	"oLW4+RDCWGjiAS4x9bhm90/FXdnkpVjcns3D+fp4A0fHBpuG9wa0kxPnOLurlIU7eYE72cTPv/1wxqxm",
+	"RoDebVhUowID9lTwTGQszPv93RgbwT9FM31wkRUXUq2PPcmVlSkSp5qy516tsd/tVfYbtKS5UGKOtLLh",
+	"QGe58N5yaZxaVwTeTAS6FipDH2qdCo6it1MSL+42h7pq6SNLcpXCzEgdJQsiChroDU5BqR8J4D0Bi/ls",
+	"BhrcAhUoPjQ6zS2aQjo3L4UfcrG5m07gCT18hs/CUYQ/LqxTMDa9ia+gJkKXNrtR/DYNklLtINa6r52b",
+	"5Vk1bowbRv0wNN2ctzoRGR7lZyKWxoVp3en6+NguT6b4bJbpK4EDm8IfKzQraF134enuFUd2buC1Q2zo",
+	"sHiZPp+4JlYXC7vdPCXQFO46ndnsYh0jqDrd2XyijWB6JpSki0N2UjjRB3BMQYcuolLIaITWfqW9Qi8T",
+	"ChtsJBQVfbYhcAM0cQttgILsbK6sjTIcSlKFht7cNl33O6mVhSDld9lLSK2gNZQaz2uiL6y0qfAflLbC",
+	"AGu54pZnhVaJqlwTH6N1v0E1ClopH4q0Qabzxmz8nbW3+32moK00YNv9fn+b8cQEbAf/nOlUWhm7zzts",
+	"pjNFf+8yPsyNoA+PWJwhFYIP+2yU8TzBD9s77CpPxzyjT7ss1rNFJscTG7Ad6I2hEadzwPp0CpQmxa+J",
+	"RnHTFBz5YbLAfbQonYJk7TY6Yu1I6Qtnz/GnKCoMfl6kJePeqLTyO29a54DRScEhzqURjaeklCA3UbLy",
+	"sp3S8/BmTnexYUr1I4tBnu48zTI9ksXZaRWGjKaD4jpYe1ExYKHtWuwEZFPXmdPDb6F/By2b8Vg0dlAs",
+	"p3+kCF+FSVH8r7vhzlTl17vpIFQNN8mdbyU6/tetAhGdW832SmSJbNwxP9nI5OOxMKijzgQ66CM2n8hU",
+	"FMTGUcAsVwbOYqiqR9bNnbmenNNmKNiEJ6wd0SWg6Bg2nyw6LgbPHw7qEfQCbgxylisp5vCHNJcgxBZd",
+	"3ZLbfE/jOC4a9l9Q++7Tie/Gf3a9uY/nZacrxqekVW5PeSVqZzeoaIFE7cud8GSuchILUlHczRopr52g",
+	"zXzx2Kmon81mt8SCV+T6oKXEtXVmg4ZQdW4MytrOruDsOILBW2zGx6JgsVqVobDwQ+9GY9p6s+AKLVsZ",
+	"WHH0B8unfs4xOrpiSvdHvccikBKiQahGKR+PRRLg06ARO17Nk6lUPRbFKSgTSTTwBAROu5PLsbNeqCIn",
+	"XqE1igSshIaDrbBExDLxHr7V+wNDgXNDPQFPds0V4tptb1DlOBWtl9+9p37KL46KHsvvDsu+yy9P/Cgw",
+	"3IEsQkcTrsbi04y1y9FNq7t64k5HRV6LY5278Axe2KUOSg9azYLVoRdd7JMn8AXRLToOahHBO/vLweyr",
+	"2uKUy3TTeL1fmRzFRXAXpXX4SaCg6Ed2EKp1kyjFAXaSpwJvoFQsOhFjaazI3PI7U1tlKrs7/RunAkrI",
+	"+h14oWEU5ADPsG89Wum459+PPmF599dwT4o0/quv8KO9GxZ4icbVVruJ1PmL5Qwnn3Kv0HTQZDDxy+r9",
+	"mxR62uZq4UI8MGThP6POAYu5EV2pjFBGWnkl6lk/PJWxuPtRqx6zsjEX0cgmOjOCDTESf8GM5TMUOv/w",
+	"bV3aAVqdymAad2HiIv/uYFU9K8nTA1OPD+fG840rkcmRFAnQpHZ0/P70jG1dbW9NxRa+gFGRZT5Y6kRT",
+	"aMqH+fbYieBJF3+ciMyl+9RPAD7o5NUV+zoRUjcykPmp2epSbxRtcYbZ4qLZ2QOr4J5gMU8xChqeDIoc",
+	"mejrCB3T+MyRTmDStdO1/6i+xXubcov63SeNGUVBi/zpNM/mca7szlheCUNbM6u48TGA2Yf659bIRLAp",
+	"lyrlKmFHE6k4i3mWSXzXlNPXydK92d7dB510v9/vL9+emy9PnomLW8+pTEiqjwdmlmeiGqTQueUYVy/4",
+	"bfZh6fbVJtA0qaXzFZRnee09fSpV8okSyNojHLnYVUoNcHrkSnjHMLcWTaPiSih7wIxU4xS13MBHBQ1h",
+	"Fx6yqVS5FabHMJ6cRfPrHhKiqOGU4Hp01+7DnSkezrJx9TKpM1l3e6QatCoyz7SC1kSOJ7cUO31rb7AF",
+	"/+mdb8l/8Q22iL1TLMcqj39xxJ7sPXxc2EtoL4wP9DGr/uRVx9TtXdFWs2HGVTxhWtU3ArcQRd+LEQXK",
+	"NtxLGlwTu53kU46G9ZQrShHFcyQN0zHJvnGzwYFCdBqEMVBKu6m4EqlfGxOUsnER9oThlKjBksw2YNxi",
+	"xkWoHvbJq+vOd6HXC8WmOhMUTTAiPvP8ChgxmjSlmuU2VG0MsKGBGmznUixMwH7NRbYI2IzD/qiEkVuW",
+	"lSm2HTbNofuhcPfi/OxFd7+gUu/O37DS7R0w7VNaYQpjYc2yPx4I8ren799RxM+ULzC1xE+TbQf9fp8y",
+	"Bw1TwliRhMr/uLvDEiFm2Av6lCPsou7hJ656K5W6Ei3RoE5LZSxX8Roy47cMV+6Wp8O946xLG6yDU35N",
+	"HpiHT55U/DF7/X6TtZMMxA3HGEMu3GE2+XTKs4UniP6CQmuNY/U+muU2z09eMcWnIBw0tVNewYm1MzPY",
+	"2oLRD3l82UvElY8dM1u3uKBLtNB5bbw1vDTXrKeRaKs89lmvd3GzW5YKbiyKb3SW4RawoWBGWNamELtq",
+	"fEeph3QaXO1orL+4RYgTPbkU3HQAnRoW+WayNALSh1GqSBVDlUp1ydoRCKT0lNn6XSYfow6xLavHAgMg",
+	"SU+oNES35UZjZvlGU/4ww71m5ydvAsqLm9kFjBAtIj12mBrt8hjQIMAtBilIIA54FQXZWmjuOBW8TS4D",
+	"QhqTg+KHz69O0eUDwmq42AiMYMfBwLiYVKFKgPLq2VQo23Hh9mUCV21hcxWjYSQJGIw6VM7kTRkOtH4v",
+	"n3vZP2IxV3QslGVwzFH/tEyaHjtUi9AFnp6fvAE1YK/fZ+1a9BDTyoXHVAbRWVFWKdd5ZVuGUq/ux/kM",
+	"1v5hv18hzL16cw8rhKRiT/DupwYPt5xORXJAyAeP9iotu6wJC09INe6tKtmr13rlqjo38aeJgisO6SZi",
+	"XXWYOxKYcgsEnNz1ZcB2j7XhFQyBx0S8sVAi07mB84BWCc6m0mDgVT2aAHkRnEM9Vy5pIAjVXn+bRbUx",
+	"FhHEvc7yPu/1nzy6m4hYn/3P6xf3rHl53s/4r7kYsGg6zC4IWmXn4SOWcZXoKRtKa3rstRAzONRGxBmQ",
+	"v/l1zwh7SvmLpwsVd0IFL2I8h3Tqr9Ws1JJ5bidbbqjRQRG7jJviMzV4qJSYI8n1NxQkA/hsrJ4ZNtfZ",
+	"JRyxJSgBGPivT36Y9L//cVc/SXf/8fhDvP/rdvaP4aPFWX/23V6yo148NK/3p99u8zeNivGSseiuAZ/N",
+	"JkV3aXAyqZ6LrBtzTAGwILNxNuSZYDxJMjhBUapjnv4nRRv2bJpEodKjQizaeVi7c23iScSG6jGBneXl",
+	"QYvPf7rPvVhP/5j1pz7Hfdjm7Z392uDOlcSRVeVCgoeA1UBy8e7F66NQka4iDcoBlLDkUEG0quRDwNc+",
+	"jIaMYO6bUOGcl2f855ql7mbl3Lzpu7BcuzvV1dIjFvHub1HAon73CUZmevgYlPa7UQBDz2xh5uMOdgbT",
+	"1+RY2upxMC7ytoi2rYbhro+rrUSuNh+gP2Y7LdbL299vMOKd6CaBFl3d/iCg6pBoTH2Hy8itztg448oa",
+	"57UhXu3FT/clPuEiyygHP6nElnlV2gX64CuN3nIXGv65AmFSPR6LBBOatfd0jzAFdo2jux5+sto6Mrk7",
+	"GApJMloT6uY9hz5FyvHTGi8Eeag55M1HVG20cfqmBQW+YWCb4xcicQhSt5/OrYNgDOb937CMRRIYyQ9e",
+	"bLj1aNCDzcdrI5HiVAo0RJ8bkXUP4UHgAyBYrHZZg3J6dKOfNln2b9fmXNuc2kADf3bLs9F0b921+Oz5",
+	"K/76ffzkdJUzneg7mxyBIK67ZR+qaElonEf/+ZRnlyJhiQY1TuVp6gI8ULbEULe1BweepjRpAun5U2LO",
+	"EucdWb2XSS5uMTFpWJI7lwB+e352xPRoBGqxpECksbwSqpjsqhO35Cw7/Z1H3f5ut799tr0/6PcH/f7X",
+	"ffjj05YkaF13x7r7qdefQuuWMab6jarSrGJ/3Zz15p6Dk8rH9RN+Ny/Cpiytig2oZva/WbT7lAgpB7K2",
+	"elReqTgTBAoDtBuNkKRNE9pEiSAWha0rYsKuMWLCYSu6KQC5iaJ5m5APjnRHubJN7uAH9Uvs9mR9yE85",
+	"13U05Ajf/AR/YyWvyAxYhFPApbEVCRKNTpegfRHkYL8fqqpU7fHaHDBNRa48YBGuRsRyNAds94N+/W3W",
+	"tnxIpuBUKlFARJFnvXPAIlpGHNTJiyO2u7v7BHsMFa9e+6GwcyEU627vDPp9bPDr7T34UypmrJihkLtd",
+	"eFLIfFa1CxcJURUrWoDSz0SwheCZYdtP+n2Yx5MnT54cIEAg45kIlVsteFqJjJkZj4VhsU5TPkO5uyKE",
+	"49DevTjqer0DfifrdrnGNemcLO5JTumowhs7/PuIqJMJNhXZGMOD3oPiW6wbSKhDQYSwrTQQTgSocU7J",
+	"NGVcLRD2iZAJJerAe/1+1cCKon2Tp9hT8iVHA5w3IrupGFmmc0t6FfTXLJCVhP/eKXNBcuuTeF6GdjZP",
+	"4jNT6GIdfmpNNGktWcZVgqLE5yXf5RY8zRdsKtPLZVdu/26qF7W8jnx99qhFlLPuGqt46vOCNsQq4v1p",
+	"ilS8QWxqlBDr41m/WPftSWBnExGqInoLzWbUCMdcS0yXGLGSEW0iFLcX+XBtKXKR4sc85erdy/WnrfV+",
+	"BHQi0DDw+eb7f6Ow/EfowXIg2yxFLlPBRoUnD9hPP1dXbQq8tNcK/koC38fGo30p/k70W8pu+5MT8v6K",
+	"aXWfMVXu53XHzEOLeEMbHYBGE9t5Abpxh/PoABs35WiuA2MpAsI9AksljjxULo6bSdsZOOVdaZZqNQap",
+	"U2TwG8h4UaLnCt28hA1AyFKhIu/eA0PuzQJRqr9H7siYKwe2RXg0CIpeTb+vUO1lO8RtY/8ID8Yfkj/J",
+	"muAmWzfq3fHlZq+y84gXiMZo0e6miGnqX2XnJ2/qmYGRh+zcSEHW2jk4c2H9JZwqSwSuNpMjwm7zy397",
+	"i99IpuLC+ws+1TzhsItuh0Jz7B7GO465MRtT4hg9JBI/bYK2ct+1VzLg/BoUCMydmvWc4hyM/E0UoMlF",
+	"8hkewPLrxlQ0+ZuoLYlU9tFeY6Lf7RLqaE18Ml2TBcEvbi2upHJh3KCqW1m7MU0Er74T670ZGF0gMdHF",
+	"eUbdaNBqVviTHZItdINae6hgSM5P3XYxDNGAaBjo/xW0HP9twI6fvQgwMCxgVzIReikp7LZppTS3Tw3d",
+	"rFOiVdsIrMgDw6YikRwnfFAIzX4ZvEbglqpuV8TJbv0yE+Nl197jG6Wu2l1dOzRyQ16KmQWxZiosT7jl",
+	"rE3wGzOeWe8VofPALsWisxIranXvl9l42Yr/8E+8/P4qrZ2IuOaxZXiSpGLDhYWj473OlQVGzjUl/I1i",
+	"Dnv7O9u7weo9vYP9rrx4Tfdt/bU6XcFiKfOxkHG0POUTyYYTfIaocXf192/gIphKjo2yNkY/AHc/Pj/r",
+	"wA0v4OYoZGYizV14iEiTDVBUvzfFt9by7ObXPSLBL2QqogeGRdDzM255NCAJnSy2TsH0YUythj3AS7IG",
+	"B6ihH0T9GRCx09nU9aBHBfmrcg/MWF6fyr6x5gFlCnvudKs03VluLyo4lp+4uN9QCzih4/MzIlcxz7IF",
+	"3bB00biO0Hmj9PMCpoF+QEMxR7NMjETGOLbucRb5vFi9P4hZF7Qah9GwlyDWDhhn0zy1EgkdHvOxFoaS",
+	"Wlq3ckJCd8Whrh2oclXqm7PsnFxOZa9QCIcWchc9dkN8I1ojQZJfCnNEPzVFpaNQ7/LXqhGcoWqKyXQR",
+	"iyXI84OG0MX5RMYTjD9zQYysEsPI2oSrBT8NtrYwdmiijR3s9/f7DUGgoTp1Yq10UYpFmCMmyx0fnh19",
+	"U4Q0SsN4OucLUwRt3jEe8cZIw0/RNdZFWRVueZcThwZ/zILr9NhqQtb6VFQXJFEmaR2weKKNUGszFrll",
+	"EdxHnwdWzaWssfR6uMxuw+wm3GzI5fwwofDdmwd/VkEOpz0Eym5CJe1B4XSmS+EdLEQLaIl8iKNOE6/X",
+	"ZhhljPDVCnZKqjFW2UDqxCzspKGQSPSHUNEfXgA/99gHdBlFNiPkvqYFc/UIVqomRAfO4RThrY0CikIs",
+	"SpbUdsMFRxVFOFwAVQOWXUWZvq1vuBIauzm81WWv3WhmxIeAMrpQp43mHnjmD8BZrBdn6eYURU3+gpdn",
+	"yVC6eyvuUgHSqVB2j6qDS343nAdgKZ/dV0IIVv8cuA6UdgnC4x2XJNn4ChnvG7zlIs4WmD7g9CknVVUy",
+	"QOeZtoJJG3iVOVTRnFuRTXl2GTGp4jRPRNJjr6xxoIjGFQXwK3N4/IrI35hfCSCZJE86fQdT/8bCfhAn",
+	"uSKxOVTR72HLWDF7pUb6jTQ2bA1++j1swW00lk9nYWuwvbf3cP/Ro0f97YCeDdFr8fHn4H/+678/YsQn",
+	"Nfwy0/nsubIig9aiAYPG9UyosUzC1iBs/c9//XfYCsIWghTBloRwIZZaOZ3wTCw18PJVpYGPy8XYfq/N",
+	"ACaAX+Aog3Iq1Zl8DIpndhqeeYzP/By0ig1w4Y9Ablvz6/7S/1qNTTx50uivqLW56T7RwfhQPL58uvEo",
+	"VtvbfNBva+1o0rVBzC2LP8GWdNFgACduwpUvrVSrQJYJIGEJIn8rd/zx2LH/+b/+b1Z+dwEtYTDvFeKX",
+	"8HnlqYzP3e+hiooCQ1Gv8guxyfI3NtZlwpCru8KxlFKTd7E+jAYVoj72AYq4j/ZY21iuEg6MIJ1N+FDY",
+	"gM14koik4/Wbw+en3e2d/e7R0yMWy9lEZFZc1y0QrSO5eHO+fTjfef3LVfbL2+SX/R9fp/LwF3u8NzZv",
+	"//H2u+nJb1q/3LnOnsVXp+r61dsfXuSjd8a+e3m24C9Pn+RnD8fihPc/7Omz98PtD2ePR9+mh0df63fH",
+	"yfDp17uT74ffnp6Mr77eS1++f372+vy73x69//HUmvS77b2d5N1Rzofvjl8+/S3V+v306c7u9q9v3+4/",
+	"THa2Rt8/OpqIq6sfrr473v/mMhfbM/3+hVXP7Wxx/f2bD9u/HepHW9s/XG8fvb9+cZXFO8nj8zdb6fSb",
+	"V+pdep3z+Nsf5nl/9Mvsh9FvWz/++uNvT189/e3Zow/no7NXL568PPlm9l5tffPbY8Pf7F//9vWHra0X",
+	"J4fnMtl+f2m+499d7x29Nftv3idJ/N3k/M2HvTwW9tnoyaNv45PdcX88Onm9d3z0+PlW9vgfj67fZT8k",
+	"O+evhM5e/vLw+ejxcHv27eGPTx/9+JAr/s2v/3jy7SP1+vnTq6d7z9S7N6++/3A6PjxRZmt/frJzKk9O",
+	"H799d3g0P1tkL6/sE2v2Z9s7x69fJOmvP57p2btvTra/Hz3+4ZfR5Lv0e3P4bfJOvk5+nP74vX6d8pOr",
+	"/YevRt/n6sff3vdfvf7BLNLH3x6d/3I00y93+qM+7+8dvZ+PlPju8OXLefJQ86/P9hfvH05+yxfPhls/",
+	"xNfX09f97eezX98v8utX78T8P/5jSV15tLu/d6PpT141HF95VZ5Zdy63H3WHC+A1SlpZ5C+wKxFbwgYr",
+	"j2f2+OkPP7y+fDPc/zU7faf6D1X/V3m4PLxbOIP9bW0Yob/wLp/YAyLwK4wyJSRQOVYiCViuituIRspO",
+	"UGWkvhbckgS2v/3k5vEV5KNhgCVpaRzigEUTcd02E77ddnNhX/sI8ItLseh0UChcwizg3dFh98XPv+/1",
+	"P94MXrBEpXCv11P7P4Dg4njcTRH+Dww7nM1ePQOB2cHi1KXsSiUgX8TCiCuR8bTWzkqB2kbeepfMjaC1",
+	"CR0kEVQqrkRBuA10Qm2EibjqNqSU/HnYCMts/+78upAIqoW4KviKn7TlzBdYQueaS2oF8RJvaMzTVGQP",
+	"zJKToFlUWsnVLmWnRq+mB0elPv04MMLyXMnrakmfoutSCAtudsQthxLgilTHtbpPQDOcB/4Uc4DJf4/x",
+	"AIc5YbPTpxe+928/nLXWQPeUkR5UydAptr7ua1FfHLV/ijkoRjSxdkZlSaQa6eaNHPL4UjhI/UKMq+5u",
+	"AS+HHQcVNZfUZROqNpn0ePVuT/nC1apjejTqBEVxiIC5vGMTFClPD0yorO4mGqOOXHAqGRoNMzbjcjyx",
+	"zGqvI/kCk97OM+EzQWpCxaZLppdeqEJFqBEIYYE2QMUKPI9oXQGYiCU6zqfkf9dGuJKsoZI+OR1HiUW8",
+	"qnAdB0XIcw3TgmeUXoSYBdVRRS+fn0WMYya5C56Ivnl++Cwi9Psn29t9qhhO9cDIi1tBtID1p/DzgEVH",
+	"5GrqnmHBifIz0Z6o1+t1Ch8NNRhijSqhrFsDbLnEMCghkjjiWhBVBiLnQqpc8eW3r86c7bvERwBlgOol",
+	"9XQ23nIvmS14tozzahV5bIfHrypx6YNWv7fd68OT0BCfydagtdvr93aJY07wWm315iJNu2iQ2/plfml6",
+	"vnjPWKxxYn374TU7FbZSXAAjEHEzLsWC9GSE7wAuTgIG3DsJmnP1RpIObaj6n/NmIJbWgvk5PfCg/6Gy",
+	"EzE1Ir0Spsew/Brj9NsDw6JLmUQeocRqxmEg/nvKMLgUi1CN5LWLzuPpWGfSTqasjfUNQJ3BAgfO7U2J",
+	"g1KrV6CXvhT22w+vT1tLJa53+v0N1ZDuVgXJYf6vKYLknACXYrFcXu2IxxPRPaIw/9UNey0WxmVasIxn",
+	"As1vHKvjwxZhdDuxMutI2EjMq+y5HP1Kwe+PQeshrUDTxIqV2qqXN63S99bgp5+DlgMgaQ1ax+U0m3IH",
+	"jc/LAE4CnACBYLcmWLLjt7WH9tCRhZ1+3+VYubAVbJmEKI/agnNe2XxXFOQzbr/rYd32u7Gi/wWR+zat",
+	"4ht5JZQw1dXSM+MWC13gt10rL3L64o/oqebxBKh3wB72d+uo1ivrdlL42+992bBrijDNrqjy78P+7s2H",
+	"taEY6aa1hm7k2sW+2t7CKMGtaQG4unblMepnbY1QVqDZKjEXxpLNPMDg8Rmwcm4ZDxXIVawNIgaLKsbh",
+	"qAAg8cbgTo8dlnDn3MsUQCKxXpwr7u388ZXKeSKhiKGBr1FHQwYmOjXjUxEfgTQcdcoS/BHBR6P9Oaig",
+	"6VcriYYe2xnZJ4jBBSpMO3LQvlEVlb2QqggjiCCwbwT/73iUTArnJLmEm4WKJ5lWOjduHKwdYYgRzuUQ",
+	"fo8wTKME49YZi0GcwHUtZog43FRXj7W5CxelvhrCQjs9hhDXDo6riAIJFd48tMy393Z2lkv2UWAoBRRR",
+	"vT5EpPGxpzZUqTRYMfUQDp8hBbK9199llWLn1WyCBpb3RhpbwgSjyOCBv9AOvIQVAj2gT8B7dUjKs7kp",
+	"nAxTwZVx8MwkumolTDM6M+jh0C6CkLUCLyUVIXi3ow6rcPkfg1UvyVhglNO6PjG4qdZlIkY8T61DT/SA",
+	"XNsuxH5DfFMjKGHtmhYYXOJK6tw4L41GJJZ1A3T+n+oIq2727ZtMNB9//owEegkGvbH+MtIvPWIlkaSj",
+	"hER77zYSxtMy4hBf2b75lVptWXzpFszhhb89rU+Uff4gE6qweGMLHuFYAxsuVthGVWAiyIp1fAkDQmAI",
+	"Or1CxWTjfUcTRn27MMyqOKOgYJRH1OHpezsA+fLKA3RTfcafg9ZMmwae6eHZIxRkSbL3S9AuyLwL43fU",
+	"2El8Sagwlr5z4IHdI2b5JUbQuvdAa9Mjr6AggRprnfTYGdHrECPzRSKBTU1EJgZlU5mIsbYeWeyo1k+P",
+	"PROxxGAbV2rEjYHVS1ZTtZ1Cm5W2jMk5KIqUWLLbhMpYmaYVztSu1H1YCNvxOGQOqp5ZrWuMoYn4n9Ax",
+	"qNF/JyA/1cniM1CHoh7Sx7rJCI7Kx3uhT1Q7oVn+9msHK/8Xp0p7/b2b33in7QudK+pi+xZdHPMFBsVq",
+	"/YZnY0HvPbzNfBoKCH9h2omXUICm6+gm7OpNhDI3Tt9ulN3frZfJMTtygFY/QjpY5vccnw1VNVLDajYW",
+	"tgzW0EpsFuYcmuBGae7cULDkRsJ+7ALUOfORMkEZBISZlxhKtwwl3wGNYT7RqYNgkkU9c/yuBpyOxE5v",
+	"hLOu4CRHAYu+3n/Etnf3u/BdF7/srBOGfl0nBzXiDTaKsbjVFTE20+la2csFDN2O1lCw1t8i6D2LoEWE",
+	"1kbhE3f9b4lzs8RJUI48iye0XhuoZm4nW0XRijXSm0NLRwNEhcgEBTgQ7D8Hohf9J2ZMEvk5YENtJ4Ty",
+	"gbliIlmpbZEu0MDhQk2d0wdTLtk802pcumHGwpLlgGQvAudkiM1ZYOBlAg0IPDUwjJr9H7Ene6F6gXYI",
+	"xq0V05k1Lg0/09bC1zORuTEo6oW+cqGyDupxEKoZd8k1lLyFBg0cEWLE7jwpa1Rf+J4iHwh7Imy26B7C",
+	"6NCd7sB08TK7ycKaFPmloYr89xewXReJNLDxvn7YkrN5wk2T74p8VCJhejRq5Dww6w/STo5LTMXPIUo2",
+	"1li5Z2GyXhi3gdy88eh990xo/hlEwr2dJze/fKb1W64WbkXMFyKK6+zuesy8MscbpCYiPxVs0QZfRoV0",
+	"6tyup53PfWTgTVCLA5Sv6jAECJobKoeaC2KqVrEgrzHW/a2V2wZK5vPTCvAuCn0IFUxW+lIFV9r5QF1R",
+	"Gzju0AFIeXYOOrTJ41iIxAxcQSdh0HMNgyJjrJ8OxpCnlOgtFOhebQd9qXMbuK9GmQYV2iFpu1eLSgM+",
+	"HN1laXcYacqIxbzT30ONnfxBoXL5D16G9tEqKmG5ouQiBGrV+XjiFoD6LGidL0OF6jqeAOQgPlYJ1gZz",
+	"z5spJGz1Cl3aa3a/VlcIl6H3yYThS8oTz1XCposCad3NqnIpfLzD0sVwJ3nDzbgmW0ntejxYvgLk61Ri",
+	"Xr8xeEUJbbr2PKXPzCjtQSRN96kCQu3SI/BuLT1a1BH2hzvTFquBI54pHFvUmELlt5lgIjzTXgEMzwTc",
+	"Sx/r8LjfZ//v/7PX297r7XQGeCaxbwx9QbU05XFFL6VprayCL3yEQMoUX1JsFGpDoSL0csQVHqwDMWdt",
+	"J34FbMrTkc6mIvEOmNrd7wRrprXyvbuLEWtj4XKdhaooUu6rmLs6jtDo8vWrEhGky3B/QGF+zmNXq0NM",
+	"yVExAHkNyHkFcWPZSFZCrZjPJNUswd/fszxTx/9pkGfeibnjEvcr0PybmKzW+ZyRZCyTls3yROZw7NfT",
+	"TYIJ86rYshRTal9LYkzgAM3HQL1CJRVrE10t2DE3jmWiAkTQZaV0BG+7diuojcso6Q7+QhqWK/lrLhr0",
+	"Pdbe6z8JVZHkd4F1GCK25RL93OdOjx2WegySY49viZCbaFP34o5j5H0WrVSliXxUGxV2iphAA9YIXcAY",
+	"6VXJYeRTUZbbHLAKDjvQyERkrIqT3wkcVDuis7O2BjVue2e/ExT1jKZaAQ10aVugmuvRMjw+KGcTOZtV",
+	"C2uS2IakEZaIm4siJ7LyXZEYWdEW2Scrixj0hdoiu0lZ9NUW7kFfXC7scCvSun1/qqIfX3EXPO57O5Lm",
+	"Qok57pzDhc1F59MJ8F2Vw/4t9LQjrUappKjrf3NqTXS1mhDrrsNmgl2Iv0ioQYNZowQSbeUxUMESHf86",
+	"FjNbq2UE4l87bIFUo3MbYvhIBWM2bHUChtgBZN/iLNXGkuW+6ao+V8l7UIFO/Tg/oxzyHMS0oqOGy/KN",
+	"nrMpV4siSJpq3v2Tq0c8TUFFqmm3pllDCtaH6xZLQhWKMpD3JTZJSrTCPFan4iK4TyZioSx5QpJQUXZ2",
+	"u6jD1+93ekVCfoQ49saH8zSZIUCXUXadV+o+zk+1+EDD6Xm7fH3MP+eZQRP9dGUyN+vU/muMAbmB4JBS",
+	"6+lMUYu7bqvxZp5eE9k4LVT9G0NMSu0dEXxAi63avEDw+WwRJ3/MGvMXtex+aZLmSMR0cYfTORfxhNvb",
+	"GnyaMtHQ2lNJKUDUvAqF6oXK6yQgTzn4B6aVQ6ZwmTuXYkFRVm1MYwowW1smnV4RthuqqJKdGCE8ivEY",
+	"AiR7b/SRUDufSeJtyGD82z/yiUE2/w4Okp1bLf5LbsWc0Eg+mUzAq7cgZK6rMzkVOrd3cMV4QsBc+fE1",
+	"YncFGWt9fkQN2AtTjRrqs6LRo1Y8dKJTtO8O0NeQiURmIraGWiArzjoYWyo3qlhEYNgYm+jAsENl+RgD",
+	"/MxEz73rgbLNPGU79OGM6+CNKS6yAjwcsFReihK5KVRrdICXwh56WNAa0dilw7Os0dKkYc7olJaxzQkW",
+	"rpLP9Mb5kNZWLW5Yod5GXt+Ut3QfivJfRwU99OBzD4xf9cotcHmiqEUsSWRNoygfcRiBr561Pv7s7hDi",
+	"zXVdeunmVBe+hIjNZlpiiT5bmquouUSaS5+y2mtgnjFPXcXRl8KuipVNAUuXYnGnMxM0N+NwB/+MpkqY",
+	"hLs0dnPc1FdbX9UZdCH6DqXiOIKVCxKsQYV1ZYUoYI+ICVX3/tQb9dmDW//k/MRnnuhwwmZuu+zW85M3",
+	"naog684/3qhGmdXdAMKD9eCZt7wBVPoD4VIrjrpKWwQqFLnKogWQdLuOshoqnSUiwzKjS4nfXCEG6+nu",
+	"A0MYnu8xbdyZ7ouTGlDcFF6CRVALvodjUdTqRQxhngkPlOCqNJJ70WNcX4pZs42gcr2PYS03CccF9OgW",
+	"zLPrYVHKw1/HZ6hmezdCufr73fQbotHe5j4FSG0ay/pXoVEawc4vMtBsGslIDVeB6FltPrUGggqpqlKa",
+	"JUjdAoLhFmpBg0J8islof2Fy8IXk9p3bvOxyfIGZP8dkxc9Av04Ix6fM5sSK3eXVX0vE8tvQMIfOe1s6",
+	"RtCzS7SrgusbFQQEaQQnMleCKGygE/n9igFLAOV/gixQubj/IkLKOpL9afLJ38SpQpz+0vTl+Pysmao4",
+	"jcHjzzYbnJ/h96YGL8s9Hr2dUClETIQrymG0fUK6S/qWwpTgOR0KV8BgK56m+JL/bVC40qphiR4ayedX",
+	"+9AANDEqPWcag8OkqVbqUVTVl4cq5VZkNQQgZ140FH4WuFpmbnJNlI3W4K24dYSgX6iyQk3v38PCTCtF",
+	"LpBlF6sDOKj6ylaMGU1r/OfmoazTrkiP6DrE5X+T7ToRHGNA/dY0b9bM11ZcctqJbCy6+CMzYsqVlbEZ",
+	"eEBVXxy0ALiRGeGP99grhwURhCrTDoSqgCOr3mIjLNUtCFVhyqNCRTKJqI4DRTA1WQC9I5TQ2wahMnoq",
+	"tCJf+wNEckFLW1lWCn6MXAdKY1mmZBFhVBNSrVCVlXeKBzGX5cKVSokQLQJT8VytK2g0VEvwEfQUxnAe",
+	"LZkEB43BPKi2UeHCgEU+LzCiUkPRUGoChp1kGB5dQJjU8EDIk3LAPCgGzNaZHEPVgHGxUuiWMC800Xzp",
+	"MY2SJoJ5jojdb8XnyjShw0k1P+/Zg7KJhjig8ioF+avml/xThBDdt1z1p/lZE2lvIquF8LVVLS3RrOaR",
+	"D6WMXiJPf0CFgVYLMxBsnxLzSq2GUPm0Ox+NVDSHhHB3tZ0LqWKdZSK2VCsxVNTAOBfGiOX8OnRYoHhl",
+	"gLw15skByTv0WGiiDJ2qxddUAlhAgDhgVQhOwo73T2JhG5D+DlUhcpXul2KC7QIVEi5mB4tUhAoET3Iu",
+	"EyVMWDzRmvJHzJpKFd766krAIJIimvic74eCcBXWT6jnYDoMvNWg21DFXFFK+VD4ugyY9Tzni97SNrKR",
+	"TlM9LyNZDdOjUFFoMdHfWoLhzSGjobopwfDGkNFTYd8u7im38AjPzp2c52tE9OrxN8L+y2FK/JMQ+H+a",
+	"jMOCuJ8KTFxxVAyo/Go6YSOZ96Vn1mnaL3Q29uVzCnpXxW0or7ZDT0SrnCN4oYrwWaDVqdHFBc8EJjut",
+	"cyCfq6FUydsF1bz5QnJTOVuaUwnZ6ub0b6OOTfUVnanKtq/Tym4RikWAv56jLoGcR2NhcdvfYTcRG+bW",
+	"ahWqtotzoM9UEcMuZuI/wlb9lbDF4PSMhcXx0nD/w5UycQESAXEZcSUUqiSEJtzDgXWKgjguxa2GUsKr",
+	"yIZjYeGZSj8OhA/h9zDn0wV5FYfJMbCASRUqSrvDMnALJniWSpERqMtZLcPfNhxHn97vziKobdXAQ6on",
+	"qKfC41vXbE3taCmMLiIs5FBhnNxQpFqNXRRKDZIcU4ENE9e+GJyz5MN6LO1kHdIXXixUQDezSs1D7Btx",
+	"ExDlHsQVTHr0uOo9dlhMzU2oXkgK83NQYqQJXeC3F54P0wIdUhggMNcCgp7SKOQVyI5LKPR+zXwMDCjb",
+	"Lokx8LHRmLfoglzRAIg9cBA8B2xvZydUfkC4URfwcyUTElXc1QcoeROoZajcIAxfGBa2MPa6Bb2nMpY2",
+	"XXQOGDeXxXnFKBpO4L3+6lCqIjtkmbDZoh7I77YCaTJ6X0dcpqbcVpxPqHjqspzLulzQFCZ0E+GHwQ/Q",
+	"5IHQ20VtQIRaFShj00XC407Cde1oSbVyQKRhD/srS8hns6IcdHRQvvRrri1neztPyhcybsUFYmZg1qhb",
+	"ymFuFrBviZ4rRKttN0BldHrs1NVPKIRORK/WaVKifDge2MDDni5xsM8gfkLb0M0XCttcxzyfwqE4WE+0",
+	"lvjn34hpX8oa8XfkaEPkaCH3wM1alnpYuy5rOBLbuUHKvn2oOq+GpxMrgVEgAKUtkaCJ1LdRhFpmvR3G",
+	"QUsHwutS1V1g5aoMYnSFjxb5mBg4igYEYI8rkkKPwcp4I2x1PMjEC3ecY4pYkh69WrqrZz22139ScDz3",
+	"zAWykUL9hwlVm61KI45x+E7a1Wp7sE1TDuLLAlm1F6iqks9BScwx5UlbNhXZGGEBKE/YD202WzO81YWk",
+	"TBcaWn3oTsZFVlHdozI1APltnomC53HDgGevLvtaHvMvnh3wCWzmb7vJ34kIf0l2UqhhnnJYDXRB3Ip/",
+	"FHGLzUzk/Uwog/hum+pGunJOVWIEmuxyodKANZcYLb4vi4a6bIpQmQka3zFmq3gOURZpStH//Nd/dwZs",
+	"uTYlhiO4bwg4iqwEtYypagE4buuXPuVW+GysULUrRSADdvz66PR/Pe746ugEjp8KflXgAGHyFTsV6LRc",
+	"X+LSar1ais5OxNTVEPJPhgq12qGo16jDVleL1HmtfaVabUU1LjhFoQwPsLoS6I+ksvuFqKlTbZEawar6",
+	"JQzBeYb5bEaWilBFhZM7QnZIhbzthKt6vXmHJsr4WLD2NpvoPGPDRagc5GjAmvvzyDwHBXItrgRhbNMI",
+	"oFcHWTHKYQ3rajE24zVmzKCRppqEUiwL+a6/+qoqYfj1NpanIvrqq8KaknJjZOy576AYWagSLbBcgt8U",
+	"1nbAYd+evn/Hil9nPDOiU4HQwDiypUy/gA1FzNHKwCjkpyLeoazijlMmyBYkbS9URzxNKw8GNcghp0Jh",
+	"/PWyjMDazgPk7E/WoTjBaQvqG4BGFE+MoF0y0aCF4IDO1emz1zRddPxoFaNkJa0R6ajHXvmyEoyzvf72",
+	"YBVmTppQjaQSvmVMZ0I3vWXzsshH5kVJN9JmU9ZQLNuwEI24XlGtKszSQ67eR52YtDfYiTo99taDUoVK",
+	"qlluyRfZp4WnoAMCdxmUUKAUnYgo69YV/yRIq1AVpKEISYNn9vpsIq5ZIsfSmk5QtpRSSTHEqY/kVRSq",
+	"6mvbj9hwYYUJGK9UuK217MGVncaiR6Hy9Ucx/MMQrJabL2tXiF5h4K4QPl9AhQRvUCwyEEsQL2dpasXd",
+	"QNNMpWBwqMr6Snj63NWieJfKXS8aLC58c+Qbvl2pKP45Zd9qJed7Fn0rM1yPQE+MIyiyKGCBv4QAvGbG",
+	"1dp/dwqmgbfWxsU50lAc+c2UgbXX3vaKeH2vE0BusUSXivsDYluFI7WbuRnIUhUm0cwSglCtMt6A6Dzc",
+	"rS9st7rPNa9TnmFuna2b09UZVEusFtp88zFaFqUClA91mlQ2qyb+dKoFHwlFtKwZi9UzsWsQYKtyUKMM",
+	"RNWqqjTaHxyHe10t1d5eT1o7bv+/pHMRowBRPvDS1nRRVV6Yq768VjuyOtHrCzC89yUXvCGmFk/7wPi6",
+	"qCOZlphaBk9rj33g6SVJQtCEAeHHuKDMzUXUluq2UOMmVL7xAzhy+CjJgHDgiL26R4PC0AWPs+p5RLNS",
+	"mZTdr6CRU+c9doyjBV3sUiyMsF2QR5IBzZVhxXzPkBc6Z3OYJilGU4753Vjijc9mgmcOnxdL3HiRex1k",
+	"zxluxU3wLTiImchwX/6ylQ167D1WNjjwhUqHi6q++LnqHayMNnKgIxcoXIJu5uuJgBTXrf1arQCIWIFJ",
+	"LugXo7Wqv1j85JTn4pdZJnUm7SIKVTvVc/cDEpxu8RtrT+R44n7rsTMJtyMT/JJpl8eA0Meu6qB7CxuR",
+	"SY/REcA7ojRLcoFx1uSsTrlBZXCo7SRU8Btmo7qq5Y25Rzpbc1JaleVpBS2h4Iz81Kp9WX+EVgW+Lv7y",
+	"o4cvi79/Xt65oHXdhfa7Vxwj6ZBWnerMEspbcghN1T4/EyZ23z3LRfE7/l357bjsvvoRn/h5XaWSBDHd",
+	"IpBOI1x1pKTtCMuXRx0iBOvOcEIOy5W0raHWqeBqbXkUoi6wY5woliuHAAo3noOTF0dsd3f3ibMXgZg2",
+	"MsIehGomslgo2xUUfRB9HSE1/f/tPAV17Pl1nOaJcLR65dws17Pf6e886va3u/3ts35/gP//ur8/wDro",
+	"jfOFnYaxthqBoBJuRRf6aTXt+Vh3b1c8plwdeDC2GFjpsp3dCqE7Jga+GecI1IWZfiZURJv1lchSPvv0",
+	"9di5/XrQ0O5hQcpqOpaPQXnOpjyVxkfuYg4oHxuS6OGVtQV+LB+vo7u7dye71SEinCsW1YZjrbQVxhcg",
+	"cUMX1zZoqjRy11pEO46bfaGCOMC/1xXEqQlSRD7uUcP8K6Dn4awrkigJnutj3krcZBSn9LwqRdTTukLl",
+	"cp65YtGrRExn2goVL7qvQSu0muQyqqWAC1lUx0c1boCpRjZbVKznKHheikUJtoBVaXVSIvqUkTyZMHlq",
+	"WZvq1sNwg2pR/KAyKNs9EbOUL1CeJP7i9Rri+2qMNi8Ra+gYmxJXWMbBqbR2roui2izjsQt2KwbsvQmJ",
+	"HI0E5gTURo3WIlmuEWjOHha+x7CsOfmLmdWkSzmJOXERW2xnD43XpizYIzO3ELkRn5z/hBTCJz8hlfi0",
+	"9CdQEypTvVv6U6icPNMko9OJhFveuiuiT+VQvhaL1ubU7T9GgWiU9427jKuyLhDY4f7hPW7rLAApl5PJ",
+	"3uGbWB+C5y8UXVP3ZmcJy+r5GR+vG5B7bAuf+Ri0Gm7eTa+WrxRvfAxqAFqb3i6e+3RArL9zxf7Zc8UK",
+	"cGo42A1Mr2p8uREdFjPFolej7luM2KzcmDITnXKN5IjSnODwR1SXx5dyM6y9t70D+imyFlmD3N9c5JLS",
+	"vz+N7o3eUjrnrYFf/bzGWom/ejWvW5zN48pyUym7v0gy/9qjuQbyujiE77QS7iRiLK9np9BcpZ6NO4Nt",
+	"nbHoKzTwTgrWDPu7298rVK912DMvhf3EUweDXHvy+vfC9WA9PplvQZO7G68IOWatz9dmRqqYZFy38gud",
+	"Y6GyPzSGvwGX1+ErbLg/dzuscIYQ6vHPhmQ4YJHK0zQKVZwKnhlW2DPhTpKEfcAiGH/k4ydIqyH/N6KA",
+	"s7fcFbMjxYZsY0YAl4H5IPOBRg9YJhC3meITXJfS9thzzAamcxoqCRI2iP+GRVciM1KrqFTgKoTEHWOp",
+	"KqwPVDaXooepQcTylEYNB6stqERiNY+hsHMhFKh26OxD+0ihGKxlhKh9+Fhipxb02Afv1q8MZOJsrfNM",
+	"WsHmUplP1XyorI/Tf0JVbg5lQt+7AnQTAMSfIAh8Hs3niyBHbGIBHjniD7OCf0UZ6G994q7YE7fXJrZK",
+	"SJv1vl2PPmsYPU1oXGUlAefarfrMAioXVgaslrjRddDhHjt0DtiKn9iB82xyfx5Wxv0ZL23ZzbraJZg/",
+	"Wg7m7+oTm+uXe6bNa/tXP6fBH0DErgpJjdZi2lE0F1PaTFQOJapgR02lEg3HPFTtnf52p8eoHSfEULxo",
+	"1d5bgYrixiHXtXf6/Q7lAoWKMkSlQQtzj53W0anIkl1gWdF9OKiCVWXQxC8iRsCh4qlN+FV1fKxQ3QBh",
+	"tRa13kFbrYG1OvB2eALc90WLdvrVLQ9Vu7LslDcaYV5Qo12B1vpMO4Hic4gF5UX/QhGI5QCaqMyhy/Hy",
+	"BBjJzJ9plr2h+2q3f1sq/y0lCzoDFWRRxCxoFDSqBHyjyLH1ewHot9GwScgYy5TVYSo54ofR8q7gT1tS",
+	"buVQFDfGJed3CC2qpM71eGpxLUF4KePAqmJJgIBPawSTZwKafJHpaUGlbrJi0it/V6zaZIJcOnMOkeLG",
+	"U/epYkNjEFsh9VL7WAxtTdWz4jj/seJn7tL4+awvGVyYB5jj38FqBQBC/4fDb2z10QcmVAgiFrCZ9M24",
+	"rKhLsSjSVPJMmQJmnHzIGAA906mMF8DKEXP866LuQYeN5LW7rdjQxsIEB+Q8drjEzFfx52pRhmo617U7",
+	"BHTHIycKRaHKlZUpK6xMHjvFezyKmhlucuj8cBHtoSpfk8oFUDnJqOeAuy+4jTrr/bxUhOUzySXU+Beq",
+	"kUudn+HGr7Ve07H4u/r452S95tLFyhe8l/akqYZQnXZsLqZ1imEnhHwgLE+45QeFYuS6QjgxzLuvlX+i",
+	"yJpQ3aDO1xSYNa6bygX6XJnt1MNa6xve9r+58CY3RqkH+6P2eQpYVc/tlqfNyAE/teG1lgDjeJ5nPR6N",
+	"jNjEAwP3IHXsUyX1ikvs0KeAeMiQgj1FpHgfeIZEBVvrdwq4cWl+l5blhTmdHTKPucRIw6+1PsIMAY35",
+	"L07awGoVBU5TUBgBYKBV/KYKf5cmVI49dnrsnfbfL4RdNSNgSYGkrAbiDQjEhx0bPmAzjCi3wHd5kkol",
+	"HJf1jfkMnU9yf5RCC5klTBAq9IekC7e0ZK1AOE9K9y8xrsxCxZNMK50bahIWbwrUHQWoQ/g96tACXYks",
+	"kbFlPMsQqoySiYcLNgVtbAwDMRMHiOt9KUXXiOUSOQNJY0blkTvRX5rmVY/jv5xWf4uZvNTqnztuSKuR",
+	"zKakvpYlevDQJs1yQb1syO+toeCZyA5zO2kNfvoZ6CTl3KyvBQ2/Uo/4t8tXT3ScT138QJ6lrUFrC6mu",
+	"G8LvDSVm0WyKyZFFqjpmspugIDKXYuGAmEDSQA9or9SzsHBos7a2knlW1BR3DmZKXTWWZ9aUlbQPgHSF",
+	"yo3IJdYjIKsS81q6vWGkb9h6eiwV3tZZqJza0GOHtbcK/EWZ1epqs3ZkKNkQ5o6m4St9CSJW8VC9e56J",
+	"ogqKVg5E2+0O6Do+txHaIdLh4APbRlDkx8nzw2dvnzudxqf3FOX9b7eseq4KsDkcuCugUrboUwhv2aDV",
+	"3US7mHe3VWhIrqBSFVHGUhUYWMXCHDTZbOplVcU1x4wQV17VBZNyW8GiQAtQj33IJKYf4J7pmZVTaayM",
+	"QQigwKV4wdoUeRCEqvT3Eyqpz8zy9v0igpy1V8LO67tApozVFSNqbpixGZfjCTI4x7OLsoSFmlBAwxhR",
+	"KeDlgtaXaw22OSuq9pFib7Urh0jPO62ecROqaKSz6bMCt6UgPLlKRAaPpuICn6d0KFf+9/j8DIPEiwJl",
+	"rjJizNNSbR9QmAav6PFO5KHEEJptqCa8AECeYgJLIaChacGZ/eBy1BbWE8Lmw7haHS1wssiVSPUMhRGX",
+	"7kb4G4fHr9yVQyh5kY6YE5Sq0lq1MKShqmyMUwElR0G9GuW1KENBJOx0twvrwK0cpqWEaifCCDbjdlKg",
+	"mO3190gYwX1AyAqXYzrjpgwKqY+5fvFdRaiG5Bwvuhg6V8lUKkKa15lh7SjTGIgPX3tcmeqF7FQJNjzU",
+	"0MVxpoeCmse9HvKUq5gwYIGaxhPhO6y0pmcGNIb/LwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -70,11 +70,6 @@ type phoneInfo struct {
 	Watermark       watermark `json:"watermark"`
 }
 
-type watermark struct {
-	Timestamp int64  `json:"timestamp"`
-	AppID     string `json:"appid"`
-}
-
 // phoneNumber serves getuserphonenumber for the token's appid.
 func (s *Simulator) phoneNumber(w http.ResponseWriter, r *http.Request, appid string) {
 	var req phoneRequest

@@ -26,6 +26,8 @@
 //	dev-<name>     success, reusable forever; openid stable per (appid,
 //	               name), unionid stable per name across appids
 //	solo-<name>    success with dev-<name>'s openid but no unionid
+//	keep-<name>    like dev-<name>, but keeps the user's last session_key
+//	               (see opendata.go, which also hands out open data)
 //	once-<name>    like dev-<name> the first time per appid, then
 //	               40163 code been used
 //	err-40029      40029 invalid code
@@ -118,6 +120,7 @@ type Simulator struct {
 	// security is content security's state (security.go), made on first
 	// use.
 	security *security
+	keys     lastKeys // the session key issued last per user, for open data (opendata.go)
 }
 
 // New returns a Simulator for cfg.
@@ -153,6 +156,7 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("POST /wxa/business/getuserphonenumber", s.withToken(APIGetUserPhoneNumber, s.phoneNumber))
 	s.mux.HandleFunc("POST /wxa/msg_sec_check", s.withToken(APIMsgSecCheck, s.msgSecCheck))
 	s.mux.HandleFunc("POST /wxa/media_check_async", s.withToken(APIMediaCheckAsync, s.mediaCheckAsync))
+	s.mux.HandleFunc("GET /wechatsim/open-data", s.openData)
 }
 
 // ServeHTTP routes the simulated APIs; anything else is 404 or 405.
@@ -243,6 +247,8 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, appid, code s
 		switch prefix, name, _ := strings.Cut(code, "-"); {
 		case name != "" && prefix == "dev":
 			s.succeed(w, appid, code, name, true)
+		case name != "" && prefix == "keep":
+			s.succeed(w, appid, code, name, true)
 		case name != "" && prefix == "solo":
 			s.succeed(w, appid, code, name, false)
 		case name != "" && prefix == "once":
@@ -259,7 +265,7 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, appid, code s
 
 // succeed replies with name's identity in appid and a fresh session key.
 func (s *Simulator) succeed(w http.ResponseWriter, appid, code, name string, withUnion bool) {
-	id := identity{SessionKey: newSessionKey(), OpenID: OpenID(appid, name)}
+	id := identity{SessionKey: s.sessionKeyFor(appid, OpenID(appid, name), code), OpenID: OpenID(appid, name)}
 	s.noteLogin(appid, id.OpenID) // content security accepts it now
 	if withUnion {
 		id.UnionID = UnionID(name)

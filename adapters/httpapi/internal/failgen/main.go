@@ -119,6 +119,8 @@ var placements = map[string]placement{
 
 	"loginWithWeChat": {"wechat", "loginFailure"},
 	"bindMyWeChat":    {"wechat", "bindWeChatFailure"},
+
+	"decryptWeChatData": {"wechat_data", ""},
 }
 
 func main() {

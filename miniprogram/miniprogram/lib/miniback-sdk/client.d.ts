@@ -3,6 +3,7 @@ import type { LoginResponse, PasswordLoginRequest, RegisterRequest, Upload, Uplo
 import { type TokenStore, type Tokens } from './tokens';
 import type { BlobLike, HttpResponse, Transport, FileUploadRequest } from './transport';
 import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
+import { type OpenedWeChatData, type WxOpenDataSource } from './wechatdata';
 export interface ClientOptions {
     /** Where miniback is, e.g. `https://api.example.com` (no trailing slash needed). */
     baseUrl: string;
@@ -66,6 +67,23 @@ export interface MinibackClient {
      * `PATCH /v1/me {avatar_upload_id}` or a task's attachments.
      */
     upload(file: UploadFile): Promise<Upload>;
+    /**
+     * Opens WeChat open data (POST /v1/me/wechat-data): `source` is what
+     * wx.getWeRunData, wx.getGroupEnterInfo, wx.getShareInfo,
+     * wx.getUserProfile… gave (encryptedData, iv, and rawData and signature
+     * when there are), or better a function that gets it. The server
+     * decrypts it with the session_key of the latest login and answers the
+     * object as WeChat wrote it in `data` (type it with T: WeRunData,
+     * GroupEnterInfo, ShareInfo) and the checked `watermark`.
+     *
+     * When a later wx.login replaced that session_key (409
+     * wechat_session_stale), the client signs in again once (loginCode:
+     * wx.login, then POST /v1/auth/wechat) and retries once: with a
+     * function it first gets the data again, which WeChat then seals with
+     * the key just stored; with plain data it sends the same data, which
+     * opens only if WeChat kept the key. A second failure is thrown.
+     */
+    wechatData<T extends object = Record<string, unknown>>(source: WxOpenDataSource): Promise<OpenedWeChatData<T>>;
 }
 /** A file to upload: from a path (wx.chooseMedia's tempFilePath) or bytes. */
 export interface UploadFile {

@@ -6,6 +6,7 @@ exports.queryString = queryString;
 exports.decode = decode;
 const problem_1 = require("./problem");
 const tokens_1 = require("./tokens");
+const wechatdata_1 = require("./wechatdata");
 /** Renew the access token this long before it expires. */
 const EXPIRY_MARGIN_MS = 30000;
 /** createClient returns a client for miniback over the given transport. */
@@ -16,6 +17,7 @@ function createClient(options) {
     const store = (_a = options.tokens) !== null && _a !== void 0 ? _a : (0, tokens_1.memoryTokenStore)();
     const now = (_b = options.now) !== null && _b !== void 0 ? _b : (() => Date.now());
     let renewing = null;
+    let relogging = null;
     async function send(method, path, init, retried) {
         var _a;
         const headers = Object.assign({ Accept: 'application/json, application/problem+json' }, options.headers);
@@ -54,7 +56,19 @@ function createClient(options) {
         if (res.status === 401 && used && !retried && (await renewAfter(used, init.relogin !== false))) {
             return send(method, path, init, true);
         }
-        const out = decode(res);
+        let out;
+        try {
+            out = decode(res);
+        }
+        catch (e) {
+            if ((0, wechatdata_1.isWeChatSessionStale)(e) && init.staleRetry !== false && options.loginCode) {
+                // A wx.login the server never saw replaced the session_key: a new
+                // login stores the current one. Retried once.
+                await reloginOnce();
+                return send(method, path, Object.assign(Object.assign({}, init), { staleRetry: false }), retried);
+            }
+            throw e;
+        }
         if (method === 'DELETE' && path === '/v1/me') {
             // The account is gone and every session with it: forget ours, so
             // that no renewal signs in again (which would make a new account).
@@ -113,6 +127,32 @@ function createClient(options) {
             throw problem_1.ApiProblem.sessionExpired('The session expired and cannot be renewed here: sign in again.');
         }
         await login({});
+    }
+    // reloginOnce signs in again with a fresh login code; calls that go
+    // stale together share one login.
+    function reloginOnce() {
+        if (!relogging) {
+            relogging = login({}).then(() => {
+                relogging = null;
+            }, (e) => {
+                relogging = null;
+                throw e;
+            });
+        }
+        return relogging;
+    }
+    async function wechatData(source) {
+        const post = async (d) => (await send('POST', '/v1/me/wechat-data', { body: (0, wechatdata_1.wechatDataBody)(d), staleRetry: false }, false)).data;
+        const first = typeof source === 'function' ? await source() : source;
+        try {
+            return await post(first);
+        }
+        catch (e) {
+            if (!((0, wechatdata_1.isWeChatSessionStale)(e) && options.loginCode))
+                throw e;
+        }
+        await reloginOnce();
+        return post(typeof source === 'function' ? await source() : first);
     }
     async function login(opts = {}) {
         let code = opts.code;
@@ -173,6 +213,7 @@ function createClient(options) {
             return store.get();
         },
         uploadFile,
+        wechatData,
         async upload(f) {
             const body = Object.assign({ purpose: f.purpose, content_type: f.contentType, size: f.size }, (f.fileName ? { file_name: f.fileName } : {}));
             const { data: ticket } = (await send('POST', '/v1/uploads', { body }, false));
