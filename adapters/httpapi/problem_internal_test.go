@@ -35,7 +35,7 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		413: {domain.CodeBodyTooLarge},
 		415: {domain.CodeUnsupportedMediaType},
 		422: {domain.CodeIdempotencyKeyReused, domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose,
-			domain.CodePhoneCodeInvalid, domain.CodePhoneCodeUsed, domain.CodeContentRisky},
+			domain.CodePhoneCodeInvalid, domain.CodePhoneCodeUsed, domain.CodeContentRisky,
 			domain.CodeWeChatDataWrongApp, domain.CodeWeChatDataExpired, domain.CodeWeChatDataInvalid, domain.CodeWeChatSignatureInvalid},
 		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts},
 		500: {domain.CodeInternal},
