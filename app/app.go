@@ -90,7 +90,10 @@ type RevocationListener interface {
 // Options are the deployment's settings for the use-cases.
 type Options struct {
 	// Apps are the mini-programs served.
-	Apps          Apps
+	Apps Apps
+	// CloudRun believes Cloud Hosting's identity headers on the one login
+	// that reads them (WeChatLogin.LoginCloudRun); off, it refuses.
+	CloudRun      bool
 	SessionPolicy domain.SessionPolicy
 	// PasswordAuth switches password accounts on; off, each of their
 	// operations answers CodePasswordAuthDisabled.
@@ -130,7 +133,7 @@ func New(p Ports, o Options) *App {
 		TicketTTL: o.UploadTicketTTL, PendingTTL: o.UploadPendingTTL, DownloadTTL: o.UploadDownloadTTL,
 	}
 	return &App{
-		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions},
+		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions, CloudRun: o.CloudRun},
 		Sessions: sessions,
 		Profiles: Profiles{Users: p.Users, Uploads: uploads, Links: p.AvatarLinks},
 		Passwords: PasswordAccounts{

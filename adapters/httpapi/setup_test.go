@@ -103,6 +103,7 @@ type config struct {
 	userAdmin    ports.UserAdmin
 	storage      string // "local" (default) or "s3"
 	rules        domain.UploadRules
+	cloudRun     bool // believe WeChat Cloud Hosting's identity headers on POST /v1/auth/cloudrun
 }
 
 type option func(*config)
@@ -137,6 +138,9 @@ func withFailingStores(s ports.SessionStore, d ports.AccountDeleter, a ports.Use
 
 // withKeys signs with keys[0] and verifies with all of them.
 func withKeys(keys ...jwx.Key) option { return func(c *config) { c.keys = keys } }
+
+// withCloudRun switches the WeChat Cloud Hosting mode on.
+func withCloudRun() option { return func(c *config) { c.cloudRun = true } }
 
 // withoutPasswords switches password accounts off.
 func withoutPasswords() option { return func(c *config) { c.passwordsOff = true } }
@@ -249,7 +253,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		Todos: postgres.NewTodoStore(e.db), Uploads: postgres.NewUploadStore(e.db), Storage: e.storage,
 		Attachments: postgres.NewAttachmentStore(e.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
 	}, app.Options{
-		Apps: app.NewApps(e.cfg.apps...), SessionPolicy: testPolicy,
+		Apps: app.NewApps(e.cfg.apps...), CloudRun: e.cfg.cloudRun, SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
 		UploadRules: e.cfg.rules, UploadTicketTTL: ticketTTL, UploadPendingTTL: pendingTTL, UploadDownloadTTL: dlTTL,
 		RevocationRetain: tokenTTL + jwx.DefaultSkew,

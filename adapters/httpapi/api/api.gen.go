@@ -836,6 +836,33 @@ type ListUsersParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// LoginWithCloudRunParams defines parameters for LoginWithCloudRun.
+type LoginWithCloudRunParams struct {
+	// XWXSOURCE What triggered the call (`wx_client`, `wx_devtools`, ...). Set by the gateway.
+	XWXSOURCE *string `json:"X-WX-SOURCE,omitempty"`
+
+	// XWXAPPID The AppID of the mini-program whose environment serves the call. Set by the gateway.
+	XWXAPPID *string `json:"X-WX-APPID,omitempty"`
+
+	// XWXOPENID The caller's openid in that mini-program. Set by the gateway.
+	XWXOPENID *string `json:"X-WX-OPENID,omitempty"`
+
+	// XWXUNIONID The caller's unionid, when WeChat gives one. Set by the gateway.
+	XWXUNIONID *string `json:"X-WX-UNIONID,omitempty"`
+
+	// XWXFROMAPPID On resource sharing, the AppID of the calling mini-program. Set by the gateway.
+	XWXFROMAPPID *string `json:"X-WX-FROM-APPID,omitempty"`
+
+	// XWXFROMOPENID On resource sharing, the caller's openid in the calling mini-program. Set by the gateway.
+	XWXFROMOPENID *string `json:"X-WX-FROM-OPENID,omitempty"`
+
+	// XWXFROMUNIONID On resource sharing, the caller's unionid, when WeChat gives one. Set by the gateway.
+	XWXFROMUNIONID *string `json:"X-WX-FROM-UNIONID,omitempty"`
+
+	// XWXENV The Cloud Hosting environment's id. Set by the gateway.
+	XWXENV *string `json:"X-WX-ENV,omitempty"`
+}
+
 // LocalStorageGetParams defines parameters for LocalStorageGet.
 type LocalStorageGetParams struct {
 	Key       string `form:"key" json:"key"`
@@ -979,6 +1006,9 @@ type ServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
+	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
+	// (POST /v1/auth/cloudrun)
+	LoginWithCloudRun(c *gin.Context, params LoginWithCloudRunParams)
 	// LoginWithPassword Log in with a username or email and a password
 	// (POST /v1/auth/login)
 	LoginWithPassword(c *gin.Context)
@@ -1170,6 +1200,179 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 	}
 
 	siw.Handler.ListUsers(c, params)
+}
+
+// LoginWithCloudRun operation middleware
+func (siw *ServerInterfaceWrapper) LoginWithCloudRun(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LoginWithCloudRunParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-WX-SOURCE" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-SOURCE")]; found {
+		var XWXSOURCE string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-SOURCE, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-SOURCE", valueList[0], &XWXSOURCE, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-SOURCE: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXSOURCE = &XWXSOURCE
+
+	}
+
+	// ------------- Optional header parameter "X-WX-APPID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-APPID")]; found {
+		var XWXAPPID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-APPID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-APPID", valueList[0], &XWXAPPID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-APPID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXAPPID = &XWXAPPID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-OPENID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-OPENID")]; found {
+		var XWXOPENID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-OPENID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-OPENID", valueList[0], &XWXOPENID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-OPENID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXOPENID = &XWXOPENID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-UNIONID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-UNIONID")]; found {
+		var XWXUNIONID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-UNIONID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-UNIONID", valueList[0], &XWXUNIONID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-UNIONID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXUNIONID = &XWXUNIONID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-APPID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-APPID")]; found {
+		var XWXFROMAPPID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-APPID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-APPID", valueList[0], &XWXFROMAPPID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-APPID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMAPPID = &XWXFROMAPPID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-OPENID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-OPENID")]; found {
+		var XWXFROMOPENID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-OPENID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-OPENID", valueList[0], &XWXFROMOPENID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-OPENID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMOPENID = &XWXFROMOPENID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-UNIONID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-UNIONID")]; found {
+		var XWXFROMUNIONID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-UNIONID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-UNIONID", valueList[0], &XWXFROMUNIONID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-UNIONID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMUNIONID = &XWXFROMUNIONID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-ENV" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-ENV")]; found {
+		var XWXENV string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-ENV, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-ENV", valueList[0], &XWXENV, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-ENV: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXENV = &XWXENV
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LoginWithCloudRun(c, params)
 }
 
 // LoginWithPassword operation middleware
@@ -1960,6 +2163,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/cloudrun", wrapper.LoginWithCloudRun)
 	router.POST(options.BaseURL+"/v1/auth/register", wrapper.RegisterWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/login", wrapper.LoginWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
@@ -2236,6 +2440,127 @@ type ListUsers503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRunRequestObject struct {
+	Params LoginWithCloudRunParams
+}
+
+type LoginWithCloudRunResponseObject interface {
+	VisitLoginWithCloudRunResponse(w http.ResponseWriter) error
+}
+
+type LoginWithCloudRun200JSONResponse LoginResponse
+
+func (response LoginWithCloudRun200JSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun400ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun401ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun404ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun409ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun500ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun503ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5798,6 +6123,9 @@ type StrictServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
+	// (POST /v1/auth/cloudrun)
+	LoginWithCloudRun(ctx context.Context, request LoginWithCloudRunRequestObject) (LoginWithCloudRunResponseObject, error)
 	// LoginWithPassword Log in with a username or email and a password
 	// (POST /v1/auth/login)
 	LoginWithPassword(ctx context.Context, request LoginWithPasswordRequestObject) (LoginWithPasswordResponseObject, error)
@@ -6032,6 +6360,32 @@ func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
 		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LoginWithCloudRun operation middleware
+func (sh *strictHandler) LoginWithCloudRun(ctx *gin.Context, params LoginWithCloudRunParams) {
+	var request LoginWithCloudRunRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginWithCloudRun(ctx, request.(LoginWithCloudRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginWithCloudRun")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LoginWithCloudRunResponseObject); ok {
+		if err := validResponse.VisitLoginWithCloudRunResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -6956,227 +7310,240 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdhs38uer4HD/e0xmmhR1cWJLH3Y0vmScOInXlte7/7RXDXWDJEZNgAHQopmsn2ffY59sT1UB3Wiy",
-	"SUm+KJ4Z50Mskt24Fgp1/dUfvVzPF1oJ5Wzv+I/eTPBCGPzzyRmfwr+FsLmRCye16h33zmaCOW4v71l2",
-	"JYyVWjFuGWfWGa2mTCgn3Yo5Pk3YRBuWPZsMf+Iun2WMqwI//qyV8N+NeklPvOPzRSl6x720d3WY9npJ",
-	"z+YzMefQ94I7Jwz0+7/T3tWv+8OHb38dDx++/Sbt/Ucv6bnVAl60zkg17b1/n/SeFWK+0E4o91IsSr4S",
-	"xeYUXhhhhXIMhs4MPsb0hHHFBDelFIYZ8VslrGNL6WbMzQSzfC5YVjeer4Y/ihUOvxmrUNW8d/xrz5lK",
-	"9N52De65zjmNoWtVX798DsOA7nIjuBMFLnR7jfau9vecLrTdO5yM82+LB2L4LX9wMTzi9x8OHxaH+fBg",
-	"sj95MPlOHFzsj1vj2xzPS+HM6nTihNkc0SuRa1VY5jRbcunYhZhoI5gzK6mmjE+5VO3pz6WSc1iBcT11",
-	"qZyYCtN7D50tuOFz4TxxRUv5o1htdn/KLsWKrXTF8pnWViAxuZm0tDZAdn3OXr9+9phJy2QheDlIWKXk",
-	"b5VgfK7VNFUrXdVbaY/ZPszl4P59VgogKpuwQk6lswnLhlnCsnP43yhjQLXH2Yg9c6kS7xbSCMsOjthM",
-	"V8YyDqvFpLNsIo11rLJilKrWFt1wYyRMk45bL+kpPod31yisvcD83XOhpm7WOz64fz+BBQ+f95P4pPx6",
-	"OvxPPvx9PHx4Pjoevv3LlpMywTO484RnwAMy1ocl+SZLYGk4y/V8zodWwIYCkZbSOiRcPrWDY6DfVC2N",
-	"dILN+GIhlGValSsmJ0wrwebQqbBE5pUxcBADI+kTE0kV8CRupNVqkDBRWsGO9g9G7BccIi9P8GDqyjHp",
-	"sKGSw2HFPpdS2fUdqRlL95p7DrVtsffHB0et9U1T+00/Tb/5P/03e4P/lvZ+TdN3B/vwv8Nhmr77TgB7",
-	"6sNTCT6646nBNwN4ZNsOAavcskunyi6FYYfjI+JSSrMLXazYciYUrkl7C6XF1Sf+YgXrLwW/bC00wwMm",
-	"2BUvKwHPZ99kt17Ihrd/cat5pgv97PFOcpfFKMxtwd2smZksekkPOIk0cKEAh4+nN9Fmzl3vuFdV+ORm",
-	"568XpebFtu4r/PUzDuA9vGwXWlmB3PdvvPieO7HkyHlzreDChD/5YlFKuqT2FkZflGL+l39YurGa7v7D",
-	"iEnvuPdf9hrZYY9+tXsv6C3qtD3VN+LRjDvGkXJFwayeCzeD66RSleUXpQAaNGJSWVEwYN65EQVIFLy0",
-	"o977BMb9kvj5XY4btihIBNKyOS9hvWGIhl0YwS9B/jFVKU5YJozRxmbIFInJTaQoCxr+I60mpcz/tMHn",
-	"JbfAe5FhLGEvxDscpzYwsUoVwrAlX52wLNeFyJjlK5sqeHLETlmuVeDYNxSQoFXrZFmmygrnStjrfpb7",
-	"ZcgSZkACGZwwDhepAWKHsYg5lyW86/ilUKnqZ+HXc/wGLmp8xn/EBjx1wZPw6oWuVIF3x3ImjIBGliKf",
-	"cXfOSyN4sTrHJ6Cp8P1isfYbtKv86WTSpkppmHou5BXtPn3mxYqthGP9jB49V9qdh8eyJFXt73mxohED",
-	"12EzXRZEKHNtHePO8Xw2h92Fy23OVzDy5tvzUs6lywbAmd8nvafaXMiiEOouSepn7RgvS70UBetnkzCE",
-	"bJCETQhnGAU22JFo+eHj+UWp80tYHGakvQTKckaDBBeLBQtu7VIbWHq2JMGgn/kfz8OP51Ll2hiRO+gf",
-	"BRTrtOFTwZzML4W7Z5mVU8VdZQRuIjaFJO/YjFtGMl7RbB+9dy7VFS9lawP9L/6Nehc8Lz2Tc6Er9yew",
-	"1EIWSIvEWplUzMm5QJ7zvVbiTvmN1qzkTpzgVhphdWVyERYZh/RMwd3PyyfAK+9ybKeKVSDSixzk1gmX",
-	"ZWX8QFF2EvlMCwuilPRDZIVwXJY47J+1ewps4W6PGrNVPqvXMQlcB3Qbe0L0PhFE3HjaCrEo9QpYBRK3",
-	"XUqQtwumJxPWz+pTwys3Oy8k3rpAyDDBF3wFVH6m9XNupuKubyncAmlZCZ2DLMpJkLXCXAnDeJ6LhaOL",
-	"9IVB7VTC20+5LEVx14ON7BqOT+me4yABAH+v5W/Sk9HygTcdDv6VMFcyF68Vv+KyhA240zMAFCJUAXc0",
-	"3pOVXQEZFXqpTmiUXsnN0DwwRPtAxizZA0apegN3PsgHLKuaOWSsD7MuuOMX3AqW66okpnQBbIATERpS",
-	"D3OtlMhRi78w+lKwuSyGXqYY4OrpyuV6LkgsuVR6qY4Z9yoeXorawL/YwYxfCdRKpXOiGDEcN4ga0nrZ",
-	"ZCI8a4RGyLiSqutkFyNcZZRtNlNOvEAHir8zq1TNeSFAr0pwi1FWKDgqoW7WNn1B5xa0WGgFL54iVV7a",
-	"YLjhoiBtK7LARRuwbcf903uRKec9aTv6J65WXlq2d0lhL2EFUEwRxQkZj7pJ6ZNN9rUCdqaN/F3cNXdG",
-	"EQF5k7XM6Uuh0FoinWVWWLRqLLllRlzpS1GQhIIWCz2V4SeSlfq1CItnizQhI+zMN+uf8zIOCTHUShCb",
-	"A3NPWOZll/NIgfJM/rVaGA2jhUP7BK21dyuwlOXQq08XlSMGCXIvKlDB/hmuO29N2jybsHC4anjSOCvk",
-	"ZCJamgncJrRWqQKBEC58WQpW0A3vyBCFG+UFfBLu6J1a6sfLx6aKK+1mwrBFZRaabH64mLZaLLRxovhJ",
-	"FJKfod7951ybMKcs7g16yUZofvBNQU+ntSqBoyvoEuXlC6MXwjgpbO94wksrkt4i+uqPHukgojjnrmVy",
-	"AIY3BHFz0+6Q9GgVr5shWUd6ZKYINo5fw8tJq+vGsK4v/iFyB700c3ou7W3nJZ2Yt//YNdRo+d4nvTl/",
-	"94zeOmis3twYvtqYDLW+e/SRbeMWE/C6iSy6rOh0wUQKZBYoW0/YXCoBXPh6+9XmtkB/XbN5ogpRvCLW",
-	"Z285ExBLOmbxd71kc65WgaNathRGMHwahr/T89AeO/XQNe6nUpRFrZHcYtDArTvcJw7tWXOez6QSxNJr",
-	"FwaahO5Z5vnBMcvCGFHZdFqfl1pNs4Th33amjYMPXhI6x/eziM3DbPDV8AXtaPwImnXhC125cz05N1xN",
-	"RfRA63Un3rnQOxyCUrwLH2Ejwt8TsYz+pGFZaAivqELPQfhFvo5KDLfNcCpTxqPLZ9zw3AmDr2divnCr",
-	"8wUKT/E05Vyc/65VPO4wkWj0eWWsNtGCxY+j3QhHTZakVGVKu3Nvz8hIkptEt6mtl2Gu6XmQF8+5PQ9G",
-	"KWgtfEfNkyS3wQ1xgTZp5c1MoPYmAkEwaRMmRtMRy4C7j5TML7Ej9E2RFDQ69SIPMnt0RW70N4drnhS5",
-	"3UeaBpYQLTfvdZ2Tvwteutktz4h13FU2dpLqy24XaTwq/1bXKH548+O1Q1hnhYvqopQ5GoNAObgUK9Z/",
-	"+fQR++7+/neDE6YEaplqxRZGXoEMOxfzC2FgZdduwnIaT+VJ8fjVaS/pPXl1cP/bjlklvdxctV84uH9/",
-	"/2Ev6b0Ybnvlsoudw3WPI/728AFzs2p+sTBSuZOW/GlJHnQzIQ1OEkUk6Top5JKkvzCyX358ARN51Dmk",
-	"yor4WSunnY+96yC3pLe6nghhLDTxBJeYetyy+6/Eba/JS7G6+TUP9PX+mhsdG+wa3nOQyl96f8ttpSzc",
-	"yXPcya77/Ic3Z8xpZgXom5ZlLS5wzP4muBGGpdV4fJhjI/in6OYP3rt9LtV2/3+lnCyRObWUHP9q6/rd",
-	"37x+k56050oskVd2ELSpRPBYSuvVmTr4YSbQdhwN/ULrUnAUvb1ydH67ObRVquDdr1QJMyM1jExOKGig",
-	"R64EZXYi4O5JWM4XC9BcVqg48Aury8qhCWBw/VKEIdebu4sCX9LDZ/gskCL8ce68grHrTXwFNRE6tOZa",
-	"8dt2SEotQmx136Kb9Vl1bowfRpsYuk7OC3/nPprBpf5h4vC6g2CTLF76aTa+cp7nuvIWU17f/CeNbt6S",
-	"EQb0oncfKL0mRNcdJy2/98GD9ZCNzfMIwsOu8QaLFZmgav8IBS+FSbgZb0Z2kqptk0CFdimtGLGXVSks",
-	"8BOpWPZSTKV1wvjl98JMNJVDUHaumQps8/YdeKphFGRaM9i3nmx0PArvZx+wvA+6LzBD/vQvfYW/Pbpm",
-	"gdcOa2u1dx0sfzV9yLlC5tx1JYVlDZYT8t72uVqRc5+MoX/NBics51YMpbJCWenklWjHtvFS5uL2pBaT",
-	"WdOYdwqymTZWsAuMN1kx6zj8/AlO69oO0OpEg+ncBSO1kW2Rq9TLXtJTMJyyl/RmcjrbFKuS3rshvDC8",
-	"4rjUFt4MrT3HFsKnn0NL4Yu/Y4vYO9mRNqn/6SP28Oj+d7X6QU4vG4xrdlOX3RSKb64GO80uDFf5jGnV",
-	"JgDU0FCSOZ+QV6dju2lwXYQ4q+YcL/WSKwoRRHOitEzndCvkolsOwqCNDjYFatGwFFeiDGtjk+bWqE2N",
-	"6MJAHYq42THjDt35qbo/Jo0yo2FTSAU1MddGkCVjoitVjNiTKyBR0L2ZVIvKpaqPxj0aqMV2QOhM2G+V",
-	"MKuELTjsjyoYqYSsCbEcsHkF3V8Ib6F+ffZ0+KAOm/v59XPWqNwJ0yGkEaYwFc6u2wJOGGc/vPrlZ7I2",
-	"zvkK4xbCNNl+Mh6PKXLMMiWsE0Wqwo+HB6wQYoG9oD6bYRdt6wKxwBvJ5pGlZkNET3pSWcdVLrq1p7Bl",
-	"uHI3pA7/jjewbfzc6LZz/o6kv/sPH0ay4NF43CUNOulK0UXGaO7xxGyr+ZybVbCLhwMKrXWONciH622+",
-	"fvkM1EJgx13tNEdw5tzCHu/twegveH45KsRVsFvbvRsc0DW+6CVGmmy9WN7S0M0j9USW4kWIeryNiu9Y",
-	"Kbh1GOlItAyngF2AQO9Yn3yWsW2puaEHHWr+FXfcnN/AvEpPrhlWT6BTy7LQjCkzYH3oGUKumKpSqkvW",
-	"z/au9vfoKbv3hyzeZ4MR+1k75vRUoNOBbtCoITot15htk17zRlf8KMO9Zq9fPk8o6GrhVjDCvBTcjNhp",
-	"abV3uqOozB0aSCQwBzyK4hhlIpo7TgVPk3fXS2srEInw+c0p+mAzWA1vl0GvMQ4GxsWkSlUBnFcv5kK5",
-	"AfK5ODqotbCVylFlKBIGo07VgsiI3PG0ft8/OWMwjrnIWM4VkYVyDMgcJTPHpB2xU7VKvbPn9cvnTFp2",
-	"NB6zfstyybTyprloEIMNMY5iXTe25ULqzf14vYC1vz8eR4x51G7ufsRIIknbGwe7tGs5n4vihCLfvz2K",
-	"WvYufgdPSDUdbYqfm8d646h6FfXDxMkNZbiLWcfKumeBJXfAwMlU0DhJR6wPr6DbGaO8pkIJoysL9IDy",
-	"OmdzadHo27Zk4F0EdKiXyjvqk1QdjfdZ1hpjHQ82Gqzv89H44be3Exfbs3+7fXHPupfnlwX/rRLHLJtf",
-	"mHNKrTm4/y0zXBV6zi6ksyP2oxALIGorcgPsb/luZIV7RcFxr1YqH6QKXkRbknQUpe80y1788opOCq/c",
-	"bM8PNTthgmMkEm1KiI7gqVJiiSw3nFCQDOCzdXph2VKbSyCxtVByGPhvD//nbPw//tehflge/ud3b/IH",
-	"v+2b/7z4dnU2Xvz3o+JAPb1vf3ww/2GfP+90Lq6pUbd1NnUr2/7Q4GRAjzNDUFoKjExUjLMLbgTjRWGA",
-	"grJS57z8K3k6Rq4sslSBqugln4P7rTPXpzuJrqG2P2KwvjyoC/3Vfx7lev5xelF7jg9gm/cPHrQG91pJ",
-	"HFksF1J6AKwGsoufn/74KFWkq0iLcsDghAIPGflHohgE+DqY8Eg99N+kCue8PuNPq7DdTv/fvemHsFyH",
-	"B/Fq6QnL+PD3LGHZePgQvUIhfQil/WGWwNCNqxVg7tOOMNZKTqWLycF6r1/t6YtdgNt9epHXrJuAPs6q",
-	"UK9XsExdo96+1F0C7RtgvoEQUHUoNMZVw2HkThs2NVw5y3gxl8rf1UH89F/iE96qTQHeRWTXDqq0NzLi",
-	"K52uCe+Wvq1JfrE43+aNgXEOF0ZPDZ/DnTQVBUbf6hMvT00wXlN1S+ve0u0jKjZbx0uuZfzaGWzhJaMt",
-	"ZvaJjzwKYUn+Pm3dhSAPdZvbgzW3a6hvgkIcmhZkdEejur8vROEzCG8+HVrza4XcklsMKr9mGevAK5If",
-	"gthw49Fg2Dqfdq8viKWlFMrds+y1FWZ4Cg/CPQCCxWaXrVS+b687hzjviFbW5tzanNZAk0C7DW10nVt/",
-	"LD577Ew4fu8/OFTmTBf61uEZwBC3nbI3cbYcRpVhKuGcm0tRsEKDGqeqsmTLGWgTKFsC49p+KuFpiuml",
-	"JK1rDv3NiK/wQfyb57KoxA0mJi0rKpE05u3XZ4+YnkxALZYO5z2VV0LVk910bzQ3y8H44Nvh+HA43j/b",
-	"f3A8Hh+Px38Zwx8ftiRJ791wqocfevyVdsJu5BiOO1WlRWR/3R1x558DSuXTNoW3pLBrhbBdEWKRDShm",
-	"COPrRTsKM74dDfkk201SeaZyIyjjCHg3GiFJm6bUiCaDNEt7V3QJ+8boEk572XXOzy6OFmxCtIM1KUfb",
-	"5Ak/aR9ivydrLDFakmau23jII3zzluYl4PJRTJM9ZhlOAZfGRRIkGp0uQfuilPPxOFWxVB3ydX3WUyRX",
-	"nrAMVyNjFZoD9sfJuP026zt+QabgUipR5x+Sz2lwwjJaRhzUy6eP2OHh4UPsMVU8PvYXwi2FUGy4f3A8",
-	"HmODf9k/gj+lYtaJBQq5+/dBxKmcsGQ+i+3CdTBWZEVLUPqZCbYS3Fi2/3A8hnk8fPjw4QkmiDNuRKr8",
-	"asHTShhmFzwXluW6LPkC5e5ICMeh/fz00TDoHfA7WbebNW5J52RxLyoKhRXB2BHeR/wCI9hcmCkG3f8C",
-	"im+9biChXghihH2lgXFiNhWm7OG3XK0wp5Ay0yXqwEfjcWxgRdGeRPL2dRQ4+ZqjAeiN2G4pJo7pypFe",
-	"Bf11C2QN479zzlyz3PYknqDAu2MSn5lD1+vwa2+mSWsxhqsCRYnPy76bLfhbtWJzWV6uCXnX8vR1szm2",
-	"vI19vfBBfZ9NUkM5q8O5osQ758Mru6JtfEySj7+sNQ54iy34NMhSWjWgDfD16HqxqVNCbI9n+2LdtSeB",
-	"nc1Equq4BjSbUSMc4zy1xUSH5iLaxShuLvLh2hox11ceXiNwrtGdHH/a2uBHQCcCDQOf7z7/1wrLH8MP",
-	"1kM8FiXeMhE2Bjx5wn59G6/aHO7SUS/5kgS+952kfSm+BhmuRdZ94mDALzGk7zOG6b3dRmYhrSkY2ogA",
-	"Ok1sr+uEn4/Q0W9o7qIkq3oBP5GmvVTo720bvG75crfH1XuLa7QXtPYOSwSTCK+y1y+f7zxGW5V9zhZC",
-	"FYimEgArWCFwWZmcoCBWr/PNzV4TWYrzYDT/UB3dJ83dLA3shX8YCR3I8NwIbrsU1zezFQK4/YPy+f20",
-	"KafSf9ePox3IveHXoIahGbRMyOTst/J3cT6Xdu6RjAL8w2oRfd1F/vBia0mkct8e9bpYRxM3cv2avKJn",
-	"O9XosLit4IroZPhBxVvZOhpdp769E9tN+uhilxYkPe8e9KNB01HtVPVYIdANqq6pgiF5Z23fO/KzYybn",
-	"fCpACY7S1cK3CXvx+GmC0VEJu5KF0MHl4beOWqmzBedta+c6h/rA2OI1lrNpIIAVuWfZXBSS44RPaskx",
-	"LEMQi0Mqacu4hpPd+8dCTNf9W99dK3q0zurWoZEv7lIsHNztc+F4wR1nfcp/WXDjgmuA6IFditWgPcjF",
-	"TDs9+sdium7Kvv8JD384SlsnIt7x3DGkJKnYxcoB6QTXa7TA9yxRWmsORw8O9g+TzXN6CyNWc/C6ztv2",
-	"Y/VqIxnKM268lXmx6gXO10pVXKfgM0xXvq3Te8ctgkBo2CjrYwgAVwV78fpsACc8hDj7uJGZtLe5Q0RZ",
-	"7MgF/aMryDMeWbZ8NyIW/FSWIrtnWQY9P+aOZ8ckppLZ0mtZIZan17EHeEi2JOJ19INpd8fE7LSZ+x70",
-	"pGZ/8e0Bnzt3bJv7MAJ+I7jUcDuNbhLetajceQSg8IGL+3dqASf04vUZsaucG7OiE1auOtcROu8Uc57C",
-	"NNAZZinwZmHERBjGsfWQ4M+X9ep9ZNJ40uscRsdeVqbMjhln86p0EhkdkvlUC8tmwnQNpuvChe5qom4R",
-	"VLMq7c1Z99DRyDs5hE/XuY0ytyPID01yCePrsX7orKXQbAzc8+kNcRhjqroCE33YXgPLc68jfm85k/kM",
-	"g7B8JB+LAvlYnxJb4afjvT0MoJlp644fjB+MOyIhU/XKi7XSh+rVsX6YS/Hi9OzR3+u4PmkZL5d8ZevI",
-	"xVsG5V0bbvchSsW2UKPaN+1TJtDqjUkSgxFrUIrL1XWZSj5SgL0UvBjCCycsn2kr1NaEFu5YBueRFm6v",
-	"lWrTutLbMSOHHbObcbsj1efNjGJYrx/8WYT1RHsInN2mSrqT2vNKhyJ4GYgX0BKFOD9dAoVSQxhqu0K8",
-	"IdgpqaaIY4jciTnYSUtxgegUIORTXiMOjdgb9JtkzlDqfNeCMSVEQUbPVtpZduK9Lhme2iyhULwaFLK1",
-	"Gz5CqIY59FFEHcnkkR3wpg7SKD50d4xn0jM+gmenFQOe+UAf5I4IrPos1ECQX+BxWLP/Hd7ovqg3oBWQ",
-	"TRzHL/l2X+a2S+KzuwAoKfSWLoAX3NrrXAD8IoCvbzgBbmL071oQwk36iNw2vljcJMLrnmWni8Wzx0BZ",
-	"PmGwTY4R+F4ADrIgmfKy1c4GQPXy3Xjtv1tG7iVb8q8wMgmxR4yeM5CJ8GhkJww4XolBeUkAsbrQlWO1",
-	"w7et8hXiatgRUnjrPLkteR+g74m8MtKtXmFuAW7LBdoZTyvCm6BPTwOj+eHNWa/LRd+yIOO0uecsAQK5",
-	"xq1Hhkq2zHpEIJcQ1JJUE929oiCGCA8TUqN2xRt8HL7EjpOIzxC/sqnqk5TEY5qZ85UHbGR6MhkkNeBN",
-	"wnw+g03qUMp7NlVODwuN3gzv9CbZDa49w+V05pjTQY0PqKjh6pzxhUjVmphMt9koVamibDRMjUOxSrE6",
-	"TzDbBmqVsULnFc5liW4uwhFOlQxJLzhKBOSL0wBP6lCKVq4cNxS2iLlQ8aiy75+cZYxjhoqH1sv+/uT0",
-	"cUaIHg/398eERE/YfmQYizLlYP0prCVh2SPS3odnCKLTfCaazkaj0aBWe6nBFPHmhHJ+DbDlJjcqqfPs",
-	"OObL0WmHw+NdNR7U+6dnZ16daPKu9EIowj4baTPd8y/ZPXi28R/16vjY0xfPoniX4954tD8aw5PQEF/I",
-	"3nHvcDQeHWLsrpvhsdobLUVZDlHG2fvH8tKOAiDZVGyxC/zw5kf2SrgIMAU9m7gZl2JFkhemBfIrgRAr",
-	"ooBzJ69gsaITSWquJQhMryBeCSMnKxbmdC8AmaTKzcTcivJK2BFDKEXG6TdQ5y5lkYXMR6cZh4GE7yly",
-	"6VKsUjWR77zXj5dTbaSbzVkfMVtAE0LQFm9JpIBkqdWzonfc+164H978+Kq3Bp1+MB7vQHi7HbKbxzHZ",
-	"Auzm9apLsVqHSnzE85kYPqLwoc0N+1GsrI/gYoYbgfIPx6oLsEUYNUManPMsbCKWMdvfXjMERnqfVqBr",
-	"YvVK7bUxfmP+3jv+9W3S84mNIDM00+yKSbYh3uv41x6cut5baGxvhjBEv28l2lPPFg7GYx+76T0B2DJd",
-	"znVtkFHX5nugo8+4/b6Hbdvvx4oqLebK71rF5/JKKGHj1dIL6xcLrYo3XasgygQgVzT+8XwG3Dth98eH",
-	"EaxB17q9rE2Yd75s2DV5rs0VwV/fHx9eT6wdiLy71hq6kVsX+2p/DzMQ9uCStlsX/WexFNaRHpJgnAlI",
-	"wQwT1UB9OkahgQIwI5k7Q1sNPpuqWNJ2mk2Fa4RtrcSIncJAfP2V/tH4kEVo7T7JkUJWOvjfc2nda0vm",
-	"q7h2z6+bQj+5DDgLmk7SgebfX8d+CGjty5kufXJIVP4CM9yb+he/bSsn0pmquJEtB/PH7QgKIBC1JvNj",
-	"V3deKbsZPZJCvNkrqGjontjWC3olWt0UYsKr0lHsSJ1Ovu8DRHY4Jrru7A2yIQ4orqSurFfGNOYRbhug",
-	"V/O2LP39/euiYd6//YxsoNaCO0Gu8TDpCe06coKjm1xbUYERfGX/+lda4MP40g04TlO34QMv1I/kbNG9",
-	"YR3J5IKbfEbrFV+5lExVc7bKzfZqJJiFth2cLSMVEy+umBEkdV4B7D8HxpT9FQEXiUWcsAvtZhQgTFWi",
-	"ig3AmHI1Yojij8Kr1+sQe9sjItea1lQ4lB9JA/B5vQzTervAkZM1ER/TVkepR5dn3DkxXzjrI/iMdg6+",
-	"XggTYzDDQOArb2D0WaLHqVpw75IklzfKOL5Ug2VHBw8baM3z0FMWzIcxdHbS5OHjYfaThTXxAOPjo1Rt",
-	"Q/nvtFPMuO1ST+O6AZ23A8z6jXSzF006phen/qaL1Sc75Z3ARe/bVgVnKvH+M3KaNp5fB7t5HhL/7pjR",
-	"HF3/Ul20Al7YvwHHWC8Cge/dv8noOqCw4eWDh9e/vI5W/+cwxW2itZ6ykJjaVaeI2E+UltyhrkSs01eI",
-	"6eadT5QvBnRdluYxRte0Ixgx3z5VPuEeREmtcl+bAOEKWyihwMnqWlsh74fcJlQbQQaUoytftpJqKo0Y",
-	"kDt0oCvH3FLmCO+bC1HYY4+SJiwap2BQZAcK00E7va96gFjMrO+zZnXlEv/VxOh5g7juX61BioLJ38e2",
-	"DajAFME4HIyP0JNLKl+qvNcoyLnB0KkKqgMD7CNhbqar6cwvAPVZ87qA7YYRBUgBeIP4MZ17WP9sC4eE",
-	"rd7gS0fdFpZ4hTyy9Ycyhj9TnniiCjZf1SAtflbRoQgmzbWD4Sl5x8l4RxaN1vG4t34EyJyhxLJ9YvCI",
-	"ElBF63lyOi7ItSSKrvMU4Vd4FxSerbVH0Y61jIjbaIcgppgKDWSLak6qwjZTvZBwaW9gjRgB5zKYM78b",
-	"j9n/+79Ho/2j0cHgGGkS+0brNqqOJc8j3ZGmtbEKOTdG0gKmikzI9UahNpQqAj5BSILjbfgnrO/Fr6Qp",
-	"hRew/1pnf5BsmdbG96GgFusj3qo2qaqxVQP4KnJYLKGxcfxiJoJ8Gc4PKLVPeO5hvsSczQVX9hjkNWDn",
-	"VMG249zGUdr2M0k1a8g5dyzPtFMHuuqaiKW/Je5WoPkz5JMvR854iSxjnbXslieMh8DZzjcpwyioYutS",
-	"TKN9rYkxicdCmQL3SpXEcsvAUerrGO4pvDJRAaKsp0Y6grd9u1HC5zrAig8axiJPWLl5U99j/aPxw1St",
-	"V4Bke2slIEfstNFjkB23SnNiOFIQd/xFPmbZBqBdFhxXoZCnUM4gjEeqCPErivzgc9Fg2B7HxRqARxbC",
-	"sBhiZ9Cq7cD6GtS4/YMHg6RVYYD1veAV6iqvIeuAcjaTCEPdVLBCsW0Q1SHYWZsg0hbZByuL6NdBbZFd",
-	"pywGoKY70BfXMaFuxFr3705VDOOrz0KAjOlnETi2TymvxODDGfBtlcPxDfS0uoDtV25NfDUOOvLHYTfD",
-	"tlFlHNJgtiiBxFt5DlywAdZ5l4uFa8EggvjXT3sg1ejKpRjFH6Wnp72BLyVC9i3OSm0dW8y0El1H9Ykq",
-	"fgEVqK7g8xnlkHapoI7Dsrvwzz+resTLElSklnZruzWkZLtHvl4SAjc0IO9LbJKUaAVycFBxMSXCiFwo",
-	"R56QIlUUAdevIXzH48GoDmPMEAKHLrembnxLnQBdRrltnqO7oJ8Yt6iDen5aPz72n5Nm0EQ/35jM9Tp1",
-	"+BpDqa9hOKTUBj5TA9y3bTXBzDPqYhuvalV/p7fwbK28RkJabGzzAsHn89TBf/ux1pgv1LL7Z7M0zyLm",
-	"q1tQJ5UDv6nBpyuIEa09UdQQ5hpGHGqUqqCTgDwV6spo5aN/fXDepVhRSZc+hoEmiO8li8HIB/Hds6mq",
-	"TQ6XYpVhULkNEawke+/0kVA7n0ni7Qh+/eof+TBH7L+Fg+TgRovvS9p/FJuAV2/AyNaq59/cFRMYAfNl",
-	"67aI3VE+0fYQqFY6FEYTdkC7o9GjhTs+0yXad4/R12BEIY3InaUWyIqzLcufkMoVywhHAxN/PY5Gqhyf",
-	"Ika5nellcD1QQGngbF2hV6chBbp11A9py9f1UBoqjBRdyTJ3FaXARYGGz73nZ2uZgi3oBdtv6K6AwrtQ",
-	"b78cxfE0JNrds2HVI9r1Adwo+6/JUV2jaB7x+ZDPHvfev/WUj7l1Qx/3vZX03xA4ehaDV2RsoSVi8rrG",
-	"yETNFdJehljyUceVl/PSQ4x/L9ymMNgVZnQpVreimaS7GZ9j+SmasnKquN+Zmzd2fbTTN3vftK/VWmC9",
-	"kIrjCDYOSLIlAz4JhR0t8z34ch4feqJufVvexRnccZAeB6bDCYei78POX798PojFT0//eKI6JU1/Aij3",
-	"PSQK3/AEENYXpoZH7rWorVAUl6DEa9CMfjujPFXaFMIgrvhaRgZXmG/+6vCepXzlXzCfwxvca0pNKNoJ",
-	"D8Eq8TJzQxY1OD/iJXAjWD4T+WUNy0xOwYDncSkW3Zp9dLxfwFruEmnrNOs9mOew4I63ib+dgxWnYXSm",
-	"rYfz3fUbZt7f5DwlyG066/jUZ777198FlRq+QSFT5Get+bQaSCJWFXOaNfiAOjfqBsL8UVfpLW0+Rm/9",
-	"7OzgT5K2D27ysg++h8v8iXIeWO4T86+XIhfyCk5mgC7qt47+ViZW3YSHeSSCm/IxSrNf410RhkFWMxDk",
-	"EZzYXJPdtINPVHcrBqyBsXwCWSA6uP8iQso2lv1h8slX5hQxpy+av7x4fdbNVbzGEDLzu83Ej/F720q8",
-	"5wF7h2p9ouFYNtBffbJOpUpipDXc9U1W64CCDDBEipcllUbzvx3XDrA4mNAXFcMyajEqERoGlV4yjSFd",
-	"0oLyrDTCblWKYPx5qkruhGml5nqjoKWgscSDl/rJdXE2WoOfxI3j+sJCNWh8o38PuzCtFDku1h2jPps5",
-	"9nBtGDO61vjTZo9s065Ijxh6LIp/k+16KThGboat6d6sRQBTXnO1CTMVQ/yRWTHnysncHpNqY2s08Drz",
-	"VBrCWhmxZ8QWVkmqjPbZ4U7OhXV8vohPsRWOMJpSla0XZswIs4rijraVZESFiJelMMepsnoutCIP+T1L",
-	"Nf6OkghCE37MfAdKIwRlscowFgm5VqoalMH6QcxAOfewcPDwwUFnZt1rhPf4SXyulIm4guYduwJ2HSuP",
-	"ahIfqi81UeKfIhbmrkWNT+YwLKS7jtPU8shejCzVrfmQM6AJwyGXdUK4gJu4TAQxEVdMz05SFfLHQlhN",
-	"3RzyhsPNds6l8hXrMIWtSBU1MK2EtWI9UayUlx7fyAJf6Ez4Al5xGvL2RRMD1AoUiSIx4E49ifgaeUCb",
-	"EHPEtQOB6LSpXN/4EeoJ9msEEziYA8SoShWVgzYeAh+WLJ9pTYkQdgtQVTBIegQ4RP1Aq5d3YlA0qUKw",
-	"pXYyocdr2IweTVXOFeUvX4gA4oTpu0u+Gq1tI5vostTLJiTTMj1JFcXIEv9tZcpdH/uYqusy5a6NfXwl",
-	"3E+rO0qSe4S0cysv8BapNSZ/K9yX7rf9V2Xw/zSpczVzfyUwA8NzMeDym3lxXWz+5tEgPI4AwbAQrLnE",
-	"LwOcTMTNWB/ZJSigMTzTgHHgH6BH+mwQ7wWtGak/3uSj3Qx5Rt8ssrbKioiZ0SyyEfubJDkSGo3Hgzyl",
-	"1p19cBViZaMKqod6MWJH44cso6bO/TPnmHpXMyaYUNzshSi1mpLb2afNhU76EwwERBwv5OVzXgh2sUIh",
-	"VnBTyjWV+KThbRhVqJ2vlDRIGIXih6EtFluGt7mQFExGQ2sP3d9nmHMd71ETfcMmXJaVQehwzJnmcK2F",
-	"ouLxsnewX9iIn1b/4gE426Tuv8GurIkI/vB95ehfY32+kFif+u6As9rg6QXO4TTwhZ1qgtOF3o6080vA",
-	"1gmspmXewTJAiJ83kWWTmGFx80bsDS8viWtDExYYp/U2gja+ClUrjgB5muQcYG3UuPUV17VxJ4wzepQ4",
-	"MrBp4tz+0aRm5fA45Vd6/omMs8keHUeQFtT5iL3A0QIDvxQrK9zwgltRHNNcGS8KARoLAmOtdMWWME2q",
-	"AAA3KeNUN5QvFoIbn+StDZvqAJa7Le77DLfiuhhgHMQCyw1Mv1x4nBGjMvsnAdDuYhVHfH4u0JyN0WYN",
-	"OGzG+rosauCoQcKyYetXFcFKYcJZKGvYt1qr9ov1T75Acf1LqLqVpapf6qX/AQggG9a/sf5MTmf+txE7",
-	"k3A6jOCXTHuzOubPY+puP7yFjchixIgEQiXMUKmM5XruMWGlQjiYVMFvGBzhUVM7XWHabKGU3rCFrBuQ",
-	"+ltfth+py5AOuwqS1vPfxPlPeu+G0P7wiqMWi7zqlTaOUoWKU2iq9fmxsLn/7nEl6t/x7+i3F0338Ud8",
-	"4u02uKsCE4MIuhpXXS+EYn2PRj0gRrCNhn3Z1Q0vYo0+vaVT4i6wY5w4Vl0tgra336pIikXgsRrpSaoW",
-	"wuRCuaFQVFzvLxly0/968LdsMGJP3uVlVQjPqzfoZh1Plwph7g/H+2dYBTMuhNk5X9hpGGuvM5tgO6Z1",
-	"d428a1cHHswdGjV88I1fIVQ4crgr8wqzPdDxbFNFvFlfCVPyxYevx8HN14OGdgcL0kCyOT5l/abMK1nN",
-	"qF7f1BLEHLwy2Ea2jk+38d3D27PdeIiYE4zgqwwL+jthA4qVHzrWJeqAq7otoN0NqgG+/azYAL68aIc6",
-	"0RKkiH3coRLxJaRg4awjSZQEz+2RhU3yPYpTehlLEW0vY6p8CA5XLHtWiPlCO6Hy1fBHsUJ0R5TLCJAH",
-	"F7JGUTbCmdUxer6cWRF2TyN4XopVE/sHX1zoYlULjw0UvhG2Kh3rE74xDDeJwZOTaFBuiMU0VyhP0v0S",
-	"7Mp076sp4ynwMA0dY1PiCrGAQlH6pa7BV5nhuUcsqQdMt0OqCjmZCLTHt0Z9dHDAMtms0fmlWAVskRFD",
-	"+FuyiDCnKSzSS8yFT4lkB0dspitjG9Q3afxCVLYzMZa2Egvj3jYyO9rNH8WqtzsE5+OOri9sfsdZ71Qu",
-	"uNvrF7Ku8AD0tUlAPARaBQpK6mqsLUok+vZvDtZyEp6c8em2AfnH9vCZ90mvg2Sve7V5pX7jfdJKhNj1",
-	"dv3chyc2fHVw/rM7OGtoACDsjtsitlpcm5uL7s3s2WSI+OdZdGKi+p7oIJMT8s0hrj2hogUgTcv6R/sH",
-	"oNghT5YtwJPdMMAUxvNhfG/yE8Ug3DjtNsxrqpX40rEUb0CbL6LlJiDRLyQoaytpbgEcqInwZ62Ep0TM",
-	"fQs+Dl9QO3jPPQ32tWHZN9kg8X6PGvL0cHxU6yzbYoi/F+4DqQ4GuZXyxndy68F6fPC9BU0e7jwiM26p",
-	"oK8vhGalykk49Cu/0hXCRH7UGL6mu2+Lk9txfm5HrEBDmLL3qUPrTlimqrLMUuUr8deGQDiTqMBmJyyD",
-	"8WckjIXa+ITHjhgM7CfuoURJIyCjEhYxy+Ka3dkJMwKz5qlMn+9SuhGjei1Ep6mSKjdijqUhM1+zJGs0",
-	"n4iReDKWKrr6QNfxfmXp6itPaVQNEOtGFRKxlC6EWwqhQCeyjpdoP2iUh60XIUbxBDez0hjRTDXgYIXj",
-	"gYTCVUsjnWBLqez2OL9PcHV+Hl3hTwkQ3MU0Q4DgRzPPf0Wp4d8FbqsdJnhzGXqvCci1O0sZYRktRk9T",
-	"LkGDXuI9gbGLJSGIwmCRiLPe2ynTI3bq/XWRW9GHFu/ylp1G4/6MB6/pZhteEmYrNIP5inizu2ZCuKp4",
-	"a//adJp8RD5/LBp0GhdpR9G6SHFEcdn8KPJ9LpXoIPNU9Q/G+4MRo3b81Y2wuC3zYBToHgprs/7BeDyg",
-	"4KhUodkRAwX5RIzYq3ZsPRk+60h8Og8ncai9gSao3Hn01K7o+/VKxbsC8E+C8ZWgOgLc2cE43rhU9aPF",
-	"O0fPc4bhTp06Ma3YmfZX++e4oJvj+ifFFDUD6Cyw4kPXAhtFZvEpTYrXdB93+9XK9m9pZSMaiLIbEXOn",
-	"U1yI2fBOwWHvjzqpaKdR7qWY6yuxzh99ELtnYc6KcuKhwvqSQkYvRH1iUoWsdkDh+Q2PxRDWQpMGwsQ7",
-	"ieXB6uCfWLhIMMJ+i3jxWECTT42e11zqOgscvfIV626X+WyN5nx92Wup7kMv/87IpVp2pfYRRnELXmJN",
-	"zh8Hm+gPTZjPdrDxmcg9aqi/hZNNFBJCIAHi90WR/KP3bKowayNhCxma8cVrL8WKkoWNcJVRtoY6IMch",
-	"4qIsdCnzFVzliHvwlxp7ZcCaGqDY0E5wlBNfNsqXyw31P7haNfF53l/piYDOeOYFmixVlXKyZLWFhAqw",
-	"NNb6GrfHTw4N9/CA0i5VzWtS+agZL9+MPHjAOXfZYLuPkoCgPpNcQo3/Seja1PkZbvxWyyuRxde6BZ/z",
-	"6rWXVGmluXtpT7pwzNq8YzcM36umUPNcOF5wx09q9cZ3hVWfqd5/rIxTOEWqrlHKW2rIFrdDdIA+V8A+",
-	"9bDVDoan/estvMsE32izgdQ+D4heTLd7gTfjDfihDW/V562/88LVA0esuQOx1hEv/fWpijbqGzv1vt46",
-	"E6q+njJSn0/ChRTqF8VnCm7j4KBDJb/yhvBixE7ZXFpqm/T0VusTDAvXBd67JG0gYk54J0tqVR4G2nx/",
-	"Et/v0qYqFPQasZ/rovUr4TaNAQhrUjSIRMEMQPewv4ZPGBZdhGu2ELwopRL+lg2NhaJDnTep3+g/mxXE",
-	"u/Qvp+zeYCbfa/XPHQqi1USaOWl1DXqWMUDB3ddlG9Hnj96F4EaY08rNese/vgX2QfkH28HVDdUH5S7U",
-	"OccI1ULn1dy7hCtT9o57e8iM/BD+6MBsRpugSkJBInT2Y1mopD57WLad+pJTDO6bjxr1A5F4u5WYjSyc",
-	"GqTf+wwJn8c6bpxtoOlP4EQ3FdAIFghr/62XO7OMxPAYWV56NHc0OnppesROW2/l3JiVd6XGQPWsn1lZ",
-	"ZB60CO2eWH0seujGBRYZ1VckTWO9wCLrW0HO/JdPTh//9MSL+iHVoa6XcbNl1UsVcv5o4B7bqGkxpFPd",
-	"sEGnh4X28b9+q9C+GuWg1hGXUtUZr/XCnHSZMqJspqOEiXcco+Mx/puH+EDuUtU2jIzYGyMxFBv3TC+c",
-	"nEvrZA53I8Wi5CvWJ2dykqrGhTugG9RnqQTjdR1Ny/obIbjtXSANf3PFiJtbZp3hcjrD7DV/ldWIobX0",
-	"7KVmj1QRuIMP4F2HAe1zVgNqkr7rtEcqpee9ssu4TVUGGv1j7vgabB8Vpcrg73N8nlJDPJ72i9dnGDBb",
-	"Ywd60NKcl402e0yedx6pt14SoCB5mm2qZh4icGH0HIP5a7kFNW5vDYPD0VrYwAi7iXETuDDxJaquRKkX",
-	"aEDzqT/H+MPpi2d1TVNvkfPyQyzExJitlgATsZgilsVGDhq0i6BcWIoLYK8Oh7AO3MmLshHc3ExYwRbc",
-	"zeqc5aPxEcUX4D5crIBqKafDl/k3WIS0Peb2wfdgbR2JCkF0sURXxVwqQrzQxrJ+ZjTiyMLX/kS2ONUg",
-	"ZthY7rujlr3RF4Kax72+4CVXORxYhKc1+UyEDqPW9MKCIP3/AwAA//8=",
+	"7L1LcxtJth/+VTLwv/8Q0FMAwYe6JXLh4ejRo2m1REvU1fXtklnJqgSQw0ImOjNBENPWzhsvHGFHeOHt",
+	"jXCEvbo7b+7CjvBnuQ9/DMc5J7MqCyiApB5szXTPYlosVOXz5Mnz/J2fOrmezrQSytnO4U+dieCFMPjP",
+	"J6d8DP8thM2NnDmpVeewczoRzHF7cc+yS2Gs1Ipxyzizzmg1ZkI56ZbM8XHCRtqw7Nmo/z13+SRjXBX4",
+	"5wuthH826CQdccWns1J0Djtp53I/7XSSjs0nYsqh7xl3Thjo99+mncsfdvsP3/0w7D9891Xa+atO0nHL",
+	"GXxonZFq3Hn/Puk8K8R0pp1Q7pWYlXwpivUpnBhhhXIMhs4Mvsb0iHHFBDelFIYZ8eNcWMcW0k2Ymwhm",
+	"+VSwrGo8X/a/E0scfj1WoebTzuEPHWfmovOubXDPdc5pDG2r+ubVcxgGdJcbwZ0ocKGba7RzubvjdKHt",
+	"zv5omH9dPBD9r/mD8/4Bv/+w/7DYz/t7o93Rg9E3Yu98d9gY3/p4XglnlscjJ8z6iF6LXKvCMqfZgkvH",
+	"zsVIG8GcWUo1ZnzMpWpOfyqVnMIKDKupS+XEWJjOe+hsxg2fCueJK1rK78RyvftjdiGWbKnnLJ9obQUS",
+	"k5tIS2sDZNfl7M2bZ4+ZtEwWgpe9hM2V/HEuGJ9qNU7VUs+rrbSHbBfmsnf/PisFEJVNWCHH0tmEZf0s",
+	"YdkZ/N8gY0C1h9mAPXOpElczaYRlewdsoufGMg6rxaSzbCSNdWxuxSBVjS264cZImCYdt07SUXwK365Q",
+	"WHOB+dVzocZu0jncu38/gQUPf+8m8Un54bj/t7z/p2H/4dngsP/uNxtOygjP4NYTngEPyFgXluSrLIGl",
+	"4SzX0ynvWwEbCkRaSuuQcPnY9g6BflO1MNIJNuGzmVCWaVUumRwxrQSbQqfCEpnPjYGDGBhJl5hIqoAn",
+	"cSOtVr2EidIKdrC7N2AvcYi8PMKDqeeOSYcNlRwOK/a5kMqu7kjFWNrX3HOoTYu9O9w7aKxvmtqvumn6",
+	"1b/rvt3p/au080OaXu3twv/t99P06hsB7KkLbyX46pa3el/14JVNOwSscsMuHSu7EIbtDw+ISynNznWx",
+	"ZIuJULgmzS2UFlef+IsVrLsQ/KKx0AwPmGCXvJwLeD/7Krv1Qta8/YtbzVNd6GePt5K7LAZhbjPuJvXM",
+	"ZNFJOsBJpIELBTh8PL2RNlPuOoed+RzfXO/8zazUvNjU/Rx//YwDeA8f25lWViD3/R0vvuVOLDhy3lwr",
+	"uDDhn3w2KyVdUjszo89LMf3NHy3dWHV3f2XEqHPY+f92atlhh361Oyf0FXXanOpb8WjCHeNIuaJgVk+F",
+	"m8B1Mldzy89LATRoxGhuRcGAeedGFCBR8NIOOu8TGPcr4ud3OW7YoiARSMumvIT1hiEadm4EvwD5x8xL",
+	"ccQyYYw2NkOmSExuJEVZ0PAfaTUqZf6zDT4vuQXeiwxjAXshrnCc2sDE5qoQhi348ohluS5Exixf2lTB",
+	"mwN2zHKtAse+oYAErVonyzJVVjhXwl53s9wvQ5YwAxJI74hxuEgNEDuMRUy5LOFbxy+ESlU3C7+e4RO4",
+	"qPEd/yc24KkL3oRPz/VcFXh3LCbCCGhkIfIJd2e8NIIXyzN8A5oKz2ezld+gXeVPJ5M2VUrD1HMhL2n3",
+	"6W9eLNlSONbN6NUzpd1ZeC1LUtV8zosljRi4DpvosiBCmWrrGHeO55Mp7C5cblO+hJHXT89KOZUu6wFn",
+	"fp90nmpzLotCqLskqRfaMV6WeiEK1s1GYQhZLwmbEM4wCmywI9Hyw59n56XOL2BxmJH2AijLGQ0SXCwW",
+	"zLi1C21g6dmCBINu5n88Cz+eSZVrY0TuoH8UUKzTho8FczK/EO6eZVaOFXdzI3ATsSkkeccm3DKS8Yp6",
+	"++i7M6kueSkbG+h/8V9Uu+B56amcCj13PwNLLWSBtEislUnFnJwK5DnfaiXulN9ozUruxBFupRFWz00u",
+	"wiLjkJ4puPt5+QR45V2O7VixOYj0Ige5dcRlOTd+oCg7iXyihQVRSvohskI4Lksc9gvtngJbuNujxuw8",
+	"n1TrmASuA7qNPSJ6HwkibjxthZiVegmsAonbLiTI2wXToxHrZtWp4XM3OSsk3rrIBPNSzwszV/XDHs76",
+	"hC+B9E+1fs7NWNz11YX7Ii0roXMQUDlJt1aYS2EYz3Mxc3S7nhhUWSV8/ZTLUhR3PdjI2OH4mC4/DmIB",
+	"MP1KKCflGc0heP3h4F8Lcylz8UbxSy5L2IA7PRhANkIVcHHj5Tm3S6CtQi/UEY3Sa74Z2gz6aDTImCUj",
+	"wSBVb0EQAKGBZfN6DhnrwqwL7vg5t4Llel4SpzoH3sCJMg3pjLlWSuSo2p8bfSHYVBZ9L2j0cPX03OV6",
+	"KkhWuVB6oQ4Z93of3pTawH+xgwm/FKiqSudEMWA4bpA/pPUCy0h4fgmNkMUlVdcJNEa4uVG23kw58lKe",
+	"sY45s0zVlBcClK0EtxgFiIKjZuomTXsYdG5BtYVW8DYqUuVFEIYbLgpSwSKzXLQBm3bcv70T2Xfekwqk",
+	"v+dq6UVoe5cU9gpWAGUXURyRRamdlD7ZZN8o4HHayD+Ju2bZKDcgb7KWOX0hFJpQpLPMCoumjgW3zIhL",
+	"fSEKElvQjKHHMvxEAlS3kmvxbJF6ZISd+Gb9ewkeAxBrqIkgSAd2n7DMSzNnkUqV+duE5bwsQWwovPV2",
+	"ZPQ09PsI7gX2e22dVOP4nghvn02ltVKN/X3xRs2MhonD+X+Cb9ytQFSWfa+enc8d8VqQq1FBC/bVcJ16",
+	"a9X6MYc9wA3AQ8tZIUcj0dB84GIieTNVIHCCQCFLwQqSIBwZunDPvQJBwiN9U2kVeI/ZVHGl3UQYNpub",
+	"mSabIi6mnc9m2jhRfC8KyU9Rr/95bmCYUxb3Br1kAzRv+Kagp+NKVcHRFXQf8/LE6JkwTgrbORzx0oqk",
+	"M4se/dQhHUcUZ9w1TBrAO/sgzq7bNZIOreJ1MyTrS4fMIMGG8kP4OGl0XRvu9fkfRe6gl3pOz6W97byk",
+	"E9PmP7YNNVq+90lnyq+e0Vd7tVWdG8OXa5Oh1rePPrKd3GICXveRRZuVnu6qSEHNAmXrEZtKJYChX28f",
+	"W98W6K9tNk9UIYrXxEXtLWcCEk7LLH6vF2zK1TIwZ8sWwgiGb8Pwt3o2mmOnHtrG/VSKsqg0nlsMGhh/",
+	"i3vGob1syvOJVIJuh8pFgiane5Z5fnDIsjBGVGad1melVmMQ++HfdqKNgz+8UHWG32fRpQGzwU/DA9rR",
+	"+BU0G8MDPXdnenRmuBqL6IXG505cudA7HIJSXIU/YSPCv0diEf2ThmWhIVR7Cj0FORr5OipJ3NbDmZsy",
+	"Hl0+4YbnThj8PBPTmVuezVAOi6cpp+LsT1rF4w4TiUafz43VJlqw+HW0S+GoyVKVqkxpd+btJRkJhaPo",
+	"brbVMkw1vQ+i5xm3Z8HoBa2FZ9Q8CYVr3BAXaJ1W3k4EaociEASTNmFiMB6wDLj7QMn8AjtC3xcJVINj",
+	"Lz0hs0dX51p/U7jmSSfcfqRpYAnRcv1d2zn5veClm9zyjFjH3dzGTlh90e6CjUflv2obxR/efnftEFZZ",
+	"4Wx+XsocjU2gZ1yIJeu+evqIfXN/95veEVMCFVa1ZDMjL0EcnorpuTCwsis3YTmOp/KkePz6uJN0nrze",
+	"u/91y6ySTm4umx/s3b+/+7CTdE76mz65aGPncN3jiL/ef8DcZD49nxmp3FFDlLUkXbqJkAYniSKSdK0U",
+	"ckHSXxjZy+9OYCKPWoc0tyJ+18px62tXLeSWdJbXEyGMhSae4BJTjxt2/7W47TV5IZY3v+aBvt5fc6Nj",
+	"g23Dew4y/ivvz7mtlIU7eYY72Xaf/+HtKXOaWQGqq2VZgwscst8JboRh6Xw43M+xEfynaOcP3nt+JtXm",
+	"+IK5crJE5tTQl/ynjet3d/36TTrSnimxQF7ZQtBmLoJHVFqvHFXBFROBtulo6Odal4Kj6O31rLPbzaGp",
+	"nYXogbkqYWak0ZH1CgUN9PiVoBePBNw9Ccv5bAaayxIVB35udTl3aE3oXb8UYcjV5m6jwFf08im+C6QI",
+	"/zhzXsHY9iV+gpoIHVpzrfhtWySlBiE2um/QzeqsWjfGD6NJDG0n58TfuY8mcKl/mDi86oBYJ4tXfpq1",
+	"L57nuZ57iyyvbv6jWs1vyAg9+tC7J5ReEaKrjpOGX33vwWpIyPp5BOFh23iD8YusWZX/hYKjwiTchNcj",
+	"O0rVpkmgQruQVgzYq3kpLPATqVj2SoyldcL45ffCTDSVfVB2rpkKbPPmHXiqYRRkpTPYtx6tdTwI32cf",
+	"sLwP2i8wQ/76L32Fvz64ZoFXDmtjtbcdLH81fci5QubcdiWFZQ2WE/IOd7laUvAA2VV/m/WOWM6t6Etl",
+	"hbLSyUvRjJ3jpczF7UktJrO6Me90ZBNtrGDnGM+yZNZx+PkTnNaVHaDViQbTugtGaiObIlepF52ko2A4",
+	"ZSfpTOR4si5WJZ2rPnzQv+S41Ba+DK09xxbCXy9CS+HB77FF7J3sSOvU//QRe3hw/5tK/SCnmg3GNbuu",
+	"y64LxTdXg51m54arfMK0ahIAamgoyZyNyEHUst00uDZCnMynHC/1kisKQURzorRM53Qr5KJdDsKgkBY2",
+	"BWpRvxSXogxrY5P61qhMjegNQR2KuNkh4w7DBVJ1f0gaZUbDppANamKqjSBLxkjPVTFgTy6BREH3ZlLN",
+	"5i5VXTTu0UAttgNCZ8J+nAuzTNiMw/6ogpFKyOoQzh6bzqH7c+GN3W9On/YfVGF5L948Z7XKnTAdQiZh",
+	"CmPh7Kot4Ihx9ofXL1+QtXHKlxgXEabJdpPhcEiRaZYpYZ0oUhV+3N9jhRAz7AX12Qy7aFoXiAXeSDaP",
+	"LDVrInrSkco6rnLRrj2FLcOVuyF1+G+8gW3t51q3nfIrkv7uP3wYyYIHw2GbNOikK0UbGaO5xxOznU+n",
+	"3CyDXTwcUGitdaxBPlxt882rZ6AWAjtua6c+ghPnZvZwZwdGf87zi0EhLoPd2u7c4ICu8EUvMdJkq8Xy",
+	"loZ2HqlHshQnIaryNiq+Y6Xg1mEkJdEynAJ2DgK9Y11yf8a2pfqG7rWo+ZfccXN2A/MqvbliWD2CTi3L",
+	"QjOmzID1oZMJuWKqSqkuWDfbudzdobfszk+yeJ/1BuyFdszpsUCnA92gUUN0Wq4x2yad+ou2+FSGe83e",
+	"vHqeUFDXzC1hhHkpuBmw49Jq779HUZk7NJBIYA54FMUhykQ0d5wKnibv+ZfWzkEkwvfXp+iD2WA1vF0G",
+	"HdA4GBgXkypVBXBePZsK5XrI5+Loo8bCzlWOKkORMBh1qmZERuTZp/X79skpg3FMRcZyrogslGNA5iiZ",
+	"OSbtgB2rZeqdPW9ePWfSsoPhkHUblkumlTfNRYPorYlxFEu7ti3nUq/vx5sZrP394TBizINmc/cjRhJJ",
+	"2t442KZdy+lUFEcUWf/1QdSyjxZw8IZU48G6+Ll+rNeOqldRP0ycXFOG25h1rKx7FlhyBwycTAW1v3XA",
+	"uvAJerAximwslDB6boEeUF7nbCotGn2blgy8i4AO9UJ5n3+SqoPhLssaY6zizQa91X0+GD78+nbiYnP2",
+	"7zYv7mn78ryc8R/n4pBl03NzRqk7e/e/ZoarQk/ZuXR2wL4TYgZEbUVugP0trgZWuNcUfPd6qfJequBD",
+	"tCVJR1kATrPs5OVrOil87iY7fqjZERMcI51oU0KgBU+VEgtkueGEgmQAf1unZ5YttLkAElsJVYeB//jw",
+	"bybDv/43+/phuf+337zNH/y4a/72/Ovl6XD2rw+KPfX0vv3uwfQPu/x5q3NxRY26rbOpXdn2hwYnA3qc",
+	"6YPSUmDko2KcnXMjGC8KAxSUlTrn5W/J0zFwZZGlClRFL/ns3W+cuS7dSXQNNf0RvdXlQV3ot/7vQa6n",
+	"H6cXNef4ALZ5d+9BY3BvlMSRxXIhpR/AaiC7ePH0u0epIl1FWpQDekcU2MjIPxJFNMDjYMIj9dA/SRXO",
+	"eXXGn1Zhu53+v33T92G59vfi1dIjlvH+n7KEZcP+Q/QKhfQklPb7WQJDN65SgLlPa8KwLTmWLiYH671+",
+	"lacvdgFu9ulFXrN2Avo4q0K1XsEydY16+0q3CbRvgfkGQkDVodAYtw2HkTtt2Nhw5SzjxVQqf1cH8dM/",
+	"xDe8VZsCyIvIrh1UaW9kxE9aXRPeLX1bk/xsdrbJGwPj7M+MHhs+hTtpLAqM7tVHXp4aYQSPapfWvaXb",
+	"R1Sst46XXMP4tTXYwktGG8zsIx/EFCKc/H3auAtBHmo3twdrbttQ3waFODQtyOiORnV/X4jCZyjefDq0",
+	"5tcKuSW3GLR+zTJWMVwkPwSx4cajwbB4Pm5fXxBLSymUu2fZGytM/xhehHsABIv1Lhupgl9fdw5x3hGt",
+	"rMy5sTmNgSaBdmvaaDu3/lh89tiZcPzef3CozKku9K3DM4Ahbjplb+NsPIwqw1TFKTcXomCFBjVOzcuS",
+	"LSagTaBsCYxr86mEtyk8mJLArjn0NyO+wicJrJ/LYi5uMDFpWTEXSW3efnP6iOnRCNRi6XDeY3kpVDXZ",
+	"dfdGfbPsDfe+7g/3+8Pd090Hh8Ph4XD4myH848OWJOlc9ce6/6HHX2kn7FoO47BVVZpF9tftEXf+PaBU",
+	"Pm5SeEMKu1YI2xYhFtmAYoYwvF60o4jl29GQT+JdJ5VnKjeCMpqAd6MRkrRpSr2oM1SztHNJl7BvjC7h",
+	"tJNd5/xs42jBJkQ7WJFytE2e8JPmIfZ7ssISoyWp57qJhzzCL29pXgIuH8U02UOW4RRwaVwkQaLR6QK0",
+	"L0ppHw5TFUvVIR/YZ1VFcuURy3A1MjZHc8DuMBk2v2Zdx8/JFFxKJar8RvI59Y5YRsuIg3r19BHb399/",
+	"iD2misfH/ly4hRCK9Xf3DodDbPA3uwfwT6mYdWKGQu7ufRBx5k5YMp/FduEqGCuyoiUo/UwEWwpuLNt9",
+	"OBzCPB4+fPjwCBPQGTciVX614G0lDLMzngvLcl2WfIZydySE49BePH3UD3oH/E7W7XqNG9I5WdyLOYXC",
+	"imDsCN8jPoIRbCrMGOP3X4LiW60bSKjnghhhV2lgnJithSmB+JSrJeYsUua7RB34YDiMDawo2pNI3ryO",
+	"AidfcTQAvRHbLcXIMT13pFdBf+0CWc3475wzVyy3OYknKPBumcRn5tDVOvzQmWjSWozhqkBR4vOy73oL",
+	"fjdfsqksL1aEvGt5+qrZHFvexL5OfFDfZ5PUUM5qca4oceV8eGVbtI2PSfLxl5XGAV+xGR8HWUqrGhQC",
+	"Hg+uF5taJcTmeDYv1l17EtjpRKSqimtAsxk1wjHOU1tMdKgvom2M4uYiH66tEVN96eE7Auca3Mnxp60N",
+	"fgR0ItAw8P3283+tsPwx/GA1xGNW4i0TYW/Am0fsh3fxqk3hLh10ki9J4HvfStoX4tcgw5XIuk8cDPgl",
+	"hvR9xjC9d5vILKQ1BUMbEUCrie1NlfDzETr6Dc1dlGRVLeAn0rQXCv29TYPXLT9u97h6b3GFJoPW3n6J",
+	"YBXhU/bm1fOtx2ijss/ZTKgC0VoCIAYrBC4rkyMUxKp1vrnZayRLcRaM5h+qo/ukuZulgZ34l5HQgQzP",
+	"jOC2TXF9O1kiQNwfCS/AT5vSM/2zbhztQO4NvwYVzE2vYUImZ7+VfxJnU2mnHikpwEssZ9HjNvKHDxtL",
+	"IpX7+qDTxjrquJHr1+Q1vduqRofFbQRXRCfDDyreysbRaDv1zZ3YbNJHF7u0IOl596AfDZqOKqeqxyKB",
+	"blB1TRUMyTtru96Rnx0yOeVjAUpwlK4Wnibs5PHTBKOjEnYpC6GDy8NvHbVSZQtOm9bOVQ71gbHFKyxn",
+	"3UAAK3LPsqkoJMcJH1WSY1iGIBaHVNKGcQ0nu/PHmRiv+re+uVb0aJzVjUMjX9yFmDm426fC8YI7zrqU",
+	"/zLjxgXXANEDuxDLXnOQs4l2evDH2XjVlH3/Ex7+cJQ2TkRc8dwxpCSp2PnSAekE12u0wPcsUVpjDgcP",
+	"9nb3k/VzegsjVn3w2s7b5mP1ei0ZyjNuvJV5sewEztdIVVyl4FNMV76t03vLLYJAa9go62IIAFcFO3lz",
+	"2oMTHkKcfdzIRNrb3CGiLLbkgv7UFuQZjyxbXA2IBT+VpcjuWZZBz4+549khialktvRaVojl6bTsAR6S",
+	"DYl4Lf1g2t0hMTttpr4HParYX3x7wN+tO7bJfRgByxEca7idBjcJ75rN3VmExfCBi/t7agEndPLmlNhV",
+	"zo1Z0gkrl63rCJ23ijlPYRroDLMUeDMzYiQM49h6SPDni2r1PjJpPOm0DqNlL+emzA4ZZ9N56SQyOiTz",
+	"sRaWTYRpG0zbhQvdVUTdIKh6VZqbs+qho5G3cgifrnMbZW5LkB+a5BLGV2P90FlLodkYuOfTG+IwxlS1",
+	"BSb6sL0a4edeS/zeYiLzCQZh+Ug+FgXysS4ltsJPhzs7GEAz0dYdPhg+GLZEQqbqtRdrpQ/Vq2L9MJfi",
+	"5Pj00e+ruD5pGS8XfGmryMVbBuVdG273IUrFplCjyjftUybQ6o1JEr0Bq1GQy+V1mUo+UoC9ErzowwdH",
+	"LJ9oK9TGhBbuWAbnkRZup5Fq07jSmzEj+y2zm3C7JdXn7YRiWK8f/GkEG0V7CJzdpkq6o8rzSocieBmI",
+	"F9AShTg/XQKFUkMYartE6CLYKanGiJOI3Ik52ElLcYHoFCBkVV6BFw3YW/SbZM5Q6nzbgjElREFGz0ba",
+	"WXbkvS4ZntosoVC8CnSysRs+QqiCUfRRRC3J5JEd8KYO0ig+dHuMZ9IxPoJnqxUD3vlAH+SWCKzqLFRA",
+	"k1/gcVix/+3f6L6oNqARkE0cxy/5Zl/mpkvis7sAKCn0li6AE27tdS4Afh7A3decADcx+rctCEEhfURu",
+	"G5/NbhLhdc+y49ns2WOgLJ8w2CTHCNwvAAdZkEx52WhnDQB7cTVc+d8tI/eSDflXGJmE2CNGTxnIRHg0",
+	"siMGHK/EoLwk4GGd67ljlcO3qfIV4rLfElJ46zy5DXkfoO+JfG6kW77G3ALclnO0Mx7PCW+C/noaGM0f",
+	"3p522lz0DQsyTpt7zhIglitcfGSoZMusRgRyCUEtSTXS7SsKYojwMCEVAFi8wYfhIXacRHyG+JVNVZek",
+	"JB7TzJQvPSAk06NRL6kAbxLm8xlsUoVS3rOpcrpfaPRmeKc3yW5w7RkuxxPHnA5qfEBdDVfnhM9EqlbE",
+	"ZLrNBqlKFWWjYWocilWKVXmC2SZQq4wVOp/jXBbo5iKc4lTJkPSCo0RsvzgN8KgKpWjkynFDYYuYCxWP",
+	"Kvv2yWnGOGaoeJS+7PdPjh9nhOjxcHd3SEj3BBNIhrEoUw7Wn8JaEpY9Iu29f4ogOvXfRNPZYDDoVWov",
+	"NZgidJ1Qzq8BtlznRiVVnh3HfDk67XB4vKvGg4Z//+zUqxN13pWeCUXYZwNtxjv+I7sD79b+o04VH3t8",
+	"8iyKdznsDAe7gyG8CQ3xmewcdvYHw8E+xu66CR6rncFClGUfZZydPy4u7CAAko3FBrvAH95+x14LFwGm",
+	"oGcTN+NCLEnywrRAfikQYkUUcO7kJSxWdCJJzbWEpukVxEth5GjJwpzuBSCTVLmJmFpRXgo7YIjKyDj9",
+	"BurchSyykPnoNOMwkPCcIpcuxDJVI3nlvX68HGsj3WTKuojZApoQgrZ4SyIFJEutnhWdw863wv3h7Xev",
+	"OyvQ7HvD4RaEt9shu3kckw3Abl6vuhDLVdTFRzyfiP4jCh9a37DvxNL6CC5muBEo/3Cs6gBbhFEzpME5",
+	"z8JGYhGz/c01SWCk92kF2iZWrdROE0M45u+dwx/eJR2f2AgyQz3NtphkG+K9Dn/owKnrvIPGdiYIQ/Sn",
+	"jUR77NnC3nDoYze9JwBbpsu5qj0yaNt8D3T0Gbff97Bp+/1YUaXFXPltq/hcXgolbLxaemb9YqFV8aZr",
+	"FUSZgAmLxj+eT4B7J+z+cD+CNWhbt1eVCfPOlw27Js+1uSR47fvD/euJtQXcd9taQzdy42Jf7u5gBsIO",
+	"XNJ246K/EAthHekhCcaZgBTMMFEN1KdDFBooADOSuTO01eC7qYolbafZWLha2NZKDNgxDMTXd+keDPdZ",
+	"hAbvkxwpZKWF/z2X1r2xZL6KawP9sC70k8uAs6DpJC3VArqr2A8BDX4x0aVPDonKa2CGe11f48dN5Upa",
+	"UxXXsuVg/rgdQQEEotZkfmzrzitlN6NHUojXewUVDd0Tm3pBr0Sjm0KM+Lx0FDtSpZPv+gCRLY6Jtjt7",
+	"jWyIA4pLqefWK2Ma8wg3DdCreRuW/v7uddEw7999RjZQacGteNl4mPSIdh05wcFNrq2ogAl+snv9Jw0c",
+	"Y/zoBhynrgvxgRfqR3K26N6wjmRywU0+ofWKr1xKpqo429xNdgLEMBaA09a1+wAamo1WrXjFrPtP/+vv",
+	"//F//90//sN//uf/8F//5e//rpcQ2HFBmhtmCzZyrCg9bHE1wEEM4GWQg7hUwmSHzdbvWTamyg+pQhlT",
+	"hrpWhKeM8N9FQY7qClwZmOrf9N/+Tf+rIF2SbgXSKCV/EJNkAWicu/pjqZyOBVm9UF6MSbw5UOlIDScs",
+	"FbR8hroo6HhVYjULl4pzZKBQWsyNr9K50FSGBowEM1Nk0UuqVNxACTWq+lSgHgVd+sWprZJ+ukdoE40W",
+	"He2wmAni2cgUx7xM1VRwFdUJwovmXEwkds9d1UW3GTPN1dJbYVOVc0UuPGi3l5Adt7IEg+ji4/JqUwvs",
+	"V2OnUzXVhaAiWjR5fBk6PCQtJercTcQSVUs5Vtqgh+BtMAtiM3rkgUEqBPjhQVsBBlzIl6ouomEn3CBV",
+	"/9//+e//+R/+0z/9t//4L//lfxyygB3dWFPPj3H79EIJAytRlpZ6FupSGq0I+SAiWVkTMHTUNE6lCogo",
+	"8eT79NXL7/vHJyfPHnutun768uTJi2ePMyI8ajmYtlJVB7qaS1HgGoLsMKzhZ/lslvXQkM7LMui6qaIO",
+	"Xr988+rRE4Iur9RgRY3jOF7OhHr2OKlqomDFALLTrJx1NzF6PqaN8YR0yDAxfzPIOWwmMZqxvKRaIZm3",
+	"opxdiGVGy7vgy1aRBw4l0AIS16u5uk70oUAYI8djLJgVtoZ1s8XVGRE4FjC6OivEpdMaMd0Hg0FvgNr0",
+	"+TKe22BT3bZoXbcXjGyTAmjhPbU1WSlaaCJKC2pRmMbtB4nkdvsxViRI/ItMVCsmtdsPhqj8I0YzV1Ir",
+	"YKvIdBpkhdL1bQf05sWzl7ceUQt/IRtgY2PbGMLtB1izjE80xtaN/aSj/ZBNvn64n3rncagftP1AkE2R",
+	"KTqwVJHw1qN58uKvtw7ic0rtTWzcFtH9eUiiv2Oh/eD6j6oCU/jBw+s/qOoJ/jxC/iZTkR6zALTQJpTf",
+	"s6sFR9pNcEE0rYAh23WBzIu6IE/FdoGkSjPOSYC3LPst4q+TxeCInWs3oXxBKkpbrOFHlssBw6JhKJh4",
+	"Nw+K9b7cSuV4GQuH5mQSuDzMDwkT7ZVXmhZ/RLEZpL5uFePOienMWZ/QY7Rz8HgmTFzgBQYCj3y8gQeN",
+	"OUzVjPsIRYqARZOnrwxn2cHewxpp/yz0lIVogrgoT1LDcqFu7ycLa1IJrqnaVFSs1W054bbNWxWXKdsq",
+	"OZ3U6Czeuvo7XSw/GftoxTF933QyOjMX739lYdezsN0b8JbV8nL43f2bjK6lMg58vHcDvrlaB+uLZZ9t",
+	"ZVGJ/UQoRdtZpy9I2c47nyhfe/Q60JZD1ImbCU0Iv5Uqj7/FuGNa5b7qGaKXN4oGACerSvsGGABSwqnq",
+	"mgygp5e+Sj6VcB0wIHdU/ueOuYXMsdpHLkRhDz1osrDoq4ZBkdIRpoNhO76eGpZmYV0PoqPnLvGPQDes",
+	"CzD5TyvM0hAB5FNdelTPllDd9oYHpL+iByhVPogsmL1D3IMqqOwksA8QBFHppAWgPiteF6CeMcAYKQBv",
+	"kKBg+oJh2QYOCVu9xpcO2h2u8Qr5Qjcfyhh+TvPiE1Ww6bLCbPSzig5FiHBYORiekrecjCtycDaOx73V",
+	"I0DeTSUWzRODR5Rw6xrvk0FkRpFmomg7TxGcnY9Iw7O18ipqr4uIuI12WNMADWlAtuj1SFXYZqpEGC7t",
+	"NehBI+BchuiGb4ZD9n/++8Fg92Cw1ztEmsS+0YiCnqSS55Eriaa1tgo5N8ZbRMlyBIJfqB+tS7ITwmAQ",
+	"oexwExwi63rxK6krbwco8MbZ7yUbprX2PNTvZV0sv6BNqqpSC6EWA3JYLM63dvxiJoJ8Gc5Pb5CqJzyf",
+	"BAsmmwqu7CHIa8DOsQ5d27mNkzbtZ5JqVoA071ieaWYSt1VMFAt/S9ytQPNzyCdfjpzxClnGKmvZLk8Y",
+	"j4i5mW8S4EBQxValmFr7WhFjEg+NOAbulSqpWJf4anUdwz2FVyYqQL3aqVGpQr7dCP9lFW/R5xBi+Vj5",
+	"41y06HusezB8mKrVgvNsZ6Xi/IAd13oMsuOAlEMFyaStyzb4i3zIsjV86yzEsRFEfMaEcgZR/VJFAMBR",
+	"IDifirqkxWFcuw14ZCEMixE3e41Sb6yrQY3b3XvQSxoFx1jXC16ltOhmXwHaBOVsIrEqTV0bF8W2XlSW",
+	"bGupsuPYzfGhyiKGeaG2yK5TFgNu6x3oi6sQsTdirbt3pyqG8VVnISBIdrOoVo5HmJqL3ocz4M9t3/qF",
+	"c2viq3EOgj8O2xm2jQplkgazQQkk3spz4II1zuZVLmaugYoO4l837YBUg065Fedn2un5yoJk3+Ks1Nax",
+	"2UQr0XZUn6jiJahAVUHPzyiHNCuHthyW7XVA/1zVI16WoCI1tFvbriElmwN0qyUhrHMD8r7EJkmJViAH",
+	"BxUXM6SNyIVyFBhVpIoSYrpVRY/hsDeospoyRMSsgxNazBCgyyi3KZDsLugnhjFtoZ7vV4+P/fOkGYzY",
+	"ma5N5nqdOjzGzMprGA4ptYHPVPWumraaYOYZtLGN15Wqv9WDfrpSbS+pAn+q3kHwqRxaM44xud6dJYPc",
+	"UF/nsWPrurrG7z7WGvOFWnZ/bpbmWcR0eQvqpACnmxp82nKa0NqzEnsVc6gBRT2FQKtQZlIrnwzoc3Uu",
+	"xJIqPK4EVQ28s+yeTVUzpMQ6vrQhoY1k760+EmrnM0m8Lblwv/pHPiwu8xfhINm70eJ/S3EFH8Um4NMb",
+	"MDLf1amcCj13t3DFBEbAfBXrDWJ3BC+wOSOigY6AyUUtlZ7Q6NEoQzTRJdp3D9HXYEQhjcidpRbIirMJ",
+	"9IsKFymWEawe4gB5WL1UOT7GkkV2ohfB9UD5ZYGztWViHAdEpMZR36ctX9VDaagwUnQly9zNCREjyjt6",
+	"7j0/G6uWbQAz23xDt+UX3YV6++UojscBd+OeDase0a7P50TZf0WOahtF/YqHR3n2uPP+nad8hNro+zTQ",
+	"jaT/lmolZTGWXcZmWmKJDlcbmai5QtqLkFo6aLnycl76ikPfCrcuDLZlHVyI5a1oJmlvxkOufIqmrBwr",
+	"7nfm5o1dH0b11c5XzWu1EljPpeI4grUDkmwAxEpCnXfLfA++ut+Hnqhb35Z3cQa3HKTHgelwgqXr+izU",
+	"N6+e92Lx09M/nqhWSdOfAILCCrhBNzwBBP2LSFGRey1qi2CDMl9ZqMLQ6zYBplKlTSEMlhlaSdDG4PYR",
+	"e71/zxJ80UtM7/YG94pSE4p2wkOw9NGNEVlUCQIIn8aNYPlE5BdVlRZyCgZ4vwsxa9fso+N9Amu5TaSt",
+	"UJd2YJ79gjveJP4mJEOcld2KYhXOd9tvCMR1k/OUILdpLetZnfn2X/8kzgzoI61spAF5QPysMZ9GA0nE",
+	"qmJOs4ImVkEl3ECYP2irxIu5Dl8uO/iZpO29m3zsc3HhMn9CEZGfnn+9ErmQl3AyA5Jpt3H0NzKx+U14",
+	"mAcmuykfI9StFd4VQZplFQNBHsGJzdVgB1v4xPxuxYAVbMZPIAtEB/cvREjZxLI/TD75lTlFzOmL5i8n",
+	"b07buYrXGAJQV7uZ+DE+tw0cLh6gOCkfkJIjayTgLlmnUuUjy6WwNciNT1vEEClellQp2f92WDnA4mBC",
+	"X2MYqyrHIKVoGFR6wTSGdEkLyrPSmNY2V1TVi6eq5E6YBlKPNwpaChpLfC0DP7k2zkZr8L24cVxfWKga",
+	"nHvwy7AL00qR42LVMerBjWIP15oxo22NP20y+SbtivSIvoem+4Vs1yvBMXIzbE37Zs1CbZUVV5swY9HH",
+	"H5kVU66czO0hqTa2Kg5UAdFIQ9CLA/bMJ5wkqTLag0U5ORXW8eksPsVWOIJsTVW2Wqc9IwhbijvaVKG9",
+	"Tvc6TJXVU6EVecjvWSr5fZBEiPqYkO07UBoR6YtlhrFIyLVSVYOOVy9iBsqZR4mGl/f2WoE23iDa3/fi",
+	"c6VMxAX179gVsO1YeZDD+FD9peR6/SJUmU/mMCyku47TVPLITgw02675kDOgDsMhl3VCGAPrMK2UG6/E",
+	"IkJuTVXIHwthNVVzyBv219s5k8oXsM48WgQ1MJ4La8VqolgpLzzcqQW+0JrwBbziOMB4iToGqBEoEkVi",
+	"wJ16tJJ1u1B1iDnCXINAdKwqKaT2I1QT7FaAhnAwewgOkSqQxchLGgq95xOtKRHCbsCtDQZJDwiNIIBo",
+	"9fJODA9lgdirzWRCD9+2Hj1KaBEeZSJgulYZ/SvbyEa6LPWiDsm0TI9SRTGyxH8bmXLXxz6m6rpMuWtj",
+	"H18L9/3yjpLkHiHt3MoLvEFqjcnfCvel+23/Uhn8n03qXMXcXwvMwPBcDLj8el5cG5u/eTQIX4XToRKs",
+	"/CKgS0bcjHWRXYICGkMP9BgH/gF6pM8G8V7QipH6400+2vWQZ/TNImubWxExMw/aM2C/kyRHQqPxeJCn",
+	"VLqzD67C0jmoguq+ng3YwfAhy6ipM//OGabeVYwJJhQ3ey5KrcbkdvZpc6GT7ggDARHWF3n5lBeCnS9R",
+	"iBXclHJFJT6qeRtGFWrnC6f2Ekah+GFos9mG4a0vJAWT0dCaQ49hcZrwECH6ho24LOdGBHgexuFaS9X6",
+	"srewX9iI75d/4QE4m6Tu38GurIgI/vD9ytF/jfX5QmJ9qrsDzmoNrx04B+GrbVUTnC70ZuDNlwFqM7Ca",
+	"hnkHq4IinPZIlnVihsXNG7C3vLwgrg1NWGCc1tsImnCLCM4c43PWyTnA2qhxm6rQ+BHjjF4ljgxsmji3",
+	"fzWpWDm8TvmVnn8i46yzR4cRpAV1PmAnOFpg4BdiaYXrn3MrikOaK+NFIUBjQZzcpZ6zBUyTCoLBTco4",
+	"vsj4bCa48Une2rCxDrUzNsV9n+JWXBcDjIOYYfWx8ZeLljlgLxEt8yjgW3vMHR/x+bkwNNdGm9W1IjLW",
+	"1WVR4cj2Epb1G7+qCGUWE85ClfOu1Vo1P6x+Krlr/BKK8Gap6pZ64X8AAsj61W+sO5Hjif9twE4lnA4j",
+	"+AXT3qyO+fOYutsNX2EjshgwIoFQGD8ULiZsOCwRIRXCwaQKfsPgCF9EodUVps0GSun0G4U2QuGuxsPm",
+	"K77actLpV/+qihInnWr+62W/ks5VH9rvX3LUYpFXvdbGUapQcQxNNf5+LGzunz2ei+p3/Hf020ndffwn",
+	"vvFuE/ptgYlBVMkGV13PhGJdX5ymR4xgEw1jLeoWL2JVjGZDp8RdYMc4cayqeBxtL6az7+/vP/QhnAq0",
+	"ZivcUapmwuRCub5QVGv7Nxly0/9/73dZb8CeXOXlvBCeV6/RzWp5DaqLv9sf7p5iUfy4Ln7rfGGnYayd",
+	"1myCzSVu2ktmX7s68GLu0Kjhg2/8CqHCkcNdmc8x2wMdzzZVxJv1pTAln334euzdfD1oaHewIDVCs+Nj",
+	"1lXQSSltsJpR+e6xJcRp+KS3iWwdH2/iu/u3Z7vxEDEnGGsxAFljgfOAYuWHjmVKW+CqbotvfYPi4O8+",
+	"KzZAoTeBLDcEKWIfd6hEfAkpWDjrSBIlwXNzZGGdfI/ilF7EUkTTy5gqH4LDFcueFWI6006ofNn/DkFM",
+	"NcllBMiDC1kVVTHCmeUher6cWRJ2Ty14XohlHfsHD851sayEx7oylhF2XjrWpXInMNwkrqWSRINyfayt",
+	"v0R5ku6XYFeme1+NGU+Bh2noGJsSl4gF5M0DbqGrWgzM8NwjllQDptshVYUcjQTa4xujPtjbY5ms1+js",
+	"QiwDtsiAYTUMsogwpyks0kvMhU+JZHsHbKLnxtaob9L4hZjb1sRY2ko4Hp3bRmZHu/mdWHa2h+B83NGl",
+	"Ud511juuygavX8i6wgPQ1SYB8RBoFSgo8dzdXjQokejbf9lbyUl4csrHmwbkX9vBd94nnRaSve7T+pPq",
+	"i/dJIxFi29fVex+e2PCrg/PP3cFZQQMAYbfcFrHV4trcXHRvZs9GfSyHlEUnJir3jw4yOSLfHJa5IlS0",
+	"AKRpWfdgdw8UO+TJsgF4sr0qCIXxfBjfG31PMQg3TrsN8xprJb50LMUb0OZJtNwEJPqFBGVtJM0NgAMV",
+	"Eb7QSnhKxNy34OOA5iI0MU+DXW1Y9lXWS7zfo4I83R8eVDrLphjib4X7QKqDQW6kvOGd3HqwHh98b0GT",
+	"+1uPyIRbgtL3dZGtVDkJh37ll3qOMJEfNYZf0903xcltOT+3I1agIUzZ+9ShdUcsU/OyzFKVl4IbyypD",
+	"IJxJVGCzI5bB+DMSxnIf2UvlmRCDgX3PPZQoaQRkVMLqIVkoXI92xyNmBGbNU9Vu36V0A0blG4lOUyVV",
+	"bsQUK8VnvoRhVms+ESPxZCxVdPWBruP9ytJVV57SqBog1o0qCHL+XLiFEAp0Iut4ifaDWnnYeBFiFE9w",
+	"MyuNEc1UEhpWOB5IqGO7MNIJtpDKbo7z+wRX5+fRFX6WAMFtTDMECH408/xLlBp+KXBbzTDBm8vQO3VA",
+	"rt1a2RSr6jJ6m3IJavQS7wmMXSwJQRQGi0Sc9d5MmR6wY++vi9yKPrR4m7fsOBr3Zzx4dTeb8JIwW6Ee",
+	"zK+IN9tLqIWrijf2r0mnyUfk88eiQatxkXYUrYsUR5TVQ8miyPepVKKFzFPV3Rvu9gaM2vFXN8LiNsyD",
+	"UaA7tz7vprs3HFLlLp4qNDtioCAfiQF73YytJ8NnFYlP5+EoDrU30MQfRY6x4dVb26Lvm9H9qdoWgH8U",
+	"jK8E1RHgzvaG8calqhst3hl6njMMd2rViWnFTrW/2j/HBV0f158ppqgeQGu9RR+6FtgoMotPaVK8pvu4",
+	"21+tbL9IKxvRQJTdiJg7reJCzIa3Cg47P1VJRVuNcq/EVIfCafXnPojdszBnRTnyUGFdSSGj56I6MalC",
+	"Vtuj8Pyax2IIa6FJA2HiSmK14Cr4JxYuEoyw3yBePBbQ5FOjpxWXus4CR5/8inW3zXy2QnNUxvB6qvvQ",
+	"y781cqmSXal9KgrWjpdYkfPHwSb6QxPmsxlsfCJyjxrqb+FkHYWEEEiA+H1RJP/qPZsqzNpI2EyGZggE",
+	"g12IJSULG0FVWAPUATkOERdlpkuZL+EqR9yD31TYKz02klf+tGJDW8FRjnzZKMqNZqH+B1fLOj4vlHAl",
+	"IqAznnmBJkvVXDlZsspCQgVYamt9hdvjJ4eGe3hBaZeq+jOpfNSMl28GHjzgjLust9lHSUBQn0kuocZ/",
+	"JnRt6vwUN36j5ZXI4te6BZ/z6rUXVGmlvntpT9pwzJq8YzsM32uMNaCEDuF4wR0/qtQb3xUvraZ0ggYE",
+	"HYVTpOoapbyhhmxwO0QH6HMF7FMPG+1geNp/vYW3meBrbTaQ2ucB0YvpdifwZrwBP7Thjfq89XdeuHpC",
+	"xW+6JrDWES/99amKJuobO/a+3ioTqrqeMlKfj8KFFOoXxWcKbuPgoEMlf+4N4cWAHbOptNQ26emN1kcY",
+	"Fq4LvHdJ2kDEnPBNllSqPAy0fn4U3+/SpioU9BqwFzo8Xwq3bgxAWJOiRiQKZgC6h/01fMSw6CJcs4Xg",
+	"RSmV8LdsaCwUHWq9Sf1G/9ysIN6lvzhl9wYz+VarP+9QEK1G0kxJq6vRs4wBCm6/LpuIPj91zgU3whzP",
+	"3aRz+MM7YB+Uf7AZXN1QfVAe1fcG6VPn86l3Cc9N2Tns7CAz8kP4qQWzGW2CKgkFidDZj2WhkursXYil",
+	"T7uECxgLbQ1q9QOReNuVmLUsnAqk3/sMCZ/HOm6craHpj+BE1xXQCBYIa/+tljuzjMTwGFleejR3NDp6",
+	"aXrAjhtf5dyYpXelxkD1rJtZWWQetAjtnlh9LHrpxgUWGdVXJE1jtcAi61pBzvxXT44ff//Ei/oh1aGq",
+	"l3GzZdULFXL+aOAe26huMaRT3bBBp/uF9vG/fqvQvhrloFYRl1JVGa/Vwhy1mTKibKaDhIkrjtHxGP/N",
+	"Q3wgd6lqGkYG7K2RGIqNe6ZnTk6ldTKHu5FiUfIl65IzOUlV7cLt0Q3qs1SC8bqKpmXdtRDc5i6Qhr++",
+	"YsTNLbPOcDmeYPaav8oqxNBKevZSs0eqCNzBB/CuwoB2OasANUnfddojldL7Xtll3KYqA43+MXd8BbaP",
+	"ilJl8O8zfJ9SQzye9smbUwyYrbADPWhpzstamz0kzzuP1FsvCVCQPM02VRMPETgzeorB/JXcghq3t4bB",
+	"4WgsbGCE7cS4DlyY+BJVl6LUMzSg+dSfQ6qZf/KsqmnqLXJefoiFmBiz1RJgIhZTVEXgoEG7CMqFpbgA",
+	"9nq/D+vAnTwva8HNTYQVbMbdpMpZPhgeUHwB7sP5EqiWcjpmHE7GxGAR0uaYmwffg7W1JCoE0cUSXRVT",
+	"qQjxQhvLupnRiCMLj0NB/vhA9mKGDS+1dHFi9Lmg5nGvz3nJVQ4HFuFpTT4RocOoNT2zIEj/vwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
