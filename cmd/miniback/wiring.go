@@ -121,8 +121,9 @@ func (m *Main) Run(ctx context.Context) error {
 		p.RevocationListener = m.db
 	}
 	rules, _ := m.Config.UploadRules() // validated by LoadConfig
+	m.logCloudRun()
 	m.App = app.New(p, app.Options{
-		Apps: apps, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
+		Apps: apps, CloudRun: m.Config.CloudRun, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
 		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
 		UploadDownloadTTL: m.Config.UploadDownloadTTL,
 		// A token issued just before a revocation lives for the access
@@ -305,7 +306,7 @@ func (m *Main) openDatabase(ctx context.Context) error {
 // WeChat API for configured apps, else the simulator on its own listener.
 func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	apps, _ := m.Config.Apps() // validated by LoadConfig
-	baseURL := m.Config.WeChatBaseURL
+	baseURL := m.Config.WeChatAPIBaseURL()
 	if m.Config.UseSimulator() {
 		sim, err := wechatsim.Start(m.Config.SimulatorAddr, wechatsim.Config{
 			Apps: map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
