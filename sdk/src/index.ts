@@ -19,6 +19,8 @@ export type {
   FileUploadRequest,
 } from './transport';
 export type { ApiResponse, ApiResult, BinaryBody, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
+export { callContainerTransport, createCloudRunClient } from './cloudrun';
+export type { CallContainerOption, CallContainerTransportOptions, CloudRunClientOptions, WxCloudApi } from './cloudrun';
 export { createWxClient, wxLoginCode, wxTransport } from './wx';
 export type { WxApi, WxClientOptions, WxTransportOptions } from './wx';
 export type * from './schema.gen';

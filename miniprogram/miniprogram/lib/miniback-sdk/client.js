@@ -16,6 +16,8 @@ function createClient(options) {
     const store = (_a = options.tokens) !== null && _a !== void 0 ? _a : (0, tokens_1.memoryTokenStore)();
     const now = (_b = options.now) !== null && _b !== void 0 ? _b : (() => Date.now());
     let renewing = null;
+    // Whether the client can sign in again by itself when a session ends.
+    const canSignIn = options.signIn === 'cloudrun' || options.loginCode !== undefined;
     async function send(method, path, init, retried) {
         var _a;
         const headers = Object.assign({ Accept: 'application/json, application/problem+json' }, options.headers);
@@ -105,16 +107,18 @@ function createClient(options) {
                 return;
             }
             catch (e) {
-                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && options.loginCode && relogin))
+                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && canSignIn && relogin))
                     throw e;
             }
         }
-        if (!options.loginCode || !relogin) {
+        if (!canSignIn || !relogin) {
             throw problem_1.ApiProblem.sessionExpired('The session expired and cannot be renewed here: sign in again.');
         }
         await login({});
     }
     async function login(opts = {}) {
+        if (options.signIn === 'cloudrun' && opts.code === undefined)
+            return start('/v1/auth/cloudrun', undefined);
         let code = opts.code;
         if (code === undefined) {
             if (!options.loginCode)
@@ -148,6 +152,7 @@ function createClient(options) {
         PATCH: call('PATCH'),
         DELETE: call('DELETE'),
         login,
+        loginWithCloudRun: () => start('/v1/auth/cloudrun', undefined),
         loginWithPassword: (body) => start('/v1/auth/login', body),
         register: (body) => start('/v1/auth/register', body),
         async logout() {

@@ -6,6 +6,8 @@ export type { SyncStorage, TokenStore, Tokens } from './tokens';
 export { fetchTransport } from './transport';
 export type { BlobLike, FetchLike, FetchTransportOptions, FormDataLike, HttpMethod, HttpRequest, HttpResponse, Transport, FileUploadRequest, } from './transport';
 export type { ApiResponse, ApiResult, BinaryBody, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
+export { callContainerTransport, createCloudRunClient } from './cloudrun';
+export type { CallContainerOption, CallContainerTransportOptions, CloudRunClientOptions, WxCloudApi } from './cloudrun';
 export { createWxClient, wxLoginCode, wxTransport } from './wx';
 export type { WxApi, WxClientOptions, WxTransportOptions } from './wx';
 export type * from './schema.gen';
