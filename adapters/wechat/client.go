@@ -61,6 +61,7 @@ type Config struct {
 
 // Client calls code2Session. It is safe for concurrent use.
 type Client struct {
+	base     *url.URL // the API root, without a query
 	endpoint *url.URL // {base}/sns/jscode2session, without a query
 	apps     map[domain.AppID]string
 	timeout  time.Duration
@@ -107,6 +108,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{
+		base:     u,
 		endpoint: u.JoinPath("sns", "jscode2session"),
 		apps:     apps,
 		timeout:  timeout,

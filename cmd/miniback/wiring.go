@@ -36,14 +36,17 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 
-	cluster  *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
-	db       *postgres.DB
-	sim      *wechatsim.Server // WeChat simulator, when no apps are configured
-	local    *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
-	ln       net.Listener
-	server   *http.Server
-	addr     net.Addr
-	serveErr chan error
+	cluster *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
+	db      *postgres.DB
+	sim     *wechatsim.Server // WeChat simulator, when no apps are configured
+	// wechatAPI calls WeChat's token-bearing APIs (phone number, content
+	// security, QR codes…) for every served app.
+	wechatAPI *wechat.API
+	local     *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
+	ln        net.Listener
+	server    *http.Server
+	addr      net.Addr
+	serveErr  chan error
 	// debug serves pprof on MINIBACK_DEBUG_ADDR, when set (debug.go).
 	debug     *http.Server
 	debugAddr net.Addr
@@ -326,6 +329,8 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	if err != nil {
 		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
 	}
+	// TODO(issue 11, tokens): the shared, Postgres-backed token source.
+	m.wechatAPI = client.API(wechat.NewProcessTokens(client))
 	ids := make([]domain.AppID, 0, len(apps))
 	for id := range apps {
 		ids = append(ids, id)

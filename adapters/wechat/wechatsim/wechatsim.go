@@ -1,6 +1,9 @@
-// Package wechatsim simulates WeChat's code2Session API so that miniback's
-// real WeChat client can run against it in development and tests, with no
-// mini-program and no network.
+// Package wechatsim simulates WeChat's server APIs so that miniback's real
+// WeChat client can run against it in development and tests, with no
+// mini-program and no network: code2Session (below), stable_token and the
+// token-bearing APIs (platform.go: token generations and expiry, 40001 and
+// 42001, per-API call counts, injected errcodes), and one file per further
+// API.
 //
 // It serves GET /sns/jscode2session?appid=&secret=&js_code=&grant_type=
 // and answers like WeChat: HTTP 200, Content-Type text/plain, and a JSON
@@ -49,7 +52,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -82,8 +84,11 @@ type Config struct {
 	// SlowDelay is how long err-slow waits; zero means DefaultSlowDelay.
 	SlowDelay time.Duration
 	// Log, when set, gets one line per request (appid, code, errcode,
-	// openid; never the secret or session_key).
+	// openid; never the secret, a session_key or an access token).
 	Log *slog.Logger
+	// Now is the simulator's clock (token expiry, daily quotas); nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // Simulator is an http.Handler that answers like WeChat's code2Session.
@@ -97,6 +102,8 @@ type Simulator struct {
 	used  map[string]bool // appid + "\x00" + code, for once- codes
 	calls map[string]int  // js_code → calls
 	total int
+	clock func() time.Time
+	plat  platform // access tokens and the APIs behind them (platform.go)
 }
 
 // New returns a Simulator for cfg.
@@ -115,15 +122,23 @@ func New(cfg Config) *Simulator {
 		mux:   http.NewServeMux(),
 		used:  make(map[string]bool),
 		calls: make(map[string]int),
+		clock: cfg.Now,
+		plat:  newPlatform(),
 	}
 	if s.slow <= 0 {
 		s.slow = DefaultSlowDelay
 	}
-	s.mux.HandleFunc("GET /sns/jscode2session", s.code2Session)
+	s.routes()
 	return s
 }
 
-// ServeHTTP routes GET /sns/jscode2session; anything else is 404 or 405.
+// routes registers every simulated API: one line each.
+func (s *Simulator) routes() {
+	s.mux.HandleFunc("GET /sns/jscode2session", s.code2Session)
+	s.mux.HandleFunc("POST /cgi-bin/stable_token", s.stableToken)
+}
+
+// ServeHTTP routes the simulated APIs; anything else is 404 or 405.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Calls returns how many code2Session requests arrived, valid or not.
@@ -169,7 +184,7 @@ func (s *Simulator) code2Session(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, appid, code, 40013, "invalid appid")
 	case secret == "":
 		s.fail(w, appid, code, 41004, "appsecret missing")
-	case subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1:
+	case !equalSecret(secret, want):
 		s.fail(w, appid, code, 40125, "invalid appsecret")
 	case code == "":
 		s.fail(w, appid, code, 41008, "missing code")
@@ -256,6 +271,7 @@ func (s *Simulator) count(code string) {
 	defer s.mu.Unlock()
 	s.total++
 	s.calls[code]++
+	s.plat.apiCalls[APICode2Session]++
 }
 
 // firstUse marks code as used in appid and reports whether it was fresh.
