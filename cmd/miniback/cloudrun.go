@@ -3,6 +3,11 @@ package main
 import (
 	"errors"
 	"net/url"
+	"strings"
+
+	"github.com/miniback/miniback/adapters/wechat"
+	"github.com/miniback/miniback/adapters/wechat/wechatsim"
+	"github.com/miniback/miniback/domain"
 )
 
 // The WeChat Cloud Hosting (微信云托管) mode, MINIBACK_CLOUDRUN.
@@ -81,4 +86,36 @@ func (m *Main) logCloudRun() {
 	m.Logger.Warn("WeChat Cloud Hosting mode WITHOUT MINIBACK_CLOUDRUN_TRUST_GATEWAY (development only): "+
 		"anyone who reaches this server can log in as anyone by sending X-WX-* headers to POST /v1/auth/cloudrun",
 		"wechat_base_url", m.Config.WeChatAPIBaseURL())
+}
+
+// HomeApp is, in Cloud Hosting mode, the mini-program whose environment
+// the container runs in: the first app of MINIBACK_WECHAT_APPS (the
+// simulator's with none). WeChat APIs for it go through the open-API
+// service as they are; those for the other apps (resource sharing) carry
+// from_appid.
+func (c Config) HomeApp() domain.AppID {
+	first, _, _ := strings.Cut(strings.TrimSpace(c.WeChatApps), ",")
+	id, _, _ := strings.Cut(strings.TrimSpace(first), ":")
+	if id == "" {
+		return wechatsim.DefaultAppID
+	}
+	return domain.AppID(id)
+}
+
+// simulatorOpenAPIHome makes the development simulator play the open-API
+// service too in Cloud Hosting mode.
+func (c Config) simulatorOpenAPIHome() string {
+	if !c.CloudRun {
+		return ""
+	}
+	return string(c.HomeApp())
+}
+
+// openAPI is the caller of WeChat's token-bearing APIs in Cloud Hosting
+// mode: through the open-API service, with no access token, so no
+// stable_token call and no token kept anywhere.
+func (m *Main) openAPI(client *wechat.Client) *wechat.API {
+	m.Logger.Info("wechat: Cloud Hosting open-API service, no access token (stable_token is never called)",
+		"base_url", m.Config.WeChatAPIBaseURL(), "home_app", m.Config.HomeApp())
+	return client.OpenAPI(m.Config.HomeApp())
 }

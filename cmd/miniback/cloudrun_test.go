@@ -82,3 +82,26 @@ func TestCloudRunConfiguration(t *testing.T) {
 		})
 	}
 }
+
+func TestCloudRunHomeAppIsTheFirstAppListed(t *testing.T) {
+	for env, want := range map[string]string{
+		"":                             "wxd0d0d0d0d0d0d0d0", // the simulator's
+		"wxhome:s1":                    "wxhome",
+		" wxhome:s1 , wxshared:s2":     "wxhome",
+		"wxshared:s2,wxhome:s1,wxz:s3": "wxshared",
+	} {
+		cfg, err := LoadConfig([]string{"MINIBACK_CLOUDRUN=true", "MINIBACK_WECHAT_APPS=" + env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.HomeApp(); string(got) != want {
+			t.Errorf("MINIBACK_WECHAT_APPS=%q: home app %q, want %q", env, got, want)
+		}
+		if got := cfg.simulatorOpenAPIHome(); got != want {
+			t.Errorf("MINIBACK_WECHAT_APPS=%q: the simulator plays the open-API service for %q, want %q", env, got, want)
+		}
+	}
+	if cfg, _ := LoadConfig(nil); cfg.simulatorOpenAPIHome() != "" {
+		t.Error("the simulator plays the open-API service with the mode off")
+	}
+}

@@ -312,7 +312,8 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	baseURL := m.Config.WeChatAPIBaseURL()
 	if m.Config.UseSimulator() {
 		sim, err := wechatsim.Start(m.Config.SimulatorAddr, wechatsim.Config{
-			Apps: map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
+			Apps:        map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
+			OpenAPIHome: m.Config.simulatorOpenAPIHome(),
 		})
 		if err != nil {
 			return nil, app.Apps{}, fmt.Errorf("start WeChat simulator: %w", err)
@@ -329,8 +330,12 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	if err != nil {
 		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
 	}
-	// TODO(issue 11, tokens): the shared, Postgres-backed token source.
-	m.wechatAPI = client.API(wechat.NewProcessTokens(client))
+	if m.Config.CloudRun {
+		m.wechatAPI = m.openAPI(client)
+	} else {
+		// TODO(issue 11, tokens): the shared, Postgres-backed token source.
+		m.wechatAPI = client.API(wechat.NewProcessTokens(client))
+	}
 	ids := make([]domain.AppID, 0, len(apps))
 	for id := range apps {
 		ids = append(ids, id)

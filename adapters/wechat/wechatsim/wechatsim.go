@@ -89,6 +89,9 @@ type Config struct {
 	// Now is the simulator's clock (token expiry, daily quotas); nil means
 	// time.Now.
 	Now func() time.Time
+	// OpenAPIHome, when set, makes the simulator also play Cloud Hosting's
+	// open-API service for a container of this app (openapi.go).
+	OpenAPIHome string
 }
 
 // Simulator is an http.Handler that answers like WeChat's code2Session.
@@ -104,6 +107,8 @@ type Simulator struct {
 	total int
 	clock func() time.Time
 	plat  platform // access tokens and the APIs behind them (platform.go)
+	// openAPIHome is Config.OpenAPIHome (openapi.go).
+	openAPIHome string
 }
 
 // New returns a Simulator for cfg.
@@ -124,6 +129,8 @@ func New(cfg Config) *Simulator {
 		calls: make(map[string]int),
 		clock: cfg.Now,
 		plat:  newPlatform(),
+
+		openAPIHome: cfg.OpenAPIHome,
 	}
 	if s.slow <= 0 {
 		s.slow = DefaultSlowDelay
