@@ -108,7 +108,10 @@ type RevocationListener interface {
 // Options are the deployment's settings for the use-cases.
 type Options struct {
 	// Apps are the mini-programs served.
-	Apps          Apps
+	Apps Apps
+	// CloudRun believes Cloud Hosting's identity headers on the one login
+	// that reads them (WeChatLogin.LoginCloudRun); off, it refuses.
+	CloudRun      bool
 	SessionPolicy domain.SessionPolicy
 	// PasswordAuth switches password accounts on; off, each of their
 	// operations answers CodePasswordAuthDisabled.
@@ -168,7 +171,7 @@ func New(p Ports, o Options) *App {
 		Moderation: moderation,
 	}
 	return &App{
-		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions},
+		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions, CloudRun: o.CloudRun},
 		Sessions: sessions,
 		Phones:   Phones{WeChat: p.WeChatPhone, Store: p.Phones, Clock: p.Clock},
 		Profiles: Profiles{Users: p.Users, Uploads: uploads, Links: p.AvatarLinks, Moderation: moderation},

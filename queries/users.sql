@@ -39,9 +39,10 @@ RETURNING *;
 
 -- name: TouchWeChatIdentity :one
 -- A returning user: store the fresh session_key, and keep the union_id we
--- knew when WeChat sends none.
+-- knew when WeChat sends none. A login through Cloud Hosting's gateway has
+-- no session_key (''): it keeps the one an earlier wx.login stored.
 UPDATE wechat_identities
-SET session_key = @session_key,
+SET session_key = COALESCE(NULLIF(@session_key::text, ''), session_key),
     union_id = COALESCE(sqlc.narg(union_id), union_id),
     updated_at = now()
 WHERE app_id = @app_id AND open_id = @open_id

@@ -66,6 +66,7 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"localStoragePost":     erase(s.localPostFailure),
 		"localStoragePut":      erase(s.localPutFailure),
 		"loginWithPassword":    erase(s.passwordLoginFailure),
+		"loginWithCloudRun":    erase(s.loginWithCloudRunFailure),
 		"loginWithWeChat":      erase(s.loginFailure),
 		"logout":               erase(s.logoutFailure),
 		"refreshTokens":        erase(s.refreshFailure),

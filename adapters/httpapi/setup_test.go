@@ -112,7 +112,8 @@ type config struct {
 	rules        domain.UploadRules
 	// content: which fields WeChat's content security checks (none by
 	// default, so other tests make no content security calls).
-	content domain.ContentChecks
+	content  domain.ContentChecks
+	cloudRun bool // believe WeChat Cloud Hosting's identity headers on POST /v1/auth/cloudrun
 }
 
 type option func(*config)
@@ -153,6 +154,9 @@ func withFailingStores(s ports.SessionStore, d ports.AccountDeleter, a ports.Use
 
 // withKeys signs with keys[0] and verifies with all of them.
 func withKeys(keys ...jwx.Key) option { return func(c *config) { c.keys = keys } }
+
+// withCloudRun switches the WeChat Cloud Hosting mode on.
+func withCloudRun() option { return func(c *config) { c.cloudRun = true } }
 
 // withoutPasswords switches password accounts off.
 func withoutPasswords() option { return func(c *config) { c.passwordsOff = true } }
@@ -271,7 +275,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		ContentChecker: e.content, Moderation: postgres.NewModerationStore(e.db),
 		SessionKeys: e.users,
 	}, app.Options{
-		Apps: app.NewApps(e.cfg.apps...), SessionPolicy: testPolicy,
+		Apps: app.NewApps(e.cfg.apps...), CloudRun: e.cfg.cloudRun, SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
 		UploadRules: e.cfg.rules, UploadTicketTTL: ticketTTL, UploadPendingTTL: pendingTTL, UploadDownloadTTL: dlTTL,
 		RevocationRetain: tokenTTL + jwx.DefaultSkew,

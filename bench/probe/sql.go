@@ -19,7 +19,7 @@ WHERE users.id = $1
 
 const sqlTouchWeChatIdentity = `-- name: TouchWeChatIdentity :one
 UPDATE wechat_identities
-SET session_key = $1,
+SET session_key = COALESCE(NULLIF($1::text, ''), session_key),
     union_id = COALESCE($2, union_id),
     updated_at = now()
 WHERE app_id = $3 AND open_id = $4

@@ -53,13 +53,25 @@ type Config struct {
 
 	// WeChatApps lists "appid:secret" pairs. Empty starts the WeChat
 	// simulator instead (development only).
-	WeChatApps    string        `env:"MINIBACK_WECHAT_APPS"`
-	WeChatBaseURL string        `env:"MINIBACK_WECHAT_BASE_URL" envDefault:"https://api.weixin.qq.com"`
+	WeChatApps string `env:"MINIBACK_WECHAT_APPS"`
+	// WeChatBaseURL is WeChat's API root; empty means
+	// https://api.weixin.qq.com, or with CloudRun the open-API service's
+	// http://api.weixin.qq.com (see WeChatAPIBaseURL).
+	WeChatBaseURL string        `env:"MINIBACK_WECHAT_BASE_URL"`
 	WeChatTimeout time.Duration `env:"MINIBACK_WECHAT_TIMEOUT" envDefault:"5s"`
 	SimulatorAddr string        `env:"MINIBACK_WECHAT_SIMULATOR_ADDR" envDefault:"127.0.0.1:0"`
 	// WeChatDataMaxAge is how old (by WeChat's watermark) open data sent
 	// to POST /v1/me/wechat-data may be.
 	WeChatDataMaxAge time.Duration `env:"MINIBACK_WECHAT_DATA_MAX_AGE" envDefault:"1h"`
+
+	// CloudRun is the WeChat Cloud Hosting (微信云托管) mode: POST
+	// /v1/auth/cloudrun believes the caller identity the gateway puts in
+	// X-WX-* headers, and WeChat APIs go through the open-API service
+	// without an access token. CloudRunTrustGateway acknowledges, in
+	// production, that the service is reachable only through that
+	// gateway (cloudrun.go says why both are needed).
+	CloudRun             bool `env:"MINIBACK_CLOUDRUN" envDefault:"false"`
+	CloudRunTrustGateway bool `env:"MINIBACK_CLOUDRUN_TRUST_GATEWAY" envDefault:"false"`
 
 	// JWTPrivateKeys holds one or more PEM private keys (Ed25519 or P-256);
 	// the first signs, all verify. JWTPrivateKeysFile names a file instead.
@@ -229,9 +241,12 @@ func (c Config) Validate() error {
 	if _, err := c.Apps(); err != nil {
 		bad("MINIBACK_WECHAT_APPS: %v", err)
 	}
-	if u, err := url.Parse(c.WeChatBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("MINIBACK_WECHAT_BASE_URL must be an http(s) URL, not %q", c.WeChatBaseURL)
+	if c.WeChatBaseURL != "" {
+		if u, err := url.Parse(c.WeChatBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("MINIBACK_WECHAT_BASE_URL must be an http(s) URL, not %q", c.WeChatBaseURL)
+		}
 	}
+	errs = append(errs, c.validateCloudRun()...)
 	if c.WeChatTimeout <= 0 || c.WeChatTimeout > time.Minute {
 		bad("MINIBACK_WECHAT_TIMEOUT must be between 0 and 1m, not %s", c.WeChatTimeout)
 	}

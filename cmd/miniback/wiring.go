@@ -133,8 +133,9 @@ func (m *Main) Run(ctx context.Context) error {
 		p.RevocationListener = m.db
 	}
 	rules, _ := m.Config.UploadRules() // validated by LoadConfig
+	m.logCloudRun()
 	m.App = app.New(p, app.Options{
-		Apps: apps, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
+		Apps: apps, CloudRun: m.Config.CloudRun, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
 		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
 		Content: content, ContentMediaURLTTL: m.Config.ContentMediaURLTTL, Log: m.Logger,
 		UploadDownloadTTL: m.Config.UploadDownloadTTL, WeChatDataMaxAge: m.Config.WeChatDataMaxAge,
@@ -153,9 +154,12 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.background = m.App.StartBackground(m.Logger)
 	// Every replica checks; the lease in the store lets one of them call
-	// stable_token per token lifetime.
-	m.background.Repeat(app.Task{Name: "wechat token refresh", Every: wechat.RefreshEvery, AtStart: true,
-		Run: m.wechatTokens.RefreshDue})
+	// stable_token per token lifetime. Cloud Hosting's open-API service
+	// needs no token.
+	if m.wechatTokens != nil {
+		m.background.Repeat(app.Task{Name: "wechat token refresh", Every: wechat.RefreshEvery, AtStart: true,
+			Run: m.wechatTokens.RefreshDue})
+	}
 	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
 		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
 
@@ -322,10 +326,11 @@ func (m *Main) openDatabase(ctx context.Context) error {
 // WeChat API for configured apps, else the simulator on its own listener.
 func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	apps, _ := m.Config.Apps() // validated by LoadConfig
-	baseURL := m.Config.WeChatBaseURL
+	baseURL := m.Config.WeChatAPIBaseURL()
 	if m.Config.UseSimulator() {
 		sim, err := wechatsim.Start(m.Config.SimulatorAddr, wechatsim.Config{
-			Apps: map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
+			Apps:        map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
+			OpenAPIHome: m.Config.simulatorOpenAPIHome(),
 		})
 		if err != nil {
 			return nil, app.Apps{}, fmt.Errorf("start WeChat simulator: %w", err)
@@ -342,13 +347,17 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	if err != nil {
 		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
 	}
-	shared, err := client.NewSharedTokens(wechat.SharedTokensConfig{Store: postgres.NewWeChatTokenStore(m.db), Log: m.Logger})
-	if err != nil {
-		return nil, app.Apps{}, fmt.Errorf("wechat access tokens: %w", err)
+	if m.Config.CloudRun {
+		m.wechatAPI = m.openAPI(client)
+	} else {
+		shared, err := client.NewSharedTokens(wechat.SharedTokensConfig{Store: postgres.NewWeChatTokenStore(m.db), Log: m.Logger})
+		if err != nil {
+			return nil, app.Apps{}, fmt.Errorf("wechat access tokens: %w", err)
+		}
+		m.wechatTokens, m.wechatAPI = shared, client.API(shared)
+		m.Logger.Info("wechat: one access token per app for every replica, kept in PostgreSQL and refreshed ahead of expiry by one of them",
+			"replica", shared.Holder(), "refresh_check", wechat.RefreshEvery.String())
 	}
-	m.wechatTokens, m.wechatAPI = shared, client.API(shared)
-	m.Logger.Info("wechat: one access token per app for every replica, kept in PostgreSQL and refreshed ahead of expiry by one of them",
-		"replica", shared.Holder(), "refresh_check", wechat.RefreshEvery.String())
 	ids := make([]domain.AppID, 0, len(apps))
 	for id := range apps {
 		ids = append(ids, id)

@@ -29,6 +29,14 @@ export interface ClientOptions {
    * client to sign in again when a session cannot be refreshed.
    */
   loginCode?: () => Promise<string>;
+  /**
+   * How login() and the silent renewal sign in: `wechat` (the default)
+   * with a login code from loginCode on POST /v1/auth/wechat; `cloudrun`
+   * with the caller identity WeChat Cloud Hosting's gateway adds to a
+   * wx.cloud.callContainer call, on POST /v1/auth/cloudrun (no code; use
+   * it with callContainerTransport, see createCloudRunClient).
+   */
+  signIn?: 'wechat' | 'cloudrun';
   /** The mini-program's AppID, for deployments that serve several. */
   appid?: string;
   /** Headers sent on every request. */
@@ -63,9 +71,18 @@ export interface MinibackClient {
   DELETE: Call<'delete'>;
   /**
    * Signs in with a WeChat login code: `code` when given, else a fresh one
-   * from options.loginCode (wx.login in a mini-program). Keeps the tokens.
+   * from options.loginCode (wx.login in a mini-program); or, with
+   * options.signIn `cloudrun` and no code, as loginWithCloudRun does.
+   * Keeps the tokens.
    */
   login(opts?: { code?: string }): Promise<LoginResponse>;
+  /**
+   * Signs in as the user WeChat Cloud Hosting's gateway names (POST
+   * /v1/auth/cloudrun): works only through callContainerTransport, on a
+   * server with its Cloud Hosting mode on (else 404 `cloudrun_disabled`).
+   * Keeps the tokens.
+   */
+  loginWithCloudRun(): Promise<LoginResponse>;
   /** Signs in to a password account (username or email) and keeps the tokens. */
   loginWithPassword(body: PasswordLoginRequest): Promise<LoginResponse>;
   /** Creates a password account, signs it in and keeps the tokens. */
@@ -131,6 +148,8 @@ export function createClient(options: ClientOptions): MinibackClient {
   const now = options.now ?? (() => Date.now());
   let renewing: Promise<void> | null = null;
   let relogging: Promise<void> | null = null;
+  // Whether the client can sign in again by itself when a session ends.
+  const canSignIn = options.signIn === 'cloudrun' || options.loginCode !== undefined;
 
   async function send(method: HttpMethod, path: string, init: RawInit, retried: boolean): Promise<ApiResponse<unknown>> {
     const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...options.headers };
@@ -228,10 +247,10 @@ export function createClient(options: ClientOptions): MinibackClient {
         await keep(res.data as TokenData);
         return;
       } catch (e) {
-        if (!(e instanceof ApiProblem && e.status === 401 && options.loginCode && relogin)) throw e;
+        if (!(e instanceof ApiProblem && e.status === 401 && canSignIn && relogin)) throw e;
       }
     }
-    if (!options.loginCode || !relogin) {
+    if (!canSignIn || !relogin) {
       throw ApiProblem.sessionExpired('The session expired and cannot be renewed here: sign in again.');
     }
     await login({});
@@ -268,6 +287,7 @@ export function createClient(options: ClientOptions): MinibackClient {
   }
 
   async function login(opts: { code?: string } = {}): Promise<LoginResponse> {
+    if (options.signIn === 'cloudrun' && opts.code === undefined) return start('/v1/auth/cloudrun', undefined);
     let code = opts.code;
     if (code === undefined) {
       if (!options.loginCode) throw new Error('login: pass a code or give the client a loginCode function');
@@ -305,6 +325,7 @@ export function createClient(options: ClientOptions): MinibackClient {
     PATCH: call('PATCH') as Call<'patch'>,
     DELETE: call('DELETE') as Call<'delete'>,
     login,
+    loginWithCloudRun: () => start('/v1/auth/cloudrun', undefined),
     loginWithPassword: (body) => start('/v1/auth/login', body),
     register: (body) => start('/v1/auth/register', body),
     async logout() {

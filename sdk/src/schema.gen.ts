@@ -26,6 +26,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/cloudrun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with WeChat Cloud Hosting's caller identity
+         * @description For a deployment on WeChat Cloud Hosting (微信云托管), called from the
+         *     mini-program with `wx.cloud.callContainer`: Cloud Hosting's gateway
+         *     verifies the caller and adds its identity as `X-WX-*` headers, and
+         *     this operation turns that identity into miniback's own tokens, with
+         *     no `wx.login` code. The user is the one `POST /v1/auth/wechat` logs in
+         *     for the same (appid, openid), and the response is the same.
+         *
+         *     The gateway sets the headers; a mini-program sends none of them. They
+         *     mean something only behind that gateway (anywhere else any client
+         *     can send them), so the server reads them only when its Cloud Hosting
+         *     mode is on, and only here: everywhere else they are ignored.
+         *     With the mode off this answers 404 `cloudrun_disabled`.
+         *
+         *     On resource sharing (资源复用: another mini-program of the same owner
+         *     calls this environment) the caller is the calling mini-program's
+         *     user, `X-WX-FROM-APPID` and `X-WX-FROM-OPENID`. The caller's AppID
+         *     must be served here (400 `unknown_app`). A call without
+         *     `X-WX-SOURCE`, or without an AppID and OpenID, did not come from a
+         *     mini-program through the gateway: 401 `cloudrun_identity_missing`.
+         *     WeChat gives no `session_key` this way.
+         */
+        post: operations["loginWithCloudRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/register": {
         parameters: {
             query?: never;
@@ -1439,7 +1478,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No valid access token (or its session was revoked), or the login was refused (a WeChat code or refresh token refused, or a wrong login name or password, `invalid_credentials`). */
+        /** @description No valid access token (or its session was revoked), or the login was refused (a WeChat code or refresh token refused, a wrong login name or password, `invalid_credentials`, or no caller identity from WeChat Cloud Hosting, `cloudrun_identity_missing`). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -1464,7 +1503,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No such resource, or not yours; or a feature this deployment has switched off (`password_auth_disabled`). */
+        /** @description No such resource, or not yours; or a feature this deployment has switched off (`password_auth_disabled`, `cloudrun_disabled`). */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -1750,6 +1789,49 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    loginWithCloudRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description What triggered the call (`wx_client`, `wx_devtools`, ...). Set by the gateway. */
+                "X-WX-SOURCE"?: string;
+                /** @description The AppID of the mini-program whose environment serves the call. Set by the gateway. */
+                "X-WX-APPID"?: string;
+                /** @description The caller's openid in that mini-program. Set by the gateway. */
+                "X-WX-OPENID"?: string;
+                /** @description The caller's unionid, when WeChat gives one. Set by the gateway. */
+                "X-WX-UNIONID"?: string;
+                /** @description On resource sharing, the AppID of the calling mini-program. Set by the gateway. */
+                "X-WX-FROM-APPID"?: string;
+                /** @description On resource sharing, the caller's openid in the calling mini-program. Set by the gateway. */
+                "X-WX-FROM-OPENID"?: string;
+                /** @description On resource sharing, the caller's unionid, when WeChat gives one. Set by the gateway. */
+                "X-WX-FROM-UNIONID"?: string;
+                /** @description The Cloud Hosting environment's id. Set by the gateway. */
+                "X-WX-ENV"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     registerWithPassword: {

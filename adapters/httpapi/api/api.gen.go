@@ -1131,6 +1131,33 @@ type ListUsersParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// LoginWithCloudRunParams defines parameters for LoginWithCloudRun.
+type LoginWithCloudRunParams struct {
+	// XWXSOURCE What triggered the call (`wx_client`, `wx_devtools`, ...). Set by the gateway.
+	XWXSOURCE *string `json:"X-WX-SOURCE,omitempty"`
+
+	// XWXAPPID The AppID of the mini-program whose environment serves the call. Set by the gateway.
+	XWXAPPID *string `json:"X-WX-APPID,omitempty"`
+
+	// XWXOPENID The caller's openid in that mini-program. Set by the gateway.
+	XWXOPENID *string `json:"X-WX-OPENID,omitempty"`
+
+	// XWXUNIONID The caller's unionid, when WeChat gives one. Set by the gateway.
+	XWXUNIONID *string `json:"X-WX-UNIONID,omitempty"`
+
+	// XWXFROMAPPID On resource sharing, the AppID of the calling mini-program. Set by the gateway.
+	XWXFROMAPPID *string `json:"X-WX-FROM-APPID,omitempty"`
+
+	// XWXFROMOPENID On resource sharing, the caller's openid in the calling mini-program. Set by the gateway.
+	XWXFROMOPENID *string `json:"X-WX-FROM-OPENID,omitempty"`
+
+	// XWXFROMUNIONID On resource sharing, the caller's unionid, when WeChat gives one. Set by the gateway.
+	XWXFROMUNIONID *string `json:"X-WX-FROM-UNIONID,omitempty"`
+
+	// XWXENV The Cloud Hosting environment's id. Set by the gateway.
+	XWXENV *string `json:"X-WX-ENV,omitempty"`
+}
+
 // LocalStorageGetParams defines parameters for LocalStorageGet.
 type LocalStorageGetParams struct {
 	Key       string `form:"key" json:"key"`
@@ -1289,6 +1316,9 @@ type ServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
+	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
+	// (POST /v1/auth/cloudrun)
+	LoginWithCloudRun(c *gin.Context, params LoginWithCloudRunParams)
 	// LoginWithPassword Log in with a username or email and a password
 	// (POST /v1/auth/login)
 	LoginWithPassword(c *gin.Context)
@@ -1563,6 +1593,179 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 	}
 
 	siw.Handler.ListUsers(c, params)
+}
+
+// LoginWithCloudRun operation middleware
+func (siw *ServerInterfaceWrapper) LoginWithCloudRun(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LoginWithCloudRunParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-WX-SOURCE" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-SOURCE")]; found {
+		var XWXSOURCE string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-SOURCE, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-SOURCE", valueList[0], &XWXSOURCE, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-SOURCE: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXSOURCE = &XWXSOURCE
+
+	}
+
+	// ------------- Optional header parameter "X-WX-APPID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-APPID")]; found {
+		var XWXAPPID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-APPID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-APPID", valueList[0], &XWXAPPID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-APPID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXAPPID = &XWXAPPID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-OPENID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-OPENID")]; found {
+		var XWXOPENID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-OPENID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-OPENID", valueList[0], &XWXOPENID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-OPENID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXOPENID = &XWXOPENID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-UNIONID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-UNIONID")]; found {
+		var XWXUNIONID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-UNIONID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-UNIONID", valueList[0], &XWXUNIONID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-UNIONID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXUNIONID = &XWXUNIONID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-APPID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-APPID")]; found {
+		var XWXFROMAPPID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-APPID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-APPID", valueList[0], &XWXFROMAPPID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-APPID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMAPPID = &XWXFROMAPPID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-OPENID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-OPENID")]; found {
+		var XWXFROMOPENID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-OPENID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-OPENID", valueList[0], &XWXFROMOPENID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-OPENID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMOPENID = &XWXFROMOPENID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-UNIONID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-UNIONID")]; found {
+		var XWXFROMUNIONID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-UNIONID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-UNIONID", valueList[0], &XWXFROMUNIONID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-UNIONID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMUNIONID = &XWXFROMUNIONID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-ENV" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-ENV")]; found {
+		var XWXENV string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-ENV, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-ENV", valueList[0], &XWXENV, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-ENV: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXENV = &XWXENV
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LoginWithCloudRun(c, params)
 }
 
 // LoginWithPassword operation middleware
@@ -2392,6 +2595,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/cloudrun", wrapper.LoginWithCloudRun)
 	router.POST(options.BaseURL+"/v1/auth/register", wrapper.RegisterWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/login", wrapper.LoginWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
@@ -2932,6 +3136,127 @@ type ListUsers503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRunRequestObject struct {
+	Params LoginWithCloudRunParams
+}
+
+type LoginWithCloudRunResponseObject interface {
+	VisitLoginWithCloudRunResponse(w http.ResponseWriter) error
+}
+
+type LoginWithCloudRun200JSONResponse LoginResponse
+
+func (response LoginWithCloudRun200JSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun400ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun401ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun404ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun409ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun500ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun503ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -6987,6 +7312,9 @@ type StrictServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
+	// (POST /v1/auth/cloudrun)
+	LoginWithCloudRun(ctx context.Context, request LoginWithCloudRunRequestObject) (LoginWithCloudRunResponseObject, error)
 	// LoginWithPassword Log in with a username or email and a password
 	// (POST /v1/auth/login)
 	LoginWithPassword(ctx context.Context, request LoginWithPasswordRequestObject) (LoginWithPasswordResponseObject, error)
@@ -7300,6 +7628,32 @@ func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
 		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LoginWithCloudRun operation middleware
+func (sh *strictHandler) LoginWithCloudRun(ctx *gin.Context, params LoginWithCloudRunParams) {
+	var request LoginWithCloudRunRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginWithCloudRun(ctx, request.(LoginWithCloudRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginWithCloudRun")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LoginWithCloudRunResponseObject); ok {
+		if err := validResponse.VisitLoginWithCloudRunResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -8332,308 +8686,322 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P15chvHtj+IbyUD3+8vBNgFEBwkUWC8+D2KGixrojlY9nW5WYmqBJBmIROuzCIIuxXx/uoF9CJe76OX",
-	"8lbScc7JrAEogKRsUb73+sYNiwCqcs4zn8/5vRXr6UwroaxpDX5vTQRPRIZ/Pj/jY/g3ESbO5MxKrVqD",
-	"1tlEMMvN5QPDrkRmpFaMG8aZsZlWYyaUlXbBLB8HbKQzFr0add9yG08ixlWCH99pJdx3vVbQEtd8OktF",
-	"a9AKW1e7YasVtEw8EVMOfc+4tSKDfv+PsHX103b3yc8/9btPfv4qbP3vVtCyixm8aGwm1bj18WPQepWI",
-	"6UxboeyJmKV8IZLVKRxnwghlGQydZfgY0yPGFRM8S6XIWCZ+zYWxbC7thNmJYIZPBYuKxuNF97VY4PDL",
-	"sQqVT1uDn1o2y0Xr56bBvdExpzE0rer5yRsYBnQXZ4JbkeBC19do62p7y+pEm63dUT9+lOyL7iO+P+zu",
-	"8YdPuk+S3bi7M9oe7Y8ei53hdr82vtXxnAibLQ5HVmSrIzoVsVaJYVazOZeWDcVIZ4LZbCHVmPExl6o+",
-	"/alUcgor0C+mLpUVY5G1PkJnM57xqbDucFWW8rVYrHZ/yC7Fgi10zuKJ1kbgYbITaWht4Ni1OTs/f/WM",
-	"ScNkInjaCViu5K+5YHyq1ThUC50XW2kGbBvmsvPwIUsFHCoTsESOpTUBi7pRwKIL+E8vYnBqB1GPvbKh",
-	"EtczmQnDdvbYROeZYRxWi0lr2EhmxrLciF6oalt0y42RME26bq2gpfgU3l06YfUF5tdvhBrbSWuw8/Bh",
-	"AAvuP28H1Zvy02H3H7z7W7/75KI36P789ZqbMsI7uPGGR0ADItaGJfkqCmBpOIv1dMq7RsCGwiFNpbF4",
-	"cPnYdAZwfkM1z6QVbMJnM6EM0ypdMDliWgk2hU6FoWOeZxlcRE9I2kREQgU0iWfSaNUJmEiNYHvbOz32",
-	"HofI0wO8mDq3TFpsKOVwWbHPuVRmeUcKwtK85o5CrVvs7f7OXm19w9B81Q7Dr/7P9oetzv8/bP0Uhtc7",
-	"2/Cf3W4YXj8WQJ7a8FSAj254qvNVBx5Zt0NAKtfs0qEyc5Gx3f4eUSml2VAnCzafCIVrUt9CaXD1ib4Y",
-	"wdpzwS9rC83wggl2xdNcwPPRV9GdF7Kk7X+51TzTiX71bONxl0nPz23G7aScmUxaQQsoicyAoQCFr05v",
-	"pLMpt61BK8/xydXOz2ep5sm67nP89TMO4CO8bGZaGYHU9ylPXnIr5hwpb6wVMEz4k89mqSQmtTXL9DAV",
-	"069/McSxyu7+dyZGrUHrf22VssMW/Wq2jukt6rQ+1Q/iaMIt43hyRcKMngo7AXaSq9zwYSpYO5qLeMLt",
-	"xZAnF37I0QHjbDaB86vy6VBkxK21nYiMAdvpzjI9zvg0YP51fPqCz2YXU2mQ5ER4wDMxyo1IGHCGOBMJ",
-	"iCs8Nb3WxwAW5YSYxX0uCuy/FzekYVOewmbCEDM2zAS/BOEqy1NxwCKRZTozEVJcoqAjKdKEhn+k1SiV",
-	"8RcbfJxyA4QdqdEcNlpc4zh1BhPLVSIyNueLAxbFOhERM3xhQgVP9tghi7Xy7OCW0he0aqxM01AZYW0K",
-	"B6kdxW4ZooBlIN504PDkRmRwk2AsYsplCu9afilUqNqR//UCvwEpAJ9xH7EBd3ThSXh1qHOVIGOaT0Qm",
-	"oBF38HiaCZ4sLvCJqDyQcBTrv0G7yl19Jk2olIapx0Je0e7TZ54s2EJY1o7o0Qul7YV/LApCVf+eJwsa",
-	"MZA0NtFpQgdlqo1l3FoeT6awu8A5p3wBIy+/vUjlVNqoA2T/Y9B6obOhTBKh7vNIvdOW8TTVc5GwdjTy",
-	"Q4g6gd8Ef4dRGoQdqSw/fLwYpjq+hMVhmTSXcLJspkE8rMocM27MXGew9GxOUkc7cj9e+B8vpIp1lonY",
-	"Qv8o/RirMz4WzMr4UtgHhhk5VtzmmcBNxKbwyFs24YaRAJmU20fvXUh1xVNZ20D3i3sj6vTYU6kSlLY9",
-	"9RMiQV1LGJSXRpmeMh4qtzCpHktVklD8eOGZRrGrjvCfyanQuf0C9D+RCZ5t4gNMKmblVCANe6mVuFf6",
-	"pTVLuRUHeDQyYXSexcJvGg7plQJBhafPgfbe59gOFctB/xAxCNkjLtM8cwNFQU/EEy0MyH3SDZElwnKZ",
-	"4rDfafsCyMz9Xl1m8nhSrGPgqRgoYuaA7s9I0GXB25uIWaoXQHrwspi5BOUgYXo0Yu2ouIU8t5OLRKKI",
-	"AAcZJnjMF3BrzrR+w7OxuG+uh1sgDUuhcxCcOUndRmRXImM8jsXMEmM+zlCVlvD2Cy5Tkdz3YCtGGMvH",
-	"xDc5SBTALwplgZR6NNMg58TBn4rsSsbiXPErLlPYgHu9A3BChEqA5yPfzc0CjlGi5+qARuk08ghtGV00",
-	"ZkTMkPGiF6oPIEOAvAFSBw76Ip6I+PIiL2cUedbywDD3ELSQZ9IuQEXKUyJY+CItl7i2uFDLp5h4E0g7",
-	"+LBIQoXPtqO3r969enp49Pri6P27s+fvzi6Ovnl+9PrixeGrN+cnz/+DXgTWDXItEP05XAirgQ7VplEd",
-	"OGvDaBJu+ZAbwcqhDoGacbpLGanksVZKxGg5GWb6UrCpTLpO1OrgrHRuYz0VJK1dKj1XA8adWo2ygs7g",
-	"X+xgwq8EWgKktSLpMVx+GLY0TmQbCUfhoREyaIXqJpEuEzbPlCnPpBw5OTczltlsEaopTwTosgFuAIpQ",
-	"CUfF307q5kbo3LC97R1oBflxEionhDE8t7i2raBq9ayco3UH1z29VTGffSQNU7/lauGUCHOfF+UEVgCl",
-	"N5EckMGu+Ub8aZM9V0CVdSZ/E/fNZFByQhJrDLP6Uii0UElrCskILk8mrvSlSEhwQysRykf0E4mQ7UKy",
-	"x7tFCmImzMQ1655zoh/JdtSK1yY8jwpY5ES6i4pe6XjVuZplGkYLl/Y5WsjvV+5K067TKoe5JToP6gDq",
-	"ld7m7Lm2s+Ct3k1YOFw1vGmcJXI0EjWFDZgirVWoiHSxkUwFS0hQsWT8w41yeg/JvPROoQwhDzWh8ir+",
-	"LM9m2ogVBYCzaCzsMYjG79AuEOE2VtQBMgPAl6XAzRp+hOachO85ARLMGitgv+TJGLslkk5jllM+Fh3U",
-	"NBakfiKTwc/RIFSF0g4nxjAgysUEUHsPaD3rPIpeL5hBqEpu4OX4c2Xy2UxnViRvRSL5Gdp8vowUBHsb",
-	"VXuDXqIemr5cU9DTYaFp4ugSkol4epzpmcisFKY1GPHUiKA1q3z1e4tUVJFccFszdwHh74L2sGrzClp0",
-	"mm6aIVnmWmQi8/a1n/zLQa3r0qmjh7+I2EIv5ZzeSHPXeUkrpvU/Ng21snwfg9aUX7+it3ZKjwvPMr5Y",
-	"mQy1vnn0FdPXHSbgVFeZNHlwiNFW7AuRv+F6xKZSCeBGN9tOV7cF+muazXOViOSUWIC540xAymyYxTd6",
-	"zqZcLTxnMWwuMsHwaRj+Rq9XfezUQ9O4XwAdKBTMOwwaiEaD686iLXXK44lUgihL4T5DmvPAMEcPBiwq",
-	"LARBqCKr9UWq1RjoJPxtJjqz8MFJhBf4flRhdzAbfNV/QTtafQRdCvCFzu2FHl1kXI1F5YHa60Bcfe9w",
-	"CVJx7T/CRvi/R2Je+ZOGZaAhZNWJnoIug/wNdVJuyuHkWVodXTzhGY+tyPD1SExndnExQyGyOk05FRe/",
-	"aVUdt59IZfRxnhmdVRas+jiaFXHUZGgMVaS0vXDmrogk2lFFqjDFMkw1PQ9y8wU3F95mCa3576h5kmhX",
-	"qCEu0OpZ+TARqIwLfyCYNAETvXGPRUDde0rGl9gR+kVJGuwdOtEPiT26wVf6m4K4Q3r55itNAwvoLJfv",
-	"Nd2TbwRP7eSOd8RYbnNTddDry2b3fHVU7q2mUXz74fWNQ1gmhbN8mMoYbYWgJF2KBWufvDhijx9uPwad",
-	"T6DRQC3YLJNXIMtPBQg0sLJLnDAdV6fyPHl2etgKWs9Pdx4+aphV0Iqzq/oLOw8fbj9pBa3j7rpXLpvI",
-	"ObB7HPGj3X1mJ/l0OMuksgc1OdyQXGwnQmY4SRRtpG08IZckBfuRvX99DBM5ahxSbkT1WSPHjY9dNxy3",
-	"oLW4+RDCWGjiAS4x9bhm90/FXdnkpVjcns3D+fp4A0fHBpuG9wa0kxPnOLurlIU7eYE72cTPv/1wxqxm",
-	"RoDebVhUowID9lTwTGQszPv93RgbwT9FM31wkRUXUq2PPcmVlSkSp5qy516tsd/tVfYbtKS5UGKOtLLh",
-	"QGe58N5yaZxaVwTeTAS6FipDH2qdCo6it1MSL+42h7pq6SNLcpXCzEgdJQsiChroDU5BqR8J4D0Bi/ls",
-	"BhrcAhUoPjQ6zS2aQjo3L4UfcrG5m07gCT18hs/CUYQ/LqxTMDa9ia+gJkKXNrtR/DYNklLtINa6r52b",
-	"5Vk1bowbRv0wNN2ctzoRGR7lZyKWxoVp3en6+NguT6b4bJbpK4EDm8IfKzQraF134enuFUd2buC1Q2zo",
-	"sHiZPp+4JlYXC7vdPCXQFO46ndnsYh0jqDrd2XyijWB6JpSki0N2UjjRB3BMQYcuolLIaITWfqW9Qi8T",
-	"ChtsJBQVfbYhcAM0cQttgILsbK6sjTIcSlKFht7cNl33O6mVhSDld9lLSK2gNZQaz2uiL6y0qfAflLbC",
-	"AGu54pZnhVaJqlwTH6N1v0E1ClopH4q0Qabzxmz8nbW3+32moK00YNv9fn+b8cQEbAf/nOlUWhm7zzts",
-	"pjNFf+8yPsyNoA+PWJwhFYIP+2yU8TzBD9s77CpPxzyjT7ss1rNFJscTG7Ad6I2hEadzwPp0CpQmxa+J",
-	"RnHTFBz5YbLAfbQonYJk7TY6Yu1I6Qtnz/GnKCoMfl6kJePeqLTyO29a54DRScEhzqURjaeklCA3UbLy",
-	"sp3S8/BmTnexYUr1I4tBnu48zTI9ksXZaRWGjKaD4jpYe1ExYKHtWuwEZFPXmdPDb6F/By2b8Vg0dlAs",
-	"p3+kCF+FSVH8r7vhzlTl17vpIFQNN8mdbyU6/tetAhGdW832SmSJbNwxP9nI5OOxMKijzgQ66CM2n8hU",
-	"FMTGUcAsVwbOYqiqR9bNnbmenNNmKNiEJ6wd0SWg6Bg2nyw6LgbPHw7qEfQCbgxylisp5vCHNJcgxBZd",
-	"3ZLbfE/jOC4a9l9Q++7Tie/Gf3a9uY/nZacrxqekVW5PeSVqZzeoaIFE7cud8GSuchILUlHczRopr52g",
-	"zXzx2Kmon81mt8SCV+T6oKXEtXVmg4ZQdW4MytrOruDsOILBW2zGx6JgsVqVobDwQ+9GY9p6s+AKLVsZ",
-	"WHH0B8unfs4xOrpiSvdHvccikBKiQahGKR+PRRLg06ARO17Nk6lUPRbFKSgTSTTwBAROu5PLsbNeqCIn",
-	"XqE1igSshIaDrbBExDLxHr7V+wNDgXNDPQFPds0V4tptb1DlOBWtl9+9p37KL46KHsvvDsu+yy9P/Cgw",
-	"3IEsQkcTrsbi04y1y9FNq7t64k5HRV6LY5278Axe2KUOSg9azYLVoRdd7JMn8AXRLToOahHBO/vLweyr",
-	"2uKUy3TTeL1fmRzFRXAXpXX4SaCg6Ed2EKp1kyjFAXaSpwJvoFQsOhFjaazI3PI7U1tlKrs7/RunAkrI",
-	"+h14oWEU5ADPsG89Wum459+PPmF599dwT4o0/quv8KO9GxZ4icbVVruJ1PmL5Qwnn3Kv0HTQZDDxy+r9",
-	"mxR62uZq4UI8MGThP6POAYu5EV2pjFBGWnkl6lk/PJWxuPtRqx6zsjEX0cgmOjOCDTESf8GM5TMUOv/w",
-	"bV3aAVqdymAad2HiIv/uYFU9K8nTA1OPD+fG840rkcmRFAnQpHZ0/P70jG1dbW9NxRa+gFGRZT5Y6kRT",
-	"aMqH+fbYieBJF3+ciMyl+9RPAD7o5NUV+zoRUjcykPmp2epSbxRtcYbZ4qLZ2QOr4J5gMU8xChqeDIoc",
-	"mejrCB3T+MyRTmDStdO1/6i+xXubcov63SeNGUVBi/zpNM/mca7szlheCUNbM6u48TGA2Yf659bIRLAp",
-	"lyrlKmFHE6k4i3mWSXzXlNPXydK92d7dB510v9/vL9+emy9PnomLW8+pTEiqjwdmlmeiGqTQueUYVy/4",
-	"bfZh6fbVJtA0qaXzFZRnee09fSpV8okSyNojHLnYVUoNcHrkSnjHMLcWTaPiSih7wIxU4xS13MBHBQ1h",
-	"Fx6yqVS5FabHMJ6cRfPrHhKiqOGU4Hp01+7DnSkezrJx9TKpM1l3e6QatCoyz7SC1kSOJ7cUO31rb7AF",
-	"/+mdb8l/8Q22iL1TLMcqj39xxJ7sPXxc2EtoL4wP9DGr/uRVx9TtXdFWs2HGVTxhWtU3ArcQRd+LEQXK",
-	"NtxLGlwTu53kU46G9ZQrShHFcyQN0zHJvnGzwYFCdBqEMVBKu6m4EqlfGxOUsnER9oThlKjBksw2YNxi",
-	"xkWoHvbJq+vOd6HXC8WmOhMUTTAiPvP8ChgxmjSlmuU2VG0MsKGBGmznUixMwH7NRbYI2IzD/qiEkVuW",
-	"lSm2HTbNofuhcPfi/OxFd7+gUu/O37DS7R0w7VNaYQpjYc2yPx4I8ren799RxM+ULzC1xE+TbQf9fp8y",
-	"Bw1TwliRhMr/uLvDEiFm2Av6lCPsou7hJ656K5W6Ei3RoE5LZSxX8Roy47cMV+6Wp8O946xLG6yDU35N",
-	"HpiHT55U/DF7/X6TtZMMxA3HGEMu3GE2+XTKs4UniP6CQmuNY/U+muU2z09eMcWnIBw0tVNewYm1MzPY",
-	"2oLRD3l82UvElY8dM1u3uKBLtNB5bbw1vDTXrKeRaKs89lmvd3GzW5YKbiyKb3SW4RawoWBGWNamELtq",
-	"fEeph3QaXO1orL+4RYgTPbkU3HQAnRoW+WayNALSh1GqSBVDlUp1ydoRCKT0lNn6XSYfow6xLavHAgMg",
-	"SU+oNES35UZjZvlGU/4ww71m5ydvAsqLm9kFjBAtIj12mBrt8hjQIMAtBilIIA54FQXZWmjuOBW8TS4D",
-	"QhqTg+KHz69O0eUDwmq42AiMYMfBwLiYVKFKgPLq2VQo23Hh9mUCV21hcxWjYSQJGIw6VM7kTRkOtH4v",
-	"n3vZP2IxV3QslGVwzFH/tEyaHjtUi9AFnp6fvAE1YK/fZ+1a9BDTyoXHVAbRWVFWKdd5ZVuGUq/ux/kM",
-	"1v5hv18hzL16cw8rhKRiT/DupwYPt5xORXJAyAeP9iotu6wJC09INe6tKtmr13rlqjo38aeJgisO6SZi",
-	"XXWYOxKYcgsEnNz1ZcB2j7XhFQyBx0S8sVAi07mB84BWCc6m0mDgVT2aAHkRnEM9Vy5pIAjVXn+bRbUx",
-	"FhHEvc7yPu/1nzy6m4hYn/3P6xf3rHl53s/4r7kYsGg6zC4IWmXn4SOWcZXoKRtKa3rstRAzONRGxBmQ",
-	"v/l1zwh7SvmLpwsVd0IFL2I8h3Tqr9Ws1JJ5bidbbqjRQRG7jJviMzV4qJSYI8n1NxQkA/hsrJ4ZNtfZ",
-	"JRyxJSgBGPivT36Y9L//cVc/SXf/8fhDvP/rdvaP4aPFWX/23V6yo148NK/3p99u8zeNivGSseiuAZ/N",
-	"JkV3aXAyqZ6LrBtzTAGwILNxNuSZYDxJMjhBUapjnv4nRRv2bJpEodKjQizaeVi7c23iScSG6jGBneXl",
-	"QYvPf7rPvVhP/5j1pz7Hfdjm7Z392uDOlcSRVeVCgoeA1UBy8e7F66NQka4iDcoBlLDkUEG0quRDwNc+",
-	"jIaMYO6bUOGcl2f855ql7mbl3Lzpu7BcuzvV1dIjFvHub1HAon73CUZmevgYlPa7UQBDz2xh5uMOdgbT",
-	"1+RY2upxMC7ytoi2rYbhro+rrUSuNh+gP2Y7LdbL299vMOKd6CaBFl3d/iCg6pBoTH2Hy8itztg448oa",
-	"57UhXu3FT/clPuEiyygHP6nElnlV2gX64CuN3nIXGv65AmFSPR6LBBOatfd0jzAFdo2jux5+sto6Mrk7",
-	"GApJMloT6uY9hz5FyvHTGi8Eeag55M1HVG20cfqmBQW+YWCb4xcicQhSt5/OrYNgDOb937CMRRIYyQ9e",
-	"bLj1aNCDzcdrI5HiVAo0RJ8bkXUP4UHgAyBYrHZZg3J6dKOfNln2b9fmXNuc2kADf3bLs9F0b921+Oz5",
-	"K/76ffzkdJUzneg7mxyBIK67ZR+qaElonEf/+ZRnlyJhiQY1TuVp6gI8ULbEULe1BweepjRpAun5U2LO",
-	"EucdWb2XSS5uMTFpWJI7lwB+e352xPRoBGqxpECksbwSqpjsqhO35Cw7/Z1H3f5ut799tr0/6PcH/f7X",
-	"ffjj05YkaF13x7r7qdefQuuWMab6jarSrGJ/3Zz15p6Dk8rH9RN+Ny/Cpiytig2oZva/WbT7lAgpB7K2",
-	"elReqTgTBAoDtBuNkKRNE9pEiSAWha0rYsKuMWLCYSu6KQC5iaJ5m5APjnRHubJN7uAH9Uvs9mR9yE85",
-	"13U05Ajf/AR/YyWvyAxYhFPApbEVCRKNTpegfRHkYL8fqqpU7fHaHDBNRa48YBGuRsRyNAds94N+/W3W",
-	"tnxIpuBUKlFARJFnvXPAIlpGHNTJiyO2u7v7BHsMFa9e+6GwcyEU627vDPp9bPDr7T34UypmrJihkLtd",
-	"eFLIfFa1CxcJURUrWoDSz0SwheCZYdtP+n2Yx5MnT54cIEAg45kIlVsteFqJjJkZj4VhsU5TPkO5uyKE",
-	"49DevTjqer0DfifrdrnGNemcLO5JTumowhs7/PuIqJMJNhXZGMOD3oPiW6wbSKhDQYSwrTQQTgSocU7J",
-	"NGVcLRD2iZAJJerAe/1+1cCKon2Tp9hT8iVHA5w3IrupGFmmc0t6FfTXLJCVhP/eKXNBcuuTeF6GdjZP",
-	"4jNT6GIdfmpNNGktWcZVgqLE5yXf5RY8zRdsKtPLZVdu/26qF7W8jnx99qhFlLPuGqt46vOCNsQq4v1p",
-	"ilS8QWxqlBDr41m/WPftSWBnExGqInoLzWbUCMdcS0yXGLGSEW0iFLcX+XBtKXKR4sc85erdy/WnrfV+",
-	"BHQi0DDw+eb7f6Ow/EfowXIg2yxFLlPBRoUnD9hPP1dXbQq8tNcK/koC38fGo30p/k70W8pu+5MT8v6K",
-	"aXWfMVXu53XHzEOLeEMbHYBGE9t5Abpxh/PoABs35WiuA2MpAsI9AksljjxULo6bSdsZOOVdaZZqNQap",
-	"U2TwG8h4UaLnCt28hA1AyFKhIu/eA0PuzQJRqr9H7siYKwe2RXg0CIpeTb+vUO1lO8RtY/8ID8Yfkj/J",
-	"muAmWzfq3fHlZq+y84gXiMZo0e6miGnqX2XnJ2/qmYGRh+zcSEHW2jk4c2H9JZwqSwSuNpMjwm7zy397",
-	"i99IpuLC+ws+1TzhsItuh0Jz7B7GO465MRtT4hg9JBI/bYK2ct+1VzLg/BoUCMydmvWc4hyM/E0UoMlF",
-	"8hkewPLrxlQ0+ZuoLYlU9tFeY6Lf7RLqaE18Ml2TBcEvbi2upHJh3KCqW1m7MU0Er74T670ZGF0gMdHF",
-	"eUbdaNBqVviTHZItdINae6hgSM5P3XYxDNGAaBjo/xW0HP9twI6fvQgwMCxgVzIReikp7LZppTS3Tw3d",
-	"rFOiVdsIrMgDw6YikRwnfFAIzX4ZvEbglqpuV8TJbv0yE+Nl197jG6Wu2l1dOzRyQ16KmQWxZiosT7jl",
-	"rE3wGzOeWe8VofPALsWisxIranXvl9l42Yr/8E+8/P4qrZ2IuOaxZXiSpGLDhYWj473OlQVGzjUl/I1i",
-	"Dnv7O9u7weo9vYP9rrx4Tfdt/bU6XcFiKfOxkHG0POUTyYYTfIaocXf192/gIphKjo2yNkY/AHc/Pj/r",
-	"wA0v4OYoZGYizV14iEiTDVBUvzfFt9by7ObXPSLBL2QqogeGRdDzM255NCAJnSy2TsH0YUythj3AS7IG",
-	"B6ihH0T9GRCx09nU9aBHBfmrcg/MWF6fyr6x5gFlCnvudKs03VluLyo4lp+4uN9QCzih4/MzIlcxz7IF",
-	"3bB00biO0Hmj9PMCpoF+QEMxR7NMjETGOLbucRb5vFi9P4hZF7Qah9GwlyDWDhhn0zy1EgkdHvOxFoaS",
-	"Wlq3ckJCd8Whrh2oclXqm7PsnFxOZa9QCIcWchc9dkN8I1ojQZJfCnNEPzVFpaNQ7/LXqhGcoWqKyXQR",
-	"iyXI84OG0MX5RMYTjD9zQYysEsPI2oSrBT8NtrYwdmiijR3s9/f7DUGgoTp1Yq10UYpFmCMmyx0fnh19",
-	"U4Q0SsN4OucLUwRt3jEe8cZIw0/RNdZFWRVueZcThwZ/zILr9NhqQtb6VFQXJFEmaR2weKKNUGszFrll",
-	"EdxHnwdWzaWssfR6uMxuw+wm3GzI5fwwofDdmwd/VkEOpz0Eym5CJe1B4XSmS+EdLEQLaIl8iKNOE6/X",
-	"ZhhljPDVCnZKqjFW2UDqxCzspKGQSPSHUNEfXgA/99gHdBlFNiPkvqYFc/UIVqomRAfO4RThrY0CikIs",
-	"SpbUdsMFRxVFOFwAVQOWXUWZvq1vuBIauzm81WWv3WhmxIeAMrpQp43mHnjmD8BZrBdn6eYURU3+gpdn",
-	"yVC6eyvuUgHSqVB2j6qDS343nAdgKZ/dV0IIVv8cuA6UdgnC4x2XJNn4ChnvG7zlIs4WmD7g9CknVVUy",
-	"QOeZtoJJG3iVOVTRnFuRTXl2GTGp4jRPRNJjr6xxoIjGFQXwK3N4/IrI35hfCSCZJE86fQdT/8bCfhAn",
-	"uSKxOVTR72HLWDF7pUb6jTQ2bA1++j1swW00lk9nYWuwvbf3cP/Ro0f97YCeDdFr8fHn4H/+678/YsQn",
-	"Nfwy0/nsubIig9aiAYPG9UyosUzC1iBs/c9//XfYCsIWghTBloRwIZZaOZ3wTCw18PJVpYGPy8XYfq/N",
-	"ACaAX+Aog3Iq1Zl8DIpndhqeeYzP/By0ig1w4Y9Ablvz6/7S/1qNTTx50uivqLW56T7RwfhQPL58uvEo",
-	"VtvbfNBva+1o0rVBzC2LP8GWdNFgACduwpUvrVSrQJYJIGEJIn8rd/zx2LH/+b/+b1Z+dwEtYTDvFeKX",
-	"8HnlqYzP3e+hiooCQ1Gv8guxyfI3NtZlwpCru8KxlFKTd7E+jAYVoj72AYq4j/ZY21iuEg6MIJ1N+FDY",
-	"gM14koik4/Wbw+en3e2d/e7R0yMWy9lEZFZc1y0QrSO5eHO+fTjfef3LVfbL2+SX/R9fp/LwF3u8NzZv",
-	"//H2u+nJb1q/3LnOnsVXp+r61dsfXuSjd8a+e3m24C9Pn+RnD8fihPc/7Omz98PtD2ePR9+mh0df63fH",
-	"yfDp17uT74ffnp6Mr77eS1++f372+vy73x69//HUmvS77b2d5N1Rzofvjl8+/S3V+v306c7u9q9v3+4/",
-	"THa2Rt8/OpqIq6sfrr473v/mMhfbM/3+hVXP7Wxx/f2bD9u/HepHW9s/XG8fvb9+cZXFO8nj8zdb6fSb",
-	"V+pdep3z+Nsf5nl/9Mvsh9FvWz/++uNvT189/e3Zow/no7NXL568PPlm9l5tffPbY8Pf7F//9vWHra0X",
-	"J4fnMtl+f2m+499d7x29Nftv3idJ/N3k/M2HvTwW9tnoyaNv45PdcX88Onm9d3z0+PlW9vgfj67fZT8k",
-	"O+evhM5e/vLw+ejxcHv27eGPTx/9+JAr/s2v/3jy7SP1+vnTq6d7z9S7N6++/3A6PjxRZmt/frJzKk9O",
-	"H799d3g0P1tkL6/sE2v2Z9s7x69fJOmvP57p2btvTra/Hz3+4ZfR5Lv0e3P4bfJOvk5+nP74vX6d8pOr",
-	"/YevRt/n6sff3vdfvf7BLNLH3x6d/3I00y93+qM+7+8dvZ+PlPju8OXLefJQ86/P9hfvH05+yxfPhls/",
-	"xNfX09f97eezX98v8utX78T8P/5jSV15tLu/d6PpT141HF95VZ5Zdy63H3WHC+A1SlpZ5C+wKxFbwgYr",
-	"j2f2+OkPP7y+fDPc/zU7faf6D1X/V3m4PLxbOIP9bW0Yob/wLp/YAyLwK4wyJSRQOVYiCViuituIRspO",
-	"UGWkvhbckgS2v/3k5vEV5KNhgCVpaRzigEUTcd02E77ddnNhX/sI8ItLseh0UChcwizg3dFh98XPv+/1",
-	"P94MXrBEpXCv11P7P4Dg4njcTRH+Dww7nM1ePQOB2cHi1KXsSiUgX8TCiCuR8bTWzkqB2kbeepfMjaC1",
-	"CR0kEVQqrkRBuA10Qm2EibjqNqSU/HnYCMts/+78upAIqoW4KviKn7TlzBdYQueaS2oF8RJvaMzTVGQP",
-	"zJKToFlUWsnVLmWnRq+mB0elPv04MMLyXMnrakmfoutSCAtudsQthxLgilTHtbpPQDOcB/4Uc4DJf4/x",
-	"AIc5YbPTpxe+928/nLXWQPeUkR5UydAptr7ua1FfHLV/ijkoRjSxdkZlSaQa6eaNHPL4UjhI/UKMq+5u",
-	"AS+HHQcVNZfUZROqNpn0ePVuT/nC1apjejTqBEVxiIC5vGMTFClPD0yorO4mGqOOXHAqGRoNMzbjcjyx",
-	"zGqvI/kCk97OM+EzQWpCxaZLppdeqEJFqBEIYYE2QMUKPI9oXQGYiCU6zqfkf9dGuJKsoZI+OR1HiUW8",
-	"qnAdB0XIcw3TgmeUXoSYBdVRRS+fn0WMYya5C56Ivnl++Cwi9Psn29t9qhhO9cDIi1tBtID1p/DzgEVH",
-	"5GrqnmHBifIz0Z6o1+t1Ch8NNRhijSqhrFsDbLnEMCghkjjiWhBVBiLnQqpc8eW3r86c7bvERwBlgOol",
-	"9XQ23nIvmS14tozzahV5bIfHrypx6YNWv7fd68OT0BCfydagtdvr93aJY07wWm315iJNu2iQ2/plfml6",
-	"vnjPWKxxYn374TU7FbZSXAAjEHEzLsWC9GSE7wAuTgIG3DsJmnP1RpIObaj6n/NmIJbWgvk5PfCg/6Gy",
-	"EzE1Ir0Spsew/Brj9NsDw6JLmUQeocRqxmEg/nvKMLgUi1CN5LWLzuPpWGfSTqasjfUNQJ3BAgfO7U2J",
-	"g1KrV6CXvhT22w+vT1tLJa53+v0N1ZDuVgXJYf6vKYLknACXYrFcXu2IxxPRPaIw/9UNey0WxmVasIxn",
-	"As1vHKvjwxZhdDuxMutI2EjMq+y5HP1Kwe+PQeshrUDTxIqV2qqXN63S99bgp5+DlgMgaQ1ax+U0m3IH",
-	"jc/LAE4CnACBYLcmWLLjt7WH9tCRhZ1+3+VYubAVbJmEKI/agnNe2XxXFOQzbr/rYd32u7Gi/wWR+zat",
-	"4ht5JZQw1dXSM+MWC13gt10rL3L64o/oqebxBKh3wB72d+uo1ivrdlL42+992bBrijDNrqjy78P+7s2H",
-	"taEY6aa1hm7k2sW+2t7CKMGtaQG4unblMepnbY1QVqDZKjEXxpLNPMDg8Rmwcm4ZDxXIVawNIgaLKsbh",
-	"qAAg8cbgTo8dlnDn3MsUQCKxXpwr7u388ZXKeSKhiKGBr1FHQwYmOjXjUxEfgTQcdcoS/BHBR6P9Oaig",
-	"6VcriYYe2xnZJ4jBBSpMO3LQvlEVlb2QqggjiCCwbwT/73iUTArnJLmEm4WKJ5lWOjduHKwdYYgRzuUQ",
-	"fo8wTKME49YZi0GcwHUtZog43FRXj7W5CxelvhrCQjs9hhDXDo6riAIJFd48tMy393Z2lkv2UWAoBRRR",
-	"vT5EpPGxpzZUqTRYMfUQDp8hBbK9199llWLn1WyCBpb3RhpbwgSjyOCBv9AOvIQVAj2gT8B7dUjKs7kp",
-	"nAxTwZVx8MwkumolTDM6M+jh0C6CkLUCLyUVIXi3ow6rcPkfg1UvyVhglNO6PjG4qdZlIkY8T61DT/SA",
-	"XNsuxH5DfFMjKGHtmhYYXOJK6tw4L41GJJZ1A3T+n+oIq2727ZtMNB9//owEegkGvbH+MtIvPWIlkaSj",
-	"hER77zYSxtMy4hBf2b75lVptWXzpFszhhb89rU+Uff4gE6qweGMLHuFYAxsuVthGVWAiyIp1fAkDQmAI",
-	"Or1CxWTjfUcTRn27MMyqOKOgYJRH1OHpezsA+fLKA3RTfcafg9ZMmwae6eHZIxRkSbL3S9AuyLwL43fU",
-	"2El8Sagwlr5z4IHdI2b5JUbQuvdAa9Mjr6AggRprnfTYGdHrECPzRSKBTU1EJgZlU5mIsbYeWeyo1k+P",
-	"PROxxGAbV2rEjYHVS1ZTtZ1Cm5W2jMk5KIqUWLLbhMpYmaYVztSu1H1YCNvxOGQOqp5ZrWuMoYn4n9Ax",
-	"qNF/JyA/1cniM1CHoh7Sx7rJCI7Kx3uhT1Q7oVn+9msHK/8Xp0p7/b2b33in7QudK+pi+xZdHPMFBsVq",
-	"/YZnY0HvPbzNfBoKCH9h2omXUICm6+gm7OpNhDI3Tt9ulN3frZfJMTtygFY/QjpY5vccnw1VNVLDajYW",
-	"tgzW0EpsFuYcmuBGae7cULDkRsJ+7ALUOfORMkEZBISZlxhKtwwl3wGNYT7RqYNgkkU9c/yuBpyOxE5v",
-	"hLOu4CRHAYu+3n/Etnf3u/BdF7/srBOGfl0nBzXiDTaKsbjVFTE20+la2csFDN2O1lCw1t8i6D2LoEWE",
-	"1kbhE3f9b4lzs8RJUI48iye0XhuoZm4nW0XRijXSm0NLRwNEhcgEBTgQ7D8Hohf9J2ZMEvk5YENtJ4Ty",
-	"gbliIlmpbZEu0MDhQk2d0wdTLtk802pcumHGwpLlgGQvAudkiM1ZYOBlAg0IPDUwjJr9H7Ene6F6gXYI",
-	"xq0V05k1Lg0/09bC1zORuTEo6oW+cqGyDupxEKoZd8k1lLyFBg0cEWLE7jwpa1Rf+J4iHwh7Imy26B7C",
-	"6NCd7sB08TK7ycKaFPmloYr89xewXReJNLDxvn7YkrN5wk2T74p8VCJhejRq5Dww6w/STo5LTMXPIUo2",
-	"1li5Z2GyXhi3gdy88eh990xo/hlEwr2dJze/fKb1W64WbkXMFyKK6+zuesy8MscbpCYiPxVs0QZfRoV0",
-	"6tyup53PfWTgTVCLA5Sv6jAECJobKoeaC2KqVrEgrzHW/a2V2wZK5vPTCvAuCn0IFUxW+lIFV9r5QF1R",
-	"Gzju0AFIeXYOOrTJ41iIxAxcQSdh0HMNgyJjrJ8OxpCnlOgtFOhebQd9qXMbuK9GmQYV2iFpu1eLSgM+",
-	"HN1laXcYacqIxbzT30ONnfxBoXL5D16G9tEqKmG5ouQiBGrV+XjiFoD6LGidL0OF6jqeAOQgPlYJ1gZz",
-	"z5spJGz1Cl3aa3a/VlcIl6H3yYThS8oTz1XCposCad3NqnIpfLzD0sVwJ3nDzbgmW0ntejxYvgLk61Ri",
-	"Xr8xeEUJbbr2PKXPzCjtQSRN96kCQu3SI/BuLT1a1BH2hzvTFquBI54pHFvUmELlt5lgIjzTXgEMzwTc",
-	"Sx/r8LjfZ//v/7PX297r7XQGeCaxbwx9QbU05XFFL6VprayCL3yEQMoUX1JsFGpDoSL0csQVHqwDMWdt",
-	"J34FbMrTkc6mIvEOmNrd7wRrprXyvbuLEWtj4XKdhaooUu6rmLs6jtDo8vWrEhGky3B/QGF+zmNXq0NM",
-	"yVExAHkNyHkFcWPZSFZCrZjPJNUswd/fszxTx/9pkGfeibnjEvcr0PybmKzW+ZyRZCyTls3yROZw7NfT",
-	"TYIJ86rYshRTal9LYkzgAM3HQL1CJRVrE10t2DE3jmWiAkTQZaV0BG+7diuojcso6Q7+QhqWK/lrLhr0",
-	"Pdbe6z8JVZHkd4F1GCK25RL93OdOjx2WegySY49viZCbaFP34o5j5H0WrVSliXxUGxV2iphAA9YIXcAY",
-	"6VXJYeRTUZbbHLAKDjvQyERkrIqT3wkcVDuis7O2BjVue2e/ExT1jKZaAQ10aVugmuvRMjw+KGcTOZtV",
-	"C2uS2IakEZaIm4siJ7LyXZEYWdEW2Scrixj0hdoiu0lZ9NUW7kFfXC7scCvSun1/qqIfX3EXPO57O5Lm",
-	"Qok57pzDhc1F59MJ8F2Vw/4t9LQjrUappKjrf3NqTXS1mhDrrsNmgl2Iv0ioQYNZowQSbeUxUMESHf86",
-	"FjNbq2UE4l87bIFUo3MbYvhIBWM2bHUChtgBZN/iLNXGkuW+6ao+V8l7UIFO/Tg/oxzyHMS0oqOGy/KN",
-	"nrMpV4siSJpq3v2Tq0c8TUFFqmm3pllDCtaH6xZLQhWKMpD3JTZJSrTCPFan4iK4TyZioSx5QpJQUXZ2",
-	"u6jD1+93ekVCfoQ49saH8zSZIUCXUXadV+o+zk+1+EDD6Xm7fH3MP+eZQRP9dGUyN+vU/muMAbmB4JBS",
-	"6+lMUYu7bqvxZp5eE9k4LVT9G0NMSu0dEXxAi63avEDw+WwRJ3/MGvMXtex+aZLmSMR0cYfTORfxhNvb",
-	"GnyaMtHQ2lNJKUDUvAqF6oXK6yQgTzn4B6aVQ6ZwmTuXYkFRVm1MYwowW1smnV4RthuqqJKdGCE8ivEY",
-	"AiR7b/SRUDufSeJtyGD82z/yiUE2/w4Okp1bLf5LbsWc0Eg+mUzAq7cgZK6rMzkVOrd3cMV4QsBc+fE1",
-	"YncFGWt9fkQN2AtTjRrqs6LRo1Y8dKJTtO8O0NeQiURmIraGWiArzjoYWyo3qlhEYNgYm+jAsENl+RgD",
-	"/MxEz73rgbLNPGU79OGM6+CNKS6yAjwcsFReihK5KVRrdICXwh56WNAa0dilw7Os0dKkYc7olJaxzQkW",
-	"rpLP9Mb5kNZWLW5Yod5GXt+Ut3QfivJfRwU99OBzD4xf9cotcHmiqEUsSWRNoygfcRiBr561Pv7s7hDi",
-	"zXVdeunmVBe+hIjNZlpiiT5bmquouUSaS5+y2mtgnjFPXcXRl8KuipVNAUuXYnGnMxM0N+NwB/+MpkqY",
-	"hLs0dnPc1FdbX9UZdCH6DqXiOIKVCxKsQYV1ZYUoYI+ICVX3/tQb9dmDW//k/MRnnuhwwmZuu+zW85M3",
-	"naog684/3qhGmdXdAMKD9eCZt7wBVPoD4VIrjrpKWwQqFLnKogWQdLuOshoqnSUiwzKjS4nfXCEG6+nu",
-	"A0MYnu8xbdyZ7ouTGlDcFF6CRVALvodjUdTqRQxhngkPlOCqNJJ70WNcX4pZs42gcr2PYS03CccF9OgW",
-	"zLPrYVHKw1/HZ6hmezdCufr73fQbotHe5j4FSG0ay/pXoVEawc4vMtBsGslIDVeB6FltPrUGggqpqlKa",
-	"JUjdAoLhFmpBg0J8islof2Fy8IXk9p3bvOxyfIGZP8dkxc9Av04Ix6fM5sSK3eXVX0vE8tvQMIfOe1s6",
-	"RtCzS7SrgusbFQQEaQQnMleCKGygE/n9igFLAOV/gixQubj/IkLKOpL9afLJ38SpQpz+0vTl+Pysmao4",
-	"jcHjzzYbnJ/h96YGL8s9Hr2dUClETIQrymG0fUK6S/qWwpTgOR0KV8BgK56m+JL/bVC40qphiR4ayedX",
-	"+9AANDEqPWcag8OkqVbqUVTVl4cq5VZkNQQgZ140FH4WuFpmbnJNlI3W4K24dYSgX6iyQk3v38PCTCtF",
-	"LpBlF6sDOKj6ylaMGU1r/OfmoazTrkiP6DrE5X+T7ToRHGNA/dY0b9bM11ZcctqJbCy6+CMzYsqVlbEZ",
-	"eEBVXxy0ALiRGeGP99grhwURhCrTDoSqgCOr3mIjLNUtCFVhyqNCRTKJqI4DRTA1WQC9I5TQ2wahMnoq",
-	"tCJf+wNEckFLW1lWCn6MXAdKY1mmZBFhVBNSrVCVlXeKBzGX5cKVSokQLQJT8VytK2g0VEvwEfQUxnAe",
-	"LZkEB43BPKi2UeHCgEU+LzCiUkPRUGoChp1kGB5dQJjU8EDIk3LAPCgGzNaZHEPVgHGxUuiWMC800Xzp",
-	"MY2SJoJ5jojdb8XnyjShw0k1P+/Zg7KJhjig8ioF+avml/xThBDdt1z1p/lZE2lvIquF8LVVLS3RrOaR",
-	"D6WMXiJPf0CFgVYLMxBsnxLzSq2GUPm0Ox+NVDSHhHB3tZ0LqWKdZSK2VCsxVNTAOBfGiOX8OnRYoHhl",
-	"gLw15skByTv0WGiiDJ2qxddUAlhAgDhgVQhOwo73T2JhG5D+DlUhcpXul2KC7QIVEi5mB4tUhAoET3Iu",
-	"EyVMWDzRmvJHzJpKFd766krAIJIimvic74eCcBXWT6jnYDoMvNWg21DFXFFK+VD4ugyY9Tzni97SNrKR",
-	"TlM9LyNZDdOjUFFoMdHfWoLhzSGjobopwfDGkNFTYd8u7im38AjPzp2c52tE9OrxN8L+y2FK/JMQ+H+a",
-	"jMOCuJ8KTFxxVAyo/Go6YSOZ96Vn1mnaL3Q29uVzCnpXxW0or7ZDT0SrnCN4oYrwWaDVqdHFBc8EJjut",
-	"cyCfq6FUydsF1bz5QnJTOVuaUwnZ6ub0b6OOTfUVnanKtq/Tym4RikWAv56jLoGcR2NhcdvfYTcRG+bW",
-	"ahWqtotzoM9UEcMuZuI/wlb9lbDF4PSMhcXx0nD/w5UycQESAXEZcSUUqiSEJtzDgXWKgjguxa2GUsKr",
-	"yIZjYeGZSj8OhA/h9zDn0wV5FYfJMbCASRUqSrvDMnALJniWSpERqMtZLcPfNhxHn97vziKobdXAQ6on",
-	"qKfC41vXbE3taCmMLiIs5FBhnNxQpFqNXRRKDZIcU4ENE9e+GJyz5MN6LO1kHdIXXixUQDezSs1D7Btx",
-	"ExDlHsQVTHr0uOo9dlhMzU2oXkgK83NQYqQJXeC3F54P0wIdUhggMNcCgp7SKOQVyI5LKPR+zXwMDCjb",
-	"Lokx8LHRmLfoglzRAIg9cBA8B2xvZydUfkC4URfwcyUTElXc1QcoeROoZajcIAxfGBa2MPa6Bb2nMpY2",
-	"XXQOGDeXxXnFKBpO4L3+6lCqIjtkmbDZoh7I77YCaTJ6X0dcpqbcVpxPqHjqspzLulzQFCZ0E+GHwQ/Q",
-	"5IHQ20VtQIRaFShj00XC407Cde1oSbVyQKRhD/srS8hns6IcdHRQvvRrri1neztPyhcybsUFYmZg1qhb",
-	"ymFuFrBviZ4rRKttN0BldHrs1NVPKIRORK/WaVKifDge2MDDni5xsM8gfkLb0M0XCttcxzyfwqE4WE+0",
-	"lvjn34hpX8oa8XfkaEPkaCH3wM1alnpYuy5rOBLbuUHKvn2oOq+GpxMrgVEgAKUtkaCJ1LdRhFpmvR3G",
-	"QUsHwutS1V1g5aoMYnSFjxb5mBg4igYEYI8rkkKPwcp4I2x1PMjEC3ecY4pYkh69WrqrZz22139ScDz3",
-	"zAWykUL9hwlVm61KI45x+E7a1Wp7sE1TDuLLAlm1F6iqks9BScwx5UlbNhXZGGEBKE/YD202WzO81YWk",
-	"TBcaWn3oTsZFVlHdozI1APltnomC53HDgGevLvtaHvMvnh3wCWzmb7vJ34kIf0l2UqhhnnJYDXRB3Ip/",
-	"FHGLzUzk/Uwog/hum+pGunJOVWIEmuxyodKANZcYLb4vi4a6bIpQmQka3zFmq3gOURZpStH//Nd/dwZs",
-	"uTYlhiO4bwg4iqwEtYypagE4buuXPuVW+GysULUrRSADdvz66PR/Pe746ugEjp8KflXgAGHyFTsV6LRc",
-	"X+LSar1ais5OxNTVEPJPhgq12qGo16jDVleL1HmtfaVabUU1LjhFoQwPsLoS6I+ksvuFqKlTbZEawar6",
-	"JQzBeYb5bEaWilBFhZM7QnZIhbzthKt6vXmHJsr4WLD2NpvoPGPDRagc5GjAmvvzyDwHBXItrgRhbNMI",
-	"oFcHWTHKYQ3rajE24zVmzKCRppqEUiwL+a6/+qoqYfj1NpanIvrqq8KaknJjZOy576AYWagSLbBcgt8U",
-	"1nbAYd+evn/Hil9nPDOiU4HQwDiypUy/gA1FzNHKwCjkpyLeoazijlMmyBYkbS9URzxNKw8GNcghp0Jh",
-	"/PWyjMDazgPk7E/WoTjBaQvqG4BGFE+MoF0y0aCF4IDO1emz1zRddPxoFaNkJa0R6ajHXvmyEoyzvf72",
-	"YBVmTppQjaQSvmVMZ0I3vWXzsshH5kVJN9JmU9ZQLNuwEI24XlGtKszSQ67eR52YtDfYiTo99taDUoVK",
-	"qlluyRfZp4WnoAMCdxmUUKAUnYgo69YV/yRIq1AVpKEISYNn9vpsIq5ZIsfSmk5QtpRSSTHEqY/kVRSq",
-	"6mvbj9hwYYUJGK9UuK217MGVncaiR6Hy9Ucx/MMQrJabL2tXiF5h4K4QPl9AhQRvUCwyEEsQL2dpasXd",
-	"QNNMpWBwqMr6Snj63NWieJfKXS8aLC58c+Qbvl2pKP45Zd9qJed7Fn0rM1yPQE+MIyiyKGCBv4QAvGbG",
-	"1dp/dwqmgbfWxsU50lAc+c2UgbXX3vaKeH2vE0BusUSXivsDYluFI7WbuRnIUhUm0cwSglCtMt6A6Dzc",
-	"rS9st7rPNa9TnmFuna2b09UZVEusFtp88zFaFqUClA91mlQ2qyb+dKoFHwlFtKwZi9UzsWsQYKtyUKMM",
-	"RNWqqjTaHxyHe10t1d5eT1o7bv+/pHMRowBRPvDS1nRRVV6Yq768VjuyOtHrCzC89yUXvCGmFk/7wPi6",
-	"qCOZlphaBk9rj33g6SVJQtCEAeHHuKDMzUXUluq2UOMmVL7xAzhy+CjJgHDgiL26R4PC0AWPs+p5RLNS",
-	"mZTdr6CRU+c9doyjBV3sUiyMsF2QR5IBzZVhxXzPkBc6Z3OYJilGU4753Vjijc9mgmcOnxdL3HiRex1k",
-	"zxluxU3wLTiImchwX/6ylQ167D1WNjjwhUqHi6q++LnqHayMNnKgIxcoXIJu5uuJgBTXrf1arQCIWIFJ",
-	"LugXo7Wqv1j85JTn4pdZJnUm7SIKVTvVc/cDEpxu8RtrT+R44n7rsTMJtyMT/JJpl8eA0Meu6qB7CxuR",
-	"SY/REcA7ojRLcoFx1uSsTrlBZXCo7SRU8Btmo7qq5Y25Rzpbc1JaleVpBS2h4Iz81Kp9WX+EVgW+Lv7y",
-	"o4cvi79/Xt65oHXdhfa7Vxwj6ZBWnerMEspbcghN1T4/EyZ23z3LRfE7/l357bjsvvoRn/h5XaWSBDHd",
-	"IpBOI1x1pKTtCMuXRx0iBOvOcEIOy5W0raHWqeBqbXkUoi6wY5woliuHAAo3noOTF0dsd3f3ibMXgZg2",
-	"MsIehGomslgo2xUUfRB9HSE1/f/tPAV17Pl1nOaJcLR65dws17Pf6e886va3u/3ts35/gP//ur8/wDro",
-	"jfOFnYaxthqBoBJuRRf6aTXt+Vh3b1c8plwdeDC2GFjpsp3dCqE7Jga+GecI1IWZfiZURJv1lchSPvv0",
-	"9di5/XrQ0O5hQcpqOpaPQXnOpjyVxkfuYg4oHxuS6OGVtQV+LB+vo7u7dye71SEinCsW1YZjrbQVxhcg",
-	"cUMX1zZoqjRy11pEO46bfaGCOMC/1xXEqQlSRD7uUcP8K6Dn4awrkigJnutj3krcZBSn9LwqRdTTukLl",
-	"cp65YtGrRExn2goVL7qvQSu0muQyqqWAC1lUx0c1boCpRjZbVKznKHheikUJtoBVaXVSIvqUkTyZMHlq",
-	"WZvq1sNwg2pR/KAyKNs9EbOUL1CeJP7i9Rri+2qMNi8Ra+gYmxJXWMbBqbR2roui2izjsQt2KwbsvQmJ",
-	"HI0E5gTURo3WIlmuEWjOHha+x7CsOfmLmdWkSzmJOXERW2xnD43XpizYIzO3ELkRn5z/hBTCJz8hlfi0",
-	"9CdQEypTvVv6U6icPNMko9OJhFveuiuiT+VQvhaL1ubU7T9GgWiU9427jKuyLhDY4f7hPW7rLAApl5PJ",
-	"3uGbWB+C5y8UXVP3ZmcJy+r5GR+vG5B7bAuf+Ri0Gm7eTa+WrxRvfAxqAFqb3i6e+3RArL9zxf7Zc8UK",
-	"cGo42A1Mr2p8uREdFjPFolej7luM2KzcmDITnXKN5IjSnODwR1SXx5dyM6y9t70D+imyFlmD3N9c5JLS",
-	"vz+N7o3eUjrnrYFf/bzGWom/ejWvW5zN48pyUym7v0gy/9qjuQbyujiE77QS7iRiLK9np9BcpZ6NO4Nt",
-	"nbHoKzTwTgrWDPu7298rVK912DMvhf3EUweDXHvy+vfC9WA9PplvQZO7G68IOWatz9dmRqqYZFy38gud",
-	"Y6GyPzSGvwGX1+ErbLg/dzuscIYQ6vHPhmQ4YJHK0zQKVZwKnhlW2DPhTpKEfcAiGH/k4ydIqyH/N6KA",
-	"s7fcFbMjxYZsY0YAl4H5IPOBRg9YJhC3meITXJfS9thzzAamcxoqCRI2iP+GRVciM1KrqFTgKoTEHWOp",
-	"KqwPVDaXooepQcTylEYNB6stqERiNY+hsHMhFKh26OxD+0ihGKxlhKh9+Fhipxb02Afv1q8MZOJsrfNM",
-	"WsHmUplP1XyorI/Tf0JVbg5lQt+7AnQTAMSfIAh8Hs3niyBHbGIBHjniD7OCf0UZ6G994q7YE7fXJrZK",
-	"SJv1vl2PPmsYPU1oXGUlAefarfrMAioXVgaslrjRddDhHjt0DtiKn9iB82xyfx5Wxv0ZL23ZzbraJZg/",
-	"Wg7m7+oTm+uXe6bNa/tXP6fBH0DErgpJjdZi2lE0F1PaTFQOJapgR02lEg3HPFTtnf52p8eoHSfEULxo",
-	"1d5bgYrixiHXtXf6/Q7lAoWKMkSlQQtzj53W0anIkl1gWdF9OKiCVWXQxC8iRsCh4qlN+FV1fKxQ3QBh",
-	"tRa13kFbrYG1OvB2eALc90WLdvrVLQ9Vu7LslDcaYV5Qo12B1vpMO4Hic4gF5UX/QhGI5QCaqMyhy/Hy",
-	"BBjJzJ9plr2h+2q3f1sq/y0lCzoDFWRRxCxoFDSqBHyjyLH1ewHot9GwScgYy5TVYSo54ofR8q7gT1tS",
-	"buVQFDfGJed3CC2qpM71eGpxLUF4KePAqmJJgIBPawSTZwKafJHpaUGlbrJi0it/V6zaZIJcOnMOkeLG",
-	"U/epYkNjEFsh9VL7WAxtTdWz4jj/seJn7tL4+awvGVyYB5jj38FqBQBC/4fDb2z10QcmVAgiFrCZ9M24",
-	"rKhLsSjSVPJMmQJmnHzIGAA906mMF8DKEXP866LuQYeN5LW7rdjQxsIEB+Q8drjEzFfx52pRhmo617U7",
-	"BHTHIycKRaHKlZUpK6xMHjvFezyKmhlucuj8cBHtoSpfk8oFUDnJqOeAuy+4jTrr/bxUhOUzySXU+Beq",
-	"kUudn+HGr7Ve07H4u/r452S95tLFyhe8l/akqYZQnXZsLqZ1imEnhHwgLE+45QeFYuS6QjgxzLuvlX+i",
-	"yJpQ3aDO1xSYNa6bygX6XJnt1MNa6xve9r+58CY3RqkH+6P2eQpYVc/tlqfNyAE/teG1lgDjeJ5nPR6N",
-	"jNjEAwP3IHXsUyX1ikvs0KeAeMiQgj1FpHgfeIZEBVvrdwq4cWl+l5blhTmdHTKPucRIw6+1PsIMAY35",
-	"L07awGoVBU5TUBgBYKBV/KYKf5cmVI49dnrsnfbfL4RdNSNgSYGkrAbiDQjEhx0bPmAzjCi3wHd5kkol",
-	"HJf1jfkMnU9yf5RCC5klTBAq9IekC7e0ZK1AOE9K9y8xrsxCxZNMK50bahIWbwrUHQWoQ/g96tACXYks",
-	"kbFlPMsQqoySiYcLNgVtbAwDMRMHiOt9KUXXiOUSOQNJY0blkTvRX5rmVY/jv5xWf4uZvNTqnztuSKuR",
-	"zKakvpYlevDQJs1yQb1syO+toeCZyA5zO2kNfvoZ6CTl3KyvBQ2/Uo/4t8tXT3ScT138QJ6lrUFrC6mu",
-	"G8LvDSVm0WyKyZFFqjpmspugIDKXYuGAmEDSQA9or9SzsHBos7a2knlW1BR3DmZKXTWWZ9aUlbQPgHSF",
-	"yo3IJdYjIKsS81q6vWGkb9h6eiwV3tZZqJza0GOHtbcK/EWZ1epqs3ZkKNkQ5o6m4St9CSJW8VC9e56J",
-	"ogqKVg5E2+0O6Do+txHaIdLh4APbRlDkx8nzw2dvnzudxqf3FOX9b7eseq4KsDkcuCugUrboUwhv2aDV",
-	"3US7mHe3VWhIrqBSFVHGUhUYWMXCHDTZbOplVcU1x4wQV17VBZNyW8GiQAtQj33IJKYf4J7pmZVTaayM",
-	"QQigwKV4wdoUeRCEqvT3Eyqpz8zy9v0igpy1V8LO67tApozVFSNqbpixGZfjCTI4x7OLsoSFmlBAwxhR",
-	"KeDlgtaXaw22OSuq9pFib7Urh0jPO62ecROqaKSz6bMCt6UgPLlKRAaPpuICn6d0KFf+9/j8DIPEiwJl",
-	"rjJizNNSbR9QmAav6PFO5KHEEJptqCa8AECeYgJLIaChacGZ/eBy1BbWE8Lmw7haHS1wssiVSPUMhRGX",
-	"7kb4G4fHr9yVQyh5kY6YE5Sq0lq1MKShqmyMUwElR0G9GuW1KENBJOx0twvrwK0cpqWEaifCCDbjdlKg",
-	"mO3190gYwX1AyAqXYzrjpgwKqY+5fvFdRaiG5Bwvuhg6V8lUKkKa15lh7SjTGIgPX3tcmeqF7FQJNjzU",
-	"0MVxpoeCmse9HvKUq5gwYIGaxhPhO6y0pmcGNIb/LwAA//8=",
+	"7L3JjyPH1i/2rwT4ntGklGSxhp5YuPBXXT2o1FOpBrV0lXJlMDNIhioZQWVEFouSG/gWhgEvDNiGF94+",
+	"wPjs1dt58xY24D/lwxv8ZxjnnIgcyCSrqqXu1r1XFxfqIpkZ44kTZ/ydX1uxns60Esqa1uDX1kTwRGT4",
+	"57MzPoZ/E2HiTM6s1Ko1aJ1NBLPcXN4z7EpkRmrFuGGcGZtpNWZCWWkXzPJxwEY6Y9HRqPua23gSMa4S",
+	"/PhGK+G+67WClrjm01kqWoNW2LraDVutoGXiiZhy6HvGrRUZ9PvfhK2rH7a7j3/8od99/OMXYevftoKW",
+	"XczgRWMzqcat9++D1lEipjNthbInYpbyhUhWp3CcCSOUZTB0luFjTI8YV0zwLJUiY5n4ORfGsrm0E2Yn",
+	"ghk+FSwqGo8X3ZdigcMvxypUPm0NfmjZLBetH5sG90rHnMbQtKrnJ69gGNBdnAluRYILXV+jravtLasT",
+	"bbZ2R/34QfJIdB/wR8PuHr//uPs42Y27O6Pt0aPRQ7Ez3O7Xxrc6nhNhs8XByIpsdUSnItYqMcxqNufS",
+	"sqEY6Uwwmy2kGjM+5lLVpz+VSk5hBfrF1KWyYiyy1nvobMYzPhXWEVdlKV+KxWr3B+xSLNhC5yyeaG0E",
+	"EpOdSENrA2TX5uz8/Ogpk4bJRPC0E7BcyZ9zwfhUq3GoFjovttIM2DbMZef+fZYKICoTsESOpTUBi7pR",
+	"wKIL+E8vYkC1g6jHjmyoxPVMZsKwnT020XlmGIfVYtIaNpKZsSw3oheq2hbdcmMkTJOOWytoKT6Fd5co",
+	"rL7A/PqVUGM7aQ127t8PYMH95+2gelJ+OOj+lXd/6XcfX/QG3R+/XHNSRngGN57wCHhAxNqwJF9EASwN",
+	"Z7GeTnnXCNhQINJUGouEy8emMwD6DdU8k1awCZ/NhDJMq3TB5IhpJdgUOhWGyDzPMjiInpG0iYmECngS",
+	"z6TRqhMwkRrB9rZ3euwtDpGn+3gwdW6ZtNhQyuGwYp9zqczyjhSMpXnNHYdat9jb/Z292vqGofmiHYZf",
+	"/Lftd1ud/zps/RCG1zvb8J/dbhhePxTAntrwVICPbniq80UHHlm3Q8Aq1+zSgTJzkbHd/h5xKaXZUCcL",
+	"Np8IhWtS30JpcPWJvxjB2nPBL2sLzfCACXbF01zA89EX0Z0XsuTtf7jVPNOJPnq6kdxl0vNzm3E7KWcm",
+	"k1bQAk4iM7hQgMNXpzfS2ZTb1qCV5/jkaufns1TzZF33Of76EQfwHl42M62MQO77hCcvuBVzjpw31gou",
+	"TPiTz2appEtqa5bpYSqmX/5k6MYqu/u3mRi1Bq1/s1XKDlv0q9k6preo0/pU34nDCbeMI+WKhBk9FXYC",
+	"10mucsOHqWDtaC7iCbcXQ55c+CFH+4yz2QToV+XTocjottZ2IjIG1053lulxxqcB86/j0xd8NruYSoMs",
+	"J0ICz8QoNyJhcDPEmUhAXOGp6bXeB7AoJ3RZfMpFgf334oY0bMpT2EwYYsaGmeCXIFxleSr2WSSyTGcm",
+	"Qo5LHHQkRZrQ8A+1GqUy/myDj1NugLEjN5rDRotrHKfOYGK5SkTG5nyxz6JYJyJihi9MqODJHjtgsVb+",
+	"Oril9AWtGivTNFRGWJsCIbWj2C1DFLAMxJsOEE9uRAYnCcYiplym8K7ll0KFqh35Xy/wG5AC8Bn3ERtw",
+	"pAtPwqtDnasEL6b5RGQCGnGEx9NM8GRxgU9EJUECKdZ/g3aVO/pMmlApDVOPhbyi3afPPFmwhbCsHdGj",
+	"F0rbC/9YFISq/j1PFjRiYGlsotOECGWqjWXcWh5PprC7cHNO+QJGXn57kcqptFEH2P77oPVcZ0OZJEJ9",
+	"SpJ6oy3jaarnImHtaOSHEHUCvwn+DKM0CDtSWX74eDFMdXwJi8MyaS6BsmymQTysyhwzbsxcZ7D0bE5S",
+	"RztyP174Hy+kinWWidhC/yj9GKszPhbMyvhS2HuGGTlW3OaZwE3EppDkLZtww0iATMrto/cupLriqaxt",
+	"oPvFvRF1euyJVAlK2577CZGgriUMykujTE8ZD5VbmFSPpSpZKH688JdGsauO8Z/JqdC5/Qz8P5EJ0jbd",
+	"A0wqZuVUIA97oZX4pPxLa5ZyK/aRNDJhdJ7Fwm8aDulIgaDC02fAez/l2A4Uy0H/EDEI2SMu0zxzA0VB",
+	"T8QTLQzIfdINkSXCcpnisN9o+xzYzKc9uszk8aRYx8BzMVDEzD6dn5Ggw4KnNxGzVC+A9eBhMXMJykHC",
+	"9GjE2lFxCnluJxeJRBEBmWqc6jzJclV+2cFZH/MFHKUzrV/xbCw+9VWI+yINS6FzkKY5ieJGZFciYzyO",
+	"xczSbX2coX4t4e3nXKYi+dSDrVhmLB/TZcpBzIBLpNAgSNNH2w1epzj4U5FdyVicK37FZQob8EkPBpCN",
+	"UAkIAngZ52YBtJXoudqnUTo1PUIDRxctHBEzZNHoheodCBYghIAogoO+iCcivrzIyxlF/r65Z5h7CFrI",
+	"M2kXoDflKXExfJGWS1xbXKhl0qYLC0QgfFgkocJn29HrozdHTw4OX14cvn1z9uzN2cXhV88OX148Pzh6",
+	"dX7y7C/0ItznIOzCTTCHU2I1MKfaNKoDZ20YTcItH3IjWDnUIbA4TgcsIz091kqJGM0pw0xfCjaVSdfJ",
+	"Xx2clc5trKeCRLhLpedqwLjTtVGA0Bn8ix1M+JVA84C0ViQ9hssPw5bGyXEj4dg+NEJWrlDdJOdlwuaZ",
+	"MiVNypETfjNjmc0WoZryRICCG+AGoFyVcLQG2EndBgmdG7a3vQOt4CWdhMpJZgzpFte2FVRNoRU6Wke4",
+	"7umtik3tPamd+jVXC6dZmE95UE5gBVCkE8k+WfGaT8TvNtlzBaxaZ/IX8alvHhSnkMUaw6y+FArNVtKa",
+	"QlyCw5OJK30pEpLm0HSEQhP9RHJluxD38WyR1pgJM3HNuucCPAYg7VETXr/wt1bAIifkXVQ0zchdiizm",
+	"aQrST+Is5ijLuX4P4XpjX2ljpRpXrzv/NGi1Rqqxu/bO1SzTMHE4/8/wiU8r16Vp12mtw9zSlQHqBuqt",
+	"3qbtpQJnIVw95rAHuAF4aDlL5Ggkagoh3K8khoeKuCAbyVSwhAQhS8ZF3HOnV5FMTe8UyhZexyZU3oQw",
+	"y7OZNmJFweAsGgt7DKL3G7Q7REgRFXWDzAzwZSnQs4YfoTmnQfhLBXlv7VZhP+XJGLul24HGLKd8LDqo",
+	"ySxIvcX7Cj9Hg1AVRgGgP8OAvxcTQOtAQOtZv+7o9eJeCVV5sXg94VyZfDbTmRXJa5FIfoY2pc8jUMHe",
+	"RtXeoJeoh6Y11xT0dFBosji6hMQrnh5neiYyK4VpDUY8NSJozSpf/doiFVgkF9zWzGlwh3RBO1m1qQUt",
+	"oqabZkiWvxaZ4Lz97gf/clDrunQa6eFPIrbQSzmnV9LcdV7Simn9j01DrSzf+6A15ddH9NZO6dHhWcYX",
+	"K5Oh1jePvmJau8MEnGoskyYPEd3ZFftF5E+4HrGpVAIutptts6vbAv01zeaZSkRySreJueNMQGBtmMVX",
+	"es6mXC38JWXYXGSC4dMw/I1etfrYqYemcT8HPlAosHcYNDCNBtegRVvtlMcTqQRxlsI9hzznnmGOHwxY",
+	"VFggglBFVuuLVKsx8En420x0ZuGDEy4v8P2ocnnCbPBV/wXtaPURdFnAFzq3F3p0kXE1FpUHaq8Dc/W9",
+	"wyFIxbX/CBvh/x6JeeVPGpaBhlCLTfQU1CK831Dn5aYcTp6l1dHFE57x2IoMX4/EdGYXFzOUR6vTlFNx",
+	"8YtW1XH7iVRGH+eZ0VllwaqPo9kSR02GzFBFStsLZ06LSDgeVWQUUyzDVNPzIIJfcHPhbaLQmv+Omifh",
+	"eIUb4gKt0sq7iUBlX3iCYNIETPTGPRYBd+8pGV9iR+h3JcGyd+CkSGT26GZf6W8K4g6p+JuPNA0sIFou",
+	"32s6J18JntrJHc+IsdzmphoAoC+b3f/VUbm3mkbx9buXNw5hmRXO8mEqY7RFgr51KRasffL8kD28v/0Q",
+	"1EeB9ge1YLNMXoFaMBUg0MDKLt2E6bg6lWfJ09ODVtB6drpz/0HDrIJWnF3VX9i5f3/7cStoHXfXvXLZ",
+	"xM7huscRP9h9xOwknw5nmVR2vybSG5Ky7UTIDCeJoo20jRRySVKwH9nbl8cwkcPGIeVGVJ81ctz42HUD",
+	"uQWtxc1ECGOhiQe4xNTjmt0/FXe9Ji/F4vbXPNDX+xtudGywaXivQNc5cY65u0pZuJMXuJNN9/nX786Y",
+	"1cwIUOENi2pcYMCeCJ6JjIV5v78bYyP4p2jmDy5y40Kq9bEtubIyReZU0xvdq7Xrd3v1+g1a0lwoMUde",
+	"2UDQWS68N14apyQWgT0Tga6LytCHWqeCo+jt9M2Lu82hrqX6yJVcpTAz0mzJGImCBnqbU8FSORJw9wQs",
+	"5rMZaHALVKD40Og0t2hV6dy8FH7IxeZuosATevgMnwVShD8urFMwNr2Jr6AmQoc2u1H8Ng2SUo0Qa93X",
+	"6GZ5Vo0b44ZRJ4amk/NaJyJDUn4qYmlcGNidjo+PHfNsis9mmb4SOLAp/LHCs4LWdRee7l5xvM4NvHaA",
+	"DR0UL9PnE9fE6mJht5unBJrCXaczm12suwiqTn02n2gjmJ4JJengkMkVKHofyBR06CLqhexP6E1Q2iv0",
+	"3mzSyCgq+mxDYAho4hbaAAXZmW9ZG2U4lKQKDb25bTrud1IrC0HK77KXkFpBayg10muiL6y0qfAflLbC",
+	"wNVyxS3PCq0SVbmme4zW/QbVKGilfCjSBpnO28Xxd9be7veZgrbSgG33+/1txhMTsB38c6ZTaWXsPu+w",
+	"mc4U/b3L+DA3gj48YHGGXAg+PGKjjOcJftjeYVd5OuYZfdplsZ4tMjme2IDtQG8MjTidfdYnKlCaFL8m",
+	"HsVNU/Dlu8kC99GidAqStdvoiLUjpS+cPcdTUVTYDr1IS3bCUekwcN66zj4jSsEhzqURjVRSSpCbOFl5",
+	"2E7peXgzp7PYMKU6yWIQqaOnWaZHsqCdVmHIaCIU18Hag4oBEW3XYicg87zOnB5+C/07aNmMx6Kxg2I5",
+	"/SNFeCxMiuKL3Ql3piq/3k2EUDXcJHc+lRhYsG4ViOncarZXIktk4475yUYmH4+FQR11JjAAIGLziUxF",
+	"wWwcB8xyZYAWQ1UlWTd35npy/p+hYBOesHZEh4Cib9h8sui4GD9PHNQj6AXcGLxZrqSYwx/SXIIQW3R1",
+	"y9vmWxrHcdGw/4Lad59OfDf+s+vNfTwvO10xPiWtcnvKI1Gj3aCiBRK3L3fCs7kKJRasojibNVZeo6DN",
+	"9+KxU1E/ms1u6QpekeuDlhLX1pkNGkLhuTEoazu7grPjCAZvsRkfi+KK1aoMtYUfejca09abBVd42crA",
+	"CtIfLFP9nGP0dcWU7km9xyKQEqJBqEYpH49FEuDToBG7u5onU6l6LIpTUCaSaOAZCFC7k8uxs16oIide",
+	"oTWKBKyEhoOtsETEMvHOwtXzA0MBuqGe4E52zRXi2m1PUIWcitbL795SP+UXh0WP5XcHZd/llyd+FBg5",
+	"QRahwwlXY/Fhxtrl6KnVXT1x1FGR1+JY5y78gxd2qf3SGVezYHXoRRdb5Rl8wXSLjoNaxPHOo+Vg+VVt",
+	"ccplumm83kVNPucieIzSRvwkUFD0I9sP1bpJlOIAO8lTgSdQKhadiLE0VmRu+Z2prTKV3Z3+jVMBJWT9",
+	"DjzXMArypWfYtx6tdNzz70cfsLyP1tyeFMn8R1/hB3s3LPASj6utdhOr8wfLGU4+5Fyh6aDJYOKX1fs3",
+	"KbS1zdXCRYtg9MM/RZ19FnMjulIZoYy08krUs4p4KmNxd1KrklnZmIuYZBOdGcGGGOm/YMbyGQqdv/m0",
+	"Lu0ArU5lMI27MHGRhXewqp6V7Omeqcefc+PvjSuRyZEUCfCkdnT89vSMbV1tb03FFr6AUZdlvlnqRFNo",
+	"yocR99iJ4EkXf5yIzKUT1SkAH3Ty6op9nRipGxnI/NRsdak3irY4w2xx0ezsgVVwT2DMAtAVPBkUOTjR",
+	"lxE6pvGZQ53ApGvU9ehBfYv3NuUu9buPGzOWghb502mezeNc2Z2xvBKGtmZWceNjgLRPJcitkYlgUy5V",
+	"ylXCDidScRbzLJP4rimnr5Olc7O9+wh00kf9fn/59Nx8ePJMXNx6TmXCU308MLM8E9Ughc4tx7h6wG+z",
+	"D0unrzaBpkkt0VdQ0vLac/pEquQDJZC1JBy52FhKPXB65Ep4xzC3Fk2j4koou8+MVOMUtdzABxgNYRfu",
+	"s6lUuRWmxzBenUXz6x4yoqiBSnA9umv34c4cD2fZuHqZ1Jmsuz1SDVoVmWdaQWsix5Nbip2+tVfYgv/0",
+	"xrfkv/gKW8TeKZZj9Y5/fsge791/WNhLaC+MD/Qxq/7kVcfU7V3RVrNhxlU8YVrVNwK3EEXfixHF3Dac",
+	"Sxpc03U7yaccDespV5SCinQkDdMxyb5xs8GBQnQahDFQSrupuBKpXxsTlLJxEfaEkZmowZLMNmDcYkZH",
+	"qO73yavr6LvQ64ViU50JiiYY0T3z7AouYjRpSjXLbajaGGBDAzXYzqVYmID9nItsEbAZh/1RCSO3LCtT",
+	"eDtsmkP3Q+HOxfnZ8+6jgku9OX/FSrd3wLRPmYUpjIU1y/54YMhfn759QxE/U77A1BU/TbYd9Pt9ykw0",
+	"TAljRRIq/+PuDkuEmGEv6FOOsIu6h59u1Vup1JVoiQZ1WipjuYrXsBm/Zbhyt6QO946zLm2wDk75NXlg",
+	"7j9+XPHH7PX7TdZOMhA3kDGGXDhiNvl0yrOFZ4j+gEJrjWP1PprlNs9PjpjiUxAOmtopj+DE2pkZbG3B",
+	"6Ic8vuwl4srHjpmtWxzQJV7ovDbeGl6aa9bzSLRVHvus2ru42S1LBTcWxTeiZTgFbCiYEZa1KcSuGt9R",
+	"6iGdBlc7GusvbhHiRE8uBTftQ6eGRb6ZLI2A9WHAK3LFUKVSXbJ2BAIpPWW2fpXJ+6hD15bVY4EBkKQn",
+	"VBqi03KjMbN8oyk/meFes/OTVwHl3c3sAkaIFpEeO0iNdikRaBDgFoMUJDAHPIqCbC00d5wKniaXTCGN",
+	"yUHxw+dXp+jyDWE1XGwEBsPjYGBcTKpQJcB59WwqlO24yP0yQay2sLmK0TCSBAxGHSpn8qZkCVq/F8+8",
+	"7B+xmCsiC2UZkDnqn5ZJ02MHahG6wNPzk1egBuz1+6xdix5iWrnwmMogOivKKuVSr2zLUOrV/Tifwdrf",
+	"7/crjLlXb+5+hZFU7Ane/dTg4ZbTqUj2CVnhwV6lZZeAYeEJqca9VSV79VivHFXnJv4wUXDFId3ErKsO",
+	"c8cCU26BgZO7voz97rE2vILR9JjoNxZKZDo3QA9oleBsKg0GXtWjCfAuAjrUc+XyD4JQ7fW3WVQbYxFB",
+	"3Oss7/Ne//GDu4mI9dn/uH5xz5qX5+2M/5yLAYumw+yCoFt27j9gGVeJnrKhtKbHXgoxA6I2Is6A/c2v",
+	"e0bYU8qPPF2ouBMqeBHjOaRTf61mpZbMczvZckON9ovYZdwUn/TBQ6XEHFmuP6EgGcBnY/XMsLnOLoHE",
+	"lqAKYOA/P/5u0v/2+139ON3968N38aOft7O/Dh8szvqzb/aSHfX8vnn5aPr1Nn/VqBgvGYvuGvDZbFJ0",
+	"hwYnk+q5yLoxx2wCCzIbZ0OeCcaTJAMKilId8/SfKNqwZ9MkCpUeFWLRzv3amWvTnUTXUD0msLO8PGjx",
+	"+Sf3uRfr6W+z/tTn+Ai2eXvnUW1w50riyKpyIcFPwGogu3jz/OVhqEhXkQblAMp9cqgjWlWyK+BrH0ZD",
+	"RjD3Tahwzssz/n3NUnezcm7e9F1Yrt2d6mrpEYt495coYFG/+xgjMz08DUr73SiAoWe2MPNxB2uDmXBy",
+	"LG2VHIyLvC2ibathuOvjaiuRq80E9Ntsp8V6efv7DUa8E90k0KKr2xMCqg6JxtR6OIzc6oyNM66scV4b",
+	"uqu9+Om+xCdcZBnl+CeV2DKvSrtAH3yl0VvuQsM/ViBMqsdjkWDCtPae7hFmE61xdNfDT1Zbx0vuDoZC",
+	"kozWhLp5z6HPtnL3ae0uBHmoOeTNR1RttHH6pgUFvmFgm7svROIQqm4/nVsHwRjEFbhhGYt8MpIfvNhw",
+	"69GgB5uP10YixakUaIg+NyLrHsCDcA+AYLHaZQ0q6sGNftpk2b9dm3Ntc2oDDTztlrTRdG7dsfjo+Sv+",
+	"+L3/4HSVM53oO5scgSGuO2XvqmhMaJxH//mUZ5ciYYkGNU7laeoCPFC2xFC3tYQDT1PGNYEA/S4xZ4nz",
+	"jqyeyyQXt5iYNCzJnUsAvz0/O2R6NAK1WFIg0lheCVVMdtWJW94sO/2dB93+bre/fbb9aNDvD/r9L/vw",
+	"x4ctSdC67o5190OPP4XWLWNY9RtVpVnF/ro56809B5TKx3UKv5sXYVOWVsUGVDP73yzafUiElANxWyWV",
+	"IxVngkBngHejEZK0aUKzKBHKorB1RZewa4wu4bAV3RSA3MTRvE3IB0c6Uq5skyP8oH6I3Z6sD/kp57qO",
+	"hxzimx/gb6zkFZkBi3AKuDS2IkGi0ekStC+CNOz3Q1WVqj0enAO+qciV+yzC1YhYjuaA7X7Qr7/N2pYP",
+	"yRScSiUKCCryrHf2WUTLiIM6eX7Idnd3H2OPoeLVYz8Udi6EYt3tnUG/jw1+ub0Hf0rFjBUzFHK3C08K",
+	"mc+qduEiIapiRQtQ+pkIthA8M2z7cb8P83j8+PHjfQQgZDwToXKrBU8rkTEz47EwLNZpymcod1eEcBza",
+	"m+eHXa93wO9k3S7XuCadk8U9ySkdVXhjh38fEXsywaYiG2N40FtQfIt1Awl1KIgRtpUGxokAOM4pmaaM",
+	"qwXCShHyoUQdeK/frxpYUbRv8hR7Tr7kaAB6I7abipFlOrekV0F/zQJZyfg/OWcuWG59Es/K0M7mSXxk",
+	"Dl2sww+tiSatJcu4SlCU+Ljsu9yCJ/mCTWV6uezK7d9N9aKW17Gvjx61iHLWXWMVT31e0IZYRTw/TZGK",
+	"N4hNjRJifTzrF+tTexLY2USEqojeQrMZNcIx1xLTJUasvIg2MYrbi3y4thS5SPFjnnP1Psnxp631fgR0",
+	"ItAw8Pnm83+jsPxb+MFyINssxVumgr0KT+6zH36srtoU7tJeK/gjCXzvG0n7UvyZ6LeU3fY7J+T9EdPq",
+	"PmKq3I/ryMxDi3hDGxFAo4ntvADduAM9OkDITTma68BYioBwj8BSiSMPlYvjZtJ2Bk55V5qlWo1B6hQZ",
+	"/AYyXpTouUI3L2EDEEhVqMi7d8+Qe7MAp+rvkTsy5srhdhEeDYKuV9PvK1x72Q5x29g/woPxRPI7WRPc",
+	"ZOtGvTu+3OxVdh7xAjEZLdrdFDFT/avs/ORVPTMw8pCgGznIWjsHZy6sv4RrZYnA1WZyRDBwfvlvb/Eb",
+	"yVRceH/Bh5onHHbR7VBojt3DeMYxN2ZjShyjh0Tip00oWe679koGnF+DAuG5U7OeU5yDkb+IApS5SD5D",
+	"Aiy/bkxFk7+I2pJIZR/sNSb63S6hjtbEJ9M1WRD84tbiSioHxg2qupW1E9PE8Oo7sd6bgdEFEhNdnGfU",
+	"jQatZoU/2SHlQjeotYcKhuT81G0XwxANiIeB/l9By/HfBuz46fMAA8MCdiUToZeSwm6bVkpz+9DQzTon",
+	"WrWNwIrcM2wqEslxwvuF0OyXwWsEbqnqdkWc7NZPMzFedu09vFHqqp3VtUMjN+SlmFkQa6bC8oRbztoE",
+	"vzHjmfVeEaIHdikWnZVYUat7P83Gy1b8+7/j4fdHae1ExDWPLUNKkooNFxZIx3udKwuMN9eU8DeKOew9",
+	"2tneDVbP6R3sd+XBazpv64/V6QoWS5mPhRdHy3M+kWyg4DNEjburv3/DLYKp5Ngoa2P0A9zux+dnHTjh",
+	"BdwchcxMpLnLHSLSZAMU1a9N8a21PLv5dY9Y8HOZiuieYRH0/JRbHg1IQieLrVMwfRhTq2EP8JCswQFq",
+	"6AdRfwbE7HQ2dT3oUcH+qrcHZiyvT2XfWFOBMoX97XSrNN1Zbi8qkJgfuLhfUQs4oePzM2JXMc+yBZ2w",
+	"dNG4jtB5o/TzHKaBfkBDMUezTIxExji27nEW+bxYvd+IWRe0GofRsJcg1g4YZ9M8tRIZHZL5WAtDSS2t",
+	"WzkhobuCqGsEVa5KfXOWnZPLqewVDuHQQu6ix26Ib0RrJEjyS2GO6KemqHQU6l3+WjWCM1RNMZkuYrHE",
+	"i77XELo4n8h4gvFnLoiRVWIYWZtwteCnwdYWxg5NtLGDR/1H/YYg0FCdOrFWuijFIswRk+WOD84OvypC",
+	"GqVhPJ3zhSmCNu8Yj3hjpOGH6BrroqwKt7zLiUODP2bBdXpsNSFrfSqqC5Iok7T2WTzRRqi1GYvcsgjO",
+	"o88Dq+ZS1q70erjMbsPsJtxsyOV8N6Hw3ZsHf1YBIac9BM5uQiXtfuF0pkPhHSzEC2iJfIijThOv12YY",
+	"ZYxI2Ap2SqoxVvFA7sQs7KShkEj0h1BRIV5gSPfYO3QZRTYj5L6mBXP1DlaqMkT7zuEU4amNAopCLEqi",
+	"1HbDBUcVRT5cAFUDll1Fmb6tb7gSGrs5vNVlr91oZsSHgDO6UKeN5h545jfAWawXZ+nkFEVT/oCHZ8lQ",
+	"unur26UCpFPh7B5VB5f8bjgPcKV8dF8JIVj9beA6UNolCI93XJJk4ytkvG/wlos4W2D6gNOnnFRVyQCd",
+	"Z9oKJm3gVeZQRXNuRTbl2WXEpIrTPBFJjx1Z40ARjasv4Ffm4PiI2N+YXwlgmSRPOn0HU//Gwr4TJ7ki",
+	"sTlU0a9hy1gxO1Ij/UoaG7YGP/watuA0Gsuns7A12N7bu//owYMH/e2Ang3Ra/H+x+Bf//lf3mPEJzX8",
+	"ItP57JmyIoPWogGDxvVMqLFMwtYgbP3rP/9L2ArCFoIUwZaEcCCWWjmd8EwsNfDiqNLA++Vib7/WZgAT",
+	"wC9wlEE5lepM3gfFMzsNzzzEZ34MWsUGuPBHYLet+XV/6X+txiYeP270V9Ta3HSeiDDeFY8vUzeSYrW9",
+	"zYR+W2tHk64NYm5ZXAq2pIsGA6C4CVe+dFOtwlkmgIUliPytHPkj2bF//e//F1Z+dwEtYTDvFeKX8Hnl",
+	"qYzP3e+hiooCRlGv8gtdk+VvbKzLhCFX14VjqaYm72J9GA0qRH3sAxRxH+yxtrFcJRwugnQ24UNhAzbj",
+	"SSKSjtdvDp6ddrd3HnUPnxyyWM4mIrPium6BaB3Kxavz7YP5zsufrrKfXic/Pfr+ZSoPfrLHe2Pz+q+v",
+	"v5me/KL1i53r7Gl8daquj15/9zwfvTH2zYuzBX9x+jg/uz8WJ7z/bk+fvR1uvzt7OPo6PTj8Ur85ToZP",
+	"vtydfDv8+vRkfPXlXvri7bOzl+ff/PLg7fen1qTfbO/tJG8Ocz58c/ziyS+p1m+nT3Z2t39+/frR/WRn",
+	"a/Ttg8OJuLr67uqb40dfXeZie6bfPrfqmZ0trr999W77lwP9YGv7u+vtw7fXz6+yeCd5eP5qK51+daTe",
+	"pNc5j7/+bp73Rz/Nvhv9svX9z9//8uToyS9PH7w7H50dPX/84uSr2Vu19dUvDw1/9ej6ly/fbW09Pzk4",
+	"l8n220vzDf/meu/wtXn06m2SxN9Mzl+928tjYZ+OHj/4Oj7ZHffHo5OXe8eHD59tZQ//+uD6TfZdsnN+",
+	"JHT24qf7z0YPh9uzrw++f/Lg+/tc8a9+/uvjrx+ol8+eXD3Ze6revDr69t3p+OBEma1H85OdU3ly+vD1",
+	"m4PD+dkie3FlH1vzaLa9c/zyeZL+/P2Znr356mT729HD734aTb5JvzUHXydv5Mvk++n33+qXKT+5enT/",
+	"aPRtrr7/5W3/6OV3ZpE+/Prw/KfDmX6x0x/1eX/v8O18pMQ3By9ezJP7mn959mjx9v7kl3zxdLj1XXx9",
+	"PX3Z3342+/ntIr8+eiPmf/nLkrryYPfR3o2mP3nVQL7yqqRZR5fbD7rDBdw1SlpZ5C+wKxFbwgYryTN7",
+	"+OS7715evho++jk7faP691X/Z3mwPLxbOIP9aW0YoT/wLp/YAyLwK4wyJSRQOVYiCViuitOIRspOUL1I",
+	"fa25JQns0fbjm8dXsI+GAZaspXGIAxZNxHXbTPh2282FfekjwC8uxaLTQaFwCbOAd0cH3ec//rrXf38z",
+	"eMESl8K9Xs/tfwOCi7vjborwv2fYwWx29BQEZgeLU5eyK0WFfBELI65ExtNaOysFcBvv1rtkbgStTegg",
+	"iaDyJSUKwm2gE2ojTMRVtyGl5PfDRli+9u9+XxcSQbWmVwVf8YO2nPlaTehcc0mtIF7iCaUiMffMkpOg",
+	"WVRaydUuZadGr6YHR6U+/TgwwvJcyetqdaCi61IIC252xC2HEuCKVMe1uk/AM5wH/hRzgMl/j/EABzlh",
+	"s9On5773r9+dtdZA95SRHlQp0Sm2vq5sUb8ctX+KOShGNLF2RmVJpBrp5o0c8vhSOEj9Qoyr7m4BL4cd",
+	"BxU1l9RlE6o2mfR49WxP+cLVwmN6NOoERXGIgLm8YxMUKU/3TKis7iYao45ccCoZGg0zNuNyPLHMaq8j",
+	"+QKW3s4z4TNBakLFpkuml16oQkWoEQhhgTZAxQo8j2hdAZiIJTrOp+R/10a4kq+hkj45HUeJ9cCqcB37",
+	"RchzDdOCZ5RehJgF1VFFL56dRYxjJrkLnoi+enbwNCL0+8fb232qSE6lxciLW0G0gPWn8POARYfkauqe",
+	"YcGJ8jPxnqjX63UKHw01GGK5K6GsWwNsucQwKCGSOOJaEFcGJudCqlxx59dHZ872XeIjgDJA9ZJ6Ohtv",
+	"uZfMFjxbxnm1ijy2g+OjSlz6oNXvbff68CQ0xGeyNWjt9vq9XboxJ3istnpzkaZdNMht/TS/ND1fvGcs",
+	"1jixvn73kp0KWykugBGIuBmXYkF6MsJ3wC1OAgacOwmac/VEkg5tqJCg82YgltaC+Tnd86D/obITMTUi",
+	"vRKmx7CSG+P02z3DokuZRB6hxGrGYSD+e8owuBSLUI3ktYvO4+lYZ9JOpqyN9Q1AncECB87tTYmDUqsj",
+	"0EtfCPv1u5enraUS2jv9/oZqSHerguQw/9cUQXJOgEuxWK7UdsjjiegeUpj/6oa9FAvjMi1YxjOB5jeO",
+	"1fdhizC6na4y61jYSMyr13M5+pWC4u+D1n1agaaJFSu1VS+fWuXvrcEPPwYtB0DSGrSOy2k25Q4an5cB",
+	"NwncBAgEuzXBkh2/rCXaA8cWdvp9l2PlwlawZRKiPGoLznll811RkI+4/a6Hddvvxor+F0Tu27SKr+SV",
+	"UMJUV0vPjFssdIHfdq28yOnrSKKnmscT4N4Bu9/fraNar6zbSeFv/+TLhl1ThGl2RZWF7/d3bybWhrqm",
+	"m9YaupFrF/tqewujBLemBeDq2pXHqJ+15UZZgWarxFwYSzbzAIPHZ3CVc8t4qECuYm0QMVhUMQ5HBQCJ",
+	"NwZ3euyghDvnXqYAFon14lzxcOePr1TOEwlFDA18jToaMlyiUzM+FfEhSMNRpyzxHxF8NNqfgwqafrUo",
+	"aeixnfH6BDG4QIVpRw7aN6qishdSFWEEEQT2jeD/HY+SSeGcJJdws1DxJNNK58aNg7UjDDHCuRzA7xGG",
+	"aZRg3DpjMYgTuK7FDBGHm+rqsTZ34aLUV0NYaKfHEOLawXEVUSChwpOHlvn23s7Ocsk+CgylgCKq14eI",
+	"ND721IYqlQaLrx4A8RlSINt7/V1WKaZezSZouPJeSWNLmGAUGTzwF9qBl7BCoAf0CXivDkl5NjeFk2Eq",
+	"uDIOnplEV62EaUZnBj0c2kUQslbgpaQiBO923GEVLv99sOolGQuMclrXJwY31bpMxIjnqXXoiR6Qa9uF",
+	"2G+Ib2oEJawd0wKDS1xJnRvnpdGIxLJugM7/Ux1h1c2+fZOJ5v2PH5FBL8GgN5ZyRv6lR6xkkkRKyLT3",
+	"biNhPCkjDvGV7ZtfqZWpxZducTk896en9YGyz2+8hCpXvLHFHeGuBjZcrFwbVYGJICvW3UsYEAJD0OkV",
+	"KiYbzzuaMOrbhWFWBY2CglGSqMPT93YA8uWVBHRTfcYfg9ZMm4Y708OzRyjIkmTvl6BdsHkXxu+4sZP4",
+	"klBhLH1n3wO7R8zyS4ygde+B1qZHXkFBBjXWOumxM+LXIUbmi0TCNTURmRiUTWUixtp6ZLGjWj899lTE",
+	"EoNtXKkRNwZWr35N1XYKbVbaMiZnvyhSYsluEypjZZpWbqZ2pe7DQtiOxyFzUPXMal27GJqY/wmRQY3/",
+	"OwH5iU4WH4E7FPWQ3tdNRkAq7z8Jf6LaCc3yt187WPk/OFfa6+/d/MYbbZ/rXFEX27fo4pgvMChW61c8",
+	"Gwt67/5t5tNQQPgz8048hAI0Xcc3YVdvYpS5cfp2o+z+Zr1MjtmRA7T6EdLB8n3P8dlQVSM1rGZjYctg",
+	"Da3EZmHOoQlulObODQVLbmTsxy5AnTMfKROUQUCYeYmhdMtQ8h2shD7RqYNgkglJ2u67GnA6Mju9Ec66",
+	"gpMcBSz68tEDtr37qAvfdfHLzjph6Od1clAj3mCjGItbXRFjM52ulb1cwNDteA0Fa/0pgn5iEbSI0Noo",
+	"fOKu/ylxbpY4CcqRZ/GE1msD18ztZCtOdZ5kOe5VswD3nCopl24PXfikDuFl9pU2qB22/9P//e//4//z",
+	"7/7jf/if//P/8L/9l3//7zoBOcYScusg5F+9YiBivM2veziIHjx8qJXlUoksGtRbv2fYmFsx54tQuWIO",
+	"TpZE3xulaiYJpVx5WwJaU77rvvuu+4U3PZPjJVSE+OwZMCMQS1s1RDCprK5aufVcORtn4AJblV5BlGdF",
+	"uTVpvAK9DKVJheoiluqxQYDbApMNwzjRARe4SoqdoMDT9JTgW4an0ckCXbrFKeNr3XT3Mbq3sugYUYxw",
+	"To6NTHHMi1CB8s+MngqqSoKX2FBMJHaPHn/qol0HPuFq4eKJQwVyLCajQLudgCKSCydsJnjikutLfzns",
+	"V22nQwVaC8Y6K5p8UXNjQC6MSud2Ihbod5JjpTOMdX/nBfUplftz6N6VrF0Weaq/SKSBg5REuJBv0emI",
+	"7hxmJjxDqv7//q//7j//h//pP/3v/+N/+V//zwHjDhO4tqaOH+P26bkSGaxEmhrqWagrmWlF8MUVkpUl",
+	"AUNH9QiDUAERBY58n5+8fd09OD4+eupcbuW3b4+fvTl6GhHheUc0xSeEqkSrwBxnXLf2Xr9f1nHnsxka",
+	"GvFVf9+Hijo4fXt+cviMCikWPjJFjeM43s6EOnoasEQmPr3WxRjwpbNuJ5nOx7QxjpAGDNF1i73wB+/C",
+	"RaPDntQKhMBxq0SWRLS8c96oH2EYCNACEtdJfqN9jFI6Mzkeo0nUbw1rR/PrCyJwEHTm1xeJuLJapyYK",
+	"WK/X6/TQ1TZcVOdW3MJ0DMtruLKuGz03jVIALbyjtobiqxVK8z4TP427DxLJ7e5jLEjQVYJF//WSv/3u",
+	"gyEq/w2jyZXUCthqLYYJyQol97sO6PzN0ds7j6iBv5CVtbaxTQzh7gMsWcbvNMbGjf1dR/shm3zzcH/v",
+	"ncehftD2A0HWRabKgSXb3J1H8+zNtxsH8TGl9nqR+QbR/ZVHwv3EQvtdzSv9xze/cKjVKJUUpPYZhPx1",
+	"fmQ9Zt442SSU3zOFtOFu12b/vBdNixp2a4y5TtRFf2TF5hAUWKExCfCGRf+EACpkjdhnQ20nBPqH0BEi",
+	"WSl1ly7Q3+kEExcDhmI9m2dajcuorLGw5EgkUyxh9ZMwUUBiZwLny/GWrocDIRR9L1TP0S3JuLViOrPG",
+	"oXJl2lr4eiYyNwZFvdBXLnPOIb8PQjXjLteesBzQv4kjwpIRO48JxHvK1eLC9xT5vLgTYbNF9wBGh9G1",
+	"rrYG6vZusrAmheAaqsh/fwHbVYqvjbGnE26aQtkoZE0kIBtvlJyOS4j1j2FZbiy5+Ilty383LOxzWIj3",
+	"dm7BN8+0fs3Vwq2I+eOyT95gRCX2Uyk1sJl16tyu553PfKLQTcjrA9SJ66hkWEMjVK6IBuOWaRULUo/h",
+	"6VoIFnIyD1dRYPmSEh4qmKz0lcuutAuJdDUugdxR+c8ts3MJQlUex0IkZuDquwqDgawwKFI6/HQwpTQl",
+	"3CehEpGwtkPC17kN3FegG4bKK9Hu1aLwmM9OdaBNHUaOMyzNstPfI/0Vw8NC5dKhvUndB6+rhOWKsAaw",
+	"bgMqnbQA1GfB63xVWvTeIQXgDeIVTFibSzIMNHFI2OoVvrTXHI1ZXSFcht4HM4bPaV58phI2XRSFl9ys",
+	"KofChz8vHQxHyRtOxjW5TmvH497yEaDQRyXm9RODR5SKz9SeJ4PIjLKgRdJ0nio1aVy2NJ6tpUdRe51X",
+	"iDvTlkOLaEgDskUHSqj8NhNqnL+0V+oHZQLOpQ99ftjvs//3/9jrbe/1djoDpEnsG40o6KVKeVxxU9G0",
+	"VlbB10FFIyuFmxcbhc6RUFExIywzMlhX04i1nfgVsClPRzqbisTHY9XOfidYM62V791ZjFhbJqnA8Cs+",
+	"NDrNLYhMI4HhcFTWHRpdPn5VJoJ8Gc5PpxeqZzyeeAsmxS0NQF4Ddl4B4Fv2mZfIi+YjSTVL1bA+sTxT",
+	"hwNtkGfeiLm7JT6tQPMP4sFeF4KKLGOZtWyWJzJX1mo93yTUYK+KLUsxpfa1JMYErr7RGLhXqKRibeKr",
+	"xXXMjbsyUQHqlE6NQhVy7VZA3JeLJjk0PIkGmJ9z0aDvsfZe/3GoCsyPCyzLFrEth/vhPqN5utBjkB17",
+	"uHtE4McQGy/uuIu8z6KVIpWRT3KhOq8RE+jPHmFEKCZ+VCBN+FSU1fcHrFKWCXhkIjJWLZvVCVzlJizW",
+	"xNoa1LjtnUedoChvOtUKeKBDcZAGXfhL1bJAOZvI2axaZ5/ENmSNsETcXBQQKZXvCpyUg6qb40OVRcwB",
+	"QW2R3aQs+uJrn0BfXK7zdivWuv3pVEU/vuIs+DJQ7UiaCyXmuHOuTEQuOh/OgD+2fesfnFsTX63i47jj",
+	"sJlhF+IvMmrQYNYogcRbeQxcsCyWdR2Lma2VNgXxrx22QKpBp9yS8zNsdQKGUGJk3+Is1cZSIE/TUX2m",
+	"kregAp36cX5EOeQZiGlFRw2H5Ss9Z1OuFkXOJJXA/htXj3iagopU025Ns4YUrM/eK5aECpZmIO9LbJKU",
+	"aIWwNk7FRazPTMRCWQqMSkJFYE3toix3v9/pFfhcEZa1KoMTGswQoMsouy5I7VPQT7UWWQP1vF4+PuZv",
+	"k2YwYme6MpmbdWr/NYaE38BwSKn1fAZpatVW4808vSa2cVqo+jdGnJfaOwJ6usCfoncQfD5aAPpvs8b8",
+	"QS27n5ulORYxXdyBOinA6bYGnyZgCrT2LMVeVTlUj6KefKCVQ4NjWjmgOpfIfykWlHSxFFTVK7L4QlUP",
+	"KTGWL4yHFCPZe6OPhNr5SBJvA6DJn/6RD4y5/0dwkOzcavFfUFzBb2IT8OotGJnr6kxOhc7tHVwxnhEg",
+	"c1gvdleActenS9dwfhF5gC6+GtgvGj2iShl/NtEp2ncH6GvIRCIzEVtDLZAVZ11VCwx85IpFVBsHU5Vc",
+	"bZxQWT7GfB8z0XPveiDwCc/ZDnx207pqJ5QmVYloDFgqL0UJ5BqqNTrAC2EPfJWAGtPYJeJZ1mhp0jBn",
+	"dErL2OaEEl2BN3jlfEiNS79mhXob7/omGINPoSj/cVTQA49Ffc/4Va+cAgcbg1rEkkTWNIryEQcZfvS0",
+	"9f5Hd4YQfrrr0GY2Z77zpQI5bKYlVuy2pbmKmkukufQINr2GyzPm6Sn9+kLYVbGyKX/hUizuRDNBczMO",
+	"hvz3aKpETbtLYzcHZH2x9UX9gi5E36FUHEewckCCNUUiXJVRyt8hZgLvfvhl/dFz3X5nuJKnnulwKtXS",
+	"dmA35yevOlVB1tE/nqhGmdWdACoP4bH0b3kCqBIgVk+oOOoqbRHGKKXcq7KuTLtedCFUOktEBuL4Mg4U",
+	"hsmP2OnuPUOQ/m8RRcqZ7gtKDShuCg/BIqjl4gJZFKkGWFKEZ8Ljprmi7eRe9CVvLsWs2UZQOd7HsJab",
+	"hOOiEsEWzLPrURJL4q/DtVXBnxorO/jz3fQbFqe4zXkKkNs0NVFDSmysfXSRgWbTyEZqMGvEz2rzqTUQ",
+	"VFhVldMsVdgoENluoRY0KMSniE3xB2YHn0lu37nNyw7yBy7zZxRb+fvzrxOC9SzBXVi7dvTXMrH8NjzM",
+	"Feu4LR+jShRLvKtS5iMqGAjyCE5srsRU28An8k8rBizVK/odZIHKwf07EVLWsewPk0/+ZE4V5vSH5i/H",
+	"52fNXMVpDL4cRbPB+Sl+b2rVJrgvT0WZhQ4Xo6iO1/b4VC5GXQpTYmm6BEgMtuJpii/53waFK60aluiR",
+	"Uj3ckg8NQBOj0nOmMThMmmrhTpVoJfYZD1XKrchqgKDOvGgo/CxwpY3d5Jo4G63Ba3HrCEG/UGXByt4/",
+	"hoWZVopcIMsuVod3VvWVrRgzmtb4901LX6ddkR7RdQVY/kG260RwjAH1W9O8WTNfan3JaSeysejij8yI",
+	"KVdWxmbg6yukYmQxyM/jXcqMyhH12JFLXQlClWmHSVugE1dPsRGWypiFqjDlUd1SmURU1o0imJosgNX0",
+	"O5ENQmX0VGhFvvZ7COyIlrayyiymdrsOlMYqrckiwqgm5FqhKgtxFg9iLsuFq5wYIXgcInO40rfQaKiW",
+	"0OToKYzhPFwyCQ4ag3lQbaNU64BFHiYkotT3aCg11YlwObkFomENHpA8KfvMY+TBbJ3JMVQNkHewtMTd",
+	"fa18hMDTxPOlhzhNmhjmORbweS0+VqYJEecx0uUn9qBs4iGublGVg/y9pMj9Q+htv5ufNZH2JrZaCF9b",
+	"1UpzzWoe+VDK6CXy9AcEzbBap40gBZSYV0q3hcqn3flopKI5ZIS7q+1cSBXrLBOxjRzIBjUwzoUxYjm/",
+	"Dh0WKF4ZYG+NeXLA8g48NLIoQ6dq8TWVABYQIPaXkpXnqozMxzqXIP0dqELkKt0vxQTbBUg8HMwOYmqE",
+	"CgRPci4TJ0xYPNGa8kfMmsJ13vrqKkIisDqa+JzvxyGAYDm1eg6mg8ReDbolkA0HzuHLtBVACEvbyEY6",
+	"TfW8jGQ1TI9CRaHFxH9rCYY3h4yG6qYEwxtDRk+Ffb34RLmFh0g7d3KerxHRq+RvhP27g5j7G2HwfzMZ",
+	"hwVzPxWYuOK4GHD51XTCRjbvK1Gu07Sf62zs0X4KfleFcSuPtgNTR6tcifGCzwKvTo0uDngmMNlpnQP5",
+	"XA2lSl4vqATmZ5KbytnSnMoKDm5O/zDq2FRfEU1Vtn2dVnaLUCyq/9GEMAPawVhY3PY32E3Ehrm1WoWq",
+	"7eIc6DMVyLOLmfhL2Kq/ErYYUM9YWBwvDfcvrrKhC5AI6JYRV4SJ4YqL9HBgnaI+pktxq4EW8irQ+VhY",
+	"eKbSj8PkRjRuzPnUqn503AUWICQXpd1hVegFEzxLpcgIL+SsluFvG8jRp/c7WvQQXV4KofLiJVJS3dbU",
+	"jpZxwqg0SqgwTm4oUq3GLgqlBgGEqcCGiWtfG9pZ8mE9lnayXuEDXixUQDezSgl07BtxEwilRhJmV1Fm",
+	"qccOiqm5CdXrymJ+DkqMNKEL/PbC38O0QAcUBgiXa1GRitIoEKlluSiVXzMfAwPKtktiDHxsNOYtuiBX",
+	"NABiDxwEzwHb29kJlR8QbtQF/FzJhEQVd/UBSt4EblmgUxm+MCxsYex1C3pPZSxtuujsM24uC3rFKBpO",
+	"tTz80aFURXbAMmGzRT2Q320F8mT0vo64TE25rTifUPHUZTmXZXqhKUzoJsYPgx+gyQMr8RSlwrHygkAZ",
+	"mw4SknsDvplUKwQiDbvfX1lCPptdTKVBiI9ov3zp51xbzvZ2HpcvZNyKC8TMwKxRt5TD3Cxg3xI9V1i8",
+	"ot0AlYGIW1ROrRA6sZiNTpMS5cPdgQ132JOlG+wjiJ/QNnTzmcI2112eT4Ao9tczraX7808A5c9ljfgz",
+	"crQhcrSQe+BkLUs9rF2XNRyL7dwgZd8+VJ0vY33i9TRFPHpbFoYhVt9GEWr56u0wDlo6MF6Xqu4CK1dl",
+	"EKMr92iRj4mBo2hAgOtxRVLoMVgZb4Stjgcv8cId5y7FCadyRUzprp712F7/cXHjuWcu8Bop1H+YULXZ",
+	"qjTiLg7fSbtafBu2acpBfFngVe0Fqqrks18yc0x50pZNRTZGWADKE/ZDm83WDG91ISnThYZWH3oVs7OO",
+	"XVfcWnDf5pko7jxuGNzZq8u+9o75O88O+IBr5k+7yZ+JCH/I66RQwzznIPBncav7o4hbbL5E3s6EMojv",
+	"tqmMvAOdrTIj0GTn172xsO/ESa5cpWj31YtM57NnsPhHaqTL708nPBP4lcumCJWZoPEdY7aK5xB0naYU",
+	"/es//0tnwJZL1WM4gvuGgKPISlDLmKrWg+a2fuhTboXPxgpVu1ITPmDHLw9P/83DjjONu1pZqeBXBQ4Q",
+	"Jl+xU4FOy/UV763Wq5Wp7URMXUlR/2QJh1wrWY2trtas9lp7sQC+MGtFNS5uikIZHmCxVdAfSWX3C1FT",
+	"p9oIXV3VL2EIzjOMgMzOUVs4uSO8DnWKtTMnvJqdBo1TcQHGx4K1t9lE5xkbLkLlKhAErLk/j8yzXxSy",
+	"wJWgkjs0AujVQVaMcljDulqMzXiNGTNoUJwoklCKZSHf9RdfVCUMv97G8lREX3xRWFNSboyM/e07KEYW",
+	"qkQjCrT1m8LaDjjs69O3b1jx64xnRnQqEBoYR7aU6RewoYg5WhkYhfxUxDuUVRw5ZYJsQdL2QnXI07Ty",
+	"YFCDHHIqVDPYe9t5gJz9yToUJ6C2oL4BaETxzAjaJRMNWgj2ia5On76k6RKMvYpRspLWiHTUY0e+yhzj",
+	"bK+/PViFmZMmVCOphG8Z05nQTW/ZvKz5l3lR0o202ZQ1FMs2LCxOUi+wXBVm6SFX/q/OTNob7ESdHnvt",
+	"QalCJdUst+SL7NPCU9ABgbsMSihQik7EokuWDbkRD/YI0ipUBWsoQtLgmb0+m4hrlsixtKYTlC2lVGEY",
+	"y1ZF8ioKVfW17QdsuLDCBIyzWM4mIivrKBbbQbVWnMaiR6HaftCFtyj8wxCslpsva1eYXmHgrjA+X0+R",
+	"BG9QLDIQSxAvZ2lqxdlA0wwrGw5VWW4Vqc8dLYp3qZz1osHiwDdHvuHbRA1PqVr/x5N9oYPPJPpWZri+",
+	"IBVdHEGRRQEL/DkE4DUzrpYCv1MwDby1Ni7OsYaC5DdzBtZee9or4vUnnQDeFkt8qTg/ILZVbqR2820G",
+	"slTlkmi+EoJQrV68AfF5OFuf2W71Kde8znmGuXW2bk5HZ+BjeqkAqdPmm8loWZQKUD7UaVLZrJr406nW",
+	"fycU0UJuQWBS6hoE2Koc1CgDUfHaKo/2hONwryuct2xilbV23P5/TuciRgGifOClremiqrzgpm3SjqxO",
+	"9Pp6bG99BTZviKnF094zWNzYBGwk0xJTyyC19tg7nl6SJARNGBB+jAvK3FxTeamMIzVuQuUb3weSw0dJ",
+	"BgSCo+vVPRoUhi54nFXpEc1KZVJ2v4JGTp332DGOFnSxS7EwwnZBHkkGNFfGk4QqC8OFvNA5m8M0STGa",
+	"cszvxorPfDYTPHP4vFjx0ovc6yB7znArboJvwUHMRIb78octdNZjb7HQ2b4jGV8uwemLH6v82cpoIwc6",
+	"coHCJehmvrwgSHHd2q/VguCIFZjkgn4xWqv6i8VPTnkufpllUmfSLqJQtVM9dz8gw+kWv7H2RI4n7rce",
+	"O5NwOjLBL5l2eQwIfeyKkLu3sBGZ9BiRAJ4RpVmSC4yzJmd1yg0qg0NtJ6GC3zAb1RDNNeYe6WwNpbQq",
+	"y9MKWkIBjfzQqn1Zf4RWBb4u/vKjhy+Lv39c3rmgdd2F9rtXHCPpkFed6swSyltyAE3VPj8VJnbfPc1F",
+	"8Tv+XfntuOy++hGf+HFd4cIEMd0ikE4jXHXkpO1oxFMD3yAjWEfDCTksV9K2hlqngqu11RKJu8COceJY",
+	"rhwCKNxIByfPD9nu7u5jZy8CMW1khN0P1UxksVC2Kyj6IPoyQm76X+08AXXs2XWc5olwvHqFbogynA+g",
+	"NWjt9HcedPvb3f72Wb8/wP9/2X806PfXzRd2GsbaagSCSrgVXein1bTnY929XS3JcnXgwdhiYKXLdnYr",
+	"hO6YGO7NOEegLsz0M6Ei3qyvRJby2Yevx87t14OG9gkWpCyuafkYlOdsylNpfOQu5oDysSGJHl5ZW+/T",
+	"8vE6vrt7d7ZbHSLCuVppEVcapCxhfAESN3RxbYOmSiN3LU26426zz1QfE+7vdfUxa4IUsY9PqGH+EdDz",
+	"cNYVSZQEz/UxbyVuMopTel6VIuppXaFyOc9csegoEdOZtkLFi+5LrD+nSS6jWgq4kMzwkYAfUI0bYKqR",
+	"zRYV6zkKnpdiUYItwBdDnZSIPmUkTyZMnlrWhmdCBcMN6Hljuc1NUBmU7Z6IWcoXKE/S/eL1Grr31Rht",
+	"XiLW0DE2Ja6wjINTae1c+2kYlvHYBbsVA/behESORgJzAmqjRmuRLNcINGcPC99jL8XCOH8xs5p0KScx",
+	"Jy5ii+3sofHalAV7ZOYWIjfig/OfkEP45CfkEh+W/gRqQmWqd0t/CpWTZ5pkdKJIOOWtuyL6VIjypVi0",
+	"Nqdu/zYORKP81LjLuCrrAoEd7h+e47bOApByOZnsHb6J9SF4/kDRMXVvdpawrJ6d8fG6AbnHtvCZ90Gr",
+	"4eTd9Gr5SvHG+6AGoLXp7eK5DwfE+jNX7G89V6wApwbCbrj0qsaXG9FhMVMsOhp1X2PEZuXElJnolGsk",
+	"R5TmBMQfUV0eX8rNsPbe9g7op3i1yBrk/uaa95T+/WF8b/Sa0jlvDfzq5zXWSvzRq3ndgjaPK8tNpez+",
+	"IMn8a0lzDeR1QYRvtBKOEjGW11+n0Fylno2jwbbOWPQFGngnxdUM+7vb3ytUr3XYMy+E/UCqg0Gupbz+",
+	"J7n1YD0++N6CJnc3HhFyzFqfr82MVDHJuG7lFzrHQmW/aQx/Ai6vw1fYcH7uRqxAQwj1+HtDMuyzSOVp",
+	"GoUqTgXPDCvsmXAmScLeZxGMP/LxE6TVkP8bUcDZa+6K2ZFiQ7YxrF8fwXzw8oFG91kmELeZ4hNcl9L2",
+	"2DPMBiY6DZUECRvEf8OiK5EZqVVUKnAVRuLIWKrK1Qcqm0vRw9QguvKURg0Hqy2ohIoeD4WdC6FAtUNn",
+	"H9pHCsVg7UWI2oePJXZqQY+98279ykAmztY6z6QVbC6V+VDNh8r6OP0nVOXmUCb0J1eAbgKA+B0EgY+j",
+	"+XwW5IhNV4BHjvjNV8Hfowz0pz5xV+yJ22sTWyWkzXrfrkefNYyeJjSuspKAc+1WfWYBlQsrA1ZL3Og6",
+	"6HCPHTgHbMVP7MB5Nrk/Dyrj/oiHtuxmXe0SzB8tB/Nn9YmN5l3uL21e2786nQa/ARG7KiQ1WotpR9Fc",
+	"TGkzUTmUqIIdNZVKNJB5qNo7/e1Oj1E7ToiheNGqvbcCFcWNQ65r7/T7HcoFChVliEqDFuYeO62jU5El",
+	"u8CyovOwXwWryqCJn0SMgEPFU5vwq+r4WKG6AcJqLWq9g7ZaA2u17+3wBLjvixbt9KtbHqp2ZdkpbzTC",
+	"vKBGuwKt9Zl2AsXHEAvKg/6ZIhDLATRxmQOX4+UZMLKZ39Mse0P31W7/tFT+Q0oWRAMVZFHELGgUNKoM",
+	"fKPIsfVrAei30bBJyBjLnNVhKjnmh9HyruBPW1Ju5VAUJ8Yl53cILarkzvV4anEtQXgp48CqYkmAgE9r",
+	"BJOnApp8nulpwaVusmLSK39WrNpkglyiOYdIcSPVfajY0BjEVki91D4WQ1tT9awg599W/MwdGj+f9SWD",
+	"C/MAc/d3sFoBgND/gfiNrT56z4QKQcQCNpO+GZcVdSkWRZpKnilTwIyTDxkDoGc6lfECrnLEHP+yqHvQ",
+	"YSN57U4rNrSxMME+OY8dLjHzVfy5WpShms517YiAznjkRKEoVLmyMmWFlcljp3iPR1Ezw00OnR8uoj1U",
+	"5WtSuQAqJxn1HHD3BbdRZ72fl4qwfCS5hBr/TDVyqfMz3Pi11msiiz+rj3/Mq9dculj54u6lPWmqIVTn",
+	"HZuLaZ1i2AkhHwjLE275fqEYua4QTgzz7mvlnyiyJlQ3qPM1BWaN66ZygD5WZjv1sNb6hqf9z1t4kxuj",
+	"1IM9qX2cAlZVut3yvBlvwA9teK0lwLg7z189Ho2Mrol7Bs5B6q5PldQrLrEDnwLiIUOK6ykixXvfX0hU",
+	"sLV+puA2Ls3v0rK8MKezA+Yxlxhp+LXWR5ghoDH/xUkbWK2iwGkKCiMADLSK31S536UJlbseOz32Rvvv",
+	"F8KumhGwpEBSVgPxBgS6h901vM9mGFFu4d7lSSqVcLesb8xn6HyQ+6MUWsgsYYJQoT8kXbilJWsFwnlS",
+	"un+JcWUWKp5kWuncUJOweFPg7ihAHcDvUYcW6EpkiYwt41mGUGWUTDxcsCloY2MYiJk4QFzvSym6RiyX",
+	"yBlIGjMqDx1Ff26eVyXHvzut/hYzeaHV33bckFYjmU1JfS1L9CDRJs1yQb1syK+toeCZyA5yO2kNfvgR",
+	"+CTl3KyvBQ2/Uo/4t8tXT3ScT138QJ6lrUFrC7muG8KvDSVm0WyKyZFFqjpmspugYDKXYuGAmEDSQA9o",
+	"r9SzsHBos7a2knlW1BR3DmZKXTWWZ9aUlbT3gXWFyo3IJdYjIKsS81q6vWGkb9h6eiwV3tZZqJza0GMH",
+	"tbcK/EWZ1epqs3ZkKNkQ5o6m4St9CSJW8VC9e56JogqKVg5E2+0O6Do+txHaIdbh4APbRlDkx8mzg6ev",
+	"nzmdxqf3FOX9b7eseq4KsDkcuCugUrboUwhv2aDV3US7mHe3VWhIrqBSFVHGUhUYWMXC7DfZbOplVcU1",
+	"x4wQV17VBZNyW8GiQAtQj73LJKYf4J7pmZVTaayMQQigwKV4wdoUeRCEqvT3Eyqpz8zy9v0igpy1V8LO",
+	"67tApozVFSNubpixGZfjCV5w7s4uyhIWakIBDWNEpYCXC1pfrjXY5qyo2keKvdWuHCI977R6xk2oopHO",
+	"pk8L3JaC8eQqERk8mooLfJ7SoVz53+PzMwwSLwqUucqIMU9LtX1AYRq8osc7kYcSQ2i2oZrwAgB5igks",
+	"hYCGpgVn9oPDUVtYzwibiXG1OlrgZJErkeoZCiMu3Y3wNw6Oj9yRQyh5kY6YE5Sq0lq1MKShqmyMUwEl",
+	"x0G9GuW1KENBJOx0twvrwK0cpqWEaifCCDbjdlKgmO3190gYwX1AyAqXYzrjpgwKqY+5fvBdRaiG5Bwv",
+	"uhiiq2QqFSHN68ywdpRpDMSHrz2uTPVAdqoMGx5q6OI400NBzeNeD3nKVUwYsMBN44nwHVZa0zMDGsP/",
+	"HwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -102,6 +102,9 @@ type Config struct {
 	// Now is the simulator's clock (token expiry, daily quotas); nil means
 	// time.Now.
 	Now func() time.Time
+	// OpenAPIHome, when set, makes the simulator also play Cloud Hosting's
+	// open-API service for a container of this app (openapi.go).
+	OpenAPIHome string
 }
 
 // Simulator is an http.Handler that answers like WeChat's code2Session.
@@ -121,6 +124,8 @@ type Simulator struct {
 	// use.
 	security *security
 	keys     lastKeys // the session key issued last per user, for open data (opendata.go)
+	// openAPIHome is Config.OpenAPIHome (openapi.go).
+	openAPIHome string
 }
 
 // New returns a Simulator for cfg.
@@ -141,6 +146,8 @@ func New(cfg Config) *Simulator {
 		calls: make(map[string]int),
 		clock: cfg.Now,
 		plat:  newPlatform(),
+
+		openAPIHome: cfg.OpenAPIHome,
 	}
 	if s.slow <= 0 {
 		s.slow = DefaultSlowDelay

@@ -121,6 +121,7 @@ var placements = map[string]placement{
 	"bindMyWeChat":    {"wechat", "bindWeChatFailure"},
 
 	"decryptWeChatData": {"wechat_data", ""},
+	"loginWithCloudRun": {"cloudrun", ""},
 }
 
 func main() {

@@ -321,7 +321,7 @@ func (q *Queries) SetUserRole(ctx context.Context, arg SetUserRoleParams) (SetUs
 
 const touchWeChatIdentity = `-- name: TouchWeChatIdentity :one
 UPDATE wechat_identities
-SET session_key = $1,
+SET session_key = COALESCE(NULLIF($1::text, ''), session_key),
     union_id = COALESCE($2, union_id),
     updated_at = now()
 WHERE app_id = $3 AND open_id = $4
@@ -336,7 +336,8 @@ type TouchWeChatIdentityParams struct {
 }
 
 // A returning user: store the fresh session_key, and keep the union_id we
-// knew when WeChat sends none.
+// knew when WeChat sends none. A login through Cloud Hosting's gateway has
+// no session_key (”): it keeps the one an earlier wx.login stored.
 func (q *Queries) TouchWeChatIdentity(ctx context.Context, arg TouchWeChatIdentityParams) (uuid.UUID, error) {
 	row := q.db.QueryRow(ctx, touchWeChatIdentity,
 		arg.SessionKey,

@@ -15,6 +15,14 @@ export interface ClientOptions {
      * client to sign in again when a session cannot be refreshed.
      */
     loginCode?: () => Promise<string>;
+    /**
+     * How login() and the silent renewal sign in: `wechat` (the default)
+     * with a login code from loginCode on POST /v1/auth/wechat; `cloudrun`
+     * with the caller identity WeChat Cloud Hosting's gateway adds to a
+     * wx.cloud.callContainer call, on POST /v1/auth/cloudrun (no code; use
+     * it with callContainerTransport, see createCloudRunClient).
+     */
+    signIn?: 'wechat' | 'cloudrun';
     /** The mini-program's AppID, for deployments that serve several. */
     appid?: string;
     /** Headers sent on every request. */
@@ -34,11 +42,20 @@ export interface MinibackClient {
     DELETE: Call<'delete'>;
     /**
      * Signs in with a WeChat login code: `code` when given, else a fresh one
-     * from options.loginCode (wx.login in a mini-program). Keeps the tokens.
+     * from options.loginCode (wx.login in a mini-program); or, with
+     * options.signIn `cloudrun` and no code, as loginWithCloudRun does.
+     * Keeps the tokens.
      */
     login(opts?: {
         code?: string;
     }): Promise<LoginResponse>;
+    /**
+     * Signs in as the user WeChat Cloud Hosting's gateway names (POST
+     * /v1/auth/cloudrun): works only through callContainerTransport, on a
+     * server with its Cloud Hosting mode on (else 404 `cloudrun_disabled`).
+     * Keeps the tokens.
+     */
+    loginWithCloudRun(): Promise<LoginResponse>;
     /** Signs in to a password account (username or email) and keeps the tokens. */
     loginWithPassword(body: PasswordLoginRequest): Promise<LoginResponse>;
     /** Creates a password account, signs it in and keeps the tokens. */

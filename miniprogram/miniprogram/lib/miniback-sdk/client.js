@@ -18,6 +18,8 @@ function createClient(options) {
     const now = (_b = options.now) !== null && _b !== void 0 ? _b : (() => Date.now());
     let renewing = null;
     let relogging = null;
+    // Whether the client can sign in again by itself when a session ends.
+    const canSignIn = options.signIn === 'cloudrun' || options.loginCode !== undefined;
     async function send(method, path, init, retried) {
         var _a;
         const headers = Object.assign({ Accept: 'application/json, application/problem+json' }, options.headers);
@@ -119,11 +121,11 @@ function createClient(options) {
                 return;
             }
             catch (e) {
-                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && options.loginCode && relogin))
+                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && canSignIn && relogin))
                     throw e;
             }
         }
-        if (!options.loginCode || !relogin) {
+        if (!canSignIn || !relogin) {
             throw problem_1.ApiProblem.sessionExpired('The session expired and cannot be renewed here: sign in again.');
         }
         await login({});
@@ -155,6 +157,8 @@ function createClient(options) {
         return post(typeof source === 'function' ? await source() : first);
     }
     async function login(opts = {}) {
+        if (options.signIn === 'cloudrun' && opts.code === undefined)
+            return start('/v1/auth/cloudrun', undefined);
         let code = opts.code;
         if (code === undefined) {
             if (!options.loginCode)
@@ -188,6 +192,7 @@ function createClient(options) {
         PATCH: call('PATCH'),
         DELETE: call('DELETE'),
         login,
+        loginWithCloudRun: () => start('/v1/auth/cloudrun', undefined),
         loginWithPassword: (body) => start('/v1/auth/login', body),
         register: (body) => start('/v1/auth/register', body),
         async logout() {
