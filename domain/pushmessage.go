@@ -128,7 +128,7 @@ func (m PushMessage) DedupKey() string {
 // list: a body past these is not one of them, and is refused before it
 // costs anything.
 const (
-	maxPushDepth    = 8
+	maxPushDepth       = 8
 	maxPushXMLElements = 2000
 	maxPushItems       = 100
 	maxPushFieldBytes  = 1024
