@@ -28,6 +28,8 @@ type App struct {
 	Revocations *Revocations
 	// UploadCleaner deletes expired uploads; StartBackground runs it.
 	UploadCleaner UploadCleaner
+	// Push receives WeChat's message push.
+	Push Push
 
 	// What only the background work needs.
 	clock    ports.Clock
@@ -71,6 +73,15 @@ type Ports struct {
 	// RevocationListener wakes the revocation set whenever any instance
 	// commits a revocation; nil relies on polling alone.
 	RevocationListener RevocationListener
+
+	// PushEvents records pushed messages and IdentitySessions ends the
+	// sessions of a user who withdrew authorisation; nil when no push is
+	// configured (Options.Push has no endpoints).
+	PushEvents       ports.PushStore
+	IdentitySessions ports.IdentitySessions
+	// MediaVerdicts gets the verdicts of media checks WeChat pushes; nil
+	// records them only.
+	MediaVerdicts MediaVerdicts
 }
 
 // SessionPurger deletes sessions that ended long before now and
@@ -110,6 +121,8 @@ type Options struct {
 	RevocationRetain time.Duration
 	// Schedule says how often StartBackground runs each task.
 	Schedule Schedule
+	// Push configures the message push receiver.
+	Push PushSettings
 }
 
 // Schedule is how often each background task runs. A zero interval
@@ -119,6 +132,7 @@ type Schedule struct {
 	SessionPurge     time.Duration // delete long-ended sessions and old revocations
 	IdempotencyPurge time.Duration // delete expired idempotency keys
 	UploadClean      time.Duration // delete expired uploads
+	PushPurge        time.Duration // delete pushed messages past their retention
 }
 
 // New wires the use-cases to p with the settings o.
@@ -145,6 +159,8 @@ func New(p Ports, o Options) *App {
 		Attachments:   Attachments{Store: p.Attachments, Uploads: uploads},
 		Revocations:   revocations,
 		UploadCleaner: UploadCleaner{Store: p.Uploads, Storage: p.Storage, Clock: p.Clock},
+		Push: Push{Settings: o.Push, Store: p.PushEvents, Sessions: p.IdentitySessions, Revocations: revocations,
+			Media: p.MediaVerdicts, Clock: p.Clock},
 
 		clock: p.Clock, purger: p.SessionPurger, listener: p.RevocationListener, schedule: o.Schedule,
 	}
