@@ -806,6 +806,9 @@ type PayloadTooLarge = Problem
 // PreconditionFailed RFC 9457 problem details with a stable machine code.
 type PreconditionFailed = Problem
 
+// PushRefused RFC 9457 problem details with a stable machine code.
+type PushRefused = Problem
+
 // ServiceUnavailable RFC 9457 problem details with a stable machine code.
 type ServiceUnavailable = Problem
 
@@ -927,6 +930,42 @@ type UpdateTodoParams struct {
 	// write happens only if one matches the current version (strong
 	// comparison), else 412. Optional; without it the last write wins.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// VerifyWeChatPushURLParams defines parameters for VerifyWeChatPushURL.
+type VerifyWeChatPushURLParams struct {
+	// Echostr What to answer; printable ASCII.
+	Echostr string `form:"echostr" json:"echostr"`
+
+	// Signature WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+	// sorted and concatenated)). Required on the URL check and on a
+	// plaintext delivery; missing or wrong answers 401.
+	Signature *string `form:"signature,omitempty" json:"signature,omitempty"`
+
+	// Timestamp Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`.
+	Timestamp *string `form:"timestamp,omitempty" json:"timestamp,omitempty"`
+	Nonce     *string `form:"nonce,omitempty" json:"nonce,omitempty"`
+}
+
+// ReceiveWeChatPushParams defines parameters for ReceiveWeChatPush.
+type ReceiveWeChatPushParams struct {
+	// EncryptType `aes` for an encrypted delivery.
+	EncryptType *string `form:"encrypt_type,omitempty" json:"encrypt_type,omitempty"`
+
+	// MsgSignature An encrypted delivery's signature, over the Token, `timestamp`, `nonce` and the body's `Encrypt`.
+	MsgSignature *string `form:"msg_signature,omitempty" json:"msg_signature,omitempty"`
+
+	// Openid Sent by WeChat with some messages; not trusted, not used.
+	Openid *string `form:"openid,omitempty" json:"openid,omitempty"`
+
+	// Signature WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+	// sorted and concatenated)). Required on the URL check and on a
+	// plaintext delivery; missing or wrong answers 401.
+	Signature *string `form:"signature,omitempty" json:"signature,omitempty"`
+
+	// Timestamp Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`.
+	Timestamp *string `form:"timestamp,omitempty" json:"timestamp,omitempty"`
+	Nonce     *string `form:"nonce,omitempty" json:"nonce,omitempty"`
 }
 
 // LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
@@ -1063,6 +1102,12 @@ type ServerInterface interface {
 	// CompleteUpload Confirm that the file arrived
 	// (POST /v1/uploads/{id}/complete)
 	CompleteUpload(c *gin.Context, id UploadID)
+	// VerifyWeChatPushURL WeChat's check of the push URL
+	// (GET /v1/wechat/push/{appid})
+	VerifyWeChatPushURL(c *gin.Context, appid string, params VerifyWeChatPushURLParams)
+	// ReceiveWeChatPush Receive a pushed message (消息推送)
+	// (POST /v1/wechat/push/{appid})
+	ReceiveWeChatPush(c *gin.Context, appid string, params ReceiveWeChatPushParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -1932,6 +1977,164 @@ func (siw *ServerInterfaceWrapper) CompleteUpload(c *gin.Context) {
 	siw.Handler.CompleteUpload(c, id)
 }
 
+// VerifyWeChatPushURL operation middleware
+func (siw *ServerInterfaceWrapper) VerifyWeChatPushURL(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "appid" -------------
+	var appid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "appid", c.Param("appid"), &appid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params VerifyWeChatPushURLParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Required query parameter "echostr" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "echostr", query, &params.Echostr, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter echostr: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "signature" -------------
+
+	if _, found := query["signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "signature", query, &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "timestamp" -------------
+
+	if _, found := query["timestamp"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "timestamp", query, &params.Timestamp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter timestamp: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "nonce" -------------
+
+	if _, found := query["nonce"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "nonce", query, &params.Nonce, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter nonce: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VerifyWeChatPushURL(c, appid, params)
+}
+
+// ReceiveWeChatPush operation middleware
+func (siw *ServerInterfaceWrapper) ReceiveWeChatPush(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "appid" -------------
+	var appid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "appid", c.Param("appid"), &appid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReceiveWeChatPushParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "encrypt_type" -------------
+
+	if _, found := query["encrypt_type"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "encrypt_type", query, &params.EncryptType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter encrypt_type: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "msg_signature" -------------
+
+	if _, found := query["msg_signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "msg_signature", query, &params.MsgSignature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter msg_signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "openid" -------------
+
+	if _, found := query["openid"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "openid", query, &params.Openid, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter openid: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "signature" -------------
+
+	if _, found := query["signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "signature", query, &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "timestamp" -------------
+
+	if _, found := query["timestamp"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "timestamp", query, &params.Timestamp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter timestamp: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "nonce" -------------
+
+	if _, found := query["nonce"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "nonce", query, &params.Nonce, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter nonce: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReceiveWeChatPush(c, appid, params)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -1987,6 +2190,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/local-storage", wrapper.LocalStorageGet)
 	router.POST(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePost)
 	router.PUT(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePut)
+	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
+	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -2012,6 +2217,8 @@ type NotFoundApplicationProblemPlusJSONResponse Problem
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+
+type PushRefusedApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -5784,6 +5991,207 @@ func (response CompleteUpload503ApplicationProblemPlusJSONResponse) VisitComplet
 	return err
 }
 
+type VerifyWeChatPushURLRequestObject struct {
+	Appid  string `json:"appid"`
+	Params VerifyWeChatPushURLParams
+}
+
+type VerifyWeChatPushURLResponseObject interface {
+	VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error
+}
+
+type VerifyWeChatPushURL200TextResponse string
+
+func (response VerifyWeChatPushURL200TextResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type VerifyWeChatPushURL400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL400ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL401ApplicationProblemPlusJSONResponse struct {
+	PushRefusedApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL401ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL404ApplicationProblemPlusJSONResponse Problem
+
+func (response VerifyWeChatPushURL404ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL500ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPushRequestObject struct {
+	Appid       string `json:"appid"`
+	Params      ReceiveWeChatPushParams
+	ContentType string
+	Body        io.Reader
+}
+
+type ReceiveWeChatPushResponseObject interface {
+	VisitReceiveWeChatPushResponse(w http.ResponseWriter) error
+}
+
+type ReceiveWeChatPush200TextResponse string
+
+func (response ReceiveWeChatPush200TextResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type ReceiveWeChatPush400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush400ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush401ApplicationProblemPlusJSONResponse struct {
+	PushRefusedApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush401ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush404ApplicationProblemPlusJSONResponse Problem
+
+func (response ReceiveWeChatPush404ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush413ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush500ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush503ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -5882,6 +6290,12 @@ type StrictServerInterface interface {
 	// CompleteUpload Confirm that the file arrived
 	// (POST /v1/uploads/{id}/complete)
 	CompleteUpload(ctx context.Context, request CompleteUploadRequestObject) (CompleteUploadResponseObject, error)
+	// VerifyWeChatPushURL WeChat's check of the push URL
+	// (GET /v1/wechat/push/{appid})
+	VerifyWeChatPushURL(ctx context.Context, request VerifyWeChatPushURLRequestObject) (VerifyWeChatPushURLResponseObject, error)
+	// ReceiveWeChatPush Receive a pushed message (消息推送)
+	// (POST /v1/wechat/push/{appid})
+	ReceiveWeChatPush(ctx context.Context, request ReceiveWeChatPushRequestObject) (ReceiveWeChatPushResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -6951,232 +7365,324 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 	}
 }
 
+// VerifyWeChatPushURL operation middleware
+func (sh *strictHandler) VerifyWeChatPushURL(ctx *gin.Context, appid string, params VerifyWeChatPushURLParams) {
+	var request VerifyWeChatPushURLRequestObject
+
+	request.Appid = appid
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyWeChatPushURL(ctx, request.(VerifyWeChatPushURLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyWeChatPushURL")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(VerifyWeChatPushURLResponseObject); ok {
+		if err := validResponse.VisitVerifyWeChatPushURLResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReceiveWeChatPush operation middleware
+func (sh *strictHandler) ReceiveWeChatPush(ctx *gin.Context, appid string, params ReceiveWeChatPushParams) {
+	var request ReceiveWeChatPushRequestObject
+
+	request.Appid = appid
+	request.Params = params
+	request.ContentType = ctx.ContentType()
+
+	request.Body = ctx.Request.Body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReceiveWeChatPush(ctx, request.(ReceiveWeChatPushRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReceiveWeChatPush")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReceiveWeChatPushResponseObject); ok {
+		if err := validResponse.VisitReceiveWeChatPushResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdhs38uer4HD/e0xmmhR1cWJLH3Y0vmScOInXlte7/7RXDXWDJEZNgAHQopmsn2ffY59sT1UB3Wiy",
-	"SUm+KJ4Z50Mskt24Fgp1/dUfvVzPF1oJ5Wzv+I/eTPBCGPzzyRmfwr+FsLmRCye16h33zmaCOW4v71l2",
-	"JYyVWjFuGWfWGa2mTCgn3Yo5Pk3YRBuWPZsMf+Iun2WMqwI//qyV8N+NeklPvOPzRSl6x720d3WY9npJ",
-	"z+YzMefQ94I7Jwz0+7/T3tWv+8OHb38dDx++/Sbt/Ucv6bnVAl60zkg17b1/n/SeFWK+0E4o91IsSr4S",
-	"xeYUXhhhhXIMhs4MPsb0hHHFBDelFIYZ8VslrGNL6WbMzQSzfC5YVjeer4Y/ihUOvxmrUNW8d/xrz5lK",
-	"9N52De65zjmNoWtVX798DsOA7nIjuBMFLnR7jfau9vecLrTdO5yM82+LB2L4LX9wMTzi9x8OHxaH+fBg",
-	"sj95MPlOHFzsj1vj2xzPS+HM6nTihNkc0SuRa1VY5jRbcunYhZhoI5gzK6mmjE+5VO3pz6WSc1iBcT11",
-	"qZyYCtN7D50tuOFz4TxxRUv5o1htdn/KLsWKrXTF8pnWViAxuZm0tDZAdn3OXr9+9phJy2QheDlIWKXk",
-	"b5VgfK7VNFUrXdVbaY/ZPszl4P59VgogKpuwQk6lswnLhlnCsnP43yhjQLXH2Yg9c6kS7xbSCMsOjthM",
-	"V8YyDqvFpLNsIo11rLJilKrWFt1wYyRMk45bL+kpPod31yisvcD83XOhpm7WOz64fz+BBQ+f95P4pPx6",
-	"OvxPPvx9PHx4Pjoevv3LlpMywTO484RnwAMy1ocl+SZLYGk4y/V8zodWwIYCkZbSOiRcPrWDY6DfVC2N",
-	"dILN+GIhlGValSsmJ0wrwebQqbBE5pUxcBADI+kTE0kV8CRupNVqkDBRWsGO9g9G7BccIi9P8GDqyjHp",
-	"sKGSw2HFPpdS2fUdqRlL95p7DrVtsffHB0et9U1T+00/Tb/5P/03e4P/lvZ+TdN3B/vwv8Nhmr77TgB7",
-	"6sNTCT6646nBNwN4ZNsOAavcskunyi6FYYfjI+JSSrMLXazYciYUrkl7C6XF1Sf+YgXrLwW/bC00wwMm",
-	"2BUvKwHPZ99kt17Ihrd/cat5pgv97PFOcpfFKMxtwd2smZksekkPOIk0cKEAh4+nN9Fmzl3vuFdV+ORm",
-	"568XpebFtu4r/PUzDuA9vGwXWlmB3PdvvPieO7HkyHlzreDChD/5YlFKuqT2FkZflGL+l39YurGa7v7D",
-	"iEnvuPdf9hrZYY9+tXsv6C3qtD3VN+LRjDvGkXJFwayeCzeD66RSleUXpQAaNGJSWVEwYN65EQVIFLy0",
-	"o977BMb9kvj5XY4btihIBNKyOS9hvWGIhl0YwS9B/jFVKU5YJozRxmbIFInJTaQoCxr+I60mpcz/tMHn",
-	"JbfAe5FhLGEvxDscpzYwsUoVwrAlX52wLNeFyJjlK5sqeHLETlmuVeDYNxSQoFXrZFmmygrnStjrfpb7",
-	"ZcgSZkACGZwwDhepAWKHsYg5lyW86/ilUKnqZ+HXc/wGLmp8xn/EBjx1wZPw6oWuVIF3x3ImjIBGliKf",
-	"cXfOSyN4sTrHJ6Cp8P1isfYbtKv86WTSpkppmHou5BXtPn3mxYqthGP9jB49V9qdh8eyJFXt73mxohED",
-	"12EzXRZEKHNtHePO8Xw2h92Fy23OVzDy5tvzUs6lywbAmd8nvafaXMiiEOouSepn7RgvS70UBetnkzCE",
-	"bJCETQhnGAU22JFo+eHj+UWp80tYHGakvQTKckaDBBeLBQtu7VIbWHq2JMGgn/kfz8OP51Ll2hiRO+gf",
-	"BRTrtOFTwZzML4W7Z5mVU8VdZQRuIjaFJO/YjFtGMl7RbB+9dy7VFS9lawP9L/6Nehc8Lz2Tc6Er9yew",
-	"1EIWSIvEWplUzMm5QJ7zvVbiTvmN1qzkTpzgVhphdWVyERYZh/RMwd3PyyfAK+9ybKeKVSDSixzk1gmX",
-	"ZWX8QFF2EvlMCwuilPRDZIVwXJY47J+1ewps4W6PGrNVPqvXMQlcB3Qbe0L0PhFE3HjaCrEo9QpYBRK3",
-	"XUqQtwumJxPWz+pTwys3Oy8k3rpAyDDBF3wFVH6m9XNupuKubyncAmlZCZ2DLMpJkLXCXAnDeJ6LhaOL",
-	"9IVB7VTC20+5LEVx14ON7BqOT+me4yABAH+v5W/Sk9HygTcdDv6VMFcyF68Vv+KyhA240zMAFCJUAXc0",
-	"3pOVXQEZFXqpTmiUXsnN0DwwRPtAxizZA0apegN3PsgHLKuaOWSsD7MuuOMX3AqW66okpnQBbIATERpS",
-	"D3OtlMhRi78w+lKwuSyGXqYY4OrpyuV6LkgsuVR6qY4Z9yoeXorawL/YwYxfCdRKpXOiGDEcN4ga0nrZ",
-	"ZCI8a4RGyLiSqutkFyNcZZRtNlNOvEAHir8zq1TNeSFAr0pwi1FWKDgqoW7WNn1B5xa0WGgFL54iVV7a",
-	"YLjhoiBtK7LARRuwbcf903uRKec9aTv6J65WXlq2d0lhL2EFUEwRxQkZj7pJ6ZNN9rUCdqaN/F3cNXdG",
-	"EQF5k7XM6Uuh0FoinWVWWLRqLLllRlzpS1GQhIIWCz2V4SeSlfq1CItnizQhI+zMN+uf8zIOCTHUShCb",
-	"A3NPWOZll/NIgfJM/rVaGA2jhUP7BK21dyuwlOXQq08XlSMGCXIvKlDB/hmuO29N2jybsHC4anjSOCvk",
-	"ZCJamgncJrRWqQKBEC58WQpW0A3vyBCFG+UFfBLu6J1a6sfLx6aKK+1mwrBFZRaabH64mLZaLLRxovhJ",
-	"FJKfod7951ybMKcs7g16yUZofvBNQU+ntSqBoyvoEuXlC6MXwjgpbO94wksrkt4i+uqPHukgojjnrmVy",
-	"AIY3BHFz0+6Q9GgVr5shWUd6ZKYINo5fw8tJq+vGsK4v/iFyB700c3ou7W3nJZ2Yt//YNdRo+d4nvTl/",
-	"94zeOmis3twYvtqYDLW+e/SRbeMWE/C6iSy6rOh0wUQKZBYoW0/YXCoBXPh6+9XmtkB/XbN5ogpRvCLW",
-	"Z285ExBLOmbxd71kc65WgaNathRGMHwahr/T89AeO/XQNe6nUpRFrZHcYtDArTvcJw7tWXOez6QSxNJr",
-	"FwaahO5Z5vnBMcvCGFHZdFqfl1pNs4Th33amjYMPXhI6x/eziM3DbPDV8AXtaPwImnXhC125cz05N1xN",
-	"RfRA63Un3rnQOxyCUrwLH2Ejwt8TsYz+pGFZaAivqELPQfhFvo5KDLfNcCpTxqPLZ9zw3AmDr2divnCr",
-	"8wUKT/E05Vyc/65VPO4wkWj0eWWsNtGCxY+j3QhHTZakVGVKu3Nvz8hIkptEt6mtl2Gu6XmQF8+5PQ9G",
-	"KWgtfEfNkyS3wQ1xgTZp5c1MoPYmAkEwaRMmRtMRy4C7j5TML7Ej9E2RFDQ69SIPMnt0RW70N4drnhS5",
-	"3UeaBpYQLTfvdZ2Tvwteutktz4h13FU2dpLqy24XaTwq/1bXKH548+O1Q1hnhYvqopQ5GoNAObgUK9Z/",
-	"+fQR++7+/neDE6YEaplqxRZGXoEMOxfzC2FgZdduwnIaT+VJ8fjVaS/pPXl1cP/bjlklvdxctV84uH9/",
-	"/2Ev6b0Ybnvlsoudw3WPI/728AFzs2p+sTBSuZOW/GlJHnQzIQ1OEkUk6Top5JKkvzCyX358ARN51Dmk",
-	"yor4WSunnY+96yC3pLe6nghhLDTxBJeYetyy+6/Eba/JS7G6+TUP9PX+mhsdG+wa3nOQyl96f8ttpSzc",
-	"yXPcya77/Ic3Z8xpZgXom5ZlLS5wzP4muBGGpdV4fJhjI/in6OYP3rt9LtV2/3+lnCyRObWUHP9q6/rd",
-	"37x+k56050oskVd2ELSpRPBYSuvVmTr4YSbQdhwN/ULrUnAUvb1ydH67ObRVquDdr1QJMyM1jExOKGig",
-	"R64EZXYi4O5JWM4XC9BcVqg48Aury8qhCWBw/VKEIdebu4sCX9LDZ/gskCL8ce68grHrTXwFNRE6tOZa",
-	"8dt2SEotQmx136Kb9Vl1bowfRpsYuk7OC3/nPprBpf5h4vC6g2CTLF76aTa+cp7nuvIWU17f/CeNbt6S",
-	"EQb0oncfKL0mRNcdJy2/98GD9ZCNzfMIwsOu8QaLFZmgav8IBS+FSbgZb0Z2kqptk0CFdimtGLGXVSks",
-	"8BOpWPZSTKV1wvjl98JMNJVDUHaumQps8/YdeKphFGRaM9i3nmx0PArvZx+wvA+6LzBD/vQvfYW/Pbpm",
-	"gdcOa2u1dx0sfzV9yLlC5tx1JYVlDZYT8t72uVqRc5+MoX/NBics51YMpbJCWenklWjHtvFS5uL2pBaT",
-	"WdOYdwqymTZWsAuMN1kx6zj8/AlO69oO0OpEg+ncBSO1kW2Rq9TLXtJTMJyyl/RmcjrbFKuS3rshvDC8",
-	"4rjUFt4MrT3HFsKnn0NL4Yu/Y4vYO9mRNqn/6SP28Oj+d7X6QU4vG4xrdlOX3RSKb64GO80uDFf5jGnV",
-	"JgDU0FCSOZ+QV6dju2lwXYQ4q+YcL/WSKwoRRHOitEzndCvkolsOwqCNDjYFatGwFFeiDGtjk+bWqE2N",
-	"6MJAHYq42THjDt35qbo/Jo0yo2FTSAU1MddGkCVjoitVjNiTKyBR0L2ZVIvKpaqPxj0aqMV2QOhM2G+V",
-	"MKuELTjsjyoYqYSsCbEcsHkF3V8Ib6F+ffZ0+KAOm/v59XPWqNwJ0yGkEaYwFc6u2wJOGGc/vPrlZ7I2",
-	"zvkK4xbCNNl+Mh6PKXLMMiWsE0Wqwo+HB6wQYoG9oD6bYRdt6wKxwBvJ5pGlZkNET3pSWcdVLrq1p7Bl",
-	"uHI3pA7/jjewbfzc6LZz/o6kv/sPH0ay4NF43CUNOulK0UXGaO7xxGyr+ZybVbCLhwMKrXWONciH622+",
-	"fvkM1EJgx13tNEdw5tzCHu/twegveH45KsRVsFvbvRsc0DW+6CVGmmy9WN7S0M0j9USW4kWIeryNiu9Y",
-	"Kbh1GOlItAyngF2AQO9Yn3yWsW2puaEHHWr+FXfcnN/AvEpPrhlWT6BTy7LQjCkzYH3oGUKumKpSqkvW",
-	"z/au9vfoKbv3hyzeZ4MR+1k75vRUoNOBbtCoITot15htk17zRlf8KMO9Zq9fPk8o6GrhVjDCvBTcjNhp",
-	"abV3uqOozB0aSCQwBzyK4hhlIpo7TgVPk3fXS2srEInw+c0p+mAzWA1vl0GvMQ4GxsWkSlUBnFcv5kK5",
-	"AfK5ODqotbCVylFlKBIGo07VgsiI3PG0ft8/OWMwjrnIWM4VkYVyDMgcJTPHpB2xU7VKvbPn9cvnTFp2",
-	"NB6zfstyybTyprloEIMNMY5iXTe25ULqzf14vYC1vz8eR4x51G7ufsRIIknbGwe7tGs5n4vihCLfvz2K",
-	"WvYufgdPSDUdbYqfm8d646h6FfXDxMkNZbiLWcfKumeBJXfAwMlU0DhJR6wPr6DbGaO8pkIJoysL9IDy",
-	"OmdzadHo27Zk4F0EdKiXyjvqk1QdjfdZ1hpjHQ82Gqzv89H44be3Exfbs3+7fXHPupfnlwX/rRLHLJtf",
-	"mHNKrTm4/y0zXBV6zi6ksyP2oxALIGorcgPsb/luZIV7RcFxr1YqH6QKXkRbknQUpe80y1788opOCq/c",
-	"bM8PNTthgmMkEm1KiI7gqVJiiSw3nFCQDOCzdXph2VKbSyCxtVByGPhvD//nbPw//tehflge/ud3b/IH",
-	"v+2b/7z4dnU2Xvz3o+JAPb1vf3ww/2GfP+90Lq6pUbd1NnUr2/7Q4GRAjzNDUFoKjExUjLMLbgTjRWGA",
-	"grJS57z8K3k6Rq4sslSBqugln4P7rTPXpzuJrqG2P2KwvjyoC/3Vfx7lev5xelF7jg9gm/cPHrQG91pJ",
-	"HFksF1J6AKwGsoufn/74KFWkq0iLcsDghAIPGflHohgE+DqY8Eg99N+kCue8PuNPq7DdTv/fvemHsFyH",
-	"B/Fq6QnL+PD3LGHZePgQvUIhfQil/WGWwNCNqxVg7tOOMNZKTqWLycF6r1/t6YtdgNt9epHXrJuAPs6q",
-	"UK9XsExdo96+1F0C7RtgvoEQUHUoNMZVw2HkThs2NVw5y3gxl8rf1UH89F/iE96qTQHeRWTXDqq0NzLi",
-	"K52uCe+Wvq1JfrE43+aNgXEOF0ZPDZ/DnTQVBUbf6hMvT00wXlN1S+ve0u0jKjZbx0uuZfzaGWzhJaMt",
-	"ZvaJjzwKYUn+Pm3dhSAPdZvbgzW3a6hvgkIcmhZkdEejur8vROEzCG8+HVrza4XcklsMKr9mGevAK5If",
-	"gthw49Fg2Dqfdq8viKWlFMrds+y1FWZ4Cg/CPQCCxWaXrVS+b687hzjviFbW5tzanNZAk0C7DW10nVt/",
-	"LD577Ew4fu8/OFTmTBf61uEZwBC3nbI3cbYcRpVhKuGcm0tRsEKDGqeqsmTLGWgTKFsC49p+KuFpiuml",
-	"JK1rDv3NiK/wQfyb57KoxA0mJi0rKpE05u3XZ4+YnkxALZYO5z2VV0LVk910bzQ3y8H44Nvh+HA43j/b",
-	"f3A8Hh+Px38Zwx8ftiRJ791wqocfevyVdsJu5BiOO1WlRWR/3R1x558DSuXTNoW3pLBrhbBdEWKRDShm",
-	"COPrRTsKM74dDfkk201SeaZyIyjjCHg3GiFJm6bUiCaDNEt7V3QJ+8boEk572XXOzy6OFmxCtIM1KUfb",
-	"5Ak/aR9ivydrLDFakmau23jII3zzluYl4PJRTJM9ZhlOAZfGRRIkGp0uQfuilPPxOFWxVB3ydX3WUyRX",
-	"nrAMVyNjFZoD9sfJuP026zt+QabgUipR5x+Sz2lwwjJaRhzUy6eP2OHh4UPsMVU8PvYXwi2FUGy4f3A8",
-	"HmODf9k/gj+lYtaJBQq5+/dBxKmcsGQ+i+3CdTBWZEVLUPqZCbYS3Fi2/3A8hnk8fPjw4QkmiDNuRKr8",
-	"asHTShhmFzwXluW6LPkC5e5ICMeh/fz00TDoHfA7WbebNW5J52RxLyoKhRXB2BHeR/wCI9hcmCkG3f8C",
-	"im+9biChXghihH2lgXFiNhWm7OG3XK0wp5Ay0yXqwEfjcWxgRdGeRPL2dRQ4+ZqjAeiN2G4pJo7pypFe",
-	"Bf11C2QN479zzlyz3PYknqDAu2MSn5lD1+vwa2+mSWsxhqsCRYnPy76bLfhbtWJzWV6uCXnX8vR1szm2",
-	"vI19vfBBfZ9NUkM5q8O5osQ758Mru6JtfEySj7+sNQ54iy34NMhSWjWgDfD16HqxqVNCbI9n+2LdtSeB",
-	"nc1Equq4BjSbUSMc4zy1xUSH5iLaxShuLvLh2hox11ceXiNwrtGdHH/a2uBHQCcCDQOf7z7/1wrLH8MP",
-	"1kM8FiXeMhE2Bjx5wn59G6/aHO7SUS/5kgS+952kfSm+BhmuRdZ94mDALzGk7zOG6b3dRmYhrSkY2ogA",
-	"Ok1sr+uEn4/Q0W9o7qIkq3oBP5GmvVTo720bvG75crfH1XuLa7QXtPYOSwSTCK+y1y+f7zxGW5V9zhZC",
-	"FYimEgArWCFwWZmcoCBWr/PNzV4TWYrzYDT/UB3dJ83dLA3shX8YCR3I8NwIbrsU1zezFQK4/YPy+f20",
-	"KafSf9ePox3IveHXoIahGbRMyOTst/J3cT6Xdu6RjAL8w2oRfd1F/vBia0mkct8e9bpYRxM3cv2avKJn",
-	"O9XosLit4IroZPhBxVvZOhpdp769E9tN+uhilxYkPe8e9KNB01HtVPVYIdANqq6pgiF5Z23fO/KzYybn",
-	"fCpACY7S1cK3CXvx+GmC0VEJu5KF0MHl4beOWqmzBedta+c6h/rA2OI1lrNpIIAVuWfZXBSS44RPaskx",
-	"LEMQi0Mqacu4hpPd+8dCTNf9W99dK3q0zurWoZEv7lIsHNztc+F4wR1nfcp/WXDjgmuA6IFditWgPcjF",
-	"TDs9+sdium7Kvv8JD384SlsnIt7x3DGkJKnYxcoB6QTXa7TA9yxRWmsORw8O9g+TzXN6CyNWc/C6ztv2",
-	"Y/VqIxnKM268lXmx6gXO10pVXKfgM0xXvq3Te8ctgkBo2CjrYwgAVwV78fpsACc8hDj7uJGZtLe5Q0RZ",
-	"7MgF/aMryDMeWbZ8NyIW/FSWIrtnWQY9P+aOZ8ckppLZ0mtZIZan17EHeEi2JOJ19INpd8fE7LSZ+x70",
-	"pGZ/8e0Bnzt3bJv7MAJ+I7jUcDuNbhLetajceQSg8IGL+3dqASf04vUZsaucG7OiE1auOtcROu8Uc57C",
-	"NNAZZinwZmHERBjGsfWQ4M+X9ep9ZNJ40uscRsdeVqbMjhln86p0EhkdkvlUC8tmwnQNpuvChe5qom4R",
-	"VLMq7c1Z99DRyDs5hE/XuY0ytyPID01yCePrsX7orKXQbAzc8+kNcRhjqroCE33YXgPLc68jfm85k/kM",
-	"g7B8JB+LAvlYnxJb4afjvT0MoJlp644fjB+MOyIhU/XKi7XSh+rVsX6YS/Hi9OzR3+u4PmkZL5d8ZevI",
-	"xVsG5V0bbvchSsW2UKPaN+1TJtDqjUkSgxFrUIrL1XWZSj5SgL0UvBjCCycsn2kr1NaEFu5YBueRFm6v",
-	"lWrTutLbMSOHHbObcbsj1efNjGJYrx/8WYT1RHsInN2mSrqT2vNKhyJ4GYgX0BKFOD9dAoVSQxhqu0K8",
-	"IdgpqaaIY4jciTnYSUtxgegUIORTXiMOjdgb9JtkzlDqfNeCMSVEQUbPVtpZduK9Lhme2iyhULwaFLK1",
-	"Gz5CqIY59FFEHcnkkR3wpg7SKD50d4xn0jM+gmenFQOe+UAf5I4IrPos1ECQX+BxWLP/Hd7ovqg3oBWQ",
-	"TRzHL/l2X+a2S+KzuwAoKfSWLoAX3NrrXAD8IoCvbzgBbmL071oQwk36iNw2vljcJMLrnmWni8Wzx0BZ",
-	"PmGwTY4R+F4ADrIgmfKy1c4GQPXy3Xjtv1tG7iVb8q8wMgmxR4yeM5CJ8GhkJww4XolBeUkAsbrQlWO1",
-	"w7et8hXiatgRUnjrPLkteR+g74m8MtKtXmFuAW7LBdoZTyvCm6BPTwOj+eHNWa/LRd+yIOO0uecsAQK5",
-	"xq1Hhkq2zHpEIJcQ1JJUE929oiCGCA8TUqN2xRt8HL7EjpOIzxC/sqnqk5TEY5qZ85UHbGR6MhkkNeBN",
-	"wnw+g03qUMp7NlVODwuN3gzv9CbZDa49w+V05pjTQY0PqKjh6pzxhUjVmphMt9koVamibDRMjUOxSrE6",
-	"TzDbBmqVsULnFc5liW4uwhFOlQxJLzhKBOSL0wBP6lCKVq4cNxS2iLlQ8aiy75+cZYxjhoqH1sv+/uT0",
-	"cUaIHg/398eERE/YfmQYizLlYP0prCVh2SPS3odnCKLTfCaazkaj0aBWe6nBFPHmhHJ+DbDlJjcqqfPs",
-	"OObL0WmHw+NdNR7U+6dnZ16daPKu9EIowj4baTPd8y/ZPXi28R/16vjY0xfPoniX4954tD8aw5PQEF/I",
-	"3nHvcDQeHWLsrpvhsdobLUVZDlHG2fvH8tKOAiDZVGyxC/zw5kf2SrgIMAU9m7gZl2JFkhemBfIrgRAr",
-	"ooBzJ69gsaITSWquJQhMryBeCSMnKxbmdC8AmaTKzcTcivJK2BFDKEXG6TdQ5y5lkYXMR6cZh4GE7yly",
-	"6VKsUjWR77zXj5dTbaSbzVkfMVtAE0LQFm9JpIBkqdWzonfc+164H978+Kq3Bp1+MB7vQHi7HbKbxzHZ",
-	"Auzm9apLsVqHSnzE85kYPqLwoc0N+1GsrI/gYoYbgfIPx6oLsEUYNUManPMsbCKWMdvfXjMERnqfVqBr",
-	"YvVK7bUxfmP+3jv+9W3S84mNIDM00+yKSbYh3uv41x6cut5baGxvhjBEv28l2lPPFg7GYx+76T0B2DJd",
-	"znVtkFHX5nugo8+4/b6Hbdvvx4oqLebK71rF5/JKKGHj1dIL6xcLrYo3XasgygQgVzT+8XwG3Dth98eH",
-	"EaxB17q9rE2Yd75s2DV5rs0VwV/fHx9eT6wdiLy71hq6kVsX+2p/DzMQ9uCStlsX/WexFNaRHpJgnAlI",
-	"wQwT1UB9OkahgQIwI5k7Q1sNPpuqWNJ2mk2Fa4RtrcSIncJAfP2V/tH4kEVo7T7JkUJWOvjfc2nda0vm",
-	"q7h2z6+bQj+5DDgLmk7SgebfX8d+CGjty5kufXJIVP4CM9yb+he/bSsn0pmquJEtB/PH7QgKIBC1JvNj",
-	"V3deKbsZPZJCvNkrqGjontjWC3olWt0UYsKr0lHsSJ1Ovu8DRHY4Jrru7A2yIQ4orqSurFfGNOYRbhug",
-	"V/O2LP39/euiYd6//YxsoNaCO0Gu8TDpCe06coKjm1xbUYERfGX/+lda4MP40g04TlO34QMv1I/kbNG9",
-	"YR3J5IKbfEbrFV+5lExVc7bKzfZqJJiFth2cLSMVEy+umBEkdV4B7D8HxpT9FQEXiUWcsAvtZhQgTFWi",
-	"ig3AmHI1Yojij8Kr1+sQe9sjItea1lQ4lB9JA/B5vQzTervAkZM1ER/TVkepR5dn3DkxXzjrI/iMdg6+",
-	"XggTYzDDQOArb2D0WaLHqVpw75IklzfKOL5Ug2VHBw8baM3z0FMWzIcxdHbS5OHjYfaThTXxAOPjo1Rt",
-	"Q/nvtFPMuO1ST+O6AZ23A8z6jXSzF006phen/qaL1Sc75Z3ARe/bVgVnKvH+M3KaNp5fB7t5HhL/7pjR",
-	"HF3/Ul20Al7YvwHHWC8Cge/dv8noOqCw4eWDh9e/vI5W/+cwxW2itZ6ykJjaVaeI2E+UltyhrkSs01eI",
-	"6eadT5QvBnRdluYxRte0Ixgx3z5VPuEeREmtcl+bAOEKWyihwMnqWlsh74fcJlQbQQaUoytftpJqKo0Y",
-	"kDt0oCvH3FLmCO+bC1HYY4+SJiwap2BQZAcK00E7va96gFjMrO+zZnXlEv/VxOh5g7juX61BioLJ38e2",
-	"DajAFME4HIyP0JNLKl+qvNcoyLnB0KkKqgMD7CNhbqar6cwvAPVZ87qA7YYRBUgBeIP4MZ17WP9sC4eE",
-	"rd7gS0fdFpZ4hTyy9Ycyhj9TnniiCjZf1SAtflbRoQgmzbWD4Sl5x8l4RxaN1vG4t34EyJyhxLJ9YvCI",
-	"ElBF63lyOi7ItSSKrvMU4Vd4FxSerbVH0Y61jIjbaIcgppgKDWSLak6qwjZTvZBwaW9gjRgB5zKYM78b",
-	"j9n/+79Ho/2j0cHgGGkS+0brNqqOJc8j3ZGmtbEKOTdG0gKmikzI9UahNpQqAj5BSILjbfgnrO/Fr6Qp",
-	"hRew/1pnf5BsmdbG96GgFusj3qo2qaqxVQP4KnJYLKGxcfxiJoJ8Gc4PKLVPeO5hvsSczQVX9hjkNWDn",
-	"VMG249zGUdr2M0k1a8g5dyzPtFMHuuqaiKW/Je5WoPkz5JMvR854iSxjnbXslieMh8DZzjcpwyioYutS",
-	"TKN9rYkxicdCmQL3SpXEcsvAUerrGO4pvDJRAaKsp0Y6grd9u1HC5zrAig8axiJPWLl5U99j/aPxw1St",
-	"V4Bke2slIEfstNFjkB23SnNiOFIQd/xFPmbZBqBdFhxXoZCnUM4gjEeqCPErivzgc9Fg2B7HxRqARxbC",
-	"sBhiZ9Cq7cD6GtS4/YMHg6RVYYD1veAV6iqvIeuAcjaTCEPdVLBCsW0Q1SHYWZsg0hbZByuL6NdBbZFd",
-	"pywGoKY70BfXMaFuxFr3705VDOOrz0KAjOlnETi2TymvxODDGfBtlcPxDfS0uoDtV25NfDUOOvLHYTfD",
-	"tlFlHNJgtiiBxFt5DlywAdZ5l4uFa8EggvjXT3sg1ejKpRjFH6Wnp72BLyVC9i3OSm0dW8y0El1H9Ykq",
-	"fgEVqK7g8xnlkHapoI7Dsrvwzz+resTLElSklnZruzWkZLtHvl4SAjc0IO9LbJKUaAVycFBxMSXCiFwo",
-	"R56QIlUUAdevIXzH48GoDmPMEAKHLrembnxLnQBdRrltnqO7oJ8Yt6iDen5aPz72n5Nm0EQ/35jM9Tp1",
-	"+BpDqa9hOKTUBj5TA9y3bTXBzDPqYhuvalV/p7fwbK28RkJabGzzAsHn89TBf/ux1pgv1LL7Z7M0zyLm",
-	"q1tQJ5UDv6nBpyuIEa09UdQQ5hpGHGqUqqCTgDwV6spo5aN/fXDepVhRSZc+hoEmiO8li8HIB/Hds6mq",
-	"TQ6XYpVhULkNEawke+/0kVA7n0ni7Qh+/eof+TBH7L+Fg+TgRovvS9p/FJuAV2/AyNaq59/cFRMYAfNl",
-	"67aI3VE+0fYQqFY6FEYTdkC7o9GjhTs+0yXad4/R12BEIY3InaUWyIqzLcufkMoVywhHAxN/PY5Gqhyf",
-	"Ika5nellcD1QQGngbF2hV6chBbp11A9py9f1UBoqjBRdyTJ3FaXARYGGz73nZ2uZgi3oBdtv6K6AwrtQ",
-	"b78cxfE0JNrds2HVI9r1Adwo+6/JUV2jaB7x+ZDPHvfev/WUj7l1Qx/3vZX03xA4ehaDV2RsoSVi8rrG",
-	"yETNFdJehljyUceVl/PSQ4x/L9ymMNgVZnQpVreimaS7GZ9j+SmasnKquN+Zmzd2fbTTN3vftK/VWmC9",
-	"kIrjCDYOSLIlAz4JhR0t8z34ch4feqJufVvexRnccZAeB6bDCYei78POX798PojFT0//eKI6JU1/Aij3",
-	"PSQK3/AEENYXpoZH7rWorVAUl6DEa9CMfjujPFXaFMIgrvhaRgZXmG/+6vCepXzlXzCfwxvca0pNKNoJ",
-	"D8Eq8TJzQxY1OD/iJXAjWD4T+WUNy0xOwYDncSkW3Zp9dLxfwFruEmnrNOs9mOew4I63ib+dgxWnYXSm",
-	"rYfz3fUbZt7f5DwlyG066/jUZ777198FlRq+QSFT5Get+bQaSCJWFXOaNfiAOjfqBsL8UVfpLW0+Rm/9",
-	"7OzgT5K2D27ysg++h8v8iXIeWO4T86+XIhfyCk5mgC7qt47+ViZW3YSHeSSCm/IxSrNf410RhkFWMxDk",
-	"EZzYXJPdtINPVHcrBqyBsXwCWSA6uP8iQso2lv1h8slX5hQxpy+av7x4fdbNVbzGEDLzu83Ej/F720q8",
-	"5wF7h2p9ouFYNtBffbJOpUpipDXc9U1W64CCDDBEipcllUbzvx3XDrA4mNAXFcMyajEqERoGlV4yjSFd",
-	"0oLyrDTCblWKYPx5qkruhGml5nqjoKWgscSDl/rJdXE2WoOfxI3j+sJCNWh8o38PuzCtFDku1h2jPps5",
-	"9nBtGDO61vjTZo9s065Ijxh6LIp/k+16KThGboat6d6sRQBTXnO1CTMVQ/yRWTHnysncHpNqY2s08Drz",
-	"VBrCWhmxZ8QWVkmqjPbZ4U7OhXV8vohPsRWOMJpSla0XZswIs4rijraVZESFiJelMMepsnoutCIP+T1L",
-	"Nf6OkghCE37MfAdKIwRlscowFgm5VqoalMH6QcxAOfewcPDwwUFnZt1rhPf4SXyulIm4guYduwJ2HSuP",
-	"ahIfqi81UeKfIhbmrkWNT+YwLKS7jtPU8shejCzVrfmQM6AJwyGXdUK4gJu4TAQxEVdMz05SFfLHQlhN",
-	"3RzyhsPNds6l8hXrMIWtSBU1MK2EtWI9UayUlx7fyAJf6Ez4Al5xGvL2RRMD1AoUiSIx4E49ifgaeUCb",
-	"EHPEtQOB6LSpXN/4EeoJ9msEEziYA8SoShWVgzYeAh+WLJ9pTYkQdgtQVTBIegQ4RP1Aq5d3YlA0qUKw",
-	"pXYyocdr2IweTVXOFeUvX4gA4oTpu0u+Gq1tI5vostTLJiTTMj1JFcXIEv9tZcpdH/uYqusy5a6NfXwl",
-	"3E+rO0qSe4S0cysv8BapNSZ/K9yX7rf9V2Xw/zSpczVzfyUwA8NzMeDym3lxXWz+5tEgPI4AwbAQrLnE",
-	"LwOcTMTNWB/ZJSigMTzTgHHgH6BH+mwQ7wWtGak/3uSj3Qx5Rt8ssrbKioiZ0SyyEfubJDkSGo3Hgzyl",
-	"1p19cBViZaMKqod6MWJH44cso6bO/TPnmHpXMyaYUNzshSi1mpLb2afNhU76EwwERBwv5OVzXgh2sUIh",
-	"VnBTyjWV+KThbRhVqJ2vlDRIGIXih6EtFluGt7mQFExGQ2sP3d9nmHMd71ETfcMmXJaVQehwzJnmcK2F",
-	"ouLxsnewX9iIn1b/4gE426Tuv8GurIkI/vB95ehfY32+kFif+u6As9rg6QXO4TTwhZ1qgtOF3o6080vA",
-	"1gmspmXewTJAiJ83kWWTmGFx80bsDS8viWtDExYYp/U2gja+ClUrjgB5muQcYG3UuPUV17VxJ4wzepQ4",
-	"MrBp4tz+0aRm5fA45Vd6/omMs8keHUeQFtT5iL3A0QIDvxQrK9zwgltRHNNcGS8KARoLAmOtdMWWME2q",
-	"AAA3KeNUN5QvFoIbn+StDZvqAJa7Le77DLfiuhhgHMQCyw1Mv1x4nBGjMvsnAdDuYhVHfH4u0JyN0WYN",
-	"OGzG+rosauCoQcKyYetXFcFKYcJZKGvYt1qr9ov1T75Acf1LqLqVpapf6qX/AQggG9a/sf5MTmf+txE7",
-	"k3A6jOCXTHuzOubPY+puP7yFjchixIgEQiXMUKmM5XruMWGlQjiYVMFvGBzhUVM7XWHabKGU3rCFrBuQ",
-	"+ltfth+py5AOuwqS1vPfxPlPeu+G0P7wiqMWi7zqlTaOUoWKU2iq9fmxsLn/7nEl6t/x7+i3F0338Ud8",
-	"4u02uKsCE4MIuhpXXS+EYn2PRj0gRrCNhn3Z1Q0vYo0+vaVT4i6wY5w4Vl0tgra336pIikXgsRrpSaoW",
-	"wuRCuaFQVFzvLxly0/968LdsMGJP3uVlVQjPqzfoZh1Plwph7g/H+2dYBTMuhNk5X9hpGGuvM5tgO6Z1",
-	"d428a1cHHswdGjV88I1fIVQ4crgr8wqzPdDxbFNFvFlfCVPyxYevx8HN14OGdgcL0kCyOT5l/abMK1nN",
-	"qF7f1BLEHLwy2Ea2jk+38d3D27PdeIiYE4zgqwwL+jthA4qVHzrWJeqAq7otoN0NqgG+/azYAL68aIc6",
-	"0RKkiH3coRLxJaRg4awjSZQEz+2RhU3yPYpTehlLEW0vY6p8CA5XLHtWiPlCO6Hy1fBHsUJ0R5TLCJAH",
-	"F7JGUTbCmdUxer6cWRF2TyN4XopVE/sHX1zoYlULjw0UvhG2Kh3rE74xDDeJwZOTaFBuiMU0VyhP0v0S",
-	"7Mp076sp4ynwMA0dY1PiCrGAQlH6pa7BV5nhuUcsqQdMt0OqCjmZCLTHt0Z9dHDAMtms0fmlWAVskRFD",
-	"+FuyiDCnKSzSS8yFT4lkB0dspitjG9Q3afxCVLYzMZa2Egvj3jYyO9rNH8WqtzsE5+OOri9sfsdZ71Qu",
-	"uNvrF7Ku8AD0tUlAPARaBQpK6mqsLUok+vZvDtZyEp6c8em2AfnH9vCZ90mvg2Sve7V5pX7jfdJKhNj1",
-	"dv3chyc2fHVw/rM7OGtoACDsjtsitlpcm5uL7s3s2WSI+OdZdGKi+p7oIJMT8s0hrj2hogUgTcv6R/sH",
-	"oNghT5YtwJPdMMAUxvNhfG/yE8Ug3DjtNsxrqpX40rEUb0CbL6LlJiDRLyQoaytpbgEcqInwZ62Ep0TM",
-	"fQs+Dl9QO3jPPQ32tWHZN9kg8X6PGvL0cHxU6yzbYoi/F+4DqQ4GuZXyxndy68F6fPC9BU0e7jwiM26p",
-	"oK8vhGalykk49Cu/0hXCRH7UGL6mu2+Lk9txfm5HrEBDmLL3qUPrTlimqrLMUuUr8deGQDiTqMBmJyyD",
-	"8WckjIXa+ITHjhgM7CfuoURJIyCjEhYxy+Ka3dkJMwKz5qlMn+9SuhGjei1Ep6mSKjdijqUhM1+zJGs0",
-	"n4iReDKWKrr6QNfxfmXp6itPaVQNEOtGFRKxlC6EWwqhQCeyjpdoP2iUh60XIUbxBDez0hjRTDXgYIXj",
-	"gYTCVUsjnWBLqez2OL9PcHV+Hl3hTwkQ3MU0Q4DgRzPPf0Wp4d8FbqsdJnhzGXqvCci1O0sZYRktRk9T",
-	"LkGDXuI9gbGLJSGIwmCRiLPe2ynTI3bq/XWRW9GHFu/ylp1G4/6MB6/pZhteEmYrNIP5inizu2ZCuKp4",
-	"a//adJp8RD5/LBp0GhdpR9G6SHFEcdn8KPJ9LpXoIPNU9Q/G+4MRo3b81Y2wuC3zYBToHgprs/7BeDyg",
-	"4KhUodkRAwX5RIzYq3ZsPRk+60h8Og8ncai9gSao3Hn01K7o+/VKxbsC8E+C8ZWgOgLc2cE43rhU9aPF",
-	"O0fPc4bhTp06Ma3YmfZX++e4oJvj+ifFFDUD6Cyw4kPXAhtFZvEpTYrXdB93+9XK9m9pZSMaiLIbEXOn",
-	"U1yI2fBOwWHvjzqpaKdR7qWY6yuxzh99ELtnYc6KcuKhwvqSQkYvRH1iUoWsdkDh+Q2PxRDWQpMGwsQ7",
-	"ieXB6uCfWLhIMMJ+i3jxWECTT42e11zqOgscvfIV626X+WyN5nx92Wup7kMv/87IpVp2pfYRRnELXmJN",
-	"zh8Hm+gPTZjPdrDxmcg9aqi/hZNNFBJCIAHi90WR/KP3bKowayNhCxma8cVrL8WKkoWNcJVRtoY6IMch",
-	"4qIsdCnzFVzliHvwlxp7ZcCaGqDY0E5wlBNfNsqXyw31P7haNfF53l/piYDOeOYFmixVlXKyZLWFhAqw",
-	"NNb6GrfHTw4N9/CA0i5VzWtS+agZL9+MPHjAOXfZYLuPkoCgPpNcQo3/Seja1PkZbvxWyyuRxde6BZ/z",
-	"6rWXVGmluXtpT7pwzNq8YzcM36umUPNcOF5wx09q9cZ3hVWfqd5/rIxTOEWqrlHKW2rIFrdDdIA+V8A+",
-	"9bDVDoan/estvMsE32izgdQ+D4heTLd7gTfjDfihDW/V562/88LVA0esuQOx1hEv/fWpijbqGzv1vt46",
-	"E6q+njJSn0/ChRTqF8VnCm7j4KBDJb/yhvBixE7ZXFpqm/T0VusTDAvXBd67JG0gYk54J0tqVR4G2nx/",
-	"Et/v0qYqFPQasZ/rovUr4TaNAQhrUjSIRMEMQPewv4ZPGBZdhGu2ELwopRL+lg2NhaJDnTep3+g/mxXE",
-	"u/Qvp+zeYCbfa/XPHQqi1USaOWl1DXqWMUDB3ddlG9Hnj96F4EaY08rNese/vgX2QfkH28HVDdUH5S7U",
-	"OccI1ULn1dy7hCtT9o57e8iM/BD+6MBsRpugSkJBInT2Y1mopD57WLad+pJTDO6bjxr1A5F4u5WYjSyc",
-	"GqTf+wwJn8c6bpxtoOlP4EQ3FdAIFghr/62XO7OMxPAYWV56NHc0OnppesROW2/l3JiVd6XGQPWsn1lZ",
-	"ZB60CO2eWH0seujGBRYZ1VckTWO9wCLrW0HO/JdPTh//9MSL+iHVoa6XcbNl1UsVcv5o4B7bqGkxpFPd",
-	"sEGnh4X28b9+q9C+GuWg1hGXUtUZr/XCnHSZMqJspqOEiXcco+Mx/puH+EDuUtU2jIzYGyMxFBv3TC+c",
-	"nEvrZA53I8Wi5CvWJ2dykqrGhTugG9RnqQTjdR1Ny/obIbjtXSANf3PFiJtbZp3hcjrD7DV/ldWIobX0",
-	"7KVmj1QRuIMP4F2HAe1zVgNqkr7rtEcqpee9ssu4TVUGGv1j7vgabB8Vpcrg73N8nlJDPJ72i9dnGDBb",
-	"Ywd60NKcl402e0yedx6pt14SoCB5mm2qZh4icGH0HIP5a7kFNW5vDYPD0VrYwAi7iXETuDDxJaquRKkX",
-	"aEDzqT/H+MPpi2d1TVNvkfPyQyzExJitlgATsZgilsVGDhq0i6BcWIoLYK8Oh7AO3MmLshHc3ExYwRbc",
-	"zeqc5aPxEcUX4D5crIBqKafDl/k3WIS0Peb2wfdgbR2JCkF0sURXxVwqQrzQxrJ+ZjTiyMLX/kS2ONUg",
-	"ZthY7rujlr3RF4Kax72+4CVXORxYhKc1+UyEDqPW9MKCIP3/AwAA//8=",
+	"7L1LcyNHtib4V3wwdywBKQCCr8wkaWVTVL4q3yw+KlVS5DAcEQ7AxQj3kLsHQUiTZnMXYzOzmHtX3dbL",
+	"7lXf1e1e9equ+r+UzPpftPk57vEAAiCZUlJZVapFKYmI8Lef9/nOj51YZrkUTBjd2f+xM2U0YQr++eSU",
+	"Tux/E6ZjxXPDpejsd06njBiqL+5pcsmU5lIQqgkl2igpJoQJw82cGDoJyFgqEj0f919TE08jQkUCf76R",
+	"grnfBp2gw65olqess98JO5fbYacTdHQ8ZRm1fefUGKZsv/9H2Ln8drO/9/7bYX/v/Rdh5x86QcfMc/uh",
+	"NoqLSefDh6DzPGFZLg0T5pjlKZ2zZHkKR4ppJgyxQycKXiNyTKggjKqUM0UU+75g2pAZN1NipoxomjES",
+	"lY3H8/5LNofhV2Nlosg6+992jCpY533b4F7JmOIY2lb17PiVHYbtLlaMGpbAQjfXaONyc8PIROqN7fEw",
+	"vp88ZP379OGov0N39/p7yXbc3xpvjh+OH7Ct0eawMb7l8Rwzo+aHY8PU8ohOWCxFoomRZEa5ISM2looR",
+	"o+ZcTAidUC6a08+44JldgWE5dS4MmzDV+WA7y6miGTPucNWW8iWbL3d/SC7YnMxlQeKplJrBYTJTrnFt",
+	"7LHrUnJ29vwx4ZrwhNG0F5BC8O8LRmgmxSQUc1mUW6n3yaady9buLkmZPVQ6IAmfcKMDEvWjgETn9v8G",
+	"EbGndj8akOcmFOwq54ppsrVDprJQmlC7WoQbTcZcaUMKzQahaGzRDTeG22nidesEHUEz++3CCWsuML16",
+	"xcTETDv7W7u7gV1w//dmUL8p3x72v6H9H4b9vfPBfv/9lytuyhju4NobHlkaEJGuXZIvosAuDSWxzDLa",
+	"18xuqD2kKdcGDi6d6N6+Pb+hmCluGJnSPGdCEynSOeFjIgUjme2UaTzmhVL2InpC0kUiEgpLk6jiWope",
+	"QFiqGdnZ3BqQtzBEmh7AxZSFIdxAQym1lxX6nHGhF3ekJCzta+4o1KrF3hxu7TTWNwz1F90w/OL/7L7b",
+	"6P3vYefbMLza2rT/t90Pw6sHzJKnrn0rgFfXvNX7omdfWbVDllSu2KVDoWdMke3hDlIpIclIJnMymzIB",
+	"a9LcQq5h9ZG+aEa6M0YvGgtN4IIxcknTgtn3oy+iWy9kRds/u9U8lYl8/njtcefJwM8tp2ZazYwnnaBj",
+	"KQlXlqFYCl+f3liqjJrOfqco4M3lzs/yVNJkVfcFPP2EA/hgP9a5FJoB9f2KJs+oYTMKlDeWwjJM+0+a",
+	"5ylHJrWRKzlKWfbldxo5VtXdPyg27ux3/teNSnbYwKd64wi/wk6bU33HHk2pIRROLkuIlhkzU8tOClFo",
+	"OkqZPYOKjQvNEmKJd6xYYiUKmupB50Ngx32M9Pwux223yEsEXJOMpna97RAVGSlGL6z8o4qUHZCIKSWV",
+	"joAoIpEbc5YmOPxHUoxTHv9qg49Tqi3tBYIxs3vBrmCcUtmJFSJhiszo/IBEsUxYRDSd61DYNwfkkMRS",
+	"eIp9QwHJtqoNT9NQaGZMave6G8VuGaKAKCuB9A4ItYxU2cNux8IyylP7raEXTISiG/mn5/CLZdTwjvsT",
+	"GnCny75pPx3JQiTAO2ZTpphtZMbiKTXnNFWMJvNzeMM25X/P84Vntl3hbifhOhRC2qnHjF/i7uPfNJmT",
+	"OTOkG+Gr50Kac/9aFISi+TtN5jhiS3XIVKYJHpRMakOoMTSeZnZ3LXPL6NyOvPr1POUZN1HPUuYPQeep",
+	"VCOeJEzc5ZF6Iw2haSpnLCHdaOyHEPUCvwn+DoPAZnektvz2z/NRKuMLuzhEcX1hT5ZR0kpwdbEgp1rP",
+	"pLJLT2YoGHQj9/DcPzznIpZKsdjY/kFA0UYqOmHE8PiCmXuaaD4R1BSKwSZCU3DkDZlSTVDGS6rtw+/O",
+	"ubikKW9soHvivih3wdHSU54xWZhfgaQmPIGziKSVcEEMzxjQnGdSsDulN1KSlBp2AFupmJaFiplfZBjS",
+	"c2F5P02fWFp5l2M7FKSwIj2Lrdw6pjwtlBsoyE4snkqmrSjF3RBJwgzlKQz7jTRPLVm426tGdBFPy3UM",
+	"PNWxuo0+wPM+Zni44bYlLE/l3JIKONx6xq28nRA5HpNuVN4aWpjpecKB69qDbCd4ROf2lJ9K+YqqCbtr",
+	"LgVbwDVJbedWFqUoyGqmLpkiNI5ZbpCRHinQTrn9+inlKUvuerA1u4ahE+Rz1EoAlr6X8jfqyWD5AE6H",
+	"gy/09BgJ5F2POqYp8FV7gpB03NP7JCrpI6h6AWEiVvPcsMSSvkxPzqsXeiTBK2JQk4Op0jy/p8mpvGAC",
+	"KXjCUn7J1PyeDkUmE+b7tM+sGmIlAD4pFEsCJMSaxDyfMmXYlal6SBiMIxSlmPFExDLhYnL45OQlm8Nl",
+	"oBnThApppkyRwzx//tiyibzQ02rYJS3vHfj+IkshtaFZDlKKkZKMqSJjJTNUYfHY3dMktryKuCbLr85h",
+	"v0sWcMLUJY/ZmaCXlKf2Vt0pYbPXnonECl4g/BQaFieRM3GAR89ZLiKw+fTB6BMRjUaeQSje2RW2Qh+J",
+	"imoOEenCdlJDR1TbfStS5DQjS9spUhaFCxZLIVgMppmRkheMZDzpO0Gxh1tfmFhmDGXNCyFnYp9Qp7eD",
+	"pCOV/S90MKWXDEwN3BiWDAiM28qPXDuBc8wcv7ONoMWsdlJWCKSKmUIJXd1QPnZSutKGGDUPRUYTOKUB",
+	"3FsQABMKlgUzbdozbeea7Gxu2VZAmkhC4URIAhvOElSha2bV2gas2nH39kbNPvcBVVj5moq5U4H0XZ6w",
+	"Y7sCIHuy5AAtgu1H6Reb7JmwPEoq/gO7a5YLtAIYjraU4YIJMIFZsqGZBlPVjGqi2KW8YAmKnWCGkhPu",
+	"H6EA3C31ErhbqN4qpqeuWfeeE1xRMsVWvC7kOXZAIkfEzmtasePcZyJX0o7WXtonYIK/Wyk0TftOJx4V",
+	"BrmeVWZAK/ZGbS/DOBPh8t20CwerBjeNkoSPx6yhbloRAdcqFFbKt1IcT9kiT7Ib5bQ2lNjxm1KVA9Ku",
+	"Q+G5Rl6oXKIhFxZTF3kulWHJa5ZwegrGlF9HFrJziuq92V6iAdiUXFO2p8NSP4TRJSgZ0fRIyZwpw5nu",
+	"7I9pqlnQyWs//dhBxZIl59Q07EiW4PUtr1s2JgUdXMXrZogmrw7anrzh6lv/cdDouvKWyNF3LDa2l2pO",
+	"r7i+7by4YVnzH+uGWlu+D0Eno1fP8autypVBlaLzpclg6+tHXzNY3WICTuHkSZtrBBlMzSoQ+ZMtxyTj",
+	"glkqfL1RcnlbbH9ts3kiEpacIOnTt5yJFUtaZvEHOSMZFXNPUTWZMcUIvG2Hv9ad1Bw79tA27qecpUmp",
+	"Zt5i0JZat/jEDBgpMxpPOUixSc0vBXa+e5o4erBPIj9GsCAYKc9TKSZRQODfeiqVsX84Segcvo9qZN7O",
+	"Bj71P+CO1l8BW739QRbmXI7PFRUTVnuh8bmVrX3v9hKk7Mr/aTfC/3vMZrV/4rC0bQhYVCIzq9EAXQfN",
+	"lOpqOIVK66OLp1TR2DAFn0csy838PAfhqT5NnrHzH6Soj9tPpDb6uFBaqtqC1V8HYyCMGs2DoYiENOfO",
+	"SBWhJDeucVNdLkMm8X0rL55Tfe4tjbY1/xs2j5LcEjWEBVo+K++mDFRy5g8E4TogbDAZkMhS94Hg8QV0",
+	"BA5HlIIGh07kAWIP/uWl/jLL5lE7X3+lcWABnuXqu7Z78gdGUzO95R3RhppC1z3f8qLd710flfuqbRQv",
+	"3r28dgiLpDAvRimPwcJnlYMLNifd46ePyIPdzQe9AyIYmA7EnOSKX1oZNmPZiCm7sgucMJ3Up/IkeXxy",
+	"2Ak6T062du+3zCroxOqy+cHW7u7mXifoHPVXfXLRRs4tu4cR399+SMy0yEa54sIcNORPjfKgmTKuYJIg",
+	"InHTekIuUPrzI3v78shO5FHrkArN6u9qPml97arluAWd+fWH0I4FJx7AEmOPK3b/hN2WTV6w+c3ZvD1f",
+	"H67h6NBg2/BeWan82DnRbitlwU6ew0628fMX706JkUQzq29qEjWowD75ilHFFAmL4XA7hkbgn6ydPriQ",
+	"hXMuVgd1FMLwFE03dSXHfdpgv5vL7DfocH0u2AxoZcuBVgXzbmiunTpTRrRMGTgEakMfSZkyCqK3U47O",
+	"bzeHpkrlQzYKkdqZoRqGdkQQNMDNmlpldsws7wlITPPcai5zUBzoSMu0MGAC6F2/FH7I5eauO4HH+DJY",
+	"yuAo2n+cG6dgrPsSPgFNBC+tulb81i2SUuMgNrpvnJvFWbVujBtG8zC03Zwjx3MfTS1T/zhxeNHrs3ws",
+	"jt00qwAIGseycGZwWnL+g0o3b8gIPfzQ+YSEXBCiy46DRjDD1sPFOJzl+2iFh3Xj9RYrNEGVTi+MSPOT",
+	"MFNajewgFKsmAQrtjGs2IMdFyrSlJ1yQ6JhNuDZMueV3wkxtKttW2blmKnabV+/AU2lHgaY1BX3L8VLH",
+	"A/999BHL+7CdgSkMkvjcV/j+zjULvHBZG6u97mI51vQx9wqIcxtL8svqLSfoku9SMceIDTSG/j7qHZCY",
+	"atbnQjOhueGXrBmwSFMes9sftfoxqxpznl4ylUozMoIgojnRhtrHv8BtXdgBXJ3aYFp3QXGpeFPkSuWs",
+	"E3SEHU7aCTpTPpkui1VB56pvP+hfUlhqbb/0rb2CFvxfb3xL/oc/QIvQO9qRlk//00dkb2f3Qal+oCdT",
+	"e+OaXtZll4Xim6vBRpKRoiKeEimaBwA0NJBkzsfoqmvZbhxc20GcFhkFpp5SgXGfYE7kmsgYuULM2uUg",
+	"iMRpIVNWLeqn7JKlfm10UHGN0tQILgzQoZCa7RNqIEYjFLtD1CgjHDbGyWATmVQMLRljWYhkQJ5c2iMK",
+	"fi0u8sKEogvGPRyohnas0BmQ7wum5gHJqd0fkRBUCUkVN9sjWWG7HzFnoT47fdp/WMZCvjl7RSqVu3Ss",
+	"4RQmzOhFW8ABoeTFyds3aG3M6ByCUfw0yWYwHA4xHFATwbRhSSj8w+0tkjCWQy+gz0bQRdO6gCTwRrJ5",
+	"zVKzJKIHHS60oSJm7dqT3zJYuRueDveNM7AtPa5024xeofS3u7dXkwV3hsM2adBwk7K2YwzmHneYdZFl",
+	"VM29XdxfUNta61i9fLjY5tnxc6sWWnLc1k51BafG5Hp/Y8OOfkTji0HCLr3dWm/c4IIu0EUnMeJky8Vy",
+	"loZ2GinHPGVHPpT1Niq+ISmj2oDfGM+yvQVkZAV6Q7ros6zblioO3WtR8y+poer8BuZVfHPBsHpgO9Uk",
+	"8s2oNLKkDzxDQBVDkXJxQbrRxuXmBr6lN37kyYeoNyBvpCFGThg4HZCD1hrC23KN2TboVF+0BQUT2Gty",
+	"dvwqwEi63MztCOOUUTUgh6mWLpICRGVqwEDCLXGAq8j2QSbCucNU4Da5GAyudWFFInh/eYougtCuhrPL",
+	"gNcYBmPHRbgIRWIpr8wzJkwP6Fw95KuxsIWIQWVIAmJHHYocjxHGWOD6PXtySuw4MhaRmAo8FsIQe8xB",
+	"MjOE6wE5FPPQOXvOjl8RrsnOcEi6DcslkcKZ5mqD6C2JcRjAvLQtIy6X9+Mst2u/OxzWCPOg2dxujZDU",
+	"JG1nHGzTrnmWseQA0xnu79Radi5+Y9/gYjJYFj+Xr/XSVXUq6seJk0vKcBuxrivrjgSm1FgCjqaCykk6",
+	"IF37CbidIXRvwgRTstD2PIC8TknGNRh9m5YM4EX2HMqZcI76IBQ7w00SNcZYBoYMeov7vDPcu387cbE5",
+	"+/erF/e0fXne5vT7gu2TKBupc8yX2tq9TxQViczIiBs9IC8Zy+2h1ixWlvzNrgaamROMeDyZi7gXCvsh",
+	"2JK4wdQLI0l09PYEbwotzHTDDTU6IIxCeBluio+OoKEQbAYk199QKxnYv7WRuSYzqS7sEVvID7AD/37v",
+	"6+nwT3/elnvp9jcP3sUPv99U34zuz0+H+R93ki3xdFe/fJi92KSvWp2LC2rUbZ1N7cq2uzQwGavHqb5V",
+	"WhIIVhKEkhFVjNAkUfYERamMafp79HQMTJpEobCqopN8tnYbd66LPAnZUNMf0VtcHtCFfu/+HsQy+3l6",
+	"UXOOD+02b249bAzuTHAYWV0uxJwPuxpALt48ffkoFKircA1yQO8Ao0kJ+kdqMQg+iKtSD90voYA5L874",
+	"l1XYbqf/r9/0bbtc21v11ZJjEtH+D1FAomF/D7xCPicMpP1+FNihK1MqwNTlkkGsFZ9wUz8O2nn9Sk9f",
+	"3QW42qdX85q1H6CfZ1Uo18tbpq5Rb49lm0D7zhJffxBAdUgkBMvby0iNVGSiqDCa0CTjwvFqL366H+EN",
+	"Z9XGqP2kZtf2qrQzMsInra4J55a+rUk+z89XeWPsOPu5khNFM8uTJiyBkGp54OSpMQThinZp3Vm6XUTF",
+	"cuvA5BrGr7XBFk4yWmFmH7vIIx+W5Phpgxdaeajd3O6tuW1DfecVYt80Q6M7GNUdv2CJSwu9+XRwza8V",
+	"clOqIVPgmmUsA69QfvBiw41HA7kIdNK+vlYsTTkT5p4mZ5qp/qF90fIBK1gsd9nIz7x/3T2EedfOysKc",
+	"G5vTGGjgz251NtrurbsWnzx2xl+/Dx8dKnMqE3nr8AxLEFfdsnf1FEiIKoP80IyqC5aQRFo1ThRpSmZT",
+	"q02AbGkJ1+pbad/GmF7MvLvm0t/s8CUuM2P5XiYFu8HEuCZJwYLKvH12+ojI8diqxdzAvCf8kolyssvu",
+	"jYqzbA237veH2/3h5unmw/3hcH84/HJo//FxSxJ0rvoT2f/Y6y+kYXopcXTYqirlNfvr+og79549qXTS",
+	"POENKexaIWxdhFjNBlQnCMPrRTsMM77dGXKZ08tH5bmIFcM0Mku7wQiJ2jTmu1RpwVHYuUQm7BpDJhx2",
+	"ouucn20UzduEcAfLo1zbJnfwg+YldnuyQBJrS1LNdRUNeQRf3tK8ZKl8LaZJ75MIpoBJATUJEoxOF1b7",
+	"QhyB4TAUdanaJ2G7VLaaXHlAIliNiBRgDtgcBsPm16Rr6AhNwSkXrEwqRZ9T74BEuIwwqOOnj8j29vYe",
+	"9BgKWr/2I2ZmjAnS39zaHw6hwS83d+w/uSDasByE3M1dK+IUhmk0n9XtwmUwVs2KFoD0M2VkzqjSZHNv",
+	"OLTz2Nvb2zuArH9CFQuFWy37tmCK6JzGTJNYpinNQe6uCeEwtDdPH/W93mGfo3W7WuOGdI4W96TAUFjm",
+	"jR3+ewClUIxkTE0g6P6tVXzLdbMS6oghIewKaQknpMhBHib8SsUcEkURboCDDrwzHNYNrCDao0jeZEee",
+	"ki84Gux5Q7KbsrEhsjCoV9n+2gWyivDfOWUuSW5zEk9A4F0ziU9Moct1+LYzlai1KEVFAqLEpyXf1RZ8",
+	"VcxJxtOLBSHvWpq+aDaHlleRryMX1PfJJDWQs1qcK4JdGRde2RZt42KSXPxlqXHYr0hOJ16WkqJC4rA/",
+	"D64Xm1olxOZ4Vi/WXXsSyOmUhaKMawCzGTZCIc5Takh0qBjROkJxc5EP1laxTF46zBRPuQZ3cv1xa70f",
+	"AZwIOAx4v/3+Xyss/xx6sBjikafAZWqAJ/bNA/Lt+/qqZZaXDjrB5yTwfWg92hfstyDDhci6XzgY8HMM",
+	"6fuEYXrvVx0zn9bkDW14AFpNbGdlws/P0NFvaO7CJKtyAX8hTXsmwN/bNHjd8uN2j6vzFpcQPmDt7aeA",
+	"EOI/JWfHr9Zeo5XKPiU5EwlA5HgUEpIwWFbCxyCIlet8c7PXmKfs3BvNP1ZHd0lzN0sDO3Ivw0G3x/Bc",
+	"MarbFNd30zmg8n2HIA1u2phT6X7r1qMd0L3h1qDEFuo1TMjo7Nf8B3aecZ05eCqP6THPaz+3HX/7YWNJ",
+	"uDD3dzptpKOKG7l+TU7w3VY12i9uI7iidjPcoOpb2bgabbe+uROrTfrgYufaSnrOPehGA6aj0qnqAGBs",
+	"N6C6hsIOyTlru86RH+0TntEJs0pwLV3N/xqQo8dPA4iOCsglT5j0Lg+3ddhKmS2YNa2dixTqI2OLF0jO",
+	"soHArsg9TTKWcAoTPiglR78MXiz2qaQN4xpMduO7nE0W/VsPrhU9Gnd15dDQF3fBcmN5e8YMTaihpIv5",
+	"LzlVxrsG8DyQCzbvNQeZT6WRg+/yyaIpe/cXvPz+Kq2cCLuisSFwkrggo7mxR8e7XmsLfE/jSWvMYefh",
+	"1uZ2sHxPb2HEqi5e231bfa1OlpKhHOEGrkyTecdTvkaq4uIJPoV05ds6vddwEUC3g0ZJF0IAqEjI0dlp",
+	"z95wH+Ls4kamXN+Gh7A0WZML+mNbkGd9ZNHsaoAk+ClPWXRPk8j2/JgaGu2jmIpmS6dl+VieTssewCVZ",
+	"kYjX0g+k3e0jsZMqcz3IcUn+6tzD/t26Y6vchzU0P8TA9dxpcJPwrrww5zUAhY9c3D9gCzCho7NTJFcx",
+	"VWqONyydt66j7bxVzHlqpwHOMI2BN7liY6YIhdZ9gj+dlav3M5PGg07rMFr2slBptE8oyYrUcCB0cMwn",
+	"kmkyZaptMG0M13ZXHurGgapWpbk5ix46HHkrhXDpOrdR5tYE+YFJLiB0MdYPnLUYmg2Bey69oR7GGIq2",
+	"wEQXtldhLd1rid+bTXk8hSAsF8lHaoF8pIuJrfbR/sYGBNBMpTb7D4cPhy2RkKE4cWItd6F6Zawf5FIc",
+	"HZ4++kMZ18c1oemMznUZuXjLoLxrw+0+RqlYFWpU+qZdygRYvSFJojcgFfR0Or8uU8lFCpBjRpO+/eCA",
+	"xFOpmViZ0EINiex9xIXbaKTaNFh6M2Zku2V2U6rXpPq8m2IM6/WDP60BeOEeWsquQ8HNQel5xUvhvQxI",
+	"C3CJfJyfTO0JxYYg1HYOeEN2p7iYADglUCdi7E5qjAsEpwDC2dIScWhA3oHfJDIKU+fbFowIxhI0ejbS",
+	"zqID53WJ4NZGAYbilUifjd1wEUIldqWLImpJJq/ZAW/qIK3Fh66P8Qw6ykXwrLVi2Hc+0ge5JgKrvAsl",
+	"uudneB0W7H/bN+IX5QY0ArKR4rglX+3LXMUkPrkLAJNCb+kCOKJaX+cCoCOPqL/kBLiJ0b9tQRA36Wfk",
+	"ttE8v0mE1z2NqHH2ZLmEweZxrCEqeuAgbSVTmjbaWUIdn10NF/53y8i9YEX+FUQmAfaIkhmxMhFcjeiA",
+	"WIqXQlBe4EGsRrIwpHT4NlW+hF32W0IKb50ntyLvw+p7LC4UN/MTyC2AbRmBnfGwQLwJ/OupJzQv3p12",
+	"2lz0DQsyTJs6yuJxrctiBEBQ0ZZZjsjKJQi1xMVYtq+oFUOYgwkpUbvqG7zvf4SOgxqdQXqlQ9FFKYnW",
+	"z0xG5w6Fk8jxuBeUgDcBcfkMOihDKe/pUBjZTyR4M5zTG2U3y/YU5ZOpIUZ6Nd5D3XrWOaU5C8WCmIzc",
+	"bBCKUGA2GqTGgVglSJknGK0CtYpIIuMC5jIDNxeCQ4eC+6QXGCUA8tXTAA/KUIpGrhxVGLYIuVD1UUXP",
+	"npxGhEKGioPWi/7w5PBxhIgee5ubQywvgNh+aBirZcrZ9cewloBEj1B7758CiE71N57paDAY9Eq1FxsM",
+	"AW+OCePWAFqucqOCMs+OQr4c3nZ7eZyrxiG1v35+6tSJKu9K5kwg9tlAqsmG+0hv2Hcr/1GnjI89PHpe",
+	"i3fZ7wwHm4OhfdM2RHPe2e9sD4aDbYjdNVO4VhuDGUvTPsg4G9/NLvTAA5JN2Aq7wIt3L8kJMzXAFPBs",
+	"wmZcsDlKXpAWSC8ZQKywxN47fmkXq3YjUc3VCIHpFMRLpvh4Tvyc7nkgk1CYKcs0Sy+ZHhCAUiQUn1l1",
+	"7oInkc98NJJQOxD/O0YuXbB5KMb8ynn9aDqRiptpRrqA2WI1IQBtcZZEDEjmUjxPOvudZ8y8ePfypLOA",
+	"h781HK5BeLsdspvDMVkB7Ob0qgs2X4RKfETjKes/wvCh5Q17yebaRXARRRUD+YdCKQ27RRA1gxqccSRs",
+	"zGZ1sr+6EIwd6S6uQNvEypXaaAI31+l7Z//b90HHJTZamaGaZltMsvbxXvvfduyt67y3jW1MAYboh5WH",
+	"9tCRha3h0MVuOk8AtIzMuSz4MmjbfAd09Am33/WwavvdWEGlhVz5dav4il8ywXR9tWSu3WKBVfGma+VF",
+	"GQ/kCsY/Gk8t9Q7I7nC7BmvQtm7HpQnzzpcNukbPtbpETPPd4fb1h7UFkXfdWttu+MrFvtzcgAyEDcuk",
+	"9cpFf8NmTBvUQwKIM7FSMIFENas+7YPQgAGYNZk7AlsNvBuKuqRtJJkwUwnbUrABObQDcUV1ujvDbVKD",
+	"4HdJjhiy0kL/XnFtzjSar+oFmb5dFvrRZUCJ13SClhIN3UXsBw/BP5vK1CWH1GqaQIZ7VdTk+1U1YlpT",
+	"FZey5ez8YTu8AmgPtUTzY1t3Tim72XlEhXi5V6uigXtiVS/glWh0k7AxLVKDsSNlOvmmCxBZ45ho49lL",
+	"xwYpILvkstBOGZOQR7hqgE7NW7H0u5vXRcN8eP8JyUCpBbeCXMNlkmPcdaAEOzdhW7WqMfDJ5vWfNMCH",
+	"4aMbUJyqGMdHMtSfSdlqfEMblMkZVfEU16vOcjGZqqRshZlulEgwudQtlC1CFRMYV50QBGVegd1/aglT",
+	"9HsAXEQScUBG0kwxQBhLfyVLgDHpfECgNAMIr06vA+xth4hcaloTZkB+RA3A5fUSSOttA0cOFkR8SFsd",
+	"hK5kAKHGsCw32kXwKWmM/Tlnqo7BbAdif3IGRpcluh+KnDqXJLq8QcZx9Tc02dnaq6A1z31PkTcf1qGz",
+	"gyoPHy6zm6xdEwcwPtwJxarSDa12iinVbeppvRhEK3ews37HzfSoSsd04tRXMpn/Yre8FbjoQ9OqYFTB",
+	"PnxCStPE82shN6984t8dE5qd6z8qK5HYDzZvQDEWK3vAd7s3GV0LFLb9eGvv+o8X0ep/HaK4SrSWE+IT",
+	"U9uKTyH5qaUlt6grNdLpyv60084nwlV4ui5Lcx+ia5oRjJBvHwqXcG9FSSliV5sA4AobKKGWkpUF1Hze",
+	"D7pNsDYC9yhHl64WKRbKGhB73G0HsjDEzHgM8L4xY4nedyhpTINxyg4K7UB+OmCnd1UPAIuZdF3WrCxM",
+	"4H4aK5lViOvu0xKkyJv8XWxbD6uGIYzD1nAHPLmo8oXCeY28nOsNnSLB4j5cYY63LCZTtwDYZ0nrPLYb",
+	"RBTACQAO4sZ07mD9oxUU0m71El3aabew1FfIIVt/LGH4NeWJJyIh2bwEaXGzql0Kb9JcuBjuJK+5GVdo",
+	"0Whcj3uLVwDNGYLNmjcGrigCVTTeR6djjq4llrTdpxp+hXNBwd1aeBXsWLPa4VbSAIgppELbYwtqTij8",
+	"NmO9EM+0l7BGFLP30pszHwyH5L//553B5s5gq7cPZxL6Bus2qI4pjWu6I05raRViqhTHBQwFmpDLjQJt",
+	"KBQIfAKQBPur8E9I14lfQVXf0GP/Ne5+L1gxraXffZU00gW8ValCUWKrevBVoLBQQmPp+tWJCNBle3+s",
+	"UvuExg7mi2UkY1TofSuvWXKOZYlb7m09Slt/IqlmATnnjuWZZupAW10TNnNc4m4Fml9DPvl85IxjIBmL",
+	"pGW9PKEcBM5quokZRl4VW5RiKu1rQYwJHBbKxFKvUHCooW0pSsmOLZ8ClgkKEGY9VdKR/dq1W0v4XARY",
+	"cUHDUOQJynEv63ukuzPcC8ViWU+ysVDXc0AOKz0GyHGj3iqEI3lxxzHyIYmWAO0i77jy1VmZMApgPEKB",
+	"iF+1yA+oJ+YxbPfrxRosjUyYInWInV6jtgPpSqvGbW497AWNCgOk6wQvXyx7AVnHKmdTDjDUVQUrENt6",
+	"tToEa2sT1LRF8tHKIvh1QFsk1ymLHqjpDvTFRUyoG5HWzbtTFf34yrvgIWO6UQ0c26WUF6z38QT4tsrh",
+	"8AZ6WlmV+DdqjXS1HnTkrsN6gq1rlXFQg1mhBCJtpbGlghWwzlXMctOAQbTiXzfsWKlGFiaEKP5aenrY",
+	"6blSImjfoiSV2pB8KgVru6pPRPLWqkBlBZ9PKIc0SwW1XJb1hX/+WtUjmqZWRWpot7pdQwpWe+TLJUFw",
+	"Q2XlfQ5NohItrBzsVVxIiVAsZsKgJyQJBUbAdUsI3+GwNyjDGCOAwNFlFc4WM4TVZYRZ5Tm6i/NTxy1q",
+	"OT2vF6+P/us8M2Ciz5Ymc71O7X+GUOprCA4qtZ7OlAD3TVuNN/MM2sjGSanqr/UWni6U1wjKOqpl71bw",
+	"KV1SOQUnvPNIcS83VOy87p26rpDZ+59rjflMLbu/NklzJCKb3+J0Yo33mxp82oIYwdpTixqCXMMahRqE",
+	"wuskVp7ydWWkcNG/Ljjvgs2xpEsXwkADwPfiSW9Q1j0ORWlyuGDzCILKtY9gRdl7rY8E2/lEEm9L8Otv",
+	"/pGPc8T+XThItm60+M+oYTOM+P5oMmE/vQEhc12d8ozJwtzCFeMJAXFl61aI3bV8otUhUI10KIgmbIF2",
+	"B6NHA3d8KlOw7+6Dr0GxhCsWG40toBVnVZY/IpULEiGOBiT+OhyNUBg6AYxyPZUz73rAgFJP2dpCrw59",
+	"CnTjqm/jli/qoThUO1JwJfPYFJgCVws0fOU8PyvLFKxAL1jNodsCCu9Cvf18FMdDn2h3T/tVr51dF8AN",
+	"sv+CHNU2iuoVlw/5/HHnw3t38iG3ru/ivlce/XcIjh7VwSsikksOmLymMjJhcwnXFz6WfNDC8mKaOojx",
+	"Z8wsC4NtYUYXbH6rMxO0N+NyLH+JpjSfCOp25uaNXR/t9MXGF022WgqsIy4ojGDpggQrMuADX9hRE9eD",
+	"K+fxsTfq1tzyLu7gmov02BMdijgUXRd2fnb8qlcXP935hxvVKmm6G4C57z5R+IY3ALG+IDW85l6rteWL",
+	"4iKUeAma0W1mlIdCqoQpwBVfyMigAvLNT7bvacxXfgv5HM7gXp7UAKOd4BLMAyczV8eiBOcHvASqGImn",
+	"LL4oYZnRKejxPC5Y3q7Z1673kV3LdSJtmWa9YefZT6ihzcPfzMGqp2G0pq37+932DDLvb3KfAqA2rXV8",
+	"yjvf/vQHhqWGb1DIFOhZYz6NBoIaqapTmgX4gDI36gbC/E5b6S2pfo7e+snJwa8kbW/d5GMXfG+Z+RNh",
+	"HLDcL0y/jlnM+KW9mR66qNu4+iuJWHETGuaQCG5KxzDNfoF21TAMopKAAI2gSOaq7KY1dKK4WzFgAYzl",
+	"F5AFahf3b0RIWUWyP04++Y041YjTZ01fjs5O26mK0xh8Zn67mfgx/K4biffUY+9grU8wHPMK+quL1qlQ",
+	"cIi0try+ymrtYZABhEjRNMXSaO7ZfukAqwcTuqJiUEatjkoEhkEhZ0RCSBfXVnkWEmC3CoEw/jQUKTVM",
+	"NVJznVFQY9BY4MBL3eTaKBuuwWt247g+v1AVGt/g78MujCuFjotFx6jLZq57uJaMGW1r/Mtmj6zSrlCP",
+	"6Dssir+T7TpmFCI3/da0b1buwZQXXG1MTVgfHhLNMioMj/U+qja6RAMvM0+5QqyVAXmOZGEehEJJlx1u",
+	"eMa0oVlev8WaGcRoCkW0WJgxQswqjDtaVZIRFCKapkzth0LLjEmBHvJ7Gmv87QQ1CE37MHIdCAkQlMk8",
+	"glgkoFqhqFAGyxchA+XcwcLZl7e2WjPrzgDe4zX7VCkT9Qqad+wKWHetHKpJ/VJ9rokSfxWxMHctavxi",
+	"DsOEm+soTSmPbNSRpdo1H3QGVGE46LIOEBdwGZcJISbqFdOjg1D4/DEfVlM2B7Rhe7mdcy5cxTpIYUtC",
+	"gQ1MCqY1W0wUS/mFwzfSli60JnxZWnHo8/ZZFQPUCBSpRWJYnnpQo2voAa1CzAHXzgpEh1Xl+sqPUE6w",
+	"WyKY2IvZA4yqUGA5aOUg8O2SxVMpMRFCrwCq8gZJhwAHqB9g9XJODIwmFQC21EwmdHgNy9GjoYipwPzl",
+	"EfMgTpC+O6PzwcI2krFMUzmrQjI1keNQYIws0t9Gptz1sY+huC5T7trYxxNmXs/vKEnuEZydW3mBV0it",
+	"9eOvmfnc/bZ/qwT+ryZ1riTuJwwyMBwVs1R+OS+ujczfPBqE1iNAICwEai7RCw8nU6NmpAvk0iqgdXim",
+	"HqGWflg90mWDOC9oSUjd9UYf7XLIM/hmgbQVmtWIGc4iGpCvOMqRttH6eICmlLqzC64CrGxQQWVf5gOy",
+	"M9wjETZ17t45h9S7kjDZCdWbHbFUigm6nV3anO+kO4ZAQMDxAlqe0YSR0RyEWEZVyhdU4oOKtkFUoTSu",
+	"UlIvIBiK74eW5yuGt7yQGEyGQ2sO3fEzyLmu71EVfUPGlKeFAuhwyJmmlq35ouL1ZW8hv3YjXs//xgNw",
+	"VkndX9ldWRAR3OX7jaL/FuvzmcT6lLzD3tUKT89TDiMtXVirJhiZyNVIO289to4nNQ3zDpQBAvy8MU+r",
+	"xAwNmzcg72h6gVTbNqEt4dTORtDEV8FqxTVAnio5x5I2bFy7iutSmQNCCb6KFNmSaaTc7tWgJOX2dcyv",
+	"dPQTCGeVPTqsQVpg5wNyBKO1BPyCzTUz/RHVLNnHuRKaJMxqLACMNZcFmdlpYgUAy0kJxbqhNM8ZVS7J",
+	"WyoykR4sd1Xc9ylsxXUxwDCIHMoNTD5feJwBwTL7Bx7QbjSvR3x+KtCcpdFGFThsRLoyTUrgqF5Aon7j",
+	"qajBSkHCmS9r2NVSiuaH5SNXoLh84qtuRaHopnLmHtgDEPXLZ6Q75ZOpezYgp9zeDsXoBZHOrA7585C6",
+	"2/VfQSM8GRA8Ar4Spq9URmKZOUxYLgAOJhT2GQRHONTUVleYVCtOSqffQNb1SP2NH5uvlGVI+20FScv5",
+	"L+P8B52rvm2/f0lBiwVadSKVwVSh5NA21fj7MdOx++1xwcrn8O/as6Oq+/qf8Mb7VXBXCSQGIXQ1rLrM",
+	"mSBdh0bdQ0Kw6gy7sqtLXsQSfXpFp0hd7I5RpFhltQjc3m6jIikUgYdqpAehyJmKmTB9JrC43pcRUNP/",
+	"beurqDcgT67itEiYo9VL52YRTxcLYW72h5unUAWzXgizdb52p+1YO63ZBKsxrdtr5F27OvbF2IBRwwXf",
+	"uBUChSO2vDIuINsDHM86FEib5SVTKc0/fj22br4eOLQ7WJAKks3QCelWZV7Raob1+iYaIebsJ71Vx9bQ",
+	"ySq6u317slsfIuQEA/gqgYL+hmmPYuWGDnWJWuCqbgtod4NqgO8/KTaAKy/aok40BCkkH3eoRHwOKVgw",
+	"65okioLn6sjCKvkexCk5q0sRTS9jKFwIDhUkep6wLJeGiXjef8nmgO4IchkC8sBClijKihk13wfPl1Fz",
+	"xO6pBM8LNq9i/+wPI5nMS+GxgsJXTBepIV3EN7bDDergyUFtUKYPxTTnIE8if/F2ZeT7YkJoaGmYtB1D",
+	"U+wSsIB8UfqZLMFXiaKxQywpB4zcIRQJH48Z2OMbo97Z2iIRr9bo/ILNPbbIgAD8LVpEiJEYFukk5sSl",
+	"RJKtHTKVhdIV6htXbiEK3ZoYi1sJhXFvG5ld282XbN5ZH4Lz866uK2x+x1nvWC643evns67gAnSlCqx4",
+	"aM+qPUFBWY21cRLxfLsvews5CU9O6WTVgNxrG/DOh6DTcmSv+7T6pPziQ9BIhFj3dfnexyc2/Obg/Gt3",
+	"cJbQAPZgt3CLutXi2txccG9Gz8d9wD+PajemVt8THGR8jL45wLVHVDQPpKlJd2dzyyp2QJN5A/BkPQww",
+	"hvF8HN0bv8YYhBun3fp5TaRgnzuW4g3O5lFtuRFI9DMJylp5NFcADpSH8I0UzJ1EyH3zPg5XUNt7z90Z",
+	"7EpFoi+iXuD8HiXk6fZwp9RZVsUQP2PmI0+dHeTKkze8E65n1+Oj+ZZtcnvtFZlSjQV9XSE0zUWMwqFb",
+	"+bksACbyZ43ht3T3VXFya+7P7Q6rPUOQsvdLh9YdkEgUaRqFwlXiLw2B9k6CAhsdkMiOP0JhzNfGRzx2",
+	"wGAgr6mDEkWNAI1KUMQsqtfsjg6IYpA1j2X6XJfcDAjWa8FzGgouYsUyKA0ZuZolUaX51AiJO8Zc1Fif",
+	"1XWcX5mbkuUJCaoBYN2IhAOW0oiZGWPC6kTa0BTsB5XysJIRQhSPdzMLCRHNWAPOrnB9IL5w1Uxxw8iM",
+	"C706zu8XYJ2fRlf4VQIE1xFNHyD4s4nn36LU8PcCt9UME7y5DL1RBeTqtaWMoIwWwbcxl6BCL3GewLqL",
+	"JUCIQm+RqGe9N1OmB+TQ+etqbkUXWrzOW3ZYG/cnvHhVN6vwkiBboRrMb4g362smeFZFG/vXPKfBz8jn",
+	"r4sGrcZF3FGwLmIcUb1sfi3yPeOCtRzzUHS3hpu9AcF2HOsGWNyGebAW6O4La5Pu1nDYw+CoUIDZEQIF",
+	"6ZgNyEkzth4Nn2UkPt6Hg3qovbJNYLnz2lvrou8XKxWvC8A/8MZXhOrwcGdbw/rGhaJbW7xz8DxHEO7U",
+	"qhPjip1Kx9o/BYOuruuvFFNUDaC1wIoLXfNkFIjFL2lSvKb7ere/Wdn+Lq1seAZq2Y2AudMqLtTJ8FrB",
+	"YePHMqlorVHumGXyki3SRxfE7kiY0SwdO6iwLseQ0RErb0wogNT2MDy/orEQwppI1EAIu+JQHqwM/qkL",
+	"FwFE2K8QLx4z2+RTJbOSSl1ngcNPfsO6W2c+Wzhzrr7stafuY5l/a+RSKbti+wCjuAIvsTzOPw820V0a",
+	"P5/VYONTFjvUUMeFg2UUEkQgsYffFUVyr97ToYCsjYDk3DfjitdesDkmCytmCiV0CXWAjkPARcllyuO5",
+	"ZeWAe/Blib3SI1UNUGhoLTjKgSsb5crl+vofVMyr+Dznr3SHAO945ASaKBSFMDwlpYUEC7BU1voSt8dN",
+	"Dgz39gUhTSiqz7hwUTNOvhk48IBzaqLeah8lAkF9IrkEG/+V0LWx81PY+JWWVzwWv9Ut+JSsV19gpZWK",
+	"9+KetOGYNWnHehi+k6pQc8YMTaihB6V647qCqs9Y77+ujGM4RSiuUcobasgKt0PtAn2qgH3sYaUdDG77",
+	"b1x4nQm+0mb9Ufs0IHr1c7vhaTNwwI9teKU+rx3P86zHXrGKB0KtI5o69imSJuobOXS+3jITqmRPEarP",
+	"B54h+fpF9TtlubF30IGSXzhDeDIghyTjGttGPb3R+hjCwmUCfBelDUDM8d9EQanK24FWvx/U+TvXofAF",
+	"vQbkTVm0fs7MsjEAYE2SCpHImwGQDzs2fECg6KJlswmjScoFc1zWN+aLDrVyUrfRvzYpqO/S35yye4OZ",
+	"PJPirzsURIoxVxlqdRV6llL2BK9jl5jStpEXerrxI+BSr+aaj2iaYlwhps4EoDq6MMN6Tl1QS9CTQssU",
+	"ZO6f/tv/+9M//pef/ulf/sf/9Y9EM2MJBKaOaHrJkn38KCrhpiLig0pA/c1z28hpWWctKvE7IoToiZkw",
+	"wULN04jFU6mNigBS17ArM/BpgQ7I2wUv7xNsOTq0/7PEpGz+d5sPNneG2/d3hztREIpISBGz323ubu48",
+	"2Nzc2duC0jd+0L8b79zfGW3tjOPtve2tLbazM9p+SOmDh+NdliRbD0bJ5s7O5v29+63k4E9M8bHLIjwq",
+	"9PTs+NV1OS4AyAb5mHbOByRXXCDE8OHJo+fPV8UFu3VZq64tppPcPj7YLvhGnlIs41vFie9sP9jd3Bru",
+	"7Tzc3tnd3r2/tbPXWYve2xrxB1hOuszfPCih4ho7/0nJmd2kYwSHqlGzFQQ7V3KUsuzLW8Os2K9a66dJ",
+	"klkyNLG6rYb6VrElBJNCscSxda7JYZ4/fzz4BMhf5UUCjM8yt8kOBU+uJztIZfr2SZuwtLy3dWriouKh",
+	"WZjP2fEr4rizJt0GWbGPuPBgtZby9FZYLIDW3fT436j6e7kaJTHYJ1N21dVTugkwrEBhggbhQowQS1Ci",
+	"UGAuoJe5YmqYgMDU3oAcu1H6YgB2nrjoANsqCA0F3DN740jCrK6i5gc+i45I5XBHarUg16Q51RD/Pn49",
+	"zgS/IhicrQ9IhvknmM9OZlwkcka6u3anC4MJjy6Zqlev1KEusXxkKmGutUKW9jycl0t5DgEY0cqMDf/e",
+	"qhlt3g9uiocI23WblVkpid+YoaIZyJM2CHLzF58v8Fny07/7rz/9///603/8t7/82z+T7ouTt2/s7n/9",
+	"+tVBbUmJYWmqwQKVEZpTVXZrO1ko/x3VIWajXmD7LA9bKLo//Yd/+unf/z8//ct/+su//XMP62LGap7b",
+	"s9z9y7/+f3/5v/8Fn+2TyD0BEf13lGlgqJmenFdcP3AVAmG20Y9h51Seaabe0IyFnSDsPMEmws6HCHx6",
+	"Dtf+KksR1R7/rD7aqP/sPm78tlF+audGa+IGyQD2AcBeEDTHshxXadgPuDKio+5SgwssC/lijhOi3ZQb",
+	"B3oW6j3uJ5eR7K6vdk7SLiD+G8UZbJhimHulewDmEF8IOUtZMnGUww6Exq7+CCTUQuDTOweY6B/tI7bO",
+	"uZfGsTYhFjqN6qhADuUnFA7hAgwcBySaXdHzjCWcngMdighwOieswQMkUPc0uWQq4bE5CEWki5G9ACN2",
+	"bjc9l3mRn7NLJgwIUY2HqBe6pxgztfCGZsKUz6HKdCxV4srlG5blKTXMh4a5lObG6rvX4bzV1rG9tCDw",
+	"m0o0u04ui+zp9tar6kJ40rxSLqtdkFvSqgUtv63XOnMKIMuPtDOmwHOlUvm11xEC5rDRlZS2cZl/Fv84",
+	"gXwcTxvxMmmZMX9d9AEcdqMKbViCtNNeu1Ujw3I7Kxd162HwUSC2TqoFCbhccRDv6qUYqr0Aiuw3pBN0",
+	"IIyys99ZoHT7YWcyPd97sLP5gA536NbDpEn99sPOl98nV5tvXz6af7n74ujRV0/fzR4MTTYcv3g22nqR",
+	"MU53nj766sEFlV9u/HE33pBT/faHP/6BP7yYnr0dDXdfPMq/G774auf48o+vL87mhX54enT16uWLZ3/8",
+	"Pr785vsfHud/+oH+MP3m8v4L/fWZEMcPv352+mBn+PXk62/Ovv7jg8sXfxKHz740Tx6+OUt25k/n3x3N",
+	"HzybcHrJ36j00el3X6a7F8n4dfH07Cg/PlHj198Ur+N8+6nYOmIJ23pe/FG9fPLn2cuT758+/0a++f7F",
+	"zuuHT+h3h/q7V3/eusi2t54//y4ZP/zzq42j3eHTB9mJmQmjDrfio8fq9ebF6H72Nh5/NTk27+aT0faf",
+	"nv9ZnLC3Xyk2KsaHqXrwdC97enZ0+OLZd8Od34WdD1YALkXvam8qVoZb407XrXfmqZJZ4yW5dzh5u/sy",
+	"2Z1M3j7qj75WozdvHz/nT7ZHz/4MX7hULw7vo5L5YLi7F4Sd13pieS00AwQO9x7/tR92EjYqJucJyyQ8",
+	"wD+1UfBwytJUkplUaeJmfZWlqyf99etXLXO+hqnWf/1fvn30+PD08NvJ9Hzz/fsGZ23/oLFSLQ3JxWZW",
+	"fVBbQPi1WkP34eIL+LNf3ZauYbEXem95HXei5ftqYxYaWfqikjpQxbq57lvqGW7XAlIT8oLaztYlseVq",
+	"OR9uqb1XI/TgBlCmT+tlhILWerRoTYVcDW9adXJRb0Fzd+2izcZRf3aVs/gTBwv+lSnzH+sO/IwqkXvk",
+	"cJgxS8oFaCj1vZWGhIW2f+yMGFVMHRaWoX/73rJvVHdWF4hEZcieMPi3xkVOZFxkLq2lUGlnv7MBDhU3",
+	"jB9b6s5BXKMIfFF1SFiC0vZBKUJdsLmDjrMCkv0pG9QMEnbU7YEYS0hCZaFRJ9wixrg2VBldldc8INxg",
+	"NfKqzDuZMKOhwHq9gqEmGEpQr47JXUVKULJcRMCAHDa+iqlSc5cOUi+2SbqR5knkgNchdtMqFkntpWb3",
+	"KL6j1iRFqXrA7ljBjwuMlrDt4AUkAAVHupphQtLxk8PHr5+4cAVvxyhr/t5sWeVMeNwypxQgPnvVooeE",
+	"umGDRvYT6TAM3FZBjGgNR6/MGueiRO0rF+agLRyrZgbZCQi7ooDwARgW1Oc4UxOKZnDXgLxTHOAkYM9k",
+	"bnjGteEx2Jogny6eky4mxFitvExD6aFFyiHt+ADcEhGAdJdgBJq7gFFKLfYh9EUQbRTlkylYsZ07rqx6",
+	"VEYAOM+/Q9v1Hg4HQrBYyqhLSVkUCGN2jHTVlvB9F7BDqA5FNJYqe0wNXSg9goX1I/vvc3gf4W1cTcCj",
+	"s1NI+i/rn7jCS2Ah8O7bfcweorUQHefNRBsCzjYUU2d0yJXMAJCk9L1C1JCL6APdpr6w3pnTfhiXi6+g",
+	"cyRhlyyVOQQBOovbPjw4PHrurhwYKlg6rqyslfuzXndKY9EXQrE+g6OgPkLCB0hozG0iJ9t9uw7U8FFa",
+	"OZ/NlGlGcmqmJe7iznAH9X3Yh9HcnlrEpcmpvRlTJYvJdGHMzYvvCk6sMdI2eG2T3+wjimHNMAckFxiJ",
+	"N9EhOWo6vYBkFPYYGCslLDbgleISicZedjAzoeupa79/ImKZcDE5fHLyks17pUWwQS4bc62zxBZwGW/F",
+	"0HiPEjtkQCmWSpNupCTU/rI/e1NivatenUHZl1q6sDINw+bhbI9oSkUM9ithuUc8Zb7DQV0b150P7z/8",
+	"zwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

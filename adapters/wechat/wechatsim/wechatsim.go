@@ -40,6 +40,12 @@
 // bytes in base64, new on every login as on WeChat. The simulator never
 // logs session keys.
 //
+// Message push (消息推送) goes the other way: a Pusher (pusher.go) delivers
+// events to a push URL exactly as WeChat signs and encrypts them (plain or
+// safe mode, JSON or XML), for tests, and the running simulator delivers
+// POST /wechatsim/push?appid=…&user=NAME with a JSON object of the
+// message's fields to the push URL registered with SetPusher.
+//
 // Try it with curl against a running simulator:
 //
 //	curl "$URL/sns/jscode2session?appid=wxd0d0d0d0d0d0d0d0&secret=wechatsim-dev-secret&js_code=dev-alice&grant_type=authorization_code"
@@ -97,6 +103,8 @@ type Simulator struct {
 	used  map[string]bool // appid + "\x00" + code, for once- codes
 	calls map[string]int  // js_code → calls
 	total int
+	// pushers deliver message pushes (pusher.go).
+	pushers pushers
 }
 
 // New returns a Simulator for cfg.
@@ -120,6 +128,7 @@ func New(cfg Config) *Simulator {
 		s.slow = DefaultSlowDelay
 	}
 	s.mux.HandleFunc("GET /sns/jscode2session", s.code2Session)
+	s.mux.HandleFunc("POST /wechatsim/push", s.pushEvent)
 	return s
 }
 

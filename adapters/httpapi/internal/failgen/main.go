@@ -113,6 +113,9 @@ var placements = map[string]placement{
 
 	"loginWithWeChat": {"wechat", "loginFailure"},
 	"bindMyWeChat":    {"wechat", "bindWeChatFailure"},
+
+	"verifyWeChatPushURL": {"push", "verifyPushFailure"},
+	"receiveWeChatPush":   {"push", "receivePushFailure"},
 }
 
 func main() {
