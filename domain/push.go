@@ -101,7 +101,7 @@ func NewPushEndpoint(token, encodingAESKey string, mode PushMode) (PushEndpoint,
 		}
 	}
 	if !mode.Valid() {
-		return PushEndpoint{}, fmt.Errorf("the mode must be safe, compat or plain, not %q", mode)
+		return PushEndpoint{}, errors.New("the mode must be safe, compat or plain")
 	}
 	e := PushEndpoint{Token: PushToken(token), Mode: mode}
 	if encodingAESKey == "" {

@@ -103,9 +103,19 @@ type config struct {
 	userAdmin    ports.UserAdmin
 	storage      string // "local" (default) or "s3"
 	rules        domain.UploadRules
+	// Message push: the apps whose push is received, and the receiver
+	// of media verdicts (nil: none).
+	push  map[domain.AppID]domain.PushEndpoint
+	media app.MediaVerdicts
 }
 
 type option func(*config)
+
+// withPush receives the message push of these apps, handing media
+// verdicts to media (which may be nil).
+func withPush(endpoints map[domain.AppID]domain.PushEndpoint, media app.MediaVerdicts) option {
+	return func(c *config) { c.push, c.media = endpoints, media }
+}
 
 // withStorage serves uploads from "local" disk or "s3" (a versitygw).
 func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
@@ -248,11 +258,13 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		Credentials: postgres.NewCredentialStore(e.db), Hasher: e.hasher, Throttle: postgres.NewAttemptThrottle(e.db),
 		Todos: postgres.NewTodoStore(e.db), Uploads: postgres.NewUploadStore(e.db), Storage: e.storage,
 		Attachments: postgres.NewAttachmentStore(e.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
+		PushEvents: postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media,
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
 		UploadRules: e.cfg.rules, UploadTicketTTL: ticketTTL, UploadPendingTTL: pendingTTL, UploadDownloadTTL: dlTTL,
 		RevocationRetain: tokenTTL + jwx.DefaultSkew,
+		Push:             app.PushSettings{Endpoints: e.cfg.push},
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone
