@@ -59,7 +59,8 @@ func (s *Server) ReceiveWeChatPush(ctx context.Context, req api.ReceiveWeChatPus
 	}
 	// The event's name and whether it was a retry: never its content,
 	// which names users.
-	s.log.InfoContext(ctx, "wechat push received", "appid", req.Appid, "event", out.Event, "duplicate", out.Duplicate)
+	s.log.InfoContext(ctx, "wechat push received", "appid", req.Appid, "event", out.Event, "duplicate", out.Duplicate,
+		"request_id", requestIDFrom(ctx))
 	return api.ReceiveWeChatPush200TextResponse(pushSuccess), nil
 }
 
