@@ -3,7 +3,9 @@ package app_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -304,5 +306,33 @@ func TestPushPurgeKeepsTheRetention(t *testing.T) {
 	want := []time.Time{f.now.Add(-app.DefaultPushRetention), f.now.Add(-time.Hour)}
 	if len(f.store.purged) != 2 || !f.store.purged[0].Equal(want[0]) || !f.store.purged[1].Equal(want[1]) {
 		t.Errorf("purged before %v, want %v", f.store.purged, want)
+	}
+}
+
+// purgeSignal is a push store whose purge reports its cutoff once.
+type purgeSignal struct {
+	memPushStore
+	once   sync.Once
+	before chan time.Time
+}
+
+func (s *purgeSignal) PurgePushEvents(_ context.Context, before time.Time) (int64, error) {
+	s.once.Do(func() { s.before <- before })
+	return 3, nil
+}
+
+func TestStartBackgroundPurgesPushedMessagesPastTheirRetention(t *testing.T) {
+	store := &purgeSignal{before: make(chan time.Time, 1)}
+	a := app.New(app.Ports{Clock: fixedClock{now}, RevocationFeed: fakeFeed{}, PushEvents: store},
+		app.Options{Schedule: app.Schedule{PushPurge: time.Millisecond}, Push: app.PushSettings{Retention: 48 * time.Hour}})
+	logs := &syncBuffer{}
+	b := a.StartBackground(slog.New(slog.NewJSONHandler(logs, nil)))
+	before := <-store.before
+	b.Stop()
+	if !before.Equal(now.Add(-48 * time.Hour)) {
+		t.Errorf("purged before %s, want the retention before now", before)
+	}
+	if !strings.Contains(logs.String(), `"msg":"purged pushed messages past their retention","deleted":3`) {
+		t.Errorf("log %q", logs.String())
 	}
 }
