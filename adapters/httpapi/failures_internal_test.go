@@ -69,6 +69,8 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"setMyPassword":        erase(s.setPasswordFailure),
 		"updateMe":             erase(s.updateMeFailure),
 		"updateTodo":           erase(s.updateTodoFailure),
+		"verifyWeChatPushURL":  erase(s.verifyPushFailure),
+		"receiveWeChatPush":    erase(s.receivePushFailure),
 	}
 }
 
