@@ -370,6 +370,14 @@ func parsePushXML(body []byte) (PushMessage, error) {
 	m := PushMessage{Format: PushXML}
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
+	// The body was checked to be UTF-8: a declaration may spell it
+	// "utf8"; any other encoding is refused.
+	d.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
+		if strings.EqualFold(label, "utf8") {
+			return input, nil
+		}
+		return nil, errors.New("not UTF-8")
+	}
 	var path []string // lower-case local names from the root
 	var text []byte   // character data of the innermost open element
 	elements := 0

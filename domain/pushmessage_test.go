@@ -32,6 +32,7 @@ func TestParsePushMessageReadsWhatWeChatSends(t *testing.T) {
 <RevokeInfo><![CDATA[1]]></RevokeInfo>
 </xml>`, revoke},
 		{"revocation, XML with a declaration", `<?xml version="1.0" encoding="utf-8"?><xml><ToUserName>gh_870882ca4b1</ToUserName><FromUserName>owAqB1v0ahK_Xlc7GshIDdf2yf7E</FromUserName><CreateTime>1626857200</CreateTime><MsgType>event</MsgType><Event>user_authorization_revoke</Event><OpenID>owAqB1nqaOYYWl0Ng484G2z5NIwU</OpenID><AppID>wx13974bf780d3dc89</AppID><RevokeInfo>1</RevokeInfo></xml>`, revoke},
+		{"revocation, XML declared utf8", `<?xml version="1.0" encoding="utf8"?><xml><ToUserName>gh_870882ca4b1</ToUserName><FromUserName>owAqB1v0ahK_Xlc7GshIDdf2yf7E</FromUserName><CreateTime>1626857200</CreateTime><MsgType>event</MsgType><Event>user_authorization_revoke</Event><OpenID>owAqB1nqaOYYWl0Ng484G2z5NIwU</OpenID><AppID>wx13974bf780d3dc89</AppID><RevokeInfo>1</RevokeInfo></xml>`, revoke},
 		{"revocation, JSON", `{"ToUserName":"gh_870882ca4b1","FromUserName":"owAqB1v0ahK_Xlc7GshIDdf2yf7E","CreateTime":1626857200,"MsgType":"event",
 			"Event":"user_authorization_revoke","OpenID":"owAqB1nqaOYYWl0Ng484G2z5NIwU","AppID":"wx13974bf780d3dc89","RevokeInfo":"1"}`, revoke},
 		{"popup, XML with two templates", `<xml><ToUserName><![CDATA[gh_123456789abc]]></ToUserName><FromUserName><![CDATA[otFpruAK8D-E6EfStSYonYSBZ8_4]]></FromUserName>
