@@ -132,7 +132,8 @@ func New(cfg Config) *Simulator {
 	return s
 }
 
-// ServeHTTP routes GET /sns/jscode2session; anything else is 404 or 405.
+// ServeHTTP routes GET /sns/jscode2session and POST /wechatsim/push
+// (pusher.go); anything else is 404 or 405.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Calls returns how many code2Session requests arrived, valid or not.
