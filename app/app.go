@@ -35,6 +35,8 @@ type App struct {
 	Revocations *Revocations
 	// UploadCleaner deletes expired uploads; StartBackground runs it.
 	UploadCleaner UploadCleaner
+	// Push receives WeChat's message push.
+	Push Push
 
 	// What only the background work needs.
 	clock    ports.Clock
@@ -89,6 +91,16 @@ type Ports struct {
 	// RevocationListener wakes the revocation set whenever any instance
 	// commits a revocation; nil relies on polling alone.
 	RevocationListener RevocationListener
+
+	// PushEvents records pushed messages and IdentitySessions ends the
+	// sessions of a user who withdrew authorisation; nil when no push is
+	// configured (Options.Push has no endpoints).
+	PushEvents       ports.PushStore
+	IdentitySessions ports.IdentitySessions
+	// MediaVerdicts gets the verdicts of media checks WeChat pushes; nil
+	// means the Moderation use-case (when Moderation is set), else they are
+	// recorded only.
+	MediaVerdicts MediaVerdicts
 }
 
 // SessionPurger deletes sessions that ended long before now and
@@ -143,6 +155,8 @@ type Options struct {
 	// WeChatDataMaxAge is how old WeChat open data may be; zero means
 	// domain.DefaultOpenDataMaxAge.
 	WeChatDataMaxAge time.Duration
+	// Push configures the message push receiver.
+	Push PushSettings
 }
 
 // Schedule is how often each background task runs. A zero interval
@@ -152,6 +166,7 @@ type Schedule struct {
 	SessionPurge     time.Duration // delete long-ended sessions and old revocations
 	IdempotencyPurge time.Duration // delete expired idempotency keys
 	UploadClean      time.Duration // delete expired uploads
+	PushPurge        time.Duration // delete pushed messages past their retention
 }
 
 // New wires the use-cases to p with the settings o.
@@ -164,6 +179,12 @@ func New(p Ports, o Options) *App {
 	}
 	if p.ContentChecker == nil || p.Moderation == nil {
 		moderation.Checker = nil // checks nothing
+	}
+	// WeChat pushes the verdicts of the media checks Moderation submits;
+	// a test may hand them elsewhere.
+	media := p.MediaVerdicts
+	if media == nil && p.Moderation != nil {
+		media = moderation
 	}
 	uploads := &Uploads{
 		Store: p.Uploads, Storage: p.Storage, Clock: p.Clock, Rules: o.UploadRules,
@@ -189,6 +210,8 @@ func New(p Ports, o Options) *App {
 		WeChatData:    WeChatData{Keys: p.SessionKeys, Clock: p.Clock, MaxAge: o.WeChatDataMaxAge},
 		Revocations:   revocations,
 		UploadCleaner: UploadCleaner{Store: p.Uploads, Storage: p.Storage, Clock: p.Clock},
+		Push: Push{Settings: o.Push, Store: p.PushEvents, Sessions: p.IdentitySessions, Revocations: revocations,
+			Media: media, Clock: p.Clock},
 
 		clock: p.Clock, purger: p.SessionPurger, listener: p.RevocationListener, schedule: o.Schedule,
 	}

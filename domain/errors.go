@@ -162,6 +162,12 @@ const (
 	CodeRefreshTokenExpired Code = "refresh_token_expired" // the session passed its idle or absolute lifetime
 )
 
+// Message push codes: WeChat's calls to the push URL.
+const (
+	CodePushSignatureInvalid Code = "push_signature_invalid" // not signed (or encrypted) with the app's Token and EncodingAESKey
+	CodePushTimestampStale   Code = "push_timestamp_stale"   // signed, but its timestamp is outside the window
+)
+
 // CodeForbidden: the caller is known but may not do this (e.g. not an admin).
 const CodeForbidden Code = "forbidden"
 

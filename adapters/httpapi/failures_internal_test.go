@@ -75,6 +75,8 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"unbindMyPhone":        erase(s.unbindMyPhoneFailure),
 		"updateMe":             erase(s.updateMeFailure),
 		"updateTodo":           erase(s.updateTodoFailure),
+		"verifyWeChatPushURL":  erase(s.verifyPushFailure),
+		"receiveWeChatPush":    erase(s.receivePushFailure),
 	}
 }
 

@@ -45,6 +45,8 @@ var kinds = map[domain.Code]kind{
 	domain.CodeWeChatCodeUsed:           {http.StatusUnauthorized, "WeChat login code already used"},
 	domain.CodeInvalidCredentials:       {http.StatusUnauthorized, "Invalid credentials"},
 	domain.CodeCloudRunIdentityMissing:  {http.StatusUnauthorized, "No caller identity from WeChat Cloud Hosting"},
+	domain.CodePushSignatureInvalid:     {http.StatusUnauthorized, "Push signature invalid"},
+	domain.CodePushTimestampStale:       {http.StatusUnauthorized, "Push timestamp out of window"},
 	domain.CodeWeChatUserBlocked:        {http.StatusForbidden, "WeChat user blocked"},
 	domain.CodeForbidden:                {http.StatusForbidden, "Forbidden"},
 	domain.CodeUploadTicketBad:          {http.StatusForbidden, "Upload ticket invalid"},

@@ -23,7 +23,7 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		401: {domain.CodeTokenMissing, domain.CodeTokenMalformed, domain.CodeTokenInvalid, domain.CodeTokenExpired,
 			domain.CodeUnauthorized, domain.CodeWeChatCodeInvalid, domain.CodeWeChatCodeUsed, domain.CodeSessionRevoked,
 			domain.CodeRefreshTokenInvalid, domain.CodeRefreshTokenReused, domain.CodeRefreshTokenExpired, domain.CodeInvalidCredentials,
-			domain.CodeCloudRunIdentityMissing},
+			domain.CodeCloudRunIdentityMissing, domain.CodePushSignatureInvalid, domain.CodePushTimestampStale},
 		403: {domain.CodeWeChatUserBlocked, domain.CodeForbidden, domain.CodeCurrentPasswordIncorrect, domain.CodeUploadTicketBad, domain.CodeUploadTicketOld,
 			domain.CodeWeChatLoginRequired},
 		404: {domain.CodeNotFound, domain.CodePasswordAuthDisabled, domain.CodeCloudRunDisabled},

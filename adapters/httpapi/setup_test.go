@@ -114,6 +114,10 @@ type config struct {
 	// default, so other tests make no content security calls).
 	content  domain.ContentChecks
 	cloudRun bool // believe WeChat Cloud Hosting's identity headers on POST /v1/auth/cloudrun
+	// Message push: the apps whose push is received, and the receiver
+	// of media verdicts (nil: none).
+	push  map[domain.AppID]domain.PushEndpoint
+	media app.MediaVerdicts
 }
 
 type option func(*config)
@@ -122,6 +126,12 @@ type option func(*config)
 // failure policy onFailure.
 func withContentChecks(onFailure domain.ContentFailurePolicy, fields ...domain.ContentField) option {
 	return func(c *config) { c.content = domain.ContentChecks{Fields: fields, OnFailure: onFailure} }
+}
+
+// withPush receives the message push of these apps, handing media
+// verdicts to media (which may be nil).
+func withPush(endpoints map[domain.AppID]domain.PushEndpoint, media app.MediaVerdicts) option {
+	return func(c *config) { c.push, c.media = endpoints, media }
 }
 
 // withStorage serves uploads from "local" disk or "s3" (a versitygw).
@@ -274,6 +284,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		WeChatPhone: e.wechatAPI, Phones: e.users,
 		ContentChecker: e.content, Moderation: postgres.NewModerationStore(e.db),
 		SessionKeys: e.users,
+		PushEvents:  postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media,
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), CloudRun: e.cfg.cloudRun, SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
@@ -281,6 +292,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		RevocationRetain: tokenTTL + jwx.DefaultSkew,
 		Content:          e.cfg.content,
 		Log:              slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Push:             app.PushSettings{Endpoints: e.cfg.push},
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -114,6 +116,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	push := m.pushEndpoints()
 	users, sessions := postgres.NewUserStore(m.db), postgres.NewSessionStore(m.db)
 	p := app.Ports{
 		Clock: app.SystemClock{}, WeChat: weChat, Tokens: tokens,
@@ -124,6 +127,7 @@ func (m *Main) Run(ctx context.Context) error {
 		WeChatPhone: m.wechatAPI, Phones: users,
 		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
 		SessionKeys: users,
+		PushEvents:  postgres.NewPushStore(m.db), IdentitySessions: sessions,
 	}
 	content := m.contentChecks()
 	if hasher != nil {
@@ -145,7 +149,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Schedule: app.Schedule{
 			RevocationPoll: m.Config.RevocationPoll, SessionPurge: purgeInterval,
 			IdempotencyPurge: m.Config.IdempotencyPurgeInterval, UploadClean: m.Config.UploadCleanInterval,
+			PushPurge: purgeInterval,
 		},
+		Push: app.PushSettings{Endpoints: push, MaxAge: m.Config.WeChatPushMaxAge, Retention: m.Config.WeChatPushRetention},
 	})
 	// The revocations that still matter are loaded before the first
 	// request is served; the background keeps them fresh.
@@ -183,6 +189,44 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.serve(httpapi.NewHandler(deps), publicURL, started)
 	return nil
+}
+
+// pushEndpoints returns the apps whose message push is received: those
+// of MINIBACK_WECHAT_PUSH, or, with the simulator and nothing configured,
+// the simulator's app with development values, whose pushes the simulator
+// delivers to this API (POST /wechatsim/push). The token and key are never
+// logged.
+func (m *Main) pushEndpoints() map[domain.AppID]domain.PushEndpoint {
+	push, _ := m.Config.PushEndpoints() // validated by LoadConfig
+	if len(push) == 0 && m.sim != nil {
+		e, err := domain.NewPushEndpoint(wechatsim.DefaultPushToken, wechatsim.DefaultEncodingAESKey, domain.PushCompat)
+		if err != nil {
+			panic(fmt.Sprintf("the simulator's push settings: %v", err)) // constants: a broken build
+		}
+		push = map[domain.AppID]domain.PushEndpoint{wechatsim.DefaultAppID: e}
+		pushURL := "http://" + displayAddr(m.addr) + "/v1/wechat/push/" + wechatsim.DefaultAppID
+		m.sim.Simulator().SetPusher(wechatsim.DefaultAppID, &wechatsim.Pusher{
+			URL: pushURL, AppID: wechatsim.DefaultAppID, Token: wechatsim.DefaultPushToken,
+			EncodingAESKey: wechatsim.DefaultEncodingAESKey, Encrypted: true,
+		})
+		m.Logger.Warn("embedded default: message push for the simulator's app with the DEVELOPMENT Token and EncodingAESKey "+
+			"(wechatsim.DefaultPushToken, wechatsim.DefaultEncodingAESKey; compat mode); deliver events with POST /wechatsim/push on the simulator",
+			"appid", wechatsim.DefaultAppID, "push_url", pushURL, "simulator_url", m.sim.URL(), "replace_with", "MINIBACK_WECHAT_PUSH")
+		return push
+	}
+	if len(push) == 0 {
+		m.Logger.Info("wechat push: none configured; /v1/wechat/push answers 404", "set", "MINIBACK_WECHAT_PUSH")
+		return push
+	}
+	for _, id := range slices.Sorted(maps.Keys(push)) {
+		mode := push[id].Mode
+		m.Logger.Info("wechat push: receiving", "appid", string(id), "mode", string(mode), "path", "/v1/wechat/push/"+string(id))
+		if mode == domain.PushPlain {
+			m.Logger.Warn("wechat push: plaintext mode (明文模式): its signature does not cover the body; prefer safe mode (安全模式) with an EncodingAESKey",
+				"appid", string(id))
+		}
+	}
+	return push
 }
 
 // storage returns the object storage uploads go to: an S3-compatible

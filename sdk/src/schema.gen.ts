@@ -759,6 +759,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/wechat/push/{appid}": {
+        parameters: {
+            query?: {
+                /**
+                 * @description WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+                 *     sorted and concatenated)). Required on the URL check and on a
+                 *     plaintext delivery; missing or wrong answers 401.
+                 */
+                signature?: string;
+                /** @description Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`. */
+                timestamp?: string;
+                nonce?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The mini-program whose push this URL receives (消息推送 URL in its console). */
+                appid: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * WeChat's check of the push URL
+         * @description Called by WeChat, not by the mini-program, when the console's
+         *     消息推送 settings are saved: when `signature` matches the app's
+         *     Token and `timestamp` is recent, the answer is `echostr`, as text.
+         *     WeChat's own example: Token `AAAAA`, `timestamp=1714036504`,
+         *     `nonce=1514711492`, `signature=f464b24fc39322e44b38aa78f5edd27bd1441696`.
+         */
+        get: operations["verifyWeChatPushURL"];
+        put?: never;
+        /**
+         * Receive a pushed message (消息推送)
+         * @description Called by WeChat, not by the mini-program. The body is the
+         *     message in the console's 数据格式 (JSON or XML; the server tells
+         *     them apart by the body, whatever the `Content-Type`), in plaintext
+         *     (明文模式) or encrypted (安全模式: `encrypt_type=aes`,
+         *     `msg_signature`, and a body `{"ToUserName","Encrypt"}` or
+         *     `<xml><ToUserName/><Encrypt/></xml>`), as the app's mode allows.
+         *     A call whose signature does not match is refused with 401 before
+         *     its message is read. A message WeChat delivers again (it retries
+         *     three times) is acknowledged and not acted on twice.
+         *
+         *     What is acted on: `user_authorization_revoke` ends every session
+         *     of that user; `wxa_media_check` applies the media check's verdict;
+         *     `subscribe_msg_popup_event`, `subscribe_msg_change_event` and
+         *     `subscribe_msg_sent_event` are recorded per template. Every other
+         *     message is recorded and acknowledged.
+         */
+        post: operations["receiveWeChatPush"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users": {
         parameters: {
             query?: never;
@@ -1642,6 +1697,22 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The call is not WeChat's: `signature` (or, encrypted,
+         *     `msg_signature`) does not match the app's Token, the delivery's
+         *     mode is not the one configured, or its ciphertext does not decrypt
+         *     with the EncodingAESKey or names another AppID
+         *     (`push_signature_invalid`); or its `timestamp` is too far from the
+         *     server's clock (`push_timestamp_stale`).
+         */
+        PushRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /** @description The upload's id. */
@@ -1746,6 +1817,7 @@ export type ResponseInternalError = components['responses']['InternalError'];
 export type ResponseBadGateway = components['responses']['BadGateway'];
 export type ResponseServiceUnavailable = components['responses']['ServiceUnavailable'];
 export type ResponseGatewayTimeout = components['responses']['GatewayTimeout'];
+export type ResponsePushRefused = components['responses']['PushRefused'];
 export type ParameterUploadId = components['parameters']['UploadID'];
 export type ParameterTodoId = components['parameters']['TodoID'];
 export type ParameterIfMatch = components['parameters']['IfMatch'];
@@ -2896,6 +2968,112 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyWeChatPushURL: {
+        parameters: {
+            query: {
+                /**
+                 * @description WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+                 *     sorted and concatenated)). Required on the URL check and on a
+                 *     plaintext delivery; missing or wrong answers 401.
+                 */
+                signature?: string;
+                /** @description Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`. */
+                timestamp?: string;
+                nonce?: string;
+                /** @description What to answer; printable ASCII. */
+                echostr: string;
+            };
+            header?: never;
+            path: {
+                /** @description The mini-program whose push this URL receives (消息推送 URL in its console). */
+                appid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The call is WeChat's; the body is `echostr`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example 4375120948345356249 */
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["PushRefused"];
+            /** @description No message push is configured for this AppID. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    receiveWeChatPush: {
+        parameters: {
+            query?: {
+                /**
+                 * @description WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+                 *     sorted and concatenated)). Required on the URL check and on a
+                 *     plaintext delivery; missing or wrong answers 401.
+                 */
+                signature?: string;
+                /** @description Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`. */
+                timestamp?: string;
+                nonce?: string;
+                /** @description `aes` for an encrypted delivery. */
+                encrypt_type?: string;
+                /** @description An encrypted delivery's signature, over the Token, `timestamp`, `nonce` and the body's `Encrypt`. */
+                msg_signature?: string;
+                /** @description Sent by WeChat with some messages; not trusted, not used. */
+                openid?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The mini-program whose push this URL receives (消息推送 URL in its console). */
+                appid: string;
+            };
+            cookie?: never;
+        };
+        /** @description WeChat's message, JSON or XML, plaintext or encrypted. */
+        requestBody: {
+            content: {
+                "*/*": string;
+            };
+        };
+        responses: {
+            /** @description Received (or received before); the body is `success`, as WeChat expects. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": "success";
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["PushRefused"];
+            /** @description No message push is configured for this AppID. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -1089,6 +1089,9 @@ type PayloadTooLarge = Problem
 // PreconditionFailed RFC 9457 problem details with a stable machine code.
 type PreconditionFailed = Problem
 
+// PushRefused RFC 9457 problem details with a stable machine code.
+type PushRefused = Problem
+
 // ServiceUnavailable RFC 9457 problem details with a stable machine code.
 type ServiceUnavailable = Problem
 
@@ -1249,6 +1252,42 @@ type UpdateTodoParams struct {
 	// write happens only if one matches the current version (strong
 	// comparison), else 412. Optional; without it the last write wins.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// VerifyWeChatPushURLParams defines parameters for VerifyWeChatPushURL.
+type VerifyWeChatPushURLParams struct {
+	// Echostr What to answer; printable ASCII.
+	Echostr string `form:"echostr" json:"echostr"`
+
+	// Signature WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+	// sorted and concatenated)). Required on the URL check and on a
+	// plaintext delivery; missing or wrong answers 401.
+	Signature *string `form:"signature,omitempty" json:"signature,omitempty"`
+
+	// Timestamp Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`.
+	Timestamp *string `form:"timestamp,omitempty" json:"timestamp,omitempty"`
+	Nonce     *string `form:"nonce,omitempty" json:"nonce,omitempty"`
+}
+
+// ReceiveWeChatPushParams defines parameters for ReceiveWeChatPush.
+type ReceiveWeChatPushParams struct {
+	// EncryptType `aes` for an encrypted delivery.
+	EncryptType *string `form:"encrypt_type,omitempty" json:"encrypt_type,omitempty"`
+
+	// MsgSignature An encrypted delivery's signature, over the Token, `timestamp`, `nonce` and the body's `Encrypt`.
+	MsgSignature *string `form:"msg_signature,omitempty" json:"msg_signature,omitempty"`
+
+	// Openid Sent by WeChat with some messages; not trusted, not used.
+	Openid *string `form:"openid,omitempty" json:"openid,omitempty"`
+
+	// Signature WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+	// sorted and concatenated)). Required on the URL check and on a
+	// plaintext delivery; missing or wrong answers 401.
+	Signature *string `form:"signature,omitempty" json:"signature,omitempty"`
+
+	// Timestamp Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`.
+	Timestamp *string `form:"timestamp,omitempty" json:"timestamp,omitempty"`
+	Nonce     *string `form:"nonce,omitempty" json:"nonce,omitempty"`
 }
 
 // ResolveModerationJSONRequestBody defines body for ResolveModeration for application/json ContentType.
@@ -1412,6 +1451,12 @@ type ServerInterface interface {
 	// CompleteUpload Confirm that the file arrived
 	// (POST /v1/uploads/{id}/complete)
 	CompleteUpload(c *gin.Context, id UploadID)
+	// VerifyWeChatPushURL WeChat's check of the push URL
+	// (GET /v1/wechat/push/{appid})
+	VerifyWeChatPushURL(c *gin.Context, appid string, params VerifyWeChatPushURLParams)
+	// ReceiveWeChatPush Receive a pushed message (消息推送)
+	// (POST /v1/wechat/push/{appid})
+	ReceiveWeChatPush(c *gin.Context, appid string, params ReceiveWeChatPushParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -2567,6 +2612,164 @@ func (siw *ServerInterfaceWrapper) CompleteUpload(c *gin.Context) {
 	siw.Handler.CompleteUpload(c, id)
 }
 
+// VerifyWeChatPushURL operation middleware
+func (siw *ServerInterfaceWrapper) VerifyWeChatPushURL(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "appid" -------------
+	var appid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "appid", c.Param("appid"), &appid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params VerifyWeChatPushURLParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Required query parameter "echostr" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "echostr", query, &params.Echostr, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter echostr: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "signature" -------------
+
+	if _, found := query["signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "signature", query, &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "timestamp" -------------
+
+	if _, found := query["timestamp"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "timestamp", query, &params.Timestamp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter timestamp: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "nonce" -------------
+
+	if _, found := query["nonce"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "nonce", query, &params.Nonce, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter nonce: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VerifyWeChatPushURL(c, appid, params)
+}
+
+// ReceiveWeChatPush operation middleware
+func (siw *ServerInterfaceWrapper) ReceiveWeChatPush(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "appid" -------------
+	var appid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "appid", c.Param("appid"), &appid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReceiveWeChatPushParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "encrypt_type" -------------
+
+	if _, found := query["encrypt_type"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "encrypt_type", query, &params.EncryptType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter encrypt_type: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "msg_signature" -------------
+
+	if _, found := query["msg_signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "msg_signature", query, &params.MsgSignature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter msg_signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "openid" -------------
+
+	if _, found := query["openid"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "openid", query, &params.Openid, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter openid: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "signature" -------------
+
+	if _, found := query["signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "signature", query, &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "timestamp" -------------
+
+	if _, found := query["timestamp"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "timestamp", query, &params.Timestamp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter timestamp: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "nonce" -------------
+
+	if _, found := query["nonce"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "nonce", query, &params.Nonce, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter nonce: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReceiveWeChatPush(c, appid, params)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -2628,6 +2831,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.PUT(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePut)
 	router.GET(options.BaseURL+"/v1/admin/moderation", wrapper.ListModeration)
 	router.POST(options.BaseURL+"/v1/admin/moderation/:id/resolve", wrapper.ResolveModeration)
+	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
+	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -2653,6 +2858,8 @@ type NotFoundApplicationProblemPlusJSONResponse Problem
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+
+type PushRefusedApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -7292,6 +7499,207 @@ func (response CompleteUpload503ApplicationProblemPlusJSONResponse) VisitComplet
 	return err
 }
 
+type VerifyWeChatPushURLRequestObject struct {
+	Appid  string `json:"appid"`
+	Params VerifyWeChatPushURLParams
+}
+
+type VerifyWeChatPushURLResponseObject interface {
+	VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error
+}
+
+type VerifyWeChatPushURL200TextResponse string
+
+func (response VerifyWeChatPushURL200TextResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type VerifyWeChatPushURL400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL400ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL401ApplicationProblemPlusJSONResponse struct {
+	PushRefusedApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL401ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL404ApplicationProblemPlusJSONResponse Problem
+
+func (response VerifyWeChatPushURL404ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL500ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPushRequestObject struct {
+	Appid       string `json:"appid"`
+	Params      ReceiveWeChatPushParams
+	ContentType string
+	Body        io.Reader
+}
+
+type ReceiveWeChatPushResponseObject interface {
+	VisitReceiveWeChatPushResponse(w http.ResponseWriter) error
+}
+
+type ReceiveWeChatPush200TextResponse string
+
+func (response ReceiveWeChatPush200TextResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type ReceiveWeChatPush400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush400ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush401ApplicationProblemPlusJSONResponse struct {
+	PushRefusedApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush401ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush404ApplicationProblemPlusJSONResponse Problem
+
+func (response ReceiveWeChatPush404ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush413ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush500ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush503ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -7408,6 +7816,12 @@ type StrictServerInterface interface {
 	// CompleteUpload Confirm that the file arrived
 	// (POST /v1/uploads/{id}/complete)
 	CompleteUpload(ctx context.Context, request CompleteUploadRequestObject) (CompleteUploadResponseObject, error)
+	// VerifyWeChatPushURL WeChat's check of the push URL
+	// (GET /v1/wechat/push/{appid})
+	VerifyWeChatPushURL(ctx context.Context, request VerifyWeChatPushURLRequestObject) (VerifyWeChatPushURLResponseObject, error)
+	// ReceiveWeChatPush Receive a pushed message (消息推送)
+	// (POST /v1/wechat/push/{appid})
+	ReceiveWeChatPush(ctx context.Context, request ReceiveWeChatPushRequestObject) (ReceiveWeChatPushResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -8681,327 +9095,416 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 	}
 }
 
+// VerifyWeChatPushURL operation middleware
+func (sh *strictHandler) VerifyWeChatPushURL(ctx *gin.Context, appid string, params VerifyWeChatPushURLParams) {
+	var request VerifyWeChatPushURLRequestObject
+
+	request.Appid = appid
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyWeChatPushURL(ctx, request.(VerifyWeChatPushURLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyWeChatPushURL")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(VerifyWeChatPushURLResponseObject); ok {
+		if err := validResponse.VisitVerifyWeChatPushURLResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReceiveWeChatPush operation middleware
+func (sh *strictHandler) ReceiveWeChatPush(ctx *gin.Context, appid string, params ReceiveWeChatPushParams) {
+	var request ReceiveWeChatPushRequestObject
+
+	request.Appid = appid
+	request.Params = params
+	request.ContentType = ctx.ContentType()
+
+	request.Body = ctx.Request.Body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReceiveWeChatPush(ctx, request.(ReceiveWeChatPushRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReceiveWeChatPush")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReceiveWeChatPushResponseObject); ok {
+		if err := validResponse.VisitReceiveWeChatPushResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3JjyPH1i/2rwT4ntGklGSxhp5YuPBXXT2o1FOpBrV0lXJlMDNIhioZQWVEFouSG/gWhgEvDNiGF94+",
-	"wPjs1dt58xY24D/lwxv8ZxjnnIgcyCSrqqXu1r1XFxfqIpkZ44kTZ/ydX1uxns60Esqa1uDX1kTwRGT4",
-	"57MzPoZ/E2HiTM6s1Ko1aJ1NBLPcXN4z7EpkRmrFuGGcGZtpNWZCWWkXzPJxwEY6Y9HRqPua23gSMa4S",
-	"/PhGK+G+67WClrjm01kqWoNW2LraDVutoGXiiZhy6HvGrRUZ9PvfhK2rH7a7j3/8od99/OMXYevftoKW",
-	"XczgRWMzqcat9++D1lEipjNthbInYpbyhUhWp3CcCSOUZTB0luFjTI8YV0zwLJUiY5n4ORfGsrm0E2Yn",
-	"ghk+FSwqGo8X3ZdigcMvxypUPm0NfmjZLBetH5sG90rHnMbQtKrnJ69gGNBdnAluRYILXV+jravtLasT",
-	"bbZ2R/34QfJIdB/wR8PuHr//uPs42Y27O6Pt0aPRQ7Ez3O7Xxrc6nhNhs8XByIpsdUSnItYqMcxqNufS",
-	"sqEY6Uwwmy2kGjM+5lLVpz+VSk5hBfrF1KWyYiyy1nvobMYzPhXWEVdlKV+KxWr3B+xSLNhC5yyeaG0E",
-	"EpOdSENrA2TX5uz8/Ogpk4bJRPC0E7BcyZ9zwfhUq3GoFjovttIM2DbMZef+fZYKICoTsESOpTUBi7pR",
-	"wKIL+E8vYkC1g6jHjmyoxPVMZsKwnT020XlmGIfVYtIaNpKZsSw3oheq2hbdcmMkTJOOWytoKT6Fd5co",
-	"rL7A/PqVUGM7aQ127t8PYMH95+2gelJ+OOj+lXd/6XcfX/QG3R+/XHNSRngGN57wCHhAxNqwJF9EASwN",
-	"Z7GeTnnXCNhQINJUGouEy8emMwD6DdU8k1awCZ/NhDJMq3TB5IhpJdgUOhWGyDzPMjiInpG0iYmECngS",
-	"z6TRqhMwkRrB9rZ3euwtDpGn+3gwdW6ZtNhQyuGwYp9zqczyjhSMpXnNHYdat9jb/Z292vqGofmiHYZf",
-	"/Lftd1ud/zps/RCG1zvb8J/dbhhePxTAntrwVICPbniq80UHHlm3Q8Aq1+zSgTJzkbHd/h5xKaXZUCcL",
-	"Np8IhWtS30JpcPWJvxjB2nPBL2sLzfCACXbF01zA89EX0Z0XsuTtf7jVPNOJPnq6kdxl0vNzm3E7KWcm",
-	"k1bQAk4iM7hQgMNXpzfS2ZTb1qCV5/jkaufns1TzZF33Of76EQfwHl42M62MQO77hCcvuBVzjpw31gou",
-	"TPiTz2appEtqa5bpYSqmX/5k6MYqu/u3mRi1Bq1/s1XKDlv0q9k6preo0/pU34nDCbeMI+WKhBk9FXYC",
-	"10mucsOHqWDtaC7iCbcXQ55c+CFH+4yz2QToV+XTocjottZ2IjIG1053lulxxqcB86/j0xd8NruYSoMs",
-	"J0ICz8QoNyJhcDPEmUhAXOGp6bXeB7AoJ3RZfMpFgf334oY0bMpT2EwYYsaGmeCXIFxleSr2WSSyTGcm",
-	"Qo5LHHQkRZrQ8A+1GqUy/myDj1NugLEjN5rDRotrHKfOYGK5SkTG5nyxz6JYJyJihi9MqODJHjtgsVb+",
-	"Oril9AWtGivTNFRGWJsCIbWj2C1DFLAMxJsOEE9uRAYnCcYiplym8K7ll0KFqh35Xy/wG5AC8Bn3ERtw",
-	"pAtPwqtDnasEL6b5RGQCGnGEx9NM8GRxgU9EJUECKdZ/g3aVO/pMmlApDVOPhbyi3afPPFmwhbCsHdGj",
-	"F0rbC/9YFISq/j1PFjRiYGlsotOECGWqjWXcWh5PprC7cHNO+QJGXn57kcqptFEH2P77oPVcZ0OZJEJ9",
-	"SpJ6oy3jaarnImHtaOSHEHUCvwn+DKM0CDtSWX74eDFMdXwJi8MyaS6BsmymQTysyhwzbsxcZ7D0bE5S",
-	"RztyP174Hy+kinWWidhC/yj9GKszPhbMyvhS2HuGGTlW3OaZwE3EppDkLZtww0iATMrto/cupLriqaxt",
-	"oPvFvRF1euyJVAlK2577CZGgriUMykujTE8ZD5VbmFSPpSpZKH688JdGsauO8Z/JqdC5/Qz8P5EJ0jbd",
-	"A0wqZuVUIA97oZX4pPxLa5ZyK/aRNDJhdJ7Fwm8aDulIgaDC02fAez/l2A4Uy0H/EDEI2SMu0zxzA0VB",
-	"T8QTLQzIfdINkSXCcpnisN9o+xzYzKc9uszk8aRYx8BzMVDEzD6dn5Ggw4KnNxGzVC+A9eBhMXMJykHC",
-	"9GjE2lFxCnluJxeJRBEBmWqc6jzJclV+2cFZH/MFHKUzrV/xbCw+9VWI+yINS6FzkKY5ieJGZFciYzyO",
-	"xczSbX2coX4t4e3nXKYi+dSDrVhmLB/TZcpBzIBLpNAgSNNH2w1epzj4U5FdyVicK37FZQob8EkPBpCN",
-	"UAkIAngZ52YBtJXoudqnUTo1PUIDRxctHBEzZNHoheodCBYghIAogoO+iCcivrzIyxlF/r65Z5h7CFrI",
-	"M2kXoDflKXExfJGWS1xbXKhl0qYLC0QgfFgkocJn29HrozdHTw4OX14cvn1z9uzN2cXhV88OX148Pzh6",
-	"dX7y7C/0ItznIOzCTTCHU2I1MKfaNKoDZ20YTcItH3IjWDnUIbA4TgcsIz091kqJGM0pw0xfCjaVSdfJ",
-	"Xx2clc5trKeCRLhLpedqwLjTtVGA0Bn8ix1M+JVA84C0ViQ9hssPw5bGyXEj4dg+NEJWrlDdJOdlwuaZ",
-	"MiVNypETfjNjmc0WoZryRICCG+AGoFyVcLQG2EndBgmdG7a3vQOt4CWdhMpJZgzpFte2FVRNoRU6Wke4",
-	"7umtik3tPamd+jVXC6dZmE95UE5gBVCkE8k+WfGaT8TvNtlzBaxaZ/IX8alvHhSnkMUaw6y+FArNVtKa",
-	"QlyCw5OJK30pEpLm0HSEQhP9RHJluxD38WyR1pgJM3HNuucCPAYg7VETXr/wt1bAIifkXVQ0zchdiizm",
-	"aQrST+Is5ijLuX4P4XpjX2ljpRpXrzv/NGi1Rqqxu/bO1SzTMHE4/8/wiU8r16Vp12mtw9zSlQHqBuqt",
-	"3qbtpQJnIVw95rAHuAF4aDlL5Ggkagoh3K8khoeKuCAbyVSwhAQhS8ZF3HOnV5FMTe8UyhZexyZU3oQw",
-	"y7OZNmJFweAsGgt7DKL3G7Q7REgRFXWDzAzwZSnQs4YfoTmnQfhLBXlv7VZhP+XJGLul24HGLKd8LDqo",
-	"ySxIvcX7Cj9Hg1AVRgGgP8OAvxcTQOtAQOtZv+7o9eJeCVV5sXg94VyZfDbTmRXJa5FIfoY2pc8jUMHe",
-	"RtXeoJeoh6Y11xT0dFBosji6hMQrnh5neiYyK4VpDUY8NSJozSpf/doiFVgkF9zWzGlwh3RBO1m1qQUt",
-	"oqabZkiWvxaZ4Lz97gf/clDrunQa6eFPIrbQSzmnV9LcdV7Simn9j01DrSzf+6A15ddH9NZO6dHhWcYX",
-	"K5Oh1jePvmJau8MEnGoskyYPEd3ZFftF5E+4HrGpVAIutptts6vbAv01zeaZSkRySreJueNMQGBtmMVX",
-	"es6mXC38JWXYXGSC4dMw/I1etfrYqYemcT8HPlAosHcYNDCNBtegRVvtlMcTqQRxlsI9hzznnmGOHwxY",
-	"VFggglBFVuuLVKsx8En420x0ZuGDEy4v8P2ocnnCbPBV/wXtaPURdFnAFzq3F3p0kXE1FpUHaq8Dc/W9",
-	"wyFIxbX/CBvh/x6JeeVPGpaBhlCLTfQU1CK831Dn5aYcTp6l1dHFE57x2IoMX4/EdGYXFzOUR6vTlFNx",
-	"8YtW1XH7iVRGH+eZ0VllwaqPo9kSR02GzFBFStsLZ06LSDgeVWQUUyzDVNPzIIJfcHPhbaLQmv+Omifh",
-	"eIUb4gKt0sq7iUBlX3iCYNIETPTGPRYBd+8pGV9iR+h3JcGyd+CkSGT26GZf6W8K4g6p+JuPNA0sIFou",
-	"32s6J18JntrJHc+IsdzmphoAoC+b3f/VUbm3mkbx9buXNw5hmRXO8mEqY7RFgr51KRasffL8kD28v/0Q",
-	"1EeB9ge1YLNMXoFaMBUg0MDKLt2E6bg6lWfJ09ODVtB6drpz/0HDrIJWnF3VX9i5f3/7cStoHXfXvXLZ",
-	"xM7huscRP9h9xOwknw5nmVR2vybSG5Ky7UTIDCeJoo20jRRySVKwH9nbl8cwkcPGIeVGVJ81ctz42HUD",
-	"uQWtxc1ECGOhiQe4xNTjmt0/FXe9Ji/F4vbXPNDX+xtudGywaXivQNc5cY65u0pZuJMXuJNN9/nX786Y",
-	"1cwIUOENi2pcYMCeCJ6JjIV5v78bYyP4p2jmDy5y40Kq9bEtubIyReZU0xvdq7Xrd3v1+g1a0lwoMUde",
-	"2UDQWS68N14apyQWgT0Tga6LytCHWqeCo+jt9M2Lu82hrqX6yJVcpTAz0mzJGImCBnqbU8FSORJw9wQs",
-	"5rMZaHALVKD40Og0t2hV6dy8FH7IxeZuosATevgMnwVShD8urFMwNr2Jr6AmQoc2u1H8Ng2SUo0Qa93X",
-	"6GZ5Vo0b44ZRJ4amk/NaJyJDUn4qYmlcGNidjo+PHfNsis9mmb4SOLAp/LHCs4LWdRee7l5xvM4NvHaA",
-	"DR0UL9PnE9fE6mJht5unBJrCXaczm12suwiqTn02n2gjmJ4JJengkMkVKHofyBR06CLqhexP6E1Q2iv0",
-	"3mzSyCgq+mxDYAho4hbaAAXZmW9ZG2U4lKQKDb25bTrud1IrC0HK77KXkFpBayg10muiL6y0qfAflLbC",
-	"wNVyxS3PCq0SVbmme4zW/QbVKGilfCjSBpnO28Xxd9be7veZgrbSgG33+/1txhMTsB38c6ZTaWXsPu+w",
-	"mc4U/b3L+DA3gj48YHGGXAg+PGKjjOcJftjeYVd5OuYZfdplsZ4tMjme2IDtQG8MjTidfdYnKlCaFL8m",
-	"HsVNU/Dlu8kC99GidAqStdvoiLUjpS+cPcdTUVTYDr1IS3bCUekwcN66zj4jSsEhzqURjVRSSpCbOFl5",
-	"2E7peXgzp7PYMKU6yWIQqaOnWaZHsqCdVmHIaCIU18Hag4oBEW3XYicg87zOnB5+C/07aNmMx6Kxg2I5",
-	"/SNFeCxMiuKL3Ql3piq/3k2EUDXcJHc+lRhYsG4ViOncarZXIktk4475yUYmH4+FQR11JjAAIGLziUxF",
-	"wWwcB8xyZYAWQ1UlWTd35npy/p+hYBOesHZEh4Cib9h8sui4GD9PHNQj6AXcGLxZrqSYwx/SXIIQW3R1",
-	"y9vmWxrHcdGw/4Lad59OfDf+s+vNfTwvO10xPiWtcnvKI1Gj3aCiBRK3L3fCs7kKJRasojibNVZeo6DN",
-	"9+KxU1E/ms1u6QpekeuDlhLX1pkNGkLhuTEoazu7grPjCAZvsRkfi+KK1aoMtYUfejca09abBVd42crA",
-	"CtIfLFP9nGP0dcWU7km9xyKQEqJBqEYpH49FEuDToBG7u5onU6l6LIpTUCaSaOAZCFC7k8uxs16oIide",
-	"oTWKBKyEhoOtsETEMvHOwtXzA0MBuqGe4E52zRXi2m1PUIWcitbL795SP+UXh0WP5XcHZd/llyd+FBg5",
-	"QRahwwlXY/Fhxtrl6KnVXT1x1FGR1+JY5y78gxd2qf3SGVezYHXoRRdb5Rl8wXSLjoNaxPHOo+Vg+VVt",
-	"ccplumm83kVNPucieIzSRvwkUFD0I9sP1bpJlOIAO8lTgSdQKhadiLE0VmRu+Z2prTKV3Z3+jVMBJWT9",
-	"DjzXMArypWfYtx6tdNzz70cfsLyP1tyeFMn8R1/hB3s3LPASj6utdhOr8wfLGU4+5Fyh6aDJYOKX1fs3",
-	"KbS1zdXCRYtg9MM/RZ19FnMjulIZoYy08krUs4p4KmNxd1KrklnZmIuYZBOdGcGGGOm/YMbyGQqdv/m0",
-	"Lu0ArU5lMI27MHGRhXewqp6V7Omeqcefc+PvjSuRyZEUCfCkdnT89vSMbV1tb03FFr6AUZdlvlnqRFNo",
-	"yocR99iJ4EkXf5yIzKUT1SkAH3Ty6op9nRipGxnI/NRsdak3irY4w2xx0ezsgVVwT2DMAtAVPBkUOTjR",
-	"lxE6pvGZQ53ApGvU9ehBfYv3NuUu9buPGzOWghb502mezeNc2Z2xvBKGtmZWceNjgLRPJcitkYlgUy5V",
-	"ylXCDidScRbzLJP4rimnr5Olc7O9+wh00kf9fn/59Nx8ePJMXNx6TmXCU308MLM8E9Ughc4tx7h6wG+z",
-	"D0unrzaBpkkt0VdQ0vLac/pEquQDJZC1JBy52FhKPXB65Ep4xzC3Fk2j4koou8+MVOMUtdzABxgNYRfu",
-	"s6lUuRWmxzBenUXz6x4yoqiBSnA9umv34c4cD2fZuHqZ1Jmsuz1SDVoVmWdaQWsix5Nbip2+tVfYgv/0",
-	"xrfkv/gKW8TeKZZj9Y5/fsge791/WNhLaC+MD/Qxq/7kVcfU7V3RVrNhxlU8YVrVNwK3EEXfixHF3Dac",
-	"Sxpc03U7yaccDespV5SCinQkDdMxyb5xs8GBQnQahDFQSrupuBKpXxsTlLJxEfaEkZmowZLMNmDcYkZH",
-	"qO73yavr6LvQ64ViU50JiiYY0T3z7AouYjRpSjXLbajaGGBDAzXYzqVYmID9nItsEbAZh/1RCSO3LCtT",
-	"eDtsmkP3Q+HOxfnZ8+6jgku9OX/FSrd3wLRPmYUpjIU1y/54YMhfn759QxE/U77A1BU/TbYd9Pt9ykw0",
-	"TAljRRIq/+PuDkuEmGEv6FOOsIu6h59u1Vup1JVoiQZ1WipjuYrXsBm/Zbhyt6QO946zLm2wDk75NXlg",
-	"7j9+XPHH7PX7TdZOMhA3kDGGXDhiNvl0yrOFZ4j+gEJrjWP1PprlNs9PjpjiUxAOmtopj+DE2pkZbG3B",
-	"6Ic8vuwl4srHjpmtWxzQJV7ovDbeGl6aa9bzSLRVHvus2ru42S1LBTcWxTeiZTgFbCiYEZa1KcSuGt9R",
-	"6iGdBlc7GusvbhHiRE8uBTftQ6eGRb6ZLI2A9WHAK3LFUKVSXbJ2BAIpPWW2fpXJ+6hD15bVY4EBkKQn",
-	"VBqi03KjMbN8oyk/meFes/OTVwHl3c3sAkaIFpEeO0iNdikRaBDgFoMUJDAHPIqCbC00d5wKniaXTCGN",
-	"yUHxw+dXp+jyDWE1XGwEBsPjYGBcTKpQJcB59WwqlO24yP0yQay2sLmK0TCSBAxGHSpn8qZkCVq/F8+8",
-	"7B+xmCsiC2UZkDnqn5ZJ02MHahG6wNPzk1egBuz1+6xdix5iWrnwmMogOivKKuVSr2zLUOrV/Tifwdrf",
-	"7/crjLlXb+5+hZFU7Ane/dTg4ZbTqUj2CVnhwV6lZZeAYeEJqca9VSV79VivHFXnJv4wUXDFId3ErKsO",
-	"c8cCU26BgZO7voz97rE2vILR9JjoNxZKZDo3QA9oleBsKg0GXtWjCfAuAjrUc+XyD4JQ7fW3WVQbYxFB",
-	"3Oss7/Ne//GDu4mI9dn/uH5xz5qX5+2M/5yLAYumw+yCoFt27j9gGVeJnrKhtKbHXgoxA6I2Is6A/c2v",
-	"e0bYU8qPPF2ouBMqeBHjOaRTf61mpZbMczvZckON9ovYZdwUn/TBQ6XEHFmuP6EgGcBnY/XMsLnOLoHE",
-	"lqAKYOA/P/5u0v/2+139ON3968N38aOft7O/Dh8szvqzb/aSHfX8vnn5aPr1Nn/VqBgvGYvuGvDZbFJ0",
-	"hwYnk+q5yLoxx2wCCzIbZ0OeCcaTJAMKilId8/SfKNqwZ9MkCpUeFWLRzv3amWvTnUTXUD0msLO8PGjx",
-	"+Sf3uRfr6W+z/tTn+Ai2eXvnUW1w50riyKpyIcFPwGogu3jz/OVhqEhXkQblAMp9cqgjWlWyK+BrH0ZD",
-	"RjD3Tahwzssz/n3NUnezcm7e9F1Yrt2d6mrpEYt495coYFG/+xgjMz08DUr73SiAoWe2MPNxB2uDmXBy",
-	"LG2VHIyLvC2ibathuOvjaiuRq80E9Ntsp8V6efv7DUa8E90k0KKr2xMCqg6JxtR6OIzc6oyNM66scV4b",
-	"uqu9+Om+xCdcZBnl+CeV2DKvSrtAH3yl0VvuQsM/ViBMqsdjkWDCtPae7hFmE61xdNfDT1Zbx0vuDoZC",
-	"kozWhLp5z6HPtnL3ae0uBHmoOeTNR1RttHH6pgUFvmFgm7svROIQqm4/nVsHwRjEFbhhGYt8MpIfvNhw",
-	"69GgB5uP10YixakUaIg+NyLrHsCDcA+AYLHaZQ0q6sGNftpk2b9dm3Ntc2oDDTztlrTRdG7dsfjo+Sv+",
-	"+L3/4HSVM53oO5scgSGuO2XvqmhMaJxH//mUZ5ciYYkGNU7laeoCPFC2xFC3tYQDT1PGNYEA/S4xZ4nz",
-	"jqyeyyQXt5iYNCzJnUsAvz0/O2R6NAK1WFIg0lheCVVMdtWJW94sO/2dB93+bre/fbb9aNDvD/r9L/vw",
-	"x4ctSdC67o5190OPP4XWLWNY9RtVpVnF/ro56809B5TKx3UKv5sXYVOWVsUGVDP73yzafUiElANxWyWV",
-	"IxVngkBngHejEZK0aUKzKBHKorB1RZewa4wu4bAV3RSA3MTRvE3IB0c6Uq5skyP8oH6I3Z6sD/kp57qO",
-	"hxzimx/gb6zkFZkBi3AKuDS2IkGi0ekStC+CNOz3Q1WVqj0enAO+qciV+yzC1YhYjuaA7X7Qr7/N2pYP",
-	"yRScSiUKCCryrHf2WUTLiIM6eX7Idnd3H2OPoeLVYz8Udi6EYt3tnUG/jw1+ub0Hf0rFjBUzFHK3C08K",
-	"mc+qduEiIapiRQtQ+pkIthA8M2z7cb8P83j8+PHjfQQgZDwToXKrBU8rkTEz47EwLNZpymcod1eEcBza",
-	"m+eHXa93wO9k3S7XuCadk8U9ySkdVXhjh38fEXsywaYiG2N40FtQfIt1Awl1KIgRtpUGxokAOM4pmaaM",
-	"qwXCShHyoUQdeK/frxpYUbRv8hR7Tr7kaAB6I7abipFlOrekV0F/zQJZyfg/OWcuWG59Es/K0M7mSXxk",
-	"Dl2sww+tiSatJcu4SlCU+Ljsu9yCJ/mCTWV6uezK7d9N9aKW17Gvjx61iHLWXWMVT31e0IZYRTw/TZGK",
-	"N4hNjRJifTzrF+tTexLY2USEqojeQrMZNcIx1xLTJUasvIg2MYrbi3y4thS5SPFjnnP1Psnxp631fgR0",
-	"ItAw8Pnm83+jsPxb+MFyINssxVumgr0KT+6zH36srtoU7tJeK/gjCXzvG0n7UvyZ6LeU3fY7J+T9EdPq",
-	"PmKq3I/ryMxDi3hDGxFAo4ntvADduAM9OkDITTma68BYioBwj8BSiSMPlYvjZtJ2Bk55V5qlWo1B6hQZ",
-	"/AYyXpTouUI3L2EDEEhVqMi7d8+Qe7MAp+rvkTsy5srhdhEeDYKuV9PvK1x72Q5x29g/woPxRPI7WRPc",
-	"ZOtGvTu+3OxVdh7xAjEZLdrdFDFT/avs/ORVPTMw8pCgGznIWjsHZy6sv4RrZYnA1WZyRDBwfvlvb/Eb",
-	"yVRceH/Bh5onHHbR7VBojt3DeMYxN2ZjShyjh0Tip00oWe679koGnF+DAuG5U7OeU5yDkb+IApS5SD5D",
-	"Aiy/bkxFk7+I2pJIZR/sNSb63S6hjtbEJ9M1WRD84tbiSioHxg2qupW1E9PE8Oo7sd6bgdEFEhNdnGfU",
-	"jQatZoU/2SHlQjeotYcKhuT81G0XwxANiIeB/l9By/HfBuz46fMAA8MCdiUToZeSwm6bVkpz+9DQzTon",
-	"WrWNwIrcM2wqEslxwvuF0OyXwWsEbqnqdkWc7NZPMzFedu09vFHqqp3VtUMjN+SlmFkQa6bC8oRbztoE",
-	"vzHjmfVeEaIHdikWnZVYUat7P83Gy1b8+7/j4fdHae1ExDWPLUNKkooNFxZIx3udKwuMN9eU8DeKOew9",
-	"2tneDVbP6R3sd+XBazpv64/V6QoWS5mPhRdHy3M+kWyg4DNEjburv3/DLYKp5Ngoa2P0A9zux+dnHTjh",
-	"BdwchcxMpLnLHSLSZAMU1a9N8a21PLv5dY9Y8HOZiuieYRH0/JRbHg1IQieLrVMwfRhTq2EP8JCswQFq",
-	"6AdRfwbE7HQ2dT3oUcH+qrcHZiyvT2XfWFOBMoX97XSrNN1Zbi8qkJgfuLhfUQs4oePzM2JXMc+yBZ2w",
-	"dNG4jtB5o/TzHKaBfkBDMUezTIxExji27nEW+bxYvd+IWRe0GofRsJcg1g4YZ9M8tRIZHZL5WAtDSS2t",
-	"WzkhobuCqGsEVa5KfXOWnZPLqewVDuHQQu6ix26Ib0RrJEjyS2GO6KemqHQU6l3+WjWCM1RNMZkuYrHE",
-	"i77XELo4n8h4gvFnLoiRVWIYWZtwteCnwdYWxg5NtLGDR/1H/YYg0FCdOrFWuijFIswRk+WOD84OvypC",
-	"GqVhPJ3zhSmCNu8Yj3hjpOGH6BrroqwKt7zLiUODP2bBdXpsNSFrfSqqC5Iok7T2WTzRRqi1GYvcsgjO",
-	"o88Dq+ZS1q70erjMbsPsJtxsyOV8N6Hw3ZsHf1YBIac9BM5uQiXtfuF0pkPhHSzEC2iJfIijThOv12YY",
-	"ZYxI2Ap2SqoxVvFA7sQs7KShkEj0h1BRIV5gSPfYO3QZRTYj5L6mBXP1DlaqMkT7zuEU4amNAopCLEqi",
-	"1HbDBUcVRT5cAFUDll1Fmb6tb7gSGrs5vNVlr91oZsSHgDO6UKeN5h545jfAWawXZ+nkFEVT/oCHZ8lQ",
-	"unur26UCpFPh7B5VB5f8bjgPcKV8dF8JIVj9beA6UNolCI93XJJk4ytkvG/wlos4W2D6gNOnnFRVyQCd",
-	"Z9oKJm3gVeZQRXNuRTbl2WXEpIrTPBFJjx1Z40ARjasv4Ffm4PiI2N+YXwlgmSRPOn0HU//Gwr4TJ7ki",
-	"sTlU0a9hy1gxO1Ij/UoaG7YGP/watuA0Gsuns7A12N7bu//owYMH/e2Ang3Ra/H+x+Bf//lf3mPEJzX8",
-	"ItP57JmyIoPWogGDxvVMqLFMwtYgbP3rP/9L2ArCFoIUwZaEcCCWWjmd8EwsNfDiqNLA++Vib7/WZgAT",
-	"wC9wlEE5lepM3gfFMzsNzzzEZ34MWsUGuPBHYLet+XV/6X+txiYeP270V9Ta3HSeiDDeFY8vUzeSYrW9",
-	"zYR+W2tHk64NYm5ZXAq2pIsGA6C4CVe+dFOtwlkmgIUliPytHPkj2bF//e//F1Z+dwEtYTDvFeKX8Hnl",
-	"qYzP3e+hiooCRlGv8gtdk+VvbKzLhCFX14VjqaYm72J9GA0qRH3sAxRxH+yxtrFcJRwugnQ24UNhAzbj",
-	"SSKSjtdvDp6ddrd3HnUPnxyyWM4mIrPium6BaB3Kxavz7YP5zsufrrKfXic/Pfr+ZSoPfrLHe2Pz+q+v",
-	"v5me/KL1i53r7Gl8daquj15/9zwfvTH2zYuzBX9x+jg/uz8WJ7z/bk+fvR1uvzt7OPo6PTj8Ur85ToZP",
-	"vtydfDv8+vRkfPXlXvri7bOzl+ff/PLg7fen1qTfbO/tJG8Ocz58c/ziyS+p1m+nT3Z2t39+/frR/WRn",
-	"a/Ttg8OJuLr67uqb40dfXeZie6bfPrfqmZ0trr999W77lwP9YGv7u+vtw7fXz6+yeCd5eP5qK51+daTe",
-	"pNc5j7/+bp73Rz/Nvhv9svX9z9//8uToyS9PH7w7H50dPX/84uSr2Vu19dUvDw1/9ej6ly/fbW09Pzk4",
-	"l8n220vzDf/meu/wtXn06m2SxN9Mzl+928tjYZ+OHj/4Oj7ZHffHo5OXe8eHD59tZQ//+uD6TfZdsnN+",
-	"JHT24qf7z0YPh9uzrw++f/Lg+/tc8a9+/uvjrx+ol8+eXD3Ze6revDr69t3p+OBEma1H85OdU3ly+vD1",
-	"m4PD+dkie3FlH1vzaLa9c/zyeZL+/P2Znr356mT729HD734aTb5JvzUHXydv5Mvk++n33+qXKT+5enT/",
-	"aPRtrr7/5W3/6OV3ZpE+/Prw/KfDmX6x0x/1eX/v8O18pMQ3By9ezJP7mn959mjx9v7kl3zxdLj1XXx9",
-	"PX3Z3342+/ntIr8+eiPmf/nLkrryYPfR3o2mP3nVQL7yqqRZR5fbD7rDBdw1SlpZ5C+wKxFbwgYryTN7",
-	"+OS7715evho++jk7faP691X/Z3mwPLxbOIP9aW0YoT/wLp/YAyLwK4wyJSRQOVYiCViuitOIRspOUL1I",
-	"fa25JQns0fbjm8dXsI+GAZaspXGIAxZNxHXbTPh2282FfekjwC8uxaLTQaFwCbOAd0cH3ec//rrXf38z",
-	"eMESl8K9Xs/tfwOCi7vjborwv2fYwWx29BQEZgeLU5eyK0WFfBELI65ExtNaOysFcBvv1rtkbgStTegg",
-	"iaDyJSUKwm2gE2ojTMRVtyGl5PfDRli+9u9+XxcSQbWmVwVf8YO2nPlaTehcc0mtIF7iCaUiMffMkpOg",
-	"WVRaydUuZadGr6YHR6U+/TgwwvJcyetqdaCi61IIC252xC2HEuCKVMe1uk/AM5wH/hRzgMl/j/EABzlh",
-	"s9On5773r9+dtdZA95SRHlQp0Sm2vq5sUb8ctX+KOShGNLF2RmVJpBrp5o0c8vhSOEj9Qoyr7m4BL4cd",
-	"BxU1l9RlE6o2mfR49WxP+cLVwmN6NOoERXGIgLm8YxMUKU/3TKis7iYao45ccCoZGg0zNuNyPLHMaq8j",
-	"+QKW3s4z4TNBakLFpkuml16oQkWoEQhhgTZAxQo8j2hdAZiIJTrOp+R/10a4kq+hkj45HUeJ9cCqcB37",
-	"RchzDdOCZ5RehJgF1VFFL56dRYxjJrkLnoi+enbwNCL0+8fb232qSE6lxciLW0G0gPWn8POARYfkauqe",
-	"YcGJ8jPxnqjX63UKHw01GGK5K6GsWwNsucQwKCGSOOJaEFcGJudCqlxx59dHZ872XeIjgDJA9ZJ6Ohtv",
-	"uZfMFjxbxnm1ijy2g+OjSlz6oNXvbff68CQ0xGeyNWjt9vq9XboxJ3istnpzkaZdNMht/TS/ND1fvGcs",
-	"1jixvn73kp0KWykugBGIuBmXYkF6MsJ3wC1OAgacOwmac/VEkg5tqJCg82YgltaC+Tnd86D/obITMTUi",
-	"vRKmx7CSG+P02z3DokuZRB6hxGrGYSD+e8owuBSLUI3ktYvO4+lYZ9JOpqyN9Q1AncECB87tTYmDUqsj",
-	"0EtfCPv1u5enraUS2jv9/oZqSHerguQw/9cUQXJOgEuxWK7UdsjjiegeUpj/6oa9FAvjMi1YxjOB5jeO",
-	"1fdhizC6na4y61jYSMyr13M5+pWC4u+D1n1agaaJFSu1VS+fWuXvrcEPPwYtB0DSGrSOy2k25Q4an5cB",
-	"NwncBAgEuzXBkh2/rCXaA8cWdvp9l2PlwlawZRKiPGoLznll811RkI+4/a6Hddvvxor+F0Tu27SKr+SV",
-	"UMJUV0vPjFssdIHfdq28yOnrSKKnmscT4N4Bu9/fraNar6zbSeFv/+TLhl1ThGl2RZWF7/d3bybWhrqm",
-	"m9YaupFrF/tqewujBLemBeDq2pXHqJ+15UZZgWarxFwYSzbzAIPHZ3CVc8t4qECuYm0QMVhUMQ5HBQCJ",
-	"NwZ3euyghDvnXqYAFon14lzxcOePr1TOEwlFDA18jToaMlyiUzM+FfEhSMNRpyzxHxF8NNqfgwqafrUo",
-	"aeixnfH6BDG4QIVpRw7aN6qishdSFWEEEQT2jeD/HY+SSeGcJJdws1DxJNNK58aNg7UjDDHCuRzA7xGG",
-	"aZRg3DpjMYgTuK7FDBGHm+rqsTZ34aLUV0NYaKfHEOLawXEVUSChwpOHlvn23s7Ocsk+CgylgCKq14eI",
-	"ND721IYqlQaLrx4A8RlSINt7/V1WKaZezSZouPJeSWNLmGAUGTzwF9qBl7BCoAf0CXivDkl5NjeFk2Eq",
-	"uDIOnplEV62EaUZnBj0c2kUQslbgpaQiBO923GEVLv99sOolGQuMclrXJwY31bpMxIjnqXXoiR6Qa9uF",
-	"2G+Ib2oEJawd0wKDS1xJnRvnpdGIxLJugM7/Ux1h1c2+fZOJ5v2PH5FBL8GgN5ZyRv6lR6xkkkRKyLT3",
-	"biNhPCkjDvGV7ZtfqZWpxZducTk896en9YGyz2+8hCpXvLHFHeGuBjZcrFwbVYGJICvW3UsYEAJD0OkV",
-	"KiYbzzuaMOrbhWFWBY2CglGSqMPT93YA8uWVBHRTfcYfg9ZMm4Y708OzRyjIkmTvl6BdsHkXxu+4sZP4",
-	"klBhLH1n3wO7R8zyS4ygde+B1qZHXkFBBjXWOumxM+LXIUbmi0TCNTURmRiUTWUixtp6ZLGjWj899lTE",
-	"EoNtXKkRNwZWr35N1XYKbVbaMiZnvyhSYsluEypjZZpWbqZ2pe7DQtiOxyFzUPXMal27GJqY/wmRQY3/",
-	"OwH5iU4WH4E7FPWQ3tdNRkAq7z8Jf6LaCc3yt187WPk/OFfa6+/d/MYbbZ/rXFEX27fo4pgvMChW61c8",
-	"Gwt67/5t5tNQQPgz8048hAI0Xcc3YVdvYpS5cfp2o+z+Zr1MjtmRA7T6EdLB8n3P8dlQVSM1rGZjYctg",
-	"Da3EZmHOoQlulObODQVLbmTsxy5AnTMfKROUQUCYeYmhdMtQ8h2shD7RqYNgkglJ2u67GnA6Mju9Ec66",
-	"gpMcBSz68tEDtr37qAvfdfHLzjph6Od1clAj3mCjGItbXRFjM52ulb1cwNDteA0Fa/0pgn5iEbSI0Noo",
-	"fOKu/ylxbpY4CcqRZ/GE1msD18ztZCtOdZ5kOe5VswD3nCopl24PXfikDuFl9pU2qB22/9P//e//4//z",
-	"7/7jf/if//P/8L/9l3//7zoBOcYScusg5F+9YiBivM2veziIHjx8qJXlUoksGtRbv2fYmFsx54tQuWIO",
-	"TpZE3xulaiYJpVx5WwJaU77rvvuu+4U3PZPjJVSE+OwZMCMQS1s1RDCprK5aufVcORtn4AJblV5BlGdF",
-	"uTVpvAK9DKVJheoiluqxQYDbApMNwzjRARe4SoqdoMDT9JTgW4an0ckCXbrFKeNr3XT3Mbq3sugYUYxw",
-	"To6NTHHMi1CB8s+MngqqSoKX2FBMJHaPHn/qol0HPuFq4eKJQwVyLCajQLudgCKSCydsJnjikutLfzns",
-	"V22nQwVaC8Y6K5p8UXNjQC6MSud2Ihbod5JjpTOMdX/nBfUplftz6N6VrF0Weaq/SKSBg5REuJBv0emI",
-	"7hxmJjxDqv7//q//7j//h//pP/3v/+N/+V//zwHjDhO4tqaOH+P26bkSGaxEmhrqWagrmWlF8MUVkpUl",
-	"AUNH9QiDUAERBY58n5+8fd09OD4+eupcbuW3b4+fvTl6GhHheUc0xSeEqkSrwBxnXLf2Xr9f1nHnsxka",
-	"GvFVf9+Hijo4fXt+cviMCikWPjJFjeM43s6EOnoasEQmPr3WxRjwpbNuJ5nOx7QxjpAGDNF1i73wB+/C",
-	"RaPDntQKhMBxq0SWRLS8c96oH2EYCNACEtdJfqN9jFI6Mzkeo0nUbw1rR/PrCyJwEHTm1xeJuLJapyYK",
-	"WK/X6/TQ1TZcVOdW3MJ0DMtruLKuGz03jVIALbyjtobiqxVK8z4TP427DxLJ7e5jLEjQVYJF//WSv/3u",
-	"gyEq/w2jyZXUCthqLYYJyQol97sO6PzN0ds7j6iBv5CVtbaxTQzh7gMsWcbvNMbGjf1dR/shm3zzcH/v",
-	"ncehftD2A0HWRabKgSXb3J1H8+zNtxsH8TGl9nqR+QbR/ZVHwv3EQvtdzSv9xze/cKjVKJUUpPYZhPx1",
-	"fmQ9Zt442SSU3zOFtOFu12b/vBdNixp2a4y5TtRFf2TF5hAUWKExCfCGRf+EACpkjdhnQ20nBPqH0BEi",
-	"WSl1ly7Q3+kEExcDhmI9m2dajcuorLGw5EgkUyxh9ZMwUUBiZwLny/GWrocDIRR9L1TP0S3JuLViOrPG",
-	"oXJl2lr4eiYyNwZFvdBXLnPOIb8PQjXjLteesBzQv4kjwpIRO48JxHvK1eLC9xT5vLgTYbNF9wBGh9G1",
-	"rrYG6vZusrAmheAaqsh/fwHbVYqvjbGnE26aQtkoZE0kIBtvlJyOS4j1j2FZbiy5+Ilty383LOxzWIj3",
-	"dm7BN8+0fs3Vwq2I+eOyT95gRCX2Uyk1sJl16tyu553PfKLQTcjrA9SJ66hkWEMjVK6IBuOWaRULUo/h",
-	"6VoIFnIyD1dRYPmSEh4qmKz0lcuutAuJdDUugdxR+c8ts3MJQlUex0IkZuDquwqDgawwKFI6/HQwpTQl",
-	"3CehEpGwtkPC17kN3FegG4bKK9Hu1aLwmM9OdaBNHUaOMyzNstPfI/0Vw8NC5dKhvUndB6+rhOWKsAaw",
-	"bgMqnbQA1GfB63xVWvTeIQXgDeIVTFibSzIMNHFI2OoVvrTXHI1ZXSFcht4HM4bPaV58phI2XRSFl9ys",
-	"KofChz8vHQxHyRtOxjW5TmvH497yEaDQRyXm9RODR5SKz9SeJ4PIjLKgRdJ0nio1aVy2NJ6tpUdRe51X",
-	"iDvTlkOLaEgDskUHSqj8NhNqnL+0V+oHZQLOpQ99ftjvs//3/9jrbe/1djoDpEnsG40o6KVKeVxxU9G0",
-	"VlbB10FFIyuFmxcbhc6RUFExIywzMlhX04i1nfgVsClPRzqbisTHY9XOfidYM62V791ZjFhbJqnA8Cs+",
-	"NDrNLYhMI4HhcFTWHRpdPn5VJoJ8Gc5PpxeqZzyeeAsmxS0NQF4Ddl4B4Fv2mZfIi+YjSTVL1bA+sTxT",
-	"hwNtkGfeiLm7JT6tQPMP4sFeF4KKLGOZtWyWJzJX1mo93yTUYK+KLUsxpfa1JMYErr7RGLhXqKRibeKr",
-	"xXXMjbsyUQHqlE6NQhVy7VZA3JeLJjk0PIkGmJ9z0aDvsfZe/3GoCsyPCyzLFrEth/vhPqN5utBjkB17",
-	"uHtE4McQGy/uuIu8z6KVIpWRT3KhOq8RE+jPHmFEKCZ+VCBN+FSU1fcHrFKWCXhkIjJWLZvVCVzlJizW",
-	"xNoa1LjtnUedoChvOtUKeKBDcZAGXfhL1bJAOZvI2axaZ5/ENmSNsETcXBQQKZXvCpyUg6qb40OVRcwB",
-	"QW2R3aQs+uJrn0BfXK7zdivWuv3pVEU/vuIs+DJQ7UiaCyXmuHOuTEQuOh/OgD+2fesfnFsTX63i47jj",
-	"sJlhF+IvMmrQYNYogcRbeQxcsCyWdR2Lma2VNgXxrx22QKpBp9yS8zNsdQKGUGJk3+Is1cZSIE/TUX2m",
-	"kregAp36cX5EOeQZiGlFRw2H5Ss9Z1OuFkXOJJXA/htXj3iagopU025Ns4YUrM/eK5aECpZmIO9LbJKU",
-	"aIWwNk7FRazPTMRCWQqMSkJFYE3toix3v9/pFfhcEZa1KoMTGswQoMsouy5I7VPQT7UWWQP1vF4+PuZv",
-	"k2YwYme6MpmbdWr/NYaE38BwSKn1fAZpatVW4808vSa2cVqo+jdGnJfaOwJ6usCfoncQfD5aAPpvs8b8",
-	"QS27n5ulORYxXdyBOinA6bYGnyZgCrT2LMVeVTlUj6KefKCVQ4NjWjmgOpfIfykWlHSxFFTVK7L4QlUP",
-	"KTGWL4yHFCPZe6OPhNr5SBJvA6DJn/6RD4y5/0dwkOzcavFfUFzBb2IT8OotGJnr6kxOhc7tHVwxnhEg",
-	"c1gvdleActenS9dwfhF5gC6+GtgvGj2iShl/NtEp2ncH6GvIRCIzEVtDLZAVZ11VCwx85IpFVBsHU5Vc",
-	"bZxQWT7GfB8z0XPveiDwCc/ZDnx207pqJ5QmVYloDFgqL0UJ5BqqNTrAC2EPfJWAGtPYJeJZ1mhp0jBn",
-	"dErL2OaEEl2BN3jlfEiNS79mhXob7/omGINPoSj/cVTQA49Ffc/4Va+cAgcbg1rEkkTWNIryEQcZfvS0",
-	"9f5Hd4YQfrrr0GY2Z77zpQI5bKYlVuy2pbmKmkukufQINr2GyzPm6Sn9+kLYVbGyKX/hUizuRDNBczMO",
-	"hvz3aKpETbtLYzcHZH2x9UX9gi5E36FUHEewckCCNUUiXJVRyt8hZgLvfvhl/dFz3X5nuJKnnulwKtXS",
-	"dmA35yevOlVB1tE/nqhGmdWdACoP4bH0b3kCqBIgVk+oOOoqbRHGKKXcq7KuTLtedCFUOktEBuL4Mg4U",
-	"hsmP2OnuPUOQ/m8RRcqZ7gtKDShuCg/BIqjl4gJZFKkGWFKEZ8Ljprmi7eRe9CVvLsWs2UZQOd7HsJab",
-	"hOOiEsEWzLPrURJL4q/DtVXBnxorO/jz3fQbFqe4zXkKkNs0NVFDSmysfXSRgWbTyEZqMGvEz2rzqTUQ",
-	"VFhVldMsVdgoENluoRY0KMSniE3xB2YHn0lu37nNyw7yBy7zZxRb+fvzrxOC9SzBXVi7dvTXMrH8NjzM",
-	"Feu4LR+jShRLvKtS5iMqGAjyCE5srsRU28An8k8rBizVK/odZIHKwf07EVLWsewPk0/+ZE4V5vSH5i/H",
-	"52fNXMVpDL4cRbPB+Sl+b2rVJrgvT0WZhQ4Xo6iO1/b4VC5GXQpTYmm6BEgMtuJpii/53waFK60aluiR",
-	"Uj3ckg8NQBOj0nOmMThMmmrhTpVoJfYZD1XKrchqgKDOvGgo/CxwpY3d5Jo4G63Ba3HrCEG/UGXByt4/",
-	"hoWZVopcIMsuVod3VvWVrRgzmtb4901LX6ddkR7RdQVY/kG260RwjAH1W9O8WTNfan3JaSeysejij8yI",
-	"KVdWxmbg6yukYmQxyM/jXcqMyhH12JFLXQlClWmHSVugE1dPsRGWypiFqjDlUd1SmURU1o0imJosgNX0",
-	"O5ENQmX0VGhFvvZ7COyIlrayyiymdrsOlMYqrckiwqgm5FqhKgtxFg9iLsuFq5wYIXgcInO40rfQaKiW",
-	"0OToKYzhPFwyCQ4ag3lQbaNU64BFHiYkotT3aCg11YlwObkFomENHpA8KfvMY+TBbJ3JMVQNkHewtMTd",
-	"fa18hMDTxPOlhzhNmhjmORbweS0+VqYJEecx0uUn9qBs4iGublGVg/y9pMj9Q+htv5ufNZH2JrZaCF9b",
-	"1UpzzWoe+VDK6CXy9AcEzbBap40gBZSYV0q3hcqn3flopKI5ZIS7q+1cSBXrLBOxjRzIBjUwzoUxYjm/",
-	"Dh0WKF4ZYG+NeXLA8g48NLIoQ6dq8TWVABYQIPaXkpXnqozMxzqXIP0dqELkKt0vxQTbBUg8HMwOYmqE",
-	"CgRPci4TJ0xYPNGa8kfMmsJ13vrqKkIisDqa+JzvxyGAYDm1eg6mg8ReDbolkA0HzuHLtBVACEvbyEY6",
-	"TfW8jGQ1TI9CRaHFxH9rCYY3h4yG6qYEwxtDRk+Ffb34RLmFh0g7d3KerxHRq+RvhP27g5j7G2HwfzMZ",
-	"hwVzPxWYuOK4GHD51XTCRjbvK1Gu07Sf62zs0X4KfleFcSuPtgNTR6tcifGCzwKvTo0uDngmMNlpnQP5",
-	"XA2lSl4vqATmZ5KbytnSnMoKDm5O/zDq2FRfEU1Vtn2dVnaLUCyq/9GEMAPawVhY3PY32E3Ehrm1WoWq",
-	"7eIc6DMVyLOLmfhL2Kq/ErYYUM9YWBwvDfcvrrKhC5AI6JYRV4SJ4YqL9HBgnaI+pktxq4EW8irQ+VhY",
-	"eKbSj8PkRjRuzPnUqn503AUWICQXpd1hVegFEzxLpcgIL+SsluFvG8jRp/c7WvQQXV4KofLiJVJS3dbU",
-	"jpZxwqg0SqgwTm4oUq3GLgqlBgGEqcCGiWtfG9pZ8mE9lnayXuEDXixUQDezSgl07BtxEwilRhJmV1Fm",
-	"qccOiqm5CdXrymJ+DkqMNKEL/PbC38O0QAcUBgiXa1GRitIoEKlluSiVXzMfAwPKtktiDHxsNOYtuiBX",
-	"NABiDxwEzwHb29kJlR8QbtQF/FzJhEQVd/UBSt4EblmgUxm+MCxsYex1C3pPZSxtuujsM24uC3rFKBpO",
-	"tTz80aFURXbAMmGzRT2Q320F8mT0vo64TE25rTifUPHUZTmXZXqhKUzoJsYPgx+gyQMr8RSlwrHygkAZ",
-	"mw4SknsDvplUKwQiDbvfX1lCPptdTKVBiI9ov3zp51xbzvZ2HpcvZNyKC8TMwKxRt5TD3Cxg3xI9V1i8",
-	"ot0AlYGIW1ROrRA6sZiNTpMS5cPdgQ132JOlG+wjiJ/QNnTzmcI2112eT4Ao9tczraX7808A5c9ljfgz",
-	"crQhcrSQe+BkLUs9rF2XNRyL7dwgZd8+VJ0vY33i9TRFPHpbFoYhVt9GEWr56u0wDlo6MF6Xqu4CK1dl",
-	"EKMr92iRj4mBo2hAgOtxRVLoMVgZb4Stjgcv8cId5y7FCadyRUzprp712F7/cXHjuWcu8Bop1H+YULXZ",
-	"qjTiLg7fSbtafBu2acpBfFngVe0Fqqrks18yc0x50pZNRTZGWADKE/ZDm83WDG91ISnThYZWH3oVs7OO",
-	"XVfcWnDf5pko7jxuGNzZq8u+9o75O88O+IBr5k+7yZ+JCH/I66RQwzznIPBncav7o4hbbL5E3s6EMojv",
-	"tqmMvAOdrTIj0GTn172xsO/ESa5cpWj31YtM57NnsPhHaqTL708nPBP4lcumCJWZoPEdY7aK5xB0naYU",
-	"/es//0tnwJZL1WM4gvuGgKPISlDLmKrWg+a2fuhTboXPxgpVu1ITPmDHLw9P/83DjjONu1pZqeBXBQ4Q",
-	"Jl+xU4FOy/UV763Wq5Wp7URMXUlR/2QJh1wrWY2trtas9lp7sQC+MGtFNS5uikIZHmCxVdAfSWX3C1FT",
-	"p9oIXV3VL2EIzjOMgMzOUVs4uSO8DnWKtTMnvJqdBo1TcQHGx4K1t9lE5xkbLkLlKhAErLk/j8yzXxSy",
-	"wJWgkjs0AujVQVaMcljDulqMzXiNGTNoUJwoklCKZSHf9RdfVCUMv97G8lREX3xRWFNSboyM/e07KEYW",
-	"qkQjCrT1m8LaDjjs69O3b1jx64xnRnQqEBoYR7aU6RewoYg5WhkYhfxUxDuUVRw5ZYJsQdL2QnXI07Ty",
-	"YFCDHHIqVDPYe9t5gJz9yToUJ6C2oL4BaETxzAjaJRMNWgj2ia5On76k6RKMvYpRspLWiHTUY0e+yhzj",
-	"bK+/PViFmZMmVCOphG8Z05nQTW/ZvKz5l3lR0o202ZQ1FMs2LCxOUi+wXBVm6SFX/q/OTNob7ESdHnvt",
-	"QalCJdUst+SL7NPCU9ABgbsMSihQik7EokuWDbkRD/YI0ipUBWsoQtLgmb0+m4hrlsixtKYTlC2lVGEY",
-	"y1ZF8ioKVfW17QdsuLDCBIyzWM4mIivrKBbbQbVWnMaiR6HaftCFtyj8wxCslpsva1eYXmHgrjA+X0+R",
-	"BG9QLDIQSxAvZ2lqxdlA0wwrGw5VWW4Vqc8dLYp3qZz1osHiwDdHvuHbRA1PqVr/x5N9oYPPJPpWZri+",
-	"IBVdHEGRRQEL/DkE4DUzrpYCv1MwDby1Ni7OsYaC5DdzBtZee9or4vUnnQDeFkt8qTg/ILZVbqR2820G",
-	"slTlkmi+EoJQrV68AfF5OFuf2W71Kde8znmGuXW2bk5HZ+BjeqkAqdPmm8loWZQKUD7UaVLZrJr406nW",
-	"fycU0UJuQWBS6hoE2Koc1CgDUfHaKo/2hONwryuct2xilbV23P5/TuciRgGifOClremiqrzgpm3SjqxO",
-	"9Pp6bG99BTZviKnF094zWNzYBGwk0xJTyyC19tg7nl6SJARNGBB+jAvK3FxTeamMIzVuQuUb3weSw0dJ",
-	"BgSCo+vVPRoUhi54nFXpEc1KZVJ2v4JGTp332DGOFnSxS7EwwnZBHkkGNFfGk4QqC8OFvNA5m8M0STGa",
-	"cszvxorPfDYTPHP4vFjx0ovc6yB7znArboJvwUHMRIb78octdNZjb7HQ2b4jGV8uwemLH6v82cpoIwc6",
-	"coHCJehmvrwgSHHd2q/VguCIFZjkgn4xWqv6i8VPTnkufpllUmfSLqJQtVM9dz8gw+kWv7H2RI4n7rce",
-	"O5NwOjLBL5l2eQwIfeyKkLu3sBGZ9BiRAJ4RpVmSC4yzJmd1yg0qg0NtJ6GC3zAb1RDNNeYe6WwNpbQq",
-	"y9MKWkIBjfzQqn1Zf4RWBb4u/vKjhy+Lv39c3rmgdd2F9rtXHCPpkFed6swSyltyAE3VPj8VJnbfPc1F",
-	"8Tv+XfntuOy++hGf+HFd4cIEMd0ikE4jXHXkpO1oxFMD3yAjWEfDCTksV9K2hlqngqu11RKJu8COceJY",
-	"rhwCKNxIByfPD9nu7u5jZy8CMW1khN0P1UxksVC2Kyj6IPoyQm76X+08AXXs2XWc5olwvHqFbogynA+g",
-	"NWjt9HcedPvb3f72Wb8/wP9/2X806PfXzRd2GsbaagSCSrgVXein1bTnY929XS3JcnXgwdhiYKXLdnYr",
-	"hO6YGO7NOEegLsz0M6Ei3qyvRJby2Yevx87t14OG9gkWpCyuafkYlOdsylNpfOQu5oDysSGJHl5ZW+/T",
-	"8vE6vrt7d7ZbHSLCuVppEVcapCxhfAESN3RxbYOmSiN3LU26426zz1QfE+7vdfUxa4IUsY9PqGH+EdDz",
-	"cNYVSZQEz/UxbyVuMopTel6VIuppXaFyOc9csegoEdOZtkLFi+5LrD+nSS6jWgq4kMzwkYAfUI0bYKqR",
-	"zRYV6zkKnpdiUYItwBdDnZSIPmUkTyZMnlrWhmdCBcMN6Hljuc1NUBmU7Z6IWcoXKE/S/eL1Grr31Rht",
-	"XiLW0DE2Ja6wjINTae1c+2kYlvHYBbsVA/behESORgJzAmqjRmuRLNcINGcPC99jL8XCOH8xs5p0KScx",
-	"Jy5ii+3sofHalAV7ZOYWIjfig/OfkEP45CfkEh+W/gRqQmWqd0t/CpWTZ5pkdKJIOOWtuyL6VIjypVi0",
-	"Nqdu/zYORKP81LjLuCrrAoEd7h+e47bOApByOZnsHb6J9SF4/kDRMXVvdpawrJ6d8fG6AbnHtvCZ90Gr",
-	"4eTd9Gr5SvHG+6AGoLXp7eK5DwfE+jNX7G89V6wApwbCbrj0qsaXG9FhMVMsOhp1X2PEZuXElJnolGsk",
-	"R5TmBMQfUV0eX8rNsPbe9g7op3i1yBrk/uaa95T+/WF8b/Sa0jlvDfzq5zXWSvzRq3ndgjaPK8tNpez+",
-	"IMn8a0lzDeR1QYRvtBKOEjGW11+n0Fylno2jwbbOWPQFGngnxdUM+7vb3ytUr3XYMy+E/UCqg0Gupbz+",
-	"J7n1YD0++N6CJnc3HhFyzFqfr82MVDHJuG7lFzrHQmW/aQx/Ai6vw1fYcH7uRqxAQwj1+HtDMuyzSOVp",
-	"GoUqTgXPDCvsmXAmScLeZxGMP/LxE6TVkP8bUcDZa+6K2ZFiQ7YxrF8fwXzw8oFG91kmELeZ4hNcl9L2",
-	"2DPMBiY6DZUECRvEf8OiK5EZqVVUKnAVRuLIWKrK1Qcqm0vRw9QguvKURg0Hqy2ohIoeD4WdC6FAtUNn",
-	"H9pHCsVg7UWI2oePJXZqQY+98279ykAmztY6z6QVbC6V+VDNh8r6OP0nVOXmUCb0J1eAbgKA+B0EgY+j",
-	"+XwW5IhNV4BHjvjNV8Hfowz0pz5xV+yJ22sTWyWkzXrfrkefNYyeJjSuspKAc+1WfWYBlQsrA1ZL3Og6",
-	"6HCPHTgHbMVP7MB5Nrk/Dyrj/oiHtuxmXe0SzB8tB/Nn9YmN5l3uL21e2786nQa/ARG7KiQ1WotpR9Fc",
-	"TGkzUTmUqIIdNZVKNJB5qNo7/e1Oj1E7ToiheNGqvbcCFcWNQ65r7/T7HcoFChVliEqDFuYeO62jU5El",
-	"u8CyovOwXwWryqCJn0SMgEPFU5vwq+r4WKG6AcJqLWq9g7ZaA2u17+3wBLjvixbt9KtbHqp2ZdkpbzTC",
-	"vKBGuwKt9Zl2AsXHEAvKg/6ZIhDLATRxmQOX4+UZMLKZ39Mse0P31W7/tFT+Q0oWRAMVZFHELGgUNKoM",
-	"fKPIsfVrAei30bBJyBjLnNVhKjnmh9HyruBPW1Ju5VAUJ8Yl53cILarkzvV4anEtQXgp48CqYkmAgE9r",
-	"BJOnApp8nulpwaVusmLSK39WrNpkglyiOYdIcSPVfajY0BjEVki91D4WQ1tT9awg599W/MwdGj+f9SWD",
-	"C/MAc/d3sFoBgND/gfiNrT56z4QKQcQCNpO+GZcVdSkWRZpKnilTwIyTDxkDoGc6lfECrnLEHP+yqHvQ",
-	"YSN57U4rNrSxMME+OY8dLjHzVfy5WpShms517YiAznjkRKEoVLmyMmWFlcljp3iPR1Ezw00OnR8uoj1U",
-	"5WtSuQAqJxn1HHD3BbdRZ72fl4qwfCS5hBr/TDVyqfMz3Pi11msiiz+rj3/Mq9dculj54u6lPWmqIVTn",
-	"HZuLaZ1i2AkhHwjLE275fqEYua4QTgzz7mvlnyiyJlQ3qPM1BWaN66ZygD5WZjv1sNb6hqf9z1t4kxuj",
-	"1IM9qX2cAlZVut3yvBlvwA9teK0lwLg7z189Ho2Mrol7Bs5B6q5PldQrLrEDnwLiIUOK6ykixXvfX0hU",
-	"sLV+puA2Ls3v0rK8MKezA+Yxlxhp+LXWR5ghoDH/xUkbWK2iwGkKCiMADLSK31S536UJlbseOz32Rvvv",
-	"F8KumhGwpEBSVgPxBgS6h901vM9mGFFu4d7lSSqVcLesb8xn6HyQ+6MUWsgsYYJQoT8kXbilJWsFwnlS",
-	"un+JcWUWKp5kWuncUJOweFPg7ihAHcDvUYcW6EpkiYwt41mGUGWUTDxcsCloY2MYiJk4QFzvSym6RiyX",
-	"yBlIGjMqDx1Ff26eVyXHvzut/hYzeaHV33bckFYjmU1JfS1L9CDRJs1yQb1syK+toeCZyA5yO2kNfvgR",
-	"+CTl3KyvBQ2/Uo/4t8tXT3ScT138QJ6lrUFrC7muG8KvDSVm0WyKyZFFqjpmspugYDKXYuGAmEDSQA9o",
-	"r9SzsHBos7a2knlW1BR3DmZKXTWWZ9aUlbT3gXWFyo3IJdYjIKsS81q6vWGkb9h6eiwV3tZZqJza0GMH",
-	"tbcK/EWZ1epqs3ZkKNkQ5o6m4St9CSJW8VC9e56JogqKVg5E2+0O6Do+txHaIdbh4APbRlDkx8mzg6ev",
-	"nzmdxqf3FOX9b7eseq4KsDkcuCugUrboUwhv2aDV3US7mHe3VWhIrqBSFVHGUhUYWMXC7DfZbOplVcU1",
-	"x4wQV17VBZNyW8GiQAtQj73LJKYf4J7pmZVTaayMQQigwKV4wdoUeRCEqvT3Eyqpz8zy9v0igpy1V8LO",
-	"67tApozVFSNubpixGZfjCV5w7s4uyhIWakIBDWNEpYCXC1pfrjXY5qyo2keKvdWuHCI977R6xk2oopHO",
-	"pk8L3JaC8eQqERk8mooLfJ7SoVz53+PzMwwSLwqUucqIMU9LtX1AYRq8osc7kYcSQ2i2oZrwAgB5igks",
-	"hYCGpgVn9oPDUVtYzwibiXG1OlrgZJErkeoZCiMu3Y3wNw6Oj9yRQyh5kY6YE5Sq0lq1MKShqmyMUwEl",
-	"x0G9GuW1KENBJOx0twvrwK0cpqWEaifCCDbjdlKgmO3190gYwX1AyAqXYzrjpgwKqY+5fvBdRaiG5Bwv",
-	"uhiiq2QqFSHN68ywdpRpDMSHrz2uTPVAdqoMGx5q6OI400NBzeNeD3nKVUwYsMBN44nwHVZa0zMDGsP/",
-	"HwAA//8=",
+	"7P1bbyPJtieGf5X4c+aPIrtTFClRKonCho9KJVWrLpJal67q3dlmBjODZJSSEayMSFGsdgFnAN/mYWZs",
+	"wzbm0QMYx+fp2C/2w+DABvxRDmb32N/CiLUi8kImKam6q6r33t1odItkZtxj3ddv/VQL5XgiBRNa1bo/",
+	"1UaMRiyBPw8v6dD8P2IqTPhEcylq3drliBFN1fUjRW5YorgUhCpCidKJFEPChOZ6RjQdemQgExIcD9Ze",
+	"UR2OAkJFBB9PpGD2u2bNq7FbOp7ErNat+bWbTb9W82oqHLExNX1PqNYsMf3+p37t5of22u6PP7TWdn/8",
+	"yq/985pX07OJeVHphIth7cMHr3YcsfFEaib0OZvEdMaixSmcJUwxoYkZOkngMSIHhArCaBJzlpCEvUuZ",
+	"0mTK9YjoESOKjhkJssbD2doLNoPh52NlIh3Xuj/UdJKy2o9Vg3spQ4pjqFrVq/OXZhimuzBhVLMIFrq8",
+	"Rus37XUtI6nWNwetcDvaYWvbdKe/1qFbu2u70Wa4tjFoD3YGj9lGv90qjW9xPOdMJ7P9gWbJ4oguWChF",
+	"pIiWZEq5Jn02kAkjOplxMSR0SLkoT3/MBR+bFWhlU+dCsyFLah9MZxOa0DHT9nAVlvIFmy12v0+u2YzM",
+	"ZErCkZSKwWHSI65wbcyxq1NydXX8lHBFeMRo3PBIKvi7lBE6lmLoi5lMs61UXdI2c9nY2iIxM4dKeSTi",
+	"Q66VR4K1wCNBz/ynGRBzartBkxxrX7DbCU+YIhsdMpJpogg1q0W4VmTAE6VJqljTF6UtuufGcDNNvG41",
+	"rybo2Lw7d8LKC0xvXzIx1KNad2NryzML7j63veJN+WF/7Y907X1rbbfX7K79+PWSmzKAO7jyhgeGBgSk",
+	"bpbkq8AzS0NJKMdjuqaY2VBzSGOuNBxcOlSNrjm/vpgmXDMyopMJE4pIEc8IHxApGBmbTpnCY54mibmI",
+	"jpDUkYj4wtAkmnAlRcMjLFaMdNobTXIKQ6TxHlxMmWrCNTQUU3NZoc8pF2p+RzLCUr3mlkItW+x2a6NT",
+	"Wl/fV1/Vff+r/6z+er3xn/i1H3z/dqNt/rO55vu3j5khT3XzlAePrniq8VXDPLJshwypXLJL+0JNWUI2",
+	"Wx2kUkKSvoxmZDpiAtakvIVcweojfVGM1KeMXpcWmsAFY+SGxikzzwdfBQ9eyJy2/+ZW81JG8vjpyuPO",
+	"o6ab24TqUT4zHtW8mqEkPDEMxVD44vQGMhlTXevW0hSeXOz8ahJLGi3rPoVfP+EAPpiX1UQKxYD6PqHR",
+	"M6rZlALlDaUwDNP8SSeTmCOTWp8ksh+z8ddvFXKsvLt/nrBBrVv7Z+u57LCOv6r1M3wLOy1P9TU7GFFN",
+	"KJxcFhElx0yPDDtJRapoP2akHkxZOKK616dRzw052COUTEbm/Ip03GcJcmupRywhhu2sTRI5TOjYI+51",
+	"eLpHJ5PemCsgOQEc8IQNUsUiYjhDmLDIiCs0Vs3aB88syjkyi8+5KGb/nbjBFRnT2GymGWJC+gmj10a4",
+	"StKY7ZGAJYlMVAAUFynogLM4wuEfSDGIefjFBh/GVBnCDtRoajaa3cI4ZWImloqIJWRKZ3skCGXEAqLo",
+	"TPnCPNkk+ySUwrGDe0pfplWleRz7QjGtY3OQ6kFolyHwSGLEm4Y5PKliiblJZixsTHls3tX0mglf1AP3",
+	"aw++MVIAPGM/QgP26Jonzat9mYoIGNN0xBJmGrEHj8YJo9GsB08E+YE0R7H8m2lX2KtPuPKFkGbqIeM3",
+	"uPv4mUYzMmOa1AN8tCek7rnHAs8X5e9pNMMRG5JGRjKO8KCMpdKEak3D0djsruGcYzozI8+/7cV8zHXQ",
+	"MGT/g1c7kkmfRxETn/NInUhNaBzLKYtIPRi4IQQNz22Cu8MgDZodKSy/+djrxzK8NotDEq6uzcnSiTTi",
+	"YVHmmFClpjIxS0+mKHXUA/tjz/3Y4yKUScJCbfoH6UdpmdAhI5qH10w/UkTxoaA6TRhsIjQFR16TEVUE",
+	"Bcgo3z58r8fFDY15aQPtL/aNoNEkT7iIQNp21I+xCHQtpkBeGiRyTKgv7MLEcshFTkLhY88xjWxXLeG/",
+	"5GMmU/0F6H/EIzjbyAcIF0TzMQMa9kwK9lnpl5QkpprtwdFImJJpEjK3aTCkY2EEFRofGtr7Oce2L0hq",
+	"9A8WGiF7QHmcJnagIOixcCSZMnIft0MkEdOUxzDsE6mPDJn5vFeXqDQcZevoOSpmFDG1h/dnwPCywO2N",
+	"2CSWM0N64LKoKTfKQUTkYEDqQXYLaapHvYiDiABENYxlGiWpyL9swKzP6MxcpUspX9JkyD43K4R94YrE",
+	"pnMjTVMUxRVLblhCaBiyiUZufZaAfs3N20eUxyz63IMtWGY0HSIzpUbMMEwk0yBQ0wfbDbBTHHyqRudI",
+	"hT/3qEMaA/M2xwrpySPVJUFGhEFZ9QgTYTKbaBYZ+jpWw17+QINEeG806qIwVTqZPFLkUl4zgWwiYjG/",
+	"YcnskfLFWEbM9Wl+M6TYiBl8mCYs8pDaKxLyyYglmt3qvIeIwTh8kckyhyKUhqjvH168YDO4IXTMVCbP",
+	"7k8mx08NL5qkapQPO2MYjT3XX2DIptJ0PAFRSEtJBjRBpgBKOB67R4qEhiES22T2Vg/2O+MLFyy54SG7",
+	"EvSG8tjcqs9K7QwtYCIy0h1IWKmCxYnkVOzh0bO2lwCsVmtgtgqIQjNV0xevzQobydLIlzDoXjhi4XUv",
+	"zWcUeNmhIfYh00KacD0zynAaI2uCF/EOmO00p3+eXqEUYuRaeJhFvoBn68Gr45PjJ/sHL3oHpyeXhyeX",
+	"vYNvDg9e9I72j19enR/+AV80+2h23LD3qSF9WhqOU5pGceCkDqeSatqnyhw/N9S+4VsUqWaC+x5KIVgI",
+	"NrJ+Iq8ZGfNozQrVDTzBqQ7lmKFcfi3kVHQJtQYUkAplYv4PHYzoDQObD9eaRU0Cy2+GzZUVzgfM8nLT",
+	"CJouCwd+ifCeMJ0mQuWEhg+sRpMoTXQy88WYRnDZPNgAEJYjCiYePSoblk3ninTaG6YVkLwiX1hxm8C5",
+	"hbWteUX7duEcLTu49un1gqH0A9oS5CsqZlZdVJ/zopybFQA5nUV7aJqtvhG/2mSvhOG/MuHv2ecWJ4Dk",
+	"Ad9UhsBdMwG2SEP9nAxsLk/CbuQ1i1BEB3sgSML4EyoL9UyHg7uFpoCEqZFt1j7nwTUwIjw24ZRGJ4p4",
+	"JLCEuFcwHwRW0gHuZETayLpBgBbbfg+MzEK+kUpzMSzKMO7p3pgrxcXQyjJXYpJIM3Fz/w/hic8rrMfx",
+	"mjVF9FONcoDRIcEY4RwVTtSzZt/Fa272ADYALi0lER8MWEnLN0IT6la+QCpIBjxm81za7LlVllFRwncy",
+	"DRqYnfKF46OTNJlIxRa0RkqCIdNnRp86AWNSACeioEOi7ch8mWtppOJH05xVCx1TAdpb4irkbRoNoVvk",
+	"DjhmPqZD1gD1dIY2C+BX8Dno+iKz9KBsYOh7NgEw+Xi4nmV2h69nfMUXOWNxTP5KqHQykYlm0SsWcXoJ",
+	"hsIvIyWbvQ2KvZlegibYS21Tpqf9zDwBo4tQZqbxWSInLNGcqVp3QGPFvNqk8NVPNbRrsKhHdclGanjI",
+	"mpGCFg2lXg1P010zRHNuDe2qzij7g3vZK3WdewJl/y0Ltekln9NLrh46L67ZuPzHqqEWlu+DVxvT22N8",
+	"ayN309EkobOFyWDrq0dfsJc+YALW3sGjKrcf8uyCUSpwN1wOyJgLZhjb3Qb3xW0x/VXN5lBELLpAbqIe",
+	"OBMjsFbM4hs5JWMqZo5JKTJlCSPwtBn+SldpeezYQ9W4jwwdyKwSDxi0IRoV/l4NBvgxDUcc9Juo4HMF",
+	"mvNIEUsPuiTIzEpGwdJS9mIphoZOmr/VSCbafLDCZQ/eDwrM08wGXnVf4I4WHwE/lPlCpronB72EiiEr",
+	"PFB63RBX17u5BDG7dR/NRri/B2xa+BOHpUxDYJqI5NjousDfwJBBVT6cNImLowtHNKGhZgm8HrDxRM96",
+	"E5BHi9PkY9Z7L0Vx3G4ihdGHaaJkUliw4uNgi4ZRo3XaF4GQumdtpAEKx4OCjKKyZRhLfN6I4D2qes7Q",
+	"bVpz32HzKBwvUENYoMWz8nrEwILD3IEgXHmENYdNEhjq3hQ8vIaOwJmOgmVz30qRQOwhdmKhv7ERd9Bu",
+	"s/pK48A8PMv5e1X35BtGYz164B1RmupUFaM65HV1TEdxVPatqlE8f/3iziHMk8JJ2o95CAZmo29dsxmp",
+	"nx8dkMdb7cdGfWRgVBIzMkn4jVELxswINGZl5zhhPCxO5TB6erFf82qHFxtb2xWz8mphclN+YWNrq71b",
+	"82pna8teua4i54bdw4i3N3eIHqXj/iThQu+VRHqFUrYeMZ7AJEG04bryhFyjFOxGdvrizEzkoHJIqWLF",
+	"ZxUfVj52W3HcvNrs7kNoxoIT92CJscclu3/BHsomr9ns/mzenK8Pd3B0aLBqeC+NrnNuva0PlbJgJ3uw",
+	"k1X8/PnrS6IlUcyo8IoEJSrQJU8YTVhC/LTV2gyhEfiTVdMHG47T42J5wFIqNI/RqFfUG+2rJfbbXmS/",
+	"Xo2rnmBToJUVBzpJmQux4MoqiVm01oiBP6ow9L6UMaMgelt9s/ewOZS1VBeOlIrYzAw1W7Qwg6ABIQQx",
+	"IzEfMMN7PBLSycRocDNQoGhfyTjVYFVp3L0UbsjZ5q46gef4MNhQ4SiaP3raKhir3oRXQBPBS5vcKX6r",
+	"CkmpdBBL3ZfOzfysKjfGDqN8GKpuzisZsQSO8lMWcmVj+x50fVxAoCNTdDJJ5A2DgY3NHws0y6vdrpmn",
+	"124osHNlXtuHhvazl/HzuW1icbGg29VTMprCQ6czmfSWMYJipAaZjqRiRE6Y4Hhx0ORqTvSeOaZGh85C",
+	"mdD+BC4iIZ1C78wmlYSioM9WRPsYTVybNoyCbM23pA4yHEhSmYZe3TZe9weplZkg5XbZSUg1r9bnEs5r",
+	"JHua65i5D0JqpgxruaGaJplWCapcFR/Ddb9DNfJqMe2zuEKmc3Zx+J3U260WEaat2CPtVqvVJjRSHtmA",
+	"Pycy5pqH9vMGmchE4N+bhPZTxfDDNgkToELmww4ZJDSN4EN7g9yk8ZAm+GmThHIyS/hwpD2yYXojYMRp",
+	"7JEWngIhUfGrolFUVUXUvh7NYB81SKdGsrYbHZB6IGTP2nPcKQoy26ETadFOOMgdBtYF29gjeFJgiFOu",
+	"WOUpySXIVZQsv2wX+Lx5M8W7WDGl8pGFyGB7niaJHPDs7NQyQ0bVQbEdLL2oEOVSty02PDTPy8Tq4ffQ",
+	"v72aTmjIKjvIltM9ksU8m0lh0Li94dZU5da76iAUDTfRg28lRIssWwUkOvea7Q1LIl65Y26ygUqHQ6ZA",
+	"R50wiOoIyHTEY5YRG0sBk1QocxZ9UTyydu7E9mT9P31GRjQi9QAvAYZUkelo1rCBm+5wYI9GL6BKAWe5",
+	"4Wxq/uDq2gixWVf35Dbf4TjOsobdF9i+/XTuunGfbW/241Xe6YLxKarl25NfidLZ9QpaIFL7fCccmSuc",
+	"xIxUZHezRMpLJ2g1XzyzKuons9nNseAFud6rCXarrdmgIr+BKgWytrUrWDsOI+YtMqFDlrFYKfL4afND",
+	"805j2nKz4AItWxhYdvS786d+SiGkvmBKd0e9SQIjJQRdXwxiOhyyyIOnjUZseTWNxlw0SRDGRpmIgq4j",
+	"IOa0W7kcOmv6IrDiFVijUMCKcDjQColYyCPnLFy8P2Yo5txgT4Yn2+Yyce2+N6hwnLLW8+9OsZ/8i4Os",
+	"x/y7/bzv/MtzNwoIh0GL0MGIiiH7OGPtfEjc4q6e29NRkNfCUKY2podmdqm93BlXsmA18EUbMOcIfEZ0",
+	"s469Uhj5xs58BsSitjimPF41XueiRp9zFhGIuUBuEiAoupHt+WLZJHJxgJynMYMbyAUJztmQK80Su/zW",
+	"1FaYyuZG686pGCVk+Q4cSTMK9KUn0LccLHTcdO8HH7G8O0u4J4an/9ZXeLtzxwLP0bjSaleROnexrOHk",
+	"Y+4VmA6qDCZuWZ1/E+OV61TMbLQIRD/8TdDYIyFVbI0LxYTimt+wcqoYjXnIHn7Uiscsb8yGwZKRTBQj",
+	"fUjfmBGl6QSEzl98W+d2AFenMJjKXRjZcNEHWFUvc/L0SJWTCqhyfOOGJXzAWWRoUj04O724JOs37fUx",
+	"W4cXIGQqTyKMrWhqmnKx4U1yzmi0Bj+OWGJzxMonAB608uqCfR0JqR2Zkfmx2eJSrxRtYYbJrFft7IFI",
+	"OnwCYhbMuTJPelliVfB1AI5peOZARmbSpdO1s13e4s6qhLTW2m5lGppXQ386zrN6nAu7M+Q3TOHWTApu",
+	"fIh6d/khqVY8YmRMuYipiMjBiAtKQpokHN5V+fRlNHdv2ps7RifdabVa87fn7suTJqx37znlWWzl8UCo",
+	"XsKKQQqNe45x8YLfZx/mbl9pAlWTmjtfXn6Wl97TJ1xEHymBLD3CgQ14xnwSq0cuhHf0U63BNMpumNB7",
+	"RHExjEHL9VyAUd/swhYZc5FqppoEkhBIML1tAiEKKk4JrMfa0n14MMWDWVauXsJlwstuj1garQrNMzWv",
+	"NuLD0T3FTtfaS2jBfTpxLbkvvoEWoXeM5Vjk8UcHZLez9Tizl+BeKBfooxb9yYuOqfu7orUk/YSKcESk",
+	"KG8EbCGIvr0BBlJX3EscXBW7HaVjCob1mArMK4ZzxBWRIcq+YbXBAUN0KoQxo5SuxeyGxW5tlJfLxlnY",
+	"E0RmggaLMluXUA1pOr7YaqFX157vTK9ngoxlwjCaYIB85vDGMGIwaXIxSbUv6hBggwNV0M41mymPvEtZ",
+	"MvPIhJr9ERFBtyzJ87IbZJya7vvM3oury6O1nYxKnVy9JLnbOwt7xikMmVbz/nhDkJ9fnJ5gxM+YziAf",
+	"yU2TtL1Wq4XppooIpjSLfOF+3NwgEWMT6AV8ygF0UfbwI1e9l0pdiJaoUKe5UJqKcAmZcVsGK3fP02Hf",
+	"sdalFdbBMb1FD8zW7m7BH9NptaqsnWggrjjGEHJhD7NKx2OazBxBdBfUtFY5VuejmW/z6vyYCDo2wkFV",
+	"O/kVHGk9Ud31dTP6Pg2vmxG7cbFjav0eF3SOFlqvjbOG5+aa5TQSbJVnLlX6IW52TWJGlQbxDc+yuQWk",
+	"z4himtQxxK4Y35HrIY0KVzsY63v3CHHCJ+eCm/ZMp4oErpkkDgzpg4BXoIq+iLm4JvXACKT4lFr/iUcf",
+	"ggayLS2HDAIgUU8oNIS35U5jZv5GVdI5gb0mV+cvPUymnOiZGSFYRJpkP1bS5rmAQYBqCFLghjjAVWRo",
+	"a8G5w1TgNtkMGa5UahQ/eH5xijaJ1KyGjY2AYHgYjBkX4cIXkaG8cjJmQjds5H6e9Vda2FSEYBiJPGJG",
+	"7Qtr8sYMGFy/Z4dO9g9ISAUeC6GJOeagf2rCVZPsi5lvA0+vzl8aNaDTapF6KXqISGHDYwqDaCwoq5gg",
+	"v7AtfS4X9+NqYtZ+q9UqEOZmubmtAiEp2BOc+6nCw83HYxbtIVzGdqfQsk3A0OYJLobNRSV78VovXFXr",
+	"Jv44UXDBIV1FrIsOc0sCY6oNAUd3fR773SR18wpE00P25pAJlshUmfMAVglKxlxB4FU5mgB4kTmHcips",
+	"/oHni06rTYLSGLMI4mZjfp87rd3th4mI5dn/uHxxL6uX53RC36WsS4JxP+khHs/G1jZJqIjkmPS5Vk3y",
+	"grGJOdSKhYkhf9PbpmL6ApNeL2YibPjCvAjxHNyqv1qSXEumqR6t26EGe1nsMmyKS/qgvhBsCiTX3VAj",
+	"GZjPSsuJIlOZXJsjNoc/YQb+bvfNqPXd95tyN9784+PX4c67dvLH/vbssjX5thNtiKMt9WJn/LxNX1Yq",
+	"xnPGoocGfFabFO2lgcnEcsqStZBCNoE2MhslfZowQqMoMScoiGVI47/BaMOmjqPAF3KQiUUbW6U7V0ee",
+	"hGyoHBPYmF8esPj8jf3cDOX4l1l/ynPcMdvc3tgpDe5KcBhZUS5ETBGzGkAuTo5eHPgCdRWuQA7A3CcL",
+	"JSNFIbvCpdjlRjD7jS9gzvMz/nXNUg+zcq7e9E2zXJsbxdWSAxLQtfeBR4LW2i5EZjrMIZD21wLPDD3R",
+	"mZmPWqwiyITjQ66Lx0HZyNss2rYYhrs8rrYQuVp9gH6Z7TRbL2d/v8OIdy6rBFpwdbuDAKpDJAEvwVxG",
+	"qmVChgkVWlmvDfJqJ37aL+EJG1mGwA1RIbbMqdI20AdeqfSW29DwTxUIE8vhkEWQBS+dp3sA2URLHN3l",
+	"8JPF1oHJPcBQiJLRklA35zl02VaWn5Z4oZGHqkPeXETVShuna5ph4BsEtll+wSILO3b/6dw7CEYBWMQd",
+	"y5jlk6H84MSGe48GPNh0uDQSKYw5A0P0lWLJ2r550PABI1gsdlnC/9q+008bzfu3S3MubU5poJ47u/nZ",
+	"qLq39lp88vwVd/0+fHS6yqWM5INNjoYgLrtlr4sQW2CcB//5mCbXLCKRNGqcSOPYBniAbAmhbksPjnka",
+	"M64R2elXiTmLrHdk8V5GKbvHxLgiUWpdAvDt1eUBkYOBUYs5BiIN+Q0T2WQXnbg5Z9lobWyvtTbXWu3L",
+	"9k631eq2Wl+3zB8ftyRe7XZtKNc+9vpjaN08MFmrUlWaFOyvq7Pe7HPmpNJh+YQ/zIuwKkurYAMqmf3v",
+	"Fu0+JkLKIvMtHpVjESYMkYQM7QYjJGrTCFGSw84Ffu0GmbBtDJmwXwvuCkCuomjOJuSCI+1RLmyTPfhe",
+	"+RLbPVke8pPPdRkNOYA3P8LfWMgrUl0SwBQQsqEgQYLR6dpoX4hT2Wr5oihVO5A/i2ZUkCv3SACrEZAU",
+	"zAHtltcqv03qmvbRFBxzwTJcMfSsN/ZIgMsIgzo/OiCbm5u70KMvaPHa95meMibIWnuj22pBg1+3O+ZP",
+	"LojSbAJCbjvzpKD5rGgXzhKiClY0D6SfESMzRhNF2rutlpnH7u7u7h6gShKaMF/Y1TJPC5YQNaEhUySU",
+	"cUwnIHcXhHAY2snRwZrTO8zvaN3O17gknaPFPUoxHZU5Y4d7H2CYEkbGLBlCeNCpUXyzdTMSap8hIawL",
+	"aQgnoBpZp2QcEypmgBWGcJYcdOBOq1U0sIJoX+UpdpR8ztFgzhuS3ZgNNJGpRr3K9FctkOWE/7NT5ozk",
+	"lidxmId2Vk/iE1PobB1+qI0kai1JQkUEosSnJd/5FjxJZ2TM4+t5V27rYaoXtryMfH3yqEWQsx4aq3jh",
+	"8oJWxCrC/amKVLxDbKqUEMvjWb5Yn9uTQC5HzBdZ9BaYzbARCrmWkC4xIDkjWkUo7i/ywdpi5CLGjznK",
+	"1fws1x+31vkRwImAw4Dnq+//ncLyL6EH84Fskxi4TAFQ1zy5R374sbhqY8NLmzXvtyTwfag82tfs90S/",
+	"uey2Xzkh77eYVvcJU+V+XHbMHLSIM7ThAag0sV1loBsPOI8W5XNVjuYyMJYsINwhsBTiyH1h47gJ142u",
+	"Vd6FJLEUQyN1ssT8ZmS8IJJTAW5exAZAkCpfoHfvkUL3ZgZO1eqgOzKkwuJ2IR4NIOkX0+8LVHveDnHf",
+	"2D/Eg3GH5FeyJtjJlo16D3y52qtsPeIZDDZYtNdiAMJ1r5Kr85flzMDA4byupCBL7RyU2LD+HIOXRAxW",
+	"m/ABwsC55b+/xW/AY9Zz/oKPNU9Y7KL7odCc2YfhjkNuzMqUOIIPschNG1Gy7Hf1hQw4twYZbHejZD3H",
+	"OAfF37MMaTtLPoMDmH9dmYrG37PSknChtzuViX73S6jDNXHJdFUWBLe4pbiSwoWxgypuZenGVBG88k4s",
+	"92ZAdAGHRBfrGbWjAatZ5k+28MemG9DafWGGZP3UdRvDEHSRhhn9v4CW4771yNnTIw8CwzxywyMm55LC",
+	"7ptWinP72NDNMiVatI2YFXmkyJhFnMKE9zKh2S2D0wjsUpXtijDZ9bcTNpx37T2+U+oq3dWlQ0M35DWb",
+	"aCPWjJmmEdWU1BF+Y0IT7bwieB7INZs1FmJFtWy+nQznrfhbv+Lld1dp6UTYLQ01gZPEBenPtDk6zutc",
+	"WGDgXGPE38jm0NnZaG96i/f0Afa7/OJV3bfl1+piAYslz8cCxlFzlI9FK07wJaDGPdTfv4KLQCo5NErq",
+	"EP1guPvZ1WXD3PAMbg5DZkZcPYSHsDhaAUX1U1V8aynPbnrbRBJ8xGMWPFIkMD0/pZoGXZTQ0WJrFUwX",
+	"xlSr2AO4JEtwgCr6AdSfLhI7mYxtD3KQkb8i94CM5eWp7CsLZWCmsONO90rTnaS6V4DE/MjF/QZbgAmd",
+	"XV0iuQppkszwhsWzynU0nVdKP0dmGuAHVBhzNEnYgCWEQusOZ5FOs9X7hZh1Xq1yGBV7acTaLqFknMaa",
+	"A6GDYz6UTGFSS+1eTkjTXXaoSwcqX5Xy5sw7J+dT2QsUwqKFPESPXRHfCNZII8nPhTmCnxqj0kGot/lr",
+	"xQhOX1TFZNqIxRwE/FFF6OJ0xMMRxJ/ZIEZSiGEkdcTVMj9119chdmgkle7utHZaFUGgvriwYi23UYpZ",
+	"mCMky53tXx58k4U0ckVoPKUzlQVtPjAe8c5Iw4/RNZZFWWVueZsTBwZ/yIJrNMliQtbyVFQbJJEnae2R",
+	"cCQVE0szFqkmgbmPLg+smEtZYunlcJnNitmNqFqRy/l6hOG7dw/+soAsj3toKLvyBdd7mdMZL4VzsCAt",
+	"wCVyIY4yjpxem0CUMSBhC7NTXAyhNAtQJ6LNTioMiQR/CFaKohmGdJO8BpdRoBNE7qtaMFvEYqHURrBn",
+	"HU4B3NrAwyjErM5NaTdscFRWucUGUFVg2RWU6fv6hguhsavDW2322p1mRnjIUEYb6rTS3GOe+QVwFsvF",
+	"Wbw5WSWc3+DlmTOUbt6LuxSAdAqU3aHqwJI/DOfBsJRP7itBBKs/D1wHTLs0wuMDlyRa+Qoa7yu85cyW",
+	"bnD6lJWqChmg00RqRrj2nMrsi2BKNUvGNLkOCBdhnEYsapJjrSwoorL1BdzK7J8dI/kb0htmSCbKk1bf",
+	"gdS/IdOv2XkqUGz2RfCTX1OaTY7FQL7kSvu17g8/+bWsnoJf67Y7na2d7e3tVtvDZ33wWnz40funv/27",
+	"DxDxiQ0/S2Q6ORSaJaa1oEtM43LCxJBHfq3r1/7pb//Or3l+DUCKzJb45kLMtXIxogmba+DZcaGBD/MV",
+	"/H4qzcBMAL6AUXr5VIoz+eBlz2xUPPMYnvnRq2UbYMMfDbmtTW9bc//UKpvY3a30V5TaXHWf8GC8zh6f",
+	"P91wFIvtrT7o97V2VOnaRszNK4aZLVkDg4E5cSMqXD2uUtm6hBkSFgHyt6tcAseO/NN/+d+R/LueaQmC",
+	"eW8Av4ROC08ldGp/90WhIEqz8AuyyUKxlKHME4ZssR4K9beqvIvlYVSoEOWxd0HE3e6QutJURNQwgngy",
+	"on2mPTKhUcSihtNv9g8v1tobO2sHTw4KdVTKVpQDPnt51d6fbrx4e5O8fRW93fn+Rcz33+qzzlC9+uOr",
+	"b8fn76V8tnGbPA1vLsTt8as3R+ngROmTZ5cz+uxiN73cGrJz2nrdkZen/fbry8eD5/H+wdfy5CzqP/l6",
+	"c/Rd//nF+fDm60787PTw8sXVt++3T7+/0Cr+tt3ZiE4OUto/OXv25H0s5en4ycZm+92rVztb0cb64Lvt",
+	"gxG7uXlz8+3ZzjfXKWtP5OmRFod6Mrv97uXr9vt9ub3efnPbPji9PbpJwo3o8dXL9Xj8zbE4iW9TGj5/",
+	"M01bg7eTN4P369+/+/79k+Mn759uv74aXB4f7T47/2ZyKta/ef9Y0Zc7t++/fr2+fnS+f8Wj9um1+pZ+",
+	"e9s5eKV2Xp5GUfjt6Orl604aMv10sLv9PDzfHLaGg/MXnbODx4fryeM/bt+eJG+ijatjJpNnb7cOB4/7",
+	"7cnz/e+fbH+/RQX95t0fd59vixeHT26edJ6Kk5fH372+GO6fC7W+Mz3fuODnF49fnewfTC9nybMbvavV",
+	"zqS9cfbiKIrffX8pJyffnLe/Gzx+83Yw+jb+Tu0/j074i+j78fffyRcxPb/Z2ToefJeK79+fto5fvFGz",
+	"+PHzg6u3BxP5bKM1aNFW5+B0OhDs2/1nz6bRlqRfX+7MTrdG79PZ0/76m/D2dvyi1T6cvDudpbfHJ2z6",
+	"hz/MqSvbmzudO01//Kbi+PKb/Mzac9neXuvPDK8RXPMsf4HcsFAjNlh+PJPHT968eXH9sr/zLrk4Ea0t",
+	"0XrH9+eHdw9nsLutFSN0F97mEztABHoDUaaIBMqHgkUeSUV2G8FI2fCKjNQVEJyTwHbau3ePLyMfFQPM",
+	"SUvlELskGLHbuhrRdt3OhXztIsB712zWaIBQOIdZQNcG+2tHP/7UaX24G7xgjkrBXi+n9r8AwcXyuLsi",
+	"/B8prOlkBGYLi1OWsgtFhVwRC8VuWELjUjsLVY0reetDMje82ip0kIhh+ZIcBeE+0AmlEUbsZq0ipeTX",
+	"w0aYZ/sP59eZRFAs1FbAV/yoLSeuVhM412xSqxEv4YZikZhHas5JUC0qLeRq57JTpVfTgaNin24cEGF5",
+	"JfhtsTpQ1nUuhHl3O+LmQwlgRYrjWtwnQzOsB/4CcoDRfw/xAPspYrPjpyPX+/PXl7Ul0D15pAeWv7SK",
+	"rSsWnBWlB+0fYw6yEY20nmBZEi4Gsnoj+zS8ZhZSPxPjirubwctBx15BzUV1WfmijiY9WrzbYzqzBQ6J",
+	"HAwaXlYcwiM271h5WcrTI+ULLdciCVFHNjgVDY2KKJ1QPhxpoqXTkVxVUmfnGdEJQzWhYNNF00vTF75A",
+	"1AiAsAAboCAZnkewrABMQCIZpmP0v0vFbB1fX3CXnA6jhHpgRbiOvSzkuYRpQRNMLwLMguKogmeHlwGh",
+	"kElugyeCbw73nwaIfr/bbrewzDyWFkMvbgHRwqw/hp97JDhAV9PaJRScyD8j7QmazWYj89Fggz6Uu2JC",
+	"2zWAlnMMgxwiiQKuBVJlQ+RsSJWt2P3q+NLavnN8BKMMYL2kpkyG6/YltW6ezeO8alke2/7ZcSEuvVtr",
+	"NdvNlnnSNEQnvNatbTZbzU3kmCO4VuvNKYvjNTDIrb+dXqumK94zZEucWM9fvyAXTBeKC0AEImzGNZuh",
+	"ngzwHYaLo4Bh7h03mnPxRqIOrbCQoPVmAJbWjLg5PXKg/77QIzZWLL5hqkmgkhuh+NsjRYJrHgUOoURL",
+	"Qs1A3PeYYXDNZr4Y8FsbnUfjoUy4Ho1JHeobGHUGChxYtzcmDnIpjo1e+ozp569fXNTm6qJvtForqiE9",
+	"rAqSxfxfUgTJOgGu2Wy+UtsBDUds7QDD/Bc37AWbKZtpQRKaMDC/mVcUbBFEtyMr05aEDdi0yJ7z0S9U",
+	"if/g1bZwBaomlq3UerkmbpG+17o//OjVLABJrVs7y6dZlTuoXF6G4SSGEwAQ7PoISna8X3po9y1Z2Gi1",
+	"bI6VDVuBllGIcqgtMOeFzbdFQT7h9tselm2/HSv4XwC5b9UqvuQ3TDBVXC05UXaxwAV+37VyIqerIwme",
+	"ahqODPX2yFZrs4xqvbBu55m//bMvG3SNEabJDZaL3mpt3n1YK+qarlpr0w1futg37XWIElwfZ4CrS1ce",
+	"on6WlhslGZqtYFOmNNrMPQgenxhWTjWhvjByFakbEYMEBeNwkAGQOGNwo0n2c7hz6mQKQyKhXpytCG/9",
+	"8YXKeSzCiKGuq1GHQzZMdKyGFyw8MNJw0MgCwEiA8NFgf/YKaPrFoqS+w3YG9mnE4AwVph5YaN+giMqe",
+	"SVWIEYQQ2HeC/zccSiaGc6JcQtVMhKNECpkqOw5SDyDECOayb34PIEwjB+OWCQmNOAHrms0QcLixrh6p",
+	"Uxsuin1VhIU2mgQgri0cVxYF4gu4eWCZr3c2NuZL9mFgKAYUYb0+QKRxsafaFzFXUHx13xw+hQpkvdPa",
+	"JIUK+cVsggqW95IrncMEg8jggL/ADjyHFWJ6AJ+A8+qglKdTlTkZxowKZeGZPVcZWVWjMxs93LQLIGQ1",
+	"z0lJWQje/ajDIlz+B2/RSzJkEOW0rE8Ibip1GbEBTWNt0RMdIFfbhtiviG+qBCUsXdMMg4vdcJkq66WR",
+	"gMSybIDW/1McYdHN3r7LRPPhx09IoOdg0CtLOQP9kgOSE0k8SkC0O/eRMJ7kEYfwSvvuV0plauGlezCH",
+	"I3d7ah8p+/xCJlRg8UpnPMKyBtKfLbCNosCEkBXL+BIEhJghyPgGFJOV9x1MGOXtgjCr7IwaBSM/ohZP",
+	"39kB0JeXH6C76jP+6NUmUlXwTAfPHoAgi5K9W4J6RuZtGL+lxlbii3wBsfSNPQfsHhBNryGC1r5ntDY5",
+	"cAoKEKihlFGTXCK99iEyn0XcsKkRS1g3byphIdTWQ4sd1vppkqcs5BBsY0uN2DGQcvVrrLaTabNc5zE5",
+	"e1mREo12G18ozeO4wJnqhboPM6YbDofMQtUTLWWJMVQR/3M8BiX6bwXkJzKafQLqkNVD+lA2GZmj8uGz",
+	"0CesnVAtf7u1Myv/G6dKnVbn7jdOpD6SqcAu2vfo4ozOIChWypc0GTJ8b+s+86koIPyFaSdcQmY0XUs3",
+	"za7eRShTZfXtStn9ZLlMDtmRXbD6IdLBPL+n8KwvipEaWpIh03mwhhRstTBn0QRXSnNXCoMlVxL2Mxug",
+	"TomLlPHyICDIvIRQunko+QZUQh/J2EIw8QglbftdCTgdiJ1cCWddwEkOPBJ8vbNN2ps7a+a7NfiysUwY",
+	"erdMDqrEG6wUY2GrC2JsIuOlspcNGLofrcFgrd9F0M8sgmYRWiuFT9j13yXO1RInQjnSJBzheq2gmqke",
+	"rYexTKMkhb2qFuCOsJJy7vaQmU/qwLxMvpEKtMP6n/7Pf/gP/9e/+w///r/9+V/+2//4D/+u4aFjLEK3",
+	"DkD+lSsGAsbb9LYJg2iahw+k0JQLlgTdcuuPFBlSzaZ05gtbzMHKkuB7w1TNKMKUK2dLAGvKm7XXb9a+",
+	"cqZndLz4AhGfHQEmCGKpi4YIwoWWRSu3nApr4/RsYKuQC4jyJCu3xpVToOehNLFQXUBiOVQAcJthskEY",
+	"JzjgPFtJseFleJruJLiWzdPgZDFd2sXJ42vtdPcgurew6BBRDHBOloyMYcwzXxjlnyg5ZliVBJhYn404",
+	"dA8ef+yiXgY+oWJm44l9YeRYSEYx7TY8jEjOnLAJo5FNrs/95Wa/SjvtC6O1QKyzwMlnNTe66MIodK5H",
+	"bAZ+Jz4UMoFY99dOUB9juT+L7l3I2iWBO/W9iCtzkaIAFvIUnI7gziFqRBM41f/P//6f//zv/5s//c//",
+	"6j/+93/fJdRiApfW1NJj2D45FSwxKxHHCntm4oYnUiB8ceHI8vwAm47KEQa+MIfIs8f36Pz01dr+2dnx",
+	"U+tyy789PTs8OX4a4MFzjmiMT/BFjlYBOc6wbvVOq5XXcaeTCRga4VXH732BHVycXp0fHGIhxcxHJrBx",
+	"GMfphInjpx6JeOTSa22MAZ2763qUyHSIG2MPUpcAum62F+7i9Ww0utmTUoEQc90KkSUBLu+UVupHEAZi",
+	"zgIcrvP0TvsYpnQmfDgEk6jbGlIPprc9POBG0Jne9iJ2o6WMVeCRZrPZaIKrrT8rzi3jwngNczZcWNeV",
+	"nptKKQAX3p62iuKrhZPmfCZuGg8fJBy3h48xO4K2Eiz4r+f87Q8fDJ7yXzCaVHApDFktxTDBsQLJ/aED",
+	"ujo5Pn3wiCroC1pZSxtbRRAePsCcZPxKY6zc2F91tB+zyXcP99feeRjqR22/OZBlkalwYdE29+DRHJ58",
+	"t3IQn1JqLxeZrxDdXzok3M8stD/UvNLavfuFAykGMccgtS8g5C/zI8shccbJKqH8kcqkDctdq/3zTjTN",
+	"atgtMeZaURf8kQWbg5dhhYYowCsS/A0AqKA1Yo/0pR4h6B9AR7BoodRdPAN/pxVMbAwYiPVkmkgxzKOy",
+	"hkyjIxFNsYjVj8JEBomdMJgvBS5dDgcCKPqmL47ALUmo1mw80cqiciVSa/P1hCV2DAJ7wa9s5pxFfu/6",
+	"YkJtrj1iOYB/E0YEJSM2dhHEe0zFrOd6Clxe3DnTyWxt34wOomttbQ3Q7e1kzZpkgqsvAvd9z2xXLr5W",
+	"xp6OqKoKZcOQNRYZ2Xil5HSWQ6x/CstyZcnFz2xb/oshYV/CQtzZuAfdvJTyFRUzuyLqt0s+aYURFclP",
+	"odTAatIpU72cdh66RKG7kNe7oBOXUcmghoYvbBENQjWRImSoHpunSyFYQMkcXEWG5YtKuC/MZLmrXHYj",
+	"bUikrXFpjjso/6kmesqNUJWGIWOR6tr6rkxBIKsZFCodbjqQUhoj7hMTEYtI3SLhy1R79iujG/rCKdH2",
+	"1azwmMtOtaBNDYKOMyjNstHqoP4K4WG+sOnQzqTugtdFRFKBWANQtwGUTlwA7DOjda4qLXjv4AQAB3EK",
+	"plmbazQMVFFIs9ULdKlTHY1ZXCFYhuZHE4YvaV48FBEZz7LCS3ZWhUvhwp/nLoY9yStuxi26TkvX49H8",
+	"FcDQR8Gm5RsDVxSLz5SeR4PIBLOgWVR1nwo1aWy2NNytuUdBe50WDnciNTUtgiHNHFtwoPjCbTOixjmm",
+	"vVA/KGHmXrrQ58etFvm//5dOs91pbjS6cCahbzCigJcqpmHBTYXTWlgFVwcVjKwYbp5tFDhHfIHFjKDM",
+	"SHdZTSNSt+KXR8Y0HshkzCIXj1W6+w1vybQWvrd3MSB1HsUMwq9oX8k41UZkGjAIh8Oy7qbR+etXJCJA",
+	"l839aTR9cUjDkbNgYtxS18hrhpwXAPjmfeY58qL6RFLNXDWszyzPlOFAK+SZEza1XOLzCjR/JR7sZSGo",
+	"QDLmSctqeSKxZa2W001EDXaq2LwUk2tfc2KMZ+sbDQ318gUXpI50NWPHVFmWCQpQI3dqZKqQbbcA4j5f",
+	"NMmi4XEwwLxLWYW+R+qd1q4vMsyPHpRlC8i6xf2wn8E8nekxQI4d3D0g8EOIjRN3LCNvkWChSGXgklyw",
+	"zmtAGPizBxARCokfBUgTOmZ59f0uKZRlMjQyYgkpls1qeLZyExRrInVp1Lj2xk7Dy8qbjqUwNNCiOHAF",
+	"Lvy5allGORvxyaRYZx/FNiCNZomo6mUQKYXvMpyU/aKb42OVRcgBAW2R3KUsuuJrn0FfnK/zdi/S2v58",
+	"qqIbX3YXXBmoesBVT7Ap7JwtE5GyxscT4E9t3/orp9ZIV4v4OPY6rCbYmfgLhNpoMEuUQKStNDRUMC+W",
+	"dRuyiS6VNjXiX92vGakGnHJzzk+/1vAIQImhfYuSWCqNgTxVV/VQRKdGBbpw4/yEcsihEdOyjiouyzdy",
+	"SsZUzLKcSSyB/WeuHtE4NipSSbtV1RqStzx7L1sSLFiaGHmfQ5OoRAuAtbEqLmB9JixkQmNgVOQLBGuq",
+	"Z2W5W61GM8PnCqCsVR6cUGGGMLqM0MuC1D7H+SnWIqs4Pa/mr4/68zwzELEzXpjM3Tq1+xpCwu8gOKjU",
+	"OjoDZ2rRVuPMPM0qsnGRqfp3Rpzn2jsAetrAn6x3I/h8sgD0X2aN+Y1adr80SbMkYjx7wOnEAKf7Gnyq",
+	"gCnA2jMXe1WkUE2MenKBVhYNjkhhgepsIv81m2HSxVxQVTPL4vNFOaREaTpTDlIMZe+VPhJs5xNJvBWA",
+	"Jr/7Rz4y5v6vwUGyca/Ff4ZxBb+ITJhX70HIbFeXfMxkqh/ginGEAIjDcrG7AJS7PF26hPMLyAPI+Epg",
+	"v2D0CApl/MlIxmDf7YKvIWERT1ioFbaAVpxlVS0g8JEKEmBtHEhVsrVxfKHpEPJ91EhOnesBwSccZdt3",
+	"2U3Lqp1gmlQhotEjMb9mOZCrL5boAM+Y3ndVAkpEYxMPz7xGi5M2cwanNA91iijRBXiDl9aHVLn0S1ao",
+	"uZLXV8EYfA5F+bejgu47LOpHyq164RZY2BjQIuYksqpR5I9YyPDjp7UPP9o7BPDTaxZtZnXmO50rkEMm",
+	"kkPFbp2bq7C5iKtrh2DTrGCeIY0v8NdnTC+KlVX5C9ds9qAz41U3Y2HIf42mctS0hzR2d0DWV+tflRl0",
+	"Jvr2uaAwgoUL4i0pEmGrjGL+DhIT8+7HM+tPnuv2K8OVPHVEh2KplroFu7k6f9koCrL2/MONqpRZ7Q3A",
+	"8hAOS/+eNwArAUL1hIKjrtAWYoxiyr3I68rUy0UXfCGTiCVGHJ/HgYIw+QG52HykENL/FFCkrOk+O6ke",
+	"xk3BJZh5pVxccyyyVAMoKUIT5nDTbNF2dC+6kjfXbFJtIyhc7zOzlquE46wSwbqZ55pDScwPfxmurQj+",
+	"VFnZwd3vqt+gOMV97pMH1KaqiRJSYmXto15iNJtKMlKCWUN6VppPqQGvQKqKlGauwkaGyHYPtaBCIb4A",
+	"bIrfMDn4QnL7xn1etpA/hpkfYmzlr0+/zhHWMwd3IfXS1V9KxNL70DBbrOO+dAwrUczRrkKZjyAjIEAj",
+	"KJK5HFNtBZ1IP68YMFev6FeQBQoX9y9ESFlGsj9OPvmdOBWI02+avpxdXVZTFasxuHIU1Qbnp/C9KlWb",
+	"oK48FWYWWlyMrDpe3eFT2Rh1zlSOpWkTICHYisYxvOR+62autGJYokNKdXBLLjQATIxCTomE4DCuioU7",
+	"RSQF2yPUFzHVLCkBglrzosLwM8+WNraTq6JsuAav2L0jBN1C5QUrm38dFmZcKXSBzLtYLd5Z0Ve2YMyo",
+	"WuNfNy19mXaFesSaLcDyV7Jd54xCDKjbmurNmrhS63NOO5YM2Rr8SBQbU6F5qLquvkLMBhqC/BzeJU+w",
+	"HFGTHNvUFc8XibSYtBk6cfEWK6axjJkvMlMe1i3lUYBl3TCCqcoCWEy/Y0nXF0qOmRToa38EwI5gacur",
+	"zEJqt+1ASKjSGs0CiGoCquWLvBBn9iDksvRs5cQAwOMAmcOWvjWN+mIOTQ6fghjOgzmTYLcymAfUNky1",
+	"9kjgYEICTH0P+lxinQibk5shGpbgAdGTskccRp6ZrTU5+qIC8s4sLVJ3VysfIPAk0nzuIE6jKoJ5BQV8",
+	"XrFPlWmCh/MMzuVn9qCsoiG2blGRgvylpMj9Vehtv5qfNeL6LrKaCV/rxUpz1Woe+lDy6CX09HsIzbBY",
+	"pw0hBQSbFkq3+cKl3blopKw5IISbi+30uAhlkrBQBxZkAxsYpkwpNp9fBw4LEK+UIW+VeXKG5O07aGSW",
+	"h06V4msKASxGgNibS1aeijwyH+pcGulvX2QiV+5+ySZYz0DizcVsAKaGL4zgic5lpIQRCUdSYv6IWlK4",
+	"zllfbUVIAFYHE5/1/VgEECinVs7BtJDYi0G3CLJhwTlcmbYMCGFuG8lAxrGc5pGsisiBLzC0GOlvKcHw",
+	"7pBRX9yVYHhnyOgF069mnym38ADOzoOc50tE9OLxV0z/xUHM/ZkQ+D+bjMOMuF8wSFyxVMxQ+cV0wkoy",
+	"7ypRLtO0j2QydGg/Gb0rwrjlV9uCqYNVLsd4gWcNrY6VzC54wiDZaZkD+Ur0uYhezbAE5heSm/LZ4pzy",
+	"Cg52Tn816thY3uCZKmz7Mq3sHqFYWP+jCmHGaAdDpmHbT6CbgPRTraXwRd3GOeBnLJCnZxP2B79WfsWv",
+	"EXN6hkzDeHG4f7CVDW2AhIdcht0gJoYtLtKEgTWy+pg2xa0EWkiLQOdDps0zhX4sJjegcUPOpxTlq2MZ",
+	"mAeQXJh2B1WhZ4TRJOYsQbyQy1KGv644ji69355FB9HlpBAsL54jJZVtTfVgHicMS6P4AuLk+iyWYmij",
+	"UEoQQJAKrAi7dbWhrSXfrMfcTpYrfJgXMxXQzqxQAh36BtwERKnhiNmVlVlqkv1sanZC5bqykJ8DEiNO",
+	"qAff9hwfxgXaxzBAw1yzilSYRgFILfNFqdyauRgYo2zbJEbPxUZD3qINcgUDIPRAjeDZJZ2NDV+4AcFG",
+	"9czPhUxIUHEXH8DkTUMtM3QqRWeK+DWIva6Z3mMech3PGnuEquvsvEIUDcVaHu7qYKoi2ScJ08msHMhv",
+	"twJoMnhfB5THKt9WmI8vaGyznPMyvaYpSOhGwm8G3wWTB1TiyUqFQ+UFBjI2XiQ47hX4ZlwsHBCuyFZr",
+	"YQnpZNIbcwUQH8Fe/tK7VGpKOhu7+QsJ1awHmBmQNWqXsp+qmdm3SE4FFK+oV0BlAOIWllPLhE4oZiPj",
+	"KEf5sDywgoc9meNgn0D8NG2bbr5Q2OYy5vnEHIq95URrjn/+DqD8pawRv0eOVkSOZnKPuVnzUg+pl2UN",
+	"S2Ibd0jZ9w9Vp/NYn8CexoBHr/PCMEjq6yBCzbPeBqFGSzeE16aq28DKRRlEyQIfzfIxIXAUDAiGPS5I",
+	"Ck1iVsYZYYvjASaeueMsUxxRLFdEhFyTkybptHYzjmef6QEbydR/M6Fis0VpxDIO10m9WHzbbNOYGvFl",
+	"BqzaCVRFyWcvJ+aQ8iQ1GbNkCLAAmCfshjaZLBne4kJipgsOrTz0ImZnGbsu41qG36YJy3geVcTw7MVl",
+	"X8pj/sKzAz6CzfxuN/k9EeE3yU4yNcxRDgR/ZvfiH1ncYjUTOZ0woQDfbVUZeQs6WyRGRpOd3jaHTL9m",
+	"56mwlaLtV88SmU4OzeIfi4HMv78Y0YTBVzabwhdqBMZ3iNnKngPQdZxS8E9/+3eNLpkvVQ/hCPYbBI5C",
+	"K0EpY6pYD5rq8qWPqWYuG8sX9UJNeI+cvTi4+GePG9Y0bmtlxYzeZDhAkHxFLhg4LZdXvNdSLlam1iM2",
+	"tiVF3ZM5HHKpZDW0uliz2mnt2QK4wqwF1TjjFJky3IViq0Z/RJXdLURJnaoDdHVRvzRDsJ5hAGS2jtrM",
+	"yR0AO5Qx1M4c0WJ2mmkciwsQOmSk3iYjmSakP/OFrUDgker+HDLPXlbIAlYCS+7gCEyvFrJikJo1LKvF",
+	"0IzTmCGDBsSJLAklWxb0XX/1VVHCcOutNI1Z8NVXmTUlpkrx0HHfbjYyX0QSUKC12xRSt8Bhzy9OT0j2",
+	"64QmijUKEBoQRzaX6eeRPgspWBkIhvwUxDuQVexxShjagrhu+uKAxnHhQa8EOWRVqGqw97r1AFn7k7Yo",
+	"Tua0eeUNACOKI0amXTTRgIVgD8/VxdMXOF2EsRchSFZcKxYPmuTYVZkjlHRa7e4izBxXvhhwwVzLkM4E",
+	"bnpNpnnNv8SJknak1aasPpu3YUFxknKB5aIwiw/Z8n9lYlJfYSdqNMkrB0rlCy4mqUZfZAsXHoMOENyl",
+	"m0OBYnQiFF3SpE8V2+4gpJUvMtKQhaSZZzotMmK3JOJDrlXDy1uKscIwlK0K+E3gi+Jr7W3Sn2mmPEJJ",
+	"yCcjluR1FLPtwForVmORA1+0t9fMWxj+oRBWy86X1AtELzNwFwifq6eIgrdRLBIjlgBeztzUsrsBphmS",
+	"N+yLvNwqnD57tTDepXDXswazC18d+QZv42l4itX6P53sazr4QqJvYYbLC1Ih4/CyLAqzwF9CAF4y42Ip",
+	"8AcF05i3lsbFWdKQHfnVlIHUl972gnj9WScA3GKOLmX3x4htBY5Ur+ZmRpYqMIlqluD5YpHxekjnzd36",
+	"wnarz7nmZcrTT7W1dVO8Ol0X04sFSK02X32M5kUpD+RDGUeFzSqJP41i/XdEEc3kFgAmxa6NAFuUgypl",
+	"ICxeW6TR7uBY3OsC5c2bWCStDbv/X9K5CFGAIB84aWs8KyovsGmrtCMtI7m8Htupq8DmDDGleNpHCoob",
+	"K48MeJxjaik4rU3ymsbXKAmZJpQRfpQNylxdU3mujCM2rnzhGt8zRw4eRRnQHDhkr/ZRLzN0mcdJ8TyC",
+	"WSlPym4V0Mix8yY5g9EaXeyazRTTa0Yeibo4V0KjCCsLG4Y8kymZmmmiYjSmkN8NFZ/pZMJoYvF5oeKl",
+	"E7mXQfZcwlbcBd8Cg5iwBPblN1vorElOodDZnj0yrlyC1Rc/VfmzhdEGFnSkB8Kl0c1ceUEjxa2Vfi0W",
+	"BAeswChl+IuSUpRfzH6yynP2yyThMuF6FviiHsup/QEIzlr2G6mP+HBkf2uSS25uR8LoNZE2jwGgj20R",
+	"cvsWNMKjJsEjAHdESBKlDOKs0VkdUwXKYF/qkS/Mb5CNqvDMVeYeyWTJSakVlqfm1ZgwZ+SHWunL8iO4",
+	"Kubr7C83evNl9veP8zvn1W7XTPtrNxQi6YBWXchEI8pbtG+aKn1+ylRov3uasux3+Lvw21neffEjPPHj",
+	"ssKFEWC6BUY6DWDVgZLWgwGNlfkGCMGyMxyhw3IhbasvZcyoWFotEamL2TGKFMuWQzAKN5yD86MDsrm5",
+	"uWvtRUZMGyim93wxYUnIhF5jGH0QfB0ANf3/bzwx6tjhbRinEbO0euHc4MmwPoBat7bR2thea7XXWu3L",
+	"VqsL/37d2um2Wsvma3bajLVWCQQVUc3WTD+1qj0fyrX71ZLMV8c8GGoIrLTZznaFwB0TGr4ZpgDUBZl+",
+	"yhdIm+UNS2I6+fj12Lj/euDQPsOC5MU1NR0a5TkZ05grF7kLOaB0qFCiN68srfep6XAZ3d18ONktDhHg",
+	"XDXXgCttpCymXAESO3R2q72qSiMPLU26YbnZF6qPafj3svqYJUEKycdn1DB/C+h5MOuCJIqC5/KYtxw3",
+	"GcQpOS1KEeW0Ll/YnGcqSHAcsfFEaibC2doLqD8nUS7DWgqwkETRATM/gBrXhVQjncwK1nMQPK/ZLAdb",
+	"MF/0ZZQj+uSRPAlTaaxJ3TzjCzNcD59XmupUeYVB6bVzNonpDORJ5C9Or0G+L4Zg82KhNB1DU+wGyjhY",
+	"lVZPpZuGIgkNbbBbNmDnTYj4YMAgJ6A0arAW8XyNjObsYOGb5AWbKesvJlqiLmUl5shGbJGNDhivVV6w",
+	"hyd2IVLFPjr/CSiES34CKvFx6U9GTShM9WHpT76w8kyVjI4n0tzy2kMRfQqH8gWb1Vanbv8yCoSj/Ny4",
+	"y7AqywKBLe4f3OO6TDwj5VI02Vt8E+1C8NyFwmtq32zMYVkdXtLhsgHZx9bhmQ9ereLm3fVq/kr2xgev",
+	"BKC16u3suY8HxPo9V+zPPVcsA6c2B7uC6RWNL3eiw0KmWHA8WHsFEZuFG5NnomOuER9gmpM5/AHW5XGl",
+	"3BSpd9obRj8F1sJLkPura95j+vfH0b3BK0znvDfwq5vXUAr2W6/mdY+zeVZYbixl9xtJ5l96NJdAXmeH",
+	"8EQKZk8ixPI6dmqaK9SzsWewLhMSfAUG3lHGms3+brY6meq1DHvmGdMfeerMIJeevNZn4XpmPT6ab5km",
+	"N1deEXTMapevTRQXIcq4duVnMoVCZb9oDL8DLi/DV1hxfx52WM0ZAqjHXxuSYY8EIo3jwBdhzGiiSGbP",
+	"NHcSJew9EpjxBy5+ArUa9H8DCjh5RW0xO1Rs0DYG9esDMx9gPqbRPZIwwG3G+ATbJddNcgjZwHhOfcGN",
+	"hG3Ef0WCG5YoLkWQK3AFQmKPMRcF1mdUNpuiB6lByPKEBA0Hqi2ICIse95meMiaMagfOPrCPZIrBUkYI",
+	"2oeLJbZqQZO8dm79wkBG1tY6TbhmZMqF+ljNB8v6WP3HF/nmYCb0Z1eA7gKA+BUEgU+j+XwR5IhVLMAh",
+	"R/xiVvCXKAP9rk88FHvi/trEeg5ps9y369BnFcGnEY0rryRgXbtFn5mH5cLygNUcN7oMOtwk+9YBW/AT",
+	"W3CeVe7P/cK4P+GlzbtZVrsE8kfzwfxefWKleZc6pk1L+1c+p94vQMQuCkmV1mLcUTAXY9pMkA8lKGBH",
+	"jblgFcfcF/WNVrvRJNiOFWIwXrRo7y1ARVFlkevqG61WA3OBfIEZolyBhblJLsroVGjJzrCs8D7sFcGq",
+	"EtPEWxYC4FD21Cr8qjI+li/ugLBailpvoa2WwFrtOTs8Au67okUbreKW+6JeWHbMGw0gL6jSroBrfSmt",
+	"QPEpxIL8on+hCMR8AFVUZt/meDkCDGTm1zTL3tF9sdvfLZV/lZIFnoECsihgFlQKGkUCvlLkWP8pA/Rb",
+	"adhEZIx5ymoxlSzxg2h5W/CnzjG3ss+yG2OT8xuIFpVT53I8NbvlRnjJ48CKYokHgE9LBJOnzDR5lMhx",
+	"RqXusmLiK79XrFplgpw7cxaR4s5T97FiQ2UQWyb1YvtQDG1J1bPsOP+y4mf20rj5LC8ZnJkHiOXf3mIF",
+	"AET/N4df6eKjj5QvAETMIxPumrFZUddslqWppIlQGcw4+pAhAHoiYx7ODCsHzPGvs7oHDTLgt/a2QkMr",
+	"CxPsofPY4hITV8Wfilkeqmld1/YQ4B0PrCgU+CIVmsckszI57BTn8chqZtjJgfPDRrT7In+NCxtAZSWj",
+	"pgXu7lEdNJb7ebEIyyeSS7DxL1QjFzu/hI1far3GY/F79fFPyXrVtY2Vz3gv7klVDaEy7VhdTOsCwk4Q",
+	"+YBpGlFN9zLFyHYFcGKQd18q/4SRNb64Q50vKTBLXDeFC/SpMtuxh6XWN7jtv3PhVW6MXA92R+3TFLAq",
+	"ntt1R5uBA35sw0stAcryPMd6HBoZsolHytyD2LJPEZUrLpF9lwLiIEMy9hSg4r3nGBIWbC3fKcONc/M7",
+	"1yTNzOlknzjMJYIafqn1AWQISMh/sdIGVKvIcJq8zAhgBlrEbyrwd658Ydljo0lOpPt+xvSiGQFKCkR5",
+	"NRBnQEA+bNnwHplARLk2fJdGMRfMclnXmMvQ+Sj3Ry60oFlCeb4Af0g8s0uL1gqA88R0/xzjSs1EOEqk",
+	"kKnCJs3ijQ11BwFq3/weNHCBblgS8VATmiQAVYbJxP0ZGRttbGgGokYWENf5UrKuAcslsAaSyozKA3ui",
+	"vzTNKx7Hvzit/h4zeSbFn3fckBQDnoxRfc1L9MChjVbJBZiktm5O8fpPAG6wXDw4oHGMsbR4lzzMI58t",
+	"AFt4BcgeKZSMQbn4+f/4r3/+F//rz//67//fv/0XRDFtKCGmSyl6wyJ75YvpdS4CCfT8ycQ0cgkZ7gAS",
+	"UcBPgDogIRMalYs8WiRg4UgqnSB+gWa3uumAgmzdYRuw3yXYcrBv/gm8QvN/aD9ud1qb21utTuBBjKkI",
+	"2R/aW+3O43a7s7thHs4G/YdBZ7vT3+gMws3dzY0N1un0N3cofbwz2GJRtPG4H7U7nfb27nYlOfiOJXxg",
+	"cYXOUjW6On95V14XVH0ChCYz5z0ySbjAiqj7FwfHx8ti4e26rNRL51OoHh4TbxZ8fRJTDoQqz43obD7e",
+	"am+0djs7m52tza3tjc5ubWWJ0GU4sWaP3XbuZfWoSjv/ScmZ2aRzrEBToGafK7n2RJbYEJRhMIRgmCY2",
+	"nRbyJADZs/kJygtlFwm4aJbPZ4aCJ9eRHYujY36pkgoX97aU/YuZINAszOfq/CWxYogi9RJZMT9ZCFNL",
+	"eRpLTDNA6+57/Lc798hdyVYjIwZdkkHRmIW5RETWIuFCbH5DUAJfYP6rEy5DqpmAKOZGk5zbUTpYWzPP",
+	"MEvhlYJQALXlAlApImaUsmS25zJHiUws3n+ewdpekdpXKCv28etxJfgtwYQEtUfGmHNl0W2mXERySuoZ",
+	"5qthIzaBsIFmvRIITmhkqOLgSWDOQy9bSpuavzRLyT23bEbtbe++Rddgux6yMktVjnszVLR3OdIGEZHu",
+	"4vM5Pkt+/h/+t5//1T/8/D/945/+8d+QOmDnyIS8efVyr7CkRLM4VmBqGxM6oUnWrenEAzQryH6DwMBi",
+	"Hcug4Zk+s8Pmi/rP//Zf//w//lc///2/+9M//htIe8yApkj9T//wL//0X/w9/pZDUIEu8gfKFDDUsRrm",
+	"WfJYXYJQnG3wk1+7lFeKJSd0zPya59cOsQm/9gExUiw89e04Roxp/Ji/tF782r5c+m49e9XMjRbEDTJG",
+	"TOFYThUWqzAsB8lRDsEyh75SqEkGlkZzWDGvD6tMZBsHCiUqePYrm39vr6+yfuQ6FCjXCWewYQnDfEPV",
+	"ADym8FrIacygcrgNySI01JZUTHmImTWvLVCN+6mLNS16ThoHDtVL2I28ZkGxGoeFvvCFxbwES84eCaa3",
+	"tAc6Uy/EgDLgdFZYgx+QQD1STofa80Wg0r65AH3WM5s+kZN00gMwcBCiSj+iAmx/tek95SeMZpf9nhgl",
+	"JpRJxCLIctdsPDHKmosjdLASxdW3j8N5K6xjlWRmK+nlotldcllgTrcz0+UXwpHmpXJZ4YI8kFbNmTOq",
+	"ei0yJw8yW0k1Y/IcV8q0fHMdIboSG11KaUuX+RfxjwvIQctQKeAyKTlm7rqoPTjsOkkV4PCYD+baLRsZ",
+	"RJlGSxd1Y8f7qEqZVqoFCThbcRDvivXe871ANDO7ITWvBjG3tW5tjtJ1/dpw1Nt93Gk/pq0O3diJytSv",
+	"69e+fhfdtk9fHMy+3np+dvDk6PX0cUuPW4Pnz/obz8eM087RwZPH11R+vf7tVrguR+r0/bff8J3r0dVp",
+	"v7X1/GDytvX8Sef85ttX11ezVO1cnt2+fPH82bfvwps/vnv/dPLde/p+9Meb7efqzZUQ5ztvnl0+7rTe",
+	"DN/88erNt49vnn8n9p99rQ93Tq6izuxo9vZs9vjZkNMbfpLEB5dvv463rqPBq/To6mxyfpEMXv0xfRVO",
+	"No/ExhmL2MZx+m3y4vD76YuLd0fHf5Qn7553Xu0c0rf76u3L7zeux5sbx8dvo8HO9y/Xz7ZaR4/HF3oq",
+	"dLK/EZ49TV61r/vb49Nw8GR4rl/Phv3N746/Fxfs9EnC+ulgP04eH+2Oj67O9p8/e9vq/MGvfTACcCZ6",
+	"53uTszLcGnu6HrwzR4kclx6Su/vD060X0dZweHqw1n+T9E9Onx7zw83+s+/hDZsXyOF5VDIft7Z2Pb/2",
+	"Sg0Nr4VmgMDh3uNfXb8WsX467EVsLOEH/Kh0Aj+OWBxLMpVJHNlZ347j5ZN+8+plxZzvYKrFb/9/Pxw8",
+	"3b/c/2E46rV//LHEWatfKK1URUNyvpllLxQWEL7N19C+OP8Afu1Wt6JrWOy53isex52oeD/fmLlGFt7I",
+	"pQ5Use6v+2Z6ht01jxSEPK+ws0VJrFl7ePRSWXvPR+gAPVQKqIOLqBwVg7b8M4LEHmdDtnJRY05zt+2i",
+	"zcZSf3Y7YeEnjqf8M1PmP9bv+QXslHeVJ4YZsyhbgJJS31hqSJhr+6dan9GEJfupYeg//GjYN6o7y8wM",
+	"ThmCOh/mb4u5GckwHdscqDSJa93aOniO7DDmm3oph0MI/QSAtwxuE9A4lZeJUNdsZsHkjYAEWRzNgkHC",
+	"jLo64mQBPcuVSHbCLcLvKU0TDY5Z/HmPcK18YUdkwUGhqJRg0xJkqCIYM6HLEH8MYIuNkmVDH5pkv/RW",
+	"VkOGZwX7IByG1AOFgGkgW5sxGMUiKjxU7h7Fd9SapMhUD9gdI/g5fDbTDl5AWwKlrhhmr50f7j99dWjj",
+	"Mpwdwy7TfZdVTkVWMAOVAiwCnbfoYNDu2aCWa5G0uB12qyAYtoCsnyElcJHh+GcLs1cVd1Ywg3Q8wm4p",
+	"oNoAbgt1CfFUF/B0IYqtSV4nHCBUYM/kRPMxV5qHYGuC5MtwRuqYPWW08ixnCSsrOXQpF6OcoWCQ+gJ0",
+	"RnkXMByrwj6EvgiidEL5cARWbOt3tC7YJslCHTJ4a+XSvcw+WOCNYHrbRM/GEY9ZQOqUjNNYc7BrQHCS",
+	"lgTDkvB5G5lEqPJFMJDJ+GmGPZ05T1IRscQ8GrMePI+QTpjDQM6uLgHoIpikGkIdPPT2gYXA+am7mGpG",
+	"C7FI1m2LNgScrS9GNCviNgYQnszJDOFRNnQRdJviwjpnTvVhjGVI47WIq2u3nJ71p96wWE7AoWotbogh",
+	"vH92bK8cGCpYPMitrLmfF//G3VBkIrnQhGIReEtBXSiIiwRRmAhHLjbXzDpQzftx7mXXI6YYmVA9yiox",
+	"dFod1PdhHwB21+LkTajKE9vKYy5ffFvVfoWRtsRry/ymixDnBcMckFxgJM5Eh+So7PQCkpGaY6CNlDDf",
+	"gFOKM/Qlc9nBzISup7p5/1CEMuJiuH948QLAo61FsEQuS3MtssQKQCVnxVB4jyIzZKgOKhNF6kEiATzF",
+	"fO1MicWuGkUGZR6q6MLINAybh7PdpzEVIdbtMtwjHDHXYbOojavahx8//H8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -47,6 +47,12 @@
 // bytes in base64, new on every login as on WeChat. The simulator never
 // logs session keys.
 //
+// Message push (消息推送) goes the other way: a Pusher (pusher.go) delivers
+// events to a push URL exactly as WeChat signs and encrypts them (plain or
+// safe mode, JSON or XML), for tests, and the running simulator delivers
+// POST /wechatsim/push?appid=…&user=NAME with a JSON object of the
+// message's fields to the push URL registered with SetPusher.
+//
 // Try it with curl against a running simulator:
 //
 //	curl "$URL/sns/jscode2session?appid=wxd0d0d0d0d0d0d0d0&secret=wechatsim-dev-secret&js_code=dev-alice&grant_type=authorization_code"
@@ -126,6 +132,8 @@ type Simulator struct {
 	keys     lastKeys // the session key issued last per user, for open data (opendata.go)
 	// openAPIHome is Config.OpenAPIHome (openapi.go).
 	openAPIHome string
+	// pushers deliver message pushes (pusher.go).
+	pushers pushers
 }
 
 // New returns a Simulator for cfg.
@@ -164,6 +172,7 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("POST /wxa/msg_sec_check", s.withToken(APIMsgSecCheck, s.msgSecCheck))
 	s.mux.HandleFunc("POST /wxa/media_check_async", s.withToken(APIMediaCheckAsync, s.mediaCheckAsync))
 	s.mux.HandleFunc("GET /wechatsim/open-data", s.openData)
+	s.mux.HandleFunc("POST /wechatsim/push", s.pushEvent) // pusher.go
 }
 
 // ServeHTTP routes the simulated APIs; anything else is 404 or 405.

@@ -120,8 +120,10 @@ var placements = map[string]placement{
 	"loginWithWeChat": {"wechat", "loginFailure"},
 	"bindMyWeChat":    {"wechat", "bindWeChatFailure"},
 
-	"decryptWeChatData": {"wechat_data", ""},
-	"loginWithCloudRun": {"cloudrun", ""},
+	"decryptWeChatData":   {"wechat_data", ""},
+	"loginWithCloudRun":   {"cloudrun", ""},
+	"verifyWeChatPushURL": {"push", "verifyPushFailure"},
+	"receiveWeChatPush":   {"push", "receivePushFailure"},
 }
 
 func main() {

@@ -144,6 +144,39 @@ type WechatIdentity struct {
 	UpdatedAt  time.Time
 }
 
+type WechatPushEvent struct {
+	ID           int64
+	AppID        string
+	DedupKey     string
+	MsgType      string
+	Event        string
+	OpenID       string
+	MsgID        string
+	CreateTime   int64
+	Format       string
+	Encrypted    bool
+	Message      string
+	ReceivedAt   time.Time
+	Deliveries   int32
+	Claim        uuid.NullUUID
+	ClaimedUntil pgtype.Timestamptz
+	DispatchedAt pgtype.Timestamptz
+}
+
+type WechatSubscriptionEvent struct {
+	PushEventID int64
+	Position    int32
+	AppID       string
+	OpenID      string
+	Event       string
+	TemplateID  string
+	Status      string
+	PopupScene  string
+	MsgID       string
+	ErrorCode   string
+	CreateTime  int64
+}
+
 type WechatToken struct {
 	AppID        string
 	AccessToken  string
