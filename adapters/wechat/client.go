@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -57,6 +56,9 @@ type Config struct {
 	// HTTPClient sends the requests; nil means a client with
 	// http.DefaultTransport. Redirects are never followed either way.
 	HTTPClient *http.Client
+	// Resilience is the breakers and retries around every call (retry.go);
+	// the zero value makes one attempt with no breaker.
+	Resilience Resilience
 }
 
 // Client calls code2Session. It is safe for concurrent use.
@@ -66,6 +68,7 @@ type Client struct {
 	apps     map[domain.AppID]string
 	timeout  time.Duration
 	http     *http.Client
+	guards   *guards // breakers and retry budgets per (AppID, API)
 }
 
 var _ ports.WeChatAuth = (*Client)(nil)
@@ -100,6 +103,9 @@ func NewClient(cfg Config) (*Client, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
+	if err := cfg.Resilience.Validate(); err != nil {
+		return nil, fmt.Errorf("wechat: %w", err)
+	}
 	// Copy the HTTP client so that refusing redirects does not change the
 	// caller's: a redirect could carry the secret to another host.
 	hc := http.Client{}
@@ -113,6 +119,7 @@ func NewClient(cfg Config) (*Client, error) {
 		apps:     apps,
 		timeout:  timeout,
 		http:     &hc,
+		guards:   newGuards(cfg.Resilience),
 	}, nil
 }
 
@@ -168,12 +175,10 @@ var errHTTPStatus = errors.New("unexpected HTTP status")
 // errTooLarge reports a reply over maxBody.
 var errTooLarge = errors.New("reply too large")
 
-// get sends the request and returns the body of a 200 reply. Its errors may
-// hold the request URL, secret included: the caller scrubs them.
+// get sends the request (retried as retry.go says: code2Session's code is
+// single-use) and returns the body of a 200 reply. Its errors may hold the
+// request URL, secret included: the caller scrubs them.
 func (c *Client) get(ctx context.Context, app domain.AppID, secret, code string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-
 	u := *c.endpoint
 	u.RawQuery = url.Values{
 		"appid":      {string(app)},
@@ -181,35 +186,17 @@ func (c *Client) get(ctx context.Context, app domain.AppID, secret, code string)
 		"js_code":    {code},
 		"grant_type": {"authorization_code"},
 	}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w %d", errHTTPStatus, resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		// A timeout while reading surfaces as a plain read error; report
-		// the context's verdict so that it is classified as one.
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("read reply: %w", ctxErr)
-		}
-		return nil, fmt.Errorf("read reply: %w", err)
-	}
-	if len(body) > maxBody {
-		return nil, fmt.Errorf("%w: over %d bytes", errTooLarge, maxBody)
-	}
-	return body, nil
+	r, err := c.roundTrip(ctx, app, apiCode2Session, replaySafe[apiCode2Session], maxBody, func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	})
+	return r.body, err
 }
 
 // transportError classifies a failure to get a 200 reply.
 func (c *Client) transportError(ctx context.Context, s scrubber, err error) error {
+	if de, ok := unavailable(err); ok {
+		return de
+	}
 	err = s.wrap(stripURL(err, c.endpoint.String()))
 	switch {
 	case errors.Is(err, errHTTPStatus), errors.Is(err, errTooLarge):
