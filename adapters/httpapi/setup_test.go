@@ -95,6 +95,7 @@ const (
 type config struct {
 	apps          []domain.AppID
 	wechatTimeout time.Duration
+	resilience    wechat.Resilience // breakers and retries around WeChat; none by default
 	store         ports.UserStore // replaces the real store of Profiles
 	ready         func(context.Context) error
 	corsOrigins   []string
@@ -144,6 +145,9 @@ func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.r
 func withApps(ids ...domain.AppID) option { return func(c *config) { c.apps = ids } }
 
 func withWeChatTimeout(d time.Duration) option { return func(c *config) { c.wechatTimeout = d } }
+
+// withWeChatResilience puts breakers and retries around WeChat.
+func withWeChatResilience(r wechat.Resilience) option { return func(c *config) { c.resilience = r } }
 
 // withProfileStore serves the profile operations from store; a test double
 // for failures the real store cannot be made to produce.
@@ -207,7 +211,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	for _, id := range cfg.apps {
 		apps[id] = secrets[id]
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout, Resilience: cfg.resilience})
 	if err != nil {
 		t.Fatal(err)
 	}

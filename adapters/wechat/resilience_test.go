@@ -678,4 +678,3 @@ func TestResilience_ValidateRefusesNonsense(t *testing.T) {
 		t.Errorf("zero (off): %v", err)
 	}
 }
-
