@@ -95,7 +95,6 @@ const (
 type config struct {
 	apps          []domain.AppID
 	wechatTimeout time.Duration
-	resilience    wechat.Resilience // breakers and retries around WeChat; none by default
 	store         ports.UserStore // replaces the real store of Profiles
 	ready         func(context.Context) error
 	corsOrigins   []string
@@ -119,6 +118,9 @@ type config struct {
 	// of media verdicts (nil: none).
 	push  map[domain.AppID]domain.PushEndpoint
 	media app.MediaVerdicts
+	// resilience is the breakers and retries around WeChat; none by
+	// default.
+	resilience wechat.Resilience
 }
 
 type option func(*config)
