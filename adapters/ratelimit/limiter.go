@@ -168,7 +168,7 @@ func (l *Limiter) onFailure(ctx context.Context, k Key, r Rule) Decision {
 	return Decision{Allowed: true}
 }
 
-func (l *Limiter) since() int64 { return max(1, int64(l.now().Sub(l.base))) }
+func (l *Limiter) since() int64 { return int64(l.now().Sub(l.base)) }
 
 // logFailure logs a backend failure: the first at once, then at most one
 // line per logEvery, saying how many it stands for.

@@ -34,25 +34,29 @@ func (p Policy) Off() bool {
 	return true
 }
 
-// String writes the whole policy in the configuration's format, for the
-// start-up log: "auth:ip=60/m;signup:ip=10/h;...".
+// String writes the whole policy in the configuration's format, every
+// scope of every group, for the start-up log; ParsePolicy reads it back
+// as the same policy: "auth:ip=60/m;...;write:ip=600/m,user=120/m,app=off;...".
 func (p Policy) String() string {
 	var b strings.Builder
 	for _, g := range Groups() {
-		var parts []string
-		for s := range numScopes {
-			if r := p.rules[g][s]; !r.Off() {
-				parts = append(parts, s.String()+"="+r.String())
-			}
-		}
 		if b.Len() > 0 {
 			b.WriteByte(';')
 		}
-		if len(parts) == 0 {
-			b.WriteString(g.String() + ":off")
+		b.WriteString(g.String() + ":")
+		if p.rules[g] == ([numScopes]Rule{}) {
+			b.WriteString("off")
 			continue
 		}
-		b.WriteString(g.String() + ":" + strings.Join(parts, ","))
+		for s := range numScopes {
+			if s != IP && !g.Authenticated() {
+				break
+			}
+			if s != IP {
+				b.WriteByte(',')
+			}
+			b.WriteString(s.String() + "=" + p.rules[g][s].String())
+		}
 	}
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -87,11 +88,22 @@ func OpenRedis(rawURL string, timeout time.Duration) (*redis.Client, error) {
 	opts.DialTimeout = max(timeout, time.Second)
 	opts.ReadTimeout, opts.WriteTimeout = timeout, timeout
 	opts.PoolTimeout = timeout
+	opts.DialerRetries = 1
 	// Built-in client-side identification calls (CLIENT SETINFO) fail on
 	// older servers and proxies; they add nothing here.
 	opts.DisableIdentity = true
+	quietRedis.Do(func() { redis.SetLogger(discardLogs{}) })
 	return redis.NewClient(opts), nil
 }
+
+// quietRedis silences go-redis's own logger, a process-wide one that
+// prints every failed dial to stderr as plain text: the Limiter logs
+// backend failures itself, as JSON, and rate-limited.
+var quietRedis sync.Once
+
+type discardLogs struct{}
+
+func (discardLogs) Printf(context.Context, string, ...any) {}
 
 // ParseRedisURL checks a MINIBACK_REDIS_URL. Its error names what is
 // wrong without repeating the URL.
