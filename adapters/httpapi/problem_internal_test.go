@@ -38,7 +38,7 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		422: {domain.CodeIdempotencyKeyReused, domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose,
 			domain.CodePhoneCodeInvalid, domain.CodePhoneCodeUsed, domain.CodeContentRisky,
 			domain.CodeWeChatDataWrongApp, domain.CodeWeChatDataExpired, domain.CodeWeChatDataInvalid, domain.CodeWeChatSignatureInvalid},
-		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts},
+		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts, domain.CodeRateLimited},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured, domain.CodePhoneAppMismatch},
 		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable, domain.CodeWeChatTokenUnavailable, domain.CodeContentCheckUnavailable},

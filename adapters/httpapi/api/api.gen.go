@@ -2871,7 +2871,9 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RetryAfter *int
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -3063,6 +3065,31 @@ func (response ListModeration403ApplicationProblemPlusJSONResponse) VisitListMod
 	return err
 }
 
+type ListModeration429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration429ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModeration500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3217,6 +3244,31 @@ func (response ResolveModeration415ApplicationProblemPlusJSONResponse) VisitReso
 	return err
 }
 
+type ResolveModeration429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration429ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResolveModeration500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3318,6 +3370,31 @@ func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers429ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3439,6 +3516,31 @@ func (response LoginWithCloudRun409ApplicationProblemPlusJSONResponse) VisitLogi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun429ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3591,6 +3693,12 @@ func (response LoginWithPassword429ApplicationProblemPlusJSONResponse) VisitLogi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -3661,6 +3769,31 @@ func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Logout429ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3782,6 +3915,31 @@ func (response RefreshTokens415ApplicationProblemPlusJSONResponse) VisitRefreshT
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens429ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3923,6 +4081,31 @@ func (response RegisterWithPassword415ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
+type RegisterWithPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword429ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegisterWithPassword500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3995,6 +4178,31 @@ func (response EndOtherSessions401ApplicationProblemPlusJSONResponse) VisitEndOt
 	return err
 }
 
+type EndOtherSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions429ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndOtherSessions500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4063,6 +4271,31 @@ func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions429ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4162,6 +4395,31 @@ func (response EndSession404ApplicationProblemPlusJSONResponse) VisitEndSessionR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession429ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4314,6 +4572,12 @@ func (response LoginWithWeChat429ApplicationProblemPlusJSONResponse) VisitLoginW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -4443,6 +4707,31 @@ func (response GetAvatar404ApplicationProblemPlusJSONResponse) VisitGetAvatarRes
 	return err
 }
 
+type GetAvatar429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar429ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAvatar500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4551,6 +4840,31 @@ func (response LocalStorageGet404ApplicationProblemPlusJSONResponse) VisitLocalS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGet429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet429ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4683,6 +4997,31 @@ func (response LocalStoragePost422ApplicationProblemPlusJSONResponse) VisitLocal
 	return err
 }
 
+type LocalStoragePost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost429ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LocalStoragePost500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4797,6 +5136,31 @@ func (response LocalStoragePut422ApplicationProblemPlusJSONResponse) VisitLocalS
 	return err
 }
 
+type LocalStoragePut429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut429ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LocalStoragePut500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4856,6 +5220,31 @@ func (response DeleteMe404ApplicationProblemPlusJSONResponse) VisitDeleteMeRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe429ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4944,6 +5333,31 @@ func (response GetMe404ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe429ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5113,6 +5527,31 @@ func (response UpdateMe422ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe429ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5291,6 +5730,12 @@ func (response SetMyPassword429ApplicationProblemPlusJSONResponse) VisitSetMyPas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5383,6 +5828,31 @@ func (response UnbindMyPhone404ApplicationProblemPlusJSONResponse) VisitUnbindMy
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone429ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5567,6 +6037,12 @@ func (response BindMyPhone429ApplicationProblemPlusJSONResponse) VisitBindMyPhon
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5787,6 +6263,12 @@ func (response BindMyWeChat429ApplicationProblemPlusJSONResponse) VisitBindMyWeC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5990,6 +6472,31 @@ func (response DecryptWeChatData422ApplicationProblemPlusJSONResponse) VisitDecr
 	return err
 }
 
+type DecryptWeChatData429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData429ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DecryptWeChatData500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6075,6 +6582,31 @@ func (response ListTodos401ApplicationProblemPlusJSONResponse) VisitListTodosRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos429ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6267,6 +6799,31 @@ func (response CreateTodo422ApplicationProblemPlusJSONResponse) VisitCreateTodoR
 	return err
 }
 
+type CreateTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo429ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6379,6 +6936,31 @@ func (response DeleteTodo412ApplicationProblemPlusJSONResponse) VisitDeleteTodoR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo429ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6511,6 +7093,31 @@ func (response GetTodo404ApplicationProblemPlusJSONResponse) VisitGetTodoRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo429ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6696,6 +7303,31 @@ func (response UpdateTodo422ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 	return err
 }
 
+type UpdateTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo429ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6797,6 +7429,31 @@ func (response ListTodoAttachments404ApplicationProblemPlusJSONResponse) VisitLi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments429ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6985,6 +7642,31 @@ func (response AttachToTodo422ApplicationProblemPlusJSONResponse) VisitAttachToT
 	return err
 }
 
+type AttachToTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo429ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AttachToTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7081,6 +7763,31 @@ func (response DetachFromTodo404ApplicationProblemPlusJSONResponse) VisitDetachF
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo429ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7206,6 +7913,31 @@ func (response CreateUpload415ApplicationProblemPlusJSONResponse) VisitCreateUpl
 	return err
 }
 
+type CreateUpload429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload429ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUpload500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7307,6 +8039,31 @@ func (response GetUpload404ApplicationProblemPlusJSONResponse) VisitGetUploadRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload429ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7460,6 +8217,31 @@ func (response CompleteUpload422ApplicationProblemPlusJSONResponse) VisitComplet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload429ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9157,354 +9939,364 @@ func (sh *strictHandler) ReceiveWeChatPush(ctx *gin.Context, appid string, param
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P1bbyPJtieGf5X4c+aPIrtTFClRKonCho9KJVWrLpJal67q3dlmBjODZJSSEayMSFGsdgFnAN/mYWZs",
-	"wzbm0QMYx+fp2C/2w+DABvxRDmb32N/CiLUi8kImKam6q6r33t1odItkZtxj3ddv/VQL5XgiBRNa1bo/",
-	"1UaMRiyBPw8v6dD8P2IqTPhEcylq3drliBFN1fUjRW5YorgUhCpCidKJFEPChOZ6RjQdemQgExIcD9Ze",
-	"UR2OAkJFBB9PpGD2u2bNq7FbOp7ErNat+bWbTb9W82oqHLExNX1PqNYsMf3+p37t5of22u6PP7TWdn/8",
-	"yq/985pX07OJeVHphIth7cMHr3YcsfFEaib0OZvEdMaixSmcJUwxoYkZOkngMSIHhArCaBJzlpCEvUuZ",
-	"0mTK9YjoESOKjhkJssbD2doLNoPh52NlIh3Xuj/UdJKy2o9Vg3spQ4pjqFrVq/OXZhimuzBhVLMIFrq8",
-	"Rus37XUtI6nWNwetcDvaYWvbdKe/1qFbu2u70Wa4tjFoD3YGj9lGv90qjW9xPOdMJ7P9gWbJ4oguWChF",
-	"pIiWZEq5Jn02kAkjOplxMSR0SLkoT3/MBR+bFWhlU+dCsyFLah9MZxOa0DHT9nAVlvIFmy12v0+u2YzM",
-	"ZErCkZSKwWHSI65wbcyxq1NydXX8lHBFeMRo3PBIKvi7lBE6lmLoi5lMs61UXdI2c9nY2iIxM4dKeSTi",
-	"Q66VR4K1wCNBz/ynGRBzartBkxxrX7DbCU+YIhsdMpJpogg1q0W4VmTAE6VJqljTF6UtuufGcDNNvG41",
-	"rybo2Lw7d8LKC0xvXzIx1KNad2NryzML7j63veJN+WF/7Y907X1rbbfX7K79+PWSmzKAO7jyhgeGBgSk",
-	"bpbkq8AzS0NJKMdjuqaY2VBzSGOuNBxcOlSNrjm/vpgmXDMyopMJE4pIEc8IHxApGBmbTpnCY54mibmI",
-	"jpDUkYj4wtAkmnAlRcMjLFaMdNobTXIKQ6TxHlxMmWrCNTQUU3NZoc8pF2p+RzLCUr3mlkItW+x2a6NT",
-	"Wl/fV1/Vff+r/6z+er3xn/i1H3z/dqNt/rO55vu3j5khT3XzlAePrniq8VXDPLJshwypXLJL+0JNWUI2",
-	"Wx2kUkKSvoxmZDpiAtakvIVcweojfVGM1KeMXpcWmsAFY+SGxikzzwdfBQ9eyJy2/+ZW81JG8vjpyuPO",
-	"o6ab24TqUT4zHtW8mqEkPDEMxVD44vQGMhlTXevW0hSeXOz8ahJLGi3rPoVfP+EAPpiX1UQKxYD6PqHR",
-	"M6rZlALlDaUwDNP8SSeTmCOTWp8ksh+z8ddvFXKsvLt/nrBBrVv7Z+u57LCOv6r1M3wLOy1P9TU7GFFN",
-	"KJxcFhElx0yPDDtJRapoP2akHkxZOKK616dRzw052COUTEbm/Ip03GcJcmupRywhhu2sTRI5TOjYI+51",
-	"eLpHJ5PemCsgOQEc8IQNUsUiYjhDmLDIiCs0Vs3aB88syjkyi8+5KGb/nbjBFRnT2GymGWJC+gmj10a4",
-	"StKY7ZGAJYlMVAAUFynogLM4wuEfSDGIefjFBh/GVBnCDtRoajaa3cI4ZWImloqIJWRKZ3skCGXEAqLo",
-	"TPnCPNkk+ySUwrGDe0pfplWleRz7QjGtY3OQ6kFolyHwSGLEm4Y5PKliiblJZixsTHls3tX0mglf1AP3",
-	"aw++MVIAPGM/QgP26Jonzat9mYoIGNN0xBJmGrEHj8YJo9GsB08E+YE0R7H8m2lX2KtPuPKFkGbqIeM3",
-	"uPv4mUYzMmOa1AN8tCek7rnHAs8X5e9pNMMRG5JGRjKO8KCMpdKEak3D0djsruGcYzozI8+/7cV8zHXQ",
-	"MGT/g1c7kkmfRxETn/NInUhNaBzLKYtIPRi4IQQNz22Cu8MgDZodKSy/+djrxzK8NotDEq6uzcnSiTTi",
-	"YVHmmFClpjIxS0+mKHXUA/tjz/3Y4yKUScJCbfoH6UdpmdAhI5qH10w/UkTxoaA6TRhsIjQFR16TEVUE",
-	"Bcgo3z58r8fFDY15aQPtL/aNoNEkT7iIQNp21I+xCHQtpkBeGiRyTKgv7MLEcshFTkLhY88xjWxXLeG/",
-	"5GMmU/0F6H/EIzjbyAcIF0TzMQMa9kwK9lnpl5QkpprtwdFImJJpEjK3aTCkY2EEFRofGtr7Oce2L0hq",
-	"9A8WGiF7QHmcJnagIOixcCSZMnIft0MkEdOUxzDsE6mPDJn5vFeXqDQcZevoOSpmFDG1h/dnwPCywO2N",
-	"2CSWM0N64LKoKTfKQUTkYEDqQXYLaapHvYiDiABENYxlGiWpyL9swKzP6MxcpUspX9JkyD43K4R94YrE",
-	"pnMjTVMUxRVLblhCaBiyiUZufZaAfs3N20eUxyz63IMtWGY0HSIzpUbMMEwk0yBQ0wfbDbBTHHyqRudI",
-	"hT/3qEMaA/M2xwrpySPVJUFGhEFZ9QgTYTKbaBYZ+jpWw17+QINEeG806qIwVTqZPFLkUl4zgWwiYjG/",
-	"YcnskfLFWEbM9Wl+M6TYiBl8mCYs8pDaKxLyyYglmt3qvIeIwTh8kckyhyKUhqjvH168YDO4IXTMVCbP",
-	"7k8mx08NL5qkapQPO2MYjT3XX2DIptJ0PAFRSEtJBjRBpgBKOB67R4qEhiES22T2Vg/2O+MLFyy54SG7",
-	"EvSG8tjcqs9K7QwtYCIy0h1IWKmCxYnkVOzh0bO2lwCsVmtgtgqIQjNV0xevzQobydLIlzDoXjhi4XUv",
-	"zWcUeNmhIfYh00KacD0zynAaI2uCF/EOmO00p3+eXqEUYuRaeJhFvoBn68Gr45PjJ/sHL3oHpyeXhyeX",
-	"vYNvDg9e9I72j19enR/+AV80+2h23LD3qSF9WhqOU5pGceCkDqeSatqnyhw/N9S+4VsUqWaC+x5KIVgI",
-	"NrJ+Iq8ZGfNozQrVDTzBqQ7lmKFcfi3kVHQJtQYUkAplYv4PHYzoDQObD9eaRU0Cy2+GzZUVzgfM8nLT",
-	"CJouCwd+ifCeMJ0mQuWEhg+sRpMoTXQy88WYRnDZPNgAEJYjCiYePSoblk3ninTaG6YVkLwiX1hxm8C5",
-	"hbWteUX7duEcLTu49un1gqH0A9oS5CsqZlZdVJ/zopybFQA5nUV7aJqtvhG/2mSvhOG/MuHv2ecWJ4Dk",
-	"Ad9UhsBdMwG2SEP9nAxsLk/CbuQ1i1BEB3sgSML4EyoL9UyHg7uFpoCEqZFt1j7nwTUwIjw24ZRGJ4p4",
-	"JLCEuFcwHwRW0gHuZETayLpBgBbbfg+MzEK+kUpzMSzKMO7p3pgrxcXQyjJXYpJIM3Fz/w/hic8rrMfx",
-	"mjVF9FONcoDRIcEY4RwVTtSzZt/Fa272ADYALi0lER8MWEnLN0IT6la+QCpIBjxm81za7LlVllFRwncy",
-	"DRqYnfKF46OTNJlIxRa0RkqCIdNnRp86AWNSACeioEOi7ch8mWtppOJH05xVCx1TAdpb4irkbRoNoVvk",
-	"DjhmPqZD1gD1dIY2C+BX8Dno+iKz9KBsYOh7NgEw+Xi4nmV2h69nfMUXOWNxTP5KqHQykYlm0SsWcXoJ",
-	"hsIvIyWbvQ2KvZlegibYS21Tpqf9zDwBo4tQZqbxWSInLNGcqVp3QGPFvNqk8NVPNbRrsKhHdclGanjI",
-	"mpGCFg2lXg1P010zRHNuDe2qzij7g3vZK3WdewJl/y0Ltekln9NLrh46L67ZuPzHqqEWlu+DVxvT22N8",
-	"ayN309EkobOFyWDrq0dfsJc+YALW3sGjKrcf8uyCUSpwN1wOyJgLZhjb3Qb3xW0x/VXN5lBELLpAbqIe",
-	"OBMjsFbM4hs5JWMqZo5JKTJlCSPwtBn+SldpeezYQ9W4jwwdyKwSDxi0IRoV/l4NBvgxDUcc9Juo4HMF",
-	"mvNIEUsPuiTIzEpGwdJS9mIphoZOmr/VSCbafLDCZQ/eDwrM08wGXnVf4I4WHwE/lPlCpronB72EiiEr",
-	"PFB63RBX17u5BDG7dR/NRri/B2xa+BOHpUxDYJqI5NjousDfwJBBVT6cNImLowtHNKGhZgm8HrDxRM96",
-	"E5BHi9PkY9Z7L0Vx3G4ihdGHaaJkUliw4uNgi4ZRo3XaF4GQumdtpAEKx4OCjKKyZRhLfN6I4D2qes7Q",
-	"bVpz32HzKBwvUENYoMWz8nrEwILD3IEgXHmENYdNEhjq3hQ8vIaOwJmOgmVz30qRQOwhdmKhv7ERd9Bu",
-	"s/pK48A8PMv5e1X35BtGYz164B1RmupUFaM65HV1TEdxVPatqlE8f/3iziHMk8JJ2o95CAZmo29dsxmp",
-	"nx8dkMdb7cdGfWRgVBIzMkn4jVELxswINGZl5zhhPCxO5TB6erFf82qHFxtb2xWz8mphclN+YWNrq71b",
-	"82pna8teua4i54bdw4i3N3eIHqXj/iThQu+VRHqFUrYeMZ7AJEG04bryhFyjFOxGdvrizEzkoHJIqWLF",
-	"ZxUfVj52W3HcvNrs7kNoxoIT92CJscclu3/BHsomr9ns/mzenK8Pd3B0aLBqeC+NrnNuva0PlbJgJ3uw",
-	"k1X8/PnrS6IlUcyo8IoEJSrQJU8YTVhC/LTV2gyhEfiTVdMHG47T42J5wFIqNI/RqFfUG+2rJfbbXmS/",
-	"Xo2rnmBToJUVBzpJmQux4MoqiVm01oiBP6ow9L6UMaMgelt9s/ewOZS1VBeOlIrYzAw1W7Qwg6ABIQQx",
-	"IzEfMMN7PBLSycRocDNQoGhfyTjVYFVp3L0UbsjZ5q46gef4MNhQ4SiaP3raKhir3oRXQBPBS5vcKX6r",
-	"CkmpdBBL3ZfOzfysKjfGDqN8GKpuzisZsQSO8lMWcmVj+x50fVxAoCNTdDJJ5A2DgY3NHws0y6vdrpmn",
-	"124osHNlXtuHhvazl/HzuW1icbGg29VTMprCQ6czmfSWMYJipAaZjqRiRE6Y4Hhx0ORqTvSeOaZGh85C",
-	"mdD+BC4iIZ1C78wmlYSioM9WRPsYTVybNoyCbM23pA4yHEhSmYZe3TZe9weplZkg5XbZSUg1r9bnEs5r",
-	"JHua65i5D0JqpgxruaGaJplWCapcFR/Ddb9DNfJqMe2zuEKmc3Zx+J3U260WEaat2CPtVqvVJjRSHtmA",
-	"Pycy5pqH9vMGmchE4N+bhPZTxfDDNgkToELmww4ZJDSN4EN7g9yk8ZAm+GmThHIyS/hwpD2yYXojYMRp",
-	"7JEWngIhUfGrolFUVUXUvh7NYB81SKdGsrYbHZB6IGTP2nPcKQoy26ETadFOOMgdBtYF29gjeFJgiFOu",
-	"WOUpySXIVZQsv2wX+Lx5M8W7WDGl8pGFyGB7niaJHPDs7NQyQ0bVQbEdLL2oEOVSty02PDTPy8Tq4ffQ",
-	"v72aTmjIKjvIltM9ksU8m0lh0Li94dZU5da76iAUDTfRg28lRIssWwUkOvea7Q1LIl65Y26ygUqHQ6ZA",
-	"R50wiOoIyHTEY5YRG0sBk1QocxZ9UTyydu7E9mT9P31GRjQi9QAvAYZUkelo1rCBm+5wYI9GL6BKAWe5",
-	"4Wxq/uDq2gixWVf35Dbf4TjOsobdF9i+/XTuunGfbW/241Xe6YLxKarl25NfidLZ9QpaIFL7fCccmSuc",
-	"xIxUZHezRMpLJ2g1XzyzKuons9nNseAFud6rCXarrdmgIr+BKgWytrUrWDsOI+YtMqFDlrFYKfL4afND",
-	"805j2nKz4AItWxhYdvS786d+SiGkvmBKd0e9SQIjJQRdXwxiOhyyyIOnjUZseTWNxlw0SRDGRpmIgq4j",
-	"IOa0W7kcOmv6IrDiFVijUMCKcDjQColYyCPnLFy8P2Yo5txgT4Yn2+Yyce2+N6hwnLLW8+9OsZ/8i4Os",
-	"x/y7/bzv/MtzNwoIh0GL0MGIiiH7OGPtfEjc4q6e29NRkNfCUKY2podmdqm93BlXsmA18EUbMOcIfEZ0",
-	"s469Uhj5xs58BsSitjimPF41XueiRp9zFhGIuUBuEiAoupHt+WLZJHJxgJynMYMbyAUJztmQK80Su/zW",
-	"1FaYyuZG686pGCVk+Q4cSTMK9KUn0LccLHTcdO8HH7G8O0u4J4an/9ZXeLtzxwLP0bjSaleROnexrOHk",
-	"Y+4VmA6qDCZuWZ1/E+OV61TMbLQIRD/8TdDYIyFVbI0LxYTimt+wcqoYjXnIHn7Uiscsb8yGwZKRTBQj",
-	"fUjfmBGl6QSEzl98W+d2AFenMJjKXRjZcNEHWFUvc/L0SJWTCqhyfOOGJXzAWWRoUj04O724JOs37fUx",
-	"W4cXIGQqTyKMrWhqmnKx4U1yzmi0Bj+OWGJzxMonAB608uqCfR0JqR2Zkfmx2eJSrxRtYYbJrFft7IFI",
-	"OnwCYhbMuTJPelliVfB1AI5peOZARmbSpdO1s13e4s6qhLTW2m5lGppXQ386zrN6nAu7M+Q3TOHWTApu",
-	"fIh6d/khqVY8YmRMuYipiMjBiAtKQpokHN5V+fRlNHdv2ps7RifdabVa87fn7suTJqx37znlWWzl8UCo",
-	"XsKKQQqNe45x8YLfZx/mbl9pAlWTmjtfXn6Wl97TJ1xEHymBLD3CgQ14xnwSq0cuhHf0U63BNMpumNB7",
-	"RHExjEHL9VyAUd/swhYZc5FqppoEkhBIML1tAiEKKk4JrMfa0n14MMWDWVauXsJlwstuj1garQrNMzWv",
-	"NuLD0T3FTtfaS2jBfTpxLbkvvoEWoXeM5Vjk8UcHZLez9Tizl+BeKBfooxb9yYuOqfu7orUk/YSKcESk",
-	"KG8EbCGIvr0BBlJX3EscXBW7HaVjCob1mArMK4ZzxBWRIcq+YbXBAUN0KoQxo5SuxeyGxW5tlJfLxlnY",
-	"E0RmggaLMluXUA1pOr7YaqFX157vTK9ngoxlwjCaYIB85vDGMGIwaXIxSbUv6hBggwNV0M41mymPvEtZ",
-	"MvPIhJr9ERFBtyzJ87IbZJya7vvM3oury6O1nYxKnVy9JLnbOwt7xikMmVbz/nhDkJ9fnJ5gxM+YziAf",
-	"yU2TtL1Wq4XppooIpjSLfOF+3NwgEWMT6AV8ygF0UfbwI1e9l0pdiJaoUKe5UJqKcAmZcVsGK3fP02Hf",
-	"sdalFdbBMb1FD8zW7m7BH9NptaqsnWggrjjGEHJhD7NKx2OazBxBdBfUtFY5VuejmW/z6vyYCDo2wkFV",
-	"O/kVHGk9Ud31dTP6Pg2vmxG7cbFjav0eF3SOFlqvjbOG5+aa5TQSbJVnLlX6IW52TWJGlQbxDc+yuQWk",
-	"z4himtQxxK4Y35HrIY0KVzsY63v3CHHCJ+eCm/ZMp4oErpkkDgzpg4BXoIq+iLm4JvXACKT4lFr/iUcf",
-	"ggayLS2HDAIgUU8oNIS35U5jZv5GVdI5gb0mV+cvPUymnOiZGSFYRJpkP1bS5rmAQYBqCFLghjjAVWRo",
-	"a8G5w1TgNtkMGa5UahQ/eH5xijaJ1KyGjY2AYHgYjBkX4cIXkaG8cjJmQjds5H6e9Vda2FSEYBiJPGJG",
-	"7Qtr8sYMGFy/Z4dO9g9ISAUeC6GJOeagf2rCVZPsi5lvA0+vzl8aNaDTapF6KXqISGHDYwqDaCwoq5gg",
-	"v7AtfS4X9+NqYtZ+q9UqEOZmubmtAiEp2BOc+6nCw83HYxbtIVzGdqfQsk3A0OYJLobNRSV78VovXFXr",
-	"Jv44UXDBIV1FrIsOc0sCY6oNAUd3fR773SR18wpE00P25pAJlshUmfMAVglKxlxB4FU5mgB4kTmHcips",
-	"/oHni06rTYLSGLMI4mZjfp87rd3th4mI5dn/uHxxL6uX53RC36WsS4JxP+khHs/G1jZJqIjkmPS5Vk3y",
-	"grGJOdSKhYkhf9PbpmL6ApNeL2YibPjCvAjxHNyqv1qSXEumqR6t26EGe1nsMmyKS/qgvhBsCiTX3VAj",
-	"GZjPSsuJIlOZXJsjNoc/YQb+bvfNqPXd95tyN9784+PX4c67dvLH/vbssjX5thNtiKMt9WJn/LxNX1Yq",
-	"xnPGoocGfFabFO2lgcnEcsqStZBCNoE2MhslfZowQqMoMScoiGVI47/BaMOmjqPAF3KQiUUbW6U7V0ee",
-	"hGyoHBPYmF8esPj8jf3cDOX4l1l/ynPcMdvc3tgpDe5KcBhZUS5ETBGzGkAuTo5eHPgCdRWuQA7A3CcL",
-	"JSNFIbvCpdjlRjD7jS9gzvMz/nXNUg+zcq7e9E2zXJsbxdWSAxLQtfeBR4LW2i5EZjrMIZD21wLPDD3R",
-	"mZmPWqwiyITjQ66Lx0HZyNss2rYYhrs8rrYQuVp9gH6Z7TRbL2d/v8OIdy6rBFpwdbuDAKpDJAEvwVxG",
-	"qmVChgkVWlmvDfJqJ37aL+EJG1mGwA1RIbbMqdI20AdeqfSW29DwTxUIE8vhkEWQBS+dp3sA2URLHN3l",
-	"8JPF1oHJPcBQiJLRklA35zl02VaWn5Z4oZGHqkPeXETVShuna5ph4BsEtll+wSILO3b/6dw7CEYBWMQd",
-	"y5jlk6H84MSGe48GPNh0uDQSKYw5A0P0lWLJ2r550PABI1gsdlnC/9q+008bzfu3S3MubU5poJ47u/nZ",
-	"qLq39lp88vwVd/0+fHS6yqWM5INNjoYgLrtlr4sQW2CcB//5mCbXLCKRNGqcSOPYBniAbAmhbksPjnka",
-	"M64R2elXiTmLrHdk8V5GKbvHxLgiUWpdAvDt1eUBkYOBUYs5BiIN+Q0T2WQXnbg5Z9lobWyvtTbXWu3L",
-	"9k631eq2Wl+3zB8ftyRe7XZtKNc+9vpjaN08MFmrUlWaFOyvq7Pe7HPmpNJh+YQ/zIuwKkurYAMqmf3v",
-	"Fu0+JkLKIvMtHpVjESYMkYQM7QYjJGrTCFGSw84Ffu0GmbBtDJmwXwvuCkCuomjOJuSCI+1RLmyTPfhe",
-	"+RLbPVke8pPPdRkNOYA3P8LfWMgrUl0SwBQQsqEgQYLR6dpoX4hT2Wr5oihVO5A/i2ZUkCv3SACrEZAU",
-	"zAHtltcqv03qmvbRFBxzwTJcMfSsN/ZIgMsIgzo/OiCbm5u70KMvaPHa95meMibIWnuj22pBg1+3O+ZP",
-	"LojSbAJCbjvzpKD5rGgXzhKiClY0D6SfESMzRhNF2rutlpnH7u7u7h6gShKaMF/Y1TJPC5YQNaEhUySU",
-	"cUwnIHcXhHAY2snRwZrTO8zvaN3O17gknaPFPUoxHZU5Y4d7H2CYEkbGLBlCeNCpUXyzdTMSap8hIawL",
-	"aQgnoBpZp2QcEypmgBWGcJYcdOBOq1U0sIJoX+UpdpR8ztFgzhuS3ZgNNJGpRr3K9FctkOWE/7NT5ozk",
-	"lidxmId2Vk/iE1PobB1+qI0kai1JQkUEosSnJd/5FjxJZ2TM4+t5V27rYaoXtryMfH3yqEWQsx4aq3jh",
-	"8oJWxCrC/amKVLxDbKqUEMvjWb5Yn9uTQC5HzBdZ9BaYzbARCrmWkC4xIDkjWkUo7i/ywdpi5CLGjznK",
-	"1fws1x+31vkRwImAw4Dnq+//ncLyL6EH84Fskxi4TAFQ1zy5R374sbhqY8NLmzXvtyTwfag82tfs90S/",
-	"uey2Xzkh77eYVvcJU+V+XHbMHLSIM7ThAag0sV1loBsPOI8W5XNVjuYyMJYsINwhsBTiyH1h47gJ142u",
-	"Vd6FJLEUQyN1ssT8ZmS8IJJTAW5exAZAkCpfoHfvkUL3ZgZO1eqgOzKkwuJ2IR4NIOkX0+8LVHveDnHf",
-	"2D/Eg3GH5FeyJtjJlo16D3y52qtsPeIZDDZYtNdiAMJ1r5Kr85flzMDA4byupCBL7RyU2LD+HIOXRAxW",
-	"m/ABwsC55b+/xW/AY9Zz/oKPNU9Y7KL7odCc2YfhjkNuzMqUOIIPschNG1Gy7Hf1hQw4twYZbHejZD3H",
-	"OAfF37MMaTtLPoMDmH9dmYrG37PSknChtzuViX73S6jDNXHJdFUWBLe4pbiSwoWxgypuZenGVBG88k4s",
-	"92ZAdAGHRBfrGbWjAatZ5k+28MemG9DafWGGZP3UdRvDEHSRhhn9v4CW4771yNnTIw8CwzxywyMm55LC",
-	"7ptWinP72NDNMiVatI2YFXmkyJhFnMKE9zKh2S2D0wjsUpXtijDZ9bcTNpx37T2+U+oq3dWlQ0M35DWb",
-	"aCPWjJmmEdWU1BF+Y0IT7bwieB7INZs1FmJFtWy+nQznrfhbv+Lld1dp6UTYLQ01gZPEBenPtDk6zutc",
-	"WGDgXGPE38jm0NnZaG96i/f0Afa7/OJV3bfl1+piAYslz8cCxlFzlI9FK07wJaDGPdTfv4KLQCo5NErq",
-	"EP1guPvZ1WXD3PAMbg5DZkZcPYSHsDhaAUX1U1V8aynPbnrbRBJ8xGMWPFIkMD0/pZoGXZTQ0WJrFUwX",
-	"xlSr2AO4JEtwgCr6AdSfLhI7mYxtD3KQkb8i94CM5eWp7CsLZWCmsONO90rTnaS6V4DE/MjF/QZbgAmd",
-	"XV0iuQppkszwhsWzynU0nVdKP0dmGuAHVBhzNEnYgCWEQusOZ5FOs9X7hZh1Xq1yGBV7acTaLqFknMaa",
-	"A6GDYz6UTGFSS+1eTkjTXXaoSwcqX5Xy5sw7J+dT2QsUwqKFPESPXRHfCNZII8nPhTmCnxqj0kGot/lr",
-	"xQhOX1TFZNqIxRwE/FFF6OJ0xMMRxJ/ZIEZSiGEkdcTVMj9119chdmgkle7utHZaFUGgvriwYi23UYpZ",
-	"mCMky53tXx58k4U0ckVoPKUzlQVtPjAe8c5Iw4/RNZZFWWVueZsTBwZ/yIJrNMliQtbyVFQbJJEnae2R",
-	"cCQVE0szFqkmgbmPLg+smEtZYunlcJnNitmNqFqRy/l6hOG7dw/+soAsj3toKLvyBdd7mdMZL4VzsCAt",
-	"wCVyIY4yjpxem0CUMSBhC7NTXAyhNAtQJ6LNTioMiQR/CFaKohmGdJO8BpdRoBNE7qtaMFvEYqHURrBn",
-	"HU4B3NrAwyjErM5NaTdscFRWucUGUFVg2RWU6fv6hguhsavDW2322p1mRnjIUEYb6rTS3GOe+QVwFsvF",
-	"Wbw5WSWc3+DlmTOUbt6LuxSAdAqU3aHqwJI/DOfBsJRP7itBBKs/D1wHTLs0wuMDlyRa+Qoa7yu85cyW",
-	"bnD6lJWqChmg00RqRrj2nMrsi2BKNUvGNLkOCBdhnEYsapJjrSwoorL1BdzK7J8dI/kb0htmSCbKk1bf",
-	"gdS/IdOv2XkqUGz2RfCTX1OaTY7FQL7kSvu17g8/+bWsnoJf67Y7na2d7e3tVtvDZ33wWnz40funv/27",
-	"DxDxiQ0/S2Q6ORSaJaa1oEtM43LCxJBHfq3r1/7pb//Or3l+DUCKzJb45kLMtXIxogmba+DZcaGBD/MV",
-	"/H4qzcBMAL6AUXr5VIoz+eBlz2xUPPMYnvnRq2UbYMMfDbmtTW9bc//UKpvY3a30V5TaXHWf8GC8zh6f",
-	"P91wFIvtrT7o97V2VOnaRszNK4aZLVkDg4E5cSMqXD2uUtm6hBkSFgHyt6tcAseO/NN/+d+R/LueaQmC",
-	"eW8Av4ROC08ldGp/90WhIEqz8AuyyUKxlKHME4ZssR4K9beqvIvlYVSoEOWxd0HE3e6QutJURNQwgngy",
-	"on2mPTKhUcSihtNv9g8v1tobO2sHTw4KdVTKVpQDPnt51d6fbrx4e5O8fRW93fn+Rcz33+qzzlC9+uOr",
-	"b8fn76V8tnGbPA1vLsTt8as3R+ngROmTZ5cz+uxiN73cGrJz2nrdkZen/fbry8eD5/H+wdfy5CzqP/l6",
-	"c/Rd//nF+fDm60787PTw8sXVt++3T7+/0Cr+tt3ZiE4OUto/OXv25H0s5en4ycZm+92rVztb0cb64Lvt",
-	"gxG7uXlz8+3ZzjfXKWtP5OmRFod6Mrv97uXr9vt9ub3efnPbPji9PbpJwo3o8dXL9Xj8zbE4iW9TGj5/",
-	"M01bg7eTN4P369+/+/79k+Mn759uv74aXB4f7T47/2ZyKta/ef9Y0Zc7t++/fr2+fnS+f8Wj9um1+pZ+",
-	"e9s5eKV2Xp5GUfjt6Orl604aMv10sLv9PDzfHLaGg/MXnbODx4fryeM/bt+eJG+ijatjJpNnb7cOB4/7",
-	"7cnz/e+fbH+/RQX95t0fd59vixeHT26edJ6Kk5fH372+GO6fC7W+Mz3fuODnF49fnewfTC9nybMbvavV",
-	"zqS9cfbiKIrffX8pJyffnLe/Gzx+83Yw+jb+Tu0/j074i+j78fffyRcxPb/Z2ToefJeK79+fto5fvFGz",
-	"+PHzg6u3BxP5bKM1aNFW5+B0OhDs2/1nz6bRlqRfX+7MTrdG79PZ0/76m/D2dvyi1T6cvDudpbfHJ2z6",
-	"hz/MqSvbmzudO01//Kbi+PKb/Mzac9neXuvPDK8RXPMsf4HcsFAjNlh+PJPHT968eXH9sr/zLrk4Ea0t",
-	"0XrH9+eHdw9nsLutFSN0F97mEztABHoDUaaIBMqHgkUeSUV2G8FI2fCKjNQVEJyTwHbau3ePLyMfFQPM",
-	"SUvlELskGLHbuhrRdt3OhXztIsB712zWaIBQOIdZQNcG+2tHP/7UaX24G7xgjkrBXi+n9r8AwcXyuLsi",
-	"/B8prOlkBGYLi1OWsgtFhVwRC8VuWELjUjsLVY0reetDMje82ip0kIhh+ZIcBeE+0AmlEUbsZq0ipeTX",
-	"w0aYZ/sP59eZRFAs1FbAV/yoLSeuVhM412xSqxEv4YZikZhHas5JUC0qLeRq57JTpVfTgaNin24cEGF5",
-	"JfhtsTpQ1nUuhHl3O+LmQwlgRYrjWtwnQzOsB/4CcoDRfw/xAPspYrPjpyPX+/PXl7Ul0D15pAeWv7SK",
-	"rSsWnBWlB+0fYw6yEY20nmBZEi4Gsnoj+zS8ZhZSPxPjirubwctBx15BzUV1WfmijiY9WrzbYzqzBQ6J",
-	"HAwaXlYcwiM271h5WcrTI+ULLdciCVFHNjgVDY2KKJ1QPhxpoqXTkVxVUmfnGdEJQzWhYNNF00vTF75A",
-	"1AiAsAAboCAZnkewrABMQCIZpmP0v0vFbB1fX3CXnA6jhHpgRbiOvSzkuYRpQRNMLwLMguKogmeHlwGh",
-	"kElugyeCbw73nwaIfr/bbrewzDyWFkMvbgHRwqw/hp97JDhAV9PaJRScyD8j7QmazWYj89Fggz6Uu2JC",
-	"2zWAlnMMgxwiiQKuBVJlQ+RsSJWt2P3q+NLavnN8BKMMYL2kpkyG6/YltW6ezeO8alke2/7ZcSEuvVtr",
-	"NdvNlnnSNEQnvNatbTZbzU3kmCO4VuvNKYvjNTDIrb+dXqumK94zZEucWM9fvyAXTBeKC0AEImzGNZuh",
-	"ngzwHYaLo4Bh7h03mnPxRqIOrbCQoPVmAJbWjLg5PXKg/77QIzZWLL5hqkmgkhuh+NsjRYJrHgUOoURL",
-	"Qs1A3PeYYXDNZr4Y8FsbnUfjoUy4Ho1JHeobGHUGChxYtzcmDnIpjo1e+ozp569fXNTm6qJvtForqiE9",
-	"rAqSxfxfUgTJOgGu2Wy+UtsBDUds7QDD/Bc37AWbKZtpQRKaMDC/mVcUbBFEtyMr05aEDdi0yJ7z0S9U",
-	"if/g1bZwBaomlq3UerkmbpG+17o//OjVLABJrVs7y6dZlTuoXF6G4SSGEwAQ7PoISna8X3po9y1Z2Gi1",
-	"bI6VDVuBllGIcqgtMOeFzbdFQT7h9tselm2/HSv4XwC5b9UqvuQ3TDBVXC05UXaxwAV+37VyIqerIwme",
-	"ahqODPX2yFZrs4xqvbBu55m//bMvG3SNEabJDZaL3mpt3n1YK+qarlpr0w1futg37XWIElwfZ4CrS1ce",
-	"on6WlhslGZqtYFOmNNrMPQgenxhWTjWhvjByFakbEYMEBeNwkAGQOGNwo0n2c7hz6mQKQyKhXpytCG/9",
-	"8YXKeSzCiKGuq1GHQzZMdKyGFyw8MNJw0MgCwEiA8NFgf/YKaPrFoqS+w3YG9mnE4AwVph5YaN+giMqe",
-	"SVWIEYQQ2HeC/zccSiaGc6JcQtVMhKNECpkqOw5SDyDECOayb34PIEwjB+OWCQmNOAHrms0QcLixrh6p",
-	"Uxsuin1VhIU2mgQgri0cVxYF4gu4eWCZr3c2NuZL9mFgKAYUYb0+QKRxsafaFzFXUHx13xw+hQpkvdPa",
-	"JIUK+cVsggqW95IrncMEg8jggL/ADjyHFWJ6AJ+A8+qglKdTlTkZxowKZeGZPVcZWVWjMxs93LQLIGQ1",
-	"z0lJWQje/ajDIlz+B2/RSzJkEOW0rE8Ibip1GbEBTWNt0RMdIFfbhtiviG+qBCUsXdMMg4vdcJkq66WR",
-	"gMSybIDW/1McYdHN3r7LRPPhx09IoOdg0CtLOQP9kgOSE0k8SkC0O/eRMJ7kEYfwSvvuV0plauGlezCH",
-	"I3d7ah8p+/xCJlRg8UpnPMKyBtKfLbCNosCEkBXL+BIEhJghyPgGFJOV9x1MGOXtgjCr7IwaBSM/ohZP",
-	"39kB0JeXH6C76jP+6NUmUlXwTAfPHoAgi5K9W4J6RuZtGL+lxlbii3wBsfSNPQfsHhBNryGC1r5ntDY5",
-	"cAoKEKihlFGTXCK99iEyn0XcsKkRS1g3byphIdTWQ4sd1vppkqcs5BBsY0uN2DGQcvVrrLaTabNc5zE5",
-	"e1mREo12G18ozeO4wJnqhboPM6YbDofMQtUTLWWJMVQR/3M8BiX6bwXkJzKafQLqkNVD+lA2GZmj8uGz",
-	"0CesnVAtf7u1Myv/G6dKnVbn7jdOpD6SqcAu2vfo4ozOIChWypc0GTJ8b+s+86koIPyFaSdcQmY0XUs3",
-	"za7eRShTZfXtStn9ZLlMDtmRXbD6IdLBPL+n8KwvipEaWpIh03mwhhRstTBn0QRXSnNXCoMlVxL2Mxug",
-	"TomLlPHyICDIvIRQunko+QZUQh/J2EIw8QglbftdCTgdiJ1cCWddwEkOPBJ8vbNN2ps7a+a7NfiysUwY",
-	"erdMDqrEG6wUY2GrC2JsIuOlspcNGLofrcFgrd9F0M8sgmYRWiuFT9j13yXO1RInQjnSJBzheq2gmqke",
-	"rYexTKMkhb2qFuCOsJJy7vaQmU/qwLxMvpEKtMP6n/7Pf/gP/9e/+w///r/9+V/+2//4D/+u4aFjLEK3",
-	"DkD+lSsGAsbb9LYJg2iahw+k0JQLlgTdcuuPFBlSzaZ05gtbzMHKkuB7w1TNKMKUK2dLAGvKm7XXb9a+",
-	"cqZndLz4AhGfHQEmCGKpi4YIwoWWRSu3nApr4/RsYKuQC4jyJCu3xpVToOehNLFQXUBiOVQAcJthskEY",
-	"JzjgPFtJseFleJruJLiWzdPgZDFd2sXJ42vtdPcgurew6BBRDHBOloyMYcwzXxjlnyg5ZliVBJhYn404",
-	"dA8ef+yiXgY+oWJm44l9YeRYSEYx7TY8jEjOnLAJo5FNrs/95Wa/SjvtC6O1QKyzwMlnNTe66MIodK5H",
-	"bAZ+Jz4UMoFY99dOUB9juT+L7l3I2iWBO/W9iCtzkaIAFvIUnI7gziFqRBM41f/P//6f//zv/5s//c//",
-	"6j/+93/fJdRiApfW1NJj2D45FSwxKxHHCntm4oYnUiB8ceHI8vwAm47KEQa+MIfIs8f36Pz01dr+2dnx",
-	"U+tyy789PTs8OX4a4MFzjmiMT/BFjlYBOc6wbvVOq5XXcaeTCRga4VXH732BHVycXp0fHGIhxcxHJrBx",
-	"GMfphInjpx6JeOTSa22MAZ2763qUyHSIG2MPUpcAum62F+7i9Ww0utmTUoEQc90KkSUBLu+UVupHEAZi",
-	"zgIcrvP0TvsYpnQmfDgEk6jbGlIPprc9POBG0Jne9iJ2o6WMVeCRZrPZaIKrrT8rzi3jwngNczZcWNeV",
-	"nptKKQAX3p62iuKrhZPmfCZuGg8fJBy3h48xO4K2Eiz4r+f87Q8fDJ7yXzCaVHApDFktxTDBsQLJ/aED",
-	"ujo5Pn3wiCroC1pZSxtbRRAePsCcZPxKY6zc2F91tB+zyXcP99feeRjqR22/OZBlkalwYdE29+DRHJ58",
-	"t3IQn1JqLxeZrxDdXzok3M8stD/UvNLavfuFAykGMccgtS8g5C/zI8shccbJKqH8kcqkDctdq/3zTjTN",
-	"atgtMeZaURf8kQWbg5dhhYYowCsS/A0AqKA1Yo/0pR4h6B9AR7BoodRdPAN/pxVMbAwYiPVkmkgxzKOy",
-	"hkyjIxFNsYjVj8JEBomdMJgvBS5dDgcCKPqmL47ALUmo1mw80cqiciVSa/P1hCV2DAJ7wa9s5pxFfu/6",
-	"YkJtrj1iOYB/E0YEJSM2dhHEe0zFrOd6Clxe3DnTyWxt34wOomttbQ3Q7e1kzZpkgqsvAvd9z2xXLr5W",
-	"xp6OqKoKZcOQNRYZ2Xil5HSWQ6x/CstyZcnFz2xb/oshYV/CQtzZuAfdvJTyFRUzuyLqt0s+aYURFclP",
-	"odTAatIpU72cdh66RKG7kNe7oBOXUcmghoYvbBENQjWRImSoHpunSyFYQMkcXEWG5YtKuC/MZLmrXHYj",
-	"bUikrXFpjjso/6kmesqNUJWGIWOR6tr6rkxBIKsZFCodbjqQUhoj7hMTEYtI3SLhy1R79iujG/rCKdH2",
-	"1azwmMtOtaBNDYKOMyjNstHqoP4K4WG+sOnQzqTugtdFRFKBWANQtwGUTlwA7DOjda4qLXjv4AQAB3EK",
-	"plmbazQMVFFIs9ULdKlTHY1ZXCFYhuZHE4YvaV48FBEZz7LCS3ZWhUvhwp/nLoY9yStuxi26TkvX49H8",
-	"FcDQR8Gm5RsDVxSLz5SeR4PIBLOgWVR1nwo1aWy2NNytuUdBe50WDnciNTUtgiHNHFtwoPjCbTOixjmm",
-	"vVA/KGHmXrrQ58etFvm//5dOs91pbjS6cCahbzCigJcqpmHBTYXTWlgFVwcVjKwYbp5tFDhHfIHFjKDM",
-	"SHdZTSNSt+KXR8Y0HshkzCIXj1W6+w1vybQWvrd3MSB1HsUMwq9oX8k41UZkGjAIh8Oy7qbR+etXJCJA",
-	"l839aTR9cUjDkbNgYtxS18hrhpwXAPjmfeY58qL6RFLNXDWszyzPlOFAK+SZEza1XOLzCjR/JR7sZSGo",
-	"QDLmSctqeSKxZa2W001EDXaq2LwUk2tfc2KMZ+sbDQ318gUXpI50NWPHVFmWCQpQI3dqZKqQbbcA4j5f",
-	"NMmi4XEwwLxLWYW+R+qd1q4vMsyPHpRlC8i6xf2wn8E8nekxQI4d3D0g8EOIjRN3LCNvkWChSGXgklyw",
-	"zmtAGPizBxARCokfBUgTOmZ59f0uKZRlMjQyYgkpls1qeLZyExRrInVp1Lj2xk7Dy8qbjqUwNNCiOHAF",
-	"Lvy5allGORvxyaRYZx/FNiCNZomo6mUQKYXvMpyU/aKb42OVRcgBAW2R3KUsuuJrn0FfnK/zdi/S2v58",
-	"qqIbX3YXXBmoesBVT7Ap7JwtE5GyxscT4E9t3/orp9ZIV4v4OPY6rCbYmfgLhNpoMEuUQKStNDRUMC+W",
-	"dRuyiS6VNjXiX92vGakGnHJzzk+/1vAIQImhfYuSWCqNgTxVV/VQRKdGBbpw4/yEcsihEdOyjiouyzdy",
-	"SsZUzLKcSSyB/WeuHtE4NipSSbtV1RqStzx7L1sSLFiaGHmfQ5OoRAuAtbEqLmB9JixkQmNgVOQLBGuq",
-	"Z2W5W61GM8PnCqCsVR6cUGGGMLqM0MuC1D7H+SnWIqs4Pa/mr4/68zwzELEzXpjM3Tq1+xpCwu8gOKjU",
-	"OjoDZ2rRVuPMPM0qsnGRqfp3Rpzn2jsAetrAn6x3I/h8sgD0X2aN+Y1adr80SbMkYjx7wOnEAKf7Gnyq",
-	"gCnA2jMXe1WkUE2MenKBVhYNjkhhgepsIv81m2HSxVxQVTPL4vNFOaREaTpTDlIMZe+VPhJs5xNJvBWA",
-	"Jr/7Rz4y5v6vwUGyca/Ff4ZxBb+ITJhX70HIbFeXfMxkqh/ginGEAIjDcrG7AJS7PF26hPMLyAPI+Epg",
-	"v2D0CApl/MlIxmDf7YKvIWERT1ioFbaAVpxlVS0g8JEKEmBtHEhVsrVxfKHpEPJ91EhOnesBwSccZdt3",
-	"2U3Lqp1gmlQhotEjMb9mOZCrL5boAM+Y3ndVAkpEYxMPz7xGi5M2cwanNA91iijRBXiDl9aHVLn0S1ao",
-	"uZLXV8EYfA5F+bejgu47LOpHyq164RZY2BjQIuYksqpR5I9YyPDjp7UPP9o7BPDTaxZtZnXmO50rkEMm",
-	"kkPFbp2bq7C5iKtrh2DTrGCeIY0v8NdnTC+KlVX5C9ds9qAz41U3Y2HIf42mctS0hzR2d0DWV+tflRl0",
-	"Jvr2uaAwgoUL4i0pEmGrjGL+DhIT8+7HM+tPnuv2K8OVPHVEh2KplroFu7k6f9koCrL2/MONqpRZ7Q3A",
-	"8hAOS/+eNwArAUL1hIKjrtAWYoxiyr3I68rUy0UXfCGTiCVGHJ/HgYIw+QG52HykENL/FFCkrOk+O6ke",
-	"xk3BJZh5pVxccyyyVAMoKUIT5nDTbNF2dC+6kjfXbFJtIyhc7zOzlquE46wSwbqZ55pDScwPfxmurQj+",
-	"VFnZwd3vqt+gOMV97pMH1KaqiRJSYmXto15iNJtKMlKCWUN6VppPqQGvQKqKlGauwkaGyHYPtaBCIb4A",
-	"bIrfMDn4QnL7xn1etpA/hpkfYmzlr0+/zhHWMwd3IfXS1V9KxNL70DBbrOO+dAwrUczRrkKZjyAjIEAj",
-	"KJK5HFNtBZ1IP68YMFev6FeQBQoX9y9ESFlGsj9OPvmdOBWI02+avpxdXVZTFasxuHIU1Qbnp/C9KlWb",
-	"oK48FWYWWlyMrDpe3eFT2Rh1zlSOpWkTICHYisYxvOR+62autGJYokNKdXBLLjQATIxCTomE4DCuioU7",
-	"RSQF2yPUFzHVLCkBglrzosLwM8+WNraTq6JsuAav2L0jBN1C5QUrm38dFmZcKXSBzLtYLd5Z0Ve2YMyo",
-	"WuNfNy19mXaFesSaLcDyV7Jd54xCDKjbmurNmrhS63NOO5YM2Rr8SBQbU6F5qLquvkLMBhqC/BzeJU+w",
-	"HFGTHNvUFc8XibSYtBk6cfEWK6axjJkvMlMe1i3lUYBl3TCCqcoCWEy/Y0nXF0qOmRToa38EwI5gacur",
-	"zEJqt+1ASKjSGs0CiGoCquWLvBBn9iDksvRs5cQAwOMAmcOWvjWN+mIOTQ6fghjOgzmTYLcymAfUNky1",
-	"9kjgYEICTH0P+lxinQibk5shGpbgAdGTskccRp6ZrTU5+qIC8s4sLVJ3VysfIPAk0nzuIE6jKoJ5BQV8",
-	"XrFPlWmCh/MMzuVn9qCsoiG2blGRgvylpMj9Vehtv5qfNeL6LrKaCV/rxUpz1Woe+lDy6CX09HsIzbBY",
-	"pw0hBQSbFkq3+cKl3blopKw5IISbi+30uAhlkrBQBxZkAxsYpkwpNp9fBw4LEK+UIW+VeXKG5O07aGSW",
-	"h06V4msKASxGgNibS1aeijwyH+pcGulvX2QiV+5+ySZYz0DizcVsAKaGL4zgic5lpIQRCUdSYv6IWlK4",
-	"zllfbUVIAFYHE5/1/VgEECinVs7BtJDYi0G3CLJhwTlcmbYMCGFuG8lAxrGc5pGsisiBLzC0GOlvKcHw",
-	"7pBRX9yVYHhnyOgF069mnym38ADOzoOc50tE9OLxV0z/xUHM/ZkQ+D+bjMOMuF8wSFyxVMxQ+cV0wkoy",
-	"7ypRLtO0j2QydGg/Gb0rwrjlV9uCqYNVLsd4gWcNrY6VzC54wiDZaZkD+Ur0uYhezbAE5heSm/LZ4pzy",
-	"Cg52Tn816thY3uCZKmz7Mq3sHqFYWP+jCmHGaAdDpmHbT6CbgPRTraXwRd3GOeBnLJCnZxP2B79WfsWv",
-	"EXN6hkzDeHG4f7CVDW2AhIdcht0gJoYtLtKEgTWy+pg2xa0EWkiLQOdDps0zhX4sJjegcUPOpxTlq2MZ",
-	"mAeQXJh2B1WhZ4TRJOYsQbyQy1KGv644ji69355FB9HlpBAsL54jJZVtTfVgHicMS6P4AuLk+iyWYmij",
-	"UEoQQJAKrAi7dbWhrSXfrMfcTpYrfJgXMxXQzqxQAh36BtwERKnhiNmVlVlqkv1sanZC5bqykJ8DEiNO",
-	"qAff9hwfxgXaxzBAw1yzilSYRgFILfNFqdyauRgYo2zbJEbPxUZD3qINcgUDIPRAjeDZJZ2NDV+4AcFG",
-	"9czPhUxIUHEXH8DkTUMtM3QqRWeK+DWIva6Z3mMech3PGnuEquvsvEIUDcVaHu7qYKoi2ScJ08msHMhv",
-	"twJoMnhfB5THKt9WmI8vaGyznPMyvaYpSOhGwm8G3wWTB1TiyUqFQ+UFBjI2XiQ47hX4ZlwsHBCuyFZr",
-	"YQnpZNIbcwUQH8Fe/tK7VGpKOhu7+QsJ1awHmBmQNWqXsp+qmdm3SE4FFK+oV0BlAOIWllPLhE4oZiPj",
-	"KEf5sDywgoc9meNgn0D8NG2bbr5Q2OYy5vnEHIq95URrjn/+DqD8pawRv0eOVkSOZnKPuVnzUg+pl2UN",
-	"S2Ibd0jZ9w9Vp/NYn8CexoBHr/PCMEjq6yBCzbPeBqFGSzeE16aq28DKRRlEyQIfzfIxIXAUDAiGPS5I",
-	"Ck1iVsYZYYvjASaeueMsUxxRLFdEhFyTkybptHYzjmef6QEbydR/M6Fis0VpxDIO10m9WHzbbNOYGvFl",
-	"BqzaCVRFyWcvJ+aQ8iQ1GbNkCLAAmCfshjaZLBne4kJipgsOrTz0ImZnGbsu41qG36YJy3geVcTw7MVl",
-	"X8pj/sKzAz6CzfxuN/k9EeE3yU4yNcxRDgR/ZvfiH1ncYjUTOZ0woQDfbVUZeQs6WyRGRpOd3jaHTL9m",
-	"56mwlaLtV88SmU4OzeIfi4HMv78Y0YTBVzabwhdqBMZ3iNnKngPQdZxS8E9/+3eNLpkvVQ/hCPYbBI5C",
-	"K0EpY6pYD5rq8qWPqWYuG8sX9UJNeI+cvTi4+GePG9Y0bmtlxYzeZDhAkHxFLhg4LZdXvNdSLlam1iM2",
-	"tiVF3ZM5HHKpZDW0uliz2mnt2QK4wqwF1TjjFJky3IViq0Z/RJXdLURJnaoDdHVRvzRDsJ5hAGS2jtrM",
-	"yR0AO5Qx1M4c0WJ2mmkciwsQOmSk3iYjmSakP/OFrUDgker+HDLPXlbIAlYCS+7gCEyvFrJikJo1LKvF",
-	"0IzTmCGDBsSJLAklWxb0XX/1VVHCcOutNI1Z8NVXmTUlpkrx0HHfbjYyX0QSUKC12xRSt8Bhzy9OT0j2",
-	"64QmijUKEBoQRzaX6eeRPgspWBkIhvwUxDuQVexxShjagrhu+uKAxnHhQa8EOWRVqGqw97r1AFn7k7Yo",
-	"Tua0eeUNACOKI0amXTTRgIVgD8/VxdMXOF2EsRchSFZcKxYPmuTYVZkjlHRa7e4izBxXvhhwwVzLkM4E",
-	"bnpNpnnNv8SJknak1aasPpu3YUFxknKB5aIwiw/Z8n9lYlJfYSdqNMkrB0rlCy4mqUZfZAsXHoMOENyl",
-	"m0OBYnQiFF3SpE8V2+4gpJUvMtKQhaSZZzotMmK3JOJDrlXDy1uKscIwlK0K+E3gi+Jr7W3Sn2mmPEJJ",
-	"yCcjluR1FLPtwForVmORA1+0t9fMWxj+oRBWy86X1AtELzNwFwifq6eIgrdRLBIjlgBeztzUsrsBphmS",
-	"N+yLvNwqnD57tTDepXDXswazC18d+QZv42l4itX6P53sazr4QqJvYYbLC1Ih4/CyLAqzwF9CAF4y42Ip",
-	"8AcF05i3lsbFWdKQHfnVlIHUl972gnj9WScA3GKOLmX3x4htBY5Ur+ZmRpYqMIlqluD5YpHxekjnzd36",
-	"wnarz7nmZcrTT7W1dVO8Ol0X04sFSK02X32M5kUpD+RDGUeFzSqJP41i/XdEEc3kFgAmxa6NAFuUgypl",
-	"ICxeW6TR7uBY3OsC5c2bWCStDbv/X9K5CFGAIB84aWs8KyovsGmrtCMtI7m8Htupq8DmDDGleNpHCoob",
-	"K48MeJxjaik4rU3ymsbXKAmZJpQRfpQNylxdU3mujCM2rnzhGt8zRw4eRRnQHDhkr/ZRLzN0mcdJ8TyC",
-	"WSlPym4V0Mix8yY5g9EaXeyazRTTa0Yeibo4V0KjCCsLG4Y8kymZmmmiYjSmkN8NFZ/pZMJoYvF5oeKl",
-	"E7mXQfZcwlbcBd8Cg5iwBPblN1vorElOodDZnj0yrlyC1Rc/VfmzhdEGFnSkB8Kl0c1ceUEjxa2Vfi0W",
-	"BAeswChl+IuSUpRfzH6yynP2yyThMuF6FviiHsup/QEIzlr2G6mP+HBkf2uSS25uR8LoNZE2jwGgj20R",
-	"cvsWNMKjJsEjAHdESBKlDOKs0VkdUwXKYF/qkS/Mb5CNqvDMVeYeyWTJSakVlqfm1ZgwZ+SHWunL8iO4",
-	"Kubr7C83evNl9veP8zvn1W7XTPtrNxQi6YBWXchEI8pbtG+aKn1+ylRov3uasux3+Lvw21neffEjPPHj",
-	"ssKFEWC6BUY6DWDVgZLWgwGNlfkGCMGyMxyhw3IhbasvZcyoWFotEamL2TGKFMuWQzAKN5yD86MDsrm5",
-	"uWvtRUZMGyim93wxYUnIhF5jGH0QfB0ANf3/bzwx6tjhbRinEbO0euHc4MmwPoBat7bR2thea7XXWu3L",
-	"VqsL/37d2um2Wsvma3bajLVWCQQVUc3WTD+1qj0fyrX71ZLMV8c8GGoIrLTZznaFwB0TGr4ZpgDUBZl+",
-	"yhdIm+UNS2I6+fj12Lj/euDQPsOC5MU1NR0a5TkZ05grF7kLOaB0qFCiN68srfep6XAZ3d18ONktDhHg",
-	"XDXXgCttpCymXAESO3R2q72qSiMPLU26YbnZF6qPafj3svqYJUEKycdn1DB/C+h5MOuCJIqC5/KYtxw3",
-	"GcQpOS1KEeW0Ll/YnGcqSHAcsfFEaibC2doLqD8nUS7DWgqwkETRATM/gBrXhVQjncwK1nMQPK/ZLAdb",
-	"MF/0ZZQj+uSRPAlTaaxJ3TzjCzNcD59XmupUeYVB6bVzNonpDORJ5C9Or0G+L4Zg82KhNB1DU+wGyjhY",
-	"lVZPpZuGIgkNbbBbNmDnTYj4YMAgJ6A0arAW8XyNjObsYOGb5AWbKesvJlqiLmUl5shGbJGNDhivVV6w",
-	"hyd2IVLFPjr/CSiES34CKvFx6U9GTShM9WHpT76w8kyVjI4n0tzy2kMRfQqH8gWb1Vanbv8yCoSj/Ny4",
-	"y7AqywKBLe4f3OO6TDwj5VI02Vt8E+1C8NyFwmtq32zMYVkdXtLhsgHZx9bhmQ9ereLm3fVq/kr2xgev",
-	"BKC16u3suY8HxPo9V+zPPVcsA6c2B7uC6RWNL3eiw0KmWHA8WHsFEZuFG5NnomOuER9gmpM5/AHW5XGl",
-	"3BSpd9obRj8F1sJLkPura95j+vfH0b3BK0znvDfwq5vXUAr2W6/mdY+zeVZYbixl9xtJ5l96NJdAXmeH",
-	"8EQKZk8ixPI6dmqaK9SzsWewLhMSfAUG3lHGms3+brY6meq1DHvmGdMfeerMIJeevNZn4XpmPT6ab5km",
-	"N1deEXTMapevTRQXIcq4duVnMoVCZb9oDL8DLi/DV1hxfx52WM0ZAqjHXxuSYY8EIo3jwBdhzGiiSGbP",
-	"NHcSJew9EpjxBy5+ArUa9H8DCjh5RW0xO1Rs0DYG9esDMx9gPqbRPZIwwG3G+ATbJddNcgjZwHhOfcGN",
-	"hG3Ef0WCG5YoLkWQK3AFQmKPMRcF1mdUNpuiB6lByPKEBA0Hqi2ICIse95meMiaMagfOPrCPZIrBUkYI",
-	"2oeLJbZqQZO8dm79wkBG1tY6TbhmZMqF+ljNB8v6WP3HF/nmYCb0Z1eA7gKA+BUEgU+j+XwR5IhVLMAh",
-	"R/xiVvCXKAP9rk88FHvi/trEeg5ps9y369BnFcGnEY0rryRgXbtFn5mH5cLygNUcN7oMOtwk+9YBW/AT",
-	"W3CeVe7P/cK4P+GlzbtZVrsE8kfzwfxefWKleZc6pk1L+1c+p94vQMQuCkmV1mLcUTAXY9pMkA8lKGBH",
-	"jblgFcfcF/WNVrvRJNiOFWIwXrRo7y1ARVFlkevqG61WA3OBfIEZolyBhblJLsroVGjJzrCs8D7sFcGq",
-	"EtPEWxYC4FD21Cr8qjI+li/ugLBailpvoa2WwFrtOTs8Au67okUbreKW+6JeWHbMGw0gL6jSroBrfSmt",
-	"QPEpxIL8on+hCMR8AFVUZt/meDkCDGTm1zTL3tF9sdvfLZV/lZIFnoECsihgFlQKGkUCvlLkWP8pA/Rb",
-	"adhEZIx5ymoxlSzxg2h5W/CnzjG3ss+yG2OT8xuIFpVT53I8NbvlRnjJ48CKYokHgE9LBJOnzDR5lMhx",
-	"RqXusmLiK79XrFplgpw7cxaR4s5T97FiQ2UQWyb1YvtQDG1J1bPsOP+y4mf20rj5LC8ZnJkHiOXf3mIF",
-	"AET/N4df6eKjj5QvAETMIxPumrFZUddslqWppIlQGcw4+pAhAHoiYx7ODCsHzPGvs7oHDTLgt/a2QkMr",
-	"CxPsofPY4hITV8Wfilkeqmld1/YQ4B0PrCgU+CIVmsckszI57BTn8chqZtjJgfPDRrT7In+NCxtAZSWj",
-	"pgXu7lEdNJb7ebEIyyeSS7DxL1QjFzu/hI1far3GY/F79fFPyXrVtY2Vz3gv7klVDaEy7VhdTOsCwk4Q",
-	"+YBpGlFN9zLFyHYFcGKQd18q/4SRNb64Q50vKTBLXDeFC/SpMtuxh6XWN7jtv3PhVW6MXA92R+3TFLAq",
-	"ntt1R5uBA35sw0stAcryPMd6HBoZsolHytyD2LJPEZUrLpF9lwLiIEMy9hSg4r3nGBIWbC3fKcONc/M7",
-	"1yTNzOlknzjMJYIafqn1AWQISMh/sdIGVKvIcJq8zAhgBlrEbyrwd658Ydljo0lOpPt+xvSiGQFKCkR5",
-	"NRBnQEA+bNnwHplARLk2fJdGMRfMclnXmMvQ+Sj3Ry60oFlCeb4Af0g8s0uL1gqA88R0/xzjSs1EOEqk",
-	"kKnCJs3ijQ11BwFq3/weNHCBblgS8VATmiQAVYbJxP0ZGRttbGgGokYWENf5UrKuAcslsAaSyozKA3ui",
-	"vzTNKx7Hvzit/h4zeSbFn3fckBQDnoxRfc1L9MChjVbJBZiktm5O8fpPAG6wXDw4oHGMsbR4lzzMI58t",
-	"AFt4BcgeKZSMQbn4+f/4r3/+F//rz//67//fv/0XRDFtKCGmSyl6wyJ75YvpdS4CCfT8ycQ0cgkZ7gAS",
-	"UcBPgDogIRMalYs8WiRg4UgqnSB+gWa3uumAgmzdYRuw3yXYcrBv/gm8QvN/aD9ud1qb21utTuBBjKkI",
-	"2R/aW+3O43a7s7thHs4G/YdBZ7vT3+gMws3dzY0N1un0N3cofbwz2GJRtPG4H7U7nfb27nYlOfiOJXxg",
-	"cYXOUjW6On95V14XVH0ChCYz5z0ySbjAiqj7FwfHx8ti4e26rNRL51OoHh4TbxZ8fRJTDoQqz43obD7e",
-	"am+0djs7m52tza3tjc5ubWWJ0GU4sWaP3XbuZfWoSjv/ScmZ2aRzrEBToGafK7n2RJbYEJRhMIRgmCY2",
-	"nRbyJADZs/kJygtlFwm4aJbPZ4aCJ9eRHYujY36pkgoX97aU/YuZINAszOfq/CWxYogi9RJZMT9ZCFNL",
-	"eRpLTDNA6+57/Lc798hdyVYjIwZdkkHRmIW5RETWIuFCbH5DUAJfYP6rEy5DqpmAKOZGk5zbUTpYWzPP",
-	"MEvhlYJQALXlAlApImaUsmS25zJHiUws3n+ewdpekdpXKCv28etxJfgtwYQEtUfGmHNl0W2mXERySuoZ",
-	"5qthIzaBsIFmvRIITmhkqOLgSWDOQy9bSpuavzRLyT23bEbtbe++Rddgux6yMktVjnszVLR3OdIGEZHu",
-	"4vM5Pkt+/h/+t5//1T/8/D/945/+8d+QOmDnyIS8efVyr7CkRLM4VmBqGxM6oUnWrenEAzQryH6DwMBi",
-	"Hcug4Zk+s8Pmi/rP//Zf//w//lc///2/+9M//htIe8yApkj9T//wL//0X/w9/pZDUIEu8gfKFDDUsRrm",
-	"WfJYXYJQnG3wk1+7lFeKJSd0zPya59cOsQm/9gExUiw89e04Roxp/Ji/tF782r5c+m49e9XMjRbEDTJG",
-	"TOFYThUWqzAsB8lRDsEyh75SqEkGlkZzWDGvD6tMZBsHCiUqePYrm39vr6+yfuQ6FCjXCWewYQnDfEPV",
-	"ADym8FrIacygcrgNySI01JZUTHmImTWvLVCN+6mLNS16ThoHDtVL2I28ZkGxGoeFvvCFxbwES84eCaa3",
-	"tAc6Uy/EgDLgdFZYgx+QQD1STofa80Wg0r65AH3WM5s+kZN00gMwcBCiSj+iAmx/tek95SeMZpf9nhgl",
-	"JpRJxCLIctdsPDHKmosjdLASxdW3j8N5K6xjlWRmK+nlotldcllgTrcz0+UXwpHmpXJZ4YI8kFbNmTOq",
-	"ei0yJw8yW0k1Y/IcV8q0fHMdIboSG11KaUuX+RfxjwvIQctQKeAyKTlm7rqoPTjsOkkV4PCYD+baLRsZ",
-	"RJlGSxd1Y8f7qEqZVqoFCThbcRDvivXe871ANDO7ITWvBjG3tW5tjtJ1/dpw1Nt93Gk/pq0O3diJytSv",
-	"69e+fhfdtk9fHMy+3np+dvDk6PX0cUuPW4Pnz/obz8eM087RwZPH11R+vf7tVrguR+r0/bff8J3r0dVp",
-	"v7X1/GDytvX8Sef85ttX11ezVO1cnt2+fPH82bfvwps/vnv/dPLde/p+9Meb7efqzZUQ5ztvnl0+7rTe",
-	"DN/88erNt49vnn8n9p99rQ93Tq6izuxo9vZs9vjZkNMbfpLEB5dvv463rqPBq/To6mxyfpEMXv0xfRVO",
-	"No/ExhmL2MZx+m3y4vD76YuLd0fHf5Qn7553Xu0c0rf76u3L7zeux5sbx8dvo8HO9y/Xz7ZaR4/HF3oq",
-	"dLK/EZ49TV61r/vb49Nw8GR4rl/Phv3N746/Fxfs9EnC+ulgP04eH+2Oj67O9p8/e9vq/MGvfTACcCZ6",
-	"53uTszLcGnu6HrwzR4kclx6Su/vD060X0dZweHqw1n+T9E9Onx7zw83+s+/hDZsXyOF5VDIft7Z2Pb/2",
-	"Sg0Nr4VmgMDh3uNfXb8WsX467EVsLOEH/Kh0Aj+OWBxLMpVJHNlZ347j5ZN+8+plxZzvYKrFb/9/Pxw8",
-	"3b/c/2E46rV//LHEWatfKK1URUNyvpllLxQWEL7N19C+OP8Afu1Wt6JrWOy53isex52oeD/fmLlGFt7I",
-	"pQ5Use6v+2Z6ht01jxSEPK+ws0VJrFl7ePRSWXvPR+gAPVQKqIOLqBwVg7b8M4LEHmdDtnJRY05zt+2i",
-	"zcZSf3Y7YeEnjqf8M1PmP9bv+QXslHeVJ4YZsyhbgJJS31hqSJhr+6dan9GEJfupYeg//GjYN6o7y8wM",
-	"ThmCOh/mb4u5GckwHdscqDSJa93aOniO7DDmm3oph0MI/QSAtwxuE9A4lZeJUNdsZsHkjYAEWRzNgkHC",
-	"jLo64mQBPcuVSHbCLcLvKU0TDY5Z/HmPcK18YUdkwUGhqJRg0xJkqCIYM6HLEH8MYIuNkmVDH5pkv/RW",
-	"VkOGZwX7IByG1AOFgGkgW5sxGMUiKjxU7h7Fd9SapMhUD9gdI/g5fDbTDl5AWwKlrhhmr50f7j99dWjj",
-	"Mpwdwy7TfZdVTkVWMAOVAiwCnbfoYNDu2aCWa5G0uB12qyAYtoCsnyElcJHh+GcLs1cVd1Ywg3Q8wm4p",
-	"oNoAbgt1CfFUF/B0IYqtSV4nHCBUYM/kRPMxV5qHYGuC5MtwRuqYPWW08ixnCSsrOXQpF6OcoWCQ+gJ0",
-	"RnkXMByrwj6EvgiidEL5cARWbOt3tC7YJslCHTJ4a+XSvcw+WOCNYHrbRM/GEY9ZQOqUjNNYc7BrQHCS",
-	"lgTDkvB5G5lEqPJFMJDJ+GmGPZ05T1IRscQ8GrMePI+QTpjDQM6uLgHoIpikGkIdPPT2gYXA+am7mGpG",
-	"C7FI1m2LNgScrS9GNCviNgYQnszJDOFRNnQRdJviwjpnTvVhjGVI47WIq2u3nJ71p96wWE7AoWotbogh",
-	"vH92bK8cGCpYPMitrLmfF//G3VBkIrnQhGIReEtBXSiIiwRRmAhHLjbXzDpQzftx7mXXI6YYmVA9yiox",
-	"dFod1PdhHwB21+LkTajKE9vKYy5ffFvVfoWRtsRry/ymixDnBcMckFxgJM5Eh+So7PQCkpGaY6CNlDDf",
-	"gFOKM/Qlc9nBzISup7p5/1CEMuJiuH948QLAo61FsEQuS3MtssQKQCVnxVB4jyIzZKgOKhNF6kEiATzF",
-	"fO1MicWuGkUGZR6q6MLINAybh7PdpzEVIdbtMtwjHDHXYbOojavahx8//H8BAAD//w==",
+	"7P1bjxvJtieGf5X4c+YPka0ki6ybqlho+JRKVerStbouLfXubDODmUEyVMkIKiOyWFRbwBnAt3mYGduw",
+	"jXn0AMbxeTr2i/0wOLABf5SD2T32tzBirYi8kEnWpVvq7r21sdEqkplxj3Vfv/VTLZTjiRRMaFXr/lQb",
+	"MRqxBP48PKdD82/EVJjwieZS1Lq18xEjmqrLB4pcsURxKQhVhBKlEymGhAnN9YxoOvTIQCYkOB40X1Id",
+	"jgJCRQQfX0nB7Hetmldj13Q8iVmtW/NrVxt+rebVVDhiY2r6nlCtWWL6/U/92tUPnebujz+0m7s/fuXX",
+	"/nnNq+nZxLyodMLFsPbxo1c7jth4IjUT+pRNYjpj0eIUThKmmNDEDJ0k8BiRA0IFYTSJOUtIwt6nTGky",
+	"5XpE9IgRRceMBFnj4az5nM1g+PlYmUjHte4PNZ2krPZj1eBeyJDiGKpW9eL0hRmG6S5MGNUsgoUur9Ha",
+	"VWdNy0iqtY1BO9yOdlhzm+70m5t0a7e5G22EzfVBZ7AzeMTW+512aXyL4zmlmr3gY64XB/TGzDxIqGa9",
+	"2DzBoqBL9Ihq0k+jIdMPFFGaakbqUUIHusmZHjRHWk/ohDfNa/BW0x6nZqfd6PoiSAK3tIokbEy54GJI",
+	"6u2GRwIdEMVCKSJFUqF5TKRgZCwTRrgiNAzZRLOo5Yu5I6P4UKSTJp/4tb3k6/ae/npj+9bzPpExD2e3",
+	"nj2zk4c/szMCR+mKJR6hyhe3XA4yTbhm5uK8T6WmZAIj6RKulS+EOW31wE/b7Y1wmMh0An+yJn6jQjlh",
+	"+E3QJfC7IgFN9SjwSIALYv6asnBENfxlOgs8swOMRuabdBJLGgV7BBpTJODwSqpYYv6lk0lgNuV9YcMm",
+	"LCHBNPCF3aYWOc9XJGZalR/Xo0SmwxGh5qKFDK7/kF8xZTbWF30aXhJ2xZKZaXTNvOraXbnH77/utPem",
+	"ZpNv3GWmk9n+QLNkcYPP7EnTkkwp16TPBuak6WRmDiQdUi7Kl3vMBR+b+93OLjYXmg1ZUvtoOpvQhI6Z",
+	"tqSzQCies4rztU8u2YzMZErCkZSKAanUI67w5huiWqfk4uL4iTn8PGI0bngkFfx9yggdSzH0xUymGaFS",
+	"XdIxc1nf2jI7YYbhkYgPuVYeCZpmR3vmP62AGJrcDVrkWPuCXU94whRZ3yQjmSaKULNa5gySAU+UJqli",
+	"87txS7LDzTTxuNe8mjnQtW5tjn6WF5hev2BiqEe17vrWlmcW3H3ueEU+8MN+80+0+aHd3O21us0fHy7h",
+	"AwPgMCv5V2A4XEDqZkm+CjyzNJSEcjymTcXMhhoSHHOlgSzToWoAEfAFXCcyopMJE+Y4xzPCB0ivTKdM",
+	"IRFPk8TQBscm68gifWE4Lk24kqLhERYrRjY76y3yGoZI4z1gOzLVhCOliakhM9DnlIuK+2HZZvWaW/67",
+	"bLE77fXN0vr6vvqq7vtf/Wf1N2uN/8Sv/eD71+sd85+Npu9fP2KG+dbNUx48uuKpxlcN88iyHTKCwJJd",
+	"2hdqyhKy0d5EHiwk6ctoRqYjJmBNylvIgahY7qkYqU8ZvSwtNIELxsgVjVPgKMFXwZ0XMpdcfnereS4j",
+	"efxk5XHnUcvNbUL1KJ8Zj2pezVASnhhxycgvxekNZDKmutatpSk8udj5BTCTZd0jq/mEA/hoXlYTKRQD",
+	"6vuYRk+pZlMKlDeUwoiD5k86mcQcRbC1SSL7MRs/fKdQHsu7++cJG9S6tX+2lkvGa/irWjvBt7DTOZmB",
+	"HRjxiMLJZRFRcsz0yLCTVKSK9mPD0pEl9/o06rkhB3uEksnInF+RjvssQVlU6hFLiGE7zUkihwkdZxy9",
+	"B0/36GTSG3MFJCeAA56wQapYRAxnCBMWGWGcxqpV++iZRTlFZvE5F+W8IChxRcY0NptphpiQfsLopZGA",
+	"kjRmeyRgSSITFQDFRQo64CyOcPgHUgxiHv5mgw9jqgxhB2o0NRvNrmGcMjETS0XEEjKlsz0ShDJiAVF0",
+	"pnxhnmyRfRJK4djBLXUL06rSPI6NvKV1DIJyENplCDySGPGmYQ6PEdpAZJQJMUJ1bN7V9JIJX9QD92sP",
+	"vjFSADxjP0ID9uiaJ82rfZmKCBjTdMQSZhqxB4/GRn6c9eCJXMSEo1j+zbQr7NUn3Mi00kw9ZPwKdx8/",
+	"02hGZkyTuhVIe0LqnnsMBNbS9zSa4YgNSSMjGUd4UMZSaUK1puFobHbXcM4xnZmR59+iKB80DNn/6NWO",
+	"ZNLnUcTE5zxSr6QmNI7llEWkHgzcEIysbTfB3WGQBs2OFJbffOz1YxlemsUhCVeX5mTpRBrxsChzTKhS",
+	"U5mYpSdTlDrqgf2x537scRHKJGGhNv2D9KO0TOiQEc3DS1Ty+FBQnYIWZgQfo+ObI6/JiCqCAmSUbx++",
+	"1+Piisa8tIH2F/tG0GiRx1xEIG076sdYBJYEpkBeGiRyTKgv7MLEcshFTkLhY88xjWxXLeE/52MmU/0b",
+	"0P+IR3C2kQ8QLojmYwY07KkU7LPSLylJTDXbs/qqkmkSMrdpMKRjYQQVGh8a2vs5x7YvSGr0DxYaIXtA",
+	"eZwmdqAg6LFwJJkych+3QyQR05THMOxXUh8ZMvN5ry5RaTjK1tFzVMwoYmoP78+A4WWB2xuxSSxnhvTA",
+	"ZVFTbpSDiMjBgNSD7BYaxb0XcRARgKiGsUyjJBX5lw2Y9Qmdmat0LuULmgzZ52aFsC9ckdh0bqRpiqK4",
+	"YskVS6yJBrn1SQL6NTdvH1Ees+hzD7Zgd9R0iMyUGjHDMJFMg0BNH0wTwE5x8KkanSIV/tyjDmkMzNsc",
+	"K6QnD1QXTTpwrkBZ9QgTYTKbaBYZ+jpWw17+QINEeG806qIwVTqZPFDkXF4ygWwiYjG/YsnsgfLFWEbM",
+	"9Wl+M6TYiBl8mCYs8pDaKxLyyYglml3rvIeIwTh8kckyhyKUhqjvH549ZzO4IXTMVCbP7k8mx08ML5qk",
+	"apQPO2MYjT3XX2DIptJ0PAFRSEtJBjRBpgBKOB67B4qEhiES22T2Vg/2O+MLZyy54iG7EPSK8tjcqs9K",
+	"7QwtYCIy0h1IWKmCxYnkVOzh0bO2lwCsVk0wWxUtYmCRNJKlkS9h0L1wxMLLXprPKPCyQ0PsQ6aFNOF6",
+	"ZpThNEbWBC/iHTDbaU7/PL1CKcTItfAwi3wBz9aDl8evjh/vHzzvHbx+dX746rx38M3hwfPe0f7xi4vT",
+	"w6/xRbOPZscNe58a0qdlAsbbwjSKAyd1OJVU0z5V5vi5ofYN36JINRPc91AKwUKwkfUTecnImEdNK1Q3",
+	"8ASnOpRjhnL5pZBT0SXUGlBAKpSJ+Rc6GNErBjYfrjWLWgSW3wybKyucD5jl5aYRNMwXDvwS4T1hOk2E",
+	"ygkNH1iNJlGa6GTmizGN4LJ5sAEgLEcUTDx6VHabmM4V2eysm1ZA8op8YcVtAufWGcYL3pvCOVp2cO3T",
+	"awVD6Ue0JciXVMysuqg+t8gypmKWGTb30D5bfS2KuhaZjqRivgAhvztnvEeqJycsgXE/UJkWZs3X9QlL",
+	"SBhzJrQvaBQlTCkPLN6gFMkE/i5q4yirBJkroYm+BHBz+SL/PiB2mYESEq4beyTQUvbMNHtUazaeaBV4",
+	"IAOxKJPcfeF+28vUrLk5ZZddTgW6ERZPQdHDs/IMZA8W/SPN3EFyq5ft4874fr/jdyGMRCQT/oF9bgEP",
+	"mBBIMsqwnEsmwDps+JHTSgw5S9iVvGQRKk1goQXdBH9C9a2eadVA7dA4kzA1ss3a5zwgTEapwiacGu9O",
+	"gUcCyxp7BYNOYGVPkBeMkhFZtytwR9vvgZEiyTdSaS6GRanSPd0bc6W4GFrp8kJMEmkmbijyITzxedWn",
+	"OG5a41A/1SiZGa0ezEPOMeqEb2uIXyS8Zg9gA4CMUhLxwYCV7C5GjEVt1xfIl8iAx2xebjJ7bs0XqLri",
+	"O5lNA8QP5Qsn2UzSZCIVW9DjKQmGTJ8YDfcVmPcCOBEFrR6teebLXG8mFT+a5qyi7m4+cMMSnyfvDEEz",
+	"3SK/xjHzMR2yBhgMZmhFAgkCPgddX2S2N5TWDMfNJgBGOA/XsyyA4OsZp/dFzuqd2HUhVDqZyESz6CWL",
+	"OD0H0+1vo7eYvQ2KvZleghZYsG1Tpqf9zGAEo4tQi6HxSWL4h+ZM1boDGivm1SaFr36qoaWJRT2qS1Zr",
+	"w9WbRi5dNF17NTxNN80QDew1tHQ7M/kP7mWv1HUeeSD771gIBD2f0wuu7jovrtm4/MeqoRaW76NXG9Pr",
+	"Y3xrPXec0iShs4XJYOurR1+wYN9hAtYCxaMqRyxKUQUzYeBuuBwYhs9aNe8WLpDFbTH9Vc3mUEQsOkNu",
+	"ou44E6NCVMziGzlFqckyKUWmLGEEnjbDX+m8Lo8de6ga95GhA5md6A6DNkSjwgOvwSUypuGIg8YZFbzg",
+	"QHMeKGLpgRHnnKHPqLxGfIqlGBo6af5WI5lAnIMV93vwflBgnmY28Kr7Ane0+Ah4Bs0XMtU9OeglVAxZ",
+	"4YHS64a4ut7NJYjZtftoNsL9PWDTwp84LGUaAmNRJMeUC+RvYFqiKh9OmsTF0YUjmtBQswReD4xgOOtN",
+	"QEMoTpOPWe+DFMVxu4kURh+miZJJYcGKj4N3AEaN/gJfBELqnrVaB6iuDAoyisqWYSzxeaMU9ajqOdcD",
+	"hKXY77B5FFQXqCEsUEU4zoiBTY25A0G48ghrDVskMNS9JXh4CR1BeAMKlq19K0UCsYdYrYX+xkbcQUva",
+	"6iuNA/PwLOfvVd2TbxiN9eiOd0RpqlNVjCKTl9UxZMVR2beqRvHszfMbhzBPCidpP+YhmPyNBnzJZqR+",
+	"enRAHm11HhmFnoGZT8zIJOFXRlUdMyPQmJWd44TxsDiVw+jJ2X7Nqx2erW9tV8zKq4XJVfmF9a2tzm7N",
+	"q500l71yWUXODbuHEW9v7BA9Ssf9ScKF3iuJ9FYT0yPGE5gkiDZcV56QS5SC3chePz8xEzmoHFKqWPFZ",
+	"xYeVj11XHDevNrv5EJqx4MQ9WGLsccnun7G7sslLNrs9mzfn6+MNHB0arBreC6PrnFr/912lLNjJHuxk",
+	"FT9/9uacaEkUExHQ0xIV6JLHjCYsIRhIB43YQLrK3bcBUj0uloeQYbAimFmLeqN9tcR+O4vs16tx1RNs",
+	"CrSy4kAnKXNBL1xZJTGLDh0xME8Uht6XMmYURG+rb/buNoeyluoCxFIRm5mhZos2fxA0IKgjZiTmA2Z4",
+	"j0dCOpkYDW4GChTtKxmnGuxcjZuXwg0529xVJ/AUHwarNhxF80dPWwVj1ZvwCmgieGmTG8VvVSEplQ5i",
+	"qfvSuZmfVeXG2GGUD0PVzXkpI2vDesJCrmws8Z2ujwtAdmSKTiaJvGIwsLH5Y4FmebXrpnm6eUWBnSvz",
+	"2j40tJ+9jJ9PbROLiwXdrp6S0RTuOp3JpLeMERStdWgdJHLCBMeLg0Zwc6L3zDE1OnQWXIb2J3DaCekU",
+	"emc2qSQUBX22Iv7KaOIQO20UZGtQJ3WQ4UCSyjT06rbxut9JrcwEKbfLTkKqebU+l3BeI9nTXMfMfRBS",
+	"M2VYyxXVNMm0SlDlqvgYrvsNqpFXi2mfxRUynTNewu+k3mm3iTBtxR7ptNvtDqGR8sg6/DmRMdc8tJ/X",
+	"yUQmAv/eILSfKoYftkmYABUyH3bIIKFpBB866+QqjYc0wU8bJJSTWcKHI+2RddMbASNOY4+08RQIiYpf",
+	"FY2iqiqC/81oBvuoQTo1krXd6IDUAyF71p7jTlGQ2Q6dSIt2wkFu1bVO8cYewZMCQ5xyxSpPSS5BrqJk",
+	"+WU7w+fNmynexYoplY8sZCLY8zRJ5IBnZ6eWGTKqDortYOlFBRN73bbY8NBhIhOrh99C//ZqOqEhq+wg",
+	"W073SJZjYSaFSSr2hltTlVvvqoNQNNxEd76VEL+zbBWQ6NxqtlcsiXjljrnJBiodDpkCHXXCIM4mINMR",
+	"j1lGbCwFTFKhzFn0RfHI2rkT25P1yPUZGdGI1AO8BJnjZdawobTucGCPRi+gSgFnueJsav7g6tIIsVlX",
+	"t+Q23+E4TrKG3RfYvv106rpxn21v9uNF3umC8Smq5duTX4nS2fUKWiBS+3wnHJkrnMSMVGR3s0TKSydo",
+	"NV88sSrqJ7PZzbHgBbneqwl2ra3ZoCKfiioFsra1K1g7DiPmLTKhQ5axWCnyiHbzQ+tGY9pys+ACLVsY",
+	"WHb0u/OnfkohyaFgSndHvUUCIyUEXV8MYjocssiDp41GbHk1jcZctEgQxkaZiIKuIyDmtFu5HDpr+SKw",
+	"4hVYo1DAinA40AqJWMijLK9p4f6YoZhzgz0Znmyby8S1296gwnHKWs+/e4395F8cZD3m3+3nfedfnrpR",
+	"QIASWoQORlQM2f2MtfNBiou7empPR0FeC0OZ2igrmtml9nJnXMmC1cAXbQijI/AZ0c069kqB/es78zkp",
+	"i9rimPJ41Xhd0ABGAWQxmph76CYBgqIb2Z4vlk0iFwfIaRozuIFckOCUDbnSLLHLb01thalsrLdvnIpR",
+	"QpbvwJE0o8DohgT6loOFjlvu/eAey7uzhHtiwsDvfYW3N29Y4DkaV1rtKlLnLpY1nNznXoHpoMpg4pbV",
+	"+TcxgrxOxczG70A8yt8EjT0SUsWaXCgmFNf8ipVTU2nMQ3b3o1Y8ZnljNjCZjGSiGOlDQs2MKE0nIHT+",
+	"4ts6twO4OoXBVO7CyAbw3sGqep6TpweqnOZBleMbVyzhA84iQ5Pqwcnrs3OydtVZG7M1eAGC2PKk5diK",
+	"pqYpF63fIqeMRk34ccQSm7VXPgHwoJVXF+zrSEjtyIzMj80Wl3qlaAszTGa9amcPxDbiExCzYM6VedLL",
+	"Ut2ChwE4puGZAxmZSZdO1852eYs3V6UItpu7lYmBXg396TjP6nEu7A4mrcLWTApufMhDcBk7qVY8YmRM",
+	"uYipiMjBiAtKQpokHN5V+fRlNHdvOhs7RifdaUNGa+n23Hx50oT1bj2nPK+wPB4InkxYMUihccsxLl7w",
+	"2+zD3O0rTaBqUnPny8vP8tJ7+piL6J4SyNIjHNgQdIw6s3rkQnhHP9UaTKPsigm9RxQXwxi0XM8FGPXN",
+	"LmyRMRepZqpFIC2EBNPrFhCioOKUwHo0l+7DnSkezLJy9RIuE152e8TSaFVonql5tREfjm4pdrrWXkAL",
+	"7tMr15L74htoEXrHWI5FHn90QHY3tx5l9hLcC+UCfdSiP3nRMXV7V7SWpJ9QEY6IFOWNgC0E0beHIXtV",
+	"ZAYHV8VuR+mYgmE9pgIzveEccUVkiLJvWG1wwBCdCmHMKKXNmF2x2K2N8nLZOAt7glhZ0GBRZusSqiFx",
+	"yhdbbfTq2vOd6fVMIAADRBMMkM8cQso+mDS5mKTaF3UIsMGBKmjnks2UR96nLJl5ZELN/ojIxkGSPFO+",
+	"Qcap6b7P7L24OD9q7mRU6tXFC5K7vbNAdJzCkGk17483BPnZ2etXGPEzpjPIEHPTJB2v3W5jArAiginN",
+	"IMgSf9xYJxFjE+gFfMoBdFH28CNXvZVKXYiWqFCnuVCainAJmXFbBit3y9Nh37HWpRXWwTG9Rg/M1u5u",
+	"wR+z2W5XWTvRQFxxjCHkwh5mlY7HNJk5guguqGmtcqzORzPf5sXpMRF0bISDqnbyKzjSeqK6a2tm9H0a",
+	"XrYiduVix9TaLS7oHC20XhtnDc/NNctpJNgqT1zy+l3c7JrEjCoN4hueZXMLSJ8RxTSpY4hdMb4j10Ma",
+	"Fa52MNb3bhHihE/OBTftmU4VCVwzSRwY0gcBr0AVfRFzcUnqgRFI8Sm19hOPPgYNZFtaDhkEQKKeUGgI",
+	"b8uNxsz8jSoYAAJ7TS5OX3iY3jrRMzNCsIi0yH6sZAYOA3m5EKQAKCpwFRnaWnDuMBW4TTZniSuVGsUP",
+	"nl+cok3rNathYyMgPQEGY8ZFuPBFZCivnIyZ0A2bS5HnYZYWNhUhGEYij5hR+8KavDEnCdfv6aGT/QMS",
+	"UoHHQmgCcCkUxFCuWmRfzHwbeHpx+sKoAZvtNqmXooeIFDY8pjCIxoKyipAFC9vS53JxPy4mZu232u0C",
+	"YW6Vm9sqEJKCPcG5nyo83Hw8ZtEeAphsbxZatikx2jzBxbC1qGQvXuuFq2rdxPcTBRcc0lXEuugwtyQw",
+	"ptoQcHTX57HfLVI3r0AEP+TTDplgiUyVOQ9glaBkzBUEXpWjCYAXmXMop8JmhHi+2Gx3SFAaYxZB3GrM",
+	"7/Nme3f7biJiefY/Ll/c8+rleT2h71PWJcG4n/QQ/2t9a5skVERyTPpcqxZ5ztjEHGrFwsSQv+l1SzF9",
+	"hmnIZzMRNnxhXoR4Dm7VXy1JriXTVI/W7FCDvSx2GTbFpeFQXwg2BZLrbqiRDMxnpeVEkalMLs0Rm0ME",
+	"MQN/v/t21P7u+w25G2/86dGbcOd9J/lTf3t23p58uxmti6Mt9Xxn/KxDX1QqxnPGorsGfFabFO2lgcnE",
+	"csqSZkghm0AbmY2SPk0YsWksJIhlSOO/wWjDlo6jwBdykIlF61ulO1dHnoRsqBwT2JhfHrD4/I393Arl",
+	"+JdZf8pz3DHb3FnfKQ3uQnAYWVEuRJQXsxpALl4dPT/wBeoqXIEcgNloFtxHikJ2hUt6zI1g9htfwJzn",
+	"Z/zrmqXuZuVcvekbZrk21ourJQckoM0PgUeCdnMXIjMdChRI+83AM0NPdGbmoxY9CnIT+ZDr4nFQNvI2",
+	"i7YthuEuj6stRK5WH6BfZjvN1svZ328w4p3KKoEWXN3uIIDqEElAsMCcMZmQYUKFVtZrg7zaiZ/2S3jC",
+	"RpYhlEZUiC1zqrQN9IFXKr3lNjT8UwXCxHI4ZBHgEkjn6R5ANtESR3c5/GSxdWBydzAUomS0JNTNeQ5d",
+	"tpXlpyVeaOSh6pA3F1G10sbpmmYY+AaBbZZfsMgCwd1+OrcOglEA33HDMmb5ZCg/OLHh1qMBDzYdLo1E",
+	"wgzHB4pcKJY0982Dhg8YwWKxyxIi2/aNftpo3r9dmnNpc0oD9dzZzc9G1b211+KT56+46/fx3ukq5zKS",
+	"dzY5GoK47Ja9KYKegXEe/OdjmlyyiETSqHEijWMb4AGyJYS6LT045mnMgUesrV8l5iyy3pHFexml7BYT",
+	"44pEqXUJwLcX5wdEDgZGLeYYiDTkV0xkk1104uacZb29vt1sbzTbnfPOTrfd7rbbD9vmj/stiVe7bg5l",
+	"877XH0Pr5qHi2pWq0qRgf12d9WafMyeVDssn/G5ehFVZWgUbUMnsf7Nod58IKYuVuHhUjkWYMMR2MrQb",
+	"jJCoTdtE7AwIMPBrV8iEbWPIhP1acFMAchVFczYhFxxpj3Jhm+zB98qX2O7J8pCffK7LaMgBvHkPf2Mh",
+	"r0h1SQBTQBCNggQJRqdLo30hcmi77YuiVO1gFy2+VEGu3CMBrEZAUjAHdNpeu/w2qWvaR1NwzAXLkN7Q",
+	"s97YIwEuIwzq9OiAbGxs7EKPvqDFa99nesqYIM3OerfdhgYfdjbNn1wQpdkEhNxO5klB81nRLpwlRBWs",
+	"aB5IPyNGZowminR2220zj93d3d09wPkkNGG+sKtlnhYsIWpCQ6ZIKOOYTkDuLgjhMLRXRwdNp3eY39G6",
+	"na9xSTpHi3uUYjoqc8YO9z4AYyWMjFkyhPCg10bxzdbNSKh9hoSwLqQhnIAzZZ2ScUyomAF6GwKMctCB",
+	"N9vtooEVRPsqT7Gj5HOOBnPekOzGbKCJTDXqVaa/aoEsJ/yfnTJnJLc8icM8tLN6Ep+YQmfr8ENtJFFr",
+	"SRIqIhAlPi35zrfgcTojYx5fzrty23dTvbDlZeTrk0ctgpx111jFM5cXtCJWEe5PVaTiDWJTpYRYHs/y",
+	"xfrcngRyPmK+yKK3wGyGjVDItYR0iQHJGdEqQnF7kQ/WFiMXMX7MUa7WZ7n+uLXOjwBOBBwGPF99/28U",
+	"ln8JPZgPZJvEwGUKEMfmyT3yw4/FVRsbXtqqeb8nge9j5dG+ZF8S/eay237lhLzfY1rdJ0yV+3HZMXPQ",
+	"Is7Qhgeg0sR2kYFu3OE8WtzVVTmay8BYsoBwh8BSiCP3hY3jJlw3ulZ5F5LEUgyN1MkS85uR8YJITgW4",
+	"eREbAGHDfIHevQcK3ZsZXFh7E92RIRUWSQ3xaKC2QTH9vkC15+0Qt439QzwYd0h+JWuCnWzZqHfHl6u9",
+	"ytYjngGTg0W7GQM0sXuVXJy+KGcGBg55dyUFWWrnoMSG9eeoyCRisNqEDxCYzy3/7S1+Ax6znvMX3Nc8",
+	"YbGLbodCc2IfhjsOuTErU+IIPsQiN21EybLf1Rcy4NwaZEDqjZL1HOMcFP/AMuzzLPkMDmD+dWUqGv/A",
+	"SkvChd7erEz0u11CHa6JS6arsiC4xS3FlRQujB1UcStLN6aK4JV3Yrk3A6ILOCS6WM+oHQ1YzTJ/sgWk",
+	"Nt0oxK8zQ7J+6rqNYQi6SMOM/l9Ay3HfeuTkyZEHgWEeueIRk3NJYbdNK8W53Td0s0yJFm0jZkUeKDJm",
+	"Eacw4b1MaHbL4DQCu1RluyJMdu3dhA3nXXuPbpS6Snd16dDQDXnJJtqINWOmaUQ1JXWE35jQRDuvCJ4H",
+	"cslmjYVYUS1b7ybDeSv+1q94+d1VWjoRdk1DTeAkcUH6M22OjvM6FxYYONcY8TeyOWzurHc2vMV7egf7",
+	"XX7xqu7b8mt1toDFkudjAeOoOcrHohUn+BxQ4+7q71/BRSCVHBoldYh+MNz95OK8YW54BjeHITMjru7C",
+	"Q1gcrYCi+qkqvrWUZze9biEJPuIxCx4oEpien1BNgy5K6GixtQqmC2OqVewBXJIlOEAV/QDqD9bmMl3a",
+	"HuQgI39F7gEZy8tT2VeWLsFMYcedbpWmO0l1r4DFec/F/cbCh5oJnVycI7kKaZLM8IbFs8p1NJ1XSj9H",
+	"0iGdKow5miRswBJCoXWHs0in2er9Qsw6r1Y5jIq9NGJtl1AyTmPNgdDBMR9KpjCppXYrJ6TpLjvUpQOV",
+	"r0p5c+adk/Op7AUKYdFC7qLHrohvBGukkeTnwhzBT41R6SDU2/y1YgSnL6piMm3EYg7L/qAidHE64uEI",
+	"4s9sECMpxDCSOuJqmZ+6a2sQOzSSSnd32jvtiiBQX5xZsZbbKMUszBGS5U72zw++yUIauSI0ntLZfEW/",
+	"W8cj3hhpeB9dY1mUVeaWtzlxYPCHLLhGiywmZC1PRbVBEnmS1h4JR1IxsTRjkWoSmPvo8sCKuZQlll4O",
+	"l9momN2IqhW5nG9GGL578+DPC1j/uIeGsitfcL2XOZ3xUjgHC9ICXCIX4ijjyOm1CUQZAza5MDvFxRCK",
+	"5QB1ItrspMKQSPCHYO0umqF6t8gbcBkFOkHkvqoFs2VFFoqfBHvW4RTArQ08jELMKg+VdsMGR2W1dGwA",
+	"VQWWXUGZvq1vuBAauzq81Wav3WhmhIcMZbShTivNPeaZXwBnsVycxZuT1Sb6HV6eOUPpxq24SwFIp0DZ",
+	"HaoOLPndcB4MS/nkvhJEsPpj4Dpg2qURHu+4JNHKV9B4X+EtZ7aYhtOnrFRVyACdJlIzwrXnVGZfBFOq",
+	"WTKmyWVAuAjjNGJRixxrZUERla344FZm/+QYyd+QXjFDMlGetPoOpP4NmX7DTlOBYrMvgp/8mtJsciwG",
+	"8gVX2q91f/jJr2UVLvxat7O5ubWzvb3d7nj4rA9ei48/ev/0t3/3ESI+seGniUwnh0KzxLQWdIlpXE6Y",
+	"GPLIr3X92j/97d/5Nc+vAUiR2RLfXIi5Vs5GNGFzDTw9LjTwcb6m4k+lGZgJwBcwSi+fSnEmH73smfWK",
+	"Zx7BMz96tWwDbPijIbe16XV77n+1yiZ2dyv9FaU2V90nPBhvssfnTzccxWJ7qw/6ba0dVbq2EXPzGm5m",
+	"S5pgMDAnbkSFq5BWKiSYMEPCIkD+drVk4NiRf/ov/zuSf9czLUEw7xXgl9Bp4amETu3vviiUqGkVfkE2",
+	"WShfM5R5wpAtn0ShIlqVd7E8jAoVojz2Loi425ukrjQVETWMIJ6MaJ9pj0xoFLGo4fSb/cOzZmd9p3nw",
+	"+KBQ2aZsRTngsxcXnf3p+vN3V8m7l9G7ne+fx3z/nT7ZHKqXf3r57fj0g5RP16+TJ+HVmbg+fvn2KB28",
+	"UvrV0/MZfXq2m55vDdkpbb/ZlOev+503548Gz+L9g4fy1UnUf/xwY/Rd/9nZ6fDq4Wb89PXh+fOLbz9s",
+	"v/7+TKv4287mevTqIKX9VydPH3+IpXw9fry+0Xn/8uXOVrS+Nvhu+2DErq7eXn17svPNZco6E/n6SItD",
+	"PZldf/fiTefDvtxe67y97hy8vj66SsL16NHFi7V4/M2xeBVfpzR89naatgfvJm8HH9a+f//9h8fHjz88",
+	"2X5zMTg/Ptp9evrN5LVY++bDI0Vf7Fx/ePhmbe3odP+CR53Xl+pb+u315sFLtfPidRSF344uXrzZTEOm",
+	"nwx2t5+FpxvD9nBw+nzz5ODR4Vry6E/b16+St9H6xTGTydN3W4eDR/3O5Nn+94+3v9+ign7z/k+7z7bF",
+	"88PHV483n4hXL46/e3M23D8Vam1nerp+xk/PHr18tX8wPZ8lT6/0rlY7k876yfOjKH7//bmcvPrmtPPd",
+	"4NHbd4PRt/F3av9Z9Io/j74ff/+dfB7T06udrePBd6n4/sPr9vHzt2oWP3p2cPHuYCKfrrcHbdrePHg9",
+	"HQj27f7Tp9NoS9KH5zuz11ujD+nsSX/tbXh9PX7e7hxO3r+epdfHr9j066/n1JXtjZ3NG01//Kri+PKr",
+	"/Mzac9nZbvZnhtcIrnmWv0CuWKgRGyw/nsmjx2/fPr980d95n5y9Eu0t0X7P9+eHdwtnsLutFSN0F97m",
+	"EztABHoFUaaIBMqHgkUeSUV2G8FI2fCKjNSVdJyTwHY6uzePLyMfFQPMSUvlELskGLHruhrRTt3OhTx0",
+	"EeC9SzZrNEAonMMsoM3BfvPox5822x9vBi+Yo1Kw18up/S9AcLE87qYI/wcKq2wZgdnC4pSl7EKZJ1fE",
+	"QrErltC41M5CnelK3nqXzA2vtgodJGJYviRHQbgNdEJphBG7alaklPx62AjzbP/u/DqTCIql8wr4ivfa",
+	"cuKqZ4FzzSa1GvESbigWiXmg5pwE1aLSQq52LjtVejUdOCr26cYBEZYXgl9npZqKXedCmHezI24+lABW",
+	"pDiuxX0yNMN64M8gBxj99xAPsJ8iNjt+OnK9P3tzXlsC3ZNHemBBUqvYuvLNLVcKHLR/jDnIRjTSeoJl",
+	"SbgYyOqN7NPwkllI/UyMK+5uBi8HHXsFNRfVZeWLOpr0aPFuj+nMlpwkcjBoeFlxCI/YvGPlZSlPD5Qv",
+	"tGxGEqKObHAqGhoVUTqhfDjSREunI7k6sc7OM6IThmpCwaaLppeWL3yBqBEAYQE2QEEyPI9gWQGYgEQy",
+	"TMfof5eK2WpfvuAuOR1GCRXainAde1nIcwnTgiaYXgSYBcVRBU8PzwNCIZPcBk8E3xzuPwkQ/X6302lj",
+	"4X8s9oZe3AKihVl/DD/3SHCArqbmORScyD8j7QlarVYj89Fggz6Uu2JC2zWAlnMMgxwiiQKuBQzclWaD",
+	"SSVUW18tAm8Pja4HQX1ZwTNF6oHpBQox8KFIJ6jVASYtVBtKuGYIUUgBqhC3MWhgETRrkSsVRkPG3+TC",
+	"F5DtZoY9XyStaw4rjBzLrIGRxxbGVWRzfdcX5UJtNrOuVO3NZezeodYaGivNYXKH/Nmb52fQUob3aGs4",
+	"kEmqRr4wC4keVjsU5H6GmdjQNVur/uXxufUx5DgURunCulQtmQzX7EtqzTybx9PVsnzB/ZPjQvx/t9Zu",
+	"dVpt86RpiE54rVvbaLVbGyiZjIB8rbWmLI6bYPhceze9VC1XJGnIljgLn715Ts6YLhRxgEhPOPSXbIb2",
+	"CIBJMdIS7qehb/zKHMoC5UNbhcISmtZrBJhlM+Lm9MAVV/CFHrGxYvEVUy0CNQwJxd8eKBJc8sjtkrm0",
+	"1AzEfY+ZHJds5osBv7ZRkDQeyoTr0ZjUoY6EURuhkIQNL8jO+LHR/58ybXYaPLRIn2Hx1tvtFVWn7lZt",
+	"ytZWWFJsyjpbLtkMeF7B/XdAwxFrHmA6xeKGPWczZTNaSEITBmZO84qCLYIsAhQZtGUVAzYtikH56OeF",
+	"GzPSLVyBqollK7VWrgZd5KO17g8/ejUL9FLr1k7yaVblaCqX/2I4tuG4ALi7NoLSKB+WHtp9S37X222b",
+	"y2bDg6BlFFazypCtqs23xVc+4fbbHpZtvx0r+LkAIXHVKr7gV0wwVVwtOVF2sSDU4LZr5UR7V0EVIgJo",
+	"ODJc0iNb7Y0yevjCup1mcQ2ffdmga4zkTa6wUPpWe+Pmw1pR0XfVWptu+NLFvuqsQTTm2jgDtl268hBd",
+	"tbTQLslQgwWbMqXRN+FBkP7E8BuqCfWFkV9J3YhyJCgY4YMM6MUZ3Rstsp/DylMnuxkSCXX5KCZP2riH",
+	"QoVCFmFkVtfVAsQhG2FlrIZnLDwwWkfQyALtDPO/4mwKdn6vULWgWI7XdxjawEyNupGh79QDC6EcFNHv",
+	"M+kVsZgQavzGIgsNh0aKYbMo/1E1E+EokUKmyo6D1AMI5YK57JvfAwiHyUHPZUJCI7bBumYzBLxzrF9I",
+	"6tSG5WJfFeG3jRYBKHELe5ZF2/gCbh54QOqb6+vzpRExABfFCqyLCMg/LsZX+yLmCsoO75vDp1BRr2+2",
+	"NyCAps+jiIlS1kYFy3vBlc7hmEFkcABrYG+fw2QxPYDvxXnPUJrWqcqcOWNGhbIw2J6rCa6qUbBrRrWp",
+	"dWsA9lbznJSUhTrejjosliX46C16o4YMosmW9QmCW6nLiA1oGmuLUumAzzo2lWFFHFkl+GPpmmZYZ+yK",
+	"y1RZb5gExJtlA7R+tuIIi+EMnZtMYR9//IQEeg5uvrKIOdAvOSA5kcSjBER78zYSxuM8shNe6dz8Sqkc",
+	"MLx0C+Zw5G4PvLG+e/Mb80Wv7ykz/ULmVRANlM54i2UpRrmbZzdFQQshRZbxMwjYMUOQ8RUoNCvpBJiY",
+	"ytsMYXDZ2TaKSX60bb0DZ6dBX2t+8G6qn/mjV5tIVcFrHXx+AAIwagRuCeoZe7BpFpaKW0kx8gXkOjT2",
+	"HPB+QDS9hAhn+57RquXAKTZA2IZSRi1yjnTeh8wJFoFmPWIJ6+ZNJSyE2odoUcVaTC3yhIUcgqFsKRg7",
+	"BlKuF4/VkDJrA9d5zNReVkRGo13NF0rzOC5wtHqhLseM6YbDibOlBIiWssRQqpjGKR6DEt+wgvVjGc0+",
+	"AVXJ6lV9LJv0zFH5+FnoGta2qJbb3dqZlf+9U7P25s1vvJL6SKYCu+jcoosTOoOgZSlf0GTI8L2t28yn",
+	"osDzH5TmwuVlRrO29NachpsIbKqsfl+pK7xargNA1isYyJCILMgXFJ71RTECR0vi7GgQhCMFWy08WpTI",
+	"ldLjhcIg2JUM4cQmHlDiIqC8PLgLMmohRHK+READKtyPZGyhtXiEkr39rgSID0RSroQpL+BfBx4JHu5s",
+	"k87GTtN814QvG8uEr/fL5K5KHMlKsRm2uiA2JzJeKuvZQLDb0SgMwvsi8n5mkTeLvFsp7MKuf5FwP42E",
+	"i9CeNAlHuM4rqG2qR2thLNMoSWGPqwXGI6ysnbvBZOajPDAvk2+kAi22/uf/8x/+w//17/7Dv/9vf/6X",
+	"//Y//sO/a3joKI3QzQcQkOUKkuCZmF63YBAt8/CBFJpywZKgW279gSJDqtmUznxhi3tY2RV8sZi6G0WY",
+	"gudsHmD1edt887b5VebI8NDFgQjgjnATBDXVRYMJ4ULLojVeToW1xXo20FnIhQoDJCu/x5VT9OehVa2T",
+	"iMRyqADwOMPog7BecMh6trJmw8u8Ne4kuJbN0+C7Ml3axcnjre109yDau7DoEGEO8F6W/IxhzDNfjBkV",
+	"RMkxwyo1wPz6bMShe4gAwS7qZSAcKmbWm+ULIzdDcpJpt+FhhHrmlE8YjSzYQh4/YfartNO+MFoSxL4L",
+	"nHxWg6WLrpZC53rEZuCy40MhE/AxvXGKwRjLP1q090IWNwncqe9FXJmLFAWwkK/BCQ1uJ6JGNIFT/f/8",
+	"7//5z//+v/nz//yv/uN///ddQi1GdGlNLR2H7ZNTwRKzEnGssGcmrngiBcJZF44szw+w6agccYIuQM8e",
+	"36PT1y+b+ycnx0+sCzb/9vXJ4avjJwEePBeYgPEqvsjRSyDnHdatvtlu53X96WQCBlF41ckJvsAOzl5f",
+	"nB4cYmHNzGcqsHEYx+sJE8dPPBLxyKVb25gTOnfX9SiR6RA3xh6kLgG05Wwv3MXr2ewEsyelgjHmuhUi",
+	"jQJc3imt1McgLMicBThcp+mNdjxM8U34cAimW7c1pB5Mr3t4wMGve92L2JWWMlaBR1qtVqMFLsH+rDi3",
+	"jHvjNczZd2FdV3qYKqUHXHh72iqK8RZOmvPtuGncfZBw3O4+xuwI2srAEM8wF39x98HgKf8Fo0kFl8KQ",
+	"1VJMGxwrkPjvOqCLV8ev7zyiCvqC1uDSxlYRhLsPMCcZv9IYKzf2Vx3tfTb55uH+2jsPQ73X9psDWRaZ",
+	"ChcWbYF3Hs3hq+9WDuJTSvs28tJiEVWI/C8cMvJnFvbvas5p30LWP5BiEHMMWvwDKQfL/ORySJwRtUqY",
+	"f6AyKcVy5er4AyfSZrUQlxidrYgM/taCjcPLMGdDFPwVCf4GgHjQ+rFH+lKPEDwSIEhYtFAyMZ6BP9cK",
+	"NDaWENQBMk2kGObRfUOm0VGKJmOs+YBCSAatnjCYLwXuXg4rg5IGLV8cgduVUK3ZeGIjxox4o7X5esIS",
+	"OwaBvUQV8V5dX0AYl85qVyzEcSEY/JiKWc/1FLj8ymIwl5fXaAFbgp2sWZNM4PVF4L7vme3Kxd7KGOYR",
+	"VVUhkRj6yCIjU6+UuE5yqP5PYQGvLN35mW3gfzGk74sl+5eST1phtEXyUyhZsZp0ylQvp52HLuHsJgT/",
+	"LujSZXQ7qMXiC1uMhVBNpAgZqtXm6VKIGca+WtiTDBMalXdfmMlyVwHvStrQWlsr1Rx3MBqkmugpN8JY",
+	"GoaMRapr6wQzBQHRZlCorLjpQGpyjPhhTEQsInVbUUGm2rNfGZ3SF075tq9mBexclrMF/2oQdPBBiZ/1",
+	"9ibqvRD+5gubVu9M+C4JQkQkFYhZAfU/QFnFBcA+M1rnqhuDlxFOAHAQp5iatblEg0IVhTRbvUCXNquj",
+	"TYsrBMvQuj9h+AOaMw9FRMazrPCXXY3CZXLh93MXyt6AFTfqGl3DpWv1YP7qYEioYNPyTYOrjcWPSs+7",
+	"AGnIwmdR1T0s1ESy2fpwJ+ceBW15WrgUidTUtAiGO3PcwdHjC3c8ELXQMfuF+lUJM/fZhd4/arfJ//2/",
+	"bLY6m631RhfOMvQNRhvwpsU0LLjTcFoLq+Dq8IJRF9Mdso0CJ44vsJgWlLnpLqupRepWbPPImMYDmYxZ",
+	"5OLUSjSj4S2Z1sL39g4HpM6jmEFYGu0rGacQ0j9gECZoKDOLTKPz17ZIfICem3vXaPnikIYjZzHFeK6u",
+	"kfMMGygAQM7HBOTIn+oTSUNz1dg+sxxUhqOtkINesanlLp9XEPoi19wrpBdIzTxJWi2/JLYc23J6i2jX",
+	"TvWbl5pybW9ObPJsXa6hoXq+4ILUkR5n7J8qy6JB4WrkzpdM9bLtFooPzBf7siiOHAxF71NWoV+S+mZ7",
+	"1xcZVk0PygkGZM3i1djPYEbP9CYg465MA1SOgNAjJ15ZwaFNgoXiqoFLzsL6xAFh4K8fQIQtJCwVoHjo",
+	"2LIx00OXFMqJGdoasYQUy701PFtxDIqMkbo0amNnfafhZWV5x1IY2mnRR7iCEIW5Km9GGRzxycTNI/fx",
+	"AEk1S0RVL4P2KXyX4fvsF90x91VOIacGtFNyk3LqigZ+Bv10vj7hrUhy5/Oppm582V1w5cvqAVc9waaw",
+	"c7a8Scoa9yfcn9wO94XK34fKIz0u4kHZa7Sa0GfiNhB4o2ktUVaRJtPQUM+8ONx1yCa6VMrXiJt1v2ak",
+	"KHA6zjl3/VrDIwCdh3Y4SmKpNAY4VV3xQxG9NqramRvnJ5R7Do1YmHVUccm+kVMypmKW5Qhjyfe/UjWO",
+	"xrFR5Urau6rW5Lzl2ZfZUmJhX8gv5dAkGgkEwD9ZFR4wcRMWMqEx0CzyBYKa1bPy9e12o5Xh2AVQ/i0P",
+	"2qgwsxidS+hlQX+f49wVa/ZVnLqX89dO/XWdNYiAGi8sws02A/c1hPTfQOBQaXd0Dc7iog3Lmb9aVWTq",
+	"LDNl3JgxkFsnADDXBlJlvRsB7ZMlEPwyK9Xv1eL9ByWhliSNZ3c41RhodltDWBVgDFjB5mLgihSxhdFn",
+	"LuDNojQSKSyApAXYuGQzTLaZC25rZVmfviiH9ihNZ8pB/aFusdLnhO18Iom+Amjoi7/pnnG1fw0i+/qt",
+	"Fv8pxnf8IjJhXr0FAbRdnfMxk6m+g2vLEQIgDsvVgwKA9fL0+hL+NiBVIMMsgXCDUSfIcWADMpIx2L27",
+	"4LtJWMQTFmqFLaCValm1GQhApYIEWLMKUtRszSpfaDqEPC81klPnykFQGEfZ9l1W27IqRJgeV4gs9UjM",
+	"L1kOsOyLJbrKU6b3XfWOEtHYwMMzr7HjpM2cwcnPQ50iensBDuOF9clVLv2SFWqtlBGqYC8+iyHgD69i",
+	"7zts+QfK7Vbh9lgYKNB25iTAqlHkj9gSAMdPah9/tHcP4OSbFj1qNcICnSt4RSaSQwV+nZvxsLmIq0uH",
+	"SNWqYLohjc/w16dML4qxVXkrl2x2p7PmVTdjywr8Gk3lKIh3aezmgLqv1r4qM/ZM1O5zQWEECxfLW1L0",
+	"xVYNxrwtJELm3fsz+U+fG/kZ7+6KC/jEETmKJZvqFozp4vRFoyg423sDN7FSRrY3B8vEuJoat7w5WBEU",
+	"qqgUHKaFthBrGCEhRF5fql4uvuILmUQsMeL/PB4cpEcMyNnGA4WlPV4Dmpx1hWQn3MO4N7g8M6+U822O",
+	"U5ZiAqWFaMIcfiLps4GE8DaAR8HSV5dsUm0DKZCFE7OWq4TxrCLJmpln06Gl5pemDNtYBIGrrPDi6ELV",
+	"b1Ck5jb30AMqVdVECTG1sgZaLzGaVCX5KcEtIh0szafUgFcgcUUKNVdpJ0NmvIUaUqG4nwF2yu+ZjPw2",
+	"esL6bV62kFRGCDjE2NjfD907RVjgHLSI1EskYynxS29D+2yxn9vSP6xkM0fzCmWCciRCoC0UyaPFZFxN",
+	"X9LPK3bM1Tv7FWSPwoX/CxGKlpH6+8lDX4hagaj9RdKlk4vzampkNRtXBqfaEP8EvlelKjfUlcXDDFaL",
+	"95JV5aw7vDab08CZyjF8baItBNnROIaX3G/dzKVZDGN1CM0OfsyFdoAJVcgpkRAUyFWxYLCIpGB7hPoi",
+	"ppolJSBiaz5VGHbo2ZLqdnJVFBHX4CW7dUSpW6i8UG7ri+V9NYAJVM4dzypc5BY3sOizXDDyVO3Nrwu3",
+	"sEx7zMCEwTj/ZZtXbvMpoxBr7La0epMnUAR54WK9ZMmQNeFHotiYCs1D1XV1ZGI20BBM6vBmeYJl11rk",
+	"2KZWeb5IpMXezlDYi1RDMY3lGn2RmUaxPjOPAixfiRFvVRbVYlopS7q+UHLMpMAYiwcArAqWy7yaNkAW",
+	"2A6EhGrU0SyAKDigkr7ICw5nD0KuVc9WiA0AvBGQamyJb9OoL+bQHPEpiBU+mDOxdiuDv0AtRQgBjwQO",
+	"NsehVve5xHo4Ntc8QxQtwXOiZ2qPOIxKM1trwvVFBeSkWVrkJsxVWxWQ7Q48hjuI4aiKQF9AobKX7FNl",
+	"QuHhPIFz+Zk9Uqtoj63PVqQ8fzGpn1/00s/g7464vokcZ0LiWrESZ7Uai76sPNoNIzU8hCpZrGOJEBuC",
+	"TQulLX3h0kld9FrWHBDQjcV2elyEMklYqAMLOoMNDFOmFJvPGwXHEYiBypDFyvxPQyr3HaQ5y0PtSnFV",
+	"hcAlI7DszSXvT0WeOQJ1gI2Uui8y0TB3g2UTrGdFNMyFbgDGjC+MgIxOfqSgEQlHUmJelFpS2NNZs23F",
+	"XCg8AaZP64OziDhQbrKcW2yh7BeDuxF0xoLVuDKWGTDI3DaSgYxjOc0jphWRA19gCDvS7VLi7M2hyb64",
+	"KXH2xtDkM6Zfzj5TzuwBnJ07BTEsUSWKx18x/RcH8fglFvkTEfczBolVlooZKr+YJltJ5l2l3mUWgSOZ",
+	"DB36VUbvinCI+dW2RRDA6phjHsGzhlbHSmYXPGGQjLfMkX8h+lxEL2dYIvg3krfy2eKc8go3dk5f1L8b",
+	"1L+xvMKzWDguy7TAW4TSYV2lKqQmo40MmYbj8gq6CUg/1VoKX9RtnAp+xsKjejZhX/u18it+jZhTN2Qa",
+	"xovD/dpWjLUBLh5yJ3aF2DK2aFMLBtbI6g7b1M0SaCgtFjYYMm2eKfRjMfgBfR9yoKUoXznL+DyAtsN0",
+	"Uqi2PyOMJjFnCeLunJcQL3TFMXZwF/YMO6g7J72A3ltAHCvb0urBPN4elpzyBcQ59lksxdBGEZWgtCA1",
+	"XhF27WruWw+HWY+5nSxX9CnVQrIzwzHSJJlh34AjgmhPHLHvsvJ1LbKfTc1OqFyvG/LHQNLECfXg257j",
+	"37hA+xjGaZhyVukP03wA8Wi+2J9bMxfDZJR7m5zruVh6yMe1wc1g4IQeqBFYu2RzfT0re9WDjeqZnwsZ",
+	"vqBSLz6AScmGymYob4rOFPFrEKtfM73HPOQ6njX2CFWX2XmFKCiKtXvc1cEUXLJPEqaTWTlhxG4F0HLw",
+	"Zg8oj1W+rTAfX9DYZv3n5c9NUwBwgAzDDL4LJhaocGaLoQdYaYWBbI4XCY57BU4gFwsHhCuy1V5YQjqZ",
+	"9MZcAeRNsJe/9D6VmtoqX/aFUrEvz+1nP1Uzs2+RnAooVlOvgI4B5DosU5kJq1C8SsZRjnpjeWcF73s8",
+	"x/k+gdhq2jbd/EZht8uY7mNzKPaWE605vvsF+Pyvxfrxh4j8zeQec7PmpR5SL8salsQ2bpDOb59qQOcx",
+	"c4E9jaGOhM4LQSGpr4MINc96G4Qa7d4QXgvBYANjF2UQJQt8NMsXhsBfMDwY9rggKbSIWRln9C2OB5h4",
+	"5m60THFEsTwZEbIpJy2y2d7NOJ59pgdsJDMbmAkVmy1KI5ZxuE7qA8hqg0KvYGkZUyO+zIBVO4GqKPns",
+	"5cQcUuSkJmOWDAHuAvPY3dAmkyXDW1xIzHDCoZWHXsS+LWNAZlzL8Ns0YRnPo4oYnr247Et5zF94dsc9",
+	"2MwXe8uXRJLfJTvJ1DBHORBEnd2Kf2RxoNVM5PWECQV4h3k3oCVDpe79k2MyopB9Oa91G012et0aMv2G",
+	"nabCVuC3Xz1NZDo5NIt/LAYy//5sRBMGX9lsGF+oERjtIZYtew6KHuCUgn/6279rdEmQVbCHnjDcwn6D",
+	"QGpoJShlvBXr7FNdvvQx1cxl0/mivn941uys7zQPHh945OT5wdk/e9SwJnVXcpfRqwzfCpLnyBkDJ2lC",
+	"p1BW39rl83L/REu5WPFfj9jYlmp2T+aw4sGIXdfViHbqrlXykBQm1WjkWnu2AK7gdUE1zjhFpgx3oYi1",
+	"0R9RZXcLUVKn6gABX9QvzRCsJxqAza1jOHOqB8AOZQy1cke0mF1oGsfiHoQOGal3yEimCenPfGErgHik",
+	"uj+HOLWXFZKBlcBSWTgC06uFVBmkZg3LajE04zRmyIACcSJLIsqWBX3lX31VlDDceitNYxZ89VVmTYmp",
+	"Ujx03LebjcwXkQQ0de02hdQtkN6zs9evSPbrhCaKNQoQLxBfN5ep6ZE+CylYGQiGNBXEO5BV7HFKGNqC",
+	"uG754oDGceFBrwSlZVWo6qIJdes5svYnbdHJzGnzyhsARhRHjEy7aKIBC8EenquzJ89xulgOQoQgWXGt",
+	"WDxokWNXVZJQstnudBdhF7nyxYAL5lqGdDQIC9Bkmtf4TJwoaUdabcrqs3kbFhQHKlf/Lgqz+JAt91km",
+	"JvUVdqJGi7x0YGu+4GKSavRhtnHhMcgBwYe6OTQuRm1CsTRN+lSx7U2EavNFRhqykDvzzGabjNg1ifiQ",
+	"a9Xw8pZirNwO5eYCfhX4ovhaZ5v0Z5opj1AS8smIJXnd1Gw7sNaR1VjkwBed7aZ5C8NNFMLF2fmSeoHo",
+	"ZYbxAuFz9VNR8DaKRWLEEsBzmptadjfANEPyhn2Rl1eG02evFsbXFO561mB24asj++BtPA2GiXxS2dd0",
+	"8BuJvoUZLi8kh4zDy7JSzAL/FgLwkhlPEtmP2fjhnYN3zFtL4/csaciO/GrKQOpLb3tBvP6sEwBuMUeX",
+	"svtjxLYCR6pXczMjSxWYRDVL8HyxyHg9pPPmbv3GdqvPueZlytNPtbV1U7w6XRezjAWHrTZffYzmRSkP",
+	"5EMZR4XNKok/Da8QO4KoupncAkC92LURYItyUKUMhMWqizTaHRyLA1+gvHkTi6S14fb/D+iUhGhFkCuc",
+	"lDaeFZUe2OxVWpWWkVxeR/G1q5zoDDileOEHCoqgK48MeJxjxSk45S3yhsaXKEGZJpQRmpQNHl1de32u",
+	"bCs2rnzhGt8zRxUeRdnRHFRky/ZRLzOQmcdJ8RyDOSpPxm8XUP2x8xY5gdEaHe6SzRTTTSPHRF2cK6FR",
+	"hBXIDSOfyZRMzTRRoRpTyOuHyvB0MmE0sTjXUOHWierLoKHOYStugvuBQUxYAvvyuy1Q2CKvoUDhnj0y",
+	"rlyJ1TM/VdnChdEGFmymB0Kp0elcWVAj/TVLv4pC0VDAwIxShr8oKUX5xewnq3Rnv0wSLhOuZ4Ev6rGc",
+	"2h+AUDWz30h9xIcj+1uLnHNzOxJGL4m0+R0AIQ4oxHX3FjTCoxbBIwB3REgSpQziwdHJHVMFSmRf6pEv",
+	"zG+QFazwzFXmcslkyUmpFZan5tWYMGfkh1rpy/IjuCrm6+wvN3rzZfb3j/M759Wum6b95hWFyD2gVWcy",
+	"0YhCGO2bpkqfnzAV2u+epCz7Hf4u/HaSd1/8CE/8uKzgaASYg4GRagNYdaCk9WBAY2W+AUKw7AxH6Ohc",
+	"SIPrSxkzKpZWOUXqYnaMIsWyZUWMog7n4PTogGxsbOxaO5MR7waK6T1fTFgSMqGbDKMWgocBUNP///pj",
+	"o8YdXodxGjFLqxfODZ4M6zuodWvr7fXtZrvTbHfO2+0u/P9he6fbbi+br9lpM9ZaJXBYRDVrmn5qVXs+",
+	"lM3b1YDNV8c8GGoI5LRZ53aFwI0TGr4ZpgDsBpmTyhdIm+UVS2I6uf96rN9+PXBon2FB8qK4mg6N0p2M",
+	"acyVixSGnFo6VKgJmFeW1unVdLiM7m7cnewWhwgwxZprwFk30hlTrpCPHTq71l5VxZ67lhRet9zsN6pr",
+	"a/j3srq2JUEKycfn1Ez/wCiNsFoFCRYF1uUxdjmOOIhhclqUPsrpbr6wuedUkOA4YuOJ1EyEs+ZzqBsp",
+	"UZ7DWiawKETRATM/gNrYhVQqncwK1noQWC/ZLAfLMF/0ZZQjQOWRQwlTaaxJ3TzjCzNcD59XmupUeYVB",
+	"6eYpm8R0BnIo8iWnR6G8IIZgY2OhNB1DU+wKyqhYFVpPpZuGIgkNbXBdNmDnvYj4YMAgd6E0arBO8XyN",
+	"jKbuyiu0yHM2U9Y/TbRE3c1K2pGNECPrm2AsV3nBLJ7YhUgVu3d+F1AWl9wF1OV+6V1GvShM9W7pXb6w",
+	"clCVbI8n0lCH2l2RnAqH8jmb1Van0P8yyoWj/Nw45LAqywKWLU4k3OO6TDwjHVN0EVh8Gu1C/tyFwmtq",
+	"32zMYZ8dntPhsgHZx9bgmY9ereLm3fRq/kr2xkevBLi26u3sufsDqH3JhftrzYXLwNrNhahglkVjz43o",
+	"xZAJFxwPmi8hsrRw03JEAMyl4gNM4zKXJsB6Wq4EoyL1zc660YeBJfFS6YqssFZjOWDB/ejl4CWmud4a",
+	"mNjNaygF+71X4bvFmT4pLDeWoPyDgyosPdJLIOCzw/tKCmZPMMQqO/ZtmivUobJnty4TEnwFBuxRJgqY",
+	"c7HR3sxUxGWYQ0+ZvudpNYNcemLbn4XLmvW4N580TW6svFroeNYu/50oLkKUqe3Kz2QKhQl/0Ri+AIn/",
+	"2jgXK+7d3Q65OXsARfprQ2PskUCkcRz4IowZTRTJ7LXmLqMmsEcCM/7AxZWg9oVxAYCKT15SW/QSFTC0",
+	"/SlmuJqZDzA70+geSRjgkWPchu2S6xY5hOxqPN++4EYTMGqKIsEVSxSXIsgVzQIBssefiwKrNaqlTXmE",
+	"lClksUKCJgbVTkSERdX7TE8ZE0YFBSco2H8yBWYp4wUtycVYW/WlRd64cIfCQEbWljxNuGZkyoW6r4aG",
+	"5bisnuaLfHMws/yzK2o3AXH8CoLHp9HQfhMEj1WswyF4/GIW8hcpc33Rez4TBsjttZ61HJJouc/boSor",
+	"gk8jelteWcO6vIu+RA/LA+YBwDmOehlMu0X2rWO64D+34Eqr3ML7hXF/wsued7OsdhDk4+aD+VLF5ZOY",
+	"vakTEmhp38vn2/sFCPFFoazSio4nAczomL4U5EMJCphhYy5YxfXwRX293Wm0CLZjhSaM2y3awQsQYVRZ",
+	"hMT6ervdwJwsX2CmLldgeW+RszIqGVr4MwwzvEd7RZCyxDTxjoUANJU9tQq3rIyL5osboMuWVn+wkGZL",
+	"4Mz2nH8CC1e4YmPr7eKW+6JeWHbM3w0gP6vSboJrfS6tAPMpxJCcQPxGkaD5AKqo077NtXOEG8jTr2mu",
+	"vqH7YrdfLLhfJJk70H08OwXkW8CcqBRsioR/pYiz9lMGALnS4IvIJvMU2WJpWaIJ2Q624FadY25sn2U3",
+	"zYIrNBAlLKfq5Xh4ds2NsJTH4xXFIA+AvpYIQk+YafIokeOMut1k3cVXvlSa+xSm2bmzapFIbjyt9xVT",
+	"KoMQM+kc24fih0uqHGbX4JcVO7SXzc1neSnzzPxBrLzgLVbSwCoa5tIoXXz0gfIFgM55ZMJdMzYb7pLN",
+	"svSkNBEqg91HXz4Evk9kzMOZER0Ag/9hVj+kQQb82t5yaGhlgY89dOJbvG0LW60AoCcLtbUhBPYQIG0I",
+	"rOgV+CIVmscks6I5zBznQcpq1tjJgTPJZjL4In+NCxsAZyWxlgWy71EdNJb727EI0ieSg7Dx36h2N3Z+",
+	"Dhu/1KqPx+Kzkr4v2Ha3ZPXq0uZWZLwe97Kq9leZ5qwunncGYUOIlME0jaime5kCZ7sC2DrAaSiVe8PI",
+	"KF/cYK4oKVpLXGGFi/epkBCwh6VWSaASX7j+p3AL5Xq+O6KfpmBd8byvOV4AHPe+DS+1dCjLYx2rc6h3",
+	"yJYeKHN/YsuuRVSusEb2XaqRg6bJ2GGAhoU9xwCxIHT5Lhrun7szuCZp5p4g+8RhexG0YJRaH0BGiYQ8",
+	"KyvdQLWYDA/My4wcZqBFnLCCPMGVLyw7brTIK+m+nzG9aCaB0hxRXo3HGUiQ71u2v0cmkIGgDZ+nUcwF",
+	"s1zdNeYywe7lTsqFJDS7KM8X4F+KZ3Zp0RoDcLMIK5FjqamZCEeJFDJV2KRZvLHhJiCw7ZvfgwYu0BVL",
+	"Ih5qQpMEIPEwab0/I2OjbQ7NQNTIAjY731TWNWAGBdYAVJm5e2BP9G9NK4vH8S/OanGLmTyV4q8zXkyK",
+	"AU/GqJ7npbXgsEer5BBMolwzp3/tJwDfWC6OHNA4xthrvIMe4hzMFoBXvAKklBRKxqAE/fx//Nc//4v/",
+	"9ed//ff/79/+C6KYNhQU0/IUvWKRJRXF9E8XeQZ2jMnENHIOCAwAYlLA94A6PCETGpWgPNonYOFIKp0g",
+	"voZm17rlgKxsXXObGNIl2HKwb/4XeIXmv+486my2N7a32puBBzHJImRfd7Y6m486nc3ddfNwNuivB5vb",
+	"m/31zUG4sbuxvs42N/sbO5Q+2hlssShaf9SPOpubne3d7Uoy8h1L+MDiXp2kanRx+uKm/EGo1gYIYmbO",
+	"e2SScIEVl/fPDo6Pl+Vc2HVZqT/Pp+rdPffCLPjaJKYcCFyeg7O58Wirs97e3dzZ2Nza2Npe39ytrSxB",
+	"vAz/2Oyx2869rI5caec/KRk0m3SKFaAKVPBzJX+/kiX2BWVJDCEYpolN94Z8HECebX2C8l7ZRQLum+WN",
+	"mqHgyXVkx+I8mV+qpMnFvS1lp2PGETQL87k4fUGs+KJIvURWzE8WYtdSnsYSExLQutse/+3NW+RIZauR",
+	"EYMuyaCSzMKcI2JwkXBhzQlDUAJfYJ61E0pDqpmAqPdGi5zaUTrYZTPPMEsVl4JQAF3mAlBTImaUwGS2",
+	"5zKUiUxsHYs8U7qzIoW0UA7w/utxIfg1wQQWtUfGmNtn0ZemXERySuoZJrFhIzZRtYHmxxJIU2hkr+Lg",
+	"SWDOQy9bSgsdsTQbzj23bEadbe+2xRJhu+6yMktVlVszVLTLOdIGEa3u4vM5Pkt+/h/+t5//1T/8/D/9",
+	"45//8d+QOmA7yYS8fflir7CkRLM4VmASHBM6oUnWrenEA7Q1yLKEwM5i3dqg4Zk+s8Pmi/rP//Zf//w/",
+	"/lc///2/+/M//htIr82A0Ej9z//wL//8X/w9/pZDpIEO8zVlChjqWA1zFAesmkIozjb4ya+dywvFkld0",
+	"zPya59cOsQm/9hExfCx8+vU4Rgx0/Ji/tFb82r5c+m4te9XMjRbEDTJGzOtYThUWYTEsB8lRDhE0hw5U",
+	"qAkIFlFzWDF/FKunZBsHiigqhvYri/Ngr6+y/vU615CWxhlsWMIwr1U1AC8svBRyGrNoyLLQOEJDbUnF",
+	"lIeYifXGAim5n7pYq6XnpHjgUL2EXclLFhSrzFhoFl9YTFawHO2RYHpNe6Br9UIM7ANOZ4U1+AEJ1APl",
+	"dK89XwQq7ZsL0Gc9s+kTOUknPQCrByGq9CMqzvZXmw5WfsJohNnviVF+QplELAI0Bc3GE6PkuXhOB3tS",
+	"XH37OJy3wjpWSWa2kmUumt0klwXmdDuzYH4hHGleKpcVLsgdadWcGaSq1yJz8iCDmlQzJs9xpcw6YK4j",
+	"RLlio0spbeky/yL+cQY5ixn6CVwmJcfMXRe1B4ddJ6kCnCjzwVy7ZSODaN9o6aKu73j3qnBrpVqQgLMV",
+	"B/EuNxAX9wLR9uyG1LwaxD7XurU5Stf1a8NRb/fRZucRbW/S9Z2oTP26fu3h++i68/r5wezh1rOTg8dH",
+	"b6aP2nrcHjx72l9/Nmacbh4dPH50SeXDtW+3wjU5Uq8/fPsN37kcXbzut7eeHUzetZ893jy9+vbl5cUs",
+	"VTvnJ9cvnj97+u378OpP7z88mXz3gX4Y/elq+5l6eyHE6c7bp+ePNttvh2//dPH220dXz74T+08f6sOd",
+	"VxfR5uxo9u5k9ujpkNMr/iqJD87fPYy3LqPBy/To4mRyepYMXv4pfRlONo7E+gmL2Ppx+m3y/PD76fOz",
+	"90fHf5Kv3j/bfLlzSN/tq3cvvl+/HG+sHx+/iwY7379YO9lqHz0an+mp0Mn+enjyJHnZuexvj1+Hg8fD",
+	"U/1mNuxvfHf8vThjrx8nrJ8O9uPk0dHu+OjiZP/Z03ftza/92kcjAGeid743OSvDrbGn6847c5TIcekh",
+	"ubs/fL31PNoaDl8fNPtvk/6r10+O+eFG/+n38IbNI+XwPCqZj9pbu55fe6mGhtdCM0DgcO/xr65fi1g/",
+	"HfYiNpbwA35UOoEfRyyOJZnKJI7srK/H8fJJv335omLONzDV4rf/vx8Onuyf7/8wHPU6P/5Y4qzVL5RW",
+	"qqIhOd/MshcKCwjf5mtoX5x/AL92q1vRNSz2XO8Vj+NOVLyfb8xcIwtv5FIHqli3130zPcPumkcKQp5X",
+	"2NmiJNaq3T2qq6y95yN0wDEqBVTMRfSXikFb/hlBYpazPVu5qDGnudt20WZjqT+7nrDwE8en/sGU+fv6",
+	"Z38DO+VN5cFhxizKFqCk1DeWGhLm2v6p1mc0Ycl+ahj6Dz8a9o3qzjIzg1OGoA6N+dtiwkYyTMc2hy1N",
+	"4lq3tgYeJzuM+aZeyOEQQmIBgDCDgwW0WOVlItQlm9liB0ZAgmyaVsEgYUZdHRmzgNLmSpQ74RbhIZWm",
+	"iQZHMP68R7hWvrAjsuC1UCxNsGkJ0lYRjO3QZQhKBrDaRsmyIRotsl96K6txxLNClBC2Q+qBQkA/kK3N",
+	"GIxiERUeKneP4jtqTVJkqgfsjhH8HH6gaQcvoC3RU1cMsw9PD/efvDy08SPOjmGX6bbLKqciK+iCSgEW",
+	"Yc9bdHB7t2xQy2YkLT6M3SoIEi5UfsiQNbjI6kxkC7NXFVdXMINseoRdU0BPAnwg6gAUqC7gPUOUXou8",
+	"SThA9cCeyYnmY640D8HWBMmz4YzUMYvNaOVZ7hhW/nIoZi52O0NNIfUFqJXyLmDYWIV9CH0RROmE8uEI",
+	"rNjWX2ldty2ShVZk8OvKpd2ZfbBALcH0uoWejSMes4DUKRmnseZg14AgKi0Jhk/h8zaCilDli2Agk/GT",
+	"DBs9c56kImKJeTRmPXgeocMwJ4ScXJwDMEowSTWEVnjoJQQLgfNvdzHljxZipqy7F20IOFtfjGhWnHAM",
+	"YE+ZcxrCuGxoJug2xYV1zpzqwxjLkMbNiKtLt5ye9cNesVhOwBFrLW6Icb1/cmyvHBgqWDzIray5fxj/",
+	"xt1QZCK50ARKiUWOgrrQExd5ojAhkZxtNM06UM37ce6d1yOmGJlQPcoqhWy2N1Hfh30AWGiLxzihKk8w",
+	"LI+5fPGx8doKI22J15b5TRch+AuGOSC5wEiciQ7JUdnpBSQjNcdAGylhvgGnFGcoX+ayg5kJXU918/6h",
+	"CGXExXD/8Ow5gJtbi2CJXJbmWmSJFcBdzoqh8B5FZshQ9VYmitSDRALYjvnamRKLXTWKDMo8VNGFkWkY",
+	"Ng9nu09jKkKsK2e4RzhirsNWURtXtY8/fvz/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
