@@ -78,9 +78,13 @@ var rateGroups = map[string]ratelimit.Group{
 func rateGroupsOf(ops operations) (map[*operation]ratelimit.Group, error) {
 	out := make(map[*operation]ratelimit.Group, len(ops))
 	for key, op := range ops {
-		g, ok := rateGroups[op.Operation.OperationID]
+		// The embedded spec's operationIds are capitalized (oapi-codegen
+		// does it); the table spells them as openapi.yaml does.
+		id := op.Operation.OperationID
+		id = strings.ToLower(id[:1]) + id[1:]
+		g, ok := rateGroups[id]
 		if !ok {
-			return nil, fmt.Errorf("operation %s (%s) has no rate limit group: add it to rateGroups", op.Operation.OperationID, key)
+			return nil, fmt.Errorf("operation %s (%s) has no rate limit group: add it to rateGroups", id, key)
 		}
 		out[op] = g
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
+	"github.com/miniback/miniback/adapters/ratelimit"
 	"github.com/miniback/miniback/adapters/s3store"
 	"github.com/miniback/miniback/adapters/s3store/s3test"
 	"github.com/miniback/miniback/adapters/wechat"
@@ -118,6 +119,8 @@ type config struct {
 	// of media verdicts (nil: none).
 	push  map[domain.AppID]domain.PushEndpoint
 	media app.MediaVerdicts
+	// limiter applies rate limits (nil: none); every instance shares it.
+	limiter *ratelimit.Limiter
 }
 
 type option func(*config)
@@ -314,6 +317,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		CORSOrigins:    e.cfg.corsOrigins,
 		MaxBodyBytes:   e.cfg.maxBodyBytes,
 		TrustedProxies: e.cfg.proxies,
+		RateLimits:     e.cfg.limiter,
 	})
 	handler := e.seen.wrap(h)
 	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: a.Revocations, app: a}
