@@ -63,6 +63,10 @@ type Main struct {
 	// replica through PostgreSQL; the background refreshes it ahead of
 	// expiry.
 	wechatTokens *wechat.SharedTokens
+
+	// redis holds the rate limits' budgets, when MINIBACK_REDIS_URL is
+	// set (ratelimit.go).
+	redis io.Closer
 }
 
 // purgeInterval is how often an instance deletes long-ended sessions and
@@ -169,6 +173,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
 		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
 
+	// No metrics observer yet: the metrics adapter's goes here.
+	limiter, err := m.rateLimiter(ctx, nil)
+	if err != nil {
+		return err
+	}
 	deps := httpapi.Deps{
 		App:            m.App,
 		Verifier:       tokens,
@@ -178,6 +187,7 @@ func (m *Main) Run(ctx context.Context) error {
 		CORSOrigins:    m.Config.CORSOrigins,
 		MaxBodyBytes:   m.Config.MaxBodyBytes,
 		TrustedProxies: m.Config.TrustedProxies,
+		RateLimits:     limiter,
 		// A file and the few form fields of its ticket.
 		MaxUploadBytes: rules.MaxBytes() + 64<<10,
 	}
@@ -320,6 +330,9 @@ func (m *Main) Close() error {
 	}
 	if m.local != nil {
 		errs = append(errs, m.local.Close())
+	}
+	if m.redis != nil {
+		errs = append(errs, m.redis.Close())
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())
