@@ -103,8 +103,8 @@ func TestRedisStoppedMidTestFailsOpen(t *testing.T) {
 	ctx := context.Background()
 	allow := func() bool { return l.Allow(ctx, ratelimit.Signup, ratelimit.IP, "203.0.113.7").Allowed }
 
-	if !allow() || !allow() || allow() {
-		t.Fatal("with Redis up, 2/h did not let exactly two through")
+	if got := []bool{allow(), allow(), allow()}; !got[0] || !got[1] || got[2] {
+		t.Fatalf("with Redis up, 2/h: %v, want exactly two through", got)
 	}
 	srv.Stop()
 	for i := range 5 {
