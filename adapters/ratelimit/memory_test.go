@@ -237,3 +237,38 @@ func TestMemoryIsSafeForConcurrentUse(t *testing.T) {
 		t.Errorf("400 concurrent requests against 100/h: %d allowed, want exactly 100", allowed)
 	}
 }
+
+// BenchmarkLimiterAllow is one budget check of the memory backend through
+// the Limiter: the same key every time, and keys spread over 64k.
+func BenchmarkLimiterAllow(b *testing.B) {
+	l := ratelimit.New(ratelimit.DefaultPolicy(), ratelimit.Options{})
+	keys := make([]string, 1<<16)
+	for i := range keys {
+		keys[i] = ipKey(i).Value
+	}
+	ctx := context.Background()
+	b.Run("one key", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			l.Allow(ctx, ratelimit.Read, ratelimit.IP, "203.0.113.7")
+		}
+	})
+	b.Run("64k keys", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			l.Allow(ctx, ratelimit.Read, ratelimit.IP, keys[i&(1<<16-1)])
+			i++
+		}
+	})
+	b.Run("64k keys, parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				l.Allow(ctx, ratelimit.Read, ratelimit.IP, keys[i&(1<<16-1)])
+				i++
+			}
+		})
+	})
+}
