@@ -375,6 +375,8 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 		sim, err := wechatsim.Start(m.Config.SimulatorAddr, wechatsim.Config{
 			Apps:        map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
 			OpenAPIHome: m.Config.simulatorOpenAPIHome(),
+			// WeChat pushes a media check's verdict some time later.
+			MediaVerdictDelay: 2 * time.Second,
 		})
 		if err != nil {
 			return nil, app.Apps{}, fmt.Errorf("start WeChat simulator: %w", err)

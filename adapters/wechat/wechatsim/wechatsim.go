@@ -111,6 +111,11 @@ type Config struct {
 	// OpenAPIHome, when set, makes the simulator also play Cloud Hosting's
 	// open-API service for a container of this app (openapi.go).
 	OpenAPIHome string
+	// MediaVerdictDelay, when positive, makes the simulator push each
+	// media check's verdict (wxa_media_check) that long after the check,
+	// as WeChat does, through the app's Pusher (SetPusher) if it has one.
+	// Zero leaves delivery to the test (MediaVerdict).
+	MediaVerdictDelay time.Duration
 }
 
 // Simulator is an http.Handler that answers like WeChat's code2Session.
@@ -130,6 +135,8 @@ type Simulator struct {
 	// use.
 	security *security
 	keys     lastKeys // the session key issued last per user, for open data (opendata.go)
+	// verdictDelay is Config.MediaVerdictDelay (security.go).
+	verdictDelay time.Duration
 	// openAPIHome is Config.OpenAPIHome (openapi.go).
 	openAPIHome string
 	// pushers deliver message pushes (pusher.go).
@@ -156,6 +163,7 @@ func New(cfg Config) *Simulator {
 		plat:  newPlatform(),
 
 		openAPIHome: cfg.OpenAPIHome,
+		verdictDelay: cfg.MediaVerdictDelay,
 	}
 	if s.slow <= 0 {
 		s.slow = DefaultSlowDelay
