@@ -236,6 +236,27 @@ func (e UploadTicketFileField) Valid() bool {
 	}
 }
 
+// Defines values for WxaCodeRequestEnvVersion.
+const (
+	Develop WxaCodeRequestEnvVersion = "develop"
+	Release WxaCodeRequestEnvVersion = "release"
+	Trial   WxaCodeRequestEnvVersion = "trial"
+)
+
+// Valid indicates whether the value is a known member of the WxaCodeRequestEnvVersion enum.
+func (e WxaCodeRequestEnvVersion) Valid() bool {
+	switch e {
+	case Develop:
+		return true
+	case Release:
+		return true
+	case Trial:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTodosParamsSort.
 const (
 	SortCreatedAt     ListTodosParamsSort = "created_at"
@@ -452,6 +473,13 @@ type ProfilePatch struct {
 
 	// Nickname Trimmed; 1 to 64 characters after trimming.
 	Nickname *string `json:"nickname,omitempty"`
+}
+
+// RGBColor The lines' colour when `auto_color` is false; black by default.
+type RGBColor struct {
+	B int `json:"b"`
+	G int `json:"g"`
+	R int `json:"r"`
 }
 
 // RefreshRequest defines model for RefreshRequest.
@@ -761,6 +789,48 @@ type WeChatLoginRequest struct {
 	Code string `json:"code"`
 }
 
+// WxaCodeRequest defines model for WxaCodeRequest.
+type WxaCodeRequest struct {
+	// AutoColor Let WeChat pick the line colour (`line_color` is then ignored).
+	AutoColor *bool `json:"auto_color,omitempty"`
+
+	// CheckPath Whether WeChat checks that `page` exists in the published
+	// version (422 `wxacode_page_not_found` otherwise). `false` allows
+	// pages of unpublished versions.
+	CheckPath *bool `json:"check_path,omitempty"`
+
+	// EnvVersion The version of the mini-program the code opens.
+	EnvVersion *WxaCodeRequestEnvVersion `json:"env_version,omitempty"`
+
+	// IsHyaline A transparent background; WeChat then answers a PNG instead of a JPEG.
+	IsHyaline *bool `json:"is_hyaline,omitempty"`
+
+	// LineColor The lines' colour when `auto_color` is false; black by default.
+	LineColor *RGBColor `json:"line_color,omitempty"`
+
+	// Page The page the code opens, e.g. `pages/index/index`: no leading
+	// `/`, no `?query`. Empty or absent: the home page.
+	//
+	//
+	// Example: pages/invite/invite
+	Page *string `json:"page,omitempty"`
+
+	// Scene What the opened page reads from `options.scene` (URL-encoded by
+	// WeChat: decode it with `decodeURIComponent`): 1 to 32 of
+	// `0-9 A-Z a-z ! # $ & ' ( ) * + , / : ; = ? @ - . _ ~`. Anyone
+	// can make a code with any scene: treat it as untrusted input.
+	//
+	//
+	// Example: invite=u42
+	Scene string `json:"scene"`
+
+	// Width The code's width in pixels.
+	Width *int `json:"width,omitempty"`
+}
+
+// WxaCodeRequestEnvVersion The version of the mini-program the code opens.
+type WxaCodeRequestEnvVersion string
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -965,6 +1035,9 @@ type AttachToTodoJSONRequestBody = AttachmentRequest
 // CreateUploadJSONRequestBody defines body for CreateUpload for application/json ContentType.
 type CreateUploadJSONRequestBody = UploadRequest
 
+// CreateWxaCodeJSONRequestBody defines body for CreateWxaCode for application/json ContentType.
+type CreateWxaCodeJSONRequestBody = WxaCodeRequest
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -1063,6 +1136,9 @@ type ServerInterface interface {
 	// CompleteUpload Confirm that the file arrived
 	// (POST /v1/uploads/{id}/complete)
 	CompleteUpload(c *gin.Context, id UploadID)
+	// CreateWxaCode A mini-program code (小程序码) for a page and scene
+	// (POST /v1/wxacode)
+	CreateWxaCode(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -1932,6 +2008,19 @@ func (siw *ServerInterfaceWrapper) CompleteUpload(c *gin.Context) {
 	siw.Handler.CompleteUpload(c, id)
 }
 
+// CreateWxaCode operation middleware
+func (siw *ServerInterfaceWrapper) CreateWxaCode(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateWxaCode(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -1988,6 +2077,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePost)
 	router.PUT(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePut)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
@@ -5784,6 +5874,262 @@ func (response CompleteUpload503ApplicationProblemPlusJSONResponse) VisitComplet
 	return err
 }
 
+type CreateWxaCodeRequestObject struct {
+	Body *CreateWxaCodeJSONRequestBody
+}
+
+type CreateWxaCodeResponseObject interface {
+	VisitCreateWxaCodeResponse(w http.ResponseWriter) error
+}
+
+type CreateWxaCode200ResponseHeaders struct {
+	CacheControl  *string
+	ETag          *string
+	XWxacodeCache *string
+}
+
+type CreateWxaCode200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       CreateWxaCode200ResponseHeaders
+	ContentLength int64
+}
+
+func (response CreateWxaCode200ImagejpegResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XWxacodeCache != nil {
+		w.Header().Set("X-Wxacode-Cache", fmt.Sprint(*response.Headers.XWxacodeCache))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type CreateWxaCode200ImagepngResponse struct {
+	Body          io.Reader
+	Headers       CreateWxaCode200ResponseHeaders
+	ContentLength int64
+}
+
+func (response CreateWxaCode200ImagepngResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XWxacodeCache != nil {
+		w.Header().Set("X-Wxacode-Cache", fmt.Sprint(*response.Headers.XWxacodeCache))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type CreateWxaCode400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode400ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode401ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode403ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode413ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode415ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode422ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode429ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode500ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode502ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode503ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode504ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -5882,6 +6228,9 @@ type StrictServerInterface interface {
 	// CompleteUpload Confirm that the file arrived
 	// (POST /v1/uploads/{id}/complete)
 	CompleteUpload(ctx context.Context, request CompleteUploadRequestObject) (CompleteUploadResponseObject, error)
+	// CreateWxaCode A mini-program code (小程序码) for a page and scene
+	// (POST /v1/wxacode)
+	CreateWxaCode(ctx context.Context, request CreateWxaCodeRequestObject) (CreateWxaCodeResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -6951,232 +7300,301 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 	}
 }
 
+// CreateWxaCode operation middleware
+func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
+	var request CreateWxaCodeRequestObject
+
+	var body CreateWxaCodeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWxaCode(ctx, request.(CreateWxaCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWxaCode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateWxaCodeResponseObject); ok {
+		if err := validResponse.VisitCreateWxaCodeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdhs38uer4HD/e0xmmhR1cWJLH3Y0vmScOInXlte7/7RXDXWDJEZNgAHQopmsn2ffY59sT1UB3Wiy",
-	"SUm+KJ4Z50Mskt24Fgp1/dUfvVzPF1oJ5Wzv+I/eTPBCGPzzyRmfwr+FsLmRCye16h33zmaCOW4v71l2",
-	"JYyVWjFuGWfWGa2mTCgn3Yo5Pk3YRBuWPZsMf+Iun2WMqwI//qyV8N+NeklPvOPzRSl6x720d3WY9npJ",
-	"z+YzMefQ94I7Jwz0+7/T3tWv+8OHb38dDx++/Sbt/Ucv6bnVAl60zkg17b1/n/SeFWK+0E4o91IsSr4S",
-	"xeYUXhhhhXIMhs4MPsb0hHHFBDelFIYZ8VslrGNL6WbMzQSzfC5YVjeer4Y/ihUOvxmrUNW8d/xrz5lK",
-	"9N52De65zjmNoWtVX798DsOA7nIjuBMFLnR7jfau9vecLrTdO5yM82+LB2L4LX9wMTzi9x8OHxaH+fBg",
-	"sj95MPlOHFzsj1vj2xzPS+HM6nTihNkc0SuRa1VY5jRbcunYhZhoI5gzK6mmjE+5VO3pz6WSc1iBcT11",
-	"qZyYCtN7D50tuOFz4TxxRUv5o1htdn/KLsWKrXTF8pnWViAxuZm0tDZAdn3OXr9+9phJy2QheDlIWKXk",
-	"b5VgfK7VNFUrXdVbaY/ZPszl4P59VgogKpuwQk6lswnLhlnCsnP43yhjQLXH2Yg9c6kS7xbSCMsOjthM",
-	"V8YyDqvFpLNsIo11rLJilKrWFt1wYyRMk45bL+kpPod31yisvcD83XOhpm7WOz64fz+BBQ+f95P4pPx6",
-	"OvxPPvx9PHx4Pjoevv3LlpMywTO484RnwAMy1ocl+SZLYGk4y/V8zodWwIYCkZbSOiRcPrWDY6DfVC2N",
-	"dILN+GIhlGValSsmJ0wrwebQqbBE5pUxcBADI+kTE0kV8CRupNVqkDBRWsGO9g9G7BccIi9P8GDqyjHp",
-	"sKGSw2HFPpdS2fUdqRlL95p7DrVtsffHB0et9U1T+00/Tb/5P/03e4P/lvZ+TdN3B/vwv8Nhmr77TgB7",
-	"6sNTCT6646nBNwN4ZNsOAavcskunyi6FYYfjI+JSSrMLXazYciYUrkl7C6XF1Sf+YgXrLwW/bC00wwMm",
-	"2BUvKwHPZ99kt17Ihrd/cat5pgv97PFOcpfFKMxtwd2smZksekkPOIk0cKEAh4+nN9Fmzl3vuFdV+ORm",
-	"568XpebFtu4r/PUzDuA9vGwXWlmB3PdvvPieO7HkyHlzreDChD/5YlFKuqT2FkZflGL+l39YurGa7v7D",
-	"iEnvuPdf9hrZYY9+tXsv6C3qtD3VN+LRjDvGkXJFwayeCzeD66RSleUXpQAaNGJSWVEwYN65EQVIFLy0",
-	"o977BMb9kvj5XY4btihIBNKyOS9hvWGIhl0YwS9B/jFVKU5YJozRxmbIFInJTaQoCxr+I60mpcz/tMHn",
-	"JbfAe5FhLGEvxDscpzYwsUoVwrAlX52wLNeFyJjlK5sqeHLETlmuVeDYNxSQoFXrZFmmygrnStjrfpb7",
-	"ZcgSZkACGZwwDhepAWKHsYg5lyW86/ilUKnqZ+HXc/wGLmp8xn/EBjx1wZPw6oWuVIF3x3ImjIBGliKf",
-	"cXfOSyN4sTrHJ6Cp8P1isfYbtKv86WTSpkppmHou5BXtPn3mxYqthGP9jB49V9qdh8eyJFXt73mxohED",
-	"12EzXRZEKHNtHePO8Xw2h92Fy23OVzDy5tvzUs6lywbAmd8nvafaXMiiEOouSepn7RgvS70UBetnkzCE",
-	"bJCETQhnGAU22JFo+eHj+UWp80tYHGakvQTKckaDBBeLBQtu7VIbWHq2JMGgn/kfz8OP51Ll2hiRO+gf",
-	"BRTrtOFTwZzML4W7Z5mVU8VdZQRuIjaFJO/YjFtGMl7RbB+9dy7VFS9lawP9L/6Nehc8Lz2Tc6Er9yew",
-	"1EIWSIvEWplUzMm5QJ7zvVbiTvmN1qzkTpzgVhphdWVyERYZh/RMwd3PyyfAK+9ybKeKVSDSixzk1gmX",
-	"ZWX8QFF2EvlMCwuilPRDZIVwXJY47J+1ewps4W6PGrNVPqvXMQlcB3Qbe0L0PhFE3HjaCrEo9QpYBRK3",
-	"XUqQtwumJxPWz+pTwys3Oy8k3rpAyDDBF3wFVH6m9XNupuKubyncAmlZCZ2DLMpJkLXCXAnDeJ6LhaOL",
-	"9IVB7VTC20+5LEVx14ON7BqOT+me4yABAH+v5W/Sk9HygTcdDv6VMFcyF68Vv+KyhA240zMAFCJUAXc0",
-	"3pOVXQEZFXqpTmiUXsnN0DwwRPtAxizZA0apegN3PsgHLKuaOWSsD7MuuOMX3AqW66okpnQBbIATERpS",
-	"D3OtlMhRi78w+lKwuSyGXqYY4OrpyuV6LkgsuVR6qY4Z9yoeXorawL/YwYxfCdRKpXOiGDEcN4ga0nrZ",
-	"ZCI8a4RGyLiSqutkFyNcZZRtNlNOvEAHir8zq1TNeSFAr0pwi1FWKDgqoW7WNn1B5xa0WGgFL54iVV7a",
-	"YLjhoiBtK7LARRuwbcf903uRKec9aTv6J65WXlq2d0lhL2EFUEwRxQkZj7pJ6ZNN9rUCdqaN/F3cNXdG",
-	"EQF5k7XM6Uuh0FoinWVWWLRqLLllRlzpS1GQhIIWCz2V4SeSlfq1CItnizQhI+zMN+uf8zIOCTHUShCb",
-	"A3NPWOZll/NIgfJM/rVaGA2jhUP7BK21dyuwlOXQq08XlSMGCXIvKlDB/hmuO29N2jybsHC4anjSOCvk",
-	"ZCJamgncJrRWqQKBEC58WQpW0A3vyBCFG+UFfBLu6J1a6sfLx6aKK+1mwrBFZRaabH64mLZaLLRxovhJ",
-	"FJKfod7951ybMKcs7g16yUZofvBNQU+ntSqBoyvoEuXlC6MXwjgpbO94wksrkt4i+uqPHukgojjnrmVy",
-	"AIY3BHFz0+6Q9GgVr5shWUd6ZKYINo5fw8tJq+vGsK4v/iFyB700c3ou7W3nJZ2Yt//YNdRo+d4nvTl/",
-	"94zeOmis3twYvtqYDLW+e/SRbeMWE/C6iSy6rOh0wUQKZBYoW0/YXCoBXPh6+9XmtkB/XbN5ogpRvCLW",
-	"Z285ExBLOmbxd71kc65WgaNathRGMHwahr/T89AeO/XQNe6nUpRFrZHcYtDArTvcJw7tWXOez6QSxNJr",
-	"FwaahO5Z5vnBMcvCGFHZdFqfl1pNs4Th33amjYMPXhI6x/eziM3DbPDV8AXtaPwImnXhC125cz05N1xN",
-	"RfRA63Un3rnQOxyCUrwLH2Ejwt8TsYz+pGFZaAivqELPQfhFvo5KDLfNcCpTxqPLZ9zw3AmDr2divnCr",
-	"8wUKT/E05Vyc/65VPO4wkWj0eWWsNtGCxY+j3QhHTZakVGVKu3Nvz8hIkptEt6mtl2Gu6XmQF8+5PQ9G",
-	"KWgtfEfNkyS3wQ1xgTZp5c1MoPYmAkEwaRMmRtMRy4C7j5TML7Ej9E2RFDQ69SIPMnt0RW70N4drnhS5",
-	"3UeaBpYQLTfvdZ2Tvwteutktz4h13FU2dpLqy24XaTwq/1bXKH548+O1Q1hnhYvqopQ5GoNAObgUK9Z/",
-	"+fQR++7+/neDE6YEaplqxRZGXoEMOxfzC2FgZdduwnIaT+VJ8fjVaS/pPXl1cP/bjlklvdxctV84uH9/",
-	"/2Ev6b0Ybnvlsoudw3WPI/728AFzs2p+sTBSuZOW/GlJHnQzIQ1OEkUk6Top5JKkvzCyX358ARN51Dmk",
-	"yor4WSunnY+96yC3pLe6nghhLDTxBJeYetyy+6/Eba/JS7G6+TUP9PX+mhsdG+wa3nOQyl96f8ttpSzc",
-	"yXPcya77/Ic3Z8xpZgXom5ZlLS5wzP4muBGGpdV4fJhjI/in6OYP3rt9LtV2/3+lnCyRObWUHP9q6/rd",
-	"37x+k56050oskVd2ELSpRPBYSuvVmTr4YSbQdhwN/ULrUnAUvb1ydH67ObRVquDdr1QJMyM1jExOKGig",
-	"R64EZXYi4O5JWM4XC9BcVqg48Aury8qhCWBw/VKEIdebu4sCX9LDZ/gskCL8ce68grHrTXwFNRE6tOZa",
-	"8dt2SEotQmx136Kb9Vl1bowfRpsYuk7OC3/nPprBpf5h4vC6g2CTLF76aTa+cp7nuvIWU17f/CeNbt6S",
-	"EQb0oncfKL0mRNcdJy2/98GD9ZCNzfMIwsOu8QaLFZmgav8IBS+FSbgZb0Z2kqptk0CFdimtGLGXVSks",
-	"8BOpWPZSTKV1wvjl98JMNJVDUHaumQps8/YdeKphFGRaM9i3nmx0PArvZx+wvA+6LzBD/vQvfYW/Pbpm",
-	"gdcOa2u1dx0sfzV9yLlC5tx1JYVlDZYT8t72uVqRc5+MoX/NBics51YMpbJCWenklWjHtvFS5uL2pBaT",
-	"WdOYdwqymTZWsAuMN1kx6zj8/AlO69oO0OpEg+ncBSO1kW2Rq9TLXtJTMJyyl/RmcjrbFKuS3rshvDC8",
-	"4rjUFt4MrT3HFsKnn0NL4Yu/Y4vYO9mRNqn/6SP28Oj+d7X6QU4vG4xrdlOX3RSKb64GO80uDFf5jGnV",
-	"JgDU0FCSOZ+QV6dju2lwXYQ4q+YcL/WSKwoRRHOitEzndCvkolsOwqCNDjYFatGwFFeiDGtjk+bWqE2N",
-	"6MJAHYq42THjDt35qbo/Jo0yo2FTSAU1MddGkCVjoitVjNiTKyBR0L2ZVIvKpaqPxj0aqMV2QOhM2G+V",
-	"MKuELTjsjyoYqYSsCbEcsHkF3V8Ib6F+ffZ0+KAOm/v59XPWqNwJ0yGkEaYwFc6u2wJOGGc/vPrlZ7I2",
-	"zvkK4xbCNNl+Mh6PKXLMMiWsE0Wqwo+HB6wQYoG9oD6bYRdt6wKxwBvJ5pGlZkNET3pSWcdVLrq1p7Bl",
-	"uHI3pA7/jjewbfzc6LZz/o6kv/sPH0ay4NF43CUNOulK0UXGaO7xxGyr+ZybVbCLhwMKrXWONciH622+",
-	"fvkM1EJgx13tNEdw5tzCHu/twegveH45KsRVsFvbvRsc0DW+6CVGmmy9WN7S0M0j9USW4kWIeryNiu9Y",
-	"Kbh1GOlItAyngF2AQO9Yn3yWsW2puaEHHWr+FXfcnN/AvEpPrhlWT6BTy7LQjCkzYH3oGUKumKpSqkvW",
-	"z/au9vfoKbv3hyzeZ4MR+1k75vRUoNOBbtCoITot15htk17zRlf8KMO9Zq9fPk8o6GrhVjDCvBTcjNhp",
-	"abV3uqOozB0aSCQwBzyK4hhlIpo7TgVPk3fXS2srEInw+c0p+mAzWA1vl0GvMQ4GxsWkSlUBnFcv5kK5",
-	"AfK5ODqotbCVylFlKBIGo07VgsiI3PG0ft8/OWMwjrnIWM4VkYVyDMgcJTPHpB2xU7VKvbPn9cvnTFp2",
-	"NB6zfstyybTyprloEIMNMY5iXTe25ULqzf14vYC1vz8eR4x51G7ufsRIIknbGwe7tGs5n4vihCLfvz2K",
-	"WvYufgdPSDUdbYqfm8d646h6FfXDxMkNZbiLWcfKumeBJXfAwMlU0DhJR6wPr6DbGaO8pkIJoysL9IDy",
-	"OmdzadHo27Zk4F0EdKiXyjvqk1QdjfdZ1hpjHQ82Gqzv89H44be3Exfbs3+7fXHPupfnlwX/rRLHLJtf",
-	"mHNKrTm4/y0zXBV6zi6ksyP2oxALIGorcgPsb/luZIV7RcFxr1YqH6QKXkRbknQUpe80y1788opOCq/c",
-	"bM8PNTthgmMkEm1KiI7gqVJiiSw3nFCQDOCzdXph2VKbSyCxtVByGPhvD//nbPw//tehflge/ud3b/IH",
-	"v+2b/7z4dnU2Xvz3o+JAPb1vf3ww/2GfP+90Lq6pUbd1NnUr2/7Q4GRAjzNDUFoKjExUjLMLbgTjRWGA",
-	"grJS57z8K3k6Rq4sslSBqugln4P7rTPXpzuJrqG2P2KwvjyoC/3Vfx7lev5xelF7jg9gm/cPHrQG91pJ",
-	"HFksF1J6AKwGsoufn/74KFWkq0iLcsDghAIPGflHohgE+DqY8Eg99N+kCue8PuNPq7DdTv/fvemHsFyH",
-	"B/Fq6QnL+PD3LGHZePgQvUIhfQil/WGWwNCNqxVg7tOOMNZKTqWLycF6r1/t6YtdgNt9epHXrJuAPs6q",
-	"UK9XsExdo96+1F0C7RtgvoEQUHUoNMZVw2HkThs2NVw5y3gxl8rf1UH89F/iE96qTQHeRWTXDqq0NzLi",
-	"K52uCe+Wvq1JfrE43+aNgXEOF0ZPDZ/DnTQVBUbf6hMvT00wXlN1S+ve0u0jKjZbx0uuZfzaGWzhJaMt",
-	"ZvaJjzwKYUn+Pm3dhSAPdZvbgzW3a6hvgkIcmhZkdEejur8vROEzCG8+HVrza4XcklsMKr9mGevAK5If",
-	"gthw49Fg2Dqfdq8viKWlFMrds+y1FWZ4Cg/CPQCCxWaXrVS+b687hzjviFbW5tzanNZAk0C7DW10nVt/",
-	"LD577Ew4fu8/OFTmTBf61uEZwBC3nbI3cbYcRpVhKuGcm0tRsEKDGqeqsmTLGWgTKFsC49p+KuFpiuml",
-	"JK1rDv3NiK/wQfyb57KoxA0mJi0rKpE05u3XZ4+YnkxALZYO5z2VV0LVk910bzQ3y8H44Nvh+HA43j/b",
-	"f3A8Hh+Px38Zwx8ftiRJ791wqocfevyVdsJu5BiOO1WlRWR/3R1x558DSuXTNoW3pLBrhbBdEWKRDShm",
-	"COPrRTsKM74dDfkk201SeaZyIyjjCHg3GiFJm6bUiCaDNEt7V3QJ+8boEk572XXOzy6OFmxCtIM1KUfb",
-	"5Ak/aR9ivydrLDFakmau23jII3zzluYl4PJRTJM9ZhlOAZfGRRIkGp0uQfuilPPxOFWxVB3ydX3WUyRX",
-	"nrAMVyNjFZoD9sfJuP026zt+QabgUipR5x+Sz2lwwjJaRhzUy6eP2OHh4UPsMVU8PvYXwi2FUGy4f3A8",
-	"HmODf9k/gj+lYtaJBQq5+/dBxKmcsGQ+i+3CdTBWZEVLUPqZCbYS3Fi2/3A8hnk8fPjw4QkmiDNuRKr8",
-	"asHTShhmFzwXluW6LPkC5e5ICMeh/fz00TDoHfA7WbebNW5J52RxLyoKhRXB2BHeR/wCI9hcmCkG3f8C",
-	"im+9biChXghihH2lgXFiNhWm7OG3XK0wp5Ay0yXqwEfjcWxgRdGeRPL2dRQ4+ZqjAeiN2G4pJo7pypFe",
-	"Bf11C2QN479zzlyz3PYknqDAu2MSn5lD1+vwa2+mSWsxhqsCRYnPy76bLfhbtWJzWV6uCXnX8vR1szm2",
-	"vI19vfBBfZ9NUkM5q8O5osQ758Mru6JtfEySj7+sNQ54iy34NMhSWjWgDfD16HqxqVNCbI9n+2LdtSeB",
-	"nc1Equq4BjSbUSMc4zy1xUSH5iLaxShuLvLh2hox11ceXiNwrtGdHH/a2uBHQCcCDQOf7z7/1wrLH8MP",
-	"1kM8FiXeMhE2Bjx5wn59G6/aHO7SUS/5kgS+952kfSm+BhmuRdZ94mDALzGk7zOG6b3dRmYhrSkY2ogA",
-	"Ok1sr+uEn4/Q0W9o7qIkq3oBP5GmvVTo720bvG75crfH1XuLa7QXtPYOSwSTCK+y1y+f7zxGW5V9zhZC",
-	"FYimEgArWCFwWZmcoCBWr/PNzV4TWYrzYDT/UB3dJ83dLA3shX8YCR3I8NwIbrsU1zezFQK4/YPy+f20",
-	"KafSf9ePox3IveHXoIahGbRMyOTst/J3cT6Xdu6RjAL8w2oRfd1F/vBia0mkct8e9bpYRxM3cv2avKJn",
-	"O9XosLit4IroZPhBxVvZOhpdp769E9tN+uhilxYkPe8e9KNB01HtVPVYIdANqq6pgiF5Z23fO/KzYybn",
-	"fCpACY7S1cK3CXvx+GmC0VEJu5KF0MHl4beOWqmzBedta+c6h/rA2OI1lrNpIIAVuWfZXBSS44RPaskx",
-	"LEMQi0Mqacu4hpPd+8dCTNf9W99dK3q0zurWoZEv7lIsHNztc+F4wR1nfcp/WXDjgmuA6IFditWgPcjF",
-	"TDs9+sdium7Kvv8JD384SlsnIt7x3DGkJKnYxcoB6QTXa7TA9yxRWmsORw8O9g+TzXN6CyNWc/C6ztv2",
-	"Y/VqIxnKM268lXmx6gXO10pVXKfgM0xXvq3Te8ctgkBo2CjrYwgAVwV78fpsACc8hDj7uJGZtLe5Q0RZ",
-	"7MgF/aMryDMeWbZ8NyIW/FSWIrtnWQY9P+aOZ8ckppLZ0mtZIZan17EHeEi2JOJ19INpd8fE7LSZ+x70",
-	"pGZ/8e0Bnzt3bJv7MAJ+I7jUcDuNbhLetajceQSg8IGL+3dqASf04vUZsaucG7OiE1auOtcROu8Uc57C",
-	"NNAZZinwZmHERBjGsfWQ4M+X9ep9ZNJ40uscRsdeVqbMjhln86p0EhkdkvlUC8tmwnQNpuvChe5qom4R",
-	"VLMq7c1Z99DRyDs5hE/XuY0ytyPID01yCePrsX7orKXQbAzc8+kNcRhjqroCE33YXgPLc68jfm85k/kM",
-	"g7B8JB+LAvlYnxJb4afjvT0MoJlp644fjB+MOyIhU/XKi7XSh+rVsX6YS/Hi9OzR3+u4PmkZL5d8ZevI",
-	"xVsG5V0bbvchSsW2UKPaN+1TJtDqjUkSgxFrUIrL1XWZSj5SgL0UvBjCCycsn2kr1NaEFu5YBueRFm6v",
-	"lWrTutLbMSOHHbObcbsj1efNjGJYrx/8WYT1RHsInN2mSrqT2vNKhyJ4GYgX0BKFOD9dAoVSQxhqu0K8",
-	"IdgpqaaIY4jciTnYSUtxgegUIORTXiMOjdgb9JtkzlDqfNeCMSVEQUbPVtpZduK9Lhme2iyhULwaFLK1",
-	"Gz5CqIY59FFEHcnkkR3wpg7SKD50d4xn0jM+gmenFQOe+UAf5I4IrPos1ECQX+BxWLP/Hd7ovqg3oBWQ",
-	"TRzHL/l2X+a2S+KzuwAoKfSWLoAX3NrrXAD8IoCvbzgBbmL071oQwk36iNw2vljcJMLrnmWni8Wzx0BZ",
-	"PmGwTY4R+F4ADrIgmfKy1c4GQPXy3Xjtv1tG7iVb8q8wMgmxR4yeM5CJ8GhkJww4XolBeUkAsbrQlWO1",
-	"w7et8hXiatgRUnjrPLkteR+g74m8MtKtXmFuAW7LBdoZTyvCm6BPTwOj+eHNWa/LRd+yIOO0uecsAQK5",
-	"xq1Hhkq2zHpEIJcQ1JJUE929oiCGCA8TUqN2xRt8HL7EjpOIzxC/sqnqk5TEY5qZ85UHbGR6MhkkNeBN",
-	"wnw+g03qUMp7NlVODwuN3gzv9CbZDa49w+V05pjTQY0PqKjh6pzxhUjVmphMt9koVamibDRMjUOxSrE6",
-	"TzDbBmqVsULnFc5liW4uwhFOlQxJLzhKBOSL0wBP6lCKVq4cNxS2iLlQ8aiy75+cZYxjhoqH1sv+/uT0",
-	"cUaIHg/398eERE/YfmQYizLlYP0prCVh2SPS3odnCKLTfCaazkaj0aBWe6nBFPHmhHJ+DbDlJjcqqfPs",
-	"OObL0WmHw+NdNR7U+6dnZ16daPKu9EIowj4baTPd8y/ZPXi28R/16vjY0xfPoniX4954tD8aw5PQEF/I",
-	"3nHvcDQeHWLsrpvhsdobLUVZDlHG2fvH8tKOAiDZVGyxC/zw5kf2SrgIMAU9m7gZl2JFkhemBfIrgRAr",
-	"ooBzJ69gsaITSWquJQhMryBeCSMnKxbmdC8AmaTKzcTcivJK2BFDKEXG6TdQ5y5lkYXMR6cZh4GE7yly",
-	"6VKsUjWR77zXj5dTbaSbzVkfMVtAE0LQFm9JpIBkqdWzonfc+164H978+Kq3Bp1+MB7vQHi7HbKbxzHZ",
-	"Auzm9apLsVqHSnzE85kYPqLwoc0N+1GsrI/gYoYbgfIPx6oLsEUYNUManPMsbCKWMdvfXjMERnqfVqBr",
-	"YvVK7bUxfmP+3jv+9W3S84mNIDM00+yKSbYh3uv41x6cut5baGxvhjBEv28l2lPPFg7GYx+76T0B2DJd",
-	"znVtkFHX5nugo8+4/b6Hbdvvx4oqLebK71rF5/JKKGHj1dIL6xcLrYo3XasgygQgVzT+8XwG3Dth98eH",
-	"EaxB17q9rE2Yd75s2DV5rs0VwV/fHx9eT6wdiLy71hq6kVsX+2p/DzMQ9uCStlsX/WexFNaRHpJgnAlI",
-	"wQwT1UB9OkahgQIwI5k7Q1sNPpuqWNJ2mk2Fa4RtrcSIncJAfP2V/tH4kEVo7T7JkUJWOvjfc2nda0vm",
-	"q7h2z6+bQj+5DDgLmk7SgebfX8d+CGjty5kufXJIVP4CM9yb+he/bSsn0pmquJEtB/PH7QgKIBC1JvNj",
-	"V3deKbsZPZJCvNkrqGjontjWC3olWt0UYsKr0lHsSJ1Ovu8DRHY4Jrru7A2yIQ4orqSurFfGNOYRbhug",
-	"V/O2LP39/euiYd6//YxsoNaCO0Gu8TDpCe06coKjm1xbUYERfGX/+lda4MP40g04TlO34QMv1I/kbNG9",
-	"YR3J5IKbfEbrFV+5lExVc7bKzfZqJJiFth2cLSMVEy+umBEkdV4B7D8HxpT9FQEXiUWcsAvtZhQgTFWi",
-	"ig3AmHI1Yojij8Kr1+sQe9sjItea1lQ4lB9JA/B5vQzTervAkZM1ER/TVkepR5dn3DkxXzjrI/iMdg6+",
-	"XggTYzDDQOArb2D0WaLHqVpw75IklzfKOL5Ug2VHBw8baM3z0FMWzIcxdHbS5OHjYfaThTXxAOPjo1Rt",
-	"Q/nvtFPMuO1ST+O6AZ23A8z6jXSzF006phen/qaL1Sc75Z3ARe/bVgVnKvH+M3KaNp5fB7t5HhL/7pjR",
-	"HF3/Ul20Al7YvwHHWC8Cge/dv8noOqCw4eWDh9e/vI5W/+cwxW2itZ6ykJjaVaeI2E+UltyhrkSs01eI",
-	"6eadT5QvBnRdluYxRte0Ixgx3z5VPuEeREmtcl+bAOEKWyihwMnqWlsh74fcJlQbQQaUoytftpJqKo0Y",
-	"kDt0oCvH3FLmCO+bC1HYY4+SJiwap2BQZAcK00E7va96gFjMrO+zZnXlEv/VxOh5g7juX61BioLJ38e2",
-	"DajAFME4HIyP0JNLKl+qvNcoyLnB0KkKqgMD7CNhbqar6cwvAPVZ87qA7YYRBUgBeIP4MZ17WP9sC4eE",
-	"rd7gS0fdFpZ4hTyy9Ycyhj9TnniiCjZf1SAtflbRoQgmzbWD4Sl5x8l4RxaN1vG4t34EyJyhxLJ9YvCI",
-	"ElBF63lyOi7ItSSKrvMU4Vd4FxSerbVH0Y61jIjbaIcgppgKDWSLak6qwjZTvZBwaW9gjRgB5zKYM78b",
-	"j9n/+79Ho/2j0cHgGGkS+0brNqqOJc8j3ZGmtbEKOTdG0gKmikzI9UahNpQqAj5BSILjbfgnrO/Fr6Qp",
-	"hRew/1pnf5BsmdbG96GgFusj3qo2qaqxVQP4KnJYLKGxcfxiJoJ8Gc4PKLVPeO5hvsSczQVX9hjkNWDn",
-	"VMG249zGUdr2M0k1a8g5dyzPtFMHuuqaiKW/Je5WoPkz5JMvR854iSxjnbXslieMh8DZzjcpwyioYutS",
-	"TKN9rYkxicdCmQL3SpXEcsvAUerrGO4pvDJRAaKsp0Y6grd9u1HC5zrAig8axiJPWLl5U99j/aPxw1St",
-	"V4Bke2slIEfstNFjkB23SnNiOFIQd/xFPmbZBqBdFhxXoZCnUM4gjEeqCPErivzgc9Fg2B7HxRqARxbC",
-	"sBhiZ9Cq7cD6GtS4/YMHg6RVYYD1veAV6iqvIeuAcjaTCEPdVLBCsW0Q1SHYWZsg0hbZByuL6NdBbZFd",
-	"pywGoKY70BfXMaFuxFr3705VDOOrz0KAjOlnETi2TymvxODDGfBtlcPxDfS0uoDtV25NfDUOOvLHYTfD",
-	"tlFlHNJgtiiBxFt5DlywAdZ5l4uFa8EggvjXT3sg1ejKpRjFH6Wnp72BLyVC9i3OSm0dW8y0El1H9Ykq",
-	"fgEVqK7g8xnlkHapoI7Dsrvwzz+resTLElSklnZruzWkZLtHvl4SAjc0IO9LbJKUaAVycFBxMSXCiFwo",
-	"R56QIlUUAdevIXzH48GoDmPMEAKHLrembnxLnQBdRrltnqO7oJ8Yt6iDen5aPz72n5Nm0EQ/35jM9Tp1",
-	"+BpDqa9hOKTUBj5TA9y3bTXBzDPqYhuvalV/p7fwbK28RkJabGzzAsHn89TBf/ux1pgv1LL7Z7M0zyLm",
-	"q1tQJ5UDv6nBpyuIEa09UdQQ5hpGHGqUqqCTgDwV6spo5aN/fXDepVhRSZc+hoEmiO8li8HIB/Hds6mq",
-	"TQ6XYpVhULkNEawke+/0kVA7n0ni7Qh+/eof+TBH7L+Fg+TgRovvS9p/FJuAV2/AyNaq59/cFRMYAfNl",
-	"67aI3VE+0fYQqFY6FEYTdkC7o9GjhTs+0yXad4/R12BEIY3InaUWyIqzLcufkMoVywhHAxN/PY5Gqhyf",
-	"Ika5nellcD1QQGngbF2hV6chBbp11A9py9f1UBoqjBRdyTJ3FaXARYGGz73nZ2uZgi3oBdtv6K6AwrtQ",
-	"b78cxfE0JNrds2HVI9r1Adwo+6/JUV2jaB7x+ZDPHvfev/WUj7l1Qx/3vZX03xA4ehaDV2RsoSVi8rrG",
-	"yETNFdJehljyUceVl/PSQ4x/L9ymMNgVZnQpVreimaS7GZ9j+SmasnKquN+Zmzd2fbTTN3vftK/VWmC9",
-	"kIrjCDYOSLIlAz4JhR0t8z34ch4feqJufVvexRnccZAeB6bDCYei78POX798PojFT0//eKI6JU1/Aij3",
-	"PSQK3/AEENYXpoZH7rWorVAUl6DEa9CMfjujPFXaFMIgrvhaRgZXmG/+6vCepXzlXzCfwxvca0pNKNoJ",
-	"D8Eq8TJzQxY1OD/iJXAjWD4T+WUNy0xOwYDncSkW3Zp9dLxfwFruEmnrNOs9mOew4I63ib+dgxWnYXSm",
-	"rYfz3fUbZt7f5DwlyG066/jUZ777198FlRq+QSFT5Get+bQaSCJWFXOaNfiAOjfqBsL8UVfpLW0+Rm/9",
-	"7OzgT5K2D27ysg++h8v8iXIeWO4T86+XIhfyCk5mgC7qt47+ViZW3YSHeSSCm/IxSrNf410RhkFWMxDk",
-	"EZzYXJPdtINPVHcrBqyBsXwCWSA6uP8iQso2lv1h8slX5hQxpy+av7x4fdbNVbzGEDLzu83Ej/F720q8",
-	"5wF7h2p9ouFYNtBffbJOpUpipDXc9U1W64CCDDBEipcllUbzvx3XDrA4mNAXFcMyajEqERoGlV4yjSFd",
-	"0oLyrDTCblWKYPx5qkruhGml5nqjoKWgscSDl/rJdXE2WoOfxI3j+sJCNWh8o38PuzCtFDku1h2jPps5",
-	"9nBtGDO61vjTZo9s065Ijxh6LIp/k+16KThGboat6d6sRQBTXnO1CTMVQ/yRWTHnysncHpNqY2s08Drz",
-	"VBrCWhmxZ8QWVkmqjPbZ4U7OhXV8vohPsRWOMJpSla0XZswIs4rijraVZESFiJelMMepsnoutCIP+T1L",
-	"Nf6OkghCE37MfAdKIwRlscowFgm5VqoalMH6QcxAOfewcPDwwUFnZt1rhPf4SXyulIm4guYduwJ2HSuP",
-	"ahIfqi81UeKfIhbmrkWNT+YwLKS7jtPU8shejCzVrfmQM6AJwyGXdUK4gJu4TAQxEVdMz05SFfLHQlhN",
-	"3RzyhsPNds6l8hXrMIWtSBU1MK2EtWI9UayUlx7fyAJf6Ez4Al5xGvL2RRMD1AoUiSIx4E49ifgaeUCb",
-	"EHPEtQOB6LSpXN/4EeoJ9msEEziYA8SoShWVgzYeAh+WLJ9pTYkQdgtQVTBIegQ4RP1Aq5d3YlA0qUKw",
-	"pXYyocdr2IweTVXOFeUvX4gA4oTpu0u+Gq1tI5vostTLJiTTMj1JFcXIEv9tZcpdH/uYqusy5a6NfXwl",
-	"3E+rO0qSe4S0cysv8BapNSZ/K9yX7rf9V2Xw/zSpczVzfyUwA8NzMeDym3lxXWz+5tEgPI4AwbAQrLnE",
-	"LwOcTMTNWB/ZJSigMTzTgHHgH6BH+mwQ7wWtGak/3uSj3Qx5Rt8ssrbKioiZ0SyyEfubJDkSGo3Hgzyl",
-	"1p19cBViZaMKqod6MWJH44cso6bO/TPnmHpXMyaYUNzshSi1mpLb2afNhU76EwwERBwv5OVzXgh2sUIh",
-	"VnBTyjWV+KThbRhVqJ2vlDRIGIXih6EtFluGt7mQFExGQ2sP3d9nmHMd71ETfcMmXJaVQehwzJnmcK2F",
-	"ouLxsnewX9iIn1b/4gE426Tuv8GurIkI/vB95ehfY32+kFif+u6As9rg6QXO4TTwhZ1qgtOF3o6080vA",
-	"1gmspmXewTJAiJ83kWWTmGFx80bsDS8viWtDExYYp/U2gja+ClUrjgB5muQcYG3UuPUV17VxJ4wzepQ4",
-	"MrBp4tz+0aRm5fA45Vd6/omMs8keHUeQFtT5iL3A0QIDvxQrK9zwgltRHNNcGS8KARoLAmOtdMWWME2q",
-	"AAA3KeNUN5QvFoIbn+StDZvqAJa7Le77DLfiuhhgHMQCyw1Mv1x4nBGjMvsnAdDuYhVHfH4u0JyN0WYN",
-	"OGzG+rosauCoQcKyYetXFcFKYcJZKGvYt1qr9ov1T75Acf1LqLqVpapf6qX/AQggG9a/sf5MTmf+txE7",
-	"k3A6jOCXTHuzOubPY+puP7yFjchixIgEQiXMUKmM5XruMWGlQjiYVMFvGBzhUVM7XWHabKGU3rCFrBuQ",
-	"+ltfth+py5AOuwqS1vPfxPlPeu+G0P7wiqMWi7zqlTaOUoWKU2iq9fmxsLn/7nEl6t/x7+i3F0338Ud8",
-	"4u02uKsCE4MIuhpXXS+EYn2PRj0gRrCNhn3Z1Q0vYo0+vaVT4i6wY5w4Vl0tgra336pIikXgsRrpSaoW",
-	"wuRCuaFQVFzvLxly0/968LdsMGJP3uVlVQjPqzfoZh1Plwph7g/H+2dYBTMuhNk5X9hpGGuvM5tgO6Z1",
-	"d428a1cHHswdGjV88I1fIVQ4crgr8wqzPdDxbFNFvFlfCVPyxYevx8HN14OGdgcL0kCyOT5l/abMK1nN",
-	"qF7f1BLEHLwy2Ea2jk+38d3D27PdeIiYE4zgqwwL+jthA4qVHzrWJeqAq7otoN0NqgG+/azYAL68aIc6",
-	"0RKkiH3coRLxJaRg4awjSZQEz+2RhU3yPYpTehlLEW0vY6p8CA5XLHtWiPlCO6Hy1fBHsUJ0R5TLCJAH",
-	"F7JGUTbCmdUxer6cWRF2TyN4XopVE/sHX1zoYlULjw0UvhG2Kh3rE74xDDeJwZOTaFBuiMU0VyhP0v0S",
-	"7Mp076sp4ynwMA0dY1PiCrGAQlH6pa7BV5nhuUcsqQdMt0OqCjmZCLTHt0Z9dHDAMtms0fmlWAVskRFD",
-	"+FuyiDCnKSzSS8yFT4lkB0dspitjG9Q3afxCVLYzMZa2Egvj3jYyO9rNH8WqtzsE5+OOri9sfsdZ71Qu",
-	"uNvrF7Ku8AD0tUlAPARaBQpK6mqsLUok+vZvDtZyEp6c8em2AfnH9vCZ90mvg2Sve7V5pX7jfdJKhNj1",
-	"dv3chyc2fHVw/rM7OGtoACDsjtsitlpcm5uL7s3s2WSI+OdZdGKi+p7oIJMT8s0hrj2hogUgTcv6R/sH",
-	"oNghT5YtwJPdMMAUxvNhfG/yE8Ug3DjtNsxrqpX40rEUb0CbL6LlJiDRLyQoaytpbgEcqInwZ62Ep0TM",
-	"fQs+Dl9QO3jPPQ32tWHZN9kg8X6PGvL0cHxU6yzbYoi/F+4DqQ4GuZXyxndy68F6fPC9BU0e7jwiM26p",
-	"oK8vhGalykk49Cu/0hXCRH7UGL6mu2+Lk9txfm5HrEBDmLL3qUPrTlimqrLMUuUr8deGQDiTqMBmJyyD",
-	"8WckjIXa+ITHjhgM7CfuoURJIyCjEhYxy+Ka3dkJMwKz5qlMn+9SuhGjei1Ep6mSKjdijqUhM1+zJGs0",
-	"n4iReDKWKrr6QNfxfmXp6itPaVQNEOtGFRKxlC6EWwqhQCeyjpdoP2iUh60XIUbxBDez0hjRTDXgYIXj",
-	"gYTCVUsjnWBLqez2OL9PcHV+Hl3hTwkQ3MU0Q4DgRzPPf0Wp4d8FbqsdJnhzGXqvCci1O0sZYRktRk9T",
-	"LkGDXuI9gbGLJSGIwmCRiLPe2ynTI3bq/XWRW9GHFu/ylp1G4/6MB6/pZhteEmYrNIP5inizu2ZCuKp4",
-	"a//adJp8RD5/LBp0GhdpR9G6SHFEcdn8KPJ9LpXoIPNU9Q/G+4MRo3b81Y2wuC3zYBToHgprs/7BeDyg",
-	"4KhUodkRAwX5RIzYq3ZsPRk+60h8Og8ncai9gSao3Hn01K7o+/VKxbsC8E+C8ZWgOgLc2cE43rhU9aPF",
-	"O0fPc4bhTp06Ma3YmfZX++e4oJvj+ifFFDUD6Cyw4kPXAhtFZvEpTYrXdB93+9XK9m9pZSMaiLIbEXOn",
-	"U1yI2fBOwWHvjzqpaKdR7qWY6yuxzh99ELtnYc6KcuKhwvqSQkYvRH1iUoWsdkDh+Q2PxRDWQpMGwsQ7",
-	"ieXB6uCfWLhIMMJ+i3jxWECTT42e11zqOgscvfIV626X+WyN5nx92Wup7kMv/87IpVp2pfYRRnELXmJN",
-	"zh8Hm+gPTZjPdrDxmcg9aqi/hZNNFBJCIAHi90WR/KP3bKowayNhCxma8cVrL8WKkoWNcJVRtoY6IMch",
-	"4qIsdCnzFVzliHvwlxp7ZcCaGqDY0E5wlBNfNsqXyw31P7haNfF53l/piYDOeOYFmixVlXKyZLWFhAqw",
-	"NNb6GrfHTw4N9/CA0i5VzWtS+agZL9+MPHjAOXfZYLuPkoCgPpNcQo3/Seja1PkZbvxWyyuRxde6BZ/z",
-	"6rWXVGmluXtpT7pwzNq8YzcM36umUPNcOF5wx09q9cZ3hVWfqd5/rIxTOEWqrlHKW2rIFrdDdIA+V8A+",
-	"9bDVDoan/estvMsE32izgdQ+D4heTLd7gTfjDfihDW/V562/88LVA0esuQOx1hEv/fWpijbqGzv1vt46",
-	"E6q+njJSn0/ChRTqF8VnCm7j4KBDJb/yhvBixE7ZXFpqm/T0VusTDAvXBd67JG0gYk54J0tqVR4G2nx/",
-	"Et/v0qYqFPQasZ/rovUr4TaNAQhrUjSIRMEMQPewv4ZPGBZdhGu2ELwopRL+lg2NhaJDnTep3+g/mxXE",
-	"u/Qvp+zeYCbfa/XPHQqi1USaOWl1DXqWMUDB3ddlG9Hnj96F4EaY08rNese/vgX2QfkH28HVDdUH5S7U",
-	"OccI1ULn1dy7hCtT9o57e8iM/BD+6MBsRpugSkJBInT2Y1mopD57WLad+pJTDO6bjxr1A5F4u5WYjSyc",
-	"GqTf+wwJn8c6bpxtoOlP4EQ3FdAIFghr/62XO7OMxPAYWV56NHc0OnppesROW2/l3JiVd6XGQPWsn1lZ",
-	"ZB60CO2eWH0seujGBRYZ1VckTWO9wCLrW0HO/JdPTh//9MSL+iHVoa6XcbNl1UsVcv5o4B7bqGkxpFPd",
-	"sEGnh4X28b9+q9C+GuWg1hGXUtUZr/XCnHSZMqJspqOEiXcco+Mx/puH+EDuUtU2jIzYGyMxFBv3TC+c",
-	"nEvrZA53I8Wi5CvWJ2dykqrGhTugG9RnqQTjdR1Ny/obIbjtXSANf3PFiJtbZp3hcjrD7DV/ldWIobX0",
-	"7KVmj1QRuIMP4F2HAe1zVgNqkr7rtEcqpee9ssu4TVUGGv1j7vgabB8Vpcrg73N8nlJDPJ72i9dnGDBb",
-	"Ywd60NKcl402e0yedx6pt14SoCB5mm2qZh4icGH0HIP5a7kFNW5vDYPD0VrYwAi7iXETuDDxJaquRKkX",
-	"aEDzqT/H+MPpi2d1TVNvkfPyQyzExJitlgATsZgilsVGDhq0i6BcWIoLYK8Oh7AO3MmLshHc3ExYwRbc",
-	"zeqc5aPxEcUX4D5crIBqKafDl/k3WIS0Peb2wfdgbR2JCkF0sURXxVwqQrzQxrJ+ZjTiyMLX/kS2ONUg",
-	"ZthY7rujlr3RF4Kax72+4CVXORxYhKc1+UyEDqPW9MKCIP3/AwAA//8=",
+	"7L1LdxtHtib6V+Kg6iwBdgIEH5IlcNVy0bLkki3bvBR1dW45VcxgZgAIMxEBR0QShH111rrjOzh/oWfd",
+	"wx73sP/LWedv9Np7R+QDSIAPS7Sqyh5YBJAZ79jv/e1fOqmezbUSytnO6JfOVPBMGPzz2SmfwL+ZsKmR",
+	"cye16ow6p1PBHLcXDyy7FMZKrRi3jDPrjFYTJpSTbskcn0RsrA1LXoz733KXThPGVYYfv9NK+O8Gnagj",
+	"rvhsnovOqBN3LvfjTifq2HQqZhz6nnPnhIF+/xZ3Ln/Y7T95+8Ow/+TtJ3Hnj52o45ZzeNE6I9Wk8+5d",
+	"1HmRidlcO6HciZjnfCmy9SkcG2GFcgyGzgw+xvSYccUEN7kUhhnxUyGsYwvppsxNBbN8JlhSNp4u+9+I",
+	"JQ6/GqtQxawz+qHjTCE6b9sG91KnnMbQtqqvT17CMKC71AjuRIYL3VyjncvdHaczbXf2x8P0UfZY9B/x",
+	"x+f9A/7wSf9Jtp/298a748fjz8Te+e6wMb718ZwIZ5ZHYyfM+oheiVSrzDKn2YJLx87FWBvBnFlKNWF8",
+	"wqVqTn8mlZzBCgzLqUvlxESYzjvobM4NnwnnD1dtKb8Ry/Xuj9iFWLKlLlg61doKPExuKi2tDRy7Lmev",
+	"X7/4kknLZCZ43otYoeRPhWB8ptUkVktdlFtpR2wX5rL38CHLBRwqG7FMTqSzEUv6ScSSM/jfIGFwakfJ",
+	"gL1wsRJXc2mEZXsHbKoLYxmH1WLSWTaWxjpWWDGIVWOLbrgxEqZJ160TdRSfwbsrJ6y5wPzqpVATN+2M",
+	"9h4+jGDBw+fdqH5Tfjjq/5X3fx72n5wNRv23n264KWO8g1tveAI0IGFdWJJPkgiWhrNUz2a8bwVsKBzS",
+	"XFqHB5dPbG8E5zdWCyOdYFM+nwtlmVb5kskx00qwGXQqLB3zwhi4iIGQdImIxApoEjfSatWLmMitYAe7",
+	"ewP2PQ6R54d4MXXhmHTYUM7hsmKfC6ns6o6UhKV9zT2F2rTYu8O9g8b6xrH9pBvHn/y/3Tc7vc/jzg9x",
+	"fLW3C//b78fx1WcCyFMXnorw0S1P9T7pwSObdghI5YZdOlJ2IQzbHx4QlVKanetsyRZToXBNmlsoLa4+",
+	"0RcrWHch+EVjoRleMMEueV4IeD75JLn1Qla0/aNbzVOd6Rdfbj3uMhuEuc25m1Yzk1kn6gAlkQYYClD4",
+	"+vTG2sy464w6RYFPrnf+ep5rnm3qvsBfP+AA3sHLdq6VFUh9v+DZV9yJBUfKm2oFDBP+5PN5LolJ7cyN",
+	"Ps/F7NMfLXGsqrs/GjHujDp/2Klkhx361e4c01vUaXOqb8TTKXeM48kVGbN6JtwU2EmhCsvPcwFn0Ihx",
+	"YUXGgHinRmQgUfDcDjrvIhj3CdHz+xw3bFGQCKRlM57DesMQDTs3gl+A/GOKXByyRBijjU2QKBKRG0uR",
+	"ZzT8p1qNc5n+ZoNPc26B9iLBWMBeiCscpzYwsUJlwrAFXx6yJNWZSJjlSxsreHLAjliqVaDYNxSQoFXr",
+	"ZJ7HygrnctjrbpL6ZUgiZkAC6R0yDozUwGGHsYgZlzm86/iFULHqJuHXM/wGGDU+4z9iA/50wZPw6rku",
+	"VIa8YzEVRkAjC5FOuTvjuRE8W57hE9BU+H4+X/kN2lX+djJpY6U0TD0V8pJ2nz7zbMmWwrFuQo+eKe3O",
+	"wmNJFKvm9zxb0oiB6rCpzjM6KDNtHePO8XQ6g90F5jbjSxh59e1ZLmfSJT2gzO+iznNtzmWWCXWfR+o7",
+	"7RjPc70QGesm4zCEpBeFTQh3GAU22JHa8sPHs/NcpxewOMxIewEnyxkNElxdLJhzaxfawNKzBQkG3cT/",
+	"eBZ+PJMq1caI1EH/KKBYpw2fCOZkeiHcA8usnCjuCiNwE7EpPPKOTbllJONl1fbRe2dSXfJcNjbQ/+Lf",
+	"KHfB09JTORO6cL8BSc1khmeRSCuTijk5E0hzvtJK3Cu90Zrl3IlD3EojrC5MKsIi45BeKOD9PH8GtPI+",
+	"x3akWAEivUhBbh1zmRfGDxRlJ5FOtbAgSkk/RJYJx2WOw/5Ou+dAFu73qjFbpNNyHaNAdUC3sYd03seC",
+	"DjfetkzMc70EUoGH2y4kyNsZ0+Mx6yblreGFm55lErkuHGSY4DFfwik/1folNxNx31wKt0BalkPnIIty",
+	"EmStMJfCMJ6mYu6IkR4b1E4lvP2cy1xk9z3Yml3D8QnxOQ4SAND3Uv4mPRktH8jpcPCvhLmUqXit+CWX",
+	"OWzAvd4BOCFCZcCjkU8WdgnHKNMLdUij9EpuguaBPtoHEmbJHjCI1Rvg+SAfsKSo5pCwLsw6446fcytY",
+	"qouciNI5kAFOh9CQephqpUSKWvy50ReCzWTW9zJFD1dPFy7VM0FiyYXSCzVi3Kt4yBS1gX+xgym/FKiV",
+	"SudENmA4bhA1pPWyyVh40giNkHElVtfJLka4wihbbaYce4EOFH9nlrGa8UyAXhXhFqOskHFUQt20afqC",
+	"zi1osdAKMp4sVl7aYLjhIiNtq2aBq23Aph33T+/UTDnvSNvR33K19NKyvc8TdgIrgGKKyA7JeNR+lN7b",
+	"ZF8rIGfayJ/FfVNnFBGQNlnLnL4QCq0l0llmhUWrxoJbZsSlvhAZSShosdATGX4iWalbirB4t0gTMsJO",
+	"fbP+OS/jkBBDrQSxORD3iCVedjmrKVCeyL9Wc6NhtHBpn6G19n4Fljzve/XpvHBEIEHuRQUq2D8Du/PW",
+	"pPW7CQuHq4Y3jbNMjseioZkAN6G1ihUIhMDwZS5YRhzekSEKN8oL+CTc0Tul1I/Mx8aKK+2mwrB5Yeaa",
+	"bH64mLaYz7VxIvtWZJKfot7927BNmFNS7w16SQZofvBNQU9HpSqBo8uIifL82Oi5ME4K2xmNeW5F1JnX",
+	"vvqlQzqIyM64a5gcgOD1QdxctztEHVrF62ZI1pEOmSmCjeOH8HLU6LoyrOvzH0XqoJdqTi+lve28pBOz",
+	"5h/bhlpbvndRZ8avXtBbe5XVmxvDl2uToda3j75m27jFBLxuIrM2KzoxmJoCmYSTrcdsJpUAKny9/Wp9",
+	"W6C/ttk8U5nIXhHps7ecCYglLbP4i16wGVfLQFEtWwgjGD4Nw9/qeWiOnXpoG/dzKfKs1EhuMWig1i3u",
+	"E4f2rBlPp1IJIumlCwNNQg8s8/RgxJIwRlQ2ndZnuVaTJGL4t51q4+CDl4TO8P2kRuZhNvhq+IJ2tP4I",
+	"mnXhC124Mz0+M1xNRO2BxutOXLnQO1yCXFyFj7AR4e+xWNT+pGFZaAhZVKZnIPwiXUclhttqOIXJ66NL",
+	"p9zw1AmDrydiNnfLszkKT/Vpypk4+1mr+rjDRGqjTwtjtaktWP1xtBvhqMmSFKtEaXfm7RkJSXLjGje1",
+	"5TLMND0P8uIZt2fBKAWthe+oeZLk1qghLtD6WXkzFai9iXAgmLQRE4PJgCVA3QdKphfYEfqmSAoaHHmR",
+	"B4k9uiLX+psBmydFbvuVpoFFdJar99ruyV8Ez930lnfEOu4KW3eS6ot2F2l9VP6ttlF8/eaba4ewSgrn",
+	"xXkuUzQGgXJwIZase/L8Kfvs4e5nvUOmBGqZasnmRl6CDDsTs3NhYGVXOGE+qU/lWfblq6NO1Hn2au/h",
+	"o5ZZRZ3UXDZf2Hv4cPdJJ+oc9ze9ctFGzoHd44gf7T9mblrMzudGKnfYkD8tyYNuKqTBSaKIJF3rCbkg",
+	"6S+M7PtvjmEiT1uHVFhRf9bKSetjVy3HLeosrz+EMBaaeIRLTD1u2P1X4rZs8kIsb87m4Xy9u4ajY4Nt",
+	"w3sJUvmJ97fcVsrCnTzDnWzj51+/OWVOMytA37QsaVCBEftCcCMMi4vhcD/FRvBP0U4fvHf7TKrN/v9C",
+	"OZkjcWooOf7VBvvdXWe/UUfaMyUWSCtbDrQpRPBYSuvVmTL4YSrQdlwb+rnWueAoenvl6Ox2c2iqVMG7",
+	"X6gcZkZqGJmcUNBAj1wOyuxYAO+JWMrnc9Bclqg48HOr88KhCaB3/VKEIZebu+0EntDDp/gsHEX448x5",
+	"BWPbm/gKaiJ0ac214rdtkZQaB7HRfePcrM6qdWP8MJqHoe3mHHue+3QKTP1u4vCqg2D9WJz4aVa+cp6m",
+	"uvAWU15y/sNKN2/ICD160bsPlF4RosuOo4bfe+/xasjG+n0E4WHbeIPFikxQpX+EgpfCJNyUVyM7jNWm",
+	"SaBCu5BWDNhJkQsL9EQqlpyIibROGL/8XpipTWUflJ1rpgLbvHkHnmsYBZnWDPatx2sdD8L7yR2W93E7",
+	"AzPkT//YV/jRwTULvHJZG6u97WJ51nSXe4XEuY0lhWUNlhPy3na5WpJzn4yhf056hyzlVvSlskJZ6eSl",
+	"aMa28Vym4vZHrX7Mqsa8U5BNtbGCnWO8yZJZx+Hn93BbV3aAVqc2mNZdMFIb2RS5cr3oRB0Fw8k7UWcq",
+	"J9N1sSrqXPXhhf4lx6W28GZo7SW2ED59F1oKX/wFW8TeyY60fvqfP2VPDh5+Vqof5PSywbhm13XZdaH4",
+	"5mqw0+zccJVOmVbNA4AaGkoyZ2Py6rRsNw2u7SBOixlHpp5zRSGCaE6UlumUuEIq2uUgDNpoIVOgFvVz",
+	"cSnysDY2qrhGaWpEFwbqUETNRow7dOfH6uGQNMqEhk0hFdTETBtBloyxLlQ2YM8u4YiC7s2kmhcuVl00",
+	"7tFALbYDQmfEfiqEWUZszmF/VMZIJWRViGWPzQro/lx4C/Xr0+f9x2XY3HevX7JK5Y6YDiGNMIWJcHbV",
+	"FnDIOPv61fffkbVxxpcYtxCmyXaj4XBIkWOWKWGdyGIVftzfY5kQc+wF9dkEu2haF4gE3kg2r1lq1kT0",
+	"qCOVdVylol17CluGK3fD0+Hf8Qa2tZ8r3XbGr0j6e/jkSU0WPBgO26RBJ10u2o4xmnv8YbbFbMbNMtjF",
+	"wwWF1lrHGuTD1TZfn7wAtRDIcVs71RWcOje3o50dGP05Ty8GmbgMdmu7c4MLukIXvcRIky0Xy1sa2mmk",
+	"HstcHIeox9uo+I7lgluHkY50luEWsHMQ6B3rks+ybluqOHSvRc2/5I6bsxuYV+nJFcPqIXRqWRKaMXkC",
+	"pA89Q0gVY5VLdcG6yc7l7g49ZXd+kdm7pDdg32nHnJ4IdDoQB601RLflGrNt1KneaIsfZbjX7PXJy4iC",
+	"ruZuCSNMc8HNgB3lVnunO4rK3KGBRAJxwKsoRigT0dxxKnibvLteWluASITPr0/RB5vBani7DHqNcTAw",
+	"LiZVrDKgvHo+E8r1kM7Vo4MaC1uoFFWGLGIw6ljN6RiRO57W76tnpwzGMRMJS7miY6Ecg2OOkplj0g7Y",
+	"kVrG3tnz+uQlk5YdDIes27BcMq28aa42iN6aGEexrmvbci71+n68nsPaPxwOa4R50GzuYY2Q1CRtbxxs",
+	"067lbCayQ4p8f3RQa9m7+B08IdVksC5+rl/rtat68tUXT3V+A4P5Oh3OpRL2AUt1rgtD7DDhhQN+kGuD",
+	"cYP47iE7z2F7zpcsE2Ne5G79np43aG8Ijd/oEYg6k9u+YG73wgoJBMUXRLjzVnrn9fy7yeRrFoU2jle3",
+	"eHg+knMHXJDsLZWnecC6tDkzvAuxmggljC4sXCpUejibSYuW86Y5CBk6XGa9UD7aIYrVwXCXJY0xlkF1",
+	"g97qZTkYPnl0O5m7Ofsti3vavjzfz/lPhRixZHZuzig/ae/hI2a4yvSMnUtnB+wbIeZAGaxIDfCQxdXA",
+	"CveKIgxfLVXaixW8iAY56SjVwWmWHH//isgNL9x0xw81OWSCYzgXbUoIMeGxUmKBfCuQORCv4LN1em7Z",
+	"QpsLuKcr8fgw8J+e/Nt0+H//P/v6Sb7/18/epI9/2jV/PX+0PB3O/6+DbE89f2i/eTz7epe/bPXQruii",
+	"t/XYtVssPOXByYAybPqg+WUY3qkYZ+fcCMazzMAJSnKd8vzP5C4auDxLYgX6thcf9x42CFeXGDvx8qZT",
+	"p7e6PKhQ/tl/HqR69uuUy+YcH8M27+49bgzutZI4srpwTTkWsBpIc797/s3TWJHCJy0KU71Dit5k5GSq",
+	"BXLA18EOSjq2/yZWOOfVGb9frfd2RpTtm74Py7W/V18tPWYJ7/+cRCwZ9p+gay3kYKHK1E8iGLpxpRWB",
+	"+9wtDFiTE+nqx8F612npLq37UTc7Rmuux/YD9OtMM+V6BfPeNTaCE92mFbwB4hsOAupfmcbgdLiM3GnD",
+	"JoYrZxnPZlJ5gSfI8P5LfMK7BihKPqs5B4I9wltq8ZVW/4737d/WrzGfn21yacE4+3OjJ4bPgCdNRIYh",
+	"zPrQC6VjDHpV7SqPdxf4sJQWUQOYXMOCuDVixYuXG3wVYx++FWK7PD9t8EIQKtt9FsEk3jbUN8GqEJoW",
+	"5LlAz4TnFyLzaZg3nw6t+bWaQs4tRuZfs4xl9BrJD0FsuPFoMPafT9rXF2T7XArlHlj22grTP4IHgQ+A",
+	"YLHeZSMf8tF19xDnXTsrK3NubE5joFE4u9XZaLu3/lp88ACkcP3e3Tne6FRn+tYxLkAQN92yN/WUQwzN",
+	"w3zMGTcXImOZBl1YFXnOFlNQyVC2BMK1+VbC0xQYTZlu11z6mx2+zGdCrN/LrBA3mJi0LCtEVPkIXp8+",
+	"ZXo8tgLzUGHeE3kpVDnZdR9RxVn2hnuP+sP9/nD3dPfxaDgcDYefDuGPuy1J1LnqT3T/rtdfaSfsWqLm",
+	"sFXfnNeM2NvDFv1zcFL5pHnCG1LYtULYtjC7miGtThCG14t2FKt9uzPkM5XXj8oLlRpBaVtAu9GSSyYJ",
+	"yi+p0nCTuHNJTNg3Rkw47iTXeZDbKFowrNEOlke5tk3+4EfNS+z3ZIUk1pakmusmGvIU37yD8l8LDLMj",
+	"luAUcGlcTYJEy90FaF+Utz8cxqouVYekZ586VpMrD1mCq5GwAm0qu8No2HybdR0/J3t6LpUokzjJcdc7",
+	"ZAktIw7q5PlTtr+//wR7jBWvX/tz4RZCKNbf3RsNh9jgp7sH8KdUzDoxRyF39yGIOIUTlmyQdeN6GdFW",
+	"M0VGKP1MBVsKbizbfTIcwjyePHny5BCz7Bk3IlZ+teBpJQyzc54Ky1Kd53yOcndNCMehfff8aT/oHfA7",
+	"uQiqNW5I5+S2yAqKJxbBYhTeRxAII9hMmAlmLnwPim+5biChngsihF2lgXBiShrmPeK3XC0xMZPS+yXq",
+	"wAfDYd1KjaI9ieRNdhQo+Yq3Bs4bkd1cjB3ThSO9CvprF8gqwn/vlLkkuc1JPEOBd8skPjCFLtfhh85U",
+	"k9ZiDFcZihIflnxXW/BFsWQzmV+sCHnX0vRV3wO2vIl8HfvIyA8mqaGc1eKhUuLK+RjVtpAlH9jlg1hL",
+	"jQPeYnM+CbKUVhXyBXw9uF5sapUQm+PZvFj37Y5hp1MRqzI4BM1m1AjHYFltMVukYkTbCMXNRT5cWyNm",
+	"+tJjlATKNbiX609bG5wx6ImhYeDz7ff/WmH519CD1TiZeY5cpgYwAk8esh/e1ldtBrx00Ik+JoHvXevR",
+	"vhC/R2quhCe+54jKjzEu8gPGOr7ddMxCblgwtNEBaDWxvS6zpn6Fjn5DcxdlqpUL+J407YVCp3nT4HXL",
+	"l9vd1t7lXkLmoLW3nyMiR3iVvT55ufUabVT2OZsLlSEkTUD9YJnAZWVyjIJYuc43N3uNZS7OgtH8rjq6",
+	"zzy8WS7dsX8YDzocwzMjuG1TXN9Ml4iC9yOBIvhpU2Kq/65bDxkh94ZfgxLLp9cwIVPEhJU/i7OZtDMP",
+	"BxUwNJbz2tdtxx9ebCyJVO7RQaeNdFTBN9evySt6tlWNDovbiFCp3Qw/qPpWNq5G261v7sRmkz7GKUgL",
+	"kp53D/rRoOmodKp6wBXoBlXXWMGQvLO266MhkhGTMz4RoATXcv7CtxE7/vJ5hCFmEbuUmdDB5eG3jlop",
+	"Uy5nTWvnKoW6Y4D2CslZNxDAijywbCYyyXHCh6XkGJYhiMUhH7dhXMPJ7vw4F5NV/9Zn14oejbu6cWjk",
+	"i7sQcwe8fSYcz7jjrEtJRHNuXHAN0HlgF2LZaw5yPtVOD36cT1ZN2Q/f4+UPV2njRMQVTx3DkyQVO186",
+	"ODrB9Vpb4AeWTlpjDgeP93b3o/V7egsjVnXx2u7b5mv1ai2jzBNu5Mo8W3YC5Wvke66e4FPM+b6t03sL",
+	"F0E0OWyUdTEEgKuMHb8+7cEND3HiPvhmKu1teIjIsy0Jtb+0RcrWR5YsrgZEgp/LXCQPLEug5y+548mI",
+	"xFQyW3otKwREdVr2AC/JhmzGln4wd3FExE6bme9Bj0vyV+ce8Ll1xza5D2voeYQ5G7jT4CYxcvPCndVQ",
+	"KO64uH+hFnBCx69PiVyl3Jgl3bB82bqO0HmrmPMcpoHOMEuBN3MjxsIwjq0HlAS+KFfvV2beR53WYbTs",
+	"ZWHyZMQ4mxW5k0jo8JhPtLBsKkzbYNoYLnRXHurGgapWpbk5qx46GnkrhfA5T7dR5rZESqJJLmJ8NWAS",
+	"nbUU347Rjz5HpB4LGqu26E4f+1hhGz1oCYJcTGU6xSAsHw7JatGQrEvZwfDTaGcHA2im2rrR4+HjYUs4",
+	"aaxeebFW+njHMmASE1KOj06f/qUMjpSW8XzBl7YM/7xlZOO1MYt3USo2hRqVvmmfd4JWb8w06Q1YBfWc",
+	"L69L9/KRAuxE8KwPLxyydKqtUBuzgrhjCdxHWridRr5Sg6U3Y0b2W2Y35XZLvtSbKQUCXz/40xpgFu0h",
+	"UHYbK+kOS88rXYrgZSBaQEsU4vx0DieUGsJ45SWCNsFOSTVBMEikTszBTlqKC0SnAMHH8hK2acDeoN8k",
+	"cYbwB9oWjCkhMjJ6NnL3kkPvdUnw1iYRheKVyJqN3fARQiVWpI8iasnIr9kBb+ogrQXZbg+UjTrGR/Bs",
+	"tWLAM3f0QW6JwCrvQomm+RFehxX73/6N+EW5AY2odqI4fsk3+zI3MYkP7gKgzNpbugCOubXXuQD4eUCw",
+	"X3MC3MTo37YgBD71KxIE+Xx+kwivB5YdzecvvoST5bMum8exhmAY0JcsSKY8b7SzhvK9uBqu/HfLyL1o",
+	"QxIbRiYhgIvRMwYyEV6N5JABxcsxKC8KSGDnunCsdPg2Vb5MXPZbQgpvnWy4MXnmzRV/qrM7Jk5X8fe0",
+	"BBhuv8G381K4gFY2l+kFnULK8MOI/m4Cn2rR/BgDKidKB2PROilOpyK9OEPc63r/5NRo54cBMA3e9IJy",
+	"AvcgCcDGnsWhdGWnIotViTV/sLcHe8lhMc/gJYTnxVS8piPK8x4yPdhYwbPokypU2W6AsLeb+IxQl2eN",
+	"4BE/u44RueCoAK8fujBWL+834iRdOJR6LpStK1BVi85ITAX1kmO7VmXPpksOu3X9rh8xZ7iyc25C3szE",
+	"wHodho2g8G4PdsjZ8XdfMamsE5QVxdnXx8++at/86rhcyzpD1glGZ0823Nc5AgA31ihA6uD+7UiViSv6",
+	"fzJiSrNccJCQY5XsJBF8kXyOaZbJgJFTXhtPdkmTneoZdbNKh0L7l9IJ/0/Lfa8h4Hd/+NvO53+IY/v2",
+	"h7/Rv5/0Pv9jG+u3qVDbTIkwT5HR5I3gmfUki0Q+O8D3E9Z9ffKyLxQsTcbOl7Gi7RuxTOBySQ/sndDn",
+	"1ycvnoZ9SHqjMlhEj2OVDPtP2FH/r4z3f2b/wv7A/ogurb1H7AHrsh77hH3KIrbDRuyQ/Yl9zv7M+mzA",
+	"zti/J5hppZWIVcoVm/ELgQHwmUfPRLwvGO6IZEwYFEqVzhQWzfFqXrjVtafl/lNxsLdV5liplzHsP6GS",
+	"Gf/yhz/S6B90e598Gu2MDv/0+Z8HZ//eXkQj6ixktkKtDvaH0Qb28cAyfB6I0lxeiTz4c72tbO/xsGY6",
+	"w0/XGM/oOKwzAjgpIi2MdMtXmKlHeVLocDoqaMT06XmQOL9+c9pKghquRDxM3IuYoaBAWQUGbzQ5tcoR",
+	"gYJKwIVSjXX7VQU6IjzoVomBWad1o/AldhzVBE4SXG2suqQu87rwMONLD3/M9Hjci0r4uIj57EAblTH1",
+	"D2ysnO5nGt3aPvqJlHjQfwyXk6mDc+/tuQFjPOhQUz4XsVqxl5BaM4hVrCi3GxPNUb9WrMy6TzZBRCYs",
+	"02mBc1lgvAOh8sdKhhRSHCXC29aT6g/LmLpG5jk3FL+OmcX1USVfPTsF9mZ1SbuTvzw7+jIhfKwnu7tD",
+	"qutCSLnkIanlncP6U3xjxJKnZMbtnyIkXfWZrl4yGAx6pf2TGowRvVUo59cAW64yjaMya51j9jldeZCi",
+	"vM/el8j49sWptytVWcxI9xFJdKDNZMe/ZHfg2SqQoFMmShwdv6gFPo46w8HuYAhPQkN8Ljujzv5gONjH",
+	"JA43xWu1M1iIPO+jsrvz4+LCDgK850RsMBB//eYb9kq4GvwYhrjgZlyIJQkymGTPLwUClokM7p28hMWq",
+	"3Uiyd1oClPYC0KUwcrxkYU4PAixYrNxUzKzIL4UdMAQmZpx+e2BZciGzJOAIOM04DCR8TyGsF2IZq7G8",
+	"8uEfPJ9oI910xrqIgAb8ESHQvEuJMlOkVi+yzqjzlXBfv/nmVWelEMnecLgFL/V2OKkeFWwDTKo3sF2I",
+	"5Srw8FOeTkX/KcWRrm/YN2JpfSgvM9wIVIQ51jCCLcLwSTLlOU/CxmJRl/83V+CCkT6kFWibWLlSO03E",
+	"/Dp974x+eBt1PEwAKI/VNNuSU2wI/B39APL+tPMWGtuZIqjfzxsP7ZEnC3vDoQ/i9y5hbJm0tLLS1qBt",
+	"8z1s4Afcft/Dpu33Y0XbJiLPbFvFl/JSKGHrq6Xn1i8WupduulZBpw2w6OgF4ukUqHfEHg73ayBBbet2",
+	"Uvqy7n3ZsGsKYTKXVEzi4XD/+sPagm+/ba1PUO7etNiXuzuYirYDTNpuXPTvxEJYRwapCAMOUQbGjGUn",
+	"Z2KEQgNF4teMLwmpJfBsrOomF6fZRLjK6qKVGLAjGIivZtY9GO6zWu0TDxlAKmML/XsprXttyY9Rr4T3",
+	"w7r1h3zHnAWTV9RSG6e7iqQUap8spjr3WYK1YlKoyFTVpH7aVJyrNfF/LW0a5o/bESyBcKg1+aHauvPW",
+	"uZudR7KMrvd6DPtp5c8be0H3dKObUijHPN9Szh4Or/NQt/HstWNDFFBcSl1Yb5XTmFC+aYDe3rdh6R/u",
+	"XhcW+e7tByQDpTm0tWQEXiY9pl1HSnBwE7ZVK9eFr+xe/0oDyh9fugHFqaog3ZGh/krKVuMb1pFMLrhJ",
+	"p7RedZZLWbUlZSvcdKfEVZtr20LZErI1IuOqE4KoTDCD/edAmJI/I3wxkYhDdq5BjTYiVlRzMVuDX8uX",
+	"oIQHT43X67CSha8vUGpaE+FQfiQNwAM8MMR3aCs1EK2I+IhfMIh9rRYGqvds7qwP5TbaOfh6Lky9ogEM",
+	"BL7yniYPFzCK1Zz72BSKfUIZxxc+suxg70kFVH0WekqCH6leiCKqUG3wMvvJwpr4ch3Dg1htqpnTarCe",
+	"ctumntar8LRyB5j1G+mmx1VevhenvtDZ8r3d8lYYwHdNs4IzhXj3ASlNEx23hdy8DBng90xoDq5/qSwB",
+	"BS/s3oBirJZUwvce3mR0LYUl4OW9J9e/vFr75bchiptEaz1hAaGgreofkZ8aPkWLulIjnb7eWjvtfKZ8",
+	"ab3r0vVHGGbZDGVH4JVYeeQVECW1Sn2lHwT/bWBuAyUrK1eGBFDyn1OlIRkwAy99EWiqUDhgcNyhA104",
+	"5hYyRbD8VIjMjjzmqLBonIJBkR0oTAcdtr6GEFY2YF0Pn6ALF/mvxkbPqvol/tUS8i/4fn2Qc4/KNRKe",
+	"z97wAEN6SOWLlQ8fCHJu8HipjKqqAfmImJvqYjL1C0B9lrQuIKXa0sKMHMSP6cwXyUk2UEjY6jW6dNBu",
+	"YamvkK8TcVfC8FvKE89UxmbLEvLMz6p2KYJJc+Vi+JO85WZckUWjcT0erF4BMmcosWjeGLyihFjUeJ6i",
+	"T+YUYyCytvtUAzLysQh4t1YeRTvWona4jXYICY6YGHBsUc2JVdhmqr4VmPYa6JQRcC+DOfOz4ZD97/9+",
+	"MNg9GOz1RngmsW+0bqPqmPO0pjvStNZWIeXGSFrAWJEJudwo1IZiRQhYiE0z2gSExbpe/IqqwrIBSbdx",
+	"93vRhmmtfR/KU7IuopdrE6sSqTxAmSOFxYJUa9evTkSQLsP9AaX2GU89aKaYsZngyo5AXgNyTvXgW+5t",
+	"PV3HfiCpZgVC7Z7lmWYOWVuVMLHwXOJ+BZrfQj75eOSMEyQZq6RluzxhPBbaZrpJqaZBFVuVYirta0WM",
+	"iTwo1gSoV6ykYl2iqyU7Bj6FLBMVIEp/raQjeNu3W8v8X0Xa8tkjWDJR/lSIFn2PdQ+GT2K1Wk+Z7awU",
+	"VB6wo0qPQXLcKHSNcalB3PGMfMiSNXjYJDiuQllsoZxBPKdYEX5mLQSQz0SFCD+qlz4CGpkJw+pYa71G",
+	"pSTW1aDG7e497kWNej2s6wWvHFRzPV6FWAPlbCqxqENVDxLFtl6tqs/WSj81bZHdWVlEvw5qi+w6ZTEg",
+	"9t2DvrgKDngj0rp7f6piGF95FwJ2WDeplZrw2CKF6N2dAN9WORzeQE8ry8H/Tq2JrtajT/112E6wba3O",
+	"HGkwG5RAoq08BSpYIaxdpWLuGqDCIP514w5INbpwMaZz1XBK4k7PRxGRfYuzXFvH5lOtRNtVfaay70EF",
+	"KuvhfUA5pFl4r+WybC+j9/eqHvE8BxWpod3adg0p2uyRL5eEUG4NyPsSmyQlWoEcHFRczI0zIhXKkSck",
+	"ixWFQndLQPzhsDco49kTxEIj5gYnrMUMAbqMcps8R/dxfuoAdi2n59vV62P/Ps8Mmuhna5O5XqcOX2NO",
+	"zTUEh5TaQGfKcjFNW00w8wzayMarUtXf6i08XSlWFZEWW7d5geBTuqQwurb0SMkgN1TsvO6duq4s6Ntf",
+	"a435SC27vzVJ8yRitrzF6VyIdMrdTQ0+bdHsaO2pRQ1h0nmNQg1iFXQSkKdClTatfBqID867EEsqkNbF",
+	"fIAIY1Jl1hv4IL4HNlalyeFCLBPMLrIhlYFk760+EmrnA0m8LVkQv/tH7uaI/adwkOzdaPG/4k4sKPXn",
+	"zmQCXr0BIfNdncqZ0IW7hSsmEALmi8BuELtriaWbQ6AaebEYTdhSKAWNHo0qHlOdo313hL4GIzJpROos",
+	"tUBWnE1wL1T3Q7GEAJUQAcIDKsXK8QlW/LBTvQiuBwooDZStLfTqKGBhNK76Pm35qh5KQ4WRoitZpq6g",
+	"XOhaoOFL7/nZWPRnA4zNZg7dFlB4H+rtx6M4HoWM6wc2rHrt7PoAbpT9V+SotlFUj/jE+Bdfdt699Scf",
+	"k6z7Pu5749F/Q1UykjqKUcLmWiI4u6uMTNRcJu1FiCUftLC8lOe+1sRXwq0Lg21hRhdieaszE7U345Pt",
+	"30dTVk4U9ztz88auj3b6ZOeTJlstBdZzqTiOYO2CRBugUKJQJtky34MvjnXXG3Vrbnkfd3DLRfoyEB1O",
+	"gERdH3b++uRlry5++vOPN6pV0vQ3gEBQAmLEDW8AgT4iRkjNvVZrK5SYp0yzEj2p24QWiZU2mTBYYGIl",
+	"I4MrTEV7tf/AEnDF95jP4Q3u5UmNKNoJL8Ey8jJzdSzKKi0InMONoBTEEp+fnIIB2OlCzNs1+9r1Poa1",
+	"3CbSlngbOzDPfsYdbx7+ZjJnPQ2jFb8k3O+23xCC5Sb3KUJq01oVr7zz7b/+LKhw/w3KgiM9a8yn0UBU",
+	"I1V1SrOCI1PmRt1AmD9oK2Spza/RWz84OfiNpO29m7zsg++BmT9TziOMvmf6dSJSIS/hZgYMu27j6m8k",
+	"YsVNaJiHpLkpHSO8lRXaVQOzSUoCgjSCE5mrspu20InifsWAFVSu9yAL1C7uP4iQsolk300++Z041YjT",
+	"R01fjl+ftlMVrzEEiJZ2M/GX+L1tILDwAMJGlbPRcCwrDMguWadiJTHSGnh9ldXaoyADDJHieU6FRv1v",
+	"o9IBVg8m9CU6sShpHZ4ODYNKL5jGkC5pQXlWGvEXC0X1XHiscu4qCAZvOijDI5RYRB7F2k+ujbLRGnwr",
+	"bhzXFxaqgmUd/HPYhWmlyHGx6hj12cx1D9eaMaNtjd9v9sgm7Yr0iL4HJfon2a4TwTFyM2xN+2bNA6r+",
+	"iqtNmIno44/MihlXTqZ2RKqNLctClJmn0hDo1oC9ILKwjGJltM8Od3ImrOOzef0WW+EIrC9WyWqZ44TA",
+	"CynuaFOBY1SIeJ4LM4qV1TOhFXnIH1iqmHsQ1bCU4cfEd6A0YhFnywRjkZBqxaqCmy0fxAyUM48PmiBe",
+	"S2tm3WvEefpWfKiUiXo96nt2BWy7Vh7eqn6pPtZEib+LWJj7FjXem8Mwk+46SlPKIzt1iMF2zYecAVUY",
+	"DrmsIwKIXQfoI4gJJRY1zL5YhfyxEFZTNoe0YX+9nTOpfOlSTGHLYkUNTAphrVhNFMvlhQe6s0AXWhO+",
+	"gFYchbx9UcUANQJFapEYwFMPa3SNPKBViDkCnIJAdKRKKaTyI5QT7JYIJnAxewhWGCuQxchLGkr8plOt",
+	"KRHCbkAsDAZJDwWKqB9o9fJODIomVYi610wm9HgN69GjBLWD+cvnIqD5Yfrugi8HK9vIxhoBr8qQTIuA",
+	"PxQjS/S3kSl3fexjrK7LlLs29vGVcN8u7ylJ7imenVt5gQ82gVFVx98K97H7bf9RCfzfTepcSdxfCczA",
+	"8FQMqPx6Xlwbmb95NAivR4BgWAgW3+MXAU6mRs1YF8klKKB1eKYe40A/QI/02SDeC1oSUn+9yUe7HvKM",
+	"vlkkbYUVNWJGs0gG7AtJciQ0Wh8P0pRSd/bBVVg0AVVQ3dfzATsYPmEJNXXmnzk7J5Q/T5hgQvVmz0Wu",
+	"1YTczj5tLnTSHWMgIMKNIS2f8Uyw8yUKsYKbXK6oxIcVbcOoQu18ybxexCgUPwxtPt8wvPWFpGAyGlpz",
+	"6J6fYc51fY+q6Bs25jIvDNaQwJxpDmwtVuvL3kJ+YSO+Xf6DB+Bskrq/IKjDxob4y/c7Rf891ucjifUp",
+	"eQfc1QpPL1AOp4EubFUTnM70ZqSd7wO2TiA1DfMO1oND/LyxzKvEDIubN2BveH5BVJtAVM+XqFcAbW/i",
+	"q1DZ+hogT5WcA6SNGrexCo0fMs7oUaLIQKaJcvtHo5KUw+OUX+npJxLOKnt0WIO0oM4H7BhHCwT8Qiyt",
+	"cP1zbkU2orkynmUCNBYExlrqgi1gmlQKxuNaYgFpPp8LbnyStzZsogNq+qa471PciutigHEQc6w7M/l4",
+	"4XEG7HuExzkMgHbny3rE54cCzVkbbVKhhCesq/OsBI7qRSzpN35VNVgpTDgL9W27VmvVfLH8yVeqL38J",
+	"5ReTWHVzvfA/wAFI+uVvrDuVk6n/bcBOJdwOI/gF096sjvnzmLrbDW9hIzIbMDoCoSRyKFnJUj3z4OBS",
+	"IRxMrOA3DI7wSMWtrjBtNpyUTr8BsR4QhxtfNh8p61H32ypTl/NfhyaOOld9aL9/yVGLRVr1ShtHqULZ",
+	"ETTV+PylsKn/7stClL/j37Xfjqvu6x/xibeb4K4yTAyiGga46nouFOt6aOgeEYJNZ9jX317zIpbwxxs6",
+	"JeoCO8aJYpVlg2h7u43S1AxUeyxLfRiruTCpUM6D/LLk0wSp6b/ufZH0BuzZVZoXmfC0eu3crILqUkXk",
+	"3f5w9xTLIdcrIrfOF3YaxtppzSbYXNygvVjqtasDD6YOjRo++MavECocKfDKtMBsD3Q821gRbdaXwuR8",
+	"fvf12Lv5etDQ7mFBKkg2xyesW9X7JqsZFW6dWIKYg1d6m46t45NNdHf/9mS3PkTMCUbwVTjWWNo2oFj5",
+	"oWOBuha4qtsC2t2gLOzbD4oN4OtMt6gTDUGKyMc9KhEfQwoWzromiZLguTmysEq+R3FKL+pSRNPLGCsf",
+	"gsMVS15kYjbXTqh02f9GLBHdEeUyAuTBhSxRlI1wZjlCz5czS8LuqQTPC7GsYv/gi3OdLUvhsaqJYoQt",
+	"cse6hG8Mw43q4MlRbVCuj1WVlyhPEn8JdmXi+2rCeAw0TEPH2JS4RCwgbx5wC12CrzLDU49YUg6YuEOs",
+	"MjkeC4Lur48aCyHIao3OLsQyYIsMGMLfkkWEOU1hkV5iznxKJNs7YFNdGFuhvknjF6KwrYmxtJVYIf22",
+	"kdm13fxGLDvbQ3B+3dWlUd531jvVjW/3+oWsK7wAXW0iEA/hrMIJisqy3I2TSOfbv9lbyUl4dsonmwbk",
+	"H9vBZ95FnZYje92r1SvlG++iRiLEtrfL5+6e2PC7g/Pv3cFZQgPAwW7hFnWrxbW5uejeTF6M+4h/ntRu",
+	"TK3QMzrI5Jh8c4hrT6hoAUjTsu7B7h4odkiTZQPwZDsMMIXx3I3ujb+lGIQbp92GeU20Eh87luINzuZx",
+	"bbkJSPQjCcraeDQ3AA6Uh/A7rYQ/iZj7Fnwc0FwNTcyfwa42LPkk6UXe71FCnu4PD0qdZVMM8VfC3fHU",
+	"wSA3nrzhvXA9WI878y1ocn/rFZlyS5XdfUVMK1VKwqFf+aUuECbyV43h93T3TXFyW+7P7Q4rnCFM2Xvf",
+	"oXWHLFFFniexSnPBjWWlIRDuJCqwySFLYPwJCWOpj+wlPHbEYGDfcg8lShoBGZWwmmUSShaj3fGQGYFZ",
+	"81Sv1Xcp3YBRvRY6p7GSKjVihjWCE1+zJKk0nxoh8cdYqhrrA13H+5WlK1me0qgaINaNyiRiKZ0LtxBC",
+	"gU5kHc/RflApDxsZIUbxBDez0hjRTMVAYYXrAwkVDBdGOsEWMlRRa4vzew+s88PoCr9JgOA2ohkCBH81",
+	"8fxHlBr+WeC2mmGCN5ehd6qAXLu1lBGW0WL0NOUSVOgl3hNYd7FEBFEYLBL1rPdmyvSAHXl/Xc2t6EOL",
+	"t3nLjmrj/oAXr+pmE14SZitUg/kd8WZ7zYTAqnhj/5rnNPoV+fx10aDVuEg7itZFiiNKqqEktcj3mVSi",
+	"5ZjHqrs33O0NGLXjWTfC4jbMg7VAd2593k13bzjsUXBUrNDsiIGCfCwG7FUztp4Mn2UkPt2Hw3qovYEm",
+	"fhQpxoaXT22Lvl8tWb8tAP8wGF8JqiPAne0N6xsXq25t8c7Q85xguFOrTkwrdqo9a/8QDLq6rr9RTFE1",
+	"gNYCKz50LZBRJBbv06R4Tff1bn+3sv1TWtnoDNSyGxFzp1VcqJPhrYLDzi9lUtFWo9yJmOlLsUoffRC7",
+	"J2HOinzsocK6kkJGz0V5Y2KFpLZH4fkVjcUQ1kyTBkJFoaNa8E9duIgwwn6DePGlgCafGz0rqdR1Fjh6",
+	"5Xesu23ms5Uz5+vLXnvq7sr8WyOXStmV2kcYxQ14ieVx/nWwif7ShPlsBhsPZc0F81w4WkchIQQSOPy+",
+	"KJJ/9IGNFWZtRFih3YOPUvHaC7GkZGEjXGGULaEOyHGIuChznct0CawccQ8+LbFXeqyqAYoNbQVHOfRl",
+	"o3y53FD/g6tlFZ/n/ZX+ENAdT7xAk8SqUE7mrLSQUAGWylpf4vb4yaHhHh5Q2sWqek0qHzXj5ZuBBw84",
+	"4y7pbfZREhDUB5JLqPHfCF2bOj/Fjd9oeaVj8Xvdgg/Jeu0FVVqpeC/tSRuOWZN2bIfhe1UVap4JxzPu",
+	"+GGp3viusOozphM0IOgonCJW1yjlDTVkg9uhdoE+VMA+9bDRDoa3/XcuvM0EX2mz4ah9GBC9+rndCbQZ",
+	"OeBdG96oz1vP8wLrgStW8UCsdcRzzz5V1kR9Y0fe11tmQpXsKSH1+TAwpFC/qH6ngBsHBx0q+YU3hGcD",
+	"dsRm0lLbpKc3Wh9jWLjOkO+StIGIOeGdJCpVeRho9f1hnb9LG6tQ0GvAviuL1i+FWzcGIKxJViESBTMA",
+	"8WHPhg8ZFl0ENpsJnuVSCc9lQ2Oh6FArJ/Ub/VuTgvou/cMpuzeYyVda/X2Hgmg1lmZGWl2FnmUMnOBt",
+	"7HJxxRHVdqOofeIFYWi0njdHKZFl7lwyEc63VSiya3kKgSVt1t5uIGU8KPF4sLAfQtSy7tfHz75ClfT4",
+	"u69ihTF9ibRn0yWHS1aVLqFJ67lQIBzzifA5MYlNBT6n4HbGKudAbJjGmVnWTfxfA3ouYq9PXvqwcCAO",
+	"T3UGyjHGQ9MVRg9iHbUd4UAwlcDrZw3In+5a4mBvxHhMcef1TMrGyqykgvq2CB2gyomsKpORTJyUYwtR",
+	"bdKuIi/6wSFoUZ6LbFStkGW7MJL9vVjpMUuG/SfsqP9Xxvs/s39hf2B/ZHExHO49Yg9Yl/XYJ+xTFrEd",
+	"NmKH7E/sc/Zn1mcDdsb+PWFdWj8g8R6pSeQWU3+MFfn4kCX/mngNhPE81wsqtEa7RtEGLMey55NYJTtE",
+	"e5VmyecY15ywbsXr2ESj45Ym4QszTcp5Zhrj2bVjF0ovqADuHkv8IT2DR5HOjzGldMTmxXkuLeEKaIPZ",
+	"V7FKcA3PQNkdMUpp8LX/QoAyyKbKvysy5r3NrOur6gp1eRY80CxxRvKcXOOZuBS5nqOCFSvCp0l5XoWr",
+	"dlvTVZsxttViRMDXMBfFwt3PUa3rYWIWcduAXuUZXuD9PqA2VnAmYL/86nWTf+u/oaXqP+XpVIzYVLrE",
+	"Q2mlWoUQHBlGHqty6FoxcuAbuDx2CqOAL3zb0FUt7fanQjseq+7DaDgcUk1AuhOFE5i81UyppkrG1VUw",
+	"3AmypIss8YW+MAx3xpckxGNEM/rx8YNaUidAlUJJEw2jQlsHSAKEnBFOSqODiGGlagJ60MbGSlyJ2dz1",
+	"BuwL7aYIzrpkjWLKmzXoN1f8KUGK306FLhMuQDqcCLTGTITdkepSOuH/wcB/oShDDb74U3GwhxCjN8s2",
+	"prH9Kq8AEvKdH+diclu0v8i/O1eT9wJkTPn7NpxAzISUq1FLeM77T7VyRuftTl1iTcQUQgSHF59t/Toe",
+	"+trcFk8hBs1Qd1vQF8vgg3XIeER8cXwS2CYN43zpBNEJadirvxz19x4+6jU7mXMH8kZn1Plb3Plh2H/C",
+	"++O3vzw6eBd3/ti67Cu3vqXqOpCBEd3trKqpgrcnCuu7CHFjyGgOWTKT1iajEhPAP6b0ojnckDY3xYRM",
+	"eGk9/e3dPYde/J0Ud7i73Pp7svi2ZPGjFqm3+5//8z/+63/8///5v/7jv/7b/9erCwRod0aqW8ncPxlk",
+	"NyBzN1E0f+mcC26EOSrctDP64S2o7MQzNxc0MlSTnzv621JWWKbTYubDMAuTd0adHTQA+CH80lInBf3w",
+	"KgpFQDHAFkuxRqWIcSGWHurEygkm1MwGlckfq1+0Ow7WMt/Lwlg+To+EWuu4cbYqB3VIcnqz4jHW214t",
+	"MWwZmb7r1Zykr6CEjn5vwR6wo8ZbxJ2JYNaLQ7FuYmUWpBuMNcCKv7WHblzUnFFNc9J5Vouas64VFEB7",
+	"8uzoy2+fefN6SC8ua9TdbFn1QgWcDRq4xxOtWgwQBjds0Ol+pn3Ond8qjGmoaStllpNUJcpMuTCHbe7D",
+	"GoLAQcTEFceMVMy55CEnh7tYNZ2RA/bGSEx/xD0DXW0mrZNpJXymS9alAM4oVlXYZI9EVJ8ZHgJGygw2",
+	"1l1Le2vuAnnV1leMLCgW2DGXkykiRjSl6QErLdbeUu3R4YJG7pPmVqH3u5yVIPbkY3LaVweg572DiXEb",
+	"qwREoC+54ytQ2VQINoG/z/B5Ssf2NWyOX59iklqJ1+0LBQCHLj1II5KSec2l5K1vlJhKs43V1MNyz42e",
+	"YQJtaStEL5f3QMPlaCxsMD60H8Z1sPDIl4VFRQmd1l7FGeEPR8cv/JVDGDmRj5m32dUNh/U6CZZAyrGA",
+	"ORBqoqDBoh8M+pZicdmr/T6sA3fyPK+MpUHSc9MSJ+hgeEAxvbgPJJWRiAhaPKLzFZPpypibF98DJK+v",
+	"zLerzMeucR8QwUigioISI9Xqyaz3FhhSSypyUFJIqm2qOqybGI2VIuBrf/8bdLFXZw/wUEsXx0afe6EZ",
+	"T9Y5z7lKgTxgAQqTTkXosNaantvOu7fv/k8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -113,6 +113,8 @@ var placements = map[string]placement{
 
 	"loginWithWeChat": {"wechat", "loginFailure"},
 	"bindMyWeChat":    {"wechat", "bindWeChatFailure"},
+
+	"createWxaCode": {"wxacode", ""},
 }
 
 func main() {
