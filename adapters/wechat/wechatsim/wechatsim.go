@@ -104,6 +104,7 @@ type Simulator struct {
 	total int
 	clock func() time.Time
 	plat  platform // access tokens and the APIs behind them (platform.go)
+	wxa   wxaPages // the published pages getwxacodeunlimit knows (wxacode.go)
 }
 
 // New returns a Simulator for cfg.
@@ -136,6 +137,7 @@ func New(cfg Config) *Simulator {
 func (s *Simulator) routes() {
 	s.mux.HandleFunc("GET /sns/jscode2session", s.code2Session)
 	s.mux.HandleFunc("POST /cgi-bin/stable_token", s.stableToken)
+	s.mux.Handle("POST /wxa/getwxacodeunlimit", s.withToken(APIWxaCodeUnlimit, s.wxaCodeUnlimit))
 }
 
 // ServeHTTP routes the simulated APIs; anything else is 404 or 405.
