@@ -22,6 +22,8 @@ type App struct {
 	Admin         Admin
 	Uploads       *Uploads
 	Attachments   Attachments
+	// WxaCodes makes mini-program codes, cached in object storage.
+	WxaCodes *WxaCodes
 	// Revocations is this instance's copy of the revocation feed: the
 	// token check consults it, Sessions and Accounts note their own
 	// revocations in it, and StartBackground keeps it fresh.
@@ -64,6 +66,11 @@ type Ports struct {
 	Attachments ports.AttachmentStore
 	// AvatarLinks builds the stable link of an avatar upload.
 	AvatarLinks ports.AvatarLinks
+	// WxaCodeMaker calls WeChat's getwxacodeunlimit; Objects caches its
+	// images (nil: no cache). Throttle, when set, bounds each user's new
+	// codes.
+	WxaCodeMaker ports.WxaCodeMaker
+	Objects      ports.ObjectBytes
 
 	// SessionPurger deletes long-ended sessions and old revocations in
 	// the background; nil leaves them.
@@ -105,6 +112,9 @@ type Options struct {
 	UploadTicketTTL   time.Duration
 	UploadPendingTTL  time.Duration
 	UploadDownloadTTL time.Duration
+	// WxaCodeUserLimit bounds the codes each user makes that were not
+	// cached yet; a zero Limit means no bound.
+	WxaCodeUserLimit domain.ThrottleRule
 	// RevocationRetain is how long a revocation matters: the access token
 	// TTL plus the verifier's clock skew (see NewRevocations).
 	RevocationRetain time.Duration
@@ -143,6 +153,8 @@ func New(p Ports, o Options) *App {
 		Admin:         Admin{Users: p.UserAdmin},
 		Uploads:       uploads,
 		Attachments:   Attachments{Store: p.Attachments, Uploads: uploads},
+		WxaCodes: &WxaCodes{WeChat: p.WxaCodeMaker, Cache: p.Objects, Throttle: p.Throttle,
+			UserLimit: o.WxaCodeUserLimit, Clock: p.Clock},
 		Revocations:   revocations,
 		UploadCleaner: UploadCleaner{Store: p.Uploads, Storage: p.Storage, Clock: p.Clock},
 

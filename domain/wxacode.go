@@ -275,3 +275,17 @@ func ErrWxaCodeUserLimit(wait time.Duration) *Error {
 	return &Error{Code: CodeWxaCodeRateLimited, RetryAfter: wait,
 		Message: "You made too many new mini-program codes; codes made before still work. Try again later."}
 }
+
+// ThrottleWxaCode counts the mini-program codes a user makes that were
+// not cached yet.
+const ThrottleWxaCode ThrottleScope = "wxacode"
+
+// WxaCodeThrottleKey counts user's new mini-program codes.
+func WxaCodeThrottleKey(user UserID) ThrottleKey {
+	return ThrottleKey{Scope: ThrottleWxaCode, Key: "user:" + string(user)}
+}
+
+// DefaultWxaCodeUserLimit is how many codes that are not cached yet a user
+// may make: plenty for share cards, far below WeChat's 5,000 a minute per
+// mini-program, which every user shares.
+var DefaultWxaCodeUserLimit = ThrottleRule{Limit: 100, Window: time.Hour}
