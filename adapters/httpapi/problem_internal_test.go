@@ -19,11 +19,13 @@ import (
 // TestEachCodeHasItsStatus pins the one table from domain code to status.
 func TestEachCodeHasItsStatus(t *testing.T) {
 	want := map[int][]domain.Code{
-		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp, domain.CodeInvalidCursor},
+		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp, domain.CodeInvalidCursor,
+			domain.CodeWxaCodeSceneInvalid},
 		401: {domain.CodeTokenMissing, domain.CodeTokenMalformed, domain.CodeTokenInvalid, domain.CodeTokenExpired,
 			domain.CodeUnauthorized, domain.CodeWeChatCodeInvalid, domain.CodeWeChatCodeUsed, domain.CodeSessionRevoked,
 			domain.CodeRefreshTokenInvalid, domain.CodeRefreshTokenReused, domain.CodeRefreshTokenExpired, domain.CodeInvalidCredentials},
-		403: {domain.CodeWeChatUserBlocked, domain.CodeForbidden, domain.CodeCurrentPasswordIncorrect, domain.CodeUploadTicketBad, domain.CodeUploadTicketOld},
+		403: {domain.CodeWeChatUserBlocked, domain.CodeForbidden, domain.CodeCurrentPasswordIncorrect, domain.CodeUploadTicketBad, domain.CodeUploadTicketOld,
+			domain.CodeWeChatSessionRequired},
 		404: {domain.CodeNotFound, domain.CodePasswordAuthDisabled},
 		405: {domain.CodeMethodNotAllowed},
 		409: {domain.CodeConflict, domain.CodeUsernameTaken, domain.CodeEmailTaken, domain.CodeWeChatAlreadyBound,
@@ -32,8 +34,9 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		412: {domain.CodePreconditionFailed},
 		413: {domain.CodeBodyTooLarge},
 		415: {domain.CodeUnsupportedMediaType},
-		422: {domain.CodeIdempotencyKeyReused, domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose},
-		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts},
+		422: {domain.CodeIdempotencyKeyReused, domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose,
+			domain.CodeWxaCodePageNotFound},
+		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts, domain.CodeWxaCodeRateLimited},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured},
 		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable},

@@ -67,6 +67,8 @@ type env struct {
 	cfg     config
 	weChat  ports.WeChatAuth
 	cursors app.CursorCodec
+	// wechatAPI calls the token-bearing APIs (QR codes…) on the simulator.
+	wechatAPI *wechat.API
 
 	// Uploads: the first instance's use-case and the storage of all
 	// instances (one bucket or directory).
@@ -103,12 +105,16 @@ type config struct {
 	userAdmin    ports.UserAdmin
 	storage      string // "local" (default) or "s3"
 	rules        domain.UploadRules
+	wxaLimit     domain.ThrottleRule // each user's new QR codes; zero: none
 }
 
 type option func(*config)
 
 // withStorage serves uploads from "local" disk or "s3" (a versitygw).
 func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
+
+// withWxaCodeLimit bounds each user's new QR codes.
+func withWxaCodeLimit(r domain.ThrottleRule) option { return func(c *config) { c.wxaLimit = r } }
 
 // withUploadRules replaces the default per-purpose rules.
 func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.rules = r } }
@@ -207,6 +213,9 @@ func newEnv(t *testing.T, opts ...option) *env {
 		weChat:  &sessionKeyRecorder{WeChatAuth: client, seen: seen},
 		hasher:  &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
 		cursors: cursors,
+		// Process-local tokens: the tests of the shared token source are
+		// the token store's.
+		wechatAPI: client.API(wechat.NewProcessTokens(client)),
 	}
 	e.setUpStorage(t)
 	first := e.newInstance(t, cfg.keys)
@@ -248,11 +257,12 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		Credentials: postgres.NewCredentialStore(e.db), Hasher: e.hasher, Throttle: postgres.NewAttemptThrottle(e.db),
 		Todos: postgres.NewTodoStore(e.db), Uploads: postgres.NewUploadStore(e.db), Storage: e.storage,
 		Attachments: postgres.NewAttachmentStore(e.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
+		WxaCodeMaker: e.wechatAPI, Objects: e.storage.(ports.ObjectBytes),
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
 		UploadRules: e.cfg.rules, UploadTicketTTL: ticketTTL, UploadPendingTTL: pendingTTL, UploadDownloadTTL: dlTTL,
-		RevocationRetain: tokenTTL + jwx.DefaultSkew,
+		RevocationRetain: tokenTTL + jwx.DefaultSkew, WxaCodeUserLimit: e.cfg.wxaLimit,
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone
