@@ -284,8 +284,3 @@ const ThrottleWxaCode ThrottleScope = "wxacode"
 func WxaCodeThrottleKey(user UserID) ThrottleKey {
 	return ThrottleKey{Scope: ThrottleWxaCode, Key: "user:" + string(user)}
 }
-
-// DefaultWxaCodeUserLimit is how many codes that are not cached yet a user
-// may make: plenty for share cards, far below WeChat's 5,000 a minute per
-// mini-program, which every user shares.
-var DefaultWxaCodeUserLimit = ThrottleRule{Limit: 100, Window: time.Hour}

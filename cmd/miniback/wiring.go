@@ -116,9 +116,12 @@ func (m *Main) Run(ctx context.Context) error {
 		Sessions: sessions, RevocationFeed: sessions, SessionPurger: sessions,
 		Todos: postgres.NewTodoStore(m.db), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
 		Attachments: postgres.NewAttachmentStore(m.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
+		// The attempt counters also bound each user's new QR codes.
+		Throttle:     postgres.NewAttemptThrottle(m.db),
+		WxaCodeMaker: m.wechatAPI, Objects: storage,
 	}
 	if hasher != nil {
-		p.Credentials, p.Hasher, p.Throttle = postgres.NewCredentialStore(m.db), hasher, postgres.NewAttemptThrottle(m.db)
+		p.Credentials, p.Hasher = postgres.NewCredentialStore(m.db), hasher
 	}
 	if m.Config.RevocationListen {
 		p.RevocationListener = m.db
@@ -127,7 +130,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.App = app.New(p, app.Options{
 		Apps: apps, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
 		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
-		UploadDownloadTTL: m.Config.UploadDownloadTTL,
+		UploadDownloadTTL: m.Config.UploadDownloadTTL, WxaCodeUserLimit: m.Config.WxaCodeLimit(),
 		// A token issued just before a revocation lives for the access
 		// TTL, and the verifier tolerates jwx.DefaultSkew past its exp.
 		RevocationRetain: m.Config.AccessTokenTTL + jwx.DefaultSkew,
@@ -167,9 +170,16 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// storage returns the object storage uploads go to: an S3-compatible
-// bucket, or the local disk behind this API server.
-func (m *Main) storage(ctx context.Context, publicURL string) (ports.ObjectStorage, error) {
+// objectStorage is what both storage adapters offer: ticketed uploads,
+// and the server's own small objects.
+type objectStorage interface {
+	ports.ObjectStorage
+	ports.ObjectBytes
+}
+
+// storage returns the object storage uploads (and cached QR codes) go to:
+// an S3-compatible bucket, or the local disk behind this API server.
+func (m *Main) storage(ctx context.Context, publicURL string) (objectStorage, error) {
 	if m.Config.Storage == "s3" {
 		cfg, _ := m.Config.s3Config() // validated by LoadConfig
 		s, err := s3store.New(cfg)
