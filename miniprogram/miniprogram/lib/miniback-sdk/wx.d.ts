@@ -1,5 +1,5 @@
 import { type ClientOptions, type MinibackClient } from './client';
-import type { Transport } from './transport';
+import { type Transport } from './transport';
 interface WxFail {
     errMsg: string;
 }
@@ -79,4 +79,10 @@ export interface WxClientOptions extends Omit<ClientOptions, 'transport' | 'toke
  * the session in wx storage, wx.login for sign-in and silent renewal.
  */
 export declare function createWxClient(options: WxClientOptions): MinibackClient;
+/**
+ * utf8 decodes bytes as UTF-8 as TextDecoder does (WHATWG Encoding: each
+ * maximal ill-formed subsequence becomes one U+FFFD): with TextDecoder
+ * when the runtime has one, else by hand (older base libraries lack it).
+ */
+export declare function utf8(buf: ArrayBuffer): string;
 export {};
