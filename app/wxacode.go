@@ -24,10 +24,10 @@ import (
 // WxaCodeResult.CacheErr for the log.
 //
 // Entries are kept forever (a code stays valid, and a share card printed
-// years ago still scans to the same image); each is a few tens of KiB, so
-// a million distinct codes hold some tens of GiB. A bucket lifecycle rule
-// on the wxacode/ prefix bounds that if needed: an expired entry is simply
-// made again.
+// years ago still scans to the same image); each is tens to a few hundred
+// KiB, so a million distinct codes can hold tens to hundreds of GiB. A
+// bucket lifecycle rule on the wxacode/ prefix bounds that if needed: an
+// expired entry is simply made again.
 type WxaCodes struct {
 	WeChat ports.WxaCodeMaker
 	// Cache keeps the images; nil makes every request call WeChat.
