@@ -44,6 +44,7 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"completeUpload":       erase(s.completeUploadFailure),
 		"createTodo":           erase(s.createTodoFailure),
 		"createUpload":         erase(s.createUploadFailure),
+		"createWxaCode":        erase(s.createWxaCodeFailure),
 		"deleteMe":             erase(s.deleteMeFailure),
 		"deleteTodo":           erase(s.deleteTodoFailure),
 		"detachFromTodo":       erase(s.detachFailure),

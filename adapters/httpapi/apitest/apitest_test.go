@@ -211,3 +211,14 @@ func TestJSONSendsBodyAndHeaders(t *testing.T) {
 		t.Errorf("no content type: got body %q, content type %q", gotBody, gotCT)
 	}
 }
+
+// GET /v1/local-storage declares */*: it serves files as their uploader
+// labelled them, which is not the server's claim to check.
+func TestFilesServedAsAnyTypeAreNotSniffed(t *testing.T) {
+	msgs := failures(t, func(tb testing.TB) {
+		apitest.New(tb, fixed(http.StatusOK, "image/png", "not really a png")).Get("/v1/local-storage?key=a&expires=1&signature=s")
+	})
+	if len(msgs) != 0 {
+		t.Errorf("%q", msgs)
+	}
+}

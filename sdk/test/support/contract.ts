@@ -110,8 +110,10 @@ export class Spec {
             msgs.push(`content type "${type}" is not declared for ${res.status} (declared: ${Object.keys(content).join(', ')})`);
           } else {
             const schema = (content[declaredType] as Json).schema as Json | undefined;
-            // A body labelled as an image must be one.
-            const magic = IMAGE_MAGIC[type];
+            // A body the operation declares as an image type (by name, not
+            // through */*, which serves files as their uploader labelled
+            // them) must be one.
+            const magic = declaredType === type ? IMAGE_MAGIC[type] : undefined;
             if (magic && res.status < 300 && res.bytes) {
               const head = Array.from(new Uint8Array(res.bytes.slice(0, magic.length)));
               if (head.length !== magic.length || head.some((b, i) => b !== magic[i])) msgs.push(`the body is labelled ${type} but is not one`);

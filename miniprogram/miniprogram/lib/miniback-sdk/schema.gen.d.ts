@@ -1132,6 +1132,10 @@ export interface components {
             x?: string;
             y?: string;
         };
+        /**
+         * @description A field left out takes WeChat's default (given in its description);
+         *     null is refused like any other wrong type.
+         */
         WxaCodeRequest: {
             /**
              * @description What the opened page reads from `options.scene` (URL-encoded by
@@ -1147,34 +1151,23 @@ export interface components {
              * @example pages/invite/invite
              */
             page?: string;
-            /**
-             * @description The code's width in pixels.
-             * @default 430
-             */
+            /** @description The code's width in pixels; 430 when left out. */
             width?: number;
             /**
-             * @description The version of the mini-program the code opens.
-             * @default release
+             * @description The version of the mini-program the code opens; `release` when left out.
              * @enum {string}
              */
             env_version?: "release" | "trial" | "develop";
             /**
              * @description Whether WeChat checks that `page` exists in the published
-             *     version (422 `wxacode_page_not_found` otherwise). `false` allows
-             *     pages of unpublished versions.
-             * @default true
+             *     version (422 `wxacode_page_not_found` otherwise); `true` when
+             *     left out. `false` allows pages of unpublished versions.
              */
             check_path?: boolean;
-            /**
-             * @description Let WeChat pick the line colour (`line_color` is then ignored).
-             * @default false
-             */
+            /** @description Let WeChat pick the line colour (`line_color` is then ignored); `false` when left out. */
             auto_color?: boolean;
             line_color?: components["schemas"]["RGBColor"];
-            /**
-             * @description A transparent background; WeChat then answers a PNG instead of a JPEG.
-             * @default false
-             */
+            /** @description A transparent background, WeChat then answering a PNG instead of a JPEG; `false` when left out. */
             is_hyaline?: boolean;
         };
         /** @description The lines' colour when `auto_color` is false; black by default. */
