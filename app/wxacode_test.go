@@ -121,7 +121,7 @@ func TestWxaCodes_APasswordSessionHasNoMiniProgram(t *testing.T) {
 	maker := &fakeMaker{}
 	uc := newWxaCodes(maker, newMemObjects(), noLimit)
 	_, err := uc.Get(context.Background(), app.WxaCodeCaller{User: "u-bob", Role: domain.RoleUser}, invite)
-	if domain.ErrorCode(err) != domain.CodeWeChatSessionRequired || maker.calls.Load() != 0 {
+	if domain.ErrorCode(err) != domain.CodeWeChatLoginRequired || maker.calls.Load() != 0 {
 		t.Fatalf("err %v, %d calls", err, maker.calls.Load())
 	}
 }

@@ -15,10 +15,6 @@ import (
 
 // Codes of the QR code operation.
 const (
-	// CodeWeChatSessionRequired: the operation needs a session from a
-	// WeChat login (its AppID), and the caller's came from a password
-	// login.
-	CodeWeChatSessionRequired Code = "wechat_session_required"
 	// CodeWxaCodeSceneInvalid: WeChat refused the scene (40169); the
 	// rules below make this rare.
 	CodeWxaCodeSceneInvalid Code = "wxacode_scene_invalid"
@@ -240,7 +236,7 @@ func IsWxaCodeImageType(ct string) bool { return ct == "image/jpeg" || ct == "im
 // ErrWxaCodeNeedsWeChatSession: a password session has no mini-program to
 // make a code for.
 func ErrWxaCodeNeedsWeChatSession() *Error {
-	return &Error{Code: CodeWeChatSessionRequired,
+	return &Error{Code: CodeWeChatLoginRequired,
 		Message: "Mini-program codes are made for the mini-program you logged in with: log in with wx.login (POST /v1/auth/wechat) and try again."}
 }
 

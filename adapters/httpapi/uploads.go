@@ -68,7 +68,7 @@ func (s *Server) CompleteUpload(ctx context.Context, req api.CompleteUploadReque
 	if !ok {
 		return s.completeUploadFailure(ctx, errNoClaims)
 	}
-	v, err := s.app.Uploads.Complete(ctx, claims.UserID, domain.UploadID(req.Id.String()))
+	v, err := s.app.Uploads.Complete(ctx, claims.UserID, claims.AppID, domain.UploadID(req.Id.String()))
 	if err != nil {
 		return s.completeUploadFailure(ctx, err)
 	}
@@ -99,6 +99,10 @@ func toAPIUpload(v app.UploadView) (api.Upload, error) {
 		u.ExpiresAt = &v.ExpiresAt
 	case domain.UploadReady:
 		u.CompletedAt = &v.CompletedAt
+		if v.Blocked {
+			u.Blocked = &v.Blocked // and no download URL: it is not served
+			break
+		}
 		u.DownloadUrl = &v.DownloadURL
 		u.DownloadExpiresAt = &v.DownloadExpiresAt
 	case domain.UploadRejected:

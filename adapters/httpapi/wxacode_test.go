@@ -202,7 +202,7 @@ func TestWxaCode_ARevokedAccessTokenIsRenewedAndTheCodeMade(t *testing.T) {
 func TestWxaCode_APasswordLoginHasNoMiniProgram(t *testing.T) {
 	e := newEnv(t)
 	l := e.register(t, "qr-bob", "qr-bob@example.com", "correct horse battery staple")
-	wantProblem(t, wxaCode(e.api, l.AccessToken, map[string]any{"scene": "a"}), http.StatusForbidden, domain.CodeWeChatSessionRequired)
+	wantProblem(t, wxaCode(e.api, l.AccessToken, map[string]any{"scene": "a"}), http.StatusForbidden, domain.CodeWeChatLoginRequired)
 	if n := e.wxaCalls(); n != 0 {
 		t.Fatalf("%d WeChat calls, want none", n)
 	}

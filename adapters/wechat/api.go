@@ -45,6 +45,9 @@ type TokenSource interface {
 type API struct {
 	c      *Client
 	tokens TokenSource
+	// home is set behind Cloud Hosting's open-API service (openapi.go):
+	// the environment's own app, called with no from_appid.
+	home domain.AppID
 }
 
 // API returns the caller of token-bearing APIs that gets its tokens from
@@ -95,6 +98,12 @@ func (e *ErrcodeError) DomainError() *domain.Error {
 	case 40013, 40125, 41002, 41004:
 		d.Code = domain.CodeWeChatMisconfigured
 		d.Message = fmt.Sprintf("WeChat refused this server's app credentials (errcode %d).", e.Code)
+	case 41001: // only a call with no token gets it: Cloud Hosting's open-API service did not add one
+		d.Code = domain.CodeWeChatMisconfigured
+		d.Message = "WeChat got no access token (errcode 41001): switch on Cloud Hosting's open-API service (开放接口服务) and deploy a new version."
+	case 48001: // api unauthorized: on Cloud Hosting, the API is not on the open-API allow-list
+		d.Code = domain.CodeWeChatMisconfigured
+		d.Message = fmt.Sprintf("WeChat refused %s for this app (errcode 48001): on Cloud Hosting, add it to the open-API allow-list (微信令牌权限配置).", e.API)
 	default:
 		d.Code = domain.CodeWeChatBadResponse
 		d.Message = fmt.Sprintf("WeChat answered %s with an unexpected error (errcode %d).", e.API, e.Code)
@@ -139,7 +148,7 @@ func (a *API) Post(ctx context.Context, app domain.AppID, api, path string, in a
 	if err != nil {
 		return Reply{}, fmt.Errorf("wechat %s: access token: %w", api, err)
 	}
-	r, code, err := a.send(ctx, api, path, tok, body)
+	r, code, err := a.send(ctx, app, api, path, tok, body)
 	if err != nil || !isTokenErrcode(code) {
 		return r, err
 	}
@@ -147,7 +156,7 @@ func (a *API) Post(ctx context.Context, app domain.AppID, api, path string, in a
 	if err != nil {
 		return Reply{}, fmt.Errorf("wechat %s: renew access token after errcode %d: %w", api, code, err)
 	}
-	r, code, err = a.send(ctx, api, path, tok, body)
+	r, code, err = a.send(ctx, app, api, path, tok, body)
 	if err == nil && isTokenErrcode(code) {
 		return Reply{}, &domain.Error{Code: domain.CodeWeChatBusy, RetryAfter: busyRetry,
 			Message: "WeChat refused this server's access token twice; try again shortly.",
@@ -158,13 +167,15 @@ func (a *API) Post(ctx context.Context, app domain.AppID, api, path string, in a
 
 // send makes one request. A token errcode comes back as code with a nil
 // error so that Post can retry; other errcodes are *ErrcodeError.
-func (a *API) send(ctx context.Context, api, path, tok string, body []byte) (Reply, int, error) {
+func (a *API) send(ctx context.Context, app domain.AppID, api, path, tok string, body []byte) (Reply, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.c.timeout)
 	defer cancel()
 
 	u := a.c.base.JoinPath(path)
 	if tok != "" {
 		u.RawQuery = url.Values{"access_token": {tok}}.Encode()
+	} else if a.home != "" && app != a.home {
+		u.RawQuery = url.Values{"from_appid": {string(app)}}.Encode()
 	}
 	scrub := scrubber{secret: tok}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))

@@ -19,6 +19,10 @@ export type {
   FileUploadRequest,
 } from './transport';
 export type { ApiResponse, ApiResult, BinaryBody, BinaryOperation, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
+export { isWeChatSessionStale, wechatDataBody, WECHAT_SESSION_STALE } from './wechatdata';
+export type { GroupEnterInfo, OpenedWeChatData, ShareInfo, WeChatDataWatermark, WeRunData, WxOpenData, WxOpenDataSource } from './wechatdata';
+export { callContainerTransport, createCloudRunClient } from './cloudrun';
+export type { CallContainerOption, CallContainerTransportOptions, CloudRunClientOptions, WxCloudApi } from './cloudrun';
 export { createWxClient, utf8, wxLoginCode, wxTransport } from './wx';
 export type { WxApi, WxClientOptions, WxTransportOptions } from './wx';
 export type * from './schema.gen';

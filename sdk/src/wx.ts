@@ -87,22 +87,7 @@ export function wxTransport(w: Pick<WxApi, 'request' | 'uploadFile'>, options: W
           dataType: 'text',
           responseType: binary ? 'arraybuffer' : 'text',
           timeout: options.timeout,
-          success: (res) => {
-            const headers = lowerKeys(res.header);
-            if (isArrayBuffer(res.data)) {
-              if (!isTextType(headers['content-type'])) {
-                resolve({ status: res.statusCode, headers, body: '', bytes: res.data });
-              } else {
-                resolve({ status: res.statusCode, headers, body: utf8(res.data) });
-              }
-              return;
-            }
-            resolve({
-              status: res.statusCode,
-              headers,
-              body: typeof res.data === 'string' ? res.data : JSON.stringify(res.data),
-            });
-          },
+          success: (res) => resolve(wxResponse(res)),
           fail: (err) => reject(ApiProblem.network(err.errMsg)),
         });
       });
@@ -176,6 +161,20 @@ function globalWx(): WxApi {
 
 function toArrayBuffer(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+/**
+ * wxResponse turns a wx.request (or wx.cloud.callContainer) answer into
+ * an HttpResponse: bytes (responseType 'arraybuffer') stay bytes unless
+ * they are text, such as a problem document, which is decoded.
+ */
+export function wxResponse(res: { statusCode: number; header: Record<string, unknown>; data: unknown }): HttpResponse {
+  const headers = lowerKeys(res.header);
+  const status = res.statusCode;
+  if (isArrayBuffer(res.data)) {
+    return isTextType(headers['content-type']) ? { status, headers, body: utf8(res.data) } : { status, headers, body: '', bytes: res.data };
+  }
+  return { status, headers, body: typeof res.data === 'string' ? res.data : res.data === undefined ? '' : JSON.stringify(res.data) };
 }
 
 function isArrayBuffer(v: unknown): v is ArrayBuffer {

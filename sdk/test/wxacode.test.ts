@@ -6,7 +6,7 @@
 // openapi.yaml, images by their first bytes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiProblem, createWxClient, fetchTransport, isApiProblem, utf8, type FetchLike } from '../src';
+import { ApiProblem, callContainerTransport, createWxClient, fetchTransport, isApiProblem, utf8, type CallContainerOption, type FetchLike } from '../src';
 import { baseUrl, nodeClient, uniqueName } from './support/env';
 import { wxShim } from './support/wxshim';
 
@@ -88,7 +88,7 @@ describe('mini-program codes', () => {
     await c.register({ username: name, email: `${name}@example.com`, password: 'correct horse battery staple' });
     const p = await problem(c.POST('/v1/wxacode', { body: { scene: scene() } }));
     assert.equal(p.status, 403);
-    assert.equal(p.code, 'wechat_session_required');
+    assert.equal(p.code, 'wechat_login_required');
   });
 
   it('mini-program: wx.request with responseType arraybuffer gives the image; a problem still arrives as ApiProblem', async () => {
@@ -154,5 +154,31 @@ describe('fetchTransport with responseType arraybuffer', () => {
   });
   it('refuses a fetch that cannot give bytes rather than corrupt the image', async () => {
     await assert.rejects(fetchTransport({ fetch: answer('image/png', false) }).request(req), /arrayBuffer/);
+  });
+});
+
+describe('callContainer transport with responseType arraybuffer', () => {
+  // A wx.cloud answering every call with the given type and bytes.
+  const cloud = (contentType: string, bytes: number[], seen: CallContainerOption[]) => ({
+    callContainer(o: CallContainerOption) {
+      seen.push(o);
+      queueMicrotask(() => o.success?.({ statusCode: 200, header: { 'Content-Type': contentType }, data: new Uint8Array(bytes).buffer, errMsg: 'ok' }));
+    },
+  });
+  const req = { method: 'POST' as const, url: '/v1/wxacode', headers: {}, body: '{"scene":"a"}', responseType: 'arraybuffer' as const };
+
+  it('asks callContainer for bytes and keeps an image as bytes', async () => {
+    const seen: CallContainerOption[] = [];
+    const res = await callContainerTransport(cloud('image/png', PNG, seen), { env: 'prod-1', service: 'api' }).request(req);
+    assert.equal(seen[0].responseType, 'arraybuffer');
+    assert.ok(res.bytes && startsWith(res.bytes, PNG));
+    assert.equal(res.body, '');
+  });
+  it('decodes a problem document that came as bytes', async () => {
+    const seen: CallContainerOption[] = [];
+    const doc = [...Buffer.from('{"code":"wxacode_page_not_found","detail":"页面"}')];
+    const res = await callContainerTransport(cloud('application/problem+json', doc, seen), { env: 'prod-1', service: 'api' }).request(req);
+    assert.equal(res.body, '{"code":"wxacode_page_not_found","detail":"页面"}');
+    assert.equal(res.bytes, undefined);
   });
 });

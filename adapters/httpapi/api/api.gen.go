@@ -110,6 +110,129 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for ModerationDecisionAction.
+const (
+	ActionApprove ModerationDecisionAction = "approve"
+	ActionRemove  ModerationDecisionAction = "remove"
+)
+
+// Valid indicates whether the value is a known member of the ModerationDecisionAction enum.
+func (e ModerationDecisionAction) Valid() bool {
+	switch e {
+	case ActionApprove:
+		return true
+	case ActionRemove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemField.
+const (
+	ModerationItemFieldAttachment ModerationItemField = "attachment"
+	ModerationItemFieldAvatar     ModerationItemField = "avatar"
+	ModerationItemFieldBio        ModerationItemField = "bio"
+	ModerationItemFieldNickname   ModerationItemField = "nickname"
+	ModerationItemFieldTodoNotes  ModerationItemField = "todo_notes"
+	ModerationItemFieldTodoTitle  ModerationItemField = "todo_title"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemField enum.
+func (e ModerationItemField) Valid() bool {
+	switch e {
+	case ModerationItemFieldAttachment:
+		return true
+	case ModerationItemFieldAvatar:
+		return true
+	case ModerationItemFieldBio:
+		return true
+	case ModerationItemFieldNickname:
+		return true
+	case ModerationItemFieldTodoNotes:
+		return true
+	case ModerationItemFieldTodoTitle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemSubject.
+const (
+	ModerationItemSubjectProfile ModerationItemSubject = "profile"
+	ModerationItemSubjectTodo    ModerationItemSubject = "todo"
+	ModerationItemSubjectUpload  ModerationItemSubject = "upload"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemSubject enum.
+func (e ModerationItemSubject) Valid() bool {
+	switch e {
+	case ModerationItemSubjectProfile:
+		return true
+	case ModerationItemSubjectTodo:
+		return true
+	case ModerationItemSubjectUpload:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemVerdict.
+const (
+	VerdictPass      ModerationItemVerdict = "pass"
+	VerdictPending   ModerationItemVerdict = "pending"
+	VerdictReview    ModerationItemVerdict = "review"
+	VerdictRisky     ModerationItemVerdict = "risky"
+	VerdictUnchecked ModerationItemVerdict = "unchecked"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemVerdict enum.
+func (e ModerationItemVerdict) Valid() bool {
+	switch e {
+	case VerdictPass:
+		return true
+	case VerdictPending:
+		return true
+	case VerdictReview:
+		return true
+	case VerdictRisky:
+		return true
+	case VerdictUnchecked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationStatus.
+const (
+	ModerationApproved ModerationStatus = "approved"
+	ModerationCleared  ModerationStatus = "cleared"
+	ModerationOpen     ModerationStatus = "open"
+	ModerationPending  ModerationStatus = "pending"
+	ModerationRemoved  ModerationStatus = "removed"
+)
+
+// Valid indicates whether the value is a known member of the ModerationStatus enum.
+func (e ModerationStatus) Valid() bool {
+	switch e {
+	case ModerationApproved:
+		return true
+	case ModerationCleared:
+		return true
+	case ModerationOpen:
+		return true
+	case ModerationPending:
+		return true
+	case ModerationRemoved:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Priority.
 const (
 	PriorityHigh   Priority = "high"
@@ -391,6 +514,77 @@ type LoginResponse struct {
 	User         User         `json:"user"`
 }
 
+// ModerationDecision defines model for ModerationDecision.
+type ModerationDecision struct {
+	Action ModerationDecisionAction `json:"action"`
+}
+
+// ModerationDecisionAction defines model for ModerationDecision.Action.
+type ModerationDecisionAction string
+
+// ModerationItem defines model for ModerationItem.
+type ModerationItem struct {
+	// AppId The mini-program whose openid the check used; absent when the author has no WeChat identity.
+	AppId *string `json:"app_id,omitempty"`
+
+	// Content The text that was checked (empty for an image).
+	Content   string              `json:"content"`
+	CreatedAt time.Time           `json:"created_at"`
+	Field     ModerationItemField `json:"field"`
+	Id        openapi_types.UUID  `json:"id"`
+
+	// Label WeChat's label (100 normal, 10001 ads, 20001 politics, 20002 porn, 20003 abuse, 20006 crime, 20008 fraud, 20012 vulgar, 20013 copyright, 21000 other); 0 when none.
+	Label int `json:"label"`
+
+	// Reason Why an item is `unchecked` (`no_wechat_identity`, or the problem code of WeChat's failure); empty otherwise.
+	Reason string `json:"reason"`
+
+	// Status `pending`: an image check waits for WeChat's verdict. `open`:
+	// flagged, waiting for an admin. `cleared`: WeChat passed the image.
+	// `approved`, `removed`: an admin decided.
+	Status ModerationStatus `json:"status"`
+
+	// Subject What was checked.
+	Subject ModerationItemSubject `json:"subject"`
+
+	// SubjectId The user (profile), task or upload.
+	SubjectId openapi_types.UUID `json:"subject_id"`
+
+	// TraceId WeChat's trace_id of the check, for WeChat support; empty when none.
+	TraceId   string    `json:"trace_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// UserId The author.
+	UserId openapi_types.UUID `json:"user_id"`
+
+	// Verdict WeChat's `suggest`, `pending` while an image check runs, or
+	// `unchecked` when no verdict could be had (`reason` says why).
+	Verdict ModerationItemVerdict `json:"verdict"`
+}
+
+// ModerationItemField defines model for ModerationItem.Field.
+type ModerationItemField string
+
+// ModerationItemSubject What was checked.
+type ModerationItemSubject string
+
+// ModerationItemVerdict WeChat's `suggest`, `pending` while an image check runs, or
+// `unchecked` when no verdict could be had (`reason` says why).
+type ModerationItemVerdict string
+
+// ModerationPage defines model for ModerationPage.
+type ModerationPage struct {
+	Items []ModerationItem `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// ModerationStatus `pending`: an image check waits for WeChat's verdict. `open`:
+// flagged, waiting for an admin. `cleared`: WeChat passed the image.
+// `approved`, `removed`: an admin decided.
+type ModerationStatus string
+
 // PasswordChangeRequest defines model for PasswordChangeRequest.
 type PasswordChangeRequest struct {
 	// CurrentPassword Required when the account has a password; refused (`not_allowed`) when it has none.
@@ -417,6 +611,36 @@ type PasswordLoginRequest struct {
 
 	// Password Example: correct horse battery staple
 	Password string `json:"password"`
+}
+
+// Phone The account's phone number as WeChat verified it (`POST /v1/me/phone`).
+// Present only when one is bound. Read-only here.
+type Phone struct {
+	// BoundAt When the number was bound.
+	BoundAt time.Time `json:"bound_at"`
+
+	// CountryCode The country calling code, without `+` (`countryCode`).
+	//
+	// Example: 86
+	CountryCode string `json:"country_code"`
+
+	// PhoneNumber The number as WeChat gives it (`phoneNumber`); a number outside mainland China carries its country code.
+	//
+	// Example: 13800138000
+	PhoneNumber string `json:"phone_number"`
+
+	// PurePhoneNumber The number without its country code (`purePhoneNumber`).
+	//
+	// Example: 13800138000
+	PurePhoneNumber string `json:"pure_phone_number"`
+}
+
+// PhoneBindRequest defines model for PhoneBindRequest.
+type PhoneBindRequest struct {
+	// Code The `detail.code` of the `getPhoneNumber` button's event; single use, valid about 5 minutes. Not a `wx.login` code.
+	//
+	// Example: phone-13800138000
+	Code string `json:"code"`
 }
 
 // Priority defines model for Priority.
@@ -653,12 +877,16 @@ type TokenType string
 
 // Upload defines model for Upload.
 type Upload struct {
+	// Blocked True when content security judged the image risky (or an admin
+	// removed it): it is no longer served (no `download_url`, and an
+	// avatar's link answers 404) and cannot be used again.
+	Blocked           *bool      `json:"blocked,omitempty"`
 	CompletedAt       *time.Time `json:"completed_at,omitempty"`
 	ContentType       string     `json:"content_type"`
 	CreatedAt         time.Time  `json:"created_at"`
 	DownloadExpiresAt *time.Time `json:"download_expires_at,omitempty"`
 
-	// DownloadUrl A ready upload's short-lived download URL.
+	// DownloadUrl A ready upload's short-lived download URL; absent when `blocked`.
 	DownloadUrl *string `json:"download_url,omitempty"`
 
 	// ExpiresAt When a pending upload is deleted if not completed.
@@ -758,6 +986,10 @@ type User struct {
 	Id          openapi_types.UUID `json:"id"`
 	Nickname    string             `json:"nickname"`
 
+	// Phone The account's phone number as WeChat verified it (`POST /v1/me/phone`).
+	// Present only when one is bound. Read-only here.
+	Phone *Phone `json:"phone,omitempty"`
+
 	// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
 	Role      Role      `json:"role"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -774,6 +1006,44 @@ type UserPage struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// WeChatData defines model for WeChatData.
+type WeChatData struct {
+	// Data The decrypted object exactly as WeChat wrote it, its own
+	// `watermark` included. Its members depend on the API that gave
+	// it, for example `wx.getWeRunData`:
+	// `{"stepInfoList":[{"timestamp":1445866601,"step":100}],…}`,
+	// `wx.getGroupEnterInfo`: `{"opengid":"…","chat_type":3,…}`,
+	// `wx.getShareInfo`: `{"openGId":"…"}`.
+	//
+	//
+	// Example: {"stepInfoList":[{"step":100,"timestamp":1445866601},{"step":120,"timestamp":1445876601}],"watermark":{"appid":"wx0000000000000000","timestamp":1445876699}}
+	Data map[string]interface{} `json:"data"`
+
+	// Watermark The watermark the server checked.
+	Watermark WeChatWatermark `json:"watermark"`
+}
+
+// WeChatDataRequest The fields a WeChat open-data API hands the mini-program, renamed:
+// `encryptedData` → `encrypted_data`, `iv`, `rawData` → `raw_data`,
+// `signature`. `raw_data` and `signature` go together or not at all.
+type WeChatDataRequest struct {
+	// EncryptedData `encryptedData`: base64 (standard alphabet, padded) of the AES-128-CBC ciphertext.
+	//
+	// Example: CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==
+	EncryptedData string `json:"encrypted_data"`
+
+	// Iv `iv`: base64 of the 16-byte initialisation vector.
+	//
+	// Example: r7BXXKkLb8qrSNn05n0qiA==
+	Iv string `json:"iv"`
+
+	// RawData `rawData`, when WeChat gave it (the signed, unencrypted part), exactly as received.
+	RawData *string `json:"raw_data,omitempty"`
+
+	// Signature `signature`, when WeChat gave it: `hex(sha1(rawData + session_key))`.
+	Signature *string `json:"signature,omitempty"`
+}
+
 // WeChatLoginRequest defines model for WeChatLoginRequest.
 type WeChatLoginRequest struct {
 	// Appid The mini-program's AppID. Required only when the deployment serves
@@ -787,6 +1057,19 @@ type WeChatLoginRequest struct {
 	//
 	// Example: dev-alice
 	Code string `json:"code"`
+}
+
+// WeChatWatermark The watermark the server checked.
+type WeChatWatermark struct {
+	// Appid The mini-program the data was issued for (the caller's).
+	//
+	// Example: wx0000000000000000
+	Appid string `json:"appid"`
+
+	// Timestamp When WeChat issued the data, in Unix seconds.
+	//
+	// Example: 1445876699
+	Timestamp int64 `json:"timestamp"`
 }
 
 // WxaCodeRequest A field left out takes WeChat's default (given in its description);
@@ -877,6 +1160,9 @@ type PayloadTooLarge = Problem
 // PreconditionFailed RFC 9457 problem details with a stable machine code.
 type PreconditionFailed = Problem
 
+// PushRefused RFC 9457 problem details with a stable machine code.
+type PushRefused = Problem
+
 // ServiceUnavailable RFC 9457 problem details with a stable machine code.
 type ServiceUnavailable = Problem
 
@@ -892,9 +1178,21 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListModerationParams defines parameters for ListModeration.
+type ListModerationParams struct {
+	// Status Only items with this status; absent means `open`, the ones waiting for an admin.
+	Status *ModerationStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
-	// Q Part of a nickname, username or email (case-insensitive), or a whole user id.
+	// Q Part of a nickname, username or email (case-insensitive), a whole user id, or a whole phone number with or without its country code (`13800138000`, `+86 138-0013-8000`).
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Role Only users with this role.
@@ -905,6 +1203,33 @@ type ListUsersParams struct {
 
 	// Cursor The `next_cursor` of the previous page; opaque.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// LoginWithCloudRunParams defines parameters for LoginWithCloudRun.
+type LoginWithCloudRunParams struct {
+	// XWXSOURCE What triggered the call (`wx_client`, `wx_devtools`, ...). Set by the gateway.
+	XWXSOURCE *string `json:"X-WX-SOURCE,omitempty"`
+
+	// XWXAPPID The AppID of the mini-program whose environment serves the call. Set by the gateway.
+	XWXAPPID *string `json:"X-WX-APPID,omitempty"`
+
+	// XWXOPENID The caller's openid in that mini-program. Set by the gateway.
+	XWXOPENID *string `json:"X-WX-OPENID,omitempty"`
+
+	// XWXUNIONID The caller's unionid, when WeChat gives one. Set by the gateway.
+	XWXUNIONID *string `json:"X-WX-UNIONID,omitempty"`
+
+	// XWXFROMAPPID On resource sharing, the AppID of the calling mini-program. Set by the gateway.
+	XWXFROMAPPID *string `json:"X-WX-FROM-APPID,omitempty"`
+
+	// XWXFROMOPENID On resource sharing, the caller's openid in the calling mini-program. Set by the gateway.
+	XWXFROMOPENID *string `json:"X-WX-FROM-OPENID,omitempty"`
+
+	// XWXFROMUNIONID On resource sharing, the caller's unionid, when WeChat gives one. Set by the gateway.
+	XWXFROMUNIONID *string `json:"X-WX-FROM-UNIONID,omitempty"`
+
+	// XWXENV The Cloud Hosting environment's id. Set by the gateway.
+	XWXENV *string `json:"X-WX-ENV,omitempty"`
 }
 
 // LocalStorageGetParams defines parameters for LocalStorageGet.
@@ -1000,6 +1325,45 @@ type UpdateTodoParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// VerifyWeChatPushURLParams defines parameters for VerifyWeChatPushURL.
+type VerifyWeChatPushURLParams struct {
+	// Echostr What to answer; printable ASCII.
+	Echostr string `form:"echostr" json:"echostr"`
+
+	// Signature WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+	// sorted and concatenated)). Required on the URL check and on a
+	// plaintext delivery; missing or wrong answers 401.
+	Signature *string `form:"signature,omitempty" json:"signature,omitempty"`
+
+	// Timestamp Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`.
+	Timestamp *string `form:"timestamp,omitempty" json:"timestamp,omitempty"`
+	Nonce     *string `form:"nonce,omitempty" json:"nonce,omitempty"`
+}
+
+// ReceiveWeChatPushParams defines parameters for ReceiveWeChatPush.
+type ReceiveWeChatPushParams struct {
+	// EncryptType `aes` for an encrypted delivery.
+	EncryptType *string `form:"encrypt_type,omitempty" json:"encrypt_type,omitempty"`
+
+	// MsgSignature An encrypted delivery's signature, over the Token, `timestamp`, `nonce` and the body's `Encrypt`.
+	MsgSignature *string `form:"msg_signature,omitempty" json:"msg_signature,omitempty"`
+
+	// Openid Sent by WeChat with some messages; not trusted, not used.
+	Openid *string `form:"openid,omitempty" json:"openid,omitempty"`
+
+	// Signature WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+	// sorted and concatenated)). Required on the URL check and on a
+	// plaintext delivery; missing or wrong answers 401.
+	Signature *string `form:"signature,omitempty" json:"signature,omitempty"`
+
+	// Timestamp Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`.
+	Timestamp *string `form:"timestamp,omitempty" json:"timestamp,omitempty"`
+	Nonce     *string `form:"nonce,omitempty" json:"nonce,omitempty"`
+}
+
+// ResolveModerationJSONRequestBody defines body for ResolveModeration for application/json ContentType.
+type ResolveModerationJSONRequestBody = ModerationDecision
+
 // LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
 type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
 
@@ -1021,8 +1385,14 @@ type UpdateMeJSONRequestBody = ProfilePatch
 // SetMyPasswordJSONRequestBody defines body for SetMyPassword for application/json ContentType.
 type SetMyPasswordJSONRequestBody = PasswordChangeRequest
 
+// BindMyPhoneJSONRequestBody defines body for BindMyPhone for application/json ContentType.
+type BindMyPhoneJSONRequestBody = PhoneBindRequest
+
 // BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
 type BindMyWeChatJSONRequestBody = WeChatLoginRequest
+
+// DecryptWeChatDataJSONRequestBody defines body for DecryptWeChatData for application/json ContentType.
+type DecryptWeChatDataJSONRequestBody = WeChatDataRequest
 
 // CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
 type CreateTodoJSONRequestBody = TodoCreate
@@ -1050,9 +1420,18 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListModeration List content flagged by content security
+	// (GET /v1/admin/moderation)
+	ListModeration(c *gin.Context, params ListModerationParams)
+	// ResolveModeration Decide a flagged item
+	// (POST /v1/admin/moderation/{id}/resolve)
+	ResolveModeration(c *gin.Context, id openapi_types.UUID)
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
+	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
+	// (POST /v1/auth/cloudrun)
+	LoginWithCloudRun(c *gin.Context, params LoginWithCloudRunParams)
 	// LoginWithPassword Log in with a username or email and a password
 	// (POST /v1/auth/login)
 	LoginWithPassword(c *gin.Context)
@@ -1101,9 +1480,18 @@ type ServerInterface interface {
 	// SetMyPassword Set or change my password
 	// (PUT /v1/me/password)
 	SetMyPassword(c *gin.Context)
+	// UnbindMyPhone Remove my phone number
+	// (DELETE /v1/me/phone)
+	UnbindMyPhone(c *gin.Context)
+	// BindMyPhone Bind my phone number (getPhoneNumber button)
+	// (POST /v1/me/phone)
+	BindMyPhone(c *gin.Context)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(c *gin.Context)
+	// DecryptWeChatData Check and decrypt my WeChat open data
+	// (POST /v1/me/wechat-data)
+	DecryptWeChatData(c *gin.Context)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(c *gin.Context, params ListTodosParams)
@@ -1137,6 +1525,12 @@ type ServerInterface interface {
 	// CompleteUpload Confirm that the file arrived
 	// (POST /v1/uploads/{id}/complete)
 	CompleteUpload(c *gin.Context, id UploadID)
+	// VerifyWeChatPushURL WeChat's check of the push URL
+	// (GET /v1/wechat/push/{appid})
+	VerifyWeChatPushURL(c *gin.Context, appid string, params VerifyWeChatPushURLParams)
+	// ReceiveWeChatPush Receive a pushed message (消息推送)
+	// (POST /v1/wechat/push/{appid})
+	ReceiveWeChatPush(c *gin.Context, appid string, params ReceiveWeChatPushParams)
 	// CreateWxaCode A mini-program code (小程序码) for a page and scene
 	// (POST /v1/wxacode)
 	CreateWxaCode(c *gin.Context)
@@ -1188,6 +1582,80 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	}
 
 	siw.Handler.GetReady(c)
+}
+
+// ListModeration operation middleware
+func (siw *ServerInterfaceWrapper) ListModeration(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListModerationParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", query, &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	if _, found := query["limit"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	if _, found := query["cursor"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListModeration(c, params)
+}
+
+// ResolveModeration operation middleware
+func (siw *ServerInterfaceWrapper) ResolveModeration(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResolveModeration(c, id)
 }
 
 // ListUsers operation middleware
@@ -1247,6 +1715,179 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 	}
 
 	siw.Handler.ListUsers(c, params)
+}
+
+// LoginWithCloudRun operation middleware
+func (siw *ServerInterfaceWrapper) LoginWithCloudRun(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LoginWithCloudRunParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-WX-SOURCE" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-SOURCE")]; found {
+		var XWXSOURCE string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-SOURCE, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-SOURCE", valueList[0], &XWXSOURCE, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-SOURCE: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXSOURCE = &XWXSOURCE
+
+	}
+
+	// ------------- Optional header parameter "X-WX-APPID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-APPID")]; found {
+		var XWXAPPID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-APPID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-APPID", valueList[0], &XWXAPPID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-APPID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXAPPID = &XWXAPPID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-OPENID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-OPENID")]; found {
+		var XWXOPENID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-OPENID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-OPENID", valueList[0], &XWXOPENID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-OPENID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXOPENID = &XWXOPENID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-UNIONID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-UNIONID")]; found {
+		var XWXUNIONID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-UNIONID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-UNIONID", valueList[0], &XWXUNIONID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-UNIONID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXUNIONID = &XWXUNIONID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-APPID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-APPID")]; found {
+		var XWXFROMAPPID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-APPID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-APPID", valueList[0], &XWXFROMAPPID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-APPID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMAPPID = &XWXFROMAPPID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-OPENID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-OPENID")]; found {
+		var XWXFROMOPENID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-OPENID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-OPENID", valueList[0], &XWXFROMOPENID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-OPENID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMOPENID = &XWXFROMOPENID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-UNIONID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-UNIONID")]; found {
+		var XWXFROMUNIONID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-UNIONID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-UNIONID", valueList[0], &XWXFROMUNIONID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-UNIONID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMUNIONID = &XWXFROMUNIONID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-ENV" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-ENV")]; found {
+		var XWXENV string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-ENV, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-ENV", valueList[0], &XWXENV, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-ENV: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXENV = &XWXENV
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LoginWithCloudRun(c, params)
 }
 
 // LoginWithPassword operation middleware
@@ -1561,6 +2202,32 @@ func (siw *ServerInterfaceWrapper) SetMyPassword(c *gin.Context) {
 	siw.Handler.SetMyPassword(c)
 }
 
+// UnbindMyPhone operation middleware
+func (siw *ServerInterfaceWrapper) UnbindMyPhone(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UnbindMyPhone(c)
+}
+
+// BindMyPhone operation middleware
+func (siw *ServerInterfaceWrapper) BindMyPhone(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.BindMyPhone(c)
+}
+
 // BindMyWeChat operation middleware
 func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
 
@@ -1572,6 +2239,19 @@ func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
 	}
 
 	siw.Handler.BindMyWeChat(c)
+}
+
+// DecryptWeChatData operation middleware
+func (siw *ServerInterfaceWrapper) DecryptWeChatData(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DecryptWeChatData(c)
 }
 
 // ListTodos operation middleware
@@ -2009,6 +2689,164 @@ func (siw *ServerInterfaceWrapper) CompleteUpload(c *gin.Context) {
 	siw.Handler.CompleteUpload(c, id)
 }
 
+// VerifyWeChatPushURL operation middleware
+func (siw *ServerInterfaceWrapper) VerifyWeChatPushURL(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "appid" -------------
+	var appid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "appid", c.Param("appid"), &appid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params VerifyWeChatPushURLParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Required query parameter "echostr" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "echostr", query, &params.Echostr, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter echostr: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "signature" -------------
+
+	if _, found := query["signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "signature", query, &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "timestamp" -------------
+
+	if _, found := query["timestamp"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "timestamp", query, &params.Timestamp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter timestamp: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "nonce" -------------
+
+	if _, found := query["nonce"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "nonce", query, &params.Nonce, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter nonce: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VerifyWeChatPushURL(c, appid, params)
+}
+
+// ReceiveWeChatPush operation middleware
+func (siw *ServerInterfaceWrapper) ReceiveWeChatPush(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "appid" -------------
+	var appid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "appid", c.Param("appid"), &appid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReceiveWeChatPushParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "encrypt_type" -------------
+
+	if _, found := query["encrypt_type"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "encrypt_type", query, &params.EncryptType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter encrypt_type: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "msg_signature" -------------
+
+	if _, found := query["msg_signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "msg_signature", query, &params.MsgSignature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter msg_signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "openid" -------------
+
+	if _, found := query["openid"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "openid", query, &params.Openid, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter openid: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "signature" -------------
+
+	if _, found := query["signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "signature", query, &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "timestamp" -------------
+
+	if _, found := query["timestamp"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "timestamp", query, &params.Timestamp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter timestamp: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "nonce" -------------
+
+	if _, found := query["nonce"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "nonce", query, &params.Nonce, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter nonce: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReceiveWeChatPush(c, appid, params)
+}
+
 // CreateWxaCode operation middleware
 func (siw *ServerInterfaceWrapper) CreateWxaCode(c *gin.Context) {
 
@@ -2050,6 +2888,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/cloudrun", wrapper.LoginWithCloudRun)
 	router.POST(options.BaseURL+"/v1/auth/register", wrapper.RegisterWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/login", wrapper.LoginWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
@@ -2060,8 +2899,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.DELETE(options.BaseURL+"/v1/me/phone", wrapper.UnbindMyPhone)
+	router.POST(options.BaseURL+"/v1/me/phone", wrapper.BindMyPhone)
 	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
 	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
+	router.POST(options.BaseURL+"/v1/me/wechat-data", wrapper.DecryptWeChatData)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
 	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
 	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
@@ -2077,6 +2919,10 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/local-storage", wrapper.LocalStorageGet)
 	router.POST(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePost)
 	router.PUT(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePut)
+	router.GET(options.BaseURL+"/v1/admin/moderation", wrapper.ListModeration)
+	router.POST(options.BaseURL+"/v1/admin/moderation/:id/resolve", wrapper.ResolveModeration)
+	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
+	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
 	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
@@ -2103,6 +2949,8 @@ type NotFoundApplicationProblemPlusJSONResponse Problem
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+
+type PushRefusedApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -2236,6 +3084,265 @@ func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyRespo
 	return err
 }
 
+type ListModerationRequestObject struct {
+	Params ListModerationParams
+}
+
+type ListModerationResponseObject interface {
+	VisitListModerationResponse(w http.ResponseWriter) error
+}
+
+type ListModeration200JSONResponse ModerationPage
+
+func (response ListModeration200JSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration400ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration401ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration403ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration500ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration503ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModerationRequestObject struct {
+	Id   openapi_types.UUID `json:"id"`
+	Body *ResolveModerationJSONRequestBody
+}
+
+type ResolveModerationResponseObject interface {
+	VisitResolveModerationResponse(w http.ResponseWriter) error
+}
+
+type ResolveModeration200JSONResponse ModerationItem
+
+func (response ResolveModeration200JSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration400ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration401ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration403ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration404ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration413ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration415ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration500ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration503ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -2327,6 +3434,127 @@ type ListUsers503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRunRequestObject struct {
+	Params LoginWithCloudRunParams
+}
+
+type LoginWithCloudRunResponseObject interface {
+	VisitLoginWithCloudRunResponse(w http.ResponseWriter) error
+}
+
+type LoginWithCloudRun200JSONResponse LoginResponse
+
+func (response LoginWithCloudRun200JSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun400ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun401ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun404ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun409ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun500ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun503ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4197,6 +5425,314 @@ func (response SetMyPassword503ApplicationProblemPlusJSONResponse) VisitSetMyPas
 	return err
 }
 
+type UnbindMyPhoneRequestObject struct {
+}
+
+type UnbindMyPhoneResponseObject interface {
+	VisitUnbindMyPhoneResponse(w http.ResponseWriter) error
+}
+
+type UnbindMyPhone200JSONResponse User
+
+func (response UnbindMyPhone200JSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone401ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone404ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone500ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone503ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhoneRequestObject struct {
+	Body *BindMyPhoneJSONRequestBody
+}
+
+type BindMyPhoneResponseObject interface {
+	VisitBindMyPhoneResponse(w http.ResponseWriter) error
+}
+
+type BindMyPhone200JSONResponse User
+
+func (response BindMyPhone200JSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone400ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone401ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone403ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone404ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone413ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone415ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone422ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone429ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone500ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone502ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone503ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone504ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BindMyWeChatRequestObject struct {
 	Body *BindMyWeChatJSONRequestBody
 }
@@ -4413,6 +5949,169 @@ func (response BindMyWeChat504ApplicationProblemPlusJSONResponse) VisitBindMyWeC
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatDataRequestObject struct {
+	Body *DecryptWeChatDataJSONRequestBody
+}
+
+type DecryptWeChatDataResponseObject interface {
+	VisitDecryptWeChatDataResponse(w http.ResponseWriter) error
+}
+
+type DecryptWeChatData200JSONResponse WeChatData
+
+func (response DecryptWeChatData200JSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData400ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData401ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData403ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData403ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData409ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData409ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData413ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData415ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData422ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData422ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData500ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData503ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5068,6 +6767,22 @@ func (response UpdateTodo415ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo422ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5875,6 +7590,207 @@ func (response CompleteUpload503ApplicationProblemPlusJSONResponse) VisitComplet
 	return err
 }
 
+type VerifyWeChatPushURLRequestObject struct {
+	Appid  string `json:"appid"`
+	Params VerifyWeChatPushURLParams
+}
+
+type VerifyWeChatPushURLResponseObject interface {
+	VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error
+}
+
+type VerifyWeChatPushURL200TextResponse string
+
+func (response VerifyWeChatPushURL200TextResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type VerifyWeChatPushURL400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL400ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL401ApplicationProblemPlusJSONResponse struct {
+	PushRefusedApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL401ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL404ApplicationProblemPlusJSONResponse Problem
+
+func (response VerifyWeChatPushURL404ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL500ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPushRequestObject struct {
+	Appid       string `json:"appid"`
+	Params      ReceiveWeChatPushParams
+	ContentType string
+	Body        io.Reader
+}
+
+type ReceiveWeChatPushResponseObject interface {
+	VisitReceiveWeChatPushResponse(w http.ResponseWriter) error
+}
+
+type ReceiveWeChatPush200TextResponse string
+
+func (response ReceiveWeChatPush200TextResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type ReceiveWeChatPush400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush400ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush401ApplicationProblemPlusJSONResponse struct {
+	PushRefusedApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush401ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush404ApplicationProblemPlusJSONResponse Problem
+
+func (response ReceiveWeChatPush404ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush413ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush500ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush503ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateWxaCodeRequestObject struct {
 	Body *CreateWxaCodeJSONRequestBody
 }
@@ -6142,9 +8058,18 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListModeration List content flagged by content security
+	// (GET /v1/admin/moderation)
+	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
+	// ResolveModeration Decide a flagged item
+	// (POST /v1/admin/moderation/{id}/resolve)
+	ResolveModeration(ctx context.Context, request ResolveModerationRequestObject) (ResolveModerationResponseObject, error)
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
+	// (POST /v1/auth/cloudrun)
+	LoginWithCloudRun(ctx context.Context, request LoginWithCloudRunRequestObject) (LoginWithCloudRunResponseObject, error)
 	// LoginWithPassword Log in with a username or email and a password
 	// (POST /v1/auth/login)
 	LoginWithPassword(ctx context.Context, request LoginWithPasswordRequestObject) (LoginWithPasswordResponseObject, error)
@@ -6193,9 +8118,18 @@ type StrictServerInterface interface {
 	// SetMyPassword Set or change my password
 	// (PUT /v1/me/password)
 	SetMyPassword(ctx context.Context, request SetMyPasswordRequestObject) (SetMyPasswordResponseObject, error)
+	// UnbindMyPhone Remove my phone number
+	// (DELETE /v1/me/phone)
+	UnbindMyPhone(ctx context.Context, request UnbindMyPhoneRequestObject) (UnbindMyPhoneResponseObject, error)
+	// BindMyPhone Bind my phone number (getPhoneNumber button)
+	// (POST /v1/me/phone)
+	BindMyPhone(ctx context.Context, request BindMyPhoneRequestObject) (BindMyPhoneResponseObject, error)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
+	// DecryptWeChatData Check and decrypt my WeChat open data
+	// (POST /v1/me/wechat-data)
+	DecryptWeChatData(ctx context.Context, request DecryptWeChatDataRequestObject) (DecryptWeChatDataResponseObject, error)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
@@ -6229,6 +8163,12 @@ type StrictServerInterface interface {
 	// CompleteUpload Confirm that the file arrived
 	// (POST /v1/uploads/{id}/complete)
 	CompleteUpload(ctx context.Context, request CompleteUploadRequestObject) (CompleteUploadResponseObject, error)
+	// VerifyWeChatPushURL WeChat's check of the push URL
+	// (GET /v1/wechat/push/{appid})
+	VerifyWeChatPushURL(ctx context.Context, request VerifyWeChatPushURLRequestObject) (VerifyWeChatPushURLResponseObject, error)
+	// ReceiveWeChatPush Receive a pushed message (消息推送)
+	// (POST /v1/wechat/push/{appid})
+	ReceiveWeChatPush(ctx context.Context, request ReceiveWeChatPushRequestObject) (ReceiveWeChatPushResponseObject, error)
 	// CreateWxaCode A mini-program code (小程序码) for a page and scene
 	// (POST /v1/wxacode)
 	CreateWxaCode(ctx context.Context, request CreateWxaCodeRequestObject) (CreateWxaCodeResponseObject, error)
@@ -6363,6 +8303,76 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 	}
 }
 
+// ListModeration operation middleware
+func (sh *strictHandler) ListModeration(ctx *gin.Context, params ListModerationParams) {
+	var request ListModerationRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListModeration(ctx, request.(ListModerationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListModeration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListModerationResponseObject); ok {
+		if err := validResponse.VisitListModerationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResolveModeration operation middleware
+func (sh *strictHandler) ResolveModeration(ctx *gin.Context, id openapi_types.UUID) {
+	var request ResolveModerationRequestObject
+
+	request.Id = id
+
+	var body ResolveModerationJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResolveModeration(ctx, request.(ResolveModerationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResolveModeration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResolveModerationResponseObject); ok {
+		if err := validResponse.VisitResolveModerationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 	var request ListUsersRequestObject
@@ -6382,6 +8392,32 @@ func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
 		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LoginWithCloudRun operation middleware
+func (sh *strictHandler) LoginWithCloudRun(ctx *gin.Context, params LoginWithCloudRunParams) {
+	var request LoginWithCloudRunRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginWithCloudRun(ctx, request.(LoginWithCloudRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginWithCloudRun")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LoginWithCloudRunResponseObject); ok {
+		if err := validResponse.VisitLoginWithCloudRunResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -6899,6 +8935,72 @@ func (sh *strictHandler) SetMyPassword(ctx *gin.Context) {
 	}
 }
 
+// UnbindMyPhone operation middleware
+func (sh *strictHandler) UnbindMyPhone(ctx *gin.Context) {
+	var request UnbindMyPhoneRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnbindMyPhone(ctx, request.(UnbindMyPhoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnbindMyPhone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UnbindMyPhoneResponseObject); ok {
+		if err := validResponse.VisitUnbindMyPhoneResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BindMyPhone operation middleware
+func (sh *strictHandler) BindMyPhone(ctx *gin.Context) {
+	var request BindMyPhoneRequestObject
+
+	var body BindMyPhoneJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BindMyPhone(ctx, request.(BindMyPhoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BindMyPhone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(BindMyPhoneResponseObject); ok {
+		if err := validResponse.VisitBindMyPhoneResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // BindMyWeChat operation middleware
 func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 	var request BindMyWeChatRequestObject
@@ -6934,6 +9036,48 @@ func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(BindMyWeChatResponseObject); ok {
 		if err := validResponse.VisitBindMyWeChatResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DecryptWeChatData operation middleware
+func (sh *strictHandler) DecryptWeChatData(ctx *gin.Context) {
+	var request DecryptWeChatDataRequestObject
+
+	var body DecryptWeChatDataJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DecryptWeChatData(ctx, request.(DecryptWeChatDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DecryptWeChatData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DecryptWeChatDataResponseObject); ok {
+		if err := validResponse.VisitDecryptWeChatDataResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -7301,6 +9445,63 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 	}
 }
 
+// VerifyWeChatPushURL operation middleware
+func (sh *strictHandler) VerifyWeChatPushURL(ctx *gin.Context, appid string, params VerifyWeChatPushURLParams) {
+	var request VerifyWeChatPushURLRequestObject
+
+	request.Appid = appid
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyWeChatPushURL(ctx, request.(VerifyWeChatPushURLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyWeChatPushURL")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(VerifyWeChatPushURLResponseObject); ok {
+		if err := validResponse.VisitVerifyWeChatPushURLResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReceiveWeChatPush operation middleware
+func (sh *strictHandler) ReceiveWeChatPush(ctx *gin.Context, appid string, params ReceiveWeChatPushParams) {
+	var request ReceiveWeChatPushRequestObject
+
+	request.Appid = appid
+	request.Params = params
+	request.ContentType = ctx.ContentType()
+
+	request.Body = ctx.Request.Body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReceiveWeChatPush(ctx, request.(ReceiveWeChatPushRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReceiveWeChatPush")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReceiveWeChatPushResponseObject); ok {
+		if err := validResponse.VisitReceiveWeChatPushResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateWxaCode operation middleware
 func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 	var request CreateWxaCodeRequestObject
@@ -7348,255 +9549,382 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1LdxtHtib6V+Kg6iwBdgIEH5IlcNVy0bLkki3bvBR1dW4pVcxgZgAIMxEBR0QShH111rrjOzh/oWfd",
-	"wx73sP/LWedv9Np7R+QDSICkHrSqyh5YBJAZ79jv/e1fO6mezbUSytnO6NfOVPBMGPzzySmfwL+ZsKmR",
-	"cye16ow6p1PBHLcX9yy7FMZKrRi3jDPrjFYTJpSTbskcn0RsrA1Lno3733OXThPGVYYff9BK+O8Gnagj",
-	"rvhsnovOqBN3LvfjTifq2HQqZhz6nnPnhIF+/xZ3Ll/v9h+9eT3sP3rzWdz5YyfquOUcXrTOSDXpvH0b",
-	"dZ5lYjbXTih3IuY5X4psfQrHRlihHIOhM4OPMT1mXDHBTS6FYUb8XAjr2EK6KXNTwSyfCZaUjafL/ndi",
-	"icOvxipUMeuMXnecKUTnTdvgnuuU0xjaVvXlyXMYBnSXGsGdyHChm2u0c7m743Sm7c7+eJg+yB6K/gP+",
-	"8Lx/wO8/6j/K9tP+3nh3/HD8hdg73x02xrc+nhPhzPJo7IRZH9ELkWqVWeY0W3Dp2LkYayOYM0upJoxP",
-	"uFTN6c+kkjNYgWE5damcmAjTeQudzbnhM+H84aot5Xdiud79EbsQS7bUBUunWluBh8lNpaW1gWPX5ezl",
-	"y2dfM2mZzATPexErlPy5EIzPtJrEaqmLcivtiO3CXPbu32e5gENlI5bJiXQ2Ykk/iVhyBv8bJAxO7SgZ",
-	"sGcuVuJqLo2wbO+ATXVhLOOwWkw6y8bSWMcKKwaxamzRDTdGwjTpunWijuIzeHflhDUXmF89F2ripp3R",
-	"3v37ESx4+Lwb1W/K66P+X3n/l2H/0dlg1H/z+YabMsY7uPWGJ0ADEtaFJfksiWBpOEv1bMb7VsCGwiHN",
-	"pXV4cPnE9kZwfmO1MNIJNuXzuVCWaZUvmRwzrQSbQafC0jEvjIGLGAhJl4hIrIAmcSOtVr2IidwKdrC7",
-	"N2A/4hB5fogXUxeOSYcN5RwuK/a5kMqu7khJWNrX3FOoTYu9O9w7aKxvHNvPunH82f/bfbXT+zLuvI7j",
-	"q71d+N9+P46vvhBAnrrwVISPbnmq91kPHtm0Q0AqN+zSkbILYdj+8IColNLsXGdLtpgKhWvS3EJpcfWJ",
-	"vljBugvBLxoLzfCCCXbJ80LA88lnya0XsqLtn9xqnupMP/t663GX2SDMbc7dtJqZzDpRByiJNMBQgMLX",
-	"pzfWZsZdZ9QpCnxyvfOX81zzbFP3Bf76EQfwFl62c62sQOr7Fc++4U4sOFLeVCtgmPAnn89zSUxqZ270",
-	"eS5mn/9kiWNV3f3RiHFn1PnDTiU77NCvdueY3qJOm1N9JR5PuWMcT67ImNUz4abATgpVWH6eCziDRowL",
-	"KzIGxDs1IgOJgud20HkbwbhPiJ7f5bhhi4JEIC2b8RzWG4Zo2LkR/ALkH1Pk4pAlwhhtbIJEkYjcWIo8",
-	"o+E/1mqcy/Q3G3yacwu0FwnGAvZCXOE4tYGJFSoThi348pAlqc5Ewixf2ljBkwN2xFKtAsW+oYAErVon",
-	"8zxWVjiXw153k9QvQxIxAxJI75BxYKQGDjuMRcy4zOFdxy+EilU3Cb+e4TfAqPEZ/xEb8KcLnoRXz3Wh",
-	"MuQdi6kwAhpZiHTK3RnPjeDZ8gyfgKbC9/P5ym/QrvK3k0kbK6Vh6qmQl7T79JlnS7YUjnUTevRMaXcW",
-	"HkuiWDW/59mSRgxUh011ntFBmWnrGHeOp9MZ7C4wtxlfwsirb89yOZMu6QFlfht1nmpzLrNMqLs8Uj9o",
-	"x3ie64XIWDcZhyEkvShsQrjDKLDBjtSWHz6enec6vYDFYUbaCzhZzmiQ4OpiwZxbu9AGlp4tSDDoJv7H",
-	"s/DjmVSpNkakDvpHAcU6bfhEMCfTC+HuWWblRHFXGIGbiE3hkXdsyi0jGS+rto/eO5PqkueysYH+F/9G",
-	"uQuelp7KmdCF+w1IaiYzPItEWplUzMmZQJrzjVbiTumN1iznThziVhphdWFSERYZh/RMAe/n+ROglXc5",
-	"tiPFChDpRQpy65jLvDB+oCg7iXSqhQVRSvohskw4LnMc9g/aPQWycLdXjdkinZbrGAWqA7qNPaTzPhZ0",
-	"uPG2ZWKe6yWQCjzcdiFB3s6YHo9ZNylvDS/c9CyTyHXhIMMEj/kSTvmp1s+5mYi75lK4BdKyHDoHWZST",
-	"IGuFuRSG8TQVc0eM9Nigdirh7adc5iK768HW7BqOT4jPcZAAgL6X8jfpyWj5QE6Hg38hzKVMxUvFL7nM",
-	"YQPu9A7ACREqAx6NfLKwSzhGmV6oQxqlV3ITNA/00T6QMEv2gEGsXgHPB/mAJUU1h4R1YdYZd/ycW8FS",
-	"XeRElM6BDHA6hIbUw1QrJVLU4s+NvhBsJrO+lyl6uHq6cKmeCRJLLpReqBHjXsVDpqgN/IsdTPmlQK1U",
-	"OieyAcNxg6ghrZdNxsKTRmiEjCuxuk52McIVRtlqM+XYC3Sg+DuzjNWMZwL0qgi3GGWFjKMS6qZN0xd0",
-	"bkGLhVaQ8WSx8tIGww0XGWlbNQtcbQM27bh/eqdmynlL2o7+nqull5btXZ6wE1gBFFNEdkjGo/aj9MEm",
-	"+1IBOdNG/iLumjqjiIC0yVrm9IVQaC2RzjIrLFo1FtwyIy71hchIQkGLhZ7I8BPJSt1ShMW7RZqQEXbq",
-	"m/XPeRmHhBhqJYjNgbhHLPGyy1lNgfJE/qWaGw2jhUv7BK21dyuw5Hnfq0/nhSMCCXIvKlDB/hnYnbcm",
-	"rd9NWDhcNbxpnGVyPBYNzQS4Ca1VrEAgBIYvc8Ey4vCODFG4UV7AJ+GO3imlfmQ+NlZcaTcVhs0LM9dk",
-	"88PFtMV8ro0T2fcik/wU9e7fhm3CnJJ6b9BLMkDzg28KejoqVQkcXUZMlOfHRs+FcVLYzmjMcyuizrz2",
-	"1a8d0kFEdsZdw+QABK8P4ua63SHq0CpeN0OyjnTITBFsHK/Dy1Gj68qwrs9/EqmDXqo5PZf2tvOSTsya",
-	"f2wbam353kadGb96Rm/tVVZvbgxfrk2GWt8++ppt4xYT8LqJzNqs6MRgagpkEk62HrOZVAKo8PX2q/Vt",
-	"gf7aZvNEZSJ7QaTP3nImIJa0zOIvesFmXC0DRbVsIYxg+DQMf6vnoTl26qFt3E+lyLNSI7nFoIFat7hP",
-	"HNqzZjydSiWIpJcuDDQJ3bPM04MRS8IYUdl0Wp/lWk2SiOHfdqqNgw9eEjrD95MamYfZ4KvhC9rR+iNo",
-	"1oUvdOHO9PjMcDURtQcarztx5ULvcAlycRU+wkaEv8diUfuThmWhIWRRmZ6B8It0HZUYbqvhFCavjy6d",
-	"csNTJwy+nojZ3C3P5ig81acpZ+LsF63q4w4TqY0+LYzVprZg9cfRboSjJktSrBKl3Zm3ZyQkyY1r3NSW",
-	"yzDT9DzIi2fcngWjFLQWvqPmSZJbo4a4QOtn5dVUoPYmwoFg0kZMDCYDlgB1HyiZXmBH6JsiKWhw5EUe",
-	"JPboilzrbwZsnhS57VeaBhbRWa7ea7snfxE8d9Nb3hHruCts3UmqL9pdpPVR+bfaRvHtq++uHcIqKZwX",
-	"57lM0RgEysGFWLLuydPH7Iv7u1/0DpkSqGWqJZsbeQky7EzMzoWBlV3hhPmkPpUn2dcvjjpR58mLvfsP",
-	"WmYVdVJz2Xxh7/793UedqHPc3/TKRRs5B3aPI36w/5C5aTE7nxup3GFD/rQkD7qpkAYniSKSdK0n5IKk",
-	"vzCyH787hok8bh1SYUX9WSsnrY9dtRy3qLO8/hDCWGjiES4x9bhh91+I27LJC7G8OZuH8/X2Go6ODbYN",
-	"7zlI5Sfe33JbKQt38gx3so2ff/vqlDnNrAB907KkQQVG7CvBjTAsLobD/RQbwT9FO33w3u0zqTb7/wvl",
-	"ZI7EqaHk+Fcb7Hd3nf1GHWnPlFggrWw50KYQwWMprVdnyuCHqUDbcW3o51rngqPo7ZWjs9vNoalSBe9+",
-	"oXKYGalhZHJCQQM9cjkos2MBvCdiKZ/PQXNZouLAz63OC4cmgN71SxGGXG7uthN4Qg+f4rNwFOGPM+cV",
-	"jG1v4iuoidClNdeK37ZFUmocxEb3jXOzOqvWjfHDaB6Gtptz7Hnu4ykw9XcTh1cdBOvH4sRPs/KV8zTV",
-	"hbeY8pLzH1a6eUNG6NGL3n2g9IoQXXYcNfzeew9XQzbW7yMID9vGGyxWZIIq/SMUvBQm4aa8GtlhrDZN",
-	"AhXahbRiwE6KXFigJ1Kx5ERMpHXC+OX3wkxtKvug7FwzFdjmzTvwVMMoyLRmsG89Xut4EN5P3mF5H7Yz",
-	"MEP+9E99hR8cXLPAK5e1sdrbLpZnTe9yr5A4t7GksKzBckLe2y5XS3LukzH0z0nvkKXcir5UVigrnbwU",
-	"zdg2nstU3P6o1Y9Z1Zh3CrKpNlawc4w3WTLrOPz8AW7ryg7Q6tQG07oLRmojmyJXrhedqKNgOHkn6kzl",
-	"ZLouVkWdqz680L/kuNQW3gytPccWwqcfQkvhi79gi9g72ZHWT//Tx+zRwf0vSvWDnF42GNfsui67LhTf",
-	"XA12mp0brtIp06p5AFBDQ0nmbExenZbtpsG1HcRpMePI1HOuKEQQzYnSMp0SV0hFuxyEQRstZArUon4u",
-	"LkUe1sZGFdcoTY3owkAdiqjZiHGH7vxY3R+SRpnQsCmkgpqYaSPIkjHWhcoG7MklHFHQvZlU88LFqovG",
-	"PRqoxXZA6IzYz4Uwy4jNOeyPyhiphKwKseyxWQHdnwtvoX55+rT/sAyb++Hlc1ap3BHTIaQRpjARzq7a",
-	"Ag4ZZ9+++PEHsjbO+BLjFsI02W40HA4pcswyJawTWazCj/t7LBNijr2gPptgF03rApHAG8nmNUvNmoge",
-	"daSyjqtUtGtPYctw5W54Ovw73sC29nOl2874FUl/9x89qsmCB8NhmzTopMtF2zFGc48/zLaYzbhZBrt4",
-	"uKDQWutYg3y42ubLk2egFgI5bmunuoJT5+Z2tLMDoz/n6cUgE5fBbm13bnBBV+iilxhpsuVieUtDO43U",
-	"Y5mL4xD1eBsV37FccOsw0pHOMtwCdg4CvWNd8lnWbUsVh+61qPmX3HFzdgPzKj25Ylg9hE4tS0IzJk+A",
-	"9KFnCKlirHKpLlg32bnc3aGn7M6vMnub9AbsB+2Y0xOBTgfioLWG6LZcY7aNOtUbbfGjDPeavTx5HlHQ",
-	"1dwtYYRpLrgZsKPcau90R1GZOzSQSCAOeBXFCGUimjtOBW+Td9dLawsQifD59Sn6YDNYDW+XQa8xDgbG",
-	"xaSKVQaUV89nQrke0rl6dFBjYQuVosqQRQxGHas5HSNyx9P6ffPklME4ZiJhKVd0LJRjcMxRMnNM2gE7",
-	"UsvYO3tenjxn0rKD4ZB1G5ZLppU3zdUG0VsT4yjWdW1bzqVe34+Xc1j7+8NhjTAPms3drxGSmqTtjYNt",
-	"2rWczUR2SJHvDw5qLXsXv4MnpJoM1sXP9Wu9dlVPvvnqsc5vYDBfp8O5VMLeY6nOdWGIHSa8cMAPcm0w",
-	"bhDfPWTnOWzP+ZJlYsyL3K3f0/MG7Q2h8Rs9AlFnctsXzO1eWCGBoPiCCHfeSu+8nv9uMvmaRaGN49Ut",
-	"Hp6P5NwBFyR7S+VpHrAubc4M70KsJkIJowsLlwqVHs5m0qLlvGkOQoYOl1kvlI92iGJ1MNxlSWOMZVDd",
-	"oLd6WQ6Gjx7cTuZuzn7L4p62L8+Pc/5zIUYsmZ2bM8pP2rv/gBmuMj1j59LZAftOiDlQBitSAzxkcTWw",
-	"wr2gCMMXS5X2YgUvokFOOkp1cJolxz++IHLDCzfd8UNNDpngGM5FmxJCTHislFgg3wpkDsQr+Gydnlu2",
-	"0OYC7ulKPD4M/OdH/zYd/t//z75+lO//9YtX6cOfd81fzx8sT4fz/+sg21NP79vvHs6+3eXPWz20K7ro",
-	"bT127RYLT3lwMqAMmz5ofhmGdyrG2Tk3gvEsM3CCklynPP8zuYsGLs+SWIG+7cXHvfsNwtUlxk68vOnU",
-	"6a0uDyqUf/afB6mevZ9y2ZzjQ9jm3b2HjcG9VBJHVheuKccCVgNp7g9Pv3scK1L4pEVhqndI0ZuMnEy1",
-	"QA74OthBScf238QK57w64w+r9d7OiLJ90/dhufb36qulxyzh/V+SiCXD/iN0rYUcLFSZ+kkEQzeutCJw",
-	"n7uFAWtyIl39OFjvOi3dpXU/6mbHaM312H6A3s80U65XMO9dYyM40W1awSsgvuEgoP6VaQxOh8vInTZs",
-	"YrhylvFsJpUXeIIM77/EJ7xrgKLks5pzINgjvKUWX2n173jf/m39GvP52SaXFoyzPzd6YvgMeNJEZBjC",
-	"rA+9UDrGoFfVrvJ4d4EPS2kRNYDJNSyIWyNWvHi5wVcx9uFbIbbL89MGLwShst1nEUzibUN9FawKoWlB",
-	"ngv0THh+ITKfhnnz6dCaX6sp5NxiZP41y1hGr5H8EMSGG48GY//5pH19QbbPpVDunmUvrTD9I3gQ+AAI",
-	"FutdNvIhH1x3D3HetbOyMufG5jQGGoWzW52Ntnvrr8VHD0AK1+/tO8cbnepM3zrGBQjiplv2qp5yiKF5",
-	"mI854+ZCZCzToAurIs/ZYgoqGcqWQLg230p4mgKjKdPtmkt/s8OX+UyI9XuZFeIGE5OWZYWIKh/By9PH",
-	"TI/HVmAeKsx7Ii+FKie77iOqOMvecO9Bf7jfH+6e7j4cDYej4fDzIfzxbksSda76E91/1+uvtBN2LVFz",
-	"2KpvzmtG7O1hi/45OKl80jzhDSnsWiFsW5hdzZBWJwjD60U7itW+3RnymcrrR+WZSo2gtC2g3WjJJZME",
-	"5ZdUabhJ3LkkJuwbIyYcd5LrPMhtFC0Y1mgHy6Nc2yZ/8KPmJfZ7skISa0tSzXUTDXmMb76D8l8LDLMj",
-	"luAUcGlcTYJEy90FaF+Utz8cxqouVYekZ586VpMrD1mCq5GwAm0qu8No2HybdR0/J3t6LpUokzjJcdc7",
-	"ZAktIw7q5Oljtr+//wh7jBWvX/tz4RZCKNbf3RsNh9jg57sH8KdUzDoxRyF39z6IOIUTlmyQdeN6GdFW",
-	"M0VGKP1MBVsKbizbfTQcwjwePXr06BCz7Bk3IlZ+teBpJQyzc54Ky1Kd53yOcndNCMeh/fD0cT/oHfA7",
-	"uQiqNW5I5+S2yAqKJxbBYhTeRxAII9hMmAlmLvwIim+5biChngsihF2lgXBiShrmPeK3XC0xMZPS+yXq",
-	"wAfDYd1KjaI9ieRNdhQo+Yq3Bs4bkd1cjB3ThSO9CvprF8gqwn/nlLkkuc1JPEGBd8skPjKFLtfhdWeq",
-	"SWsxhqsMRYmPS76rLfiqWLKZzC9WhLxrafqq7wFb3kS+jn1k5EeT1FDOavFQKXHlfIxqW8iSD+zyQayl",
-	"xgFvsTmfBFlKqwr5Ar4eXC82tUqIzfFsXqy7dsew06mIVRkcgmYzaoRjsKy2mC1SMaJthOLmIh+urREz",
-	"fekxSgLlGtzJ9aetDc4Y9MTQMPD59vt/rbD8PvRgNU5mniOXqQGMwJOH7PWb+qrNgJcOOtGnJPC9bT3a",
-	"F+L3SM2V8MQPHFH5KcZFfsRYxzebjlnIDQuGNjoArSa2l2XW1Hvo6Dc0d1GmWrmAH0jTXih0mjcNXrd8",
-	"ud1t7V3uJWQOWnv7OSJyhFfZy5PnW6/RRmWfs7lQGULSBNQPlglcVibHKIiV63xzs9dY5uIsGM3fVUf3",
-	"mYc3y6U79g/jQYdjeGYEt22K66vpElHwfiJQBD9tSkz133XrISPk3vBrUGL59BomZIqYsPIXcTaTdubh",
-	"oAKGxnJe+7rt+MOLjSWRyj046LSRjir45vo1eUHPtqrRYXEbESq1m+EHVd/KxtVou/XNndhs0sc4BWlB",
-	"0vPuQT8aNB2VTlUPuALdoOoaKxiSd9Z2fTREMmJyxicClOBazl/4NmLHXz+NMMQsYpcyEzq4PPzWUStl",
-	"yuWsae1cpVDvGKC9QnLWDQSwIvcsm4lMcpzwYSk5hmUIYnHIx20Y13CyOz/NxWTVv/XFtaJH465uHBr5",
-	"4i7E3AFvnwnHM+4461IS0ZwbF1wDdB7YhVj2moOcT7XTg5/mk1VT9v0PePnDVdo4EXHFU8fwJEnFzpcO",
-	"jk5wvdYW+J6lk9aYw8HDvd39aP2e3sKIVV28tvu2+Vq9WMso84QbuTLPlp1A+Rr5nqsn+BRzvm/r9N7C",
-	"RRBNDhtlXQwB4Cpjxy9Pe3DDQ5y4D76ZSnsbHiLybEtC7a9tkbL1kSWLqwGR4KcyF8k9yxLo+WvueDIi",
-	"MZXMll7LCgFRnZY9wEuyIZuxpR/MXRwRsdNm5nvQ45L81bkHfG7dsU3uwxp6HmHOBu40uEmM3LxwZzUU",
-	"indc3L9QCzih45enRK5SbsySbli+bF1H6LxVzHkK00BnmKXAm7kRY2EYx9YDSgJflKv3npn3Uad1GC17",
-	"WZg8GTHOZkXuJBI6POYTLSybCtM2mDaGC92Vh7pxoKpVaW7OqoeORt5KIXzO022UuS2RkmiSixhfDZhE",
-	"Zy3Ft2P0o88RqceCxqotutPHPlbYRvdagiAXU5lOMQjLh0OyWjQk61J2MPw02tnBAJqptm70cPhw2BJO",
-	"GqsXXqyVPt6xDJjEhJTjo9PHfymDI6VlPF/wpS3DP28Z2XhtzOK7KBWbQo1K37TPO0GrN2aa9AasgnrO",
-	"l9ele/lIAXYieNaHFw5ZOtVWqI1ZQdyxBO4jLdxOI1+pwdKbMSP7LbObcrslX+rVlAKBrx/8aQ0wi/YQ",
-	"KLuNlXSHpeeVLkXwMhAtoCUKcX46hxNKDWG88hJBm2CnpJogGCRSJ+ZgJy3FBaJTgOBjeQnbNGCv0G+S",
-	"OEP4A20LxpQQGRk9G7l7yaH3uiR4a5OIQvFKZM3GbvgIoRIr0kcRtWTk1+yAN3WQ1oJstwfKRh3jI3i2",
-	"WjHgmXf0QW6JwCrvQomm+QlehxX73/6N+EW5AY2odqI4fsk3+zI3MYmP7gKgzNpbugCOubXXuQD4eUCw",
-	"X3MC3MTo37YgBD71HgmCfD6/SYTXPcuO5vNnX8PJ8lmXzeNYQzAM6EsWJFOeN9pZQ/leXA1X/rtl5F60",
-	"IYkNI5MQwMXoGQOZCK9GcsiA4uUYlBcFJLBzXThWOnybKl8mLvstIYW3TjbcmDzz6oo/1tmNE6dXTWsk",
-	"lwe/I6LvWg9Kds+GAHzWxSgX4B7SwbdlG73DWKEDo6bq5PJCIKgGZVQQbBmmHbW4a6oMgPVNeC5cwEeb",
-	"y/SCzj3lFGIOQTeBT7X8AYw6lROlDbn0iYM0XavtXuF0KtKLMwTg3siJA1QbPOpF9ARuYBIglT1zRbnO",
-	"TkUWqxLl/mBvD04Rh208g5cQGBiTAOsusENGPBOHHKtyzOVUOCVRQwvoIytU2VuA1Leb+J5Ql2cbg1ng",
-	"wIfRel2jEaPpwoXQc6HsIUuMyAVvXd2g1fknYCxGYn6qF2fbVT17Nl1y2NA2C7AzXNk5NyF5Z2Jg6Urw",
-	"YYoxR8MkRimw4x++YVJZJyg5i7Nvj598c6sTUR2taxl7yInB2PHJBmoyR3jixioGwB/czR2pMnFF/09G",
-	"TGmWCw7ye6ySnSSCL5IvMQk0GTAKGdDGMwXSs6d6Rt2sUsnQ/qV0wv/TQo1q+Pzd13/b+fIPcWzfvP4b",
-	"/ftZ78s/tgkmNhVqm6ET5ikymrwRPLOeoJJAagf4fsK6L0+e94WCpcnY+TJWtK8jlglcLulhxxP6/PLk",
-	"2eOwD0lvVIay6HGskmH/ETvq/5Xx/i/sX9gf2B/R4bb3gN1jXdZjn7HPWcR22Igdsj+xL9mfWZ8N2Bn7",
-	"9wTzwLQSsUq5YjMOVIx2i8RMtWQ43BFJwDAolHmdKSw6C9S8cKtrT8v9p+Jgb6tEtFLNY9h/RAU9/uUP",
-	"f6TR3+v2Pvs82hkd/unLPw/O/r29xEfUWcjMTTezs3uW4RNAqubySuT2kB3sD9fvQ5n5tLv3cFiz7uGn",
-	"a+x7dCbWeRUcF5EWRrrlC0wmpFQu9IkdFTRs+vQ0CMXfvjrttIWTNbydeKK4l4JDzYOyUA1ea/K7lSMC",
-	"HZqwFaUa6/blAiojPC5YCdNZJ4mj8CV2HNVkYpKtbay6pNHzunwz40uP0Mz0eNyLSoS7iPkERhuVYf/3",
-	"bKyc7mcaPe8+QIvsDKCiGS4nUweH35ucAwx6UPOmfC5itWLSIc1rEKtYUfo55sKjCUCxEhgg2YRimbBM",
-	"pwXOZYEhGVQ4IFYyZLniKBGBt573f1iG/TWS47mhEHtMfq6PKvnmySkwPKtLLN3kL0+Ovk4IwuvR7u6Q",
-	"Ss8QmC85cWqp8bD+FIIZseQxWZr7p4iaV32m+5cMBoNeaaKlBmMEmBXK+TXAlqtk6KhMrOeYIE/3HgQ9",
-	"H1bgq3h8/+zUm76qRGsk/gh2OtBmsuNfsjvwbBXr0ClzOY6On9ViM0ed4WB3MIQnoSE+l51RZ38wHOxj",
-	"nomb4rXaGSxEnvdRH9/5aXFhBwGBdCI22LC/ffUdeyFcDSENo3BwMy7EkiQexAHglwIx1UQG905ewmLV",
-	"biSZZC1hXntJ6VIYOV6yMKd7AbksVm4qZlbkl8IOGGInM06/3bMsuZBZEqAOnGYcBhK+pyjbC7GM1Vhe",
-	"+QgVnk+0kW46Y10EaQMmiSht3utFyTNSq2dZZ9T5RrhvX333orNSK2VvONwC6Xo7KFcPXLYBydXbAC/E",
-	"chUb+TFPp6L/mEJd1zfsO7G0PtqYGW4E6uocyyzBFmGEJ1kbnSdhY7Goqyibi4TBSO/TCrRNrFypnSao",
-	"f52+d0av30Qdj2QA+m01zbb8GRtik0evQSGYdt5AYztTxB38ZeOhPfJkYW849HkG3muNLZMiWRYDG7Rt",
-	"vkc2/Ijb73vYtP1+rGh+RXCcbav4HJQwYeurpefWLxZ6wG66VkHtDsjtqL3xdArUO2L3h/s1HKO2dTsp",
-	"3W13vmzYNUVZmUuqd3F/uH/9YW2B4N+21icofG9a7MvdHcyW2wEmbTcu+g9iIawjm1mEMZEoCGNStZMz",
-	"MUKhgZIFavahhFQWeDZWdauQ02wiXGUY0koM2BEMxBdc6x4M91mtPItHNaDwyhb691xa99KSq6VerO/1",
-	"uoGK3NucBatc1FK+p7sK9hTKsyymOveJjLV6V6jNVAWvft5UP6wVm2Atsxvmj9sRjJVwqDW5ytq68wbE",
-	"m51HMt6u93oM+2nlLxt7QQ96oxtvU6E4x0rOHg6vc6K38ey1Y0MUUFxKXVhvONSY875pgN4kuWHp7+9e",
-	"F7n59s1HJAOlxba1qgVeJj2mXUdKcHATtlWrKIav7F7/SqPaAL50A4pTFWp6R4b6npStxjesI5lccJNO",
-	"ab3qLJcSf0vKVrjpTgn9Nte2hbIlZA5FxlUnBFGZAwf7z4EwJX9GhGUiEYfsXIMubUSsqCxktoYQly9B",
-	"Ew/OJK/XYbENb0ssNa2JcCg/kgbgMSgYQlC0VUOIVkR8hFgYxL6cDAP9ezZ31kebG+0cfD0Xpl50AQYC",
-	"X3lnmEc0GMVqzn34DIVnoYzjazNZdrD3qMLSPgs9JcHVVa+VEVXAO3iZ/WRhTXxFkeFBrDaV9Wm1qU+5",
-	"bVNP64WCWrkDzPqVdNPjCjrAi1Nf6Wz5wW55K1Lh26ZZwZlCvP2IlKYJ4NtCbp6HJPU7JjQH179UVqmC",
-	"F3ZvQDFWqz7he/dvMrqW2hfw8t6j619eLU/z2xDFTaK1nrAAotBWmJDITw1Co0VdqZFOXxKunXY+Ub76",
-	"33WIAiP0tjSj7REbJlYeHAZESa1SX4wI8YkbsOBAycrimiFHlVz8VAxJBljDS1+nmoooDhgcd+gAnUIL",
-	"mSKefypEZkceFlVYNE7BoMgOFKaDPmVf5giLL7CuR3jQhYv8V2OjZ1WJFf9qiUoY3NM+DrtHFSUJcmhv",
-	"eIBRR6TyxcpHOAQ5NzjlVEaF34B8RMxNdTGZ+gWgPktaF8BcbWlmRg7ix3Tm6/gkGygkbPUaXTpot7DU",
-	"V8iXsnhXwvBbyhNPVMZmyxKVzc+qdimCSXPlYviTvOVmXJFFo3E97q1eATJnKLFo3hi8ogSq1HieAmTm",
-	"FAYhsrb7VMNa8uES5EVqPop2rEXtcBvtELUcYTvg2KKaE6uwzVQgLDDtNVwsI+BeBnPmF8Mh+9///WCw",
-	"ezDY643wTGLfaN1G1THnaU13pGmtrULKjZG0gLEiE3K5UagNxYpAuhA+Z7QJq4t1vfgVVbVvA9hv4+73",
-	"og3TWvs+VNBkXQRY1yZWJZh6QFtHCos1s9auX52IIF2G+wNK7ROeelxPMWMzwZUdgbwG5JxK1rfc23pG",
-	"kf1IUs0KytsdyzPNNLe2QmZi4bnE3Qo0v4V88unIGSdIMlZJy3Z5wni4ts10k7Jhgyq2KsVU2teKGBN5",
-	"3K4JUK9YScW6RFdLdgx8ClkmKkCUoVtJR/C2b7cGTrAKBuYTXLCqo/y5EC36HuseDB/FarXkM9tZqfk8",
-	"YEeVHoPkuFGLG0Nng7jjGfmQJWsItklwXIXK3UI5g5BTsSKIz1qUIp+JCrR+VK/OBDQyE4bV4eB6jWJO",
-	"rKtBjdvde9iLGiWFWNcLXjmo5nq8igIHytlUYt2JqmQlim29WuGhrcWIatoie2dlEf06qC2y65TFACp4",
-	"B/riKn7hjUjr7t2pimF85V0I8GbdpFYNw8OfFKL37gT4tsrh8AZ6Wlmx/ndqTXS1HiDrr8N2gm1rpfBI",
-	"g9mgBBJt5SlQwQoE7ioVc9fAPQbxrxt3QKrRhYsx46wGpRJ3ej6UiOxbnOXaOjafaiXaruoTlf0IKlBZ",
-	"su8jyiHN2oAtl2V7pb+/V/WI5zmoSA3t1rZrSNFmj3y5JATEa0Del9gkKdEK5OCg4mL6nhGpUI48IVms",
-	"KFq7W2L2D4e9QRlynyBcGzE3OGEtZgjQZZTb5Dm6i/NTx9hrOT3fr14f+/d5ZtBEP1ubzPU6dfga036u",
-	"ITik1AY6U1a0adpqgpln0EY2XpSq/lZv4elKPa2ItNi6zQsEn9IlhXG3pUdKBrmhYud179R1lUvfvK81",
-	"5hO17P7WJM2TiNnyFqdzIdIpdzc1+LQF3KO1pxY1hHnxNQo1iFXQSUCeCoXktPKZKj4470IsqYZbF1MW",
-	"IgxMlVlvUMa6x6o0OVyIZYIJUDZkW5DsvdVHQu18JIm3JVHjd//Iuzli/ykcJHs3WvxvuBMLyk56ZzIB",
-	"r96AkPmuTuVM6MLdwhUTCAHzdWo3iN213NfNIVCN1F2MJmyp5YJGj0ahkanO0b47Ql+DEZk0InWWWiAr",
-	"ziZEGipNolhCmE8IUuExn2Ll+ASLktipXgTXAwWUBsrWFnp1FOA6Gld9n7Z8VQ+locJI0ZUsU1dQunYt",
-	"0PC59/xsrEu0AWlnM4duCyi8C/X201Ecj0JS+D0bVr12dn0AN8r+K3JU2yiqR3zu/rOvO2/f+JOPeeB9",
-	"H/e98ei/okIeSR1oKWFzLRE/3lVGJmouk/YixJIPWlheynNfDuMb4daFwbYwowuxvNWZidqb8XgAH6Ip",
-	"KyeK+525eWPXRzt9tvNZk62WAuu5VBxHsHZBog1oLVGo5GyZ78HX73rXG3VrbnkXd3DLRfo6EB1OmEld",
-	"H3b+8uR5ry5++vOPN6pV0vQ3gHBaAqjFDW8A4VIijEnNvVZrK1TBpzy0EuCp20Q/iZU2mTBYA2MlI4Mr",
-	"TFN7sX/PErbGj5jP4Q3u5UmNKNoJL8Ey8jJzdSzKQjKI7cONoFzFsoQAOQUD9tSFmLdr9rXrfQxruU2k",
-	"LSFBdmCe/Yw73jz8zWzPehpGK8RKuN9tvyFKzE3uU4TUprVwX3nn23/9RZwZ0EduULkc6VljPo0Gohqp",
-	"qlOaFaibMjfqBsL8QVutTW3eR2/96OTgN5K2927ysg++B2b+RDkPgvqB6deJSIW8hJsZYPa6jau/kYgV",
-	"N6FhHjXnpnSMIGFWaFcNbycpCQjSCE5krspu2kInirsVA1aAwz6ALFC7uP8gQsomkv1u8snvxKlGnD5p",
-	"+nL88rSdqniNIaDItJuJv8bvbQMkhgecOCrujYZjWcFUdsk6FSuJkdbA66us1h4FGWCIFM9zqoXqfxuV",
-	"DrB6MKGvIop1U+uwEmgYVHrBNIZ0SQvKs9IIEVkoKjnDY5VzV2E1eNNBGR6hxCLyQNt+cm2Ujdbge3Hj",
-	"uL6wUBVy7OCfwy5MK0WOi1XHqM9mrnu41owZbWv8YbNHNmlXpEf0PW7SP8l2nQiOkZtha9o3ax6A/1dc",
-	"bcJMRB9/ZFbMuHIytSNSbWyFIBMyT6UhXLABe0ZkYRnFymifHe7kTFjHZ/P6LbbCEZ5grJLVSswJ4StS",
-	"3NGmGsyoEPE8F2YUK6tnQivykN+zVNT3IKrBPcOPie9AaYRLzpYJxiIh1YpVhYhbPogZKGcewjRBYJfW",
-	"zLqXCEX1vfhYKRP1ktl37ArYdq08Alf9Un2qiRJ/F7Ewdy1qfDCHYSbddZSmlEd26iiI7ZoPOQOqMBxy",
-	"WUeEYbuOIUgQE0osarCCsQr5YyGspmwOacP+ejtnUvnqqpjClsWKGpgUwlqxmiiGuFcocVigC60JX0Ar",
-	"jkLevqhigBqBIrVIDOCphzW6Rh7QKsQcMVhBIDpSpRRS+RHKCXZLBBO4mD3EU4wVyGLkJQ1ViNOp1pQI",
-	"YTeAKgaDpEcrRdQPtHp5JwZFkyoEBmwmE3q8hvXoUcLbwfzlcxEABzF9d8GXg5VtZGNNEFghJNMi6g/F",
-	"yBL9bWTKXR/7GKvrMuWujX18Idz3yztKknuMZ+dWXuCDTYhU1fG3wn3qftt/VAL/d5M6VxL3FwIzMDwV",
-	"Ayq/nhfXRuZvHg3C6xEgGBaC9QERnBDVzxo1Y10kl6CA1uGZeowD/QA90meDeC9oSUj99SYf7XrIM/pm",
-	"kbQVVtSIGc0iGbCvJMmR0Gh9PEhTSt3ZB1dhXQdUQXVfzwfsYPiIJdTUmX/m7JzgAD1hggnVmz0XuVYT",
-	"cjv7tLnQSXeMgYCIOYa0fMYzwc6XKMQKbnK5ohIfVrQNowq181X9ehGjUPwwtPl8w/DWF5KCyWhozaF7",
-	"foY51/U9qqJv2JjLvDBY5gJzpjmwtVitL3sL+YWN+H75Dx6As0nq/gp2ZUVE8Jfvd4r+e6zPJxLrU/IO",
-	"uKsVnl6gHE4DXdiqJjid6c1IOz8GbJ1AahrmHSxZh/h5Y5lXiRkWN2/AXvH8gqg24aqeL1GvANrexFeh",
-	"yvo1QJ4qOQdIGzVuYxUaP2Sc0aNEkYFME+X2j0YlKYfHKb/S008knFX26LAGaUGdD9gxjhYI+IVYWuH6",
-	"59yKbERzZTzLBGgsCIy11AVbwDSpWo0Ht8Qa13w+F9z4JG9t2EQHYPdNcd+nuBXXxQDjIOZYGmfy6cLj",
-	"DNiPCI9zGADtzpf1iM+PBZqzNtqkAjJPWFfnWQkc1YtY0m/8qmqwUphwFkrwdq3Wqvli+ZMvpl/+EipE",
-	"JrHq5nrhf4ADkPTL31h3KidT/9uAnUq4HUbwC6a9WR3z5zF1txvewkZkNmB0BELV5lBVk6V65vHLpUI4",
-	"mFjBbxgc4cGLW11h2mw4KZ1+AwU+4A83vmw+UpbM7rcVzy7nvw5UHHWu+tB+/5KjFou06oU2jlKFsiNo",
-	"qvH5a2FT/93XhSh/x79rvx1X3dc/4hNvNsFdZZgYRJDRuOp6LhTrepTjHhGCTWfYlwhf8yKWGMgbOiXq",
-	"AjvGiWKVlY1oe7uN6tkMVHusnH0Yq7kwqVDOI/2y5PMEqem/7n2V9AbsyVWaF5nwtHrt3Kwi61LR5t3+",
-	"cPcUKzbXiza3zhd2Gsbaac0m2Fx/ob2e67WrAw+mDo0aPvjGrxAqHCnwyrTAbA90PNtYEW3Wl8LkfP7u",
-	"67F38/Wgod3BglSQbI5PWLcqSU5WM6otO7EEMQev9DYdW8cnm+ju/u3Jbn2ImBOM4KtwrLH6bkCx8kPH",
-	"GnotcFW3BbS7QeXaNx8VG8CXwm5RJxqCFJGPO1QiPoUULJx1TRIlwXNzZGGVfI/ilF7UpYimlzFWPgSH",
-	"K5Y8y8Rsrp1Q6bL/nVgiuiPKZQTIgwtZoigb4cxyhJ4vZ5aE3VMJnhdiWcX+wRfnOluWwmNVtsUIi9Uc",
-	"CN8YhhvVwZOj2qBcHws/L1GeJP4S7MrE99WE8RhomIaOsSlxiVhA3jzgFroEX2WGpx6xpBwwcYdYZXI8",
-	"FgTsXx81VkyQ1RqdXYhlwBYZMIS/JYsIc5rCIr3EnPmUSLZ3wKa6MLZCfZPGL0RhWxNjaSuxiPttI7Nr",
-	"u/mdWHa2h+C839WlUd511juVtm/3+oWsK7wAXW0iEA/hrMIJisrK4Y2TSOfbv9lbyUl4csonmwbkH9vB",
-	"Z95GnZYje92r1SvlG2+jRiLEtrfL5949seF3B+ffu4OzhAaAg93CLepWi2tzc9G9mTwb9xH/PKndmFot",
-	"anSQyTH55hDXnlDRApCmZd2D3T1Q7JAmywbgyXYYYArjeTe6N/6eYhBunHYb5jXRSnzqWIo3OJvHteUm",
-	"INFPJChr49HcADhQHsIftBL+JGLuW/BxQHM1NDF/BrvasOSzpBd5v0cJebo/PCh1lk0xxN8I946nDga5",
-	"8eQN74TrwXq8M9+CJve3XpEpt1R83hfttFKlJBz6lV/qAmEi32sMv6e7b4qT23J/bndY4Qxhyt6HDq07",
-	"ZIkq8jyJVZoLbiwrDYFwJ1GBTQ5ZAuNPSBhLfWQv4bEjBgP7nnsoUdIIyKiEBTeTUFUZ7Y6HzAjMmqeS",
-	"sr5L6QaM6rXQOY2VVKkRMyxjnPiaJUml+dQIiT/GUtVYH+g63q8sXcnylEbVALFuVCYRS+lcuIUQCnQi",
-	"63iO9oNKedjICDGKJ7iZlcaIZqpXCitcH0gosrgw0gm2kKGwWluc3wdgnR9HV/hNAgS3Ec0QIPjexPMf",
-	"UWr4Z4HbaoYJ3lyG3qkCcu3WUkZYRovR05RLUKGXeE9g3cUSEURhsEjUs96bKdMDduT9dTW3og8t3uYt",
-	"O6qN+yNevKqbTXhJmK1QDeZ3xJvtNRMCq+KN/Wue0+g98vnrokGrcZF2FK2LFEeUVENJapHvM6lEyzGP",
-	"VXdvuNsbMGrHs26ExW2YB2uB7tz6vJvu3nDYo+CoWKHZEQMF+VgM2ItmbD0ZPstIfLoPh/VQewNN/CRS",
-	"jA0vn9oWfb9aVX9bAP5hML4SVEeAO9sb1jcuVt3a4p2h5znBcKdWnZhW7FR71v4xGHR1XX+jmKJqAK0F",
-	"VnzoWiCjSCw+pEnxmu7r3f5uZfuntLLRGahlNyLmTqu4UCfDWwWHnV/LpKKtRrkTMdOXYpU++iB2T8Kc",
-	"FfnYQ4V1JYWMnovyxsQKSW2PwvMrGoshrJkmDYSqR0e14J+6cBFhhP0G8eJrAU0+NXpWUqnrLHD0yu9Y",
-	"d9vMZytnzteXvfbUvSvzb41cKmVXah9hFDfgJZbH+f1gE/2lCfPZDDYe6p8L5rlwtI5CQggkcPh9UST/",
-	"6D0bK8zaiLCkuwcfpeK1F2JJycJGuMIoW0IdkOMQcVHmOpfpElg54h58XmKv9FhVAxQb2gqOcujLRvly",
-	"uaH+R1W0HsNnCe2cDgHd8cQLNEmsCuVkzkoLCRVgqaz1JW6Pnxwa7uEBpV2sqtek8lEzXr4ZePCAM+6S",
-	"3mYfJQFBfSS5hBr/jdC1qfNT3PiNllc6Fr/XLfiYrNdeUKWVivfSnrThmDVpx3YYvhdVoeaZcDzjjh+W",
-	"6o3vCqs+YzpBA4KOwilidY1S3lBDNrgdahfoYwXsUw8b7WB423/nwttM8JU2G47axwHRq5/bnUCbkQO+",
-	"a8Mb9XnreV5gPXDFKh6ItY547tmnypqob+zI+3rLTKiSPSWkPh8GhhTqF9XvFHDj4KBDJb/whvBswI7Y",
-	"TFpqm/T0RutjDAvXGfJdkjYQMSe8k0SlKg8Drb4/rPN3aWMVCnoN2A9l0fqlcOvGAIQ1ySpEomAGID7s",
-	"2fAhw6KLwGYzwbNcKuG5bGgsFB1q5aR+o39rUlDfpX84ZfcGM/lGq7/vUBCtxtLMSKur0LOMgRO8jV0u",
-	"rjii2m4UtU+8IAyN1vPmKCWyzJ1LJsL5tgpFdi1PIbCkzdrbDaSMeyUeDxb2Q4ha1v32+Mk3qJIe//BN",
-	"rDCmL5H2bLrkcMmq0iU0aT0XCoRjPhE+JyaxqcDnFNzOWOUciA3TODPLuon/a0DPRezlyXMfFg7E4bHO",
-	"QDnGeGi6wuhBrKO2IxwIphJ4/awB+dNdSxzsjRiPKe68nknZWJmVVFDfFqEDVDmRVWUykomTcmwhqk3a",
-	"VeRFPzgELcpzkY2qFbJsF0ayvxcrPWbJsP+IHfX/ynj/F/Yv7A/sjywuhsO9B+we67Ie+4x9ziK2w0bs",
-	"kP2Jfcn+zPpswM7YvyesS+sHJN4jNYncYuqPsSIfH7LkXxOvgTCe53pBhdZo1yjagOVY9nwSq2SHaK/S",
-	"LPkS45oT1q14HZtodNzSJHxhpkk5z0xjPLt27ELpBRXA3WOJP6Rn8CjS+TGmlI7YvDjPpSVcAW0w+ypW",
-	"Ca7hGSi7I0YpDb72XwhQBtlU+XdFxry3mXV9VV2hLs+CB5olzkiek2s8E5ci13NUsGJF+DQpz6tw1W5r",
-	"umozxrZajAj4GuaiWLj7Oap1PUzMIm4b0Ks8wwu83wfUxgrOBOyXX71u8m/9V7RU/cc8nYoRm0qXeCit",
-	"VKsQgiPDyGNVDl0rRg58A5fHTmEU8IVvG7qqpd3+XGjHY9W9Hw2HQ6oJSHeicAKTt5op1VTJuLoKhjtB",
-	"lnSRJb7QF4bhzviShHiMaEY/Pn5QS+oEqFIoaaJhVGjrAEmAkDPCSWl0EDGsVE1AD9rYWIkrMZu73oB9",
-	"pd0UwVmXrFFMebMG/eqKPyZI8dup0GXCBUiHE4HWmImwO1JdSif8Pxj4LxRlqMEXfyoO9hBi9GbZxjS2",
-	"9/IKICHf+WkuJrdF+4v8u3M1+SBAxpS/b8MJxExIuRq1hOe8/1grZ3Te7tQl1kRMIURwePHZ1q/joa/N",
-	"bfEUYtAMdbcFfbEMPliHjEfEF8cngW3SMM6XThCdkIa9+MtRf+/+g16zkzl3IG90Rp2/xZ3Xw/4j3h+/",
-	"+fXBwdu488fWZV+59S1V14EMjOhuZ1VNFbw9UVjfRYgbQ0ZzyJKZtDYZlZgA/jGlF83hhrS5KSZkwkvr",
-	"6W9v7zj04u+kuMO7y62/J4tvSxY/apF6u//5P//jv/7H//+f/+s//uu//X+9ukCAdmekupXM/bNBdgMy",
-	"dxNF89fOueBGmKPCTTuj129AZSeeubmgkaGa/NzR35aywjKdFjMfhlmYvDPq7KABwA/h15Y6KeiHV1Eo",
-	"AooBtliKNSpFjAux9FAnVk4woWY2qEz+WP2i3XGwlvleFsbycXok1FrHjbNVOahDktObFY+x3vZqiWHL",
-	"yPRdr+YkfQUldPR7C/aAHTXeIu5MBLNeHIp1EyuzIN1grAFW/K09dOOi5oxqmpPOs1rUnHWtoADakydH",
-	"X3//xJvXQ3pxWaPuZsuqFyrgbNDAPZ5o1WKAMLhhg073M+1z7vxWYUxDTVsps5ykKlFmyoU5bHMf1hAE",
-	"DiImrjhmpGLOJQ85OdzFqumMHLBXRmL6I+4Z6GozaZ1MK+EzXbIuBXBGsarCJnskovrM8BAwUmawse5a",
-	"2ltzF8irtr5iZEGxwI65nEwRMaIpTQ9YabH2lmqPDhc0cp80twq93+WsBLEnH5PTvjoAPe8dTIzbWCUg",
-	"An3NHV+ByqZCsAn8fYbPUzq2r2Fz/PIUk9RKvG5fKAA4dOlBGpGUzGsuJW99o8RUmm2sph6We270DBNo",
-	"S1sherm8BxouR2Nhg/Gh/TCug4VHviwsKkrotPYqzgh/ODp+5q8cwsiJfMy8za5uOKzXSbAEUo4FzIFQ",
-	"EwUNFv1g0LcUi8te7PdhHbiT53llLA2SnpuWOEEHwwOK6cV9IKmMRETQ4hGdr5hMV8bcvPgeIHl9Zb5f",
-	"ZT52jfuACEYCVRSUGKlWT2a9t8CQWlKRg5JCUm1T1WHdxGisFAFf+/vfoIu9OnuAh1q6ODb63AvNeLLO",
-	"ec5VCuQBC1CYdCpCh7XW9Nx23r55+38CAAD//w==",
+	"7L3rbyNJtif2r8TlzKLIriRFSpRKotCYUalU1aqnWo+u6u7sywxmBskoJSPYGZGiWO1a3AX8Whi71zZs",
+	"Yz/uAsb6frreL/aHiwsb8J9ysTPX/i+MOCciH2SSkqq7qntmejDoEsnMeMd5n9/5oRbKyVQKJrSq9X6o",
+	"jRmNWAJ/Hp3Tkfk3YipM+FRzKWq92vmYEU3V5T1FrliiuBSEKkKJ0okUI8KE5npONB15ZCgTEhwPmy+o",
+	"DscBoSKCjy+lYPa7Vs2rsWs6mcas1qv5tastv1bzaiocswk1fU+p1iwx/f61X7v6ttPc++7bdnPvu8/8",
+	"2m9rXk3Pp+ZFpRMuRrX3773accQmU6mZ0KdsGtM5i5ancJIwxYQmZugkgceIHBIqCKNJzFlCEvZ9ypQm",
+	"M67HRI8ZUXTCSJA1Hs6bz9gchp+PlYl0Uut9W9NJymrfVQ3uuQwpjqFqVS9On5thmO7ChFHNIljo8hpt",
+	"XHU2tIyk2tgatsOdaJc1d+juoNml23vNvWgrbG4OO8Pd4QO2Oei0S+NbHs8p08n8YKhZsjyiMxZKESmi",
+	"JZlRrsmADWXCiE7mXIwIHVEuytOfcMEnZgXa2dS50GzEktp709mUJnTCtD1chaV8xubL3R+QSzYnc5mS",
+	"cCylYnCY9JgrXBtz7OqUXFwcPyJcER4xGjc8kgr+fcoInUgx8sVcptlWqh7pmLlsbm+TmJlDpTwS8RHX",
+	"yiNBM/BI0Df/aQXEnNpe0CLH2hfsesoTpshml4xlmihCzWoRrhUZ8kRpkirW8kVpi265MdxME69bzasJ",
+	"OjHvLpyw8gLT6+dMjPS41tvc3vbMgrvPHa94U749aH5Dm+/azb1+q9f87v6KmzKEO7j2hgeGBgSkbpbk",
+	"s8AzS0NJKCcT2lTMbKg5pDFXGg4uHalGz5xfX8wSrhkZ0+mUCUWkiOeED4kUjExMp0zhMU+TxFxER0jq",
+	"SER8YWgSTbiSouERFitGup3NFnkFQ6TxPlxMmWrCNTQUU3NZoc8ZF2pxRzLCUr3mlkKtWuxOe7NbWl/f",
+	"V5/Vff+z/6L+eqPxO7/2re9fb3bMf7aavn/9gBnyVDdPefDomqcanzXMI6t2yJDKFbt0INSMJWSr3UUq",
+	"JSQZyGhOZmMmYE3KW8gVrD7SF8VIfcboZWmhCVwwRq5onDLzfPBZcOeFzGn7L241z2Ukjx+tPe48arm5",
+	"Take5zPjUc2rGUrCE8NQDIUvTm8okwnVtV4tTeHJ5c4vprGk0aruU/j1Iw7gvXlZTaVQDKjvQxo9oZrN",
+	"KFDeUArDMM2fdDqNOTKpjWkiBzGb3H+rkGPl3f02YcNar/abjVx22MBf1cYJvoWdlqf6mh2OqSYUTi6L",
+	"iJITpseGnaQiVXQQM1IPZiwcU90f0KjvhhzsE0qmY3N+RToZsAS5tdRjlhDDdprTRI4SOvGIex2e7tPp",
+	"tD/hCkhOAAc8YcNUsYgYzhAmLDLiCo1Vq/beM4tyisziUy6K2X8nbnBFJjQ2m2mGmJBBwuilEa6SNGb7",
+	"JGBJIhMVAMVFCjrkLI5w+IdSDGMe/myDD2OqDGEHajQzG82uYZwyMRNLRcQSMqPzfRKEMmIBUXSufGGe",
+	"bJEDEkrh2MEtpS/TqtI8jn2hmNaxOUj1ILTLEHgkMeJNwxyeVLHE3CQzFjahPDbvanrJhC/qgfu1D98Y",
+	"KQCesR+hAXt0zZPm1YFMRQSMaTZmCTON2INH44TRaN6HJ4L8QJqjWP7NtCvs1Sdc+UJIM/WQ8SvcffxM",
+	"ozmZM03qAT7aF1L33WOB54vy9zSa44gNSSNjGUd4UCZSaUK1puF4YnbXcM4JnZuR59/2Yz7hOmgYsv/e",
+	"qz2WyYBHEROf8ki9lJrQOJYzFpF6MHRDCBqe2wR3h0EaNDtSWH7zsT+IZXhpFockXF2ak6UTacTDoswx",
+	"pUrNZGKWnsxQ6qgH9se++7HPRSiThIXa9A/Sj9IyoSNGNA8vmb6niOIjQXWaMNhEaAqOvCZjqggKkFG+",
+	"ffhen4srGvPSBtpf7BtBo0UechGBtG2pn9GgJvQSvvJFkfIRc6WIYCwyQ2QKxKlhIif52Y3liIvCUsHn",
+	"vuMp2aZbvnDOJ0ym+mdgDxGP4OgjmyBcEM0nDEjcEynYJyVvUpKYarYPJydhSqZJyNyewpCOhZFjaHxk",
+	"SPOnHNuBIKlRT1hoZPAh5XGa2IGCHMjCsWTKiIXcDpFETFMew7BfSv3YUKFPe7OJSsNxto6eI3JGT1P7",
+	"eL2GDO8SXO6ITWM5N5QJ7pKacaM7REQOh6QeZJeUpnrcjzhIEEBzw1imUZKK/MsGzPqEzs1NO5fyOU1G",
+	"7FNzStgXrkhsOjfCNkVJXbHkiiWEhiGbamTmJwmo39y8/ZjymEWferAFw42mI+S11EghhsdkCgYaAoAw",
+	"AbfFwadqfIpE+lOPOqQx8HZzrJCe3FM9EmQ0GnRZjzARJvOpZpEhvxM16ucPNEiE90ajqgpTpdPpPUXO",
+	"5SUTyEUiFvMrlszvKV9MDOm1fZrfDKU2UggfpQmLPGQGioR8OmaJZtc67yFiMA5fZKLOkQilofkHR2fP",
+	"2BxuCJ0wlYm7B9Pp8SNDxaepGufDzvhJY9/1FxiyqTSdTEFS0lKSIU2QKYCOjsfuniKh4ZfENpm91Yf9",
+	"zvjCGUuueMguBL2iPDa36pNSO0MLmIiM8AcCWKpgcSI5E/t49KxpJgCjVhOsWgFRaMVq+eK1WWHgkoEd",
+	"dD8cs/Cyn+YzCrzs0BD7kGkhTbieG105jZE1wYt4B8x2mtO/SK9QSDFiLzzMIl/As/XgxfHL44cHh8/6",
+	"h69enh+9PO8ffnF0+Kz/+OD4+cXp0ef4otlHs+OG1c8M6dPScJzSNIoDJ3U4lVTTAVXm+LmhDgzfokg1",
+	"E9z3UArBQjChDRJ5yciER00rczfwBKc6lBOGYvulkDPRI9TaV0BolIn5FzoY0ysGJiGuNYtaBJbfDJsr",
+	"K7sPmeXlphG0bBYO/ArZPmE6TYTKCQ0fWoUnUZroZO6LCY3gsnmwASBLRxQsQHpctjubzhXpdjZNKyCY",
+	"Rb6w0jiBcwtrW/OK5u/COVp1cO3TGwU76ns0NcgXVMytNqk+5UU5NSsAYjyL9tFyW30jfrLJXgjDf2XC",
+	"37FPLU4AyQO+qQyBu2QCTJWG+jkZ2FyehF3JSxahBA/mQiP62p9Ql6hnYjLcLbQUJEyNbbP2OQ+ugZHw",
+	"sQmnUzpRxCOBJcT9gnUhsJIOcCcj0kbWSwK02PZ7aGQW8oVUmotRUYZxT/cnXCkuRlaWuRDTRJqJm/t/",
+	"BE98WmE9jpvWUjFINcoBRsUEW4XzYzhRz1qFl6+52QPYALi0lER8OGQlI4ARmlD18gVSQTLkMVvk0mbP",
+	"rS6NehS+kynYwOyULxwfnabJVCq2pFRSEoyYPjHq1kuwNQVwIgp6E5qWzJe5EkcqfjTNWa3RMRWgvSWu",
+	"Qt6m0Qi6Re6AY+YTOmIN0F7naNIAfgWfg54vMkMQygaGvmcTAIuQh+tZZnf4esZXfJEzluIw85U1lB+2",
+	"cWoUXjkklCzpnLAw1xRmbB4DM8QQDRxWcrgQKp1OZaJZ9IJFnJ6DcfLnEb3NtIJib6aXoAU2WtuU6ekg",
+	"M4nA6CIUxGl8ksgpSzRnqtYb0lgxrzYtfPVDDW0pLOpTXbLLGsbUNKLVsnHWq+ERvWmGaEKuoS3XGYK/",
+	"dS97pa5z76McvGWhNr3kc3rO1V3nxTWblP9YN9TC8r33ahN6fYxvbeauQZokdL40GWx9/egLNto7TMDa",
+	"WHhU5WpEQaBgCAsc2ZBDc+SZ4ZY3G/mXt8X0VzWbIxGx6AxZlLrjTIwUXDGLL+SMTKiYO86nyIwljMDT",
+	"Zvhr3bPlsWMPVeN+bIhLZuq4w6ANfajwMWsw+k9oOOagNEUFPy8QsnuKWHrQI0FmqzJam5ayH0sxMsTX",
+	"/K3GMtHmg5VY+/B+UODIZjbwqvsCd7T4CPi+zBcy1X057CdUjFjhgdLrhmK73s0liNm1+2g2wv09ZLPC",
+	"nzgsZRoCe0ckJ0aBBqYJ1hGq8uGkSVwcXTimCQ01S+D1gE2met6fgpBbnCafsP47KYrjdhMpjD5MEyWT",
+	"woIVHwf7N4waLeK+CAxdt3bZACXuYUHwUdkyTCQ+b+T6PlV9Z1w3rbnvsHmUuJeoISzQ8ll5PWZgFmLu",
+	"QBCuPMJaoxYJDHVvCR5eQkfgwEdptXVgRVMg9hCvsdTfxMhQaAxaf6VxYB6e5fy9qnvyBaOxHt/xjihN",
+	"daqKkSTysjqOpDgq+1bVKJ6+fnbjEBZJ4TQdxDwEo7ZR4i7ZnNRPHx+SB9udB0YnZWCpEnMyTfiV0TUm",
+	"zEhJZmUXOGE8Kk7lKHp0dlDzakdnm9s7FbPyamFyVX5hc3u7s1fzaifNVa9cVpFzw+5hxDtbu0SP08lg",
+	"mnCh90t6gkLRXY8ZT2CSIC9xXXlCLlG0diN79ezETOSwckipYsVnFR9VPnZdcdy82vzmQ2jGghP3YImx",
+	"xxW7f8buyiYv2fz2bN6cr/c3cHRosGp4z40CdWo9vHeVsmAn+7CTVfz86etzoiVRTERAT0tUoEceMpqw",
+	"hPhpu70VQiPwJ6umDzYEqM/F6iCpVGgeo6WwqIzaV0vst7PMfr0aV33BZkArKw50kjIX1sGV1TyzCLEx",
+	"Ax9YYegDKWNGQfS2Smz/bnMoq74uBCoVsZkZqstotgZBA8IWYkZiPmSG93gkpNOpUQvnoJXRgZJxqsFU",
+	"07h5KdyQs81ddwJP8WEwzMJRNH/0tVUw1r0Jr4Amgpc2uVH8VhWSUukglrovnZvFWVVujB1G+TBU3ZwX",
+	"MmIJHOVHLOTKxhPe6fq4IERHpuh0msgrBgObmD+WaJZXu26ap5tXFNi5Mq8dQEMH2cv4+dQ2sbxY0O36",
+	"KRlN4a7TmU77qxhBSV+djaViRE6Z4Hhx0I5rTvS+OaZGMc/Cp9CoBX4nIZ1q7GwxlYSioM9WRBgZ9V6b",
+	"NozWbW3CpA4yHEhSmdpf3TZe9zuplZkg5XbZSUg1rzbgEs5rJPua65i5D0JqpgxruaKaJplWCapcFR/D",
+	"db9BNfJqMR2wuEKmc8Z2+J3UO+02Eaat2COddrvdITRSHtmEP6cy5pqH9vMmmcpE4N9bhA5SxfDDDgkT",
+	"oELmwy4ZJjSN4ENnk1yl8Ygm+GmLhHI6T/horD2yaXojYBlq7JM2ngIhUfGrolFUVUXxvh7PYR81SKdG",
+	"srYbHZB6IGTfGoncKQoyg6QTadH4OMy9ENav29gneFJgiDOuWOUpySXIdZQsv2xn+Lx5M8W7WDGl8pGF",
+	"aGR7nqaJHPLs7NQyQ0bVQbEdrLyoEFlTty02PLT5y8Tq4bfQv72aTmjIKjvIltM9ksVZm0lhoLq94dZU",
+	"5da76iAUDTfRnW8lRKisWgUkOrea7RVLIl65Y26ygUpHI6ZAR50yiCQJyGzMY5YRG0sBk1QocxZ9UTyy",
+	"du7E9mSdSgNGxjQi9QAvAYZxkdl43rDBou5wYI9GL6BKAWe54mxm/uDq0gixWVe35DZf4ThOsobdF9i+",
+	"/XTqunGfbW/240Xe6ZLxKarl25NfidLZ9QpaIFL7fCccmSucxIxUZHezRMpLJ2g9XzyxKupHs9ktsOAl",
+	"ud6rCXatrdmgIqeCKgWytrUrWDsOI+YtMCBnLFaKPGbb/NC60Zi22iy4RMuWBpYd/d7iqZ9RCOMv2Ofd",
+	"UW+RwEgJQc8Xw5iORizy4GmjEVteTaMJFy0ShLFRJqKg5wiIOe1WLofOWr4IrHgF1igUsCIcDrRCIhby",
+	"yHkgl++PGYo5N9iT4cm2uUxcu+0NKhynrPX8u1fYT/7FYdZj/t1B3nf+5akbBcTYoEXocEzFiH2YsXYx",
+	"DG95V0/t6SjIa2EoUxsoRDO71H7u4StZsBr4og3ScwQ+I7pZx14pdH1zdzHrYllbnFAerxuv83ujIzuL",
+	"QsT8IzcJEBTdyPZ9sWoSuThATtOYwQ3kggSnbMSVZoldfmtqK0xla7N941SMErJ6Bx5LMwp00CfQtxwu",
+	"ddxy7wcfsLy7K7gnhsT/0ld4p3vDAi/QuNJqV5E6d7Gs4eRD7hWYDqoMJm5ZndMUY6TrVMxtCAqEVPw+",
+	"aOyTkCrW5EIxobjmV6ycnkZjHrK7H7XiMcsbs6G3ZCwTxcgAUkbmRGk6BaHzR9/WhR3A1SkMpnIXxjYG",
+	"9Q5W1fOcPN1T5UQGqhzfuGIJH3IWGZpUD05enZ2TjavOxoRtwAvgTc0TF2MrmpqmXDx6i5wyGjXhxzFL",
+	"bF5a+QTAg1ZeXbKvIyG1IzMyPzZbXOq1oi3MMJn3q509EJ6HT0AghDlX5kkvS+YK7gfg7YZnDmVkJl06",
+	"Xbs75S3urkuCazf3KlPfvBo66XGe1eNc2p0Rv2IKt2ZaiA2ASHuXk5JqxSNGJpSLmIqIHI65oCSkScLh",
+	"XZVPX0YL96aztWt00t12u714e26+PGnC+reeU545Vx4PxP8lrBj50LjlGJcv+G32YeH2lSZQNamF8+Xl",
+	"Z3nlPX3IRfSBEsjKIxzYKGrMYbF65FLMyCDVGkyj7IoJvU8UF6MYtFzPRS0NzC5skwkXqWaqRSDxgQSz",
+	"6xYQoqDilMB6NFfuw50pHsyycvUSLhNednvE0mhVaJ6pebUxH41vKXa61p5DC+7TS9eS++ILaBF6x1iO",
+	"ZR7/+JDsdbcfZPYS3AvloofUsj952TF1e1e0lmSQUBGOiRTljYAtBNG3P8To7Ip7iYOrYrfjdELBsB5T",
+	"gbnMcI64IjJE2TesNjhg3E+FMGaU0mbMrljs1kZ5uWycxVJBuCdosCiz9QjVkBrki+02enXt+c70eibI",
+	"RCYMowmGyGeOrgwjBpMmF9NU+6IOATY4UAXtXLK58sj3KUvmHplSsz8iIuiWJXkueINMUtP9gNl7cXH+",
+	"uLmbUamXF89J7vbOYqlxCiOm1aI/3hDkp2evXmLEz4TOIQfKTZN0vHa7jSmuigimNIt84X7c2iQRY1Po",
+	"BXzKAXRR9vAjV72VSl2IlqhQp7lQmopwBZlxWwYrd8vTYd+x1qU11sEJvUYPzPbeXsEf0223q6ydaCCu",
+	"OMYQcmEPs0onE5rMHUF0F9S0VjlW56NZbPPi9JgIOjHCQVU7+RUcaz1VvY0NM/oBDS9bEbtysWNq4xYX",
+	"dIEWWq+Ns4bn5prVNBJslScuPfsubnZNYkaVBvENz7K5BWTAiGKa1DFurxjfkeshjQpXOxjr+7cIccIn",
+	"F4Kb9k2nigSumSQODOmDKFqgir6Iubgk9cAIpPiU2viBR++DBrItLUcMoipRTyg0hLflRmNm/kZVojuB",
+	"vSYXp889TOCc6rkZIVhEWuQgVtImz4BBgGoIUuCGOMBVZGhrwbnDVOA22bQbrlRqFD94fnmKNnHVrIaN",
+	"jYAIexiMGRfhwheRobxyOmFCN2w6QJ5pWFrYVIRgGIk8YkbtC2vyxrQaXL8nR072D0hIBR4LoYk55qB/",
+	"asJVixyIuW+jWS9Onxs1oNtuk3opeohIYcNjCoNoLCmrmJS/tC0DLpf342Jq1n673S4Q5la5ue0CISnY",
+	"E5z7qcLDzScTFu0jRMdOt9CyzerQ5gkuRq1lJXv5Wi9d1dMnDw9lfIugtWU6HHPB1D0SylimCbLDgKba",
+	"8INYJpBZA+/uk0FstmcwJxEb0jTWy/d0UKK9DsNjZVSeVxvd9YXkbi8skEAjYxsRblBJ76yv/cPk6SWv",
+	"fhXHK0YdWD4SU224IMY85FH5LVLHzZnAXfDFiAmWyFSZSwWmHUomXEH0WjkkAxi6ucxyJmxmiOeLbrtD",
+	"gtIYs9juVmPxsnTbezt3k7PLs1+zuOfVy/NqSr9PWY8Ek0HSRyClze0dklARyQkZcK1a5BljU0MZFAsT",
+	"w0Nm1y3F9BlmK5/NRdjwhXkRgmK4tSFoSXJTA031eMMONdjPosphU1w6DvWFYDPikpEhWSiO4LPScqrI",
+	"TCaX5p4uAIeYgX+/92bc/urrLbkXb33z4HW4+30n+WawMz9vT7/sRpvi8bZ6tjt52qHPK60LCxa3u0bN",
+	"VttlLeWBycRyxpJmSCHPQ5ubTsmAJozQKErMCQpiGdL49xiy2dJxFPhCDjPZcnO7RLjqyNiRl5cDKxuL",
+	"ywNms9/bz61QTn6cCa08x12zzZ3N3dLgLgSHkRWFawSDMasBNPfl42eHvkCFjysQpjArzWIASVHIe3HJ",
+	"j7kl0X7jC5jz4ox/Wtve3UzF6zd9yyzX1mZxteSQBLT5LvBI0G7uQXirA4sClakZeGboic5spdSCTEGO",
+	"Ih9xXTwOyoYvZyHLxVjm1cHJhfDf6gP04wzQ2Xo5J8YNltBTWaUVQLyAOwigf0USgC7MZaRaJmSUUKGV",
+	"dX2hwONkePslPGHD8xBxIyoE6Dl7hI2WglcqQw5sfP3HiiaK5WjEIsAnkC5cYAh5XiuiBcoxPBWihmFy",
+	"d7C2oni5Il7QuV9dHpzlpyVeaITK6rhBF5a21lDsmmYYPQjRgZZfsMjixd1+OreOJFKA8nHDMmaZfig/",
+	"OLHh1qOBMAA6WhnOFcacgTX/QrGkeWAeNHzACBbLXZaA23ZudHZHi0ECpTmXNqc0UM+d3fxsVN1bey0+",
+	"ehKQu37vPzjn51xG8s52W0MQV92y10VsNPBwQBDChCaXLCKRNLqwSOPYRsmAbAnxgisPjnkac+ERkusn",
+	"CdyLrItp+V5GKbvFxLgiUWr9KvDtxfkhkcOhYgCYZ+Y94ldMZJNd9oTnnGWzvbnTbG81253zzm6v3e61",
+	"2/fb5o8PWxKvdt0cyeaHXn+MT1xElGtX6pvTghF7feqgfc6cVDoqn/C7uWLWpboVDGkl38nNot2HhJlZ",
+	"SMXlo3IswoQhBJSh3WDJRZMEgsfkeIGBX7tCJmwbQybs14KborirKJozrLkIU3uUC9tkD75XvsR2T1bH",
+	"TeVzXUVDDuHND1D+C8lZqkcCmAKCaRQkSLDcXRrtCwFG221fFKVqh85oYagKcuU+CWA1ApKCTaXT9trl",
+	"t0ld0wHa02MuWAYIh+EJjX0S4DLCoE4fH5Ktra096NEXtHjtB0zPGBOk2dnstdvQ4P1O1/zJBVGaTUHI",
+	"7WTuKLRBFo3rWVZZwRTpgfQzZmTOaKJIZ6/dNvPY29vb2wc4UEIT5gu7WuZpwRKipjRkioQyjukU5O6C",
+	"EA5De/n4sOn0DvM7ugjyNS5J5+i2iFLM6WXOYuTeB7CshJEJS0YQY/XKKL7ZuhkJdcCQENaFNIQT8Kas",
+	"ZzeOCRVzAHlDHFIOOnC33S5aqUG0r3K3O0q+4K0x5w3JbsyGmshUo15l+qsWyHLC/8kpc0Zyy5M4yuNj",
+	"qyfxkSl0tg7f1sYStZYkoSICUeLjku98Cx6mczLh8eWiP7x9N9ULW15Fvj566CfIWXcN+DxzyVVrAj7h",
+	"/lSFe94gNlVKiOXxrF6sT+2OIedj5ossBA7MZtgIhYRVyDkZkpwRrSMUtxf5YG0x/BOD8Bzlan2S649b",
+	"65wx4InBYcDz1ff/RmH5x9CDxWjAaQxcpoCEbJ7cJ99+V1y1ieGlrZr3SxL43lce7Uv2a7bkQorgT5zV",
+	"+EvMTfyI+YbfrTpmDp/FGdrwAFSa2C4y5JI7nEcLz7ou0XUVTE4WVe+wcQrB+L6wwfCE60bPKu9CkliK",
+	"kZE6WWJ+MzJeEMmZAF85AiwgfJgv0EV6T6GPOIMNa3fRpxtSYRHVECkISiAUMQwKVHvRDnHbAEpE6nGH",
+	"5CeyJtjJlo16d3y52jVvwwoy/HKwaDdjQDB2r5KL0+fl9MrAAfSupSAr7RyU2NyIHDyZRAxWm/AhAvS5",
+	"5b+9xW/IY9Z3/oIPNU9YVKnbQfmc2IfhjkOC0dq8QoIPschNG/HL7Hf1pTRCtwYZ3nqjZD3HYBHF37EM",
+	"Ij3L4IMDmH9dmc/H37HSknChd7qV2ZK3y0rENXEZiVUWBLe4peCcwoWxgypuZenGVBG88k6s9mZAiAaH",
+	"bCHrGbWjAatZ5k+2uNWmG9DafWGGZP3UdRsIEvSQhhn9vwA55L71yMmjxx5E13nkikdMLmTW3TY3F+f2",
+	"ofGvZUq0bBsxK3JPkQmLOIUJ72dCs1sGpxHYpSrbFWGyG2+nbLTo2ntwo9RVuqsrh4ZuyEs21UasmTBN",
+	"I6opqSOGyZQm2nlF8DyQSzZvLAXcatl6Ox0tWvG3f8LL767SyomwaxpqAieJCzKYa3N0nNe5sMDAuSYI",
+	"YpLNobu72dnylu/pHex3+cWrum+rr9XZEqBNntQGjKPmKB+L1pzgc8Dzu6u/fw0XgXx8aJTUIfrBcPeT",
+	"i/OGueEZECDGHY25ugsPYXG0Bs/rh6og4VKy4uy6hST4MY9ZcE+RwPT8iGoa9FBCR4utVTBdLFitYg/g",
+	"kqwAU6roB6CTekjsZDKxPchhRv6K3APSvlfjAaytcILp1o473SrXeZrqfgGs9AMX9wtsASZ0cnGO5Cqk",
+	"STLHGxbPK9fRdF4p/Tw20wA/oMKYo2nChiwhFFp3CJh0lq3ejwT+82qVw6jYSyPW9gglkzTWHAgdHPOR",
+	"ZAozg2q3ckKa7rJDXTpQ+aqUN2fRObmIB1CgEBZy5S567JogUbBGGkl+IVYU/NQY2g9CvU0CLIbB+qIq",
+	"sNWGfebw7Pcq4j9nYx6OIf7MRoKSQiAoqSM4mfmpt7EBsUNjqXRvt73broik9cWZFWu5DfXMYkUh4/Dk",
+	"4PzwiywulCtC4xmdqyzy9Y5BnTeGa36IrrEqyipzy9vEQjD4Qypho0WWs9pW5/PaIIk8022fhGOpmFiZ",
+	"9kk1Ccx9dMl0xYTUEksvh8tsVcxuTNWahNjXY4yBvnnw5wXMf9xDQ9mVL7jez5zOeCmcgwVpAS6RC3GU",
+	"ceT02gRCtQGjXJid4mIENXWAOhFtdlJhSCT4Q7DEF83QvVvkNbiMAp0g/GHVgkF1EbT3lpKzg33rcArg",
+	"1gYeRiFmBYpKu2GDo7KSOzaAqgIQsKBM39Y3XIgvXh8jbFMAbzQzwkOGMtpQp7XmHvPMj8AEWS3O4s3J",
+	"Shj9Ai/PgqF061bcpYBGVKDsDpoIlvxuYBmGpXx0XwnCgP1pgGNg7qoRHu+4JNHaV9B4X+EtZ7aohtOn",
+	"rFRVSKOdJVIzwrXnVGZfBDOqWTKhyWVAuAjjNGJRixxrZZElla384Fbm4OQYyd+IXjFDMlGetPoO5E+O",
+	"mH7NTlOBYrMvgh/8mtJseiyG8jlX2q/1vv3Br2WVLvxar9Ptbu/u7Oy0Ox4+64PX4v133j/9zX98DxGf",
+	"2PCTRKbTI6FZYloLesQ0LqdMjHjk13p+7Z/+5j/6Nc+vAdKT2RLfXIiFVs7GNGELDTw5LjTwfrH04g+l",
+	"GZgJwBcwSi+fSnEm773smc2KZx7AM995tWwDbPijIbe12XV74X+1yib29ir9FaU2190nPBivs8cXTzcc",
+	"xWJ76w/6ba0dVbq2EXPzcllmS5pgMDAnbkyFK6RWqjeYMEPCIsBkdzVl4NiRf/qv/0eSf9c3LUEw7xWA",
+	"wNBZ4amEzuzvviiUqmkVfkE2WShjM5J51pUto0ShcFqVd7E8jAoVojz2Hoi4O11SV5qKiBpGEE/HdMC0",
+	"R6Y0iljUcPrNwdFZs7O52zx8eFiocFO2ohzy+fOLzsFs89nbq+Tti+jt7tfPYn7wVp90R+rFNy++nJy+",
+	"k/LJ5nXyKLw6E9fHL948TocvlX755HxOn5ztpefbI3ZK26+78vzVoPP6/MHwaXxweF++PIkGD+9vjb8a",
+	"PD07HV3d78ZPXh2dP7v48t3Oq6/PtIq/7HQ3o5eHKR28PHny8F0s5avJw82tzvcvXuxuR5sbw692Dsfs",
+	"6urN1Zcnu19cpqwzla8ea3Gkp/Prr56/7rw7kDsbnTfXncNX14+vknAzenDxfCOefHEsXsbXKQ2fvpml",
+	"7eHb6Zvhu42vv//63cPjh+8e7by+GJ4fP957cvrF9JXY+OLdA0Wf716/u/96Y+Px6cEFjzqvLtWX9Mvr",
+	"7uELtfv8VRSFX44vnr/upiHTj4Z7O0/D061RezQ8fdY9OXxwtJE8+Gbn+mXyJtq8OGYyefJ2+2j4YNCZ",
+	"Pj34+uHO19tU0C++/2bv6Y54dvTw6mH3kXj5/Pir12ejg1OhNnZnp5tn/PTswYuXB4ez83ny5ErvabU7",
+	"7WyePHscxd9/fS6nL7847Xw1fPDm7XD8ZfyVOngaveTPoq8nX38ln8X09Gp3+3j4VSq+fveqffzsjZrH",
+	"D54eXrw9nMonm+1hm7a7h69mQ8G+PHjyZBZtS3r/fHf+anv8Lp0/Gmy8Ca+vJ8/anaPp96/m6fXxSzb7",
+	"/PMFdWVna7d7o+mPX1UcX36Vn1l7Ljs7zcHc8BrBNc/yF8gVCzUCrOXHM3nw8M2bZ5fPB7vfJ2cvRXtb",
+	"tL/nB4vDu4Uz2N3WihG6C2+Tsh2qBL2CKFOEU+UjwSKPpCK7jWCkbHhFRuoqPy5IYLudvZvHl5GPigHm",
+	"pKVyiD0SjNl1XY1pp27nQu67CPD+JZs3GiAULgA/0ObwoPn4ux+67fc3I0AsUCnY69XU/kfA4Fged1OE",
+	"/z2F1baMwGyxhcpSdqHckysvotgVS2hcamepHHUlb71L5oZXWwexEjEsLJNDSdwGf6I0wohdNStSSn46",
+	"gIlFtn93fp1JBMUSegWQyg/acuKqaIFzzWYGG/ESbiiW77mnFpwE1aLSUsJ7LjtVejUdwiz26cYBEZYX",
+	"gl8X6zZlXedCmHezI24xlABWpDiuyn26pocyYh8mVh1YI7KLD4SKuypH27OJsqQO0ehmpkYrKLTR2PcF",
+	"BBoV7PIxv2QAQI+Zz1iNCeABKgSfPFN3edWfM51h9nFbzi1G7A/I9a0H5lMhzxeyw/hIQMGcfWLNHeUQ",
+	"yOroTSw0BxW9V5qNXPkp86i1JwdGAQxcGWVrCQIjpBqzyBdZ2fzu5iZZVYWnEKq2T9DAA0P2RTbmbCoU",
+	"Id1MCxDLloqsN1ejX60y0jBx1V8ZdG7umRutZdBL1w6xb6dMqH0SJCxmtHJ1nQvCPgFomxxwZKzttdov",
+	"ofrjOTUbWhXFoBMq1JQmLsl+lJily2pDYS4oeNGxGu/JyyeEC6UZgihQ8vTk6MmdTkR+tG60K7ncdcjx",
+	"HK2g+lChqbyKrjgG7OYGFxG7xv8GPQiLYTSCKlDBRuCZL4LfAVhL0CIY2isTa5NAp9BYTrCbRW7m2r/i",
+	"mtl/KrhGQTCof/vXG7/7je+r7779a/z3s8bvKoG6VMjEOq+8mSdISSPET1CW8aH1VLXg/YDUL06fN5kw",
+	"SxORwdwXuK89EjFYLm5LjQf4+eL0+NDtQ9DoZSHncuiLoN3cIwfNbwhtviN/RX5DfguBcZs75B6pkwb5",
+	"jNwnHtkgPbJPPie/I78nTdIiffIvA8BrkIL5IqSCTKihYrhbaBMVcwLD7aG51gwKDLQ6SRVEtohpqhfX",
+	"Hpf787S7eZOwuiCYHTS/oc13f/Wb3+Lo79Ubn933Nnr7n//u963+v2yuAE6b8aiKhDmx454i8IQhVVN+",
+	"zWK1T7pb7eX7kCEUdDZ32wVXNHy6gW/hmVjmVea42GixMwD9wFgziF07SHHY+Omx45RPX5/XVmD15VGJ",
+	"tog2GmETG4FpJoHQIuZaY3xcNqKx1lOsQ8bFUFYvl6EyzNbQyUwORZLYK5Xt9gomWTTtKl/U0f1Ei3Lo",
+	"hM5tmWQih8OGl1WD8ogFGlFelp57T/lCy2YkIULWJlKgU0wRpRPKR2NtDr+157nS584nMaZThiatgv8R",
+	"3QQtX/gCYaIAswr8VYJkAF7BqopvAYlkmE4wVkwqKF8XscAX3KHRwCihqmgRn2s/S88pgVjRBFNhAaSo",
+	"OKrgydG5YXhKZoF+wRdHB48CLHez1+m0G728QClGHBUgrMz6Y6qUR4JDDItonkOFqfwz3r+g1Wo1sngC",
+	"bNCHoplMaLsG0HIOWpRjIlIAssJ7bwRyG/6L3oLai+Nz66fNAZGA+EPVxZZMRhv2JbVhns1jkmtZzvXB",
+	"yXEhh6pXa7c6rbZ50jREp7zWq2212q0t1O7GcK02WjMWx01wHm28nV2qlqvWN2IrAi6evn5GzpguVBOC",
+	"aHnYjEs2R4kH8LqMxonKsLl3/MosVuFGor1XYTliKykBeOacuDndc1V+fKHHbKJYfMVUi0A9WELxt3uK",
+	"BJc8ChwkmZaEmoG47zEb7pLNfTHk1zaSnMYjmXA9npA6FDQyTBIqGtkQLUxy51IcR7Ve7QnTT18/O4Mo",
+	"F6QbsHib7faa8od3K3toi/ysqHpoHdaXbL5Y7/WQhmPWPMSUtOUNe8bmymYFkoQmDFxF5hUFWwSZWKh2",
+	"aUvChmxWVCXz0S8qiGak27gCVRPLVmqjXFm/SN9rvW+/82oWcazWq53k06zKc1cuh9BoPYYTAPL7xhhq",
+	"dL1beWgPLFnYbLdtPrANsYSWUeF3MG0w56XNt1XAPuL22x5Wbb8dK8QKAFTvulV8bpQwpoqrJafKLhaE",
+	"a912rZx5xFWjBu2NhmNDvT2y3d4ql7FYWrfTLDbsky8bdI3ZEAksmDmsWzcf1orq6OvW+hSE71WLfdXZ",
+	"gIj2jUmGsL5y5UEWXlm0nGTw9YLNmNLo3/Ug0QmkZqoJ9YXmE0bqRsQgQcGRGWSIY85x2TBSbFbfhDqZ",
+	"wpBIqDpLMQHdxo4V6u8aAXZCR6znKt3ikA0TnajRGQsPjd4bNLJgZaMCXnE2A1+pVyifUyxt7rtiDsA+",
+	"ZzQPhiH1wGL5B8UyLJlUhaCAWPPixmo/DQeLjakHKJdQNRfhOJFCpsqOg9QDCIeFuRyY3wMIKcyrb8iE",
+	"hEacgHXNZgiFN7A6L6lTm9qAfVWkMDRaBGpaWPzNzDLiC7h54EVGi0C58C8mMWDwK1b9BQg6lyehfRFz",
+	"BSXcD8zhU2jsrHfbWxCEOOBRxEQp862C5T3nSud1AUBkcEif4LNcwLUyPYD/2kUgoJSnU5U5xCeMCmXr",
+	"MaDoKgVT1eUYakbkrvVqoMjWPCclZeHit6MOy/Vx3nvLHv0Rg4jcVX1CIG6pS2vtsnDJmQbUbt8Ui1uJ",
+	"Qly6phnoJrviMlU2okACatiqAdpYheIIiyFhnZvcCe+/+4gEeqHuSQWhPsiKUudEEo8SEO3ubSSMh3l0",
+	"PLzSufmVUrF7eOkWzOGxuz21D5R9fiQTKrB4pTMeYVkDGcyX2EZRYEJ4pVV8CYIXzRBkfAWKydr7Dub2",
+	"8nZBSHB2RsFEmh1RW0DH6f4Yd5IfoJsKMn/n1aZSVfBMV48lAEFWWbsZLkE9I/M25cxSYyvxRb6AvK/G",
+	"vqvkElirdvae0drk0CkoQKBGUkYtco702ocsMhZxw6bGLGG9vKmEhVBMF71LWNyvRR6xkENgqK0tZseQ",
+	"R22Biorl9TJtlus8fnQ/q0qm0cfgC6V5HBc4U71Q6GnOdMMBj9raNERLWWIMVcT/FI9Bif5bAfmhjOYf",
+	"gTpkBRDfl81E5qi8/yT0CYslVcvfbu3Myv/CqVK33b35jZdSP5apwC46t+jihM4hgUPK5zQZMXxv+zbz",
+	"sWXYWPTCCFSuTufPSTvhEjKj6Vq6aXb1JkKZKqtvV8ruL1fL5JDJ3wOrH6LyLPJ7Cs/6ohhVqCUZMZ0H",
+	"FkrB1gtzFj54rTR3oTCwfy1hP7HJVJS4qE4vD1gFlAAI+16sHdMwGsNsLGMLF8gjlLTtd6VKKUDs5Nr6",
+	"FYXCCIFHgvu7O6Sztds03zXhy8YqYej7VXJQJcBwpRgLW10QYxMZr5S9bHDr7WgNBhb/KoJ+YhE0iyZe",
+	"K3zCrv8qca6XOBF2mCbhGNdrDdVM9XgjjGUaJSnsVbUA9xiIRMHtIbP4iUPzMvlCKtAO63/4v/7+P//f",
+	"/+E//8P/8Md//e/++e//Q8PDII4I3ToAT1suEQx+wNl1CwbRMg8fSqEpFywJeuXW7ykyoprN6Bxc8XzI",
+	"rZUY40QQViCKMD3Y2RLAmvKm+fpN8zNnekbHiy+wxIMjwAQBl3XREEG40LJo5ZYzYW2cnk3CEHKphAzJ",
+	"6qtiEANwmgXYZ6xMG5BYjhQg2mf4oZByAMEini2d3PAy7Gd3ElzL5mlwspgu7eLkuSB2uvuQiVJYdMh+",
+	"AehBS0YmMOa5L4zyT5ScMCxDBkxswMYcuofoNOyiXgbpomJuc1/Q2wqJk6bdhofZM1nAEHqNAQgmj+0y",
+	"+1XaaV9MwE9s2ChOPiuy1UMXRqFzPWZz8DvZUJGWL147QX2C9X1tOY8CwgQJ3KnvR1yZixQFsJCvwOkI",
+	"7hyixhQCEOr/7//xX/7xH/77P/yv/+af/6e/6xFqiwCU1tTSY9g+ORMsMSsRxwp7ZuKKJ1JgvYLCkeX5",
+	"ATYdlaPhfGEOkWeP7+PTVy+aBycnx4+syy3/9tXJ0cvjRwEePBc0hbF0vsiRlQCPA9at3m23SWCTkfp0",
+	"OgVDI7zq+L0vsIOzVxenh0dYOTnzkQlsHMbxasrE8SOPRDxyUBA2Ho4u3HU9TmQ6wo2xB6lHAAk+2wt3",
+	"8fo2c8rsSakimLluhSjIAJd3Riv1IwhZNGcBDtdpeqN9DAMdEj4agUnUbQ2pB7PrPh5wI+jMrvsRu9JS",
+	"xirwSKvVarTA1TaYF+eWcWG8hjkbLqzrWs9NpRSAC18V04Nm0sJJcz4TN427DxKO293HmB1BW/od/NcL",
+	"/va7DwZP+Y8YTSq4FIasluJt4ViB5H7XAV28PH515xFV0Be0spY2toog3H2AOcn4icZYubE/6Wg/ZJNv",
+	"Hu5PvfMw1A/afnMgyyJT4cKibe7Oozl6+dXaQXxMqd1GhVuctArR/blDbf/EQvtdzSvtvZtfOJRiGHMM",
+	"1P0ZhPxVfmQ5Is44WSWU31OZtGG5a7V/3ommWdHaFcZcK+qCP7Jgc/AyXOsQBXhFgt8D2BdaI/bJQOox",
+	"AtQCzBGLlmrbxnPwd1rBxMaAgVhv446zqKwR0+hIRFMs1pVBYSIr35AwmC8FLl0OB4KyKS1fPAa3JKFa",
+	"s8lUK4sgmUitzddTltgxCOwFv7JZ3rZKSc8XU2pxYRB3CPybMCKoEbW5hwUnJlTM+66nwOVwnzKdzJsH",
+	"ZnSQCWKLaYFubydr1iQTXH0RuO/7Zrty8bUyT2JMVVUoG4asscjIxmslp5O8HMjHsCxX1lj+xLblPxsS",
+	"9nNYiLubt6Cb51K+oGJuV0T9csknrTCiIvkplMVZTzplqlfTziOX1HpTlZAe6MRlBE2o9+QLW/CJUE2k",
+	"CBmqx+bpUggWUDKXwpHhzqMS7gszWe5KlV5JGxJpi1qb4w7Kf6qJnnEjVKVhyFikeragO1MQyGoGhUqH",
+	"mw7AH8SIUchExCJSt1VbZKo9+5XRDX3hlGj7alZp1CEpWIDBBkHHGZQR22x3UX+F8DBfWOgOZ1J3iVYi",
+	"IqlAXByoMQRKJy4A9pnROleGXmUh6cBBnIJp1uYSDQNVFNJs9RJd6lZHYxZXCJah9cGE4ec0Lx6JiEzm",
+	"WaVFO6vCpXDhzwsXw57kNTfjGl2npetxb/EKYOijYLPyjYErioXSSs+jQWSKiB0sqrpPhfppFtkDM07K",
+	"j4L2Oisc7kRqaloEQ5o5tuBA8YXbZkQ4dUx7qdZdwsy9dKHPD9pt8v/8b91Wp9vabPTgTELfYEQBL1VM",
+	"w4KbCqe1tAqu8DkYWTHcPNsocI74AgvvQUms3qr6e6RuxS+PTGg8lMmERS4eq3T3G96KaS19b+9iQOo8",
+	"ihmEX9GBknGqjcg0ZBAOZygsi0yji9evSESALpv702j54oiGY2fBxLilnpHXDDkvgMUu+sxzlGD1kaSa",
+	"hcqNn1ieKUNXV8gzL9nMcolPK9D8hXiwV4WgAslYJC3r5YnElmBcTTcR4d6pYotSTK59LYgxnq3FNzLU",
+	"yxdckDrS1YwdU2VZJihAjdypkalCtt1CwZHFAn8WuZWDAeb7lFXoe6Tebe/5IsOn6kMJ0YBsWIwq+xnM",
+	"05keA+TYlWaBajEQYuPEHcvI2yRYqkoduCQXLOweEAb+7CFEhELiRwF+i04sOzI99EihhKChkRFLSLHE",
+	"Y8OzVQahsCCpS6PGdTZ3G15Wz3wihaGBFnGIK3DhL1R2NMrZmE+nbh657wRIo1kiqvoZnFfhuwzT66Do",
+	"5vhQZRFyQEBbJDcpi65Q6CfQFxdrkt6KtHY+naroxpfdBVeysB5w1RdsBjtnSxqlrPHhBPhj27f+wqk1",
+	"0tUilpu9DusJdib+AqE2GswKJRBpKw0NFcwLO16HbKpLtcyN+Ff3a0aqAafcgvPTrzVs2jHatyiJpdIY",
+	"yFN1VY9E9MqoQGdunB9RDjkyYlrWUcVl+ULOyATycO1DZAbz+tNWj2gcGxWppN2qag3JW529ly0JFtdO",
+	"jLzPoUlUogVAsFkVF3CpExYyoTEwKvIFAgvWHWp1p91utDIsyQBKMObBCRVmCKPLCL0qSO1TnJ9i3cyK",
+	"0/Ni8fqoP80zAxE7k6XJ3KxTu68hJPwGgoNKraMzcKaWbTXOzNOqIhtnmap/Y8R5rr0D+LQN/Ml6N4LP",
+	"RwtA/3HWmF+oZffnJmmWREzmdzidGOB0W4NPFYgSWHsWYq+KFKqFUU8u0MoilxIpLKiqTeS/ZHNMulgI",
+	"qmplWXy+KIeUKE3nysFfouy91keC7XwkibcCfOtX/8gHxtz/JThINm+1+E8wruBHkQnz6i0Ime3qnE+Y",
+	"TPUdXDGOEABxWC12F0DdV6dLlzDpAXkAGV8JmB6MHkGOjRyQsYzBvtsDX0PCIp6wUCtsAa04qyowQeAj",
+	"FSTAOm6QqmTruPlC0xHk+6ixnDnXA4JPOMp24LKbVlXmwjSpQkSjZ5G6HOi4L1boAE+YPnAVbUpEYwsP",
+	"z6JGi5M2cwanNA91ihUNCvAGz60PqXLpV6xQay2vr4Ix+BSK8i9HBT1wdRPuKbfqhVtgYWNAi1iQyKpG",
+	"kT9iy1scP6q9/87eISiV0LRoM+sz3+lCMTcylVxoRajOzVXYXMTVpUOwaVUwz5DGZ/jrE6aXxcqq/IVL",
+	"Nr/TmfGqm7ElM36KpnKEz7s0dnNA1mcbn5UZdCb6DrigMIKlC+KtKGhkK2Jj/g4SE4Dv+2Bm/dFz3X5i",
+	"uJJHjuhQLCtWt2A3F6fPG0VB1p5/uFGVMqu9AVjKyNV9ueUNwKq1UOmn4KgrtIV42JhyL/IaaPVygSBf",
+	"yCRiiRHHF3GgIEx+SM627iksP/MKUKSs6T47qR7GTcElmHulXFxzLLJUAyh/RRPmMD7JgA0lhEcB/ASW",
+	"Z7tk02obQeF6n5i1XCccZ1VzNsw8mw7RNz/8ZYzJIvhTZRUid7+rfoNCSre5Tx5Qm6omSqi+lXX6+onR",
+	"bCrJSAlaDelZaT6lBrwCqSpSmoVqUBki2y3UggqF+AywKX7B5OBnkts3b/OyhfwxzPwIYyt/evp1ihDU",
+	"ObgLqZeu/koilt6GhtnCUrelY1g1aYF2FUpSBRkBARpBkczlmGpr6ET6acWAhdp6P4EsULi4fyZCyiqS",
+	"/WHyya/EqUCcftH05eTivJqqWI3BlU6qNjg/gu9VqTISdaUUMbPQ4mJklVzrDp/KxqhzpnIsTZsACcFW",
+	"NI7hJfdbL3OlFcMSHaq3g1tyoQFgYhRyRiQEh3FVLDItIinYPqG+iKnOEaKtESILtBBs5tky/HZyVZQN",
+	"1+AFu3WEoFuovLhy6y/DwowrhS6QRRerxTsr+sqWjBlVa/zTpqWv0q5Qj2jaYmF/Idt1yijEgLqtqd6s",
+	"KRSyXjroL1gyYk34kSg2oULzUPVcLaAMt97hXfIES+e1yLFNXfF8kUiLSZsh6RdvsWIaS276IjPlYY1t",
+	"HgVYghQjmKosgMX0O5b0fKHkhEmBvvZ7AOwIlra8IjqkdtsOhISK4tE8gKgmoFq+yItGZw9CLkvfVvkN",
+	"ADwOkDlsmXYCqNULaHL4FMRwHi6YBHuVwTwZsD2beCRwMCEBpr4HAy6xppHNyc0QDUvwgOhJ2ScOI8/M",
+	"1pocfVEBeWeWFqk7cxVzBWQFA83nDuI0qiKYF1Bs7gX7WJkmeDhP4Fx+Yg/KOhpia+wVKcifS4rcX4Te",
+	"9pP5WSOubyKrmfC1UayKWq3moQ8lj15CT7+H0AzLNUURUkCwWaHMqC9c2p2LRsqaA0K4tdxOn4tQJgkL",
+	"dWBBNrCBUcqUYov5deCwAPFKGfJWmSdnSN6Bg0ZmeehUKb6mEMBiBIj9hWTlmcgj86Ems5H+DkQmcuXu",
+	"l2yC9Qwk3lzMBmBq+MIInuhcRkoYkXAsJeaPqBVFVp311VYvBmB1MPFZ349FAIHSn+UcTAuJvRx0iyAb",
+	"FpzDlRTNgBAWtpEMJVYZcZGsCgorYGgx0t9SguHNIaO+uCnB8MaQ0TOmX8w/UW7hIZydOznPu6uKfuTH",
+	"XzH9Zwcx9ydC4P9kMg4z4n7GIHHFUjFD5ZfTCSvJvKuavErTfiyTkUP7yehdEcYtv9oWTB2scjnGCzxr",
+	"aHWsZHbBEwbJTqscyBdiwEX0Yo7lmn8muSmfLc4pr+Bg5/QXo45N5BWeqcK2r9LKbhGKhfU/qhBmjHYw",
+	"Yhq2/SV0E5BBqrUUvqjbOAf8jMVc9XzKPvdr5Vf8GjGnZ8Q0jBeH+7mtwmsDJDzkMuwKMTFscZEWDKyR",
+	"1XK2KW4l0EJaBDofMW2eKfRjMbkBjRtyPqUoXx3LwDyA5MK0OzkEeCtGk5izBPFCzksZ/rriOLr0fnsW",
+	"HUSXk0JADy0gJZVtTfVgEScMS6P4UFKJDFgsxchGoZQggCAVWBFmNzRLITHrsbCT5Qof5sVMBbQzwzHS",
+	"JJlj34CbgCg1tnJcVhKwRQ6yqdkJlWugQ34OSIw4oT5823d8GBfoAMMADXPNqidiGgUgtSwWUHRr5mJg",
+	"jLJtkxg9FxsNeYs2yBUMgNADNYJnj3Q3N33hBgQb1YeCbnkmJNZ5W3oAkzexqJsdhKJzRfwaxF7XTO8x",
+	"D7mO5419QtVldl4hioZiLQ93dTBVkRyQhOlkXg7kt1sBNBm8r0PKY5VvK8zHFzS2Wc55SXnTFCR0I+E3",
+	"g++ByQMq8dgC8wFWXmAgY+NFguNegW/GxdIB4Ypst5eWkE6n/QlXAPER7OcvfZ9KTUl3cy9/IaGa9QEz",
+	"A7JG7VIOUgXF0CI5E1C8ol4BlQGIW1j6MxM6oZiNjKMc5cPywAoe9nCBg30E8dO0bbr5mcI2VzHPh+ZQ",
+	"7K8mWgv881cA5Z/LGvFr5GhF5Ggm95ibtSj1kHpZ1rAktnGDlH37UHW6iPUJ7GkCePQ6LwyDpL4OItQi",
+	"620QarR0Q3htqroNrFyWQZQs8NEsHxMCR8GAYNjjkqTQImZlnBG2OB5g4pk7zjLFMcVyRUTIppy2SLe9",
+	"l3E8+0x/gHVNrXZgJlRstiiNWMbhOqkPIUsJiieCxWRCjfgyB1btBKqi5LOfE3NIeZKaTFgyAlgAzBN2",
+	"Q5tOVwxveSEx0wWHVh56EbOzjF2XcS3Db9OEZTyPKmJ49vKyr+Qxf+bZAR/AZn61m/yaiPCLZCeZGuYo",
+	"B4I/s1vxjyxusZqJvJoyoQDfLe8GtGSofn5wckzGFLLwFrVuo8nOrlsjpl+z01Q8opoiBq356kki0+mR",
+	"WfxjMZT592djmjD4ymZT+EKNwfgOMVvZcwC6jlMK/ulv/mOjRwImwmQ+1SyCnjAcwX6DwFFoJShlTDlE",
+	"TXoFMDWlSx9TzVw2li/qB0dnzc7mbvPw4aFHTp4dnv3mQcOaxm2trJjRqwwHCJKvyBkDp2VCZ/0IRgX2",
+	"9SyuyagxsoztaUaix2xiS4q6J3M45GDMrutqTDt11yq5TwqTajRyrT1bAFeYtaAaZ5wiU4Z7UGzV6I+o",
+	"sruFKKlTdYCuLuqXZgjWMwyAzNZRmzm5A2CHMobamWNazE4zjWNxAUJHjNQ7ZCzTBCov2woEHqnuzyHz",
+	"7GeFLGAlsOQOjsD0aiErhqlZw7JaDM04jRkyaECcyJJQsmVB3/VnnxUlDLfeStOYBZ99lllTYqoUDx33",
+	"7WUj80UkAQVau00hdQsc9vTs1UuS/TqliWKNAoQGxJEtZPp5ZMBCClYGgiE/BfEOZBV7nBKGtiCuW744",
+	"pHFceNArQQ5ZFaoa7L1uPUDW/qQtipM5bV55A8CI4oiRaRdNNGAh2MdzdfboGU4XYexFCJIV14rFwxY5",
+	"dlXmCCXddqe3DDPHlS+GXDDXMqQzgZtek1le8y9xoqQdabUpa8AWbVhQnKRcYLkozOJDtvxfmZjU19iJ",
+	"Gi3ywoFS+QJKdKMvso0Lj0EHCO7Sy6FAMToRii5pMqCK7XQR0soXGWnIQtLMM902GbNrEvER16rh5S3F",
+	"WGEYylYF/CrwRfG1zg4ZzDVTHqEk5NMxS/I6itl2YK0Vq7HIoS86O03zFoZ/KITVsvMl9QLRywzcBcLn",
+	"6imi4G0UCyilD3g5C1PL7gaYZkjesC/ycqtw+uzVwniXwl3PGswufHXkG7yNp8EwkY8q+5oOfibRtzDD",
+	"1QWpkHF4WRaFWeCfQwBeMeNiKfA7BdOYt1bGxVnSkB359ZSB1Ffe9oJ4/UknANxigS5l98eIbQWOVK/m",
+	"ZkaWKjCJapbg+WKZ8XpI583d+pntVp9yzcuUZ5Bqa+umeHV6LqYXC5Babb76GC2KUh7IhzKOCptVEn8a",
+	"xfrviCKayS0ATIpdGwG2KAdVykBYvLZIo93BsbjXBcqbN7FMWht2/39O5yJEAYJ84KStybyovMCmrdOO",
+	"tIzk6npsr1wFNmeIKcXT3lNQ3Fh5ZMjjHFNLwWltkdc0vkRJyDShjPCjbFDm+prKC2UcsXHlC9f4vjly",
+	"8CjKgObAIXu1j3qZocs8TornEcxKeVJ2u4BGjp23yAmM1uhil2yumG4aeSTq4VwJjSKsLGwY8lymZGam",
+	"iYrRhEJ+N1R8ptMpo4nF54WKl07kXgXZcw5bcRN8CwxiyhLYl19sobMWeQWFzvbtkXHlEqy++LHKny2N",
+	"NrCgI30QLo1u5soLGimuWfq1WBAcsAKjlOEvSkpRfjH7ySrP2S/ThMuE63ngi3osZ/YHIDjN7DdSH/PR",
+	"2P7WIufc3I6E0UsibR4DQB/bIuT2LWiERy2CRwDuiJAkShnEWaOzOqYKlMGB1GNfmN8gG1XhmavMPZLJ",
+	"ipNSKyxPzasxYc7It7XSl+VHcFXM19lfbvTmy+zv7xZ3zqtdN037zSsKkXRAq85kohHlLTowTZU+P2Iq",
+	"tN89Sln2O/xd+O0k7774EZ74blXhwggw3QIjnQaw6kBJ68GQxsp8A4Rg1RmO0GG5lLY1kDJmVKyslojU",
+	"xewYRYplyyEYhRvOwenjQ7K1tbVn7UVGTBsqpvd9MWVJyIRuMow+CO4HQE3/xeZDo44dXYdxGjFLq5fO",
+	"DZ4M6wOo9Wqb7c2dZrvTbHfO2+0e/P9+e7fXbq+ar9lpM9ZaJRBURDVrmn5qVXs+ks3b1ZLMV8c8GGoI",
+	"rLTZznaFwB0TGr4ZpgDUBZl+yhdIm+UVS2I6/fD12Lz9euDQPsGC5MU1NR0Z5TmZ0JgrF7kLOaB0pFCi",
+	"N6+srPep6WgV3d26O9ktDhHgXDXXgCttpCymXAESO3R2rb2qSiN3LU26abnZz1Qf0/DvVfUxS4IUko9P",
+	"qGH+EtDzYNYFSRQFz9UxbzluMohTclaUIsppXb6wOc9UkOA4YpOp1EyE8+YzqD8nUS7DWgqwkETRITM/",
+	"gBrXg1QjncwL1nMQPC/ZPAdbMF8MZJQj+uSRPAlTaaxJ3TzjCzNcD59XmupUeYVB6eYpm8Z0DvIk8hen",
+	"1yDfFyOwebFQmo6hKXYFZRysSqtn0k1DkYSGNtgtG7DzJkR8OGSQE1AaNViLeL5GRnN2sPAt8ozNlfUX",
+	"Ey1Rl7ISc2QjtshmF4zXKi/YwxO7EKliH5z/BBTCJT8Blfiw9CejJhSmerf0J19YeaZKRscTaW557a6I",
+	"PoVD+YzNa+tTt38cBcJRfmrcZViVVYHAFvcP7nFdJp6Rcima7C2+iXYheO5C4TW1bzYWsKyOzulo1YDs",
+	"YxvwzHuvVnHzbno1fyV7471XAtBa93b23IcDYv2aK/anniuWgVObg13B9IrGlxvRYSFTLDgeNl9AxGbh",
+	"xuSZ6JhrxIeY5mQOf4B1eVwpN0Xq3c6m0U+BtfAS5P76mveY/v1hdG/4AtM5bw386uY1koL90qt53eJs",
+	"nhSWG0vZ/UKS+VcezRWQ19khfCkFsycRYnkdOzXNFerZ2DNYlwkJPgMD7zhjzWZ/t9rdTPVahT3zhOkP",
+	"PHVmkCtPXvuTcD2zHh/Mt0yTW2uvCDpmtcvXJoqLEGVcu/JzmUKhsh81hl8Bl1fhK6y5P3c7rOYMAdTj",
+	"Tw3JsE8CkcZx4IswZjRRJLNnmjuJEvY+Ccz4Axc/gVoN+r8BBZy8oLaYHSo2aBuD+vWBmQ8wH9PoPkkY",
+	"4DZjfILtkusWOYJsYDynvuBGwjbivyLBFUsUlyLIFbgCIbHHmIsC6zMqm03Rg9QgZHlCgoYD1RZEhEWP",
+	"B0zPGBNGtQNnH9hHMsVgJSME7cPFElu1oEVeO7d+YSBja2udJVwzMuNCfajmg2V9rP7ji3xzMBP6kytA",
+	"NwFA/ASCwMfRfH4W5Ih1LMAhR/xoVvDnKAP9qk/cFXvi9trERg5ps9q369BnFcGnEY0rryRgXbtFn5mH",
+	"5cLygNUcN7oMOtwiB9YBW/ATW3Cede7Pg8K4P+KlzbtZVbsE8kfzwfxafWKteZc6pk1L+1c+p96PQMQu",
+	"CkmV1mLcUTAXY9pMkA8lKGBHTbhgFcfcF/XNdqfRItiOFWIwXrRo7y1ARVFlkevqm+12A3OBfIEZolyB",
+	"hblFzsroVGjJzrCs8D7sF8GqEtPEWxYC4FD21Dr8qjI+li9ugLBaiVpvoa1WwFrtOzs8Au67okWb7eKW",
+	"+6JeWHbMGw0gL6jSroBrfS6tQPExxIL8ov9MEYj5AKqozIHN8XIEGMjMT2mWvaH7Yre/Wir/IiULPAMF",
+	"ZFHALKgUNIoEfK3IsfFDBui31rCJyBiLlNViKlniB9HytuBPnWNu5YBlN8Ym5zcQLSqnzuV4anbNjfCS",
+	"x4EVxRIPAJ9WCCaPmGnycSInGZW6yYqJr/xasWqdCXLhzFlEihtP3YeKDZVBbJnUi+1DMbQVVc+y4/zj",
+	"ip/ZS+Pms7pkcGYeIJZ/e8sVABD93xx+pYuP3lO+ABAxj0y5a8ZmRV2yeZamkiZCZTDj6EOGAOipjHk4",
+	"N6wcMMfvZ3UPGmTIr+1thYbWFibYR+exxSUmroo/FfM8VNO6ru0hwDseWFEo8EUqNI9JZmVy2CnO45HV",
+	"zLCTA+eHjWj3Rf4aFzaAykpGLQvc3ac6aKz282IRlo8kl2DjP1ONXOz8HDZ+pfUaj8Wv1cc/JutVlzZW",
+	"PuO9uCdVNYTKtGN9Ma0zCDtB5AOmaUQ13c8UI9sVwIlB3n2p/BNG1vjiBnW+pMCscN0ULtDHymzHHlZa",
+	"3+C2/8qF17kxcj3YHbWPU8CqeG43HG0GDvihDa+0BCjL8xzrcWhkyCbuKXMPYss+RVSuuEQOXAqIgwzJ",
+	"2FOAive+Y0hYsLV8pww3zs3vXJM0M6eTA+Iwlwhq+KXWh5AhICH/xUobUK0iw2nyMiOAGWgRv6nA37ny",
+	"hWWPjRZ5Kd33c6aXzQhQUiDKq4E4AwLyYcuG98kUIsq14bs0irlglsu6xlyGzge5P3KhBc0SyvMF+EPi",
+	"uV1atFYAnCem++cYV2ouwnEihUwVNmkWb2KoOwhQB+b3oIELdMWSiIea0CQBqDJMJh7MycRoYyMzEDW2",
+	"gLjOl5J1DVgugTWQVGZUHtoT/XPTvOJx/LPT6m8xkydS/GnHDUkx5MkE1de8RA8c2midXIBJahvmFG/8",
+	"AOAGq8WDQxrHGEuLd8nDPPL5ErCFV4DskULJGJSLP/6f/+0f/9X//sd/+3f/39/8K6KYNpQQ06UUvWKR",
+	"vfLF9DoXgQR6/nRqGjmHDHcAiSjgJ0AdkJAJjcpFHi0SsHAslU4Qv0Cza91yQEG27rAN2O8RbDk4MP8L",
+	"vELzn3cedLrtrZ3tdjfwIMZUhOzzznan+6DT6e5tmoezQX8+7O50B5vdYbi1t7W5ybrdwdYupQ92h9ss",
+	"ijYfDKJOt9vZ2dupJAdfsYQPLa7QSarGF6fPb8rrgqpPgNBk5rxPpgkXWBH14Ozw+HhVLLxdl7V66WIK",
+	"1d1j4s2Cb0xjyoFQ5bkR3a0H253N9l53d6u7vbW9s9ndq60tEboKJ9bssdvO/aweVWnnPyo5M5t0ihVo",
+	"CtTsUyXXvpQlNgRlGAwhGKWJTaeFPAlA9mx9hPJC2UUCLprl85mh4Ml1ZMfi6JhfqqTC5b0tZf9iJgg0",
+	"C/O5OH1OrBiiSL1EVsxPFsLUUp7GCtMM0LrbHv+d7i1yV7LVyIhBj2RQNGZhzhGRtUi4EJvfEJTAF5j/",
+	"6oTLkGomIIq50SKndpQO1tbMM8xSeKUgFEBtuQBUiogZpSyZ77vMUSITi/efZ7B21qT2FcqKffh6XAh+",
+	"TTAhQe2TCeZcWXSbGReRnJF6hvlq2IhNIGygWa8EghMaGao4eBKY89DPltKm5q/MUnLPrZpRZ8e7bdE1",
+	"2K67rMxKlePWDBXtXY60QUSku/h8gc+SP/7P/+mP/+bv//jv//EP//i3pA7YOTIhb1483y8sKdEsjhWY",
+	"2iaETmmSdWs68QDNCrLfIDCwWMcyaHimz+yw+aL+x3/3b//4v/w3f/y7//CHf/xbSHvMgKZI/Q9//6//",
+	"8F/9Hf6WQ1CBLvI5ZQoY6kSN8ix5rC5BKM42+MGvncsLxZKXdML8mufXjrAJv/YeMVIsPPX1JEaMafyY",
+	"v7RR/Nq+XPpuI3vVzI0WxA0yQUzhWM4UFqswLAfJUQ7BsoC+UqhJBpZGc1gxrw+rTGQbBwolKnj2K5t/",
+	"b6+vsn7kOhQo1wlnsGEJw3xD1QA8pvBSyFnMoHK4DckiNNSWVMx4iJk1ry1QjfuphzUt+k4aBw7VT9iV",
+	"vGRBsRqHhb7whcW8BEvOPglm17QPOlM/xIAy4HRWWIMfkEDdU06H2vdFoNKBuQAD1jebPpXTdNoHMHAQ",
+	"oko/ogJsf7XpPeUnjGaX/Z4YJSaUScQiyHLXbDI1ypqLI3SwEsXVt4/DeSusY5VkZivp5aLZTXJZYE63",
+	"M9PlF8KR5pVyWeGC3JFWLZgzqnotMicPMltJNWPyHFfKtHxzHSG6EhtdSWlLl/lH8Y8zyEHLUCngMik5",
+	"Ye66qH047DpJFeDwmA/m2q0aGUSZRisXdXPX+6BKmVaqBQk4W3EQ74r13vO9QDQzuyE1rwYxt7VebYHS",
+	"9fzaaNzfe9DtPKDtLt3cjcrUr+fX7n8fXXdePTuc399+enL48PHr2YO2nrSHT58MNp9OGKfdx4cPH1xS",
+	"eX/jy+1wQ47Vq3dffsF3L8cXrwbt7aeH07ftpw+7p1dfvri8mKdq9/zk+vmzp0++/D68+ub7d4+mX72j",
+	"78bfXO08VW8uhDjdffPk/EG3/Wb05puLN18+uHr6lTh4cl8f7b68iLrzx/O3J/MHT0acXvGXSXx4/vZ+",
+	"vH0ZDV+kjy9OpqdnyfDFN+mLcLr1WGyesIhtHqdfJs+Ovp49O/v+8fE38uX3T7svdo/o2wP19vnXm5eT",
+	"rc3j47fRcPfr5xsn2+3HDyZneiZ0crAZnjxKXnQuBzuTV+Hw4ehUv56PBltfHX8tztirhwkbpMODOHnw",
+	"eG/y+OLk4OmTt+3u537tvRGAM9E735ucleHW2NN15515nMhJ6SG5dzB6tf0s2h6NXh02B2+SwctXj475",
+	"0dbgydfwhs0L5PA8KpkP2tt7nl97oUaG10IzQOBw7/Gvnl+L2CAd9SM2kfADflQ6gR/HLI4lmckkjuys",
+	"ryfx6km/efG8Ys43MNXit3/17eGjg/ODb0fjfue770qctfqF0kpVNCQXm1n1QmEB4dt8De2Liw/g1251",
+	"K7qGxV7oveJx3ImK9/ONWWhk6Y1c6kAV6/a6b6Zn2F3zSEHI8wo7W5TEWrW7Ry+Vtfd8hA7QQ6WAOriM",
+	"ylExaMs/I0jscTZkKxc1FjR32y7abCz1Z9dTFn7keMo/MWX+Q/2eP4Od8qbyxDBjFmULUFLqGysNCc6G",
+	"eU1DGbHVcRGnNmphUa1CoPc8QWLEtG0rFRiEaN05QwfGWHq7VFL0Xla4uJcHS9afnhw9gfihk5dPfIEG",
+	"Tq764zmNuWBguDR3sYGitQQk4WBKR8xiWQUqZPAc2DR8EdNUhGMiYWaK1AP7Vwuf88jF6XML5xI1WuRQ",
+	"RkY3AU0O/S0/Rb0aelO1mgWA+6xQDOm2t3Kk96pCMecFrAWuMmhFC9lihwa1nY3m3MvXR5GOGcfWJigq",
+	"Qbu5Rw6a3xDafEf+ivyG/JYYWru5Q+6ROmmQz8h94pEN0iP75HPyO/J70iQt0if/MiB1XD1fUGELWgO+",
+	"7lymiWLxcJ8E/yLI4A+NZggQ9nbPLOppzGgEELnBRmCVMhL8DsTRgNRztYGMJOQp4SQA2XNa1AMloNBI",
+	"TYxukkN24hHtm0fBJTcEmPwemaaDmCusSCgTwEzzRQBr2J9SPe4RBCJCrSSDFaGCpMK+yyJik6uy2ixM",
+	"XPVdwhUJdMJpjJlgEbtisZwGCP+LZXxDGucgE/VKCP4yMka+GF4GaazIkINhBJCKE2fPd0W+rW/SuWmz",
+	"imfmTJj9sqtXD940X+NSNQ9pOGY9MuY6sBXHQylcxil3I/dFNnQpCOargbEEAbbNF7Zt01VroQCOL+rb",
+	"XrvdBqKCQMki1QyU0XKZCNjIVcVy9jFVAsAzJnSO8RaAQwJpa/BBzLETC1HrCiqEGJY2Z9rW3HQnZaEa",
+	"D43MeKBEpEyUL9g1m0x1o0UeSj224Nelkjyrg51eX1NDY+4c7ZS5An6omWMI1tkRUxtcXHHN7D+gqjGB",
+	"uHLmi8/T7matJCytBXHFsf2oAG4g4xtvp2xU5vFZyN6ACwpq3JI6a9+diju/Wu3tAFNUJg8BfiFfTNKF",
+	"c948lEInMq7O3EHGhCzBJSzaSAdVvI77JIw5c8WXIEcUu1stqXpZdtqCKYIoDcZnTUeOaeIwAFIZ6ARP",
+	"yNkXB83N7Z1GuZMp1UYSqfVqf+3Xvm0392hz+N0PO933fu23lcu+cOuXhxMYMtDDux3ltma4PVmpqplL",
+	"kwZGs0+CCVcq6GV1TuxjQs7Kw3Wy8RhgFM1LleLxL7tMxq/1lP6cCmAcVMi89T/8p7/957/77/7wD3/7",
+	"z//+XzWKAgGECAPVzaXu7xNgN0biLkvzP9QGjCYsOUj12Aj37414DzxzlWPPuR+gsp7526LcRzJMJxZ1",
+	"IE3iWq+2AbFadgiLTT2XoxEkWwGkcgZwD/j3ystEjEs2t+WbFB+Bo2TSKrgAzairY7yX8GqtuKycORlF",
+	"WqVpoiEUEn/eRyndjsjC8UMZV8FmJZB+RTBKWZdBtRkUCjHahg02bpGD0ltZ1UaelciGAHRSDxRCFIM1",
+	"24zhShrROX+o3D0azNFPIUVm7IfdMSKVQ0Q27SDztkUH64ohXsTp0cGjF0c2Etp5Du0y3XZZ5UxkJerQ",
+	"DA/lWQqb5ICHb9mgls1IWqQ8u1WQflbQVTJsMi6yylnZwuxXZXoUHI9dj7BrCjiSgJRIHQQV1YUKFpA3",
+	"0iKvEw6ghbBnRlObcKV5mAuf4ZzUEa/A80WOEoC1TB2eq8sKzHDnSH0JrK68C5gAUeGRxegfw44pH40h",
+	"bqQsTbdIFlycFZRRDmDB7IOFugtm1y2MJXrMYxaQOiWTNNYcPImQDqAlwUQAfN7mAhCqfBEYEehRVu0l",
+	"C1dKRcQS82jM+vA8gqhi1jA5uTgHaLlgmmoILvYwvg58ci4ytIdSMi1E/9tASfTa4Wx9MaZZ2eQJwF5m",
+	"YZ2QkGCThcCbUFxYFz5VfRhjGdK4GXF16ZbTsxGMoChBCKNVcbBqx8HJsb1y4Bpk8TCPa8gjK/Fv3A1F",
+	"ppILTaA4auQoqAu+drHXCqEnyNlW06wD1XwQ53GtTtLT46z2WbfdRQ8b7ANKZSgiGh0+g5Ioj7l88bHx",
+	"2pqwiJJ1q2zh6Vk5K5esgOQCI3FO8WUDjKV1qTkGRoHTiw04N1SGd2ouOzh2Mdirbt4/Mvo+F6ODo7Nn",
+	"UK7F+uBL5LI016IRanm+LxaZrVritnkJGM8pbVws3sRij44BVwCmOqUMpfiyakfqQSIBHNF87UIFihNr",
+	"FNmheaiii5NEDqySADdpQGMqQqzLa3hVOGauw1bR26Zq7797//8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -349,6 +349,9 @@ func (s *Simulator) withToken(api string, h func(w http.ResponseWriter, r *http.
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.countAPI(api)
 		appid, errcode := s.checkToken(r.URL.Query().Get("access_token"))
+		if errcode == ErrTokenMissing && s.openAPIHome != "" {
+			appid, errcode = s.openAPIApp(w, r)
+		}
 		if errcode != 0 {
 			writeAPIError(w, errcode)
 			return

@@ -3,7 +3,9 @@
 // mini-program and no network: code2Session (below), stable_token and the
 // token-bearing APIs (platform.go: token generations and expiry, 40001 and
 // 42001, per-API call counts, injected errcodes), and one file per further
-// API.
+// API: content security (security.go: msgSecCheck v2 and mediaCheckAsync
+// v2; "sim-risky" in a text or an image URL is judged risky, "sim-review"
+// review, anything else passes).
 //
 // It serves GET /sns/jscode2session?appid=&secret=&js_code=&grant_type=
 // and answers like WeChat: HTTP 200, Content-Type text/plain, and a JSON
@@ -24,6 +26,8 @@
 //	dev-<name>     success, reusable forever; openid stable per (appid,
 //	               name), unionid stable per name across appids
 //	solo-<name>    success with dev-<name>'s openid but no unionid
+//	keep-<name>    like dev-<name>, but keeps the user's last session_key
+//	               (see opendata.go, which also hands out open data)
 //	once-<name>    like dev-<name> the first time per appid, then
 //	               40163 code been used
 //	err-40029      40029 invalid code
@@ -43,9 +47,24 @@
 // bytes in base64, new on every login as on WeChat. The simulator never
 // logs session keys.
 //
+// Message push (消息推送) goes the other way: a Pusher (pusher.go) delivers
+// events to a push URL exactly as WeChat signs and encrypts them (plain or
+// safe mode, JSON or XML), for tests, and the running simulator delivers
+// POST /wechatsim/push?appid=…&user=NAME with a JSON object of the
+// message's fields to the push URL registered with SetPusher.
+//
 // Try it with curl against a running simulator:
 //
 //	curl "$URL/sns/jscode2session?appid=wxd0d0d0d0d0d0d0d0&secret=wechatsim-dev-secret&js_code=dev-alice&grant_type=authorization_code"
+//
+// POST /wxa/business/getuserphonenumber (phone.go) exchanges a
+// getPhoneNumber code: phone-<digits> is a +86 number (countryCode a
+// string), phonenum-<digits> the same with countryCode a JSON number,
+// intl-<cc>-<digits> a number of country code cc, once-phone-<digits> a
+// single-use code (40029 the second time, as WeChat answers), and
+// otherapp-<digits> a number watermarked for OtherAppID; err-40029,
+// err-40163, err-45011, err-40013, err-busy and err-badphone fail as
+// phone.go lists. Anything else is 40029.
 package wechatsim
 
 import (
@@ -89,6 +108,9 @@ type Config struct {
 	// Now is the simulator's clock (token expiry, daily quotas); nil means
 	// time.Now.
 	Now func() time.Time
+	// OpenAPIHome, when set, makes the simulator also play Cloud Hosting's
+	// open-API service for a container of this app (openapi.go).
+	OpenAPIHome string
 }
 
 // Simulator is an http.Handler that answers like WeChat's code2Session.
@@ -104,7 +126,15 @@ type Simulator struct {
 	total int
 	clock func() time.Time
 	plat  platform // access tokens and the APIs behind them (platform.go)
-	wxa   wxaPages // the published pages getwxacodeunlimit knows (wxacode.go)
+	// security is content security's state (security.go), made on first
+	// use.
+	security *security
+	keys     lastKeys // the session key issued last per user, for open data (opendata.go)
+	// openAPIHome is Config.OpenAPIHome (openapi.go).
+	openAPIHome string
+	// pushers deliver message pushes (pusher.go).
+	pushers pushers
+	wxa     wxaPages // the published pages getwxacodeunlimit knows (wxacode.go)
 }
 
 // New returns a Simulator for cfg.
@@ -125,6 +155,8 @@ func New(cfg Config) *Simulator {
 		calls: make(map[string]int),
 		clock: cfg.Now,
 		plat:  newPlatform(),
+
+		openAPIHome: cfg.OpenAPIHome,
 	}
 	if s.slow <= 0 {
 		s.slow = DefaultSlowDelay
@@ -137,7 +169,12 @@ func New(cfg Config) *Simulator {
 func (s *Simulator) routes() {
 	s.mux.HandleFunc("GET /sns/jscode2session", s.code2Session)
 	s.mux.HandleFunc("POST /cgi-bin/stable_token", s.stableToken)
-	s.mux.Handle("POST /wxa/getwxacodeunlimit", s.withToken(APIWxaCodeUnlimit, s.wxaCodeUnlimit))
+	s.mux.HandleFunc("POST /wxa/business/getuserphonenumber", s.withToken(APIGetUserPhoneNumber, s.phoneNumber))
+	s.mux.HandleFunc("POST /wxa/msg_sec_check", s.withToken(APIMsgSecCheck, s.msgSecCheck))
+	s.mux.HandleFunc("POST /wxa/media_check_async", s.withToken(APIMediaCheckAsync, s.mediaCheckAsync))
+	s.mux.HandleFunc("GET /wechatsim/open-data", s.openData)
+	s.mux.HandleFunc("POST /wechatsim/push", s.pushEvent) // pusher.go
+	s.mux.HandleFunc("POST /wxa/getwxacodeunlimit", s.withToken(APIWxaCodeUnlimit, s.wxaCodeUnlimit))
 }
 
 // ServeHTTP routes the simulated APIs; anything else is 404 or 405.
@@ -228,6 +265,8 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, appid, code s
 		switch prefix, name, _ := strings.Cut(code, "-"); {
 		case name != "" && prefix == "dev":
 			s.succeed(w, appid, code, name, true)
+		case name != "" && prefix == "keep":
+			s.succeed(w, appid, code, name, true)
 		case name != "" && prefix == "solo":
 			s.succeed(w, appid, code, name, false)
 		case name != "" && prefix == "once":
@@ -244,7 +283,8 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, appid, code s
 
 // succeed replies with name's identity in appid and a fresh session key.
 func (s *Simulator) succeed(w http.ResponseWriter, appid, code, name string, withUnion bool) {
-	id := identity{SessionKey: newSessionKey(), OpenID: OpenID(appid, name)}
+	id := identity{SessionKey: s.sessionKeyFor(appid, OpenID(appid, name), code), OpenID: OpenID(appid, name)}
+	s.noteLogin(appid, id.OpenID) // content security accepts it now
 	if withUnion {
 		id.UnionID = UnionID(name)
 	}

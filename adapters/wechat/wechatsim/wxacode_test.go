@@ -14,21 +14,6 @@ import (
 	"github.com/miniback/miniback/adapters/wechat/wechatsim"
 )
 
-// accessToken gets appID's token from the simulator's stable_token.
-func accessToken(t *testing.T, sim *wechatsim.Simulator) string {
-	t.Helper()
-	body := `{"grant_type":"client_credential","appid":"` + appID + `","secret":"` + secret + `"}`
-	w := httptest.NewRecorder()
-	sim.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/cgi-bin/stable_token", strings.NewReader(body)))
-	var r struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil || r.AccessToken == "" {
-		t.Fatalf("stable_token: %s", w.Body)
-	}
-	return r.AccessToken
-}
-
 // wxaCode posts body to getwxacodeunlimit with token.
 func wxaCode(t *testing.T, sim *wechatsim.Simulator, token, body string) *httptest.ResponseRecorder {
 	t.Helper()

@@ -6,6 +6,7 @@ exports.queryString = queryString;
 exports.decode = decode;
 const problem_1 = require("./problem");
 const tokens_1 = require("./tokens");
+const wechatdata_1 = require("./wechatdata");
 /**
  * The operations whose successes are bytes (images), read as an
  * ArrayBuffer. The type makes the list complete: an operation of the spec
@@ -24,6 +25,9 @@ function createClient(options) {
     const store = (_a = options.tokens) !== null && _a !== void 0 ? _a : (0, tokens_1.memoryTokenStore)();
     const now = (_b = options.now) !== null && _b !== void 0 ? _b : (() => Date.now());
     let renewing = null;
+    let relogging = null;
+    // Whether the client can sign in again by itself when a session ends.
+    const canSignIn = options.signIn === 'cloudrun' || options.loginCode !== undefined;
     async function send(method, path, init, retried) {
         var _a;
         const binary = binaryOperations[`${method} ${path}`] === true;
@@ -63,7 +67,19 @@ function createClient(options) {
         if (res.status === 401 && used && !retried && (await renewAfter(used, init.relogin !== false))) {
             return send(method, path, init, true);
         }
-        const out = decode(res);
+        let out;
+        try {
+            out = decode(res);
+        }
+        catch (e) {
+            if ((0, wechatdata_1.isWeChatSessionStale)(e) && init.staleRetry !== false && options.loginCode) {
+                // A wx.login the server never saw replaced the session_key: a new
+                // login stores the current one. Retried once.
+                await reloginOnce();
+                return send(method, path, Object.assign(Object.assign({}, init), { staleRetry: false }), retried);
+            }
+            throw e;
+        }
         if (method === 'DELETE' && path === '/v1/me') {
             // The account is gone and every session with it: forget ours, so
             // that no renewal signs in again (which would make a new account).
@@ -114,16 +130,44 @@ function createClient(options) {
                 return;
             }
             catch (e) {
-                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && options.loginCode && relogin))
+                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && canSignIn && relogin))
                     throw e;
             }
         }
-        if (!options.loginCode || !relogin) {
+        if (!canSignIn || !relogin) {
             throw problem_1.ApiProblem.sessionExpired('The session expired and cannot be renewed here: sign in again.');
         }
         await login({});
     }
+    // reloginOnce signs in again with a fresh login code; calls that go
+    // stale together share one login.
+    function reloginOnce() {
+        if (!relogging) {
+            relogging = login({}).then(() => {
+                relogging = null;
+            }, (e) => {
+                relogging = null;
+                throw e;
+            });
+        }
+        return relogging;
+    }
+    async function wechatData(source) {
+        const post = async (d) => (await send('POST', '/v1/me/wechat-data', { body: (0, wechatdata_1.wechatDataBody)(d), staleRetry: false }, false)).data;
+        const first = typeof source === 'function' ? await source() : source;
+        try {
+            return await post(first);
+        }
+        catch (e) {
+            if (!((0, wechatdata_1.isWeChatSessionStale)(e) && options.loginCode))
+                throw e;
+        }
+        await reloginOnce();
+        return post(typeof source === 'function' ? await source() : first);
+    }
     async function login(opts = {}) {
+        if (options.signIn === 'cloudrun' && opts.code === undefined)
+            return start('/v1/auth/cloudrun', undefined);
         let code = opts.code;
         if (code === undefined) {
             if (!options.loginCode)
@@ -157,6 +201,7 @@ function createClient(options) {
         PATCH: call('PATCH'),
         DELETE: call('DELETE'),
         login,
+        loginWithCloudRun: () => start('/v1/auth/cloudrun', undefined),
         loginWithPassword: (body) => start('/v1/auth/login', body),
         register: (body) => start('/v1/auth/register', body),
         async logout() {
@@ -182,6 +227,7 @@ function createClient(options) {
             return store.get();
         },
         uploadFile,
+        wechatData,
         async upload(f) {
             const body = Object.assign({ purpose: f.purpose, content_type: f.contentType, size: f.size }, (f.fileName ? { file_name: f.fileName } : {}));
             const { data: ticket } = (await send('POST', '/v1/uploads', { body }, false));

@@ -3,6 +3,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 exports.wxTransport = wxTransport;
 exports.wxLoginCode = wxLoginCode;
 exports.createWxClient = createWxClient;
+exports.wxResponse = wxResponse;
 exports.utf8 = utf8;
 const client_1 = require("./client");
 const problem_1 = require("./problem");
@@ -39,23 +40,7 @@ function wxTransport(w, options = {}) {
                     dataType: 'text',
                     responseType: binary ? 'arraybuffer' : 'text',
                     timeout: options.timeout,
-                    success: (res) => {
-                        const headers = lowerKeys(res.header);
-                        if (isArrayBuffer(res.data)) {
-                            if (!(0, transport_1.isTextType)(headers['content-type'])) {
-                                resolve({ status: res.statusCode, headers, body: '', bytes: res.data });
-                            }
-                            else {
-                                resolve({ status: res.statusCode, headers, body: utf8(res.data) });
-                            }
-                            return;
-                        }
-                        resolve({
-                            status: res.statusCode,
-                            headers,
-                            body: typeof res.data === 'string' ? res.data : JSON.stringify(res.data),
-                        });
-                    },
+                    success: (res) => resolve(wxResponse(res)),
                     fail: (err) => reject(problem_1.ApiProblem.network(err.errMsg)),
                 });
             });
@@ -107,6 +92,19 @@ function globalWx() {
 }
 function toArrayBuffer(b) {
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+}
+/**
+ * wxResponse turns a wx.request (or wx.cloud.callContainer) answer into
+ * an HttpResponse: bytes (responseType 'arraybuffer') stay bytes unless
+ * they are text, such as a problem document, which is decoded.
+ */
+function wxResponse(res) {
+    const headers = lowerKeys(res.header);
+    const status = res.statusCode;
+    if (isArrayBuffer(res.data)) {
+        return (0, transport_1.isTextType)(headers['content-type']) ? { status, headers, body: utf8(res.data) } : { status, headers, body: '', bytes: res.data };
+    }
+    return { status, headers, body: typeof res.data === 'string' ? res.data : res.data === undefined ? '' : JSON.stringify(res.data) };
 }
 function isArrayBuffer(v) {
     // By tag, not instanceof: the base library's ArrayBuffer may come from
