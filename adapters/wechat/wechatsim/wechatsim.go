@@ -141,6 +141,7 @@ type Simulator struct {
 	openAPIHome string
 	// pushers deliver message pushes (pusher.go).
 	pushers pushers
+	wxa     wxaPages // the published pages getwxacodeunlimit knows (wxacode.go)
 }
 
 // New returns a Simulator for cfg.
@@ -181,6 +182,7 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("POST /wxa/media_check_async", s.withToken(APIMediaCheckAsync, s.mediaCheckAsync))
 	s.mux.HandleFunc("GET /wechatsim/open-data", s.openData)
 	s.mux.HandleFunc("POST /wechatsim/push", s.pushEvent) // pusher.go
+	s.mux.HandleFunc("POST /wxa/getwxacodeunlimit", s.withToken(APIWxaCodeUnlimit, s.wxaCodeUnlimit))
 }
 
 // ServeHTTP routes the simulated APIs; anything else is 404 or 405.
