@@ -163,7 +163,7 @@ func New(cfg Config) *Simulator {
 		clock: cfg.Now,
 		plat:  newPlatform(),
 
-		openAPIHome: cfg.OpenAPIHome,
+		openAPIHome:  cfg.OpenAPIHome,
 		verdictDelay: cfg.MediaVerdictDelay,
 	}
 	if s.slow <= 0 {
