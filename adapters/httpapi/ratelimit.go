@@ -32,6 +32,7 @@ var rateGroups = map[string]ratelimit.Group{
 	"bindMyPhone":       ratelimit.WeChat,
 	"bindMyWeChat":      ratelimit.WeChat,
 	"decryptWeChatData": ratelimit.WeChat,
+	"createWxaCode":     ratelimit.WeChat,
 	// Signed-in writes.
 	"logout":            ratelimit.Write,
 	"endOtherSessions":  ratelimit.Write,

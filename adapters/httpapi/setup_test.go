@@ -111,6 +111,7 @@ type config struct {
 	userAdmin    ports.UserAdmin
 	storage      string // "local" (default) or "s3"
 	rules        domain.UploadRules
+	wxaLimit     domain.ThrottleRule // each user's new QR codes; zero: none
 	// content: which fields WeChat's content security checks (none by
 	// default, so other tests make no content security calls).
 	content  domain.ContentChecks
@@ -139,6 +140,9 @@ func withPush(endpoints map[domain.AppID]domain.PushEndpoint, media app.MediaVer
 
 // withStorage serves uploads from "local" disk or "s3" (a versitygw).
 func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
+
+// withWxaCodeLimit bounds each user's new QR codes.
+func withWxaCodeLimit(r domain.ThrottleRule) option { return func(c *config) { c.wxaLimit = r } }
 
 // withUploadRules replaces the default per-purpose rules.
 func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.rules = r } }
@@ -288,14 +292,15 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		ContentChecker: e.content, Moderation: postgres.NewModerationStore(e.db),
 		SessionKeys: e.users,
 		PushEvents:  postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media,
+		WxaCodeMaker: e.wechatAPI, Objects: e.storage.(ports.ObjectBytes),
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), CloudRun: e.cfg.cloudRun, SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
 		UploadRules: e.cfg.rules, UploadTicketTTL: ticketTTL, UploadPendingTTL: pendingTTL, UploadDownloadTTL: dlTTL,
-		RevocationRetain: tokenTTL + jwx.DefaultSkew,
-		Content:          e.cfg.content,
-		Log:              slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Push:             app.PushSettings{Endpoints: e.cfg.push},
+		RevocationRetain: tokenTTL + jwx.DefaultSkew, WxaCodeUserLimit: e.cfg.wxaLimit,
+		Content: e.cfg.content,
+		Log:     slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Push:    app.PushSettings{Endpoints: e.cfg.push},
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone

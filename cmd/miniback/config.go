@@ -134,6 +134,11 @@ type Config struct {
 	AttachmentMaxBytes  int64         `env:"MINIBACK_UPLOAD_ATTACHMENT_MAX_BYTES" envDefault:"20971520"`
 	AttachmentTypes     []string      `env:"MINIBACK_UPLOAD_ATTACHMENT_TYPES" envSeparator:"," envDefault:"image/jpeg,image/png,image/webp,image/gif,application/pdf,text/plain,video/mp4"`
 
+	// Mini-program codes: how many not cached yet each user may make per
+	// window (0: no limit; administrators are never limited).
+	WxaCodeUserLimit  int           `env:"MINIBACK_WXACODE_USER_LIMIT" envDefault:"100"`
+	WxaCodeUserWindow time.Duration `env:"MINIBACK_WXACODE_USER_WINDOW" envDefault:"1h"`
+
 	// CursorSecret keys the HMAC of list cursors (at least 32 bytes; all
 	// replicas share it). Empty uses a development secret kept under
 	// DataDir.
@@ -307,6 +312,7 @@ func (c Config) Validate() error {
 		bad("MINIBACK_REVOCATION_POLL must be between 100ms and 1m, not %s", c.RevocationPoll)
 	}
 	errs = append(errs, c.validateUploads()...)
+	errs = append(errs, c.validateWxaCode()...)
 	errs = append(errs, c.validateDebug()...)
 	errs = append(errs, c.validateContent()...)
 	errs = append(errs, c.validateRateLimits()...)

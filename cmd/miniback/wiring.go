@@ -132,10 +132,13 @@ func (m *Main) Run(ctx context.Context) error {
 		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
 		SessionKeys: users,
 		PushEvents:  postgres.NewPushStore(m.db), IdentitySessions: sessions,
+		// The attempt counters also bound each user's new QR codes.
+		Throttle:     postgres.NewAttemptThrottle(m.db),
+		WxaCodeMaker: m.wechatAPI, Objects: storage,
 	}
 	content := m.contentChecks()
 	if hasher != nil {
-		p.Credentials, p.Hasher, p.Throttle = postgres.NewCredentialStore(m.db), hasher, postgres.NewAttemptThrottle(m.db)
+		p.Credentials, p.Hasher = postgres.NewCredentialStore(m.db), hasher
 	}
 	if m.Config.RevocationListen {
 		p.RevocationListener = m.db
@@ -146,7 +149,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Apps: apps, CloudRun: m.Config.CloudRun, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
 		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
 		Content: content, ContentMediaURLTTL: m.Config.ContentMediaURLTTL, Log: m.Logger,
-		UploadDownloadTTL: m.Config.UploadDownloadTTL, WeChatDataMaxAge: m.Config.WeChatDataMaxAge,
+		UploadDownloadTTL: m.Config.UploadDownloadTTL, WxaCodeUserLimit: m.Config.WxaCodeLimit(), WeChatDataMaxAge: m.Config.WeChatDataMaxAge,
 		// A token issued just before a revocation lives for the access
 		// TTL, and the verifier tolerates jwx.DefaultSkew past its exp.
 		RevocationRetain: m.Config.AccessTokenTTL + jwx.DefaultSkew,
@@ -239,9 +242,16 @@ func (m *Main) pushEndpoints() map[domain.AppID]domain.PushEndpoint {
 	return push
 }
 
-// storage returns the object storage uploads go to: an S3-compatible
-// bucket, or the local disk behind this API server.
-func (m *Main) storage(ctx context.Context, publicURL string) (ports.ObjectStorage, error) {
+// objectStorage is what both storage adapters offer: ticketed uploads,
+// and the server's own small objects.
+type objectStorage interface {
+	ports.ObjectStorage
+	ports.ObjectBytes
+}
+
+// storage returns the object storage uploads (and cached QR codes) go to:
+// an S3-compatible bucket, or the local disk behind this API server.
+func (m *Main) storage(ctx context.Context, publicURL string) (objectStorage, error) {
 	if m.Config.Storage == "s3" {
 		cfg, _ := m.Config.s3Config() // validated by LoadConfig
 		s, err := s3store.New(cfg)
@@ -388,6 +398,8 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 		sim, err := wechatsim.Start(m.Config.SimulatorAddr, wechatsim.Config{
 			Apps:        map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
 			OpenAPIHome: m.Config.simulatorOpenAPIHome(),
+			// WeChat pushes a media check's verdict some time later.
+			MediaVerdictDelay: 2 * time.Second,
 		})
 		if err != nil {
 			return nil, app.Apps{}, fmt.Errorf("start WeChat simulator: %w", err)

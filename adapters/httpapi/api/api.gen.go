@@ -359,6 +359,27 @@ func (e UploadTicketFileField) Valid() bool {
 	}
 }
 
+// Defines values for WxaCodeRequestEnvVersion.
+const (
+	Develop WxaCodeRequestEnvVersion = "develop"
+	Release WxaCodeRequestEnvVersion = "release"
+	Trial   WxaCodeRequestEnvVersion = "trial"
+)
+
+// Valid indicates whether the value is a known member of the WxaCodeRequestEnvVersion enum.
+func (e WxaCodeRequestEnvVersion) Valid() bool {
+	switch e {
+	case Develop:
+		return true
+	case Release:
+		return true
+	case Trial:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTodosParamsSort.
 const (
 	SortCreatedAt     ListTodosParamsSort = "created_at"
@@ -676,6 +697,13 @@ type ProfilePatch struct {
 
 	// Nickname Trimmed; 1 to 64 characters after trimming.
 	Nickname *string `json:"nickname,omitempty"`
+}
+
+// RGBColor The lines' colour when `auto_color` is false; black by default.
+type RGBColor struct {
+	B int `json:"b"`
+	G int `json:"g"`
+	R int `json:"r"`
 }
 
 // RefreshRequest defines model for RefreshRequest.
@@ -1044,6 +1072,49 @@ type WeChatWatermark struct {
 	Timestamp int64 `json:"timestamp"`
 }
 
+// WxaCodeRequest A field left out takes WeChat's default (given in its description);
+// null is refused like any other wrong type.
+type WxaCodeRequest struct {
+	// AutoColor Let WeChat pick the line colour (`line_color` is then ignored); `false` when left out.
+	AutoColor *bool `json:"auto_color,omitempty"`
+
+	// CheckPath Whether WeChat checks that `page` exists in the published
+	// version (422 `wxacode_page_not_found` otherwise); `true` when
+	// left out. `false` allows pages of unpublished versions.
+	CheckPath *bool `json:"check_path,omitempty"`
+
+	// EnvVersion The version of the mini-program the code opens; `release` when left out.
+	EnvVersion *WxaCodeRequestEnvVersion `json:"env_version,omitempty"`
+
+	// IsHyaline A transparent background, WeChat then answering a PNG instead of a JPEG; `false` when left out.
+	IsHyaline *bool `json:"is_hyaline,omitempty"`
+
+	// LineColor The lines' colour when `auto_color` is false; black by default.
+	LineColor *RGBColor `json:"line_color,omitempty"`
+
+	// Page The page the code opens, e.g. `pages/index/index`: no leading
+	// `/`, no `?query`. Empty or absent: the home page.
+	//
+	//
+	// Example: pages/invite/invite
+	Page *string `json:"page,omitempty"`
+
+	// Scene What the opened page reads from `options.scene` (URL-encoded by
+	// WeChat: decode it with `decodeURIComponent`): 1 to 32 of
+	// `0-9 A-Z a-z ! # $ & ' ( ) * + , / : ; = ? @ - . _ ~`. Anyone
+	// can make a code with any scene: treat it as untrusted input.
+	//
+	//
+	// Example: invite=u42
+	Scene string `json:"scene"`
+
+	// Width The code's width in pixels; 430 when left out.
+	Width *int `json:"width,omitempty"`
+}
+
+// WxaCodeRequestEnvVersion The version of the mini-program the code opens; `release` when left out.
+type WxaCodeRequestEnvVersion string
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1335,6 +1406,9 @@ type AttachToTodoJSONRequestBody = AttachmentRequest
 // CreateUploadJSONRequestBody defines body for CreateUpload for application/json ContentType.
 type CreateUploadJSONRequestBody = UploadRequest
 
+// CreateWxaCodeJSONRequestBody defines body for CreateWxaCode for application/json ContentType.
+type CreateWxaCodeJSONRequestBody = WxaCodeRequest
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -1457,6 +1531,9 @@ type ServerInterface interface {
 	// ReceiveWeChatPush Receive a pushed message (消息推送)
 	// (POST /v1/wechat/push/{appid})
 	ReceiveWeChatPush(c *gin.Context, appid string, params ReceiveWeChatPushParams)
+	// CreateWxaCode A mini-program code (小程序码) for a page and scene
+	// (POST /v1/wxacode)
+	CreateWxaCode(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -2770,6 +2847,19 @@ func (siw *ServerInterfaceWrapper) ReceiveWeChatPush(c *gin.Context) {
 	siw.Handler.ReceiveWeChatPush(c, appid, params)
 }
 
+// CreateWxaCode operation middleware
+func (siw *ServerInterfaceWrapper) CreateWxaCode(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateWxaCode(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -2834,6 +2924,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
 	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
@@ -8482,6 +8573,268 @@ func (response ReceiveWeChatPush503ApplicationProblemPlusJSONResponse) VisitRece
 	return err
 }
 
+type CreateWxaCodeRequestObject struct {
+	Body *CreateWxaCodeJSONRequestBody
+}
+
+type CreateWxaCodeResponseObject interface {
+	VisitCreateWxaCodeResponse(w http.ResponseWriter) error
+}
+
+type CreateWxaCode200ResponseHeaders struct {
+	CacheControl  *string
+	ETag          *string
+	XWxacodeCache *string
+}
+
+type CreateWxaCode200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       CreateWxaCode200ResponseHeaders
+	ContentLength int64
+}
+
+func (response CreateWxaCode200ImagejpegResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XWxacodeCache != nil {
+		w.Header().Set("X-Wxacode-Cache", fmt.Sprint(*response.Headers.XWxacodeCache))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type CreateWxaCode200ImagepngResponse struct {
+	Body          io.Reader
+	Headers       CreateWxaCode200ResponseHeaders
+	ContentLength int64
+}
+
+func (response CreateWxaCode200ImagepngResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XWxacodeCache != nil {
+		w.Header().Set("X-Wxacode-Cache", fmt.Sprint(*response.Headers.XWxacodeCache))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type CreateWxaCode400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode400ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode401ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode403ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode413ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode415ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode422ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode429ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode500ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode502ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode503ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode504ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -8604,6 +8957,9 @@ type StrictServerInterface interface {
 	// ReceiveWeChatPush Receive a pushed message (消息推送)
 	// (POST /v1/wechat/push/{appid})
 	ReceiveWeChatPush(ctx context.Context, request ReceiveWeChatPushRequestObject) (ReceiveWeChatPushResponseObject, error)
+	// CreateWxaCode A mini-program code (小程序码) for a page and scene
+	// (POST /v1/wxacode)
+	CreateWxaCode(ctx context.Context, request CreateWxaCodeRequestObject) (CreateWxaCodeResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -9934,369 +10290,439 @@ func (sh *strictHandler) ReceiveWeChatPush(ctx *gin.Context, appid string, param
 	}
 }
 
+// CreateWxaCode operation middleware
+func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
+	var request CreateWxaCodeRequestObject
+
+	var body CreateWxaCodeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWxaCode(ctx, request.(CreateWxaCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWxaCode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateWxaCodeResponseObject); ok {
+		if err := validResponse.VisitCreateWxaCodeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P1bjxvJtieGf5X4c+YPka0ki6ybqlho+JRKVerStbouLfXubDODmUEyVMkIKiOyWFRbwBnAt3mYGduw",
-	"jXn0AMbxeTr2i/0wOLABf5SD2T32tzBirYi8kEnWpVvq7r21sdEqkplxj3Vfv/VTLZTjiRRMaFXr/lQb",
-	"MRqxBP48PKdD82/EVJjwieZS1Lq18xEjmqrLB4pcsURxKQhVhBKlEymGhAnN9YxoOvTIQCYkOB40X1Id",
-	"jgJCRQQfX0nB7Hetmldj13Q8iVmtW/NrVxt+rebVVDhiY2r6nlCtWWL6/U/92tUPnebujz+0m7s/fuXX",
-	"/nnNq+nZxLyodMLFsPbxo1c7jth4IjUT+pRNYjpj0eIUThKmmNDEDJ0k8BiRA0IFYTSJOUtIwt6nTGky",
-	"5XpE9IgRRceMBFnj4az5nM1g+PlYmUjHte4PNZ2krPZj1eBeyJDiGKpW9eL0hRmG6S5MGNUsgoUur9Ha",
-	"VWdNy0iqtY1BO9yOdlhzm+70m5t0a7e5G22EzfVBZ7AzeMTW+512aXyL4zmlmr3gY64XB/TGzDxIqGa9",
-	"2DzBoqBL9Ihq0k+jIdMPFFGaakbqUUIHusmZHjRHWk/ohDfNa/BW0x6nZqfd6PoiSAK3tIokbEy54GJI",
-	"6u2GRwIdEMVCKSJFUqF5TKRgZCwTRrgiNAzZRLOo5Yu5I6P4UKSTJp/4tb3k6/ae/npj+9bzPpExD2e3",
-	"nj2zk4c/szMCR+mKJR6hyhe3XA4yTbhm5uK8T6WmZAIj6RKulS+EOW31wE/b7Y1wmMh0An+yJn6jQjlh",
-	"+E3QJfC7IgFN9SjwSIALYv6asnBENfxlOgs8swOMRuabdBJLGgV7BBpTJODwSqpYYv6lk0lgNuV9YcMm",
-	"LCHBNPCF3aYWOc9XJGZalR/Xo0SmwxGh5qKFDK7/kF8xZTbWF30aXhJ2xZKZaXTNvOraXbnH77/utPem",
-	"ZpNv3GWmk9n+QLNkcYPP7EnTkkwp16TPBuak6WRmDiQdUi7Kl3vMBR+b+93OLjYXmg1ZUvtoOpvQhI6Z",
-	"tqSzQCies4rztU8u2YzMZErCkZSKAanUI67w5huiWqfk4uL4iTn8PGI0bngkFfx9yggdSzH0xUymGaFS",
-	"XdIxc1nf2jI7YYbhkYgPuVYeCZpmR3vmP62AGJrcDVrkWPuCXU94whRZ3yQjmSaKULNa5gySAU+UJqli",
-	"87txS7LDzTTxuNe8mjnQtW5tjn6WF5hev2BiqEe17vrWlmcW3H3ueEU+8MN+80+0+aHd3O21us0fHy7h",
-	"AwPgMCv5V2A4XEDqZkm+CjyzNJSEcjymTcXMhhoSHHOlgSzToWoAEfAFXCcyopMJE+Y4xzPCB0ivTKdM",
-	"IRFPk8TQBscm68gifWE4Lk24kqLhERYrRjY76y3yGoZI4z1gOzLVhCOliakhM9DnlIuK+2HZZvWaW/67",
-	"bLE77fXN0vr6vvqq7vtf/Wf1N2uN/8Sv/eD71+sd85+Npu9fP2KG+dbNUx48uuKpxlcN88iyHTKCwJJd",
-	"2hdqyhKy0d5EHiwk6ctoRqYjJmBNylvIgahY7qkYqU8ZvSwtNIELxsgVjVPgKMFXwZ0XMpdcfnereS4j",
-	"efxk5XHnUcvNbUL1KJ8Zj2pezVASnhhxycgvxekNZDKmutatpSk8udj5BTCTZd0jq/mEA/hoXlYTKRQD",
-	"6vuYRk+pZlMKlDeUwoiD5k86mcQcRbC1SSL7MRs/fKdQHsu7++cJG9S6tX+2lkvGa/irWjvBt7DTOZmB",
-	"HRjxiMLJZRFRcsz0yLCTVKSK9mPD0pEl9/o06rkhB3uEksnInF+RjvssQVlU6hFLiGE7zUkihwkdZxy9",
-	"B0/36GTSG3MFJCeAA56wQapYRAxnCBMWGWGcxqpV++iZRTlFZvE5F+W8IChxRcY0NptphpiQfsLopZGA",
-	"kjRmeyRgSSITFQDFRQo64CyOcPgHUgxiHv5mgw9jqgxhB2o0NRvNrmGcMjETS0XEEjKlsz0ShDJiAVF0",
-	"pnxhnmyRfRJK4djBLXUL06rSPI6NvKV1DIJyENplCDySGPGmYQ6PEdpAZJQJMUJ1bN7V9JIJX9QD92sP",
-	"vjFSADxjP0ID9uiaJ82rfZmKCBjTdMQSZhqxB4/GRn6c9eCJXMSEo1j+zbQr7NUn3Mi00kw9ZPwKdx8/",
-	"02hGZkyTuhVIe0LqnnsMBNbS9zSa4YgNSSMjGUd4UMZSaUK1puFobHbXcM4xnZmR59+iKB80DNn/6NWO",
-	"ZNLnUcTE5zxSr6QmNI7llEWkHgzcEIysbTfB3WGQBs2OFJbffOz1YxlemsUhCVeX5mTpRBrxsChzTKhS",
-	"U5mYpSdTlDrqgf2x537scRHKJGGhNv2D9KO0TOiQEc3DS1Ty+FBQnYIWZgQfo+ObI6/JiCqCAmSUbx++",
-	"1+Piisa8tIH2F/tG0GiRx1xEIG076sdYBJYEpkBeGiRyTKgv7MLEcshFTkLhY88xjWxXLeE/52MmU/0b",
-	"0P+IR3C2kQ8QLojmYwY07KkU7LPSLylJTDXbs/qqkmkSMrdpMKRjYQQVGh8a2vs5x7YvSGr0DxYaIXtA",
-	"eZwmdqAg6LFwJJkych+3QyQR05THMOxXUh8ZMvN5ry5RaTjK1tFzVMwoYmoP78+A4WWB2xuxSSxnhvTA",
-	"ZVFTbpSDiMjBgNSD7BYaxb0XcRARgKiGsUyjJBX5lw2Y9Qmdmat0LuULmgzZ52aFsC9ckdh0bqRpiqK4",
-	"YskVS6yJBrn1SQL6NTdvH1Ees+hzD7Zgd9R0iMyUGjHDMJFMg0BNH0wTwE5x8KkanSIV/tyjDmkMzNsc",
-	"K6QnD1QXTTpwrkBZ9QgTYTKbaBYZ+jpWw17+QINEeG806qIwVTqZPFDkXF4ygWwiYjG/YsnsgfLFWEbM",
-	"9Wl+M6TYiBl8mCYs8pDaKxLyyYglml3rvIeIwTh8kckyhyKUhqjvH549ZzO4IXTMVCbP7k8mx08ML5qk",
-	"apQPO2MYjT3XX2DIptJ0PAFRSEtJBjRBpgBKOB67B4qEhiES22T2Vg/2O+MLZyy54iG7EPSK8tjcqs9K",
-	"7QwtYCIy0h1IWKmCxYnkVOzh0bO2lwCsVk0wWxUtYmCRNJKlkS9h0L1wxMLLXprPKPCyQ0PsQ6aFNOF6",
-	"ZpThNEbWBC/iHTDbaU7/PL1CKcTItfAwi3wBz9aDl8evjh/vHzzvHbx+dX746rx38M3hwfPe0f7xi4vT",
-	"w6/xRbOPZscNe58a0qdlAsbbwjSKAyd1OJVU0z5V5vi5ofYN36JINRPc91AKwUKwkfUTecnImEdNK1Q3",
-	"8ASnOpRjhnL5pZBT0SXUGlBAKpSJ+Rc6GNErBjYfrjWLWgSW3wybKyucD5jl5aYRNMwXDvwS4T1hOk2E",
-	"ygkNH1iNJlGa6GTmizGN4LJ5sAEgLEcUTDx6VHabmM4V2eysm1ZA8op8YcVtAufWGcYL3pvCOVp2cO3T",
-	"awVD6Ue0JciXVMysuqg+t8gypmKWGTb30D5bfS2KuhaZjqRivgAhvztnvEeqJycsgXE/UJkWZs3X9QlL",
-	"SBhzJrQvaBQlTCkPLN6gFMkE/i5q4yirBJkroYm+BHBz+SL/PiB2mYESEq4beyTQUvbMNHtUazaeaBV4",
-	"IAOxKJPcfeF+28vUrLk5ZZddTgW6ERZPQdHDs/IMZA8W/SPN3EFyq5ft4874fr/jdyGMRCQT/oF9bgEP",
-	"mBBIMsqwnEsmwDps+JHTSgw5S9iVvGQRKk1goQXdBH9C9a2eadVA7dA4kzA1ss3a5zwgTEapwiacGu9O",
-	"gUcCyxp7BYNOYGVPkBeMkhFZtytwR9vvgZEiyTdSaS6GRanSPd0bc6W4GFrp8kJMEmkmbijyITzxedWn",
-	"OG5a41A/1SiZGa0ezEPOMeqEb2uIXyS8Zg9gA4CMUhLxwYCV7C5GjEVt1xfIl8iAx2xebjJ7bs0XqLri",
-	"O5lNA8QP5Qsn2UzSZCIVW9DjKQmGTJ8YDfcVmPcCOBEFrR6teebLXG8mFT+a5qyi7m4+cMMSnyfvDEEz",
-	"3SK/xjHzMR2yBhgMZmhFAgkCPgddX2S2N5TWDMfNJgBGOA/XsyyA4OsZp/dFzuqd2HUhVDqZyESz6CWL",
-	"OD0H0+1vo7eYvQ2KvZleghZYsG1Tpqf9zGAEo4tQi6HxSWL4h+ZM1boDGivm1SaFr36qoaWJRT2qS1Zr",
-	"w9WbRi5dNF17NTxNN80QDew1tHQ7M/kP7mWv1HUeeSD771gIBD2f0wuu7jovrtm4/MeqoRaW76NXG9Pr",
-	"Y3xrPXec0iShs4XJYOurR1+wYN9hAtYCxaMqRyxKUQUzYeBuuBwYhs9aNe8WLpDFbTH9Vc3mUEQsOkNu",
-	"ou44E6NCVMziGzlFqckyKUWmLGEEnjbDX+m8Lo8de6ga95GhA5md6A6DNkSjwgOvwSUypuGIg8YZFbzg",
-	"QHMeKGLpgRHnnKHPqLxGfIqlGBo6af5WI5lAnIMV93vwflBgnmY28Kr7Ane0+Ah4Bs0XMtU9OeglVAxZ",
-	"4YHS64a4ut7NJYjZtftoNsL9PWDTwp84LGUaAmNRJMeUC+RvYFqiKh9OmsTF0YUjmtBQswReD4xgOOtN",
-	"QEMoTpOPWe+DFMVxu4kURh+miZJJYcGKj4N3AEaN/gJfBELqnrVaB6iuDAoyisqWYSzxeaMU9ajqOdcD",
-	"hKXY77B5FFQXqCEsUEU4zoiBTY25A0G48ghrDVskMNS9JXh4CR1BeAMKlq19K0UCsYdYrYX+xkbcQUva",
-	"6iuNA/PwLOfvVd2TbxiN9eiOd0RpqlNVjCKTl9UxZMVR2beqRvHszfMbhzBPCidpP+YhmPyNBnzJZqR+",
-	"enRAHm11HhmFnoGZT8zIJOFXRlUdMyPQmJWd44TxsDiVw+jJ2X7Nqx2erW9tV8zKq4XJVfmF9a2tzm7N",
-	"q500l71yWUXODbuHEW9v7BA9Ssf9ScKF3iuJ9FYT0yPGE5gkiDZcV56QS5SC3chePz8xEzmoHFKqWPFZ",
-	"xYeVj11XHDevNrv5EJqx4MQ9WGLsccnun7G7sslLNrs9mzfn6+MNHB0arBreC6PrnFr/912lLNjJHuxk",
-	"FT9/9uacaEkUExHQ0xIV6JLHjCYsIRhIB43YQLrK3bcBUj0uloeQYbAimFmLeqN9tcR+O4vs16tx1RNs",
-	"CrSy4kAnKXNBL1xZJTGLDh0xME8Uht6XMmYURG+rb/buNoeyluoCxFIRm5mhZos2fxA0IKgjZiTmA2Z4",
-	"j0dCOpkYDW4GChTtKxmnGuxcjZuXwg0529xVJ/AUHwarNhxF80dPWwVj1ZvwCmgieGmTG8VvVSEplQ5i",
-	"qfvSuZmfVeXG2GGUD0PVzXkpI2vDesJCrmws8Z2ujwtAdmSKTiaJvGIwsLH5Y4FmebXrpnm6eUWBnSvz",
-	"2j40tJ+9jJ9PbROLiwXdrp6S0RTuOp3JpLeMERStdWgdJHLCBMeLg0Zwc6L3zDE1OnQWXIb2J3DaCekU",
-	"emc2qSQUBX22Iv7KaOIQO20UZGtQJ3WQ4UCSyjT06rbxut9JrcwEKbfLTkKqebU+l3BeI9nTXMfMfRBS",
-	"M2VYyxXVNMm0SlDlqvgYrvsNqpFXi2mfxRUynTNewu+k3mm3iTBtxR7ptNvtDqGR8sg6/DmRMdc8tJ/X",
-	"yUQmAv/eILSfKoYftkmYABUyH3bIIKFpBB866+QqjYc0wU8bJJSTWcKHI+2RddMbASNOY4+08RQIiYpf",
-	"FY2iqiqC/81oBvuoQTo1krXd6IDUAyF71p7jTlGQ2Q6dSIt2wkFu1bVO8cYewZMCQ5xyxSpPSS5BrqJk",
-	"+WU7w+fNmynexYoplY8sZCLY8zRJ5IBnZ6eWGTKqDortYOlFBRN73bbY8NBhIhOrh99C//ZqOqEhq+wg",
-	"W073SJZjYSaFSSr2hltTlVvvqoNQNNxEd76VEL+zbBWQ6NxqtlcsiXjljrnJBiodDpkCHXXCIM4mINMR",
-	"j1lGbCwFTFKhzFn0RfHI2rkT25P1yPUZGdGI1AO8BJnjZdawobTucGCPRi+gSgFnueJsav7g6tIIsVlX",
-	"t+Q23+E4TrKG3RfYvv106rpxn21v9uNF3umC8Smq5duTX4nS2fUKWiBS+3wnHJkrnMSMVGR3s0TKSydo",
-	"NV88sSrqJ7PZzbHgBbneqwl2ra3ZoCKfiioFsra1K1g7DiPmLTKhQ5axWCnyiHbzQ+tGY9pys+ACLVsY",
-	"WHb0u/OnfkohyaFgSndHvUUCIyUEXV8MYjocssiDp41GbHk1jcZctEgQxkaZiIKuIyDmtFu5HDpr+SKw",
-	"4hVYo1DAinA40AqJWMijLK9p4f6YoZhzgz0Znmyby8S1296gwnHKWs+/e4395F8cZD3m3+3nfedfnrpR",
-	"QIASWoQORlQM2f2MtfNBiou7empPR0FeC0OZ2igrmtml9nJnXMmC1cAXbQijI/AZ0c069kqB/es78zkp",
-	"i9rimPJ41Xhd0ABGAWQxmph76CYBgqIb2Z4vlk0iFwfIaRozuIFckOCUDbnSLLHLb01thalsrLdvnIpR",
-	"QpbvwJE0o8DohgT6loOFjlvu/eAey7uzhHtiwsDvfYW3N29Y4DkaV1rtKlLnLpY1nNznXoHpoMpg4pbV",
-	"+TcxgrxOxczG70A8yt8EjT0SUsWaXCgmFNf8ipVTU2nMQ3b3o1Y8ZnljNjCZjGSiGOlDQs2MKE0nIHT+",
-	"4ts6twO4OoXBVO7CyAbw3sGqep6TpweqnOZBleMbVyzhA84iQ5Pqwcnrs3OydtVZG7M1eAGC2PKk5diK",
-	"pqYpF63fIqeMRk34ccQSm7VXPgHwoJVXF+zrSEjtyIzMj80Wl3qlaAszTGa9amcPxDbiExCzYM6VedLL",
-	"Ut2ChwE4puGZAxmZSZdO1852eYs3V6UItpu7lYmBXg396TjP6nEu7A4mrcLWTApufMhDcBk7qVY8YmRM",
-	"uYipiMjBiAtKQpokHN5V+fRlNHdvOhs7RifdaUNGa+n23Hx50oT1bj2nPK+wPB4InkxYMUihccsxLl7w",
-	"2+zD3O0rTaBqUnPny8vP8tJ7+piL6J4SyNIjHNgQdIw6s3rkQnhHP9UaTKPsigm9RxQXwxi0XM8FGPXN",
-	"LmyRMRepZqpFIC2EBNPrFhCioOKUwHo0l+7DnSkezLJy9RIuE152e8TSaFVonql5tREfjm4pdrrWXkAL",
-	"7tMr15L74htoEXrHWI5FHn90QHY3tx5l9hLcC+UCfdSiP3nRMXV7V7SWpJ9QEY6IFOWNgC0E0beHIXtV",
-	"ZAYHV8VuR+mYgmE9pgIzveEccUVkiLJvWG1wwBCdCmHMKKXNmF2x2K2N8nLZOAt7glhZ0GBRZusSqiFx",
-	"yhdbbfTq2vOd6fVMIAADRBMMkM8cQso+mDS5mKTaF3UIsMGBKmjnks2UR96nLJl5ZELN/ojIxkGSPFO+",
-	"Qcap6b7P7L24OD9q7mRU6tXFC5K7vbNAdJzCkGk17483BPnZ2etXGPEzpjPIEHPTJB2v3W5jArAiginN",
-	"IMgSf9xYJxFjE+gFfMoBdFH28CNXvZVKXYiWqFCnuVCainAJmXFbBit3y9Nh37HWpRXWwTG9Rg/M1u5u",
-	"wR+z2W5XWTvRQFxxjCHkwh5mlY7HNJk5guguqGmtcqzORzPf5sXpMRF0bISDqnbyKzjSeqK6a2tm9H0a",
-	"XrYiduVix9TaLS7oHC20XhtnDc/NNctpJNgqT1zy+l3c7JrEjCoN4hueZXMLSJ8RxTSpY4hdMb4j10Ma",
-	"Fa52MNb3bhHihE/OBTftmU4VCVwzSRwY0gcBr0AVfRFzcUnqgRFI8Sm19hOPPgYNZFtaDhkEQKKeUGgI",
-	"b8uNxsz8jSoYAAJ7TS5OX3iY3jrRMzNCsIi0yH6sZAYOA3m5EKQAKCpwFRnaWnDuMBW4TTZniSuVGsUP",
-	"nl+cok3rNathYyMgPQEGY8ZFuPBFZCivnIyZ0A2bS5HnYZYWNhUhGEYij5hR+8KavDEnCdfv6aGT/QMS",
-	"UoHHQmgCcCkUxFCuWmRfzHwbeHpx+sKoAZvtNqmXooeIFDY8pjCIxoKyipAFC9vS53JxPy4mZu232u0C",
-	"YW6Vm9sqEJKCPcG5nyo83Hw8ZtEeAphsbxZatikx2jzBxbC1qGQvXuuFq2rdxPcTBRcc0lXEuugwtyQw",
-	"ptoQcHTX57HfLVI3r0AEP+TTDplgiUyVOQ9glaBkzBUEXpWjCYAXmXMop8JmhHi+2Gx3SFAaYxZB3GrM",
-	"7/Nme3f7biJiefY/Ll/c8+rleT2h71PWJcG4n/QQ/2t9a5skVERyTPpcqxZ5ztjEHGrFwsSQv+l1SzF9",
-	"hmnIZzMRNnxhXoR4Dm7VXy1JriXTVI/W7FCDvSx2GTbFpeFQXwg2BZLrbqiRDMxnpeVEkalMLs0Rm0ME",
-	"MQN/v/t21P7u+w25G2/86dGbcOd9J/lTf3t23p58uxmti6Mt9Xxn/KxDX1QqxnPGorsGfFabFO2lgcnE",
-	"csqSZkghm0AbmY2SPk0YsWksJIhlSOO/wWjDlo6jwBdykIlF61ulO1dHnoRsqBwT2JhfHrD4/I393Arl",
-	"+JdZf8pz3DHb3FnfKQ3uQnAYWVEuRJQXsxpALl4dPT/wBeoqXIEcgNloFtxHikJ2hUt6zI1g9htfwJzn",
-	"Z/zrmqXuZuVcvekbZrk21ourJQckoM0PgUeCdnMXIjMdChRI+83AM0NPdGbmoxY9CnIT+ZDr4nFQNvI2",
-	"i7YthuEuj6stRK5WH6BfZjvN1svZ328w4p3KKoEWXN3uIIDqEElAsMCcMZmQYUKFVtZrg7zaiZ/2S3jC",
-	"RpYhlEZUiC1zqrQN9IFXKr3lNjT8UwXCxHI4ZBHgEkjn6R5ANtESR3c5/GSxdWBydzAUomS0JNTNeQ5d",
-	"tpXlpyVeaOSh6pA3F1G10sbpmmYY+AaBbZZfsMgCwd1+OrcOglEA33HDMmb5ZCg/OLHh1qMBDzYdLo1E",
-	"wgzHB4pcKJY0982Dhg8YwWKxyxIi2/aNftpo3r9dmnNpc0oD9dzZzc9G1b211+KT56+46/fx3ukq5zKS",
-	"dzY5GoK47Ja9KYKegXEe/OdjmlyyiETSqHEijWMb4AGyJYS6LT045mnMgUesrV8l5iyy3pHFexml7BYT",
-	"44pEqXUJwLcX5wdEDgZGLeYYiDTkV0xkk1104uacZb29vt1sbzTbnfPOTrfd7rbbD9vmj/stiVe7bg5l",
-	"877XH0Pr5qHi2pWq0qRgf12d9WafMyeVDssn/G5ehFVZWgUbUMnsf7Nod58IKYuVuHhUjkWYMMR2MrQb",
-	"jJCoTdtE7AwIMPBrV8iEbWPIhP1acFMAchVFczYhFxxpj3Jhm+zB98qX2O7J8pCffK7LaMgBvHkPf2Mh",
-	"r0h1SQBTQBCNggQJRqdLo30hcmi77YuiVO1gFy2+VEGu3CMBrEZAUjAHdNpeu/w2qWvaR1NwzAXLkN7Q",
-	"s97YIwEuIwzq9OiAbGxs7EKPvqDFa99nesqYIM3OerfdhgYfdjbNn1wQpdkEhNxO5klB81nRLpwlRBWs",
-	"aB5IPyNGZowminR2220zj93d3d09wPkkNGG+sKtlnhYsIWpCQ6ZIKOOYTkDuLgjhMLRXRwdNp3eY39G6",
-	"na9xSTpHi3uUYjoqc8YO9z4AYyWMjFkyhPCg10bxzdbNSKh9hoSwLqQhnIAzZZ2ScUyomAF6GwKMctCB",
-	"N9vtooEVRPsqT7Gj5HOOBnPekOzGbKCJTDXqVaa/aoEsJ/yfnTJnJLc8icM8tLN6Ep+YQmfr8ENtJFFr",
-	"SRIqIhAlPi35zrfgcTojYx5fzrty23dTvbDlZeTrk0ctgpx111jFM5cXtCJWEe5PVaTiDWJTpYRYHs/y",
-	"xfrcngRyPmK+yKK3wGyGjVDItYR0iQHJGdEqQnF7kQ/WFiMXMX7MUa7WZ7n+uLXOjwBOBBwGPF99/28U",
-	"ln8JPZgPZJvEwGUKEMfmyT3yw4/FVRsbXtqqeb8nge9j5dG+ZF8S/eay237lhLzfY1rdJ0yV+3HZMXPQ",
-	"Is7Qhgeg0sR2kYFu3OE8WtzVVTmay8BYsoBwh8BSiCP3hY3jJlw3ulZ5F5LEUgyN1MkS85uR8YJITgW4",
-	"eREbAGHDfIHevQcK3ZsZXFh7E92RIRUWSQ3xaKC2QTH9vkC15+0Qt439QzwYd0h+JWuCnWzZqHfHl6u9",
-	"ytYjngGTg0W7GQM0sXuVXJy+KGcGBg55dyUFWWrnoMSG9eeoyCRisNqEDxCYzy3/7S1+Ax6znvMX3Nc8",
-	"YbGLbodCc2IfhjsOuTErU+IIPsQiN21EybLf1Rcy4NwaZEDqjZL1HOMcFP/AMuzzLPkMDmD+dWUqGv/A",
-	"SkvChd7erEz0u11CHa6JS6arsiC4xS3FlRQujB1UcStLN6aK4JV3Yrk3A6ILOCS6WM+oHQ1YzTJ/sgWk",
-	"Nt0oxK8zQ7J+6rqNYQi6SMOM/l9Ay3HfeuTkyZEHgWEeueIRk3NJYbdNK8W53Td0s0yJFm0jZkUeKDJm",
-	"Eacw4b1MaHbL4DQCu1RluyJMdu3dhA3nXXuPbpS6Snd16dDQDXnJJtqINWOmaUQ1JXWE35jQRDuvCJ4H",
-	"cslmjYVYUS1b7ybDeSv+1q94+d1VWjoRdk1DTeAkcUH6M22OjvM6FxYYONcY8TeyOWzurHc2vMV7egf7",
-	"XX7xqu7b8mt1toDFkudjAeOoOcrHohUn+BxQ4+7q71/BRSCVHBoldYh+MNz95OK8YW54BjeHITMjru7C",
-	"Q1gcrYCi+qkqvrWUZze9biEJPuIxCx4oEpien1BNgy5K6GixtQqmC2OqVewBXJIlOEAV/QDqD9bmMl3a",
-	"HuQgI39F7gEZy8tT2VeWLsFMYcedbpWmO0l1r4DFec/F/cbCh5oJnVycI7kKaZLM8IbFs8p1NJ1XSj9H",
-	"0iGdKow5miRswBJCoXWHs0in2er9Qsw6r1Y5jIq9NGJtl1AyTmPNgdDBMR9KpjCppXYrJ6TpLjvUpQOV",
-	"r0p5c+adk/Op7AUKYdFC7qLHrohvBGukkeTnwhzBT41R6SDU2/y1YgSnL6piMm3EYg7L/qAidHE64uEI",
-	"4s9sECMpxDCSOuJqmZ+6a2sQOzSSSnd32jvtiiBQX5xZsZbbKMUszBGS5U72zw++yUIauSI0ntLZfEW/",
-	"W8cj3hhpeB9dY1mUVeaWtzlxYPCHLLhGiywmZC1PRbVBEnmS1h4JR1IxsTRjkWoSmPvo8sCKuZQlll4O",
-	"l9momN2IqhW5nG9GGL578+DPC1j/uIeGsitfcL2XOZ3xUjgHC9ICXCIX4ijjyOm1CUQZAza5MDvFxRCK",
-	"5QB1ItrspMKQSPCHYO0umqF6t8gbcBkFOkHkvqoFs2VFFoqfBHvW4RTArQ08jELMKg+VdsMGR2W1dGwA",
-	"VQWWXUGZvq1vuBAauzq81Wav3WhmhIcMZbShTivNPeaZXwBnsVycxZuT1Sb6HV6eOUPpxq24SwFIp0DZ",
-	"HaoOLPndcB4MS/nkvhJEsPpj4Dpg2qURHu+4JNHKV9B4X+EtZ7aYhtOnrFRVyACdJlIzwrXnVGZfBFOq",
-	"WTKmyWVAuAjjNGJRixxrZUERla344FZm/+QYyd+QXjFDMlGetPoOpP4NmX7DTlOBYrMvgp/8mtJsciwG",
-	"8gVX2q91f/jJr2UVLvxat7O5ubWzvb3d7nj4rA9ei48/ev/0t3/3ESI+seGniUwnh0KzxLQWdIlpXE6Y",
-	"GPLIr3X92j/97d/5Nc+vAUiR2RLfXIi5Vs5GNGFzDTw9LjTwcb6m4k+lGZgJwBcwSi+fSnEmH73smfWK",
-	"Zx7BMz96tWwDbPijIbe16XV77n+1yiZ2dyv9FaU2V90nPBhvssfnTzccxWJ7qw/6ba0dVbq2EXPzGm5m",
-	"S5pgMDAnbkSFq5BWKiSYMEPCIkD+drVk4NiRf/ov/zuSf9czLUEw7xXgl9Bp4amETu3vviiUqGkVfkE2",
-	"WShfM5R5wpAtn0ShIlqVd7E8jAoVojz2Loi425ukrjQVETWMIJ6MaJ9pj0xoFLGo4fSb/cOzZmd9p3nw",
-	"+KBQ2aZsRTngsxcXnf3p+vN3V8m7l9G7ne+fx3z/nT7ZHKqXf3r57fj0g5RP16+TJ+HVmbg+fvn2KB28",
-	"UvrV0/MZfXq2m55vDdkpbb/ZlOev+503548Gz+L9g4fy1UnUf/xwY/Rd/9nZ6fDq4Wb89PXh+fOLbz9s",
-	"v/7+TKv4287mevTqIKX9VydPH3+IpXw9fry+0Xn/8uXOVrS+Nvhu+2DErq7eXn17svPNZco6E/n6SItD",
-	"PZldf/fiTefDvtxe67y97hy8vj66SsL16NHFi7V4/M2xeBVfpzR89naatgfvJm8HH9a+f//9h8fHjz88",
-	"2X5zMTg/Ptp9evrN5LVY++bDI0Vf7Fx/ePhmbe3odP+CR53Xl+pb+u315sFLtfPidRSF344uXrzZTEOm",
-	"nwx2t5+FpxvD9nBw+nzz5ODR4Vry6E/b16+St9H6xTGTydN3W4eDR/3O5Nn+94+3v9+ign7z/k+7z7bF",
-	"88PHV483n4hXL46/e3M23D8Vam1nerp+xk/PHr18tX8wPZ8lT6/0rlY7k876yfOjKH7//bmcvPrmtPPd",
-	"4NHbd4PRt/F3av9Z9Io/j74ff/+dfB7T06udrePBd6n4/sPr9vHzt2oWP3p2cPHuYCKfrrcHbdrePHg9",
-	"HQj27f7Tp9NoS9KH5zuz11ujD+nsSX/tbXh9PX7e7hxO3r+epdfHr9j066/n1JXtjZ3NG01//Kri+PKr",
-	"/Mzac9nZbvZnhtcIrnmWv0CuWKgRGyw/nsmjx2/fPr980d95n5y9Eu0t0X7P9+eHdwtnsLutFSN0F97m",
-	"EztABHoFUaaIBMqHgkUeSUV2G8FI2fCKjNSVdJyTwHY6uzePLyMfFQPMSUvlELskGLHruhrRTt3OhTx0",
-	"EeC9SzZrNEAonMMsoM3BfvPox5822x9vBi+Yo1Kw18up/S9AcLE87qYI/wcKq2wZgdnC4pSl7EKZJ1fE",
-	"QrErltC41M5CnelK3nqXzA2vtgodJGJYviRHQbgNdEJphBG7alaklPx62AjzbP/u/DqTCIql8wr4ivfa",
-	"cuKqZ4FzzSa1GvESbigWiXmg5pwE1aLSQq52LjtVejUdOCr26cYBEZYXgl9npZqKXedCmHezI24+lABW",
-	"pDiuxX0yNMN64M8gBxj99xAPsJ8iNjt+OnK9P3tzXlsC3ZNHemBBUqvYuvLNLVcKHLR/jDnIRjTSeoJl",
-	"SbgYyOqN7NPwkllI/UyMK+5uBi8HHXsFNRfVZeWLOpr0aPFuj+nMlpwkcjBoeFlxCI/YvGPlZSlPD5Qv",
-	"tGxGEqKObHAqGhoVUTqhfDjSREunI7k6sc7OM6IThmpCwaaLppeWL3yBqBEAYQE2QEEyPI9gWQGYgEQy",
-	"TMfof5eK2WpfvuAuOR1GCRXainAde1nIcwnTgiaYXgSYBcVRBU8PzwNCIZPcBk8E3xzuPwkQ/X6302lj",
-	"4X8s9oZe3AKihVl/DD/3SHCArqbmORScyD8j7QlarVYj89Fggz6Uu2JC2zWAlnMMgxwiiQKuBQzclWaD",
-	"SSVUW18tAm8Pja4HQX1ZwTNF6oHpBQox8KFIJ6jVASYtVBtKuGYIUUgBqhC3MWhgETRrkSsVRkPG3+TC",
-	"F5DtZoY9XyStaw4rjBzLrIGRxxbGVWRzfdcX5UJtNrOuVO3NZezeodYaGivNYXKH/Nmb52fQUob3aGs4",
-	"kEmqRr4wC4keVjsU5H6GmdjQNVur/uXxufUx5DgURunCulQtmQzX7EtqzTybx9PVsnzB/ZPjQvx/t9Zu",
-	"dVpt86RpiE54rVvbaLVbGyiZjIB8rbWmLI6bYPhceze9VC1XJGnIljgLn715Ts6YLhRxgEhPOPSXbIb2",
-	"CIBJMdIS7qehb/zKHMoC5UNbhcISmtZrBJhlM+Lm9MAVV/CFHrGxYvEVUy0CNQwJxd8eKBJc8sjtkrm0",
-	"1AzEfY+ZHJds5osBv7ZRkDQeyoTr0ZjUoY6EURuhkIQNL8jO+LHR/58ybXYaPLRIn2Hx1tvtFVWn7lZt",
-	"ytZWWFJsyjpbLtkMeF7B/XdAwxFrHmA6xeKGPWczZTNaSEITBmZO84qCLYIsAhQZtGUVAzYtikH56OeF",
-	"GzPSLVyBqollK7VWrgZd5KO17g8/ejUL9FLr1k7yaVblaCqX/2I4tuG4ALi7NoLSKB+WHtp9S37X222b",
-	"y2bDg6BlFFazypCtqs23xVc+4fbbHpZtvx0r+LkAIXHVKr7gV0wwVVwtOVF2sSDU4LZr5UR7V0EVIgJo",
-	"ODJc0iNb7Y0yevjCup1mcQ2ffdmga4zkTa6wUPpWe+Pmw1pR0XfVWptu+NLFvuqsQTTm2jgDtl268hBd",
-	"tbTQLslQgwWbMqXRN+FBkP7E8BuqCfWFkV9J3YhyJCgY4YMM6MUZ3Rstsp/DylMnuxkSCXX5KCZP2riH",
-	"QoVCFmFkVtfVAsQhG2FlrIZnLDwwWkfQyALtDPO/4mwKdn6vULWgWI7XdxjawEyNupGh79QDC6EcFNHv",
-	"M+kVsZgQavzGIgsNh0aKYbMo/1E1E+EokUKmyo6D1AMI5YK57JvfAwiHyUHPZUJCI7bBumYzBLxzrF9I",
-	"6tSG5WJfFeG3jRYBKHELe5ZF2/gCbh54QOqb6+vzpRExABfFCqyLCMg/LsZX+yLmCsoO75vDp1BRr2+2",
-	"NyCAps+jiIlS1kYFy3vBlc7hmEFkcABrYG+fw2QxPYDvxXnPUJrWqcqcOWNGhbIw2J6rCa6qUbBrRrWp",
-	"dWsA9lbznJSUhTrejjosliX46C16o4YMosmW9QmCW6nLiA1oGmuLUumAzzo2lWFFHFkl+GPpmmZYZ+yK",
-	"y1RZb5gExJtlA7R+tuIIi+EMnZtMYR9//IQEeg5uvrKIOdAvOSA5kcSjBER78zYSxuM8shNe6dz8Sqkc",
-	"MLx0C+Zw5G4PvLG+e/Mb80Wv7ykz/ULmVRANlM54i2UpRrmbZzdFQQshRZbxMwjYMUOQ8RUoNCvpBJiY",
-	"ytsMYXDZ2TaKSX60bb0DZ6dBX2t+8G6qn/mjV5tIVcFrHXx+AAIwagRuCeoZe7BpFpaKW0kx8gXkOjT2",
-	"HPB+QDS9hAhn+57RquXAKTZA2IZSRi1yjnTeh8wJFoFmPWIJ6+ZNJSyE2odoUcVaTC3yhIUcgqFsKRg7",
-	"BlKuF4/VkDJrA9d5zNReVkRGo13NF0rzOC5wtHqhLseM6YbDibOlBIiWssRQqpjGKR6DEt+wgvVjGc0+",
-	"AVXJ6lV9LJv0zFH5+FnoGta2qJbb3dqZlf+9U7P25s1vvJL6SKYCu+jcoosTOoOgZSlf0GTI8L2t28yn",
-	"osDzH5TmwuVlRrO29NachpsIbKqsfl+pK7xargNA1isYyJCILMgXFJ71RTECR0vi7GgQhCMFWy08WpTI",
-	"ldLjhcIg2JUM4cQmHlDiIqC8PLgLMmohRHK+READKtyPZGyhtXiEkr39rgSID0RSroQpL+BfBx4JHu5s",
-	"k87GTtN814QvG8uEr/fL5K5KHMlKsRm2uiA2JzJeKuvZQLDb0SgMwvsi8n5mkTeLvFsp7MKuf5FwP42E",
-	"i9CeNAlHuM4rqG2qR2thLNMoSWGPqwXGI6ysnbvBZOajPDAvk2+kAi22/uf/8x/+w//17/7Dv/9vf/6X",
-	"//Y//sO/a3joKI3QzQcQkOUKkuCZmF63YBAt8/CBFJpywZKgW279gSJDqtmUznxhi3tY2RV8sZi6G0WY",
-	"gudsHmD1edt887b5VebI8NDFgQjgjnATBDXVRYMJ4ULLojVeToW1xXo20FnIhQoDJCu/x5VT9OehVa2T",
-	"iMRyqADwOMPog7BecMh6trJmw8u8Ne4kuJbN0+C7Ml3axcnjre109yDau7DoEGEO8F6W/IxhzDNfjBkV",
-	"RMkxwyo1wPz6bMShe4gAwS7qZSAcKmbWm+ULIzdDcpJpt+FhhHrmlE8YjSzYQh4/YfartNO+MFoSxL4L",
-	"nHxWg6WLrpZC53rEZuCy40MhE/AxvXGKwRjLP1q090IWNwncqe9FXJmLFAWwkK/BCQ1uJ6JGNIFT/f/8",
-	"7//5z//+v/nz//yv/uN///ddQi1GdGlNLR2H7ZNTwRKzEnGssGcmrngiBcJZF44szw+w6agccYIuQM8e",
-	"36PT1y+b+ycnx0+sCzb/9vXJ4avjJwEePBeYgPEqvsjRSyDnHdatvtlu53X96WQCBlF41ckJvsAOzl5f",
-	"nB4cYmHNzGcqsHEYx+sJE8dPPBLxyKVb25gTOnfX9SiR6RA3xh6kLgG05Wwv3MXr2ewEsyelgjHmuhUi",
-	"jQJc3imt1McgLMicBThcp+mNdjxM8U34cAimW7c1pB5Mr3t4wMGve92L2JWWMlaBR1qtVqMFLsH+rDi3",
-	"jHvjNczZd2FdV3qYKqUHXHh72iqK8RZOmvPtuGncfZBw3O4+xuwI2srAEM8wF39x98HgKf8Fo0kFl8KQ",
-	"1VJMGxwrkPjvOqCLV8ev7zyiCvqC1uDSxlYRhLsPMCcZv9IYKzf2Vx3tfTb55uH+2jsPQ73X9psDWRaZ",
-	"ChcWbYF3Hs3hq+9WDuJTSvs28tJiEVWI/C8cMvJnFvbvas5p30LWP5BiEHMMWvwDKQfL/ORySJwRtUqY",
-	"f6AyKcVy5er4AyfSZrUQlxidrYgM/taCjcPLMGdDFPwVCf4GgHjQ+rFH+lKPEDwSIEhYtFAyMZ6BP9cK",
-	"NDaWENQBMk2kGObRfUOm0VGKJmOs+YBCSAatnjCYLwXuXg4rg5IGLV8cgduVUK3ZeGIjxox4o7X5esIS",
-	"OwaBvUQV8V5dX0AYl85qVyzEcSEY/JiKWc/1FLj8ymIwl5fXaAFbgp2sWZNM4PVF4L7vme3Kxd7KGOYR",
-	"VVUhkRj6yCIjU6+UuE5yqP5PYQGvLN35mW3gfzGk74sl+5eST1phtEXyUyhZsZp0ylQvp52HLuHsJgT/",
-	"LujSZXQ7qMXiC1uMhVBNpAgZqtXm6VKIGca+WtiTDBMalXdfmMlyVwHvStrQWlsr1Rx3MBqkmugpN8JY",
-	"GoaMRapr6wQzBQHRZlCorLjpQGpyjPhhTEQsInVbUUGm2rNfGZ3SF075tq9mBexclrMF/2oQdPBBiZ/1",
-	"9ibqvRD+5gubVu9M+C4JQkQkFYhZAfU/QFnFBcA+M1rnqhuDlxFOAHAQp5iatblEg0IVhTRbvUCXNquj",
-	"TYsrBMvQuj9h+AOaMw9FRMazrPCXXY3CZXLh93MXyt6AFTfqGl3DpWv1YP7qYEioYNPyTYOrjcWPSs+7",
-	"AGnIwmdR1T0s1ESy2fpwJ+ceBW15WrgUidTUtAiGO3PcwdHjC3c8ELXQMfuF+lUJM/fZhd4/arfJ//2/",
-	"bLY6m631RhfOMvQNRhvwpsU0LLjTcFoLq+Dq8IJRF9Mdso0CJ44vsJgWlLnpLqupRepWbPPImMYDmYxZ",
-	"5OLUSjSj4S2Z1sL39g4HpM6jmEFYGu0rGacQ0j9gECZoKDOLTKPz17ZIfICem3vXaPnikIYjZzHFeK6u",
-	"kfMMGygAQM7HBOTIn+oTSUNz1dg+sxxUhqOtkINesanlLp9XEPoi19wrpBdIzTxJWi2/JLYc23J6i2jX",
-	"TvWbl5pybW9ObPJsXa6hoXq+4ILUkR5n7J8qy6JB4WrkzpdM9bLtFooPzBf7siiOHAxF71NWoV+S+mZ7",
-	"1xcZVk0PygkGZM3i1djPYEbP9CYg465MA1SOgNAjJ15ZwaFNgoXiqoFLzsL6xAFh4K8fQIQtJCwVoHjo",
-	"2LIx00OXFMqJGdoasYQUy701PFtxDIqMkbo0amNnfafhZWV5x1IY2mnRR7iCEIW5Km9GGRzxycTNI/fx",
-	"AEk1S0RVL4P2KXyX4fvsF90x91VOIacGtFNyk3LqigZ+Bv10vj7hrUhy5/Oppm582V1w5cvqAVc9waaw",
-	"c7a8Scoa9yfcn9wO94XK34fKIz0u4kHZa7Sa0GfiNhB4o2ktUVaRJtPQUM+8ONx1yCa6VMrXiJt1v2ak",
-	"KHA6zjl3/VrDIwCdh3Y4SmKpNAY4VV3xQxG9NqramRvnJ5R7Do1YmHVUccm+kVMypmKW5Qhjyfe/UjWO",
-	"xrFR5Urau6rW5Lzl2ZfZUmJhX8gv5dAkGgkEwD9ZFR4wcRMWMqEx0CzyBYKa1bPy9e12o5Xh2AVQ/i0P",
-	"2qgwsxidS+hlQX+f49wVa/ZVnLqX89dO/XWdNYiAGi8sws02A/c1hPTfQOBQaXd0Dc7iog3Lmb9aVWTq",
-	"LDNl3JgxkFsnADDXBlJlvRsB7ZMlEPwyK9Xv1eL9ByWhliSNZ3c41RhodltDWBVgDFjB5mLgihSxhdFn",
-	"LuDNojQSKSyApAXYuGQzTLaZC25rZVmfviiH9ihNZ8pB/aFusdLnhO18Iom+Amjoi7/pnnG1fw0i+/qt",
-	"Fv8pxnf8IjJhXr0FAbRdnfMxk6m+g2vLEQIgDsvVgwKA9fL0+hL+NiBVIMMsgXCDUSfIcWADMpIx2L27",
-	"4LtJWMQTFmqFLaCValm1GQhApYIEWLMKUtRszSpfaDqEPC81klPnykFQGEfZ9l1W27IqRJgeV4gs9UjM",
-	"L1kOsOyLJbrKU6b3XfWOEtHYwMMzr7HjpM2cwcnPQ50iensBDuOF9clVLv2SFWqtlBGqYC8+iyHgD69i",
-	"7zts+QfK7Vbh9lgYKNB25iTAqlHkj9gSAMdPah9/tHcP4OSbFj1qNcICnSt4RSaSQwV+nZvxsLmIq0uH",
-	"SNWqYLohjc/w16dML4qxVXkrl2x2p7PmVTdjywr8Gk3lKIh3aezmgLqv1r4qM/ZM1O5zQWEECxfLW1L0",
-	"xVYNxrwtJELm3fsz+U+fG/kZ7+6KC/jEETmKJZvqFozp4vRFoyg423sDN7FSRrY3B8vEuJoat7w5WBEU",
-	"qqgUHKaFthBrGCEhRF5fql4uvuILmUQsMeL/PB4cpEcMyNnGA4WlPV4Dmpx1hWQn3MO4N7g8M6+U822O",
-	"U5ZiAqWFaMIcfiLps4GE8DaAR8HSV5dsUm0DKZCFE7OWq4TxrCLJmpln06Gl5pemDNtYBIGrrPDi6ELV",
-	"b1Ck5jb30AMqVdVECTG1sgZaLzGaVCX5KcEtIh0szafUgFcgcUUKNVdpJ0NmvIUaUqG4nwF2yu+ZjPw2",
-	"esL6bV62kFRGCDjE2NjfD907RVjgHLSI1EskYynxS29D+2yxn9vSP6xkM0fzCmWCciRCoC0UyaPFZFxN",
-	"X9LPK3bM1Tv7FWSPwoX/CxGKlpH6+8lDX4hagaj9RdKlk4vzampkNRtXBqfaEP8EvlelKjfUlcXDDFaL",
-	"95JV5aw7vDab08CZyjF8baItBNnROIaX3G/dzKVZDGN1CM0OfsyFdoAJVcgpkRAUyFWxYLCIpGB7hPoi",
-	"ppolJSBiaz5VGHbo2ZLqdnJVFBHX4CW7dUSpW6i8UG7ri+V9NYAJVM4dzypc5BY3sOizXDDyVO3Nrwu3",
-	"sEx7zMCEwTj/ZZtXbvMpoxBr7La0epMnUAR54WK9ZMmQNeFHotiYCs1D1XV1ZGI20BBM6vBmeYJl11rk",
-	"2KZWeb5IpMXezlDYi1RDMY3lGn2RmUaxPjOPAixfiRFvVRbVYlopS7q+UHLMpMAYiwcArAqWy7yaNkAW",
-	"2A6EhGrU0SyAKDigkr7ICw5nD0KuVc9WiA0AvBGQamyJb9OoL+bQHPEpiBU+mDOxdiuDv0AtRQgBjwQO",
-	"NsehVve5xHo4Ntc8QxQtwXOiZ2qPOIxKM1trwvVFBeSkWVrkJsxVWxWQ7Q48hjuI4aiKQF9AobKX7FNl",
-	"QuHhPIFz+Zk9Uqtoj63PVqQ8fzGpn1/00s/g7464vokcZ0LiWrESZ7Uai76sPNoNIzU8hCpZrGOJEBuC",
-	"TQulLX3h0kld9FrWHBDQjcV2elyEMklYqAMLOoMNDFOmFJvPGwXHEYiBypDFyvxPQyr3HaQ5y0PtSnFV",
-	"hcAlI7DszSXvT0WeOQJ1gI2Uui8y0TB3g2UTrGdFNMyFbgDGjC+MgIxOfqSgEQlHUmJelFpS2NNZs23F",
-	"XCg8AaZP64OziDhQbrKcW2yh7BeDuxF0xoLVuDKWGTDI3DaSgYxjOc0jphWRA19gCDvS7VLi7M2hyb64",
-	"KXH2xtDkM6Zfzj5TzuwBnJ07BTEsUSWKx18x/RcH8fglFvkTEfczBolVlooZKr+YJltJ5l2l3mUWgSOZ",
-	"DB36VUbvinCI+dW2RRDA6phjHsGzhlbHSmYXPGGQjLfMkX8h+lxEL2dYIvg3krfy2eKc8go3dk5f1L8b",
-	"1L+xvMKzWDguy7TAW4TSYV2lKqQmo40MmYbj8gq6CUg/1VoKX9RtnAp+xsKjejZhX/u18it+jZhTN2Qa",
-	"xovD/dpWjLUBLh5yJ3aF2DK2aFMLBtbI6g7b1M0SaCgtFjYYMm2eKfRjMfgBfR9yoKUoXznL+DyAtsN0",
-	"Uqi2PyOMJjFnCeLunJcQL3TFMXZwF/YMO6g7J72A3ltAHCvb0urBPN4elpzyBcQ59lksxdBGEZWgtCA1",
-	"XhF27WruWw+HWY+5nSxX9CnVQrIzwzHSJJlh34AjgmhPHLHvsvJ1LbKfTc1OqFyvG/LHQNLECfXg257j",
-	"37hA+xjGaZhyVukP03wA8Wi+2J9bMxfDZJR7m5zruVh6yMe1wc1g4IQeqBFYu2RzfT0re9WDjeqZnwsZ",
-	"vqBSLz6AScmGymYob4rOFPFrEKtfM73HPOQ6njX2CFWX2XmFKCiKtXvc1cEUXLJPEqaTWTlhxG4F0HLw",
-	"Zg8oj1W+rTAfX9DYZv3n5c9NUwBwgAzDDL4LJhaocGaLoQdYaYWBbI4XCY57BU4gFwsHhCuy1V5YQjqZ",
-	"9MZcAeRNsJe/9D6VmtoqX/aFUrEvz+1nP1Uzs2+RnAooVlOvgI4B5DosU5kJq1C8SsZRjnpjeWcF73s8",
-	"x/k+gdhq2jbd/EZht8uY7mNzKPaWE605vvsF+Pyvxfrxh4j8zeQec7PmpR5SL8salsQ2bpDOb59qQOcx",
-	"c4E9jaGOhM4LQSGpr4MINc96G4Qa7d4QXgvBYANjF2UQJQt8NMsXhsBfMDwY9rggKbSIWRln9C2OB5h4",
-	"5m60THFEsTwZEbIpJy2y2d7NOJ59pgdsJDMbmAkVmy1KI5ZxuE7qA8hqg0KvYGkZUyO+zIBVO4GqKPns",
-	"5cQcUuSkJmOWDAHuAvPY3dAmkyXDW1xIzHDCoZWHXsS+LWNAZlzL8Ns0YRnPo4oYnr247Et5zF94dsc9",
-	"2MwXe8uXRJLfJTvJ1DBHORBEnd2Kf2RxoNVM5PWECQV4h3k3oCVDpe79k2MyopB9Oa91G012et0aMv2G",
-	"nabCVuC3Xz1NZDo5NIt/LAYy//5sRBMGX9lsGF+oERjtIZYtew6KHuCUgn/6279rdEmQVbCHnjDcwn6D",
-	"QGpoJShlvBXr7FNdvvQx1cxl0/mivn941uys7zQPHh945OT5wdk/e9SwJnVXcpfRqwzfCpLnyBkDJ2lC",
-	"p1BW39rl83L/REu5WPFfj9jYlmp2T+aw4sGIXdfViHbqrlXykBQm1WjkWnu2AK7gdUE1zjhFpgx3oYi1",
-	"0R9RZXcLUVKn6gABX9QvzRCsJxqAza1jOHOqB8AOZQy1cke0mF1oGsfiHoQOGal3yEimCenPfGErgHik",
-	"uj+HOLWXFZKBlcBSWTgC06uFVBmkZg3LajE04zRmyIACcSJLIsqWBX3lX31VlDDceitNYxZ89VVmTYmp",
-	"Ujx03LebjcwXkQQ0de02hdQtkN6zs9evSPbrhCaKNQoQLxBfN5ep6ZE+CylYGQiGNBXEO5BV7HFKGNqC",
-	"uG754oDGceFBrwSlZVWo6qIJdes5svYnbdHJzGnzyhsARhRHjEy7aKIBC8EenquzJ89xulgOQoQgWXGt",
-	"WDxokWNXVZJQstnudBdhF7nyxYAL5lqGdDQIC9Bkmtf4TJwoaUdabcrqs3kbFhQHKlf/Lgqz+JAt91km",
-	"JvUVdqJGi7x0YGu+4GKSavRhtnHhMcgBwYe6OTQuRm1CsTRN+lSx7U2EavNFRhqykDvzzGabjNg1ifiQ",
-	"a9Xw8pZirNwO5eYCfhX4ovhaZ5v0Z5opj1AS8smIJXnd1Gw7sNaR1VjkwBed7aZ5C8NNFMLF2fmSeoHo",
-	"ZYbxAuFz9VNR8DaKRWLEEsBzmptadjfANEPyhn2Rl1eG02evFsbXFO561mB24asj++BtPA2GiXxS2dd0",
-	"8BuJvoUZLi8kh4zDy7JSzAL/FgLwkhlPEtmP2fjhnYN3zFtL4/csaciO/GrKQOpLb3tBvP6sEwBuMUeX",
-	"svtjxLYCR6pXczMjSxWYRDVL8HyxyHg9pPPmbv3GdqvPueZlytNPtbV1U7w6XRezjAWHrTZffYzmRSkP",
-	"5EMZR4XNKok/Da8QO4KoupncAkC92LURYItyUKUMhMWqizTaHRyLA1+gvHkTi6S14fb/D+iUhGhFkCuc",
-	"lDaeFZUe2OxVWpWWkVxeR/G1q5zoDDileOEHCoqgK48MeJxjxSk45S3yhsaXKEGZJpQRmpQNHl1de32u",
-	"bCs2rnzhGt8zRxUeRdnRHFRky/ZRLzOQmcdJ8RyDOSpPxm8XUP2x8xY5gdEaHe6SzRTTTSPHRF2cK6FR",
-	"hBXIDSOfyZRMzTRRoRpTyOuHyvB0MmE0sTjXUOHWierLoKHOYStugvuBQUxYAvvyuy1Q2CKvoUDhnj0y",
-	"rlyJ1TM/VdnChdEGFmymB0Kp0elcWVAj/TVLv4pC0VDAwIxShr8oKUX5xewnq3Rnv0wSLhOuZ4Ev6rGc",
-	"2h+AUDWz30h9xIcj+1uLnHNzOxJGL4m0+R0AIQ4oxHX3FjTCoxbBIwB3REgSpQziwdHJHVMFSmRf6pEv",
-	"zG+QFazwzFXmcslkyUmpFZan5tWYMGfkh1rpy/IjuCrm6+wvN3rzZfb3j/M759Wum6b95hWFyD2gVWcy",
-	"0YhCGO2bpkqfnzAV2u+epCz7Hf4u/HaSd1/8CE/8uKzgaASYg4GRagNYdaCk9WBAY2W+AUKw7AxH6Ohc",
-	"SIPrSxkzKpZWOUXqYnaMIsWyZUWMog7n4PTogGxsbOxaO5MR7waK6T1fTFgSMqGbDKMWgocBUNP///pj",
-	"o8YdXodxGjFLqxfODZ4M6zuodWvr7fXtZrvTbHfO2+0u/P9he6fbbi+br9lpM9ZaJXBYRDVrmn5qVXs+",
-	"lM3b1YDNV8c8GGoI5LRZ53aFwI0TGr4ZpgDsBpmTyhdIm+UVS2I6uf96rN9+PXBon2FB8qK4mg6N0p2M",
-	"acyVixSGnFo6VKgJmFeW1unVdLiM7m7cnewWhwgwxZprwFk30hlTrpCPHTq71l5VxZ67lhRet9zsN6pr",
-	"a/j3srq2JUEKycfn1Ez/wCiNsFoFCRYF1uUxdjmOOIhhclqUPsrpbr6wuedUkOA4YuOJ1EyEs+ZzqBsp",
-	"UZ7DWiawKETRATM/gNrYhVQqncwK1noQWC/ZLAfLMF/0ZZQjQOWRQwlTaaxJ3TzjCzNcD59XmupUeYVB",
-	"6eYpm8R0BnIo8iWnR6G8IIZgY2OhNB1DU+wKyqhYFVpPpZuGIgkNbXBdNmDnvYj4YMAgd6E0arBO8XyN",
-	"jKbuyiu0yHM2U9Y/TbRE3c1K2pGNECPrm2AsV3nBLJ7YhUgVu3d+F1AWl9wF1OV+6V1GvShM9W7pXb6w",
-	"clCVbI8n0lCH2l2RnAqH8jmb1Van0P8yyoWj/Nw45LAqywKWLU4k3OO6TDwjHVN0EVh8Gu1C/tyFwmtq",
-	"32zMYZ8dntPhsgHZx9bgmY9ereLm3fRq/kr2xkevBLi26u3sufsDqH3JhftrzYXLwNrNhahglkVjz43o",
-	"xZAJFxwPmi8hsrRw03JEAMyl4gNM4zKXJsB6Wq4EoyL1zc660YeBJfFS6YqssFZjOWDB/ejl4CWmud4a",
-	"mNjNaygF+71X4bvFmT4pLDeWoPyDgyosPdJLIOCzw/tKCmZPMMQqO/ZtmivUobJnty4TEnwFBuxRJgqY",
-	"c7HR3sxUxGWYQ0+ZvudpNYNcemLbn4XLmvW4N580TW6svFroeNYu/50oLkKUqe3Kz2QKhQl/0Ri+AIn/",
-	"2jgXK+7d3Q65OXsARfprQ2PskUCkcRz4IowZTRTJ7LXmLqMmsEcCM/7AxZWg9oVxAYCKT15SW/QSFTC0",
-	"/SlmuJqZDzA70+geSRjgkWPchu2S6xY5hOxqPN++4EYTMGqKIsEVSxSXIsgVzQIBssefiwKrNaqlTXmE",
-	"lClksUKCJgbVTkSERdX7TE8ZE0YFBSco2H8yBWYp4wUtycVYW/WlRd64cIfCQEbWljxNuGZkyoW6r4aG",
-	"5bisnuaLfHMws/yzK2o3AXH8CoLHp9HQfhMEj1WswyF4/GIW8hcpc33Rez4TBsjttZ61HJJouc/boSor",
-	"gk8jelteWcO6vIu+RA/LA+YBwDmOehlMu0X2rWO64D+34Eqr3ML7hXF/wsued7OsdhDk4+aD+VLF5ZOY",
-	"vakTEmhp38vn2/sFCPFFoazSio4nAczomL4U5EMJCphhYy5YxfXwRX293Wm0CLZjhSaM2y3awQsQYVRZ",
-	"hMT6ervdwJwsX2CmLldgeW+RszIqGVr4MwwzvEd7RZCyxDTxjoUANJU9tQq3rIyL5osboMuWVn+wkGZL",
-	"4Mz2nH8CC1e4YmPr7eKW+6JeWHbM3w0gP6vSboJrfS6tAPMpxJCcQPxGkaD5AKqo077NtXOEG8jTr2mu",
-	"vqH7YrdfLLhfJJk70H08OwXkW8CcqBRsioR/pYiz9lMGALnS4IvIJvMU2WJpWaIJ2Q624FadY25sn2U3",
-	"zYIrNBAlLKfq5Xh4ds2NsJTH4xXFIA+AvpYIQk+YafIokeOMut1k3cVXvlSa+xSm2bmzapFIbjyt9xVT",
-	"KoMQM+kc24fih0uqHGbX4JcVO7SXzc1neSnzzPxBrLzgLVbSwCoa5tIoXXz0gfIFgM55ZMJdMzYb7pLN",
-	"svSkNBEqg91HXz4Evk9kzMOZER0Ag/9hVj+kQQb82t5yaGhlgY89dOJbvG0LW60AoCcLtbUhBPYQIG0I",
-	"rOgV+CIVmscks6I5zBznQcpq1tjJgTPJZjL4In+NCxsAZyWxlgWy71EdNJb727EI0ieSg7Dx36h2N3Z+",
-	"Dhu/1KqPx+Kzkr4v2Ha3ZPXq0uZWZLwe97Kq9leZ5qwunncGYUOIlME0jaime5kCZ7sC2DrAaSiVe8PI",
-	"KF/cYK4oKVpLXGGFi/epkBCwh6VWSaASX7j+p3AL5Xq+O6KfpmBd8byvOV4AHPe+DS+1dCjLYx2rc6h3",
-	"yJYeKHN/YsuuRVSusEb2XaqRg6bJ2GGAhoU9xwCxIHT5Lhrun7szuCZp5p4g+8RhexG0YJRaH0BGiYQ8",
-	"KyvdQLWYDA/My4wcZqBFnLCCPMGVLyw7brTIK+m+nzG9aCaB0hxRXo3HGUiQ71u2v0cmkIGgDZ+nUcwF",
-	"s1zdNeYywe7lTsqFJDS7KM8X4F+KZ3Zp0RoDcLMIK5FjqamZCEeJFDJV2KRZvLHhJiCw7ZvfgwYu0BVL",
-	"Ih5qQpMEIPEwab0/I2OjbQ7NQNTIAjY731TWNWAGBdYAVJm5e2BP9G9NK4vH8S/OanGLmTyV4q8zXkyK",
-	"AU/GqJ7npbXgsEer5BBMolwzp3/tJwDfWC6OHNA4xthrvIMe4hzMFoBXvAKklBRKxqAE/fx//Nc//4v/",
-	"9ed//ff/79/+C6KYNhQU0/IUvWKRJRXF9E8XeQZ2jMnENHIOCAwAYlLA94A6PCETGpWgPNonYOFIKp0g",
-	"voZm17rlgKxsXXObGNIl2HKwb/4XeIXmv+486my2N7a32puBBzHJImRfd7Y6m486nc3ddfNwNuivB5vb",
-	"m/31zUG4sbuxvs42N/sbO5Q+2hlssShaf9SPOpubne3d7Uoy8h1L+MDiXp2kanRx+uKm/EGo1gYIYmbO",
-	"e2SScIEVl/fPDo6Pl+Vc2HVZqT/Pp+rdPffCLPjaJKYcCFyeg7O58Wirs97e3dzZ2Nza2Npe39ytrSxB",
-	"vAz/2Oyx2869rI5caec/KRk0m3SKFaAKVPBzJX+/kiX2BWVJDCEYpolN94Z8HECebX2C8l7ZRQLum+WN",
-	"mqHgyXVkx+I8mV+qpMnFvS1lp2PGETQL87k4fUGs+KJIvURWzE8WYtdSnsYSExLQutse/+3NW+RIZauR",
-	"EYMuyaCSzMKcI2JwkXBhzQlDUAJfYJ61E0pDqpmAqPdGi5zaUTrYZTPPMEsVl4JQAF3mAlBTImaUwGS2",
-	"5zKUiUxsHYs8U7qzIoW0UA7w/utxIfg1wQQWtUfGmNtn0ZemXERySuoZJrFhIzZRtYHmxxJIU2hkr+Lg",
-	"SWDOQy9bSgsdsTQbzj23bEadbe+2xRJhu+6yMktVlVszVLTLOdIGEa3u4vM5Pkt+/h/+t5//1T/8/D/9",
-	"45//8d+QOmA7yYS8fflir7CkRLM4VmASHBM6oUnWrenEA7Q1yLKEwM5i3dqg4Zk+s8Pmi/rP//Zf//w/",
-	"/lc///2/+/M//htIr82A0Ej9z//wL//8X/w9/pZDpIEO8zVlChjqWA1zFAesmkIozjb4ya+dywvFkld0",
-	"zPya59cOsQm/9hExfCx8+vU4Rgx0/Ji/tFb82r5c+m4te9XMjRbEDTJGzOtYThUWYTEsB8lRDhE0hw5U",
-	"qAkIFlFzWDF/FKunZBsHiigqhvYri/Ngr6+y/vU615CWxhlsWMIwr1U1AC8svBRyGrNoyLLQOEJDbUnF",
-	"lIeYifXGAim5n7pYq6XnpHjgUL2EXclLFhSrzFhoFl9YTFawHO2RYHpNe6Br9UIM7ANOZ4U1+AEJ1APl",
-	"dK89XwQq7ZsL0Gc9s+kTOUknPQCrByGq9CMqzvZXmw5WfsJohNnviVF+QplELAI0Bc3GE6PkuXhOB3tS",
-	"XH37OJy3wjpWSWa2kmUumt0klwXmdDuzYH4hHGleKpcVLsgdadWcGaSq1yJz8iCDmlQzJs9xpcw6YK4j",
-	"RLlio0spbeky/yL+cQY5ixn6CVwmJcfMXRe1B4ddJ6kCnCjzwVy7ZSODaN9o6aKu73j3qnBrpVqQgLMV",
-	"B/EuNxAX9wLR9uyG1LwaxD7XurU5Stf1a8NRb/fRZucRbW/S9Z2oTP26fu3h++i68/r5wezh1rOTg8dH",
-	"b6aP2nrcHjx72l9/Nmacbh4dPH50SeXDtW+3wjU5Uq8/fPsN37kcXbzut7eeHUzetZ893jy9+vbl5cUs",
-	"VTvnJ9cvnj97+u378OpP7z88mXz3gX4Y/elq+5l6eyHE6c7bp+ePNttvh2//dPH220dXz74T+08f6sOd",
-	"VxfR5uxo9u5k9ujpkNMr/iqJD87fPYy3LqPBy/To4mRyepYMXv4pfRlONo7E+gmL2Ppx+m3y/PD76fOz",
-	"90fHf5Kv3j/bfLlzSN/tq3cvvl+/HG+sHx+/iwY7379YO9lqHz0an+mp0Mn+enjyJHnZuexvj1+Hg8fD",
-	"U/1mNuxvfHf8vThjrx8nrJ8O9uPk0dHu+OjiZP/Z03ftza/92kcjAGeid743OSvDrbGn6847c5TIcekh",
-	"ubs/fL31PNoaDl8fNPtvk/6r10+O+eFG/+n38IbNI+XwPCqZj9pbu55fe6mGhtdCM0DgcO/xr65fi1g/",
-	"HfYiNpbwA35UOoEfRyyOJZnKJI7srK/H8fJJv335omLONzDV4rf/vx8Onuyf7/8wHPU6P/5Y4qzVL5RW",
-	"qqIhOd/MshcKCwjf5mtoX5x/AL92q1vRNSz2XO8Vj+NOVLyfb8xcIwtv5FIHqli3130zPcPumkcKQp5X",
-	"2NmiJNaq3T2qq6y95yN0wDEqBVTMRfSXikFb/hlBYpazPVu5qDGnudt20WZjqT+7nrDwE8en/sGU+fv6",
-	"Z38DO+VN5cFhxizKFqCk1DeWGhLm2v6p1mc0Ycl+ahj6Dz8a9o3qzjIzg1OGoA6N+dtiwkYyTMc2hy1N",
-	"4lq3tgYeJzuM+aZeyOEQQmIBgDCDgwW0WOVlItQlm9liB0ZAgmyaVsEgYUZdHRmzgNLmSpQ74RbhIZWm",
-	"iQZHMP68R7hWvrAjsuC1UCxNsGkJ0lYRjO3QZQhKBrDaRsmyIRotsl96K6txxLNClBC2Q+qBQkA/kK3N",
-	"GIxiERUeKneP4jtqTVJkqgfsjhH8HH6gaQcvoC3RU1cMsw9PD/efvDy08SPOjmGX6bbLKqciK+iCSgEW",
-	"Yc9bdHB7t2xQy2YkLT6M3SoIEi5UfsiQNbjI6kxkC7NXFVdXMINseoRdU0BPAnwg6gAUqC7gPUOUXou8",
-	"SThA9cCeyYnmY640D8HWBMmz4YzUMYvNaOVZ7hhW/nIoZi52O0NNIfUFqJXyLmDYWIV9CH0RROmE8uEI",
-	"rNjWX2ldty2ShVZk8OvKpd2ZfbBALcH0uoWejSMes4DUKRmnseZg14AgKi0Jhk/h8zaCilDli2Agk/GT",
-	"DBs9c56kImKJeTRmPXgeocMwJ4ScXJwDMEowSTWEVnjoJQQLgfNvdzHljxZipqy7F20IOFtfjGhWnHAM",
-	"YE+ZcxrCuGxoJug2xYV1zpzqwxjLkMbNiKtLt5ye9cNesVhOwBFrLW6Icb1/cmyvHBgqWDzIray5fxj/",
-	"xt1QZCK50ARKiUWOgrrQExd5ojAhkZxtNM06UM37ce6d1yOmGJlQPcoqhWy2N1Hfh30AWGiLxzihKk8w",
-	"LI+5fPGx8doKI22J15b5TRch+AuGOSC5wEiciQ7JUdnpBSQjNcdAGylhvgGnFGcoX+ayg5kJXU918/6h",
-	"CGXExXD/8Ow5gJtbi2CJXJbmWmSJFcBdzoqh8B5FZshQ9VYmitSDRALYjvnamRKLXTWKDMo8VNGFkWkY",
-	"Ng9nu09jKkKsK2e4RzhirsNWURtXtY8/fvz/AgAA//8=",
+	"7L3pjyNJlif2r9iwe5FkpZNBxpURDBS6IyMjsyLPqDgq6/AautHdSFqF08zTzTwYzFIuZgFdC2F3JEES",
+	"9uMuIKzm02i/SB8GAwnQnzLY7pH+C8HeM/ODdMaRVZlV3Z2NRmWQdLfb3v1+78dGKKeJFExo1ej/2Jgw",
+	"GrEU/jw8o2Pzb8RUmPJEcyka/cbZhBFN1cU9RS5ZqrgUhCpCidKpFGPChOZ6TjQde2QkUxIcjdovqA4n",
+	"AaEigo8vpWD2u07Da7ArOk1i1ug3/Mblht9oeA0VTtiUmr4TqjVLTb9/7Tcuv+u1d7//rtve/f4zv/Hb",
+	"htfQ88S8qHTKxbjx7p3XOIrYNJGaCX3CkpjOWbQ8heOUKSY0MUMnKTxG5IhQQRhNY85SkrI3GVOazLie",
+	"ED1hRNEpI0HeeDhvP2NzGH4xViayaaP/XUOnGWt8Xze45zKkOIa6VT0/eW6GYboLU0Y1i2Chq2u0dtlb",
+	"0zKSam1j1A23ox3W3qY7w/Ym3dpt70YbYXt91BvtjB6w9WGvWxnf8nhOqGbP+ZTr5QG9NjMPUqrZIDZP",
+	"sCjoEz2hmgyzaMz0PUWUppqRZpTSkW5zpkftidYJTXjbvAZvte1xave6rb4vgjRwS6tIyqaUCy7GpNlt",
+	"eSTQAVEslCJSJBOax0QKRqYyZYQrQsOQJZpFHV8sHBnFxyJL2jzxG3vp5909/fnG9q3nfSxjHs5vPXtm",
+	"Jw9/5mcEjtIlSz1ClS9uuRxklnLNzMV5k0lNSQIj6ROulS+EOW3NwM+63Y1wnMosgT9ZG79RoUwYfhP0",
+	"CfyuSEAzPQk8EuCCmL9mLJxQDX+ZzgLP7ACjkfkmS2JJo2CPQGOKBBxeyRRLzb80SQKzKW9KG5awlASz",
+	"wBd2mzrkrFiRmGlVfVxPUpmNJ4SaixYyuP5jfsmU2VhfDGl4QdglS+em0TXzqmv32j1+83mvuzczm3zj",
+	"LjOdzvdHmqXLG3xqT5qWZEa5JkM2MidNp3NzIOmYclG93FMu+NTc725+sbnQbMzSxjvTWUJTOmXaks4S",
+	"oXjGas7XPrlgczKXGQknUioGpFJPuMKbb4hqk5Lz86NH5vDziNG45ZFM8DcZI3QqxdgXc5nlhEr1Sc/M",
+	"ZX1ry+yEGYZHIj7mWnkkaJsdHZj/dAJiaHI/6JAj7Qt2lfCUKbK+SSYySxWhZrXMGSQjnipNMsUWd+OW",
+	"ZIebaeJxb3gNc6Ab/cYC/awuML16zsRYTxr99a0tzyy4+9zzynzgu/32t7T9ttveHXT67e/vr+ADI+Aw",
+	"1/KvwHC4gDTNknwWeGZpKAnldErbipkNNSQ45koDWaZj1QIi4Au4TmRCk4QJc5zjOeEjpFemU6aQiGdp",
+	"amiDY5NNZJG+MByXplxJ0fIIixUjm731DnkFQ6TxHrAdmWnCkdLE1JAZ6HPGRc39sGyzfs0t/1212L3u",
+	"+mZlfX1ffdb0/c/+i+brtdbv/MZ3vn+13jP/2Wj7/tUDZphv0zzlwaPXPNX6rGUeWbVDRhBYsUv7Qs1Y",
+	"Sja6m8iDhSRDGc3JbMIErEl1CzkQFcs9FSPNGaMXlYUmcMEYuaRxBhwl+Cy480IWksuvbjXPZCSPHl17",
+	"3HnUcXNLqJ4UM+NRw2sYSsJTIy4Z+aU8vZFMp1Q3+o0sgyeXOz8HZrKqe2Q1H3AA78zLKpFCMaC+D2n0",
+	"hGo2o0B5QymMOGj+pEkScxTB1pJUDmM2vf+DQnms6O63KRs1+o3frBWS8Rr+qtaO8S3sdEFmYAdGPKJw",
+	"cllElJwyPTHsJBOZosPYsHRkyYMhjQZuyMEeoSSZmPMrsumQpSiLSj1hKTFsp52kcpzSac7RB/D0gCbJ",
+	"YMoVkJwADnjKRpliETGcIUxZZIRxGqtO451nFuUEmcXHXJSzkqDEFZnS2GymGWJKhimjF0YCSrOY7ZGA",
+	"palMVQAUFynoiLM4wuEfSDGKefiLDT6MqTKEHajRzGw0u4JxytRMLBMRS8mMzvdIEMqIBUTRufKFebJD",
+	"9kkohWMHt9QtTKtK8zg28pbWMQjKQWiXIfBIasSbljk8RmgDkVGmxAjVsXlX0wsmfNEM3K8D+MZIAfCM",
+	"/QgN2KNrnjSvDmUmImBMswlLmWnEHjwaG/lxPoAnChETjmL1N9OusFefcCPTSjP1kPFL3H38TKM5mTNN",
+	"mlYgHQipB+4xEFgr39NojiM2JI1MZBzhQZlKpQnVmoaTqdldwzmndG5GXnyLonzQMmT/ndd4LNMhjyIm",
+	"PuaReik1oXEsZywizWDkhmBkbbsJ7g6DNGh2pLT85uNgGMvwwiwOSbm6MCdLp9KIh2WZI6FKzWRqlp7M",
+	"UOpoBvbHgftxwEUo05SF2vQP0o/SMqVjRjQPL1DJ42NBdQZamBF8jI5vjrwmE6oICpBRsX343oCLSxrz",
+	"ygbaX+wbQatDHnIRgbRtqZ9REKb0Ar7yRZnyEXOliGAsMkNkCsSpUSqnxdmN5ZiL0lLB54HjKfmmW75w",
+	"xqdMZvoXYA8Rj+DoI5sgXBDNpwxI3BMp2Eclb1KSmGq2Z9VZJbM0ZG5PYUhHwsgxND40pPljjm1fkMyo",
+	"Jyw0MviI8jhL7UBBDmThRDJlxEJuh0gipimPYdgvpX5sqNDHvdlEZeEkX0fPETmjp6k9vF4jhncJLnfE",
+	"kljODWWCu6Rm3OgOEZGjEWkG+SU1ev0g4iBBAM0NY5lFaSaKL1sw62M6NzftTMrnNB2zj80pYV+4IrHp",
+	"3AjbFCV1xdJLlloLDjLz4xTUb27efkx5zKKPPdiSWVLTMfJaaqQQw2NyBQMNAUCYgNvi4DM1OUEi/bFH",
+	"HdIYeLs5VkhP7qk+WnzgXIEu6xEmwnSeaBYZ8jtV40HxQItEeG80qqowVZok9xQ5kxdMIBeJWMwvWTq/",
+	"p3wxNaTX9ml+M5TaSCF8nKUs8pAZKBLyZMJSza500UPEYBy+yEWdQxFKQ/P3D0+fsTncEDplKhd395Pk",
+	"6JGh4kmmJsWwc37S2nP9BYZsKk2nCUhKWkoyoikyBdDR8djdUyQ0/JLYJvO3BrDfOV84ZeklD9m5oJeU",
+	"x+ZWfVRqZ2gBE5ER/kAAyxQsTiRnYg+PnjXNBGDUaoNVq2wwA4MlcMnADnoQTlh4MciKGQVefmiIfci0",
+	"kKVcz42unMXImuBFvANmO83pX6RXKKQYsRceZpEv4Nlm8OLo5dHD/YNng4NXL88OX54NDr44PHg2eLx/",
+	"9Pz85PBzfNHso9lxw+pnhvRpmYJttzSN8sBJE04l1XRIlTl+bqhDw7coUs0U9z2UQrAQTGjDVF4wMuVR",
+	"28rcLTzBmQ7llKHYfiHkTPQJtfYVEBplav6FDib0koFJiGvNog6B5TfD5srK7iNmeblpBO32pQO/QrZP",
+	"mc5SoQpCw0dW4UmVJjqd+2JKI7hsHmwAyNIRBQuQnlS9KqZzRTZ766YVEMwiX1hpnMC5dXbzknOndI5W",
+	"HVz79FrJjvoOTQ3yBRVzq02qjy2yTKmY53bPPTTf1l+LsipGZhOpmC9AB+gv2PaR6smEpTDueypX0qx1",
+	"u5mwlIQxZ0L7gkZRypTywCAOOpNM4e+yyIqySpB7GtroagAvmC+K7wNilxkoIeG6tUcCLeXATHNAtWbT",
+	"RKvAAxmIRblg7wv32x4JZlfUzHSwMCnBZmRJjFZ7vnBC8sLzOXWQM4FuieVjU/YYXXto8gfL/pZ24XC5",
+	"1cv2cWfMf7/zei6MCCVT/pZ9bIkQuBaIPsrwqAsmwNpsGJhTYwz9S9mlvGARKmFg8TXai/0J1cFmrukA",
+	"eURjT8rUxDZrn/OAkhklDZtwZgF3bDwSWF46KBmIAiusgoBhtJLIunGBndp+D4zYSb6QSnMxLouh7unB",
+	"lCvFxdiKo+ciSaWZuCHhh/DEx9W34rhtjU3DTKMop7Q1NzlHq5PWrWF/mVKbPYANALpLScRHI1ax4xi5",
+	"F7VnXyAjIyMes0VBy+y5NYegKozv5DYSkFeUL5wolGRpIhVbsgtQEoyZPjYa80swFwZwIkqqL1oHgSDk",
+	"ejip+dE0ZxV/d/OBfVYEA/KDoYCmW2TwOGY+pWPWAgPEHK1SIHLA56Dvi9yWh+KdYdH5BMCo5+F6ViUW",
+	"fD0XDXxRyAblYRYra5g3bGNCx7CldJnewcJY+mgeA0vSCG1UVvg7FypLEplqFr1gEadnYF/+ZbQnM62g",
+	"3JvpJeiAmd02ZXraz61aMLoIdSkaH6eGi2nOVKM/orFiXiMpffVjA81hLBpQXTGtG9mibaTjZfu618Aj",
+	"etMM0QvQQHO8s+V/5172Kl0X4RFy+AMLgUsUc3rO1V3nxTWbVv+4bqil5XvnNab06gjfWi+8uzRN6Xxp",
+	"Mtj69aMvmdnvMAFrJuNRnbcYZbmSLTNwZEOOzJFnnYZ3Cz/N8raY/upmcygiFp0ii1J3nIlRZGpm8YWc",
+	"oexmOZ8iM5YyAk+b4V/rYa+OHXuoG/djQ1xya9UdBm3oQ02YgAa/zZSGEw56b1Ry1QMhu6eIpQdGqHTm",
+	"RqN4GyEulmJsiK/5W01kCsEYVukYwPtBiSOb2cCr7gvc0fIj4L40X8hMD+RokFIxZqUHKq8biu16N5cg",
+	"Zlfuo9kI9/eIzUp/4rCUaQhMVpGcUi6QaYKBi6piOFkal0cXTmhKQ81SeD0w4ul8kICeUp4mn7LBWynK",
+	"43YTKY0+zFIl09KClR8HFwaMGp0avggMXbem9QCVplFJ8FH5MkwlPm9UswFVA+cfgdgZ+x02j9LvEjWE",
+	"BaqJGZowsOwxdyAIVx5hnXGHBIa6dwQPL6AjiMFAabWzb0VTIPYQULbU39TIUGjPu/5K48A8PMvFe3X3",
+	"5AtGYz254x1RmupMlUPd5EV9oFt5VPatulE8ff3sxiEsksIkG8Y8BL+E0cMv2Jw0Tx4fkAdbvQetPSIY",
+	"GBvFnCQpvzQK85QZKcms7AInjMflqRxGj073G17j8HR9a7tmVl4jTC+rL6xvbfV2G17juL3qlYs6cm7Y",
+	"PYx4e2OH6Ek2HSYpF3qvoidYfVBPGE9hkiAvcV17Qi5QtHYje/Xs2EzkoHZImWLlZxUf1z52VXPcvMb8",
+	"5kNoxoIT92CJsccVu3/K7somL9j89mzenK93N3B0aLBueM+NAnVinfR3lbJgJwewk3X8/OnrM6IlUUxE",
+	"QE8rVKBPHjKaspRgtB80YqP9anffRnENuFgd54YRlWDsLSuj9tUK++0ts1+vwdVAsBnQypoDnWbMReZw",
+	"ZTXPPIR1wsBIUhr6UMqYURC9rRI7uNscqqqvi2LLRGxmhuoyeh5A0IDIk5iRmI+Y4T0eCWmSGLVwDloZ",
+	"HSoZZxqsba2bl8INOd/c607gCT4MtnU4iuaPgbYKxnVvwiugieClTW8Uv1WNpFQ5iJXuK+dmcVa1G2OH",
+	"UT0MdTfnhYysJe0RC7myAc93uj4uStqRKZokqbxkMLCp+WOJZnmNq7Z5un1JgZ0r89o+NLSfv4yfT2wT",
+	"y4sF3V4/JaMp3HU6STJYxQgq+irYKIlMmOB4cdAUb070njmmRjHPI+DQqAWuQyGdauxsMbWEoqTP1gSJ",
+	"GfUeAryN1m3N+qQJMhxIUrnaX982Xvc7qZW5IOV22UlIDa8x5BLOayQHmuuYuQ9CaqYMa7mkmqa5Vgmq",
+	"XB0fw3W/QTXyGjEdsrhGpnMWUfidNHvdLhGmrdgjvW632yM0Uh5Zhz8TGXPNQ/t5nSQyFfj3BqHDTDH8",
+	"sE3CFKiQ+bBDRinNIvjQWyeXWTymKX7aIKFM5ikfT7RH1k1vBCxDrT3SxVMgJCp+dTSKqro0g9eTOeyj",
+	"BunUSNZ2owPSDIQcWCORO0VBbpB0Ii0aH0eFqdi65lt7BE8KDHHGFas9JYUEeR0lKy7bKT5v3szwLtZM",
+	"qXpkIV3CnqcklSOen51GbsioOyi2g5UXFQz9Tdtiy0O3jUytHn4L/dtr6JSGrLaDfDndI3kiiJkUZtLY",
+	"G25NVW696w5C2XAT3flWQpDRqlVAonOr2V6yNOK1O+YmG6hsPGYKdNSEQTBQQGYTHrOc2FgKmGZCmbPo",
+	"i/KRtXMntifrFxwyMqERaQZ4CXL3z7xl433d4cAejV5AlQLOcsnZzPzB1YURYvOubsltvsJxHOcNuy+w",
+	"ffvpxHXjPtve7MfzotMl41PUKLanuBKVs+uVtECk9sVOODJXOok5qcjvZoWUV07Q9Xzx2KqoH8xmt8CC",
+	"l+R6ryHYlbZmg5qkL6oUyNrWrmDtOIyYt8CAnLNYKYqwe/ND50Zj2mqz4BItWxpYfvT7i6d+RiETo2Sf",
+	"d0e9QwIjJQR9X4xiOh6zyIOnjUZseTWNplx0SBDGRpmIgr4jIOa0W7kcOuv4IrDiFVijUMCKcDjQColY",
+	"yKM8+Wrp/pihmHODPRmebJvLxbXb3qDSccpbL757hf0UXxzkPRbf7Rd9F1+euFFAmBRahA4mVIzZ+xlr",
+	"FyMpl3f1xJ6OkrwWhjKzsV40t0vtFR6+igWrhS/aOEtH4HOim3fsVbIP1ncWE2eWtcUp5fF143WhCxiL",
+	"kAeSYoKkmwQIim5ke75YNYlCHCAnWczgBnJBghM25kqz1C6/NbWVprKx3r1xKkYJWb0Dj6UZBcZYpNC3",
+	"HC113HHvB++xvDsruCdmNfzaV3h784YFXqBxldWuI3XuYlnDyfvcKzAd1BlM3LI6pymGuTepmNsoIoiK",
+	"+X3Q2iMhVazNhWJCcc0vWTV/lsY8ZHc/auVjVjRmo6fJRKaKkSFk/cyJ0jQBofMn39aFHcDVKQ2mdhcm",
+	"Noz4DlbVs4I83VPVXBSqHN+4ZCkfcRYZmtQMjl+dnpG1y97alK3BC+BNLTKrYyuamqZcSkGHnDAateHH",
+	"CUttamH1BMCDVl5dsq8jIbUjMzI/Nlte6mtFW5hhOh/UO3sgwhKfgEAIc67Mk16ejxfcD8DbDc8cyMhM",
+	"unK6drarW7x5XR5jt71bm73oNdBJj/OsH+fS7mBmLWxNUooNgGQJl1aUacUjRqaUi5iKiBxMuKAkpGnK",
+	"4V1VTF9GC/emt7FjdNKdLqTdVm7PzZcnS9ng1nMqkh+r44EQzpSVIx9atxzj8gW/zT4s3L7KBOomtXC+",
+	"vOIsr7ynD7mI3lMCWXmEAxsIj7FvVo9cihkZZlqDaZRdMqH3iOJiHIOW67mopaHZhS0y5SLTTHUI5K6Q",
+	"YHbVAUIU1JwSWI/2yn24M8WDWdauXsplyqtuj1garQrNMw2vMeHjyS3FTtfac2jBfXrpWnJffAEtQu8Y",
+	"y7HM4x8fkN3NrQe5vQT3QrnoIbXsT152TN3eFa0lGaZUhBMiRXUjYAtB9B1g4GAdmcHB1bHbSTalYFiP",
+	"qcB0dDhHXBEZouwb1hscMO6nRhgzSmk7ZpcsdmujvEI2zmOpIGIXNFiU2fqEasju8sVWF7269nznej0T",
+	"iBIB0QQj5DOHgCsAJk0ukkz7ogkBNjhQBe1csLnyyJuMpXOPJNTsj4hsNCYp0vlbZJqZ7ofM3ovzs8ft",
+	"nZxKvTx/Tgq3dx4Oj1MYM60W/fGGID89ffUSI36mdA5pbG6apOd1u13MUlZEMKUZhHrijxvrJGIsgV7A",
+	"pxxAF1UPP3LVW6nUpWiJGnWaC6WpCFeQGbdlsHK3PB32HWtdusY6OKVX6IHZ2t0t+WM2u906aycaiGuO",
+	"MYRc2MOssumUpnNHEN0FNa3VjtX5aBbbPD85IoJOjXBQ105xBSdaJ6q/tmZGP6ThRSdily52TK3d4oIu",
+	"0ELrtXHW8MJcs5pGgq3y2GXY38XNrknMqNIgvuFZNreADBlRTJMmxu2V4zsKPaRV42oHY/3gFiFO+ORC",
+	"cNOe6VSRwDWTxoEhfRBFC1TRFzEXF6QZGIEUn1JrP/LoXdBCtqXlmEFUJeoJpYbwttxozCzeqMMqILDX",
+	"5PzkuYc5uImemxGCRaRD9mMlcwQbSB6GIAWAeoGryNDWgnOHqcBtsplTXKnMKH7w/PIUbe6xWQ0bGwFJ",
+	"EjAYMy7ChS8iQ3llMmVCt2xGR5EsWlnYTIRgGIk8YkbtC2vyxswoXL8nh072D0hIBR4LoQlgulAQQ7nq",
+	"kH0x92006/nJc6MGbHa7pFmJHiJS2PCY0iBaS8oq4iosbcuQy+X9OE/M2m91uyXC3Kk2t1UiJCV7gnM/",
+	"1Xi4+XTKoj1EWdneLLVsE3O0eYKLcWdZyV6+1ktX9eTJwwMZ3yJobZkOx1wwdY+EMpZZiuwwoJk2/CCW",
+	"KSRHwbt7ZBib7RnOScRGNIv18j0dVmivg2FZGZXnNcZ3fSG92wsLJNDI2EaEG9bSO+trfz95esmrX8fx",
+	"ylEHlo/EVBsuiDEPRVR+hzRxc6ZwF3wxZoKlMlPmUoFph5IpVxC9Vg3JAIZuLrOcCZvc4/lis9sjQWWM",
+	"eWx3p7V4WTa7u9t3k7Ors79mcc/ql+dVQt9krE+C6TAdINLb+tY2SamI5JQMuVYd8oyxxFAGxcLU8JDZ",
+	"VUcxfYoJ56dzEbZ8YV6EoBhubQhaksLUQDM9WbNDDfbyqHLYFJdRRX0h2Iy4fHLI64kj+Ky0TBSZyfTC",
+	"3NMF7Bcz8De7X0+6X32zIXfjjW8fvA533vTSb4fb87Nu8uVmtC4eb6lnO9OnPfq81rqwYHG7a9RsvV3W",
+	"Uh6YTCxnLG2HFPI8tLnplAxpyojNSCJBLEMa/x5DNjs6jgJfyFEuW65vVQhXExk78vJqYGVrcXnAbPZ7",
+	"+7kTyulPM6FV57hjtrm3vlMZ3LngMLKycI14PmY1gOa+fPzswBeo8HEFwhQmFloYJylKeS8uf7WwJNpv",
+	"fAFzXpzxz2vbu5up+PpN3zDLtbFeXi05IgFtvw08EnTbuxDe6vC+QGVqB54ZeqpzWym1OGGQZsrHXJeP",
+	"g7Lhy3nIcjmWeXVwcin8t/4A/TQDdL5ezolxgyX0RNZpBRAv4A4C6F+RBKwSTP+TKRmnVGhlXV8o8DgZ",
+	"3n4JT9jwPARNiUoBes4eYaOl4JXakAMbX/+hooliOR6zCCAmpAsXGEGe14pogWoMT42oYZjcHaytKF6u",
+	"iBd07leXB2f5aYUXGqGyPm7QhaVdayh2TTOMHoToQMsvWGQh/24/nVtHEikAarlhGfNMP5QfnNhw69FA",
+	"GAAdrwznwmTVe4qcK5a2982Dhg8YwWK5ywr23vaNzu5oMUigMufK5lQG6rmzW5yNuntrr8UHTwJy1+/d",
+	"e+f8nMlI3tluawjiqlv2ugxvBx4OCEKY0vSCRSSSRhcWWRzbKBmQLSFecOXBMU8jnAGiqv0sgXuRdTEt",
+	"38soY7eYGFckyqxfBb49PzsgcjRSDDAPzbzH/JKJfLLLnvCCs6x317fb3Y12t3fW2+l3u/1u937X/PF+",
+	"S+I1rtpj2X7f64/xiYuggN1afTMpGbGvTx20z5mTSsfVE343V8x1qW4lQ1rFd3KzaPc+YWYWFXP5qByJ",
+	"MGWI4mVoN1hy0SRhc+pzyMfAb1wiE7aNIRP2G8FNUdx1FM0Z1lyEqT3KpW2yB9+rXmK7J6vjpoq5rqIh",
+	"B/Dmeyj/peQs1ScBTAHxUEoSJFjuLoz2hRix3a4vylK1A9i0SGIluXKPBLAaAcnAptLret3q26Sp6RDt",
+	"6TEXLMf0w/CE1h4JcBlhUCePD8jGxsYu9OgLWr72Q6ZnjAnS7q33u11o8H5v0/zJBVGaJSDk9nJ3FNog",
+	"y8b1PKusZIr0QPqZMDJnNFWkt9vtmnns7u7u7gGiK6Ep84VdLfO0YClRCQ2ZIqGMY5qA3F0SwmFoLx8f",
+	"tJ3eYX5HF0GxxhXpHN0WUYY5vcxZjNz7gHeWMjJl6RhirF4ZxTdfNyOhDhkSwqaQhnACZJj17MYxoWIO",
+	"OH0IJctBB97sdstWahDt69ztjpIveGvMeUOyG7ORJjLTqFeZ/uoFsoLwf3TKnJPc6iQOi/jY+kl8YAqd",
+	"r8N3jYlErSVNqYhAlPiw5LvYgofZnEx5fLHoD+/eTfXClleRrw8e+gly1l0DPk9dctU1AZ9wf+rCPW8Q",
+	"m2olxOp4Vi/Wx3bHkLMJ80UeAgdmM2yEQsIq5JyMSMGIriMUtxf5YG0x/BOD8Bzl6nyU649b65wx4InB",
+	"YcDz9ff/RmH5p9CDxWjAJAYuUwKzNk/uke++L6/a1PDSTsP7NQl872qP9gX7lC25kCL4M2c1/hpzEz9g",
+	"vuH3q46Zw2dxhjY8ALUmtvMcueQO59Ei7F6X6LoKJiePqnfYOKVgfF/YYHjCdatvlXchSSzF2EidLDW/",
+	"GRkviORMgK8cARYQAc4X6CK9p9BHnCO/dTfRpxtSYUHxECkIqliUMQxKVHvRDnHbAEpE6nGH5GeyJtjJ",
+	"Vo16d3y53jVvwwpyCHqwaLdjAKF2r5Lzk+fV9MrAYSxfS0FW2jkosbkRBf41iRisNuEjxFh0y397i9+I",
+	"x2zg/AXva56wqFK3g/I5tg/DHYcEo2vzCgk+xCI3bcQvs981l9II3RrkkPmtivUcg0UUf8tylPs8gw8O",
+	"YPF1bT4ff8sqS8KF3t6szZa8XVYironLSKyzILjFrQTnlC6MHVR5Kys3po7gVXditTcDQjQ4ZAtZz6gd",
+	"DVjNcn+yhR433SiEIjRDsn7qpg0ECfpIw4z+X4Icct965PjRYw+i6zxyySMmFzLrbpubi3N73/jXKiVa",
+	"to2YFbmnyJRFnMKE93Kh2S2D0wjsUlXtijDZtR8SNl507T24Ueqq3NWVQ0M35AVLtBFrpkzTiGpKmohh",
+	"ktBUO68IngdyweatpYBbLTs/JONFK/7Wz3j53VVaORF2RUNN4CRxQYZzbY6O8zqXFhg41xRBTPI5bO6s",
+	"9za85Xt6B/tdcfHq7tvqa3W6BGhTJLUB42g4yseia07wGeD53dXffw0XgXx8aJQ0IfrBcPfj87OWueE5",
+	"ECDGHU24ugsPYXF0DZ7Xj3VBwpVkxdlVB0nwYx6z4J4igen5EdU06KOEjhZbq2C6WLBGzR7AJVkBplTT",
+	"D0AnYRU206XtQY5y8lfmHpD2vRoP4NoiNZhu7bjTrXKdk0wPSiip77m4X1gkWDOh4/MzJFchTdM53rB4",
+	"XruOpvNa6eexdKC1CmOOkpSNWEootO4QMOksX72fCPznNWqHUbOXRqztE0qmWaw5EDo45mPJFGYGNW7l",
+	"hDTd5Ye6cqCKValuzqJzchEPoEQhLOTKXfTYa4JEwRppJPmFWFHwU2NoPwj1NgmwHAbri7rAVhv2WSDs",
+	"36uJ/5xNeDiB+DMbCUpKgaCkieBk5qf+2hrEDk2k0v2d7k63JpLWF6dWrOU21DOPFYWMw+P9s4Mv8rhQ",
+	"rgiNZ3S+WLvx1kGdN4Zrvo+usSrKKnfL28RCMPhDKmGrQ5az2lbn89ogiSLTbY+EE6mYWJn2STUJzH10",
+	"yXTlhNQKS6+Gy2zUzG5C1TUJsa8nGAN98+DPSmUbcA8NZVe+4HovdzrjpXAOFqQFuEQuxFHGkdNrUwjV",
+	"Bph5YXaKizGURQLqRLTZSYUhkeAPwSptNAdo75DX4DIKdIrwh3ULBgVi0N5bSc4O9qzDKYBbG3gYhZjX",
+	"mKrshg2Oyqsm2QCqGkDAkjJ9W99wKb74+hhhmwJ4o5kRHjKU0YY6XWvuMc/8BEyQ1eIs3py8CtWv8PIs",
+	"GEo3bsVdSmhEJcruoIlgye8GlmFYygf3lSAM2J8GOAbmrhrh8Y5LEl37Chrva7zlzNZFcfqUlapKabSz",
+	"VGpGuPacyuyLYEY1S6c0vQgIF2GcRSzqkCOtLLKkssU73MrsHx8h+RvTS2ZIJsqTVt+B/Mkx06/ZSSZQ",
+	"bPZF8KPfUJolR2Ikn3Ol/Ub/ux/9Rl6sxG/0e5ubWzvb29vdnofP+uC1ePe9909/8x/fQcQnNvwklVly",
+	"KDRLTWtBn5jGZcLEmEd+o+83/ulv/qPf8PwGID2ZLfHNhVho5XRCU7bQwJOjUgPvFqtn/liZgZkAfAGj",
+	"9IqplGfyzsufWa955gE8873XyDfAhj8actuYXXUX/teobWJ3t9ZfUWnzuvuEB+N1/vji6YajWG7v+oN+",
+	"W2tHna5txNyi4pnZkjYYDMyJm1DhauFVSkamzJCwCDDZXVkgOHbkn/7r/5EU3w1MSxDMewkgMHRWeiql",
+	"M/u7L0rVhjqlX5BNlioRjWWRdWUrYVGofVfnXawOo0aFqI69DyLu9iZpKk1FRA0jiJMJHTLtkYRGEYta",
+	"Tr/ZPzxt99Z32gcPD0pFiqpWlAM+f37e25+tP/vhMv3hRfTDzjfPYr7/gz7eHKsX3774cnryVson61fp",
+	"o/DyVFwdvfj6cTZ6qfTLJ2dz+uR0NzvbGrMT2n29Kc9eDXuvzx6Mnsb7B/fly+No+PD+xuSr4dPTk/Hl",
+	"/c34yavDs2fnX77dfvXNqVbxl73N9ejlQUaHL4+fPHwbS/lq+nB9o/fmxYudrWh9bfTV9sGEXV5+ffnl",
+	"8c4XFxnrJfLVYy0OdTK/+ur5697bfbm91vv6qnfw6urxZRquRw/On6/F0y+OxMv4KqPh069nWXf0Q/L1",
+	"6O3aN2++efvw6OHbR9uvz0dnR493n5x8kbwSa1+8faDo852rt/dfr609Ptk/51Hv1YX6kn55tXnwQu08",
+	"fxVF4ZeT8+evN7OQ6Uej3e2n4cnGuDsenTzbPD54cLiWPvh2++pl+nW0fn7EZPrkh63D0YNhL3m6/83D",
+	"7W+2qKBfvPl29+m2eHb48PLh5iPx8vnRV69Px/snQq3tzE7WT/nJ6YMXL/cPZmfz9Mml3tVqJ+mtHz97",
+	"HMVvvjmTycsvTnpfjR58/cNo8mX8ldp/Gr3kz6Jvpt98JZ/F9ORyZ+to9FUmvnn7qnv07Gs1jx88PTj/",
+	"4SCRT9a7oy7tbh68mo0E+3L/yZNZtCXp/bOd+autydts/mi49nV4dTV91u0dJm9ezbOro5ds9vnnC+rK",
+	"9sbO5o2mP35Zc3z5ZXFm7bnsbbeHc8NrBNc8z18glyzUCLBWHM/0wcOvv3528Xy48yY9fSm6W6L7hu8v",
+	"Du8WzmB3W2tG6C68Tcp2qBL0EqJMEU6VjwWLPJKJ/DaCkbLllRmpK965IIHt9HZvHl9OPmoGWJCW2iH2",
+	"STBhV001ob2mnQu57yLABxds3mqBULgA/EDbo/324+9/3Oy+uxkBYoFKwV6vpvY/AQbH8ribIvzvKSyY",
+	"ZgRmiy1UlbJLFbtceRHFLllK40o7SxXFa3nrXTI3vMZ1ECsRw8IyBZTEbfAnKiOM2GW7JqXk5wOYWGT7",
+	"d+fXuURQroJYAql8ry0nrhAaONdsZrARL+GGYvmee2rBSVAvKi0lvBeyU61X0yHMYp9uHBBheS74VV51",
+	"q9x1IYR5NzviFkMJYEXK46rdpyt6ICP2fmLVvjUiu/hAKJqsCrQ9myhLmhCNbmZqtIJSG609X0CgUcku",
+	"H/MLBgD0mPmM1ZgAHqBG8CkydZdX/TnTOWYftxX5YsT+gFzfZmA+lfJ8ITuMjwUUzNkj1txRDYGsj97E",
+	"WoFQlH2l2ciVnzKPWntyYBTAwFXCtpYgMEKqCYt8YeOeSXNzfZ2sqsJTClXbI2jggSH7Ih9zPhWKkG6m",
+	"BYhly0TeG7GdqVVGGiYuByuDzs09c6O1DHrp2iH2bcKE2iNBymJGa1fXuSDsE4C2yQFHxtpe6/0SajCZ",
+	"U7OhdVEMOqVCJTR1Sfbj1CxdXhsKc0HBi44FlY9fPiFcKM0QRIGSp8eHT+50IoqjdaNdyeWuQ47neAXV",
+	"hwpN1VV0xTFgN9e4iNgV/jfoQ1gMoxFUgQrWAs98EfwOwFqCDsHQXplamwQ6hSZyit0scjPX/iXXzP5T",
+	"wzVKgkHzu79e+91vfF99/91f47+ftX5XC9SlQiau88qbeYKUNEb8BGUZH1pPVQfeD0jz/OR5mwmzNBEZ",
+	"zn2B+9onEYPl4rZafICfz0+ODtw+BK1+HnIuR74Iuu1dst/+ltD2W/JX5DfktxAYt75N7pEmaZHPyH3i",
+	"kTXSJ3vkc/I78nvSJh0yIP8yALwGKZgvQirIlBoqhruFNlExJzDcPpprzaDAQKvTTEFki0gyvbj2uNyf",
+	"Z5vrNwmrC4LZfvtb2n77V7/5LY7+XrP12X1vrb/3+e9+3xn8y/YK4LQZj+pImBM77ikCTxhSlfArFqs9",
+	"srnRXb4POUJBb32nW3JFw6cb+BaeiWVeZY6LjRY7BdAPjDWD2LX9DIeNnx47Tvn09VljBVZfEZVo66Cj",
+	"ETa1EZhmEggtYq41xsflI5ponWAdMi5Gsn65DJVhtoZObnIok8R+pfK6VzLJomlX+aKJ7idalkOndG4r",
+	"XRM5GrW8vBqURyzQiPLy9Nx7yhdatiMJEbI2kQKdYooonVI+nmhz+K09z1Wvdz6JCU0YmrRK/kd0E3R8",
+	"4QuEiQLMKvBXCZIDeAWrKr4FJJJhNsVYMamYLTLqC+7QaGCUUBi2jM+1l6fnVECsaIqpsABSVB5V8OTw",
+	"zDA8JfNAv+CLw/1HAZa72e31uq1+UWMWI45KEFZm/TFVyiPBAYZFtM+gwlTxGe9f0Ol0Wnk8ATboQ9FM",
+	"JrRdA2i5AC0qMBEpAFnBwF1FWJhUSrWNK8JKG4ZlYRJPXmdVkWZgeoHKS3wssgQtkABCDzULU64ZYhJT",
+	"wCbGbQxaWHvVeo8q9VhRSW1z4QvIzDbDXqzN2jeHFUaO1V3BIWHr8Suyub7ri2p9WEt9K0VmHbrEHUq8",
+	"omPNHCZ3yJ++fnYKLeUipy3aRJJMTXxhFhKjgexQkL4axceGWaNXpvHi6Mz6wwvgKWCyUN2yI9Pxmn1J",
+	"rZlni9jvRp7bvn98VMpV6ze6nV6na540DdGEN/qNjU63s4Fa9ATI11pnxuK4DU66tR9mF6rjqiKO2YrA",
+	"lqevn5FTpktVmyArAQ79BZujZAm4aEazx/009I1fmkNZonxoV1dYudtKpABSOiduTvdcNSVf6AmbKhZf",
+	"MtUhUDqZUPztniLBBY/cLplLS81A3PeYdXjB5r4Y8SsbsU/jsUy5nkxJEwpHGWEEKkfZULj8jB9FjX7j",
+	"CdNmpyGaCOkzLN56t3tNmcm7lZe0xZRWVJe0gQEXbA76WSlU5YCGE9Y+wNS/5Q17xubKZl+SlKYMXHLm",
+	"FQVbBBlvqN5qyypGWHTYqezF6BcVcTPSLVyBuonlK7V2JIxgQGMLVFfio43+d997DYvs1ug3jotp1uEJ",
+	"KJerabRLw3EBYX9tArXQ3q48tPuW/K53uzbv2oayQstoWMkLUnfqNt9WW/uA2297WLX9dqwQkwGQyNet",
+	"4nOj7DJVXi2ZKLtYEBZ327VyZihXuB20ZBpODJf0yFZ3o1ouZGndTvIYvI++bNA1Zp2ksGDmsG7cfFhP",
+	"kRydF9Xrr13rE1ByVi32ZW8NMgfWpjmS/cqVB51jZX1/kpcJEGzGlEY/ugcJZaCdUE2oLzSfMtI0ohwJ",
+	"Sg7jIEd2cw7iltEW8joy1MluhkRCdV+Kif42Rq9U59goClM6Zn1XURiHbISVqRqfsvBgwsKLoJUHhRvm",
+	"f8nZDHzSXqlMEVb7wIQH3xXNAGY6o0XQEWkGtmZCUC53k0uvCL6ItUVurKrUcvDjmOKB8h9VcxFOUilk",
+	"puw4SDOAsGOYy775PYDQzaLKiUxJaMQ2WNd8hlDgBKsgkya1KSTYV02qSKtDoHaIxTnNLVC+gJsH3nq0",
+	"vFQLLGOyCIoVWF0ZoP5cPor2RcyNRtch++bwKTQqNze7GxDsOeRRxEQlw7CG5T3nShf1F0BkcIiq4Bte",
+	"wA8zPUCcgIv0QGlaZyoPPJgyKpSte2EL9gum6steNIxq0+g3wGDQ8JyUlIfl3446LNcheuctR06MGUQ+",
+	"r+oTBLdKl9aqaGGpc02z270p5rkW7blyTXNwU3bJZaZs5IYEdLZVA7QxIeURlkPveje5bd59/wEJ9EJ9",
+	"mRpCvZ8X/y6IJB4lINqbt5EwHhZZCPBK7+ZXzgW1WYgswpduwRweu9sDb6zv3vzGmZQvqJg7zarxnjLT",
+	"T2ReJdFA6Zy3WJZilLtFdlMWtBD+ahU/g+BSMwQZX4JCcy2dAHdIdZshZDs/22DCzo+2LXDkbDMYF1Qc",
+	"vJsKZn/vNRKpanitq5cTgACsrF0Tl6CZswebEmipuJUUI19AXl5rz1XaCazXIX/PaNVy5BQbIGxjKaMO",
+	"OUM670OWH4tAs56wlPWLplIWQrFj9P5h8cUOecRCDoG7tvabHUMRVQcmBCx/mFsbuC7ie/fyqnEafUC+",
+	"UJrHcYmjNUuFuOZMtxwwrK0dRLSUFYZSxzRO8BhU+IYVrB/KaP4BqEpeoPJd1Yxnjsq7j0LXsJhVvdzu",
+	"1s6s/K+dmnU3b37jpdSPZSawi94tujimc0iwkfI5TccM39u6zXxsmTwWvTCCmKuj+qdIc+HyMqNZW3pr",
+	"TsNNBDZTVr+v1RVertYBAKEBDGRIRJbkCwrP+qIcLaolcXY0CBiVgl0vPFpY6Gulx3OFCRvXMoRjmyRH",
+	"iYvW9YpAZEB/gHD+xZpALaOhzCYytjCQPELJ3n5XqYADRFJeW5ekVPAi8Ehwf2eb9DZ22ua7NnzZWiV8",
+	"vVkld9UCR9eKzbDVJbE5lfFKWc8GLd+ORmHA+CeR9yOLvHmU+LXCLuz6Jwn3w0i4CENN03CC63wNtc30",
+	"ZC2MZRalGexxvcD4GIhLyQ0m83iaA/My+UIq0GKbf/i//v4//9//4T//w//wx3/97/757/9Dy8Ogngjd",
+	"fABXXC0ZDZ6J2VUHBtExDx9IoSkXLA361dbvKTKmms3oHEIz+IhbazbGDSHMRBRhurizeYDV5+v266/b",
+	"n+WODA9dHFjywxFuggDcumwwIVxoWbbGy5mwtljPJuUIuVRSiOT1djGoBTjUAgy4dRKRWI4VVDjI8WQh",
+	"BQWChzxbSrvl5d4adxJcy+Zp8F2ZLu3iFLlBdrp7kJlUWnTIhgIoSkt+pjDmuS+mjAqi5JRhWTpgfkM2",
+	"4dA9RCtiF80qaBsVc+vNQu87JNKadlseZlPlAWQYRQDAQEWsn9mvyk77YgpxA4b94uTzomt9dLWUOtcT",
+	"NgeXnQ0d6vjitVMMpljv2ZZ3KSGOkMCd+kHElblIUQAL+Qqc0OB2ImpCISCl+f/+H//lH//hv//D//pv",
+	"/vl/+rs+obYoRGVNLR2H7ZMzwVKzEnGssGcmLnkqBdavKB1ZXhxg01E1OhJdgJ49vo9PXr1o7x8fHz2y",
+	"Ltji21fHhy+PHgV48FwQHcZW+qJA2gJ8Fli35ma3SwKbnDagSQIGUXjVyQm+wA5OX52fHBxiJe3cZyqw",
+	"cRjHq4SJo0ceiXjkoEFsfCRduOt6kspsjBtjD1KfQGWAfC/cxRvYTDqzJ5UKcea6laJiA1zeGa3VxyCE",
+	"1ZwFOFwn2Y12PAx8Sfl4DKZbtzWkGcyuBnjAwa97NYjYpZYyVoFHOp1OqwMuweG8PLece+M1LNh3aV2v",
+	"9TDVSg+48HUxXmjOLZ0059tx07j7IOG43X2M+RFE+oXxDAvxF3cfDJ7ynzCaTHApDFmtxF/DsQKJ/64D",
+	"On959OrOI6qhL2gNrmxsHUG4+wALkvEzjbF2Y3/W0b7PJt883J9752Go77X95kBWRabShUVb4J1Hc/jy",
+	"q2sH8SGlfZslYHHzakT+5w7F/yML+3c153RvIesfSDGKOQZu/wkpB6v85HJMnBG1Tpi/p3IpxXLl+vgD",
+	"J9LmxY9XGJ2tiAz+1pKNw8vx0UMU/BUJfg+gcWj92CNDqScIdAxwWSxaqpEcz8GfawUaG0sI6oCNX8+j",
+	"+8ZMo6MUTcZYnwiFkLwMSMpgvhS4ezWsDMrvdHzxGNyuhGrNpomNGDPijdbm64SldgwCe4lq4r36voAw",
+	"Lp3XWVqK48LCJVMq5gPXU+CwAMrBXF5RlA1sCXayZk1ygdcXgft+YLarEHtr820mVNWFRGLoI4uMTH2t",
+	"xHVclJX5EBbw2lrdH9kG/mdD+j5Zsn8q+aQ1RlskP6XySteTTpnp1bTz0CVH31Rtpg+6dBWJFeqG+cIW",
+	"DiNUEylChmq1eboSYoaxrzYVKK9fgMq7L8xkuSt5eyltaK0tjm6OOxgNMk30jBthLAtDxiKF5SGhG1/g",
+	"oFBZcdMBGI0YsS6ZiFhEmrb6j8y0Z78yOqUvnPJtX80r1jpEDgtU2SLo4INydOvdTdR7IfzNFxYCxpnw",
+	"XcKeiEgmEF8JalWBsooLgH3mtM4XuEQqT20ADuIUU7M2F2hQqKOQZquX6NJmfbRpeYVgGTrvTxj+BM2Z",
+	"hyIi03le6dOuRukyufD7hQtlb8A1N+oKXcOVa3Vv8epgSKhgs+pNg6uNhfoqz7sAaUCMYVHdPSzV77PI",
+	"MpjxVH0UtOVZ6VKkUlPTIhjuzHEHR48v3PFAhF3H7JdqLabM3GcXev+g2yX/z/+22eltdtZbfTjL0DcY",
+	"bcCbFtOw5E7DaS2tgiu8D0ZdTHfINwqcOL7Awo9Qkq2/qv4jaVqxzSNTGo9kOmWRi1Or0IyWt2JaS9/b",
+	"OxyQJo9iBmFpdKhknEFI/4hBmKChzCwyjS5e2zLxAXpu7l2r44tDGk6cxRTjufpGzjNsoARWvBgTUKBU",
+	"qw8kDS1UDv3IclAVOr1GDnrJZpa7fFxB6JNc814hvUBqFknS9fJLakuHrqa3WJnBqX6LUlOh7S2ITZ6t",
+	"ITk2VM8XXJAm0uOc/Ru+CCwaFK5W4XzJVS/bbqlQzmJhSos4zMFQ9CZjNfolaW52d32R46oNoPRtQNYs",
+	"tpr9DGb0XG8CMu5KCkGVIwg9cuKVFRy6JFiqph645CxI7lIBYeCvH0GELSQslWDj6NSyMdNDn5RKXxra",
+	"GrGUlEuTtjxbHRMKYpKmNGpjb32n5eV1+KdSGNppkbK4ghCFhYqkRhmc8CRx8yh8PEBSzRJRNchh6Erf",
+	"5Vh0+2V3zPsqp5BTA9opuUk5dQVuP4J+ulhL91YkuffxVFM3vvwuuFKbzYCrgWAz2Dlbiitjrfcn3B/c",
+	"DveJyr8PlUd6XMYutNfoekKfi9tA4I2mtUJZRZpMQ0M9i0KmVyFLdKV2vxE3m37DSFHgdFxw7vqNlk2z",
+	"RzscJbFUGgOc6q74oYheGVXt1I3zA8o9h0YszDuquWRfyBmZQt65fYjMYF5/mWocjWOjylW0d1WvyXmr",
+	"sy/zpcQi9JBfyqFJNBIIgCq0Kjzgt6csZEJjoFnkCwTgbDp091632+rkmKsBlCotgjZqzCxG5xJ6VdDf",
+	"xzh35fqyNafuxeK1U39ZZw0ioKZLi3CzzcB9DSH9NxA4VNodXYOzuGzDcuavTh2ZOs1NGTdmDBTWCQB3",
+	"t4FUee9GQPtgCQQ/zUr1a7V4/4mSUEuSpvM7nGoMNLutIawO3AysYAsxcGWK2MHoMxfwZhGFiRQW7NgC",
+	"bFywOSbbLAS3dfKsT19UQ3uUpnPlYGlRt7jW54TtfCCJvgYU75O/6T3jav8SRPb1Wy3+E4zv+Elkwrx6",
+	"CwJouzrjUyYzfQfXliMEQBxWqwelYgur0+srtSIAqQIZZqVgBBh1ggKzPCATGYPduw++m5RFPGWhVtgC",
+	"WqlWVUaDAFQqSID1FSFFzdZX9IWmY8jzUhM5c64cBIVxlG3fZbWtqpiH6XGlyFLPIui5YgC+WKGrPGF6",
+	"31WaqhCNDTw8ixo7TtrMGZz8PNQZVhopwWE8tz652qVfsUKda2WEOtiLj2II+JNXsfddHZR7yu1W6fZY",
+	"GCjQdhYkwLpRFI/YcjVHjxrvvrd3D0qftC161PUIC3ShOCNJJBdaEaoLMx42F3F14RCpOjVMN6TxKf76",
+	"hOllMbYub+WCze901rz6ZmwJnJ+jqQKx9y6N3RxQ99naZ1XGnovaQy4ojGDpYnkrCpTZCveYt4VECOA4",
+	"35vJf/jcyI94d6+5gI8ckaNYXrBpwZjOT563yoKzvTdwE2tlZHtzsKSZq/90y5uD1auh4lfJYVpqC3Hx",
+	"ERJCFLUQm9VCYb6QacRSI/4v4sFBesSInG7cU1iG6hWgyVlXSH7CPYx7g8sz9yo53+Y45SkmUAaPpsxh",
+	"/ZIhG0kIbwN4FCzTeMGSehtIiSwcm7W8ThjPq2etmXm2HbJ3cWmqWLNlELjaamSOLtT9BgXVbnMPPaBS",
+	"dU1U0L1r63UOUqNJ1ZKfCsQi0sHKfCoNeCUSV6ZQC1XhcmTGW6ghNYr7KWCn/JrJyC+jJ6zf5mULSWWE",
+	"gEOMjf310L0ThLAvQItIs0IyVhK/7Da0zxamuy39w6prCzSvVNKuQCIE2kKRPFpMxuvpS/ZxxY6F2pw/",
+	"g+xRuvB/JkLRKlL/fvLQJ6JWImp/lnTp+PysnhpZzcaVbKs3xD+C71WlIht1JVwxg9XiveQVpJsOr83m",
+	"NHCmCgxfm2gLQXY0juEl91s/d2mWw1hdNQEHP+ZCO8CEKuSMSAgK5Kpc3F5EUrA9Qn0RU10g01sjSx4o",
+	"I9jMIwygwu3k6igirsELduuIUrdQRVH3zifL+/UAJlDlfTqvcZFb3MCyz3LJyFO3Nz8v3MIq7TEHEwbj",
+	"/KdtvnabTxiFWGO3pfWbnEDB/qWL9YKlY9aGH4liUyo0D1Xf1TzL63M4vFmeYonQDjmyqVWeL1Jpsbfz",
+	"iiFlqqGYxtLCvshNo0BEBzwKsNQyRrzVWVTLaaUs7ftCySmTAmMs7gGwKlguKbF4WAhZYDsQUg+g0QCi",
+	"4IBK+qIojp8/CLlWA1vNPADwRkCqGcYSNElA519Ac8SnIFb4YMHE2q8N/soLeLCpRwIHm+NQq4dcYu02",
+	"m2ueI4pW4DnRM7VHHEalma014fqiBnLSLC1yE+YqgwvIdgcewx3EcFRHoM+hqOYL9qEyofBwHsO5/Mge",
+	"qetoj60lWqY8fzapn5/00o/g7464vokc50LiWrlqdL0ai76sItoNIzU8hCpZrrmMEBuCzUplmH3h0kld",
+	"9FreHBDQjeV2BlyEMk1ZqAMLOoMNjDOmFFvMGwXHEYiBypDF2vxPQyr3HaQ5K0LtKnFVpcAlI7DsLSTv",
+	"z0SROQI1642Uui9y0bBwg+UTbOZFNMyFbgHGjC+MgIxOfqSgEQknUmJelFpRhNpZs211dyg8AaZP64Oz",
+	"iDhQGrmaW2yh7JeDuxF0xoLVuJLLOTDIwjaSkcQqTC5iWkHhGQxhR7pdSZy9OTTZFzclzt4YmnzK9Iv5",
+	"R8qZPYCzc6cghs1VRZGK46+Y/rODePwUi/yBiPspg8QqS8UMlV9Ok60l866q/CqLwGOZjh36VU7vynCI",
+	"xdW2RRDA6lhgHsGzhlbHSuYXPGWQjLfKkX8uhlxEL+ZYzv4XkreK2eKcigo3dk6f1L8b1L+pvMSzWDou",
+	"q7TAW4TSYV2lOqQmo42MmYbj8hK6Ccgw01oKXzRtnAp+xiLZep6wz/1G9RW/QcypGzMN48Xhfm6rm9sA",
+	"Fw+5E7tEbBlbtKkDA2vlNfJt6mYFNJSWCxuMmTbPlPqxGPyAvg850FJUr5xlfB5A22E6qRwBTByjacxZ",
+	"irg7ZxXEC11zjB3chT3DDurOSS+g95YQx6q2tGawiLeHJad8KFVHhiyWYmyjiCpQWpAarwizG5qnOJn1",
+	"WNjJakWfSi0kOzMcI03TOfYNOCKI9mQrcualVjtkP5+anVDOY3FK3CioRtLECQ3g24Hj37hA+xjGaZhy",
+	"XpUW03wA8WixMK1bMxfDZJR7m5zruVh6yMe1wc1g4IQeqBFY+2RzfT0vezWAjRpAocwiwxfrZy49gEnJ",
+	"WCzTDkLRuSJ+A2L1G6b3mIdcx/PWHqHqIj+vEAVFsXaPuzqYgkv2Scp0Oq8mjNitAFoO3uwR5bEqthXm",
+	"4wsa26x/VPSNYGuaAoADZBhm8H0wsUCFM4KMKcBKKwxkc7xIcNxrcAK5WDogXJGt7tIS0iQZTLkCyJtg",
+	"r3jpTSY1tVW+7AuVYl95Vc1hpqDIZCRnAorVNGugYwC5Dksq58IqFK+ScVSg3ljeWcP7Hi5wvg8gtpq2",
+	"TTe/UNjtKqb70ByKvdVEa4HvfgI+/0uxfvxJRP7mco+5WYtSD2lWZQ1LYls3SOe3TzWgi5i5wJ6mUEdC",
+	"F4WgkNQ3QYRaZL0tQo12bwivhWCwgbHLMoiSJT6a5wtD4C8YHgx7XJIUOsSsjDP6lscDTDx3N1qmOKFY",
+	"nowI2ZZJh2x2d3OOZ58ZDLFetNUqzITKzZalEcs4XCfNEWS1QVFasLRMqRFf5sCqnUBVlnz2CmIOKXJS",
+	"kylLxwB3gXnsbmhJsmJ4ywuJGU44tOrQy9i3VQzInGsZfpulLOd5VBHDs5eXfSWP+TPP7ngPNvPJ3vIp",
+	"keRXyU5yNcxRDgRRZ7fiH3kcaD0TeZUwoQDvsOgGtGTzGtk/PiITCtmXi1q30WRnV50x06/ZSSYeUU0R",
+	"y9l89SSVWXJoFv9IjGTx/emEpgy+stkwvlATMNpDLFv+HBQ9wCkF//Q3/7HVJwETYTpPNIugJwy3sN8g",
+	"kBpaCSoZbw6Zll4C/FLl0sdUM5dN54vm/uFpu7e+0z54eOCR42cHp7950LImdVdyl9HLHN8KkufIKQMn",
+	"aUpngwhGBXb5PN7LqDGyipFrRqInbGpLNbsnC1jxYMKummpCe03XKrlPSpNqtQqtPV8AV/C6pBrnnCJX",
+	"hvtQxNroj6iyu4WoqFNNgIAv65dmCNYTDcDm1jGcO9UDYIcyhlq5E1rOLjSNY3EPQseMNHtkIrMUKtrb",
+	"CiAeqe/PIU7t5YVkYCWwVBaOwPRqIVVGmVnDqloMzTiNGTKgQJzIk4jyZUFf+WeflSUMt95K05gFn32W",
+	"W1NiqhQPHfft5yPzRSQBTV27TSFNC6T39PTVS5L/mtBUsVYJ4gXi6xYyNT0yZCEFKwPBkKaSeAeyij1O",
+	"KUNbENcdXxzQOC496FWgtKwKVV80oWk9R9b+pC06mTltXnUDwIjiiJFpF000YCHYw3N1+ugZThfLQYgQ",
+	"JCuuFYtHHXLkqkoSSja7vf4y7CJXvhhxwVzLkI4GYQGazIoan6kTJe1I601ZQ7Zow4LiQNXq32VhFh+y",
+	"5T6rxKR5jZ2o1SEvHNiaL7hIMo0+zC4uPAY5IPhQv4DGxahNKJamyZAqtr2JUG2+yElDHnJnntnskgm7",
+	"IhEfc61aXtFSjJXbodxcwC8DX5Rf622T4Vwz5RFKQp5MWFrUTc23A2sdWY1FjnzR226btzDcRCFcnJ0v",
+	"aZaIXm4YLxE+Vz8VBW+jWKRGLAE8p4Wp5XcDTDOkaNgXRXllOH32amF8Temu5w3mF74+sg/extNgmMgH",
+	"lX1NB7+Q6Fua4epCcsg4vDwrxSzwLyEAr5hxksphzKb37xy8Y95aGb9nSUN+5K+nDKS58raXxOuPOgHg",
+	"Fgt0Kb8/RmwrcaRmPTczslSJSdSzBM8Xy4zXQzpv7tYvbLf6mGtepTzDTFtbN8Wr03cxy1hw2Grz9cdo",
+	"UZTyQD6UcVTarIr40/JKsSOIqpvLLQDUi10bAbYsB9XKQFisukyj3cGxOPAlyls0sUxaW27//wSdkhCt",
+	"CHKFk9Km87LSA5t9nValZSRX11F85SonOgNOJV74noIi6MojIx4XWHEKTnmHvKbxBUpQpgllhCZlg0ev",
+	"r72+ULYVG1e+cI3vmaMKj6LsaA4qsmX7qJcbyMzjpHyOwRxVJON3S6j+2HmHHMNojQ53weaK6baRY6I+",
+	"zpXQKMIK5IaRz2VGZmaaqFBNKeT1Q2V4miSMphbnGircOlF9FTTUGWzFTXA/MIiEpbAvv9oChR3yCgoU",
+	"7tkj48qVWD3zQ5UtXBptYMFmBiCUGp3OlQU10l+78qsoFQ0FDMwoY/iLklJUX8x/skp3/kuScplyPQ98",
+	"0YzlzP4AhKqd/0aaEz6e2N865Iyb25EyekGkze8ACHFAIW66t6ARHnUIHgG4I0KSKGMQD45O7pgqUCKH",
+	"Uk98YX6DrGCFZ642l0umK05Ko7Q8Da/BhDkj3zUqX1YfwVUxX+d/udGbL/O/v1/cOa9x1Tbtty8pRO4B",
+	"rTqVqUYUwmjfNFX5/Iip0H73KGP57/B36bfjovvyR3ji+1UFRyPAHAyMVBvAqgMlbQYjGivzDRCCVWc4",
+	"QkfnUhrcUMqYUbGyyilSF7NjFCmWLStiFHU4ByePD8jGxsautTMZ8W6kmN7zRcLSkAndZhi1ENwPgJr+",
+	"i/WHRo07vArjLGKWVi+dGzwZ1nfQ6DfWu+vb7W6v3e2ddbt9+P/97k6/2101X7PTZqyNWuCwiGrWNv00",
+	"6vZ8LNu3qwFbrI55MNQQyGmzzu0KgRsnNHwzzADYDTInlS+QNstLlsY0ef/1WL/9euDQPsKCFEVxNR0b",
+	"pTud0pgrFykMObV0rFATMK+srNOr6XgV3d24O9ktDxFgijXXgLNupDOmXCEfO3R2pb26ij13LSm8brnZ",
+	"L1TX1vDvVXVtK4IUko+PqZn+CaM0wmqVJFgUWFfH2BU44iCGyVlZ+qimu/nC5p5TQYKjiE0TqZkI5+1n",
+	"UDdSojyHtUxgUYiiI2Z+ALWxD6lUOp2XrPUgsF6weQGWYb4YyqhAgCoih1KmsliTpnnGF2a4Hj6vNNWZ",
+	"8kqD0u0TlsR0DnIo8iWnR6G8IMZgY2OhNB1DU+wSyqhYFVrPpJuGIikNbXBdPmDnvYj4aMQgd6EyarBO",
+	"8WKNjKbuyit0yDM2V9Y/TbRE3c1K2pGNECPrm2AsV0XBLJ7ahcgUe+/8LqAsLrkLqMv7pXcZ9aI01bul",
+	"d/nCykF1sj2eSEMdGndFciodymds3rg+hf6nUS4c5cfGIYdVWRWwbHEi4R43ZeoZ6Ziii8Di02gX8ucu",
+	"FF5T+2ZrAfvs8IyOVw3IPrYGz7zzGjU376ZXi1fyN955FcC1697On3t/ALVPuXB/qblwOVi7uRA1zLJs",
+	"7LkRvRgy4YKjUfsFRJaWblqBCIC5VHyEaVzm0gRYT8uVYFSkudlbN/owsCReKV2RF9ZqrQYseD96OXqB",
+	"aa63BiZ28xpLwX7tVfhucaaPS8uNJSj/xEEVVh7pFRDw+eF9KQWzJxhilR37Ns2V6lDZs9uUKQk+AwP2",
+	"JBcFzLnY6G7mKuIqzKEnTL/naTWDXHliux+Fy5r1eG8+aZrcuPZqoeNZu/x3orgIUaa2Kz+XGRQm/Elj",
+	"+AQk/nPjXFxz7+52yM3ZAyjSnxsaY48EIovjwBdhzGiqSG6vNXcZNYE9EpjxBy6uBLUvjAsAVHzygtqi",
+	"l6iAoe1PMcPVzHyA2ZlG90jKAI8c4zZsl1x3yCFkV+P59gU3moBRUxQJLlmquBRBoWiWCJA9/lyUWK1R",
+	"LW3KI6RMIYsVEjQxqHYiIiyqPmR6xpgwKig4QcH+kyswKxkvaEkuxtqqLx3y2oU7lAYysbbkWco1IzMu",
+	"1PtqaFiOy+ppvig2BzPLP7qidhMQx88geHwYDe0XQfC4jnU4BI+fzEL+LGWuT3rPR8IAub3Ws1ZAEq32",
+	"eTtUZUXwaURvKyprWJd32ZfoYXnAIgC4wFGvgml3yL51TJf85xZc6Tq38H5p3B/wshfdrKodBPm4xWA+",
+	"VXH5IGZv6oQEWtn36vn2fgJCfFkoq7Wi40kAMzqmLwXFUIISZtiUC1ZzPXzRXO/2Wh2C7VihCeN2y3bw",
+	"EkQYVRYhsbne7bYwJ8sXmKnLFVjeO+S0ikqGFv4cwwzv0V4ZpCw1TfzAQgCayp+6Dresiovmixugy1ZW",
+	"f7CQZivgzPacfwILV7hiY+vd8pb7olladszfDSA/q9Zugmt9Jq0A8yHEkIJA/EKRoMUA6qjTvs21c4Qb",
+	"yNPPaa6+oftyt58suJ8kmTvQfTw7JeRbwJyoFWzKhP9aEWftxxwA8lqDLyKbLFJki6VliSZkO9iCW02O",
+	"ubFDlt80C67QQpSwgqpX4+HZFTfCUhGPVxaDPAD6WiEIPWKmycepnObU7SbrLr7yqdLchzDNLpxVi0Ry",
+	"42l9XzGlNggxl86xfSh+uKLKYX4NflqxQ3vZ3HxWlzLPzR/EygveciUNrKJhLo3S5UfvKV8A6JxHEu6a",
+	"sdlwF2yepydlqVA57D768iHwPZExD+dGdAAM/vt5/ZAWGfEre8uhoWsLfOyhE9/ibVvYagUAPXmorQ0h",
+	"sIcAaUNgRa/AF5nQPCa5Fc1h5jgPUl6zxk4OnEk2k8EXxWtc2AA4K4l1LJD9gOqgtdrfjkWQPpAchI3/",
+	"QrW7sfMz2PiVVn08Fh+V9H3Ctrslq1cXNrci5/W4l3W1v6o05/rieacQNoRIGUzTiGq6lytwtiuArQOc",
+	"hkq5N4yM8sUN5oqKorXCFVa6eB8KCQF7WGmVBCrxiet/CLdQoee7I/phCtaVz/ua4wXAcd+34ZWWDmV5",
+	"rGN1DvUO2dI9Ze5PbNm1iKoV1si+SzVy0DQ5OwzQsLDnGCAWhK7eRcP9C3cG1yTL3RNknzhsL4IWjErr",
+	"I8gokZBnZaUbqBaT44F5uZHDDLSME1aSJ7jyhWXHrQ55Kd33c6aXzSRQmiMqqvE4Awnyfcv290gCGQja",
+	"8HkaxVwwy9VdYy4T7L3cSYWQhGYX5fkC/Evx3C4tWmMAbhZhJQosNTUX4SSVQmYKmzSLNzXcBAS2ffN7",
+	"0MIFumRpxENNaJoCJB4mrQ/nZGq0zbEZiJpYwGbnm8q7BsygwBqAajN3D+yJ/qVpZfk4/tlZLW4xkydS",
+	"/GXGi0kx4ukU1fOitBYc9ug6OQSTKNfM6V/7EcA3VosjBzSOMfYa76CHOAfzJeAVrwQpJYWSMShBf/w/",
+	"/9s//qv//Y//9u/+v7/5V0QxbSgopuUpeskiSyrK6Z8u8gzsGEliGjkDBAYAMSnhe0AdnpAJjUpQEe0T",
+	"sHAilU4RX0OzK91xQFa2rrlNDOkTbDnYN/8LvFLzn/ce9Da7G9tb3c3Ag5hkEbLPe1u9zQe93ubuunk4",
+	"H/Tno83tzeH65ijc2N1YX2ebm8ONHUof7Iy2WBStPxhGvc3N3vbudi0Z+YqlfGRxr44zNTk/eX5T/iBU",
+	"awMEMTPnPZKkXGDF5f3Tg6OjVTkXdl2u1Z8XU/XunnthFnwtiSkHAlfk4GxuPNjqrXd3N3c2Nrc2trbX",
+	"N3cb15YgXoV/bPbYbedeXkeusvMflAyaTTrBClAlKvixkr9fygr7grIkhhCMs9Sme0M+DiDPdj5Aea/8",
+	"IgH3zfNGzVDw5DqyY3GezC910uTy3lay0zHjCJqF+ZyfPCdWfFGkWSEr5icLsWspT2uFCQlo3W2P//bm",
+	"LXKk8tXIiUGf5FBJZmHOEDG4TLiw5oQhKIEvMM/aCaUh1UxA1HurQ07sKB3ssplnmKeKS0EogC5zAagp",
+	"ETNKYDrfcxnKRKa2jkWRKd27JoW0VA7w/dfjXPArggksao9MMbfPoi/NuIjkjDRzTGLDRmyiagvNjxWQ",
+	"ptDIXuXBk8Cch0G+lBY6YmU2nHtu1Yx6295tiyXCdt1lZVaqKrdmqGiXc6QNIlrdxecLfJb88X/+T3/8",
+	"N3//x3//j3/4x78lTcB2kin5+sXzvdKSEs3iWIFJcEpoQtO8W9OJB2hrkGUJgZ3lurVByzN95ofNF80/",
+	"/rt/+8f/5b/549/9hz/8499Cem0OhEaaf/j7f/2H/+rv8LcCIg10mM8pU8BQp2pcoDhg1RRCcbbBj37j",
+	"TJ4rlr6kU+Y3PL9xiE34jXeI4WPh06+mMWKg48fipbXy1/blyndr+atmbrQkbpApYl7HcqawCIthOUiO",
+	"CoigBXSgUk1AsIiaw4r5o1g9Jd84UERRMbRfWZwHe32V9a83uYa0NM5gw1KGea2qBXhh4YWQs5hFY5aH",
+	"xhEaaksqZjzETKzXFkjJ/dTHWi0DJ8UDhxqk7FJesKBcZcZCs/jCYrKC5WiPBLMrOgBdaxBiYB9wOius",
+	"wQ9IoO4pp3vt+SJQ2dBcgCEbmE1PZJIlAwCrByGq8iMqzvZXmw5WfcJohPnvqVF+QplGLAI0Bc2miVHy",
+	"XDyngz0pr759HM5baR3rJDNbybIQzW6SywJzup1ZsLgQjjSvlMtKF+SOtGrBDFLXa5k5eZBBTeoZk+e4",
+	"Um4dMNcRolyx0ZWUtnKZfxL/OIWcxRz9BC6TklPmrovag8Ou00wBTpT5YK7dqpFBtG+0clHXd7z3qnBr",
+	"pVqQgPMVB/GuMBCX9wLR9uyGNLwGxD43+o0FStf3G+PJYPfBZu8B7W7S9Z2oSv36fuP+m+iq9+rZwfz+",
+	"1tPjg4ePX88edPW0O3r6ZLj+dMo43Xx88PDBBZX3177cCtfkRL16++UXfOdicv5q2N16epD80H36cPPk",
+	"8ssXF+fzTO2cHV89f/b0yZdvwstv37x9lHz1lr6dfHu5/VR9fS7Eyc7XT84ebHa/Hn/97fnXXz64fPqV",
+	"2H9yXx/uvDyPNueP5z8czx88GXN6yV+m8cHZD/fjrYto9CJ7fH6cnJymoxffZi/CZOOxWD9mEVs/yr5M",
+	"nx1+M3t2+ubx0bfy5Zunmy92DukP++qH59+sX0w31o+OfohGO988Xzve6j5+MD3VM6HT/fXw+FH6oncx",
+	"3J6+CkcPxyf69Xw83Pjq6Btxyl49TNkwG+3H6YPHu9PH58f7T5/80N383G+8MwJwLnoXe1OwMtwae7ru",
+	"vDOPUzmtPCR398evtp5FW+Pxq4P28Ot0+PLVoyN+uDF88g28YfNIOTyPSuaD7tau5zdeqLHhtdAMEDjc",
+	"e/yr7zciNszGg4hNJfyAH5VO4ccJi2NJZjKNIzvrq2m8etJfv3heM+cbmGr527/67uDR/tn+d+PJoPf9",
+	"9xXOWv9CZaVqGpKLzax6obSA8G2xhvbFxQfwa7e6NV3DYi/0XvM47kTN+8XGLDSy9EYhdaCKdXvdN9cz",
+	"7K55pCTkeaWdLUtincbdo7qq2nsxQgccozJAxVxGf6kZtOWfESRmOduzlYtaC5q7bRdtNpb6s6uEhR84",
+	"PvVPTJl/X//sL2CnvKk8OMyYRfkCVJT61kpDgrNhXtFQRmx1/MaJja5YVKuwEEGRqDJm2raVCQzOtG6g",
+	"kQMLrbxdKbF7Ly8c3i+CSJtPjw+fQHzU8csnvkADJ1eDyZzGXDAwXJq72ELRWgLSdZDQMbOYaYEKGTwH",
+	"Ng1fxDQT4YRImJkizcD+1cHnPHJ+8tzCBkWtDjmQkdFNQJNDP83PUU+J3lRNaaEAQ17IiGx2N4pKBHWF",
+	"jM5K2Bxc5dCfFhrIDg1qqxvNuV+sjyI9M46NdVBUgm57l+y3vyW0/Zb8FfkN+S0xtHZ9m9wjTdIin5H7",
+	"xCNrpE/2yOfkd+T3pE06ZED+ZUCauHq+oMIWlAf857nMUsXi0R4J/kWQw3MazRBKLNg9s6i8MaMRQDgH",
+	"a4FVykjwOxBHA9Is1AYylpAvhpMA5NmkrAdKQDuSmhjdpICUxSM6MI+CK28EZRz6JMmGMVdYaVOmgM3n",
+	"iwDWcJBQPekTBLxCrSSHr6GCZMK+yyJik9zy2kFMXA5c4hsJdMppjBl5EbtksUwChKfGstYhjQtQkmZt",
+	"iYgqkkqxGF4Oua3IiINhBJC0U2fPd0X2rU/TuXfzSn7mTJj9sqvXDL5uv8alah/QcML6ZMJ1YCv+h1K4",
+	"jGHuRu6LfOhSEMwbBGMJAsCbL2zbpqvOQoEmXzS3vG63C0QFgbxFphkoo9UyJrCRq4o57WHqCYCtTOkc",
+	"4zsAtwbSB+GDmGMnFkLZFfwIMXxuzrStJetOykK1KBqZ8UDpU5kqX7ArNk10q0MeSj2x4OyVklGrg7Je",
+	"X1FDY+4clZW7An5smGMI1tkxU2tcXHLN7D+gqjGB+IXmi8+zzfVGRVi6FmQYx/aTAtuBjK/9kLBxlcfn",
+	"oYVDLiiocUvqrH03EXd+td7bAaaoXB4CnEy+mGQN57x9IIVOZVyfCYWMCVmCSxy1ERKqfB33SBhz5oqD",
+	"Qa4udrdaUvXyLMEFUwRRGozPmo4d08RhAOQ30AmektMv9tvrW9utaicJ1UYSafQbf+03vuu2d2l79P2P",
+	"25vv/MZva5d94dYvDycwZKCPdzsqbM1we/JSajOX5g6MZo8EU65U0M/r8NjHhJxVh+tk4wnAdZqXasXj",
+	"X3cZl0/5AX9OBVr2a2Te5h/+09/+89/9d3/4h7/953//r1plgQBCmYHqFlL3mxTYjZG4q9L8j40hoylL",
+	"9zM9McL9OyPeA89c5dhz7geo/Gj+tlUYIhlmU4sakaVxo99YgxgvO4TFpp7L8RiS0ADyOy/AAPUZlJeL",
+	"GBdsbsuLKT4GR8m0U3IBmlHXx6Iv4SJbcVk5czKKtErTVEPoJf68h1K6HZEtFwHliQWbVYpIKILR1LoK",
+	"+s6gkI3RNmxQdIfsV97Kq4ryvPQ7BMqTZqAQQhus2WYMl9KIzsVD1e7RYI5+CilyYz/sjhGpHGK3aQeZ",
+	"ty2K2VQM8T5ODvcfvTi0EdvOc2iX6bbLKmciL6GIZngoH1TaJAdwfcsGtWxH0iIy2q2CtLySrpJj2XGR",
+	"V3bLF2avLpOl5Hjc9Ai7ooBXCoic1EGWUV2qsAJ5MR3yOuUAjgl7ZjS1KVeah4XwGc5JE3EjPF8UaA1Y",
+	"a9fhBrtsyRynkDSXwA2ru4CJGjUeWYz+MeyY8vEE4kaq0nSH5MHMecEj5YAuzD5YaMRgdtXBWKLHPGYB",
+	"aVIyzWLNwZMIaQtaEkxYwOdtzgKhyheBEYEe5dWI8nClTEQsNY/GbADPI1gvZmGT4/MzgCIMkkxDMLOH",
+	"cXngk3MRpX2UkmkpS8EGWKLXDmfriwnNy4FPAV41DweFxAmbDAXehPLCuvCp+sMYy5DG7YirC7ecno18",
+	"BEUJQh+tioNVZfaPj+yVA9cgi0dFXEMRkYl/424okkguNIHivZGjoC7Y28V6K4QAIacbbbMOVPNhXMTD",
+	"OklPT/LafJvdTfSwwT6gVIYiotHhc0iP6pirFx8bb1wTFlGxblUtPH0rZxWSFZBcYCTOKb5sgLG0LjPH",
+	"wChwerEB54bKcXXNZQfHLgZ7Nc37h0bf52K8f3j6DMoJWR98hVxW5lo2Qi3P98Uis1VL3LYoUeQ5pY2L",
+	"xZtY7tEx4BpgXqeUoRRfVe1IM0glgGmar12oQHlirTI7NA/VdHGcyqFVEuAmDWlMRYh1ow2vCifMddgp",
+	"e9tU49337/7/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
