@@ -76,7 +76,7 @@ type handler struct {
 	// limiter applies the rate limits (nil: none), by each operation's
 	// group.
 	limiter    *ratelimit.Limiter
-	rateGroups map[*operation]ratelimit.Group
+	rateGroups routeGroups
 }
 
 // NewHandler returns the HTTP API. It panics if the embedded spec cannot be

@@ -75,9 +75,16 @@ var rateGroups = map[string]ratelimit.Group{
 	"receiveWeChatPush":   ratelimit.Exempt,
 }
 
-// rateGroupsOf maps each operation to its group, for the middleware.
-func rateGroupsOf(ops operations) (map[*operation]ratelimit.Group, error) {
-	out := make(map[*operation]ratelimit.Group, len(ops))
+// routeGroups maps gin's method and route pattern ("GET",
+// "/v1/todos/:id") to the operation's rate limit group: the middleware
+// looks a request's group up by the strings gin already holds, with no key
+// to build.
+type routeGroups map[string]map[string]ratelimit.Group
+
+// rateGroupsOf maps each operation's route to its group, for the
+// middleware.
+func rateGroupsOf(ops operations) (routeGroups, error) {
+	out := routeGroups{}
 	for key, op := range ops {
 		// The embedded spec's operationIds are capitalized (oapi-codegen
 		// does it); the table spells them as openapi.yaml does.
@@ -87,9 +94,18 @@ func rateGroupsOf(ops operations) (map[*operation]ratelimit.Group, error) {
 		if !ok {
 			return nil, fmt.Errorf("operation %s (%s) has no rate limit group: add it to rateGroups", id, key)
 		}
-		out[op] = g
+		if out[op.Method] == nil {
+			out[op.Method] = map[string]ratelimit.Group{}
+		}
+		out[op.Method][specToGin(op.Path)] = g
 	}
 	return out, nil
+}
+
+// group returns the rate limit group of the operation gin matched for c;
+// Exempt for none.
+func (rg routeGroups) group(c *gin.Context) ratelimit.Group {
+	return rg[c.Request.Method][c.FullPath()]
 }
 
 // limitClient is the first per-operation middleware: the operation
@@ -102,7 +118,7 @@ func (h *handler) limitClient(c *gin.Context) {
 	if h.limiter == nil {
 		return
 	}
-	g := h.rateGroups[h.ops.operation(c)]
+	g := h.rateGroups.group(c)
 	if g == ratelimit.Exempt {
 		return
 	}
@@ -124,7 +140,7 @@ func (h *handler) limitCaller(c *gin.Context) {
 	if !ok {
 		return
 	}
-	g := h.rateGroups[h.ops.operation(c)]
+	g := h.rateGroups.group(c)
 	if g == ratelimit.Exempt {
 		return
 	}
