@@ -178,3 +178,23 @@ func TestOpenRedisNeverRepeatsTheURL(t *testing.T) {
 		t.Errorf("a TLS URL: %v", err)
 	}
 }
+
+// BenchmarkRedisAllow is one budget check against the shared test Redis
+// (one EVALSHA round trip on loopback).
+func BenchmarkRedisAllow(b *testing.B) {
+	url, prefix := redistest.Shared(b)
+	c, err := ratelimit.OpenRedis(url, time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	r := ratelimit.NewRedis(c, ratelimit.RedisOptions{Prefix: prefix, Timeout: time.Second})
+	rule := ratelimit.Rule{Count: 1_000_000, Period: time.Second}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Allow(ctx, alice, rule); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
