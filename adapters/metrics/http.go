@@ -78,6 +78,7 @@ func (r *Route) init() { r.inFlight = r.m.inFlight.WithLabelValues(r.route, r.me
 // End records a request that Begin counted, answered with status after
 // elapsed.
 func (r *Route) End(status int, elapsed time.Duration) {
+	r.once.Do(r.init) // done by Begin: a load and a compare
 	r.inFlight.Dec()
 	s := r.of(status)
 	s.requests.Inc()
