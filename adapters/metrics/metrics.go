@@ -8,6 +8,11 @@
 // process_ excepted), and every label has a bounded set of values: route
 // templates, never raw paths; API names and errcodes, never codes, tokens
 // or user identifiers.
+//
+// Not yet measured: the job queue's depth, as there is no queue. When it
+// comes, export it the way WatchRevocations does: a GaugeFunc (or a
+// Collector, for a count per queue and state) that reads the queue at
+// scrape time, named miniback_jobs_queued.
 package metrics
 
 import (
