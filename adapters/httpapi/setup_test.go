@@ -18,6 +18,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
 	"github.com/miniback/miniback/adapters/s3store"
@@ -119,6 +120,8 @@ type config struct {
 	// of media verdicts (nil: none).
 	push  map[domain.AppID]domain.PushEndpoint
 	media app.MediaVerdicts
+	// metrics records requests and WeChat calls (metrics_test.go); nil: none.
+	metrics *metrics.Metrics
 }
 
 type option func(*config)
@@ -211,7 +214,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	for _, id := range cfg.apps {
 		apps[id] = secrets[id]
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout, Observer: cfg.observer()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,6 +322,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		CORSOrigins:    e.cfg.corsOrigins,
 		MaxBodyBytes:   e.cfg.maxBodyBytes,
 		TrustedProxies: e.cfg.proxies,
+		Metrics:        e.cfg.metrics,
 	})
 	handler := e.seen.wrap(h)
 	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: a.Revocations, app: a}

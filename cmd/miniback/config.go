@@ -162,6 +162,10 @@ type Config struct {
 	// DebugAddr opens a second listener with pprof and memory statistics
 	// (debug.go); empty, the default, opens none.
 	DebugAddr string `env:"MINIBACK_DEBUG_ADDR"`
+	// MetricsAddr is the Prometheus /metrics listener (metrics.go):
+	// host:port, or off; empty means 127.0.0.1:9090 in development and
+	// :9090 in production.
+	MetricsAddr string `env:"MINIBACK_METRICS_ADDR"`
 
 	// Content security (content.go): the fields WeChat checks
 	// (comma-separated, or none, or all; empty means
@@ -303,6 +307,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateUploads()...)
 	errs = append(errs, c.validateWxaCode()...)
 	errs = append(errs, c.validateDebug()...)
+	errs = append(errs, c.validateMetrics()...)
 	errs = append(errs, c.validateContent()...)
 	if c.Production() {
 		if c.CursorSecret == "" {

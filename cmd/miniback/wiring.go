@@ -22,6 +22,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgcluster"
 	"github.com/miniback/miniback/adapters/s3store"
@@ -52,6 +53,11 @@ type Main struct {
 	// debug serves pprof on MINIBACK_DEBUG_ADDR, when set (debug.go).
 	debug     *http.Server
 	debugAddr net.Addr
+	// metrics is the Prometheus registry, served on MINIBACK_METRICS_ADDR
+	// (metrics.go); nil when off.
+	metrics       *metrics.Metrics
+	metricsServer *http.Server
+	metricsAddr   net.Addr
 
 	// App is the use-cases, once Run has started.
 	App *app.App
@@ -81,8 +87,12 @@ func NewMain(cfg Config, logOut io.Writer) *Main {
 // open; serving goes on until Close.
 func (m *Main) Run(ctx context.Context) error {
 	started := time.Now()
+	m.newMetrics()
 	if err := m.openDatabase(ctx); err != nil {
 		return err
+	}
+	if m.metrics != nil {
+		m.metrics.WatchPool(m.db.Pool())
 	}
 	if m.Config.MigrateOnStart {
 		if err := postgres.Migrate(ctx, m.db); err != nil {
@@ -161,6 +171,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.App.Revocations.Refresh(ctx); err != nil {
 		return fmt.Errorf("load revocations: %w", err)
 	}
+	if m.metrics != nil {
+		m.metrics.WatchRevocations(m.App.Revocations.LastRead)
+	}
 	m.background = m.App.StartBackground(m.Logger)
 	// Every replica checks; the lease in the store lets one of them call
 	// stable_token per token lifetime. Cloud Hosting's open-API service
@@ -183,11 +196,15 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies: m.Config.TrustedProxies,
 		// A file and the few form fields of its ticket.
 		MaxUploadBytes: rules.MaxBytes() + 64<<10,
+		Metrics:        m.metrics,
 	}
 	if m.local != nil {
 		deps.LocalFiles = m.local
 	}
 	if err := m.startDebug(); err != nil {
+		return err
+	}
+	if err := m.startMetrics(); err != nil {
 		return err
 	}
 	m.serve(httpapi.NewHandler(deps), publicURL, started)
@@ -324,7 +341,7 @@ func (m *Main) Close() error {
 	if m.server == nil && m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
-	errs = append(errs, m.closeDebug())
+	errs = append(errs, m.closeDebug(), m.closeMetrics())
 	if m.background != nil {
 		m.background.Stop()
 	}
@@ -399,7 +416,8 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	} else {
 		m.Logger.Info("wechat: real API", "base_url", baseURL, "apps", len(apps))
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: baseURL, Apps: apps, Timeout: m.Config.WeChatTimeout})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: baseURL, Apps: apps, Timeout: m.Config.WeChatTimeout,
+		Observer: m.wechatObserver()})
 	if err != nil {
 		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
 	}
