@@ -37,7 +37,7 @@ const (
 	pgCannotConnectNow    = "57P03"
 	pgQueryCanceled       = "57014" // statement_timeout, or a cancel request
 	pgLockNotAvailable    = "55P03" // lock_timeout
-	pgConnectionException = "08" // class prefix
+	pgConnectionException = "08"    // class prefix
 )
 
 // interpretError classifies a database error as a bare *domain.Error where
