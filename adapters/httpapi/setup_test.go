@@ -118,6 +118,9 @@ type config struct {
 	// of media verdicts (nil: none).
 	push  map[domain.AppID]domain.PushEndpoint
 	media app.MediaVerdicts
+	// Request deadlines and the in-flight registry (none by default).
+	deadlines httpapi.Deadlines
+	inFlight  *httpapi.InFlight
 }
 
 type option func(*config)
@@ -183,6 +186,12 @@ func withLoginLimits(account, ip int) option {
 
 // withTrustedProxies trusts X-Forwarded-For from these peers.
 func withTrustedProxies(p ...string) option { return func(c *config) { c.proxies = p } }
+
+// withDeadlines bounds each request's context as the server does.
+func withDeadlines(d httpapi.Deadlines) option { return func(c *config) { c.deadlines = d } }
+
+// withInFlight counts the requests being served in f.
+func withInFlight(f *httpapi.InFlight) option { return func(c *config) { c.inFlight = f } }
 
 // expecting500 lifts the rule that no test answers a 500.
 func expecting500() option { return func(c *config) { c.allow500 = true } }
@@ -314,6 +323,8 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		CORSOrigins:    e.cfg.corsOrigins,
 		MaxBodyBytes:   e.cfg.maxBodyBytes,
 		TrustedProxies: e.cfg.proxies,
+		Deadlines:      e.cfg.deadlines,
+		InFlight:       e.cfg.inFlight,
 	})
 	handler := e.seen.wrap(h)
 	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: a.Revocations, app: a}
