@@ -15,6 +15,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/s3store"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
@@ -28,8 +29,14 @@ type Config struct {
 	// (every default that is unsafe in production becomes an error).
 	Env string `env:"MINIBACK_ENV" envDefault:"development"`
 
-	Addr            string        `env:"MINIBACK_ADDR" envDefault:":8080"`
-	ShutdownTimeout time.Duration `env:"MINIBACK_SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	Addr string `env:"MINIBACK_ADDR" envDefault:":8080"`
+	// On SIGTERM /readyz answers 503 at once and the listener stays open
+	// for ShutdownDrain (unset: 5s in production, 0 in development; see
+	// Drain), so that load balancers stop sending requests before it
+	// closes; then the requests in flight get ShutdownTimeout to finish,
+	// and those still running are cut (shutdown.go).
+	ShutdownDrain   *time.Duration `env:"MINIBACK_SHUTDOWN_DRAIN"`
+	ShutdownTimeout time.Duration  `env:"MINIBACK_SHUTDOWN_TIMEOUT" envDefault:"20s"`
 	LogLevel        string        `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
 	CORSOrigins     []string      `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
 	MaxBodyBytes    int64         `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
@@ -52,6 +59,21 @@ type Config struct {
 	// DBMaxConns caps the database connection pool; 0 means
 	// postgres.DefaultMaxConns. A pool_max_conns in DATABASE_URL wins.
 	DBMaxConns int `env:"MINIBACK_DB_MAX_CONNS" envDefault:"0"`
+	// Database time bounds (postgres.Options): DBConnectTimeout bounds
+	// opening a connection; DBTimeout each database operation of a
+	// request or background task, enforced by miniback itself (a request
+	// on a stalled database answers 503 after it); the others are the
+	// server settings statement_timeout, lock_timeout and
+	// idle_in_transaction_session_timeout of every pooled connection (0
+	// leaves the server's). DBMigrateStatementTimeout is statement_timeout
+	// on the migrations' own connections (0: none), which may rewrite big
+	// tables. A setting in DATABASE_URL wins.
+	DBConnectTimeout          time.Duration `env:"MINIBACK_DB_CONNECT_TIMEOUT" envDefault:"5s"`
+	DBTimeout                 time.Duration `env:"MINIBACK_DB_TIMEOUT" envDefault:"5s"`
+	DBStatementTimeout        time.Duration `env:"MINIBACK_DB_STATEMENT_TIMEOUT" envDefault:"10s"`
+	DBLockTimeout             time.Duration `env:"MINIBACK_DB_LOCK_TIMEOUT" envDefault:"0"`
+	DBIdleInTxTimeout         time.Duration `env:"MINIBACK_DB_IDLE_IN_TRANSACTION_TIMEOUT" envDefault:"30s"`
+	DBMigrateStatementTimeout time.Duration `env:"MINIBACK_DB_MIGRATE_STATEMENT_TIMEOUT" envDefault:"15m"`
 
 	// WeChatApps lists "appid:secret" pairs. Empty starts the WeChat
 	// simulator instead (development only).
@@ -218,8 +240,11 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		bad("MINIBACK_MAX_BODY_BYTES must be between 1024 and 67108864, not %d", c.MaxBodyBytes)
 	}
-	if c.ShutdownTimeout <= 0 {
-		bad("MINIBACK_SHUTDOWN_TIMEOUT must be positive")
+	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > time.Hour {
+		bad("MINIBACK_SHUTDOWN_TIMEOUT must be between 0 and 1h, not %s", c.ShutdownTimeout)
+	}
+	if c.ShutdownDrain != nil && (*c.ShutdownDrain < 0 || *c.ShutdownDrain > 5*time.Minute) {
+		bad("MINIBACK_SHUTDOWN_DRAIN must be between 0 and 5m, not %s", *c.ShutdownDrain)
 	}
 	if c.ReadTimeout < 100*time.Millisecond || c.ReadTimeout > 10*time.Minute {
 		bad("MINIBACK_READ_TIMEOUT must be between 100ms and 10m, not %s", c.ReadTimeout)
@@ -245,6 +270,7 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	errs = append(errs, c.validateDBTimeouts()...)
 	if c.DBMaxConns < 0 || c.DBMaxConns > maxDBMaxConns {
 		bad("MINIBACK_DB_MAX_CONNS must be between 0 (max(16, 4 × GOMAXPROCS)) and %d, not %d", maxDBMaxConns, c.DBMaxConns)
 	}
@@ -322,6 +348,70 @@ func (c Config) Validate() error {
 		return fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
 	}
 	return nil
+}
+
+// validateDBTimeouts checks the database time bounds.
+func (c Config) validateDBTimeouts() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.DBConnectTimeout < 100*time.Millisecond || c.DBConnectTimeout > time.Minute {
+		bad("MINIBACK_DB_CONNECT_TIMEOUT must be between 100ms and 1m, not %s", c.DBConnectTimeout)
+	}
+	// A request must still have time to say the database did not answer.
+	if c.DBTimeout < 100*time.Millisecond || c.DBTimeout >= c.WriteTimeout {
+		bad("MINIBACK_DB_TIMEOUT (%s) must be at least 100ms and shorter than MINIBACK_WRITE_TIMEOUT (%s)", c.DBTimeout, c.WriteTimeout)
+	}
+	serverSetting := func(name string, d, least time.Duration) {
+		if d != 0 && (d < least || d > 24*time.Hour) {
+			bad("%s must be 0 (the server's setting) or between %s and 24h, not %s", name, least, d)
+		}
+	}
+	serverSetting("MINIBACK_DB_STATEMENT_TIMEOUT", c.DBStatementTimeout, 100*time.Millisecond)
+	serverSetting("MINIBACK_DB_LOCK_TIMEOUT", c.DBLockTimeout, 10*time.Millisecond)
+	serverSetting("MINIBACK_DB_MIGRATE_STATEMENT_TIMEOUT", c.DBMigrateStatementTimeout, time.Second)
+	serverSetting("MINIBACK_DB_IDLE_IN_TRANSACTION_TIMEOUT", c.DBIdleInTxTimeout, time.Second)
+	// Each of our transactions ends within MINIBACK_DB_TIMEOUT; the server
+	// must not end one first.
+	if c.DBIdleInTxTimeout != 0 && c.DBIdleInTxTimeout < c.DBTimeout {
+		bad("MINIBACK_DB_IDLE_IN_TRANSACTION_TIMEOUT (%s) must be 0 or at least MINIBACK_DB_TIMEOUT (%s)", c.DBIdleInTxTimeout, c.DBTimeout)
+	}
+	return errs
+}
+
+// Drain is how long the listener stays open after SIGTERM while /readyz
+// answers 503: MINIBACK_SHUTDOWN_DRAIN, or when unset 5s in production
+// (a load balancer's health checks need a few seconds to notice) and
+// nothing in development (Ctrl-C stops at once).
+func (c Config) Drain() time.Duration {
+	switch {
+	case c.ShutdownDrain != nil:
+		return *c.ShutdownDrain
+	case c.Production():
+		return defaultProductionDrain
+	}
+	return 0
+}
+
+// defaultProductionDrain is the drain when MINIBACK_SHUTDOWN_DRAIN is
+// unset in production.
+const defaultProductionDrain = 5 * time.Second
+
+// dbOptions are the pool's settings.
+func (c Config) dbOptions() postgres.Options {
+	return postgres.Options{
+		MaxConns: int32(c.DBMaxConns), ConnectTimeout: c.DBConnectTimeout, QueryTimeout: c.DBTimeout,
+		StatementTimeout: c.DBStatementTimeout, LockTimeout: c.DBLockTimeout, IdleInTransactionTimeout: c.DBIdleInTxTimeout,
+	}
+}
+
+// migrateOptions are the settings of the migrations' own pool: no bound
+// of ours on a statement (goose's context is the caller's) and the
+// migration statement timeout on the server.
+func (c Config) migrateOptions() postgres.Options {
+	return postgres.Options{
+		MaxConns: 2, ConnectTimeout: c.DBConnectTimeout,
+		StatementTimeout: c.DBMigrateStatementTimeout, IdleInTransactionTimeout: c.DBIdleInTxTimeout,
+	}
 }
 
 // validateUploads checks the storage and upload settings.
