@@ -82,6 +82,7 @@ func (m *Main) stopServing() error {
 	timeout := m.Config.ShutdownTimeout
 	m.Logger.Info("shutdown: listener closed; waiting for the requests in flight",
 		"in_flight", m.stop.inFlight.Count(), "timeout", timeout.String())
+	defer m.stop.cut() // the requests' base context, once none is left
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err := m.server.Shutdown(ctx)
