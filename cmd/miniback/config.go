@@ -37,9 +37,9 @@ type Config struct {
 	// and those still running are cut (shutdown.go).
 	ShutdownDrain   *time.Duration `env:"MINIBACK_SHUTDOWN_DRAIN"`
 	ShutdownTimeout time.Duration  `env:"MINIBACK_SHUTDOWN_TIMEOUT" envDefault:"20s"`
-	LogLevel        string        `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
-	CORSOrigins     []string      `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
-	MaxBodyBytes    int64         `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
+	LogLevel        string         `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
+	CORSOrigins     []string       `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
+	MaxBodyBytes    int64          `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
 	// ReadTimeout bounds how long a request body may take to arrive and
 	// WriteTimeout a whole request, headers to answer; UploadTimeout
 	// replaces both for a file to or from the local-disk storage.

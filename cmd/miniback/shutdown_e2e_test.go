@@ -329,4 +329,3 @@ func tempFilesUnder(dir string) []string {
 	})
 	return out
 }
-

@@ -40,7 +40,7 @@ type Main struct {
 
 	cluster *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
 	db      *postgres.DB
-	dbURL   string // the database's, for the migrations' own connections
+	dbURL   string            // the database's, for the migrations' own connections
 	sim     *wechatsim.Server // WeChat simulator, when no apps are configured
 	// wechatAPI calls WeChat's token-bearing APIs (phone number, content
 	// security, QR codes…) for every served app.
