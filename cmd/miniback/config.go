@@ -29,17 +29,19 @@ type Config struct {
 	// (every default that is unsafe in production becomes an error).
 	Env string `env:"MINIBACK_ENV" envDefault:"development"`
 
-	Addr string `env:"MINIBACK_ADDR" envDefault:":8080"`
+	Addr            string        `env:"MINIBACK_ADDR" envDefault:":8080"`
+	ShutdownTimeout time.Duration `env:"MINIBACK_SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	LogLevel        string        `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
+	CORSOrigins     []string      `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
+	MaxBodyBytes    int64         `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
+
 	// On SIGTERM /readyz answers 503 at once and the listener stays open
 	// for ShutdownDrain (unset: 5s in production, 0 in development; see
 	// Drain), so that load balancers stop sending requests before it
 	// closes; then the requests in flight get ShutdownTimeout to finish,
 	// and those still running are cut (shutdown.go).
-	ShutdownDrain   *time.Duration `env:"MINIBACK_SHUTDOWN_DRAIN"`
-	ShutdownTimeout time.Duration  `env:"MINIBACK_SHUTDOWN_TIMEOUT" envDefault:"20s"`
-	LogLevel        string         `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
-	CORSOrigins     []string       `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
-	MaxBodyBytes    int64          `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
+	ShutdownDrain *time.Duration `env:"MINIBACK_SHUTDOWN_DRAIN"`
+
 	// ReadTimeout bounds how long a request body may take to arrive and
 	// WriteTimeout a whole request, headers to answer; UploadTimeout
 	// replaces both for a file to or from the local-disk storage.
