@@ -73,7 +73,7 @@ func TestEveryOperationThatWaitsOnADependencyDeclares503(t *testing.T) {
 		// failure (400); the disk is no dependency that stalls.
 		"localStoragePost", "localStoragePut", "localStorageGet",
 	}
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
