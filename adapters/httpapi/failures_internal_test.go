@@ -45,6 +45,7 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"completeUpload":       erase(s.completeUploadFailure),
 		"createTodo":           erase(s.createTodoFailure),
 		"createUpload":         erase(s.createUploadFailure),
+		"createWxaCode":        erase(s.createWxaCodeFailure),
 		"deleteMe":             erase(s.deleteMeFailure),
 		"decryptWeChatData":    erase(s.decryptWeChatDataFailure),
 		"deleteTodo":           erase(s.deleteTodoFailure),

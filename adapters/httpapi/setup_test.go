@@ -18,6 +18,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
 	"github.com/miniback/miniback/adapters/s3store"
@@ -110,6 +111,7 @@ type config struct {
 	userAdmin    ports.UserAdmin
 	storage      string // "local" (default) or "s3"
 	rules        domain.UploadRules
+	wxaLimit     domain.ThrottleRule // each user's new QR codes; zero: none
 	// content: which fields WeChat's content security checks (none by
 	// default, so other tests make no content security calls).
 	content  domain.ContentChecks
@@ -121,6 +123,8 @@ type config struct {
 	// Request deadlines and the in-flight registry (none by default).
 	deadlines httpapi.Deadlines
 	inFlight  *httpapi.InFlight
+	// metrics records requests and WeChat calls (metrics_test.go); nil: none.
+	metrics *metrics.Metrics
 }
 
 type option func(*config)
@@ -139,6 +143,9 @@ func withPush(endpoints map[domain.AppID]domain.PushEndpoint, media app.MediaVer
 
 // withStorage serves uploads from "local" disk or "s3" (a versitygw).
 func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
+
+// withWxaCodeLimit bounds each user's new QR codes.
+func withWxaCodeLimit(r domain.ThrottleRule) option { return func(c *config) { c.wxaLimit = r } }
 
 // withUploadRules replaces the default per-purpose rules.
 func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.rules = r } }
@@ -216,7 +223,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	for _, id := range cfg.apps {
 		apps[id] = secrets[id]
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout, Observer: cfg.observer()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,14 +301,15 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		ContentChecker: e.content, Moderation: postgres.NewModerationStore(e.db),
 		SessionKeys: e.users,
 		PushEvents:  postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media,
+		WxaCodeMaker: e.wechatAPI, Objects: e.storage.(ports.ObjectBytes),
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), CloudRun: e.cfg.cloudRun, SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
 		UploadRules: e.cfg.rules, UploadTicketTTL: ticketTTL, UploadPendingTTL: pendingTTL, UploadDownloadTTL: dlTTL,
-		RevocationRetain: tokenTTL + jwx.DefaultSkew,
-		Content:          e.cfg.content,
-		Log:              slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Push:             app.PushSettings{Endpoints: e.cfg.push},
+		RevocationRetain: tokenTTL + jwx.DefaultSkew, WxaCodeUserLimit: e.cfg.wxaLimit,
+		Content: e.cfg.content,
+		Log:     slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Push:    app.PushSettings{Endpoints: e.cfg.push},
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone
@@ -325,6 +333,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		TrustedProxies: e.cfg.proxies,
 		Deadlines:      e.cfg.deadlines,
 		InFlight:       e.cfg.inFlight,
+		Metrics:        e.cfg.metrics,
 	})
 	handler := e.seen.wrap(h)
 	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: a.Revocations, app: a}

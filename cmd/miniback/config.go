@@ -157,6 +157,11 @@ type Config struct {
 	AttachmentMaxBytes  int64         `env:"MINIBACK_UPLOAD_ATTACHMENT_MAX_BYTES" envDefault:"20971520"`
 	AttachmentTypes     []string      `env:"MINIBACK_UPLOAD_ATTACHMENT_TYPES" envSeparator:"," envDefault:"image/jpeg,image/png,image/webp,image/gif,application/pdf,text/plain,video/mp4"`
 
+	// Mini-program codes: how many not cached yet each user may make per
+	// window (0: no limit; administrators are never limited).
+	WxaCodeUserLimit  int           `env:"MINIBACK_WXACODE_USER_LIMIT" envDefault:"100"`
+	WxaCodeUserWindow time.Duration `env:"MINIBACK_WXACODE_USER_WINDOW" envDefault:"1h"`
+
 	// CursorSecret keys the HMAC of list cursors (at least 32 bytes; all
 	// replicas share it). Empty uses a development secret kept under
 	// DataDir.
@@ -180,6 +185,10 @@ type Config struct {
 	// DebugAddr opens a second listener with pprof and memory statistics
 	// (debug.go); empty, the default, opens none.
 	DebugAddr string `env:"MINIBACK_DEBUG_ADDR"`
+	// MetricsAddr is the Prometheus /metrics listener (metrics.go):
+	// host:port, or off; empty means 127.0.0.1:9090 in development and
+	// :9090 in production.
+	MetricsAddr string `env:"MINIBACK_METRICS_ADDR"`
 
 	// Content security (content.go): the fields WeChat checks
 	// (comma-separated, or none, or all; empty means
@@ -323,7 +332,9 @@ func (c Config) Validate() error {
 		bad("MINIBACK_REVOCATION_POLL must be between 100ms and 1m, not %s", c.RevocationPoll)
 	}
 	errs = append(errs, c.validateUploads()...)
+	errs = append(errs, c.validateWxaCode()...)
 	errs = append(errs, c.validateDebug()...)
+	errs = append(errs, c.validateMetrics()...)
 	errs = append(errs, c.validateContent()...)
 	if c.Production() {
 		if c.CursorSecret == "" {

@@ -22,6 +22,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgcluster"
 	"github.com/miniback/miniback/adapters/s3store"
@@ -53,6 +54,11 @@ type Main struct {
 	// debug serves pprof on MINIBACK_DEBUG_ADDR, when set (debug.go).
 	debug     *http.Server
 	debugAddr net.Addr
+	// metrics is the Prometheus registry, served on MINIBACK_METRICS_ADDR
+	// (metrics.go); nil when off.
+	metrics       *metrics.Metrics
+	metricsServer *http.Server
+	metricsAddr   net.Addr
 
 	// App is the use-cases, once Run has started.
 	App *app.App
@@ -87,8 +93,12 @@ func NewMain(cfg Config, logOut io.Writer) *Main {
 // open; serving goes on until Close.
 func (m *Main) Run(ctx context.Context) error {
 	started := time.Now()
+	m.newMetrics()
 	if err := m.openDatabase(ctx); err != nil {
 		return err
+	}
+	if m.metrics != nil {
+		m.metrics.WatchPool(m.db.Pool())
 	}
 	if m.Config.MigrateOnStart {
 		if err := m.migrate(ctx); err != nil {
@@ -134,10 +144,13 @@ func (m *Main) Run(ctx context.Context) error {
 		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
 		SessionKeys: users,
 		PushEvents:  postgres.NewPushStore(m.db), IdentitySessions: sessions,
+		// The attempt counters also bound each user's new QR codes.
+		Throttle:     postgres.NewAttemptThrottle(m.db),
+		WxaCodeMaker: m.wechatAPI, Objects: storage,
 	}
 	content := m.contentChecks()
 	if hasher != nil {
-		p.Credentials, p.Hasher, p.Throttle = postgres.NewCredentialStore(m.db), hasher, postgres.NewAttemptThrottle(m.db)
+		p.Credentials, p.Hasher = postgres.NewCredentialStore(m.db), hasher
 	}
 	if m.Config.RevocationListen {
 		p.RevocationListener = m.db
@@ -148,7 +161,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Apps: apps, CloudRun: m.Config.CloudRun, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
 		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
 		Content: content, ContentMediaURLTTL: m.Config.ContentMediaURLTTL, Log: m.Logger,
-		UploadDownloadTTL: m.Config.UploadDownloadTTL, WeChatDataMaxAge: m.Config.WeChatDataMaxAge,
+		UploadDownloadTTL: m.Config.UploadDownloadTTL, WxaCodeUserLimit: m.Config.WxaCodeLimit(), WeChatDataMaxAge: m.Config.WeChatDataMaxAge,
 		// A token issued just before a revocation lives for the access
 		// TTL, and the verifier tolerates jwx.DefaultSkew past its exp.
 		RevocationRetain: m.Config.AccessTokenTTL + jwx.DefaultSkew,
@@ -163,6 +176,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// request is served; the background keeps them fresh.
 	if err := m.App.Revocations.Refresh(ctx); err != nil {
 		return fmt.Errorf("load revocations: %w", err)
+	}
+	if m.metrics != nil {
+		m.metrics.WatchRevocations(m.App.Revocations.LastRead)
 	}
 	m.background = m.App.StartBackground(m.Logger)
 	// Every replica checks; the lease in the store lets one of them call
@@ -188,11 +204,15 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxUploadBytes: rules.MaxBytes() + 64<<10,
 		Deadlines:      m.Config.deadlines(),
 		InFlight:       m.stop.inFlight,
+		Metrics:        m.metrics,
 	}
 	if m.local != nil {
 		deps.LocalFiles = m.local
 	}
 	if err := m.startDebug(); err != nil {
+		return err
+	}
+	if err := m.startMetrics(); err != nil {
 		return err
 	}
 	m.serve(httpapi.NewHandler(deps), publicURL, started)
@@ -237,9 +257,16 @@ func (m *Main) pushEndpoints() map[domain.AppID]domain.PushEndpoint {
 	return push
 }
 
-// storage returns the object storage uploads go to: an S3-compatible
-// bucket, or the local disk behind this API server.
-func (m *Main) storage(ctx context.Context, publicURL string) (ports.ObjectStorage, error) {
+// objectStorage is what both storage adapters offer: ticketed uploads,
+// and the server's own small objects.
+type objectStorage interface {
+	ports.ObjectStorage
+	ports.ObjectBytes
+}
+
+// storage returns the object storage uploads (and cached QR codes) go to:
+// an S3-compatible bucket, or the local disk behind this API server.
+func (m *Main) storage(ctx context.Context, publicURL string) (objectStorage, error) {
 	if m.Config.Storage == "s3" {
 		cfg, _ := m.Config.s3Config() // validated by LoadConfig
 		s, err := s3store.New(cfg)
@@ -331,7 +358,7 @@ func (m *Main) Close() error {
 	if m.server == nil && m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
-	errs = append(errs, m.closeDebug())
+	errs = append(errs, m.closeDebug(), m.closeMetrics())
 	if m.background != nil {
 		m.background.Stop()
 	}
@@ -411,6 +438,8 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 		sim, err := wechatsim.Start(m.Config.SimulatorAddr, wechatsim.Config{
 			Apps:        map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
 			OpenAPIHome: m.Config.simulatorOpenAPIHome(),
+			// WeChat pushes a media check's verdict some time later.
+			MediaVerdictDelay: 2 * time.Second,
 		})
 		if err != nil {
 			return nil, app.Apps{}, fmt.Errorf("start WeChat simulator: %w", err)
@@ -423,7 +452,8 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	} else {
 		m.Logger.Info("wechat: real API", "base_url", baseURL, "apps", len(apps))
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: baseURL, Apps: apps, Timeout: m.Config.WeChatTimeout})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: baseURL, Apps: apps, Timeout: m.Config.WeChatTimeout,
+		Observer: m.wechatObserver()})
 	if err != nil {
 		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
 	}

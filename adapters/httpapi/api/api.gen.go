@@ -359,6 +359,27 @@ func (e UploadTicketFileField) Valid() bool {
 	}
 }
 
+// Defines values for WxaCodeRequestEnvVersion.
+const (
+	Develop WxaCodeRequestEnvVersion = "develop"
+	Release WxaCodeRequestEnvVersion = "release"
+	Trial   WxaCodeRequestEnvVersion = "trial"
+)
+
+// Valid indicates whether the value is a known member of the WxaCodeRequestEnvVersion enum.
+func (e WxaCodeRequestEnvVersion) Valid() bool {
+	switch e {
+	case Develop:
+		return true
+	case Release:
+		return true
+	case Trial:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTodosParamsSort.
 const (
 	SortCreatedAt     ListTodosParamsSort = "created_at"
@@ -676,6 +697,13 @@ type ProfilePatch struct {
 
 	// Nickname Trimmed; 1 to 64 characters after trimming.
 	Nickname *string `json:"nickname,omitempty"`
+}
+
+// RGBColor The lines' colour when `auto_color` is false; black by default.
+type RGBColor struct {
+	B int `json:"b"`
+	G int `json:"g"`
+	R int `json:"r"`
 }
 
 // RefreshRequest defines model for RefreshRequest.
@@ -1044,6 +1072,49 @@ type WeChatWatermark struct {
 	Timestamp int64 `json:"timestamp"`
 }
 
+// WxaCodeRequest A field left out takes WeChat's default (given in its description);
+// null is refused like any other wrong type.
+type WxaCodeRequest struct {
+	// AutoColor Let WeChat pick the line colour (`line_color` is then ignored); `false` when left out.
+	AutoColor *bool `json:"auto_color,omitempty"`
+
+	// CheckPath Whether WeChat checks that `page` exists in the published
+	// version (422 `wxacode_page_not_found` otherwise); `true` when
+	// left out. `false` allows pages of unpublished versions.
+	CheckPath *bool `json:"check_path,omitempty"`
+
+	// EnvVersion The version of the mini-program the code opens; `release` when left out.
+	EnvVersion *WxaCodeRequestEnvVersion `json:"env_version,omitempty"`
+
+	// IsHyaline A transparent background, WeChat then answering a PNG instead of a JPEG; `false` when left out.
+	IsHyaline *bool `json:"is_hyaline,omitempty"`
+
+	// LineColor The lines' colour when `auto_color` is false; black by default.
+	LineColor *RGBColor `json:"line_color,omitempty"`
+
+	// Page The page the code opens, e.g. `pages/index/index`: no leading
+	// `/`, no `?query`. Empty or absent: the home page.
+	//
+	//
+	// Example: pages/invite/invite
+	Page *string `json:"page,omitempty"`
+
+	// Scene What the opened page reads from `options.scene` (URL-encoded by
+	// WeChat: decode it with `decodeURIComponent`): 1 to 32 of
+	// `0-9 A-Z a-z ! # $ & ' ( ) * + , / : ; = ? @ - . _ ~`. Anyone
+	// can make a code with any scene: treat it as untrusted input.
+	//
+	//
+	// Example: invite=u42
+	Scene string `json:"scene"`
+
+	// Width The code's width in pixels; 430 when left out.
+	Width *int `json:"width,omitempty"`
+}
+
+// WxaCodeRequestEnvVersion The version of the mini-program the code opens; `release` when left out.
+type WxaCodeRequestEnvVersion string
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1335,6 +1406,9 @@ type AttachToTodoJSONRequestBody = AttachmentRequest
 // CreateUploadJSONRequestBody defines body for CreateUpload for application/json ContentType.
 type CreateUploadJSONRequestBody = UploadRequest
 
+// CreateWxaCodeJSONRequestBody defines body for CreateWxaCode for application/json ContentType.
+type CreateWxaCodeJSONRequestBody = WxaCodeRequest
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -1457,6 +1531,9 @@ type ServerInterface interface {
 	// ReceiveWeChatPush Receive a pushed message (消息推送)
 	// (POST /v1/wechat/push/{appid})
 	ReceiveWeChatPush(c *gin.Context, appid string, params ReceiveWeChatPushParams)
+	// CreateWxaCode A mini-program code (小程序码) for a page and scene
+	// (POST /v1/wxacode)
+	CreateWxaCode(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -2770,6 +2847,19 @@ func (siw *ServerInterfaceWrapper) ReceiveWeChatPush(c *gin.Context) {
 	siw.Handler.ReceiveWeChatPush(c, appid, params)
 }
 
+// CreateWxaCode operation middleware
+func (siw *ServerInterfaceWrapper) CreateWxaCode(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateWxaCode(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -2834,6 +2924,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
 	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
@@ -7700,6 +7791,262 @@ func (response ReceiveWeChatPush503ApplicationProblemPlusJSONResponse) VisitRece
 	return err
 }
 
+type CreateWxaCodeRequestObject struct {
+	Body *CreateWxaCodeJSONRequestBody
+}
+
+type CreateWxaCodeResponseObject interface {
+	VisitCreateWxaCodeResponse(w http.ResponseWriter) error
+}
+
+type CreateWxaCode200ResponseHeaders struct {
+	CacheControl  *string
+	ETag          *string
+	XWxacodeCache *string
+}
+
+type CreateWxaCode200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       CreateWxaCode200ResponseHeaders
+	ContentLength int64
+}
+
+func (response CreateWxaCode200ImagejpegResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XWxacodeCache != nil {
+		w.Header().Set("X-Wxacode-Cache", fmt.Sprint(*response.Headers.XWxacodeCache))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type CreateWxaCode200ImagepngResponse struct {
+	Body          io.Reader
+	Headers       CreateWxaCode200ResponseHeaders
+	ContentLength int64
+}
+
+func (response CreateWxaCode200ImagepngResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XWxacodeCache != nil {
+		w.Header().Set("X-Wxacode-Cache", fmt.Sprint(*response.Headers.XWxacodeCache))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type CreateWxaCode400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode400ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode401ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode403ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode413ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode415ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode422ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode429ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode500ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode502ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode503ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode504ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -7822,6 +8169,9 @@ type StrictServerInterface interface {
 	// ReceiveWeChatPush Receive a pushed message (消息推送)
 	// (POST /v1/wechat/push/{appid})
 	ReceiveWeChatPush(ctx context.Context, request ReceiveWeChatPushRequestObject) (ReceiveWeChatPushResponseObject, error)
+	// CreateWxaCode A mini-program code (小程序码) for a page and scene
+	// (POST /v1/wxacode)
+	CreateWxaCode(ctx context.Context, request CreateWxaCodeRequestObject) (CreateWxaCodeResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -9152,359 +9502,429 @@ func (sh *strictHandler) ReceiveWeChatPush(ctx *gin.Context, appid string, param
 	}
 }
 
+// CreateWxaCode operation middleware
+func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
+	var request CreateWxaCodeRequestObject
+
+	var body CreateWxaCodeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWxaCode(ctx, request.(CreateWxaCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWxaCode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateWxaCodeResponseObject); ok {
+		if err := validResponse.VisitCreateWxaCodeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P1bbyPJtieGf5X4c+aPIrtTFClRKonCho9KJVWrLpJal67q3dlmBjODZJSSEayMSFGsdgFnAN/mYWZs",
-	"wzbm0QMYx+fp2C/2w+DABvxRDmb32N/CiLUi8kImKam6q6r33t1odItkZtxj3ddv/VQL5XgiBRNa1bo/",
-	"1UaMRiyBPw8v6dD8P2IqTPhEcylq3drliBFN1fUjRW5YorgUhCpCidKJFEPChOZ6RjQdemQgExIcD9Ze",
-	"UR2OAkJFBB9PpGD2u2bNq7FbOp7ErNat+bWbTb9W82oqHLExNX1PqNYsMf3+p37t5of22u6PP7TWdn/8",
-	"yq/985pX07OJeVHphIth7cMHr3YcsfFEaib0OZvEdMaixSmcJUwxoYkZOkngMSIHhArCaBJzlpCEvUuZ",
-	"0mTK9YjoESOKjhkJssbD2doLNoPh52NlIh3Xuj/UdJKy2o9Vg3spQ4pjqFrVq/OXZhimuzBhVLMIFrq8",
-	"Rus37XUtI6nWNwetcDvaYWvbdKe/1qFbu2u70Wa4tjFoD3YGj9lGv90qjW9xPOdMJ7P9gWbJ4oguWChF",
-	"pIiWZEq5Jn02kAkjOplxMSR0SLkoT3/MBR+bFWhlU+dCsyFLah9MZxOa0DHT9nAVlvIFmy12v0+u2YzM",
-	"ZErCkZSKwWHSI65wbcyxq1NydXX8lHBFeMRo3PBIKvi7lBE6lmLoi5lMs61UXdI2c9nY2iIxM4dKeSTi",
-	"Q66VR4K1wCNBz/ynGRBzartBkxxrX7DbCU+YIhsdMpJpogg1q0W4VmTAE6VJqljTF6UtuufGcDNNvG41",
-	"rybo2Lw7d8LKC0xvXzIx1KNad2NryzML7j63veJN+WF/7Y907X1rbbfX7K79+PWSmzKAO7jyhgeGBgSk",
-	"bpbkq8AzS0NJKMdjuqaY2VBzSGOuNBxcOlSNrjm/vpgmXDMyopMJE4pIEc8IHxApGBmbTpnCY54mibmI",
-	"jpDUkYj4wtAkmnAlRcMjLFaMdNobTXIKQ6TxHlxMmWrCNTQUU3NZoc8pF2p+RzLCUr3mlkItW+x2a6NT",
-	"Wl/fV1/Vff+r/6z+er3xn/i1H3z/dqNt/rO55vu3j5khT3XzlAePrniq8VXDPLJshwypXLJL+0JNWUI2",
-	"Wx2kUkKSvoxmZDpiAtakvIVcweojfVGM1KeMXpcWmsAFY+SGxikzzwdfBQ9eyJy2/+ZW81JG8vjpyuPO",
-	"o6ab24TqUT4zHtW8mqEkPDEMxVD44vQGMhlTXevW0hSeXOz8ahJLGi3rPoVfP+EAPpiX1UQKxYD6PqHR",
-	"M6rZlALlDaUwDNP8SSeTmCOTWp8ksh+z8ddvFXKsvLt/nrBBrVv7Z+u57LCOv6r1M3wLOy1P9TU7GFFN",
-	"KJxcFhElx0yPDDtJRapoP2akHkxZOKK616dRzw052COUTEbm/Ip03GcJcmupRywhhu2sTRI5TOjYI+51",
-	"eLpHJ5PemCsgOQEc8IQNUsUiYjhDmLDIiCs0Vs3aB88syjkyi8+5KGb/nbjBFRnT2GymGWJC+gmj10a4",
-	"StKY7ZGAJYlMVAAUFynogLM4wuEfSDGIefjFBh/GVBnCDtRoajaa3cI4ZWImloqIJWRKZ3skCGXEAqLo",
-	"TPnCPNkk+ySUwrGDe0pfplWleRz7QjGtY3OQ6kFolyHwSGLEm4Y5PKliiblJZixsTHls3tX0mglf1AP3",
-	"aw++MVIAPGM/QgP26Jonzat9mYoIGNN0xBJmGrEHj8YJo9GsB08E+YE0R7H8m2lX2KtPuPKFkGbqIeM3",
-	"uPv4mUYzMmOa1AN8tCek7rnHAs8X5e9pNMMRG5JGRjKO8KCMpdKEak3D0djsruGcYzozI8+/7cV8zHXQ",
-	"MGT/g1c7kkmfRxETn/NInUhNaBzLKYtIPRi4IQQNz22Cu8MgDZodKSy/+djrxzK8NotDEq6uzcnSiTTi",
-	"YVHmmFClpjIxS0+mKHXUA/tjz/3Y4yKUScJCbfoH6UdpmdAhI5qH10w/UkTxoaA6TRhsIjQFR16TEVUE",
-	"Bcgo3z58r8fFDY15aQPtL/aNoNEkT7iIQNp21I+xCHQtpkBeGiRyTKgv7MLEcshFTkLhY88xjWxXLeG/",
-	"5GMmU/0F6H/EIzjbyAcIF0TzMQMa9kwK9lnpl5QkpprtwdFImJJpEjK3aTCkY2EEFRofGtr7Oce2L0hq",
-	"9A8WGiF7QHmcJnagIOixcCSZMnIft0MkEdOUxzDsE6mPDJn5vFeXqDQcZevoOSpmFDG1h/dnwPCywO2N",
-	"2CSWM0N64LKoKTfKQUTkYEDqQXYLaapHvYiDiABENYxlGiWpyL9swKzP6MxcpUspX9JkyD43K4R94YrE",
-	"pnMjTVMUxRVLblhCaBiyiUZufZaAfs3N20eUxyz63IMtWGY0HSIzpUbMMEwk0yBQ0wfbDbBTHHyqRudI",
-	"hT/3qEMaA/M2xwrpySPVJUFGhEFZ9QgTYTKbaBYZ+jpWw17+QINEeG806qIwVTqZPFLkUl4zgWwiYjG/",
-	"YcnskfLFWEbM9Wl+M6TYiBl8mCYs8pDaKxLyyYglmt3qvIeIwTh8kckyhyKUhqjvH168YDO4IXTMVCbP",
-	"7k8mx08NL5qkapQPO2MYjT3XX2DIptJ0PAFRSEtJBjRBpgBKOB67R4qEhiES22T2Vg/2O+MLFyy54SG7",
-	"EvSG8tjcqs9K7QwtYCIy0h1IWKmCxYnkVOzh0bO2lwCsVmtgtgqIQjNV0xevzQobydLIlzDoXjhi4XUv",
-	"zWcUeNmhIfYh00KacD0zynAaI2uCF/EOmO00p3+eXqEUYuRaeJhFvoBn68Gr45PjJ/sHL3oHpyeXhyeX",
-	"vYNvDg9e9I72j19enR/+AV80+2h23LD3qSF9WhqOU5pGceCkDqeSatqnyhw/N9S+4VsUqWaC+x5KIVgI",
-	"NrJ+Iq8ZGfNozQrVDTzBqQ7lmKFcfi3kVHQJtQYUkAplYv4PHYzoDQObD9eaRU0Cy2+GzZUVzgfM8nLT",
-	"CJouCwd+ifCeMJ0mQuWEhg+sRpMoTXQy88WYRnDZPNgAEJYjCiYePSoblk3ninTaG6YVkLwiX1hxm8C5",
-	"hbWteUX7duEcLTu49un1gqH0A9oS5CsqZlZdVJ/zopybFQA5nUV7aJqtvhG/2mSvhOG/MuHv2ecWJ4Dk",
-	"Ad9UhsBdMwG2SEP9nAxsLk/CbuQ1i1BEB3sgSML4EyoL9UyHg7uFpoCEqZFt1j7nwTUwIjw24ZRGJ4p4",
-	"JLCEuFcwHwRW0gHuZETayLpBgBbbfg+MzEK+kUpzMSzKMO7p3pgrxcXQyjJXYpJIM3Fz/w/hic8rrMfx",
-	"mjVF9FONcoDRIcEY4RwVTtSzZt/Fa272ADYALi0lER8MWEnLN0IT6la+QCpIBjxm81za7LlVllFRwncy",
-	"DRqYnfKF46OTNJlIxRa0RkqCIdNnRp86AWNSACeioEOi7ch8mWtppOJH05xVCx1TAdpb4irkbRoNoVvk",
-	"DjhmPqZD1gD1dIY2C+BX8Dno+iKz9KBsYOh7NgEw+Xi4nmV2h69nfMUXOWNxTP5KqHQykYlm0SsWcXoJ",
-	"hsIvIyWbvQ2KvZlegibYS21Tpqf9zDwBo4tQZqbxWSInLNGcqVp3QGPFvNqk8NVPNbRrsKhHdclGanjI",
-	"mpGCFg2lXg1P010zRHNuDe2qzij7g3vZK3WdewJl/y0Ltekln9NLrh46L67ZuPzHqqEWlu+DVxvT22N8",
-	"ayN309EkobOFyWDrq0dfsJc+YALW3sGjKrcf8uyCUSpwN1wOyJgLZhjb3Qb3xW0x/VXN5lBELLpAbqIe",
-	"OBMjsFbM4hs5JWMqZo5JKTJlCSPwtBn+SldpeezYQ9W4jwwdyKwSDxi0IRoV/l4NBvgxDUcc9Juo4HMF",
-	"mvNIEUsPuiTIzEpGwdJS9mIphoZOmr/VSCbafLDCZQ/eDwrM08wGXnVf4I4WHwE/lPlCpronB72EiiEr",
-	"PFB63RBX17u5BDG7dR/NRri/B2xa+BOHpUxDYJqI5NjousDfwJBBVT6cNImLowtHNKGhZgm8HrDxRM96",
-	"E5BHi9PkY9Z7L0Vx3G4ihdGHaaJkUliw4uNgi4ZRo3XaF4GQumdtpAEKx4OCjKKyZRhLfN6I4D2qes7Q",
-	"bVpz32HzKBwvUENYoMWz8nrEwILD3IEgXHmENYdNEhjq3hQ8vIaOwJmOgmVz30qRQOwhdmKhv7ERd9Bu",
-	"s/pK48A8PMv5e1X35BtGYz164B1RmupUFaM65HV1TEdxVPatqlE8f/3iziHMk8JJ2o95CAZmo29dsxmp",
-	"nx8dkMdb7cdGfWRgVBIzMkn4jVELxswINGZl5zhhPCxO5TB6erFf82qHFxtb2xWz8mphclN+YWNrq71b",
-	"82pna8teua4i54bdw4i3N3eIHqXj/iThQu+VRHqFUrYeMZ7AJEG04bryhFyjFOxGdvrizEzkoHJIqWLF",
-	"ZxUfVj52W3HcvNrs7kNoxoIT92CJscclu3/BHsomr9ns/mzenK8Pd3B0aLBqeC+NrnNuva0PlbJgJ3uw",
-	"k1X8/PnrS6IlUcyo8IoEJSrQJU8YTVhC/LTV2gyhEfiTVdMHG47T42J5wFIqNI/RqFfUG+2rJfbbXmS/",
-	"Xo2rnmBToJUVBzpJmQux4MoqiVm01oiBP6ow9L6UMaMgelt9s/ewOZS1VBeOlIrYzAw1W7Qwg6ABIQQx",
-	"IzEfMMN7PBLSycRocDNQoGhfyTjVYFVp3L0UbsjZ5q46gef4MNhQ4SiaP3raKhir3oRXQBPBS5vcKX6r",
-	"CkmpdBBL3ZfOzfysKjfGDqN8GKpuzisZsQSO8lMWcmVj+x50fVxAoCNTdDJJ5A2DgY3NHws0y6vdrpmn",
-	"124osHNlXtuHhvazl/HzuW1icbGg29VTMprCQ6czmfSWMYJipAaZjqRiRE6Y4Hhx0ORqTvSeOaZGh85C",
-	"mdD+BC4iIZ1C78wmlYSioM9WRPsYTVybNoyCbM23pA4yHEhSmYZe3TZe9weplZkg5XbZSUg1r9bnEs5r",
-	"JHua65i5D0JqpgxruaGaJplWCapcFR/Ddb9DNfJqMe2zuEKmc3Zx+J3U260WEaat2CPtVqvVJjRSHtmA",
-	"Pycy5pqH9vMGmchE4N+bhPZTxfDDNgkToELmww4ZJDSN4EN7g9yk8ZAm+GmThHIyS/hwpD2yYXojYMRp",
-	"7JEWngIhUfGrolFUVUXUvh7NYB81SKdGsrYbHZB6IGTP2nPcKQoy26ETadFOOMgdBtYF29gjeFJgiFOu",
-	"WOUpySXIVZQsv2wX+Lx5M8W7WDGl8pGFyGB7niaJHPDs7NQyQ0bVQbEdLL2oEOVSty02PDTPy8Tq4ffQ",
-	"v72aTmjIKjvIltM9ksU8m0lh0Li94dZU5da76iAUDTfRg28lRIssWwUkOvea7Q1LIl65Y26ygUqHQ6ZA",
-	"R50wiOoIyHTEY5YRG0sBk1QocxZ9UTyydu7E9mT9P31GRjQi9QAvAYZUkelo1rCBm+5wYI9GL6BKAWe5",
-	"4Wxq/uDq2gixWVf35Dbf4TjOsobdF9i+/XTuunGfbW/241Xe6YLxKarl25NfidLZ9QpaIFL7fCccmSuc",
-	"xIxUZHezRMpLJ2g1XzyzKuons9nNseAFud6rCXarrdmgIr+BKgWytrUrWDsOI+YtMqFDlrFYKfL4afND",
-	"805j2nKz4AItWxhYdvS786d+SiGkvmBKd0e9SQIjJQRdXwxiOhyyyIOnjUZseTWNxlw0SRDGRpmIgq4j",
-	"IOa0W7kcOmv6IrDiFVijUMCKcDjQColYyCPnLFy8P2Yo5txgT4Yn2+Yyce2+N6hwnLLW8+9OsZ/8i4Os",
-	"x/y7/bzv/MtzNwoIh0GL0MGIiiH7OGPtfEjc4q6e29NRkNfCUKY2podmdqm93BlXsmA18EUbMOcIfEZ0",
-	"s469Uhj5xs58BsSitjimPF41XueiRp9zFhGIuUBuEiAoupHt+WLZJHJxgJynMYMbyAUJztmQK80Su/zW",
-	"1FaYyuZG686pGCVk+Q4cSTMK9KUn0LccLHTcdO8HH7G8O0u4J4an/9ZXeLtzxwLP0bjSaleROnexrOHk",
-	"Y+4VmA6qDCZuWZ1/E+OV61TMbLQIRD/8TdDYIyFVbI0LxYTimt+wcqoYjXnIHn7Uiscsb8yGwZKRTBQj",
-	"fUjfmBGl6QSEzl98W+d2AFenMJjKXRjZcNEHWFUvc/L0SJWTCqhyfOOGJXzAWWRoUj04O724JOs37fUx",
-	"W4cXIGQqTyKMrWhqmnKx4U1yzmi0Bj+OWGJzxMonAB608uqCfR0JqR2Zkfmx2eJSrxRtYYbJrFft7IFI",
-	"OnwCYhbMuTJPelliVfB1AI5peOZARmbSpdO1s13e4s6qhLTW2m5lGppXQ386zrN6nAu7M+Q3TOHWTApu",
-	"fIh6d/khqVY8YmRMuYipiMjBiAtKQpokHN5V+fRlNHdv2ps7RifdabVa87fn7suTJqx37znlWWzl8UCo",
-	"XsKKQQqNe45x8YLfZx/mbl9pAlWTmjtfXn6Wl97TJ1xEHymBLD3CgQ14xnwSq0cuhHf0U63BNMpumNB7",
-	"RHExjEHL9VyAUd/swhYZc5FqppoEkhBIML1tAiEKKk4JrMfa0n14MMWDWVauXsJlwstuj1garQrNMzWv",
-	"NuLD0T3FTtfaS2jBfTpxLbkvvoEWoXeM5Vjk8UcHZLez9Tizl+BeKBfooxb9yYuOqfu7orUk/YSKcESk",
-	"KG8EbCGIvr0BBlJX3EscXBW7HaVjCob1mArMK4ZzxBWRIcq+YbXBAUN0KoQxo5SuxeyGxW5tlJfLxlnY",
-	"E0RmggaLMluXUA1pOr7YaqFX157vTK9ngoxlwjCaYIB85vDGMGIwaXIxSbUv6hBggwNV0M41mymPvEtZ",
-	"MvPIhJr9ERFBtyzJ87IbZJya7vvM3oury6O1nYxKnVy9JLnbOwt7xikMmVbz/nhDkJ9fnJ5gxM+YziAf",
-	"yU2TtL1Wq4XppooIpjSLfOF+3NwgEWMT6AV8ygF0UfbwI1e9l0pdiJaoUKe5UJqKcAmZcVsGK3fP02Hf",
-	"sdalFdbBMb1FD8zW7m7BH9NptaqsnWggrjjGEHJhD7NKx2OazBxBdBfUtFY5VuejmW/z6vyYCDo2wkFV",
-	"O/kVHGk9Ud31dTP6Pg2vmxG7cbFjav0eF3SOFlqvjbOG5+aa5TQSbJVnLlX6IW52TWJGlQbxDc+yuQWk",
-	"z4himtQxxK4Y35HrIY0KVzsY63v3CHHCJ+eCm/ZMp4oErpkkDgzpg4BXoIq+iLm4JvXACKT4lFr/iUcf",
-	"ggayLS2HDAIgUU8oNIS35U5jZv5GVdI5gb0mV+cvPUymnOiZGSFYRJpkP1bS5rmAQYBqCFLghjjAVWRo",
-	"a8G5w1TgNtkMGa5UahQ/eH5xijaJ1KyGjY2AYHgYjBkX4cIXkaG8cjJmQjds5H6e9Vda2FSEYBiJPGJG",
-	"7Qtr8sYMGFy/Z4dO9g9ISAUeC6GJOeagf2rCVZPsi5lvA0+vzl8aNaDTapF6KXqISGHDYwqDaCwoq5gg",
-	"v7AtfS4X9+NqYtZ+q9UqEOZmubmtAiEp2BOc+6nCw83HYxbtIVzGdqfQsk3A0OYJLobNRSV78VovXFXr",
-	"Jv44UXDBIV1FrIsOc0sCY6oNAUd3fR773SR18wpE00P25pAJlshUmfMAVglKxlxB4FU5mgB4kTmHcips",
-	"/oHni06rTYLSGLMI4mZjfp87rd3th4mI5dn/uHxxL6uX53RC36WsS4JxP+khHs/G1jZJqIjkmPS5Vk3y",
-	"grGJOdSKhYkhf9PbpmL6ApNeL2YibPjCvAjxHNyqv1qSXEumqR6t26EGe1nsMmyKS/qgvhBsCiTX3VAj",
-	"GZjPSsuJIlOZXJsjNoc/YQb+bvfNqPXd95tyN9784+PX4c67dvLH/vbssjX5thNtiKMt9WJn/LxNX1Yq",
-	"xnPGoocGfFabFO2lgcnEcsqStZBCNoE2MhslfZowQqMoMScoiGVI47/BaMOmjqPAF3KQiUUbW6U7V0ee",
-	"hGyoHBPYmF8esPj8jf3cDOX4l1l/ynPcMdvc3tgpDe5KcBhZUS5ETBGzGkAuTo5eHPgCdRWuQA7A3CcL",
-	"JSNFIbvCpdjlRjD7jS9gzvMz/nXNUg+zcq7e9E2zXJsbxdWSAxLQtfeBR4LW2i5EZjrMIZD21wLPDD3R",
-	"mZmPWqwiyITjQ66Lx0HZyNss2rYYhrs8rrYQuVp9gH6Z7TRbL2d/v8OIdy6rBFpwdbuDAKpDJAEvwVxG",
-	"qmVChgkVWlmvDfJqJ37aL+EJG1mGwA1RIbbMqdI20AdeqfSW29DwTxUIE8vhkEWQBS+dp3sA2URLHN3l",
-	"8JPF1oHJPcBQiJLRklA35zl02VaWn5Z4oZGHqkPeXETVShuna5ph4BsEtll+wSILO3b/6dw7CEYBWMQd",
-	"y5jlk6H84MSGe48GPNh0uDQSKYw5A0P0lWLJ2r550PABI1gsdlnC/9q+008bzfu3S3MubU5poJ47u/nZ",
-	"qLq39lp88vwVd/0+fHS6yqWM5INNjoYgLrtlr4sQW2CcB//5mCbXLCKRNGqcSOPYBniAbAmhbksPjnka",
-	"M64R2elXiTmLrHdk8V5GKbvHxLgiUWpdAvDt1eUBkYOBUYs5BiIN+Q0T2WQXnbg5Z9lobWyvtTbXWu3L",
-	"9k631eq2Wl+3zB8ftyRe7XZtKNc+9vpjaN08MFmrUlWaFOyvq7Pe7HPmpNJh+YQ/zIuwKkurYAMqmf3v",
-	"Fu0+JkLKIvMtHpVjESYMkYQM7QYjJGrTCFGSw84Ffu0GmbBtDJmwXwvuCkCuomjOJuSCI+1RLmyTPfhe",
-	"+RLbPVke8pPPdRkNOYA3P8LfWMgrUl0SwBQQsqEgQYLR6dpoX4hT2Wr5oihVO5A/i2ZUkCv3SACrEZAU",
-	"zAHtltcqv03qmvbRFBxzwTJcMfSsN/ZIgMsIgzo/OiCbm5u70KMvaPHa95meMibIWnuj22pBg1+3O+ZP",
-	"LojSbAJCbjvzpKD5rGgXzhKiClY0D6SfESMzRhNF2rutlpnH7u7u7h6gShKaMF/Y1TJPC5YQNaEhUySU",
-	"cUwnIHcXhHAY2snRwZrTO8zvaN3O17gknaPFPUoxHZU5Y4d7H2CYEkbGLBlCeNCpUXyzdTMSap8hIawL",
-	"aQgnoBpZp2QcEypmgBWGcJYcdOBOq1U0sIJoX+UpdpR8ztFgzhuS3ZgNNJGpRr3K9FctkOWE/7NT5ozk",
-	"lidxmId2Vk/iE1PobB1+qI0kai1JQkUEosSnJd/5FjxJZ2TM4+t5V27rYaoXtryMfH3yqEWQsx4aq3jh",
-	"8oJWxCrC/amKVLxDbKqUEMvjWb5Yn9uTQC5HzBdZ9BaYzbARCrmWkC4xIDkjWkUo7i/ywdpi5CLGjznK",
-	"1fws1x+31vkRwImAw4Dnq+//ncLyL6EH84Fskxi4TAFQ1zy5R374sbhqY8NLmzXvtyTwfag82tfs90S/",
-	"uey2Xzkh77eYVvcJU+V+XHbMHLSIM7ThAag0sV1loBsPOI8W5XNVjuYyMJYsINwhsBTiyH1h47gJ142u",
-	"Vd6FJLEUQyN1ssT8ZmS8IJJTAW5exAZAkCpfoHfvkUL3ZgZO1eqgOzKkwuJ2IR4NIOkX0+8LVHveDnHf",
-	"2D/Eg3GH5FeyJtjJlo16D3y52qtsPeIZDDZYtNdiAMJ1r5Kr85flzMDA4byupCBL7RyU2LD+HIOXRAxW",
-	"m/ABwsC55b+/xW/AY9Zz/oKPNU9Y7KL7odCc2YfhjkNuzMqUOIIPschNG1Gy7Hf1hQw4twYZbHejZD3H",
-	"OAfF37MMaTtLPoMDmH9dmYrG37PSknChtzuViX73S6jDNXHJdFUWBLe4pbiSwoWxgypuZenGVBG88k4s",
-	"92ZAdAGHRBfrGbWjAatZ5k+28MemG9DafWGGZP3UdRvDEHSRhhn9v4CW4771yNnTIw8CwzxywyMm55LC",
-	"7ptWinP72NDNMiVatI2YFXmkyJhFnMKE9zKh2S2D0wjsUpXtijDZ9bcTNpx37T2+U+oq3dWlQ0M35DWb",
-	"aCPWjJmmEdWU1BF+Y0IT7bwieB7INZs1FmJFtWy+nQznrfhbv+Lld1dp6UTYLQ01gZPEBenPtDk6zutc",
-	"WGDgXGPE38jm0NnZaG96i/f0Afa7/OJV3bfl1+piAYslz8cCxlFzlI9FK07wJaDGPdTfv4KLQCo5NErq",
-	"EP1guPvZ1WXD3PAMbg5DZkZcPYSHsDhaAUX1U1V8aynPbnrbRBJ8xGMWPFIkMD0/pZoGXZTQ0WJrFUwX",
-	"xlSr2AO4JEtwgCr6AdSfLhI7mYxtD3KQkb8i94CM5eWp7CsLZWCmsONO90rTnaS6V4DE/MjF/QZbgAmd",
-	"XV0iuQppkszwhsWzynU0nVdKP0dmGuAHVBhzNEnYgCWEQusOZ5FOs9X7hZh1Xq1yGBV7acTaLqFknMaa",
-	"A6GDYz6UTGFSS+1eTkjTXXaoSwcqX5Xy5sw7J+dT2QsUwqKFPESPXRHfCNZII8nPhTmCnxqj0kGot/lr",
-	"xQhOX1TFZNqIxRwE/FFF6OJ0xMMRxJ/ZIEZSiGEkdcTVMj9119chdmgkle7utHZaFUGgvriwYi23UYpZ",
-	"mCMky53tXx58k4U0ckVoPKUzlQVtPjAe8c5Iw4/RNZZFWWVueZsTBwZ/yIJrNMliQtbyVFQbJJEnae2R",
-	"cCQVE0szFqkmgbmPLg+smEtZYunlcJnNitmNqFqRy/l6hOG7dw/+soAsj3toKLvyBdd7mdMZL4VzsCAt",
-	"wCVyIY4yjpxem0CUMSBhC7NTXAyhNAtQJ6LNTioMiQR/CFaKohmGdJO8BpdRoBNE7qtaMFvEYqHURrBn",
-	"HU4B3NrAwyjErM5NaTdscFRWucUGUFVg2RWU6fv6hguhsavDW2322p1mRnjIUEYb6rTS3GOe+QVwFsvF",
-	"Wbw5WSWc3+DlmTOUbt6LuxSAdAqU3aHqwJI/DOfBsJRP7itBBKs/D1wHTLs0wuMDlyRa+Qoa7yu85cyW",
-	"bnD6lJWqChmg00RqRrj2nMrsi2BKNUvGNLkOCBdhnEYsapJjrSwoorL1BdzK7J8dI/kb0htmSCbKk1bf",
-	"gdS/IdOv2XkqUGz2RfCTX1OaTY7FQL7kSvu17g8/+bWsnoJf67Y7na2d7e3tVtvDZ33wWnz40funv/27",
-	"DxDxiQ0/S2Q6ORSaJaa1oEtM43LCxJBHfq3r1/7pb//Or3l+DUCKzJb45kLMtXIxogmba+DZcaGBD/MV",
-	"/H4qzcBMAL6AUXr5VIoz+eBlz2xUPPMYnvnRq2UbYMMfDbmtTW9bc//UKpvY3a30V5TaXHWf8GC8zh6f",
-	"P91wFIvtrT7o97V2VOnaRszNK4aZLVkDg4E5cSMqXD2uUtm6hBkSFgHyt6tcAseO/NN/+d+R/LueaQmC",
-	"eW8Av4ROC08ldGp/90WhIEqz8AuyyUKxlKHME4ZssR4K9beqvIvlYVSoEOWxd0HE3e6QutJURNQwgngy",
-	"on2mPTKhUcSihtNv9g8v1tobO2sHTw4KdVTKVpQDPnt51d6fbrx4e5O8fRW93fn+Rcz33+qzzlC9+uOr",
-	"b8fn76V8tnGbPA1vLsTt8as3R+ngROmTZ5cz+uxiN73cGrJz2nrdkZen/fbry8eD5/H+wdfy5CzqP/l6",
-	"c/Rd//nF+fDm60787PTw8sXVt++3T7+/0Cr+tt3ZiE4OUto/OXv25H0s5en4ycZm+92rVztb0cb64Lvt",
-	"gxG7uXlz8+3ZzjfXKWtP5OmRFod6Mrv97uXr9vt9ub3efnPbPji9PbpJwo3o8dXL9Xj8zbE4iW9TGj5/",
-	"M01bg7eTN4P369+/+/79k+Mn759uv74aXB4f7T47/2ZyKta/ef9Y0Zc7t++/fr2+fnS+f8Wj9um1+pZ+",
-	"e9s5eKV2Xp5GUfjt6Orl604aMv10sLv9PDzfHLaGg/MXnbODx4fryeM/bt+eJG+ijatjJpNnb7cOB4/7",
-	"7cnz/e+fbH+/RQX95t0fd59vixeHT26edJ6Kk5fH372+GO6fC7W+Mz3fuODnF49fnewfTC9nybMbvavV",
-	"zqS9cfbiKIrffX8pJyffnLe/Gzx+83Yw+jb+Tu0/j074i+j78fffyRcxPb/Z2ToefJeK79+fto5fvFGz",
-	"+PHzg6u3BxP5bKM1aNFW5+B0OhDs2/1nz6bRlqRfX+7MTrdG79PZ0/76m/D2dvyi1T6cvDudpbfHJ2z6",
-	"hz/MqSvbmzudO01//Kbi+PKb/Mzac9neXuvPDK8RXPMsf4HcsFAjNlh+PJPHT968eXH9sr/zLrk4Ea0t",
-	"0XrH9+eHdw9nsLutFSN0F97mEztABHoDUaaIBMqHgkUeSUV2G8FI2fCKjNQVEJyTwHbau3ePLyMfFQPM",
-	"SUvlELskGLHbuhrRdt3OhXztIsB712zWaIBQOIdZQNcG+2tHP/7UaX24G7xgjkrBXi+n9r8AwcXyuLsi",
-	"/B8prOlkBGYLi1OWsgtFhVwRC8VuWELjUjsLVY0reetDMje82ip0kIhh+ZIcBeE+0AmlEUbsZq0ipeTX",
-	"w0aYZ/sP59eZRFAs1FbAV/yoLSeuVhM412xSqxEv4YZikZhHas5JUC0qLeRq57JTpVfTgaNin24cEGF5",
-	"JfhtsTpQ1nUuhHl3O+LmQwlgRYrjWtwnQzOsB/4CcoDRfw/xAPspYrPjpyPX+/PXl7Ul0D15pAeWv7SK",
-	"rSsWnBWlB+0fYw6yEY20nmBZEi4Gsnoj+zS8ZhZSPxPjirubwctBx15BzUV1WfmijiY9WrzbYzqzBQ6J",
-	"HAwaXlYcwiM271h5WcrTI+ULLdciCVFHNjgVDY2KKJ1QPhxpoqXTkVxVUmfnGdEJQzWhYNNF00vTF75A",
-	"1AiAsAAboCAZnkewrABMQCIZpmP0v0vFbB1fX3CXnA6jhHpgRbiOvSzkuYRpQRNMLwLMguKogmeHlwGh",
-	"kElugyeCbw73nwaIfr/bbrewzDyWFkMvbgHRwqw/hp97JDhAV9PaJRScyD8j7QmazWYj89Fggz6Uu2JC",
-	"2zWAlnMMgxwiiQKuBVJlQ+RsSJWt2P3q+NLavnN8BKMMYL2kpkyG6/YltW6ezeO8alke2/7ZcSEuvVtr",
-	"NdvNlnnSNEQnvNatbTZbzU3kmCO4VuvNKYvjNTDIrb+dXqumK94zZEucWM9fvyAXTBeKC0AEImzGNZuh",
-	"ngzwHYaLo4Bh7h03mnPxRqIOrbCQoPVmAJbWjLg5PXKg/77QIzZWLL5hqkmgkhuh+NsjRYJrHgUOoURL",
-	"Qs1A3PeYYXDNZr4Y8FsbnUfjoUy4Ho1JHeobGHUGChxYtzcmDnIpjo1e+ozp569fXNTm6qJvtForqiE9",
-	"rAqSxfxfUgTJOgGu2Wy+UtsBDUds7QDD/Bc37AWbKZtpQRKaMDC/mVcUbBFEtyMr05aEDdi0yJ7z0S9U",
-	"if/g1bZwBaomlq3UerkmbpG+17o//OjVLABJrVs7y6dZlTuoXF6G4SSGEwAQ7PoISna8X3po9y1Z2Gi1",
-	"bI6VDVuBllGIcqgtMOeFzbdFQT7h9tselm2/HSv4XwC5b9UqvuQ3TDBVXC05UXaxwAV+37VyIqerIwme",
-	"ahqODPX2yFZrs4xqvbBu55m//bMvG3SNEabJDZaL3mpt3n1YK+qarlpr0w1futg37XWIElwfZ4CrS1ce",
-	"on6WlhslGZqtYFOmNNrMPQgenxhWTjWhvjByFakbEYMEBeNwkAGQOGNwo0n2c7hz6mQKQyKhXpytCG/9",
-	"8YXKeSzCiKGuq1GHQzZMdKyGFyw8MNJw0MgCwEiA8NFgf/YKaPrFoqS+w3YG9mnE4AwVph5YaN+giMqe",
-	"SVWIEYQQ2HeC/zccSiaGc6JcQtVMhKNECpkqOw5SDyDECOayb34PIEwjB+OWCQmNOAHrms0QcLixrh6p",
-	"Uxsuin1VhIU2mgQgri0cVxYF4gu4eWCZr3c2NuZL9mFgKAYUYb0+QKRxsafaFzFXUHx13xw+hQpkvdPa",
-	"JIUK+cVsggqW95IrncMEg8jggL/ADjyHFWJ6AJ+A8+qglKdTlTkZxowKZeGZPVcZWVWjMxs93LQLIGQ1",
-	"z0lJWQje/ajDIlz+B2/RSzJkEOW0rE8Ibip1GbEBTWNt0RMdIFfbhtiviG+qBCUsXdMMg4vdcJkq66WR",
-	"gMSybIDW/1McYdHN3r7LRPPhx09IoOdg0CtLOQP9kgOSE0k8SkC0O/eRMJ7kEYfwSvvuV0plauGlezCH",
-	"I3d7ah8p+/xCJlRg8UpnPMKyBtKfLbCNosCEkBXL+BIEhJghyPgGFJOV9x1MGOXtgjCr7IwaBSM/ohZP",
-	"39kB0JeXH6C76jP+6NUmUlXwTAfPHoAgi5K9W4J6RuZtGL+lxlbii3wBsfSNPQfsHhBNryGC1r5ntDY5",
-	"cAoKEKihlFGTXCK99iEyn0XcsKkRS1g3byphIdTWQ4sd1vppkqcs5BBsY0uN2DGQcvVrrLaTabNc5zE5",
-	"e1mREo12G18ozeO4wJnqhboPM6YbDofMQtUTLWWJMVQR/3M8BiX6bwXkJzKafQLqkNVD+lA2GZmj8uGz",
-	"0CesnVAtf7u1Myv/G6dKnVbn7jdOpD6SqcAu2vfo4ozOIChWypc0GTJ8b+s+86koIPyFaSdcQmY0XUs3",
-	"za7eRShTZfXtStn9ZLlMDtmRXbD6IdLBPL+n8KwvipEaWpIh03mwhhRstTBn0QRXSnNXCoMlVxL2Mxug",
-	"TomLlPHyICDIvIRQunko+QZUQh/J2EIw8QglbftdCTgdiJ1cCWddwEkOPBJ8vbNN2ps7a+a7NfiysUwY",
-	"erdMDqrEG6wUY2GrC2JsIuOlspcNGLofrcFgrd9F0M8sgmYRWiuFT9j13yXO1RInQjnSJBzheq2gmqke",
-	"rYexTKMkhb2qFuCOsJJy7vaQmU/qwLxMvpEKtMP6n/7Pf/gP/9e/+w///r/9+V/+2//4D/+u4aFjLEK3",
-	"DkD+lSsGAsbb9LYJg2iahw+k0JQLlgTdcuuPFBlSzaZ05gtbzMHKkuB7w1TNKMKUK2dLAGvKm7XXb9a+",
-	"cqZndLz4AhGfHQEmCGKpi4YIwoWWRSu3nApr4/RsYKuQC4jyJCu3xpVToOehNLFQXUBiOVQAcJthskEY",
-	"JzjgPFtJseFleJruJLiWzdPgZDFd2sXJ42vtdPcgurew6BBRDHBOloyMYcwzXxjlnyg5ZliVBJhYn404",
-	"dA8ef+yiXgY+oWJm44l9YeRYSEYx7TY8jEjOnLAJo5FNrs/95Wa/SjvtC6O1QKyzwMlnNTe66MIodK5H",
-	"bAZ+Jz4UMoFY99dOUB9juT+L7l3I2iWBO/W9iCtzkaIAFvIUnI7gziFqRBM41f/P//6f//zv/5s//c//",
-	"6j/+93/fJdRiApfW1NJj2D45FSwxKxHHCntm4oYnUiB8ceHI8vwAm47KEQa+MIfIs8f36Pz01dr+2dnx",
-	"U+tyy789PTs8OX4a4MFzjmiMT/BFjlYBOc6wbvVOq5XXcaeTCRga4VXH732BHVycXp0fHGIhxcxHJrBx",
-	"GMfphInjpx6JeOTSa22MAZ2763qUyHSIG2MPUpcAum62F+7i9Ww0utmTUoEQc90KkSUBLu+UVupHEAZi",
-	"zgIcrvP0TvsYpnQmfDgEk6jbGlIPprc9POBG0Jne9iJ2o6WMVeCRZrPZaIKrrT8rzi3jwngNczZcWNeV",
-	"nptKKQAX3p62iuKrhZPmfCZuGg8fJBy3h48xO4K2Eiz4r+f87Q8fDJ7yXzCaVHApDFktxTDBsQLJ/aED",
-	"ujo5Pn3wiCroC1pZSxtbRRAePsCcZPxKY6zc2F91tB+zyXcP99feeRjqR22/OZBlkalwYdE29+DRHJ58",
-	"t3IQn1JqLxeZrxDdXzok3M8stD/UvNLavfuFAykGMccgtS8g5C/zI8shccbJKqH8kcqkDctdq/3zTjTN",
-	"atgtMeZaURf8kQWbg5dhhYYowCsS/A0AqKA1Yo/0pR4h6B9AR7BoodRdPAN/pxVMbAwYiPVkmkgxzKOy",
-	"hkyjIxFNsYjVj8JEBomdMJgvBS5dDgcCKPqmL47ALUmo1mw80cqiciVSa/P1hCV2DAJ7wa9s5pxFfu/6",
-	"YkJtrj1iOYB/E0YEJSM2dhHEe0zFrOd6Clxe3DnTyWxt34wOomttbQ3Q7e1kzZpkgqsvAvd9z2xXLr5W",
-	"xp6OqKoKZcOQNRYZ2Xil5HSWQ6x/CstyZcnFz2xb/oshYV/CQtzZuAfdvJTyFRUzuyLqt0s+aYURFclP",
-	"odTAatIpU72cdh66RKG7kNe7oBOXUcmghoYvbBENQjWRImSoHpunSyFYQMkcXEWG5YtKuC/MZLmrXHYj",
-	"bUikrXFpjjso/6kmesqNUJWGIWOR6tr6rkxBIKsZFCodbjqQUhoj7hMTEYtI3SLhy1R79iujG/rCKdH2",
-	"1azwmMtOtaBNDYKOMyjNstHqoP4K4WG+sOnQzqTugtdFRFKBWANQtwGUTlwA7DOjda4qLXjv4AQAB3EK",
-	"plmbazQMVFFIs9ULdKlTHY1ZXCFYhuZHE4YvaV48FBEZz7LCS3ZWhUvhwp/nLoY9yStuxi26TkvX49H8",
-	"FcDQR8Gm5RsDVxSLz5SeR4PIBLOgWVR1nwo1aWy2NNytuUdBe50WDnciNTUtgiHNHFtwoPjCbTOixjmm",
-	"vVA/KGHmXrrQ58etFvm//5dOs91pbjS6cCahbzCigJcqpmHBTYXTWlgFVwcVjKwYbp5tFDhHfIHFjKDM",
-	"SHdZTSNSt+KXR8Y0HshkzCIXj1W6+w1vybQWvrd3MSB1HsUMwq9oX8k41UZkGjAIh8Oy7qbR+etXJCJA",
-	"l839aTR9cUjDkbNgYtxS18hrhpwXAPjmfeY58qL6RFLNXDWszyzPlOFAK+SZEza1XOLzCjR/JR7sZSGo",
-	"QDLmSctqeSKxZa2W001EDXaq2LwUk2tfc2KMZ+sbDQ318gUXpI50NWPHVFmWCQpQI3dqZKqQbbcA4j5f",
-	"NMmi4XEwwLxLWYW+R+qd1q4vMsyPHpRlC8i6xf2wn8E8nekxQI4d3D0g8EOIjRN3LCNvkWChSGXgklyw",
-	"zmtAGPizBxARCokfBUgTOmZ59f0uKZRlMjQyYgkpls1qeLZyExRrInVp1Lj2xk7Dy8qbjqUwNNCiOHAF",
-	"Lvy5allGORvxyaRYZx/FNiCNZomo6mUQKYXvMpyU/aKb42OVRcgBAW2R3KUsuuJrn0FfnK/zdi/S2v58",
-	"qqIbX3YXXBmoesBVT7Ap7JwtE5GyxscT4E9t3/orp9ZIV4v4OPY6rCbYmfgLhNpoMEuUQKStNDRUMC+W",
-	"dRuyiS6VNjXiX92vGakGnHJzzk+/1vAIQImhfYuSWCqNgTxVV/VQRKdGBbpw4/yEcsihEdOyjiouyzdy",
-	"SsZUzLKcSSyB/WeuHtE4NipSSbtV1RqStzx7L1sSLFiaGHmfQ5OoRAuAtbEqLmB9JixkQmNgVOQLBGuq",
-	"Z2W5W61GM8PnCqCsVR6cUGGGMLqM0MuC1D7H+SnWIqs4Pa/mr4/68zwzELEzXpjM3Tq1+xpCwu8gOKjU",
-	"OjoDZ2rRVuPMPM0qsnGRqfp3Rpzn2jsAetrAn6x3I/h8sgD0X2aN+Y1adr80SbMkYjx7wOnEAKf7Gnyq",
-	"gCnA2jMXe1WkUE2MenKBVhYNjkhhgepsIv81m2HSxVxQVTPL4vNFOaREaTpTDlIMZe+VPhJs5xNJvBWA",
-	"Jr/7Rz4y5v6vwUGyca/Ff4ZxBb+ITJhX70HIbFeXfMxkqh/ginGEAIjDcrG7AJS7PF26hPMLyAPI+Epg",
-	"v2D0CApl/MlIxmDf7YKvIWERT1ioFbaAVpxlVS0g8JEKEmBtHEhVsrVxfKHpEPJ91EhOnesBwSccZdt3",
-	"2U3Lqp1gmlQhotEjMb9mOZCrL5boAM+Y3ndVAkpEYxMPz7xGi5M2cwanNA91iijRBXiDl9aHVLn0S1ao",
-	"uZLXV8EYfA5F+bejgu47LOpHyq164RZY2BjQIuYksqpR5I9YyPDjp7UPP9o7BPDTaxZtZnXmO50rkEMm",
-	"kkPFbp2bq7C5iKtrh2DTrGCeIY0v8NdnTC+KlVX5C9ds9qAz41U3Y2HIf42mctS0hzR2d0DWV+tflRl0",
-	"Jvr2uaAwgoUL4i0pEmGrjGL+DhIT8+7HM+tPnuv2K8OVPHVEh2KplroFu7k6f9koCrL2/MONqpRZ7Q3A",
-	"8hAOS/+eNwArAUL1hIKjrtAWYoxiyr3I68rUy0UXfCGTiCVGHJ/HgYIw+QG52HykENL/FFCkrOk+O6ke",
-	"xk3BJZh5pVxccyyyVAMoKUIT5nDTbNF2dC+6kjfXbFJtIyhc7zOzlquE46wSwbqZ55pDScwPfxmurQj+",
-	"VFnZwd3vqt+gOMV97pMH1KaqiRJSYmXto15iNJtKMlKCWUN6VppPqQGvQKqKlGauwkaGyHYPtaBCIb4A",
-	"bIrfMDn4QnL7xn1etpA/hpkfYmzlr0+/zhHWMwd3IfXS1V9KxNL70DBbrOO+dAwrUczRrkKZjyAjIEAj",
-	"KJK5HFNtBZ1IP68YMFev6FeQBQoX9y9ESFlGsj9OPvmdOBWI02+avpxdXVZTFasxuHIU1Qbnp/C9KlWb",
-	"oK48FWYWWlyMrDpe3eFT2Rh1zlSOpWkTICHYisYxvOR+62autGJYokNKdXBLLjQATIxCTomE4DCuioU7",
-	"RSQF2yPUFzHVLCkBglrzosLwM8+WNraTq6JsuAav2L0jBN1C5QUrm38dFmZcKXSBzLtYLd5Z0Ve2YMyo",
-	"WuNfNy19mXaFesSaLcDyV7Jd54xCDKjbmurNmrhS63NOO5YM2Rr8SBQbU6F5qLquvkLMBhqC/BzeJU+w",
-	"HFGTHNvUFc8XibSYtBk6cfEWK6axjJkvMlMe1i3lUYBl3TCCqcoCWEy/Y0nXF0qOmRToa38EwI5gacur",
-	"zEJqt+1ASKjSGs0CiGoCquWLvBBn9iDksvRs5cQAwOMAmcOWvjWN+mIOTQ6fghjOgzmTYLcymAfUNky1",
-	"9kjgYEICTH0P+lxinQibk5shGpbgAdGTskccRp6ZrTU5+qIC8s4sLVJ3VysfIPAk0nzuIE6jKoJ5BQV8",
-	"XrFPlWmCh/MMzuVn9qCsoiG2blGRgvylpMj9Vehtv5qfNeL6LrKaCV/rxUpz1Woe+lDy6CX09HsIzbBY",
-	"pw0hBQSbFkq3+cKl3blopKw5IISbi+30uAhlkrBQBxZkAxsYpkwpNp9fBw4LEK+UIW+VeXKG5O07aGSW",
-	"h06V4msKASxGgNibS1aeijwyH+pcGulvX2QiV+5+ySZYz0DizcVsAKaGL4zgic5lpIQRCUdSYv6IWlK4",
-	"zllfbUVIAFYHE5/1/VgEECinVs7BtJDYi0G3CLJhwTlcmbYMCGFuG8lAxrGc5pGsisiBLzC0GOlvKcHw",
-	"7pBRX9yVYHhnyOgF069mnym38ADOzoOc50tE9OLxV0z/xUHM/ZkQ+D+bjMOMuF8wSFyxVMxQ+cV0wkoy",
-	"7ypRLtO0j2QydGg/Gb0rwrjlV9uCqYNVLsd4gWcNrY6VzC54wiDZaZkD+Ur0uYhezbAE5heSm/LZ4pzy",
-	"Cg52Tn816thY3uCZKmz7Mq3sHqFYWP+jCmHGaAdDpmHbT6CbgPRTraXwRd3GOeBnLJCnZxP2B79WfsWv",
-	"EXN6hkzDeHG4f7CVDW2AhIdcht0gJoYtLtKEgTWy+pg2xa0EWkiLQOdDps0zhX4sJjegcUPOpxTlq2MZ",
-	"mAeQXJh2B1WhZ4TRJOYsQbyQy1KGv644ji69355FB9HlpBAsL54jJZVtTfVgHicMS6P4AuLk+iyWYmij",
-	"UEoQQJAKrAi7dbWhrSXfrMfcTpYrfJgXMxXQzqxQAh36BtwERKnhiNmVlVlqkv1sanZC5bqykJ8DEiNO",
-	"qAff9hwfxgXaxzBAw1yzilSYRgFILfNFqdyauRgYo2zbJEbPxUZD3qINcgUDIPRAjeDZJZ2NDV+4AcFG",
-	"9czPhUxIUHEXH8DkTUMtM3QqRWeK+DWIva6Z3mMech3PGnuEquvsvEIUDcVaHu7qYKoi2ScJ08msHMhv",
-	"twJoMnhfB5THKt9WmI8vaGyznPMyvaYpSOhGwm8G3wWTB1TiyUqFQ+UFBjI2XiQ47hX4ZlwsHBCuyFZr",
-	"YQnpZNIbcwUQH8Fe/tK7VGpKOhu7+QsJ1awHmBmQNWqXsp+qmdm3SE4FFK+oV0BlAOIWllPLhE4oZiPj",
-	"KEf5sDywgoc9meNgn0D8NG2bbr5Q2OYy5vnEHIq95URrjn/+DqD8pawRv0eOVkSOZnKPuVnzUg+pl2UN",
-	"S2Ibd0jZ9w9Vp/NYn8CexoBHr/PCMEjq6yBCzbPeBqFGSzeE16aq28DKRRlEyQIfzfIxIXAUDAiGPS5I",
-	"Ck1iVsYZYYvjASaeueMsUxxRLFdEhFyTkybptHYzjmef6QEbydR/M6Fis0VpxDIO10m9WHzbbNOYGvFl",
-	"BqzaCVRFyWcvJ+aQ8iQ1GbNkCLAAmCfshjaZLBne4kJipgsOrTz0ImZnGbsu41qG36YJy3geVcTw7MVl",
-	"X8pj/sKzAz6CzfxuN/k9EeE3yU4yNcxRDgR/ZvfiH1ncYjUTOZ0woQDfbVUZeQs6WyRGRpOd3jaHTL9m",
-	"56mwlaLtV88SmU4OzeIfi4HMv78Y0YTBVzabwhdqBMZ3iNnKngPQdZxS8E9/+3eNLpkvVQ/hCPYbBI5C",
-	"K0EpY6pYD5rq8qWPqWYuG8sX9UJNeI+cvTi4+GePG9Y0bmtlxYzeZDhAkHxFLhg4LZdXvNdSLlam1iM2",
-	"tiVF3ZM5HHKpZDW0uliz2mnt2QK4wqwF1TjjFJky3IViq0Z/RJXdLURJnaoDdHVRvzRDsJ5hAGS2jtrM",
-	"yR0AO5Qx1M4c0WJ2mmkciwsQOmSk3iYjmSakP/OFrUDgker+HDLPXlbIAlYCS+7gCEyvFrJikJo1LKvF",
-	"0IzTmCGDBsSJLAklWxb0XX/1VVHCcOutNI1Z8NVXmTUlpkrx0HHfbjYyX0QSUKC12xRSt8Bhzy9OT0j2",
-	"64QmijUKEBoQRzaX6eeRPgspWBkIhvwUxDuQVexxShjagrhu+uKAxnHhQa8EOWRVqGqw97r1AFn7k7Yo",
-	"Tua0eeUNACOKI0amXTTRgIVgD8/VxdMXOF2EsRchSFZcKxYPmuTYVZkjlHRa7e4izBxXvhhwwVzLkM4E",
-	"bnpNpnnNv8SJknak1aasPpu3YUFxknKB5aIwiw/Z8n9lYlJfYSdqNMkrB0rlCy4mqUZfZAsXHoMOENyl",
-	"m0OBYnQiFF3SpE8V2+4gpJUvMtKQhaSZZzotMmK3JOJDrlXDy1uKscIwlK0K+E3gi+Jr7W3Sn2mmPEJJ",
-	"yCcjluR1FLPtwForVmORA1+0t9fMWxj+oRBWy86X1AtELzNwFwifq6eIgrdRLBIjlgBeztzUsrsBphmS",
-	"N+yLvNwqnD57tTDepXDXswazC18d+QZv42l4itX6P53sazr4QqJvYYbLC1Ih4/CyLAqzwF9CAF4y42Ip",
-	"8AcF05i3lsbFWdKQHfnVlIHUl972gnj9WScA3GKOLmX3x4htBY5Ur+ZmRpYqMIlqluD5YpHxekjnzd36",
-	"wnarz7nmZcrTT7W1dVO8Ol0X04sFSK02X32M5kUpD+RDGUeFzSqJP41i/XdEEc3kFgAmxa6NAFuUgypl",
-	"ICxeW6TR7uBY3OsC5c2bWCStDbv/X9K5CFGAIB84aWs8KyovsGmrtCMtI7m8Htupq8DmDDGleNpHCoob",
-	"K48MeJxjaik4rU3ymsbXKAmZJpQRfpQNylxdU3mujCM2rnzhGt8zRw4eRRnQHDhkr/ZRLzN0mcdJ8TyC",
-	"WSlPym4V0Mix8yY5g9EaXeyazRTTa0Yeibo4V0KjCCsLG4Y8kymZmmmiYjSmkN8NFZ/pZMJoYvF5oeKl",
-	"E7mXQfZcwlbcBd8Cg5iwBPblN1vorElOodDZnj0yrlyC1Rc/VfmzhdEGFnSkB8Kl0c1ceUEjxa2Vfi0W",
-	"BAeswChl+IuSUpRfzH6yynP2yyThMuF6FviiHsup/QEIzlr2G6mP+HBkf2uSS25uR8LoNZE2jwGgj20R",
-	"cvsWNMKjJsEjAHdESBKlDOKs0VkdUwXKYF/qkS/Mb5CNqvDMVeYeyWTJSakVlqfm1ZgwZ+SHWunL8iO4",
-	"Kubr7C83evNl9veP8zvn1W7XTPtrNxQi6YBWXchEI8pbtG+aKn1+ylRov3uasux3+Lvw21neffEjPPHj",
-	"ssKFEWC6BUY6DWDVgZLWgwGNlfkGCMGyMxyhw3IhbasvZcyoWFotEamL2TGKFMuWQzAKN5yD86MDsrm5",
-	"uWvtRUZMGyim93wxYUnIhF5jGH0QfB0ANf3/bzwx6tjhbRinEbO0euHc4MmwPoBat7bR2thea7XXWu3L",
-	"VqsL/37d2um2Wsvma3bajLVWCQQVUc3WTD+1qj0fyrX71ZLMV8c8GGoIrLTZznaFwB0TGr4ZpgDUBZl+",
-	"yhdIm+UNS2I6+fj12Lj/euDQPsOC5MU1NR0a5TkZ05grF7kLOaB0qFCiN68srfep6XAZ3d18ONktDhHg",
-	"XDXXgCttpCymXAESO3R2q72qSiMPLU26YbnZF6qPafj3svqYJUEKycdn1DB/C+h5MOuCJIqC5/KYtxw3",
-	"GcQpOS1KEeW0Ll/YnGcqSHAcsfFEaibC2doLqD8nUS7DWgqwkETRATM/gBrXhVQjncwK1nMQPK/ZLAdb",
-	"MF/0ZZQj+uSRPAlTaaxJ3TzjCzNcD59XmupUeYVB6bVzNonpDORJ5C9Or0G+L4Zg82KhNB1DU+wGyjhY",
-	"lVZPpZuGIgkNbbBbNmDnTYj4YMAgJ6A0arAW8XyNjObsYOGb5AWbKesvJlqiLmUl5shGbJGNDhivVV6w",
-	"hyd2IVLFPjr/CSiES34CKvFx6U9GTShM9WHpT76w8kyVjI4n0tzy2kMRfQqH8gWb1Vanbv8yCoSj/Ny4",
-	"y7AqywKBLe4f3OO6TDwj5VI02Vt8E+1C8NyFwmtq32zMYVkdXtLhsgHZx9bhmQ9ereLm3fVq/kr2xgev",
-	"BKC16u3suY8HxPo9V+zPPVcsA6c2B7uC6RWNL3eiw0KmWHA8WHsFEZuFG5NnomOuER9gmpM5/AHW5XGl",
-	"3BSpd9obRj8F1sJLkPura95j+vfH0b3BK0znvDfwq5vXUAr2W6/mdY+zeVZYbixl9xtJ5l96NJdAXmeH",
-	"8EQKZk8ixPI6dmqaK9SzsWewLhMSfAUG3lHGms3+brY6meq1DHvmGdMfeerMIJeevNZn4XpmPT6ab5km",
-	"N1deEXTMapevTRQXIcq4duVnMoVCZb9oDL8DLi/DV1hxfx52WM0ZAqjHXxuSYY8EIo3jwBdhzGiiSGbP",
-	"NHcSJew9EpjxBy5+ArUa9H8DCjh5RW0xO1Rs0DYG9esDMx9gPqbRPZIwwG3G+ATbJddNcgjZwHhOfcGN",
-	"hG3Ef0WCG5YoLkWQK3AFQmKPMRcF1mdUNpuiB6lByPKEBA0Hqi2ICIse95meMiaMagfOPrCPZIrBUkYI",
-	"2oeLJbZqQZO8dm79wkBG1tY6TbhmZMqF+ljNB8v6WP3HF/nmYCb0Z1eA7gKA+BUEgU+j+XwR5IhVLMAh",
-	"R/xiVvCXKAP9rk88FHvi/trEeg5ps9y369BnFcGnEY0rryRgXbtFn5mH5cLygNUcN7oMOtwk+9YBW/AT",
-	"W3CeVe7P/cK4P+GlzbtZVrsE8kfzwfxefWKleZc6pk1L+1c+p94vQMQuCkmV1mLcUTAXY9pMkA8lKGBH",
-	"jblgFcfcF/WNVrvRJNiOFWIwXrRo7y1ARVFlkevqG61WA3OBfIEZolyBhblJLsroVGjJzrCs8D7sFcGq",
-	"EtPEWxYC4FD21Cr8qjI+li/ugLBailpvoa2WwFrtOTs8Au67okUbreKW+6JeWHbMGw0gL6jSroBrfSmt",
-	"QPEpxIL8on+hCMR8AFVUZt/meDkCDGTm1zTL3tF9sdvfLZV/lZIFnoECsihgFlQKGkUCvlLkWP8pA/Rb",
-	"adhEZIx5ymoxlSzxg2h5W/CnzjG3ss+yG2OT8xuIFpVT53I8NbvlRnjJ48CKYokHgE9LBJOnzDR5lMhx",
-	"RqXusmLiK79XrFplgpw7cxaR4s5T97FiQ2UQWyb1YvtQDG1J1bPsOP+y4mf20rj5LC8ZnJkHiOXf3mIF",
-	"AET/N4df6eKjj5QvAETMIxPumrFZUddslqWppIlQGcw4+pAhAHoiYx7ODCsHzPGvs7oHDTLgt/a2QkMr",
-	"CxPsofPY4hITV8Wfilkeqmld1/YQ4B0PrCgU+CIVmsckszI57BTn8chqZtjJgfPDRrT7In+NCxtAZSWj",
-	"pgXu7lEdNJb7ebEIyyeSS7DxL1QjFzu/hI1far3GY/F79fFPyXrVtY2Vz3gv7klVDaEy7VhdTOsCwk4Q",
-	"+YBpGlFN9zLFyHYFcGKQd18q/4SRNb64Q50vKTBLXDeFC/SpMtuxh6XWN7jtv3PhVW6MXA92R+3TFLAq",
-	"ntt1R5uBA35sw0stAcryPMd6HBoZsolHytyD2LJPEZUrLpF9lwLiIEMy9hSg4r3nGBIWbC3fKcONc/M7",
-	"1yTNzOlknzjMJYIafqn1AWQISMh/sdIGVKvIcJq8zAhgBlrEbyrwd658Ydljo0lOpPt+xvSiGQFKCkR5",
-	"NRBnQEA+bNnwHplARLk2fJdGMRfMclnXmMvQ+Sj3Ry60oFlCeb4Af0g8s0uL1gqA88R0/xzjSs1EOEqk",
-	"kKnCJs3ijQ11BwFq3/weNHCBblgS8VATmiQAVYbJxP0ZGRttbGgGokYWENf5UrKuAcslsAaSyozKA3ui",
-	"vzTNKx7Hvzit/h4zeSbFn3fckBQDnoxRfc1L9MChjVbJBZiktm5O8fpPAG6wXDw4oHGMsbR4lzzMI58t",
-	"AFt4BcgeKZSMQbn4+f/4r3/+F//rz//67//fv/0XRDFtKCGmSyl6wyJ75YvpdS4CCfT8ycQ0cgkZ7gAS",
-	"UcBPgDogIRMalYs8WiRg4UgqnSB+gWa3uumAgmzdYRuw3yXYcrBv/gm8QvN/aD9ud1qb21utTuBBjKkI",
-	"2R/aW+3O43a7s7thHs4G/YdBZ7vT3+gMws3dzY0N1un0N3cofbwz2GJRtPG4H7U7nfb27nYlOfiOJXxg",
-	"cYXOUjW6On95V14XVH0ChCYz5z0ySbjAiqj7FwfHx8ti4e26rNRL51OoHh4TbxZ8fRJTDoQqz43obD7e",
-	"am+0djs7m52tza3tjc5ubWWJ0GU4sWaP3XbuZfWoSjv/ScmZ2aRzrEBToGafK7n2RJbYEJRhMIRgmCY2",
-	"nRbyJADZs/kJygtlFwm4aJbPZ4aCJ9eRHYujY36pkgoX97aU/YuZINAszOfq/CWxYogi9RJZMT9ZCFNL",
-	"eRpLTDNA6+57/Lc798hdyVYjIwZdkkHRmIW5RETWIuFCbH5DUAJfYP6rEy5DqpmAKOZGk5zbUTpYWzPP",
-	"MEvhlYJQALXlAlApImaUsmS25zJHiUws3n+ewdpekdpXKCv28etxJfgtwYQEtUfGmHNl0W2mXERySuoZ",
-	"5qthIzaBsIFmvRIITmhkqOLgSWDOQy9bSpuavzRLyT23bEbtbe++Rddgux6yMktVjnszVLR3OdIGEZHu",
-	"4vM5Pkt+/h/+t5//1T/8/D/945/+8d+QOmDnyIS8efVyr7CkRLM4VmBqGxM6oUnWrenEAzQryH6DwMBi",
-	"Hcug4Zk+s8Pmi/rP//Zf//w//lc///2/+9M//htIe8yApkj9T//wL//0X/w9/pZDUIEu8gfKFDDUsRrm",
-	"WfJYXYJQnG3wk1+7lFeKJSd0zPya59cOsQm/9gExUiw89e04Roxp/Ji/tF782r5c+m49e9XMjRbEDTJG",
-	"TOFYThUWqzAsB8lRDsEyh75SqEkGlkZzWDGvD6tMZBsHCiUqePYrm39vr6+yfuQ6FCjXCWewYQnDfEPV",
-	"ADym8FrIacygcrgNySI01JZUTHmImTWvLVCN+6mLNS16ThoHDtVL2I28ZkGxGoeFvvCFxbwES84eCaa3",
-	"tAc6Uy/EgDLgdFZYgx+QQD1STofa80Wg0r65AH3WM5s+kZN00gMwcBCiSj+iAmx/tek95SeMZpf9nhgl",
-	"JpRJxCLIctdsPDHKmosjdLASxdW3j8N5K6xjlWRmK+nlotldcllgTrcz0+UXwpHmpXJZ4YI8kFbNmTOq",
-	"ei0yJw8yW0k1Y/IcV8q0fHMdIboSG11KaUuX+RfxjwvIQctQKeAyKTlm7rqoPTjsOkkV4PCYD+baLRsZ",
-	"RJlGSxd1Y8f7qEqZVqoFCThbcRDvivXe871ANDO7ITWvBjG3tW5tjtJ1/dpw1Nt93Gk/pq0O3diJytSv",
-	"69e+fhfdtk9fHMy+3np+dvDk6PX0cUuPW4Pnz/obz8eM087RwZPH11R+vf7tVrguR+r0/bff8J3r0dVp",
-	"v7X1/GDytvX8Sef85ttX11ezVO1cnt2+fPH82bfvwps/vnv/dPLde/p+9Meb7efqzZUQ5ztvnl0+7rTe",
-	"DN/88erNt49vnn8n9p99rQ93Tq6izuxo9vZs9vjZkNMbfpLEB5dvv463rqPBq/To6mxyfpEMXv0xfRVO",
-	"No/ExhmL2MZx+m3y4vD76YuLd0fHf5Qn7553Xu0c0rf76u3L7zeux5sbx8dvo8HO9y/Xz7ZaR4/HF3oq",
-	"dLK/EZ49TV61r/vb49Nw8GR4rl/Phv3N746/Fxfs9EnC+ulgP04eH+2Oj67O9p8/e9vq/MGvfTACcCZ6",
-	"53uTszLcGnu6HrwzR4kclx6Su/vD060X0dZweHqw1n+T9E9Onx7zw83+s+/hDZsXyOF5VDIft7Z2Pb/2",
-	"Sg0Nr4VmgMDh3uNfXb8WsX467EVsLOEH/Kh0Aj+OWBxLMpVJHNlZ347j5ZN+8+plxZzvYKrFb/9/Pxw8",
-	"3b/c/2E46rV//LHEWatfKK1URUNyvpllLxQWEL7N19C+OP8Afu1Wt6JrWOy53isex52oeD/fmLlGFt7I",
-	"pQ5Use6v+2Z6ht01jxSEPK+ws0VJrFl7ePRSWXvPR+gAPVQKqIOLqBwVg7b8M4LEHmdDtnJRY05zt+2i",
-	"zcZSf3Y7YeEnjqf8M1PmP9bv+QXslHeVJ4YZsyhbgJJS31hqSJhr+6dan9GEJfupYeg//GjYN6o7y8wM",
-	"ThmCOh/mb4u5GckwHdscqDSJa93aOniO7DDmm3oph0MI/QSAtwxuE9A4lZeJUNdsZsHkjYAEWRzNgkHC",
-	"jLo64mQBPcuVSHbCLcLvKU0TDY5Z/HmPcK18YUdkwUGhqJRg0xJkqCIYM6HLEH8MYIuNkmVDH5pkv/RW",
-	"VkOGZwX7IByG1AOFgGkgW5sxGMUiKjxU7h7Fd9SapMhUD9gdI/g5fDbTDl5AWwKlrhhmr50f7j99dWjj",
-	"Mpwdwy7TfZdVTkVWMAOVAiwCnbfoYNDu2aCWa5G0uB12qyAYtoCsnyElcJHh+GcLs1cVd1Ywg3Q8wm4p",
-	"oNoAbgt1CfFUF/B0IYqtSV4nHCBUYM/kRPMxV5qHYGuC5MtwRuqYPWW08ixnCSsrOXQpF6OcoWCQ+gJ0",
-	"RnkXMByrwj6EvgiidEL5cARWbOt3tC7YJslCHTJ4a+XSvcw+WOCNYHrbRM/GEY9ZQOqUjNNYc7BrQHCS",
-	"lgTDkvB5G5lEqPJFMJDJ+GmGPZ05T1IRscQ8GrMePI+QTpjDQM6uLgHoIpikGkIdPPT2gYXA+am7mGpG",
-	"C7FI1m2LNgScrS9GNCviNgYQnszJDOFRNnQRdJviwjpnTvVhjGVI47WIq2u3nJ71p96wWE7AoWotbogh",
-	"vH92bK8cGCpYPMitrLmfF//G3VBkIrnQhGIReEtBXSiIiwRRmAhHLjbXzDpQzftx7mXXI6YYmVA9yiox",
-	"dFod1PdhHwB21+LkTajKE9vKYy5ffFvVfoWRtsRry/ymixDnBcMckFxgJM5Eh+So7PQCkpGaY6CNlDDf",
-	"gFOKM/Qlc9nBzISup7p5/1CEMuJiuH948QLAo61FsEQuS3MtssQKQCVnxVB4jyIzZKgOKhNF6kEiATzF",
-	"fO1MicWuGkUGZR6q6MLINAybh7PdpzEVIdbtMtwjHDHXYbOojavahx8//H8BAAD//w==",
+	"7L3rbyNJtif2r8TlzKLIriRFSpRKotCYUalU1aqnWo+u6u7sywxmBskoJSPYGZGiWO1a3AX8Whi71zZs",
+	"Yz/uAsb6frreL/aHiwsb8J9ysTPX/i+MOCciH2SSkqq7qntmejDoEsnMeMd5n9/5oRbKyVQKJrSq9X6o",
+	"jRmNWAJ/Hp3Tkfk3YipM+FRzKWq92vmYEU3V5T1FrliiuBSEKkKJ0okUI8KE5npONB15ZCgTEhwPmy+o",
+	"DscBoSKCjy+lYPa7Vs2rsWs6mcas1qv5tastv1bzaiocswk1fU+p1iwx/f61X7v6ttPc++7bdnPvu8/8",
+	"2m9rXk3Pp+ZFpRMuRrX3773accQmU6mZ0KdsGtM5i5ancJIwxYQmZugkgceIHBIqCKNJzFlCEvZ9ypQm",
+	"M67HRI8ZUXTCSJA1Hs6bz9gchp+PlYl0Uut9W9NJymrfVQ3uuQwpjqFqVS9On5thmO7ChFHNIljo8hpt",
+	"XHU2tIyk2tgatsOdaJc1d+juoNml23vNvWgrbG4OO8Pd4QO2Oei0S+NbHs8p08n8YKhZsjyiMxZKESmi",
+	"JZlRrsmADWXCiE7mXIwIHVEuytOfcMEnZgXa2dS50GzEktp709mUJnTCtD1chaV8xubL3R+QSzYnc5mS",
+	"cCylYnCY9JgrXBtz7OqUXFwcPyJcER4xGjc8kgr+fcoInUgx8sVcptlWqh7pmLlsbm+TmJlDpTwS8RHX",
+	"yiNBM/BI0Df/aQXEnNpe0CLH2hfsesoTpshml4xlmihCzWoRrhUZ8kRpkirW8kVpi265MdxME69bzasJ",
+	"OjHvLpyw8gLT6+dMjPS41tvc3vbMgrvPHa94U749aH5Dm+/azb1+q9f87v6KmzKEO7j2hgeGBgSkbpbk",
+	"s8AzS0NJKCcT2lTMbKg5pDFXGg4uHalGz5xfX8wSrhkZ0+mUCUWkiOeED4kUjExMp0zhMU+TxFxER0jq",
+	"SER8YWgSTbiSouERFitGup3NFnkFQ6TxPlxMmWrCNTQUU3NZoc8ZF2pxRzLCUr3mlkKtWuxOe7NbWl/f",
+	"V5/Vff+z/6L+eqPxO7/2re9fb3bMf7aavn/9gBnyVDdPefDomqcanzXMI6t2yJDKFbt0INSMJWSr3UUq",
+	"JSQZyGhOZmMmYE3KW8gVrD7SF8VIfcboZWmhCVwwRq5onDLzfPBZcOeFzGn7L241z2Ukjx+tPe48arm5",
+	"Take5zPjUc2rGUrCE8NQDIUvTm8okwnVtV4tTeHJ5c4vprGk0aruU/j1Iw7gvXlZTaVQDKjvQxo9oZrN",
+	"KFDeUArDMM2fdDqNOTKpjWkiBzGb3H+rkGPl3f02YcNar/abjVx22MBf1cYJvoWdlqf6mh2OqSYUTi6L",
+	"iJITpseGnaQiVXQQM1IPZiwcU90f0KjvhhzsE0qmY3N+RToZsAS5tdRjlhDDdprTRI4SOvGIex2e7tPp",
+	"tD/hCkhOAAc8YcNUsYgYzhAmLDLiCo1Vq/beM4tyisziUy6K2X8nbnBFJjQ2m2mGmJBBwuilEa6SNGb7",
+	"JGBJIhMVAMVFCjrkLI5w+IdSDGMe/myDD2OqDGEHajQzG82uYZwyMRNLRcQSMqPzfRKEMmIBUXSufGGe",
+	"bJEDEkrh2MEtpS/TqtI8jn2hmNaxOUj1ILTLEHgkMeJNwxyeVLHE3CQzFjahPDbvanrJhC/qgfu1D98Y",
+	"KQCesR+hAXt0zZPm1YFMRQSMaTZmCTON2INH44TRaN6HJ4L8QJqjWP7NtCvs1Sdc+UJIM/WQ8SvcffxM",
+	"ozmZM03qAT7aF1L33WOB54vy9zSa44gNSSNjGUd4UCZSaUK1puF4YnbXcM4JnZuR59/2Yz7hOmgYsv/e",
+	"qz2WyYBHEROf8ki9lJrQOJYzFpF6MHRDCBqe2wR3h0EaNDtSWH7zsT+IZXhpFockXF2ak6UTacTDoswx",
+	"pUrNZGKWnsxQ6qgH9se++7HPRSiThIXa9A/Sj9IyoSNGNA8vmb6niOIjQXWaMNhEaAqOvCZjqggKkFG+",
+	"ffhen4srGvPSBtpf7BtBo0UechGBtG2pn9GgJvQSvvJFkfIRc6WIYCwyQ2QKxKlhIif52Y3liIvCUsHn",
+	"vuMp2aZbvnDOJ0ym+mdgDxGP4OgjmyBcEM0nDEjcEynYJyVvUpKYarYPJydhSqZJyNyewpCOhZFjaHxk",
+	"SPOnHNuBIKlRT1hoZPAh5XGa2IGCHMjCsWTKiIXcDpFETFMew7BfSv3YUKFPe7OJSsNxto6eI3JGT1P7",
+	"eL2GDO8SXO6ITWM5N5QJ7pKacaM7REQOh6QeZJeUpnrcjzhIEEBzw1imUZKK/MsGzPqEzs1NO5fyOU1G",
+	"7FNzStgXrkhsOjfCNkVJXbHkiiWEhiGbamTmJwmo39y8/ZjymEWferAFw42mI+S11EghhsdkCgYaAoAw",
+	"AbfFwadqfIpE+lOPOqQx8HZzrJCe3FM9EmQ0GnRZjzARJvOpZpEhvxM16ucPNEiE90ajqgpTpdPpPUXO",
+	"5SUTyEUiFvMrlszvKV9MDOm1fZrfDKU2UggfpQmLPGQGioR8OmaJZtc67yFiMA5fZKLOkQilofkHR2fP",
+	"2BxuCJ0wlYm7B9Pp8SNDxaepGufDzvhJY9/1FxiyqTSdTEFS0lKSIU2QKYCOjsfuniKh4ZfENpm91Yf9",
+	"zvjCGUuueMguBL2iPDa36pNSO0MLmIiM8AcCWKpgcSI5E/t49KxpJgCjVhOsWgFRaMVq+eK1WWHgkoEd",
+	"dD8cs/Cyn+YzCrzs0BD7kGkhTbieG105jZE1wYt4B8x2mtO/SK9QSDFiLzzMIl/As/XgxfHL44cHh8/6",
+	"h69enh+9PO8ffnF0+Kz/+OD4+cXp0ef4otlHs+OG1c8M6dPScJzSNIoDJ3U4lVTTAVXm+LmhDgzfokg1",
+	"E9z3UArBQjChDRJ5yciER00rczfwBKc6lBOGYvulkDPRI9TaV0BolIn5FzoY0ysGJiGuNYtaBJbfDJsr",
+	"K7sPmeXlphG0bBYO/ArZPmE6TYTKCQ0fWoUnUZroZO6LCY3gsnmwASBLRxQsQHpctjubzhXpdjZNKyCY",
+	"Rb6w0jiBcwtrW/OK5u/COVp1cO3TGwU76ns0NcgXVMytNqk+5UU5NSsAYjyL9tFyW30jfrLJXgjDf2XC",
+	"37FPLU4AyQO+qQyBu2QCTJWG+jkZ2FyehF3JSxahBA/mQiP62p9Ql6hnYjLcLbQUJEyNbbP2OQ+ugZHw",
+	"sQmnUzpRxCOBJcT9gnUhsJIOcCcj0kbWSwK02PZ7aGQW8oVUmotRUYZxT/cnXCkuRlaWuRDTRJqJm/t/",
+	"BE98WmE9jpvWUjFINcoBRsUEW4XzYzhRz1qFl6+52QPYALi0lER8OGQlI4ARmlD18gVSQTLkMVvk0mbP",
+	"rS6NehS+kynYwOyULxwfnabJVCq2pFRSEoyYPjHq1kuwNQVwIgp6E5qWzJe5EkcqfjTNWa3RMRWgvSWu",
+	"Qt6m0Qi6Re6AY+YTOmIN0F7naNIAfgWfg54vMkMQygaGvmcTAIuQh+tZZnf4esZXfJEzluIw85U1lB+2",
+	"cWoUXjkklCzpnLAw1xRmbB4DM8QQDRxWcrgQKp1OZaJZ9IJFnJ6DcfLnEb3NtIJib6aXoAU2WtuU6ekg",
+	"M4nA6CIUxGl8ksgpSzRnqtYb0lgxrzYtfPVDDW0pLOpTXbLLGsbUNKLVsnHWq+ERvWmGaEKuoS3XGYK/",
+	"dS97pa5z76McvGWhNr3kc3rO1V3nxTWblP9YN9TC8r33ahN6fYxvbeauQZokdL40GWx9/egLNto7TMDa",
+	"WHhU5WpEQaBgCAsc2ZBDc+SZ4ZY3G/mXt8X0VzWbIxGx6AxZlLrjTIwUXDGLL+SMTKiYO86nyIwljMDT",
+	"Zvhr3bPlsWMPVeN+bIhLZuq4w6ANfajwMWsw+k9oOOagNEUFPy8QsnuKWHrQI0FmqzJam5ayH0sxMsTX",
+	"/K3GMtHmg5VY+/B+UODIZjbwqvsCd7T4CPi+zBcy1X057CdUjFjhgdLrhmK73s0liNm1+2g2wv09ZLPC",
+	"nzgsZRoCe0ckJ0aBBqYJ1hGq8uGkSVwcXTimCQ01S+D1gE2met6fgpBbnCafsP47KYrjdhMpjD5MEyWT",
+	"woIVHwf7N4waLeK+CAxdt3bZACXuYUHwUdkyTCQ+b+T6PlV9Z1w3rbnvsHmUuJeoISzQ8ll5PWZgFmLu",
+	"QBCuPMJaoxYJDHVvCR5eQkfgwEdptXVgRVMg9hCvsdTfxMhQaAxaf6VxYB6e5fy9qnvyBaOxHt/xjihN",
+	"daqKkSTysjqOpDgq+1bVKJ6+fnbjEBZJ4TQdxDwEo7ZR4i7ZnNRPHx+SB9udB0YnZWCpEnMyTfiV0TUm",
+	"zEhJZmUXOGE8Kk7lKHp0dlDzakdnm9s7FbPyamFyVX5hc3u7s1fzaifNVa9cVpFzw+5hxDtbu0SP08lg",
+	"mnCh90t6gkLRXY8ZT2CSIC9xXXlCLlG0diN79ezETOSwckipYsVnFR9VPnZdcdy82vzmQ2jGghP3YImx",
+	"xxW7f8buyiYv2fz2bN6cr/c3cHRosGp4z40CdWo9vHeVsmAn+7CTVfz86etzoiVRTERAT0tUoEceMpqw",
+	"hPhpu70VQiPwJ6umDzYEqM/F6iCpVGgeo6WwqIzaV0vst7PMfr0aV33BZkArKw50kjIX1sGV1TyzCLEx",
+	"Ax9YYegDKWNGQfS2Smz/bnMoq74uBCoVsZkZqstotgZBA8IWYkZiPmSG93gkpNOpUQvnoJXRgZJxqsFU",
+	"07h5KdyQs81ddwJP8WEwzMJRNH/0tVUw1r0Jr4Amgpc2uVH8VhWSUukglrovnZvFWVVujB1G+TBU3ZwX",
+	"MmIJHOVHLOTKxhPe6fq4IERHpuh0msgrBgObmD+WaJZXu26ap5tXFNi5Mq8dQEMH2cv4+dQ2sbxY0O36",
+	"KRlN4a7TmU77qxhBSV+djaViRE6Z4Hhx0I5rTvS+OaZGMc/Cp9CoBX4nIZ1q7GwxlYSioM9WRBgZ9V6b",
+	"NozWbW3CpA4yHEhSmdpf3TZe9zuplZkg5XbZSUg1rzbgEs5rJPua65i5D0JqpgxruaKaJplWCapcFR/D",
+	"db9BNfJqMR2wuEKmc8Z2+J3UO+02Eaat2COddrvdITRSHtmEP6cy5pqH9vMmmcpE4N9bhA5SxfDDDgkT",
+	"oELmwy4ZJjSN4ENnk1yl8Ygm+GmLhHI6T/horD2yaXojYBlq7JM2ngIhUfGrolFUVUXxvh7PYR81SKdG",
+	"srYbHZB6IGTfGoncKQoyg6QTadH4OMy9ENav29gneFJgiDOuWOUpySXIdZQsv2xn+Lx5M8W7WDGl8pGF",
+	"aGR7nqaJHPLs7NQyQ0bVQbEdrLyoEFlTty02PLT5y8Tq4bfQv72aTmjIKjvIltM9ksVZm0lhoLq94dZU",
+	"5da76iAUDTfRnW8lRKisWgUkOrea7RVLIl65Y26ygUpHI6ZAR50yiCQJyGzMY5YRG0sBk1QocxZ9UTyy",
+	"du7E9mSdSgNGxjQi9QAvAYZxkdl43rDBou5wYI9GL6BKAWe54mxm/uDq0gixWVe35DZf4ThOsobdF9i+",
+	"/XTqunGfbW/240Xe6ZLxKarl25NfidLZ9QpaIFL7fCccmSucxIxUZHezRMpLJ2g9XzyxKupHs9ktsOAl",
+	"ud6rCXatrdmgIqeCKgWytrUrWDsOI+YtMCBnLFaKPGbb/NC60Zi22iy4RMuWBpYd/d7iqZ9RCOMv2Ofd",
+	"UW+RwEgJQc8Xw5iORizy4GmjEVteTaMJFy0ShLFRJqKg5wiIOe1WLofOWr4IrHgF1igUsCIcDrRCIhby",
+	"yHkgl++PGYo5N9iT4cm2uUxcu+0NKhynrPX8u1fYT/7FYdZj/t1B3nf+5akbBcTYoEXocEzFiH2YsXYx",
+	"DG95V0/t6SjIa2EoUxsoRDO71H7u4StZsBr4og3ScwQ+I7pZx14pdH1zdzHrYllbnFAerxuv83ujIzuL",
+	"QsT8IzcJEBTdyPZ9sWoSuThATtOYwQ3kggSnbMSVZoldfmtqK0xla7N941SMErJ6Bx5LMwp00CfQtxwu",
+	"ddxy7wcfsLy7K7gnhsT/0ld4p3vDAi/QuNJqV5E6d7Gs4eRD7hWYDqoMJm5ZndMUY6TrVMxtCAqEVPw+",
+	"aOyTkCrW5EIxobjmV6ycnkZjHrK7H7XiMcsbs6G3ZCwTxcgAUkbmRGk6BaHzR9/WhR3A1SkMpnIXxjYG",
+	"9Q5W1fOcPN1T5UQGqhzfuGIJH3IWGZpUD05enZ2TjavOxoRtwAvgTc0TF2MrmpqmXDx6i5wyGjXhxzFL",
+	"bF5a+QTAg1ZeXbKvIyG1IzMyPzZbXOq1oi3MMJn3q509EJ6HT0AghDlX5kkvS+YK7gfg7YZnDmVkJl06",
+	"Xbs75S3urkuCazf3KlPfvBo66XGe1eNc2p0Rv2IKt2ZaiA2ASHuXk5JqxSNGJpSLmIqIHI65oCSkScLh",
+	"XZVPX0YL96aztWt00t12u714e26+PGnC+reeU545Vx4PxP8lrBj50LjlGJcv+G32YeH2lSZQNamF8+Xl",
+	"Z3nlPX3IRfSBEsjKIxzYKGrMYbF65FLMyCDVGkyj7IoJvU8UF6MYtFzPRS0NzC5skwkXqWaqRSDxgQSz",
+	"6xYQoqDilMB6NFfuw50pHsyycvUSLhNednvE0mhVaJ6pebUxH41vKXa61p5DC+7TS9eS++ILaBF6x1iO",
+	"ZR7/+JDsdbcfZPYS3AvloofUsj952TF1e1e0lmSQUBGOiRTljYAtBNG3P8To7Ip7iYOrYrfjdELBsB5T",
+	"gbnMcI64IjJE2TesNjhg3E+FMGaU0mbMrljs1kZ5uWycxVJBuCdosCiz9QjVkBrki+02enXt+c70eibI",
+	"RCYMowmGyGeOrgwjBpMmF9NU+6IOATY4UAXtXLK58sj3KUvmHplSsz8iIuiWJXkueINMUtP9gNl7cXH+",
+	"uLmbUamXF89J7vbOYqlxCiOm1aI/3hDkp2evXmLEz4TOIQfKTZN0vHa7jSmuigimNIt84X7c2iQRY1Po",
+	"BXzKAXRR9vAjV72VSl2IlqhQp7lQmopwBZlxWwYrd8vTYd+x1qU11sEJvUYPzPbeXsEf0223q6ydaCCu",
+	"OMYQcmEPs0onE5rMHUF0F9S0VjlW56NZbPPi9JgIOjHCQVU7+RUcaz1VvY0NM/oBDS9bEbtysWNq4xYX",
+	"dIEWWq+Ns4bn5prVNBJslScuPfsubnZNYkaVBvENz7K5BWTAiGKa1DFurxjfkeshjQpXOxjr+7cIccIn",
+	"F4Kb9k2nigSumSQODOmDKFqgir6Iubgk9cAIpPiU2viBR++DBrItLUcMoipRTyg0hLflRmNm/kZVojuB",
+	"vSYXp889TOCc6rkZIVhEWuQgVtImz4BBgGoIUuCGOMBVZGhrwbnDVOA22bQbrlRqFD94fnmKNnHVrIaN",
+	"jYAIexiMGRfhwheRobxyOmFCN2w6QJ5pWFrYVIRgGIk8YkbtC2vyxrQaXL8nR072D0hIBR4LoYk55qB/",
+	"asJVixyIuW+jWS9Onxs1oNtuk3opeohIYcNjCoNoLCmrmJS/tC0DLpf342Jq1n673S4Q5la5ue0CISnY",
+	"E5z7qcLDzScTFu0jRMdOt9CyzerQ5gkuRq1lJXv5Wi9d1dMnDw9lfIugtWU6HHPB1D0SylimCbLDgKba",
+	"8INYJpBZA+/uk0FstmcwJxEb0jTWy/d0UKK9DsNjZVSeVxvd9YXkbi8skEAjYxsRblBJ76yv/cPk6SWv",
+	"fhXHK0YdWD4SU224IMY85FH5LVLHzZnAXfDFiAmWyFSZSwWmHUomXEH0WjkkAxi6ucxyJmxmiOeLbrtD",
+	"gtIYs9juVmPxsnTbezt3k7PLs1+zuOfVy/NqSr9PWY8Ek0HSRyClze0dklARyQkZcK1a5BljU0MZFAsT",
+	"w0Nm1y3F9BlmK5/NRdjwhXkRgmK4tSFoSXJTA031eMMONdjPosphU1w6DvWFYDPikpEhWSiO4LPScqrI",
+	"TCaX5p4uAIeYgX+/92bc/urrLbkXb33z4HW4+30n+WawMz9vT7/sRpvi8bZ6tjt52qHPK60LCxa3u0bN",
+	"VttlLeWBycRyxpJmSCHPQ5ubTsmAJozQKErMCQpiGdL49xiy2dJxFPhCDjPZcnO7RLjqyNiRl5cDKxuL",
+	"ywNms9/bz61QTn6cCa08x12zzZ3N3dLgLgSHkRWFawSDMasBNPfl42eHvkCFjysQpjArzWIASVHIe3HJ",
+	"j7kl0X7jC5jz4ox/Wtve3UzF6zd9yyzX1mZxteSQBLT5LvBI0G7uQXirA4sClakZeGboic5spdSCTEGO",
+	"Ih9xXTwOyoYvZyHLxVjm1cHJhfDf6gP04wzQ2Xo5J8YNltBTWaUVQLyAOwigf0USgC7MZaRaJmSUUKGV",
+	"dX2hwONkePslPGHD8xBxIyoE6Dl7hI2WglcqQw5sfP3HiiaK5WjEIsAnkC5cYAh5XiuiBcoxPBWihmFy",
+	"d7C2oni5Il7QuV9dHpzlpyVeaITK6rhBF5a21lDsmmYYPQjRgZZfsMjixd1+OreOJFKA8nHDMmaZfig/",
+	"OLHh1qOBMAA6WhnOFcacgTX/QrGkeWAeNHzACBbLXZaA23ZudHZHi0ECpTmXNqc0UM+d3fxsVN1bey0+",
+	"ehKQu37vPzjn51xG8s52W0MQV92y10VsNPBwQBDChCaXLCKRNLqwSOPYRsmAbAnxgisPjnkac+ERkusn",
+	"CdyLrItp+V5GKbvFxLgiUWr9KvDtxfkhkcOhYgCYZ+Y94ldMZJNd9oTnnGWzvbnTbG81253zzm6v3e61",
+	"2/fb5o8PWxKvdt0cyeaHXn+MT1xElGtX6pvTghF7feqgfc6cVDoqn/C7uWLWpboVDGkl38nNot2HhJlZ",
+	"SMXlo3IswoQhBJSh3WDJRZMEgsfkeIGBX7tCJmwbQybs14KborirKJozrLkIU3uUC9tkD75XvsR2T1bH",
+	"TeVzXUVDDuHND1D+C8lZqkcCmAKCaRQkSLDcXRrtCwFG221fFKVqh85oYagKcuU+CWA1ApKCTaXT9trl",
+	"t0ld0wHa02MuWAYIh+EJjX0S4DLCoE4fH5Ktra096NEXtHjtB0zPGBOk2dnstdvQ4P1O1/zJBVGaTUHI",
+	"7WTuKLRBFo3rWVZZwRTpgfQzZmTOaKJIZ6/dNvPY29vb2wc4UEIT5gu7WuZpwRKipjRkioQyjukU5O6C",
+	"EA5De/n4sOn0DvM7ugjyNS5J5+i2iFLM6WXOYuTeB7CshJEJS0YQY/XKKL7ZuhkJdcCQENaFNIQT8Kas",
+	"ZzeOCRVzAHlDHFIOOnC33S5aqUG0r3K3O0q+4K0x5w3JbsyGmshUo15l+qsWyHLC/8kpc0Zyy5M4yuNj",
+	"qyfxkSl0tg7f1sYStZYkoSICUeLjku98Cx6mczLh8eWiP7x9N9ULW15Fvj566CfIWXcN+DxzyVVrAj7h",
+	"/lSFe94gNlVKiOXxrF6sT+2OIedj5ossBA7MZtgIhYRVyDkZkpwRrSMUtxf5YG0x/BOD8Bzlan2S649b",
+	"65wx4InBYcDz1ff/RmH5x9CDxWjAaQxcpoCEbJ7cJ99+V1y1ieGlrZr3SxL43lce7Uv2a7bkQorgT5zV",
+	"+EvMTfyI+YbfrTpmDp/FGdrwAFSa2C4y5JI7nEcLz7ou0XUVTE4WVe+wcQrB+L6wwfCE60bPKu9CkliK",
+	"kZE6WWJ+MzJeEMmZAF85AiwgfJgv0EV6T6GPOIMNa3fRpxtSYRHVECkISiAUMQwKVHvRDnHbAEpE6nGH",
+	"5CeyJtjJlo16d3y52jVvwwoy/HKwaDdjQDB2r5KL0+fl9MrAAfSupSAr7RyU2NyIHDyZRAxWm/AhAvS5",
+	"5b+9xW/IY9Z3/oIPNU9YVKnbQfmc2IfhjkOC0dq8QoIPschNG/HL7Hf1pTRCtwYZ3nqjZD3HYBHF37EM",
+	"Ij3L4IMDmH9dmc/H37HSknChd7qV2ZK3y0rENXEZiVUWBLe4peCcwoWxgypuZenGVBG88k6s9mZAiAaH",
+	"bCHrGbWjAatZ5k+2uNWmG9DafWGGZP3UdRsIEvSQhhn9vwA55L71yMmjxx5E13nkikdMLmTW3TY3F+f2",
+	"ofGvZUq0bBsxK3JPkQmLOIUJ72dCs1sGpxHYpSrbFWGyG2+nbLTo2ntwo9RVuqsrh4ZuyEs21UasmTBN",
+	"I6opqSOGyZQm2nlF8DyQSzZvLAXcatl6Ox0tWvG3f8LL767SyomwaxpqAieJCzKYa3N0nNe5sMDAuSYI",
+	"YpLNobu72dnylu/pHex3+cWrum+rr9XZEqBNntQGjKPmKB+L1pzgc8Dzu6u/fw0XgXx8aJTUIfrBcPeT",
+	"i/OGueEZECDGHY25ugsPYXG0Bs/rh6og4VKy4uy6hST4MY9ZcE+RwPT8iGoa9FBCR4utVTBdLFitYg/g",
+	"kqwAU6roB6CTekjsZDKxPchhRv6K3APSvlfjAaytcILp1o473SrXeZrqfgGs9AMX9wtsASZ0cnGO5Cqk",
+	"STLHGxbPK9fRdF4p/Tw20wA/oMKYo2nChiwhFFp3CJh0lq3ejwT+82qVw6jYSyPW9gglkzTWHAgdHPOR",
+	"ZAozg2q3ckKa7rJDXTpQ+aqUN2fRObmIB1CgEBZy5S567JogUbBGGkl+IVYU/NQY2g9CvU0CLIbB+qIq",
+	"sNWGfebw7Pcq4j9nYx6OIf7MRoKSQiAoqSM4mfmpt7EBsUNjqXRvt73broik9cWZFWu5DfXMYkUh4/Dk",
+	"4PzwiywulCtC4xmdqyzy9Y5BnTeGa36IrrEqyipzy9vEQjD4Qypho0WWs9pW5/PaIIk8022fhGOpmFiZ",
+	"9kk1Ccx9dMl0xYTUEksvh8tsVcxuTNWahNjXY4yBvnnw5wXMf9xDQ9mVL7jez5zOeCmcgwVpAS6RC3GU",
+	"ceT02gRCtQGjXJid4mIENXWAOhFtdlJhSCT4Q7DEF83QvVvkNbiMAp0g/GHVgkF1EbT3lpKzg33rcArg",
+	"1gYeRiFmBYpKu2GDo7KSOzaAqgIQsKBM39Y3XIgvXh8jbFMAbzQzwkOGMtpQp7XmHvPMj8AEWS3O4s3J",
+	"Shj9Ai/PgqF061bcpYBGVKDsDpoIlvxuYBmGpXx0XwnCgP1pgGNg7qoRHu+4JNHaV9B4X+EtZ7aohtOn",
+	"rFRVSKOdJVIzwrXnVGZfBDOqWTKhyWVAuAjjNGJRixxrZZElla384Fbm4OQYyd+IXjFDMlGetPoO5E+O",
+	"mH7NTlOBYrMvgh/8mtJseiyG8jlX2q/1vv3Br2WVLvxar9Ptbu/u7Oy0Ox4+64PX4v133j/9zX98DxGf",
+	"2PCTRKbTI6FZYloLesQ0LqdMjHjk13p+7Z/+5j/6Nc+vAdKT2RLfXIiFVs7GNGELDTw5LjTwfrH04g+l",
+	"GZgJwBcwSi+fSnEm773smc2KZx7AM995tWwDbPijIbe12XV74X+1yib29ir9FaU2190nPBivs8cXTzcc",
+	"xWJ76w/6ba0dVbq2EXPzcllmS5pgMDAnbkyFK6RWqjeYMEPCIsBkdzVl4NiRf/qv/0eSf9c3LUEw7xWA",
+	"wNBZ4amEzuzvviiUqmkVfkE2WShjM5J51pUto0ShcFqVd7E8jAoVojz2Hoi4O11SV5qKiBpGEE/HdMC0",
+	"R6Y0iljUcPrNwdFZs7O52zx8eFiocFO2ohzy+fOLzsFs89nbq+Tti+jt7tfPYn7wVp90R+rFNy++nJy+",
+	"k/LJ5nXyKLw6E9fHL948TocvlX755HxOn5ztpefbI3ZK26+78vzVoPP6/MHwaXxweF++PIkGD+9vjb8a",
+	"PD07HV3d78ZPXh2dP7v48t3Oq6/PtIq/7HQ3o5eHKR28PHny8F0s5avJw82tzvcvXuxuR5sbw692Dsfs",
+	"6urN1Zcnu19cpqwzla8ea3Gkp/Prr56/7rw7kDsbnTfXncNX14+vknAzenDxfCOefHEsXsbXKQ2fvpml",
+	"7eHb6Zvhu42vv//63cPjh+8e7by+GJ4fP957cvrF9JXY+OLdA0Wf716/u/96Y+Px6cEFjzqvLtWX9Mvr",
+	"7uELtfv8VRSFX44vnr/upiHTj4Z7O0/D061RezQ8fdY9OXxwtJE8+Gbn+mXyJtq8OGYyefJ2+2j4YNCZ",
+	"Pj34+uHO19tU0C++/2bv6Y54dvTw6mH3kXj5/Pir12ejg1OhNnZnp5tn/PTswYuXB4ez83ny5ErvabU7",
+	"7WyePHscxd9/fS6nL7847Xw1fPDm7XD8ZfyVOngaveTPoq8nX38ln8X09Gp3+3j4VSq+fveqffzsjZrH",
+	"D54eXrw9nMonm+1hm7a7h69mQ8G+PHjyZBZtS3r/fHf+anv8Lp0/Gmy8Ca+vJ8/anaPp96/m6fXxSzb7",
+	"/PMFdWVna7d7o+mPX1UcX36Vn1l7Ljs7zcHc8BrBNc/yF8gVCzUCrOXHM3nw8M2bZ5fPB7vfJ2cvRXtb",
+	"tL/nB4vDu4Uz2N3WihG6C2+Tsh2qBL2CKFOEU+UjwSKPpCK7jWCkbHhFRuoqPy5IYLudvZvHl5GPigHm",
+	"pKVyiD0SjNl1XY1pp27nQu67CPD+JZs3GiAULgA/0ObwoPn4ux+67fc3I0AsUCnY69XU/kfA4Fged1OE",
+	"/z2F1baMwGyxhcpSdqHckysvotgVS2hcamepHHUlb71L5oZXWwexEjEsLJNDSdwGf6I0wohdNStSSn46",
+	"gIlFtn93fp1JBMUSegWQyg/acuKqaIFzzWYGG/ESbiiW77mnFpwE1aLSUsJ7LjtVejUdwiz26cYBEZYX",
+	"gl8X6zZlXedCmHezI24xlABWpDiuyn26pocyYh8mVh1YI7KLD4SKuypH27OJsqQO0ehmpkYrKLTR2PcF",
+	"BBoV7PIxv2QAQI+Zz1iNCeABKgSfPFN3edWfM51h9nFbzi1G7A/I9a0H5lMhzxeyw/hIQMGcfWLNHeUQ",
+	"yOroTSw0BxW9V5qNXPkp86i1JwdGAQxcGWVrCQIjpBqzyBdZ2fzu5iZZVYWnEKq2T9DAA0P2RTbmbCoU",
+	"Id1MCxDLloqsN1ejX60y0jBx1V8ZdG7umRutZdBL1w6xb6dMqH0SJCxmtHJ1nQvCPgFomxxwZKzttdov",
+	"ofrjOTUbWhXFoBMq1JQmLsl+lJily2pDYS4oeNGxGu/JyyeEC6UZgihQ8vTk6MmdTkR+tG60K7ncdcjx",
+	"HK2g+lChqbyKrjgG7OYGFxG7xv8GPQiLYTSCKlDBRuCZL4LfAVhL0CIY2isTa5NAp9BYTrCbRW7m2r/i",
+	"mtl/KrhGQTCof/vXG7/7je+r7779a/z3s8bvKoG6VMjEOq+8mSdISSPET1CW8aH1VLXg/YDUL06fN5kw",
+	"SxORwdwXuK89EjFYLm5LjQf4+eL0+NDtQ9DoZSHncuiLoN3cIwfNbwhtviN/RX5DfguBcZs75B6pkwb5",
+	"jNwnHtkgPbJPPie/I78nTdIiffIvA8BrkIL5IqSCTKihYrhbaBMVcwLD7aG51gwKDLQ6SRVEtohpqhfX",
+	"Hpf787S7eZOwuiCYHTS/oc13f/Wb3+Lo79Ubn933Nnr7n//u963+v2yuAE6b8aiKhDmx454i8IQhVVN+",
+	"zWK1T7pb7eX7kCEUdDZ32wVXNHy6gW/hmVjmVea42GixMwD9wFgziF07SHHY+Omx45RPX5/XVmD15VGJ",
+	"tog2GmETG4FpJoHQIuZaY3xcNqKx1lOsQ8bFUFYvl6EyzNbQyUwORZLYK5Xt9gomWTTtKl/U0f1Ei3Lo",
+	"hM5tmWQih8OGl1WD8ogFGlFelp57T/lCy2YkIULWJlKgU0wRpRPKR2NtDr+157nS584nMaZThiatgv8R",
+	"3QQtX/gCYaIAswr8VYJkAF7BqopvAYlkmE4wVkwqKF8XscAX3KHRwCihqmgRn2s/S88pgVjRBFNhAaSo",
+	"OKrgydG5YXhKZoF+wRdHB48CLHez1+m0G728QClGHBUgrMz6Y6qUR4JDDItonkOFqfwz3r+g1Wo1sngC",
+	"bNCHoplMaLsG0HIOWpRjIlIAssJ7bwRyG/6L3oLai+Nz66fNAZGA+EPVxZZMRhv2JbVhns1jkmtZzvXB",
+	"yXEhh6pXa7c6rbZ50jREp7zWq2212q0t1O7GcK02WjMWx01wHm28nV2qlqvWN2IrAi6evn5GzpguVBOC",
+	"aHnYjEs2R4kH8LqMxonKsLl3/MosVuFGor1XYTliKykBeOacuDndc1V+fKHHbKJYfMVUi0A9WELxt3uK",
+	"BJc8ChwkmZaEmoG47zEb7pLNfTHk1zaSnMYjmXA9npA6FDQyTBIqGtkQLUxy51IcR7Ve7QnTT18/O4Mo",
+	"F6QbsHib7faa8od3K3toi/ysqHpoHdaXbL5Y7/WQhmPWPMSUtOUNe8bmymYFkoQmDFxF5hUFWwSZWKh2",
+	"aUvChmxWVCXz0S8qiGak27gCVRPLVmqjXFm/SN9rvW+/82oWcazWq53k06zKc1cuh9BoPYYTAPL7xhhq",
+	"dL1beWgPLFnYbLdtPrANsYSWUeF3MG0w56XNt1XAPuL22x5Wbb8dK8QKAFTvulV8bpQwpoqrJafKLhaE",
+	"a912rZx5xFWjBu2NhmNDvT2y3d4ql7FYWrfTLDbsky8bdI3ZEAksmDmsWzcf1orq6OvW+hSE71WLfdXZ",
+	"gIj2jUmGsL5y5UEWXlm0nGTw9YLNmNLo3/Ug0QmkZqoJ9YXmE0bqRsQgQcGRGWSIY85x2TBSbFbfhDqZ",
+	"wpBIqDpLMQHdxo4V6u8aAXZCR6znKt3ikA0TnajRGQsPjd4bNLJgZaMCXnE2A1+pVyifUyxt7rtiDsA+",
+	"ZzQPhiH1wGL5B8UyLJlUhaCAWPPixmo/DQeLjakHKJdQNRfhOJFCpsqOg9QDCIeFuRyY3wMIKcyrb8iE",
+	"hEacgHXNZgiFN7A6L6lTm9qAfVWkMDRaBGpaWPzNzDLiC7h54EVGi0C58C8mMWDwK1b9BQg6lyehfRFz",
+	"BSXcD8zhU2jsrHfbWxCEOOBRxEQp862C5T3nSud1AUBkcEif4LNcwLUyPYD/2kUgoJSnU5U5xCeMCmXr",
+	"MaDoKgVT1eUYakbkrvVqoMjWPCclZeHit6MOy/Vx3nvLHv0Rg4jcVX1CIG6pS2vtsnDJmQbUbt8Ui1uJ",
+	"Qly6phnoJrviMlU2okACatiqAdpYheIIiyFhnZvcCe+/+4gEeqHuSQWhPsiKUudEEo8SEO3ubSSMh3l0",
+	"PLzSufmVUrF7eOkWzOGxuz21D5R9fiQTKrB4pTMeYVkDGcyX2EZRYEJ4pVV8CYIXzRBkfAWKydr7Dub2",
+	"8nZBSHB2RsFEmh1RW0DH6f4Yd5IfoJsKMn/n1aZSVfBMV48lAEFWWbsZLkE9I/M25cxSYyvxRb6AvK/G",
+	"vqvkElirdvae0drk0CkoQKBGUkYtco702ocsMhZxw6bGLGG9vKmEhVBMF71LWNyvRR6xkENgqK0tZseQ",
+	"R22Biorl9TJtlus8fnQ/q0qm0cfgC6V5HBc4U71Q6GnOdMMBj9raNERLWWIMVcT/FI9Bif5bAfmhjOYf",
+	"gTpkBRDfl81E5qi8/yT0CYslVcvfbu3Myv/CqVK33b35jZdSP5apwC46t+jihM4hgUPK5zQZMXxv+zbz",
+	"sWXYWPTCCFSuTufPSTvhEjKj6Vq6aXb1JkKZKqtvV8ruL1fL5JDJ3wOrH6LyLPJ7Cs/6ohhVqCUZMZ0H",
+	"FkrB1gtzFj54rTR3oTCwfy1hP7HJVJS4qE4vD1gFlAAI+16sHdMwGsNsLGMLF8gjlLTtd6VKKUDs5Nr6",
+	"FYXCCIFHgvu7O6Sztds03zXhy8YqYej7VXJQJcBwpRgLW10QYxMZr5S9bHDr7WgNBhb/KoJ+YhE0iyZe",
+	"K3zCrv8qca6XOBF2mCbhGNdrDdVM9XgjjGUaJSnsVbUA9xiIRMHtIbP4iUPzMvlCKtAO63/4v/7+P//f",
+	"/+E//8P/8Md//e/++e//Q8PDII4I3ToAT1suEQx+wNl1CwbRMg8fSqEpFywJeuXW7ykyoprN6Bxc8XzI",
+	"rZUY40QQViCKMD3Y2RLAmvKm+fpN8zNnekbHiy+wxIMjwAQBl3XREEG40LJo5ZYzYW2cnk3CEHKphAzJ",
+	"6qtiEANwmgXYZ6xMG5BYjhQg2mf4oZByAMEini2d3PAy7Gd3ElzL5mlwspgu7eLkuSB2uvuQiVJYdMh+",
+	"AehBS0YmMOa5L4zyT5ScMCxDBkxswMYcuofoNOyiXgbpomJuc1/Q2wqJk6bdhofZM1nAEHqNAQgmj+0y",
+	"+1XaaV9MwE9s2ChOPiuy1UMXRqFzPWZz8DvZUJGWL147QX2C9X1tOY8CwgQJ3KnvR1yZixQFsJCvwOkI",
+	"7hyixhQCEOr/7//xX/7xH/77P/yv/+af/6e/6xFqiwCU1tTSY9g+ORMsMSsRxwp7ZuKKJ1JgvYLCkeX5",
+	"ATYdlaPhfGEOkWeP7+PTVy+aBycnx4+syy3/9tXJ0cvjRwEePBc0hbF0vsiRlQCPA9at3m23SWCTkfp0",
+	"OgVDI7zq+L0vsIOzVxenh0dYOTnzkQlsHMbxasrE8SOPRDxyUBA2Ho4u3HU9TmQ6wo2xB6lHAAk+2wt3",
+	"8fo2c8rsSakimLluhSjIAJd3Riv1IwhZNGcBDtdpeqN9DAMdEj4agUnUbQ2pB7PrPh5wI+jMrvsRu9JS",
+	"xirwSKvVarTA1TaYF+eWcWG8hjkbLqzrWs9NpRSAC18V04Nm0sJJcz4TN427DxKO293HmB1BW/od/NcL",
+	"/va7DwZP+Y8YTSq4FIasluJt4ViB5H7XAV28PH515xFV0Be0spY2toog3H2AOcn4icZYubE/6Wg/ZJNv",
+	"Hu5PvfMw1A/afnMgyyJT4cKibe7Oozl6+dXaQXxMqd1GhVuctArR/blDbf/EQvtdzSvtvZtfOJRiGHMM",
+	"1P0ZhPxVfmQ5Is44WSWU31OZtGG5a7V/3ommWdHaFcZcK+qCP7Jgc/AyXOsQBXhFgt8D2BdaI/bJQOox",
+	"AtQCzBGLlmrbxnPwd1rBxMaAgVhv446zqKwR0+hIRFMs1pVBYSIr35AwmC8FLl0OB4KyKS1fPAa3JKFa",
+	"s8lUK4sgmUitzddTltgxCOwFv7JZ3rZKSc8XU2pxYRB3CPybMCKoEbW5hwUnJlTM+66nwOVwnzKdzJsH",
+	"ZnSQCWKLaYFubydr1iQTXH0RuO/7Zrty8bUyT2JMVVUoG4asscjIxmslp5O8HMjHsCxX1lj+xLblPxsS",
+	"9nNYiLubt6Cb51K+oGJuV0T9csknrTCiIvkplMVZTzplqlfTziOX1HpTlZAe6MRlBE2o9+QLW/CJUE2k",
+	"CBmqx+bpUggWUDKXwpHhzqMS7gszWe5KlV5JGxJpi1qb4w7Kf6qJnnEjVKVhyFikeragO1MQyGoGhUqH",
+	"mw7AH8SIUchExCJSt1VbZKo9+5XRDX3hlGj7alZp1CEpWIDBBkHHGZQR22x3UX+F8DBfWOgOZ1J3iVYi",
+	"IqlAXByoMQRKJy4A9pnROleGXmUh6cBBnIJp1uYSDQNVFNJs9RJd6lZHYxZXCJah9cGE4ec0Lx6JiEzm",
+	"WaVFO6vCpXDhzwsXw57kNTfjGl2npetxb/EKYOijYLPyjYErioXSSs+jQWSKiB0sqrpPhfppFtkDM07K",
+	"j4L2Oisc7kRqaloEQ5o5tuBA8YXbZkQ4dUx7qdZdwsy9dKHPD9pt8v/8b91Wp9vabPTgTELfYEQBL1VM",
+	"w4KbCqe1tAqu8DkYWTHcPNsocI74AgvvQUms3qr6e6RuxS+PTGg8lMmERS4eq3T3G96KaS19b+9iQOo8",
+	"ihmEX9GBknGqjcg0ZBAOZygsi0yji9evSESALpv702j54oiGY2fBxLilnpHXDDkvgMUu+sxzlGD1kaSa",
+	"hcqNn1ieKUNXV8gzL9nMcolPK9D8hXiwV4WgAslYJC3r5YnElmBcTTcR4d6pYotSTK59LYgxnq3FNzLU",
+	"yxdckDrS1YwdU2VZJihAjdypkalCtt1CwZHFAn8WuZWDAeb7lFXoe6Tebe/5IsOn6kMJ0YBsWIwq+xnM",
+	"05keA+TYlWaBajEQYuPEHcvI2yRYqkoduCQXLOweEAb+7CFEhELiRwF+i04sOzI99EihhKChkRFLSLHE",
+	"Y8OzVQahsCCpS6PGdTZ3G15Wz3wihaGBFnGIK3DhL1R2NMrZmE+nbh657wRIo1kiqvoZnFfhuwzT66Do",
+	"5vhQZRFyQEBbJDcpi65Q6CfQFxdrkt6KtHY+naroxpfdBVeysB5w1RdsBjtnSxqlrPHhBPhj27f+wqk1",
+	"0tUilpu9DusJdib+AqE2GswKJRBpKw0NFcwLO16HbKpLtcyN+Ff3a0aqAafcgvPTrzVs2jHatyiJpdIY",
+	"yFN1VY9E9MqoQGdunB9RDjkyYlrWUcVl+ULOyATycO1DZAbz+tNWj2gcGxWppN2qag3JW529ly0JFtdO",
+	"jLzPoUlUogVAsFkVF3CpExYyoTEwKvIFAgvWHWp1p91utDIsyQBKMObBCRVmCKPLCL0qSO1TnJ9i3cyK",
+	"0/Ni8fqoP80zAxE7k6XJ3KxTu68hJPwGgoNKraMzcKaWbTXOzNOqIhtnmap/Y8R5rr0D+LQN/Ml6N4LP",
+	"RwtA/3HWmF+oZffnJmmWREzmdzidGOB0W4NPFYgSWHsWYq+KFKqFUU8u0MoilxIpLKiqTeS/ZHNMulgI",
+	"qmplWXy+KIeUKE3nysFfouy91keC7XwkibcCfOtX/8gHxtz/JThINm+1+E8wruBHkQnz6i0Ime3qnE+Y",
+	"TPUdXDGOEABxWC12F0DdV6dLlzDpAXkAGV8JmB6MHkGOjRyQsYzBvtsDX0PCIp6wUCtsAa04qyowQeAj",
+	"FSTAOm6QqmTruPlC0xHk+6ixnDnXA4JPOMp24LKbVlXmwjSpQkSjZ5G6HOi4L1boAE+YPnAVbUpEYwsP",
+	"z6JGi5M2cwanNA91ihUNCvAGz60PqXLpV6xQay2vr4Ix+BSK8i9HBT1wdRPuKbfqhVtgYWNAi1iQyKpG",
+	"kT9iy1scP6q9/87eISiV0LRoM+sz3+lCMTcylVxoRajOzVXYXMTVpUOwaVUwz5DGZ/jrE6aXxcqq/IVL",
+	"Nr/TmfGqm7ElM36KpnKEz7s0dnNA1mcbn5UZdCb6DrigMIKlC+KtKGhkK2Jj/g4SE4Dv+2Bm/dFz3X5i",
+	"uJJHjuhQLCtWt2A3F6fPG0VB1p5/uFGVMqu9AVjKyNV9ueUNwKq1UOmn4KgrtIV42JhyL/IaaPVygSBf",
+	"yCRiiRHHF3GgIEx+SM627iksP/MKUKSs6T47qR7GTcElmHulXFxzLLJUAyh/RRPmMD7JgA0lhEcB/ASW",
+	"Z7tk02obQeF6n5i1XCccZ1VzNsw8mw7RNz/8ZYzJIvhTZRUid7+rfoNCSre5Tx5Qm6omSqi+lXX6+onR",
+	"bCrJSAlaDelZaT6lBrwCqSpSmoVqUBki2y3UggqF+AywKX7B5OBnkts3b/OyhfwxzPwIYyt/evp1ihDU",
+	"ObgLqZeu/koilt6GhtnCUrelY1g1aYF2FUpSBRkBARpBkczlmGpr6ET6acWAhdp6P4EsULi4fyZCyiqS",
+	"/WHyya/EqUCcftH05eTivJqqWI3BlU6qNjg/gu9VqTISdaUUMbPQ4mJklVzrDp/KxqhzpnIsTZsACcFW",
+	"NI7hJfdbL3OlFcMSHaq3g1tyoQFgYhRyRiQEh3FVLDItIinYPqG+iKnOEaKtESILtBBs5tky/HZyVZQN",
+	"1+AFu3WEoFuovLhy6y/DwowrhS6QRRerxTsr+sqWjBlVa/zTpqWv0q5Qj2jaYmF/Idt1yijEgLqtqd6s",
+	"KRSyXjroL1gyYk34kSg2oULzUPVcLaAMt97hXfIES+e1yLFNXfF8kUiLSZsh6RdvsWIaS276IjPlYY1t",
+	"HgVYghQjmKosgMX0O5b0fKHkhEmBvvZ7AOwIlra8IjqkdtsOhISK4tE8gKgmoFq+yItGZw9CLkvfVvkN",
+	"ADwOkDlsmXYCqNULaHL4FMRwHi6YBHuVwTwZsD2beCRwMCEBpr4HAy6xppHNyc0QDUvwgOhJ2ScOI8/M",
+	"1pocfVEBeWeWFqk7cxVzBWQFA83nDuI0qiKYF1Bs7gX7WJkmeDhP4Fx+Yg/KOhpia+wVKcifS4rcX4Te",
+	"9pP5WSOubyKrmfC1UayKWq3moQ8lj15CT7+H0AzLNUURUkCwWaHMqC9c2p2LRsqaA0K4tdxOn4tQJgkL",
+	"dWBBNrCBUcqUYov5deCwAPFKGfJWmSdnSN6Bg0ZmeehUKb6mEMBiBIj9hWTlmcgj86Ems5H+DkQmcuXu",
+	"l2yC9Qwk3lzMBmBq+MIInuhcRkoYkXAsJeaPqBVFVp311VYvBmB1MPFZ349FAIHSn+UcTAuJvRx0iyAb",
+	"FpzDlRTNgBAWtpEMJVYZcZGsCgorYGgx0t9SguHNIaO+uCnB8MaQ0TOmX8w/UW7hIZydOznPu6uKfuTH",
+	"XzH9Zwcx9ydC4P9kMg4z4n7GIHHFUjFD5ZfTCSvJvKuavErTfiyTkUP7yehdEcYtv9oWTB2scjnGCzxr",
+	"aHWsZHbBEwbJTqscyBdiwEX0Yo7lmn8muSmfLc4pr+Bg5/QXo45N5BWeqcK2r9LKbhGKhfU/qhBmjHYw",
+	"Yhq2/SV0E5BBqrUUvqjbOAf8jMVc9XzKPvdr5Vf8GjGnZ8Q0jBeH+7mtwmsDJDzkMuwKMTFscZEWDKyR",
+	"1XK2KW4l0EJaBDofMW2eKfRjMbkBjRtyPqUoXx3LwDyA5MK0OzkEeCtGk5izBPFCzksZ/rriOLr0fnsW",
+	"HUSXk0JADy0gJZVtTfVgEScMS6P4UFKJDFgsxchGoZQggCAVWBFmNzRLITHrsbCT5Qof5sVMBbQzwzHS",
+	"JJlj34CbgCg1tnJcVhKwRQ6yqdkJlWugQ34OSIw4oT5823d8GBfoAMMADXPNqidiGgUgtSwWUHRr5mJg",
+	"jLJtkxg9FxsNeYs2yBUMgNADNYJnj3Q3N33hBgQb1YeCbnkmJNZ5W3oAkzexqJsdhKJzRfwaxF7XTO8x",
+	"D7mO5419QtVldl4hioZiLQ93dTBVkRyQhOlkXg7kt1sBNBm8r0PKY5VvK8zHFzS2Wc55SXnTFCR0I+E3",
+	"g++ByQMq8dgC8wFWXmAgY+NFguNegW/GxdIB4Ypst5eWkE6n/QlXAPER7OcvfZ9KTUl3cy9/IaGa9QEz",
+	"A7JG7VIOUgXF0CI5E1C8ol4BlQGIW1j6MxM6oZiNjKMc5cPywAoe9nCBg30E8dO0bbr5mcI2VzHPh+ZQ",
+	"7K8mWgv881cA5Z/LGvFr5GhF5Ggm95ibtSj1kHpZ1rAktnGDlH37UHW6iPUJ7GkCePQ6LwyDpL4OItQi",
+	"620QarR0Q3htqroNrFyWQZQs8NEsHxMCR8GAYNjjkqTQImZlnBG2OB5g4pk7zjLFMcVyRUTIppy2SLe9",
+	"l3E8+0x/gHVNrXZgJlRstiiNWMbhOqkPIUsJiieCxWRCjfgyB1btBKqi5LOfE3NIeZKaTFgyAlgAzBN2",
+	"Q5tOVwxveSEx0wWHVh56EbOzjF2XcS3Db9OEZTyPKmJ49vKyr+Qxf+bZAR/AZn61m/yaiPCLZCeZGuYo",
+	"B4I/s1vxjyxusZqJvJoyoQDfLe8GtGSofn5wckzGFLLwFrVuo8nOrlsjpl+z01Q8opoiBq356kki0+mR",
+	"WfxjMZT592djmjD4ymZT+EKNwfgOMVvZcwC6jlMK/ulv/mOjRwImwmQ+1SyCnjAcwX6DwFFoJShlTDlE",
+	"TXoFMDWlSx9TzVw2li/qB0dnzc7mbvPw4aFHTp4dnv3mQcOaxm2trJjRqwwHCJKvyBkDp2VCZ/0IRgX2",
+	"9SyuyagxsoztaUaix2xiS4q6J3M45GDMrutqTDt11yq5TwqTajRyrT1bAFeYtaAaZ5wiU4Z7UGzV6I+o",
+	"sruFKKlTdYCuLuqXZgjWMwyAzNZRmzm5A2CHMobamWNazE4zjWNxAUJHjNQ7ZCzTBCov2woEHqnuzyHz",
+	"7GeFLGAlsOQOjsD0aiErhqlZw7JaDM04jRkyaECcyJJQsmVB3/VnnxUlDLfeStOYBZ99lllTYqoUDx33",
+	"7WUj80UkAQVau00hdQsc9vTs1UuS/TqliWKNAoQGxJEtZPp5ZMBCClYGgiE/BfEOZBV7nBKGtiCuW744",
+	"pHFceNArQQ5ZFaoa7L1uPUDW/qQtipM5bV55A8CI4oiRaRdNNGAh2MdzdfboGU4XYexFCJIV14rFwxY5",
+	"dlXmCCXddqe3DDPHlS+GXDDXMqQzgZtek1le8y9xoqQdabUpa8AWbVhQnKRcYLkozOJDtvxfmZjU19iJ",
+	"Gi3ywoFS+QJKdKMvso0Lj0EHCO7Sy6FAMToRii5pMqCK7XQR0soXGWnIQtLMM902GbNrEvER16rh5S3F",
+	"WGEYylYF/CrwRfG1zg4ZzDVTHqEk5NMxS/I6itl2YK0Vq7HIoS86O03zFoZ/KITVsvMl9QLRywzcBcLn",
+	"6imi4G0UCyilD3g5C1PL7gaYZkjesC/ycqtw+uzVwniXwl3PGswufHXkG7yNp8EwkY8q+5oOfibRtzDD",
+	"1QWpkHF4WRaFWeCfQwBeMeNiKfA7BdOYt1bGxVnSkB359ZSB1Ffe9oJ4/UknANxigS5l98eIbQWOVK/m",
+	"ZkaWKjCJapbg+WKZ8XpI583d+pntVp9yzcuUZ5Bqa+umeHV6LqYXC5Babb76GC2KUh7IhzKOCptVEn8a",
+	"xfrviCKayS0ATIpdGwG2KAdVykBYvLZIo93BsbjXBcqbN7FMWht2/39O5yJEAYJ84KStybyovMCmrdOO",
+	"tIzk6npsr1wFNmeIKcXT3lNQ3Fh5ZMjjHFNLwWltkdc0vkRJyDShjPCjbFDm+prKC2UcsXHlC9f4vjly",
+	"8CjKgObAIXu1j3qZocs8TornEcxKeVJ2u4BGjp23yAmM1uhil2yumG4aeSTq4VwJjSKsLGwY8lymZGam",
+	"iYrRhEJ+N1R8ptMpo4nF54WKl07kXgXZcw5bcRN8CwxiyhLYl19sobMWeQWFzvbtkXHlEqy++LHKny2N",
+	"NrCgI30QLo1u5soLGimuWfq1WBAcsAKjlOEvSkpRfjH7ySrP2S/ThMuE63ngi3osZ/YHIDjN7DdSH/PR",
+	"2P7WIufc3I6E0UsibR4DQB/bIuT2LWiERy2CRwDuiJAkShnEWaOzOqYKlMGB1GNfmN8gG1XhmavMPZLJ",
+	"ipNSKyxPzasxYc7It7XSl+VHcFXM19lfbvTmy+zv7xZ3zqtdN037zSsKkXRAq85kohHlLTowTZU+P2Iq",
+	"tN89Sln2O/xd+O0k7774EZ74blXhwggw3QIjnQaw6kBJ68GQxsp8A4Rg1RmO0GG5lLY1kDJmVKyslojU",
+	"xewYRYplyyEYhRvOwenjQ7K1tbVn7UVGTBsqpvd9MWVJyIRuMow+CO4HQE3/xeZDo44dXYdxGjFLq5fO",
+	"DZ4M6wOo9Wqb7c2dZrvTbHfO2+0e/P9+e7fXbq+ar9lpM9ZaJRBURDVrmn5qVXs+ks3b1ZLMV8c8GGoI",
+	"rLTZznaFwB0TGr4ZpgDUBZl+yhdIm+UVS2I6/fD12Lz9euDQPsGC5MU1NR0Z5TmZ0JgrF7kLOaB0pFCi",
+	"N6+srPep6WgV3d26O9ktDhHgXDXXgCttpCymXAESO3R2rb2qSiN3LU26abnZz1Qf0/DvVfUxS4IUko9P",
+	"qGH+EtDzYNYFSRQFz9UxbzluMohTclaUIsppXb6wOc9UkOA4YpOp1EyE8+YzqD8nUS7DWgqwkETRITM/",
+	"gBrXg1QjncwL1nMQPC/ZPAdbMF8MZJQj+uSRPAlTaaxJ3TzjCzNcD59XmupUeYVB6eYpm8Z0DvIk8hen",
+	"1yDfFyOwebFQmo6hKXYFZRysSqtn0k1DkYSGNtgtG7DzJkR8OGSQE1AaNViLeL5GRnN2sPAt8ozNlfUX",
+	"Ey1Rl7ISc2QjtshmF4zXKi/YwxO7EKliH5z/BBTCJT8Blfiw9CejJhSmerf0J19YeaZKRscTaW557a6I",
+	"PoVD+YzNa+tTt38cBcJRfmrcZViVVYHAFvcP7nFdJp6Rcima7C2+iXYheO5C4TW1bzYWsKyOzulo1YDs",
+	"YxvwzHuvVnHzbno1fyV7471XAtBa93b23IcDYv2aK/anniuWgVObg13B9IrGlxvRYSFTLDgeNl9AxGbh",
+	"xuSZ6JhrxIeY5mQOf4B1eVwpN0Xq3c6m0U+BtfAS5P76mveY/v1hdG/4AtM5bw386uY1koL90qt53eJs",
+	"nhSWG0vZ/UKS+VcezRWQ19khfCkFsycRYnkdOzXNFerZ2DNYlwkJPgMD7zhjzWZ/t9rdTPVahT3zhOkP",
+	"PHVmkCtPXvuTcD2zHh/Mt0yTW2uvCDpmtcvXJoqLEGVcu/JzmUKhsh81hl8Bl1fhK6y5P3c7rOYMAdTj",
+	"Tw3JsE8CkcZx4IswZjRRJLNnmjuJEvY+Ccz4Axc/gVoN+r8BBZy8oLaYHSo2aBuD+vWBmQ8wH9PoPkkY",
+	"4DZjfILtkusWOYJsYDynvuBGwjbivyLBFUsUlyLIFbgCIbHHmIsC6zMqm03Rg9QgZHlCgoYD1RZEhEWP",
+	"B0zPGBNGtQNnH9hHMsVgJSME7cPFElu1oEVeO7d+YSBja2udJVwzMuNCfajmg2V9rP7ji3xzMBP6kytA",
+	"NwFA/ASCwMfRfH4W5Ih1LMAhR/xoVvDnKAP9qk/cFXvi9trERg5ps9q369BnFcGnEY0rryRgXbtFn5mH",
+	"5cLygNUcN7oMOtwiB9YBW/ATW3Cede7Pg8K4P+KlzbtZVbsE8kfzwfxafWKteZc6pk1L+1c+p96PQMQu",
+	"CkmV1mLcUTAXY9pMkA8lKGBHTbhgFcfcF/XNdqfRItiOFWIwXrRo7y1ARVFlkevqm+12A3OBfIEZolyB",
+	"hblFzsroVGjJzrCs8D7sF8GqEtPEWxYC4FD21Dr8qjI+li9ugLBaiVpvoa1WwFrtOzs8Au67okWb7eKW",
+	"+6JeWHbMGw0gL6jSroBrfS6tQPExxIL8ov9MEYj5AKqozIHN8XIEGMjMT2mWvaH7Yre/Wir/IiULPAMF",
+	"ZFHALKgUNIoEfK3IsfFDBui31rCJyBiLlNViKlniB9HytuBPnWNu5YBlN8Ym5zcQLSqnzuV4anbNjfCS",
+	"x4EVxRIPAJ9WCCaPmGnycSInGZW6yYqJr/xasWqdCXLhzFlEihtP3YeKDZVBbJnUi+1DMbQVVc+y4/zj",
+	"ip/ZS+Pms7pkcGYeIJZ/e8sVABD93xx+pYuP3lO+ABAxj0y5a8ZmRV2yeZamkiZCZTDj6EOGAOipjHk4",
+	"N6wcMMfvZ3UPGmTIr+1thYbWFibYR+exxSUmroo/FfM8VNO6ru0hwDseWFEo8EUqNI9JZmVy2CnO45HV",
+	"zLCTA+eHjWj3Rf4aFzaAykpGLQvc3ac6aKz282IRlo8kl2DjP1ONXOz8HDZ+pfUaj8Wv1cc/JutVlzZW",
+	"PuO9uCdVNYTKtGN9Ma0zCDtB5AOmaUQ13c8UI9sVwIlB3n2p/BNG1vjiBnW+pMCscN0ULtDHymzHHlZa",
+	"3+C2/8qF17kxcj3YHbWPU8CqeG43HG0GDvihDa+0BCjL8xzrcWhkyCbuKXMPYss+RVSuuEQOXAqIgwzJ",
+	"2FOAive+Y0hYsLV8pww3zs3vXJM0M6eTA+Iwlwhq+KXWh5AhICH/xUobUK0iw2nyMiOAGWgRv6nA37ny",
+	"hWWPjRZ5Kd33c6aXzQhQUiDKq4E4AwLyYcuG98kUIsq14bs0irlglsu6xlyGzge5P3KhBc0SyvMF+EPi",
+	"uV1atFYAnCem++cYV2ouwnEihUwVNmkWb2KoOwhQB+b3oIELdMWSiIea0CQBqDJMJh7MycRoYyMzEDW2",
+	"gLjOl5J1DVgugTWQVGZUHtoT/XPTvOJx/LPT6m8xkydS/GnHDUkx5MkE1de8RA8c2midXIBJahvmFG/8",
+	"AOAGq8WDQxrHGEuLd8nDPPL5ErCFV4DskULJGJSLP/6f/+0f/9X//sd/+3f/39/8K6KYNpQQ06UUvWKR",
+	"vfLF9DoXgQR6/nRqGjmHDHcAiSjgJ0AdkJAJjcpFHi0SsHAslU4Qv0Cza91yQEG27rAN2O8RbDk4MP8L",
+	"vELzn3cedLrtrZ3tdjfwIMZUhOzzznan+6DT6e5tmoezQX8+7O50B5vdYbi1t7W5ybrdwdYupQ92h9ss",
+	"ijYfDKJOt9vZ2dupJAdfsYQPLa7QSarGF6fPb8rrgqpPgNBk5rxPpgkXWBH14Ozw+HhVLLxdl7V66WIK",
+	"1d1j4s2Cb0xjyoFQ5bkR3a0H253N9l53d6u7vbW9s9ndq60tEboKJ9bssdvO/aweVWnnPyo5M5t0ihVo",
+	"CtTsUyXXvpQlNgRlGAwhGKWJTaeFPAlA9mx9hPJC2UUCLprl85mh4Ml1ZMfi6JhfqqTC5b0tZf9iJgg0",
+	"C/O5OH1OrBiiSL1EVsxPFsLUUp7GCtMM0LrbHv+d7i1yV7LVyIhBj2RQNGZhzhGRtUi4EJvfEJTAF5j/",
+	"6oTLkGomIIq50SKndpQO1tbMM8xSeKUgFEBtuQBUiogZpSyZ77vMUSITi/efZ7B21qT2FcqKffh6XAh+",
+	"TTAhQe2TCeZcWXSbGReRnJF6hvlq2IhNIGygWa8EghMaGao4eBKY89DPltKm5q/MUnLPrZpRZ8e7bdE1",
+	"2K67rMxKlePWDBXtXY60QUSku/h8gc+SP/7P/+mP/+bv//jv//EP//i3pA7YOTIhb1483y8sKdEsjhWY",
+	"2iaETmmSdWs68QDNCrLfIDCwWMcyaHimz+yw+aL+x3/3b//4v/w3f/y7//CHf/xbSHvMgKZI/Q9//6//",
+	"8F/9Hf6WQ1CBLvI5ZQoY6kSN8ix5rC5BKM42+MGvncsLxZKXdML8mufXjrAJv/YeMVIsPPX1JEaMafyY",
+	"v7RR/Nq+XPpuI3vVzI0WxA0yQUzhWM4UFqswLAfJUQ7BsoC+UqhJBpZGc1gxrw+rTGQbBwolKnj2K5t/",
+	"b6+vsn7kOhQo1wlnsGEJw3xD1QA8pvBSyFnMoHK4DckiNNSWVMx4iJk1ry1QjfuphzUt+k4aBw7VT9iV",
+	"vGRBsRqHhb7whcW8BEvOPglm17QPOlM/xIAy4HRWWIMfkEDdU06H2vdFoNKBuQAD1jebPpXTdNoHMHAQ",
+	"oko/ogJsf7XpPeUnjGaX/Z4YJSaUScQiyHLXbDI1ypqLI3SwEsXVt4/DeSusY5VkZivp5aLZTXJZYE63",
+	"M9PlF8KR5pVyWeGC3JFWLZgzqnotMicPMltJNWPyHFfKtHxzHSG6EhtdSWlLl/lH8Y8zyEHLUCngMik5",
+	"Ye66qH047DpJFeDwmA/m2q0aGUSZRisXdXPX+6BKmVaqBQk4W3EQ74r13vO9QDQzuyE1rwYxt7VebYHS",
+	"9fzaaNzfe9DtPKDtLt3cjcrUr+fX7n8fXXdePTuc399+enL48PHr2YO2nrSHT58MNp9OGKfdx4cPH1xS",
+	"eX/jy+1wQ47Vq3dffsF3L8cXrwbt7aeH07ftpw+7p1dfvri8mKdq9/zk+vmzp0++/D68+ub7d4+mX72j",
+	"78bfXO08VW8uhDjdffPk/EG3/Wb05puLN18+uHr6lTh4cl8f7b68iLrzx/O3J/MHT0acXvGXSXx4/vZ+",
+	"vH0ZDV+kjy9OpqdnyfDFN+mLcLr1WGyesIhtHqdfJs+Ovp49O/v+8fE38uX3T7svdo/o2wP19vnXm5eT",
+	"rc3j47fRcPfr5xsn2+3HDyZneiZ0crAZnjxKXnQuBzuTV+Hw4ehUv56PBltfHX8tztirhwkbpMODOHnw",
+	"eG/y+OLk4OmTt+3u537tvRGAM9E735ucleHW2NN15515nMhJ6SG5dzB6tf0s2h6NXh02B2+SwctXj475",
+	"0dbgydfwhs0L5PA8KpkP2tt7nl97oUaG10IzQOBw7/Gvnl+L2CAd9SM2kfADflQ6gR/HLI4lmckkjuys",
+	"ryfx6km/efG8Ys43MNXit3/17eGjg/ODb0fjfue770qctfqF0kpVNCQXm1n1QmEB4dt8De2Liw/g1251",
+	"K7qGxV7oveJx3ImK9/ONWWhk6Y1c6kAV6/a6b6Zn2F3zSEHI8wo7W5TEWrW7Ry+Vtfd8hA7QQ6WAOriM",
+	"ylExaMs/I0jscTZkKxc1FjR32y7abCz1Z9dTFn7keMo/MWX+Q/2eP4Od8qbyxDBjFmULUFLqGysNCc6G",
+	"eU1DGbHVcRGnNmphUa1CoPc8QWLEtG0rFRiEaN05QwfGWHq7VFL0Xla4uJcHS9afnhw9gfihk5dPfIEG",
+	"Tq764zmNuWBguDR3sYGitQQk4WBKR8xiWQUqZPAc2DR8EdNUhGMiYWaK1AP7Vwuf88jF6XML5xI1WuRQ",
+	"RkY3AU0O/S0/Rb0aelO1mgWA+6xQDOm2t3Kk96pCMecFrAWuMmhFC9lihwa1nY3m3MvXR5GOGcfWJigq",
+	"Qbu5Rw6a3xDafEf+ivyG/JYYWru5Q+6ROmmQz8h94pEN0iP75HPyO/J70iQt0if/MiB1XD1fUGELWgO+",
+	"7lymiWLxcJ8E/yLI4A+NZggQ9nbPLOppzGgEELnBRmCVMhL8DsTRgNRztYGMJOQp4SQA2XNa1AMloNBI",
+	"TYxukkN24hHtm0fBJTcEmPwemaaDmCusSCgTwEzzRQBr2J9SPe4RBCJCrSSDFaGCpMK+yyJik6uy2ixM",
+	"XPVdwhUJdMJpjJlgEbtisZwGCP+LZXxDGucgE/VKCP4yMka+GF4GaazIkINhBJCKE2fPd0W+rW/SuWmz",
+	"imfmTJj9sqtXD940X+NSNQ9pOGY9MuY6sBXHQylcxil3I/dFNnQpCOargbEEAbbNF7Zt01VroQCOL+rb",
+	"XrvdBqKCQMki1QyU0XKZCNjIVcVy9jFVAsAzJnSO8RaAQwJpa/BBzLETC1HrCiqEGJY2Z9rW3HQnZaEa",
+	"D43MeKBEpEyUL9g1m0x1o0UeSj224Nelkjyrg51eX1NDY+4c7ZS5An6omWMI1tkRUxtcXHHN7D+gqjGB",
+	"uHLmi8/T7matJCytBXHFsf2oAG4g4xtvp2xU5vFZyN6ACwpq3JI6a9+diju/Wu3tAFNUJg8BfiFfTNKF",
+	"c948lEInMq7O3EHGhCzBJSzaSAdVvI77JIw5c8WXIEcUu1stqXpZdtqCKYIoDcZnTUeOaeIwAFIZ6ARP",
+	"yNkXB83N7Z1GuZMp1UYSqfVqf+3Xvm0392hz+N0PO933fu23lcu+cOuXhxMYMtDDux3ltma4PVmpqplL",
+	"kwZGs0+CCVcq6GV1TuxjQs7Kw3Wy8RhgFM1LleLxL7tMxq/1lP6cCmAcVMi89T/8p7/957/77/7wD3/7",
+	"z//+XzWKAgGECAPVzaXu7xNgN0biLkvzP9QGjCYsOUj12Aj37414DzxzlWPPuR+gsp7526LcRzJMJxZ1",
+	"IE3iWq+2AbFadgiLTT2XoxEkWwGkcgZwD/j3ystEjEs2t+WbFB+Bo2TSKrgAzairY7yX8GqtuKycORlF",
+	"WqVpoiEUEn/eRyndjsjC8UMZV8FmJZB+RTBKWZdBtRkUCjHahg02bpGD0ltZ1UaelciGAHRSDxRCFIM1",
+	"24zhShrROX+o3D0azNFPIUVm7IfdMSKVQ0Q27SDztkUH64ohXsTp0cGjF0c2Etp5Du0y3XZZ5UxkJerQ",
+	"DA/lWQqb5ICHb9mgls1IWqQ8u1WQflbQVTJsMi6yylnZwuxXZXoUHI9dj7BrCjiSgJRIHQQV1YUKFpA3",
+	"0iKvEw6ghbBnRlObcKV5mAuf4ZzUEa/A80WOEoC1TB2eq8sKzHDnSH0JrK68C5gAUeGRxegfw44pH40h",
+	"bqQsTbdIFlycFZRRDmDB7IOFugtm1y2MJXrMYxaQOiWTNNYcPImQDqAlwUQAfN7mAhCqfBEYEehRVu0l",
+	"C1dKRcQS82jM+vA8gqhi1jA5uTgHaLlgmmoILvYwvg58ci4ytIdSMi1E/9tASfTa4Wx9MaZZ2eQJwF5m",
+	"YZ2QkGCThcCbUFxYFz5VfRhjGdK4GXF16ZbTsxGMoChBCKNVcbBqx8HJsb1y4Bpk8TCPa8gjK/Fv3A1F",
+	"ppILTaA4auQoqAu+drHXCqEnyNlW06wD1XwQ53GtTtLT46z2WbfdRQ8b7ANKZSgiGh0+g5Ioj7l88bHx",
+	"2pqwiJJ1q2zh6Vk5K5esgOQCI3FO8WUDjKV1qTkGRoHTiw04N1SGd2ouOzh2Mdirbt4/Mvo+F6ODo7Nn",
+	"UK7F+uBL5LI016IRanm+LxaZrVritnkJGM8pbVws3sRij44BVwCmOqUMpfiyakfqQSIBHNF87UIFihNr",
+	"FNmheaiii5NEDqySADdpQGMqQqzLa3hVOGauw1bR26Zq7797//8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
