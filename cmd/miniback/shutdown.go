@@ -14,9 +14,10 @@ import (
 
 // How a serving miniback stops (SIGTERM, SIGINT):
 //
-//  1. Drain: /readyz answers 503 at once, keep-alive ends (each answer
-//     closes its connection, so clients and proxies reconnect, through
-//     the load balancer, elsewhere), and the listener stays open for
+//  1. Drain: /readyz answers 503 at once, each answer closes its
+//     connection (Connection: close, so keep-alive clients and proxies
+//     reconnect, through the load balancer, elsewhere), and the listener
+//     stays open for
 //     MINIBACK_SHUTDOWN_DRAIN: the load balancer keeps sending requests
 //     until its health checks see the 503, and each is served.
 //  2. Shutdown: the listener closes; the requests in flight get
@@ -56,15 +57,14 @@ func (m *Main) ready(ctx context.Context) error {
 	return m.db.Ping(ctx)
 }
 
-// Drain starts a shutdown: /readyz answers 503 from now on, keep-alive
-// ends, and Drain returns after MINIBACK_SHUTDOWN_DRAIN, the listener
+// Drain starts a shutdown: /readyz answers 503 from now on, each answer
+// closes its connection, and Drain returns after MINIBACK_SHUTDOWN_DRAIN, the listener
 // still open meanwhile. Close then stops serving.
 func (m *Main) Drain() {
 	m.stop.draining.Store(true)
 	if m.server == nil {
 		return
 	}
-	m.server.SetKeepAlivesEnabled(false)
 	drain := m.Config.Drain()
 	m.Logger.Info("shutdown: draining; /readyz answers 503 while requests are still served",
 		"drain", drain.String(), "in_flight", m.stop.inFlight.Count())
@@ -72,6 +72,21 @@ func (m *Main) Drain() {
 		t := time.NewTimer(drain)
 		<-t.C
 	}
+}
+
+// closeWhenDraining asks each client, once the shutdown has begun, to
+// close its connection after the answer. Idle connections are left open:
+// closing one that a load balancer is reusing at that moment would fail
+// its request (which http.Server.SetKeepAlivesEnabled(false) risks);
+// Shutdown closes them after the drain, when no balancer sends here any
+// more.
+func (s *stopping) closeWhenDraining(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // stopServing closes the listener and waits up to

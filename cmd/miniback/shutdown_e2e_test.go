@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,6 +129,25 @@ func status(addr, path string) (int, http.Header) {
 	return res.StatusCode, res.Header
 }
 
+// reuseGet is a GET through tr, whether it went on a connection tr had
+// kept, and whether the server closes it after answering.
+func reuseGet(tr *http.Transport, addr, path string) (status int, reused, closes bool) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		return 0, false, false
+	}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused },
+	}))
+	res, err := (&http.Client{Timeout: 5 * time.Second, Transport: tr}).Do(req)
+	if err != nil {
+		return 0, reused, false
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	_ = res.Body.Close()
+	return res.StatusCode, reused, res.Close
+}
+
 // keepAliveGet is a GET from a client that would keep the connection,
 // and whether the server closes it after answering.
 func keepAliveGet(addr, path string) (int, bool) {
@@ -170,6 +190,13 @@ func TestSIGTERMDrainsThenFinishesTheRequestInFlightAgainstTheBuiltBinary(t *tes
 		t.Fatalf("ready before the signal: %s", r)
 	}
 	// 2000 bytes, 100 every 150 ms: about 3 s, three times the drain.
+	// A keep-alive client (a load balancer's pool) with an idle
+	// connection open when the signal comes.
+	lb := &http.Transport{}
+	defer lb.CloseIdleConnections()
+	if s, reused, _ := reuseGet(lb, addr, "/healthz"); s != http.StatusOK || reused {
+		t.Fatalf("keep-alive client before the signal: %d (reused %t)", s, reused)
+	}
 	file := storagetest.Bytes(2000)
 	body, done := slowUpload(loginAndTicket(t, c, "dev-drain", len(file)), file, 100, 150*time.Millisecond)
 	waitFor(t, 5*time.Second, "the upload under way", func() bool { return body.reads.Load() >= 3 })
@@ -184,6 +211,12 @@ func TestSIGTERMDrainsThenFinishesTheRequestInFlightAgainstTheBuiltBinary(t *tes
 	})
 	if r := c.Get("/readyz"); r.Status != http.StatusServiceUnavailable || r.Problem().Code != "unavailable" {
 		t.Errorf("/readyz while draining: %s", r)
+	}
+	// The idle connection still serves during the drain (closing it
+	// under a balancer about to reuse it would fail that request), and
+	// its answer closes it.
+	if s, reused, closes := reuseGet(lb, addr, "/healthz"); time.Since(signalled) < drain && (s != http.StatusOK || !reused || !closes) {
+		t.Errorf("the idle keep-alive connection during the drain: %d, reused %t, closed after %t; want 200 on it, then closed", s, reused, closes)
 	}
 	// Still serving during the drain, each answer closing its connection.
 	if s, closes := keepAliveGet(addr, "/healthz"); time.Since(signalled) < drain && (s != http.StatusOK || !closes) {

@@ -594,7 +594,7 @@ func (m *Main) listen() error {
 func (m *Main) serve(handler http.Handler, publicURL string, started time.Time) {
 	requests, cut := context.WithCancel(context.Background())
 	m.stop.cut = cut
-	m.server = newHTTPServer(m.Config, handler, m.Logger)
+	m.server = newHTTPServer(m.Config, m.stop.closeWhenDraining(handler), m.Logger)
 	m.server.BaseContext = func(net.Listener) context.Context { return requests }
 	m.server.ConnState = m.stop.conns.track
 	go func() {
