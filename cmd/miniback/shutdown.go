@@ -58,8 +58,8 @@ func (m *Main) ready(ctx context.Context) error {
 }
 
 // Drain starts a shutdown: /readyz answers 503 from now on, each answer
-// closes its connection, and Drain returns after MINIBACK_SHUTDOWN_DRAIN, the listener
-// still open meanwhile. Close then stops serving.
+// closes its connection, and Drain returns after MINIBACK_SHUTDOWN_DRAIN,
+// the listener still open meanwhile. Close then stops serving.
 func (m *Main) Drain() {
 	m.stop.draining.Store(true)
 	if m.server == nil {
@@ -68,10 +68,7 @@ func (m *Main) Drain() {
 	drain := m.Config.Drain()
 	m.Logger.Info("shutdown: draining; /readyz answers 503 while requests are still served",
 		"drain", drain.String(), "in_flight", m.stop.inFlight.Count())
-	if drain > 0 {
-		t := time.NewTimer(drain)
-		<-t.C
-	}
+	time.Sleep(drain) // serving goes on meanwhile
 }
 
 // closeWhenDraining asks each client, once the shutdown has begun, to
