@@ -4,7 +4,7 @@
 // A POST with "X-HTTP-Method-Override: PATCH" is taken as the PATCH it
 // stands for (mini-programs cannot send PATCH), and every GET route also
 // answers HEAD (head.go). Every request then passes,
-// in order: request id, access log, panic recovery,
+// in order: request id, access log, metrics, panic recovery,
 // security headers, CORS, the 401 challenge, the body size limit; then,
 // for the spec's operations, the rate limit per client address,
 // authentication, the rate limits per user and AppID, and validation
@@ -24,6 +24,7 @@ import (
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/ratelimit"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
@@ -63,6 +64,16 @@ type Deps struct {
 	// RateLimits applies the request budgets of each operation's group
 	// (ratelimit.go); nil limits nothing.
 	RateLimits *ratelimit.Limiter
+	// Deadlines bound each request's context by its route's answer
+	// deadline; zero values set none. The connection's own deadlines are
+	// WithDeadlines', around the handler.
+	Deadlines Deadlines
+	// InFlight, when set, counts the requests being served by route, for
+	// a shutdown to say what it cut.
+	InFlight *InFlight
+	// Metrics records each request (metrics.go) and completed uploads;
+	// nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // handler holds what the middleware shares.
@@ -77,6 +88,8 @@ type handler struct {
 	// group.
 	limiter    *ratelimit.Limiter
 	rateGroups routeGroups
+	// deadlines bound each request's context (Deps.Deadlines).
+	deadlines Deadlines
 }
 
 // NewHandler returns the HTTP API. It panics if the embedded spec cannot be
@@ -88,7 +101,7 @@ func NewHandler(d Deps) http.Handler {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
 	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.App.Revocations, ops: ops,
-		trustsProxies: len(d.TrustedProxies) > 0, limiter: d.RateLimits}
+		trustsProxies: len(d.TrustedProxies) > 0, deadlines: d.Deadlines, limiter: d.RateLimits}
 	if h.rateGroups, err = rateGroupsOf(ops); err != nil {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
@@ -120,9 +133,12 @@ func NewHandler(d Deps) http.Handler {
 		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
 	}
 
+	rm := newRouteMetrics(d.Metrics)
 	e.Use(
 		h.requestContext,
+		d.InFlight.track,
 		accessLog(h.log),
+		rm.measure,
 		recoverPanics(h.log),
 		securityHeaders,
 		cors(d.CORSOrigins, corsPolicyFor(ops)),
@@ -156,6 +172,7 @@ func NewHandler(d Deps) http.Handler {
 	})
 	registerDocs(e)
 	registerHead(e, h.ops, perOperation...)
+	rm.register(e)
 	return serveHead(methodOverride(e))
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
 	"github.com/miniback/miniback/adapters/ratelimit"
@@ -122,6 +123,11 @@ type config struct {
 	media app.MediaVerdicts
 	// limiter applies rate limits (nil: none); every instance shares it.
 	limiter *ratelimit.Limiter
+	// Request deadlines and the in-flight registry (none by default).
+	deadlines httpapi.Deadlines
+	inFlight  *httpapi.InFlight
+	// metrics records requests and WeChat calls (metrics_test.go); nil: none.
+	metrics *metrics.Metrics
 }
 
 type option func(*config)
@@ -191,6 +197,12 @@ func withLoginLimits(account, ip int) option {
 // withTrustedProxies trusts X-Forwarded-For from these peers.
 func withTrustedProxies(p ...string) option { return func(c *config) { c.proxies = p } }
 
+// withDeadlines bounds each request's context as the server does.
+func withDeadlines(d httpapi.Deadlines) option { return func(c *config) { c.deadlines = d } }
+
+// withInFlight counts the requests being served in f.
+func withInFlight(f *httpapi.InFlight) option { return func(c *config) { c.inFlight = f } }
+
 // expecting500 lifts the rule that no test answers a 500.
 func expecting500() option { return func(c *config) { c.allow500 = true } }
 
@@ -214,7 +226,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	for _, id := range cfg.apps {
 		apps[id] = secrets[id]
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout, Observer: cfg.observer()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,6 +335,9 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		MaxBodyBytes:   e.cfg.maxBodyBytes,
 		TrustedProxies: e.cfg.proxies,
 		RateLimits:     e.cfg.limiter,
+		Deadlines:      e.cfg.deadlines,
+		InFlight:       e.cfg.inFlight,
+		Metrics:        e.cfg.metrics,
 	})
 	handler := e.seen.wrap(h)
 	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: a.Revocations, app: a}

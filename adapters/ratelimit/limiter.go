@@ -57,8 +57,9 @@ type Options struct {
 	// MaxKeys bounds the memory backend (the default one, and the local
 	// one FailLocal falls back on); zero means DefaultMaxKeys.
 	MaxKeys int
-	// Observer is told of rejections and backend failures; nil tells no
-	// one.
+	// Observer is told of rejections and of requests let through
+	// unchecked (and, if it implements BackendErrors, of each backend
+	// failure); nil tells no one.
 	Observer Observer
 	// Logger gets the (rate-limited) lines about backend failures; nil
 	// discards them.
@@ -155,7 +156,9 @@ func (l *Limiter) allowShared(ctx context.Context, k Key, r Rule) Decision {
 		return Decision{Allowed: true}
 	}
 	l.pausedUntil.Store(l.since() + int64(backendPause))
-	l.observer.BackendError(err)
+	if e, ok := l.observer.(BackendErrors); ok {
+		e.BackendError(err)
+	}
 	l.logFailure(err)
 	return l.onFailure(ctx, k, r)
 }
@@ -165,6 +168,7 @@ func (l *Limiter) onFailure(ctx context.Context, k Key, r Rule) Decision {
 		d, _ := l.local.Allow(ctx, k, r)
 		return d
 	}
+	l.observer.FailedOpen(k.Group.String())
 	return Decision{Allowed: true}
 }
 
@@ -190,5 +194,5 @@ func (l *Limiter) logFailure(err error) {
 
 type nopObserver struct{}
 
-func (nopObserver) Rejected(string)    {}
-func (nopObserver) BackendError(error) {}
+func (nopObserver) Rejected(string)   {}
+func (nopObserver) FailedOpen(string) {}

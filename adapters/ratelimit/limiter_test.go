@@ -26,9 +26,16 @@ func (b *backend) Allow(ctx context.Context, k ratelimit.Key, r ratelimit.Rule) 
 
 // observer records what the limiter reports.
 type observer struct {
-	mu       sync.Mutex
-	rejected []string
-	errs     []error
+	mu         sync.Mutex
+	rejected   []string
+	failedOpen []string
+	errs       []error
+}
+
+func (o *observer) FailedOpen(group string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failedOpen = append(o.failedOpen, group)
 }
 
 func (o *observer) Rejected(group string) {
@@ -43,7 +50,10 @@ func (o *observer) BackendError(err error) {
 	o.errs = append(o.errs, err)
 }
 
-var _ ratelimit.Observer = (*observer)(nil)
+var (
+	_ ratelimit.Observer      = (*observer)(nil)
+	_ ratelimit.BackendErrors = (*observer)(nil)
+)
 
 func policy(t *testing.T, s string) ratelimit.Policy {
 	t.Helper()
@@ -127,6 +137,10 @@ func TestSharedBackendFailureFailsOpenAndIsReportedAndPaused(t *testing.T) {
 	if len(obs.rejected) != 0 {
 		t.Errorf("rejections reported: %v", obs.rejected)
 	}
+	// Every request let through unchecked counts, paused or not.
+	if len(obs.failedOpen) != 1200 || obs.failedOpen[0] != "signup" {
+		t.Errorf("failed open %d times, want 1200 (signup)", len(obs.failedOpen))
+	}
 	lines := strings.Count(logs.String(), "\n")
 	// One at once, then one per 30 s.
 	if lines < 1 || lines > 21 {
@@ -148,10 +162,11 @@ func TestSharedBackendFailureFailsOpenAndIsReportedAndPaused(t *testing.T) {
 
 func TestSharedBackendFailureWithPolicyLocalUsesThisReplicasMemory(t *testing.T) {
 	c := newClock()
+	obs := &observer{}
 	b := &backend{allow: func(context.Context, ratelimit.Key, ratelimit.Rule) (ratelimit.Decision, error) {
 		return ratelimit.Decision{}, errors.New("i/o timeout")
 	}}
-	l := ratelimit.New(policy(t, "signup:ip=2/h"), ratelimit.Options{Backend: b, Shared: true, Failure: ratelimit.FailLocal, Now: c.Now})
+	l := ratelimit.New(policy(t, "signup:ip=2/h"), ratelimit.Options{Backend: b, Shared: true, Failure: ratelimit.FailLocal, Now: c.Now, Observer: obs})
 	ctx := context.Background()
 	var got []bool
 	for range 3 {
@@ -159,6 +174,9 @@ func TestSharedBackendFailureWithPolicyLocalUsesThisReplicasMemory(t *testing.T)
 	}
 	if got[0] != true || got[1] != true || got[2] != false {
 		t.Errorf("with Redis down and policy local: %v, want the local budget of 2 to hold", got)
+	}
+	if len(obs.failedOpen) != 0 || len(obs.errs) != 1 || strings.Join(obs.rejected, ",") != "signup" {
+		t.Errorf("observed: failed open %v, errors %v, rejected %v; want none, one, signup", obs.failedOpen, obs.errs, obs.rejected)
 	}
 }
 

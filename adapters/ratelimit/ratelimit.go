@@ -145,14 +145,23 @@ type Backend interface {
 	Allow(ctx context.Context, k Key, r Rule) (Decision, error)
 }
 
-// Observer is told what the limiter does, for metrics. The metrics
-// adapter implements it; Limiter calls it on the request's goroutine, so
-// its methods must be cheap and safe for concurrent use.
+// Observer is told what the limiter does, for metrics; the metrics
+// adapter's RateLimits implements it. Limiter calls it on the request's
+// goroutine, so its methods must be cheap and safe for concurrent use.
+// Group is the group's name ("auth", "wechat", ...): a bounded set, never
+// an address or a user.
 type Observer interface {
-	// Rejected is called for each request refused, with its group's name
-	// ("auth", "wechat", ...).
+	// Rejected is called for each request refused (429).
 	Rejected(group string)
-	// BackendError is called for each failed call to the shared backend
-	// (Redis), after which the failure policy decided (see Limiter).
+	// FailedOpen is called for each request let through unchecked because
+	// the shared backend (Redis) failed or is paused after a failure,
+	// under the FailOpen policy.
+	FailedOpen(group string)
+}
+
+// BackendErrors is what an Observer may also implement to hear of each
+// failed call to the shared backend (whatever the failure policy), with
+// its error. The error names no secret (no Redis password).
+type BackendErrors interface {
 	BackendError(err error)
 }

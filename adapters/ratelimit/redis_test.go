@@ -117,8 +117,8 @@ func TestRedisStoppedMidTestFailsOpen(t *testing.T) {
 		}
 		c.Advance(2 * time.Second) // past the pause: each one tries Redis
 	}
-	if len(obs.errs) != 5 {
-		t.Errorf("the observer saw %d backend errors, want 5", len(obs.errs))
+	if len(obs.errs) != 5 || len(obs.failedOpen) != 5 {
+		t.Errorf("the observer saw %d backend errors and %d requests failed open, want 5 of each", len(obs.errs), len(obs.failedOpen))
 	}
 	if !strings.Contains(logs.String(), "the shared backend (Redis) failed") {
 		t.Errorf("nothing logged about Redis:\n%s", logs.String())

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/miniback/miniback/domain"
 )
@@ -165,9 +166,18 @@ func (a *API) Post(ctx context.Context, app domain.AppID, api, path string, in a
 	return r, err
 }
 
-// send makes one request. A token errcode comes back as code with a nil
-// error so that Post can retry; other errcodes are *ErrcodeError.
+// send makes one request and tells the observer about it. A token
+// errcode comes back as code with a nil error so that Post can retry;
+// other errcodes are *ErrcodeError.
 func (a *API) send(ctx context.Context, app domain.AppID, api, path, tok string, body []byte) (Reply, int, error) {
+	start := time.Now()
+	r, code, err := a.exchange(ctx, app, api, path, tok, body)
+	a.c.observeCall(api, start, code, err)
+	return r, code, err
+}
+
+// exchange is send without the observer.
+func (a *API) exchange(ctx context.Context, app domain.AppID, api, path, tok string, body []byte) (Reply, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.c.timeout)
 	defer cancel()
 

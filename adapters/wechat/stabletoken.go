@@ -26,6 +26,16 @@ type AccessToken struct {
 // apart — the caller keeps that budget). Failures are *domain.Error whose
 // message says what to fix; the secret never appears in them.
 func (c *Client) StableToken(ctx context.Context, app domain.AppID, force bool) (AccessToken, error) {
+	if _, ok := c.apps[app]; !ok || c.observer == nil {
+		return c.stableToken(ctx, app, force) // an unknown app makes no call
+	}
+	start := time.Now()
+	tok, err := c.stableToken(ctx, app, force)
+	c.observeCall("stable_token", start, 0, err)
+	return tok, err
+}
+
+func (c *Client) stableToken(ctx context.Context, app domain.AppID, force bool) (AccessToken, error) {
 	secret, ok := c.apps[app]
 	if !ok {
 		return AccessToken{}, &domain.Error{Code: domain.CodeUnknownApp, Message: "This appid is not served here."}

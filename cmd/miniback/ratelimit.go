@@ -6,8 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/ratelimit"
 )
+
+// The metrics count what the rate limiter reports.
+var _ ratelimit.Observer = metrics.RateLimits{}
 
 // RatePolicy is the rate limit policy: the defaults with
 // MINIBACK_RATE_LIMITS over them.
@@ -48,8 +52,8 @@ func (c Config) validateRateLimits() []error {
 // rateLimiter builds the rate limiter from the configuration (validated
 // by LoadConfig): in this process's memory, or in Redis when
 // MINIBACK_REDIS_URL is set. It says at start-up which, and with what
-// budgets. observer (nil: none) hears of rejections and Redis failures:
-// the metrics' hook.
+// budgets. observer (nil: none) counts rejections and requests let
+// through while Redis fails: the metrics' hook.
 func (m *Main) rateLimiter(ctx context.Context, observer ratelimit.Observer) (*ratelimit.Limiter, error) {
 	policy, _ := m.Config.RatePolicy()
 	failure, _ := ratelimit.ParseFailure(m.Config.RateLimitRedisFailure)

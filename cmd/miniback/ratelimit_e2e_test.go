@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
+	"github.com/miniback/miniback/adapters/metrics/metricstest"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
 	"github.com/miniback/miniback/adapters/ratelimit/redistest"
 )
@@ -19,7 +20,8 @@ import (
 // replicas of the built binary on one database and one Redis (with a
 // password): together they let exactly the budget through, each answering
 // 429 past it; with Redis killed both go on serving (fail open) and say
-// so in their logs, which never hold the Redis password.
+// so in their logs, which never hold the Redis password. Their metrics
+// count both.
 func TestRateLimitsSharedThroughRedisAgainstTheBuiltBinary(t *testing.T) {
 	pgtest.SkipIfShort(t, "builds and starts the binary twice")
 	srv := redistest.Start(t)
@@ -33,11 +35,14 @@ func TestRateLimitsSharedThroughRedisAgainstTheBuiltBinary(t *testing.T) {
 	var replicas []*apitest.Client
 	var logs []*syncBuffer
 	var cmds []*exec.Cmd
+	var metricsURLs []string
 	for range 2 {
-		addr := freeAddr(t)
+		addr, metricsAddr := freeAddr(t), freeAddr(t)
+		metricsURLs = append(metricsURLs, "http://"+metricsAddr+"/metrics")
 		cmd := exec.Command(bin)
 		cmd.Env = append(cleanEnv(),
 			"MINIBACK_ADDR="+addr,
+			"MINIBACK_METRICS_ADDR="+metricsAddr,
 			"MINIBACK_DATA_DIR="+filepath.Join(t.TempDir(), "data"),
 			"DATABASE_URL="+db,
 			"MINIBACK_REDIS_URL="+redisURL,
@@ -76,6 +81,15 @@ func TestRateLimitsSharedThroughRedisAgainstTheBuiltBinary(t *testing.T) {
 	for i, c := range replicas {
 		if res := c.JSON("POST", "/v1/auth/wechat", login); res.Status != http.StatusOK {
 			t.Errorf("replica %d with Redis down: want 200 (fail open)\n%s", i+1, res)
+		}
+	}
+	for i, u := range metricsURLs {
+		s := metricstest.ScrapeURL(t, u)
+		if got := s.Value("miniback_ratelimit_rejections_total", "group", "auth"); got < 1 {
+			t.Errorf("replica %d counted %v rejections in group auth, want at least 1", i+1, got)
+		}
+		if got := s.Value("miniback_ratelimit_fail_open_total", "group", "auth"); got != 1 {
+			t.Errorf("replica %d counted %v requests failed open in group auth, want 1", i+1, got)
 		}
 	}
 	for i, cmd := range cmds {
