@@ -21,29 +21,34 @@ import (
 func minibackVariables(t *testing.T) []string {
 	t.Helper()
 	dir := filepath.Join("..", "..", "cmd", "miniback")
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		t.Fatalf("parse %s: %v", dir, err)
+		t.Fatal(err)
 	}
+	fset := token.NewFileSet()
 	seen := map[string]bool{}
-	for _, pkg := range pkgs {
-		for _, f := range pkg.Files {
-			ast.Inspect(f, func(n ast.Node) bool {
-				field, ok := n.(*ast.Field)
-				if !ok || field.Tag == nil {
-					return true
-				}
-				tag, err := strconv.Unquote(field.Tag.Value)
-				if err != nil {
-					return true
-				}
-				if name, _, _ := strings.Cut(reflect.StructTag(tag).Get("env"), ","); name != "" {
-					seen[name] = true
-				}
-				return true
-			})
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
 		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, 0)
+		if err != nil {
+			t.Fatalf("parse %s: %v", e.Name(), err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			field, ok := n.(*ast.Field)
+			if !ok || field.Tag == nil {
+				return true
+			}
+			tag, err := strconv.Unquote(field.Tag.Value)
+			if err != nil {
+				return true
+			}
+			if name, _, _ := strings.Cut(reflect.StructTag(tag).Get("env"), ","); name != "" {
+				seen[name] = true
+			}
+			return true
+		})
 	}
 	vars := make([]string, 0, len(seen))
 	for v := range seen {
