@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("ko build (%s) took %s\n", o.version, time.Since(t).Round(time.Millisecond))
-	if err := renameBase(layoutDir, baseRef, BaseName+baseRef[strings.LastIndex(baseRef, "@"):]); err != nil {
+	if err := renameBase(layoutDir, baseRef, BaseName+baseRef[strings.LastIndex(baseRef, "@"):], "miniback:"+tagFor(o.version)); err != nil {
 		return fmt.Errorf("name the base: %w", err)
 	}
 

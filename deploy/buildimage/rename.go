@@ -3,6 +3,7 @@ package main
 import (
 	"maps"
 	"os"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -15,8 +16,10 @@ import (
 // (org.opencontainers.image.base.name) names the base without the local
 // registry's address: ko records the reference it pulled, and the
 // registry's port changes with every build, which would change the image's
-// digest for nothing.
-func renameBase(dir, from, to string) error {
+// digest for nothing. It also names the image ref (miniback:v1.2.3) in the
+// layout's index, the name podman load, docker load and containerd import
+// give it.
+func renameBase(dir, from, to, ref string) error {
 	p, err := layout.FromPath(dir)
 	if err != nil {
 		return err
@@ -25,7 +28,10 @@ func renameBase(dir, from, to string) error {
 	if err != nil {
 		return err
 	}
-	renamed, err := renameIndex(idx, from, to)
+	renamed, err := renameIndex(idx, from, to, map[string]string{
+		specsv1.AnnotationRefName: ref[strings.LastIndex(ref, ":")+1:],
+		"io.containerd.image.name": ref,
+	})
 	if err != nil {
 		return err
 	}
@@ -39,7 +45,9 @@ func renameBase(dir, from, to string) error {
 	return os.Rename(tmp, dir)
 }
 
-func renameIndex(idx v1.ImageIndex, from, to string) (v1.ImageIndex, error) {
+// renameIndex rebuilds idx with the base renamed; refNames, when given,
+// annotate its manifests' descriptors.
+func renameIndex(idx v1.ImageIndex, from, to string, refNames map[string]string) (v1.ImageIndex, error) {
 	m, err := idx.IndexManifest()
 	if err != nil {
 		return nil, err
@@ -52,7 +60,7 @@ func renameIndex(idx v1.ImageIndex, from, to string) (v1.ImageIndex, error) {
 			if err != nil {
 				return nil, err
 			}
-			if add, err = renameIndex(child, from, to); err != nil {
+			if add, err = renameIndex(child, from, to, nil); err != nil {
 				return nil, err
 			}
 		} else {
@@ -70,6 +78,13 @@ func renameIndex(idx v1.ImageIndex, from, to string) (v1.ImageIndex, error) {
 			add = img
 		}
 		a, _ := renamed(d.Annotations, from, to)
+		if refNames != nil {
+			a = maps.Clone(a)
+			if a == nil {
+				a = map[string]string{}
+			}
+			maps.Copy(a, refNames)
+		}
 		out = mutate.AppendManifests(out, mutate.IndexAddendum{Add: add, Descriptor: v1.Descriptor{Platform: d.Platform, Annotations: a}})
 	}
 	if a, ok := renamed(m.Annotations, from, to); ok {
