@@ -29,7 +29,7 @@ func renameBase(dir, from, to, ref string) error {
 		return err
 	}
 	renamed, err := renameIndex(idx, from, to, map[string]string{
-		specsv1.AnnotationRefName: ref[strings.LastIndex(ref, ":")+1:],
+		specsv1.AnnotationRefName:  ref[strings.LastIndex(ref, ":")+1:],
 		"io.containerd.image.name": ref,
 	})
 	if err != nil {
