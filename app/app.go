@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/miniback/miniback/domain"
@@ -15,6 +16,7 @@ type App struct {
 	Login         WeChatLogin
 	Sessions      Sessions
 	Profiles      Profiles
+	Phones        Phones
 	Passwords     PasswordAccounts
 	WeChatBinding WeChatBinding
 	Todos         Todos
@@ -22,12 +24,21 @@ type App struct {
 	Admin         Admin
 	Uploads       *Uploads
 	Attachments   Attachments
+	// WxaCodes makes mini-program codes, cached in object storage.
+	WxaCodes *WxaCodes
+	// Moderation is content security: the checks Profiles, Todos and
+	// Uploads run, the verdicts WeChat pushes (ApplyMediaVerdict), and
+	// the administrators' list.
+	Moderation *Moderation
+	WeChatData WeChatData
 	// Revocations is this instance's copy of the revocation feed: the
 	// token check consults it, Sessions and Accounts note their own
 	// revocations in it, and StartBackground keeps it fresh.
 	Revocations *Revocations
 	// UploadCleaner deletes expired uploads; StartBackground runs it.
 	UploadCleaner UploadCleaner
+	// Push receives WeChat's message push.
+	Push Push
 
 	// What only the background work needs.
 	clock    ports.Clock
@@ -64,6 +75,22 @@ type Ports struct {
 	Attachments ports.AttachmentStore
 	// AvatarLinks builds the stable link of an avatar upload.
 	AvatarLinks ports.AvatarLinks
+	// WxaCodeMaker calls WeChat's getwxacodeunlimit; Objects caches its
+	// images (nil: no cache). Throttle, when set, bounds each user's new
+	// codes.
+	WxaCodeMaker ports.WxaCodeMaker
+	Objects      ports.ObjectBytes
+	// SessionKeys reads the WeChat session keys the user store keeps.
+	SessionKeys ports.WeChatSessionKeys
+
+	// WeChatPhone exchanges getPhoneNumber codes and Phones stores the
+	// numbers; without them binding a phone fails as internal.
+	WeChatPhone ports.WeChatPhone
+	Phones      ports.PhoneStore
+	// ContentChecker is WeChat's content security; nil checks nothing
+	// whatever Options.Content says. Moderation keeps what it flags.
+	ContentChecker ports.ContentChecker
+	Moderation     ports.ModerationStore
 
 	// SessionPurger deletes long-ended sessions and old revocations in
 	// the background; nil leaves them.
@@ -71,6 +98,16 @@ type Ports struct {
 	// RevocationListener wakes the revocation set whenever any instance
 	// commits a revocation; nil relies on polling alone.
 	RevocationListener RevocationListener
+
+	// PushEvents records pushed messages and IdentitySessions ends the
+	// sessions of a user who withdrew authorisation; nil when no push is
+	// configured (Options.Push has no endpoints).
+	PushEvents       ports.PushStore
+	IdentitySessions ports.IdentitySessions
+	// MediaVerdicts gets the verdicts of media checks WeChat pushes; nil
+	// means the Moderation use-case (when Moderation is set), else they are
+	// recorded only.
+	MediaVerdicts MediaVerdicts
 }
 
 // SessionPurger deletes sessions that ended long before now and
@@ -90,7 +127,10 @@ type RevocationListener interface {
 // Options are the deployment's settings for the use-cases.
 type Options struct {
 	// Apps are the mini-programs served.
-	Apps          Apps
+	Apps Apps
+	// CloudRun believes Cloud Hosting's identity headers on the one login
+	// that reads them (WeChatLogin.LoginCloudRun); off, it refuses.
+	CloudRun      bool
 	SessionPolicy domain.SessionPolicy
 	// PasswordAuth switches password accounts on; off, each of their
 	// operations answers CodePasswordAuthDisabled.
@@ -105,11 +145,28 @@ type Options struct {
 	UploadTicketTTL   time.Duration
 	UploadPendingTTL  time.Duration
 	UploadDownloadTTL time.Duration
+	// WxaCodeUserLimit bounds the codes each user makes that were not
+	// cached yet; a zero Limit means no bound.
+	WxaCodeUserLimit domain.ThrottleRule
 	// RevocationRetain is how long a revocation matters: the access token
 	// TTL plus the verifier's clock skew (see NewRevocations).
 	RevocationRetain time.Duration
 	// Schedule says how often StartBackground runs each task.
 	Schedule Schedule
+	// Content says which user content WeChat's content security checks
+	// and what happens when it cannot; ContentMediaURLTTL is how long the
+	// download URL of an image WeChat checks works (zero:
+	// DefaultMediaURLTTL).
+	Content            domain.ContentChecks
+	ContentMediaURLTTL time.Duration
+	// Log receives the use-cases' own warnings (content checks WeChat
+	// failed, verdicts for unknown checks); nil discards them.
+	Log *slog.Logger
+	// WeChatDataMaxAge is how old WeChat open data may be; zero means
+	// domain.DefaultOpenDataMaxAge.
+	WeChatDataMaxAge time.Duration
+	// Push configures the message push receiver.
+	Push PushSettings
 }
 
 // Schedule is how often each background task runs. A zero interval
@@ -119,32 +176,54 @@ type Schedule struct {
 	SessionPurge     time.Duration // delete long-ended sessions and old revocations
 	IdempotencyPurge time.Duration // delete expired idempotency keys
 	UploadClean      time.Duration // delete expired uploads
+	PushPurge        time.Duration // delete pushed messages past their retention
 }
 
 // New wires the use-cases to p with the settings o.
 func New(p Ports, o Options) *App {
 	revocations := NewRevocations(p.RevocationFeed, p.Clock, o.RevocationRetain)
 	sessions := Sessions{Store: p.Sessions, Tokens: p.Tokens, Clock: p.Clock, Policy: o.SessionPolicy, Revocations: revocations}
+	moderation := &Moderation{
+		Checker: p.ContentChecker, Store: p.Moderation, Storage: p.Storage, Clock: p.Clock,
+		Policy: o.Content, MediaURLTTL: o.ContentMediaURLTTL, Log: o.Log,
+	}
+	if p.ContentChecker == nil || p.Moderation == nil {
+		moderation.Checker = nil // checks nothing
+	}
+	// WeChat pushes the verdicts of the media checks Moderation submits;
+	// a test may hand them elsewhere.
+	media := p.MediaVerdicts
+	if media == nil && p.Moderation != nil {
+		media = moderation
+	}
 	uploads := &Uploads{
 		Store: p.Uploads, Storage: p.Storage, Clock: p.Clock, Rules: o.UploadRules,
 		TicketTTL: o.UploadTicketTTL, PendingTTL: o.UploadPendingTTL, DownloadTTL: o.UploadDownloadTTL,
+		Moderation: moderation,
 	}
 	return &App{
-		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions},
+		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions, CloudRun: o.CloudRun},
 		Sessions: sessions,
-		Profiles: Profiles{Users: p.Users, Uploads: uploads, Links: p.AvatarLinks},
+		Phones:   Phones{WeChat: p.WeChatPhone, Store: p.Phones, Clock: p.Clock},
+		Profiles: Profiles{Users: p.Users, Uploads: uploads, Links: p.AvatarLinks, Moderation: moderation},
 		Passwords: PasswordAccounts{
 			Enabled: o.PasswordAuth, Credentials: p.Credentials, Users: p.Users, Hasher: p.Hasher,
 			Throttle: p.Throttle, Limits: o.LoginLimits, Sessions: sessions, Clock: p.Clock,
 		},
 		WeChatBinding: WeChatBinding{Apps: o.Apps, WeChat: p.WeChat, Binder: p.Binder, Users: p.Users},
-		Todos:         Todos{Store: p.Todos, Cursors: o.Cursors, Clock: p.Clock},
+		Todos:         Todos{Store: p.Todos, Cursors: o.Cursors, Clock: p.Clock, Moderation: moderation},
 		Accounts:      Accounts{Users: p.Deleter, Clock: p.Clock, Revocations: revocations},
 		Admin:         Admin{Users: p.UserAdmin},
 		Uploads:       uploads,
 		Attachments:   Attachments{Store: p.Attachments, Uploads: uploads},
+		WxaCodes: &WxaCodes{WeChat: p.WxaCodeMaker, Cache: p.Objects, Throttle: p.Throttle,
+			UserLimit: o.WxaCodeUserLimit, Clock: p.Clock},
+		Moderation:    moderation,
+		WeChatData:    WeChatData{Keys: p.SessionKeys, Clock: p.Clock, MaxAge: o.WeChatDataMaxAge},
 		Revocations:   revocations,
 		UploadCleaner: UploadCleaner{Store: p.Uploads, Storage: p.Storage, Clock: p.Clock},
+		Push: Push{Settings: o.Push, Store: p.PushEvents, Sessions: p.IdentitySessions, Revocations: revocations,
+			Media: media, Clock: p.Clock},
 
 		clock: p.Clock, purger: p.SessionPurger, listener: p.RevocationListener, schedule: o.Schedule,
 	}

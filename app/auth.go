@@ -50,12 +50,17 @@ type Login struct {
 	IsNewUser bool
 }
 
-// WeChatLogin logs a mini-program user in with a wx.login code.
+// WeChatLogin logs a mini-program user in: with a wx.login code, or, on
+// WeChat Cloud Hosting, with the identity its gateway vouches for.
 type WeChatLogin struct {
 	Apps     Apps
 	WeChat   ports.WeChatAuth
 	Users    ports.UserStore
 	Sessions Sessions
+	// CloudRun says the deployment runs behind Cloud Hosting's gateway,
+	// whose identity headers LoginCloudRun then believes. Off, LoginCloudRun
+	// refuses every call without looking at them.
+	CloudRun bool
 }
 
 // Login exchanges code for the user's WeChat identity, creates or updates
@@ -72,6 +77,32 @@ func (uc WeChatLogin) Login(ctx context.Context, appID domain.AppID, code, userA
 	if err != nil {
 		return Login{}, fmt.Errorf("exchange wechat code: %w", err)
 	}
+	return uc.start(ctx, app, id, userAgent)
+}
+
+// LoginCloudRun logs in the user Cloud Hosting's gateway says made the
+// call (see domain.CloudRunCaller.Identity): the same user, keyed by
+// (appid, openid), and the same session as a wx.login of theirs. The
+// AppID must be one this deployment serves. WeChat gives no session_key
+// this way: the store keeps the one an earlier wx.login left, if any.
+func (uc WeChatLogin) LoginCloudRun(ctx context.Context, caller domain.CloudRunCaller, userAgent string) (Login, error) {
+	if !uc.CloudRun {
+		return Login{}, domain.Errorf(domain.CodeCloudRunDisabled,
+			"This deployment does not run on WeChat Cloud Hosting; log in with POST /v1/auth/wechat.")
+	}
+	id, err := caller.Identity()
+	if err != nil {
+		return Login{}, err
+	}
+	app, err := uc.Apps.Resolve(id.AppID)
+	if err != nil {
+		return Login{}, err
+	}
+	return uc.start(ctx, app, id, userAgent)
+}
+
+// start creates or updates the user of id and starts its session.
+func (uc WeChatLogin) start(ctx context.Context, app domain.AppID, id domain.WeChatIdentity, userAgent string) (Login, error) {
 	user, created, err := uc.Users.UpsertWeChatUser(ctx, id)
 	if err != nil {
 		return Login{}, fmt.Errorf("upsert wechat user: %w", err)

@@ -92,7 +92,8 @@ func repeat(ctx context.Context, t Task, onError func(error)) {
 
 // StartBackground starts the instance's background work, logging to log:
 // reading the revocation feed (and listening for new revocations), and
-// purging ended sessions, expired idempotency keys and expired uploads.
+// purging ended sessions, expired idempotency keys, expired uploads and
+// pushed messages past their retention.
 // Every instance runs all of it: the purges are idempotent and the upload
 // store hands each expired upload to one instance. Stop the returned
 // Background to end it.
@@ -136,6 +137,15 @@ func (a *App) StartBackground(log *slog.Logger) *Background {
 			n, err := a.UploadCleaner.CleanOnce(ctx)
 			if n > 0 {
 				b.log.Info("upload cleaner deleted expired uploads", "deleted", n)
+			}
+			return err
+		}})
+	}
+	if s.PushPurge > 0 && a.Push.Store != nil {
+		b.Repeat(Task{Name: "purge of old pushed messages", Every: s.PushPurge, Run: func(ctx context.Context) error {
+			n, err := a.Push.PurgeOld(ctx)
+			if n > 0 {
+				b.log.Info("purged pushed messages past their retention", "deleted", n)
 			}
 			return err
 		}})

@@ -18,7 +18,7 @@ func TestProfilesUpdateAppliesTheNormalisedPatchInsideTheStoreTransaction(t *tes
 		}
 		return fn(before)
 	}}}
-	got, err := uc.Update(context.Background(), "u-1", domain.ProfilePatch{Nickname: strp("  Alice  ")})
+	got, err := uc.Update(context.Background(), "u-1", "", domain.ProfilePatch{Nickname: strp("  Alice  ")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestProfilesUpdateAppliesTheNormalisedPatchInsideTheStoreTransaction(t *tes
 
 func TestProfilesUpdateRejectsABadPatchBeforeTouchingTheStore(t *testing.T) {
 	uc := app.Profiles{Users: fakeUsers{}} // a store call would panic
-	_, err := uc.Update(context.Background(), "u-1", domain.ProfilePatch{Nickname: strp("   ")})
+	_, err := uc.Update(context.Background(), "u-1", "", domain.ProfilePatch{Nickname: strp("   ")})
 	if codeOf(err) != domain.CodeInvalid {
 		t.Fatalf("err = %v, want validation_failed", err)
 	}
@@ -53,10 +53,10 @@ func TestProfilesUpdateAcceptsTheCurrentAvatarURLBack(t *testing.T) {
 		update: func(_ context.Context, _ domain.UserID, fn func(domain.User) (domain.User, error)) (domain.User, error) {
 			return fn(stored)
 		}}}
-	if got, err := uc.Update(context.Background(), "u-1", domain.ProfilePatch{AvatarURL: strp(current)}); err != nil || got.AvatarURL != current {
+	if got, err := uc.Update(context.Background(), "u-1", "", domain.ProfilePatch{AvatarURL: strp(current)}); err != nil || got.AvatarURL != current {
 		t.Fatalf("sending back the current avatar_url: %+v, %v", got, err)
 	}
-	if _, err := uc.Update(context.Background(), "u-1", domain.ProfilePatch{AvatarURL: strp("http://other.example.com/a.png")}); codeOf(err) != domain.CodeInvalid {
+	if _, err := uc.Update(context.Background(), "u-1", "", domain.ProfilePatch{AvatarURL: strp("http://other.example.com/a.png")}); codeOf(err) != domain.CodeInvalid {
 		t.Errorf("another http avatar_url: %v, want validation_failed", err)
 	}
 }

@@ -19,6 +19,9 @@ type Todos struct {
 	Store   ports.TodoStore
 	Cursors CursorCodec
 	Clock   ports.Clock
+	// Moderation checks the title and notes when the deployment says so;
+	// nil checks nothing.
+	Moderation *Moderation
 }
 
 // TodoPage is one page of a list. NextCursor is "" on the last page.
@@ -27,14 +30,19 @@ type TodoPage struct {
 	NextCursor string
 }
 
-// Create checks the draft and creates the task. With an idempotency key,
-// a retry (same key, same content) returns the first task with replayed
-// true instead of creating another.
-func (uc Todos) Create(ctx context.Context, owner domain.UserID, d domain.TodoDraft, idempotencyKey string) (t domain.Todo, replayed bool, err error) {
+// Create checks the draft (the task rules, then content security) and
+// creates the task. With an idempotency key, a retry (same key, same
+// content) returns the first task with replayed true instead of creating
+// another. app is the mini-program of the caller's session ("" for none).
+func (uc Todos) Create(ctx context.Context, owner domain.UserID, app domain.AppID, d domain.TodoDraft, idempotencyKey string) (t domain.Todo, replayed bool, err error) {
 	fields, err := d.Normalize()
 	if idempotencyKey != "" {
 		err = joinInvalid(domain.CheckIdempotencyKey(idempotencyKey), err)
 	}
+	if err != nil {
+		return domain.Todo{}, false, err
+	}
+	screen, err := uc.screen(ctx, owner, app, &fields.Title, &fields.Notes)
 	if err != nil {
 		return domain.Todo{}, false, err
 	}
@@ -45,15 +53,37 @@ func (uc Todos) Create(ctx context.Context, owner domain.UserID, d domain.TodoDr
 		if err != nil {
 			return domain.Todo{}, false, fmt.Errorf("create todo: %w", err)
 		}
-		return t, false, nil
+	} else {
+		t, replayed, err = uc.Store.CreateTodoOnce(ctx, draft, ports.IdempotencyKey{
+			Key: idempotencyKey, RequestHash: requestHash(fields), Now: now,
+		})
+		if err != nil {
+			return domain.Todo{}, false, fmt.Errorf("create todo once: %w", err)
+		}
 	}
-	t, replayed, err = uc.Store.CreateTodoOnce(ctx, draft, ports.IdempotencyKey{
-		Key: idempotencyKey, RequestHash: requestHash(fields), Now: now,
-	})
-	if err != nil {
-		return domain.Todo{}, false, fmt.Errorf("create todo once: %w", err)
+	// A replay flags again: if the first request's flag was lost with its
+	// answer, the retry records it (an open flag is never duplicated).
+	if err := screen.Record(ctx, string(t.ID)); err != nil {
+		return domain.Todo{}, false, err
 	}
 	return t, replayed, nil
+}
+
+// screen runs content security on a task's title and notes (nil when the
+// request leaves them out), when it is on.
+func (uc Todos) screen(ctx context.Context, owner domain.UserID, app domain.AppID, title, notes *string) (Screening, error) {
+	m := uc.Moderation
+	var texts []TextInput
+	if title != nil && m.On(domain.FieldTodoTitle) {
+		texts = append(texts, TextInput{Field: domain.FieldTodoTitle, Text: *title})
+	}
+	if notes != nil && m.On(domain.FieldTodoNotes) {
+		texts = append(texts, TextInput{Field: domain.FieldTodoNotes, Text: *notes})
+	}
+	if len(texts) == 0 {
+		return Screening{}, nil
+	}
+	return m.ScreenText(ctx, owner, app, domain.SubjectTodo, texts...)
 }
 
 // Get returns one of the owner's tasks.
@@ -66,9 +96,15 @@ func (uc Todos) Get(ctx context.Context, owner domain.UserID, id domain.TodoID) 
 }
 
 // Update applies a merge patch to one of the owner's tasks if match (the
-// If-Match precondition, nil for none) holds for its current version.
-func (uc Todos) Update(ctx context.Context, owner domain.UserID, id domain.TodoID, p domain.TodoPatch, match *domain.VersionMatch) (domain.Todo, error) {
+// If-Match precondition, nil for none) holds for its current version. A new
+// title or notes goes through content security first; app is the
+// mini-program of the caller's session ("" for none).
+func (uc Todos) Update(ctx context.Context, owner domain.UserID, app domain.AppID, id domain.TodoID, p domain.TodoPatch, match *domain.VersionMatch) (domain.Todo, error) {
 	change, err := p.Normalize()
+	if err != nil {
+		return domain.Todo{}, err
+	}
+	screen, err := uc.screen(ctx, owner, app, change.Title, change.Notes)
 	if err != nil {
 		return domain.Todo{}, err
 	}
@@ -81,6 +117,9 @@ func (uc Todos) Update(ctx context.Context, owner domain.UserID, id domain.TodoI
 	})
 	if err != nil {
 		return domain.Todo{}, fmt.Errorf("update todo: %w", err)
+	}
+	if err := screen.Record(ctx, string(t.ID)); err != nil {
+		return domain.Todo{}, err
 	}
 	return t, nil
 }

@@ -42,7 +42,7 @@ func TestCreateStoresTheNormalisedTaskOfTheCaller(t *testing.T) {
 		td.ID = "new"
 		return td, nil
 	}})
-	got, replayed, err := uc.Create(context.Background(), alice, domain.TodoDraft{Title: " Buy milk ", Tags: []string{"Home"}, Done: true}, "")
+	got, replayed, err := uc.Create(context.Background(), alice, "", domain.TodoDraft{Title: " Buy milk ", Tags: []string{"Home"}, Done: true}, "")
 	if err != nil || replayed {
 		t.Fatalf("Create: %v, replayed %v", err, replayed)
 	}
@@ -57,7 +57,7 @@ func TestCreateStoresTheNormalisedTaskOfTheCaller(t *testing.T) {
 
 func TestCreateReportsBadKeyAndBadBodyTogether(t *testing.T) {
 	uc := todosWith(t, fakeTodos{})
-	_, _, err := uc.Create(context.Background(), alice, domain.TodoDraft{Title: ""}, "bad key")
+	_, _, err := uc.Create(context.Background(), alice, "", domain.TodoDraft{Title: ""}, "bad key")
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Code != domain.CodeInvalid || len(de.Fields) != 2 {
 		t.Fatalf("got %v, want two field errors", err)
@@ -72,7 +72,7 @@ func TestCreateWithAKeyHashesTheNormalisedRequest(t *testing.T) {
 	}})
 	create := func(d domain.TodoDraft) bool {
 		t.Helper()
-		_, replayed, err := uc.Create(context.Background(), alice, d, "k-1")
+		_, replayed, err := uc.Create(context.Background(), alice, "", d, "k-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,22 +107,22 @@ func TestUpdateChecksIfMatchAgainstTheLockedVersion(t *testing.T) {
 	}})
 	patch := domain.TodoPatch{Title: ptr("new")}
 
-	_, err := uc.Update(context.Background(), alice, "t1", patch, &domain.VersionMatch{Versions: []int{2}})
+	_, err := uc.Update(context.Background(), alice, "", "t1", patch, &domain.VersionMatch{Versions: []int{2}})
 	if domain.ErrorCode(err) != domain.CodePreconditionFailed || fnErr == nil {
 		t.Fatalf("stale If-Match: %v", err)
 	}
-	got, err := uc.Update(context.Background(), alice, "t1", patch, &domain.VersionMatch{Versions: []int{3}})
+	got, err := uc.Update(context.Background(), alice, "", "t1", patch, &domain.VersionMatch{Versions: []int{3}})
 	if err != nil || got.Title != "new" || got.Version != 4 {
 		t.Fatalf("current If-Match: %+v, %v", got, err)
 	}
-	if got, err := uc.Update(context.Background(), alice, "t1", patch, nil); err != nil || got.Version != 4 {
+	if got, err := uc.Update(context.Background(), alice, "", "t1", patch, nil); err != nil || got.Version != 4 {
 		t.Fatalf("no If-Match: %+v, %v", got, err)
 	}
 }
 
 func TestUpdateRefusesABadPatchBeforeTouchingTheStore(t *testing.T) {
 	uc := todosWith(t, fakeTodos{}) // any store call panics
-	_, err := uc.Update(context.Background(), alice, "t1", domain.TodoPatch{}, nil)
+	_, err := uc.Update(context.Background(), alice, "", "t1", domain.TodoPatch{}, nil)
 	if domain.ErrorCode(err) != domain.CodeInvalid {
 		t.Fatalf("got %v", err)
 	}

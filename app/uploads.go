@@ -28,6 +28,9 @@ type Uploads struct {
 	DownloadTTL time.Duration
 	// NewID makes upload ids; nil makes random UUIDs.
 	NewID func() domain.UploadID
+	// Moderation checks newly ready images when the deployment says so;
+	// nil checks nothing.
+	Moderation *Moderation
 }
 
 // Ticket is a new pending upload and how to send its file.
@@ -42,6 +45,9 @@ type UploadView struct {
 	domain.Upload
 	DownloadURL       string
 	DownloadExpiresAt time.Time
+	// BecameReady: this call completed the upload (Complete), rather
+	// than finding it ready already.
+	BecameReady bool
 }
 
 // Create checks the request against the purpose's rules, picks the key,
@@ -79,9 +85,14 @@ func (uc Uploads) Get(ctx context.Context, owner domain.UserID, id domain.Upload
 // size and type make it ready; anything else rejects it for good and
 // deletes the object. Completing a ready upload again answers it as it is,
 // and a rejected one its rejection, so retries and concurrent calls agree.
-func (uc Uploads) Complete(ctx context.Context, owner domain.UserID, id domain.UploadID) (UploadView, error) {
+// An image that becomes ready goes to content security's asynchronous
+// check when its purpose is checked; app is the mini-program of the
+// caller's session ("" for none).
+func (uc Uploads) Complete(ctx context.Context, owner domain.UserID, app domain.AppID, id domain.UploadID) (UploadView, error) {
 	now := uc.Clock.Now().Truncate(time.Microsecond)
+	becameReady := false
 	u, err := uc.Store.UpdateUpload(ctx, id, func(u domain.Upload) (domain.Upload, error) {
+		becameReady = false
 		if u.Owner != owner {
 			return u, domain.ErrUploadNotFound()
 		}
@@ -99,7 +110,9 @@ func (uc Uploads) Complete(ctx context.Context, owner domain.UserID, id domain.U
 		if err != nil {
 			return u, fmt.Errorf("stat object: %w", err)
 		}
-		return u.Verify(info, now), nil
+		u = u.Verify(info, now)
+		becameReady = u.Status == domain.UploadReady
+		return u, nil
 	})
 	if err != nil {
 		return UploadView{}, notFoundAsUpload(err)
@@ -113,7 +126,12 @@ func (uc Uploads) Complete(ctx context.Context, owner domain.UserID, id domain.U
 		}
 		return UploadView{}, rejection
 	}
-	return uc.view(ctx, u)
+	if becameReady {
+		uc.Moderation.CheckUpload(ctx, app, u)
+	}
+	v, err := uc.view(ctx, u)
+	v.BecameReady = becameReady && err == nil
+	return v, err
 }
 
 // Usable returns owner's upload id when it is ready and for purpose.
@@ -137,7 +155,8 @@ func (uc Uploads) AvatarDownload(ctx context.Context, id domain.UploadID) (strin
 		return "", notFoundAsUpload(err)
 	}
 	if u.Owner == "" || u.Usable(domain.PurposeAvatar) != nil {
-		// Not an avatar, or its account was deleted.
+		// Not an avatar, its account was deleted, or content security
+		// blocked it.
 		return "", domain.ErrUploadNotFound()
 	}
 	return uc.Storage.DownloadURL(ctx, u.Key, uc.Clock.Now().Add(uc.DownloadTTL))
@@ -156,8 +175,8 @@ func (uc Uploads) owned(ctx context.Context, owner domain.UserID, id domain.Uplo
 
 func (uc Uploads) view(ctx context.Context, u domain.Upload) (UploadView, error) {
 	v := UploadView{Upload: u}
-	if u.Status != domain.UploadReady {
-		return v, nil
+	if u.Status != domain.UploadReady || u.Blocked {
+		return v, nil // a blocked image is not served
 	}
 	v.DownloadExpiresAt = uc.Clock.Now().Add(uc.DownloadTTL)
 	url, err := uc.Storage.DownloadURL(ctx, u.Key, v.DownloadExpiresAt)

@@ -122,7 +122,7 @@ func TestCompleteOutcomes(t *testing.T) {
 				},
 				download: func(context.Context, string, time.Time) (string, error) { return "https://dl.example.com/x", nil },
 			})
-			v, err := uc.Complete(context.Background(), "alice", "u-1")
+			v, err := uc.Complete(context.Background(), "alice", "", "u-1")
 			if tt.wantCode == "" {
 				if err != nil || v.DownloadURL == "" || !v.DownloadExpiresAt.Equal(tNow.Add(time.Hour)) {
 					t.Fatalf("Complete = %+v, %v", v, err)
@@ -187,15 +187,15 @@ func TestProfilesUpdateSetsTheAvatarLinkOfAReadyAvatarUpload(t *testing.T) {
 			return fn(domain.User{ID: "alice"})
 		}}}
 	id := up.ID
-	got, err := uc.Update(context.Background(), "alice", domain.ProfilePatch{AvatarUploadID: &id})
+	got, err := uc.Update(context.Background(), "alice", "", domain.ProfilePatch{AvatarUploadID: &id})
 	if err != nil || got.AvatarURL != "https://api.example.com/v1/avatars/u-1" {
 		t.Fatalf("Update = %+v, %v", got, err)
 	}
-	if _, err := uc.Update(context.Background(), "bob", domain.ProfilePatch{AvatarUploadID: &id}); codeOf(err) != domain.CodeNotFound {
+	if _, err := uc.Update(context.Background(), "bob", "", domain.ProfilePatch{AvatarUploadID: &id}); codeOf(err) != domain.CodeNotFound {
 		t.Errorf("bob using alice's upload: %v", err)
 	}
 	notWired := app.Profiles{Users: fakeUsers{}}
-	if _, err := notWired.Update(context.Background(), "alice", domain.ProfilePatch{AvatarUploadID: &id}); err == nil || errors.As(err, new(*domain.Error)) {
+	if _, err := notWired.Update(context.Background(), "alice", "", domain.ProfilePatch{AvatarUploadID: &id}); err == nil || errors.As(err, new(*domain.Error)) {
 		t.Errorf("unwired uploads must fail as internal: %v", err)
 	}
 }

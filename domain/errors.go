@@ -51,6 +51,19 @@ const (
 	CodeWeChatAppAlreadyBound    Code = "wechat_app_already_bound"   // the account already has another WeChat identity in this app
 )
 
+// WeChat open-data codes (POST /v1/me/wechat-data): each says what the
+// client should do, so the SDK can branch on them. A stale session_key is
+// a 409, not a 401: the access token is good, and refreshing it (what
+// clients do on a 401) would not bring the new key; a new login does.
+const (
+	CodeWeChatLoginRequired    Code = "wechat_login_required"    // the session is no WeChat login of a mini-program: no session_key to decrypt with
+	CodeWeChatSessionStale     Code = "wechat_session_stale"     // the stored session_key does not open the data: wx.login, log in again, retry
+	CodeWeChatDataWrongApp     Code = "wechat_data_wrong_app"    // watermark.appid names another mini-program
+	CodeWeChatDataExpired      Code = "wechat_data_expired"      // watermark.timestamp older than the maximum age: get the data again
+	CodeWeChatDataInvalid      Code = "wechat_data_invalid"      // decrypted, but without a valid watermark (or one from the future)
+	CodeWeChatSignatureInvalid Code = "wechat_signature_invalid" // the data decrypts, but signature does not match raw_data
+)
+
 // Error is miniback's one error type: a stable code, a message safe to show a
 // client, optional field errors, and an optional retry hint.
 type Error struct {
@@ -147,6 +160,12 @@ const (
 	CodeRefreshTokenInvalid Code = "refresh_token_invalid" // not a refresh token, or one we never issued
 	CodeRefreshTokenReused  Code = "refresh_token_reused"  // already rotated: the session is now revoked (RFC 9700 4.14.2)
 	CodeRefreshTokenExpired Code = "refresh_token_expired" // the session passed its idle or absolute lifetime
+)
+
+// Message push codes: WeChat's calls to the push URL.
+const (
+	CodePushSignatureInvalid Code = "push_signature_invalid" // not signed (or encrypted) with the app's Token and EncodingAESKey
+	CodePushTimestampStale   Code = "push_timestamp_stale"   // signed, but its timestamp is outside the window
 )
 
 // CodeForbidden: the caller is known but may not do this (e.g. not an admin).

@@ -48,6 +48,9 @@ const (
 	RevokeLogout        RevokeReason = "logout"               // POST /v1/auth/logout
 	RevokeEndedByUser   RevokeReason = "ended_by_user"        // ended from another of the user's sessions
 	RevokeRefreshReused RevokeReason = "refresh_token_reused" // a rotated refresh token came back
+	// RevokeWeChatAuthorization: WeChat pushed user_authorization_revoke
+	// for the session's user.
+	RevokeWeChatAuthorization RevokeReason = "wechat_authorization_revoked"
 )
 
 // SessionPolicy holds the lifetimes of sessions.

@@ -66,6 +66,10 @@ type Upload struct {
 	// it was not completed. Rejected uploads are deleted then too.
 	ExpiresAt   time.Time
 	CompletedAt time.Time // zero until ready
+	// Blocked: content security judged the image risky, or an
+	// administrator removed it. A blocked upload is not served and cannot
+	// be used; its object stays, so an administrator can approve it.
+	Blocked bool
 }
 
 // ObjectInfo is what the storage reports about a stored object.
@@ -280,6 +284,13 @@ func (u Upload) Usable(purpose UploadPurpose) error {
 	}
 	if u.Purpose != purpose {
 		return Errorf(CodeUploadWrongPurpose, "The upload is for %s, not %s.", u.Purpose, purpose)
+	}
+	if u.Blocked {
+		field := FieldAttachment
+		if purpose == PurposeAvatar {
+			field = FieldAvatar
+		}
+		return ErrContentRisky(field)
 	}
 	return nil
 }

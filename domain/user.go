@@ -40,6 +40,14 @@ func (SessionKey) MarshalText() ([]byte, error) { return []byte("[redacted]"), n
 // that need it.
 func (k SessionKey) Reveal() string { return string(k) }
 
+// Known reports whether there is a key. The empty key is the marker of an
+// identity WeChat gave no key for: a login through Cloud Hosting's gateway
+// (POST /v1/auth/cloudrun) gets none, so a first login that way stores an
+// empty key, and a later one keeps the key an earlier wx.login stored.
+// Nothing may sign, verify or decrypt with an unknown key: treat it as
+// "log in with wx.login first".
+func (k SessionKey) Known() bool { return k != "" }
+
 // User is a miniback account as its owner sees it.
 type User struct {
 	ID        UserID
@@ -57,6 +65,11 @@ type User struct {
 	Username    Username
 	Email       Email
 	HasPassword bool
+
+	// Phone is the number WeChat verified for the account (nil when none
+	// is bound). Only the phone operations change it, never a profile
+	// patch.
+	Phone *UserPhone
 }
 
 // Role is what a user may do. Access tokens carry it, so a change reaches
@@ -76,9 +89,11 @@ func (r Role) CanAdminister() bool { return r == RoleAdmin }
 
 // WeChatIdentity is what a successful code exchange tells us about a user.
 type WeChatIdentity struct {
-	AppID      AppID
-	OpenID     OpenID
-	UnionID    UnionID // empty when WeChat did not send one
+	AppID   AppID
+	OpenID  OpenID
+	UnionID UnionID // empty when WeChat did not send one
+	// SessionKey is empty (not Known) after a Cloud Hosting login: the
+	// store then keeps the key it had.
 	SessionKey SessionKey
 }
 

@@ -3,12 +3,12 @@ INSERT INTO uploads (id, owner_id, purpose, status, object_key, content_type, si
 VALUES (@id, @owner_id, @purpose, @status, @object_key, @content_type, @size_bytes, @file_name, @created_at, @expires_at);
 
 -- name: GetUpload :one
-SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at
+SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at, blocked
 FROM uploads
 WHERE id = $1;
 
 -- name: GetUploadForUpdate :one
-SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at
+SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at, blocked
 FROM uploads
 WHERE id = $1
 FOR UPDATE;
@@ -22,7 +22,7 @@ WHERE id = @id;
 -- Uploads past their deadline that never became ready, and every upload
 -- of a deleted account. Rows another transaction holds (a concurrent cleaner, or a completion in
 -- progress) are skipped, so replicas never process one upload twice.
-SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at
+SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at, blocked
 FROM uploads
 WHERE (status <> 'ready' AND expires_at < @now) OR owner_id IS NULL
 ORDER BY expires_at

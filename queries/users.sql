@@ -33,14 +33,16 @@ RETURNING sqlc.embed(users),
           (pc.user_id IS NOT NULL)::bool AS has_password;
 
 -- name: CreateUser :one
+-- Every column, so the row stays a users row as columns are added.
 INSERT INTO users DEFAULT VALUES
-RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role;
+RETURNING *;
 
 -- name: TouchWeChatIdentity :one
 -- A returning user: store the fresh session_key, and keep the union_id we
--- knew when WeChat sends none.
+-- knew when WeChat sends none. A login through Cloud Hosting's gateway has
+-- no session_key (''): it keeps the one an earlier wx.login stored.
 UPDATE wechat_identities
-SET session_key = @session_key,
+SET session_key = COALESCE(NULLIF(@session_key::text, ''), session_key),
     union_id = COALESCE(sqlc.narg(union_id), union_id),
     updated_at = now()
 WHERE app_id = @app_id AND open_id = @open_id
@@ -80,7 +82,9 @@ RETURNING user_id, revoked_at;
 -- name: ListUsers :many
 -- The admin's user search, newest first, keyset-paginated on
 -- (created_at, id). @pattern is an ILIKE pattern ('' matches all); to
--- search another column, add it to the OR list.
+-- search another column, add it to the OR list. @phone is the search's
+-- digits when it reads as a phone number ('' otherwise): it matches a
+-- whole number, with or without its country code (both indexed).
 SELECT sqlc.embed(users),
        COALESCE(pc.username, '')::text AS username,
        COALESCE(pc.email, '')::text AS email,
@@ -90,6 +94,8 @@ LEFT JOIN password_credentials pc ON pc.user_id = users.id
 WHERE (@pattern::text = ''
        OR nickname ILIKE @pattern
        OR users.id::text = @exact::text
+       OR (@phone::text <> '' AND (users.phone_pure_number = @phone::text
+                                   OR users.phone_country_code || users.phone_pure_number = @phone::text))
        OR EXISTS (SELECT 1 FROM password_credentials pc
                   WHERE pc.user_id = users.id
                     AND (pc.username ILIKE @pattern OR pc.email ILIKE @pattern)))

@@ -171,6 +171,12 @@ func appendUser(b []byte, u *domain.User) ([]byte, error) {
 	b = appendJSONUUID(b, id)
 	b = append(b, `,"nickname":`...)
 	b = appendJSONString(b, u.Nickname)
+	if u.Phone != nil {
+		b = append(b, `,"phone":`...)
+		if b, err = appendPhone(b, u.Phone); err != nil {
+			return b, err
+		}
+	}
 	b = append(b, `,"role":`...)
 	b = appendJSONString(b, string(u.Role))
 	b = append(b, `,"updated_at":`...)

@@ -109,6 +109,12 @@ func compareEncodings(t *testing.T, u domain.User, td domain.Todo, page app.Todo
 	}
 	check(fmt.Sprintf("GET /v1/me %#v", u), visitResponse((*userResponse)(&u).VisitGetMeResponse), generatedUser(u, false))
 	check(fmt.Sprintf("PATCH /v1/me %#v", u), visitResponse((*userResponse)(&u).VisitUpdateMeResponse), generatedUser(u, true))
+	if user, err := toAPIUser(u); err == nil {
+		check(fmt.Sprintf("POST /v1/me/phone %#v", u), visitResponse((*userResponse)(&u).VisitBindMyPhoneResponse),
+			visitResponse(api.BindMyPhone200JSONResponse(user).VisitBindMyPhoneResponse))
+		check(fmt.Sprintf("DELETE /v1/me/phone %#v", u), visitResponse((*userResponse)(&u).VisitUnbindMyPhoneResponse),
+			visitResponse(api.UnbindMyPhone200JSONResponse(user).VisitUnbindMyPhoneResponse))
+	}
 	check(fmt.Sprintf("GET /v1/todos/{id} %#v", td), visitResponse((*todoResponse)(&td).VisitGetTodoResponse), generatedTodo(td, false))
 	check(fmt.Sprintf("PATCH /v1/todos/{id} %#v", td), visitResponse((*todoResponse)(&td).VisitUpdateTodoResponse), generatedTodo(td, true))
 	for _, replayed := range []bool{false, true} {
@@ -179,6 +185,19 @@ func randomUser(rng *rand.Rand) domain.User {
 		ID: domain.UserID(randomID(rng)), Nickname: randomText(rng), AvatarURL: randomText(rng), Bio: randomText(rng),
 		Role: domain.Role(randomText(rng)), CreatedAt: randomTime(rng), UpdatedAt: randomTime(rng),
 		Username: domain.Username(randomText(rng)), Email: domain.Email(randomText(rng)), HasPassword: rng.IntN(2) == 0,
+		Phone: randomPhone(rng),
+	}
+}
+
+// randomPhone is nil half the time; its text is hostile like the rest
+// (the store only holds digits, the encoders must not rely on it).
+func randomPhone(rng *rand.Rand) *domain.UserPhone {
+	if rng.IntN(2) == 0 {
+		return nil
+	}
+	return &domain.UserPhone{
+		PhoneNumber: domain.PhoneNumber{CountryCode: randomText(rng), PureNumber: randomText(rng), Number: randomText(rng)},
+		AppID:       domain.AppID(randomText(rng)), BoundAt: randomTime(rng),
 	}
 }
 
@@ -272,6 +291,9 @@ func FuzzHandEncoding(f *testing.F) {
 		}
 		u := domain.User{ID: "3f8e5a1c-2b7d-4e9f-8a6b-1c2d3e4f5a6b", Nickname: title, AvatarURL: notes, Bio: tag, Role: domain.Role(cursor),
 			CreatedAt: at, UpdatedAt: at, Username: domain.Username(title), Email: domain.Email(notes), HasPassword: flags&16 != 0}
+		if flags&64 != 0 {
+			u.Phone = &domain.UserPhone{PhoneNumber: domain.PhoneNumber{CountryCode: tag, PureNumber: title, Number: notes}, BoundAt: at}
+		}
 		page := app.TodoPage{Items: []domain.Todo{td, td}}
 		if flags&32 != 0 {
 			page.NextCursor = cursor

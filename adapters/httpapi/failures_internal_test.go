@@ -40,11 +40,14 @@ func erase[R any](f func(context.Context, error) (R, error)) failureFunc {
 func failureFuncs(s *Server) map[string]failureFunc {
 	return map[string]failureFunc{
 		"attachToTodo":         erase(s.attachFailure),
+		"bindMyPhone":          erase(s.bindMyPhoneFailure),
 		"bindMyWeChat":         erase(s.bindWeChatFailure),
 		"completeUpload":       erase(s.completeUploadFailure),
 		"createTodo":           erase(s.createTodoFailure),
 		"createUpload":         erase(s.createUploadFailure),
+		"createWxaCode":        erase(s.createWxaCodeFailure),
 		"deleteMe":             erase(s.deleteMeFailure),
+		"decryptWeChatData":    erase(s.decryptWeChatDataFailure),
 		"deleteTodo":           erase(s.deleteTodoFailure),
 		"detachFromTodo":       erase(s.detachFailure),
 		"endOtherSessions":     erase(s.endOtherSessionsFailure),
@@ -58,17 +61,23 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"listTodoAttachments":  erase(s.listAttachmentsFailure),
 		"listTodos":            erase(s.listTodosFailure),
 		"listUsers":            erase(s.listUsersFailure),
+		"listModeration":       erase(s.listModerationFailure),
+		"resolveModeration":    erase(s.resolveModerationFailure),
 		"localStorageGet":      erase(s.localGetFailure),
 		"localStoragePost":     erase(s.localPostFailure),
 		"localStoragePut":      erase(s.localPutFailure),
 		"loginWithPassword":    erase(s.passwordLoginFailure),
+		"loginWithCloudRun":    erase(s.loginWithCloudRunFailure),
 		"loginWithWeChat":      erase(s.loginFailure),
 		"logout":               erase(s.logoutFailure),
 		"refreshTokens":        erase(s.refreshFailure),
 		"registerWithPassword": erase(s.registerFailure),
 		"setMyPassword":        erase(s.setPasswordFailure),
+		"unbindMyPhone":        erase(s.unbindMyPhoneFailure),
 		"updateMe":             erase(s.updateMeFailure),
 		"updateTodo":           erase(s.updateTodoFailure),
+		"verifyWeChatPushURL":  erase(s.verifyPushFailure),
+		"receiveWeChatPush":    erase(s.receivePushFailure),
 	}
 }
 

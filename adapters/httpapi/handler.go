@@ -4,7 +4,7 @@
 // A POST with "X-HTTP-Method-Override: PATCH" is taken as the PATCH it
 // stands for (mini-programs cannot send PATCH), and every GET route also
 // answers HEAD (head.go). Every request then passes,
-// in order: request id, access log, panic recovery,
+// in order: request id, access log, metrics, panic recovery,
 // security headers, CORS, the 401 challenge, the body size limit; then,
 // for the spec's operations, authentication and validation against the
 // embedded spec; then the operation. Every failure is an RFC 9457
@@ -23,6 +23,7 @@ import (
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
 	"github.com/miniback/miniback/ports"
@@ -58,6 +59,9 @@ type Deps struct {
 	// TrustedProxies lists the addresses or CIDR ranges of the reverse
 	// proxies whose X-Forwarded-For names the client; empty trusts none.
 	TrustedProxies []string
+	// Metrics records each request (metrics.go) and completed uploads;
+	// nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // handler holds what the middleware shares.
@@ -108,9 +112,11 @@ func NewHandler(d Deps) http.Handler {
 		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
 	}
 
+	rm := newRouteMetrics(d.Metrics)
 	e.Use(
 		h.requestContext,
 		accessLog(h.log),
+		rm.measure,
 		recoverPanics(h.log),
 		securityHeaders,
 		cors(d.CORSOrigins, corsPolicyFor(ops)),
@@ -141,6 +147,7 @@ func NewHandler(d Deps) http.Handler {
 	})
 	registerDocs(e)
 	registerHead(e, h.ops, h.authenticate, h.validate)
+	rm.register(e)
 	return serveHead(methodOverride(e))
 }
 

@@ -33,6 +33,9 @@ type operation struct {
 	headers []headerParam
 	// streaming: its body is a file, left to its handler.
 	streaming bool
+	// rawBody: its handler parses its body (rawBodyOps); the validator
+	// reads it under the body limit and checks only the parameters.
+	rawBody bool
 }
 
 // loadOperations reads the embedded spec. Its servers are dropped: they
@@ -66,7 +69,7 @@ func loadOperations() (operations, error) {
 type headerParam struct{ name, key string }
 
 func newOperation(r *routers.Route) *operation {
-	op := &operation{Route: r, streaming: streamingOps[r.Method+" "+r.Path]}
+	op := &operation{Route: r, streaming: streamingOps[r.Method+" "+r.Path], rawBody: rawBodyOps[r.Method+" "+r.Path]}
 	for _, ps := range []openapi3.Parameters{r.PathItem.Parameters, r.Operation.Parameters} {
 		for _, p := range ps {
 			if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInHeader {
@@ -76,7 +79,7 @@ func newOperation(r *routers.Route) *operation {
 	}
 	if r.Operation.RequestBody == nil && !op.streaming {
 		op.plan = newParamPlan(r)
-	} else if !op.streaming {
+	} else if !op.streaming && !op.rawBody {
 		if op.body = newBodyPlan(r); op.body != nil {
 			op.bodyParams = newParamPlan(r)
 		}

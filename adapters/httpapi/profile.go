@@ -44,7 +44,7 @@ func (s *Server) UpdateMe(ctx context.Context, req api.UpdateMeRequestObject) (a
 		id := domain.UploadID(req.Body.AvatarUploadId.String())
 		patch.AvatarUploadID = &id
 	}
-	u, err := s.app.Profiles.Update(ctx, claims.UserID, patch)
+	u, err := s.app.Profiles.Update(ctx, claims.UserID, claims.AppID, patch)
 	if err != nil {
 		return s.updateMeFailure(ctx, err)
 	}
@@ -91,6 +91,7 @@ func toAPIUser(u domain.User) (api.User, error) {
 		CreatedAt:   u.CreatedAt,
 		UpdatedAt:   u.UpdatedAt,
 		HasPassword: &u.HasPassword,
+		Phone:       toAPIPhone(u.Phone),
 	}
 	if u.HasPassword { // the login names, never the hash
 		username, email := string(u.Username), string(u.Email)

@@ -18,6 +18,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
 	"github.com/miniback/miniback/adapters/s3store"
@@ -66,7 +67,14 @@ type env struct {
 	users   *postgres.UserStore
 	cfg     config
 	weChat  ports.WeChatAuth
-	cursors app.CursorCodec
+	// wechatAPI calls the simulator's token-bearing APIs (phone numbers)
+	// with tokens kept in this process.
+	wechatAPI *wechat.API
+	cursors   app.CursorCodec
+	// content is WeChat's content security through the simulator; the
+	// first instance's Moderation use-case takes the pushed verdicts.
+	content    ports.ContentChecker
+	moderation *app.Moderation
 
 	// Uploads: the first instance's use-case and the storage of all
 	// instances (one bucket or directory).
@@ -103,12 +111,38 @@ type config struct {
 	userAdmin    ports.UserAdmin
 	storage      string // "local" (default) or "s3"
 	rules        domain.UploadRules
+	wxaLimit     domain.ThrottleRule // each user's new QR codes; zero: none
+	// content: which fields WeChat's content security checks (none by
+	// default, so other tests make no content security calls).
+	content  domain.ContentChecks
+	cloudRun bool // believe WeChat Cloud Hosting's identity headers on POST /v1/auth/cloudrun
+	// Message push: the apps whose push is received, and the receiver
+	// of media verdicts (nil: none).
+	push  map[domain.AppID]domain.PushEndpoint
+	media app.MediaVerdicts
+	// metrics records requests and WeChat calls (metrics_test.go); nil: none.
+	metrics *metrics.Metrics
 }
 
 type option func(*config)
 
+// withContentChecks switches content security on for fields, with the
+// failure policy onFailure.
+func withContentChecks(onFailure domain.ContentFailurePolicy, fields ...domain.ContentField) option {
+	return func(c *config) { c.content = domain.ContentChecks{Fields: fields, OnFailure: onFailure} }
+}
+
+// withPush receives the message push of these apps, handing media
+// verdicts to media (which may be nil).
+func withPush(endpoints map[domain.AppID]domain.PushEndpoint, media app.MediaVerdicts) option {
+	return func(c *config) { c.push, c.media = endpoints, media }
+}
+
 // withStorage serves uploads from "local" disk or "s3" (a versitygw).
 func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
+
+// withWxaCodeLimit bounds each user's new QR codes.
+func withWxaCodeLimit(r domain.ThrottleRule) option { return func(c *config) { c.wxaLimit = r } }
 
 // withUploadRules replaces the default per-purpose rules.
 func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.rules = r } }
@@ -137,6 +171,9 @@ func withFailingStores(s ports.SessionStore, d ports.AccountDeleter, a ports.Use
 
 // withKeys signs with keys[0] and verifies with all of them.
 func withKeys(keys ...jwx.Key) option { return func(c *config) { c.keys = keys } }
+
+// withCloudRun switches the WeChat Cloud Hosting mode on.
+func withCloudRun() option { return func(c *config) { c.cloudRun = true } }
 
 // withoutPasswords switches password accounts off.
 func withoutPasswords() option { return func(c *config) { c.passwordsOff = true } }
@@ -177,7 +214,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	for _, id := range cfg.apps {
 		apps[id] = secrets[id]
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout, Observer: cfg.observer()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,15 +239,18 @@ func newEnv(t *testing.T, opts ...option) *env {
 	db := pgtest.NewDB(t)
 	e := &env{
 		db: db, sim: sim, priv: priv, logs: &syncBuffer{}, seen: seen, cfg: cfg,
-		clock:   &testClock{},
-		users:   postgres.NewUserStore(db),
-		weChat:  &sessionKeyRecorder{WeChatAuth: client, seen: seen},
-		hasher:  &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
-		cursors: cursors,
+		clock:     &testClock{},
+		users:     postgres.NewUserStore(db),
+		weChat:    &sessionKeyRecorder{WeChatAuth: client, seen: seen},
+		wechatAPI: client.API(wechat.NewProcessTokens(client)),
+		hasher:    &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
+		cursors:   cursors,
+		content:   wechat.NewContentSecurity(client.API(wechat.NewProcessTokens(client))), // its own tokens, like a second replica
 	}
 	e.setUpStorage(t)
 	first := e.newInstance(t, cfg.keys)
 	e.api, e.handler, e.tokens, e.keys, e.uploads = first.api, first.handler, first.tokens, cfg.keys, first.app.Uploads
+	e.moderation = first.app.Moderation
 	t.Cleanup(func() { e.checkInvariants(t, cfg.allow500) })
 	return e
 }
@@ -248,11 +288,19 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		Credentials: postgres.NewCredentialStore(e.db), Hasher: e.hasher, Throttle: postgres.NewAttemptThrottle(e.db),
 		Todos: postgres.NewTodoStore(e.db), Uploads: postgres.NewUploadStore(e.db), Storage: e.storage,
 		Attachments: postgres.NewAttachmentStore(e.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
+		WeChatPhone: e.wechatAPI, Phones: e.users,
+		ContentChecker: e.content, Moderation: postgres.NewModerationStore(e.db),
+		SessionKeys: e.users,
+		PushEvents:  postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media,
+		WxaCodeMaker: e.wechatAPI, Objects: e.storage.(ports.ObjectBytes),
 	}, app.Options{
-		Apps: app.NewApps(e.cfg.apps...), SessionPolicy: testPolicy,
+		Apps: app.NewApps(e.cfg.apps...), CloudRun: e.cfg.cloudRun, SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
 		UploadRules: e.cfg.rules, UploadTicketTTL: ticketTTL, UploadPendingTTL: pendingTTL, UploadDownloadTTL: dlTTL,
-		RevocationRetain: tokenTTL + jwx.DefaultSkew,
+		RevocationRetain: tokenTTL + jwx.DefaultSkew, WxaCodeUserLimit: e.cfg.wxaLimit,
+		Content: e.cfg.content,
+		Log:     slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Push:    app.PushSettings{Endpoints: e.cfg.push},
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone
@@ -274,6 +322,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		CORSOrigins:    e.cfg.corsOrigins,
 		MaxBodyBytes:   e.cfg.maxBodyBytes,
 		TrustedProxies: e.cfg.proxies,
+		Metrics:        e.cfg.metrics,
 	})
 	handler := e.seen.wrap(h)
 	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: a.Revocations, app: a}

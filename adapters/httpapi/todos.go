@@ -47,7 +47,7 @@ func (s *Server) CreateTodo(ctx context.Context, req api.CreateTodoRequestObject
 	if req.Params.IdempotencyKey != nil {
 		key = *req.Params.IdempotencyKey
 	}
-	t, replayed, err := s.app.Todos.Create(ctx, claims.UserID, d, key)
+	t, replayed, err := s.app.Todos.Create(ctx, claims.UserID, claims.AppID, d, key)
 	if err != nil {
 		return s.createTodoFailure(ctx, renameFields(err, func(f string) string {
 			if f == "idempotency_key" {
@@ -136,7 +136,7 @@ func (s *Server) UpdateTodo(ctx context.Context, req api.UpdateTodoRequestObject
 	if b.Priority != nil {
 		patch.Priority = ptr(string(*b.Priority))
 	}
-	t, err := s.app.Todos.Update(ctx, claims.UserID, domain.TodoID(req.Id.String()), patch, versionMatch(req.Params.IfMatch))
+	t, err := s.app.Todos.Update(ctx, claims.UserID, claims.AppID, domain.TodoID(req.Id.String()), patch, versionMatch(req.Params.IfMatch))
 	if err != nil {
 		return s.updateTodoFailure(ctx, err)
 	}

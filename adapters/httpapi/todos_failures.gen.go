@@ -172,6 +172,10 @@ func (s *Server) updateTodoFailure(ctx context.Context, err error) (api.UpdateTo
 		return api.UpdateTodo415ApplicationProblemPlusJSONResponse{
 			UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 422: // Unprocessable Entity
+		return api.UpdateTodo422ApplicationProblemPlusJSONResponse{
+			UnprocessableEntityApplicationProblemPlusJSONResponse: api.UnprocessableEntityApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
 	case 503: // Service Unavailable
 		return api.UpdateTodo503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{

@@ -68,9 +68,12 @@ func (s *Server) CompleteUpload(ctx context.Context, req api.CompleteUploadReque
 	if !ok {
 		return s.completeUploadFailure(ctx, errNoClaims)
 	}
-	v, err := s.app.Uploads.Complete(ctx, claims.UserID, domain.UploadID(req.Id.String()))
+	v, err := s.app.Uploads.Complete(ctx, claims.UserID, claims.AppID, domain.UploadID(req.Id.String()))
 	if err != nil {
 		return s.completeUploadFailure(ctx, err)
+	}
+	if v.BecameReady {
+		s.metrics.UploadCompleted(string(v.Purpose), v.Size)
 	}
 	u, err := toAPIUpload(v)
 	if err != nil {
@@ -99,6 +102,10 @@ func toAPIUpload(v app.UploadView) (api.Upload, error) {
 		u.ExpiresAt = &v.ExpiresAt
 	case domain.UploadReady:
 		u.CompletedAt = &v.CompletedAt
+		if v.Blocked {
+			u.Blocked = &v.Blocked // and no download URL: it is not served
+			break
+		}
 		u.DownloadUrl = &v.DownloadURL
 		u.DownloadExpiresAt = &v.DownloadExpiresAt
 	case domain.UploadRejected:

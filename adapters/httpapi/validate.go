@@ -129,6 +129,10 @@ func (h *handler) validateRequest(c *gin.Context, op *operation) {
 			h.abort(c, err)
 			return
 		}
+		if op.rawBody {
+			h.validateRawBody(c, op)
+			return
+		}
 	}
 	hasBody := len(body) > 0 || (options.ExcludeRequestBody && req.Body != nil && req.Body != http.NoBody)
 	jsonBody := false
@@ -177,6 +181,32 @@ func (h *handler) validateRequest(c *gin.Context, op *operation) {
 			PathParams: pathParams(c),
 			Route:      withoutSecurity(route),
 			Options:    options,
+		}
+		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+			if err := fields.collectRequestError(err); err != nil {
+				h.abort(c, err)
+				return
+			}
+		}
+	}
+	if err := fields.err(); err != nil {
+		h.abort(c, err)
+	}
+}
+
+// validateRawBody validates a request whose body its handler parses
+// (rawBodyOps), the body having been read under the limit: its
+// parameters only, whatever its Content-Type.
+func (h *handler) validateRawBody(c *gin.Context, op *operation) {
+	req := c.Request
+	fields := newFieldErrors(req.Context())
+	fields.checkParams(c, op)
+	if !fields.done() {
+		in := &openapi3filter.RequestValidationInput{
+			Request:    req,
+			PathParams: pathParams(c),
+			Route:      withoutSecurity(op.Route),
+			Options:    &paramsValidationOptions,
 		}
 		if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 			if err := fields.collectRequestError(err); err != nil {

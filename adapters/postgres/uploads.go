@@ -158,6 +158,7 @@ func toUpload(row sqlcgen.Upload) domain.Upload {
 		RejectReason: domain.Code(row.RejectReason),
 		CreatedAt:    row.CreatedAt.UTC(),
 		ExpiresAt:    row.ExpiresAt.UTC(),
+		Blocked:      row.Blocked,
 	}
 	if row.OwnerID.Valid {
 		u.Owner = domain.UserID(row.OwnerID.UUID.String())

@@ -98,7 +98,7 @@ func (s *UserStore) upsertOnce(ctx context.Context, id domain.WeChatIdentity) (u
 		case err != nil:
 			return fmt.Errorf("insert wechat identity: %w", err)
 		}
-		u, created = toUser(sqlcgen.GetUserRow{User: row}), true // new: no password yet
+		u, created = toUser(sqlcgen.GetUserRow{User: row}), true // new: no password, no phone yet
 		return nil
 	})
 	return u, created, err
@@ -170,13 +170,15 @@ func (s *UserStore) DeleteUser(ctx context.Context, id domain.UserID, at time.Ti
 }
 
 // ListUsers runs an admin's search: at most max users matching q, newest
-// first, after q.After. The search matches part of the nickname or a whole
-// user id; see the ListUsers query to search more columns.
+// first, after q.After. The search matches part of the nickname, username
+// or email, a whole user id, or a whole phone number with or without its
+// country code; see the ListUsers query to search more columns.
 func (s *UserStore) ListUsers(ctx context.Context, q domain.UserQuery, max int) ([]domain.User, error) {
 	p := sqlcgen.ListUsersParams{Role: string(q.Role), MaxRows: int32(max)}
 	if q.Search != "" {
 		p.Pattern = "%" + escapeLike(q.Search) + "%"
 		p.Exact = strings.ToLower(q.Search)
+		p.Phone = domain.PhoneSearchDigits(q.Search)
 	}
 	if q.After != nil {
 		id, err := uuid.Parse(string(q.After.ID))
@@ -231,5 +233,6 @@ func toUser(row sqlcgen.GetUserRow) domain.User {
 		Username:    domain.Username(row.Username),
 		Email:       domain.Email(row.Email),
 		HasPassword: row.HasPassword,
+		Phone:       toUserPhone(row.User),
 	}
 }

@@ -57,14 +57,19 @@ type Config struct {
 	// HTTPClient sends the requests; nil means a client with
 	// http.DefaultTransport. Redirects are never followed either way.
 	HTTPClient *http.Client
+	// Observer is told about every call and token refresh (metrics);
+	// nil tells no one.
+	Observer Observer
 }
 
 // Client calls code2Session. It is safe for concurrent use.
 type Client struct {
+	base     *url.URL // the API root, without a query
 	endpoint *url.URL // {base}/sns/jscode2session, without a query
 	apps     map[domain.AppID]string
 	timeout  time.Duration
 	http     *http.Client
+	observer Observer // nil: none
 }
 
 var _ ports.WeChatAuth = (*Client)(nil)
@@ -107,10 +112,12 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{
+		base:     u,
 		endpoint: u.JoinPath("sns", "jscode2session"),
 		apps:     apps,
 		timeout:  timeout,
 		http:     &hc,
+		observer: cfg.Observer,
 	}, nil
 }
 
@@ -130,6 +137,16 @@ type reply struct {
 // client's or the caller's, is wechat_timeout; a cancellation by the caller
 // is returned as the wrapped context.Canceled instead.
 func (c *Client) Code2Session(ctx context.Context, app domain.AppID, code string) (domain.WeChatIdentity, error) {
+	if _, ok := c.apps[app]; !ok || c.observer == nil {
+		return c.code2Session(ctx, app, code) // an unknown app makes no call
+	}
+	start := time.Now()
+	id, err := c.code2Session(ctx, app, code)
+	c.observeCall("code2session", start, 0, err)
+	return id, err
+}
+
+func (c *Client) code2Session(ctx context.Context, app domain.AppID, code string) (domain.WeChatIdentity, error) {
 	secret, ok := c.apps[app]
 	if !ok {
 		return domain.WeChatIdentity{}, &domain.Error{Code: domain.CodeUnknownApp, Message: "This appid is not served here.",
@@ -239,7 +256,7 @@ func isTimeout(err error) bool {
 
 // errcodeError maps a WeChat errcode to a domain error.
 func errcodeError(s scrubber, code int, msg string) *domain.Error {
-	e := &domain.Error{Err: s.wrap(fmt.Errorf("errcode %d: %s", code, truncate(msg, 200)))}
+	e := &domain.Error{Err: s.wrap(&ErrcodeError{API: "code2session", Code: code, Msg: truncate(msg, 200)})}
 	switch code {
 	case 40029, 41008: // invalid code; missing code
 		e.Code = domain.CodeWeChatCodeInvalid

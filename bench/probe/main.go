@@ -108,16 +108,42 @@ const (
 // --- users
 
 type userJSON struct {
-	ID          uuid.UUID `json:"id"`
-	Nickname    string    `json:"nickname"`
-	AvatarURL   string    `json:"avatar_url"`
-	Bio         string    `json:"bio"`
-	Role        string    `json:"role"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	HasPassword bool      `json:"has_password"`
-	Username    *string   `json:"username,omitempty"`
-	Email       *string   `json:"email,omitempty"`
+	ID          uuid.UUID  `json:"id"`
+	Nickname    string     `json:"nickname"`
+	AvatarURL   string     `json:"avatar_url"`
+	Bio         string     `json:"bio"`
+	Role        string     `json:"role"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	HasPassword bool       `json:"has_password"`
+	Username    *string    `json:"username,omitempty"`
+	Email       *string    `json:"email,omitempty"`
+	Phone       *phoneJSON `json:"phone,omitempty"`
+}
+
+type phoneJSON struct {
+	BoundAt         time.Time `json:"bound_at"`
+	CountryCode     string    `json:"country_code"`
+	PhoneNumber     string    `json:"phone_number"`
+	PurePhoneNumber string    `json:"pure_phone_number"`
+}
+
+// phoneCols are the users row's phone columns, all NULL without a number.
+type phoneCols struct {
+	countryCode, pure, number, appID pgtype.Text
+	boundAt                          pgtype.Timestamptz
+}
+
+// dest lists the columns' scan targets, in the table's order.
+func (c *phoneCols) dest() []any {
+	return []any{&c.countryCode, &c.pure, &c.number, &c.appID, &c.boundAt}
+}
+
+func (c *phoneCols) json() *phoneJSON {
+	if !c.pure.Valid {
+		return nil
+	}
+	return &phoneJSON{BoundAt: c.boundAt.Time.UTC(), CountryCode: c.countryCode.String, PhoneNumber: c.number.String, PurePhoneNumber: c.pure.String}
 }
 
 // scanUser reads the columns of GetUser and friends: the user, then its
@@ -125,8 +151,10 @@ type userJSON struct {
 func scanUser(row pgx.Row) (userJSON, error) {
 	var u userJSON
 	var username, email string
-	err := row.Scan(&u.ID, &u.Nickname, &u.AvatarURL, &u.Bio, &u.CreatedAt, &u.UpdatedAt, &u.Role,
-		&username, &email, &u.HasPassword)
+	var phone phoneCols
+	dest := append([]any{&u.ID, &u.Nickname, &u.AvatarURL, &u.Bio, &u.CreatedAt, &u.UpdatedAt, &u.Role}, phone.dest()...)
+	err := row.Scan(append(dest, &username, &email, &u.HasPassword)...)
+	u.Phone = phone.json()
 	if u.HasPassword {
 		u.Username, u.Email = &username, &email
 	}
@@ -657,8 +685,9 @@ func (p *probe) loginWeChat(w http.ResponseWriter, r *http.Request) {
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		err = tx.QueryRow(ctx, sqlCreateUser).Scan(&user.ID, &user.Nickname, &user.AvatarURL, &user.Bio,
-			&user.CreatedAt, &user.UpdatedAt, &user.Role)
+		var phone phoneCols // a new user has none
+		err = tx.QueryRow(ctx, sqlCreateUser).Scan(append([]any{&user.ID, &user.Nickname, &user.AvatarURL, &user.Bio,
+			&user.CreatedAt, &user.UpdatedAt, &user.Role}, phone.dest()...)...)
 		if err != nil {
 			return err
 		}
@@ -732,9 +761,11 @@ func (p *probe) refresh(w http.ResponseWriter, r *http.Request) {
 		}
 		var s sessionRow
 		var username, email string
-		err := tx.QueryRow(ctx, sqlGetSessionAndUserForUpdate, sid).Scan(
-			&s.id, &s.userID, &s.appID, &s.userAgent, &s.createdAt, &s.lastUsedAt, &s.idle, &s.absolute, &s.revokedAt, &s.revokeReason,
-			&u.ID, &u.Nickname, &u.AvatarURL, &u.Bio, &u.CreatedAt, &u.UpdatedAt, &u.Role, &username, &email, &u.HasPassword)
+		var phone phoneCols
+		dest := append([]any{&s.id, &s.userID, &s.appID, &s.userAgent, &s.createdAt, &s.lastUsedAt, &s.idle, &s.absolute, &s.revokedAt, &s.revokeReason,
+			&u.ID, &u.Nickname, &u.AvatarURL, &u.Bio, &u.CreatedAt, &u.UpdatedAt, &u.Role}, phone.dest()...)
+		err := tx.QueryRow(ctx, sqlGetSessionAndUserForUpdate, sid).Scan(append(dest, &username, &email, &u.HasPassword)...)
+		u.Phone = phone.json()
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,7 @@
 package main
 
 const sqlGetUser = `-- name: GetUser :one
-SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role, users.phone_country_code, users.phone_pure_number, users.phone_number, users.phone_app_id, users.phone_bound_at,
        COALESCE(pc.username, '')::text AS username,
        COALESCE(pc.email, '')::text AS email,
        (pc.user_id IS NOT NULL)::bool AS has_password
@@ -19,7 +19,7 @@ WHERE users.id = $1
 
 const sqlTouchWeChatIdentity = `-- name: TouchWeChatIdentity :one
 UPDATE wechat_identities
-SET session_key = $1,
+SET session_key = COALESCE(NULLIF($1::text, ''), session_key),
     union_id = COALESCE($2, union_id),
     updated_at = now()
 WHERE app_id = $3 AND open_id = $4
@@ -28,7 +28,7 @@ RETURNING user_id
 
 const sqlCreateUser = `-- name: CreateUser :one
 INSERT INTO users DEFAULT VALUES
-RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role
+RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role, phone_country_code, phone_pure_number, phone_number, phone_app_id, phone_bound_at
 `
 
 const sqlInsertWeChatIdentity = `-- name: InsertWeChatIdentity :one
@@ -57,7 +57,7 @@ RETURNING session_id, generation
 `
 
 const sqlGetSessionAndUserForUpdate = `-- name: GetSessionAndUserForUpdate :one
-SELECT sessions.id, sessions.user_id, sessions.app_id, sessions.user_agent, sessions.created_at, sessions.last_used_at, sessions.idle_expires_at, sessions.absolute_expires_at, sessions.revoked_at, sessions.revoke_reason, users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+SELECT sessions.id, sessions.user_id, sessions.app_id, sessions.user_agent, sessions.created_at, sessions.last_used_at, sessions.idle_expires_at, sessions.absolute_expires_at, sessions.revoked_at, sessions.revoke_reason, users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role, users.phone_country_code, users.phone_pure_number, users.phone_number, users.phone_app_id, users.phone_bound_at,
        COALESCE(pc.username, '')::text AS username,
        COALESCE(pc.email, '')::text AS email,
        (pc.user_id IS NOT NULL)::bool AS has_password

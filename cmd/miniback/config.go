@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,10 +55,36 @@ type Config struct {
 
 	// WeChatApps lists "appid:secret" pairs. Empty starts the WeChat
 	// simulator instead (development only).
-	WeChatApps    string        `env:"MINIBACK_WECHAT_APPS"`
-	WeChatBaseURL string        `env:"MINIBACK_WECHAT_BASE_URL" envDefault:"https://api.weixin.qq.com"`
+	WeChatApps string `env:"MINIBACK_WECHAT_APPS"`
+	// WeChatBaseURL is WeChat's API root; empty means
+	// https://api.weixin.qq.com, or with CloudRun the open-API service's
+	// http://api.weixin.qq.com (see WeChatAPIBaseURL).
+	WeChatBaseURL string        `env:"MINIBACK_WECHAT_BASE_URL"`
 	WeChatTimeout time.Duration `env:"MINIBACK_WECHAT_TIMEOUT" envDefault:"5s"`
 	SimulatorAddr string        `env:"MINIBACK_WECHAT_SIMULATOR_ADDR" envDefault:"127.0.0.1:0"`
+	// WeChatDataMaxAge is how old (by WeChat's watermark) open data sent
+	// to POST /v1/me/wechat-data may be.
+	WeChatDataMaxAge time.Duration `env:"MINIBACK_WECHAT_DATA_MAX_AGE" envDefault:"1h"`
+
+	// CloudRun is the WeChat Cloud Hosting (微信云托管) mode: POST
+	// /v1/auth/cloudrun believes the caller identity the gateway puts in
+	// X-WX-* headers, and WeChat APIs go through the open-API service
+	// without an access token. CloudRunTrustGateway acknowledges, in
+	// production, that the service is reachable only through that
+	// gateway (cloudrun.go says why both are needed).
+	CloudRun             bool `env:"MINIBACK_CLOUDRUN" envDefault:"false"`
+	CloudRunTrustGateway bool `env:"MINIBACK_CLOUDRUN_TRUST_GATEWAY" envDefault:"false"`
+
+	// WeChatPush lists the apps whose message push (消息推送) this
+	// deployment receives at /v1/wechat/push/{appid}, as
+	// "appid:token:encodingAESKey[:mode]" (mode safe, the default with a
+	// key, or compat) or "appid:token" (plain), comma-separated. Empty
+	// serves none (with the simulator: its app, with development values).
+	WeChatPush string `env:"MINIBACK_WECHAT_PUSH"`
+	// WeChatPushMaxAge is how far a push's timestamp may be from the
+	// clock; WeChatPushRetention how long received messages are kept.
+	WeChatPushMaxAge    time.Duration `env:"MINIBACK_WECHAT_PUSH_MAX_AGE" envDefault:"5m"`
+	WeChatPushRetention time.Duration `env:"MINIBACK_WECHAT_PUSH_RETENTION" envDefault:"720h"`
 
 	// JWTPrivateKeys holds one or more PEM private keys (Ed25519 or P-256);
 	// the first signs, all verify. JWTPrivateKeysFile names a file instead.
@@ -106,6 +134,11 @@ type Config struct {
 	AttachmentMaxBytes  int64         `env:"MINIBACK_UPLOAD_ATTACHMENT_MAX_BYTES" envDefault:"20971520"`
 	AttachmentTypes     []string      `env:"MINIBACK_UPLOAD_ATTACHMENT_TYPES" envSeparator:"," envDefault:"image/jpeg,image/png,image/webp,image/gif,application/pdf,text/plain,video/mp4"`
 
+	// Mini-program codes: how many not cached yet each user may make per
+	// window (0: no limit; administrators are never limited).
+	WxaCodeUserLimit  int           `env:"MINIBACK_WXACODE_USER_LIMIT" envDefault:"100"`
+	WxaCodeUserWindow time.Duration `env:"MINIBACK_WXACODE_USER_WINDOW" envDefault:"1h"`
+
 	// CursorSecret keys the HMAC of list cursors (at least 32 bytes; all
 	// replicas share it). Empty uses a development secret kept under
 	// DataDir.
@@ -129,6 +162,19 @@ type Config struct {
 	// DebugAddr opens a second listener with pprof and memory statistics
 	// (debug.go); empty, the default, opens none.
 	DebugAddr string `env:"MINIBACK_DEBUG_ADDR"`
+	// MetricsAddr is the Prometheus /metrics listener (metrics.go):
+	// host:port, or off; empty means 127.0.0.1:9090 in development and
+	// :9090 in production.
+	MetricsAddr string `env:"MINIBACK_METRICS_ADDR"`
+
+	// Content security (content.go): the fields WeChat checks
+	// (comma-separated, or none, or all; empty means
+	// domain.DefaultContentFields), what happens to text WeChat cannot
+	// check (accept and flag, or refuse with 503), and how long the image
+	// URL WeChat downloads from works.
+	ContentCheck        string        `env:"MINIBACK_CONTENT_CHECK"`
+	ContentCheckFailure string        `env:"MINIBACK_CONTENT_CHECK_FAILURE" envDefault:"accept"`
+	ContentMediaURLTTL  time.Duration `env:"MINIBACK_CONTENT_MEDIA_URL_TTL" envDefault:"24h"`
 }
 
 // maxTokenCacheSize bounds MINIBACK_TOKEN_CACHE_SIZE: an entry is a few
@@ -217,11 +263,18 @@ func (c Config) Validate() error {
 	if _, err := c.Apps(); err != nil {
 		bad("MINIBACK_WECHAT_APPS: %v", err)
 	}
-	if u, err := url.Parse(c.WeChatBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("MINIBACK_WECHAT_BASE_URL must be an http(s) URL, not %q", c.WeChatBaseURL)
+	errs = append(errs, c.validatePush()...)
+	if c.WeChatBaseURL != "" {
+		if u, err := url.Parse(c.WeChatBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("MINIBACK_WECHAT_BASE_URL must be an http(s) URL, not %q", c.WeChatBaseURL)
+		}
 	}
+	errs = append(errs, c.validateCloudRun()...)
 	if c.WeChatTimeout <= 0 || c.WeChatTimeout > time.Minute {
 		bad("MINIBACK_WECHAT_TIMEOUT must be between 0 and 1m, not %s", c.WeChatTimeout)
+	}
+	if c.WeChatDataMaxAge < time.Minute || c.WeChatDataMaxAge > 30*24*time.Hour {
+		bad("MINIBACK_WECHAT_DATA_MAX_AGE must be between 1m and 720h, not %s", c.WeChatDataMaxAge)
 	}
 	if c.JWTPrivateKeys != "" && c.JWTPrivateKeysFile != "" {
 		bad("set MINIBACK_JWT_PRIVATE_KEYS or MINIBACK_JWT_PRIVATE_KEYS_FILE, not both")
@@ -252,7 +305,10 @@ func (c Config) Validate() error {
 		bad("MINIBACK_REVOCATION_POLL must be between 100ms and 1m, not %s", c.RevocationPoll)
 	}
 	errs = append(errs, c.validateUploads()...)
+	errs = append(errs, c.validateWxaCode()...)
 	errs = append(errs, c.validateDebug()...)
+	errs = append(errs, c.validateMetrics()...)
+	errs = append(errs, c.validateContent()...)
 	if c.Production() {
 		if c.CursorSecret == "" {
 			bad("MINIBACK_CURSOR_SECRET is required in production (every replica needs the same one)")
@@ -384,6 +440,62 @@ func (c Config) Apps() (map[domain.AppID]string, error) {
 		apps[domain.AppID(id)] = secret
 	}
 	return apps, nil
+}
+
+// validatePush checks the message push settings.
+func (c Config) validatePush() []error {
+	var errs []error
+	push, err := c.PushEndpoints()
+	if err != nil {
+		errs = append(errs, fmt.Errorf("MINIBACK_WECHAT_PUSH: %w", err))
+	}
+	if apps, err := c.Apps(); err == nil && len(apps) > 0 {
+		for _, id := range slices.Sorted(maps.Keys(push)) {
+			if _, ok := apps[id]; !ok {
+				errs = append(errs, fmt.Errorf("MINIBACK_WECHAT_PUSH: appid %s is not in MINIBACK_WECHAT_APPS", id))
+			}
+		}
+	}
+	if c.WeChatPushMaxAge < 30*time.Second || c.WeChatPushMaxAge > time.Hour {
+		errs = append(errs, fmt.Errorf("MINIBACK_WECHAT_PUSH_MAX_AGE must be between 30s and 1h, not %s", c.WeChatPushMaxAge))
+	}
+	if c.WeChatPushRetention < time.Hour || c.WeChatPushRetention > 366*24*time.Hour {
+		errs = append(errs, fmt.Errorf("MINIBACK_WECHAT_PUSH_RETENTION must be between 1h and 8784h (a year), not %s", c.WeChatPushRetention))
+	}
+	return errs
+}
+
+// PushEndpoints parses MINIBACK_WECHAT_PUSH
+// ("wxid:token:encodingAESKey[:mode],wxid2:token2"). Errors name the
+// appid, never the token or the key.
+func (c Config) PushEndpoints() (map[domain.AppID]domain.PushEndpoint, error) {
+	out := map[domain.AppID]domain.PushEndpoint{}
+	if strings.TrimSpace(c.WeChatPush) == "" {
+		return out, nil
+	}
+	for i, entry := range strings.Split(c.WeChatPush, ",") {
+		parts := strings.Split(strings.TrimSpace(entry), ":")
+		if len(parts) < 2 || len(parts) > 4 || parts[0] == "" {
+			return nil, fmt.Errorf(`entry %d must be "appid:token:encodingAESKey[:mode]" or "appid:token"`, i+1)
+		}
+		id := domain.AppID(parts[0])
+		key, mode := "", domain.PushMode("")
+		if len(parts) > 2 {
+			key = parts[2]
+		}
+		if len(parts) > 3 {
+			mode = domain.PushMode(parts[3])
+		}
+		e, err := domain.NewPushEndpoint(parts[1], key, mode)
+		if err != nil {
+			return nil, fmt.Errorf("appid %s: %w", id, err)
+		}
+		if _, dup := out[id]; dup {
+			return nil, fmt.Errorf("appid %s is listed twice", id)
+		}
+		out[id] = e
+	}
+	return out, nil
 }
 
 // UseSimulator reports whether the built-in WeChat simulator serves logins:

@@ -56,6 +56,8 @@ func TestLoadConfigRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{"purge interval out of range", []string{"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL=1s"}, []string{"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL"}},
 		{"unknown environment", []string{"MINIBACK_ENV=staging"}, []string{"MINIBACK_ENV"}},
 		{"unparseable duration", []string{"MINIBACK_WECHAT_TIMEOUT=soon"}, []string{"MINIBACK_WECHAT_TIMEOUT"}},
+		{"open data kept for seconds", []string{"MINIBACK_WECHAT_DATA_MAX_AGE=30s"}, []string{"MINIBACK_WECHAT_DATA_MAX_AGE must be between 1m and 720h"}},
+		{"open data kept for a year", []string{"MINIBACK_WECHAT_DATA_MAX_AGE=8760h"}, []string{"MINIBACK_WECHAT_DATA_MAX_AGE"}},
 		{"token TTL out of range", []string{"MINIBACK_ACCESS_TOKEN_TTL=10s"}, []string{"MINIBACK_ACCESS_TOKEN_TTL"}},
 		{"negative token cache", []string{"MINIBACK_TOKEN_CACHE_SIZE=-1"}, []string{"MINIBACK_TOKEN_CACHE_SIZE"}},
 		{"huge token cache", []string{"MINIBACK_TOKEN_CACHE_SIZE=2000000"}, []string{"MINIBACK_TOKEN_CACHE_SIZE"}},

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgcluster"
 	"github.com/miniback/miniback/adapters/s3store"
@@ -36,23 +39,36 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 
-	cluster  *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
-	db       *postgres.DB
-	sim      *wechatsim.Server // WeChat simulator, when no apps are configured
-	local    *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
-	ln       net.Listener
-	server   *http.Server
-	addr     net.Addr
-	serveErr chan error
+	cluster *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
+	db      *postgres.DB
+	sim     *wechatsim.Server // WeChat simulator, when no apps are configured
+	// wechatAPI calls WeChat's token-bearing APIs (phone number, content
+	// security, QR codes…) for every served app.
+	wechatAPI *wechat.API
+	local     *localstore.Store // local-disk storage, when MINIBACK_STORAGE=local
+	ln        net.Listener
+	server    *http.Server
+	addr      net.Addr
+	serveErr  chan error
 	// debug serves pprof on MINIBACK_DEBUG_ADDR, when set (debug.go).
 	debug     *http.Server
 	debugAddr net.Addr
+	// metrics is the Prometheus registry, served on MINIBACK_METRICS_ADDR
+	// (metrics.go); nil when off.
+	metrics       *metrics.Metrics
+	metricsServer *http.Server
+	metricsAddr   net.Addr
 
 	// App is the use-cases, once Run has started.
 	App *app.App
 	// background is the revocation polling and listening and the purges,
 	// from Run until Close.
 	background *app.Background
+
+	// wechatTokens is the access token of each app, shared by every
+	// replica through PostgreSQL; the background refreshes it ahead of
+	// expiry.
+	wechatTokens *wechat.SharedTokens
 }
 
 // purgeInterval is how often an instance deletes long-ended sessions and
@@ -71,8 +87,12 @@ func NewMain(cfg Config, logOut io.Writer) *Main {
 // open; serving goes on until Close.
 func (m *Main) Run(ctx context.Context) error {
 	started := time.Now()
+	m.newMetrics()
 	if err := m.openDatabase(ctx); err != nil {
 		return err
+	}
+	if m.metrics != nil {
+		m.metrics.WatchPool(m.db.Pool())
 	}
 	if m.Config.MigrateOnStart {
 		if err := postgres.Migrate(ctx, m.db); err != nil {
@@ -106,6 +126,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	push := m.pushEndpoints()
 	users, sessions := postgres.NewUserStore(m.db), postgres.NewSessionStore(m.db)
 	p := app.Ports{
 		Clock: app.SystemClock{}, WeChat: weChat, Tokens: tokens,
@@ -113,32 +134,54 @@ func (m *Main) Run(ctx context.Context) error {
 		Sessions: sessions, RevocationFeed: sessions, SessionPurger: sessions,
 		Todos: postgres.NewTodoStore(m.db), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
 		Attachments: postgres.NewAttachmentStore(m.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
+		WeChatPhone: m.wechatAPI, Phones: users,
+		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
+		SessionKeys: users,
+		PushEvents:  postgres.NewPushStore(m.db), IdentitySessions: sessions,
+		// The attempt counters also bound each user's new QR codes.
+		Throttle:     postgres.NewAttemptThrottle(m.db),
+		WxaCodeMaker: m.wechatAPI, Objects: storage,
 	}
+	content := m.contentChecks()
 	if hasher != nil {
-		p.Credentials, p.Hasher, p.Throttle = postgres.NewCredentialStore(m.db), hasher, postgres.NewAttemptThrottle(m.db)
+		p.Credentials, p.Hasher = postgres.NewCredentialStore(m.db), hasher
 	}
 	if m.Config.RevocationListen {
 		p.RevocationListener = m.db
 	}
 	rules, _ := m.Config.UploadRules() // validated by LoadConfig
+	m.logCloudRun()
 	m.App = app.New(p, app.Options{
-		Apps: apps, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
+		Apps: apps, CloudRun: m.Config.CloudRun, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
 		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
-		UploadDownloadTTL: m.Config.UploadDownloadTTL,
+		Content: content, ContentMediaURLTTL: m.Config.ContentMediaURLTTL, Log: m.Logger,
+		UploadDownloadTTL: m.Config.UploadDownloadTTL, WxaCodeUserLimit: m.Config.WxaCodeLimit(), WeChatDataMaxAge: m.Config.WeChatDataMaxAge,
 		// A token issued just before a revocation lives for the access
 		// TTL, and the verifier tolerates jwx.DefaultSkew past its exp.
 		RevocationRetain: m.Config.AccessTokenTTL + jwx.DefaultSkew,
 		Schedule: app.Schedule{
 			RevocationPoll: m.Config.RevocationPoll, SessionPurge: purgeInterval,
 			IdempotencyPurge: m.Config.IdempotencyPurgeInterval, UploadClean: m.Config.UploadCleanInterval,
+			PushPurge: purgeInterval,
 		},
+		Push: app.PushSettings{Endpoints: push, MaxAge: m.Config.WeChatPushMaxAge, Retention: m.Config.WeChatPushRetention},
 	})
 	// The revocations that still matter are loaded before the first
 	// request is served; the background keeps them fresh.
 	if err := m.App.Revocations.Refresh(ctx); err != nil {
 		return fmt.Errorf("load revocations: %w", err)
 	}
+	if m.metrics != nil {
+		m.metrics.WatchRevocations(m.App.Revocations.LastRead)
+	}
 	m.background = m.App.StartBackground(m.Logger)
+	// Every replica checks; the lease in the store lets one of them call
+	// stable_token per token lifetime. Cloud Hosting's open-API service
+	// needs no token.
+	if m.wechatTokens != nil {
+		m.background.Repeat(app.Task{Name: "wechat token refresh", Every: wechat.RefreshEvery, AtStart: true,
+			Run: m.wechatTokens.RefreshDue})
+	}
 	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
 		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
 
@@ -153,6 +196,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies: m.Config.TrustedProxies,
 		// A file and the few form fields of its ticket.
 		MaxUploadBytes: rules.MaxBytes() + 64<<10,
+		Metrics:        m.metrics,
 	}
 	if m.local != nil {
 		deps.LocalFiles = m.local
@@ -160,13 +204,61 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startDebug(); err != nil {
 		return err
 	}
+	if err := m.startMetrics(); err != nil {
+		return err
+	}
 	m.serve(httpapi.NewHandler(deps), publicURL, started)
 	return nil
 }
 
-// storage returns the object storage uploads go to: an S3-compatible
-// bucket, or the local disk behind this API server.
-func (m *Main) storage(ctx context.Context, publicURL string) (ports.ObjectStorage, error) {
+// pushEndpoints returns the apps whose message push is received: those
+// of MINIBACK_WECHAT_PUSH, or, with the simulator and nothing configured,
+// the simulator's app with development values, whose pushes the simulator
+// delivers to this API (POST /wechatsim/push). The token and key are never
+// logged.
+func (m *Main) pushEndpoints() map[domain.AppID]domain.PushEndpoint {
+	push, _ := m.Config.PushEndpoints() // validated by LoadConfig
+	if len(push) == 0 && m.sim != nil {
+		e, err := domain.NewPushEndpoint(wechatsim.DefaultPushToken, wechatsim.DefaultEncodingAESKey, domain.PushCompat)
+		if err != nil {
+			panic(fmt.Sprintf("the simulator's push settings: %v", err)) // constants: a broken build
+		}
+		push = map[domain.AppID]domain.PushEndpoint{wechatsim.DefaultAppID: e}
+		pushURL := "http://" + displayAddr(m.addr) + "/v1/wechat/push/" + wechatsim.DefaultAppID
+		m.sim.Simulator().SetPusher(wechatsim.DefaultAppID, &wechatsim.Pusher{
+			URL: pushURL, AppID: wechatsim.DefaultAppID, Token: wechatsim.DefaultPushToken,
+			EncodingAESKey: wechatsim.DefaultEncodingAESKey, Encrypted: true,
+		})
+		m.Logger.Warn("embedded default: message push for the simulator's app with the DEVELOPMENT Token and EncodingAESKey "+
+			"(wechatsim.DefaultPushToken, wechatsim.DefaultEncodingAESKey; compat mode); deliver events with POST /wechatsim/push on the simulator",
+			"appid", wechatsim.DefaultAppID, "push_url", pushURL, "simulator_url", m.sim.URL(), "replace_with", "MINIBACK_WECHAT_PUSH")
+		return push
+	}
+	if len(push) == 0 {
+		m.Logger.Info("wechat push: none configured; /v1/wechat/push answers 404", "set", "MINIBACK_WECHAT_PUSH")
+		return push
+	}
+	for _, id := range slices.Sorted(maps.Keys(push)) {
+		mode := push[id].Mode
+		m.Logger.Info("wechat push: receiving", "appid", string(id), "mode", string(mode), "path", "/v1/wechat/push/"+string(id))
+		if mode == domain.PushPlain {
+			m.Logger.Warn("wechat push: plaintext mode (明文模式): its signature does not cover the body; prefer safe mode (安全模式) with an EncodingAESKey",
+				"appid", string(id))
+		}
+	}
+	return push
+}
+
+// objectStorage is what both storage adapters offer: ticketed uploads,
+// and the server's own small objects.
+type objectStorage interface {
+	ports.ObjectStorage
+	ports.ObjectBytes
+}
+
+// storage returns the object storage uploads (and cached QR codes) go to:
+// an S3-compatible bucket, or the local disk behind this API server.
+func (m *Main) storage(ctx context.Context, publicURL string) (objectStorage, error) {
 	if m.Config.Storage == "s3" {
 		cfg, _ := m.Config.s3Config() // validated by LoadConfig
 		s, err := s3store.New(cfg)
@@ -249,7 +341,7 @@ func (m *Main) Close() error {
 	if m.server == nil && m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
-	errs = append(errs, m.closeDebug())
+	errs = append(errs, m.closeDebug(), m.closeMetrics())
 	if m.background != nil {
 		m.background.Stop()
 	}
@@ -305,10 +397,13 @@ func (m *Main) openDatabase(ctx context.Context) error {
 // WeChat API for configured apps, else the simulator on its own listener.
 func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	apps, _ := m.Config.Apps() // validated by LoadConfig
-	baseURL := m.Config.WeChatBaseURL
+	baseURL := m.Config.WeChatAPIBaseURL()
 	if m.Config.UseSimulator() {
 		sim, err := wechatsim.Start(m.Config.SimulatorAddr, wechatsim.Config{
-			Apps: map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
+			Apps:        map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
+			OpenAPIHome: m.Config.simulatorOpenAPIHome(),
+			// WeChat pushes a media check's verdict some time later.
+			MediaVerdictDelay: 2 * time.Second,
 		})
 		if err != nil {
 			return nil, app.Apps{}, fmt.Errorf("start WeChat simulator: %w", err)
@@ -321,9 +416,21 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	} else {
 		m.Logger.Info("wechat: real API", "base_url", baseURL, "apps", len(apps))
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: baseURL, Apps: apps, Timeout: m.Config.WeChatTimeout})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: baseURL, Apps: apps, Timeout: m.Config.WeChatTimeout,
+		Observer: m.wechatObserver()})
 	if err != nil {
 		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
+	}
+	if m.Config.CloudRun {
+		m.wechatAPI = m.openAPI(client)
+	} else {
+		shared, err := client.NewSharedTokens(wechat.SharedTokensConfig{Store: postgres.NewWeChatTokenStore(m.db), Log: m.Logger})
+		if err != nil {
+			return nil, app.Apps{}, fmt.Errorf("wechat access tokens: %w", err)
+		}
+		m.wechatTokens, m.wechatAPI = shared, client.API(shared)
+		m.Logger.Info("wechat: one access token per app for every replica, kept in PostgreSQL and refreshed ahead of expiry by one of them",
+			"replica", shared.Holder(), "refresh_check", wechat.RefreshEvery.String())
 	}
 	ids := make([]domain.AppID, 0, len(apps))
 	for id := range apps {

@@ -2,7 +2,8 @@ import { ApiProblem } from './problem';
 import type { LoginResponse, PasswordLoginRequest, Problem, RegisterRequest, Upload, UploadPurpose, UploadTicket } from './schema.gen';
 import { memoryTokenStore, type TokenStore, type Tokens } from './tokens';
 import type { BlobLike, HttpMethod, HttpRequest, HttpResponse, Transport, FileUploadRequest } from './transport';
-import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
+import type { ApiResponse, ApiResult, BinaryOperation, CallArgs, Method, Operation, PathsWith } from './types';
+import { isWeChatSessionStale, wechatDataBody, type OpenedWeChatData, type WxOpenData, type WxOpenDataSource } from './wechatdata';
 
 /** A call's init as the runtime sees it (CallInit is its typed face). */
 interface RawInit {
@@ -13,6 +14,8 @@ interface RawInit {
   auth?: boolean;
   /** false: a 401 may refresh the session but never signs in again. */
   relogin?: boolean;
+  /** false: a wechat_session_stale answer is thrown, not cured by a new login and a retry. */
+  staleRetry?: boolean;
 }
 
 export interface ClientOptions {
@@ -26,6 +29,14 @@ export interface ClientOptions {
    * client to sign in again when a session cannot be refreshed.
    */
   loginCode?: () => Promise<string>;
+  /**
+   * How login() and the silent renewal sign in: `wechat` (the default)
+   * with a login code from loginCode on POST /v1/auth/wechat; `cloudrun`
+   * with the caller identity WeChat Cloud Hosting's gateway adds to a
+   * wx.cloud.callContainer call, on POST /v1/auth/cloudrun (no code; use
+   * it with callContainerTransport, see createCloudRunClient).
+   */
+  signIn?: 'wechat' | 'cloudrun';
   /** The mini-program's AppID, for deployments that serve several. */
   appid?: string;
   /** Headers sent on every request. */
@@ -42,6 +53,15 @@ interface TokenData {
   expires_in: number;
   refresh_token?: string;
 }
+
+/**
+ * The operations whose successes are bytes (images), read as an
+ * ArrayBuffer. The type makes the list complete: an operation of the spec
+ * that answers an image and is missing here fails the SDK's build.
+ */
+const binaryOperations: Record<BinaryOperation, true> = {
+  'POST /v1/wxacode': true,
+};
 
 /** Renew the access token this long before it expires. */
 const EXPIRY_MARGIN_MS = 30_000;
@@ -60,9 +80,18 @@ export interface MinibackClient {
   DELETE: Call<'delete'>;
   /**
    * Signs in with a WeChat login code: `code` when given, else a fresh one
-   * from options.loginCode (wx.login in a mini-program). Keeps the tokens.
+   * from options.loginCode (wx.login in a mini-program); or, with
+   * options.signIn `cloudrun` and no code, as loginWithCloudRun does.
+   * Keeps the tokens.
    */
   login(opts?: { code?: string }): Promise<LoginResponse>;
+  /**
+   * Signs in as the user WeChat Cloud Hosting's gateway names (POST
+   * /v1/auth/cloudrun): works only through callContainerTransport, on a
+   * server with its Cloud Hosting mode on (else 404 `cloudrun_disabled`).
+   * Keeps the tokens.
+   */
+  loginWithCloudRun(): Promise<LoginResponse>;
   /** Signs in to a password account (username or email) and keeps the tokens. */
   loginWithPassword(body: PasswordLoginRequest): Promise<LoginResponse>;
   /** Creates a password account, signs it in and keeps the tokens. */
@@ -89,6 +118,23 @@ export interface MinibackClient {
    * `PATCH /v1/me {avatar_upload_id}` or a task's attachments.
    */
   upload(file: UploadFile): Promise<Upload>;
+  /**
+   * Opens WeChat open data (POST /v1/me/wechat-data): `source` is what
+   * wx.getWeRunData, wx.getGroupEnterInfo, wx.getShareInfo,
+   * wx.getUserProfile… gave (encryptedData, iv, and rawData and signature
+   * when there are), or better a function that gets it. The server
+   * decrypts it with the session_key of the latest login and answers the
+   * object as WeChat wrote it in `data` (type it with T: WeRunData,
+   * GroupEnterInfo, ShareInfo) and the checked `watermark`.
+   *
+   * When a later wx.login replaced that session_key (409
+   * wechat_session_stale), the client signs in again once (loginCode:
+   * wx.login, then POST /v1/auth/wechat) and retries once: with a
+   * function it first gets the data again, which WeChat then seals with
+   * the key just stored; with plain data it sends the same data, which
+   * opens only if WeChat kept the key. A second failure is thrown.
+   */
+  wechatData<T extends object = Record<string, unknown>>(source: WxOpenDataSource): Promise<OpenedWeChatData<T>>;
 }
 
 /** A file to upload: from a path (wx.chooseMedia's tempFilePath) or bytes. */
@@ -110,9 +156,16 @@ export function createClient(options: ClientOptions): MinibackClient {
   const store = options.tokens ?? memoryTokenStore();
   const now = options.now ?? (() => Date.now());
   let renewing: Promise<void> | null = null;
+  let relogging: Promise<void> | null = null;
+  // Whether the client can sign in again by itself when a session ends.
+  const canSignIn = options.signIn === 'cloudrun' || options.loginCode !== undefined;
 
   async function send(method: HttpMethod, path: string, init: RawInit, retried: boolean): Promise<ApiResponse<unknown>> {
-    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...options.headers };
+    const binary = (binaryOperations as Record<string, true | undefined>)[`${method} ${path}`] === true;
+    const headers: Record<string, string> = {
+      Accept: binary ? 'image/*, application/problem+json' : 'application/json, application/problem+json',
+      ...options.headers,
+    };
     for (const [k, v] of Object.entries(init.headers ?? {})) {
       if (v !== undefined) headers[k] = String(v);
     }
@@ -140,11 +193,22 @@ export function createClient(options: ClientOptions): MinibackClient {
       }
     }
     const url = baseUrl + fillPath(path, init.path) + queryString(init.query);
-    const res = await transport.request({ method, url, headers, body });
+    const res = await transport.request(binary ? { method, url, headers, body, responseType: 'arraybuffer' } : { method, url, headers, body });
     if (res.status === 401 && used && !retried && (await renewAfter(used, init.relogin !== false))) {
       return send(method, path, init, true);
     }
-    const out = decode(res);
+    let out: ApiResponse<unknown>;
+    try {
+      out = decode(res);
+    } catch (e) {
+      if (isWeChatSessionStale(e) && init.staleRetry !== false && options.loginCode) {
+        // A wx.login the server never saw replaced the session_key: a new
+        // login stores the current one. Retried once.
+        await reloginOnce();
+        return send(method, path, { ...init, staleRetry: false }, retried);
+      }
+      throw e;
+    }
     if (method === 'DELETE' && path === '/v1/me') {
       // The account is gone and every session with it: forget ours, so
       // that no renewal signs in again (which would make a new account).
@@ -196,16 +260,47 @@ export function createClient(options: ClientOptions): MinibackClient {
         await keep(res.data as TokenData);
         return;
       } catch (e) {
-        if (!(e instanceof ApiProblem && e.status === 401 && options.loginCode && relogin)) throw e;
+        if (!(e instanceof ApiProblem && e.status === 401 && canSignIn && relogin)) throw e;
       }
     }
-    if (!options.loginCode || !relogin) {
+    if (!canSignIn || !relogin) {
       throw ApiProblem.sessionExpired('The session expired and cannot be renewed here: sign in again.');
     }
     await login({});
   }
 
+  // reloginOnce signs in again with a fresh login code; calls that go
+  // stale together share one login.
+  function reloginOnce(): Promise<void> {
+    if (!relogging) {
+      relogging = login({}).then(
+        () => {
+          relogging = null;
+        },
+        (e: unknown) => {
+          relogging = null;
+          throw e;
+        },
+      );
+    }
+    return relogging;
+  }
+
+  async function wechatData<T extends object>(source: WxOpenDataSource): Promise<OpenedWeChatData<T>> {
+    const post = async (d: WxOpenData) =>
+      (await send('POST', '/v1/me/wechat-data', { body: wechatDataBody(d), staleRetry: false }, false)).data as OpenedWeChatData<T>;
+    const first = typeof source === 'function' ? await source() : source;
+    try {
+      return await post(first);
+    } catch (e) {
+      if (!(isWeChatSessionStale(e) && options.loginCode)) throw e;
+    }
+    await reloginOnce();
+    return post(typeof source === 'function' ? await source() : first);
+  }
+
   async function login(opts: { code?: string } = {}): Promise<LoginResponse> {
+    if (options.signIn === 'cloudrun' && opts.code === undefined) return start('/v1/auth/cloudrun', undefined);
     let code = opts.code;
     if (code === undefined) {
       if (!options.loginCode) throw new Error('login: pass a code or give the client a loginCode function');
@@ -243,6 +338,7 @@ export function createClient(options: ClientOptions): MinibackClient {
     PATCH: call('PATCH') as Call<'patch'>,
     DELETE: call('DELETE') as Call<'delete'>,
     login,
+    loginWithCloudRun: () => start('/v1/auth/cloudrun', undefined),
     loginWithPassword: (body) => start('/v1/auth/login', body),
     register: (body) => start('/v1/auth/register', body),
     async logout() {
@@ -264,6 +360,7 @@ export function createClient(options: ClientOptions): MinibackClient {
       return store.get();
     },
     uploadFile,
+    wechatData,
     async upload(f) {
       const body = { purpose: f.purpose, content_type: f.contentType, size: f.size, ...(f.fileName ? { file_name: f.fileName } : {}) };
       const { data: ticket } = (await send('POST', '/v1/uploads', { body }, false)) as ApiResponse<UploadTicket>;
@@ -304,7 +401,8 @@ export function queryString(query: Record<string, unknown> | undefined): string 
 
 /**
  * decode turns a response into a result (2xx, and 3xx: a redirect's
- * Location is in headers), or throws it as an ApiProblem.
+ * Location is in headers; bytes as an ArrayBuffer), or throws it as an
+ * ApiProblem.
  */
 export function decode(res: HttpResponse): ApiResponse<unknown> {
   const type = (res.headers['content-type'] ?? '').toLowerCase();
@@ -318,7 +416,8 @@ export function decode(res: HttpResponse): ApiResponse<unknown> {
     }
   }
   if (res.status >= 200 && res.status < 400) {
-    if (res.body !== '' && !isJSON) data = res.body;
+    if (res.bytes !== undefined) data = res.bytes;
+    else if (res.body !== '' && !isJSON) data = res.body;
     return { data, status: res.status, headers: res.headers };
   }
   if (isProblem(data)) {

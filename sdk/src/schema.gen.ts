@@ -26,6 +26,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/cloudrun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with WeChat Cloud Hosting's caller identity
+         * @description For a deployment on WeChat Cloud Hosting (微信云托管), called from the
+         *     mini-program with `wx.cloud.callContainer`: Cloud Hosting's gateway
+         *     verifies the caller and adds its identity as `X-WX-*` headers, and
+         *     this operation turns that identity into miniback's own tokens, with
+         *     no `wx.login` code. The user is the one `POST /v1/auth/wechat` logs in
+         *     for the same (appid, openid), and the response is the same.
+         *
+         *     The gateway sets the headers; a mini-program sends none of them. They
+         *     mean something only behind that gateway (anywhere else any client
+         *     can send them), so the server reads them only when its Cloud Hosting
+         *     mode is on, and only here: everywhere else they are ignored.
+         *     With the mode off this answers 404 `cloudrun_disabled`.
+         *
+         *     On resource sharing (资源复用: another mini-program of the same owner
+         *     calls this environment) the caller is the calling mini-program's
+         *     user, `X-WX-FROM-APPID` and `X-WX-FROM-OPENID`. The caller's AppID
+         *     must be served here (400 `unknown_app`). A call without
+         *     `X-WX-SOURCE`, or without an AppID and OpenID, did not come from a
+         *     mini-program through the gateway: 401 `cloudrun_identity_missing`.
+         *     WeChat gives no `session_key` this way.
+         */
+        post: operations["loginWithCloudRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/register": {
         parameters: {
             query?: never;
@@ -212,9 +251,61 @@ export interface paths {
          *     role and timestamps cannot be set here.
          *     `avatar_upload_id` must name a ready avatar upload of the caller:
          *     someone else's is 404, a pending one `upload_not_ready` (409), an
-         *     attachment `upload_wrong_purpose` (422).
+         *     attachment `upload_wrong_purpose` (422), a blocked one
+         *     `content_risky` (422).
+         *
+         *     Content security: when the deployment checks them, `nickname` and
+         *     `bio` go through WeChat's `msgSecCheck` first; a risky one answers
+         *     422 `content_risky` naming the field and nothing is changed.
          */
         patch: operations["updateMe"];
+        trace?: never;
+    };
+    "/v1/me/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bind my phone number (getPhoneNumber button)
+         * @description Exchanges the `code` of the mini-program's `getPhoneNumber` button
+         *     (`<button open-type="getPhoneNumber" bindgetphonenumber="…">`, the
+         *     event's `detail.code`) for the user's phone number at WeChat
+         *     (`getuserphonenumber`) and stores it on the caller's account, in
+         *     place of any earlier one. The answer is the caller's profile with
+         *     `phone`.
+         *
+         *     The session must come from a WeChat login (`/v1/auth/wechat`): the
+         *     code belongs to a mini-program and is exchanged with that
+         *     mini-program's access token, and WeChat's answer must carry the
+         *     same AppID in its watermark. A session from a password login is
+         *     403 `wechat_login_required`.
+         *
+         *     A code is single use and lives about 5 minutes. WeChat answers an
+         *     invalid, expired or already used code alike: 422
+         *     `wechat_phone_code_invalid` (422 `wechat_phone_code_used` when
+         *     WeChat says "used" explicitly); ask the user to tap the button
+         *     again. A retry after a lost answer therefore fails with that code
+         *     although the first try bound the phone: read `GET /v1/me` to see.
+         *     A phone of another mini-program in WeChat's answer is 502
+         *     `wechat_phone_app_mismatch`; WeChat's quota 429
+         *     `wechat_rate_limited`, WeChat busy or down 503 (with
+         *     `Retry-After`). Several accounts may hold the same number.
+         */
+        post: operations["bindMyPhone"];
+        /**
+         * Remove my phone number
+         * @description Forgets the caller's phone number. Answers the profile without
+         *     `phone`, also when there was none.
+         */
+        delete: operations["unbindMyPhone"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/me/password": {
@@ -274,6 +365,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/wechat-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check and decrypt my WeChat open data
+         * @description Opens what a WeChat open-data API handed the mini-program
+         *     (`wx.getWeRunData`, `wx.getGroupEnterInfo`, `wx.getShareInfo` with a
+         *     share ticket, `wx.getUserProfile`…): `encryptedData` is decrypted
+         *     with the `session_key` WeChat gave at the caller's latest login
+         *     (AES-128-CBC, PKCS#7), which never leaves the server. Send
+         *     `raw_data` and `signature` too when WeChat gave them: the signature
+         *     must be `hex(sha1(raw_data + session_key))`.
+         *
+         *     The decrypted object must carry WeChat's watermark: `appid` the
+         *     caller's mini-program (else 422 `wechat_data_wrong_app`) and
+         *     `timestamp` not older than the server's maximum age (1 hour by
+         *     default, else 422 `wechat_data_expired`; get the data again) and
+         *     not in the future (422 `wechat_data_invalid`, as is a missing
+         *     watermark).
+         *
+         *     **409 `wechat_session_stale`** is the classic failure: the data
+         *     does not decrypt (or its JSON does not parse) with the stored
+         *     `session_key`, because a later `wx.login` made WeChat replace it.
+         *     Call `wx.login`, log in again with `POST /v1/auth/wechat` (which
+         *     stores the new key), get the data from WeChat again, and retry; the
+         *     SDK does this once by itself. It is not a 401: the access token is
+         *     fine, and refreshing it would not bring the new key.
+         *
+         *     The session must be a WeChat login of a mini-program: a password
+         *     login has no `session_key` (403 `wechat_login_required`). Malformed
+         *     input is 400 with field errors: `invalid_format` (not base64, or a
+         *     signature that is not 40 hex digits), `invalid_length` (an `iv`
+         *     that is not 16 bytes, a ciphertext that is not a whole number of
+         *     16-byte blocks), `required` (`raw_data` without `signature` or
+         *     the other way round). A signature that does not match `raw_data`
+         *     while the data decrypts is 422 `wechat_signature_invalid`.
+         */
+        post: operations["decryptWeChatData"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/todos": {
         parameters: {
             query?: never;
@@ -301,6 +442,11 @@ export interface paths {
          *     second task, even when the two requests race. The same key with a
          *     different body answers 422 `idempotency_key_reused`. Keys belong to
          *     the user and expire 24 hours after their first use.
+         *
+         *     Content security: when the deployment checks them, `title` and
+         *     `notes` go through WeChat's `msgSecCheck` first; a risky one
+         *     answers 422 `content_risky` naming the field and nothing is
+         *     created.
          */
         post: operations["createTodo"];
         delete?: never;
@@ -345,6 +491,11 @@ export interface paths {
          *     Send the task's `ETag` in `If-Match` to change it only if nobody else
          *     did in between: a stale tag answers 412 `precondition_failed` and
          *     changes nothing. Without `If-Match` the last write wins.
+         *
+         *     Content security: when the deployment checks them, a new `title`
+         *     or `notes` goes through WeChat's `msgSecCheck` first; a risky one
+         *     answers 422 `content_risky` naming the field and nothing is
+         *     changed.
          */
         patch: operations["updateTodo"];
         trace?: never;
@@ -372,7 +523,8 @@ export interface paths {
          *     (201). Attaching it again answers the attachment as it is (200), so a
          *     retry is safe. Someone else's task or upload is 404; a pending or
          *     rejected upload is `upload_not_ready` (409), an avatar upload
-         *     `upload_wrong_purpose` (422); a task holds at most 20 attachments
+         *     `upload_wrong_purpose` (422), an image content security blocked
+         *     `content_risky` (422); a task holds at most 20 attachments
          *     (`attachment_limit`, 409).
          */
         post: operations["attachToTodo"];
@@ -478,6 +630,11 @@ export interface paths {
          *     (`upload_size_mismatch`, `upload_type_mismatch`; the object is
          *     deleted). No object yet is `upload_not_received` and the upload
          *     stays pending; past its deadline it is `upload_expired`.
+         *
+         *     Content security: when the deployment checks the purpose's images,
+         *     a newly ready image is sent to WeChat's asynchronous check
+         *     (`mediaCheckAsync`); the verdict arrives later by message push, and
+         *     a risky image is then `blocked`.
          */
         post: operations["completeUpload"];
         delete?: never;
@@ -501,6 +658,8 @@ export interface paths {
          * @description A stable link to a ready avatar upload, as `avatar_url` holds it:
          *     it redirects to a fresh short-lived download URL, so an `<image>`
          *     tag can show it without a token.
+         *     An image content security judged risky answers 404, like a missing
+         *     one.
          */
         get: operations["getAvatar"];
         put?: never;
@@ -544,6 +703,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/moderation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List content flagged by content security
+         * @description What WeChat's content security flagged, newest first, one page at a
+         *     time (pass `next_cursor` back as `cursor`). An item is a profile
+         *     field, a task field or an uploaded image: a text WeChat
+         *     (`msgSecCheck`) answered `review` for, text that could not be
+         *     checked and was accepted (`verdict` `unchecked`: WeChat failed, or
+         *     the author has no WeChat identity), or an image whose asynchronous
+         *     check (`mediaCheckAsync`) is `pending` or came back `review` or
+         *     `risky` (a risky image is no longer served). Risky text is refused
+         *     when sent (422 `content_risky`) and never stored, so it is not
+         *     listed. Admins only (403 `forbidden` otherwise).
+         */
+        get: operations["listModeration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/moderation/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The moderation item's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide a flagged item
+         * @description `approve` keeps the content (an image judged risky is served
+         *     again); `remove` takes an image out of service for good. Text is
+         *     not edited here: `remove` records the decision. Deciding an item
+         *     again with the same action answers it unchanged; an item that is
+         *     still `pending` (no verdict yet) can be decided too. Admins only.
+         */
+        post: operations["resolveModeration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/wechat/push/{appid}": {
+        parameters: {
+            query?: {
+                /**
+                 * @description WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+                 *     sorted and concatenated)). Required on the URL check and on a
+                 *     plaintext delivery; missing or wrong answers 401.
+                 */
+                signature?: string;
+                /** @description Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`. */
+                timestamp?: string;
+                nonce?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The mini-program whose push this URL receives (消息推送 URL in its console). */
+                appid: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * WeChat's check of the push URL
+         * @description Called by WeChat, not by the mini-program, when the console's
+         *     消息推送 settings are saved: when `signature` matches the app's
+         *     Token and `timestamp` is recent, the answer is `echostr`, as text.
+         *     WeChat's own example: Token `AAAAA`, `timestamp=1714036504`,
+         *     `nonce=1514711492`, `signature=f464b24fc39322e44b38aa78f5edd27bd1441696`.
+         */
+        get: operations["verifyWeChatPushURL"];
+        put?: never;
+        /**
+         * Receive a pushed message (消息推送)
+         * @description Called by WeChat, not by the mini-program. The body is the
+         *     message in the console's 数据格式 (JSON or XML; the server tells
+         *     them apart by the body, whatever the `Content-Type`), in plaintext
+         *     (明文模式) or encrypted (安全模式: `encrypt_type=aes`,
+         *     `msg_signature`, and a body `{"ToUserName","Encrypt"}` or
+         *     `<xml><ToUserName/><Encrypt/></xml>`), as the app's mode allows.
+         *     A call whose signature does not match is refused with 401 before
+         *     its message is read. A message WeChat delivers again (it retries
+         *     three times) is acknowledged and not acted on twice.
+         *
+         *     What is acted on: `user_authorization_revoke` ends every session
+         *     of that user; `wxa_media_check` applies the media check's verdict;
+         *     `subscribe_msg_popup_event`, `subscribe_msg_change_event` and
+         *     `subscribe_msg_sent_event` are recorded per template. Every other
+         *     message is recorded and acknowledged.
+         */
+        post: operations["receiveWeChatPush"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users": {
         parameters: {
             query?: never;
@@ -560,6 +830,50 @@ export interface paths {
         get: operations["listUsers"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/wxacode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A mini-program code (小程序码) for a page and scene
+         * @description Returns the mini-program code WeChat's `getwxacodeunlimit` makes for
+         *     the mini-program of the caller's session: an image (JPEG, or PNG
+         *     when `is_hyaline` is true) that opens `page` with `scene` in its
+         *     launch options (`options.scene`, URL-encoded). Codes never expire.
+         *
+         *     The session must come from a WeChat login (`/v1/auth/wechat`): a
+         *     code belongs to a mini-program, so a password login is 403
+         *     `wechat_login_required`.
+         *
+         *     The request is checked before WeChat is called: `scene` is 1 to 32
+         *     of `0-9 A-Z a-z ! # $ & ' ( ) * + , / : ; = ? @ - . _ ~` (encode
+         *     anything else yourself; `%` is not allowed), `page` has no leading
+         *     `/` and no `?query` (parameters go in `scene`). A page WeChat does
+         *     not know is 422 `wxacode_page_not_found`: publish it, or send
+         *     `check_path: false` for a page of an unpublished version (with
+         *     `env_version` `trial` or `develop`).
+         *
+         *     Identical requests (the same mini-program and the same parameters,
+         *     defaults filled in) are answered from object storage without
+         *     calling WeChat (`X-Wxacode-Cache: hit`), and concurrent identical
+         *     requests on one server share one WeChat call. WeChat's quota
+         *     (5,000 codes a minute per mini-program) is 429
+         *     `wechat_rate_limited`; each user may also make only so many codes
+         *     that are not cached yet (429 `wxacode_rate_limited`, administrators
+         *     exempt). Both carry `Retry-After`.
+         */
+        post: operations["createWxaCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -645,6 +959,71 @@ export interface components {
              * @example wx0000000000000000
              */
             appid?: string;
+        };
+        /**
+         * @description The fields a WeChat open-data API hands the mini-program, renamed:
+         *     `encryptedData` → `encrypted_data`, `iv`, `rawData` → `raw_data`,
+         *     `signature`. `raw_data` and `signature` go together or not at all.
+         */
+        WeChatDataRequest: {
+            /**
+             * @description `encryptedData`: base64 (standard alphabet, padded) of the AES-128-CBC ciphertext.
+             * @example CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==
+             */
+            encrypted_data: string;
+            /**
+             * @description `iv`: base64 of the 16-byte initialisation vector.
+             * @example r7BXXKkLb8qrSNn05n0qiA==
+             */
+            iv: string;
+            /** @description `rawData`, when WeChat gave it (the signed, unencrypted part), exactly as received. */
+            raw_data?: string;
+            /** @description `signature`, when WeChat gave it: `hex(sha1(rawData + session_key))`. */
+            signature?: string;
+        };
+        WeChatData: {
+            /**
+             * @description The decrypted object exactly as WeChat wrote it, its own
+             *     `watermark` included. Its members depend on the API that gave
+             *     it, for example `wx.getWeRunData`:
+             *     `{"stepInfoList":[{"timestamp":1445866601,"step":100}],…}`,
+             *     `wx.getGroupEnterInfo`: `{"opengid":"…","chat_type":3,…}`,
+             *     `wx.getShareInfo`: `{"openGId":"…"}`.
+             * @example {
+             *       "stepInfoList": [
+             *         {
+             *           "timestamp": 1445866601,
+             *           "step": 100
+             *         },
+             *         {
+             *           "timestamp": 1445876601,
+             *           "step": 120
+             *         }
+             *       ],
+             *       "watermark": {
+             *         "appid": "wx0000000000000000",
+             *         "timestamp": 1445876699
+             *       }
+             *     }
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            watermark: components["schemas"]["WeChatWatermark"];
+        };
+        /** @description The watermark the server checked. */
+        WeChatWatermark: {
+            /**
+             * @description The mini-program the data was issued for (the caller's).
+             * @example wx0000000000000000
+             */
+            appid: string;
+            /**
+             * Format: int64
+             * @description When WeChat issued the data, in Unix seconds.
+             * @example 1445876699
+             */
+            timestamp: number;
         };
         RegisterRequest: {
             /**
@@ -745,6 +1124,40 @@ export interface components {
             username?: string;
             /** @description The login email (lower case). Present only when the account has a password login. Read-only; chosen with the first password at `PUT /v1/me/password`. */
             email?: string;
+            phone?: components["schemas"]["Phone"];
+        };
+        /**
+         * @description The account's phone number as WeChat verified it (`POST /v1/me/phone`).
+         *     Present only when one is bound. Read-only here.
+         */
+        Phone: {
+            /**
+             * @description The number as WeChat gives it (`phoneNumber`); a number outside mainland China carries its country code.
+             * @example 13800138000
+             */
+            phone_number: string;
+            /**
+             * @description The number without its country code (`purePhoneNumber`).
+             * @example 13800138000
+             */
+            pure_phone_number: string;
+            /**
+             * @description The country calling code, without `+` (`countryCode`).
+             * @example 86
+             */
+            country_code: string;
+            /**
+             * Format: date-time
+             * @description When the number was bound.
+             */
+            bound_at: string;
+        };
+        PhoneBindRequest: {
+            /**
+             * @description The `detail.code` of the `getPhoneNumber` button's event; single use, valid about 5 minutes. Not a `wx.login` code.
+             * @example phone-13800138000
+             */
+            code: string;
         };
         /** @description At least one field must be set (code `empty_patch` otherwise). */
         ProfilePatch: {
@@ -916,8 +1329,14 @@ export interface components {
              * @enum {string}
              */
             reject_reason?: "upload_size_mismatch" | "upload_type_mismatch";
-            /** @description A ready upload's short-lived download URL. */
+            /** @description A ready upload's short-lived download URL; absent when `blocked`. */
             download_url?: string;
+            /**
+             * @description True when content security judged the image risky (or an admin
+             *     removed it): it is no longer served (no `download_url`, and an
+             *     avatar's link answers 404) and cannot be used again.
+             */
+            blocked?: boolean;
             /** Format: date-time */
             download_expires_at?: string;
         };
@@ -1061,6 +1480,64 @@ export interface components {
             /** @description How many sessions were ended. */
             ended: number;
         };
+        /**
+         * @description `pending`: an image check waits for WeChat's verdict. `open`:
+         *     flagged, waiting for an admin. `cleared`: WeChat passed the image.
+         *     `approved`, `removed`: an admin decided.
+         * @enum {string}
+         */
+        ModerationStatus: "pending" | "open" | "cleared" | "approved" | "removed";
+        ModerationItem: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The author.
+             */
+            user_id: string;
+            /** @description The mini-program whose openid the check used; absent when the author has no WeChat identity. */
+            app_id?: string;
+            /**
+             * @description What was checked.
+             * @enum {string}
+             */
+            subject: "profile" | "todo" | "upload";
+            /**
+             * Format: uuid
+             * @description The user (profile), task or upload.
+             */
+            subject_id: string;
+            /** @enum {string} */
+            field: "nickname" | "bio" | "todo_title" | "todo_notes" | "avatar" | "attachment";
+            /** @description The text that was checked (empty for an image). */
+            content: string;
+            /**
+             * @description WeChat's `suggest`, `pending` while an image check runs, or
+             *     `unchecked` when no verdict could be had (`reason` says why).
+             * @enum {string}
+             */
+            verdict: "pending" | "pass" | "review" | "risky" | "unchecked";
+            /** @description WeChat's label (100 normal, 10001 ads, 20001 politics, 20002 porn, 20003 abuse, 20006 crime, 20008 fraud, 20012 vulgar, 20013 copyright, 21000 other); 0 when none. */
+            label: number;
+            /** @description WeChat's trace_id of the check, for WeChat support; empty when none. */
+            trace_id: string;
+            /** @description Why an item is `unchecked` (`no_wechat_identity`, or the problem code of WeChat's failure); empty otherwise. */
+            reason: string;
+            status: components["schemas"]["ModerationStatus"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ModerationPage: {
+            items: components["schemas"]["ModerationItem"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        ModerationDecision: {
+            /** @enum {string} */
+            action: "approve" | "remove";
+        };
         UserPage: {
             items: components["schemas"]["User"][];
             /** @description Pass as `cursor` for the next page; absent on the last page. */
@@ -1089,6 +1566,50 @@ export interface components {
             x?: string;
             y?: string;
         };
+        /**
+         * @description A field left out takes WeChat's default (given in its description);
+         *     null is refused like any other wrong type.
+         */
+        WxaCodeRequest: {
+            /**
+             * @description What the opened page reads from `options.scene` (URL-encoded by
+             *     WeChat: decode it with `decodeURIComponent`): 1 to 32 of
+             *     `0-9 A-Z a-z ! # $ & ' ( ) * + , / : ; = ? @ - . _ ~`. Anyone
+             *     can make a code with any scene: treat it as untrusted input.
+             * @example invite=u42
+             */
+            scene: string;
+            /**
+             * @description The page the code opens, e.g. `pages/index/index`: no leading
+             *     `/`, no `?query`. Empty or absent: the home page.
+             * @example pages/invite/invite
+             */
+            page?: string;
+            /** @description The code's width in pixels; 430 when left out. */
+            width?: number;
+            /**
+             * @description The version of the mini-program the code opens; `release` when left out.
+             * @enum {string}
+             */
+            env_version?: "release" | "trial" | "develop";
+            /**
+             * @description Whether WeChat checks that `page` exists in the published
+             *     version (422 `wxacode_page_not_found` otherwise); `true` when
+             *     left out. `false` allows pages of unpublished versions.
+             */
+            check_path?: boolean;
+            /** @description Let WeChat pick the line colour (`line_color` is then ignored); `false` when left out. */
+            auto_color?: boolean;
+            line_color?: components["schemas"]["RGBColor"];
+            /** @description A transparent background, WeChat then answering a PNG instead of a JPEG; `false` when left out. */
+            is_hyaline?: boolean;
+        };
+        /** @description The lines' colour when `auto_color` is false; black by default. */
+        RGBColor: {
+            r: number;
+            g: number;
+            b: number;
+        };
     };
     responses: {
         /** @description The request is malformed or breaks a rule; `errors` lists the fields. */
@@ -1100,7 +1621,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No valid access token (or its session was revoked), or the login was refused (a WeChat code or refresh token refused, or a wrong login name or password, `invalid_credentials`). */
+        /** @description No valid access token (or its session was revoked), or the login was refused (a WeChat code or refresh token refused, a wrong login name or password, `invalid_credentials`, or no caller identity from WeChat Cloud Hosting, `cloudrun_identity_missing`). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -1114,7 +1635,9 @@ export interface components {
          *     (`wechat_user_blocked`, risk control), the current password is wrong
          *     (`current_password_incorrect`), or a storage ticket's signature is
          *     wrong or it has expired (`upload_ticket_invalid`,
-         *     `upload_ticket_expired`).
+         *     `upload_ticket_expired`). Binding a phone and making a
+         *     mini-program code need a session from a WeChat login
+         *     (`wechat_login_required`).
          */
         Forbidden: {
             headers: {
@@ -1124,7 +1647,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No such resource, or not yours; or a feature this deployment has switched off (`password_auth_disabled`). */
+        /** @description No such resource, or not yours; or a feature this deployment has switched off (`password_auth_disabled`, `cloudrun_disabled`). */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -1201,7 +1724,12 @@ export interface components {
          * @description Well-formed but against a rule of the resource: the
          *     `Idempotency-Key` was used with a different request body, or a
          *     stored file does not match its upload ticket, or an upload serves
-         *     another purpose.
+         *     another purpose, WeChat refused a `getPhoneNumber` code
+         *     (`wechat_phone_code_invalid`, `wechat_phone_code_used`), or WeChat's
+         *     content security judged a text (or an image) risky (`content_risky`:
+         *     `errors` names each refused field, with code `content_risky`; nothing
+         *     was stored), or WeChat does not know the page of a mini-program code
+         *     (`wxacode_page_not_found`).
          */
         UnprocessableEntity: {
             headers: {
@@ -1220,7 +1748,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description WeChat answered something unusable or refused our credentials. */
+        /** @description WeChat answered something unusable (`wechat_bad_response`; a phone number of another mini-program, `wechat_phone_app_mismatch`) or refused our credentials. */
         BadGateway: {
             headers: {
                 [name: string]: unknown;
@@ -1231,6 +1759,9 @@ export interface components {
         };
         /**
          * @description A dependency is busy or down; retry after `Retry-After` seconds.
+         *     With code `content_check_unavailable`, WeChat's content security
+         *     could not check the text and this deployment refuses unchecked
+         *     text (`MINIBACK_CONTENT_CHECK_FAILURE=refuse`); nothing was stored.
          *     With code `unavailable` (the database could not be reached or the
          *     connection broke mid-request) the outcome is unknown: a write may
          *     or may not have committed. Retrying is the safe answer: a create
@@ -1249,6 +1780,22 @@ export interface components {
         };
         /** @description WeChat did not answer in time. */
         GatewayTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The call is not WeChat's: `signature` (or, encrypted,
+         *     `msg_signature`) does not match the app's Token, the delivery's
+         *     mode is not the one configured, or its ciphertext does not decrypt
+         *     with the EncodingAESKey or names another AppID
+         *     (`push_signature_invalid`); or its `timestamp` is too far from the
+         *     server's clock (`push_timestamp_stale`).
+         */
+        PushRefused: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1303,11 +1850,16 @@ export interface components {
     pathItems: never;
 }
 export type WeChatLoginRequest = components['schemas']['WeChatLoginRequest'];
+export type WeChatDataRequest = components['schemas']['WeChatDataRequest'];
+export type WeChatData = components['schemas']['WeChatData'];
+export type WeChatWatermark = components['schemas']['WeChatWatermark'];
 export type RegisterRequest = components['schemas']['RegisterRequest'];
 export type PasswordLoginRequest = components['schemas']['PasswordLoginRequest'];
 export type PasswordChangeRequest = components['schemas']['PasswordChangeRequest'];
 export type LoginResponse = components['schemas']['LoginResponse'];
 export type User = components['schemas']['User'];
+export type Phone = components['schemas']['Phone'];
+export type PhoneBindRequest = components['schemas']['PhoneBindRequest'];
 export type ProfilePatch = components['schemas']['ProfilePatch'];
 export type Todo = components['schemas']['Todo'];
 export type Priority = components['schemas']['Priority'];
@@ -1332,10 +1884,16 @@ export type TokenResponse = components['schemas']['TokenResponse'];
 export type Session = components['schemas']['Session'];
 export type SessionList = components['schemas']['SessionList'];
 export type EndedSessions = components['schemas']['EndedSessions'];
+export type ModerationStatus = components['schemas']['ModerationStatus'];
+export type ModerationItem = components['schemas']['ModerationItem'];
+export type ModerationPage = components['schemas']['ModerationPage'];
+export type ModerationDecision = components['schemas']['ModerationDecision'];
 export type UserPage = components['schemas']['UserPage'];
 export type Role = components['schemas']['Role'];
 export type JwkSet = components['schemas']['JWKSet'];
 export type Jwk = components['schemas']['JWK'];
+export type WxaCodeRequest = components['schemas']['WxaCodeRequest'];
+export type RgbColor = components['schemas']['RGBColor'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -1351,6 +1909,7 @@ export type ResponseInternalError = components['responses']['InternalError'];
 export type ResponseBadGateway = components['responses']['BadGateway'];
 export type ResponseServiceUnavailable = components['responses']['ServiceUnavailable'];
 export type ResponseGatewayTimeout = components['responses']['GatewayTimeout'];
+export type ResponsePushRefused = components['responses']['PushRefused'];
 export type ParameterUploadId = components['parameters']['UploadID'];
 export type ParameterTodoId = components['parameters']['TodoID'];
 export type ParameterIfMatch = components['parameters']['IfMatch'];
@@ -1394,6 +1953,49 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    loginWithCloudRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description What triggered the call (`wx_client`, `wx_devtools`, ...). Set by the gateway. */
+                "X-WX-SOURCE"?: string;
+                /** @description The AppID of the mini-program whose environment serves the call. Set by the gateway. */
+                "X-WX-APPID"?: string;
+                /** @description The caller's openid in that mini-program. Set by the gateway. */
+                "X-WX-OPENID"?: string;
+                /** @description The caller's unionid, when WeChat gives one. Set by the gateway. */
+                "X-WX-UNIONID"?: string;
+                /** @description On resource sharing, the AppID of the calling mini-program. Set by the gateway. */
+                "X-WX-FROM-APPID"?: string;
+                /** @description On resource sharing, the caller's openid in the calling mini-program. Set by the gateway. */
+                "X-WX-FROM-OPENID"?: string;
+                /** @description On resource sharing, the caller's unionid, when WeChat gives one. Set by the gateway. */
+                "X-WX-FROM-UNIONID"?: string;
+                /** @description The Cloud Hosting environment's id. Set by the gateway. */
+                "X-WX-ENV"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     registerWithPassword: {
@@ -1661,6 +2263,66 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    bindMyPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PhoneBindRequest"];
+            };
+        };
+        responses: {
+            /** @description Bound; the caller's profile with `phone`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    unbindMyPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's profile, without `phone`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     setMyPassword: {
         parameters: {
             query?: never;
@@ -1727,6 +2389,73 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    decryptWeChatData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WeChatDataRequest"];
+            };
+        };
+        responses: {
+            /** @description The decrypted, checked data. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeChatData"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The session is not a WeChat login of a mini-program (`wechat_login_required`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The stored `session_key` does not open the data
+             *     (`wechat_session_stale`): `wx.login`, `POST /v1/auth/wechat`,
+             *     get the data again, retry.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /**
+             * @description The data decrypts but fails a check: issued for another
+             *     mini-program (`wechat_data_wrong_app`), too old
+             *     (`wechat_data_expired`), without a valid watermark or issued in
+             *     the future (`wechat_data_invalid`), or `signature` does not
+             *     match `raw_data` (`wechat_signature_invalid`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listTodos: {
@@ -1947,6 +2676,7 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2267,10 +2997,183 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    listModeration: {
+        parameters: {
+            query?: {
+                /** @description Only items with this status; absent means `open`, the ones waiting for an admin. */
+                status?: components["schemas"]["ModerationStatus"];
+                /** @description Page size. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page; opaque. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of moderation items. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModerationPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resolveModeration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The moderation item's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModerationDecision"];
+            };
+        };
+        responses: {
+            /** @description The decided item. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModerationItem"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyWeChatPushURL: {
+        parameters: {
+            query: {
+                /**
+                 * @description WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+                 *     sorted and concatenated)). Required on the URL check and on a
+                 *     plaintext delivery; missing or wrong answers 401.
+                 */
+                signature?: string;
+                /** @description Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`. */
+                timestamp?: string;
+                nonce?: string;
+                /** @description What to answer; printable ASCII. */
+                echostr: string;
+            };
+            header?: never;
+            path: {
+                /** @description The mini-program whose push this URL receives (消息推送 URL in its console). */
+                appid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The call is WeChat's; the body is `echostr`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example 4375120948345356249 */
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["PushRefused"];
+            /** @description No message push is configured for this AppID. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    receiveWeChatPush: {
+        parameters: {
+            query?: {
+                /**
+                 * @description WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+                 *     sorted and concatenated)). Required on the URL check and on a
+                 *     plaintext delivery; missing or wrong answers 401.
+                 */
+                signature?: string;
+                /** @description Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`. */
+                timestamp?: string;
+                nonce?: string;
+                /** @description `aes` for an encrypted delivery. */
+                encrypt_type?: string;
+                /** @description An encrypted delivery's signature, over the Token, `timestamp`, `nonce` and the body's `Encrypt`. */
+                msg_signature?: string;
+                /** @description Sent by WeChat with some messages; not trusted, not used. */
+                openid?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The mini-program whose push this URL receives (消息推送 URL in its console). */
+                appid: string;
+            };
+            cookie?: never;
+        };
+        /** @description WeChat's message, JSON or XML, plaintext or encrypted. */
+        requestBody: {
+            content: {
+                "*/*": string;
+            };
+        };
+        responses: {
+            /** @description Received (or received before); the body is `success`, as WeChat expects. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": "success";
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["PushRefused"];
+            /** @description No message push is configured for this AppID. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listUsers: {
         parameters: {
             query?: {
-                /** @description Part of a nickname, username or email (case-insensitive), or a whole user id. */
+                /** @description Part of a nickname, username or email (case-insensitive), a whole user id, or a whole phone number with or without its country code (`13800138000`, `+86 138-0013-8000`). */
                 q?: string;
                 /** @description Only users with this role. */
                 role?: components["schemas"]["Role"];
@@ -2299,6 +3202,54 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWxaCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "scene": "invite=u42",
+                 *       "page": "pages/invite/invite"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WxaCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description The code as WeChat made it. */
+            200: {
+                headers: {
+                    /** @description A strong tag of the image bytes (their SHA-256). */
+                    ETag?: string;
+                    /** @description The image never changes for these parameters; clients may keep it. */
+                    "Cache-Control"?: string;
+                    /** @description `hit`: served from the cache, WeChat was not called; `miss`: made by WeChat now. */
+                    "X-Wxacode-Cache"?: "hit" | "miss";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     getJWKS: {

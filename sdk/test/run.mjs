@@ -74,6 +74,9 @@ const url = `http://127.0.0.1:${port}`;
 // The embedded cluster's URL, from the start-up log: tests that need the
 // admin command (miniback admin grant) point it there.
 const dbUrl = /"url":"(postgres:[^"]+)"/.exec(seen)?.[1] ?? '';
+// The WeChat simulator's URL, also from the log: tests play the WeChat
+// client with it (open data sealed with the session_key it issued).
+const simulatorUrl = /"simulator_url":"(http:[^"]+)"/.exec(seen)?.[1] ?? '';
 let status = 1;
 try {
   if (!ready) {
@@ -94,6 +97,7 @@ try {
         MINIBACK_SPEC: join(root, 'openapi.yaml'),
         MINIBACK_BIN: bin,
         MINIBACK_TEST_DATABASE_URL: dbUrl,
+        MINIBACK_SIMULATOR_URL: simulatorUrl,
       },
     });
     status = await new Promise((ok) => tests.once('exit', (code) => ok(code ?? 1)));

@@ -110,6 +110,129 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for ModerationDecisionAction.
+const (
+	ActionApprove ModerationDecisionAction = "approve"
+	ActionRemove  ModerationDecisionAction = "remove"
+)
+
+// Valid indicates whether the value is a known member of the ModerationDecisionAction enum.
+func (e ModerationDecisionAction) Valid() bool {
+	switch e {
+	case ActionApprove:
+		return true
+	case ActionRemove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemField.
+const (
+	ModerationItemFieldAttachment ModerationItemField = "attachment"
+	ModerationItemFieldAvatar     ModerationItemField = "avatar"
+	ModerationItemFieldBio        ModerationItemField = "bio"
+	ModerationItemFieldNickname   ModerationItemField = "nickname"
+	ModerationItemFieldTodoNotes  ModerationItemField = "todo_notes"
+	ModerationItemFieldTodoTitle  ModerationItemField = "todo_title"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemField enum.
+func (e ModerationItemField) Valid() bool {
+	switch e {
+	case ModerationItemFieldAttachment:
+		return true
+	case ModerationItemFieldAvatar:
+		return true
+	case ModerationItemFieldBio:
+		return true
+	case ModerationItemFieldNickname:
+		return true
+	case ModerationItemFieldTodoNotes:
+		return true
+	case ModerationItemFieldTodoTitle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemSubject.
+const (
+	ModerationItemSubjectProfile ModerationItemSubject = "profile"
+	ModerationItemSubjectTodo    ModerationItemSubject = "todo"
+	ModerationItemSubjectUpload  ModerationItemSubject = "upload"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemSubject enum.
+func (e ModerationItemSubject) Valid() bool {
+	switch e {
+	case ModerationItemSubjectProfile:
+		return true
+	case ModerationItemSubjectTodo:
+		return true
+	case ModerationItemSubjectUpload:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationItemVerdict.
+const (
+	VerdictPass      ModerationItemVerdict = "pass"
+	VerdictPending   ModerationItemVerdict = "pending"
+	VerdictReview    ModerationItemVerdict = "review"
+	VerdictRisky     ModerationItemVerdict = "risky"
+	VerdictUnchecked ModerationItemVerdict = "unchecked"
+)
+
+// Valid indicates whether the value is a known member of the ModerationItemVerdict enum.
+func (e ModerationItemVerdict) Valid() bool {
+	switch e {
+	case VerdictPass:
+		return true
+	case VerdictPending:
+		return true
+	case VerdictReview:
+		return true
+	case VerdictRisky:
+		return true
+	case VerdictUnchecked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ModerationStatus.
+const (
+	ModerationApproved ModerationStatus = "approved"
+	ModerationCleared  ModerationStatus = "cleared"
+	ModerationOpen     ModerationStatus = "open"
+	ModerationPending  ModerationStatus = "pending"
+	ModerationRemoved  ModerationStatus = "removed"
+)
+
+// Valid indicates whether the value is a known member of the ModerationStatus enum.
+func (e ModerationStatus) Valid() bool {
+	switch e {
+	case ModerationApproved:
+		return true
+	case ModerationCleared:
+		return true
+	case ModerationOpen:
+		return true
+	case ModerationPending:
+		return true
+	case ModerationRemoved:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Priority.
 const (
 	PriorityHigh   Priority = "high"
@@ -230,6 +353,27 @@ const (
 func (e UploadTicketFileField) Valid() bool {
 	switch e {
 	case File:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WxaCodeRequestEnvVersion.
+const (
+	Develop WxaCodeRequestEnvVersion = "develop"
+	Release WxaCodeRequestEnvVersion = "release"
+	Trial   WxaCodeRequestEnvVersion = "trial"
+)
+
+// Valid indicates whether the value is a known member of the WxaCodeRequestEnvVersion enum.
+func (e WxaCodeRequestEnvVersion) Valid() bool {
+	switch e {
+	case Develop:
+		return true
+	case Release:
+		return true
+	case Trial:
 		return true
 	default:
 		return false
@@ -370,6 +514,77 @@ type LoginResponse struct {
 	User         User         `json:"user"`
 }
 
+// ModerationDecision defines model for ModerationDecision.
+type ModerationDecision struct {
+	Action ModerationDecisionAction `json:"action"`
+}
+
+// ModerationDecisionAction defines model for ModerationDecision.Action.
+type ModerationDecisionAction string
+
+// ModerationItem defines model for ModerationItem.
+type ModerationItem struct {
+	// AppId The mini-program whose openid the check used; absent when the author has no WeChat identity.
+	AppId *string `json:"app_id,omitempty"`
+
+	// Content The text that was checked (empty for an image).
+	Content   string              `json:"content"`
+	CreatedAt time.Time           `json:"created_at"`
+	Field     ModerationItemField `json:"field"`
+	Id        openapi_types.UUID  `json:"id"`
+
+	// Label WeChat's label (100 normal, 10001 ads, 20001 politics, 20002 porn, 20003 abuse, 20006 crime, 20008 fraud, 20012 vulgar, 20013 copyright, 21000 other); 0 when none.
+	Label int `json:"label"`
+
+	// Reason Why an item is `unchecked` (`no_wechat_identity`, or the problem code of WeChat's failure); empty otherwise.
+	Reason string `json:"reason"`
+
+	// Status `pending`: an image check waits for WeChat's verdict. `open`:
+	// flagged, waiting for an admin. `cleared`: WeChat passed the image.
+	// `approved`, `removed`: an admin decided.
+	Status ModerationStatus `json:"status"`
+
+	// Subject What was checked.
+	Subject ModerationItemSubject `json:"subject"`
+
+	// SubjectId The user (profile), task or upload.
+	SubjectId openapi_types.UUID `json:"subject_id"`
+
+	// TraceId WeChat's trace_id of the check, for WeChat support; empty when none.
+	TraceId   string    `json:"trace_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// UserId The author.
+	UserId openapi_types.UUID `json:"user_id"`
+
+	// Verdict WeChat's `suggest`, `pending` while an image check runs, or
+	// `unchecked` when no verdict could be had (`reason` says why).
+	Verdict ModerationItemVerdict `json:"verdict"`
+}
+
+// ModerationItemField defines model for ModerationItem.Field.
+type ModerationItemField string
+
+// ModerationItemSubject What was checked.
+type ModerationItemSubject string
+
+// ModerationItemVerdict WeChat's `suggest`, `pending` while an image check runs, or
+// `unchecked` when no verdict could be had (`reason` says why).
+type ModerationItemVerdict string
+
+// ModerationPage defines model for ModerationPage.
+type ModerationPage struct {
+	Items []ModerationItem `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// ModerationStatus `pending`: an image check waits for WeChat's verdict. `open`:
+// flagged, waiting for an admin. `cleared`: WeChat passed the image.
+// `approved`, `removed`: an admin decided.
+type ModerationStatus string
+
 // PasswordChangeRequest defines model for PasswordChangeRequest.
 type PasswordChangeRequest struct {
 	// CurrentPassword Required when the account has a password; refused (`not_allowed`) when it has none.
@@ -396,6 +611,36 @@ type PasswordLoginRequest struct {
 
 	// Password Example: correct horse battery staple
 	Password string `json:"password"`
+}
+
+// Phone The account's phone number as WeChat verified it (`POST /v1/me/phone`).
+// Present only when one is bound. Read-only here.
+type Phone struct {
+	// BoundAt When the number was bound.
+	BoundAt time.Time `json:"bound_at"`
+
+	// CountryCode The country calling code, without `+` (`countryCode`).
+	//
+	// Example: 86
+	CountryCode string `json:"country_code"`
+
+	// PhoneNumber The number as WeChat gives it (`phoneNumber`); a number outside mainland China carries its country code.
+	//
+	// Example: 13800138000
+	PhoneNumber string `json:"phone_number"`
+
+	// PurePhoneNumber The number without its country code (`purePhoneNumber`).
+	//
+	// Example: 13800138000
+	PurePhoneNumber string `json:"pure_phone_number"`
+}
+
+// PhoneBindRequest defines model for PhoneBindRequest.
+type PhoneBindRequest struct {
+	// Code The `detail.code` of the `getPhoneNumber` button's event; single use, valid about 5 minutes. Not a `wx.login` code.
+	//
+	// Example: phone-13800138000
+	Code string `json:"code"`
 }
 
 // Priority defines model for Priority.
@@ -452,6 +697,13 @@ type ProfilePatch struct {
 
 	// Nickname Trimmed; 1 to 64 characters after trimming.
 	Nickname *string `json:"nickname,omitempty"`
+}
+
+// RGBColor The lines' colour when `auto_color` is false; black by default.
+type RGBColor struct {
+	B int `json:"b"`
+	G int `json:"g"`
+	R int `json:"r"`
 }
 
 // RefreshRequest defines model for RefreshRequest.
@@ -625,12 +877,16 @@ type TokenType string
 
 // Upload defines model for Upload.
 type Upload struct {
+	// Blocked True when content security judged the image risky (or an admin
+	// removed it): it is no longer served (no `download_url`, and an
+	// avatar's link answers 404) and cannot be used again.
+	Blocked           *bool      `json:"blocked,omitempty"`
 	CompletedAt       *time.Time `json:"completed_at,omitempty"`
 	ContentType       string     `json:"content_type"`
 	CreatedAt         time.Time  `json:"created_at"`
 	DownloadExpiresAt *time.Time `json:"download_expires_at,omitempty"`
 
-	// DownloadUrl A ready upload's short-lived download URL.
+	// DownloadUrl A ready upload's short-lived download URL; absent when `blocked`.
 	DownloadUrl *string `json:"download_url,omitempty"`
 
 	// ExpiresAt When a pending upload is deleted if not completed.
@@ -730,6 +986,10 @@ type User struct {
 	Id          openapi_types.UUID `json:"id"`
 	Nickname    string             `json:"nickname"`
 
+	// Phone The account's phone number as WeChat verified it (`POST /v1/me/phone`).
+	// Present only when one is bound. Read-only here.
+	Phone *Phone `json:"phone,omitempty"`
+
 	// Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
 	Role      Role      `json:"role"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -746,6 +1006,44 @@ type UserPage struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// WeChatData defines model for WeChatData.
+type WeChatData struct {
+	// Data The decrypted object exactly as WeChat wrote it, its own
+	// `watermark` included. Its members depend on the API that gave
+	// it, for example `wx.getWeRunData`:
+	// `{"stepInfoList":[{"timestamp":1445866601,"step":100}],…}`,
+	// `wx.getGroupEnterInfo`: `{"opengid":"…","chat_type":3,…}`,
+	// `wx.getShareInfo`: `{"openGId":"…"}`.
+	//
+	//
+	// Example: {"stepInfoList":[{"step":100,"timestamp":1445866601},{"step":120,"timestamp":1445876601}],"watermark":{"appid":"wx0000000000000000","timestamp":1445876699}}
+	Data map[string]interface{} `json:"data"`
+
+	// Watermark The watermark the server checked.
+	Watermark WeChatWatermark `json:"watermark"`
+}
+
+// WeChatDataRequest The fields a WeChat open-data API hands the mini-program, renamed:
+// `encryptedData` → `encrypted_data`, `iv`, `rawData` → `raw_data`,
+// `signature`. `raw_data` and `signature` go together or not at all.
+type WeChatDataRequest struct {
+	// EncryptedData `encryptedData`: base64 (standard alphabet, padded) of the AES-128-CBC ciphertext.
+	//
+	// Example: CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==
+	EncryptedData string `json:"encrypted_data"`
+
+	// Iv `iv`: base64 of the 16-byte initialisation vector.
+	//
+	// Example: r7BXXKkLb8qrSNn05n0qiA==
+	Iv string `json:"iv"`
+
+	// RawData `rawData`, when WeChat gave it (the signed, unencrypted part), exactly as received.
+	RawData *string `json:"raw_data,omitempty"`
+
+	// Signature `signature`, when WeChat gave it: `hex(sha1(rawData + session_key))`.
+	Signature *string `json:"signature,omitempty"`
+}
+
 // WeChatLoginRequest defines model for WeChatLoginRequest.
 type WeChatLoginRequest struct {
 	// Appid The mini-program's AppID. Required only when the deployment serves
@@ -760,6 +1058,62 @@ type WeChatLoginRequest struct {
 	// Example: dev-alice
 	Code string `json:"code"`
 }
+
+// WeChatWatermark The watermark the server checked.
+type WeChatWatermark struct {
+	// Appid The mini-program the data was issued for (the caller's).
+	//
+	// Example: wx0000000000000000
+	Appid string `json:"appid"`
+
+	// Timestamp When WeChat issued the data, in Unix seconds.
+	//
+	// Example: 1445876699
+	Timestamp int64 `json:"timestamp"`
+}
+
+// WxaCodeRequest A field left out takes WeChat's default (given in its description);
+// null is refused like any other wrong type.
+type WxaCodeRequest struct {
+	// AutoColor Let WeChat pick the line colour (`line_color` is then ignored); `false` when left out.
+	AutoColor *bool `json:"auto_color,omitempty"`
+
+	// CheckPath Whether WeChat checks that `page` exists in the published
+	// version (422 `wxacode_page_not_found` otherwise); `true` when
+	// left out. `false` allows pages of unpublished versions.
+	CheckPath *bool `json:"check_path,omitempty"`
+
+	// EnvVersion The version of the mini-program the code opens; `release` when left out.
+	EnvVersion *WxaCodeRequestEnvVersion `json:"env_version,omitempty"`
+
+	// IsHyaline A transparent background, WeChat then answering a PNG instead of a JPEG; `false` when left out.
+	IsHyaline *bool `json:"is_hyaline,omitempty"`
+
+	// LineColor The lines' colour when `auto_color` is false; black by default.
+	LineColor *RGBColor `json:"line_color,omitempty"`
+
+	// Page The page the code opens, e.g. `pages/index/index`: no leading
+	// `/`, no `?query`. Empty or absent: the home page.
+	//
+	//
+	// Example: pages/invite/invite
+	Page *string `json:"page,omitempty"`
+
+	// Scene What the opened page reads from `options.scene` (URL-encoded by
+	// WeChat: decode it with `decodeURIComponent`): 1 to 32 of
+	// `0-9 A-Z a-z ! # $ & ' ( ) * + , / : ; = ? @ - . _ ~`. Anyone
+	// can make a code with any scene: treat it as untrusted input.
+	//
+	//
+	// Example: invite=u42
+	Scene string `json:"scene"`
+
+	// Width The code's width in pixels; 430 when left out.
+	Width *int `json:"width,omitempty"`
+}
+
+// WxaCodeRequestEnvVersion The version of the mini-program the code opens; `release` when left out.
+type WxaCodeRequestEnvVersion string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
@@ -806,6 +1160,9 @@ type PayloadTooLarge = Problem
 // PreconditionFailed RFC 9457 problem details with a stable machine code.
 type PreconditionFailed = Problem
 
+// PushRefused RFC 9457 problem details with a stable machine code.
+type PushRefused = Problem
+
 // ServiceUnavailable RFC 9457 problem details with a stable machine code.
 type ServiceUnavailable = Problem
 
@@ -821,9 +1178,21 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListModerationParams defines parameters for ListModeration.
+type ListModerationParams struct {
+	// Status Only items with this status; absent means `open`, the ones waiting for an admin.
+	Status *ModerationStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
-	// Q Part of a nickname, username or email (case-insensitive), or a whole user id.
+	// Q Part of a nickname, username or email (case-insensitive), a whole user id, or a whole phone number with or without its country code (`13800138000`, `+86 138-0013-8000`).
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Role Only users with this role.
@@ -834,6 +1203,33 @@ type ListUsersParams struct {
 
 	// Cursor The `next_cursor` of the previous page; opaque.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// LoginWithCloudRunParams defines parameters for LoginWithCloudRun.
+type LoginWithCloudRunParams struct {
+	// XWXSOURCE What triggered the call (`wx_client`, `wx_devtools`, ...). Set by the gateway.
+	XWXSOURCE *string `json:"X-WX-SOURCE,omitempty"`
+
+	// XWXAPPID The AppID of the mini-program whose environment serves the call. Set by the gateway.
+	XWXAPPID *string `json:"X-WX-APPID,omitempty"`
+
+	// XWXOPENID The caller's openid in that mini-program. Set by the gateway.
+	XWXOPENID *string `json:"X-WX-OPENID,omitempty"`
+
+	// XWXUNIONID The caller's unionid, when WeChat gives one. Set by the gateway.
+	XWXUNIONID *string `json:"X-WX-UNIONID,omitempty"`
+
+	// XWXFROMAPPID On resource sharing, the AppID of the calling mini-program. Set by the gateway.
+	XWXFROMAPPID *string `json:"X-WX-FROM-APPID,omitempty"`
+
+	// XWXFROMOPENID On resource sharing, the caller's openid in the calling mini-program. Set by the gateway.
+	XWXFROMOPENID *string `json:"X-WX-FROM-OPENID,omitempty"`
+
+	// XWXFROMUNIONID On resource sharing, the caller's unionid, when WeChat gives one. Set by the gateway.
+	XWXFROMUNIONID *string `json:"X-WX-FROM-UNIONID,omitempty"`
+
+	// XWXENV The Cloud Hosting environment's id. Set by the gateway.
+	XWXENV *string `json:"X-WX-ENV,omitempty"`
 }
 
 // LocalStorageGetParams defines parameters for LocalStorageGet.
@@ -929,6 +1325,45 @@ type UpdateTodoParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// VerifyWeChatPushURLParams defines parameters for VerifyWeChatPushURL.
+type VerifyWeChatPushURLParams struct {
+	// Echostr What to answer; printable ASCII.
+	Echostr string `form:"echostr" json:"echostr"`
+
+	// Signature WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+	// sorted and concatenated)). Required on the URL check and on a
+	// plaintext delivery; missing or wrong answers 401.
+	Signature *string `form:"signature,omitempty" json:"signature,omitempty"`
+
+	// Timestamp Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`.
+	Timestamp *string `form:"timestamp,omitempty" json:"timestamp,omitempty"`
+	Nonce     *string `form:"nonce,omitempty" json:"nonce,omitempty"`
+}
+
+// ReceiveWeChatPushParams defines parameters for ReceiveWeChatPush.
+type ReceiveWeChatPushParams struct {
+	// EncryptType `aes` for an encrypted delivery.
+	EncryptType *string `form:"encrypt_type,omitempty" json:"encrypt_type,omitempty"`
+
+	// MsgSignature An encrypted delivery's signature, over the Token, `timestamp`, `nonce` and the body's `Encrypt`.
+	MsgSignature *string `form:"msg_signature,omitempty" json:"msg_signature,omitempty"`
+
+	// Openid Sent by WeChat with some messages; not trusted, not used.
+	Openid *string `form:"openid,omitempty" json:"openid,omitempty"`
+
+	// Signature WeChat's signature: hex(sha1(the Token, `timestamp` and `nonce`
+	// sorted and concatenated)). Required on the URL check and on a
+	// plaintext delivery; missing or wrong answers 401.
+	Signature *string `form:"signature,omitempty" json:"signature,omitempty"`
+
+	// Timestamp Unix seconds; more than the window (5 minutes by default) from the server's clock answers 401 `push_timestamp_stale`.
+	Timestamp *string `form:"timestamp,omitempty" json:"timestamp,omitempty"`
+	Nonce     *string `form:"nonce,omitempty" json:"nonce,omitempty"`
+}
+
+// ResolveModerationJSONRequestBody defines body for ResolveModeration for application/json ContentType.
+type ResolveModerationJSONRequestBody = ModerationDecision
+
 // LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
 type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
 
@@ -950,8 +1385,14 @@ type UpdateMeJSONRequestBody = ProfilePatch
 // SetMyPasswordJSONRequestBody defines body for SetMyPassword for application/json ContentType.
 type SetMyPasswordJSONRequestBody = PasswordChangeRequest
 
+// BindMyPhoneJSONRequestBody defines body for BindMyPhone for application/json ContentType.
+type BindMyPhoneJSONRequestBody = PhoneBindRequest
+
 // BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
 type BindMyWeChatJSONRequestBody = WeChatLoginRequest
+
+// DecryptWeChatDataJSONRequestBody defines body for DecryptWeChatData for application/json ContentType.
+type DecryptWeChatDataJSONRequestBody = WeChatDataRequest
 
 // CreateTodoJSONRequestBody defines body for CreateTodo for application/json ContentType.
 type CreateTodoJSONRequestBody = TodoCreate
@@ -965,6 +1406,9 @@ type AttachToTodoJSONRequestBody = AttachmentRequest
 // CreateUploadJSONRequestBody defines body for CreateUpload for application/json ContentType.
 type CreateUploadJSONRequestBody = UploadRequest
 
+// CreateWxaCodeJSONRequestBody defines body for CreateWxaCode for application/json ContentType.
+type CreateWxaCodeJSONRequestBody = WxaCodeRequest
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -976,9 +1420,18 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListModeration List content flagged by content security
+	// (GET /v1/admin/moderation)
+	ListModeration(c *gin.Context, params ListModerationParams)
+	// ResolveModeration Decide a flagged item
+	// (POST /v1/admin/moderation/{id}/resolve)
+	ResolveModeration(c *gin.Context, id openapi_types.UUID)
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
+	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
+	// (POST /v1/auth/cloudrun)
+	LoginWithCloudRun(c *gin.Context, params LoginWithCloudRunParams)
 	// LoginWithPassword Log in with a username or email and a password
 	// (POST /v1/auth/login)
 	LoginWithPassword(c *gin.Context)
@@ -1027,9 +1480,18 @@ type ServerInterface interface {
 	// SetMyPassword Set or change my password
 	// (PUT /v1/me/password)
 	SetMyPassword(c *gin.Context)
+	// UnbindMyPhone Remove my phone number
+	// (DELETE /v1/me/phone)
+	UnbindMyPhone(c *gin.Context)
+	// BindMyPhone Bind my phone number (getPhoneNumber button)
+	// (POST /v1/me/phone)
+	BindMyPhone(c *gin.Context)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(c *gin.Context)
+	// DecryptWeChatData Check and decrypt my WeChat open data
+	// (POST /v1/me/wechat-data)
+	DecryptWeChatData(c *gin.Context)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(c *gin.Context, params ListTodosParams)
@@ -1063,6 +1525,15 @@ type ServerInterface interface {
 	// CompleteUpload Confirm that the file arrived
 	// (POST /v1/uploads/{id}/complete)
 	CompleteUpload(c *gin.Context, id UploadID)
+	// VerifyWeChatPushURL WeChat's check of the push URL
+	// (GET /v1/wechat/push/{appid})
+	VerifyWeChatPushURL(c *gin.Context, appid string, params VerifyWeChatPushURLParams)
+	// ReceiveWeChatPush Receive a pushed message (消息推送)
+	// (POST /v1/wechat/push/{appid})
+	ReceiveWeChatPush(c *gin.Context, appid string, params ReceiveWeChatPushParams)
+	// CreateWxaCode A mini-program code (小程序码) for a page and scene
+	// (POST /v1/wxacode)
+	CreateWxaCode(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -1111,6 +1582,80 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	}
 
 	siw.Handler.GetReady(c)
+}
+
+// ListModeration operation middleware
+func (siw *ServerInterfaceWrapper) ListModeration(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListModerationParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", query, &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	if _, found := query["limit"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	if _, found := query["cursor"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListModeration(c, params)
+}
+
+// ResolveModeration operation middleware
+func (siw *ServerInterfaceWrapper) ResolveModeration(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResolveModeration(c, id)
 }
 
 // ListUsers operation middleware
@@ -1170,6 +1715,179 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 	}
 
 	siw.Handler.ListUsers(c, params)
+}
+
+// LoginWithCloudRun operation middleware
+func (siw *ServerInterfaceWrapper) LoginWithCloudRun(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LoginWithCloudRunParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "X-WX-SOURCE" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-SOURCE")]; found {
+		var XWXSOURCE string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-SOURCE, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-SOURCE", valueList[0], &XWXSOURCE, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-SOURCE: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXSOURCE = &XWXSOURCE
+
+	}
+
+	// ------------- Optional header parameter "X-WX-APPID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-APPID")]; found {
+		var XWXAPPID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-APPID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-APPID", valueList[0], &XWXAPPID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-APPID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXAPPID = &XWXAPPID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-OPENID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-OPENID")]; found {
+		var XWXOPENID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-OPENID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-OPENID", valueList[0], &XWXOPENID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-OPENID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXOPENID = &XWXOPENID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-UNIONID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-UNIONID")]; found {
+		var XWXUNIONID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-UNIONID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-UNIONID", valueList[0], &XWXUNIONID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-UNIONID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXUNIONID = &XWXUNIONID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-APPID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-APPID")]; found {
+		var XWXFROMAPPID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-APPID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-APPID", valueList[0], &XWXFROMAPPID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-APPID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMAPPID = &XWXFROMAPPID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-OPENID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-OPENID")]; found {
+		var XWXFROMOPENID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-OPENID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-OPENID", valueList[0], &XWXFROMOPENID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-OPENID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMOPENID = &XWXFROMOPENID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-FROM-UNIONID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-FROM-UNIONID")]; found {
+		var XWXFROMUNIONID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-FROM-UNIONID, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-FROM-UNIONID", valueList[0], &XWXFROMUNIONID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-FROM-UNIONID: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXFROMUNIONID = &XWXFROMUNIONID
+
+	}
+
+	// ------------- Optional header parameter "X-WX-ENV" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-WX-ENV")]; found {
+		var XWXENV string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-WX-ENV, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-WX-ENV", valueList[0], &XWXENV, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-WX-ENV: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XWXENV = &XWXENV
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.LoginWithCloudRun(c, params)
 }
 
 // LoginWithPassword operation middleware
@@ -1484,6 +2202,32 @@ func (siw *ServerInterfaceWrapper) SetMyPassword(c *gin.Context) {
 	siw.Handler.SetMyPassword(c)
 }
 
+// UnbindMyPhone operation middleware
+func (siw *ServerInterfaceWrapper) UnbindMyPhone(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.UnbindMyPhone(c)
+}
+
+// BindMyPhone operation middleware
+func (siw *ServerInterfaceWrapper) BindMyPhone(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.BindMyPhone(c)
+}
+
 // BindMyWeChat operation middleware
 func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
 
@@ -1495,6 +2239,19 @@ func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
 	}
 
 	siw.Handler.BindMyWeChat(c)
+}
+
+// DecryptWeChatData operation middleware
+func (siw *ServerInterfaceWrapper) DecryptWeChatData(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DecryptWeChatData(c)
 }
 
 // ListTodos operation middleware
@@ -1932,6 +2689,177 @@ func (siw *ServerInterfaceWrapper) CompleteUpload(c *gin.Context) {
 	siw.Handler.CompleteUpload(c, id)
 }
 
+// VerifyWeChatPushURL operation middleware
+func (siw *ServerInterfaceWrapper) VerifyWeChatPushURL(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "appid" -------------
+	var appid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "appid", c.Param("appid"), &appid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params VerifyWeChatPushURLParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Required query parameter "echostr" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "echostr", query, &params.Echostr, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter echostr: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "signature" -------------
+
+	if _, found := query["signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "signature", query, &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "timestamp" -------------
+
+	if _, found := query["timestamp"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "timestamp", query, &params.Timestamp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter timestamp: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "nonce" -------------
+
+	if _, found := query["nonce"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "nonce", query, &params.Nonce, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter nonce: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.VerifyWeChatPushURL(c, appid, params)
+}
+
+// ReceiveWeChatPush operation middleware
+func (siw *ServerInterfaceWrapper) ReceiveWeChatPush(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "appid" -------------
+	var appid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "appid", c.Param("appid"), &appid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReceiveWeChatPushParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "encrypt_type" -------------
+
+	if _, found := query["encrypt_type"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "encrypt_type", query, &params.EncryptType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter encrypt_type: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "msg_signature" -------------
+
+	if _, found := query["msg_signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "msg_signature", query, &params.MsgSignature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter msg_signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "openid" -------------
+
+	if _, found := query["openid"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "openid", query, &params.Openid, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter openid: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "signature" -------------
+
+	if _, found := query["signature"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "signature", query, &params.Signature, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter signature: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "timestamp" -------------
+
+	if _, found := query["timestamp"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "timestamp", query, &params.Timestamp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter timestamp: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "nonce" -------------
+
+	if _, found := query["nonce"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "nonce", query, &params.Nonce, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter nonce: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReceiveWeChatPush(c, appid, params)
+}
+
+// CreateWxaCode operation middleware
+func (siw *ServerInterfaceWrapper) CreateWxaCode(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateWxaCode(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -1960,6 +2888,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.POST(options.BaseURL+"/v1/auth/wechat", wrapper.LoginWithWeChat)
+	router.POST(options.BaseURL+"/v1/auth/cloudrun", wrapper.LoginWithCloudRun)
 	router.POST(options.BaseURL+"/v1/auth/register", wrapper.RegisterWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/login", wrapper.LoginWithPassword)
 	router.POST(options.BaseURL+"/v1/auth/refresh", wrapper.RefreshTokens)
@@ -1970,8 +2899,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.DELETE(options.BaseURL+"/v1/me", wrapper.DeleteMe)
 	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe)
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
+	router.DELETE(options.BaseURL+"/v1/me/phone", wrapper.UnbindMyPhone)
+	router.POST(options.BaseURL+"/v1/me/phone", wrapper.BindMyPhone)
 	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
 	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
+	router.POST(options.BaseURL+"/v1/me/wechat-data", wrapper.DecryptWeChatData)
 	router.GET(options.BaseURL+"/v1/todos", wrapper.ListTodos)
 	router.POST(options.BaseURL+"/v1/todos", wrapper.CreateTodo)
 	router.DELETE(options.BaseURL+"/v1/todos/:id", wrapper.DeleteTodo)
@@ -1987,7 +2919,12 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/local-storage", wrapper.LocalStorageGet)
 	router.POST(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePost)
 	router.PUT(options.BaseURL+"/v1/local-storage", wrapper.LocalStoragePut)
+	router.GET(options.BaseURL+"/v1/admin/moderation", wrapper.ListModeration)
+	router.POST(options.BaseURL+"/v1/admin/moderation/:id/resolve", wrapper.ResolveModeration)
+	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
+	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
@@ -2012,6 +2949,8 @@ type NotFoundApplicationProblemPlusJSONResponse Problem
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+
+type PushRefusedApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -2145,6 +3084,265 @@ func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyRespo
 	return err
 }
 
+type ListModerationRequestObject struct {
+	Params ListModerationParams
+}
+
+type ListModerationResponseObject interface {
+	VisitListModerationResponse(w http.ResponseWriter) error
+}
+
+type ListModeration200JSONResponse ModerationPage
+
+func (response ListModeration200JSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration400ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration401ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration403ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration500ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModeration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration503ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModerationRequestObject struct {
+	Id   openapi_types.UUID `json:"id"`
+	Body *ResolveModerationJSONRequestBody
+}
+
+type ResolveModerationResponseObject interface {
+	VisitResolveModerationResponse(w http.ResponseWriter) error
+}
+
+type ResolveModeration200JSONResponse ModerationItem
+
+func (response ResolveModeration200JSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration400ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration401ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration403ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration404ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration413ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration415ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration500ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveModeration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration503ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -2236,6 +3434,127 @@ type ListUsers503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRunRequestObject struct {
+	Params LoginWithCloudRunParams
+}
+
+type LoginWithCloudRunResponseObject interface {
+	VisitLoginWithCloudRunResponse(w http.ResponseWriter) error
+}
+
+type LoginWithCloudRun200JSONResponse LoginResponse
+
+func (response LoginWithCloudRun200JSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun400ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun401ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun404ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun409ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun500ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun503ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4106,6 +5425,314 @@ func (response SetMyPassword503ApplicationProblemPlusJSONResponse) VisitSetMyPas
 	return err
 }
 
+type UnbindMyPhoneRequestObject struct {
+}
+
+type UnbindMyPhoneResponseObject interface {
+	VisitUnbindMyPhoneResponse(w http.ResponseWriter) error
+}
+
+type UnbindMyPhone200JSONResponse User
+
+func (response UnbindMyPhone200JSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone401ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone404ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone500ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone503ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhoneRequestObject struct {
+	Body *BindMyPhoneJSONRequestBody
+}
+
+type BindMyPhoneResponseObject interface {
+	VisitBindMyPhoneResponse(w http.ResponseWriter) error
+}
+
+type BindMyPhone200JSONResponse User
+
+func (response BindMyPhone200JSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone400ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone401ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone403ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone404ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone413ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone415ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone422ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone429ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone500ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone502ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone503ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BindMyPhone504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BindMyPhone504ApplicationProblemPlusJSONResponse) VisitBindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BindMyWeChatRequestObject struct {
 	Body *BindMyWeChatJSONRequestBody
 }
@@ -4322,6 +5949,169 @@ func (response BindMyWeChat504ApplicationProblemPlusJSONResponse) VisitBindMyWeC
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatDataRequestObject struct {
+	Body *DecryptWeChatDataJSONRequestBody
+}
+
+type DecryptWeChatDataResponseObject interface {
+	VisitDecryptWeChatDataResponse(w http.ResponseWriter) error
+}
+
+type DecryptWeChatData200JSONResponse WeChatData
+
+func (response DecryptWeChatData200JSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData400ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData401ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData403ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData403ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData409ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData409ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData413ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData415ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData422ApplicationProblemPlusJSONResponse Problem
+
+func (response DecryptWeChatData422ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData500ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecryptWeChatData503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData503ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4977,6 +6767,22 @@ func (response UpdateTodo415ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTodo422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo422ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5784,6 +7590,463 @@ func (response CompleteUpload503ApplicationProblemPlusJSONResponse) VisitComplet
 	return err
 }
 
+type VerifyWeChatPushURLRequestObject struct {
+	Appid  string `json:"appid"`
+	Params VerifyWeChatPushURLParams
+}
+
+type VerifyWeChatPushURLResponseObject interface {
+	VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error
+}
+
+type VerifyWeChatPushURL200TextResponse string
+
+func (response VerifyWeChatPushURL200TextResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type VerifyWeChatPushURL400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL400ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL401ApplicationProblemPlusJSONResponse struct {
+	PushRefusedApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL401ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL404ApplicationProblemPlusJSONResponse Problem
+
+func (response VerifyWeChatPushURL404ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyWeChatPushURL500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyWeChatPushURL500ApplicationProblemPlusJSONResponse) VisitVerifyWeChatPushURLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPushRequestObject struct {
+	Appid       string `json:"appid"`
+	Params      ReceiveWeChatPushParams
+	ContentType string
+	Body        io.Reader
+}
+
+type ReceiveWeChatPushResponseObject interface {
+	VisitReceiveWeChatPushResponse(w http.ResponseWriter) error
+}
+
+type ReceiveWeChatPush200TextResponse string
+
+func (response ReceiveWeChatPush200TextResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type ReceiveWeChatPush400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush400ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush401ApplicationProblemPlusJSONResponse struct {
+	PushRefusedApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush401ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush404ApplicationProblemPlusJSONResponse Problem
+
+func (response ReceiveWeChatPush404ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush413ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush500ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReceiveWeChatPush503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReceiveWeChatPush503ApplicationProblemPlusJSONResponse) VisitReceiveWeChatPushResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCodeRequestObject struct {
+	Body *CreateWxaCodeJSONRequestBody
+}
+
+type CreateWxaCodeResponseObject interface {
+	VisitCreateWxaCodeResponse(w http.ResponseWriter) error
+}
+
+type CreateWxaCode200ResponseHeaders struct {
+	CacheControl  *string
+	ETag          *string
+	XWxacodeCache *string
+}
+
+type CreateWxaCode200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       CreateWxaCode200ResponseHeaders
+	ContentLength int64
+}
+
+func (response CreateWxaCode200ImagejpegResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XWxacodeCache != nil {
+		w.Header().Set("X-Wxacode-Cache", fmt.Sprint(*response.Headers.XWxacodeCache))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type CreateWxaCode200ImagepngResponse struct {
+	Body          io.Reader
+	Headers       CreateWxaCode200ResponseHeaders
+	ContentLength int64
+}
+
+func (response CreateWxaCode200ImagepngResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XWxacodeCache != nil {
+		w.Header().Set("X-Wxacode-Cache", fmt.Sprint(*response.Headers.XWxacodeCache))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type CreateWxaCode400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode400ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode401ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode403ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode413ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode415ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode422ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode429ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode500ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode502ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode503ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode504ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -5795,9 +8058,18 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListModeration List content flagged by content security
+	// (GET /v1/admin/moderation)
+	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
+	// ResolveModeration Decide a flagged item
+	// (POST /v1/admin/moderation/{id}/resolve)
+	ResolveModeration(ctx context.Context, request ResolveModerationRequestObject) (ResolveModerationResponseObject, error)
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
+	// (POST /v1/auth/cloudrun)
+	LoginWithCloudRun(ctx context.Context, request LoginWithCloudRunRequestObject) (LoginWithCloudRunResponseObject, error)
 	// LoginWithPassword Log in with a username or email and a password
 	// (POST /v1/auth/login)
 	LoginWithPassword(ctx context.Context, request LoginWithPasswordRequestObject) (LoginWithPasswordResponseObject, error)
@@ -5846,9 +8118,18 @@ type StrictServerInterface interface {
 	// SetMyPassword Set or change my password
 	// (PUT /v1/me/password)
 	SetMyPassword(ctx context.Context, request SetMyPasswordRequestObject) (SetMyPasswordResponseObject, error)
+	// UnbindMyPhone Remove my phone number
+	// (DELETE /v1/me/phone)
+	UnbindMyPhone(ctx context.Context, request UnbindMyPhoneRequestObject) (UnbindMyPhoneResponseObject, error)
+	// BindMyPhone Bind my phone number (getPhoneNumber button)
+	// (POST /v1/me/phone)
+	BindMyPhone(ctx context.Context, request BindMyPhoneRequestObject) (BindMyPhoneResponseObject, error)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
+	// DecryptWeChatData Check and decrypt my WeChat open data
+	// (POST /v1/me/wechat-data)
+	DecryptWeChatData(ctx context.Context, request DecryptWeChatDataRequestObject) (DecryptWeChatDataResponseObject, error)
 	// ListTodos List my tasks
 	// (GET /v1/todos)
 	ListTodos(ctx context.Context, request ListTodosRequestObject) (ListTodosResponseObject, error)
@@ -5882,6 +8163,15 @@ type StrictServerInterface interface {
 	// CompleteUpload Confirm that the file arrived
 	// (POST /v1/uploads/{id}/complete)
 	CompleteUpload(ctx context.Context, request CompleteUploadRequestObject) (CompleteUploadResponseObject, error)
+	// VerifyWeChatPushURL WeChat's check of the push URL
+	// (GET /v1/wechat/push/{appid})
+	VerifyWeChatPushURL(ctx context.Context, request VerifyWeChatPushURLRequestObject) (VerifyWeChatPushURLResponseObject, error)
+	// ReceiveWeChatPush Receive a pushed message (消息推送)
+	// (POST /v1/wechat/push/{appid})
+	ReceiveWeChatPush(ctx context.Context, request ReceiveWeChatPushRequestObject) (ReceiveWeChatPushResponseObject, error)
+	// CreateWxaCode A mini-program code (小程序码) for a page and scene
+	// (POST /v1/wxacode)
+	CreateWxaCode(ctx context.Context, request CreateWxaCodeRequestObject) (CreateWxaCodeResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -6013,6 +8303,76 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 	}
 }
 
+// ListModeration operation middleware
+func (sh *strictHandler) ListModeration(ctx *gin.Context, params ListModerationParams) {
+	var request ListModerationRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListModeration(ctx, request.(ListModerationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListModeration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListModerationResponseObject); ok {
+		if err := validResponse.VisitListModerationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResolveModeration operation middleware
+func (sh *strictHandler) ResolveModeration(ctx *gin.Context, id openapi_types.UUID) {
+	var request ResolveModerationRequestObject
+
+	request.Id = id
+
+	var body ResolveModerationJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResolveModeration(ctx, request.(ResolveModerationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResolveModeration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResolveModerationResponseObject); ok {
+		if err := validResponse.VisitResolveModerationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 	var request ListUsersRequestObject
@@ -6032,6 +8392,32 @@ func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
 		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// LoginWithCloudRun operation middleware
+func (sh *strictHandler) LoginWithCloudRun(ctx *gin.Context, params LoginWithCloudRunParams) {
+	var request LoginWithCloudRunRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoginWithCloudRun(ctx, request.(LoginWithCloudRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoginWithCloudRun")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LoginWithCloudRunResponseObject); ok {
+		if err := validResponse.VisitLoginWithCloudRunResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -6549,6 +8935,72 @@ func (sh *strictHandler) SetMyPassword(ctx *gin.Context) {
 	}
 }
 
+// UnbindMyPhone operation middleware
+func (sh *strictHandler) UnbindMyPhone(ctx *gin.Context) {
+	var request UnbindMyPhoneRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnbindMyPhone(ctx, request.(UnbindMyPhoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnbindMyPhone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(UnbindMyPhoneResponseObject); ok {
+		if err := validResponse.VisitUnbindMyPhoneResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BindMyPhone operation middleware
+func (sh *strictHandler) BindMyPhone(ctx *gin.Context) {
+	var request BindMyPhoneRequestObject
+
+	var body BindMyPhoneJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BindMyPhone(ctx, request.(BindMyPhoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BindMyPhone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(BindMyPhoneResponseObject); ok {
+		if err := validResponse.VisitBindMyPhoneResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // BindMyWeChat operation middleware
 func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 	var request BindMyWeChatRequestObject
@@ -6584,6 +9036,48 @@ func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(BindMyWeChatResponseObject); ok {
 		if err := validResponse.VisitBindMyWeChatResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DecryptWeChatData operation middleware
+func (sh *strictHandler) DecryptWeChatData(ctx *gin.Context) {
+	var request DecryptWeChatDataRequestObject
+
+	var body DecryptWeChatDataJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DecryptWeChatData(ctx, request.(DecryptWeChatDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DecryptWeChatData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DecryptWeChatDataResponseObject); ok {
+		if err := validResponse.VisitDecryptWeChatDataResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -6951,232 +9445,486 @@ func (sh *strictHandler) CompleteUpload(ctx *gin.Context, id UploadID) {
 	}
 }
 
+// VerifyWeChatPushURL operation middleware
+func (sh *strictHandler) VerifyWeChatPushURL(ctx *gin.Context, appid string, params VerifyWeChatPushURLParams) {
+	var request VerifyWeChatPushURLRequestObject
+
+	request.Appid = appid
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyWeChatPushURL(ctx, request.(VerifyWeChatPushURLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyWeChatPushURL")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(VerifyWeChatPushURLResponseObject); ok {
+		if err := validResponse.VisitVerifyWeChatPushURLResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReceiveWeChatPush operation middleware
+func (sh *strictHandler) ReceiveWeChatPush(ctx *gin.Context, appid string, params ReceiveWeChatPushParams) {
+	var request ReceiveWeChatPushRequestObject
+
+	request.Appid = appid
+	request.Params = params
+	request.ContentType = ctx.ContentType()
+
+	request.Body = ctx.Request.Body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReceiveWeChatPush(ctx, request.(ReceiveWeChatPushRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReceiveWeChatPush")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReceiveWeChatPushResponseObject); ok {
+		if err := validResponse.VisitReceiveWeChatPushResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateWxaCode operation middleware
+func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
+	var request CreateWxaCodeRequestObject
+
+	var body CreateWxaCodeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWxaCode(ctx, request.(CreateWxaCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWxaCode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateWxaCodeResponseObject); ok {
+		if err := validResponse.VisitCreateWxaCodeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rdhs38uer4HD/e0xmmhR1cWJLH3Y0vmScOInXlte7/7RXDXWDJEZNgAHQopmsn2ffY59sT1UB3Wiy",
-	"SUm+KJ4Z50Mskt24Fgp1/dUfvVzPF1oJ5Wzv+I/eTPBCGPzzyRmfwr+FsLmRCye16h33zmaCOW4v71l2",
-	"JYyVWjFuGWfWGa2mTCgn3Yo5Pk3YRBuWPZsMf+Iun2WMqwI//qyV8N+NeklPvOPzRSl6x720d3WY9npJ",
-	"z+YzMefQ94I7Jwz0+7/T3tWv+8OHb38dDx++/Sbt/Ucv6bnVAl60zkg17b1/n/SeFWK+0E4o91IsSr4S",
-	"xeYUXhhhhXIMhs4MPsb0hHHFBDelFIYZ8VslrGNL6WbMzQSzfC5YVjeer4Y/ihUOvxmrUNW8d/xrz5lK",
-	"9N52De65zjmNoWtVX798DsOA7nIjuBMFLnR7jfau9vecLrTdO5yM82+LB2L4LX9wMTzi9x8OHxaH+fBg",
-	"sj95MPlOHFzsj1vj2xzPS+HM6nTihNkc0SuRa1VY5jRbcunYhZhoI5gzK6mmjE+5VO3pz6WSc1iBcT11",
-	"qZyYCtN7D50tuOFz4TxxRUv5o1htdn/KLsWKrXTF8pnWViAxuZm0tDZAdn3OXr9+9phJy2QheDlIWKXk",
-	"b5VgfK7VNFUrXdVbaY/ZPszl4P59VgogKpuwQk6lswnLhlnCsnP43yhjQLXH2Yg9c6kS7xbSCMsOjthM",
-	"V8YyDqvFpLNsIo11rLJilKrWFt1wYyRMk45bL+kpPod31yisvcD83XOhpm7WOz64fz+BBQ+f95P4pPx6",
-	"OvxPPvx9PHx4Pjoevv3LlpMywTO484RnwAMy1ocl+SZLYGk4y/V8zodWwIYCkZbSOiRcPrWDY6DfVC2N",
-	"dILN+GIhlGValSsmJ0wrwebQqbBE5pUxcBADI+kTE0kV8CRupNVqkDBRWsGO9g9G7BccIi9P8GDqyjHp",
-	"sKGSw2HFPpdS2fUdqRlL95p7DrVtsffHB0et9U1T+00/Tb/5P/03e4P/lvZ+TdN3B/vwv8Nhmr77TgB7",
-	"6sNTCT6646nBNwN4ZNsOAavcskunyi6FYYfjI+JSSrMLXazYciYUrkl7C6XF1Sf+YgXrLwW/bC00wwMm",
-	"2BUvKwHPZ99kt17Ihrd/cat5pgv97PFOcpfFKMxtwd2smZksekkPOIk0cKEAh4+nN9Fmzl3vuFdV+ORm",
-	"568XpebFtu4r/PUzDuA9vGwXWlmB3PdvvPieO7HkyHlzreDChD/5YlFKuqT2FkZflGL+l39YurGa7v7D",
-	"iEnvuPdf9hrZYY9+tXsv6C3qtD3VN+LRjDvGkXJFwayeCzeD66RSleUXpQAaNGJSWVEwYN65EQVIFLy0",
-	"o977BMb9kvj5XY4btihIBNKyOS9hvWGIhl0YwS9B/jFVKU5YJozRxmbIFInJTaQoCxr+I60mpcz/tMHn",
-	"JbfAe5FhLGEvxDscpzYwsUoVwrAlX52wLNeFyJjlK5sqeHLETlmuVeDYNxSQoFXrZFmmygrnStjrfpb7",
-	"ZcgSZkACGZwwDhepAWKHsYg5lyW86/ilUKnqZ+HXc/wGLmp8xn/EBjx1wZPw6oWuVIF3x3ImjIBGliKf",
-	"cXfOSyN4sTrHJ6Cp8P1isfYbtKv86WTSpkppmHou5BXtPn3mxYqthGP9jB49V9qdh8eyJFXt73mxohED",
-	"12EzXRZEKHNtHePO8Xw2h92Fy23OVzDy5tvzUs6lywbAmd8nvafaXMiiEOouSepn7RgvS70UBetnkzCE",
-	"bJCETQhnGAU22JFo+eHj+UWp80tYHGakvQTKckaDBBeLBQtu7VIbWHq2JMGgn/kfz8OP51Ll2hiRO+gf",
-	"BRTrtOFTwZzML4W7Z5mVU8VdZQRuIjaFJO/YjFtGMl7RbB+9dy7VFS9lawP9L/6Nehc8Lz2Tc6Er9yew",
-	"1EIWSIvEWplUzMm5QJ7zvVbiTvmN1qzkTpzgVhphdWVyERYZh/RMwd3PyyfAK+9ybKeKVSDSixzk1gmX",
-	"ZWX8QFF2EvlMCwuilPRDZIVwXJY47J+1ewps4W6PGrNVPqvXMQlcB3Qbe0L0PhFE3HjaCrEo9QpYBRK3",
-	"XUqQtwumJxPWz+pTwys3Oy8k3rpAyDDBF3wFVH6m9XNupuKubyncAmlZCZ2DLMpJkLXCXAnDeJ6LhaOL",
-	"9IVB7VTC20+5LEVx14ON7BqOT+me4yABAH+v5W/Sk9HygTcdDv6VMFcyF68Vv+KyhA240zMAFCJUAXc0",
-	"3pOVXQEZFXqpTmiUXsnN0DwwRPtAxizZA0apegN3PsgHLKuaOWSsD7MuuOMX3AqW66okpnQBbIATERpS",
-	"D3OtlMhRi78w+lKwuSyGXqYY4OrpyuV6LkgsuVR6qY4Z9yoeXorawL/YwYxfCdRKpXOiGDEcN4ga0nrZ",
-	"ZCI8a4RGyLiSqutkFyNcZZRtNlNOvEAHir8zq1TNeSFAr0pwi1FWKDgqoW7WNn1B5xa0WGgFL54iVV7a",
-	"YLjhoiBtK7LARRuwbcf903uRKec9aTv6J65WXlq2d0lhL2EFUEwRxQkZj7pJ6ZNN9rUCdqaN/F3cNXdG",
-	"EQF5k7XM6Uuh0FoinWVWWLRqLLllRlzpS1GQhIIWCz2V4SeSlfq1CItnizQhI+zMN+uf8zIOCTHUShCb",
-	"A3NPWOZll/NIgfJM/rVaGA2jhUP7BK21dyuwlOXQq08XlSMGCXIvKlDB/hmuO29N2jybsHC4anjSOCvk",
-	"ZCJamgncJrRWqQKBEC58WQpW0A3vyBCFG+UFfBLu6J1a6sfLx6aKK+1mwrBFZRaabH64mLZaLLRxovhJ",
-	"FJKfod7951ybMKcs7g16yUZofvBNQU+ntSqBoyvoEuXlC6MXwjgpbO94wksrkt4i+uqPHukgojjnrmVy",
-	"AIY3BHFz0+6Q9GgVr5shWUd6ZKYINo5fw8tJq+vGsK4v/iFyB700c3ou7W3nJZ2Yt//YNdRo+d4nvTl/",
-	"94zeOmis3twYvtqYDLW+e/SRbeMWE/C6iSy6rOh0wUQKZBYoW0/YXCoBXPh6+9XmtkB/XbN5ogpRvCLW",
-	"Z285ExBLOmbxd71kc65WgaNathRGMHwahr/T89AeO/XQNe6nUpRFrZHcYtDArTvcJw7tWXOez6QSxNJr",
-	"FwaahO5Z5vnBMcvCGFHZdFqfl1pNs4Th33amjYMPXhI6x/eziM3DbPDV8AXtaPwImnXhC125cz05N1xN",
-	"RfRA63Un3rnQOxyCUrwLH2Ejwt8TsYz+pGFZaAivqELPQfhFvo5KDLfNcCpTxqPLZ9zw3AmDr2divnCr",
-	"8wUKT/E05Vyc/65VPO4wkWj0eWWsNtGCxY+j3QhHTZakVGVKu3Nvz8hIkptEt6mtl2Gu6XmQF8+5PQ9G",
-	"KWgtfEfNkyS3wQ1xgTZp5c1MoPYmAkEwaRMmRtMRy4C7j5TML7Ej9E2RFDQ69SIPMnt0RW70N4drnhS5",
-	"3UeaBpYQLTfvdZ2Tvwteutktz4h13FU2dpLqy24XaTwq/1bXKH548+O1Q1hnhYvqopQ5GoNAObgUK9Z/",
-	"+fQR++7+/neDE6YEaplqxRZGXoEMOxfzC2FgZdduwnIaT+VJ8fjVaS/pPXl1cP/bjlklvdxctV84uH9/",
-	"/2Ev6b0Ybnvlsoudw3WPI/728AFzs2p+sTBSuZOW/GlJHnQzIQ1OEkUk6Top5JKkvzCyX358ARN51Dmk",
-	"yor4WSunnY+96yC3pLe6nghhLDTxBJeYetyy+6/Eba/JS7G6+TUP9PX+mhsdG+wa3nOQyl96f8ttpSzc",
-	"yXPcya77/Ic3Z8xpZgXom5ZlLS5wzP4muBGGpdV4fJhjI/in6OYP3rt9LtV2/3+lnCyRObWUHP9q6/rd",
-	"37x+k56050oskVd2ELSpRPBYSuvVmTr4YSbQdhwN/ULrUnAUvb1ydH67ObRVquDdr1QJMyM1jExOKGig",
-	"R64EZXYi4O5JWM4XC9BcVqg48Aury8qhCWBw/VKEIdebu4sCX9LDZ/gskCL8ce68grHrTXwFNRE6tOZa",
-	"8dt2SEotQmx136Kb9Vl1bowfRpsYuk7OC3/nPprBpf5h4vC6g2CTLF76aTa+cp7nuvIWU17f/CeNbt6S",
-	"EQb0oncfKL0mRNcdJy2/98GD9ZCNzfMIwsOu8QaLFZmgav8IBS+FSbgZb0Z2kqptk0CFdimtGLGXVSks",
-	"8BOpWPZSTKV1wvjl98JMNJVDUHaumQps8/YdeKphFGRaM9i3nmx0PArvZx+wvA+6LzBD/vQvfYW/Pbpm",
-	"gdcOa2u1dx0sfzV9yLlC5tx1JYVlDZYT8t72uVqRc5+MoX/NBics51YMpbJCWenklWjHtvFS5uL2pBaT",
-	"WdOYdwqymTZWsAuMN1kx6zj8/AlO69oO0OpEg+ncBSO1kW2Rq9TLXtJTMJyyl/RmcjrbFKuS3rshvDC8",
-	"4rjUFt4MrT3HFsKnn0NL4Yu/Y4vYO9mRNqn/6SP28Oj+d7X6QU4vG4xrdlOX3RSKb64GO80uDFf5jGnV",
-	"JgDU0FCSOZ+QV6dju2lwXYQ4q+YcL/WSKwoRRHOitEzndCvkolsOwqCNDjYFatGwFFeiDGtjk+bWqE2N",
-	"6MJAHYq42THjDt35qbo/Jo0yo2FTSAU1MddGkCVjoitVjNiTKyBR0L2ZVIvKpaqPxj0aqMV2QOhM2G+V",
-	"MKuELTjsjyoYqYSsCbEcsHkF3V8Ib6F+ffZ0+KAOm/v59XPWqNwJ0yGkEaYwFc6u2wJOGGc/vPrlZ7I2",
-	"zvkK4xbCNNl+Mh6PKXLMMiWsE0Wqwo+HB6wQYoG9oD6bYRdt6wKxwBvJ5pGlZkNET3pSWcdVLrq1p7Bl",
-	"uHI3pA7/jjewbfzc6LZz/o6kv/sPH0ay4NF43CUNOulK0UXGaO7xxGyr+ZybVbCLhwMKrXWONciH622+",
-	"fvkM1EJgx13tNEdw5tzCHu/twegveH45KsRVsFvbvRsc0DW+6CVGmmy9WN7S0M0j9USW4kWIeryNiu9Y",
-	"Kbh1GOlItAyngF2AQO9Yn3yWsW2puaEHHWr+FXfcnN/AvEpPrhlWT6BTy7LQjCkzYH3oGUKumKpSqkvW",
-	"z/au9vfoKbv3hyzeZ4MR+1k75vRUoNOBbtCoITot15htk17zRlf8KMO9Zq9fPk8o6GrhVjDCvBTcjNhp",
-	"abV3uqOozB0aSCQwBzyK4hhlIpo7TgVPk3fXS2srEInw+c0p+mAzWA1vl0GvMQ4GxsWkSlUBnFcv5kK5",
-	"AfK5ODqotbCVylFlKBIGo07VgsiI3PG0ft8/OWMwjrnIWM4VkYVyDMgcJTPHpB2xU7VKvbPn9cvnTFp2",
-	"NB6zfstyybTyprloEIMNMY5iXTe25ULqzf14vYC1vz8eR4x51G7ufsRIIknbGwe7tGs5n4vihCLfvz2K",
-	"WvYufgdPSDUdbYqfm8d646h6FfXDxMkNZbiLWcfKumeBJXfAwMlU0DhJR6wPr6DbGaO8pkIJoysL9IDy",
-	"OmdzadHo27Zk4F0EdKiXyjvqk1QdjfdZ1hpjHQ82Gqzv89H44be3Exfbs3+7fXHPupfnlwX/rRLHLJtf",
-	"mHNKrTm4/y0zXBV6zi6ksyP2oxALIGorcgPsb/luZIV7RcFxr1YqH6QKXkRbknQUpe80y1788opOCq/c",
-	"bM8PNTthgmMkEm1KiI7gqVJiiSw3nFCQDOCzdXph2VKbSyCxtVByGPhvD//nbPw//tehflge/ud3b/IH",
-	"v+2b/7z4dnU2Xvz3o+JAPb1vf3ww/2GfP+90Lq6pUbd1NnUr2/7Q4GRAjzNDUFoKjExUjLMLbgTjRWGA",
-	"grJS57z8K3k6Rq4sslSBqugln4P7rTPXpzuJrqG2P2KwvjyoC/3Vfx7lev5xelF7jg9gm/cPHrQG91pJ",
-	"HFksF1J6AKwGsoufn/74KFWkq0iLcsDghAIPGflHohgE+DqY8Eg99N+kCue8PuNPq7DdTv/fvemHsFyH",
-	"B/Fq6QnL+PD3LGHZePgQvUIhfQil/WGWwNCNqxVg7tOOMNZKTqWLycF6r1/t6YtdgNt9epHXrJuAPs6q",
-	"UK9XsExdo96+1F0C7RtgvoEQUHUoNMZVw2HkThs2NVw5y3gxl8rf1UH89F/iE96qTQHeRWTXDqq0NzLi",
-	"K52uCe+Wvq1JfrE43+aNgXEOF0ZPDZ/DnTQVBUbf6hMvT00wXlN1S+ve0u0jKjZbx0uuZfzaGWzhJaMt",
-	"ZvaJjzwKYUn+Pm3dhSAPdZvbgzW3a6hvgkIcmhZkdEejur8vROEzCG8+HVrza4XcklsMKr9mGevAK5If",
-	"gthw49Fg2Dqfdq8viKWlFMrds+y1FWZ4Cg/CPQCCxWaXrVS+b687hzjviFbW5tzanNZAk0C7DW10nVt/",
-	"LD577Ew4fu8/OFTmTBf61uEZwBC3nbI3cbYcRpVhKuGcm0tRsEKDGqeqsmTLGWgTKFsC49p+KuFpiuml",
-	"JK1rDv3NiK/wQfyb57KoxA0mJi0rKpE05u3XZ4+YnkxALZYO5z2VV0LVk910bzQ3y8H44Nvh+HA43j/b",
-	"f3A8Hh+Px38Zwx8ftiRJ791wqocfevyVdsJu5BiOO1WlRWR/3R1x558DSuXTNoW3pLBrhbBdEWKRDShm",
-	"COPrRTsKM74dDfkk201SeaZyIyjjCHg3GiFJm6bUiCaDNEt7V3QJ+8boEk572XXOzy6OFmxCtIM1KUfb",
-	"5Ak/aR9ivydrLDFakmau23jII3zzluYl4PJRTJM9ZhlOAZfGRRIkGp0uQfuilPPxOFWxVB3ydX3WUyRX",
-	"nrAMVyNjFZoD9sfJuP026zt+QabgUipR5x+Sz2lwwjJaRhzUy6eP2OHh4UPsMVU8PvYXwi2FUGy4f3A8",
-	"HmODf9k/gj+lYtaJBQq5+/dBxKmcsGQ+i+3CdTBWZEVLUPqZCbYS3Fi2/3A8hnk8fPjw4QkmiDNuRKr8",
-	"asHTShhmFzwXluW6LPkC5e5ICMeh/fz00TDoHfA7WbebNW5J52RxLyoKhRXB2BHeR/wCI9hcmCkG3f8C",
-	"im+9biChXghihH2lgXFiNhWm7OG3XK0wp5Ay0yXqwEfjcWxgRdGeRPL2dRQ4+ZqjAeiN2G4pJo7pypFe",
-	"Bf11C2QN479zzlyz3PYknqDAu2MSn5lD1+vwa2+mSWsxhqsCRYnPy76bLfhbtWJzWV6uCXnX8vR1szm2",
-	"vI19vfBBfZ9NUkM5q8O5osQ758Mru6JtfEySj7+sNQ54iy34NMhSWjWgDfD16HqxqVNCbI9n+2LdtSeB",
-	"nc1Equq4BjSbUSMc4zy1xUSH5iLaxShuLvLh2hox11ceXiNwrtGdHH/a2uBHQCcCDQOf7z7/1wrLH8MP",
-	"1kM8FiXeMhE2Bjx5wn59G6/aHO7SUS/5kgS+952kfSm+BhmuRdZ94mDALzGk7zOG6b3dRmYhrSkY2ogA",
-	"Ok1sr+uEn4/Q0W9o7qIkq3oBP5GmvVTo720bvG75crfH1XuLa7QXtPYOSwSTCK+y1y+f7zxGW5V9zhZC",
-	"FYimEgArWCFwWZmcoCBWr/PNzV4TWYrzYDT/UB3dJ83dLA3shX8YCR3I8NwIbrsU1zezFQK4/YPy+f20",
-	"KafSf9ePox3IveHXoIahGbRMyOTst/J3cT6Xdu6RjAL8w2oRfd1F/vBia0mkct8e9bpYRxM3cv2avKJn",
-	"O9XosLit4IroZPhBxVvZOhpdp769E9tN+uhilxYkPe8e9KNB01HtVPVYIdANqq6pgiF5Z23fO/KzYybn",
-	"fCpACY7S1cK3CXvx+GmC0VEJu5KF0MHl4beOWqmzBedta+c6h/rA2OI1lrNpIIAVuWfZXBSS44RPaskx",
-	"LEMQi0Mqacu4hpPd+8dCTNf9W99dK3q0zurWoZEv7lIsHNztc+F4wR1nfcp/WXDjgmuA6IFditWgPcjF",
-	"TDs9+sdium7Kvv8JD384SlsnIt7x3DGkJKnYxcoB6QTXa7TA9yxRWmsORw8O9g+TzXN6CyNWc/C6ztv2",
-	"Y/VqIxnKM268lXmx6gXO10pVXKfgM0xXvq3Te8ctgkBo2CjrYwgAVwV78fpsACc8hDj7uJGZtLe5Q0RZ",
-	"7MgF/aMryDMeWbZ8NyIW/FSWIrtnWQY9P+aOZ8ckppLZ0mtZIZan17EHeEi2JOJ19INpd8fE7LSZ+x70",
-	"pGZ/8e0Bnzt3bJv7MAJ+I7jUcDuNbhLetajceQSg8IGL+3dqASf04vUZsaucG7OiE1auOtcROu8Uc57C",
-	"NNAZZinwZmHERBjGsfWQ4M+X9ep9ZNJ40uscRsdeVqbMjhln86p0EhkdkvlUC8tmwnQNpuvChe5qom4R",
-	"VLMq7c1Z99DRyDs5hE/XuY0ytyPID01yCePrsX7orKXQbAzc8+kNcRhjqroCE33YXgPLc68jfm85k/kM",
-	"g7B8JB+LAvlYnxJb4afjvT0MoJlp644fjB+MOyIhU/XKi7XSh+rVsX6YS/Hi9OzR3+u4PmkZL5d8ZevI",
-	"xVsG5V0bbvchSsW2UKPaN+1TJtDqjUkSgxFrUIrL1XWZSj5SgL0UvBjCCycsn2kr1NaEFu5YBueRFm6v",
-	"lWrTutLbMSOHHbObcbsj1efNjGJYrx/8WYT1RHsInN2mSrqT2vNKhyJ4GYgX0BKFOD9dAoVSQxhqu0K8",
-	"IdgpqaaIY4jciTnYSUtxgegUIORTXiMOjdgb9JtkzlDqfNeCMSVEQUbPVtpZduK9Lhme2iyhULwaFLK1",
-	"Gz5CqIY59FFEHcnkkR3wpg7SKD50d4xn0jM+gmenFQOe+UAf5I4IrPos1ECQX+BxWLP/Hd7ovqg3oBWQ",
-	"TRzHL/l2X+a2S+KzuwAoKfSWLoAX3NrrXAD8IoCvbzgBbmL071oQwk36iNw2vljcJMLrnmWni8Wzx0BZ",
-	"PmGwTY4R+F4ADrIgmfKy1c4GQPXy3Xjtv1tG7iVb8q8wMgmxR4yeM5CJ8GhkJww4XolBeUkAsbrQlWO1",
-	"w7et8hXiatgRUnjrPLkteR+g74m8MtKtXmFuAW7LBdoZTyvCm6BPTwOj+eHNWa/LRd+yIOO0uecsAQK5",
-	"xq1Hhkq2zHpEIJcQ1JJUE929oiCGCA8TUqN2xRt8HL7EjpOIzxC/sqnqk5TEY5qZ85UHbGR6MhkkNeBN",
-	"wnw+g03qUMp7NlVODwuN3gzv9CbZDa49w+V05pjTQY0PqKjh6pzxhUjVmphMt9koVamibDRMjUOxSrE6",
-	"TzDbBmqVsULnFc5liW4uwhFOlQxJLzhKBOSL0wBP6lCKVq4cNxS2iLlQ8aiy75+cZYxjhoqH1sv+/uT0",
-	"cUaIHg/398eERE/YfmQYizLlYP0prCVh2SPS3odnCKLTfCaazkaj0aBWe6nBFPHmhHJ+DbDlJjcqqfPs",
-	"OObL0WmHw+NdNR7U+6dnZ16daPKu9EIowj4baTPd8y/ZPXi28R/16vjY0xfPoniX4954tD8aw5PQEF/I",
-	"3nHvcDQeHWLsrpvhsdobLUVZDlHG2fvH8tKOAiDZVGyxC/zw5kf2SrgIMAU9m7gZl2JFkhemBfIrgRAr",
-	"ooBzJ69gsaITSWquJQhMryBeCSMnKxbmdC8AmaTKzcTcivJK2BFDKEXG6TdQ5y5lkYXMR6cZh4GE7yly",
-	"6VKsUjWR77zXj5dTbaSbzVkfMVtAE0LQFm9JpIBkqdWzonfc+164H978+Kq3Bp1+MB7vQHi7HbKbxzHZ",
-	"Auzm9apLsVqHSnzE85kYPqLwoc0N+1GsrI/gYoYbgfIPx6oLsEUYNUManPMsbCKWMdvfXjMERnqfVqBr",
-	"YvVK7bUxfmP+3jv+9W3S84mNIDM00+yKSbYh3uv41x6cut5baGxvhjBEv28l2lPPFg7GYx+76T0B2DJd",
-	"znVtkFHX5nugo8+4/b6Hbdvvx4oqLebK71rF5/JKKGHj1dIL6xcLrYo3XasgygQgVzT+8XwG3Dth98eH",
-	"EaxB17q9rE2Yd75s2DV5rs0VwV/fHx9eT6wdiLy71hq6kVsX+2p/DzMQ9uCStlsX/WexFNaRHpJgnAlI",
-	"wQwT1UB9OkahgQIwI5k7Q1sNPpuqWNJ2mk2Fa4RtrcSIncJAfP2V/tH4kEVo7T7JkUJWOvjfc2nda0vm",
-	"q7h2z6+bQj+5DDgLmk7SgebfX8d+CGjty5kufXJIVP4CM9yb+he/bSsn0pmquJEtB/PH7QgKIBC1JvNj",
-	"V3deKbsZPZJCvNkrqGjontjWC3olWt0UYsKr0lHsSJ1Ovu8DRHY4Jrru7A2yIQ4orqSurFfGNOYRbhug",
-	"V/O2LP39/euiYd6//YxsoNaCO0Gu8TDpCe06coKjm1xbUYERfGX/+lda4MP40g04TlO34QMv1I/kbNG9",
-	"YR3J5IKbfEbrFV+5lExVc7bKzfZqJJiFth2cLSMVEy+umBEkdV4B7D8HxpT9FQEXiUWcsAvtZhQgTFWi",
-	"ig3AmHI1Yojij8Kr1+sQe9sjItea1lQ4lB9JA/B5vQzTervAkZM1ER/TVkepR5dn3DkxXzjrI/iMdg6+",
-	"XggTYzDDQOArb2D0WaLHqVpw75IklzfKOL5Ug2VHBw8baM3z0FMWzIcxdHbS5OHjYfaThTXxAOPjo1Rt",
-	"Q/nvtFPMuO1ST+O6AZ23A8z6jXSzF006phen/qaL1Sc75Z3ARe/bVgVnKvH+M3KaNp5fB7t5HhL/7pjR",
-	"HF3/Ul20Al7YvwHHWC8Cge/dv8noOqCw4eWDh9e/vI5W/+cwxW2itZ6ykJjaVaeI2E+UltyhrkSs01eI",
-	"6eadT5QvBnRdluYxRte0Ixgx3z5VPuEeREmtcl+bAOEKWyihwMnqWlsh74fcJlQbQQaUoytftpJqKo0Y",
-	"kDt0oCvH3FLmCO+bC1HYY4+SJiwap2BQZAcK00E7va96gFjMrO+zZnXlEv/VxOh5g7juX61BioLJ38e2",
-	"DajAFME4HIyP0JNLKl+qvNcoyLnB0KkKqgMD7CNhbqar6cwvAPVZ87qA7YYRBUgBeIP4MZ17WP9sC4eE",
-	"rd7gS0fdFpZ4hTyy9Ycyhj9TnniiCjZf1SAtflbRoQgmzbWD4Sl5x8l4RxaN1vG4t34EyJyhxLJ9YvCI",
-	"ElBF63lyOi7ItSSKrvMU4Vd4FxSerbVH0Y61jIjbaIcgppgKDWSLak6qwjZTvZBwaW9gjRgB5zKYM78b",
-	"j9n/+79Ho/2j0cHgGGkS+0brNqqOJc8j3ZGmtbEKOTdG0gKmikzI9UahNpQqAj5BSILjbfgnrO/Fr6Qp",
-	"hRew/1pnf5BsmdbG96GgFusj3qo2qaqxVQP4KnJYLKGxcfxiJoJ8Gc4PKLVPeO5hvsSczQVX9hjkNWDn",
-	"VMG249zGUdr2M0k1a8g5dyzPtFMHuuqaiKW/Je5WoPkz5JMvR854iSxjnbXslieMh8DZzjcpwyioYutS",
-	"TKN9rYkxicdCmQL3SpXEcsvAUerrGO4pvDJRAaKsp0Y6grd9u1HC5zrAig8axiJPWLl5U99j/aPxw1St",
-	"V4Bke2slIEfstNFjkB23SnNiOFIQd/xFPmbZBqBdFhxXoZCnUM4gjEeqCPErivzgc9Fg2B7HxRqARxbC",
-	"sBhiZ9Cq7cD6GtS4/YMHg6RVYYD1veAV6iqvIeuAcjaTCEPdVLBCsW0Q1SHYWZsg0hbZByuL6NdBbZFd",
-	"pywGoKY70BfXMaFuxFr3705VDOOrz0KAjOlnETi2TymvxODDGfBtlcPxDfS0uoDtV25NfDUOOvLHYTfD",
-	"tlFlHNJgtiiBxFt5DlywAdZ5l4uFa8EggvjXT3sg1ejKpRjFH6Wnp72BLyVC9i3OSm0dW8y0El1H9Ykq",
-	"fgEVqK7g8xnlkHapoI7Dsrvwzz+resTLElSklnZruzWkZLtHvl4SAjc0IO9LbJKUaAVycFBxMSXCiFwo",
-	"R56QIlUUAdevIXzH48GoDmPMEAKHLrembnxLnQBdRrltnqO7oJ8Yt6iDen5aPz72n5Nm0EQ/35jM9Tp1",
-	"+BpDqa9hOKTUBj5TA9y3bTXBzDPqYhuvalV/p7fwbK28RkJabGzzAsHn89TBf/ux1pgv1LL7Z7M0zyLm",
-	"q1tQJ5UDv6nBpyuIEa09UdQQ5hpGHGqUqqCTgDwV6spo5aN/fXDepVhRSZc+hoEmiO8li8HIB/Hds6mq",
-	"TQ6XYpVhULkNEawke+/0kVA7n0ni7Qh+/eof+TBH7L+Fg+TgRovvS9p/FJuAV2/AyNaq59/cFRMYAfNl",
-	"67aI3VE+0fYQqFY6FEYTdkC7o9GjhTs+0yXad4/R12BEIY3InaUWyIqzLcufkMoVywhHAxN/PY5Gqhyf",
-	"Ika5nellcD1QQGngbF2hV6chBbp11A9py9f1UBoqjBRdyTJ3FaXARYGGz73nZ2uZgi3oBdtv6K6AwrtQ",
-	"b78cxfE0JNrds2HVI9r1Adwo+6/JUV2jaB7x+ZDPHvfev/WUj7l1Qx/3vZX03xA4ehaDV2RsoSVi8rrG",
-	"yETNFdJehljyUceVl/PSQ4x/L9ymMNgVZnQpVreimaS7GZ9j+SmasnKquN+Zmzd2fbTTN3vftK/VWmC9",
-	"kIrjCDYOSLIlAz4JhR0t8z34ch4feqJufVvexRnccZAeB6bDCYei78POX798PojFT0//eKI6JU1/Aij3",
-	"PSQK3/AEENYXpoZH7rWorVAUl6DEa9CMfjujPFXaFMIgrvhaRgZXmG/+6vCepXzlXzCfwxvca0pNKNoJ",
-	"D8Eq8TJzQxY1OD/iJXAjWD4T+WUNy0xOwYDncSkW3Zp9dLxfwFruEmnrNOs9mOew4I63ib+dgxWnYXSm",
-	"rYfz3fUbZt7f5DwlyG066/jUZ777198FlRq+QSFT5Get+bQaSCJWFXOaNfiAOjfqBsL8UVfpLW0+Rm/9",
-	"7OzgT5K2D27ysg++h8v8iXIeWO4T86+XIhfyCk5mgC7qt47+ViZW3YSHeSSCm/IxSrNf410RhkFWMxDk",
-	"EZzYXJPdtINPVHcrBqyBsXwCWSA6uP8iQso2lv1h8slX5hQxpy+av7x4fdbNVbzGEDLzu83Ej/F720q8",
-	"5wF7h2p9ouFYNtBffbJOpUpipDXc9U1W64CCDDBEipcllUbzvx3XDrA4mNAXFcMyajEqERoGlV4yjSFd",
-	"0oLyrDTCblWKYPx5qkruhGml5nqjoKWgscSDl/rJdXE2WoOfxI3j+sJCNWh8o38PuzCtFDku1h2jPps5",
-	"9nBtGDO61vjTZo9s065Ijxh6LIp/k+16KThGboat6d6sRQBTXnO1CTMVQ/yRWTHnysncHpNqY2s08Drz",
-	"VBrCWhmxZ8QWVkmqjPbZ4U7OhXV8vohPsRWOMJpSla0XZswIs4rijraVZESFiJelMMepsnoutCIP+T1L",
-	"Nf6OkghCE37MfAdKIwRlscowFgm5VqoalMH6QcxAOfewcPDwwUFnZt1rhPf4SXyulIm4guYduwJ2HSuP",
-	"ahIfqi81UeKfIhbmrkWNT+YwLKS7jtPU8shejCzVrfmQM6AJwyGXdUK4gJu4TAQxEVdMz05SFfLHQlhN",
-	"3RzyhsPNds6l8hXrMIWtSBU1MK2EtWI9UayUlx7fyAJf6Ez4Al5xGvL2RRMD1AoUiSIx4E49ifgaeUCb",
-	"EHPEtQOB6LSpXN/4EeoJ9msEEziYA8SoShWVgzYeAh+WLJ9pTYkQdgtQVTBIegQ4RP1Aq5d3YlA0qUKw",
-	"pXYyocdr2IweTVXOFeUvX4gA4oTpu0u+Gq1tI5vostTLJiTTMj1JFcXIEv9tZcpdH/uYqusy5a6NfXwl",
-	"3E+rO0qSe4S0cysv8BapNSZ/K9yX7rf9V2Xw/zSpczVzfyUwA8NzMeDym3lxXWz+5tEgPI4AwbAQrLnE",
-	"LwOcTMTNWB/ZJSigMTzTgHHgH6BH+mwQ7wWtGak/3uSj3Qx5Rt8ssrbKioiZ0SyyEfubJDkSGo3Hgzyl",
-	"1p19cBViZaMKqod6MWJH44cso6bO/TPnmHpXMyaYUNzshSi1mpLb2afNhU76EwwERBwv5OVzXgh2sUIh",
-	"VnBTyjWV+KThbRhVqJ2vlDRIGIXih6EtFluGt7mQFExGQ2sP3d9nmHMd71ETfcMmXJaVQehwzJnmcK2F",
-	"ouLxsnewX9iIn1b/4gE426Tuv8GurIkI/vB95ehfY32+kFif+u6As9rg6QXO4TTwhZ1qgtOF3o6080vA",
-	"1gmspmXewTJAiJ83kWWTmGFx80bsDS8viWtDExYYp/U2gja+ClUrjgB5muQcYG3UuPUV17VxJ4wzepQ4",
-	"MrBp4tz+0aRm5fA45Vd6/omMs8keHUeQFtT5iL3A0QIDvxQrK9zwgltRHNNcGS8KARoLAmOtdMWWME2q",
-	"AAA3KeNUN5QvFoIbn+StDZvqAJa7Le77DLfiuhhgHMQCyw1Mv1x4nBGjMvsnAdDuYhVHfH4u0JyN0WYN",
-	"OGzG+rosauCoQcKyYetXFcFKYcJZKGvYt1qr9ov1T75Acf1LqLqVpapf6qX/AQggG9a/sf5MTmf+txE7",
-	"k3A6jOCXTHuzOubPY+puP7yFjchixIgEQiXMUKmM5XruMWGlQjiYVMFvGBzhUVM7XWHabKGU3rCFrBuQ",
-	"+ltfth+py5AOuwqS1vPfxPlPeu+G0P7wiqMWi7zqlTaOUoWKU2iq9fmxsLn/7nEl6t/x7+i3F0338Ud8",
-	"4u02uKsCE4MIuhpXXS+EYn2PRj0gRrCNhn3Z1Q0vYo0+vaVT4i6wY5w4Vl0tgra336pIikXgsRrpSaoW",
-	"wuRCuaFQVFzvLxly0/968LdsMGJP3uVlVQjPqzfoZh1Plwph7g/H+2dYBTMuhNk5X9hpGGuvM5tgO6Z1",
-	"d428a1cHHswdGjV88I1fIVQ4crgr8wqzPdDxbFNFvFlfCVPyxYevx8HN14OGdgcL0kCyOT5l/abMK1nN",
-	"qF7f1BLEHLwy2Ea2jk+38d3D27PdeIiYE4zgqwwL+jthA4qVHzrWJeqAq7otoN0NqgG+/azYAL68aIc6",
-	"0RKkiH3coRLxJaRg4awjSZQEz+2RhU3yPYpTehlLEW0vY6p8CA5XLHtWiPlCO6Hy1fBHsUJ0R5TLCJAH",
-	"F7JGUTbCmdUxer6cWRF2TyN4XopVE/sHX1zoYlULjw0UvhG2Kh3rE74xDDeJwZOTaFBuiMU0VyhP0v0S",
-	"7Mp076sp4ynwMA0dY1PiCrGAQlH6pa7BV5nhuUcsqQdMt0OqCjmZCLTHt0Z9dHDAMtms0fmlWAVskRFD",
-	"+FuyiDCnKSzSS8yFT4lkB0dspitjG9Q3afxCVLYzMZa2Egvj3jYyO9rNH8WqtzsE5+OOri9sfsdZ71Qu",
-	"uNvrF7Ku8AD0tUlAPARaBQpK6mqsLUok+vZvDtZyEp6c8em2AfnH9vCZ90mvg2Sve7V5pX7jfdJKhNj1",
-	"dv3chyc2fHVw/rM7OGtoACDsjtsitlpcm5uL7s3s2WSI+OdZdGKi+p7oIJMT8s0hrj2hogUgTcv6R/sH",
-	"oNghT5YtwJPdMMAUxvNhfG/yE8Ug3DjtNsxrqpX40rEUb0CbL6LlJiDRLyQoaytpbgEcqInwZ62Ep0TM",
-	"fQs+Dl9QO3jPPQ32tWHZN9kg8X6PGvL0cHxU6yzbYoi/F+4DqQ4GuZXyxndy68F6fPC9BU0e7jwiM26p",
-	"oK8vhGalykk49Cu/0hXCRH7UGL6mu2+Lk9txfm5HrEBDmLL3qUPrTlimqrLMUuUr8deGQDiTqMBmJyyD",
-	"8WckjIXa+ITHjhgM7CfuoURJIyCjEhYxy+Ka3dkJMwKz5qlMn+9SuhGjei1Ep6mSKjdijqUhM1+zJGs0",
-	"n4iReDKWKrr6QNfxfmXp6itPaVQNEOtGFRKxlC6EWwqhQCeyjpdoP2iUh60XIUbxBDez0hjRTDXgYIXj",
-	"gYTCVUsjnWBLqez2OL9PcHV+Hl3hTwkQ3MU0Q4DgRzPPf0Wp4d8FbqsdJnhzGXqvCci1O0sZYRktRk9T",
-	"LkGDXuI9gbGLJSGIwmCRiLPe2ynTI3bq/XWRW9GHFu/ylp1G4/6MB6/pZhteEmYrNIP5inizu2ZCuKp4",
-	"a//adJp8RD5/LBp0GhdpR9G6SHFEcdn8KPJ9LpXoIPNU9Q/G+4MRo3b81Y2wuC3zYBToHgprs/7BeDyg",
-	"4KhUodkRAwX5RIzYq3ZsPRk+60h8Og8ncai9gSao3Hn01K7o+/VKxbsC8E+C8ZWgOgLc2cE43rhU9aPF",
-	"O0fPc4bhTp06Ma3YmfZX++e4oJvj+ifFFDUD6Cyw4kPXAhtFZvEpTYrXdB93+9XK9m9pZSMaiLIbEXOn",
-	"U1yI2fBOwWHvjzqpaKdR7qWY6yuxzh99ELtnYc6KcuKhwvqSQkYvRH1iUoWsdkDh+Q2PxRDWQpMGwsQ7",
-	"ieXB6uCfWLhIMMJ+i3jxWECTT42e11zqOgscvfIV626X+WyN5nx92Wup7kMv/87IpVp2pfYRRnELXmJN",
-	"zh8Hm+gPTZjPdrDxmcg9aqi/hZNNFBJCIAHi90WR/KP3bKowayNhCxma8cVrL8WKkoWNcJVRtoY6IMch",
-	"4qIsdCnzFVzliHvwlxp7ZcCaGqDY0E5wlBNfNsqXyw31P7haNfF53l/piYDOeOYFmixVlXKyZLWFhAqw",
-	"NNb6GrfHTw4N9/CA0i5VzWtS+agZL9+MPHjAOXfZYLuPkoCgPpNcQo3/Seja1PkZbvxWyyuRxde6BZ/z",
-	"6rWXVGmluXtpT7pwzNq8YzcM36umUPNcOF5wx09q9cZ3hVWfqd5/rIxTOEWqrlHKW2rIFrdDdIA+V8A+",
-	"9bDVDoan/estvMsE32izgdQ+D4heTLd7gTfjDfihDW/V562/88LVA0esuQOx1hEv/fWpijbqGzv1vt46",
-	"E6q+njJSn0/ChRTqF8VnCm7j4KBDJb/yhvBixE7ZXFpqm/T0VusTDAvXBd67JG0gYk54J0tqVR4G2nx/",
-	"Et/v0qYqFPQasZ/rovUr4TaNAQhrUjSIRMEMQPewv4ZPGBZdhGu2ELwopRL+lg2NhaJDnTep3+g/mxXE",
-	"u/Qvp+zeYCbfa/XPHQqi1USaOWl1DXqWMUDB3ddlG9Hnj96F4EaY08rNese/vgX2QfkH28HVDdUH5S7U",
-	"OccI1ULn1dy7hCtT9o57e8iM/BD+6MBsRpugSkJBInT2Y1mopD57WLad+pJTDO6bjxr1A5F4u5WYjSyc",
-	"GqTf+wwJn8c6bpxtoOlP4EQ3FdAIFghr/62XO7OMxPAYWV56NHc0OnppesROW2/l3JiVd6XGQPWsn1lZ",
-	"ZB60CO2eWH0seujGBRYZ1VckTWO9wCLrW0HO/JdPTh//9MSL+iHVoa6XcbNl1UsVcv5o4B7bqGkxpFPd",
-	"sEGnh4X28b9+q9C+GuWg1hGXUtUZr/XCnHSZMqJspqOEiXcco+Mx/puH+EDuUtU2jIzYGyMxFBv3TC+c",
-	"nEvrZA53I8Wi5CvWJ2dykqrGhTugG9RnqQTjdR1Ny/obIbjtXSANf3PFiJtbZp3hcjrD7DV/ldWIobX0",
-	"7KVmj1QRuIMP4F2HAe1zVgNqkr7rtEcqpee9ssu4TVUGGv1j7vgabB8Vpcrg73N8nlJDPJ72i9dnGDBb",
-	"Ywd60NKcl402e0yedx6pt14SoCB5mm2qZh4icGH0HIP5a7kFNW5vDYPD0VrYwAi7iXETuDDxJaquRKkX",
-	"aEDzqT/H+MPpi2d1TVNvkfPyQyzExJitlgATsZgilsVGDhq0i6BcWIoLYK8Oh7AO3MmLshHc3ExYwRbc",
-	"zeqc5aPxEcUX4D5crIBqKafDl/k3WIS0Peb2wfdgbR2JCkF0sURXxVwqQrzQxrJ+ZjTiyMLX/kS2ONUg",
-	"ZthY7rujlr3RF4Kax72+4CVXORxYhKc1+UyEDqPW9MKCIP3/AwAA//8=",
+	"7L3rbyNJtif2r8TlzKLIriRFSpRKotCYUalU1aqnWo+u6u7sywxmBskoJSPYGZGiWO1a3AX8Whi71zZs",
+	"Yz/uAsb6frreL/aHiwsb8J9ysTPX/i+MOCciH2SSkqq7qntmejDoEsnMeMd5n9/5oRbKyVQKJrSq9X6o",
+	"jRmNWAJ/Hp3Tkfk3YipM+FRzKWq92vmYEU3V5T1FrliiuBSEKkKJ0okUI8KE5npONB15ZCgTEhwPmy+o",
+	"DscBoSKCjy+lYPa7Vs2rsWs6mcas1qv5tastv1bzaiocswk1fU+p1iwx/f61X7v6ttPc++7bdnPvu8/8",
+	"2m9rXk3Pp+ZFpRMuRrX3773accQmU6mZ0KdsGtM5i5ancJIwxYQmZugkgceIHBIqCKNJzFlCEvZ9ypQm",
+	"M67HRI8ZUXTCSJA1Hs6bz9gchp+PlYl0Uut9W9NJymrfVQ3uuQwpjqFqVS9On5thmO7ChFHNIljo8hpt",
+	"XHU2tIyk2tgatsOdaJc1d+juoNml23vNvWgrbG4OO8Pd4QO2Oei0S+NbHs8p08n8YKhZsjyiMxZKESmi",
+	"JZlRrsmADWXCiE7mXIwIHVEuytOfcMEnZgXa2dS50GzEktp709mUJnTCtD1chaV8xubL3R+QSzYnc5mS",
+	"cCylYnCY9JgrXBtz7OqUXFwcPyJcER4xGjc8kgr+fcoInUgx8sVcptlWqh7pmLlsbm+TmJlDpTwS8RHX",
+	"yiNBM/BI0Df/aQXEnNpe0CLH2hfsesoTpshml4xlmihCzWoRrhUZ8kRpkirW8kVpi265MdxME69bzasJ",
+	"OjHvLpyw8gLT6+dMjPS41tvc3vbMgrvPHa94U749aH5Dm+/azb1+q9f87v6KmzKEO7j2hgeGBgSkbpbk",
+	"s8AzS0NJKCcT2lTMbKg5pDFXGg4uHalGz5xfX8wSrhkZ0+mUCUWkiOeED4kUjExMp0zhMU+TxFxER0jq",
+	"SER8YWgSTbiSouERFitGup3NFnkFQ6TxPlxMmWrCNTQUU3NZoc8ZF2pxRzLCUr3mlkKtWuxOe7NbWl/f",
+	"V5/Vff+z/6L+eqPxO7/2re9fb3bMf7aavn/9gBnyVDdPefDomqcanzXMI6t2yJDKFbt0INSMJWSr3UUq",
+	"JSQZyGhOZmMmYE3KW8gVrD7SF8VIfcboZWmhCVwwRq5onDLzfPBZcOeFzGn7L241z2Ukjx+tPe48arm5",
+	"Take5zPjUc2rGUrCE8NQDIUvTm8okwnVtV4tTeHJ5c4vprGk0aruU/j1Iw7gvXlZTaVQDKjvQxo9oZrN",
+	"KFDeUArDMM2fdDqNOTKpjWkiBzGb3H+rkGPl3f02YcNar/abjVx22MBf1cYJvoWdlqf6mh2OqSYUTi6L",
+	"iJITpseGnaQiVXQQM1IPZiwcU90f0KjvhhzsE0qmY3N+RToZsAS5tdRjlhDDdprTRI4SOvGIex2e7tPp",
+	"tD/hCkhOAAc8YcNUsYgYzhAmLDLiCo1Vq/beM4tyisziUy6K2X8nbnBFJjQ2m2mGmJBBwuilEa6SNGb7",
+	"JGBJIhMVAMVFCjrkLI5w+IdSDGMe/myDD2OqDGEHajQzG82uYZwyMRNLRcQSMqPzfRKEMmIBUXSufGGe",
+	"bJEDEkrh2MEtpS/TqtI8jn2hmNaxOUj1ILTLEHgkMeJNwxyeVLHE3CQzFjahPDbvanrJhC/qgfu1D98Y",
+	"KQCesR+hAXt0zZPm1YFMRQSMaTZmCTON2INH44TRaN6HJ4L8QJqjWP7NtCvs1Sdc+UJIM/WQ8SvcffxM",
+	"ozmZM03qAT7aF1L33WOB54vy9zSa44gNSSNjGUd4UCZSaUK1puF4YnbXcM4JnZuR59/2Yz7hOmgYsv/e",
+	"qz2WyYBHEROf8ki9lJrQOJYzFpF6MHRDCBqe2wR3h0EaNDtSWH7zsT+IZXhpFockXF2ak6UTacTDoswx",
+	"pUrNZGKWnsxQ6qgH9se++7HPRSiThIXa9A/Sj9IyoSNGNA8vmb6niOIjQXWaMNhEaAqOvCZjqggKkFG+",
+	"ffhen4srGvPSBtpf7BtBo0UechGBtG2pn9GgJvQSvvJFkfIRc6WIYCwyQ2QKxKlhIif52Y3liIvCUsHn",
+	"vuMp2aZbvnDOJ0ym+mdgDxGP4OgjmyBcEM0nDEjcEynYJyVvUpKYarYPJydhSqZJyNyewpCOhZFjaHxk",
+	"SPOnHNuBIKlRT1hoZPAh5XGa2IGCHMjCsWTKiIXcDpFETFMew7BfSv3YUKFPe7OJSsNxto6eI3JGT1P7",
+	"eL2GDO8SXO6ITWM5N5QJ7pKacaM7REQOh6QeZJeUpnrcjzhIEEBzw1imUZKK/MsGzPqEzs1NO5fyOU1G",
+	"7FNzStgXrkhsOjfCNkVJXbHkiiWEhiGbamTmJwmo39y8/ZjymEWferAFw42mI+S11EghhsdkCgYaAoAw",
+	"AbfFwadqfIpE+lOPOqQx8HZzrJCe3FM9EmQ0GnRZjzARJvOpZpEhvxM16ucPNEiE90ajqgpTpdPpPUXO",
+	"5SUTyEUiFvMrlszvKV9MDOm1fZrfDKU2UggfpQmLPGQGioR8OmaJZtc67yFiMA5fZKLOkQilofkHR2fP",
+	"2BxuCJ0wlYm7B9Pp8SNDxaepGufDzvhJY9/1FxiyqTSdTEFS0lKSIU2QKYCOjsfuniKh4ZfENpm91Yf9",
+	"zvjCGUuueMguBL2iPDa36pNSO0MLmIiM8AcCWKpgcSI5E/t49KxpJgCjVhOsWgFRaMVq+eK1WWHgkoEd",
+	"dD8cs/Cyn+YzCrzs0BD7kGkhTbieG105jZE1wYt4B8x2mtO/SK9QSDFiLzzMIl/As/XgxfHL44cHh8/6",
+	"h69enh+9PO8ffnF0+Kz/+OD4+cXp0ef4otlHs+OG1c8M6dPScJzSNIoDJ3U4lVTTAVXm+LmhDgzfokg1",
+	"E9z3UArBQjChDRJ5yciER00rczfwBKc6lBOGYvulkDPRI9TaV0BolIn5FzoY0ysGJiGuNYtaBJbfDJsr",
+	"K7sPmeXlphG0bBYO/ArZPmE6TYTKCQ0fWoUnUZroZO6LCY3gsnmwASBLRxQsQHpctjubzhXpdjZNKyCY",
+	"Rb6w0jiBcwtrW/OK5u/COVp1cO3TGwU76ns0NcgXVMytNqk+5UU5NSsAYjyL9tFyW30jfrLJXgjDf2XC",
+	"37FPLU4AyQO+qQyBu2QCTJWG+jkZ2FyehF3JSxahBA/mQiP62p9Ql6hnYjLcLbQUJEyNbbP2OQ+ugZHw",
+	"sQmnUzpRxCOBJcT9gnUhsJIOcCcj0kbWSwK02PZ7aGQW8oVUmotRUYZxT/cnXCkuRlaWuRDTRJqJm/t/",
+	"BE98WmE9jpvWUjFINcoBRsUEW4XzYzhRz1qFl6+52QPYALi0lER8OGQlI4ARmlD18gVSQTLkMVvk0mbP",
+	"rS6NehS+kynYwOyULxwfnabJVCq2pFRSEoyYPjHq1kuwNQVwIgp6E5qWzJe5EkcqfjTNWa3RMRWgvSWu",
+	"Qt6m0Qi6Re6AY+YTOmIN0F7naNIAfgWfg54vMkMQygaGvmcTAIuQh+tZZnf4esZXfJEzluIw85U1lB+2",
+	"cWoUXjkklCzpnLAw1xRmbB4DM8QQDRxWcrgQKp1OZaJZ9IJFnJ6DcfLnEb3NtIJib6aXoAU2WtuU6ekg",
+	"M4nA6CIUxGl8ksgpSzRnqtYb0lgxrzYtfPVDDW0pLOpTXbLLGsbUNKLVsnHWq+ERvWmGaEKuoS3XGYK/",
+	"dS97pa5z76McvGWhNr3kc3rO1V3nxTWblP9YN9TC8r33ahN6fYxvbeauQZokdL40GWx9/egLNto7TMDa",
+	"WHhU5WpEQaBgCAsc2ZBDc+SZ4ZY3G/mXt8X0VzWbIxGx6AxZlLrjTIwUXDGLL+SMTKiYO86nyIwljMDT",
+	"Zvhr3bPlsWMPVeN+bIhLZuq4w6ANfajwMWsw+k9oOOagNEUFPy8QsnuKWHrQI0FmqzJam5ayH0sxMsTX",
+	"/K3GMtHmg5VY+/B+UODIZjbwqvsCd7T4CPi+zBcy1X057CdUjFjhgdLrhmK73s0liNm1+2g2wv09ZLPC",
+	"nzgsZRoCe0ckJ0aBBqYJ1hGq8uGkSVwcXTimCQ01S+D1gE2met6fgpBbnCafsP47KYrjdhMpjD5MEyWT",
+	"woIVHwf7N4waLeK+CAxdt3bZACXuYUHwUdkyTCQ+b+T6PlV9Z1w3rbnvsHmUuJeoISzQ8ll5PWZgFmLu",
+	"QBCuPMJaoxYJDHVvCR5eQkfgwEdptXVgRVMg9hCvsdTfxMhQaAxaf6VxYB6e5fy9qnvyBaOxHt/xjihN",
+	"daqKkSTysjqOpDgq+1bVKJ6+fnbjEBZJ4TQdxDwEo7ZR4i7ZnNRPHx+SB9udB0YnZWCpEnMyTfiV0TUm",
+	"zEhJZmUXOGE8Kk7lKHp0dlDzakdnm9s7FbPyamFyVX5hc3u7s1fzaifNVa9cVpFzw+5hxDtbu0SP08lg",
+	"mnCh90t6gkLRXY8ZT2CSIC9xXXlCLlG0diN79ezETOSwckipYsVnFR9VPnZdcdy82vzmQ2jGghP3YImx",
+	"xxW7f8buyiYv2fz2bN6cr/c3cHRosGp4z40CdWo9vHeVsmAn+7CTVfz86etzoiVRTERAT0tUoEceMpqw",
+	"hPhpu70VQiPwJ6umDzYEqM/F6iCpVGgeo6WwqIzaV0vst7PMfr0aV33BZkArKw50kjIX1sGV1TyzCLEx",
+	"Ax9YYegDKWNGQfS2Smz/bnMoq74uBCoVsZkZqstotgZBA8IWYkZiPmSG93gkpNOpUQvnoJXRgZJxqsFU",
+	"07h5KdyQs81ddwJP8WEwzMJRNH/0tVUw1r0Jr4Amgpc2uVH8VhWSUukglrovnZvFWVVujB1G+TBU3ZwX",
+	"MmIJHOVHLOTKxhPe6fq4IERHpuh0msgrBgObmD+WaJZXu26ap5tXFNi5Mq8dQEMH2cv4+dQ2sbxY0O36",
+	"KRlN4a7TmU77qxhBSV+djaViRE6Z4Hhx0I5rTvS+OaZGMc/Cp9CoBX4nIZ1q7GwxlYSioM9WRBgZ9V6b",
+	"NozWbW3CpA4yHEhSmdpf3TZe9zuplZkg5XbZSUg1rzbgEs5rJPua65i5D0JqpgxruaKaJplWCapcFR/D",
+	"db9BNfJqMR2wuEKmc8Z2+J3UO+02Eaat2COddrvdITRSHtmEP6cy5pqH9vMmmcpE4N9bhA5SxfDDDgkT",
+	"oELmwy4ZJjSN4ENnk1yl8Ygm+GmLhHI6T/horD2yaXojYBlq7JM2ngIhUfGrolFUVUXxvh7PYR81SKdG",
+	"srYbHZB6IGTfGoncKQoyg6QTadH4OMy9ENav29gneFJgiDOuWOUpySXIdZQsv2xn+Lx5M8W7WDGl8pGF",
+	"aGR7nqaJHPLs7NQyQ0bVQbEdrLyoEFlTty02PLT5y8Tq4bfQv72aTmjIKjvIltM9ksVZm0lhoLq94dZU",
+	"5da76iAUDTfRnW8lRKisWgUkOrea7RVLIl65Y26ygUpHI6ZAR50yiCQJyGzMY5YRG0sBk1QocxZ9UTyy",
+	"du7E9mSdSgNGxjQi9QAvAYZxkdl43rDBou5wYI9GL6BKAWe54mxm/uDq0gixWVe35DZf4ThOsobdF9i+",
+	"/XTqunGfbW/240Xe6ZLxKarl25NfidLZ9QpaIFL7fCccmSucxIxUZHezRMpLJ2g9XzyxKupHs9ktsOAl",
+	"ud6rCXatrdmgIqeCKgWytrUrWDsOI+YtMCBnLFaKPGbb/NC60Zi22iy4RMuWBpYd/d7iqZ9RCOMv2Ofd",
+	"UW+RwEgJQc8Xw5iORizy4GmjEVteTaMJFy0ShLFRJqKg5wiIOe1WLofOWr4IrHgF1igUsCIcDrRCIhby",
+	"yHkgl++PGYo5N9iT4cm2uUxcu+0NKhynrPX8u1fYT/7FYdZj/t1B3nf+5akbBcTYoEXocEzFiH2YsXYx",
+	"DG95V0/t6SjIa2EoUxsoRDO71H7u4StZsBr4og3ScwQ+I7pZx14pdH1zdzHrYllbnFAerxuv83ujIzuL",
+	"QsT8IzcJEBTdyPZ9sWoSuThATtOYwQ3kggSnbMSVZoldfmtqK0xla7N941SMErJ6Bx5LMwp00CfQtxwu",
+	"ddxy7wcfsLy7K7gnhsT/0ld4p3vDAi/QuNJqV5E6d7Gs4eRD7hWYDqoMJm5ZndMUY6TrVMxtCAqEVPw+",
+	"aOyTkCrW5EIxobjmV6ycnkZjHrK7H7XiMcsbs6G3ZCwTxcgAUkbmRGk6BaHzR9/WhR3A1SkMpnIXxjYG",
+	"9Q5W1fOcPN1T5UQGqhzfuGIJH3IWGZpUD05enZ2TjavOxoRtwAvgTc0TF2MrmpqmXDx6i5wyGjXhxzFL",
+	"bF5a+QTAg1ZeXbKvIyG1IzMyPzZbXOq1oi3MMJn3q509EJ6HT0AghDlX5kkvS+YK7gfg7YZnDmVkJl06",
+	"Xbs75S3urkuCazf3KlPfvBo66XGe1eNc2p0Rv2IKt2ZaiA2ASHuXk5JqxSNGJpSLmIqIHI65oCSkScLh",
+	"XZVPX0YL96aztWt00t12u714e26+PGnC+reeU545Vx4PxP8lrBj50LjlGJcv+G32YeH2lSZQNamF8+Xl",
+	"Z3nlPX3IRfSBEsjKIxzYKGrMYbF65FLMyCDVGkyj7IoJvU8UF6MYtFzPRS0NzC5skwkXqWaqRSDxgQSz",
+	"6xYQoqDilMB6NFfuw50pHsyycvUSLhNednvE0mhVaJ6pebUxH41vKXa61p5DC+7TS9eS++ILaBF6x1iO",
+	"ZR7/+JDsdbcfZPYS3AvloofUsj952TF1e1e0lmSQUBGOiRTljYAtBNG3P8To7Ip7iYOrYrfjdELBsB5T",
+	"gbnMcI64IjJE2TesNjhg3E+FMGaU0mbMrljs1kZ5uWycxVJBuCdosCiz9QjVkBrki+02enXt+c70eibI",
+	"RCYMowmGyGeOrgwjBpMmF9NU+6IOATY4UAXtXLK58sj3KUvmHplSsz8iIuiWJXkueINMUtP9gNl7cXH+",
+	"uLmbUamXF89J7vbOYqlxCiOm1aI/3hDkp2evXmLEz4TOIQfKTZN0vHa7jSmuigimNIt84X7c2iQRY1Po",
+	"BXzKAXRR9vAjV72VSl2IlqhQp7lQmopwBZlxWwYrd8vTYd+x1qU11sEJvUYPzPbeXsEf0223q6ydaCCu",
+	"OMYQcmEPs0onE5rMHUF0F9S0VjlW56NZbPPi9JgIOjHCQVU7+RUcaz1VvY0NM/oBDS9bEbtysWNq4xYX",
+	"dIEWWq+Ns4bn5prVNBJslScuPfsubnZNYkaVBvENz7K5BWTAiGKa1DFurxjfkeshjQpXOxjr+7cIccIn",
+	"F4Kb9k2nigSumSQODOmDKFqgir6Iubgk9cAIpPiU2viBR++DBrItLUcMoipRTyg0hLflRmNm/kZVojuB",
+	"vSYXp889TOCc6rkZIVhEWuQgVtImz4BBgGoIUuCGOMBVZGhrwbnDVOA22bQbrlRqFD94fnmKNnHVrIaN",
+	"jYAIexiMGRfhwheRobxyOmFCN2w6QJ5pWFrYVIRgGIk8YkbtC2vyxrQaXL8nR072D0hIBR4LoYk55qB/",
+	"asJVixyIuW+jWS9Onxs1oNtuk3opeohIYcNjCoNoLCmrmJS/tC0DLpf342Jq1n673S4Q5la5ue0CISnY",
+	"E5z7qcLDzScTFu0jRMdOt9CyzerQ5gkuRq1lJXv5Wi9d1dMnDw9lfIugtWU6HHPB1D0SylimCbLDgKba",
+	"8INYJpBZA+/uk0FstmcwJxEb0jTWy/d0UKK9DsNjZVSeVxvd9YXkbi8skEAjYxsRblBJ76yv/cPk6SWv",
+	"fhXHK0YdWD4SU224IMY85FH5LVLHzZnAXfDFiAmWyFSZSwWmHUomXEH0WjkkAxi6ucxyJmxmiOeLbrtD",
+	"gtIYs9juVmPxsnTbezt3k7PLs1+zuOfVy/NqSr9PWY8Ek0HSRyClze0dklARyQkZcK1a5BljU0MZFAsT",
+	"w0Nm1y3F9BlmK5/NRdjwhXkRgmK4tSFoSXJTA031eMMONdjPosphU1w6DvWFYDPikpEhWSiO4LPScqrI",
+	"TCaX5p4uAIeYgX+/92bc/urrLbkXb33z4HW4+30n+WawMz9vT7/sRpvi8bZ6tjt52qHPK60LCxa3u0bN",
+	"VttlLeWBycRyxpJmSCHPQ5ubTsmAJozQKErMCQpiGdL49xiy2dJxFPhCDjPZcnO7RLjqyNiRl5cDKxuL",
+	"ywNms9/bz61QTn6cCa08x12zzZ3N3dLgLgSHkRWFawSDMasBNPfl42eHvkCFjysQpjArzWIASVHIe3HJ",
+	"j7kl0X7jC5jz4ox/Wtve3UzF6zd9yyzX1mZxteSQBLT5LvBI0G7uQXirA4sClakZeGboic5spdSCTEGO",
+	"Ih9xXTwOyoYvZyHLxVjm1cHJhfDf6gP04wzQ2Xo5J8YNltBTWaUVQLyAOwigf0USgC7MZaRaJmSUUKGV",
+	"dX2hwONkePslPGHD8xBxIyoE6Dl7hI2WglcqQw5sfP3HiiaK5WjEIsAnkC5cYAh5XiuiBcoxPBWihmFy",
+	"d7C2oni5Il7QuV9dHpzlpyVeaITK6rhBF5a21lDsmmYYPQjRgZZfsMjixd1+OreOJFKA8nHDMmaZfig/",
+	"OLHh1qOBMAA6WhnOFcacgTX/QrGkeWAeNHzACBbLXZaA23ZudHZHi0ECpTmXNqc0UM+d3fxsVN1bey0+",
+	"ehKQu37vPzjn51xG8s52W0MQV92y10VsNPBwQBDChCaXLCKRNLqwSOPYRsmAbAnxgisPjnkac+ERkusn",
+	"CdyLrItp+V5GKbvFxLgiUWr9KvDtxfkhkcOhYgCYZ+Y94ldMZJNd9oTnnGWzvbnTbG81253zzm6v3e61",
+	"2/fb5o8PWxKvdt0cyeaHXn+MT1xElGtX6pvTghF7feqgfc6cVDoqn/C7uWLWpboVDGkl38nNot2HhJlZ",
+	"SMXlo3IswoQhBJSh3WDJRZMEgsfkeIGBX7tCJmwbQybs14KborirKJozrLkIU3uUC9tkD75XvsR2T1bH",
+	"TeVzXUVDDuHND1D+C8lZqkcCmAKCaRQkSLDcXRrtCwFG221fFKVqh85oYagKcuU+CWA1ApKCTaXT9trl",
+	"t0ld0wHa02MuWAYIh+EJjX0S4DLCoE4fH5Ktra096NEXtHjtB0zPGBOk2dnstdvQ4P1O1/zJBVGaTUHI",
+	"7WTuKLRBFo3rWVZZwRTpgfQzZmTOaKJIZ6/dNvPY29vb2wc4UEIT5gu7WuZpwRKipjRkioQyjukU5O6C",
+	"EA5De/n4sOn0DvM7ugjyNS5J5+i2iFLM6WXOYuTeB7CshJEJS0YQY/XKKL7ZuhkJdcCQENaFNIQT8Kas",
+	"ZzeOCRVzAHlDHFIOOnC33S5aqUG0r3K3O0q+4K0x5w3JbsyGmshUo15l+qsWyHLC/8kpc0Zyy5M4yuNj",
+	"qyfxkSl0tg7f1sYStZYkoSICUeLjku98Cx6mczLh8eWiP7x9N9ULW15Fvj566CfIWXcN+DxzyVVrAj7h",
+	"/lSFe94gNlVKiOXxrF6sT+2OIedj5ossBA7MZtgIhYRVyDkZkpwRrSMUtxf5YG0x/BOD8Bzlan2S649b",
+	"65wx4InBYcDz1ff/RmH5x9CDxWjAaQxcpoCEbJ7cJ99+V1y1ieGlrZr3SxL43lce7Uv2a7bkQorgT5zV",
+	"+EvMTfyI+YbfrTpmDp/FGdrwAFSa2C4y5JI7nEcLz7ou0XUVTE4WVe+wcQrB+L6wwfCE60bPKu9CkliK",
+	"kZE6WWJ+MzJeEMmZAF85AiwgfJgv0EV6T6GPOIMNa3fRpxtSYRHVECkISiAUMQwKVHvRDnHbAEpE6nGH",
+	"5CeyJtjJlo16d3y52jVvwwoy/HKwaDdjQDB2r5KL0+fl9MrAAfSupSAr7RyU2NyIHDyZRAxWm/AhAvS5",
+	"5b+9xW/IY9Z3/oIPNU9YVKnbQfmc2IfhjkOC0dq8QoIPschNG/HL7Hf1pTRCtwYZ3nqjZD3HYBHF37EM",
+	"Ij3L4IMDmH9dmc/H37HSknChd7qV2ZK3y0rENXEZiVUWBLe4peCcwoWxgypuZenGVBG88k6s9mZAiAaH",
+	"bCHrGbWjAatZ5k+2uNWmG9DafWGGZP3UdRsIEvSQhhn9vwA55L71yMmjxx5E13nkikdMLmTW3TY3F+f2",
+	"ofGvZUq0bBsxK3JPkQmLOIUJ72dCs1sGpxHYpSrbFWGyG2+nbLTo2ntwo9RVuqsrh4ZuyEs21UasmTBN",
+	"I6opqSOGyZQm2nlF8DyQSzZvLAXcatl6Ox0tWvG3f8LL767SyomwaxpqAieJCzKYa3N0nNe5sMDAuSYI",
+	"YpLNobu72dnylu/pHex3+cWrum+rr9XZEqBNntQGjKPmKB+L1pzgc8Dzu6u/fw0XgXx8aJTUIfrBcPeT",
+	"i/OGueEZECDGHY25ugsPYXG0Bs/rh6og4VKy4uy6hST4MY9ZcE+RwPT8iGoa9FBCR4utVTBdLFitYg/g",
+	"kqwAU6roB6CTekjsZDKxPchhRv6K3APSvlfjAaytcILp1o473SrXeZrqfgGs9AMX9wtsASZ0cnGO5Cqk",
+	"STLHGxbPK9fRdF4p/Tw20wA/oMKYo2nChiwhFFp3CJh0lq3ejwT+82qVw6jYSyPW9gglkzTWHAgdHPOR",
+	"ZAozg2q3ckKa7rJDXTpQ+aqUN2fRObmIB1CgEBZy5S567JogUbBGGkl+IVYU/NQY2g9CvU0CLIbB+qIq",
+	"sNWGfebw7Pcq4j9nYx6OIf7MRoKSQiAoqSM4mfmpt7EBsUNjqXRvt73broik9cWZFWu5DfXMYkUh4/Dk",
+	"4PzwiywulCtC4xmdqyzy9Y5BnTeGa36IrrEqyipzy9vEQjD4Qypho0WWs9pW5/PaIIk8022fhGOpmFiZ",
+	"9kk1Ccx9dMl0xYTUEksvh8tsVcxuTNWahNjXY4yBvnnw5wXMf9xDQ9mVL7jez5zOeCmcgwVpAS6RC3GU",
+	"ceT02gRCtQGjXJid4mIENXWAOhFtdlJhSCT4Q7DEF83QvVvkNbiMAp0g/GHVgkF1EbT3lpKzg33rcArg",
+	"1gYeRiFmBYpKu2GDo7KSOzaAqgIQsKBM39Y3XIgvXh8jbFMAbzQzwkOGMtpQp7XmHvPMj8AEWS3O4s3J",
+	"Shj9Ai/PgqF061bcpYBGVKDsDpoIlvxuYBmGpXx0XwnCgP1pgGNg7qoRHu+4JNHaV9B4X+EtZ7aohtOn",
+	"rFRVSKOdJVIzwrXnVGZfBDOqWTKhyWVAuAjjNGJRixxrZZElla384Fbm4OQYyd+IXjFDMlGetPoO5E+O",
+	"mH7NTlOBYrMvgh/8mtJseiyG8jlX2q/1vv3Br2WVLvxar9Ptbu/u7Oy0Ox4+64PX4v133j/9zX98DxGf",
+	"2PCTRKbTI6FZYloLesQ0LqdMjHjk13p+7Z/+5j/6Nc+vAdKT2RLfXIiFVs7GNGELDTw5LjTwfrH04g+l",
+	"GZgJwBcwSi+fSnEm773smc2KZx7AM995tWwDbPijIbe12XV74X+1yib29ir9FaU2190nPBivs8cXTzcc",
+	"xWJ76w/6ba0dVbq2EXPzcllmS5pgMDAnbkyFK6RWqjeYMEPCIsBkdzVl4NiRf/qv/0eSf9c3LUEw7xWA",
+	"wNBZ4amEzuzvviiUqmkVfkE2WShjM5J51pUto0ShcFqVd7E8jAoVojz2Hoi4O11SV5qKiBpGEE/HdMC0",
+	"R6Y0iljUcPrNwdFZs7O52zx8eFiocFO2ohzy+fOLzsFs89nbq+Tti+jt7tfPYn7wVp90R+rFNy++nJy+",
+	"k/LJ5nXyKLw6E9fHL948TocvlX755HxOn5ztpefbI3ZK26+78vzVoPP6/MHwaXxweF++PIkGD+9vjb8a",
+	"PD07HV3d78ZPXh2dP7v48t3Oq6/PtIq/7HQ3o5eHKR28PHny8F0s5avJw82tzvcvXuxuR5sbw692Dsfs",
+	"6urN1Zcnu19cpqwzla8ea3Gkp/Prr56/7rw7kDsbnTfXncNX14+vknAzenDxfCOefHEsXsbXKQ2fvpml",
+	"7eHb6Zvhu42vv//63cPjh+8e7by+GJ4fP957cvrF9JXY+OLdA0Wf716/u/96Y+Px6cEFjzqvLtWX9Mvr",
+	"7uELtfv8VRSFX44vnr/upiHTj4Z7O0/D061RezQ8fdY9OXxwtJE8+Gbn+mXyJtq8OGYyefJ2+2j4YNCZ",
+	"Pj34+uHO19tU0C++/2bv6Y54dvTw6mH3kXj5/Pir12ejg1OhNnZnp5tn/PTswYuXB4ez83ny5ErvabU7",
+	"7WyePHscxd9/fS6nL7847Xw1fPDm7XD8ZfyVOngaveTPoq8nX38ln8X09Gp3+3j4VSq+fveqffzsjZrH",
+	"D54eXrw9nMonm+1hm7a7h69mQ8G+PHjyZBZtS3r/fHf+anv8Lp0/Gmy8Ca+vJ8/anaPp96/m6fXxSzb7",
+	"/PMFdWVna7d7o+mPX1UcX36Vn1l7Ljs7zcHc8BrBNc/yF8gVCzUCrOXHM3nw8M2bZ5fPB7vfJ2cvRXtb",
+	"tL/nB4vDu4Uz2N3WihG6C2+Tsh2qBL2CKFOEU+UjwSKPpCK7jWCkbHhFRuoqPy5IYLudvZvHl5GPigHm",
+	"pKVyiD0SjNl1XY1pp27nQu67CPD+JZs3GiAULgA/0ObwoPn4ux+67fc3I0AsUCnY69XU/kfA4Fged1OE",
+	"/z2F1baMwGyxhcpSdqHckysvotgVS2hcamepHHUlb71L5oZXWwexEjEsLJNDSdwGf6I0wohdNStSSn46",
+	"gIlFtn93fp1JBMUSegWQyg/acuKqaIFzzWYGG/ESbiiW77mnFpwE1aLSUsJ7LjtVejUdwiz26cYBEZYX",
+	"gl8X6zZlXedCmHezI24xlABWpDiuyn26pocyYh8mVh1YI7KLD4SKuypH27OJsqQO0ehmpkYrKLTR2PcF",
+	"BBoV7PIxv2QAQI+Zz1iNCeABKgSfPFN3edWfM51h9nFbzi1G7A/I9a0H5lMhzxeyw/hIQMGcfWLNHeUQ",
+	"yOroTSw0BxW9V5qNXPkp86i1JwdGAQxcGWVrCQIjpBqzyBdZ2fzu5iZZVYWnEKq2T9DAA0P2RTbmbCoU",
+	"Id1MCxDLloqsN1ejX60y0jBx1V8ZdG7umRutZdBL1w6xb6dMqH0SJCxmtHJ1nQvCPgFomxxwZKzttdov",
+	"ofrjOTUbWhXFoBMq1JQmLsl+lJily2pDYS4oeNGxGu/JyyeEC6UZgihQ8vTk6MmdTkR+tG60K7ncdcjx",
+	"HK2g+lChqbyKrjgG7OYGFxG7xv8GPQiLYTSCKlDBRuCZL4LfAVhL0CIY2isTa5NAp9BYTrCbRW7m2r/i",
+	"mtl/KrhGQTCof/vXG7/7je+r7779a/z3s8bvKoG6VMjEOq+8mSdISSPET1CW8aH1VLXg/YDUL06fN5kw",
+	"SxORwdwXuK89EjFYLm5LjQf4+eL0+NDtQ9DoZSHncuiLoN3cIwfNbwhtviN/RX5DfguBcZs75B6pkwb5",
+	"jNwnHtkgPbJPPie/I78nTdIiffIvA8BrkIL5IqSCTKihYrhbaBMVcwLD7aG51gwKDLQ6SRVEtohpqhfX",
+	"Hpf787S7eZOwuiCYHTS/oc13f/Wb3+Lo79Ubn933Nnr7n//u963+v2yuAE6b8aiKhDmx454i8IQhVVN+",
+	"zWK1T7pb7eX7kCEUdDZ32wVXNHy6gW/hmVjmVea42GixMwD9wFgziF07SHHY+Omx45RPX5/XVmD15VGJ",
+	"tog2GmETG4FpJoHQIuZaY3xcNqKx1lOsQ8bFUFYvl6EyzNbQyUwORZLYK5Xt9gomWTTtKl/U0f1Ei3Lo",
+	"hM5tmWQih8OGl1WD8ogFGlFelp57T/lCy2YkIULWJlKgU0wRpRPKR2NtDr+157nS584nMaZThiatgv8R",
+	"3QQtX/gCYaIAswr8VYJkAF7BqopvAYlkmE4wVkwqKF8XscAX3KHRwCihqmgRn2s/S88pgVjRBFNhAaSo",
+	"OKrgydG5YXhKZoF+wRdHB48CLHez1+m0G728QClGHBUgrMz6Y6qUR4JDDItonkOFqfwz3r+g1Wo1sngC",
+	"bNCHoplMaLsG0HIOWpRjIlIAssJ7bwRyG/6L3oLai+Nz66fNAZGA+EPVxZZMRhv2JbVhns1jkmtZzvXB",
+	"yXEhh6pXa7c6rbZ50jREp7zWq2212q0t1O7GcK02WjMWx01wHm28nV2qlqvWN2IrAi6evn5GzpguVBOC",
+	"aHnYjEs2R4kH8LqMxonKsLl3/MosVuFGor1XYTliKykBeOacuDndc1V+fKHHbKJYfMVUi0A9WELxt3uK",
+	"BJc8ChwkmZaEmoG47zEb7pLNfTHk1zaSnMYjmXA9npA6FDQyTBIqGtkQLUxy51IcR7Ve7QnTT18/O4Mo",
+	"F6QbsHib7faa8od3K3toi/ysqHpoHdaXbL5Y7/WQhmPWPMSUtOUNe8bmymYFkoQmDFxF5hUFWwSZWKh2",
+	"aUvChmxWVCXz0S8qiGak27gCVRPLVmqjXFm/SN9rvW+/82oWcazWq53k06zKc1cuh9BoPYYTAPL7xhhq",
+	"dL1beWgPLFnYbLdtPrANsYSWUeF3MG0w56XNt1XAPuL22x5Wbb8dK8QKAFTvulV8bpQwpoqrJafKLhaE",
+	"a912rZx5xFWjBu2NhmNDvT2y3d4ql7FYWrfTLDbsky8bdI3ZEAksmDmsWzcf1orq6OvW+hSE71WLfdXZ",
+	"gIj2jUmGsL5y5UEWXlm0nGTw9YLNmNLo3/Ug0QmkZqoJ9YXmE0bqRsQgQcGRGWSIY85x2TBSbFbfhDqZ",
+	"wpBIqDpLMQHdxo4V6u8aAXZCR6znKt3ikA0TnajRGQsPjd4bNLJgZaMCXnE2A1+pVyifUyxt7rtiDsA+",
+	"ZzQPhiH1wGL5B8UyLJlUhaCAWPPixmo/DQeLjakHKJdQNRfhOJFCpsqOg9QDCIeFuRyY3wMIKcyrb8iE",
+	"hEacgHXNZgiFN7A6L6lTm9qAfVWkMDRaBGpaWPzNzDLiC7h54EVGi0C58C8mMWDwK1b9BQg6lyehfRFz",
+	"BSXcD8zhU2jsrHfbWxCEOOBRxEQp862C5T3nSud1AUBkcEif4LNcwLUyPYD/2kUgoJSnU5U5xCeMCmXr",
+	"MaDoKgVT1eUYakbkrvVqoMjWPCclZeHit6MOy/Vx3nvLHv0Rg4jcVX1CIG6pS2vtsnDJmQbUbt8Ui1uJ",
+	"Qly6phnoJrviMlU2okACatiqAdpYheIIiyFhnZvcCe+/+4gEeqHuSQWhPsiKUudEEo8SEO3ubSSMh3l0",
+	"PLzSufmVUrF7eOkWzOGxuz21D5R9fiQTKrB4pTMeYVkDGcyX2EZRYEJ4pVV8CYIXzRBkfAWKydr7Dub2",
+	"8nZBSHB2RsFEmh1RW0DH6f4Yd5IfoJsKMn/n1aZSVfBMV48lAEFWWbsZLkE9I/M25cxSYyvxRb6AvK/G",
+	"vqvkElirdvae0drk0CkoQKBGUkYtco702ocsMhZxw6bGLGG9vKmEhVBMF71LWNyvRR6xkENgqK0tZseQ",
+	"R22Biorl9TJtlus8fnQ/q0qm0cfgC6V5HBc4U71Q6GnOdMMBj9raNERLWWIMVcT/FI9Bif5bAfmhjOYf",
+	"gTpkBRDfl81E5qi8/yT0CYslVcvfbu3Myv/CqVK33b35jZdSP5apwC46t+jihM4hgUPK5zQZMXxv+zbz",
+	"sWXYWPTCCFSuTufPSTvhEjKj6Vq6aXb1JkKZKqtvV8ruL1fL5JDJ3wOrH6LyLPJ7Cs/6ohhVqCUZMZ0H",
+	"FkrB1gtzFj54rTR3oTCwfy1hP7HJVJS4qE4vD1gFlAAI+16sHdMwGsNsLGMLF8gjlLTtd6VKKUDs5Nr6",
+	"FYXCCIFHgvu7O6Sztds03zXhy8YqYej7VXJQJcBwpRgLW10QYxMZr5S9bHDr7WgNBhb/KoJ+YhE0iyZe",
+	"K3zCrv8qca6XOBF2mCbhGNdrDdVM9XgjjGUaJSnsVbUA9xiIRMHtIbP4iUPzMvlCKtAO63/4v/7+P//f",
+	"/+E//8P/8Md//e/++e//Q8PDII4I3ToAT1suEQx+wNl1CwbRMg8fSqEpFywJeuXW7ykyoprN6Bxc8XzI",
+	"rZUY40QQViCKMD3Y2RLAmvKm+fpN8zNnekbHiy+wxIMjwAQBl3XREEG40LJo5ZYzYW2cnk3CEHKphAzJ",
+	"6qtiEANwmgXYZ6xMG5BYjhQg2mf4oZByAMEini2d3PAy7Gd3ElzL5mlwspgu7eLkuSB2uvuQiVJYdMh+",
+	"AehBS0YmMOa5L4zyT5ScMCxDBkxswMYcuofoNOyiXgbpomJuc1/Q2wqJk6bdhofZM1nAEHqNAQgmj+0y",
+	"+1XaaV9MwE9s2ChOPiuy1UMXRqFzPWZz8DvZUJGWL147QX2C9X1tOY8CwgQJ3KnvR1yZixQFsJCvwOkI",
+	"7hyixhQCEOr/7//xX/7xH/77P/yv/+af/6e/6xFqiwCU1tTSY9g+ORMsMSsRxwp7ZuKKJ1JgvYLCkeX5",
+	"ATYdlaPhfGEOkWeP7+PTVy+aBycnx4+syy3/9tXJ0cvjRwEePBc0hbF0vsiRlQCPA9at3m23SWCTkfp0",
+	"OgVDI7zq+L0vsIOzVxenh0dYOTnzkQlsHMbxasrE8SOPRDxyUBA2Ho4u3HU9TmQ6wo2xB6lHAAk+2wt3",
+	"8fo2c8rsSakimLluhSjIAJd3Riv1IwhZNGcBDtdpeqN9DAMdEj4agUnUbQ2pB7PrPh5wI+jMrvsRu9JS",
+	"xirwSKvVarTA1TaYF+eWcWG8hjkbLqzrWs9NpRSAC18V04Nm0sJJcz4TN427DxKO293HmB1BW/od/NcL",
+	"/va7DwZP+Y8YTSq4FIasluJt4ViB5H7XAV28PH515xFV0Be0spY2toog3H2AOcn4icZYubE/6Wg/ZJNv",
+	"Hu5PvfMw1A/afnMgyyJT4cKibe7Oozl6+dXaQXxMqd1GhVuctArR/blDbf/EQvtdzSvtvZtfOJRiGHMM",
+	"1P0ZhPxVfmQ5Is44WSWU31OZtGG5a7V/3ommWdHaFcZcK+qCP7Jgc/AyXOsQBXhFgt8D2BdaI/bJQOox",
+	"AtQCzBGLlmrbxnPwd1rBxMaAgVhv446zqKwR0+hIRFMs1pVBYSIr35AwmC8FLl0OB4KyKS1fPAa3JKFa",
+	"s8lUK4sgmUitzddTltgxCOwFv7JZ3rZKSc8XU2pxYRB3CPybMCKoEbW5hwUnJlTM+66nwOVwnzKdzJsH",
+	"ZnSQCWKLaYFubydr1iQTXH0RuO/7Zrty8bUyT2JMVVUoG4asscjIxmslp5O8HMjHsCxX1lj+xLblPxsS",
+	"9nNYiLubt6Cb51K+oGJuV0T9csknrTCiIvkplMVZTzplqlfTziOX1HpTlZAe6MRlBE2o9+QLW/CJUE2k",
+	"CBmqx+bpUggWUDKXwpHhzqMS7gszWe5KlV5JGxJpi1qb4w7Kf6qJnnEjVKVhyFikeragO1MQyGoGhUqH",
+	"mw7AH8SIUchExCJSt1VbZKo9+5XRDX3hlGj7alZp1CEpWIDBBkHHGZQR22x3UX+F8DBfWOgOZ1J3iVYi",
+	"IqlAXByoMQRKJy4A9pnROleGXmUh6cBBnIJp1uYSDQNVFNJs9RJd6lZHYxZXCJah9cGE4ec0Lx6JiEzm",
+	"WaVFO6vCpXDhzwsXw57kNTfjGl2npetxb/EKYOijYLPyjYErioXSSs+jQWSKiB0sqrpPhfppFtkDM07K",
+	"j4L2Oisc7kRqaloEQ5o5tuBA8YXbZkQ4dUx7qdZdwsy9dKHPD9pt8v/8b91Wp9vabPTgTELfYEQBL1VM",
+	"w4KbCqe1tAqu8DkYWTHcPNsocI74AgvvQUms3qr6e6RuxS+PTGg8lMmERS4eq3T3G96KaS19b+9iQOo8",
+	"ihmEX9GBknGqjcg0ZBAOZygsi0yji9evSESALpv702j54oiGY2fBxLilnpHXDDkvgMUu+sxzlGD1kaSa",
+	"hcqNn1ieKUNXV8gzL9nMcolPK9D8hXiwV4WgAslYJC3r5YnElmBcTTcR4d6pYotSTK59LYgxnq3FNzLU",
+	"yxdckDrS1YwdU2VZJihAjdypkalCtt1CwZHFAn8WuZWDAeb7lFXoe6Tebe/5IsOn6kMJ0YBsWIwq+xnM",
+	"05keA+TYlWaBajEQYuPEHcvI2yRYqkoduCQXLOweEAb+7CFEhELiRwF+i04sOzI99EihhKChkRFLSLHE",
+	"Y8OzVQahsCCpS6PGdTZ3G15Wz3wihaGBFnGIK3DhL1R2NMrZmE+nbh657wRIo1kiqvoZnFfhuwzT66Do",
+	"5vhQZRFyQEBbJDcpi65Q6CfQFxdrkt6KtHY+naroxpfdBVeysB5w1RdsBjtnSxqlrPHhBPhj27f+wqk1",
+	"0tUilpu9DusJdib+AqE2GswKJRBpKw0NFcwLO16HbKpLtcyN+Ff3a0aqAafcgvPTrzVs2jHatyiJpdIY",
+	"yFN1VY9E9MqoQGdunB9RDjkyYlrWUcVl+ULOyATycO1DZAbz+tNWj2gcGxWppN2qag3JW529ly0JFtdO",
+	"jLzPoUlUogVAsFkVF3CpExYyoTEwKvIFAgvWHWp1p91utDIsyQBKMObBCRVmCKPLCL0qSO1TnJ9i3cyK",
+	"0/Ni8fqoP80zAxE7k6XJ3KxTu68hJPwGgoNKraMzcKaWbTXOzNOqIhtnmap/Y8R5rr0D+LQN/Ml6N4LP",
+	"RwtA/3HWmF+oZffnJmmWREzmdzidGOB0W4NPFYgSWHsWYq+KFKqFUU8u0MoilxIpLKiqTeS/ZHNMulgI",
+	"qmplWXy+KIeUKE3nysFfouy91keC7XwkibcCfOtX/8gHxtz/JThINm+1+E8wruBHkQnz6i0Ime3qnE+Y",
+	"TPUdXDGOEABxWC12F0DdV6dLlzDpAXkAGV8JmB6MHkGOjRyQsYzBvtsDX0PCIp6wUCtsAa04qyowQeAj",
+	"FSTAOm6QqmTruPlC0xHk+6ixnDnXA4JPOMp24LKbVlXmwjSpQkSjZ5G6HOi4L1boAE+YPnAVbUpEYwsP",
+	"z6JGi5M2cwanNA91ihUNCvAGz60PqXLpV6xQay2vr4Ix+BSK8i9HBT1wdRPuKbfqhVtgYWNAi1iQyKpG",
+	"kT9iy1scP6q9/87eISiV0LRoM+sz3+lCMTcylVxoRajOzVXYXMTVpUOwaVUwz5DGZ/jrE6aXxcqq/IVL",
+	"Nr/TmfGqm7ElM36KpnKEz7s0dnNA1mcbn5UZdCb6DrigMIKlC+KtKGhkK2Jj/g4SE4Dv+2Bm/dFz3X5i",
+	"uJJHjuhQLCtWt2A3F6fPG0VB1p5/uFGVMqu9AVjKyNV9ueUNwKq1UOmn4KgrtIV42JhyL/IaaPVygSBf",
+	"yCRiiRHHF3GgIEx+SM627iksP/MKUKSs6T47qR7GTcElmHulXFxzLLJUAyh/RRPmMD7JgA0lhEcB/ASW",
+	"Z7tk02obQeF6n5i1XCccZ1VzNsw8mw7RNz/8ZYzJIvhTZRUid7+rfoNCSre5Tx5Qm6omSqi+lXX6+onR",
+	"bCrJSAlaDelZaT6lBrwCqSpSmoVqUBki2y3UggqF+AywKX7B5OBnkts3b/OyhfwxzPwIYyt/evp1ihDU",
+	"ObgLqZeu/koilt6GhtnCUrelY1g1aYF2FUpSBRkBARpBkczlmGpr6ET6acWAhdp6P4EsULi4fyZCyiqS",
+	"/WHyya/EqUCcftH05eTivJqqWI3BlU6qNjg/gu9VqTISdaUUMbPQ4mJklVzrDp/KxqhzpnIsTZsACcFW",
+	"NI7hJfdbL3OlFcMSHaq3g1tyoQFgYhRyRiQEh3FVLDItIinYPqG+iKnOEaKtESILtBBs5tky/HZyVZQN",
+	"1+AFu3WEoFuovLhy6y/DwowrhS6QRRerxTsr+sqWjBlVa/zTpqWv0q5Qj2jaYmF/Idt1yijEgLqtqd6s",
+	"KRSyXjroL1gyYk34kSg2oULzUPVcLaAMt97hXfIES+e1yLFNXfF8kUiLSZsh6RdvsWIaS276IjPlYY1t",
+	"HgVYghQjmKosgMX0O5b0fKHkhEmBvvZ7AOwIlra8IjqkdtsOhISK4tE8gKgmoFq+yItGZw9CLkvfVvkN",
+	"ADwOkDlsmXYCqNULaHL4FMRwHi6YBHuVwTwZsD2beCRwMCEBpr4HAy6xppHNyc0QDUvwgOhJ2ScOI8/M",
+	"1pocfVEBeWeWFqk7cxVzBWQFA83nDuI0qiKYF1Bs7gX7WJkmeDhP4Fx+Yg/KOhpia+wVKcifS4rcX4Te",
+	"9pP5WSOubyKrmfC1UayKWq3moQ8lj15CT7+H0AzLNUURUkCwWaHMqC9c2p2LRsqaA0K4tdxOn4tQJgkL",
+	"dWBBNrCBUcqUYov5deCwAPFKGfJWmSdnSN6Bg0ZmeehUKb6mEMBiBIj9hWTlmcgj86Ems5H+DkQmcuXu",
+	"l2yC9Qwk3lzMBmBq+MIInuhcRkoYkXAsJeaPqBVFVp311VYvBmB1MPFZ349FAIHSn+UcTAuJvRx0iyAb",
+	"FpzDlRTNgBAWtpEMJVYZcZGsCgorYGgx0t9SguHNIaO+uCnB8MaQ0TOmX8w/UW7hIZydOznPu6uKfuTH",
+	"XzH9Zwcx9ydC4P9kMg4z4n7GIHHFUjFD5ZfTCSvJvKuavErTfiyTkUP7yehdEcYtv9oWTB2scjnGCzxr",
+	"aHWsZHbBEwbJTqscyBdiwEX0Yo7lmn8muSmfLc4pr+Bg5/QXo45N5BWeqcK2r9LKbhGKhfU/qhBmjHYw",
+	"Yhq2/SV0E5BBqrUUvqjbOAf8jMVc9XzKPvdr5Vf8GjGnZ8Q0jBeH+7mtwmsDJDzkMuwKMTFscZEWDKyR",
+	"1XK2KW4l0EJaBDofMW2eKfRjMbkBjRtyPqUoXx3LwDyA5MK0OzkEeCtGk5izBPFCzksZ/rriOLr0fnsW",
+	"HUSXk0JADy0gJZVtTfVgEScMS6P4UFKJDFgsxchGoZQggCAVWBFmNzRLITHrsbCT5Qof5sVMBbQzwzHS",
+	"JJlj34CbgCg1tnJcVhKwRQ6yqdkJlWugQ34OSIw4oT5823d8GBfoAMMADXPNqidiGgUgtSwWUHRr5mJg",
+	"jLJtkxg9FxsNeYs2yBUMgNADNYJnj3Q3N33hBgQb1YeCbnkmJNZ5W3oAkzexqJsdhKJzRfwaxF7XTO8x",
+	"D7mO5419QtVldl4hioZiLQ93dTBVkRyQhOlkXg7kt1sBNBm8r0PKY5VvK8zHFzS2Wc55SXnTFCR0I+E3",
+	"g++ByQMq8dgC8wFWXmAgY+NFguNegW/GxdIB4Ypst5eWkE6n/QlXAPER7OcvfZ9KTUl3cy9/IaGa9QEz",
+	"A7JG7VIOUgXF0CI5E1C8ol4BlQGIW1j6MxM6oZiNjKMc5cPywAoe9nCBg30E8dO0bbr5mcI2VzHPh+ZQ",
+	"7K8mWgv881cA5Z/LGvFr5GhF5Ggm95ibtSj1kHpZ1rAktnGDlH37UHW6iPUJ7GkCePQ6LwyDpL4OItQi",
+	"620QarR0Q3htqroNrFyWQZQs8NEsHxMCR8GAYNjjkqTQImZlnBG2OB5g4pk7zjLFMcVyRUTIppy2SLe9",
+	"l3E8+0x/gHVNrXZgJlRstiiNWMbhOqkPIUsJiieCxWRCjfgyB1btBKqi5LOfE3NIeZKaTFgyAlgAzBN2",
+	"Q5tOVwxveSEx0wWHVh56EbOzjF2XcS3Db9OEZTyPKmJ49vKyr+Qxf+bZAR/AZn61m/yaiPCLZCeZGuYo",
+	"B4I/s1vxjyxusZqJvJoyoQDfLe8GtGSofn5wckzGFLLwFrVuo8nOrlsjpl+z01Q8opoiBq356kki0+mR",
+	"WfxjMZT592djmjD4ymZT+EKNwfgOMVvZcwC6jlMK/ulv/mOjRwImwmQ+1SyCnjAcwX6DwFFoJShlTDlE",
+	"TXoFMDWlSx9TzVw2li/qB0dnzc7mbvPw4aFHTp4dnv3mQcOaxm2trJjRqwwHCJKvyBkDp2VCZ/0IRgX2",
+	"9SyuyagxsoztaUaix2xiS4q6J3M45GDMrutqTDt11yq5TwqTajRyrT1bAFeYtaAaZ5wiU4Z7UGzV6I+o",
+	"sruFKKlTdYCuLuqXZgjWMwyAzNZRmzm5A2CHMobamWNazE4zjWNxAUJHjNQ7ZCzTBCov2woEHqnuzyHz",
+	"7GeFLGAlsOQOjsD0aiErhqlZw7JaDM04jRkyaECcyJJQsmVB3/VnnxUlDLfeStOYBZ99lllTYqoUDx33",
+	"7WUj80UkAQVau00hdQsc9vTs1UuS/TqliWKNAoQGxJEtZPp5ZMBCClYGgiE/BfEOZBV7nBKGtiCuW744",
+	"pHFceNArQQ5ZFaoa7L1uPUDW/qQtipM5bV55A8CI4oiRaRdNNGAh2MdzdfboGU4XYexFCJIV14rFwxY5",
+	"dlXmCCXddqe3DDPHlS+GXDDXMqQzgZtek1le8y9xoqQdabUpa8AWbVhQnKRcYLkozOJDtvxfmZjU19iJ",
+	"Gi3ywoFS+QJKdKMvso0Lj0EHCO7Sy6FAMToRii5pMqCK7XQR0soXGWnIQtLMM902GbNrEvER16rh5S3F",
+	"WGEYylYF/CrwRfG1zg4ZzDVTHqEk5NMxS/I6itl2YK0Vq7HIoS86O03zFoZ/KITVsvMl9QLRywzcBcLn",
+	"6imi4G0UCyilD3g5C1PL7gaYZkjesC/ycqtw+uzVwniXwl3PGswufHXkG7yNp8EwkY8q+5oOfibRtzDD",
+	"1QWpkHF4WRaFWeCfQwBeMeNiKfA7BdOYt1bGxVnSkB359ZSB1Ffe9oJ4/UknANxigS5l98eIbQWOVK/m",
+	"ZkaWKjCJapbg+WKZ8XpI583d+pntVp9yzcuUZ5Bqa+umeHV6LqYXC5Babb76GC2KUh7IhzKOCptVEn8a",
+	"xfrviCKayS0ATIpdGwG2KAdVykBYvLZIo93BsbjXBcqbN7FMWht2/39O5yJEAYJ84KStybyovMCmrdOO",
+	"tIzk6npsr1wFNmeIKcXT3lNQ3Fh5ZMjjHFNLwWltkdc0vkRJyDShjPCjbFDm+prKC2UcsXHlC9f4vjly",
+	"8CjKgObAIXu1j3qZocs8TornEcxKeVJ2u4BGjp23yAmM1uhil2yumG4aeSTq4VwJjSKsLGwY8lymZGam",
+	"iYrRhEJ+N1R8ptMpo4nF54WKl07kXgXZcw5bcRN8CwxiyhLYl19sobMWeQWFzvbtkXHlEqy++LHKny2N",
+	"NrCgI30QLo1u5soLGimuWfq1WBAcsAKjlOEvSkpRfjH7ySrP2S/ThMuE63ngi3osZ/YHIDjN7DdSH/PR",
+	"2P7WIufc3I6E0UsibR4DQB/bIuT2LWiERy2CRwDuiJAkShnEWaOzOqYKlMGB1GNfmN8gG1XhmavMPZLJ",
+	"ipNSKyxPzasxYc7It7XSl+VHcFXM19lfbvTmy+zv7xZ3zqtdN037zSsKkXRAq85kohHlLTowTZU+P2Iq",
+	"tN89Sln2O/xd+O0k7774EZ74blXhwggw3QIjnQaw6kBJ68GQxsp8A4Rg1RmO0GG5lLY1kDJmVKyslojU",
+	"xewYRYplyyEYhRvOwenjQ7K1tbVn7UVGTBsqpvd9MWVJyIRuMow+CO4HQE3/xeZDo44dXYdxGjFLq5fO",
+	"DZ4M6wOo9Wqb7c2dZrvTbHfO2+0e/P9+e7fXbq+ar9lpM9ZaJRBURDVrmn5qVXs+ks3b1ZLMV8c8GGoI",
+	"rLTZznaFwB0TGr4ZpgDUBZl+yhdIm+UVS2I6/fD12Lz9euDQPsGC5MU1NR0Z5TmZ0JgrF7kLOaB0pFCi",
+	"N6+srPep6WgV3d26O9ktDhHgXDXXgCttpCymXAESO3R2rb2qSiN3LU26abnZz1Qf0/DvVfUxS4IUko9P",
+	"qGH+EtDzYNYFSRQFz9UxbzluMohTclaUIsppXb6wOc9UkOA4YpOp1EyE8+YzqD8nUS7DWgqwkETRITM/",
+	"gBrXg1QjncwL1nMQPC/ZPAdbMF8MZJQj+uSRPAlTaaxJ3TzjCzNcD59XmupUeYVB6eYpm8Z0DvIk8hen",
+	"1yDfFyOwebFQmo6hKXYFZRysSqtn0k1DkYSGNtgtG7DzJkR8OGSQE1AaNViLeL5GRnN2sPAt8ozNlfUX",
+	"Ey1Rl7ISc2QjtshmF4zXKi/YwxO7EKliH5z/BBTCJT8Blfiw9CejJhSmerf0J19YeaZKRscTaW557a6I",
+	"PoVD+YzNa+tTt38cBcJRfmrcZViVVYHAFvcP7nFdJp6Rcima7C2+iXYheO5C4TW1bzYWsKyOzulo1YDs",
+	"YxvwzHuvVnHzbno1fyV7471XAtBa93b23IcDYv2aK/anniuWgVObg13B9IrGlxvRYSFTLDgeNl9AxGbh",
+	"xuSZ6JhrxIeY5mQOf4B1eVwpN0Xq3c6m0U+BtfAS5P76mveY/v1hdG/4AtM5bw386uY1koL90qt53eJs",
+	"nhSWG0vZ/UKS+VcezRWQ19khfCkFsycRYnkdOzXNFerZ2DNYlwkJPgMD7zhjzWZ/t9rdTPVahT3zhOkP",
+	"PHVmkCtPXvuTcD2zHh/Mt0yTW2uvCDpmtcvXJoqLEGVcu/JzmUKhsh81hl8Bl1fhK6y5P3c7rOYMAdTj",
+	"Tw3JsE8CkcZx4IswZjRRJLNnmjuJEvY+Ccz4Axc/gVoN+r8BBZy8oLaYHSo2aBuD+vWBmQ8wH9PoPkkY",
+	"4DZjfILtkusWOYJsYDynvuBGwjbivyLBFUsUlyLIFbgCIbHHmIsC6zMqm03Rg9QgZHlCgoYD1RZEhEWP",
+	"B0zPGBNGtQNnH9hHMsVgJSME7cPFElu1oEVeO7d+YSBja2udJVwzMuNCfajmg2V9rP7ji3xzMBP6kytA",
+	"NwFA/ASCwMfRfH4W5Ih1LMAhR/xoVvDnKAP9qk/cFXvi9trERg5ps9q369BnFcGnEY0rryRgXbtFn5mH",
+	"5cLygNUcN7oMOtwiB9YBW/ATW3Cede7Pg8K4P+KlzbtZVbsE8kfzwfxafWKteZc6pk1L+1c+p96PQMQu",
+	"CkmV1mLcUTAXY9pMkA8lKGBHTbhgFcfcF/XNdqfRItiOFWIwXrRo7y1ARVFlkevqm+12A3OBfIEZolyB",
+	"hblFzsroVGjJzrCs8D7sF8GqEtPEWxYC4FD21Dr8qjI+li9ugLBaiVpvoa1WwFrtOzs8Au67okWb7eKW",
+	"+6JeWHbMGw0gL6jSroBrfS6tQPExxIL8ov9MEYj5AKqozIHN8XIEGMjMT2mWvaH7Yre/Wir/IiULPAMF",
+	"ZFHALKgUNIoEfK3IsfFDBui31rCJyBiLlNViKlniB9HytuBPnWNu5YBlN8Ym5zcQLSqnzuV4anbNjfCS",
+	"x4EVxRIPAJ9WCCaPmGnycSInGZW6yYqJr/xasWqdCXLhzFlEihtP3YeKDZVBbJnUi+1DMbQVVc+y4/zj",
+	"ip/ZS+Pms7pkcGYeIJZ/e8sVABD93xx+pYuP3lO+ABAxj0y5a8ZmRV2yeZamkiZCZTDj6EOGAOipjHk4",
+	"N6wcMMfvZ3UPGmTIr+1thYbWFibYR+exxSUmroo/FfM8VNO6ru0hwDseWFEo8EUqNI9JZmVy2CnO45HV",
+	"zLCTA+eHjWj3Rf4aFzaAykpGLQvc3ac6aKz282IRlo8kl2DjP1ONXOz8HDZ+pfUaj8Wv1cc/JutVlzZW",
+	"PuO9uCdVNYTKtGN9Ma0zCDtB5AOmaUQ13c8UI9sVwIlB3n2p/BNG1vjiBnW+pMCscN0ULtDHymzHHlZa",
+	"3+C2/8qF17kxcj3YHbWPU8CqeG43HG0GDvihDa+0BCjL8xzrcWhkyCbuKXMPYss+RVSuuEQOXAqIgwzJ",
+	"2FOAive+Y0hYsLV8pww3zs3vXJM0M6eTA+Iwlwhq+KXWh5AhICH/xUobUK0iw2nyMiOAGWgRv6nA37ny",
+	"hWWPjRZ5Kd33c6aXzQhQUiDKq4E4AwLyYcuG98kUIsq14bs0irlglsu6xlyGzge5P3KhBc0SyvMF+EPi",
+	"uV1atFYAnCem++cYV2ouwnEihUwVNmkWb2KoOwhQB+b3oIELdMWSiIea0CQBqDJMJh7MycRoYyMzEDW2",
+	"gLjOl5J1DVgugTWQVGZUHtoT/XPTvOJx/LPT6m8xkydS/GnHDUkx5MkE1de8RA8c2midXIBJahvmFG/8",
+	"AOAGq8WDQxrHGEuLd8nDPPL5ErCFV4DskULJGJSLP/6f/+0f/9X//sd/+3f/39/8K6KYNpQQ06UUvWKR",
+	"vfLF9DoXgQR6/nRqGjmHDHcAiSjgJ0AdkJAJjcpFHi0SsHAslU4Qv0Cza91yQEG27rAN2O8RbDk4MP8L",
+	"vELzn3cedLrtrZ3tdjfwIMZUhOzzznan+6DT6e5tmoezQX8+7O50B5vdYbi1t7W5ybrdwdYupQ92h9ss",
+	"ijYfDKJOt9vZ2dupJAdfsYQPLa7QSarGF6fPb8rrgqpPgNBk5rxPpgkXWBH14Ozw+HhVLLxdl7V66WIK",
+	"1d1j4s2Cb0xjyoFQ5bkR3a0H253N9l53d6u7vbW9s9ndq60tEboKJ9bssdvO/aweVWnnPyo5M5t0ihVo",
+	"CtTsUyXXvpQlNgRlGAwhGKWJTaeFPAlA9mx9hPJC2UUCLprl85mh4Ml1ZMfi6JhfqqTC5b0tZf9iJgg0",
+	"C/O5OH1OrBiiSL1EVsxPFsLUUp7GCtMM0LrbHv+d7i1yV7LVyIhBj2RQNGZhzhGRtUi4EJvfEJTAF5j/",
+	"6oTLkGomIIq50SKndpQO1tbMM8xSeKUgFEBtuQBUiogZpSyZ77vMUSITi/efZ7B21qT2FcqKffh6XAh+",
+	"TTAhQe2TCeZcWXSbGReRnJF6hvlq2IhNIGygWa8EghMaGao4eBKY89DPltKm5q/MUnLPrZpRZ8e7bdE1",
+	"2K67rMxKlePWDBXtXY60QUSku/h8gc+SP/7P/+mP/+bv//jv//EP//i3pA7YOTIhb1483y8sKdEsjhWY",
+	"2iaETmmSdWs68QDNCrLfIDCwWMcyaHimz+yw+aL+x3/3b//4v/w3f/y7//CHf/xbSHvMgKZI/Q9//6//",
+	"8F/9Hf6WQ1CBLvI5ZQoY6kSN8ix5rC5BKM42+MGvncsLxZKXdML8mufXjrAJv/YeMVIsPPX1JEaMafyY",
+	"v7RR/Nq+XPpuI3vVzI0WxA0yQUzhWM4UFqswLAfJUQ7BsoC+UqhJBpZGc1gxrw+rTGQbBwolKnj2K5t/",
+	"b6+vsn7kOhQo1wlnsGEJw3xD1QA8pvBSyFnMoHK4DckiNNSWVMx4iJk1ry1QjfuphzUt+k4aBw7VT9iV",
+	"vGRBsRqHhb7whcW8BEvOPglm17QPOlM/xIAy4HRWWIMfkEDdU06H2vdFoNKBuQAD1jebPpXTdNoHMHAQ",
+	"oko/ogJsf7XpPeUnjGaX/Z4YJSaUScQiyHLXbDI1ypqLI3SwEsXVt4/DeSusY5VkZivp5aLZTXJZYE63",
+	"M9PlF8KR5pVyWeGC3JFWLZgzqnotMicPMltJNWPyHFfKtHxzHSG6EhtdSWlLl/lH8Y8zyEHLUCngMik5",
+	"Ye66qH047DpJFeDwmA/m2q0aGUSZRisXdXPX+6BKmVaqBQk4W3EQ74r13vO9QDQzuyE1rwYxt7VebYHS",
+	"9fzaaNzfe9DtPKDtLt3cjcrUr+fX7n8fXXdePTuc399+enL48PHr2YO2nrSHT58MNp9OGKfdx4cPH1xS",
+	"eX/jy+1wQ47Vq3dffsF3L8cXrwbt7aeH07ftpw+7p1dfvri8mKdq9/zk+vmzp0++/D68+ub7d4+mX72j",
+	"78bfXO08VW8uhDjdffPk/EG3/Wb05puLN18+uHr6lTh4cl8f7b68iLrzx/O3J/MHT0acXvGXSXx4/vZ+",
+	"vH0ZDV+kjy9OpqdnyfDFN+mLcLr1WGyesIhtHqdfJs+Ovp49O/v+8fE38uX3T7svdo/o2wP19vnXm5eT",
+	"rc3j47fRcPfr5xsn2+3HDyZneiZ0crAZnjxKXnQuBzuTV+Hw4ehUv56PBltfHX8tztirhwkbpMODOHnw",
+	"eG/y+OLk4OmTt+3u537tvRGAM9E735ucleHW2NN15515nMhJ6SG5dzB6tf0s2h6NXh02B2+SwctXj475",
+	"0dbgydfwhs0L5PA8KpkP2tt7nl97oUaG10IzQOBw7/Gvnl+L2CAd9SM2kfADflQ6gR/HLI4lmckkjuys",
+	"ryfx6km/efG8Ys43MNXit3/17eGjg/ODb0fjfue770qctfqF0kpVNCQXm1n1QmEB4dt8De2Liw/g1251",
+	"K7qGxV7oveJx3ImK9/ONWWhk6Y1c6kAV6/a6b6Zn2F3zSEHI8wo7W5TEWrW7Ry+Vtfd8hA7QQ6WAOriM",
+	"ylExaMs/I0jscTZkKxc1FjR32y7abCz1Z9dTFn7keMo/MWX+Q/2eP4Od8qbyxDBjFmULUFLqGysNCc6G",
+	"eU1DGbHVcRGnNmphUa1CoPc8QWLEtG0rFRiEaN05QwfGWHq7VFL0Xla4uJcHS9afnhw9gfihk5dPfIEG",
+	"Tq764zmNuWBguDR3sYGitQQk4WBKR8xiWQUqZPAc2DR8EdNUhGMiYWaK1AP7Vwuf88jF6XML5xI1WuRQ",
+	"RkY3AU0O/S0/Rb0aelO1mgWA+6xQDOm2t3Kk96pCMecFrAWuMmhFC9lihwa1nY3m3MvXR5GOGcfWJigq",
+	"Qbu5Rw6a3xDafEf+ivyG/JYYWru5Q+6ROmmQz8h94pEN0iP75HPyO/J70iQt0if/MiB1XD1fUGELWgO+",
+	"7lymiWLxcJ8E/yLI4A+NZggQ9nbPLOppzGgEELnBRmCVMhL8DsTRgNRztYGMJOQp4SQA2XNa1AMloNBI",
+	"TYxukkN24hHtm0fBJTcEmPwemaaDmCusSCgTwEzzRQBr2J9SPe4RBCJCrSSDFaGCpMK+yyJik6uy2ixM",
+	"XPVdwhUJdMJpjJlgEbtisZwGCP+LZXxDGucgE/VKCP4yMka+GF4GaazIkINhBJCKE2fPd0W+rW/SuWmz",
+	"imfmTJj9sqtXD940X+NSNQ9pOGY9MuY6sBXHQylcxil3I/dFNnQpCOargbEEAbbNF7Zt01VroQCOL+rb",
+	"XrvdBqKCQMki1QyU0XKZCNjIVcVy9jFVAsAzJnSO8RaAQwJpa/BBzLETC1HrCiqEGJY2Z9rW3HQnZaEa",
+	"D43MeKBEpEyUL9g1m0x1o0UeSj224Nelkjyrg51eX1NDY+4c7ZS5An6omWMI1tkRUxtcXHHN7D+gqjGB",
+	"uHLmi8/T7matJCytBXHFsf2oAG4g4xtvp2xU5vFZyN6ACwpq3JI6a9+diju/Wu3tAFNUJg8BfiFfTNKF",
+	"c948lEInMq7O3EHGhCzBJSzaSAdVvI77JIw5c8WXIEcUu1stqXpZdtqCKYIoDcZnTUeOaeIwAFIZ6ARP",
+	"yNkXB83N7Z1GuZMp1UYSqfVqf+3Xvm0392hz+N0PO933fu23lcu+cOuXhxMYMtDDux3ltma4PVmpqplL",
+	"kwZGs0+CCVcq6GV1TuxjQs7Kw3Wy8RhgFM1LleLxL7tMxq/1lP6cCmAcVMi89T/8p7/957/77/7wD3/7",
+	"z//+XzWKAgGECAPVzaXu7xNgN0biLkvzP9QGjCYsOUj12Aj37414DzxzlWPPuR+gsp7526LcRzJMJxZ1",
+	"IE3iWq+2AbFadgiLTT2XoxEkWwGkcgZwD/j3ystEjEs2t+WbFB+Bo2TSKrgAzairY7yX8GqtuKycORlF",
+	"WqVpoiEUEn/eRyndjsjC8UMZV8FmJZB+RTBKWZdBtRkUCjHahg02bpGD0ltZ1UaelciGAHRSDxRCFIM1",
+	"24zhShrROX+o3D0azNFPIUVm7IfdMSKVQ0Q27SDztkUH64ohXsTp0cGjF0c2Etp5Du0y3XZZ5UxkJerQ",
+	"DA/lWQqb5ICHb9mgls1IWqQ8u1WQflbQVTJsMi6yylnZwuxXZXoUHI9dj7BrCjiSgJRIHQQV1YUKFpA3",
+	"0iKvEw6ghbBnRlObcKV5mAuf4ZzUEa/A80WOEoC1TB2eq8sKzHDnSH0JrK68C5gAUeGRxegfw44pH40h",
+	"bqQsTbdIFlycFZRRDmDB7IOFugtm1y2MJXrMYxaQOiWTNNYcPImQDqAlwUQAfN7mAhCqfBEYEehRVu0l",
+	"C1dKRcQS82jM+vA8gqhi1jA5uTgHaLlgmmoILvYwvg58ci4ytIdSMi1E/9tASfTa4Wx9MaZZ2eQJwF5m",
+	"YZ2QkGCThcCbUFxYFz5VfRhjGdK4GXF16ZbTsxGMoChBCKNVcbBqx8HJsb1y4Bpk8TCPa8gjK/Fv3A1F",
+	"ppILTaA4auQoqAu+drHXCqEnyNlW06wD1XwQ53GtTtLT46z2WbfdRQ8b7ANKZSgiGh0+g5Ioj7l88bHx",
+	"2pqwiJJ1q2zh6Vk5K5esgOQCI3FO8WUDjKV1qTkGRoHTiw04N1SGd2ouOzh2Mdirbt4/Mvo+F6ODo7Nn",
+	"UK7F+uBL5LI016IRanm+LxaZrVritnkJGM8pbVws3sRij44BVwCmOqUMpfiyakfqQSIBHNF87UIFihNr",
+	"FNmheaiii5NEDqySADdpQGMqQqzLa3hVOGauw1bR26Zq7797//8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,6 +1,11 @@
-// Package wechatsim simulates WeChat's code2Session API so that miniback's
-// real WeChat client can run against it in development and tests, with no
-// mini-program and no network.
+// Package wechatsim simulates WeChat's server APIs so that miniback's real
+// WeChat client can run against it in development and tests, with no
+// mini-program and no network: code2Session (below), stable_token and the
+// token-bearing APIs (platform.go: token generations and expiry, 40001 and
+// 42001, per-API call counts, injected errcodes), and one file per further
+// API: content security (security.go: msgSecCheck v2 and mediaCheckAsync
+// v2; "sim-risky" in a text or an image URL is judged risky, "sim-review"
+// review, anything else passes).
 //
 // It serves GET /sns/jscode2session?appid=&secret=&js_code=&grant_type=
 // and answers like WeChat: HTTP 200, Content-Type text/plain, and a JSON
@@ -21,6 +26,8 @@
 //	dev-<name>     success, reusable forever; openid stable per (appid,
 //	               name), unionid stable per name across appids
 //	solo-<name>    success with dev-<name>'s openid but no unionid
+//	keep-<name>    like dev-<name>, but keeps the user's last session_key
+//	               (see opendata.go, which also hands out open data)
 //	once-<name>    like dev-<name> the first time per appid, then
 //	               40163 code been used
 //	err-40029      40029 invalid code
@@ -40,16 +47,30 @@
 // bytes in base64, new on every login as on WeChat. The simulator never
 // logs session keys.
 //
+// Message push (消息推送) goes the other way: a Pusher (pusher.go) delivers
+// events to a push URL exactly as WeChat signs and encrypts them (plain or
+// safe mode, JSON or XML), for tests, and the running simulator delivers
+// POST /wechatsim/push?appid=…&user=NAME with a JSON object of the
+// message's fields to the push URL registered with SetPusher.
+//
 // Try it with curl against a running simulator:
 //
 //	curl "$URL/sns/jscode2session?appid=wxd0d0d0d0d0d0d0d0&secret=wechatsim-dev-secret&js_code=dev-alice&grant_type=authorization_code"
+//
+// POST /wxa/business/getuserphonenumber (phone.go) exchanges a
+// getPhoneNumber code: phone-<digits> is a +86 number (countryCode a
+// string), phonenum-<digits> the same with countryCode a JSON number,
+// intl-<cc>-<digits> a number of country code cc, once-phone-<digits> a
+// single-use code (40029 the second time, as WeChat answers), and
+// otherapp-<digits> a number watermarked for OtherAppID; err-40029,
+// err-40163, err-45011, err-40013, err-busy and err-badphone fail as
+// phone.go lists. Anything else is 40029.
 package wechatsim
 
 import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -82,8 +103,19 @@ type Config struct {
 	// SlowDelay is how long err-slow waits; zero means DefaultSlowDelay.
 	SlowDelay time.Duration
 	// Log, when set, gets one line per request (appid, code, errcode,
-	// openid; never the secret or session_key).
+	// openid; never the secret, a session_key or an access token).
 	Log *slog.Logger
+	// Now is the simulator's clock (token expiry, daily quotas); nil means
+	// time.Now.
+	Now func() time.Time
+	// OpenAPIHome, when set, makes the simulator also play Cloud Hosting's
+	// open-API service for a container of this app (openapi.go).
+	OpenAPIHome string
+	// MediaVerdictDelay, when positive, makes the simulator push each
+	// media check's verdict (wxa_media_check) that long after the check,
+	// as WeChat does, through the app's Pusher (SetPusher) if it has one.
+	// Zero leaves delivery to the test (MediaVerdict).
+	MediaVerdictDelay time.Duration
 }
 
 // Simulator is an http.Handler that answers like WeChat's code2Session.
@@ -97,6 +129,19 @@ type Simulator struct {
 	used  map[string]bool // appid + "\x00" + code, for once- codes
 	calls map[string]int  // js_code → calls
 	total int
+	clock func() time.Time
+	plat  platform // access tokens and the APIs behind them (platform.go)
+	// security is content security's state (security.go), made on first
+	// use.
+	security *security
+	keys     lastKeys // the session key issued last per user, for open data (opendata.go)
+	// verdictDelay is Config.MediaVerdictDelay (security.go).
+	verdictDelay time.Duration
+	// openAPIHome is Config.OpenAPIHome (openapi.go).
+	openAPIHome string
+	// pushers deliver message pushes (pusher.go).
+	pushers pushers
+	wxa     wxaPages // the published pages getwxacodeunlimit knows (wxacode.go)
 }
 
 // New returns a Simulator for cfg.
@@ -115,15 +160,32 @@ func New(cfg Config) *Simulator {
 		mux:   http.NewServeMux(),
 		used:  make(map[string]bool),
 		calls: make(map[string]int),
+		clock: cfg.Now,
+		plat:  newPlatform(),
+
+		openAPIHome:  cfg.OpenAPIHome,
+		verdictDelay: cfg.MediaVerdictDelay,
 	}
 	if s.slow <= 0 {
 		s.slow = DefaultSlowDelay
 	}
-	s.mux.HandleFunc("GET /sns/jscode2session", s.code2Session)
+	s.routes()
 	return s
 }
 
-// ServeHTTP routes GET /sns/jscode2session; anything else is 404 or 405.
+// routes registers every simulated API: one line each.
+func (s *Simulator) routes() {
+	s.mux.HandleFunc("GET /sns/jscode2session", s.code2Session)
+	s.mux.HandleFunc("POST /cgi-bin/stable_token", s.stableToken)
+	s.mux.HandleFunc("POST /wxa/business/getuserphonenumber", s.withToken(APIGetUserPhoneNumber, s.phoneNumber))
+	s.mux.HandleFunc("POST /wxa/msg_sec_check", s.withToken(APIMsgSecCheck, s.msgSecCheck))
+	s.mux.HandleFunc("POST /wxa/media_check_async", s.withToken(APIMediaCheckAsync, s.mediaCheckAsync))
+	s.mux.HandleFunc("GET /wechatsim/open-data", s.openData)
+	s.mux.HandleFunc("POST /wechatsim/push", s.pushEvent) // pusher.go
+	s.mux.HandleFunc("POST /wxa/getwxacodeunlimit", s.withToken(APIWxaCodeUnlimit, s.wxaCodeUnlimit))
+}
+
+// ServeHTTP routes the simulated APIs; anything else is 404 or 405.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Calls returns how many code2Session requests arrived, valid or not.
@@ -169,7 +231,7 @@ func (s *Simulator) code2Session(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, appid, code, 40013, "invalid appid")
 	case secret == "":
 		s.fail(w, appid, code, 41004, "appsecret missing")
-	case subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1:
+	case !equalSecret(secret, want):
 		s.fail(w, appid, code, 40125, "invalid appsecret")
 	case code == "":
 		s.fail(w, appid, code, 41008, "missing code")
@@ -211,6 +273,8 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, appid, code s
 		switch prefix, name, _ := strings.Cut(code, "-"); {
 		case name != "" && prefix == "dev":
 			s.succeed(w, appid, code, name, true)
+		case name != "" && prefix == "keep":
+			s.succeed(w, appid, code, name, true)
 		case name != "" && prefix == "solo":
 			s.succeed(w, appid, code, name, false)
 		case name != "" && prefix == "once":
@@ -227,7 +291,8 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, appid, code s
 
 // succeed replies with name's identity in appid and a fresh session key.
 func (s *Simulator) succeed(w http.ResponseWriter, appid, code, name string, withUnion bool) {
-	id := identity{SessionKey: newSessionKey(), OpenID: OpenID(appid, name)}
+	id := identity{SessionKey: s.sessionKeyFor(appid, OpenID(appid, name), code), OpenID: OpenID(appid, name)}
+	s.noteLogin(appid, id.OpenID) // content security accepts it now
 	if withUnion {
 		id.UnionID = UnionID(name)
 	}
@@ -256,6 +321,7 @@ func (s *Simulator) count(code string) {
 	defer s.mu.Unlock()
 	s.total++
 	s.calls[code]++
+	s.plat.apiCalls[APICode2Session]++
 }
 
 // firstUse marks code as used in appid and reports whether it was fresh.

@@ -12,6 +12,13 @@ export function baseUrl(): string {
   return url;
 }
 
+/** The WeChat simulator of the miniback started by test/run.mjs (from its start-up log). */
+export function simulatorUrl(): string {
+  const url = process.env.MINIBACK_SIMULATOR_URL;
+  if (!url) throw new Error('MINIBACK_SIMULATOR_URL is not set: run the tests with `npm test` (test/run.mjs reads it from the log)');
+  return url;
+}
+
 /** A simulator name nobody else uses, so tests never share a user. */
 export function uniqueName(prefix = 'user'): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;

@@ -77,6 +77,9 @@ var placements = map[string]placement{
 
 	"listUsers": {"admin", ""},
 
+	"listModeration":    {"moderation", ""},
+	"resolveModeration": {"moderation", ""},
+
 	"listTodoAttachments": {"attachments", "listAttachmentsFailure"},
 	"attachToTodo":        {"attachments", "attachFailure"},
 	"detachFromTodo":      {"attachments", "detachFailure"},
@@ -94,6 +97,9 @@ var placements = map[string]placement{
 	"updateMe":  {"profile", ""},
 	"deleteMe":  {"profile", ""},
 	"getAvatar": {"profile", ""},
+
+	"bindMyPhone":   {"phone", ""},
+	"unbindMyPhone": {"phone", ""},
 
 	"refreshTokens":    {"sessions", "refreshFailure"},
 	"logout":           {"sessions", ""},
@@ -113,6 +119,13 @@ var placements = map[string]placement{
 
 	"loginWithWeChat": {"wechat", "loginFailure"},
 	"bindMyWeChat":    {"wechat", "bindWeChatFailure"},
+
+	"decryptWeChatData":   {"wechat_data", ""},
+	"loginWithCloudRun":   {"cloudrun", ""},
+	"verifyWeChatPushURL": {"push", "verifyPushFailure"},
+	"receiveWeChatPush":   {"push", "receivePushFailure"},
+
+	"createWxaCode": {"wxacode", ""},
 }
 
 func main() {

@@ -18,6 +18,23 @@ type LoginAttempt struct {
 	Attempts    int32
 }
 
+type ModerationItem struct {
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	AppID     string
+	Subject   string
+	SubjectID uuid.UUID
+	Field     string
+	Content   string
+	Verdict   string
+	Label     int32
+	TraceID   string
+	Reason    string
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type PasswordCredential struct {
 	UserID    uuid.UUID
 	Username  string
@@ -99,16 +116,22 @@ type Upload struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	CompletedAt  pgtype.Timestamptz
+	Blocked      bool
 }
 
 type User struct {
-	ID        uuid.UUID
-	Nickname  string
-	AvatarUrl string
-	Bio       string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	Role      string
+	ID               uuid.UUID
+	Nickname         string
+	AvatarUrl        string
+	Bio              string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	Role             string
+	PhoneCountryCode pgtype.Text
+	PhonePureNumber  pgtype.Text
+	PhoneNumber      pgtype.Text
+	PhoneAppID       pgtype.Text
+	PhoneBoundAt     pgtype.Timestamptz
 }
 
 type WechatIdentity struct {
@@ -119,4 +142,51 @@ type WechatIdentity struct {
 	SessionKey string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+}
+
+type WechatPushEvent struct {
+	ID           int64
+	AppID        string
+	DedupKey     string
+	MsgType      string
+	Event        string
+	OpenID       string
+	MsgID        string
+	CreateTime   int64
+	Format       string
+	Encrypted    bool
+	Message      string
+	ReceivedAt   time.Time
+	Deliveries   int32
+	Claim        uuid.NullUUID
+	ClaimedUntil pgtype.Timestamptz
+	DispatchedAt pgtype.Timestamptz
+}
+
+type WechatSubscriptionEvent struct {
+	PushEventID int64
+	Position    int32
+	AppID       string
+	OpenID      string
+	Event       string
+	TemplateID  string
+	Status      string
+	PopupScene  string
+	MsgID       string
+	ErrorCode   string
+	CreateTime  int64
+}
+
+type WechatToken struct {
+	AppID        string
+	AccessToken  string
+	ExpiresAt    time.Time
+	Generation   int64
+	FetchedAt    time.Time
+	FetchedBy    string
+	LeaseHolder  string
+	LeaseUntil   time.Time
+	ForceDay     pgtype.Date
+	ForcedCount  int32
+	LastForcedAt time.Time
 }

@@ -95,7 +95,7 @@ func (q *Queries) GetSession(ctx context.Context, id uuid.UUID) (Session, error)
 }
 
 const getSessionAndUserForUpdate = `-- name: GetSessionAndUserForUpdate :one
-SELECT sessions.id, sessions.user_id, sessions.app_id, sessions.user_agent, sessions.created_at, sessions.last_used_at, sessions.idle_expires_at, sessions.absolute_expires_at, sessions.revoked_at, sessions.revoke_reason, users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+SELECT sessions.id, sessions.user_id, sessions.app_id, sessions.user_agent, sessions.created_at, sessions.last_used_at, sessions.idle_expires_at, sessions.absolute_expires_at, sessions.revoked_at, sessions.revoke_reason, users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role, users.phone_country_code, users.phone_pure_number, users.phone_number, users.phone_app_id, users.phone_bound_at,
        COALESCE(pc.username, '')::text AS username,
        COALESCE(pc.email, '')::text AS email,
        (pc.user_id IS NOT NULL)::bool AS has_password
@@ -135,6 +135,11 @@ func (q *Queries) GetSessionAndUserForUpdate(ctx context.Context, id uuid.UUID) 
 		&i.User.CreatedAt,
 		&i.User.UpdatedAt,
 		&i.User.Role,
+		&i.User.PhoneCountryCode,
+		&i.User.PhonePureNumber,
+		&i.User.PhoneNumber,
+		&i.User.PhoneAppID,
+		&i.User.PhoneBoundAt,
 		&i.Username,
 		&i.Email,
 		&i.HasPassword,

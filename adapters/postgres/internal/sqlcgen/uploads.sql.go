@@ -14,7 +14,7 @@ import (
 )
 
 const claimExpiredUploads = `-- name: ClaimExpiredUploads :many
-SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at
+SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at, blocked
 FROM uploads
 WHERE (status <> 'ready' AND expires_at < $1) OR owner_id IS NULL
 ORDER BY expires_at
@@ -52,6 +52,7 @@ func (q *Queries) ClaimExpiredUploads(ctx context.Context, arg ClaimExpiredUploa
 			&i.CreatedAt,
 			&i.ExpiresAt,
 			&i.CompletedAt,
+			&i.Blocked,
 		); err != nil {
 			return nil, err
 		}
@@ -156,7 +157,7 @@ func (q *Queries) GetAttachment(ctx context.Context, arg GetAttachmentParams) (t
 }
 
 const getUpload = `-- name: GetUpload :one
-SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at
+SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at, blocked
 FROM uploads
 WHERE id = $1
 `
@@ -177,12 +178,13 @@ func (q *Queries) GetUpload(ctx context.Context, id uuid.UUID) (Upload, error) {
 		&i.CreatedAt,
 		&i.ExpiresAt,
 		&i.CompletedAt,
+		&i.Blocked,
 	)
 	return i, err
 }
 
 const getUploadForUpdate = `-- name: GetUploadForUpdate :one
-SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at
+SELECT id, owner_id, purpose, status, object_key, content_type, size_bytes, file_name, reject_reason, created_at, expires_at, completed_at, blocked
 FROM uploads
 WHERE id = $1
 FOR UPDATE
@@ -204,6 +206,7 @@ func (q *Queries) GetUploadForUpdate(ctx context.Context, id uuid.UUID) (Upload,
 		&i.CreatedAt,
 		&i.ExpiresAt,
 		&i.CompletedAt,
+		&i.Blocked,
 	)
 	return i, err
 }
@@ -230,7 +233,7 @@ func (q *Queries) InsertAttachment(ctx context.Context, arg InsertAttachmentPara
 }
 
 const listAttachments = `-- name: ListAttachments :many
-SELECT u.id, u.owner_id, u.purpose, u.status, u.object_key, u.content_type, u.size_bytes, u.file_name, u.reject_reason, u.created_at, u.expires_at, u.completed_at, a.attached_at
+SELECT u.id, u.owner_id, u.purpose, u.status, u.object_key, u.content_type, u.size_bytes, u.file_name, u.reject_reason, u.created_at, u.expires_at, u.completed_at, u.blocked, a.attached_at
 FROM todo_attachments a
 JOIN uploads u ON u.id = a.upload_id
 WHERE a.todo_id = $1
@@ -264,6 +267,7 @@ func (q *Queries) ListAttachments(ctx context.Context, todoID uuid.UUID) ([]List
 			&i.Upload.CreatedAt,
 			&i.Upload.ExpiresAt,
 			&i.Upload.CompletedAt,
+			&i.Upload.Blocked,
 			&i.AttachedAt,
 		); err != nil {
 			return nil, err

@@ -15,9 +15,10 @@ import (
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users DEFAULT VALUES
-RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role
+RETURNING id, nickname, avatar_url, bio, created_at, updated_at, role, phone_country_code, phone_pure_number, phone_number, phone_app_id, phone_bound_at
 `
 
+// Every column, so the row stays a users row as columns are added.
 func (q *Queries) CreateUser(ctx context.Context) (User, error) {
 	row := q.db.QueryRow(ctx, createUser)
 	var i User
@@ -29,6 +30,11 @@ func (q *Queries) CreateUser(ctx context.Context) (User, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Role,
+		&i.PhoneCountryCode,
+		&i.PhonePureNumber,
+		&i.PhoneNumber,
+		&i.PhoneAppID,
+		&i.PhoneBoundAt,
 	)
 	return i, err
 }
@@ -63,7 +69,7 @@ func (q *Queries) DeleteUser(ctx context.Context, arg DeleteUserParams) (DeleteU
 }
 
 const getUser = `-- name: GetUser :one
-SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role, users.phone_country_code, users.phone_pure_number, users.phone_number, users.phone_app_id, users.phone_bound_at,
        COALESCE(pc.username, '')::text AS username,
        COALESCE(pc.email, '')::text AS email,
        (pc.user_id IS NOT NULL)::bool AS has_password
@@ -92,6 +98,11 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (GetUserRow, error)
 		&i.User.CreatedAt,
 		&i.User.UpdatedAt,
 		&i.User.Role,
+		&i.User.PhoneCountryCode,
+		&i.User.PhonePureNumber,
+		&i.User.PhoneNumber,
+		&i.User.PhoneAppID,
+		&i.User.PhoneBoundAt,
 		&i.Username,
 		&i.Email,
 		&i.HasPassword,
@@ -100,7 +111,7 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (GetUserRow, error)
 }
 
 const getUserForUpdate = `-- name: GetUserForUpdate :one
-SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role, users.phone_country_code, users.phone_pure_number, users.phone_number, users.phone_app_id, users.phone_bound_at,
        COALESCE(pc.username, '')::text AS username,
        COALESCE(pc.email, '')::text AS email,
        (pc.user_id IS NOT NULL)::bool AS has_password
@@ -128,6 +139,11 @@ func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (GetUserFo
 		&i.User.CreatedAt,
 		&i.User.UpdatedAt,
 		&i.User.Role,
+		&i.User.PhoneCountryCode,
+		&i.User.PhonePureNumber,
+		&i.User.PhoneNumber,
+		&i.User.PhoneAppID,
+		&i.User.PhoneBoundAt,
 		&i.Username,
 		&i.Email,
 		&i.HasPassword,
@@ -167,7 +183,7 @@ func (q *Queries) InsertWeChatIdentity(ctx context.Context, arg InsertWeChatIden
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+SELECT users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role, users.phone_country_code, users.phone_pure_number, users.phone_number, users.phone_app_id, users.phone_bound_at,
        COALESCE(pc.username, '')::text AS username,
        COALESCE(pc.email, '')::text AS email,
        (pc.user_id IS NOT NULL)::bool AS has_password
@@ -176,19 +192,22 @@ LEFT JOIN password_credentials pc ON pc.user_id = users.id
 WHERE ($1::text = ''
        OR nickname ILIKE $1
        OR users.id::text = $2::text
+       OR ($3::text <> '' AND (users.phone_pure_number = $3::text
+                                   OR users.phone_country_code || users.phone_pure_number = $3::text))
        OR EXISTS (SELECT 1 FROM password_credentials pc
                   WHERE pc.user_id = users.id
                     AND (pc.username ILIKE $1 OR pc.email ILIKE $1)))
-  AND ($3::text = '' OR users.role = $3::text)
-  AND (NOT $4::bool
-       OR (users.created_at, users.id) < ($5::timestamptz, $6::uuid))
+  AND ($4::text = '' OR users.role = $4::text)
+  AND (NOT $5::bool
+       OR (users.created_at, users.id) < ($6::timestamptz, $7::uuid))
 ORDER BY users.created_at DESC, users.id DESC
-LIMIT $7
+LIMIT $8
 `
 
 type ListUsersParams struct {
 	Pattern        string
 	Exact          string
+	Phone          string
 	Role           string
 	HasAfter       bool
 	AfterCreatedAt time.Time
@@ -205,11 +224,14 @@ type ListUsersRow struct {
 
 // The admin's user search, newest first, keyset-paginated on
 // (created_at, id). @pattern is an ILIKE pattern (” matches all); to
-// search another column, add it to the OR list.
+// search another column, add it to the OR list. @phone is the search's
+// digits when it reads as a phone number (” otherwise): it matches a
+// whole number, with or without its country code (both indexed).
 func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUsersRow, error) {
 	rows, err := q.db.Query(ctx, listUsers,
 		arg.Pattern,
 		arg.Exact,
+		arg.Phone,
 		arg.Role,
 		arg.HasAfter,
 		arg.AfterCreatedAt,
@@ -231,6 +253,11 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 			&i.User.CreatedAt,
 			&i.User.UpdatedAt,
 			&i.User.Role,
+			&i.User.PhoneCountryCode,
+			&i.User.PhonePureNumber,
+			&i.User.PhoneNumber,
+			&i.User.PhoneAppID,
+			&i.User.PhoneBoundAt,
 			&i.Username,
 			&i.Email,
 			&i.HasPassword,
@@ -251,7 +278,7 @@ SET role = $1, updated_at = now()
 FROM (SELECT $2::uuid AS id) AS k
 LEFT JOIN password_credentials pc ON pc.user_id = k.id
 WHERE users.id = k.id
-RETURNING users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+RETURNING users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role, users.phone_country_code, users.phone_pure_number, users.phone_number, users.phone_app_id, users.phone_bound_at,
           COALESCE(pc.username, '')::text AS username,
           COALESCE(pc.email, '')::text AS email,
           (pc.user_id IS NOT NULL)::bool AS has_password
@@ -280,6 +307,11 @@ func (q *Queries) SetUserRole(ctx context.Context, arg SetUserRoleParams) (SetUs
 		&i.User.CreatedAt,
 		&i.User.UpdatedAt,
 		&i.User.Role,
+		&i.User.PhoneCountryCode,
+		&i.User.PhonePureNumber,
+		&i.User.PhoneNumber,
+		&i.User.PhoneAppID,
+		&i.User.PhoneBoundAt,
 		&i.Username,
 		&i.Email,
 		&i.HasPassword,
@@ -289,7 +321,7 @@ func (q *Queries) SetUserRole(ctx context.Context, arg SetUserRoleParams) (SetUs
 
 const touchWeChatIdentity = `-- name: TouchWeChatIdentity :one
 UPDATE wechat_identities
-SET session_key = $1,
+SET session_key = COALESCE(NULLIF($1::text, ''), session_key),
     union_id = COALESCE($2, union_id),
     updated_at = now()
 WHERE app_id = $3 AND open_id = $4
@@ -304,7 +336,8 @@ type TouchWeChatIdentityParams struct {
 }
 
 // A returning user: store the fresh session_key, and keep the union_id we
-// knew when WeChat sends none.
+// knew when WeChat sends none. A login through Cloud Hosting's gateway has
+// no session_key (”): it keeps the one an earlier wx.login stored.
 func (q *Queries) TouchWeChatIdentity(ctx context.Context, arg TouchWeChatIdentityParams) (uuid.UUID, error) {
 	row := q.db.QueryRow(ctx, touchWeChatIdentity,
 		arg.SessionKey,
@@ -323,7 +356,7 @@ SET nickname = $1, avatar_url = $2, bio = $3, updated_at = now()
 FROM (SELECT $4::uuid AS id) AS k
 LEFT JOIN password_credentials pc ON pc.user_id = k.id
 WHERE users.id = k.id
-RETURNING users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role,
+RETURNING users.id, users.nickname, users.avatar_url, users.bio, users.created_at, users.updated_at, users.role, users.phone_country_code, users.phone_pure_number, users.phone_number, users.phone_app_id, users.phone_bound_at,
           COALESCE(pc.username, '')::text AS username,
           COALESCE(pc.email, '')::text AS email,
           (pc.user_id IS NOT NULL)::bool AS has_password
@@ -361,6 +394,11 @@ func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfilePa
 		&i.User.CreatedAt,
 		&i.User.UpdatedAt,
 		&i.User.Role,
+		&i.User.PhoneCountryCode,
+		&i.User.PhonePureNumber,
+		&i.User.PhoneNumber,
+		&i.User.PhoneAppID,
+		&i.User.PhoneBoundAt,
 		&i.Username,
 		&i.Email,
 		&i.HasPassword,

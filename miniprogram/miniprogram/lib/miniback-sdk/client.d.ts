@@ -3,6 +3,7 @@ import type { LoginResponse, PasswordLoginRequest, RegisterRequest, Upload, Uplo
 import { type TokenStore, type Tokens } from './tokens';
 import type { BlobLike, HttpResponse, Transport, FileUploadRequest } from './transport';
 import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
+import { type OpenedWeChatData, type WxOpenDataSource } from './wechatdata';
 export interface ClientOptions {
     /** Where miniback is, e.g. `https://api.example.com` (no trailing slash needed). */
     baseUrl: string;
@@ -14,6 +15,14 @@ export interface ClientOptions {
      * client to sign in again when a session cannot be refreshed.
      */
     loginCode?: () => Promise<string>;
+    /**
+     * How login() and the silent renewal sign in: `wechat` (the default)
+     * with a login code from loginCode on POST /v1/auth/wechat; `cloudrun`
+     * with the caller identity WeChat Cloud Hosting's gateway adds to a
+     * wx.cloud.callContainer call, on POST /v1/auth/cloudrun (no code; use
+     * it with callContainerTransport, see createCloudRunClient).
+     */
+    signIn?: 'wechat' | 'cloudrun';
     /** The mini-program's AppID, for deployments that serve several. */
     appid?: string;
     /** Headers sent on every request. */
@@ -33,11 +42,20 @@ export interface MinibackClient {
     DELETE: Call<'delete'>;
     /**
      * Signs in with a WeChat login code: `code` when given, else a fresh one
-     * from options.loginCode (wx.login in a mini-program). Keeps the tokens.
+     * from options.loginCode (wx.login in a mini-program); or, with
+     * options.signIn `cloudrun` and no code, as loginWithCloudRun does.
+     * Keeps the tokens.
      */
     login(opts?: {
         code?: string;
     }): Promise<LoginResponse>;
+    /**
+     * Signs in as the user WeChat Cloud Hosting's gateway names (POST
+     * /v1/auth/cloudrun): works only through callContainerTransport, on a
+     * server with its Cloud Hosting mode on (else 404 `cloudrun_disabled`).
+     * Keeps the tokens.
+     */
+    loginWithCloudRun(): Promise<LoginResponse>;
     /** Signs in to a password account (username or email) and keeps the tokens. */
     loginWithPassword(body: PasswordLoginRequest): Promise<LoginResponse>;
     /** Creates a password account, signs it in and keeps the tokens. */
@@ -66,6 +84,23 @@ export interface MinibackClient {
      * `PATCH /v1/me {avatar_upload_id}` or a task's attachments.
      */
     upload(file: UploadFile): Promise<Upload>;
+    /**
+     * Opens WeChat open data (POST /v1/me/wechat-data): `source` is what
+     * wx.getWeRunData, wx.getGroupEnterInfo, wx.getShareInfo,
+     * wx.getUserProfile… gave (encryptedData, iv, and rawData and signature
+     * when there are), or better a function that gets it. The server
+     * decrypts it with the session_key of the latest login and answers the
+     * object as WeChat wrote it in `data` (type it with T: WeRunData,
+     * GroupEnterInfo, ShareInfo) and the checked `watermark`.
+     *
+     * When a later wx.login replaced that session_key (409
+     * wechat_session_stale), the client signs in again once (loginCode:
+     * wx.login, then POST /v1/auth/wechat) and retries once: with a
+     * function it first gets the data again, which WeChat then seals with
+     * the key just stored; with plain data it sends the same data, which
+     * opens only if WeChat kept the key. A second failure is thrown.
+     */
+    wechatData<T extends object = Record<string, unknown>>(source: WxOpenDataSource): Promise<OpenedWeChatData<T>>;
 }
 /** A file to upload: from a path (wx.chooseMedia's tempFilePath) or bytes. */
 export interface UploadFile {
@@ -90,7 +125,8 @@ export declare function fillPath(path: string, params: Record<string, unknown> |
 export declare function queryString(query: Record<string, unknown> | undefined): string;
 /**
  * decode turns a response into a result (2xx, and 3xx: a redirect's
- * Location is in headers), or throws it as an ApiProblem.
+ * Location is in headers; bytes as an ArrayBuffer), or throws it as an
+ * ApiProblem.
  */
 export declare function decode(res: HttpResponse): ApiResponse<unknown>;
 export {};

@@ -6,6 +6,15 @@ exports.queryString = queryString;
 exports.decode = decode;
 const problem_1 = require("./problem");
 const tokens_1 = require("./tokens");
+const wechatdata_1 = require("./wechatdata");
+/**
+ * The operations whose successes are bytes (images), read as an
+ * ArrayBuffer. The type makes the list complete: an operation of the spec
+ * that answers an image and is missing here fails the SDK's build.
+ */
+const binaryOperations = {
+    'POST /v1/wxacode': true,
+};
 /** Renew the access token this long before it expires. */
 const EXPIRY_MARGIN_MS = 30000;
 /** createClient returns a client for miniback over the given transport. */
@@ -16,9 +25,13 @@ function createClient(options) {
     const store = (_a = options.tokens) !== null && _a !== void 0 ? _a : (0, tokens_1.memoryTokenStore)();
     const now = (_b = options.now) !== null && _b !== void 0 ? _b : (() => Date.now());
     let renewing = null;
+    let relogging = null;
+    // Whether the client can sign in again by itself when a session ends.
+    const canSignIn = options.signIn === 'cloudrun' || options.loginCode !== undefined;
     async function send(method, path, init, retried) {
         var _a;
-        const headers = Object.assign({ Accept: 'application/json, application/problem+json' }, options.headers);
+        const binary = binaryOperations[`${method} ${path}`] === true;
+        const headers = Object.assign({ Accept: binary ? 'image/*, application/problem+json' : 'application/json, application/problem+json' }, options.headers);
         for (const [k, v] of Object.entries((_a = init.headers) !== null && _a !== void 0 ? _a : {})) {
             if (v !== undefined)
                 headers[k] = String(v);
@@ -50,11 +63,23 @@ function createClient(options) {
             }
         }
         const url = baseUrl + fillPath(path, init.path) + queryString(init.query);
-        const res = await transport.request({ method, url, headers, body });
+        const res = await transport.request(binary ? { method, url, headers, body, responseType: 'arraybuffer' } : { method, url, headers, body });
         if (res.status === 401 && used && !retried && (await renewAfter(used, init.relogin !== false))) {
             return send(method, path, init, true);
         }
-        const out = decode(res);
+        let out;
+        try {
+            out = decode(res);
+        }
+        catch (e) {
+            if ((0, wechatdata_1.isWeChatSessionStale)(e) && init.staleRetry !== false && options.loginCode) {
+                // A wx.login the server never saw replaced the session_key: a new
+                // login stores the current one. Retried once.
+                await reloginOnce();
+                return send(method, path, Object.assign(Object.assign({}, init), { staleRetry: false }), retried);
+            }
+            throw e;
+        }
         if (method === 'DELETE' && path === '/v1/me') {
             // The account is gone and every session with it: forget ours, so
             // that no renewal signs in again (which would make a new account).
@@ -105,16 +130,44 @@ function createClient(options) {
                 return;
             }
             catch (e) {
-                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && options.loginCode && relogin))
+                if (!(e instanceof problem_1.ApiProblem && e.status === 401 && canSignIn && relogin))
                     throw e;
             }
         }
-        if (!options.loginCode || !relogin) {
+        if (!canSignIn || !relogin) {
             throw problem_1.ApiProblem.sessionExpired('The session expired and cannot be renewed here: sign in again.');
         }
         await login({});
     }
+    // reloginOnce signs in again with a fresh login code; calls that go
+    // stale together share one login.
+    function reloginOnce() {
+        if (!relogging) {
+            relogging = login({}).then(() => {
+                relogging = null;
+            }, (e) => {
+                relogging = null;
+                throw e;
+            });
+        }
+        return relogging;
+    }
+    async function wechatData(source) {
+        const post = async (d) => (await send('POST', '/v1/me/wechat-data', { body: (0, wechatdata_1.wechatDataBody)(d), staleRetry: false }, false)).data;
+        const first = typeof source === 'function' ? await source() : source;
+        try {
+            return await post(first);
+        }
+        catch (e) {
+            if (!((0, wechatdata_1.isWeChatSessionStale)(e) && options.loginCode))
+                throw e;
+        }
+        await reloginOnce();
+        return post(typeof source === 'function' ? await source() : first);
+    }
     async function login(opts = {}) {
+        if (options.signIn === 'cloudrun' && opts.code === undefined)
+            return start('/v1/auth/cloudrun', undefined);
         let code = opts.code;
         if (code === undefined) {
             if (!options.loginCode)
@@ -148,6 +201,7 @@ function createClient(options) {
         PATCH: call('PATCH'),
         DELETE: call('DELETE'),
         login,
+        loginWithCloudRun: () => start('/v1/auth/cloudrun', undefined),
         loginWithPassword: (body) => start('/v1/auth/login', body),
         register: (body) => start('/v1/auth/register', body),
         async logout() {
@@ -173,6 +227,7 @@ function createClient(options) {
             return store.get();
         },
         uploadFile,
+        wechatData,
         async upload(f) {
             const body = Object.assign({ purpose: f.purpose, content_type: f.contentType, size: f.size }, (f.fileName ? { file_name: f.fileName } : {}));
             const { data: ticket } = (await send('POST', '/v1/uploads', { body }, false));
@@ -213,7 +268,8 @@ function queryString(query) {
 }
 /**
  * decode turns a response into a result (2xx, and 3xx: a redirect's
- * Location is in headers), or throws it as an ApiProblem.
+ * Location is in headers; bytes as an ArrayBuffer), or throws it as an
+ * ApiProblem.
  */
 function decode(res) {
     var _a;
@@ -229,7 +285,9 @@ function decode(res) {
         }
     }
     if (res.status >= 200 && res.status < 400) {
-        if (res.body !== '' && !isJSON)
+        if (res.bytes !== undefined)
+            data = res.bytes;
+        else if (res.body !== '' && !isJSON)
             data = res.body;
         return { data, status: res.status, headers: res.headers };
     }

@@ -1,0 +1,119 @@
+package wechat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/miniback/miniback/domain"
+)
+
+// AccessToken is an access token as stable_token handed it out.
+type AccessToken struct {
+	Value string
+	// ExpiresIn is the token's remaining life when WeChat answered (at
+	// least 300 s in normal mode).
+	ExpiresIn time.Duration
+}
+
+// StableToken calls POST /cgi-bin/stable_token for app: normal mode
+// returns the current token (rotated only in its last 5 minutes), force
+// rotates at once and kills the previous token (at most 20 a day, 30 s
+// apart — the caller keeps that budget). Failures are *domain.Error whose
+// message says what to fix; the secret never appears in them.
+func (c *Client) StableToken(ctx context.Context, app domain.AppID, force bool) (AccessToken, error) {
+	if _, ok := c.apps[app]; !ok || c.observer == nil {
+		return c.stableToken(ctx, app, force) // an unknown app makes no call
+	}
+	start := time.Now()
+	tok, err := c.stableToken(ctx, app, force)
+	c.observeCall("stable_token", start, 0, err)
+	return tok, err
+}
+
+func (c *Client) stableToken(ctx context.Context, app domain.AppID, force bool) (AccessToken, error) {
+	secret, ok := c.apps[app]
+	if !ok {
+		return AccessToken{}, &domain.Error{Code: domain.CodeUnknownApp, Message: "This appid is not served here."}
+	}
+	s := scrubber{secret: secret}
+	body, err := json.Marshal(map[string]any{
+		"grant_type": "client_credential", "appid": string(app), "secret": secret, "force_refresh": force,
+	})
+	if err != nil {
+		return AccessToken{}, fmt.Errorf("wechat stable_token: encode: %w", err)
+	}
+	reply, err := c.postStable(ctx, body)
+	if err != nil {
+		return AccessToken{}, c.transportErrorAt(ctx, s, err, c.base.JoinPath("cgi-bin", "stable_token").String(), "stable_token")
+	}
+	var r struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+		ErrCode     int    `json:"errcode"`
+		ErrMsg      string `json:"errmsg"`
+	}
+	if err := json.Unmarshal(reply, &r); err != nil {
+		return AccessToken{}, badResponse(s.wrap(fmt.Errorf("stable_token: decode reply: %w", err)))
+	}
+	if r.ErrCode != 0 {
+		return AccessToken{}, stableTokenError(s, r.ErrCode, r.ErrMsg)
+	}
+	if r.AccessToken == "" || r.ExpiresIn <= 0 {
+		return AccessToken{}, badResponse(fmt.Errorf("stable_token: reply lacks access_token or expires_in (expires_in %d)", r.ExpiresIn))
+	}
+	return AccessToken{Value: r.AccessToken, ExpiresIn: time.Duration(r.ExpiresIn) * time.Second}, nil
+}
+
+// postStable sends the stable_token request and returns a 200 reply's body.
+func (c *Client) postStable(ctx context.Context, body []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.JoinPath("cgi-bin", "stable_token").String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w %d", errHTTPStatus, resp.StatusCode)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("read reply: %w", ctxErr)
+		}
+		return nil, fmt.Errorf("read reply: %w", err)
+	}
+	if len(data) > maxBody {
+		return nil, fmt.Errorf("%w: over %d bytes", errTooLarge, maxBody)
+	}
+	return data, nil
+}
+
+// stableTokenError maps stable_token's errcodes to problems that say what
+// an operator must fix.
+func stableTokenError(s scrubber, code int, msg string) *domain.Error {
+	e := (&ErrcodeError{API: "stable_token", Code: code, Msg: truncate(msg, 200)}).DomainError()
+	e.Err = s.wrap(e.Err)
+	switch code {
+	case 40013, 41002:
+		e.Message = fmt.Sprintf("WeChat does not know this AppID (errcode %d): check MINIBACK_WECHAT_APPS.", code)
+	case 40125, 41004:
+		e.Message = fmt.Sprintf("WeChat refused the app secret (errcode %d): check MINIBACK_WECHAT_APPS, or reset the secret in the console.", code)
+	case 45009:
+		e.Message = "WeChat's daily access-token quota is used up (errcode 45009)."
+	case 89503:
+		e.Code = domain.CodeWeChatMisconfigured
+		e.Message = "WeChat holds the access-token call for an administrator's confirmation (errcode 89503): confirm it in the mini-program console."
+	}
+	return e
+}
