@@ -254,6 +254,23 @@ func TestChartServiceMonitorScrapesTheMetricsPort(t *testing.T) {
 	}
 }
 
+func TestChartWithMetricsOffOpensNoMetricsListener(t *testing.T) {
+	m := render(t, "metrics:\n  enabled: false\n  serviceMonitor:\n    enabled: true\n")
+	c := container(t, one(t, "Deployments", m.Deployments).Spec.Template.Spec, "miniback")
+	// Unset, miniback would listen on :9090 in production.
+	if v := mustEnv(t, c, "MINIBACK_METRICS_ADDR"); v != "off" {
+		t.Errorf("MINIBACK_METRICS_ADDR %q with metrics disabled, want off", v)
+	}
+	for _, p := range c.Ports {
+		if p.Name == "metrics" {
+			t.Error("a metrics container port with metrics disabled")
+		}
+	}
+	if len(m.Services) != 1 || len(m.ServiceMonitors) != 0 {
+		t.Errorf("%d Services and %d ServiceMonitors with metrics disabled, want the API's Service only", len(m.Services), len(m.ServiceMonitors))
+	}
+}
+
 func TestChartMigrationJobRunsBeforeTheReplicasWithTheSameSettings(t *testing.T) {
 	m := render(t, "migrations:\n  mode: job\nexistingSecret: shop-miniback\nconfig:\n  MINIBACK_PUBLIC_URL: https://api.example.com\n")
 	if len(m.Secrets) != 0 {

@@ -62,8 +62,9 @@ func minibackVariables(t *testing.T) []string {
 }
 
 // secretName says whether a variable holds a credential and so belongs in
-// the Secret: connection URLs with passwords, app secrets, keys, tokens.
-var secretName = regexp.MustCompile(`^(DATABASE_URL|.*_(SECRET|SECRET_KEY|ACCESS_KEY|PRIVATE_KEYS|PASSWORD|TOKEN|AES_KEY|APPS|REDIS_URL))$`)
+// the Secret: connection URLs with passwords, app secrets, keys, tokens, and
+// MINIBACK_WECHAT_PUSH (its tokens and EncodingAESKeys).
+var secretName = regexp.MustCompile(`^(DATABASE_URL|MINIBACK_WECHAT_PUSH|.*_(SECRET|SECRET_KEY|ACCESS_KEY|PRIVATE_KEYS|PASSWORD|TOKEN|AES_KEY|APPS|REDIS_URL))$`)
 
 // chartValues reads the chart's values.yaml: the keys under config and
 // secret.

@@ -53,8 +53,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/*
 The variables the chart sets from its other values, so they always agree
 with the pod spec: the port the probes and Service use, the shutdown timeout
-terminationGracePeriodSeconds is computed from, the migration mode, and a
-data directory on the writable /tmp. Setting one under config or secret is
+terminationGracePeriodSeconds is computed from, the migration mode, a data
+directory on the writable /tmp, and the metrics port (off when disabled:
+miniback would otherwise listen on :9090 in production). Setting one under config or secret is
 refused.
 */}}
 {{- define "miniback.chartManagedEnv" -}}
@@ -66,18 +67,16 @@ refused.
   value: {{ ternary "true" "false" (eq .Values.migrations.mode "onStart") | quote }}
 - name: MINIBACK_DATA_DIR
   value: /tmp/miniback
-{{- if .Values.metrics.enabled }}
-- name: {{ .Values.metrics.addrEnv }}
-  value: {{ printf ":%d" (int .Values.metrics.port) | quote }}
-{{- end }}
+- name: MINIBACK_METRICS_ADDR
+  value: {{ ternary (printf ":%d" (int .Values.metrics.port)) "off" .Values.metrics.enabled | quote }}
 {{- end }}
 
 {{/* Fails on values that would render a broken or unsafe release. */}}
 {{- define "miniback.validate" -}}
-{{- $managed := list "MINIBACK_ADDR" "MINIBACK_SHUTDOWN_TIMEOUT" "MINIBACK_MIGRATE_ON_START" "MINIBACK_DATA_DIR" .Values.metrics.addrEnv }}
+{{- $managed := list "MINIBACK_ADDR" "MINIBACK_SHUTDOWN_TIMEOUT" "MINIBACK_MIGRATE_ON_START" "MINIBACK_DATA_DIR" "MINIBACK_METRICS_ADDR" }}
 {{- range $key, $_ := merge (dict) .Values.config .Values.secret }}
 {{- if has $key $managed }}
-{{- fail (printf "%s is set by the chart (containerPort, shutdown.timeoutSeconds, migrations.mode, metrics.port): do not set it under config or secret" $key) }}
+{{- fail (printf "%s is set by the chart (containerPort, shutdown.timeoutSeconds, migrations.mode, metrics.enabled and metrics.port): do not set it under config or secret" $key) }}
 {{- end }}
 {{- end }}
 {{- range $key, $_ := .Values.secret }}
