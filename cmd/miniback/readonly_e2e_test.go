@@ -44,6 +44,7 @@ func TestProductionConfigurationWritesNothingToDisk(t *testing.T) {
 		"TMPDIR="+unwritable,
 		"MINIBACK_ENV=production",
 		"MINIBACK_ADDR="+addr,
+		"MINIBACK_METRICS_ADDR=127.0.0.1:0",
 		"MINIBACK_DATA_DIR="+unwritable,
 		"DATABASE_URL="+pgtest.NewURL(t),
 		"MINIBACK_PUBLIC_URL=https://api.example.com",
