@@ -202,14 +202,17 @@ func TestChartMapsEveryMinibackVariable(t *testing.T) {
 }
 
 func TestChartGracePeriodFollowsTheShutdownTimeout(t *testing.T) {
-	m := render(t, "shutdown:\n  timeoutSeconds: 45\n  preStopSleepSeconds: 10\n  marginSeconds: 5\n")
+	m := render(t, "shutdown:\n  timeoutSeconds: 45\n  preStopSleepSeconds: 10\n  drainSeconds: 3\n  marginSeconds: 5\n")
 	pod := one(t, "Deployments", m.Deployments).Spec.Template.Spec
 	c := container(t, pod, "miniback")
 	if v := mustEnv(t, c, "MINIBACK_SHUTDOWN_TIMEOUT"); v != "45s" {
 		t.Errorf("MINIBACK_SHUTDOWN_TIMEOUT %q, want 45s", v)
 	}
-	if g := pod.TerminationGracePeriodSeconds; g == nil || *g != 60 {
-		t.Errorf("terminationGracePeriodSeconds %v, want 60 (10 preStop + 45 shutdown + 5)", g)
+	if v := mustEnv(t, c, "MINIBACK_SHUTDOWN_DRAIN"); v != "3s" {
+		t.Errorf("MINIBACK_SHUTDOWN_DRAIN %q, want 3s", v)
+	}
+	if g := pod.TerminationGracePeriodSeconds; g == nil || *g != 63 {
+		t.Errorf("terminationGracePeriodSeconds %v, want 63 (10 preStop + 3 drain + 45 shutdown + 5)", g)
 	}
 	m = render(t, "shutdown:\n  preStopSleepSeconds: 0\n")
 	if c := container(t, one(t, "Deployments", m.Deployments).Spec.Template.Spec, "miniback"); c.Lifecycle != nil {

@@ -63,6 +63,8 @@ refused.
   value: {{ printf ":%d" (int .Values.containerPort) | quote }}
 - name: MINIBACK_SHUTDOWN_TIMEOUT
   value: {{ printf "%ds" (int .Values.shutdown.timeoutSeconds) | quote }}
+- name: MINIBACK_SHUTDOWN_DRAIN
+  value: {{ printf "%ds" (int .Values.shutdown.drainSeconds) | quote }}
 - name: MINIBACK_MIGRATE_ON_START
   value: {{ ternary "true" "false" (eq .Values.migrations.mode "onStart") | quote }}
 - name: MINIBACK_DATA_DIR
@@ -73,10 +75,10 @@ refused.
 
 {{/* Fails on values that would render a broken or unsafe release. */}}
 {{- define "miniback.validate" -}}
-{{- $managed := list "MINIBACK_ADDR" "MINIBACK_SHUTDOWN_TIMEOUT" "MINIBACK_MIGRATE_ON_START" "MINIBACK_DATA_DIR" "MINIBACK_METRICS_ADDR" }}
+{{- $managed := list "MINIBACK_ADDR" "MINIBACK_SHUTDOWN_TIMEOUT" "MINIBACK_SHUTDOWN_DRAIN" "MINIBACK_MIGRATE_ON_START" "MINIBACK_DATA_DIR" "MINIBACK_METRICS_ADDR" }}
 {{- range $key, $_ := merge (dict) .Values.config .Values.secret }}
 {{- if has $key $managed }}
-{{- fail (printf "%s is set by the chart (containerPort, shutdown.timeoutSeconds, migrations.mode, metrics.enabled and metrics.port): do not set it under config or secret" $key) }}
+{{- fail (printf "%s is set by the chart (containerPort, shutdown.timeoutSeconds, shutdown.drainSeconds, migrations.mode, metrics.enabled and metrics.port): do not set it under config or secret" $key) }}
 {{- end }}
 {{- end }}
 {{- range $key, $_ := .Values.secret }}
@@ -98,9 +100,9 @@ refused.
 {{- end }}
 {{- end }}
 
-{{/* terminationGracePeriodSeconds: preStop sleep + shutdown timeout + margin. */}}
+{{/* terminationGracePeriodSeconds: preStop sleep + miniback's own drain + shutdown timeout + margin. */}}
 {{- define "miniback.terminationGracePeriodSeconds" -}}
-{{- add (int .Values.shutdown.preStopSleepSeconds) (int .Values.shutdown.timeoutSeconds) (int .Values.shutdown.marginSeconds) }}
+{{- add (int .Values.shutdown.preStopSleepSeconds) (int .Values.shutdown.drainSeconds) (int .Values.shutdown.timeoutSeconds) (int .Values.shutdown.marginSeconds) }}
 {{- end }}
 
 {{/* The non-empty config values as env entries (the migration Job's, which runs before the ConfigMap exists). */}}
