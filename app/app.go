@@ -24,6 +24,8 @@ type App struct {
 	Admin         Admin
 	Uploads       *Uploads
 	Attachments   Attachments
+	// WxaCodes makes mini-program codes, cached in object storage.
+	WxaCodes *WxaCodes
 	// Moderation is content security: the checks Profiles, Todos and
 	// Uploads run, the verdicts WeChat pushes (ApplyMediaVerdict), and
 	// the administrators' list.
@@ -73,6 +75,11 @@ type Ports struct {
 	Attachments ports.AttachmentStore
 	// AvatarLinks builds the stable link of an avatar upload.
 	AvatarLinks ports.AvatarLinks
+	// WxaCodeMaker calls WeChat's getwxacodeunlimit; Objects caches its
+	// images (nil: no cache). Throttle, when set, bounds each user's new
+	// codes.
+	WxaCodeMaker ports.WxaCodeMaker
+	Objects      ports.ObjectBytes
 	// SessionKeys reads the WeChat session keys the user store keeps.
 	SessionKeys ports.WeChatSessionKeys
 
@@ -138,6 +145,9 @@ type Options struct {
 	UploadTicketTTL   time.Duration
 	UploadPendingTTL  time.Duration
 	UploadDownloadTTL time.Duration
+	// WxaCodeUserLimit bounds the codes each user makes that were not
+	// cached yet; a zero Limit means no bound.
+	WxaCodeUserLimit domain.ThrottleRule
 	// RevocationRetain is how long a revocation matters: the access token
 	// TTL plus the verifier's clock skew (see NewRevocations).
 	RevocationRetain time.Duration
@@ -206,6 +216,8 @@ func New(p Ports, o Options) *App {
 		Admin:         Admin{Users: p.UserAdmin},
 		Uploads:       uploads,
 		Attachments:   Attachments{Store: p.Attachments, Uploads: uploads},
+		WxaCodes: &WxaCodes{WeChat: p.WxaCodeMaker, Cache: p.Objects, Throttle: p.Throttle,
+			UserLimit: o.WxaCodeUserLimit, Clock: p.Clock},
 		Moderation:    moderation,
 		WeChatData:    WeChatData{Keys: p.SessionKeys, Clock: p.Clock, MaxAge: o.WeChatDataMaxAge},
 		Revocations:   revocations,

@@ -45,6 +45,9 @@ type UploadView struct {
 	domain.Upload
 	DownloadURL       string
 	DownloadExpiresAt time.Time
+	// BecameReady: this call completed the upload (Complete), rather
+	// than finding it ready already.
+	BecameReady bool
 }
 
 // Create checks the request against the purpose's rules, picks the key,
@@ -126,7 +129,9 @@ func (uc Uploads) Complete(ctx context.Context, owner domain.UserID, app domain.
 	if becameReady {
 		uc.Moderation.CheckUpload(ctx, app, u)
 	}
-	return uc.view(ctx, u)
+	v, err := uc.view(ctx, u)
+	v.BecameReady = becameReady && err == nil
+	return v, err
 }
 
 // Usable returns owner's upload id when it is ready and for purpose.

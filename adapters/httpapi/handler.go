@@ -4,10 +4,11 @@
 // A POST with "X-HTTP-Method-Override: PATCH" is taken as the PATCH it
 // stands for (mini-programs cannot send PATCH), and every GET route also
 // answers HEAD (head.go). Every request then passes,
-// in order: request id, access log, panic recovery,
+// in order: request id, access log, metrics, panic recovery,
 // security headers, CORS, the 401 challenge, the body size limit; then,
-// for the spec's operations, authentication and validation against the
-// embedded spec; then the operation. Every failure is an RFC 9457
+// for the spec's operations, the rate limit per client address,
+// authentication, the rate limits per user and AppID, and validation
+// against the embedded spec; then the operation. Every failure is an RFC 9457
 // application/problem+json document whose code comes from the domain.
 package httpapi
 
@@ -23,6 +24,8 @@ import (
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
+	"github.com/miniback/miniback/adapters/ratelimit"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
 	"github.com/miniback/miniback/ports"
@@ -58,6 +61,19 @@ type Deps struct {
 	// TrustedProxies lists the addresses or CIDR ranges of the reverse
 	// proxies whose X-Forwarded-For names the client; empty trusts none.
 	TrustedProxies []string
+	// RateLimits applies the request budgets of each operation's group
+	// (ratelimit.go); nil limits nothing.
+	RateLimits *ratelimit.Limiter
+	// Deadlines bound each request's context by its route's answer
+	// deadline; zero values set none. The connection's own deadlines are
+	// WithDeadlines', around the handler.
+	Deadlines Deadlines
+	// InFlight, when set, counts the requests being served by route, for
+	// a shutdown to say what it cut.
+	InFlight *InFlight
+	// Metrics records each request (metrics.go) and completed uploads;
+	// nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // handler holds what the middleware shares.
@@ -68,6 +84,12 @@ type handler struct {
 	ops      operations
 	// trustsProxies is whether Deps.TrustedProxies lists any.
 	trustsProxies bool
+	// limiter applies the rate limits (nil: none), by each operation's
+	// group.
+	limiter    *ratelimit.Limiter
+	rateGroups routeGroups
+	// deadlines bound each request's context (Deps.Deadlines).
+	deadlines Deadlines
 }
 
 // NewHandler returns the HTTP API. It panics if the embedded spec cannot be
@@ -79,7 +101,10 @@ func NewHandler(d Deps) http.Handler {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
 	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.App.Revocations, ops: ops,
-		trustsProxies: len(d.TrustedProxies) > 0}
+		trustsProxies: len(d.TrustedProxies) > 0, deadlines: d.Deadlines, limiter: d.RateLimits}
+	if h.rateGroups, err = rateGroupsOf(ops); err != nil {
+		panic(fmt.Sprintf("httpapi: %v", err))
+	}
 	maxBody := d.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes
@@ -108,9 +133,12 @@ func NewHandler(d Deps) http.Handler {
 		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
 	}
 
+	rm := newRouteMetrics(d.Metrics)
 	e.Use(
 		h.requestContext,
+		d.InFlight.track,
 		accessLog(h.log),
+		rm.measure,
 		recoverPanics(h.log),
 		securityHeaders,
 		cors(d.CORSOrigins, corsPolicyFor(ops)),
@@ -134,13 +162,17 @@ func NewHandler(d Deps) http.Handler {
 	// before the generated wrapper binds path, query and header
 	// parameters: a caller without a valid token learns nothing about what
 	// the operation accepts, and a bad parameter gets the validator's field
-	// errors rather than the binder's bare refusal.
-	operationsGroup := e.Group("", h.authenticate, h.validate)
+	// errors rather than the binder's bare refusal. The rate limits
+	// surround authentication: per client address before anything costs,
+	// per user and AppID as soon as the token says who it is.
+	perOperation := []gin.HandlerFunc{h.limitClient, h.authenticate, h.limitCaller, h.validate}
+	operationsGroup := e.Group("", perOperation...)
 	api.RegisterHandlersWithOptions(operationsGroup, strict, api.GinServerOptions{
 		ErrorHandler: h.parameterError,
 	})
 	registerDocs(e)
-	registerHead(e, h.ops, h.authenticate, h.validate)
+	registerHead(e, h.ops, perOperation...)
+	rm.register(e)
 	return serveHead(methodOverride(e))
 }
 

@@ -32,6 +32,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeAppIDRequired:            {http.StatusBadRequest, "AppID required"},
 	domain.CodeInvalidCursor:            {http.StatusBadRequest, "Invalid cursor"},
 	domain.CodeUnknownApp:               {http.StatusBadRequest, "Unknown AppID"},
+	domain.CodeWxaCodeSceneInvalid:      {http.StatusBadRequest, "Scene refused by WeChat"},
 	domain.CodeTokenMissing:             {http.StatusUnauthorized, "Access token missing"},
 	domain.CodeTokenMalformed:           {http.StatusUnauthorized, "Access token malformed"},
 	domain.CodeTokenInvalid:             {http.StatusUnauthorized, "Access token invalid"},
@@ -74,6 +75,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeUploadSizeMismatch:       {http.StatusUnprocessableEntity, "Upload size mismatch"},
 	domain.CodeUploadTypeMismatch:       {http.StatusUnprocessableEntity, "Upload content type mismatch"},
 	domain.CodeUploadWrongPurpose:       {http.StatusUnprocessableEntity, "Upload for another purpose"},
+	domain.CodeWxaCodePageNotFound:      {http.StatusUnprocessableEntity, "Page unknown to WeChat"},
 	domain.CodePhoneCodeInvalid:         {http.StatusUnprocessableEntity, "Phone number code invalid"},
 	domain.CodePhoneCodeUsed:            {http.StatusUnprocessableEntity, "Phone number code already used"},
 	domain.CodeContentRisky:             {http.StatusUnprocessableEntity, "Content refused by content security"},
@@ -83,6 +85,8 @@ var kinds = map[domain.Code]kind{
 	domain.CodeWeChatSignatureInvalid:   {http.StatusUnprocessableEntity, "WeChat signature does not match"},
 	domain.CodeWeChatRateLimited:        {http.StatusTooManyRequests, "WeChat rate limit reached"},
 	domain.CodeTooManyAttempts:          {http.StatusTooManyRequests, "Too many attempts"},
+	domain.CodeWxaCodeRateLimited:       {http.StatusTooManyRequests, "Too many new mini-program codes"},
+	domain.CodeRateLimited:              {http.StatusTooManyRequests, "Rate limit reached"},
 	domain.CodeInternal:                 {http.StatusInternalServerError, "Internal error"},
 	domain.CodeWeChatBadResponse:        {http.StatusBadGateway, "Bad reply from WeChat"},
 	domain.CodeWeChatMisconfigured:      {http.StatusBadGateway, "WeChat refused our credentials"},
@@ -102,17 +106,22 @@ const (
 	defaultRetryUnavailable = 5 * time.Second
 )
 
-// problem is a problem document plus the one header the spec declares for
+// problem is a problem document plus the headers the spec declares for
 // some problems.
 type problem struct {
 	api.Problem
 	retryAfter *int // seconds; set on 429 and 503 only
+	// rateLimitPolicy and rateLimit are the RateLimit-Policy and
+	// RateLimit headers of a 429 rate_limited (ratelimit.go).
+	rateLimitPolicy *string
+	rateLimit       *string
 }
 
 // problemFor turns err into the problem document for the request whose
 // context is ctx. The detail is domain.ErrorMessage, so nothing internal
 // ever reaches the client.
 func problemFor(ctx context.Context, err error) problem {
+	err = classifyTimeout(err)
 	code, k := kindOf(err)
 	detail := domain.ErrorMessage(err)
 	if code == domain.CodeInternal {
@@ -154,6 +163,22 @@ func problemFor(ctx context.Context, err error) problem {
 	return p
 }
 
+// classifyTimeout makes an error nobody classified that comes from a
+// passed deadline (the request's, Deps.Deadlines) a 503 unavailable: the
+// request ran out of time waiting on something, which is no bug, and
+// retrying later may work. The adapters classify their own timeouts (the
+// database's is unavailable, WeChat's wechat_timeout); this catches the
+// rest.
+func classifyTimeout(err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) || !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &domain.Error{Code: domain.CodeUnavailable, Err: err,
+		Message: "The request did not finish in time, so whether it took effect is unknown; " +
+			"retry later, with the same Idempotency-Key if it had one."}
+}
+
 // kindOf returns err's code and how it looks on the wire; an unknown code
 // is internal.
 func kindOf(err error) (domain.Code, kind) {
@@ -192,6 +217,12 @@ func (p problem) write(w http.ResponseWriter) {
 	h.Set("Content-Type", "application/problem+json")
 	if p.retryAfter != nil {
 		h.Set("Retry-After", strconv.Itoa(*p.retryAfter))
+	}
+	if p.rateLimitPolicy != nil {
+		h.Set("RateLimit-Policy", *p.rateLimitPolicy)
+	}
+	if p.rateLimit != nil {
+		h.Set("RateLimit", *p.rateLimit)
 	}
 	w.WriteHeader(p.Status)
 	_, _ = buf.WriteTo(w)

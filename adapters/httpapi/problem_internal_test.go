@@ -19,7 +19,8 @@ import (
 // TestEachCodeHasItsStatus pins the one table from domain code to status.
 func TestEachCodeHasItsStatus(t *testing.T) {
 	want := map[int][]domain.Code{
-		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp, domain.CodeInvalidCursor},
+		400: {domain.CodeInvalid, domain.CodeMalformedJSON, domain.CodeAppIDRequired, domain.CodeUnknownApp, domain.CodeInvalidCursor,
+			domain.CodeWxaCodeSceneInvalid},
 		401: {domain.CodeTokenMissing, domain.CodeTokenMalformed, domain.CodeTokenInvalid, domain.CodeTokenExpired,
 			domain.CodeUnauthorized, domain.CodeWeChatCodeInvalid, domain.CodeWeChatCodeUsed, domain.CodeSessionRevoked,
 			domain.CodeRefreshTokenInvalid, domain.CodeRefreshTokenReused, domain.CodeRefreshTokenExpired, domain.CodeInvalidCredentials,
@@ -37,8 +38,8 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		415: {domain.CodeUnsupportedMediaType},
 		422: {domain.CodeIdempotencyKeyReused, domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose,
 			domain.CodePhoneCodeInvalid, domain.CodePhoneCodeUsed, domain.CodeContentRisky,
-			domain.CodeWeChatDataWrongApp, domain.CodeWeChatDataExpired, domain.CodeWeChatDataInvalid, domain.CodeWeChatSignatureInvalid},
-		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts},
+			domain.CodeWeChatDataWrongApp, domain.CodeWeChatDataExpired, domain.CodeWeChatDataInvalid, domain.CodeWeChatSignatureInvalid, domain.CodeWxaCodePageNotFound},
+		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts, domain.CodeWxaCodeRateLimited, domain.CodeRateLimited},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured, domain.CodePhoneAppMismatch},
 		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable, domain.CodeWeChatTokenUnavailable, domain.CodeContentCheckUnavailable,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/app"
 )
 
@@ -20,6 +21,8 @@ type Server struct {
 	jwks  func() ([]byte, error)
 	ready func(context.Context) error
 	log   *slog.Logger
+	// metrics counts completed uploads; nil counts nothing.
+	metrics *metrics.Metrics
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -27,5 +30,6 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // NewServer returns the strict server for d's use-cases. NewHandler wires
 // it; it is exported for the interface assertion and for reuse.
 func NewServer(d Deps) *Server {
-	return &Server{app: d.App, local: d.LocalFiles, jwks: d.JWKS, ready: d.Ready, log: orDiscard(d.Logger)}
+	return &Server{app: d.App, local: d.LocalFiles, jwks: d.JWKS, ready: d.Ready, log: orDiscard(d.Logger),
+		metrics: d.Metrics}
 }

@@ -18,8 +18,10 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
+	"github.com/miniback/miniback/adapters/ratelimit"
 	"github.com/miniback/miniback/adapters/s3store"
 	"github.com/miniback/miniback/adapters/s3store/s3test"
 	"github.com/miniback/miniback/adapters/wechat"
@@ -110,6 +112,7 @@ type config struct {
 	userAdmin    ports.UserAdmin
 	storage      string // "local" (default) or "s3"
 	rules        domain.UploadRules
+	wxaLimit     domain.ThrottleRule // each user's new QR codes; zero: none
 	// content: which fields WeChat's content security checks (none by
 	// default, so other tests make no content security calls).
 	content  domain.ContentChecks
@@ -118,6 +121,13 @@ type config struct {
 	// of media verdicts (nil: none).
 	push  map[domain.AppID]domain.PushEndpoint
 	media app.MediaVerdicts
+	// limiter applies rate limits (nil: none); every instance shares it.
+	limiter *ratelimit.Limiter
+	// Request deadlines and the in-flight registry (none by default).
+	deadlines httpapi.Deadlines
+	inFlight  *httpapi.InFlight
+	// metrics records requests and WeChat calls (metrics_test.go); nil: none.
+	metrics *metrics.Metrics
 	// resilience is the breakers and retries around WeChat; none by
 	// default.
 	resilience wechat.Resilience
@@ -139,6 +149,9 @@ func withPush(endpoints map[domain.AppID]domain.PushEndpoint, media app.MediaVer
 
 // withStorage serves uploads from "local" disk or "s3" (a versitygw).
 func withStorage(kind string) option { return func(c *config) { c.storage = kind } }
+
+// withWxaCodeLimit bounds each user's new QR codes.
+func withWxaCodeLimit(r domain.ThrottleRule) option { return func(c *config) { c.wxaLimit = r } }
 
 // withUploadRules replaces the default per-purpose rules.
 func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.rules = r } }
@@ -190,6 +203,12 @@ func withLoginLimits(account, ip int) option {
 // withTrustedProxies trusts X-Forwarded-For from these peers.
 func withTrustedProxies(p ...string) option { return func(c *config) { c.proxies = p } }
 
+// withDeadlines bounds each request's context as the server does.
+func withDeadlines(d httpapi.Deadlines) option { return func(c *config) { c.deadlines = d } }
+
+// withInFlight counts the requests being served in f.
+func withInFlight(f *httpapi.InFlight) option { return func(c *config) { c.inFlight = f } }
+
 // expecting500 lifts the rule that no test answers a 500.
 func expecting500() option { return func(c *config) { c.allow500 = true } }
 
@@ -213,7 +232,8 @@ func newEnv(t *testing.T, opts ...option) *env {
 	for _, id := range cfg.apps {
 		apps[id] = secrets[id]
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout, Resilience: cfg.resilience})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout, Observer: cfg.observer(),
+		Resilience: cfg.resilience})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,14 +311,15 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		ContentChecker: e.content, Moderation: postgres.NewModerationStore(e.db),
 		SessionKeys: e.users,
 		PushEvents:  postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media,
+		WxaCodeMaker: e.wechatAPI, Objects: e.storage.(ports.ObjectBytes),
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), CloudRun: e.cfg.cloudRun, SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
 		UploadRules: e.cfg.rules, UploadTicketTTL: ticketTTL, UploadPendingTTL: pendingTTL, UploadDownloadTTL: dlTTL,
-		RevocationRetain: tokenTTL + jwx.DefaultSkew,
-		Content:          e.cfg.content,
-		Log:              slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Push:             app.PushSettings{Endpoints: e.cfg.push},
+		RevocationRetain: tokenTTL + jwx.DefaultSkew, WxaCodeUserLimit: e.cfg.wxaLimit,
+		Content: e.cfg.content,
+		Log:     slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Push:    app.PushSettings{Endpoints: e.cfg.push},
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone
@@ -320,6 +341,10 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		CORSOrigins:    e.cfg.corsOrigins,
 		MaxBodyBytes:   e.cfg.maxBodyBytes,
 		TrustedProxies: e.cfg.proxies,
+		RateLimits:     e.cfg.limiter,
+		Deadlines:      e.cfg.deadlines,
+		InFlight:       e.cfg.inFlight,
+		Metrics:        e.cfg.metrics,
 	})
 	handler := e.seen.wrap(h)
 	return &instance{api: apitest.New(t, handler), handler: handler, tokens: tokens, revs: a.Revocations, app: a}

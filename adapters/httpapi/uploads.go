@@ -72,6 +72,9 @@ func (s *Server) CompleteUpload(ctx context.Context, req api.CompleteUploadReque
 	if err != nil {
 		return s.completeUploadFailure(ctx, err)
 	}
+	if v.BecameReady {
+		s.metrics.UploadCompleted(string(v.Purpose), v.Size)
+	}
 	u, err := toAPIUpload(v)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/storagetest"
 	"github.com/miniback/miniback/domain"
 )
 
@@ -227,6 +228,23 @@ func BenchmarkReceive1MiB(b *testing.B) {
 	for b.Loop() {
 		if err := s.Receive(ctx, signed(tk), "text/plain", bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestServerSideObjectsRoundTripOnDisk(t *testing.T) {
+	s, _ := newStore(t)
+	storagetest.ObjectBytesSuite(t, s)
+}
+
+func TestServerSideObjectsRefuseKeysOutsideTheDirectory(t *testing.T) {
+	s, _ := newStore(t)
+	for _, key := range []string{"../escape", "/abs", "a/../../b", ".hidden"} {
+		if err := s.PutObject(context.Background(), key, "image/png", []byte("x")); err == nil {
+			t.Errorf("PutObject(%q) succeeded", key)
+		}
+		if _, _, err := s.GetObject(context.Background(), key, 10); err == nil {
+			t.Errorf("GetObject(%q) succeeded", key)
 		}
 	}
 }

@@ -304,3 +304,8 @@ func BenchmarkPresignUpload(b *testing.B) {
 		}
 	}
 }
+
+func TestServerSideObjectsRoundTripInTheBucket(t *testing.T) {
+	srv := s3test.Start(t)
+	storagetest.ObjectBytesSuite(t, newStore(t, srv))
+}

@@ -163,8 +163,9 @@ func (a *API) Post(ctx context.Context, app domain.AppID, api, path string, in a
 	return r, err
 }
 
-// send makes one request. A token errcode comes back as code with a nil
-// error so that Post can retry; other errcodes are *ErrcodeError.
+// send makes one request (retried as retry.go says; the observer is told
+// of each attempt). A token errcode comes back as code with a nil error
+// so that Post can retry; other errcodes are *ErrcodeError.
 func (a *API) send(ctx context.Context, app domain.AppID, api, path, tok string, body []byte) (Reply, int, error) {
 	u := a.c.base.JoinPath(path)
 	if tok != "" {

@@ -56,6 +56,9 @@ type Config struct {
 	// HTTPClient sends the requests; nil means a client with
 	// http.DefaultTransport. Redirects are never followed either way.
 	HTTPClient *http.Client
+	// Observer is told about every call and token refresh (metrics);
+	// nil tells no one.
+	Observer Observer
 	// Resilience is the breakers and retries around every call (retry.go);
 	// the zero value makes one attempt with no breaker.
 	Resilience Resilience
@@ -68,7 +71,8 @@ type Client struct {
 	apps     map[domain.AppID]string
 	timeout  time.Duration
 	http     *http.Client
-	guards   *guards // breakers and retry budgets per (AppID, API)
+	observer Observer // nil: none
+	guards   *guards  // breakers and retry budgets per (AppID, API)
 }
 
 var _ ports.WeChatAuth = (*Client)(nil)
@@ -119,6 +123,7 @@ func NewClient(cfg Config) (*Client, error) {
 		apps:     apps,
 		timeout:  timeout,
 		http:     &hc,
+		observer: cfg.Observer,
 		guards:   newGuards(cfg.Resilience),
 	}, nil
 }
@@ -228,7 +233,7 @@ func isTimeout(err error) bool {
 
 // errcodeError maps a WeChat errcode to a domain error.
 func errcodeError(s scrubber, code int, msg string) *domain.Error {
-	e := &domain.Error{Err: s.wrap(fmt.Errorf("errcode %d: %s", code, truncate(msg, 200)))}
+	e := &domain.Error{Err: s.wrap(&ErrcodeError{API: "code2session", Code: code, Msg: truncate(msg, 200)})}
 	switch code {
 	case 40029, 41008: // invalid code; missing code
 		e.Code = domain.CodeWeChatCodeInvalid

@@ -77,6 +77,15 @@ func newRig(t *testing.T) *rig {
 	return &rig{sim: sim, front: f, url: srv.URL, refused: refused}
 }
 
+// guardName is the client's name of a simulator's API: its breaker's,
+// the log's and the metrics' (code2Session is "code2session" there).
+func guardName(simAPI string) string {
+	if simAPI == wechatsim.APICode2Session {
+		return "code2session"
+	}
+	return simAPI
+}
+
 // sleeps records the backoffs a client waited out, without waiting.
 type sleeps struct {
 	mu sync.Mutex
@@ -236,7 +245,7 @@ func TestRetry_PermanentErrcodesAreSentExactlyOnce(t *testing.T) {
 			}
 			// A breaker that opens on the first failure is still closed:
 			// an answer about the request is not WeChat failing.
-			if st := c.BreakerState(appA, tt.api); st != "closed" {
+			if st := c.BreakerState(appA, guardName(tt.api)); st != "closed" {
 				t.Errorf("breaker %s after a permanent errcode, want closed", st)
 			}
 		})
@@ -496,10 +505,10 @@ func TestBreaker_SustainedFailuresOpenItAndItAnswersAtOnceWithoutCallingWeChat(t
 	if n := r.sim.CallsTo(wechatsim.APICode2Session); n != 5 {
 		t.Errorf("code2Session called %d times in all, want 5: an open breaker calls no one", n)
 	}
-	if st := c.BreakerState(appA, wechatsim.APICode2Session); st != "open" {
+	if st := c.BreakerState(appA, guardName(wechatsim.APICode2Session)); st != "open" {
 		t.Errorf("breaker %s, want open", st)
 	}
-	if want := []string{string(appA) + " jscode2session closed→open"}; strings.Join(changes, ";") != want[0] {
+	if want := []string{string(appA) + " code2session closed→open"}; strings.Join(changes, ";") != want[0] {
 		t.Errorf("state changes %q, want %q", changes, want)
 	}
 
@@ -511,7 +520,7 @@ func TestBreaker_SustainedFailuresOpenItAndItAnswersAtOnceWithoutCallingWeChat(t
 	if _, err := c.API(wechat.NewProcessTokens(c)).PhoneNumber(context.Background(), appA, "phone-13800138000"); err != nil {
 		t.Errorf("appA's phone API while its code2Session breaker is open: %v", err)
 	}
-	if st := c.BreakerState(appB, wechatsim.APICode2Session); st != "closed" {
+	if st := c.BreakerState(appB, guardName(wechatsim.APICode2Session)); st != "closed" {
 		t.Errorf("appB's breaker %s, want closed", st)
 	}
 }
@@ -541,27 +550,27 @@ func TestBreaker_AfterTheOpenTimeAProbeClosesItOrOpensItAgain(t *testing.T) {
 		for range 3 {
 			_, _ = login(t, c, appA, "dev-alice")
 		}
-		if st := c.BreakerState(appA, wechatsim.APICode2Session); st != "open" {
+		if st := c.BreakerState(appA, guardName(wechatsim.APICode2Session)); st != "open" {
 			t.Fatalf("breaker %s after 3 failures, want open", st)
 		}
 	}
 
 	trip()
-	waitForState(t, c, appA, wechatsim.APICode2Session, "half-open")
+	waitForState(t, c, appA, guardName(wechatsim.APICode2Session), "half-open")
 	r.sim.InjectError(wechatsim.APICode2Session, string(appA), -1, 1)
 	before := r.sim.CallsTo(wechatsim.APICode2Session)
 	if _, err := login(t, c, appA, "dev-alice"); domain.ErrorCode(err) != domain.CodeWeChatBusy {
 		t.Fatalf("failing probe: err %v, want wechat_busy", err)
 	}
-	if st := c.BreakerState(appA, wechatsim.APICode2Session); st != "open" {
+	if st := c.BreakerState(appA, guardName(wechatsim.APICode2Session)); st != "open" {
 		t.Fatalf("breaker %s after a failed probe, want open again", st)
 	}
 
-	waitForState(t, c, appA, wechatsim.APICode2Session, "half-open")
+	waitForState(t, c, appA, guardName(wechatsim.APICode2Session), "half-open")
 	if _, err := login(t, c, appA, "dev-alice"); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
-	if st := c.BreakerState(appA, wechatsim.APICode2Session); st != "closed" {
+	if st := c.BreakerState(appA, guardName(wechatsim.APICode2Session)); st != "closed" {
 		t.Fatalf("breaker %s after a successful probe, want closed", st)
 	}
 	if n := r.sim.CallsTo(wechatsim.APICode2Session) - before; n != 2 {
@@ -583,7 +592,7 @@ func TestBreaker_CallerCancellationsAndQuotasDoNotOpenIt(t *testing.T) {
 	for range 3 {
 		_, _ = c.Code2Session(ctx, appA, "dev-alice")
 	}
-	if st := c.BreakerState(appA, wechatsim.APICode2Session); st != "closed" {
+	if st := c.BreakerState(appA, guardName(wechatsim.APICode2Session)); st != "closed" {
 		t.Errorf("breaker %s after quotas and cancellations, want closed", st)
 	}
 	if _, err := login(t, c, appA, "dev-alice"); err != nil {

@@ -41,7 +41,7 @@ import (
 // API names of the exchanges Client makes itself (the token-bearing ones
 // are named by their callers: phone.go, security.go…).
 const (
-	apiCode2Session = "jscode2session"
+	apiCode2Session = "code2session"
 	apiStableToken  = "stable_token"
 )
 
@@ -80,6 +80,9 @@ func (v verdict) String() string {
 // a retry after a quick failure: less would only be cut short.
 const minAttemptTime = 100 * time.Millisecond
 
+// errBuildRequest reports a request that could not be made (a bug).
+var errBuildRequest = errors.New("build request")
+
 // exchange is a 200 reply: its media type (no parameters) and body.
 type exchange struct {
 	contentType string
@@ -105,6 +108,7 @@ func (c *Client) roundTrip(ctx context.Context, app domain.AppID, api string, re
 	for attempt := 0; ; attempt++ {
 		report, err := g.allow()
 		if err != nil {
+			c.observeRejected(api)
 			// Open, or half-open with its probes out. A retry refused here
 			// (the attempts so far tripped it) answers the last attempt's
 			// failure: a -1 reply, or its error.
@@ -113,7 +117,9 @@ func (c *Client) roundTrip(ctx context.Context, app domain.AppID, api string, re
 			}
 			return exchange{}, err
 		}
+		start := time.Now()
 		r, v, err := c.attempt(ctx, limit, newReq)
+		c.observeAttempt(ctx, api, start, r, err)
 		report(v)
 		wait, ok := g.retryAfter(ctx, attempt, v, replay, c.timeout)
 		if !ok {
@@ -139,7 +145,7 @@ func (c *Client) attempt(ctx context.Context, limit int64, newReq func(context.C
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{WroteHeaders: func() { sent.Store(true) }})
 	req, err := newReq(actx)
 	if err != nil {
-		return exchange{}, ignored, fmt.Errorf("build request: %w", err)
+		return exchange{}, ignored, fmt.Errorf("%w: %w", errBuildRequest, err)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -195,26 +201,36 @@ func statusVerdict(status int) verdict {
 	}
 }
 
-// errcodeVerdict reads the errcode of a JSON reply: -1 is WeChat being
-// busy, 45011 a quota (not WeChat's health, and a retry cannot outlast
-// it), anything else an answer.
+// errcodeVerdict reads the errcode of a reply: -1 is WeChat being busy,
+// 45011 a quota (not WeChat's health, and a retry cannot outlast it),
+// anything else an answer.
 func errcodeVerdict(mt string, body []byte) verdict {
-	if !isJSONType(mt, body) {
-		return answered // an image
+	code, ok := replyErrcode(exchange{contentType: mt, body: body})
+	switch {
+	case !ok:
+		return ignored // the caller reports the unexpected reply
+	case code == -1:
+		return busy
+	case code == 45011:
+		return ignored
+	}
+	return answered
+}
+
+// replyErrcode returns the errcode of a JSON reply (0 for none, or for a
+// reply that is not JSON: an image); ok is false for JSON that does not
+// decode.
+func replyErrcode(x exchange) (int, bool) {
+	if !isJSONType(x.contentType, x.body) {
+		return 0, true
 	}
 	var e struct {
 		ErrCode int `json:"errcode"`
 	}
-	if err := json.Unmarshal(body, &e); err != nil {
-		return ignored // the caller reports the unexpected reply
+	if err := json.Unmarshal(x.body, &e); err != nil {
+		return 0, false
 	}
-	switch e.ErrCode {
-	case -1:
-		return busy
-	case 45011:
-		return ignored
-	}
-	return answered
+	return e.ErrCode, true
 }
 
 // retryAfter decides whether the attempt-th attempt (from 0), whose

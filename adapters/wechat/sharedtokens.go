@@ -356,7 +356,7 @@ func (s *SharedTokens) refresh(ctx context.Context, app domain.AppID, a *appToke
 		return a.keep(held.Token, held.ExpiresAt, now), nil
 	}
 	reason := refreshReason(held, stale, now)
-	tok, err := s.c.StableToken(ctx, app, false)
+	tok, err := s.stableToken(ctx, app, RefreshNormal, reason)
 	if err != nil {
 		return "", s.failed(a, app, reason, now, err)
 	}
@@ -400,6 +400,7 @@ func (s *SharedTokens) force(ctx context.Context, app domain.AppID, a *appToken,
 		if e == nil { // the budget allowed it: the lease was lost
 			e = domain.ErrWeChatTokenWait(fmt.Errorf("lost the refresh lease of %s to %q", app, st.LeaseHolder))
 		}
+		s.c.observeRefresh(Refresh{App: app, Mode: RefreshForced, Reason: "refused", Outcome: RefreshDenied})
 		s.log.Error("wechat token: WeChat refuses the token that stable_token returns, and no forced refresh is allowed now",
 			"appid", string(app), "forced_today", st.Forced.Today(now), "budget_per_day", s.budget.PerDay,
 			"last_forced_at", st.Forced.Last, "retry_in_s", int(math.Ceil(e.RetryAfter.Seconds())), "error", e.Error(),
@@ -409,7 +410,7 @@ func (s *SharedTokens) force(ctx context.Context, app domain.AppID, a *appToken,
 	}
 	s.log.Warn("wechat token: forcing a refresh: WeChat refuses the token normal mode returns",
 		"appid", string(app), "forced_today", st.Forced.Count, "budget_per_day", s.budget.PerDay)
-	tok, err := s.c.StableToken(ctx, app, true)
+	tok, err := s.stableToken(ctx, app, RefreshForced, "refused")
 	if err != nil {
 		return AccessToken{}, s.failed(a, app, "forced", now, err)
 	}
@@ -420,6 +421,18 @@ func (s *SharedTokens) force(ctx context.Context, app domain.AppID, a *appToken,
 		return AccessToken{}, e
 	}
 	return tok, nil
+}
+
+// stableToken calls stable_token for app in mode (RefreshNormal or
+// RefreshForced) and tells the observer how the refresh went.
+func (s *SharedTokens) stableToken(ctx context.Context, app domain.AppID, mode, reason string) (AccessToken, error) {
+	tok, err := s.c.StableToken(ctx, app, mode == RefreshForced)
+	outcome := RefreshOK
+	if err != nil {
+		outcome = RefreshFailed
+	}
+	s.c.observeRefresh(Refresh{App: app, Mode: mode, Reason: reason, Outcome: outcome})
+	return tok, err
 }
 
 // failed logs a failed stable_token call once, with what to fix, and

@@ -33,6 +33,14 @@ type Config struct {
 	LogLevel        string        `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
 	CORSOrigins     []string      `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
 	MaxBodyBytes    int64         `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
+
+	// On SIGTERM /readyz answers 503 at once and the listener stays open
+	// for ShutdownDrain (unset: 5s in production, 0 in development; see
+	// Drain), so that load balancers stop sending requests before it
+	// closes; then the requests in flight get ShutdownTimeout to finish,
+	// and those still running are cut (shutdown.go).
+	ShutdownDrain *time.Duration `env:"MINIBACK_SHUTDOWN_DRAIN"`
+
 	// ReadTimeout bounds how long a request body may take to arrive and
 	// WriteTimeout a whole request, headers to answer; UploadTimeout
 	// replaces both for a file to or from the local-disk storage.
@@ -52,6 +60,21 @@ type Config struct {
 	// DBMaxConns caps the database connection pool; 0 means
 	// postgres.DefaultMaxConns. A pool_max_conns in DATABASE_URL wins.
 	DBMaxConns int `env:"MINIBACK_DB_MAX_CONNS" envDefault:"0"`
+	// Database time bounds (postgres.Options): DBConnectTimeout bounds
+	// opening a connection; DBTimeout each database operation of a
+	// request or background task, enforced by miniback itself (a request
+	// on a stalled database answers 503 after it); the others are the
+	// server settings statement_timeout, lock_timeout and
+	// idle_in_transaction_session_timeout of every pooled connection (0
+	// leaves the server's). DBMigrateStatementTimeout is statement_timeout
+	// on the migrations' own connections (0: none), which may rewrite big
+	// tables. A setting in DATABASE_URL wins.
+	DBConnectTimeout          time.Duration `env:"MINIBACK_DB_CONNECT_TIMEOUT" envDefault:"5s"`
+	DBTimeout                 time.Duration `env:"MINIBACK_DB_TIMEOUT" envDefault:"5s"`
+	DBStatementTimeout        time.Duration `env:"MINIBACK_DB_STATEMENT_TIMEOUT" envDefault:"10s"`
+	DBLockTimeout             time.Duration `env:"MINIBACK_DB_LOCK_TIMEOUT" envDefault:"0"`
+	DBIdleInTxTimeout         time.Duration `env:"MINIBACK_DB_IDLE_IN_TRANSACTION_TIMEOUT" envDefault:"30s"`
+	DBMigrateStatementTimeout time.Duration `env:"MINIBACK_DB_MIGRATE_STATEMENT_TIMEOUT" envDefault:"15m"`
 
 	// WeChatApps lists "appid:secret" pairs. Empty starts the WeChat
 	// simulator instead (development only).
@@ -134,6 +157,11 @@ type Config struct {
 	AttachmentMaxBytes  int64         `env:"MINIBACK_UPLOAD_ATTACHMENT_MAX_BYTES" envDefault:"20971520"`
 	AttachmentTypes     []string      `env:"MINIBACK_UPLOAD_ATTACHMENT_TYPES" envSeparator:"," envDefault:"image/jpeg,image/png,image/webp,image/gif,application/pdf,text/plain,video/mp4"`
 
+	// Mini-program codes: how many not cached yet each user may make per
+	// window (0: no limit; administrators are never limited).
+	WxaCodeUserLimit  int           `env:"MINIBACK_WXACODE_USER_LIMIT" envDefault:"100"`
+	WxaCodeUserWindow time.Duration `env:"MINIBACK_WXACODE_USER_WINDOW" envDefault:"1h"`
+
 	// CursorSecret keys the HMAC of list cursors (at least 32 bytes; all
 	// replicas share it). Empty uses a development secret kept under
 	// DataDir.
@@ -157,6 +185,10 @@ type Config struct {
 	// DebugAddr opens a second listener with pprof and memory statistics
 	// (debug.go); empty, the default, opens none.
 	DebugAddr string `env:"MINIBACK_DEBUG_ADDR"`
+	// MetricsAddr is the Prometheus /metrics listener (metrics.go):
+	// host:port, or off; empty means 127.0.0.1:9090 in development and
+	// :9090 in production.
+	MetricsAddr string `env:"MINIBACK_METRICS_ADDR"`
 
 	// Content security (content.go): the fields WeChat checks
 	// (comma-separated, or none, or all; empty means
@@ -166,6 +198,17 @@ type Config struct {
 	ContentCheck        string        `env:"MINIBACK_CONTENT_CHECK"`
 	ContentCheckFailure string        `env:"MINIBACK_CONTENT_CHECK_FAILURE" envDefault:"accept"`
 	ContentMediaURLTTL  time.Duration `env:"MINIBACK_CONTENT_MEDIA_URL_TTL" envDefault:"24h"`
+
+	// Rate limits (ratelimit.go): each group's budgets over the defaults
+	// ("off": none); the Redis every replica shares them through (empty:
+	// each replica's memory, bounded by RateLimitMaxKeys); how long a
+	// call to it may take; and what a request gets when it fails (open:
+	// through; local: this replica's memory decides).
+	RateLimits            string        `env:"MINIBACK_RATE_LIMITS"`
+	RedisURL              string        `env:"MINIBACK_REDIS_URL"`
+	RateLimitRedisTimeout time.Duration `env:"MINIBACK_RATE_LIMIT_REDIS_TIMEOUT" envDefault:"100ms"`
+	RateLimitRedisFailure string        `env:"MINIBACK_RATE_LIMIT_REDIS_FAILURE" envDefault:"open"`
+	RateLimitMaxKeys      int           `env:"MINIBACK_RATE_LIMIT_MAX_KEYS" envDefault:"100000"`
 }
 
 // maxTokenCacheSize bounds MINIBACK_TOKEN_CACHE_SIZE: an entry is a few
@@ -218,8 +261,11 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		bad("MINIBACK_MAX_BODY_BYTES must be between 1024 and 67108864, not %d", c.MaxBodyBytes)
 	}
-	if c.ShutdownTimeout <= 0 {
-		bad("MINIBACK_SHUTDOWN_TIMEOUT must be positive")
+	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > time.Hour {
+		bad("MINIBACK_SHUTDOWN_TIMEOUT must be between 0 and 1h, not %s", c.ShutdownTimeout)
+	}
+	if c.ShutdownDrain != nil && (*c.ShutdownDrain < 0 || *c.ShutdownDrain > 5*time.Minute) {
+		bad("MINIBACK_SHUTDOWN_DRAIN must be between 0 and 5m, not %s", *c.ShutdownDrain)
 	}
 	if c.ReadTimeout < 100*time.Millisecond || c.ReadTimeout > 10*time.Minute {
 		bad("MINIBACK_READ_TIMEOUT must be between 100ms and 10m, not %s", c.ReadTimeout)
@@ -245,6 +291,7 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	errs = append(errs, c.validateDBTimeouts()...)
 	if c.DBMaxConns < 0 || c.DBMaxConns > maxDBMaxConns {
 		bad("MINIBACK_DB_MAX_CONNS must be between 0 (max(16, 4 × GOMAXPROCS)) and %d, not %d", maxDBMaxConns, c.DBMaxConns)
 	}
@@ -296,8 +343,11 @@ func (c Config) Validate() error {
 		bad("MINIBACK_REVOCATION_POLL must be between 100ms and 1m, not %s", c.RevocationPoll)
 	}
 	errs = append(errs, c.validateUploads()...)
+	errs = append(errs, c.validateWxaCode()...)
 	errs = append(errs, c.validateDebug()...)
+	errs = append(errs, c.validateMetrics()...)
 	errs = append(errs, c.validateContent()...)
+	errs = append(errs, c.validateRateLimits()...)
 	if c.Production() {
 		if c.CursorSecret == "" {
 			bad("MINIBACK_CURSOR_SECRET is required in production (every replica needs the same one)")

@@ -22,6 +22,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
+	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgcluster"
 	"github.com/miniback/miniback/adapters/s3store"
@@ -40,6 +41,7 @@ type Main struct {
 
 	cluster *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
 	db      *postgres.DB
+	dbURL   string            // the database's, for the migrations' own connections
 	sim     *wechatsim.Server // WeChat simulator, when no apps are configured
 	// wechatAPI calls WeChat's token-bearing APIs (phone number, content
 	// security, QR codes…) for every served app.
@@ -52,6 +54,11 @@ type Main struct {
 	// debug serves pprof on MINIBACK_DEBUG_ADDR, when set (debug.go).
 	debug     *http.Server
 	debugAddr net.Addr
+	// metrics is the Prometheus registry, served on MINIBACK_METRICS_ADDR
+	// (metrics.go); nil when off.
+	metrics       *metrics.Metrics
+	metricsServer *http.Server
+	metricsAddr   net.Addr
 
 	// App is the use-cases, once Run has started.
 	App *app.App
@@ -63,6 +70,12 @@ type Main struct {
 	// replica through PostgreSQL; the background refreshes it ahead of
 	// expiry.
 	wechatTokens *wechat.SharedTokens
+
+	// redis holds the rate limits' budgets, when MINIBACK_REDIS_URL is
+	// set (ratelimit.go).
+	redis io.Closer
+	// stop is how serving stops (shutdown.go).
+	stop stopping
 }
 
 // purgeInterval is how often an instance deletes long-ended sessions and
@@ -73,7 +86,9 @@ const purgeInterval = time.Hour
 func NewMain(cfg Config, logOut io.Writer) *Main {
 	level, _ := parseLogLevel(cfg.LogLevel) // validated by LoadConfig
 	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
-	return &Main{Config: cfg, Logger: logger, serveErr: make(chan error, 1)}
+	m := &Main{Config: cfg, Logger: logger, serveErr: make(chan error, 1)}
+	m.stop.inFlight = httpapi.NewInFlight()
+	return m
 }
 
 // Run opens the database, migrates it if configured to, sets up WeChat and
@@ -81,12 +96,16 @@ func NewMain(cfg Config, logOut io.Writer) *Main {
 // open; serving goes on until Close.
 func (m *Main) Run(ctx context.Context) error {
 	started := time.Now()
+	m.newMetrics()
 	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
+	if m.metrics != nil {
+		m.metrics.WatchPool(m.db.Pool())
+	}
 	if m.Config.MigrateOnStart {
-		if err := postgres.Migrate(ctx, m.db); err != nil {
-			return fmt.Errorf("migrate: %w", err)
+		if err := m.migrate(ctx); err != nil {
+			return err
 		}
 	}
 	weChat, apps, err := m.weChat()
@@ -128,10 +147,13 @@ func (m *Main) Run(ctx context.Context) error {
 		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
 		SessionKeys: users,
 		PushEvents:  postgres.NewPushStore(m.db), IdentitySessions: sessions,
+		// The attempt counters also bound each user's new QR codes.
+		Throttle:     postgres.NewAttemptThrottle(m.db),
+		WxaCodeMaker: m.wechatAPI, Objects: storage,
 	}
 	content := m.contentChecks()
 	if hasher != nil {
-		p.Credentials, p.Hasher, p.Throttle = postgres.NewCredentialStore(m.db), hasher, postgres.NewAttemptThrottle(m.db)
+		p.Credentials, p.Hasher = postgres.NewCredentialStore(m.db), hasher
 	}
 	if m.Config.RevocationListen {
 		p.RevocationListener = m.db
@@ -142,7 +164,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Apps: apps, CloudRun: m.Config.CloudRun, SessionPolicy: m.Config.SessionPolicy(), PasswordAuth: m.Config.PasswordAuth, Cursors: cursors,
 		UploadRules: rules, UploadTicketTTL: m.Config.UploadTicketTTL, UploadPendingTTL: m.Config.UploadTTL,
 		Content: content, ContentMediaURLTTL: m.Config.ContentMediaURLTTL, Log: m.Logger,
-		UploadDownloadTTL: m.Config.UploadDownloadTTL, WeChatDataMaxAge: m.Config.WeChatDataMaxAge,
+		UploadDownloadTTL: m.Config.UploadDownloadTTL, WxaCodeUserLimit: m.Config.WxaCodeLimit(), WeChatDataMaxAge: m.Config.WeChatDataMaxAge,
 		// A token issued just before a revocation lives for the access
 		// TTL, and the verifier tolerates jwx.DefaultSkew past its exp.
 		RevocationRetain: m.Config.AccessTokenTTL + jwx.DefaultSkew,
@@ -158,6 +180,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.App.Revocations.Refresh(ctx); err != nil {
 		return fmt.Errorf("load revocations: %w", err)
 	}
+	if m.metrics != nil {
+		m.metrics.WatchRevocations(m.App.Revocations.LastRead)
+	}
 	m.background = m.App.StartBackground(m.Logger)
 	// Every replica checks; the lease in the store lets one of them call
 	// stable_token per token lifetime. Cloud Hosting's open-API service
@@ -169,22 +194,34 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
 		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
 
+	// A nil *metrics.Metrics gives a RateLimits that records nothing.
+	limiter, err := m.rateLimiter(ctx, m.metrics.RateLimits())
+	if err != nil {
+		return err
+	}
 	deps := httpapi.Deps{
 		App:            m.App,
 		Verifier:       tokens,
 		JWKS:           tokens.PublicJWKS,
-		Ready:          m.db.Ping,
+		Ready:          m.ready,
 		Logger:         m.Logger,
 		CORSOrigins:    m.Config.CORSOrigins,
 		MaxBodyBytes:   m.Config.MaxBodyBytes,
 		TrustedProxies: m.Config.TrustedProxies,
+		RateLimits:     limiter,
 		// A file and the few form fields of its ticket.
 		MaxUploadBytes: rules.MaxBytes() + 64<<10,
+		Deadlines:      m.Config.deadlines(),
+		InFlight:       m.stop.inFlight,
+		Metrics:        m.metrics,
 	}
 	if m.local != nil {
 		deps.LocalFiles = m.local
 	}
 	if err := m.startDebug(); err != nil {
+		return err
+	}
+	if err := m.startMetrics(); err != nil {
 		return err
 	}
 	m.serve(httpapi.NewHandler(deps), publicURL, started)
@@ -229,9 +266,16 @@ func (m *Main) pushEndpoints() map[domain.AppID]domain.PushEndpoint {
 	return push
 }
 
-// storage returns the object storage uploads go to: an S3-compatible
-// bucket, or the local disk behind this API server.
-func (m *Main) storage(ctx context.Context, publicURL string) (ports.ObjectStorage, error) {
+// objectStorage is what both storage adapters offer: ticketed uploads,
+// and the server's own small objects.
+type objectStorage interface {
+	ports.ObjectStorage
+	ports.ObjectBytes
+}
+
+// storage returns the object storage uploads (and cached QR codes) go to:
+// an S3-compatible bucket, or the local disk behind this API server.
+func (m *Main) storage(ctx context.Context, publicURL string) (objectStorage, error) {
 	if m.Config.Storage == "s3" {
 		cfg, _ := m.Config.s3Config() // validated by LoadConfig
 		s, err := s3store.New(cfg)
@@ -258,6 +302,14 @@ func (m *Main) storage(ctx context.Context, publicURL string) (ports.ObjectStora
 		return nil, err
 	}
 	m.local = s
+	// A temporary file older than the longest an upload may last was left
+	// by a process that died mid-write; younger ones may be another
+	// process's uploads in progress.
+	if n, err := s.RemoveStaleTemp(time.Now().Add(-m.Config.longestUpload())); err != nil {
+		m.Logger.Warn("storage: could not remove every stale temporary file", "error", err.Error(), "removed", n)
+	} else if n > 0 {
+		m.Logger.Info("storage: removed temporary files left by an interrupted upload", "removed", n)
+	}
 	m.Logger.Warn("embedded default: local-disk storage; uploads go through this server (development only)",
 		"dir", s.Dir(), "upload_url", httpapi.LocalStorageURL(publicURL), "replace_with", "MINIBACK_STORAGE=s3")
 	return s, nil
@@ -277,8 +329,8 @@ func (m *Main) GrantAdmin(ctx context.Context, id domain.UserID) (domain.User, e
 		return domain.User{}, err
 	}
 	if m.Config.MigrateOnStart {
-		if err := postgres.Migrate(ctx, m.db); err != nil {
-			return domain.User{}, fmt.Errorf("migrate: %w", err)
+		if err := m.migrate(ctx); err != nil {
+			return domain.User{}, err
 		}
 	}
 	return app.Admin{Users: postgres.NewUserStore(m.db)}.Grant(ctx, id)
@@ -295,8 +347,8 @@ func (m *Main) Migrate(ctx context.Context) error {
 	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
-	if err := postgres.Migrate(ctx, m.db); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	if err := m.migrate(ctx); err != nil {
+		return err
 	}
 	m.Logger.Info("migrations applied")
 	return nil
@@ -304,22 +356,26 @@ func (m *Main) Migrate(ctx context.Context) error {
 
 // Close stops serving (letting in-flight requests finish within
 // MINIBACK_SHUTDOWN_TIMEOUT), then releases everything Run opened.
+//
+// Requests still running after the timeout are cut and logged
+// (shutdown.go); that is no error.
 func (m *Main) Close() error {
 	var errs []error
 	if m.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
-		errs = append(errs, m.server.Shutdown(ctx))
-		cancel()
+		errs = append(errs, m.stopServing())
 	}
 	if m.server == nil && m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
-	errs = append(errs, m.closeDebug())
+	errs = append(errs, m.closeDebug(), m.closeMetrics())
 	if m.background != nil {
 		m.background.Stop()
 	}
 	if m.local != nil {
 		errs = append(errs, m.local.Close())
+	}
+	if m.redis != nil {
+		errs = append(errs, m.redis.Close())
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())
@@ -357,12 +413,31 @@ func (m *Main) openDatabase(ctx context.Context) error {
 	} else {
 		m.Logger.Info("database: DATABASE_URL")
 	}
-	db, err := postgres.OpenWith(ctx, url, postgres.Options{MaxConns: int32(m.Config.DBMaxConns)})
+	db, err := postgres.OpenWith(ctx, url, m.Config.dbOptions())
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	m.db = db
-	m.Logger.Info("database pool", "max_conns", db.Pool().Config().MaxConns)
+	m.db, m.dbURL = db, url
+	c := m.Config
+	m.Logger.Info("database pool", "max_conns", db.Pool().Config().MaxConns,
+		"connect_timeout", c.DBConnectTimeout.String(), "operation_timeout", c.DBTimeout.String(),
+		"statement_timeout", c.DBStatementTimeout.String(), "lock_timeout", c.DBLockTimeout.String(),
+		"idle_in_transaction_timeout", c.DBIdleInTxTimeout.String())
+	return nil
+}
+
+// migrate applies the migrations on connections of their own, whose
+// statement timeout is MINIBACK_DB_MIGRATE_STATEMENT_TIMEOUT rather than
+// the requests' (a migration may rewrite a big table).
+func (m *Main) migrate(ctx context.Context) error {
+	db, err := postgres.OpenWith(ctx, m.dbURL, m.Config.migrateOptions())
+	if err != nil {
+		return fmt.Errorf("migrate: open database: %w", err)
+	}
+	defer db.Close()
+	if err := postgres.Migrate(ctx, db); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	return nil
 }
 
@@ -375,6 +450,8 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 		sim, err := wechatsim.Start(m.Config.SimulatorAddr, wechatsim.Config{
 			Apps:        map[string]string{wechatsim.DefaultAppID: wechatsim.DefaultSecret},
 			OpenAPIHome: m.Config.simulatorOpenAPIHome(),
+			// WeChat pushes a media check's verdict some time later.
+			MediaVerdictDelay: 2 * time.Second,
 		})
 		if err != nil {
 			return nil, app.Apps{}, fmt.Errorf("start WeChat simulator: %w", err)
@@ -387,7 +464,8 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 	} else {
 		m.Logger.Info("wechat: real API", "base_url", baseURL, "apps", len(apps))
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: baseURL, Apps: apps, Timeout: m.Config.WeChatTimeout})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: baseURL, Apps: apps, Timeout: m.Config.WeChatTimeout,
+		Observer: m.wechatObserver()})
 	if err != nil {
 		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
 	}
@@ -526,7 +604,11 @@ func (m *Main) listen() error {
 
 // serve serves handler on the listener until Close.
 func (m *Main) serve(handler http.Handler, publicURL string, started time.Time) {
-	m.server = newHTTPServer(m.Config, handler, m.Logger)
+	requests, cut := context.WithCancel(context.Background())
+	m.stop.cut = cut
+	m.server = newHTTPServer(m.Config, m.stop.closeWhenDraining(handler), m.Logger)
+	m.server.BaseContext = func(net.Listener) context.Context { return requests }
+	m.server.ConnState = m.stop.conns.track
 	go func() {
 		if err := m.server.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- err

@@ -2,7 +2,7 @@ import { ApiProblem } from './problem';
 import type { LoginResponse, PasswordLoginRequest, Problem, RegisterRequest, Upload, UploadPurpose, UploadTicket } from './schema.gen';
 import { memoryTokenStore, type TokenStore, type Tokens } from './tokens';
 import type { BlobLike, HttpMethod, HttpRequest, HttpResponse, Transport, FileUploadRequest } from './transport';
-import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
+import type { ApiResponse, ApiResult, BinaryOperation, CallArgs, Method, Operation, PathsWith } from './types';
 import { isWeChatSessionStale, wechatDataBody, type OpenedWeChatData, type WxOpenData, type WxOpenDataSource } from './wechatdata';
 
 /** A call's init as the runtime sees it (CallInit is its typed face). */
@@ -53,6 +53,15 @@ interface TokenData {
   expires_in: number;
   refresh_token?: string;
 }
+
+/**
+ * The operations whose successes are bytes (images), read as an
+ * ArrayBuffer. The type makes the list complete: an operation of the spec
+ * that answers an image and is missing here fails the SDK's build.
+ */
+const binaryOperations: Record<BinaryOperation, true> = {
+  'POST /v1/wxacode': true,
+};
 
 /** Renew the access token this long before it expires. */
 const EXPIRY_MARGIN_MS = 30_000;
@@ -152,7 +161,11 @@ export function createClient(options: ClientOptions): MinibackClient {
   const canSignIn = options.signIn === 'cloudrun' || options.loginCode !== undefined;
 
   async function send(method: HttpMethod, path: string, init: RawInit, retried: boolean): Promise<ApiResponse<unknown>> {
-    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...options.headers };
+    const binary = (binaryOperations as Record<string, true | undefined>)[`${method} ${path}`] === true;
+    const headers: Record<string, string> = {
+      Accept: binary ? 'image/*, application/problem+json' : 'application/json, application/problem+json',
+      ...options.headers,
+    };
     for (const [k, v] of Object.entries(init.headers ?? {})) {
       if (v !== undefined) headers[k] = String(v);
     }
@@ -180,7 +193,7 @@ export function createClient(options: ClientOptions): MinibackClient {
       }
     }
     const url = baseUrl + fillPath(path, init.path) + queryString(init.query);
-    const res = await transport.request({ method, url, headers, body });
+    const res = await transport.request(binary ? { method, url, headers, body, responseType: 'arraybuffer' } : { method, url, headers, body });
     if (res.status === 401 && used && !retried && (await renewAfter(used, init.relogin !== false))) {
       return send(method, path, init, true);
     }
@@ -388,7 +401,8 @@ export function queryString(query: Record<string, unknown> | undefined): string 
 
 /**
  * decode turns a response into a result (2xx, and 3xx: a redirect's
- * Location is in headers), or throws it as an ApiProblem.
+ * Location is in headers; bytes as an ArrayBuffer), or throws it as an
+ * ApiProblem.
  */
 export function decode(res: HttpResponse): ApiResponse<unknown> {
   const type = (res.headers['content-type'] ?? '').toLowerCase();
@@ -402,7 +416,8 @@ export function decode(res: HttpResponse): ApiResponse<unknown> {
     }
   }
   if (res.status >= 200 && res.status < 400) {
-    if (res.body !== '' && !isJSON) data = res.body;
+    if (res.bytes !== undefined) data = res.bytes;
+    else if (res.body !== '' && !isJSON) data = res.body;
     return { data, status: res.status, headers: res.headers };
   }
   if (isProblem(data)) {

@@ -2,7 +2,7 @@ import { createClient, type ClientOptions, type MinibackClient } from './client'
 import { ApiProblem } from './problem';
 import { storageTokenStore } from './tokens';
 import type { HttpResponse, Transport } from './transport';
-import type { WxApi } from './wx';
+import { wxResponse, type WxApi } from './wx';
 
 // WeChat Cloud Hosting (微信云托管): the mini-program reaches the container
 // with wx.cloud.callContainer rather than wx.request, over WeChat's own
@@ -61,6 +61,8 @@ export function callContainerTransport(cloud: WxCloudApi, options: CallContainer
         method = 'POST';
         header['X-HTTP-Method-Override'] = 'PATCH';
       }
+      // Images come as bytes, as with wxTransport.
+      const binary = req.responseType === 'arraybuffer';
       return new Promise<HttpResponse>((resolve, reject) => {
         cloud.callContainer({
           config: { env: options.env },
@@ -71,14 +73,9 @@ export function callContainerTransport(cloud: WxCloudApi, options: CallContainer
           // Anything but 'json' leaves the body as text: the SDK decodes
           // JSON and problem documents itself.
           dataType: 'text',
-          responseType: 'text',
+          responseType: binary ? 'arraybuffer' : 'text',
           timeout: options.timeout,
-          success: (res) =>
-            resolve({
-              status: res.statusCode,
-              headers: lowerKeys(res.header),
-              body: typeof res.data === 'string' ? res.data : res.data === undefined ? '' : JSON.stringify(res.data),
-            }),
+          success: (res) => resolve(wxResponse(res)),
           fail: (err) => reject(ApiProblem.network(err.errMsg)),
         });
       });
@@ -128,10 +125,4 @@ function pathOf(url: string): string {
 
 function toArrayBuffer(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-}
-
-function lowerKeys(h: Record<string, unknown> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h ?? {})) out[k.toLowerCase()] = String(v);
-  return out;
 }

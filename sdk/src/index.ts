@@ -6,7 +6,7 @@ export type { ClientOptions, MinibackClient, UploadFile } from './client';
 export { ApiProblem, isApiProblem } from './problem';
 export { memoryTokenStore, storageTokenStore } from './tokens';
 export type { SyncStorage, TokenStore, Tokens } from './tokens';
-export { fetchTransport } from './transport';
+export { fetchTransport, isTextType } from './transport';
 export type {
   BlobLike,
   FetchLike,
@@ -18,11 +18,11 @@ export type {
   Transport,
   FileUploadRequest,
 } from './transport';
-export type { ApiResponse, ApiResult, BinaryBody, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
+export type { ApiResponse, ApiResult, BinaryBody, BinaryOperation, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
 export { isWeChatSessionStale, wechatDataBody, WECHAT_SESSION_STALE } from './wechatdata';
 export type { GroupEnterInfo, OpenedWeChatData, ShareInfo, WeChatDataWatermark, WeRunData, WxOpenData, WxOpenDataSource } from './wechatdata';
 export { callContainerTransport, createCloudRunClient } from './cloudrun';
 export type { CallContainerOption, CallContainerTransportOptions, CloudRunClientOptions, WxCloudApi } from './cloudrun';
-export { createWxClient, wxLoginCode, wxTransport } from './wx';
+export { createWxClient, utf8, wxLoginCode, wxTransport } from './wx';
 export type { WxApi, WxClientOptions, WxTransportOptions } from './wx';
 export type * from './schema.gen';

@@ -9,13 +9,22 @@ export interface HttpRequest {
   url: string;
   headers: Record<string, string>;
   body?: string | ArrayBuffer | Uint8Array;
+  /**
+   * 'arraybuffer' when a success is bytes (an image): the transport then
+   * answers a body that is not text (JSON, a problem document) in
+   * HttpResponse.bytes. Text by default.
+   */
+  responseType?: 'text' | 'arraybuffer';
 }
 
 /** One HTTP response; header names are lower-case, the body is raw text. */
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
+  /** The body as text; '' when it came as bytes. */
   body: string;
+  /** The body's bytes, for a request with responseType 'arraybuffer' answered with something other than text. */
+  bytes?: ArrayBuffer;
 }
 
 /**
@@ -55,6 +64,8 @@ export type FetchLike = (
   status: number;
   headers: { forEach(cb: (value: string, key: string) => void): void };
   text(): Promise<string>;
+  /** Needed for operations that answer bytes (images). */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }>;
 
 /** The part of FormData the fetch transport uses. */
@@ -88,7 +99,7 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
       return new g.FormData();
     });
 
-  const send = async (url: string, init: Parameters<FetchLike>[1]): Promise<HttpResponse> => {
+  const send = async (url: string, init: Parameters<FetchLike>[1], wantBytes = false): Promise<HttpResponse> => {
     let res;
     try {
       res = await doFetch(url, init);
@@ -99,17 +110,19 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
     res.headers.forEach((value, key) => {
       headers[key.toLowerCase()] = value;
     });
-    let body: string;
+    const bytes = wantBytes && !isTextType(headers['content-type']);
+    if (bytes && !res.arrayBuffer) throw new Error('fetchTransport: this fetch has no arrayBuffer(), which images need');
     try {
-      body = await res.text();
+      if (bytes && res.arrayBuffer) return { status: res.status, headers, body: '', bytes: await res.arrayBuffer() };
+      return { status: res.status, headers, body: await res.text() };
     } catch (e) {
       throw ApiProblem.network(errorText(e));
     }
-    return { status: res.status, headers, body };
   };
 
   return {
-    request: (req) => send(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual' }),
+    request: (req) =>
+      send(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual' }, req.responseType === 'arraybuffer'),
     async upload(req) {
       let file = req.file;
       if (!file) {
@@ -123,6 +136,11 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
       return send(req.url, { method: 'POST', headers: req.headers, body: form, redirect: 'manual' });
     },
   };
+}
+
+/** isTextType reports whether a Content-Type is text the SDK reads as such: JSON (problems included) or text/*. */
+export function isTextType(contentType: string | undefined): boolean {
+  return /^\s*(application\/([\w.-]+\+)?json|text\/)/i.test(contentType ?? '');
 }
 
 export function baseName(path: string): string {

@@ -54,11 +54,33 @@ type RequiredKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? never : K }[k
 export type CallArgs<O> = [RequiredKeys<CallInit<O>>] extends [never] ? [init?: CallInit<O>] : [init: CallInit<O>];
 
 type ResultStatus = 200 | 201 | 202 | 203 | 204 | 205 | 206 | 300 | 301 | 302 | 303 | 304 | 307 | 308;
+/** Media types the client reads as bytes (an ArrayBuffer), never as text. */
+type BinaryMediaType = `image/${string}`;
+type IsBinary<R> = R extends { content: infer C } ? ([Extract<keyof C, BinaryMediaType>] extends [never] ? false : true) : false;
 type Content<R> = R extends { content: { 'application/json': infer T } }
   ? T
-  : R extends { content: { [type: string]: unknown } }
-    ? string
-    : undefined;
+  : IsBinary<R> extends true
+    ? ArrayBuffer
+    : R extends { content: { [type: string]: unknown } }
+      ? string
+      : undefined;
+
+/** Whether operation O answers a success as bytes (an image). */
+type AnswersBytes<O> = O extends { responses: infer Rs }
+  ? true extends { [S in keyof Rs]: S extends ResultStatus ? IsBinary<Rs[S]> : false }[keyof Rs]
+    ? true
+    : false
+  : false;
+
+/**
+ * The operations (as "METHOD /path") whose successes are bytes: the
+ * client asks its transport for an ArrayBuffer for them.
+ */
+export type BinaryOperation = {
+  [P in keyof paths]: {
+    [M in Method]: paths[P] extends { [K in M]: infer O } ? (AnswersBytes<O> extends true ? `${Uppercase<M>} ${P & string}` : never) : never;
+  }[Method];
+}[keyof paths];
 
 /**
  * A result of operation O: one member per 2xx/3xx status the spec
@@ -68,12 +90,13 @@ export type ApiResult<O> = O extends { responses: infer Rs }
   ? { [S in keyof Rs]: S extends ResultStatus ? ApiResponse<Content<Rs[S]>, S> : never }[keyof Rs]
   : never;
 
-/** The body of operation O's 2xx/3xx responses (JSON decoded; other types as text). */
+/** The body of operation O's 2xx/3xx responses (JSON decoded; images as an ArrayBuffer; other types as text). */
 export type SuccessData<O> = ApiResult<O>['data'];
 
 /**
  * A successful (2xx) or redirect (3xx) response: the decoded body (JSON
- * decoded, anything else as text), status and headers (lower-case names).
+ * decoded, an image as an ArrayBuffer, anything else as text), status and
+ * headers (lower-case names).
  */
 export interface ApiResponse<T, S extends number = number> {
   data: T;

@@ -1,7 +1,7 @@
 import { createClient, type ClientOptions, type MinibackClient } from './client';
 import { ApiProblem } from './problem';
 import { storageTokenStore } from './tokens';
-import type { HttpResponse, Transport } from './transport';
+import { isTextType, type HttpResponse, type Transport } from './transport';
 
 // The wx API as the SDK uses it. These are the shapes of
 // miniprogram-api-typings' WechatMiniprogram.Wx, cut down to what the SDK
@@ -73,6 +73,9 @@ export function wxTransport(w: Pick<WxApi, 'request' | 'uploadFile'>, options: W
       } else {
         method = req.method;
       }
+      // An image must come as bytes: wx.request decides before the
+      // answer arrives, so a problem document then comes as bytes too.
+      const binary = req.responseType === 'arraybuffer';
       return new Promise<HttpResponse>((resolve, reject) => {
         w.request({
           url: req.url,
@@ -82,14 +85,9 @@ export function wxTransport(w: Pick<WxApi, 'request' | 'uploadFile'>, options: W
           // Anything but 'json' leaves the body as text: the SDK decodes
           // JSON and problem documents itself.
           dataType: 'text',
-          responseType: 'text',
+          responseType: binary ? 'arraybuffer' : 'text',
           timeout: options.timeout,
-          success: (res) =>
-            resolve({
-              status: res.statusCode,
-              headers: lowerKeys(res.header),
-              body: typeof res.data === 'string' ? res.data : JSON.stringify(res.data),
-            }),
+          success: (res) => resolve(wxResponse(res)),
           fail: (err) => reject(ApiProblem.network(err.errMsg)),
         });
       });
@@ -163,6 +161,79 @@ function globalWx(): WxApi {
 
 function toArrayBuffer(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+/**
+ * wxResponse turns a wx.request (or wx.cloud.callContainer) answer into
+ * an HttpResponse: bytes (responseType 'arraybuffer') stay bytes unless
+ * they are text, such as a problem document, which is decoded.
+ */
+export function wxResponse(res: { statusCode: number; header: Record<string, unknown>; data: unknown }): HttpResponse {
+  const headers = lowerKeys(res.header);
+  const status = res.statusCode;
+  if (isArrayBuffer(res.data)) {
+    return isTextType(headers['content-type']) ? { status, headers, body: utf8(res.data) } : { status, headers, body: '', bytes: res.data };
+  }
+  return { status, headers, body: typeof res.data === 'string' ? res.data : res.data === undefined ? '' : JSON.stringify(res.data) };
+}
+
+function isArrayBuffer(v: unknown): v is ArrayBuffer {
+  // By tag, not instanceof: the base library's ArrayBuffer may come from
+  // another realm than the page's.
+  return Object.prototype.toString.call(v) === '[object ArrayBuffer]';
+}
+
+interface TextDecoderLike {
+  decode(b: Uint8Array): string;
+}
+
+/**
+ * utf8 decodes bytes as UTF-8 as TextDecoder does (WHATWG Encoding: each
+ * maximal ill-formed subsequence becomes one U+FFFD): with TextDecoder
+ * when the runtime has one, else by hand (older base libraries lack it).
+ */
+export function utf8(buf: ArrayBuffer): string {
+  const b = new Uint8Array(buf);
+  const TD = (globalThis as unknown as { TextDecoder?: new (label: string) => TextDecoderLike }).TextDecoder;
+  if (TD) return new TD('utf-8').decode(b);
+  const out: string[] = [];
+  let cp = 0;
+  let needed = 0;
+  let seen = 0;
+  let lower = 0x80;
+  let upper = 0xbf;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (needed === 0) {
+      if (c <= 0x7f) out.push(String.fromCharCode(c));
+      else if (c >= 0xc2 && c <= 0xdf) [needed, cp] = [1, c & 0x1f];
+      else if (c >= 0xe0 && c <= 0xef) {
+        if (c === 0xe0) lower = 0xa0;
+        if (c === 0xed) upper = 0x9f;
+        [needed, cp] = [2, c & 0x0f];
+      } else if (c >= 0xf0 && c <= 0xf4) {
+        if (c === 0xf0) lower = 0x90;
+        if (c === 0xf4) upper = 0x8f;
+        [needed, cp] = [3, c & 0x07];
+      } else out.push('\ufffd');
+      continue;
+    }
+    if (c < lower || c > upper) {
+      // The sequence ends here: one U+FFFD, then this byte afresh.
+      [cp, needed, seen, lower, upper] = [0, 0, 0, 0x80, 0xbf];
+      out.push('\ufffd');
+      i--;
+      continue;
+    }
+    [lower, upper] = [0x80, 0xbf];
+    cp = (cp << 6) | (c & 0x3f);
+    if (++seen === needed) {
+      out.push(String.fromCodePoint(cp));
+      [cp, needed, seen] = [0, 0, 0];
+    }
+  }
+  if (needed !== 0) out.push('\ufffd');
+  return out.join('');
 }
 
 function lowerKeys(h: Record<string, unknown> | undefined): Record<string, string> {

@@ -359,6 +359,27 @@ func (e UploadTicketFileField) Valid() bool {
 	}
 }
 
+// Defines values for WxaCodeRequestEnvVersion.
+const (
+	Develop WxaCodeRequestEnvVersion = "develop"
+	Release WxaCodeRequestEnvVersion = "release"
+	Trial   WxaCodeRequestEnvVersion = "trial"
+)
+
+// Valid indicates whether the value is a known member of the WxaCodeRequestEnvVersion enum.
+func (e WxaCodeRequestEnvVersion) Valid() bool {
+	switch e {
+	case Develop:
+		return true
+	case Release:
+		return true
+	case Trial:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTodosParamsSort.
 const (
 	SortCreatedAt     ListTodosParamsSort = "created_at"
@@ -676,6 +697,13 @@ type ProfilePatch struct {
 
 	// Nickname Trimmed; 1 to 64 characters after trimming.
 	Nickname *string `json:"nickname,omitempty"`
+}
+
+// RGBColor The lines' colour when `auto_color` is false; black by default.
+type RGBColor struct {
+	B int `json:"b"`
+	G int `json:"g"`
+	R int `json:"r"`
 }
 
 // RefreshRequest defines model for RefreshRequest.
@@ -1044,6 +1072,49 @@ type WeChatWatermark struct {
 	Timestamp int64 `json:"timestamp"`
 }
 
+// WxaCodeRequest A field left out takes WeChat's default (given in its description);
+// null is refused like any other wrong type.
+type WxaCodeRequest struct {
+	// AutoColor Let WeChat pick the line colour (`line_color` is then ignored); `false` when left out.
+	AutoColor *bool `json:"auto_color,omitempty"`
+
+	// CheckPath Whether WeChat checks that `page` exists in the published
+	// version (422 `wxacode_page_not_found` otherwise); `true` when
+	// left out. `false` allows pages of unpublished versions.
+	CheckPath *bool `json:"check_path,omitempty"`
+
+	// EnvVersion The version of the mini-program the code opens; `release` when left out.
+	EnvVersion *WxaCodeRequestEnvVersion `json:"env_version,omitempty"`
+
+	// IsHyaline A transparent background, WeChat then answering a PNG instead of a JPEG; `false` when left out.
+	IsHyaline *bool `json:"is_hyaline,omitempty"`
+
+	// LineColor The lines' colour when `auto_color` is false; black by default.
+	LineColor *RGBColor `json:"line_color,omitempty"`
+
+	// Page The page the code opens, e.g. `pages/index/index`: no leading
+	// `/`, no `?query`. Empty or absent: the home page.
+	//
+	//
+	// Example: pages/invite/invite
+	Page *string `json:"page,omitempty"`
+
+	// Scene What the opened page reads from `options.scene` (URL-encoded by
+	// WeChat: decode it with `decodeURIComponent`): 1 to 32 of
+	// `0-9 A-Z a-z ! # $ & ' ( ) * + , / : ; = ? @ - . _ ~`. Anyone
+	// can make a code with any scene: treat it as untrusted input.
+	//
+	//
+	// Example: invite=u42
+	Scene string `json:"scene"`
+
+	// Width The code's width in pixels; 430 when left out.
+	Width *int `json:"width,omitempty"`
+}
+
+// WxaCodeRequestEnvVersion The version of the mini-program the code opens; `release` when left out.
+type WxaCodeRequestEnvVersion string
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1335,6 +1406,9 @@ type AttachToTodoJSONRequestBody = AttachmentRequest
 // CreateUploadJSONRequestBody defines body for CreateUpload for application/json ContentType.
 type CreateUploadJSONRequestBody = UploadRequest
 
+// CreateWxaCodeJSONRequestBody defines body for CreateWxaCode for application/json ContentType.
+type CreateWxaCodeJSONRequestBody = WxaCodeRequest
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -1457,6 +1531,9 @@ type ServerInterface interface {
 	// ReceiveWeChatPush Receive a pushed message (消息推送)
 	// (POST /v1/wechat/push/{appid})
 	ReceiveWeChatPush(c *gin.Context, appid string, params ReceiveWeChatPushParams)
+	// CreateWxaCode A mini-program code (小程序码) for a page and scene
+	// (POST /v1/wxacode)
+	CreateWxaCode(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -2770,6 +2847,19 @@ func (siw *ServerInterfaceWrapper) ReceiveWeChatPush(c *gin.Context) {
 	siw.Handler.ReceiveWeChatPush(c, appid, params)
 }
 
+// CreateWxaCode operation middleware
+func (siw *ServerInterfaceWrapper) CreateWxaCode(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateWxaCode(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -2834,6 +2924,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
 	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReady)
@@ -2871,7 +2962,9 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RetryAfter *int
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -3063,6 +3156,31 @@ func (response ListModeration403ApplicationProblemPlusJSONResponse) VisitListMod
 	return err
 }
 
+type ListModeration429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration429ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModeration500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3217,6 +3335,31 @@ func (response ResolveModeration415ApplicationProblemPlusJSONResponse) VisitReso
 	return err
 }
 
+type ResolveModeration429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration429ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResolveModeration500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3318,6 +3461,31 @@ func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers429ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3439,6 +3607,31 @@ func (response LoginWithCloudRun409ApplicationProblemPlusJSONResponse) VisitLogi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun429ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3591,6 +3784,12 @@ func (response LoginWithPassword429ApplicationProblemPlusJSONResponse) VisitLogi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -3661,6 +3860,31 @@ func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Logout429ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3782,6 +4006,31 @@ func (response RefreshTokens415ApplicationProblemPlusJSONResponse) VisitRefreshT
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens429ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3923,6 +4172,31 @@ func (response RegisterWithPassword415ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
+type RegisterWithPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword429ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegisterWithPassword500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3995,6 +4269,31 @@ func (response EndOtherSessions401ApplicationProblemPlusJSONResponse) VisitEndOt
 	return err
 }
 
+type EndOtherSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions429ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndOtherSessions500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4063,6 +4362,31 @@ func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions429ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4162,6 +4486,31 @@ func (response EndSession404ApplicationProblemPlusJSONResponse) VisitEndSessionR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession429ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4314,6 +4663,12 @@ func (response LoginWithWeChat429ApplicationProblemPlusJSONResponse) VisitLoginW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -4443,6 +4798,31 @@ func (response GetAvatar404ApplicationProblemPlusJSONResponse) VisitGetAvatarRes
 	return err
 }
 
+type GetAvatar429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar429ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAvatar500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4551,6 +4931,31 @@ func (response LocalStorageGet404ApplicationProblemPlusJSONResponse) VisitLocalS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGet429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet429ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4683,6 +5088,31 @@ func (response LocalStoragePost422ApplicationProblemPlusJSONResponse) VisitLocal
 	return err
 }
 
+type LocalStoragePost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost429ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LocalStoragePost500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4797,6 +5227,31 @@ func (response LocalStoragePut422ApplicationProblemPlusJSONResponse) VisitLocalS
 	return err
 }
 
+type LocalStoragePut429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut429ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LocalStoragePut500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4856,6 +5311,31 @@ func (response DeleteMe404ApplicationProblemPlusJSONResponse) VisitDeleteMeRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe429ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4944,6 +5424,31 @@ func (response GetMe404ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe429ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5113,6 +5618,31 @@ func (response UpdateMe422ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe429ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5291,6 +5821,12 @@ func (response SetMyPassword429ApplicationProblemPlusJSONResponse) VisitSetMyPas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5383,6 +5919,31 @@ func (response UnbindMyPhone404ApplicationProblemPlusJSONResponse) VisitUnbindMy
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone429ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5567,6 +6128,12 @@ func (response BindMyPhone429ApplicationProblemPlusJSONResponse) VisitBindMyPhon
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5787,6 +6354,12 @@ func (response BindMyWeChat429ApplicationProblemPlusJSONResponse) VisitBindMyWeC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5990,6 +6563,31 @@ func (response DecryptWeChatData422ApplicationProblemPlusJSONResponse) VisitDecr
 	return err
 }
 
+type DecryptWeChatData429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData429ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DecryptWeChatData500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6075,6 +6673,31 @@ func (response ListTodos401ApplicationProblemPlusJSONResponse) VisitListTodosRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos429ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6267,6 +6890,31 @@ func (response CreateTodo422ApplicationProblemPlusJSONResponse) VisitCreateTodoR
 	return err
 }
 
+type CreateTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo429ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6379,6 +7027,31 @@ func (response DeleteTodo412ApplicationProblemPlusJSONResponse) VisitDeleteTodoR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo429ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6511,6 +7184,31 @@ func (response GetTodo404ApplicationProblemPlusJSONResponse) VisitGetTodoRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo429ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6696,6 +7394,31 @@ func (response UpdateTodo422ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 	return err
 }
 
+type UpdateTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo429ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6797,6 +7520,31 @@ func (response ListTodoAttachments404ApplicationProblemPlusJSONResponse) VisitLi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments429ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6985,6 +7733,31 @@ func (response AttachToTodo422ApplicationProblemPlusJSONResponse) VisitAttachToT
 	return err
 }
 
+type AttachToTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo429ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AttachToTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7081,6 +7854,31 @@ func (response DetachFromTodo404ApplicationProblemPlusJSONResponse) VisitDetachF
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo429ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7206,6 +8004,31 @@ func (response CreateUpload415ApplicationProblemPlusJSONResponse) VisitCreateUpl
 	return err
 }
 
+type CreateUpload429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload429ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUpload500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7307,6 +8130,31 @@ func (response GetUpload404ApplicationProblemPlusJSONResponse) VisitGetUploadRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload429ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7460,6 +8308,31 @@ func (response CompleteUpload422ApplicationProblemPlusJSONResponse) VisitComplet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload429ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7700,6 +8573,268 @@ func (response ReceiveWeChatPush503ApplicationProblemPlusJSONResponse) VisitRece
 	return err
 }
 
+type CreateWxaCodeRequestObject struct {
+	Body *CreateWxaCodeJSONRequestBody
+}
+
+type CreateWxaCodeResponseObject interface {
+	VisitCreateWxaCodeResponse(w http.ResponseWriter) error
+}
+
+type CreateWxaCode200ResponseHeaders struct {
+	CacheControl  *string
+	ETag          *string
+	XWxacodeCache *string
+}
+
+type CreateWxaCode200ImagejpegResponse struct {
+	Body          io.Reader
+	Headers       CreateWxaCode200ResponseHeaders
+	ContentLength int64
+}
+
+func (response CreateWxaCode200ImagejpegResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/jpeg")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XWxacodeCache != nil {
+		w.Header().Set("X-Wxacode-Cache", fmt.Sprint(*response.Headers.XWxacodeCache))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type CreateWxaCode200ImagepngResponse struct {
+	Body          io.Reader
+	Headers       CreateWxaCode200ResponseHeaders
+	ContentLength int64
+}
+
+func (response CreateWxaCode200ImagepngResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.XWxacodeCache != nil {
+		w.Header().Set("X-Wxacode-Cache", fmt.Sprint(*response.Headers.XWxacodeCache))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type CreateWxaCode400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode400ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode401ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode403ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode413ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode415ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode422ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode429ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode500ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode502ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode503ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWxaCode504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWxaCode504ApplicationProblemPlusJSONResponse) VisitCreateWxaCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Public keys of the access tokens
@@ -7822,6 +8957,9 @@ type StrictServerInterface interface {
 	// ReceiveWeChatPush Receive a pushed message (消息推送)
 	// (POST /v1/wechat/push/{appid})
 	ReceiveWeChatPush(ctx context.Context, request ReceiveWeChatPushRequestObject) (ReceiveWeChatPushResponseObject, error)
+	// CreateWxaCode A mini-program code (小程序码) for a page and scene
+	// (POST /v1/wxacode)
+	CreateWxaCode(ctx context.Context, request CreateWxaCodeRequestObject) (CreateWxaCodeResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -9152,359 +10290,439 @@ func (sh *strictHandler) ReceiveWeChatPush(ctx *gin.Context, appid string, param
 	}
 }
 
+// CreateWxaCode operation middleware
+func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
+	var request CreateWxaCodeRequestObject
+
+	var body CreateWxaCodeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWxaCode(ctx, request.(CreateWxaCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWxaCode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateWxaCodeResponseObject); ok {
+		if err := validResponse.VisitCreateWxaCodeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P1bbyPJtieGf5X4c+aPIrtTFClRKonCho9KJVWrLpJal67q3dlmBjODZJSSEayMSFGsdgFnAN/mYWZs",
-	"wzbm0QMYx+fp2C/2w+DABvxRDmb32N/CiLUi8kImKam6q6r33t1odItkZtxj3ddv/VQL5XgiBRNa1bo/",
-	"1UaMRiyBPw8v6dD8P2IqTPhEcylq3drliBFN1fUjRW5YorgUhCpCidKJFEPChOZ6RjQdemQgExIcD9Ze",
-	"UR2OAkJFBB9PpGD2u2bNq7FbOp7ErNat+bWbTb9W82oqHLExNX1PqNYsMf3+p37t5of22u6PP7TWdn/8",
-	"yq/985pX07OJeVHphIth7cMHr3YcsfFEaib0OZvEdMaixSmcJUwxoYkZOkngMSIHhArCaBJzlpCEvUuZ",
-	"0mTK9YjoESOKjhkJssbD2doLNoPh52NlIh3Xuj/UdJKy2o9Vg3spQ4pjqFrVq/OXZhimuzBhVLMIFrq8",
-	"Rus37XUtI6nWNwetcDvaYWvbdKe/1qFbu2u70Wa4tjFoD3YGj9lGv90qjW9xPOdMJ7P9gWbJ4oguWChF",
-	"pIiWZEq5Jn02kAkjOplxMSR0SLkoT3/MBR+bFWhlU+dCsyFLah9MZxOa0DHT9nAVlvIFmy12v0+u2YzM",
-	"ZErCkZSKwWHSI65wbcyxq1NydXX8lHBFeMRo3PBIKvi7lBE6lmLoi5lMs61UXdI2c9nY2iIxM4dKeSTi",
-	"Q66VR4K1wCNBz/ynGRBzartBkxxrX7DbCU+YIhsdMpJpogg1q0W4VmTAE6VJqljTF6UtuufGcDNNvG41",
-	"rybo2Lw7d8LKC0xvXzIx1KNad2NryzML7j63veJN+WF/7Y907X1rbbfX7K79+PWSmzKAO7jyhgeGBgSk",
-	"bpbkq8AzS0NJKMdjuqaY2VBzSGOuNBxcOlSNrjm/vpgmXDMyopMJE4pIEc8IHxApGBmbTpnCY54mibmI",
-	"jpDUkYj4wtAkmnAlRcMjLFaMdNobTXIKQ6TxHlxMmWrCNTQUU3NZoc8pF2p+RzLCUr3mlkItW+x2a6NT",
-	"Wl/fV1/Vff+r/6z+er3xn/i1H3z/dqNt/rO55vu3j5khT3XzlAePrniq8VXDPLJshwypXLJL+0JNWUI2",
-	"Wx2kUkKSvoxmZDpiAtakvIVcweojfVGM1KeMXpcWmsAFY+SGxikzzwdfBQ9eyJy2/+ZW81JG8vjpyuPO",
-	"o6ab24TqUT4zHtW8mqEkPDEMxVD44vQGMhlTXevW0hSeXOz8ahJLGi3rPoVfP+EAPpiX1UQKxYD6PqHR",
-	"M6rZlALlDaUwDNP8SSeTmCOTWp8ksh+z8ddvFXKsvLt/nrBBrVv7Z+u57LCOv6r1M3wLOy1P9TU7GFFN",
-	"KJxcFhElx0yPDDtJRapoP2akHkxZOKK616dRzw052COUTEbm/Ip03GcJcmupRywhhu2sTRI5TOjYI+51",
-	"eLpHJ5PemCsgOQEc8IQNUsUiYjhDmLDIiCs0Vs3aB88syjkyi8+5KGb/nbjBFRnT2GymGWJC+gmj10a4",
-	"StKY7ZGAJYlMVAAUFynogLM4wuEfSDGIefjFBh/GVBnCDtRoajaa3cI4ZWImloqIJWRKZ3skCGXEAqLo",
-	"TPnCPNkk+ySUwrGDe0pfplWleRz7QjGtY3OQ6kFolyHwSGLEm4Y5PKliiblJZixsTHls3tX0mglf1AP3",
-	"aw++MVIAPGM/QgP26Jonzat9mYoIGNN0xBJmGrEHj8YJo9GsB08E+YE0R7H8m2lX2KtPuPKFkGbqIeM3",
-	"uPv4mUYzMmOa1AN8tCek7rnHAs8X5e9pNMMRG5JGRjKO8KCMpdKEak3D0djsruGcYzozI8+/7cV8zHXQ",
-	"MGT/g1c7kkmfRxETn/NInUhNaBzLKYtIPRi4IQQNz22Cu8MgDZodKSy/+djrxzK8NotDEq6uzcnSiTTi",
-	"YVHmmFClpjIxS0+mKHXUA/tjz/3Y4yKUScJCbfoH6UdpmdAhI5qH10w/UkTxoaA6TRhsIjQFR16TEVUE",
-	"Bcgo3z58r8fFDY15aQPtL/aNoNEkT7iIQNp21I+xCHQtpkBeGiRyTKgv7MLEcshFTkLhY88xjWxXLeG/",
-	"5GMmU/0F6H/EIzjbyAcIF0TzMQMa9kwK9lnpl5QkpprtwdFImJJpEjK3aTCkY2EEFRofGtr7Oce2L0hq",
-	"9A8WGiF7QHmcJnagIOixcCSZMnIft0MkEdOUxzDsE6mPDJn5vFeXqDQcZevoOSpmFDG1h/dnwPCywO2N",
-	"2CSWM0N64LKoKTfKQUTkYEDqQXYLaapHvYiDiABENYxlGiWpyL9swKzP6MxcpUspX9JkyD43K4R94YrE",
-	"pnMjTVMUxRVLblhCaBiyiUZufZaAfs3N20eUxyz63IMtWGY0HSIzpUbMMEwk0yBQ0wfbDbBTHHyqRudI",
-	"hT/3qEMaA/M2xwrpySPVJUFGhEFZ9QgTYTKbaBYZ+jpWw17+QINEeG806qIwVTqZPFLkUl4zgWwiYjG/",
-	"YcnskfLFWEbM9Wl+M6TYiBl8mCYs8pDaKxLyyYglmt3qvIeIwTh8kckyhyKUhqjvH168YDO4IXTMVCbP",
-	"7k8mx08NL5qkapQPO2MYjT3XX2DIptJ0PAFRSEtJBjRBpgBKOB67R4qEhiES22T2Vg/2O+MLFyy54SG7",
-	"EvSG8tjcqs9K7QwtYCIy0h1IWKmCxYnkVOzh0bO2lwCsVmtgtgqIQjNV0xevzQobydLIlzDoXjhi4XUv",
-	"zWcUeNmhIfYh00KacD0zynAaI2uCF/EOmO00p3+eXqEUYuRaeJhFvoBn68Gr45PjJ/sHL3oHpyeXhyeX",
-	"vYNvDg9e9I72j19enR/+AV80+2h23LD3qSF9WhqOU5pGceCkDqeSatqnyhw/N9S+4VsUqWaC+x5KIVgI",
-	"NrJ+Iq8ZGfNozQrVDTzBqQ7lmKFcfi3kVHQJtQYUkAplYv4PHYzoDQObD9eaRU0Cy2+GzZUVzgfM8nLT",
-	"CJouCwd+ifCeMJ0mQuWEhg+sRpMoTXQy88WYRnDZPNgAEJYjCiYePSoblk3ninTaG6YVkLwiX1hxm8C5",
-	"hbWteUX7duEcLTu49un1gqH0A9oS5CsqZlZdVJ/zopybFQA5nUV7aJqtvhG/2mSvhOG/MuHv2ecWJ4Dk",
-	"Ad9UhsBdMwG2SEP9nAxsLk/CbuQ1i1BEB3sgSML4EyoL9UyHg7uFpoCEqZFt1j7nwTUwIjw24ZRGJ4p4",
-	"JLCEuFcwHwRW0gHuZETayLpBgBbbfg+MzEK+kUpzMSzKMO7p3pgrxcXQyjJXYpJIM3Fz/w/hic8rrMfx",
-	"mjVF9FONcoDRIcEY4RwVTtSzZt/Fa272ADYALi0lER8MWEnLN0IT6la+QCpIBjxm81za7LlVllFRwncy",
-	"DRqYnfKF46OTNJlIxRa0RkqCIdNnRp86AWNSACeioEOi7ch8mWtppOJH05xVCx1TAdpb4irkbRoNoVvk",
-	"DjhmPqZD1gD1dIY2C+BX8Dno+iKz9KBsYOh7NgEw+Xi4nmV2h69nfMUXOWNxTP5KqHQykYlm0SsWcXoJ",
-	"hsIvIyWbvQ2KvZlegibYS21Tpqf9zDwBo4tQZqbxWSInLNGcqVp3QGPFvNqk8NVPNbRrsKhHdclGanjI",
-	"mpGCFg2lXg1P010zRHNuDe2qzij7g3vZK3WdewJl/y0Ltekln9NLrh46L67ZuPzHqqEWlu+DVxvT22N8",
-	"ayN309EkobOFyWDrq0dfsJc+YALW3sGjKrcf8uyCUSpwN1wOyJgLZhjb3Qb3xW0x/VXN5lBELLpAbqIe",
-	"OBMjsFbM4hs5JWMqZo5JKTJlCSPwtBn+SldpeezYQ9W4jwwdyKwSDxi0IRoV/l4NBvgxDUcc9Juo4HMF",
-	"mvNIEUsPuiTIzEpGwdJS9mIphoZOmr/VSCbafLDCZQ/eDwrM08wGXnVf4I4WHwE/lPlCpronB72EiiEr",
-	"PFB63RBX17u5BDG7dR/NRri/B2xa+BOHpUxDYJqI5NjousDfwJBBVT6cNImLowtHNKGhZgm8HrDxRM96",
-	"E5BHi9PkY9Z7L0Vx3G4ihdGHaaJkUliw4uNgi4ZRo3XaF4GQumdtpAEKx4OCjKKyZRhLfN6I4D2qes7Q",
-	"bVpz32HzKBwvUENYoMWz8nrEwILD3IEgXHmENYdNEhjq3hQ8vIaOwJmOgmVz30qRQOwhdmKhv7ERd9Bu",
-	"s/pK48A8PMv5e1X35BtGYz164B1RmupUFaM65HV1TEdxVPatqlE8f/3iziHMk8JJ2o95CAZmo29dsxmp",
-	"nx8dkMdb7cdGfWRgVBIzMkn4jVELxswINGZl5zhhPCxO5TB6erFf82qHFxtb2xWz8mphclN+YWNrq71b",
-	"82pna8teua4i54bdw4i3N3eIHqXj/iThQu+VRHqFUrYeMZ7AJEG04bryhFyjFOxGdvrizEzkoHJIqWLF",
-	"ZxUfVj52W3HcvNrs7kNoxoIT92CJscclu3/BHsomr9ns/mzenK8Pd3B0aLBqeC+NrnNuva0PlbJgJ3uw",
-	"k1X8/PnrS6IlUcyo8IoEJSrQJU8YTVhC/LTV2gyhEfiTVdMHG47T42J5wFIqNI/RqFfUG+2rJfbbXmS/",
-	"Xo2rnmBToJUVBzpJmQux4MoqiVm01oiBP6ow9L6UMaMgelt9s/ewOZS1VBeOlIrYzAw1W7Qwg6ABIQQx",
-	"IzEfMMN7PBLSycRocDNQoGhfyTjVYFVp3L0UbsjZ5q46gef4MNhQ4SiaP3raKhir3oRXQBPBS5vcKX6r",
-	"CkmpdBBL3ZfOzfysKjfGDqN8GKpuzisZsQSO8lMWcmVj+x50fVxAoCNTdDJJ5A2DgY3NHws0y6vdrpmn",
-	"124osHNlXtuHhvazl/HzuW1icbGg29VTMprCQ6czmfSWMYJipAaZjqRiRE6Y4Hhx0ORqTvSeOaZGh85C",
-	"mdD+BC4iIZ1C78wmlYSioM9WRPsYTVybNoyCbM23pA4yHEhSmYZe3TZe9weplZkg5XbZSUg1r9bnEs5r",
-	"JHua65i5D0JqpgxruaGaJplWCapcFR/Ddb9DNfJqMe2zuEKmc3Zx+J3U260WEaat2CPtVqvVJjRSHtmA",
-	"Pycy5pqH9vMGmchE4N+bhPZTxfDDNgkToELmww4ZJDSN4EN7g9yk8ZAm+GmThHIyS/hwpD2yYXojYMRp",
-	"7JEWngIhUfGrolFUVUXUvh7NYB81SKdGsrYbHZB6IGTP2nPcKQoy26ETadFOOMgdBtYF29gjeFJgiFOu",
-	"WOUpySXIVZQsv2wX+Lx5M8W7WDGl8pGFyGB7niaJHPDs7NQyQ0bVQbEdLL2oEOVSty02PDTPy8Tq4ffQ",
-	"v72aTmjIKjvIltM9ksU8m0lh0Li94dZU5da76iAUDTfRg28lRIssWwUkOvea7Q1LIl65Y26ygUqHQ6ZA",
-	"R50wiOoIyHTEY5YRG0sBk1QocxZ9UTyydu7E9mT9P31GRjQi9QAvAYZUkelo1rCBm+5wYI9GL6BKAWe5",
-	"4Wxq/uDq2gixWVf35Dbf4TjOsobdF9i+/XTuunGfbW/241Xe6YLxKarl25NfidLZ9QpaIFL7fCccmSuc",
-	"xIxUZHezRMpLJ2g1XzyzKuons9nNseAFud6rCXarrdmgIr+BKgWytrUrWDsOI+YtMqFDlrFYKfL4afND",
-	"805j2nKz4AItWxhYdvS786d+SiGkvmBKd0e9SQIjJQRdXwxiOhyyyIOnjUZseTWNxlw0SRDGRpmIgq4j",
-	"IOa0W7kcOmv6IrDiFVijUMCKcDjQColYyCPnLFy8P2Yo5txgT4Yn2+Yyce2+N6hwnLLW8+9OsZ/8i4Os",
-	"x/y7/bzv/MtzNwoIh0GL0MGIiiH7OGPtfEjc4q6e29NRkNfCUKY2podmdqm93BlXsmA18EUbMOcIfEZ0",
-	"s469Uhj5xs58BsSitjimPF41XueiRp9zFhGIuUBuEiAoupHt+WLZJHJxgJynMYMbyAUJztmQK80Su/zW",
-	"1FaYyuZG686pGCVk+Q4cSTMK9KUn0LccLHTcdO8HH7G8O0u4J4an/9ZXeLtzxwLP0bjSaleROnexrOHk",
-	"Y+4VmA6qDCZuWZ1/E+OV61TMbLQIRD/8TdDYIyFVbI0LxYTimt+wcqoYjXnIHn7Uiscsb8yGwZKRTBQj",
-	"fUjfmBGl6QSEzl98W+d2AFenMJjKXRjZcNEHWFUvc/L0SJWTCqhyfOOGJXzAWWRoUj04O724JOs37fUx",
-	"W4cXIGQqTyKMrWhqmnKx4U1yzmi0Bj+OWGJzxMonAB608uqCfR0JqR2Zkfmx2eJSrxRtYYbJrFft7IFI",
-	"OnwCYhbMuTJPelliVfB1AI5peOZARmbSpdO1s13e4s6qhLTW2m5lGppXQ386zrN6nAu7M+Q3TOHWTApu",
-	"fIh6d/khqVY8YmRMuYipiMjBiAtKQpokHN5V+fRlNHdv2ps7RifdabVa87fn7suTJqx37znlWWzl8UCo",
-	"XsKKQQqNe45x8YLfZx/mbl9pAlWTmjtfXn6Wl97TJ1xEHymBLD3CgQ14xnwSq0cuhHf0U63BNMpumNB7",
-	"RHExjEHL9VyAUd/swhYZc5FqppoEkhBIML1tAiEKKk4JrMfa0n14MMWDWVauXsJlwstuj1garQrNMzWv",
-	"NuLD0T3FTtfaS2jBfTpxLbkvvoEWoXeM5Vjk8UcHZLez9Tizl+BeKBfooxb9yYuOqfu7orUk/YSKcESk",
-	"KG8EbCGIvr0BBlJX3EscXBW7HaVjCob1mArMK4ZzxBWRIcq+YbXBAUN0KoQxo5SuxeyGxW5tlJfLxlnY",
-	"E0RmggaLMluXUA1pOr7YaqFX157vTK9ngoxlwjCaYIB85vDGMGIwaXIxSbUv6hBggwNV0M41mymPvEtZ",
-	"MvPIhJr9ERFBtyzJ87IbZJya7vvM3oury6O1nYxKnVy9JLnbOwt7xikMmVbz/nhDkJ9fnJ5gxM+YziAf",
-	"yU2TtL1Wq4XppooIpjSLfOF+3NwgEWMT6AV8ygF0UfbwI1e9l0pdiJaoUKe5UJqKcAmZcVsGK3fP02Hf",
-	"sdalFdbBMb1FD8zW7m7BH9NptaqsnWggrjjGEHJhD7NKx2OazBxBdBfUtFY5VuejmW/z6vyYCDo2wkFV",
-	"O/kVHGk9Ud31dTP6Pg2vmxG7cbFjav0eF3SOFlqvjbOG5+aa5TQSbJVnLlX6IW52TWJGlQbxDc+yuQWk",
-	"z4himtQxxK4Y35HrIY0KVzsY63v3CHHCJ+eCm/ZMp4oErpkkDgzpg4BXoIq+iLm4JvXACKT4lFr/iUcf",
-	"ggayLS2HDAIgUU8oNIS35U5jZv5GVdI5gb0mV+cvPUymnOiZGSFYRJpkP1bS5rmAQYBqCFLghjjAVWRo",
-	"a8G5w1TgNtkMGa5UahQ/eH5xijaJ1KyGjY2AYHgYjBkX4cIXkaG8cjJmQjds5H6e9Vda2FSEYBiJPGJG",
-	"7Qtr8sYMGFy/Z4dO9g9ISAUeC6GJOeagf2rCVZPsi5lvA0+vzl8aNaDTapF6KXqISGHDYwqDaCwoq5gg",
-	"v7AtfS4X9+NqYtZ+q9UqEOZmubmtAiEp2BOc+6nCw83HYxbtIVzGdqfQsk3A0OYJLobNRSV78VovXFXr",
-	"Jv44UXDBIV1FrIsOc0sCY6oNAUd3fR773SR18wpE00P25pAJlshUmfMAVglKxlxB4FU5mgB4kTmHcips",
-	"/oHni06rTYLSGLMI4mZjfp87rd3th4mI5dn/uHxxL6uX53RC36WsS4JxP+khHs/G1jZJqIjkmPS5Vk3y",
-	"grGJOdSKhYkhf9PbpmL6ApNeL2YibPjCvAjxHNyqv1qSXEumqR6t26EGe1nsMmyKS/qgvhBsCiTX3VAj",
-	"GZjPSsuJIlOZXJsjNoc/YQb+bvfNqPXd95tyN9784+PX4c67dvLH/vbssjX5thNtiKMt9WJn/LxNX1Yq",
-	"xnPGoocGfFabFO2lgcnEcsqStZBCNoE2MhslfZowQqMoMScoiGVI47/BaMOmjqPAF3KQiUUbW6U7V0ee",
-	"hGyoHBPYmF8esPj8jf3cDOX4l1l/ynPcMdvc3tgpDe5KcBhZUS5ETBGzGkAuTo5eHPgCdRWuQA7A3CcL",
-	"JSNFIbvCpdjlRjD7jS9gzvMz/nXNUg+zcq7e9E2zXJsbxdWSAxLQtfeBR4LW2i5EZjrMIZD21wLPDD3R",
-	"mZmPWqwiyITjQ66Lx0HZyNss2rYYhrs8rrYQuVp9gH6Z7TRbL2d/v8OIdy6rBFpwdbuDAKpDJAEvwVxG",
-	"qmVChgkVWlmvDfJqJ37aL+EJG1mGwA1RIbbMqdI20AdeqfSW29DwTxUIE8vhkEWQBS+dp3sA2URLHN3l",
-	"8JPF1oHJPcBQiJLRklA35zl02VaWn5Z4oZGHqkPeXETVShuna5ph4BsEtll+wSILO3b/6dw7CEYBWMQd",
-	"y5jlk6H84MSGe48GPNh0uDQSKYw5A0P0lWLJ2r550PABI1gsdlnC/9q+008bzfu3S3MubU5poJ47u/nZ",
-	"qLq39lp88vwVd/0+fHS6yqWM5INNjoYgLrtlr4sQW2CcB//5mCbXLCKRNGqcSOPYBniAbAmhbksPjnka",
-	"M64R2elXiTmLrHdk8V5GKbvHxLgiUWpdAvDt1eUBkYOBUYs5BiIN+Q0T2WQXnbg5Z9lobWyvtTbXWu3L",
-	"9k631eq2Wl+3zB8ftyRe7XZtKNc+9vpjaN08MFmrUlWaFOyvq7Pe7HPmpNJh+YQ/zIuwKkurYAMqmf3v",
-	"Fu0+JkLKIvMtHpVjESYMkYQM7QYjJGrTCFGSw84Ffu0GmbBtDJmwXwvuCkCuomjOJuSCI+1RLmyTPfhe",
-	"+RLbPVke8pPPdRkNOYA3P8LfWMgrUl0SwBQQsqEgQYLR6dpoX4hT2Wr5oihVO5A/i2ZUkCv3SACrEZAU",
-	"zAHtltcqv03qmvbRFBxzwTJcMfSsN/ZIgMsIgzo/OiCbm5u70KMvaPHa95meMibIWnuj22pBg1+3O+ZP",
-	"LojSbAJCbjvzpKD5rGgXzhKiClY0D6SfESMzRhNF2rutlpnH7u7u7h6gShKaMF/Y1TJPC5YQNaEhUySU",
-	"cUwnIHcXhHAY2snRwZrTO8zvaN3O17gknaPFPUoxHZU5Y4d7H2CYEkbGLBlCeNCpUXyzdTMSap8hIawL",
-	"aQgnoBpZp2QcEypmgBWGcJYcdOBOq1U0sIJoX+UpdpR8ztFgzhuS3ZgNNJGpRr3K9FctkOWE/7NT5ozk",
-	"lidxmId2Vk/iE1PobB1+qI0kai1JQkUEosSnJd/5FjxJZ2TM4+t5V27rYaoXtryMfH3yqEWQsx4aq3jh",
-	"8oJWxCrC/amKVLxDbKqUEMvjWb5Yn9uTQC5HzBdZ9BaYzbARCrmWkC4xIDkjWkUo7i/ywdpi5CLGjznK",
-	"1fws1x+31vkRwImAw4Dnq+//ncLyL6EH84Fskxi4TAFQ1zy5R374sbhqY8NLmzXvtyTwfag82tfs90S/",
-	"uey2Xzkh77eYVvcJU+V+XHbMHLSIM7ThAag0sV1loBsPOI8W5XNVjuYyMJYsINwhsBTiyH1h47gJ142u",
-	"Vd6FJLEUQyN1ssT8ZmS8IJJTAW5exAZAkCpfoHfvkUL3ZgZO1eqgOzKkwuJ2IR4NIOkX0+8LVHveDnHf",
-	"2D/Eg3GH5FeyJtjJlo16D3y52qtsPeIZDDZYtNdiAMJ1r5Kr85flzMDA4byupCBL7RyU2LD+HIOXRAxW",
-	"m/ABwsC55b+/xW/AY9Zz/oKPNU9Y7KL7odCc2YfhjkNuzMqUOIIPschNG1Gy7Hf1hQw4twYZbHejZD3H",
-	"OAfF37MMaTtLPoMDmH9dmYrG37PSknChtzuViX73S6jDNXHJdFUWBLe4pbiSwoWxgypuZenGVBG88k4s",
-	"92ZAdAGHRBfrGbWjAatZ5k+28MemG9DafWGGZP3UdRvDEHSRhhn9v4CW4771yNnTIw8CwzxywyMm55LC",
-	"7ptWinP72NDNMiVatI2YFXmkyJhFnMKE9zKh2S2D0wjsUpXtijDZ9bcTNpx37T2+U+oq3dWlQ0M35DWb",
-	"aCPWjJmmEdWU1BF+Y0IT7bwieB7INZs1FmJFtWy+nQznrfhbv+Lld1dp6UTYLQ01gZPEBenPtDk6zutc",
-	"WGDgXGPE38jm0NnZaG96i/f0Afa7/OJV3bfl1+piAYslz8cCxlFzlI9FK07wJaDGPdTfv4KLQCo5NErq",
-	"EP1guPvZ1WXD3PAMbg5DZkZcPYSHsDhaAUX1U1V8aynPbnrbRBJ8xGMWPFIkMD0/pZoGXZTQ0WJrFUwX",
-	"xlSr2AO4JEtwgCr6AdSfLhI7mYxtD3KQkb8i94CM5eWp7CsLZWCmsONO90rTnaS6V4DE/MjF/QZbgAmd",
-	"XV0iuQppkszwhsWzynU0nVdKP0dmGuAHVBhzNEnYgCWEQusOZ5FOs9X7hZh1Xq1yGBV7acTaLqFknMaa",
-	"A6GDYz6UTGFSS+1eTkjTXXaoSwcqX5Xy5sw7J+dT2QsUwqKFPESPXRHfCNZII8nPhTmCnxqj0kGot/lr",
-	"xQhOX1TFZNqIxRwE/FFF6OJ0xMMRxJ/ZIEZSiGEkdcTVMj9119chdmgkle7utHZaFUGgvriwYi23UYpZ",
-	"mCMky53tXx58k4U0ckVoPKUzlQVtPjAe8c5Iw4/RNZZFWWVueZsTBwZ/yIJrNMliQtbyVFQbJJEnae2R",
-	"cCQVE0szFqkmgbmPLg+smEtZYunlcJnNitmNqFqRy/l6hOG7dw/+soAsj3toKLvyBdd7mdMZL4VzsCAt",
-	"wCVyIY4yjpxem0CUMSBhC7NTXAyhNAtQJ6LNTioMiQR/CFaKohmGdJO8BpdRoBNE7qtaMFvEYqHURrBn",
-	"HU4B3NrAwyjErM5NaTdscFRWucUGUFVg2RWU6fv6hguhsavDW2322p1mRnjIUEYb6rTS3GOe+QVwFsvF",
-	"Wbw5WSWc3+DlmTOUbt6LuxSAdAqU3aHqwJI/DOfBsJRP7itBBKs/D1wHTLs0wuMDlyRa+Qoa7yu85cyW",
-	"bnD6lJWqChmg00RqRrj2nMrsi2BKNUvGNLkOCBdhnEYsapJjrSwoorL1BdzK7J8dI/kb0htmSCbKk1bf",
-	"gdS/IdOv2XkqUGz2RfCTX1OaTY7FQL7kSvu17g8/+bWsnoJf67Y7na2d7e3tVtvDZ33wWnz40funv/27",
-	"DxDxiQ0/S2Q6ORSaJaa1oEtM43LCxJBHfq3r1/7pb//Or3l+DUCKzJb45kLMtXIxogmba+DZcaGBD/MV",
-	"/H4qzcBMAL6AUXr5VIoz+eBlz2xUPPMYnvnRq2UbYMMfDbmtTW9bc//UKpvY3a30V5TaXHWf8GC8zh6f",
-	"P91wFIvtrT7o97V2VOnaRszNK4aZLVkDg4E5cSMqXD2uUtm6hBkSFgHyt6tcAseO/NN/+d+R/LueaQmC",
-	"eW8Av4ROC08ldGp/90WhIEqz8AuyyUKxlKHME4ZssR4K9beqvIvlYVSoEOWxd0HE3e6QutJURNQwgngy",
-	"on2mPTKhUcSihtNv9g8v1tobO2sHTw4KdVTKVpQDPnt51d6fbrx4e5O8fRW93fn+Rcz33+qzzlC9+uOr",
-	"b8fn76V8tnGbPA1vLsTt8as3R+ngROmTZ5cz+uxiN73cGrJz2nrdkZen/fbry8eD5/H+wdfy5CzqP/l6",
-	"c/Rd//nF+fDm60787PTw8sXVt++3T7+/0Cr+tt3ZiE4OUto/OXv25H0s5en4ycZm+92rVztb0cb64Lvt",
-	"gxG7uXlz8+3ZzjfXKWtP5OmRFod6Mrv97uXr9vt9ub3efnPbPji9PbpJwo3o8dXL9Xj8zbE4iW9TGj5/",
-	"M01bg7eTN4P369+/+/79k+Mn759uv74aXB4f7T47/2ZyKta/ef9Y0Zc7t++/fr2+fnS+f8Wj9um1+pZ+",
-	"e9s5eKV2Xp5GUfjt6Orl604aMv10sLv9PDzfHLaGg/MXnbODx4fryeM/bt+eJG+ijatjJpNnb7cOB4/7",
-	"7cnz/e+fbH+/RQX95t0fd59vixeHT26edJ6Kk5fH372+GO6fC7W+Mz3fuODnF49fnewfTC9nybMbvavV",
-	"zqS9cfbiKIrffX8pJyffnLe/Gzx+83Yw+jb+Tu0/j074i+j78fffyRcxPb/Z2ToefJeK79+fto5fvFGz",
-	"+PHzg6u3BxP5bKM1aNFW5+B0OhDs2/1nz6bRlqRfX+7MTrdG79PZ0/76m/D2dvyi1T6cvDudpbfHJ2z6",
-	"hz/MqSvbmzudO01//Kbi+PKb/Mzac9neXuvPDK8RXPMsf4HcsFAjNlh+PJPHT968eXH9sr/zLrk4Ea0t",
-	"0XrH9+eHdw9nsLutFSN0F97mEztABHoDUaaIBMqHgkUeSUV2G8FI2fCKjNQVEJyTwHbau3ePLyMfFQPM",
-	"SUvlELskGLHbuhrRdt3OhXztIsB712zWaIBQOIdZQNcG+2tHP/7UaX24G7xgjkrBXi+n9r8AwcXyuLsi",
-	"/B8prOlkBGYLi1OWsgtFhVwRC8VuWELjUjsLVY0reetDMje82ip0kIhh+ZIcBeE+0AmlEUbsZq0ipeTX",
-	"w0aYZ/sP59eZRFAs1FbAV/yoLSeuVhM412xSqxEv4YZikZhHas5JUC0qLeRq57JTpVfTgaNin24cEGF5",
-	"JfhtsTpQ1nUuhHl3O+LmQwlgRYrjWtwnQzOsB/4CcoDRfw/xAPspYrPjpyPX+/PXl7Ul0D15pAeWv7SK",
-	"rSsWnBWlB+0fYw6yEY20nmBZEi4Gsnoj+zS8ZhZSPxPjirubwctBx15BzUV1WfmijiY9WrzbYzqzBQ6J",
-	"HAwaXlYcwiM271h5WcrTI+ULLdciCVFHNjgVDY2KKJ1QPhxpoqXTkVxVUmfnGdEJQzWhYNNF00vTF75A",
-	"1AiAsAAboCAZnkewrABMQCIZpmP0v0vFbB1fX3CXnA6jhHpgRbiOvSzkuYRpQRNMLwLMguKogmeHlwGh",
-	"kElugyeCbw73nwaIfr/bbrewzDyWFkMvbgHRwqw/hp97JDhAV9PaJRScyD8j7QmazWYj89Fggz6Uu2JC",
-	"2zWAlnMMgxwiiQKuBVJlQ+RsSJWt2P3q+NLavnN8BKMMYL2kpkyG6/YltW6ezeO8alke2/7ZcSEuvVtr",
-	"NdvNlnnSNEQnvNatbTZbzU3kmCO4VuvNKYvjNTDIrb+dXqumK94zZEucWM9fvyAXTBeKC0AEImzGNZuh",
-	"ngzwHYaLo4Bh7h03mnPxRqIOrbCQoPVmAJbWjLg5PXKg/77QIzZWLL5hqkmgkhuh+NsjRYJrHgUOoURL",
-	"Qs1A3PeYYXDNZr4Y8FsbnUfjoUy4Ho1JHeobGHUGChxYtzcmDnIpjo1e+ozp569fXNTm6qJvtForqiE9",
-	"rAqSxfxfUgTJOgGu2Wy+UtsBDUds7QDD/Bc37AWbKZtpQRKaMDC/mVcUbBFEtyMr05aEDdi0yJ7z0S9U",
-	"if/g1bZwBaomlq3UerkmbpG+17o//OjVLABJrVs7y6dZlTuoXF6G4SSGEwAQ7PoISna8X3po9y1Z2Gi1",
-	"bI6VDVuBllGIcqgtMOeFzbdFQT7h9tselm2/HSv4XwC5b9UqvuQ3TDBVXC05UXaxwAV+37VyIqerIwme",
-	"ahqODPX2yFZrs4xqvbBu55m//bMvG3SNEabJDZaL3mpt3n1YK+qarlpr0w1futg37XWIElwfZ4CrS1ce",
-	"on6WlhslGZqtYFOmNNrMPQgenxhWTjWhvjByFakbEYMEBeNwkAGQOGNwo0n2c7hz6mQKQyKhXpytCG/9",
-	"8YXKeSzCiKGuq1GHQzZMdKyGFyw8MNJw0MgCwEiA8NFgf/YKaPrFoqS+w3YG9mnE4AwVph5YaN+giMqe",
-	"SVWIEYQQ2HeC/zccSiaGc6JcQtVMhKNECpkqOw5SDyDECOayb34PIEwjB+OWCQmNOAHrms0QcLixrh6p",
-	"Uxsuin1VhIU2mgQgri0cVxYF4gu4eWCZr3c2NuZL9mFgKAYUYb0+QKRxsafaFzFXUHx13xw+hQpkvdPa",
-	"JIUK+cVsggqW95IrncMEg8jggL/ADjyHFWJ6AJ+A8+qglKdTlTkZxowKZeGZPVcZWVWjMxs93LQLIGQ1",
-	"z0lJWQje/ajDIlz+B2/RSzJkEOW0rE8Ibip1GbEBTWNt0RMdIFfbhtiviG+qBCUsXdMMg4vdcJkq66WR",
-	"gMSybIDW/1McYdHN3r7LRPPhx09IoOdg0CtLOQP9kgOSE0k8SkC0O/eRMJ7kEYfwSvvuV0plauGlezCH",
-	"I3d7ah8p+/xCJlRg8UpnPMKyBtKfLbCNosCEkBXL+BIEhJghyPgGFJOV9x1MGOXtgjCr7IwaBSM/ohZP",
-	"39kB0JeXH6C76jP+6NUmUlXwTAfPHoAgi5K9W4J6RuZtGL+lxlbii3wBsfSNPQfsHhBNryGC1r5ntDY5",
-	"cAoKEKihlFGTXCK99iEyn0XcsKkRS1g3byphIdTWQ4sd1vppkqcs5BBsY0uN2DGQcvVrrLaTabNc5zE5",
-	"e1mREo12G18ozeO4wJnqhboPM6YbDofMQtUTLWWJMVQR/3M8BiX6bwXkJzKafQLqkNVD+lA2GZmj8uGz",
-	"0CesnVAtf7u1Myv/G6dKnVbn7jdOpD6SqcAu2vfo4ozOIChWypc0GTJ8b+s+86koIPyFaSdcQmY0XUs3",
-	"za7eRShTZfXtStn9ZLlMDtmRXbD6IdLBPL+n8KwvipEaWpIh03mwhhRstTBn0QRXSnNXCoMlVxL2Mxug",
-	"TomLlPHyICDIvIRQunko+QZUQh/J2EIw8QglbftdCTgdiJ1cCWddwEkOPBJ8vbNN2ps7a+a7NfiysUwY",
-	"erdMDqrEG6wUY2GrC2JsIuOlspcNGLofrcFgrd9F0M8sgmYRWiuFT9j13yXO1RInQjnSJBzheq2gmqke",
-	"rYexTKMkhb2qFuCOsJJy7vaQmU/qwLxMvpEKtMP6n/7Pf/gP/9e/+w///r/9+V/+2//4D/+u4aFjLEK3",
-	"DkD+lSsGAsbb9LYJg2iahw+k0JQLlgTdcuuPFBlSzaZ05gtbzMHKkuB7w1TNKMKUK2dLAGvKm7XXb9a+",
-	"cqZndLz4AhGfHQEmCGKpi4YIwoWWRSu3nApr4/RsYKuQC4jyJCu3xpVToOehNLFQXUBiOVQAcJthskEY",
-	"JzjgPFtJseFleJruJLiWzdPgZDFd2sXJ42vtdPcgurew6BBRDHBOloyMYcwzXxjlnyg5ZliVBJhYn404",
-	"dA8ef+yiXgY+oWJm44l9YeRYSEYx7TY8jEjOnLAJo5FNrs/95Wa/SjvtC6O1QKyzwMlnNTe66MIodK5H",
-	"bAZ+Jz4UMoFY99dOUB9juT+L7l3I2iWBO/W9iCtzkaIAFvIUnI7gziFqRBM41f/P//6f//zv/5s//c//",
-	"6j/+93/fJdRiApfW1NJj2D45FSwxKxHHCntm4oYnUiB8ceHI8vwAm47KEQa+MIfIs8f36Pz01dr+2dnx",
-	"U+tyy789PTs8OX4a4MFzjmiMT/BFjlYBOc6wbvVOq5XXcaeTCRga4VXH732BHVycXp0fHGIhxcxHJrBx",
-	"GMfphInjpx6JeOTSa22MAZ2763qUyHSIG2MPUpcAum62F+7i9Ww0utmTUoEQc90KkSUBLu+UVupHEAZi",
-	"zgIcrvP0TvsYpnQmfDgEk6jbGlIPprc9POBG0Jne9iJ2o6WMVeCRZrPZaIKrrT8rzi3jwngNczZcWNeV",
-	"nptKKQAX3p62iuKrhZPmfCZuGg8fJBy3h48xO4K2Eiz4r+f87Q8fDJ7yXzCaVHApDFktxTDBsQLJ/aED",
-	"ujo5Pn3wiCroC1pZSxtbRRAePsCcZPxKY6zc2F91tB+zyXcP99feeRjqR22/OZBlkalwYdE29+DRHJ58",
-	"t3IQn1JqLxeZrxDdXzok3M8stD/UvNLavfuFAykGMccgtS8g5C/zI8shccbJKqH8kcqkDctdq/3zTjTN",
-	"atgtMeZaURf8kQWbg5dhhYYowCsS/A0AqKA1Yo/0pR4h6B9AR7BoodRdPAN/pxVMbAwYiPVkmkgxzKOy",
-	"hkyjIxFNsYjVj8JEBomdMJgvBS5dDgcCKPqmL47ALUmo1mw80cqiciVSa/P1hCV2DAJ7wa9s5pxFfu/6",
-	"YkJtrj1iOYB/E0YEJSM2dhHEe0zFrOd6Clxe3DnTyWxt34wOomttbQ3Q7e1kzZpkgqsvAvd9z2xXLr5W",
-	"xp6OqKoKZcOQNRYZ2Xil5HSWQ6x/CstyZcnFz2xb/oshYV/CQtzZuAfdvJTyFRUzuyLqt0s+aYURFclP",
-	"odTAatIpU72cdh66RKG7kNe7oBOXUcmghoYvbBENQjWRImSoHpunSyFYQMkcXEWG5YtKuC/MZLmrXHYj",
-	"bUikrXFpjjso/6kmesqNUJWGIWOR6tr6rkxBIKsZFCodbjqQUhoj7hMTEYtI3SLhy1R79iujG/rCKdH2",
-	"1azwmMtOtaBNDYKOMyjNstHqoP4K4WG+sOnQzqTugtdFRFKBWANQtwGUTlwA7DOjda4qLXjv4AQAB3EK",
-	"plmbazQMVFFIs9ULdKlTHY1ZXCFYhuZHE4YvaV48FBEZz7LCS3ZWhUvhwp/nLoY9yStuxi26TkvX49H8",
-	"FcDQR8Gm5RsDVxSLz5SeR4PIBLOgWVR1nwo1aWy2NNytuUdBe50WDnciNTUtgiHNHFtwoPjCbTOixjmm",
-	"vVA/KGHmXrrQ58etFvm//5dOs91pbjS6cCahbzCigJcqpmHBTYXTWlgFVwcVjKwYbp5tFDhHfIHFjKDM",
-	"SHdZTSNSt+KXR8Y0HshkzCIXj1W6+w1vybQWvrd3MSB1HsUMwq9oX8k41UZkGjAIh8Oy7qbR+etXJCJA",
-	"l839aTR9cUjDkbNgYtxS18hrhpwXAPjmfeY58qL6RFLNXDWszyzPlOFAK+SZEza1XOLzCjR/JR7sZSGo",
-	"QDLmSctqeSKxZa2W001EDXaq2LwUk2tfc2KMZ+sbDQ318gUXpI50NWPHVFmWCQpQI3dqZKqQbbcA4j5f",
-	"NMmi4XEwwLxLWYW+R+qd1q4vMsyPHpRlC8i6xf2wn8E8nekxQI4d3D0g8EOIjRN3LCNvkWChSGXgklyw",
-	"zmtAGPizBxARCokfBUgTOmZ59f0uKZRlMjQyYgkpls1qeLZyExRrInVp1Lj2xk7Dy8qbjqUwNNCiOHAF",
-	"Lvy5allGORvxyaRYZx/FNiCNZomo6mUQKYXvMpyU/aKb42OVRcgBAW2R3KUsuuJrn0FfnK/zdi/S2v58",
-	"qqIbX3YXXBmoesBVT7Ap7JwtE5GyxscT4E9t3/orp9ZIV4v4OPY6rCbYmfgLhNpoMEuUQKStNDRUMC+W",
-	"dRuyiS6VNjXiX92vGakGnHJzzk+/1vAIQImhfYuSWCqNgTxVV/VQRKdGBbpw4/yEcsihEdOyjiouyzdy",
-	"SsZUzLKcSSyB/WeuHtE4NipSSbtV1RqStzx7L1sSLFiaGHmfQ5OoRAuAtbEqLmB9JixkQmNgVOQLBGuq",
-	"Z2W5W61GM8PnCqCsVR6cUGGGMLqM0MuC1D7H+SnWIqs4Pa/mr4/68zwzELEzXpjM3Tq1+xpCwu8gOKjU",
-	"OjoDZ2rRVuPMPM0qsnGRqfp3Rpzn2jsAetrAn6x3I/h8sgD0X2aN+Y1adr80SbMkYjx7wOnEAKf7Gnyq",
-	"gCnA2jMXe1WkUE2MenKBVhYNjkhhgepsIv81m2HSxVxQVTPL4vNFOaREaTpTDlIMZe+VPhJs5xNJvBWA",
-	"Jr/7Rz4y5v6vwUGyca/Ff4ZxBb+ITJhX70HIbFeXfMxkqh/ginGEAIjDcrG7AJS7PF26hPMLyAPI+Epg",
-	"v2D0CApl/MlIxmDf7YKvIWERT1ioFbaAVpxlVS0g8JEKEmBtHEhVsrVxfKHpEPJ91EhOnesBwSccZdt3",
-	"2U3Lqp1gmlQhotEjMb9mOZCrL5boAM+Y3ndVAkpEYxMPz7xGi5M2cwanNA91iijRBXiDl9aHVLn0S1ao",
-	"uZLXV8EYfA5F+bejgu47LOpHyq164RZY2BjQIuYksqpR5I9YyPDjp7UPP9o7BPDTaxZtZnXmO50rkEMm",
-	"kkPFbp2bq7C5iKtrh2DTrGCeIY0v8NdnTC+KlVX5C9ds9qAz41U3Y2HIf42mctS0hzR2d0DWV+tflRl0",
-	"Jvr2uaAwgoUL4i0pEmGrjGL+DhIT8+7HM+tPnuv2K8OVPHVEh2KplroFu7k6f9koCrL2/MONqpRZ7Q3A",
-	"8hAOS/+eNwArAUL1hIKjrtAWYoxiyr3I68rUy0UXfCGTiCVGHJ/HgYIw+QG52HykENL/FFCkrOk+O6ke",
-	"xk3BJZh5pVxccyyyVAMoKUIT5nDTbNF2dC+6kjfXbFJtIyhc7zOzlquE46wSwbqZ55pDScwPfxmurQj+",
-	"VFnZwd3vqt+gOMV97pMH1KaqiRJSYmXto15iNJtKMlKCWUN6VppPqQGvQKqKlGauwkaGyHYPtaBCIb4A",
-	"bIrfMDn4QnL7xn1etpA/hpkfYmzlr0+/zhHWMwd3IfXS1V9KxNL70DBbrOO+dAwrUczRrkKZjyAjIEAj",
-	"KJK5HFNtBZ1IP68YMFev6FeQBQoX9y9ESFlGsj9OPvmdOBWI02+avpxdXVZTFasxuHIU1Qbnp/C9KlWb",
-	"oK48FWYWWlyMrDpe3eFT2Rh1zlSOpWkTICHYisYxvOR+62autGJYokNKdXBLLjQATIxCTomE4DCuioU7",
-	"RSQF2yPUFzHVLCkBglrzosLwM8+WNraTq6JsuAav2L0jBN1C5QUrm38dFmZcKXSBzLtYLd5Z0Ve2YMyo",
-	"WuNfNy19mXaFesSaLcDyV7Jd54xCDKjbmurNmrhS63NOO5YM2Rr8SBQbU6F5qLquvkLMBhqC/BzeJU+w",
-	"HFGTHNvUFc8XibSYtBk6cfEWK6axjJkvMlMe1i3lUYBl3TCCqcoCWEy/Y0nXF0qOmRToa38EwI5gacur",
-	"zEJqt+1ASKjSGs0CiGoCquWLvBBn9iDksvRs5cQAwOMAmcOWvjWN+mIOTQ6fghjOgzmTYLcymAfUNky1",
-	"9kjgYEICTH0P+lxinQibk5shGpbgAdGTskccRp6ZrTU5+qIC8s4sLVJ3VysfIPAk0nzuIE6jKoJ5BQV8",
-	"XrFPlWmCh/MMzuVn9qCsoiG2blGRgvylpMj9Vehtv5qfNeL6LrKaCV/rxUpz1Woe+lDy6CX09HsIzbBY",
-	"pw0hBQSbFkq3+cKl3blopKw5IISbi+30uAhlkrBQBxZkAxsYpkwpNp9fBw4LEK+UIW+VeXKG5O07aGSW",
-	"h06V4msKASxGgNibS1aeijwyH+pcGulvX2QiV+5+ySZYz0DizcVsAKaGL4zgic5lpIQRCUdSYv6IWlK4",
-	"zllfbUVIAFYHE5/1/VgEECinVs7BtJDYi0G3CLJhwTlcmbYMCGFuG8lAxrGc5pGsisiBLzC0GOlvKcHw",
-	"7pBRX9yVYHhnyOgF069mnym38ADOzoOc50tE9OLxV0z/xUHM/ZkQ+D+bjMOMuF8wSFyxVMxQ+cV0wkoy",
-	"7ypRLtO0j2QydGg/Gb0rwrjlV9uCqYNVLsd4gWcNrY6VzC54wiDZaZkD+Ur0uYhezbAE5heSm/LZ4pzy",
-	"Cg52Tn816thY3uCZKmz7Mq3sHqFYWP+jCmHGaAdDpmHbT6CbgPRTraXwRd3GOeBnLJCnZxP2B79WfsWv",
-	"EXN6hkzDeHG4f7CVDW2AhIdcht0gJoYtLtKEgTWy+pg2xa0EWkiLQOdDps0zhX4sJjegcUPOpxTlq2MZ",
-	"mAeQXJh2B1WhZ4TRJOYsQbyQy1KGv644ji69355FB9HlpBAsL54jJZVtTfVgHicMS6P4AuLk+iyWYmij",
-	"UEoQQJAKrAi7dbWhrSXfrMfcTpYrfJgXMxXQzqxQAh36BtwERKnhiNmVlVlqkv1sanZC5bqykJ8DEiNO",
-	"qAff9hwfxgXaxzBAw1yzilSYRgFILfNFqdyauRgYo2zbJEbPxUZD3qINcgUDIPRAjeDZJZ2NDV+4AcFG",
-	"9czPhUxIUHEXH8DkTUMtM3QqRWeK+DWIva6Z3mMech3PGnuEquvsvEIUDcVaHu7qYKoi2ScJ08msHMhv",
-	"twJoMnhfB5THKt9WmI8vaGyznPMyvaYpSOhGwm8G3wWTB1TiyUqFQ+UFBjI2XiQ47hX4ZlwsHBCuyFZr",
-	"YQnpZNIbcwUQH8Fe/tK7VGpKOhu7+QsJ1awHmBmQNWqXsp+qmdm3SE4FFK+oV0BlAOIWllPLhE4oZiPj",
-	"KEf5sDywgoc9meNgn0D8NG2bbr5Q2OYy5vnEHIq95URrjn/+DqD8pawRv0eOVkSOZnKPuVnzUg+pl2UN",
-	"S2Ibd0jZ9w9Vp/NYn8CexoBHr/PCMEjq6yBCzbPeBqFGSzeE16aq28DKRRlEyQIfzfIxIXAUDAiGPS5I",
-	"Ck1iVsYZYYvjASaeueMsUxxRLFdEhFyTkybptHYzjmef6QEbydR/M6Fis0VpxDIO10m9WHzbbNOYGvFl",
-	"BqzaCVRFyWcvJ+aQ8iQ1GbNkCLAAmCfshjaZLBne4kJipgsOrTz0ImZnGbsu41qG36YJy3geVcTw7MVl",
-	"X8pj/sKzAz6CzfxuN/k9EeE3yU4yNcxRDgR/ZvfiH1ncYjUTOZ0woQDfbVUZeQs6WyRGRpOd3jaHTL9m",
-	"56mwlaLtV88SmU4OzeIfi4HMv78Y0YTBVzabwhdqBMZ3iNnKngPQdZxS8E9/+3eNLpkvVQ/hCPYbBI5C",
-	"K0EpY6pYD5rq8qWPqWYuG8sX9UJNeI+cvTi4+GePG9Y0bmtlxYzeZDhAkHxFLhg4LZdXvNdSLlam1iM2",
-	"tiVF3ZM5HHKpZDW0uliz2mnt2QK4wqwF1TjjFJky3IViq0Z/RJXdLURJnaoDdHVRvzRDsJ5hAGS2jtrM",
-	"yR0AO5Qx1M4c0WJ2mmkciwsQOmSk3iYjmSakP/OFrUDgker+HDLPXlbIAlYCS+7gCEyvFrJikJo1LKvF",
-	"0IzTmCGDBsSJLAklWxb0XX/1VVHCcOutNI1Z8NVXmTUlpkrx0HHfbjYyX0QSUKC12xRSt8Bhzy9OT0j2",
-	"64QmijUKEBoQRzaX6eeRPgspWBkIhvwUxDuQVexxShjagrhu+uKAxnHhQa8EOWRVqGqw97r1AFn7k7Yo",
-	"Tua0eeUNACOKI0amXTTRgIVgD8/VxdMXOF2EsRchSFZcKxYPmuTYVZkjlHRa7e4izBxXvhhwwVzLkM4E",
-	"bnpNpnnNv8SJknak1aasPpu3YUFxknKB5aIwiw/Z8n9lYlJfYSdqNMkrB0rlCy4mqUZfZAsXHoMOENyl",
-	"m0OBYnQiFF3SpE8V2+4gpJUvMtKQhaSZZzotMmK3JOJDrlXDy1uKscIwlK0K+E3gi+Jr7W3Sn2mmPEJJ",
-	"yCcjluR1FLPtwForVmORA1+0t9fMWxj+oRBWy86X1AtELzNwFwifq6eIgrdRLBIjlgBeztzUsrsBphmS",
-	"N+yLvNwqnD57tTDepXDXswazC18d+QZv42l4itX6P53sazr4QqJvYYbLC1Ih4/CyLAqzwF9CAF4y42Ip",
-	"8AcF05i3lsbFWdKQHfnVlIHUl972gnj9WScA3GKOLmX3x4htBY5Ur+ZmRpYqMIlqluD5YpHxekjnzd36",
-	"wnarz7nmZcrTT7W1dVO8Ol0X04sFSK02X32M5kUpD+RDGUeFzSqJP41i/XdEEc3kFgAmxa6NAFuUgypl",
-	"ICxeW6TR7uBY3OsC5c2bWCStDbv/X9K5CFGAIB84aWs8KyovsGmrtCMtI7m8Htupq8DmDDGleNpHCoob",
-	"K48MeJxjaik4rU3ymsbXKAmZJpQRfpQNylxdU3mujCM2rnzhGt8zRw4eRRnQHDhkr/ZRLzN0mcdJ8TyC",
-	"WSlPym4V0Mix8yY5g9EaXeyazRTTa0Yeibo4V0KjCCsLG4Y8kymZmmmiYjSmkN8NFZ/pZMJoYvF5oeKl",
-	"E7mXQfZcwlbcBd8Cg5iwBPblN1vorElOodDZnj0yrlyC1Rc/VfmzhdEGFnSkB8Kl0c1ceUEjxa2Vfi0W",
-	"BAeswChl+IuSUpRfzH6yynP2yyThMuF6FviiHsup/QEIzlr2G6mP+HBkf2uSS25uR8LoNZE2jwGgj20R",
-	"cvsWNMKjJsEjAHdESBKlDOKs0VkdUwXKYF/qkS/Mb5CNqvDMVeYeyWTJSakVlqfm1ZgwZ+SHWunL8iO4",
-	"Kubr7C83evNl9veP8zvn1W7XTPtrNxQi6YBWXchEI8pbtG+aKn1+ylRov3uasux3+Lvw21neffEjPPHj",
-	"ssKFEWC6BUY6DWDVgZLWgwGNlfkGCMGyMxyhw3IhbasvZcyoWFotEamL2TGKFMuWQzAKN5yD86MDsrm5",
-	"uWvtRUZMGyim93wxYUnIhF5jGH0QfB0ANf3/bzwx6tjhbRinEbO0euHc4MmwPoBat7bR2thea7XXWu3L",
-	"VqsL/37d2um2Wsvma3bajLVWCQQVUc3WTD+1qj0fyrX71ZLMV8c8GGoIrLTZznaFwB0TGr4ZpgDUBZl+",
-	"yhdIm+UNS2I6+fj12Lj/euDQPsOC5MU1NR0a5TkZ05grF7kLOaB0qFCiN68srfep6XAZ3d18ONktDhHg",
-	"XDXXgCttpCymXAESO3R2q72qSiMPLU26YbnZF6qPafj3svqYJUEKycdn1DB/C+h5MOuCJIqC5/KYtxw3",
-	"GcQpOS1KEeW0Ll/YnGcqSHAcsfFEaibC2doLqD8nUS7DWgqwkETRATM/gBrXhVQjncwK1nMQPK/ZLAdb",
-	"MF/0ZZQj+uSRPAlTaaxJ3TzjCzNcD59XmupUeYVB6bVzNonpDORJ5C9Or0G+L4Zg82KhNB1DU+wGyjhY",
-	"lVZPpZuGIgkNbbBbNmDnTYj4YMAgJ6A0arAW8XyNjObsYOGb5AWbKesvJlqiLmUl5shGbJGNDhivVV6w",
-	"hyd2IVLFPjr/CSiES34CKvFx6U9GTShM9WHpT76w8kyVjI4n0tzy2kMRfQqH8gWb1Vanbv8yCoSj/Ny4",
-	"y7AqywKBLe4f3OO6TDwj5VI02Vt8E+1C8NyFwmtq32zMYVkdXtLhsgHZx9bhmQ9ereLm3fVq/kr2xgev",
-	"BKC16u3suY8HxPo9V+zPPVcsA6c2B7uC6RWNL3eiw0KmWHA8WHsFEZuFG5NnomOuER9gmpM5/AHW5XGl",
-	"3BSpd9obRj8F1sJLkPura95j+vfH0b3BK0znvDfwq5vXUAr2W6/mdY+zeVZYbixl9xtJ5l96NJdAXmeH",
-	"8EQKZk8ixPI6dmqaK9SzsWewLhMSfAUG3lHGms3+brY6meq1DHvmGdMfeerMIJeevNZn4XpmPT6ab5km",
-	"N1deEXTMapevTRQXIcq4duVnMoVCZb9oDL8DLi/DV1hxfx52WM0ZAqjHXxuSYY8EIo3jwBdhzGiiSGbP",
-	"NHcSJew9EpjxBy5+ArUa9H8DCjh5RW0xO1Rs0DYG9esDMx9gPqbRPZIwwG3G+ATbJddNcgjZwHhOfcGN",
-	"hG3Ef0WCG5YoLkWQK3AFQmKPMRcF1mdUNpuiB6lByPKEBA0Hqi2ICIse95meMiaMagfOPrCPZIrBUkYI",
-	"2oeLJbZqQZO8dm79wkBG1tY6TbhmZMqF+ljNB8v6WP3HF/nmYCb0Z1eA7gKA+BUEgU+j+XwR5IhVLMAh",
-	"R/xiVvCXKAP9rk88FHvi/trEeg5ps9y369BnFcGnEY0rryRgXbtFn5mH5cLygNUcN7oMOtwk+9YBW/AT",
-	"W3CeVe7P/cK4P+GlzbtZVrsE8kfzwfxefWKleZc6pk1L+1c+p94vQMQuCkmV1mLcUTAXY9pMkA8lKGBH",
-	"jblgFcfcF/WNVrvRJNiOFWIwXrRo7y1ARVFlkevqG61WA3OBfIEZolyBhblJLsroVGjJzrCs8D7sFcGq",
-	"EtPEWxYC4FD21Cr8qjI+li/ugLBailpvoa2WwFrtOTs8Au67okUbreKW+6JeWHbMGw0gL6jSroBrfSmt",
-	"QPEpxIL8on+hCMR8AFVUZt/meDkCDGTm1zTL3tF9sdvfLZV/lZIFnoECsihgFlQKGkUCvlLkWP8pA/Rb",
-	"adhEZIx5ymoxlSzxg2h5W/CnzjG3ss+yG2OT8xuIFpVT53I8NbvlRnjJ48CKYokHgE9LBJOnzDR5lMhx",
-	"RqXusmLiK79XrFplgpw7cxaR4s5T97FiQ2UQWyb1YvtQDG1J1bPsOP+y4mf20rj5LC8ZnJkHiOXf3mIF",
-	"AET/N4df6eKjj5QvAETMIxPumrFZUddslqWppIlQGcw4+pAhAHoiYx7ODCsHzPGvs7oHDTLgt/a2QkMr",
-	"CxPsofPY4hITV8Wfilkeqmld1/YQ4B0PrCgU+CIVmsckszI57BTn8chqZtjJgfPDRrT7In+NCxtAZSWj",
-	"pgXu7lEdNJb7ebEIyyeSS7DxL1QjFzu/hI1far3GY/F79fFPyXrVtY2Vz3gv7klVDaEy7VhdTOsCwk4Q",
-	"+YBpGlFN9zLFyHYFcGKQd18q/4SRNb64Q50vKTBLXDeFC/SpMtuxh6XWN7jtv3PhVW6MXA92R+3TFLAq",
-	"ntt1R5uBA35sw0stAcryPMd6HBoZsolHytyD2LJPEZUrLpF9lwLiIEMy9hSg4r3nGBIWbC3fKcONc/M7",
-	"1yTNzOlknzjMJYIafqn1AWQISMh/sdIGVKvIcJq8zAhgBlrEbyrwd658Ydljo0lOpPt+xvSiGQFKCkR5",
-	"NRBnQEA+bNnwHplARLk2fJdGMRfMclnXmMvQ+Sj3Ry60oFlCeb4Af0g8s0uL1gqA88R0/xzjSs1EOEqk",
-	"kKnCJs3ijQ11BwFq3/weNHCBblgS8VATmiQAVYbJxP0ZGRttbGgGokYWENf5UrKuAcslsAaSyozKA3ui",
-	"vzTNKx7Hvzit/h4zeSbFn3fckBQDnoxRfc1L9MChjVbJBZiktm5O8fpPAG6wXDw4oHGMsbR4lzzMI58t",
-	"AFt4BcgeKZSMQbn4+f/4r3/+F//rz//67//fv/0XRDFtKCGmSyl6wyJ75YvpdS4CCfT8ycQ0cgkZ7gAS",
-	"UcBPgDogIRMalYs8WiRg4UgqnSB+gWa3uumAgmzdYRuw3yXYcrBv/gm8QvN/aD9ud1qb21utTuBBjKkI",
-	"2R/aW+3O43a7s7thHs4G/YdBZ7vT3+gMws3dzY0N1un0N3cofbwz2GJRtPG4H7U7nfb27nYlOfiOJXxg",
-	"cYXOUjW6On95V14XVH0ChCYz5z0ySbjAiqj7FwfHx8ti4e26rNRL51OoHh4TbxZ8fRJTDoQqz43obD7e",
-	"am+0djs7m52tza3tjc5ubWWJ0GU4sWaP3XbuZfWoSjv/ScmZ2aRzrEBToGafK7n2RJbYEJRhMIRgmCY2",
-	"nRbyJADZs/kJygtlFwm4aJbPZ4aCJ9eRHYujY36pkgoX97aU/YuZINAszOfq/CWxYogi9RJZMT9ZCFNL",
-	"eRpLTDNA6+57/Lc798hdyVYjIwZdkkHRmIW5RETWIuFCbH5DUAJfYP6rEy5DqpmAKOZGk5zbUTpYWzPP",
-	"MEvhlYJQALXlAlApImaUsmS25zJHiUws3n+ewdpekdpXKCv28etxJfgtwYQEtUfGmHNl0W2mXERySuoZ",
-	"5qthIzaBsIFmvRIITmhkqOLgSWDOQy9bSpuavzRLyT23bEbtbe++Rddgux6yMktVjnszVLR3OdIGEZHu",
-	"4vM5Pkt+/h/+t5//1T/8/D/945/+8d+QOmDnyIS8efVyr7CkRLM4VmBqGxM6oUnWrenEAzQryH6DwMBi",
-	"Hcug4Zk+s8Pmi/rP//Zf//w//lc///2/+9M//htIe8yApkj9T//wL//0X/w9/pZDUIEu8gfKFDDUsRrm",
-	"WfJYXYJQnG3wk1+7lFeKJSd0zPya59cOsQm/9gExUiw89e04Roxp/Ji/tF782r5c+m49e9XMjRbEDTJG",
-	"TOFYThUWqzAsB8lRDsEyh75SqEkGlkZzWDGvD6tMZBsHCiUqePYrm39vr6+yfuQ6FCjXCWewYQnDfEPV",
-	"ADym8FrIacygcrgNySI01JZUTHmImTWvLVCN+6mLNS16ThoHDtVL2I28ZkGxGoeFvvCFxbwES84eCaa3",
-	"tAc6Uy/EgDLgdFZYgx+QQD1STofa80Wg0r65AH3WM5s+kZN00gMwcBCiSj+iAmx/tek95SeMZpf9nhgl",
-	"JpRJxCLIctdsPDHKmosjdLASxdW3j8N5K6xjlWRmK+nlotldcllgTrcz0+UXwpHmpXJZ4YI8kFbNmTOq",
-	"ei0yJw8yW0k1Y/IcV8q0fHMdIboSG11KaUuX+RfxjwvIQctQKeAyKTlm7rqoPTjsOkkV4PCYD+baLRsZ",
-	"RJlGSxd1Y8f7qEqZVqoFCThbcRDvivXe871ANDO7ITWvBjG3tW5tjtJ1/dpw1Nt93Gk/pq0O3diJytSv",
-	"69e+fhfdtk9fHMy+3np+dvDk6PX0cUuPW4Pnz/obz8eM087RwZPH11R+vf7tVrguR+r0/bff8J3r0dVp",
-	"v7X1/GDytvX8Sef85ttX11ezVO1cnt2+fPH82bfvwps/vnv/dPLde/p+9Meb7efqzZUQ5ztvnl0+7rTe",
-	"DN/88erNt49vnn8n9p99rQ93Tq6izuxo9vZs9vjZkNMbfpLEB5dvv463rqPBq/To6mxyfpEMXv0xfRVO",
-	"No/ExhmL2MZx+m3y4vD76YuLd0fHf5Qn7553Xu0c0rf76u3L7zeux5sbx8dvo8HO9y/Xz7ZaR4/HF3oq",
-	"dLK/EZ49TV61r/vb49Nw8GR4rl/Phv3N746/Fxfs9EnC+ulgP04eH+2Oj67O9p8/e9vq/MGvfTACcCZ6",
-	"53uTszLcGnu6HrwzR4kclx6Su/vD060X0dZweHqw1n+T9E9Onx7zw83+s+/hDZsXyOF5VDIft7Z2Pb/2",
-	"Sg0Nr4VmgMDh3uNfXb8WsX467EVsLOEH/Kh0Aj+OWBxLMpVJHNlZ347j5ZN+8+plxZzvYKrFb/9/Pxw8",
-	"3b/c/2E46rV//LHEWatfKK1URUNyvpllLxQWEL7N19C+OP8Afu1Wt6JrWOy53isex52oeD/fmLlGFt7I",
-	"pQ5Use6v+2Z6ht01jxSEPK+ws0VJrFl7ePRSWXvPR+gAPVQKqIOLqBwVg7b8M4LEHmdDtnJRY05zt+2i",
-	"zcZSf3Y7YeEnjqf8M1PmP9bv+QXslHeVJ4YZsyhbgJJS31hqSJhr+6dan9GEJfupYeg//GjYN6o7y8wM",
-	"ThmCOh/mb4u5GckwHdscqDSJa93aOniO7DDmm3oph0MI/QSAtwxuE9A4lZeJUNdsZsHkjYAEWRzNgkHC",
-	"jLo64mQBPcuVSHbCLcLvKU0TDY5Z/HmPcK18YUdkwUGhqJRg0xJkqCIYM6HLEH8MYIuNkmVDH5pkv/RW",
-	"VkOGZwX7IByG1AOFgGkgW5sxGMUiKjxU7h7Fd9SapMhUD9gdI/g5fDbTDl5AWwKlrhhmr50f7j99dWjj",
-	"Mpwdwy7TfZdVTkVWMAOVAiwCnbfoYNDu2aCWa5G0uB12qyAYtoCsnyElcJHh+GcLs1cVd1Ywg3Q8wm4p",
-	"oNoAbgt1CfFUF/B0IYqtSV4nHCBUYM/kRPMxV5qHYGuC5MtwRuqYPWW08ixnCSsrOXQpF6OcoWCQ+gJ0",
-	"RnkXMByrwj6EvgiidEL5cARWbOt3tC7YJslCHTJ4a+XSvcw+WOCNYHrbRM/GEY9ZQOqUjNNYc7BrQHCS",
-	"lgTDkvB5G5lEqPJFMJDJ+GmGPZ05T1IRscQ8GrMePI+QTpjDQM6uLgHoIpikGkIdPPT2gYXA+am7mGpG",
-	"C7FI1m2LNgScrS9GNCviNgYQnszJDOFRNnQRdJviwjpnTvVhjGVI47WIq2u3nJ71p96wWE7AoWotbogh",
-	"vH92bK8cGCpYPMitrLmfF//G3VBkIrnQhGIReEtBXSiIiwRRmAhHLjbXzDpQzftx7mXXI6YYmVA9yiox",
-	"dFod1PdhHwB21+LkTajKE9vKYy5ffFvVfoWRtsRry/ymixDnBcMckFxgJM5Eh+So7PQCkpGaY6CNlDDf",
-	"gFOKM/Qlc9nBzISup7p5/1CEMuJiuH948QLAo61FsEQuS3MtssQKQCVnxVB4jyIzZKgOKhNF6kEiATzF",
-	"fO1MicWuGkUGZR6q6MLINAybh7PdpzEVIdbtMtwjHDHXYbOojavahx8//H8BAAD//w==",
+	"7L3pjyNJlif2r9iwe5FkpZNBxpURDBS6IyMjsyLPqDgq6/AautHdSFqF08zTzTwYzFIuZgFdC2F3JEES",
+	"9uMuIKzm02i/SB8GAwnQnzLY7pH+C8HeM/ODdMaRVZlV3Z2NRmWQdLfb3v1+78dGKKeJFExo1ej/2Jgw",
+	"GrEU/jw8o2Pzb8RUmPJEcyka/cbZhBFN1cU9RS5ZqrgUhCpCidKpFGPChOZ6TjQde2QkUxIcjdovqA4n",
+	"AaEigo8vpWD2u07Da7ArOk1i1ug3/Mblht9oeA0VTtiUmr4TqjVLTb9/7Tcuv+u1d7//rtve/f4zv/Hb",
+	"htfQ88S8qHTKxbjx7p3XOIrYNJGaCX3CkpjOWbQ8heOUKSY0MUMnKTxG5IhQQRhNY85SkrI3GVOazLie",
+	"ED1hRNEpI0HeeDhvP2NzGH4xViayaaP/XUOnGWt8Xze45zKkOIa6VT0/eW6GYboLU0Y1i2Chq2u0dtlb",
+	"0zKSam1j1A23ox3W3qY7w/Ym3dpt70YbYXt91BvtjB6w9WGvWxnf8nhOqGbP+ZTr5QG9NjMPUqrZIDZP",
+	"sCjoEz2hmgyzaMz0PUWUppqRZpTSkW5zpkftidYJTXjbvAZvte1xave6rb4vgjRwS6tIyqaUCy7GpNlt",
+	"eSTQAVEslCJSJBOax0QKRqYyZYQrQsOQJZpFHV8sHBnFxyJL2jzxG3vp5909/fnG9q3nfSxjHs5vPXtm",
+	"Jw9/5mcEjtIlSz1ClS9uuRxklnLNzMV5k0lNSQIj6ROulS+EOW3NwM+63Y1wnMosgT9ZG79RoUwYfhP0",
+	"CfyuSEAzPQk8EuCCmL9mLJxQDX+ZzgLP7ACjkfkmS2JJo2CPQGOKBBxeyRRLzb80SQKzKW9KG5awlASz",
+	"wBd2mzrkrFiRmGlVfVxPUpmNJ4SaixYyuP5jfsmU2VhfDGl4QdglS+em0TXzqmv32j1+83mvuzczm3zj",
+	"LjOdzvdHmqXLG3xqT5qWZEa5JkM2MidNp3NzIOmYclG93FMu+NTc725+sbnQbMzSxjvTWUJTOmXaks4S",
+	"oXjGas7XPrlgczKXGQknUioGpFJPuMKbb4hqk5Lz86NH5vDziNG45ZFM8DcZI3QqxdgXc5nlhEr1Sc/M",
+	"ZX1ry+yEGYZHIj7mWnkkaJsdHZj/dAJiaHI/6JAj7Qt2lfCUKbK+SSYySxWhZrXMGSQjnipNMsUWd+OW",
+	"ZIebaeJxb3gNc6Ab/cYC/awuML16zsRYTxr99a0tzyy4+9zzynzgu/32t7T9ttveHXT67e/vr+ADI+Aw",
+	"1/KvwHC4gDTNknwWeGZpKAnldErbipkNNSQ45koDWaZj1QIi4Au4TmRCk4QJc5zjOeEjpFemU6aQiGdp",
+	"amiDY5NNZJG+MByXplxJ0fIIixUjm731DnkFQ6TxHrAdmWnCkdLE1JAZ6HPGRc39sGyzfs0t/1212L3u",
+	"+mZlfX1ffdb0/c/+i+brtdbv/MZ3vn+13jP/2Wj7/tUDZphv0zzlwaPXPNX6rGUeWbVDRhBYsUv7Qs1Y",
+	"Sja6m8iDhSRDGc3JbMIErEl1CzkQFcs9FSPNGaMXlYUmcMEYuaRxBhwl+Cy480IWksuvbjXPZCSPHl17",
+	"3HnUcXNLqJ4UM+NRw2sYSsJTIy4Z+aU8vZFMp1Q3+o0sgyeXOz8HZrKqe2Q1H3AA78zLKpFCMaC+D2n0",
+	"hGo2o0B5QymMOGj+pEkScxTB1pJUDmM2vf+DQnms6O63KRs1+o3frBWS8Rr+qtaO8S3sdEFmYAdGPKJw",
+	"cllElJwyPTHsJBOZosPYsHRkyYMhjQZuyMEeoSSZmPMrsumQpSiLSj1hKTFsp52kcpzSac7RB/D0gCbJ",
+	"YMoVkJwADnjKRpliETGcIUxZZIRxGqtO451nFuUEmcXHXJSzkqDEFZnS2GymGWJKhimjF0YCSrOY7ZGA",
+	"palMVQAUFynoiLM4wuEfSDGKefiLDT6MqTKEHajRzGw0u4JxytRMLBMRS8mMzvdIEMqIBUTRufKFebJD",
+	"9kkohWMHt9QtTKtK8zg28pbWMQjKQWiXIfBIasSbljk8RmgDkVGmxAjVsXlX0wsmfNEM3K8D+MZIAfCM",
+	"/QgN2KNrnjSvDmUmImBMswlLmWnEHjwaG/lxPoAnChETjmL1N9OusFefcCPTSjP1kPFL3H38TKM5mTNN",
+	"mlYgHQipB+4xEFgr39NojiM2JI1MZBzhQZlKpQnVmoaTqdldwzmndG5GXnyLonzQMmT/ndd4LNMhjyIm",
+	"PuaReik1oXEsZywizWDkhmBkbbsJ7g6DNGh2pLT85uNgGMvwwiwOSbm6MCdLp9KIh2WZI6FKzWRqlp7M",
+	"UOpoBvbHgftxwEUo05SF2vQP0o/SMqVjRjQPL1DJ42NBdQZamBF8jI5vjrwmE6oICpBRsX343oCLSxrz",
+	"ygbaX+wbQatDHnIRgbRtqZ9REKb0Ar7yRZnyEXOliGAsMkNkCsSpUSqnxdmN5ZiL0lLB54HjKfmmW75w",
+	"xqdMZvoXYA8Rj+DoI5sgXBDNpwxI3BMp2Eclb1KSmGq2Z9VZJbM0ZG5PYUhHwsgxND40pPljjm1fkMyo",
+	"Jyw0MviI8jhL7UBBDmThRDJlxEJuh0gipimPYdgvpX5sqNDHvdlEZeEkX0fPETmjp6k9vF4jhncJLnfE",
+	"kljODWWCu6Rm3OgOEZGjEWkG+SU1ev0g4iBBAM0NY5lFaSaKL1sw62M6NzftTMrnNB2zj80pYV+4IrHp",
+	"3AjbFCV1xdJLlloLDjLz4xTUb27efkx5zKKPPdiSWVLTMfJaaqQQw2NyBQMNAUCYgNvi4DM1OUEi/bFH",
+	"HdIYeLs5VkhP7qk+WnzgXIEu6xEmwnSeaBYZ8jtV40HxQItEeG80qqowVZok9xQ5kxdMIBeJWMwvWTq/",
+	"p3wxNaTX9ml+M5TaSCF8nKUs8pAZKBLyZMJSza500UPEYBy+yEWdQxFKQ/P3D0+fsTncEDplKhd395Pk",
+	"6JGh4kmmJsWwc37S2nP9BYZsKk2nCUhKWkoyoikyBdDR8djdUyQ0/JLYJvO3BrDfOV84ZeklD9m5oJeU",
+	"x+ZWfVRqZ2gBE5ER/kAAyxQsTiRnYg+PnjXNBGDUaoNVq2wwA4MlcMnADnoQTlh4MciKGQVefmiIfci0",
+	"kKVcz42unMXImuBFvANmO83pX6RXKKQYsRceZpEv4Nlm8OLo5dHD/YNng4NXL88OX54NDr44PHg2eLx/",
+	"9Pz85PBzfNHso9lxw+pnhvRpmYJttzSN8sBJE04l1XRIlTl+bqhDw7coUs0U9z2UQrAQTGjDVF4wMuVR",
+	"28rcLTzBmQ7llKHYfiHkTPQJtfYVEBplav6FDib0koFJiGvNog6B5TfD5srK7iNmeblpBO32pQO/QrZP",
+	"mc5SoQpCw0dW4UmVJjqd+2JKI7hsHmwAyNIRBQuQnlS9KqZzRTZ766YVEMwiX1hpnMC5dXbzknOndI5W",
+	"HVz79FrJjvoOTQ3yBRVzq02qjy2yTKmY53bPPTTf1l+LsipGZhOpmC9AB+gv2PaR6smEpTDueypX0qx1",
+	"u5mwlIQxZ0L7gkZRypTywCAOOpNM4e+yyIqySpB7GtroagAvmC+K7wNilxkoIeG6tUcCLeXATHNAtWbT",
+	"RKvAAxmIRblg7wv32x4JZlfUzHSwMCnBZmRJjFZ7vnBC8sLzOXWQM4FuieVjU/YYXXto8gfL/pZ24XC5",
+	"1cv2cWfMf7/zei6MCCVT/pZ9bIkQuBaIPsrwqAsmwNpsGJhTYwz9S9mlvGARKmFg8TXai/0J1cFmrukA",
+	"eURjT8rUxDZrn/OAkhklDZtwZgF3bDwSWF46KBmIAiusgoBhtJLIunGBndp+D4zYSb6QSnMxLouh7unB",
+	"lCvFxdiKo+ciSaWZuCHhh/DEx9W34rhtjU3DTKMop7Q1NzlHq5PWrWF/mVKbPYANALpLScRHI1ax4xi5",
+	"F7VnXyAjIyMes0VBy+y5NYegKozv5DYSkFeUL5wolGRpIhVbsgtQEoyZPjYa80swFwZwIkqqL1oHgSDk",
+	"ejip+dE0ZxV/d/OBfVYEA/KDoYCmW2TwOGY+pWPWAgPEHK1SIHLA56Dvi9yWh+KdYdH5BMCo5+F6ViUW",
+	"fD0XDXxRyAblYRYra5g3bGNCx7CldJnewcJY+mgeA0vSCG1UVvg7FypLEplqFr1gEadnYF/+ZbQnM62g",
+	"3JvpJeiAmd02ZXraz61aMLoIdSkaH6eGi2nOVKM/orFiXiMpffVjA81hLBpQXTGtG9mibaTjZfu618Aj",
+	"etMM0QvQQHO8s+V/5172Kl0X4RFy+AMLgUsUc3rO1V3nxTWbVv+4bqil5XvnNab06gjfWi+8uzRN6Xxp",
+	"Mtj69aMvmdnvMAFrJuNRnbcYZbmSLTNwZEOOzJFnnYZ3Cz/N8raY/upmcygiFp0ii1J3nIlRZGpm8YWc",
+	"oexmOZ8iM5YyAk+b4V/rYa+OHXuoG/djQ1xya9UdBm3oQ02YgAa/zZSGEw56b1Ry1QMhu6eIpQdGqHTm",
+	"RqN4GyEulmJsiK/5W01kCsEYVukYwPtBiSOb2cCr7gvc0fIj4L40X8hMD+RokFIxZqUHKq8biu16N5cg",
+	"Zlfuo9kI9/eIzUp/4rCUaQhMVpGcUi6QaYKBi6piOFkal0cXTmhKQ81SeD0w4ul8kICeUp4mn7LBWynK",
+	"43YTKY0+zFIl09KClR8HFwaMGp0avggMXbem9QCVplFJ8FH5MkwlPm9UswFVA+cfgdgZ+x02j9LvEjWE",
+	"BaqJGZowsOwxdyAIVx5hnXGHBIa6dwQPL6AjiMFAabWzb0VTIPYQULbU39TIUGjPu/5K48A8PMvFe3X3",
+	"5AtGYz254x1RmupMlUPd5EV9oFt5VPatulE8ff3sxiEsksIkG8Y8BL+E0cMv2Jw0Tx4fkAdbvQetPSIY",
+	"GBvFnCQpvzQK85QZKcms7AInjMflqRxGj073G17j8HR9a7tmVl4jTC+rL6xvbfV2G17juL3qlYs6cm7Y",
+	"PYx4e2OH6Ek2HSYpF3qvoidYfVBPGE9hkiAvcV17Qi5QtHYje/Xs2EzkoHZImWLlZxUf1z52VXPcvMb8",
+	"5kNoxoIT92CJsccVu3/K7somL9j89mzenK93N3B0aLBueM+NAnVinfR3lbJgJwewk3X8/OnrM6IlUUxE",
+	"QE8rVKBPHjKaspRgtB80YqP9anffRnENuFgd54YRlWDsLSuj9tUK++0ts1+vwdVAsBnQypoDnWbMReZw",
+	"ZTXPPIR1wsBIUhr6UMqYURC9rRI7uNscqqqvi2LLRGxmhuoyeh5A0IDIk5iRmI+Y4T0eCWmSGLVwDloZ",
+	"HSoZZxqsba2bl8INOd/c607gCT4MtnU4iuaPgbYKxnVvwiugieClTW8Uv1WNpFQ5iJXuK+dmcVa1G2OH",
+	"UT0MdTfnhYysJe0RC7myAc93uj4uStqRKZokqbxkMLCp+WOJZnmNq7Z5un1JgZ0r89o+NLSfv4yfT2wT",
+	"y4sF3V4/JaMp3HU6STJYxQgq+irYKIlMmOB4cdAUb070njmmRjHPI+DQqAWuQyGdauxsMbWEoqTP1gSJ",
+	"GfUeAryN1m3N+qQJMhxIUrnaX982Xvc7qZW5IOV22UlIDa8x5BLOayQHmuuYuQ9CaqYMa7mkmqa5Vgmq",
+	"XB0fw3W/QTXyGjEdsrhGpnMWUfidNHvdLhGmrdgjvW632yM0Uh5Zhz8TGXPNQ/t5nSQyFfj3BqHDTDH8",
+	"sE3CFKiQ+bBDRinNIvjQWyeXWTymKX7aIKFM5ikfT7RH1k1vBCxDrT3SxVMgJCp+dTSKqro0g9eTOeyj",
+	"BunUSNZ2owPSDIQcWCORO0VBbpB0Ii0aH0eFqdi65lt7BE8KDHHGFas9JYUEeR0lKy7bKT5v3szwLtZM",
+	"qXpkIV3CnqcklSOen51GbsioOyi2g5UXFQz9Tdtiy0O3jUytHn4L/dtr6JSGrLaDfDndI3kiiJkUZtLY",
+	"G25NVW696w5C2XAT3flWQpDRqlVAonOr2V6yNOK1O+YmG6hsPGYKdNSEQTBQQGYTHrOc2FgKmGZCmbPo",
+	"i/KRtXMntifrFxwyMqERaQZ4CXL3z7xl433d4cAejV5AlQLOcsnZzPzB1YURYvOubsltvsJxHOcNuy+w",
+	"ffvpxHXjPtve7MfzotMl41PUKLanuBKVs+uVtECk9sVOODJXOok5qcjvZoWUV07Q9Xzx2KqoH8xmt8CC",
+	"l+R6ryHYlbZmg5qkL6oUyNrWrmDtOIyYt8CAnLNYKYqwe/ND50Zj2mqz4BItWxpYfvT7i6d+RiETo2Sf",
+	"d0e9QwIjJQR9X4xiOh6zyIOnjUZseTWNplx0SBDGRpmIgr4jIOa0W7kcOuv4IrDiFVijUMCKcDjQColY",
+	"yKM8+Wrp/pihmHODPRmebJvLxbXb3qDSccpbL757hf0UXxzkPRbf7Rd9F1+euFFAmBRahA4mVIzZ+xlr",
+	"FyMpl3f1xJ6OkrwWhjKzsV40t0vtFR6+igWrhS/aOEtH4HOim3fsVbIP1ncWE2eWtcUp5fF143WhCxiL",
+	"kAeSYoKkmwQIim5ke75YNYlCHCAnWczgBnJBghM25kqz1C6/NbWVprKx3r1xKkYJWb0Dj6UZBcZYpNC3",
+	"HC113HHvB++xvDsruCdmNfzaV3h784YFXqBxldWuI3XuYlnDyfvcKzAd1BlM3LI6pymGuTepmNsoIoiK",
+	"+X3Q2iMhVazNhWJCcc0vWTV/lsY8ZHc/auVjVjRmo6fJRKaKkSFk/cyJ0jQBofMn39aFHcDVKQ2mdhcm",
+	"Noz4DlbVs4I83VPVXBSqHN+4ZCkfcRYZmtQMjl+dnpG1y97alK3BC+BNLTKrYyuamqZcSkGHnDAateHH",
+	"CUttamH1BMCDVl5dsq8jIbUjMzI/Nlte6mtFW5hhOh/UO3sgwhKfgEAIc67Mk16ejxfcD8DbDc8cyMhM",
+	"unK6drarW7x5XR5jt71bm73oNdBJj/OsH+fS7mBmLWxNUooNgGQJl1aUacUjRqaUi5iKiBxMuKAkpGnK",
+	"4V1VTF9GC/emt7FjdNKdLqTdVm7PzZcnS9ng1nMqkh+r44EQzpSVIx9atxzj8gW/zT4s3L7KBOomtXC+",
+	"vOIsr7ynD7mI3lMCWXmEAxsIj7FvVo9cihkZZlqDaZRdMqH3iOJiHIOW67mopaHZhS0y5SLTTHUI5K6Q",
+	"YHbVAUIU1JwSWI/2yn24M8WDWdauXsplyqtuj1garQrNMw2vMeHjyS3FTtfac2jBfXrpWnJffAEtQu8Y",
+	"y7HM4x8fkN3NrQe5vQT3QrnoIbXsT152TN3eFa0lGaZUhBMiRXUjYAtB9B1g4GAdmcHB1bHbSTalYFiP",
+	"qcB0dDhHXBEZouwb1hscMO6nRhgzSmk7ZpcsdmujvEI2zmOpIGIXNFiU2fqEasju8sVWF7269nznej0T",
+	"iBIB0QQj5DOHgCsAJk0ukkz7ogkBNjhQBe1csLnyyJuMpXOPJNTsj4hsNCYp0vlbZJqZ7ofM3ovzs8ft",
+	"nZxKvTx/Tgq3dx4Oj1MYM60W/fGGID89ffUSI36mdA5pbG6apOd1u13MUlZEMKUZhHrijxvrJGIsgV7A",
+	"pxxAF1UPP3LVW6nUpWiJGnWaC6WpCFeQGbdlsHK3PB32HWtdusY6OKVX6IHZ2t0t+WM2u906aycaiGuO",
+	"MYRc2MOssumUpnNHEN0FNa3VjtX5aBbbPD85IoJOjXBQ105xBSdaJ6q/tmZGP6ThRSdily52TK3d4oIu",
+	"0ELrtXHW8MJcs5pGgq3y2GXY38XNrknMqNIgvuFZNreADBlRTJMmxu2V4zsKPaRV42oHY/3gFiFO+ORC",
+	"cNOe6VSRwDWTxoEhfRBFC1TRFzEXF6QZGIEUn1JrP/LoXdBCtqXlmEFUJeoJpYbwttxozCzeqMMqILDX",
+	"5PzkuYc5uImemxGCRaRD9mMlcwQbSB6GIAWAeoGryNDWgnOHqcBtsplTXKnMKH7w/PIUbe6xWQ0bGwFJ",
+	"EjAYMy7ChS8iQ3llMmVCt2xGR5EsWlnYTIRgGIk8YkbtC2vyxswoXL8nh072D0hIBR4LoQlgulAQQ7nq",
+	"kH0x92006/nJc6MGbHa7pFmJHiJS2PCY0iBaS8oq4iosbcuQy+X9OE/M2m91uyXC3Kk2t1UiJCV7gnM/",
+	"1Xi4+XTKoj1EWdneLLVsE3O0eYKLcWdZyV6+1ktX9eTJwwMZ3yJobZkOx1wwdY+EMpZZiuwwoJk2/CCW",
+	"KSRHwbt7ZBib7RnOScRGNIv18j0dVmivg2FZGZXnNcZ3fSG92wsLJNDI2EaEG9bSO+trfz95esmrX8fx",
+	"ylEHlo/EVBsuiDEPRVR+hzRxc6ZwF3wxZoKlMlPmUoFph5IpVxC9Vg3JAIZuLrOcCZvc4/lis9sjQWWM",
+	"eWx3p7V4WTa7u9t3k7Ors79mcc/ql+dVQt9krE+C6TAdINLb+tY2SamI5JQMuVYd8oyxxFAGxcLU8JDZ",
+	"VUcxfYoJ56dzEbZ8YV6EoBhubQhaksLUQDM9WbNDDfbyqHLYFJdRRX0h2Iy4fHLI64kj+Ky0TBSZyfTC",
+	"3NMF7Bcz8De7X0+6X32zIXfjjW8fvA533vTSb4fb87Nu8uVmtC4eb6lnO9OnPfq81rqwYHG7a9RsvV3W",
+	"Uh6YTCxnLG2HFPI8tLnplAxpyojNSCJBLEMa/x5DNjs6jgJfyFEuW65vVQhXExk78vJqYGVrcXnAbPZ7",
+	"+7kTyulPM6FV57hjtrm3vlMZ3LngMLKycI14PmY1gOa+fPzswBeo8HEFwhQmFloYJylKeS8uf7WwJNpv",
+	"fAFzXpzxz2vbu5up+PpN3zDLtbFeXi05IgFtvw08EnTbuxDe6vC+QGVqB54ZeqpzWym1OGGQZsrHXJeP",
+	"g7Lhy3nIcjmWeXVwcin8t/4A/TQDdL5ezolxgyX0RNZpBRAv4A4C6F+RBKwSTP+TKRmnVGhlXV8o8DgZ",
+	"3n4JT9jwPARNiUoBes4eYaOl4JXakAMbX/+hooliOR6zCCAmpAsXGEGe14pogWoMT42oYZjcHaytKF6u",
+	"iBd07leXB2f5aYUXGqGyPm7QhaVdayh2TTOMHoToQMsvWGQh/24/nVtHEikAarlhGfNMP5QfnNhw69FA",
+	"GAAdrwznwmTVe4qcK5a2982Dhg8YwWK5ywr23vaNzu5oMUigMufK5lQG6rmzW5yNuntrr8UHTwJy1+/d",
+	"e+f8nMlI3tluawjiqlv2ugxvBx4OCEKY0vSCRSSSRhcWWRzbKBmQLSFecOXBMU8jnAGiqv0sgXuRdTEt",
+	"38soY7eYGFckyqxfBb49PzsgcjRSDDAPzbzH/JKJfLLLnvCCs6x317fb3Y12t3fW2+l3u/1u937X/PF+",
+	"S+I1rtpj2X7f64/xiYuggN1afTMpGbGvTx20z5mTSsfVE343V8x1qW4lQ1rFd3KzaPc+YWYWFXP5qByJ",
+	"MGWI4mVoN1hy0SRhc+pzyMfAb1wiE7aNIRP2G8FNUdx1FM0Z1lyEqT3KpW2yB9+rXmK7J6vjpoq5rqIh",
+	"B/Dmeyj/peQs1ScBTAHxUEoSJFjuLoz2hRix3a4vylK1A9i0SGIluXKPBLAaAcnAptLret3q26Sp6RDt",
+	"6TEXLMf0w/CE1h4JcBlhUCePD8jGxsYu9OgLWr72Q6ZnjAnS7q33u11o8H5v0/zJBVGaJSDk9nJ3FNog",
+	"y8b1PKusZIr0QPqZMDJnNFWkt9vtmnns7u7u7gGiK6Ep84VdLfO0YClRCQ2ZIqGMY5qA3F0SwmFoLx8f",
+	"tJ3eYX5HF0GxxhXpHN0WUYY5vcxZjNz7gHeWMjJl6RhirF4ZxTdfNyOhDhkSwqaQhnACZJj17MYxoWIO",
+	"OH0IJctBB97sdstWahDt69ztjpIveGvMeUOyG7ORJjLTqFeZ/uoFsoLwf3TKnJPc6iQOi/jY+kl8YAqd",
+	"r8N3jYlErSVNqYhAlPiw5LvYgofZnEx5fLHoD+/eTfXClleRrw8e+gly1l0DPk9dctU1AZ9wf+rCPW8Q",
+	"m2olxOp4Vi/Wx3bHkLMJ80UeAgdmM2yEQsIq5JyMSMGIriMUtxf5YG0x/BOD8Bzl6nyU649b65wx4InB",
+	"YcDz9ff/RmH5p9CDxWjAJAYuUwKzNk/uke++L6/a1PDSTsP7NQl872qP9gX7lC25kCL4M2c1/hpzEz9g",
+	"vuH3q46Zw2dxhjY8ALUmtvMcueQO59Ei7F6X6LoKJiePqnfYOKVgfF/YYHjCdatvlXchSSzF2EidLDW/",
+	"GRkviORMgK8cARYQAc4X6CK9p9BHnCO/dTfRpxtSYUHxECkIqliUMQxKVHvRDnHbAEpE6nGH5GeyJtjJ",
+	"Vo16d3y53jVvwwpyCHqwaLdjAKF2r5Lzk+fV9MrAYSxfS0FW2jkosbkRBf41iRisNuEjxFh0y397i9+I",
+	"x2zg/AXva56wqFK3g/I5tg/DHYcEo2vzCgk+xCI3bcQvs981l9II3RrkkPmtivUcg0UUf8tylPs8gw8O",
+	"YPF1bT4ff8sqS8KF3t6szZa8XVYironLSKyzILjFrQTnlC6MHVR5Kys3po7gVXditTcDQjQ4ZAtZz6gd",
+	"DVjNcn+yhR433SiEIjRDsn7qpg0ECfpIw4z+X4Icct965PjRYw+i6zxyySMmFzLrbpubi3N73/jXKiVa",
+	"to2YFbmnyJRFnMKE93Kh2S2D0wjsUlXtijDZtR8SNl507T24Ueqq3NWVQ0M35AVLtBFrpkzTiGpKmohh",
+	"ktBUO68IngdyweatpYBbLTs/JONFK/7Wz3j53VVaORF2RUNN4CRxQYZzbY6O8zqXFhg41xRBTPI5bO6s",
+	"9za85Xt6B/tdcfHq7tvqa3W6BGhTJLUB42g4yseia07wGeD53dXffw0XgXx8aJQ0IfrBcPfj87OWueE5",
+	"ECDGHU24ugsPYXF0DZ7Xj3VBwpVkxdlVB0nwYx6z4J4igen5EdU06KOEjhZbq2C6WLBGzR7AJVkBplTT",
+	"D0AnYRU206XtQY5y8lfmHpD2vRoP4NoiNZhu7bjTrXKdk0wPSiip77m4X1gkWDOh4/MzJFchTdM53rB4",
+	"XruOpvNa6eexdKC1CmOOkpSNWEootO4QMOksX72fCPznNWqHUbOXRqztE0qmWaw5EDo45mPJFGYGNW7l",
+	"hDTd5Ye6cqCKValuzqJzchEPoEQhLOTKXfTYa4JEwRppJPmFWFHwU2NoPwj1NgmwHAbri7rAVhv2WSDs",
+	"36uJ/5xNeDiB+DMbCUpKgaCkieBk5qf+2hrEDk2k0v2d7k63JpLWF6dWrOU21DOPFYWMw+P9s4Mv8rhQ",
+	"rgiNZ3S+WLvx1kGdN4Zrvo+usSrKKnfL28RCMPhDKmGrQ5az2lbn89ogiSLTbY+EE6mYWJn2STUJzH10",
+	"yXTlhNQKS6+Gy2zUzG5C1TUJsa8nGAN98+DPSmUbcA8NZVe+4HovdzrjpXAOFqQFuEQuxFHGkdNrUwjV",
+	"Bph5YXaKizGURQLqRLTZSYUhkeAPwSptNAdo75DX4DIKdIrwh3ULBgVi0N5bSc4O9qzDKYBbG3gYhZjX",
+	"mKrshg2Oyqsm2QCqGkDAkjJ9W99wKb74+hhhmwJ4o5kRHjKU0YY6XWvuMc/8BEyQ1eIs3py8CtWv8PIs",
+	"GEo3bsVdSmhEJcruoIlgye8GlmFYygf3lSAM2J8GOAbmrhrh8Y5LEl37Chrva7zlzNZFcfqUlapKabSz",
+	"VGpGuPacyuyLYEY1S6c0vQgIF2GcRSzqkCOtLLKkssU73MrsHx8h+RvTS2ZIJsqTVt+B/Mkx06/ZSSZQ",
+	"bPZF8KPfUJolR2Ikn3Ol/Ub/ux/9Rl6sxG/0e5ubWzvb29vdnofP+uC1ePe9909/8x/fQcQnNvwklVly",
+	"KDRLTWtBn5jGZcLEmEd+o+83/ulv/qPf8PwGID2ZLfHNhVho5XRCU7bQwJOjUgPvFqtn/liZgZkAfAGj",
+	"9IqplGfyzsufWa955gE8873XyDfAhj8actuYXXUX/teobWJ3t9ZfUWnzuvuEB+N1/vji6YajWG7v+oN+",
+	"W2tHna5txNyi4pnZkjYYDMyJm1DhauFVSkamzJCwCDDZXVkgOHbkn/7r/5EU3w1MSxDMewkgMHRWeiql",
+	"M/u7L0rVhjqlX5BNlioRjWWRdWUrYVGofVfnXawOo0aFqI69DyLu9iZpKk1FRA0jiJMJHTLtkYRGEYta",
+	"Tr/ZPzxt99Z32gcPD0pFiqpWlAM+f37e25+tP/vhMv3hRfTDzjfPYr7/gz7eHKsX3774cnryVson61fp",
+	"o/DyVFwdvfj6cTZ6qfTLJ2dz+uR0NzvbGrMT2n29Kc9eDXuvzx6Mnsb7B/fly+No+PD+xuSr4dPTk/Hl",
+	"/c34yavDs2fnX77dfvXNqVbxl73N9ejlQUaHL4+fPHwbS/lq+nB9o/fmxYudrWh9bfTV9sGEXV5+ffnl",
+	"8c4XFxnrJfLVYy0OdTK/+ur5697bfbm91vv6qnfw6urxZRquRw/On6/F0y+OxMv4KqPh069nWXf0Q/L1",
+	"6O3aN2++efvw6OHbR9uvz0dnR493n5x8kbwSa1+8faDo852rt/dfr609Ptk/51Hv1YX6kn55tXnwQu08",
+	"fxVF4ZeT8+evN7OQ6Uej3e2n4cnGuDsenTzbPD54cLiWPvh2++pl+nW0fn7EZPrkh63D0YNhL3m6/83D",
+	"7W+2qKBfvPl29+m2eHb48PLh5iPx8vnRV69Px/snQq3tzE7WT/nJ6YMXL/cPZmfz9Mml3tVqJ+mtHz97",
+	"HMVvvjmTycsvTnpfjR58/cNo8mX8ldp/Gr3kz6Jvpt98JZ/F9ORyZ+to9FUmvnn7qnv07Gs1jx88PTj/",
+	"4SCRT9a7oy7tbh68mo0E+3L/yZNZtCXp/bOd+autydts/mi49nV4dTV91u0dJm9ezbOro5ds9vnnC+rK",
+	"9sbO5o2mP35Zc3z5ZXFm7bnsbbeHc8NrBNc8z18glyzUCLBWHM/0wcOvv3528Xy48yY9fSm6W6L7hu8v",
+	"Du8WzmB3W2tG6C68Tcp2qBL0EqJMEU6VjwWLPJKJ/DaCkbLllRmpK965IIHt9HZvHl9OPmoGWJCW2iH2",
+	"STBhV001ob2mnQu57yLABxds3mqBULgA/EDbo/324+9/3Oy+uxkBYoFKwV6vpvY/AQbH8ribIvzvKSyY",
+	"ZgRmiy1UlbJLFbtceRHFLllK40o7SxXFa3nrXTI3vMZ1ECsRw8IyBZTEbfAnKiOM2GW7JqXk5wOYWGT7",
+	"d+fXuURQroJYAql8ry0nrhAaONdsZrARL+GGYvmee2rBSVAvKi0lvBeyU61X0yHMYp9uHBBheS74VV51",
+	"q9x1IYR5NzviFkMJYEXK46rdpyt6ICP2fmLVvjUiu/hAKJqsCrQ9myhLmhCNbmZqtIJSG609X0CgUcku",
+	"H/MLBgD0mPmM1ZgAHqBG8CkydZdX/TnTOWYftxX5YsT+gFzfZmA+lfJ8ITuMjwUUzNkj1txRDYGsj97E",
+	"WoFQlH2l2ciVnzKPWntyYBTAwFXCtpYgMEKqCYt8YeOeSXNzfZ2sqsJTClXbI2jggSH7Ih9zPhWKkG6m",
+	"BYhly0TeG7GdqVVGGiYuByuDzs09c6O1DHrp2iH2bcKE2iNBymJGa1fXuSDsE4C2yQFHxtpe6/0SajCZ",
+	"U7OhdVEMOqVCJTR1Sfbj1CxdXhsKc0HBi44FlY9fPiFcKM0QRIGSp8eHT+50IoqjdaNdyeWuQ47neAXV",
+	"hwpN1VV0xTFgN9e4iNgV/jfoQ1gMoxFUgQrWAs98EfwOwFqCDsHQXplamwQ6hSZyit0scjPX/iXXzP5T",
+	"wzVKgkHzu79e+91vfF99/91f47+ftX5XC9SlQiau88qbeYKUNEb8BGUZH1pPVQfeD0jz/OR5mwmzNBEZ",
+	"zn2B+9onEYPl4rZafICfz0+ODtw+BK1+HnIuR74Iuu1dst/+ltD2W/JX5DfktxAYt75N7pEmaZHPyH3i",
+	"kTXSJ3vkc/I78nvSJh0yIP8yALwGKZgvQirIlBoqhruFNlExJzDcPpprzaDAQKvTTEFki0gyvbj2uNyf",
+	"Z5vrNwmrC4LZfvtb2n77V7/5LY7+XrP12X1vrb/3+e9+3xn8y/YK4LQZj+pImBM77ikCTxhSlfArFqs9",
+	"srnRXb4POUJBb32nW3JFw6cb+BaeiWVeZY6LjRY7BdAPjDWD2LX9DIeNnx47Tvn09VljBVZfEZVo66Cj",
+	"ETa1EZhmEggtYq41xsflI5ponWAdMi5Gsn65DJVhtoZObnIok8R+pfK6VzLJomlX+aKJ7idalkOndG4r",
+	"XRM5GrW8vBqURyzQiPLy9Nx7yhdatiMJEbI2kQKdYooonVI+nmhz+K09z1Wvdz6JCU0YmrRK/kd0E3R8",
+	"4QuEiQLMKvBXCZIDeAWrKr4FJJJhNsVYMamYLTLqC+7QaGCUUBi2jM+1l6fnVECsaIqpsABSVB5V8OTw",
+	"zDA8JfNAv+CLw/1HAZa72e31uq1+UWMWI45KEFZm/TFVyiPBAYZFtM+gwlTxGe9f0Ol0Wnk8ATboQ9FM",
+	"JrRdA2i5AC0qMBEpAFnBwF1FWJhUSrWNK8JKG4ZlYRJPXmdVkWZgeoHKS3wssgQtkABCDzULU64ZYhJT",
+	"wCbGbQxaWHvVeo8q9VhRSW1z4QvIzDbDXqzN2jeHFUaO1V3BIWHr8Suyub7ri2p9WEt9K0VmHbrEHUq8",
+	"omPNHCZ3yJ++fnYKLeUipy3aRJJMTXxhFhKjgexQkL4axceGWaNXpvHi6Mz6wwvgKWCyUN2yI9Pxmn1J",
+	"rZlni9jvRp7bvn98VMpV6ze6nV6na540DdGEN/qNjU63s4Fa9ATI11pnxuK4DU66tR9mF6rjqiKO2YrA",
+	"lqevn5FTpktVmyArAQ79BZujZAm4aEazx/009I1fmkNZonxoV1dYudtKpABSOiduTvdcNSVf6AmbKhZf",
+	"MtUhUDqZUPztniLBBY/cLplLS81A3PeYdXjB5r4Y8SsbsU/jsUy5nkxJEwpHGWEEKkfZULj8jB9FjX7j",
+	"CdNmpyGaCOkzLN56t3tNmcm7lZe0xZRWVJe0gQEXbA76WSlU5YCGE9Y+wNS/5Q17xubKZl+SlKYMXHLm",
+	"FQVbBBlvqN5qyypGWHTYqezF6BcVcTPSLVyBuonlK7V2JIxgQGMLVFfio43+d997DYvs1ug3jotp1uEJ",
+	"KJerabRLw3EBYX9tArXQ3q48tPuW/K53uzbv2oayQstoWMkLUnfqNt9WW/uA2297WLX9dqwQkwGQyNet",
+	"4nOj7DJVXi2ZKLtYEBZ327VyZihXuB20ZBpODJf0yFZ3o1ouZGndTvIYvI++bNA1Zp2ksGDmsG7cfFhP",
+	"kRydF9Xrr13rE1ByVi32ZW8NMgfWpjmS/cqVB51jZX1/kpcJEGzGlEY/ugcJZaCdUE2oLzSfMtI0ohwJ",
+	"Sg7jIEd2cw7iltEW8joy1MluhkRCdV+Kif42Rq9U59goClM6Zn1XURiHbISVqRqfsvBgwsKLoJUHhRvm",
+	"f8nZDHzSXqlMEVb7wIQH3xXNAGY6o0XQEWkGtmZCUC53k0uvCL6ItUVurKrUcvDjmOKB8h9VcxFOUilk",
+	"puw4SDOAsGOYy775PYDQzaLKiUxJaMQ2WNd8hlDgBKsgkya1KSTYV02qSKtDoHaIxTnNLVC+gJsH3nq0",
+	"vFQLLGOyCIoVWF0ZoP5cPor2RcyNRtch++bwKTQqNze7GxDsOeRRxEQlw7CG5T3nShf1F0BkcIiq4Bte",
+	"wA8zPUCcgIv0QGlaZyoPPJgyKpSte2EL9gum6steNIxq0+g3wGDQ8JyUlIfl3446LNcheuctR06MGUQ+",
+	"r+oTBLdKl9aqaGGpc02z270p5rkW7blyTXNwU3bJZaZs5IYEdLZVA7QxIeURlkPveje5bd59/wEJ9EJ9",
+	"mRpCvZ8X/y6IJB4lINqbt5EwHhZZCPBK7+ZXzgW1WYgswpduwRweu9sDb6zv3vzGmZQvqJg7zarxnjLT",
+	"T2ReJdFA6Zy3WJZilLtFdlMWtBD+ahU/g+BSMwQZX4JCcy2dAHdIdZshZDs/22DCzo+2LXDkbDMYF1Qc",
+	"vJsKZn/vNRKpanitq5cTgACsrF0Tl6CZswebEmipuJUUI19AXl5rz1XaCazXIX/PaNVy5BQbIGxjKaMO",
+	"OUM670OWH4tAs56wlPWLplIWQrFj9P5h8cUOecRCDoG7tvabHUMRVQcmBCx/mFsbuC7ie/fyqnEafUC+",
+	"UJrHcYmjNUuFuOZMtxwwrK0dRLSUFYZSxzRO8BhU+IYVrB/KaP4BqEpeoPJd1Yxnjsq7j0LXsJhVvdzu",
+	"1s6s/K+dmnU3b37jpdSPZSawi94tujimc0iwkfI5TccM39u6zXxsmTwWvTCCmKuj+qdIc+HyMqNZW3pr",
+	"TsNNBDZTVr+v1RVertYBAKEBDGRIRJbkCwrP+qIcLaolcXY0CBiVgl0vPFpY6Gulx3OFCRvXMoRjmyRH",
+	"iYvW9YpAZEB/gHD+xZpALaOhzCYytjCQPELJ3n5XqYADRFJeW5ekVPAi8Ehwf2eb9DZ22ua7NnzZWiV8",
+	"vVkld9UCR9eKzbDVJbE5lfFKWc8GLd+ORmHA+CeR9yOLvHmU+LXCLuz6Jwn3w0i4CENN03CC63wNtc30",
+	"ZC2MZRalGexxvcD4GIhLyQ0m83iaA/My+UIq0GKbf/i//v4//9//4T//w//wx3/97/757/9Dy8Ogngjd",
+	"fABXXC0ZDZ6J2VUHBtExDx9IoSkXLA361dbvKTKmms3oHEIz+IhbazbGDSHMRBRhurizeYDV5+v266/b",
+	"n+WODA9dHFjywxFuggDcumwwIVxoWbbGy5mwtljPJuUIuVRSiOT1djGoBTjUAgy4dRKRWI4VVDjI8WQh",
+	"BQWChzxbSrvl5d4adxJcy+Zp8F2ZLu3iFLlBdrp7kJlUWnTIhgIoSkt+pjDmuS+mjAqi5JRhWTpgfkM2",
+	"4dA9RCtiF80qaBsVc+vNQu87JNKadlseZlPlAWQYRQDAQEWsn9mvyk77YgpxA4b94uTzomt9dLWUOtcT",
+	"NgeXnQ0d6vjitVMMpljv2ZZ3KSGOkMCd+kHElblIUQAL+Qqc0OB2ImpCISCl+f/+H//lH//hv//D//pv",
+	"/vl/+rs+obYoRGVNLR2H7ZMzwVKzEnGssGcmLnkqBdavKB1ZXhxg01E1OhJdgJ49vo9PXr1o7x8fHz2y",
+	"Ltji21fHhy+PHgV48FwQHcZW+qJA2gJ8Fli35ma3SwKbnDagSQIGUXjVyQm+wA5OX52fHBxiJe3cZyqw",
+	"cRjHq4SJo0ceiXjkoEFsfCRduOt6kspsjBtjD1KfQGWAfC/cxRvYTDqzJ5UKcea6laJiA1zeGa3VxyCE",
+	"1ZwFOFwn2Y12PAx8Sfl4DKZbtzWkGcyuBnjAwa97NYjYpZYyVoFHOp1OqwMuweG8PLece+M1LNh3aV2v",
+	"9TDVSg+48HUxXmjOLZ0059tx07j7IOG43X2M+RFE+oXxDAvxF3cfDJ7ynzCaTHApDFmtxF/DsQKJ/64D",
+	"On959OrOI6qhL2gNrmxsHUG4+wALkvEzjbF2Y3/W0b7PJt883J9752Go77X95kBWRabShUVb4J1Hc/jy",
+	"q2sH8SGlfZslYHHzakT+5w7F/yML+3c153RvIesfSDGKOQZu/wkpB6v85HJMnBG1Tpi/p3IpxXLl+vgD",
+	"J9LmxY9XGJ2tiAz+1pKNw8vx0UMU/BUJfg+gcWj92CNDqScIdAxwWSxaqpEcz8GfawUaG0sI6oCNX8+j",
+	"+8ZMo6MUTcZYnwiFkLwMSMpgvhS4ezWsDMrvdHzxGNyuhGrNpomNGDPijdbm64SldgwCe4lq4r36voAw",
+	"Lp3XWVqK48LCJVMq5gPXU+CwAMrBXF5RlA1sCXayZk1ygdcXgft+YLarEHtr820mVNWFRGLoI4uMTH2t",
+	"xHVclJX5EBbw2lrdH9kG/mdD+j5Zsn8q+aQ1RlskP6XySteTTpnp1bTz0CVH31Rtpg+6dBWJFeqG+cIW",
+	"DiNUEylChmq1eboSYoaxrzYVKK9fgMq7L8xkuSt5eyltaK0tjm6OOxgNMk30jBthLAtDxiKF5SGhG1/g",
+	"oFBZcdMBGI0YsS6ZiFhEmrb6j8y0Z78yOqUvnPJtX80r1jpEDgtU2SLo4INydOvdTdR7IfzNFxYCxpnw",
+	"XcKeiEgmEF8JalWBsooLgH3mtM4XuEQqT20ADuIUU7M2F2hQqKOQZquX6NJmfbRpeYVgGTrvTxj+BM2Z",
+	"hyIi03le6dOuRukyufD7hQtlb8A1N+oKXcOVa3Vv8epgSKhgs+pNg6uNhfoqz7sAaUCMYVHdPSzV77PI",
+	"MpjxVH0UtOVZ6VKkUlPTIhjuzHEHR48v3PFAhF3H7JdqLabM3GcXev+g2yX/z/+22eltdtZbfTjL0DcY",
+	"bcCbFtOw5E7DaS2tgiu8D0ZdTHfINwqcOL7Awo9Qkq2/qv4jaVqxzSNTGo9kOmWRi1Or0IyWt2JaS9/b",
+	"OxyQJo9iBmFpdKhknEFI/4hBmKChzCwyjS5e2zLxAXpu7l2r44tDGk6cxRTjufpGzjNsoARWvBgTUKBU",
+	"qw8kDS1UDv3IclAVOr1GDnrJZpa7fFxB6JNc814hvUBqFknS9fJLakuHrqa3WJnBqX6LUlOh7S2ITZ6t",
+	"ITk2VM8XXJAm0uOc/Ru+CCwaFK5W4XzJVS/bbqlQzmJhSos4zMFQ9CZjNfolaW52d32R46oNoPRtQNYs",
+	"tpr9DGb0XG8CMu5KCkGVIwg9cuKVFRy6JFiqph645CxI7lIBYeCvH0GELSQslWDj6NSyMdNDn5RKXxra",
+	"GrGUlEuTtjxbHRMKYpKmNGpjb32n5eV1+KdSGNppkbK4ghCFhYqkRhmc8CRx8yh8PEBSzRJRNchh6Erf",
+	"5Vh0+2V3zPsqp5BTA9opuUk5dQVuP4J+ulhL91YkuffxVFM3vvwuuFKbzYCrgWAz2Dlbiitjrfcn3B/c",
+	"DveJyr8PlUd6XMYutNfoekKfi9tA4I2mtUJZRZpMQ0M9i0KmVyFLdKV2vxE3m37DSFHgdFxw7vqNlk2z",
+	"RzscJbFUGgOc6q74oYheGVXt1I3zA8o9h0YszDuquWRfyBmZQt65fYjMYF5/mWocjWOjylW0d1WvyXmr",
+	"sy/zpcQi9JBfyqFJNBIIgCq0Kjzgt6csZEJjoFnkCwTgbDp091632+rkmKsBlCotgjZqzCxG5xJ6VdDf",
+	"xzh35fqyNafuxeK1U39ZZw0ioKZLi3CzzcB9DSH9NxA4VNodXYOzuGzDcuavTh2ZOs1NGTdmDBTWCQB3",
+	"t4FUee9GQPtgCQQ/zUr1a7V4/4mSUEuSpvM7nGoMNLutIawO3AysYAsxcGWK2MHoMxfwZhGFiRQW7NgC",
+	"bFywOSbbLAS3dfKsT19UQ3uUpnPlYGlRt7jW54TtfCCJvgYU75O/6T3jav8SRPb1Wy3+E4zv+Elkwrx6",
+	"CwJouzrjUyYzfQfXliMEQBxWqwelYgur0+srtSIAqQIZZqVgBBh1ggKzPCATGYPduw++m5RFPGWhVtgC",
+	"WqlWVUaDAFQqSID1FSFFzdZX9IWmY8jzUhM5c64cBIVxlG3fZbWtqpiH6XGlyFLPIui5YgC+WKGrPGF6",
+	"31WaqhCNDTw8ixo7TtrMGZz8PNQZVhopwWE8tz652qVfsUKda2WEOtiLj2II+JNXsfddHZR7yu1W6fZY",
+	"GCjQdhYkwLpRFI/YcjVHjxrvvrd3D0qftC161PUIC3ShOCNJJBdaEaoLMx42F3F14RCpOjVMN6TxKf76",
+	"hOllMbYub+WCze901rz6ZmwJnJ+jqQKx9y6N3RxQ99naZ1XGnovaQy4ojGDpYnkrCpTZCveYt4VECOA4",
+	"35vJf/jcyI94d6+5gI8ckaNYXrBpwZjOT563yoKzvTdwE2tlZHtzsKSZq/90y5uD1auh4lfJYVpqC3Hx",
+	"ERJCFLUQm9VCYb6QacRSI/4v4sFBesSInG7cU1iG6hWgyVlXSH7CPYx7g8sz9yo53+Y45SkmUAaPpsxh",
+	"/ZIhG0kIbwN4FCzTeMGSehtIiSwcm7W8ThjPq2etmXm2HbJ3cWmqWLNlELjaamSOLtT9BgXVbnMPPaBS",
+	"dU1U0L1r63UOUqNJ1ZKfCsQi0sHKfCoNeCUSV6ZQC1XhcmTGW6ghNYr7KWCn/JrJyC+jJ6zf5mULSWWE",
+	"gEOMjf310L0ThLAvQItIs0IyVhK/7Da0zxamuy39w6prCzSvVNKuQCIE2kKRPFpMxuvpS/ZxxY6F2pw/",
+	"g+xRuvB/JkLRKlL/fvLQJ6JWImp/lnTp+PysnhpZzcaVbKs3xD+C71WlIht1JVwxg9XiveQVpJsOr83m",
+	"NHCmCgxfm2gLQXY0juEl91s/d2mWw1hdNQEHP+ZCO8CEKuSMSAgK5Kpc3F5EUrA9Qn0RU10g01sjSx4o",
+	"I9jMIwygwu3k6igirsELduuIUrdQRVH3zifL+/UAJlDlfTqvcZFb3MCyz3LJyFO3Nz8v3MIq7TEHEwbj",
+	"/KdtvnabTxiFWGO3pfWbnEDB/qWL9YKlY9aGH4liUyo0D1Xf1TzL63M4vFmeYonQDjmyqVWeL1Jpsbfz",
+	"iiFlqqGYxtLCvshNo0BEBzwKsNQyRrzVWVTLaaUs7ftCySmTAmMs7gGwKlguKbF4WAhZYDsQUg+g0QCi",
+	"4IBK+qIojp8/CLlWA1vNPADwRkCqGcYSNElA519Ac8SnIFb4YMHE2q8N/soLeLCpRwIHm+NQq4dcYu02",
+	"m2ueI4pW4DnRM7VHHEalma014fqiBnLSLC1yE+YqgwvIdgcewx3EcFRHoM+hqOYL9qEyofBwHsO5/Mge",
+	"qetoj60lWqY8fzapn5/00o/g7464vokc50LiWrlqdL0ai76sItoNIzU8hCpZrrmMEBuCzUplmH3h0kld",
+	"9FreHBDQjeV2BlyEMk1ZqAMLOoMNjDOmFFvMGwXHEYiBypDF2vxPQyr3HaQ5K0LtKnFVpcAlI7DsLSTv",
+	"z0SROQI1642Uui9y0bBwg+UTbOZFNMyFbgHGjC+MgIxOfqSgEQknUmJelFpRhNpZs211dyg8AaZP64Oz",
+	"iDhQGrmaW2yh7JeDuxF0xoLVuJLLOTDIwjaSkcQqTC5iWkHhGQxhR7pdSZy9OTTZFzclzt4YmnzK9Iv5",
+	"R8qZPYCzc6cghs1VRZGK46+Y/rODePwUi/yBiPspg8QqS8UMlV9Ok60l866q/CqLwGOZjh36VU7vynCI",
+	"xdW2RRDA6lhgHsGzhlbHSuYXPGWQjLfKkX8uhlxEL+ZYzv4XkreK2eKcigo3dk6f1L8b1L+pvMSzWDou",
+	"q7TAW4TSYV2lOqQmo42MmYbj8hK6Ccgw01oKXzRtnAp+xiLZep6wz/1G9RW/QcypGzMN48Xhfm6rm9sA",
+	"Fw+5E7tEbBlbtKkDA2vlNfJt6mYFNJSWCxuMmTbPlPqxGPyAvg850FJUr5xlfB5A22E6qRwBTByjacxZ",
+	"irg7ZxXEC11zjB3chT3DDurOSS+g95YQx6q2tGawiLeHJad8KFVHhiyWYmyjiCpQWpAarwizG5qnOJn1",
+	"WNjJakWfSi0kOzMcI03TOfYNOCKI9mQrcualVjtkP5+anVDOY3FK3CioRtLECQ3g24Hj37hA+xjGaZhy",
+	"XpUW03wA8WixMK1bMxfDZJR7m5zruVh6yMe1wc1g4IQeqBFY+2RzfT0vezWAjRpAocwiwxfrZy49gEnJ",
+	"WCzTDkLRuSJ+A2L1G6b3mIdcx/PWHqHqIj+vEAVFsXaPuzqYgkv2Scp0Oq8mjNitAFoO3uwR5bEqthXm",
+	"4wsa26x/VPSNYGuaAoADZBhm8H0wsUCFM4KMKcBKKwxkc7xIcNxrcAK5WDogXJGt7tIS0iQZTLkCyJtg",
+	"r3jpTSY1tVW+7AuVYl95Vc1hpqDIZCRnAorVNGugYwC5Dksq58IqFK+ScVSg3ljeWcP7Hi5wvg8gtpq2",
+	"TTe/UNjtKqb70ByKvdVEa4HvfgI+/0uxfvxJRP7mco+5WYtSD2lWZQ1LYls3SOe3TzWgi5i5wJ6mUEdC",
+	"F4WgkNQ3QYRaZL0tQo12bwivhWCwgbHLMoiSJT6a5wtD4C8YHgx7XJIUOsSsjDP6lscDTDx3N1qmOKFY",
+	"nowI2ZZJh2x2d3OOZ58ZDLFetNUqzITKzZalEcs4XCfNEWS1QVFasLRMqRFf5sCqnUBVlnz2CmIOKXJS",
+	"kylLxwB3gXnsbmhJsmJ4ywuJGU44tOrQy9i3VQzInGsZfpulLOd5VBHDs5eXfSWP+TPP7ngPNvPJ3vIp",
+	"keRXyU5yNcxRDgRRZ7fiH3kcaD0TeZUwoQDvsOgGtGTzGtk/PiITCtmXi1q30WRnV50x06/ZSSYeUU0R",
+	"y9l89SSVWXJoFv9IjGTx/emEpgy+stkwvlATMNpDLFv+HBQ9wCkF//Q3/7HVJwETYTpPNIugJwy3sN8g",
+	"kBpaCSoZbw6Zll4C/FLl0sdUM5dN54vm/uFpu7e+0z54eOCR42cHp7950LImdVdyl9HLHN8KkufIKQMn",
+	"aUpngwhGBXb5PN7LqDGyipFrRqInbGpLNbsnC1jxYMKummpCe03XKrlPSpNqtQqtPV8AV/C6pBrnnCJX",
+	"hvtQxNroj6iyu4WoqFNNgIAv65dmCNYTDcDm1jGcO9UDYIcyhlq5E1rOLjSNY3EPQseMNHtkIrMUKtrb",
+	"CiAeqe/PIU7t5YVkYCWwVBaOwPRqIVVGmVnDqloMzTiNGTKgQJzIk4jyZUFf+WeflSUMt95K05gFn32W",
+	"W1NiqhQPHfft5yPzRSQBTV27TSFNC6T39PTVS5L/mtBUsVYJ4gXi6xYyNT0yZCEFKwPBkKaSeAeyij1O",
+	"KUNbENcdXxzQOC496FWgtKwKVV80oWk9R9b+pC06mTltXnUDwIjiiJFpF000YCHYw3N1+ugZThfLQYgQ",
+	"JCuuFYtHHXLkqkoSSja7vf4y7CJXvhhxwVzLkI4GYQGazIoan6kTJe1I601ZQ7Zow4LiQNXq32VhFh+y",
+	"5T6rxKR5jZ2o1SEvHNiaL7hIMo0+zC4uPAY5IPhQv4DGxahNKJamyZAqtr2JUG2+yElDHnJnntnskgm7",
+	"IhEfc61aXtFSjJXbodxcwC8DX5Rf622T4Vwz5RFKQp5MWFrUTc23A2sdWY1FjnzR226btzDcRCFcnJ0v",
+	"aZaIXm4YLxE+Vz8VBW+jWKRGLAE8p4Wp5XcDTDOkaNgXRXllOH32amF8Temu5w3mF74+sg/extNgmMgH",
+	"lX1NB7+Q6Fua4epCcsg4vDwrxSzwLyEAr5hxksphzKb37xy8Y95aGb9nSUN+5K+nDKS58raXxOuPOgHg",
+	"Fgt0Kb8/RmwrcaRmPTczslSJSdSzBM8Xy4zXQzpv7tYvbLf6mGtepTzDTFtbN8Wr03cxy1hw2Grz9cdo",
+	"UZTyQD6UcVTarIr40/JKsSOIqpvLLQDUi10bAbYsB9XKQFisukyj3cGxOPAlyls0sUxaW27//wSdkhCt",
+	"CHKFk9Km87LSA5t9nValZSRX11F85SonOgNOJV74noIi6MojIx4XWHEKTnmHvKbxBUpQpgllhCZlg0ev",
+	"r72+ULYVG1e+cI3vmaMKj6LsaA4qsmX7qJcbyMzjpHyOwRxVJON3S6j+2HmHHMNojQ53weaK6baRY6I+",
+	"zpXQKMIK5IaRz2VGZmaaqFBNKeT1Q2V4miSMphbnGircOlF9FTTUGWzFTXA/MIiEpbAvv9oChR3yCgoU",
+	"7tkj48qVWD3zQ5UtXBptYMFmBiCUGp3OlQU10l+78qsoFQ0FDMwoY/iLklJUX8x/skp3/kuScplyPQ98",
+	"0YzlzP4AhKqd/0aaEz6e2N865Iyb25EyekGkze8ACHFAIW66t6ARHnUIHgG4I0KSKGMQD45O7pgqUCKH",
+	"Uk98YX6DrGCFZ642l0umK05Ko7Q8Da/BhDkj3zUqX1YfwVUxX+d/udGbL/O/v1/cOa9x1Tbtty8pRO4B",
+	"rTqVqUYUwmjfNFX5/Iip0H73KGP57/B36bfjovvyR3ji+1UFRyPAHAyMVBvAqgMlbQYjGivzDRCCVWc4",
+	"QkfnUhrcUMqYUbGyyilSF7NjFCmWLStiFHU4ByePD8jGxsautTMZ8W6kmN7zRcLSkAndZhi1ENwPgJr+",
+	"i/WHRo07vArjLGKWVi+dGzwZ1nfQ6DfWu+vb7W6v3e2ddbt9+P/97k6/2101X7PTZqyNWuCwiGrWNv00",
+	"6vZ8LNu3qwFbrI55MNQQyGmzzu0KgRsnNHwzzADYDTInlS+QNstLlsY0ef/1WL/9euDQPsKCFEVxNR0b",
+	"pTud0pgrFykMObV0rFATMK+srNOr6XgV3d24O9ktDxFgijXXgLNupDOmXCEfO3R2pb26ij13LSm8brnZ",
+	"L1TX1vDvVXVtK4IUko+PqZn+CaM0wmqVJFgUWFfH2BU44iCGyVlZ+qimu/nC5p5TQYKjiE0TqZkI5+1n",
+	"UDdSojyHtUxgUYiiI2Z+ALWxD6lUOp2XrPUgsF6weQGWYb4YyqhAgCoih1KmsliTpnnGF2a4Hj6vNNWZ",
+	"8kqD0u0TlsR0DnIo8iWnR6G8IMZgY2OhNB1DU+wSyqhYFVrPpJuGIikNbXBdPmDnvYj4aMQgd6EyarBO",
+	"8WKNjKbuyit0yDM2V9Y/TbRE3c1K2pGNECPrm2AsV0XBLJ7ahcgUe+/8LqAsLrkLqMv7pXcZ9aI01bul",
+	"d/nCykF1sj2eSEMdGndFciodymds3rg+hf6nUS4c5cfGIYdVWRWwbHEi4R43ZeoZ6Ziii8Di02gX8ucu",
+	"FF5T+2ZrAfvs8IyOVw3IPrYGz7zzGjU376ZXi1fyN955FcC1697On3t/ALVPuXB/qblwOVi7uRA1zLJs",
+	"7LkRvRgy4YKjUfsFRJaWblqBCIC5VHyEaVzm0gRYT8uVYFSkudlbN/owsCReKV2RF9ZqrQYseD96OXqB",
+	"aa63BiZ28xpLwX7tVfhucaaPS8uNJSj/xEEVVh7pFRDw+eF9KQWzJxhilR37Ns2V6lDZs9uUKQk+AwP2",
+	"JBcFzLnY6G7mKuIqzKEnTL/naTWDXHliux+Fy5r1eG8+aZrcuPZqoeNZu/x3orgIUaa2Kz+XGRQm/Elj",
+	"+AQk/nPjXFxz7+52yM3ZAyjSnxsaY48EIovjwBdhzGiqSG6vNXcZNYE9EpjxBy6uBLUvjAsAVHzygtqi",
+	"l6iAoe1PMcPVzHyA2ZlG90jKAI8c4zZsl1x3yCFkV+P59gU3moBRUxQJLlmquBRBoWiWCJA9/lyUWK1R",
+	"LW3KI6RMIYsVEjQxqHYiIiyqPmR6xpgwKig4QcH+kyswKxkvaEkuxtqqLx3y2oU7lAYysbbkWco1IzMu",
+	"1PtqaFiOy+ppvig2BzPLP7qidhMQx88geHwYDe0XQfC4jnU4BI+fzEL+LGWuT3rPR8IAub3Ws1ZAEq32",
+	"eTtUZUXwaURvKyprWJd32ZfoYXnAIgC4wFGvgml3yL51TJf85xZc6Tq38H5p3B/wshfdrKodBPm4xWA+",
+	"VXH5IGZv6oQEWtn36vn2fgJCfFkoq7Wi40kAMzqmLwXFUIISZtiUC1ZzPXzRXO/2Wh2C7VihCeN2y3bw",
+	"EkQYVRYhsbne7bYwJ8sXmKnLFVjeO+S0ikqGFv4cwwzv0V4ZpCw1TfzAQgCayp+6Dresiovmixugy1ZW",
+	"f7CQZivgzPacfwILV7hiY+vd8pb7olladszfDSA/q9Zugmt9Jq0A8yHEkIJA/EKRoMUA6qjTvs21c4Qb",
+	"yNPPaa6+oftyt58suJ8kmTvQfTw7JeRbwJyoFWzKhP9aEWftxxwA8lqDLyKbLFJki6VliSZkO9iCW02O",
+	"ubFDlt80C67QQpSwgqpX4+HZFTfCUhGPVxaDPAD6WiEIPWKmycepnObU7SbrLr7yqdLchzDNLpxVi0Ry",
+	"42l9XzGlNggxl86xfSh+uKLKYX4NflqxQ3vZ3HxWlzLPzR/EygveciUNrKJhLo3S5UfvKV8A6JxHEu6a",
+	"sdlwF2yepydlqVA57D768iHwPZExD+dGdAAM/vt5/ZAWGfEre8uhoWsLfOyhE9/ibVvYagUAPXmorQ0h",
+	"sIcAaUNgRa/AF5nQPCa5Fc1h5jgPUl6zxk4OnEk2k8EXxWtc2AA4K4l1LJD9gOqgtdrfjkWQPpAchI3/",
+	"QrW7sfMz2PiVVn08Fh+V9H3Ctrslq1cXNrci5/W4l3W1v6o05/rieacQNoRIGUzTiGq6lytwtiuArQOc",
+	"hkq5N4yM8sUN5oqKorXCFVa6eB8KCQF7WGmVBCrxiet/CLdQoee7I/phCtaVz/ua4wXAcd+34ZWWDmV5",
+	"rGN1DvUO2dI9Ze5PbNm1iKoV1si+SzVy0DQ5OwzQsLDnGCAWhK7eRcP9C3cG1yTL3RNknzhsL4IWjErr",
+	"I8gokZBnZaUbqBaT44F5uZHDDLSME1aSJ7jyhWXHrQ55Kd33c6aXzSRQmiMqqvE4Awnyfcv290gCGQja",
+	"8HkaxVwwy9VdYy4T7L3cSYWQhGYX5fkC/Evx3C4tWmMAbhZhJQosNTUX4SSVQmYKmzSLNzXcBAS2ffN7",
+	"0MIFumRpxENNaJoCJB4mrQ/nZGq0zbEZiJpYwGbnm8q7BsygwBqAajN3D+yJ/qVpZfk4/tlZLW4xkydS",
+	"/GXGi0kx4ukU1fOitBYc9ug6OQSTKNfM6V/7EcA3VosjBzSOMfYa76CHOAfzJeAVrwQpJYWSMShBf/w/",
+	"/9s//qv//Y//9u/+v7/5V0QxbSgopuUpeskiSyrK6Z8u8gzsGEliGjkDBAYAMSnhe0AdnpAJjUpQEe0T",
+	"sHAilU4RX0OzK91xQFa2rrlNDOkTbDnYN/8LvFLzn/ce9Da7G9tb3c3Ag5hkEbLPe1u9zQe93ubuunk4",
+	"H/Tno83tzeH65ijc2N1YX2ebm8ONHUof7Iy2WBStPxhGvc3N3vbudi0Z+YqlfGRxr44zNTk/eX5T/iBU",
+	"awMEMTPnPZKkXGDF5f3Tg6OjVTkXdl2u1Z8XU/XunnthFnwtiSkHAlfk4GxuPNjqrXd3N3c2Nrc2trbX",
+	"N3cb15YgXoV/bPbYbedeXkeusvMflAyaTTrBClAlKvixkr9fygr7grIkhhCMs9Sme0M+DiDPdj5Aea/8",
+	"IgH3zfNGzVDw5DqyY3GezC910uTy3lay0zHjCJqF+ZyfPCdWfFGkWSEr5icLsWspT2uFCQlo3W2P//bm",
+	"LXKk8tXIiUGf5FBJZmHOEDG4TLiw5oQhKIEvMM/aCaUh1UxA1HurQ07sKB3ssplnmKeKS0EogC5zAagp",
+	"ETNKYDrfcxnKRKa2jkWRKd27JoW0VA7w/dfjXPArggksao9MMbfPoi/NuIjkjDRzTGLDRmyiagvNjxWQ",
+	"ptDIXuXBk8Cch0G+lBY6YmU2nHtu1Yx6295tiyXCdt1lZVaqKrdmqGiXc6QNIlrdxecLfJb88X/+T3/8",
+	"N3//x3//j3/4x78lTcB2kin5+sXzvdKSEs3iWIFJcEpoQtO8W9OJB2hrkGUJgZ3lurVByzN95ofNF80/",
+	"/rt/+8f/5b/549/9hz/8499Cem0OhEaaf/j7f/2H/+rv8LcCIg10mM8pU8BQp2pcoDhg1RRCcbbBj37j",
+	"TJ4rlr6kU+Y3PL9xiE34jXeI4WPh06+mMWKg48fipbXy1/blyndr+atmbrQkbpApYl7HcqawCIthOUiO",
+	"CoigBXSgUk1AsIiaw4r5o1g9Jd84UERRMbRfWZwHe32V9a83uYa0NM5gw1KGea2qBXhh4YWQs5hFY5aH",
+	"xhEaaksqZjzETKzXFkjJ/dTHWi0DJ8UDhxqk7FJesKBcZcZCs/jCYrKC5WiPBLMrOgBdaxBiYB9wOius",
+	"wQ9IoO4pp3vt+SJQ2dBcgCEbmE1PZJIlAwCrByGq8iMqzvZXmw5WfcJohPnvqVF+QplGLAI0Bc2miVHy",
+	"XDyngz0pr759HM5baR3rJDNbybIQzW6SywJzup1ZsLgQjjSvlMtKF+SOtGrBDFLXa5k5eZBBTeoZk+e4",
+	"Um4dMNcRolyx0ZWUtnKZfxL/OIWcxRz9BC6TklPmrovag8Ou00wBTpT5YK7dqpFBtG+0clHXd7z3qnBr",
+	"pVqQgPMVB/GuMBCX9wLR9uyGNLwGxD43+o0FStf3G+PJYPfBZu8B7W7S9Z2oSv36fuP+m+iq9+rZwfz+",
+	"1tPjg4ePX88edPW0O3r6ZLj+dMo43Xx88PDBBZX3177cCtfkRL16++UXfOdicv5q2N16epD80H36cPPk",
+	"8ssXF+fzTO2cHV89f/b0yZdvwstv37x9lHz1lr6dfHu5/VR9fS7Eyc7XT84ebHa/Hn/97fnXXz64fPqV",
+	"2H9yXx/uvDyPNueP5z8czx88GXN6yV+m8cHZD/fjrYto9CJ7fH6cnJymoxffZi/CZOOxWD9mEVs/yr5M",
+	"nx1+M3t2+ubx0bfy5Zunmy92DukP++qH59+sX0w31o+OfohGO988Xzve6j5+MD3VM6HT/fXw+FH6oncx",
+	"3J6+CkcPxyf69Xw83Pjq6Btxyl49TNkwG+3H6YPHu9PH58f7T5/80N383G+8MwJwLnoXe1OwMtwae7ru",
+	"vDOPUzmtPCR398evtp5FW+Pxq4P28Ot0+PLVoyN+uDF88g28YfNIOTyPSuaD7tau5zdeqLHhtdAMEDjc",
+	"e/yr7zciNszGg4hNJfyAH5VO4ccJi2NJZjKNIzvrq2m8etJfv3heM+cbmGr527/67uDR/tn+d+PJoPf9",
+	"9xXOWv9CZaVqGpKLzax6obSA8G2xhvbFxQfwa7e6NV3DYi/0XvM47kTN+8XGLDSy9EYhdaCKdXvdN9cz",
+	"7K55pCTkeaWdLUtincbdo7qq2nsxQgccozJAxVxGf6kZtOWfESRmOduzlYtaC5q7bRdtNpb6s6uEhR84",
+	"PvVPTJl/X//sL2CnvKk8OMyYRfkCVJT61kpDgrNhXtFQRmx1/MaJja5YVKuwEEGRqDJm2raVCQzOtG6g",
+	"kQMLrbxdKbF7Ly8c3i+CSJtPjw+fQHzU8csnvkADJ1eDyZzGXDAwXJq72ELRWgLSdZDQMbOYaYEKGTwH",
+	"Ng1fxDQT4YRImJkizcD+1cHnPHJ+8tzCBkWtDjmQkdFNQJNDP83PUU+J3lRNaaEAQ17IiGx2N4pKBHWF",
+	"jM5K2Bxc5dCfFhrIDg1qqxvNuV+sjyI9M46NdVBUgm57l+y3vyW0/Zb8FfkN+S0xtHZ9m9wjTdIin5H7",
+	"xCNrpE/2yOfkd+T3pE06ZED+ZUCauHq+oMIWlAf857nMUsXi0R4J/kWQw3MazRBKLNg9s6i8MaMRQDgH",
+	"a4FVykjwOxBHA9Is1AYylpAvhpMA5NmkrAdKQDuSmhjdpICUxSM6MI+CK28EZRz6JMmGMVdYaVOmgM3n",
+	"iwDWcJBQPekTBLxCrSSHr6GCZMK+yyJik9zy2kFMXA5c4hsJdMppjBl5EbtksUwChKfGstYhjQtQkmZt",
+	"iYgqkkqxGF4Oua3IiINhBJC0U2fPd0X2rU/TuXfzSn7mTJj9sqvXDL5uv8alah/QcML6ZMJ1YCv+h1K4",
+	"jGHuRu6LfOhSEMwbBGMJAsCbL2zbpqvOQoEmXzS3vG63C0QFgbxFphkoo9UyJrCRq4o57WHqCYCtTOkc",
+	"4zsAtwbSB+GDmGMnFkLZFfwIMXxuzrStJetOykK1KBqZ8UDpU5kqX7ArNk10q0MeSj2x4OyVklGrg7Je",
+	"X1FDY+4clZW7An5smGMI1tkxU2tcXHLN7D+gqjGB+IXmi8+zzfVGRVi6FmQYx/aTAtuBjK/9kLBxlcfn",
+	"oYVDLiiocUvqrH03EXd+td7bAaaoXB4CnEy+mGQN57x9IIVOZVyfCYWMCVmCSxy1ERKqfB33SBhz5oqD",
+	"Qa4udrdaUvXyLMEFUwRRGozPmo4d08RhAOQ30AmektMv9tvrW9utaicJ1UYSafQbf+03vuu2d2l79P2P",
+	"25vv/MZva5d94dYvDycwZKCPdzsqbM1we/JSajOX5g6MZo8EU65U0M/r8NjHhJxVh+tk4wnAdZqXasXj",
+	"X3cZl0/5AX9OBVr2a2Te5h/+09/+89/9d3/4h7/953//r1plgQBCmYHqFlL3mxTYjZG4q9L8j40hoylL",
+	"9zM9McL9OyPeA89c5dhz7geo/Gj+tlUYIhlmU4sakaVxo99YgxgvO4TFpp7L8RiS0ADyOy/AAPUZlJeL",
+	"GBdsbsuLKT4GR8m0U3IBmlHXx6Iv4SJbcVk5czKKtErTVEPoJf68h1K6HZEtFwHliQWbVYpIKILR1LoK",
+	"+s6gkI3RNmxQdIfsV97Kq4ryvPQ7BMqTZqAQQhus2WYMl9KIzsVD1e7RYI5+CilyYz/sjhGpHGK3aQeZ",
+	"ty2K2VQM8T5ODvcfvTi0EdvOc2iX6bbLKmciL6GIZngoH1TaJAdwfcsGtWxH0iIy2q2CtLySrpJj2XGR",
+	"V3bLF2avLpOl5Hjc9Ai7ooBXCoic1EGWUV2qsAJ5MR3yOuUAjgl7ZjS1KVeah4XwGc5JE3EjPF8UaA1Y",
+	"a9fhBrtsyRynkDSXwA2ru4CJGjUeWYz+MeyY8vEE4kaq0nSH5MHMecEj5YAuzD5YaMRgdtXBWKLHPGYB",
+	"aVIyzWLNwZMIaQtaEkxYwOdtzgKhyheBEYEe5dWI8nClTEQsNY/GbADPI1gvZmGT4/MzgCIMkkxDMLOH",
+	"cXngk3MRpX2UkmkpS8EGWKLXDmfriwnNy4FPAV41DweFxAmbDAXehPLCuvCp+sMYy5DG7YirC7ecno18",
+	"BEUJQh+tioNVZfaPj+yVA9cgi0dFXEMRkYl/424okkguNIHivZGjoC7Y28V6K4QAIacbbbMOVPNhXMTD",
+	"OklPT/LafJvdTfSwwT6gVIYiotHhc0iP6pirFx8bb1wTFlGxblUtPH0rZxWSFZBcYCTOKb5sgLG0LjPH",
+	"wChwerEB54bKcXXNZQfHLgZ7Nc37h0bf52K8f3j6DMoJWR98hVxW5lo2Qi3P98Uis1VL3LYoUeQ5pY2L",
+	"xZtY7tEx4BpgXqeUoRRfVe1IM0glgGmar12oQHlirTI7NA/VdHGcyqFVEuAmDWlMRYh1ow2vCifMddgp",
+	"e9tU49337/7/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

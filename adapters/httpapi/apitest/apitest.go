@@ -9,6 +9,9 @@
 // type URI). A mismatch fails the test, naming the request and showing the
 // response.
 //
+// A body an operation declares as image/png, image/jpeg, image/gif or
+// image/webp must be one: its bytes are sniffed.
+//
 // A HEAD request is checked as the GET it mirrors, less the body (the spec
 // declares no HEAD operations, and kin-openapi skips HEAD responses): its
 // status must be one the GET declares, its declared headers must match,
@@ -338,6 +341,8 @@ func (s *spec) check(req *http.Request, res *Response, head bool) ([]string, str
 		}
 		if head {
 			msgs = append(msgs, checkContentType(route, res)...)
+		} else {
+			msgs = append(msgs, checkImage(route, res)...)
 		}
 	}
 	switch {
@@ -361,6 +366,30 @@ func checkContentType(route *routers.Route, res *Response) []string {
 	mediaType, _, err := mime.ParseMediaType(res.Header.Get("Content-Type"))
 	if err != nil || ref.Value.Content.Get(mediaType) == nil {
 		return []string{fmt.Sprintf("Content-Type %q is not one status %d declares", res.Header.Get("Content-Type"), res.Status)}
+	}
+	return nil
+}
+
+// sniffedImages are the image types whose bytes http.DetectContentType
+// recognises.
+var sniffedImages = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
+
+// checkImage checks that a body the operation declares as an image type
+// (by name, not through a range such as */*, which serves stored files as
+// their uploader labelled them) is one: kin-openapi takes a binary body as
+// it is, so a JPEG sent as image/png (or an error page sent as an image)
+// would otherwise pass.
+func checkImage(route *routers.Route, res *Response) []string {
+	mediaType, _, err := mime.ParseMediaType(res.Header.Get("Content-Type"))
+	if err != nil || !sniffedImages[mediaType] || res.Status < 200 || res.Status > 299 {
+		return nil
+	}
+	ref := route.Operation.Responses.Status(res.Status)
+	if ref == nil || ref.Value == nil || ref.Value.Content[mediaType] == nil {
+		return nil
+	}
+	if got := http.DetectContentType(res.Body); got != mediaType {
+		return []string{fmt.Sprintf("the body is labelled %s but its bytes are %s", mediaType, got)}
 	}
 	return nil
 }

@@ -139,6 +139,12 @@ func TestNonConformingResponsesFail(t *testing.T) {
 			fixed(http.StatusOK, "text/plain", ""), "Content-Type"},
 		{"HEAD error without the problem content type", "HEAD", "/nowhere",
 			fixed(http.StatusNotFound, "text/plain", ""), "must have an application/problem+json body"},
+		{"a JPEG labelled as a PNG", "POST", "/v1/wxacode",
+			fixed(http.StatusOK, "image/png", "\xff\xd8\xff\xe0\x00\x10JFIF\x00"), "labelled image/png but its bytes are image/jpeg"},
+		{"an error page labelled as an image", "POST", "/v1/wxacode",
+			fixed(http.StatusOK, "image/jpeg", "<html>oops</html>"), "labelled image/jpeg"},
+		{"an image type the operation does not declare", "POST", "/v1/wxacode",
+			fixed(http.StatusOK, "image/gif", "GIF89a"), "image/gif"},
 		{"problem without the request id", "PUT", "/v1/me",
 			fixed(http.StatusMethodNotAllowed, "application/problem+json", strings.Replace(problemBody(405, "method_not_allowed"), `,"request_id":"req-1"`, "", 1)), "request_id"},
 	} {
@@ -153,6 +159,17 @@ func TestNonConformingResponsesFail(t *testing.T) {
 				t.Fatalf("failure does not mention %q:\n%s", tc.want, all)
 			}
 		})
+	}
+}
+
+func TestImagesThatAreWhatTheySayPass(t *testing.T) {
+	for ct, body := range map[string]string{"image/png": "\x89PNG\r\n\x1a\n\x00", "image/jpeg": "\xff\xd8\xff\xdb\x00"} {
+		msgs := failures(t, func(tb testing.TB) {
+			apitest.New(tb, fixed(http.StatusOK, ct, body)).JSON("POST", "/v1/wxacode", nil)
+		})
+		if len(msgs) != 0 {
+			t.Errorf("%s: %q", ct, msgs)
+		}
 	}
 }
 
@@ -192,5 +209,16 @@ func TestJSONSendsBodyAndHeaders(t *testing.T) {
 	c.JSON("POST", "/v1/auth/wechat", []byte(`{}`), "Content-Type:")
 	if gotBody != `{}` || gotCT != "" {
 		t.Errorf("no content type: got body %q, content type %q", gotBody, gotCT)
+	}
+}
+
+// GET /v1/local-storage declares */*: it serves files as their uploader
+// labelled them, which is not the server's claim to check.
+func TestFilesServedAsAnyTypeAreNotSniffed(t *testing.T) {
+	msgs := failures(t, func(tb testing.TB) {
+		apitest.New(tb, fixed(http.StatusOK, "image/png", "not really a png")).Get("/v1/local-storage?key=a&expires=1&signature=s")
+	})
+	if len(msgs) != 0 {
+		t.Errorf("%q", msgs)
 	}
 }

@@ -37,6 +37,7 @@ package wechatsim
 // for a trace_id, for a message-push test to deliver.
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -279,6 +280,29 @@ func (s *Simulator) mediaCheckAsync(w http.ResponseWriter, r *http.Request, appi
 	writeAPIJSON(w, mediaCheckReply{ErrMsg: "ok", TraceID: trace})
 	if s.log != nil {
 		s.log.Info("wechatsim: media_check_async", "appid", appid, "scene", req.Scene, "trace_id", trace)
+	}
+	if s.verdictDelay > 0 {
+		time.AfterFunc(s.verdictDelay, func() { s.pushVerdict(appid, trace) })
+	}
+}
+
+// pushVerdict delivers trace's verdict to appid's push URL, as WeChat
+// does some time after mediaCheckAsync. Without a Pusher for the app the
+// verdict is only available through MediaVerdict.
+func (s *Simulator) pushVerdict(appid, trace string) {
+	p, ok := s.Pusher(appid)
+	ev, found := s.MediaVerdict(trace)
+	if !ok || !found {
+		return
+	}
+	result := ev["result"].(map[string]any)
+	suggest, label := result["suggest"].(string), result["label"].(int)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reply, err := p.Push(ctx, MediaCheckEvent(appid, ev["FromUserName"].(string), trace, suggest, label))
+	if s.log != nil {
+		s.log.Info("wechatsim: pushed wxa_media_check", "appid", appid, "trace_id", trace, "suggest", suggest,
+			"delivered", err == nil && reply.OK())
 	}
 }
 

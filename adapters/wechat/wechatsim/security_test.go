@@ -2,6 +2,7 @@ package wechatsim_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -239,5 +240,46 @@ func TestMediaCheckAsync_TraceIDThenVerdictEvent(t *testing.T) {
 		if r := s.check(t, "/wxa/media_check_async", b); r.ErrCode == 0 {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// With MediaVerdictDelay set, the simulator pushes the verdict to the
+// app's push URL by itself, as WeChat does after mediaCheckAsync: the run
+// command's loop from upload to verdict needs no hand-made event.
+func TestMediaCheckAsync_VerdictIsPushedAfterTheDelay(t *testing.T) {
+	got := make(chan string, 1)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+		_, _ = w.Write([]byte("success"))
+	}))
+	t.Cleanup(receiver.Close)
+	sim := wechatsim.New(wechatsim.Config{Apps: map[string]string{appID: secret}, MediaVerdictDelay: time.Millisecond})
+	sim.SetPusher(appID, &wechatsim.Pusher{URL: receiver.URL, AppID: appID, Token: "t"})
+	decode(t, call(t, sim, query(appID, secret, "dev-alice", "authorization_code")))
+	w := post(t, sim, "/cgi-bin/stable_token", "", map[string]any{"grant_type": "client_credential", "appid": appID, "secret": secret})
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &tok); err != nil {
+		t.Fatal(err)
+	}
+	w = post(t, sim, "/wxa/media_check_async", tok.AccessToken, map[string]any{"media_url": "https://cdn.example.com/sim-risky.png",
+		"media_type": 2, "version": 2, "scene": 1, "openid": wechatsim.OpenID(appID, "alice")})
+	var r struct {
+		TraceID string `json:"trace_id"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil || r.TraceID == "" {
+		t.Fatalf("media_check_async: %s", w.Body)
+	}
+	select {
+	case body := <-got:
+		for _, want := range []string{`"Event":"wxa_media_check"`, `"trace_id":"` + r.TraceID + `"`, `"suggest":"risky"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("pushed %s: lacks %s", body, want)
+			}
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no verdict was pushed")
 	}
 }

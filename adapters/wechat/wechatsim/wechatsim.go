@@ -115,6 +115,11 @@ type Config struct {
 	// OpenAPIHome, when set, makes the simulator also play Cloud Hosting's
 	// open-API service for a container of this app (openapi.go).
 	OpenAPIHome string
+	// MediaVerdictDelay, when positive, makes the simulator push each
+	// media check's verdict (wxa_media_check) that long after the check,
+	// as WeChat does, through the app's Pusher (SetPusher) if it has one.
+	// Zero leaves delivery to the test (MediaVerdict).
+	MediaVerdictDelay time.Duration
 }
 
 // Simulator is an http.Handler that answers like WeChat's code2Session.
@@ -134,10 +139,13 @@ type Simulator struct {
 	// use.
 	security *security
 	keys     lastKeys // the session key issued last per user, for open data (opendata.go)
+	// verdictDelay is Config.MediaVerdictDelay (security.go).
+	verdictDelay time.Duration
 	// openAPIHome is Config.OpenAPIHome (openapi.go).
 	openAPIHome string
 	// pushers deliver message pushes (pusher.go).
 	pushers pushers
+	wxa     wxaPages // the published pages getwxacodeunlimit knows (wxacode.go)
 }
 
 // New returns a Simulator for cfg.
@@ -159,7 +167,8 @@ func New(cfg Config) *Simulator {
 		clock: cfg.Now,
 		plat:  newPlatform(),
 
-		openAPIHome: cfg.OpenAPIHome,
+		openAPIHome:  cfg.OpenAPIHome,
+		verdictDelay: cfg.MediaVerdictDelay,
 	}
 	if s.slow <= 0 {
 		s.slow = DefaultSlowDelay
@@ -177,6 +186,7 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("POST /wxa/media_check_async", s.withToken(APIMediaCheckAsync, s.mediaCheckAsync))
 	s.mux.HandleFunc("GET /wechatsim/open-data", s.openData)
 	s.mux.HandleFunc("POST /wechatsim/push", s.pushEvent) // pusher.go
+	s.mux.HandleFunc("POST /wxa/getwxacodeunlimit", s.withToken(APIWxaCodeUnlimit, s.wxaCodeUnlimit))
 }
 
 // ServeHTTP routes the simulated APIs; anything else is 404 or 405.

@@ -12,6 +12,12 @@ import type { HttpRequest, HttpResponse, Transport, FileUploadRequest } from '..
 
 const PROBLEM_TYPE_BASE = 'https://miniback.dev/problems/';
 
+/** The first bytes of the image types the API answers. */
+const IMAGE_MAGIC: Record<string, number[]> = {
+  'image/png': [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+  'image/jpeg': [0xff, 0xd8, 0xff],
+};
+
 type Json = Record<string, unknown>;
 
 interface Route {
@@ -104,6 +110,14 @@ export class Spec {
             msgs.push(`content type "${type}" is not declared for ${res.status} (declared: ${Object.keys(content).join(', ')})`);
           } else {
             const schema = (content[declaredType] as Json).schema as Json | undefined;
+            // A body the operation declares as an image type (by name, not
+            // through */*, which serves files as their uploader labelled
+            // them) must be one.
+            const magic = declaredType === type ? IMAGE_MAGIC[type] : undefined;
+            if (magic && res.status < 300 && res.bytes) {
+              const head = Array.from(new Uint8Array(res.bytes.slice(0, magic.length)));
+              if (head.length !== magic.length || head.some((b, i) => b !== magic[i])) msgs.push(`the body is labelled ${type} but is not one`);
+            }
             // Only JSON bodies are checked against a schema; others (files)
             // only against their declared media type.
             if (schema && isJsonType(type)) {

@@ -109,17 +109,25 @@ export function wxShim(baseUrl: string, loginName: string): WxShim {
       if (body !== undefined && !Object.keys(header).some((k) => k.toLowerCase() === 'content-type')) header['content-type'] = 'application/json';
       const p = (async () => {
         let res: Response;
-        let text: string;
+        let raw: ArrayBuffer;
         try {
           res = await fetch(url, { method, headers: header, body, redirect: 'follow' });
-          text = await res.text();
+          raw = await res.arrayBuffer();
         } catch (e) {
           finish(o, null, `request:fail ${(e as Error).message}`);
           return;
         }
         const headers: Record<string, string> = {};
         res.headers.forEach((v, k) => (headers[k] = v));
-        checkExchange(baseUrl, method, url, header, { status: res.status, headers, body: text });
+        const text = new TextDecoder().decode(raw);
+        const isText = /json|^text\//i.test(headers['content-type'] ?? '');
+        checkExchange(baseUrl, method, url, header, isText ? { status: res.status, headers, body: text } : { status: res.status, headers, body: '', bytes: raw });
+        // responseType 'arraybuffer' gives the bytes whatever they are,
+        // a JSON error included; dataType is ignored then.
+        if (o.responseType === 'arraybuffer') {
+          finish(o, { data: raw, statusCode: res.status, header: headers, cookies: [], errMsg: 'request:ok' });
+          return;
+        }
         let data: unknown = text;
         if ((o.dataType ?? 'json') === 'json') {
           try {

@@ -124,6 +124,8 @@ var placements = map[string]placement{
 	"loginWithCloudRun":   {"cloudrun", ""},
 	"verifyWeChatPushURL": {"push", "verifyPushFailure"},
 	"receiveWeChatPush":   {"push", "receivePushFailure"},
+
+	"createWxaCode": {"wxacode", ""},
 }
 
 func main() {

@@ -125,7 +125,8 @@ export declare function fillPath(path: string, params: Record<string, unknown> |
 export declare function queryString(query: Record<string, unknown> | undefined): string;
 /**
  * decode turns a response into a result (2xx, and 3xx: a redirect's
- * Location is in headers), or throws it as an ApiProblem.
+ * Location is in headers; bytes as an ArrayBuffer), or throws it as an
+ * ApiProblem.
  */
 export declare function decode(res: HttpResponse): ApiResponse<unknown>;
 export {};

@@ -7,6 +7,14 @@ exports.decode = decode;
 const problem_1 = require("./problem");
 const tokens_1 = require("./tokens");
 const wechatdata_1 = require("./wechatdata");
+/**
+ * The operations whose successes are bytes (images), read as an
+ * ArrayBuffer. The type makes the list complete: an operation of the spec
+ * that answers an image and is missing here fails the SDK's build.
+ */
+const binaryOperations = {
+    'POST /v1/wxacode': true,
+};
 /** Renew the access token this long before it expires. */
 const EXPIRY_MARGIN_MS = 30000;
 /** createClient returns a client for miniback over the given transport. */
@@ -22,7 +30,8 @@ function createClient(options) {
     const canSignIn = options.signIn === 'cloudrun' || options.loginCode !== undefined;
     async function send(method, path, init, retried) {
         var _a;
-        const headers = Object.assign({ Accept: 'application/json, application/problem+json' }, options.headers);
+        const binary = binaryOperations[`${method} ${path}`] === true;
+        const headers = Object.assign({ Accept: binary ? 'image/*, application/problem+json' : 'application/json, application/problem+json' }, options.headers);
         for (const [k, v] of Object.entries((_a = init.headers) !== null && _a !== void 0 ? _a : {})) {
             if (v !== undefined)
                 headers[k] = String(v);
@@ -54,7 +63,7 @@ function createClient(options) {
             }
         }
         const url = baseUrl + fillPath(path, init.path) + queryString(init.query);
-        const res = await transport.request({ method, url, headers, body });
+        const res = await transport.request(binary ? { method, url, headers, body, responseType: 'arraybuffer' } : { method, url, headers, body });
         if (res.status === 401 && used && !retried && (await renewAfter(used, init.relogin !== false))) {
             return send(method, path, init, true);
         }
@@ -259,7 +268,8 @@ function queryString(query) {
 }
 /**
  * decode turns a response into a result (2xx, and 3xx: a redirect's
- * Location is in headers), or throws it as an ApiProblem.
+ * Location is in headers; bytes as an ArrayBuffer), or throws it as an
+ * ApiProblem.
  */
 function decode(res) {
     var _a;
@@ -275,7 +285,9 @@ function decode(res) {
         }
     }
     if (res.status >= 200 && res.status < 400) {
-        if (res.body !== '' && !isJSON)
+        if (res.bytes !== undefined)
+            data = res.bytes;
+        else if (res.body !== '' && !isJSON)
             data = res.body;
         return { data, status: res.status, headers: res.headers };
     }

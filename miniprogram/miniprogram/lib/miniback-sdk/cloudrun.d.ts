@@ -1,6 +1,6 @@
 import { type ClientOptions, type MinibackClient } from './client';
 import type { Transport } from './transport';
-import type { WxApi } from './wx';
+import { type WxApi } from './wx';
 interface WxFail {
     errMsg: string;
 }

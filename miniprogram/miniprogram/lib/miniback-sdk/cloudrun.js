@@ -5,6 +5,7 @@ exports.createCloudRunClient = createCloudRunClient;
 const client_1 = require("./client");
 const problem_1 = require("./problem");
 const tokens_1 = require("./tokens");
+const wx_1 = require("./wx");
 /**
  * callContainerTransport sends requests with wx.cloud.callContainer to a
  * Cloud Hosting service. Only the path and query of a request's URL are
@@ -24,6 +25,8 @@ function callContainerTransport(cloud, options) {
                 method = 'POST';
                 header['X-HTTP-Method-Override'] = 'PATCH';
             }
+            // Images come as bytes, as with wxTransport.
+            const binary = req.responseType === 'arraybuffer';
             return new Promise((resolve, reject) => {
                 cloud.callContainer({
                     config: { env: options.env },
@@ -34,13 +37,9 @@ function callContainerTransport(cloud, options) {
                     // Anything but 'json' leaves the body as text: the SDK decodes
                     // JSON and problem documents itself.
                     dataType: 'text',
-                    responseType: 'text',
+                    responseType: binary ? 'arraybuffer' : 'text',
                     timeout: options.timeout,
-                    success: (res) => resolve({
-                        status: res.statusCode,
-                        headers: lowerKeys(res.header),
-                        body: typeof res.data === 'string' ? res.data : res.data === undefined ? '' : JSON.stringify(res.data),
-                    }),
+                    success: (res) => resolve((0, wx_1.wxResponse)(res)),
                     fail: (err) => reject(problem_1.ApiProblem.network(err.errMsg)),
                 });
             });
@@ -72,10 +71,4 @@ function pathOf(url) {
 }
 function toArrayBuffer(b) {
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-}
-function lowerKeys(h) {
-    const out = {};
-    for (const [k, v] of Object.entries(h !== null && h !== void 0 ? h : {}))
-        out[k.toLowerCase()] = String(v);
-    return out;
 }

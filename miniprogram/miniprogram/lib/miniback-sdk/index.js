@@ -1,6 +1,6 @@
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.wxTransport = exports.wxLoginCode = exports.createWxClient = exports.createCloudRunClient = exports.callContainerTransport = exports.WECHAT_SESSION_STALE = exports.wechatDataBody = exports.isWeChatSessionStale = exports.fetchTransport = exports.storageTokenStore = exports.memoryTokenStore = exports.isApiProblem = exports.ApiProblem = exports.queryString = exports.fillPath = exports.decode = exports.createClient = void 0;
+exports.wxTransport = exports.wxLoginCode = exports.utf8 = exports.createWxClient = exports.createCloudRunClient = exports.callContainerTransport = exports.WECHAT_SESSION_STALE = exports.wechatDataBody = exports.isWeChatSessionStale = exports.isTextType = exports.fetchTransport = exports.storageTokenStore = exports.memoryTokenStore = exports.isApiProblem = exports.ApiProblem = exports.queryString = exports.fillPath = exports.decode = exports.createClient = void 0;
 // @miniback/sdk: a typed client for miniback, generated from openapi.yaml
 // (types in schema.gen.ts by openapi-typescript) with transports for
 // mini-programs (wx.request, wx.uploadFile) and for Node and browsers (fetch).
@@ -17,6 +17,7 @@ Object.defineProperty(exports, "memoryTokenStore", { enumerable: true, get: func
 Object.defineProperty(exports, "storageTokenStore", { enumerable: true, get: function () { return tokens_1.storageTokenStore; } });
 var transport_1 = require("./transport");
 Object.defineProperty(exports, "fetchTransport", { enumerable: true, get: function () { return transport_1.fetchTransport; } });
+Object.defineProperty(exports, "isTextType", { enumerable: true, get: function () { return transport_1.isTextType; } });
 var wechatdata_1 = require("./wechatdata");
 Object.defineProperty(exports, "isWeChatSessionStale", { enumerable: true, get: function () { return wechatdata_1.isWeChatSessionStale; } });
 Object.defineProperty(exports, "wechatDataBody", { enumerable: true, get: function () { return wechatdata_1.wechatDataBody; } });
@@ -26,5 +27,6 @@ Object.defineProperty(exports, "callContainerTransport", { enumerable: true, get
 Object.defineProperty(exports, "createCloudRunClient", { enumerable: true, get: function () { return cloudrun_1.createCloudRunClient; } });
 var wx_1 = require("./wx");
 Object.defineProperty(exports, "createWxClient", { enumerable: true, get: function () { return wx_1.createWxClient; } });
+Object.defineProperty(exports, "utf8", { enumerable: true, get: function () { return wx_1.utf8; } });
 Object.defineProperty(exports, "wxLoginCode", { enumerable: true, get: function () { return wx_1.wxLoginCode; } });
 Object.defineProperty(exports, "wxTransport", { enumerable: true, get: function () { return wx_1.wxTransport; } });

@@ -835,6 +835,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/wxacode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A mini-program code (小程序码) for a page and scene
+         * @description Returns the mini-program code WeChat's `getwxacodeunlimit` makes for
+         *     the mini-program of the caller's session: an image (JPEG, or PNG
+         *     when `is_hyaline` is true) that opens `page` with `scene` in its
+         *     launch options (`options.scene`, URL-encoded). Codes never expire.
+         *
+         *     The session must come from a WeChat login (`/v1/auth/wechat`): a
+         *     code belongs to a mini-program, so a password login is 403
+         *     `wechat_login_required`.
+         *
+         *     The request is checked before WeChat is called: `scene` is 1 to 32
+         *     of `0-9 A-Z a-z ! # $ & ' ( ) * + , / : ; = ? @ - . _ ~` (encode
+         *     anything else yourself; `%` is not allowed), `page` has no leading
+         *     `/` and no `?query` (parameters go in `scene`). A page WeChat does
+         *     not know is 422 `wxacode_page_not_found`: publish it, or send
+         *     `check_path: false` for a page of an unpublished version (with
+         *     `env_version` `trial` or `develop`).
+         *
+         *     Identical requests (the same mini-program and the same parameters,
+         *     defaults filled in) are answered from object storage without
+         *     calling WeChat (`X-Wxacode-Cache: hit`), and concurrent identical
+         *     requests on one server share one WeChat call. WeChat's quota
+         *     (5,000 codes a minute per mini-program) is 429
+         *     `wechat_rate_limited`; each user may also make only so many codes
+         *     that are not cached yet (429 `wxacode_rate_limited`, administrators
+         *     exempt). Both carry `Retry-After`.
+         */
+        post: operations["createWxaCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -1521,6 +1565,50 @@ export interface components {
             x?: string;
             y?: string;
         };
+        /**
+         * @description A field left out takes WeChat's default (given in its description);
+         *     null is refused like any other wrong type.
+         */
+        WxaCodeRequest: {
+            /**
+             * @description What the opened page reads from `options.scene` (URL-encoded by
+             *     WeChat: decode it with `decodeURIComponent`): 1 to 32 of
+             *     `0-9 A-Z a-z ! # $ & ' ( ) * + , / : ; = ? @ - . _ ~`. Anyone
+             *     can make a code with any scene: treat it as untrusted input.
+             * @example invite=u42
+             */
+            scene: string;
+            /**
+             * @description The page the code opens, e.g. `pages/index/index`: no leading
+             *     `/`, no `?query`. Empty or absent: the home page.
+             * @example pages/invite/invite
+             */
+            page?: string;
+            /** @description The code's width in pixels; 430 when left out. */
+            width?: number;
+            /**
+             * @description The version of the mini-program the code opens; `release` when left out.
+             * @enum {string}
+             */
+            env_version?: "release" | "trial" | "develop";
+            /**
+             * @description Whether WeChat checks that `page` exists in the published
+             *     version (422 `wxacode_page_not_found` otherwise); `true` when
+             *     left out. `false` allows pages of unpublished versions.
+             */
+            check_path?: boolean;
+            /** @description Let WeChat pick the line colour (`line_color` is then ignored); `false` when left out. */
+            auto_color?: boolean;
+            line_color?: components["schemas"]["RGBColor"];
+            /** @description A transparent background, WeChat then answering a PNG instead of a JPEG; `false` when left out. */
+            is_hyaline?: boolean;
+        };
+        /** @description The lines' colour when `auto_color` is false; black by default. */
+        RGBColor: {
+            r: number;
+            g: number;
+            b: number;
+        };
     };
     responses: {
         /** @description The request is malformed or breaks a rule; `errors` lists the fields. */
@@ -1546,8 +1634,9 @@ export interface components {
          *     (`wechat_user_blocked`, risk control), the current password is wrong
          *     (`current_password_incorrect`), or a storage ticket's signature is
          *     wrong or it has expired (`upload_ticket_invalid`,
-         *     `upload_ticket_expired`). Binding a phone needs a session from a
-         *     WeChat login (`wechat_login_required`).
+         *     `upload_ticket_expired`). Binding a phone and making a
+         *     mini-program code need a session from a WeChat login
+         *     (`wechat_login_required`).
          */
         Forbidden: {
             headers: {
@@ -1584,10 +1673,19 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Rate limited; wait `Retry-After` seconds. */
+        /**
+         * @description Too many requests; wait `Retry-After` seconds. `code` says whose
+         *     limit: `rate_limited`, the operation's request budget (per client
+         *     address, per user or per mini-program; the `RateLimit-Policy` and
+         *     `RateLimit` headers name it); `too_many_attempts`, failed password
+         *     attempts; `wxacode_rate_limited`, new mini-program codes;
+         *     `wechat_rate_limited`, WeChat's own quota.
+         */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -1638,7 +1736,8 @@ export interface components {
          *     (`wechat_phone_code_invalid`, `wechat_phone_code_used`), or WeChat's
          *     content security judged a text (or an image) risky (`content_risky`:
          *     `errors` names each refused field, with code `content_risky`; nothing
-         *     was stored).
+         *     was stored), or WeChat does not know the page of a mini-program code
+         *     (`wxacode_page_not_found`).
          */
         UnprocessableEntity: {
             headers: {
@@ -1744,6 +1843,22 @@ export interface components {
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
         /**
+         * @description With `rate_limited`: the budget the request went over, as
+         *     draft-ietf-httpapi-ratelimit-headers-10 writes a quota policy: its
+         *     name (`<group>-<scope>`: groups `auth`, `signup`, `wechat`, `write`,
+         *     `read`, `upload`; scopes `ip`, `user`, `app`), `q` requests per `w`
+         *     seconds. The budget lets `q` requests through at once and gives one
+         *     back every `w`/`q` seconds.
+         * @example "signup-ip";q=10;w=3600
+         */
+        RateLimitPolicy: string;
+        /**
+         * @description With `rate_limited`: that budget's state (draft-ietf-httpapi-ratelimit-headers-10):
+         *     `r` requests remaining (0), `t` seconds until one more is accepted.
+         * @example "signup-ip";r=0;t=360
+         */
+        RateLimit: string;
+        /**
          * @description The task's version as a strong entity tag, for `If-Match` and `If-None-Match`.
          * @example "v3"
          */
@@ -1801,6 +1916,8 @@ export type UserPage = components['schemas']['UserPage'];
 export type Role = components['schemas']['Role'];
 export type JwkSet = components['schemas']['JWKSet'];
 export type Jwk = components['schemas']['JWK'];
+export type WxaCodeRequest = components['schemas']['WxaCodeRequest'];
+export type RgbColor = components['schemas']['RGBColor'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -1823,6 +1940,8 @@ export type ParameterIfMatch = components['parameters']['IfMatch'];
 export type ParameterIfNoneMatch = components['parameters']['IfNoneMatch'];
 export type ParameterIdempotencyKey = components['parameters']['IdempotencyKey'];
 export type HeaderRetryAfter = components['headers']['RetryAfter'];
+export type HeaderRateLimitPolicy = components['headers']['RateLimitPolicy'];
+export type HeaderRateLimit = components['headers']['RateLimit'];
 export type HeaderETag = components['headers']['ETag'];
 export type HeaderLocation = components['headers']['Location'];
 export type HeaderIdempotentReplayed = components['headers']['IdempotentReplayed'];
@@ -1901,6 +2020,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1932,6 +2052,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1994,6 +2115,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2015,6 +2137,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2038,6 +2161,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2061,6 +2185,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2087,6 +2212,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2111,6 +2237,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2133,6 +2260,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2166,6 +2294,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2226,6 +2355,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2361,6 +2491,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2416,6 +2547,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2460,6 +2592,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2504,6 +2637,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2539,6 +2673,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2584,6 +2719,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2612,6 +2748,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2657,6 +2794,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2685,6 +2823,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2715,6 +2854,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2743,6 +2883,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2774,6 +2915,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             410: components["responses"]["Gone"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2801,6 +2943,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2830,6 +2973,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2864,6 +3008,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2901,6 +3046,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2932,6 +3078,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2967,6 +3114,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3107,8 +3255,57 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWxaCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "scene": "invite=u42",
+                 *       "page": "pages/invite/invite"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WxaCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description The code as WeChat made it. */
+            200: {
+                headers: {
+                    /** @description A strong tag of the image bytes (their SHA-256). */
+                    ETag?: string;
+                    /** @description The image never changes for these parameters; clients may keep it. */
+                    "Cache-Control"?: string;
+                    /** @description `hit`: served from the cache, WeChat was not called; `miss`: made by WeChat now. */
+                    "X-Wxacode-Cache"?: "hit" | "miss";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     getJWKS: {

@@ -6,12 +6,21 @@ export interface HttpRequest {
     url: string;
     headers: Record<string, string>;
     body?: string | ArrayBuffer | Uint8Array;
+    /**
+     * 'arraybuffer' when a success is bytes (an image): the transport then
+     * answers a body that is not text (JSON, a problem document) in
+     * HttpResponse.bytes. Text by default.
+     */
+    responseType?: 'text' | 'arraybuffer';
 }
 /** One HTTP response; header names are lower-case, the body is raw text. */
 export interface HttpResponse {
     status: number;
     headers: Record<string, string>;
+    /** The body as text; '' when it came as bytes. */
     body: string;
+    /** The body's bytes, for a request with responseType 'arraybuffer' answered with something other than text. */
+    bytes?: ArrayBuffer;
 }
 /**
  * A multipart/form-data POST of one file with form fields, the shape of
@@ -52,6 +61,8 @@ export type FetchLike = (url: string, init: {
         forEach(cb: (value: string, key: string) => void): void;
     };
     text(): Promise<string>;
+    /** Needed for operations that answer bytes (images). */
+    arrayBuffer?(): Promise<ArrayBuffer>;
 }>;
 /** The part of FormData the fetch transport uses. */
 export interface FormDataLike {
@@ -67,6 +78,8 @@ export interface FetchTransportOptions {
 }
 /** fetchTransport sends requests with `fetch`: Node 18+ and browsers. */
 export declare function fetchTransport(options?: FetchTransportOptions): Transport;
+/** isTextType reports whether a Content-Type is text the SDK reads as such: JSON (problems included) or text/*. */
+export declare function isTextType(contentType: string | undefined): boolean;
 export declare function baseName(path: string): string;
 export declare function errorText(e: unknown): string;
 /** A Blob or File, as far as the SDK needs to know. */

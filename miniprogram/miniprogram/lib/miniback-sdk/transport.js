@@ -1,6 +1,7 @@
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.fetchTransport = fetchTransport;
+exports.isTextType = isTextType;
 exports.baseName = baseName;
 exports.errorText = errorText;
 const problem_1 = require("./problem");
@@ -16,7 +17,7 @@ function fetchTransport(options = {}) {
             throw new Error('fetchTransport: no FormData here; pass options.newFormData');
         return new g.FormData();
     });
-    const send = async (url, init) => {
+    const send = async (url, init, wantBytes = false) => {
         let res;
         try {
             res = await doFetch(url, init);
@@ -28,17 +29,20 @@ function fetchTransport(options = {}) {
         res.headers.forEach((value, key) => {
             headers[key.toLowerCase()] = value;
         });
-        let body;
+        const bytes = wantBytes && !isTextType(headers['content-type']);
+        if (bytes && !res.arrayBuffer)
+            throw new Error('fetchTransport: this fetch has no arrayBuffer(), which images need');
         try {
-            body = await res.text();
+            if (bytes && res.arrayBuffer)
+                return { status: res.status, headers, body: '', bytes: await res.arrayBuffer() };
+            return { status: res.status, headers, body: await res.text() };
         }
         catch (e) {
             throw problem_1.ApiProblem.network(errorText(e));
         }
-        return { status: res.status, headers, body };
     };
     return {
-        request: (req) => send(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual' }),
+        request: (req) => send(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual' }, req.responseType === 'arraybuffer'),
         async upload(req) {
             var _a, _b;
             let file = req.file;
@@ -56,6 +60,10 @@ function fetchTransport(options = {}) {
             return send(req.url, { method: 'POST', headers: req.headers, body: form, redirect: 'manual' });
         },
     };
+}
+/** isTextType reports whether a Content-Type is text the SDK reads as such: JSON (problems included) or text/*. */
+function isTextType(contentType) {
+    return /^\s*(application\/([\w.-]+\+)?json|text\/)/i.test(contentType !== null && contentType !== void 0 ? contentType : '');
 }
 function baseName(path) {
     const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));

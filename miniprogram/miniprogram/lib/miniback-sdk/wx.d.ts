@@ -1,5 +1,5 @@
 import { type ClientOptions, type MinibackClient } from './client';
-import type { Transport } from './transport';
+import { type HttpResponse, type Transport } from './transport';
 interface WxFail {
     errMsg: string;
 }
@@ -79,4 +79,20 @@ export interface WxClientOptions extends Omit<ClientOptions, 'transport' | 'toke
  * the session in wx storage, wx.login for sign-in and silent renewal.
  */
 export declare function createWxClient(options: WxClientOptions): MinibackClient;
+/**
+ * wxResponse turns a wx.request (or wx.cloud.callContainer) answer into
+ * an HttpResponse: bytes (responseType 'arraybuffer') stay bytes unless
+ * they are text, such as a problem document, which is decoded.
+ */
+export declare function wxResponse(res: {
+    statusCode: number;
+    header: Record<string, unknown>;
+    data: unknown;
+}): HttpResponse;
+/**
+ * utf8 decodes bytes as UTF-8 as TextDecoder does (WHATWG Encoding: each
+ * maximal ill-formed subsequence becomes one U+FFFD): with TextDecoder
+ * when the runtime has one, else by hand (older base libraries lack it).
+ */
+export declare function utf8(buf: ArrayBuffer): string;
 export {};
