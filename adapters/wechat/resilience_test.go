@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -685,5 +686,31 @@ func TestResilience_ValidateRefusesNonsense(t *testing.T) {
 	}
 	if err := (wechat.Resilience{}).Validate(); err != nil {
 		t.Errorf("zero (off): %v", err)
+	}
+}
+
+func TestObserver_IsToldOfEachAttemptAndOfEachRefusalOfTheBreaker(t *testing.T) {
+	r, rec := newRig(t), &recorder{}
+	c, err := wechat.NewClient(wechat.Config{
+		BaseURL: r.url, Apps: map[domain.AppID]string{appA: secretA}, Observer: rec,
+		Resilience: withBreaker(guarded(&sleeps{}, &frozenClock{now: time.Now()}), 3, time.Hour),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sim.InjectError(wechatsim.APICode2Session, string(appA), -1, 1)
+	if _, err := login(t, c, appA, "dev-alice"); err != nil {
+		t.Fatal(err)
+	}
+	r.sim.InjectError(wechatsim.APICode2Session, string(appA), -1, 3)
+	_, _ = login(t, c, appA, "dev-alice") // three attempts: the third failure in a row opens the breaker
+	_, _ = login(t, c, appA, "dev-alice") // refused
+	want := []string{
+		"code2session errcode -1", "code2session ok 0",
+		"code2session errcode -1", "code2session errcode -1", "code2session errcode -1",
+		"code2session breaker_open 0",
+	}
+	if got := rec.seen(); !slices.Equal(got, want) {
+		t.Errorf("observed\n  %q\nwant\n  %q", got, want)
 	}
 }
