@@ -277,6 +277,11 @@ func TestRetry_OnlyFailuresThatCannotActTwiceAreRetried(t *testing.T) {
 			domain.MediaCheck{App: appA, OpenID: domain.OpenID(wechatsim.OpenID(string(appA), "alice")), Scene: 1, URL: "https://example.com/a.png"})
 		return err
 	}
+	qr := func(ctx context.Context, c *wechat.Client) error {
+		_, err := c.API(wechat.NewProcessTokens(c)).WxaCodeUnlimited(ctx, appA,
+			domain.WxaCode{Scene: "id=1", Width: 430, EnvVersion: domain.WxaEnvRelease, AutoColor: true})
+		return err
+	}
 	token := func(force bool) call {
 		return func(ctx context.Context, c *wechat.Client) error {
 			_, err := c.StableToken(ctx, appA, force)
@@ -289,13 +294,14 @@ func TestRetry_OnlyFailuresThatCannotActTwiceAreRetried(t *testing.T) {
 		pathText  = "/wxa/msg_sec_check"
 		pathMedia = "/wxa/media_check_async"
 		pathToken = "/cgi-bin/stable_token"
+		pathQR    = "/wxa/getwxacodeunlimit"
 	)
 	tests := []struct {
 		name  string
 		api   string
 		path  string
 		call  call
-		fault string // refused, busy, 503, 500, lost
+		fault string // refused, busy, 503, 500, 502, lost
 		calls int    // requests that reached the simulator
 		ok    bool   // the call succeeds in the end
 	}{
@@ -303,6 +309,7 @@ func TestRetry_OnlyFailuresThatCannotActTwiceAreRetried(t *testing.T) {
 		{"code2Session: -1 is retried", wechatsim.APICode2Session, pathLogin, login, "busy", 2, true},
 		{"code2Session: HTTP 503 is retried", wechatsim.APICode2Session, pathLogin, login, "503", 2, true},
 		{"code2Session: HTTP 500 may have used the code: not retried", wechatsim.APICode2Session, pathLogin, login, "500", 1, false},
+		{"code2Session: HTTP 502 may come after the code was used: not retried", wechatsim.APICode2Session, pathLogin, login, "502", 1, false},
 		{"code2Session: a lost answer may have used the code: not retried", wechatsim.APICode2Session, pathLogin, login, "lost", 1, false},
 		{"getuserphonenumber: -1 is retried", wechatsim.APIGetUserPhoneNumber, pathPhone, phone, "busy", 2, true},
 		{"getuserphonenumber: a lost answer may have used the code: not retried", wechatsim.APIGetUserPhoneNumber, pathPhone, phone, "lost", 1, false},
@@ -310,6 +317,8 @@ func TestRetry_OnlyFailuresThatCannotActTwiceAreRetried(t *testing.T) {
 		{"msgSecCheck: a lost answer is retried", wechatsim.APIMsgSecCheck, pathText, text, "lost", 2, true},
 		{"mediaCheckAsync: a lost answer may have started a check: not retried", wechatsim.APIMediaCheckAsync, pathMedia, media, "lost", 1, false},
 		{"mediaCheckAsync: -1 is retried", wechatsim.APIMediaCheckAsync, pathMedia, media, "busy", 2, true},
+		{"getwxacodeunlimit: a lost answer is retried (the same image)", wechatsim.APIWxaCodeUnlimit, pathQR, qr, "lost", 2, true},
+		{"getwxacodeunlimit: HTTP 502 is retried", wechatsim.APIWxaCodeUnlimit, pathQR, qr, "502", 2, true},
 		{"stable_token: HTTP 500 is retried in normal mode", wechatsim.APIStableToken, pathToken, token(false), "500", 2, true},
 		{"stable_token: a lost answer is retried in normal mode", wechatsim.APIStableToken, pathToken, token(false), "lost", 2, true},
 		{"stable_token: a forced refresh is never replayed", wechatsim.APIStableToken, pathToken, token(true), "lost", 1, false},
@@ -350,6 +359,8 @@ func TestRetry_OnlyFailuresThatCannotActTwiceAreRetried(t *testing.T) {
 				r.sim.InjectStatus(tt.api, string(appA), http.StatusServiceUnavailable, 1)
 			case "500":
 				r.sim.InjectStatus(tt.api, string(appA), http.StatusInternalServerError, 1)
+			case "502":
+				r.sim.InjectStatus(tt.api, string(appA), http.StatusBadGateway, 1)
 			case "lost":
 				r.front.dropNext(tt.path, 1)
 			}

@@ -51,9 +51,9 @@ const (
 // and any API not listed) retries only failures that prove the first
 // request was not acted on.
 var replaySafe = map[string]bool{
-	apiStableToken:      true, // normal mode hands out the current token; a forced refresh is never replayed (StableToken)
-	apiMsgSecCheck:      true, // a verdict, no effect
-	"getwxacodeunlimit": true, // the same image again
+	apiStableToken:    true, // normal mode hands out the current token; a forced refresh is never replayed (StableToken)
+	apiMsgSecCheck:    true, // a verdict, no effect
+	apiWxaCodeUnlimit: true, // the same image again
 }
 
 // verdict is what one attempt says about WeChat's health, and whether
