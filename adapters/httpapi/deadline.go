@@ -8,7 +8,10 @@ import (
 // Deadlines bound how long a request may hold its connection, per route.
 // A whole-server http.Server ReadTimeout long enough for a file over a
 // slow network would let a client trickle a small JSON body for as long;
-// these give each route the time its body needs.
+// these give each route the time its body needs. Given to the handler
+// (Deps.Deadlines), the answer's bound is also the deadline of the
+// request's context, which every call to the database, WeChat or the
+// storage is made with: a request past it stops waiting and answers 503.
 type Deadlines struct {
 	// Body bounds how long a request body may take to arrive, from the
 	// end of its headers (every route but the file routes).
@@ -24,8 +27,31 @@ type Deadlines struct {
 	File time.Duration
 }
 
+// AnswerGrace is how long past its deadline a request's answer may take
+// to be written: the operation's context ends at the deadline, and the
+// problem document saying so (a 503) must still get out.
+const AnswerGrace = 5 * time.Second
+
+// limits returns how long r's body may take to arrive and how long r may
+// take to be answered, by its route's class: a file to or from the
+// local-disk storage, or any other request (the API's JSON operations,
+// the probes, the docs). Every route is in one of the two.
+func (d Deadlines) limits(r *http.Request) (read, answer time.Duration) {
+	read, answer = d.Body, d.Answer
+	if isFileRoute(r) {
+		read, answer = d.File, d.File
+		if answer > 0 && r.Method != http.MethodGet {
+			answer += d.Answer
+		}
+	}
+	return read, answer
+}
+
 // WithDeadlines sets the read and write deadlines of each request's
-// connection from d before next serves it; a zero duration sets none.
+// connection from d before next serves it; a zero duration sets none. The
+// write deadline is the answer's deadline plus AnswerGrace, so that a
+// request whose context ends at its deadline (Deps.Deadlines) can still
+// say so.
 //
 // A body that misses its read deadline fails to read with an i/o timeout,
 // which the handler answers with a 400 problem (the body could not be
@@ -37,13 +63,7 @@ type Deadlines struct {
 // away, and a deadline would end that watch by cancelling the request.
 func WithDeadlines(next http.Handler, d Deadlines) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		read, write := d.Body, d.Answer
-		if isFileRoute(r) {
-			read, write = d.File, d.File
-			if write > 0 && r.Method != http.MethodGet {
-				write += d.Answer
-			}
-		}
+		read, write := d.limits(r)
 		now := time.Now()
 		rc := http.NewResponseController(w)
 		// Errors mean a ResponseWriter without deadlines (a test
@@ -52,7 +72,7 @@ func WithDeadlines(next http.Handler, d Deadlines) http.Handler {
 			_ = rc.SetReadDeadline(now.Add(read))
 		}
 		if write > 0 {
-			_ = rc.SetWriteDeadline(now.Add(write))
+			_ = rc.SetWriteDeadline(now.Add(write + AnswerGrace))
 		}
 		next.ServeHTTP(w, r)
 	})

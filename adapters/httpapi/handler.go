@@ -59,6 +59,13 @@ type Deps struct {
 	// TrustedProxies lists the addresses or CIDR ranges of the reverse
 	// proxies whose X-Forwarded-For names the client; empty trusts none.
 	TrustedProxies []string
+	// Deadlines bound each request's context by its route's answer
+	// deadline; zero values set none. The connection's own deadlines are
+	// WithDeadlines', around the handler.
+	Deadlines Deadlines
+	// InFlight, when set, counts the requests being served by route, for
+	// a shutdown to say what it cut.
+	InFlight *InFlight
 	// Metrics records each request (metrics.go) and completed uploads;
 	// nil records nothing.
 	Metrics *metrics.Metrics
@@ -72,6 +79,8 @@ type handler struct {
 	ops      operations
 	// trustsProxies is whether Deps.TrustedProxies lists any.
 	trustsProxies bool
+	// deadlines bound each request's context (Deps.Deadlines).
+	deadlines Deadlines
 }
 
 // NewHandler returns the HTTP API. It panics if the embedded spec cannot be
@@ -83,7 +92,7 @@ func NewHandler(d Deps) http.Handler {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
 	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.App.Revocations, ops: ops,
-		trustsProxies: len(d.TrustedProxies) > 0}
+		trustsProxies: len(d.TrustedProxies) > 0, deadlines: d.Deadlines}
 	maxBody := d.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes
@@ -115,6 +124,7 @@ func NewHandler(d Deps) http.Handler {
 	rm := newRouteMetrics(d.Metrics)
 	e.Use(
 		h.requestContext,
+		d.InFlight.track,
 		accessLog(h.log),
 		rm.measure,
 		recoverPanics(h.log),

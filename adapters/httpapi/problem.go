@@ -115,6 +115,7 @@ type problem struct {
 // context is ctx. The detail is domain.ErrorMessage, so nothing internal
 // ever reaches the client.
 func problemFor(ctx context.Context, err error) problem {
+	err = classifyTimeout(err)
 	code, k := kindOf(err)
 	detail := domain.ErrorMessage(err)
 	if code == domain.CodeInternal {
@@ -154,6 +155,22 @@ func problemFor(ctx context.Context, err error) problem {
 		p.retryAfter = &secs
 	}
 	return p
+}
+
+// classifyTimeout makes an error nobody classified that comes from a
+// passed deadline (the request's, Deps.Deadlines) a 503 unavailable: the
+// request ran out of time waiting on something, which is no bug, and
+// retrying later may work. The adapters classify their own timeouts (the
+// database's is unavailable, WeChat's wechat_timeout); this catches the
+// rest.
+func classifyTimeout(err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) || !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &domain.Error{Code: domain.CodeUnavailable, Err: err,
+		Message: "The request did not finish in time, so whether it took effect is unknown; " +
+			"retry later, with the same Idempotency-Key if it had one."}
 }
 
 // kindOf returns err's code and how it looks on the wire; an unknown code

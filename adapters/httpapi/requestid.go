@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 
@@ -21,15 +22,25 @@ const maxRequestIDLen = 128
 // its logs to ours), else a fresh random one. The id is echoed in the
 // response and kept in the info, where the access log and problem
 // documents find it, with the client's address (clientip.go).
+//
+// The info's parent is the server's context bounded by the route's answer
+// deadline (Deps.Deadlines), so the operation and everything it calls
+// stop waiting when the request's time is up.
 func (h *handler) requestContext(c *gin.Context) {
 	r := c.Request
+	parent := r.Context()
+	if _, answer := h.deadlines.limits(r); answer > 0 {
+		ctx, cancel := context.WithTimeout(parent, answer)
+		defer cancel()
+		parent = ctx
+	}
 	var id string
 	if v := r.Header[requestIDHeader]; len(v) > 0 && saneRequestID(v[0]) {
 		id = v[0]
 	} else {
 		id = newRequestID()
 	}
-	info := &requestInfo{Context: r.Context(), id: id, path: r.URL.Path, userAgent: r.Header.Get("User-Agent")}
+	info := &requestInfo{Context: parent, id: id, path: r.URL.Path, userAgent: r.Header.Get("User-Agent")}
 	info.clientIP = h.clientIP(c)
 	info.idHeader[0] = id
 	// The slice is the info's own, with no room to grow: an Add of

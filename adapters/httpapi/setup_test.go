@@ -120,6 +120,9 @@ type config struct {
 	// of media verdicts (nil: none).
 	push  map[domain.AppID]domain.PushEndpoint
 	media app.MediaVerdicts
+	// Request deadlines and the in-flight registry (none by default).
+	deadlines httpapi.Deadlines
+	inFlight  *httpapi.InFlight
 	// metrics records requests and WeChat calls (metrics_test.go); nil: none.
 	metrics *metrics.Metrics
 }
@@ -190,6 +193,12 @@ func withLoginLimits(account, ip int) option {
 
 // withTrustedProxies trusts X-Forwarded-For from these peers.
 func withTrustedProxies(p ...string) option { return func(c *config) { c.proxies = p } }
+
+// withDeadlines bounds each request's context as the server does.
+func withDeadlines(d httpapi.Deadlines) option { return func(c *config) { c.deadlines = d } }
+
+// withInFlight counts the requests being served in f.
+func withInFlight(f *httpapi.InFlight) option { return func(c *config) { c.inFlight = f } }
 
 // expecting500 lifts the rule that no test answers a 500.
 func expecting500() option { return func(c *config) { c.allow500 = true } }
@@ -322,6 +331,8 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		CORSOrigins:    e.cfg.corsOrigins,
 		MaxBodyBytes:   e.cfg.maxBodyBytes,
 		TrustedProxies: e.cfg.proxies,
+		Deadlines:      e.cfg.deadlines,
+		InFlight:       e.cfg.inFlight,
 		Metrics:        e.cfg.metrics,
 	})
 	handler := e.seen.wrap(h)

@@ -203,11 +203,14 @@ func (s *Store) Receive(ctx context.Context, t SignedUpload, contentType string,
 	if err := s.root.MkdirAll(path.Dir(metaPath(t.Key)), 0o750); err != nil {
 		return fmt.Errorf("localstore: %w", err)
 	}
-	tmp := path.Join(path.Dir(objectPath(t.Key)), ".tmp-"+randomName())
+	tmp := path.Join(path.Dir(objectPath(t.Key)), tempPrefix+randomName())
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
 		return fmt.Errorf("localstore: %w", err)
 	}
+	// Every way out but the rename removes the temporary file: a refused
+	// or cut body, a passed deadline, a disk error. Only a process killed
+	// mid-write leaves one, for RemoveStaleTemp at the next start.
 	keep := false
 	defer func() {
 		if !keep {
@@ -290,8 +293,9 @@ func (s *Store) contentType(key string) (string, error) {
 
 // writeFile replaces name atomically.
 func (s *Store) writeFile(name string, data []byte) error {
-	tmp := path.Join(path.Dir(name), ".tmp-"+randomName())
+	tmp := path.Join(path.Dir(name), tempPrefix+randomName())
 	if err := s.root.WriteFile(tmp, data, 0o640); err != nil {
+		_ = s.root.Remove(tmp) // a partial write (a full disk) leaves a file
 		return fmt.Errorf("localstore: %w", err)
 	}
 	if err := s.root.Rename(tmp, name); err != nil {

@@ -23,7 +23,7 @@ type AttachmentStore struct {
 
 // NewAttachmentStore returns an AttachmentStore backed by db.
 func NewAttachmentStore(db *DB) *AttachmentStore {
-	return &AttachmentStore{db: db, q: sqlcgen.New(db.pool)}
+	return &AttachmentStore{db: db, q: db.queries()}
 }
 
 // Attach locks the owner's task, counts its attachments and inserts the

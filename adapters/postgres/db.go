@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,13 +17,38 @@ import (
 // DB is a pool of connections to one PostgreSQL database.
 type DB struct {
 	pool *pgxpool.Pool
+	// timeout bounds each store operation (bound.go); zero: none.
+	timeout time.Duration
 }
 
-// Options tune the connection pool.
+// Options tune the connection pool. Every time bound is off at zero, so a
+// caller that sets none (a test, a tool) waits as long as its context
+// says; miniback's configuration sets them all.
 type Options struct {
 	// MaxConns caps the pool's connections unless the URL sets
 	// pool_max_conns, which wins; zero means DefaultMaxConns.
 	MaxConns int32
+	// ConnectTimeout bounds opening one connection: TCP, TLS, the startup
+	// message and authentication. A server that accepts the TCP
+	// connection but never answers (frozen, overloaded) fails the attempt
+	// after it. A URL's connect_timeout wins.
+	ConnectTimeout time.Duration
+	// QueryTimeout bounds each operation of a store: waiting for a pooled
+	// connection and running one statement, or a whole transaction from
+	// BEGIN to COMMIT. It is enforced by the client (bound.go), so it
+	// holds when the server cannot enforce anything.
+	QueryTimeout time.Duration
+	// StatementTimeout, LockTimeout and IdleInTransactionTimeout are set
+	// on every connection of the pool as the server settings
+	// statement_timeout, lock_timeout and
+	// idle_in_transaction_session_timeout: the server then ends a
+	// statement (SQLSTATE 57014), a lock wait (55P03) or a session idle in
+	// a transaction (25P03, which closes it) whose client has stopped
+	// waiting or forgot it, and frees what it holds. A URL that sets one
+	// (as a parameter, or in options=-c...) wins.
+	StatementTimeout         time.Duration
+	LockTimeout              time.Duration
+	IdleInTransactionTimeout time.Duration
 }
 
 // DefaultMaxConns is the pool size when neither Options nor the URL set
@@ -62,6 +89,10 @@ func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 			cfg.MaxConns = DefaultMaxConns()
 		}
 	}
+	if opts.ConnectTimeout > 0 && !strings.Contains(url, "connect_timeout") {
+		cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+	}
+	setRuntimeParams(cfg.ConnConfig.RuntimeParams, opts)
 	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
 		RegisterTypes(conn.TypeMap())
 		return nil
@@ -70,12 +101,35 @@ func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create connection pool: %w", err)
 	}
-	db := &DB{pool: pool}
+	db := &DB{pool: pool, timeout: opts.QueryTimeout}
 	if err := db.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// setRuntimeParams adds the server settings of opts to params (sent in
+// each connection's startup message), leaving alone any the connection
+// string sets: as a parameter pgx puts it in params, in options=-c... it
+// stays in params["options"].
+func setRuntimeParams(params map[string]string, opts Options) {
+	for _, s := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"statement_timeout", opts.StatementTimeout},
+		{"lock_timeout", opts.LockTimeout},
+		{"idle_in_transaction_session_timeout", opts.IdleInTransactionTimeout},
+	} {
+		if s.d <= 0 {
+			continue
+		}
+		if _, set := params[s.name]; set || strings.Contains(params["options"], s.name) {
+			continue
+		}
+		params[s.name] = strconv.FormatInt(max(s.d.Milliseconds(), 1), 10) // milliseconds, the settings' unit
+	}
 }
 
 // setsMaxConns reports whether a connection string names pool_max_conns

@@ -35,13 +35,16 @@ const (
 	pgAdminShutdown       = "57P01"
 	pgCrashShutdown       = "57P02"
 	pgCannotConnectNow    = "57P03"
-	pgConnectionException = "08" // class prefix
+	pgQueryCanceled       = "57014" // statement_timeout, or a cancel request
+	pgLockNotAvailable    = "55P03" // lock_timeout
+	pgConnectionException = "08"    // class prefix
 )
 
 // interpretError classifies a database error as a bare *domain.Error where
 // the caller can act on it: no row is CodeNotFound, a unique violation is
 // CodeConflict, and a database that cannot be reached, a connection lost
-// mid-use, or no answer before the deadline is CodeUnavailable. Anything
+// mid-use, no answer before the deadline, or a statement the server gave
+// up on (statement_timeout, lock_timeout) is CodeUnavailable. Anything
 // else is wrapped as it is and so stays internal. Errors already
 // classified pass through unchanged.
 func interpretError(err error) error {
@@ -74,6 +77,10 @@ func interpretError(err error) error {
 			// A FATAL error ends the session: the server closes the
 			// connection after sending it.
 			return &domain.Error{Code: domain.CodeUnavailable, Err: err}
+		case pgErr.Code == pgQueryCanceled, pgErr.Code == pgLockNotAvailable:
+			// The server gave up on the statement (statement_timeout,
+			// lock_timeout): the database is too slow to serve now.
+			return &domain.Error{Code: domain.CodeUnavailable, Err: err}
 		}
 		return fmt.Errorf("postgres: %w", err)
 	}
@@ -95,7 +102,8 @@ func namesUser(constraint string) bool {
 // connection broke (the server restarted or killed our backend; pgx then
 // reports an unexpected EOF, a network error, or "conn closed" for the
 // next use), or the deadline passed while waiting for a pooled connection
-// or for the server's answer. A statement that was in flight may or may
+// or for the server's answer, or the caller stopped waiting (the client
+// went away, or shutdown cut the request). A statement that was in flight may or may
 // not have committed; the caller cannot tell, which is why the answer is
 // "unavailable, retry" and never an internal error.
 func connectionLost(err error) bool {
@@ -107,7 +115,7 @@ func connectionLost(err error) bool {
 		pgconn.SafeToRetry(err) || // failed before anything reached the server
 		pgconn.Timeout(err) ||
 		errors.As(err, &netErr) ||
-		errors.Is(err, context.DeadlineExceeded)
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // notFoundAs interprets err and gives a bare not-found the domain's words

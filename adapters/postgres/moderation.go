@@ -24,7 +24,7 @@ type ModerationStore struct {
 
 // NewModerationStore returns a ModerationStore backed by db.
 func NewModerationStore(db *DB) *ModerationStore {
-	return &ModerationStore{db: db, q: sqlcgen.New(db.pool)}
+	return &ModerationStore{db: db, q: db.queries()}
 }
 
 // WeChatOpenID returns the user's openid in app, or with app "" in the

@@ -38,7 +38,7 @@ type CredentialStore struct {
 
 // NewCredentialStore returns a CredentialStore backed by db.
 func NewCredentialStore(db *DB) *CredentialStore {
-	return &CredentialStore{db: db, q: sqlcgen.New(db.pool)}
+	return &CredentialStore{db: db, q: db.queries()}
 }
 
 // CreatePasswordUser creates a user and its credential in one transaction;
@@ -220,7 +220,7 @@ type AttemptThrottle struct {
 
 // NewAttemptThrottle returns an AttemptThrottle backed by db.
 func NewAttemptThrottle(db *DB) *AttemptThrottle {
-	return &AttemptThrottle{q: sqlcgen.New(db.pool)}
+	return &AttemptThrottle{q: db.queries()}
 }
 
 // CountAttempt counts one attempt under key in one statement, so

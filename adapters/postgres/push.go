@@ -25,7 +25,7 @@ type PushStore struct {
 
 // NewPushStore returns a PushStore backed by db.
 func NewPushStore(db *DB) *PushStore {
-	return &PushStore{db: db, q: sqlcgen.New(db.pool)}
+	return &PushStore{db: db, q: db.queries()}
 }
 
 // ClaimPushEvent records the message, or counts another delivery of it,

@@ -29,7 +29,7 @@ type SessionStore struct {
 
 // NewSessionStore returns a SessionStore backed by db.
 func NewSessionStore(db *DB) *SessionStore {
-	return &SessionStore{db: db, q: sqlcgen.New(db.pool)}
+	return &SessionStore{db: db, q: db.queries()}
 }
 
 // CreateSession stores s with its first refresh token, in one transaction.

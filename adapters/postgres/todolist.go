@@ -259,7 +259,7 @@ func (q listQuery) args(s listShape) []any {
 // run reads the walk's rows.
 func (s *TodoStore) run(ctx context.Context, q listQuery) ([]sqlcgen.Todo, error) {
 	shape := q.shape()
-	rows, err := s.db.pool.Query(ctx, listStatements[q.walk][shape], q.args(shape)...)
+	rows, err := s.db.q().Query(ctx, listStatements[q.walk][shape], q.args(shape)...)
 	if err != nil {
 		return nil, err
 	}

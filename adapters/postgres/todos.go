@@ -29,7 +29,7 @@ type TodoStore struct {
 
 // NewTodoStore returns a TodoStore backed by db.
 func NewTodoStore(db *DB) *TodoStore {
-	return &TodoStore{db: db, q: sqlcgen.New(db.pool)}
+	return &TodoStore{db: db, q: db.queries()}
 }
 
 // CreateTodo inserts t for its owner and returns it as stored.

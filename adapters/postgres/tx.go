@@ -18,9 +18,13 @@ func inTx(ctx context.Context, db *DB, interpret func(error) error, fn func(q *s
 	return inTxWith(ctx, db, pgx.TxOptions{}, interpret, fn)
 }
 
-// inTxWith is inTx with transaction options (e.g. read only).
+// inTxWith is inTx with transaction options (e.g. read only). The whole
+// transaction, from waiting for a connection to the commit, is bounded by
+// the DB's query timeout (bound.go).
 func inTxWith(ctx context.Context, db *DB, opts pgx.TxOptions, interpret func(error) error, fn func(q *sqlcgen.Queries) error) error {
-	err := pgx.BeginTxFunc(ctx, db.pool, opts, func(tx pgx.Tx) error { return fn(sqlcgen.New(tx)) })
+	ctx, cancel, statements := db.boundTx(ctx)
+	defer cancel()
+	err := pgx.BeginTxFunc(ctx, db.pool, opts, func(tx pgx.Tx) error { return fn(sqlcgen.New(statements(tx))) })
 	var ce callerError
 	if errors.As(err, &ce) {
 		return ce.err

@@ -24,7 +24,7 @@ type UploadStore struct {
 
 // NewUploadStore returns an UploadStore backed by db.
 func NewUploadStore(db *DB) *UploadStore {
-	return &UploadStore{db: db, q: sqlcgen.New(db.pool)}
+	return &UploadStore{db: db, q: db.queries()}
 }
 
 // CreateUpload records a new upload.

@@ -30,7 +30,7 @@ type UserStore struct {
 
 // NewUserStore returns a UserStore backed by db.
 func NewUserStore(db *DB) *UserStore {
-	return &UserStore{db: db, q: sqlcgen.New(db.pool)}
+	return &UserStore{db: db, q: db.queries()}
 }
 
 // errLostFirstLogin means a concurrent first login of the same identity

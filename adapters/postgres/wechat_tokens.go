@@ -26,7 +26,7 @@ type WeChatTokenStore struct {
 
 // NewWeChatTokenStore returns a WeChatTokenStore backed by db.
 func NewWeChatTokenStore(db *DB) *WeChatTokenStore {
-	return &WeChatTokenStore{q: sqlcgen.New(db.pool)}
+	return &WeChatTokenStore{q: db.queries()}
 }
 
 // WeChatToken returns app's state, or a state with no token when the app

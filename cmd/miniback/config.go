@@ -33,6 +33,14 @@ type Config struct {
 	LogLevel        string        `env:"MINIBACK_LOG_LEVEL" envDefault:"info"`
 	CORSOrigins     []string      `env:"MINIBACK_CORS_ORIGINS" envSeparator:","`
 	MaxBodyBytes    int64         `env:"MINIBACK_MAX_BODY_BYTES" envDefault:"1048576"`
+
+	// On SIGTERM /readyz answers 503 at once and the listener stays open
+	// for ShutdownDrain (unset: 5s in production, 0 in development; see
+	// Drain), so that load balancers stop sending requests before it
+	// closes; then the requests in flight get ShutdownTimeout to finish,
+	// and those still running are cut (shutdown.go).
+	ShutdownDrain *time.Duration `env:"MINIBACK_SHUTDOWN_DRAIN"`
+
 	// ReadTimeout bounds how long a request body may take to arrive and
 	// WriteTimeout a whole request, headers to answer; UploadTimeout
 	// replaces both for a file to or from the local-disk storage.
@@ -52,6 +60,21 @@ type Config struct {
 	// DBMaxConns caps the database connection pool; 0 means
 	// postgres.DefaultMaxConns. A pool_max_conns in DATABASE_URL wins.
 	DBMaxConns int `env:"MINIBACK_DB_MAX_CONNS" envDefault:"0"`
+	// Database time bounds (postgres.Options): DBConnectTimeout bounds
+	// opening a connection; DBTimeout each database operation of a
+	// request or background task, enforced by miniback itself (a request
+	// on a stalled database answers 503 after it); the others are the
+	// server settings statement_timeout, lock_timeout and
+	// idle_in_transaction_session_timeout of every pooled connection (0
+	// leaves the server's). DBMigrateStatementTimeout is statement_timeout
+	// on the migrations' own connections (0: none), which may rewrite big
+	// tables. A setting in DATABASE_URL wins.
+	DBConnectTimeout          time.Duration `env:"MINIBACK_DB_CONNECT_TIMEOUT" envDefault:"5s"`
+	DBTimeout                 time.Duration `env:"MINIBACK_DB_TIMEOUT" envDefault:"5s"`
+	DBStatementTimeout        time.Duration `env:"MINIBACK_DB_STATEMENT_TIMEOUT" envDefault:"10s"`
+	DBLockTimeout             time.Duration `env:"MINIBACK_DB_LOCK_TIMEOUT" envDefault:"0"`
+	DBIdleInTxTimeout         time.Duration `env:"MINIBACK_DB_IDLE_IN_TRANSACTION_TIMEOUT" envDefault:"30s"`
+	DBMigrateStatementTimeout time.Duration `env:"MINIBACK_DB_MIGRATE_STATEMENT_TIMEOUT" envDefault:"15m"`
 
 	// WeChatApps lists "appid:secret" pairs. Empty starts the WeChat
 	// simulator instead (development only).
@@ -227,8 +250,11 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		bad("MINIBACK_MAX_BODY_BYTES must be between 1024 and 67108864, not %d", c.MaxBodyBytes)
 	}
-	if c.ShutdownTimeout <= 0 {
-		bad("MINIBACK_SHUTDOWN_TIMEOUT must be positive")
+	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > time.Hour {
+		bad("MINIBACK_SHUTDOWN_TIMEOUT must be between 0 and 1h, not %s", c.ShutdownTimeout)
+	}
+	if c.ShutdownDrain != nil && (*c.ShutdownDrain < 0 || *c.ShutdownDrain > 5*time.Minute) {
+		bad("MINIBACK_SHUTDOWN_DRAIN must be between 0 and 5m, not %s", *c.ShutdownDrain)
 	}
 	if c.ReadTimeout < 100*time.Millisecond || c.ReadTimeout > 10*time.Minute {
 		bad("MINIBACK_READ_TIMEOUT must be between 100ms and 10m, not %s", c.ReadTimeout)
@@ -254,6 +280,7 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	errs = append(errs, c.validateDBTimeouts()...)
 	if c.DBMaxConns < 0 || c.DBMaxConns > maxDBMaxConns {
 		bad("MINIBACK_DB_MAX_CONNS must be between 0 (max(16, 4 × GOMAXPROCS)) and %d, not %d", maxDBMaxConns, c.DBMaxConns)
 	}

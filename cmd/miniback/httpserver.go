@@ -8,6 +8,17 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi"
 )
 
+// deadlines are the per-route deadlines of the configuration.
+func (c Config) deadlines() httpapi.Deadlines {
+	return httpapi.Deadlines{Body: c.ReadTimeout, Answer: c.WriteTimeout, File: c.UploadTimeout}
+}
+
+// longestUpload is the longest a request may last: a file to the
+// local-disk storage, its answer, and the time to write the answer.
+func (c Config) longestUpload() time.Duration {
+	return c.UploadTimeout + c.WriteTimeout + httpapi.AnswerGrace
+}
+
 // readHeaderTimeout bounds how long a request's headers may take to
 // arrive, on every route.
 const readHeaderTimeout = 10 * time.Second
@@ -18,14 +29,15 @@ const readHeaderTimeout = 10 * time.Second
 // or from the local-disk storage MINIBACK_UPLOAD_TIMEOUT. The server-wide
 // timeouts are only a backstop at the longest of them; with S3 files never
 // come here.
+//
+// The handler gets the same deadlines (Deps.Deadlines) as its requests'
+// context deadline: past it a request stops waiting and answers 503.
 func newHTTPServer(cfg Config, handler http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler: httpapi.WithDeadlines(handler, httpapi.Deadlines{
-			Body: cfg.ReadTimeout, Answer: cfg.WriteTimeout, File: cfg.UploadTimeout,
-		}),
+		Handler:           httpapi.WithDeadlines(handler, cfg.deadlines()),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       cfg.UploadTimeout,
-		WriteTimeout:      cfg.UploadTimeout + cfg.WriteTimeout,
+		WriteTimeout:      cfg.longestUpload(),
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

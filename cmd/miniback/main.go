@@ -71,14 +71,16 @@ func run(ctx context.Context, args, environ []string, logOut io.Writer) error {
 }
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM), then
-// shuts down gracefully, letting in-flight requests finish.
+// shuts down gracefully (shutdown.go): it drains, lets in-flight requests
+// finish, and cuts those that outlive MINIBACK_SHUTDOWN_TIMEOUT, which is
+// logged and no failure.
 func serve(ctx context.Context, m *Main) error {
 	if err := m.Run(ctx); err != nil {
 		return errors.Join(err, m.Close())
 	}
 	select {
 	case <-ctx.Done():
-		m.Logger.Info("shutting down: finishing in-flight requests")
+		m.Drain()
 	case err := <-m.ServeErr():
 		return errors.Join(fmt.Errorf("http server: %w", err), m.Close())
 	}

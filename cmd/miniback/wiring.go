@@ -41,6 +41,7 @@ type Main struct {
 
 	cluster *pgcluster.Cluster // embedded PostgreSQL, when DATABASE_URL is empty
 	db      *postgres.DB
+	dbURL   string            // the database's, for the migrations' own connections
 	sim     *wechatsim.Server // WeChat simulator, when no apps are configured
 	// wechatAPI calls WeChat's token-bearing APIs (phone number, content
 	// security, QR codes…) for every served app.
@@ -69,6 +70,9 @@ type Main struct {
 	// replica through PostgreSQL; the background refreshes it ahead of
 	// expiry.
 	wechatTokens *wechat.SharedTokens
+
+	// stop is how serving stops (shutdown.go).
+	stop stopping
 }
 
 // purgeInterval is how often an instance deletes long-ended sessions and
@@ -79,7 +83,9 @@ const purgeInterval = time.Hour
 func NewMain(cfg Config, logOut io.Writer) *Main {
 	level, _ := parseLogLevel(cfg.LogLevel) // validated by LoadConfig
 	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
-	return &Main{Config: cfg, Logger: logger, serveErr: make(chan error, 1)}
+	m := &Main{Config: cfg, Logger: logger, serveErr: make(chan error, 1)}
+	m.stop.inFlight = httpapi.NewInFlight()
+	return m
 }
 
 // Run opens the database, migrates it if configured to, sets up WeChat and
@@ -95,8 +101,8 @@ func (m *Main) Run(ctx context.Context) error {
 		m.metrics.WatchPool(m.db.Pool())
 	}
 	if m.Config.MigrateOnStart {
-		if err := postgres.Migrate(ctx, m.db); err != nil {
-			return fmt.Errorf("migrate: %w", err)
+		if err := m.migrate(ctx); err != nil {
+			return err
 		}
 	}
 	weChat, apps, err := m.weChat()
@@ -189,13 +195,15 @@ func (m *Main) Run(ctx context.Context) error {
 		App:            m.App,
 		Verifier:       tokens,
 		JWKS:           tokens.PublicJWKS,
-		Ready:          m.db.Ping,
+		Ready:          m.ready,
 		Logger:         m.Logger,
 		CORSOrigins:    m.Config.CORSOrigins,
 		MaxBodyBytes:   m.Config.MaxBodyBytes,
 		TrustedProxies: m.Config.TrustedProxies,
 		// A file and the few form fields of its ticket.
 		MaxUploadBytes: rules.MaxBytes() + 64<<10,
+		Deadlines:      m.Config.deadlines(),
+		InFlight:       m.stop.inFlight,
 		Metrics:        m.metrics,
 	}
 	if m.local != nil {
@@ -285,6 +293,14 @@ func (m *Main) storage(ctx context.Context, publicURL string) (objectStorage, er
 		return nil, err
 	}
 	m.local = s
+	// A temporary file older than the longest an upload may last was left
+	// by a process that died mid-write; younger ones may be another
+	// process's uploads in progress.
+	if n, err := s.RemoveStaleTemp(time.Now().Add(-m.Config.longestUpload())); err != nil {
+		m.Logger.Warn("storage: could not remove every stale temporary file", "error", err.Error(), "removed", n)
+	} else if n > 0 {
+		m.Logger.Info("storage: removed temporary files left by an interrupted upload", "removed", n)
+	}
 	m.Logger.Warn("embedded default: local-disk storage; uploads go through this server (development only)",
 		"dir", s.Dir(), "upload_url", httpapi.LocalStorageURL(publicURL), "replace_with", "MINIBACK_STORAGE=s3")
 	return s, nil
@@ -304,8 +320,8 @@ func (m *Main) GrantAdmin(ctx context.Context, id domain.UserID) (domain.User, e
 		return domain.User{}, err
 	}
 	if m.Config.MigrateOnStart {
-		if err := postgres.Migrate(ctx, m.db); err != nil {
-			return domain.User{}, fmt.Errorf("migrate: %w", err)
+		if err := m.migrate(ctx); err != nil {
+			return domain.User{}, err
 		}
 	}
 	return app.Admin{Users: postgres.NewUserStore(m.db)}.Grant(ctx, id)
@@ -322,8 +338,8 @@ func (m *Main) Migrate(ctx context.Context) error {
 	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
-	if err := postgres.Migrate(ctx, m.db); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	if err := m.migrate(ctx); err != nil {
+		return err
 	}
 	m.Logger.Info("migrations applied")
 	return nil
@@ -331,12 +347,13 @@ func (m *Main) Migrate(ctx context.Context) error {
 
 // Close stops serving (letting in-flight requests finish within
 // MINIBACK_SHUTDOWN_TIMEOUT), then releases everything Run opened.
+//
+// Requests still running after the timeout are cut and logged
+// (shutdown.go); that is no error.
 func (m *Main) Close() error {
 	var errs []error
 	if m.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
-		errs = append(errs, m.server.Shutdown(ctx))
-		cancel()
+		errs = append(errs, m.stopServing())
 	}
 	if m.server == nil && m.ln != nil {
 		errs = append(errs, m.ln.Close())
@@ -384,12 +401,31 @@ func (m *Main) openDatabase(ctx context.Context) error {
 	} else {
 		m.Logger.Info("database: DATABASE_URL")
 	}
-	db, err := postgres.OpenWith(ctx, url, postgres.Options{MaxConns: int32(m.Config.DBMaxConns)})
+	db, err := postgres.OpenWith(ctx, url, m.Config.dbOptions())
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	m.db = db
-	m.Logger.Info("database pool", "max_conns", db.Pool().Config().MaxConns)
+	m.db, m.dbURL = db, url
+	c := m.Config
+	m.Logger.Info("database pool", "max_conns", db.Pool().Config().MaxConns,
+		"connect_timeout", c.DBConnectTimeout.String(), "operation_timeout", c.DBTimeout.String(),
+		"statement_timeout", c.DBStatementTimeout.String(), "lock_timeout", c.DBLockTimeout.String(),
+		"idle_in_transaction_timeout", c.DBIdleInTxTimeout.String())
+	return nil
+}
+
+// migrate applies the migrations on connections of their own, whose
+// statement timeout is MINIBACK_DB_MIGRATE_STATEMENT_TIMEOUT rather than
+// the requests' (a migration may rewrite a big table).
+func (m *Main) migrate(ctx context.Context) error {
+	db, err := postgres.OpenWith(ctx, m.dbURL, m.Config.migrateOptions())
+	if err != nil {
+		return fmt.Errorf("migrate: open database: %w", err)
+	}
+	defer db.Close()
+	if err := postgres.Migrate(ctx, db); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	return nil
 }
 
@@ -556,7 +592,11 @@ func (m *Main) listen() error {
 
 // serve serves handler on the listener until Close.
 func (m *Main) serve(handler http.Handler, publicURL string, started time.Time) {
-	m.server = newHTTPServer(m.Config, handler, m.Logger)
+	requests, cut := context.WithCancel(context.Background())
+	m.stop.cut = cut
+	m.server = newHTTPServer(m.Config, m.stop.closeWhenDraining(handler), m.Logger)
+	m.server.BaseContext = func(net.Listener) context.Context { return requests }
+	m.server.ConnState = m.stop.conns.track
 	go func() {
 		if err := m.server.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- err
