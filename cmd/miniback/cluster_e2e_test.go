@@ -30,8 +30,11 @@ type cluster struct {
 
 // replica is one miniback process of the cluster.
 type replica struct {
-	name   string // its server name in HAProxy (and in X-Served-By)
+	owner  testing.TB // the test the cluster lives for
+	name   string     // its server name in HAProxy (and in X-Served-By)
 	addr   string
+	bin    string
+	env    []string
 	cmd    *exec.Cmd
 	logs   *syncBuffer
 	direct *apitest.Client // talks to this replica alone, not through the load balancer
@@ -97,17 +100,16 @@ func startCluster(t *testing.T, cfg clusterConfig) *cluster {
 
 	var servers []haproxyServer
 	for i := range cfg.replicas {
-		r := &replica{name: fmt.Sprintf("r%d", i+1), addr: freeAddr(t)}
-		r.cmd = exec.Command(bin)
-		r.cmd.Env = append(append(cleanEnv(), shared...),
+		r := &replica{owner: t, name: fmt.Sprintf("r%d", i+1), addr: freeAddr(t), bin: bin}
+		r.env = append(append(cleanEnv(), shared...),
 			"MINIBACK_ADDR="+r.addr,
 			"MINIBACK_METRICS_ADDR="+freeAddr(t),
 			"MINIBACK_DATA_DIR="+filepath.Join(t.TempDir(), "data"),
 		)
 		if cfg.envOf != nil {
-			r.cmd.Env = append(r.cmd.Env, cfg.envOf(i)...)
+			r.env = append(r.env, cfg.envOf(i)...)
 		}
-		r.logs = startAndWait(t, r.cmd, "miniback is ready")
+		r.start(t)
 		r.direct = apitest.NewRemote(t, "http://"+r.addr)
 		c.replicas = append(c.replicas, r)
 		servers = append(servers, haproxyServer{Name: r.name, Addr: r.addr})
@@ -122,6 +124,16 @@ func startCluster(t *testing.T, cfg clusterConfig) *cluster {
 	})
 	c.lb = startHAProxy(t, lbAddr, servers)
 	return c
+}
+
+// start starts the replica's process (again, after it stopped) and waits
+// until it is ready. The process lives until the cluster's test ends, not
+// just the step t that starts it.
+func (r *replica) start(t *testing.T) {
+	t.Helper()
+	r.cmd = exec.Command(r.bin)
+	r.cmd.Env = r.env
+	r.logs = startAndWaitUntil(t, r.owner, r.cmd, "miniback is ready")
 }
 
 // signingKeyPEM is a fresh Ed25519 key, as openssl genpkey writes it: the

@@ -31,8 +31,8 @@ const revocationReadSlack = 500 * time.Millisecond
 // TestThreeReplicasBehindHAProxy deploys three replicas of the built
 // binary behind Debian's HAProxy, on one database, one signing key, one
 // WeChat and one Redis, and checks what scaling out must not break. The
-// steps share the cluster and run in order: the last two stop a replica
-// each.
+// steps share the cluster and run in order: a rolling update's (SIGTERM,
+// start again) and a crash's stop a replica each.
 func TestThreeReplicasBehindHAProxy(t *testing.T) {
 	pgtest.SkipIfShort(t, "builds the binary and starts three replicas and HAProxy")
 	c := startCluster(t, clusterConfig{
@@ -189,6 +189,32 @@ func TestThreeReplicasBehindHAProxy(t *testing.T) {
 		for name, n := range lbSaw {
 			if n.Eresp != 0 || n.Status != 0 || n.Econ != 0 || n.Redisp != 0 {
 				t.Errorf("HAProxy counted failed or resent requests on %s during the drain: %+v", name, n)
+			}
+		}
+	})
+
+	t.Run("a replica started again rejoins under load with nothing cut", func(t *testing.T) {
+		back := c.replica(t, "r3")
+		l := startLoad(c.lb.URL, loadUser.AccessToken, loadWorkers)
+		waitServed(t, l, time.Now(), 50, "r1", "r2")
+		before := c.lb.counters(t)
+		started := time.Now()
+		back.start(t)
+		ready := time.Since(started)
+		c.lb.waitStates(t, 10*time.Second, "UP", back.name)
+		inAfter := time.Since(started)
+		waitServed(t, l, time.Now(), 50, c.names()...)
+		rep := l.Stop()
+		lbSaw := c.lb.countersSince(t, before)
+
+		t.Logf("rejoin: %s; %s was ready %s after its start, and HAProxy put it back %s after its start; HAProxy: %+v",
+			rep.summary(), back.name, ready.Round(time.Millisecond), inAfter.Round(time.Millisecond), lbSaw)
+		for _, f := range rep.cuts() {
+			t.Errorf("cut while the replica rejoined: %s", f)
+		}
+		for name, n := range lbSaw {
+			if n.Eresp != 0 || n.Status != 0 || n.Econ != 0 || n.Redisp != 0 {
+				t.Errorf("HAProxy counted failed or resent requests on %s while the replica rejoined: %+v", name, n)
 			}
 		}
 	})
