@@ -3,6 +3,7 @@
 //	miniback                      start the server (same as "miniback serve")
 //	miniback migrate              apply database migrations and exit
 //	miniback admin grant <user>   make the user (a user id) an administrator
+//	miniback --version            print the version and exit
 //
 // With nothing configured it runs on embedded development defaults: a
 // private PostgreSQL cluster under MINIBACK_DATA_DIR, the WeChat simulator
@@ -37,6 +38,16 @@ func run(ctx context.Context, args, environ []string, logOut io.Writer) error {
 	if len(args) > 0 {
 		cmd = args[0]
 	}
+	// These answer without reading the configuration: a container's
+	// smoke test runs them with nothing configured.
+	switch cmd {
+	case "version", "--version", "-version":
+		_, err := fmt.Fprintln(logOut, versionLine())
+		return err
+	case "help", "-h", "--help":
+		_, err := fmt.Fprintln(logOut, "usage: miniback [serve|migrate|admin grant <user id>|--version]")
+		return err
+	}
 	cfg, err := LoadConfig(environ)
 	if err != nil {
 		return err
@@ -62,11 +73,8 @@ func run(ctx context.Context, args, environ []string, logOut io.Writer) error {
 		}
 		m.Logger.Info("granted admin; it takes effect with the user's next token (refresh or login)", "user_id", string(u.ID))
 		return nil
-	case "help", "-h", "--help":
-		fmt.Fprintln(logOut, "usage: miniback [serve|migrate|admin grant <user id>]")
-		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate or admin)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, admin or --version)", cmd)
 	}
 }
 
