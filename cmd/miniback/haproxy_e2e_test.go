@@ -39,7 +39,7 @@ const (
 // haproxyConfig is the configuration the test writes. Every address is a
 // free loopback port picked at run time, so two runs never collide.
 var haproxyConfig = template.Must(template.New("haproxy.cfg").Parse(`global
-    maxconn 2000
+    maxconn 256
     stats socket {{.Socket}} mode 600 level admin
     log stdout format raw local0 info
 
