@@ -40,7 +40,7 @@ func (s *Server) passwordLoginFailure(ctx context.Context, err error) (api.Login
 		return api.LoginWithPassword429ApplicationProblemPlusJSONResponse{
 			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
 				Body:    p.Problem,
-				Headers: api.TooManyRequestsResponseHeaders{RetryAfter: p.retryAfter},
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
 			},
 		}, nil
 	case 503: // Service Unavailable
@@ -79,6 +79,13 @@ func (s *Server) registerFailure(ctx context.Context, err error) (api.RegisterWi
 	case 415: // Unsupported Media Type
 		return api.RegisterWithPassword415ApplicationProblemPlusJSONResponse{
 			UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.RegisterWithPassword429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
 		}, nil
 	case 503: // Service Unavailable
 		return api.RegisterWithPassword503ApplicationProblemPlusJSONResponse{
@@ -129,7 +136,7 @@ func (s *Server) setPasswordFailure(ctx context.Context, err error) (api.SetMyPa
 		return api.SetMyPassword429ApplicationProblemPlusJSONResponse{
 			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
 				Body:    p.Problem,
-				Headers: api.TooManyRequestsResponseHeaders{RetryAfter: p.retryAfter},
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
 			},
 		}, nil
 	case 503: // Service Unavailable

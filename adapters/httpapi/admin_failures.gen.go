@@ -28,6 +28,13 @@ func (s *Server) listUsersFailure(ctx context.Context, err error) (api.ListUsers
 		return api.ListUsers403ApplicationProblemPlusJSONResponse{
 			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 429: // Too Many Requests
+		return api.ListUsers429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	case 503: // Service Unavailable
 		return api.ListUsers503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{

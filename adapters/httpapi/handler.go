@@ -6,8 +6,9 @@
 // answers HEAD (head.go). Every request then passes,
 // in order: request id, access log, metrics, panic recovery,
 // security headers, CORS, the 401 challenge, the body size limit; then,
-// for the spec's operations, authentication and validation against the
-// embedded spec; then the operation. Every failure is an RFC 9457
+// for the spec's operations, the rate limit per client address,
+// authentication, the rate limits per user and AppID, and validation
+// against the embedded spec; then the operation. Every failure is an RFC 9457
 // application/problem+json document whose code comes from the domain.
 package httpapi
 
@@ -24,6 +25,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/adapters/metrics"
+	"github.com/miniback/miniback/adapters/ratelimit"
 	"github.com/miniback/miniback/app"
 	"github.com/miniback/miniback/domain"
 	"github.com/miniback/miniback/ports"
@@ -59,6 +61,9 @@ type Deps struct {
 	// TrustedProxies lists the addresses or CIDR ranges of the reverse
 	// proxies whose X-Forwarded-For names the client; empty trusts none.
 	TrustedProxies []string
+	// RateLimits applies the request budgets of each operation's group
+	// (ratelimit.go); nil limits nothing.
+	RateLimits *ratelimit.Limiter
 	// Deadlines bound each request's context by its route's answer
 	// deadline; zero values set none. The connection's own deadlines are
 	// WithDeadlines', around the handler.
@@ -79,6 +84,10 @@ type handler struct {
 	ops      operations
 	// trustsProxies is whether Deps.TrustedProxies lists any.
 	trustsProxies bool
+	// limiter applies the rate limits (nil: none), by each operation's
+	// group.
+	limiter    *ratelimit.Limiter
+	rateGroups routeGroups
 	// deadlines bound each request's context (Deps.Deadlines).
 	deadlines Deadlines
 }
@@ -92,7 +101,10 @@ func NewHandler(d Deps) http.Handler {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
 	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.App.Revocations, ops: ops,
-		trustsProxies: len(d.TrustedProxies) > 0, deadlines: d.Deadlines}
+		trustsProxies: len(d.TrustedProxies) > 0, deadlines: d.Deadlines, limiter: d.RateLimits}
+	if h.rateGroups, err = rateGroupsOf(ops); err != nil {
+		panic(fmt.Sprintf("httpapi: %v", err))
+	}
 	maxBody := d.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes
@@ -150,13 +162,16 @@ func NewHandler(d Deps) http.Handler {
 	// before the generated wrapper binds path, query and header
 	// parameters: a caller without a valid token learns nothing about what
 	// the operation accepts, and a bad parameter gets the validator's field
-	// errors rather than the binder's bare refusal.
-	operationsGroup := e.Group("", h.authenticate, h.validate)
+	// errors rather than the binder's bare refusal. The rate limits
+	// surround authentication: per client address before anything costs,
+	// per user and AppID as soon as the token says who it is.
+	perOperation := []gin.HandlerFunc{h.limitClient, h.authenticate, h.limitCaller, h.validate}
+	operationsGroup := e.Group("", perOperation...)
 	api.RegisterHandlersWithOptions(operationsGroup, strict, api.GinServerOptions{
 		ErrorHandler: h.parameterError,
 	})
 	registerDocs(e)
-	registerHead(e, h.ops, h.authenticate, h.validate)
+	registerHead(e, h.ops, perOperation...)
 	rm.register(e)
 	return serveHead(methodOverride(e))
 }

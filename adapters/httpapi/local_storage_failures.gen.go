@@ -28,6 +28,13 @@ func (s *Server) localGetFailure(ctx context.Context, err error) (api.LocalStora
 		return api.LocalStorageGet404ApplicationProblemPlusJSONResponse{
 			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 429: // Too Many Requests
+		return api.LocalStorageGet429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	}
 	return nil, err
 }
@@ -62,6 +69,13 @@ func (s *Server) localPostFailure(ctx context.Context, err error) (api.LocalStor
 		return api.LocalStoragePost422ApplicationProblemPlusJSONResponse{
 			UnprocessableEntityApplicationProblemPlusJSONResponse: api.UnprocessableEntityApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 429: // Too Many Requests
+		return api.LocalStoragePost429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	}
 	return nil, err
 }
@@ -91,6 +105,13 @@ func (s *Server) localPutFailure(ctx context.Context, err error) (api.LocalStora
 	case 422: // Unprocessable Entity
 		return api.LocalStoragePut422ApplicationProblemPlusJSONResponse{
 			UnprocessableEntityApplicationProblemPlusJSONResponse: api.UnprocessableEntityApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.LocalStoragePut429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
 		}, nil
 	}
 	return nil, err

@@ -28,6 +28,13 @@ func (s *Server) listModerationFailure(ctx context.Context, err error) (api.List
 		return api.ListModeration403ApplicationProblemPlusJSONResponse{
 			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 429: // Too Many Requests
+		return api.ListModeration429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	case 503: // Service Unavailable
 		return api.ListModeration503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
@@ -68,6 +75,13 @@ func (s *Server) resolveModerationFailure(ctx context.Context, err error) (api.R
 	case 415: // Unsupported Media Type
 		return api.ResolveModeration415ApplicationProblemPlusJSONResponse{
 			UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.ResolveModeration429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
 		}, nil
 	case 503: // Service Unavailable
 		return api.ResolveModeration503ApplicationProblemPlusJSONResponse{

@@ -48,7 +48,7 @@ func (s *Server) bindMyPhoneFailure(ctx context.Context, err error) (api.BindMyP
 		return api.BindMyPhone429ApplicationProblemPlusJSONResponse{
 			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
 				Body:    p.Problem,
-				Headers: api.TooManyRequestsResponseHeaders{RetryAfter: p.retryAfter},
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
 			},
 		}, nil
 	case 502: // Bad Gateway
@@ -83,6 +83,13 @@ func (s *Server) unbindMyPhoneFailure(ctx context.Context, err error) (api.Unbin
 	case 404: // Not Found
 		return api.UnbindMyPhone404ApplicationProblemPlusJSONResponse{
 			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.UnbindMyPhone429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
 		}, nil
 	case 503: // Service Unavailable
 		return api.UnbindMyPhone503ApplicationProblemPlusJSONResponse{

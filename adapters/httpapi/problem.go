@@ -86,6 +86,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeWeChatRateLimited:        {http.StatusTooManyRequests, "WeChat rate limit reached"},
 	domain.CodeTooManyAttempts:          {http.StatusTooManyRequests, "Too many attempts"},
 	domain.CodeWxaCodeRateLimited:       {http.StatusTooManyRequests, "Too many new mini-program codes"},
+	domain.CodeRateLimited:              {http.StatusTooManyRequests, "Rate limit reached"},
 	domain.CodeInternal:                 {http.StatusInternalServerError, "Internal error"},
 	domain.CodeWeChatBadResponse:        {http.StatusBadGateway, "Bad reply from WeChat"},
 	domain.CodeWeChatMisconfigured:      {http.StatusBadGateway, "WeChat refused our credentials"},
@@ -104,11 +105,15 @@ const (
 	defaultRetryUnavailable = 5 * time.Second
 )
 
-// problem is a problem document plus the one header the spec declares for
+// problem is a problem document plus the headers the spec declares for
 // some problems.
 type problem struct {
 	api.Problem
 	retryAfter *int // seconds; set on 429 and 503 only
+	// rateLimitPolicy and rateLimit are the RateLimit-Policy and
+	// RateLimit headers of a 429 rate_limited (ratelimit.go).
+	rateLimitPolicy *string
+	rateLimit       *string
 }
 
 // problemFor turns err into the problem document for the request whose
@@ -211,6 +216,12 @@ func (p problem) write(w http.ResponseWriter) {
 	h.Set("Content-Type", "application/problem+json")
 	if p.retryAfter != nil {
 		h.Set("Retry-After", strconv.Itoa(*p.retryAfter))
+	}
+	if p.rateLimitPolicy != nil {
+		h.Set("RateLimit-Policy", *p.rateLimitPolicy)
+	}
+	if p.rateLimit != nil {
+		h.Set("RateLimit", *p.rateLimit)
 	}
 	w.WriteHeader(p.Status)
 	_, _ = buf.WriteTo(w)

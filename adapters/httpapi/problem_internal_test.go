@@ -39,7 +39,7 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		422: {domain.CodeIdempotencyKeyReused, domain.CodeUploadSizeMismatch, domain.CodeUploadTypeMismatch, domain.CodeUploadWrongPurpose,
 			domain.CodePhoneCodeInvalid, domain.CodePhoneCodeUsed, domain.CodeContentRisky,
 			domain.CodeWeChatDataWrongApp, domain.CodeWeChatDataExpired, domain.CodeWeChatDataInvalid, domain.CodeWeChatSignatureInvalid, domain.CodeWxaCodePageNotFound},
-		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts, domain.CodeWxaCodeRateLimited},
+		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts, domain.CodeWxaCodeRateLimited, domain.CodeRateLimited},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured, domain.CodePhoneAppMismatch},
 		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable, domain.CodeWeChatTokenUnavailable, domain.CodeContentCheckUnavailable},

@@ -20,6 +20,13 @@ func (s *Server) endOtherSessionsFailure(ctx context.Context, err error) (api.En
 		return api.EndOtherSessions401ApplicationProblemPlusJSONResponse{
 			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 429: // Too Many Requests
+		return api.EndOtherSessions429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	case 503: // Service Unavailable
 		return api.EndOtherSessions503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
@@ -49,6 +56,13 @@ func (s *Server) endSessionFailure(ctx context.Context, err error) (api.EndSessi
 		return api.EndSession404ApplicationProblemPlusJSONResponse{
 			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 429: // Too Many Requests
+		return api.EndSession429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	case 503: // Service Unavailable
 		return api.EndSession503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
@@ -70,6 +84,13 @@ func (s *Server) listSessionsFailure(ctx context.Context, err error) (api.ListSe
 		return api.ListSessions401ApplicationProblemPlusJSONResponse{
 			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 429: // Too Many Requests
+		return api.ListSessions429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	case 503: // Service Unavailable
 		return api.ListSessions503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
@@ -90,6 +111,13 @@ func (s *Server) logoutFailure(ctx context.Context, err error) (api.LogoutRespon
 	case 401: // Unauthorized
 		return api.Logout401ApplicationProblemPlusJSONResponse{
 			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.Logout429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
 		}, nil
 	case 503: // Service Unavailable
 		return api.Logout503ApplicationProblemPlusJSONResponse{
@@ -123,6 +151,13 @@ func (s *Server) refreshFailure(ctx context.Context, err error) (api.RefreshToke
 	case 415: // Unsupported Media Type
 		return api.RefreshTokens415ApplicationProblemPlusJSONResponse{
 			UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.RefreshTokens429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
 		}, nil
 	case 503: // Service Unavailable
 		return api.RefreshTokens503ApplicationProblemPlusJSONResponse{

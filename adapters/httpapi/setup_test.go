@@ -21,6 +21,7 @@ import (
 	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/postgres"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
+	"github.com/miniback/miniback/adapters/ratelimit"
 	"github.com/miniback/miniback/adapters/s3store"
 	"github.com/miniback/miniback/adapters/s3store/s3test"
 	"github.com/miniback/miniback/adapters/wechat"
@@ -120,6 +121,8 @@ type config struct {
 	// of media verdicts (nil: none).
 	push  map[domain.AppID]domain.PushEndpoint
 	media app.MediaVerdicts
+	// limiter applies rate limits (nil: none); every instance shares it.
+	limiter *ratelimit.Limiter
 	// Request deadlines and the in-flight registry (none by default).
 	deadlines httpapi.Deadlines
 	inFlight  *httpapi.InFlight
@@ -331,6 +334,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		CORSOrigins:    e.cfg.corsOrigins,
 		MaxBodyBytes:   e.cfg.maxBodyBytes,
 		TrustedProxies: e.cfg.proxies,
+		RateLimits:     e.cfg.limiter,
 		Deadlines:      e.cfg.deadlines,
 		InFlight:       e.cfg.inFlight,
 		Metrics:        e.cfg.metrics,

@@ -44,6 +44,13 @@ func (s *Server) createTodoFailure(ctx context.Context, err error) (api.CreateTo
 		return api.CreateTodo422ApplicationProblemPlusJSONResponse{
 			UnprocessableEntityApplicationProblemPlusJSONResponse: api.UnprocessableEntityApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 429: // Too Many Requests
+		return api.CreateTodo429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	case 503: // Service Unavailable
 		return api.CreateTodo503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
@@ -77,6 +84,13 @@ func (s *Server) deleteTodoFailure(ctx context.Context, err error) (api.DeleteTo
 		return api.DeleteTodo412ApplicationProblemPlusJSONResponse{
 			PreconditionFailedApplicationProblemPlusJSONResponse: api.PreconditionFailedApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 429: // Too Many Requests
+		return api.DeleteTodo429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	case 503: // Service Unavailable
 		return api.DeleteTodo503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
@@ -106,6 +120,13 @@ func (s *Server) getTodoFailure(ctx context.Context, err error) (api.GetTodoResp
 		return api.GetTodo404ApplicationProblemPlusJSONResponse{
 			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 429: // Too Many Requests
+		return api.GetTodo429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	case 503: // Service Unavailable
 		return api.GetTodo503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
@@ -130,6 +151,13 @@ func (s *Server) listTodosFailure(ctx context.Context, err error) (api.ListTodos
 	case 401: // Unauthorized
 		return api.ListTodos401ApplicationProblemPlusJSONResponse{
 			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.ListTodos429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
 		}, nil
 	case 503: // Service Unavailable
 		return api.ListTodos503ApplicationProblemPlusJSONResponse{
@@ -175,6 +203,13 @@ func (s *Server) updateTodoFailure(ctx context.Context, err error) (api.UpdateTo
 	case 422: // Unprocessable Entity
 		return api.UpdateTodo422ApplicationProblemPlusJSONResponse{
 			UnprocessableEntityApplicationProblemPlusJSONResponse: api.UnprocessableEntityApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.UpdateTodo429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
 		}, nil
 	case 503: // Service Unavailable
 		return api.UpdateTodo503ApplicationProblemPlusJSONResponse{

@@ -38,6 +38,13 @@ func (s *Server) decryptWeChatDataFailure(ctx context.Context, err error) (api.D
 		}, nil
 	case 422: // Unprocessable Entity
 		return api.DecryptWeChatData422ApplicationProblemPlusJSONResponse(p.Problem), nil
+	case 429: // Too Many Requests
+		return api.DecryptWeChatData429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
 	case 503: // Service Unavailable
 		return api.DecryptWeChatData503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{

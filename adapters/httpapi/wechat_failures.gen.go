@@ -48,7 +48,7 @@ func (s *Server) bindWeChatFailure(ctx context.Context, err error) (api.BindMyWe
 		return api.BindMyWeChat429ApplicationProblemPlusJSONResponse{
 			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
 				Body:    p.Problem,
-				Headers: api.TooManyRequestsResponseHeaders{RetryAfter: p.retryAfter},
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
 			},
 		}, nil
 	case 502: // Bad Gateway
@@ -100,7 +100,7 @@ func (s *Server) loginFailure(ctx context.Context, err error) (api.LoginWithWeCh
 		return api.LoginWithWeChat429ApplicationProblemPlusJSONResponse{
 			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
 				Body:    p.Problem,
-				Headers: api.TooManyRequestsResponseHeaders{RetryAfter: p.retryAfter},
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
 			},
 		}, nil
 	case 502: // Bad Gateway

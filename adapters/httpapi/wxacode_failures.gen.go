@@ -44,7 +44,7 @@ func (s *Server) createWxaCodeFailure(ctx context.Context, err error) (api.Creat
 		return api.CreateWxaCode429ApplicationProblemPlusJSONResponse{
 			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
 				Body:    p.Problem,
-				Headers: api.TooManyRequestsResponseHeaders{RetryAfter: p.retryAfter},
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
 			},
 		}, nil
 	case 502: // Bad Gateway

@@ -198,6 +198,17 @@ type Config struct {
 	ContentCheck        string        `env:"MINIBACK_CONTENT_CHECK"`
 	ContentCheckFailure string        `env:"MINIBACK_CONTENT_CHECK_FAILURE" envDefault:"accept"`
 	ContentMediaURLTTL  time.Duration `env:"MINIBACK_CONTENT_MEDIA_URL_TTL" envDefault:"24h"`
+
+	// Rate limits (ratelimit.go): each group's budgets over the defaults
+	// ("off": none); the Redis every replica shares them through (empty:
+	// each replica's memory, bounded by RateLimitMaxKeys); how long a
+	// call to it may take; and what a request gets when it fails (open:
+	// through; local: this replica's memory decides).
+	RateLimits            string        `env:"MINIBACK_RATE_LIMITS"`
+	RedisURL              string        `env:"MINIBACK_REDIS_URL"`
+	RateLimitRedisTimeout time.Duration `env:"MINIBACK_RATE_LIMIT_REDIS_TIMEOUT" envDefault:"100ms"`
+	RateLimitRedisFailure string        `env:"MINIBACK_RATE_LIMIT_REDIS_FAILURE" envDefault:"open"`
+	RateLimitMaxKeys      int           `env:"MINIBACK_RATE_LIMIT_MAX_KEYS" envDefault:"100000"`
 }
 
 // maxTokenCacheSize bounds MINIBACK_TOKEN_CACHE_SIZE: an entry is a few
@@ -336,6 +347,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateDebug()...)
 	errs = append(errs, c.validateMetrics()...)
 	errs = append(errs, c.validateContent()...)
+	errs = append(errs, c.validateRateLimits()...)
 	if c.Production() {
 		if c.CursorSecret == "" {
 			bad("MINIBACK_CURSOR_SECRET is required in production (every replica needs the same one)")

@@ -55,6 +55,7 @@ func TestNewcomerFlowAgainstTheBuiltBinary(t *testing.T) {
 		`"msg":"password accounts: on","hash":"argon2id","memory_kib":19456,"time":2,"threads":1`,
 		"embedded default: GENERATED a DEVELOPMENT cursor secret",
 		"embedded default: local-disk storage",
+		"rate limits: in this process's memory",
 		`"api_reference":"http://` + addr + `/docs"`,
 	} {
 		if !strings.Contains(logs.String(), announced) {

@@ -71,6 +71,9 @@ type Main struct {
 	// expiry.
 	wechatTokens *wechat.SharedTokens
 
+	// redis holds the rate limits' budgets, when MINIBACK_REDIS_URL is
+	// set (ratelimit.go).
+	redis io.Closer
 	// stop is how serving stops (shutdown.go).
 	stop stopping
 }
@@ -191,6 +194,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Logger.Info("revocations: each instance refuses a revoked session's tokens within the poll interval",
 		"poll", m.Config.RevocationPoll.String(), "listen", m.Config.RevocationListen)
 
+	// A nil *metrics.Metrics gives a RateLimits that records nothing.
+	limiter, err := m.rateLimiter(ctx, m.metrics.RateLimits())
+	if err != nil {
+		return err
+	}
 	deps := httpapi.Deps{
 		App:            m.App,
 		Verifier:       tokens,
@@ -200,6 +208,7 @@ func (m *Main) Run(ctx context.Context) error {
 		CORSOrigins:    m.Config.CORSOrigins,
 		MaxBodyBytes:   m.Config.MaxBodyBytes,
 		TrustedProxies: m.Config.TrustedProxies,
+		RateLimits:     limiter,
 		// A file and the few form fields of its ticket.
 		MaxUploadBytes: rules.MaxBytes() + 64<<10,
 		Deadlines:      m.Config.deadlines(),
@@ -364,6 +373,9 @@ func (m *Main) Close() error {
 	}
 	if m.local != nil {
 		errs = append(errs, m.local.Close())
+	}
+	if m.redis != nil {
+		errs = append(errs, m.redis.Close())
 	}
 	if m.sim != nil {
 		errs = append(errs, m.sim.Close())

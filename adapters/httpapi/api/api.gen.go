@@ -2962,7 +2962,9 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RetryAfter *int
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -3154,6 +3156,31 @@ func (response ListModeration403ApplicationProblemPlusJSONResponse) VisitListMod
 	return err
 }
 
+type ListModeration429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListModeration429ApplicationProblemPlusJSONResponse) VisitListModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModeration500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3308,6 +3335,31 @@ func (response ResolveModeration415ApplicationProblemPlusJSONResponse) VisitReso
 	return err
 }
 
+type ResolveModeration429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveModeration429ApplicationProblemPlusJSONResponse) VisitResolveModerationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResolveModeration500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -3409,6 +3461,31 @@ func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers429ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3530,6 +3607,31 @@ func (response LoginWithCloudRun409ApplicationProblemPlusJSONResponse) VisitLogi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun429ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3682,6 +3784,12 @@ func (response LoginWithPassword429ApplicationProblemPlusJSONResponse) VisitLogi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -3752,6 +3860,31 @@ func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response Logout429ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3873,6 +4006,31 @@ func (response RefreshTokens415ApplicationProblemPlusJSONResponse) VisitRefreshT
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens429ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4014,6 +4172,31 @@ func (response RegisterWithPassword415ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
+type RegisterWithPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterWithPassword429ApplicationProblemPlusJSONResponse) VisitRegisterWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegisterWithPassword500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4086,6 +4269,31 @@ func (response EndOtherSessions401ApplicationProblemPlusJSONResponse) VisitEndOt
 	return err
 }
 
+type EndOtherSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndOtherSessions429ApplicationProblemPlusJSONResponse) VisitEndOtherSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndOtherSessions500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4154,6 +4362,31 @@ func (response ListSessions401ApplicationProblemPlusJSONResponse) VisitListSessi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessions429ApplicationProblemPlusJSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4253,6 +4486,31 @@ func (response EndSession404ApplicationProblemPlusJSONResponse) VisitEndSessionR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndSession429ApplicationProblemPlusJSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4405,6 +4663,12 @@ func (response LoginWithWeChat429ApplicationProblemPlusJSONResponse) VisitLoginW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -4534,6 +4798,31 @@ func (response GetAvatar404ApplicationProblemPlusJSONResponse) VisitGetAvatarRes
 	return err
 }
 
+type GetAvatar429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAvatar429ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAvatar500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4642,6 +4931,31 @@ func (response LocalStorageGet404ApplicationProblemPlusJSONResponse) VisitLocalS
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LocalStorageGet429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStorageGet429ApplicationProblemPlusJSONResponse) VisitLocalStorageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4774,6 +5088,31 @@ func (response LocalStoragePost422ApplicationProblemPlusJSONResponse) VisitLocal
 	return err
 }
 
+type LocalStoragePost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePost429ApplicationProblemPlusJSONResponse) VisitLocalStoragePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LocalStoragePost500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4888,6 +5227,31 @@ func (response LocalStoragePut422ApplicationProblemPlusJSONResponse) VisitLocalS
 	return err
 }
 
+type LocalStoragePut429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response LocalStoragePut429ApplicationProblemPlusJSONResponse) VisitLocalStoragePutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LocalStoragePut500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -4947,6 +5311,31 @@ func (response DeleteMe404ApplicationProblemPlusJSONResponse) VisitDeleteMeRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMe429ApplicationProblemPlusJSONResponse) VisitDeleteMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5035,6 +5424,31 @@ func (response GetMe404ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe429ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5204,6 +5618,31 @@ func (response UpdateMe422ApplicationProblemPlusJSONResponse) VisitUpdateMeRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMe429ApplicationProblemPlusJSONResponse) VisitUpdateMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5382,6 +5821,12 @@ func (response SetMyPassword429ApplicationProblemPlusJSONResponse) VisitSetMyPas
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5474,6 +5919,31 @@ func (response UnbindMyPhone404ApplicationProblemPlusJSONResponse) VisitUnbindMy
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnbindMyPhone429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnbindMyPhone429ApplicationProblemPlusJSONResponse) VisitUnbindMyPhoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5658,6 +6128,12 @@ func (response BindMyPhone429ApplicationProblemPlusJSONResponse) VisitBindMyPhon
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -5878,6 +6354,12 @@ func (response BindMyWeChat429ApplicationProblemPlusJSONResponse) VisitBindMyWeC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -6081,6 +6563,31 @@ func (response DecryptWeChatData422ApplicationProblemPlusJSONResponse) VisitDecr
 	return err
 }
 
+type DecryptWeChatData429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DecryptWeChatData429ApplicationProblemPlusJSONResponse) VisitDecryptWeChatDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DecryptWeChatData500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6166,6 +6673,31 @@ func (response ListTodos401ApplicationProblemPlusJSONResponse) VisitListTodosRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodos429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodos429ApplicationProblemPlusJSONResponse) VisitListTodosResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6358,6 +6890,31 @@ func (response CreateTodo422ApplicationProblemPlusJSONResponse) VisitCreateTodoR
 	return err
 }
 
+type CreateTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTodo429ApplicationProblemPlusJSONResponse) VisitCreateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6470,6 +7027,31 @@ func (response DeleteTodo412ApplicationProblemPlusJSONResponse) VisitDeleteTodoR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTodo429ApplicationProblemPlusJSONResponse) VisitDeleteTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6602,6 +7184,31 @@ func (response GetTodo404ApplicationProblemPlusJSONResponse) VisitGetTodoRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetTodo429ApplicationProblemPlusJSONResponse) VisitGetTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6787,6 +7394,31 @@ func (response UpdateTodo422ApplicationProblemPlusJSONResponse) VisitUpdateTodoR
 	return err
 }
 
+type UpdateTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTodo429ApplicationProblemPlusJSONResponse) VisitUpdateTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6888,6 +7520,31 @@ func (response ListTodoAttachments404ApplicationProblemPlusJSONResponse) VisitLi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTodoAttachments429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTodoAttachments429ApplicationProblemPlusJSONResponse) VisitListTodoAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7076,6 +7733,31 @@ func (response AttachToTodo422ApplicationProblemPlusJSONResponse) VisitAttachToT
 	return err
 }
 
+type AttachToTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AttachToTodo429ApplicationProblemPlusJSONResponse) VisitAttachToTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AttachToTodo500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7172,6 +7854,31 @@ func (response DetachFromTodo404ApplicationProblemPlusJSONResponse) VisitDetachF
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DetachFromTodo429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DetachFromTodo429ApplicationProblemPlusJSONResponse) VisitDetachFromTodoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7297,6 +8004,31 @@ func (response CreateUpload415ApplicationProblemPlusJSONResponse) VisitCreateUpl
 	return err
 }
 
+type CreateUpload429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUpload429ApplicationProblemPlusJSONResponse) VisitCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUpload500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7398,6 +8130,31 @@ func (response GetUpload404ApplicationProblemPlusJSONResponse) VisitGetUploadRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUpload429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUpload429ApplicationProblemPlusJSONResponse) VisitGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7551,6 +8308,31 @@ func (response CompleteUpload422ApplicationProblemPlusJSONResponse) VisitComplet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteUpload429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteUpload429ApplicationProblemPlusJSONResponse) VisitCompleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7972,6 +8754,12 @@ func (response CreateWxaCode429ApplicationProblemPlusJSONResponse) VisitCreateWx
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
@@ -9549,382 +10337,392 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rbyNJtif2r8TlzKLIriRFSpRKotCYUalU1aqnWo+u6u7sywxmBskoJSPYGZGiWO1a3AX8Whi71zZs",
-	"Yz/uAsb6frreL/aHiwsb8J9ysTPX/i+MOCciH2SSkqq7qntmejDoEsnMeMd5n9/5oRbKyVQKJrSq9X6o",
-	"jRmNWAJ/Hp3Tkfk3YipM+FRzKWq92vmYEU3V5T1FrliiuBSEKkKJ0okUI8KE5npONB15ZCgTEhwPmy+o",
-	"DscBoSKCjy+lYPa7Vs2rsWs6mcas1qv5tastv1bzaiocswk1fU+p1iwx/f61X7v6ttPc++7bdnPvu8/8",
-	"2m9rXk3Pp+ZFpRMuRrX3773accQmU6mZ0KdsGtM5i5ancJIwxYQmZugkgceIHBIqCKNJzFlCEvZ9ypQm",
-	"M67HRI8ZUXTCSJA1Hs6bz9gchp+PlYl0Uut9W9NJymrfVQ3uuQwpjqFqVS9On5thmO7ChFHNIljo8hpt",
-	"XHU2tIyk2tgatsOdaJc1d+juoNml23vNvWgrbG4OO8Pd4QO2Oei0S+NbHs8p08n8YKhZsjyiMxZKESmi",
-	"JZlRrsmADWXCiE7mXIwIHVEuytOfcMEnZgXa2dS50GzEktp709mUJnTCtD1chaV8xubL3R+QSzYnc5mS",
-	"cCylYnCY9JgrXBtz7OqUXFwcPyJcER4xGjc8kgr+fcoInUgx8sVcptlWqh7pmLlsbm+TmJlDpTwS8RHX",
-	"yiNBM/BI0Df/aQXEnNpe0CLH2hfsesoTpshml4xlmihCzWoRrhUZ8kRpkirW8kVpi265MdxME69bzasJ",
-	"OjHvLpyw8gLT6+dMjPS41tvc3vbMgrvPHa94U749aH5Dm+/azb1+q9f87v6KmzKEO7j2hgeGBgSkbpbk",
-	"s8AzS0NJKCcT2lTMbKg5pDFXGg4uHalGz5xfX8wSrhkZ0+mUCUWkiOeED4kUjExMp0zhMU+TxFxER0jq",
-	"SER8YWgSTbiSouERFitGup3NFnkFQ6TxPlxMmWrCNTQUU3NZoc8ZF2pxRzLCUr3mlkKtWuxOe7NbWl/f",
-	"V5/Vff+z/6L+eqPxO7/2re9fb3bMf7aavn/9gBnyVDdPefDomqcanzXMI6t2yJDKFbt0INSMJWSr3UUq",
-	"JSQZyGhOZmMmYE3KW8gVrD7SF8VIfcboZWmhCVwwRq5onDLzfPBZcOeFzGn7L241z2Ukjx+tPe48arm5",
-	"Take5zPjUc2rGUrCE8NQDIUvTm8okwnVtV4tTeHJ5c4vprGk0aruU/j1Iw7gvXlZTaVQDKjvQxo9oZrN",
-	"KFDeUArDMM2fdDqNOTKpjWkiBzGb3H+rkGPl3f02YcNar/abjVx22MBf1cYJvoWdlqf6mh2OqSYUTi6L",
-	"iJITpseGnaQiVXQQM1IPZiwcU90f0KjvhhzsE0qmY3N+RToZsAS5tdRjlhDDdprTRI4SOvGIex2e7tPp",
-	"tD/hCkhOAAc8YcNUsYgYzhAmLDLiCo1Vq/beM4tyisziUy6K2X8nbnBFJjQ2m2mGmJBBwuilEa6SNGb7",
-	"JGBJIhMVAMVFCjrkLI5w+IdSDGMe/myDD2OqDGEHajQzG82uYZwyMRNLRcQSMqPzfRKEMmIBUXSufGGe",
-	"bJEDEkrh2MEtpS/TqtI8jn2hmNaxOUj1ILTLEHgkMeJNwxyeVLHE3CQzFjahPDbvanrJhC/qgfu1D98Y",
-	"KQCesR+hAXt0zZPm1YFMRQSMaTZmCTON2INH44TRaN6HJ4L8QJqjWP7NtCvs1Sdc+UJIM/WQ8SvcffxM",
-	"ozmZM03qAT7aF1L33WOB54vy9zSa44gNSSNjGUd4UCZSaUK1puF4YnbXcM4JnZuR59/2Yz7hOmgYsv/e",
-	"qz2WyYBHEROf8ki9lJrQOJYzFpF6MHRDCBqe2wR3h0EaNDtSWH7zsT+IZXhpFockXF2ak6UTacTDoswx",
-	"pUrNZGKWnsxQ6qgH9se++7HPRSiThIXa9A/Sj9IyoSNGNA8vmb6niOIjQXWaMNhEaAqOvCZjqggKkFG+",
-	"ffhen4srGvPSBtpf7BtBo0UechGBtG2pn9GgJvQSvvJFkfIRc6WIYCwyQ2QKxKlhIif52Y3liIvCUsHn",
-	"vuMp2aZbvnDOJ0ym+mdgDxGP4OgjmyBcEM0nDEjcEynYJyVvUpKYarYPJydhSqZJyNyewpCOhZFjaHxk",
-	"SPOnHNuBIKlRT1hoZPAh5XGa2IGCHMjCsWTKiIXcDpFETFMew7BfSv3YUKFPe7OJSsNxto6eI3JGT1P7",
-	"eL2GDO8SXO6ITWM5N5QJ7pKacaM7REQOh6QeZJeUpnrcjzhIEEBzw1imUZKK/MsGzPqEzs1NO5fyOU1G",
-	"7FNzStgXrkhsOjfCNkVJXbHkiiWEhiGbamTmJwmo39y8/ZjymEWferAFw42mI+S11EghhsdkCgYaAoAw",
-	"AbfFwadqfIpE+lOPOqQx8HZzrJCe3FM9EmQ0GnRZjzARJvOpZpEhvxM16ucPNEiE90ajqgpTpdPpPUXO",
-	"5SUTyEUiFvMrlszvKV9MDOm1fZrfDKU2UggfpQmLPGQGioR8OmaJZtc67yFiMA5fZKLOkQilofkHR2fP",
-	"2BxuCJ0wlYm7B9Pp8SNDxaepGufDzvhJY9/1FxiyqTSdTEFS0lKSIU2QKYCOjsfuniKh4ZfENpm91Yf9",
-	"zvjCGUuueMguBL2iPDa36pNSO0MLmIiM8AcCWKpgcSI5E/t49KxpJgCjVhOsWgFRaMVq+eK1WWHgkoEd",
-	"dD8cs/Cyn+YzCrzs0BD7kGkhTbieG105jZE1wYt4B8x2mtO/SK9QSDFiLzzMIl/As/XgxfHL44cHh8/6",
-	"h69enh+9PO8ffnF0+Kz/+OD4+cXp0ef4otlHs+OG1c8M6dPScJzSNIoDJ3U4lVTTAVXm+LmhDgzfokg1",
-	"E9z3UArBQjChDRJ5yciER00rczfwBKc6lBOGYvulkDPRI9TaV0BolIn5FzoY0ysGJiGuNYtaBJbfDJsr",
-	"K7sPmeXlphG0bBYO/ArZPmE6TYTKCQ0fWoUnUZroZO6LCY3gsnmwASBLRxQsQHpctjubzhXpdjZNKyCY",
-	"Rb6w0jiBcwtrW/OK5u/COVp1cO3TGwU76ns0NcgXVMytNqk+5UU5NSsAYjyL9tFyW30jfrLJXgjDf2XC",
-	"37FPLU4AyQO+qQyBu2QCTJWG+jkZ2FyehF3JSxahBA/mQiP62p9Ql6hnYjLcLbQUJEyNbbP2OQ+ugZHw",
-	"sQmnUzpRxCOBJcT9gnUhsJIOcCcj0kbWSwK02PZ7aGQW8oVUmotRUYZxT/cnXCkuRlaWuRDTRJqJm/t/",
-	"BE98WmE9jpvWUjFINcoBRsUEW4XzYzhRz1qFl6+52QPYALi0lER8OGQlI4ARmlD18gVSQTLkMVvk0mbP",
-	"rS6NehS+kynYwOyULxwfnabJVCq2pFRSEoyYPjHq1kuwNQVwIgp6E5qWzJe5EkcqfjTNWa3RMRWgvSWu",
-	"Qt6m0Qi6Re6AY+YTOmIN0F7naNIAfgWfg54vMkMQygaGvmcTAIuQh+tZZnf4esZXfJEzluIw85U1lB+2",
-	"cWoUXjkklCzpnLAw1xRmbB4DM8QQDRxWcrgQKp1OZaJZ9IJFnJ6DcfLnEb3NtIJib6aXoAU2WtuU6ekg",
-	"M4nA6CIUxGl8ksgpSzRnqtYb0lgxrzYtfPVDDW0pLOpTXbLLGsbUNKLVsnHWq+ERvWmGaEKuoS3XGYK/",
-	"dS97pa5z76McvGWhNr3kc3rO1V3nxTWblP9YN9TC8r33ahN6fYxvbeauQZokdL40GWx9/egLNto7TMDa",
-	"WHhU5WpEQaBgCAsc2ZBDc+SZ4ZY3G/mXt8X0VzWbIxGx6AxZlLrjTIwUXDGLL+SMTKiYO86nyIwljMDT",
-	"Zvhr3bPlsWMPVeN+bIhLZuq4w6ANfajwMWsw+k9oOOagNEUFPy8QsnuKWHrQI0FmqzJam5ayH0sxMsTX",
-	"/K3GMtHmg5VY+/B+UODIZjbwqvsCd7T4CPi+zBcy1X057CdUjFjhgdLrhmK73s0liNm1+2g2wv09ZLPC",
-	"nzgsZRoCe0ckJ0aBBqYJ1hGq8uGkSVwcXTimCQ01S+D1gE2met6fgpBbnCafsP47KYrjdhMpjD5MEyWT",
-	"woIVHwf7N4waLeK+CAxdt3bZACXuYUHwUdkyTCQ+b+T6PlV9Z1w3rbnvsHmUuJeoISzQ8ll5PWZgFmLu",
-	"QBCuPMJaoxYJDHVvCR5eQkfgwEdptXVgRVMg9hCvsdTfxMhQaAxaf6VxYB6e5fy9qnvyBaOxHt/xjihN",
-	"daqKkSTysjqOpDgq+1bVKJ6+fnbjEBZJ4TQdxDwEo7ZR4i7ZnNRPHx+SB9udB0YnZWCpEnMyTfiV0TUm",
-	"zEhJZmUXOGE8Kk7lKHp0dlDzakdnm9s7FbPyamFyVX5hc3u7s1fzaifNVa9cVpFzw+5hxDtbu0SP08lg",
-	"mnCh90t6gkLRXY8ZT2CSIC9xXXlCLlG0diN79ezETOSwckipYsVnFR9VPnZdcdy82vzmQ2jGghP3YImx",
-	"xxW7f8buyiYv2fz2bN6cr/c3cHRosGp4z40CdWo9vHeVsmAn+7CTVfz86etzoiVRTERAT0tUoEceMpqw",
-	"hPhpu70VQiPwJ6umDzYEqM/F6iCpVGgeo6WwqIzaV0vst7PMfr0aV33BZkArKw50kjIX1sGV1TyzCLEx",
-	"Ax9YYegDKWNGQfS2Smz/bnMoq74uBCoVsZkZqstotgZBA8IWYkZiPmSG93gkpNOpUQvnoJXRgZJxqsFU",
-	"07h5KdyQs81ddwJP8WEwzMJRNH/0tVUw1r0Jr4Amgpc2uVH8VhWSUukglrovnZvFWVVujB1G+TBU3ZwX",
-	"MmIJHOVHLOTKxhPe6fq4IERHpuh0msgrBgObmD+WaJZXu26ap5tXFNi5Mq8dQEMH2cv4+dQ2sbxY0O36",
-	"KRlN4a7TmU77qxhBSV+djaViRE6Z4Hhx0I5rTvS+OaZGMc/Cp9CoBX4nIZ1q7GwxlYSioM9WRBgZ9V6b",
-	"NozWbW3CpA4yHEhSmdpf3TZe9zuplZkg5XbZSUg1rzbgEs5rJPua65i5D0JqpgxruaKaJplWCapcFR/D",
-	"db9BNfJqMR2wuEKmc8Z2+J3UO+02Eaat2COddrvdITRSHtmEP6cy5pqH9vMmmcpE4N9bhA5SxfDDDgkT",
-	"oELmwy4ZJjSN4ENnk1yl8Ygm+GmLhHI6T/horD2yaXojYBlq7JM2ngIhUfGrolFUVUXxvh7PYR81SKdG",
-	"srYbHZB6IGTfGoncKQoyg6QTadH4OMy9ENav29gneFJgiDOuWOUpySXIdZQsv2xn+Lx5M8W7WDGl8pGF",
-	"aGR7nqaJHPLs7NQyQ0bVQbEdrLyoEFlTty02PLT5y8Tq4bfQv72aTmjIKjvIltM9ksVZm0lhoLq94dZU",
-	"5da76iAUDTfRnW8lRKisWgUkOrea7RVLIl65Y26ygUpHI6ZAR50yiCQJyGzMY5YRG0sBk1QocxZ9UTyy",
-	"du7E9mSdSgNGxjQi9QAvAYZxkdl43rDBou5wYI9GL6BKAWe54mxm/uDq0gixWVe35DZf4ThOsobdF9i+",
-	"/XTqunGfbW/240Xe6ZLxKarl25NfidLZ9QpaIFL7fCccmSucxIxUZHezRMpLJ2g9XzyxKupHs9ktsOAl",
-	"ud6rCXatrdmgIqeCKgWytrUrWDsOI+YtMCBnLFaKPGbb/NC60Zi22iy4RMuWBpYd/d7iqZ9RCOMv2Ofd",
-	"UW+RwEgJQc8Xw5iORizy4GmjEVteTaMJFy0ShLFRJqKg5wiIOe1WLofOWr4IrHgF1igUsCIcDrRCIhby",
-	"yHkgl++PGYo5N9iT4cm2uUxcu+0NKhynrPX8u1fYT/7FYdZj/t1B3nf+5akbBcTYoEXocEzFiH2YsXYx",
-	"DG95V0/t6SjIa2EoUxsoRDO71H7u4StZsBr4og3ScwQ+I7pZx14pdH1zdzHrYllbnFAerxuv83ujIzuL",
-	"QsT8IzcJEBTdyPZ9sWoSuThATtOYwQ3kggSnbMSVZoldfmtqK0xla7N941SMErJ6Bx5LMwp00CfQtxwu",
-	"ddxy7wcfsLy7K7gnhsT/0ld4p3vDAi/QuNJqV5E6d7Gs4eRD7hWYDqoMJm5ZndMUY6TrVMxtCAqEVPw+",
-	"aOyTkCrW5EIxobjmV6ycnkZjHrK7H7XiMcsbs6G3ZCwTxcgAUkbmRGk6BaHzR9/WhR3A1SkMpnIXxjYG",
-	"9Q5W1fOcPN1T5UQGqhzfuGIJH3IWGZpUD05enZ2TjavOxoRtwAvgTc0TF2MrmpqmXDx6i5wyGjXhxzFL",
-	"bF5a+QTAg1ZeXbKvIyG1IzMyPzZbXOq1oi3MMJn3q509EJ6HT0AghDlX5kkvS+YK7gfg7YZnDmVkJl06",
-	"Xbs75S3urkuCazf3KlPfvBo66XGe1eNc2p0Rv2IKt2ZaiA2ASHuXk5JqxSNGJpSLmIqIHI65oCSkScLh",
-	"XZVPX0YL96aztWt00t12u714e26+PGnC+reeU545Vx4PxP8lrBj50LjlGJcv+G32YeH2lSZQNamF8+Xl",
-	"Z3nlPX3IRfSBEsjKIxzYKGrMYbF65FLMyCDVGkyj7IoJvU8UF6MYtFzPRS0NzC5skwkXqWaqRSDxgQSz",
-	"6xYQoqDilMB6NFfuw50pHsyycvUSLhNednvE0mhVaJ6pebUxH41vKXa61p5DC+7TS9eS++ILaBF6x1iO",
-	"ZR7/+JDsdbcfZPYS3AvloofUsj952TF1e1e0lmSQUBGOiRTljYAtBNG3P8To7Ip7iYOrYrfjdELBsB5T",
-	"gbnMcI64IjJE2TesNjhg3E+FMGaU0mbMrljs1kZ5uWycxVJBuCdosCiz9QjVkBrki+02enXt+c70eibI",
-	"RCYMowmGyGeOrgwjBpMmF9NU+6IOATY4UAXtXLK58sj3KUvmHplSsz8iIuiWJXkueINMUtP9gNl7cXH+",
-	"uLmbUamXF89J7vbOYqlxCiOm1aI/3hDkp2evXmLEz4TOIQfKTZN0vHa7jSmuigimNIt84X7c2iQRY1Po",
-	"BXzKAXRR9vAjV72VSl2IlqhQp7lQmopwBZlxWwYrd8vTYd+x1qU11sEJvUYPzPbeXsEf0223q6ydaCCu",
-	"OMYQcmEPs0onE5rMHUF0F9S0VjlW56NZbPPi9JgIOjHCQVU7+RUcaz1VvY0NM/oBDS9bEbtysWNq4xYX",
-	"dIEWWq+Ns4bn5prVNBJslScuPfsubnZNYkaVBvENz7K5BWTAiGKa1DFurxjfkeshjQpXOxjr+7cIccIn",
-	"F4Kb9k2nigSumSQODOmDKFqgir6Iubgk9cAIpPiU2viBR++DBrItLUcMoipRTyg0hLflRmNm/kZVojuB",
-	"vSYXp889TOCc6rkZIVhEWuQgVtImz4BBgGoIUuCGOMBVZGhrwbnDVOA22bQbrlRqFD94fnmKNnHVrIaN",
-	"jYAIexiMGRfhwheRobxyOmFCN2w6QJ5pWFrYVIRgGIk8YkbtC2vyxrQaXL8nR072D0hIBR4LoYk55qB/",
-	"asJVixyIuW+jWS9Onxs1oNtuk3opeohIYcNjCoNoLCmrmJS/tC0DLpf342Jq1n673S4Q5la5ue0CISnY",
-	"E5z7qcLDzScTFu0jRMdOt9CyzerQ5gkuRq1lJXv5Wi9d1dMnDw9lfIugtWU6HHPB1D0SylimCbLDgKba",
-	"8INYJpBZA+/uk0FstmcwJxEb0jTWy/d0UKK9DsNjZVSeVxvd9YXkbi8skEAjYxsRblBJ76yv/cPk6SWv",
-	"fhXHK0YdWD4SU224IMY85FH5LVLHzZnAXfDFiAmWyFSZSwWmHUomXEH0WjkkAxi6ucxyJmxmiOeLbrtD",
-	"gtIYs9juVmPxsnTbezt3k7PLs1+zuOfVy/NqSr9PWY8Ek0HSRyClze0dklARyQkZcK1a5BljU0MZFAsT",
-	"w0Nm1y3F9BlmK5/NRdjwhXkRgmK4tSFoSXJTA031eMMONdjPosphU1w6DvWFYDPikpEhWSiO4LPScqrI",
-	"TCaX5p4uAIeYgX+/92bc/urrLbkXb33z4HW4+30n+WawMz9vT7/sRpvi8bZ6tjt52qHPK60LCxa3u0bN",
-	"VttlLeWBycRyxpJmSCHPQ5ubTsmAJozQKErMCQpiGdL49xiy2dJxFPhCDjPZcnO7RLjqyNiRl5cDKxuL",
-	"ywNms9/bz61QTn6cCa08x12zzZ3N3dLgLgSHkRWFawSDMasBNPfl42eHvkCFjysQpjArzWIASVHIe3HJ",
-	"j7kl0X7jC5jz4ox/Wtve3UzF6zd9yyzX1mZxteSQBLT5LvBI0G7uQXirA4sClakZeGboic5spdSCTEGO",
-	"Ih9xXTwOyoYvZyHLxVjm1cHJhfDf6gP04wzQ2Xo5J8YNltBTWaUVQLyAOwigf0USgC7MZaRaJmSUUKGV",
-	"dX2hwONkePslPGHD8xBxIyoE6Dl7hI2WglcqQw5sfP3HiiaK5WjEIsAnkC5cYAh5XiuiBcoxPBWihmFy",
-	"d7C2oni5Il7QuV9dHpzlpyVeaITK6rhBF5a21lDsmmYYPQjRgZZfsMjixd1+OreOJFKA8nHDMmaZfig/",
-	"OLHh1qOBMAA6WhnOFcacgTX/QrGkeWAeNHzACBbLXZaA23ZudHZHi0ECpTmXNqc0UM+d3fxsVN1bey0+",
-	"ehKQu37vPzjn51xG8s52W0MQV92y10VsNPBwQBDChCaXLCKRNLqwSOPYRsmAbAnxgisPjnkac+ERkusn",
-	"CdyLrItp+V5GKbvFxLgiUWr9KvDtxfkhkcOhYgCYZ+Y94ldMZJNd9oTnnGWzvbnTbG81253zzm6v3e61",
-	"2/fb5o8PWxKvdt0cyeaHXn+MT1xElGtX6pvTghF7feqgfc6cVDoqn/C7uWLWpboVDGkl38nNot2HhJlZ",
-	"SMXlo3IswoQhBJSh3WDJRZMEgsfkeIGBX7tCJmwbQybs14KborirKJozrLkIU3uUC9tkD75XvsR2T1bH",
-	"TeVzXUVDDuHND1D+C8lZqkcCmAKCaRQkSLDcXRrtCwFG221fFKVqh85oYagKcuU+CWA1ApKCTaXT9trl",
-	"t0ld0wHa02MuWAYIh+EJjX0S4DLCoE4fH5Ktra096NEXtHjtB0zPGBOk2dnstdvQ4P1O1/zJBVGaTUHI",
-	"7WTuKLRBFo3rWVZZwRTpgfQzZmTOaKJIZ6/dNvPY29vb2wc4UEIT5gu7WuZpwRKipjRkioQyjukU5O6C",
-	"EA5De/n4sOn0DvM7ugjyNS5J5+i2iFLM6WXOYuTeB7CshJEJS0YQY/XKKL7ZuhkJdcCQENaFNIQT8Kas",
-	"ZzeOCRVzAHlDHFIOOnC33S5aqUG0r3K3O0q+4K0x5w3JbsyGmshUo15l+qsWyHLC/8kpc0Zyy5M4yuNj",
-	"qyfxkSl0tg7f1sYStZYkoSICUeLjku98Cx6mczLh8eWiP7x9N9ULW15Fvj566CfIWXcN+DxzyVVrAj7h",
-	"/lSFe94gNlVKiOXxrF6sT+2OIedj5ossBA7MZtgIhYRVyDkZkpwRrSMUtxf5YG0x/BOD8Bzlan2S649b",
-	"65wx4InBYcDz1ff/RmH5x9CDxWjAaQxcpoCEbJ7cJ99+V1y1ieGlrZr3SxL43lce7Uv2a7bkQorgT5zV",
-	"+EvMTfyI+YbfrTpmDp/FGdrwAFSa2C4y5JI7nEcLz7ou0XUVTE4WVe+wcQrB+L6wwfCE60bPKu9CkliK",
-	"kZE6WWJ+MzJeEMmZAF85AiwgfJgv0EV6T6GPOIMNa3fRpxtSYRHVECkISiAUMQwKVHvRDnHbAEpE6nGH",
-	"5CeyJtjJlo16d3y52jVvwwoy/HKwaDdjQDB2r5KL0+fl9MrAAfSupSAr7RyU2NyIHDyZRAxWm/AhAvS5",
-	"5b+9xW/IY9Z3/oIPNU9YVKnbQfmc2IfhjkOC0dq8QoIPschNG/HL7Hf1pTRCtwYZ3nqjZD3HYBHF37EM",
-	"Ij3L4IMDmH9dmc/H37HSknChd7qV2ZK3y0rENXEZiVUWBLe4peCcwoWxgypuZenGVBG88k6s9mZAiAaH",
-	"bCHrGbWjAatZ5k+2uNWmG9DafWGGZP3UdRsIEvSQhhn9vwA55L71yMmjxx5E13nkikdMLmTW3TY3F+f2",
-	"ofGvZUq0bBsxK3JPkQmLOIUJ72dCs1sGpxHYpSrbFWGyG2+nbLTo2ntwo9RVuqsrh4ZuyEs21UasmTBN",
-	"I6opqSOGyZQm2nlF8DyQSzZvLAXcatl6Ox0tWvG3f8LL767SyomwaxpqAieJCzKYa3N0nNe5sMDAuSYI",
-	"YpLNobu72dnylu/pHex3+cWrum+rr9XZEqBNntQGjKPmKB+L1pzgc8Dzu6u/fw0XgXx8aJTUIfrBcPeT",
-	"i/OGueEZECDGHY25ugsPYXG0Bs/rh6og4VKy4uy6hST4MY9ZcE+RwPT8iGoa9FBCR4utVTBdLFitYg/g",
-	"kqwAU6roB6CTekjsZDKxPchhRv6K3APSvlfjAaytcILp1o473SrXeZrqfgGs9AMX9wtsASZ0cnGO5Cqk",
-	"STLHGxbPK9fRdF4p/Tw20wA/oMKYo2nChiwhFFp3CJh0lq3ejwT+82qVw6jYSyPW9gglkzTWHAgdHPOR",
-	"ZAozg2q3ckKa7rJDXTpQ+aqUN2fRObmIB1CgEBZy5S567JogUbBGGkl+IVYU/NQY2g9CvU0CLIbB+qIq",
-	"sNWGfebw7Pcq4j9nYx6OIf7MRoKSQiAoqSM4mfmpt7EBsUNjqXRvt73broik9cWZFWu5DfXMYkUh4/Dk",
-	"4PzwiywulCtC4xmdqyzy9Y5BnTeGa36IrrEqyipzy9vEQjD4Qypho0WWs9pW5/PaIIk8022fhGOpmFiZ",
-	"9kk1Ccx9dMl0xYTUEksvh8tsVcxuTNWahNjXY4yBvnnw5wXMf9xDQ9mVL7jez5zOeCmcgwVpAS6RC3GU",
-	"ceT02gRCtQGjXJid4mIENXWAOhFtdlJhSCT4Q7DEF83QvVvkNbiMAp0g/GHVgkF1EbT3lpKzg33rcArg",
-	"1gYeRiFmBYpKu2GDo7KSOzaAqgIQsKBM39Y3XIgvXh8jbFMAbzQzwkOGMtpQp7XmHvPMj8AEWS3O4s3J",
-	"Shj9Ai/PgqF061bcpYBGVKDsDpoIlvxuYBmGpXx0XwnCgP1pgGNg7qoRHu+4JNHaV9B4X+EtZ7aohtOn",
-	"rFRVSKOdJVIzwrXnVGZfBDOqWTKhyWVAuAjjNGJRixxrZZElla384Fbm4OQYyd+IXjFDMlGetPoO5E+O",
-	"mH7NTlOBYrMvgh/8mtJseiyG8jlX2q/1vv3Br2WVLvxar9Ptbu/u7Oy0Ox4+64PX4v133j/9zX98DxGf",
-	"2PCTRKbTI6FZYloLesQ0LqdMjHjk13p+7Z/+5j/6Nc+vAdKT2RLfXIiFVs7GNGELDTw5LjTwfrH04g+l",
-	"GZgJwBcwSi+fSnEm773smc2KZx7AM995tWwDbPijIbe12XV74X+1yib29ir9FaU2190nPBivs8cXTzcc",
-	"xWJ76w/6ba0dVbq2EXPzcllmS5pgMDAnbkyFK6RWqjeYMEPCIsBkdzVl4NiRf/qv/0eSf9c3LUEw7xWA",
-	"wNBZ4amEzuzvviiUqmkVfkE2WShjM5J51pUto0ShcFqVd7E8jAoVojz2Hoi4O11SV5qKiBpGEE/HdMC0",
-	"R6Y0iljUcPrNwdFZs7O52zx8eFiocFO2ohzy+fOLzsFs89nbq+Tti+jt7tfPYn7wVp90R+rFNy++nJy+",
-	"k/LJ5nXyKLw6E9fHL948TocvlX755HxOn5ztpefbI3ZK26+78vzVoPP6/MHwaXxweF++PIkGD+9vjb8a",
-	"PD07HV3d78ZPXh2dP7v48t3Oq6/PtIq/7HQ3o5eHKR28PHny8F0s5avJw82tzvcvXuxuR5sbw692Dsfs",
-	"6urN1Zcnu19cpqwzla8ea3Gkp/Prr56/7rw7kDsbnTfXncNX14+vknAzenDxfCOefHEsXsbXKQ2fvpml",
-	"7eHb6Zvhu42vv//63cPjh+8e7by+GJ4fP957cvrF9JXY+OLdA0Wf716/u/96Y+Px6cEFjzqvLtWX9Mvr",
-	"7uELtfv8VRSFX44vnr/upiHTj4Z7O0/D061RezQ8fdY9OXxwtJE8+Gbn+mXyJtq8OGYyefJ2+2j4YNCZ",
-	"Pj34+uHO19tU0C++/2bv6Y54dvTw6mH3kXj5/Pir12ejg1OhNnZnp5tn/PTswYuXB4ez83ny5ErvabU7",
-	"7WyePHscxd9/fS6nL7847Xw1fPDm7XD8ZfyVOngaveTPoq8nX38ln8X09Gp3+3j4VSq+fveqffzsjZrH",
-	"D54eXrw9nMonm+1hm7a7h69mQ8G+PHjyZBZtS3r/fHf+anv8Lp0/Gmy8Ca+vJ8/anaPp96/m6fXxSzb7",
-	"/PMFdWVna7d7o+mPX1UcX36Vn1l7Ljs7zcHc8BrBNc/yF8gVCzUCrOXHM3nw8M2bZ5fPB7vfJ2cvRXtb",
-	"tL/nB4vDu4Uz2N3WihG6C2+Tsh2qBL2CKFOEU+UjwSKPpCK7jWCkbHhFRuoqPy5IYLudvZvHl5GPigHm",
-	"pKVyiD0SjNl1XY1pp27nQu67CPD+JZs3GiAULgA/0ObwoPn4ux+67fc3I0AsUCnY69XU/kfA4Fged1OE",
-	"/z2F1baMwGyxhcpSdqHckysvotgVS2hcamepHHUlb71L5oZXWwexEjEsLJNDSdwGf6I0wohdNStSSn46",
-	"gIlFtn93fp1JBMUSegWQyg/acuKqaIFzzWYGG/ESbiiW77mnFpwE1aLSUsJ7LjtVejUdwiz26cYBEZYX",
-	"gl8X6zZlXedCmHezI24xlABWpDiuyn26pocyYh8mVh1YI7KLD4SKuypH27OJsqQO0ehmpkYrKLTR2PcF",
-	"BBoV7PIxv2QAQI+Zz1iNCeABKgSfPFN3edWfM51h9nFbzi1G7A/I9a0H5lMhzxeyw/hIQMGcfWLNHeUQ",
-	"yOroTSw0BxW9V5qNXPkp86i1JwdGAQxcGWVrCQIjpBqzyBdZ2fzu5iZZVYWnEKq2T9DAA0P2RTbmbCoU",
-	"Id1MCxDLloqsN1ejX60y0jBx1V8ZdG7umRutZdBL1w6xb6dMqH0SJCxmtHJ1nQvCPgFomxxwZKzttdov",
-	"ofrjOTUbWhXFoBMq1JQmLsl+lJily2pDYS4oeNGxGu/JyyeEC6UZgihQ8vTk6MmdTkR+tG60K7ncdcjx",
-	"HK2g+lChqbyKrjgG7OYGFxG7xv8GPQiLYTSCKlDBRuCZL4LfAVhL0CIY2isTa5NAp9BYTrCbRW7m2r/i",
-	"mtl/KrhGQTCof/vXG7/7je+r7779a/z3s8bvKoG6VMjEOq+8mSdISSPET1CW8aH1VLXg/YDUL06fN5kw",
-	"SxORwdwXuK89EjFYLm5LjQf4+eL0+NDtQ9DoZSHncuiLoN3cIwfNbwhtviN/RX5DfguBcZs75B6pkwb5",
-	"jNwnHtkgPbJPPie/I78nTdIiffIvA8BrkIL5IqSCTKihYrhbaBMVcwLD7aG51gwKDLQ6SRVEtohpqhfX",
-	"Hpf787S7eZOwuiCYHTS/oc13f/Wb3+Lo79Ubn933Nnr7n//u963+v2yuAE6b8aiKhDmx454i8IQhVVN+",
-	"zWK1T7pb7eX7kCEUdDZ32wVXNHy6gW/hmVjmVea42GixMwD9wFgziF07SHHY+Omx45RPX5/XVmD15VGJ",
-	"tog2GmETG4FpJoHQIuZaY3xcNqKx1lOsQ8bFUFYvl6EyzNbQyUwORZLYK5Xt9gomWTTtKl/U0f1Ei3Lo",
-	"hM5tmWQih8OGl1WD8ogFGlFelp57T/lCy2YkIULWJlKgU0wRpRPKR2NtDr+157nS584nMaZThiatgv8R",
-	"3QQtX/gCYaIAswr8VYJkAF7BqopvAYlkmE4wVkwqKF8XscAX3KHRwCihqmgRn2s/S88pgVjRBFNhAaSo",
-	"OKrgydG5YXhKZoF+wRdHB48CLHez1+m0G728QClGHBUgrMz6Y6qUR4JDDItonkOFqfwz3r+g1Wo1sngC",
-	"bNCHoplMaLsG0HIOWpRjIlIAssJ7bwRyG/6L3oLai+Nz66fNAZGA+EPVxZZMRhv2JbVhns1jkmtZzvXB",
-	"yXEhh6pXa7c6rbZ50jREp7zWq2212q0t1O7GcK02WjMWx01wHm28nV2qlqvWN2IrAi6evn5GzpguVBOC",
-	"aHnYjEs2R4kH8LqMxonKsLl3/MosVuFGor1XYTliKykBeOacuDndc1V+fKHHbKJYfMVUi0A9WELxt3uK",
-	"BJc8ChwkmZaEmoG47zEb7pLNfTHk1zaSnMYjmXA9npA6FDQyTBIqGtkQLUxy51IcR7Ve7QnTT18/O4Mo",
-	"F6QbsHib7faa8od3K3toi/ysqHpoHdaXbL5Y7/WQhmPWPMSUtOUNe8bmymYFkoQmDFxF5hUFWwSZWKh2",
-	"aUvChmxWVCXz0S8qiGak27gCVRPLVmqjXFm/SN9rvW+/82oWcazWq53k06zKc1cuh9BoPYYTAPL7xhhq",
-	"dL1beWgPLFnYbLdtPrANsYSWUeF3MG0w56XNt1XAPuL22x5Wbb8dK8QKAFTvulV8bpQwpoqrJafKLhaE",
-	"a912rZx5xFWjBu2NhmNDvT2y3d4ql7FYWrfTLDbsky8bdI3ZEAksmDmsWzcf1orq6OvW+hSE71WLfdXZ",
-	"gIj2jUmGsL5y5UEWXlm0nGTw9YLNmNLo3/Ug0QmkZqoJ9YXmE0bqRsQgQcGRGWSIY85x2TBSbFbfhDqZ",
-	"wpBIqDpLMQHdxo4V6u8aAXZCR6znKt3ikA0TnajRGQsPjd4bNLJgZaMCXnE2A1+pVyifUyxt7rtiDsA+",
-	"ZzQPhiH1wGL5B8UyLJlUhaCAWPPixmo/DQeLjakHKJdQNRfhOJFCpsqOg9QDCIeFuRyY3wMIKcyrb8iE",
-	"hEacgHXNZgiFN7A6L6lTm9qAfVWkMDRaBGpaWPzNzDLiC7h54EVGi0C58C8mMWDwK1b9BQg6lyehfRFz",
-	"BSXcD8zhU2jsrHfbWxCEOOBRxEQp862C5T3nSud1AUBkcEif4LNcwLUyPYD/2kUgoJSnU5U5xCeMCmXr",
-	"MaDoKgVT1eUYakbkrvVqoMjWPCclZeHit6MOy/Vx3nvLHv0Rg4jcVX1CIG6pS2vtsnDJmQbUbt8Ui1uJ",
-	"Qly6phnoJrviMlU2okACatiqAdpYheIIiyFhnZvcCe+/+4gEeqHuSQWhPsiKUudEEo8SEO3ubSSMh3l0",
-	"PLzSufmVUrF7eOkWzOGxuz21D5R9fiQTKrB4pTMeYVkDGcyX2EZRYEJ4pVV8CYIXzRBkfAWKydr7Dub2",
-	"8nZBSHB2RsFEmh1RW0DH6f4Yd5IfoJsKMn/n1aZSVfBMV48lAEFWWbsZLkE9I/M25cxSYyvxRb6AvK/G",
-	"vqvkElirdvae0drk0CkoQKBGUkYtco702ocsMhZxw6bGLGG9vKmEhVBMF71LWNyvRR6xkENgqK0tZseQ",
-	"R22Biorl9TJtlus8fnQ/q0qm0cfgC6V5HBc4U71Q6GnOdMMBj9raNERLWWIMVcT/FI9Bif5bAfmhjOYf",
-	"gTpkBRDfl81E5qi8/yT0CYslVcvfbu3Myv/CqVK33b35jZdSP5apwC46t+jihM4hgUPK5zQZMXxv+zbz",
-	"sWXYWPTCCFSuTufPSTvhEjKj6Vq6aXb1JkKZKqtvV8ruL1fL5JDJ3wOrH6LyLPJ7Cs/6ohhVqCUZMZ0H",
-	"FkrB1gtzFj54rTR3oTCwfy1hP7HJVJS4qE4vD1gFlAAI+16sHdMwGsNsLGMLF8gjlLTtd6VKKUDs5Nr6",
-	"FYXCCIFHgvu7O6Sztds03zXhy8YqYej7VXJQJcBwpRgLW10QYxMZr5S9bHDr7WgNBhb/KoJ+YhE0iyZe",
-	"K3zCrv8qca6XOBF2mCbhGNdrDdVM9XgjjGUaJSnsVbUA9xiIRMHtIbP4iUPzMvlCKtAO63/4v/7+P//f",
-	"/+E//8P/8Md//e/++e//Q8PDII4I3ToAT1suEQx+wNl1CwbRMg8fSqEpFywJeuXW7ykyoprN6Bxc8XzI",
-	"rZUY40QQViCKMD3Y2RLAmvKm+fpN8zNnekbHiy+wxIMjwAQBl3XREEG40LJo5ZYzYW2cnk3CEHKphAzJ",
-	"6qtiEANwmgXYZ6xMG5BYjhQg2mf4oZByAMEini2d3PAy7Gd3ElzL5mlwspgu7eLkuSB2uvuQiVJYdMh+",
-	"AehBS0YmMOa5L4zyT5ScMCxDBkxswMYcuofoNOyiXgbpomJuc1/Q2wqJk6bdhofZM1nAEHqNAQgmj+0y",
-	"+1XaaV9MwE9s2ChOPiuy1UMXRqFzPWZz8DvZUJGWL147QX2C9X1tOY8CwgQJ3KnvR1yZixQFsJCvwOkI",
-	"7hyixhQCEOr/7//xX/7xH/77P/yv/+af/6e/6xFqiwCU1tTSY9g+ORMsMSsRxwp7ZuKKJ1JgvYLCkeX5",
-	"ATYdlaPhfGEOkWeP7+PTVy+aBycnx4+syy3/9tXJ0cvjRwEePBc0hbF0vsiRlQCPA9at3m23SWCTkfp0",
-	"OgVDI7zq+L0vsIOzVxenh0dYOTnzkQlsHMbxasrE8SOPRDxyUBA2Ho4u3HU9TmQ6wo2xB6lHAAk+2wt3",
-	"8fo2c8rsSakimLluhSjIAJd3Riv1IwhZNGcBDtdpeqN9DAMdEj4agUnUbQ2pB7PrPh5wI+jMrvsRu9JS",
-	"xirwSKvVarTA1TaYF+eWcWG8hjkbLqzrWs9NpRSAC18V04Nm0sJJcz4TN427DxKO293HmB1BW/od/NcL",
-	"/va7DwZP+Y8YTSq4FIasluJt4ViB5H7XAV28PH515xFV0Be0spY2toog3H2AOcn4icZYubE/6Wg/ZJNv",
-	"Hu5PvfMw1A/afnMgyyJT4cKibe7Oozl6+dXaQXxMqd1GhVuctArR/blDbf/EQvtdzSvtvZtfOJRiGHMM",
-	"1P0ZhPxVfmQ5Is44WSWU31OZtGG5a7V/3ommWdHaFcZcK+qCP7Jgc/AyXOsQBXhFgt8D2BdaI/bJQOox",
-	"AtQCzBGLlmrbxnPwd1rBxMaAgVhv446zqKwR0+hIRFMs1pVBYSIr35AwmC8FLl0OB4KyKS1fPAa3JKFa",
-	"s8lUK4sgmUitzddTltgxCOwFv7JZ3rZKSc8XU2pxYRB3CPybMCKoEbW5hwUnJlTM+66nwOVwnzKdzJsH",
-	"ZnSQCWKLaYFubydr1iQTXH0RuO/7Zrty8bUyT2JMVVUoG4asscjIxmslp5O8HMjHsCxX1lj+xLblPxsS",
-	"9nNYiLubt6Cb51K+oGJuV0T9csknrTCiIvkplMVZTzplqlfTziOX1HpTlZAe6MRlBE2o9+QLW/CJUE2k",
-	"CBmqx+bpUggWUDKXwpHhzqMS7gszWe5KlV5JGxJpi1qb4w7Kf6qJnnEjVKVhyFikeragO1MQyGoGhUqH",
-	"mw7AH8SIUchExCJSt1VbZKo9+5XRDX3hlGj7alZp1CEpWIDBBkHHGZQR22x3UX+F8DBfWOgOZ1J3iVYi",
-	"IqlAXByoMQRKJy4A9pnROleGXmUh6cBBnIJp1uYSDQNVFNJs9RJd6lZHYxZXCJah9cGE4ec0Lx6JiEzm",
-	"WaVFO6vCpXDhzwsXw57kNTfjGl2npetxb/EKYOijYLPyjYErioXSSs+jQWSKiB0sqrpPhfppFtkDM07K",
-	"j4L2Oisc7kRqaloEQ5o5tuBA8YXbZkQ4dUx7qdZdwsy9dKHPD9pt8v/8b91Wp9vabPTgTELfYEQBL1VM",
-	"w4KbCqe1tAqu8DkYWTHcPNsocI74AgvvQUms3qr6e6RuxS+PTGg8lMmERS4eq3T3G96KaS19b+9iQOo8",
-	"ihmEX9GBknGqjcg0ZBAOZygsi0yji9evSESALpv702j54oiGY2fBxLilnpHXDDkvgMUu+sxzlGD1kaSa",
-	"hcqNn1ieKUNXV8gzL9nMcolPK9D8hXiwV4WgAslYJC3r5YnElmBcTTcR4d6pYotSTK59LYgxnq3FNzLU",
-	"yxdckDrS1YwdU2VZJihAjdypkalCtt1CwZHFAn8WuZWDAeb7lFXoe6Tebe/5IsOn6kMJ0YBsWIwq+xnM",
-	"05keA+TYlWaBajEQYuPEHcvI2yRYqkoduCQXLOweEAb+7CFEhELiRwF+i04sOzI99EihhKChkRFLSLHE",
-	"Y8OzVQahsCCpS6PGdTZ3G15Wz3wihaGBFnGIK3DhL1R2NMrZmE+nbh657wRIo1kiqvoZnFfhuwzT66Do",
-	"5vhQZRFyQEBbJDcpi65Q6CfQFxdrkt6KtHY+naroxpfdBVeysB5w1RdsBjtnSxqlrPHhBPhj27f+wqk1",
-	"0tUilpu9DusJdib+AqE2GswKJRBpKw0NFcwLO16HbKpLtcyN+Ff3a0aqAafcgvPTrzVs2jHatyiJpdIY",
-	"yFN1VY9E9MqoQGdunB9RDjkyYlrWUcVl+ULOyATycO1DZAbz+tNWj2gcGxWppN2qag3JW529ly0JFtdO",
-	"jLzPoUlUogVAsFkVF3CpExYyoTEwKvIFAgvWHWp1p91utDIsyQBKMObBCRVmCKPLCL0qSO1TnJ9i3cyK",
-	"0/Ni8fqoP80zAxE7k6XJ3KxTu68hJPwGgoNKraMzcKaWbTXOzNOqIhtnmap/Y8R5rr0D+LQN/Ml6N4LP",
-	"RwtA/3HWmF+oZffnJmmWREzmdzidGOB0W4NPFYgSWHsWYq+KFKqFUU8u0MoilxIpLKiqTeS/ZHNMulgI",
-	"qmplWXy+KIeUKE3nysFfouy91keC7XwkibcCfOtX/8gHxtz/JThINm+1+E8wruBHkQnz6i0Ime3qnE+Y",
-	"TPUdXDGOEABxWC12F0DdV6dLlzDpAXkAGV8JmB6MHkGOjRyQsYzBvtsDX0PCIp6wUCtsAa04qyowQeAj",
-	"FSTAOm6QqmTruPlC0xHk+6ixnDnXA4JPOMp24LKbVlXmwjSpQkSjZ5G6HOi4L1boAE+YPnAVbUpEYwsP",
-	"z6JGi5M2cwanNA91ihUNCvAGz60PqXLpV6xQay2vr4Ix+BSK8i9HBT1wdRPuKbfqhVtgYWNAi1iQyKpG",
-	"kT9iy1scP6q9/87eISiV0LRoM+sz3+lCMTcylVxoRajOzVXYXMTVpUOwaVUwz5DGZ/jrE6aXxcqq/IVL",
-	"Nr/TmfGqm7ElM36KpnKEz7s0dnNA1mcbn5UZdCb6DrigMIKlC+KtKGhkK2Jj/g4SE4Dv+2Bm/dFz3X5i",
-	"uJJHjuhQLCtWt2A3F6fPG0VB1p5/uFGVMqu9AVjKyNV9ueUNwKq1UOmn4KgrtIV42JhyL/IaaPVygSBf",
-	"yCRiiRHHF3GgIEx+SM627iksP/MKUKSs6T47qR7GTcElmHulXFxzLLJUAyh/RRPmMD7JgA0lhEcB/ASW",
-	"Z7tk02obQeF6n5i1XCccZ1VzNsw8mw7RNz/8ZYzJIvhTZRUid7+rfoNCSre5Tx5Qm6omSqi+lXX6+onR",
-	"bCrJSAlaDelZaT6lBrwCqSpSmoVqUBki2y3UggqF+AywKX7B5OBnkts3b/OyhfwxzPwIYyt/evp1ihDU",
-	"ObgLqZeu/koilt6GhtnCUrelY1g1aYF2FUpSBRkBARpBkczlmGpr6ET6acWAhdp6P4EsULi4fyZCyiqS",
-	"/WHyya/EqUCcftH05eTivJqqWI3BlU6qNjg/gu9VqTISdaUUMbPQ4mJklVzrDp/KxqhzpnIsTZsACcFW",
-	"NI7hJfdbL3OlFcMSHaq3g1tyoQFgYhRyRiQEh3FVLDItIinYPqG+iKnOEaKtESILtBBs5tky/HZyVZQN",
-	"1+AFu3WEoFuovLhy6y/DwowrhS6QRRerxTsr+sqWjBlVa/zTpqWv0q5Qj2jaYmF/Idt1yijEgLqtqd6s",
-	"KRSyXjroL1gyYk34kSg2oULzUPVcLaAMt97hXfIES+e1yLFNXfF8kUiLSZsh6RdvsWIaS276IjPlYY1t",
-	"HgVYghQjmKosgMX0O5b0fKHkhEmBvvZ7AOwIlra8IjqkdtsOhISK4tE8gKgmoFq+yItGZw9CLkvfVvkN",
-	"ADwOkDlsmXYCqNULaHL4FMRwHi6YBHuVwTwZsD2beCRwMCEBpr4HAy6xppHNyc0QDUvwgOhJ2ScOI8/M",
-	"1pocfVEBeWeWFqk7cxVzBWQFA83nDuI0qiKYF1Bs7gX7WJkmeDhP4Fx+Yg/KOhpia+wVKcifS4rcX4Te",
-	"9pP5WSOubyKrmfC1UayKWq3moQ8lj15CT7+H0AzLNUURUkCwWaHMqC9c2p2LRsqaA0K4tdxOn4tQJgkL",
-	"dWBBNrCBUcqUYov5deCwAPFKGfJWmSdnSN6Bg0ZmeehUKb6mEMBiBIj9hWTlmcgj86Ems5H+DkQmcuXu",
-	"l2yC9Qwk3lzMBmBq+MIInuhcRkoYkXAsJeaPqBVFVp311VYvBmB1MPFZ349FAIHSn+UcTAuJvRx0iyAb",
-	"FpzDlRTNgBAWtpEMJVYZcZGsCgorYGgx0t9SguHNIaO+uCnB8MaQ0TOmX8w/UW7hIZydOznPu6uKfuTH",
-	"XzH9Zwcx9ydC4P9kMg4z4n7GIHHFUjFD5ZfTCSvJvKuavErTfiyTkUP7yehdEcYtv9oWTB2scjnGCzxr",
-	"aHWsZHbBEwbJTqscyBdiwEX0Yo7lmn8muSmfLc4pr+Bg5/QXo45N5BWeqcK2r9LKbhGKhfU/qhBmjHYw",
-	"Yhq2/SV0E5BBqrUUvqjbOAf8jMVc9XzKPvdr5Vf8GjGnZ8Q0jBeH+7mtwmsDJDzkMuwKMTFscZEWDKyR",
-	"1XK2KW4l0EJaBDofMW2eKfRjMbkBjRtyPqUoXx3LwDyA5MK0OzkEeCtGk5izBPFCzksZ/rriOLr0fnsW",
-	"HUSXk0JADy0gJZVtTfVgEScMS6P4UFKJDFgsxchGoZQggCAVWBFmNzRLITHrsbCT5Qof5sVMBbQzwzHS",
-	"JJlj34CbgCg1tnJcVhKwRQ6yqdkJlWugQ34OSIw4oT5823d8GBfoAMMADXPNqidiGgUgtSwWUHRr5mJg",
-	"jLJtkxg9FxsNeYs2yBUMgNADNYJnj3Q3N33hBgQb1YeCbnkmJNZ5W3oAkzexqJsdhKJzRfwaxF7XTO8x",
-	"D7mO5419QtVldl4hioZiLQ93dTBVkRyQhOlkXg7kt1sBNBm8r0PKY5VvK8zHFzS2Wc55SXnTFCR0I+E3",
-	"g++ByQMq8dgC8wFWXmAgY+NFguNegW/GxdIB4Ypst5eWkE6n/QlXAPER7OcvfZ9KTUl3cy9/IaGa9QEz",
-	"A7JG7VIOUgXF0CI5E1C8ol4BlQGIW1j6MxM6oZiNjKMc5cPywAoe9nCBg30E8dO0bbr5mcI2VzHPh+ZQ",
-	"7K8mWgv881cA5Z/LGvFr5GhF5Ggm95ibtSj1kHpZ1rAktnGDlH37UHW6iPUJ7GkCePQ6LwyDpL4OItQi",
-	"620QarR0Q3htqroNrFyWQZQs8NEsHxMCR8GAYNjjkqTQImZlnBG2OB5g4pk7zjLFMcVyRUTIppy2SLe9",
-	"l3E8+0x/gHVNrXZgJlRstiiNWMbhOqkPIUsJiieCxWRCjfgyB1btBKqi5LOfE3NIeZKaTFgyAlgAzBN2",
-	"Q5tOVwxveSEx0wWHVh56EbOzjF2XcS3Db9OEZTyPKmJ49vKyr+Qxf+bZAR/AZn61m/yaiPCLZCeZGuYo",
-	"B4I/s1vxjyxusZqJvJoyoQDfLe8GtGSofn5wckzGFLLwFrVuo8nOrlsjpl+z01Q8opoiBq356kki0+mR",
-	"WfxjMZT592djmjD4ymZT+EKNwfgOMVvZcwC6jlMK/ulv/mOjRwImwmQ+1SyCnjAcwX6DwFFoJShlTDlE",
-	"TXoFMDWlSx9TzVw2li/qB0dnzc7mbvPw4aFHTp4dnv3mQcOaxm2trJjRqwwHCJKvyBkDp2VCZ/0IRgX2",
-	"9SyuyagxsoztaUaix2xiS4q6J3M45GDMrutqTDt11yq5TwqTajRyrT1bAFeYtaAaZ5wiU4Z7UGzV6I+o",
-	"sruFKKlTdYCuLuqXZgjWMwyAzNZRmzm5A2CHMobamWNazE4zjWNxAUJHjNQ7ZCzTBCov2woEHqnuzyHz",
-	"7GeFLGAlsOQOjsD0aiErhqlZw7JaDM04jRkyaECcyJJQsmVB3/VnnxUlDLfeStOYBZ99lllTYqoUDx33",
-	"7WUj80UkAQVau00hdQsc9vTs1UuS/TqliWKNAoQGxJEtZPp5ZMBCClYGgiE/BfEOZBV7nBKGtiCuW744",
-	"pHFceNArQQ5ZFaoa7L1uPUDW/qQtipM5bV55A8CI4oiRaRdNNGAh2MdzdfboGU4XYexFCJIV14rFwxY5",
-	"dlXmCCXddqe3DDPHlS+GXDDXMqQzgZtek1le8y9xoqQdabUpa8AWbVhQnKRcYLkozOJDtvxfmZjU19iJ",
-	"Gi3ywoFS+QJKdKMvso0Lj0EHCO7Sy6FAMToRii5pMqCK7XQR0soXGWnIQtLMM902GbNrEvER16rh5S3F",
-	"WGEYylYF/CrwRfG1zg4ZzDVTHqEk5NMxS/I6itl2YK0Vq7HIoS86O03zFoZ/KITVsvMl9QLRywzcBcLn",
-	"6imi4G0UCyilD3g5C1PL7gaYZkjesC/ycqtw+uzVwniXwl3PGswufHXkG7yNp8EwkY8q+5oOfibRtzDD",
-	"1QWpkHF4WRaFWeCfQwBeMeNiKfA7BdOYt1bGxVnSkB359ZSB1Ffe9oJ4/UknANxigS5l98eIbQWOVK/m",
-	"ZkaWKjCJapbg+WKZ8XpI583d+pntVp9yzcuUZ5Bqa+umeHV6LqYXC5Babb76GC2KUh7IhzKOCptVEn8a",
-	"xfrviCKayS0ATIpdGwG2KAdVykBYvLZIo93BsbjXBcqbN7FMWht2/39O5yJEAYJ84KStybyovMCmrdOO",
-	"tIzk6npsr1wFNmeIKcXT3lNQ3Fh5ZMjjHFNLwWltkdc0vkRJyDShjPCjbFDm+prKC2UcsXHlC9f4vjly",
-	"8CjKgObAIXu1j3qZocs8TornEcxKeVJ2u4BGjp23yAmM1uhil2yumG4aeSTq4VwJjSKsLGwY8lymZGam",
-	"iYrRhEJ+N1R8ptMpo4nF54WKl07kXgXZcw5bcRN8CwxiyhLYl19sobMWeQWFzvbtkXHlEqy++LHKny2N",
-	"NrCgI30QLo1u5soLGimuWfq1WBAcsAKjlOEvSkpRfjH7ySrP2S/ThMuE63ngi3osZ/YHIDjN7DdSH/PR",
-	"2P7WIufc3I6E0UsibR4DQB/bIuT2LWiERy2CRwDuiJAkShnEWaOzOqYKlMGB1GNfmN8gG1XhmavMPZLJ",
-	"ipNSKyxPzasxYc7It7XSl+VHcFXM19lfbvTmy+zv7xZ3zqtdN037zSsKkXRAq85kohHlLTowTZU+P2Iq",
-	"tN89Sln2O/xd+O0k7774EZ74blXhwggw3QIjnQaw6kBJ68GQxsp8A4Rg1RmO0GG5lLY1kDJmVKyslojU",
-	"xewYRYplyyEYhRvOwenjQ7K1tbVn7UVGTBsqpvd9MWVJyIRuMow+CO4HQE3/xeZDo44dXYdxGjFLq5fO",
-	"DZ4M6wOo9Wqb7c2dZrvTbHfO2+0e/P9+e7fXbq+ar9lpM9ZaJRBURDVrmn5qVXs+ks3b1ZLMV8c8GGoI",
-	"rLTZznaFwB0TGr4ZpgDUBZl+yhdIm+UVS2I6/fD12Lz9euDQPsGC5MU1NR0Z5TmZ0JgrF7kLOaB0pFCi",
-	"N6+srPep6WgV3d26O9ktDhHgXDXXgCttpCymXAESO3R2rb2qSiN3LU26abnZz1Qf0/DvVfUxS4IUko9P",
-	"qGH+EtDzYNYFSRQFz9UxbzluMohTclaUIsppXb6wOc9UkOA4YpOp1EyE8+YzqD8nUS7DWgqwkETRITM/",
-	"gBrXg1QjncwL1nMQPC/ZPAdbMF8MZJQj+uSRPAlTaaxJ3TzjCzNcD59XmupUeYVB6eYpm8Z0DvIk8hen",
-	"1yDfFyOwebFQmo6hKXYFZRysSqtn0k1DkYSGNtgtG7DzJkR8OGSQE1AaNViLeL5GRnN2sPAt8ozNlfUX",
-	"Ey1Rl7ISc2QjtshmF4zXKi/YwxO7EKliH5z/BBTCJT8Blfiw9CejJhSmerf0J19YeaZKRscTaW557a6I",
-	"PoVD+YzNa+tTt38cBcJRfmrcZViVVYHAFvcP7nFdJp6Rcima7C2+iXYheO5C4TW1bzYWsKyOzulo1YDs",
-	"YxvwzHuvVnHzbno1fyV7471XAtBa93b23IcDYv2aK/anniuWgVObg13B9IrGlxvRYSFTLDgeNl9AxGbh",
-	"xuSZ6JhrxIeY5mQOf4B1eVwpN0Xq3c6m0U+BtfAS5P76mveY/v1hdG/4AtM5bw386uY1koL90qt53eJs",
-	"nhSWG0vZ/UKS+VcezRWQ19khfCkFsycRYnkdOzXNFerZ2DNYlwkJPgMD7zhjzWZ/t9rdTPVahT3zhOkP",
-	"PHVmkCtPXvuTcD2zHh/Mt0yTW2uvCDpmtcvXJoqLEGVcu/JzmUKhsh81hl8Bl1fhK6y5P3c7rOYMAdTj",
-	"Tw3JsE8CkcZx4IswZjRRJLNnmjuJEvY+Ccz4Axc/gVoN+r8BBZy8oLaYHSo2aBuD+vWBmQ8wH9PoPkkY",
-	"4DZjfILtkusWOYJsYDynvuBGwjbivyLBFUsUlyLIFbgCIbHHmIsC6zMqm03Rg9QgZHlCgoYD1RZEhEWP",
-	"B0zPGBNGtQNnH9hHMsVgJSME7cPFElu1oEVeO7d+YSBja2udJVwzMuNCfajmg2V9rP7ji3xzMBP6kytA",
-	"NwFA/ASCwMfRfH4W5Ih1LMAhR/xoVvDnKAP9qk/cFXvi9trERg5ps9q369BnFcGnEY0rryRgXbtFn5mH",
-	"5cLygNUcN7oMOtwiB9YBW/ATW3Cede7Pg8K4P+KlzbtZVbsE8kfzwfxafWKteZc6pk1L+1c+p96PQMQu",
-	"CkmV1mLcUTAXY9pMkA8lKGBHTbhgFcfcF/XNdqfRItiOFWIwXrRo7y1ARVFlkevqm+12A3OBfIEZolyB",
-	"hblFzsroVGjJzrCs8D7sF8GqEtPEWxYC4FD21Dr8qjI+li9ugLBaiVpvoa1WwFrtOzs8Au67okWb7eKW",
-	"+6JeWHbMGw0gL6jSroBrfS6tQPExxIL8ov9MEYj5AKqozIHN8XIEGMjMT2mWvaH7Yre/Wir/IiULPAMF",
-	"ZFHALKgUNIoEfK3IsfFDBui31rCJyBiLlNViKlniB9HytuBPnWNu5YBlN8Ym5zcQLSqnzuV4anbNjfCS",
-	"x4EVxRIPAJ9WCCaPmGnycSInGZW6yYqJr/xasWqdCXLhzFlEihtP3YeKDZVBbJnUi+1DMbQVVc+y4/zj",
-	"ip/ZS+Pms7pkcGYeIJZ/e8sVABD93xx+pYuP3lO+ABAxj0y5a8ZmRV2yeZamkiZCZTDj6EOGAOipjHk4",
-	"N6wcMMfvZ3UPGmTIr+1thYbWFibYR+exxSUmroo/FfM8VNO6ru0hwDseWFEo8EUqNI9JZmVy2CnO45HV",
-	"zLCTA+eHjWj3Rf4aFzaAykpGLQvc3ac6aKz282IRlo8kl2DjP1ONXOz8HDZ+pfUaj8Wv1cc/JutVlzZW",
-	"PuO9uCdVNYTKtGN9Ma0zCDtB5AOmaUQ13c8UI9sVwIlB3n2p/BNG1vjiBnW+pMCscN0ULtDHymzHHlZa",
-	"3+C2/8qF17kxcj3YHbWPU8CqeG43HG0GDvihDa+0BCjL8xzrcWhkyCbuKXMPYss+RVSuuEQOXAqIgwzJ",
-	"2FOAive+Y0hYsLV8pww3zs3vXJM0M6eTA+Iwlwhq+KXWh5AhICH/xUobUK0iw2nyMiOAGWgRv6nA37ny",
-	"hWWPjRZ5Kd33c6aXzQhQUiDKq4E4AwLyYcuG98kUIsq14bs0irlglsu6xlyGzge5P3KhBc0SyvMF+EPi",
-	"uV1atFYAnCem++cYV2ouwnEihUwVNmkWb2KoOwhQB+b3oIELdMWSiIea0CQBqDJMJh7MycRoYyMzEDW2",
-	"gLjOl5J1DVgugTWQVGZUHtoT/XPTvOJx/LPT6m8xkydS/GnHDUkx5MkE1de8RA8c2midXIBJahvmFG/8",
-	"AOAGq8WDQxrHGEuLd8nDPPL5ErCFV4DskULJGJSLP/6f/+0f/9X//sd/+3f/39/8K6KYNpQQ06UUvWKR",
-	"vfLF9DoXgQR6/nRqGjmHDHcAiSjgJ0AdkJAJjcpFHi0SsHAslU4Qv0Cza91yQEG27rAN2O8RbDk4MP8L",
-	"vELzn3cedLrtrZ3tdjfwIMZUhOzzznan+6DT6e5tmoezQX8+7O50B5vdYbi1t7W5ybrdwdYupQ92h9ss",
-	"ijYfDKJOt9vZ2dupJAdfsYQPLa7QSarGF6fPb8rrgqpPgNBk5rxPpgkXWBH14Ozw+HhVLLxdl7V66WIK",
-	"1d1j4s2Cb0xjyoFQ5bkR3a0H253N9l53d6u7vbW9s9ndq60tEboKJ9bssdvO/aweVWnnPyo5M5t0ihVo",
-	"CtTsUyXXvpQlNgRlGAwhGKWJTaeFPAlA9mx9hPJC2UUCLprl85mh4Ml1ZMfi6JhfqqTC5b0tZf9iJgg0",
-	"C/O5OH1OrBiiSL1EVsxPFsLUUp7GCtMM0LrbHv+d7i1yV7LVyIhBj2RQNGZhzhGRtUi4EJvfEJTAF5j/",
-	"6oTLkGomIIq50SKndpQO1tbMM8xSeKUgFEBtuQBUiogZpSyZ77vMUSITi/efZ7B21qT2FcqKffh6XAh+",
-	"TTAhQe2TCeZcWXSbGReRnJF6hvlq2IhNIGygWa8EghMaGao4eBKY89DPltKm5q/MUnLPrZpRZ8e7bdE1",
-	"2K67rMxKlePWDBXtXY60QUSku/h8gc+SP/7P/+mP/+bv//jv//EP//i3pA7YOTIhb1483y8sKdEsjhWY",
-	"2iaETmmSdWs68QDNCrLfIDCwWMcyaHimz+yw+aL+x3/3b//4v/w3f/y7//CHf/xbSHvMgKZI/Q9//6//",
-	"8F/9Hf6WQ1CBLvI5ZQoY6kSN8ix5rC5BKM42+MGvncsLxZKXdML8mufXjrAJv/YeMVIsPPX1JEaMafyY",
-	"v7RR/Nq+XPpuI3vVzI0WxA0yQUzhWM4UFqswLAfJUQ7BsoC+UqhJBpZGc1gxrw+rTGQbBwolKnj2K5t/",
-	"b6+vsn7kOhQo1wlnsGEJw3xD1QA8pvBSyFnMoHK4DckiNNSWVMx4iJk1ry1QjfuphzUt+k4aBw7VT9iV",
-	"vGRBsRqHhb7whcW8BEvOPglm17QPOlM/xIAy4HRWWIMfkEDdU06H2vdFoNKBuQAD1jebPpXTdNoHMHAQ",
-	"oko/ogJsf7XpPeUnjGaX/Z4YJSaUScQiyHLXbDI1ypqLI3SwEsXVt4/DeSusY5VkZivp5aLZTXJZYE63",
-	"M9PlF8KR5pVyWeGC3JFWLZgzqnotMicPMltJNWPyHFfKtHxzHSG6EhtdSWlLl/lH8Y8zyEHLUCngMik5",
-	"Ye66qH047DpJFeDwmA/m2q0aGUSZRisXdXPX+6BKmVaqBQk4W3EQ74r13vO9QDQzuyE1rwYxt7VebYHS",
-	"9fzaaNzfe9DtPKDtLt3cjcrUr+fX7n8fXXdePTuc399+enL48PHr2YO2nrSHT58MNp9OGKfdx4cPH1xS",
-	"eX/jy+1wQ47Vq3dffsF3L8cXrwbt7aeH07ftpw+7p1dfvri8mKdq9/zk+vmzp0++/D68+ub7d4+mX72j",
-	"78bfXO08VW8uhDjdffPk/EG3/Wb05puLN18+uHr6lTh4cl8f7b68iLrzx/O3J/MHT0acXvGXSXx4/vZ+",
-	"vH0ZDV+kjy9OpqdnyfDFN+mLcLr1WGyesIhtHqdfJs+Ovp49O/v+8fE38uX3T7svdo/o2wP19vnXm5eT",
-	"rc3j47fRcPfr5xsn2+3HDyZneiZ0crAZnjxKXnQuBzuTV+Hw4ehUv56PBltfHX8tztirhwkbpMODOHnw",
-	"eG/y+OLk4OmTt+3u537tvRGAM9E735ucleHW2NN15515nMhJ6SG5dzB6tf0s2h6NXh02B2+SwctXj475",
-	"0dbgydfwhs0L5PA8KpkP2tt7nl97oUaG10IzQOBw7/Gvnl+L2CAd9SM2kfADflQ6gR/HLI4lmckkjuys",
-	"ryfx6km/efG8Ys43MNXit3/17eGjg/ODb0fjfue770qctfqF0kpVNCQXm1n1QmEB4dt8De2Liw/g1251",
-	"K7qGxV7oveJx3ImK9/ONWWhk6Y1c6kAV6/a6b6Zn2F3zSEHI8wo7W5TEWrW7Ry+Vtfd8hA7QQ6WAOriM",
-	"ylExaMs/I0jscTZkKxc1FjR32y7abCz1Z9dTFn7keMo/MWX+Q/2eP4Od8qbyxDBjFmULUFLqGysNCc6G",
-	"eU1DGbHVcRGnNmphUa1CoPc8QWLEtG0rFRiEaN05QwfGWHq7VFL0Xla4uJcHS9afnhw9gfihk5dPfIEG",
-	"Tq764zmNuWBguDR3sYGitQQk4WBKR8xiWQUqZPAc2DR8EdNUhGMiYWaK1AP7Vwuf88jF6XML5xI1WuRQ",
-	"RkY3AU0O/S0/Rb0aelO1mgWA+6xQDOm2t3Kk96pCMecFrAWuMmhFC9lihwa1nY3m3MvXR5GOGcfWJigq",
-	"Qbu5Rw6a3xDafEf+ivyG/JYYWru5Q+6ROmmQz8h94pEN0iP75HPyO/J70iQt0if/MiB1XD1fUGELWgO+",
-	"7lymiWLxcJ8E/yLI4A+NZggQ9nbPLOppzGgEELnBRmCVMhL8DsTRgNRztYGMJOQp4SQA2XNa1AMloNBI",
-	"TYxukkN24hHtm0fBJTcEmPwemaaDmCusSCgTwEzzRQBr2J9SPe4RBCJCrSSDFaGCpMK+yyJik6uy2ixM",
-	"XPVdwhUJdMJpjJlgEbtisZwGCP+LZXxDGucgE/VKCP4yMka+GF4GaazIkINhBJCKE2fPd0W+rW/SuWmz",
-	"imfmTJj9sqtXD940X+NSNQ9pOGY9MuY6sBXHQylcxil3I/dFNnQpCOargbEEAbbNF7Zt01VroQCOL+rb",
-	"XrvdBqKCQMki1QyU0XKZCNjIVcVy9jFVAsAzJnSO8RaAQwJpa/BBzLETC1HrCiqEGJY2Z9rW3HQnZaEa",
-	"D43MeKBEpEyUL9g1m0x1o0UeSj224Nelkjyrg51eX1NDY+4c7ZS5An6omWMI1tkRUxtcXHHN7D+gqjGB",
-	"uHLmi8/T7matJCytBXHFsf2oAG4g4xtvp2xU5vFZyN6ACwpq3JI6a9+diju/Wu3tAFNUJg8BfiFfTNKF",
-	"c948lEInMq7O3EHGhCzBJSzaSAdVvI77JIw5c8WXIEcUu1stqXpZdtqCKYIoDcZnTUeOaeIwAFIZ6ARP",
-	"yNkXB83N7Z1GuZMp1UYSqfVqf+3Xvm0392hz+N0PO933fu23lcu+cOuXhxMYMtDDux3ltma4PVmpqplL",
-	"kwZGs0+CCVcq6GV1TuxjQs7Kw3Wy8RhgFM1LleLxL7tMxq/1lP6cCmAcVMi89T/8p7/957/77/7wD3/7",
-	"z//+XzWKAgGECAPVzaXu7xNgN0biLkvzP9QGjCYsOUj12Aj37414DzxzlWPPuR+gsp7526LcRzJMJxZ1",
-	"IE3iWq+2AbFadgiLTT2XoxEkWwGkcgZwD/j3ystEjEs2t+WbFB+Bo2TSKrgAzairY7yX8GqtuKycORlF",
-	"WqVpoiEUEn/eRyndjsjC8UMZV8FmJZB+RTBKWZdBtRkUCjHahg02bpGD0ltZ1UaelciGAHRSDxRCFIM1",
-	"24zhShrROX+o3D0azNFPIUVm7IfdMSKVQ0Q27SDztkUH64ohXsTp0cGjF0c2Etp5Du0y3XZZ5UxkJerQ",
-	"DA/lWQqb5ICHb9mgls1IWqQ8u1WQflbQVTJsMi6yylnZwuxXZXoUHI9dj7BrCjiSgJRIHQQV1YUKFpA3",
-	"0iKvEw6ghbBnRlObcKV5mAuf4ZzUEa/A80WOEoC1TB2eq8sKzHDnSH0JrK68C5gAUeGRxegfw44pH40h",
-	"bqQsTbdIFlycFZRRDmDB7IOFugtm1y2MJXrMYxaQOiWTNNYcPImQDqAlwUQAfN7mAhCqfBEYEehRVu0l",
-	"C1dKRcQS82jM+vA8gqhi1jA5uTgHaLlgmmoILvYwvg58ci4ytIdSMi1E/9tASfTa4Wx9MaZZ2eQJwF5m",
-	"YZ2QkGCThcCbUFxYFz5VfRhjGdK4GXF16ZbTsxGMoChBCKNVcbBqx8HJsb1y4Bpk8TCPa8gjK/Fv3A1F",
-	"ppILTaA4auQoqAu+drHXCqEnyNlW06wD1XwQ53GtTtLT46z2WbfdRQ8b7ANKZSgiGh0+g5Ioj7l88bHx",
-	"2pqwiJJ1q2zh6Vk5K5esgOQCI3FO8WUDjKV1qTkGRoHTiw04N1SGd2ouOzh2Mdirbt4/Mvo+F6ODo7Nn",
-	"UK7F+uBL5LI016IRanm+LxaZrVritnkJGM8pbVws3sRij44BVwCmOqUMpfiyakfqQSIBHNF87UIFihNr",
-	"FNmheaiii5NEDqySADdpQGMqQqzLa3hVOGauw1bR26Zq7797//8HAAD//w==",
+	"7L3pjyNJlif2r9iwe5FkpZNBxpURDBS6IyMjsyLPqDgq6/AautHdSFqF08zTzTwYzFIuZgFdC2F3JEES",
+	"9uMuIKzm02i/SB8GAwnQnzLY7pH+C8HeM/ODdMaRVZlV3Z2NRmWQdLfb3v1+78dGKKeJFExo1ej/2Jgw",
+	"GrEU/jw8o2Pzb8RUmPJEcyka/cbZhBFN1cU9RS5ZqrgUhCpCidKpFGPChOZ6TjQde2QkUxIcjdovqA4n",
+	"AaEigo8vpWD2u07Da7ArOk1i1ug3/Mblht9oeA0VTtiUmr4TqjVLTb9/7Tcuv+u1d7//rtve/f4zv/Hb",
+	"htfQ88S8qHTKxbjx7p3XOIrYNJGaCX3CkpjOWbQ8heOUKSY0MUMnKTxG5IhQQRhNY85SkrI3GVOazLie",
+	"ED1hRNEpI0HeeDhvP2NzGH4xViayaaP/XUOnGWt8Xze45zKkOIa6VT0/eW6GYboLU0Y1i2Chq2u0dtlb",
+	"0zKSam1j1A23ox3W3qY7w/Ym3dpt70YbYXt91BvtjB6w9WGvWxnf8nhOqGbP+ZTr5QG9NjMPUqrZIDZP",
+	"sCjoEz2hmgyzaMz0PUWUppqRZpTSkW5zpkftidYJTXjbvAZvte1xave6rb4vgjRwS6tIyqaUCy7GpNlt",
+	"eSTQAVEslCJSJBOax0QKRqYyZYQrQsOQJZpFHV8sHBnFxyJL2jzxG3vp5909/fnG9q3nfSxjHs5vPXtm",
+	"Jw9/5mcEjtIlSz1ClS9uuRxklnLNzMV5k0lNSQIj6ROulS+EOW3NwM+63Y1wnMosgT9ZG79RoUwYfhP0",
+	"CfyuSEAzPQk8EuCCmL9mLJxQDX+ZzgLP7ACjkfkmS2JJo2CPQGOKBBxeyRRLzb80SQKzKW9KG5awlASz",
+	"wBd2mzrkrFiRmGlVfVxPUpmNJ4SaixYyuP5jfsmU2VhfDGl4QdglS+em0TXzqmv32j1+83mvuzczm3zj",
+	"LjOdzvdHmqXLG3xqT5qWZEa5JkM2MidNp3NzIOmYclG93FMu+NTc725+sbnQbMzSxjvTWUJTOmXaks4S",
+	"oXjGas7XPrlgczKXGQknUioGpFJPuMKbb4hqk5Lz86NH5vDziNG45ZFM8DcZI3QqxdgXc5nlhEr1Sc/M",
+	"ZX1ry+yEGYZHIj7mWnkkaJsdHZj/dAJiaHI/6JAj7Qt2lfCUKbK+SSYySxWhZrXMGSQjnipNMsUWd+OW",
+	"ZIebaeJxb3gNc6Ab/cYC/awuML16zsRYTxr99a0tzyy4+9zzynzgu/32t7T9ttveHXT67e/vr+ADI+Aw",
+	"1/KvwHC4gDTNknwWeGZpKAnldErbipkNNSQ45koDWaZj1QIi4Au4TmRCk4QJc5zjOeEjpFemU6aQiGdp",
+	"amiDY5NNZJG+MByXplxJ0fIIixUjm731DnkFQ6TxHrAdmWnCkdLE1JAZ6HPGRc39sGyzfs0t/1212L3u",
+	"+mZlfX1ffdb0/c/+i+brtdbv/MZ3vn+13jP/2Wj7/tUDZphv0zzlwaPXPNX6rGUeWbVDRhBYsUv7Qs1Y",
+	"Sja6m8iDhSRDGc3JbMIErEl1CzkQFcs9FSPNGaMXlYUmcMEYuaRxBhwl+Cy480IWksuvbjXPZCSPHl17",
+	"3HnUcXNLqJ4UM+NRw2sYSsJTIy4Z+aU8vZFMp1Q3+o0sgyeXOz8HZrKqe2Q1H3AA78zLKpFCMaC+D2n0",
+	"hGo2o0B5QymMOGj+pEkScxTB1pJUDmM2vf+DQnms6O63KRs1+o3frBWS8Rr+qtaO8S3sdEFmYAdGPKJw",
+	"cllElJwyPTHsJBOZosPYsHRkyYMhjQZuyMEeoSSZmPMrsumQpSiLSj1hKTFsp52kcpzSac7RB/D0gCbJ",
+	"YMoVkJwADnjKRpliETGcIUxZZIRxGqtO451nFuUEmcXHXJSzkqDEFZnS2GymGWJKhimjF0YCSrOY7ZGA",
+	"palMVQAUFynoiLM4wuEfSDGKefiLDT6MqTKEHajRzGw0u4JxytRMLBMRS8mMzvdIEMqIBUTRufKFebJD",
+	"9kkohWMHt9QtTKtK8zg28pbWMQjKQWiXIfBIasSbljk8RmgDkVGmxAjVsXlX0wsmfNEM3K8D+MZIAfCM",
+	"/QgN2KNrnjSvDmUmImBMswlLmWnEHjwaG/lxPoAnChETjmL1N9OusFefcCPTSjP1kPFL3H38TKM5mTNN",
+	"mlYgHQipB+4xEFgr39NojiM2JI1MZBzhQZlKpQnVmoaTqdldwzmndG5GXnyLonzQMmT/ndd4LNMhjyIm",
+	"PuaReik1oXEsZywizWDkhmBkbbsJ7g6DNGh2pLT85uNgGMvwwiwOSbm6MCdLp9KIh2WZI6FKzWRqlp7M",
+	"UOpoBvbHgftxwEUo05SF2vQP0o/SMqVjRjQPL1DJ42NBdQZamBF8jI5vjrwmE6oICpBRsX343oCLSxrz",
+	"ygbaX+wbQatDHnIRgbRtqZ9REKb0Ar7yRZnyEXOliGAsMkNkCsSpUSqnxdmN5ZiL0lLB54HjKfmmW75w",
+	"xqdMZvoXYA8Rj+DoI5sgXBDNpwxI3BMp2Eclb1KSmGq2Z9VZJbM0ZG5PYUhHwsgxND40pPljjm1fkMyo",
+	"Jyw0MviI8jhL7UBBDmThRDJlxEJuh0gipimPYdgvpX5sqNDHvdlEZeEkX0fPETmjp6k9vF4jhncJLnfE",
+	"kljODWWCu6Rm3OgOEZGjEWkG+SU1ev0g4iBBAM0NY5lFaSaKL1sw62M6NzftTMrnNB2zj80pYV+4IrHp",
+	"3AjbFCV1xdJLlloLDjLz4xTUb27efkx5zKKPPdiSWVLTMfJaaqQQw2NyBQMNAUCYgNvi4DM1OUEi/bFH",
+	"HdIYeLs5VkhP7qk+WnzgXIEu6xEmwnSeaBYZ8jtV40HxQItEeG80qqowVZok9xQ5kxdMIBeJWMwvWTq/",
+	"p3wxNaTX9ml+M5TaSCF8nKUs8pAZKBLyZMJSza500UPEYBy+yEWdQxFKQ/P3D0+fsTncEDplKhd395Pk",
+	"6JGh4kmmJsWwc37S2nP9BYZsKk2nCUhKWkoyoikyBdDR8djdUyQ0/JLYJvO3BrDfOV84ZeklD9m5oJeU",
+	"x+ZWfVRqZ2gBE5ER/kAAyxQsTiRnYg+PnjXNBGDUaoNVq2wwA4MlcMnADnoQTlh4MciKGQVefmiIfci0",
+	"kKVcz42unMXImuBFvANmO83pX6RXKKQYsRceZpEv4Nlm8OLo5dHD/YNng4NXL88OX54NDr44PHg2eLx/",
+	"9Pz85PBzfNHso9lxw+pnhvRpmYJttzSN8sBJE04l1XRIlTl+bqhDw7coUs0U9z2UQrAQTGjDVF4wMuVR",
+	"28rcLTzBmQ7llKHYfiHkTPQJtfYVEBplav6FDib0koFJiGvNog6B5TfD5srK7iNmeblpBO32pQO/QrZP",
+	"mc5SoQpCw0dW4UmVJjqd+2JKI7hsHmwAyNIRBQuQnlS9KqZzRTZ766YVEMwiX1hpnMC5dXbzknOndI5W",
+	"HVz79FrJjvoOTQ3yBRVzq02qjy2yTKmY53bPPTTf1l+LsipGZhOpmC9AB+gv2PaR6smEpTDueypX0qx1",
+	"u5mwlIQxZ0L7gkZRypTywCAOOpNM4e+yyIqySpB7GtroagAvmC+K7wNilxkoIeG6tUcCLeXATHNAtWbT",
+	"RKvAAxmIRblg7wv32x4JZlfUzHSwMCnBZmRJjFZ7vnBC8sLzOXWQM4FuieVjU/YYXXto8gfL/pZ24XC5",
+	"1cv2cWfMf7/zei6MCCVT/pZ9bIkQuBaIPsrwqAsmwNpsGJhTYwz9S9mlvGARKmFg8TXai/0J1cFmrukA",
+	"eURjT8rUxDZrn/OAkhklDZtwZgF3bDwSWF46KBmIAiusgoBhtJLIunGBndp+D4zYSb6QSnMxLouh7unB",
+	"lCvFxdiKo+ciSaWZuCHhh/DEx9W34rhtjU3DTKMop7Q1NzlHq5PWrWF/mVKbPYANALpLScRHI1ax4xi5",
+	"F7VnXyAjIyMes0VBy+y5NYegKozv5DYSkFeUL5wolGRpIhVbsgtQEoyZPjYa80swFwZwIkqqL1oHgSDk",
+	"ejip+dE0ZxV/d/OBfVYEA/KDoYCmW2TwOGY+pWPWAgPEHK1SIHLA56Dvi9yWh+KdYdH5BMCo5+F6ViUW",
+	"fD0XDXxRyAblYRYra5g3bGNCx7CldJnewcJY+mgeA0vSCG1UVvg7FypLEplqFr1gEadnYF/+ZbQnM62g",
+	"3JvpJeiAmd02ZXraz61aMLoIdSkaH6eGi2nOVKM/orFiXiMpffVjA81hLBpQXTGtG9mibaTjZfu618Aj",
+	"etMM0QvQQHO8s+V/5172Kl0X4RFy+AMLgUsUc3rO1V3nxTWbVv+4bqil5XvnNab06gjfWi+8uzRN6Xxp",
+	"Mtj69aMvmdnvMAFrJuNRnbcYZbmSLTNwZEOOzJFnnYZ3Cz/N8raY/upmcygiFp0ii1J3nIlRZGpm8YWc",
+	"oexmOZ8iM5YyAk+b4V/rYa+OHXuoG/djQ1xya9UdBm3oQ02YgAa/zZSGEw56b1Ry1QMhu6eIpQdGqHTm",
+	"RqN4GyEulmJsiK/5W01kCsEYVukYwPtBiSOb2cCr7gvc0fIj4L40X8hMD+RokFIxZqUHKq8biu16N5cg",
+	"Zlfuo9kI9/eIzUp/4rCUaQhMVpGcUi6QaYKBi6piOFkal0cXTmhKQ81SeD0w4ul8kICeUp4mn7LBWynK",
+	"43YTKY0+zFIl09KClR8HFwaMGp0avggMXbem9QCVplFJ8FH5MkwlPm9UswFVA+cfgdgZ+x02j9LvEjWE",
+	"BaqJGZowsOwxdyAIVx5hnXGHBIa6dwQPL6AjiMFAabWzb0VTIPYQULbU39TIUGjPu/5K48A8PMvFe3X3",
+	"5AtGYz254x1RmupMlUPd5EV9oFt5VPatulE8ff3sxiEsksIkG8Y8BL+E0cMv2Jw0Tx4fkAdbvQetPSIY",
+	"GBvFnCQpvzQK85QZKcms7AInjMflqRxGj073G17j8HR9a7tmVl4jTC+rL6xvbfV2G17juL3qlYs6cm7Y",
+	"PYx4e2OH6Ek2HSYpF3qvoidYfVBPGE9hkiAvcV17Qi5QtHYje/Xs2EzkoHZImWLlZxUf1z52VXPcvMb8",
+	"5kNoxoIT92CJsccVu3/K7somL9j89mzenK93N3B0aLBueM+NAnVinfR3lbJgJwewk3X8/OnrM6IlUUxE",
+	"QE8rVKBPHjKaspRgtB80YqP9anffRnENuFgd54YRlWDsLSuj9tUK++0ts1+vwdVAsBnQypoDnWbMReZw",
+	"ZTXPPIR1wsBIUhr6UMqYURC9rRI7uNscqqqvi2LLRGxmhuoyeh5A0IDIk5iRmI+Y4T0eCWmSGLVwDloZ",
+	"HSoZZxqsba2bl8INOd/c607gCT4MtnU4iuaPgbYKxnVvwiugieClTW8Uv1WNpFQ5iJXuK+dmcVa1G2OH",
+	"UT0MdTfnhYysJe0RC7myAc93uj4uStqRKZokqbxkMLCp+WOJZnmNq7Z5un1JgZ0r89o+NLSfv4yfT2wT",
+	"y4sF3V4/JaMp3HU6STJYxQgq+irYKIlMmOB4cdAUb070njmmRjHPI+DQqAWuQyGdauxsMbWEoqTP1gSJ",
+	"GfUeAryN1m3N+qQJMhxIUrnaX982Xvc7qZW5IOV22UlIDa8x5BLOayQHmuuYuQ9CaqYMa7mkmqa5Vgmq",
+	"XB0fw3W/QTXyGjEdsrhGpnMWUfidNHvdLhGmrdgjvW632yM0Uh5Zhz8TGXPNQ/t5nSQyFfj3BqHDTDH8",
+	"sE3CFKiQ+bBDRinNIvjQWyeXWTymKX7aIKFM5ikfT7RH1k1vBCxDrT3SxVMgJCp+dTSKqro0g9eTOeyj",
+	"BunUSNZ2owPSDIQcWCORO0VBbpB0Ii0aH0eFqdi65lt7BE8KDHHGFas9JYUEeR0lKy7bKT5v3szwLtZM",
+	"qXpkIV3CnqcklSOen51GbsioOyi2g5UXFQz9Tdtiy0O3jUytHn4L/dtr6JSGrLaDfDndI3kiiJkUZtLY",
+	"G25NVW696w5C2XAT3flWQpDRqlVAonOr2V6yNOK1O+YmG6hsPGYKdNSEQTBQQGYTHrOc2FgKmGZCmbPo",
+	"i/KRtXMntifrFxwyMqERaQZ4CXL3z7xl433d4cAejV5AlQLOcsnZzPzB1YURYvOubsltvsJxHOcNuy+w",
+	"ffvpxHXjPtve7MfzotMl41PUKLanuBKVs+uVtECk9sVOODJXOok5qcjvZoWUV07Q9Xzx2KqoH8xmt8CC",
+	"l+R6ryHYlbZmg5qkL6oUyNrWrmDtOIyYt8CAnLNYKYqwe/ND50Zj2mqz4BItWxpYfvT7i6d+RiETo2Sf",
+	"d0e9QwIjJQR9X4xiOh6zyIOnjUZseTWNplx0SBDGRpmIgr4jIOa0W7kcOuv4IrDiFVijUMCKcDjQColY",
+	"yKM8+Wrp/pihmHODPRmebJvLxbXb3qDSccpbL757hf0UXxzkPRbf7Rd9F1+euFFAmBRahA4mVIzZ+xlr",
+	"FyMpl3f1xJ6OkrwWhjKzsV40t0vtFR6+igWrhS/aOEtH4HOim3fsVbIP1ncWE2eWtcUp5fF143WhCxiL",
+	"kAeSYoKkmwQIim5ke75YNYlCHCAnWczgBnJBghM25kqz1C6/NbWVprKx3r1xKkYJWb0Dj6UZBcZYpNC3",
+	"HC113HHvB++xvDsruCdmNfzaV3h784YFXqBxldWuI3XuYlnDyfvcKzAd1BlM3LI6pymGuTepmNsoIoiK",
+	"+X3Q2iMhVazNhWJCcc0vWTV/lsY8ZHc/auVjVjRmo6fJRKaKkSFk/cyJ0jQBofMn39aFHcDVKQ2mdhcm",
+	"Noz4DlbVs4I83VPVXBSqHN+4ZCkfcRYZmtQMjl+dnpG1y97alK3BC+BNLTKrYyuamqZcSkGHnDAateHH",
+	"CUttamH1BMCDVl5dsq8jIbUjMzI/Nlte6mtFW5hhOh/UO3sgwhKfgEAIc67Mk16ejxfcD8DbDc8cyMhM",
+	"unK6drarW7x5XR5jt71bm73oNdBJj/OsH+fS7mBmLWxNUooNgGQJl1aUacUjRqaUi5iKiBxMuKAkpGnK",
+	"4V1VTF9GC/emt7FjdNKdLqTdVm7PzZcnS9ng1nMqkh+r44EQzpSVIx9atxzj8gW/zT4s3L7KBOomtXC+",
+	"vOIsr7ynD7mI3lMCWXmEAxsIj7FvVo9cihkZZlqDaZRdMqH3iOJiHIOW67mopaHZhS0y5SLTTHUI5K6Q",
+	"YHbVAUIU1JwSWI/2yn24M8WDWdauXsplyqtuj1garQrNMw2vMeHjyS3FTtfac2jBfXrpWnJffAEtQu8Y",
+	"y7HM4x8fkN3NrQe5vQT3QrnoIbXsT152TN3eFa0lGaZUhBMiRXUjYAtB9B1g4GAdmcHB1bHbSTalYFiP",
+	"qcB0dDhHXBEZouwb1hscMO6nRhgzSmk7ZpcsdmujvEI2zmOpIGIXNFiU2fqEasju8sVWF7269nznej0T",
+	"iBIB0QQj5DOHgCsAJk0ukkz7ogkBNjhQBe1csLnyyJuMpXOPJNTsj4hsNCYp0vlbZJqZ7ofM3ovzs8ft",
+	"nZxKvTx/Tgq3dx4Oj1MYM60W/fGGID89ffUSI36mdA5pbG6apOd1u13MUlZEMKUZhHrijxvrJGIsgV7A",
+	"pxxAF1UPP3LVW6nUpWiJGnWaC6WpCFeQGbdlsHK3PB32HWtdusY6OKVX6IHZ2t0t+WM2u906aycaiGuO",
+	"MYRc2MOssumUpnNHEN0FNa3VjtX5aBbbPD85IoJOjXBQ105xBSdaJ6q/tmZGP6ThRSdily52TK3d4oIu",
+	"0ELrtXHW8MJcs5pGgq3y2GXY38XNrknMqNIgvuFZNreADBlRTJMmxu2V4zsKPaRV42oHY/3gFiFO+ORC",
+	"cNOe6VSRwDWTxoEhfRBFC1TRFzEXF6QZGIEUn1JrP/LoXdBCtqXlmEFUJeoJpYbwttxozCzeqMMqILDX",
+	"5PzkuYc5uImemxGCRaRD9mMlcwQbSB6GIAWAeoGryNDWgnOHqcBtsplTXKnMKH7w/PIUbe6xWQ0bGwFJ",
+	"EjAYMy7ChS8iQ3llMmVCt2xGR5EsWlnYTIRgGIk8YkbtC2vyxswoXL8nh072D0hIBR4LoQlgulAQQ7nq",
+	"kH0x92006/nJc6MGbHa7pFmJHiJS2PCY0iBaS8oq4iosbcuQy+X9OE/M2m91uyXC3Kk2t1UiJCV7gnM/",
+	"1Xi4+XTKoj1EWdneLLVsE3O0eYKLcWdZyV6+1ktX9eTJwwMZ3yJobZkOx1wwdY+EMpZZiuwwoJk2/CCW",
+	"KSRHwbt7ZBib7RnOScRGNIv18j0dVmivg2FZGZXnNcZ3fSG92wsLJNDI2EaEG9bSO+trfz95esmrX8fx",
+	"ylEHlo/EVBsuiDEPRVR+hzRxc6ZwF3wxZoKlMlPmUoFph5IpVxC9Vg3JAIZuLrOcCZvc4/lis9sjQWWM",
+	"eWx3p7V4WTa7u9t3k7Ors79mcc/ql+dVQt9krE+C6TAdINLb+tY2SamI5JQMuVYd8oyxxFAGxcLU8JDZ",
+	"VUcxfYoJ56dzEbZ8YV6EoBhubQhaksLUQDM9WbNDDfbyqHLYFJdRRX0h2Iy4fHLI64kj+Ky0TBSZyfTC",
+	"3NMF7Bcz8De7X0+6X32zIXfjjW8fvA533vTSb4fb87Nu8uVmtC4eb6lnO9OnPfq81rqwYHG7a9RsvV3W",
+	"Uh6YTCxnLG2HFPI8tLnplAxpyojNSCJBLEMa/x5DNjs6jgJfyFEuW65vVQhXExk78vJqYGVrcXnAbPZ7",
+	"+7kTyulPM6FV57hjtrm3vlMZ3LngMLKycI14PmY1gOa+fPzswBeo8HEFwhQmFloYJylKeS8uf7WwJNpv",
+	"fAFzXpzxz2vbu5up+PpN3zDLtbFeXi05IgFtvw08EnTbuxDe6vC+QGVqB54ZeqpzWym1OGGQZsrHXJeP",
+	"g7Lhy3nIcjmWeXVwcin8t/4A/TQDdL5ezolxgyX0RNZpBRAv4A4C6F+RBKwSTP+TKRmnVGhlXV8o8DgZ",
+	"3n4JT9jwPARNiUoBes4eYaOl4JXakAMbX/+hooliOR6zCCAmpAsXGEGe14pogWoMT42oYZjcHaytKF6u",
+	"iBd07leXB2f5aYUXGqGyPm7QhaVdayh2TTOMHoToQMsvWGQh/24/nVtHEikAarlhGfNMP5QfnNhw69FA",
+	"GAAdrwznwmTVe4qcK5a2982Dhg8YwWK5ywr23vaNzu5oMUigMufK5lQG6rmzW5yNuntrr8UHTwJy1+/d",
+	"e+f8nMlI3tluawjiqlv2ugxvBx4OCEKY0vSCRSSSRhcWWRzbKBmQLSFecOXBMU8jnAGiqv0sgXuRdTEt",
+	"38soY7eYGFckyqxfBb49PzsgcjRSDDAPzbzH/JKJfLLLnvCCs6x317fb3Y12t3fW2+l3u/1u937X/PF+",
+	"S+I1rtpj2X7f64/xiYuggN1afTMpGbGvTx20z5mTSsfVE343V8x1qW4lQ1rFd3KzaPc+YWYWFXP5qByJ",
+	"MGWI4mVoN1hy0SRhc+pzyMfAb1wiE7aNIRP2G8FNUdx1FM0Z1lyEqT3KpW2yB9+rXmK7J6vjpoq5rqIh",
+	"B/Dmeyj/peQs1ScBTAHxUEoSJFjuLoz2hRix3a4vylK1A9i0SGIluXKPBLAaAcnAptLret3q26Sp6RDt",
+	"6TEXLMf0w/CE1h4JcBlhUCePD8jGxsYu9OgLWr72Q6ZnjAnS7q33u11o8H5v0/zJBVGaJSDk9nJ3FNog",
+	"y8b1PKusZIr0QPqZMDJnNFWkt9vtmnns7u7u7gGiK6Ep84VdLfO0YClRCQ2ZIqGMY5qA3F0SwmFoLx8f",
+	"tJ3eYX5HF0GxxhXpHN0WUYY5vcxZjNz7gHeWMjJl6RhirF4ZxTdfNyOhDhkSwqaQhnACZJj17MYxoWIO",
+	"OH0IJctBB97sdstWahDt69ztjpIveGvMeUOyG7ORJjLTqFeZ/uoFsoLwf3TKnJPc6iQOi/jY+kl8YAqd",
+	"r8N3jYlErSVNqYhAlPiw5LvYgofZnEx5fLHoD+/eTfXClleRrw8e+gly1l0DPk9dctU1AZ9wf+rCPW8Q",
+	"m2olxOp4Vi/Wx3bHkLMJ80UeAgdmM2yEQsIq5JyMSMGIriMUtxf5YG0x/BOD8Bzl6nyU649b65wx4InB",
+	"YcDz9ff/RmH5p9CDxWjAJAYuUwKzNk/uke++L6/a1PDSTsP7NQl872qP9gX7lC25kCL4M2c1/hpzEz9g",
+	"vuH3q46Zw2dxhjY8ALUmtvMcueQO59Ei7F6X6LoKJiePqnfYOKVgfF/YYHjCdatvlXchSSzF2EidLDW/",
+	"GRkviORMgK8cARYQAc4X6CK9p9BHnCO/dTfRpxtSYUHxECkIqliUMQxKVHvRDnHbAEpE6nGH5GeyJtjJ",
+	"Vo16d3y53jVvwwpyCHqwaLdjAKF2r5Lzk+fV9MrAYSxfS0FW2jkosbkRBf41iRisNuEjxFh0y397i9+I",
+	"x2zg/AXva56wqFK3g/I5tg/DHYcEo2vzCgk+xCI3bcQvs981l9II3RrkkPmtivUcg0UUf8tylPs8gw8O",
+	"YPF1bT4ff8sqS8KF3t6szZa8XVYironLSKyzILjFrQTnlC6MHVR5Kys3po7gVXditTcDQjQ4ZAtZz6gd",
+	"DVjNcn+yhR433SiEIjRDsn7qpg0ECfpIw4z+X4Icct965PjRYw+i6zxyySMmFzLrbpubi3N73/jXKiVa",
+	"to2YFbmnyJRFnMKE93Kh2S2D0wjsUlXtijDZtR8SNl507T24Ueqq3NWVQ0M35AVLtBFrpkzTiGpKmohh",
+	"ktBUO68IngdyweatpYBbLTs/JONFK/7Wz3j53VVaORF2RUNN4CRxQYZzbY6O8zqXFhg41xRBTPI5bO6s",
+	"9za85Xt6B/tdcfHq7tvqa3W6BGhTJLUB42g4yseia07wGeD53dXffw0XgXx8aJQ0IfrBcPfj87OWueE5",
+	"ECDGHU24ugsPYXF0DZ7Xj3VBwpVkxdlVB0nwYx6z4J4igen5EdU06KOEjhZbq2C6WLBGzR7AJVkBplTT",
+	"D0AnYRU206XtQY5y8lfmHpD2vRoP4NoiNZhu7bjTrXKdk0wPSiip77m4X1gkWDOh4/MzJFchTdM53rB4",
+	"XruOpvNa6eexdKC1CmOOkpSNWEootO4QMOksX72fCPznNWqHUbOXRqztE0qmWaw5EDo45mPJFGYGNW7l",
+	"hDTd5Ye6cqCKValuzqJzchEPoEQhLOTKXfTYa4JEwRppJPmFWFHwU2NoPwj1NgmwHAbri7rAVhv2WSDs",
+	"36uJ/5xNeDiB+DMbCUpKgaCkieBk5qf+2hrEDk2k0v2d7k63JpLWF6dWrOU21DOPFYWMw+P9s4Mv8rhQ",
+	"rgiNZ3S+WLvx1kGdN4Zrvo+usSrKKnfL28RCMPhDKmGrQ5az2lbn89ogiSLTbY+EE6mYWJn2STUJzH10",
+	"yXTlhNQKS6+Gy2zUzG5C1TUJsa8nGAN98+DPSmUbcA8NZVe+4HovdzrjpXAOFqQFuEQuxFHGkdNrUwjV",
+	"Bph5YXaKizGURQLqRLTZSYUhkeAPwSptNAdo75DX4DIKdIrwh3ULBgVi0N5bSc4O9qzDKYBbG3gYhZjX",
+	"mKrshg2Oyqsm2QCqGkDAkjJ9W99wKb74+hhhmwJ4o5kRHjKU0YY6XWvuMc/8BEyQ1eIs3py8CtWv8PIs",
+	"GEo3bsVdSmhEJcruoIlgye8GlmFYygf3lSAM2J8GOAbmrhrh8Y5LEl37Chrva7zlzNZFcfqUlapKabSz",
+	"VGpGuPacyuyLYEY1S6c0vQgIF2GcRSzqkCOtLLKkssU73MrsHx8h+RvTS2ZIJsqTVt+B/Mkx06/ZSSZQ",
+	"bPZF8KPfUJolR2Ikn3Ol/Ub/ux/9Rl6sxG/0e5ubWzvb29vdnofP+uC1ePe9909/8x/fQcQnNvwklVly",
+	"KDRLTWtBn5jGZcLEmEd+o+83/ulv/qPf8PwGID2ZLfHNhVho5XRCU7bQwJOjUgPvFqtn/liZgZkAfAGj",
+	"9IqplGfyzsufWa955gE8873XyDfAhj8actuYXXUX/teobWJ3t9ZfUWnzuvuEB+N1/vji6YajWG7v+oN+",
+	"W2tHna5txNyi4pnZkjYYDMyJm1DhauFVSkamzJCwCDDZXVkgOHbkn/7r/5EU3w1MSxDMewkgMHRWeiql",
+	"M/u7L0rVhjqlX5BNlioRjWWRdWUrYVGofVfnXawOo0aFqI69DyLu9iZpKk1FRA0jiJMJHTLtkYRGEYta",
+	"Tr/ZPzxt99Z32gcPD0pFiqpWlAM+f37e25+tP/vhMv3hRfTDzjfPYr7/gz7eHKsX3774cnryVson61fp",
+	"o/DyVFwdvfj6cTZ6qfTLJ2dz+uR0NzvbGrMT2n29Kc9eDXuvzx6Mnsb7B/fly+No+PD+xuSr4dPTk/Hl",
+	"/c34yavDs2fnX77dfvXNqVbxl73N9ejlQUaHL4+fPHwbS/lq+nB9o/fmxYudrWh9bfTV9sGEXV5+ffnl",
+	"8c4XFxnrJfLVYy0OdTK/+ur5697bfbm91vv6qnfw6urxZRquRw/On6/F0y+OxMv4KqPh069nWXf0Q/L1",
+	"6O3aN2++efvw6OHbR9uvz0dnR493n5x8kbwSa1+8faDo852rt/dfr609Ptk/51Hv1YX6kn55tXnwQu08",
+	"fxVF4ZeT8+evN7OQ6Uej3e2n4cnGuDsenTzbPD54cLiWPvh2++pl+nW0fn7EZPrkh63D0YNhL3m6/83D",
+	"7W+2qKBfvPl29+m2eHb48PLh5iPx8vnRV69Px/snQq3tzE7WT/nJ6YMXL/cPZmfz9Mml3tVqJ+mtHz97",
+	"HMVvvjmTycsvTnpfjR58/cNo8mX8ldp/Gr3kz6Jvpt98JZ/F9ORyZ+to9FUmvnn7qnv07Gs1jx88PTj/",
+	"4SCRT9a7oy7tbh68mo0E+3L/yZNZtCXp/bOd+autydts/mi49nV4dTV91u0dJm9ezbOro5ds9vnnC+rK",
+	"9sbO5o2mP35Zc3z5ZXFm7bnsbbeHc8NrBNc8z18glyzUCLBWHM/0wcOvv3528Xy48yY9fSm6W6L7hu8v",
+	"Du8WzmB3W2tG6C68Tcp2qBL0EqJMEU6VjwWLPJKJ/DaCkbLllRmpK965IIHt9HZvHl9OPmoGWJCW2iH2",
+	"STBhV001ob2mnQu57yLABxds3mqBULgA/EDbo/324+9/3Oy+uxkBYoFKwV6vpvY/AQbH8ribIvzvKSyY",
+	"ZgRmiy1UlbJLFbtceRHFLllK40o7SxXFa3nrXTI3vMZ1ECsRw8IyBZTEbfAnKiOM2GW7JqXk5wOYWGT7",
+	"d+fXuURQroJYAql8ry0nrhAaONdsZrARL+GGYvmee2rBSVAvKi0lvBeyU61X0yHMYp9uHBBheS74VV51",
+	"q9x1IYR5NzviFkMJYEXK46rdpyt6ICP2fmLVvjUiu/hAKJqsCrQ9myhLmhCNbmZqtIJSG609X0CgUcku",
+	"H/MLBgD0mPmM1ZgAHqBG8CkydZdX/TnTOWYftxX5YsT+gFzfZmA+lfJ8ITuMjwUUzNkj1txRDYGsj97E",
+	"WoFQlH2l2ciVnzKPWntyYBTAwFXCtpYgMEKqCYt8YeOeSXNzfZ2sqsJTClXbI2jggSH7Ih9zPhWKkG6m",
+	"BYhly0TeG7GdqVVGGiYuByuDzs09c6O1DHrp2iH2bcKE2iNBymJGa1fXuSDsE4C2yQFHxtpe6/0SajCZ",
+	"U7OhdVEMOqVCJTR1Sfbj1CxdXhsKc0HBi44FlY9fPiFcKM0QRIGSp8eHT+50IoqjdaNdyeWuQ47neAXV",
+	"hwpN1VV0xTFgN9e4iNgV/jfoQ1gMoxFUgQrWAs98EfwOwFqCDsHQXplamwQ6hSZyit0scjPX/iXXzP5T",
+	"wzVKgkHzu79e+91vfF99/91f47+ftX5XC9SlQiau88qbeYKUNEb8BGUZH1pPVQfeD0jz/OR5mwmzNBEZ",
+	"zn2B+9onEYPl4rZafICfz0+ODtw+BK1+HnIuR74Iuu1dst/+ltD2W/JX5DfktxAYt75N7pEmaZHPyH3i",
+	"kTXSJ3vkc/I78nvSJh0yIP8yALwGKZgvQirIlBoqhruFNlExJzDcPpprzaDAQKvTTEFki0gyvbj2uNyf",
+	"Z5vrNwmrC4LZfvtb2n77V7/5LY7+XrP12X1vrb/3+e9+3xn8y/YK4LQZj+pImBM77ikCTxhSlfArFqs9",
+	"srnRXb4POUJBb32nW3JFw6cb+BaeiWVeZY6LjRY7BdAPjDWD2LX9DIeNnx47Tvn09VljBVZfEZVo66Cj",
+	"ETa1EZhmEggtYq41xsflI5ponWAdMi5Gsn65DJVhtoZObnIok8R+pfK6VzLJomlX+aKJ7idalkOndG4r",
+	"XRM5GrW8vBqURyzQiPLy9Nx7yhdatiMJEbI2kQKdYooonVI+nmhz+K09z1Wvdz6JCU0YmrRK/kd0E3R8",
+	"4QuEiQLMKvBXCZIDeAWrKr4FJJJhNsVYMamYLTLqC+7QaGCUUBi2jM+1l6fnVECsaIqpsABSVB5V8OTw",
+	"zDA8JfNAv+CLw/1HAZa72e31uq1+UWMWI45KEFZm/TFVyiPBAYZFtM+gwlTxGe9f0Ol0Wnk8ATboQ9FM",
+	"JrRdA2i5AC0qMBEpAFnBwF1FWJhUSrWNK8JKG4ZlYRJPXmdVkWZgeoHKS3wssgQtkABCDzULU64ZYhJT",
+	"wCbGbQxaWHvVeo8q9VhRSW1z4QvIzDbDXqzN2jeHFUaO1V3BIWHr8Suyub7ri2p9WEt9K0VmHbrEHUq8",
+	"omPNHCZ3yJ++fnYKLeUipy3aRJJMTXxhFhKjgexQkL4axceGWaNXpvHi6Mz6wwvgKWCyUN2yI9Pxmn1J",
+	"rZlni9jvRp7bvn98VMpV6ze6nV6na540DdGEN/qNjU63s4Fa9ATI11pnxuK4DU66tR9mF6rjqiKO2YrA",
+	"lqevn5FTpktVmyArAQ79BZujZAm4aEazx/009I1fmkNZonxoV1dYudtKpABSOiduTvdcNSVf6AmbKhZf",
+	"MtUhUDqZUPztniLBBY/cLplLS81A3PeYdXjB5r4Y8SsbsU/jsUy5nkxJEwpHGWEEKkfZULj8jB9FjX7j",
+	"CdNmpyGaCOkzLN56t3tNmcm7lZe0xZRWVJe0gQEXbA76WSlU5YCGE9Y+wNS/5Q17xubKZl+SlKYMXHLm",
+	"FQVbBBlvqN5qyypGWHTYqezF6BcVcTPSLVyBuonlK7V2JIxgQGMLVFfio43+d997DYvs1ug3jotp1uEJ",
+	"KJerabRLw3EBYX9tArXQ3q48tPuW/K53uzbv2oayQstoWMkLUnfqNt9WW/uA2297WLX9dqwQkwGQyNet",
+	"4nOj7DJVXi2ZKLtYEBZ327VyZihXuB20ZBpODJf0yFZ3o1ouZGndTvIYvI++bNA1Zp2ksGDmsG7cfFhP",
+	"kRydF9Xrr13rE1ByVi32ZW8NMgfWpjmS/cqVB51jZX1/kpcJEGzGlEY/ugcJZaCdUE2oLzSfMtI0ohwJ",
+	"Sg7jIEd2cw7iltEW8joy1MluhkRCdV+Kif42Rq9U59goClM6Zn1XURiHbISVqRqfsvBgwsKLoJUHhRvm",
+	"f8nZDHzSXqlMEVb7wIQH3xXNAGY6o0XQEWkGtmZCUC53k0uvCL6ItUVurKrUcvDjmOKB8h9VcxFOUilk",
+	"puw4SDOAsGOYy775PYDQzaLKiUxJaMQ2WNd8hlDgBKsgkya1KSTYV02qSKtDoHaIxTnNLVC+gJsH3nq0",
+	"vFQLLGOyCIoVWF0ZoP5cPor2RcyNRtch++bwKTQqNze7GxDsOeRRxEQlw7CG5T3nShf1F0BkcIiq4Bte",
+	"wA8zPUCcgIv0QGlaZyoPPJgyKpSte2EL9gum6steNIxq0+g3wGDQ8JyUlIfl3446LNcheuctR06MGUQ+",
+	"r+oTBLdKl9aqaGGpc02z270p5rkW7blyTXNwU3bJZaZs5IYEdLZVA7QxIeURlkPveje5bd59/wEJ9EJ9",
+	"mRpCvZ8X/y6IJB4lINqbt5EwHhZZCPBK7+ZXzgW1WYgswpduwRweu9sDb6zv3vzGmZQvqJg7zarxnjLT",
+	"T2ReJdFA6Zy3WJZilLtFdlMWtBD+ahU/g+BSMwQZX4JCcy2dAHdIdZshZDs/22DCzo+2LXDkbDMYF1Qc",
+	"vJsKZn/vNRKpanitq5cTgACsrF0Tl6CZswebEmipuJUUI19AXl5rz1XaCazXIX/PaNVy5BQbIGxjKaMO",
+	"OUM670OWH4tAs56wlPWLplIWQrFj9P5h8cUOecRCDoG7tvabHUMRVQcmBCx/mFsbuC7ie/fyqnEafUC+",
+	"UJrHcYmjNUuFuOZMtxwwrK0dRLSUFYZSxzRO8BhU+IYVrB/KaP4BqEpeoPJd1Yxnjsq7j0LXsJhVvdzu",
+	"1s6s/K+dmnU3b37jpdSPZSawi94tujimc0iwkfI5TccM39u6zXxsmTwWvTCCmKuj+qdIc+HyMqNZW3pr",
+	"TsNNBDZTVr+v1RVertYBAKEBDGRIRJbkCwrP+qIcLaolcXY0CBiVgl0vPFpY6Gulx3OFCRvXMoRjmyRH",
+	"iYvW9YpAZEB/gHD+xZpALaOhzCYytjCQPELJ3n5XqYADRFJeW5ekVPAi8Ehwf2eb9DZ22ua7NnzZWiV8",
+	"vVkld9UCR9eKzbDVJbE5lfFKWc8GLd+ORmHA+CeR9yOLvHmU+LXCLuz6Jwn3w0i4CENN03CC63wNtc30",
+	"ZC2MZRalGexxvcD4GIhLyQ0m83iaA/My+UIq0GKbf/i//v4//9//4T//w//wx3/97/757/9Dy8Ogngjd",
+	"fABXXC0ZDZ6J2VUHBtExDx9IoSkXLA361dbvKTKmms3oHEIz+IhbazbGDSHMRBRhurizeYDV5+v266/b",
+	"n+WODA9dHFjywxFuggDcumwwIVxoWbbGy5mwtljPJuUIuVRSiOT1djGoBTjUAgy4dRKRWI4VVDjI8WQh",
+	"BQWChzxbSrvl5d4adxJcy+Zp8F2ZLu3iFLlBdrp7kJlUWnTIhgIoSkt+pjDmuS+mjAqi5JRhWTpgfkM2",
+	"4dA9RCtiF80qaBsVc+vNQu87JNKadlseZlPlAWQYRQDAQEWsn9mvyk77YgpxA4b94uTzomt9dLWUOtcT",
+	"NgeXnQ0d6vjitVMMpljv2ZZ3KSGOkMCd+kHElblIUQAL+Qqc0OB2ImpCISCl+f/+H//lH//hv//D//pv",
+	"/vl/+rs+obYoRGVNLR2H7ZMzwVKzEnGssGcmLnkqBdavKB1ZXhxg01E1OhJdgJ49vo9PXr1o7x8fHz2y",
+	"Ltji21fHhy+PHgV48FwQHcZW+qJA2gJ8Fli35ma3SwKbnDagSQIGUXjVyQm+wA5OX52fHBxiJe3cZyqw",
+	"cRjHq4SJo0ceiXjkoEFsfCRduOt6kspsjBtjD1KfQGWAfC/cxRvYTDqzJ5UKcea6laJiA1zeGa3VxyCE",
+	"1ZwFOFwn2Y12PAx8Sfl4DKZbtzWkGcyuBnjAwa97NYjYpZYyVoFHOp1OqwMuweG8PLece+M1LNh3aV2v",
+	"9TDVSg+48HUxXmjOLZ0059tx07j7IOG43X2M+RFE+oXxDAvxF3cfDJ7ynzCaTHApDFmtxF/DsQKJ/64D",
+	"On959OrOI6qhL2gNrmxsHUG4+wALkvEzjbF2Y3/W0b7PJt883J9752Go77X95kBWRabShUVb4J1Hc/jy",
+	"q2sH8SGlfZslYHHzakT+5w7F/yML+3c153RvIesfSDGKOQZu/wkpB6v85HJMnBG1Tpi/p3IpxXLl+vgD",
+	"J9LmxY9XGJ2tiAz+1pKNw8vx0UMU/BUJfg+gcWj92CNDqScIdAxwWSxaqpEcz8GfawUaG0sI6oCNX8+j",
+	"+8ZMo6MUTcZYnwiFkLwMSMpgvhS4ezWsDMrvdHzxGNyuhGrNpomNGDPijdbm64SldgwCe4lq4r36voAw",
+	"Lp3XWVqK48LCJVMq5gPXU+CwAMrBXF5RlA1sCXayZk1ygdcXgft+YLarEHtr820mVNWFRGLoI4uMTH2t",
+	"xHVclJX5EBbw2lrdH9kG/mdD+j5Zsn8q+aQ1RlskP6XySteTTpnp1bTz0CVH31Rtpg+6dBWJFeqG+cIW",
+	"DiNUEylChmq1eboSYoaxrzYVKK9fgMq7L8xkuSt5eyltaK0tjm6OOxgNMk30jBthLAtDxiKF5SGhG1/g",
+	"oFBZcdMBGI0YsS6ZiFhEmrb6j8y0Z78yOqUvnPJtX80r1jpEDgtU2SLo4INydOvdTdR7IfzNFxYCxpnw",
+	"XcKeiEgmEF8JalWBsooLgH3mtM4XuEQqT20ADuIUU7M2F2hQqKOQZquX6NJmfbRpeYVgGTrvTxj+BM2Z",
+	"hyIi03le6dOuRukyufD7hQtlb8A1N+oKXcOVa3Vv8epgSKhgs+pNg6uNhfoqz7sAaUCMYVHdPSzV77PI",
+	"MpjxVH0UtOVZ6VKkUlPTIhjuzHEHR48v3PFAhF3H7JdqLabM3GcXev+g2yX/z/+22eltdtZbfTjL0DcY",
+	"bcCbFtOw5E7DaS2tgiu8D0ZdTHfINwqcOL7Awo9Qkq2/qv4jaVqxzSNTGo9kOmWRi1Or0IyWt2JaS9/b",
+	"OxyQJo9iBmFpdKhknEFI/4hBmKChzCwyjS5e2zLxAXpu7l2r44tDGk6cxRTjufpGzjNsoARWvBgTUKBU",
+	"qw8kDS1UDv3IclAVOr1GDnrJZpa7fFxB6JNc814hvUBqFknS9fJLakuHrqa3WJnBqX6LUlOh7S2ITZ6t",
+	"ITk2VM8XXJAm0uOc/Ru+CCwaFK5W4XzJVS/bbqlQzmJhSos4zMFQ9CZjNfolaW52d32R46oNoPRtQNYs",
+	"tpr9DGb0XG8CMu5KCkGVIwg9cuKVFRy6JFiqph645CxI7lIBYeCvH0GELSQslWDj6NSyMdNDn5RKXxra",
+	"GrGUlEuTtjxbHRMKYpKmNGpjb32n5eV1+KdSGNppkbK4ghCFhYqkRhmc8CRx8yh8PEBSzRJRNchh6Erf",
+	"5Vh0+2V3zPsqp5BTA9opuUk5dQVuP4J+ulhL91YkuffxVFM3vvwuuFKbzYCrgWAz2Dlbiitjrfcn3B/c",
+	"DveJyr8PlUd6XMYutNfoekKfi9tA4I2mtUJZRZpMQ0M9i0KmVyFLdKV2vxE3m37DSFHgdFxw7vqNlk2z",
+	"RzscJbFUGgOc6q74oYheGVXt1I3zA8o9h0YszDuquWRfyBmZQt65fYjMYF5/mWocjWOjylW0d1WvyXmr",
+	"sy/zpcQi9JBfyqFJNBIIgCq0Kjzgt6csZEJjoFnkCwTgbDp091632+rkmKsBlCotgjZqzCxG5xJ6VdDf",
+	"xzh35fqyNafuxeK1U39ZZw0ioKZLi3CzzcB9DSH9NxA4VNodXYOzuGzDcuavTh2ZOs1NGTdmDBTWCQB3",
+	"t4FUee9GQPtgCQQ/zUr1a7V4/4mSUEuSpvM7nGoMNLutIawO3AysYAsxcGWK2MHoMxfwZhGFiRQW7NgC",
+	"bFywOSbbLAS3dfKsT19UQ3uUpnPlYGlRt7jW54TtfCCJvgYU75O/6T3jav8SRPb1Wy3+E4zv+Elkwrx6",
+	"CwJouzrjUyYzfQfXliMEQBxWqwelYgur0+srtSIAqQIZZqVgBBh1ggKzPCATGYPduw++m5RFPGWhVtgC",
+	"WqlWVUaDAFQqSID1FSFFzdZX9IWmY8jzUhM5c64cBIVxlG3fZbWtqpiH6XGlyFLPIui5YgC+WKGrPGF6",
+	"31WaqhCNDTw8ixo7TtrMGZz8PNQZVhopwWE8tz652qVfsUKda2WEOtiLj2II+JNXsfddHZR7yu1W6fZY",
+	"GCjQdhYkwLpRFI/YcjVHjxrvvrd3D0qftC161PUIC3ShOCNJJBdaEaoLMx42F3F14RCpOjVMN6TxKf76",
+	"hOllMbYub+WCze901rz6ZmwJnJ+jqQKx9y6N3RxQ99naZ1XGnovaQy4ojGDpYnkrCpTZCveYt4VECOA4",
+	"35vJf/jcyI94d6+5gI8ckaNYXrBpwZjOT563yoKzvTdwE2tlZHtzsKSZq/90y5uD1auh4lfJYVpqC3Hx",
+	"ERJCFLUQm9VCYb6QacRSI/4v4sFBesSInG7cU1iG6hWgyVlXSH7CPYx7g8sz9yo53+Y45SkmUAaPpsxh",
+	"/ZIhG0kIbwN4FCzTeMGSehtIiSwcm7W8ThjPq2etmXm2HbJ3cWmqWLNlELjaamSOLtT9BgXVbnMPPaBS",
+	"dU1U0L1r63UOUqNJ1ZKfCsQi0sHKfCoNeCUSV6ZQC1XhcmTGW6ghNYr7KWCn/JrJyC+jJ6zf5mULSWWE",
+	"gEOMjf310L0ThLAvQItIs0IyVhK/7Da0zxamuy39w6prCzSvVNKuQCIE2kKRPFpMxuvpS/ZxxY6F2pw/",
+	"g+xRuvB/JkLRKlL/fvLQJ6JWImp/lnTp+PysnhpZzcaVbKs3xD+C71WlIht1JVwxg9XiveQVpJsOr83m",
+	"NHCmCgxfm2gLQXY0juEl91s/d2mWw1hdNQEHP+ZCO8CEKuSMSAgK5Kpc3F5EUrA9Qn0RU10g01sjSx4o",
+	"I9jMIwygwu3k6igirsELduuIUrdQRVH3zifL+/UAJlDlfTqvcZFb3MCyz3LJyFO3Nz8v3MIq7TEHEwbj",
+	"/KdtvnabTxiFWGO3pfWbnEDB/qWL9YKlY9aGH4liUyo0D1Xf1TzL63M4vFmeYonQDjmyqVWeL1Jpsbfz",
+	"iiFlqqGYxtLCvshNo0BEBzwKsNQyRrzVWVTLaaUs7ftCySmTAmMs7gGwKlguKbF4WAhZYDsQUg+g0QCi",
+	"4IBK+qIojp8/CLlWA1vNPADwRkCqGcYSNElA519Ac8SnIFb4YMHE2q8N/soLeLCpRwIHm+NQq4dcYu02",
+	"m2ueI4pW4DnRM7VHHEalma014fqiBnLSLC1yE+YqgwvIdgcewx3EcFRHoM+hqOYL9qEyofBwHsO5/Mge",
+	"qetoj60lWqY8fzapn5/00o/g7464vokc50LiWrlqdL0ai76sItoNIzU8hCpZrrmMEBuCzUplmH3h0kld",
+	"9FreHBDQjeV2BlyEMk1ZqAMLOoMNjDOmFFvMGwXHEYiBypDF2vxPQyr3HaQ5K0LtKnFVpcAlI7DsLSTv",
+	"z0SROQI1642Uui9y0bBwg+UTbOZFNMyFbgHGjC+MgIxOfqSgEQknUmJelFpRhNpZs211dyg8AaZP64Oz",
+	"iDhQGrmaW2yh7JeDuxF0xoLVuJLLOTDIwjaSkcQqTC5iWkHhGQxhR7pdSZy9OTTZFzclzt4YmnzK9Iv5",
+	"R8qZPYCzc6cghs1VRZGK46+Y/rODePwUi/yBiPspg8QqS8UMlV9Ok60l866q/CqLwGOZjh36VU7vynCI",
+	"xdW2RRDA6lhgHsGzhlbHSuYXPGWQjLfKkX8uhlxEL+ZYzv4XkreK2eKcigo3dk6f1L8b1L+pvMSzWDou",
+	"q7TAW4TSYV2lOqQmo42MmYbj8hK6Ccgw01oKXzRtnAp+xiLZep6wz/1G9RW/QcypGzMN48Xhfm6rm9sA",
+	"Fw+5E7tEbBlbtKkDA2vlNfJt6mYFNJSWCxuMmTbPlPqxGPyAvg850FJUr5xlfB5A22E6qRwBTByjacxZ",
+	"irg7ZxXEC11zjB3chT3DDurOSS+g95YQx6q2tGawiLeHJad8KFVHhiyWYmyjiCpQWpAarwizG5qnOJn1",
+	"WNjJakWfSi0kOzMcI03TOfYNOCKI9mQrcualVjtkP5+anVDOY3FK3CioRtLECQ3g24Hj37hA+xjGaZhy",
+	"XpUW03wA8WixMK1bMxfDZJR7m5zruVh6yMe1wc1g4IQeqBFY+2RzfT0vezWAjRpAocwiwxfrZy49gEnJ",
+	"WCzTDkLRuSJ+A2L1G6b3mIdcx/PWHqHqIj+vEAVFsXaPuzqYgkv2Scp0Oq8mjNitAFoO3uwR5bEqthXm",
+	"4wsa26x/VPSNYGuaAoADZBhm8H0wsUCFM4KMKcBKKwxkc7xIcNxrcAK5WDogXJGt7tIS0iQZTLkCyJtg",
+	"r3jpTSY1tVW+7AuVYl95Vc1hpqDIZCRnAorVNGugYwC5Dksq58IqFK+ScVSg3ljeWcP7Hi5wvg8gtpq2",
+	"TTe/UNjtKqb70ByKvdVEa4HvfgI+/0uxfvxJRP7mco+5WYtSD2lWZQ1LYls3SOe3TzWgi5i5wJ6mUEdC",
+	"F4WgkNQ3QYRaZL0tQo12bwivhWCwgbHLMoiSJT6a5wtD4C8YHgx7XJIUOsSsjDP6lscDTDx3N1qmOKFY",
+	"nowI2ZZJh2x2d3OOZ58ZDLFetNUqzITKzZalEcs4XCfNEWS1QVFasLRMqRFf5sCqnUBVlnz2CmIOKXJS",
+	"kylLxwB3gXnsbmhJsmJ4ywuJGU44tOrQy9i3VQzInGsZfpulLOd5VBHDs5eXfSWP+TPP7ngPNvPJ3vIp",
+	"keRXyU5yNcxRDgRRZ7fiH3kcaD0TeZUwoQDvsOgGtGTzGtk/PiITCtmXi1q30WRnV50x06/ZSSYeUU0R",
+	"y9l89SSVWXJoFv9IjGTx/emEpgy+stkwvlATMNpDLFv+HBQ9wCkF//Q3/7HVJwETYTpPNIugJwy3sN8g",
+	"kBpaCSoZbw6Zll4C/FLl0sdUM5dN54vm/uFpu7e+0z54eOCR42cHp7950LImdVdyl9HLHN8KkufIKQMn",
+	"aUpngwhGBXb5PN7LqDGyipFrRqInbGpLNbsnC1jxYMKummpCe03XKrlPSpNqtQqtPV8AV/C6pBrnnCJX",
+	"hvtQxNroj6iyu4WoqFNNgIAv65dmCNYTDcDm1jGcO9UDYIcyhlq5E1rOLjSNY3EPQseMNHtkIrMUKtrb",
+	"CiAeqe/PIU7t5YVkYCWwVBaOwPRqIVVGmVnDqloMzTiNGTKgQJzIk4jyZUFf+WeflSUMt95K05gFn32W",
+	"W1NiqhQPHfft5yPzRSQBTV27TSFNC6T39PTVS5L/mtBUsVYJ4gXi6xYyNT0yZCEFKwPBkKaSeAeyij1O",
+	"KUNbENcdXxzQOC496FWgtKwKVV80oWk9R9b+pC06mTltXnUDwIjiiJFpF000YCHYw3N1+ugZThfLQYgQ",
+	"JCuuFYtHHXLkqkoSSja7vf4y7CJXvhhxwVzLkI4GYQGazIoan6kTJe1I601ZQ7Zow4LiQNXq32VhFh+y",
+	"5T6rxKR5jZ2o1SEvHNiaL7hIMo0+zC4uPAY5IPhQv4DGxahNKJamyZAqtr2JUG2+yElDHnJnntnskgm7",
+	"IhEfc61aXtFSjJXbodxcwC8DX5Rf622T4Vwz5RFKQp5MWFrUTc23A2sdWY1FjnzR226btzDcRCFcnJ0v",
+	"aZaIXm4YLxE+Vz8VBW+jWKRGLAE8p4Wp5XcDTDOkaNgXRXllOH32amF8Temu5w3mF74+sg/extNgmMgH",
+	"lX1NB7+Q6Fua4epCcsg4vDwrxSzwLyEAr5hxksphzKb37xy8Y95aGb9nSUN+5K+nDKS58raXxOuPOgHg",
+	"Fgt0Kb8/RmwrcaRmPTczslSJSdSzBM8Xy4zXQzpv7tYvbLf6mGtepTzDTFtbN8Wr03cxy1hw2Grz9cdo",
+	"UZTyQD6UcVTarIr40/JKsSOIqpvLLQDUi10bAbYsB9XKQFisukyj3cGxOPAlyls0sUxaW27//wSdkhCt",
+	"CHKFk9Km87LSA5t9nValZSRX11F85SonOgNOJV74noIi6MojIx4XWHEKTnmHvKbxBUpQpgllhCZlg0ev",
+	"r72+ULYVG1e+cI3vmaMKj6LsaA4qsmX7qJcbyMzjpHyOwRxVJON3S6j+2HmHHMNojQ53weaK6baRY6I+",
+	"zpXQKMIK5IaRz2VGZmaaqFBNKeT1Q2V4miSMphbnGircOlF9FTTUGWzFTXA/MIiEpbAvv9oChR3yCgoU",
+	"7tkj48qVWD3zQ5UtXBptYMFmBiCUGp3OlQU10l+78qsoFQ0FDMwoY/iLklJUX8x/skp3/kuScplyPQ98",
+	"0YzlzP4AhKqd/0aaEz6e2N865Iyb25EyekGkze8ACHFAIW66t6ARHnUIHgG4I0KSKGMQD45O7pgqUCKH",
+	"Uk98YX6DrGCFZ642l0umK05Ko7Q8Da/BhDkj3zUqX1YfwVUxX+d/udGbL/O/v1/cOa9x1Tbtty8pRO4B",
+	"rTqVqUYUwmjfNFX5/Iip0H73KGP57/B36bfjovvyR3ji+1UFRyPAHAyMVBvAqgMlbQYjGivzDRCCVWc4",
+	"QkfnUhrcUMqYUbGyyilSF7NjFCmWLStiFHU4ByePD8jGxsautTMZ8W6kmN7zRcLSkAndZhi1ENwPgJr+",
+	"i/WHRo07vArjLGKWVi+dGzwZ1nfQ6DfWu+vb7W6v3e2ddbt9+P/97k6/2101X7PTZqyNWuCwiGrWNv00",
+	"6vZ8LNu3qwFbrI55MNQQyGmzzu0KgRsnNHwzzADYDTInlS+QNstLlsY0ef/1WL/9euDQPsKCFEVxNR0b",
+	"pTud0pgrFykMObV0rFATMK+srNOr6XgV3d24O9ktDxFgijXXgLNupDOmXCEfO3R2pb26ij13LSm8brnZ",
+	"L1TX1vDvVXVtK4IUko+PqZn+CaM0wmqVJFgUWFfH2BU44iCGyVlZ+qimu/nC5p5TQYKjiE0TqZkI5+1n",
+	"UDdSojyHtUxgUYiiI2Z+ALWxD6lUOp2XrPUgsF6weQGWYb4YyqhAgCoih1KmsliTpnnGF2a4Hj6vNNWZ",
+	"8kqD0u0TlsR0DnIo8iWnR6G8IMZgY2OhNB1DU+wSyqhYFVrPpJuGIikNbXBdPmDnvYj4aMQgd6EyarBO",
+	"8WKNjKbuyit0yDM2V9Y/TbRE3c1K2pGNECPrm2AsV0XBLJ7ahcgUe+/8LqAsLrkLqMv7pXcZ9aI01bul",
+	"d/nCykF1sj2eSEMdGndFciodymds3rg+hf6nUS4c5cfGIYdVWRWwbHEi4R43ZeoZ6Ziii8Di02gX8ucu",
+	"FF5T+2ZrAfvs8IyOVw3IPrYGz7zzGjU376ZXi1fyN955FcC1697On3t/ALVPuXB/qblwOVi7uRA1zLJs",
+	"7LkRvRgy4YKjUfsFRJaWblqBCIC5VHyEaVzm0gRYT8uVYFSkudlbN/owsCReKV2RF9ZqrQYseD96OXqB",
+	"aa63BiZ28xpLwX7tVfhucaaPS8uNJSj/xEEVVh7pFRDw+eF9KQWzJxhilR37Ns2V6lDZs9uUKQk+AwP2",
+	"JBcFzLnY6G7mKuIqzKEnTL/naTWDXHliux+Fy5r1eG8+aZrcuPZqoeNZu/x3orgIUaa2Kz+XGRQm/Elj",
+	"+AQk/nPjXFxz7+52yM3ZAyjSnxsaY48EIovjwBdhzGiqSG6vNXcZNYE9EpjxBy6uBLUvjAsAVHzygtqi",
+	"l6iAoe1PMcPVzHyA2ZlG90jKAI8c4zZsl1x3yCFkV+P59gU3moBRUxQJLlmquBRBoWiWCJA9/lyUWK1R",
+	"LW3KI6RMIYsVEjQxqHYiIiyqPmR6xpgwKig4QcH+kyswKxkvaEkuxtqqLx3y2oU7lAYysbbkWco1IzMu",
+	"1PtqaFiOy+ppvig2BzPLP7qidhMQx88geHwYDe0XQfC4jnU4BI+fzEL+LGWuT3rPR8IAub3Ws1ZAEq32",
+	"eTtUZUXwaURvKyprWJd32ZfoYXnAIgC4wFGvgml3yL51TJf85xZc6Tq38H5p3B/wshfdrKodBPm4xWA+",
+	"VXH5IGZv6oQEWtn36vn2fgJCfFkoq7Wi40kAMzqmLwXFUIISZtiUC1ZzPXzRXO/2Wh2C7VihCeN2y3bw",
+	"EkQYVRYhsbne7bYwJ8sXmKnLFVjeO+S0ikqGFv4cwwzv0V4ZpCw1TfzAQgCayp+6Dresiovmixugy1ZW",
+	"f7CQZivgzPacfwILV7hiY+vd8pb7olladszfDSA/q9Zugmt9Jq0A8yHEkIJA/EKRoMUA6qjTvs21c4Qb",
+	"yNPPaa6+oftyt58suJ8kmTvQfTw7JeRbwJyoFWzKhP9aEWftxxwA8lqDLyKbLFJki6VliSZkO9iCW02O",
+	"ubFDlt80C67QQpSwgqpX4+HZFTfCUhGPVxaDPAD6WiEIPWKmycepnObU7SbrLr7yqdLchzDNLpxVi0Ry",
+	"42l9XzGlNggxl86xfSh+uKLKYX4NflqxQ3vZ3HxWlzLPzR/EygveciUNrKJhLo3S5UfvKV8A6JxHEu6a",
+	"sdlwF2yepydlqVA57D768iHwPZExD+dGdAAM/vt5/ZAWGfEre8uhoWsLfOyhE9/ibVvYagUAPXmorQ0h",
+	"sIcAaUNgRa/AF5nQPCa5Fc1h5jgPUl6zxk4OnEk2k8EXxWtc2AA4K4l1LJD9gOqgtdrfjkWQPpAchI3/",
+	"QrW7sfMz2PiVVn08Fh+V9H3Ctrslq1cXNrci5/W4l3W1v6o05/rieacQNoRIGUzTiGq6lytwtiuArQOc",
+	"hkq5N4yM8sUN5oqKorXCFVa6eB8KCQF7WGmVBCrxiet/CLdQoee7I/phCtaVz/ua4wXAcd+34ZWWDmV5",
+	"rGN1DvUO2dI9Ze5PbNm1iKoV1si+SzVy0DQ5OwzQsLDnGCAWhK7eRcP9C3cG1yTL3RNknzhsL4IWjErr",
+	"I8gokZBnZaUbqBaT44F5uZHDDLSME1aSJ7jyhWXHrQ55Kd33c6aXzSRQmiMqqvE4Awnyfcv290gCGQja",
+	"8HkaxVwwy9VdYy4T7L3cSYWQhGYX5fkC/Evx3C4tWmMAbhZhJQosNTUX4SSVQmYKmzSLNzXcBAS2ffN7",
+	"0MIFumRpxENNaJoCJB4mrQ/nZGq0zbEZiJpYwGbnm8q7BsygwBqAajN3D+yJ/qVpZfk4/tlZLW4xkydS",
+	"/GXGi0kx4ukU1fOitBYc9ug6OQSTKNfM6V/7EcA3VosjBzSOMfYa76CHOAfzJeAVrwQpJYWSMShBf/w/",
+	"/9s//qv//Y//9u/+v7/5V0QxbSgopuUpeskiSyrK6Z8u8gzsGEliGjkDBAYAMSnhe0AdnpAJjUpQEe0T",
+	"sHAilU4RX0OzK91xQFa2rrlNDOkTbDnYN/8LvFLzn/ce9Da7G9tb3c3Ag5hkEbLPe1u9zQe93ubuunk4",
+	"H/Tno83tzeH65ijc2N1YX2ebm8ONHUof7Iy2WBStPxhGvc3N3vbudi0Z+YqlfGRxr44zNTk/eX5T/iBU",
+	"awMEMTPnPZKkXGDF5f3Tg6OjVTkXdl2u1Z8XU/XunnthFnwtiSkHAlfk4GxuPNjqrXd3N3c2Nrc2trbX",
+	"N3cb15YgXoV/bPbYbedeXkeusvMflAyaTTrBClAlKvixkr9fygr7grIkhhCMs9Sme0M+DiDPdj5Aea/8",
+	"IgH3zfNGzVDw5DqyY3GezC910uTy3lay0zHjCJqF+ZyfPCdWfFGkWSEr5icLsWspT2uFCQlo3W2P//bm",
+	"LXKk8tXIiUGf5FBJZmHOEDG4TLiw5oQhKIEvMM/aCaUh1UxA1HurQ07sKB3ssplnmKeKS0EogC5zAagp",
+	"ETNKYDrfcxnKRKa2jkWRKd27JoW0VA7w/dfjXPArggksao9MMbfPoi/NuIjkjDRzTGLDRmyiagvNjxWQ",
+	"ptDIXuXBk8Cch0G+lBY6YmU2nHtu1Yx6295tiyXCdt1lZVaqKrdmqGiXc6QNIlrdxecLfJb88X/+T3/8",
+	"N3//x3//j3/4x78lTcB2kin5+sXzvdKSEs3iWIFJcEpoQtO8W9OJB2hrkGUJgZ3lurVByzN95ofNF80/",
+	"/rt/+8f/5b/549/9hz/8499Cem0OhEaaf/j7f/2H/+rv8LcCIg10mM8pU8BQp2pcoDhg1RRCcbbBj37j",
+	"TJ4rlr6kU+Y3PL9xiE34jXeI4WPh06+mMWKg48fipbXy1/blyndr+atmbrQkbpApYl7HcqawCIthOUiO",
+	"CoigBXSgUk1AsIiaw4r5o1g9Jd84UERRMbRfWZwHe32V9a83uYa0NM5gw1KGea2qBXhh4YWQs5hFY5aH",
+	"xhEaaksqZjzETKzXFkjJ/dTHWi0DJ8UDhxqk7FJesKBcZcZCs/jCYrKC5WiPBLMrOgBdaxBiYB9wOius",
+	"wQ9IoO4pp3vt+SJQ2dBcgCEbmE1PZJIlAwCrByGq8iMqzvZXmw5WfcJohPnvqVF+QplGLAI0Bc2miVHy",
+	"XDyngz0pr759HM5baR3rJDNbybIQzW6SywJzup1ZsLgQjjSvlMtKF+SOtGrBDFLXa5k5eZBBTeoZk+e4",
+	"Um4dMNcRolyx0ZWUtnKZfxL/OIWcxRz9BC6TklPmrovag8Ou00wBTpT5YK7dqpFBtG+0clHXd7z3qnBr",
+	"pVqQgPMVB/GuMBCX9wLR9uyGNLwGxD43+o0FStf3G+PJYPfBZu8B7W7S9Z2oSv36fuP+m+iq9+rZwfz+",
+	"1tPjg4ePX88edPW0O3r6ZLj+dMo43Xx88PDBBZX3177cCtfkRL16++UXfOdicv5q2N16epD80H36cPPk",
+	"8ssXF+fzTO2cHV89f/b0yZdvwstv37x9lHz1lr6dfHu5/VR9fS7Eyc7XT84ebHa/Hn/97fnXXz64fPqV",
+	"2H9yXx/uvDyPNueP5z8czx88GXN6yV+m8cHZD/fjrYto9CJ7fH6cnJymoxffZi/CZOOxWD9mEVs/yr5M",
+	"nx1+M3t2+ubx0bfy5Zunmy92DukP++qH59+sX0w31o+OfohGO988Xzve6j5+MD3VM6HT/fXw+FH6oncx",
+	"3J6+CkcPxyf69Xw83Pjq6Btxyl49TNkwG+3H6YPHu9PH58f7T5/80N383G+8MwJwLnoXe1OwMtwae7ru",
+	"vDOPUzmtPCR398evtp5FW+Pxq4P28Ot0+PLVoyN+uDF88g28YfNIOTyPSuaD7tau5zdeqLHhtdAMEDjc",
+	"e/yr7zciNszGg4hNJfyAH5VO4ccJi2NJZjKNIzvrq2m8etJfv3heM+cbmGr527/67uDR/tn+d+PJoPf9",
+	"9xXOWv9CZaVqGpKLzax6obSA8G2xhvbFxQfwa7e6NV3DYi/0XvM47kTN+8XGLDSy9EYhdaCKdXvdN9cz",
+	"7K55pCTkeaWdLUtincbdo7qq2nsxQgccozJAxVxGf6kZtOWfESRmOduzlYtaC5q7bRdtNpb6s6uEhR84",
+	"PvVPTJl/X//sL2CnvKk8OMyYRfkCVJT61kpDgrNhXtFQRmx1/MaJja5YVKuwEEGRqDJm2raVCQzOtG6g",
+	"kQMLrbxdKbF7Ly8c3i+CSJtPjw+fQHzU8csnvkADJ1eDyZzGXDAwXJq72ELRWgLSdZDQMbOYaYEKGTwH",
+	"Ng1fxDQT4YRImJkizcD+1cHnPHJ+8tzCBkWtDjmQkdFNQJNDP83PUU+J3lRNaaEAQ17IiGx2N4pKBHWF",
+	"jM5K2Bxc5dCfFhrIDg1qqxvNuV+sjyI9M46NdVBUgm57l+y3vyW0/Zb8FfkN+S0xtHZ9m9wjTdIin5H7",
+	"xCNrpE/2yOfkd+T3pE06ZED+ZUCauHq+oMIWlAf857nMUsXi0R4J/kWQw3MazRBKLNg9s6i8MaMRQDgH",
+	"a4FVykjwOxBHA9Is1AYylpAvhpMA5NmkrAdKQDuSmhjdpICUxSM6MI+CK28EZRz6JMmGMVdYaVOmgM3n",
+	"iwDWcJBQPekTBLxCrSSHr6GCZMK+yyJik9zy2kFMXA5c4hsJdMppjBl5EbtksUwChKfGstYhjQtQkmZt",
+	"iYgqkkqxGF4Oua3IiINhBJC0U2fPd0X2rU/TuXfzSn7mTJj9sqvXDL5uv8alah/QcML6ZMJ1YCv+h1K4",
+	"jGHuRu6LfOhSEMwbBGMJAsCbL2zbpqvOQoEmXzS3vG63C0QFgbxFphkoo9UyJrCRq4o57WHqCYCtTOkc",
+	"4zsAtwbSB+GDmGMnFkLZFfwIMXxuzrStJetOykK1KBqZ8UDpU5kqX7ArNk10q0MeSj2x4OyVklGrg7Je",
+	"X1FDY+4clZW7An5smGMI1tkxU2tcXHLN7D+gqjGB+IXmi8+zzfVGRVi6FmQYx/aTAtuBjK/9kLBxlcfn",
+	"oYVDLiiocUvqrH03EXd+td7bAaaoXB4CnEy+mGQN57x9IIVOZVyfCYWMCVmCSxy1ERKqfB33SBhz5oqD",
+	"Qa4udrdaUvXyLMEFUwRRGozPmo4d08RhAOQ30AmektMv9tvrW9utaicJ1UYSafQbf+03vuu2d2l79P2P",
+	"25vv/MZva5d94dYvDycwZKCPdzsqbM1we/JSajOX5g6MZo8EU65U0M/r8NjHhJxVh+tk4wnAdZqXasXj",
+	"X3cZl0/5AX9OBVr2a2Te5h/+09/+89/9d3/4h7/953//r1plgQBCmYHqFlL3mxTYjZG4q9L8j40hoylL",
+	"9zM9McL9OyPeA89c5dhz7geo/Gj+tlUYIhlmU4sakaVxo99YgxgvO4TFpp7L8RiS0ADyOy/AAPUZlJeL",
+	"GBdsbsuLKT4GR8m0U3IBmlHXx6Iv4SJbcVk5czKKtErTVEPoJf68h1K6HZEtFwHliQWbVYpIKILR1LoK",
+	"+s6gkI3RNmxQdIfsV97Kq4ryvPQ7BMqTZqAQQhus2WYMl9KIzsVD1e7RYI5+CilyYz/sjhGpHGK3aQeZ",
+	"ty2K2VQM8T5ODvcfvTi0EdvOc2iX6bbLKmciL6GIZngoH1TaJAdwfcsGtWxH0iIy2q2CtLySrpJj2XGR",
+	"V3bLF2avLpOl5Hjc9Ai7ooBXCoic1EGWUV2qsAJ5MR3yOuUAjgl7ZjS1KVeah4XwGc5JE3EjPF8UaA1Y",
+	"a9fhBrtsyRynkDSXwA2ru4CJGjUeWYz+MeyY8vEE4kaq0nSH5MHMecEj5YAuzD5YaMRgdtXBWKLHPGYB",
+	"aVIyzWLNwZMIaQtaEkxYwOdtzgKhyheBEYEe5dWI8nClTEQsNY/GbADPI1gvZmGT4/MzgCIMkkxDMLOH",
+	"cXngk3MRpX2UkmkpS8EGWKLXDmfriwnNy4FPAV41DweFxAmbDAXehPLCuvCp+sMYy5DG7YirC7ecno18",
+	"BEUJQh+tioNVZfaPj+yVA9cgi0dFXEMRkYl/424okkguNIHivZGjoC7Y28V6K4QAIacbbbMOVPNhXMTD",
+	"OklPT/LafJvdTfSwwT6gVIYiotHhc0iP6pirFx8bb1wTFlGxblUtPH0rZxWSFZBcYCTOKb5sgLG0LjPH",
+	"wChwerEB54bKcXXNZQfHLgZ7Nc37h0bf52K8f3j6DMoJWR98hVxW5lo2Qi3P98Uis1VL3LYoUeQ5pY2L",
+	"xZtY7tEx4BpgXqeUoRRfVe1IM0glgGmar12oQHlirTI7NA/VdHGcyqFVEuAmDWlMRYh1ow2vCifMddgp",
+	"e9tU49337/7/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

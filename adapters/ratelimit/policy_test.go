@@ -1,0 +1,165 @@
+package ratelimit_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miniback/miniback/adapters/ratelimit"
+)
+
+func TestParsePolicyOverridesOnlyWhatItNames(t *testing.T) {
+	def := ratelimit.DefaultPolicy()
+	for _, tc := range []struct {
+		name string
+		in   string
+		// check returns what is wrong with the parsed policy, or "".
+		check func(p ratelimit.Policy) string
+	}{
+		{"empty keeps the defaults", "  ", func(p ratelimit.Policy) string {
+			return diff(p.String(), def.String())
+		}},
+		{"off limits nothing", "off", func(p ratelimit.Policy) string {
+			if !p.Off() {
+				return "not off: " + p.String()
+			}
+			return ""
+		}},
+		{"OFF in capitals too", "OFF", func(p ratelimit.Policy) string {
+			if !p.Off() {
+				return "not off"
+			}
+			return ""
+		}},
+		{"one scope of one group", "signup:ip=20/h", func(p ratelimit.Policy) string {
+			if got := p.Rule(ratelimit.Signup, ratelimit.IP); got != (ratelimit.Rule{Count: 20, Period: time.Hour}) {
+				return "signup ip " + got.String()
+			}
+			return diff(p.Rule(ratelimit.Auth, ratelimit.IP).String(), def.Rule(ratelimit.Auth, ratelimit.IP).String())
+		}},
+		{"several groups, spaces, a scope off", " write : user=300/m , ip=off ; wechat:app=3000/m;", func(p ratelimit.Policy) string {
+			if p.Rule(ratelimit.Write, ratelimit.User) != (ratelimit.Rule{Count: 300, Period: time.Minute}) {
+				return "write user"
+			}
+			if !p.Rule(ratelimit.Write, ratelimit.IP).Off() {
+				return "write ip not off"
+			}
+			if p.Rule(ratelimit.WeChat, ratelimit.App).Count != 3000 || p.Rule(ratelimit.WeChat, ratelimit.User) != def.Rule(ratelimit.WeChat, ratelimit.User) {
+				return "wechat"
+			}
+			return ""
+		}},
+		{"a whole group off", "read:off", func(p ratelimit.Policy) string {
+			for _, s := range []ratelimit.Scope{ratelimit.IP, ratelimit.User, ratelimit.App} {
+				if !p.Rule(ratelimit.Read, s).Off() {
+					return "read " + s.String() + " not off"
+				}
+			}
+			return ""
+		}},
+		{"Go durations as periods", "auth:ip=5/10s;upload:user=100/15m", func(p ratelimit.Policy) string {
+			if p.Rule(ratelimit.Auth, ratelimit.IP) != (ratelimit.Rule{Count: 5, Period: 10 * time.Second}) {
+				return "auth " + p.Rule(ratelimit.Auth, ratelimit.IP).String()
+			}
+			if p.Rule(ratelimit.Upload, ratelimit.User) != (ratelimit.Rule{Count: 100, Period: 15 * time.Minute}) {
+				return "upload"
+			}
+			return ""
+		}},
+		{"a user scope where the default has none", "read:app=5000/m", func(p ratelimit.Policy) string {
+			if p.Rule(ratelimit.Read, ratelimit.App).Count != 5000 {
+				return "read app"
+			}
+			return ""
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ratelimit.ParsePolicy(tc.in)
+			if err != nil {
+				t.Fatalf("ParsePolicy(%q): %v", tc.in, err)
+			}
+			if msg := tc.check(p); msg != "" {
+				t.Errorf("ParsePolicy(%q): %s", tc.in, msg)
+			}
+		})
+	}
+}
+
+func diff(got, want string) string {
+	if got != want {
+		return "got " + got + ", want " + want
+	}
+	return ""
+}
+
+func TestParsePolicyNamesEveryMistake(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"login:ip=5/m", []string{`unknown group "login"`}},
+		{"exempt:ip=5/m", []string{"exempt", "cannot be limited"}},
+		{"auth", []string{`"auth"`, "group:scope=N/period"}},
+		{"auth:", []string{`"auth:"`}},
+		{"auth:user=5/m", []string{"auth: scope user needs an access token"}},
+		{"signup:app=5/m", []string{"signup: scope app needs an access token"}},
+		{"read:device=5/m", []string{`read: unknown scope "device"`}},
+		{"read:ip", []string{`read: "ip"`}},
+		{"read:ip=5", []string{`read:ip: "5": want "N/period"`}},
+		{"read:ip=0/m", []string{"count must be a whole number from 1"}},
+		{"read:ip=-3/m", []string{"count must be a whole number"}},
+		{"read:ip=2000000/m", []string{"from 1 to 1000000"}},
+		{"read:ip=five/m", []string{"count must be a whole number"}},
+		{"read:ip=5/fortnight", []string{"period must be s, m, h or a duration"}},
+		{"read:ip=5/500ms", []string{"whole seconds from 1s to 24h"}},
+		{"read:ip=5/1500ms", []string{"whole seconds"}},
+		{"read:ip=5/48h", []string{"from 1s to 24h"}},
+		{"read:ip=5/m;read:user=5/m", []string{"group read is configured twice"}},
+		{"read:ip=5/m,ip=6/m", []string{"read: scope ip is configured twice"}},
+		// Every mistake at once, so one start-up shows them all.
+		{"login:ip=5/m;auth:user=1/m;read:ip=0/m", []string{`unknown group "login"`, "auth: scope user", "read:ip"}},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			_, err := ratelimit.ParsePolicy(tc.in)
+			if err == nil {
+				t.Fatalf("ParsePolicy(%q) accepted it", tc.in)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("ParsePolicy(%q) = %q, want it to say %q", tc.in, err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestPolicyStringReadsBackAsTheSamePolicy(t *testing.T) {
+	for _, in := range []string{"", "write:user=300/m,ip=off;read:off;auth:ip=5/10s"} {
+		p, err := ratelimit.ParsePolicy(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := ratelimit.ParsePolicy(p.String())
+		if err != nil {
+			t.Fatalf("ParsePolicy(%q): %v", p.String(), err)
+		}
+		if again != p {
+			t.Errorf("%q read back as %q", p.String(), again.String())
+		}
+	}
+}
+
+func TestDefaultPolicyLimitsEveryGroupByAddress(t *testing.T) {
+	p := ratelimit.DefaultPolicy()
+	for _, g := range ratelimit.Groups() {
+		if p.Rule(g, ratelimit.IP).Off() {
+			t.Errorf("group %s has no address budget by default", g)
+		}
+		if g.Authenticated() && p.Rule(g, ratelimit.User).Off() {
+			t.Errorf("group %s takes tokens but has no user budget by default", g)
+		}
+	}
+	if !p.Rule(ratelimit.Exempt, ratelimit.IP).Off() {
+		t.Error("exempt has a budget")
+	}
+}
