@@ -15,13 +15,15 @@ import (
 
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
+	"github.com/miniback/miniback/adapters/ratelimit/redistest"
 	"github.com/miniback/miniback/adapters/wechat/wechatsim"
 )
 
 // cluster is miniback deployed as the README's "Scale-out" section
 // describes: several replicas of the built binary on one database, one
 // signing key, one cursor secret, one WeChat (the simulator standing in
-// for api.weixin.qq.com) and one Redis, behind HAProxy.
+// for api.weixin.qq.com) and one Redis for the rate-limit budgets, behind
+// HAProxy.
 type cluster struct {
 	replicas []*replica
 	lb       *haproxy
@@ -83,10 +85,15 @@ func startCluster(t *testing.T, cfg clusterConfig) *cluster {
 	}
 	t.Cleanup(func() { _ = sim.Close() })
 
+	// One Redis for every replica's rate-limit budgets: a private
+	// redis-server (the budgets' keys have a fixed prefix).
+	redis := redistest.Start(t)
+
 	c := &cluster{sim: sim}
 	lbAddr := freeAddr(t)
 	shared := append([]string{
 		"DATABASE_URL=" + db,
+		"MINIBACK_REDIS_URL=" + redis.URL,
 		"MINIBACK_WECHAT_APPS=" + wechatsim.DefaultAppID + ":" + wechatsim.DefaultSecret,
 		"MINIBACK_WECHAT_BASE_URL=" + sim.URL(),
 		"MINIBACK_JWT_PRIVATE_KEYS=" + signingKeyPEM(t),

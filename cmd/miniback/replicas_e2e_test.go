@@ -37,6 +37,7 @@ func TestThreeReplicasBehindHAProxy(t *testing.T) {
 	pgtest.SkipIfShort(t, "builds the binary and starts three replicas and HAProxy")
 	c := startCluster(t, clusterConfig{
 		replicas: 3,
+		env:      []string{"MINIBACK_RATE_LIMITS=" + clusterRateLimits},
 		// The third replica reads the revocation feed only every
 		// MINIBACK_REVOCATION_POLL, as behind a transaction-mode pooler
 		// where LISTEN does not work: the bound the README documents is
@@ -134,6 +135,18 @@ func TestThreeReplicasBehindHAProxy(t *testing.T) {
 		if res := c.replicas[1].direct.JSON("POST", "/v1/auth/refresh", map[string]string{"refresh_token": lr.RefreshToken}); res.Status != http.StatusUnauthorized {
 			t.Errorf("refresh of the logged-out session on another replica: %s", res)
 		}
+	})
+
+	for _, r := range c.replicas {
+		if !strings.Contains(r.logs.String(), "rate limits: shared by every replica through Redis") {
+			t.Errorf("replica %s does not announce budgets shared through Redis:\n%s", r.name, tail(r.logs.String(), 30))
+		}
+	}
+	t.Run("one user's budget is shared by the replicas", func(t *testing.T) {
+		testSharedUserBudget(t, c, lb)
+	})
+	t.Run("each client address has its own budget, shared by the replicas behind the proxy", func(t *testing.T) {
+		testAddressBudgetThroughTheProxy(t, c)
 	})
 
 	// The steady load's user, logged in once for both crash steps.
