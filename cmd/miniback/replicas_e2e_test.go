@@ -18,8 +18,8 @@ import (
 )
 
 // loadWorkers is how many clients the steady load runs: each has one
-// request in flight at a time, so at most this many can be cut by a
-// replica's crash.
+// request in flight at a time, so at most this many can fail when a
+// replica crashes.
 const loadWorkers = 4
 
 // revocationReadSlack is what the bound on revocation adds to the poll
