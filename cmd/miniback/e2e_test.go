@@ -516,6 +516,13 @@ func (b *syncBuffer) String() string {
 // process is killed at the end of the test if it is still running.
 func startAndWait(t *testing.T, cmd *exec.Cmd, ready string) *syncBuffer {
 	t.Helper()
+	return startAndWaitUntil(t, t, cmd, ready)
+}
+
+// startAndWaitUntil is startAndWait for a process that outlives the test
+// t that starts it: it is killed at the end of owner.
+func startAndWaitUntil(t *testing.T, owner testing.TB, cmd *exec.Cmd, ready string) *syncBuffer {
+	t.Helper()
 	logs := &syncBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
@@ -523,7 +530,7 @@ func startAndWait(t *testing.T, cmd *exec.Cmd, ready string) *syncBuffer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	owner.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
