@@ -94,6 +94,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeWeChatBusy:               {http.StatusServiceUnavailable, "WeChat busy"},
 	domain.CodeWeChatUnreachable:        {http.StatusServiceUnavailable, "WeChat unreachable"},
 	domain.CodeWeChatTokenUnavailable:   {http.StatusServiceUnavailable, "WeChat access token unavailable"},
+	domain.CodeWeChatUnavailable:        {http.StatusServiceUnavailable, "WeChat unavailable"},
 	domain.CodeUnavailable:              {http.StatusServiceUnavailable, "Service unavailable"},
 	domain.CodeContentCheckUnavailable:  {http.StatusServiceUnavailable, "Content security unavailable"},
 	domain.CodeWeChatTimeout:            {http.StatusGatewayTimeout, "WeChat timed out"},

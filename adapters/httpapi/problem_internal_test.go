@@ -42,7 +42,8 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 		429: {domain.CodeWeChatRateLimited, domain.CodeTooManyAttempts, domain.CodeWxaCodeRateLimited, domain.CodeRateLimited},
 		500: {domain.CodeInternal},
 		502: {domain.CodeWeChatBadResponse, domain.CodeWeChatMisconfigured, domain.CodePhoneAppMismatch},
-		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable, domain.CodeWeChatTokenUnavailable, domain.CodeContentCheckUnavailable},
+		503: {domain.CodeWeChatBusy, domain.CodeWeChatUnreachable, domain.CodeUnavailable, domain.CodeWeChatTokenUnavailable, domain.CodeContentCheckUnavailable,
+			domain.CodeWeChatUnavailable},
 		504: {domain.CodeWeChatTimeout},
 	}
 	n := 0

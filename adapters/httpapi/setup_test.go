@@ -128,6 +128,9 @@ type config struct {
 	inFlight  *httpapi.InFlight
 	// metrics records requests and WeChat calls (metrics_test.go); nil: none.
 	metrics *metrics.Metrics
+	// resilience is the breakers and retries around WeChat; none by
+	// default.
+	resilience wechat.Resilience
 }
 
 type option func(*config)
@@ -157,6 +160,9 @@ func withUploadRules(r domain.UploadRules) option { return func(c *config) { c.r
 func withApps(ids ...domain.AppID) option { return func(c *config) { c.apps = ids } }
 
 func withWeChatTimeout(d time.Duration) option { return func(c *config) { c.wechatTimeout = d } }
+
+// withWeChatResilience puts breakers and retries around WeChat.
+func withWeChatResilience(r wechat.Resilience) option { return func(c *config) { c.resilience = r } }
 
 // withProfileStore serves the profile operations from store; a test double
 // for failures the real store cannot be made to produce.
@@ -226,7 +232,8 @@ func newEnv(t *testing.T, opts ...option) *env {
 	for _, id := range cfg.apps {
 		apps[id] = secrets[id]
 	}
-	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout, Observer: cfg.observer()})
+	client, err := wechat.NewClient(wechat.Config{BaseURL: sim.URL(), Apps: apps, Timeout: cfg.wechatTimeout, Observer: cfg.observer(),
+		Resilience: cfg.resilience})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,7 @@ type Metrics struct {
 	wechatDuration *prometheus.HistogramVec
 	tokenRefreshes *prometheus.CounterVec
 	wechatErrcodes errcodeLabels
+	wechatBreakers *prometheus.GaugeVec
 
 	uploadBytes  *prometheus.CounterVec
 	uploads      *prometheus.CounterVec

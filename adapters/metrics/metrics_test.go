@@ -29,6 +29,7 @@ func populated() *metrics.Metrics {
 	r.End(200, time.Millisecond)
 	m.WeChatCall(wechat.Call{API: "code2session", Outcome: wechat.CallErrcode, Errcode: 40029, Duration: 80 * time.Millisecond})
 	m.TokenRefresh(wechat.Refresh{App: "wx00000000000000a1", Mode: wechat.RefreshNormal, Reason: "ahead", Outcome: wechat.RefreshOK})
+	m.WeChatBreaker("wx00000000000000a1", "code2session", "closed", "open")
 	m.UploadCompleted("avatar", 2048)
 	m.RateLimits().Rejected("login")
 	m.RateLimits().FailedOpen("login")

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/miniback/miniback/adapters/wechat"
+	"github.com/miniback/miniback/domain"
 )
 
 // WeChatBuckets are the bounds (seconds) of the WeChat call histogram:
@@ -25,7 +26,7 @@ var _ wechat.Observer = (*Metrics)(nil)
 func (m *Metrics) newWeChat() {
 	m.wechatCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "wechat", Name: "calls_total",
-		Help: "Exchanges with WeChat's server APIs, by API, outcome (ok, errcode, timeout, unreachable, bad_response, canceled, error) and errcode (\"\" unless the outcome is errcode).",
+		Help: "Exchanges with WeChat's server APIs (each attempt of a retried call counts), by API, outcome (ok, errcode, timeout, unreachable, bad_response, canceled, error; breaker_open: refused by the open circuit breaker, nothing sent) and errcode (\"\" unless the outcome is errcode).",
 	}, []string{"api", "outcome", "errcode"})
 	m.wechatDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Subsystem: "wechat", Name: "call_duration_seconds",
@@ -36,8 +37,24 @@ func (m *Metrics) newWeChat() {
 		Namespace: namespace, Subsystem: "wechat", Name: "token_refreshes_total",
 		Help: "Access-token refreshes this replica attempted through stable_token, by AppID, mode (normal, forced), reason (first, expired, ahead, refused) and outcome (ok, failed, denied: a forced refresh the shared budget refused).",
 	}, []string{"appid", "mode", "reason", "outcome"})
+	m.wechatBreakers = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: namespace, Subsystem: "wechat", Name: "breaker_state",
+		Help: "State of this replica's circuit breaker of each AppID and API that has changed state: 0 closed, 1 half-open (probing), 2 open (calls answer wechat_unavailable without reaching WeChat).",
+	}, []string{"appid", "api"})
 	m.wechatErrcodes.seen = map[string]map[int]struct{}{}
-	m.reg.MustRegister(m.wechatCalls, m.wechatDuration, m.tokenRefreshes)
+	m.reg.MustRegister(m.wechatCalls, m.wechatDuration, m.tokenRefreshes, m.wechatBreakers)
+}
+
+// breakerStates are the values of the breaker_state gauge.
+var breakerStates = map[string]float64{"closed": 0, "half-open": 1, "open": 2}
+
+// WeChatBreaker records a breaker's new state (wechat.Resilience's
+// OnBreakerChange).
+func (m *Metrics) WeChatBreaker(app domain.AppID, api, _, to string) {
+	if m == nil {
+		return
+	}
+	m.wechatBreakers.WithLabelValues(string(app), api).Set(breakerStates[to])
 }
 
 // WeChatCall counts one exchange with WeChat (wechat.Observer).

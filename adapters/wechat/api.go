@@ -12,12 +12,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/miniback/miniback/domain"
 )
@@ -166,21 +163,10 @@ func (a *API) Post(ctx context.Context, app domain.AppID, api, path string, in a
 	return r, err
 }
 
-// send makes one request and tells the observer about it. A token
-// errcode comes back as code with a nil error so that Post can retry;
-// other errcodes are *ErrcodeError.
+// send makes one request (retried as retry.go says; the observer is told
+// of each attempt). A token errcode comes back as code with a nil error
+// so that Post can retry; other errcodes are *ErrcodeError.
 func (a *API) send(ctx context.Context, app domain.AppID, api, path, tok string, body []byte) (Reply, int, error) {
-	start := time.Now()
-	r, code, err := a.exchange(ctx, app, api, path, tok, body)
-	a.c.observeCall(api, start, code, err)
-	return r, code, err
-}
-
-// exchange is send without the observer.
-func (a *API) exchange(ctx context.Context, app domain.AppID, api, path, tok string, body []byte) (Reply, int, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.c.timeout)
-	defer cancel()
-
 	u := a.c.base.JoinPath(path)
 	if tok != "" {
 		u.RawQuery = url.Values{"access_token": {tok}}.Encode()
@@ -188,31 +174,22 @@ func (a *API) exchange(ctx context.Context, app domain.AppID, api, path, tok str
 		u.RawQuery = url.Values{"from_appid": {string(app)}}.Encode()
 	}
 	scrub := scrubber{secret: tok}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return Reply{}, 0, fmt.Errorf("wechat %s: build request: %w", api, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := a.c.http.Do(req)
-	if err != nil {
+	x, err := a.c.roundTrip(ctx, app, api, replaySafe[api], maxAPIBody, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req, err
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, errHTTPStatus), errors.Is(err, errTooLarge):
+		return Reply{}, 0, badResponse(fmt.Errorf("wechat %s: %w", api, err))
+	default:
 		return Reply{}, 0, a.c.transportErrorAt(ctx, scrub, err, a.c.base.JoinPath(path).String(), api)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return Reply{}, 0, badResponse(fmt.Errorf("wechat %s: %w %d", api, errHTTPStatus, resp.StatusCode))
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBody+1))
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			err = ctxErr
-		}
-		return Reply{}, 0, a.c.transportErrorAt(ctx, scrub, fmt.Errorf("read reply: %w", err), "", api)
-	}
-	if len(data) > maxAPIBody {
-		return Reply{}, 0, badResponse(fmt.Errorf("wechat %s: %w: over %d bytes", api, errTooLarge, maxAPIBody))
-	}
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	r := Reply{ContentType: mt, Body: data}
+	data := x.body
+	r := Reply{ContentType: x.contentType, Body: data}
 	if !r.IsJSON() {
 		return r, 0, nil
 	}
@@ -248,6 +225,9 @@ func isJSONType(mt string, body []byte) bool {
 // transportErrorAt classifies a failure to get a 200 reply from api;
 // safeURL (no query) replaces the request URL in the error.
 func (c *Client) transportErrorAt(ctx context.Context, s scrubber, err error, safeURL, api string) error {
+	if de, ok := unavailable(err); ok {
+		return de
+	}
 	if safeURL != "" {
 		err = stripURL(err, safeURL)
 	}

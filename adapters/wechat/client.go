@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -60,6 +59,9 @@ type Config struct {
 	// Observer is told about every call and token refresh (metrics);
 	// nil tells no one.
 	Observer Observer
+	// Resilience is the breakers and retries around every call (retry.go);
+	// the zero value makes one attempt with no breaker.
+	Resilience Resilience
 }
 
 // Client calls code2Session. It is safe for concurrent use.
@@ -70,6 +72,7 @@ type Client struct {
 	timeout  time.Duration
 	http     *http.Client
 	observer Observer // nil: none
+	guards   *guards  // breakers and retry budgets per (AppID, API)
 }
 
 var _ ports.WeChatAuth = (*Client)(nil)
@@ -104,6 +107,9 @@ func NewClient(cfg Config) (*Client, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
+	if err := cfg.Resilience.Validate(); err != nil {
+		return nil, fmt.Errorf("wechat: %w", err)
+	}
 	// Copy the HTTP client so that refusing redirects does not change the
 	// caller's: a redirect could carry the secret to another host.
 	hc := http.Client{}
@@ -118,6 +124,7 @@ func NewClient(cfg Config) (*Client, error) {
 		timeout:  timeout,
 		http:     &hc,
 		observer: cfg.Observer,
+		guards:   newGuards(cfg.Resilience),
 	}, nil
 }
 
@@ -137,16 +144,6 @@ type reply struct {
 // client's or the caller's, is wechat_timeout; a cancellation by the caller
 // is returned as the wrapped context.Canceled instead.
 func (c *Client) Code2Session(ctx context.Context, app domain.AppID, code string) (domain.WeChatIdentity, error) {
-	if _, ok := c.apps[app]; !ok || c.observer == nil {
-		return c.code2Session(ctx, app, code) // an unknown app makes no call
-	}
-	start := time.Now()
-	id, err := c.code2Session(ctx, app, code)
-	c.observeCall("code2session", start, 0, err)
-	return id, err
-}
-
-func (c *Client) code2Session(ctx context.Context, app domain.AppID, code string) (domain.WeChatIdentity, error) {
 	secret, ok := c.apps[app]
 	if !ok {
 		return domain.WeChatIdentity{}, &domain.Error{Code: domain.CodeUnknownApp, Message: "This appid is not served here.",
@@ -183,12 +180,10 @@ var errHTTPStatus = errors.New("unexpected HTTP status")
 // errTooLarge reports a reply over maxBody.
 var errTooLarge = errors.New("reply too large")
 
-// get sends the request and returns the body of a 200 reply. Its errors may
-// hold the request URL, secret included: the caller scrubs them.
+// get sends the request (retried as retry.go says: code2Session's code is
+// single-use) and returns the body of a 200 reply. Its errors may hold the
+// request URL, secret included: the caller scrubs them.
 func (c *Client) get(ctx context.Context, app domain.AppID, secret, code string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-
 	u := *c.endpoint
 	u.RawQuery = url.Values{
 		"appid":      {string(app)},
@@ -196,35 +191,17 @@ func (c *Client) get(ctx context.Context, app domain.AppID, secret, code string)
 		"js_code":    {code},
 		"grant_type": {"authorization_code"},
 	}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w %d", errHTTPStatus, resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		// A timeout while reading surfaces as a plain read error; report
-		// the context's verdict so that it is classified as one.
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("read reply: %w", ctxErr)
-		}
-		return nil, fmt.Errorf("read reply: %w", err)
-	}
-	if len(body) > maxBody {
-		return nil, fmt.Errorf("%w: over %d bytes", errTooLarge, maxBody)
-	}
-	return body, nil
+	r, err := c.roundTrip(ctx, app, apiCode2Session, replaySafe[apiCode2Session], maxBody, func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	})
+	return r.body, err
 }
 
 // transportError classifies a failure to get a 200 reply.
 func (c *Client) transportError(ctx context.Context, s scrubber, err error) error {
+	if de, ok := unavailable(err); ok {
+		return de
+	}
 	err = s.wrap(stripURL(err, c.endpoint.String()))
 	switch {
 	case errors.Is(err, errHTTPStatus), errors.Is(err, errTooLarge):

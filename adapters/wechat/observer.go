@@ -44,6 +44,9 @@ const (
 	CallBadResponse = "bad_response" // a reply that is not the API's (HTTP status, shape, size)
 	CallCanceled    = "canceled"     // the caller gave up
 	CallError       = "error"        // anything else (the request could not be built)
+	// CallBreakerOpen: the open circuit breaker of the (AppID, API)
+	// answered wechat_unavailable; nothing was sent (Duration is 0).
+	CallBreakerOpen = "breaker_open"
 )
 
 // Refresh describes one attempt of a replica to refresh an app's access
@@ -71,19 +74,24 @@ const (
 	RefreshDenied = "denied"
 )
 
-// observeCall tells the observer, if any, how the exchange with api that
-// began at start ended: err, or the token errcode that send hands back to
-// Post for its retry.
-func (c *Client) observeCall(api string, start time.Time, tokenErrcode int, err error) {
+// observeAttempt tells the observer, if any, how one attempt at api that
+// began at start ended (retry.go calls it for each attempt): its reply, or
+// its raw error. ctx is the caller's.
+func (c *Client) observeAttempt(ctx context.Context, api string, start time.Time, x exchange, err error) {
 	if c.observer == nil {
 		return
 	}
 	call := Call{API: api, Duration: time.Since(start)}
-	call.Outcome, call.Errcode = callOutcome(err)
-	if err == nil && tokenErrcode != 0 {
-		call.Outcome, call.Errcode = CallErrcode, tokenErrcode
-	}
+	call.Outcome, call.Errcode = attemptOutcome(ctx, x, err)
 	c.observer.WeChatCall(call)
+}
+
+// observeRejected tells the observer, if any, that the breaker of api
+// refused a call.
+func (c *Client) observeRejected(api string) {
+	if c.observer != nil {
+		c.observer.WeChatCall(Call{API: api, Outcome: CallBreakerOpen})
+	}
 }
 
 // observeRefresh tells the observer, if any, about a refresh attempt.
@@ -93,24 +101,28 @@ func (c *Client) observeRefresh(r Refresh) {
 	}
 }
 
-// callOutcome classifies the error of an exchange.
-func callOutcome(err error) (string, int) {
-	var ec *ErrcodeError
+// attemptOutcome classifies one attempt: its reply's errcode, or its
+// error as the transport mappings will (a cancellation by the caller, a
+// reply that is not the API's, a timeout, an unreachable WeChat).
+func attemptOutcome(ctx context.Context, x exchange, err error) (string, int) {
 	switch {
 	case err == nil:
+		code, ok := replyErrcode(x)
+		switch {
+		case !ok:
+			return CallBadResponse, 0
+		case code != 0:
+			return CallErrcode, code
+		}
 		return CallOK, 0
-	case errors.As(err, &ec):
-		return CallErrcode, ec.Code
-	case errors.Is(err, context.Canceled):
+	case errors.Is(ctx.Err(), context.Canceled):
 		return CallCanceled, 0
-	}
-	switch domain.ErrorCode(err) {
-	case domain.CodeWeChatTimeout:
-		return CallTimeout, 0
-	case domain.CodeWeChatUnreachable:
-		return CallUnreachable, 0
-	case domain.CodeWeChatBadResponse:
+	case errors.Is(err, errHTTPStatus), errors.Is(err, errTooLarge):
 		return CallBadResponse, 0
+	case errors.Is(err, errBuildRequest):
+		return CallError, 0
+	case isTimeout(err):
+		return CallTimeout, 0
 	}
-	return CallError, 0
+	return CallUnreachable, 0
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -26,16 +25,6 @@ type AccessToken struct {
 // apart — the caller keeps that budget). Failures are *domain.Error whose
 // message says what to fix; the secret never appears in them.
 func (c *Client) StableToken(ctx context.Context, app domain.AppID, force bool) (AccessToken, error) {
-	if _, ok := c.apps[app]; !ok || c.observer == nil {
-		return c.stableToken(ctx, app, force) // an unknown app makes no call
-	}
-	start := time.Now()
-	tok, err := c.stableToken(ctx, app, force)
-	c.observeCall("stable_token", start, 0, err)
-	return tok, err
-}
-
-func (c *Client) stableToken(ctx context.Context, app domain.AppID, force bool) (AccessToken, error) {
 	secret, ok := c.apps[app]
 	if !ok {
 		return AccessToken{}, &domain.Error{Code: domain.CodeUnknownApp, Message: "This appid is not served here."}
@@ -47,7 +36,7 @@ func (c *Client) stableToken(ctx context.Context, app domain.AppID, force bool) 
 	if err != nil {
 		return AccessToken{}, fmt.Errorf("wechat stable_token: encode: %w", err)
 	}
-	reply, err := c.postStable(ctx, body)
+	reply, err := c.postStable(ctx, app, force, body)
 	if err != nil {
 		return AccessToken{}, c.transportErrorAt(ctx, s, err, c.base.JoinPath("cgi-bin", "stable_token").String(), "stable_token")
 	}
@@ -69,34 +58,19 @@ func (c *Client) stableToken(ctx context.Context, app domain.AppID, force bool) 
 	return AccessToken{Value: r.AccessToken, ExpiresIn: time.Duration(r.ExpiresIn) * time.Second}, nil
 }
 
-// postStable sends the stable_token request and returns a 200 reply's body.
-func (c *Client) postStable(ctx context.Context, body []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.JoinPath("cgi-bin", "stable_token").String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w %d", errHTTPStatus, resp.StatusCode)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("read reply: %w", ctxErr)
+// postStable sends the stable_token request and returns a 200 reply's
+// body. Normal mode may be sent again (it hands out the current token); a
+// forced refresh only when it cannot have reached WeChat (retry.go).
+func (c *Client) postStable(ctx context.Context, app domain.AppID, force bool, body []byte) ([]byte, error) {
+	u := c.base.JoinPath("cgi-bin", "stable_token").String()
+	r, err := c.roundTrip(ctx, app, apiStableToken, replaySafe[apiStableToken] && !force, maxBody, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
 		}
-		return nil, fmt.Errorf("read reply: %w", err)
-	}
-	if len(data) > maxBody {
-		return nil, fmt.Errorf("%w: over %d bytes", errTooLarge, maxBody)
-	}
-	return data, nil
+		return req, err
+	})
+	return r.body, err
 }
 
 // stableTokenError maps stable_token's errcodes to problems that say what

@@ -89,6 +89,28 @@ type Config struct {
 	// to POST /v1/me/wechat-data may be.
 	WeChatDataMaxAge time.Duration `env:"MINIBACK_WECHAT_DATA_MAX_AGE" envDefault:"1h"`
 
+	// Breakers and retries around WeChat (wechatresilience.go), per AppID
+	// and API. Retries: at most WeChatRetries per call, the first after
+	// WeChatRetryBackoff, doubling up to WeChatRetryMaxBackoff, and per
+	// AppID and API at most WeChatRetryBudgetMin + WeChatRetryBudget ×
+	// calls over 10 s. The breaker opens after WeChatBreakerFailures
+	// failures in a row, or when WeChatBreakerRatio of at least
+	// WeChatBreakerMinCalls calls in WeChatBreakerWindow failed; it then
+	// answers 503 wechat_unavailable for WeChatBreakerOpen, and closes
+	// after WeChatBreakerProbes successful probes.
+	WeChatRetries         int           `env:"MINIBACK_WECHAT_RETRIES" envDefault:"2"`
+	WeChatRetryBackoff    time.Duration `env:"MINIBACK_WECHAT_RETRY_BACKOFF" envDefault:"100ms"`
+	WeChatRetryMaxBackoff time.Duration `env:"MINIBACK_WECHAT_RETRY_MAX_BACKOFF" envDefault:"1s"`
+	WeChatRetryBudget     float64       `env:"MINIBACK_WECHAT_RETRY_BUDGET" envDefault:"0.1"`
+	WeChatRetryBudgetMin  int           `env:"MINIBACK_WECHAT_RETRY_BUDGET_MIN" envDefault:"5"`
+	WeChatBreaker         bool          `env:"MINIBACK_WECHAT_BREAKER" envDefault:"true"`
+	WeChatBreakerFailures int           `env:"MINIBACK_WECHAT_BREAKER_FAILURES" envDefault:"5"`
+	WeChatBreakerRatio    float64       `env:"MINIBACK_WECHAT_BREAKER_RATIO" envDefault:"0.5"`
+	WeChatBreakerMinCalls int           `env:"MINIBACK_WECHAT_BREAKER_MIN_CALLS" envDefault:"20"`
+	WeChatBreakerWindow   time.Duration `env:"MINIBACK_WECHAT_BREAKER_WINDOW" envDefault:"1m"`
+	WeChatBreakerOpen     time.Duration `env:"MINIBACK_WECHAT_BREAKER_OPEN" envDefault:"30s"`
+	WeChatBreakerProbes   int           `env:"MINIBACK_WECHAT_BREAKER_PROBES" envDefault:"1"`
+
 	// CloudRun is the WeChat Cloud Hosting (微信云托管) mode: POST
 	// /v1/auth/cloudrun believes the caller identity the gateway puts in
 	// X-WX-* headers, and WeChat APIs go through the open-API service
@@ -348,6 +370,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateMetrics()...)
 	errs = append(errs, c.validateContent()...)
 	errs = append(errs, c.validateRateLimits()...)
+	errs = append(errs, c.validateWeChatResilience()...)
 	if c.Production() {
 		if c.CursorSecret == "" {
 			bad("MINIBACK_CURSOR_SECRET is required in production (every replica needs the same one)")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/miniback/miniback/adapters/metrics"
 	"github.com/miniback/miniback/adapters/wechat"
+	"github.com/miniback/miniback/domain"
 )
 
 // Prometheus metrics are served on a listener of their own,
@@ -85,6 +86,15 @@ func (m *Main) wechatObserver() wechat.Observer {
 		return nil
 	}
 	return m.metrics
+}
+
+// wechatBreakerObserver is told of the WeChat breakers' state changes:
+// the metrics' gauge, or none.
+func (m *Main) wechatBreakerObserver() func(app domain.AppID, api, from, to string) {
+	if m.metrics == nil {
+		return nil
+	}
+	return m.metrics.WeChatBreaker
 }
 
 // startMetrics opens the metrics listener, unless metrics are off.

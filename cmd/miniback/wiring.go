@@ -465,10 +465,11 @@ func (m *Main) weChat() (ports.WeChatAuth, app.Apps, error) {
 		m.Logger.Info("wechat: real API", "base_url", baseURL, "apps", len(apps))
 	}
 	client, err := wechat.NewClient(wechat.Config{BaseURL: baseURL, Apps: apps, Timeout: m.Config.WeChatTimeout,
-		Observer: m.wechatObserver()})
+		Observer: m.wechatObserver(), Resilience: m.Config.WeChatResilience(m.Logger, m.wechatBreakerObserver())})
 	if err != nil {
 		return nil, app.Apps{}, fmt.Errorf("wechat client: %w", err)
 	}
+	m.logWeChatResilience()
 	if m.Config.CloudRun {
 		m.wechatAPI = m.openAPI(client)
 	} else {

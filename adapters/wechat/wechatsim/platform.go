@@ -104,6 +104,9 @@ type platform struct {
 	apps     map[string]*appTokens // appid → its tokens
 	apiCalls map[string]int        // API name → calls, valid or not
 	inject   map[string][]int      // API + "\x00" + appid → errcodes to answer next
+	// injectStatus: API + "\x00" + appid → HTTP statuses to answer next
+	// (faults.go).
+	injectStatus map[string][]int
 }
 
 func newPlatform() platform {
@@ -271,8 +274,7 @@ func (s *Simulator) stableToken(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, 40125)
 		return
 	}
-	if code, ok := s.injected(APIStableToken, req.AppID); ok {
-		writeAPIError(w, code)
+	if s.answerInjected(w, APIStableToken, req.AppID, func(code int) { writeAPIError(w, code) }) {
 		return
 	}
 	tok, ttl, errcode := s.issueToken(req.AppID, req.ForceRefresh)
@@ -356,8 +358,7 @@ func (s *Simulator) withToken(api string, h func(w http.ResponseWriter, r *http.
 			writeAPIError(w, errcode)
 			return
 		}
-		if code, ok := s.injected(api, appid); ok {
-			writeAPIError(w, code)
+		if s.answerInjected(w, api, appid, func(code int) { writeAPIError(w, code) }) {
 			return
 		}
 		h(w, r, appid)

@@ -41,6 +41,10 @@
 //	err-500        HTTP 500 with an HTML body
 //	anything else  40029 invalid code
 //
+// Before js_code is read, an errcode injected with InjectError or an HTTP
+// status injected with InjectStatus (faults.go) for APICode2Session and
+// the appid is answered instead, once per injection.
+//
 // An openid is "o" followed by the first 27 characters of
 // base64url(HMAC-SHA256(key=appid, name)); a unionid is "u" followed by 27
 // characters of an HMAC keyed by a fixed string. A session_key is 16 random
@@ -235,6 +239,7 @@ func (s *Simulator) code2Session(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, appid, code, 40125, "invalid appsecret")
 	case code == "":
 		s.fail(w, appid, code, 41008, "missing code")
+	case s.answerInjected(w, APICode2Session, appid, func(errcode int) { s.fail(w, appid, code, errcode, errmsg(errcode)) }):
 	default:
 		s.answer(w, r, appid, code)
 	}
@@ -287,6 +292,14 @@ func (s *Simulator) answer(w http.ResponseWriter, r *http.Request, appid, code s
 			s.fail(w, appid, code, 40029, "invalid code")
 		}
 	}
+}
+
+// errmsg is WeChat's message for an injected errcode.
+func errmsg(errcode int) string {
+	if m, ok := errmsgs[errcode]; ok {
+		return m
+	}
+	return "simulated error"
 }
 
 // succeed replies with name's identity in appid and a fresh session key.

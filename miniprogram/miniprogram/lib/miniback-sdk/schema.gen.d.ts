@@ -1767,6 +1767,10 @@ export interface components {
         };
         /**
          * @description A dependency is busy or down; retry after `Retry-After` seconds.
+         *     With code `wechat_unavailable`, WeChat failed repeatedly for this
+         *     mini-program and API (busy, 5xx, unreachable, timeouts), so this
+         *     server paused its calls: nothing was sent to WeChat, and
+         *     `Retry-After` is the time until it tries WeChat again.
          *     With code `content_check_unavailable`, WeChat's content security
          *     could not check the text and this deployment refuses unchecked
          *     text (`MINIBACK_CONTENT_CHECK_FAILURE=refuse`); nothing was stored.
