@@ -13,7 +13,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { existsSync, rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { ApiProblem, createConsoleClient, fetchTransport, isApiProblem, type FetchLike } from '../src';
 import { validating } from './support/contract';
 import { baseUrl, nodeClient, uniqueName } from './support/env';
@@ -181,5 +183,60 @@ describe('health at a glance (getAdminHealth)', () => {
     const p = await problem(user.GET('/v1/admin/health'));
     assert.equal(p.status, 403);
     assert.equal(p.code, 'forbidden');
+  });
+});
+
+// Debian's chromium, as the /docs test uses.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('console cookie in a real browser (chromium)', () => {
+  let browser: BrowserContext;
+  const profile = mkdtempSync(join(tmpdir(), 'miniback-chromium-'));
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (or set CHROMIUM_PATH)`);
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('keeps the Secure cookie on the loopback http server, hides it from script, and scopes it to /v1/console/', async () => {
+    const login = await adminAccount();
+    const page = await browser.newPage();
+    // A page of the server's own origin, as /console is.
+    await page.goto(`${baseUrl()}/healthz`);
+    const post = (path: string, body?: unknown, csrf = true) =>
+      page.evaluate(
+        async ({ path, body, csrf }) => {
+          const headers: Record<string, string> = csrf ? { 'X-Miniback-CSRF': '1' } : {};
+          if (body) headers['Content-Type'] = 'application/json';
+          const res = await fetch(path, { method: 'POST', credentials: 'same-origin', headers, body: body ? JSON.stringify(body) : undefined });
+          return { status: res.status, body: await res.text(), script: document.cookie };
+        },
+        { path, body, csrf },
+      );
+    const signIn = await post('/v1/console/session', { login, password: PASSWORD });
+    assert.equal(signIn.status, 200, signIn.body);
+    assert.ok(!signIn.body.includes('mbr_'), 'no refresh token in the body');
+    assert.equal(signIn.script, '', 'HttpOnly: script sees no cookie');
+    const [kept] = (await browser.cookies(baseUrl() + '/v1/console/refresh')).filter((c) => c.name === COOKIE);
+    assert.ok(kept, 'the browser kept the cookie');
+    assert.deepEqual([kept.path, kept.httpOnly, kept.secure, kept.sameSite], ['/v1/console/', true, true, 'Strict']);
+    assert.equal((await browser.cookies(baseUrl() + '/v1/me')).filter((c) => c.name === COOKIE).length, 0, 'not sent outside /v1/console/');
+
+    const refresh = await post('/v1/console/refresh');
+    assert.equal(refresh.status, 200, `the browser sent the cookie: ${refresh.body}`);
+    assert.equal((await post('/v1/console/refresh', undefined, false)).status, 403, 'no CSRF header');
+    assert.equal((await post('/v1/console/logout')).status, 204);
+    assert.equal((await post('/v1/console/refresh')).status, 401, 'the cleared cookie is gone');
+    const cookies = await browser.cookies(baseUrl());
+    assert.equal(cookies.filter((c) => c.name === COOKIE).length, 0);
   });
 });
