@@ -26,6 +26,45 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for BreakerHealthState.
+const (
+	Closed   BreakerHealthState = "closed"
+	HalfOpen BreakerHealthState = "half-open"
+	Open     BreakerHealthState = "open"
+)
+
+// Valid indicates whether the value is a known member of the BreakerHealthState enum.
+func (e BreakerHealthState) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case HalfOpen:
+		return true
+	case Open:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DatabaseHealthStatus.
+const (
+	DatabaseOk          DatabaseHealthStatus = "ok"
+	DatabaseUnavailable DatabaseHealthStatus = "unavailable"
+)
+
+// Valid indicates whether the value is a known member of the DatabaseHealthStatus enum.
+func (e DatabaseHealthStatus) Valid() bool {
+	switch e {
+	case DatabaseOk:
+		return true
+	case DatabaseUnavailable:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -254,6 +293,27 @@ func (e Priority) Valid() bool {
 	}
 }
 
+// Defines values for RateLimitHealthStore.
+const (
+	Memory RateLimitHealthStore = "memory"
+	Off    RateLimitHealthStore = "off"
+	Redis  RateLimitHealthStore = "redis"
+)
+
+// Valid indicates whether the value is a known member of the RateLimitHealthStore enum.
+func (e RateLimitHealthStore) Valid() bool {
+	switch e {
+	case Memory:
+		return true
+	case Off:
+		return true
+	case Redis:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin Role = "admin"
@@ -380,6 +440,66 @@ func (e WxaCodeRequestEnvVersion) Valid() bool {
 	}
 }
 
+// Defines values for ConsoleCSRF.
+const (
+	ConsoleCSRFN1 ConsoleCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the ConsoleCSRF enum.
+func (e ConsoleCSRF) Valid() bool {
+	switch e {
+	case ConsoleCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EndConsoleSessionParamsXMinibackCSRF.
+const (
+	EndConsoleSessionParamsXMinibackCSRFN1 EndConsoleSessionParamsXMinibackCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the EndConsoleSessionParamsXMinibackCSRF enum.
+func (e EndConsoleSessionParamsXMinibackCSRF) Valid() bool {
+	switch e {
+	case EndConsoleSessionParamsXMinibackCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefreshConsoleSessionParamsXMinibackCSRF.
+const (
+	RefreshConsoleSessionParamsXMinibackCSRFN1 RefreshConsoleSessionParamsXMinibackCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the RefreshConsoleSessionParamsXMinibackCSRF enum.
+func (e RefreshConsoleSessionParamsXMinibackCSRF) Valid() bool {
+	switch e {
+	case RefreshConsoleSessionParamsXMinibackCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateConsoleSessionParamsXMinibackCSRF.
+const (
+	CreateConsoleSessionParamsXMinibackCSRFN1 CreateConsoleSessionParamsXMinibackCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the CreateConsoleSessionParamsXMinibackCSRF enum.
+func (e CreateConsoleSessionParamsXMinibackCSRF) Valid() bool {
+	switch e {
+	case CreateConsoleSessionParamsXMinibackCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTodosParamsSort.
 const (
 	SortCreatedAt     ListTodosParamsSort = "created_at"
@@ -410,6 +530,31 @@ func (e ListTodosParamsSort) Valid() bool {
 	}
 }
 
+// AdminHealth defines model for AdminHealth.
+type AdminHealth struct {
+	CheckedAt time.Time      `json:"checked_at"`
+	Database  DatabaseHealth `json:"database"`
+
+	// Jobs The job queue's jobs by state, when this server runs one; absent otherwise.
+	Jobs       *map[string]int `json:"jobs,omitempty"`
+	RateLimits RateLimitHealth `json:"rate_limits"`
+
+	// Ready What `/readyz` would answer now (true for 200).
+	Ready   bool          `json:"ready"`
+	Runtime RuntimeHealth `json:"runtime"`
+
+	// UptimeSeconds Seconds since this process started.
+	UptimeSeconds int `json:"uptime_seconds"`
+
+	// Version The binary's version line, as `miniback --version` prints it.
+	//
+	// Example: miniback v1.4.0 (3f2a9c1d7b0e) go1.24.4 linux/amd64
+	Version string `json:"version"`
+
+	// Wechat One entry per mini-program served, by AppID.
+	Wechat []WeChatAppHealth `json:"wechat"`
+}
+
 // Attachment defines model for Attachment.
 type Attachment struct {
 	AttachedAt time.Time `json:"attached_at"`
@@ -426,6 +571,45 @@ type AttachmentRequest struct {
 	// UploadId A ready `attachment` upload of mine.
 	UploadId openapi_types.UUID `json:"upload_id"`
 }
+
+// BreakerHealth defines model for BreakerHealth.
+type BreakerHealth struct {
+	// Api Example: msg_sec_check
+	Api   string             `json:"api"`
+	State BreakerHealthState `json:"state"`
+}
+
+// BreakerHealthState defines model for BreakerHealth.State.
+type BreakerHealthState string
+
+// ConsoleSession A console session's access token. The refresh token is only ever in the cookie.
+type ConsoleSession struct {
+	// AccessToken A JWT to send as `Authorization: Bearer <token>`; keep it in memory only.
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshExpiresIn Seconds until the session cookie expires unless used (its `Max-Age`).
+	RefreshExpiresIn int       `json:"refresh_expires_in"`
+	TokenType        TokenType `json:"token_type"`
+	User             User      `json:"user"`
+}
+
+// DatabaseHealth defines model for DatabaseHealth.
+type DatabaseHealth struct {
+	// PingMs How long the ping took, in milliseconds; absent when it failed.
+	PingMs *float32 `json:"ping_ms,omitempty"`
+
+	// Pool This server's connection pool.
+	Pool *PoolHealth `json:"pool,omitempty"`
+
+	// Status `ok` when a ping answered within the readiness timeout.
+	Status DatabaseHealthStatus `json:"status"`
+}
+
+// DatabaseHealthStatus `ok` when a ping answered within the readiness timeout.
+type DatabaseHealthStatus string
 
 // EndedSessions defines model for EndedSessions.
 type EndedSessions struct {
@@ -643,6 +827,22 @@ type PhoneBindRequest struct {
 	Code string `json:"code"`
 }
 
+// PoolHealth This server's connection pool.
+type PoolHealth struct {
+	// Acquired Connections in use by a request or a background task.
+	Acquired int `json:"acquired"`
+	Idle     int `json:"idle"`
+
+	// Max The most connections the pool opens.
+	Max int `json:"max"`
+
+	// Total Connections open now.
+	Total int `json:"total"`
+
+	// Waiting Requests for a connection that had to wait since the start (cumulative).
+	Waiting *int `json:"waiting,omitempty"`
+}
+
 // Priority defines model for Priority.
 type Priority string
 
@@ -706,6 +906,18 @@ type RGBColor struct {
 	R int `json:"r"`
 }
 
+// RateLimitHealth defines model for RateLimitHealth.
+type RateLimitHealth struct {
+	// FailingOpen True while the Redis store fails and requests pass unlimited (its fail-open mode).
+	FailingOpen bool `json:"failing_open"`
+
+	// Store Where the budgets are counted; `off` when no limits apply.
+	Store RateLimitHealthStore `json:"store"`
+}
+
+// RateLimitHealthStore Where the budgets are counted; `off` when no limits apply.
+type RateLimitHealthStore string
+
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
 	// RefreshToken The refresh token of the latest login or refresh. (The limit is
@@ -749,6 +961,17 @@ type RegisterRequest struct {
 
 // Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
 type Role string
+
+// RuntimeHealth defines model for RuntimeHealth.
+type RuntimeHealth struct {
+	Goroutines int `json:"goroutines"`
+
+	// HeapBytes Bytes of allocated heap objects.
+	HeapBytes *int `json:"heap_bytes,omitempty"`
+
+	// InFlight Requests being served now (this one included).
+	InFlight int `json:"in_flight"`
+}
 
 // Session defines model for Session.
 type Session struct {
@@ -1006,6 +1229,20 @@ type UserPage struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// WeChatAppHealth defines model for WeChatAppHealth.
+type WeChatAppHealth struct {
+	AppId string `json:"app_id"`
+
+	// Breakers The circuit breaker of each WeChat API this server has called for the app; empty when none was called yet or breakers are off.
+	Breakers []BreakerHealth `json:"breakers"`
+
+	// LastErrcode The last non-zero errcode WeChat answered this server for the app.
+	LastErrcode *WeChatErrcodeHealth `json:"last_errcode,omitempty"`
+
+	// Token The app's shared access token (never its value); absent on WeChat Cloud Hosting, where the platform adds tokens.
+	Token *WeChatTokenHealth `json:"token,omitempty"`
+}
+
 // WeChatData defines model for WeChatData.
 type WeChatData struct {
 	// Data The decrypted object exactly as WeChat wrote it, its own
@@ -1044,6 +1281,13 @@ type WeChatDataRequest struct {
 	Signature *string `json:"signature,omitempty"`
 }
 
+// WeChatErrcodeHealth The last non-zero errcode WeChat answered this server for the app.
+type WeChatErrcodeHealth struct {
+	Api     string    `json:"api"`
+	At      time.Time `json:"at"`
+	Errcode int       `json:"errcode"`
+}
+
 // WeChatLoginRequest defines model for WeChatLoginRequest.
 type WeChatLoginRequest struct {
 	// Appid The mini-program's AppID. Required only when the deployment serves
@@ -1057,6 +1301,24 @@ type WeChatLoginRequest struct {
 	//
 	// Example: dev-alice
 	Code string `json:"code"`
+}
+
+// WeChatTokenHealth The app's shared access token (never its value); absent on WeChat Cloud Hosting, where the platform adds tokens.
+type WeChatTokenHealth struct {
+	// AgeSeconds Seconds since it was fetched from WeChat.
+	AgeSeconds *int `json:"age_seconds,omitempty"`
+
+	// Error Why the state could not be read (the database failed), when it could not.
+	Error *string `json:"error,omitempty"`
+
+	// ExpiresInSeconds Seconds until it expires (negative once expired).
+	ExpiresInSeconds *int `json:"expires_in_seconds,omitempty"`
+
+	// Fresh Whether the stored token can be used now (not past its expiry, less the safety margin).
+	Fresh bool `json:"fresh"`
+
+	// Present Whether a token is stored for the app.
+	Present bool `json:"present"`
 }
 
 // WeChatWatermark The watermark the server checked.
@@ -1115,6 +1377,12 @@ type WxaCodeRequest struct {
 // WxaCodeRequestEnvVersion The version of the mini-program the code opens; `release` when left out.
 type WxaCodeRequestEnvVersion string
 
+// ConsoleCSRF defines model for ConsoleCSRF.
+type ConsoleCSRF string
+
+// ConsoleCookie defines model for ConsoleCookie.
+type ConsoleCookie = string
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1138,6 +1406,9 @@ type BadRequest = Problem
 
 // Conflict RFC 9457 problem details with a stable machine code.
 type Conflict = Problem
+
+// ConsoleForbidden RFC 9457 problem details with a stable machine code.
+type ConsoleForbidden = Problem
 
 // Forbidden RFC 9457 problem details with a stable machine code.
 type Forbidden = Problem
@@ -1231,6 +1502,51 @@ type LoginWithCloudRunParams struct {
 	// XWXENV The Cloud Hosting environment's id. Set by the gateway.
 	XWXENV *string `json:"X-WX-ENV,omitempty"`
 }
+
+// EndConsoleSessionParams defines parameters for EndConsoleSession.
+type EndConsoleSessionParams struct {
+	// XMinibackCSRF Must be `1`. A page of another site cannot send this header
+	// without a CORS preflight, and the console paths allow none: it
+	// proves the request comes from the console's own page.
+	XMinibackCSRF EndConsoleSessionParamsXMinibackCSRF `json:"X-Miniback-CSRF"`
+
+	// ConsoleCookie The console session's refresh token, set by `POST /v1/console/session`;
+	// the browser sends it. Any value is accepted here: one that is not a
+	// live refresh token is 401 `refresh_token_invalid` on refresh, and is
+	// cleared by sign-out.
+	ConsoleCookie *ConsoleCookie `form:"__Secure-miniback-console,omitempty" json:"__Secure-miniback-console,omitempty"`
+}
+
+// EndConsoleSessionParamsXMinibackCSRF defines parameters for EndConsoleSession.
+type EndConsoleSessionParamsXMinibackCSRF string
+
+// RefreshConsoleSessionParams defines parameters for RefreshConsoleSession.
+type RefreshConsoleSessionParams struct {
+	// XMinibackCSRF Must be `1`. A page of another site cannot send this header
+	// without a CORS preflight, and the console paths allow none: it
+	// proves the request comes from the console's own page.
+	XMinibackCSRF RefreshConsoleSessionParamsXMinibackCSRF `json:"X-Miniback-CSRF"`
+
+	// ConsoleCookie The console session's refresh token, set by `POST /v1/console/session`;
+	// the browser sends it. Any value is accepted here: one that is not a
+	// live refresh token is 401 `refresh_token_invalid` on refresh, and is
+	// cleared by sign-out.
+	ConsoleCookie *ConsoleCookie `form:"__Secure-miniback-console,omitempty" json:"__Secure-miniback-console,omitempty"`
+}
+
+// RefreshConsoleSessionParamsXMinibackCSRF defines parameters for RefreshConsoleSession.
+type RefreshConsoleSessionParamsXMinibackCSRF string
+
+// CreateConsoleSessionParams defines parameters for CreateConsoleSession.
+type CreateConsoleSessionParams struct {
+	// XMinibackCSRF Must be `1`. A page of another site cannot send this header
+	// without a CORS preflight, and the console paths allow none: it
+	// proves the request comes from the console's own page.
+	XMinibackCSRF CreateConsoleSessionParamsXMinibackCSRF `json:"X-Miniback-CSRF"`
+}
+
+// CreateConsoleSessionParamsXMinibackCSRF defines parameters for CreateConsoleSession.
+type CreateConsoleSessionParamsXMinibackCSRF string
 
 // LocalStorageGetParams defines parameters for LocalStorageGet.
 type LocalStorageGetParams struct {
@@ -1376,6 +1692,9 @@ type RegisterWithPasswordJSONRequestBody = RegisterRequest
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
+// CreateConsoleSessionJSONRequestBody defines body for CreateConsoleSession for application/json ContentType.
+type CreateConsoleSessionJSONRequestBody = PasswordLoginRequest
+
 // LocalStoragePostMultipartRequestBody defines body for LocalStoragePost for multipart/form-data ContentType.
 type LocalStoragePostMultipartRequestBody LocalStoragePostMultipartBody
 
@@ -1420,6 +1739,9 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// GetAdminHealth The health of this server at a glance
+	// (GET /v1/admin/health)
+	GetAdminHealth(c *gin.Context)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(c *gin.Context, params ListModerationParams)
@@ -1459,6 +1781,15 @@ type ServerInterface interface {
 	// GetAvatar An avatar's picture
 	// (GET /v1/avatars/{id})
 	GetAvatar(c *gin.Context, id UploadID)
+	// EndConsoleSession Sign out of the admin console
+	// (POST /v1/console/logout)
+	EndConsoleSession(c *gin.Context, params EndConsoleSessionParams)
+	// RefreshConsoleSession A new console access token from the session cookie
+	// (POST /v1/console/refresh)
+	RefreshConsoleSession(c *gin.Context, params RefreshConsoleSessionParams)
+	// CreateConsoleSession Sign in to the admin console
+	// (POST /v1/console/session)
+	CreateConsoleSession(c *gin.Context, params CreateConsoleSessionParams)
 	// LocalStorageGet Download a file (signed URL)
 	// (GET /v1/local-storage)
 	LocalStorageGet(c *gin.Context, params LocalStorageGetParams)
@@ -1582,6 +1913,19 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	}
 
 	siw.Handler.GetReady(c)
+}
+
+// GetAdminHealth operation middleware
+func (siw *ServerInterfaceWrapper) GetAdminHealth(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAdminHealth(c)
 }
 
 // ListModeration operation middleware
@@ -2029,6 +2373,165 @@ func (siw *ServerInterfaceWrapper) GetAvatar(c *gin.Context) {
 	}
 
 	siw.Handler.GetAvatar(c, id)
+}
+
+// EndConsoleSession operation middleware
+func (siw *ServerInterfaceWrapper) EndConsoleSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EndConsoleSessionParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Miniback-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Miniback-CSRF")]; found {
+		var XMinibackCSRF EndConsoleSessionParamsXMinibackCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Miniback-CSRF, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Miniback-CSRF", valueList[0], &XMinibackCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Miniback-CSRF: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XMinibackCSRF = XMinibackCSRF
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Miniback-CSRF is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	{
+		var cookie string
+
+		if cookie, err = c.Cookie("__Secure-miniback-console"); err == nil {
+			var value ConsoleCookie
+			err = runtime.BindStyledParameterWithOptions("simple", "__Secure-miniback-console", cookie, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+			if err != nil {
+				siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter __Secure-miniback-console: %w", err), http.StatusBadRequest)
+				return
+			}
+			params.ConsoleCookie = &value
+
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndConsoleSession(c, params)
+}
+
+// RefreshConsoleSession operation middleware
+func (siw *ServerInterfaceWrapper) RefreshConsoleSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RefreshConsoleSessionParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Miniback-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Miniback-CSRF")]; found {
+		var XMinibackCSRF RefreshConsoleSessionParamsXMinibackCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Miniback-CSRF, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Miniback-CSRF", valueList[0], &XMinibackCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Miniback-CSRF: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XMinibackCSRF = XMinibackCSRF
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Miniback-CSRF is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	{
+		var cookie string
+
+		if cookie, err = c.Cookie("__Secure-miniback-console"); err == nil {
+			var value ConsoleCookie
+			err = runtime.BindStyledParameterWithOptions("simple", "__Secure-miniback-console", cookie, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+			if err != nil {
+				siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter __Secure-miniback-console: %w", err), http.StatusBadRequest)
+				return
+			}
+			params.ConsoleCookie = &value
+
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RefreshConsoleSession(c, params)
+}
+
+// CreateConsoleSession operation middleware
+func (siw *ServerInterfaceWrapper) CreateConsoleSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateConsoleSessionParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Miniback-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Miniback-CSRF")]; found {
+		var XMinibackCSRF CreateConsoleSessionParamsXMinibackCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Miniback-CSRF, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Miniback-CSRF", valueList[0], &XMinibackCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Miniback-CSRF: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XMinibackCSRF = XMinibackCSRF
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Miniback-CSRF is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateConsoleSession(c, params)
 }
 
 // LocalStorageGet operation middleware
@@ -2924,6 +3427,10 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
 	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.POST(options.BaseURL+"/v1/console/session", wrapper.CreateConsoleSession)
+	router.POST(options.BaseURL+"/v1/console/refresh", wrapper.RefreshConsoleSession)
+	router.POST(options.BaseURL+"/v1/console/logout", wrapper.EndConsoleSession)
+	router.GET(options.BaseURL+"/v1/admin/health", wrapper.GetAdminHealth)
 	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -2935,6 +3442,8 @@ type BadGatewayApplicationProblemPlusJSONResponse Problem
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
+
+type ConsoleForbiddenApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
@@ -3072,6 +3581,119 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealthRequestObject struct {
+}
+
+type GetAdminHealthResponseObject interface {
+	VisitGetAdminHealthResponse(w http.ResponseWriter) error
+}
+
+type GetAdminHealth200JSONResponse AdminHealth
+
+func (response GetAdminHealth200JSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth401ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth403ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth429ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth500ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth503ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4844,6 +5466,419 @@ type GetAvatar503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetAvatar503ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSessionRequestObject struct {
+	Params EndConsoleSessionParams
+}
+
+type EndConsoleSessionResponseObject interface {
+	VisitEndConsoleSessionResponse(w http.ResponseWriter) error
+}
+
+type EndConsoleSession204ResponseHeaders struct {
+	SetCookie *string
+}
+
+type EndConsoleSession204Response struct {
+	Headers EndConsoleSession204ResponseHeaders
+}
+
+func (response EndConsoleSession204Response) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndConsoleSession403ApplicationProblemPlusJSONResponse struct {
+	ConsoleForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession403ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession429ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession500ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession503ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSessionRequestObject struct {
+	Params RefreshConsoleSessionParams
+}
+
+type RefreshConsoleSessionResponseObject interface {
+	VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error
+}
+
+type RefreshConsoleSession200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type RefreshConsoleSession200JSONResponse struct {
+	Body    ConsoleSession
+	Headers RefreshConsoleSession200ResponseHeaders
+}
+
+func (response RefreshConsoleSession200JSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession401ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession403ApplicationProblemPlusJSONResponse struct {
+	ConsoleForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession403ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession429ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession500ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession503ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSessionRequestObject struct {
+	Params CreateConsoleSessionParams
+	Body   *CreateConsoleSessionJSONRequestBody
+}
+
+type CreateConsoleSessionResponseObject interface {
+	VisitCreateConsoleSessionResponse(w http.ResponseWriter) error
+}
+
+type CreateConsoleSession200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type CreateConsoleSession200JSONResponse struct {
+	Body    ConsoleSession
+	Headers CreateConsoleSession200ResponseHeaders
+}
+
+func (response CreateConsoleSession200JSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession400ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession401ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession403ApplicationProblemPlusJSONResponse struct {
+	ConsoleForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession403ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession404ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession413ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession415ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession429ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession500ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession503ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8846,6 +9881,9 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// GetAdminHealth The health of this server at a glance
+	// (GET /v1/admin/health)
+	GetAdminHealth(ctx context.Context, request GetAdminHealthRequestObject) (GetAdminHealthResponseObject, error)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
@@ -8885,6 +9923,15 @@ type StrictServerInterface interface {
 	// GetAvatar An avatar's picture
 	// (GET /v1/avatars/{id})
 	GetAvatar(ctx context.Context, request GetAvatarRequestObject) (GetAvatarResponseObject, error)
+	// EndConsoleSession Sign out of the admin console
+	// (POST /v1/console/logout)
+	EndConsoleSession(ctx context.Context, request EndConsoleSessionRequestObject) (EndConsoleSessionResponseObject, error)
+	// RefreshConsoleSession A new console access token from the session cookie
+	// (POST /v1/console/refresh)
+	RefreshConsoleSession(ctx context.Context, request RefreshConsoleSessionRequestObject) (RefreshConsoleSessionResponseObject, error)
+	// CreateConsoleSession Sign in to the admin console
+	// (POST /v1/console/session)
+	CreateConsoleSession(ctx context.Context, request CreateConsoleSessionRequestObject) (CreateConsoleSessionResponseObject, error)
 	// LocalStorageGet Download a file (signed URL)
 	// (GET /v1/local-storage)
 	LocalStorageGet(ctx context.Context, request LocalStorageGetRequestObject) (LocalStorageGetResponseObject, error)
@@ -9084,6 +10131,30 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetReadyResponseObject); ok {
 		if err := validResponse.VisitGetReadyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAdminHealth operation middleware
+func (sh *strictHandler) GetAdminHealth(ctx *gin.Context) {
+	var request GetAdminHealthRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminHealth(ctx, request.(GetAdminHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminHealth")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetAdminHealthResponseObject); ok {
+		if err := validResponse.VisitGetAdminHealthResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -9498,6 +10569,102 @@ func (sh *strictHandler) GetAvatar(ctx *gin.Context, id UploadID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetAvatarResponseObject); ok {
 		if err := validResponse.VisitGetAvatarResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndConsoleSession operation middleware
+func (sh *strictHandler) EndConsoleSession(ctx *gin.Context, params EndConsoleSessionParams) {
+	var request EndConsoleSessionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndConsoleSession(ctx, request.(EndConsoleSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndConsoleSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndConsoleSessionResponseObject); ok {
+		if err := validResponse.VisitEndConsoleSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshConsoleSession operation middleware
+func (sh *strictHandler) RefreshConsoleSession(ctx *gin.Context, params RefreshConsoleSessionParams) {
+	var request RefreshConsoleSessionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshConsoleSession(ctx, request.(RefreshConsoleSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshConsoleSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RefreshConsoleSessionResponseObject); ok {
+		if err := validResponse.VisitRefreshConsoleSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateConsoleSession operation middleware
+func (sh *strictHandler) CreateConsoleSession(ctx *gin.Context, params CreateConsoleSessionParams) {
+	var request CreateConsoleSessionRequestObject
+
+	request.Params = params
+
+	var body CreateConsoleSessionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateConsoleSession(ctx, request.(CreateConsoleSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateConsoleSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateConsoleSessionResponseObject); ok {
+		if err := validResponse.VisitCreateConsoleSessionResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -10337,393 +11504,445 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3pjyNJlif2r9iwe5FkpZNBxpURDBS6IyMjsyLPqDgq6/AautHdSFqF08zTzTwYzFIuZgFdC2F3JEES",
-	"9uMuIKzm02i/SB8GAwnQnzLY7pH+C8HeM/ODdMaRVZlV3Z2NRmWQdLfb3v1+78dGKKeJFExo1ej/2Jgw",
-	"GrEU/jw8o2Pzb8RUmPJEcyka/cbZhBFN1cU9RS5ZqrgUhCpCidKpFGPChOZ6TjQde2QkUxIcjdovqA4n",
-	"AaEigo8vpWD2u07Da7ArOk1i1ug3/Mblht9oeA0VTtiUmr4TqjVLTb9/7Tcuv+u1d7//rtve/f4zv/Hb",
-	"htfQ88S8qHTKxbjx7p3XOIrYNJGaCX3CkpjOWbQ8heOUKSY0MUMnKTxG5IhQQRhNY85SkrI3GVOazLie",
-	"ED1hRNEpI0HeeDhvP2NzGH4xViayaaP/XUOnGWt8Xze45zKkOIa6VT0/eW6GYboLU0Y1i2Chq2u0dtlb",
-	"0zKSam1j1A23ox3W3qY7w/Ym3dpt70YbYXt91BvtjB6w9WGvWxnf8nhOqGbP+ZTr5QG9NjMPUqrZIDZP",
-	"sCjoEz2hmgyzaMz0PUWUppqRZpTSkW5zpkftidYJTXjbvAZvte1xave6rb4vgjRwS6tIyqaUCy7GpNlt",
-	"eSTQAVEslCJSJBOax0QKRqYyZYQrQsOQJZpFHV8sHBnFxyJL2jzxG3vp5909/fnG9q3nfSxjHs5vPXtm",
-	"Jw9/5mcEjtIlSz1ClS9uuRxklnLNzMV5k0lNSQIj6ROulS+EOW3NwM+63Y1wnMosgT9ZG79RoUwYfhP0",
-	"CfyuSEAzPQk8EuCCmL9mLJxQDX+ZzgLP7ACjkfkmS2JJo2CPQGOKBBxeyRRLzb80SQKzKW9KG5awlASz",
-	"wBd2mzrkrFiRmGlVfVxPUpmNJ4SaixYyuP5jfsmU2VhfDGl4QdglS+em0TXzqmv32j1+83mvuzczm3zj",
-	"LjOdzvdHmqXLG3xqT5qWZEa5JkM2MidNp3NzIOmYclG93FMu+NTc725+sbnQbMzSxjvTWUJTOmXaks4S",
-	"oXjGas7XPrlgczKXGQknUioGpFJPuMKbb4hqk5Lz86NH5vDziNG45ZFM8DcZI3QqxdgXc5nlhEr1Sc/M",
-	"ZX1ry+yEGYZHIj7mWnkkaJsdHZj/dAJiaHI/6JAj7Qt2lfCUKbK+SSYySxWhZrXMGSQjnipNMsUWd+OW",
-	"ZIebaeJxb3gNc6Ab/cYC/awuML16zsRYTxr99a0tzyy4+9zzynzgu/32t7T9ttveHXT67e/vr+ADI+Aw",
-	"1/KvwHC4gDTNknwWeGZpKAnldErbipkNNSQ45koDWaZj1QIi4Au4TmRCk4QJc5zjOeEjpFemU6aQiGdp",
-	"amiDY5NNZJG+MByXplxJ0fIIixUjm731DnkFQ6TxHrAdmWnCkdLE1JAZ6HPGRc39sGyzfs0t/1212L3u",
-	"+mZlfX1ffdb0/c/+i+brtdbv/MZ3vn+13jP/2Wj7/tUDZphv0zzlwaPXPNX6rGUeWbVDRhBYsUv7Qs1Y",
-	"Sja6m8iDhSRDGc3JbMIErEl1CzkQFcs9FSPNGaMXlYUmcMEYuaRxBhwl+Cy480IWksuvbjXPZCSPHl17",
-	"3HnUcXNLqJ4UM+NRw2sYSsJTIy4Z+aU8vZFMp1Q3+o0sgyeXOz8HZrKqe2Q1H3AA78zLKpFCMaC+D2n0",
-	"hGo2o0B5QymMOGj+pEkScxTB1pJUDmM2vf+DQnms6O63KRs1+o3frBWS8Rr+qtaO8S3sdEFmYAdGPKJw",
-	"cllElJwyPTHsJBOZosPYsHRkyYMhjQZuyMEeoSSZmPMrsumQpSiLSj1hKTFsp52kcpzSac7RB/D0gCbJ",
-	"YMoVkJwADnjKRpliETGcIUxZZIRxGqtO451nFuUEmcXHXJSzkqDEFZnS2GymGWJKhimjF0YCSrOY7ZGA",
-	"palMVQAUFynoiLM4wuEfSDGKefiLDT6MqTKEHajRzGw0u4JxytRMLBMRS8mMzvdIEMqIBUTRufKFebJD",
-	"9kkohWMHt9QtTKtK8zg28pbWMQjKQWiXIfBIasSbljk8RmgDkVGmxAjVsXlX0wsmfNEM3K8D+MZIAfCM",
-	"/QgN2KNrnjSvDmUmImBMswlLmWnEHjwaG/lxPoAnChETjmL1N9OusFefcCPTSjP1kPFL3H38TKM5mTNN",
-	"mlYgHQipB+4xEFgr39NojiM2JI1MZBzhQZlKpQnVmoaTqdldwzmndG5GXnyLonzQMmT/ndd4LNMhjyIm",
-	"PuaReik1oXEsZywizWDkhmBkbbsJ7g6DNGh2pLT85uNgGMvwwiwOSbm6MCdLp9KIh2WZI6FKzWRqlp7M",
-	"UOpoBvbHgftxwEUo05SF2vQP0o/SMqVjRjQPL1DJ42NBdQZamBF8jI5vjrwmE6oICpBRsX343oCLSxrz",
-	"ygbaX+wbQatDHnIRgbRtqZ9REKb0Ar7yRZnyEXOliGAsMkNkCsSpUSqnxdmN5ZiL0lLB54HjKfmmW75w",
-	"xqdMZvoXYA8Rj+DoI5sgXBDNpwxI3BMp2Eclb1KSmGq2Z9VZJbM0ZG5PYUhHwsgxND40pPljjm1fkMyo",
-	"Jyw0MviI8jhL7UBBDmThRDJlxEJuh0gipimPYdgvpX5sqNDHvdlEZeEkX0fPETmjp6k9vF4jhncJLnfE",
-	"kljODWWCu6Rm3OgOEZGjEWkG+SU1ev0g4iBBAM0NY5lFaSaKL1sw62M6NzftTMrnNB2zj80pYV+4IrHp",
-	"3AjbFCV1xdJLlloLDjLz4xTUb27efkx5zKKPPdiSWVLTMfJaaqQQw2NyBQMNAUCYgNvi4DM1OUEi/bFH",
-	"HdIYeLs5VkhP7qk+WnzgXIEu6xEmwnSeaBYZ8jtV40HxQItEeG80qqowVZok9xQ5kxdMIBeJWMwvWTq/",
-	"p3wxNaTX9ml+M5TaSCF8nKUs8pAZKBLyZMJSza500UPEYBy+yEWdQxFKQ/P3D0+fsTncEDplKhd395Pk",
-	"6JGh4kmmJsWwc37S2nP9BYZsKk2nCUhKWkoyoikyBdDR8djdUyQ0/JLYJvO3BrDfOV84ZeklD9m5oJeU",
-	"x+ZWfVRqZ2gBE5ER/kAAyxQsTiRnYg+PnjXNBGDUaoNVq2wwA4MlcMlcViimEuTCxQguG0lZAvbleJ4b",
-	"nhYYrjny+8dHpGmG4pGtqyuPZCJlNJyYFj3gWjLTquURJW0L9qYnFAQYOBU0jlXfHAZQhGaGzBl6p6Ud",
-	"kWd68kV1WhyFOtOFNQVzTXTKmXLzQANdZdp2rwbhhIUXtbM3ZwEfMguXpVzPfRHKLEaODC9ix+YUmxVY",
-	"JNMomxlpHx5mkS/g2Wbw4ujl0cP9g2eDg1cvzw5fng0Ovjg8eDZ4vH/0/Pzk8HN80RzfylJomYJJuzSN",
-	"8sBJEy4j1XRIlbl1bqhDw64pMosUj3sohWAhWA6HqbxgZMqjtlU1WnhxMx3KKUNt5ULImegTas1KICvL",
-	"1PwLHUzoJQNLGNeaRR0C22OGbbdG0RGzIoxpBN0VpXu+QqVJmc5SoQr6ykdWz0uV2eG5L6Y0AhoDBwNV",
-	"iIiC4UtPqs4k07kim7110wrIo5EvrBJC4Lo6d0HJp1U6Z6vuq316rWQ+focWFvmCirlVotXHltSmVMxz",
-	"c+8eWq3rqUFZAyWziVTMF6D69BdcGkjsZcJSGPc9leum1qjfTFhKwpgzoX1BoyhlSnngBwBVUabwd5lw",
-	"oIgW5A6WNnpYAnfN3fcBscsMDIBw3dojgZZyYKY5oFqzaaJV4DmK5aQhX7jf9kgwu6JmpoOFSQk2I0va",
-	"g9rzhSONC8/n1EHOBHpjlo9N2VF27aHJHyy7mdqFn+lWL9vHnQ/j/c7ruTCSo0z5W/axBWFg1iDxKcOa",
-	"L5gAI7vhCE57M/QvZZfygkWoe4Kh2yht9ifUgpu5ggfkEW1cKVMT26x9zgNKZnRTbMJZQ9yx8UhgRYhB",
-	"yS4WWBkd2JRRxiLrvQYpwvZ7YKRt8oVUmotxWfp2Tw+mXCkuxlYKPxdJKs3EDQk/hCc+rpoZx21rYxtm",
-	"llMqba1szr/slBTrz1im1GYPYAOA7lIS8dGIVcxXRtxHo4EvkJGREY/Zonxp9txagdACgO/kpiGQGZQv",
-	"nASYZGkiFVsyh1ASjJk+nkjBXoKVNIATUdL40SgKBCE3P5CaH01z1t7hbj6wz4pgQH4wFNB0iwwex8yn",
-	"dMxaYHeZozEORA74HPR9kZswUao1LDqfANgyPVzPqsSCr+eigS8K2aA8zGJlDfOGbUzoGLaULtM7WBhL",
-	"H81jYEAboWnOyrznQmVJIlPNohcs4vQMzOq/jNJophWUezO9BB3wLtimTE/7uTEPRhehCknj49RwMc2Z",
-	"avRHNFbMaySlr35soBWQRQOqKx4FI1u0jaC57FbwGnhEb5ohOj8a6IVwLozv3MtepesiKkQOf2AhcIli",
-	"Ts+5uuu8uGbT6h/XDbW0fO+8xpReHeFb64VTm6YpnS9NBlu/fvQl78IdJmCtgzyqc5KjLFcy4QaObMiR",
-	"OfKs0/Bu4Z5a3hbTX91sDkXEolNkUeqOMzH6W80svpAzlN0s51NkxlJG4Gkz/GsDC6pjxx7qxv3YEJfc",
-	"SHeHQRv6UBMdocFdNaXhhIO6H5UiFICQ3VPE0gMjVDorq+cLEOJiKcaG+Jq/1USmEINilY4BvB+UOLKZ",
-	"DbzqvsAdLT8CXlvzhcz0QI4GKRVjVnqg8rqh2K53cwliduU+mo1wf4/YrPQnDkuZhsBSF8kp5QKZJtj1",
-	"qCqGk6VxeXThhKY01CyF1wMjns4HCegp5WnyKRu8laI8bjeR0ujDLFUyLS1Y+XHw3MCo0Zfji8DQdetR",
-	"CFBpGpUEH5Uvw1Ti80Y1G1A1cG4hCBmy32HzKP0uUUNYoJpQqQkDgyZzB4Jw5RHWGXdIYKh7R/DwAjqC",
-	"0BOUVjv7VjQFYg9xdEv9TY0MhWbM6680DszDs1y8V3dPvmA01pM73hGlqc5UOcJPXtTH95VHZd+qG8XT",
-	"189uHMIiKUyyYcxDcMcYPfyCzUnz5PEBebDVe9DaI4KBjVXMSZLyS6MwT5mRkszKLnDCeFyeymH06HS/",
-	"4TUOT9e3tmtm5TXC9LL6wvrWVm+34TWO26teuagj54bdw4i3N3aInmTTYZJyofcqeoLVB/WE8RQmCfIS",
-	"17Un5AJFazeyV8+OzUQOaoeUKVZ+VvFx7WNXNcfNa8xvPoRmLDhxD5YYe1yx+6fsrmzygs1vz+bN+Xp3",
-	"A0eHBuuG99woUCc2NuGuUhbs5AB2so6fP319RrQkiokI6GmFCvTJQ0ZTlhIMcoRGbJBj7e7b4LUBF6vD",
-	"+9B6CDbusjJqX62w394y+/UaXA0EmwGtrDnQacZcQBJXVvPMI3cnDIwkpaEPpYwZBdHbKrGDu82hqvq6",
-	"4L1MxGZmqC6jwwUEDQi4iRmJ+YgZ3uORkCaJUQvnoJXRoZJxpsHa1rp5KdyQ88297gSe4MPgUoCjaP4Y",
-	"aKtgXPcmvAKaCF7a9EbxW9VISpWDWOm+cm4WZ1W7MXYY1cNQd3NeyMha0h6xkCsb532n6+OCwx2ZokmS",
-	"yksGA5uaP5Zolte4apun25cU2Lkyr+1DQ/v5y/j5xDaxvFjQ7fVTMprCXaeTJINVjKCir4KNksiECY4X",
-	"B03x5kTvmWNqFPM88A+NWuAxFc6LkFtuaglFSZ+tiY0z6j3EtRut25r1SRNkOJCkcrW/vm287ndSK3NB",
-	"yu2yk5AaXmPIJZzXSA401zFzH4TUTBnWckk1TXOtElS5Oj6G636DauQ1YjpkcY1M5yyi8Dtp9rpdIkxb",
-	"sUd63W63R2ikPLIOfyYy5pqH9vM6SWQq8O8NQoeZYvhhm4QpUCHzYYeMUppF8KG3Ti6zeExT/LRBQpnM",
-	"Uz6eaI+sm94IWIZae6SLp0BIVPzqaBRVddkVrydz2EcN0qmRrO1GB6QZCDmwRiJ3ioLcIOlEWjQ+jgpT",
-	"sY1IaO0RPCkwxBlXrPaUFBLkdZSsuGyn+Lx5M8O7WDOl6pGFLBF7npJUjnh+dhq5IaPuoNgOVl5UMPQ3",
-	"bYstD902MrV6+C30b6+hUxqy2g7y5XSP5PkvZlKYQGRvuDVVufWuOwhlw01051sJsVWrVgGJzq1me8nS",
-	"iNfumJtsoLLxmCnQURMGMVABmU14zHJiYylgmgllzqIvykfWzp3YnqxfcMjIhEakGeAlyN0/85YNc3aH",
-	"A3s0egFVCjjLJWcz8wdXF0aIzbu6Jbf5CsdxnDfsvsD27acT1437bHuzH8+LTpeMT1Gj2J7iSlTOrlfS",
-	"ApHaFzvhyFzpJOakIr+bFVJeOUHX88Vjq6J+MJvdAgtekuu9hmBX2poNanLdqFIga1u7grXjMGLeAgNy",
-	"zmKlKLINzA+dG41pq82CS7RsaWD50e8vnvoZhQSUkn3eHfUOCYyUEPR9MYrpeMwiD542GrHl1TSactEh",
-	"QRgbZSIK+o6AmNNu5XLorOOLwIpXYI1CASvC4UArJGIhj/Kcs6X7Y4Zizg32ZHiybS4X1257g0rHKW+9",
-	"+O4V9lN8cZD3WHy3X/RdfHniRgHRYWgROphQMWbvZ6xdDCBd3tUTezpK8loYysyGuNHcLrVXePgqFqwW",
-	"vmjDSx2Bz4lu3rFXSbpY31nMF1rWFqeUx9eN14UuYCxCHj+LeaFuEiAoupHt+WLVJApxgJxkMYMbyAUJ",
-	"TtiYK81Su/zW1FaaysZ698apGCVk9Q48lmYUGGORQt9ytNRxx70fvMfy7qzgnpjM8Wtf4e3NGxZ4gcZV",
-	"VruO1LmLZQ0n73OvwHRQZzBxy+qcphjd36RibqOIICrm90Frj4RUsTYXignFNb9k1bRhGvOQ3f2olY9Z",
-	"0ZgNGicTmSpGhpDsNCdK0wSEzp98Wxd2AFenNJjaXZjY6Ok7WFXPCvJ0T1VTcGgeanbJUj7iEM9GmsHx",
-	"q9MzsnbZW5uyNXgBvKlFQnlsRVPTlMuk6JATRqM2/Dhhqc2orJ4AeNDKq0v2dSSkdmRG5sdmy0t9rWgL",
-	"M0zng3pnDwSW4hMQCGHOlXnSy9MQg/sBeLvhmQMZmUlXTtfOdnWLN69L3+y2d2uTNr0GOulxnvXjXNod",
-	"TCiGrUlKsQGQI+KyqTKteMTIlHIRUxGRgwkXlIQ0hYhCCFN005fRwr3pbewYnXSnC9nGldtz8+XJUja4",
-	"9ZyKnM/qeCByNWXlyIfWLce4fMFvsw8Lt68ygbpJLZwvrzjLK+/pQy6i95RAVh7hwMb/Y+yb1SOXYkaG",
-	"mdZgGmWXTOg9orgYx6Dlei5qaWh2YYtMucg0Ux0CKTskmF11gBAFNacE1qO9ch/uTPFglrWrl3KZ8qrb",
-	"I5ZGq0LzTMNrTPh4ckux07X2HFpwn166ltwXX0CL0DvGcizz+McHZHdz60FuL8G9UC56SC37k5cdU7d3",
-	"RWtJhikV4YRIUd0I2EIQfQcYOFhHZnBwdex2kk0pGNZjKjALH84RV0SGKPuG9QYHjPupEcaMUtqO2SWL",
-	"3door5CN81gqiNgFDRZltj6hGpLafLHVRa+uPd+5Xs8EgmNANMEI+cwhwCmASZOLJNO+aEKADQ5UQTsX",
-	"bK488iZj6dwjCTX7IyIbjUkKFIMWmWam+yGz9+L87HF7J6dSL8+fk8LtnWcB4BTGTKtFf7whyE9PX73E",
-	"iJ8pnUP2npsm6XndbheTsxURTGkGoZ7448Y6iRhLoBfwKQfQRdXDj1z1Vip1KVqiRp3mQmkqwhVkxm0Z",
-	"rNwtT4d9x1qXrrEOTukVemC2dndL/pjNbrfO2okG4ppjDCEX9jCrbDql6dwRRHdBTWu1Y3U+msU2z0+O",
-	"iKBTIxzUtVNcwYnWieqvrZnRD2l40YnYpYsdU2u3uKALtNB6bZw1vDDXrKaRYKs8dsACd3GzaxIzqjSI",
-	"b3iWzS0gQ0YU06SJcXvl+I5CD2nVuNrBWD+4RYgTPrkQ3LRnOlUkcM2kcWBIH0TRAlX0RczFBWkGRiDF",
-	"p9Tajzx6F7SQbWk5ZhBViXpCqSG8LTcaM4s36iAaCOw1OT957mHqcaLnZoRgEemQ/VjJHLgHcqYhSAEQ",
-	"buAqMrS14NxhKnCbbBoJVyozih88vzxFm3JtVsPGRkCSBAzGjItw4YvIUF6ZTJnQLZvRUeTIVhY2EyEY",
-	"RiLIZ6G+sCZvTAjD9Xty6GT/gIRU4LEQmgCUDQUxlKsO2Rdz30aznp88N2rAZrdLmpXoISKFDY8pDaK1",
-	"pKwinMTStgy5XN6P88Ss/Va3WyLMnWpzWyVCUrInOPdTjYebT6cs2kNwme3NUss2H0mbJ7gYd5aV7OVr",
-	"vXRVT548PJDxLYLWlulwzAVT90goY5mlyA4DmmnDD2KJOUTw7h4ZxmZ7hnMSsRHNYr18T4cV2uvQZ1ZG",
-	"5XmN8V1fSO/2wgIJNDK2EeGGtfTO+trfT55e8urXcbxy1IHlIzHVhgtizEMRld8hTdycKdwFX4yZYKnM",
-	"FCaJUQ2hygqi16ohGcDQzWWWM2GTezxfbHZ7JKiMMY/t7rQWL8tmd3f7bnJ2dfbXLO5Z/fK8SuibjPVJ",
-	"MB2mAwS4W9/aJikVkZySIdeqQ54xlhjKoFiYGh4yu+oopk8xz/50LsKWL8yLEBTDrQ1BS1KYGmimJ2t2",
-	"qMFeHlUOm+IyqqgvBJsRl0YPeT1xBJ+VlokiM5lemHu6AHljBv5m9+tJ96tvNuRuvPHtg9fhzpte+u1w",
-	"e37WTb7cjNbF4y31bGf6tEef11oXFixud42arbfLWsoDk4nljKXtkEKehzY3nZIhTRmxGUkkiGVI499j",
-	"yGZHx1HgCznKZcv1rQrhaiJjR15eDaxsLS4PmM1+bz93Qjn9aSa06hx3zDb31ncqgzsXHEZWFq4Rxsis",
-	"BtDcl4+fHfgCFT6uQJjCxEKLXiVFKe/Fpe0WlkT7jS9gzosz/nlte3czFV+/6RtmuTbWy6slRySg7beB",
-	"R4JuexfCWx3MGahM7cAzQ091biulFh4Nsmv5mOvycVA2fDkPWS7HMq8OTi6F/9YfoJ9mgM7XyzkxbrCE",
-	"nsg6rQDiBdxBAP0rkgDRgul/MiXjlAqtrOsLBR4nw9sv4QkbnodYMVEpQM/ZI2y0FLxSG3Jg4+s/VDRR",
-	"LMdjFgGyhnThAiPI81oRLVCN4akRNQyTu4O1FcXLFfGCzv3q8uAsP63wQiNU1scNurC0aw3FrmmG0YMQ",
-	"HWj5BYss0uHtp3PrSCIF+DQ3LGOe6YfygxMbbj0aCAOg45XhXJisek+Rc8XS9r550PABI1gsd1mBHNy+",
-	"0dkdLQYJVOZc2ZzKQD13douzUXdv7bX44ElA7vq9e++cnzMZyTvbbQ1BXHXLXpdR/cDDAUEIU5pesIhE",
-	"0ujCIotjGyUDsiXEC648OOZpRHFAMLmfJXAvsi6m5XsZZewWE+OKRJn1q8C352cHRI5GigHUo5n3mF8y",
-	"kU922RNecJb17vp2u7vR7vbOejv9brff7d7vmj/eb0m8xlV7LNvve/0xPnERC7Fbq28mJSP29amD9jlz",
-	"Uum4esLv5oq5LtWtZEir+E5uFu3eJ8zMgoEuH5UjEaYMwcsM7QZLLpokbE59jnQZ+I1LZMK2MWTCfiO4",
-	"KYq7jqI5w5qLMLVHubRN9uB71Uts92R13FQx11U05ADefA/lv5ScpfokgCkgbEhJggTL3YXRvhAat9v1",
-	"RVmqdriiFkCtJFfukQBWIyAZ2FR6Xa9bfZs0NR2iPT3mguVQhhie0NojAS4jDOrk8QHZ2NjYhR59QcvX",
-	"fsj0jDFB2r31frcLDd7vbZo/uSBKswSE3F7ujkIbZNm4nmeVlUyRHkg/E0bmjKaK9Ha7XTOP3d3d3T0A",
-	"siU0Zb6wq2WeFiwlKqEhUySUcUwTkLtLQjgM7eXjg7bTO8zv6CIo1rginaPbIsowp5c5i5F7H2DeUkam",
-	"LB1DjNUro/jm62Yk1CFDQtgU0hBOAISxnt04JlTMAZ4QEXQ56MCb3W7ZSg2ifZ273VHyBW+NOW9IdmM2",
-	"0kRmGvUq01+9QFYQ/o9OmXOSW53EYREfWz+JD0yh83X4rjGRqLWkKRURiBIflnwXW/Awm5Mpjy8W/eHd",
-	"u6le2PIq8vXBQz9BzrprwOepS666JuAT7k9duOcNYlOthFgdz+rF+tjuGHI2Yb7IQ+DAbIaNUEhYhZyT",
-	"ESkY0XWE4vYiH6wthn9iEJ6jXJ2Pcv1xa50zBjwxOAx4vv7+3ygs/xR6sBgNmMTAZUoY3ubJPfLd9+VV",
-	"mxpe2ml4vyaB713t0b5gn7IlF1IEf+asxl9jbuIHzDf8ftUxc/gsztCGB6DWxHaeI5fc4TxaYOHrEl1X",
-	"weTkUfUOG6cUjO8LGwxPuG71rfIuJImlGBupk6XmNyPjBZGcCfCVI8ACIsD5Al2k9xT6iHPkt+4m+nRD",
-	"KiwoHiIFWWzAWnlt0Q5x2wBKROpxh+RnsibYyVaNend8ud41b8MKcuR9sGi3Y8Dedq+S85Pn1fTKwEFL",
-	"X0tBVto5KLG5EQXsN4kYrDbhI8RYdMt/e4vfiMds4PwF72uesKhSt4PyObYPwx2HBKNr8woJPsQiN23E",
-	"L7PfNZfSCN0a5JUCWhXrOQaLKP6W5eD+eQYfHMDi69p8Pv6WVZaEC729WZstebusRFwTl5FYZ0Fwi1sJ",
-	"zildGDuo8lZWbkwdwavuxGpvBoRocMgWsp5ROxqwmuX+ZIu4brpRCEVohmT91E0bCBL0kYYZ/b8EOeS+",
-	"9cjxo8ceRNd55JJHTC5k1t02Nxfn9r7xr1VKtGwbMStyT5EpiziFCe/lQrNbBqcR2KWq2hVhsms/JGy8",
-	"6Np7cKPUVbmrK4eGbsgLlmgj1kyZphHVlDQRwyShqXZeETwP5ILNW0sBt1p2fkjGi1b8rZ/x8rurtHIi",
-	"7IqGmsBJ4oIM59ocHed1Li0wcK4pgpjkc9jcWe9teMv39A72u+Li1d231dfqdAnQpkhqA8bRcJSPRdec",
-	"4DPA87urv/8aLgL5+NAoaUL0g+Hux+dnLXPDcyBAjDuacHUXHsLi6Bo8rx/rgoQryYqzqw6S4Mc8ZsE9",
-	"RQLT8yOqadBHCR0ttlbBdLFgjZo9gEuyAkypph+ATsLic6ZL24Mc5eSvzD0g7Xs1HsC1tXkw3dpxp1vl",
-	"OieZHpRQUt9zcb+wSLBmQsfnZ0iuQpqmc7xh8bx2HU3ntdLPY+lAaxXGHCUpG7GUUGjdIWDSWb56PxH4",
-	"z2vUDqNmL41Y2yeUTLNYcyB0cMzHkinMDGrcyglpussPdeVAFatS3ZxF5+QiHkCJQljIlbvosdcEiYI1",
-	"0kjyC7Gi4KfG0H4Q6m0SYDkM1hd1ga027LMoLHCvJv5zNuHhBOLPbCQoKQWCkiaCk5mf+mtrEDs0kUr3",
-	"d7o73ZpIWl+cWrGW21DPPFYUMg6P988OvsjjQrkiNJ7R+WLJylsHdd4Yrvk+usaqKKvcLW8TC8HgD6mE",
-	"rQ5Zzmpbnc9rgySKTLc9Ek6kYmJl2ifVJDD30SXTlRNSKyy9Gi6zUTO7CVXXJMS+nmAM9M2DPytVq8A9",
-	"NJRd+YLrvdzpjJfCOViQFuASuRBHGUdOr00hVBtg5oXZKS7GUA0KqBPRZicVhkSCPwSL09EcoL1DXoPL",
-	"KNApwh/WLRjUxUF7byU5O9izDqcAbm3gYRRiXlqrshs2OCovFmUDqGoAAUvK9G19w6X44utjhG0K4I1m",
-	"RnjIUEYb6nStucc88xMwQVaLs3hz8uJbv8LLs2Ao3bgVdymhEZUou4MmgiW/G1iGYSkf3FeCMGB/GuAY",
-	"mLtqhMc7Lkl07StovK/xljNbDsbpU1aqKqXRzlKpGeHacyqzL4IZ1Syd0vQiIFyEcRaxqEOOtLLIksrW",
-	"LHErs398hORvTC+ZIZkoT1p9B/Inx0y/ZieZQLHZF8GPfkNplhyJkXzOlfYb/e9+9Bt5jRa/0e9tbm7t",
-	"bG9vd3sePuuD1+Ld994//c1/fAcRn9jwk1RmyaHQLDWtBX1iGpcJE2Me+Y2+3/inv/mPfsPzG4D0ZLbE",
-	"NxdioZXTCU3ZQgNPjkoNvFssGvpjZQZmAvAFjNIrplKeyTsvf2a95pkH8Mz3XiPfABv+aMhtY3bVXfhf",
-	"o7aJ3d1af0WlzevuEx6M1/nji6cbjmK5vesP+m2tHXW6thFzi0JvZkvaYDAwJ25ChSsBWKmUmTJDwiLA",
-	"ZHfVkODYkX/6r/9HUnw3MC1BMO8lgMDQWemplM7s774oFVnqlH5BNlkqwDSWRdaVLQBGoeRfnXexOowa",
-	"FaI69j6IuNubpKk0FRE1jCBOJnTItEcSGkUsajn9Zv/wtN1b32kfPDwo1WaqWlEO+Pz5eW9/tv7sh8v0",
-	"hxfRDzvfPIv5/g/6eHOsXnz74svpyVspn6xfpY/Cy1NxdfTi68fZ6KXSL5+czemT093sbGvMTmj39aY8",
-	"ezXsvT57MHoa7x/cly+Po+HD+xuTr4ZPT0/Gl/c34yevDs+enX/5dvvVN6daxV/2NtejlwcZHb48fvLw",
-	"bSzlq+nD9Y3emxcvdrai9bXRV9sHE3Z5+fXll8c7X1xkrJfIV4+1ONTJ/Oqr5697b/fl9lrv66vewaur",
-	"x5dpuB49OH++Fk+/OBIv46uMhk+/nmXd0Q/J16O3a9+8+ebtw6OHbx9tvz4fnR093n1y8kXySqx98faB",
-	"os93rt7ef7229vhk/5xHvVcX6kv65dXmwQu18/xVFIVfTs6fv97MQqYfjXa3n4YnG+PueHTybPP44MHh",
-	"Wvrg2+2rl+nX0fr5EZPpkx+2DkcPhr3k6f43D7e/2aKCfvHm292n2+LZ4cPLh5uPxMvnR1+9Ph3vnwi1",
-	"tjM7WT/lJ6cPXrzcP5idzdMnl3pXq52kt3787HEUv/nmTCYvvzjpfTV68PUPo8mX8Vdq/2n0kj+Lvpl+",
-	"85V8FtOTy52to9FXmfjm7avu0bOv1Tx+8PTg/IeDRD5Z7466tLt58Go2EuzL/SdPZtGWpPfPduavtiZv",
-	"s/mj4drX4dXV9Fm3d5i8eTXPro5estnnny+oK9sbO5s3mv74Zc3x5ZfFmbXnsrfdHs4NrxFc8zx/gVyy",
-	"UCPAWnE80wcPv/762cXz4c6b9PSl6G6J7hu+vzi8WziD3W2tGaG78DYp26FK0EuIMkU4VT4WLPJIJvLb",
-	"CEbKlldmpK5m6YIEttPbvXl8OfmoGWBBWmqH2CfBhF011YT2mnYu5L6LAB9csHmrBULhAvADbY/224+/",
-	"/3Gz++5mBIgFKgV7vZra/wQYHMvjborwv6ewTpwRmC22UFXKLlXscuVFFLtkKY0r7SwVUq/lrXfJ3PAa",
-	"10GsRAwLyxRQErfBn6iMMGKX7ZqUkp8PYGKR7d+dX+cSQbn4Ywmk8r22nLhCaOBcs5nBRryEG4rle+6p",
-	"BSdBvai0lPBeyE61Xk2HMIt9unFAhOW54Fd51a1y14UQ5t3siFsMJYAVKY+rdp+u6IGM2PuJVfvWiOzi",
-	"A6FWtCrQ9myiLGlCNLqZqdEKSm209nwBgUYlu3zMLxgA0GPmM1ZjAniAGsGnyNRdXvXnTOeYfdxW5IsR",
-	"+wNyfZuB+VTK84XsMD4WUDBnj1hzRzUEsj56E2sFQi36lWYjV37KPGrtyYFRAANXANxagsAIqSYs8oWN",
-	"eybNzfV1sqoKTylUbY+ggQeG7It8zPlUKEK6mRYgli0TeW/EdqZWGWmYuBysDDo398yN1jLopWuH2LcJ",
-	"E2qPBCmLGa1dXeeCsE8A2iYHHBlre633S6jBZE7NhtZFMeiUCpXQ1CXZj1OzdHltKMwFBS861pE+fvmE",
-	"cKE0QxAFSp4eHz6504kojtaNdiWXuw45nuMVVB8qNFVX0RXHgN1c4yJiV/jfoA9hMYxGUAUqWAs880Xw",
-	"OwBrCToEQ3tlam0S6BSayCl2s8jNXPuXXDP7Tw3XKAkGze/+eu13v/F99f13f43/ftb6XS1QlwqZuM4r",
-	"b+YJUtIY8ROUZXxoPVUdeD8gzfOT520mzNJEZDj3Be5rn0QMlovbIvkBfj4/OTpw+xC0+nnIuRz5Iui2",
-	"d8l++1tC22/JX5HfkN9CYNz6NrlHmqRFPiP3iUfWSJ/skc/J78jvSZt0yID8ywDwGqRgvgipIFNqqBju",
-	"FtpExZzAcPtorjWDAgOtTjMFkS0iyfTi2uNyf55trt8krC4IZvvtb2n77V/95rc4+nvN1mf3vbX+3ue/",
-	"+31n8C/bK4DTZjyqI2FO7LinCDxhSFXCr1is9sjmRnf5PuQIBb31nW7JFQ2fbuBbeCaWeZU5LjZa7BRA",
-	"PzDWDGLX9jMcNn567Djl09dnjRVYfUVUoi3/jkbY1EZgmkkgtIi51hgfl49oonWCdci4GMn65TJUhtka",
-	"OrnJoUwS+5WC817JJIumXeWLJrqfaFkOndK5LfBN5GjU8vJqUB6xQCPKy9Nz7ylfaNmOJETI2kQKdIop",
-	"onRK+XgCNXStPc8V7Xc+iQlNGJq0Sv5HdBN0fOELhIkCzCrwVwmSA3gFqyq+BSSSYTbFWDGpmC0y6gvu",
-	"0GhglFAYtozPtZen51RArGiKqbAAUlQeVfDk8MwwPCXzQL/gi8P9RwGWu9nt9bqtflFjFiOOShBWZv0x",
-	"VcojwQGGRbTPoMJU8RnvX9DpdFp5PAE26EPRTCa0XQNouQAtKjARKQBZwcBdRViYVEq1jSvCShuGZWES",
-	"T15nVZFmYHqBykt8LLIELZAAQg81C1OuGWISU8Amxm0MWlh71XqPKvVYUUltc+ELyMw2w16szdo3hxVG",
-	"jtVdwSEBawwYNeu7vqjWh7XUt1Jk1qFL3KHEKzrWzGFyh/zp62en0FIuctqiTSTJ1MQXZiExGsgOBemr",
-	"UXxsmDV6ZRovjs6sP7wAngImC9UtOzIdr9mX1Jp5toj9buS57fvHR6VctX6j2+l1uuZJ0xBNeKPf2Oh0",
-	"OxuoRU+AfK11ZiyO2+CkW/thdqE6ririmK0IbHn6+hk5ZbpUtQmyEuDQX7A5SpaAi2Y0e9xPQ9/4pTmU",
-	"JcqHdnWFBcutRAogpXPi5nTPVVPyhZ6wqWLxJVMdAqWTCcXf7ikSXPDI7ZK5tNQMxH2PWYcXbO6LEb+y",
-	"Efs0HsuU68mUNKFwlBFGoHKUDYXLz/hR1Og3njBtdhqiiZA+w+Ktd7vXlJm8W3lJW0xpRXVJGxhwweag",
-	"n5VCVQ5oOGHtA0z9W96wZ2yubPYlSWnKwCVnXlGwRZDxhuqttqxihEWHncpejH5RETcj3cIVqJtYvlJr",
-	"R8IIBjS2QHUlPtrof/e917DIbo1+47iYZh2egHK5mka7NBwXEPbXJlAL7e3KQ7tvye96t2vzrm0oK7SM",
-	"hpW8IHWnbvNttbUPuP22h1Xbb8cKMRkAiXzdKj43yi5T5dWSibKLBWFxt10rZ4ZyhdtBS84r5291N6rl",
-	"QpbW7SSPwfvoywZdY9ZJCgtmDuvGzYf1FMnReVG9/tq1PgElZ9ViX/bWIHNgbZoj2a9cedA5Vtb3J3mZ",
-	"AMFmTGn0o3uQUAbaCdWE+kLzKSNNI8qRoOQwDnJkN+cgbhltIa8jQ53sZkgkVPelmOhvY/RKdY6NojCl",
-	"Y9Z3FYVxyEZYmarxKQsPJiy8CFp5ULhh/peczcAn7ZXKFGG1D0x48F3RDGCmM1oEHZFmYGsmBOVyN7n0",
-	"iuCLWFvkxqpKLQc/jikeKP9RNRfhJJVCZsqOgzQDCDuGueyb3wMI3SyqnMiUhEZsg3XNZwgFTrAKMmlS",
-	"m0KCfdWkirQ6BGqHWJzT3ALlC7h54K1Hy0u1wDImi6BYgdWVAerP5aNoX8TcaHQdsm8On0KjcnOzuwHB",
-	"nkMeRUxUMgxrWN5zrnRRfwFEBoeoCr7hBfww0wPECbhID5SmdabywIMpo0LZuhe2YL9gqr7sRcOoNo1+",
-	"AwwGDc9JSXlY/u2ow3IdonfecuTEmEHk86o+QXCrdGmtihaWOtc0u92bYp5r0Z4r1zQHN2WXXGbKRm5I",
-	"QGdbNUAbE1IeYTn0rneT2+bd9x+QQC/Ul6kh1Pt58e+CSOJRAqK9eRsJ42GRhQCv9G5+5VxQm4XIInzp",
-	"Fszhsbs98Mb67s1vnEn5goq506wa7ykz/UTmVRINlM55i2UpRrlbZDdlQQvhr1bxMwguNUOQ8SUoNNfS",
-	"CXCHVLcZQrbzsw0m7Pxo2wJHzjaDcUHFwbupYPb3XiORqobXuno5AQjAyto1cQmaOXuwKYGWiltJMfIF",
-	"5OW19lylncB6HfL3jFYtR06xAcI2ljLqkDOk8z5k+bEINOsJS1m/aCplIRQ7Ru8fFl/skEcs5BC4a2u/",
-	"2TEUUXVgQsDyh7m1gesivncvrxqn0QfkC6V5HJc4WrNUiGvOdMsBw9raQURLWWEodUzjBI9BhW9Ywfqh",
-	"jOYfgKrkBSrfVc145qi8+yh0DYtZ1cvtbu3Myv/aqVl38+Y3Xkr9WGYCu+jdootjOocEGymf03TM8L2t",
-	"28zHlslj0QsjiLk6qn+KNBcuLzOataW35jTcRGAzZfX7Wl3h5WodABAawECGRGRJvqDwrC/K0aJaEmdH",
-	"g4BRKdj1wqOFhb5WejxXmLBxLUM4tklylLhoXa8IRAb0BwjnX6wJ1DIaymwiYwsDySOU7O13lQo4QCTl",
-	"tXVJSgUvAo8E93e2SW9jp22+a8OXrVXC15tVclctcHSt2AxbXRKbUxmvlPVs0PLtaBQGjH8SeT+yyJtH",
-	"iV8r7MKuf5JwP4yEizDUNA0nuM7XUNtMT9bCWGZRmsEe1wuMj4G4lNxgMo+nOTAvky+kAi22+Yf/6+//",
-	"8//9H/7zP/wPf/zX/+6f//4/tDwM6onQzQdwxdWS0eCZmF11YBAd8/CBFJpywdKgX239niJjqtmMziE0",
-	"g4+4tWZj3BDCTEQRpos7mwdYfb5uv/66/VnuyPDQxYElPxzhJgjArcsGE8KFlmVrvJwJa4v1bFKOkEsl",
-	"hUhebxeDWoBDLcCAWycRieVYQYWDHE8WUlAgeMizpbRbXu6tcSfBtWyeBt+V6dIuTpEbZKe7B5lJpUWH",
-	"bCiAorTkZwpjnvtiyqggSk4ZlqUD5jdkEw7dQ7QidtGsgrZRMbfeLPS+QyKtabflYTZVHkCGUQQADFTE",
-	"+pn9quy0L6YQN2DYL04+L7rWR1dLqXM9YXNw2dnQoY4vXjvFYIr1nm15lxLiCAncqR9EXJmLFAWwkK/A",
-	"CQ1uJ6ImFAJSmv/v//Ff/vEf/vs//K//5p//p7/rE2qLQlTW1NJx2D45Eyw1KxHHCntm4pKnUmD9itKR",
-	"5cUBNh1VoyPRBejZ4/v45NWL9v7x8dEj64Itvn11fPjy6FGAB88F0WFspS8KpC3AZ4F1a252uySwyWkD",
-	"miRgEIVXnZzgC+zg9NX5ycEhVtLOfaYCG4dxvEqYOHrkkYhHDhrExkfShbuuJ6nMxrgx9iD1CVQGyPfC",
-	"XbyBzaQze1KpEGeuWykqNsDlndFafQxCWM1ZgMN1kt1ox8PAl5SPx2C6dVtDmsHsaoAHHPy6V4OIXWop",
-	"YxV4pNPptDrgEhzOy3PLuTdew4J9l9b1Wg9TrfSAC18X44Xm3NJJc74dN427DxKO293HmB9BpF8Yz7AQ",
-	"f3H3weAp/wmjyQSXwpDVSvw1HCuQ+O86oPOXR6/uPKIa+oLW4MrG1hGEuw+wIBk/0xhrN/ZnHe37bPLN",
-	"w/25dx6G+l7bbw5kVWQqXVi0Bd55NIcvv7p2EB9S2rdZAhY3r0bkf+5Q/D+ysH9Xc073FrL+gRSjmGPg",
-	"9p+QcrDKTy7HxBlR64T5eyqXUixXro8/cCJtXvx4hdHZisjgby3ZOLwcHz1EwV+R4PcAGofWjz0ylHqC",
-	"QMcAl8WipRrJ8Rz8uVagsbGEoA7Y+PU8um/MNDpK0WSM9YlQCMnLgKQM5kuBu1fDyqD8TscXj8HtSqjW",
-	"bJrYiDEj3mhtvk5YascgsJeoJt6r7wsI49J5naWlOC4sXDKlYj5wPQUOC6AczOUVRdnAlmAna9YkF3h9",
-	"EbjvB2a7CrG3Nt9mQlVdSCSGPrLIyNTXSlzHRVmZD2EBr63V/ZFt4H82pO+TJfunkk9aY7RF8lMqr3Q9",
-	"6ZSZXk07D11y9E3VZvqgS1eRWKFumC9s4TBCNZEiZKhWm6crIWYY+2pTgfL6Bai8+8JMlruSt5fShtba",
-	"4ujmuIPRINNEz7gRxrIwZCxSWB4SuvEFDgqVFTcdgNGIEeuSiYhFpGmr/8hMe/Yro1P6winf9tW8Yq1D",
-	"5LBAlS2CDj4oR7fe3US9F8LffGEhYJwJ3yXsiYhkAvGVoFYVKKu4ANhnTut8gUuk8tQG4CBOMTVrc4EG",
-	"hToKabZ6iS5t1kebllcIlqHz/oThT9CceSgiMp3nlT7tapQukwu/X7hQ9gZcc6Ou0DVcuVb3Fq8OhoQK",
-	"NqveNLjaWKiv8rwLkAbEGBbV3cNS/T6LLIMZT9VHQVuelS5FKjU1LYLhzhx3cPT4wh0PRNh1zH6p1mLK",
-	"zH12ofcPul3y//xvm53eZme91YezDH2D0Qa8aTENS+40nNbSKrjC+2DUxXSHfKPAieMLLPwIJdn6q+o/",
-	"kqYV2zwypfFIplMWuTi1Cs1oeSumtfS9vcMBafIoZhCWRodKxhmE9I8YhAkayswi0+jitS0TH6Dn5t61",
-	"Or44pOHEWUwxnqtv5DzDBkpgxYsxAQVKtfpA0tBC5dCPLAdVodNr5KCXbGa5y8cVhD7JNe8V0gukZpEk",
-	"XS+/pLZ06Gp6i5UZnOq3KDUV2t6C2OTZGpJjQ/V8wQVpIj3O2b/hi8CiQeFqFc6XXPWy7ZYK5SwWprSI",
-	"wxwMRW8yVqNfkuZmd9cXOa7aAErfBmTNYqvZz2BGz/UmIOOupBBUOYLQIydeWcGhS4KlauqBS86C5C4V",
-	"EAb++hFE2ELCUgk2jk4tGzM99Emp9KWhrRFLSbk0acuz1TGhICZpSqM29tZ3Wl5eh38qhaGdFimLKwhR",
-	"WKhIapTBCU8SN4/CxwMk1SwRVYMchq70XY5Ft192x7yvcgo5NaCdkpuUU1fg9iPop4u1dG9FknsfTzV1",
-	"48vvgiu12Qy4Ggg2g52zpbgy1np/wv3B7XCfqPz7UHmkx2XsQnuNrif0ubgNBN5oWiuUVaTJNDTUsyhk",
-	"ehWyRFdq9xtxs+k3jBQFTscF567faNk0e7TDURJLpTHAqe6KH4rolVHVTt04P6Dcc2jEwryjmkv2hZyR",
-	"KeSd24fIDOb1l6nG0Tg2qlxFe1f1mpy3OvsyX0osQg/5pRyaRCOBAKhCq8IDfnvKQiY0BppFvkAAzqZD",
-	"d+91u61OjrkaQKnSImijxsxidC6hVwX9fYxzV64vW3PqXixeO/WXddYgAmq6tAg32wzc1xDSfwOBQ6Xd",
-	"0TU4i8s2LGf+6tSRqdPclHFjxkBhnQBwdxtIlfduBLQPlkDw06xUv1aL958oCbUkaTq/w6nGQLPbGsLq",
-	"wM3ACrYQA1emiB2MPnMBbxZRmEhhwY4twMYFm2OyzUJwWyfP+vRFNbRHaTpXDpYWdYtrfU7YzgeS6GtA",
-	"8T75m94zrvYvQWRfv9XiP8H4jp9EJsyrtyCAtqszPmUy03dwbTlCAMRhtXpQKrawOr2+UisCkCqQYVYK",
-	"RoBRJygwywMykTHYvfvgu0lZxFMWaoUtoJVqVWU0CEClggRYXxFS1Gx9RV9oOoY8LzWRM+fKQVAYR9n2",
-	"XVbbqop5mB5Xiiz1LIKeKwbgixW6yhOm912lqQrR2MDDs6ix46TNnMHJz0OdYaWREhzGc+uTq136FSvU",
-	"uVZGqIO9+CiGgD95FXvf1UG5p9xulW6PhYECbWdBAqwbRfGILVdz9Kjx7nt796D0SduiR12PsEAXijOS",
-	"RHKhFaG6MONhcxFXFw6RqlPDdEMan+KvT5heFmPr8lYu2PxOZ82rb8aWwPk5mioQe+/S2M0BdZ+tfVZl",
-	"7LmoPeSCwgiWLpa3okCZrXCPeVtIhACO872Z/IfPjfyId/eaC/jIETmK5QWbFozp/OR5qyw423sDN7FW",
-	"RrY3B0uaufpPt7w5WL0aKn6VHKalthAXHyEhRFELsVktFOYLmUYsNeL/Ih4cpEeMyOnGPYVlqF4Bmpx1",
-	"heQn3MO4N7g8c6+S822OU55iAmXwaMoc1i8ZspGE8DaAR8EyjRcsqbeBlMjCsVnL64TxvHrWmpln2yF7",
-	"F5emijVbBoGrrUbm6ELdb1BQ7Tb30AMqVddEBd27tl7nIDWaVC35qUAsIh2szKfSgFcicWUKtVAVLkdm",
-	"vIUaUqO4nwJ2yq+ZjPwyesL6bV62kFRGCDjE2NhfD907QQj7ArSINCskYyXxy25D+2xhutvSP6y6tkDz",
-	"SiXtCiRCoC0UyaPFZLyevmQfV+xYqM35M8gepQv/ZyIUrSL17ycPfSJqJaL2Z0mXjs/P6qmR1WxcybZ6",
-	"Q/wj+F5VKrJRV8IVM1gt3kteQbrp8NpsTgNnqsDwtYm2EGRH4xhecr/1c5dmOYzVVRNw8GMutANMqELO",
-	"iISgQK7Kxe1FJAXbI9QXMdUFMr01suSBMoLNPMIAKtxOro4i4hq8YLeOKHULVRR173yyvF8PYAJV3qfz",
-	"Ghe5xQ0s+yyXjDx1e/Pzwi2s0h5zMGEwzn/a5mu3+YRRiDV2W1q/yQkU7F+6WC9YOmZt+JEoNqVC81D1",
-	"Xc2zvD6Hw5vlKZYI7ZAjm1rl+SKVFns7rxhSphqKaSwt7IvcNApEdMCjAEstY8RbnUW1nFbK0r4vlJwy",
-	"KTDG4h4Aq4LlkhKLh4WQBbYDIfUAGg0gCg6opC+K4vj5g5BrNbDVzAMAbwSkmmEsQZMEdP4FNEd8CmKF",
-	"DxZMrP3a4K+8gAebeiRwsDkOtXrIJdZus7nmOaJoBZ4TPVN7xGFUmtlaE64vaiAnzdIiN2GuMriAbHfg",
-	"MdxBDEd1BPocimq+YB8qEwoP5zGcy4/skbqO9thaomXK82eT+vlJL/0I/u6I65vIcS4krpWrRtersejL",
-	"KqLdMFLDQ6iS5ZrLCLEh2KxUhtkXLp3URa/lzQEB3VhuZ8BFKNOUhTqwoDPYwDhjSrHFvFFwHIEYqAxZ",
-	"rM3/NKRy30GasyLUrhJXVQpcMgLL3kLy/kwUmSNQs95IqfsiFw0LN1g+wWZeRMNc6BZgzPjCCMjo5EcK",
-	"GpFwIiXmRakVRaidNdtWd4fCE2D6tD44i4gDpZGrucUWyn45uBtBZyxYjSu5nAODLGwjGUmswuQiphUU",
-	"nsEQdqTblcTZm0OTfXFT4uyNocmnTL+Yf6Sc2QM4O3cKYthcVRSpOP6K6T87iMdPscgfiLifMkisslTM",
-	"UPnlNNlaMu+qyq+yCDyW6dihX+X0rgyHWFxtWwQBrI4F5hE8a2h1rGR+wVMGyXirHPnnYshF9GKO5ex/",
-	"IXmrmC3OqahwY+f0Sf27Qf2byks8i6XjskoLvEUoHdZVqkNqMtrImGk4Li+hm4AMM62l8EXTxqngZyyS",
-	"recJ+9xvVF/xG8ScujHTMF4c7ue2urkNcPGQO7FLxJaxRZs6MLBWXiPfpm5WQENpubDBmGnzTKkfi8EP",
-	"6PuQAy1F9cpZxucBtB2mk8oRwMQxmsacpYi7c1ZBvNA1x9jBXdgz7KDunPQCem8JcaxqS2sGi3h7WHLK",
-	"h1J1ZMhiKcY2iqgCpQWp8Yowu6F5ipNZj4WdrFb0qdRCsjPDMdI0nWPfgCOCaE+2ImdearVD9vOp2Qnl",
-	"PBanxI2CaiRNnNAAvh04/o0LtI9hnIYp51VpMc0HEI8WC9O6NXMxTEa5t8m5noulh3xcG9wMBk7ogRqB",
-	"tU8219fzslcD2KgBFMosMnyxfubSA5iUjMUy7SAUnSviNyBWv2F6j3nIdTxv7RGqLvLzClFQFGv3uKuD",
-	"Kbhkn6RMp/NqwojdCqDl4M0eUR6rYlthPr6gsc36R0XfCLamKQA4QIZhBt8HEwtUOCPImAKstMJANseL",
-	"BMe9BieQi6UDwhXZ6i4tIU2SwZQrgLwJ9oqX3mRSU1vly75QKfaVV9UcZgqKTEZyJqBYTbMGOgaQ67Ck",
-	"ci6sQvEqGUcF6o3lnTW87+EC5/sAYqtp23TzC4XdrmK6D82h2FtNtBb47ifg878U68efRORvLveYm7Uo",
-	"9ZBmVdawJLZ1g3R++1QDuoiZC+xpCnUkdFEICkl9E0SoRdbbItRo94bwWggGGxi7LIMoWeKjeb4wBP6C",
-	"4cGwxyVJoUPMyjijb3k8wMRzd6NlihOK5cmIkG2ZdMhmdzfnePaZwRDrRVutwkyo3GxZGrGMw3XSHEFW",
-	"GxSlBUvLlBrxZQ6s2glUZclnryDmkCInNZmydAxwF5jH7oaWJCuGt7yQmOGEQ6sOvYx9W8WAzLmW4bdZ",
-	"ynKeRxUxPHt52VfymD/z7I73YDOf7C2fEkl+lewkV8Mc5UAQdXYr/pHHgdYzkVcJEwrwDotuQEs2r5H9",
-	"4yMyoZB9uah1G012dtUZM/2anWTiEdUUsZzNV09SmSWHZvGPxEgW359OaMrgK5sN4ws1AaM9xLLlz0HR",
-	"A5xS8E9/8x9bfRIwEabzRLMIesJwC/sNAqmhlaCS8eaQaeklwC9VLn1MNXPZdL5o7h+etnvrO+2Dhwce",
-	"OX52cPqbBy1rUncldxm9zPGtIHmOnDJwkqZ0NohgVGCXz+O9jBojqxi5ZiR6wqa2VLN7soAVDybsqqkm",
-	"tNd0rZL7pDSpVqvQ2vMFcAWvS6pxzilyZbgPRayN/ogqu1uIijrVBAj4sn5phmA90QBsbh3DuVM9AHYo",
-	"Y6iVO6Hl7ELTOBb3IHTMSLNHJjJLoaK9rQDikfr+HOLUXl5IBlYCS2XhCEyvFlJllJk1rKrF0IzTmCED",
-	"CsSJPIkoXxb0lX/2WVnCcOutNI1Z8NlnuTUlpkrx0HHffj4yX0QS0NS12xTStEB6T09fvST5rwlNFWuV",
-	"IF4gvm4hU9MjQxZSsDIQDGkqiXcgq9jjlDK0BXHd8cUBjePSg14FSsuqUPVFE5rWc2TtT9qik5nT5lU3",
-	"AIwojhiZdtFEAxaCPTxXp4+e4XSxHIQIQbLiWrF41CFHrqokoWSz2+svwy5y5YsRF8y1DOloEBagyayo",
-	"8Zk6UdKOtN6UNWSLNiwoDlSt/l0WZvEhW+6zSkya19iJWh3ywoGt+YKLJNPow+ziwmOQA4IP9QtoXIza",
-	"hGJpmgypYtubCNXmi5w05CF35pnNLpmwKxLxMdeq5RUtxVi5HcrNBfwy8EX5td42Gc41Ux6hJOTJhKVF",
-	"3dR8O7DWkdVY5MgXve22eQvDTRTCxdn5kmaJ6OWG8RLhc/VTUfA2ikVqxBLAc1qYWn43wDRDioZ9UZRX",
-	"htNnrxbG15Tuet5gfuHrI/vgbTwNhol8UNnXdPALib6lGa4uJIeMw8uzUswC/xIC8IoZJ6kcxmx6/87B",
-	"O+atlfF7ljTkR/56ykCaK297Sbz+qBMAbrFAl/L7Y8S2Ekdq1nMzI0uVmEQ9S/B8scx4PaTz5m79wnar",
-	"j7nmVcozzLS1dVO8On0Xs4wFh602X3+MFkUpD+RDGUelzaqIPy2vFDuCqLq53AJAvdi1EWDLclCtDITF",
-	"qss02h0ciwNforxFE8ukteX2/0/QKQnRiiBXOCltOi8rPbDZ12lVWkZydR3FV65yojPgVOKF7ykogq48",
-	"MuJxgRWn4JR3yGsaX6AEZZpQRmhSNnj0+trrC2VbsXHlC9f4njmq8CjKjuagIlu2j3q5gcw8TsrnGMxR",
-	"RTJ+t4Tqj513yDGM1uhwF2yumG4bOSbq41wJjSKsQG4Y+VxmZGamiQrVlEJeP1SGp0nCaGpxrqHCrRPV",
-	"V0FDncFW3AT3A4NIWAr78qstUNghr6BA4Z49Mq5cidUzP1TZwqXRBhZsZgBCqdHpXFlQI/21K7+KUtFQ",
-	"wMCMMoa/KClF9cX8J6t0578kKZcp1/PAF81YzuwPQKja+W+kOeHjif2tQ864uR0poxdE2vwOgBAHFOKm",
-	"ewsa4VGH4BGAOyIkiTIG8eDo5I6pAiVyKPXEF+Y3yApWeOZqc7lkuuKkNErL0/AaTJgz8l2j8mX1EVwV",
-	"83X+lxu9+TL/+/vFnfMaV23TfvuSQuQe0KpTmWpEIYz2TVOVz4+YCu13jzKW/w5/l347Lrovf4Qnvl9V",
-	"cDQCzMHASLUBrDpQ0mYworEy3wAhWHWGI3R0LqXBDaWMGRUrq5widTE7RpFi2bIiRlGHc3Dy+IBsbGzs",
-	"WjuTEe9Giuk9XyQsDZnQbYZRC8H9AKjpv1h/aNS4w6swziJmafXSucGTYX0HjX5jvbu+3e722t3eWbfb",
-	"h//f7+70u91V8zU7bcbaqAUOi6hmbdNPo27Px7J9uxqwxeqYB0MNgZw269yuELhxQsM3wwyA3SBzUvkC",
-	"abO8ZGlMk/dfj/XbrwcO7SMsSFEUV9OxUbrTKY25cpHCkFNLxwo1AfPKyjq9mo5X0d2Nu5Pd8hABplhz",
-	"DTjrRjpjyhXysUNnV9qrq9hz15LC65ab/UJ1bQ3/XlXXtiJIIfn4mJrpnzBKI6xWSYJFgXV1jF2BIw5i",
-	"mJyVpY9qupsvbO45FSQ4itg0kZqJcN5+BnUjJcpzWMsEFoUoOmLmB1Ab+5BKpdN5yVoPAusFmxdgGeaL",
-	"oYwKBKgicihlKos1aZpnfGGG6+HzSlOdKa80KN0+YUlM5yCHIl9yehTKC2IMNjYWStMxNMUuoYyKVaH1",
-	"TLppKJLS0AbX5QN23ouIj0YMchcqowbrFC/WyGjqrrxChzxjc2X900RL1N2spB3ZCDGyvgnGclUUzOKp",
-	"XYhMsffO7wLK4pK7gLq8X3qXUS9KU71bepcvrBxUJ9vjiTTUoXFXJKfSoXzG5o3rU+h/GuXCUX5sHHJY",
-	"lVUByxYnEu5xU6aekY4puggsPo12IX/uQuE1tW+2FrDPDs/oeNWA7GNr8Mw7r1Fz8256tXglf+OdVwFc",
-	"u+7t/Ln3B1D7lAv3l5oLl4O1mwtRwyzLxp4b0YshEy44GrVfQGRp6aYViACYS8VHmMZlLk2A9bRcCUZF",
-	"mpu9daMPA0vildIVeWGt1mrAgvejl6MXmOZ6a2BiN6+xFOzXXoXvFmf6uLTcWILyTxxUYeWRXgEBnx/e",
-	"l1Iwe4IhVtmxb9NcqQ6VPbtNmZLgMzBgT3JRwJyLje5mriKuwhx6wvR7nlYzyJUntvtRuKxZj/fmk6bJ",
-	"jWuvFjqetct/J4qLEGVqu/JzmUFhwp80hk9A4j83zsU19+5uh9ycPYAi/bmhMfZIILI4DnwRxoymiuT2",
-	"WnOXURPYI4EZf+DiSlD7wrgAQMUnL6gteokKGNr+FDNczcwHmJ1pdI+kDPDIMW7Ddsl1hxxCdjWeb19w",
-	"owkYNUWR4JKliksRFIpmiQDZ489FidUa1dKmPELKFLJYIUETg2onIsKi6kOmZ4wJo4KCExTsP7kCs5Lx",
-	"gpbkYqyt+tIhr124Q2kgE2tLnqVcMzLjQr2vhobluKye5oticzCz/KMrajcBcfwMgseH0dB+EQSP61iH",
-	"Q/D4ySzkz1Lm+qT3fCQMkNtrPWsFJNFqn7dDVVYEn0b0tqKyhnV5l32JHpYHLAKACxz1Kph2h+xbx3TJ",
-	"f27Bla5zC++Xxv0BL3vRzaraQZCPWwzmUxWXD2L2pk5IoJV9r55v7ycgxJeFslorOp4EMKNj+lJQDCUo",
-	"YYZNuWA118MXzfVur9Uh2I4VmjBut2wHL0GEUWUREpvr3W4Lc7J8gZm6XIHlvUNOq6hkaOHPMczwHu2V",
-	"QcpS08QPLASgqfyp63DLqrhovrgBumxl9QcLabYCzmzP+SewcIUrNrbeLW+5L5qlZcf83QDys2rtJrjW",
-	"Z9IKMB9CDCkIxC8UCVoMoI467dtcO0e4gTz9nObqG7ovd/vJgvtJkrkD3cezU0K+BcyJWsGmTPivFXHW",
-	"fswBIK81+CKyySJFtlhalmhCtoMtuNXkmBs7ZPlNs+AKLUQJK6h6NR6eXXEjLBXxeGUxyAOgrxWC0CNm",
-	"mnycymlO3W6y7uIrnyrNfQjT7MJZtUgkN57W9xVTaoMQc+kc24fihyuqHObX4KcVO7SXzc1ndSnz3PxB",
-	"rLzgLVfSwCoa5tIoXX70nvIFgM55JOGuGZsNd8HmeXpSlgqVw+6jLx8C3xMZ83BuRAfA4L+f1w9pkRG/",
-	"srccGrq2wMceOvEt3raFrVYA0JOH2toQAnsIkDYEVvQKfJEJzWOSW9EcZo7zIOU1a+zkwJlkMxl8UbzG",
-	"hQ2As5JYxwLZD6gOWqv97VgE6QPJQdj4L1S7Gzs/g41fadXHY/FRSd8nbLtbsnp1YXMrcl6Pe1lX+6tK",
-	"c64vnncKYUOIlME0jaime7kCZ7sC2DrAaaiUe8PIKF/cYK6oKForXGGli/ehkBCwh5VWSaASn7j+h3AL",
-	"FXq+O6IfpmBd+byvOV4AHPd9G15p6VCWxzpW51DvkC3dU+b+xJZdi6haYY3su1QjB02Ts8MADQt7jgFi",
-	"QejqXTTcv3BncE2y3D1B9onD9iJowai0PoKMEgl5Vla6gWoxOR6Ylxs5zEDLOGEleYIrX1h23OqQl9J9",
-	"P2d62UwCpTmiohqPM5Ag37dsf48kkIGgDZ+nUcwFs1zdNeYywd7LnVQISWh2UZ4vwL8Uz+3SojUG4GYR",
-	"VqLAUlNzEU5SKWSmsEmzeFPDTUBg2ze/By1coEuWRjzUhKYpQOJh0vpwTqZG2xybgaiJBWx2vqm8a8AM",
-	"CqwBqDZz98Ce6F+aVpaP45+d1eIWM3kixV9mvJgUI55OUT0vSmvBYY+uk0MwiXLNnP61HwF8Y7U4ckDj",
-	"GGOv8Q56iHMwXwJe8UqQUlIoGYMS9Mf/87/947/63//4b//u//ubf0UU04aCYlqeopcssqSinP7pIs/A",
-	"jpEkppEzQGAAEJMSvgfU4QmZ0KgEFdE+AQsnUukU8TU0u9IdB2Rl65rbxJA+wZaDffO/wCs1/3nvQW+z",
-	"u7G91d0MPIhJFiH7vLfV23zQ623urpuH80F/Ptrc3hyub47Cjd2N9XW2uTnc2KH0wc5oi0XR+oNh1Nvc",
-	"7G3vbteSka9YykcW9+o4U5Pzk+c35Q9CtTZAEDNz3iNJygVWXN4/PTg6WpVzYdflWv15MVXv7rkXZsHX",
-	"kphyIHBFDs7mxoOt3np3d3NnY3NrY2t7fXO3cW0J4lX4x2aP3Xbu5XXkKjv/Qcmg2aQTrABVooIfK/n7",
-	"paywLyhLYgjBOEttujfk4wDybOcDlPfKLxJw3zxv1AwFT64jOxbnyfxSJ00u720lOx0zjqBZmM/5yXNi",
-	"xRdFmhWyYn6yELuW8rRWmJCA1t32+G9v3iJHKl+NnBj0SQ6VZBbmDBGDy4QLa04YghL4AvOsnVAaUs0E",
-	"RL23OuTEjtLBLpt5hnmquBSEAugyF4CaEjGjBKbzPZehTGRq61gUmdK9a1JIS+UA3389zgW/IpjAovbI",
-	"FHP7LPrSjItIzkgzxyQ2bMQmqrbQ/FgBaQqN7FUePAnMeRjkS2mhI1Zmw7nnVs2ot+3dtlgibNddVmal",
-	"qnJrhop2OUfaIKLVXXy+wGfJH//n//THf/P3f/z3//iHf/xb0gRsJ5mSr1883ystKdEsjhWYBKeEJjTN",
-	"uzWdeIC2BlmWENhZrlsbtDzTZ37YfNH847/7t3/8X/6bP/7df/jDP/4tpNfmQGik+Ye//9d/+K/+Dn8r",
-	"INJAh/mcMgUMdarGBYoDVk0hFGcb/Og3zuS5YulLOmV+w/Mbh9iE33iHGD4WPv1qGiMGOn4sXlorf21f",
-	"rny3lr9q5kZL4gaZIuZ1LGcKi7AYloPkqIAIWkAHKtUEBIuoOayYP4rVU/KNA0UUFUP7lcV5sNdXWf96",
-	"k2tIS+MMNixlmNeqWoAXFl4IOYtZNGZ5aByhobakYsZDzMR6bYGU3E99rNUycFI8cKhByi7lBQvKVWYs",
-	"NIsvLCYrWI72SDC7ogPQtQYhBvYBp7PCGvyABOqecrrXni8ClQ3NBRiygdn0RCZZMgCwehCiKj+i4mx/",
-	"telg1SeMRpj/nhrlJ5RpxCJAU9Bsmhglz8VzOtiT8urbx+G8ldaxTjKzlSwL0ewmuSwwp9uZBYsL4Ujz",
-	"SrmsdEHuSKsWzCB1vZaZkwcZ1KSeMXmOK+XWAXMdIcoVG11JaSuX+Sfxj1PIWczRT+AyKTll7rqoPTjs",
-	"Os0U4ESZD+barRoZRPtGKxd1fcd7rwq3VqoFCThfcRDvCgNxeS8Qbc9uSMNrQOxzo99YoHR9vzGeDHYf",
-	"bPYe0O4mXd+JqtSv7zfuv4mueq+eHczvbz09Pnj4+PXsQVdPu6OnT4brT6eM083HBw8fXFB5f+3LrXBN",
-	"TtSrt19+wXcuJuevht2tpwfJD92nDzdPLr98cXE+z9TO2fHV82dPn3z5Jrz89s3bR8lXb+nbybeX20/V",
-	"1+dCnOx8/eTswWb36/HX355//eWDy6dfif0n9/XhzsvzaHP+eP7D8fzBkzGnl/xlGh+c/XA/3rqIRi+y",
-	"x+fHyclpOnrxbfYiTDYei/VjFrH1o+zL9NnhN7Nnp28eH30rX755uvli55D+sK9+eP7N+sV0Y/3o6Ido",
-	"tPPN87Xjre7jB9NTPRM63V8Pjx+lL3oXw+3pq3D0cHyiX8/Hw42vjr4Rp+zVw5QNs9F+nD54vDt9fH68",
-	"//TJD93Nz/3GOyMA56J3sTcFK8OtsafrzjvzOJXTykNyd3/8autZtDUevzpoD79Ohy9fPTrihxvDJ9/A",
-	"GzaPlMPzqGQ+6G7ten7jhRobXgvNAIHDvce/+n4jYsNsPIjYVMIP+FHpFH6csDiWZCbTOLKzvprGqyf9",
-	"9YvnNXO+gamWv/2r7w4e7Z/tfzeeDHrff1/hrPUvVFaqpiG52MyqF0oLCN8Wa2hfXHwAv3arW9M1LPZC",
-	"7zWP407UvF9szEIjS28UUgeqWLfXfXM9w+6aR0pCnlfa2bIk1mncPaqrqr0XI3TAMSoDVMxl9JeaQVv+",
-	"GUFilrM9W7motaC523bRZmOpP7tKWPiB41P/xJT59/XP/gJ2ypvKg8OMWZQvQEWpb600JDgb5hUNZcRW",
-	"x2+c2OiKRbUKCxEUiSpjpm1bmcDgTOsGGjmw0MrblRK79/LC4f0iiLT59PjwCcRHHb984gs0cHI1mMxp",
-	"zAUDw6W5iy0UrSUgXQcJHTOLmRaokMFzYNPwRUwzEU6IhJkp0gzsXx18ziPnJ88tbFDU6pADGRndBDQ5",
-	"9NP8HPWU6E3VlBYKMOSFjMhmd6OoRFBXyOishM3BVQ79aaGB7NCgtrrRnPvF+ijSM+PYWAdFJei2d8l+",
-	"+1tC22/JX5HfkN8SQ2vXt8k90iQt8hm5TzyyRvpkj3xOfkd+T9qkQwbkXwakiavnCypsQXnAf57LLFUs",
-	"Hu2R4F8EOTyn0QyhxILdM4vKGzMaAYRzsBZYpYwEvwNxNCDNQm0gYwn5YjgJQJ5NynqgBLQjqYnRTQpI",
-	"WTyiA/MouPJGUMahT5JsGHOFlTZlCth8vghgDQcJ1ZM+QcAr1Epy+BoqSCbsuywiNsktrx3ExOXAJb6R",
-	"QKecxpiRF7FLFsskQHhqLGsd0rgAJWnWloioIqkUi+HlkNuKjDgYRgBJO3X2fFdk3/o0nXs3r+RnzoTZ",
-	"L7t6zeDr9mtcqvYBDSesTyZcB7bifyiFyxjmbuS+yIcuBcG8QTCWIAC8+cK2bbrqLBRo8kVzy+t2u0BU",
-	"EMhbZJqBMlotYwIbuaqY0x6mngDYypTOMb4DcGsgfRA+iDl2YiGUXcGPEMPn5kzbWrLupCxUi6KRGQ+U",
-	"PpWp8gW7YtNEtzrkodQTC85eKRm1Oijr9RU1NObOUVm5K+DHhjmGYJ0dM7XGxSXXzP4DqhoTiF9ovvg8",
-	"21xvVISla0GGcWw/KbAdyPjaDwkbV3l8Hlo45IKCGrekztp3E3HnV+u9HWCKyuUhwMnki0nWcM7bB1Lo",
-	"VMb1mVDImJAluMRRGyGhytdxj4QxZ644GOTqYnerJVUvzxJcMEUQpcH4rOnYMU0cBkB+A53gKTn9Yr+9",
-	"vrXdqnaSUG0kkUa/8dd+47tue5e2R9//uL35zm/8tnbZF2798nACQwb6eLejwtYMtycvpTZzae7AaPZI",
-	"MOVKBf28Do99TMhZdbhONp4AXKd5qVY8/nWXcfmUH/DnVKBlv0bmbf7hP/3tP//df/eHf/jbf/73/6pV",
-	"FggglBmobiF1v0mB3RiJuyrN/9gYMpqydD/TEyPcvzPiPfDMVY49536Ayo/mb1uFIZJhNrWoEVkaN/qN",
-	"NYjxskNYbOq5HI8hCQ0gv/MCDFCfQXm5iHHB5ra8mOJjcJRMOyUXoBl1fSz6Ei6yFZeVMyejSKs0TTWE",
-	"XuLPeyil2xHZchFQnliwWaWIhCIYTa2roO8MCtkYbcMGRXfIfuWtvKooz0u/Q6A8aQYKIbTBmm3GcCmN",
-	"6Fw8VO0eDebop5AiN/bD7hiRyiF2m3aQeduimE3FEO/j5HD/0YtDG7HtPId2mW67rHIm8hKKaIaH8kGl",
-	"TXIA17dsUMt2JC0io90qSMsr6So5lh0XeWW3fGH26jJZSo7HTY+wKwp4pYDISR1kGdWlCiuQF9Mhr1MO",
-	"4JiwZ0ZTm3KleVgIn+GcNBE3wvNFgdaAtXYdbrDLlsxxCklzCdywuguYqFHjkcXoH8OOKR9PIG6kKk13",
-	"SB7MnBc8Ug7owuyDhUYMZlcdjCV6zGMWkCYl0yzWHDyJkLagJcGEBXze5iwQqnwRGBHoUV6NKA9XykTE",
-	"UvNozAbwPIL1YhY2OT4/AyjCIMk0BDN7GJcHPjkXUdpHKZmWshRsgCV67XC2vpjQvBz4FOBV83BQSJyw",
-	"yVDgTSgvrAufqj+MsQxp3I64unDL6dnIR1CUIPTRqjhYVWb/+MheOXANsnhUxDUUEZn4N+6GIonkQhMo",
-	"3hs5CuqCvV2st0IIEHK60TbrQDUfxkU8rJP09CSvzbfZ3UQPG+wDSmUoIhodPof0qI65evGx8cY1YREV",
-	"61bVwtO3clYhWQHJBUbinOLLBhhL6zJzDIwCpxcbcG6oHFfXXHZw7GKwV9O8f2j0fS7G+4enz6CckPXB",
-	"V8hlZa5lI9TyfF8sMlu1xG2LEkWeU9q4WLyJ5R4dA64B5nVKGUrxVdWONINUApim+dqFCpQn1iqzQ/NQ",
-	"TRfHqRxaJQFu0pDGVIRYN9rwqnDCXIedsrdNNd59/+7/DwAA//8=",
+	"7L1bjyNJlib2V2w5IyRZ5WSQEZE3EoXuyMhLReUtOi6V1V1eSze6G0mrcJp5uZkHg9nKxSyg2z7sriRI",
+	"wj5qAWE0TyO9SA+LgQTopwy2e6V/Idg5Zn4hnWREVGVUVU8OBl0ZTne7Hjt2rt/5YyOUs0QKJrRq9P/Y",
+	"mDIasRT+eSiFkjE7ZfpQygvOzLOIqTDlieZSNPqNsykjIb5FFFOKS0FCeLdPguHwlIVZytozLviIhhdt",
+	"++oXftbt7oUpG6dMTX2h5QUT8IwNyDHV0y92Lns79uWdAXlNr9oHE/eZYqEUkXLvf6l18lbEiwHB3ga+",
+	"OKUzdso1++JUpzzUgUdkSvSUEUVnjMy5nhIqCJslekEuaZwxQkVEAtdNNzBDImHMaEq47vii4TXYFZ0l",
+	"MWv0G+unNRulwx8efzPtfv37Pfk43vvDw3fhox966R9GDxZn3eR3+9GueH5fvXw0+6pHX22ea2+3+/hB",
+	"t1szP7I0vYbXUOGUzajZHr1IzBiVTrmYND588BrPzuikfuM0VRf3FLlkKewbVYQSpVMpJoQJzfWCaDrx",
+	"yFimJDgat19THU4DXKqjcfuNFMw+61TWx29c7vmNyqgSqjVLTb//3G9cfttrP/7u22778Xef+Y2/bng1",
+	"gz6K2CyRmgl9wpKYLli0OoXjlCkmNDFDJym8RuQYdpamMWcpSdkPGVMadzzf/yBvPFy0X7IFDL8YKxPZ",
+	"rNH/tqHTjDW+qxvcKxlSHEPdqp6fvDLDMN2FKaOaRbDQ1TUye65lJNXO3rgbPogesfYD+mjU3qf3H7cf",
+	"R3the3fcGz8aP2S7o153yw6fUM1e8RnXqwN6Z2YepFSzYWzeYFHQJ3pKNRll0YTpe4ooTTUjzSilY93m",
+	"TI/bU60TmvC2+Qy+alue0O51W31fBGngllaRlM0oF1xMSLPb8kigA2IPKMmE5jGRgpGZTBnhitAwZIlm",
+	"0fKR8huKT0SWtHniNwbpF92B/mLvwbXnfSxjHi6uPXtmJw//zGkESOmSpR6hyhfXXA4yT7lm5uD8kElN",
+	"SQIj6ROulS+EobZmgFxrksosQZ7VtnwslAnDJ0GfwO+KBDTT08AjAS6I+dechVOq4V+ms8AzO8BoZJ5k",
+	"SSxpFAwINKZIwOGTTLHU/JcmSWA25YfShiUsJcE88IXdpg45K1YkZlpVX9fTVGaTKaHmoIXIKSf8kimz",
+	"sb4w/I+wS5YuTKM75lPX7sY9/uGLXncwN5u8dZeZThcHY83S1Q0+tZSmJZlTrsmIjQ2l6XRhCJJOKBfV",
+	"w21Y9syc725+sLnQbMLSxgfTWUJTOmO6ev8dnp48X+37daZMhyToBR1yQBI6Ych+pJ6ylCiuGQmpEFIT",
+	"xURE9JQrgpTjC8ORZKYJJYdvT05JkrJxzCdT7cH66tKtmlA9VYTGsZwTIQUztOWLJJVmC8oEHMoZU2Sc",
+	"yln5+3uKyLmA0eGGcDN2HEbDaxgSbfQb37Rfu7sMJus1TKs8NWzX8ME6/tirZ45uza4vMNwzTAQkAQKC",
+	"gEcU02S0IMHx29MzUr4e7RfBwBdwjFM5V2atmSECrjvkQLgbvcRtyJSlrA+MCFgfV8TsCvVFzC9ZtXPz",
+	"4363RwL7dAhPh1xc0phHgbls7C+4VVz5AgQFFpkhGxJvy0yX1hrFoWKt14oPm86B17hqT2TbNlFd4/J1",
+	"GS5eshpGeEAu2IIsZEbCqZSKwZ0OBAlXlLn9m5Scnx89NfPnEaNxyyOZ4D8Y2WgmxcQXC5nlN6rqk545",
+	"dLv37xuWYc6LRyI+4Vp5JGgb1jM0/9MJjOQV9IMOOdK+YFcJT5kiu/tkKrNUEWqOtWGWZMxTpUmm2DLb",
+	"uOb9WEvWSxd9lRPQq1dMTPS00d+9f98znMH93fPKAsu3B+0/0Pb7bvvxsNNvf/f5GoFlDKLQRkErMKJY",
+	"QJpmST5DoZSaYzujbcUM5zG0GnOlQX6gE9WC28oXwPfJlCYJE4bvxgvCx3ixmk4tIwizNDWXmJPnmijL",
+	"+cLI9zTlSoqWR1isGNnv7XbIWxgijQfEcSOOV2JMzX0Ifc65qGHkVr6rX3MrKK5b7F53d7+yvr6vPmv6",
+	"/mf/efPdTus3fuNb37/a7Zn/2Wv7/tVDZqTEpnnLg1c3vNX6rGVeWbdDRmJds0sHQs1ZSva6+ygsCklG",
+	"MlqQ+ZQJWJPqFnK4/ayYpxhpzhm9qCy00zhyZhR8Ftx4IQsR+xe3mmcykkdPN5I7jzpubuYSK2bGo40X",
+	"zFimM6ob/UaWwZurnZ+D1LOue5SJPuIAPpiPVSKFYiAmPKHRC6rZnALnDaUweov5J02SmKOusJOkchSz",
+	"2effK1Qciu7+OmXjRr/xVzuFHr6Dv6qdY/wKO10SbtmhucwoUC6LiJIzpqdG7slEpugoNrInyo7DEY2G",
+	"bsjBgFCSTA39imw2YmlZajF3UjtJ5SSls1z0HMLbQ5okwxlXwHICIPCUjTPFImJuhjBlkdEaaaw65kp6",
+	"QqMTvCzuclHOSgIRV2RGY7OZZogpGaWMXhhRPc1iNiABS1OZqgA4LnLQMWdxhMM/lGIcG+X6Zxp8GFNl",
+	"GDtwo7nZaHYF45SpmVgmIpaSOV0MSBDKiAVE0YXyhXnTSKOhFO46uKYSbFpVmsexUQy0jkGjC0K7DIFH",
+	"UiOHtwzxGO0CdBuZEqP9xeZbTS+Y8EUzcL8O4YmRAuAd+yc0YEnXvGk+HclMRHAxzY2kZhqxhEdjo+gs",
+	"hvBGoQsBKVZ/M+0Ke/RBKDMSXspCxi9x9/FvGi3IgmnStJrTUEg9dK+BZlV5TqMFjtiwNDKVcYSEMpNK",
+	"E6o1Daczs7vm5pzRhRl58RR1zqBl2H4hGD+X6YhHERN3TVlO6naHtqQ79GF1NqgOZmKhSsfDlH3PQtSj",
+	"hSTBkt7QJ71crEmlUm1QgoK3KZ9wEfjCCD6nLGw/Zzqctk+NMtvKbXM0DGUmCulcEBoZdqR0SrVMYQg4",
+	"sCH8MHQMPF/hn2Vp35ixGu2MRaQZjN0QzMQsmRcLbg6uYmmJwM2fw1EswwtDfiTl6sIsv06lEcDLUl1C",
+	"lZrL1BA3maNc1wzsj0P345CLUKYpC7VdWEqUlqlRTTUPL9DewyeC6gwMMka0lGICTEWTKVUERfSoOCD4",
+	"Xa4AlY6I/cV+EbQ65AkXESje9n4xCtKMXsAjX5TvFmKYFhGMRWaI1nAMBJhzh1hOuCgtFfy9uun25j3j",
+	"MyYz/TNcwBGPLMGCCMkF0XzG4BJ5IQW702MuJYmpZgN7uJXM0pC5PYUhHQkjKdL4mbn87nJsB4JkRgEE",
+	"9kHGlMdgywY13kjaLJxKZo4+4XaIJGKa8hiG/Ubq54bP3+3JJioLp/k6eu4aMZqwGuDxGjM8S3C4I5bE",
+	"cmF4P5wlNedGO4uIHI9JM8gPKc30dBhxkNHgVgtjmUVpJoqHLZj1MV2Yk3Ym5SuaTthd3xiwL1yR2HRu",
+	"mDRFXUix9JKl1ryC4tJxCpY4br5+TnnMorsebMlDoekEpRlq5Dxzi+cqHNoEgTGBPIODz9T0BJn0nV/K",
+	"NI7djYf85J7qo/EX6AqsBR5hIkwXiWaRYb8zNRkWL7RIhOdGozEA79IkuafIGVrTzIOIxfySpYt7yhcz",
+	"w3ptn+Y3w6mNnMcnWcoiDy8DRUKeTFmq2ZUueogYjAPtl/DxMxFKw/MPnp2+ZAs4IXTGVK5QHCTJ0VPD",
+	"xZNMTYth5/dJa+D6CwzbVJrOEpBFtZRkTNNcKjFiqSG7e4qE5r4ktsn8qyHsd34vnLL0kofsXNBLymNz",
+	"qu6U2xlewERkxGsQcTMFixPJuRgg6VnjVwD27TYYuMu2c/BdwC2ZywrFVIJcuBjDYSMpS8DVFC9y097S",
+	"hWtI/uD4iDTNUDxy/+rKI5lIGQ2npkUPbi2ZadXyiJK2BXvSEwoCDFAFjWMF8iKomnPD5gy/09KOCMyi",
+	"vqhOi6PYbLqwXiGuiU45U24eaKuvTNvu1TCcsvCidvaGFvAls3BZyvXCF6HMYryR4UPs2FAxdUb4EptG",
+	"2czoU/Ayi3wB7zaD10dvjp4cHL4cHr59c/bszdnw8Mtnhy+Hzw+OXp2fPPsCPzTkW1kKLVPwbpWmUR44",
+	"acJhpJqOqDKnzg11ZK5ripdFiuQeSiFYCLbZUSovGJnxqG0F9hYe3EyHcsZQH7wQci76hFrDHWgjMjX/",
+	"hQ6m9JKBrZFrzaIOge0xw7Zbo+iYWRGmD+K7IafSOV+jNKZMZ6lQBX/lY6tJp8rs8MIXMxoBj0F7OShp",
+	"EdXWDV/xK5vOFdnv7ZpWQB6NfGHVPALH1XkOSzEKJTpbd17t2zslT9IHtGHJ11QsrJlC3bWkNqNikRvU",
+	"B+jAqucGZR2fzKdSMV+Actlf8m4is5cJS2Hc4FlB7d/695oJS0kYcya0L2gUpUwpD1yCoIzLFP5dZhwo",
+	"ogW5r7WNztbAHXP3PLC+LQUXAOG6NSCBlnJopjmkWrNZolXgOY7lpCFfuN8GJJhfUTPT4dKkBJuTFe1B",
+	"DXzhWOPS+zl3MPorOGZXyabsM99INPmLZY9zu3A5X+tj+7pzZ96OXs+FkRxlyt+zuxaE4bIGiU8p6yhr",
+	"2nvbaW+G/6XsUl6wqFDqQWmzP6EW3MwVPGCPaEUs+d/sex5wMqObYhPO3uTIxiOBFSGGJctjYGV0uKaM",
+	"MhbZQBaQImy/h0baJl9KpbmYlKVv9/ZwxpXiYmKl8HORpNJM3LDwZ/DG3aqZcdy2VsxRZm9Kpa0d04Wa",
+	"OCXFeoxWObXZA9gADH8iER+PWcVAaMR9NBr4Ai8yMuYxW5YvzZ5bOxtaAPCb3PgGMoPyhZMAkyxNpGIr",
+	"5hBKggnTx1Mp2BuwQwdAESWNH83OwBBy8wOp+dE0Z+0d7uTD9VkRDMj3hgOabvGCxzHzGZ2wFthdFmju",
+	"BJED/g76vsiNxCjVmis6nwBYiz1cz6rEgp/nooEvCtmgPMxiZc3lDduYRxGs8jtYGMsfzWtgohyj8dPK",
+	"vOdCZUkiU82i1yzi9AwcFz+P0mimFZR7M70EHfDf2KZMTwfRjIsvGY01eOVohDokjY9Tc41pzlSjP6ax",
+	"Yl4jKT36Y8MKbEOqKz4bI1u0jaC56rjxGk7y2jbHp/Y9O7APXuN7OVLrB7g5sKRumb6XI/JDxjJ2T5l/",
+	"Kwge0FQzz/kcjQaL4neagdeXDQgdYcSbOVhzrlinmKQcfc9CuKSKy1Btm2d+PxUTBWmrJpTK0GuwA7++",
+	"D8gcJFdr8jLE29RphmEFu91uqzSukZQxo0CeqRH9Z1sX/wRfK4aUJebvoZWG1kcBKS5Ca4mxHNssqTkN",
+	"Zjybd8g6zes9iiMuqNGdc9d6zEGeVSRwQRyk3bY/BiRJOfoEqjF/+auXvc5+p0uae+Nd+jjsRQ9HXdYi",
+	"E9nr7O539k3j2dUOnUUP9utoGPnf6kDfCkaYMIrlsgiHdBR5hsZAHwe3qGazrfSBfOogSYrNsOOhaUoX",
+	"DXSFOj/qt5Z4itX0yqd0ZSNL5zGfVkElVUL+robQD3JXyw1ZB/pobsg78HrbtmLoml5ZGPuxV+l685xe",
+	"cXXTeeV7eq3NLS3fB68xo1dH+NVud8suY+ubR1/y/d5gAtazwKO6ECbUA0sOtsCJHHJs6B244fbggdVt",
+	"Mf3VzeZJyugFS291O9GEQ7BccfrVxBA+WjPq6Au4fznALoylYmYOMmGgvdB43IZ/f7dtXqZ312LdzPLA",
+	"fuWY3sapLe/EagBfWTPAgNKVqDoIW2KX1kUCbkZ5wWHTlpYO2sLAuzo6+OrdGdESgyoNCz6wShGIGX3y",
+	"hNGUpQRjbEuZBcGAXDCWEK7NAGZsJtMFDKpTtxs2VG3Ixfr7Bi1Z1ndZKEb208qd06u7c1yI4c36qqZZ",
+	"uN5IJmIzBNSxwJ5qMwmC1vaRYJCjtuLiJqYBNmWQKw1LVOuV2JwhKlBfl+izvMWV7isrX7tEtts6sl4S",
+	"2252YhMuJsNZjXjxpZyT2GiiIKBz8w8pLzygIh7H3F5nuXQG8ht3ptk1ogeG3phBJ1LGW2VuKePiCjbn",
+	"OqsZaCAvAuyd4jjz2CCjo9hTZ7goF0CtaPAFIcWyHGk4U8lgucppvMZV27zdvqQQ5aHMZ27d35rP3R9l",
+	"y/t3ywRgp1C3ic9ExCLLmdQN95CZb+t3EKxt9uwoYpaFwNvbRMOlgWMPdeN+btTB3K16E0VGRjWB0qca",
+	"QrhmNJxycNBEpahdUD3vgZhrdLE+CXK/uOcLMLsZijXqsvm3msoUEgismXgI3wclG4qZDXzqHuA9Wn4F",
+	"IhnNA5npoRwPUyomrPRC5XOjY7veDT3H7Mr9aTbC/XvM5qV/4rCUaQh8q5GcUS7QzAGeWMPtXQ9ZGpdH",
+	"F05pSkPNUvg8gNyuYQKW5fI0jfj5XoryuN1ESqMPs1TJtLRg5dchmglGjfFNvgiMJm5jQAI0c49LpiqV",
+	"L8NM4vuKztiQqqELlYJ8D/sMm0d75cqtBAtUp5wxcEEzRxCEK4+wzqRDAqOPdwQPL6AjCMdG+2Kncm8G",
+	"tbfgjClF0fG8WeDAgXlIy8V3defkVsy5YHklVrVVDNrAZb569/LGYk+SjWIeQgCN4a4XbEGaJ88PycP7",
+	"vYetAREg3Bg2k6T8kmpmhIwRS2sknHhSnsqz6OnpQcNrPDvdvf+gZlZeI0wvqx/s3r/fe9zwGsftdZ9c",
+	"1AnRRjCDET/Ye0T0NJuNQFcdVAQYa8HXU8ZTmCRYuFCbXe0GjaFuZG9fHpuJHNYOKVMV+VbxSe1rV7X5",
+	"D4vtRGjGghP3YImxxzW7f8puqpxcsMX1lStDX9u0ZWiwbniv5ISLExuve1PF4yNJzz+blMzVULD50Mma",
+	"SwSdZqxkMENfQZ52OWXg1lpjjbqV9F1Va2qF75KQDkHoMSMxHzNz93gkpEmCqUJGRqcjJeNMg3+0dX2F",
+	"Id/cjWY0fBkE9l+FjO/eXC/zV4mh7uS8lpH1fT5lIb+Wcrt8fFxmr2NTNIFkOxjYzPzjejLxATR0kH+M",
+	"f5/YJlYXC7rdPKUjzWY3NkMkw3UXQcVECF5lIhMmuM0/hOAJQ9FVxQYOMvAMiHETLu4j97XVMoqSB6Im",
+	"X4RdaczMm1NFrMWQNDE/f1x21NS3jcf9Rsa8XJByu+wkpIbXGHEJ9BrJoeYa8vLgDyE1U+ZquaSaprkt",
+	"DwxodfcYrvsWg5TXiOmIxTUynfNhw++k2et2iTBtxR7pdbvdHqGR8sgu/DORMdc8tH/vkkSmAv+9R+go",
+	"Uwz/eEDCFLiQ+eMRGac0i+CP3i65zOIJTfGvPRLKZJFiQuqu6Q1dDq0B6SIVCCnKzocKj6Kqzo7+brqA",
+	"fdQgnRrJ2m50QJqBkEPr1nNUVGA2OJEW3cXjwrlvY0hbA4vkUOcVqZrXsq3XdnHYTvF982WGZ7HeJ1Ii",
+	"2bImnaRyzHPaaeTm4zpCsR2sPagQmtG0LbY8DLSRqbV+XsPq6TV0SkNW20G+nO6VHLzATArRH+wJt85F",
+	"t951hFA2l0c3PpUQDb9uFZDpXGu2lyyNeO2OuckGKptMmAIdNWEQtR6Q+ZTHLGc2lgOmmVCGFn1RJlk7",
+	"d2J7spFcI0amNCLNAA9BHrCzaNnUP0cc2KPRC6hScLNccjY3/+DqYgE2GNvVNW+br3Ecx3nD7gG2b/86",
+	"cd24v21v9s/zotMVk3/UKLanOBIV2vVKWiBy+2InHJsrUWLOKvKzWWHlFQrafC8eWxX1o3lKlq7gFbne",
+	"awh2pa3ZoAaohCoFsra1K1g7DiPmK3D5F55dUWTgQs7+VhfGemfMCi9bNRg60u8vU/2cQlJ2KaLCkXqH",
+	"BEZKCPq+GMd0MmGRB28bjdje1ZCe0yGBzYsP+o6BGGq3cjl01vFFYMUrsEahgBXhcKAVErGQRzlgyMr5",
+	"sa4R25O5k21zubh23RNUIqe89eLZW+yneHCY91g8Oyj6Lh6euFFAPD9ahA6nVEzY7Vxkyyk/q7t6Yqmj",
+	"JK/Z1KopQPy4LwdFTFbFgtXKLdgo4C051vKOvUoi8u6j5Rz6VW1xRnm8abwu2BSjR/OMJwT1cZMAQdGN",
+	"bOCLdZMoxAFyksUMTiAXJDhhE640S+3yW1NbaSp7u92tUzFKyPodeC7NKCw8B/Qtxysdd9z3wS2W99Ga",
+	"2xMTnH/pK/xgf8sCL/G4ymrXsTp3sKzh5DbnCkwHdQYTt6wuzA0zXptULGzcN8Qx/zZoDUhIFWtzoZhQ",
+	"XPNLVo3/oDEP2c1JrUxmRWM2zY9MZaoYGQEAAEQQJSB0/ujTurQDuDqlwdTuwtTmu93AqnpWsKd7qpqW",
+	"TvPkgEuW8jGHDATSLFBhZmwHPoD4twINLLaiqWnKZRd3yAmjURt+nLLUooxUKQBeHNJaQd8yUjsyI/Nj",
+	"s+Wl3ijawgzTxbDe2YP5ufAGhK4aujJvejk0R/B5APGJ8M6hjKxbtyCIRw+qW7y/CdKk235cC2TiNTCs",
+	"0nona8e5sjuIBgVbk5SiOSFv2iEMZFrxiJEZ5SKmIiKHUy4oCWkKOSCQWOKmL6Olc9Pbe2R00kddgIqq",
+	"nJ7thydL2fDacypwUKrjgVyjlJVjVVvXHOPqAb/OPiydvsoE6ia1RF9eQctrz+kTLqJbSiBrSTiwGZuY",
+	"rWD1yJUo31GmNZhG2SUTekAUF5MYtFzPxZmPzC7cJzMuMs1Uh0CSNQnmVx1gREENlcB6tNfuw405Hsyy",
+	"dvUKX/xNWV0e0omJSy69J5EyrguDcYNZXurD/FO4bzNzASwAAxEDucF5OqLhxSQFZAUHP7g5ApJHmCK3",
+	"+a0ZvVpjTZSAQVaMDGw3UsZgVFTb+9dS03jzZE1LRMj59sasRlIvCgGu3diiL+W7YKWeKAeTc+GkDKNI",
+	"STPMZllMzcXeumHUgFk1N0O70l6xwbVUlnKZ8qpzLZZGd0cjYMNrTPlkek3lxrX2Clpwf71xLbkHX0KL",
+	"0DvGeK8u3/ND8nj//sPcKocnXrmsArUatbBK2dcPeNCSjFIqwimRonrcgVGAgjXEOJvacG8YXJ1QN81m",
+	"FNw3MRWIfwbciisiQ9SwwnqzFuYD1Ij8nMVRO2aXLHZro7xCA8tzLCCTD+wkqBn0CdVwdnxxv4uxA5aL",
+	"5tYjJhA/E2JWxijNPAPERTCcc5Fk2hdNCLzHgSpo54ItlEd+yFi68ABGEJ6i858UQIctMstM9yNmue/5",
+	"2fP2o/wufHP+ihTBFXl2ME5hwrRajvow1/5Xp2/fYCbAjC4AN8VNk/S8breLsFiKCKY0gxQw/HFvl0SM",
+	"JdALRC4E0EU1jsRi613HcFOKyakx2nChNBXhmsvMbRms3DWpw35jbZgbbNAzeoW84/7jxyVOst+tZ43g",
+	"hqghYwjsscSsstmMpgt37boDalqrHavzBC63eX5yRASdcRfwttROcQSnWieqv7Pj4to7Ebt0OSVq5xoH",
+	"dIlJWt+g87kURsG1NzFaxI8dpNtNgjk0iRk1d6Vwx3Fm8TwVM6we8nnKUUSFttuquavBJTS8RvgyvrkU",
+	"uDwwnSoSuGbSODCsD7LrgCv6IubigjQDo/bgW2rnjzz6ELRQONJywiDbCrXRUkN4WraazIsv6sDxCOw1",
+	"OT955SHoU6IXxEFkd8hBrGSBtjmfUo1xvoY5wFFkaNHDucNUyvktXKnMRq36YnWKFuzKrIaNwIHkaRiM",
+	"GRfhwheR4bwymTGhWwWGqsXOqSxsJkIwv0WQ504BSxXy3AAoAtfvxTOnYQYkpALJQmgQqsDKoQlXgDbq",
+	"2yy385NXCB3aJc1KjBqRwgZhlQbRWjGJIJDfyraMuFzdj/PErP39brfEmDvV5u6XGEnJauWcnDVxFHw2",
+	"Y9EAYT0f7JdatjgF2rzBxaSzaspZPdYrR/XkxZNDGV8jNHKVD8dcMHWPhDKWWYrXYUAzbe6DWCK2AHw7",
+	"IKPYbM9oQSI2plmsV8/pqMJ7He7nBjlyctMP0pt9sJw/0zBdeo1RLb9bzta6mdpmuDAXkyGYzNcF0phz",
+	"YE7OCYu4TVkEP6uykCkOQ5oqCHrBjGuMNzevQXoCmcmIrUkBgxY3BTBinroiNLUWEUOUgRyPC58bZgQB",
+	"IMCi7HLFkH4w/EfcXBxyPL5OjKAZkVddntrVx7CU2+nMK5E7dfJGObLI3uIx1UYGwbimIle6Q5p4NGbA",
+	"iXwxYYKlMlMI3UE1JJAqiFCthl3B4prlk3Nh48M9X2xAPO60llnVfvfxg5vp0tXZb1jcs/rleZvQHzLW",
+	"J8FslA6xAsHu/QckpSKSMzLiWnXIS5vboViYmht8ftVRTJ8i+tnpQoQtX5gPIfCNWzuhliWQaZrp6Y4d",
+	"ajDIc31hUxzOBfWFYHPiwM0AbSGO4G+lZaLIXKYXhksuQb3esDJE3Q29ZFW/aWR8ve/F8n2YTCznLG2H",
+	"FLLvNaYRjMw5tDgRJIhlSOPfYlh2R8dR4As5ziX73fuVa6OJYhVKUtXg6dby8oBp/Lf2704oZz/OTF6d",
+	"4yOzzb3dR5XBnQsOIyurNgjfa1YDbrw3z18e+gLVba5AlEW4F4vaLEUJjcCBKRXeAvvEFzDn5Rn/tPb7",
+	"m7mDNm/6nlmuvd3yaskxCWj7feCRoNt+DCHsDt4bFNZ24KGNJPeHUAsLDphHfMJ1mRyUTVHI0xLK+Qrr",
+	"ExBKIf71BPTjnEz5ejlH5RZvx4mM2ZqYIEcIoP1GEqBJEZRFpmSSUmGuL3Bvo7iZZwbjQ3jDhuAiRmpU",
+	"CsJ1152NiIRPasOKqnnUN2MXE5nKTBvJa7tJcMpoMhwtNKsxizwxj8G9GBvmgWD8NCG4jNewCnIxxMoI",
+	"G0x5I2boDpOcbTL61CJ0cxHGWcSimxrsSvMvj6GODq6bRHnLwMxYTiYsgpxJ6SKvxgBysibwqhoOWSNP",
+	"G1niBo4r1KHWSIwuksUlJVqxpSJyGM2pXhp0Eb4bfW6uaYaB2BBoba9lFtmKH9efzrWDMhWAs25Zxhzm",
+	"BsU0J51dezQQUUUnayNjEanpniLniqXtA/OiuW6N/LbaZaWiwYOtcUPRcrxVZc6VzakM1HO0W9DGhmPx",
+	"0bPY3fH7cOuk9TMZyRu7wMy9s+6UvSsXDQBnMcRzzWh6wSISAZKHyOLY6lsgwoNvYy3hmLcRwhCx6n+S",
+	"GOjIeutXz2WUsWtMjCsSZdZFDU/Pzw6JHI8Vg0oSZt4TfslEPtnVoKLiAt/t7j5od/fa3d5Z71G/2+13",
+	"u593zT9utyS2Xsptjz+Gei+XWujWGlWSkqdmM26Ofc9QKp1UKfxmXu1NWA0la3HFDb1dgr5NxO5a2JQj",
+	"EaYMsdEN7wZ3BdrdLKBcXkgj8BuXKOvYxlDW8RvBtoSYOo7mrMcuWN+ScmmbLOF71UNs92R9CGox13U8",
+	"5BC+vIWFq5TnqvokgCkgZmZJUAfzNAAYYOWdbtcXZeXFlS2x6OEl8X1AAliNgGRgOOx1vW71a9LUdIQm",
+	"npgLlldKwEiv1oAEuIwwqJPnh2Rvb+8x9OgLWj72I6bnjAnS7u32u11o8PPevvknF0RploAs2Ms9+2ho",
+	"L3uQ8gTdkr3dc4gRC0ZTRXqPu10zj8ePHz8eQJ0cQlPmC7ta5m3BUqISGjJFQhnHNAH1pqTrwNDePD9s",
+	"O/XO/I5+sGKNK0oQ+uaiDAGtmDOLuu8h3T5lZMbSCYSrvhXxolg3owiMGDLCppCGcUL+vQ2SiWNCxQKq",
+	"H2CBHg6mhv1ut+yKAQ2qLnLJcfIll6ShN2S7MRtrIjON6qvpr14gKxj/nXPmnOVWJ/GsSDWon8RH5tD5",
+	"OnzbmEpUDtOUighEiY/LvosteJItyIzHF8uhRd2babjY8jr29dGj6EHOumns/KnLU90QOw/npy5yfovY",
+	"VCshVsezfrHu2udIzqbMF3k0MVgnsREKpnNI3xuT4iLaxCiuL/LB2mIkPYb0OM7VuZPjj1vrPI7gbsRh",
+	"wPv153+rsPxj+MGyCSKJ4ZYplQgzbw7It9+VV21m7tIK6trPL/B9qCXtC/Yp8fxHwTNtTRD/JaZ5f8TU",
+	"7e/WkZkDJ3X2TCSAWkvmeQ69dwN6tFV1NmEGrMOIzROUHDBsKa/JFzaviHDd6lvlXUhAiIJSpGCFNDJe",
+	"EMm5gIAQxKpB+HNfYBzAPYWBEDnseXcfAxdszdgRQzgBB4xfK68t2yGuG4uOMLWOSH4ia4KdbNWod8OP",
+	"6+NPbOxMXtgPHAftGEp7uU/J+cmraqZ64OoqbeQga+0clNg0s6KqGIkYrDbhYyww4Jb/+ha/MY/Z0Lll",
+	"bmuesJDK18OiPLYvwxmHXM2NKdrElfhy00bwbvusuZKR7dYgBxtrVZwUGBGl+HuW1w7Mk6GBAIvHtanR",
+	"/D2rLAkXugyLWuKa10vwxjVxyd11FgS3uJUItNKBsYMqb2XlxNQxvOpOrHcaQRwSh+Bk64C2owGrWe62",
+	"t+XGTDcKcfjNkGw4QNNGOwV95GFG/y9hZrqnHjl++tyDEFKPXPKIyaUk5evCHODcbptKUOVEq7YRsyL3",
+	"FJmxiFOY8CAXmt0yOI3ALlXVrgiT3fk+YZNlD+rDrVJX5ayuHRp6ey9Yoo1YM2OaRlRT0kQ4qISm2nlF",
+	"kB7IBVu0VnIXtOx8n0yWrfj3f8LD747S2omwKxpqApTEBQGH3iB37pcWGG6u2RK68f6j3d6et3pOb2C/",
+	"Kw5e3Xlbf6xOV7DBivxgB0jsGNgGCj4DMPubhlVsuEUA2gQaJU0IMjG3+/H5Wcuc8BwFH4Prplzd5A5h",
+	"cbQRjbwmEr6S9z2/6iALfs5jFtxTJDA9P6WaBn2U0NFiaxVMF/BYhzYOh2QNLl1NP4BC10dmJ9OZ7UGO",
+	"c/ZXvj0AQWM9tMrG0r+IXOFup2vBRiSZHpZKhNxycb+0ZVDMhI7Pz5BdhTRNF3jCKoCzxTqazmuln+fS",
+	"VWxRGNqVpGzMUkKhdVf+gc7z1fuRyNVeo3YYNXtpxNo+oWSWxZoDowMyn0imMMmycS0npOkuJ+oKQRWr",
+	"Ut2cZefkMrRKiUNY9Kqb6LEbIqHBGmkk+aWAaJskNAKoL3Hh8qnLsd6+qIvetrHNRVW9ezVBzvMpD6cQ",
+	"5mfDnUkp2pk0EefR/NTf2YEQralUuv+o+6hbEy7ui1Mr1nIbz5wHREPy9vHB2eGXefAzV4TGc7pQeXj3",
+	"DSOXt8Yk30bXWBfMlrvlbY42GPwhK7vVIasJwuuhEWyQRJE0PCDhVCom1mbQU00Ccx5dXnI5t79ypVej",
+	"kvZqZjelagO2wLspBvpvH/xZqVQj7qHh7MoXXA9ypzMeCudgQV6AS+QiSWUcOb02hXwEqLEmzE5xMYFi",
+	"08CdiDY7qTDyFPwhWPue5tXJOuQduIwCnSKSbN2CQVFYtPdWcC6CgXU4BXBqAw+DPfPK3ZXdsDFoeS1q",
+	"G6dWg61aUqav6xsuBdFvDoS32dRbzYzwkuGMNqJso7nHvPMj4JXWi7N4cvLa3r/Aw7NkKN271u1SAnYr",
+	"cXaH8gZLfjPcIXOlfHRfCSIq/jpwhpaLhNw2EG71CsH6C2pNbBRPw8zcYfhW7hSxqAQHx0eVJCNDo1AV",
+	"rFAYaZKsYJkhnhu+t2CQS+2GAY4WOR5fu3pKtX5EzW5CxBVLU5cQu70UyzN8udTkdWzE+C1YXd2XKwUj",
+	"bEhXvubrd9qoCTfc5GjjJ+imqYmLYLbqrdOcrfxcwp6Yp1IzwrXnjCO+COZUs3RG04sgD//skCOtLByz",
+	"sqVZ3RlAQqGaTOglM5cjag5WswXQgQnT79hJJlBB8kXwR7+hNEuOxFi+4kr7jf63f/QbeSlav9Hv7e/f",
+	"f/TgwYNuz8N3ffBPffjO+8e/+dsPEEKNDb9IZZY8E5qlprWgT0zjMmFiwiO/0fcb//g3f+s3PL8B8Ihm",
+	"S3zD+pZaOZ3SlC018OKo1MCHYClk+o+VGZgJwAMYpVdMpTyTD17+zm7NOw/hne+8Rr4B9nyb492YX3WX",
+	"/q9R28Tjx7WeqUqb22n9Xf76MqUDKZbb20zo17Vr1VlVjEJT1LM3W9IG05ChuCkVEYou5Whfj6TMXFYR",
+	"lJ5zRZ+B7Mg//lf/PSmeDU1LEB1/CchpdF56K6Vz+7svSrWkO6VfUCAq1ZmeyCKJ1NY5pxrcljV+5Oow",
+	"apTF6tj7oMw82CdNpamIqLny42RKR0x7JKFRxKKW02QPnp22e7uP2odPDkslqKv2skO+eHXeO5jvvvz+",
+	"Mv3+dfT9o9+/jPnB9/p4f6Je/+H172Yn76V8sXuVPg0vT8XV0etvnmfjN0q/eXG2oC9OH2dn9yfshHbf",
+	"7cuzt6Peu7OH46/ig8PP5ZvjaPTk873p16OvTk8ml5/vxy/ePjt7ef679w/e/v5Uq/h3vf3d6M1hRkdv",
+	"jl88eR9L+Xb2ZHev98Pr14/uR7s7468fHE7Z5eU3l787fvTlRcZ6iXz7XItnOllcff3qXe/9gXyw0/vm",
+	"qnf49ur5ZRruRg/PX+3Esy+PxJv4KqPhV9/Ms+74++Sb8fud3//w+/dPjp68f/rg3fn47Oj54xcnXyZv",
+	"xc6X7x8q+urR1fvP3+3sPD85OOdR7+2F+h393dX+4Wv16NXbKAp/Nz1/9W4/C5l+On784KvwZG/SnYxP",
+	"Xu4fHz58tpM+/MODqzfpN9Hu+RGT6Yvv7z8bPxz1kq8Ofv/kwe/vU0G//OEPj796IF4+e3L5ZP+pePPq",
+	"6Ot3p5ODE6F2Hs1Pdk/5yenD128ODudni/TFpX6s1aOkt3v88nkU//D7M5m8+fKk9/X44Tffj6e/i79W",
+	"B19Fb/jL6Pez338tX8b05PLR/aPx15n4/fu33aOX36hF/PCrw/PvDxP5Yrc77tLu/uHb+Viw3x28eDGP",
+	"7kv6+dmjxdv70/fZ4ulo55vw6mr2stt7lvzwdpFdHb1h8y++WFJMH+w92t9q5OWXNeTLLwuatXTZe9Ae",
+	"LcxdI7jmeUIQuWShRlTSgjzTh0+++eblxavRox/S0zeie190f+AHy8O7htvfndaaEboDbzEmHBQTvYR4",
+	"YsQg5xPBIo9kIj+NYI5ueeWLNGUh45fWLV2M7lHv8fbx5eyjZoAFa6kdYp8EU3bVVFPaa9q5kM9drP/w",
+	"gi1aLRD/l9CSaHt80H7+3R/3ux+2wyYtcSnY6/Xcvipa3SJP2cjSQor2e5ZKYqW6vLy5q8RTFklLcmgN",
+	"pAAWEFtN1L+JnaQQLbfY3rFgmHsfelm/Uj8CZc9KA9uyXu4pW6iQ5NCFVc2zVMLd1ZtV7JKlNK60o5bz",
+	"xGqlkJskjXmNTQhuEcNKwwVS1XXgrSojjNhluyab7afDr1pVBm6B2Jck4IbHbMlKVWjhoB/Q/NMqq5z1",
+	"BZjnRfWamGrwCtAocsVIak7G5Nq1QG0awphpKK1fqgK9PfOMuVJOq05ya+7VqxX8o6UK/wh90vLy7If8",
+	"gy1hTdtniCFHXOcxRk3BJoBORaSZOz6OWvUw7RCns9m6aGtA475aFAzwWUGKnZlzYlie2Wroa+ERCHKC",
+	"b+mY6QWZ0XTCxRosgARtSusHQYviga4edZVjLre57FC0HbjZrj8N7yoay83OQq5JlKz4ZUT4WzFA4qgI",
+	"6NcCpJjZA3lhdfN7asmNXK9ireD+FDpXbdyLK+eAfbpxQAz+ueBXxBJmpetCefO2h2qsmh5s5oYbV+0+",
+	"XdFDGbHbqWMH1s3oIsiJphdMFdDWFi+ENCFfyczUEHWpjdbAFxCKWvLcxvyCQbUnBIDBYvWAklSjMBWA",
+	"Jaur/orpHCCbh0hGMUKgAeRJMzB/leBOIE2bTwTUEx8QaxCvBsnXHzkgy2FC9Yaj76rzm1etxzFI6IQF",
+	"hF1xpZXzFYCbSk1Z5AtXFrm5v7tL1hUpLwUzDwi6AGDIvsjHnE+FIn6yaQGinTOR9+ZqMKt1ZnwmLocb",
+	"qzm70VrBfuXYYaGJhAk1IEHKYkZrV9c5qe0bAG3PAU7PeufqPddqOF1Qs6F1cW46pUIlNHVYQwjgmJfO",
+	"R1AGECUh34Qcv3lBuFCaIZYUJV8dP3txI4ooSGur58FB+ADYwmSNDAQF7Kur6CrRwW7ucBGxK/zfoA+B",
+	"k1CQcuKLYCfwzIPgN4BZF3QIJn/I1IoQGDYwlTPsZlm2c+1fcs3sf2pkqJJC0fz2n+/85q98X3337T/H",
+	"/37W+k0tKq4KmdgUt2XmCdrVBKUAZcVA9K+pDnwfkOb5yas2E2ZpIjJa+AL3tU8iBstlxBUABMC/z0+O",
+	"Dt0+BK1+npQkx74Iuu3H5KD9B0Lb78k/I39F/hpCp3cfkHukSVrkM/I58cgO6ZMB+YL8hvyWtEmHDMm/",
+	"CAC2SgrmC3Onz6jhYrhb6DUTCwLD7aNDzwwKXHg6zRTEPook08trj8v9Rba/u03JXVLoDtp/oO33/+yv",
+	"/hpHf6/Z+uxzb6c/+OI3v+0M/0V7DUrxnEd1LMwJ4fcUgTcMq0r4FYvVgOzvdVfPQw7U1Nt91C0JhPDX",
+	"lnsLaWL1rjLkYuOJTwH7DKORIbr5IMNh41/P3U351buzxhpg7EKyBoqi1k2X2hh9MwlEWDPHGiOo8xFN",
+	"tU4aHz4AisJYriltT8MLZgtW5qbKMkvMizdAx17JaYfOP+WLJgYo0LJWNqMLouZch1Mix+OWl5de9YjF",
+	"W1NejpNxT/lCy3YkIYfCptph2IQR/VLKJ1NtiN/6ARSi+uRe6ylNGJrCSxEq6Eju+MIXiJYJAj1ENAiS",
+	"45gGNMGMPi6FAy/8/Hso3hLJMJthNLFUjASAauwL7kD5YJRG0K3AlA7yBM4KlidNESwBsBrLowpePDsz",
+	"F56SeSh48OWzg6cB1pZ83Ot1W30rU89Q7chUCcnTrD8m03okOMTAufYZlHMt/sbzF3Q6nVYecYYN+oJm",
+	"5lrRdg2g5QK7sQAgp4DnCQPPgTfMpFKjBjkgsNGCmCsL0zwR8QSAe5uB6QXKnPKJyBL0XEDFJ/NwnnLN",
+	"sAAIhUIguI1ByyMJc9FPDoYIn6Fxq82FLwAixQzbPK+SLigo1IKKoeYAawxQfbuPfRGY4Q/t8APLfU+Y",
+	"ThftA7NOQQ7zFOToa+1jGfNwEWDkbfE8cDuCoReGmByRf/Xu5Sm0lIuctkIqSTI19YVZSFSc7VCQv8Y8",
+	"ZDYRB/32jddHZzZiqsDfhEtWZmnIOjKd7NiP1I55t8gOauQgMwfHR6Vs5n6j2+l1uuZN0xCYnRp7nW5n",
+	"D61vU2BfO505i+M2hHHsfD+/UJ3vbQj5hK0Jffzq3UtyynSpRCq4aIHoL9gCJUuAh6WXzlhp+Bu/NERZ",
+	"4nzojzOKFcdUK1cRYEHcnO45a4Ev9JTNFIsvmeqQ11QDX4Lf7ikSXPDI7ZI5tNQMxD3HvPQLtvDFmF/Z",
+	"nC4aT2TK9XRGmlCl1QgjUKbVBkvnNH4UNfqNF0ybnYZ4U+TPsHi73W4p2NlqgTnTcQuJctY16oqeMo1c",
+	"vUb6wtCxC7YA/awUzHhIwylrH2Jy+OqGvWQLZfPzSUpTBkEb5hMFWwQ50ajeantVjNm8bMAqRr9sljIj",
+	"vY8rUDexfKV2joQRDGhs8XpL92ij/+13XsMC3Db6jeNimnWIM8pl8xvt0ty4UM5qZwrWrvdrifbAst/d",
+	"breEhJikElpGM2MOgdip23xrT/uI25+77+u3344Vovag/simVXxllF2myqslE2UXCwKnr7tWzijrrF6g",
+	"JdNwam5Jj9zv7lVr862s20kepX3nywZdY15iCgtmiHVvO7GeIjsqF7nftNYnrup+7WJf9nYgt8yS6NpV",
+	"z/WNUAolIWgfv0DNQ03l3AhPhliZMJdxySJl2KYvnIjRtOiGsKC54DFGcG8Wj1t90GNgyNbmNGXhBeD9",
+	"BZY4zPWsC33aq9JAMwHYAj5DOakA2vdFImXc8jBaZ8nq79wlZcEXPsdgH1+4+BSbTgdsCItgKNLMEiyy",
+	"W6B3eQVmqREVEMbLsyHTueCS3rMWxlaHHOl8OQxxs0smrJlCyRnDkj9cQdpZv0BlUETRBSAfd8iB2UqF",
+	"DovmfnfPF8FYpiMeRUxUUrrrbxD4/ONzknI3a9hJHpGMRAaHY7/b2344zgW1yb0swo+ucaKeuzWCL3Yf",
+	"b//iTMrXVCycONq45UXzI098fsbNktnj6ODiXfitEUInMWDNl64mRO6rcoBZXjhuMxfIBcmVHNa8Kp9g",
+	"c6Y0xlp6ADoAXMIMxgdkQNIEHN+gFFQY5BDXLoiw1SEHRdlW6rQ3IySxOPKMdEXVhcvjgDxZlN5ZhJlm",
+	"ffMKu3JDNurKTE1OWXhoOErQKnyjAZbBhLhFr1QVuOxk8V2NSjj/c1oEppNmYEsUBuXqsrn+iq4YLOW5",
+	"tYhxy1X7wjRg1ACpWohwmkohM2XHQZoBpKbBXA7M7wGk9xRFRWVKQqO4wbrmM4R6opBcHJAmtWnG2FdN",
+	"OnGrQ6BUpy34kNugfQF3L7jX0PbqMqewaUwoRsUCPSiAee5ylrUvYq6MtrHCs8j1WdYrrnRR7hCUBlda",
+	"AqLKlqB8TQ8QPemigVGf1pnKPYUzRoWyZSaRV0vBVH2VSYBnbPQbYDJseE5PylM3r8cMV8v+fvBWo2vN",
+	"Fcvfs3V9wl1S6dL6FWwVqNzW1O1uy4urLa5UOaZ5lQd2yWWmbHSvBKDkdQO0ccPlEZbTM3rbAj4+fPcR",
+	"76Olcq41V9IB8i85JgWTRFKyN9M1WP+TIlP102W26TIzpzq/W+yVYiTK5evm+vcZJCCZIcj4EkwaG/kE",
+	"lpSqbDOk9eW0DU6snLRtPWFnncWI4oLwtiR1GMJOpKq5a1152gBUYOWEb1iCZn49WNgIy8XttR/5ArAb",
+	"WgNX2Dawfsf8O5lBbrA1bQBjm0gZdcgZ8nkfkCBYxBE3N2X9oqmUhTK1IaQRC7kRwTvkKQs5JHfZUut2",
+	"DEXmBRgRaWhNfSjncl3kgA3yIu0avcC+UJrHcelGa5bqXi+YbrnYAFuql2gpKxdK3aVxgmRQuTespP5E",
+	"RouPwFWe2jVCzlIllQ93wtewdnS9qO3Wzqz8L52bdfe3f/FG6ucyE9hF7xpdHNMFJGFL+YqmE4bf3b/O",
+	"fGxVeha9NoIY4tn8OnkuHF5mlFrLbw01bGOwmbIWvlpd4c16HQB08z6W8tB18gWFd31RzijSkjhLOiQV",
+	"ScE2C4+2Ps5G6fFcYVLvxgvh2AIpUOIyurwiWQ0QwiDlc7kEb8toKPOpjC0iO49QsrfPKgVngUnKjWVA",
+	"S/UlA48Enz96QHp7j9rmWRsettYJXz+sk7tqK+jUis2w1SWxOZXxWlnPJrZdj0dhUuEnkfeORd48k3Cj",
+	"sAu7/knC/TgSLlaEoWk4xXXewG0zPd0JY5lFaQZ7XC8wPgfmUnKErwl7Jc0//V9//x//73//H//Df/fn",
+	"f/Xv/tPf//uWl6cnpnKGlUMqoUnom5xfdWAQHfPyoRSacsHSoF9t/Z4iE6rZnC4gOIuPufVnYeQg2k6j",
+	"CCGFnM0DrD7ftN990/4sd2V66OTEegqOcROshaPLBhPChZZlf5ycC+uN8WzitpArFXzBUYp8WTlFf7ki",
+	"j3UTk1hOrBFXFu5r0oTwQQ8icHjU8nJ/raME17J5G7zXpku7OEX+uJ3uALLXS4sOGfOYGIrsZwZjXvhi",
+	"xqgghUkYLr8Rm3LoHvIcsItmFdiXioX1Z2P8DYCtmHZbHmbc5wZ7jCMC8Mgi9t3sV2WnfTGDyCFz/eLk",
+	"8xrnfXS2ljrXU7YAp70NHuz44p1TDKAZObaGyxIqHQkc1Q8jrsxBigJYyLcQhgKOZwgFB6r+f/+P/+LP",
+	"/+G//dP/8q//0//wd31CbXW8yppaPg7bJ+eCpWYl4lhhz0xc8lQKLORXIlleELDpqOo3wCAAz5Lv85O3",
+	"r9sHx8dHT20QRvH07fGzN0dPAyQ8F0aLuQa+KNBYAcMP1q253+2SwAIYDGmSgEEUPnVygi+wg9O35yeH",
+	"zwKvLEJQgY3DON4mTBw99UjEIwcfZ/MF6NJZ19NUZhPcGEtIfQJFuvK9cAdvaNEWzJ5UCrKb41bKpwlw",
+	"eee0Vh+DlA5DC0BcJ9lWOx66olI+mdi0FlxO0gzmV0MkcIjsuBpG7FJLGavAI51Op9WBoADrm7Jzy29v",
+	"PIbF9V1a140+5lrpARe+LsoTzbklSnPeXTeNmw8SyO3mY8xJEPkXRjQtRWDdfDBI5T9iNJngUhi2Wsnc",
+	"ArICif+mAzp/c/T2xiOq4S9oDa5sbB1DuPkAC5bxE42xdmN/0tHeZpO3D/en3nkY6q223xBkVWQqHVi0",
+	"Bd54NM/efL1xEB9T2rdZcxZbuUbkf+UqPd2xsH9Tc073GrL+oRTjmGPqxq9IOVgXKSMnxBlR64T5eyqX",
+	"UuytXB+B5ERaEIHX6xCBFZHB31qycZSzyEDwVyT4LQALo/VjQEZST7EYBkCqsogs20PiBfhzrUBjo4kx",
+	"lAIzWPL43gnT6ChFkzGWCkUhJK/IlzKYL4XbvRpYCpUwO754Dm5XQrVms8TGjBrxRmvzOGGpHYOgNlJk",
+	"NeKz7wsI5NR5ydOVSE6sITijYjF0PQUOL6oczukV1anBlmAna9YkF3h9EbjnQ7Ndhdhbm386paouKBqD",
+	"n1kEiDGbJK7josLjx7CAu+YrSbt3bAP/i2F9nyzZP5Z90hqjLbKfUqXTzaxTZno973zmYFW2VSTsgy5d",
+	"ReuHEr6+sDV8CdWQSYtqNZScLgeZYvS7TQbMa1yh8u4LM1kr86XsUtrg+pGhpA4x5A5Gg0wTPedGGMvC",
+	"kLFIYZ186MYXOChUVtx0AGotRjx0JiIWkaatECkz7dlHRqf0hVO+7aegl9pZAGqbBTNvEXTwQWXo3e4+",
+	"6r0QAOsLCxPoTPgugV1EJBM2wdgIkKCs4gJgnzmv8wUukcqTm+AGcYqpWZsLNCjUcUiz1St8ab8+3ry8",
+	"QrAMPyJe7VdoznwmIjJbEAub6FajdJhcAs7SgbInYMOJukLXcOVY3Vs+OhgULth8NXbT1syuvO9SJCBB",
+	"m0V157BUStuiD2LOY/VV0JbnpUORSg1lZsFwZ8gdHD2+cOSBVRjcZb9S9jxl5jy75JuH3S75f/7X/U5v",
+	"v7Pb6gMtQ99gtAFvWkzDkjsNp7WyCiFNU2uBRUuVERjtRoETxxdYgx2qI/fXlWInTSu2eWRG47FMZyxy",
+	"cWoVntHy1kxr5bk9wwFp8ihmEJZGR0rGGcTGjhmECRrODCAGK8e2zHyAnwuoteuLZzScOospxnP1jZxn",
+	"roFSQYvlmICikon6SNLQUhH/O5aDquV1auSgN2yew17cpSD0Sa65VVA/sJpllrRZfkltFf/1/BardznV",
+	"b1lqKrS9JbHJs+XcJ4br+YIL0kR+nF//5l6EKxoUrlbhfMlVL9tuqZjico14W5WCg6Hoh4zV6Jekud99",
+	"7Isce3eo6QUTAdmx+Lv2bzCj53oTsHFXdhIqYULokROvrODQJUGRmjjEgN7ApWdCeqcKCAN//RgibCFl",
+	"sQQtTGf2GjM99EmpCr3hrRFLyaNSyceWZwvVQ2160pRGbeztPmrZkvWhnM2kMLzToqlyBSEK+DyfnFEG",
+	"pzxJ3DwKHw+wVLNEVA1zqOLSsxyv+KDsjrmtcgpZdaCdkm3K6Yml0jvQT11XN2LJvbtTTd348rPgyrE3",
+	"A66Ggs1h52y51oy1bs+4P7od7hOXvw2XR35cxre2x2gzo8/FbWDwRtNao6wiT6YhIDflxe6vQpbYXC8r",
+	"KBpxs+k3jBQFTscl567faFmgDbTDURJLpTHAqe6IPxPRW6OqnbpxfkS555kRC/OOag7Zl3JOZoA8YV8i",
+	"c5jXP001jsaxUeUq2ruq1+S89fnX+VLC3YoZ5hyaRCOBAJBjq8JDjZ+UhUxoDDSLfIEg7U1XAajX7bY6",
+	"OS5/AOXsi6CNGjOL0bmEXhf0dxd0Z/sAgOMaqnu9fOzUPy1agwio2coibLcZuMcQ0r+FwaHS7vga0OKq",
+	"DcuZvzp1bOo0N2VszRgorBNQAMgGUuW9GwHtoyUQ/Dgr1S/V4v0rZaGWJc0WN6BqDDS7riGsDuwTrGBL",
+	"MXBljtjB6DMX8GarThApbEEMC7FzwRaYbLMU3NbJsz59UQ3tUZoulAO0R91io88J2/lIEn0NSOwnf9Mt",
+	"42r/KYjsu9da/BcY3/Gj2IT59BoM0HZ1xmdMZvoGri3HCIhFUV6jHpQKcq0H2KjUEwOsGrwwK0XFwKgT",
+	"FHVtAjKVMdi9++C7SVnEUxZqhS2glWpd9VwIQKWCBFiDG1LUbA1uX2g6gTwvNZVz58pBWCjH2Q5cVtu6",
+	"qsqYHleKLPUshqYrGOWLNbrKC6YPXDXSCtPYQ+JZ1thx0mbO4OTnoc6wGl0JEOeV9cnVLv2aFepslBHq",
+	"gG/uxBDwq1exD1ytvHvK7Vbp9FggONB2liTAulEUr9iShkdPGx++s2fPAqfc2o0cDIenZhKs7a75tm0y",
+	"IKGUF5yRJteqCmC10VVMaj3FvgBXsa0IHjOaOqkD+whe06v2wYR90Q1aWFYNDyP+jiAHmM4kGArdBabA",
+	"XKYXCsungeO3gDvZL3fHtRVXIJrn8PTkOVhNscJUHqLvFtSawANibu3FGoPDIb68VqDfsp32czOUxgfv",
+	"2q/DkjSuJ6KfIgyZzPSgvN5GWDOrgojOJS5yynTbdrDmUNiXd/K5azegD9cVCeynv9aMmzWH3iy1y4AG",
+	"00E0g5sT5lo6/u5Jfn8ukdz6Q4z+GWvwr3iN7Xnbfpp9USqVsZSYkpN8avsBC507g7ln2he1rmnTP+Yg",
+	"WhbT3+CObnm+yHNVBJtDVy6kGLsr+7VXHfEdX7yRJWqu6cp5mTvkwHqephJtiPnu+CI1A54xKhAgDVra",
+	"A9gRs2pDeGvorsgCPDE3awqLyGnOcN9uDBBnuUxu8E37tdsPfLEHKCkWuM/lpUKRVWsk45oZ8QSqFkVR",
+	"STo5fHtyChVzLfITQpXqKVPMFwBvaPFRAHK6VcT6BG9TDjodZJCcsrD9nOlw2j5FqEqEhLIBDB6OXtEF",
+	"MMu2hE8HpbgZXCWVjoeuEnWwwQX+C+OTP51itjSx2rzHZdJFRuzOztI5VtVT8JNz54+l5f1lsnTcPMsM",
+	"atCLy6wAN+w6fN6FMq3l8wdLpUfzMhGjVM4NJ8tHpEngmg089BEDy+JKp1TL1AJWlEHgVoIHmwCGyTXk",
+	"Is7YTKaLls0j1ZtjpCqk6otNt08z+FLr5C0UT8WXBuSUzpjhPl+c6pSHeuCLY6qnX5SXakCcXBisGYkL",
+	"6mn1LRfFhXQgUQwCDyrDLlIqRzJa2BdRzUR1DaVEXHle8QgsXZjWSNYEgdLGgEMY5NgX42qYuIdS54Zo",
+	"c/i9wPDzBQAPEwQahuCCFFCjc9IA7IA8pAJCL3OpI4UQsS23GS6EkDkJc2XBxBO4YF8ZZRZFe0dwRcos",
+	"17awcZFtCnmDqxcdFS77pkzCmIiaX0oQ3bByKdHy9ZPfrM2ay6cWiwE9nT/l5fPdX25M+/arzOoS3N1g",
+	"d3tz/YJMmrWX3afY+7vTsgylyZspWbEMady2QPuboSgpCZyRDG2QieRCK3Pb5vFO2FzE1YUD7+/UeCdC",
+	"Gp/iry+YXuU8dQAfF2xxI6OcV9+MraH1UzRVFEW8SWPbpe7Pdj6rcqfcJznigsIIViyQ9XVpY4aQDBbg",
+	"Bq21ULno1t6Qjw8idYcnccNxeuqswRTWkTQtbv35yatW2cNozw2YLGtlVntyNA8vmL6nSHCDk0POpgxg",
+	"MGblyPJSWwhJjNiZwoIUm8HCv8xn8IIvZBph4fTl0hmAIzEmp3v3FAEZ7i0U3rAxozmFe5gg6Kq/lcHx",
+	"DDkV6j9/z8AG6rBbR2wsseafL8bWkHDBkvpgkRJbODZruUmmmGWx5glN9Y6ZZ9sVTy0OTbUsV7leRm21",
+	"TccX6n4zA7/WOfSAS9U1USmgWvPrezZMqZiwWvZTqUaDfLAyn0oDXonFlTkUTKKmiM01ZKk68ymAzP6S",
+	"2cjPI0XsXudji95vrvRnmET8y+F7J1gluEB3Js0Ky1jL/LLr8L4k0zeRHHxxalFzltqwMnFhdwTeQlWu",
+	"vW7lL9ndih0Orlnjef0JZI/Sgf8LEYrWsfrbyUOfmFqJqf1F8qXj87N6bmQ1mxnbFLH4FJ7nZj9IlIXU",
+	"mEuWLhDqywLjgvQs54I0HbC9BX/gTBXlzqxHAaw3NI7hI/dbP4/9Luf7usKrDqfd+Y3BgirknEjInuTK",
+	"OTxGjGQikoINCPVFTHVRxNNGo+QZRYLNPcKgqqKdXB1HxDV4za6deusWiiuXVNz5FKK4GenVrBLG3i7n",
+	"EtgCC+Xg7pVomLq9+WlxKdfWBHF118CU+mmbN27zCaOQlO22tH6TE6rDmmKWr1k6YW34kSg2o0LzUPVd",
+	"uZm8lLErzcVTLLjeIUcWg8az7loQhlxx5TLXUExDsn/HF3kMGTDRIY8CdGliamBd6FkZf4ulfSyPIwUm",
+	"o9xT6Bre9wglFjgcsR1tB0LqITQaQLogcElfUK1pOIXENfcigNIMkyxNpGIBVLkASN9RLEGThEKmS2Uv",
+	"8C30My/FovVrs+TyWsds5pHA4Qu7An8jLgMykTkoX156pVLHBEN4B8QV8zCztT4kX9TU5jBLi7eJLSFk",
+	"vQt5hSELyF7HoM+TiOYM+iOY15E4j4Eu79isvon3ZDDtqMx5/mIwsj7ppXeQGBBxvY0d50LiTo5H0//j",
+	"GjUWg36LtEAM8/EQ09UlSg2L9GOIJBFsXjwa+MLhbrk0v7y53Bu51M6Qi1CmKQt1YNF5sYFJxpRiywBb",
+	"EGELYqAybLEWKMuwygNX/ZEVOYmVBLRShpcRWAZLKIdzUUBsTCQEQwHQmBMNi4icfILNvN6wOdAt8J/7",
+	"wgjImA2BHDQi4VRKBJBRJM8qt6uJGdLOmm3De8CTC6ZPG6xsoYPR/1/1Rg/yIsTVLHhE57WovmYICq4N",
+	"i6C6tI1kLLFgvUstV+DTxlx/5NsVhLHtOdy+2IYwtjWH+5Tp14s7Ahc7BNq5kSd2f139+IL8FdN/cbUw",
+	"PiVtfyTmfsoAgcZyMcPlV/HEatn8VIqNFoHnMp24yJ6c35XrRhRH29aLBatjAQ4N7xpeHSuZH/CUAWrR",
+	"uoyHczHiInq9OIbR/UzyVjFbnFNRDNzO6ZP6t0X9m8lLpMUSuazTAq+Rc4gl6OsgrY02MmEayOUNdBOQ",
+	"Uaa1FL5o2oQe/Buildp6kbAv/Eb1E79BDNVNmIbx4nC/8Bv/+Dd/6zdsJpCHtxO7RBBeW9++AwNr5YF3",
+	"FuOqUl2FlitATpg275T6scUKoUwhgMVJUT1y9uLzIO4OcbcgAnhBGE1jzlIEKD6rQIPqGjJ2uKCWhl0A",
+	"m5NeMBC5gGav2tKawXJhAqzO7wtICB2xWIqJTbeqYI5DXLEizG5ojgVj1mNpJ6vFzytl4+3MSsHS0DcE",
+	"wyEsNsciAXOqWTqj6UWHHORTsxNaipbkRkE1kiZOaAhPi7A3WKADzHc1lzIXEyymg3goAA1NR4Yr3M8L",
+	"gud1fF1AuvCFDePzHOgAAJfZyHgwcEIP1AisfbK/u+sLNyDYqKH5uQSFBir16guI3obR2XYQii4U8RsA",
+	"atAwvcc85DpetAaEqoucXiFEhmKZc3d0EKuMHJCU6XRRRdawWwG8HLzZY8pjVWwrzMcXNLbwiKjoG8HW",
+	"NAXpPXhhmMFjuWUSvHiG8ZJGwIWi1AxkczxIpYD3CmlxsUIgXJH73ZUlpEkynHEF2MDBoPjoh0xqSvZ3",
+	"HxcfpFSzIVZHjgLP7ecoUwuzb5GcC6jr3azB2AWI/0uW0rgQVqHOv4yjAh7Y3p01d9+TpZvvI4itpm3T",
+	"zc8UO7ju0n1iiGKwnmkt3bufKsT9U7F+/CpSpHO5x5ysZamHNKuyhmWxrS3S+fUxGehycSG4nmZQcFMX",
+	"FbOR1TdBhFq+eluEGu3eMF6LVWmjJldlECVL92gOrAYZ0mB4MNfjiqTQIWZlnNG3PB64xHN3o70UjdoP",
+	"EPBCtmXSIfvdx/mNZ98ZwjWSmw3MhMrNlqURe3G4TppjgP+hsyTGcP0ZNeLLAq5qJ1CVJZ9BwcwBS0hq",
+	"MmPpBHBBEfDPDS1J1gxvdSERCgaHVh16uUhQtVhGfmuZ+zZLWX7nUUXMnb267GvvmL9wGIxbXDOf7C2f",
+	"EDd+kddJroY5zoHV5ti17o88DrT+EnmbMKGgMETRDWjJ5jNycHxEphRgqpa1bqPJzq86E6bfsZNMPKWa",
+	"YtEr8+hFKrPkmVn8IzGWxfPTKU0ZPLKwIb5QUzDaQyxb/h5Uh8QpBf/4N3/b6pOAiTBdJJpF0BOGW9gn",
+	"Nt0frAQVaCBXwodeQv5b5dDHVDMHO+SL5sGz03Zv91H78MmhR45fHp7+1cOWy5jFtK+Y0cscCBxQhsgp",
+	"AydpSufDCEYFdvk83suoMbJaTMiMRE/ZrG9jg+2bRf21YMqummpKe03XKvmclCbVahVae74ABENXy6px",
+	"flPkynCfBACpFFiV3S1ERZ1qQq28sn5phmA90VABzjqGc6d6ANehjCO4ymkZhsk0jlVQCZ0w0uyRqcxS",
+	"Mlr4wpZK9Uh9fw6ae5BX3IWVwJriOALTq80iGmdmDatqMTTjNGaAigFxIkdbyZcFfeWffVaWMNx6K01j",
+	"Fnz2WW5NialSPHS3bz8fmS8iCWXntNsU0rQVB746ffuG5L8mNFWsVcLChfi6JUgrj4xYSMHKQDCkqSTe",
+	"gaxiySllaAsCuIpDGselF70K5rhVoeqrSzat58jan1yevaE2r7oBYERxzMi0iyYasBAMkK5On77E6WLd",
+	"TBGCZMW1YvEYkks5rgQl+91efzXFlCtfjLlgrmVIHIOwAE3mMouxfOAodaKkHWm9KWvElm1YkAlZJvl+",
+	"RZjFl6a0poRgc4OdqNUhrx0qvS+4SDKNPswuLjwGOSBKc7/I6sSoTagqr8mIKvZgHzHtfZGzhjzkzryz",
+	"3yVTdkUiPuFatbyipRiq+AZQlz/gl4Evyp/1HpDRQjPlEUpCnkxZqtmVrrTsikJbjUWOfdF70DZfYbiJ",
+	"Qlx9B27QLDG93DBeYnwyxfQIFLyNYpECpgtY5KpTy88GmGZI0bBvgRZy6rNHC+NrSmc9b7DAcaiN7IOv",
+	"kRrMJfJRZV/Twc8k+pZmuL7iPl4cXp6VYhb45xCA18w4SeUoZrPPbxy8Y75aG79X5C4jyW/mDKS59rSX",
+	"xOs7nQDcFkt8KT8/Rmwr3UjN+tvMyFKlS6L+SvB8sXrxesjnzdn6me1Wd7nmVc4zyrS1dVM8On0XswxF",
+	"YJw2X09Gy6KUB/KhjKPSZlXEn5ZXih3B8kO53AIVjbBrI8CW5aBaGagFN0uZRzvCsQXzSpy3aGKVtbbc",
+	"/v8KnZIQrQhyhZPSZouy0gObvUmr0jKSam1G8FvB8sr1eiVe+J4imqoL5ZExjwtQfQVU3iHvaHyBEpRp",
+	"QhmhSdng0UCwKz3Ecv4BGVEzBwXBUfCgECbpjNnGlS9c4wNDqvAqyo6GUPFatq96BZSQTDUp0zGYowrU",
+	"wm4JkAI775BjGK3R4S7YQjHdNnJM1Me5EhpFoJ/BRb6QGZmbaaJCNaMAgGheJDRJGE1tQTCZkol0ovo6",
+	"DO0z2IptuMgwiISlsC85/PFSgg64eiq1Ua160ujvdr2G1WEa/V7X/MWF/SvPseFCswmYm2oLuVa3z9JG",
+	"krJLLjOFAyNvE/pDxgaWZFxdV6tnrhk2tlgZ94xevQJJsNG/39uFwbq/e972srOBReUdglBqdDql0W9n",
+	"pL925VfB5qVffRFEGcNflJSi+mH+k1W681+SlMuU60Xgi2Ys5/YHYFTt/DfSnPLJ1P7WIWfcnI6U0Qsi",
+	"bX4HgAZCuaam+woa4VGHIAnAGRGSRBmDeHB0csdUgRI5knrqC/MbZAUrpLnaXC6ZrqGURml5Gl6DCUMj",
+	"3zYqD6uv4KqYx/m/3OjNw/zf3y3vnNe4apv225cUIveAV53KVCOISXRgmqr8/ZSp0D57mrH8d/h36bfj",
+	"ovvyn/DGd7UlleMFiQD6LTBSbQCrDpy0GYxprMwTYATraDhCR+dKGtxIyphR0VjXKXIXs2MUOZatv2oU",
+	"daCDk+eHZG9v77G1MxnxbqyYHvgiYWnIhG4zjFoIPg+Am/5nu0+MGvfsKoyziFlevUI3SBnWd9DoN3a7",
+	"uw/a3V672zvrdvvw/593H/W73XXzNTttxtqoRViPqGZt00+jbs8nsn2NKteV1VEAlwSBnDbr3K4QuHFC",
+	"c2+GGSDgQ+ak8gXyZnnJ0pgmt1+P3euvBw7tDhbEXpRmBejEKN3pjMZcuUhhyKmlE4WagPmktY5sNZ2s",
+	"47t7N2e75SFCPSfNNRSkM9IZU67isR06u9JeXWnjNUP9Yd1Ad+1ttmGk333UenCRNLJDndxdEaSQfdyl",
+	"ZvorLmcBq1WSYFFgXR9jVxRcAzFMzsvSRzXdzRc295wKEhxFbJZIzUS4aL80WqiWKM+VYS0VHTPzA6iN",
+	"fUil0umiZK0HgfWCLQqwDPMAoNbKEHQYOZQylcUaEdR8YYZrgdCUpjpTXmlQun3CkpguQA7Fe8npUSgv",
+	"iAnY2FgoTcfQFLuEerNWhdZz6aahSEpDG1yXD9h5LyI+HjPIXaiMGqxTvFgjo6k7PNMOeckWyvqniZao",
+	"u1lJO7IRYmR3H4zlqqgszlO7EJlit87vAs7ikruAu9wuvcuoF6Wp3iy9yxdWDloPxGa4w43h10pE+ZIt",
+	"PhoCmxkbjvKuC7bBqqwLWLYFNeAcN2XqGemYoovA4tNoF/LnDhQeU/tlawmG7dkZnWwDYIN3PniNmpO3",
+	"7dPik/yLD14FmX7T1/l7d4z49ikX7i8gFy6vamcORM1lWTb2bC3zBJlwwdG4/RoiS0snrUAEwFwqPsY0",
+	"LnNoAsSft6Y3pkhzv7dr9GG4knilxmeOpNxaD1hwO345fo1prteu4OTmNZGC/cKzUHvXoOnj0nI/h9X+",
+	"lYMqrCXpNbXycuJ9IwWzFAyxyu76Ns2VCnZb2m3KlASfgQF7mosChi72uvu5irgOc+gF07ekVjPItRTb",
+	"vZNb1qzHre9J0+TexqOFjmft8t+J4iJEmdqu/EJmBCoL/pgxfKq49lPjXGw4dzcjckN7ULPlp4bGGJBA",
+	"ZHEc+MKWOMntteYsoyYwIIEZf+DiSsqFGqB8IHlN0wurPAG9gu0PsL8DMx+47EyjA5IyKNyGcRtFVRXy",
+	"DDGigb59wY0mYNQURYJLliouRVAomiUGZMmfi9JVa1RLm/IIKVN4xQoJmhiUhRURh3LFI6bnjAmjgoIT",
+	"FOw/uQKz9uIFLcnFWFv1pSg4Ux7I1NqS5ynXjMy5ULfV0LB8hdXTfFFsDmaW37mitg2I4ycQPD6Ohvaz",
+	"IHhsujocgsePvkL+ImWuT3rPHWGAXF/r2Skgidb7vB2qsiL4NqK3FSVIrcu77Ev0CKPhtBQAXBScq4Jp",
+	"d8iBdUyX/OcWXGmTW/igNO6PeNiLbtYVWYZ83GIwn8rdfhSzN3VCAq3se5W+vR9RSq8slNUXYUHSVzla",
+	"WFAMJShhhs24YDXHwxfN3W6v1SHYjhWaMG63UoqlgAijyiIkNne73RbmZPkCM3W5Ast7h5xWUcnQwp9j",
+	"mOE5GpRBylLTBFbJKL21Cbesiovmiy3QZWvLZFpIszVwZgPnn8DSK64q+263vOW+aJaWHfN3A8jPqrWb",
+	"4FqfSSvAfAwxpGAQP1MkaDGA2nJTNtfOMW5gTz+luXpL9+VuP1lwP0kyN+D7SDsl5FvAnKgVbMqMf6OI",
+	"s/PHHAByo8EXkU2WObLF0rJME7IdbGXyJsfc2BHLT5oFV2ghSljB1avx8OyKG2GpiMcri0GeLdm0X28T",
+	"Nk0+T+Us527brLv4yaeS/B/DNLtEqxaJZCu13lZMqQ1CzKVzbP+eIjzKQ0YSqqdFxEh+DDbilechOlkG",
+	"b67EjtjD5uazNgPxMDd/ECsveKuVNLCKhjk0tianffWe8gWAznkk4a4Zmw13wRZ5elKWCpXD7qMvHwLf",
+	"ExnzcGFEB8Dg/zyvH9IiY35lTzk0tLHAxwCd+BZv28JWKwDoyUNtbQiBJQLkDYEVvQJfZELzmORWNIeZ",
+	"4zxIec0aOzlwJtlMBl8Un3FhA+CsJNaxQPZDqjcVPsNq0R9JDsLGbyQD9X7izs9g49da9ZEs7pT1fcK2",
+	"u+ZVry5sbkV+1+Ne1hVJr/Kc3Hdba7k4hbAhRMpgmkZU00GuwNmuALYOcBoqdfExMsoXW8wVFUVrjSus",
+	"dPA+FhIC9rDWKglc4tOt/zHcQoWe70j041T2L9P7jrsL4Ma9bcNrLR3K3rHuqnOod3gtQbFVGtvrWkTV",
+	"CmvkwKUaOWia/DoM0LAwcBcgOJmWzqK5/Qt3Btcky90T5IA4bC+CFoxK62PIKJGQZ2WlG6gWk+OBebmR",
+	"wwy0jBNWkie48oW9jlsd8ka65wumV80kUJqjVAXcGUjw3rfX/oAkkIGgzT1Po5gLZm9115jLBLuVO6kQ",
+	"ktDsojxfgH8pXtilRWsMwM0irESBpaYWIpymUshMYZNm8WbmNgGB7cD8HrRwgS5ZGvFQE5qmAImHSeuj",
+	"BZkZbXNiBqKmFrDZ+abyrgEzKLAGoNrM3UNL0T83ryyT41+c1eIaM3khxT/NeDEpxjydoXpelNYCYo82",
+	"ySGYRLljqH/njwC+sV4cOaRxjLHXeAY9xDlYrACvlAok28qlRgn68//53/z5X/5vf/43f/f//c2/JIpp",
+	"w0ExLU/RSxZZVlFO/3SRZ2DHSBLTyBkgMACISQnfA+rwhExoVIKKaJ+AhVOpdIr4Gppd6Y4DskJYdAey",
+	"1SfYcnBg/i/wSs1/0XvY2+/uPbjf3Q88iEkWIfuid7+3/7DX23+8a17OB/3FeP/B/mh3fxzuPd7b3WX7",
+	"+6O9R5Q+fDS+z6Jo9+Eo6u3v9x48flDLRr5mKR9b3KvjTE3PT15tyx+Eam2AIGbmPCBJyoU2FEIOTg+P",
+	"jtblXNh12ag/L6fq3Tz3wiz4ThJTDgyuyMHZ33t4v7fbfbz/aG///t79B7v7jxubKo2txT82e+y2c1BU",
+	"QS/v/Edlg2aTTrACVIkL3lXy9xtZub6gLIlhBJMstenekI8DyLOdj1DeKz9IcPvmeaNmKEi5ju1YnCfz",
+	"S500ubq3lex0zDiCZmE+5yeviBVfFGlW2Ir5yULsWs7TWmNCAl53XfJ/sH+NHKl8NXJm0Cc5VJJZmDNE",
+	"DC4zLqw5YRhK4AvMs3ZCaUg1ExD13uqQEztKB7ts5hnmqeJSEAqgy1wAakrEjBKYLgYuQ5nI1NaxKDKl",
+	"extSSEvlAG+/HueCXxFMYFEDMsPcPou+NOciknPSzDGJzTViE1VbaH6sgDSFRvYqD54Ehh6G+VJa6Ii1",
+	"2XDuvXUz6j3wrlssEbbrJiuzVlW59oWKdjnH2iCi1R18vnTPkj//j//7n//13//5f/6HP/3DvyVNwHaS",
+	"Kfnm9atBaUmJZnGswCQ4IzShad6t6cQDtDXIsoTAznLd2qDlmT5zYvNF88//7t/8+X/6r//8d//+T//w",
+	"byG9NgdCI80//f2/+tN/+Xf4WwGRBjrMF5QpuFBnalKgOGDVFEJxtsH/z96VNDduXOG/0kacMhVxE0WN",
+	"JKpcDrVQ1k6JkqWRMSGaQBOECHZTWERxppSqnHPwX8gxx5zzf1z+G6l+rxsLBXpm7KSyVE4SgW6g0dtb",
+	"+r3v+2Aa1+ImZME5nTDTKJvGAT7CNF4Qw0fBpz9PfMRAx59ppVr2sqqcu1ZLqspvoxl1g0wQ89oXsxBJ",
+	"WKTIwe0ohQhaQAfKcAKCR1ROVswfRfaUZODAEEXDUF1SOA9q+YbqfL3kRZCW5jEYsIBhXmu4Anhh9piL",
+	"mc8clyWhcYTakdoqZp6NmVi3CkhJ32ohV0tfa/EgofoBexJjZmVZZhQ0i8kVJit4jnaINXumfbC1+jYG",
+	"9oGkU8oa3MAN6qtQ2147JrfCeCAXwID15aBPxTSe9gGsHpSo3E00nNVdlQ6WLyEtwuR+II0fWwQOcwBN",
+	"IWKTqTTydDynhj3J9r4qDvMt049FmpliskxVs4/pZZac3dotmC4IvTUv1csyC+Qz96oFN0jRW7PCqQwZ",
+	"1KRYMJW1VEq8A3I5QpQrPnTpTptbzL9KfvQgZzFBP4HFFIoJ08sl3IHJHgVxCDhR8odcdstaBtG+ztJO",
+	"bWyVfxHDrdJqQQNOehzUu9RBnB0LRNtTA2KUDYh9NlrGwk7XMg131N/ebK5t0nqTNrac/O7XMo3VR+d5",
+	"7eJkb766cdzd2+3czjbr0aQ+PD4cNI4nzKPNzt7u5piK1drlhl0To/Di/eW33tZ4dHMxqG8c700f6se7",
+	"zauny7PxzTwOt667z6cnx4eXj/bT/eP7/el37+n70f3Tm+Pw7obzq627w+vNZv3Ovbu/ubvcfDr+jrcP",
+	"V6ODrfMbpznvzB+6881D16NP3nng710/rPobY2d4FnduutOrXjA8u4/P7Ol6hze6zGGNo/gyODl4Ozvp",
+	"PXaO7sX543HzbOuAPrTDh9O3jfFkvXF09OAMt96e1rob9c7mpBfNeBS0G3Z3PzhbGw/eTC7s4a57Fd3O",
+	"3cH6d0dveY9d7AZsEA/bfrDZ2Z50brrt48OHevNr03iRCnCieqdjk4oyHBo1uz57ZDqBmOQKie22e7Fx",
+	"4my47sVeZXAXDM4v9o+8g/XB4VuoofJIPSiPRuZmfWO7bBpnoStlLTwGNjgce/yvZRoOG8Ru32ETATfw",
+	"ZxgFcHPEfF+QmQh8R33188Rf/tF3Z6cF3/wRoZq9+sX3e/vt6/b37qi/9u5dTrIWV8j1VMGDxOJjllXI",
+	"dCBcTftQVVwsgJd17xa8Gjp74e0FxXEkCuqnA7PwkFc1Uq0DTaxPt30TO0ONWplklLxyZmSzmljV+Pyo",
+	"rrz1nrZQA8eEMaBivkZ/KWi0kp8OJGZp37PSi1YWLHf1XPTZqN2fPU+Z/S+OT/0vM+Z/6fnsv8FP+TF6",
+	"cPhi5iQdkDPqV5Y6ErQP85nawmHL4zeuVHTFolmFRARpoorLIvWsmGNwpjoGGmqw0FztHMXuVwlxeCsN",
+	"Ii0ddw8OIT6qe35ocnRwemF/NKe+xxk4LuVaXEHVWgDStTWlLlOYaVZoMygHPg2T+zTm9ogI+LKQlCz1",
+	"XxXLlcnN1amCDXJWqmRPONI2AUsOz2n+GXxK9GNsSgsEDAmREWnW11MmgiIio+sMNocXJtCfChpINQ24",
+	"1aXl3Er7JyRrsh3rDTBUrHplm7Qr94RW3pMvyG/Il0TutY035CtSIivkd2SVlEmNtMgO+Zp8Q35PKqRK",
+	"+uSPFilh75mcckUoD/jPcxEHIfOHO8T6rZXAc0rLECgW1JgpVF6fUQcgnK2apYwyYn0D6qhFSqnZQFwB",
+	"+WL4EYA8O83agQLQjkREpG2SQsriFO3LonCUNwQahxaZxgPfC5FpUwSAzWdyC/qwP6XRqEUQ8AqtkgS+",
+	"hnISc1WXOUQluSXcQYw/9XXiG7GiwKM+ZuQ57In5YmohPDXSWtvUT0FJSoUUEXkklbQzygnkdkiGHjhG",
+	"AEk70P58TbKvzjT18W7C5CfnhBwv1Xsl665yi11V2aP2iLXIyIssxfhvC64zhj3dcpMnTRecYN4gOEsQ",
+	"AF5eUM+Wr6ouEDSZvLRRrtfrsKkgkDePIwbGaJ7GBAZyGZnTDqaeANjKhM4xvgNwayB9EH7wOb5EQShr",
+	"wg8bw+fmLFJcsnqmLLBFUUe2B6hPRRCanD2zyTRaqZJdEY0UOHuOMmp5UNbtM5V7zGdHZSVHAR8MOQ3B",
+	"O+uysObxJy9i6g+YaowjfqG88HXcbBg5ZelnQYaxbb8qsB228drDlLl5GZ+EFg48TsGMe2XOqrpT/tlV",
+	"i087wBWV6EOAk+ktJlnDPK/sCR4Fwi/OhELBhCJBJ46qCIkwuxx3iO17TJODQa4uvm65plpOsgQXXBEk",
+	"jMD5HFFXC01sBkB+wz7hBaT3bbvS2Hizkn/JlEZSEzFaxh9M4/t6ZZtWhu8+vGm+mMaXhd2+sOpfN8eS",
+	"20AL17aT+pph9SRUajOd5g6CZodYEy8MrVbCw6OKcTHLN1frxiOA65SVCtXj/2wal//nB/wvEbS0C3Te",
+	"0o9/++Gnv/75x7//8NNf/rSSVQgglBl23VTrfgxA3EiNO6/NfzAGjAYsaMfRSCr3L1K9B5m57GBPHz8A",
+	"86P8X7EwOMKOJwo1Ig58o2XUIMZLNWHxUafCdSEJDSC/EwIG4GcIy4mKMWZzRS8Wei4clEyqmSNA2eri",
+	"WPRXuMhKXQ61OxlV2jCiQQShl3h7B7V01SJFFwH0xJzNciQSIcFo6igP+s6AyEZaGyooukrauVoJq6iX",
+	"UL9DoDwpWSFCaIM3W7bhSUjVOS2Ufz06zPGcQvDE2Q+jI1Uqjdgtn4PCW5FilkKGeB9XB+39swMVsa1P",
+	"DlU3fWq3ihlPKBTRDQ/0QZlB0gDXn/jASFQcoRAZ1VBBWl7GVkmw7DyeMLslHbNTlMmSOXhslgl7poBX",
+	"CoicVEOW0SjDsAJ5MVVyG3gAjgljJi21iRdGnp0qn/aclBA3omzyFK0BuXY1brDOlkxwCknpFbhhfhQw",
+	"UaPgRBajf6Q4pp47griRvDZdJUkwc0J4FGqgCzkOChrRmj1XMZao4/nMIiVKJrEfeXCSCGkLkSCYsIDl",
+	"Vc4CoaHJLakC7SdsREm4UswdFsiiPutDeQTrxSxs0r25BihCaxpHEMxcxrg8OJPTEaUt1JJpJktBBVji",
+	"qR1+rclHNKEDnwC8ahIOCokTKhkKThOyHavDp4onoy9s6lccLxzr7iyryEcwlCD0UZk4yCrT7h6pJQdH",
+	"g8wfpnENaUQm/o+jEZKp8HhEgLzX0TuoDvbWsd4hQoCQ3npF9gONvIGfxsNqTS8aJdx8zXoTT9hgHFAr",
+	"QxVR2vAJpEe+zfmFjw83fiYsIufdynt4WkrPSjUr2HJBkOhD8dcOGLXXxXIaSAMuWnyAPoZKcHXlYoeD",
+	"XQz2Ksn6B9Le97jbPuidAJ2QOoPPbZe5b806oV5/79misA1fSduUoqisjTaPL67E7Bu1AC44JPNchLBJ",
+	"2DDButPxAFrLpRGxauqahdEESkiZHKUUMkVDOjf5NoqmF9yfl0lPynpWJj06YT1pgfUArZnYQow9RkJb",
+	"TAFOQfE6qjfUrLKaPh5HrQKbvKPmXmJJolCaIjQO8mRXROBJ0ZqY4kjWjEbpXUX27oDa48pe76rTImtW",
+	"rp/U+wv66SJ9JexuOROYlKxAAOgo9J0KqchOgJWs2iALFbyiG4iBMqZgxxlQn3Ib+bWlTLdHTL+wmj2V",
+	"DI2Xdy//CAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
