@@ -26,6 +26,30 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuditTargetKind.
+const (
+	AuditTargetKindJob            AuditTargetKind = "job"
+	AuditTargetKindModerationItem AuditTargetKind = "moderation_item"
+	AuditTargetKindSession        AuditTargetKind = "session"
+	AuditTargetKindUser           AuditTargetKind = "user"
+)
+
+// Valid indicates whether the value is a known member of the AuditTargetKind enum.
+func (e AuditTargetKind) Valid() bool {
+	switch e {
+	case AuditTargetKindJob:
+		return true
+	case AuditTargetKindModerationItem:
+		return true
+	case AuditTargetKindSession:
+		return true
+	case AuditTargetKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -380,6 +404,27 @@ func (e WxaCodeRequestEnvVersion) Valid() bool {
 	}
 }
 
+// Defines values for ListUserSessionsParamsState.
+const (
+	Active ListUserSessionsParamsState = "active"
+	All    ListUserSessionsParamsState = "all"
+	Ended  ListUserSessionsParamsState = "ended"
+)
+
+// Valid indicates whether the value is a known member of the ListUserSessionsParamsState enum.
+func (e ListUserSessionsParamsState) Valid() bool {
+	switch e {
+	case Active:
+		return true
+	case All:
+		return true
+	case Ended:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTodosParamsSort.
 const (
 	SortCreatedAt     ListTodosParamsSort = "created_at"
@@ -410,6 +455,81 @@ func (e ListTodosParamsSort) Valid() bool {
 	}
 }
 
+// AdminSession defines model for AdminSession.
+type AdminSession struct {
+	// Active True while the session can still be refreshed.
+	Active bool `json:"active"`
+
+	// AppId The mini-program logged in to; empty for a login tied to none (a password login).
+	AppId string `json:"app_id"`
+
+	// CreatedAt The login.
+	CreatedAt time.Time `json:"created_at"`
+
+	// EndReason Why it was ended: `logout`, `ended_by_user`, `ended_by_admin`,
+	// `account_disabled`, `refresh_token_reused`,
+	// `wechat_authorization_revoked`, and any later reason.
+	EndReason *string `json:"end_reason,omitempty"`
+
+	// EndedAt When it was ended before its expiry; absent otherwise.
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+
+	// ExpiresAt When the session ends (or ended) unless refreshed before.
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The login or the latest refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+
+	// UserAgent The client's User-Agent at its latest refresh.
+	UserAgent string `json:"user_agent"`
+}
+
+// AdminSessionPage defines model for AdminSessionPage.
+type AdminSessionPage struct {
+	Items []AdminSession `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// AdminUploadPage defines model for AdminUploadPage.
+type AdminUploadPage struct {
+	// Items The uploads, without `download_url`.
+	Items []Upload `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// AdminUser A user as an admin sees them.
+type AdminUser struct {
+	Counts AdminUserCounts `json:"counts"`
+
+	// Disabled True while the account is disabled (every login refused with `account_disabled`).
+	Disabled bool `json:"disabled"`
+
+	// DisabledAt When the account was disabled; present only while it is.
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+
+	// DisabledBy The admin who disabled it; present only while it is disabled.
+	DisabledBy *openapi_types.UUID `json:"disabled_by,omitempty"`
+
+	// DisabledReason The reason the admin gave; present only while it is disabled.
+	DisabledReason *string `json:"disabled_reason,omitempty"`
+	User           User    `json:"user"`
+
+	// Wechat The user's WeChat identities, one per mini-program, oldest first. Empty for a password-only account. The password login is `user.username` and `user.email`.
+	Wechat []WeChatLogin `json:"wechat"`
+}
+
+// AdminUserCounts defines model for AdminUserCounts.
+type AdminUserCounts struct {
+	ActiveSessions int64 `json:"active_sessions"`
+	Tasks          int64 `json:"tasks"`
+	Uploads        int64 `json:"uploads"`
+}
+
 // Attachment defines model for Attachment.
 type Attachment struct {
 	AttachedAt time.Time `json:"attached_at"`
@@ -425,6 +545,55 @@ type AttachmentList struct {
 type AttachmentRequest struct {
 	// UploadId A ready `attachment` upload of mine.
 	UploadId openapi_types.UUID `json:"upload_id"`
+}
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	// Action What was done: `user.disable`, `user.enable`, `user.session.end`,
+	// `user.sessions.end`, `user.admin.grant`, `user.admin.revoke`,
+	// `moderation.resolve`, `job.retry`, `job.cancel`, and any later
+	// action.
+	//
+	//
+	// Example: user.disable
+	Action string `json:"action"`
+
+	// ActorId The admin who acted; absent for an operator's command (`miniback admin grant`).
+	ActorId *openapi_types.UUID `json:"actor_id,omitempty"`
+	At      time.Time           `json:"at"`
+
+	// ClientAddress The address the request came from; absent for an operator's command.
+	ClientAddress *string `json:"client_address,omitempty"`
+
+	// Details What else the action recorded (a reason, a decision, a count); never a secret.
+	Details map[string]interface{} `json:"details"`
+
+	// Id The entry's id; opaque.
+	Id string `json:"id"`
+
+	// RequestId The request's id (`X-Request-Id`), to find it in the logs; absent for an operator's command.
+	RequestId *string `json:"request_id,omitempty"`
+
+	// TargetId The id of the target.
+	TargetId   string          `json:"target_id"`
+	TargetKind AuditTargetKind `json:"target_kind"`
+}
+
+// AuditPage defines model for AuditPage.
+type AuditPage struct {
+	Items []AuditEntry `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// AuditTargetKind defines model for AuditTargetKind.
+type AuditTargetKind string
+
+// DisableUserRequest defines model for DisableUserRequest.
+type DisableUserRequest struct {
+	// Reason Why, for the other admins and the audit log (not shown to the user).
+	Reason string `json:"reason"`
 }
 
 // EndedSessions defines model for EndedSessions.
@@ -1044,6 +1213,26 @@ type WeChatDataRequest struct {
 	Signature *string `json:"signature,omitempty"`
 }
 
+// WeChatLogin defines model for WeChatLogin.
+type WeChatLogin struct {
+	// AppId The mini-program (AppID).
+	//
+	// Example: wx0123456789abcdef
+	AppId string `json:"app_id"`
+
+	// CreatedAt The first login with this identity (or when it was bound).
+	CreatedAt time.Time `json:"created_at"`
+
+	// LastLoginAt The latest login with this identity.
+	LastLoginAt time.Time `json:"last_login_at"`
+
+	// Openid The user's openid in that mini-program.
+	Openid string `json:"openid"`
+
+	// Unionid The user's unionid, when WeChat sent one.
+	Unionid *string `json:"unionid,omitempty"`
+}
+
 // WeChatLoginRequest defines model for WeChatLoginRequest.
 type WeChatLoginRequest struct {
 	// Appid The mini-program's AppID. Required only when the deployment serves
@@ -1115,6 +1304,15 @@ type WxaCodeRequest struct {
 // WxaCodeRequestEnvVersion The version of the mini-program the code opens; `release` when left out.
 type WxaCodeRequestEnvVersion string
 
+// AdminPageCursor defines model for AdminPageCursor.
+type AdminPageCursor = string
+
+// AdminPageLimit defines model for AdminPageLimit.
+type AdminPageLimit = int
+
+// AdminUserID defines model for AdminUserID.
+type AdminUserID = openapi_types.UUID
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1178,6 +1376,27 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListAuditLogParams defines parameters for ListAuditLog.
+type ListAuditLogParams struct {
+	// Actor Only actions by this admin (a user id).
+	Actor *openapi_types.UUID `form:"actor,omitempty" json:"actor,omitempty"`
+
+	// TargetKind Only actions on this kind of target.
+	TargetKind *AuditTargetKind `form:"target_kind,omitempty" json:"target_kind,omitempty"`
+
+	// TargetId Only actions on this target (a user id, a session id, a moderation item id, a job id).
+	TargetId *string `form:"target_id,omitempty" json:"target_id,omitempty"`
+
+	// Action Only this action (see `AuditEntry.action`).
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// Limit Page size.
+	Limit *AdminPageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListModerationParams defines parameters for ListModeration.
 type ListModerationParams struct {
 	// Status Only items with this status; absent means `open`, the ones waiting for an admin.
@@ -1198,11 +1417,38 @@ type ListUsersParams struct {
 	// Role Only users with this role.
 	Role *Role `form:"role,omitempty" json:"role,omitempty"`
 
+	// AppId Only users with a WeChat identity in this mini-program (AppID).
+	AppId *string `form:"app_id,omitempty" json:"app_id,omitempty"`
+
 	// Limit Page size.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor The `next_cursor` of the previous page; opaque.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUserSessionsParams defines parameters for ListUserSessions.
+type ListUserSessionsParams struct {
+	// State `active` (can still be refreshed), `ended`, or `all` (the default).
+	State *ListUserSessionsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit Page size.
+	Limit *AdminPageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUserSessionsParamsState defines parameters for ListUserSessions.
+type ListUserSessionsParamsState string
+
+// ListUserUploadsParams defines parameters for ListUserUploads.
+type ListUserUploadsParams struct {
+	// Limit Page size.
+	Limit *AdminPageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // LoginWithCloudRunParams defines parameters for LoginWithCloudRun.
@@ -1364,6 +1610,9 @@ type ReceiveWeChatPushParams struct {
 // ResolveModerationJSONRequestBody defines body for ResolveModeration for application/json ContentType.
 type ResolveModerationJSONRequestBody = ModerationDecision
 
+// DisableUserJSONRequestBody defines body for DisableUser for application/json ContentType.
+type DisableUserJSONRequestBody = DisableUserRequest
+
 // LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
 type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
 
@@ -1420,6 +1669,9 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListAuditLog The audit log of admin actions
+	// (GET /v1/admin/audit)
+	ListAuditLog(c *gin.Context, params ListAuditLogParams)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(c *gin.Context, params ListModerationParams)
@@ -1429,6 +1681,33 @@ type ServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
+	// GetUser One user, as an admin sees them
+	// (GET /v1/admin/users/{id})
+	GetUser(c *gin.Context, id AdminUserID)
+	// DisableUser Disable a user
+	// (POST /v1/admin/users/{id}/disable)
+	DisableUser(c *gin.Context, id AdminUserID)
+	// EnableUser Enable a disabled user
+	// (POST /v1/admin/users/{id}/enable)
+	EnableUser(c *gin.Context, id AdminUserID)
+	// RevokeAdmin Take the admin role away
+	// (DELETE /v1/admin/users/{id}/roles/admin)
+	RevokeAdmin(c *gin.Context, id AdminUserID)
+	// GrantAdmin Make a user an admin
+	// (PUT /v1/admin/users/{id}/roles/admin)
+	GrantAdmin(c *gin.Context, id AdminUserID)
+	// EndUserSessions End all of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions)
+	EndUserSessions(c *gin.Context, id AdminUserID)
+	// ListUserSessions A user's sessions
+	// (GET /v1/admin/users/{id}/sessions)
+	ListUserSessions(c *gin.Context, id AdminUserID, params ListUserSessionsParams)
+	// EndUserSession End one of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions/{session_id})
+	EndUserSession(c *gin.Context, id AdminUserID, sessionId openapi_types.UUID)
+	// ListUserUploads A user's uploads
+	// (GET /v1/admin/users/{id}/uploads)
+	ListUserUploads(c *gin.Context, id AdminUserID, params ListUserUploadsParams)
 	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
 	// (POST /v1/auth/cloudrun)
 	LoginWithCloudRun(c *gin.Context, params LoginWithCloudRunParams)
@@ -1584,6 +1863,79 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	siw.Handler.GetReady(c)
 }
 
+// ListAuditLog operation middleware
+func (siw *ServerInterfaceWrapper) ListAuditLog(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditLogParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "actor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor", query, &params.Actor, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter actor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "target_kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "target_kind", query, &params.TargetKind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter target_kind: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "target_id" -------------
+
+	if _, found := query["target_id"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "target_id", query, &params.TargetId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter target_id: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	if _, found := query["action"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "action", query, &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListAuditLog(c, params)
+}
+
 // ListModeration operation middleware
 func (siw *ServerInterfaceWrapper) ListModeration(c *gin.Context) {
 
@@ -1687,6 +2039,16 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 		return
 	}
 
+	// ------------- Optional query parameter "app_id" -------------
+
+	if _, found := query["app_id"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "app_id", query, &params.AppId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter app_id: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	if _, found := query["limit"]; found {
@@ -1715,6 +2077,292 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 	}
 
 	siw.Handler.ListUsers(c, params)
+}
+
+// GetUser operation middleware
+func (siw *ServerInterfaceWrapper) GetUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetUser(c, id)
+}
+
+// DisableUser operation middleware
+func (siw *ServerInterfaceWrapper) DisableUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DisableUser(c, id)
+}
+
+// EnableUser operation middleware
+func (siw *ServerInterfaceWrapper) EnableUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EnableUser(c, id)
+}
+
+// RevokeAdmin operation middleware
+func (siw *ServerInterfaceWrapper) RevokeAdmin(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RevokeAdmin(c, id)
+}
+
+// GrantAdmin operation middleware
+func (siw *ServerInterfaceWrapper) GrantAdmin(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GrantAdmin(c, id)
+}
+
+// EndUserSessions operation middleware
+func (siw *ServerInterfaceWrapper) EndUserSessions(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndUserSessions(c, id)
+}
+
+// ListUserSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListUserSessions(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserSessionsParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "state" -------------
+
+	if _, found := query["state"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "state", query, &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter state: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUserSessions(c, id, params)
+}
+
+// EndUserSession operation middleware
+func (siw *ServerInterfaceWrapper) EndUserSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "session_id" -------------
+	var sessionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", c.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter session_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndUserSession(c, id, sessionId)
+}
+
+// ListUserUploads operation middleware
+func (siw *ServerInterfaceWrapper) ListUserUploads(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserUploadsParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUserUploads(c, id, params)
 }
 
 // LoginWithCloudRun operation middleware
@@ -2924,6 +3572,16 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
 	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.GET(options.BaseURL+"/v1/admin/users/:id", wrapper.GetUser)
+	router.DELETE(options.BaseURL+"/v1/admin/users/:id/sessions", wrapper.EndUserSessions)
+	router.GET(options.BaseURL+"/v1/admin/users/:id/sessions", wrapper.ListUserSessions)
+	router.DELETE(options.BaseURL+"/v1/admin/users/:id/sessions/:session_id", wrapper.EndUserSession)
+	router.GET(options.BaseURL+"/v1/admin/users/:id/uploads", wrapper.ListUserUploads)
+	router.POST(options.BaseURL+"/v1/admin/users/:id/disable", wrapper.DisableUser)
+	router.POST(options.BaseURL+"/v1/admin/users/:id/enable", wrapper.EnableUser)
+	router.DELETE(options.BaseURL+"/v1/admin/users/:id/roles/admin", wrapper.RevokeAdmin)
+	router.PUT(options.BaseURL+"/v1/admin/users/:id/roles/admin", wrapper.GrantAdmin)
+	router.GET(options.BaseURL+"/v1/admin/audit", wrapper.ListAuditLog)
 	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -3072,6 +3730,136 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogRequestObject struct {
+	Params ListAuditLogParams
+}
+
+type ListAuditLogResponseObject interface {
+	VisitListAuditLogResponse(w http.ResponseWriter) error
+}
+
+type ListAuditLog200JSONResponse AuditPage
+
+func (response ListAuditLog200JSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog400ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog401ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog403ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog429ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog500ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog503ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3525,6 +4313,1382 @@ func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	return err
 }
 
+type GetUserRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200JSONResponse AdminUser
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser403ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser429ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser500ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUserRequestObject struct {
+	Id   AdminUserID `json:"id"`
+	Body *DisableUserJSONRequestBody
+}
+
+type DisableUserResponseObject interface {
+	VisitDisableUserResponse(w http.ResponseWriter) error
+}
+
+type DisableUser200JSONResponse AdminUser
+
+func (response DisableUser200JSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser400ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser401ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser403ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser404ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser409ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser413ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser415ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser429ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser500ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser503ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUserRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type EnableUserResponseObject interface {
+	VisitEnableUserResponse(w http.ResponseWriter) error
+}
+
+type EnableUser200JSONResponse AdminUser
+
+func (response EnableUser200JSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser400ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser401ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser403ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser404ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser429ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser500ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser503ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdminRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type RevokeAdminResponseObject interface {
+	VisitRevokeAdminResponse(w http.ResponseWriter) error
+}
+
+type RevokeAdmin200JSONResponse AdminUser
+
+func (response RevokeAdmin200JSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin400ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin401ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin403ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin404ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin409ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin429ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin500ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin503ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdminRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type GrantAdminResponseObject interface {
+	VisitGrantAdminResponse(w http.ResponseWriter) error
+}
+
+type GrantAdmin200JSONResponse AdminUser
+
+func (response GrantAdmin200JSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin400ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin401ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin403ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin404ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin429ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin500ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin503ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessionsRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type EndUserSessionsResponseObject interface {
+	VisitEndUserSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndUserSessions200JSONResponse EndedSessions
+
+func (response EndUserSessions200JSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions400ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions401ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions403ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions404ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions429ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions500ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions503ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessionsRequestObject struct {
+	Id     AdminUserID `json:"id"`
+	Params ListUserSessionsParams
+}
+
+type ListUserSessionsResponseObject interface {
+	VisitListUserSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListUserSessions200JSONResponse AdminSessionPage
+
+func (response ListUserSessions200JSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions400ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions401ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions403ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions404ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions429ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions500ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions503ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessionRequestObject struct {
+	Id        AdminUserID        `json:"id"`
+	SessionId openapi_types.UUID `json:"session_id"`
+}
+
+type EndUserSessionResponseObject interface {
+	VisitEndUserSessionResponse(w http.ResponseWriter) error
+}
+
+type EndUserSession204Response struct {
+}
+
+func (response EndUserSession204Response) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndUserSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession400ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession401ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession403ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession404ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession429ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession500ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession503ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploadsRequestObject struct {
+	Id     AdminUserID `json:"id"`
+	Params ListUserUploadsParams
+}
+
+type ListUserUploadsResponseObject interface {
+	VisitListUserUploadsResponse(w http.ResponseWriter) error
+}
+
+type ListUserUploads200JSONResponse AdminUploadPage
+
+func (response ListUserUploads200JSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads400ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads401ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads403ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads404ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads429ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads500ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads503ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoginWithCloudRunRequestObject struct {
 	Params LoginWithCloudRunParams
 }
@@ -3575,6 +5739,22 @@ func (response LoginWithCloudRun401ApplicationProblemPlusJSONResponse) VisitLogi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun403ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3721,6 +5901,22 @@ func (response LoginWithPassword401ApplicationProblemPlusJSONResponse) VisitLogi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword403ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3974,6 +6170,22 @@ func (response RefreshTokens401ApplicationProblemPlusJSONResponse) VisitRefreshT
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens403ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8846,6 +11058,9 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListAuditLog The audit log of admin actions
+	// (GET /v1/admin/audit)
+	ListAuditLog(ctx context.Context, request ListAuditLogRequestObject) (ListAuditLogResponseObject, error)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
@@ -8855,6 +11070,33 @@ type StrictServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// GetUser One user, as an admin sees them
+	// (GET /v1/admin/users/{id})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// DisableUser Disable a user
+	// (POST /v1/admin/users/{id}/disable)
+	DisableUser(ctx context.Context, request DisableUserRequestObject) (DisableUserResponseObject, error)
+	// EnableUser Enable a disabled user
+	// (POST /v1/admin/users/{id}/enable)
+	EnableUser(ctx context.Context, request EnableUserRequestObject) (EnableUserResponseObject, error)
+	// RevokeAdmin Take the admin role away
+	// (DELETE /v1/admin/users/{id}/roles/admin)
+	RevokeAdmin(ctx context.Context, request RevokeAdminRequestObject) (RevokeAdminResponseObject, error)
+	// GrantAdmin Make a user an admin
+	// (PUT /v1/admin/users/{id}/roles/admin)
+	GrantAdmin(ctx context.Context, request GrantAdminRequestObject) (GrantAdminResponseObject, error)
+	// EndUserSessions End all of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions)
+	EndUserSessions(ctx context.Context, request EndUserSessionsRequestObject) (EndUserSessionsResponseObject, error)
+	// ListUserSessions A user's sessions
+	// (GET /v1/admin/users/{id}/sessions)
+	ListUserSessions(ctx context.Context, request ListUserSessionsRequestObject) (ListUserSessionsResponseObject, error)
+	// EndUserSession End one of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions/{session_id})
+	EndUserSession(ctx context.Context, request EndUserSessionRequestObject) (EndUserSessionResponseObject, error)
+	// ListUserUploads A user's uploads
+	// (GET /v1/admin/users/{id}/uploads)
+	ListUserUploads(ctx context.Context, request ListUserUploadsRequestObject) (ListUserUploadsResponseObject, error)
 	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
 	// (POST /v1/auth/cloudrun)
 	LoginWithCloudRun(ctx context.Context, request LoginWithCloudRunRequestObject) (LoginWithCloudRunResponseObject, error)
@@ -9091,6 +11333,32 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 	}
 }
 
+// ListAuditLog operation middleware
+func (sh *strictHandler) ListAuditLog(ctx *gin.Context, params ListAuditLogParams) {
+	var request ListAuditLogRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditLog(ctx, request.(ListAuditLogRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditLog")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListAuditLogResponseObject); ok {
+		if err := validResponse.VisitListAuditLogResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListModeration operation middleware
 func (sh *strictHandler) ListModeration(ctx *gin.Context, params ListModerationParams) {
 	var request ListModerationRequestObject
@@ -9180,6 +11448,261 @@ func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
 		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(ctx *gin.Context, id AdminUserID) {
+	var request GetUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx, request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		if err := validResponse.VisitGetUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DisableUser operation middleware
+func (sh *strictHandler) DisableUser(ctx *gin.Context, id AdminUserID) {
+	var request DisableUserRequestObject
+
+	request.Id = id
+
+	var body DisableUserJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableUser(ctx, request.(DisableUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DisableUserResponseObject); ok {
+		if err := validResponse.VisitDisableUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EnableUser operation middleware
+func (sh *strictHandler) EnableUser(ctx *gin.Context, id AdminUserID) {
+	var request EnableUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnableUser(ctx, request.(EnableUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnableUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EnableUserResponseObject); ok {
+		if err := validResponse.VisitEnableUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeAdmin operation middleware
+func (sh *strictHandler) RevokeAdmin(ctx *gin.Context, id AdminUserID) {
+	var request RevokeAdminRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeAdmin(ctx, request.(RevokeAdminRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeAdmin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RevokeAdminResponseObject); ok {
+		if err := validResponse.VisitRevokeAdminResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GrantAdmin operation middleware
+func (sh *strictHandler) GrantAdmin(ctx *gin.Context, id AdminUserID) {
+	var request GrantAdminRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GrantAdmin(ctx, request.(GrantAdminRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GrantAdmin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GrantAdminResponseObject); ok {
+		if err := validResponse.VisitGrantAdminResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndUserSessions operation middleware
+func (sh *strictHandler) EndUserSessions(ctx *gin.Context, id AdminUserID) {
+	var request EndUserSessionsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndUserSessions(ctx, request.(EndUserSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndUserSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndUserSessionsResponseObject); ok {
+		if err := validResponse.VisitEndUserSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListUserSessions operation middleware
+func (sh *strictHandler) ListUserSessions(ctx *gin.Context, id AdminUserID, params ListUserSessionsParams) {
+	var request ListUserSessionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserSessions(ctx, request.(ListUserSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUserSessionsResponseObject); ok {
+		if err := validResponse.VisitListUserSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndUserSession operation middleware
+func (sh *strictHandler) EndUserSession(ctx *gin.Context, id AdminUserID, sessionId openapi_types.UUID) {
+	var request EndUserSessionRequestObject
+
+	request.Id = id
+	request.SessionId = sessionId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndUserSession(ctx, request.(EndUserSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndUserSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndUserSessionResponseObject); ok {
+		if err := validResponse.VisitEndUserSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListUserUploads operation middleware
+func (sh *strictHandler) ListUserUploads(ctx *gin.Context, id AdminUserID, params ListUserUploadsParams) {
+	var request ListUserUploadsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserUploads(ctx, request.(ListUserUploadsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserUploads")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUserUploadsResponseObject); ok {
+		if err := validResponse.VisitListUserUploadsResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -10337,393 +12860,451 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3pjyNJlif2r9iwe5FkpZNBxpURDBS6IyMjsyLPqDgq6/AautHdSFqF08zTzTwYzFIuZgFdC2F3JEES",
-	"9uMuIKzm02i/SB8GAwnQnzLY7pH+C8HeM/ODdMaRVZlV3Z2NRmWQdLfb3v1+78dGKKeJFExo1ej/2Jgw",
-	"GrEU/jw8o2Pzb8RUmPJEcyka/cbZhBFN1cU9RS5ZqrgUhCpCidKpFGPChOZ6TjQde2QkUxIcjdovqA4n",
-	"AaEigo8vpWD2u07Da7ArOk1i1ug3/Mblht9oeA0VTtiUmr4TqjVLTb9/7Tcuv+u1d7//rtve/f4zv/Hb",
-	"htfQ88S8qHTKxbjx7p3XOIrYNJGaCX3CkpjOWbQ8heOUKSY0MUMnKTxG5IhQQRhNY85SkrI3GVOazLie",
-	"ED1hRNEpI0HeeDhvP2NzGH4xViayaaP/XUOnGWt8Xze45zKkOIa6VT0/eW6GYboLU0Y1i2Chq2u0dtlb",
-	"0zKSam1j1A23ox3W3qY7w/Ym3dpt70YbYXt91BvtjB6w9WGvWxnf8nhOqGbP+ZTr5QG9NjMPUqrZIDZP",
-	"sCjoEz2hmgyzaMz0PUWUppqRZpTSkW5zpkftidYJTXjbvAZvte1xave6rb4vgjRwS6tIyqaUCy7GpNlt",
-	"eSTQAVEslCJSJBOax0QKRqYyZYQrQsOQJZpFHV8sHBnFxyJL2jzxG3vp5909/fnG9q3nfSxjHs5vPXtm",
-	"Jw9/5mcEjtIlSz1ClS9uuRxklnLNzMV5k0lNSQIj6ROulS+EOW3NwM+63Y1wnMosgT9ZG79RoUwYfhP0",
-	"CfyuSEAzPQk8EuCCmL9mLJxQDX+ZzgLP7ACjkfkmS2JJo2CPQGOKBBxeyRRLzb80SQKzKW9KG5awlASz",
-	"wBd2mzrkrFiRmGlVfVxPUpmNJ4SaixYyuP5jfsmU2VhfDGl4QdglS+em0TXzqmv32j1+83mvuzczm3zj",
-	"LjOdzvdHmqXLG3xqT5qWZEa5JkM2MidNp3NzIOmYclG93FMu+NTc725+sbnQbMzSxjvTWUJTOmXaks4S",
-	"oXjGas7XPrlgczKXGQknUioGpFJPuMKbb4hqk5Lz86NH5vDziNG45ZFM8DcZI3QqxdgXc5nlhEr1Sc/M",
-	"ZX1ry+yEGYZHIj7mWnkkaJsdHZj/dAJiaHI/6JAj7Qt2lfCUKbK+SSYySxWhZrXMGSQjnipNMsUWd+OW",
-	"ZIebaeJxb3gNc6Ab/cYC/awuML16zsRYTxr99a0tzyy4+9zzynzgu/32t7T9ttveHXT67e/vr+ADI+Aw",
-	"1/KvwHC4gDTNknwWeGZpKAnldErbipkNNSQ45koDWaZj1QIi4Au4TmRCk4QJc5zjOeEjpFemU6aQiGdp",
-	"amiDY5NNZJG+MByXplxJ0fIIixUjm731DnkFQ6TxHrAdmWnCkdLE1JAZ6HPGRc39sGyzfs0t/1212L3u",
-	"+mZlfX1ffdb0/c/+i+brtdbv/MZ3vn+13jP/2Wj7/tUDZphv0zzlwaPXPNX6rGUeWbVDRhBYsUv7Qs1Y",
-	"Sja6m8iDhSRDGc3JbMIErEl1CzkQFcs9FSPNGaMXlYUmcMEYuaRxBhwl+Cy480IWksuvbjXPZCSPHl17",
-	"3HnUcXNLqJ4UM+NRw2sYSsJTIy4Z+aU8vZFMp1Q3+o0sgyeXOz8HZrKqe2Q1H3AA78zLKpFCMaC+D2n0",
-	"hGo2o0B5QymMOGj+pEkScxTB1pJUDmM2vf+DQnms6O63KRs1+o3frBWS8Rr+qtaO8S3sdEFmYAdGPKJw",
-	"cllElJwyPTHsJBOZosPYsHRkyYMhjQZuyMEeoSSZmPMrsumQpSiLSj1hKTFsp52kcpzSac7RB/D0gCbJ",
-	"YMoVkJwADnjKRpliETGcIUxZZIRxGqtO451nFuUEmcXHXJSzkqDEFZnS2GymGWJKhimjF0YCSrOY7ZGA",
-	"palMVQAUFynoiLM4wuEfSDGKefiLDT6MqTKEHajRzGw0u4JxytRMLBMRS8mMzvdIEMqIBUTRufKFebJD",
-	"9kkohWMHt9QtTKtK8zg28pbWMQjKQWiXIfBIasSbljk8RmgDkVGmxAjVsXlX0wsmfNEM3K8D+MZIAfCM",
-	"/QgN2KNrnjSvDmUmImBMswlLmWnEHjwaG/lxPoAnChETjmL1N9OusFefcCPTSjP1kPFL3H38TKM5mTNN",
-	"mlYgHQipB+4xEFgr39NojiM2JI1MZBzhQZlKpQnVmoaTqdldwzmndG5GXnyLonzQMmT/ndd4LNMhjyIm",
-	"PuaReik1oXEsZywizWDkhmBkbbsJ7g6DNGh2pLT85uNgGMvwwiwOSbm6MCdLp9KIh2WZI6FKzWRqlp7M",
-	"UOpoBvbHgftxwEUo05SF2vQP0o/SMqVjRjQPL1DJ42NBdQZamBF8jI5vjrwmE6oICpBRsX343oCLSxrz",
-	"ygbaX+wbQatDHnIRgbRtqZ9REKb0Ar7yRZnyEXOliGAsMkNkCsSpUSqnxdmN5ZiL0lLB54HjKfmmW75w",
-	"xqdMZvoXYA8Rj+DoI5sgXBDNpwxI3BMp2Eclb1KSmGq2Z9VZJbM0ZG5PYUhHwsgxND40pPljjm1fkMyo",
-	"Jyw0MviI8jhL7UBBDmThRDJlxEJuh0gipimPYdgvpX5sqNDHvdlEZeEkX0fPETmjp6k9vF4jhncJLnfE",
-	"kljODWWCu6Rm3OgOEZGjEWkG+SU1ev0g4iBBAM0NY5lFaSaKL1sw62M6NzftTMrnNB2zj80pYV+4IrHp",
-	"3AjbFCV1xdJLlloLDjLz4xTUb27efkx5zKKPPdiSWVLTMfJaaqQQw2NyBQMNAUCYgNvi4DM1OUEi/bFH",
-	"HdIYeLs5VkhP7qk+WnzgXIEu6xEmwnSeaBYZ8jtV40HxQItEeG80qqowVZok9xQ5kxdMIBeJWMwvWTq/",
-	"p3wxNaTX9ml+M5TaSCF8nKUs8pAZKBLyZMJSza500UPEYBy+yEWdQxFKQ/P3D0+fsTncEDplKhd395Pk",
-	"6JGh4kmmJsWwc37S2nP9BYZsKk2nCUhKWkoyoikyBdDR8djdUyQ0/JLYJvO3BrDfOV84ZeklD9m5oJeU",
-	"x+ZWfVRqZ2gBE5ER/kAAyxQsTiRnYg+PnjXNBGDUaoNVq2wwA4MlcMlcViimEuTCxQguG0lZAvbleJ4b",
-	"nhYYrjny+8dHpGmG4pGtqyuPZCJlNJyYFj3gWjLTquURJW0L9qYnFAQYOBU0jlXfHAZQhGaGzBl6p6Ud",
-	"kWd68kV1WhyFOtOFNQVzTXTKmXLzQANdZdp2rwbhhIUXtbM3ZwEfMguXpVzPfRHKLEaODC9ix+YUmxVY",
-	"JNMomxlpHx5mkS/g2Wbw4ujl0cP9g2eDg1cvzw5fng0Ovjg8eDZ4vH/0/Pzk8HN80RzfylJomYJJuzSN",
-	"8sBJEy4j1XRIlbl1bqhDw64pMosUj3sohWAhWA6HqbxgZMqjtlU1WnhxMx3KKUNt5ULImegTas1KICvL",
-	"1PwLHUzoJQNLGNeaRR0C22OGbbdG0RGzIoxpBN0VpXu+QqVJmc5SoQr6ykdWz0uV2eG5L6Y0AhoDBwNV",
-	"iIiC4UtPqs4k07kim7110wrIo5EvrBJC4Lo6d0HJp1U6Z6vuq316rWQ+focWFvmCirlVotXHltSmVMxz",
-	"c+8eWq3rqUFZAyWziVTMF6D69BdcGkjsZcJSGPc9leum1qjfTFhKwpgzoX1BoyhlSnngBwBVUabwd5lw",
-	"oIgW5A6WNnpYAnfN3fcBscsMDIBw3dojgZZyYKY5oFqzaaJV4DmK5aQhX7jf9kgwu6JmpoOFSQk2I0va",
-	"g9rzhSONC8/n1EHOBHpjlo9N2VF27aHJHyy7mdqFn+lWL9vHnQ/j/c7ruTCSo0z5W/axBWFg1iDxKcOa",
-	"L5gAI7vhCE57M/QvZZfygkWoe4Kh2yht9ifUgpu5ggfkEW1cKVMT26x9zgNKZnRTbMJZQ9yx8UhgRYhB",
-	"yS4WWBkd2JRRxiLrvQYpwvZ7YKRt8oVUmotxWfp2Tw+mXCkuxlYKPxdJKs3EDQk/hCc+rpoZx21rYxtm",
-	"llMqba1szr/slBTrz1im1GYPYAOA7lIS8dGIVcxXRtxHo4EvkJGREY/Zonxp9txagdACgO/kpiGQGZQv",
-	"nASYZGkiFVsyh1ASjJk+nkjBXoKVNIATUdL40SgKBCE3P5CaH01z1t7hbj6wz4pgQH4wFNB0iwwex8yn",
-	"dMxaYHeZozEORA74HPR9kZswUao1LDqfANgyPVzPqsSCr+eigS8K2aA8zGJlDfOGbUzoGLaULtM7WBhL",
-	"H81jYEAboWnOyrznQmVJIlPNohcs4vQMzOq/jNJophWUezO9BB3wLtimTE/7uTEPRhehCknj49RwMc2Z",
-	"avRHNFbMaySlr35soBWQRQOqKx4FI1u0jaC57FbwGnhEb5ohOj8a6IVwLozv3MtepesiKkQOf2AhcIli",
-	"Ts+5uuu8uGbT6h/XDbW0fO+8xpReHeFb64VTm6YpnS9NBlu/fvQl78IdJmCtgzyqc5KjLFcy4QaObMiR",
-	"OfKs0/Bu4Z5a3hbTX91sDkXEolNkUeqOMzH6W80svpAzlN0s51NkxlJG4Gkz/GsDC6pjxx7qxv3YEJfc",
-	"SHeHQRv6UBMdocFdNaXhhIO6H5UiFICQ3VPE0gMjVDorq+cLEOJiKcaG+Jq/1USmEINilY4BvB+UOLKZ",
-	"DbzqvsAdLT8CXlvzhcz0QI4GKRVjVnqg8rqh2K53cwliduU+mo1wf4/YrPQnDkuZhsBSF8kp5QKZJtj1",
-	"qCqGk6VxeXThhKY01CyF1wMjns4HCegp5WnyKRu8laI8bjeR0ujDLFUyLS1Y+XHw3MCo0Zfji8DQdetR",
-	"CFBpGpUEH5Uvw1Ti80Y1G1A1cG4hCBmy32HzKP0uUUNYoJpQqQkDgyZzB4Jw5RHWGXdIYKh7R/DwAjqC",
-	"0BOUVjv7VjQFYg9xdEv9TY0MhWbM6680DszDs1y8V3dPvmA01pM73hGlqc5UOcJPXtTH95VHZd+qG8XT",
-	"189uHMIiKUyyYcxDcMcYPfyCzUnz5PEBebDVe9DaI4KBjVXMSZLyS6MwT5mRkszKLnDCeFyeymH06HS/",
-	"4TUOT9e3tmtm5TXC9LL6wvrWVm+34TWO26teuagj54bdw4i3N3aInmTTYZJyofcqeoLVB/WE8RQmCfIS",
-	"17Un5AJFazeyV8+OzUQOaoeUKVZ+VvFx7WNXNcfNa8xvPoRmLDhxD5YYe1yx+6fsrmzygs1vz+bN+Xp3",
-	"A0eHBuuG99woUCc2NuGuUhbs5AB2so6fP319RrQkiokI6GmFCvTJQ0ZTlhIMcoRGbJBj7e7b4LUBF6vD",
-	"+9B6CDbusjJqX62w394y+/UaXA0EmwGtrDnQacZcQBJXVvPMI3cnDIwkpaEPpYwZBdHbKrGDu82hqvq6",
-	"4L1MxGZmqC6jwwUEDQi4iRmJ+YgZ3uORkCaJUQvnoJXRoZJxpsHa1rp5KdyQ88297gSe4MPgUoCjaP4Y",
-	"aKtgXPcmvAKaCF7a9EbxW9VISpWDWOm+cm4WZ1W7MXYY1cNQd3NeyMha0h6xkCsb532n6+OCwx2ZokmS",
-	"yksGA5uaP5Zolte4apun25cU2Lkyr+1DQ/v5y/j5xDaxvFjQ7fVTMprCXaeTJINVjKCir4KNksiECY4X",
-	"B03x5kTvmWNqFPM88A+NWuAxFc6LkFtuaglFSZ+tiY0z6j3EtRut25r1SRNkOJCkcrW/vm287ndSK3NB",
-	"yu2yk5AaXmPIJZzXSA401zFzH4TUTBnWckk1TXOtElS5Oj6G636DauQ1YjpkcY1M5yyi8Dtp9rpdIkxb",
-	"sUd63W63R2ikPLIOfyYy5pqH9vM6SWQq8O8NQoeZYvhhm4QpUCHzYYeMUppF8KG3Ti6zeExT/LRBQpnM",
-	"Uz6eaI+sm94IWIZae6SLp0BIVPzqaBRVddkVrydz2EcN0qmRrO1GB6QZCDmwRiJ3ioLcIOlEWjQ+jgpT",
-	"sY1IaO0RPCkwxBlXrPaUFBLkdZSsuGyn+Lx5M8O7WDOl6pGFLBF7npJUjnh+dhq5IaPuoNgOVl5UMPQ3",
-	"bYstD902MrV6+C30b6+hUxqy2g7y5XSP5PkvZlKYQGRvuDVVufWuOwhlw01051sJsVWrVgGJzq1me8nS",
-	"iNfumJtsoLLxmCnQURMGMVABmU14zHJiYylgmgllzqIvykfWzp3YnqxfcMjIhEakGeAlyN0/85YNc3aH",
-	"A3s0egFVCjjLJWcz8wdXF0aIzbu6Jbf5CsdxnDfsvsD27acT1437bHuzH8+LTpeMT1Gj2J7iSlTOrlfS",
-	"ApHaFzvhyFzpJOakIr+bFVJeOUHX88Vjq6J+MJvdAgtekuu9hmBX2poNanLdqFIga1u7grXjMGLeAgNy",
-	"zmKlKLINzA+dG41pq82CS7RsaWD50e8vnvoZhQSUkn3eHfUOCYyUEPR9MYrpeMwiD542GrHl1TSactEh",
-	"QRgbZSIK+o6AmNNu5XLorOOLwIpXYI1CASvC4UArJGIhj/Kcs6X7Y4Zizg32ZHiybS4X1257g0rHKW+9",
-	"+O4V9lN8cZD3WHy3X/RdfHniRgHRYWgROphQMWbvZ6xdDCBd3tUTezpK8loYysyGuNHcLrVXePgqFqwW",
-	"vmjDSx2Bz4lu3rFXSbpY31nMF1rWFqeUx9eN14UuYCxCHj+LeaFuEiAoupHt+WLVJApxgJxkMYMbyAUJ",
-	"TtiYK81Su/zW1FaaysZ698apGCVk9Q48lmYUGGORQt9ytNRxx70fvMfy7qzgnpjM8Wtf4e3NGxZ4gcZV",
-	"VruO1LmLZQ0n73OvwHRQZzBxy+qcphjd36RibqOIICrm90Frj4RUsTYXignFNb9k1bRhGvOQ3f2olY9Z",
-	"0ZgNGicTmSpGhpDsNCdK0wSEzp98Wxd2AFenNJjaXZjY6Ok7WFXPCvJ0T1VTcGgeanbJUj7iEM9GmsHx",
-	"q9MzsnbZW5uyNXgBvKlFQnlsRVPTlMuk6JATRqM2/Dhhqc2orJ4AeNDKq0v2dSSkdmRG5sdmy0t9rWgL",
-	"M0zng3pnDwSW4hMQCGHOlXnSy9MQg/sBeLvhmQMZmUlXTtfOdnWLN69L3+y2d2uTNr0GOulxnvXjXNod",
-	"TCiGrUlKsQGQI+KyqTKteMTIlHIRUxGRgwkXlIQ0hYhCCFN005fRwr3pbewYnXSnC9nGldtz8+XJUja4",
-	"9ZyKnM/qeCByNWXlyIfWLce4fMFvsw8Lt68ygbpJLZwvrzjLK+/pQy6i95RAVh7hwMb/Y+yb1SOXYkaG",
-	"mdZgGmWXTOg9orgYx6Dlei5qaWh2YYtMucg0Ux0CKTskmF11gBAFNacE1qO9ch/uTPFglrWrl3KZ8qrb",
-	"I5ZGq0LzTMNrTPh4ckux07X2HFpwn166ltwXX0CL0DvGcizz+McHZHdz60FuL8G9UC56SC37k5cdU7d3",
-	"RWtJhikV4YRIUd0I2EIQfQcYOFhHZnBwdex2kk0pGNZjKjALH84RV0SGKPuG9QYHjPupEcaMUtqO2SWL",
-	"3door5CN81gqiNgFDRZltj6hGpLafLHVRa+uPd+5Xs8EgmNANMEI+cwhwCmASZOLJNO+aEKADQ5UQTsX",
-	"bK488iZj6dwjCTX7IyIbjUkKFIMWmWam+yGz9+L87HF7J6dSL8+fk8LtnWcB4BTGTKtFf7whyE9PX73E",
-	"iJ8pnUP2npsm6XndbheTsxURTGkGoZ7448Y6iRhLoBfwKQfQRdXDj1z1Vip1KVqiRp3mQmkqwhVkxm0Z",
-	"rNwtT4d9x1qXrrEOTukVemC2dndL/pjNbrfO2okG4ppjDCEX9jCrbDql6dwRRHdBTWu1Y3U+msU2z0+O",
-	"iKBTIxzUtVNcwYnWieqvrZnRD2l40YnYpYsdU2u3uKALtNB6bZw1vDDXrKaRYKs8dsACd3GzaxIzqjSI",
-	"b3iWzS0gQ0YU06SJcXvl+I5CD2nVuNrBWD+4RYgTPrkQ3LRnOlUkcM2kcWBIH0TRAlX0RczFBWkGRiDF",
-	"p9Tajzx6F7SQbWk5ZhBViXpCqSG8LTcaM4s36iAaCOw1OT957mHqcaLnZoRgEemQ/VjJHLgHcqYhSAEQ",
-	"buAqMrS14NxhKnCbbBoJVyozih88vzxFm3JtVsPGRkCSBAzGjItw4YvIUF6ZTJnQLZvRUeTIVhY2EyEY",
-	"RiLIZ6G+sCZvTAjD9Xty6GT/gIRU4LEQmgCUDQUxlKsO2Rdz30aznp88N2rAZrdLmpXoISKFDY8pDaK1",
-	"pKwinMTStgy5XN6P88Ss/Va3WyLMnWpzWyVCUrInOPdTjYebT6cs2kNwme3NUss2H0mbJ7gYd5aV7OVr",
-	"vXRVT548PJDxLYLWlulwzAVT90goY5mlyA4DmmnDD2KJOUTw7h4ZxmZ7hnMSsRHNYr18T4cV2uvQZ1ZG",
-	"5XmN8V1fSO/2wgIJNDK2EeGGtfTO+trfT55e8urXcbxy1IHlIzHVhgtizEMRld8hTdycKdwFX4yZYKnM",
-	"FCaJUQ2hygqi16ohGcDQzWWWM2GTezxfbHZ7JKiMMY/t7rQWL8tmd3f7bnJ2dfbXLO5Z/fK8SuibjPVJ",
-	"MB2mAwS4W9/aJikVkZySIdeqQ54xlhjKoFiYGh4yu+oopk8xz/50LsKWL8yLEBTDrQ1BS1KYGmimJ2t2",
-	"qMFeHlUOm+IyqqgvBJsRl0YPeT1xBJ+VlokiM5lemHu6AHljBv5m9+tJ96tvNuRuvPHtg9fhzpte+u1w",
-	"e37WTb7cjNbF4y31bGf6tEef11oXFixud42arbfLWsoDk4nljKXtkEKehzY3nZIhTRmxGUkkiGVI499j",
-	"yGZHx1HgCznKZcv1rQrhaiJjR15eDaxsLS4PmM1+bz93Qjn9aSa06hx3zDb31ncqgzsXHEZWFq4Rxsis",
-	"BtDcl4+fHfgCFT6uQJjCxEKLXiVFKe/Fpe0WlkT7jS9gzosz/nlte3czFV+/6RtmuTbWy6slRySg7beB",
-	"R4JuexfCWx3MGahM7cAzQ091biulFh4Nsmv5mOvycVA2fDkPWS7HMq8OTi6F/9YfoJ9mgM7XyzkxbrCE",
-	"nsg6rQDiBdxBAP0rkgDRgul/MiXjlAqtrOsLBR4nw9sv4QkbnodYMVEpQM/ZI2y0FLxSG3Jg4+s/VDRR",
-	"LMdjFgGyhnThAiPI81oRLVCN4akRNQyTu4O1FcXLFfGCzv3q8uAsP63wQiNU1scNurC0aw3FrmmG0YMQ",
-	"HWj5BYss0uHtp3PrSCIF+DQ3LGOe6YfygxMbbj0aCAOg45XhXJisek+Rc8XS9r550PABI1gsd1mBHNy+",
-	"0dkdLQYJVOZc2ZzKQD13douzUXdv7bX44ElA7vq9e++cnzMZyTvbbQ1BXHXLXpdR/cDDAUEIU5pesIhE",
-	"0ujCIotjGyUDsiXEC648OOZpRHFAMLmfJXAvsi6m5XsZZewWE+OKRJn1q8C352cHRI5GigHUo5n3mF8y",
-	"kU922RNecJb17vp2u7vR7vbOejv9brff7d7vmj/eb0m8xlV7LNvve/0xPnERC7Fbq28mJSP29amD9jlz",
-	"Uum4esLv5oq5LtWtZEir+E5uFu3eJ8zMgoEuH5UjEaYMwcsM7QZLLpokbE59jnQZ+I1LZMK2MWTCfiO4",
-	"KYq7jqI5w5qLMLVHubRN9uB71Uts92R13FQx11U05ADefA/lv5ScpfokgCkgbEhJggTL3YXRvhAat9v1",
-	"RVmqdriiFkCtJFfukQBWIyAZ2FR6Xa9bfZs0NR2iPT3mguVQhhie0NojAS4jDOrk8QHZ2NjYhR59QcvX",
-	"fsj0jDFB2r31frcLDd7vbZo/uSBKswSE3F7ujkIbZNm4nmeVlUyRHkg/E0bmjKaK9Ha7XTOP3d3d3T0A",
-	"siU0Zb6wq2WeFiwlKqEhUySUcUwTkLtLQjgM7eXjg7bTO8zv6CIo1rginaPbIsowp5c5i5F7H2DeUkam",
-	"LB1DjNUro/jm62Yk1CFDQtgU0hBOAISxnt04JlTMAZ4QEXQ56MCb3W7ZSg2ifZ273VHyBW+NOW9IdmM2",
-	"0kRmGvUq01+9QFYQ/o9OmXOSW53EYREfWz+JD0yh83X4rjGRqLWkKRURiBIflnwXW/Awm5Mpjy8W/eHd",
-	"u6le2PIq8vXBQz9BzrprwOepS666JuAT7k9duOcNYlOthFgdz+rF+tjuGHI2Yb7IQ+DAbIaNUEhYhZyT",
-	"ESkY0XWE4vYiH6wthn9iEJ6jXJ2Pcv1xa50zBjwxOAx4vv7+3ygs/xR6sBgNmMTAZUoY3ubJPfLd9+VV",
-	"mxpe2ml4vyaB713t0b5gn7IlF1IEf+asxl9jbuIHzDf8ftUxc/gsztCGB6DWxHaeI5fc4TxaYOHrEl1X",
-	"weTkUfUOG6cUjO8LGwxPuG71rfIuJImlGBupk6XmNyPjBZGcCfCVI8ACIsD5Al2k9xT6iHPkt+4m+nRD",
-	"KiwoHiIFWWzAWnlt0Q5x2wBKROpxh+RnsibYyVaNend8ud41b8MKcuR9sGi3Y8Dedq+S85Pn1fTKwEFL",
-	"X0tBVto5KLG5EQXsN4kYrDbhI8RYdMt/e4vfiMds4PwF72uesKhSt4PyObYPwx2HBKNr8woJPsQiN23E",
-	"L7PfNZfSCN0a5JUCWhXrOQaLKP6W5eD+eQYfHMDi69p8Pv6WVZaEC729WZstebusRFwTl5FYZ0Fwi1sJ",
-	"zildGDuo8lZWbkwdwavuxGpvBoRocMgWsp5ROxqwmuX+ZIu4brpRCEVohmT91E0bCBL0kYYZ/b8EOeS+",
-	"9cjxo8ceRNd55JJHTC5k1t02Nxfn9r7xr1VKtGwbMStyT5EpiziFCe/lQrNbBqcR2KWq2hVhsms/JGy8",
-	"6Np7cKPUVbmrK4eGbsgLlmgj1kyZphHVlDQRwyShqXZeETwP5ILNW0sBt1p2fkjGi1b8rZ/x8rurtHIi",
-	"7IqGmsBJ4oIM59ocHed1Li0wcK4pgpjkc9jcWe9teMv39A72u+Li1d231dfqdAnQpkhqA8bRcJSPRdec",
-	"4DPA87urv/8aLgL5+NAoaUL0g+Hux+dnLXPDcyBAjDuacHUXHsLi6Bo8rx/rgoQryYqzqw6S4Mc8ZsE9",
-	"RQLT8yOqadBHCR0ttlbBdLFgjZo9gEuyAkypph+ATsLic6ZL24Mc5eSvzD0g7Xs1HsC1tXkw3dpxp1vl",
-	"OieZHpRQUt9zcb+wSLBmQsfnZ0iuQpqmc7xh8bx2HU3ntdLPY+lAaxXGHCUpG7GUUGjdIWDSWb56PxH4",
-	"z2vUDqNmL41Y2yeUTLNYcyB0cMzHkinMDGrcyglpussPdeVAFatS3ZxF5+QiHkCJQljIlbvosdcEiYI1",
-	"0kjyC7Gi4KfG0H4Q6m0SYDkM1hd1ga027LMoLHCvJv5zNuHhBOLPbCQoKQWCkiaCk5mf+mtrEDs0kUr3",
-	"d7o73ZpIWl+cWrGW21DPPFYUMg6P988OvsjjQrkiNJ7R+WLJylsHdd4Yrvk+usaqKKvcLW8TC8HgD6mE",
-	"rQ5Zzmpbnc9rgySKTLc9Ek6kYmJl2ifVJDD30SXTlRNSKyy9Gi6zUTO7CVXXJMS+nmAM9M2DPytVq8A9",
-	"NJRd+YLrvdzpjJfCOViQFuASuRBHGUdOr00hVBtg5oXZKS7GUA0KqBPRZicVhkSCPwSL09EcoL1DXoPL",
-	"KNApwh/WLRjUxUF7byU5O9izDqcAbm3gYRRiXlqrshs2OCovFmUDqGoAAUvK9G19w6X44utjhG0K4I1m",
-	"RnjIUEYb6nStucc88xMwQVaLs3hz8uJbv8LLs2Ao3bgVdymhEZUou4MmgiW/G1iGYSkf3FeCMGB/GuAY",
-	"mLtqhMc7Lkl07StovK/xljNbDsbpU1aqKqXRzlKpGeHacyqzL4IZ1Syd0vQiIFyEcRaxqEOOtLLIksrW",
-	"LHErs398hORvTC+ZIZkoT1p9B/Inx0y/ZieZQLHZF8GPfkNplhyJkXzOlfYb/e9+9Bt5jRa/0e9tbm7t",
-	"bG9vd3sePuuD1+Ld994//c1/fAcRn9jwk1RmyaHQLDWtBX1iGpcJE2Me+Y2+3/inv/mPfsPzG4D0ZLbE",
-	"NxdioZXTCU3ZQgNPjkoNvFssGvpjZQZmAvAFjNIrplKeyTsvf2a95pkH8Mz3XiPfABv+aMhtY3bVXfhf",
-	"o7aJ3d1af0WlzevuEx6M1/nji6cbjmK5vesP+m2tHXW6thFzi0JvZkvaYDAwJ25ChSsBWKmUmTJDwiLA",
-	"ZHfVkODYkX/6r/9HUnw3MC1BMO8lgMDQWemplM7s774oFVnqlH5BNlkqwDSWRdaVLQBGoeRfnXexOowa",
-	"FaI69j6IuNubpKk0FRE1jCBOJnTItEcSGkUsajn9Zv/wtN1b32kfPDwo1WaqWlEO+Pz5eW9/tv7sh8v0",
-	"hxfRDzvfPIv5/g/6eHOsXnz74svpyVspn6xfpY/Cy1NxdfTi68fZ6KXSL5+czemT093sbGvMTmj39aY8",
-	"ezXsvT57MHoa7x/cly+Po+HD+xuTr4ZPT0/Gl/c34yevDs+enX/5dvvVN6daxV/2NtejlwcZHb48fvLw",
-	"bSzlq+nD9Y3emxcvdrai9bXRV9sHE3Z5+fXll8c7X1xkrJfIV4+1ONTJ/Oqr5697b/fl9lrv66vewaur",
-	"x5dpuB49OH++Fk+/OBIv46uMhk+/nmXd0Q/J16O3a9+8+ebtw6OHbx9tvz4fnR093n1y8kXySqx98faB",
-	"os93rt7ef7229vhk/5xHvVcX6kv65dXmwQu18/xVFIVfTs6fv97MQqYfjXa3n4YnG+PueHTybPP44MHh",
-	"Wvrg2+2rl+nX0fr5EZPpkx+2DkcPhr3k6f43D7e/2aKCfvHm292n2+LZ4cPLh5uPxMvnR1+9Ph3vnwi1",
-	"tjM7WT/lJ6cPXrzcP5idzdMnl3pXq52kt3787HEUv/nmTCYvvzjpfTV68PUPo8mX8Vdq/2n0kj+Lvpl+",
-	"85V8FtOTy52to9FXmfjm7avu0bOv1Tx+8PTg/IeDRD5Z7466tLt58Go2EuzL/SdPZtGWpPfPduavtiZv",
-	"s/mj4drX4dXV9Fm3d5i8eTXPro5estnnny+oK9sbO5s3mv74Zc3x5ZfFmbXnsrfdHs4NrxFc8zx/gVyy",
-	"UCPAWnE80wcPv/762cXz4c6b9PSl6G6J7hu+vzi8WziD3W2tGaG78DYp26FK0EuIMkU4VT4WLPJIJvLb",
-	"CEbKlldmpK5m6YIEttPbvXl8OfmoGWBBWmqH2CfBhF011YT2mnYu5L6LAB9csHmrBULhAvADbY/224+/",
-	"/3Gz++5mBIgFKgV7vZra/wQYHMvjborwv6ewTpwRmC22UFXKLlXscuVFFLtkKY0r7SwVUq/lrXfJ3PAa",
-	"10GsRAwLyxRQErfBn6iMMGKX7ZqUkp8PYGKR7d+dX+cSQbn4Ywmk8r22nLhCaOBcs5nBRryEG4rle+6p",
-	"BSdBvai0lPBeyE61Xk2HMIt9unFAhOW54Fd51a1y14UQ5t3siFsMJYAVKY+rdp+u6IGM2PuJVfvWiOzi",
-	"A6FWtCrQ9myiLGlCNLqZqdEKSm209nwBgUYlu3zMLxgA0GPmM1ZjAniAGsGnyNRdXvXnTOeYfdxW5IsR",
-	"+wNyfZuB+VTK84XsMD4WUDBnj1hzRzUEsj56E2sFQi36lWYjV37KPGrtyYFRAANXANxagsAIqSYs8oWN",
-	"eybNzfV1sqoKTylUbY+ggQeG7It8zPlUKEK6mRYgli0TeW/EdqZWGWmYuBysDDo398yN1jLopWuH2LcJ",
-	"E2qPBCmLGa1dXeeCsE8A2iYHHBlre633S6jBZE7NhtZFMeiUCpXQ1CXZj1OzdHltKMwFBS861pE+fvmE",
-	"cKE0QxAFSp4eHz6504kojtaNdiWXuw45nuMVVB8qNFVX0RXHgN1c4yJiV/jfoA9hMYxGUAUqWAs880Xw",
-	"OwBrCToEQ3tlam0S6BSayCl2s8jNXPuXXDP7Tw3XKAkGze/+eu13v/F99f13f43/ftb6XS1QlwqZuM4r",
-	"b+YJUtIY8ROUZXxoPVUdeD8gzfOT520mzNJEZDj3Be5rn0QMlovbIvkBfj4/OTpw+xC0+nnIuRz5Iui2",
-	"d8l++1tC22/JX5HfkN9CYNz6NrlHmqRFPiP3iUfWSJ/skc/J78jvSZt0yID8ywDwGqRgvgipIFNqqBju",
-	"FtpExZzAcPtorjWDAgOtTjMFkS0iyfTi2uNyf55trt8krC4IZvvtb2n77V/95rc4+nvN1mf3vbX+3ue/",
-	"+31n8C/bK4DTZjyqI2FO7LinCDxhSFXCr1is9sjmRnf5PuQIBb31nW7JFQ2fbuBbeCaWeZU5LjZa7BRA",
-	"PzDWDGLX9jMcNn567Djl09dnjRVYfUVUoi3/jkbY1EZgmkkgtIi51hgfl49oonWCdci4GMn65TJUhtka",
-	"OrnJoUwS+5WC817JJIumXeWLJrqfaFkOndK5LfBN5GjU8vJqUB6xQCPKy9Nz7ylfaNmOJETI2kQKdIop",
-	"onRK+XgCNXStPc8V7Xc+iQlNGJq0Sv5HdBN0fOELhIkCzCrwVwmSA3gFqyq+BSSSYTbFWDGpmC0y6gvu",
-	"0GhglFAYtozPtZen51RArGiKqbAAUlQeVfDk8MwwPCXzQL/gi8P9RwGWu9nt9bqtflFjFiOOShBWZv0x",
-	"VcojwQGGRbTPoMJU8RnvX9DpdFp5PAE26EPRTCa0XQNouQAtKjARKQBZwcBdRViYVEq1jSvCShuGZWES",
-	"T15nVZFmYHqBykt8LLIELZAAQg81C1OuGWISU8Amxm0MWlh71XqPKvVYUUltc+ELyMw2w16szdo3hxVG",
-	"jtVdwSEBawwYNeu7vqjWh7XUt1Jk1qFL3KHEKzrWzGFyh/zp62en0FIuctqiTSTJ1MQXZiExGsgOBemr",
-	"UXxsmDV6ZRovjs6sP7wAngImC9UtOzIdr9mX1Jp5toj9buS57fvHR6VctX6j2+l1uuZJ0xBNeKPf2Oh0",
-	"OxuoRU+AfK11ZiyO2+CkW/thdqE6ririmK0IbHn6+hk5ZbpUtQmyEuDQX7A5SpaAi2Y0e9xPQ9/4pTmU",
-	"JcqHdnWFBcutRAogpXPi5nTPVVPyhZ6wqWLxJVMdAqWTCcXf7ikSXPDI7ZK5tNQMxH2PWYcXbO6LEb+y",
-	"Efs0HsuU68mUNKFwlBFGoHKUDYXLz/hR1Og3njBtdhqiiZA+w+Ktd7vXlJm8W3lJW0xpRXVJGxhwweag",
-	"n5VCVQ5oOGHtA0z9W96wZ2yubPYlSWnKwCVnXlGwRZDxhuqttqxihEWHncpejH5RETcj3cIVqJtYvlJr",
-	"R8IIBjS2QHUlPtrof/e917DIbo1+47iYZh2egHK5mka7NBwXEPbXJlAL7e3KQ7tvye96t2vzrm0oK7SM",
-	"hpW8IHWnbvNttbUPuP22h1Xbb8cKMRkAiXzdKj43yi5T5dWSibKLBWFxt10rZ4ZyhdtBS84r5291N6rl",
-	"QpbW7SSPwfvoywZdY9ZJCgtmDuvGzYf1FMnReVG9/tq1PgElZ9ViX/bWIHNgbZoj2a9cedA5Vtb3J3mZ",
-	"AMFmTGn0o3uQUAbaCdWE+kLzKSNNI8qRoOQwDnJkN+cgbhltIa8jQ53sZkgkVPelmOhvY/RKdY6NojCl",
-	"Y9Z3FYVxyEZYmarxKQsPJiy8CFp5ULhh/peczcAn7ZXKFGG1D0x48F3RDGCmM1oEHZFmYGsmBOVyN7n0",
-	"iuCLWFvkxqpKLQc/jikeKP9RNRfhJJVCZsqOgzQDCDuGueyb3wMI3SyqnMiUhEZsg3XNZwgFTrAKMmlS",
-	"m0KCfdWkirQ6BGqHWJzT3ALlC7h54K1Hy0u1wDImi6BYgdWVAerP5aNoX8TcaHQdsm8On0KjcnOzuwHB",
-	"nkMeRUxUMgxrWN5zrnRRfwFEBoeoCr7hBfww0wPECbhID5SmdabywIMpo0LZuhe2YL9gqr7sRcOoNo1+",
-	"AwwGDc9JSXlY/u2ow3IdonfecuTEmEHk86o+QXCrdGmtihaWOtc0u92bYp5r0Z4r1zQHN2WXXGbKRm5I",
-	"QGdbNUAbE1IeYTn0rneT2+bd9x+QQC/Ul6kh1Pt58e+CSOJRAqK9eRsJ42GRhQCv9G5+5VxQm4XIInzp",
-	"Fszhsbs98Mb67s1vnEn5goq506wa7ykz/UTmVRINlM55i2UpRrlbZDdlQQvhr1bxMwguNUOQ8SUoNNfS",
-	"CXCHVLcZQrbzsw0m7Pxo2wJHzjaDcUHFwbupYPb3XiORqobXuno5AQjAyto1cQmaOXuwKYGWiltJMfIF",
-	"5OW19lylncB6HfL3jFYtR06xAcI2ljLqkDOk8z5k+bEINOsJS1m/aCplIRQ7Ru8fFl/skEcs5BC4a2u/",
-	"2TEUUXVgQsDyh7m1gesivncvrxqn0QfkC6V5HJc4WrNUiGvOdMsBw9raQURLWWEodUzjBI9BhW9Ywfqh",
-	"jOYfgKrkBSrfVc145qi8+yh0DYtZ1cvtbu3Myv/aqVl38+Y3Xkr9WGYCu+jdootjOocEGymf03TM8L2t",
-	"28zHlslj0QsjiLk6qn+KNBcuLzOataW35jTcRGAzZfX7Wl3h5WodABAawECGRGRJvqDwrC/K0aJaEmdH",
-	"g4BRKdj1wqOFhb5WejxXmLBxLUM4tklylLhoXa8IRAb0BwjnX6wJ1DIaymwiYwsDySOU7O13lQo4QCTl",
-	"tXVJSgUvAo8E93e2SW9jp22+a8OXrVXC15tVclctcHSt2AxbXRKbUxmvlPVs0PLtaBQGjH8SeT+yyJtH",
-	"iV8r7MKuf5JwP4yEizDUNA0nuM7XUNtMT9bCWGZRmsEe1wuMj4G4lNxgMo+nOTAvky+kAi22+Yf/6+//",
-	"8//9H/7zP/wPf/zX/+6f//4/tDwM6onQzQdwxdWS0eCZmF11YBAd8/CBFJpywdKgX239niJjqtmMziE0",
-	"g4+4tWZj3BDCTEQRpos7mwdYfb5uv/66/VnuyPDQxYElPxzhJgjArcsGE8KFlmVrvJwJa4v1bFKOkEsl",
-	"hUhebxeDWoBDLcCAWycRieVYQYWDHE8WUlAgeMizpbRbXu6tcSfBtWyeBt+V6dIuTpEbZKe7B5lJpUWH",
-	"bCiAorTkZwpjnvtiyqggSk4ZlqUD5jdkEw7dQ7QidtGsgrZRMbfeLPS+QyKtabflYTZVHkCGUQQADFTE",
-	"+pn9quy0L6YQN2DYL04+L7rWR1dLqXM9YXNw2dnQoY4vXjvFYIr1nm15lxLiCAncqR9EXJmLFAWwkK/A",
-	"CQ1uJ6ImFAJSmv/v//Ff/vEf/vs//K//5p//p7/rE2qLQlTW1NJx2D45Eyw1KxHHCntm4pKnUmD9itKR",
-	"5cUBNh1VoyPRBejZ4/v45NWL9v7x8dEj64Itvn11fPjy6FGAB88F0WFspS8KpC3AZ4F1a252uySwyWkD",
-	"miRgEIVXnZzgC+zg9NX5ycEhVtLOfaYCG4dxvEqYOHrkkYhHDhrExkfShbuuJ6nMxrgx9iD1CVQGyPfC",
-	"XbyBzaQze1KpEGeuWykqNsDlndFafQxCWM1ZgMN1kt1ox8PAl5SPx2C6dVtDmsHsaoAHHPy6V4OIXWop",
-	"YxV4pNPptDrgEhzOy3PLuTdew4J9l9b1Wg9TrfSAC18X44Xm3NJJc74dN427DxKO293HmB9BpF8Yz7AQ",
-	"f3H3weAp/wmjyQSXwpDVSvw1HCuQ+O86oPOXR6/uPKIa+oLW4MrG1hGEuw+wIBk/0xhrN/ZnHe37bPLN",
-	"w/25dx6G+l7bbw5kVWQqXVi0Bd55NIcvv7p2EB9S2rdZAhY3r0bkf+5Q/D+ysH9Xc073FrL+gRSjmGPg",
-	"9p+QcrDKTy7HxBlR64T5eyqXUixXro8/cCJtXvx4hdHZisjgby3ZOLwcHz1EwV+R4PcAGofWjz0ylHqC",
-	"QMcAl8WipRrJ8Rz8uVagsbGEoA7Y+PU8um/MNDpK0WSM9YlQCMnLgKQM5kuBu1fDyqD8TscXj8HtSqjW",
-	"bJrYiDEj3mhtvk5YascgsJeoJt6r7wsI49J5naWlOC4sXDKlYj5wPQUOC6AczOUVRdnAlmAna9YkF3h9",
-	"EbjvB2a7CrG3Nt9mQlVdSCSGPrLIyNTXSlzHRVmZD2EBr63V/ZFt4H82pO+TJfunkk9aY7RF8lMqr3Q9",
-	"6ZSZXk07D11y9E3VZvqgS1eRWKFumC9s4TBCNZEiZKhWm6crIWYY+2pTgfL6Bai8+8JMlruSt5fShtba",
-	"4ujmuIPRINNEz7gRxrIwZCxSWB4SuvEFDgqVFTcdgNGIEeuSiYhFpGmr/8hMe/Yro1P6winf9tW8Yq1D",
-	"5LBAlS2CDj4oR7fe3US9F8LffGEhYJwJ3yXsiYhkAvGVoFYVKKu4ANhnTut8gUuk8tQG4CBOMTVrc4EG",
-	"hToKabZ6iS5t1kebllcIlqHz/oThT9CceSgiMp3nlT7tapQukwu/X7hQ9gZcc6Ou0DVcuVb3Fq8OhoQK",
-	"NqveNLjaWKiv8rwLkAbEGBbV3cNS/T6LLIMZT9VHQVuelS5FKjU1LYLhzhx3cPT4wh0PRNh1zH6p1mLK",
-	"zH12ofcPul3y//xvm53eZme91YezDH2D0Qa8aTENS+40nNbSKrjC+2DUxXSHfKPAieMLLPwIJdn6q+o/",
-	"kqYV2zwypfFIplMWuTi1Cs1oeSumtfS9vcMBafIoZhCWRodKxhmE9I8YhAkayswi0+jitS0TH6Dn5t61",
-	"Or44pOHEWUwxnqtv5DzDBkpgxYsxAQVKtfpA0tBC5dCPLAdVodNr5KCXbGa5y8cVhD7JNe8V0gukZpEk",
-	"XS+/pLZ06Gp6i5UZnOq3KDUV2t6C2OTZGpJjQ/V8wQVpIj3O2b/hi8CiQeFqFc6XXPWy7ZYK5SwWprSI",
-	"wxwMRW8yVqNfkuZmd9cXOa7aAErfBmTNYqvZz2BGz/UmIOOupBBUOYLQIydeWcGhS4KlauqBS86C5C4V",
-	"EAb++hFE2ELCUgk2jk4tGzM99Emp9KWhrRFLSbk0acuz1TGhICZpSqM29tZ3Wl5eh38qhaGdFimLKwhR",
-	"WKhIapTBCU8SN4/CxwMk1SwRVYMchq70XY5Ft192x7yvcgo5NaCdkpuUU1fg9iPop4u1dG9FknsfTzV1",
-	"48vvgiu12Qy4Ggg2g52zpbgy1np/wv3B7XCfqPz7UHmkx2XsQnuNrif0ubgNBN5oWiuUVaTJNDTUsyhk",
-	"ehWyRFdq9xtxs+k3jBQFTscF567faNk0e7TDURJLpTHAqe6KH4rolVHVTt04P6Dcc2jEwryjmkv2hZyR",
-	"KeSd24fIDOb1l6nG0Tg2qlxFe1f1mpy3OvsyX0osQg/5pRyaRCOBAKhCq8IDfnvKQiY0BppFvkAAzqZD",
-	"d+91u61OjrkaQKnSImijxsxidC6hVwX9fYxzV64vW3PqXixeO/WXddYgAmq6tAg32wzc1xDSfwOBQ6Xd",
-	"0TU4i8s2LGf+6tSRqdPclHFjxkBhnQBwdxtIlfduBLQPlkDw06xUv1aL958oCbUkaTq/w6nGQLPbGsLq",
-	"wM3ACrYQA1emiB2MPnMBbxZRmEhhwY4twMYFm2OyzUJwWyfP+vRFNbRHaTpXDpYWdYtrfU7YzgeS6GtA",
-	"8T75m94zrvYvQWRfv9XiP8H4jp9EJsyrtyCAtqszPmUy03dwbTlCAMRhtXpQKrawOr2+UisCkCqQYVYK",
-	"RoBRJygwywMykTHYvfvgu0lZxFMWaoUtoJVqVWU0CEClggRYXxFS1Gx9RV9oOoY8LzWRM+fKQVAYR9n2",
-	"XVbbqop5mB5Xiiz1LIKeKwbgixW6yhOm912lqQrR2MDDs6ix46TNnMHJz0OdYaWREhzGc+uTq136FSvU",
-	"uVZGqIO9+CiGgD95FXvf1UG5p9xulW6PhYECbWdBAqwbRfGILVdz9Kjx7nt796D0SduiR12PsEAXijOS",
-	"RHKhFaG6MONhcxFXFw6RqlPDdEMan+KvT5heFmPr8lYu2PxOZ82rb8aWwPk5mioQe+/S2M0BdZ+tfVZl",
-	"7LmoPeSCwgiWLpa3okCZrXCPeVtIhACO872Z/IfPjfyId/eaC/jIETmK5QWbFozp/OR5qyw423sDN7FW",
-	"RrY3B0uaufpPt7w5WL0aKn6VHKalthAXHyEhRFELsVktFOYLmUYsNeL/Ih4cpEeMyOnGPYVlqF4Bmpx1",
-	"heQn3MO4N7g8c6+S822OU55iAmXwaMoc1i8ZspGE8DaAR8EyjRcsqbeBlMjCsVnL64TxvHrWmpln2yF7",
-	"F5emijVbBoGrrUbm6ELdb1BQ7Tb30AMqVddEBd27tl7nIDWaVC35qUAsIh2szKfSgFcicWUKtVAVLkdm",
-	"vIUaUqO4nwJ2yq+ZjPwyesL6bV62kFRGCDjE2NhfD907QQj7ArSINCskYyXxy25D+2xhutvSP6y6tkDz",
-	"SiXtCiRCoC0UyaPFZLyevmQfV+xYqM35M8gepQv/ZyIUrSL17ycPfSJqJaL2Z0mXjs/P6qmR1WxcybZ6",
-	"Q/wj+F5VKrJRV8IVM1gt3kteQbrp8NpsTgNnqsDwtYm2EGRH4xhecr/1c5dmOYzVVRNw8GMutANMqELO",
-	"iISgQK7Kxe1FJAXbI9QXMdUFMr01suSBMoLNPMIAKtxOro4i4hq8YLeOKHULVRR173yyvF8PYAJV3qfz",
-	"Ghe5xQ0s+yyXjDx1e/Pzwi2s0h5zMGEwzn/a5mu3+YRRiDV2W1q/yQkU7F+6WC9YOmZt+JEoNqVC81D1",
-	"Xc2zvD6Hw5vlKZYI7ZAjm1rl+SKVFns7rxhSphqKaSwt7IvcNApEdMCjAEstY8RbnUW1nFbK0r4vlJwy",
-	"KTDG4h4Aq4LlkhKLh4WQBbYDIfUAGg0gCg6opC+K4vj5g5BrNbDVzAMAbwSkmmEsQZMEdP4FNEd8CmKF",
-	"DxZMrP3a4K+8gAebeiRwsDkOtXrIJdZus7nmOaJoBZ4TPVN7xGFUmtlaE64vaiAnzdIiN2GuMriAbHfg",
-	"MdxBDEd1BPocimq+YB8qEwoP5zGcy4/skbqO9thaomXK82eT+vlJL/0I/u6I65vIcS4krpWrRtersejL",
-	"KqLdMFLDQ6iS5ZrLCLEh2KxUhtkXLp3URa/lzQEB3VhuZ8BFKNOUhTqwoDPYwDhjSrHFvFFwHIEYqAxZ",
-	"rM3/NKRy30GasyLUrhJXVQpcMgLL3kLy/kwUmSNQs95IqfsiFw0LN1g+wWZeRMNc6BZgzPjCCMjo5EcK",
-	"GpFwIiXmRakVRaidNdtWd4fCE2D6tD44i4gDpZGrucUWyn45uBtBZyxYjSu5nAODLGwjGUmswuQiphUU",
-	"nsEQdqTblcTZm0OTfXFT4uyNocmnTL+Yf6Sc2QM4O3cKYthcVRSpOP6K6T87iMdPscgfiLifMkisslTM",
-	"UPnlNNlaMu+qyq+yCDyW6dihX+X0rgyHWFxtWwQBrI4F5hE8a2h1rGR+wVMGyXirHPnnYshF9GKO5ex/",
-	"IXmrmC3OqahwY+f0Sf27Qf2byks8i6XjskoLvEUoHdZVqkNqMtrImGk4Li+hm4AMM62l8EXTxqngZyyS",
-	"recJ+9xvVF/xG8ScujHTMF4c7ue2urkNcPGQO7FLxJaxRZs6MLBWXiPfpm5WQENpubDBmGnzTKkfi8EP",
-	"6PuQAy1F9cpZxucBtB2mk8oRwMQxmsacpYi7c1ZBvNA1x9jBXdgz7KDunPQCem8JcaxqS2sGi3h7WHLK",
-	"h1J1ZMhiKcY2iqgCpQWp8Yowu6F5ipNZj4WdrFb0qdRCsjPDMdI0nWPfgCOCaE+2ImdearVD9vOp2Qnl",
-	"PBanxI2CaiRNnNAAvh04/o0LtI9hnIYp51VpMc0HEI8WC9O6NXMxTEa5t8m5noulh3xcG9wMBk7ogRqB",
-	"tU8219fzslcD2KgBFMosMnyxfubSA5iUjMUy7SAUnSviNyBWv2F6j3nIdTxv7RGqLvLzClFQFGv3uKuD",
-	"Kbhkn6RMp/NqwojdCqDl4M0eUR6rYlthPr6gsc36R0XfCLamKQA4QIZhBt8HEwtUOCPImAKstMJANseL",
-	"BMe9BieQi6UDwhXZ6i4tIU2SwZQrgLwJ9oqX3mRSU1vly75QKfaVV9UcZgqKTEZyJqBYTbMGOgaQ67Ck",
-	"ci6sQvEqGUcF6o3lnTW87+EC5/sAYqtp23TzC4XdrmK6D82h2FtNtBb47ifg878U68efRORvLveYm7Uo",
-	"9ZBmVdawJLZ1g3R++1QDuoiZC+xpCnUkdFEICkl9E0SoRdbbItRo94bwWggGGxi7LIMoWeKjeb4wBP6C",
-	"4cGwxyVJoUPMyjijb3k8wMRzd6NlihOK5cmIkG2ZdMhmdzfnePaZwRDrRVutwkyo3GxZGrGMw3XSHEFW",
-	"GxSlBUvLlBrxZQ6s2glUZclnryDmkCInNZmydAxwF5jH7oaWJCuGt7yQmOGEQ6sOvYx9W8WAzLmW4bdZ",
-	"ynKeRxUxPHt52VfymD/z7I73YDOf7C2fEkl+lewkV8Mc5UAQdXYr/pHHgdYzkVcJEwrwDotuQEs2r5H9",
-	"4yMyoZB9uah1G012dtUZM/2anWTiEdUUsZzNV09SmSWHZvGPxEgW359OaMrgK5sN4ws1AaM9xLLlz0HR",
-	"A5xS8E9/8x9bfRIwEabzRLMIesJwC/sNAqmhlaCS8eaQaeklwC9VLn1MNXPZdL5o7h+etnvrO+2Dhwce",
-	"OX52cPqbBy1rUncldxm9zPGtIHmOnDJwkqZ0NohgVGCXz+O9jBojqxi5ZiR6wqa2VLN7soAVDybsqqkm",
-	"tNd0rZL7pDSpVqvQ2vMFcAWvS6pxzilyZbgPRayN/ogqu1uIijrVBAj4sn5phmA90QBsbh3DuVM9AHYo",
-	"Y6iVO6Hl7ELTOBb3IHTMSLNHJjJLoaK9rQDikfr+HOLUXl5IBlYCS2XhCEyvFlJllJk1rKrF0IzTmCED",
-	"CsSJPIkoXxb0lX/2WVnCcOutNI1Z8NlnuTUlpkrx0HHffj4yX0QS0NS12xTStEB6T09fvST5rwlNFWuV",
-	"IF4gvm4hU9MjQxZSsDIQDGkqiXcgq9jjlDK0BXHd8cUBjePSg14FSsuqUPVFE5rWc2TtT9qik5nT5lU3",
-	"AIwojhiZdtFEAxaCPTxXp4+e4XSxHIQIQbLiWrF41CFHrqokoWSz2+svwy5y5YsRF8y1DOloEBagyayo",
-	"8Zk6UdKOtN6UNWSLNiwoDlSt/l0WZvEhW+6zSkya19iJWh3ywoGt+YKLJNPow+ziwmOQA4IP9QtoXIza",
-	"hGJpmgypYtubCNXmi5w05CF35pnNLpmwKxLxMdeq5RUtxVi5HcrNBfwy8EX5td42Gc41Ux6hJOTJhKVF",
-	"3dR8O7DWkdVY5MgXve22eQvDTRTCxdn5kmaJ6OWG8RLhc/VTUfA2ikVqxBLAc1qYWn43wDRDioZ9UZRX",
-	"htNnrxbG15Tuet5gfuHrI/vgbTwNhol8UNnXdPALib6lGa4uJIeMw8uzUswC/xIC8IoZJ6kcxmx6/87B",
-	"O+atlfF7ljTkR/56ykCaK297Sbz+qBMAbrFAl/L7Y8S2Ekdq1nMzI0uVmEQ9S/B8scx4PaTz5m79wnar",
-	"j7nmVcozzLS1dVO8On0Xs4wFh602X3+MFkUpD+RDGUelzaqIPy2vFDuCqLq53AJAvdi1EWDLclCtDITF",
-	"qss02h0ciwNforxFE8ukteX2/0/QKQnRiiBXOCltOi8rPbDZ12lVWkZydR3FV65yojPgVOKF7ykogq48",
-	"MuJxgRWn4JR3yGsaX6AEZZpQRmhSNnj0+trrC2VbsXHlC9f4njmq8CjKjuagIlu2j3q5gcw8TsrnGMxR",
-	"RTJ+t4Tqj513yDGM1uhwF2yumG4bOSbq41wJjSKsQG4Y+VxmZGamiQrVlEJeP1SGp0nCaGpxrqHCrRPV",
-	"V0FDncFW3AT3A4NIWAr78qstUNghr6BA4Z49Mq5cidUzP1TZwqXRBhZsZgBCqdHpXFlQI/21K7+KUtFQ",
-	"wMCMMoa/KClF9cX8J6t0578kKZcp1/PAF81YzuwPQKja+W+kOeHjif2tQ864uR0poxdE2vwOgBAHFOKm",
-	"ewsa4VGH4BGAOyIkiTIG8eDo5I6pAiVyKPXEF+Y3yApWeOZqc7lkuuKkNErL0/AaTJgz8l2j8mX1EVwV",
-	"83X+lxu9+TL/+/vFnfMaV23TfvuSQuQe0KpTmWpEIYz2TVOVz4+YCu13jzKW/w5/l347Lrovf4Qnvl9V",
-	"cDQCzMHASLUBrDpQ0mYworEy3wAhWHWGI3R0LqXBDaWMGRUrq5widTE7RpFi2bIiRlGHc3Dy+IBsbGzs",
-	"WjuTEe9Giuk9XyQsDZnQbYZRC8H9AKjpv1h/aNS4w6swziJmafXSucGTYX0HjX5jvbu+3e722t3eWbfb",
-	"h//f7+70u91V8zU7bcbaqAUOi6hmbdNPo27Px7J9uxqwxeqYB0MNgZw269yuELhxQsM3wwyA3SBzUvkC",
-	"abO8ZGlMk/dfj/XbrwcO7SMsSFEUV9OxUbrTKY25cpHCkFNLxwo1AfPKyjq9mo5X0d2Nu5Pd8hABplhz",
-	"DTjrRjpjyhXysUNnV9qrq9hz15LC65ab/UJ1bQ3/XlXXtiJIIfn4mJrpnzBKI6xWSYJFgXV1jF2BIw5i",
-	"mJyVpY9qupsvbO45FSQ4itg0kZqJcN5+BnUjJcpzWMsEFoUoOmLmB1Ab+5BKpdN5yVoPAusFmxdgGeaL",
-	"oYwKBKgicihlKos1aZpnfGGG6+HzSlOdKa80KN0+YUlM5yCHIl9yehTKC2IMNjYWStMxNMUuoYyKVaH1",
-	"TLppKJLS0AbX5QN23ouIj0YMchcqowbrFC/WyGjqrrxChzxjc2X900RL1N2spB3ZCDGyvgnGclUUzOKp",
-	"XYhMsffO7wLK4pK7gLq8X3qXUS9KU71bepcvrBxUJ9vjiTTUoXFXJKfSoXzG5o3rU+h/GuXCUX5sHHJY",
-	"lVUByxYnEu5xU6aekY4puggsPo12IX/uQuE1tW+2FrDPDs/oeNWA7GNr8Mw7r1Fz8256tXglf+OdVwFc",
-	"u+7t/Ln3B1D7lAv3l5oLl4O1mwtRwyzLxp4b0YshEy44GrVfQGRp6aYViACYS8VHmMZlLk2A9bRcCUZF",
-	"mpu9daMPA0vildIVeWGt1mrAgvejl6MXmOZ6a2BiN6+xFOzXXoXvFmf6uLTcWILyTxxUYeWRXgEBnx/e",
-	"l1Iwe4IhVtmxb9NcqQ6VPbtNmZLgMzBgT3JRwJyLje5mriKuwhx6wvR7nlYzyJUntvtRuKxZj/fmk6bJ",
-	"jWuvFjqetct/J4qLEGVqu/JzmUFhwp80hk9A4j83zsU19+5uh9ycPYAi/bmhMfZIILI4DnwRxoymiuT2",
-	"WnOXURPYI4EZf+DiSlD7wrgAQMUnL6gteokKGNr+FDNczcwHmJ1pdI+kDPDIMW7Ddsl1hxxCdjWeb19w",
-	"owkYNUWR4JKliksRFIpmiQDZ489FidUa1dKmPELKFLJYIUETg2onIsKi6kOmZ4wJo4KCExTsP7kCs5Lx",
-	"gpbkYqyt+tIhr124Q2kgE2tLnqVcMzLjQr2vhobluKye5oticzCz/KMrajcBcfwMgseH0dB+EQSP61iH",
-	"Q/D4ySzkz1Lm+qT3fCQMkNtrPWsFJNFqn7dDVVYEn0b0tqKyhnV5l32JHpYHLAKACxz1Kph2h+xbx3TJ",
-	"f27Bla5zC++Xxv0BL3vRzaraQZCPWwzmUxWXD2L2pk5IoJV9r55v7ycgxJeFslorOp4EMKNj+lJQDCUo",
-	"YYZNuWA118MXzfVur9Uh2I4VmjBut2wHL0GEUWUREpvr3W4Lc7J8gZm6XIHlvUNOq6hkaOHPMczwHu2V",
-	"QcpS08QPLASgqfyp63DLqrhovrgBumxl9QcLabYCzmzP+SewcIUrNrbeLW+5L5qlZcf83QDys2rtJrjW",
-	"Z9IKMB9CDCkIxC8UCVoMoI467dtcO0e4gTz9nObqG7ovd/vJgvtJkrkD3cezU0K+BcyJWsGmTPivFXHW",
-	"fswBIK81+CKyySJFtlhalmhCtoMtuNXkmBs7ZPlNs+AKLUQJK6h6NR6eXXEjLBXxeGUxyAOgrxWC0CNm",
-	"mnycymlO3W6y7uIrnyrNfQjT7MJZtUgkN57W9xVTaoMQc+kc24fihyuqHObX4KcVO7SXzc1ndSnz3PxB",
-	"rLzgLVfSwCoa5tIoXX70nvIFgM55JOGuGZsNd8HmeXpSlgqVw+6jLx8C3xMZ83BuRAfA4L+f1w9pkRG/",
-	"srccGrq2wMceOvEt3raFrVYA0JOH2toQAnsIkDYEVvQKfJEJzWOSW9EcZo7zIOU1a+zkwJlkMxl8UbzG",
-	"hQ2As5JYxwLZD6gOWqv97VgE6QPJQdj4L1S7Gzs/g41fadXHY/FRSd8nbLtbsnp1YXMrcl6Pe1lX+6tK",
-	"c64vnncKYUOIlME0jaime7kCZ7sC2DrAaaiUe8PIKF/cYK6oKForXGGli/ehkBCwh5VWSaASn7j+h3AL",
-	"FXq+O6IfpmBd+byvOV4AHPd9G15p6VCWxzpW51DvkC3dU+b+xJZdi6haYY3su1QjB02Ts8MADQt7jgFi",
-	"QejqXTTcv3BncE2y3D1B9onD9iJowai0PoKMEgl5Vla6gWoxOR6Ylxs5zEDLOGEleYIrX1h23OqQl9J9",
-	"P2d62UwCpTmiohqPM5Ag37dsf48kkIGgDZ+nUcwFs1zdNeYywd7LnVQISWh2UZ4vwL8Uz+3SojUG4GYR",
-	"VqLAUlNzEU5SKWSmsEmzeFPDTUBg2ze/By1coEuWRjzUhKYpQOJh0vpwTqZG2xybgaiJBWx2vqm8a8AM",
-	"CqwBqDZz98Ce6F+aVpaP45+d1eIWM3kixV9mvJgUI55OUT0vSmvBYY+uk0MwiXLNnP61HwF8Y7U4ckDj",
-	"GGOv8Q56iHMwXwJe8UqQUlIoGYMS9Mf/87/947/63//4b//u//ubf0UU04aCYlqeopcssqSinP7pIs/A",
-	"jpEkppEzQGAAEJMSvgfU4QmZ0KgEFdE+AQsnUukU8TU0u9IdB2Rl65rbxJA+wZaDffO/wCs1/3nvQW+z",
-	"u7G91d0MPIhJFiH7vLfV23zQ623urpuH80F/Ptrc3hyub47Cjd2N9XW2uTnc2KH0wc5oi0XR+oNh1Nvc",
-	"7G3vbteSka9YykcW9+o4U5Pzk+c35Q9CtTZAEDNz3iNJygVWXN4/PTg6WpVzYdflWv15MVXv7rkXZsHX",
-	"kphyIHBFDs7mxoOt3np3d3NnY3NrY2t7fXO3cW0J4lX4x2aP3Xbu5XXkKjv/Qcmg2aQTrABVooIfK/n7",
-	"paywLyhLYgjBOEttujfk4wDybOcDlPfKLxJw3zxv1AwFT64jOxbnyfxSJ00u720lOx0zjqBZmM/5yXNi",
-	"xRdFmhWyYn6yELuW8rRWmJCA1t32+G9v3iJHKl+NnBj0SQ6VZBbmDBGDy4QLa04YghL4AvOsnVAaUs0E",
-	"RL23OuTEjtLBLpt5hnmquBSEAugyF4CaEjGjBKbzPZehTGRq61gUmdK9a1JIS+UA3389zgW/IpjAovbI",
-	"FHP7LPrSjItIzkgzxyQ2bMQmqrbQ/FgBaQqN7FUePAnMeRjkS2mhI1Zmw7nnVs2ot+3dtlgibNddVmal",
-	"qnJrhop2OUfaIKLVXXy+wGfJH//n//THf/P3f/z3//iHf/xb0gRsJ5mSr1883ystKdEsjhWYBKeEJjTN",
-	"uzWdeIC2BlmWENhZrlsbtDzTZ37YfNH847/7t3/8X/6bP/7df/jDP/4tpNfmQGik+Ye//9d/+K/+Dn8r",
-	"INJAh/mcMgUMdarGBYoDVk0hFGcb/Og3zuS5YulLOmV+w/Mbh9iE33iHGD4WPv1qGiMGOn4sXlorf21f",
-	"rny3lr9q5kZL4gaZIuZ1LGcKi7AYloPkqIAIWkAHKtUEBIuoOayYP4rVU/KNA0UUFUP7lcV5sNdXWf96",
-	"k2tIS+MMNixlmNeqWoAXFl4IOYtZNGZ5aByhobakYsZDzMR6bYGU3E99rNUycFI8cKhByi7lBQvKVWYs",
-	"NIsvLCYrWI72SDC7ogPQtQYhBvYBp7PCGvyABOqecrrXni8ClQ3NBRiygdn0RCZZMgCwehCiKj+i4mx/",
-	"telg1SeMRpj/nhrlJ5RpxCJAU9Bsmhglz8VzOtiT8urbx+G8ldaxTjKzlSwL0ewmuSwwp9uZBYsL4Ujz",
-	"SrmsdEHuSKsWzCB1vZaZkwcZ1KSeMXmOK+XWAXMdIcoVG11JaSuX+Sfxj1PIWczRT+AyKTll7rqoPTjs",
-	"Os0U4ESZD+barRoZRPtGKxd1fcd7rwq3VqoFCThfcRDvCgNxeS8Qbc9uSMNrQOxzo99YoHR9vzGeDHYf",
-	"bPYe0O4mXd+JqtSv7zfuv4mueq+eHczvbz09Pnj4+PXsQVdPu6OnT4brT6eM083HBw8fXFB5f+3LrXBN",
-	"TtSrt19+wXcuJuevht2tpwfJD92nDzdPLr98cXE+z9TO2fHV82dPn3z5Jrz89s3bR8lXb+nbybeX20/V",
-	"1+dCnOx8/eTswWb36/HX355//eWDy6dfif0n9/XhzsvzaHP+eP7D8fzBkzGnl/xlGh+c/XA/3rqIRi+y",
-	"x+fHyclpOnrxbfYiTDYei/VjFrH1o+zL9NnhN7Nnp28eH30rX755uvli55D+sK9+eP7N+sV0Y/3o6Ido",
-	"tPPN87Xjre7jB9NTPRM63V8Pjx+lL3oXw+3pq3D0cHyiX8/Hw42vjr4Rp+zVw5QNs9F+nD54vDt9fH68",
-	"//TJD93Nz/3GOyMA56J3sTcFK8OtsafrzjvzOJXTykNyd3/8autZtDUevzpoD79Ohy9fPTrihxvDJ9/A",
-	"GzaPlMPzqGQ+6G7ten7jhRobXgvNAIHDvce/+n4jYsNsPIjYVMIP+FHpFH6csDiWZCbTOLKzvprGqyf9",
-	"9YvnNXO+gamWv/2r7w4e7Z/tfzeeDHrff1/hrPUvVFaqpiG52MyqF0oLCN8Wa2hfXHwAv3arW9M1LPZC",
-	"7zWP407UvF9szEIjS28UUgeqWLfXfXM9w+6aR0pCnlfa2bIk1mncPaqrqr0XI3TAMSoDVMxl9JeaQVv+",
-	"GUFilrM9W7motaC523bRZmOpP7tKWPiB41P/xJT59/XP/gJ2ypvKg8OMWZQvQEWpb600JDgb5hUNZcRW",
-	"x2+c2OiKRbUKCxEUiSpjpm1bmcDgTOsGGjmw0MrblRK79/LC4f0iiLT59PjwCcRHHb984gs0cHI1mMxp",
-	"zAUDw6W5iy0UrSUgXQcJHTOLmRaokMFzYNPwRUwzEU6IhJkp0gzsXx18ziPnJ88tbFDU6pADGRndBDQ5",
-	"9NP8HPWU6E3VlBYKMOSFjMhmd6OoRFBXyOishM3BVQ79aaGB7NCgtrrRnPvF+ijSM+PYWAdFJei2d8l+",
-	"+1tC22/JX5HfkN8SQ2vXt8k90iQt8hm5TzyyRvpkj3xOfkd+T9qkQwbkXwakiavnCypsQXnAf57LLFUs",
-	"Hu2R4F8EOTyn0QyhxILdM4vKGzMaAYRzsBZYpYwEvwNxNCDNQm0gYwn5YjgJQJ5NynqgBLQjqYnRTQpI",
-	"WTyiA/MouPJGUMahT5JsGHOFlTZlCth8vghgDQcJ1ZM+QcAr1Epy+BoqSCbsuywiNsktrx3ExOXAJb6R",
-	"QKecxpiRF7FLFsskQHhqLGsd0rgAJWnWloioIqkUi+HlkNuKjDgYRgBJO3X2fFdk3/o0nXs3r+RnzoTZ",
-	"L7t6zeDr9mtcqvYBDSesTyZcB7bifyiFyxjmbuS+yIcuBcG8QTCWIAC8+cK2bbrqLBRo8kVzy+t2u0BU",
-	"EMhbZJqBMlotYwIbuaqY0x6mngDYypTOMb4DcGsgfRA+iDl2YiGUXcGPEMPn5kzbWrLupCxUi6KRGQ+U",
-	"PpWp8gW7YtNEtzrkodQTC85eKRm1Oijr9RU1NObOUVm5K+DHhjmGYJ0dM7XGxSXXzP4DqhoTiF9ovvg8",
-	"21xvVISla0GGcWw/KbAdyPjaDwkbV3l8Hlo45IKCGrekztp3E3HnV+u9HWCKyuUhwMnki0nWcM7bB1Lo",
-	"VMb1mVDImJAluMRRGyGhytdxj4QxZ644GOTqYnerJVUvzxJcMEUQpcH4rOnYMU0cBkB+A53gKTn9Yr+9",
-	"vrXdqnaSUG0kkUa/8dd+47tue5e2R9//uL35zm/8tnbZF2798nACQwb6eLejwtYMtycvpTZzae7AaPZI",
-	"MOVKBf28Do99TMhZdbhONp4AXKd5qVY8/nWXcfmUH/DnVKBlv0bmbf7hP/3tP//df/eHf/jbf/73/6pV",
-	"FggglBmobiF1v0mB3RiJuyrN/9gYMpqydD/TEyPcvzPiPfDMVY49536Ayo/mb1uFIZJhNrWoEVkaN/qN",
-	"NYjxskNYbOq5HI8hCQ0gv/MCDFCfQXm5iHHB5ra8mOJjcJRMOyUXoBl1fSz6Ei6yFZeVMyejSKs0TTWE",
-	"XuLPeyil2xHZchFQnliwWaWIhCIYTa2roO8MCtkYbcMGRXfIfuWtvKooz0u/Q6A8aQYKIbTBmm3GcCmN",
-	"6Fw8VO0eDebop5AiN/bD7hiRyiF2m3aQeduimE3FEO/j5HD/0YtDG7HtPId2mW67rHIm8hKKaIaH8kGl",
-	"TXIA17dsUMt2JC0io90qSMsr6So5lh0XeWW3fGH26jJZSo7HTY+wKwp4pYDISR1kGdWlCiuQF9Mhr1MO",
-	"4JiwZ0ZTm3KleVgIn+GcNBE3wvNFgdaAtXYdbrDLlsxxCklzCdywuguYqFHjkcXoH8OOKR9PIG6kKk13",
-	"SB7MnBc8Ug7owuyDhUYMZlcdjCV6zGMWkCYl0yzWHDyJkLagJcGEBXze5iwQqnwRGBHoUV6NKA9XykTE",
-	"UvNozAbwPIL1YhY2OT4/AyjCIMk0BDN7GJcHPjkXUdpHKZmWshRsgCV67XC2vpjQvBz4FOBV83BQSJyw",
-	"yVDgTSgvrAufqj+MsQxp3I64unDL6dnIR1CUIPTRqjhYVWb/+MheOXANsnhUxDUUEZn4N+6GIonkQhMo",
-	"3hs5CuqCvV2st0IIEHK60TbrQDUfxkU8rJP09CSvzbfZ3UQPG+wDSmUoIhodPof0qI65evGx8cY1YREV",
-	"61bVwtO3clYhWQHJBUbinOLLBhhL6zJzDIwCpxcbcG6oHFfXXHZw7GKwV9O8f2j0fS7G+4enz6CckPXB",
-	"V8hlZa5lI9TyfF8sMlu1xG2LEkWeU9q4WLyJ5R4dA64B5nVKGUrxVdWONINUApim+dqFCpQn1iqzQ/NQ",
-	"TRfHqRxaJQFu0pDGVIRYN9rwqnDCXIedsrdNNd59/+7/DwAA//8=",
+	"7L3bbyNJlyf2r8RyxiiyO0mRkkqlotCYUakura6bWpevur/OHmYwM0hGKRmRnREpitWuxSxgGPaDDdvw",
+	"g18XMMb7tH6yH/bBBvynDHZn7f/CiHMi8kImKUp16e7vq8Hg61IyM64nTpzr7/zaCOU0kYIJrRr9Xxvs",
+	"mk6TmMG/D6MpFxeKpY+5osOYReahyqZTms4b/cYhiexz8oYdTagmmWJpw2tc0Thj5t1QZrZZGmp+xQaK",
+	"KcWlUI1+12toqi5Vo9/b9hpZEksaqUZ/573XiPLedJqx4u8B1Y1+Y7u7vdfu7rS7O+e9br9r/v/PjdJL",
+	"QzO07vAB2wm7tP0w2h21d4f7rL0/6kXt7XCP3mcPhg+jXrf8UcqokqLRb5wldEpSlshUs4gM50SxK5bS",
+	"GKamGl4DpmgmdEU1TQdZGjf6jYbXGHKJ/whTRvXSYHvn3f1isBOqBglVaibTqNEf0Vgxr8GjRr9xf9QN",
+	"90b7rL0T9mh7N9oeth/S+w/a3Wgv3B722C7t9RpeQ/DwUtApM7sQ85A1vEYqY/On3YIsiWpGsX3efdjf",
+	"wVG89xozFk7MCz/92qBJMoABzK67ve2d3ft7D/Yf0mEYsdGGc4qp0oNYjrlY06nXkAkT0JE8HB5FT0bP",
+	"Jsdvn8cvxevk+/RMX1y9uf7xXbfx/uf3773GYRZxfULHrEp35zNJmNApZ6pMbFyzqcLJhJrDbprF6NhN",
+	"bnjmuUxxmhsSyDqKC2POhB7QKEqZUvDeTqfb6fV2Og8MbTFNeQzEvzl1ufMxYCIyB2D7vaWL3W2zxeyX",
+	"jCltZ9D79vsHf95/vvNy99X9k73vH5zunz087/6p96ZhjlY6ZvbFDUnKfnLJReTI6L23uJbUcITOOKVC",
+	"L61O77z7oHQe8+nnU+gtDGzDPagb2M9eQ7BrPQizVMm00W+w+XeT6Oh47/jt8ezl2x/1y8cv9cvHTy9e",
+	"Pg73Xj4+3Hv5+BE95jNO33zPX7/9/nr0feO9IbEJo5FZ+v6vjSfndGz+GzEVpjyx0z6fMGIY1T1Frlhq",
+	"NodQRShROpVibOiQ6znRdOyRkUxJcDxqv6Q6nASEigj+fCUFs886Dc8x2Ea/4TeudnzDMlQ4YVNq+k6o",
+	"1iw1/f6D37j6qdd++PNP3fbDn7/yG39rlmKemA+VTrkYN8z4jyM2TaRmQp+yJKZz5NHVKZykTDGhiRm6",
+	"ob6YzokcESoIo2nMWUosYZEZ1xOiJ4woOmUkyBsP5+3nbA7DL8bKRDZt9H9qGCbd+LlucC9kSHEMdat6",
+	"cfrCDMN0Z/kLLHR1jbaueltaRlJt7RgyjvZZe4/uD9u79P7D9sNoJ2xvj3qj/dEDtj0EainGtzyeU6rZ",
+	"Cz7lenlAb8zMg5RqNojNGywK+kSbO22YRWOm7ymiNNWMNKOUjnSbMz1qT7ROaMLb5jP4qm3Jqd3rtvq+",
+	"CNLALa0iKZtSLrgYk2a35ZFAB0SxUIpIkUxoHhMpGJnKlBGuCA1DlmgWdXyxQDKKj0WWtHniNw7Sb7oH",
+	"+pudvY3nfSJjHs43nj2zk4d/5jQCpHTFUo9Q5YsNl4PMUq6ZOTi/ZFJTksBI+oRr5Qtzk5Fm4Gfd7k44",
+	"TmWWwD9ZG5+oUCYMnwR9Ar8rEtBMTwKPBLgg5l94ncG/TGeBZ3aA0cg8QQEjOCDQmCIBh08MNzH/pUkS",
+	"mE35pbRhCUtJMAt8YbepQ86LFYmZVtXX9SSV2XhCqDloIYPjP+ZXTJmN9cWQhpfEcPu5aXTLfOraXbvH",
+	"v3zT6x7MzCbfuMtMp/PDkUb5pLrBZ5bStCQzyjUZspGhNJ3ODUHSMeWierinXPCpOd/d/GBzodnYMF/T",
+	"WUJTOmXask4QFM1FfWT5cd15D0ocO3AnP0nZFZeZIgkdswMiE/pLxsxQuPnsl4ylcyPuoKhjuX1lnPT6",
+	"BRNjPWn07xtBcsqF+7tXx5Lyka7gA+Ynovi7lWMAwq4MIWIjmsW60d/uemY8uG69btcrVrFXs4peIV8f",
+	"P65fMkOe9xThUT6ahOpJMRgeWamAp4W4XIxsJNMp3NFZBm+uuT7C+XNWwxgOySWbk7nMSDiRUjG44/SE",
+	"K2TZ5jZsUnJxcfzYcC0eMRq3PJIJ/kvGCJ1KMfbFXGb5DaP6pGeIcPv+fXOEDP14JOJjrpVHgrY5igPz",
+	"P52AmMu0H3TIsfYFu054yhTZ3iUTmaWKUEPmhnmQEU8VKB6Lx2jD+wJWFflUsa4LF98qitu+f3+R4koX",
+	"+E+H7T/T9rtu++Gg02///PWKC3wEosFawSMwoklAmmZJvgo8szSUhHI6pW3FzEk0d2fMlYZTRceqBdzb",
+	"F8AHyYQmCROGD8Vzwkd40ZhOmcLbN0tTw9SdfNNE2cYXRjOkKVdStDzCYsXIbm+7Q17DEGl8APKCzDTh",
+	"eEUYFQAZPZlxUcPYrLxTv+ZWcFq12L3u9m5lfX1ffdX0/a/+y+abrdbf+Y2ffP96u2f+Z6ft+9cPmJGa",
+	"muYtD15d81brq5Z5ZdUOGQluxS4dCjVjKdnp7qLwJCQZymhOZhMmYE2qW8jhNrDMTzHSnDF6WVloAgeM",
+	"EVBrzPvBV8GtF7IQOX93q3kuI7mK3dm1+nTs7gKkgJXcFn79hAN4bz5WiRQK7SuPaPSMajajczSWCCPH",
+	"g3EhSWKOsvNWksphzKZfv1UoSBfd/W3KRo1+42+2CgvOFv6qtk7wK+x0QdhDWw0FymURUXLK9MTIAZnI",
+	"QFUmTStLDYY0GrghBweEkmRi6Fdk0yFLUYmQesJSYm66dpLKcUqnuSg2gLcHNEkGU66A5QRA4CkbZYpF",
+	"xNwMYcoio0XRWHUa7z2zKKd4WXzORTkvSbhckSmNzWaaIaZkmDJ6aUTXNIvZAQlYmspUBcBxkYOOOIsj",
+	"HP6RFKOYh7/Z4MOYKsPYgRvNzEazaxinTM3EMhGxlMzo/IAEoYxYQBSdK1+YNzvkkIRSuOtgQ6XQtKo0",
+	"j2MjKGsdg4YThHYZAo+kRi5tGeIx4gzI+jIlRhuKzbeaXjLhi2bgfh3AEyMFwDv2T2igZGY0nw5lJiK4",
+	"mGYTljLTiCU8GhvBfz6ANwrdAEix+ptpV9ijT7hRRqSZesj4Fe4+/k2jOZkzTZpWkxgIqQfuNdA0Ks9p",
+	"NMcRG5ZGJjKOkFCmUmlCtabhZGp219ycUzo3Iy+eog5mRwYWF/MODMTaskxbU8XikfkwpGbMA/vTwDx2",
+	"p+xKXsK7PCVy5tpKZcxK3+FbAzkTA/g9aJnr5r3XeCrTIY8iJj4nKb+SmtA4ljMWkWYwckMwypndfMc7",
+	"QAo1lFDadvPnYBjL8NJsCkm5ujQUrVNpxNKyrOOsr4aMZijtNAP7Y26aHXARyjRloTb9g9SltEyNiqB5",
+	"eIlWAT4WVGegthuBS4oxHDVNJlQRFFyjgmzwuwEXVzTmFcKxv9gvglaHPOIiAvXMcl2jUU7pJTzyRZnj",
+	"EnOUiWAsMkNEGyIZpXJanBmwzJaWCi217i4z3R3iOzjPlI1SpibWTkRDsOT7IifI3PJvJBT7syPBKLAU",
+	"ZC+3cz5lMtO/wR0X8QiODd51hAui+ZQBn34mBfusPFpKElPNDqwxRcksDZkjEBjSsTDCGI2fmPvlc47t",
+	"UJDM6FgsNIrEiPI4S+1AQZhl4UQyZWRbbodI0LwLw34l9VPDSj8vmyAqCyf5OnqOUxtlUx0gDY8YHkzg",
+	"FBFLYjk37BUOpppxowBFRI5GpBnkJ55melLQsUeCMJZZlGaieNiCWZ/QuTm251K+oOmYfe7rHvaFKxKb",
+	"zo3GQFHdUCy9Yqm1H6JEcpKC8Yebr59Sbt14n3OwJaO4pmMUGKgRpcxFmWtJaIYCLgciAw4+U5NT5Pif",
+	"e9QhjUFAMWSF/OSe6qO9EegKFHKPMBGm80SzyPDyqRoPihdaJMJzo1HfhqnSJLmnyLm8ZAKvpIjF/Iql",
+	"83vKF1PDx22f5jfD9o0oxcdZyiIPbxZFQp5MWKrZtS56iBiMwxe5vPZEhNJcIIdPzp6zOZwQOmUql9kP",
+	"k+T4sbkSkkxNimHnl1PrwPUXGLapNJ0mIO5pKcmIpnjDgKEBye6eIqG5fIltMv9qAPudSxZnLL3iIbsQ",
+	"9IryGJxzn5PbGV7ARGQkWJAiMwWLE8mZOEDSs/alAEyqbbCpls21YC6HKzcXPIqpBLmkMoLDRlKWgHcj",
+	"nufWs4Xb25D84ckxaZqheOT+9bVHMpEyGk5Mix7cWjLTquURJW0L9qQnFKQhoAoax6pviAG0uZlhc4bf",
+	"aWlH5JmefFGdFkfJ1HRhHRFcE3CuunmgebgybbtXg3DCwsva2RtawJfMwmUp13NfhDKL8UaGD7FjQ8Vm",
+	"BRbZNAp6RmWBl1nkC3i3Gbw8fnX86PDo+eDo9avzJ6/OB0ffPjl6Pnh6ePzi4vTJN/ihId/KUmiZgkOl",
+	"NI3ywEkTDiPVdEiVOXVuqENzXVO8LFIk91AKwcAxSoapkbGnPGpbfamFBzfToZwyVLkuhZyJPqHWNgYC",
+	"v0xzoX5CrxiY87jWLOoQ2B4zbLs1io6YFWFMI+gsK53zFXpZynSWClXwVz6yymqqzA7PfTGlEfAYIAzU",
+	"gyIK1js9qboyTeeK7Pa2TSsg3Ea+sJoUgePqnFUlj2qJzladV/v2Vsl58R7NRPIlFXNrCVCfW1KbUjHP",
+	"bdYH6DOp5wZlNZrMJlIxX4D+1l9wqCGzlwlLYdz3VK5gW5dSM2EpwaACX9ioAg+8UKDvyhT+XWYcKKIF",
+	"uXuvjf69wB1z9zwgdpnhAiBctw5IoKUcmGkOqNZsmmgVeI5jOWnIF+63AxLMrqmZ6WBhUoLNyJIqog58",
+	"4Vjjwvs5dzAKKfgCl8mm7KZdSzT5i2UnZ7vwcm70sX3dedDuRq8XwkiOMuXv2OcWhOGyBolPmav5kgnw",
+	"FJgbwamChv+hnh+hIgvWetD28CdUqZu5tgjsEQ11oAZis/Y9DziZUXSxCWfScWTjkcCKEIOScS+wMjpc",
+	"U0YZi2zsBEgRtt8jI22Tb6XSXIzL0rd7ezDlSnExtlL4hUhSaSZuWPgTeOPzqplx3LaGwmFmb0qlranQ",
+	"+TidkmKdMsuc2uwBbADwXUoiPhqxig3OiPtogfAFXmRkxGO2KF+aPbemLDQn4De5fQtkBmXUeJQAkyxN",
+	"pGJLthVKgjHTJxMp2Csw9QZAESXzAVp2gSHktgxS86NpzhpP3MmH67MiGJC3hgOabvGCxzHzKR2zFhhx",
+	"5mhRBJED/g76vsjtsCjVmis6nwAYZD1cz6rEgp/nooEvCtmgPMxiZc3lja5qOoYtpcv8DhbG8kfzGlgB",
+	"R2hftDLvhVBZgoFfL1nE6Tn4Bn4bpdFMKyj3ZnoJOuAisU3lXv0zZCEwvgiVSBqfpOYe05ypPHoxKT1y",
+	"4Z41bpY0Y2Q24WjCzPlTSAXakFHYAp7DwAljXShDKWNGYSFdpGKdB6eyMbEcG6Ligmh5QMw1hgI4tWxL",
+	"cxYZ2VgYJatJC5Mg/NzqLDtwqoGQdQOAT82XuSvIyFNtI1zXNcdEEXq6FJMzmRtBy5AnBAP2SRDLscwg",
+	"wAWeDIbzgQtgyR+gDdfooktWOY8Edm0HwM8HKYPj6RWXtbvEgCysadh8iOLhHCxY5lYwQ8Z7u25OKxbo",
+	"zYSJypRcGIphW2AImx8QOsRYNcOfZlyxWywmBgms7rpMcUxEChgNDKRFMhGb6zOnPTu0zXtHkrzBA2ij",
+	"ZM2qryeh/I6m2rB/O6zNRwOGcDq2jKXGtgFi5j1FLhRL24fmRUI1bMRyl5WIh706v2rhEv0JfaSlc7Iw",
+	"58o+VQaaH23PsY8iqFAO37IQxLwyU3KhwbdgTDZIuPSPdfy0wgHf56OhaUpBYKzEoC6HEilFqCKBC3ka",
+	"2U01X9l4J0ftooifMD90GjeuMgx/5QKho/tD1meVe1x5edRHEMmZAN9FlsYQHLrRouLY/ljL6YL+1y3k",
+	"opUJtDaqCieeYhhwMzXjqS57kShxIzmasRzh65VciRuuWnsbmOs/9900MR4ROY4TnVD3X7o8WvW3cSU3",
+	"YyXXdZ0bzu++OCBJHpccz+1IuRng5myukvRRR7O48LOJLDms9Oqe87cqQ1jFy5eyR36t9cub33AVYDBj",
+	"esU2HEE5uLHbXcHmbzxuGMmfJ3usiTO0oq/VtThTHhigk6X4DhlH5o4AS1KHPCmJVk6IasPE7L5j5GxV",
+	"vgLHIeQUOL+/jZiHZ+D535yl4MBfmHaX+crCUbcJMnY5SifIc6dwLRs4KlKabisOl7KfSpICF3pvt+Gt",
+	"jbjNc6Vu/V2eWHXLLxcWDbsvmvOWplS7aHlIw23XCz7MucqGMg/eKxvePotUgY+9Stfr5/SCK/1ppY9i",
+	"+d4DMzjGr7a7N5D4mtssb7IUY3WLCdhYhTr969BGyZQCWQJnd5Ajw0DYBly1dltMf7WzySKunwidzu9w",
+	"Hut1LmovKSlY3/IiyyBcukCHicqf9gR0mLDhHKWHCp/aN0vJUwvPUNGCz6cyshbiTsqUjK+gp7dy2AHP",
+	"lPsjpCJk8aJm5guc2WLA6EIe3NLRKRLj1l+iNNTm4rZi1gjtNGjSluD9k9OpGVAzMLwFUh7spQeTbm10",
+	"rd7mzC/m4NUPH36sJLGEdMrA8HjzZGrtAKXkvnqys5mry9QFYdQoE4H/KGWhTCM0vqKs4BFKIhZyQ0Ae",
+	"BHpnQrcOiGDg2SeKhSnTpWEVB2LVDjJzRiCwtZxisTSrcn7hr6tjDKEh0gx+aFsm0j4GG5+WZMRFBIKM",
+	"cCZmdccVLiUK1g2FR866ii+uawMzB2/gtYaVnMP7z83rtVotyAuWd1RbL4+3oI6VPOvTK64FZ/yj6FkL",
+	"G1BKMLQSm+WpRnDJeeTANNjwGm/lsCYF0WvYxHUjuN3twltjnfPylUFjOnA6ZV3ZjFAzIXMCSFNITdRE",
+	"zoQ5ItrK2606Cf+m9KXyWtqh1S3mExGx6Kwkbd5ixjbzeHHC38oZekXd1UZmLGVoPuvcTpjEHurG/ZSz",
+	"OMrD324x6FBGNdbmMw3BslMaTjgE0kSlBCZwEdxTxFra+yTIgyHNPaylHMRSjM2Fa/6tJjLFaxvd+QP4",
+	"Pij5usxs4FP3AK+w8iuQ1GEeyEwP5GiQUjFmpRcqn2t2rV3v5ojH7Nr9aTbC/XvEZqV/4rCUaQj0sUhO",
+	"qVHus5hhxJw52a6HLI3LowsnNDU3fAqfB2AxHyQQAVCeJp+ywTspyuN2EymN3nKPYsHKr6N6Z0aNod6+",
+	"CITUAxv4a6WaUcmlqPJlmEp8X9EpG1A1yLVHj+TPrPZYb5+GBaq1VaTMpiQCQRCuPMI64w4JhjKadxzk",
+	"AmamoR+4c1i2lwe1l9CUKWXZ/frzjAPzkJaL7+rOybeMxnpyyzOiNNWZKjNWeVmft10elf2qbhTfvXl+",
+	"a6NYkg1jHkLUNBdjyC5snj49Ig/u9x4UMo6YkyTlV1QzMmXTIUuXLWY0Hpen8iR6fHbY8BpPzrbv79Ve",
+	"BWF6Vf1g+/793sOG1zhpr/rkcpX0ASPe29knepJNh0nKhT6oeOBtpAWG3ptJglWN14spl+i0diN7/fzE",
+	"TOSodkiZYuV3FR/XvnZdQ25eY34zEZqx4MQ9WGLsccXun7HbXqeXbL65EGPo6yZrDjRYNzwwBp3a1KVb",
+	"q4dmJ9FJVqfofvfm3NzkihndS5GgwgX65BGjKUsJJq9DIzZ5vbPObcXF6rRtjMuzltQizMN+Wrl+e3VW",
+	"IK4Ggs0GzlxYaygGUy1X1jqXIzJYaaXe+uvcibebQzWoxOX2Wg8cBqKUXHWgbcSMxHzEzN3jkZAmCcKn",
+	"cK2MLCrjTEMcW+vmpah4QG+iwFN8GYJ1gRTBbaqt637dl/AJ+PhvZaZdoO4KIVa6r9DN4qxqN8ZzcnSZ",
+	"GOpOzstcun5stdA7W1ccm6JJksorQCliU3lVAxfiNa7b5u32FYXrXJnPDqGhw/xj/PvUNrG8WNDt+ikd",
+	"G33hltPZNOAAov8IAhxhshEEuRqKzlWmPC8YPe2QiyDkguV9Xh97UESK1KTOGuVMO/OVDZglzVLUgwuo",
+	"2SCuYTPbSy5IuV3OQakQDcvQayQHmms0Opk/hNQA2oToWbm5FWycP3+IV33I4hqZzsUawu+k2et2iTBt",
+	"xR7pdbvdHgF/5jb8M5Ex1zy0f2+TRKYC/71D6DBTDP/YI2EKXMj8sU9GKc0i+KO3Ta6yeExT/GuHhDKZ",
+	"p3w80R7ZNr2hmtg6IF2kAiFFWWOu8KjVISFmHzVIp0aythsdkGYg5MAGcTgqCvJQPyfSYljfqAjCtLk+",
+	"LRcfUwm7WFrmQoJcx8mKw3aG75svMzyLqy2udiaA/mPpKUnliOe0k3sfagnFdrDyoIIztmlbbHkYEC1T",
+	"a6DeyC6pUxqy2g7y5XSv5LhGZlJoJ7An3AaBufWuI4SyRyO69amEgIqVllxgOhvN9oqlEa/dMTfZQGXj",
+	"MVOgoyYMUhUD68p0zMZywDQTytCiL8oka+dObE824n7IyIRGpBngIcgDq+cta9R2xIE9Gr2AKgU3yxVn",
+	"M/MPri6NEJt3teFt8yccx0nesHuA7du/Tl037m/bm/3zoui01oTotqc4EhXa9UpaIHL7YiccmytRYs4q",
+	"8rO5EHpToqD19+Int0guXMF/EKvkEi9bGlhO+v1Fqp9RwKcpRb46Uu+QwEgJQd8Xo5iOxyzy4G2jEdu7",
+	"Gv1CJAhjo0xEQd8xEEPtVi6Hzjq+CKx4ZSP8pvDPfhF3ErGQRzmW2NL5MUMBOEPoCcOwoLlcXNv0BJXI",
+	"KW+9ePYa+ykeHOU9Fs8Oi76Lh6duFJB3iRahowkVY3Y3o+5invfyrp5a6ijJazaEZQLof+7LgyJ2vmLB",
+	"auGHNgvcMfic6eYdVyzAve39GyzAXgNMW+vG65KCMMsnj7mo5HGjoOhGduCLVZMoxAFymsUMTiAXJDhl",
+	"Y650blO3prbSVHa2uzdOxSghq3fgqTSjsF476FuOljruuO+DOyzv/orbE7Fefu8rvLd7O29BZbXrWJ07",
+	"WNZwcpdzBaaDOoOJW1aXjoDgH00q5jY/D2LO/j5oHZCQKtbmQjGhuOZXrAoHSS3Y7S1JrUxmRWMW24FM",
+	"ZKoYGQIW0pwoTRMQOj/4tC7sAK5OaTC1uzCxuAS3sKqeF+zpnqoi9NA8qOuKpXzEIf6NNIOT12fnZOuq",
+	"tzVlW/AB5CmcVIPSmIDwLwe00iGnjNrArglLLeBalQLgxfWxgHZkRubHZjeO9oMZpvNBvbMHwprxDUgx",
+	"MnRl3izFq34dQB4JvHMkI4YBCQVB7O9Vt3h3Hbpbt/2wFtPNa2D6C86zfpxLu4NAkbA1SSnrBiBkHNhS",
+	"phWPGJlSLmIqInI04YKSkKaQqwsJwG76Mlo4N72dfaOT7ncBRbJyem4+PFnKBhvPqYCEq44HcsJTVs4p",
+	"am04xuUDvsk+LJy+ygTqJrVAX15ByyvP6SMuojtKICtJOLDIGphVavXIpWysYaY1mEbZFRP6gCguxjFo",
+	"uZ7LBxyaXbhPplxkmqkOAWQdEsyuO8CIghoqgfVor9yHW3M8mGXt6qVcprzq9oil0arQPNPwGhM+nmwo",
+	"drrWXkAL7q9XriX34FtoEXrHLKnlO/7pEXm4e/9Bbi+xgRwuL08t+5PrQrk3dUVrSYYpFeGESFHdCNhC",
+	"DHDAlNzVMUh11+0km1IwrMdUIEgn0BFXRIYo+4b1BgfMqKsRxoxS2o7ZFYvd2iivkI3zLEXIhQcNFmW2",
+	"PqEaMK98cb+LXl1L37lezwSCHkM0wQjvmScQlg4mTS6STPuiCalrOFAMsbhkc+URAGf1SELN/ojI5jmT",
+	"Ap22RaaZ6X7I7Lm4OH/a3s+51KuLF6Rwe+f4GjiFMdNq0R9vGPJ3Z69fYS7dlM4B3MtNk/S8breL2I2K",
+	"CKY0gyRq/HFnm0SMJdAL+JQD6KLq4cdbdSOVuhQtUaNOc6E0FSFbG8qFK7chdVTDw9ZYB3MQ3PsPH5b8",
+	"Mbvd+tBmMBDXkDGEXFhituj/BWwwHlDTWn3ol/XRLLZ5cXpMBJ0a4aCuneIITrROVH9rywUydiJ25bIy",
+	"1dYGB3Qxghq9Ns4aXphrVvNIsFWeONzR27jZNYkZVRrEN6RlcwrIkBHFNGliRmw5vqPQQ1o1rnZb6uLm",
+	"2F98cyHq98B0qkhQVMwIDOuD/HTgir6IubgkzcAIpPiW2vqVR++DFl5bWo4ZhFjZ3JSiITwtN4eUlop1",
+	"LCO4EthrcnH6wkNkwkTPzQjBItIhh7GSOSA7QCpCkAIgl8NRZGhrwbnDVOA0WYAWrlRmFD94f3mKFpHR",
+	"rIaNjQD4ERiMGRfhwheR4bwymTKhW3mAmYOyqyxsJkIwjESAFEN9YU3eCLWE6/fsiZP9A8i8BbIQmmC8",
+	"rrJJOORQzH2bJ35x+sKoAbvdLmlWooeIFDY8pjSI1pKyimizS9sCNVMW9+MiMWt/v9stMeaNkmGKmijL",
+	"Hm4+nbLoALGn93ZLLVukH23e4GLcWVayl4/10lE9ffboSMYyvYPeFnPB1D0SylhmKV6HAc20uQ9iieg8",
+	"8O0BGcZme4ZzYvHGl8/psMJ7HTj1muSQ8W0/SG/3wWLAYsN06TWGtfzO+trvGqa54NWvu/HKUQf2HrHJ",
+	"rnnOrct6JU3cnCmcBV+MmWCpzBTCL1ENIAAKoteqIRlwoZvDDHibAJvj+WK321vMvXYRf53W4mHZ7T7c",
+	"u20kaHn2axb3vH55XkNIeJ8E02E6wDSs7ft7JKUiklMy5Fp1yHPGEsMZMPqcNGfXHcX0GcJhns1F2PKF",
+	"+RCCYri1IWhJClMDzfRkyw41OMjxGmBTHFYR9YVgM+LQLiG4No7gb6VloshMppfmnC4kOJiB//Lwh0n3",
+	"Tz/uyIfxzp8fvAn3f+mlfx7uzc+7yfe70bZ4el89359+16Mvaq0LCxa320bN1ttlLeeBycRyxtJ2SAFB",
+	"RZuTTsmQpkWCQhDLkMZ/jyGbHR1HgS/kKJctt+9XGFcTL3a8y6uBla3F5QGz2d/bvzuhnH6YCa06x32z",
+	"zb3t/crgLgSHkZWFa0Q5N6sBPPfV0+dHvkCFjysQphCyy4LbS1FClHGAeIUl0T7xBcx5ccYf17Z3O1Px",
+	"+k3fMcu1s11eLTkiAW2/CzwSdNsPIbzVVUEAlakdeGboqc5tpdRWTwDcOj7mukwOyoYv5yHL5Vjm1cHJ",
+	"pfDfegL6MAN0vl7OiXGDJfRU1mkFEC/gCAH0r0gelNNKMNVIuaQlEHjqkpFseB5CSUelAL2FrAP4pDbk",
+	"4I7IKB8KX7IyWuAjY5NY8XJFvKBzvzo8DXufVu5CI1TWxw3eHqrjCz7H7wmfw9FG3bm1x+KTZ8euhOXY",
+	"2Ll/LiN5a7utYYj6JrwDiC6aUYVBCFOaXrIIckoPiMjiuJLwLxO2+lSatxEfFRMKP0rgXmRdTDVoDhnb",
+	"YGJckSizfhV4enF+RORopJh28D5jfsVEPtllT3hxs5TKB/ZsNcmvoazk3ZbEa1y3x7J91+OP8YmLpVK6",
+	"tfpmUjJirwflsu9BRuK4SuG3c8WsywEvGdIqvpObRbu7hJnZWkHLpHIswpRhbQPDu8GSiyYJi1aZF8IJ",
+	"/MYVXsK2MbyE/UZwUxR3HUdzhjUXYWpJubRNlvC96iG2e7I6bqqY6yoecgRf3kH5LyVnqT4JYAoIyFuS",
+	"IMFyd2m0L6yc1e36oixVu7JDts5BSa48IAGsRkAysKn0ul63+jVpajpEe3rMBcsrnWB4QuuABLiMMKjT",
+	"p0dkZ2fnIfToC1o+9kOmZ4wJ0u5t97tdaPDr3q75JxdEaZaAkNvL3VFogywb1/OsspIp0nN5xHNGU0V6",
+	"D7tdM4+HDx8+PIA6V4SmzBd2tczbgqVEJTRkioQyjmkCcndJCIehvXp61HZ6h/kdXQTFGlekc3RbRBmi",
+	"5TFnMXLfQzWGlJEpS8cQY/XaKL75uhkJdciQETaFNIwToJatZzeOCRVzqF6CmeEcdODdbrdspQbRvs7d",
+	"7jj5grfG0Buy3ZiNNJGZRr3K9LcCxidn/J+dM+cstzqJJ0V8bP0kPjGHztfhp8ZEotaSplREIEp8WvZd",
+	"bMGjbE6mPL5c9IffMlMYW17Fvj556CfIWbcN+DxzyVVrAj7h/NSFe94gNtVKiNXxrF6sz+2OIecT5os8",
+	"BA7MZtgIhYRVyDkZkeIiWscoNhf5YG0x/BOD8Bzn6nyW449b65wx4InBYcD79ef/RmH5Q/jBYjRgEsMt",
+	"UyrxZ948ID/9XF61qblLKzBWv73A976WtC/Zl2zJhRTBj5zV+HvMTfyE+YY/ryIzh3zsDG1IALUmtosc",
+	"0usW9Gjrf61LdF0FQJ1H1TvU6VIwvi9sMDzhutW3yruQJJZibKROlprfjIxXxcV0EE2+QBfpPYU+4rym",
+	"QncXfbpYj83cCojBbatu1Mpri3aITQMoEQPbEclHsibYyVaNerf8uN41b8MK8sKcYNFux1Caz31KLk5f",
+	"VNMrA1cBrnMnmGBKbG5EURWQRAxWm/ARVi9xy7+5xW/EYzZw/oK7micsXvtmGHcn9mU445BgtDavkOBL",
+	"LHLTxsoA9llzKY3QrUFeSLRVsZ5jsIji71he+zPP4AMCLB7X5vPxd6wWtHCZa26WlYhr4jIS6ywIbnEr",
+	"wTmlA2MHVd7KyompY3jVnVjtzYAQDQ7ZQtYzakcDVrPcn2wLI5puFBb5MEOyfuqmDQQJ+sjDjP5fwuJz",
+	"Tz1y8vipB9F1HrniEZMLmXWb5ubi3O4a/1rlRMu2EbMi9xSZsohTmPBBLjS7ZXAagV2qql0RJrv1NmHj",
+	"RdfegxulrspZXTk0dENeskQbsWbKNI2opqSJGCYJTbXziiA9kEs2by0F3GrZeZuMF6349z/i4XdHaeVE",
+	"2DUNNRS9J1yQ4Vwb0nFe59ICw801RRCTfA67+9u9HW8NuOjN9rvi4NWdt9XH6mwJ0KZIaoOLo+E4H4vW",
+	"UPA5VMq4rb9/zS0C+fjQKGlC9IO53U8uzlvmhOclNjDuaHIbuGPEdlo90l/rgoQryYqz6w6y4Kc8ZsE9",
+	"RQLT82OqadBHCR0ttlbBVAUg89IewCFZAaZU0w9AJ/WR2cl0anuQo5z9lW8PSPtejQewtnQ3plu722mj",
+	"XOck04NS/aE7Lu63tsaSmdDJxTmyq5Cm6RxPWDyvXUfTea3081S6clAKY46SlI0AAdK07mrL0Fm+eh+I",
+	"iOs1aodRs5dGrO0TSqZZrDkwOiDzsWQKM4MaGzkhTXc5UVcIqliV6uYsOicX8QBKHGITxPb6MNe6RQBr",
+	"pJHkF2JFwU+Nof0g1NskwHIYrC/qAltt2GdRsvNeTfznbMLDCcSf2UhQUgoEJU0EJzM/9be2IHZoIpXu",
+	"73f3uzWRtL44s2Itt6GeeawoZByeHJ4ffZvHhXJFaDyjc5VHvt4yqPPGcM276Bqroqxyt7xNLASDP6QS",
+	"tjpkOattdT6vDZIoMt0OSDiRiomVaZ9Uk8CcR5dMV05IrVzp1XCZnZrZTahakxD7ZoIx0DcP/rxUBxb3",
+	"0HB25QuuD3KnMx4K52BBXoBL5EIcZRw5vTaFUG0o4CjMTnExhmLxwJ2INjupMCQS/CGQ/2BuDwv91yFv",
+	"wGUU6BThD+sWDMpXo723kpwdHFiHUwCnNvAwCjGvvF/ZDRscFSxgytcAApaU6U19w6X44vUxwjYF8EYz",
+	"I7xkOKMNdVpr7jHvfAAmyGpxFk9OXpv/d3h4FgylOxvdLiU0ohJnd9BEsOS3A8swV8on95W4ag1/BHAM",
+	"zF01wuMtlyRa+0kddDZ4y5kttOz0KStVldJoZ6nUjHDtOZXZF8GMapZOaXoZEC7COItY1CHHWllkSWWr",
+	"AbuVOTw5RvY3plfMsEyUJ62+A/mTY6bfsNNMoNjsi+BXv6E0S47FSL7gSvuN/k+/+o28+rHf6Pd2d+/v",
+	"7+3tdXsevuuD1+L9z94//+M/vccKXNDws1RmyROhWWpaC/rENC4TJsY88ht9v/HP//hPfsPzG4D0ZLbE",
+	"NwdioZWzCU3ZQgPPjksNvA8WIjx/rczATAAewCi9Yirlmbz38ne2a955AO/87DXyDbDhj4bdNmbX3YX/",
+	"a9Q28fBhrb+i0ubNlUHe5K8vUjeQYrm99YS+qbWjTtc2Yi7JK2yaLWmDwcBQ3ISKCC+0aqGVlBkWFkG1",
+	"Q1dnHMiO/PN//T+R4tnAtATBvFcAAkNnpbdSOrO/+6JUvrxT+gWvyVJp87Essq5saX2qwZlV412sDqNG",
+	"haiOvQ8i7t4uaSpNRUTNRRAnEzpk2iMJjaAgm9VvDp+ctXvb++2jR0elqudVK8oRn7+46B3Otp+/vUrf",
+	"voze7v/4POaHb/XJ7li9/PPL76en76R8tn2dPg6vzsT18csfnmajV0q/enY+p8/OHmbn98fslHbf7Mrz",
+	"18Pem/MHo+/iw6Ov5auTaPjo653Jn4bfnZ2Or77ejZ+9fnL+/OL7d3uvfzzTKv6+t7sdvTrK6PDVybNH",
+	"72IpX08fbe/0fnn5cv9+tL01+tPe0YRdXf1w9f3J/reXGesl8vVTLZ7oZH79pxdveu8O5d5W74fr3tHr",
+	"66dXabgdPbh4sRVPvz0Wr+LrjIbf/TDLuqO3yQ+jd1s//vLju0fHj9493ntzMTo/fvrw2em3yWux9e27",
+	"B4q+2L9+9/Wbra2np4cXPOq9vlTf0++vd49eqv0Xr6Mo/H5y8eLNbhYy/Xj0cO+78HRn3B2PTp/vnhw9",
+	"eLKVPvjz3vWr9Ido++KYyfTZ2/tPRg+GveS7wx8f7f14nwr67S9/fvjdnnj+5NHVo93H4tWL4z+9ORsf",
+	"ngq1tT873T7jp2cPXr46PJqdz9NnV/qhVvtJb/vk+dMo/uXHc5m8+va096fRgx/ejibfx39Sh99Fr/jz",
+	"6Mfpj3+Sz2N6erV//3j0p0z8+O519/j5D2oeP/ju6OLtUSKfbXdHXdrdPXo9Gwn2/eGzZ7PovqRfn+/P",
+	"X9+fvMvmj4dbP4TX19Pn3d6T5JfX8+z6+BWbffPNgrqyt7O/e6Ppj1/VkC+/KmjW0mVvrz2cm7tGcM3z",
+	"/AVyxUKNAGsFeaYPHv3ww/PLF8P9X9KzV6J7X3R/4YeLw9vAGexOa80I3YG3SdkOVYJeQZQpwqnysWCR",
+	"RzKRn0YwUra88kWaspDxq6XyU/u9hzePL2cfNQMsWEvtEPskmLDrpprQXtPOhXztIsAHl2zeaoFQuAD8",
+	"QNujw/bTn3/d7b6/GQFigUvBXq/m9i8cls2niO1vHibJ8eMFY/Dsutvb3tm9v/dg/yEdhhEb3SXKHyVs",
+	"W9sZxW6uimLLTZnmAbk5BEtrcxMkxIpD66sD5Ms5dctD2LwvRFJdW7HMgq2CFkt1ZZHrLWKCy5vatO9U",
+	"6dQKzxvIy3mQvB1+XbB9voA30N/dnCtWxrqJCu8pAmRoFDaLbVXV8iKWxHI+RUc5Fo5W7IqlNK60oxaT",
+	"hWplu9tkDnmNdRA/EVbuKUGZbIJ/UhlhxK7aNSlNHw/gZFHsvL28mEukJRthGST1TluO22qYqzn7NjPd",
+	"qDdwQ2Bh9ntqmS/ViOpLgAuF7F7rVXcIx9inGwdE+F4Ifk0UBtRUui6UAO9mR/DyMbRx4W5ctft0TY9k",
+	"xO4m1h9aJ4aLTyWaXjJVoD3aRG3ShGwIM1OjlZbaaB34AgLdSn6hmF8yKICAmfdYZx/gKWoE7yJTfHnV",
+	"XzCdY0byEMkoRuwZyDVvBuavUp45ZCfysYBS6AfEmtuqIbj10cNAloOEYkmKerOlHQq8av0ZQULHLCDs",
+	"miutnCUSjOBqwiJf2Lh70tzd3iar6quXQiUPCBoYYci+yMecT4UipKBpAWIpM5H3RmxnapWRkImrwcqk",
+	"B3PO3GitgLh07BB7OWFCHZAgZTGjtavrXGD2DUB75YBjZG3/9X4xNZjMqdnQuiganVKhEpo6kIdxapYu",
+	"r/qPucgQxQHR7OTk1TPChdIMQTwo+e7kybNbUURBWjfaNR12AuQYj1dwfai9X11FV5wFdnOLi4hd4/8G",
+	"fQjLYjSC+v7BVuCZB8HfAVhQ4OqVytTaxNApOZFT7GbxNnPtX3HN7H9qbo2SYNr86R+2/u5vfF/9/NM/",
+	"4H+/av1dLVCcCplYFxVi5glS+hjxO5S9+NB6rzrwfUCaF6cv2kyYpYnIcO4L3Nc+iRgslxH1IA8W/744",
+	"PT5y+xC0+nnKgxz5Iui2H5LD9p8Jbb8j/4r8DflbCMzc3iP3SJO0yFfka+KRLdInB+Qb8nfk70mbdMiA",
+	"/OsA8EKkYL4IqSBTargY7hba5MWcwHD76C4wgwIHgU4zBZFVIsn04trjcn+T7W7fpCwtKAaH7T/T9rt/",
+	"9Td/i6O/12x99bW31T/45u/+vjP41+0VwH0zHtWxMCd23FME3jCsKuHXLFYHZHenu3wecoSM3vZ+txQK",
+	"AX/dcG8hTSzfVYZcbLTiGYDOYKwjxE4eZjhs/Oupuym/e3PeWIEVWUTFAkXRvAY0RgCbSSC0jTnWGJ+Z",
+	"j2iiddJ4/x4gpkayfrkMl2G2hlNu8iqzxBzPGDr2Si4BdC0oXzTR/UnLcuiUzomacR1OiByNWl5ejcwj",
+	"FuhGeXl6+D3lCy3bkYQIbZvIYyvYEqVTyscTbYjf2pMVglnkPrEJTRiaVEv+b3RTdXzhC4QpA8w08JcK",
+	"kgPIBTTBfCEuhUON+vot4JlHMsymGKsoFSMBAP35gjs0JBiloqMqPtxBnh5WAVGjKaZiA0hWeVTBsyfn",
+	"5sJTMg80Db59cvg4wHJLD3u9bgsZn6JT8GHrTJUg1Mz6Y6qeR4IjDMtpn0OFs+JvPH9Bp9Np5fEs2KAv",
+	"aGauFW3XAFouQLMKTE4KQGowcCuEQVIXSam2cW1Y6cVcWZhEhon+UIGuGZheoPIXH4ssQQs4FEEwD2cp",
+	"1wwxsSlWYYVtDFoelLS23kuLvoHP0EjS5sIXWL5dREvlr/uGWGHkWTRmyKlxjQEjafuhLwIz/IEdfmC5",
+	"7ynT6bx9aNYpyNFNglOq2QvzYvtExjycBxjXVzwP3I7YKtqpHDoi/+7N8zNoKRc5bdEwkmRq4guzkBiN",
+	"ZoeC/NUoPjbMH72CjZfH5zYeowA+g0tWZmnIOjIdb9mP1JZ5t8g9aOTYCocnx6VcyX6j2+l1uk6Npwlv",
+	"9Bs7nW5nB604E2BfW50Zi+M2OIm33s4uVeetDVAdsxXWhe/ePCdnTJeqhkFWDBD9JZtbOwCdkwm9ckYv",
+	"w9/4lSHKEudDv45RrDgmcjiQ3Dlxc7rnqnn5Qk/YVLH4iqkOeUk18CX47Z4iwSWP3C6ZQ0vNQNxzzHq9",
+	"ZHNfjPi1zRih8VimXE+mpAmFy4wwApXLbChmTuPHUaPfeMa02WmIZkP+DIu33e2WQimtFpgzHbeQKGdt",
+	"UGrrjGnk6jXSFwamXLI56GelUKkjGk5Y+whTT5c37DmbK5v9S1KaMnAJm08UbBFkXKJ6a8vDkhGblVX2",
+	"YvSLirgZ6X1cgbqJ5Su1dSyMYEBjC5RYukcb/Z9+9hoWWbDRb5wU06zDs1AuV9hol+bGhQoPWxOoxfdu",
+	"JdEeWva73e3avH8bSg0to2HFwTHCnJc231b7+4Tbb3tYtf12rBATBJDc61bxhVF2mSqvlkyUXSwIy9x0",
+	"rZwZimoKMVGgJdNwYm5Jj9zv7lTL1Syt22keA/rZlw26xqynFBbMEOvOzcR6huzoQtAryjGZbd1an4KS",
+	"s2qxr3pbkLmyBaVoVy46CgwIjWOLUjdnE+kB1CFaQT0UEyFPueURwWZMaTQ1ewSEftBRABdN8ykjTSPP",
+	"kaAUtRDk8IIuSgFTG8mIxxrkjVBOh1ywDjnEQrpgjGzudncgSHXIo4iJSmZkDat8wZWGSsIvJJaGcTiw",
+	"4NFeQD0z7eOElRExwEqNy9CkxAIDgS2Mm9dBe2x47sqEkukVDnVjZfu1A5C2/N4lFxgWm5e1ruu9Wnt6",
+	"M2qtKXG90Yiwr9KaeFCEHMF58K+iILMtTgVP38rhuhUsV8wuZnA7hKnaCeBGWkpWjJGgKIfdwefBun3F",
+	"ItMbDqmseNL2u0FnBRh5/d4UBLoFVH9Cxyj1NW7zxRHGBb3/+U68zqrb8IWzwNT17N7bKkqYA2/anPjs",
+	"N+9rysIa9uHuXFc4G9jm7iZ3/KMiDwU+6d38yYWgNg+VRfjRBuz5qeND8MX2w5u/OJfyJRVzp9s07ii1",
+	"fOD1kV8Y55XC5HJUYfsVAQdhz6r3SHHMV14mYLvK1ZGlPMu83NHSFULyG8QXt7lCDot6eNTZAIyozWLg",
+	"QQBYZHMNIJcTdUAWYTZU37zCrt2QjdI7VeMzFh5NWHgZtPLkNqNEXnE2g9g6r1RuEauWYeKm74p/gVI2",
+	"o0XwNGkGtvZTUC7bl1tBEEQaa6TdWB2y5cqoYKoq2hGomotwkkohM2XHQZoBpE/BXA7N7wGkoBTV2mRK",
+	"QqP+w7rmM4RCbZAAGxiuj6mw2FdNymurQ6AGmsVrzz0ZvgAJDhynaMF32T3YNCa9onqqtEwtZLHLq9W+",
+	"iLkyOuuHygNFHamNJAKIdyz5rdE0kgdQThkVytbvQi1cCqbqy3etuGLy9MLNWOdyPcXle89wVsjgWtUn",
+	"GAAqXVrvlC2vkVssu92bcrdqq1ZUjmkO0s6uuMyUjUCVgDK7aoA2tnXFvXu/d1P4yR0vv9tuwc1X2IIs",
+	"pL7cYh/9FjOnOr9b7JViJPjF62bz+wySZMwQZHzFUBBawyfArV7dZkg9y2kbXKE5adtCjc7Gj/HNm+sN",
+	"P3uNRKqau9bV/QvAkKKsfwyXoJlfDxbawHJxa3GIfAH4Aq0DVzEwsN7r/DuZQf6qNZABYxtLGXXIOfJ5",
+	"H9AKWAQWWqMY9oumUhbK1Aa0RraIdIc8ZiGHBCRbw9aOocgOAFO0Fdyd1ZrrIk/pIK9+qzGWwBdK8zgu",
+	"3WjNUkHROdMtB3BvayASLWXlQqm7NE6RDCr3hjXQPJLR/BNwlbzQ9vuqO8iQyvvPwtewKGe9/cetnVn5",
+	"3zs36+7e/MUrqZ/KTGAXvQ26OKFzSBSW8oXRWfG7+5vMx5b7ZdFLI4i5evB/RJ4Lh5cRmvNbQw03MdhM",
+	"WTtxra7warUOAFYkcLQgE1mSLyi864ty1ouWxPljIPFF3mRMsuUt1kqPFwoTT9deCCc22Z8Sl3XkFQlV",
+	"gGIFaYmLtQ1bRkOZTWTMCtMKWMHxWaWSHzBJuba+WqlwV+CR4Ov9PdLb2W+bZ214uNLo8cs6e8dmRhfY",
+	"6pLYnMp4paxnk68241GY+HZzr3RRTUI/LlcrQ29rzT8uevNjWaS+SOafVDLPk/LWyuRAJl8E8U8jiGPV",
+	"D5qGE1znjS4FELjXOnptNLY16Xg2QmXK9ERGCgJWebpw5DlT9h5hqS+qmVTW4c7ThXTVe6rg1OYdYNUt",
+	"D5mv5wvDq8AJspR8zRWJuDKrEmHzEzkjUyrmLtzEhppgXRQj1l7loPbKAmJ3SKmcfpHtAPGY1jQykTPR",
+	"8cUHGEGeMbjFGh9sHXbTvdlCbAZr+nzsvriFpdh9u0ocNdv1FyeG/gEP/2uBe+ERqopi84pZ5MsaNrAk",
+	"RW3i4DCkcPy48f7nFUxky1JljdZ+q+ZXadmWhFX57PdtwMlC9QsQ4qBcRdOIZxg84AuMHsCwJhvlnUOj",
+	"pwyOHCYsVyAkFVQ88oWteNRCHoNfIS9sIu/wSmVyjmKZReRbqbT5BEOJXKulIHMQmICJ2AkN3NEOLKJl",
+	"gXrIxNL0LTYheSWxfHd5+gVYXscXuHYYVOx6wNdQowdDLzQxzLRF0aRKCjDr2/4tLKL9nNhAnJFhgg9J",
+	"gL+64Q/ML+AVyMAu4YsmQEF07O9BqWgB9tS60Rpg9z/noLexA5TSqx32XuMsoVOz7aAWkqEhIsypwctz",
+	"Yz5ZGlfO4D6W9eD3yfS9nIb+4th/dwP2fyTFKOaYt/LFbLGp2cKyDQxe2Fw03UK296kulRcOvwaYYSzH",
+	"RllFa6iVbJmIWFSIi0rTOT4zIt4TkbNVaGA2kdZrVrDZRQ5rbg9rlwXT7QRBfJBREssncdbBzVwRRsDu",
+	"LlZ+VLaAo46+CIW//XlDuli87m9x7oy+pfAxHhsjS9QBsF/JSyeVgOBpPuyXYv/RBohJDiFNU27fNu/5",
+	"Asg9IE0nm8WINGzTEyEwNYB2gwLie25RvT1CtS9ydMxKOkXMR0zzKTswh7U8mvwka0nCDIMHfAGAxq1C",
+	"3HEg0ClMzyqscoazA5HHF07mwXcGciYGONIW1vwt50tY/K/CP2SFKsMwaKhVh8BCWlQ4mwuyyFJy2d6y",
+	"lJx9lHkKWcVS0BWOgy0Yiy9We1/Mm/DW74C1FNEOhVf/r132+CPGPVE8TSVeQeiMzj+6kgp4lcvs6hkW",
+	"payOoEMOy+HlFivU8SgXDQNuWV+w0YiFulBflplck+YKJDgRQElsdQj0DamQHLKdFo8z2eQ055oUngEo",
+	"obkgJhzkNTgVJh5NAEHrFtU362xX5u3fDzOY/eWygT/gqX6JWaY2Uwv35RaihruS18kZT0SkrNGlasEt",
+	"Gz0gkJ2n1WwRrE22yuBjxPxUZmNni7iSNlFuxFiEVgrEC/BFIuOYcLOCVzRulQzZNeYiVx/7IB+bL2I5",
+	"Vrl6sXQ9u0XoMBFtJPdH5pycuaX7hIfyidF28o5WHMxcrIJ0L1CQvpzM34MaEBEax+gTX5CAa+/cm9xA",
+	"RZ6vjRxGE+jK2AEMH/bFDfHDfXeqIYgTj5ZUDOOLgJp80bSVmGWmPauWD+eF8l4K+ATvPeoIER5U4AEY",
+	"o3TJEv3BsawLZ29tUEKAUwtIM6SC4CCGrCih3PJIANMJYNwBjeMAgWCsA7q1LoCV1busGzSOy7Uk4C8c",
+	"CDyOaqH4f8/pEbeQIOzO3OyPzpnuF1b1m7Oqw43406dwXLkOt351rl/rE18rjJRKo/dJ4WYiG3iZ0BO9",
+	"5GkCyUE50aFDniBMfJHkBdxwQpUvnJ3EWiezMATQ7maN6gAVTistuLh+CMqxi86hANYqqeROQsmyTLJb",
+	"f7W4wU2o+iI5/J4kB3Odbyw5fMDJ9NZQhaslksppjRmPxFzpFeHexWH+sLDvVWzDhpVsEjxjX12bbmVD",
+	"LfP6ReaQ+QJqFZcqrLU+iuhyYYd+p137nV/+tu7SzbFouAZfeM3v6OrPcrr8NDd/pidbYSyzKM2ArOqd",
+	"gk/BbFey3sscNrES10Ga/+n/+vf/8f/+t//xP/yP//Lf/i//+d//25aH2I1Rzq6q0W8WgGZ23YFBdMzL",
+	"R1JoygVLg3619XuKjKlmMzoHBD4+co4ThIdEtSaKsCpdHmtrlKof2m9+aH+V49V4GH4Ct33ODojOUmHR",
+	"VkqBulqWQVfkTFhxxrO1P4QswX1CvDOCB7iQE5uHRwIoRJSvucUCItYE4gtXGAEyTZqAEelZENlWHiOY",
+	"w2C5ls3bAFFkurSLU5QgsdM9gAIopUWHoitE2MtMT9gUxjz3xZQZhUxOmQ2fMRx1yCYcugdQZOyiWa0N",
+	"T8XcghYhyJqyLqYpOn5KOKEIFgf1hwtIV7NflZ32xRTg4QxPx8nDy5jLA4JjqXPwfxnh0iJEdnzxxtmi",
+	"oRk5GtnM+6KwKQkc1RcBRrCQrwFrDNCFiJpQwB1s/r//x3/1L//hf/hP/+t/95//53/XJxSD86trao1u",
+	"sH1yJlhqViKOFfbMxBVPpTBnp1UmWV4QsOmoCoKLSE+eJd+np69ftg9PTo4fW6St4unrkyevjh8HSHgO",
+	"KxUhdH1RFPSGMrCwbs3dbpcEtgbOgCYJiLLwqQvj9wV2cPb64vToCSriOTSWwMZhHK8TJo4feyTikatA",
+	"amFw6cJZL9sVLSH1yW63V9oLd/AGtmCP2ROHx82vwCOwEI4KyzujtdI3IBUbWgDiOs1uTLNFfMOUj8eQ",
+	"We22hjSD2fUACRzgu64HEbvSUsYq8Ein02l1APnJGl/s3HIhDI9hIYaV1nUtkFCtEIgLXwflidnWJUpz",
+	"ED5uGrcfJJDb7ceYk+A6EOxbDwap/ANGUwufjWQFCTm3HdDFq+PXtx5RDX/BZO3KxtYxhNsPsGAZH2mM",
+	"tRv7UUd7l02+ebgfe+dhqHfafkOQVZGpdGAxVffWo3ny6k9rB/EpFQwLBm/L89eoFy/QRP0lOuGPpIes",
+	"AlDDaECQ2evE/3sql2vsPV4PTOeE4NhVsliRRW6FagBQKSUtenmdiBBVBUWCv4dq9pgjc0CGUk/QwwF1",
+	"vFlEFhMc4zmENlkRyPpsQIGwwOZ5Ls6YaUQ+wRxwECE9FFu4AODQQZgymC8FeaCKNwrGy44vngKOCqFa",
+	"s2lioUSNQKS1eZxgrCUXJE/3WQYC7fsC8D0RL33KawA+SaClHEypmA9cT4ErUlhG+UQINUjjgaw7O1mz",
+	"JrmI7IvAPR+Y7SpF4tcVYphQVYeVi5i4LDJS+FoZ7cTVl/w0Ke2u+Ur1is+c1P5XzCy/RIV/KMOlNXnb",
+	"yLCS4uSsZ7YSA8Dque2iC6cOaJQgKv0KP02eEUSoJlKEDFX3DT1BaCDwhQ0wWQg+gWpAHWIOCBgmMk30",
+	"jBuBz3p6+uDrLuc1WYWo7EupOolq3OdGb/WFU/Dtp6D72llAkpFNI2pZ1/WYaUW2u7uoWwOSKkS0cVUY",
+	"n13tFxGRTFhHvBFSQSHGBcA+c+7oInRUjpIPd45TfjFsNQpW8FSz1R/qbboLK/mD+nWmc2Kr+7rVKB2m",
+	"3MlTPVD2BKw5UdcujlFXvDfVo4PowoLNqicNjrYvzPPK+w5rG4rfsmitv9QXtkguOk2rr4JGPisdilRq",
+	"aloE46Ahd8B68IUjDxhRLh70SGDbG0B7g5SZ8+xQ3B90u+T/+d92O73dznarX6T6gWEIvDwxDUtuHpzW",
+	"0iqUwuPRGmZETLtREKjqC1+YwYQyYqq/OCYroAWkaQU9j0xpPJLplEUOqq7CM1reimktPbdnOCBNHsUM",
+	"kOnoUMk4A3R4DLUHzozhLIvHtsx8gJ/nCTQUKgigiRQg3fqVLJz6wHQY2bnDgv4U8pPt4zeSnGBq6ySn",
+	"V2xmb5ffu+j0RRK6E540MKdFJrZe4knZmCvN0tUc+gjq36k8s6QqZxUa5YKghXINum60LxCW2fCuXGCg",
+	"qpwP3SpcQlU0B9RRdcqnUwvNCSXO20ZbjQ4IM7yAg/nql4zV6LAu78a1PND0komAbNnC8vZvMO7nuhkw",
+	"/mHK6KWZeJrFDPDKFjKwuyQoqmIMEAU0cJVBoLKICggDkJ8RwHJCtYxSzXw6dWlNWcz6qJhCUhFw44il",
+	"ZJ+EE5rSULNUtTxfwCuxBLA0aVTT3va+4Z3mcSinUykMt7VlwrkCXCN8nk/OKJwTniRuHoXnCZiwWSKq",
+	"BnkN/tKzvBD/YdlJdFcFGAo6gAZMblKATy2VfgYd2HV1Kybe+3zqrxtffhasNkyaAVcDwWYDzI3jipix",
+	"tu7O6r9kQf8uuTzy4xKndSrXekb/YekS7DpkCdrSnGhpBNSm3wAk6kz7YsHl7DdatsYb2vooiaXSCMyz",
+	"IgrwtVHufhe5Cd86LKA8QWEG8/rrVPxoHBvlr6Lvq3rdb00qQJFCa+5WLG7EoUk0K4gi+t4jkJ6bspAJ",
+	"jThxkS+wNnKTavy11+22OpALYMgxIFOaXhahJDWGGaOlCb0qwO1z0J3tw3RXR3UvF4+d+uuiNcAjmy4t",
+	"ws1WhiIU++YQ7PrYaFIfGt2pY1NFoPKNMMMrolE3CEP9cNThP0YU9V9XTPR0fguqxvC3TU1ndZW1wW62",
+	"EJlX5ogdjIlzYXi20jmRolyH3iOXbI5ZUwshdwX8nS+qAUdK07ktQeN0i7V+LWznE0n0NRXZv/i0vhhm",
+	"Vp757Y0W/xlGnXwQmzCfbsAAbVfnfMpkpm/hDHOMAJjDavXgimp6E6bnoatvGnNxiWUS8cLEr20MNhh1",
+	"Anw0yNI4IBMZg6W8D96elEU8ZaFW2AJaqcDg0Y75FYsqSQuIhyJIgGgDgGtvsQZ8oekYwOHVRM6c8wcr",
+	"kjrOduig8JfK2FQw9Uvxrp4t305sYKUvVugqz5g+hDkuCos7SDyLGjtO2swZAgl4qLOULdRifGG9eLVL",
+	"v2KFOmtlhLqai5/FEPCHV7EPhSXre8rtVun0uHSD26cXYJJJObcgliGN27Z08fqyTJQEbu/xaCWSC60I",
+	"LcGKYHMRV5euHHKn5tINaXyGvz5jelmMrcsZvmTzW9GaV98M6nfqYzSl+FhQuzObN3ZzmN9XW19VL/Zc",
+	"1B5yQWEESwerDtoAYY9hZxDsHZmQ+fbul/xfVB7QmgP42DE5CutImrYS8MXpi1ZZcLbnBk5irYxsT47m",
+	"4SUDmOZbnBxyPmGQczKtIJAVbUFhMoV1pFDUxcHCv8xn8IIvZBqx1Ij/i8XIKRaLPNu5pwikvryGUubW",
+	"FZJTuIexdXB45l6lUIwhpzzxRfF3DAwrro7ZkI0khNBBTTXwYSCQQa0sXrCFE7OW64TxaRZrntBUb5l5",
+	"tiOqafXQJKlpXXM8ZeUK5DWn0sv5Qt1vZuAbnUMPuFRdEwWvqP/1HRukRpOqZT+V+v7IByvzqTTglVhc",
+	"mUPBJArkBCxZv5kaUqO4n0HBtd8zG/lt9ITtTT629ZCNEPAE429/P3zvlIWMX7Gi0iFpVljGSuaXbcL7",
+	"kkzfRnLwxZlDQay2YaXWogw+8BaK7BFcnDfxl+zzih2udKHG8/oRZI/Sgf8LEYpWsfq7yUNfmFqJqf1F",
+	"8qWTi/N6bmQ1mylbZ4h/DM8XYOkdQD7m1TrQESM9y1mOl++LcrkQZzp1+PoiUuCuMh+53/q5S7Mc+Gqx",
+	"YrWrWepCO8CEKuSMSAgj5MqBug4ZyUQkBTsg1Bcx1SwvYGKNLHmgjGAzj7BpouducrXQ9LAGL9nGMajl",
+	"0iUWpP+L5X191TOzSuhSWnSR28o0ZZ/lkpGnbm8+bvGjlcB4oO+0uSjXS/myzfXbfMooRCe7La3f5ITq",
+	"cLJ8sF6ydMza8CNRbEqF5qHqo+qmSMxGGsJPAVMagRuvaJyxDjm26Vu2yhAKQ3zKlKbTpMw1FNMQ9d7x",
+	"RW4aBSY64FFAIPUcI97qLKrlZFeW9n2h5JRJgTEWOQKTRyixRTQRSMF2gEDTNJoHEAUHXNIXVGsaTiAe",
+	"y70I+VyDJEsTqVgAFZ+hvN0wlqBJSsF8sVACGt+C6OKjBRNrvzb4C9RSBDbwSOBq7QUINBEMuQzIWOYZ",
+	"8EVppXJNb/RMHRBX2NrM1ppwfVFTp9osLd4mzBYSh7rVFjPXcHcsTlrHoC+SiOYM+hNkWyFxngBdfmaP",
+	"1Fq0XJh29FtUavoLDTn7Y8h/H83fHXF9EzvOhcStPDGr/+sKNRZ9WUW0G0ZqeAig4uJ/BkVULQB/CDYr",
+	"Hh34wqWsuui1vDlgoDvL7Qy4CGWaslAHFgoHGxhnTCm2mJsKjiMQA5Vhi7U5poZVHlp+g5JqOadpOaPM",
+	"CCwHC5ACM1HkmowlpOZj+QErGhZusHyCzby0pjnQLUC+8YURkNHJjxw0IuFESsykUiQPlrariYG/zprt",
+	"kdmEhxNfIDKLINYHl0MVaxJU85eDAtG4GtyNUDgWQscMQTFRwJUsbCMZyTiWsyJiWhE58gWGsCPfriTn",
+	"3hya7IubknNvDE0+Y/rl/DPl5R4B7dwqiGGFKlEmf8X0F9yBL7HImzH3MwapWJaLGS6/nFhby+YnUqy1",
+	"CDyV6dhhcuX8rlxDuTjaWAMX+ighMcG7hlfHSuYHPGWQvrfKkX8hhlxEL+cnMLrfSN4qZuuKpToubuf0",
+	"Rf27Qf2byiukxRK5rNICNwilC0IZsaAOP8poI2OmgVxeQTcBGWZaS+GLpo1Twb8hRq6t5wn7xm9UP/Eb",
+	"xFDdmGkYLw73G7/xz//4T37DBrh4eDuxK0S8CSKmKY87MLAWcTh4rshuudI41cQZyppmrOadUj8BIpsr",
+	"LVPMmpaieuTsxecB4B4moMoRgNcxmsacpYgGdF5B1dA1ZOwgNSwNOwA+J72A3lvCQava0prBIgpgq49L",
+	"AnGOQxZLMbZRRBWAL0imV4TZDc1TnKDmU3Uny5GQaD7MVU47Mxyjq+viC8AqQQwqLO9AZlSzdErTyw45",
+	"zKdmJ1StVAz5YyBp4oQG8HTg7m9coEMM4zSXMhdjLCyPaT6Aw0SHhivcNzPONMvLD+cxTEa5t+m8noul",
+	"hwxeG9wMBk7ogRqBtU92t7d94QYEGzUwP5dygkGlXn4B05gNl82x5xSdK+I3IFa/YXqPech1PG8dEKou",
+	"C8R9LYmmCfqK7NFxtS1IynQ6ryaM2K0AXg7e7BHlsSq2FebjCxpbnABU9I1ga5oCSAS8MMzg+2BiIcGz",
+	"JwgzaQRcLYliDGRzPEhA7jXohVwsEQhX5H53aQlpkgymXAGsTnBQfPRLJjUlu9sPiw9SqtkAcGogf9ou",
+	"5TBTc7NvkZwJcr+7Q5o18DSAp4e1R3NhdUrnEHFXIOvYu7Pm7nu0cPN9ArHVtG26+Y3Cbldduo8MURys",
+	"ZloL9+4XgJm/FuvHHyLyN5d7zMlalHpIsyprWBbbukE63zzVgC4i+cL1NKVYzTEXPpDVN0GEWrx6W4Qa",
+	"7d4wXgvaYANjl2UQKIi4lC8Mgb9geDDX45Kk0CFmZZzRtzweuMRzd6O9FI3aD+hpQrZl0iFQmNqyZ/vO",
+	"AK6R3GxgJlRutiyN2IvDddIcQVYb1FgGS8uUGvFlDle1E6jKks9BwcwhRU5qMmXpGAAyMI/dDS1JVgxv",
+	"eSExwwmHVh16GZG3ikyZ31rmvs1Slt95VBFzZy8v+8o75i88u+MO18wXe8uXRJLf5XWSq2GOcyC0O9vo",
+	"/sjjQOsvkdcJEwowFYtuQEuGwhWHJ8dkQiH7clHrNprs7LozZvoNO83EY6opIkybR89SmSVPzOIfi5Es",
+	"np9NaMrgkc2G8YWagNEeYtny98zptZ644J//8Z9afRIwEabzRLMIesJwC/sEodfQSlDJeHN4ufQKAJsq",
+	"hz6mOq955ovm4ZOzdm97v3306MgjJ8+Pzv7mQcua1Alk0ZOY0ascEQuS58gZAydpSmeDCEYFdvk83suo",
+	"MbKK3GtGoids2rexwfbNAuw8mLDrpprQXtO1Sr4mpUm1WoXWni8AwdDVsmqc3xS5MtwnAWQKBlZldwtR",
+	"UaeaAExf1i/NEKwnGuDWrWM4d6oHcB3KOIKrnJazC03j9JpPsymhY0aaPTKRWUqGc1/Y4mYeqe/PYVQd",
+	"kDHDfYOVAJXUjsD0aiFVRplZw6paDM04jRkyoECcyJOI8mVBX/lXX5UlDLfeStOYBV99lVtTYqoUD93t",
+	"289H5otIMlssHjeFNC303ndnr1+R/NeEpoq1ShAvEF+3kKnpkSELKVgZCIY0lcQ7kFUsOaUMbUFcd3xx",
+	"ROO49KJXLYGPKlR9KYem9RxZ+5O2eGaG2rzqBoARxTEj065nK9zqdH6AdHX2+DlOF4tUiBAkK64Vi0cd",
+	"cqzzCthkt9vrLwM1cuWLERfMtQzpaLaY9kxmMWL1D1MnStqR1puyhmzRhgU1kMok368Is/jShNbg9TfX",
+	"2IlaHfLSwbP5gosk0+jD7OLCY5ADgg/1C/hdjNoMSBOmRBXb20VwN1/krKFc54vsdsmEXZOIj7lWLa9o",
+	"KWZirCcBaVJBAn4V+KL8WW+PDOeaKY9QEvJkwlINNY5Lr1AEzXMaixz5orfXNl9huIlCgDk7X9IsMb3c",
+	"MF5ifDLF9AgUvI1ikRqxBPCcFqaWnw0wzZCiYV8AImVBffZoYXxN6aznDeYHvj6yD75GajCXyCeVfU0H",
+	"v5HoW5rhCudGfnF4eVaKWeDfQgBeMeMklcOYTb++dfCO+eqGwrYFya/nDKS58rSXxOvPOgG4LRb4Un5+",
+	"jNhWupGa9beZkaVKl0T9leD5Yvni9ZDPm7P1G9utPueaVznPMNPW1k3x6PRdzDKgoTptvp6MFkUpD+RD",
+	"GUelzaqIPy2vFDuCOLy53ALQvti1EWDLclCtDNTCirQlHu0Ix2LNlzhv0cQya225/f8DOiUhWhHkCiel",
+	"TedlpQc2e51WpWUkV1cJfO1qADoDTiVe+J4imqpL5ZERjwusOAVU3iFvaHyJEpRpQhmhSdng0fUFl0vC",
+	"JJ0y27jCuqSm8QNDqvAqyo6GUPFatq96uYHMvE7KdGzLwLvgnW6pcgB23iEnMFqjw12yuWK6beSYqI9z",
+	"JTSCes94kc9lRmZmmqhQTbHUvHmR0CRhNLXI2DIlY+lE9VXQUOewFTfB/cAgEpbCvqyqvQyunvray9td",
+	"r2F1mEa/1zV/cWH/ynNsuNBsDOam2qop1e2ztJGk7IrLTOHAyOuE/pKxA0syroiK1TNXDBtbrIx7Sq9f",
+	"gCTY6N/vbcNg3d897+YaL4EFmxmAUGp0Olfg0kh/7cqv5fKXgIEZZQx/UVKK6of5T1bpzn9JUi5TrucB",
+	"lASf2R+AUbXz30hzwscT+1uHnHNzOlJGL4m0+R0AOm5LlNuvoBEedQiSAJwRIUmUMaxlDk7umCpQIodS",
+	"T3xhfoOsYIU0V5vLJdMVlNIoLU+pWnflYfUVXBXzOP+XG715mP97qba317hum/bbVxQi94BXnclUIwph",
+	"dGiaqvz9mKnQPnucsfx3+Hfpt5Oi+/Kf8MbPtfWL4jmJAHMwMFJtAKsOnLQZjGiszBNgBKtoOEJH51Ia",
+	"3FDKmFHRWNUpchezYxQ5li1dYhR1oIPTp0dkZ2fnobUzGfFupJg+8EXC0pAJ3WYYtRB8HQA3/S+2Hxk1",
+	"7sl1GGcRs7x6iW6QMqzvoNFvbHe399rdXrvbO+92+/D/X3f3+93uqvmanTZjbdQCh0VUs7bpp1G352PZ",
+	"3qCkVGV1zIuhhkBOm3VuVwjcOKG5N8MMgN0gc1L5AnmzvGJpTJO7r8f25uuBQ/sMC2IvSrMCdGyU7nRK",
+	"Y65cpDDk1NKxQk3AfLKyWr+m41V8d+f2bLc8RIAp1lwDMruRzphyxYLs0Nm19uqqAq0Y6i+rBrptb7M1",
+	"I/35kwKjR3JVZd+KIIXs43Nqpn9glEZYrZIEiwLr6hi7AkccxDA5K0sf1XQ3X9jccypIcByxaSI1E+G8",
+	"/RyqWUqU57D6CSwKUXTEzA+gNvYhlUqn85K1HgTWSzYvwDLMg6GMCgSoInIoZSqLNWmad3xhhuvh+0pT",
+	"nSmvNCjdPmVJTOcgh+K95PQolBfEGGxsLJSmY2iKXUHhFatC65l001AkpaENrssH7LwXER+NGOQuVEYN",
+	"1ilerJHR1F1Bhg55zubK+qeJlqi7WUk7shFiZHsXjOWqKMrFU7sQmWJ3zu8CzuKSu4C73C29y6gXpane",
+	"Lr3LF1YOqpPtkSINd7h1SfMSUT5n88b6FPoP41w4ys+NQw6rsipg2eJEwjluytQz0jFFF4HFp9Eu5M8d",
+	"KDym9svWAvbZk3M6XjUg+9oWvPPea9ScvJs+LT7Jv3jvVQDX1n2dv3d3ALUvuXB/rblwOVi7ORA1l2XZ",
+	"2HMjejFkwgXHo/ZLiCwtnbQCEQBzqfgI07jMoQmwApcr86hIc7e3bfRhuJJ4pXRFXoqrtRqw4G78cvQS",
+	"01w3BiZ28xpLwX7nWai9DWj6pLTcWObyDw6qsJKkV0DA58T7SgpmKRhild31bZorVa6ytNuUKQm+AgP2",
+	"JBcFDF3sdHdzFXEV5tAzpu9IrWaQKym2+1luWbMed74nTZM7a48WOp61y38niosQZWq78nOZQSnDDxrD",
+	"FyDxj41zsebc3Y7IDe0BFOnHhsY4IIHI4jjwRRgzmiqS22vNWUZN4IAEZvyBiytB7QvjAgAVn7yktkwm",
+	"KmBo+1PM3GpmPnDZmUYPSMoAjxzjNmyXXHfIE8iuRvr2BTeagFFTFAmuWKq4FEGhaJYYkCV/LkpXrVEt",
+	"bcojpEzhFSskaGJQ7UREWOp9yPSMMWFUUHCCgv0nV2BWXrygJbkYa6u+dMgbF+5QGsjE2pJnKdeMzLhQ",
+	"d9XQsByX1dN8UWwOZpZ/dkXtJiCOjyB4fBoN7TdB8Fh3dTgEjw++Qv4iZa4ves9nwgDZXOvZKiCJVvu8",
+	"HaqyIvg2orcVlTWsy7vsS/SwPGARAFzgqFfBtDvk0DqmS/5zC660zi18WBr3JzzsRTeragdBPm4xmC9V",
+	"XD6J2Zs6IYFW9r1K394HIMSXhbJaKzpSApjRMX0pKIYSlDDDplywmuPhi+Z2t9fqEGzHCk0Yt1u2g5cg",
+	"wqiyCInN7W63hTlZvsBMXa7A8t4hZ1VUMrTw5xhmeI4OyiBlqWniLQsBaCp/ax1uWRUXzRc3QJetrP5g",
+	"Ic1WwJkdOP8EFq5wxca2u+Ut90WztOyYvxtAflat3QTX+lxaAeZTiCEFg/iNIkGLAdRxp0Oba+cYN7Cn",
+	"j2muvqH7crdfLLhfJJlb8H2knRLyLWBO1Ao2Zca/VsTZ+jUHgFxr8EVkk0WObLG0LNOEbAdbcKvJMTd2",
+	"yPKTZsEVWogSVnD1ajw8u+ZGWCri8cpikAdAXysEocfMNPk0ldOcu91k3cVPvlSa+xSm2QVatUgkN1Lr",
+	"XcWU2iDEXDrH9qH44Yoqh/kx+LBih/awufmsLmWemz+IlRe85UoaWEXDHBqly6/eU74A0DmPJNw1Y7Ph",
+	"Ltk8T0/KUqFy2H305UPgeyJjHs6N6AAY/F/n9UNaZMSv7SmHhtYW+DhAJ77F27aw1QoAevJQWxtCYIkA",
+	"eUNgRa/AF5nQPCa5Fc1h5jgPUl6zxk4OnEk2k8EXxWdc2AA4K4l1LJD9gOqgtdrfjkWQPpEchI3/RrW7",
+	"sfNz2PiVVn0ki8/K+r5g22141atLm1uR3/W4l3W1v6o8Z33xvDMIG0KkDKZpRDU9yBU42xXA1gFOQ6Xc",
+	"G0ZG+eIGc0VF0VrhCisdvE+FhIA9rLRKApf4cut/CrdQoec7Ev00BevK9L7l7gK4ce/a8EpLh7J3rLvq",
+	"HOodXkv3lDk/sb2uRVStsEYOXaqRg6bJr8MADQsH7gLEgtDVs2hu/8KdwTXJcvcEOSQO24ugBaPS+ggy",
+	"SiTkWVnpBqrF5HhgXm7kMAMt44SV5AmufGGv41aHvJLu+ZzpZTMJlOaIimo8zkCC97699g9IAhkI2tzz",
+	"NIq5YPZWd425TLA7uZMKIQnNLsrzBfiX4rldWrTGANwswkoUWGpqLsJJKoXMFDZpFm9qbhMQ2A7N70EL",
+	"F+iKpREPNaFpCpB4mLQ+nJOp0TbHZiBqYgGbnW8q7xowgwJrAKrN3D2yFP1b88oyOf7FWS02mMkzKf46",
+	"48WkGPF0iup5UVoLiD1aJ4dgEuWWof6tXwF8Y7U4ckTjGGOv8Qx6iHMwXwJe8UqQUlIoGYMS9C//53/z",
+	"L//mf/+X//7f/X//+G+IYtpwUEzLU/SKRZZVlNM/XeQZ2DGSxDRyDggMAGJSwveAOjwhExqVoCLaJ2Dh",
+	"RCqdIr6GZte644CsbF1zmxjSJ9hycGj+L/BKzX/Te9Db7e7s3e/uBh7EJIuQfdO739t90OvtPtw2L+eD",
+	"/ma0u7c73N4dhTsPd7a32e7ucGef0v+fvWtrbtu4wn9lg6YTsiYpiiJFiRxPSsuSIlkXWhJt2aFLLIEl",
+	"CQlc0FhAFO1xZ/rQ6XQ6rZ/a6WP6lqdMnjv5O3b+RmfP2V0AFGlLSdPb9Ekirou9nNue8331jUGNuW6l",
+	"3ndXq9XV9c31hWLkCQu9gcK9asdi1Dk5+Fj9ILC1AYKY/OYmmYQeR8bl1unW3t6ymgvVLx/0n+dL9e5e",
+	"eyE7fGXiUw8EXFKDU12r11Yr5c3qxlq1tlZbr1Q3rQ9SEC/DP5ZjrIezaXjkMiP/k4pBOUgnyACVkoL/",
+	"quLvoyCjvoCWRAqCYRyqcm+oxwHk2dJPQO9lFhJoX1M3KpuCM1eLHYXzJM8ssiZvjm2mOh0rjuCx8D2d",
+	"kwOizBdBchmxIk8piF0lefJLQkgg6247/dert6iRMr1hhEGDGKgk2TFniBicFlzIOSEFit3lWGetjVKH",
+	"RoxD1nu+RE5UKzXssvxOx5SKB5xQAF32OKCmuEw6geGsqSuUSRAqHoukUnr1AyWkKTrAH94fHe5dEyxg",
+	"EU0yxto+hb409bgbTEnOYBJLNaIKVfMYfsyANDnS9ko3nthyPvRMVyroiKXVcPq6ZV+0ul64LVkiDNdd",
+	"emapq3JrhYpxOS3aIKNVL3xvTs+S93/+9v0fv3n/1XfvvntLcoDtFITk/PCgmepSEjHfFxASHBM6oaF5",
+	"rXxJAdDWoMoSEjvTvLV2viDfaSZbl+fe//VP7//yu/df/+3dd2+hvNYAoZHcu29+/+63X+O5BCINfJj7",
+	"lAlQqGMxTFAckDWFUPxa+3XXOgs6goVHdMy6VqFrbeMjutYbxPBR8OnXYx8x0PFnctNK+rC6OXNsxdwq",
+	"v42mzA0yRsxrP5gKJGGRKgfFUQIRNIcOlOIEhIionKxYP4rsKWbgwBFFx1AdUjgPavkKtb+e8yIoS/MY",
+	"DFjIsK5V5AEvzLnkwdRn7pCZ1DhCnUiJiqnnYCXWUwWkpE81kKulp6140FC9kF0Fl8xOs8woaJYuV5is",
+	"EDlqEnt6TXvga/UcTOwDTaeMNTiBAuozoX2vZpfbIu7LBdBnPTnok2AST3oAVg9GVOYkOs7qrCoHy14h",
+	"PUJzPpTOjxOELnMBTSFi44l08nQ+p4Y9Sfe+uhzmW6ofF1lmiskyMc0+ZpfZcnbrsGCyILRoXmqXpRbI",
+	"HWXVXBhk0VvTyqkAFdRksWIqaK1kogNyOUKWKz50qaTNLOYfpT9OoWbRoJ/AYhLBmOnlIpow2aMwFoAT",
+	"JX/IZbesZZDt6y7t1MpG4Qcx3CqrFixg0+Ng3iUB4vRYINqeGhCrYEHus9Ww5iRdo2sNR73NenW1TstV",
+	"Wtlws9Kv0bXuvXSvV48fbc3u1fbbWw92nk7r5WhcHuzv9iv7Y+bR6s7Wg/olDe6tPK45K8FIHL96/IW3",
+	"cTnqHPfLtf2tyUV5/0H15Orx4WVnFouNs/b1waP93ccvnavnL189nDx5RV+Nnl+t74vzDucnG+e7Z/Vq",
+	"+Xx4/rxz/rh+tf+Et3bvRdsbRx23OtuZXbRn9d2hR6+8o9DfOru459cu3cFhvNNpT05Ow8Hh8/jQmazt",
+	"8EqbuayyFz8OH20/mz46fbmz9zw4erlfPdzYphctcXHwrHI5Xqvs7V24g41nByvtWnmnPj6NpjwKWxWn",
+	"/TA8XL3sr4+PncGD4Un0dDbsrz3Ze8ZP2fGDkPXjQcsP6zub451Ou7W/e1Gu3u9ab6QBbEzvZGwSVYZD",
+	"o2bXnUdmJwzGmYuCzdbwuPbIrQ2Hx1vF/nnYPzp+uOdtr/V3n8Edqo7Ug+vRyayXa5uFrnUohlLXwmNA",
+	"wOHY43+NruWyfjzsuWwcwAn8KaIQTo6Y7wdkGoS+q776euwv/+jzw4MF3/wRpZo++smXWw9bZ60vh6Pe",
+	"6osXGc26+IZMTy14UDD/mGU3pDoQjiZ9qG6cvwAP695d8Gro7Lm3L7gcR2LB/cnAzD3kxh2J1YEu1u19",
+	"X+NnqFErkJSRV0iNbNoSK1l3z+rKeu9JCzVwjIgBFfMm+suCRiv96UJhlo49K7soP+e5q+dizEZJf3Y9",
+	"Yc5PnJ/6X+bM/9D92X9DnPJj9ODwxcw1HZBx6vNLAwk6hnlNncBly/M3TlR2xbxbhUQESaHKkEXqWTHH",
+	"5Ey1DTTQYKGZuzMUu58Z4vBGkkSa229v70J+VPtot8sxwOmJ3mhGfY8zCFzKtZhH0zoApGt7QodMYabZ",
+	"wmFwHcQ0utynMXdGJIAvEyRnq/9KeF2BdE4OFGyQmy+RrcCVvgl4crhP88/gU6IfY1OaI2AwREakWl5L",
+	"mAgWERmdpbA5PGGgPxU0kGoacKtLz7mR9I8gq7IdaxVwVOxycZO0is8JLb4in5CfkU+JlLWVdfIZyZE8",
+	"+QW5RwpkhTRIk9wnn5NfkiIpkR75tU1y2HtdTrkilAf851kQh4L5gyaxf24beE7pGQLFghozhcrrM+oC",
+	"hLO9YiunjNifgzlqk1ziNpBhAPVi+BGAPDtJ+4EBoB0FEZG+SQIpi1O0Jy+FrbwB0Dg0yCTu+55Aps0g",
+	"BGy+LrehD3sTGo0aBAGv0Csx8DWUk5ire5lLVJGb4Q5i/KqnC9+IHYUe9bEiz2VXzA8mNsJTI621Q/0E",
+	"lCS3kCIii6SSdEbBQG4LMvAgMAJI2qGO52uSfbWnqbd3DZOfnBNyvFTv5ezz4lPsquIWdUasQUZeZCvG",
+	"fyfgumLY0y3vctP0gBOsG4RgCQLAywPq2fJVpTmCpi7P1QrlchmECgJ58zhi4IxmaUxgIJeROTWx9ATA",
+	"VsZ0hvkdgFsD5YPwg8/wJQpCWRN+OJg+N2OR4pLVM2WOLYq6sj1AfRqEosvZNRtPonyJPAiikQJnz1BG",
+	"LU/KenpNpYy5c1aW2Qp4bclpCNHZIRMrHr/yIqb+gKvGOOIXygP342rFyhhLHwQZxrb9qMR2EOMrFxM2",
+	"zOp4k1rY9zgFN+6GO6vunfA737p4twNCUcYeApxMb77IGuZ5cSvgURj4iyuhUDGhStCFoypDQqSXY5M4",
+	"vsc0ORjU6uLrlluqBVMlOBeKICKC4HNEh1ppYjMA8hvkhBeS0y9axUptPZ99yYRG0hKxGtavutaX5eIm",
+	"LQ5evF6vvulany7s9rlVf7M5thQDDVzbbhJrhtVjqNSmuswdFE2T2GNPCLtheHjUZTyYZpurbeMRwHXK",
+	"mxaax//ZNC7/rw/4XyJoaS2weXPvvn37/dd/ePf3t99/9Zt82iCAVGaQuonV/TIEdSMt7qw1/9rqMxqy",
+	"sBVHI2ncv5HmPejMZRt7evsBmB/l/4qFwQ2ceKxQI+LQtxrWCuR4qSbMP+ogGA6hCA0gvw0BA/AziIIx",
+	"MS7ZTNGLCW8IGyXjUmoLULZ6cS76DVxkZS4LHU5Gk1ZENIwg9RJPN9FKVy1SdBFAT8zZNEMiIQhmU0dZ",
+	"0HcGRDbS21BJ0SXSytxlWEU9Q/0OifIkZwuE0IZotmzDVSBN5+Si7OsxYI77FAE3wX4YHWlSacRu+RxU",
+	"3ooUMycY4n2cbLceHm6rjG29c6i66bbdGky5oVDEMDzQB6UGSQNc3/KBUVB0A4XIqIYKyvJSvorBsvO4",
+	"YXYzHdNcVMmS2nisFgi7poBXCoicVEOW0SjFsAJ1MSXyNPQAHBPGTHpqY09EnpMYn86M5BA3otDlCVoD",
+	"cu1q3GBdLWlwCknuBrhhdhSwUGPBjixm/0h1TL3hCPJGstZ0iZhkZkN4JDTQhRwHBY1oT69LmEu04/nM",
+	"JjlKxrEfebCTCGULUUCwYAGvVzULhIout6UJ9NCwEZl0pZi7LJSX+qwH1yNYL1Zhk3bnDKAI7UkcQTJz",
+	"AfPyYE9OZ5Q20EqmqSoFlWCJu3b4tV0+ooYOfAzwqiYdFAonVDEU7CakO1anTy2ejH7gUL/oeuJSd2dB",
+	"ZT6CowSpj8rFQVaZVntPLTnYGmT+IMlrSDIy8X8cDUEmgccjAuS9rpagOtlb53oLhAAhp2tF2Q808vp+",
+	"kg+rLb1oZLj5quUq7rDBOKBVhiai9OENpEe2zdmFjw+3PpAWkYluZSM8DWVnJZYViFxQJHpT/GYARsm6",
+	"WE4D6cBF8w/Q21AGV1cudtjYxWSvnLx/W/r7Hh+2tk8fAZ2Q2oPPiMvMt6aDUDe/93Be2Yob2jahKCpo",
+	"p83j8ysx/UatgBcA82qnDK34rGtHcnYYAJimPKxTBdIflk+rQ3nRgle0w6CvnARYSX3qU+4gb7TUVc6I",
+	"6ReW0rttwnrz4s0/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
