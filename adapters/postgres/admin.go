@@ -283,6 +283,17 @@ func (s *AdminStore) SetRole(ctx context.Context, id domain.UserID, role domain.
 	}
 	var changed bool
 	err = inTx(ctx, s.db, interpretUserError, func(q *sqlcgen.Queries) error {
+		if role != domain.RoleAdmin {
+			// Lock the admins first (in one order), then check that one
+			// stays: concurrent revocations cannot leave none.
+			admins, err := q.LockAdmins(ctx)
+			if err != nil {
+				return fmt.Errorf("lock admins: %w", err)
+			}
+			if len(admins) == 1 && admins[0] == uid {
+				return domain.Errorf(domain.CodeLastAdmin, "This is the last admin; grant the role to another user first.")
+			}
+		}
 		current, err := q.LockUserRole(ctx, uid)
 		if err != nil {
 			return fmt.Errorf("lock user: %w", err)
