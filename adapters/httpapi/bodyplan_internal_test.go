@@ -30,6 +30,7 @@ var boundBodies = map[string]func() any{
 	"createConsoleSession": func() any { return new(api.CreateConsoleSessionJSONRequestBody) },
 	"updateMe":             func() any { return new(api.UpdateMeJSONRequestBody) },
 	"resolveModeration":    func() any { return new(api.ResolveModerationJSONRequestBody) },
+	"disableUser":          func() any { return new(api.DisableUserJSONRequestBody) },
 	"setMyPassword":        func() any { return new(api.SetMyPasswordJSONRequestBody) },
 	"bindMyWeChat":         func() any { return new(api.BindMyWeChatJSONRequestBody) },
 	"bindMyPhone":          func() any { return new(api.BindMyPhoneJSONRequestBody) },

@@ -26,6 +26,30 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuditTargetKind.
+const (
+	AuditTargetKindJob            AuditTargetKind = "job"
+	AuditTargetKindModerationItem AuditTargetKind = "moderation_item"
+	AuditTargetKindSession        AuditTargetKind = "session"
+	AuditTargetKindUser           AuditTargetKind = "user"
+)
+
+// Valid indicates whether the value is a known member of the AuditTargetKind enum.
+func (e AuditTargetKind) Valid() bool {
+	switch e {
+	case AuditTargetKindJob:
+		return true
+	case AuditTargetKindModerationItem:
+		return true
+	case AuditTargetKindSession:
+		return true
+	case AuditTargetKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BreakerHealthState.
 const (
 	Closed   BreakerHealthState = "closed"
@@ -455,6 +479,27 @@ func (e ConsoleCSRF) Valid() bool {
 	}
 }
 
+// Defines values for ListUserSessionsParamsState.
+const (
+	Active ListUserSessionsParamsState = "active"
+	All    ListUserSessionsParamsState = "all"
+	Ended  ListUserSessionsParamsState = "ended"
+)
+
+// Valid indicates whether the value is a known member of the ListUserSessionsParamsState enum.
+func (e ListUserSessionsParamsState) Valid() bool {
+	switch e {
+	case Active:
+		return true
+	case All:
+		return true
+	case Ended:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EndConsoleSessionParamsXMinibackCSRF.
 const (
 	EndConsoleSessionParamsXMinibackCSRFN1 EndConsoleSessionParamsXMinibackCSRF = "1"
@@ -555,6 +600,81 @@ type AdminHealth struct {
 	Wechat []WeChatAppHealth `json:"wechat"`
 }
 
+// AdminSession defines model for AdminSession.
+type AdminSession struct {
+	// Active True while the session can still be refreshed.
+	Active bool `json:"active"`
+
+	// AppId The mini-program logged in to; empty for a login tied to none (a password login).
+	AppId string `json:"app_id"`
+
+	// CreatedAt The login.
+	CreatedAt time.Time `json:"created_at"`
+
+	// EndReason Why it was ended: `logout`, `ended_by_user`, `ended_by_admin`,
+	// `account_disabled`, `refresh_token_reused`,
+	// `wechat_authorization_revoked`, and any later reason.
+	EndReason *string `json:"end_reason,omitempty"`
+
+	// EndedAt When it was ended before its expiry; absent otherwise.
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+
+	// ExpiresAt When the session ends (or ended) unless refreshed before.
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The login or the latest refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+
+	// UserAgent The client's User-Agent at its latest refresh.
+	UserAgent string `json:"user_agent"`
+}
+
+// AdminSessionPage defines model for AdminSessionPage.
+type AdminSessionPage struct {
+	Items []AdminSession `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// AdminUploadPage defines model for AdminUploadPage.
+type AdminUploadPage struct {
+	// Items The uploads, without `download_url`.
+	Items []Upload `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// AdminUser A user as an admin sees them.
+type AdminUser struct {
+	Counts AdminUserCounts `json:"counts"`
+
+	// Disabled True while the account is disabled (every login refused with `account_disabled`).
+	Disabled bool `json:"disabled"`
+
+	// DisabledAt When the account was disabled; present only while it is.
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+
+	// DisabledBy The admin who disabled it; present only while it is disabled.
+	DisabledBy *openapi_types.UUID `json:"disabled_by,omitempty"`
+
+	// DisabledReason The reason the admin gave; present only while it is disabled.
+	DisabledReason *string `json:"disabled_reason,omitempty"`
+	User           User    `json:"user"`
+
+	// Wechat The user's WeChat identities, one per mini-program, oldest first. Empty for a password-only account. The password login is `user.username` and `user.email`.
+	Wechat []WeChatLogin `json:"wechat"`
+}
+
+// AdminUserCounts defines model for AdminUserCounts.
+type AdminUserCounts struct {
+	ActiveSessions int64 `json:"active_sessions"`
+	Tasks          int64 `json:"tasks"`
+	Uploads        int64 `json:"uploads"`
+}
+
 // Attachment defines model for Attachment.
 type Attachment struct {
 	AttachedAt time.Time `json:"attached_at"`
@@ -571,6 +691,49 @@ type AttachmentRequest struct {
 	// UploadId A ready `attachment` upload of mine.
 	UploadId openapi_types.UUID `json:"upload_id"`
 }
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	// Action What was done: `user.disable`, `user.enable`, `user.session.end`,
+	// `user.sessions.end`, `user.admin.grant`, `user.admin.revoke`,
+	// `moderation.resolve`, `job.retry`, `job.cancel`, and any later
+	// action.
+	//
+	//
+	// Example: user.disable
+	Action string `json:"action"`
+
+	// ActorId The admin who acted; absent for an operator's command (`miniback admin grant`).
+	ActorId *openapi_types.UUID `json:"actor_id,omitempty"`
+	At      time.Time           `json:"at"`
+
+	// ClientAddress The address the request came from; absent for an operator's command.
+	ClientAddress *string `json:"client_address,omitempty"`
+
+	// Details What else the action recorded (a reason, a decision, a count); never a secret.
+	Details map[string]interface{} `json:"details"`
+
+	// Id The entry's id; opaque.
+	Id string `json:"id"`
+
+	// RequestId The request's id (`X-Request-Id`), to find it in the logs; absent for an operator's command.
+	RequestId *string `json:"request_id,omitempty"`
+
+	// TargetId The id of the target.
+	TargetId   string          `json:"target_id"`
+	TargetKind AuditTargetKind `json:"target_kind"`
+}
+
+// AuditPage defines model for AuditPage.
+type AuditPage struct {
+	Items []AuditEntry `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// AuditTargetKind defines model for AuditTargetKind.
+type AuditTargetKind string
 
 // BreakerHealth defines model for BreakerHealth.
 type BreakerHealth struct {
@@ -610,6 +773,12 @@ type DatabaseHealth struct {
 
 // DatabaseHealthStatus `ok` when a ping answered within the readiness timeout.
 type DatabaseHealthStatus string
+
+// DisableUserRequest defines model for DisableUserRequest.
+type DisableUserRequest struct {
+	// Reason Why, for the other admins and the audit log (not shown to the user).
+	Reason string `json:"reason"`
+}
 
 // EndedSessions defines model for EndedSessions.
 type EndedSessions struct {
@@ -1288,6 +1457,26 @@ type WeChatErrcodeHealth struct {
 	Errcode int       `json:"errcode"`
 }
 
+// WeChatLogin defines model for WeChatLogin.
+type WeChatLogin struct {
+	// AppId The mini-program (AppID).
+	//
+	// Example: wx0123456789abcdef
+	AppId string `json:"app_id"`
+
+	// CreatedAt The first login with this identity (or when it was bound).
+	CreatedAt time.Time `json:"created_at"`
+
+	// LastLoginAt The latest login with this identity.
+	LastLoginAt time.Time `json:"last_login_at"`
+
+	// Openid The user's openid in that mini-program.
+	Openid string `json:"openid"`
+
+	// Unionid The user's unionid, when WeChat sent one.
+	Unionid *string `json:"unionid,omitempty"`
+}
+
 // WeChatLoginRequest defines model for WeChatLoginRequest.
 type WeChatLoginRequest struct {
 	// Appid The mini-program's AppID. Required only when the deployment serves
@@ -1377,6 +1566,15 @@ type WxaCodeRequest struct {
 // WxaCodeRequestEnvVersion The version of the mini-program the code opens; `release` when left out.
 type WxaCodeRequestEnvVersion string
 
+// AdminPageCursor defines model for AdminPageCursor.
+type AdminPageCursor = string
+
+// AdminPageLimit defines model for AdminPageLimit.
+type AdminPageLimit = int
+
+// AdminUserID defines model for AdminUserID.
+type AdminUserID = openapi_types.UUID
+
 // ConsoleCSRF defines model for ConsoleCSRF.
 type ConsoleCSRF string
 
@@ -1449,6 +1647,27 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListAuditLogParams defines parameters for ListAuditLog.
+type ListAuditLogParams struct {
+	// Actor Only actions by this admin (a user id).
+	Actor *openapi_types.UUID `form:"actor,omitempty" json:"actor,omitempty"`
+
+	// TargetKind Only actions on this kind of target.
+	TargetKind *AuditTargetKind `form:"target_kind,omitempty" json:"target_kind,omitempty"`
+
+	// TargetId Only actions on this target (a user id, a session id, a moderation item id, a job id).
+	TargetId *string `form:"target_id,omitempty" json:"target_id,omitempty"`
+
+	// Action Only this action (see `AuditEntry.action`).
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// Limit Page size.
+	Limit *AdminPageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListModerationParams defines parameters for ListModeration.
 type ListModerationParams struct {
 	// Status Only items with this status; absent means `open`, the ones waiting for an admin.
@@ -1469,11 +1688,38 @@ type ListUsersParams struct {
 	// Role Only users with this role.
 	Role *Role `form:"role,omitempty" json:"role,omitempty"`
 
+	// AppId Only users with a WeChat identity in this mini-program (AppID).
+	AppId *string `form:"app_id,omitempty" json:"app_id,omitempty"`
+
 	// Limit Page size.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor The `next_cursor` of the previous page; opaque.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUserSessionsParams defines parameters for ListUserSessions.
+type ListUserSessionsParams struct {
+	// State `active` (can still be refreshed), `ended`, or `all` (the default).
+	State *ListUserSessionsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit Page size.
+	Limit *AdminPageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUserSessionsParamsState defines parameters for ListUserSessions.
+type ListUserSessionsParamsState string
+
+// ListUserUploadsParams defines parameters for ListUserUploads.
+type ListUserUploadsParams struct {
+	// Limit Page size.
+	Limit *AdminPageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // LoginWithCloudRunParams defines parameters for LoginWithCloudRun.
@@ -1680,6 +1926,9 @@ type ReceiveWeChatPushParams struct {
 // ResolveModerationJSONRequestBody defines body for ResolveModeration for application/json ContentType.
 type ResolveModerationJSONRequestBody = ModerationDecision
 
+// DisableUserJSONRequestBody defines body for DisableUser for application/json ContentType.
+type DisableUserJSONRequestBody = DisableUserRequest
+
 // LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
 type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
 
@@ -1739,6 +1988,9 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListAuditLog The audit log of admin actions
+	// (GET /v1/admin/audit)
+	ListAuditLog(c *gin.Context, params ListAuditLogParams)
 	// GetAdminHealth The health of this server at a glance
 	// (GET /v1/admin/health)
 	GetAdminHealth(c *gin.Context)
@@ -1751,6 +2003,33 @@ type ServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
+	// GetUser One user, as an admin sees them
+	// (GET /v1/admin/users/{id})
+	GetUser(c *gin.Context, id AdminUserID)
+	// DisableUser Disable a user
+	// (POST /v1/admin/users/{id}/disable)
+	DisableUser(c *gin.Context, id AdminUserID)
+	// EnableUser Enable a disabled user
+	// (POST /v1/admin/users/{id}/enable)
+	EnableUser(c *gin.Context, id AdminUserID)
+	// RevokeAdmin Take the admin role away
+	// (DELETE /v1/admin/users/{id}/roles/admin)
+	RevokeAdmin(c *gin.Context, id AdminUserID)
+	// GrantAdmin Make a user an admin
+	// (PUT /v1/admin/users/{id}/roles/admin)
+	GrantAdmin(c *gin.Context, id AdminUserID)
+	// EndUserSessions End all of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions)
+	EndUserSessions(c *gin.Context, id AdminUserID)
+	// ListUserSessions A user's sessions
+	// (GET /v1/admin/users/{id}/sessions)
+	ListUserSessions(c *gin.Context, id AdminUserID, params ListUserSessionsParams)
+	// EndUserSession End one of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions/{session_id})
+	EndUserSession(c *gin.Context, id AdminUserID, sessionId openapi_types.UUID)
+	// ListUserUploads A user's uploads
+	// (GET /v1/admin/users/{id}/uploads)
+	ListUserUploads(c *gin.Context, id AdminUserID, params ListUserUploadsParams)
 	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
 	// (POST /v1/auth/cloudrun)
 	LoginWithCloudRun(c *gin.Context, params LoginWithCloudRunParams)
@@ -1915,6 +2194,79 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	siw.Handler.GetReady(c)
 }
 
+// ListAuditLog operation middleware
+func (siw *ServerInterfaceWrapper) ListAuditLog(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditLogParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "actor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor", query, &params.Actor, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter actor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "target_kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "target_kind", query, &params.TargetKind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter target_kind: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "target_id" -------------
+
+	if _, found := query["target_id"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "target_id", query, &params.TargetId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter target_id: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	if _, found := query["action"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "action", query, &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListAuditLog(c, params)
+}
+
 // GetAdminHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetAdminHealth(c *gin.Context) {
 
@@ -2031,6 +2383,16 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 		return
 	}
 
+	// ------------- Optional query parameter "app_id" -------------
+
+	if _, found := query["app_id"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "app_id", query, &params.AppId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter app_id: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	if _, found := query["limit"]; found {
@@ -2059,6 +2421,292 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 	}
 
 	siw.Handler.ListUsers(c, params)
+}
+
+// GetUser operation middleware
+func (siw *ServerInterfaceWrapper) GetUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetUser(c, id)
+}
+
+// DisableUser operation middleware
+func (siw *ServerInterfaceWrapper) DisableUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DisableUser(c, id)
+}
+
+// EnableUser operation middleware
+func (siw *ServerInterfaceWrapper) EnableUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EnableUser(c, id)
+}
+
+// RevokeAdmin operation middleware
+func (siw *ServerInterfaceWrapper) RevokeAdmin(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RevokeAdmin(c, id)
+}
+
+// GrantAdmin operation middleware
+func (siw *ServerInterfaceWrapper) GrantAdmin(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GrantAdmin(c, id)
+}
+
+// EndUserSessions operation middleware
+func (siw *ServerInterfaceWrapper) EndUserSessions(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndUserSessions(c, id)
+}
+
+// ListUserSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListUserSessions(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserSessionsParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "state" -------------
+
+	if _, found := query["state"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "state", query, &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter state: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUserSessions(c, id, params)
+}
+
+// EndUserSession operation middleware
+func (siw *ServerInterfaceWrapper) EndUserSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "session_id" -------------
+	var sessionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", c.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter session_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndUserSession(c, id, sessionId)
+}
+
+// ListUserUploads operation middleware
+func (siw *ServerInterfaceWrapper) ListUserUploads(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserUploadsParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUserUploads(c, id, params)
 }
 
 // LoginWithCloudRun operation middleware
@@ -3427,6 +4075,16 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
 	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.GET(options.BaseURL+"/v1/admin/users/:id", wrapper.GetUser)
+	router.DELETE(options.BaseURL+"/v1/admin/users/:id/sessions", wrapper.EndUserSessions)
+	router.GET(options.BaseURL+"/v1/admin/users/:id/sessions", wrapper.ListUserSessions)
+	router.DELETE(options.BaseURL+"/v1/admin/users/:id/sessions/:session_id", wrapper.EndUserSession)
+	router.GET(options.BaseURL+"/v1/admin/users/:id/uploads", wrapper.ListUserUploads)
+	router.POST(options.BaseURL+"/v1/admin/users/:id/disable", wrapper.DisableUser)
+	router.POST(options.BaseURL+"/v1/admin/users/:id/enable", wrapper.EnableUser)
+	router.DELETE(options.BaseURL+"/v1/admin/users/:id/roles/admin", wrapper.RevokeAdmin)
+	router.PUT(options.BaseURL+"/v1/admin/users/:id/roles/admin", wrapper.GrantAdmin)
+	router.GET(options.BaseURL+"/v1/admin/audit", wrapper.ListAuditLog)
 	router.POST(options.BaseURL+"/v1/console/session", wrapper.CreateConsoleSession)
 	router.POST(options.BaseURL+"/v1/console/refresh", wrapper.RefreshConsoleSession)
 	router.POST(options.BaseURL+"/v1/console/logout", wrapper.EndConsoleSession)
@@ -3581,6 +4239,136 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogRequestObject struct {
+	Params ListAuditLogParams
+}
+
+type ListAuditLogResponseObject interface {
+	VisitListAuditLogResponse(w http.ResponseWriter) error
+}
+
+type ListAuditLog200JSONResponse AuditPage
+
+func (response ListAuditLog200JSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog400ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog401ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog403ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog429ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog500ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog503ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4147,6 +4935,1382 @@ func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	return err
 }
 
+type GetUserRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200JSONResponse AdminUser
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser403ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser429ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser500ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUserRequestObject struct {
+	Id   AdminUserID `json:"id"`
+	Body *DisableUserJSONRequestBody
+}
+
+type DisableUserResponseObject interface {
+	VisitDisableUserResponse(w http.ResponseWriter) error
+}
+
+type DisableUser200JSONResponse AdminUser
+
+func (response DisableUser200JSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser400ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser401ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser403ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser404ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser409ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser413ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser415ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser429ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser500ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser503ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUserRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type EnableUserResponseObject interface {
+	VisitEnableUserResponse(w http.ResponseWriter) error
+}
+
+type EnableUser200JSONResponse AdminUser
+
+func (response EnableUser200JSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser400ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser401ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser403ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser404ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser429ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser500ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser503ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdminRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type RevokeAdminResponseObject interface {
+	VisitRevokeAdminResponse(w http.ResponseWriter) error
+}
+
+type RevokeAdmin200JSONResponse AdminUser
+
+func (response RevokeAdmin200JSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin400ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin401ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin403ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin404ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin409ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin429ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin500ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin503ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdminRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type GrantAdminResponseObject interface {
+	VisitGrantAdminResponse(w http.ResponseWriter) error
+}
+
+type GrantAdmin200JSONResponse AdminUser
+
+func (response GrantAdmin200JSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin400ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin401ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin403ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin404ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin429ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin500ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin503ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessionsRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type EndUserSessionsResponseObject interface {
+	VisitEndUserSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndUserSessions200JSONResponse EndedSessions
+
+func (response EndUserSessions200JSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions400ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions401ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions403ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions404ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions429ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions500ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions503ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessionsRequestObject struct {
+	Id     AdminUserID `json:"id"`
+	Params ListUserSessionsParams
+}
+
+type ListUserSessionsResponseObject interface {
+	VisitListUserSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListUserSessions200JSONResponse AdminSessionPage
+
+func (response ListUserSessions200JSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions400ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions401ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions403ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions404ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions429ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions500ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions503ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessionRequestObject struct {
+	Id        AdminUserID        `json:"id"`
+	SessionId openapi_types.UUID `json:"session_id"`
+}
+
+type EndUserSessionResponseObject interface {
+	VisitEndUserSessionResponse(w http.ResponseWriter) error
+}
+
+type EndUserSession204Response struct {
+}
+
+func (response EndUserSession204Response) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndUserSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession400ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession401ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession403ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession404ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession429ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession500ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession503ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploadsRequestObject struct {
+	Id     AdminUserID `json:"id"`
+	Params ListUserUploadsParams
+}
+
+type ListUserUploadsResponseObject interface {
+	VisitListUserUploadsResponse(w http.ResponseWriter) error
+}
+
+type ListUserUploads200JSONResponse AdminUploadPage
+
+func (response ListUserUploads200JSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads400ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads401ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads403ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads404ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads429ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads500ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads503ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoginWithCloudRunRequestObject struct {
 	Params LoginWithCloudRunParams
 }
@@ -4197,6 +6361,22 @@ func (response LoginWithCloudRun401ApplicationProblemPlusJSONResponse) VisitLogi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun403ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4343,6 +6523,22 @@ func (response LoginWithPassword401ApplicationProblemPlusJSONResponse) VisitLogi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword403ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4596,6 +6792,22 @@ func (response RefreshTokens401ApplicationProblemPlusJSONResponse) VisitRefreshT
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens403ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9881,6 +12093,9 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListAuditLog The audit log of admin actions
+	// (GET /v1/admin/audit)
+	ListAuditLog(ctx context.Context, request ListAuditLogRequestObject) (ListAuditLogResponseObject, error)
 	// GetAdminHealth The health of this server at a glance
 	// (GET /v1/admin/health)
 	GetAdminHealth(ctx context.Context, request GetAdminHealthRequestObject) (GetAdminHealthResponseObject, error)
@@ -9893,6 +12108,33 @@ type StrictServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// GetUser One user, as an admin sees them
+	// (GET /v1/admin/users/{id})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// DisableUser Disable a user
+	// (POST /v1/admin/users/{id}/disable)
+	DisableUser(ctx context.Context, request DisableUserRequestObject) (DisableUserResponseObject, error)
+	// EnableUser Enable a disabled user
+	// (POST /v1/admin/users/{id}/enable)
+	EnableUser(ctx context.Context, request EnableUserRequestObject) (EnableUserResponseObject, error)
+	// RevokeAdmin Take the admin role away
+	// (DELETE /v1/admin/users/{id}/roles/admin)
+	RevokeAdmin(ctx context.Context, request RevokeAdminRequestObject) (RevokeAdminResponseObject, error)
+	// GrantAdmin Make a user an admin
+	// (PUT /v1/admin/users/{id}/roles/admin)
+	GrantAdmin(ctx context.Context, request GrantAdminRequestObject) (GrantAdminResponseObject, error)
+	// EndUserSessions End all of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions)
+	EndUserSessions(ctx context.Context, request EndUserSessionsRequestObject) (EndUserSessionsResponseObject, error)
+	// ListUserSessions A user's sessions
+	// (GET /v1/admin/users/{id}/sessions)
+	ListUserSessions(ctx context.Context, request ListUserSessionsRequestObject) (ListUserSessionsResponseObject, error)
+	// EndUserSession End one of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions/{session_id})
+	EndUserSession(ctx context.Context, request EndUserSessionRequestObject) (EndUserSessionResponseObject, error)
+	// ListUserUploads A user's uploads
+	// (GET /v1/admin/users/{id}/uploads)
+	ListUserUploads(ctx context.Context, request ListUserUploadsRequestObject) (ListUserUploadsResponseObject, error)
 	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
 	// (POST /v1/auth/cloudrun)
 	LoginWithCloudRun(ctx context.Context, request LoginWithCloudRunRequestObject) (LoginWithCloudRunResponseObject, error)
@@ -10138,6 +12380,32 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 	}
 }
 
+// ListAuditLog operation middleware
+func (sh *strictHandler) ListAuditLog(ctx *gin.Context, params ListAuditLogParams) {
+	var request ListAuditLogRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditLog(ctx, request.(ListAuditLogRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditLog")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListAuditLogResponseObject); ok {
+		if err := validResponse.VisitListAuditLogResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetAdminHealth operation middleware
 func (sh *strictHandler) GetAdminHealth(ctx *gin.Context) {
 	var request GetAdminHealthRequestObject
@@ -10251,6 +12519,261 @@ func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
 		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(ctx *gin.Context, id AdminUserID) {
+	var request GetUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx, request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		if err := validResponse.VisitGetUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DisableUser operation middleware
+func (sh *strictHandler) DisableUser(ctx *gin.Context, id AdminUserID) {
+	var request DisableUserRequestObject
+
+	request.Id = id
+
+	var body DisableUserJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableUser(ctx, request.(DisableUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DisableUserResponseObject); ok {
+		if err := validResponse.VisitDisableUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EnableUser operation middleware
+func (sh *strictHandler) EnableUser(ctx *gin.Context, id AdminUserID) {
+	var request EnableUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnableUser(ctx, request.(EnableUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnableUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EnableUserResponseObject); ok {
+		if err := validResponse.VisitEnableUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeAdmin operation middleware
+func (sh *strictHandler) RevokeAdmin(ctx *gin.Context, id AdminUserID) {
+	var request RevokeAdminRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeAdmin(ctx, request.(RevokeAdminRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeAdmin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RevokeAdminResponseObject); ok {
+		if err := validResponse.VisitRevokeAdminResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GrantAdmin operation middleware
+func (sh *strictHandler) GrantAdmin(ctx *gin.Context, id AdminUserID) {
+	var request GrantAdminRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GrantAdmin(ctx, request.(GrantAdminRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GrantAdmin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GrantAdminResponseObject); ok {
+		if err := validResponse.VisitGrantAdminResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndUserSessions operation middleware
+func (sh *strictHandler) EndUserSessions(ctx *gin.Context, id AdminUserID) {
+	var request EndUserSessionsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndUserSessions(ctx, request.(EndUserSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndUserSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndUserSessionsResponseObject); ok {
+		if err := validResponse.VisitEndUserSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListUserSessions operation middleware
+func (sh *strictHandler) ListUserSessions(ctx *gin.Context, id AdminUserID, params ListUserSessionsParams) {
+	var request ListUserSessionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserSessions(ctx, request.(ListUserSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUserSessionsResponseObject); ok {
+		if err := validResponse.VisitListUserSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndUserSession operation middleware
+func (sh *strictHandler) EndUserSession(ctx *gin.Context, id AdminUserID, sessionId openapi_types.UUID) {
+	var request EndUserSessionRequestObject
+
+	request.Id = id
+	request.SessionId = sessionId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndUserSession(ctx, request.(EndUserSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndUserSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndUserSessionResponseObject); ok {
+		if err := validResponse.VisitEndUserSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListUserUploads operation middleware
+func (sh *strictHandler) ListUserUploads(ctx *gin.Context, id AdminUserID, params ListUserUploadsParams) {
+	var request ListUserUploadsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserUploads(ctx, request.(ListUserUploadsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserUploads")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUserUploadsResponseObject); ok {
+		if err := validResponse.VisitListUserUploadsResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -11504,445 +14027,501 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1bjyNJlib2V2w5IyRZ5WSQEZE3EoXuyMhLReUtOi6V1V1eSze6G0mrcJp5uZkHg9nKxSyg2z7sriRI",
-	"wj5qAWE0TyO9SA+LgQTopwy2e6V/Idg5Zn4hnWREVGVUVU8OBl0ZTne7Hjt2rt/5YyOUs0QKJrRq9P/Y",
-	"mDIasRT+eSiFkjE7ZfpQygvOzLOIqTDlieZSNPqNsykjIb5FFFOKS0FCeLdPguHwlIVZytozLviIhhdt",
-	"++oXftbt7oUpG6dMTX2h5QUT8IwNyDHV0y92Lns79uWdAXlNr9oHE/eZYqEUkXLvf6l18lbEiwHB3ga+",
-	"OKUzdso1++JUpzzUgUdkSvSUEUVnjMy5nhIqCJslekEuaZwxQkVEAtdNNzBDImHMaEq47vii4TXYFZ0l",
-	"MWv0G+unNRulwx8efzPtfv37Pfk43vvDw3fhox966R9GDxZn3eR3+9GueH5fvXw0+6pHX22ea2+3+/hB",
-	"t1szP7I0vYbXUOGUzajZHr1IzBiVTrmYND588BrPzuikfuM0VRf3FLlkKewbVYQSpVMpJoQJzfWCaDrx",
-	"yFimJDgat19THU4DXKqjcfuNFMw+61TWx29c7vmNyqgSqjVLTb//3G9cfttrP/7u22778Xef+Y2/bng1",
-	"gz6K2CyRmgl9wpKYLli0OoXjlCkmNDFDJym8RuQYdpamMWcpSdkPGVMadzzf/yBvPFy0X7IFDL8YKxPZ",
-	"rNH/tqHTjDW+qxvcKxlSHEPdqp6fvDLDMN2FKaOaRbDQ1TUye65lJNXO3rgbPogesfYD+mjU3qf3H7cf",
-	"R3the3fcGz8aP2S7o153yw6fUM1e8RnXqwN6Z2YepFSzYWzeYFHQJ3pKNRll0YTpe4ooTTUjzSilY93m",
-	"TI/bU60TmvC2+Qy+alue0O51W31fBGngllaRlM0oF1xMSLPb8kigA2IPKMmE5jGRgpGZTBnhitAwZIlm",
-	"0fKR8huKT0SWtHniNwbpF92B/mLvwbXnfSxjHi6uPXtmJw//zGkESOmSpR6hyhfXXA4yT7lm5uD8kElN",
-	"SQIj6ROulS+EobZmgFxrksosQZ7VtnwslAnDJ0GfwO+KBDTT08AjAS6I+dechVOq4V+ms8AzO8BoZJ5k",
-	"SSxpFAwINKZIwOGTTLHU/JcmSWA25YfShiUsJcE88IXdpg45K1YkZlpVX9fTVGaTKaHmoIXIKSf8kimz",
-	"sb4w/I+wS5YuTKM75lPX7sY9/uGLXncwN5u8dZeZThcHY83S1Q0+tZSmJZlTrsmIjQ2l6XRhCJJOKBfV",
-	"w21Y9syc725+sLnQbMLSxgfTWUJTOmO6ev8dnp48X+37daZMhyToBR1yQBI6Ych+pJ6ylCiuGQmpEFIT",
-	"xURE9JQrgpTjC8ORZKYJJYdvT05JkrJxzCdT7cH66tKtmlA9VYTGsZwTIQUztOWLJJVmC8oEHMoZU2Sc",
-	"yln5+3uKyLmA0eGGcDN2HEbDaxgSbfQb37Rfu7sMJus1TKs8NWzX8ME6/tirZ45uza4vMNwzTAQkAQKC",
-	"gEcU02S0IMHx29MzUr4e7RfBwBdwjFM5V2atmSECrjvkQLgbvcRtyJSlrA+MCFgfV8TsCvVFzC9ZtXPz",
-	"4363RwL7dAhPh1xc0phHgbls7C+4VVz5AgQFFpkhGxJvy0yX1hrFoWKt14oPm86B17hqT2TbNlFd4/J1",
-	"GS5eshpGeEAu2IIsZEbCqZSKwZ0OBAlXlLn9m5Scnx89NfPnEaNxyyOZ4D8Y2WgmxcQXC5nlN6rqk545",
-	"dLv37xuWYc6LRyI+4Vp5JGgb1jM0/9MJjOQV9IMOOdK+YFcJT5kiu/tkKrNUEWqOtWGWZMxTpUmm2DLb",
-	"uOb9WEvWSxd9lRPQq1dMTPS00d+9f98znMH93fPKAsu3B+0/0Pb7bvvxsNNvf/f5GoFlDKLQRkErMKJY",
-	"QJpmST5DoZSaYzujbcUM5zG0GnOlQX6gE9WC28oXwPfJlCYJE4bvxgvCx3ixmk4tIwizNDWXmJPnmijL",
-	"+cLI9zTlSoqWR1isGNnv7XbIWxgijQfEcSOOV2JMzX0Ifc65qGHkVr6rX3MrKK5b7F53d7+yvr6vPmv6",
-	"/mf/efPdTus3fuNb37/a7Zn/2Wv7/tVDZqTEpnnLg1c3vNX6rGVeWbdDRmJds0sHQs1ZSva6+ygsCklG",
-	"MlqQ+ZQJWJPqFnK4/ayYpxhpzhm9qCy00zhyZhR8Ftx4IQsR+xe3mmcykkdPN5I7jzpubuYSK2bGo40X",
-	"zFimM6ob/UaWwZurnZ+D1LOue5SJPuIAPpiPVSKFYiAmPKHRC6rZnALnDaUweov5J02SmKOusJOkchSz",
-	"2effK1Qciu7+OmXjRr/xVzuFHr6Dv6qdY/wKO10SbtmhucwoUC6LiJIzpqdG7slEpugoNrInyo7DEY2G",
-	"bsjBgFCSTA39imw2YmlZajF3UjtJ5SSls1z0HMLbQ5okwxlXwHICIPCUjTPFImJuhjBlkdEaaaw65kp6",
-	"QqMTvCzuclHOSgIRV2RGY7OZZogpGaWMXhhRPc1iNiABS1OZqgA4LnLQMWdxhMM/lGIcG+X6Zxp8GFNl",
-	"GDtwo7nZaHYF45SpmVgmIpaSOV0MSBDKiAVE0YXyhXnTSKOhFO46uKYSbFpVmsexUQy0jkGjC0K7DIFH",
-	"UiOHtwzxGO0CdBuZEqP9xeZbTS+Y8EUzcL8O4YmRAuAd+yc0YEnXvGk+HclMRHAxzY2kZhqxhEdjo+gs",
-	"hvBGoQsBKVZ/M+0Ke/RBKDMSXspCxi9x9/FvGi3IgmnStJrTUEg9dK+BZlV5TqMFjtiwNDKVcYSEMpNK",
-	"E6o1Daczs7vm5pzRhRl58RR1zqBl2H4hGD+X6YhHERN3TVlO6naHtqQ79GF1NqgOZmKhSsfDlH3PQtSj",
-	"hSTBkt7QJ71crEmlUm1QgoK3KZ9wEfjCCD6nLGw/Zzqctk+NMtvKbXM0DGUmCulcEBoZdqR0SrVMYQg4",
-	"sCH8MHQMPF/hn2Vp35ixGu2MRaQZjN0QzMQsmRcLbg6uYmmJwM2fw1EswwtDfiTl6sIsv06lEcDLUl1C",
-	"lZrL1BA3maNc1wzsj0P345CLUKYpC7VdWEqUlqlRTTUPL9DewyeC6gwMMka0lGICTEWTKVUERfSoOCD4",
-	"Xa4AlY6I/cV+EbQ65AkXESje9n4xCtKMXsAjX5TvFmKYFhGMRWaI1nAMBJhzh1hOuCgtFfy9uun25j3j",
-	"MyYz/TNcwBGPLMGCCMkF0XzG4BJ5IQW702MuJYmpZgN7uJXM0pC5PYUhHQkjKdL4mbn87nJsB4JkRgEE",
-	"9kHGlMdgywY13kjaLJxKZo4+4XaIJGKa8hiG/Ubq54bP3+3JJioLp/k6eu4aMZqwGuDxGjM8S3C4I5bE",
-	"cmF4P5wlNedGO4uIHI9JM8gPKc30dBhxkNHgVgtjmUVpJoqHLZj1MV2Yk3Ym5SuaTthd3xiwL1yR2HRu",
-	"mDRFXUix9JKl1ryC4tJxCpY4br5+TnnMorsebMlDoekEpRlq5Dxzi+cqHNoEgTGBPIODz9T0BJn0nV/K",
-	"NI7djYf85J7qo/EX6AqsBR5hIkwXiWaRYb8zNRkWL7RIhOdGozEA79IkuafIGVrTzIOIxfySpYt7yhcz",
-	"w3ptn+Y3w6mNnMcnWcoiDy8DRUKeTFmq2ZUueogYjAPtl/DxMxFKw/MPnp2+ZAs4IXTGVK5QHCTJ0VPD",
-	"xZNMTYth5/dJa+D6CwzbVJrOEpBFtZRkTNNcKjFiqSG7e4qE5r4ktsn8qyHsd34vnLL0kofsXNBLymNz",
-	"qu6U2xlewERkxGsQcTMFixPJuRgg6VnjVwD27TYYuMu2c/BdwC2ZywrFVIJcuBjDYSMpS8DVFC9y097S",
-	"hWtI/uD4iDTNUDxy/+rKI5lIGQ2npkUPbi2ZadXyiJK2BXvSEwoCDFAFjWMF8iKomnPD5gy/09KOCMyi",
-	"vqhOi6PYbLqwXiGuiU45U24eaKuvTNvu1TCcsvCidvaGFvAls3BZyvXCF6HMYryR4UPs2FAxdUb4EptG",
-	"2czoU/Ayi3wB7zaD10dvjp4cHL4cHr59c/bszdnw8Mtnhy+Hzw+OXp2fPPsCPzTkW1kKLVPwbpWmUR44",
-	"acJhpJqOqDKnzg11ZK5ripdFiuQeSiFYCLbZUSovGJnxqG0F9hYe3EyHcsZQH7wQci76hFrDHWgjMjX/",
-	"hQ6m9JKBrZFrzaIOge0xw7Zbo+iYWRGmD+K7IafSOV+jNKZMZ6lQBX/lY6tJp8rs8MIXMxoBj0F7OShp",
-	"EdXWDV/xK5vOFdnv7ZpWQB6NfGHVPALH1XkOSzEKJTpbd17t2zslT9IHtGHJ11QsrJlC3bWkNqNikRvU",
-	"B+jAqucGZR2fzKdSMV+Actlf8m4is5cJS2Hc4FlB7d/695oJS0kYcya0L2gUpUwpD1yCoIzLFP5dZhwo",
-	"ogW5r7WNztbAHXP3PLC+LQUXAOG6NSCBlnJopjmkWrNZolXgOY7lpCFfuN8GJJhfUTPT4dKkBJuTFe1B",
-	"DXzhWOPS+zl3MPorOGZXyabsM99INPmLZY9zu3A5X+tj+7pzZ96OXs+FkRxlyt+zuxaE4bIGiU8p6yhr",
-	"2nvbaW+G/6XsUl6wqFDqQWmzP6EW3MwVPGCPaEUs+d/sex5wMqObYhPO3uTIxiOBFSGGJctjYGV0uKaM",
-	"MhbZQBaQImy/h0baJl9KpbmYlKVv9/ZwxpXiYmKl8HORpNJM3LDwZ/DG3aqZcdy2VsxRZm9Kpa0d04Wa",
-	"OCXFeoxWObXZA9gADH8iER+PWcVAaMR9NBr4Ai8yMuYxW5YvzZ5bOxtaAPCb3PgGMoPyhZMAkyxNpGIr",
-	"5hBKggnTx1Mp2BuwQwdAESWNH83OwBBy8wOp+dE0Z+0d7uTD9VkRDMj3hgOabvGCxzHzGZ2wFthdFmju",
-	"BJED/g76vsiNxCjVmis6nwBYiz1cz6rEgp/nooEvCtmgPMxiZc3lDduYRxGs8jtYGMsfzWtgohyj8dPK",
-	"vOdCZUkiU82i1yzi9AwcFz+P0mimFZR7M70EHfDf2KZMTwfRjIsvGY01eOVohDokjY9Tc41pzlSjP6ax",
-	"Yl4jKT36Y8MKbEOqKz4bI1u0jaC56rjxGk7y2jbHp/Y9O7APXuN7OVLrB7g5sKRumb6XI/JDxjJ2T5l/",
-	"Kwge0FQzz/kcjQaL4neagdeXDQgdYcSbOVhzrlinmKQcfc9CuKSKy1Btm2d+PxUTBWmrJpTK0GuwA7++",
-	"D8gcJFdr8jLE29RphmEFu91uqzSukZQxo0CeqRH9Z1sX/wRfK4aUJebvoZWG1kcBKS5Ca4mxHNssqTkN",
-	"Zjybd8g6zes9iiMuqNGdc9d6zEGeVSRwQRyk3bY/BiRJOfoEqjF/+auXvc5+p0uae+Nd+jjsRQ9HXdYi",
-	"E9nr7O539k3j2dUOnUUP9utoGPnf6kDfCkaYMIrlsgiHdBR5hsZAHwe3qGazrfSBfOogSYrNsOOhaUoX",
-	"DXSFOj/qt5Z4itX0yqd0ZSNL5zGfVkElVUL+robQD3JXyw1ZB/pobsg78HrbtmLoml5ZGPuxV+l685xe",
-	"cXXTeeV7eq3NLS3fB68xo1dH+NVud8suY+ubR1/y/d5gAtazwKO6ECbUA0sOtsCJHHJs6B244fbggdVt",
-	"Mf3VzeZJyugFS291O9GEQ7BccfrVxBA+WjPq6Au4fznALoylYmYOMmGgvdB43IZ/f7dtXqZ312LdzPLA",
-	"fuWY3sapLe/EagBfWTPAgNKVqDoIW2KX1kUCbkZ5wWHTlpYO2sLAuzo6+OrdGdESgyoNCz6wShGIGX3y",
-	"hNGUpQRjbEuZBcGAXDCWEK7NAGZsJtMFDKpTtxs2VG3Ixfr7Bi1Z1ndZKEb208qd06u7c1yI4c36qqZZ",
-	"uN5IJmIzBNSxwJ5qMwmC1vaRYJCjtuLiJqYBNmWQKw1LVOuV2JwhKlBfl+izvMWV7isrX7tEtts6sl4S",
-	"2252YhMuJsNZjXjxpZyT2GiiIKBz8w8pLzygIh7H3F5nuXQG8ht3ptk1ogeG3phBJ1LGW2VuKePiCjbn",
-	"OqsZaCAvAuyd4jjz2CCjo9hTZ7goF0CtaPAFIcWyHGk4U8lgucppvMZV27zdvqQQ5aHMZ27d35rP3R9l",
-	"y/t3ywRgp1C3ic9ExCLLmdQN95CZb+t3EKxt9uwoYpaFwNvbRMOlgWMPdeN+btTB3K16E0VGRjWB0qca",
-	"QrhmNJxycNBEpahdUD3vgZhrdLE+CXK/uOcLMLsZijXqsvm3msoUEgismXgI3wclG4qZDXzqHuA9Wn4F",
-	"IhnNA5npoRwPUyomrPRC5XOjY7veDT3H7Mr9aTbC/XvM5qV/4rCUaQh8q5GcUS7QzAGeWMPtXQ9ZGpdH",
-	"F05pSkPNUvg8gNyuYQKW5fI0jfj5XoryuN1ESqMPs1TJtLRg5dchmglGjfFNvgiMJm5jQAI0c49LpiqV",
-	"L8NM4vuKztiQqqELlYJ8D/sMm0d75cqtBAtUp5wxcEEzRxCEK4+wzqRDAqOPdwQPL6AjCMdG+2Kncm8G",
-	"tbfgjClF0fG8WeDAgXlIy8V3defkVsy5YHklVrVVDNrAZb569/LGYk+SjWIeQgCN4a4XbEGaJ88PycP7",
-	"vYetAREg3Bg2k6T8kmpmhIwRS2sknHhSnsqz6OnpQcNrPDvdvf+gZlZeI0wvqx/s3r/fe9zwGsftdZ9c",
-	"1AnRRjCDET/Ye0T0NJuNQFcdVAQYa8HXU8ZTmCRYuFCbXe0GjaFuZG9fHpuJHNYOKVMV+VbxSe1rV7X5",
-	"D4vtRGjGghP3YImxxzW7f8puqpxcsMX1lStDX9u0ZWiwbniv5ISLExuve1PF4yNJzz+blMzVULD50Mma",
-	"SwSdZqxkMENfQZ52OWXg1lpjjbqV9F1Va2qF75KQDkHoMSMxHzNz93gkpEmCqUJGRqcjJeNMg3+0dX2F",
-	"Id/cjWY0fBkE9l+FjO/eXC/zV4mh7uS8lpH1fT5lIb+Wcrt8fFxmr2NTNIFkOxjYzPzjejLxATR0kH+M",
-	"f5/YJlYXC7rdPKUjzWY3NkMkw3UXQcVECF5lIhMmuM0/hOAJQ9FVxQYOMvAMiHETLu4j97XVMoqSB6Im",
-	"X4RdaczMm1NFrMWQNDE/f1x21NS3jcf9Rsa8XJByu+wkpIbXGHEJ9BrJoeYa8vLgDyE1U+ZquaSaprkt",
-	"DwxodfcYrvsWg5TXiOmIxTUynfNhw++k2et2iTBtxR7pdbvdHqGR8sgu/DORMdc8tH/vkkSmAv+9R+go",
-	"Uwz/eEDCFLiQ+eMRGac0i+CP3i65zOIJTfGvPRLKZJFiQuqu6Q1dDq0B6SIVCCnKzocKj6Kqzo7+brqA",
-	"fdQgnRrJ2m50QJqBkEPr1nNUVGA2OJEW3cXjwrlvY0hbA4vkUOcVqZrXsq3XdnHYTvF982WGZ7HeJ1Ii",
-	"2bImnaRyzHPaaeTm4zpCsR2sPagQmtG0LbY8DLSRqbV+XsPq6TV0SkNW20G+nO6VHLzATArRH+wJt85F",
-	"t951hFA2l0c3PpUQDb9uFZDpXGu2lyyNeO2OuckGKptMmAIdNWEQtR6Q+ZTHLGc2lgOmmVCGFn1RJlk7",
-	"d2J7spFcI0amNCLNAA9BHrCzaNnUP0cc2KPRC6hScLNccjY3/+DqYgE2GNvVNW+br3Ecx3nD7gG2b/86",
-	"cd24v21v9s/zotMVk3/UKLanOBIV2vVKWiBy+2InHJsrUWLOKvKzWWHlFQrafC8eWxX1o3lKlq7gFbne",
-	"awh2pa3ZoAaohCoFsra1K1g7DiPmK3D5F55dUWTgQs7+VhfGemfMCi9bNRg60u8vU/2cQlJ2KaLCkXqH",
-	"BEZKCPq+GMd0MmGRB28bjdje1ZCe0yGBzYsP+o6BGGq3cjl01vFFYMUrsEahgBXhcKAVErGQRzlgyMr5",
-	"sa4R25O5k21zubh23RNUIqe89eLZW+yneHCY91g8Oyj6Lh6euFFAPD9ahA6nVEzY7Vxkyyk/q7t6Yqmj",
-	"JK/Z1KopQPy4LwdFTFbFgtXKLdgo4C051vKOvUoi8u6j5Rz6VW1xRnm8abwu2BSjR/OMJwT1cZMAQdGN",
-	"bOCLdZMoxAFyksUMTiAXJDhhE640S+3yW1NbaSp7u92tUzFKyPodeC7NKCw8B/Qtxysdd9z3wS2W99Ga",
-	"2xMTnH/pK/xgf8sCL/G4ymrXsTp3sKzh5DbnCkwHdQYTt6wuzA0zXptULGzcN8Qx/zZoDUhIFWtzoZhQ",
-	"XPNLVo3/oDEP2c1JrUxmRWM2zY9MZaoYGQEAAEQQJSB0/ujTurQDuDqlwdTuwtTmu93AqnpWsKd7qpqW",
-	"TvPkgEuW8jGHDATSLFBhZmwHPoD4twINLLaiqWnKZRd3yAmjURt+nLLUooxUKQBeHNJaQd8yUjsyI/Nj",
-	"s+Wl3ijawgzTxbDe2YP5ufAGhK4aujJvejk0R/B5APGJ8M6hjKxbtyCIRw+qW7y/CdKk235cC2TiNTCs",
-	"0nona8e5sjuIBgVbk5SiOSFv2iEMZFrxiJEZ5SKmIiKHUy4oCWkKOSCQWOKmL6Olc9Pbe2R00kddgIqq",
-	"nJ7thydL2fDacypwUKrjgVyjlJVjVVvXHOPqAb/OPiydvsoE6ia1RF9eQctrz+kTLqJbSiBrSTiwGZuY",
-	"rWD1yJUo31GmNZhG2SUTekAUF5MYtFzPxZmPzC7cJzMuMs1Uh0CSNQnmVx1gREENlcB6tNfuw405Hsyy",
-	"dvUKX/xNWV0e0omJSy69J5EyrguDcYNZXurD/FO4bzNzASwAAxEDucF5OqLhxSQFZAUHP7g5ApJHmCK3",
-	"+a0ZvVpjTZSAQVaMDGw3UsZgVFTb+9dS03jzZE1LRMj59sasRlIvCgGu3diiL+W7YKWeKAeTc+GkDKNI",
-	"STPMZllMzcXeumHUgFk1N0O70l6xwbVUlnKZ8qpzLZZGd0cjYMNrTPlkek3lxrX2Clpwf71xLbkHX0KL",
-	"0DvGeK8u3/ND8nj//sPcKocnXrmsArUatbBK2dcPeNCSjFIqwimRonrcgVGAgjXEOJvacG8YXJ1QN81m",
-	"FNw3MRWIfwbciisiQ9SwwnqzFuYD1Ij8nMVRO2aXLHZro7xCA8tzLCCTD+wkqBn0CdVwdnxxv4uxA5aL",
-	"5tYjJhA/E2JWxijNPAPERTCcc5Fk2hdNCLzHgSpo54ItlEd+yFi68ABGEJ6i858UQIctMstM9yNmue/5",
-	"2fP2o/wufHP+ihTBFXl2ME5hwrRajvow1/5Xp2/fYCbAjC4AN8VNk/S8breLsFiKCKY0gxQw/HFvl0SM",
-	"JdALRC4E0EU1jsRi613HcFOKyakx2nChNBXhmsvMbRms3DWpw35jbZgbbNAzeoW84/7jxyVOst+tZ43g",
-	"hqghYwjsscSsstmMpgt37boDalqrHavzBC63eX5yRASdcRfwttROcQSnWieqv7Pj4to7Ebt0OSVq5xoH",
-	"dIlJWt+g87kURsG1NzFaxI8dpNtNgjk0iRk1d6Vwx3Fm8TwVM6we8nnKUUSFttuquavBJTS8RvgyvrkU",
-	"uDwwnSoSuGbSODCsD7LrgCv6IubigjQDo/bgW2rnjzz6ELRQONJywiDbCrXRUkN4WraazIsv6sDxCOw1",
-	"OT955SHoU6IXxEFkd8hBrGSBtjmfUo1xvoY5wFFkaNHDucNUyvktXKnMRq36YnWKFuzKrIaNwIHkaRiM",
-	"GRfhwheR4bwymTGhWwWGqsXOqSxsJkIwv0WQ504BSxXy3AAoAtfvxTOnYQYkpALJQmgQqsDKoQlXgDbq",
-	"2yy385NXCB3aJc1KjBqRwgZhlQbRWjGJIJDfyraMuFzdj/PErP39brfEmDvV5u6XGEnJauWcnDVxFHw2",
-	"Y9EAYT0f7JdatjgF2rzBxaSzaspZPdYrR/XkxZNDGV8jNHKVD8dcMHWPhDKWWYrXYUAzbe6DWCK2AHw7",
-	"IKPYbM9oQSI2plmsV8/pqMJ7He7nBjlyctMP0pt9sJw/0zBdeo1RLb9bzta6mdpmuDAXkyGYzNcF0phz",
-	"YE7OCYu4TVkEP6uykCkOQ5oqCHrBjGuMNzevQXoCmcmIrUkBgxY3BTBinroiNLUWEUOUgRyPC58bZgQB",
-	"IMCi7HLFkH4w/EfcXBxyPL5OjKAZkVddntrVx7CU2+nMK5E7dfJGObLI3uIx1UYGwbimIle6Q5p4NGbA",
-	"iXwxYYKlMlMI3UE1JJAqiFCthl3B4prlk3Nh48M9X2xAPO60llnVfvfxg5vp0tXZb1jcs/rleZvQHzLW",
-	"J8FslA6xAsHu/QckpSKSMzLiWnXIS5vboViYmht8ftVRTJ8i+tnpQoQtX5gPIfCNWzuhliWQaZrp6Y4d",
-	"ajDIc31hUxzOBfWFYHPiwM0AbSGO4G+lZaLIXKYXhksuQb3esDJE3Q29ZFW/aWR8ve/F8n2YTCznLG2H",
-	"FLLvNaYRjMw5tDgRJIhlSOPfYlh2R8dR4As5ziX73fuVa6OJYhVKUtXg6dby8oBp/Lf2704oZz/OTF6d",
-	"4yOzzb3dR5XBnQsOIyurNgjfa1YDbrw3z18e+gLVba5AlEW4F4vaLEUJjcCBKRXeAvvEFzDn5Rn/tPb7",
-	"m7mDNm/6nlmuvd3yaskxCWj7feCRoNt+DCHsDt4bFNZ24KGNJPeHUAsLDphHfMJ1mRyUTVHI0xLK+Qrr",
-	"ExBKIf71BPTjnEz5ejlH5RZvx4mM2ZqYIEcIoP1GEqBJEZRFpmSSUmGuL3Bvo7iZZwbjQ3jDhuAiRmpU",
-	"CsJ1152NiIRPasOKqnnUN2MXE5nKTBvJa7tJcMpoMhwtNKsxizwxj8G9GBvmgWD8NCG4jNewCnIxxMoI",
-	"G0x5I2boDpOcbTL61CJ0cxHGWcSimxrsSvMvj6GODq6bRHnLwMxYTiYsgpxJ6SKvxgBysibwqhoOWSNP",
-	"G1niBo4r1KHWSIwuksUlJVqxpSJyGM2pXhp0Eb4bfW6uaYaB2BBoba9lFtmKH9efzrWDMhWAs25Zxhzm",
-	"BsU0J51dezQQUUUnayNjEanpniLniqXtA/OiuW6N/LbaZaWiwYOtcUPRcrxVZc6VzakM1HO0W9DGhmPx",
-	"0bPY3fH7cOuk9TMZyRu7wMy9s+6UvSsXDQBnMcRzzWh6wSISAZKHyOLY6lsgwoNvYy3hmLcRwhCx6n+S",
-	"GOjIeutXz2WUsWtMjCsSZdZFDU/Pzw6JHI8Vg0oSZt4TfslEPtnVoKLiAt/t7j5od/fa3d5Z71G/2+13",
-	"u593zT9utyS2Xsptjz+Gei+XWujWGlWSkqdmM26Ofc9QKp1UKfxmXu1NWA0la3HFDb1dgr5NxO5a2JQj",
-	"EaYMsdEN7wZ3BdrdLKBcXkgj8BuXKOvYxlDW8RvBtoSYOo7mrMcuWN+ScmmbLOF71UNs92R9CGox13U8",
-	"5BC+vIWFq5TnqvokgCkgZmZJUAfzNAAYYOWdbtcXZeXFlS2x6OEl8X1AAliNgGRgOOx1vW71a9LUdIQm",
-	"npgLlldKwEiv1oAEuIwwqJPnh2Rvb+8x9OgLWj72I6bnjAnS7u32u11o8PPevvknF0RploAs2Ms9+2ho",
-	"L3uQ8gTdkr3dc4gRC0ZTRXqPu10zj8ePHz8eQJ0cQlPmC7ta5m3BUqISGjJFQhnHNAH1pqTrwNDePD9s",
-	"O/XO/I5+sGKNK0oQ+uaiDAGtmDOLuu8h3T5lZMbSCYSrvhXxolg3owiMGDLCppCGcUL+vQ2SiWNCxQKq",
-	"H2CBHg6mhv1ut+yKAQ2qLnLJcfIll6ShN2S7MRtrIjON6qvpr14gKxj/nXPmnOVWJ/GsSDWon8RH5tD5",
-	"OnzbmEpUDtOUighEiY/LvosteJItyIzHF8uhRd2babjY8jr29dGj6EHOumns/KnLU90QOw/npy5yfovY",
-	"VCshVsezfrHu2udIzqbMF3k0MVgnsREKpnNI3xuT4iLaxCiuL/LB2mIkPYb0OM7VuZPjj1vrPI7gbsRh",
-	"wPv153+rsPxj+MGyCSKJ4ZYplQgzbw7It9+VV21m7tIK6trPL/B9qCXtC/Yp8fxHwTNtTRD/JaZ5f8TU",
-	"7e/WkZkDJ3X2TCSAWkvmeQ69dwN6tFV1NmEGrMOIzROUHDBsKa/JFzaviHDd6lvlXUhAiIJSpGCFNDJe",
-	"EMm5gIAQxKpB+HNfYBzAPYWBEDnseXcfAxdszdgRQzgBB4xfK68t2yGuG4uOMLWOSH4ia4KdbNWod8OP",
-	"6+NPbOxMXtgPHAftGEp7uU/J+cmraqZ64OoqbeQga+0clNg0s6KqGIkYrDbhYyww4Jb/+ha/MY/Z0Lll",
-	"bmuesJDK18OiPLYvwxmHXM2NKdrElfhy00bwbvusuZKR7dYgBxtrVZwUGBGl+HuW1w7Mk6GBAIvHtanR",
-	"/D2rLAkXugyLWuKa10vwxjVxyd11FgS3uJUItNKBsYMqb2XlxNQxvOpOrHcaQRwSh+Bk64C2owGrWe62",
-	"t+XGTDcKcfjNkGw4QNNGOwV95GFG/y9hZrqnHjl++tyDEFKPXPKIyaUk5evCHODcbptKUOVEq7YRsyL3",
-	"FJmxiFOY8CAXmt0yOI3ALlXVrgiT3fk+YZNlD+rDrVJX5ayuHRp6ey9Yoo1YM2OaRlRT0kQ4qISm2nlF",
-	"kB7IBVu0VnIXtOx8n0yWrfj3f8LD747S2omwKxpqApTEBQGH3iB37pcWGG6u2RK68f6j3d6et3pOb2C/",
-	"Kw5e3Xlbf6xOV7DBivxgB0jsGNgGCj4DMPubhlVsuEUA2gQaJU0IMjG3+/H5Wcuc8BwFH4Prplzd5A5h",
-	"cbQRjbwmEr6S9z2/6iALfs5jFtxTJDA9P6WaBn2U0NFiaxVMF/BYhzYOh2QNLl1NP4BC10dmJ9OZ7UGO",
-	"c/ZXvj0AQWM9tMrG0r+IXOFup2vBRiSZHpZKhNxycb+0ZVDMhI7Pz5BdhTRNF3jCKoCzxTqazmuln+fS",
-	"VWxRGNqVpGzMUkKhdVf+gc7z1fuRyNVeo3YYNXtpxNo+oWSWxZoDowMyn0imMMmycS0npOkuJ+oKQRWr",
-	"Ut2cZefkMrRKiUNY9Kqb6LEbIqHBGmkk+aWAaJskNAKoL3Hh8qnLsd6+qIvetrHNRVW9ezVBzvMpD6cQ",
-	"5mfDnUkp2pk0EefR/NTf2YEQralUuv+o+6hbEy7ui1Mr1nIbz5wHREPy9vHB2eGXefAzV4TGc7pQeXj3",
-	"DSOXt8Yk30bXWBfMlrvlbY42GPwhK7vVIasJwuuhEWyQRJE0PCDhVCom1mbQU00Ccx5dXnI5t79ypVej",
-	"kvZqZjelagO2wLspBvpvH/xZqVQj7qHh7MoXXA9ypzMeCudgQV6AS+QiSWUcOb02hXwEqLEmzE5xMYFi",
-	"08CdiDY7qTDyFPwhWPue5tXJOuQduIwCnSKSbN2CQVFYtPdWcC6CgXU4BXBqAw+DPfPK3ZXdsDFoeS1q",
-	"G6dWg61aUqav6xsuBdFvDoS32dRbzYzwkuGMNqJso7nHvPMj4JXWi7N4cvLa3r/Aw7NkKN271u1SAnYr",
-	"cXaH8gZLfjPcIXOlfHRfCSIq/jpwhpaLhNw2EG71CsH6C2pNbBRPw8zcYfhW7hSxqAQHx0eVJCNDo1AV",
-	"rFAYaZKsYJkhnhu+t2CQS+2GAY4WOR5fu3pKtX5EzW5CxBVLU5cQu70UyzN8udTkdWzE+C1YXd2XKwUj",
-	"bEhXvubrd9qoCTfc5GjjJ+imqYmLYLbqrdOcrfxcwp6Yp1IzwrXnjCO+COZUs3RG04sgD//skCOtLByz",
-	"sqVZ3RlAQqGaTOglM5cjag5WswXQgQnT79hJJlBB8kXwR7+hNEuOxFi+4kr7jf63f/QbeSlav9Hv7e/f",
-	"f/TgwYNuz8N3ffBPffjO+8e/+dsPEEKNDb9IZZY8E5qlprWgT0zjMmFiwiO/0fcb//g3f+s3PL8B8Ihm",
-	"S3zD+pZaOZ3SlC018OKo1MCHYClk+o+VGZgJwAMYpVdMpTyTD17+zm7NOw/hne+8Rr4B9nyb492YX3WX",
-	"/q9R28Tjx7WeqUqb22n9Xf76MqUDKZbb20zo17Vr1VlVjEJT1LM3W9IG05ChuCkVEYou5Whfj6TMXFYR",
-	"lJ5zRZ+B7Mg//lf/PSmeDU1LEB1/CchpdF56K6Vz+7svSrWkO6VfUCAq1ZmeyCKJ1NY5pxrcljV+5Oow",
-	"apTF6tj7oMw82CdNpamIqLny42RKR0x7JKFRxKKW02QPnp22e7uP2odPDkslqKv2skO+eHXeO5jvvvz+",
-	"Mv3+dfT9o9+/jPnB9/p4f6Je/+H172Yn76V8sXuVPg0vT8XV0etvnmfjN0q/eXG2oC9OH2dn9yfshHbf",
-	"7cuzt6Peu7OH46/ig8PP5ZvjaPTk873p16OvTk8ml5/vxy/ePjt7ef679w/e/v5Uq/h3vf3d6M1hRkdv",
-	"jl88eR9L+Xb2ZHev98Pr14/uR7s7468fHE7Z5eU3l787fvTlRcZ6iXz7XItnOllcff3qXe/9gXyw0/vm",
-	"qnf49ur5ZRruRg/PX+3Esy+PxJv4KqPhV9/Ms+74++Sb8fud3//w+/dPjp68f/rg3fn47Oj54xcnXyZv",
-	"xc6X7x8q+urR1fvP3+3sPD85OOdR7+2F+h393dX+4Wv16NXbKAp/Nz1/9W4/C5l+On784KvwZG/SnYxP",
-	"Xu4fHz58tpM+/MODqzfpN9Hu+RGT6Yvv7z8bPxz1kq8Ofv/kwe/vU0G//OEPj796IF4+e3L5ZP+pePPq",
-	"6Ot3p5ODE6F2Hs1Pdk/5yenD128ODudni/TFpX6s1aOkt3v88nkU//D7M5m8+fKk9/X44Tffj6e/i79W",
-	"B19Fb/jL6Pez338tX8b05PLR/aPx15n4/fu33aOX36hF/PCrw/PvDxP5Yrc77tLu/uHb+Viw3x28eDGP",
-	"7kv6+dmjxdv70/fZ4ulo55vw6mr2stt7lvzwdpFdHb1h8y++WFJMH+w92t9q5OWXNeTLLwuatXTZe9Ae",
-	"LcxdI7jmeUIQuWShRlTSgjzTh0+++eblxavRox/S0zeie190f+AHy8O7htvfndaaEboDbzEmHBQTvYR4",
-	"YsQg5xPBIo9kIj+NYI5ueeWLNGUh45fWLV2M7lHv8fbx5eyjZoAFa6kdYp8EU3bVVFPaa9q5kM9drP/w",
-	"gi1aLRD/l9CSaHt80H7+3R/3ux+2wyYtcSnY6/Xcvipa3SJP2cjSQor2e5ZKYqW6vLy5q8RTFklLcmgN",
-	"pAAWEFtN1L+JnaQQLbfY3rFgmHsfelm/Uj8CZc9KA9uyXu4pW6iQ5NCFVc2zVMLd1ZtV7JKlNK60o5bz",
-	"xGqlkJskjXmNTQhuEcNKwwVS1XXgrSojjNhluyab7afDr1pVBm6B2Jck4IbHbMlKVWjhoB/Q/NMqq5z1",
-	"BZjnRfWamGrwCtAocsVIak7G5Nq1QG0awphpKK1fqgK9PfOMuVJOq05ya+7VqxX8o6UK/wh90vLy7If8",
-	"gy1hTdtniCFHXOcxRk3BJoBORaSZOz6OWvUw7RCns9m6aGtA475aFAzwWUGKnZlzYlie2Wroa+ERCHKC",
-	"b+mY6QWZ0XTCxRosgARtSusHQYviga4edZVjLre57FC0HbjZrj8N7yoay83OQq5JlKz4ZUT4WzFA4qgI",
-	"6NcCpJjZA3lhdfN7asmNXK9ireD+FDpXbdyLK+eAfbpxQAz+ueBXxBJmpetCefO2h2qsmh5s5oYbV+0+",
-	"XdFDGbHbqWMH1s3oIsiJphdMFdDWFi+ENCFfyczUEHWpjdbAFxCKWvLcxvyCQbUnBIDBYvWAklSjMBWA",
-	"Jaur/orpHCCbh0hGMUKgAeRJMzB/leBOIE2bTwTUEx8QaxCvBsnXHzkgy2FC9Yaj76rzm1etxzFI6IQF",
-	"hF1xpZXzFYCbSk1Z5AtXFrm5v7tL1hUpLwUzDwi6AGDIvsjHnE+FIn6yaQGinTOR9+ZqMKt1ZnwmLocb",
-	"qzm70VrBfuXYYaGJhAk1IEHKYkZrV9c5qe0bAG3PAU7PeufqPddqOF1Qs6F1cW46pUIlNHVYQwjgmJfO",
-	"R1AGECUh34Qcv3lBuFCaIZYUJV8dP3txI4ooSGur58FB+ADYwmSNDAQF7Kur6CrRwW7ucBGxK/zfoA+B",
-	"k1CQcuKLYCfwzIPgN4BZF3QIJn/I1IoQGDYwlTPsZlm2c+1fcs3sf2pkqJJC0fz2n+/85q98X3337T/H",
-	"/37W+k0tKq4KmdgUt2XmCdrVBKUAZcVA9K+pDnwfkOb5yas2E2ZpIjJa+AL3tU8iBstlxBUABMC/z0+O",
-	"Dt0+BK1+npQkx74Iuu3H5KD9B0Lb78k/I39F/hpCp3cfkHukSVrkM/I58cgO6ZMB+YL8hvyWtEmHDMm/",
-	"CAC2SgrmC3Onz6jhYrhb6DUTCwLD7aNDzwwKXHg6zRTEPook08trj8v9Rba/u03JXVLoDtp/oO33/+yv",
-	"/hpHf6/Z+uxzb6c/+OI3v+0M/0V7DUrxnEd1LMwJ4fcUgTcMq0r4FYvVgOzvdVfPQw7U1Nt91C0JhPDX",
-	"lnsLaWL1rjLkYuOJTwH7DKORIbr5IMNh41/P3U351buzxhpg7EKyBoqi1k2X2hh9MwlEWDPHGiOo8xFN",
-	"tU4aHz4AisJYriltT8MLZgtW5qbKMkvMizdAx17JaYfOP+WLJgYo0LJWNqMLouZch1Mix+OWl5de9YjF",
-	"W1NejpNxT/lCy3YkIYfCptph2IQR/VLKJ1NtiN/6ARSi+uRe6ylNGJrCSxEq6Eju+MIXiJYJAj1ENAiS",
-	"45gGNMGMPi6FAy/8/Hso3hLJMJthNLFUjASAauwL7kD5YJRG0K3AlA7yBM4KlidNESwBsBrLowpePDsz",
-	"F56SeSh48OWzg6cB1pZ83Ot1W30rU89Q7chUCcnTrD8m03okOMTAufYZlHMt/sbzF3Q6nVYecYYN+oJm",
-	"5lrRdg2g5QK7sQAgp4DnCQPPgTfMpFKjBjkgsNGCmCsL0zwR8QSAe5uB6QXKnPKJyBL0XEDFJ/NwnnLN",
-	"sAAIhUIguI1ByyMJc9FPDoYIn6Fxq82FLwAixQzbPK+SLigo1IKKoeYAawxQfbuPfRGY4Q/t8APLfU+Y",
-	"ThftA7NOQQ7zFOToa+1jGfNwEWDkbfE8cDuCoReGmByRf/Xu5Sm0lIuctkIqSTI19YVZSFSc7VCQv8Y8",
-	"ZDYRB/32jddHZzZiqsDfhEtWZmnIOjKd7NiP1I55t8gOauQgMwfHR6Vs5n6j2+l1uuZN0xCYnRp7nW5n",
-	"D61vU2BfO505i+M2hHHsfD+/UJ3vbQj5hK0Jffzq3UtyynSpRCq4aIHoL9gCJUuAh6WXzlhp+Bu/NERZ",
-	"4nzojzOKFcdUK1cRYEHcnO45a4Ev9JTNFIsvmeqQ11QDX4Lf7ikSXPDI7ZI5tNQMxD3HvPQLtvDFmF/Z",
-	"nC4aT2TK9XRGmlCl1QgjUKbVBkvnNH4UNfqNF0ybnYZ4U+TPsHi73W4p2NlqgTnTcQuJctY16oqeMo1c",
-	"vUb6wtCxC7YA/awUzHhIwylrH2Jy+OqGvWQLZfPzSUpTBkEb5hMFWwQ50ajeantVjNm8bMAqRr9sljIj",
-	"vY8rUDexfKV2joQRDGhs8XpL92ij/+13XsMC3Db6jeNimnWIM8pl8xvt0ty4UM5qZwrWrvdrifbAst/d",
-	"breEhJikElpGM2MOgdip23xrT/uI25+77+u3344Vovag/simVXxllF2myqslE2UXCwKnr7tWzijrrF6g",
-	"JdNwam5Jj9zv7lVr862s20kepX3nywZdY15iCgtmiHVvO7GeIjsqF7nftNYnrup+7WJf9nYgt8yS6NpV",
-	"z/WNUAolIWgfv0DNQ03l3AhPhliZMJdxySJl2KYvnIjRtOiGsKC54DFGcG8Wj1t90GNgyNbmNGXhBeD9",
-	"BZY4zPWsC33aq9JAMwHYAj5DOakA2vdFImXc8jBaZ8nq79wlZcEXPsdgH1+4+BSbTgdsCItgKNLMEiyy",
-	"W6B3eQVmqREVEMbLsyHTueCS3rMWxlaHHOl8OQxxs0smrJlCyRnDkj9cQdpZv0BlUETRBSAfd8iB2UqF",
-	"DovmfnfPF8FYpiMeRUxUUrrrbxD4/ONzknI3a9hJHpGMRAaHY7/b2344zgW1yb0swo+ucaKeuzWCL3Yf",
-	"b//iTMrXVCycONq45UXzI098fsbNktnj6ODiXfitEUInMWDNl64mRO6rcoBZXjhuMxfIBcmVHNa8Kp9g",
-	"c6Y0xlp6ADoAXMIMxgdkQNIEHN+gFFQY5BDXLoiw1SEHRdlW6rQ3IySxOPKMdEXVhcvjgDxZlN5ZhJlm",
-	"ffMKu3JDNurKTE1OWXhoOErQKnyjAZbBhLhFr1QVuOxk8V2NSjj/c1oEppNmYEsUBuXqsrn+iq4YLOW5",
-	"tYhxy1X7wjRg1ACpWohwmkohM2XHQZoBpKbBXA7M7wGk9xRFRWVKQqO4wbrmM4R6opBcHJAmtWnG2FdN",
-	"OnGrQ6BUpy34kNugfQF3L7jX0PbqMqewaUwoRsUCPSiAee5ylrUvYq6MtrHCs8j1WdYrrnRR7hCUBlda",
-	"AqLKlqB8TQ8QPemigVGf1pnKPYUzRoWyZSaRV0vBVH2VSYBnbPQbYDJseE5PylM3r8cMV8v+fvBWo2vN",
-	"Fcvfs3V9wl1S6dL6FWwVqNzW1O1uy4urLa5UOaZ5lQd2yWWmbHSvBKDkdQO0ccPlEZbTM3rbAj4+fPcR",
-	"76Olcq41V9IB8i85JgWTRFKyN9M1WP+TIlP102W26TIzpzq/W+yVYiTK5evm+vcZJCCZIcj4EkwaG/kE",
-	"lpSqbDOk9eW0DU6snLRtPWFnncWI4oLwtiR1GMJOpKq5a1152gBUYOWEb1iCZn49WNgIy8XttR/5ArAb",
-	"WgNX2Dawfsf8O5lBbrA1bQBjm0gZdcgZ8nkfkCBYxBE3N2X9oqmUhTK1IaQRC7kRwTvkKQs5JHfZUut2",
-	"DEXmBRgRaWhNfSjncl3kgA3yIu0avcC+UJrHcelGa5bqXi+YbrnYAFuql2gpKxdK3aVxgmRQuTespP5E",
-	"RouPwFWe2jVCzlIllQ93wtewdnS9qO3Wzqz8L52bdfe3f/FG6ucyE9hF7xpdHNMFJGFL+YqmE4bf3b/O",
-	"fGxVeha9NoIY4tn8OnkuHF5mlFrLbw01bGOwmbIWvlpd4c16HQB08z6W8tB18gWFd31RzijSkjhLOiQV",
-	"ScE2C4+2Ps5G6fFcYVLvxgvh2AIpUOIyurwiWQ0QwiDlc7kEb8toKPOpjC0iO49QsrfPKgVngUnKjWVA",
-	"S/UlA48Enz96QHp7j9rmWRsettYJXz+sk7tqK+jUis2w1SWxOZXxWlnPJrZdj0dhUuEnkfeORd48k3Cj",
-	"sAu7/knC/TgSLlaEoWk4xXXewG0zPd0JY5lFaQZ7XC8wPgfmUnKErwl7Jc0//V9//x//73//H//Df/fn",
-	"f/Xv/tPf//uWl6cnpnKGlUMqoUnom5xfdWAQHfPyoRSacsHSoF9t/Z4iE6rZnC4gOIuPufVnYeQg2k6j",
-	"CCGFnM0DrD7ftN990/4sd2V66OTEegqOcROshaPLBhPChZZlf5ycC+uN8WzitpArFXzBUYp8WTlFf7ki",
-	"j3UTk1hOrBFXFu5r0oTwQQ8icHjU8nJ/raME17J5G7zXpku7OEX+uJ3uALLXS4sOGfOYGIrsZwZjXvhi",
-	"xqgghUkYLr8Rm3LoHvIcsItmFdiXioX1Z2P8DYCtmHZbHmbc5wZ7jCMC8Mgi9t3sV2WnfTGDyCFz/eLk",
-	"8xrnfXS2ljrXU7YAp70NHuz44p1TDKAZObaGyxIqHQkc1Q8jrsxBigJYyLcQhgKOZwgFB6r+f/+P/+LP",
-	"/+G//dP/8q//0//wd31CbXW8yppaPg7bJ+eCpWYl4lhhz0xc8lQKLORXIlleELDpqOo3wCAAz5Lv85O3",
-	"r9sHx8dHT20QRvH07fGzN0dPAyQ8F0aLuQa+KNBYAcMP1q253+2SwAIYDGmSgEEUPnVygi+wg9O35yeH",
-	"zwKvLEJQgY3DON4mTBw99UjEIwcfZ/MF6NJZ19NUZhPcGEtIfQJFuvK9cAdvaNEWzJ5UCrKb41bKpwlw",
-	"eee0Vh+DlA5DC0BcJ9lWOx66olI+mdi0FlxO0gzmV0MkcIjsuBpG7FJLGavAI51Op9WBoADrm7Jzy29v",
-	"PIbF9V1a140+5lrpARe+LsoTzbklSnPeXTeNmw8SyO3mY8xJEPkXRjQtRWDdfDBI5T9iNJngUhi2Wsnc",
-	"ArICif+mAzp/c/T2xiOq4S9oDa5sbB1DuPkAC5bxE42xdmN/0tHeZpO3D/en3nkY6q223xBkVWQqHVi0",
-	"Bd54NM/efL1xEB9T2rdZcxZbuUbkf+UqPd2xsH9Tc073GrL+oRTjmGPqxq9IOVgXKSMnxBlR64T5eyqX",
-	"UuytXB+B5ERaEIHX6xCBFZHB31qycZSzyEDwVyT4LQALo/VjQEZST7EYBkCqsogs20PiBfhzrUBjo4kx",
-	"lAIzWPL43gnT6ChFkzGWCkUhJK/IlzKYL4XbvRpYCpUwO754Dm5XQrVms8TGjBrxRmvzOGGpHYOgNlJk",
-	"NeKz7wsI5NR5ydOVSE6sITijYjF0PQUOL6oczukV1anBlmAna9YkF3h9EbjnQ7Ndhdhbm386paouKBqD",
-	"n1kEiDGbJK7josLjx7CAu+YrSbt3bAP/i2F9nyzZP5Z90hqjLbKfUqXTzaxTZno973zmYFW2VSTsgy5d",
-	"ReuHEr6+sDV8CdWQSYtqNZScLgeZYvS7TQbMa1yh8u4LM1kr86XsUtrg+pGhpA4x5A5Gg0wTPedGGMvC",
-	"kLFIYZ186MYXOChUVtx0AGotRjx0JiIWkaatECkz7dlHRqf0hVO+7aegl9pZAGqbBTNvEXTwQWXo3e4+",
-	"6r0QAOsLCxPoTPgugV1EJBM2wdgIkKCs4gJgnzmv8wUukcqTm+AGcYqpWZsLNCjUcUiz1St8ab8+3ry8",
-	"QrAMPyJe7VdoznwmIjJbEAub6FajdJhcAs7SgbInYMOJukLXcOVY3Vs+OhgULth8NXbT1syuvO9SJCBB",
-	"m0V157BUStuiD2LOY/VV0JbnpUORSg1lZsFwZ8gdHD2+cOSBVRjcZb9S9jxl5jy75JuH3S75f/7X/U5v",
-	"v7Pb6gMtQ99gtAFvWkzDkjsNp7WyCiFNU2uBRUuVERjtRoETxxdYgx2qI/fXlWInTSu2eWRG47FMZyxy",
-	"cWoVntHy1kxr5bk9wwFp8ihmEJZGR0rGGcTGjhmECRrODCAGK8e2zHyAnwuoteuLZzScOospxnP1jZxn",
-	"roFSQYvlmICikon6SNLQUhH/O5aDquV1auSgN2yew17cpSD0Sa65VVA/sJpllrRZfkltFf/1/BardznV",
-	"b1lqKrS9JbHJs+XcJ4br+YIL0kR+nF//5l6EKxoUrlbhfMlVL9tuqZjico14W5WCg6Hoh4zV6Jekud99",
-	"7Isce3eo6QUTAdmx+Lv2bzCj53oTsHFXdhIqYULokROvrODQJUGRmjjEgN7ApWdCeqcKCAN//RgibCFl",
-	"sQQtTGf2GjM99EmpCr3hrRFLyaNSyceWZwvVQ2160pRGbeztPmrZkvWhnM2kMLzToqlyBSEK+DyfnFEG",
-	"pzxJ3DwKHw+wVLNEVA1zqOLSsxyv+KDsjrmtcgpZdaCdkm3K6Yml0jvQT11XN2LJvbtTTd348rPgyrE3",
-	"A66Ggs1h52y51oy1bs+4P7od7hOXvw2XR35cxre2x2gzo8/FbWDwRtNao6wiT6YhIDflxe6vQpbYXC8r",
-	"KBpxs+k3jBQFTscl567faFmgDbTDURJLpTHAqe6IPxPRW6OqnbpxfkS555kRC/OOag7Zl3JOZoA8YV8i",
-	"c5jXP001jsaxUeUq2ruq1+S89fnX+VLC3YoZ5hyaRCOBAJBjq8JDjZ+UhUxoDDSLfIEg7U1XAajX7bY6",
-	"OS5/AOXsi6CNGjOL0bmEXhf0dxd0Z/sAgOMaqnu9fOzUPy1agwio2coibLcZuMcQ0r+FwaHS7vga0OKq",
-	"DcuZvzp1bOo0N2VszRgorBNQAMgGUuW9GwHtoyUQ/Dgr1S/V4v0rZaGWJc0WN6BqDDS7riGsDuwTrGBL",
-	"MXBljtjB6DMX8GarThApbEEMC7FzwRaYbLMU3NbJsz59UQ3tUZoulAO0R91io88J2/lIEn0NSOwnf9Mt",
-	"42r/KYjsu9da/BcY3/Gj2IT59BoM0HZ1xmdMZvoGri3HCIhFUV6jHpQKcq0H2KjUEwOsGrwwK0XFwKgT",
-	"FHVtAjKVMdi9++C7SVnEUxZqhS2glWpd9VwIQKWCBFiDG1LUbA1uX2g6gTwvNZVz58pBWCjH2Q5cVtu6",
-	"qsqYHleKLPUshqYrGOWLNbrKC6YPXDXSCtPYQ+JZ1thx0mbO4OTnoc6wGl0JEOeV9cnVLv2aFepslBHq",
-	"gG/uxBDwq1exD1ytvHvK7Vbp9FggONB2liTAulEUr9iShkdPGx++s2fPAqfc2o0cDIenZhKs7a75tm0y",
-	"IKGUF5yRJteqCmC10VVMaj3FvgBXsa0IHjOaOqkD+whe06v2wYR90Q1aWFYNDyP+jiAHmM4kGArdBabA",
-	"XKYXCsungeO3gDvZL3fHtRVXIJrn8PTkOVhNscJUHqLvFtSawANibu3FGoPDIb68VqDfsp32czOUxgfv",
-	"2q/DkjSuJ6KfIgyZzPSgvN5GWDOrgojOJS5yynTbdrDmUNiXd/K5azegD9cVCeynv9aMmzWH3iy1y4AG",
-	"00E0g5sT5lo6/u5Jfn8ukdz6Q4z+GWvwr3iN7Xnbfpp9USqVsZSYkpN8avsBC507g7ln2he1rmnTP+Yg",
-	"WhbT3+CObnm+yHNVBJtDVy6kGLsr+7VXHfEdX7yRJWqu6cp5mTvkwHqephJtiPnu+CI1A54xKhAgDVra",
-	"A9gRs2pDeGvorsgCPDE3awqLyGnOcN9uDBBnuUxu8E37tdsPfLEHKCkWuM/lpUKRVWsk45oZ8QSqFkVR",
-	"STo5fHtyChVzLfITQpXqKVPMFwBvaPFRAHK6VcT6BG9TDjodZJCcsrD9nOlw2j5FqEqEhLIBDB6OXtEF",
-	"MMu2hE8HpbgZXCWVjoeuEnWwwQX+C+OTP51itjSx2rzHZdJFRuzOztI5VtVT8JNz54+l5f1lsnTcPMsM",
-	"atCLy6wAN+w6fN6FMq3l8wdLpUfzMhGjVM4NJ8tHpEngmg089BEDy+JKp1TL1AJWlEHgVoIHmwCGyTXk",
-	"Is7YTKaLls0j1ZtjpCqk6otNt08z+FLr5C0UT8WXBuSUzpjhPl+c6pSHeuCLY6qnX5SXakCcXBisGYkL",
-	"6mn1LRfFhXQgUQwCDyrDLlIqRzJa2BdRzUR1DaVEXHle8QgsXZjWSNYEgdLGgEMY5NgX42qYuIdS54Zo",
-	"c/i9wPDzBQAPEwQahuCCFFCjc9IA7IA8pAJCL3OpI4UQsS23GS6EkDkJc2XBxBO4YF8ZZRZFe0dwRcos",
-	"17awcZFtCnmDqxcdFS77pkzCmIiaX0oQ3bByKdHy9ZPfrM2ay6cWiwE9nT/l5fPdX25M+/arzOoS3N1g",
-	"d3tz/YJMmrWX3afY+7vTsgylyZspWbEMady2QPuboSgpCZyRDG2QieRCK3Pb5vFO2FzE1YUD7+/UeCdC",
-	"Gp/iry+YXuU8dQAfF2xxI6OcV9+MraH1UzRVFEW8SWPbpe7Pdj6rcqfcJznigsIIViyQ9XVpY4aQDBbg",
-	"Bq21ULno1t6Qjw8idYcnccNxeuqswRTWkTQtbv35yatW2cNozw2YLGtlVntyNA8vmL6nSHCDk0POpgxg",
-	"MGblyPJSWwhJjNiZwoIUm8HCv8xn8IIvZBph4fTl0hmAIzEmp3v3FAEZ7i0U3rAxozmFe5gg6Kq/lcHx",
-	"DDkV6j9/z8AG6rBbR2wsseafL8bWkHDBkvpgkRJbODZruUmmmGWx5glN9Y6ZZ9sVTy0OTbUsV7leRm21",
-	"TccX6n4zA7/WOfSAS9U1USmgWvPrezZMqZiwWvZTqUaDfLAyn0oDXonFlTkUTKKmiM01ZKk68ymAzP6S",
-	"2cjPI0XsXudji95vrvRnmET8y+F7J1gluEB3Js0Ky1jL/LLr8L4k0zeRHHxxalFzltqwMnFhdwTeQlWu",
-	"vW7lL9ndih0Orlnjef0JZI/Sgf8LEYrWsfrbyUOfmFqJqf1F8qXj87N6bmQ1mxnbFLH4FJ7nZj9IlIXU",
-	"mEuWLhDqywLjgvQs54I0HbC9BX/gTBXlzqxHAaw3NI7hI/dbP4/9Luf7usKrDqfd+Y3BgirknEjInuTK",
-	"OTxGjGQikoINCPVFTHVRxNNGo+QZRYLNPcKgqqKdXB1HxDV4za6deusWiiuXVNz5FKK4GenVrBLG3i7n",
-	"EtgCC+Xg7pVomLq9+WlxKdfWBHF118CU+mmbN27zCaOQlO22tH6TE6rDmmKWr1k6YW34kSg2o0LzUPVd",
-	"uZm8lLErzcVTLLjeIUcWg8az7loQhlxx5TLXUExDsn/HF3kMGTDRIY8CdGliamBd6FkZf4ulfSyPIwUm",
-	"o9xT6Bre9wglFjgcsR1tB0LqITQaQLogcElfUK1pOIXENfcigNIMkyxNpGIBVLkASN9RLEGThEKmS2Uv",
-	"8C30My/FovVrs+TyWsds5pHA4Qu7An8jLgMykTkoX156pVLHBEN4B8QV8zCztT4kX9TU5jBLi7eJLSFk",
-	"vQt5hSELyF7HoM+TiOYM+iOY15E4j4Eu79isvon3ZDDtqMx5/mIwsj7ppXeQGBBxvY0d50LiTo5H0//j",
-	"GjUWg36LtEAM8/EQ09UlSg2L9GOIJBFsXjwa+MLhbrk0v7y53Bu51M6Qi1CmKQt1YNF5sYFJxpRiywBb",
-	"EGELYqAybLEWKMuwygNX/ZEVOYmVBLRShpcRWAZLKIdzUUBsTCQEQwHQmBMNi4icfILNvN6wOdAt8J/7",
-	"wgjImA2BHDQi4VRKBJBRJM8qt6uJGdLOmm3De8CTC6ZPG6xsoYPR/1/1Rg/yIsTVLHhE57WovmYICq4N",
-	"i6C6tI1kLLFgvUstV+DTxlx/5NsVhLHtOdy+2IYwtjWH+5Tp14s7Ahc7BNq5kSd2f139+IL8FdN/cbUw",
-	"PiVtfyTmfsoAgcZyMcPlV/HEatn8VIqNFoHnMp24yJ6c35XrRhRH29aLBatjAQ4N7xpeHSuZH/CUAWrR",
-	"uoyHczHiInq9OIbR/UzyVjFbnFNRDNzO6ZP6t0X9m8lLpMUSuazTAq+Rc4gl6OsgrY02MmEayOUNdBOQ",
-	"Uaa1FL5o2oQe/Buildp6kbAv/Eb1E79BDNVNmIbx4nC/8Bv/+Dd/6zdsJpCHtxO7RBBeW9++AwNr5YF3",
-	"FuOqUl2FlitATpg275T6scUKoUwhgMVJUT1y9uLzIO4OcbcgAnhBGE1jzlIEKD6rQIPqGjJ2uKCWhl0A",
-	"m5NeMBC5gGav2tKawXJhAqzO7wtICB2xWIqJTbeqYI5DXLEizG5ojgVj1mNpJ6vFzytl4+3MSsHS0DcE",
-	"wyEsNsciAXOqWTqj6UWHHORTsxNaipbkRkE1kiZOaAhPi7A3WKADzHc1lzIXEyymg3goAA1NR4Yr3M8L",
-	"gud1fF1AuvCFDePzHOgAAJfZyHgwcEIP1AisfbK/u+sLNyDYqKH5uQSFBir16guI3obR2XYQii4U8RsA",
-	"atAwvcc85DpetAaEqoucXiFEhmKZc3d0EKuMHJCU6XRRRdawWwG8HLzZY8pjVWwrzMcXNLbwiKjoG8HW",
-	"NAXpPXhhmMFjuWUSvHiG8ZJGwIWi1AxkczxIpYD3CmlxsUIgXJH73ZUlpEkynHEF2MDBoPjoh0xqSvZ3",
-	"HxcfpFSzIVZHjgLP7ecoUwuzb5GcC6jr3azB2AWI/0uW0rgQVqHOv4yjAh7Y3p01d9+TpZvvI4itpm3T",
-	"zc8UO7ju0n1iiGKwnmkt3bufKsT9U7F+/CpSpHO5x5ysZamHNKuyhmWxrS3S+fUxGehycSG4nmZQcFMX",
-	"FbOR1TdBhFq+eluEGu3eMF6LVWmjJldlECVL92gOrAYZ0mB4MNfjiqTQIWZlnNG3PB64xHN3o70UjdoP",
-	"EPBCtmXSIfvdx/mNZ98ZwjWSmw3MhMrNlqURe3G4TppjgP+hsyTGcP0ZNeLLAq5qJ1CVJZ9BwcwBS0hq",
-	"MmPpBHBBEfDPDS1J1gxvdSERCgaHVh16uUhQtVhGfmuZ+zZLWX7nUUXMnb267GvvmL9wGIxbXDOf7C2f",
-	"EDd+kddJroY5zoHV5ti17o88DrT+EnmbMKGgMETRDWjJ5jNycHxEphRgqpa1bqPJzq86E6bfsZNMPKWa",
-	"YtEr8+hFKrPkmVn8IzGWxfPTKU0ZPLKwIb5QUzDaQyxb/h5Uh8QpBf/4N3/b6pOAiTBdJJpF0BOGW9gn",
-	"Nt0frAQVaCBXwodeQv5b5dDHVDMHO+SL5sGz03Zv91H78MmhR45fHp7+1cOWy5jFtK+Y0cscCBxQhsgp",
-	"AydpSufDCEYFdvk83suoMbJaTMiMRE/ZrG9jg+2bRf21YMqummpKe03XKvmclCbVahVae74ABENXy6px",
-	"flPkynCfBACpFFiV3S1ERZ1qQq28sn5phmA90VABzjqGc6d6ANehjCO4ymkZhsk0jlVQCZ0w0uyRqcxS",
-	"Mlr4wpZK9Uh9fw6ae5BX3IWVwJriOALTq80iGmdmDatqMTTjNGaAigFxIkdbyZcFfeWffVaWMNx6K01j",
-	"Fnz2WW5NialSPHS3bz8fmS8iCWXntNsU0rQVB746ffuG5L8mNFWsVcLChfi6JUgrj4xYSMHKQDCkqSTe",
-	"gaxiySllaAsCuIpDGselF70K5rhVoeqrSzat58jan1yevaE2r7oBYERxzMi0iyYasBAMkK5On77E6WLd",
-	"TBGCZMW1YvEYkks5rgQl+91efzXFlCtfjLlgrmVIHIOwAE3mMouxfOAodaKkHWm9KWvElm1YkAlZJvl+",
-	"RZjFl6a0poRgc4OdqNUhrx0qvS+4SDKNPswuLjwGOSBKc7/I6sSoTagqr8mIKvZgHzHtfZGzhjzkzryz",
-	"3yVTdkUiPuFatbyipRiq+AZQlz/gl4Evyp/1HpDRQjPlEUpCnkxZqtmVrrTsikJbjUWOfdF70DZfYbiJ",
-	"Qlx9B27QLDG93DBeYnwyxfQIFLyNYpECpgtY5KpTy88GmGZI0bBvgRZy6rNHC+NrSmc9b7DAcaiN7IOv",
-	"kRrMJfJRZV/Twc8k+pZmuL7iPl4cXp6VYhb45xCA18w4SeUoZrPPbxy8Y75aG79X5C4jyW/mDKS59rSX",
-	"xOs7nQDcFkt8KT8/Rmwr3UjN+tvMyFKlS6L+SvB8sXrxesjnzdn6me1Wd7nmVc4zyrS1dVM8On0XswxF",
-	"YJw2X09Gy6KUB/KhjKPSZlXEn5ZXih3B8kO53AIVjbBrI8CW5aBaGagFN0uZRzvCsQXzSpy3aGKVtbbc",
-	"/v8KnZIQrQhyhZPSZouy0gObvUmr0jKSam1G8FvB8sr1eiVe+J4imqoL5ZExjwtQfQVU3iHvaHyBEpRp",
-	"QhmhSdng0UCwKz3Ecv4BGVEzBwXBUfCgECbpjNnGlS9c4wNDqvAqyo6GUPFatq96BZSQTDUp0zGYowrU",
-	"wm4JkAI775BjGK3R4S7YQjHdNnJM1Me5EhpFoJ/BRb6QGZmbaaJCNaMAgGheJDRJGE1tQTCZkol0ovo6",
-	"DO0z2IptuMgwiISlsC85/PFSgg64eiq1Ua160ujvdr2G1WEa/V7X/MWF/SvPseFCswmYm2oLuVa3z9JG",
-	"krJLLjOFAyNvE/pDxgaWZFxdV6tnrhk2tlgZ94xevQJJsNG/39uFwbq/e972srOBReUdglBqdDql0W9n",
-	"pL925VfB5qVffRFEGcNflJSi+mH+k1W681+SlMuU60Xgi2Ys5/YHYFTt/DfSnPLJ1P7WIWfcnI6U0Qsi",
-	"bX4HgAZCuaam+woa4VGHIAnAGRGSRBmDeHB0csdUgRI5knrqC/MbZAUrpLnaXC6ZrqGURml5Gl6DCUMj",
-	"3zYqD6uv4KqYx/m/3OjNw/zf3y3vnNe4apv225cUIveAV53KVCOISXRgmqr8/ZSp0D57mrH8d/h36bfj",
-	"ovvyn/DGd7UlleMFiQD6LTBSbQCrDpy0GYxprMwTYATraDhCR+dKGtxIyphR0VjXKXIXs2MUOZatv2oU",
-	"daCDk+eHZG9v77G1MxnxbqyYHvgiYWnIhG4zjFoIPg+Am/5nu0+MGvfsKoyziFlevUI3SBnWd9DoN3a7",
-	"uw/a3V672zvrdvvw/593H/W73XXzNTttxtqoRViPqGZt00+jbs8nsn2NKteV1VEAlwSBnDbr3K4QuHFC",
-	"c2+GGSDgQ+ak8gXyZnnJ0pgmt1+P3euvBw7tDhbEXpRmBejEKN3pjMZcuUhhyKmlE4WagPmktY5sNZ2s",
-	"47t7N2e75SFCPSfNNRSkM9IZU67isR06u9JeXWnjNUP9Yd1Ad+1ttmGk333UenCRNLJDndxdEaSQfdyl",
-	"ZvorLmcBq1WSYFFgXR9jVxRcAzFMzsvSRzXdzRc295wKEhxFbJZIzUS4aL80WqiWKM+VYS0VHTPzA6iN",
-	"fUil0umiZK0HgfWCLQqwDPMAoNbKEHQYOZQylcUaEdR8YYZrgdCUpjpTXmlQun3CkpguQA7Fe8npUSgv",
-	"iAnY2FgoTcfQFLuEerNWhdZz6aahSEpDG1yXD9h5LyI+HjPIXaiMGqxTvFgjo6k7PNMOeckWyvqniZao",
-	"u1lJO7IRYmR3H4zlqqgszlO7EJlit87vAs7ikruAu9wuvcuoF6Wp3iy9yxdWDloPxGa4w43h10pE+ZIt",
-	"PhoCmxkbjvKuC7bBqqwLWLYFNeAcN2XqGemYoovA4tNoF/LnDhQeU/tlawmG7dkZnWwDYIN3PniNmpO3",
-	"7dPik/yLD14FmX7T1/l7d4z49ikX7i8gFy6vamcORM1lWTb2bC3zBJlwwdG4/RoiS0snrUAEwFwqPsY0",
-	"LnNoAsSft6Y3pkhzv7dr9GG4knilxmeOpNxaD1hwO345fo1prteu4OTmNZGC/cKzUHvXoOnj0nI/h9X+",
-	"lYMqrCXpNbXycuJ9IwWzFAyxyu76Ns2VCnZb2m3KlASfgQF7mosChi72uvu5irgOc+gF07ekVjPItRTb",
-	"vZNb1qzHre9J0+TexqOFjmft8t+J4iJEmdqu/EJmBCoL/pgxfKq49lPjXGw4dzcjckN7ULPlp4bGGJBA",
-	"ZHEc+MKWOMntteYsoyYwIIEZf+DiSsqFGqB8IHlN0wurPAG9gu0PsL8DMx+47EyjA5IyKNyGcRtFVRXy",
-	"DDGigb59wY0mYNQURYJLliouRVAomiUGZMmfi9JVa1RLm/IIKVN4xQoJmhiUhRURh3LFI6bnjAmjgoIT",
-	"FOw/uQKz9uIFLcnFWFv1pSg4Ux7I1NqS5ynXjMy5ULfV0LB8hdXTfFFsDmaW37mitg2I4ycQPD6Ohvaz",
-	"IHhsujocgsePvkL+ImWuT3rPHWGAXF/r2Skgidb7vB2qsiL4NqK3FSVIrcu77Ev0CKPhtBQAXBScq4Jp",
-	"d8iBdUyX/OcWXGmTW/igNO6PeNiLbtYVWYZ83GIwn8rdfhSzN3VCAq3se5W+vR9RSq8slNUXYUHSVzla",
-	"WFAMJShhhs24YDXHwxfN3W6v1SHYjhWaMG63UoqlgAijyiIkNne73RbmZPkCM3W5Ast7h5xWUcnQwp9j",
-	"mOE5GpRBylLTBFbJKL21Cbesiovmiy3QZWvLZFpIszVwZgPnn8DSK64q+263vOW+aJaWHfN3A8jPqrWb",
-	"4FqfSSvAfAwxpGAQP1MkaDGA2nJTNtfOMW5gTz+luXpL9+VuP1lwP0kyN+D7SDsl5FvAnKgVbMqMf6OI",
-	"s/PHHAByo8EXkU2WObLF0rJME7IdbGXyJsfc2BHLT5oFV2ghSljB1avx8OyKG2GpiMcri0GeLdm0X28T",
-	"Nk0+T+Us527brLv4yaeS/B/DNLtEqxaJZCu13lZMqQ1CzKVzbP+eIjzKQ0YSqqdFxEh+DDbilechOlkG",
-	"b67EjtjD5uazNgPxMDd/ECsveKuVNLCKhjk0tianffWe8gWAznkk4a4Zmw13wRZ5elKWCpXD7qMvHwLf",
-	"ExnzcGFEB8Dg/zyvH9IiY35lTzk0tLHAxwCd+BZv28JWKwDoyUNtbQiBJQLkDYEVvQJfZELzmORWNIeZ",
-	"4zxIec0aOzlwJtlMBl8Un3FhA+CsJNaxQPZDqjcVPsNq0R9JDsLGbyQD9X7izs9g49da9ZEs7pT1fcK2",
-	"u+ZVry5sbkV+1+Ne1hVJr/Kc3Hdba7k4hbAhRMpgmkZU00GuwNmuALYOcBoqdfExMsoXW8wVFUVrjSus",
-	"dPA+FhIC9rDWKglc4tOt/zHcQoWe70j041T2L9P7jrsL4Ma9bcNrLR3K3rHuqnOod3gtQbFVGtvrWkTV",
-	"CmvkwKUaOWia/DoM0LAwcBcgOJmWzqK5/Qt3Btcky90T5IA4bC+CFoxK62PIKJGQZ2WlG6gWk+OBebmR",
-	"wwy0jBNWkie48oW9jlsd8ka65wumV80kUJqjVAXcGUjw3rfX/oAkkIGgzT1Po5gLZm9115jLBLuVO6kQ",
-	"ktDsojxfgH8pXtilRWsMwM0irESBpaYWIpymUshMYZNm8WbmNgGB7cD8HrRwgS5ZGvFQE5qmAImHSeuj",
-	"BZkZbXNiBqKmFrDZ+abyrgEzKLAGoNrM3UNL0T83ryyT41+c1eIaM3khxT/NeDEpxjydoXpelNYCYo82",
-	"ySGYRLljqH/njwC+sV4cOaRxjLHXeAY9xDlYrACvlAok28qlRgn68//53/z5X/5vf/43f/f//c2/JIpp",
-	"w0ExLU/RSxZZVlFO/3SRZ2DHSBLTyBkgMACISQnfA+rwhExoVIKKaJ+AhVOpdIr4Gppd6Y4DskJYdAey",
-	"1SfYcnBg/i/wSs1/0XvY2+/uPbjf3Q88iEkWIfuid7+3/7DX23+8a17OB/3FeP/B/mh3fxzuPd7b3WX7",
-	"+6O9R5Q+fDS+z6Jo9+Eo6u3v9x48flDLRr5mKR9b3KvjTE3PT15tyx+Eam2AIGbmPCBJyoU2FEIOTg+P",
-	"jtblXNh12ag/L6fq3Tz3wiz4ThJTDgyuyMHZ33t4v7fbfbz/aG///t79B7v7jxubKo2txT82e+y2c1BU",
-	"QS/v/Edlg2aTTrACVIkL3lXy9xtZub6gLIlhBJMstenekI8DyLOdj1DeKz9IcPvmeaNmKEi5ju1YnCfz",
-	"S500ubq3lex0zDiCZmE+5yeviBVfFGlW2Ir5yULsWs7TWmNCAl53XfJ/sH+NHKl8NXJm0Cc5VJJZmDNE",
-	"DC4zLqw5YRhK4AvMs3ZCaUg1ExD13uqQEztKB7ts5hnmqeJSEAqgy1wAakrEjBKYLgYuQ5nI1NaxKDKl",
-	"extSSEvlAG+/HueCXxFMYFEDMsPcPou+NOciknPSzDGJzTViE1VbaH6sgDSFRvYqD54Ehh6G+VJa6Ii1",
-	"2XDuvXUz6j3wrlssEbbrJiuzVlW59oWKdjnH2iCi1R18vnTPkj//j//7n//13//5f/6HP/3DvyVNwHaS",
-	"Kfnm9atBaUmJZnGswCQ4IzShad6t6cQDtDXIsoTAznLd2qDlmT5zYvNF88//7t/8+X/6r//8d//+T//w",
-	"byG9NgdCI80//f2/+tN/+Xf4WwGRBjrMF5QpuFBnalKgOGDVFEJxtsH/z96VNDduXOG/0kacMhVxE0WN",
-	"JKpcDrVQ1k6JkqWRMSGaQBOECHZTWERxppSqnHPwX8gxx5zzf1z+G6l+rxsLBXpm7KSyVE4SgW6g0dtb",
-	"+r3v+2Aa1+ImZME5nTDTKJvGAT7CNF4Qw0fBpz9PfMRAx59ppVr2sqqcu1ZLqspvoxl1g0wQ89oXsxBJ",
-	"WKTIwe0ohQhaQAfKcAKCR1ROVswfRfaUZODAEEXDUF1SOA9q+YbqfL3kRZCW5jEYsIBhXmu4Anhh9piL",
-	"mc8clyWhcYTakdoqZp6NmVi3CkhJ32ohV0tfa/EgofoBexJjZmVZZhQ0i8kVJit4jnaINXumfbC1+jYG",
-	"9oGkU8oa3MAN6qtQ2147JrfCeCAXwID15aBPxTSe9gGsHpSo3E00nNVdlQ6WLyEtwuR+II0fWwQOcwBN",
-	"IWKTqTTydDynhj3J9r4qDvMt049FmpliskxVs4/pZZac3dotmC4IvTUv1csyC+Qz96oFN0jRW7PCqQwZ",
-	"1KRYMJW1VEq8A3I5QpQrPnTpTptbzL9KfvQgZzFBP4HFFIoJ08sl3IHJHgVxCDhR8odcdstaBtG+ztJO",
-	"bWyVfxHDrdJqQQNOehzUu9RBnB0LRNtTA2KUDYh9NlrGwk7XMg131N/ebK5t0nqTNrac/O7XMo3VR+d5",
-	"7eJkb766cdzd2+3czjbr0aQ+PD4cNI4nzKPNzt7u5piK1drlhl0To/Di/eW33tZ4dHMxqG8c700f6se7",
-	"zauny7PxzTwOt667z6cnx4eXj/bT/eP7/el37+n70f3Tm+Pw7obzq627w+vNZv3Ovbu/ubvcfDr+jrcP",
-	"V6ODrfMbpznvzB+6881D16NP3nng710/rPobY2d4FnduutOrXjA8u4/P7Ol6hze6zGGNo/gyODl4Ozvp",
-	"PXaO7sX543HzbOuAPrTDh9O3jfFkvXF09OAMt96e1rob9c7mpBfNeBS0G3Z3PzhbGw/eTC7s4a57Fd3O",
-	"3cH6d0dveY9d7AZsEA/bfrDZ2Z50brrt48OHevNr03iRCnCieqdjk4oyHBo1uz57ZDqBmOQKie22e7Fx",
-	"4my47sVeZXAXDM4v9o+8g/XB4VuoofJIPSiPRuZmfWO7bBpnoStlLTwGNjgce/yvZRoOG8Ru32ETATfw",
-	"ZxgFcHPEfF+QmQh8R33188Rf/tF3Z6cF3/wRoZq9+sX3e/vt6/b37qi/9u5dTrIWV8j1VMGDxOJjllXI",
-	"dCBcTftQVVwsgJd17xa8Gjp74e0FxXEkCuqnA7PwkFc1Uq0DTaxPt30TO0ONWplklLxyZmSzmljV+Pyo",
-	"rrz1nrZQA8eEMaBivkZ/KWi0kp8OJGZp37PSi1YWLHf1XPTZqN2fPU+Z/S+OT/0vM+Z/6fnsv8FP+TF6",
-	"cPhi5iQdkDPqV5Y6ErQP85nawmHL4zeuVHTFolmFRARpoorLIvWsmGNwpjoGGmqw0FztHMXuVwlxeCsN",
-	"Ii0ddw8OIT6qe35ocnRwemF/NKe+xxk4LuVaXEHVWgDStTWlLlOYaVZoMygHPg2T+zTm9ogI+LKQlCz1",
-	"XxXLlcnN1amCDXJWqmRPONI2AUsOz2n+GXxK9GNsSgsEDAmREWnW11MmgiIio+sMNocXJtCfChpINQ24",
-	"1aXl3Er7JyRrsh3rDTBUrHplm7Qr94RW3pMvyG/Il0TutY035CtSIivkd2SVlEmNtMgO+Zp8Q35PKqRK",
-	"+uSPFilh75mcckUoD/jPcxEHIfOHO8T6rZXAc0rLECgW1JgpVF6fUQcgnK2apYwyYn0D6qhFSqnZQFwB",
-	"+WL4EYA8O83agQLQjkREpG2SQsriFO3LonCUNwQahxaZxgPfC5FpUwSAzWdyC/qwP6XRqEUQ8AqtkgS+",
-	"hnISc1WXOUQluSXcQYw/9XXiG7GiwKM+ZuQ57In5YmohPDXSWtvUT0FJSoUUEXkklbQzygnkdkiGHjhG",
-	"AEk70P58TbKvzjT18W7C5CfnhBwv1Xsl665yi11V2aP2iLXIyIssxfhvC64zhj3dcpMnTRecYN4gOEsQ",
-	"AF5eUM+Wr6ouEDSZvLRRrtfrsKkgkDePIwbGaJ7GBAZyGZnTDqaeANjKhM4xvgNwayB9EH7wOb5EQShr",
-	"wg8bw+fmLFJcsnqmLLBFUUe2B6hPRRCanD2zyTRaqZJdEY0UOHuOMmp5UNbtM5V7zGdHZSVHAR8MOQ3B",
-	"O+uysObxJy9i6g+YaowjfqG88HXcbBg5ZelnQYaxbb8qsB228drDlLl5GZ+EFg48TsGMe2XOqrpT/tlV",
-	"i087wBWV6EOAk+ktJlnDPK/sCR4Fwi/OhELBhCJBJ46qCIkwuxx3iO17TJODQa4uvm65plpOsgQXXBEk",
-	"jMD5HFFXC01sBkB+wz7hBaT3bbvS2Hizkn/JlEZSEzFaxh9M4/t6ZZtWhu8+vGm+mMaXhd2+sOpfN8eS",
-	"20AL17aT+pph9SRUajOd5g6CZodYEy8MrVbCw6OKcTHLN1frxiOA65SVCtXj/2wal//nB/wvEbS0C3Te",
-	"0o9/++Gnv/75x7//8NNf/rSSVQgglBl23VTrfgxA3EiNO6/NfzAGjAYsaMfRSCr3L1K9B5m57GBPHz8A",
-	"86P8X7EwOMKOJwo1Ig58o2XUIMZLNWHxUafCdSEJDSC/EwIG4GcIy4mKMWZzRS8Wei4clEyqmSNA2eri",
-	"WPRXuMhKXQ61OxlV2jCiQQShl3h7B7V01SJFFwH0xJzNciQSIcFo6igP+s6AyEZaGyooukrauVoJq6iX",
-	"UL9DoDwpWSFCaIM3W7bhSUjVOS2Ufz06zPGcQvDE2Q+jI1Uqjdgtn4PCW5FilkKGeB9XB+39swMVsa1P",
-	"DlU3fWq3ihlPKBTRDQ/0QZlB0gDXn/jASFQcoRAZ1VBBWl7GVkmw7DyeMLslHbNTlMmSOXhslgl7poBX",
-	"CoicVEOW0SjDsAJ5MVVyG3gAjgljJi21iRdGnp0qn/aclBA3omzyFK0BuXY1brDOlkxwCknpFbhhfhQw",
-	"UaPgRBajf6Q4pp47griRvDZdJUkwc0J4FGqgCzkOChrRmj1XMZao4/nMIiVKJrEfeXCSCGkLkSCYsIDl",
-	"Vc4CoaHJLakC7SdsREm4UswdFsiiPutDeQTrxSxs0r25BihCaxpHEMxcxrg8OJPTEaUt1JJpJktBBVji",
-	"qR1+rclHNKEDnwC8ahIOCokTKhkKThOyHavDp4onoy9s6lccLxzr7iyryEcwlCD0UZk4yCrT7h6pJQdH",
-	"g8wfpnENaUQm/o+jEZKp8HhEgLzX0TuoDvbWsd4hQoCQ3npF9gONvIGfxsNqTS8aJdx8zXoTT9hgHFAr",
-	"QxVR2vAJpEe+zfmFjw83fiYsIufdynt4WkrPSjUr2HJBkOhD8dcOGLXXxXIaSAMuWnyAPoZKcHXlYoeD",
-	"XQz2Ksn6B9Le97jbPuidAJ2QOoPPbZe5b806oV5/79misA1fSduUoqisjTaPL67E7Bu1AC44JPNchLBJ",
-	"2DDButPxAFrLpRGxauqahdEESkiZHKUUMkVDOjf5NoqmF9yfl0lPynpWJj06YT1pgfUArZnYQow9RkJb",
-	"TAFOQfE6qjfUrLKaPh5HrQKbvKPmXmJJolCaIjQO8mRXROBJ0ZqY4kjWjEbpXUX27oDa48pe76rTImtW",
-	"rp/U+wv66SJ9JexuOROYlKxAAOgo9J0KqchOgJWs2iALFbyiG4iBMqZgxxlQn3Ib+bWlTLdHTL+wmj2V",
-	"DI2Xdy//CAAA//8=",
+	"7P1bjyPHli+Gf5U4nAGalJIssqq6u5oFYaa6+qJS30p12S1tpYYZzAyS0ZWMSGVEFoutfx/Mwx8G/GDA",
+	"Nvzg1wMYYz+dN7+cBxvwRxmciz+GEWtF5IVMXqpa3ZL29GCw1ZXMjOuKFev6W782QjlNpGBCq0b/1wa7",
+	"odMkZvDvo2jKxaVi6ROu6DBmkXmosumUpvNGv3FEIvucvGXHE6pJplja8BrXNM6YeTeUmW2Whppfs4Fi",
+	"SnEpVKPf9RqaqivV6Pd2vUaWxJJGqtHf++A1orw3nWas+HtAdaPf2O3uPmh399rdvYtet981///XRuml",
+	"oRlad/iQ7YVd2n4U7Y/a+8MD1j4Y9aL2bviA3mcPh4+iXrf8UcqokqLRb5wndEpSlshUs4gM50Sxa5bS",
+	"GKamGl4DpmgmdE01TQdZGjf6jYbXGHKJ/whTRvXSYHsX3YNisBOqBglVaibTqNEf0Vgxr8GjRr9xf9QN",
+	"H4wOWHsv7NH2frQ7bD+i9x+2u9GDcHfYY/u012t4DcHDK0GnzOxCzEPW8BqpjM2fdguyJKoZxe5F91F/",
+	"D0fxwWvMWDgxL/z0a4MmyQAGMLvp9nb39u8/eHjwiA7DiI22nFNMlR7EcszFmk69hkyYgI7k0fA4ejp6",
+	"Pjl59yJ+Jd4k36fn+vL67c2P77uNDz9/+OA1jrKI61M6ZlW6u5hJwoROOVNlYuOaTRVOJtQcdtMsRsdu",
+	"csMzz2WK09ySQNZRXBhzJvSARlHKlIL39jrdTq+313loaItpymMg/u2py52PAROROQC7Hyxd7O+aLWa/",
+	"ZExpO4Pet98//OvBi71X+6/vnz74/uHZwfmji+5fem8b5milY2Zf3JKk7CdXXESOjD54i2tJDUfojFMq",
+	"9NLq9C66D0vnMZ9+PoXewsC23IO6gf3sNQS70YMwS5VMG/0Gm383iY5PHpy8O5m9evejfvXklX715Nnl",
+	"qyfhg1dPjh68evKYnvAZp2+/52/efX8z+r7xwZDYhNHILH3/18axFErG7JzpYymvONBUxFSY8sQuwcWE",
+	"kRDfInanSAjv9kkwGJyzMEtZe8oFH9Lwqm1f/cbPut29MGWjlKmJL7S8YgKesUNySvXkm53r3o59eeeQ",
+	"vKI37aOx+0yxUIpIufe/1Tp5I+L5IcHeDn1xTqfsnGv2zblOeagDj8iU6Akjik4ZmXE9IVQQNk30nMBh",
+	"IVREJHDddAMzJBLGjKaE644vGp67BRr9xuppTYfp4JdHP0y6f/lxTz6K9/768G148Esv/evwwfyim3y/",
+	"H+2KZ/fVi4Ppdz36cv1ce7vdRw+63Zr5kYXpmUMSTtiUmu3R88SMUemUi3HD7OfTCzqu3zhz29xT5Jql",
+	"sG9UEUqUTqUYG2bC9ZxoOvbISKYkOBm1X1EdTgJcqpNR+7UUzD7rVNbHb1zv+Y3KqBKqNUtNv//kN65/",
+	"6rUf/fxTt/3o56/8xt8bel4a9EnEponUTOgzlsR0jhdtdQqnKVNMaGKGblhITOdEjmBnaRpzlhLLHXDH",
+	"8/0P8sbDefsFm8Pwi7EykU0b/Z8a5qZt/Fw3uJcypDiGulW9PHtphmG6s5cELHR1jcyeaxlJtbNneFF0",
+	"wNoP6MGwvU/vP2o/ivbC9u6oNzoYPWS7Qzjy63b4jGr2kk+5Xh7QWzPzIKWaDWLzBouCPtFGMBlm0Zjp",
+	"e4ooTTUjzSilI93mTI/aE60TmvC2+Qy+alue0O51W31fBGngllaRlE0pF1yMSbPb8kigA2IPKMmE5jGR",
+	"gpGpTBnhitAwZIlm0eKR8huKj0WWtHniNw7Tb7qH+pu9B1vP+1TGPJxvPXtmJw//zGkESOmapR6hyhdb",
+	"LgeZpVwzc3B+yaSmJIGR9AnXyhdGHCHNALnWOJVZgjyrbflYKBOGT4I+gd8VCWimJ4FHAlwQ8y+USeBf",
+	"prPAMzvAaGSeoJQYHBJoTJGAwyfmSjD/pUkSmE35pbRhCUtJMAt8YbepQy6KFYmZVtXX9SSV2XhCqDlo",
+	"IXLKMb9mymysLwz/I+bKnptGd8ynrt21e/zLN73u4cxs8sZdZjqdH400CpnVDT63lKYlmVGuyZCNDKXp",
+	"dG4Iko4pF9XDbVj21Jzvbn6wudBsbG5Q01lCUzpl2t5/IO0baevYXqp15z0oXbuBO/lJyq65zBRJ6Jgd",
+	"EpnQXzJmhsLNZ79kLJ0bmRXlVXtlV8ZJb14yMdaTRv++0QamXLi/e3UsKR/pCj5gfiKKv185BiDsyhAi",
+	"NqJZrBv93a5nxoPr1ut2vWIVezWr6BVK0smT+iUz5HlPER7lo0monhSD4ZEV7Xha6DzFyEYynYKglWXw",
+	"5vJyWMHl+Pzs2fIIXmXKUAoJekGHHMEO4b0h9YSlRHHNSEiFkJooJiKiJ1wRPPK+MFeJzDSh5PjN2bnZ",
+	"51HMxxPtwcHQJXHITEkRGsdyRoQUzDAFXySpNGenzHlCOWWKjFI5LX9/TxE5EzA6PEmwTjiMYqV+aL9y",
+	"QghMdt2yuYutV3+ruTXbXtK7Z7g/iHAEJDiPKKaNDB+cvjm/IGW5xn4RHPoC+G8qZ8qsNTOnl+sOORJO",
+	"FCtdE2TCUtaHGwTuLK6I2RXqi5hfs2rn5sf9bo8E9ukAng64uKYxjwIjJdhfcKu48gVIeFbt4GPRlpku",
+	"rTXKscVar5T71jEwr3HTHsu2baK6xmU5J5y/YDU32BG5YnMylxkJJ1IqBsIYECTIFkZsa1JyeXnyxMyf",
+	"R4zGLY9kgv9ihNqpFGNfzGWWi0KqT3qGW+7ev294vWF0Hon4mGvlkaBt7oyB+Z9OYETmoB90yIn2BbtJ",
+	"eMoU2d0nE5mlilDDj80tR0Y8VWDmWOT3Wwo2tWS9IKGtYo279+8vssaSpPnTUfuvtP2+23406PTbP3+9",
+	"QtIcgQy7VkIOjAwdkKZZkq9Qm6Dm2E5pWzFzZRhajbnSwP7pWLVAzPAFXNhkQpOECXNhxnPCRygRmU4t",
+	"IwizNDXShxPEmyiE+yKU04SmXEnR8giLFSP7vd0OeQNDpPEhcdyIoywTUyPIQJ8zLmpuYCuY16+5lfBX",
+	"LXavu7tfWV/fV181ff+r/1/z7U7rH/zGT75/s9sz/7PX9v2bh8yI903zlgevrnmr9VXLvLJqh4yqsWKX",
+	"joSasZTsdfdRyheSDGU0J7MJE7Am1S3kILbYW1ox0pwxelVZaKcq5swo+Cq49UIWutEfbjUvZCRX3ct2",
+	"rT7dvXwJ4upKsQB+/YQD+GA+VokUCq25j2n0nGo2o3M0zQqjcIIpM0lijkreTpLKYcymX79TqPEV3f19",
+	"ykaNfuPvdgp78Q7+qnZO8SvsdEErQcswBcplEVFyyvTECKyZyMAwR5pW6B8MaTRwQw4OCSXJxNCvyKZD",
+	"lpalFnMntZNUjlM6zXWGAbw9oEkymHIFLCcAAk/ZKFMsIuZmCFMWGXWfxqpjrqTHNDrDy+JzLspFSSDi",
+	"ikxpbDbTDDElw5TRK6NjpVnMDknA0lSmKgCOixx0xFkc4fCPpRjFPPzdBh/GVBnGDtxoZjaa3cA4ZWom",
+	"lomIpWRG54ckCGXEAqLoXPnCvGmk0VAKdx1sab0wrSrN49hodFrHoIoHoV2GwCOpUaBahniM3A1KqUyJ",
+	"Udtj862mV0z4ohm4XwfwxEgB8I79ExooOTXMp0OZiQguppmR1EwjlvBobDTU+QDeKJRYIMXqb6ZdYY8+",
+	"CGVGwktZyPg17j7+TaM5mTNNmlblHQipB+41UIkrz2k0xxEblkYmMo6QUKZSaUK1puFkanbX3JxTOjcj",
+	"L56iscCODOy75h0YiLWcm7amisUj8yHqCgP708A8dqfsWl7BuzwFYR7bSmXMSt/hWwM5EwP43SjsTpeA",
+	"Cx2/umIssXqD/R7cC/YTc0MVMvwzmQ55FDHxuQ+BUxAcfympOX1YvzVaDiyJSkeDlL1jIdpqhCTBgorT",
+	"J71cAkulUm3Q14I3KR9zEfjCyGjnLGw/YzqctM+5ZmZB7aVOQ/C/5YqE3RKudEq1TGEIODBc2IG7a/IV",
+	"/l2W9rUZq1EkWUSawcgNwUzMnshiwQ2PUSwtnUXz52AYy/DKnBSScnVlll+n0ugKZQHUOeDM+sxQBG0G",
+	"9sfcOzfgIpRpykJtF5YSpWVqtGjNwyu0KfKxoDoDo5+RgqUYA//TZEIVQW0iKs4yfpfraqXTbH+xXwSt",
+	"DnnMRQTGHXsVmqMypVfwyBfla5AY/koEY5EZonVOAAHmjAycc6WlQmddadPJEb6D83QKJ1qZLTH5IucS",
+	"ufPXiI32Z8cXosBSkJU4LviUyUz/DoJHxCNL/SA6c0E0nzK4PJ9LwT4rz5CSxFSzQ8splMzSkDkCgSGd",
+	"CCMh0/ipufQ/59iOBMmM4gu8iIwoj8H5AuYLo2GwcCKZ4SOE2yES9PDBsF9L/czcb5+XTRCVhZN8HT13",
+	"fc6Nzn6INDxieDCBU0QsieXc3HlwMNWMG600InI0Is0gP/E005OCjj0ShLHMojQTxcMWzPqUzs2xvZDy",
+	"JU3H7HNfP7AvXJHYdG44PkUdULH0mqXWrIRi4mkKpmNuvn5GuY3k+JyDLbnUNB2jFEeNfGukl1x1RSM2",
+	"cDmQ43DwmZqcIcf/7Dc8jWN3fSI/uaf66K0AugIriUeYCNN5ollkePlUjQfFCy0S4bnRaATBizlJ7ily",
+	"gVZE8yBiMb9m6fye8sXU8HHbp/nNsH0j3/JxlrLIw5tFkZAnE5ZqdqOLHiIG40C7LXz8VITSXCBHT89f",
+	"sDmcEDplKlekjpLk5Im5EpJMTYph55dT69D1Fxi2qTSdJiCDaynJiKa5iGPEcUN29xQJzeVLbJP5VwPY",
+	"71yyOGfpNQ/ZpaDXlMcQn/E5uZ3hBUxERq0A0T5TsDiRnIlDJD1r9AvAIdMGj0zZ2QPONrhyc8GjmEqQ",
+	"SyojOGwkZQn4RuN5btJcuL0NyR+dnpCmGYpH7t/ceCQTKaPhxLTowa0lM61aHlHStmBPekJBGgKqoHGs",
+	"QPgEFXtm2Jzhd1raEYG07YvqtDiK2qYL68bkmkB8jZsHOpcq07Z7NQgnLLyqnb2hBXzJLFyWcj33RSiz",
+	"GG9k+BA7NlRMnfOhxKZR0DN6JLzMIl/Au83g1cnrk8dHxy8Gx29eXzx9fTE4/vbp8YvBs6OTl5dnT7/B",
+	"Dw35VpZCyxTcsaVplAdOmnAYqaZDqsypc0Mdmuua4mWRIrmHUggGsTFkmBrFZ8qjtpX+W3hwMx3KKUM9",
+	"+ErImegTag2WoIXJNNe0JvSagY2Va82iDoHtMcO2W6PoiFkRpg+6gCGn0jlfoSynTGepUAV/5SNrQUiV",
+	"2eG5L6Y0Ah6DahgopxHVNm6kEghhOldkv7drWgHhNvKFVW8JHFfn6i4F1ZTobNV5tW/vlFyfH9B2J19R",
+	"MbfmGfW5JbUpFfPckXCIHtd6blC2bZDZRCrmC1Cq+wvueGT2MmEpjBs8Smj1sA7pZsJSgnFlvrCBZR74",
+	"sMEIIVP4d5lxoIgW5MEBbYwOCNwxd88D69NTcAEQrluHJNBSDsw0B1RrNk20CjzHsZw05Av32yEJZjfU",
+	"zHSwMCnBZmRJFVGHvnCsceH9nDsYZRgiCZbJphzksZZo8hfLIRLtIkZiq4/t687/fjd6vRRGcpQpf88+",
+	"tyAMlzVIfEpZB2HT3ttOFTT8D40vUWEhQG0Pf0KVuplri8Ae0Xpa8jva9zzgZEbRxSacnc2RjUcCK0IM",
+	"ShbXwMrocE0ZZSyykVcgRdh+j420Tb6VSnMxLkvf7u3BlCvFxdhK4ZciSaWZuGHhT+GNz6tmxnHbWm+H",
+	"mb0plbb2Wxch4ZQU6ylb5tRmD2ADMF6PRHw0YhXDqBH30QLhC7zIyIjHbFG+NHtu7YtoTsBvcqMjyAzK",
+	"qPEoASZZmkjFlmwrlARjpk8nUrDXYH8PgCJK5gM0twNDyG0ZpOZH05w1nriTD9dnRTAg7wwHNN3iBY9j",
+	"5lM6Zi0w4szRzAsiB/wd9H2RG8dRqjVXdD4BsJJ7uJ5ViQU/z0UDXxSyQXmYxcqayxsDXVz0xDK/g4Wx",
+	"/NG8BqbZERp9rcx7KVSWYOzvKxZxegEOm99HaTTTCsq9mV6CDvitbFN5TNC3jMYavJE0Qh2SxqepucY0",
+	"ZyqPX09Kj35tWIENYsFLviojW7SNoLnssPIaTvLaNMcn9j07sA9e450cqtUDXB8JVbdM7+SQ/JKxjN1T",
+	"5t8KgiY01cxzvlajwaL4nWbg7WaHhA4xRNMcrBlXEH5ke5PDdyyES6q4DNWmeeb3UzFRkLZqYv8MvQY7",
+	"8Ov7gMxAcrUmL0O8TZ1mGE6x2+22SuMaShkzCuSZGtF/unHxz/C1YkhZYv4eWGloddia4iK0lhjLsc2S",
+	"mtNgxrN+h2ywQL0ndcgFNbpzHlIQc5BnFQlc8Appt+2PAUlSjr6QapBq/up1r7Pf6ZLm3miXPgp70cNh",
+	"l7XIWPY6u/udfdN4drNDp9GD/ToadjkViwN9IxgkLcyXRDiko8gzNAb6OLiDMZlh/VYgnzpKkmIz7Hho",
+	"mtJ5A13Azn/8kyWeYjW98ild2sjSecynVVBJlZB/riF04B3nKH7cknlgtlDNbhsqnk04+qSKGHwq0CmI",
+	"ihrIK0hVy1TuEl3qCKmyK7EcmwuJC6LloQ2fH4FREUUezVlk9GohBTNiU+5OgJ/LZ6wgjnIeTd0A4FPz",
+	"5Xb8kokic2mZI8yNkmauNsgl6ZMglmOZQWgtPBkM5wMXOps/QA+b54tli763GG2WMrjavULQdwIwXCnW",
+	"12c+RNVyDtZvI1GaIaPMXzenFQv01jDe8pRcAKwRecCIPq9nwVsuJkZ9re66THEQyWeEFBhIi2QiNvws",
+	"pz07tO17R5LcENJhk6zMqq8noVy+p9qIjnZY248GnGh0bIWSGrsoqKj3FLlULG0fmRcJ1bARy11WQtge",
+	"1AXKlHkUzLt0ThbmXNmnykDzo+059rGJKbnMslswppwtb8WfKxxwiTkvpDAtBzErBXeYC7Ye2U01X9lI",
+	"a0ftovCfQwhtY+Mqw/BXLhBGLn3M+qyKd1JeHsYXRHImwO+ZpXGw9aWHY/tzLafLGV23kIsWarD4UFVE",
+	"ZSiGEZRTM54FYTvPs91IjmYsx/h6JdV2w1VbiiXI/b5NzIRAjuPULrQbLl0eK2TOSmrvSq7rOjec331x",
+	"SJI8Iyqe25FyM8Dt2VwlZ7iOZnHhZxNZcnbr1T3nb1WGsIqXLyUf/1obaGV+w1WAwYzpNdtyBOW0im53",
+	"BZvfeNwwEXSlXFvKcLBqs7XTcKY8cF4lSwF7Mo7MHQFW6A55WhKtnBDVhonZfcecnap8BUEHkJLqArls",
+	"rh48g1Cu4JZy9EvT7kYZ2uZX5/JwfoI8dwrXsoHjIiP+tuJwKXm+JClwoUERWa8/2VT7W3+X5+Xf8suF",
+	"RcPui+a8pSnVLloeo3bb9YIPb2l8wLFte/ssUgU+9ipdr5/TS670p5U+iuX7AMzgBL/a7W4g8TW3Wd5k",
+	"KWj2FhOwcU51+teRDXssRSYGzmYpR4aBsC24au22mP5qZ5NFXD81OvkdzmO9zkXtJQUZUEEZfsAlKnaY",
+	"qPxpT0CHCRsKVnqo8Kl9s5R7v/AMFS34fCoj613qpEzJ+Bp6eieHHfBquz9CKkIWL2pmvsCZLWYALMAo",
+	"LB2dAldh/SVKQ20ubitmjdDGi+4wCZEDcjo1A2oWdht76cGkW1tdq7c584sQDvXDhx+rSWx0ysBpsXky",
+	"tXaAEjZEPdlZ4JNl6oK8GJSJwPecslCmETpuUFbwCCURC7khIA8ydzKhW4dEMIgKIoqFKdO1pslVOwh2",
+	"K8hUKCd3Ls2qDE/x6+qgcWiINIMf2paJtE/AP6AlGXERgSAjnHtK3XGFSzgTdUPhkfPM4Ivr2kDgiQ28",
+	"1rCSC3j/hXm9VqsFecHyjmrr5fEW1LGSZ316xbXgjH8WPWthA0oZoFZiszzVCC45jxyYBhvgPqhJE/Ua",
+	"j1NGr1h6JwcITXgJT6nRb0BgGAsxYKaO3sDBUB55GEsFkqVMGDjIaTxqw79/3rRSpnfXYt165WAn25ln",
+	"F+/q5dzYsvMZBfalhFWQ6YEL2fONOafL6iy2hVbGOknhu7cXhltAvrIhtaOy2bFPHjOaspQg7kAJbSU4",
+	"hLwCy2CmbCrTOQyqs84eyMVqlwYGS1kVtfC9208rbo1enXjt7Km366sKPeN6czZIdONDyJ5FV8GLc/1I",
+	"0KKrrUdyHW+AsEVwXd5Kg1ykz/IWV7qvrHztEtlu68h6wTN4uxObcDEe1JmvvpUzEksxRh8wN/+Q8soD",
+	"KuJxzK3HJGdsM2upxliaFd4tzGozg06kjDe6daWMCy+POddZzUADeRVg7xTHmafdzbie2FNn5GwugFox",
+	"phD8YJblSMOZSjFxy5zGa9y0zdvtawp6tzKfuXV/Yz53f5SDO39eJAA7hdpNREnT0M3d1Iw1PhEvv48w",
+	"/AHkS5WnIFFzjRi5gzQBEWEiZ8KwGm2tHK06u8omuIoFF5wZWt20n4qIReclHf8WM7ZwYXWEC3FsTqEg",
+	"hhrQadG5nQqPPdSN+xlncZQnLNwmREBGNT6+cw05Z1MaTjiEPkclHAAI6rgHDuRhzKZ9EuTpK0b70VIO",
+	"zEE1ao75t5rIFJUlDMAcwPdBKTrJzAY+dQ9QcSi/ArnR5oHM9ECOBikVY1Z6ofK5Zjfa9W6Occxu3J9m",
+	"I9y/R2xW+icOS5mGwAoWySnlAgOIIMfBXHKuhyyNy6MLJzQ1elUKnwfgpxwkELNZniafssF7KcrjdhMp",
+	"jd7KbMWClV9Ho5oZNWZM+iIQUg9sqpbVJUelIDCVL8NU4vuKTtmAqkFus/NI/sza7Oq9grBAtRbilFkI",
+	"GiAIwpVHWGfcIcFQRvOOw0lEgAeM3OtUxIWg9vKfMqWskL3+POPAPKTl4ru6c3KnO6ng9CUOvVH6W8Nc",
+	"v3v74tbSXpINYx5Cnpu5VK7YnDTPnh2Th/d7DwvNUsxJkvJrqpmRrYYsrRHs4nF5Kk+jJ+dHDa/x9Hz3",
+	"/oNaATxMr6sf7N6/33vU8Bqn7VWfXK3S+WDED/YOiJ5k0yFEgRxW5DYbG4sZrGaS4Mvg9crhFYYZupG9",
+	"eXFqJnJcO6RMVcR6xce1r93UIqrMNxOhGQtO3IMlxh5X7P45u+11esXm26uOhr422dChwbrhgQn+zCIA",
+	"3Noo92mUht9NOeBqINhs4ETsWvecC0VDn0iOwGellRVxXndSOqraXK3OUdJNwMYTMxLzETN3j0dCmiQI",
+	"PmRUEzpUMs40ZB60tteT8s1dG6CGL4Oe8qdQbdybq1WdKjHUnZxXuU3jibX93dmm7dgUTQC+CwY2ldfb",
+	"qgJH0NBR/jH+fWabWF4s6Hb9lE40m97a+rJlmBfkaxBEJUajBKQlGYqu6nOoHhieAdmjQi74O+utCKXY",
+	"3hoEGnajEetrRhWxsXikWYo1cyHQW0STbWfxzgUpt8s5kjRCWBt6jeRAc42mfvOHkBqQlhHyOndygWfp",
+	"54+JZRqyuEamc9kh8Dtp9rpdIkxbsUd63W63RyCKZBf+mciYax7av3dJIlOB/94jdJgphn88IGEKXMj8",
+	"cUBGKc0i+KO3S66zeExT/GuPhDKZpwhxt2t6QzWxdUi6SAVCirKdssKjVgfimX3UIJ0aydpudECagZAD",
+	"GzrnqKiA73UiLSZijIq0GZud3XJRiXXxxlWrYrbx2i4O2zm+b77M8Cyu9nPZmZQNCEkqRzynndznW0so",
+	"toOVBxVCYJq2xZaHKWwytW7BrbxBOqUhq+0gX073So5jayaFdgJ7wm3YvlvvOkIo+5GjW59KCGNb6T8D",
+	"prPVbK9ZGvHaHXOTDVQ2HjMFOmrCAFwisAEkjtlYDphmQhla9EWZZO3cie3J5kgOGZnQiDQDPAR5Kty8",
+	"ZV2JjjiwR6MXUKXgZrnmbGb+wdXVHExPtqstb5u/4DhO84bdA2zf/nXmunF/297sn5dFp7WOG7c9xZGo",
+	"0K5X0gKR2xc74dhciRJzVpGfzYWAxxIFrb8XP7kfaOEK/pP4gpZ42bKd1JF+f5HqZxRgHku5So7UOyQw",
+	"UkLQ98UopuMxizx422jE9q5GbzwJLNJm0HcMxFC7lcuhs44vAite2bjqKfyzX0T7RSzkUY4dvXR+rEfI",
+	"9oTBr9BcLq5te4JK5JS3Xjx7g/0UD47zHotnR0XfxcMzNwpAykCL0PGEijG7m1F3EZlneVfPLHWU5DUb",
+	"ODgBtHf35WGR7VixYLVywz0KeAsRJ3nHFQtwb/dggwXYa4Bpa914XRo35mXnkW4V5B0UFN3IDn2xahKF",
+	"OEDOspjBCeSCBGdszJXOberW1Faayt5ud+NUjBKyegeeSTMKGysBfcvRUscd931wh+U9WHF7ImTiH32F",
+	"H+zfzltQWe06VucOljWc3OVcgemgzmDiltUlkCKGXpOKuUVUgEjffwxahySkirW5UEworvk1q2ZWUVuh",
+	"5pakViazojGLxkUmMlWMDAFSFHLzEhA6P/q0LuwArk5pMLW7MLFIUrewql4U7OmeqgJd0jyU9pqlfMQh",
+	"6pg0C5zpKduBDyCz9LQaCswEBN06vMIOOWPUhtNOWGpxi6sUAC+uj8C2IzMyPza7dYw1zDCdD+qdPQij",
+	"B29AUrihK/NmKUvg6wAyf+GdYxlZb3ZBEAcPqlu8vw4kudt+VAuN7DUwYdk6ZWvHubQ7WBgAtiYp5UkD",
+	"EqPDLM204hEjU8pFTEVEjidcUBLSFNBVALLFTV9GC+emt3dgdNKDLlQNqJyezYcnS9lg6zkVyMrV8QCK",
+	"T8rKWeCtLce4fMC32YeF01eZQN2kFujLK2h55Tl9zEV0RwlkJQkHFgsNcUCsHrmUPz/MtAbTKLtmQh8S",
+	"xcU4Bi3XcwgOQ7ML98mUi0wz1SGAhUiC2U0HGFFQQyWwHu2V+3BrjgezrF29IgThtqwuT5ZGSCAHnJNI",
+	"GddF/7jBLC71cf4p3LeZuQDmgFSIYZngPB3S8GqcAlarq0SzPsadRwg+tf6tKb1ZYU2UUNWgGBnYbqSM",
+	"waioNvevpabx+smaloiQs82NWY2kXhSCEicji+ee74KVeqK8rohL1GaYn02aYTbNYmou9tYtowbMqrkZ",
+	"2pX2ig2upbKUy5RXnWuxNLo7GgEbXmPCx5MtlRvX2ktowf312rXkHnwLLULviJ6wvHzPjsmj/fsPc6uc",
+	"DdJ0eB1qOWqhLk1r24AHLckwpSKcECmqxx0YBQYvYnjR6vjiOqFukk0puG9iKrCiAnArrogMUcMK681a",
+	"iLRRI/JzFkftmF2z2K2N8goNLEcvAYwssJOgZtAnVMPZ8cX9LsYOWC6aW4+YwFJKELMyQmnmKaScgeGc",
+	"iyTTvmgCpAUOFAN5rthceQRKvnhQmASeovOfFDVvWmSame6HzHLfy4tn7YP8Lnx9+ZIUwRU57h5OYcy0",
+	"Woz6MNf+d+dvXiPGxpTOAYnZTZP0vG63i0D7igimNANwJfxxb5dEjCXQC0QuBNBFNY7EVuvYxnBTismp",
+	"MdpwoTQVIVsbpo0rtyV1VEO/19ig89I69x89KnGS/W49awQ3RA0ZQ2CPJWZbGLIoRoQH1LRWH9ZtPYGL",
+	"bV6enRBBp9zF+S20UxzBidaJ6u/suCSFTsSuHVqL2tnigC5mR6Fv0PlcCqPgypsYLeKnrkjEbYI5NIkZ",
+	"NXelcMdxaisEKWZYPSDllKOICm23VXNX2yqom/N68M2FjJ5D06kiQVFMNTCsD3CrgCv6IubiijQDo/bg",
+	"W2rnVx59CFooHGk5ZhDIZ/NOi4bwtGxOFynVcV0ut0Fgr8nl2UsPYeQTPSeuWmKHHMVKFvV7ZhOqMbzZ",
+	"MAc4igwtejh3mEoZOYYrldlgXV8sT9HC55vVsBE4AEsIgzHjIlz4IjKcVyZTJnSrqMpkIa4rC5uJEMxv",
+	"ESBIUqjOBAhSAMGK6/f8qdMwA0DVALIQmmAujrIJtuRIzH2LH3V59hKLEXVJsxKjRqSwQVilQbSWTCJY",
+	"GmRpW6Cc7uJ+XCZm7e93uyXGvFWia1EudzmOgk+nLDrEQkEP9kstWwRQbd7gYtxZNuUsH+ulo3r2/PGx",
+	"jGV6B+tAzAVT90goY5mleB0GNNPmPoglonbCt4dkGJvtGc6JrWK2fE6HFd7rKgmtkSPHt/0gvd0Hi2Gx",
+	"DdOl1xjW8rtFHKTbqW2GC3MxHoDJfFOe+xmLuAUDAz+rsmDErpwgVRD0gliGGGZvXoOsDDKVEVuR6A4t",
+	"rgtgRARIRWhqLSKGKAM5GhU+N8TaAajNednlipkMYPiPuLk45Gi0TYygGZFXXZ7a1cewlLuGYi9E7tTJ",
+	"G+XIInuLWxiRHM3E4YmQJh6NKXAiX4yZYKnMFILiUg3QbAoiVKthV7C4ZvmgNAWExXu+WFNDrdNaZFX7",
+	"3UcPbhvtXZ79msW9qF+eN5Bs1yfBdJgOMMF99/4DklIRySkZcq065IVNacG8PtKc3XQU0+dYpOB8LsKW",
+	"L8yHEPjGrZ1Qy1LZOprpyY4danCYo+jBpjgEWeoLwWbE1SCAAPo4gr+VlokiM5leGS65kDp6yyLBdTf0",
+	"glX9tpHx9b4Xy/dhMrGcsbQdUsC11Jg9MTTn0KV+BrEMafyPGJbd0XEU+EKOcsl+937l2miiWIWSVDV4",
+	"urW4PGAa/0f7dyeU048zk1fneGC2ubd7UBncpeAwsrJqgwXBzGrAjff62YtjX6C6zRWIsgikbOvASVHC",
+	"+XQw5YW3wD7xBcx5cca/rf3+du6g9Zu+Z5Zrb7e8WnJEAtp+H3gk6LYfQQi7KxgICms78NBGkvtDqC00",
+	"CGjifMx1mRyUTVHI0xLK+QqrExBKIf71BPRxTqZ8vZyjcoO340zGbEVMkCME0H4jeVhO2MUkbuXSwUHc",
+	"rEvztiG4WHUpKgXhLuRzwie1YUVVhMLbsYuxTGWmjeS12SQ4YTQZDOea1ZhFHpvH4F6MDfPA8p40IbiM",
+	"W1gFuRhgrdU1prwhM3SH8IEW5nFia/5xEcZZxKLbGuxK8y+PoY4O7gjt97H4eysDr35jcD2rQ62QGF0k",
+	"i8vFtGJLReQwmlO9NHh7rLkvAHN/JIA5RxtrjsUnh3dZiSu3dZzUhYzkrV1g5t7RmwC7IFBzRhXGc01p",
+	"esUiAEU5JCKL4wpildE7VhKOeRuLgyAixm8SAx1Zb30NHFnGtpgYVyTKrIsanl5eHBM5GimmHT7lmF8z",
+	"kU92OaiouMB3u7sP2t29drd30Tvod7v9bvfrrvnH3ZbEVmC+6/HHUO/F4q3dWqNKUvLUrEektu8BpMa4",
+	"SuG382qvAzEqWYsrbujNEvRdInZXAhKfiDBlWG3R8G5wV6DdzZZqyEvzBn7jGmUd2xjKOn4j2JQQU8fR",
+	"nPXYBetbUi5tkyV8r3qI7Z6sDkEt5rqKhxzDl3ewcJXyXFWfBDAFrEZTEtTBPA24DVjLu9v1RVl5cYWQ",
+	"bZG/kvh+SAJYjYBkYDjsdb1u9WvS1HSIJp6YC5bXXsVIr9YhCXAZYVBnz47J3t7eI+jRF7R87IdMzxgT",
+	"pN3b7Xe70ODXvX3zTy6I0iwBWbCXe/bR0F72IOUJuiV7u+eAMuaMpor0HnW7Zh6PHj16dAiVtwlNmS/s",
+	"apm3BUuJSmjIFAllHNME1JuSrgNDe/3suO3UO/M7+sGKNa4oQeibizKEimfOLOq+B5SBlJEpS8cQrvpG",
+	"xPNi3YwiMGTICJtCGsYJsAM2SCaOCRVzqKeK0EYcTA373W7ZFQMaVF3kkuPkCy5JQ2/IdmM20kRmGtVX",
+	"098KHMqc8X92zpyz3OoknhapBvWT+MQcOl+HnxoTicphmlIRgSjxadl3sQWPszmZ8vhqMbTolqAL2PIq",
+	"9vXJo+hBzrpt7Py5y1NdEzsP56cucn6D2FQrIVbHs3qxPrfPkVxMmC/yaGKwTmIjFEznkL43IsVFtI5R",
+	"bC/ywdpiJD2G9DjO1fksxx+31nkcwd2Iw4D368//RmH5Y/jBogkiieGW0UUhffPmIfnp5/KqTc1dWsFh",
+	"/f0Fvg+1pH3FviSefxQq1cYE8T9imvcnTN3+eRWZubI/zp6JBFBrybzMMWlvQY+2+PU6zIBV1ZfyBCVX",
+	"cqmU1+QLm1dEuG71rfIuJABjGakTrZBGxqsCuzuMUV9gHMA9hYEQeUHB7j4GLmCFeHMrYAEqW3KyVl5b",
+	"tENsG4uOBaAckfxG1gQ72apR75Yf18ef2NgZDJq5pzDsqR3zazCn4Kfk8uxlNVM9cOXPO3eqc0GJTTNz",
+	"wTpQkxNWm/ARlu50y7+9xW/EYzZwbpm7midssbLtQJpP7ctwxiFXc22KNnGV+N20sSyefdZcysh2a5Bj",
+	"rLUqTgqMiFL8PRtMuYLabHkyNBBg8bg2NZq/Z7Wo28tcc7sEb1wTl9xdZ0Fwi1uJQCsdGDuo8lZWTkwd",
+	"w6vuxGqnEcQhcQhOtg5oOxqwmuVue9TLISRPYYVLMyQbDtC00U5BH3mY0f9LYNLuqUdOnzzzIITUI9c8",
+	"YnIhSXlbmAOc211TCaqcaNk2YlbkniJTFnEKEz7MhWa3DE4jsEtVtSvCZHfeJWy86EF9uFHqqpzVlUND",
+	"b+8VS7QRa6ZM04hqSpoIB5XQVDuvCNIDuWLz1lLugpadd8l40Yp//zc8/O4orZwIu6GhJkBJXBBw6B3m",
+	"zv3SAsPNNV2oG7Z/sNvb89ag42+23xUHr+68rT5W50vYYEV+sCv15RjYGgq+gDKRtw2rWHOLALQJNEqa",
+	"EGRibvfTy4uWOeF5fUkMrpvcpl4HwuStq/NXEwlfyfue3XSQBT/jMQvuKRKYnp9QTYM+SuhosbUKpioq",
+	"iiztARySFbh0Nf0ACl0fmZ1Mp7YHOcrZX/n2AASN1dAqq4rrAOoSIle422kr2Igk04NS8d07Lu63tsCw",
+	"mdDp5QWyq5Cm6RxPWAVnt1hH03mt9PNMulrICkO7kpSNAMLctO4Kq9JZvnofWdLBa9QOo2YvjVjbJ5RM",
+	"s1hzYHRA5mPJFCZZNrZyQprucqKuEFSxKtXNWXROLkKrlDjENiWH6mO56xYBrJFGkl8IiLZJQkOA+hJX",
+	"Lp+6HOvti7robRvbjH5umxm2FOQ8m/BwAmF+NtyZlKKdSRNxHs1P/Z0dCNGaSKX7B92Dbk24uC/OrVjL",
+	"bTxzHhANydunRxfH3+bBz1wRGs/oXOXh3beMXN4Yk3wXXWNVMFvulrc52mDwh6zsVocsJwivhkawQRJF",
+	"0vAhCSdSMbEyg55qEpjz6PKSy7n9lSu9GpW0VzO7CVVrsAXeTjDQf/PgL3KicntoOLvyBdeHudMZD4Vz",
+	"sCAvwCVykaQyjpxem0I+whzKFpud4mLcIUeWOxFtdlJh5Cn4QyDJx9weFkW1Q96CyyjQKSLJ1i0YEYxF",
+	"aO+t4FwEh9bhFMCpDTwM9tSqbjdsDFqwUBSpBlu1pExv6xsuBdGvD4S32dQbzYzwkuGMNqJsrbnHvPMR",
+	"8EqrxVk8Oe6dP+LhWTCU7m11u5SA3Uqc3aG8wZLfDnfIXCmf3Ffiyo39GXCGFsvv3jUQbvkKwbITKwrS",
+	"hDwNM3OH4Vu5U8SiEhydnlSSjAyNQr39QmGkSbKEZYZ4bvjenEEutRsGOFrkaLR1PbVq2Yya3YSIK5am",
+	"LiF2c3G2p/hyqcltbMT4LVhd3ZdLdTJsSFe+5qt32qgJt9zkaO0ndVV+IC6ChekcUsqs5mzl5xL2xCyV",
+	"mhGuPWcc8UUwo5qlU5peBXn4Z4ecaGXhmBWJmFEQ3RlAQqEaSgqayxE1B6vZAujAmOm37CwTqCD5IvjV",
+	"byjNkhMxki+50n6j/9OvfsPwXaXpNPEb/d7+/v2DBw8edHsevuuDf+rDz96//vO/fMBiwdDw81RmyVOh",
+	"WWpaC/rENC4TJsY88ht9v/Gv//wvfsPzGwCPaLbEN6xvoZXzCU3ZQgPPT0oNfAgWQqZ/rczATAAewCi9",
+	"YirlmXzw8nd2a955CO/87DXyDbDn2xzvxuymu/B/jdomHj2q9UxV2txM62/z1xcpHUix3N56Qt/WrlVn",
+	"VTEKDaGOVM2WtME0ZChuQkWEoku1JmTKzGUVGSJjwpI/kB351//ufybFs4FpCaLjrwE5jc5Kb6V0Zn/3",
+	"RaD4WFCdpSzolH5Bgaj4jYxlkUQK4cUQaUrjuM6PXB1GjbJYHXsflJkH+6SpNBURNVd+nEzokGmPJDSC",
+	"2tFWkz16et7u7R60jx8fk5AnE5ZqdrNQo/6Yz19e9o5muy/eXafvXkXvDn58EfOjd/p0f6xe/fXV99Oz",
+	"91I+371Jn4TX5+Lm5NUPz7LRa6VfP7+Y0+fnj7KL+2N2Rrtv9+XFm2Hv7cXD0Xfx0fHX8vVpNHz89d7k",
+	"L8Pvzs/G11/vx8/fPL14cfn9+wdvfjzXKv6+t78bvT7O6PD16fPH72Mp30wf7+71fnn16uB+tLsz+suD",
+	"4wm7vv7h+vvTg2+vMtZL5JtnWjzVyfzmLy/f9t4fyQc7vR9uesdvbp5dp+Fu9PDy5U48/fZEvI5vMhp+",
+	"98Ms647eJT+M3u/8+MuP7x+fPH7/5MHby9HFybNHz8++Td6InW/fP1T05cHN+6/f7uw8Ozu65FHvzZX6",
+	"nn5/s3/8Sh28fBNF4feTy5dv97OQ6SejRw++C8/2xt3x6OzF/unxw6c76cO/Prh5nf4Q7V6eMJk+f3f/",
+	"6ejhsJd8d/Tj4wc/3qeCfvvLXx9990C8ePr4+vH+E/H65clf3p6Pj86E2jmYne2e87Pzh69eHx3PLubp",
+	"82v9SKuDpLd7+uJZFP/y44VMXn971vvL6OEP70aT7+O/qKPvotf8RfTj9Me/yBcxPbs+uH8y+ksmfnz/",
+	"pnvy4gc1jx9+d3z57jiRz3e7oy7t7h+/mY0E+/7o+fNZdF/Sry8O5m/uT95n8yfDnR/Cm5vpi27vafLL",
+	"m3l2c/Kazb75ZkExfbB3sL/RyMuva8iXXxc0a+my96A9nJu7RnDN84Qgcs1CjaikBXmmDx//8MOLq5fD",
+	"g1/S89eie190f+FHi8Pbwu3vTmvNCN2BtxgTDoqJXkM8MWKQ87FgkUcykZ9GMEe3vPJFmrKQ8eulSrkH",
+	"vUebx5ezj5oBFqyldoh9EkzYTVNNaK9p50K+drH+gys2b7VA/F9AS6Lt0VH72c+/7nc/bIZNWuBSsNer",
+	"uX1VtLpDnrKRpYUU7fcslcRKdW7WeQGiskhakkNrIAWwbtpH1XUsiZYbbO9YJ829D72sXqmXDirvU+S7",
+	"NI+S5OTJgoNkdtPt7e7t33/w8OARHYYRG90l8wW1TtRzrSrKVY5bDl5+F6SeI7y1tjfLgzQPra9OGimn",
+	"8y4PYfu+EKh9bRlqi+XOLbJReZHrrcSCy01t2neqJ9oqlFvokLmWYYdfl4CSL+AG+rubw9FKo5uo8J4i",
+	"QIYdkkNnVi0fEUtiOZ9i8Eh6zZQvFLtmKY0r7ajFPMVaKfg2SYteYx2CYITlWEtIadvAq1VGGLHrdk02",
+	"5W+Hn7asjN4BMTJJIAwEs3XL0V3W7Wq0QTA/tsomD0uwx7HMIvKtVJqLMdCyq54UUw1eKRpFrhhODWce",
+	"s4Etdbc6IAzBwywnGTEdTliEe4OD2Jz5yFwpseUgDetu0Mzijtt4IQAwgas/sqXnbOm9lpcztvyDDWF1",
+	"m2eIIW9c5zFuTcHGgI5GpJk7Po5a9WUCIE5svXUbkBkiu68WhQV8ppDiaeacmCvXbDX0NfdI7CoUKzpi",
+	"ek6mNB1zsQKLIkGb5upB0KJmpx3Lwo292OaiQ9t24Ga7+jS8rWjMtzsLuSZb8iKVKxLciQESR0VAvxag",
+	"x8weyAvsY+k9tXxL16j4S7hThc5fG3flyolgn24ckANyKfgNsYRZ6bowHnibQ4WWLyWbOeTGVbtPN/RY",
+	"Ruxu5oAj6+Z2GQxE0yumCmh1i1dDmpAvZ2ZqiLrURuvQFxAKXYociPkVg2pjCEA0S6Ey5zypDfwuAHOW",
+	"V/0l0zlAOw+RjGKE4APInWZg/irB7QBMAB8LcyRah8Q6ZKpJGvVHDshykFC95ujbocCr1uMdJHTMAsJu",
+	"uNLK+arATaomLPKFzcwizf3dXXP3UXP5DMxHAyH1ADDzysH0hwRdUDBkX+RjzqdCEb/btADR9pnIeyO2",
+	"M7XKjcTE9WBlWpw5Z260VrFcOnZY6CRhQh2SIGUxo7Wr64Ik7BtQWoEDnKP1DtdHTqjBZE7NhtbFWeqU",
+	"CpXQ1GFdIYCo5/YEQUFAlYF8J3L6+jnhQmmGWGaUfHf69PmtKKIgrY2eLwchBWAf4xUykPllYRVdJUTY",
+	"zR0uInaD/xv0IXAX6sCOfRHsBJ55EPwDYCYGHYLJRzK1IgSGrUzkFLtZlO1c+9dcM/ufGhmqpNA2f/qn",
+	"nX/4O99XP//0T/jfr1r/UIvKrEIm1sUNmnmCdj9GKUBZMRD9u6oD3wekeXn2ss2EWZqIDOe+wH3tk4jB",
+	"chlxBQAp8O/Ls5Njtw9Bq58nxcmRL4Ju+xE5av+V0PZ78u/I35G/h9D93QfkHmmSFvmKfE08skP65JB8",
+	"Q/6B/CNpkw4ZkH8fAGyaFMwX5k6fUsPFcLfQayvmBIbbR4eyGRS4kHWaKYi9FUmmF9cel/ubbH93k5Fl",
+	"waBw1P4rbb//d3/39zj6e83WV197O/3Db/7hHzuDf99egZI941EdC3NC+D1F4A3DqhJ+w2J1SPb3usvn",
+	"IQcK6+0edEsCIfy14d5Cmli+qwy52Hj2c8Dew2h4iK4/ynDY+Nczd1N+9/aisQKYvZCsgaKo1V1TmyNi",
+	"JoEIf+ZYYwR/PqKJ1knjwwdA8RjJ+uUyXIbZgqm5qbzMEvPiIdCxV3Iao/NZ+aKJATK0rJVN6ZyoGdfh",
+	"hMjRqOXlpX89YvH+lJfjtNxTvtCyHUnI4bGpnhi2Y0S/lPLxRBvit34ohahSedTEhCYMXTGlCCkMZOj4",
+	"wheI1goCPUTUCJLj6AY0wYxSLoUDz/z6HRQPimSYTTGaXSpGAkDV9gV3oJAwSiPoVmByD/ME4gqWLE0R",
+	"rAOwQsujCp4/vTAXnpJ5KkLw7dOjJwHWNn3U63VbfStTT1HtyFQJSdasPyZzeyQ4xsDN9gWUEy7+xvMX",
+	"dDqdVh7xiA36gmbmWtF2DaDlAju0AMCngCcLA8+BX8ykUqMGOSC64ZyYKwvTjBFxB4Cjm4HpBcrs8rHI",
+	"EvScQcUx83CWcs2wAA2FQjS4jUHLIwlz0XcOBgufoXG1zYUvAKLHDNs8r5IuKCjUgtqh5gBrDFCRu498",
+	"EZjhD+zwA8t9z5hO5+0js05BDjMW5Oh/7VMZ83AeYOR38TxwO4KhP4aYHJF/9/bFObSUi5y2Qi9JMjXx",
+	"hVlIVJztUJC/xjxkNhEM40Yar04ubMRegf8Kl6zM0pB1ZDresR+pHfNukZ3WyEGOjk5PStn0/Ua30+t0",
+	"nVELzJ6NvU63s4fW3wmwr53OjMVxG8KIdt7NrlTnnU1hGLMVtrbv3r4g50yXSvRCiAAQ/RWbW6sYnZMJ",
+	"vXbGcsPf+LUhyhLnQ3+wUaw4pvq5ihRz4uZ0z1kLfKEnbKpYfM1Uh7yiGvgS/HZPkeCKR26XzKGlZiDu",
+	"OeIiXLG5L0b8xuYU0ngsU64nU9KEKsFGGIEywTZYP6fxk6jRbzxn2uw0xDsjf4bF2+12S8H2VgvMmY5b",
+	"SJSztqhre840cvUa6QtDF6/YHPSzUjDtMQ0nrH2M4ATLG/aCzZXFhyApTRkEDZlPFGwR5OSjeqvtVTFi",
+	"s7IBqxj9olnKjPQ+rkDdxPKV2jkRRjCgscWLLt2jjf5PP3sNC7Dc6DdOi2nWIR4phyZhtEtz40I5tZ0J",
+	"WLveryTaI8t+d7vdEhJnkkpoGc2MOQRnp27zrT3tE25/Hj5Sv/12rBA1CvVv1q3iS6PsMlVeLZkou1gQ",
+	"uL/tWjmjrLN6gZZMw4m5JT1yv7tXrQ25tG5neZbAZ1826BrzYlNYMEOse5uJ9RzZ0aWg15RjuvO6tT4D",
+	"JWfVYl/3diC3cYdmEdcrFx0FBsSow4K1pDmbSA8Qn9HE6KGYCCbVlkcEmzGl0fHiERD6QUcBgFLNp4w0",
+	"AUo2KMW1BTnKsotjw+R3MuKxBnkjlNMhF6xDjsxQFJrmm/vdPUhjGPIoYqKSO1/DKl9ypY/MbF9KrMPo",
+	"4PAhEmYBftS0T20NiuEcfTa4DE1KLEIf2MK4eR20x4bnrkwaaplWONSGENMP3toBSFvr+ooLTJyg6Zjp",
+	"Vb3jrwPzcmUM66gV1uUCPnxhvtt2RNhXaU08QnP4NvxrmtfFs5Vg4ek7OVy3gnYOvDqD20E91k4AN9JS",
+	"smKMBDD1p0Kn8w4+D9btK8fqldsNqax40vb7QWdF5Z/6vSkIdAeo/pSOUepr3OaLY4wc/fDznXidVbfh",
+	"C2eBqevZvYeEBLGywJu2Jz77zYdlQyqwD3fnmleNXghsc3+bO/5xkakIn/Q2f3IpqEUqYBF+tAV7fub4",
+	"EHyx+2jzFxdSvqJi7nSbxh2llo+8PvIL46K8vmDbK7H9ioCD+KPVe2SSO/ZqL5LcbhVKoSQkH+IXuL1q",
+	"ImdGCTdCDxPIcXPPhhG/feFU1aZFaQZizRXYERYpYfGo1Qd7GFx91ncxYeEV4BYHVsgwap4u7LJeVZZo",
+	"JgC/ZO4qyM7PCwb5IpEybnkYdbzgPXZhH2UDCnyOQcu+cHG2FhYAxFks5qVIM0s0lOkuUEi9AnvdqJwI",
+	"R+rZ1K9cAU7vWU9Vq0NOdL4cRkhi10xYc7eSU4alC7mC9Pl+gS6liKJzuM+Xb1dfbH+9PmcaPv/0Emm5",
+	"mxViaZ5ZhUTW+XL0Nx59exxd2RuXRmTEtnEMNXM2cIDiol/PBXKDxBIWR15deEmIJLkM6YvbCJFHRfl5",
+	"6qyARtlmMUghAGpp81EB7wOtQCzCjPm+eYXduCH7ohlM1fichceGowStIsYrwHLekH+BGfZoNCg7631X",
+	"axvO/4wWCXakGdhSy0G5Sn5uB0WXPpYk13lddAurmXtPbURRy1UtRTgTtCRSNRfhJJVCZsqOgzQDSLGH",
+	"uRyZ3wNIUy6Ko8uUhHSKBttihlAXHUBSAiP3IVwK9lUDi9LqECg5bgtX5b5MX4AOB2Ea6MNzGeDYNAKj",
+	"oIEKPfFQu8Vhr2hfxFxpFn20RlCUbd5KJ4AskFIcFxpH84iTKaNC2XLZyKulYKq+WvYKITOHoNiOGS6V",
+	"/K6RfE/hiuXv2ao+4S6pdGn907aaZe6z6HY35ffXFomsHNO8WhW75jJTNktJQsGHVQO0+U8rJO/7vU2B",
+	"q3cUf2+7BZuF2AVtSH2RY3/zy8yc6vxusVeKkSgXr5vt7zNIpDZDkPE1Q1VoDZ/A0piVbQZ4gpy2IRgi",
+	"J22Oheudlw8zo7a3HPzsNRKpau5aV2Y/AFOqcsI3LEEzvx4s/JXl4vbaj3wBGFStQ1egP7DxK/l3MgOM",
+	"E2siB8Y2ljLqkAvk8z4gWrGII/5/yvpFUykLZWpTYSIWciOCd8gTFnJIUqe4ZnYMRQYpOKOs6u7kXK6L",
+	"XPZD9yVevWYMSvM4Lt1oTSGJvWnJnOmWizEzo4gg8ExWLpS6S+MMyaByb1hJ/bGM5p+Aqzyxa4ScpUoq",
+	"Hz4LXzvRbLpK1HZrZ1b+j87Nuvubv3gt9TOZCeyit0UXp3QOYDJSvqTpmOF397eZj8qSRKaaRa+MIIa4",
+	"fH9OnguHlxml1vJbQw2bGGymrKeoVld4vVoHAN28jyXJdJ18QeFdX5Qzo7UkziMLydFykznZ1vlbKz1e",
+	"KgQnWXshnFpAKEpcZrpXJN0D0ilAV4RUsTYXignFoeKw0VBmExmzwrgKfjB8VimcD0xSri1nXqqTHXgk",
+	"+PrgAentHbTNszY8XGn2/GWdxXM7sytsdUlsTmW8UtazCfrb8SgER9jcK11UkzCSg6uVqSi1BmCXzfBb",
+	"2aS/SOafVDLPgRvWyuRAJl8E8U8jiGMBPpqGE1znrS4FELjXhnrY7CRr0vFsjNqU6YmM0OzL04Ujz5my",
+	"9whLfVHNwbYhNzxdgDS5pwpObd4BVt3ykPl6vjC8CtygSwA9XJGIK7MqETY/kTMypWLuAs5ssBmWKDRi",
+	"7XVe+EjZoimdwlYWlPIkISLbmkYmciY6vvgII8hzBrdY46P9Q266m31EZrCmzyfui1v4ity3q8RRs11/",
+	"c2Lon/DwvxG4F+DUcTYvophFR69hA0tS1DYuTkMKJ08aH35ewUR2LFXWaO23an6Vlm1JWJXPft+GnC1U",
+	"SAMhDkqaQfFcdBT5AuOHMLDR5nnk5XOslwuhTiow4+D1SXxhi4+2kMfgV8gLm8g7vFLFykoWXAuDCV2r",
+	"pTQTEJiAidgJDdzRDmwKWIGMzcTS9C1+NXkt0eVUnn4BqNzxBa4dphW4HvA11OjB0AtNDDNtkdapkgLM",
+	"+rZ/C51tPyc2FG9kmOAjEuCvbvgD8wt4BTKwS/iiCXBhHft7UCpshT21NloD7P7nHPQ2doASMIvDZ26c",
+	"J3Rqth3UQjI0RIQ5pnh5bs0nS+PKGdxvZT34YzJ9L6ehvzn2392C/R9LMYo5Zq59MVtsa7awbAPDl7YX",
+	"TXeQ7X2qS+WlwzgEZhjLsVFW0RpqJVsmIhYV4qLSdI7PjIj3VORsFRqYTaT1mhVsdpHDYq13sMuC6XaC",
+	"QI/IKInlkzjrYDNXhBGwu4uVvylbwFFHX4TC3/+8IV0sXve3OHdG31L4GI+NkSXqivRcyysnlYDgaT7s",
+	"l7J/0AboEs3TlNu3zXu+AHIPSNPJZjFWo7AJyhCaHkC7QVEGZm7T3z1CtS9yBPVKPFDMR0zzKTs0h7U8",
+	"mvwka0nCTNuQJyh60SrEHVcoJIXpWYVVznB2IPL4wsk8+M5AzsQAR9ryiJAp+HGMeglBuzkgpA1txRYA",
+	"lAM/6jvrmUuLhwXACryL/c+oMuKk6TZqgbe+kp5lAWnRGZU7wQlslcUmNmPyxTLXytWHNVzLPTPKcJVr",
+	"YUc4sC14F9IOvPQHYF5FPEURN/BvXbr5MwZYUTyvJW5E6IzOf3M1GFDTlxnic6xAXx1BhxyVU1gsYr3j",
+	"gi7eBhy/vmCjEQt1oSAts9EmzVVUcFOAGtrqEOgb0q05ZFTe6jQv6Wp4BqBe/sJhPswL7itMbpwAuuct",
+	"Su3XWcfM238cZjD722UDf8JT/Qoz2W02KO7LLYQZd+mvk2SeikhZs07VRlw2q0CyDE+rGWlYIXeVScko",
+	"EqnMxs7acS1tMu6IsQjtIIhJ4otExjHhZgWvadwqmcprDFLE2qMO87H5IpZjlSswSzqFW4QOE9FWmkVk",
+	"zsm5W7pPeCifGn0q72hloLEV3CClFFSwLyfzj6BoRITGMXrdF2Ts2jt3k6OpwBKwscloZF0ZnYAByr7Y",
+	"EKHcd6cawkTxaEnFMIIJqMkXzVhCSIXMtGcVf5sfAYynFFIK8QEOhAuzDAwPwCioK5boj46WXTh7a8Me",
+	"ApxaQJohFQQHMcyrZYKOEMB0Ahh3QOM4sFhm6OJurQuRZfVO8QaN43JFM/gLBwKPo9qCUH/kFKxbSBB2",
+	"ZzZ7vHOm+4VV/e6s6mgr/vQpXGOuw51fnXPZet3XCiO6uPX6pHBkkS38WOjrXvJlgeSgnOjQIU+xWFGR",
+	"SArccEKVL5wlxto/szCE0jHNGtUB6uxXWnCZAxD2YxedQxnWVVLJnYSSZZlkv/5qcYObUPVFcvgjSQ7m",
+	"Ot9acviIk+mtoQpX0c6Z6apDITFXekVAeXGYPy6wfBXbsIEr24Tn2FfXJnTZYM68iqY5ZL5oClmp89v6",
+	"TUSXSzv0O+3aH/zyt9U/N0e74Rp84TV/oKs/y+ny09z8mZ7shLHMojQDsqp3Oz4Ds13JZL8CP5k0/8v/",
+	"9R//8//9H/7zf/qf/ut//7/+t//4H1peXmfJsqtqfJ0FuZrddGAQHfPysRSacsHSoF9t/Z4iY6rZjM4B",
+	"5ZOPnGsGIWhRrYkirI2cR/MapeqH9tsf2l/lmFgeBrjAbZ+zA6KzVFhEp1IosJZlYCc5E1ac8WwFOiFL",
+	"ANsQUY0AJS6oxWb6kQDKYeZrbvHGiDWB+MKhCUMuSxNwaD0L297KoxBzqD3XsnkbYNBMl3ZxikJ4drqH",
+	"UIavtOhQ+g8rXKGtaApjnvtiyoxClueEA0cdsgmH7qFgA3bRpGKOUNksVog8i8BoCOSorBNrit6eUsY+",
+	"AlKan0og6ma/KjvtiylAUBqejpOHlzFbCATHUufgYTPCpUWh7fjirbNFQzNyZDOXS+X1SeCovghhgoV8",
+	"A3iGgGAGmOJA1f/v//n//6//6X/8L//b//Df/pf/o08ohv9X19Qa3WD75Eyw1KxEHCvsmYlrnkphzk6r",
+	"TLK8IGDTURU4ANHkPEu+z87evGofnZ6ePLFofsXTN6dPX588CZDwHB4zgtb7wlXIxvwtWENzSXZJYCsx",
+	"DmiSgCgLn7pEAV9gB+dvLs+On6IinsPvCWwcxvEmYeLkiUciHrk6+BZ4ni6c9bJd0RJSn+x3e6W9cAdv",
+	"YMtGmj1xtUL4NXgEFgJeYXlntFb6htoAhhaAuM6yjYm8iEWR8vHY1ufA5STNYHYzQAIHiMCbQcSutZSx",
+	"CjzS6XRaHUCXs8YXO7dcCMNjWIhhpXVdC1ZWKwTiwtfBBWM+d4nSHEyYm8btBwnkdvsx5iS4ruzErQeD",
+	"VP4Ro6ktWIFkBSk/tx3Q5euTN7ceUQ1/wXTwysbWMYTbD7BgGb/RGGs39jcd7V02efNwf+udh6HeafsN",
+	"QVZFptKBxWTgW4/m6eu/rB3Ep1QwbPkVbL1OvXiJJuov0Ql/Jj1kFUgjxhuCzF4n/t9TuVxj7/F68Esn",
+	"BMeudtSKPHUrVANESyktslzABFQFRYJ/DKASO2ThHJKh1BP0cEwpVltZTKGM5xA8ZUUg67NB9CUsnpBn",
+	"+4yZRmwVzDIHEdJDsYULACcehCmD+VKQB6qYxmC87PjiGSC1EKo1myYWrtgIRFqbxwlGc3JB8oSiZbDh",
+	"vi8AQxhrMkx5DYgwCbSUgykV84HrKXClsstIwgjTyK7tQN1kzZrkIrIvAvd8YLarFOtfV/poQlUdHjfi",
+	"brMIiuWuk9FOXZXzT5M075qv1Iv6zGnz/4aZ5Ze4849luLQmMxwZVlKcnPXMVmIAWD23XXTh1IEZE6x8",
+	"scJPk+ccEaqh7BOq7lt6gtBA4AsbYLIQfAL19zrEHBAwTGSa6Bk3Ap/19PTB113OnLIKUdmXUnUS1bjP",
+	"bZypVfDtp6D72llAGpNNVGpZ1/WYaUV2u/uoWwNaM0S0cVUYn121NRGRTFhHvBFSQSHGBcA+c+7oInRU",
+	"XokD7hyn/Npw2mAFTzVb/bHepruwkj+pX2c6J2GWpqg0O1+dO0y5k6d6oOwJWHOiblwco654b6pHBxHM",
+	"BZstA0RSX5jnlfcdnj9UE2PRWn+pL07xPXSaVl8FjXxWOhSp1NS0CMZBQ+6AJuELRx4wolw86JHAtjeA",
+	"9gYpM+fZVYp42O2S/+d/3+/09ju7rX6RTAiGIfDyxDQsuXlwWkurUArAR2uYETHtRkGgqi98YQYTyoip",
+	"/uKYrIAWkKYV9DwypfFIplMWOTC8Cs9oeSumtfTcnuGANHkUM8C+o0Ml4wwAODGYHzgzhrMsHtsy8wF+",
+	"nqfo0HDirLIIGtev5PnUB6bDyC4c3vynkJ9sH7+T5ARTWyc5vWazvEbjH1t0+iIJ3QmzHpjTIhNbL/Gk",
+	"bMyVZulqDn0MFWdVng5XlbMKjXJB0EK5Bl032hcI/W54Vy4wUFXOuG4VLqEqXgTqqDrl06kF/4zljKVt",
+	"o61GhwgmzMF89UvGanRYl5fjWh5oesVEQHZIAO3bv8G4n+tmwPgBcthMPM1iBohoCzneXRIUlXcGiDMa",
+	"uOpDUL1IBYQBjNAIgD+hIo/rJAA91iZOZTHro2IKaUvAjSOWkgMSTmhKQ81S1fJ8Aa/EEuDYpFFNe7sH",
+	"hneax6GcTqUw3FZY/VcBchI+zydnFM4JTxI3j8LzBEzYLBFVA7dcQekZrJeRpo7KTqK7KsBQNAY0YLJJ",
+	"AT6zVPoZdGDX1a2YeO/zqb9ufPlZsNowaQZcDQSbDTD7jitixtq6O6v/kmf9h+TyyI9LnNapXOsZ/cel",
+	"S7CbkCUWgt6KlkZAbfoNQLvPtC8WXM5+o2XrSKKtj5JYKo3QPyuiAN8Y5e4PkZvwrUMbyhMUZjCvf5uK",
+	"H41jo/xV9H1Vr/utSQUoknQB6B8KqHFoEs0Kooi+9wgkAKcsZEIjEl3kCwh/I02q8ddet9vqQC6AIceA",
+	"TGl6VYSS1BhmjJYm9KoAt89Bd7YP010d1b1aPHbq3xatAeLZdGkRNlsZilDszSHY9bHRpD40ulPHpopA",
+	"5Y1AxiuiUbcIQ/14XOM/RxT1v62Y6On8FlSN4W/bms4ApxSLGBehdiOZLkbmlTliB2PiXBheCJIFmJuR",
+	"19oKsldsjllTCyF3BcCeL6oBR0rTuS1z5XSLtX4tbOcTSfTY+Bef1hfDzHZnfnerxX+OUScfxSbMp1sw",
+	"QNvVBZ8ymelbOMMcIwDmsFo9uKaabkINPXI1lGMurrAUK16Y+LWNwQajToCPBlkaB2QiY7CU98Hbk7KI",
+	"pyzUCltAKxUYPNoxv2ZRJWkBQVAECRBtAJDzLdaALzQdA/y8msiZc/5g1WPH2Y4c2P5SoZwKan8p3tUj",
+	"MYeUdBtY6YsVuspzpo9gjovC4h4Sz6LGjpM2c4ZAAh7qLGUL9V5fWi9e7dKvWKHOWhmhrq7rZzEE/OlV",
+	"7CNhyfqecrtVOj0u3eD26QWYZFLOLbD13O7seA4Gg3MzCdZ213zbNhmQUMorzgAus1qfea1zmdT6ln0B",
+	"zmVMiw5jRlMndWAfwSt60z4as2+6gREL8sOIv2PtJURZFzY9u4Dmmcn0SnnmEKOruKjCtl/ujmsrrkDE",
+	"0PH52TOwmipgOXnigFtQawIPiLm1V6UdHuPLKwX6DdtpPzdD2Sapyb0OS9LYTkQ/xyrbMtOH5fU2wppZ",
+	"FRYtcJFzptu2gxWHwr68k89duwF92FYksJ/+WRG2Vxx6s9SuMEuB9GPpqXT83ZP8/lwgudWHGP0z1uBf",
+	"8TPb87b5NPuC3dBQx/Mq1Zd97YF1Uiu00LkzmPuyizTgijPb9I+lEfL05NUO7JbnizyDRrAZdOUCnbG7",
+	"sid82XXf8cVrWaLmmq6cX7pDjgpIszgHhkMAW4CCmjIqsP43tLQH1dDMqiEM28BdkUGeIpSbNUWkwD1u",
+	"znDfbgwQJ4GUEMR0Cn5ov3L7gS/2oHibrUvvymXIUZ71orhmDm6ORlFJOjl+c3ZOkpS5gpSzCQ/BBaOg",
+	"1LOeOGxyGsdy1iqig4I3KQedDvJazlnYfsZ0OGmfcw3Qu1Cp0oY8eDh6RefALNsSPj0sRdrgKql0NEjZ",
+	"OxbqFUEy1qH9B+OTv51itjCx2szPRdI9tBhfeHYWzrGqnoLfnDt/Ki3vb5Ol4+ZZZlANmlmyxeGGbcPn",
+	"XfDTSj5/tFAGgbi8xWEqZwDQ7UakSeCaDTz0EQPL4kpbKDYATSjXpl0KN2wCoCbXkCE5ZVOZzlu2boRe",
+	"H1VVIVVfrLt9msG3WidvACcOXzok53TKDPf55lynPNSHvjilevJNeakOiZMLgxUjcWFArb7loriQrkAD",
+	"g8CDyrCLRM+hjOb2RVQzUV1DKRFXnlc8AgsXpjWSNUGgtHHmCLnui1E1FN1DqXNNRDv8XpQW9sU4lVlC",
+	"AtMTBhekhuMXpJFDJOS3QxVf0BcbbjNcCCGLivGKxGykwTzX8cVLo8yiaO8Irkjk5WaJWVTOgYVsxuWL",
+	"jgqXE1QmYUyPzS8liG5YupRo+frJb9ZmzeVTizuAns7f8vL5+W83bn7zVWZ1Ce5usM97c/2BTJq1l92X",
+	"aP3Pp2UZSpO3U7JiGdK4rbRM6Zitr5BNSeCMZGiDTCQXWpnbNo93wuYirq6IbbNT450IaXyOvz5nepnz",
+	"1IGrXbH5rYxyXn0z6AhXv0VTio8FtSas7RvbLHV/tfNVlTvlPskhFxRGsGSBrMOAxApUsDNYdw+ttebb",
+	"u3tD/qYAU9YcpyfOGkxhHUlTIZO/PHvZKnsY7bkBk2WtzGpPjubhFYOKWbc4OeRiwgCcY1oBgy/aghrx",
+	"Ckt64yWDg4V/mc/gBV/I1OjTRlCb3XTQzPqMG/ET0C1G5HzvniIgw70ZGsHBxozmFO5hEiIcnrlXqdlr",
+	"yKlQ//l7BjZQV1K+gGT3xcgaEgDxsdZpWbCFU7OW62SKaRZrntBU75h5tiOqafXQJKlpXXM8Zcf4ZRv4",
+	"/fKp9HK+UPebGfhW59ADLlXXRMEr6n99zwYpFWNWy35K3OUnywcr86k04JVYXJlDwSQKiEkJ+7ydLFVn",
+	"PoXa939kNvL7SBG723ycpNKomeZKf4qJyn8cvnfGQsavzYm2nkfSrLCMlcwv24b3JZm+jeTgi3NXkKLa",
+	"hpWJC7sj8Baqcu11I3/JPq/YYTnXQON5/Q1kj9KB/xsRilax+rvJQ1+YWomp/U3ypdPLi3puZDWbKVsX",
+	"sfgEni9UCHS1ChGAzKGzGulZzvLShb4oV251MWau1KGIFMT1mo/cb/089rucIWyr1mgoZ1GqcwgWVCFn",
+	"REK+JVfO4TFkJBORFOyQUF/EVLO8lqyNRskzigSbeYRNEz13k6utEghr8IptnaxbriJr6yV+CVFcX4De",
+	"rBLG3i7mEtgiweXg7qVomLq9+W3rUK+sIAD6TpuLcunaL9tcv81njEIat9vS+k1OqA4nywfrFUvHrA0/",
+	"EsWmVGgeqj6qbs7wnGks74UVLq5pnLEOObE4N7bgMwpDfMqUptOkzDUU0wAP0PFFHkMGTHTAowBdmpga",
+	"WBd6VkYFY2nfF0pOmRSYjJJDVXuEkoRhFDggTtoOsOYXjeYBpAsCl/QF1ZqGE0hccy8C8M0gydJEKmZe",
+	"3t01L5NhLEGTlIL5InByFISY2bfQz7wQi9avzZIDtRQRID0SCB5eQSYeInIGQy4DMpY5VGBR5Xqqxucs",
+	"PDZfBxjCe2gWC+LczGytD8kX+7u7ZHGQgk7xNmG4p9a7gHeM4e4QbBzVMejLJKI5g/4E5nUkzlOgy89s",
+	"Vl9bVgimHf0eRbP/RnPz/hzy32+WGBBxvYkd50LiTo5g0/91hRqLQb9FWiCG+XiINOsSpQZF+jFEkgg2",
+	"Kx4d+sJhe7k0v7y53Bu50M6Ai1CmKQt1YDGDsYFxxpRiiyBeEGELYqAybLEWjMuwyiPLb1BSLYO/LEPv",
+	"GIHlcAF7cSYKUI6xhGAorARpRcMiIiefYJM6MdUc6Bb4z31hBGTMhkAOGpFwIiVCziiSZ5Xb1cQMaWfN",
+	"tuE94MkF06cNVs5rOmkSLHiji9JP1Sx4xAy2WMNmCAquDYvrurCNZCTjWM6K1HIFPm3M9Ue+XUEx25zD",
+	"7YtNKGYbc7jPmX41/0wAZsdAO7fyxK5QJcrkr5j+AtD4xe25HXM/Z4BZY7mY4fLLCGS1bH4ixVqLwDOZ",
+	"jl1kT87v4CsisumQpcXRhmwD7KMEWQ3vGl4dK5kf8BQq0JJVGQ+XYshF9Gp+CqP7neStYrY4Jy/n4nZO",
+	"X9S/DerfVF4jLZbIZZUWuEXOYRDKiAV1QNtGGxkzDeTyGroJyDDTWgpfNG1CD/4N0UptPU/YN36j+onf",
+	"IIbqxkzDeHG43/iNf/3nf/EbNhPIw9uJXSM0cBAxTXncgYG18sA7i4pVnra5fJ2hrGnGat4p9RPYIDot",
+	"U4SXk6J65OzF50HcHSJ1QQTwnDCaxpylCJt8UYEf1TVk7LBHLQ27ADYnvWAgcgEYX7WlNYPFcgmtPi4J",
+	"JIQOWSzF2KZbVZDQIa5YEWY3NMeCgfLb1Z0shxui+TBXOe3MSsHS0DcEwyFYN9bBJDOqWTql6VWHHOVT",
+	"sxNaiJbkRkE1kiZOaABPi7A3WKAjzHc1lzIX4xh2GPFQALCaDg1XuG9mnGmmXKJqEZAufGHD+DwHOgBQ",
+	"ZzYyHgyc0AM1Amuf7O/u+sINCDZqYH4ugaeBSr38AuK9YXS2HYSic0X8BoAaNEzvMQ+5juetQ0LVVVGa",
+	"UEuiaYK+Int0XBFQkjKdzqvIGnYrgJeDN3tEeayKbYX5+ILGFlARFX0j2JqmIL0HLwwz+D6YWEjw/CnG",
+	"SxoBV0uiGAPZHA9SKeC9QlpcLBEIV+R+d2kJaZIMplwB/nBwWHz0SyY1Jfu7j4oPUqrZACIrIfLRLuUw",
+	"U3Ozb5GcCXK/u0eaNTi+UHjgmqU0LoTVKZ1DzGgBQWzvzpq77/HCzfcJxFbTtunmd4odXHXpPjZEcbia",
+	"aS3cu1+QeP+tWD/+FCnSudxjTtai1EOaVVnDstjWBul8e0wGuljyCK6nKb1iFgGnZGsgTRChFq/eFqFG",
+	"uzeM16Jb2qjJZRlEydI9mgOrQYY0GB7M9bgkKXSIWRln9C2PBy7x3N1oL0Wj9gPMvJBtmXTIfvdRfuPZ",
+	"dwZwjeRmAzOhcrNlacReHK6T5gjgf+g0iTFcf0qN+DKHq9oJVGXJ57Bg5oAlJDWZsnQMSKII+OeGliQr",
+	"hre8kAgFg0OrDr1cuqhawiO/tcx9m6Usv/OoIubOXl72lXfM3zgMxh2umS/2li+IG3/I6yRXwxznwBp4",
+	"bKv7I48Drb9E3iRMKCg+UXQDWjJU+Dw6PSETCjBVi1q30WRnN50x02/ZWSaeUE2xFJd59DyVWfLULP6J",
+	"GMni+fmEpgweWdgQX6gJGO0hli1/z5xe64kL/vWf/6XVJwETYTpPNIugJwy3sE9suj9YCSrQQK6wEL2G",
+	"/LfKoY+pzovD+6J59PS83ds9aB8/PvbI6Yvj87972HIZs5j2FTN6nUOHA8oQOWfgJE3pbBDBqMAun8d7",
+	"GTVGVkscmZHoCZv2bWywfbOoChdM2E1TTWiv6VolX5PSpFqtQmvPF4Bg6GpZNc5vilwZ7pMAIJUCq7K7",
+	"haioU02o4FfWL80QrCca6tJZx3DuVA/gOpRxBFc5LcMwmcbpDZ9mU0LHjDR7ZCKzlAznvrBV4D1S358D",
+	"8z4kY4b7BisBKqkdgenVZhGNMrOGVbUYmnEaM0DFgDiRo63ky4K+8q++KksYbr2VpjELvvoqt6bEVCke",
+	"utu3n4/MF5GEYnjabQpp2hoF352/eU3yXxOaKtYqYeFCfN0CpJVHhiykYGUgGNJUEu9AVrHklDK0BQFc",
+	"xTGN49KLXgWl3KpQ9TUvm9ZzZO1PLs/eUJtX3QAwojhmZNpFEw1YCA6Rrs6fvMDpYjVPEYJkxbVi8QiS",
+	"S7G2N6Fkv9vrL6eYcuWLERfMtQyJYxAWoMlMZjEWNRymTpS0I603ZQ3Zog0LMiHLJN+vCLP40oTWFDZs",
+	"rrETtTrklcOx9wUXSabRh9nFhccgB0Rp7hdZnRi1GZAmTIkq9mAfUfB9kbOGckF0st8lE3ZDIj7mWrW8",
+	"oqWYibGeBKRJBQn49f/H3rc1t41k93+VXv53a8g1KJEUJdlkTe1fliWvL7I1uow9M3CEJtAkYYHdNBqU",
+	"xJlyKvuQSlKp7DwllcfN2zxt9ikPqf064618i1Sf091oUIBuM7J3Jt7aqrEIoNHoy7n1Ob9f4HP3sfYa",
+	"GcwzJj1CSRhPxyzN2FlWaJlqQAbtsYihz9trTfUUpptIROI34AZ1R+jZwLgj+ESK5RFoeCvHIgVMF4jI",
+	"FT/N7g0IzZC8YV8DLdjVp7cW5tc4e902mOM4lGb2wdO4GpQSuVXbV73gA5m+zhdWHG5YxeHZqhQ1wB/C",
+	"AK744mkqBgmb3Ll28o56qjJ/L69dxiV/sWQg9crd7pjX7/UDQFssyCW7f5TZ5mikerk2U7aUoyTKVYLn",
+	"8/OK10M5r/bWB45bvc8xL0qewSzTsW6KW6dncpaBNsZ48+XLaNGU8sA+FEnkTFbB/Gl4Tu4IEhZZuwU4",
+	"kPDVyoB17aBSG6gBmsWV0WbhaFI+R/LmTZwXrQ0z/z/BQ0nIVgS7wlhpk7nr9MBkX+RVZSISsrIi+Dln",
+	"lrs/O5cv/IkkGZXH0iPDOMlB9SWs8iXygibHaEGpJqQymqROHg04O8uOwlkqRRqQAVXfICE5Cn7IjUk6",
+	"Ybpx6XPTeF8tVbgVbUe1UFEt61u9HEpIpBlx1zGEo3LUwpYDSIEvXyK70Fvlwx2zuWRZU9kxUQ+/ldAo",
+	"Av8MFPlczMip+kx0qCYUABDVjYROp4ymmkJMpGQkjKlehaF9AFNxGS4ydGLKUpgXC3+8UKADRz0Fxlbt",
+	"ntR6nZZX0z5Mrdduqb9irv+yNTYxz9gIwk2l9LLF6dNrY5qyk1jMJHaMPJ/SNzPW10vGsM1qP7Oi29hi",
+	"od8TevYULMFab7Xdgc6av9ve5WS4gUblPQKjVPl0MsNzO2X9NQtXOTt1rvo8iGYMr0ghePFBe0k73fbK",
+	"NI1FGmfzwOf1RJzqCyComvYaqY/j0VhfWyIHsdodKaPHROj6DgANBIKnunkKGomjJYJLAPYIFySaMcgH",
+	"x0PuhEpwIgciG/tcXYOqYIlrrrSWS6QVK6XmDE/NqzGu1shXtcKPxVtwVNTP9l+m9+pH++9XizPn1c6a",
+	"qv3mCYXMPZBV+yLNEMQk2lBNFf5+wGSof3swY/Y6/Nu5tpu/3v0T7nhVSvSczEkE0G+BsmoDGHWQpPVg",
+	"SBOpfgFBULWGIzzoPFcGNxAiYZTXql6K0kXNGEWJpTlelaMO62Bve5OsrKzc03EmZd4NJcv6Pp+yNGQ8",
+	"azLMWgjuBCBNf9W5r9y4rbMwmUVMy+pz6wZXhj47qPVqnVZnrdlqN1vtg1arB/+/07rba7WqvlfNtOpr",
+	"rRRhPaIZa6r31MrmfCSaV+DeLoyOBLgkSOTUVed6hOAYJ1R6M5wBAj5UTkqfo2wWJyxN6PTm49G5+nhg",
+	"197DgGhFqUaAjpTTnU5oEkuTKQw1tXQk0RNQjzSqlm1GR1Vyd+X6YtftIvA5ZXEGFHbKOmPSsCrrrrOz",
+	"zCujT67o6puqjna0Nrugp69ulUEuEsp2KLO7C4YUio/36Zn+hOksYLQcCxYN1uocu5xwDcwwcepaH8Vy",
+	"N5/r2nPKSfAoYpOpyBgP580nygvNBNpzLqylpEOmLoDb2INSqiydO9F6MFiP2TwHy1A/ANSaC0GHmUMp",
+	"k7MkQwQ1n6vuaiA0mdFsJj2nU1lzj00TOgc7FPWS8aPQXuAjiLGxUKgXQ1PsBBhqtQudnQrzGZKkNNTJ",
+	"dbbD5vQiiodDBrULhV5DdCrOx0h56gbPdIk8YXOpz6dJJtB305Z2pDPESKcLwXKZs5fHqR6ImWQ3ru8C",
+	"yWKKu0C63Ky8S7kXzqder7zL59oOqgZiU9Lh2vBrzqJ8wua3hsCm+oa9fN+EbTAqVQnLmlAD9nFdpJ6y",
+	"jikeEWh8msyk/JkNhdtUP9lYgGHbOqCjywDY4J63Xq1k5132aP6IfeKtV0Cmv+hpe997Rnz7WAv3M6iF",
+	"s6x2akOUKEs32HMpzRNUwgWPhs0dyCx1dlqOCIC1VPEQy7jUpgkQf16H3pgk9W67o/xhUElxgePTIik3",
+	"qgELbiYvhztY5nplBifzXSPB2V95FWr7Cmt61xnubRjtnzioQuWSruDKs4v3meBMr2DIVTbqWzXnUHzr",
+	"tVsXKQl+DQHssTUF1LpYaXWti1iFOfSQZTdcraqTlSu29V60rBqPG+tJ1eTKhVsLD54zU/9OZMxDtKn1",
+	"yM/FjACz4A/pw0fGtR8b5+KCfXe9Ra7WHnC2/NjQGH0S8FmSBD7XFCc2Xqv2MnoCfRKo/gcmr8QlagD6",
+	"QLJD02PtPMF6hdgfYH8H6ntA2alG+yRlQNyGeRs5qwrZQoxoWN8+j5UnoNwUSYITlspY8CB3NB0BpJd/",
+	"zB1Vq1xLXfIIJVOoYrkATwxoYXkUA13xgGWnjHHlgsIhKMR/rANTqXjBSzI51tp9yQln3I6MdSz5NI0z",
+	"Rk5jLm/qoSF9hfbTfJ5PDlaWv3dH7TIgjh/B8LgdD+2DIHhcpDoMgscPViE/S5vro9/znjBAru71LOeQ",
+	"RNVn3gZVWRK8G9HbcgpSfeTtniV6hNFw7CQA54RzRTDtJbKhD6ad83MNrnTRsfCG0+9b3Oz5a6pIlqEe",
+	"N+/MR7rbWwl7U2Mk0MK8F9e39wOo9FyjrJyEBZe+tGhhQd6VwMEMm8SclWwPn9c7rXZjiWA72mjCvN0C",
+	"FUsOEUalRkisd1qtBtZk+RwrdWMJkfclsl9EJcMIv8Uww33Ud0HKUtUEsmQ4d12EW1bERfP5JdBllTSZ",
+	"GtKsAs6sb84nkHrFsLJ3Wu6U+7zuDDvW7wZQn1UaN8GxPhDagLkNMyQXEB8oEzTvQCndlK61M4IbxNOP",
+	"Ga6+5PXuaz9GcD9aMteQ+7h2HORbwJwoNWxcwX+hibP8jQWAvDDgi8gmixJZY2lpoQnVDpqZvB5jbeyA",
+	"2Z2mwRUaiBKWS/ViPjw7i5WxlOfjuWaQpymbuuUxYdXkdiomVrpdFt3FRz5S8t9GaHZhrWokkktX603N",
+	"lNIkRGudY/ufSBJHNmVkSrNxnjFit8GFeOU2RWc2gzvP5Y7ozWa+p7ICcdOGP4i2F7zzTBrIoqE2jebk",
+	"1Ld+In0OoHMemcamGV0Nd8zmtjxplnJpYffxLB8S36ciicO5Mh0Ag/+O5Q9pkGF8pnc5NHQhwUcfD/E1",
+	"3raGrZYA0GNTbXUKgV4EKBsCbXoFPp/xLE6IjaIZzBxzgmQ5a/THwWGSrmTwef5YzHUCnLbEljSQ/RHN",
+	"LiI+Q7boW7KDsPFr2UDtH/nlBzDxlVF9XBbvVfR9xLa7oqqXx7q2wup6nMsykvSizLFnt6WRi31IG0Kk",
+	"DJbRiGa0bx04/SqArQOchgIvPmZG+fyScEXB0ao4CnM23m0hIeAbKqOSICU+av3bOBbK/XyzRG+H2d9d",
+	"78tGF4DGvWnDlZEOqXWsUXUG9Q7VEpCt0kSrax4VGdbIhik1MtA0Vh0GGFjoGwUIh0wLe1Fp//w4I87I",
+	"zB5PkA1isL0IRjAKrQ+hokRAnZW2boAtxuKBeTbIoTrq4oQ59kQsfa7VcWOJPBPm9znLzodJgJrDYQE3",
+	"ARLU+1rt98kUKhAypedplMScaa1uGjOVYDc6TsqNJAy7SM/ncL6UzPXQYjQG4GYRViLHUpNzHo5TwcVM",
+	"YpNq8CZKm4DBtqGuBw0coBOWRnGYEZqmAImHReuDOZkob3OkOiLHGrDZnE3ZVwNmUKADQKWVu5t6RX9o",
+	"Wekux59d1OIKX/JQ8P+b+WKCD+N0gu55Tq0Fiz26yA7BIspltfqXvwHwjWpzZJMmCeZe4x70EOdgfg54",
+	"xSFI1sylygl691//+O53//nu99/9z9/9jkiWKQmKZXmSnrBIiwq3/NNknkEcYzpVjRwAAgOAmDj4HsDD",
+	"EwLVf1YAGA1YOBYySxFfI2Nn2ZIBskJYdAOy1SPYcrCh/hd4TvOfttfb3dbK2mqrG3iQk8xD9ml7td1d",
+	"b7e79zrqZtvpT4fdte6g0x2GK/dWOh3W7Q5W7lK6fne4yqKosz6I2t1ue+3eWqkY+Zyl8VDjXu3O5Phw",
+	"7+ll9YPA1gYIYuqb+2SaxjxTK4Rs7G8+elRVc6HH5UL/ebFU7/q1F2rAl6cJjUHA5TU43ZX11Xanda97",
+	"d6W7urK61uneq13ENFaJf6zm2ExnP2dBd2f+VsWgmqQ9ZIBypOD7Kv5+JgrqC2hJlCAYzVJd7g31OIA8",
+	"u3QL9F52I4H2tXWjqiu4co3Y0ThP6kqZNXl+bgvV6VhxBM3C9xzuPSXafJGkXhAr6pKG2NWSp1ERQgJZ",
+	"d9Xlv9a9Qo2UHQ0rDHrEQiWpgTlAxGBXcCHnhBIogc+xztoYpSHNGIes98YS2dO9NLDL6jtDWyouOKEA",
+	"uhxzQE2JmHIC03nfVCgTkWoei7xSun1BCalDB3jz8Tjk8RnBAhbZJxOs7dPoS6cxj8QpqVtMYqVGdKFq",
+	"A8OPBZCmUNlebudJoNbDkR1KDR1RWQ1n7qv6ovaad1WyRJiu64xMpatyZYWKcTkj2iCj1Wz8eEHPknf/",
+	"+qd3//LHd3/48/d//pbUAdtJpOTlztO+M6QkY0kiISQ4IXRKU/ta9RIP0NagyhISO13e2qDhqXfaxebz",
+	"+rt///27f/uHd9/9x/d//hbKay0QGql//8d/+v7vv8NrOUQa+DCfUiZBoU7kKEdxQNYUQvFrg2/82oE4",
+	"lCx9RifMr3l+bQub8GtvEcNHw6efTRLEQMc/84eW3Z/1w4Xflu2j6tuoY26QCWJeJ+JUIgmLUjkojnKI",
+	"oAV0IIcTECKiarFi/Siyp9iJA0cUHUP9k8Z50NtX6vP1epxBWVrMYMJShnWtsgF4YeExF6cJi0bMpsYR",
+	"GmZaVJzGIVZivdBASuZSD7lajowVDxrqKGUn4pgFLsuMhmbxucZkhchRnwSnZ/QIfK2jEBP7QNNpYw0u",
+	"oID6RBrfq+/zQM4GagMM2JGa9KmYzqZHAFYPRlThIjrO+qouByveoTxCez1Vzk8o0ohFgKaQsclUOXkm",
+	"n9PAnrijr2+H9eaMY5llppksc9PsMrssUKvbhAXzDWFEc6Vd5myQa8qqhTBI2Vtd5eRBBTUpV0ye0Uo2",
+	"OqC2I2S5YqOVkrawmX+Q/tiHmkWLfgKbSYoJM9tF9mGxZ+lMAk6U+kNtu6qeQbZvVDmonbvejRhutVUL",
+	"FrAdcTDv8gCxOxeItqcnpObVIPe51qstSLqeXxuNj+6td9vrtNWlnbtRUfr1/NqdN9FZ+/mTzfmd1ce7",
+	"m/e3X5yut7JJa/j44aDzeMJi2t3evL9+TMWd5c9Ww2Uxls+//uy38d3j8eHzQWv18eb0devx/e7eyWc7",
+	"x4fzmbx7sHv29Mnjh5+9CU++fPP1g+nnX9Ovx1+erD2WLw8537v78uHBerf1cvTyy8OXn62fPP6cbzy8",
+	"k23dfXYYdefb89e78/WHo5iexM/SZPPg9Z1k9Tga7sy2D3ene/vpcOfL2U44XdnmnV0Wsc6j2Wfpk60v",
+	"Tp/sv9l+9KV49uZxd+fuFn29IV8//aJzPFnpPHr0Ohre/eLp8u5qa3t9sp+d8izd6IS7D9Kd9vFgbfI8",
+	"HN4f7WUv5qPByuePvuD77Pn9lA1mw40kXd++N9k+3N14/PB1q/upX3urDGBreudzk6synBq9uq49M9up",
+	"mBRuEvc2Rs9Xn0Sro9HzzebgZTp49vzBo3hrZfDwC3hC15HGcD86meut1XueX9uRI6VroRkQcDj3+K+e",
+	"X4vYYDY6ithEwAX8U2YpXByzJBHkVKRJpL/6bJJUf/TLnacl33yJUnV//cVXmw82Dja+Go2P2q9eFTRr",
+	"+QOFkSppSCw2U/WAM4Dwaz6G+sHFG/BnM7olr4bBXnh7ye04EyXP5xOz0Mi5J3KrA12sq/u+1s/Qs+YR",
+	"x8jznJl1LbGl2vWzuoree95DAxwjZ4CKeR79paTTWn9GUJhlYs/aLmoseO66XYzZaOnPzqYsvOX81J+Y",
+	"M3/T89kPEKe8jB4cvphFdgAKTn2jMpBgYphnNBQRq87f2NPZFYtuFRIR5IUqI5bptmYckzP1MdDQgIUW",
+	"ni5Q7H5iicN7eRJp/fHu1kPIj9p99tDnGOCM5dF4TpOYMwhcqr3YQNNaANJ1MKUjpjHTAhkyuA9iGj5P",
+	"6IyHYyLgyySpB/pfS3ifRw73nmrYoKixRDZFpHwT8OTwnObH4FOil7EpLRAwWCIj0m2t5EwEZURGBw42",
+	"Rywt9KeGBtJdA2515Tn38vGRpK36sdIBRyVoNe+RjeaXhDa/Jr8g/4/8kihZ21kjn5A6aZBfkzvEI8uk",
+	"R/rkU/Ib8v9JkyyRI/K3Aanj6Pmcck0oD/jPczFLJUuGfRL8KrDwnMozBIoFPWcalTdhNAII52A50E4Z",
+	"CX4D5mhA6rnbQEYC6sXwIwB5dur6gQLQjkRGlG+SQ8riEj1St8JR3hBoHHpkOhsksUSmTZECNp/PAxjD",
+	"oynNxj2CgFfolVj4GsrJjOtnWUR0kZvlDmL85MgUvpEgS2OaYEVexE5YIqYBwlMjrXVIkxyUpF5KEVFE",
+	"UskHw7OQ25IMYwiMAJJ2auL5hmRfn2ma413L5KfWhJovPXr14GXzBQ5Vc5OGY9Yj4zgLNON/KLipGI5N",
+	"z31uuy44wbpBCJYgALz6QbetXrW0QNDk8/qq12q1QKggkDefZQyc0SKNCUxkFZlTH0tPAGxlQueY3wG4",
+	"NVA+CH/wOb5EQygbwo8Q0+fmLNNcsmalLLBF0Uj1B6hPRSp9zs7YZJo1lsh9kY01OHuBMqo6KevFGVUy",
+	"5tpZWfYo4JuaWoYQnR0xuRzzkzhj+j/gqjGO+IXqh09n3U6tYCxdCDKMfftBie0gxpdfT9moqONtauEg",
+	"5hTcuHPurH52yq/9aPlpB4SirD0EOJnxYpE1rPPmpuBZKpLySihUTKgSTOGozpCQ7nbskzCJmSEHg1pd",
+	"fF21perZKsGFUASRGQSfMzoyShO7AZDfICfilOz/dqPZWV1rFF8ypZmyRGq92t/4ta9azXu0OXz1zVr3",
+	"rV/7ZemwL+z6890JlBjo4d6O8lgz7B5LpXZqytxB0fRJMImlDHqWh0ffxsVpsbvGNh4DXKd6qNQ8/uum",
+	"cflYH/BzImjZKLF569//6du/fPfP3//3t3/5w+8arkEAqcwgdXOr+00K6kZZ3EVr/pvagNGUpRuzbKyM",
+	"+7fKvAedWXWwZ44fgPlR/VuzMEQinE00asQsTWq92jLkeOkuLDb1VIxGUIQGkN+WgAH4GaRnTYxjNtf0",
+	"YjIewUHJZMk5AlS9Ls9FP4eLrM1lacLJaNLKjKYZpF7i5T5a6bpHmi4C6Ik5Oy2QSEiC2dRZEfSdAZGN",
+	"8jZ0UvQS2Sg8ZVlFY0v9DonypB5IhNCGaLbqw4lQpnN+U/H1GDDHcwrBbbAfZkeZVAaxW7WDyluTYtYl",
+	"Q7yPva2NBztbOmPbnBzqYbrqsIpTbikUMQwP9EHOJBmA6ys2mIlmJDQio54qKMtzfBWLZRdzy+xmB6Zf",
+	"VsniHDx2PcLOKOCVAiInNZBlNHMYVqAuZom8SGMAx4Q5U57aJJZZHObGZzgndcSN8HyeozUg167BDTbV",
+	"khankNTPgRsWZwELNUpOZDH7R6ljGo/GkDdStKaXiE1mtoRH0gBdqHnQ0IjB6dkS5hJtxwkLSJ2SySzJ",
+	"YjhJhLKFTBAsWMD7dc0CodLngTKBHlg2IpuuNOMRS9WtCTuC+xGsF6uwye7hAUARBtNZBsnMHublwZmc",
+	"ySjtoZVMnSoFnWCJp3b4tT4fU0sHPgF4VZsOCoUTuhgKThPcgTXpU+WLMREhTZpRLI/NcHo68xEcJUh9",
+	"1C4Ossps7D7SWw6OBlkyzPMa8oxM/DfOhiRTEfOMAHlvZCSoSfY2ud4SIUDI/kpTjQPN4kGS58MaSy8b",
+	"W26+bquLJ2wwD2iVoYmofHgL6VHsc3HjY+O1C9IiCtGtYoSnp+2s3LICkQuKxByKnw/AaFk3U8tAOXDZ",
+	"YgPmGMri6qrNDge7mOxVV89vKX8/5qONrf0nQCekz+AL4rLwrW4Q6vz37iwqW3lO2+YURZ5x2mK+uBPd",
+	"NxoFXHJIFo8QwsayYYJ3Z/IBjJVLMxIs698CzCbQSsrnqKWQKRrKuclvs2z6nCdzj+wrXc88sk8nbF95",
+	"YPuA1kxCIY5jRmQopgCnoHkd9RuWA08vn5ijVYFd7uu1Zz1JVEpThMZBnuymSGOlWq0rjmTN6JS+bKrR",
+	"HdDwuLm5v7fdI+2gME76/SXj9Dx/JUi3ggtM6kEqAHQUxk6nVLgLoOGaDeqmklfspmKgnSmQOAOaUB4i",
+	"v7bS6eGYmRcuuaeSsvb21dv/DQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

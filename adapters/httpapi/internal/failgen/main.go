@@ -75,7 +75,17 @@ var placements = map[string]placement{
 	"loginWithPassword":    {"account", "passwordLoginFailure"},
 	"setMyPassword":        {"account", "setPasswordFailure"},
 
-	"listUsers": {"admin", ""},
+	"listUsers":        {"admin", ""},
+	"getUser":          {"admin_users", ""},
+	"listUserSessions": {"admin_users", ""},
+	"endUserSessions":  {"admin_users", ""},
+	"endUserSession":   {"admin_users", ""},
+	"listUserUploads":  {"admin_users", ""},
+	"disableUser":      {"admin_users", ""},
+	"enableUser":       {"admin_users", ""},
+	"grantAdmin":       {"admin_users", ""},
+	"revokeAdmin":      {"admin_users", ""},
+	"listAuditLog":     {"admin_users", ""},
 
 	"createConsoleSession":  {"console", ""},
 	"refreshConsoleSession": {"console", ""},
