@@ -167,6 +167,9 @@ type Options struct {
 	WeChatDataMaxAge time.Duration
 	// Push configures the message push receiver.
 	Push PushSettings
+	// SubscribeTemplates are the subscribe-message templates of each app
+	// (validated: domain.SubscribeTemplate.Validate).
+	SubscribeTemplates []domain.SubscribeTemplate
 }
 
 // Schedule is how often each background task runs. A zero interval

@@ -173,7 +173,8 @@ func (m *Main) Run(ctx context.Context) error {
 			IdempotencyPurge: m.Config.IdempotencyPurgeInterval, UploadClean: m.Config.UploadCleanInterval,
 			PushPurge: purgeInterval,
 		},
-		Push: app.PushSettings{Endpoints: push, MaxAge: m.Config.WeChatPushMaxAge, Retention: m.Config.WeChatPushRetention},
+		Push:               app.PushSettings{Endpoints: push, MaxAge: m.Config.WeChatPushMaxAge, Retention: m.Config.WeChatPushRetention},
+		SubscribeTemplates: m.subscribeTemplates(),
 	})
 	// The revocations that still matter are loaded before the first
 	// request is served; the background keeps them fresh.
