@@ -19,5 +19,25 @@ CREATE TABLE subscriptions (
     PRIMARY KEY (user_id, app_id, template_id)
 );
 
+-- Acceptances reported by one source and not (yet) by the other: the
+-- mini-program (source 'client': POST /v1/me/subscriptions) and WeChat's
+-- push (source 'popup': subscribe_msg_popup_event) both report the same
+-- tap. An accept that finds an unpaired one of the other source within
+-- domain.SubscribeSameAcceptance of it is that acceptance: the pair is
+-- deleted and no grant is added; otherwise it adds a grant and waits here
+-- for its twin. Rows older than the window pair with nothing and go.
+CREATE TABLE subscription_acceptances (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    app_id      text NOT NULL,
+    template_id text NOT NULL,
+    source      text NOT NULL CHECK (source IN ('client', 'popup')),
+    accepted_at timestamptz NOT NULL
+);
+
+CREATE INDEX subscription_acceptances_key_idx ON subscription_acceptances (user_id, app_id, template_id, accepted_at);
+CREATE INDEX subscription_acceptances_at_idx ON subscription_acceptances (accepted_at);
+
 -- +goose Down
+DROP TABLE subscription_acceptances;
 DROP TABLE subscriptions;
