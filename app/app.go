@@ -39,6 +39,9 @@ type App struct {
 	UploadCleaner UploadCleaner
 	// Push receives WeChat's message push.
 	Push Push
+	// Subscriptions records the users' answers to subscribe-message
+	// popups and shows what is left of them.
+	Subscriptions Subscriptions
 
 	// What only the background work needs.
 	clock    ports.Clock
@@ -108,6 +111,11 @@ type Ports struct {
 	// means the Moderation use-case (when Moderation is set), else they are
 	// recorded only.
 	MediaVerdicts MediaVerdicts
+
+	// Subscriptions keeps the users' subscribe-message grants; nil
+	// leaves /v1/me/subscriptions failing as internal and pushed choices
+	// recorded only as events.
+	Subscriptions ports.SubscriptionStore
 }
 
 // SessionPurger deletes sessions that ended long before now and
@@ -204,6 +212,7 @@ func New(p Ports, o Options) *App {
 		TicketTTL: o.UploadTicketTTL, PendingTTL: o.UploadPendingTTL, DownloadTTL: o.UploadDownloadTTL,
 		Moderation: moderation,
 	}
+	subscriptions := Subscriptions{Templates: o.SubscribeTemplates, Store: p.Subscriptions, Clock: p.Clock}
 	return &App{
 		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions, CloudRun: o.CloudRun},
 		Sessions: sessions,
@@ -226,7 +235,8 @@ func New(p Ports, o Options) *App {
 		Revocations:   revocations,
 		UploadCleaner: UploadCleaner{Store: p.Uploads, Storage: p.Storage, Clock: p.Clock},
 		Push: Push{Settings: o.Push, Store: p.PushEvents, Sessions: p.IdentitySessions, Revocations: revocations,
-			Media: media, Clock: p.Clock},
+			Media: media, Clock: p.Clock, Subscriptions: subscriptions},
+		Subscriptions: subscriptions,
 
 		clock: p.Clock, purger: p.SessionPurger, listener: p.RevocationListener, schedule: o.Schedule,
 	}

@@ -98,6 +98,9 @@ func ValidSubscribeResult(s string) bool {
 type Subscription struct {
 	App        AppID
 	TemplateID string
+	// Purpose is the configured template's (SubscribeTemplate.Purpose);
+	// empty for a template not configured.
+	Purpose string
 	// Remaining is the number of sends left (one per acceptance not yet
 	// spent, at most MaxSubscribeGrants).
 	Remaining int
@@ -119,6 +122,13 @@ const (
 	CodeSubscribePageInvalid      Code = "subscribe_page_invalid"     // 41030: the page does not exist
 	CodeSubscribeRejectedByWeChat Code = "subscribe_rejected"         // another errcode that says the request itself is wrong
 )
+
+// ErrSubscribeNeedsWeChatSession: the session is no WeChat login of a
+// mini-program, so there is no user of a mini-program to subscribe.
+func ErrSubscribeNeedsWeChatSession() *Error {
+	return Errorf(CodeWeChatLoginRequired,
+		"Subscribe messages need a session from a WeChat login (wx.login, then POST /v1/auth/wechat) in the mini-program that asked.")
+}
 
 // ErrSubscribeTemplateUnknown: the template id is not configured for the
 // caller's app.

@@ -47,6 +47,8 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"createUpload":         erase(s.createUploadFailure),
 		"createWxaCode":        erase(s.createWxaCodeFailure),
 		"deleteMe":             erase(s.deleteMeFailure),
+		"listMySubscriptions":  erase(s.listMySubscriptionsFailure),
+		"recordMySubscription": erase(s.recordMySubscriptionFailure),
 		"decryptWeChatData":    erase(s.decryptWeChatDataFailure),
 		"deleteTodo":           erase(s.deleteTodoFailure),
 		"detachFromTodo":       erase(s.detachFailure),

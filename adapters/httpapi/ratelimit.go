@@ -58,6 +58,10 @@ var rateGroups = map[string]ratelimit.Group{
 	"localStorageGet":     ratelimit.Read,
 	"listModeration":      ratelimit.Read,
 	"listUsers":           ratelimit.Read,
+	// Subscribe messages: the user's answers to the popup, and what is
+	// left of them.
+	"recordMySubscription": ratelimit.Write,
+	"listMySubscriptions":  ratelimit.Read,
 	// Upload tickets, their completion, and the files the local storage
 	// receives (signed by the ticket, not by an access token).
 	"createUpload":     ratelimit.Upload,

@@ -310,7 +310,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		WeChatPhone: e.wechatAPI, Phones: e.users,
 		ContentChecker: e.content, Moderation: postgres.NewModerationStore(e.db),
 		SessionKeys: e.users,
-		PushEvents:  postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media,
+		PushEvents:  postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media, Subscriptions: postgres.NewSubscriptionStore(e.db),
 		WxaCodeMaker: e.wechatAPI, Objects: e.storage.(ports.ObjectBytes),
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), CloudRun: e.cfg.cloudRun, SessionPolicy: testPolicy,
@@ -320,6 +320,8 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		Content: e.cfg.content,
 		Log:     slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Push:    app.PushSettings{Endpoints: e.cfg.push},
+		// Each app's reminder template (subscriptions_test.go).
+		SubscribeTemplates: testSubscribeTemplates,
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone

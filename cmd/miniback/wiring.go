@@ -147,6 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
 		SessionKeys: users,
 		PushEvents:  postgres.NewPushStore(m.db), IdentitySessions: sessions,
+		Subscriptions: postgres.NewSubscriptionStore(m.db),
 		// The attempt counters also bound each user's new QR codes.
 		Throttle:     postgres.NewAttemptThrottle(m.db),
 		WxaCodeMaker: m.wechatAPI, Objects: storage,

@@ -272,6 +272,54 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionStatus.
+const (
+	SubscriptionStatusAccept SubscriptionStatus = "accept"
+	SubscriptionStatusBan    SubscriptionStatus = "ban"
+	SubscriptionStatusFilter SubscriptionStatus = "filter"
+	SubscriptionStatusReject SubscriptionStatus = "reject"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionStatus enum.
+func (e SubscriptionStatus) Valid() bool {
+	switch e {
+	case SubscriptionStatusAccept:
+		return true
+	case SubscriptionStatusBan:
+		return true
+	case SubscriptionStatusFilter:
+		return true
+	case SubscriptionStatusReject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionChoiceResult.
+const (
+	SubscriptionChoiceResultAccept SubscriptionChoiceResult = "accept"
+	SubscriptionChoiceResultBan    SubscriptionChoiceResult = "ban"
+	SubscriptionChoiceResultFilter SubscriptionChoiceResult = "filter"
+	SubscriptionChoiceResultReject SubscriptionChoiceResult = "reject"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionChoiceResult enum.
+func (e SubscriptionChoiceResult) Valid() bool {
+	switch e {
+	case SubscriptionChoiceResultAccept:
+		return true
+	case SubscriptionChoiceResultBan:
+		return true
+	case SubscriptionChoiceResultFilter:
+		return true
+	case SubscriptionChoiceResultReject:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenType.
 const (
 	Bearer TokenType = "Bearer"
@@ -775,6 +823,58 @@ type Session struct {
 // SessionList defines model for SessionList.
 type SessionList struct {
 	Items []Session `json:"items"`
+}
+
+// Subscription defines model for Subscription.
+type Subscription struct {
+	// Purpose What the deployment sends with this template (`reminder` for task reminders); absent for a template no longer configured.
+	//
+	// Example: reminder
+	Purpose *string `json:"purpose,omitempty"`
+
+	// Remaining Messages that may still be sent (one per acceptance not yet spent).
+	//
+	// Example: 1
+	Remaining int `json:"remaining"`
+
+	// Status The caller's last choice; absent when they never answered.
+	//
+	// Example: accept
+	Status *SubscriptionStatus `json:"status,omitempty"`
+
+	// TemplateId Example: wechatsim-reminder-0001
+	TemplateId string `json:"template_id"`
+
+	// UpdatedAt When the last choice was recorded; absent with `status`.
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// SubscriptionStatus The caller's last choice; absent when they never answered.
+//
+// Example: accept
+type SubscriptionStatus string
+
+// SubscriptionChoice defines model for SubscriptionChoice.
+type SubscriptionChoice struct {
+	// Result What `wx.requestSubscribeMessage` answered for the template.
+	//
+	// Example: accept
+	Result SubscriptionChoiceResult `json:"result"`
+
+	// TemplateId A template id of the caller's mini-program (see `GET /v1/me/subscriptions`).
+	//
+	// Example: wechatsim-reminder-0001
+	TemplateId string `json:"template_id"`
+}
+
+// SubscriptionChoiceResult What `wx.requestSubscribeMessage` answered for the template.
+//
+// Example: accept
+type SubscriptionChoiceResult string
+
+// SubscriptionList defines model for SubscriptionList.
+type SubscriptionList struct {
+	Items []Subscription `json:"items"`
 }
 
 // Todo defines model for Todo.
@@ -1388,6 +1488,9 @@ type SetMyPasswordJSONRequestBody = PasswordChangeRequest
 // BindMyPhoneJSONRequestBody defines body for BindMyPhone for application/json ContentType.
 type BindMyPhoneJSONRequestBody = PhoneBindRequest
 
+// RecordMySubscriptionJSONRequestBody defines body for RecordMySubscription for application/json ContentType.
+type RecordMySubscriptionJSONRequestBody = SubscriptionChoice
+
 // BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
 type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
@@ -1486,6 +1589,12 @@ type ServerInterface interface {
 	// BindMyPhone Bind my phone number (getPhoneNumber button)
 	// (POST /v1/me/phone)
 	BindMyPhone(c *gin.Context)
+	// ListMySubscriptions My subscribe-message subscriptions
+	// (GET /v1/me/subscriptions)
+	ListMySubscriptions(c *gin.Context)
+	// RecordMySubscription Record my answer to wx.requestSubscribeMessage
+	// (POST /v1/me/subscriptions)
+	RecordMySubscription(c *gin.Context)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(c *gin.Context)
@@ -2228,6 +2337,32 @@ func (siw *ServerInterfaceWrapper) BindMyPhone(c *gin.Context) {
 	siw.Handler.BindMyPhone(c)
 }
 
+// ListMySubscriptions operation middleware
+func (siw *ServerInterfaceWrapper) ListMySubscriptions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListMySubscriptions(c)
+}
+
+// RecordMySubscription operation middleware
+func (siw *ServerInterfaceWrapper) RecordMySubscription(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RecordMySubscription(c)
+}
+
 // BindMyWeChat operation middleware
 func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
 
@@ -2901,6 +3036,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
 	router.DELETE(options.BaseURL+"/v1/me/phone", wrapper.UnbindMyPhone)
 	router.POST(options.BaseURL+"/v1/me/phone", wrapper.BindMyPhone)
+	router.GET(options.BaseURL+"/v1/me/subscriptions", wrapper.ListMySubscriptions)
+	router.POST(options.BaseURL+"/v1/me/subscriptions", wrapper.RecordMySubscription)
 	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
 	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
 	router.POST(options.BaseURL+"/v1/me/wechat-data", wrapper.DecryptWeChatData)
@@ -6209,6 +6346,281 @@ func (response BindMyPhone504ApplicationProblemPlusJSONResponse) VisitBindMyPhon
 	return err
 }
 
+type ListMySubscriptionsRequestObject struct {
+}
+
+type ListMySubscriptionsResponseObject interface {
+	VisitListMySubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type ListMySubscriptions200JSONResponse SubscriptionList
+
+func (response ListMySubscriptions200JSONResponse) VisitListMySubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySubscriptions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySubscriptions401ApplicationProblemPlusJSONResponse) VisitListMySubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySubscriptions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySubscriptions429ApplicationProblemPlusJSONResponse) VisitListMySubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySubscriptions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySubscriptions500ApplicationProblemPlusJSONResponse) VisitListMySubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySubscriptions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySubscriptions503ApplicationProblemPlusJSONResponse) VisitListMySubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscriptionRequestObject struct {
+	Body *RecordMySubscriptionJSONRequestBody
+}
+
+type RecordMySubscriptionResponseObject interface {
+	VisitRecordMySubscriptionResponse(w http.ResponseWriter) error
+}
+
+type RecordMySubscription200JSONResponse Subscription
+
+func (response RecordMySubscription200JSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription400ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription401ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription403ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription413ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription415ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription422ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription429ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription500ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription503ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BindMyWeChatRequestObject struct {
 	Body *BindMyWeChatJSONRequestBody
 }
@@ -8912,6 +9324,12 @@ type StrictServerInterface interface {
 	// BindMyPhone Bind my phone number (getPhoneNumber button)
 	// (POST /v1/me/phone)
 	BindMyPhone(ctx context.Context, request BindMyPhoneRequestObject) (BindMyPhoneResponseObject, error)
+	// ListMySubscriptions My subscribe-message subscriptions
+	// (GET /v1/me/subscriptions)
+	ListMySubscriptions(ctx context.Context, request ListMySubscriptionsRequestObject) (ListMySubscriptionsResponseObject, error)
+	// RecordMySubscription Record my answer to wx.requestSubscribeMessage
+	// (POST /v1/me/subscriptions)
+	RecordMySubscription(ctx context.Context, request RecordMySubscriptionRequestObject) (RecordMySubscriptionResponseObject, error)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
@@ -9789,6 +10207,72 @@ func (sh *strictHandler) BindMyPhone(ctx *gin.Context) {
 	}
 }
 
+// ListMySubscriptions operation middleware
+func (sh *strictHandler) ListMySubscriptions(ctx *gin.Context) {
+	var request ListMySubscriptionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMySubscriptions(ctx, request.(ListMySubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMySubscriptions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListMySubscriptionsResponseObject); ok {
+		if err := validResponse.VisitListMySubscriptionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RecordMySubscription operation middleware
+func (sh *strictHandler) RecordMySubscription(ctx *gin.Context) {
+	var request RecordMySubscriptionRequestObject
+
+	var body RecordMySubscriptionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordMySubscription(ctx, request.(RecordMySubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordMySubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RecordMySubscriptionResponseObject); ok {
+		if err := validResponse.VisitRecordMySubscriptionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // BindMyWeChat operation middleware
 func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 	var request BindMyWeChatRequestObject
@@ -10337,393 +10821,411 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3pjyNJlif2r9iwe5FkpZNBxpURDBS6IyMjsyLPqDgq6/AautHdSFqF08zTzTwYzFIuZgFdC2F3JEES",
-	"9uMuIKzm02i/SB8GAwnQnzLY7pH+C8HeM/ODdMaRVZlV3Z2NRmWQdLfb3v1+78dGKKeJFExo1ej/2Jgw",
-	"GrEU/jw8o2Pzb8RUmPJEcyka/cbZhBFN1cU9RS5ZqrgUhCpCidKpFGPChOZ6TjQde2QkUxIcjdovqA4n",
-	"AaEigo8vpWD2u07Da7ArOk1i1ug3/Mblht9oeA0VTtiUmr4TqjVLTb9/7Tcuv+u1d7//rtve/f4zv/Hb",
-	"htfQ88S8qHTKxbjx7p3XOIrYNJGaCX3CkpjOWbQ8heOUKSY0MUMnKTxG5IhQQRhNY85SkrI3GVOazLie",
-	"ED1hRNEpI0HeeDhvP2NzGH4xViayaaP/XUOnGWt8Xze45zKkOIa6VT0/eW6GYboLU0Y1i2Chq2u0dtlb",
-	"0zKSam1j1A23ox3W3qY7w/Ym3dpt70YbYXt91BvtjB6w9WGvWxnf8nhOqGbP+ZTr5QG9NjMPUqrZIDZP",
-	"sCjoEz2hmgyzaMz0PUWUppqRZpTSkW5zpkftidYJTXjbvAZvte1xave6rb4vgjRwS6tIyqaUCy7GpNlt",
-	"eSTQAVEslCJSJBOax0QKRqYyZYQrQsOQJZpFHV8sHBnFxyJL2jzxG3vp5909/fnG9q3nfSxjHs5vPXtm",
-	"Jw9/5mcEjtIlSz1ClS9uuRxklnLNzMV5k0lNSQIj6ROulS+EOW3NwM+63Y1wnMosgT9ZG79RoUwYfhP0",
-	"CfyuSEAzPQk8EuCCmL9mLJxQDX+ZzgLP7ACjkfkmS2JJo2CPQGOKBBxeyRRLzb80SQKzKW9KG5awlASz",
-	"wBd2mzrkrFiRmGlVfVxPUpmNJ4SaixYyuP5jfsmU2VhfDGl4QdglS+em0TXzqmv32j1+83mvuzczm3zj",
-	"LjOdzvdHmqXLG3xqT5qWZEa5JkM2MidNp3NzIOmYclG93FMu+NTc725+sbnQbMzSxjvTWUJTOmXaks4S",
-	"oXjGas7XPrlgczKXGQknUioGpFJPuMKbb4hqk5Lz86NH5vDziNG45ZFM8DcZI3QqxdgXc5nlhEr1Sc/M",
-	"ZX1ry+yEGYZHIj7mWnkkaJsdHZj/dAJiaHI/6JAj7Qt2lfCUKbK+SSYySxWhZrXMGSQjnipNMsUWd+OW",
-	"ZIebaeJxb3gNc6Ab/cYC/awuML16zsRYTxr99a0tzyy4+9zzynzgu/32t7T9ttveHXT67e/vr+ADI+Aw",
-	"1/KvwHC4gDTNknwWeGZpKAnldErbipkNNSQ45koDWaZj1QIi4Au4TmRCk4QJc5zjOeEjpFemU6aQiGdp",
-	"amiDY5NNZJG+MByXplxJ0fIIixUjm731DnkFQ6TxHrAdmWnCkdLE1JAZ6HPGRc39sGyzfs0t/1212L3u",
-	"+mZlfX1ffdb0/c/+i+brtdbv/MZ3vn+13jP/2Wj7/tUDZphv0zzlwaPXPNX6rGUeWbVDRhBYsUv7Qs1Y",
-	"Sja6m8iDhSRDGc3JbMIErEl1CzkQFcs9FSPNGaMXlYUmcMEYuaRxBhwl+Cy480IWksuvbjXPZCSPHl17",
-	"3HnUcXNLqJ4UM+NRw2sYSsJTIy4Z+aU8vZFMp1Q3+o0sgyeXOz8HZrKqe2Q1H3AA78zLKpFCMaC+D2n0",
-	"hGo2o0B5QymMOGj+pEkScxTB1pJUDmM2vf+DQnms6O63KRs1+o3frBWS8Rr+qtaO8S3sdEFmYAdGPKJw",
-	"cllElJwyPTHsJBOZosPYsHRkyYMhjQZuyMEeoSSZmPMrsumQpSiLSj1hKTFsp52kcpzSac7RB/D0gCbJ",
-	"YMoVkJwADnjKRpliETGcIUxZZIRxGqtO451nFuUEmcXHXJSzkqDEFZnS2GymGWJKhimjF0YCSrOY7ZGA",
-	"palMVQAUFynoiLM4wuEfSDGKefiLDT6MqTKEHajRzGw0u4JxytRMLBMRS8mMzvdIEMqIBUTRufKFebJD",
-	"9kkohWMHt9QtTKtK8zg28pbWMQjKQWiXIfBIasSbljk8RmgDkVGmxAjVsXlX0wsmfNEM3K8D+MZIAfCM",
-	"/QgN2KNrnjSvDmUmImBMswlLmWnEHjwaG/lxPoAnChETjmL1N9OusFefcCPTSjP1kPFL3H38TKM5mTNN",
-	"mlYgHQipB+4xEFgr39NojiM2JI1MZBzhQZlKpQnVmoaTqdldwzmndG5GXnyLonzQMmT/ndd4LNMhjyIm",
-	"PuaReik1oXEsZywizWDkhmBkbbsJ7g6DNGh2pLT85uNgGMvwwiwOSbm6MCdLp9KIh2WZI6FKzWRqlp7M",
-	"UOpoBvbHgftxwEUo05SF2vQP0o/SMqVjRjQPL1DJ42NBdQZamBF8jI5vjrwmE6oICpBRsX343oCLSxrz",
-	"ygbaX+wbQatDHnIRgbRtqZ9REKb0Ar7yRZnyEXOliGAsMkNkCsSpUSqnxdmN5ZiL0lLB54HjKfmmW75w",
-	"xqdMZvoXYA8Rj+DoI5sgXBDNpwxI3BMp2Eclb1KSmGq2Z9VZJbM0ZG5PYUhHwsgxND40pPljjm1fkMyo",
-	"Jyw0MviI8jhL7UBBDmThRDJlxEJuh0gipimPYdgvpX5sqNDHvdlEZeEkX0fPETmjp6k9vF4jhncJLnfE",
-	"kljODWWCu6Rm3OgOEZGjEWkG+SU1ev0g4iBBAM0NY5lFaSaKL1sw62M6NzftTMrnNB2zj80pYV+4IrHp",
-	"3AjbFCV1xdJLlloLDjLz4xTUb27efkx5zKKPPdiSWVLTMfJaaqQQw2NyBQMNAUCYgNvi4DM1OUEi/bFH",
-	"HdIYeLs5VkhP7qk+WnzgXIEu6xEmwnSeaBYZ8jtV40HxQItEeG80qqowVZok9xQ5kxdMIBeJWMwvWTq/",
-	"p3wxNaTX9ml+M5TaSCF8nKUs8pAZKBLyZMJSza500UPEYBy+yEWdQxFKQ/P3D0+fsTncEDplKhd395Pk",
-	"6JGh4kmmJsWwc37S2nP9BYZsKk2nCUhKWkoyoikyBdDR8djdUyQ0/JLYJvO3BrDfOV84ZeklD9m5oJeU",
-	"x+ZWfVRqZ2gBE5ER/kAAyxQsTiRnYg+PnjXNBGDUaoNVq2wwA4MlcMlcViimEuTCxQguG0lZAvbleJ4b",
-	"nhYYrjny+8dHpGmG4pGtqyuPZCJlNJyYFj3gWjLTquURJW0L9qYnFAQYOBU0jlXfHAZQhGaGzBl6p6Ud",
-	"kWd68kV1WhyFOtOFNQVzTXTKmXLzQANdZdp2rwbhhIUXtbM3ZwEfMguXpVzPfRHKLEaODC9ix+YUmxVY",
-	"JNMomxlpHx5mkS/g2Wbw4ujl0cP9g2eDg1cvzw5fng0Ovjg8eDZ4vH/0/Pzk8HN80RzfylJomYJJuzSN",
-	"8sBJEy4j1XRIlbl1bqhDw64pMosUj3sohWAhWA6HqbxgZMqjtlU1WnhxMx3KKUNt5ULImegTas1KICvL",
-	"1PwLHUzoJQNLGNeaRR0C22OGbbdG0RGzIoxpBN0VpXu+QqVJmc5SoQr6ykdWz0uV2eG5L6Y0AhoDBwNV",
-	"iIiC4UtPqs4k07kim7110wrIo5EvrBJC4Lo6d0HJp1U6Z6vuq316rWQ+focWFvmCirlVotXHltSmVMxz",
-	"c+8eWq3rqUFZAyWziVTMF6D69BdcGkjsZcJSGPc9leum1qjfTFhKwpgzoX1BoyhlSnngBwBVUabwd5lw",
-	"oIgW5A6WNnpYAnfN3fcBscsMDIBw3dojgZZyYKY5oFqzaaJV4DmK5aQhX7jf9kgwu6JmpoOFSQk2I0va",
-	"g9rzhSONC8/n1EHOBHpjlo9N2VF27aHJHyy7mdqFn+lWL9vHnQ/j/c7ruTCSo0z5W/axBWFg1iDxKcOa",
-	"L5gAI7vhCE57M/QvZZfygkWoe4Kh2yht9ifUgpu5ggfkEW1cKVMT26x9zgNKZnRTbMJZQ9yx8UhgRYhB",
-	"yS4WWBkd2JRRxiLrvQYpwvZ7YKRt8oVUmotxWfp2Tw+mXCkuxlYKPxdJKs3EDQk/hCc+rpoZx21rYxtm",
-	"llMqba1szr/slBTrz1im1GYPYAOA7lIS8dGIVcxXRtxHo4EvkJGREY/Zonxp9txagdACgO/kpiGQGZQv",
-	"nASYZGkiFVsyh1ASjJk+nkjBXoKVNIATUdL40SgKBCE3P5CaH01z1t7hbj6wz4pgQH4wFNB0iwwex8yn",
-	"dMxaYHeZozEORA74HPR9kZswUao1LDqfANgyPVzPqsSCr+eigS8K2aA8zGJlDfOGbUzoGLaULtM7WBhL",
-	"H81jYEAboWnOyrznQmVJIlPNohcs4vQMzOq/jNJophWUezO9BB3wLtimTE/7uTEPRhehCknj49RwMc2Z",
-	"avRHNFbMaySlr35soBWQRQOqKx4FI1u0jaC57FbwGnhEb5ohOj8a6IVwLozv3MtepesiKkQOf2AhcIli",
-	"Ts+5uuu8uGbT6h/XDbW0fO+8xpReHeFb64VTm6YpnS9NBlu/fvQl78IdJmCtgzyqc5KjLFcy4QaObMiR",
-	"OfKs0/Bu4Z5a3hbTX91sDkXEolNkUeqOMzH6W80svpAzlN0s51NkxlJG4Gkz/GsDC6pjxx7qxv3YEJfc",
-	"SHeHQRv6UBMdocFdNaXhhIO6H5UiFICQ3VPE0gMjVDorq+cLEOJiKcaG+Jq/1USmEINilY4BvB+UOLKZ",
-	"DbzqvsAdLT8CXlvzhcz0QI4GKRVjVnqg8rqh2K53cwliduU+mo1wf4/YrPQnDkuZhsBSF8kp5QKZJtj1",
-	"qCqGk6VxeXThhKY01CyF1wMjns4HCegp5WnyKRu8laI8bjeR0ujDLFUyLS1Y+XHw3MCo0Zfji8DQdetR",
-	"CFBpGpUEH5Uvw1Ti80Y1G1A1cG4hCBmy32HzKP0uUUNYoJpQqQkDgyZzB4Jw5RHWGXdIYKh7R/DwAjqC",
-	"0BOUVjv7VjQFYg9xdEv9TY0MhWbM6680DszDs1y8V3dPvmA01pM73hGlqc5UOcJPXtTH95VHZd+qG8XT",
-	"189uHMIiKUyyYcxDcMcYPfyCzUnz5PEBebDVe9DaI4KBjVXMSZLyS6MwT5mRkszKLnDCeFyeymH06HS/",
-	"4TUOT9e3tmtm5TXC9LL6wvrWVm+34TWO26teuagj54bdw4i3N3aInmTTYZJyofcqeoLVB/WE8RQmCfIS",
-	"17Un5AJFazeyV8+OzUQOaoeUKVZ+VvFx7WNXNcfNa8xvPoRmLDhxD5YYe1yx+6fsrmzygs1vz+bN+Xp3",
-	"A0eHBuuG99woUCc2NuGuUhbs5AB2so6fP319RrQkiokI6GmFCvTJQ0ZTlhIMcoRGbJBj7e7b4LUBF6vD",
-	"+9B6CDbusjJqX62w394y+/UaXA0EmwGtrDnQacZcQBJXVvPMI3cnDIwkpaEPpYwZBdHbKrGDu82hqvq6",
-	"4L1MxGZmqC6jwwUEDQi4iRmJ+YgZ3uORkCaJUQvnoJXRoZJxpsHa1rp5KdyQ88297gSe4MPgUoCjaP4Y",
-	"aKtgXPcmvAKaCF7a9EbxW9VISpWDWOm+cm4WZ1W7MXYY1cNQd3NeyMha0h6xkCsb532n6+OCwx2ZokmS",
-	"yksGA5uaP5Zolte4apun25cU2Lkyr+1DQ/v5y/j5xDaxvFjQ7fVTMprCXaeTJINVjKCir4KNksiECY4X",
-	"B03x5kTvmWNqFPM88A+NWuAxFc6LkFtuaglFSZ+tiY0z6j3EtRut25r1SRNkOJCkcrW/vm287ndSK3NB",
-	"yu2yk5AaXmPIJZzXSA401zFzH4TUTBnWckk1TXOtElS5Oj6G636DauQ1YjpkcY1M5yyi8Dtp9rpdIkxb",
-	"sUd63W63R2ikPLIOfyYy5pqH9vM6SWQq8O8NQoeZYvhhm4QpUCHzYYeMUppF8KG3Ti6zeExT/LRBQpnM",
-	"Uz6eaI+sm94IWIZae6SLp0BIVPzqaBRVddkVrydz2EcN0qmRrO1GB6QZCDmwRiJ3ioLcIOlEWjQ+jgpT",
-	"sY1IaO0RPCkwxBlXrPaUFBLkdZSsuGyn+Lx5M8O7WDOl6pGFLBF7npJUjnh+dhq5IaPuoNgOVl5UMPQ3",
-	"bYstD902MrV6+C30b6+hUxqy2g7y5XSP5PkvZlKYQGRvuDVVufWuOwhlw01051sJsVWrVgGJzq1me8nS",
-	"iNfumJtsoLLxmCnQURMGMVABmU14zHJiYylgmgllzqIvykfWzp3YnqxfcMjIhEakGeAlyN0/85YNc3aH",
-	"A3s0egFVCjjLJWcz8wdXF0aIzbu6Jbf5CsdxnDfsvsD27acT1437bHuzH8+LTpeMT1Gj2J7iSlTOrlfS",
-	"ApHaFzvhyFzpJOakIr+bFVJeOUHX88Vjq6J+MJvdAgtekuu9hmBX2poNanLdqFIga1u7grXjMGLeAgNy",
-	"zmKlKLINzA+dG41pq82CS7RsaWD50e8vnvoZhQSUkn3eHfUOCYyUEPR9MYrpeMwiD542GrHl1TSactEh",
-	"QRgbZSIK+o6AmNNu5XLorOOLwIpXYI1CASvC4UArJGIhj/Kcs6X7Y4Zizg32ZHiybS4X1257g0rHKW+9",
-	"+O4V9lN8cZD3WHy3X/RdfHniRgHRYWgROphQMWbvZ6xdDCBd3tUTezpK8loYysyGuNHcLrVXePgqFqwW",
-	"vmjDSx2Bz4lu3rFXSbpY31nMF1rWFqeUx9eN14UuYCxCHj+LeaFuEiAoupHt+WLVJApxgJxkMYMbyAUJ",
-	"TtiYK81Su/zW1FaaysZ698apGCVk9Q48lmYUGGORQt9ytNRxx70fvMfy7qzgnpjM8Wtf4e3NGxZ4gcZV",
-	"VruO1LmLZQ0n73OvwHRQZzBxy+qcphjd36RibqOIICrm90Frj4RUsTYXignFNb9k1bRhGvOQ3f2olY9Z",
-	"0ZgNGicTmSpGhpDsNCdK0wSEzp98Wxd2AFenNJjaXZjY6Ok7WFXPCvJ0T1VTcGgeanbJUj7iEM9GmsHx",
-	"q9MzsnbZW5uyNXgBvKlFQnlsRVPTlMuk6JATRqM2/Dhhqc2orJ4AeNDKq0v2dSSkdmRG5sdmy0t9rWgL",
-	"M0zng3pnDwSW4hMQCGHOlXnSy9MQg/sBeLvhmQMZmUlXTtfOdnWLN69L3+y2d2uTNr0GOulxnvXjXNod",
-	"TCiGrUlKsQGQI+KyqTKteMTIlHIRUxGRgwkXlIQ0hYhCCFN005fRwr3pbewYnXSnC9nGldtz8+XJUja4",
-	"9ZyKnM/qeCByNWXlyIfWLce4fMFvsw8Lt68ygbpJLZwvrzjLK+/pQy6i95RAVh7hwMb/Y+yb1SOXYkaG",
-	"mdZgGmWXTOg9orgYx6Dlei5qaWh2YYtMucg0Ux0CKTskmF11gBAFNacE1qO9ch/uTPFglrWrl3KZ8qrb",
-	"I5ZGq0LzTMNrTPh4ckux07X2HFpwn166ltwXX0CL0DvGcizz+McHZHdz60FuL8G9UC56SC37k5cdU7d3",
-	"RWtJhikV4YRIUd0I2EIQfQcYOFhHZnBwdex2kk0pGNZjKjALH84RV0SGKPuG9QYHjPupEcaMUtqO2SWL",
-	"3door5CN81gqiNgFDRZltj6hGpLafLHVRa+uPd+5Xs8EgmNANMEI+cwhwCmASZOLJNO+aEKADQ5UQTsX",
-	"bK488iZj6dwjCTX7IyIbjUkKFIMWmWam+yGz9+L87HF7J6dSL8+fk8LtnWcB4BTGTKtFf7whyE9PX73E",
-	"iJ8pnUP2npsm6XndbheTsxURTGkGoZ7448Y6iRhLoBfwKQfQRdXDj1z1Vip1KVqiRp3mQmkqwhVkxm0Z",
-	"rNwtT4d9x1qXrrEOTukVemC2dndL/pjNbrfO2okG4ppjDCEX9jCrbDql6dwRRHdBTWu1Y3U+msU2z0+O",
-	"iKBTIxzUtVNcwYnWieqvrZnRD2l40YnYpYsdU2u3uKALtNB6bZw1vDDXrKaRYKs8dsACd3GzaxIzqjSI",
-	"b3iWzS0gQ0YU06SJcXvl+I5CD2nVuNrBWD+4RYgTPrkQ3LRnOlUkcM2kcWBIH0TRAlX0RczFBWkGRiDF",
-	"p9Tajzx6F7SQbWk5ZhBViXpCqSG8LTcaM4s36iAaCOw1OT957mHqcaLnZoRgEemQ/VjJHLgHcqYhSAEQ",
-	"buAqMrS14NxhKnCbbBoJVyozih88vzxFm3JtVsPGRkCSBAzGjItw4YvIUF6ZTJnQLZvRUeTIVhY2EyEY",
-	"RiLIZ6G+sCZvTAjD9Xty6GT/gIRU4LEQmgCUDQUxlKsO2Rdz30aznp88N2rAZrdLmpXoISKFDY8pDaK1",
-	"pKwinMTStgy5XN6P88Ss/Va3WyLMnWpzWyVCUrInOPdTjYebT6cs2kNwme3NUss2H0mbJ7gYd5aV7OVr",
-	"vXRVT548PJDxLYLWlulwzAVT90goY5mlyA4DmmnDD2KJOUTw7h4ZxmZ7hnMSsRHNYr18T4cV2uvQZ1ZG",
-	"5XmN8V1fSO/2wgIJNDK2EeGGtfTO+trfT55e8urXcbxy1IHlIzHVhgtizEMRld8hTdycKdwFX4yZYKnM",
-	"FCaJUQ2hygqi16ohGcDQzWWWM2GTezxfbHZ7JKiMMY/t7rQWL8tmd3f7bnJ2dfbXLO5Z/fK8SuibjPVJ",
-	"MB2mAwS4W9/aJikVkZySIdeqQ54xlhjKoFiYGh4yu+oopk8xz/50LsKWL8yLEBTDrQ1BS1KYGmimJ2t2",
-	"qMFeHlUOm+IyqqgvBJsRl0YPeT1xBJ+VlokiM5lemHu6AHljBv5m9+tJ96tvNuRuvPHtg9fhzpte+u1w",
-	"e37WTb7cjNbF4y31bGf6tEef11oXFixud42arbfLWsoDk4nljKXtkEKehzY3nZIhTRmxGUkkiGVI499j",
-	"yGZHx1HgCznKZcv1rQrhaiJjR15eDaxsLS4PmM1+bz93Qjn9aSa06hx3zDb31ncqgzsXHEZWFq4Rxsis",
-	"BtDcl4+fHfgCFT6uQJjCxEKLXiVFKe/Fpe0WlkT7jS9gzosz/nlte3czFV+/6RtmuTbWy6slRySg7beB",
-	"R4JuexfCWx3MGahM7cAzQ091biulFh4Nsmv5mOvycVA2fDkPWS7HMq8OTi6F/9YfoJ9mgM7XyzkxbrCE",
-	"nsg6rQDiBdxBAP0rkgDRgul/MiXjlAqtrOsLBR4nw9sv4QkbnodYMVEpQM/ZI2y0FLxSG3Jg4+s/VDRR",
-	"LMdjFgGyhnThAiPI81oRLVCN4akRNQyTu4O1FcXLFfGCzv3q8uAsP63wQiNU1scNurC0aw3FrmmG0YMQ",
-	"HWj5BYss0uHtp3PrSCIF+DQ3LGOe6YfygxMbbj0aCAOg45XhXJisek+Rc8XS9r550PABI1gsd1mBHNy+",
-	"0dkdLQYJVOZc2ZzKQD13douzUXdv7bX44ElA7vq9e++cnzMZyTvbbQ1BXHXLXpdR/cDDAUEIU5pesIhE",
-	"0ujCIotjGyUDsiXEC648OOZpRHFAMLmfJXAvsi6m5XsZZewWE+OKRJn1q8C352cHRI5GigHUo5n3mF8y",
-	"kU922RNecJb17vp2u7vR7vbOejv9brff7d7vmj/eb0m8xlV7LNvve/0xPnERC7Fbq28mJSP29amD9jlz",
-	"Uum4esLv5oq5LtWtZEir+E5uFu3eJ8zMgoEuH5UjEaYMwcsM7QZLLpokbE59jnQZ+I1LZMK2MWTCfiO4",
-	"KYq7jqI5w5qLMLVHubRN9uB71Uts92R13FQx11U05ADefA/lv5ScpfokgCkgbEhJggTL3YXRvhAat9v1",
-	"RVmqdriiFkCtJFfukQBWIyAZ2FR6Xa9bfZs0NR2iPT3mguVQhhie0NojAS4jDOrk8QHZ2NjYhR59QcvX",
-	"fsj0jDFB2r31frcLDd7vbZo/uSBKswSE3F7ujkIbZNm4nmeVlUyRHkg/E0bmjKaK9Ha7XTOP3d3d3T0A",
-	"siU0Zb6wq2WeFiwlKqEhUySUcUwTkLtLQjgM7eXjg7bTO8zv6CIo1rginaPbIsowp5c5i5F7H2DeUkam",
-	"LB1DjNUro/jm62Yk1CFDQtgU0hBOAISxnt04JlTMAZ4QEXQ56MCb3W7ZSg2ifZ273VHyBW+NOW9IdmM2",
-	"0kRmGvUq01+9QFYQ/o9OmXOSW53EYREfWz+JD0yh83X4rjGRqLWkKRURiBIflnwXW/Awm5Mpjy8W/eHd",
-	"u6le2PIq8vXBQz9BzrprwOepS666JuAT7k9duOcNYlOthFgdz+rF+tjuGHI2Yb7IQ+DAbIaNUEhYhZyT",
-	"ESkY0XWE4vYiH6wthn9iEJ6jXJ2Pcv1xa50zBjwxOAx4vv7+3ygs/xR6sBgNmMTAZUoY3ubJPfLd9+VV",
-	"mxpe2ml4vyaB713t0b5gn7IlF1IEf+asxl9jbuIHzDf8ftUxc/gsztCGB6DWxHaeI5fc4TxaYOHrEl1X",
-	"weTkUfUOG6cUjO8LGwxPuG71rfIuJImlGBupk6XmNyPjBZGcCfCVI8ACIsD5Al2k9xT6iHPkt+4m+nRD",
-	"KiwoHiIFWWzAWnlt0Q5x2wBKROpxh+RnsibYyVaNend8ud41b8MKcuR9sGi3Y8Dedq+S85Pn1fTKwEFL",
-	"X0tBVto5KLG5EQXsN4kYrDbhI8RYdMt/e4vfiMds4PwF72uesKhSt4PyObYPwx2HBKNr8woJPsQiN23E",
-	"L7PfNZfSCN0a5JUCWhXrOQaLKP6W5eD+eQYfHMDi69p8Pv6WVZaEC729WZstebusRFwTl5FYZ0Fwi1sJ",
-	"zildGDuo8lZWbkwdwavuxGpvBoRocMgWsp5ROxqwmuX+ZIu4brpRCEVohmT91E0bCBL0kYYZ/b8EOeS+",
-	"9cjxo8ceRNd55JJHTC5k1t02Nxfn9r7xr1VKtGwbMStyT5EpiziFCe/lQrNbBqcR2KWq2hVhsms/JGy8",
-	"6Np7cKPUVbmrK4eGbsgLlmgj1kyZphHVlDQRwyShqXZeETwP5ILNW0sBt1p2fkjGi1b8rZ/x8rurtHIi",
-	"7IqGmsBJ4oIM59ocHed1Li0wcK4pgpjkc9jcWe9teMv39A72u+Li1d231dfqdAnQpkhqA8bRcJSPRdec",
-	"4DPA87urv/8aLgL5+NAoaUL0g+Hux+dnLXPDcyBAjDuacHUXHsLi6Bo8rx/rgoQryYqzqw6S4Mc8ZsE9",
-	"RQLT8yOqadBHCR0ttlbBdLFgjZo9gEuyAkypph+ATsLic6ZL24Mc5eSvzD0g7Xs1HsC1tXkw3dpxp1vl",
-	"OieZHpRQUt9zcb+wSLBmQsfnZ0iuQpqmc7xh8bx2HU3ntdLPY+lAaxXGHCUpG7GUUGjdIWDSWb56PxH4",
-	"z2vUDqNmL41Y2yeUTLNYcyB0cMzHkinMDGrcyglpussPdeVAFatS3ZxF5+QiHkCJQljIlbvosdcEiYI1",
-	"0kjyC7Gi4KfG0H4Q6m0SYDkM1hd1ga027LMoLHCvJv5zNuHhBOLPbCQoKQWCkiaCk5mf+mtrEDs0kUr3",
-	"d7o73ZpIWl+cWrGW21DPPFYUMg6P988OvsjjQrkiNJ7R+WLJylsHdd4Yrvk+usaqKKvcLW8TC8HgD6mE",
-	"rQ5Zzmpbnc9rgySKTLc9Ek6kYmJl2ifVJDD30SXTlRNSKyy9Gi6zUTO7CVXXJMS+nmAM9M2DPytVq8A9",
-	"NJRd+YLrvdzpjJfCOViQFuASuRBHGUdOr00hVBtg5oXZKS7GUA0KqBPRZicVhkSCPwSL09EcoL1DXoPL",
-	"KNApwh/WLRjUxUF7byU5O9izDqcAbm3gYRRiXlqrshs2OCovFmUDqGoAAUvK9G19w6X44utjhG0K4I1m",
-	"RnjIUEYb6nStucc88xMwQVaLs3hz8uJbv8LLs2Ao3bgVdymhEZUou4MmgiW/G1iGYSkf3FeCMGB/GuAY",
-	"mLtqhMc7Lkl07StovK/xljNbDsbpU1aqKqXRzlKpGeHacyqzL4IZ1Syd0vQiIFyEcRaxqEOOtLLIksrW",
-	"LHErs398hORvTC+ZIZkoT1p9B/Inx0y/ZieZQLHZF8GPfkNplhyJkXzOlfYb/e9+9Bt5jRa/0e9tbm7t",
-	"bG9vd3sePuuD1+Ld994//c1/fAcRn9jwk1RmyaHQLDWtBX1iGpcJE2Me+Y2+3/inv/mPfsPzG4D0ZLbE",
-	"NxdioZXTCU3ZQgNPjkoNvFssGvpjZQZmAvAFjNIrplKeyTsvf2a95pkH8Mz3XiPfABv+aMhtY3bVXfhf",
-	"o7aJ3d1af0WlzevuEx6M1/nji6cbjmK5vesP+m2tHXW6thFzi0JvZkvaYDAwJ25ChSsBWKmUmTJDwiLA",
-	"ZHfVkODYkX/6r/9HUnw3MC1BMO8lgMDQWemplM7s774oFVnqlH5BNlkqwDSWRdaVLQBGoeRfnXexOowa",
-	"FaI69j6IuNubpKk0FRE1jCBOJnTItEcSGkUsajn9Zv/wtN1b32kfPDwo1WaqWlEO+Pz5eW9/tv7sh8v0",
-	"hxfRDzvfPIv5/g/6eHOsXnz74svpyVspn6xfpY/Cy1NxdfTi68fZ6KXSL5+czemT093sbGvMTmj39aY8",
-	"ezXsvT57MHoa7x/cly+Po+HD+xuTr4ZPT0/Gl/c34yevDs+enX/5dvvVN6daxV/2NtejlwcZHb48fvLw",
-	"bSzlq+nD9Y3emxcvdrai9bXRV9sHE3Z5+fXll8c7X1xkrJfIV4+1ONTJ/Oqr5697b/fl9lrv66vewaur",
-	"x5dpuB49OH++Fk+/OBIv46uMhk+/nmXd0Q/J16O3a9+8+ebtw6OHbx9tvz4fnR093n1y8kXySqx98faB",
-	"os93rt7ef7229vhk/5xHvVcX6kv65dXmwQu18/xVFIVfTs6fv97MQqYfjXa3n4YnG+PueHTybPP44MHh",
-	"Wvrg2+2rl+nX0fr5EZPpkx+2DkcPhr3k6f43D7e/2aKCfvHm292n2+LZ4cPLh5uPxMvnR1+9Ph3vnwi1",
-	"tjM7WT/lJ6cPXrzcP5idzdMnl3pXq52kt3787HEUv/nmTCYvvzjpfTV68PUPo8mX8Vdq/2n0kj+Lvpl+",
-	"85V8FtOTy52to9FXmfjm7avu0bOv1Tx+8PTg/IeDRD5Z7466tLt58Go2EuzL/SdPZtGWpPfPduavtiZv",
-	"s/mj4drX4dXV9Fm3d5i8eTXPro5estnnny+oK9sbO5s3mv74Zc3x5ZfFmbXnsrfdHs4NrxFc8zx/gVyy",
-	"UCPAWnE80wcPv/762cXz4c6b9PSl6G6J7hu+vzi8WziD3W2tGaG78DYp26FK0EuIMkU4VT4WLPJIJvLb",
-	"CEbKlldmpK5m6YIEttPbvXl8OfmoGWBBWmqH2CfBhF011YT2mnYu5L6LAB9csHmrBULhAvADbY/224+/",
-	"/3Gz++5mBIgFKgV7vZra/wQYHMvjborwv6ewTpwRmC22UFXKLlXscuVFFLtkKY0r7SwVUq/lrXfJ3PAa",
-	"10GsRAwLyxRQErfBn6iMMGKX7ZqUkp8PYGKR7d+dX+cSQbn4Ywmk8r22nLhCaOBcs5nBRryEG4rle+6p",
-	"BSdBvai0lPBeyE61Xk2HMIt9unFAhOW54Fd51a1y14UQ5t3siFsMJYAVKY+rdp+u6IGM2PuJVfvWiOzi",
-	"A6FWtCrQ9myiLGlCNLqZqdEKSm209nwBgUYlu3zMLxgA0GPmM1ZjAniAGsGnyNRdXvXnTOeYfdxW5IsR",
-	"+wNyfZuB+VTK84XsMD4WUDBnj1hzRzUEsj56E2sFQi36lWYjV37KPGrtyYFRAANXANxagsAIqSYs8oWN",
-	"eybNzfV1sqoKTylUbY+ggQeG7It8zPlUKEK6mRYgli0TeW/EdqZWGWmYuBysDDo398yN1jLopWuH2LcJ",
-	"E2qPBCmLGa1dXeeCsE8A2iYHHBlre633S6jBZE7NhtZFMeiUCpXQ1CXZj1OzdHltKMwFBS861pE+fvmE",
-	"cKE0QxAFSp4eHz6504kojtaNdiWXuw45nuMVVB8qNFVX0RXHgN1c4yJiV/jfoA9hMYxGUAUqWAs880Xw",
-	"OwBrCToEQ3tlam0S6BSayCl2s8jNXPuXXDP7Tw3XKAkGze/+eu13v/F99f13f43/ftb6XS1QlwqZuM4r",
-	"b+YJUtIY8ROUZXxoPVUdeD8gzfOT520mzNJEZDj3Be5rn0QMlovbIvkBfj4/OTpw+xC0+nnIuRz5Iui2",
-	"d8l++1tC22/JX5HfkN9CYNz6NrlHmqRFPiP3iUfWSJ/skc/J78jvSZt0yID8ywDwGqRgvgipIFNqqBju",
-	"FtpExZzAcPtorjWDAgOtTjMFkS0iyfTi2uNyf55trt8krC4IZvvtb2n77V/95rc4+nvN1mf3vbX+3ue/",
-	"+31n8C/bK4DTZjyqI2FO7LinCDxhSFXCr1is9sjmRnf5PuQIBb31nW7JFQ2fbuBbeCaWeZU5LjZa7BRA",
-	"PzDWDGLX9jMcNn567Djl09dnjRVYfUVUoi3/jkbY1EZgmkkgtIi51hgfl49oonWCdci4GMn65TJUhtka",
-	"OrnJoUwS+5WC817JJIumXeWLJrqfaFkOndK5LfBN5GjU8vJqUB6xQCPKy9Nz7ylfaNmOJETI2kQKdIop",
-	"onRK+XgCNXStPc8V7Xc+iQlNGJq0Sv5HdBN0fOELhIkCzCrwVwmSA3gFqyq+BSSSYTbFWDGpmC0y6gvu",
-	"0GhglFAYtozPtZen51RArGiKqbAAUlQeVfDk8MwwPCXzQL/gi8P9RwGWu9nt9bqtflFjFiOOShBWZv0x",
-	"VcojwQGGRbTPoMJU8RnvX9DpdFp5PAE26EPRTCa0XQNouQAtKjARKQBZwcBdRViYVEq1jSvCShuGZWES",
-	"T15nVZFmYHqBykt8LLIELZAAQg81C1OuGWISU8Amxm0MWlh71XqPKvVYUUltc+ELyMw2w16szdo3hxVG",
-	"jtVdwSEBawwYNeu7vqjWh7XUt1Jk1qFL3KHEKzrWzGFyh/zp62en0FIuctqiTSTJ1MQXZiExGsgOBemr",
-	"UXxsmDV6ZRovjs6sP7wAngImC9UtOzIdr9mX1Jp5toj9buS57fvHR6VctX6j2+l1uuZJ0xBNeKPf2Oh0",
-	"OxuoRU+AfK11ZiyO2+CkW/thdqE6ririmK0IbHn6+hk5ZbpUtQmyEuDQX7A5SpaAi2Y0e9xPQ9/4pTmU",
-	"JcqHdnWFBcutRAogpXPi5nTPVVPyhZ6wqWLxJVMdAqWTCcXf7ikSXPDI7ZK5tNQMxH2PWYcXbO6LEb+y",
-	"Efs0HsuU68mUNKFwlBFGoHKUDYXLz/hR1Og3njBtdhqiiZA+w+Ktd7vXlJm8W3lJW0xpRXVJGxhwweag",
-	"n5VCVQ5oOGHtA0z9W96wZ2yubPYlSWnKwCVnXlGwRZDxhuqttqxihEWHncpejH5RETcj3cIVqJtYvlJr",
-	"R8IIBjS2QHUlPtrof/e917DIbo1+47iYZh2egHK5mka7NBwXEPbXJlAL7e3KQ7tvye96t2vzrm0oK7SM",
-	"hpW8IHWnbvNttbUPuP22h1Xbb8cKMRkAiXzdKj43yi5T5dWSibKLBWFxt10rZ4ZyhdtBS84r5291N6rl",
-	"QpbW7SSPwfvoywZdY9ZJCgtmDuvGzYf1FMnReVG9/tq1PgElZ9ViX/bWIHNgbZoj2a9cedA5Vtb3J3mZ",
-	"AMFmTGn0o3uQUAbaCdWE+kLzKSNNI8qRoOQwDnJkN+cgbhltIa8jQ53sZkgkVPelmOhvY/RKdY6NojCl",
-	"Y9Z3FYVxyEZYmarxKQsPJiy8CFp5ULhh/peczcAn7ZXKFGG1D0x48F3RDGCmM1oEHZFmYGsmBOVyN7n0",
-	"iuCLWFvkxqpKLQc/jikeKP9RNRfhJJVCZsqOgzQDCDuGueyb3wMI3SyqnMiUhEZsg3XNZwgFTrAKMmlS",
-	"m0KCfdWkirQ6BGqHWJzT3ALlC7h54K1Hy0u1wDImi6BYgdWVAerP5aNoX8TcaHQdsm8On0KjcnOzuwHB",
-	"nkMeRUxUMgxrWN5zrnRRfwFEBoeoCr7hBfww0wPECbhID5SmdabywIMpo0LZuhe2YL9gqr7sRcOoNo1+",
-	"AwwGDc9JSXlY/u2ow3IdonfecuTEmEHk86o+QXCrdGmtihaWOtc0u92bYp5r0Z4r1zQHN2WXXGbKRm5I",
-	"QGdbNUAbE1IeYTn0rneT2+bd9x+QQC/Ul6kh1Pt58e+CSOJRAqK9eRsJ42GRhQCv9G5+5VxQm4XIInzp",
-	"Fszhsbs98Mb67s1vnEn5goq506wa7ykz/UTmVRINlM55i2UpRrlbZDdlQQvhr1bxMwguNUOQ8SUoNNfS",
-	"CXCHVLcZQrbzsw0m7Pxo2wJHzjaDcUHFwbupYPb3XiORqobXuno5AQjAyto1cQmaOXuwKYGWiltJMfIF",
-	"5OW19lylncB6HfL3jFYtR06xAcI2ljLqkDOk8z5k+bEINOsJS1m/aCplIRQ7Ru8fFl/skEcs5BC4a2u/",
-	"2TEUUXVgQsDyh7m1gesivncvrxqn0QfkC6V5HJc4WrNUiGvOdMsBw9raQURLWWEodUzjBI9BhW9Ywfqh",
-	"jOYfgKrkBSrfVc145qi8+yh0DYtZ1cvtbu3Myv/aqVl38+Y3Xkr9WGYCu+jdootjOocEGymf03TM8L2t",
-	"28zHlslj0QsjiLk6qn+KNBcuLzOataW35jTcRGAzZfX7Wl3h5WodABAawECGRGRJvqDwrC/K0aJaEmdH",
-	"g4BRKdj1wqOFhb5WejxXmLBxLUM4tklylLhoXa8IRAb0BwjnX6wJ1DIaymwiYwsDySOU7O13lQo4QCTl",
-	"tXVJSgUvAo8E93e2SW9jp22+a8OXrVXC15tVclctcHSt2AxbXRKbUxmvlPVs0PLtaBQGjH8SeT+yyJtH",
-	"iV8r7MKuf5JwP4yEizDUNA0nuM7XUNtMT9bCWGZRmsEe1wuMj4G4lNxgMo+nOTAvky+kAi22+Yf/6+//",
-	"8//9H/7zP/wPf/zX/+6f//4/tDwM6onQzQdwxdWS0eCZmF11YBAd8/CBFJpywdKgX239niJjqtmMziE0",
-	"g4+4tWZj3BDCTEQRpos7mwdYfb5uv/66/VnuyPDQxYElPxzhJgjArcsGE8KFlmVrvJwJa4v1bFKOkEsl",
-	"hUhebxeDWoBDLcCAWycRieVYQYWDHE8WUlAgeMizpbRbXu6tcSfBtWyeBt+V6dIuTpEbZKe7B5lJpUWH",
-	"bCiAorTkZwpjnvtiyqggSk4ZlqUD5jdkEw7dQ7QidtGsgrZRMbfeLPS+QyKtabflYTZVHkCGUQQADFTE",
-	"+pn9quy0L6YQN2DYL04+L7rWR1dLqXM9YXNw2dnQoY4vXjvFYIr1nm15lxLiCAncqR9EXJmLFAWwkK/A",
-	"CQ1uJ6ImFAJSmv/v//Ff/vEf/vs//K//5p//p7/rE2qLQlTW1NJx2D45Eyw1KxHHCntm4pKnUmD9itKR",
-	"5cUBNh1VoyPRBejZ4/v45NWL9v7x8dEj64Itvn11fPjy6FGAB88F0WFspS8KpC3AZ4F1a252uySwyWkD",
-	"miRgEIVXnZzgC+zg9NX5ycEhVtLOfaYCG4dxvEqYOHrkkYhHDhrExkfShbuuJ6nMxrgx9iD1CVQGyPfC",
-	"XbyBzaQze1KpEGeuWykqNsDlndFafQxCWM1ZgMN1kt1ox8PAl5SPx2C6dVtDmsHsaoAHHPy6V4OIXWop",
-	"YxV4pNPptDrgEhzOy3PLuTdew4J9l9b1Wg9TrfSAC18X44Xm3NJJc74dN427DxKO293HmB9BpF8Yz7AQ",
-	"f3H3weAp/wmjyQSXwpDVSvw1HCuQ+O86oPOXR6/uPKIa+oLW4MrG1hGEuw+wIBk/0xhrN/ZnHe37bPLN",
-	"w/25dx6G+l7bbw5kVWQqXVi0Bd55NIcvv7p2EB9S2rdZAhY3r0bkf+5Q/D+ysH9Xc073FrL+gRSjmGPg",
-	"9p+QcrDKTy7HxBlR64T5eyqXUixXro8/cCJtXvx4hdHZisjgby3ZOLwcHz1EwV+R4PcAGofWjz0ylHqC",
-	"QMcAl8WipRrJ8Rz8uVagsbGEoA7Y+PU8um/MNDpK0WSM9YlQCMnLgKQM5kuBu1fDyqD8TscXj8HtSqjW",
-	"bJrYiDEj3mhtvk5YascgsJeoJt6r7wsI49J5naWlOC4sXDKlYj5wPQUOC6AczOUVRdnAlmAna9YkF3h9",
-	"EbjvB2a7CrG3Nt9mQlVdSCSGPrLIyNTXSlzHRVmZD2EBr63V/ZFt4H82pO+TJfunkk9aY7RF8lMqr3Q9",
-	"6ZSZXk07D11y9E3VZvqgS1eRWKFumC9s4TBCNZEiZKhWm6crIWYY+2pTgfL6Bai8+8JMlruSt5fShtba",
-	"4ujmuIPRINNEz7gRxrIwZCxSWB4SuvEFDgqVFTcdgNGIEeuSiYhFpGmr/8hMe/Yro1P6winf9tW8Yq1D",
-	"5LBAlS2CDj4oR7fe3US9F8LffGEhYJwJ3yXsiYhkAvGVoFYVKKu4ANhnTut8gUuk8tQG4CBOMTVrc4EG",
-	"hToKabZ6iS5t1kebllcIlqHz/oThT9CceSgiMp3nlT7tapQukwu/X7hQ9gZcc6Ou0DVcuVb3Fq8OhoQK",
-	"NqveNLjaWKiv8rwLkAbEGBbV3cNS/T6LLIMZT9VHQVuelS5FKjU1LYLhzhx3cPT4wh0PRNh1zH6p1mLK",
-	"zH12ofcPul3y//xvm53eZme91YezDH2D0Qa8aTENS+40nNbSKrjC+2DUxXSHfKPAieMLLPwIJdn6q+o/",
-	"kqYV2zwypfFIplMWuTi1Cs1oeSumtfS9vcMBafIoZhCWRodKxhmE9I8YhAkayswi0+jitS0TH6Dn5t61",
-	"Or44pOHEWUwxnqtv5DzDBkpgxYsxAQVKtfpA0tBC5dCPLAdVodNr5KCXbGa5y8cVhD7JNe8V0gukZpEk",
-	"XS+/pLZ06Gp6i5UZnOq3KDUV2t6C2OTZGpJjQ/V8wQVpIj3O2b/hi8CiQeFqFc6XXPWy7ZYK5SwWprSI",
-	"wxwMRW8yVqNfkuZmd9cXOa7aAErfBmTNYqvZz2BGz/UmIOOupBBUOYLQIydeWcGhS4KlauqBS86C5C4V",
-	"EAb++hFE2ELCUgk2jk4tGzM99Emp9KWhrRFLSbk0acuz1TGhICZpSqM29tZ3Wl5eh38qhaGdFimLKwhR",
-	"WKhIapTBCU8SN4/CxwMk1SwRVYMchq70XY5Ft192x7yvcgo5NaCdkpuUU1fg9iPop4u1dG9FknsfTzV1",
-	"48vvgiu12Qy4Ggg2g52zpbgy1np/wv3B7XCfqPz7UHmkx2XsQnuNrif0ubgNBN5oWiuUVaTJNDTUsyhk",
-	"ehWyRFdq9xtxs+k3jBQFTscF567faNk0e7TDURJLpTHAqe6KH4rolVHVTt04P6Dcc2jEwryjmkv2hZyR",
-	"KeSd24fIDOb1l6nG0Tg2qlxFe1f1mpy3OvsyX0osQg/5pRyaRCOBAKhCq8IDfnvKQiY0BppFvkAAzqZD",
-	"d+91u61OjrkaQKnSImijxsxidC6hVwX9fYxzV64vW3PqXixeO/WXddYgAmq6tAg32wzc1xDSfwOBQ6Xd",
-	"0TU4i8s2LGf+6tSRqdPclHFjxkBhnQBwdxtIlfduBLQPlkDw06xUv1aL958oCbUkaTq/w6nGQLPbGsLq",
-	"wM3ACrYQA1emiB2MPnMBbxZRmEhhwY4twMYFm2OyzUJwWyfP+vRFNbRHaTpXDpYWdYtrfU7YzgeS6GtA",
-	"8T75m94zrvYvQWRfv9XiP8H4jp9EJsyrtyCAtqszPmUy03dwbTlCAMRhtXpQKrawOr2+UisCkCqQYVYK",
-	"RoBRJygwywMykTHYvfvgu0lZxFMWaoUtoJVqVWU0CEClggRYXxFS1Gx9RV9oOoY8LzWRM+fKQVAYR9n2",
-	"XVbbqop5mB5Xiiz1LIKeKwbgixW6yhOm912lqQrR2MDDs6ix46TNnMHJz0OdYaWREhzGc+uTq136FSvU",
-	"uVZGqIO9+CiGgD95FXvf1UG5p9xulW6PhYECbWdBAqwbRfGILVdz9Kjx7nt796D0SduiR12PsEAXijOS",
-	"RHKhFaG6MONhcxFXFw6RqlPDdEMan+KvT5heFmPr8lYu2PxOZ82rb8aWwPk5mioQe+/S2M0BdZ+tfVZl",
-	"7LmoPeSCwgiWLpa3okCZrXCPeVtIhACO872Z/IfPjfyId/eaC/jIETmK5QWbFozp/OR5qyw423sDN7FW",
-	"RrY3B0uaufpPt7w5WL0aKn6VHKalthAXHyEhRFELsVktFOYLmUYsNeL/Ih4cpEeMyOnGPYVlqF4Bmpx1",
-	"heQn3MO4N7g8c6+S822OU55iAmXwaMoc1i8ZspGE8DaAR8EyjRcsqbeBlMjCsVnL64TxvHrWmpln2yF7",
-	"F5emijVbBoGrrUbm6ELdb1BQ7Tb30AMqVddEBd27tl7nIDWaVC35qUAsIh2szKfSgFcicWUKtVAVLkdm",
-	"vIUaUqO4nwJ2yq+ZjPwyesL6bV62kFRGCDjE2NhfD907QQj7ArSINCskYyXxy25D+2xhutvSP6y6tkDz",
-	"SiXtCiRCoC0UyaPFZLyevmQfV+xYqM35M8gepQv/ZyIUrSL17ycPfSJqJaL2Z0mXjs/P6qmR1WxcybZ6",
-	"Q/wj+F5VKrJRV8IVM1gt3kteQbrp8NpsTgNnqsDwtYm2EGRH4xhecr/1c5dmOYzVVRNw8GMutANMqELO",
-	"iISgQK7Kxe1FJAXbI9QXMdUFMr01suSBMoLNPMIAKtxOro4i4hq8YLeOKHULVRR173yyvF8PYAJV3qfz",
-	"Ghe5xQ0s+yyXjDx1e/Pzwi2s0h5zMGEwzn/a5mu3+YRRiDV2W1q/yQkU7F+6WC9YOmZt+JEoNqVC81D1",
-	"Xc2zvD6Hw5vlKZYI7ZAjm1rl+SKVFns7rxhSphqKaSwt7IvcNApEdMCjAEstY8RbnUW1nFbK0r4vlJwy",
-	"KTDG4h4Aq4LlkhKLh4WQBbYDIfUAGg0gCg6opC+K4vj5g5BrNbDVzAMAbwSkmmEsQZMEdP4FNEd8CmKF",
-	"DxZMrP3a4K+8gAebeiRwsDkOtXrIJdZus7nmOaJoBZ4TPVN7xGFUmtlaE64vaiAnzdIiN2GuMriAbHfg",
-	"MdxBDEd1BPocimq+YB8qEwoP5zGcy4/skbqO9thaomXK82eT+vlJL/0I/u6I65vIcS4krpWrRtersejL",
-	"KqLdMFLDQ6iS5ZrLCLEh2KxUhtkXLp3URa/lzQEB3VhuZ8BFKNOUhTqwoDPYwDhjSrHFvFFwHIEYqAxZ",
-	"rM3/NKRy30GasyLUrhJXVQpcMgLL3kLy/kwUmSNQs95IqfsiFw0LN1g+wWZeRMNc6BZgzPjCCMjo5EcK",
-	"GpFwIiXmRakVRaidNdtWd4fCE2D6tD44i4gDpZGrucUWyn45uBtBZyxYjSu5nAODLGwjGUmswuQiphUU",
-	"nsEQdqTblcTZm0OTfXFT4uyNocmnTL+Yf6Sc2QM4O3cKYthcVRSpOP6K6T87iMdPscgfiLifMkisslTM",
-	"UPnlNNlaMu+qyq+yCDyW6dihX+X0rgyHWFxtWwQBrI4F5hE8a2h1rGR+wVMGyXirHPnnYshF9GKO5ex/",
-	"IXmrmC3OqahwY+f0Sf27Qf2byks8i6XjskoLvEUoHdZVqkNqMtrImGk4Li+hm4AMM62l8EXTxqngZyyS",
-	"recJ+9xvVF/xG8ScujHTMF4c7ue2urkNcPGQO7FLxJaxRZs6MLBWXiPfpm5WQENpubDBmGnzTKkfi8EP",
-	"6PuQAy1F9cpZxucBtB2mk8oRwMQxmsacpYi7c1ZBvNA1x9jBXdgz7KDunPQCem8JcaxqS2sGi3h7WHLK",
-	"h1J1ZMhiKcY2iqgCpQWp8Yowu6F5ipNZj4WdrFb0qdRCsjPDMdI0nWPfgCOCaE+2ImdearVD9vOp2Qnl",
-	"PBanxI2CaiRNnNAAvh04/o0LtI9hnIYp51VpMc0HEI8WC9O6NXMxTEa5t8m5noulh3xcG9wMBk7ogRqB",
-	"tU8219fzslcD2KgBFMosMnyxfubSA5iUjMUy7SAUnSviNyBWv2F6j3nIdTxv7RGqLvLzClFQFGv3uKuD",
-	"Kbhkn6RMp/NqwojdCqDl4M0eUR6rYlthPr6gsc36R0XfCLamKQA4QIZhBt8HEwtUOCPImAKstMJANseL",
-	"BMe9BieQi6UDwhXZ6i4tIU2SwZQrgLwJ9oqX3mRSU1vly75QKfaVV9UcZgqKTEZyJqBYTbMGOgaQ67Ck",
-	"ci6sQvEqGUcF6o3lnTW87+EC5/sAYqtp23TzC4XdrmK6D82h2FtNtBb47ifg878U68efRORvLveYm7Uo",
-	"9ZBmVdawJLZ1g3R++1QDuoiZC+xpCnUkdFEICkl9E0SoRdbbItRo94bwWggGGxi7LIMoWeKjeb4wBP6C",
-	"4cGwxyVJoUPMyjijb3k8wMRzd6NlihOK5cmIkG2ZdMhmdzfnePaZwRDrRVutwkyo3GxZGrGMw3XSHEFW",
-	"GxSlBUvLlBrxZQ6s2glUZclnryDmkCInNZmydAxwF5jH7oaWJCuGt7yQmOGEQ6sOvYx9W8WAzLmW4bdZ",
-	"ynKeRxUxPHt52VfymD/z7I73YDOf7C2fEkl+lewkV8Mc5UAQdXYr/pHHgdYzkVcJEwrwDotuQEs2r5H9",
-	"4yMyoZB9uah1G012dtUZM/2anWTiEdUUsZzNV09SmSWHZvGPxEgW359OaMrgK5sN4ws1AaM9xLLlz0HR",
-	"A5xS8E9/8x9bfRIwEabzRLMIesJwC/sNAqmhlaCS8eaQaeklwC9VLn1MNXPZdL5o7h+etnvrO+2Dhwce",
-	"OX52cPqbBy1rUncldxm9zPGtIHmOnDJwkqZ0NohgVGCXz+O9jBojqxi5ZiR6wqa2VLN7soAVDybsqqkm",
-	"tNd0rZL7pDSpVqvQ2vMFcAWvS6pxzilyZbgPRayN/ogqu1uIijrVBAj4sn5phmA90QBsbh3DuVM9AHYo",
-	"Y6iVO6Hl7ELTOBb3IHTMSLNHJjJLoaK9rQDikfr+HOLUXl5IBlYCS2XhCEyvFlJllJk1rKrF0IzTmCED",
-	"CsSJPIkoXxb0lX/2WVnCcOutNI1Z8NlnuTUlpkrx0HHffj4yX0QS0NS12xTStEB6T09fvST5rwlNFWuV",
-	"IF4gvm4hU9MjQxZSsDIQDGkqiXcgq9jjlDK0BXHd8cUBjePSg14FSsuqUPVFE5rWc2TtT9qik5nT5lU3",
-	"AIwojhiZdtFEAxaCPTxXp4+e4XSxHIQIQbLiWrF41CFHrqokoWSz2+svwy5y5YsRF8y1DOloEBagyayo",
-	"8Zk6UdKOtN6UNWSLNiwoDlSt/l0WZvEhW+6zSkya19iJWh3ywoGt+YKLJNPow+ziwmOQA4IP9QtoXIza",
-	"hGJpmgypYtubCNXmi5w05CF35pnNLpmwKxLxMdeq5RUtxVi5HcrNBfwy8EX5td42Gc41Ux6hJOTJhKVF",
-	"3dR8O7DWkdVY5MgXve22eQvDTRTCxdn5kmaJ6OWG8RLhc/VTUfA2ikVqxBLAc1qYWn43wDRDioZ9UZRX",
-	"htNnrxbG15Tuet5gfuHrI/vgbTwNhol8UNnXdPALib6lGa4uJIeMw8uzUswC/xIC8IoZJ6kcxmx6/87B",
-	"O+atlfF7ljTkR/56ykCaK297Sbz+qBMAbrFAl/L7Y8S2Ekdq1nMzI0uVmEQ9S/B8scx4PaTz5m79wnar",
-	"j7nmVcozzLS1dVO8On0Xs4wFh602X3+MFkUpD+RDGUelzaqIPy2vFDuCqLq53AJAvdi1EWDLclCtDITF",
-	"qss02h0ciwNforxFE8ukteX2/0/QKQnRiiBXOCltOi8rPbDZ12lVWkZydR3FV65yojPgVOKF7ykogq48",
-	"MuJxgRWn4JR3yGsaX6AEZZpQRmhSNnj0+trrC2VbsXHlC9f4njmq8CjKjuagIlu2j3q5gcw8TsrnGMxR",
-	"RTJ+t4Tqj513yDGM1uhwF2yumG4bOSbq41wJjSKsQG4Y+VxmZGamiQrVlEJeP1SGp0nCaGpxrqHCrRPV",
-	"V0FDncFW3AT3A4NIWAr78qstUNghr6BA4Z49Mq5cidUzP1TZwqXRBhZsZgBCqdHpXFlQI/21K7+KUtFQ",
-	"wMCMMoa/KClF9cX8J6t0578kKZcp1/PAF81YzuwPQKja+W+kOeHjif2tQ864uR0poxdE2vwOgBAHFOKm",
-	"ewsa4VGH4BGAOyIkiTIG8eDo5I6pAiVyKPXEF+Y3yApWeOZqc7lkuuKkNErL0/AaTJgz8l2j8mX1EVwV",
-	"83X+lxu9+TL/+/vFnfMaV23TfvuSQuQe0KpTmWpEIYz2TVOVz4+YCu13jzKW/w5/l347Lrovf4Qnvl9V",
-	"cDQCzMHASLUBrDpQ0mYworEy3wAhWHWGI3R0LqXBDaWMGRUrq5widTE7RpFi2bIiRlGHc3Dy+IBsbGzs",
-	"WjuTEe9Giuk9XyQsDZnQbYZRC8H9AKjpv1h/aNS4w6swziJmafXSucGTYX0HjX5jvbu+3e722t3eWbfb",
-	"h//f7+70u91V8zU7bcbaqAUOi6hmbdNPo27Px7J9uxqwxeqYB0MNgZw269yuELhxQsM3wwyA3SBzUvkC",
-	"abO8ZGlMk/dfj/XbrwcO7SMsSFEUV9OxUbrTKY25cpHCkFNLxwo1AfPKyjq9mo5X0d2Nu5Pd8hABplhz",
-	"DTjrRjpjyhXysUNnV9qrq9hz15LC65ab/UJ1bQ3/XlXXtiJIIfn4mJrpnzBKI6xWSYJFgXV1jF2BIw5i",
-	"mJyVpY9qupsvbO45FSQ4itg0kZqJcN5+BnUjJcpzWMsEFoUoOmLmB1Ab+5BKpdN5yVoPAusFmxdgGeaL",
-	"oYwKBKgicihlKos1aZpnfGGG6+HzSlOdKa80KN0+YUlM5yCHIl9yehTKC2IMNjYWStMxNMUuoYyKVaH1",
-	"TLppKJLS0AbX5QN23ouIj0YMchcqowbrFC/WyGjqrrxChzxjc2X900RL1N2spB3ZCDGyvgnGclUUzOKp",
-	"XYhMsffO7wLK4pK7gLq8X3qXUS9KU71bepcvrBxUJ9vjiTTUoXFXJKfSoXzG5o3rU+h/GuXCUX5sHHJY",
-	"lVUByxYnEu5xU6aekY4puggsPo12IX/uQuE1tW+2FrDPDs/oeNWA7GNr8Mw7r1Fz8256tXglf+OdVwFc",
-	"u+7t/Ln3B1D7lAv3l5oLl4O1mwtRwyzLxp4b0YshEy44GrVfQGRp6aYViACYS8VHmMZlLk2A9bRcCUZF",
-	"mpu9daMPA0vildIVeWGt1mrAgvejl6MXmOZ6a2BiN6+xFOzXXoXvFmf6uLTcWILyTxxUYeWRXgEBnx/e",
-	"l1Iwe4IhVtmxb9NcqQ6VPbtNmZLgMzBgT3JRwJyLje5mriKuwhx6wvR7nlYzyJUntvtRuKxZj/fmk6bJ",
-	"jWuvFjqetct/J4qLEGVqu/JzmUFhwp80hk9A4j83zsU19+5uh9ycPYAi/bmhMfZIILI4DnwRxoymiuT2",
-	"WnOXURPYI4EZf+DiSlD7wrgAQMUnL6gteokKGNr+FDNczcwHmJ1pdI+kDPDIMW7Ddsl1hxxCdjWeb19w",
-	"owkYNUWR4JKliksRFIpmiQDZ489FidUa1dKmPELKFLJYIUETg2onIsKi6kOmZ4wJo4KCExTsP7kCs5Lx",
-	"gpbkYqyt+tIhr124Q2kgE2tLnqVcMzLjQr2vhobluKye5oticzCz/KMrajcBcfwMgseH0dB+EQSP61iH",
-	"Q/D4ySzkz1Lm+qT3fCQMkNtrPWsFJNFqn7dDVVYEn0b0tqKyhnV5l32JHpYHLAKACxz1Kph2h+xbx3TJ",
-	"f27Bla5zC++Xxv0BL3vRzaraQZCPWwzmUxWXD2L2pk5IoJV9r55v7ycgxJeFslorOp4EMKNj+lJQDCUo",
-	"YYZNuWA118MXzfVur9Uh2I4VmjBut2wHL0GEUWUREpvr3W4Lc7J8gZm6XIHlvUNOq6hkaOHPMczwHu2V",
-	"QcpS08QPLASgqfyp63DLqrhovrgBumxl9QcLabYCzmzP+SewcIUrNrbeLW+5L5qlZcf83QDys2rtJrjW",
-	"Z9IKMB9CDCkIxC8UCVoMoI467dtcO0e4gTz9nObqG7ovd/vJgvtJkrkD3cezU0K+BcyJWsGmTPivFXHW",
-	"fswBIK81+CKyySJFtlhalmhCtoMtuNXkmBs7ZPlNs+AKLUQJK6h6NR6eXXEjLBXxeGUxyAOgrxWC0CNm",
-	"mnycymlO3W6y7uIrnyrNfQjT7MJZtUgkN57W9xVTaoMQc+kc24fihyuqHObX4KcVO7SXzc1ndSnz3PxB",
-	"rLzgLVfSwCoa5tIoXX70nvIFgM55JOGuGZsNd8HmeXpSlgqVw+6jLx8C3xMZ83BuRAfA4L+f1w9pkRG/",
-	"srccGrq2wMceOvEt3raFrVYA0JOH2toQAnsIkDYEVvQKfJEJzWOSW9EcZo7zIOU1a+zkwJlkMxl8UbzG",
-	"hQ2As5JYxwLZD6gOWqv97VgE6QPJQdj4L1S7Gzs/g41fadXHY/FRSd8nbLtbsnp1YXMrcl6Pe1lX+6tK",
-	"c64vnncKYUOIlME0jaime7kCZ7sC2DrAaaiUe8PIKF/cYK6oKForXGGli/ehkBCwh5VWSaASn7j+h3AL",
-	"FXq+O6IfpmBd+byvOV4AHPd9G15p6VCWxzpW51DvkC3dU+b+xJZdi6haYY3su1QjB02Ts8MADQt7jgFi",
-	"QejqXTTcv3BncE2y3D1B9onD9iJowai0PoKMEgl5Vla6gWoxOR6Ylxs5zEDLOGEleYIrX1h23OqQl9J9",
-	"P2d62UwCpTmiohqPM5Ag37dsf48kkIGgDZ+nUcwFs1zdNeYywd7LnVQISWh2UZ4vwL8Uz+3SojUG4GYR",
-	"VqLAUlNzEU5SKWSmsEmzeFPDTUBg2ze/By1coEuWRjzUhKYpQOJh0vpwTqZG2xybgaiJBWx2vqm8a8AM",
-	"CqwBqDZz98Ce6F+aVpaP45+d1eIWM3kixV9mvJgUI55OUT0vSmvBYY+uk0MwiXLNnP61HwF8Y7U4ckDj",
-	"GGOv8Q56iHMwXwJe8UqQUlIoGYMS9Mf/87/947/63//4b//u//ubf0UU04aCYlqeopcssqSinP7pIs/A",
-	"jpEkppEzQGAAEJMSvgfU4QmZ0KgEFdE+AQsnUukU8TU0u9IdB2Rl65rbxJA+wZaDffO/wCs1/3nvQW+z",
-	"u7G91d0MPIhJFiH7vLfV23zQ623urpuH80F/Ptrc3hyub47Cjd2N9XW2uTnc2KH0wc5oi0XR+oNh1Nvc",
-	"7G3vbteSka9YykcW9+o4U5Pzk+c35Q9CtTZAEDNz3iNJygVWXN4/PTg6WpVzYdflWv15MVXv7rkXZsHX",
-	"kphyIHBFDs7mxoOt3np3d3NnY3NrY2t7fXO3cW0J4lX4x2aP3Xbu5XXkKjv/Qcmg2aQTrABVooIfK/n7",
-	"paywLyhLYgjBOEttujfk4wDybOcDlPfKLxJw3zxv1AwFT64jOxbnyfxSJ00u720lOx0zjqBZmM/5yXNi",
-	"xRdFmhWyYn6yELuW8rRWmJCA1t32+G9v3iJHKl+NnBj0SQ6VZBbmDBGDy4QLa04YghL4AvOsnVAaUs0E",
-	"RL23OuTEjtLBLpt5hnmquBSEAugyF4CaEjGjBKbzPZehTGRq61gUmdK9a1JIS+UA3389zgW/IpjAovbI",
-	"FHP7LPrSjItIzkgzxyQ2bMQmqrbQ/FgBaQqN7FUePAnMeRjkS2mhI1Zmw7nnVs2ot+3dtlgibNddVmal",
-	"qnJrhop2OUfaIKLVXXy+wGfJH//n//THf/P3f/z3//iHf/xb0gRsJ5mSr1883ystKdEsjhWYBKeEJjTN",
-	"uzWdeIC2BlmWENhZrlsbtDzTZ37YfNH847/7t3/8X/6bP/7df/jDP/4tpNfmQGik+Ye//9d/+K/+Dn8r",
-	"INJAh/mcMgUMdarGBYoDVk0hFGcb/Og3zuS5YulLOmV+w/Mbh9iE33iHGD4WPv1qGiMGOn4sXlorf21f",
-	"rny3lr9q5kZL4gaZIuZ1LGcKi7AYloPkqIAIWkAHKtUEBIuoOayYP4rVU/KNA0UUFUP7lcV5sNdXWf96",
-	"k2tIS+MMNixlmNeqWoAXFl4IOYtZNGZ5aByhobakYsZDzMR6bYGU3E99rNUycFI8cKhByi7lBQvKVWYs",
-	"NIsvLCYrWI72SDC7ogPQtQYhBvYBp7PCGvyABOqecrrXni8ClQ3NBRiygdn0RCZZMgCwehCiKj+i4mx/",
-	"telg1SeMRpj/nhrlJ5RpxCJAU9Bsmhglz8VzOtiT8urbx+G8ldaxTjKzlSwL0ewmuSwwp9uZBYsL4Ujz",
-	"SrmsdEHuSKsWzCB1vZaZkwcZ1KSeMXmOK+XWAXMdIcoVG11JaSuX+Sfxj1PIWczRT+AyKTll7rqoPTjs",
-	"Os0U4ESZD+barRoZRPtGKxd1fcd7rwq3VqoFCThfcRDvCgNxeS8Qbc9uSMNrQOxzo99YoHR9vzGeDHYf",
-	"bPYe0O4mXd+JqtSv7zfuv4mueq+eHczvbz09Pnj4+PXsQVdPu6OnT4brT6eM083HBw8fXFB5f+3LrXBN",
-	"TtSrt19+wXcuJuevht2tpwfJD92nDzdPLr98cXE+z9TO2fHV82dPn3z5Jrz89s3bR8lXb+nbybeX20/V",
-	"1+dCnOx8/eTswWb36/HX355//eWDy6dfif0n9/XhzsvzaHP+eP7D8fzBkzGnl/xlGh+c/XA/3rqIRi+y",
-	"x+fHyclpOnrxbfYiTDYei/VjFrH1o+zL9NnhN7Nnp28eH30rX755uvli55D+sK9+eP7N+sV0Y/3o6Ido",
-	"tPPN87Xjre7jB9NTPRM63V8Pjx+lL3oXw+3pq3D0cHyiX8/Hw42vjr4Rp+zVw5QNs9F+nD54vDt9fH68",
-	"//TJD93Nz/3GOyMA56J3sTcFK8OtsafrzjvzOJXTykNyd3/8autZtDUevzpoD79Ohy9fPTrihxvDJ9/A",
-	"GzaPlMPzqGQ+6G7ten7jhRobXgvNAIHDvce/+n4jYsNsPIjYVMIP+FHpFH6csDiWZCbTOLKzvprGqyf9",
-	"9YvnNXO+gamWv/2r7w4e7Z/tfzeeDHrff1/hrPUvVFaqpiG52MyqF0oLCN8Wa2hfXHwAv3arW9M1LPZC",
-	"7zWP407UvF9szEIjS28UUgeqWLfXfXM9w+6aR0pCnlfa2bIk1mncPaqrqr0XI3TAMSoDVMxl9JeaQVv+",
-	"GUFilrM9W7motaC523bRZmOpP7tKWPiB41P/xJT59/XP/gJ2ypvKg8OMWZQvQEWpb600JDgb5hUNZcRW",
-	"x2+c2OiKRbUKCxEUiSpjpm1bmcDgTOsGGjmw0MrblRK79/LC4f0iiLT59PjwCcRHHb984gs0cHI1mMxp",
-	"zAUDw6W5iy0UrSUgXQcJHTOLmRaokMFzYNPwRUwzEU6IhJkp0gzsXx18ziPnJ88tbFDU6pADGRndBDQ5",
-	"9NP8HPWU6E3VlBYKMOSFjMhmd6OoRFBXyOishM3BVQ79aaGB7NCgtrrRnPvF+ijSM+PYWAdFJei2d8l+",
-	"+1tC22/JX5HfkN8SQ2vXt8k90iQt8hm5TzyyRvpkj3xOfkd+T9qkQwbkXwakiavnCypsQXnAf57LLFUs",
-	"Hu2R4F8EOTyn0QyhxILdM4vKGzMaAYRzsBZYpYwEvwNxNCDNQm0gYwn5YjgJQJ5NynqgBLQjqYnRTQpI",
-	"WTyiA/MouPJGUMahT5JsGHOFlTZlCth8vghgDQcJ1ZM+QcAr1Epy+BoqSCbsuywiNsktrx3ExOXAJb6R",
-	"QKecxpiRF7FLFsskQHhqLGsd0rgAJWnWloioIqkUi+HlkNuKjDgYRgBJO3X2fFdk3/o0nXs3r+RnzoTZ",
-	"L7t6zeDr9mtcqvYBDSesTyZcB7bifyiFyxjmbuS+yIcuBcG8QTCWIAC8+cK2bbrqLBRo8kVzy+t2u0BU",
-	"EMhbZJqBMlotYwIbuaqY0x6mngDYypTOMb4DcGsgfRA+iDl2YiGUXcGPEMPn5kzbWrLupCxUi6KRGQ+U",
-	"PpWp8gW7YtNEtzrkodQTC85eKRm1Oijr9RU1NObOUVm5K+DHhjmGYJ0dM7XGxSXXzP4DqhoTiF9ovvg8",
-	"21xvVISla0GGcWw/KbAdyPjaDwkbV3l8Hlo45IKCGrekztp3E3HnV+u9HWCKyuUhwMnki0nWcM7bB1Lo",
-	"VMb1mVDImJAluMRRGyGhytdxj4QxZ644GOTqYnerJVUvzxJcMEUQpcH4rOnYMU0cBkB+A53gKTn9Yr+9",
-	"vrXdqnaSUG0kkUa/8dd+47tue5e2R9//uL35zm/8tnbZF2798nACQwb6eLejwtYMtycvpTZzae7AaPZI",
-	"MOVKBf28Do99TMhZdbhONp4AXKd5qVY8/nWXcfmUH/DnVKBlv0bmbf7hP/3tP//df/eHf/jbf/73/6pV",
-	"FggglBmobiF1v0mB3RiJuyrN/9gYMpqydD/TEyPcvzPiPfDMVY49536Ayo/mb1uFIZJhNrWoEVkaN/qN",
-	"NYjxskNYbOq5HI8hCQ0gv/MCDFCfQXm5iHHB5ra8mOJjcJRMOyUXoBl1fSz6Ei6yFZeVMyejSKs0TTWE",
-	"XuLPeyil2xHZchFQnliwWaWIhCIYTa2roO8MCtkYbcMGRXfIfuWtvKooz0u/Q6A8aQYKIbTBmm3GcCmN",
-	"6Fw8VO0eDebop5AiN/bD7hiRyiF2m3aQeduimE3FEO/j5HD/0YtDG7HtPId2mW67rHIm8hKKaIaH8kGl",
-	"TXIA17dsUMt2JC0io90qSMsr6So5lh0XeWW3fGH26jJZSo7HTY+wKwp4pYDISR1kGdWlCiuQF9Mhr1MO",
-	"4JiwZ0ZTm3KleVgIn+GcNBE3wvNFgdaAtXYdbrDLlsxxCklzCdywuguYqFHjkcXoH8OOKR9PIG6kKk13",
-	"SB7MnBc8Ug7owuyDhUYMZlcdjCV6zGMWkCYl0yzWHDyJkLagJcGEBXze5iwQqnwRGBHoUV6NKA9XykTE",
-	"UvNozAbwPIL1YhY2OT4/AyjCIMk0BDN7GJcHPjkXUdpHKZmWshRsgCV67XC2vpjQvBz4FOBV83BQSJyw",
-	"yVDgTSgvrAufqj+MsQxp3I64unDL6dnIR1CUIPTRqjhYVWb/+MheOXANsnhUxDUUEZn4N+6GIonkQhMo",
-	"3hs5CuqCvV2st0IIEHK60TbrQDUfxkU8rJP09CSvzbfZ3UQPG+wDSmUoIhodPof0qI65evGx8cY1YREV",
-	"61bVwtO3clYhWQHJBUbinOLLBhhL6zJzDIwCpxcbcG6oHFfXXHZw7GKwV9O8f2j0fS7G+4enz6CckPXB",
-	"V8hlZa5lI9TyfF8sMlu1xG2LEkWeU9q4WLyJ5R4dA64B5nVKGUrxVdWONINUApim+dqFCpQn1iqzQ/NQ",
-	"TRfHqRxaJQFu0pDGVIRYN9rwqnDCXIedsrdNNd59/+7/DwAA//8=",
+	"7P1ZjyNJtieGfxW7vD1IstLJIGPJjGCg0B0ZuVTkGhVLZS1el250N5KW4TTzdDMPBrP+ObgD/LXMw8xI",
+	"giTMowYQRvfpSi/Sw2AgAfooF9M90rcQ7BwzX0gnIyKrMqu6OxuNyiDpbrud/fzOT41QThMpmNCq0f+p",
+	"MWE0Yin8+eiMjs2/EVNhyhPNpWj0G2cTRjRVF3cUuWSp4lIQqgglSqdSjAkTmus50XTskZFMSXA0ar+g",
+	"OpwEhIoIPr6UgtnvOg2vwa7oNIlZo9/wG5dbfqPhNVQ4YVNq+k6o1iw1/f6d37j8odfe+/GHbnvvxy/8",
+	"xu8aXkPPE/Oi0ikX48b7917jKGLTRGom9AlLYjpn0fIUjlOmmNDEDJ2k8BiRI0IFYTSNOUtJyt5mTGky",
+	"43pC9IQRRaeMBHnj4bz9jM1h+MVYmcimjf4PDZ1mrPFj3eCey5DiGOpW9fzkuRmG6S5MGdUsgoWurtHG",
+	"ZW9Dy0iqja1RN7wX7bL2Pbo7bG/Tnb32XrQVtjdHvdHu6D7bHPa6lfEtj+eEavacT7leHtBrM/MgpZoN",
+	"YvMEi4I+0ROqyTCLxkzfUURpqhlpRikd6TZnetSeaJ3QhLfNa/BW2x6ndq/b6vsiSAO3tIqkbEq54GJM",
+	"mt2WRwIdEMVCKSJFMqF5TKRgZCpTRrgiNAxZolnU8cXCkVF8LLKkzRO/sZ9+2d3XX27du/G8j2XMw/mN",
+	"Z8/s5OHP/IzAUbpkqUeo8sUNl4PMUq6ZuThvM6kpSWAkfcK18oUwp60Z+Fm3uxWOU5kl8Cdr4zcqlAnD",
+	"b4I+gd8VCWimJ4FHAlwQ89eMhROq4S/TWeCZHWA0Mt9kSSxpFOwTaEyRgMMrmWKp+ZcmSWA25W1pwxKW",
+	"kmAW+MJuU4ecFSsSM62qj+tJKrPxhFBz0UIG13/ML5kyG+uLIQ0vCLtk6dw0umFede2u3eO3X/a6+zOz",
+	"ydfuMtPp/GCkWbq8waf2pGlJZpRrMmQjc9J0OjcHko4pF9XLPeWCT8397uYXmwvNxixtvDedJTSlU6Yt",
+	"6SwRimes5nwdkAs2J3OZkXAipWJAKvWEK7z5hqg2KTk/P3poDj+PGI1bHskEf5sxQqdSjH0xl1lOqFSf",
+	"9MxcNnd2zE6YYXgk4mOulUeCttnRgflPJyCGJveDDjnSvmBXCU+ZIpvbZCKzVBFqVsucQTLiqdIkU2xx",
+	"N25IdriZJh73htcwB7rRbyzQz+oC06vnTIz1pNHf3NnxzIK7zz2vzAd+OGh/T9vvuu29Qaff/vHuCj4w",
+	"Ag6zln8FhsMFpGmW5IvAM0tDSSinU9pWzGyoIcExVxrIMh2rFhABX8B1IhOaJEyY4xzPCR8hvTKdMoVE",
+	"PEtTQxscm2wii/SF4bg05UqKlkdYrBjZ7m12yCsYIo33ge3ITBOOlCamhsxAnzMuau6HZZv1a27576rF",
+	"7nU3tyvr6/vqi6bvf/H/a77eaP3eb/zg+1ebPfOfrbbvX91nhvk2zVMePLrmqdYXLfPIqh0ygsCKXToQ",
+	"asZSstXdRh4sJBnKaE5mEyZgTapbyIGoWO6pGGnOGL2oLDSBC8bIJY0z4CjBF8GtF7KQXH5zq3kmI3n0",
+	"cO1x51HHzS2helLMjEcNr2EoCU+NuGTkl/L0RjKdUt3oN7IMnlzu/ByYyarukdV8xAG8Ny+rRArFgPo+",
+	"oNETqtmMAuUNpTDioPmTJknMUQTbSFI5jNn07huF8ljR3e9SNmr0G3+7UUjGG/ir2jjGt7DTBZmBHRrx",
+	"iMLJZRFRcsr0xLCTTGSKDmPD0pElD4Y0GrghB/uEkmRizq/IpkOWoiwq9YSlxLCddpLKcUqnOUcfwNMD",
+	"miSDKVdAcgI44CkbZYpFxHCGMGWREcZprDqN955ZlBNkFp9yUc5KghJXZEpjs5lmiCkZpoxeGAkozWK2",
+	"TwKWpjJVAVBcpKAjzuIIh38oxSjm4a82+DCmyhB2oEYzs9HsCsYpUzOxTEQsJTM63ydBKCMWEEXnyhfm",
+	"yQ45IKEUjh3cULcwrSrN49jIW1rHICgHoV2GwCOpEW9a5vAYoQ1ERpkSI1TH5l1NL5jwRTNwvw7gGyMF",
+	"wDP2IzRgj6550rw6lJmIgDHNJixlphF78Ghs5Mf5AJ4oREw4itXfTLvCXn3CjUwrzdRDxi9x9/EzjeZk",
+	"zjRpWoF0IKQeuMdAYK18T6M5jtiQNDKRcYQHZSqVJlRrGk6mZncN55zSuRl58S2K8kHLkP33XuOxTIc8",
+	"ipj4lEfqpdSExrGcsYg0g5EbgpG17Sa4OwzSoNmR0vKbj4NhLMMLszgk5erCnCydSiMelmWOhCo1k6lZ",
+	"ejJDqaMZ2B8H7scBF6FMUxZq0z9IP0rLlI4Z0Ty8QCWPjwXVGWhhRvAxOr458ppMqCIoQEbF9uF7Ay4u",
+	"acwrG2h/sW8ErQ55wEUE0ralfkZBmNIL+MoXZcpHzJUigrHIDJEpEKdGqZwWZzeWYy5KSwWfB46n5Jtu",
+	"+cIZnzKZ6V+BPUQ8gqOPbIJwQTSfMiBxT6Rgn5S8SUliqtm+VWeVzNKQuT2FIR0JI8fQ+JEhzZ9ybAeC",
+	"ZEY9YaGRwUeUx1lqBwpyIAsnkikjFnI7RBIxTXkMw34p9WNDhT7tzSYqCyf5OnqOyBk9Te3j9RoxvEtw",
+	"uSOWxHJuKBPcJTXjRneIiByNSDPIL6nR6wcRBwkCaG4YyyxKM1F82YJZH9O5uWlnUj6n6Zh9ak4J+8IV",
+	"iU3nRtimKKkrll6y1FpwkJkfp6B+c/P2Y8pjFn3qwZbMkpqOkddSI4UYHpMrGGgIAMIE3BYHn6nJCRLp",
+	"Tz3qkMbA282xQnpyR/XR4gPnCnRZjzARpvNEs8iQ36kaD4oHWiTCe6NRVYWp0iS5o8iZvGACuUjEYn7J",
+	"0vkd5YupIb22T/ObodRGCuHjLGWRh8xAkZAnE5ZqdqWLHiIG4/BFLuo8EqE0NP/g0ekzNocbQqdM5eLu",
+	"QZIcPTRUPMnUpBh2zk9a+66/wJBNpek0AUlJS0lGNEWmADo6Hrs7ioSGXxLbZP7WAPY75wunLL3kITsX",
+	"9JLy2NyqT0rtDC1gIjLCHwhgmYLFieRM7OPRs6aZAIxabbBqlQ1mYLAELpnLCsVUgly4GMFlIylLwL4c",
+	"z3PD0wLDNUf+4PiINM1QPLJzdeWRTKSMhhPTogdcS2ZatTyipG3B3vSEggADp4LGseqbwwCK0MyQOUPv",
+	"tLQj8kxPvqhOi6NQZ7qwpmCuiU45U24eaKCrTNvu1SCcsPCidvbmLOBDZuGylOu5L0KZxciR4UXs2Jxi",
+	"swKLZBplMyPtw8Ms8gU82wxeHL08enBw+Gxw+Orl2aOXZ4PDrx4dPhs8Pjh6fn7y6Et80RzfylJomYJJ",
+	"uzSN8sBJEy4j1XRIlbl1bqhDw64pMosUj3sohWAhWA6HqbxgZMqjtlU1WnhxMx3KKUNt5ULImegTas1K",
+	"ICvL1PwLHUzoJQNLGNeaRR0C22OGbbdG0RGzIoxpBN0VpXu+QqVJmc5SoQr6ykdWz0uV2eG5L6Y0AhoD",
+	"BwNViIiC4UtPqs4k07ki271N0wrIo5EvrBJC4Lo6d0HJp1U6Z6vuq316o2Q+fo8WFvmCirlVotWnltSm",
+	"VMxzc+8+Wq3rqUFZAyWziVTMF6D69BdcGkjsZcJSGPcdleum1qjfTFhKwpgzoX1BoyhlSnngBwBVUabw",
+	"d5lwoIgW5A6WNnpYAnfN3fcBscsMDIBw3dongZZyYKY5oFqzaaJV4DmK5aQhX7jf9kkwu6JmpoOFSQk2",
+	"I0vag9r3hSONC8/n1EHOBHpjlo9N2VG29tDkD5bdTO3Cz3Sjl+3jzofxYef1XBjJUab8HfvUgjAwa5D4",
+	"lGHNF0yAkd1wBKe9GfqXskt5wSLUPcHQbZQ2+xNqwc1cwQPyiDaulKmJbdY+5wElM7opNuGsIe7YeCSw",
+	"IsSgZBcLrIwObMooY5H1XoMUYfs9NNI2+UoqzcW4LH27pwdTrhQXYyuFn4sklWbihoQ/gic+rZoZx21r",
+	"YxtmllMqba1szr/slBTrz1im1GYPYAOA7lIS8dGIVcxXRtxHo4EvkJGREY/Zonxp9txagdACgO/kpiGQ",
+	"GZQvnASYZGkiFVsyh1ASjJk+nkjBXoKVNIATUdL40SgKBCE3P5CaH01z1t7hbj6wz4pgQN4YCmi6RQaP",
+	"Y+ZTOmYtsLvM0RgHIgd8Dvq+yE2YKNUaFp1PAGyZHq5nVWLB13PRwBeFbFAeZrGyhnnDNiZ0DFtKl+kd",
+	"LIylj+YxMKCN0DTnbD3Z0JycIWtPzXEdG8FnmsSG2/LIivywMlbWt7Iiq3bWDPJ2Bu79gRUwcvH6XKgs",
+	"SWSqWfSCRZyegQX/19FPzQoG5d5ML0EHHBm2KdPTQW43hNFFqK3S+Dg1DFNzphr9EY0V8xpJ6aufGmhw",
+	"ZNGA6orzwogxbSPTLnswvAbehutmiH6WBjo8nLfkB/eyV+m6CECRwzcsBIZUzOk5V7edF9dsWv1j3VBL",
+	"y/fea0zp1RG+tVn4z2ma0vnSZLD19aMvOTJuMQFriORRnT8excaStThwFEqOzIFnnYZ3A0/Y8raY/upm",
+	"80hELDpFbqhuOROjKtbM4is5QzHRMllFZixlBJ42w18bw1AdO/ZQN+7Hho7l9sBbDNqQoppADA2esSkN",
+	"JxwsC1EpGAJo5h1FLD0w8qsz6Hq+AHkxlmJs6Lz5W01kCuEulvwM4P2gxPzNbOBV9wXuaPkRcBCbL2Sm",
+	"B3I0SKkYs9IDldcNc3C9m0sQsyv30WyE+3vEZqU/cVjKNAR0OJJTygXyZzAhUlUMJ0vj8ujCCU1pqFkK",
+	"rwdGEp4PElCJytPkUzZ4J0V53G4ipdGHWapkWlqw8uPgJIJRo9vIF4FhIdZ5EaB+NirJWCpfhqnE540W",
+	"OKBq4DxQEJ1kv8PmUdBeooawQDVRWRMGtlPmDgThyiOsM+6QwFD3juDhBXQEUS4oGHcOrBQMxB5C9pb6",
+	"s/yvPoyofC1wYB6e5eK9unvyFaOxntzyjihNdabKwYTyoj6UsDwq+1bdKJ6+fnbtEBZJYZINYx6C58eo",
+	"/BdsTponjw/J/Z3e/dY+EQzMuWJOkpRfGmlhyoxAZlZ2gRPG4/JUHkUPTw8aXuPR6ebOvZpZeY0wvay+",
+	"sLmz09treI3j9qpXLurIuWH3MOJ7W7tET7LpMEm50PsVlcSqnnrCeAqTBNGM69oTcoFSvBvZq2fHZiKH",
+	"tUPKFCs/q/i49rGrmuPmNebXH0IzFpy4B0uMPa7Y/VN2WzZ5weY3Z/PmfL2/hqNDg3XDe250tRMbBnFb",
+	"KQt2cgA7WcfPn74+I1oSxUQE9LRCBfrkAaMpSwnGU0IjNp6ydvdtnNyAi9WRhGioBHN6We+1r1bYb2+Z",
+	"/XoNrgaCzYBW1hzoNGMu9okrq+TmQcITBvaY0tCHUsaMguht9eXB7eZQ1bJdnGAmYjMz1MzRtwOCBsT2",
+	"xIzEfMQM7/FISJPEaKBzUADpUMk402DYa12/FG7I+eauO4En+DB4L+Aomj8G2ioY696EV0ATwUubXit+",
+	"qxpJqXIQK91Xzs3irGo3xg6jehjqbs4LGVmj3UMWcmVDym91fVwcuiNTNElSeclgYFPzxxLN8hpXbfN0",
+	"+5ICO1fmtQNo6CB/GT+f2CaWFwu6XT8loyncdjpJMljFCCraKphDiUyY4Hhx0OpvTvS+OaZM6CLGEO1n",
+	"4JwVzmGRG4lqCUVJn60Jw2NXGkPojYJvPQikCTIcSFK5haG+bbzut1Irc0HK7bKTkBpeY8glnNdIDjTX",
+	"MXMfhNRMGdZySTVNc60SVLk6Pobrfo1q5DViOmRxjUznjK/wO2n2ul0iTFuxR3rdbrdHaKQ8sgl/JjLm",
+	"mof28yZJZCrw7y1Ch5li+OEeCVOgQubDLhmlNIvgQ2+TXGbxmKb4aYuEMpmnfDzRHtk0vREwQrX2SRdP",
+	"gZCo+NXRKKrqEjleT+awjxqkUyNZ240OSDMQcmDtUe4UBbnt04m0aOccFVZpG/zQ2id4UmCIM65Y7Skp",
+	"JMh1lKy4bKf4vHkzw7tYM6XqkYWEFHueklSOeH52Grkho+6g2A5WXlTwKTRtiy0PPUQytXr4DfRvr6FT",
+	"GrLaDvLldI/kqTZmUpirZG+4NVW59a47CGXDTXTrWwlhXKtWAYnOjWZ7ydKI1+6Ym2ygsvGYKdBREwbh",
+	"VgGZTXjMcmJjKWCaCWXOoi/KR9bOndierAtyyMiERqQZ4CXIPU3zlo2odocDezR6AVUKOMslZzPzB1cX",
+	"RojNu7oht/kGx3GcN+y+wPbtpxPXjftse7Mfz4tOl4xPUaPYnuJKVM6uV9ICkdoXO+HIXOkk5qQiv5sV",
+	"Ul45Qev54rFVUT+azW6BBS/J9V5DsCttzQY1aXVUKZC1rV0htxebt8BWnbNYKYrEBvND51pj2mqz4BIt",
+	"WxpYfvT7i6d+RiHXpeQKcEe9QwIjJQR9X4xiOh6zyIOnjUZseTWNplx0SBDGRpmIgr4jIOa0W7kcOuv4",
+	"IrDiFVijUMCKcDjQColYyKM8vW3p/pihmHODPRmebJvLxbWb3qDSccpbL757hf0UXxzmPRbfHRR9F1+e",
+	"uFFAIBpahA4nVIzZhxlrF2NVl3f1xJ6OkrwWhjKz0XQ0t0vtF87EigWrhS/aSFZH4HOim3fsVfI7NncX",
+	"U5OWtcUp5fG68booCQx7yEN1MQXVTQIERTeyfV+smkQhDpCTLGZwA7kgwQkbc6VZapffmtpKU9na7F47",
+	"FaOErN6Bx9KMAsM5UuhbjpY67rj3gw9Y3t0V3BPzRn7rK3xv+5oFXqBxldWuI3XuYlnDyYfcKzAd1BlM",
+	"3LI6/ywmEjSpmNuAJQjA+UPQ2ichVazNhWJCcc0vWTVDmcY8ZLc/auVjVjRm49PJRKaKkSHkVc2J0jQB",
+	"ofNn39aFHcDVKQ2mdhcmNlD7FlbVs4I83VHVbB+aR7VdspSPOITOkWZw/Or0jGxc9jambANeAG9qkbse",
+	"W9HUNOWSNjrkhNGoDT9OWGqTN6snAB608uqSfR0JqR2Zkfmx2fJSrxVtYYbpfFDv7IEYVnwCYi7MuTJP",
+	"ennGY3A3AMc6PHMoIzPpyunavVfd4u11maLd9l5tfqjXwHgAnGf9OJd2B3OXYWuSUhgCpKO4xK1MKx4x",
+	"MqVcxFRE5HDCBSUhTSF4ESIi3fRltHBvelu7Rifd7UJic+X2XH95spQNbjynIr20Oh4Ikk1ZOciidcMx",
+	"Ll/wm+zDwu2rTKBuUgvnyyvO8sp7+oCL6AMlkJVHOLCpBhhmZ/XIpfCUYaY1mEbZJRN6nyguxjFouZ4L",
+	"kBqaXdghUy4yzVSHQHYQCWZXHSBEQc0pgfVor9yHW1M8mGXt6qVcprzq9oil0arQPNPwGhM+ntxQ7HSt",
+	"PYcW3KeXriX3xVfQIvSOsRzLPP7xIdnb3rmf20twL5QLVFLL/uRlx9TNXdFakmFKRTghUlQ3ArYQRN8B",
+	"xijWkRkcXB27nWRTCob1mApM+IdzxBWRIcq+Yb3BAUOMaoQxo5S2Y3bJYrc2yitk4zxsC4KDQYNFma1P",
+	"qIb8OV/sdNGra893rtczgTgcEE0wQj7zCJAbwKTJRZJpXzQhwAYHqqCdCzZXHnmbsXTukYSa/RGRDfwk",
+	"BWBCi0wz0/2Q2Xtxfva4vZtTqZfnz0nh9s4TDnAKY6bVoj/eEOSnp69eYsTPlM4hUdBNk/S8breLeeCK",
+	"CKY0g6hS/HFrk0SMJdAL+JQD6KLq4UeueiOVuhQtUaNOc6E0FeEKMuO2DFbuhqfDvmOtS2usg1N6hR6Y",
+	"nb29kj9mu9uts3aigbjmGEPIhT3MKptOaTp3BNFdUNNa7Vidj2axzfOTIyLo1AgHde0UV3CidaL6Gxtm",
+	"9EMaXnQidulix9TGDS7oAi20XhtnDS/MNatpJNgqjx2GwW3c7JrEjCoN4hueZXMLyJARxTRpYohgOb6j",
+	"0ENaNa52MNYPbhDihE8uBDftm04VCVwzaRwY0gcBu0AVfRFzcUGagRFI8Sm18ROP3gctZFtajhkEcKKe",
+	"UGoIb8u1xszijTo0CAJ7Tc5PnnuY5ZzouRkhWEQ65CBWMscIgvRsCFIAMB24igxtLTh3mArcJpuxwpXK",
+	"jOIHzy9P0WZ3m9WwsRGQjwGDMeMiXPgiMpRXJlMmdMsmjxTpuJWFzUQIhpEIUmeoL6zJG3PPcP2ePHKy",
+	"f0BCKvBYCE0ANYeCGMpVhxyIuW8DZ89Pnhs1YLvbJc1K9BCRwobHlAbRWlJWEbliaVuGXC7vx3li1n6n",
+	"2y0R5k61uZ0SISnZE5z7qcbDzadTFu0jjs297VLLNvVJmye4GHeWlezla710VU+ePDiU8Q2C1pbpcMwF",
+	"U3dIKGOZpcgOA5ppww9iielK8O4+GcZme4ZzErERzWK9fE+HFdrrgG5WRuV5jfFtX0hv98ICCTQythHh",
+	"hrX0zvraP0yeXvLq13G8ctSB5SMx1YYLYsxDkQDQIU3cnCncBV+MmWCpzBTmo1ENUdEKoteqIRnA0M1l",
+	"ljNh84g8X2x3eySojDEPI++0Fi/Ldnfv3u3k7Ors1yzuWf3yvEro24z1STAdpgPE0tvcuUdSKiI5JUOu",
+	"VYc8YywxlEGxMDU8ZHbVUUyfYkr/6VyELV+YFyEohlsbgpakMDXQTE827FCD/TyAHTbFJW9RXwg2Iy5j",
+	"H1KI4gg+Ky0TRWYyvTD3dAFdxwz87d63k+43323JvXjr+/uvw923vfT74b35WTf5ejvaFI931LPd6dMe",
+	"fV5rXViwuN02arbeLmspD0wmljOWtkMKKSXa3HRKhjRlxCY/kSCWIY3/gCGbHR1HgS/kKJctN3cqhKuJ",
+	"jB15eTWwsrW4PGA2+4P93Anl9OeZ0Kpz3DXb3NvcrQzuXHAYWVm4RsQksxpAc18+fnboC1T4uAJhCnMY",
+	"LVCWFKUUG5chXFgS7Te+gDkvzviXte3dzlS8ftO3zHJtbZZXS45IQNvvAo8E3fYehLc6RDVQmdqBZ4ae",
+	"6txWSi0SGyTy8jHX5eOgbPhyHrJcjmVeHZxcCv+tP0A/zwCdr5dzYlxjCT2RdVoBxAu4gwD6VyQBDQYz",
+	"DWVKxikVWlnXFwo8Toa3X8ITNjwPYWmiUoCes0fYaCl4pTbkwMbXf6xooliOxywCEA/pwgVGkFK2Ilqg",
+	"GsNTI2oYJncLayuKlyviBZ371aXcWX5a4YVGqKyPG3RhaWsNxa5phtGDEB1o+QWLLKjizadz40giBVA4",
+	"1yxjnlSI8oMTG248GggDoOOV4VyYF3tHkXPF0vaBedDwASNYLHdZQTe8d62zO1oMEqjMubI5lYF67uwW",
+	"Z6Pu3tpr8dGTgNz1e//BOT+nmFuW6NvfYptJuIY+lTL7FZxg6zfkqsiEawYpm3Kj/9l4BqouiPtKtfKI",
+	"BogJKF4TkhhqztISVkbVeOHaqLfiWGjc5cG/wJQDhSKuIa4AEpYriE0jhyU53goVIUMUGqaJSoxyWhlG",
+	"zyt0hV63e51yoVZEWDhwEgDcgKiOcCJ5yJZiKud5+gCi5JWpOY4YIhps1M2QgumAxxrjYEvMzj27bFVy",
+	"OYh8wZWIkXeKT9tu6dvdbrd3fVDXCtpXmqZNWQ5lGpXjSIGx4ZIFN6U7iyap0mzK5+K6u3II47q1hqay",
+	"eFUAYDC76ljr4qlL+LSHMShADx3PceP+6Pu7aOQqp7C6CD93MKt5q4qxsp1lQ5WWTy06vlYfnp/jfFnc",
+	"XVj+67b241PtMs1dSN788OzNMxnJW3vgzOpfexGBJJsbCDdyStMLFpFICrZPRBbHNt4RrAQQ+b3yKpqn",
+	"EfoHEUh/kRDsyAYLLEtYUcZuMDGuSJRZDzl8e352SORopBjgA5t5j/klE/lkl2OaimO82d281+5utbu9",
+	"s95uv9vtd7t3u+aPD1sSr3HVHsv2hwpyGGm+CKDbrbUcJiV35PokcPucIRV0XD31t3Oqr0taLrlEKl7w",
+	"65X0DwkYtgjSy0flSIQpQ8RLI4WDTw6NyxaIJYdHDvzGJapTtjFUp/xGcF0+Tp1s6lwkLlfAHuXSNtmD",
+	"71Uvsd2T1RGwxVxX0ZBDePMDzLilNFvVJwFMAbGmSrYA8MFcMJZYPPVu1xdl+4gDo7aomyULwT4JYDUC",
+	"koF1vNf1utW3SVPTIXpGYy5Yjn+LgWatfRLgMsKgTh4fkq2trT3o0Re0fO2HTM8YE6Td2+x3u9Dg3d62",
+	"+ZMLojRLwFzRywML0JtUdpPm+cElp5IHeuyEkTmjqSK9vW7XzGNvb29vH9DPCU2ZL+xqmacFS4lKaMgU",
+	"CWUc0wQsKCVzCgzt5ePDtrMgmd/R2VusccXOgg7oKEN0BuZs/+59wAZNGZmydAzRsq9EPC/WzYjDQ4aE",
+	"sCmkIZyAImZjdOKYUDEHTFuEXedgzdzudsv+RjDS1AVOOUq+4Hc35w3JbsxGmshMo4XM9FevWheE/5NT",
+	"5pzkVifxqMh0qJ/ER6bQ+Tr80JhItD+lKRURiBIfl3wXW/Agm5Mpjy8WI5u6txTqoOVV5OujB/GDnHXb",
+	"0P1Tlya7JnQf7k9d4P41YlOthFgdz+rF+tSOdXI2Yb7Ig5nBAYKNUIAegOzBESkY0TpCcXORD9YWA/kx",
+	"nNpRrs4nuf64tc6tDj51HAY8X3//rxWWfw49WIzrTmLgMqXCD+bJffLDj+VVmxpe2ml4vyWB733t0b5g",
+	"n/PeF5K9f+H89N9ilvlHzBz/cdUxc0hbzgiDB6DWWXKeY1Dd4jxaNPp1kAWrsNXy/CgHqFZKq/KFTWsi",
+	"XLf6VnkvjKoQtxOBjBdEciYg6gmhchA21BcY7HJHYbRPDhfa3cbonJAKi6SK8HIWULZWXlu0Q9w0FB7h",
+	"3dwh+YWsCXayVffMLV+uD7KyAWJ5uRbwTbZjKNjgXiXnJ8+rRt3A1SNYS0FW2jkosVluRa0IEjFYbcJH",
+	"CMzrlv/mvpsRj9nAeX4/1DxRciBcD8p2bB9+78ybg7UZ4gQfYpGbNlqQ7XfNpYRwtwa5pbVV8YNi2J/i",
+	"71heESbPxYYDWHxdm5nN37HKknCh72031nsArl8Tl1teZ0Fwi1sJsyxdGDuo8lZWbkwdwavuxGq/DwTb",
+	"ccj7tDEudjRgNcsjg2yZDtONQvxaMyQbcdS0IX1BH2mY0f9L4HHuW48cP3zsQZy0Ry55xORCjvRNURZw",
+	"bh+ayVClRMu2EbMidxSZsohTmPB+LjS7ZXAagV2qql0RJrvxJmHjRYv4/WulrspdXTk0DCi5YIk2Ys2U",
+	"aRpRTUkT3UkJTbUz9+N5IBds3lpKndCy8yYZL/pjd37By++u0sqJsCsaagIniQsynGtzdFz8UGmBgXNN",
+	"EY4qn8P27mZvy1u+p7ew3xUXr+6+rb5Wp0vQZEV6MjCO3LHDojUn+AxAYG8bubWGiwCyCjRKmhDHZrj7",
+	"8flZy9zwHD0WI0gnXN2Gh7A4WoPM+FNdukcl7Xx21UES/JjHLLijSGB6fkg1DfoooaPF1iqYLqq3UbMH",
+	"cElWwOLV9AMgeFix1HRpe5CjnPyVuQcAeKxGdllb0A2BMxx3uhFqRZLpQQla+wMX9ysLH24mdHx+huQq",
+	"pGk6xxsWz2vX0XReK/08lg7p3LrWk5SNWEootO5gk+ksX72fCeHqNWqHUbOXRqztE0qmWaw5EDo45mPJ",
+	"FOZ4Nm4UTmK6yw915UAVq1LdnMUwk0VklxKFsOBZt9Fj14T7gzXSSPILUf8QcYRJWiDU23TuckKDL+pS",
+	"FGwAf1GN5k5NJP9swsMJRBLbmH5SCuknTYSZND/1NzYgCnQile7vdne7NTkRvji1Yi23Qft51D/kjh8f",
+	"nB1+lUf4c0VoPKPzxTrHNw7Pvzbw/kN0jVXxsnmAlU0RB4M/JIW3OmQ5P3k1MoMNdytylvdJOJGKiZUJ",
+	"/FSTwNxHlxZdhhaosPRq4ONWzewmVK2BNng9wWyW6wd/VipxhHsIsUS+4Ho/dzrjpXAOFqQFuEQuWF3G",
+	"kdNrU0i6mSP0tkwh54EcWOpEtNlJhcHt4A/BiqY0r+rRIa/BZRToFIFs6xYMiqmhvbcCsxHsW4dTALc2",
+	"8DCePK/HWNkNG+aaVxi0obA10K4lZfqmvuFSpsj6bA+bzH2tmREeMpTRBq2uNfeYZ34GutNqcRZvTl6x",
+	"8Td4eRYMpVs34i4lXLkSZXcgc7Dkt4M9Mizlo/tKENDxzwPmCFEIjPB4yyWJ1r6CxvsabzmzNcScPmWl",
+	"qhIgwiyVmhGuPacy+yKYUc3SKU0vAsJFGGcRizrkSCuLEaxsoSu3MgfHR0j+xvSSGZKJ8qTVdyDmbMz0",
+	"a3aSCRSbfRH85DeUZsmRGMnnXGm/0f/hJ7+RF/byG/3e9vbO7r1797o9D5/1wWvx/kfvn/7+37+H2H1s",
+	"+Ekqs+SR0Cw1rQV9YhqXCRNjHvmNvt/4p7//937D8xuA2We2xDcXYqGV0wlN2UIDT45KDbxfrDT9U2UG",
+	"ZgLwhQ3BzKdSnsl7L39ms+aZ+/DMj14j3wAbyG7IbWN21V34X6O2ib29Wn9Fpc119wkPxuv88cXTDUex",
+	"3N76g35Ta0edrm3E3KI6qNmSNhgMzImbUOHqxlbKK6fMkLAICnm4Enpw7Mg//Zf/HSm+G5iWIC3jEuC8",
+	"6Kz0VEpn9ndflCrzdUq/IJssVe0byyJ/1laNpFAnts67WB1GjQpRHXsfRNx726SpNBURNYwgTiZ0yLRH",
+	"EhpFLGo5/ebg0Wm7t7nbPnxwWCroV7WiHPL58/PewWzz2ZvL9M2L6M3ud89ifvBGH2+P1YvvX3w9PXkn",
+	"5ZPNq/RheHkqro5efPs4G71U+uWTszl9crqXne2M2Qntvt6WZ6+Gvddn90dP44PDu/LlcTR8cHdr8s3w",
+	"6enJ+PLudvzk1aOzZ+dfv7v36rtTreKve9ub0cvDjA5fHj958C6W8tX0weZW7+2LF7s70ebG6Jt7hxN2",
+	"efnt5dfHu19dZKyXyFePtXikk/nVN89f994dyHsbvW+veoevrh5fpuFmdP/8+UY8/epIvIyvMho+/XaW",
+	"dUdvkm9H7za+e/vduwdHD949vPf6fHR29HjvyclXySux8dW7+4o+3716d/f1xsbjk4NzHvVeXaiv6ddX",
+	"24cv1O7zV1EUfj05f/56OwuZfjjau/c0PNkad8ejk2fbx4f3H22k97+/d/Uy/TbaPD9iMn3yZufR6P6w",
+	"lzw9+O7Bve92qKBfvf1+7+k98ezRg8sH2w/Fy+dH37w+HR+cCLWxOzvZPOUnp/dfvDw4nJ3N0yeXek+r",
+	"3aS3efzscRS//e5MJi+/Oul9M7r/7ZvR5Ov4G3XwNHrJn0XfTb/7Rj6L6cnl7s7R6JtMfPfuVffo2bdq",
+	"Ht9/enj+5jCRTza7oy7tbh++mo0E+/rgyZNZtCPp3bPd+audybts/nC48W14dTV91u09St6+mmdXRy/Z",
+	"7MsvF9SVe1u729ea/vhlzfHll8WZteeyd689nBteI7jmeSYauWShRqjMUlj9/Qfffvvs4vlw9216+lJ0",
+	"d0T3LT9YHN4NnMHuttaM0F14C6/h8IHoJUSZIjA2HwsWeSQT+W0EI2XLKzNSV+h6QQLb7e1dP76cfNQM",
+	"sCAttUPsk2DCrppqQntNOxdy1+XyDC7YvNUCoXABwoe2Rwftxz/+tN19fz2WzwKVgr1eTe1/BqCZ5XHX",
+	"5WrdUVhc1AjMFiWuKmVXkkGwJpVilyylcaUdtZh2V8tbb5OD5zXWgWVFDKuRFaBAN0ESqowwYpftmuTA",
+	"Xw4qaJHt355f5xJBuWJwCW74g7acuOqZ4FyzGA9GvGyWswIWA/1rRaWlJIRCdqr1ajqscOzTjQMiLM8F",
+	"v8pLNVZScXIhzLveEbcYSgArUh5X7T5d0UMZsQ8Tqw6sEdnFBxJNL/KCrHeUgzwgTYhGNzM1WkGpjda+",
+	"LyDQqGSXj/kFg1IiiGGBJfwA6KVG8CkwF5ZX/TnTOfoqt2VcY0RxAtSGZmA+lRAbIM+XjwVUWdsn1txR",
+	"DYGsj97EArMJxeIu9WYjV7PQPGrtyUECmTLsiiutnCUIjJBqwiJf2Lhn0tze3CSrSreVQtX2CRp4YMi+",
+	"yMecT4UiOGcC2WJyRDKR90ZsZ2qVkYaJy8HKoHNzz9xoLYNeunaIYp4wofZJkLKY0drVdS4I+wTgJnNA",
+	"BLO213q/hBpM5tRsaG0GUEqFSmjq4FLGqVm6vKAgZvWDFx2iicnxyyeEC6UZwuFQ8vT40ZNbnYjiaF1r",
+	"V3IoJJCtP15B9aGsX3UVXZkj2M0NLiJ2hf8N+hAWw2gEpQODjcAzXwS/B9itoEMwtFem1iaBTqGJnGI3",
+	"i9zMtX/JNbP/1HCNkmDQ/OHvNn7/t76vfvzh7/DfL1q/r4VcVCET67zyZp4gJY0RCUdZxofWU9WB9wPS",
+	"PD953mbCLE1EhnNf4L72ScRgubhLvMPP5ydHh24fglY/DzmXI18E3fYeOWh/T2j7Hfkb8rfkdxAYt3mP",
+	"3CFN0iJfkLvEIxukT/bJl+T35A+kTTpkQP55AMg7UjBfhFSQKTVUDHcLbaJiTmC4fTTXmkGBgVanmYLI",
+	"FpFkenHtcbm/zLY3rxNWFwSzg/b3tP3ub/72dzj6O83WF3e9jf7+l7//Q2fwz9srIDBnPKojYU7suKMI",
+	"PGFIVcKvWKz2yfZWd/k+FPmjm7vlBFL4dA3fwjOxzKvMcbHRYqcA34SxZhC7dpDhsPHTY8cpn74+a6xA",
+	"XS2iEuFEUWuETW0EppkEgkSZa43xcfmIJlonWFGSi5GsXy5DZZithpabHMokMUcGh469kkkWTbvKF010",
+	"P9GyHArZvTOuwwmRo1HLy+v6ecRCRikvB1q4o3yhZTuSECFrEynQKaaI0inl4wkUXrf2PIWwMLlPYkIT",
+	"hiatkv8R3QQdX/gCAf8AfRD8VYLkUIzBqtqdAYlkmE0xVkwqZitT+4I7XDEYJVQTLyMt7ufpORU4Qpoi",
+	"qAHAzZVHFTx5dGYYnpJ5oF/w1aODhwEWLtvr9bqtflGYHCOOSmCEZv0xVcojwSGGRbTPoFZg8RnvX9Dp",
+	"dFp5PAE26EOlZSa0XQNouYCfK9BtKUASwsBdGXGYVEq1jSvCmkmGZWEST16cW5FmYHqBGnp8LLIELZCQ",
+	"lwqFblOuGaLLU0CZx20MWliw23qPKkW8UUltc+ELwNgww14s6N03hxVGjiXBwSEBawxoY5t7vqgWFbfU",
+	"t1KZ3OEE3aIuODrWzGFyh/zp62en0FIucrqytUmmJr4wC4nRQHYoSF+N4mPDrNEr03hxdGb94QWEIDBZ",
+	"KInckel4w76kNsyzRex3I0cpOTg+KuWq9RvdTq/TNU+ahmjCG/3GVqfb2UItegLka6MzY3HcBifdxpvZ",
+	"heq4+rZjtiKw5enrZ+SU6VL9PchKgEN/weYFCAAU7Mf9NPSNX5pDWaJ8aFc3ihUPHXgAwE3PiZvTHVcX",
+	"zxd6wqaKxZdMdQjU2ycUf7ujSHDBI7dL5tJSMxD3PWYdXrC5L0b8ykbs03gsU64nU9KEEoBGGIEagDYU",
+	"Lj/jR1Gj33jCtNlpzIcG+gyLt9ntrikYfLtCwbYs3oo6wTYw4ILNQT8rhaoc0nDC2oeY+re8Yc/YXNns",
+	"S5LSlIFLzryiYIsg4w3VWwcXMcJK9U5lL0a/qIibke7gCtRNLF+pjSNhBAMaW8jREh9t9H/40WtYjM5G",
+	"v3FcTLMOGUa5XE2jXRqOC7VSNiZQ1fLdykN7YMnvZrdr865tKCu0jIYVB2wKc17afFs38yNuv+1h1fbb",
+	"sUJMBoDbr1vF50bZZaq8WjJRdrEgLO6ma+XMUFRTiEkBLZmGE8MlPbLT3aoWflpat5M8Bu+TLxt0jVkn",
+	"KSyYOaxb1x/WUyRH54JeUo7JROvW+gSUnFWLfdnbgMyBjWlek2TlyoPOkbORpfyEvOCLYDOmNPrRPUgo",
+	"A+2EakJ9ofmUkaYR5UhQchgHOUancxC3jLaQVwSjTnYzJBJKwlNM9LcxeqXi+EZRmNIx67sy9DhkI6xM",
+	"1fiUhYcTFl4ErQJ+I8AKS+CT9koF57BuEyY8+K78ETDTGS2CjkgzsNVvgnLhslx6RRhdrBJ1bX28lisk",
+	"gSkeKP9RNRfhJJVCZsqOgzQDCDuGuRyY3wMI3SzqVcmUhEZsg3XNZwilqrB0PmlSm0KCfdWkirQ6BKpA",
+	"WcTq3ALlC7h5CJ0DlpdqVX5MFkGxAkvyA2iry0fRvoi50eg65MAcPoVG5eZ2dwuCPYc8ipioZBjWsLzn",
+	"XOmikg6IDA4bG3zDC0iQpgeIEyjhFaFImwceTBkVylYwQulJCqbqCxg1jGrT6DfAYNDwnJSUh+XfjDos",
+	"V5R77y1HTowZRD6v6hMEt0qX1qpoCwzUIxXVxjzX4vZXrmkOU80uucyUjdyQgLO5aoA2JqQ8wnLoXe86",
+	"t837Hz8igV6oFFZDqA+QfskRKYgkHiUg2ts3kTAeFFkI8Erv+lfOBbVZiCzCl27AHB672wNvbO5d/8aZ",
+	"lC+omDvNqvGBMtPPZF4l0UDpnLdYlmKUu0V2Uxa0EMhwFT+D4FIzBBlfgkKzlk6AO6S6zRCynZ9tMGHn",
+	"R9tCEDnbDMYFFQfvmoA9c7ATqWp4rat8FoAArKxdE5egmbMHmxJoqbiVFCNfQF5ea9/VTAus1yF/z2jV",
+	"cuQUGyBsYymjDjlDOu9Dlh+LQLOesJT1i6YQsMvmW9syuh3ykIUcAndtFU87hiKqDkwIWMg2tzZwXcT3",
+	"7uf1PzX6gHyBEG0FR2uWSirOmW45iG9bBY5oKSsMpY5pnOAxqPANK1g/kNH8I1CVvNTw+6oZzxyV95+E",
+	"rmFZwnq53a2dWfnfOjXrbl//xkupH8tMYBe9G3RxTOeQYCPlc5qOGb63c5P52IKnLHphBDFXEfvPkebC",
+	"5WVGs7b01pyG6whspqx+X6srvFytAwBCAxjIkIgsyRcUnvVFOVpUS+LsaBAwKgVbLzxagP+10uO5woSN",
+	"tQzh2CbJUeKidb0iEBnQHyCcf7G6W8toKLOJjC2gL49QsrffVWqZAZGUaytMlUoXBR4J7u7eI72t3bb5",
+	"rg1ftlYJX29XyV21JQBqxWbY6pLYnMp4paxng5ZvRqMwYPyzyPuJRd48SnytsAu7/lnC/TgSLhYUoGk4",
+	"wXVeQ20zPdkIY5lFaQZ7XC8wPgbiUnKDyTye5tC8TL6SCrTY5h//z3/8T//Xv/tP/+G//dO//Lf/+R//",
+	"XcvDoJ4I3XwAPF8t/g+eidlVBwbRMQ8fSqEpFywN+tXW7ygypprN6BxCM/iIW2s2xg0hzEQUYbq4s3mA",
+	"1efb9utv21/kjgwPXRxYvMkRboKlFHTZYEK40LJsjZczYW2xnk3KEXKpOBzJK6djUAtwqIWCDtZJRGI5",
+	"VlCrJkcGhxQUCB7ywP/Oo5aXe2vcSXAtm6fBd2W6tItT5AbZ6e5DZlJp0RFZWZhhIfmZwpjnvpgyKoiS",
+	"U4YFRoH5DdmEQ/cQrYhdNKugbVTMrTcLve+QSGvabXmYTZUHkGEUAQADFbF+Zr8qO+2LKcQNGPaLk8/L",
+	"Z/bR1VLqHCCMacpc6FDHF6+dYjDFyv22UFcJcYQE7tQPIq7MRYoCWMhX4IQGtxNREwoBKc3/53/////p",
+	"P/w3f/yf/9V//u//oU+oLe9TWVNLx2H75Eyw1KxEHCvsmYlLnkqBlYhKR5YXB9h0VI2ORBegZ4/v45NX",
+	"L9oHx8dHD60Ltvj21fGjl0cPAzx4ObQuxFb6okDaAnwWWLfmdrdLApucNqBJAgZReNXJCb7ADk5fnZ8c",
+	"Pgq8sghBBTYO43iVMHH00CMRjxw0iI2PpAt3XU9SmY1xY+xB6hOo8ZLvhbt4A5tJZ/akUuvTXLdSVGyA",
+	"yzujtfoYhLCaswCH6yS71o6HgS8pH4/BdOu2hjSD2dUADzj4da8GEbvUUsYq8Ein02l1wCU4nJfnlnNv",
+	"vIYF+y6t61oPU630gAtfF+OF5tzSSXO+HTeN2w8Sjtvtx5gfQaRfGM+wEH9x+8HgKf8Zo8kEl8KQ1Ur8",
+	"NRwrkPhvO6Dzl0evbj2iGvqC1uDKxtYRhNsPsCAZv9AYazf2Fx3th2zy9cP9pXcehvpB228OZFVkKl1Y",
+	"tAXeejSPXn6zdhAfU9q3WQIWN69G5H/u6rF8YmH/tuac7g1k/UMpRjHHwO0/I+VglZ9cjokzotYJ83dU",
+	"LqVYrlwff+BE2ryM/QqjsxWRwd9asnF4OT56iIK/IsEfADQOrR/7ZCj1BIGOAS6LRUvV7uM5+HOtQGNj",
+	"CUEdsPHreXTfmGl0lKLJGCvNoRCSF3RKGcyXAnevhpVBIbWOLx6D25VQrdk0sRFjRrzR2nydsNSOQWAv",
+	"UU28V98XEMal84p5S3FcWIJqSsV84HoKHBZAOZjLK8prgi3BTtasSS7w+iJw3w/MdhVib22+zYSqupBI",
+	"DH1kkZGp10pcx0WBsI9hAXfNV5KUPrEN/C+G9H22ZP9c8klrjLZIfkqF8taTTpnp1bTzkUuOvq5uWB90",
+	"6SoSK1SA9IUtAUmoJlKEDNVq83QlxAxjX20qUF6/AJV3X5jJcle8/FLa0Nohlh83xx2MBpkmesaNMJaF",
+	"IWORwkK/0I0vcFCorLjpAIxGjFiXTEQsIk1bx01m2rNfGZ3SF075tq/mtccdIocFqmzZGkxQWHSzu416",
+	"L4S/+cJCwDgTvkvYExHJBOIrQdVBUFZxAbDPnNb5ApdI5akNwEGcYmrW5gINCnUU0mz1El3aro82La8Q",
+	"LEPnwwnDn6E585GIyHSe12y2q1G6TC78fuFC2Ruw5kZdoWu4cq3uLF4dDAkVbFa9aXC1seRq5XkXIA2I",
+	"MSyqu4elSqwWWQYznqqPgrY8K12KVGpqWgTDnTnu4OjxhTseiLDrmP1S1dyUmfvsQu/vd7vk//5ftju9",
+	"7c5mqw9nGfoGow1402IaltxpOK2lVQhpmloLLFqqjMBoNwqcOL7AEr5QXLO/qpIvaVqxzSNTGo9kOmWR",
+	"i1Or0IyWt2JaS9/bOxyQJo9iBmFpdKhknEFI/4hBmKChzCwyjS5e2zLxAXpu7l2r44tHNJw4iynGc/WN",
+	"nGfYQAmseDEmoECpVh9JGlqoAf2J5aAqdHqNHPSSzSx3+bSC0Ge55oNCeoHULJKk9fJLaotAr6a3WJnB",
+	"qX6LUlOh7S2ITZ6tBjw2VM8XXJAm0uOc/Ru+CCwaFK5W4XzJVS/bbqlQzmKJYYs4zMFQ9DZjNfolaW53",
+	"93yR46oNoIh5QDYstpr9DGb0XG8CMu5KCkGVIwg9cuKVFRy6JCgSkwYY0Bu45CxI7lIBYeCvH0GELSQs",
+	"lWDj6NSyMdNDn5SKGBvaGrGUlItMtzxb5xhKG5OmNGpjb3O3ZSseYw1pQzstUhZXEKKwUFvaKIMTniRu",
+	"HoWPB0iqWSKqBjkMXem7HIvuoOyO+VDlFHJqQDsl1ymnrlT5J9BPF6ui34gk9z6daurGl98FVzS5GXA1",
+	"EGwGO2dLcWWs9eGE+6Pb4T5T+Q+h8kiPy9iF9hqtJ/S5uA0E3mhaK5RVpMk0NNSzKEl9FbIE7VxOUDTi",
+	"ZtNvGCkKnI4Lzl2/0bJp9miHoySWSmOAU90VfySiV0ZVO3Xj/IhyzyMjFuYd1Vyyr+SMTCHv3D5EZjCv",
+	"v041jsaxUeUq2ruq1+S81dmX+VICb8X8Ug5NopFAAFShVeEBvz1lIRMaA80iXyAAZ9Ohu/e63VYnx1wN",
+	"oFRpEbRRY2YxOpfQq4L+PsW5K1cKrzl1LxavnfrrOmsQATVdWoTrbQbuawjpv4bAodLu6BqcxWUbljN/",
+	"derI1Gluyrg2Y6CwTgC4uw2kyns3AtpHSyD4eVaq36rF+8+UhFqSNJ3f4lRjoNlNDWF14GZgBVuIgStT",
+	"xA5Gn7mAN4soTKSwYMcWYOOCzTHZZiG4rZNnffqiGtqjNJ0rB0uLusVanxO285Ek+hpQvM/+pg+Mq/1r",
+	"ENk3b7T4TzC+42eRCfPqDQig7eqMT5nM9C1cW44QAHFYrR6Uii2sTq+v1IoApApkmJWCEWDUCQrM8oBM",
+	"ZAx27z74blIW8ZSFWmELaKVaVRkNAlCpIAHWV4QUNVtf0ReajiHPS03kzLlyEBTGUbYDl9W2qmIepseV",
+	"Iks9i6DnigH4YoWu8oTpA1dpqkI0tvDwLGrsOGkzZ3Dy81BnWGmkBIfx3Prkapd+xQp11soIdbAXn8QQ",
+	"8GevYh+4Oih3lNut0u2xMFCg7SxIgHWjKB6x5WqOHjbe/2jvHpQ+aVv0qPUIC3ShOCNJJBdaEaoLMx42",
+	"F3F14RCpOjVMN6TxKf76hOllMbYub+WCzW911rz6ZmwJnF+iqQKx9zaNXR9Q98XGF1XGnovaQy4ojGDp",
+	"YnkrCpTZCveYt4VECOA4P5jJf/zcyE94d9dcwIeOyFEsL9i0YEznJ89bZcHZ3hu4ibUysr05WNLM1X+6",
+	"4c3B6tVQ8avkMC21hbj4CAkhilqIzWqhMF/INGKpEf8X8eAgPWJETrfuKCxD9QrQ5KwrJD/hHsa9weWZ",
+	"e5Wcb3Oc8hQTKINHU+awfsmQjSSEtwE8CpZpvGBJvQ2kRBaOzVquE8bz6lkbZp5th+xdXJoq1mwZBK62",
+	"GpmjC3W/QUG1m9xDD6hUXRMVdO/aep2D1GhSteSnArGIdLAyn0oDXonElSnUQlW4HJnxBmpIjeJ+Ctgp",
+	"v2Uy8uvoCZs3edlCUhkh4BHGxv526N4JQtgXoEWkWSEZK4lfdhPaZwvT3ZT+YdW1BZpXKmlXIBECbaFI",
+	"Hi0m43r6kn1asWOhNucvIHuULvxfiFC0itR/mDz0maiViNpfJF06Pj+rp0ZWs3El2+oN8Q/he1WpyEZd",
+	"CVfMYLV4L3kF6abDa7M5DZypAsPXJtpCkB2NY3jJ/dbPXZrlMFZXTcDBj7nQDjChCjkjEoICuSoXtxeR",
+	"FGyfUF/EVBfI9NbIkgfKCDbzCAOocDu5OoqIa/CC3Tii1C1UUdS989nyvh7ABKq8T+c1LnKLG1j2WS4Z",
+	"eer25peFW1ilPeZgwmCc/7zNa7f5hFGINXZbWr/JCRTsX7pYL1g6Zm34kSg2pULzUPVdzbO8PofDm+Up",
+	"lgjtkCObWuX5IpUWezuvGFKmGoppLC3si9w0CkR0wKMASy1jxFudRbWcVsrSvi+UnDIpMMbiDgCrguWS",
+	"EouHhZAFtgMh9QAaDSAKDqikL4ri+PmDkGs1sNXMAwBvBKSaYSxBkwR0/gU0R3wKYoUPF0ys/drgr7yA",
+	"B5t6JHCwOQ61esgl1m6zueY5omgFnhM9U/vEYVSa2VoTri9qICfN0iI3Ya4yuIBsd+Ax3EEMR3UE+hyK",
+	"ar5gHysTCg/nMZzLT+yRWkd7bC3RMuX5i0n9/KyXfgJ/d8T1deQ4FxI3ylWj69VY9GUV0W4YqeEhVMly",
+	"zWWE2BBsVirD7AuXTuqi1/LmgIBuLbcz4CKUacpCHVjQGWxgnDGl2GLeKDiOQAxUhizW5n8aUnngIM1Z",
+	"EWpXiasqBS4ZgWV/IXl/JorMEahZb6TUA5GLhoUbLJ9gMy+iYS50CzBmfGEEZHTyIwWNSDiREvOi1Ioi",
+	"1M6abau7Q+EJMH1aH5xFxIHSyNXcYgtlvxzcjaAzFqzGlVzOgUEWtpGMJFZhchHTCgrPYAg70u1K4uz1",
+	"ocm+uC5x9trQ5FOmX8w/Uc7sIZydWwUxbK8qilQcf8X0XxzE4+dY5I9E3E8ZJFZZKmao/HKabC2Zd1Xl",
+	"V1kEHst07NCvcnpXhkMsrrYtggBWxwLzCJ41tDpWMr/gKYNkvFWO/HMx5CJ6Mcdy9r+SvFXMFudUVLix",
+	"c/qs/l2j/k3lJZ7F0nFZpQXeIJQO6yrVITUZbWTMNByXl9BNQIaZ1lL4omnjVPAzFsnW84R96Teqr/gN",
+	"Yk7dmGkYLw73S1vd3Aa4eMid2CViy9iiTR0YWCuvkW9TNyugobRc2GDMtHmm1I/F4Af0fciBlqJ65Szj",
+	"8wDaDtNJ5Qhg4hhNY85SxN05qyBe6Jpj7OAu7Bl2UHdOegG9t4Q4VrWlNYNFvD0sOeVDqToyZLEUYxtF",
+	"VIHSgtR4RZjd0DzFyazHwk5WK/pUaiHZmeEYaZrOsW/AEUG0J1uRMy+12iEH+dTshHIei1PiRkE1kiZO",
+	"aADfDhz/xgU6wDBOw5TzqrSY5gOIR4uFad2auRgmo9zb5FzPxdJDPq4NbgYDJ/RAjcDaJ9ubm3nZqwFs",
+	"1AAKZRYZvlg/c+kBTErGYpl2EIrOFfEbEKvfML3HPOQ6nrf2CVUX+XmFKCiKtXvc1cEUXHJAUqbTeTVh",
+	"xG4F0HLwZo8oj1WxrTAfX9DYZv2jom8EW9MUABwgwzCD74OJBSqcEWRMAVZaYSCb40WC416DE8jF0gHh",
+	"iux0l5aQJslgyhVA3gT7xUtvM6mprfJlX6gU+8qrag4zBUUmIzkTUKymWQMdA8h1WFI5F1aheJWMowL1",
+	"xvLOGt73YIHzfQSx1bRtuvmVwm5XMd0H5lDsryZaC3z3M/D5X4v1488i8jeXe8zNWpR6SLMqa1gS27pG",
+	"OlfZML8gan0YYgkC1SjMaCAfYRq2bWbI2q6YoGbTJKba5WMtwYoyXlg+CqbuPHahFCM+zgDQ0zbki2Ye",
+	"Uxc4e7Wr55uyKRcRwA9D1ILrnIOfD5HlJZbltPTu1I34BQ44cDFTimmL76GpurijSJQxMO+30BhUlNnO",
+	"e6ngGdsSUiOZ4rgoF1CswhJqWAspWBsALcYpNV8KCQUsiEoADwiWFKtJUREyV4LabLZdXs8X8JBbbahW",
+	"ZN6O8LFyrhwYrC5YolsdEmA5ogBkkgoZjKmReCaShywvf+R0qbmt3OQmZyWW9VKPLWdVLYKZJ6eb/sFP",
+	"urKQ0/y0cjQ/ZnJeqaNVGXoVda1yaTzAfSwO3F9X5t6Lec3dVws7d3N17MTWkpk5gmMLqhaXCo53sdzi",
+	"mkvdhHiADAX+lKks1mRKE4V3rKAtSCgCvHSITvMGLcDBkAoonhaMeKyBxJixwzhstyRhqS9cY1inzjWF",
+	"6ObmYbjrpFm6xSC1DfH2tvbxQgJpsSUsFNP5ja1TvMrrjLKzvdRwjeGWvnbeuAUVqFzzFZxhOcHNZdGU",
+	"GaauStCLRnqnigT5jg+majxIZJIlA1BYg32HAGQpF7bBIl8AIOTMaAoWkGzTKTOOMkrzQlPPQEuwZvaZ",
+	"JNC8cgTPNUjy9jyr1vI4xpYQyKxVaBUSocR94barTs2wgwCFBJJZ7CrMoOQfUGCg22SKTMLhm/NRScGh",
+	"gK0BbfQhyE6mUPTXsSdfTBnTqlAMtrd63Z5TXaNUmvdvqzBvd7cKtWJBtyxXzCMHVb5oo2wM7wEnb73V",
+	"o4YTo+8ZFMjiJLgfBxYZKiDNkrJVlTMC4AFwsiSAwWNaeKseAMRQhCo3+EhaS7mLQ7hCn1pvqUyyFgLE",
+	"LAazKszy9Sel2/85n/Cv3h+LxwWioKwtRZLVzPIaTeHmScl0sboGELgpVJzTRclYpJlNIDuLRroWoYa4",
+	"mwFbsDabQrdsrVSyJHvmyEKQIgguykwxsmRT7BCjQ7nwkPJ4QD7PAxOt+czIsoCBLGRbJh2y3d3LbWP2",
+	"mQEYnHIHo5lQudmy3dKamFwnzRHgX9BpEiOCxZRGzAiVVBimh6bXMsnfL8w+AKYhNZmydAzAeIh45YaW",
+	"JCuGt7yQiIWAQ6sOvVwlo4oWn7OxEeVxlrLcOkYNN/fF8rKvtEb9heeBf4BB6rNn9nPK+W/S8JTLn45y",
+	"YLmlm/GPPGOsnom8Spiw2l/eDfjTzGvk4PiITCjgtCxKqr5oGqYzZvo1O8nEQ6opVn0xXz1JZZY8Mot/",
+	"JEay+P50QlMGX9m8eV+oCegdkPWSPwfl0XBKwT/9/b9v9UnARJjOE80i6AkDs+03CLmM/sQKNoarYUEv",
+	"Aah1wfyimcPd8EXz4NFpu7e52z58cOiR42eHp397v2WDb6wtJmb0MkfCBZgNcsognDKls0EEo4IInjwz",
+	"JCBaymo1DTMSPWHWMJM/WRQgCibsqqkmtNd0rZK7pDSpVqvw7+ULQDDJrexEyzlF7jbrkwAwRQLr3HML",
+	"UTETNqFYVNkTZYZgY1ahBJINIc3DbwPUZ+IIWDkt45CYxrEMIDGab7NHJjJLyXDuC1sr0CP1/Tls2v28",
+	"5CSsBBbVxRGYXi344igza1h1oEEzzrcG6iWIEzncQL4sGFX7xRdlCcOtt9I0ZsEXX+R+15gqxUPHffv5",
+	"yHwRSYaand0U0rSQ209PX70k+a8JTRVrlcAgIRNnAdPFI0MWUvBHEkx+KIl3IKsUBgPwGnPd8cUhjePS",
+	"g14FdNc6W+rLqzVtjJn1VGuLY2xOm1fdAFCHHTGyiruIUOvfx3N1+vAZThcLx4kQJCuuFYtHHXKUa8CU",
+	"bHd7/WWAdq58MeKCuZYBuAICiJ1pAGK9UydK2pHW6/BDtqi8QxnRqom0LMxWLKlVYtJc41FudcgLB8vs",
+	"Cy6STGO0YxcXHsOhEaa0XxTRwPwuKKusyZAqdm8bQZ19kZOGitlgu0sm7IpEfMy1anlFSzGUsQygMHXA",
+	"LwOj6Rev9e6R4Vwz5RFKQp5MWKrZla607KqiWt+GHPmid69t3sLAdIXA0s7K0SwRvTyEpkT4ZFoyroFi",
+	"kRqxBGwiC1PL7wY4cUnRsC8Aib44ffZqOWtIcV1dg/mFr88BgrfxNBgm8lFlX9PBryT6lma4uuQ0Mg4v",
+	"z183C/xrCMArZpykchiz6d1bh/mbt1Zm+ljSkB/59ZSBNFfe9pJ4/UknANxigS7l98eIbSWO1KznZkaW",
+	"KjGJepbg+WKZ8XpI583d+pXtSZ9yzauUZ5hpGxVD8er0XXYjVEFw2nz9MVoUpTyQD2UclTarIv60vFKU",
+	"OdbfyOUWKOmBXRsBtiwH1cpALeAsZRrtDo6tGFWivEUTy6S15fb/z9A8B3lNIFc4KW06Lys9sNnrtCot",
+	"I7naaf/K1Vh3BpxKZuEdBf5t5RF0a1lUaQWnvENe0/gCJSjThDJCk7JpZtVa2ENq5lAqzF4Ik3TKbOPK",
+	"F67xfXNU4VGUHcGlB2zZPurlBjLzOCmf45IzEKWZov4Xdt4hxzBa9HjPFdNtI8dEfZwroVEE+hkw8rnM",
+	"yMxMExWqKQUEMPMgoUnCaGor4siUjKUT1Ve5q89gK64DBoVBJCyFffnNljLvkFdQynzfHhlX2NDqmR+r",
+	"wPnSaAMLSzkAodTodEpjhJ+R/tqVXwWblX71RRBlDH9RUorqi/lPVunOf0lSLlOu54EvmrGc2R+AULXz",
+	"30hzwscT+1uHnHFzO1JGL4i0meBQbAjCO5ruLWiERx2CRwDuiJB5aAl69yAEgwtwbfrC/Ab4QQrPXC3q",
+	"g0xXnJRGaXkaXoMJc0Z+aFS+rD6Cq2K+zv9yozdf5n//uLhzXuOqbdpvX1LI8QFadSpTjXjl0YFpqvL5",
+	"IVOh/e5hxvLf4e/Sb8dF9+WP8MSPtTVF4zmJIPwlMFJtAKsOlLQZjGiszDdACFad4QhDIpcAM4ZSxoyK",
+	"xqpOkbqYHaNIsawzzijqcA5OHh+Sra2tPWtnMuLdSDG974uEpSETus0wvjm4GwA1/WebD4wa9+gqjLOI",
+	"WVq9dG7wZFjfQaPf2Oxu3mt3e+1u76zb7cP/73Z3+93uqvmanTZjbdRCDEdUY5xSo27Px7J9gzKvldUx",
+	"D4YaUr4sPpVdIXDjhIZvhhlAQAPGivIF0mZ5ydKYJh++Hps3Xw8c2idYEMsozQrQsVG60ymNuXI5hRDH",
+	"RscKNQHzSmvVsdV0vIrubt2e7JaHiP55rqEik5HOmHIlP+3Q2ZX26mp7rhjq21UD3bTcbM1If/yoBZEi",
+	"aWSHOrm7Ikgh+fiUmumfMZ47rFZJgkWBdXX4V1FxCMQwOStLH1VgDF9YlCoqSHAUsWkiNRPhvP0MKsxL",
+	"lOew6iFG/Sg6YuYHUBv7EJWj03nJWg8C6wWbF7B65ouhjAqs2CLHwMaSNc0zvjDD9fB5jNfySoPS7ROW",
+	"xHQOcijyJadHobwgxmBjY6E0HUNT7BIKLloVWs+km4YiKQ1tGk4+YOe9iPhoxCDLuTJqsE7xYo2Mpu4K",
+	"sXXIMzZX1j8NQbKlsLvI5pKQzW0wlqsizISndiEyxT4YCQIoi4OBAOryYUAQRr0oTfV2QBC+sHJQnWyP",
+	"J9JQh8ZtMV9Lh/IZmzfWg239PMqFo/zUFYtgVVbFylpEebjHTZl6Rjqm6CKwSJbaJQe5C4XX1L7ZWkBJ",
+	"fnRGx6sGZB/bgGfee42am3fdq8Ur+RvvvQo087q38+c+HGr5M2rGX2uUVl7WyVyIGmZZNvZcW+cEMDOC",
+	"o1H7BeSglW5agR2WB65CKoW5NAHGz7pi7Yo0t3ubRh8GlsQrRe5KEaUroc0+jF6OXiAgzo1LmLh5jaVg",
+	"v/V63Tc408el5cZi9X/m8Gsrj/SKYlH54X0pBbMnGLIaHfu2GTkOysWe3aZMSfAFGLAnuShgzsVWdztX",
+	"EVehkz5h+gNPqxnkyhPb/SRc1qzHB/NJ0+TW2quFjmftkLKI4iJEmdqu/FxmkLzws8bwueTQL42It+be",
+	"3e6Qm7MHRQt+aRC9fRKILI4DX4Qxo6kiub3W3GXUBPZJYMYfuLgS1L4wLgDqZ5EX1JbHRwUMbX+KGa5m",
+	"5gPMzjS6T1IGlYswbsN2yXWHPMJsQzjfvuBGEzBqiiLBJUsVlyIoFM0SAbLHn4sSqzWqpQVHAXAFZLFC",
+	"giYGdRFFxKFe55DpGWPCqKDgBAX7T67ArGS8oCW5GGurvnTIaxfuUBrIxNqSZynXjMy4UB+qoWHhXqun",
+	"+aLYHMSg+uSK2nWQfb+A4PFxNLRfBetvHetwWH8/m4X8Rcpcn/WeT4QWeHOtZ6MAL13t83b1VxTBpxHn",
+	"uajBZ13eZV+ih6mgRQBwUXGpWnanQw6sY7rkP7cwrOvcwgelcX/Ey150sy6HubSIn+s9fhSzd44bQCv7",
+	"Xj3f3s+oJVUWymqt6HgSwIyO6UtBMZSghC485YLVXA9fNDe7vVaHYDtWaMK43bIdvAQmTJXFUm9udrst",
+	"zMnyBWbfcgWW9w45reIXo4U/RzvGe7RfhjNOTRNvWAiQtPlT6xCOqwjKvrgG5HhlnTgLfrwC+Hjf+Sew",
+	"xJ2DWtjslrfcF83SsiPSTwD5WbV2E1zrM2kFmI8hhhQE4leKBC0GUEedDmyunSPcQJ5+SXP1Nd2Xu/1s",
+	"wf0sydyC7uPZKdXIAHS6WsGmTPjXijgbP+VQ8WsNvoiBuEiRLequJZqQ7WBL8zY55sYOWX7TLAwb4laU",
+	"qHo1Hp5dcSMsFfF4ZTHIA0jgFYLQQ2aafJzKaU7drrPu4iufa1J/DNPswlm1mBLXntYPFVNqgxBz6Rzb",
+	"hzLpK+qh59fg55VFt5fNzWdlBuJhbv4gVl7wlmvuYb09c2mULj96R/kC4Kk9knDXjM2Gu2DzPD0pS4XK",
+	"C3ShLx8C3xMZ83BuRAeo1nU3rzTYIiN+ZW85NLS2FKCFkrGVeWyBG0UK5CrILyZnBYlA2hBY0SvwRSY0",
+	"j0luRcshSqwHKUfispMDZ5LNZPBF8RoXNgDOSmIdW/JqQHXQWu1vx3KpH0kOwsZvJQP1fuHOz2DjV1r1",
+	"8Vh8UtL3GQX7hqxeXdjcipzX417WVQmu0pz1ZbZPIWwIkTKYphHVdD9X4GxXAHANOA2VwtAYGeWLa8wV",
+	"FUVrhSusdPE+FhIC9rDSKglU4jPX/xhuoULPd0f045S2Lp/3DccLgON+aMMrLR3K8ljH6hw+NrKlO8rc",
+	"n9iyaxFVazGTA5dq5KBpcnYYoGFh3zFAxIOs3kXD/Qt3Btcky90T5IA4FGCCFoxK6yPIKJGQZ2WlG6gr",
+	"mSMHe7mRwwy0jChckie48oVlx60OeSnd93Oml80kUMQvKup2OgMJ8n3L9vdJAhkI2vB5GsVcMMvVXWMu",
+	"E+yD3EmFkIRmF+X5AvxL8dwuLVpjoDAFwkoUqMtqLsJJKoXMFDZpFm9quAkIbAfm96CFC3TJ0oiHmtA0",
+	"BfBsTFofziugd7a0i/NN5V0DZlBgDUC1mbuH9kT/2rSyfBz/4qwWN5jJEyn+OuPFpBjxdIrqeVGEFw57",
+	"tE4OwSTKDXP6N34C8I3V4sghjWOMvcY76CHOwXwJeMUrQUpJoWQMStCf/o//+k//4n/907/+h//37/+F",
+	"Q9TFtDxFL1lkSUU5/dNFnoEdI0lMI2eAwAAgJiV8D6jYGTKhUQkqon0CFk6k0inia2h2pTsOyAoLKDmQ",
+	"rT7BloMD87/AKzX/Ze9+b7u7dW+nux14EJMsQvZlb6e3fb/X297bNA/ng/5ytH1ve7i5PQq39rY2N9n2",
+	"9nBrl9L7u6MdFkWb94dRb3u7d2/vXi0Z+YalfGRxr44zNTk/eX5d/iDCMEs7532SpFxoc0LIwenh0dGq",
+	"nAu7Lmv158VUvdvnXpgF30hiyoHAFTk421v3d3qb3b3t3a3tna2de5vbe411NYlXQu+aPXbbuZ9XnK7s",
+	"/Eclg2aTTrBWbIkKfqrk75dyDWarlXu4whoVnY9QCDi/SMB987xRMxQ8uY7sWJwn80udNLm8t5XsdMw4",
+	"gmZhPucnz4kVXxRpVsiK+ckW47CUp7XChAS07qbH/972DXKk8tXIiUGf5FBJZmHOsLZImXBhdTpDUAJf",
+	"YJ61E0pDqpmAqPdWh5zYUboCLWaeYZ4qLgWhUJ6FC0BNiZhRAtP5vstQJjK1Fe+KTOnemhTSUuHwD1+P",
+	"c8GvCCawqH2EyM3Rl2ZcRHJGmnn1EsNGbKJqC82PFZCm0Mhe5cGTwJyHQb6UFjpiZTace27VjHr3vJuW",
+	"VYftus3KrFRVbsxQ0S7nSBtC59uLzxf4LPnT//C//elf/eOf/qf/+Mf/+G9IE7CdZEq+ffF8v7SkRLM4",
+	"RhjnKaEJTfNuTSceoK1BliUEdlqpvn02T1jQ8kyf+WHzRfNP//Zf/+l//K/+9A//7o//8d9Aem0OhEaa",
+	"f/zHf/nH/+If8LcCIg10mC8pU8BQp2pcoDhgfUVCcbbBT37jTJ4rlr6kU+Y3PL/xCJvwG+8Rw8cWWrqa",
+	"xlgtCT8WL22Uv7YvV77byF81c6MlcYNMsTpOLGcKyzUaloPkqIAIWkAHKlUPB4uoOayYP4p1FvONA0UU",
+	"FUP7lcV5sNfXAk+DdyZlOuUMNixlmNeqWoAXFl4IOYtZNGZ5aByhobakYlZgfiOQkvupj1UdB06KBw41",
+	"SNmlvGBBuR6lhWaxUNAW/3OfBLMrOgBdaxBiYB9wOiuswQ9IoO4op3vtV7ChF1HCvUUIcVSc7a82Haz6",
+	"hNEI899To/wgEjKgKTjsaRfP6WBPyqtvH4fzVlrHFZDTht8Uotl1cllgTrczCxYXwpHmlXJZ6YLcklYt",
+	"mEHqei0zJw8yqEk9Y/IcV8qtA+Y6QpQrNrqS0lYu88/iH6eQs5ijn8BlUnKaI+WrfTjsOs0U4ESZD+ba",
+	"rRoZRPtGKxd1c3eFhLvK2/DFxhclqRYk4HzFQbwrDMTlvUC0PbshDa8Bsc+NfmOB0vX9xngy2Lu/3btP",
+	"u9t0czeqUr++37j7NrrqvXp2OL+78/T48MHj17P7XT3tjp4+GW4+nTJOtx8fPrh/QeXdja93wg05Ua/e",
+	"ff0V372YnL8adneeHiZvuk8fbJ9cfv3i4nyeqd2z46vnz54++fptePn923cPk2/e0XeT7y/vPVXfngtx",
+	"svvtk7P7291vx99+f/7t1/cvn34jDp7c1Y92X55H2/PH8zfH8/tPxpxe8pdpfHj25m68cxGNXmSPz4+T",
+	"k9N09OL77EWYbD0Wm8csYptH2dfps0ffzZ6dvn189L18+fbp9ovdR/TNgXrz/LvNi+nW5tHRm2i0+93z",
+	"jeOd7uP701M9Ezo92AyPH6YvehfDe9NX4ejB+ES/no+HW98cfSdO2asHKRtmo4M4vf94b/r4/Pjg6ZM3",
+	"3e0v/cZ7IwDnonexNwUrw62Z5sjXt9uZx6mcVh6SewfjVzvPop3x+NVhe/htOnz56uERf7Q1fPIdvGHz",
+	"SDk8j0rm/e7Onuc3Xqix4bXQDBA43Hv8q+83IjbMxoOITSX8gB+VTuHHCYtjSWYyjSM766tpvHrS3754",
+	"XjPna5hq+du/+eHw4cHZwQ/jyaD3448Vzlr/QmWlahqSi82seqG0gPBtsYb2xcUH8Gu3ujVdw2Iv9F7z",
+	"OO5EzfvFxiw0svRGIXWginVz3TfXM1zdH1IS8rzSzpYlsU7j9lFdVe29GKEDjrElVJbRX+qrFIC5GRKz",
+	"nO3ZykWtBc3dthuUS26wq4SFHzk+9c9Mmf9Q/+yvYKdcYT+wh4JQmDGL8gWoKPWtlYYEZ8O8oqGM2Or4",
+	"jRMbXbGoVmEhgiJRZcy0bSsTGJxp3UAjBxZaedvaO4oSUCgq94sg0ubT40dPID7q+OUTX6CBk6vBZE5j",
+	"LhgYLs1dbKFoLQHpOkigShHC4aqQwXNg0/BFTDMRTojEmimkGdi/OvicR85PnlvYoKjVIYcyMroJaHLo",
+	"p/klKq/S6+quLhRgyEueknVlafKRuaR/rnLoTwsNZIdmfgDNuV+sjyI9M46tTVBUgm57jxy0vye0/Y78",
+	"Dflb8jtiaO3mPXKHNEmLfEHuEo9skD7ZJ1+S35M/kDbpkAH55wFp4upBTTdMMgL857nMUsXi0T4J/lmQ",
+	"w3MazRBKLNg9s6i8MaMRQDgHG4FVykjwexBHA9Is1AYylpAvhpMA5NmkrAdKQDuSmhjdpICUxSM6MI+C",
+	"K28EZRz6JMmGMVdYk1+mgM3niwDWcJBQPekTBLxCrSSHr6GCZMK+yyJik9zyKqNMXA5c4hsJdMppjBl5",
+	"EbtksUwChKc+ipjQPKRxAUrSrC0RUUVSKRbDyyG3FRlxMIwAknbKSrW+zBG1Pk3n3s1rfpszYfbLrl4z",
+	"+Lb9GpeqfUjDCeuTCdeg4lsDm80Y5m7keTEoZXRnzBsEYwkCwJsvbNumq85CKVdfNHe8brcLRAWBvEWm",
+	"GSij1TImsJGryr7uY+oJgK1M6RzjOwC3Bst/mQ9ijp1YCGVX8CPE8Lk506S5vblXnJSFurI0MuNROqVa",
+	"psoX7IpNoRLgA6knFpy9Ulx2dVDW6ytqaMyto7JyV8BPDXMMwTo7ZmqDi0uumf0HVDUmEL/QfPFltr3Z",
+	"qAhLa0GGcWw/K7AdyPjGm4SNqzw+Dy0cckFBjVtSZ+27ibj1q/XeDjBF5fIQ4GTyxSRrOOftQyl0KuP6",
+	"TChkTMgSXOKojZBQ5eu4T8KYM1dGGHJ1sbvVkqqXZwkumCKI0mB81nTsmCYOAyC/gU7wlJx+ddDe3LnX",
+	"qnaSUG0kkUa/8Xd+44due4+2Rz/+dG/7vd/4Xe2yL9z65eEEhgz08W5Hha0Zbk9e6G7m0tyB0eyTYMqV",
+	"Cvp5HR77mJCz6nCdbDwBuE7zUq14/LkO1+fKwJ+qQMvB/8fYtew2EUPRX7GymkrpgERW6SpSg4SgUkRB",
+	"bIKIMzETi4kdxh5ahLJgzaK/wJIla/6n6m+g+7DHTgbUXdRO5mFnfM/1PfecAcxb3P++e/j14/7P3cPP",
+	"72cpIEAqM666Per+3GK4AcSdo/lvo7WSrWpnnd8CuD8AvMeY+a/CXig/oEc8fGYXho2tuh2rRnRtM5qO",
+	"niDHi2/h+FSvbF1jExpKfkcDBvRnYPdHpkWzvZjTNRZKdmVSAoS7Huain+giM1x2YTuZIK3zsvVIvaR/",
+	"XxBK5ztiu4haeYct86mJhBPEpva56LtCIxvINpgUXYpZ9i2KzplVMhLlRbFyJKGNu9lwD18sQOf+oPzy",
+	"tGFOdQpr4mY/zg65cVLGA+eh4M32+YVTpPfxej67vJozYztUDnmYHjus9sZEs3Xahkf7oGSSgsD1I0/o",
+	"7fnGsiIjTxW25SW5StSyo9IZOrvFgbkY6mRJCo+TsVC3EvVKUZFTBsky6ROHFeyLKcW7VqM4Js4ZZGo7",
+	"7byuevBZfRUF6UaMl6ZXazgjiMq6waFbMuoUiuJE3DCfBWrUGKjIEvsHwrHU9RZ5IzmaLkUkM0fDIxeE",
+	"LmAeWBpxdXNbEpfouW7UShRS7LrGa6wkYtuCt4IaFuh47lkQ0i3NCiDQZXQjinSlzmwUWeqqD3g8ifVS",
+	"F7ZYvH1Dft37ziOZeUy8PKzJBUbplFCyTLoUmGBJVTt62qXZcplv39odyqtGOig2TnAzFFYT0oEN9Knh",
+	"H2NjK9mcb7T7FIZzzMxHTJSQ+sgpDrnKzBYv+JXD0qBqPva8hp6RSZ9pNpzYW228ANQPCzWtoIHsHbje",
+	"jiRAxPWzcxgH6fW66fmwAen5bfTmmzydUIUN54FQGUFEsklnSY/8nvMXn04++g8tItvdynd4poyzemSF",
+	"Sy4GklAUP92A4bWug58BJHD++AShDBV1deFlx8Iukb0K+P4c8n1t6tn8+iXaCXENPlsus2dNN6FOn/fq",
+	"ONi6k2jbWxSNQ9KmzfGbmF4xBOABYd6QlBGKz1M7Uaxai2Ka8OdAFUgf7CwNh3DQwCUWrV1zkoBv0lo2",
+	"0lRYnzYQq6qtChcs02qbGx3eH/4GAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -126,6 +126,9 @@ var placements = map[string]placement{
 	"receiveWeChatPush":   {"push", "receivePushFailure"},
 
 	"createWxaCode": {"wxacode", ""},
+
+	"listMySubscriptions":  {"subscriptions", ""},
+	"recordMySubscription": {"subscriptions", ""},
 }
 
 func main() {
