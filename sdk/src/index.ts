@@ -21,6 +21,8 @@ export type {
 export type { ApiResponse, ApiResult, BinaryBody, BinaryOperation, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
 export { isWeChatSessionStale, wechatDataBody, WECHAT_SESSION_STALE } from './wechatdata';
 export type { GroupEnterInfo, OpenedWeChatData, ShareInfo, WeChatDataWatermark, WeRunData, WxOpenData, WxOpenDataSource } from './wechatdata';
+export { pickTemplates, subscribeAnswers, wxRequestSubscribe } from './subscriptions';
+export type { AskSubscribe, SubscribeOptions, SubscribeResult, WxSubscribeApi } from './subscriptions';
 export { callContainerTransport, createCloudRunClient } from './cloudrun';
 export type { CallContainerOption, CallContainerTransportOptions, CloudRunClientOptions, WxCloudApi } from './cloudrun';
 export { createWxClient, utf8, wxLoginCode, wxTransport } from './wx';
