@@ -58,8 +58,14 @@ func TestRecordCountsEachAcceptanceOnceWhicheverSourceReportsIt(t *testing.T) {
 	}{
 		{"the client reports a tap", func() domain.Subscription { return client(t0, "accept") }, 1},
 		{"the push reports the same tap", func() domain.Subscription { return popup(t0.Add(3*time.Second), "accept") }, 1},
-		{"two more taps, reported by the client", func() domain.Subscription { client(t0.Add(10*time.Second), "accept"); return client(t0.Add(11*time.Second), "accept") }, 3},
-		{"their pushes arrive after both", func() domain.Subscription { popup(t0.Add(12*time.Second), "accept"); return popup(t0.Add(13*time.Second), "accept") }, 3},
+		{"two more taps, reported by the client", func() domain.Subscription {
+			client(t0.Add(10*time.Second), "accept")
+			return client(t0.Add(11*time.Second), "accept")
+		}, 3},
+		{"their pushes arrive after both", func() domain.Subscription {
+			popup(t0.Add(12*time.Second), "accept")
+			return popup(t0.Add(13*time.Second), "accept")
+		}, 3},
 		{"a push alone (the client never posted)", func() domain.Subscription { return popup(t0.Add(time.Hour), "accept") }, 4},
 		{"a client accept long after: a new tap", func() domain.Subscription { return client(t0.Add(2*time.Hour), "accept") }, 5},
 		{"a reject adds nothing", func() domain.Subscription { return client(t0.Add(3*time.Hour), "reject") }, 5},
