@@ -141,9 +141,11 @@ func ErrSubscribeTemplateUnknown(id string) *Error {
 // IsPermanentSendFailure reports whether a failed send can never succeed
 // as it is: the user refused or has no grant left (43101), the data, the
 // openid, the template or the page are wrong (47003, 40003, 40037,
-// 41030), or WeChat refused the request itself. Busy (-1), quotas
-// (45011), HTTP 5xx, network failures, timeouts, an open breaker and an
-// unexpected reply are not: a later try may succeed.
+// 41030), WeChat refused the request itself, or the app is no longer
+// served (unknown_app). Busy (-1), quotas (45011), HTTP 5xx, network
+// failures, timeouts, an open breaker, a misconfiguration an operator can
+// fix (IP whitelist) and an unexpected reply are not: a later try may
+// succeed.
 func IsPermanentSendFailure(err error) bool {
 	if err == nil {
 		return false
@@ -154,7 +156,8 @@ func IsPermanentSendFailure(err error) bool {
 	}
 	switch e.Code {
 	case CodeSubscribeRefused, CodeSubscribeDataInvalid, CodeSubscribeOpenIDInvalid,
-		CodeSubscribeTemplateInvalid, CodeSubscribePageInvalid, CodeSubscribeRejectedByWeChat:
+		CodeSubscribeTemplateInvalid, CodeSubscribePageInvalid, CodeSubscribeRejectedByWeChat,
+		CodeUnknownApp: // the app is no longer served here
 		return true
 	}
 	return false

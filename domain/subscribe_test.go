@@ -185,6 +185,7 @@ func TestIsPermanentSendFailureTellsFinalFromRetryable(t *testing.T) {
 		{&domain.Error{Code: domain.CodeSubscribePageInvalid}, true},      // 41030
 		{&domain.Error{Code: domain.CodeSubscribeRejectedByWeChat}, true}, // another request error
 		{fmt.Errorf("send: %w", &domain.Error{Code: domain.CodeSubscribeRefused}), true},
+		{&domain.Error{Code: domain.CodeUnknownApp}, true},         // the app left the configuration
 		{&domain.Error{Code: domain.CodeWeChatBusy}, false},        // -1
 		{&domain.Error{Code: domain.CodeWeChatRateLimited}, false}, // 45011
 		{&domain.Error{Code: domain.CodeWeChatTimeout}, false},
