@@ -207,6 +207,23 @@ func (t SubscribeTemplate) Validate() error {
 	return nil
 }
 
+// SubscribeValues are a task's values by Source name, for Render: its
+// title and notes, and its times as RFC 3339 in the due time's own offset
+// (the one the client gave: the user's), so that a message shows the
+// user's clock; created_at in the same offset (UTC without a due time).
+func SubscribeValues(t Todo) map[string]string {
+	loc := time.UTC
+	v := map[string]string{SubscribeSourceTitle: t.Title, SubscribeSourceNotes: t.Notes}
+	if t.DueAt != nil {
+		loc = t.DueAt.Location()
+		v[SubscribeSourceDueAt] = t.DueAt.Format(time.RFC3339)
+	}
+	if !t.CreatedAt.IsZero() {
+		v[SubscribeSourceCreatedAt] = t.CreatedAt.In(loc).Format(time.RFC3339)
+	}
+	return v
+}
+
 // PageFor is the template's page for the task id.
 func (t SubscribeTemplate) PageFor(id string) string { return strings.ReplaceAll(t.Page, "{id}", id) }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/miniback/miniback/domain"
@@ -201,5 +202,23 @@ func TestIsPermanentSendFailureTellsFinalFromRetryable(t *testing.T) {
 		if got := domain.IsPermanentSendFailure(tt.err); got != tt.want {
 			t.Errorf("IsPermanentSendFailure(%v) = %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+func TestSubscribeValuesShowTheTaskInTheUsersOffset(t *testing.T) {
+	shanghai := time.FixedZone("", 8*3600)
+	due := time.Date(2026, 11, 27, 9, 30, 0, 0, shanghai)
+	task := domain.Todo{ID: "t1", Title: "交房租", Notes: "n", DueAt: &due, CreatedAt: time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC)}
+	v := domain.SubscribeValues(task)
+	want := map[string]string{"title": "交房租", "notes": "n", "due_at": "2026-11-27T09:30:00+08:00", "created_at": "2026-11-27T07:00:00+08:00"}
+	if fmt.Sprint(v) != fmt.Sprint(want) {
+		t.Errorf("SubscribeValues = %v, want %v", v, want)
+	}
+	got, err := reminderTemplate(domain.TemplateField{Key: "time1", Source: "due_at"}, domain.TemplateField{Key: "date2", Source: "created_at"}).Render(v)
+	if err != nil || got["time1"] != "2026-11-27 09:30" || got["date2"] != "2026-11-27" {
+		t.Errorf("Render = %v, %v", got, err)
+	}
+	if v := domain.SubscribeValues(domain.Todo{Title: "x"}); len(v) != 2 {
+		t.Errorf("no times: %v", v)
 	}
 }
