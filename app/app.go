@@ -47,6 +47,9 @@ type App struct {
 	Console Console
 	// Health is the console's health page.
 	Health Health
+	// Subscriptions records the users' answers to subscribe-message
+	// popups and shows what is left of them.
+	Subscriptions Subscriptions
 
 	// What only the background work needs.
 	clock    ports.Clock
@@ -131,6 +134,10 @@ type Ports struct {
 	WeChatStatus ports.WeChatStatus
 	WeChatTokens ports.WeChatTokenReader
 	Jobs         ports.JobCounter
+	// Subscriptions keeps the users' subscribe-message grants; nil
+	// leaves /v1/me/subscriptions failing as internal and pushed choices
+	// recorded only as events.
+	Subscriptions ports.SubscriptionStore
 }
 
 // SessionPurger deletes sessions that ended long before now and
@@ -194,6 +201,9 @@ type Options struct {
 	// started, for the health page.
 	Version string
 	Started time.Time
+	// SubscribeTemplates are the subscribe-message templates of each app
+	// (validated: domain.SubscribeTemplate.Validate).
+	SubscribeTemplates []domain.SubscribeTemplate
 }
 
 // Schedule is how often each background task runs. A zero interval
@@ -230,6 +240,7 @@ func New(p Ports, o Options) *App {
 		TicketTTL: o.UploadTicketTTL, PendingTTL: o.UploadPendingTTL, DownloadTTL: o.UploadDownloadTTL,
 		Moderation: moderation,
 	}
+	subscriptions := Subscriptions{Templates: o.SubscribeTemplates, Store: p.Subscriptions, Clock: p.Clock}
 	a := &App{
 		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions, CloudRun: o.CloudRun},
 		Sessions: sessions,
@@ -254,7 +265,8 @@ func New(p Ports, o Options) *App {
 		Revocations:   revocations,
 		UploadCleaner: UploadCleaner{Store: p.Uploads, Storage: p.Storage, Clock: p.Clock},
 		Push: Push{Settings: o.Push, Store: p.PushEvents, Sessions: p.IdentitySessions, Revocations: revocations,
-			Media: media, Clock: p.Clock},
+			Media: media, Clock: p.Clock, Subscriptions: subscriptions},
+		Subscriptions: subscriptions,
 
 		clock: p.Clock, purger: p.SessionPurger, listener: p.RevocationListener, schedule: o.Schedule,
 	}

@@ -51,6 +51,9 @@ type Push struct {
 	// Media, when set, gets the verdicts of media checks.
 	Media MediaVerdicts
 	Clock ports.Clock
+	// Subscriptions applies the users' subscription choices WeChat
+	// pushes (popup and change events) to their grants.
+	Subscriptions Subscriptions
 }
 
 // PushOutcome says what became of a delivery.
@@ -149,9 +152,16 @@ func (uc Push) dispatch(ctx context.Context, app domain.AppID, m domain.PushMess
 		if err := uc.Media.ApplyMediaVerdict(ctx, app, m.Media.TraceID, m.Media.Suggest, m.Media.Label); err != nil {
 			return fmt.Errorf("apply media verdict: %w", err)
 		}
+	case domain.PushEventSubscribePopup, domain.PushEventSubscribeChange:
+		// Recorded with their items by the claim, and applied to the
+		// user's grants: a popup's accept adds one, unless the
+		// mini-program reported the same tap (Subscriptions).
+		if err := uc.Subscriptions.RecordPushed(ctx, app, m.User(), m.Event, m.Subscriptions); err != nil {
+			return err
+		}
 	}
-	// Subscription events are recorded with their items by the claim;
-	// every other event is recorded and acknowledged.
+	// Every other event (subscribe_msg_sent_event included: its items are
+	// recorded by the claim) is recorded and acknowledged.
 	return nil
 }
 

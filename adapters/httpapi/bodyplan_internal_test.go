@@ -39,6 +39,7 @@ var boundBodies = map[string]func() any{
 	"updateTodo":           func() any { return new(api.UpdateTodoJSONRequestBody) },
 	"attachToTodo":         func() any { return new(api.AttachToTodoJSONRequestBody) },
 	"createUpload":         func() any { return new(api.CreateUploadJSONRequestBody) },
+	"recordMySubscription": func() any { return new(api.RecordMySubscriptionJSONRequestBody) },
 }
 
 // twoBodyValidators serves every operation with a body plan twice: under

@@ -92,6 +92,8 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"refreshConsoleSession": erase(s.refreshConsoleSessionFailure),
 		"endConsoleSession":     erase(s.endConsoleSessionFailure),
 		"getAdminHealth":        erase(s.getAdminHealthFailure),
+		"listMySubscriptions":   erase(s.listMySubscriptionsFailure),
+		"recordMySubscription":  erase(s.recordMySubscriptionFailure),
 	}
 }
 

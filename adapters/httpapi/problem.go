@@ -82,6 +82,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeUploadTypeMismatch:       {http.StatusUnprocessableEntity, "Upload content type mismatch"},
 	domain.CodeUploadWrongPurpose:       {http.StatusUnprocessableEntity, "Upload for another purpose"},
 	domain.CodeWxaCodePageNotFound:      {http.StatusUnprocessableEntity, "Page unknown to WeChat"},
+	domain.CodeSubscribeTemplateUnknown: {http.StatusUnprocessableEntity, "Subscribe template unknown"},
 	domain.CodePhoneCodeInvalid:         {http.StatusUnprocessableEntity, "Phone number code invalid"},
 	domain.CodePhoneCodeUsed:            {http.StatusUnprocessableEntity, "Phone number code already used"},
 	domain.CodeContentRisky:             {http.StatusUnprocessableEntity, "Content refused by content security"},

@@ -74,6 +74,10 @@ var rateGroups = map[string]ratelimit.Group{
 	"listUserSessions":    ratelimit.Read,
 	"listUserUploads":     ratelimit.Read,
 	"listAuditLog":        ratelimit.Read,
+	// Subscribe messages: the user's answers to the popup, and what is
+	// left of them.
+	"recordMySubscription": ratelimit.Write,
+	"listMySubscriptions":  ratelimit.Read,
 	// Upload tickets, their completion, and the files the local storage
 	// receives (signed by the ticket, not by an access token).
 	"createUpload":     ratelimit.Upload,

@@ -319,7 +319,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		WeChatPhone: e.wechatAPI, Phones: e.users,
 		ContentChecker: e.content, Moderation: postgres.NewModerationStore(e.db),
 		SessionKeys: e.users,
-		PushEvents:  postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media,
+		PushEvents:  postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media, Subscriptions: postgres.NewSubscriptionStore(e.db),
 		WxaCodeMaker: e.wechatAPI, Objects: e.storage.(ports.ObjectBytes),
 		Database: e.db, WeChatStatus: e.wechatClient, WeChatTokens: postgres.NewWeChatTokenStore(e.db),
 	}, app.Options{
@@ -331,6 +331,8 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		Log:     slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Push:    app.PushSettings{Endpoints: e.cfg.push},
 		Version: testVersion, Started: time.Now(),
+		// Each app's reminder template (subscriptions_test.go).
+		SubscribeTemplates: testSubscribeTemplates,
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone

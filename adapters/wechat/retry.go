@@ -49,11 +49,24 @@ const (
 // have reached WeChat: a repeat acts as the first did. Any other API
 // (code2Session, getuserphonenumber, media_check_async, subscribe send,
 // and any API not listed) retries only failures that prove the first
-// request was not acted on.
+// request was not acted on; subscribe send, only a request that never
+// left (onlyUnsent).
 var replaySafe = map[string]bool{
 	apiStableToken:    true, // normal mode hands out the current token; a forced refresh is never replayed (StableToken)
 	apiMsgSecCheck:    true, // a verdict, no effect
 	apiWxaCodeUnlimit: true, // the same image again
+	// NEVER: a send that reached WeChat may have delivered the message and
+	// spent the user's one-time grant; a repeat sends twice or answers
+	// 43101. Not even a "busy" answer is repeated (onlyUnsent).
+	apiSubscribeSend: false,
+}
+
+// onlyUnsent lists the APIs retried only when the request never left
+// (DNS, connect, TLS): not after errcode -1 or HTTP 503 either, which
+// WeChat sends after the request reached it. Their callers retry later,
+// on their own terms (the reminder queue's backoff for subscribe sends).
+var onlyUnsent = map[string]bool{
+	apiSubscribeSend: true,
 }
 
 // verdict is what one attempt says about WeChat's health, and whether
@@ -243,7 +256,11 @@ func (g *guard) retryAfter(ctx context.Context, attempt int, v verdict, replay b
 		return 0, false
 	}
 	switch v {
-	case unsent, busy:
+	case unsent:
+	case busy:
+		if onlyUnsent[g.api] {
+			return 0, false
+		}
 	case lost, timedOut:
 		if !replay {
 			return 0, false

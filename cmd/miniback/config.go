@@ -131,6 +131,12 @@ type Config struct {
 	WeChatPushMaxAge    time.Duration `env:"MINIBACK_WECHAT_PUSH_MAX_AGE" envDefault:"5m"`
 	WeChatPushRetention time.Duration `env:"MINIBACK_WECHAT_PUSH_RETENTION" envDefault:"720h"`
 
+	// SubscribeTemplatesJSON configures the subscribe-message templates of
+	// each app, as JSON: [{"appid","purpose","template_id","page","state",
+	// "lang","fields":{"thing1":"title","time2":"due_at"}}] (subscribe.go).
+	// Empty configures none (with the simulator: its reminder template).
+	SubscribeTemplatesJSON string `env:"MINIBACK_SUBSCRIBE_TEMPLATES"`
+
 	// JWTPrivateKeys holds one or more PEM private keys (Ed25519 or P-256);
 	// the first signs, all verify. JWTPrivateKeysFile names a file instead.
 	JWTPrivateKeys     string        `env:"MINIBACK_JWT_PRIVATE_KEYS"`
@@ -333,6 +339,7 @@ func (c Config) Validate() error {
 		bad("MINIBACK_WECHAT_APPS: %v", err)
 	}
 	errs = append(errs, c.validatePush()...)
+	errs = append(errs, c.validateSubscribeTemplates()...)
 	if c.WeChatBaseURL != "" {
 		if u, err := url.Parse(c.WeChatBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("MINIBACK_WECHAT_BASE_URL must be an http(s) URL, not %q", c.WeChatBaseURL)

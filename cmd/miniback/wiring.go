@@ -158,6 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
 		SessionKeys: users,
 		PushEvents:  postgres.NewPushStore(m.db), IdentitySessions: sessions,
+		Subscriptions: postgres.NewSubscriptionStore(m.db),
 		// The attempt counters also bound each user's new QR codes.
 		Throttle:     postgres.NewAttemptThrottle(m.db),
 		WxaCodeMaker: m.wechatAPI, Objects: storage,
@@ -196,6 +197,7 @@ func (m *Main) Run(ctx context.Context) error {
 		},
 		Push:    app.PushSettings{Endpoints: push, MaxAge: m.Config.WeChatPushMaxAge, Retention: m.Config.WeChatPushRetention},
 		Version: versionLine(), Started: started,
+		SubscribeTemplates: m.subscribeTemplates(),
 	})
 	// The revocations that still matter are loaded before the first
 	// request is served; the background keeps them fresh.

@@ -1,5 +1,6 @@
 import { ApiProblem } from './problem';
-import type { LoginResponse, PasswordLoginRequest, Problem, RegisterRequest, Upload, UploadPurpose, UploadTicket } from './schema.gen';
+import type { LoginResponse, PasswordLoginRequest, Problem, RegisterRequest, Subscription, SubscriptionList, Upload, UploadPurpose, UploadTicket } from './schema.gen';
+import { pickTemplates, subscribeAnswers, type SubscribeOptions } from './subscriptions';
 import { memoryTokenStore, type TokenStore, type Tokens } from './tokens';
 import type { BlobLike, HttpMethod, HttpRequest, HttpResponse, Transport, FileUploadRequest } from './transport';
 import type { ApiResponse, ApiResult, BinaryOperation, CallArgs, Method, Operation, PathsWith } from './types';
@@ -161,6 +162,17 @@ export interface MinibackClient {
    * opens only if WeChat kept the key. A second failure is thrown.
    */
   wechatData<T extends object = Record<string, unknown>>(source: WxOpenDataSource): Promise<OpenedWeChatData<T>>;
+  /**
+   * Asks the user to accept subscribe messages and records the answers:
+   * the templates of `purpose` (e.g. 'reminder': the ones the server
+   * configures for it, from GET /v1/me/subscriptions) or `templateIds`
+   * are shown with `ask` (wxRequestSubscribe(wx): wx.requestSubscribeMessage,
+   * from a tap handler), and each answer is posted to POST
+   * /v1/me/subscriptions (an accept allows the server one message).
+   * Resolves to the subscriptions after, as GET /v1/me/subscriptions
+   * lists them. With no template to ask for, nothing is shown.
+   */
+  subscribe(opts: SubscribeOptions): Promise<Subscription[]>;
 }
 
 /** A file to upload: from a path (wx.chooseMedia's tempFilePath) or bytes. */
@@ -404,6 +416,16 @@ export function createClient(options: ClientOptions): MinibackClient {
     },
     uploadFile,
     wechatData,
+    async subscribe(opts) {
+      const list = async () => ((await send('GET', '/v1/me/subscriptions', {}, false)) as ApiResponse<SubscriptionList>).data.items;
+      let ids = opts.templateIds ?? [];
+      if (opts.purpose !== undefined) ids = [...ids, ...pickTemplates(await list(), opts.purpose)];
+      ids = [...new Set(ids)].slice(0, 3);
+      if (ids.length === 0) return list();
+      const answers = subscribeAnswers(await opts.ask(ids), ids);
+      for (const body of answers) await send('POST', '/v1/me/subscriptions', { body }, false);
+      return list();
+    },
     async upload(f) {
       const body = { purpose: f.purpose, content_type: f.contentType, size: f.size, ...(f.fileName ? { file_name: f.fileName } : {}) };
       const { data: ticket } = (await send('POST', '/v1/uploads', { body }, false)) as ApiResponse<UploadTicket>;

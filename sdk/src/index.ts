@@ -22,6 +22,8 @@ export type {
 export type { ApiResponse, ApiResult, BinaryBody, BinaryOperation, CallArgs, CallInit, Method, Operation, PathsWith, SuccessData } from './types';
 export { isWeChatSessionStale, wechatDataBody, WECHAT_SESSION_STALE } from './wechatdata';
 export type { GroupEnterInfo, OpenedWeChatData, ShareInfo, WeChatDataWatermark, WeRunData, WxOpenData, WxOpenDataSource } from './wechatdata';
+export { pickTemplates, subscribeAnswers, wxRequestSubscribe } from './subscriptions';
+export type { AskSubscribe, SubscribeOptions, SubscribeResult, WxSubscribeApi } from './subscriptions';
 export { callContainerTransport, createCloudRunClient } from './cloudrun';
 export { CONSOLE_CSRF_HEADER, createConsoleClient } from './console';
 export type { ConsoleClient, ConsoleClientOptions } from './console';

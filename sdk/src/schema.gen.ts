@@ -308,6 +308,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My subscribe-message subscriptions
+         * @description What the caller has left of each subscribe-message template of the
+         *     mini-program their session belongs to: every configured template
+         *     (with its `purpose`, e.g. `reminder`: the template id to pass to
+         *     `wx.requestSubscribeMessage` before setting a task's due time) and
+         *     any other template the caller answered for. `remaining` counts the
+         *     one-time grants not yet spent: each acceptance allows one message,
+         *     each message sent spends one (at most 100 are kept). `status` is
+         *     the caller's last choice; absent when they never answered.
+         *
+         *     A session from a password login has no mini-program: the list is
+         *     empty.
+         */
+        get: operations["listMySubscriptions"];
+        put?: never;
+        /**
+         * Record my answer to wx.requestSubscribeMessage
+         * @description Records what the user answered for one template in
+         *     `wx.requestSubscribeMessage` (its success result maps each template
+         *     id to `accept`, `reject`, `ban` or `filter`: post one request per
+         *     template). An `accept` adds one grant (one message may be sent);
+         *     the others only set `status`. The answer is the subscription after
+         *     the choice.
+         *
+         *     When the mini-program's message push is configured, WeChat reports
+         *     the same tap as `subscribe_msg_popup_event`; an acceptance reported
+         *     both ways within 2 minutes counts once (two taps are two popups,
+         *     each reported both ways, and still count twice). A retry of this
+         *     request after a lost answer counts again, as WeChat would allow
+         *     one more send only if the user tapped again: at worst a reminder
+         *     meets WeChat's 43101 and is dropped.
+         *
+         *     The session must come from a WeChat login (403
+         *     `wechat_login_required` otherwise). A template id that is not one
+         *     of the mini-program's configured templates is 422
+         *     `subscribe_template_unknown` (`GET /v1/me/subscriptions` lists
+         *     those that are).
+         */
+        post: operations["recordMySubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/password": {
         parameters: {
             query?: never;
@@ -1494,6 +1547,47 @@ export interface components {
              */
             bound_at: string;
         };
+        SubscriptionChoice: {
+            /**
+             * @description A template id of the caller's mini-program (see `GET /v1/me/subscriptions`).
+             * @example wechatsim-reminder-0001
+             */
+            template_id: string;
+            /**
+             * @description What `wx.requestSubscribeMessage` answered for the template.
+             * @example accept
+             * @enum {string}
+             */
+            result: "accept" | "reject" | "ban" | "filter";
+        };
+        Subscription: {
+            /** @example wechatsim-reminder-0001 */
+            template_id: string;
+            /**
+             * @description What the deployment sends with this template (`reminder` for task reminders); absent for a template no longer configured.
+             * @example reminder
+             */
+            purpose?: string;
+            /**
+             * @description Messages that may still be sent (one per acceptance not yet spent).
+             * @example 1
+             */
+            remaining: number;
+            /**
+             * @description The caller's last choice; absent when they never answered.
+             * @example accept
+             * @enum {string}
+             */
+            status?: "accept" | "reject" | "ban" | "filter";
+            /**
+             * Format: date-time
+             * @description When the last choice was recorded; absent with `status`.
+             */
+            updated_at?: string;
+        };
+        SubscriptionList: {
+            items: components["schemas"]["Subscription"][];
+        };
         PhoneBindRequest: {
             /**
              * @description The `detail.code` of the `getPhoneNumber` button's event; single use, valid about 5 minutes. Not a `wx.login` code.
@@ -2340,7 +2434,8 @@ export interface components {
          *     content security judged a text (or an image) risky (`content_risky`:
          *     `errors` names each refused field, with code `content_risky`; nothing
          *     was stored), or WeChat does not know the page of a mini-program code
-         *     (`wxacode_page_not_found`).
+         *     (`wxacode_page_not_found`), or a subscribe-message template id is not
+         *     configured for the mini-program (`subscribe_template_unknown`).
          */
         UnprocessableEntity: {
             headers: {
@@ -2517,6 +2612,9 @@ export type PasswordChangeRequest = components['schemas']['PasswordChangeRequest
 export type LoginResponse = components['schemas']['LoginResponse'];
 export type User = components['schemas']['User'];
 export type Phone = components['schemas']['Phone'];
+export type SubscriptionChoice = components['schemas']['SubscriptionChoice'];
+export type Subscription = components['schemas']['Subscription'];
+export type SubscriptionList = components['schemas']['SubscriptionList'];
 export type PhoneBindRequest = components['schemas']['PhoneBindRequest'];
 export type ProfilePatch = components['schemas']['ProfilePatch'];
 export type Todo = components['schemas']['Todo'];
@@ -3019,6 +3117,63 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMySubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's subscriptions, by template id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordMySubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionChoice"];
+            };
+        };
+        responses: {
+            /** @description Recorded; the subscription after the choice. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -261,3 +261,27 @@ describe('sample: task list and task pages', () => {
     assert.equal((await other.GET('/v1/todos/{id}', { path: { id: t.id } })).data?.title, 'Changed elsewhere');
   });
 });
+
+describe('sample: task reminders', () => {
+  it('"remind me" asks with wx.requestSubscribeMessage and the server counts the grant once', async () => {
+    const name = uniqueName();
+    const wx = wxShim(baseUrl(), name);
+    const app = loadSample(wx);
+    await app.call(await app.open('pages/login/login'), 'onLogin');
+    const other = nodeClient(name);
+    await other.login();
+    const { data: t } = await other.POST('/v1/todos', { body: { title: 'Pay rent' } });
+    const page = await app.open('pages/task/task', { id: t.id });
+    assert.equal(page.data.reminders, -1);
+
+    await app.call(page, 'onRemindMe');
+    assert.deepEqual(lastCall(wx, 'requestSubscribeMessage')?.tmplIds, ['wechatsim-reminder-0001']);
+    assert.equal(page.data.reminders, 1, 'the page posted the answer and WeChat pushed it: one grant');
+    const { data } = await other.GET('/v1/me/subscriptions');
+    assert.deepEqual(data.items.map((s) => [s.purpose, s.remaining, s.status]), [['reminder', 1, 'accept']]);
+
+    wx.subscribeAnswer = 'reject';
+    await app.call(page, 'onRemindMe');
+    assert.equal(page.data.reminders, 1, 'a reject keeps the grant');
+  });
+});

@@ -356,6 +356,54 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for SubscriptionStatus.
+const (
+	SubscriptionStatusAccept SubscriptionStatus = "accept"
+	SubscriptionStatusBan    SubscriptionStatus = "ban"
+	SubscriptionStatusFilter SubscriptionStatus = "filter"
+	SubscriptionStatusReject SubscriptionStatus = "reject"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionStatus enum.
+func (e SubscriptionStatus) Valid() bool {
+	switch e {
+	case SubscriptionStatusAccept:
+		return true
+	case SubscriptionStatusBan:
+		return true
+	case SubscriptionStatusFilter:
+		return true
+	case SubscriptionStatusReject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubscriptionChoiceResult.
+const (
+	SubscriptionChoiceResultAccept SubscriptionChoiceResult = "accept"
+	SubscriptionChoiceResultBan    SubscriptionChoiceResult = "ban"
+	SubscriptionChoiceResultFilter SubscriptionChoiceResult = "filter"
+	SubscriptionChoiceResultReject SubscriptionChoiceResult = "reject"
+)
+
+// Valid indicates whether the value is a known member of the SubscriptionChoiceResult enum.
+func (e SubscriptionChoiceResult) Valid() bool {
+	switch e {
+	case SubscriptionChoiceResultAccept:
+		return true
+	case SubscriptionChoiceResultBan:
+		return true
+	case SubscriptionChoiceResultFilter:
+		return true
+	case SubscriptionChoiceResultReject:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenType.
 const (
 	Bearer TokenType = "Bearer"
@@ -1169,6 +1217,58 @@ type SessionList struct {
 	Items []Session `json:"items"`
 }
 
+// Subscription defines model for Subscription.
+type Subscription struct {
+	// Purpose What the deployment sends with this template (`reminder` for task reminders); absent for a template no longer configured.
+	//
+	// Example: reminder
+	Purpose *string `json:"purpose,omitempty"`
+
+	// Remaining Messages that may still be sent (one per acceptance not yet spent).
+	//
+	// Example: 1
+	Remaining int `json:"remaining"`
+
+	// Status The caller's last choice; absent when they never answered.
+	//
+	// Example: accept
+	Status *SubscriptionStatus `json:"status,omitempty"`
+
+	// TemplateId Example: wechatsim-reminder-0001
+	TemplateId string `json:"template_id"`
+
+	// UpdatedAt When the last choice was recorded; absent with `status`.
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// SubscriptionStatus The caller's last choice; absent when they never answered.
+//
+// Example: accept
+type SubscriptionStatus string
+
+// SubscriptionChoice defines model for SubscriptionChoice.
+type SubscriptionChoice struct {
+	// Result What `wx.requestSubscribeMessage` answered for the template.
+	//
+	// Example: accept
+	Result SubscriptionChoiceResult `json:"result"`
+
+	// TemplateId A template id of the caller's mini-program (see `GET /v1/me/subscriptions`).
+	//
+	// Example: wechatsim-reminder-0001
+	TemplateId string `json:"template_id"`
+}
+
+// SubscriptionChoiceResult What `wx.requestSubscribeMessage` answered for the template.
+//
+// Example: accept
+type SubscriptionChoiceResult string
+
+// SubscriptionList defines model for SubscriptionList.
+type SubscriptionList struct {
+	Items []Subscription `json:"items"`
+}
+
 // Todo defines model for Todo.
 type Todo struct {
 	// CompletedAt When the task was last marked done; null while it is open.
@@ -1956,6 +2056,9 @@ type SetMyPasswordJSONRequestBody = PasswordChangeRequest
 // BindMyPhoneJSONRequestBody defines body for BindMyPhone for application/json ContentType.
 type BindMyPhoneJSONRequestBody = PhoneBindRequest
 
+// RecordMySubscriptionJSONRequestBody defines body for RecordMySubscription for application/json ContentType.
+type RecordMySubscriptionJSONRequestBody = SubscriptionChoice
+
 // BindMyWeChatJSONRequestBody defines body for BindMyWeChat for application/json ContentType.
 type BindMyWeChatJSONRequestBody = WeChatLoginRequest
 
@@ -2096,6 +2199,12 @@ type ServerInterface interface {
 	// BindMyPhone Bind my phone number (getPhoneNumber button)
 	// (POST /v1/me/phone)
 	BindMyPhone(c *gin.Context)
+	// ListMySubscriptions My subscribe-message subscriptions
+	// (GET /v1/me/subscriptions)
+	ListMySubscriptions(c *gin.Context)
+	// RecordMySubscription Record my answer to wx.requestSubscribeMessage
+	// (POST /v1/me/subscriptions)
+	RecordMySubscription(c *gin.Context)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(c *gin.Context)
@@ -3379,6 +3488,32 @@ func (siw *ServerInterfaceWrapper) BindMyPhone(c *gin.Context) {
 	siw.Handler.BindMyPhone(c)
 }
 
+// ListMySubscriptions operation middleware
+func (siw *ServerInterfaceWrapper) ListMySubscriptions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListMySubscriptions(c)
+}
+
+// RecordMySubscription operation middleware
+func (siw *ServerInterfaceWrapper) RecordMySubscription(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RecordMySubscription(c)
+}
+
 // BindMyWeChat operation middleware
 func (siw *ServerInterfaceWrapper) BindMyWeChat(c *gin.Context) {
 
@@ -4052,6 +4187,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.PATCH(options.BaseURL+"/v1/me", wrapper.UpdateMe)
 	router.DELETE(options.BaseURL+"/v1/me/phone", wrapper.UnbindMyPhone)
 	router.POST(options.BaseURL+"/v1/me/phone", wrapper.BindMyPhone)
+	router.GET(options.BaseURL+"/v1/me/subscriptions", wrapper.ListMySubscriptions)
+	router.POST(options.BaseURL+"/v1/me/subscriptions", wrapper.RecordMySubscription)
 	router.PUT(options.BaseURL+"/v1/me/password", wrapper.SetMyPassword)
 	router.POST(options.BaseURL+"/v1/me/wechat", wrapper.BindMyWeChat)
 	router.POST(options.BaseURL+"/v1/me/wechat-data", wrapper.DecryptWeChatData)
@@ -9456,6 +9593,281 @@ func (response BindMyPhone504ApplicationProblemPlusJSONResponse) VisitBindMyPhon
 	return err
 }
 
+type ListMySubscriptionsRequestObject struct {
+}
+
+type ListMySubscriptionsResponseObject interface {
+	VisitListMySubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type ListMySubscriptions200JSONResponse SubscriptionList
+
+func (response ListMySubscriptions200JSONResponse) VisitListMySubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySubscriptions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySubscriptions401ApplicationProblemPlusJSONResponse) VisitListMySubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySubscriptions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySubscriptions429ApplicationProblemPlusJSONResponse) VisitListMySubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySubscriptions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySubscriptions500ApplicationProblemPlusJSONResponse) VisitListMySubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySubscriptions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySubscriptions503ApplicationProblemPlusJSONResponse) VisitListMySubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscriptionRequestObject struct {
+	Body *RecordMySubscriptionJSONRequestBody
+}
+
+type RecordMySubscriptionResponseObject interface {
+	VisitRecordMySubscriptionResponse(w http.ResponseWriter) error
+}
+
+type RecordMySubscription200JSONResponse Subscription
+
+func (response RecordMySubscription200JSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription400ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription401ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription403ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription413ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription415ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription422ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription429ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription500ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordMySubscription503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordMySubscription503ApplicationProblemPlusJSONResponse) VisitRecordMySubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BindMyWeChatRequestObject struct {
 	Body *BindMyWeChatJSONRequestBody
 }
@@ -12201,6 +12613,12 @@ type StrictServerInterface interface {
 	// BindMyPhone Bind my phone number (getPhoneNumber button)
 	// (POST /v1/me/phone)
 	BindMyPhone(ctx context.Context, request BindMyPhoneRequestObject) (BindMyPhoneResponseObject, error)
+	// ListMySubscriptions My subscribe-message subscriptions
+	// (GET /v1/me/subscriptions)
+	ListMySubscriptions(ctx context.Context, request ListMySubscriptionsRequestObject) (ListMySubscriptionsResponseObject, error)
+	// RecordMySubscription Record my answer to wx.requestSubscribeMessage
+	// (POST /v1/me/subscriptions)
+	RecordMySubscription(ctx context.Context, request RecordMySubscriptionRequestObject) (RecordMySubscriptionResponseObject, error)
 	// BindMyWeChat Bind a WeChat account to mine
 	// (POST /v1/me/wechat)
 	BindMyWeChat(ctx context.Context, request BindMyWeChatRequestObject) (BindMyWeChatResponseObject, error)
@@ -13479,6 +13897,72 @@ func (sh *strictHandler) BindMyPhone(ctx *gin.Context) {
 	}
 }
 
+// ListMySubscriptions operation middleware
+func (sh *strictHandler) ListMySubscriptions(ctx *gin.Context) {
+	var request ListMySubscriptionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMySubscriptions(ctx, request.(ListMySubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMySubscriptions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListMySubscriptionsResponseObject); ok {
+		if err := validResponse.VisitListMySubscriptionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RecordMySubscription operation middleware
+func (sh *strictHandler) RecordMySubscription(ctx *gin.Context) {
+	var request RecordMySubscriptionRequestObject
+
+	var body RecordMySubscriptionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordMySubscription(ctx, request.(RecordMySubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordMySubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RecordMySubscriptionResponseObject); ok {
+		if err := validResponse.VisitRecordMySubscriptionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // BindMyWeChat operation middleware
 func (sh *strictHandler) BindMyWeChat(ctx *gin.Context) {
 	var request BindMyWeChatRequestObject
@@ -14027,501 +14511,518 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P1bjyPHli+Gf5U4nAGalJIssqq6u5oFYaa6+qJS30p12S1tpYYZzAyS0ZWMSGVEFoutfx/Mwx8G/GDA",
-	"Nvzg1wMYYz+dN7+cBxvwRxmciz+GEWtF5IVMXqpa3ZL29GCw1ZXMjOuKFev6W782QjlNpGBCq0b/1wa7",
-	"odMkZvDvo2jKxaVi6ROu6DBmkXmosumUpvNGv3FEIvucvGXHE6pJplja8BrXNM6YeTeUmW2Whppfs4Fi",
-	"SnEpVKPf9RqaqivV6Pd2vUaWxJJGqtHf++A1orw3nWas+HtAdaPf2O3uPmh399rdvYtet981///XRuml",
-	"oRlad/iQ7YVd2n4U7Y/a+8MD1j4Y9aL2bviA3mcPh4+iXrf8UcqokqLRb5wndEpSlshUs4gM50Sxa5bS",
-	"GKamGl4DpmgmdE01TQdZGjf6jYbXGHKJ/whTRvXSYHsX3YNisBOqBglVaibTqNEf0Vgxr8GjRr9xf9QN",
-	"H4wOWHsv7NH2frQ7bD+i9x+2u9GDcHfYY/u012t4DcHDK0GnzOxCzEPW8BqpjM2fdguyJKoZxe5F91F/",
-	"D0fxwWvMWDgxL/z0a4MmyQAGMLvp9nb39u8/eHjwiA7DiI22nFNMlR7EcszFmk69hkyYgI7k0fA4ejp6",
-	"Pjl59yJ+Jd4k36fn+vL67c2P77uNDz9/+OA1jrKI61M6ZlW6u5hJwoROOVNlYuOaTRVOJtQcdtMsRsdu",
-	"csMzz2WK09ySQNZRXBhzJvSARlHKlIL39jrdTq+313loaItpymMg/u2py52PAROROQC7Hyxd7O+aLWa/",
-	"ZExpO4Pet98//OvBi71X+6/vnz74/uHZwfmji+5fem8b5milY2Zf3JKk7CdXXESOjD54i2tJDUfojFMq",
-	"9NLq9C66D0vnMZ9+PoXewsC23IO6gf3sNQS70YMwS5VMG/0Gm383iY5PHpy8O5m9evejfvXklX715Nnl",
-	"qyfhg1dPjh68evKYnvAZp2+/52/efX8z+r7xwZDYhNHILH3/18axFErG7JzpYymvONBUxFSY8sQuwcWE",
-	"kRDfInanSAjv9kkwGJyzMEtZe8oFH9Lwqm1f/cbPut29MGWjlKmJL7S8YgKesUNySvXkm53r3o59eeeQ",
-	"vKI37aOx+0yxUIpIufe/1Tp5I+L5IcHeDn1xTqfsnGv2zblOeagDj8iU6Akjik4ZmXE9IVQQNk30nMBh",
-	"IVREJHDddAMzJBLGjKaE644vGp67BRr9xuppTYfp4JdHP0y6f/lxTz6K9/768G148Esv/evwwfyim3y/",
-	"H+2KZ/fVi4Ppdz36cv1ce7vdRw+63Zr5kYXpmUMSTtiUmu3R88SMUemUi3HD7OfTCzqu3zhz29xT5Jql",
-	"sG9UEUqUTqUYG2bC9ZxoOvbISKYkOBm1X1EdTgJcqpNR+7UUzD7rVNbHb1zv+Y3KqBKqNUtNv//kN65/",
-	"6rUf/fxTt/3o56/8xt8bel4a9EnEponUTOgzlsR0jhdtdQqnKVNMaGKGblhITOdEjmBnaRpzlhLLHXDH",
-	"8/0P8sbDefsFm8Pwi7EykU0b/Z8a5qZt/Fw3uJcypDiGulW9PHtphmG6s5cELHR1jcyeaxlJtbNneFF0",
-	"wNoP6MGwvU/vP2o/ivbC9u6oNzoYPWS7Qzjy63b4jGr2kk+5Xh7QWzPzIKWaDWLzBouCPtFGMBlm0Zjp",
-	"e4ooTTUjzSilI93mTI/aE60TmvC2+Qy+alue0O51W31fBGngllaRlE0pF1yMSbPb8kigA2IPKMmE5jGR",
-	"gpGpTBnhitAwZIlm0eKR8huKj0WWtHniNw7Tb7qH+pu9B1vP+1TGPJxvPXtmJw//zGkESOmapR6hyhdb",
-	"LgeZpVwzc3B+yaSmJIGR9AnXyhdGHCHNALnWOJVZgjyrbflYKBOGT4I+gd8VCWimJ4FHAlwQ8y+USeBf",
-	"prPAMzvAaGSeoJQYHBJoTJGAwyfmSjD/pUkSmE35pbRhCUtJMAt8YbepQy6KFYmZVtXX9SSV2XhCqDlo",
-	"IXLKMb9mymysLwz/I+bKnptGd8ynrt21e/zLN73u4cxs8sZdZjqdH400CpnVDT63lKYlmVGuyZCNDKXp",
-	"dG4Iko4pF9XDbVj21Jzvbn6wudBsbG5Q01lCUzpl2t5/IO0baevYXqp15z0oXbuBO/lJyq65zBRJ6Jgd",
-	"EpnQXzJmhsLNZ79kLJ0bmRXlVXtlV8ZJb14yMdaTRv++0QamXLi/e3UsKR/pCj5gfiKKv185BiDsyhAi",
-	"NqJZrBv93a5nxoPr1ut2vWIVezWr6BVK0smT+iUz5HlPER7lo0monhSD4ZEV7Xha6DzFyEYynYKglWXw",
-	"5vJyWMHl+Pzs2fIIXmXKUAoJekGHHMEO4b0h9YSlRHHNSEiFkJooJiKiJ1wRPPK+MFeJzDSh5PjN2bnZ",
-	"51HMxxPtwcHQJXHITEkRGsdyRoQUzDAFXySpNGenzHlCOWWKjFI5LX9/TxE5EzA6PEmwTjiMYqV+aL9y",
-	"QghMdt2yuYutV3+ruTXbXtK7Z7g/iHAEJDiPKKaNDB+cvjm/IGW5xn4RHPoC+G8qZ8qsNTOnl+sOORJO",
-	"FCtdE2TCUtaHGwTuLK6I2RXqi5hfs2rn5sf9bo8E9ukAng64uKYxjwIjJdhfcKu48gVIeFbt4GPRlpku",
-	"rTXKscVar5T71jEwr3HTHsu2baK6xmU5J5y/YDU32BG5YnMylxkJJ1IqBsIYECTIFkZsa1JyeXnyxMyf",
-	"R4zGLY9kgv9ihNqpFGNfzGWWi0KqT3qGW+7ev294vWF0Hon4mGvlkaBt7oyB+Z9OYETmoB90yIn2BbtJ",
-	"eMoU2d0nE5mlilDDj80tR0Y8VWDmWOT3Wwo2tWS9IKGtYo279+8vssaSpPnTUfuvtP2+23406PTbP3+9",
-	"QtIcgQy7VkIOjAwdkKZZkq9Qm6Dm2E5pWzFzZRhajbnSwP7pWLVAzPAFXNhkQpOECXNhxnPCRygRmU4t",
-	"IwizNDXShxPEmyiE+yKU04SmXEnR8giLFSP7vd0OeQNDpPEhcdyIoywTUyPIQJ8zLmpuYCuY16+5lfBX",
-	"LXavu7tfWV/fV181ff+r/1/z7U7rH/zGT75/s9sz/7PX9v2bh8yI903zlgevrnmr9VXLvLJqh4yqsWKX",
-	"joSasZTsdfdRyheSDGU0J7MJE7Am1S3kILbYW1ox0pwxelVZaKcq5swo+Cq49UIWutEfbjUvZCRX3ct2",
-	"rT7dvXwJ4upKsQB+/YQD+GA+VokUCq25j2n0nGo2o3M0zQqjcIIpM0lijkreTpLKYcymX79TqPEV3f19",
-	"ykaNfuPvdgp78Q7+qnZO8SvsdEErQcswBcplEVFyyvTECKyZyMAwR5pW6B8MaTRwQw4OCSXJxNCvyKZD",
-	"lpalFnMntZNUjlM6zXWGAbw9oEkymHIFLCcAAk/ZKFMsIuZmCFMWGXWfxqpjrqTHNDrDy+JzLspFSSDi",
-	"ikxpbDbTDDElw5TRK6NjpVnMDknA0lSmKgCOixx0xFkc4fCPpRjFPPzdBh/GVBnGDtxoZjaa3cA4ZWom",
-	"lomIpWRG54ckCGXEAqLoXPnCvGmk0VAKdx1sab0wrSrN49hodFrHoIoHoV2GwCOpUaBahniM3A1KqUyJ",
-	"Udtj862mV0z4ohm4XwfwxEgB8I79ExooOTXMp0OZiQguppmR1EwjlvBobDTU+QDeKJRYIMXqb6ZdYY8+",
-	"CGVGwktZyPg17j7+TaM5mTNNmlblHQipB+41UIkrz2k0xxEblkYmMo6QUKZSaUK1puFkanbX3JxTOjcj",
-	"L56iscCODOy75h0YiLWcm7amisUj8yHqCgP708A8dqfsWl7BuzwFYR7bSmXMSt/hWwM5EwP43SjsTpeA",
-	"Cx2/umIssXqD/R7cC/YTc0MVMvwzmQ55FDHxuQ+BUxAcfympOX1YvzVaDiyJSkeDlL1jIdpqhCTBgorT",
-	"J71cAkulUm3Q14I3KR9zEfjCyGjnLGw/YzqctM+5ZmZB7aVOQ/C/5YqE3RKudEq1TGEIODBc2IG7a/IV",
-	"/l2W9rUZq1EkWUSawcgNwUzMnshiwQ2PUSwtnUXz52AYy/DKnBSScnVlll+n0ugKZQHUOeDM+sxQBG0G",
-	"9sfcOzfgIpRpykJtF5YSpWVqtGjNwyu0KfKxoDoDo5+RgqUYA//TZEIVQW0iKs4yfpfraqXTbH+xXwSt",
-	"DnnMRQTGHXsVmqMypVfwyBfla5AY/koEY5EZonVOAAHmjAycc6WlQmddadPJEb6D83QKJ1qZLTH5IucS",
-	"ufPXiI32Z8cXosBSkJU4LviUyUz/DoJHxCNL/SA6c0E0nzK4PJ9LwT4rz5CSxFSzQ8splMzSkDkCgSGd",
-	"CCMh0/ipufQ/59iOBMmM4gu8iIwoj8H5AuYLo2GwcCKZ4SOE2yES9PDBsF9L/czcb5+XTRCVhZN8HT13",
-	"fc6Nzn6INDxieDCBU0QsieXc3HlwMNWMG600InI0Is0gP/E005OCjj0ShLHMojQTxcMWzPqUzs2xvZDy",
-	"JU3H7HNfP7AvXJHYdG44PkUdULH0mqXWrIRi4mkKpmNuvn5GuY3k+JyDLbnUNB2jFEeNfGukl1x1RSM2",
-	"cDmQ43DwmZqcIcf/7Dc8jWN3fSI/uaf66K0AugIriUeYCNN5ollkePlUjQfFCy0S4bnRaATBizlJ7ily",
-	"gVZE8yBiMb9m6fye8sXU8HHbp/nNsH0j3/JxlrLIw5tFkZAnE5ZqdqOLHiIG40C7LXz8VITSXCBHT89f",
-	"sDmcEDplKlekjpLk5Im5EpJMTYph55dT69D1Fxi2qTSdJiCDaynJiKa5iGPEcUN29xQJzeVLbJP5VwPY",
-	"71yyOGfpNQ/ZpaDXlMcQn/E5uZ3hBUxERq0A0T5TsDiRnIlDJD1r9AvAIdMGj0zZ2QPONrhyc8GjmEqQ",
-	"SyojOGwkZQn4RuN5btJcuL0NyR+dnpCmGYpH7t/ceCQTKaPhxLTowa0lM61aHlHStmBPekJBGgKqoHGs",
-	"QPgEFXtm2Jzhd1raEYG07YvqtDiK2qYL68bkmkB8jZsHOpcq07Z7NQgnLLyqnb2hBXzJLFyWcj33RSiz",
-	"GG9k+BA7NlRMnfOhxKZR0DN6JLzMIl/Au83g1cnrk8dHxy8Gx29eXzx9fTE4/vbp8YvBs6OTl5dnT7/B",
-	"Dw35VpZCyxTcsaVplAdOmnAYqaZDqsypc0Mdmuua4mWRIrmHUggGsTFkmBrFZ8qjtpX+W3hwMx3KKUM9",
-	"+ErImegTag2WoIXJNNe0JvSagY2Va82iDoHtMcO2W6PoiFkRpg+6gCGn0jlfoSynTGepUAV/5SNrQUiV",
-	"2eG5L6Y0Ah6DahgopxHVNm6kEghhOldkv7drWgHhNvKFVW8JHFfn6i4F1ZTobNV5tW/vlFyfH9B2J19R",
-	"MbfmGfW5JbUpFfPckXCIHtd6blC2bZDZRCrmC1Cq+wvueGT2MmEpjBs8Smj1sA7pZsJSgnFlvrCBZR74",
-	"sMEIIVP4d5lxoIgW5MEBbYwOCNwxd88D69NTcAEQrluHJNBSDsw0B1RrNk20CjzHsZw05Av32yEJZjfU",
-	"zHSwMCnBZmRJFVGHvnCsceH9nDsYZRgiCZbJphzksZZo8hfLIRLtIkZiq4/t687/fjd6vRRGcpQpf88+",
-	"tyAMlzVIfEpZB2HT3ttOFTT8D40vUWEhQG0Pf0KVuplri8Ae0Xpa8jva9zzgZEbRxSacnc2RjUcCK0IM",
-	"ShbXwMrocE0ZZSyykVcgRdh+j420Tb6VSnMxLkvf7u3BlCvFxdhK4ZciSaWZuGHhT+GNz6tmxnHbWm+H",
-	"mb0plbb2Wxch4ZQU6ylb5tRmD2ADMF6PRHw0YhXDqBH30QLhC7zIyIjHbFG+NHtu7YtoTsBvcqMjyAzK",
-	"qPEoASZZmkjFlmwrlARjpk8nUrDXYH8PgCJK5gM0twNDyG0ZpOZH05w1nriTD9dnRTAg7wwHNN3iBY9j",
-	"5lM6Zi0w4szRzAsiB/wd9H2RG8dRqjVXdD4BsJJ7uJ5ViQU/z0UDXxSyQXmYxcqayxsDXVz0xDK/g4Wx",
-	"/NG8BqbZERp9rcx7KVSWYOzvKxZxegEOm99HaTTTCsq9mV6CDvitbFN5TNC3jMYavJE0Qh2SxqepucY0",
-	"ZyqPX09Kj35tWIENYsFLviojW7SNoLnssPIaTvLaNMcn9j07sA9e450cqtUDXB8JVbdM7+SQ/JKxjN1T",
-	"5t8KgiY01cxzvlajwaL4nWbg7WaHhA4xRNMcrBlXEH5ke5PDdyyES6q4DNWmeeb3UzFRkLZqYv8MvQY7",
-	"8Ov7gMxAcrUmL0O8TZ1mGE6x2+22SuMaShkzCuSZGtF/unHxz/C1YkhZYv4eWGloddia4iK0lhjLsc2S",
-	"mtNgxrN+h2ywQL0ndcgFNbpzHlIQc5BnFQlc8Appt+2PAUlSjr6QapBq/up1r7Pf6ZLm3miXPgp70cNh",
-	"l7XIWPY6u/udfdN4drNDp9GD/ToadjkViwN9IxgkLcyXRDiko8gzNAb6OLiDMZlh/VYgnzpKkmIz7Hho",
-	"mtJ5A13Azn/8kyWeYjW98ild2sjSecynVVBJlZB/riF04B3nKH7cknlgtlDNbhsqnk04+qSKGHwq0CmI",
-	"ihrIK0hVy1TuEl3qCKmyK7EcmwuJC6LloQ2fH4FREUUezVlk9GohBTNiU+5OgJ/LZ6wgjnIeTd0A4FPz",
-	"5Xb8kokic2mZI8yNkmauNsgl6ZMglmOZQWgtPBkM5wMXOps/QA+b54tli763GG2WMrjavULQdwIwXCnW",
-	"12c+RNVyDtZvI1GaIaPMXzenFQv01jDe8pRcAKwRecCIPq9nwVsuJkZ9re66THEQyWeEFBhIi2QiNvws",
-	"pz07tO17R5LcENJhk6zMqq8noVy+p9qIjnZY248GnGh0bIWSGrsoqKj3FLlULG0fmRcJ1bARy11WQtge",
-	"1AXKlHkUzLt0ThbmXNmnykDzo+059rGJKbnMslswppwtb8WfKxxwiTkvpDAtBzErBXeYC7Ye2U01X9lI",
-	"a0ftovCfQwhtY+Mqw/BXLhBGLn3M+qyKd1JeHsYXRHImwO+ZpXGw9aWHY/tzLafLGV23kIsWarD4UFVE",
-	"ZSiGEZRTM54FYTvPs91IjmYsx/h6JdV2w1VbiiXI/b5NzIRAjuPULrQbLl0eK2TOSmrvSq7rOjec331x",
-	"SJI8Iyqe25FyM8Dt2VwlZ7iOZnHhZxNZcnbr1T3nb1WGsIqXLyUf/1obaGV+w1WAwYzpNdtyBOW0im53",
-	"BZvfeNwwEXSlXFvKcLBqs7XTcKY8cF4lSwF7Mo7MHQFW6A55WhKtnBDVhonZfcecnap8BUEHkJLqArls",
-	"rh48g1Cu4JZy9EvT7kYZ2uZX5/JwfoI8dwrXsoHjIiP+tuJwKXm+JClwoUERWa8/2VT7W3+X5+Xf8suF",
-	"RcPui+a8pSnVLloeo3bb9YIPb2l8wLFte/ssUgU+9ipdr5/TS670p5U+iuX7AMzgBL/a7W4g8TW3Wd5k",
-	"KWj2FhOwcU51+teRDXssRSYGzmYpR4aBsC24au22mP5qZ5NFXD81OvkdzmO9zkXtJQUZUEEZfsAlKnaY",
-	"qPxpT0CHCRsKVnqo8Kl9s5R7v/AMFS34fCoj613qpEzJ+Bp6eieHHfBquz9CKkIWL2pmvsCZLWYALMAo",
-	"LB2dAldh/SVKQ20ubitmjdDGi+4wCZEDcjo1A2oWdht76cGkW1tdq7c584sQDvXDhx+rSWx0ysBpsXky",
-	"tXaAEjZEPdlZ4JNl6oK8GJSJwPecslCmETpuUFbwCCURC7khIA8ydzKhW4dEMIgKIoqFKdO1pslVOwh2",
-	"K8hUKCd3Ls2qDE/x6+qgcWiINIMf2paJtE/AP6AlGXERgSAjnHtK3XGFSzgTdUPhkfPM4Ivr2kDgiQ28",
-	"1rCSC3j/hXm9VqsFecHyjmrr5fEW1LGSZ316xbXgjH8WPWthA0oZoFZiszzVCC45jxyYBhvgPqhJE/Ua",
-	"j1NGr1h6JwcITXgJT6nRb0BgGAsxYKaO3sDBUB55GEsFkqVMGDjIaTxqw79/3rRSpnfXYt165WAn25ln",
-	"F+/q5dzYsvMZBfalhFWQ6YEL2fONOafL6iy2hVbGOknhu7cXhltAvrIhtaOy2bFPHjOaspQg7kAJbSU4",
-	"hLwCy2CmbCrTOQyqs84eyMVqlwYGS1kVtfC9208rbo1enXjt7Km366sKPeN6czZIdONDyJ5FV8GLc/1I",
-	"0KKrrUdyHW+AsEVwXd5Kg1ykz/IWV7qvrHztEtlu68h6wTN4uxObcDEe1JmvvpUzEksxRh8wN/+Q8soD",
-	"KuJxzK3HJGdsM2upxliaFd4tzGozg06kjDe6daWMCy+POddZzUADeRVg7xTHmafdzbie2FNn5GwugFox",
-	"phD8YJblSMOZSjFxy5zGa9y0zdvtawp6tzKfuXV/Yz53f5SDO39eJAA7hdpNREnT0M3d1Iw1PhEvv48w",
-	"/AHkS5WnIFFzjRi5gzQBEWEiZ8KwGm2tHK06u8omuIoFF5wZWt20n4qIReclHf8WM7ZwYXWEC3FsTqEg",
-	"hhrQadG5nQqPPdSN+xlncZQnLNwmREBGNT6+cw05Z1MaTjiEPkclHAAI6rgHDuRhzKZ9EuTpK0b70VIO",
-	"zEE1ao75t5rIFJUlDMAcwPdBKTrJzAY+dQ9QcSi/ArnR5oHM9ECOBikVY1Z6ofK5Zjfa9W6Occxu3J9m",
-	"I9y/R2xW+icOS5mGwAoWySnlAgOIIMfBXHKuhyyNy6MLJzQ1elUKnwfgpxwkELNZniafssF7KcrjdhMp",
-	"jd7KbMWClV9Ho5oZNWZM+iIQUg9sqpbVJUelIDCVL8NU4vuKTtmAqkFus/NI/sza7Oq9grBAtRbilFkI",
-	"GiAIwpVHWGfcIcFQRvOOw0lEgAeM3OtUxIWg9vKfMqWskL3+POPAPKTl4ru6c3KnO6ng9CUOvVH6W8Nc",
-	"v3v74tbSXpINYx5Cnpu5VK7YnDTPnh2Th/d7DwvNUsxJkvJrqpmRrYYsrRHs4nF5Kk+jJ+dHDa/x9Hz3",
-	"/oNaATxMr6sf7N6/33vU8Bqn7VWfXK3S+WDED/YOiJ5k0yFEgRxW5DYbG4sZrGaS4Mvg9crhFYYZupG9",
-	"eXFqJnJcO6RMVcR6xce1r93UIqrMNxOhGQtO3IMlxh5X7P45u+11esXm26uOhr422dChwbrhgQn+zCIA",
-	"3Noo92mUht9NOeBqINhs4ETsWvecC0VDn0iOwGellRVxXndSOqraXK3OUdJNwMYTMxLzETN3j0dCmiQI",
-	"PmRUEzpUMs40ZB60tteT8s1dG6CGL4Oe8qdQbdybq1WdKjHUnZxXuU3jibX93dmm7dgUTQC+CwY2ldfb",
-	"qgJH0NBR/jH+fWabWF4s6Hb9lE40m97a+rJlmBfkaxBEJUajBKQlGYqu6nOoHhieAdmjQi74O+utCKXY",
-	"3hoEGnajEetrRhWxsXikWYo1cyHQW0STbWfxzgUpt8s5kjRCWBt6jeRAc42mfvOHkBqQlhHyOndygWfp",
-	"54+JZRqyuEamc9kh8Dtp9rpdIkxbsUd63W63RyCKZBf+mciYax7av3dJIlOB/94jdJgphn88IGEKXMj8",
-	"cUBGKc0i+KO3S66zeExT/GuPhDKZpwhxt2t6QzWxdUi6SAVCirKdssKjVgfimX3UIJ0aydpudECagZAD",
-	"GzrnqKiA73UiLSZijIq0GZud3XJRiXXxxlWrYrbx2i4O2zm+b77M8Cyu9nPZmZQNCEkqRzynndznW0so",
-	"toOVBxVCYJq2xZaHKWwytW7BrbxBOqUhq+0gX073So5jayaFdgJ7wm3YvlvvOkIo+5GjW59KCGNb6T8D",
-	"prPVbK9ZGvHaHXOTDVQ2HjMFOmrCAFwisAEkjtlYDphmQhla9EWZZO3cie3J5kgOGZnQiDQDPAR5Kty8",
-	"ZV2JjjiwR6MXUKXgZrnmbGb+wdXVHExPtqstb5u/4DhO84bdA2zf/nXmunF/297sn5dFp7WOG7c9xZGo",
-	"0K5X0gKR2xc74dhciRJzVpGfzYWAxxIFrb8XP7kfaOEK/pP4gpZ42bKd1JF+f5HqZxRgHku5So7UOyQw",
-	"UkLQ98UopuMxizx422jE9q5GbzwJLNJm0HcMxFC7lcuhs44vAite2bjqKfyzX0T7RSzkUY4dvXR+rEfI",
-	"9oTBr9BcLq5te4JK5JS3Xjx7g/0UD47zHotnR0XfxcMzNwpAykCL0PGEijG7m1F3EZlneVfPLHWU5DUb",
-	"ODgBtHf35WGR7VixYLVywz0KeAsRJ3nHFQtwb/dggwXYa4Bpa914XRo35mXnkW4V5B0UFN3IDn2xahKF",
-	"OEDOspjBCeSCBGdszJXOberW1Faayt5ud+NUjBKyegeeSTMKGysBfcvRUscd931wh+U9WHF7ImTiH32F",
-	"H+zfzltQWe06VucOljWc3OVcgemgzmDiltUlkCKGXpOKuUVUgEjffwxahySkirW5UEworvk1q2ZWUVuh",
-	"5pakViazojGLxkUmMlWMDAFSFHLzEhA6P/q0LuwArk5pMLW7MLFIUrewql4U7OmeqgJd0jyU9pqlfMQh",
-	"6pg0C5zpKduBDyCz9LQaCswEBN06vMIOOWPUhtNOWGpxi6sUAC+uj8C2IzMyPza7dYw1zDCdD+qdPQij",
-	"B29AUrihK/NmKUvg6wAyf+GdYxlZb3ZBEAcPqlu8vw4kudt+VAuN7DUwYdk6ZWvHubQ7WBgAtiYp5UkD",
-	"EqPDLM204hEjU8pFTEVEjidcUBLSFNBVALLFTV9GC+emt3dgdNKDLlQNqJyezYcnS9lg6zkVyMrV8QCK",
-	"T8rKWeCtLce4fMC32YeF01eZQN2kFujLK2h55Tl9zEV0RwlkJQkHFgsNcUCsHrmUPz/MtAbTKLtmQh8S",
-	"xcU4Bi3XcwgOQ7ML98mUi0wz1SGAhUiC2U0HGFFQQyWwHu2V+3BrjgezrF29IgThtqwuT5ZGSCAHnJNI",
-	"GddF/7jBLC71cf4p3LeZuQDmgFSIYZngPB3S8GqcAlarq0SzPsadRwg+tf6tKb1ZYU2UUNWgGBnYbqSM",
-	"waioNvevpabx+smaloiQs82NWY2kXhSCEicji+ee74KVeqK8rohL1GaYn02aYTbNYmou9tYtowbMqrkZ",
-	"2pX2ig2upbKUy5RXnWuxNLo7GgEbXmPCx5MtlRvX2ktowf312rXkHnwLLULviJ6wvHzPjsmj/fsPc6uc",
-	"DdJ0eB1qOWqhLk1r24AHLckwpSKcECmqxx0YBQYvYnjR6vjiOqFukk0puG9iKrCiAnArrogMUcMK681a",
-	"iLRRI/JzFkftmF2z2K2N8goNLEcvAYwssJOgZtAnVMPZ8cX9LsYOWC6aW4+YwFJKELMyQmnmKaScgeGc",
-	"iyTTvmgCpAUOFAN5rthceQRKvnhQmASeovOfFDVvWmSame6HzHLfy4tn7YP8Lnx9+ZIUwRU57h5OYcy0",
-	"Woz6MNf+d+dvXiPGxpTOAYnZTZP0vG63i0D7igimNANwJfxxb5dEjCXQC0QuBNBFNY7EVuvYxnBTismp",
-	"MdpwoTQVIVsbpo0rtyV1VEO/19ig89I69x89KnGS/W49awQ3RA0ZQ2CPJWZbGLIoRoQH1LRWH9ZtPYGL",
-	"bV6enRBBp9zF+S20UxzBidaJ6u/suCSFTsSuHVqL2tnigC5mR6Fv0PlcCqPgypsYLeKnrkjEbYI5NIkZ",
-	"NXelcMdxaisEKWZYPSDllKOICm23VXNX2yqom/N68M2FjJ5D06kiQVFMNTCsD3CrgCv6IubiijQDo/bg",
-	"W2rnVx59CFooHGk5ZhDIZ/NOi4bwtGxOFynVcV0ut0Fgr8nl2UsPYeQTPSeuWmKHHMVKFvV7ZhOqMbzZ",
-	"MAc4igwtejh3mEoZOYYrldlgXV8sT9HC55vVsBE4AEsIgzHjIlz4IjKcVyZTJnSrqMpkIa4rC5uJEMxv",
-	"ESBIUqjOBAhSAMGK6/f8qdMwA0DVALIQmmAujrIJtuRIzH2LH3V59hKLEXVJsxKjRqSwQVilQbSWTCJY",
-	"GmRpW6Cc7uJ+XCZm7e93uyXGvFWia1EudzmOgk+nLDrEQkEP9kstWwRQbd7gYtxZNuUsH+ulo3r2/PGx",
-	"jGV6B+tAzAVT90goY5mleB0GNNPmPoglonbCt4dkGJvtGc6JrWK2fE6HFd7rKgmtkSPHt/0gvd0Hi2Gx",
-	"DdOl1xjW8rtFHKTbqW2GC3MxHoDJfFOe+xmLuAUDAz+rsmDErpwgVRD0gliGGGZvXoOsDDKVEVuR6A4t",
-	"rgtgRARIRWhqLSKGKAM5GhU+N8TaAajNednlipkMYPiPuLk45Gi0TYygGZFXXZ7a1cewlLuGYi9E7tTJ",
-	"G+XIInuLWxiRHM3E4YmQJh6NKXAiX4yZYKnMFILiUg3QbAoiVKthV7C4ZvmgNAWExXu+WFNDrdNaZFX7",
-	"3UcPbhvtXZ79msW9qF+eN5Bs1yfBdJgOMMF99/4DklIRySkZcq065IVNacG8PtKc3XQU0+dYpOB8LsKW",
-	"L8yHEPjGrZ1Qy1LZOprpyY4danCYo+jBpjgEWeoLwWbE1SCAAPo4gr+VlokiM5leGS65kDp6yyLBdTf0",
-	"glX9tpHx9b4Xy/dhMrGcsbQdUsC11Jg9MTTn0KV+BrEMafyPGJbd0XEU+EKOcsl+937l2miiWIWSVDV4",
-	"urW4PGAa/0f7dyeU048zk1fneGC2ubd7UBncpeAwsrJqgwXBzGrAjff62YtjX6C6zRWIsgikbOvASVHC",
-	"+XQw5YW3wD7xBcx5cca/rf3+du6g9Zu+Z5Zrb7e8WnJEAtp+H3gk6LYfQQi7KxgICms78NBGkvtDqC00",
-	"CGjifMx1mRyUTVHI0xLK+QqrExBKIf71BPRxTqZ8vZyjcoO340zGbEVMkCME0H4jeVhO2MUkbuXSwUHc",
-	"rEvztiG4WHUpKgXhLuRzwie1YUVVhMLbsYuxTGWmjeS12SQ4YTQZDOea1ZhFHpvH4F6MDfPA8p40IbiM",
-	"W1gFuRhgrdU1prwhM3SH8IEW5nFia/5xEcZZxKLbGuxK8y+PoY4O7gjt97H4eysDr35jcD2rQ62QGF0k",
-	"i8vFtGJLReQwmlO9NHh7rLkvAHN/JIA5RxtrjsUnh3dZiSu3dZzUhYzkrV1g5t7RmwC7IFBzRhXGc01p",
-	"esUiAEU5JCKL4wpildE7VhKOeRuLgyAixm8SAx1Zb30NHFnGtpgYVyTKrIsanl5eHBM5GimmHT7lmF8z",
-	"kU92OaiouMB3u7sP2t29drd30Tvod7v9bvfrrvnH3ZbEVmC+6/HHUO/F4q3dWqNKUvLUrEektu8BpMa4",
-	"SuG382qvAzEqWYsrbujNEvRdInZXAhKfiDBlWG3R8G5wV6DdzZZqyEvzBn7jGmUd2xjKOn4j2JQQU8fR",
-	"nPXYBetbUi5tkyV8r3qI7Z6sDkEt5rqKhxzDl3ewcJXyXFWfBDAFrEZTEtTBPA24DVjLu9v1RVl5cYWQ",
-	"bZG/kvh+SAJYjYBkYDjsdb1u9WvS1HSIJp6YC5bXXsVIr9YhCXAZYVBnz47J3t7eI+jRF7R87IdMzxgT",
-	"pN3b7Xe70ODXvX3zTy6I0iwBWbCXe/bR0F72IOUJuiV7u+eAMuaMpor0HnW7Zh6PHj16dAiVtwlNmS/s",
-	"apm3BUuJSmjIFAllHNME1JuSrgNDe/3suO3UO/M7+sGKNa4oQeibizKEimfOLOq+B5SBlJEpS8cQrvpG",
-	"xPNi3YwiMGTICJtCGsYJsAM2SCaOCRVzqKeK0EYcTA373W7ZFQMaVF3kkuPkCy5JQ2/IdmM20kRmGtVX",
-	"098KHMqc8X92zpyz3OoknhapBvWT+MQcOl+HnxoTicphmlIRgSjxadl3sQWPszmZ8vhqMbTolqAL2PIq",
-	"9vXJo+hBzrpt7Py5y1NdEzsP56cucn6D2FQrIVbHs3qxPrfPkVxMmC/yaGKwTmIjFEznkL43IsVFtI5R",
-	"bC/ywdpiJD2G9DjO1fksxx+31nkcwd2Iw4D368//RmH5Y/jBogkiieGW0UUhffPmIfnp5/KqTc1dWsFh",
-	"/f0Fvg+1pH3FviSefxQq1cYE8T9imvcnTN3+eRWZubI/zp6JBFBrybzMMWlvQY+2+PU6zIBV1ZfyBCVX",
-	"cqmU1+QLm1dEuG71rfIuJABjGakTrZBGxqsCuzuMUV9gHMA9hYEQeUHB7j4GLmCFeHMrYAEqW3KyVl5b",
-	"tENsG4uOBaAckfxG1gQ72apR75Yf18ef2NgZDJq5pzDsqR3zazCn4Kfk8uxlNVM9cOXPO3eqc0GJTTNz",
-	"wTpQkxNWm/ARlu50y7+9xW/EYzZwbpm7midssbLtQJpP7ctwxiFXc22KNnGV+N20sSyefdZcysh2a5Bj",
-	"rLUqTgqMiFL8PRtMuYLabHkyNBBg8bg2NZq/Z7Wo28tcc7sEb1wTl9xdZ0Fwi1uJQCsdGDuo8lZWTkwd",
-	"w6vuxGqnEcQhcQhOtg5oOxqwmuVue9TLISRPYYVLMyQbDtC00U5BH3mY0f9LYNLuqUdOnzzzIITUI9c8",
-	"YnIhSXlbmAOc211TCaqcaNk2YlbkniJTFnEKEz7MhWa3DE4jsEtVtSvCZHfeJWy86EF9uFHqqpzVlUND",
-	"b+8VS7QRa6ZM04hqSpoIB5XQVDuvCNIDuWLz1lLugpadd8l40Yp//zc8/O4orZwIu6GhJkBJXBBw6B3m",
-	"zv3SAsPNNV2oG7Z/sNvb89ag42+23xUHr+68rT5W50vYYEV+sCv15RjYGgq+gDKRtw2rWHOLALQJNEqa",
-	"EGRibvfTy4uWOeF5fUkMrpvcpl4HwuStq/NXEwlfyfue3XSQBT/jMQvuKRKYnp9QTYM+SuhosbUKpioq",
-	"iiztARySFbh0Nf0ACl0fmZ1Mp7YHOcrZX/n2AASN1dAqq4rrAOoSIle422kr2Igk04NS8d07Lu63tsCw",
-	"mdDp5QWyq5Cm6RxPWAVnt1hH03mt9PNMulrICkO7kpSNAMLctO4Kq9JZvnofWdLBa9QOo2YvjVjbJ5RM",
-	"s1hzYHRA5mPJFCZZNrZyQprucqKuEFSxKtXNWXROLkKrlDjENiWH6mO56xYBrJFGkl8IiLZJQkOA+hJX",
-	"Lp+6HOvti7robRvbjH5umxm2FOQ8m/BwAmF+NtyZlKKdSRNxHs1P/Z0dCNGaSKX7B92Dbk24uC/OrVjL",
-	"bTxzHhANydunRxfH3+bBz1wRGs/oXOXh3beMXN4Yk3wXXWNVMFvulrc52mDwh6zsVocsJwivhkawQRJF",
-	"0vAhCSdSMbEyg55qEpjz6PKSy7n9lSu9GpW0VzO7CVVrsAXeTjDQf/PgL3KicntoOLvyBdeHudMZD4Vz",
-	"sCAvwCVykaQyjpxem0I+whzKFpud4mLcIUeWOxFtdlJh5Cn4QyDJx9weFkW1Q96CyyjQKSLJ1i0YEYxF",
-	"aO+t4FwEh9bhFMCpDTwM9tSqbjdsDFqwUBSpBlu1pExv6xsuBdGvD4S32dQbzYzwkuGMNqJsrbnHvPMR",
-	"8EqrxVk8Oe6dP+LhWTCU7m11u5SA3Uqc3aG8wZLfDnfIXCmf3Ffiyo39GXCGFsvv3jUQbvkKwbITKwrS",
-	"hDwNM3OH4Vu5U8SiEhydnlSSjAyNQr39QmGkSbKEZYZ4bvjenEEutRsGOFrkaLR1PbVq2Yya3YSIK5am",
-	"LiF2c3G2p/hyqcltbMT4LVhd3ZdLdTJsSFe+5qt32qgJt9zkaO0ndVV+IC6ChekcUsqs5mzl5xL2xCyV",
-	"mhGuPWcc8UUwo5qlU5peBXn4Z4ecaGXhmBWJmFEQ3RlAQqEaSgqayxE1B6vZAujAmOm37CwTqCD5IvjV",
-	"byjNkhMxki+50n6j/9OvfsPwXaXpNPEb/d7+/v2DBw8edHsevuuDf+rDz96//vO/fMBiwdDw81RmyVOh",
-	"WWpaC/rENC4TJsY88ht9v/Gv//wvfsPzGwCPaLbEN6xvoZXzCU3ZQgPPT0oNfAgWQqZ/rczATAAewCi9",
-	"YirlmXzw8nd2a955CO/87DXyDbDn2xzvxuymu/B/jdomHj2q9UxV2txM62/z1xcpHUix3N56Qt/WrlVn",
-	"VTEKDaGOVM2WtME0ZChuQkWEoku1JmTKzGUVGSJjwpI/kB351//ufybFs4FpCaLjrwE5jc5Kb6V0Zn/3",
-	"RaD4WFCdpSzolH5Bgaj4jYxlkUQK4cUQaUrjuM6PXB1GjbJYHXsflJkH+6SpNBURNVd+nEzokGmPJDSC",
-	"2tFWkz16et7u7R60jx8fk5AnE5ZqdrNQo/6Yz19e9o5muy/eXafvXkXvDn58EfOjd/p0f6xe/fXV99Oz",
-	"91I+371Jn4TX5+Lm5NUPz7LRa6VfP7+Y0+fnj7KL+2N2Rrtv9+XFm2Hv7cXD0Xfx0fHX8vVpNHz89d7k",
-	"L8Pvzs/G11/vx8/fPL14cfn9+wdvfjzXKv6+t78bvT7O6PD16fPH72Mp30wf7+71fnn16uB+tLsz+suD",
-	"4wm7vv7h+vvTg2+vMtZL5JtnWjzVyfzmLy/f9t4fyQc7vR9uesdvbp5dp+Fu9PDy5U48/fZEvI5vMhp+",
-	"98Ms647eJT+M3u/8+MuP7x+fPH7/5MHby9HFybNHz8++Td6InW/fP1T05cHN+6/f7uw8Ozu65FHvzZX6",
-	"nn5/s3/8Sh28fBNF4feTy5dv97OQ6SejRw++C8/2xt3x6OzF/unxw6c76cO/Prh5nf4Q7V6eMJk+f3f/",
-	"6ejhsJd8d/Tj4wc/3qeCfvvLXx9990C8ePr4+vH+E/H65clf3p6Pj86E2jmYne2e87Pzh69eHx3PLubp",
-	"82v9SKuDpLd7+uJZFP/y44VMXn971vvL6OEP70aT7+O/qKPvotf8RfTj9Me/yBcxPbs+uH8y+ksmfnz/",
-	"pnvy4gc1jx9+d3z57jiRz3e7oy7t7h+/mY0E+/7o+fNZdF/Sry8O5m/uT95n8yfDnR/Cm5vpi27vafLL",
-	"m3l2c/Kazb75ZkExfbB3sL/RyMuva8iXXxc0a+my96A9nJu7RnDN84Qgcs1CjaikBXmmDx//8MOLq5fD",
-	"g1/S89eie190f+FHi8Pbwu3vTmvNCN2BtxgTDoqJXkM8MWKQ87FgkUcykZ9GMEe3vPJFmrKQ8eulSrkH",
-	"vUebx5ezj5oBFqyldoh9EkzYTVNNaK9p50K+drH+gys2b7VA/F9AS6Lt0VH72c+/7nc/bIZNWuBSsNer",
-	"uX1VtLpDnrKRpYUU7fcslcRKdW7WeQGiskhakkNrIAWwbtpH1XUsiZYbbO9YJ829D72sXqmXDirvU+S7",
-	"NI+S5OTJgoNkdtPt7e7t33/w8OARHYYRG90l8wW1TtRzrSrKVY5bDl5+F6SeI7y1tjfLgzQPra9OGimn",
-	"8y4PYfu+EKh9bRlqi+XOLbJReZHrrcSCy01t2neqJ9oqlFvokLmWYYdfl4CSL+AG+rubw9FKo5uo8J4i",
-	"QIYdkkNnVi0fEUtiOZ9i8Eh6zZQvFLtmKY0r7ajFPMVaKfg2SYteYx2CYITlWEtIadvAq1VGGLHrdk02",
-	"5W+Hn7asjN4BMTJJIAwEs3XL0V3W7Wq0QTA/tsomD0uwx7HMIvKtVJqLMdCyq54UUw1eKRpFrhhODWce",
-	"s4Etdbc6IAzBwywnGTEdTliEe4OD2Jz5yFwpseUgDetu0Mzijtt4IQAwgas/sqXnbOm9lpcztvyDDWF1",
-	"m2eIIW9c5zFuTcHGgI5GpJk7Po5a9WUCIE5svXUbkBkiu68WhQV8ppDiaeacmCvXbDX0NfdI7CoUKzpi",
-	"ek6mNB1zsQKLIkGb5upB0KJmpx3Lwo292OaiQ9t24Ga7+jS8rWjMtzsLuSZb8iKVKxLciQESR0VAvxag",
-	"x8weyAvsY+k9tXxL16j4S7hThc5fG3flyolgn24ckANyKfgNsYRZ6bowHnibQ4WWLyWbOeTGVbtPN/RY",
-	"Ruxu5oAj6+Z2GQxE0yumCmh1i1dDmpAvZ2ZqiLrURuvQFxAKXYociPkVg2pjCEA0S6Ey5zypDfwuAHOW",
-	"V/0l0zlAOw+RjGKE4APInWZg/irB7QBMAB8LcyRah8Q6ZKpJGvVHDshykFC95ujbocCr1uMdJHTMAsJu",
-	"uNLK+arATaomLPKFzcwizf3dXXP3UXP5DMxHAyH1ADDzysH0hwRdUDBkX+RjzqdCEb/btADR9pnIeyO2",
-	"M7XKjcTE9WBlWpw5Z260VrFcOnZY6CRhQh2SIGUxo7Wr64Ik7BtQWoEDnKP1DtdHTqjBZE7NhtbFWeqU",
-	"CpXQ1GFdIYCo5/YEQUFAlYF8J3L6+jnhQmmGWGaUfHf69PmtKKIgrY2eLwchBWAf4xUykPllYRVdJUTY",
-	"zR0uInaD/xv0IXAX6sCOfRHsBJ55EPwDYCYGHYLJRzK1IgSGrUzkFLtZlO1c+9dcM/ufGhmqpNA2f/qn",
-	"nX/4O99XP//0T/jfr1r/UIvKrEIm1sUNmnmCdj9GKUBZMRD9u6oD3wekeXn2ss2EWZqIDOe+wH3tk4jB",
-	"chlxBQAp8O/Ls5Njtw9Bq58nxcmRL4Ju+xE5av+V0PZ78u/I35G/h9D93QfkHmmSFvmKfE08skP65JB8",
-	"Q/6B/CNpkw4ZkH8fAGyaFMwX5k6fUsPFcLfQayvmBIbbR4eyGRS4kHWaKYi9FUmmF9cel/ubbH93k5Fl",
-	"waBw1P4rbb//d3/39zj6e83WV197O/3Db/7hHzuDf99egZI941EdC3NC+D1F4A3DqhJ+w2J1SPb3usvn",
-	"IQcK6+0edEsCIfy14d5Cmli+qwy52Hj2c8Dew2h4iK4/ynDY+Nczd1N+9/aisQKYvZCsgaKo1V1TmyNi",
-	"JoEIf+ZYYwR/PqKJ1knjwwdA8RjJ+uUyXIbZgqm5qbzMEvPiIdCxV3Iao/NZ+aKJATK0rJVN6ZyoGdfh",
-	"hMjRqOXlpX89YvH+lJfjtNxTvtCyHUnI4bGpnhi2Y0S/lPLxRBvit34ohahSedTEhCYMXTGlCCkMZOj4",
-	"wheI1goCPUTUCJLj6AY0wYxSLoUDz/z6HRQPimSYTTGaXSpGAkDV9gV3oJAwSiPoVmByD/ME4gqWLE0R",
-	"rAOwQsujCp4/vTAXnpJ5KkLw7dOjJwHWNn3U63VbfStTT1HtyFQJSdasPyZzeyQ4xsDN9gWUEy7+xvMX",
-	"dDqdVh7xiA36gmbmWtF2DaDlAju0AMCngCcLA8+BX8ykUqMGOSC64ZyYKwvTjBFxB4Cjm4HpBcrs8rHI",
-	"EvScQcUx83CWcs2wAA2FQjS4jUHLIwlz0XcOBgufoXG1zYUvAKLHDNs8r5IuKCjUgtqh5gBrDFCRu498",
-	"EZjhD+zwA8t9z5hO5+0js05BDjMW5Oh/7VMZ83AeYOR38TxwO4KhP4aYHJF/9/bFObSUi5y2Qi9JMjXx",
-	"hVlIVJztUJC/xjxkNhEM40Yar04ubMRegf8Kl6zM0pB1ZDresR+pHfNukZ3WyEGOjk5PStn0/Ua30+t0",
-	"nVELzJ6NvU63s4fW3wmwr53OjMVxG8KIdt7NrlTnnU1hGLMVtrbv3r4g50yXSvRCiAAQ/RWbW6sYnZMJ",
-	"vXbGcsPf+LUhyhLnQ3+wUaw4pvq5ihRz4uZ0z1kLfKEnbKpYfM1Uh7yiGvgS/HZPkeCKR26XzKGlZiDu",
-	"OeIiXLG5L0b8xuYU0ngsU64nU9KEKsFGGIEywTZYP6fxk6jRbzxn2uw0xDsjf4bF2+12S8H2VgvMmY5b",
-	"SJSztqhre840cvUa6QtDF6/YHPSzUjDtMQ0nrH2M4ATLG/aCzZXFhyApTRkEDZlPFGwR5OSjeqvtVTFi",
-	"s7IBqxj9olnKjPQ+rkDdxPKV2jkRRjCgscWLLt2jjf5PP3sNC7Dc6DdOi2nWIR4phyZhtEtz40I5tZ0J",
-	"WLveryTaI8t+d7vdEhJnkkpoGc2MOQRnp27zrT3tE25/Hj5Sv/12rBA1CvVv1q3iS6PsMlVeLZkou1gQ",
-	"uL/tWjmjrLN6gZZMw4m5JT1yv7tXrQ25tG5neZbAZ1826BrzYlNYMEOse5uJ9RzZ0aWg15RjuvO6tT4D",
-	"JWfVYl/3diC3cYdmEdcrFx0FBsSow4K1pDmbSA8Qn9HE6KGYCCbVlkcEmzGl0fHiERD6QUcBgFLNp4w0",
-	"AUo2KMW1BTnKsotjw+R3MuKxBnkjlNMhF6xDjsxQFJrmm/vdPUhjGPIoYqKSO1/DKl9ypY/MbF9KrMPo",
-	"4PAhEmYBftS0T20NiuEcfTa4DE1KLEIf2MK4eR20x4bnrkwaaplWONSGENMP3toBSFvr+ooLTJyg6Zjp",
-	"Vb3jrwPzcmUM66gV1uUCPnxhvtt2RNhXaU08QnP4NvxrmtfFs5Vg4ek7OVy3gnYOvDqD20E91k4AN9JS",
-	"smKMBDD1p0Kn8w4+D9btK8fqldsNqax40vb7QWdF5Z/6vSkIdAeo/pSOUepr3OaLY4wc/fDznXidVbfh",
-	"C2eBqevZvYeEBLGywJu2Jz77zYdlQyqwD3fnmleNXghsc3+bO/5xkakIn/Q2f3IpqEUqYBF+tAV7fub4",
-	"EHyx+2jzFxdSvqJi7nSbxh2llo+8PvIL46K8vmDbK7H9ioCD+KPVe2SSO/ZqL5LcbhVKoSQkH+IXuL1q",
-	"ImdGCTdCDxPIcXPPhhG/feFU1aZFaQZizRXYERYpYfGo1Qd7GFx91ncxYeEV4BYHVsgwap4u7LJeVZZo",
-	"JgC/ZO4qyM7PCwb5IpEybnkYdbzgPXZhH2UDCnyOQcu+cHG2FhYAxFks5qVIM0s0lOkuUEi9AnvdqJwI",
-	"R+rZ1K9cAU7vWU9Vq0NOdL4cRkhi10xYc7eSU4alC7mC9Pl+gS6liKJzuM+Xb1dfbH+9PmcaPv/0Emm5",
-	"mxViaZ5ZhUTW+XL0Nx59exxd2RuXRmTEtnEMNXM2cIDiol/PBXKDxBIWR15deEmIJLkM6YvbCJFHRfl5",
-	"6qyARtlmMUghAGpp81EB7wOtQCzCjPm+eYXduCH7ohlM1fichceGowStIsYrwHLekH+BGfZoNCg7631X",
-	"axvO/4wWCXakGdhSy0G5Sn5uB0WXPpYk13lddAurmXtPbURRy1UtRTgTtCRSNRfhJJVCZsqOgzQDSLGH",
-	"uRyZ3wNIUy6Ko8uUhHSKBttihlAXHUBSAiP3IVwK9lUDi9LqECg5bgtX5b5MX4AOB2Ea6MNzGeDYNAKj",
-	"oIEKPfFQu8Vhr2hfxFxpFn20RlCUbd5KJ4AskFIcFxpH84iTKaNC2XLZyKulYKq+WvYKITOHoNiOGS6V",
-	"/K6RfE/hiuXv2ao+4S6pdGn907aaZe6z6HY35ffXFomsHNO8WhW75jJTNktJQsGHVQO0+U8rJO/7vU2B",
-	"q3cUf2+7BZuF2AVtSH2RY3/zy8yc6vxusVeKkSgXr5vt7zNIpDZDkPE1Q1VoDZ/A0piVbQZ4gpy2IRgi",
-	"J22Oheudlw8zo7a3HPzsNRKpau5aV2Y/AFOqcsI3LEEzvx4s/JXl4vbaj3wBGFStQ1egP7DxK/l3MgOM",
-	"E2siB8Y2ljLqkAvk8z4gWrGII/5/yvpFUykLZWpTYSIWciOCd8gTFnJIUqe4ZnYMRQYpOKOs6u7kXK6L",
-	"XPZD9yVevWYMSvM4Lt1oTSGJvWnJnOmWizEzo4gg8ExWLpS6S+MMyaByb1hJ/bGM5p+Aqzyxa4ScpUoq",
-	"Hz4LXzvRbLpK1HZrZ1b+j87Nuvubv3gt9TOZCeyit0UXp3QOYDJSvqTpmOF397eZj8qSRKaaRa+MIIa4",
-	"fH9OnguHlxml1vJbQw2bGGymrKeoVld4vVoHAN28jyXJdJ18QeFdX5Qzo7UkziMLydFykznZ1vlbKz1e",
-	"KgQnWXshnFpAKEpcZrpXJN0D0ilAV4RUsTYXignFoeKw0VBmExmzwrgKfjB8VimcD0xSri1nXqqTHXgk",
-	"+PrgAentHbTNszY8XGn2/GWdxXM7sytsdUlsTmW8UtazCfrb8SgER9jcK11UkzCSg6uVqSi1BmCXzfBb",
-	"2aS/SOafVDLPgRvWyuRAJl8E8U8jiGMBPpqGE1znrS4FELjXhnrY7CRr0vFsjNqU6YmM0OzL04Ujz5my",
-	"9whLfVHNwbYhNzxdgDS5pwpObd4BVt3ykPl6vjC8CtygSwA9XJGIK7MqETY/kTMypWLuAs5ssBmWKDRi",
-	"7XVe+EjZoimdwlYWlPIkISLbmkYmciY6vvgII8hzBrdY46P9Q266m31EZrCmzyfui1v4ity3q8RRs11/",
-	"c2Lon/DwvxG4F+DUcTYvophFR69hA0tS1DYuTkMKJ08aH35ewUR2LFXWaO23an6Vlm1JWJXPft+GnC1U",
-	"SAMhDkqaQfFcdBT5AuOHMLDR5nnk5XOslwuhTiow4+D1SXxhi4+2kMfgV8gLm8g7vFLFykoWXAuDCV2r",
-	"pTQTEJiAidgJDdzRDmwKWIGMzcTS9C1+NXkt0eVUnn4BqNzxBa4dphW4HvA11OjB0AtNDDNtkdapkgLM",
-	"+rZ/C51tPyc2FG9kmOAjEuCvbvgD8wt4BTKwS/iiCXBhHft7UCpshT21NloD7P7nHPQ2doASMIvDZ26c",
-	"J3Rqth3UQjI0RIQ5pnh5bs0nS+PKGdxvZT34YzJ9L6ehvzn2392C/R9LMYo5Zq59MVtsa7awbAPDl7YX",
-	"TXeQ7X2qS+WlwzgEZhjLsVFW0RpqJVsmIhYV4qLSdI7PjIj3VORsFRqYTaT1mhVsdpHDYq13sMuC6XaC",
-	"QI/IKInlkzjrYDNXhBGwu4uVvylbwFFHX4TC3/+8IV0sXve3OHdG31L4GI+NkSXqivRcyysnlYDgaT7s",
-	"l7J/0AboEs3TlNu3zXu+AHIPSNPJZjFWo7AJyhCaHkC7QVEGZm7T3z1CtS9yBPVKPFDMR0zzKTs0h7U8",
-	"mvwka0nCTNuQJyh60SrEHVcoJIXpWYVVznB2IPL4wsk8+M5AzsQAR9ryiJAp+HGMeglBuzkgpA1txRYA",
-	"lAM/6jvrmUuLhwXACryL/c+oMuKk6TZqgbe+kp5lAWnRGZU7wQlslcUmNmPyxTLXytWHNVzLPTPKcJVr",
-	"YUc4sC14F9IOvPQHYF5FPEURN/BvXbr5MwZYUTyvJW5E6IzOf3M1GFDTlxnic6xAXx1BhxyVU1gsYr3j",
-	"gi7eBhy/vmCjEQt1oSAts9EmzVVUcFOAGtrqEOgb0q05ZFTe6jQv6Wp4BqBe/sJhPswL7itMbpwAuuct",
-	"Su3XWcfM238cZjD722UDf8JT/Qoz2W02KO7LLYQZd+mvk2SeikhZs07VRlw2q0CyDE+rGWlYIXeVScko",
-	"EqnMxs7acS1tMu6IsQjtIIhJ4otExjHhZgWvadwqmcprDFLE2qMO87H5IpZjlSswSzqFW4QOE9FWmkVk",
-	"zsm5W7pPeCifGn0q72hloLEV3CClFFSwLyfzj6BoRITGMXrdF2Ts2jt3k6OpwBKwscloZF0ZnYAByr7Y",
-	"EKHcd6cawkTxaEnFMIIJqMkXzVhCSIXMtGcVf5sfAYynFFIK8QEOhAuzDAwPwCioK5boj46WXTh7a8Me",
-	"ApxaQJohFQQHMcyrZYKOEMB0Ahh3QOM4sFhm6OJurQuRZfVO8QaN43JFM/gLBwKPo9qCUH/kFKxbSBB2",
-	"ZzZ7vHOm+4VV/e6s6mgr/vQpXGOuw51fnXPZet3XCiO6uPX6pHBkkS38WOjrXvJlgeSgnOjQIU+xWFGR",
-	"SArccEKVL5wlxto/szCE0jHNGtUB6uxXWnCZAxD2YxedQxnWVVLJnYSSZZlkv/5qcYObUPVFcvgjSQ7m",
-	"Ot9acviIk+mtoQpX0c6Z6apDITFXekVAeXGYPy6wfBXbsIEr24Tn2FfXJnTZYM68iqY5ZL5oClmp89v6",
-	"TUSXSzv0O+3aH/zyt9U/N0e74Rp84TV/oKs/y+ny09z8mZ7shLHMojQDsqp3Oz4Ds13JZL8CP5k0/8v/",
-	"9R//8//9H/7zf/qf/ut//7/+t//4H1peXmfJsqtqfJ0FuZrddGAQHfPysRSacsHSoF9t/Z4iY6rZjM4B",
-	"5ZOPnGsGIWhRrYkirI2cR/MapeqH9tsf2l/lmFgeBrjAbZ+zA6KzVFhEp1IosJZlYCc5E1ac8WwFOiFL",
-	"ANsQUY0AJS6oxWb6kQDKYeZrbvHGiDWB+MKhCUMuSxNwaD0L297KoxBzqD3XsnkbYNBMl3ZxikJ4drqH",
-	"UIavtOhQ+g8rXKGtaApjnvtiyoxClueEA0cdsgmH7qFgA3bRpGKOUNksVog8i8BoCOSorBNrit6eUsY+",
-	"AlKan0og6ma/KjvtiylAUBqejpOHlzFbCATHUufgYTPCpUWh7fjirbNFQzNyZDOXS+X1SeCovghhgoV8",
-	"A3iGgGAGmOJA1f/v//n//6//6X/8L//b//Df/pf/o08ohv9X19Qa3WD75Eyw1KxEHCvsmYlrnkphzk6r",
-	"TLK8IGDTURU4ANHkPEu+z87evGofnZ6ePLFofsXTN6dPX588CZDwHB4zgtb7wlXIxvwtWENzSXZJYCsx",
-	"DmiSgCgLn7pEAV9gB+dvLs+On6IinsPvCWwcxvEmYeLkiUciHrk6+BZ4ni6c9bJd0RJSn+x3e6W9cAdv",
-	"YMtGmj1xtUL4NXgEFgJeYXlntFb6htoAhhaAuM6yjYm8iEWR8vHY1ufA5STNYHYzQAIHiMCbQcSutZSx",
-	"CjzS6XRaHUCXs8YXO7dcCMNjWIhhpXVdC1ZWKwTiwtfBBWM+d4nSHEyYm8btBwnkdvsx5iS4ruzErQeD",
-	"VP4Ro6ktWIFkBSk/tx3Q5euTN7ceUQ1/wXTwysbWMYTbD7BgGb/RGGs39jcd7V02efNwf+udh6HeafsN",
-	"QVZFptKBxWTgW4/m6eu/rB3Ep1QwbPkVbL1OvXiJJuov0Ql/Jj1kFUgjxhuCzF4n/t9TuVxj7/F68Esn",
-	"BMeudtSKPHUrVANESyktslzABFQFRYJ/DKASO2ThHJKh1BP0cEwpVltZTKGM5xA8ZUUg67NB9CUsnpBn",
-	"+4yZRmwVzDIHEdJDsYULACcehCmD+VKQB6qYxmC87PjiGSC1EKo1myYWrtgIRFqbxwlGc3JB8oSiZbDh",
-	"vi8AQxhrMkx5DYgwCbSUgykV84HrKXClsstIwgjTyK7tQN1kzZrkIrIvAvd8YLarFOtfV/poQlUdHjfi",
-	"brMIiuWuk9FOXZXzT5M075qv1Iv6zGnz/4aZ5Ze4849luLQmMxwZVlKcnPXMVmIAWD23XXTh1IEZE6x8",
-	"scJPk+ccEaqh7BOq7lt6gtBA4AsbYLIQfAL19zrEHBAwTGSa6Bk3Ap/19PTB113OnLIKUdmXUnUS1bjP",
-	"bZypVfDtp6D72llAGpNNVGpZ1/WYaUV2u/uoWwNaM0S0cVUYn121NRGRTFhHvBFSQSHGBcA+c+7oInRU",
-	"XokD7hyn/Npw2mAFTzVb/bHepruwkj+pX2c6J2GWpqg0O1+dO0y5k6d6oOwJWHOiblwco654b6pHBxHM",
-	"BZstA0RSX5jnlfcdnj9UE2PRWn+pL07xPXSaVl8FjXxWOhSp1NS0CMZBQ+6AJuELRx4wolw86JHAtjeA",
-	"9gYpM+fZVYp42O2S/+d/3+/09ju7rX6RTAiGIfDyxDQsuXlwWkurUArAR2uYETHtRkGgqi98YQYTyoip",
-	"/uKYrIAWkKYV9DwypfFIplMWOTC8Cs9oeSumtfTcnuGANHkUM8C+o0Ml4wwAODGYHzgzhrMsHtsy8wF+",
-	"nqfo0HDirLIIGtev5PnUB6bDyC4c3vynkJ9sH7+T5ARTWyc5vWazvEbjH1t0+iIJ3QmzHpjTIhNbL/Gk",
-	"bMyVZulqDn0MFWdVng5XlbMKjXJB0EK5Bl032hcI/W54Vy4wUFXOuG4VLqEqXgTqqDrl06kF/4zljKVt",
-	"o61GhwgmzMF89UvGanRYl5fjWh5oesVEQHZIAO3bv8G4n+tmwPgBcthMPM1iBohoCzneXRIUlXcGiDMa",
-	"uOpDUL1IBYQBjNAIgD+hIo/rJAA91iZOZTHro2IKaUvAjSOWkgMSTmhKQ81S1fJ8Aa/EEuDYpFFNe7sH",
-	"hneax6GcTqUw3FZY/VcBchI+zydnFM4JTxI3j8LzBEzYLBFVA7dcQekZrJeRpo7KTqK7KsBQNAY0YLJJ",
-	"AT6zVPoZdGDX1a2YeO/zqb9ufPlZsNowaQZcDQSbDTD7jitixtq6O6v/kmf9h+TyyI9LnNapXOsZ/cel",
-	"S7CbkCUWgt6KlkZAbfoNQLvPtC8WXM5+o2XrSKKtj5JYKo3QPyuiAN8Y5e4PkZvwrUMbyhMUZjCvf5uK",
-	"H41jo/xV9H1Vr/utSQUoknQB6B8KqHFoEs0Kooi+9wgkAKcsZEIjEl3kCwh/I02q8ddet9vqQC6AIceA",
-	"TGl6VYSS1BhmjJYm9KoAt89Bd7YP010d1b1aPHbq3xatAeLZdGkRNlsZilDszSHY9bHRpD40ulPHpopA",
-	"5Y1AxiuiUbcIQ/14XOM/RxT1v62Y6On8FlSN4W/bms4ApxSLGBehdiOZLkbmlTliB2PiXBheCJIFmJuR",
-	"19oKsldsjllTCyF3BcCeL6oBR0rTuS1z5XSLtX4tbOcTSfTY+Bef1hfDzHZnfnerxX+OUScfxSbMp1sw",
-	"QNvVBZ8ymelbOMMcIwDmsFo9uKaabkINPXI1lGMurrAUK16Y+LWNwQajToCPBlkaB2QiY7CU98Hbk7KI",
-	"pyzUCltAKxUYPNoxv2ZRJWkBQVAECRBtAJDzLdaALzQdA/y8msiZc/5g1WPH2Y4c2P5SoZwKan8p3tUj",
-	"MYeUdBtY6YsVuspzpo9gjovC4h4Sz6LGjpM2c4ZAAh7qLGUL9V5fWi9e7dKvWKHOWhmhrq7rZzEE/OlV",
-	"7CNhyfqecrtVOj0u3eD26QWYZFLOLbD13O7seA4Gg3MzCdZ213zbNhmQUMorzgAus1qfea1zmdT6ln0B",
-	"zmVMiw5jRlMndWAfwSt60z4as2+6gREL8sOIv2PtJURZFzY9u4Dmmcn0SnnmEKOruKjCtl/ujmsrrkDE",
-	"0PH52TOwmipgOXnigFtQawIPiLm1V6UdHuPLKwX6DdtpPzdD2Sapyb0OS9LYTkQ/xyrbMtOH5fU2wppZ",
-	"FRYtcJFzptu2gxWHwr68k89duwF92FYksJ/+WRG2Vxx6s9SuMEuB9GPpqXT83ZP8/lwgudWHGP0z1uBf",
-	"8TPb87b5NPuC3dBQx/Mq1Zd97YF1Uiu00LkzmPuyizTgijPb9I+lEfL05NUO7JbnizyDRrAZdOUCnbG7",
-	"sid82XXf8cVrWaLmmq6cX7pDjgpIszgHhkMAW4CCmjIqsP43tLQH1dDMqiEM28BdkUGeIpSbNUWkwD1u",
-	"znDfbgwQJ4GUEMR0Cn5ov3L7gS/2oHibrUvvymXIUZ71orhmDm6ORlFJOjl+c3ZOkpS5gpSzCQ/BBaOg",
-	"1LOeOGxyGsdy1iqig4I3KQedDvJazlnYfsZ0OGmfcw3Qu1Cp0oY8eDh6RefALNsSPj0sRdrgKql0NEjZ",
-	"OxbqFUEy1qH9B+OTv51itjCx2szPRdI9tBhfeHYWzrGqnoLfnDt/Ki3vb5Ol4+ZZZlANmlmyxeGGbcPn",
-	"XfDTSj5/tFAGgbi8xWEqZwDQ7UakSeCaDTz0EQPL4kpbKDYATSjXpl0KN2wCoCbXkCE5ZVOZzlu2boRe",
-	"H1VVIVVfrLt9msG3WidvACcOXzok53TKDPf55lynPNSHvjilevJNeakOiZMLgxUjcWFArb7loriQrkAD",
-	"g8CDyrCLRM+hjOb2RVQzUV1DKRFXnlc8AgsXpjWSNUGgtHHmCLnui1E1FN1DqXNNRDv8XpQW9sU4lVlC",
-	"AtMTBhekhuMXpJFDJOS3QxVf0BcbbjNcCCGLivGKxGykwTzX8cVLo8yiaO8Irkjk5WaJWVTOgYVsxuWL",
-	"jgqXE1QmYUyPzS8liG5YupRo+frJb9ZmzeVTizuAns7f8vL5+W83bn7zVWZ1Ce5usM97c/2BTJq1l92X",
-	"aP3Pp2UZSpO3U7JiGdK4rbRM6Zitr5BNSeCMZGiDTCQXWpnbNo93wuYirq6IbbNT450IaXyOvz5nepnz",
-	"1IGrXbH5rYxyXn0z6AhXv0VTio8FtSas7RvbLHV/tfNVlTvlPskhFxRGsGSBrMOAxApUsDNYdw+ttebb",
-	"u3tD/qYAU9YcpyfOGkxhHUlTIZO/PHvZKnsY7bkBk2WtzGpPjubhFYOKWbc4OeRiwgCcY1oBgy/aghrx",
-	"Ckt64yWDg4V/mc/gBV/I1OjTRlCb3XTQzPqMG/ET0C1G5HzvniIgw70ZGsHBxozmFO5hEiIcnrlXqdlr",
-	"yKlQ//l7BjZQV1K+gGT3xcgaEgDxsdZpWbCFU7OW62SKaRZrntBU75h5tiOqafXQJKlpXXM8Zcf4ZRv4",
-	"/fKp9HK+UPebGfhW59ADLlXXRMEr6n99zwYpFWNWy35K3OUnywcr86k04JVYXJlDwSQKiEkJ+7ydLFVn",
-	"PoXa939kNvL7SBG723ycpNKomeZKf4qJyn8cvnfGQsavzYm2nkfSrLCMlcwv24b3JZm+jeTgi3NXkKLa",
-	"hpWJC7sj8Baqcu11I3/JPq/YYTnXQON5/Q1kj9KB/xsRilax+rvJQ1+YWomp/U3ypdPLi3puZDWbKVsX",
-	"sfgEni9UCHS1ChGAzKGzGulZzvLShb4oV251MWau1KGIFMT1mo/cb/089rucIWyr1mgoZ1GqcwgWVCFn",
-	"REK+JVfO4TFkJBORFOyQUF/EVLO8lqyNRskzigSbeYRNEz13k6utEghr8IptnaxbriJr6yV+CVFcX4De",
-	"rBLG3i7mEtgiweXg7qVomLq9+W3rUK+sIAD6TpuLcunaL9tcv81njEIat9vS+k1OqA4nywfrFUvHrA0/",
-	"EsWmVGgeqj6qbs7wnGks74UVLq5pnLEOObE4N7bgMwpDfMqUptOkzDUU0wAP0PFFHkMGTHTAowBdmpga",
-	"WBd6VkYFY2nfF0pOmRSYjJJDVXuEkoRhFDggTtoOsOYXjeYBpAsCl/QF1ZqGE0hccy8C8M0gydJEKmZe",
-	"3t01L5NhLEGTlIL5InByFISY2bfQz7wQi9avzZIDtRQRID0SCB5eQSYeInIGQy4DMpY5VGBR5Xqqxucs",
-	"PDZfBxjCe2gWC+LczGytD8kX+7u7ZHGQgk7xNmG4p9a7gHeM4e4QbBzVMejLJKI5g/4E5nUkzlOgy89s",
-	"Vl9bVgimHf0eRbP/RnPz/hzy32+WGBBxvYkd50LiTo5g0/91hRqLQb9FWiCG+XiINOsSpQZF+jFEkgg2",
-	"Kx4d+sJhe7k0v7y53Bu50M6Ai1CmKQt1YDGDsYFxxpRiiyBeEGELYqAybLEWjMuwyiPLb1BSLYO/LEPv",
-	"GIHlcAF7cSYKUI6xhGAorARpRcMiIiefYJM6MdUc6Bb4z31hBGTMhkAOGpFwIiVCziiSZ5Xb1cQMaWfN",
-	"tuE94MkF06cNVs5rOmkSLHiji9JP1Sx4xAy2WMNmCAquDYvrurCNZCTjWM6K1HIFPm3M9Ue+XUEx25zD",
-	"7YtNKGYbc7jPmX41/0wAZsdAO7fyxK5QJcrkr5j+AtD4xe25HXM/Z4BZY7mY4fLLCGS1bH4ixVqLwDOZ",
-	"jl1kT87v4CsisumQpcXRhmwD7KMEWQ3vGl4dK5kf8BQq0JJVGQ+XYshF9Gp+CqP7neStYrY4Jy/n4nZO",
-	"X9S/DerfVF4jLZbIZZUWuEXOYRDKiAV1QNtGGxkzDeTyGroJyDDTWgpfNG1CD/4N0UptPU/YN36j+onf",
-	"IIbqxkzDeHG43/iNf/3nf/EbNhPIw9uJXSM0cBAxTXncgYG18sA7i4pVnra5fJ2hrGnGat4p9RPYIDot",
-	"U4SXk6J65OzF50HcHSJ1QQTwnDCaxpylCJt8UYEf1TVk7LBHLQ27ADYnvWAgcgEYX7WlNYPFcgmtPi4J",
-	"JIQOWSzF2KZbVZDQIa5YEWY3NMeCgfLb1Z0shxui+TBXOe3MSsHS0DcEwyFYN9bBJDOqWTql6VWHHOVT",
-	"sxNaiJbkRkE1kiZOaABPi7A3WKAjzHc1lzIX4xh2GPFQALCaDg1XuG9mnGmmXKJqEZAufGHD+DwHOgBQ",
-	"ZzYyHgyc0AM1Amuf7O/u+sINCDZqYH4ugaeBSr38AuK9YXS2HYSic0X8BoAaNEzvMQ+5juetQ0LVVVGa",
-	"UEuiaYK+Int0XBFQkjKdzqvIGnYrgJeDN3tEeayKbYX5+ILGFlARFX0j2JqmIL0HLwwz+D6YWEjw/CnG",
-	"SxoBV0uiGAPZHA9SKeC9QlpcLBEIV+R+d2kJaZIMplwB/nBwWHz0SyY1Jfu7j4oPUqrZACIrIfLRLuUw",
-	"U3Ozb5GcCXK/u0eaNTi+UHjgmqU0LoTVKZ1DzGgBQWzvzpq77/HCzfcJxFbTtunmd4odXHXpPjZEcbia",
-	"aS3cu1+QeP+tWD/+FCnSudxjTtai1EOaVVnDstjWBul8e0wGuljyCK6nKb1iFgGnZGsgTRChFq/eFqFG",
-	"uzeM16Jb2qjJZRlEydI9mgOrQYY0GB7M9bgkKXSIWRln9C2PBy7x3N1oL0Wj9gPMvJBtmXTIfvdRfuPZ",
-	"dwZwjeRmAzOhcrNlacReHK6T5gjgf+g0iTFcf0qN+DKHq9oJVGXJ57Bg5oAlJDWZsnQMSKII+OeGliQr",
-	"hre8kAgFg0OrDr1cuqhawiO/tcx9m6Usv/OoIubOXl72lXfM3zgMxh2umS/2li+IG3/I6yRXwxznwBp4",
-	"bKv7I48Drb9E3iRMKCg+UXQDWjJU+Dw6PSETCjBVi1q30WRnN50x02/ZWSaeUE2xFJd59DyVWfLULP6J",
-	"GMni+fmEpgweWdgQX6gJGO0hli1/z5xe64kL/vWf/6XVJwETYTpPNIugJwy3sE9suj9YCSrQQK6wEL2G",
-	"/LfKoY+pzovD+6J59PS83ds9aB8/PvbI6Yvj87972HIZs5j2FTN6nUOHA8oQOWfgJE3pbBDBqMAun8d7",
-	"GTVGVkscmZHoCZv2bWywfbOoChdM2E1TTWiv6VolX5PSpFqtQmvPF4Bg6GpZNc5vilwZ7pMAIJUCq7K7",
-	"haioU02o4FfWL80QrCca6tJZx3DuVA/gOpRxBFc5LcMwmcbpDZ9mU0LHjDR7ZCKzlAznvrBV4D1S358D",
-	"8z4kY4b7BisBKqkdgenVZhGNMrOGVbUYmnEaM0DFgDiRo63ky4K+8q++KksYbr2VpjELvvoqt6bEVCke",
-	"utu3n4/MF5GEYnjabQpp2hoF352/eU3yXxOaKtYqYeFCfN0CpJVHhiykYGUgGNJUEu9AVrHklDK0BQFc",
-	"xTGN49KLXgWl3KpQ9TUvm9ZzZO1PLs/eUJtX3QAwojhmZNpFEw1YCA6Rrs6fvMDpYjVPEYJkxbVi8QiS",
-	"S7G2N6Fkv9vrL6eYcuWLERfMtQyJYxAWoMlMZjEWNRymTpS0I603ZQ3Zog0LMiHLJN+vCLP40oTWFDZs",
-	"rrETtTrklcOx9wUXSabRh9nFhccgB0Rp7hdZnRi1GZAmTIkq9mAfUfB9kbOGckF0st8lE3ZDIj7mWrW8",
-	"oqWYibGeBKRJBQn49f/H3rc1t41k93+VXv53a8g1KJEUJdlkTe1fliWvL7I1uow9M3CEJtAkYYHdNBqU",
-	"xJlyKvuQSlKp7DwllcfN2zxt9ikPqf064618i1Sf091oUIBuM7J3Jt7aqrEIoNHoy7n1Ob9f4HP3sfYa",
-	"GcwzJj1CSRhPxyzN2FlWaJlqQAbtsYihz9trTfUUpptIROI34AZ1R+jZwLgj+ESK5RFoeCvHIgVMF4jI",
-	"FT/N7g0IzZC8YV8DLdjVp7cW5tc4e902mOM4lGb2wdO4GpQSuVXbV73gA5m+zhdWHG5YxeHZqhQ1wB/C",
-	"AK744mkqBgmb3Ll28o56qjJ/L69dxiV/sWQg9crd7pjX7/UDQFssyCW7f5TZ5mikerk2U7aUoyTKVYLn",
-	"8/OK10M5r/bWB45bvc8xL0qewSzTsW6KW6dncpaBNsZ48+XLaNGU8sA+FEnkTFbB/Gl4Tu4IEhZZuwU4",
-	"kPDVyoB17aBSG6gBmsWV0WbhaFI+R/LmTZwXrQ0z/z/BQ0nIVgS7wlhpk7nr9MBkX+RVZSISsrIi+Dln",
-	"lrs/O5cv/IkkGZXH0iPDOMlB9SWs8iXygibHaEGpJqQymqROHg04O8uOwlkqRRqQAVXfICE5Cn7IjUk6",
-	"Ybpx6XPTeF8tVbgVbUe1UFEt61u9HEpIpBlx1zGEo3LUwpYDSIEvXyK70Fvlwx2zuWRZU9kxUQ+/ldAo",
-	"Av8MFPlczMip+kx0qCYUABDVjYROp4ymmkJMpGQkjKlehaF9AFNxGS4ydGLKUpgXC3+8UKADRz0Fxlbt",
-	"ntR6nZZX0z5Mrdduqb9irv+yNTYxz9gIwk2l9LLF6dNrY5qyk1jMJHaMPJ/SNzPW10vGsM1qP7Oi29hi",
-	"od8TevYULMFab7Xdgc6av9ve5WS4gUblPQKjVPl0MsNzO2X9NQtXOTt1rvo8iGYMr0ghePFBe0k73fbK",
-	"NI1FGmfzwOf1RJzqCyComvYaqY/j0VhfWyIHsdodKaPHROj6DgANBIKnunkKGomjJYJLAPYIFySaMcgH",
-	"x0PuhEpwIgciG/tcXYOqYIlrrrSWS6QVK6XmDE/NqzGu1shXtcKPxVtwVNTP9l+m9+pH++9XizPn1c6a",
-	"qv3mCYXMPZBV+yLNEMQk2lBNFf5+wGSof3swY/Y6/Nu5tpu/3v0T7nhVSvSczEkE0G+BsmoDGHWQpPVg",
-	"SBOpfgFBULWGIzzoPFcGNxAiYZTXql6K0kXNGEWJpTlelaMO62Bve5OsrKzc03EmZd4NJcv6Pp+yNGQ8",
-	"azLMWgjuBCBNf9W5r9y4rbMwmUVMy+pz6wZXhj47qPVqnVZnrdlqN1vtg1arB/+/07rba7WqvlfNtOpr",
-	"rRRhPaIZa6r31MrmfCSaV+DeLoyOBLgkSOTUVed6hOAYJ1R6M5wBAj5UTkqfo2wWJyxN6PTm49G5+nhg",
-	"197DgGhFqUaAjpTTnU5oEkuTKQw1tXQk0RNQjzSqlm1GR1Vyd+X6YtftIvA5ZXEGFHbKOmPSsCrrrrOz",
-	"zCujT67o6puqjna0Nrugp69ulUEuEsp2KLO7C4YUio/36Zn+hOksYLQcCxYN1uocu5xwDcwwcepaH8Vy",
-	"N5/r2nPKSfAoYpOpyBgP580nygvNBNpzLqylpEOmLoDb2INSqiydO9F6MFiP2TwHy1A/ANSaC0GHmUMp",
-	"k7MkQwQ1n6vuaiA0mdFsJj2nU1lzj00TOgc7FPWS8aPQXuAjiLGxUKgXQ1PsBBhqtQudnQrzGZKkNNTJ",
-	"dbbD5vQiiodDBrULhV5DdCrOx0h56gbPdIk8YXOpz6dJJtB305Z2pDPESKcLwXKZs5fHqR6ImWQ3ru8C",
-	"yWKKu0C63Ky8S7kXzqder7zL59oOqgZiU9Lh2vBrzqJ8wua3hsCm+oa9fN+EbTAqVQnLmlAD9nFdpJ6y",
-	"jikeEWh8msyk/JkNhdtUP9lYgGHbOqCjywDY4J63Xq1k5132aP6IfeKtV0Cmv+hpe997Rnz7WAv3M6iF",
-	"s6x2akOUKEs32HMpzRNUwgWPhs0dyCx1dlqOCIC1VPEQy7jUpgkQf16H3pgk9W67o/xhUElxgePTIik3",
-	"qgELbiYvhztY5nplBifzXSPB2V95FWr7Cmt61xnubRjtnzioQuWSruDKs4v3meBMr2DIVTbqWzXnUHzr",
-	"tVsXKQl+DQHssTUF1LpYaXWti1iFOfSQZTdcraqTlSu29V60rBqPG+tJ1eTKhVsLD54zU/9OZMxDtKn1",
-	"yM/FjACz4A/pw0fGtR8b5+KCfXe9Ra7WHnC2/NjQGH0S8FmSBD7XFCc2Xqv2MnoCfRKo/gcmr8QlagD6",
-	"QLJD02PtPMF6hdgfYH8H6ntA2alG+yRlQNyGeRs5qwrZQoxoWN8+j5UnoNwUSYITlspY8CB3NB0BpJd/",
-	"zB1Vq1xLXfIIJVOoYrkATwxoYXkUA13xgGWnjHHlgsIhKMR/rANTqXjBSzI51tp9yQln3I6MdSz5NI0z",
-	"Rk5jLm/qoSF9hfbTfJ5PDlaWv3dH7TIgjh/B8LgdD+2DIHhcpDoMgscPViE/S5vro9/znjBAru71LOeQ",
-	"RNVn3gZVWRK8G9HbcgpSfeTtniV6hNFw7CQA54RzRTDtJbKhD6ad83MNrnTRsfCG0+9b3Oz5a6pIlqEe",
-	"N+/MR7rbWwl7U2Mk0MK8F9e39wOo9FyjrJyEBZe+tGhhQd6VwMEMm8SclWwPn9c7rXZjiWA72mjCvN0C",
-	"FUsOEUalRkisd1qtBtZk+RwrdWMJkfclsl9EJcMIv8Uww33Ud0HKUtUEsmQ4d12EW1bERfP5JdBllTSZ",
-	"GtKsAs6sb84nkHrFsLJ3Wu6U+7zuDDvW7wZQn1UaN8GxPhDagLkNMyQXEB8oEzTvQCndlK61M4IbxNOP",
-	"Ga6+5PXuaz9GcD9aMteQ+7h2HORbwJwoNWxcwX+hibP8jQWAvDDgi8gmixJZY2lpoQnVDpqZvB5jbeyA",
-	"2Z2mwRUaiBKWS/ViPjw7i5WxlOfjuWaQpymbuuUxYdXkdiomVrpdFt3FRz5S8t9GaHZhrWokkktX603N",
-	"lNIkRGudY/ufSBJHNmVkSrNxnjFit8GFeOU2RWc2gzvP5Y7ozWa+p7ICcdOGP4i2F7zzTBrIoqE2jebk",
-	"1Ld+In0OoHMemcamGV0Nd8zmtjxplnJpYffxLB8S36ciicO5Mh0Ag/+O5Q9pkGF8pnc5NHQhwUcfD/E1",
-	"3raGrZYA0GNTbXUKgV4EKBsCbXoFPp/xLE6IjaIZzBxzgmQ5a/THwWGSrmTwef5YzHUCnLbEljSQ/RHN",
-	"LiI+Q7boW7KDsPFr2UDtH/nlBzDxlVF9XBbvVfR9xLa7oqqXx7q2wup6nMsykvSizLFnt6WRi31IG0Kk",
-	"DJbRiGa0bx04/SqArQOchgIvPmZG+fyScEXB0ao4CnM23m0hIeAbKqOSICU+av3bOBbK/XyzRG+H2d9d",
-	"78tGF4DGvWnDlZEOqXWsUXUG9Q7VEpCt0kSrax4VGdbIhik1MtA0Vh0GGFjoGwUIh0wLe1Fp//w4I87I",
-	"zB5PkA1isL0IRjAKrQ+hokRAnZW2boAtxuKBeTbIoTrq4oQ59kQsfa7VcWOJPBPm9znLzodJgJrDYQE3",
-	"ARLU+1rt98kUKhAypedplMScaa1uGjOVYDc6TsqNJAy7SM/ncL6UzPXQYjQG4GYRViLHUpNzHo5TwcVM",
-	"YpNq8CZKm4DBtqGuBw0coBOWRnGYEZqmAImHReuDOZkob3OkOiLHGrDZnE3ZVwNmUKADQKWVu5t6RX9o",
-	"Wekux59d1OIKX/JQ8P+b+WKCD+N0gu55Tq0Fiz26yA7BIspltfqXvwHwjWpzZJMmCeZe4x70EOdgfg54",
-	"xSFI1sylygl691//+O53//nu99/9z9/9jkiWKQmKZXmSnrBIiwq3/NNknkEcYzpVjRwAAgOAmDj4HsDD",
-	"EwLVf1YAGA1YOBYySxFfI2Nn2ZIBskJYdAOy1SPYcrCh/hd4TvOfttfb3dbK2mqrG3iQk8xD9ml7td1d",
-	"b7e79zrqZtvpT4fdte6g0x2GK/dWOh3W7Q5W7lK6fne4yqKosz6I2t1ue+3eWqkY+Zyl8VDjXu3O5Phw",
-	"7+ll9YPA1gYIYuqb+2SaxjxTK4Rs7G8+elRVc6HH5UL/ebFU7/q1F2rAl6cJjUHA5TU43ZX11Xanda97",
-	"d6W7urK61uneq13ENFaJf6zm2ExnP2dBd2f+VsWgmqQ9ZIBypOD7Kv5+JgrqC2hJlCAYzVJd7g31OIA8",
-	"u3QL9F52I4H2tXWjqiu4co3Y0ThP6kqZNXl+bgvV6VhxBM3C9xzuPSXafJGkXhAr6pKG2NWSp1ERQgJZ",
-	"d9Xlv9a9Qo2UHQ0rDHrEQiWpgTlAxGBXcCHnhBIogc+xztoYpSHNGIes98YS2dO9NLDL6jtDWyouOKEA",
-	"uhxzQE2JmHIC03nfVCgTkWoei7xSun1BCalDB3jz8Tjk8RnBAhbZJxOs7dPoS6cxj8QpqVtMYqVGdKFq",
-	"A8OPBZCmUNlebudJoNbDkR1KDR1RWQ1n7qv6ovaad1WyRJiu64xMpatyZYWKcTkj2iCj1Wz8eEHPknf/",
-	"+qd3//LHd3/48/d//pbUAdtJpOTlztO+M6QkY0kiISQ4IXRKU/ta9RIP0NagyhISO13e2qDhqXfaxebz",
-	"+rt///27f/uHd9/9x/d//hbKay0QGql//8d/+v7vv8NrOUQa+DCfUiZBoU7kKEdxQNYUQvFrg2/82oE4",
-	"lCx9RifMr3l+bQub8GtvEcNHw6efTRLEQMc/84eW3Z/1w4Xflu2j6tuoY26QCWJeJ+JUIgmLUjkojnKI",
-	"oAV0IIcTECKiarFi/Siyp9iJA0cUHUP9k8Z50NtX6vP1epxBWVrMYMJShnWtsgF4YeExF6cJi0bMpsYR",
-	"GmZaVJzGIVZivdBASuZSD7lajowVDxrqKGUn4pgFLsuMhmbxucZkhchRnwSnZ/QIfK2jEBP7QNNpYw0u",
-	"oID6RBrfq+/zQM4GagMM2JGa9KmYzqZHAFYPRlThIjrO+qouByveoTxCez1Vzk8o0ohFgKaQsclUOXkm",
-	"n9PAnrijr2+H9eaMY5llppksc9PsMrssUKvbhAXzDWFEc6Vd5myQa8qqhTBI2Vtd5eRBBTUpV0ye0Uo2",
-	"OqC2I2S5YqOVkrawmX+Q/tiHmkWLfgKbSYoJM9tF9mGxZ+lMAk6U+kNtu6qeQbZvVDmonbvejRhutVUL",
-	"FrAdcTDv8gCxOxeItqcnpObVIPe51qstSLqeXxuNj+6td9vrtNWlnbtRUfr1/NqdN9FZ+/mTzfmd1ce7",
-	"m/e3X5yut7JJa/j44aDzeMJi2t3evL9+TMWd5c9Ww2Uxls+//uy38d3j8eHzQWv18eb0devx/e7eyWc7",
-	"x4fzmbx7sHv29Mnjh5+9CU++fPP1g+nnX9Ovx1+erD2WLw8537v78uHBerf1cvTyy8OXn62fPP6cbzy8",
-	"k23dfXYYdefb89e78/WHo5iexM/SZPPg9Z1k9Tga7sy2D3ene/vpcOfL2U44XdnmnV0Wsc6j2Wfpk60v",
-	"Tp/sv9l+9KV49uZxd+fuFn29IV8//aJzPFnpPHr0Ohre/eLp8u5qa3t9sp+d8izd6IS7D9Kd9vFgbfI8",
-	"HN4f7WUv5qPByuePvuD77Pn9lA1mw40kXd++N9k+3N14/PB1q/upX3urDGBreudzk6synBq9uq49M9up",
-	"mBRuEvc2Rs9Xn0Sro9HzzebgZTp49vzBo3hrZfDwC3hC15HGcD86meut1XueX9uRI6VroRkQcDj3+K+e",
-	"X4vYYDY6ithEwAX8U2YpXByzJBHkVKRJpL/6bJJUf/TLnacl33yJUnV//cVXmw82Dja+Go2P2q9eFTRr",
-	"+QOFkSppSCw2U/WAM4Dwaz6G+sHFG/BnM7olr4bBXnh7ye04EyXP5xOz0Mi5J3KrA12sq/u+1s/Qs+YR",
-	"x8jznJl1LbGl2vWzuoree95DAxwjZ4CKeR79paTTWn9GUJhlYs/aLmoseO66XYzZaOnPzqYsvOX81J+Y",
-	"M3/T89kPEKe8jB4cvphFdgAKTn2jMpBgYphnNBQRq87f2NPZFYtuFRIR5IUqI5bptmYckzP1MdDQgIUW",
-	"ni5Q7H5iicN7eRJp/fHu1kPIj9p99tDnGOCM5dF4TpOYMwhcqr3YQNNaANJ1MKUjpjHTAhkyuA9iGj5P",
-	"6IyHYyLgyySpB/pfS3ifRw73nmrYoKixRDZFpHwT8OTwnObH4FOil7EpLRAwWCIj0m2t5EwEZURGBw42",
-	"Rywt9KeGBtJdA2515Tn38vGRpK36sdIBRyVoNe+RjeaXhDa/Jr8g/4/8kihZ21kjn5A6aZBfkzvEI8uk",
-	"R/rkU/Ib8v9JkyyRI/K3Aanj6Pmcck0oD/jPczFLJUuGfRL8KrDwnMozBIoFPWcalTdhNAII52A50E4Z",
-	"CX4D5mhA6rnbQEYC6sXwIwB5dur6gQLQjkRGlG+SQ8riEj1St8JR3hBoHHpkOhsksUSmTZECNp/PAxjD",
-	"oynNxj2CgFfolVj4GsrJjOtnWUR0kZvlDmL85MgUvpEgS2OaYEVexE5YIqYBwlMjrXVIkxyUpF5KEVFE",
-	"UskHw7OQ25IMYwiMAJJ2auL5hmRfn2ma413L5KfWhJovPXr14GXzBQ5Vc5OGY9Yj4zgLNON/KLipGI5N",
-	"z31uuy44wbpBCJYgALz6QbetXrW0QNDk8/qq12q1QKggkDefZQyc0SKNCUxkFZlTH0tPAGxlQueY3wG4",
-	"NVA+CH/wOb5EQygbwo8Q0+fmLNNcsmalLLBF0Uj1B6hPRSp9zs7YZJo1lsh9kY01OHuBMqo6KevFGVUy",
-	"5tpZWfYo4JuaWoYQnR0xuRzzkzhj+j/gqjGO+IXqh09n3U6tYCxdCDKMfftBie0gxpdfT9moqONtauEg",
-	"5hTcuHPurH52yq/9aPlpB4SirD0EOJnxYpE1rPPmpuBZKpLySihUTKgSTOGozpCQ7nbskzCJmSEHg1pd",
-	"fF21perZKsGFUASRGQSfMzoyShO7AZDfICfilOz/dqPZWV1rFF8ypZmyRGq92t/4ta9azXu0OXz1zVr3",
-	"rV/7ZemwL+z6890JlBjo4d6O8lgz7B5LpXZqytxB0fRJMImlDHqWh0ffxsVpsbvGNh4DXKd6qNQ8/uum",
-	"cflYH/BzImjZKLF569//6du/fPfP3//3t3/5w+8arkEAqcwgdXOr+00K6kZZ3EVr/pvagNGUpRuzbKyM",
-	"+7fKvAedWXWwZ44fgPlR/VuzMEQinE00asQsTWq92jLkeOkuLDb1VIxGUIQGkN+WgAH4GaRnTYxjNtf0",
-	"YjIewUHJZMk5AlS9Ls9FP4eLrM1lacLJaNLKjKYZpF7i5T5a6bpHmi4C6Ik5Oy2QSEiC2dRZEfSdAZGN",
-	"8jZ0UvQS2Sg8ZVlFY0v9DonypB5IhNCGaLbqw4lQpnN+U/H1GDDHcwrBbbAfZkeZVAaxW7WDyluTYtYl",
-	"Q7yPva2NBztbOmPbnBzqYbrqsIpTbikUMQwP9EHOJBmA6ys2mIlmJDQio54qKMtzfBWLZRdzy+xmB6Zf",
-	"VsniHDx2PcLOKOCVAiInNZBlNHMYVqAuZom8SGMAx4Q5U57aJJZZHObGZzgndcSN8HyeozUg167BDTbV",
-	"khankNTPgRsWZwELNUpOZDH7R6ljGo/GkDdStKaXiE1mtoRH0gBdqHnQ0IjB6dkS5hJtxwkLSJ2SySzJ",
-	"YjhJhLKFTBAsWMD7dc0CodLngTKBHlg2IpuuNOMRS9WtCTuC+xGsF6uwye7hAUARBtNZBsnMHublwZmc",
-	"ySjtoZVMnSoFnWCJp3b4tT4fU0sHPgF4VZsOCoUTuhgKThPcgTXpU+WLMREhTZpRLI/NcHo68xEcJUh9",
-	"1C4Ossps7D7SWw6OBlkyzPMa8oxM/DfOhiRTEfOMAHlvZCSoSfY2ud4SIUDI/kpTjQPN4kGS58MaSy8b",
-	"W26+bquLJ2wwD2iVoYmofHgL6VHsc3HjY+O1C9IiCtGtYoSnp+2s3LICkQuKxByKnw/AaFk3U8tAOXDZ",
-	"YgPmGMri6qrNDge7mOxVV89vKX8/5qONrf0nQCekz+AL4rLwrW4Q6vz37iwqW3lO2+YURZ5x2mK+uBPd",
-	"NxoFXHJIFo8QwsayYYJ3Z/IBjJVLMxIs698CzCbQSsrnqKWQKRrKuclvs2z6nCdzj+wrXc88sk8nbF95",
-	"YPuA1kxCIY5jRmQopgCnoHkd9RuWA08vn5ijVYFd7uu1Zz1JVEpThMZBnuymSGOlWq0rjmTN6JS+bKrR",
-	"HdDwuLm5v7fdI+2gME76/SXj9Dx/JUi3ggtM6kEqAHQUxk6nVLgLoOGaDeqmklfspmKgnSmQOAOaUB4i",
-	"v7bS6eGYmRcuuaeSsvb21dv/DQAA//8=",
+	"7P1LjyPHti+Gf5W4PAdocivJIququ6tZEM6prn6o1K9SPdTSVuoyg5lBMrqSEamMyGKx9e+LO/jDgAcG",
+	"bMMDTy9gHHt0Z57cgQ34oxzchz+GEWtF5INMPqpa3ZL27oMD7a5kZjxXrFjP3/q1EcppIgUTWjX6vzbY",
+	"DZ0mMYN/H0VTLi4VS59wRYcxi8xDlU2nNJ03+o0jEtnn5C07nlBNMsXShte4pnHGzLuhzGyzNNT8mg0U",
+	"U4pLoRr9rtfQVF2pRr+36zWyJJY0Uo3+3gevEeW96TRjxd8Dqhv9xm5390G7u9fu7l30uv2u+f+/Nkov",
+	"Dc3QusOHbC/s0vajaH/U3h8esPbBqBe1d8MH9D57OHwU9brlj1JGlRSNfuM8oVOSskSmmkVkOCeKXbOU",
+	"xjA11fAaMEUzoWuqaTrI0rjRbzS8xpBL/EeYMqqXBtu76B4Ug51QNUioUjOZRo3+iMaKeQ0eNfqN+6Nu",
+	"+GB0wNp7YY+296PdYfsRvf+w3Y0ehLvDHtunvV7DawgeXgk6ZWYXYh6yhtdIZWz+tFuQJVHNKHYvuo/6",
+	"eziKD15jxsKJeeGnXxs0SQYwgNlNt7e7t3//wcODR3QYRmy05ZxiqvQglmMu1nTqNWTCBHQkj4bH0dPR",
+	"88nJuxfxK/Em+S4915fXb29+fN9tfPj5wwevcZRFXJ/SMavS3cVMEiZ0ypkqExvXbKpwMqHmsJtmMTp2",
+	"kxueeS5TnOaWBLKO4sKYM6EHNIpSphS8t9fpdnq9vc5DQ1tMUx4D8W9PXe58DJiIzAHY/WDpYn/XbDH7",
+	"JWNK2xn0vvnu4V8PXuy92n99//TBdw/PDs4fXXS/771tmKOVjpl9cUuSsp9ccRE5MvrgLa4lNRyhM06p",
+	"0Eur07voPiydx3z6+RR6CwPbcg/qBvaz1xDsRg/CLFUybfQbbP7tJDo+eXDy7mT26t2P+tWTV/rVk2eX",
+	"r56ED149OXrw6sljesJnnL79jr95993N6LvGB0NiE0Yjs/T9XxvHUigZs3Omj6W84kBTEVNhyhO7BBcT",
+	"RkJ8i9idIiG82yfBYHDOwixl7SkXfEjDq7Z99Ws/63b3wpSNUqYmvtDyigl4xg7JKdWTr3euezv25Z1D",
+	"8oretI/G7jPFQiki5d7/RuvkjYjnhwR7O/TFOZ2yc67Z1+c65aEOPCJToieMKDplZMb1hFBB2DTRcwKH",
+	"hVARkcB10w3MkEgYM5oSrju+aHjuFmj0G6unNR2mg18e/TDpfv/jnnwU7/314dvw4Jde+tfhg/lFN/lu",
+	"P9oVz+6rFwfTb3v05fq59na7jx50uzXzIwvTM4cknLApNduj54kZo9IpF+OG2c+nF3Rcv3HmtrmnyDVL",
+	"Yd+oIpQonUoxNsyE6znRdOyRkUxJcDJqv6I6nAS4VCej9mspmH3WqayP37je8xuVUSVUa5aafv+t37j+",
+	"qdd+9PNP3fajn//iN/7R0PPSoE8iNk2kZkKfsSSmc7xoq1M4TZliQhMzdMNCYjoncgQ7S9OYs5RY7oA7",
+	"nu9/kDceztsv2ByGX4yViWza6P/UMDdt4+e6wb2UIcUx1K3q5dlLMwzTnb0kYKGra2T2XMtIqp09w4ui",
+	"A9Z+QA+G7X16/1H7UbQXtndHvdHB6CHbHcKRX7fDZ1Szl3zK9fKA3pqZBynVbBCbN1gU9Ik2gskwi8ZM",
+	"31NEaaoZaUYpHek2Z3rUnmid0IS3zWfwVdvyhHav2+r7IkgDt7SKpGxKueBiTJrdlkcCHRB7QEkmNI+J",
+	"FIxMZcoIV4SGIUs0ixaPlN9QfCyypM0Tv3GYft091F/vPdh63qcy5uF869kzO3n4Z04jQErXLPUIVb7Y",
+	"cjnILOWamYPzSyY1JQmMpE+4Vr4w4ghpBsi1xqnMEuRZbcvHQpkwfBL0CfyuSEAzPQk8EuCCmH+hTAL/",
+	"Mp0FntkBRiPzBKXE4JBAY4oEHD4xV4L5X5okgdmUX0oblrCUBLPAF3abOuSiWJGYaVV9XU9SmY0nhJqD",
+	"FiKnHPNrpszG+sLwP2Ku7LlpdMd86tpdu8e/fN3rHs7MJm/cZabT+dFIo5BZ3eBzS2lakhnlmgzZyFCa",
+	"TueGIOmYclE93IZlT8357uYHmwvNxuYGNZ0lNKVTpu39B9K+kbaO7aVad96D0rUbuJOfpOyay0yRhI7Z",
+	"IZEJ/SVjZijcfPZLxtK5kVlRXrVXdmWc9OYlE2M9afTvG21gyoX7u1fHkvKRruAD5iei+PuVYwDCrgwh",
+	"YiOaxbrR3+16Zjy4br1u1ytWsVezil6hJJ08qV8yQ573FOFRPpqE6kkxGB5Z0Y6nhc5TjGwk0ykIWlkG",
+	"by4vhxVcjs/Pni2P4FWmDKWQoBd0yBHsEN4bUk9YShTXjIRUCKmJYiIiesIVwSPvC3OVyEwTSo7fnJ2b",
+	"fR7FfDzRHhwMXRKHzJQUoXEsZ0RIwQxT8EWSSnN2ypwnlFOmyCiV0/L39xSRMwGjw5ME64TDKFbqh/Yr",
+	"J4TAZNctm7vYevW3mluz7SW9e4b7gwhHQILziGLayPDB6ZvzC1KWa+wXwaEvgP+mcqbMWjNzernukCPh",
+	"RLHSNUEmLGV9uEHgzuKKmF2hvoj5Nat2bn7c7/ZIYJ8O4OmAi2sa8ygwUoL9BbeKK1+AhGfVDj4WbZnp",
+	"0lqjHFus9Uq5bx0D8xo37bFs2yaqa1yWc8L5C1Zzgx2RKzYnc5mRcCKlYiCMAUGCbGHEtiYll5cnT8z8",
+	"ecRo3PJIJvgvRqidSjH2xVxmuSik+qRnuOXu/fuG1xtG55GIj7lWHgna5s4YmP90AiMyB/2gQ060L9hN",
+	"wlOmyO4+mcgsVYQafmxuOTLiqQIzxyK/31KwqSXrBQltFWvcvX9/kTWWJM2fjtp/pe333fajQaff/vmr",
+	"FZLmCGTYtRJyYGTogDTNkvwFtQlqju2UthUzV4ah1ZgrDeyfjlULxAxfwIVNJjRJmDAXZjwnfIQSkenU",
+	"MoIwS1MjfThBvIlCuC9COU1oypUULY+wWDGy39vtkDcwRBofEseNOMoyMTWCDPQ546LmBraCef2aWwl/",
+	"1WL3urv7lfX1ffWXpu//5f/XfLvT+ie/8ZPv3+z2zH/22r5/85AZ8b5p3vLg1TVvtf7SMq+s2iGjaqzY",
+	"pSOhZiwle919lPKFJEMZzclswgSsSXULOYgt9pZWjDRnjF5VFtqpijkzCv4S3HohC93oD7eaFzKSq+5l",
+	"u1af7l6+BHF1pVgAv37CAXwwH6tECoXW3Mc0ek41m9E5mmaFUTjBlJkkMUclbydJ5TBm06/eKdT4iu7+",
+	"MWWjRr/xDzuFvXgHf1U7p/gVdrqglaBlmALlsogoOWV6YgTWTGRgmCNNK/QPhjQauCEHh4SSZGLoV2TT",
+	"IUvLUou5k9pJKscpneY6wwDeHtAkGUy5ApYTAIGnbJQpFhFzM4Qpi4y6T2PVMVfSYxqd4WXxORfloiQQ",
+	"cUWmNDabaYaYkmHK6JXRsdIsZockYGkqUxUAx0UOOuIsjnD4x1KMYh7+boMPY6oMYwduNDMbzW5gnDI1",
+	"E8tExFIyo/NDEoQyYgFRdK58Yd400mgohbsOtrRemFaV5nFsNDqtY1DFg9AuQ+CR1ChQLUM8Ru4GpVSm",
+	"xKjtsflW0ysmfNEM3K8DeGKkAHjH/gkNlJwa5tOhzEQEF9PMSGqmEUt4NDYa6nwAbxRKLJBi9TfTrrBH",
+	"H4QyI+GlLGT8Gncf/6bRnMyZJk2r8g6E1AP3GqjElec0muOIDUsjExlHSChTqTShWtNwMjW7a27OKZ2b",
+	"kRdP0VhgRwb2XfMODMRazk1bU8XikfkQdYWB/WlgHrtTdi2v4F2egjCPbaUyZqXv8K2BnIkB/G4UdqdL",
+	"wIWOX10xlli9wX4P7gX7ibmhChn+mUyHPIqY+NyHwCkIjr+U1Jw+rN8aLQeWRKWjQcresRBtNUKSYEHF",
+	"6ZNeLoGlUqk26GvBm5SPuQh8YWS0cxa2nzEdTtrnXDOzoPZSpyH433JFwm4JVzqlWqYwBBwYLuzA3TX5",
+	"Cv8uS/vajNUokiwizWDkhmAmZk9kseCGxyiWls6i+XMwjGV4ZU4KSbm6MsuvU2l0hbIA6hxwZn1mKII2",
+	"A/tj7p0bcBHKNGWhtgtLidIyNVq05uEV2hT5WFCdgdHPSMFSjIH/aTKhiqA2ERVnGb/LdbXSaba/2C+C",
+	"Voc85iIC4469Cs1RmdIreOSL8jVIDH8lgrHIDNE6J4AAc0YGzrnSUqGzrrTp5AjfwXk6hROtzJaYfJFz",
+	"idz5a8RG+7PjC1FgKchKHBd8ymSmfwfBI+KRpX4Qnbkgmk8ZXJ7PpWCflWdISWKq2aHlFEpmacgcgcCQ",
+	"ToSRkGn81Fz6n3NsR4JkRvEFXkRGlMfgfAHzhdEwWDiRzPARwu0QCXr4YNivpX5m7rfPyyaIysJJvo6e",
+	"uz7nRmc/RBoeMTyYwCkilsRybu48OJhqxo1WGhE5GpFmkJ94mulJQcceCcJYZlGaieJhC2Z9Sufm2F5I",
+	"+ZKmY/a5rx/YF65IbDo3HJ+iDqhYes1Sa1ZCMfE0BdMxN18/o9xGcnzOwZZcapqOUYqjRr410kuuuqIR",
+	"G7gcyHE4+ExNzpDjf/Ybnsaxuz6Rn9xTffRWAF2BlcQjTITpPNEsMrx8qsaD4oUWifDcaDSC4MWcJPcU",
+	"uUAronkQsZhfs3R+T/liavi47dP8Zti+kW/5OEtZ5OHNokjIkwlLNbvRRQ8Rg3Gg3RY+fipCaS6Qo6fn",
+	"L9gcTgidMpUrUkdJcvLEXAlJpibFsPPLqXXo+gsM21SaThOQwbWUZETTXMQx4rghu3uKhObyJbbJ/KsB",
+	"7HcuWZyz9JqH7FLQa8pjiM/4nNzO8AImIqNWgGifKVicSM7EIZKeNfoF4JBpg0em7OwBZxtcubngUUwl",
+	"yCWVERw2krIEfKPxPDdpLtzehuSPTk9I0wzFI/dvbjySiZTRcGJa9ODWkplWLY8oaVuwJz2hIA0BVdA4",
+	"ViB8goo9M2zO8Dst7YhA2vZFdVocRW3ThXVjck0gvsbNA51LlWnbvRqEExZe1c7e0AK+ZBYuS7me+yKU",
+	"WYw3MnyIHRsqps75UGLTKOgZPRJeZpEv4N1m8Ork9cnjo+MXg+M3ry+evr4YHH/z9PjF4NnRycvLs6df",
+	"44eGfCtLoWUK7tjSNMoDJ004jFTTIVXm1LmhDs11TfGySJHcQykEg9gYMkyN4jPlUdtK/y08uJkO5ZSh",
+	"Hnwl5Ez0CbUGS9DCZJprWhN6zcDGyrVmUYfA9phh261RdMSsCNMHXcCQU+mcr1CWU6azVKiCv/KRtSCk",
+	"yuzw3BdTGgGPQTUMlNOIahs3UgmEMJ0rst/bNa2AcBv5wqq3BI6rc3WXgmpKdLbqvNq3d0quzw9ou5Ov",
+	"qJhb84z63JLalIp57kg4RI9rPTco2zbIbCIV8wUo1f0Fdzwye5mwFMYNHiW0eliHdDNhKcG4Ml/YwDIP",
+	"fNhghJAp/LvMOFBEC/LggDZGBwTumLvngfXpKbgACNetQxJoKQdmmgOqNZsmWgWe41hOGvKF++2QBLMb",
+	"amY6WJiUYDOypIqoQ1841rjwfs4djDIMkQTLZFMO8lhLNPmL5RCJdhEjsdXH9nXnf78bvV4KIznKlL9n",
+	"n1sQhssaJD6lrIOwae9tpwoa/ofGl6iwEKC2hz+hSt3MtUVgj2g9Lfkd7XsecDKj6GITzs7myMYjgRUh",
+	"BiWLa2BldLimjDIW2cgrkCJsv8dG2ibfSKW5GJelb/f2YMqV4mJspfBLkaTSTNyw8KfwxudVM+O4ba23",
+	"w8zelEpb+62LkHBKivWULXNqswewARivRyI+GrGKYdSI+2iB8AVeZGTEY7YoX5o9t/ZFNCfgN7nREWQG",
+	"ZdR4lACTLE2kYku2FUqCMdOnEynYa7C/B0ARJfMBmtuBIeS2DFLzo2nOGk/cyYfrsyIYkHeGA5pu8YLH",
+	"MfMpHbMWGHHmaOYFkQP+Dvq+yI3jKNWaKzqfAFjJPVzPqsSCn+eigS8K2aA8zGJlzeWNgS4uemKZ38HC",
+	"WP5oXgPT7AiNvs5wlA0N5QxZe2rIdWwEn2kSm9uWR1bkh5Wxsr6VFVm1s2aQtzNw3w+sgJGL15dCZQmG",
+	"Gb9iEacX4Bv6ffRTs4JBuTfTS9ABF5ltKg8/+obRWIPjk0aortL4NDU3puZM5aHySenRrw0rG0LYeckt",
+	"ZsSYtpFpl31jXsMJeZvm+MS+Zwf2wWu8k0O1eoDrg67qlumdHJJfMpaxe8r8W0F8hqaaec6ta5RllPTT",
+	"DBzr7JDQIUaDmjM84woinWxvcviOhXAfFveu2jTP/CosJgqCXU2YoTkawQ78+j4gMxCSrXXNnJOmTjOM",
+	"3NjtdlulcQ2ljBkF8kyNljHduPhn+FoxpCwxfw+s4LU6Qk5xEVqjj70czJKa02DGs36HbFxCvdN2yAU1",
+	"anoevRBzEJ0VCVycDGm37Y8BSVKObpdqPGz+6nWvs9/pkubeaJc+CnvRw2GXtchY9jq7+51903h2s0On",
+	"0YP9Ohp26RuLA30jGORHzJekRaSjyDM0Bqo/eJ4xb2L9ViBLPEqSYjPseGia0nkDvc3OVf2TJZ5iNb3y",
+	"KV3ayNJ5zKdVUEmVkH+uIXTgHeco6dySeWBiUs1uGyqeTTi6v4pwfyrQ/4g6IYhGSFXLVO5yauoIqbIr",
+	"sRybu48LouWhjdQfwZWB0pXmLDIqvJCCGQkt91zAz+UzVhBHOWWnbgDwqflyO37JRJEktcwR5kYfNLco",
+	"pK30SRDLscwgiheeDIbzgYvSzR+gM8/zxbLzwFsMbEsZSBFeoVM4WRuuFOtWNB+iFjsHQ7sRXs2QUb2o",
+	"m9OKBXprGG95Si7W1khXYK+f17PgLRcTA8xWd12mOAgaNPIQDKRFMhEbfpbTnh3a9r0jSW6IHrH5XGbV",
+	"15NQrkpQbaRUO6ztRwP+Ojq2QkmNCRa04XuKXCqWto/Mi4Rq2IjlLivRcg/qYnLKPArmXTonC3Ou7FNl",
+	"oPnR9hz72MSUXBLbLRhTzpa34s8VDrjEnBeypZbjpZWCO8zFdTvB03xlg7odtYvCVQ/Ruo2NqwzDX7lA",
+	"GCT1MeuzKrRKeXnEYBDJmQAXa5bGwdaXHo7tz7WcLj113UIuGsPBuERVEQCiGAZrTs14FoTtPKV3Izma",
+	"sRzj65Ws3g1XbSlsIXcxNzHpAjmO0/DQRLl0eayQOStZxCu5ruvccH73xSFJ8uSreG5Hys0At2dzlfTk",
+	"OprFhZ9NZMmvrlf3nL9VGcIqXr6U5/xrbUyX+Q1XAQYzptdsyxGUMzi63RVsfuNxw5zTlXJtKZnCaujW",
+	"JMSZ8sBPlizFBso4MncEGLw75GlJtHJCVBsmZvcd04Oq8hXEN0D2q4sZs2mB8AyixoJbytEvTbsbZWib",
+	"yp3Lw/kJ8twpXMsGjovk+9uKw6U8/ZKkwIUGRWS9/mSz+m/9XQ4BcMsvFxYNuy+a85amVLtoeTjcbdcL",
+	"Pryl8QHHtu3ts0gV+NirdL1+Ti+50p9W+iiW7wMwgxP8are7gcTX3GZ5k6X43FtMwIZU1elfRzbCshQE",
+	"GTjzqBwZBsK24Kq122L6q51NFnH91OjkdziP9ToXtZcUJFsFZaQDlxPZYaLypz0BHSZs1FnpocKn9s1S",
+	"mv/CM1S04POpjKwjq5MyJeNr6OmdHHbAge7+CKkIWbyomfkCZ7aYbLCA2LB0dAoIh/WXKA21ubitmDVC",
+	"czJ63iQEKcjp1AyoWdht7KUHk25tda3e5swvokXUDx9+rObL0SkD/8jmydTaAUowFPVkZzFWlqkLUnBQ",
+	"JgI3d8pCmUboI0JZwSOURCzkhoA8SBLKhG4dEsEgAIkoFqZM15omV+0g2K0gKaKcR7o0qzISxq+r49Oh",
+	"IdIMfmhbJtI+AXO8lmTERQSCjHCeMHXHFS5BWtQNhUfOCYQvrmsDMS428FrDSi7g/Rfm9VqtFuQFyzuq",
+	"rZfHW1DHSp716RXXgjP+WfSshQ0oJZtaic3yVCO45DxyYBpsgPugJiPVazxOGb1i6Z0cIDThJeimRr8B",
+	"MWgsxNicOnoDB0N55GEsFUiWMmHgi6fxqA3//nnTSpneXYt165Xjqmxnnl28q5fTcMt+bhTYl3JjQaYH",
+	"LmTPN6a3Lquz2BZaGeskhW/fXhhuAanRhtSOymbHPnnMaMpSghAHJWCX4BBSGCyDmbKpTOcwqM46eyAX",
+	"q10aGJdlVdTCzW8/rbg1enXitbOn3q6vKsqN683ZIDFiAKIDLZALXpzrR4IWXW09kut4A0RIguvyVhrk",
+	"In2Wt7jSfWXla5fIdltH1guewdud2ISL8aDOfPWNnJFYijG6m7n5h5RXHlARj2NuPSY5Y5tZSzWG7azw",
+	"bmECnRl0ImW80a0rZVx4ecy5zmoGGsirAHunOM48w2/G9cSeOiNncwHUiuGL4AezLEcazlQKv1vmNF7j",
+	"pm3ebl9T0LuV+cyt+xvzufujHEf68yIB2CnUbiJKmoZu7qZmrPGJePl9hJEWIF+qPNuJmmvEyB2kCeAL",
+	"EzkThtVoa+Vo1dlVNiFjLLjgzNDqpv1URCw6L+n4t5ixRSarI1wImXMKBTHUgE6Lzu1UeOyhbtzPOIuj",
+	"PDfiNiECMqrx8Z1rSG+b0nDCIco6KkEOQPzIPXAgD2M27ZMgz5Qx2o+WcmAOqlFzzL/VRKaoLGEoxgC+",
+	"D0qBUGY28Kl7gIpD+RVIwzYPZKYHcjRIqRiz0guVzzW70a53c4xjduP+NBvh/j1is9I/cVjKNARWsEhO",
+	"KRcYqwTpFOaScz1kaVweXTihqdGrUvg8AD/lIIHw0PI0+ZQN3ktRHrebSGn0VmYrFqz8OhrVzKgxOdMX",
+	"gZB6YLPCrC45KsWbqXwZphLfV3TKBlQNcpudR/Jn1mZX7xWEBaq1EKfMot0AQRCuPMI64w4JhjKadxwk",
+	"I2JJYJBgpyIuBLWXv40FqocDKh8LHJiHtFx8V3dO7nQnFZy+xKE3Sn9rmOu3b1/cWtpLsmHMQ0ipM5fK",
+	"FZuT5tmzY/Lwfu9hoVmKOUlSfk01M7LVkKU1gl08Lk/lafTk/KjhNZ6e795/UCuAh+l19YPd+/d7jxpe",
+	"47S96pOrVTofjPjB3gHRk2w6hCiQw4rcZsNwMVnWTBJ8GbxeObzCiEY3sjcvTs1EjmuHlKmKWK/4uPa1",
+	"m1rwlvlmIjRjwYl7sMTY44rdP2e3vU6v2Hx71dHQ1yYbOjRYNzwwwZ9ZsIFbG+U+jdLwuykHXA0Emw2c",
+	"iF3rnnOhaOgTycH+rLSyIs7rTkpHVZur1TlKugnYeGJGYj5i5u7xSEiTBHGOjGpCh0rGmYYkh9b2elK+",
+	"uWsD1PBl0FP+FKqNe3O1qlMlhrqT8yq3aTyxtr8727Qdm6IJIIXBwKbyeltV4AgaOso/xr/PbBPLiwXd",
+	"rp/SiWbTW1tftgzzgtQQggDIaJSADChD0VV9DtUDwzMgUVXIBX9nvRWhFNtbA3bDbjTCis2oIjYWjzRL",
+	"sWYu2nqLaLLtLN65IOV2OQetRrRsQ6+RHGiu0dRv/hBSA6gzomvnTi7wLP38MbFMQxbXyHQuEQV+J81e",
+	"t0uEaSv2SK/b7fYIRJHswj8TGXPNQ/v3LklkKvDfe4QOM8XwjwckTIELmT8OyCilWQR/9HbJdRaPaYp/",
+	"7ZFQJvMU0fR2TW+oJrYOSRepQEhRtlNWeNTqQDyzjxqkUyNZ240OSDMQcmBD5xwVFUjBTqTFnI9RkaFj",
+	"E8FbLiqxLt64alXMNl7bxWE7x/fNlxmexdV+LjuTsgEhSeWI57ST+3xrCcV2sPKgQghM07bY8jBbTqbW",
+	"LbiVN0inNGS1HeTL6V7JIXPNpNBOYE+4Ddt3611HCGU/cnTrUwlhbCv9Z8B0tprtNUsjXrtjbrKBysZj",
+	"pkBHTRjgWAQ2gMQxG8sB00woQ4u+KJOsnTuxPdl0zCEjExqRZoCHIM+6m7esK9ERB/Zo9AKqFNws15zN",
+	"zD+4upqD6cl2teVt8z2O4zRv2D3A9u1fZ64b97ftzf55WXRa67hx21MciQrteiUtELl9sROOzZUoMWcV",
+	"+dlcCHgsUdD6e/GT+4EWruA/iS9oiZct20kd6fcXqX5GAVGylBblSL1DAiMlBH1fjGI6HrPIg7eNRmzv",
+	"avTGk8CCegZ9x0AMtVu5HDrr+CKw4pWNq57CP/tFtF/EQh7lMNVL58d6hGxPGPwKzeXi2rYnqEROeevF",
+	"szfYT/HgOO+xeHZU9F08PHOjAFAOtAgdT6gYs7sZdRdBgJZ39cxSR0les4GDEwCWd18eFomVFQtWKzfc",
+	"o4C3EHGSd1yxAPd2DzZYgL0GmLbWjddljGMKeB7pVgH5QUHRjezQF6smUYgD5CyLGZxALkhwxsZc6dym",
+	"bk1tpans7XY3TsUoIat34Jk0o7CxEtC3HC113HHfB3dY3oMVtyeiM/7RV/jB/u28BZXVrmN17mBZw8ld",
+	"zhWYDuoMJm5ZXa4qwvU1qZhb8AaI9P3noHVIQqpYmwvFhOKaX7NqZhW1xXBuSWplMisas8BfZCJTxcgQ",
+	"0EshNy8BofOjT+vCDuDqlAZTuwsTC1p1C6vqRcGe7qkqpibNQ2mvWcpHHKKOSbOAtJ6yHfgAMktPq6HA",
+	"TEDQrYNG7JAzRm047YSlFiK5SgHw4voIbDsyI/Njs1vHWMMM0/mg3tmDiH3wBuSfG7oyb5ayBL4KIMkY",
+	"3jmWkfVmFwRx8KC6xfvr8Ji77Ue1KMxeA3OjrVO2dpxLu4M1CGBrklJKNoA+OnjUTCseMTKlXMRUROR4",
+	"wgUlIU0ByAXQYdz0ZbRwbnp7B0YnPehCgYLK6dl8eLKUDbaeUwHiXB0PAAalrJxw3tpyjMsHfJt9WDh9",
+	"lQnUTWqBvryCllee08dcRHeUQFaScGBh1xByxOqRS6n6w0xrMI2yayb0IVFcjGPQcj0HFjE0u3CfTLnI",
+	"NFMdArCLJJjddIARBTVUAuvRXrkPt+Z4MMva1StCEG7L6vJkaUQfchg9iZRxXfSPG8ziUh/nn8J9m5kL",
+	"YA6giBiWCc7TIQ2vxinAwrqiN+tj3HmEOFfr35rSmxXWRAkFFIqRge1GyhiMimpz/1pqGq+frGmJCDnb",
+	"3JjVSOpFIaimMrLQ8fkuWKknykuYuERthvnZpBlm0yym5mJv3TJqwKyam6Fdaa/Y4FoqS7lMedW5Fkuj",
+	"u6MRsOE1Jnw82VK5ca29hBbcX69dS+7BN9Ai9I7oCcvL9+yYPNq//zC3ytkgTQcNopajFurStLYNeNCS",
+	"DFMqwgmRonrcgVFg8CKGF62OL64T6ibZlIL7JqYCizcAt+KKyBA1rLDerIWgHjUiP2dx1I7ZNYvd2iiv",
+	"0MByoBSA4wI7CWoGfUI1nB1f3O9i7IDlorn1iAms2gQxKyOUZp5CyhkYzrlIMu2LJkBa4EAxkOeKzZVH",
+	"oLqMBzVQ4Ck6/0lRXqdFppnpfsgs9728eNY+yO/C15cvSRFckUP84RTGTKvFqA9z7X97/uY1YmxM6RxA",
+	"n900Sc/rdruI6a+IYEozwHHCH/d2ScRYAr1A5EIAXVTjSGxhkG0MN6WYnBqjDRdKUxGytWHauHJbUkc1",
+	"9HuNDTqv4nP/0aMSJ9nv1rNGcEPUkDEE9lhitjUoi7pHeEBNa/Vh3dYTuNjm5dkJEXTKXZzfQjvFEZxo",
+	"naj+zo5LUuhE7NqhtaidLQ7oYnYU+gadz6UwCq68idEifurqUdwmmEOTmFFzVwp3HKe2GJFihtUDKE85",
+	"iqjQdls1d7UtuLo5rwffXMjoOTSdKhIUdVsDw/oAIgu4oi9iLq5IMzBqD76ldn7l0YeghcKRlmMGgXw2",
+	"77RoCE/L5nSRUsnY5coeBPaaXJ699BCxPtFz4gozdshRrGRRKmg2oRrDmw1zgKPI0KKHc4eplJFjuFKZ",
+	"Ddb1xfIULVK/WQ0bgQMIiDAYMy7ChS8iw3llMmVCt4oCUBZNu7KwmQjB/BYBWCWFQlAAVgVor7h+z586",
+	"DTMAVA0gC6EJ5uIom2BLjsTct1BVl2cvse5RlzQrMWpEChuEVRpEa8kkglVIlrYFKvcu7sdlYtb+frdb",
+	"YsxbJboWlXmX4yj4dMqiQ6xJ9GC/1LIFG9XmDS7GnWVTzvKxXjqqZ88fH8tYpnewDsRcMHWPhDKWWYrX",
+	"YUAzbe6DWCJAKHx7SIax2Z7hnNiCacvndFjhva5o0Ro5cnzbD9LbfbAYFtswXXqNYS2/W8RBup3aZrgw",
+	"F+MBmMw35bmfsYhb3DHwsyqLe+wqF1IFQS8Im4hh9uY1yMogUxmxFYnu0OK6AEYEm1SEptYiYogykKNR",
+	"4XNDrB1A9ZyXXa6YyQCG/4ibi0OORtvECJoRedXlqV19DEu5ayj2QuROnbxRjiyyt7iFEcnRTByeCGni",
+	"0ZgCJ/LFmAmWykwh/i7VgAKnIEK1GnYFi2uWD6pgQFi854s15do6rUVWtd999OC20d7l2a9Z3Iv65XkD",
+	"yXZ9EkyH6QAT3HfvPyApFZGckiHXqkNe2JQWzOsjzdlNRzF9jvUQzucibPnCfAiBb9zaCbUsVcijmZ7s",
+	"2KEGhzlgH2yKA6ulvhBsRly5AwigjyP4W2mZKDKT6ZXhkgupo7esR1x3Qy9Y1W8bGV/ve7F8HyYTyxlL",
+	"2yEFCE2N2RNDcw5d6mcQy5DG/4xh2R0dR4Ev5CiX7HfvV66NJopVKElVg6dbi8sDpvF/tn93Qjn9ODN5",
+	"dY4HZpt7uweVwV0KDiMrqzZYe8ysBtx4r5+9OPYFqttcgSiLmM225JwUJUhRh4heeAvsE1/AnBdn/Nva",
+	"72/nDlq/6XtmufZ2y6slRySg7feBR4Ju+xGEsLvahKCwtgMPbSS5P4TamoYAXM7HXJfJQdkUhTwtoZyv",
+	"sDoBoRTiX09AH+dkytfLOSo3eDvOZMxWxAQ5QgDtN5KH5YRdTOJWLh0cxM26NG8bgosFnqJSEO5CPid8",
+	"UhtWVEUovB27GMtUZtpIXptNghNGk8FwrlmNWeSxeQzuxdgwD6wkShOCy7iFVZCLAZZ1XWPKGzJDdwgf",
+	"aGEeJ7a8IBdhnEUsuq3BrjT/8hjq6OCO0H4fi7+3MvDqNwbXszrUConRRbK4XEwrtlREDqM51UuDt8ea",
+	"+wIw90cCmHO0seZYfHJ4l5W4clvHSZ0jZHGib3+KLUD1mmugVDACSyzbEAyuCoDlZpCyKRcRc6FhVF0R",
+	"90i1qtAPxWdGFZJizNJSCZaqhc61UW+qNFJcrY/kFWZvKdQkzB2Wo4rCOJoOzgpNPlSEDIsbMU1UwoSu",
+	"Okd7K4uW13L8VUm9ruYNeM8gQC6cSB6ypfD0eZ6JhUm/5UsTRww6og1gHFKwj/FYY0pBSaZw7y6bTh20",
+	"NV+IysAgZsWnbbf07W6329scH7uC95WmaZHwEeakmDPID7hkwbZ8Z9HuWppNmS42nZVjGNetFWEFpezr",
+	"kZtnNx1rYzh3OOKWGIMih9vdOW7cn3x/Fy25ZWR0FyztCLMKh64YKxsTd1Rp+dRiDMFq4vkYP/bi7sLy",
+	"b9raT8+1yzx3AZbr7rhcFzKStw5mMKu/8SACSzYnEE7klKZXLAJ4q0MisjiuYA/KhK2Wr8zbWFEKsY1+",
+	"k2yWyMZd1QBLZmyLiXFFoswGG8HTy4tjIkcjxbRDGh7zaybyyS6HhxZkvNvdfdDu7rW7vYveQb/b7Xe7",
+	"X3XNP+62JLZs/10FOUzaWaz43a01jycln/v62gL2PQBHGlep/nbxSevg6Ep+v0pA0WZbyF1yL1ZCy5+I",
+	"MGVYotdI4eB4Rg+Kre+T13MP/MY1aq22MdRa/UawKbWxTjZ1fkCXdmVJubRNlvC96iG2e7I6maCY6yoe",
+	"cgxf3sFXUUIsUH0SwBSwhFnJ5AKORkDgAWfLbrfri7IZylXPt5VhS4aYQxLAagQkAxdQr+t1q1+TpqZD",
+	"NNbHXLC8YDfG7LYOSYDLCIM6e3ZM9vb2HkGPvqDlYz9kesaYIO3ebr/bhQa/6u2bf3JBlGYJaPW9PEYL",
+	"XablWIAcaqHkOfUc5NGc0VSR3qNu18zj0aNHjw6J2TZCU+YLu1rmbcFSohIaMkVCGcc0AUNVyWoFQ3v9",
+	"7LjtDHXmd4xoKNa4Ys7CKIsow6IfzDm43PeAF5MyMmXpGBIP3oh4XqybEYeHDBlhU0jDOAFAxoY7xjGh",
+	"Yg5FuBGkjoPReL/bLTvVwRZWF4PqOPlCcImhN2S7MRtpIjONhkjT3wpE4Zzxf3bOnLPc6iSeFklj9ZP4",
+	"xBw6X4efGhOJZr40pSICUeLTsu9iCx5nczLl8dVikOgt4XOw5VXs65PnQ4GcddssqHOHOLAmCwrOT10O",
+	"1AaxqVZCrI5n9WJ97ugRcjFhvsjzQsDPhI1QcIJCIvaIFBfROkaxvcgHa4s5URic6ThX57Mcf9xaFzsC",
+	"gSM4DHi//vxvFJY/hh8sGpOTGG4ZJxTfU3AhHZKffi6v2tTcpRVE7d9f4PtQS9pX7AuEyEfhC26E+vgj",
+	"AnZ8QhCOn1eRmSvg5owwSAC1PqnLHF38FvQ4jCVkJa9Bf1lVsi9PNXV1+koZqr6wGaKE61bfKu+FUdX6",
+	"k4yMVy3R4dCifYERXfcUhrTlVWi7+xiCFlJhC/Ri1UJbp7hWXlu0Q2ybVYRVAx2R/EbWBDvZqnvmlh/X",
+	"RxLaKEgMf7ynMIC1HfNrMKfgp+Ty7GXVqBtYCljPQVbaOSixCcMu7BIKOcNqEz7Ces9u+bf33Yx4zAbO",
+	"wX5X80TJgbAZbv/UvvzBmTfXVr2iBF9ikZs2WpDts+YStoZbg9zS2qq4mzG2VfH3bDDlCgp65rAWQIDF",
+	"41qQC/6e1dZPWOcB2LwmDqajzoLgFrcSS1w6MHZQ5a2snJg6hlfdidV+H4go5ZBmYkOJ7GjAapYHYKFe",
+	"DsHVCssimyHZwK6mjVsN+sjDjP5fKgvgnnrk9MkzD5IBPHLNIyYX4Ca2BazBud01KazKiZZtI2ZF7iky",
+	"ZRGnMOHDXGh2y+A0ArtUVbsiTHbnXcLGixbxhxulrspZXTk0jNu5Yok2Ys2UaRpRTUkT3UkJTbUz9yM9",
+	"kCs2by1loWnZeZeMF/2x93/Dw++O0sqJsBsaagKUxAWB0IzDPEyrtMBwc00XKkDuH+z29rw1dU422++K",
+	"g1d33lYfq/MllMcC6cEVbXQMbA0FX0Bt4dsGyK25RQCkCholTQgXNLf76eVFy5zwvCgxhklPblN5CQFP",
+	"11VsrclpqiB4zG46yIKf8ZgF9xQJTM9PqKZBHyV0tNhaBVMVtaGW9gAOyQqE0Zp+AE+0j8xOplPbgxzl",
+	"7K98ewAW0mqQrFVl0gA/DzGI3O20FQBQkulBqWL7HRf3G1uV3kzo9PIC2VVI03SOJ6yCmF6so+m8Vvp5",
+	"Jl0BfetaT1I2gmIUpnVXjZvO8tX7yOI8XqN2GDV7acTaPqFkmsWaA6MDMh9LpjBdvrFVOInpLifqCkEV",
+	"q1LdnMUwk0WQrBKH2KZ4XH1WTt0igDXSSPILqS023XMIoI3iyiFjlLN2fFGXh2OzVDBiyeb4LqWrzCY8",
+	"nEDAtk1cIaW8FdJExF7zU39nB4JtJ1Lp/kH3oFuT+OOLcyvWcpuZkqe2AAzH6dHF8Td5GgtXhMYzOld5",
+	"os4tc1A2ZpfcRddYFZacB1hZtA0w+AO+RqtDlqEeVoPc2HC3Av7hkIQTqZhYiYVCNQnMeXQIE2WUlsqV",
+	"Xo0v3auZ3YSqNSgxbyeYsrV58Bc5Ubk9hFgiX3B9mDud8VA4BwvyAlwilxMg48jptSlkls2xortMIbGH",
+	"HFnuRLTZSYU5BOAPgXRNc3tYPOwOeQsuo0CniAlet2BEMBahvbeCWBQcWodTAKc28DBsX6u63bDRxMFC",
+	"ebsalOySMr2tb7iUDrU+pcniYmw0M8JLhjPa2OC15h7zzkcA5a0WZ/HkuHf+iIdnwVC6t9XtUoLoLHF2",
+	"h9cJS347BDlzpXxyX4krHPlnQIxbLKR+15Dm5SsECwitiurjaZiZOwzfyp0iFl/m6PSkki5qaBTirQqF",
+	"kSbJEiolInPie3MGqBhuGOBokaPR1pUxqwWQanYTYmdZmjpog81lNp/iy6Umt7ER47dgdXVfLlU8ssG5",
+	"+Zqv3mmjJtxyk6O1n9TVa4O4CBamc0gOtpqzlZ9LKEKzVGpGuPacccQXwYxqlk5pehXkgfwdcqKVBdZX",
+	"JGJGQXRnAAmFaigOay5H1BysZgvRhWOm37KzTKCC5IvgV7+hNEtOxEi+5Er7jf5Pv/oNw3eVptPEb/R7",
+	"+/v3Dx48eNDtefiuD/6pDz97//rv/+UDln2Hhp+nMkueCs1S01rQJ6ZxmTAx5pHf6PuNf/33/+I3PL8B",
+	"QLdmS3zD+hZaOZ/QlC008Pyk1MCHYCH55dfKDMwE4IENts2nUp7JBy9/Z7fmnYfwzs9eI98Ae77N8W7M",
+	"broL/9eobeLRo1rPVKXNzbT+Nn99kdKBFMvtrSf0be1adVYVo9AQ6kjVbEkbTEOG4iZURCi6VKv7psxc",
+	"VpEhMiYs+QPZkX/97/5nUjwbmJYgz+kaMDDprPRWSmf2d18Eio8F1VnKgk7pFxSIit/IWBZwAJAoAjkD",
+	"NI7r/MjVYdQoi9Wx90GZebBPmkpTEVFz5cfJhA6Z9khCo4hFLafJHj09b/d2D9rHj49JyJMJSzW7qdqa",
+	"Gsd8/vKydzTbffHuOn33Knp38OOLmB+906f7Y/Xqr6++m569l/L57k36JLw+Fzcnr354lo1eK/36+cWc",
+	"Pj9/lF3cH7Mz2n27Ly/eDHtvLx6Ovo2Pjr+Sr0+j4eOv9ibfD789Pxtff7UfP3/z9OLF5XfvH7z58Vyr",
+	"+Lve/m70+jijw9enzx+/j6V8M328u9f75dWrg/vR7s7o+wfHE3Z9/cP1d6cH31xlrJfIN8+0eKqT+c33",
+	"L9/23h/JBzu9H256x29unl2n4W708PLlTjz95kS8jm8yGn77wyzrjt4lP4ze7/z4y4/vH588fv/kwdvL",
+	"0cXJs0fPz75J3oidb94/VPTlwc37r97u7Dw7O7rkUe/NlfqOfnezf/xKHbx8E0Xhd5PLl2/3s5DpJ6NH",
+	"D74Nz/bG3fHo7MX+6fHDpzvpw78+uHmd/hDtXp4wmT5/d//p6OGwl3x79OPjBz/ep4J+88tfH337QLx4",
+	"+vj68f4T8frlyfdvz8dHZ0LtHMzOds/52fnDV6+PjmcX8/T5tX6k1UHS2z198SyKf/nxQiavvznrfT96",
+	"+MO70eS7+Ht19G30mr+Ifpz++L18EdOz64P7J6PvM/Hj+zfdkxc/qHn88Nvjy3fHiXy+2x11aXf/+M1s",
+	"JNh3R8+fz6L7kn51cTB/c3/yPps/Ge78EN7cTF90e0+TX97Ms5uT12z29dcLiumDvYP9jUZefl1Dvvy6",
+	"oFlLl70H7eHc3DWCa56ndpJrFmrEly4lUDx8/MMPL65eDg9+Sc9fi+590f2FHy0Obwu3vzutNSN0B96i",
+	"BTlQPXoN8cRYTYKPBYs8kon8NII5uuWVL9KUhYxfL9U8P+g92jy+nH3UDLBgLbVD7JNgwm6aakJ7TTsX",
+	"8pXL2hpcsXmrBeL/Au4dbY+O2s9+/nW/+2EzAN4Cl4K9Xs3tq6LVHRAnjCwtpGi/Z6kkVqpzs87TEMoi",
+	"aUkOrQGHwQqYH1WhtyRabrC9Y8VL9z70snqlXjrQ00+Rudg8SpKTJ4tJDjfd3u7e/v0HDw8e0WEYsdFd",
+	"chhR60Q9t0iocrUDwMvvgtRzrM7W9mZ5kOah9dXpf2VghuUhbN8XltxYDfx/T7mqHNxi1JUXud5KLLjc",
+	"1KZ9p3qirUK5hQ6Zaxl2+HWphPkCbqC/uzkcrTS6iQrvKQJk2CE5CHLV8lFJ0EuvmfKFYtcspXGlHbWY",
+	"cV4rBd8m/dxrrMOCjbCwdgnzchugzMoII3bdrsmL/+2QMJeV0Ttg/yYJhIEg7kI5usu6XY02CObHVtnk",
+	"YQn2OJZZRL6RSnMxBlp2dfBiqsErRaPIlTWr4cxjNrBFS1cHhCEMpOUkI6bDCYtwb3AQm3PYmSsKuRyk",
+	"Yd0NmtkKEjZeCKCo4OqPbBFRW0S15eWMLf9gQ1jd5hliyBvXeYxbU7Ax4FwSaeaOj6NWfcEXiBNbb90G",
+	"jJ3I7qvF0wKfKSTrmzkn5so1Ww19zT0Su1rzio6YnpMpTcdcrEAVStCmuXoQtKi+bMeycGMvtrno0LYd",
+	"uNmuPg1vKxrz7c5CrsmWvEjl2jJ3YoDEURHQr4VaM7NvlvMWl2/pGhV/KU2y0Plr465cYSjs040DckAu",
+	"Bb8hljCrycK58cDbHCq0fCnZzCE3rtp9uqHHMmJ3MwccWTe3y2Agml4xVRTJsMhjpAn5cmamhqhLbbQO",
+	"fQGh0KXIgZhfMagbiVBysxRqLM+T2sDvAvpsedVfMp2X2uAhklGMYKoAntYMzF8l4DQAfOFjYY5E65BY",
+	"h0w1SaP+yAFZDhKq1xx9OxR41Xq8gwRyedkNV1o5XxW4SdWERb6wmVmkub+7a+4+ai6fgfloIKQeAPpp",
+	"OZj+kKALCobsi3zM+VQoVmJIIJ9djkgm8t6I7UytciMxcT1YmRZnzpkbrVUsl44dlqxKmFCHJEhZzGjt",
+	"6rogCfsGFMnhAMxrvcP1kRNqMJlTs6G1OcopFSqhqUMtRChoz+0JwjuBKgP5TuT09XPChdIMUSkp+fb0",
+	"6fNbUURBWhs9Xw4MEGCbxitkIPPLwiq6mrawmztcROwG/xv0IXAXKnqPfRHsBJ55EPwToN8GHYLJRzK1",
+	"IgSGrUzkFLtZlO1c+9dcM/s/NTJUSaFt/vRvd/7pH3xf/fzTv8X//Uvrn2rx9VXIxLq4QTNP0O7HKAUo",
+	"Kwaif1d14PuANC/PXraZMEsTkeHcF7ivfRIxWC7uoAHw78uzk2O3D0GrnyfFyZEvgm77ETlq/5XQ9nvy",
+	"b8g/kH+E0P3dB+QeaZIW+Qv5inhkh/TJIfma/BP5Z9ImHTIg/y4AAEwpmC/MnT6lhovhbqHXVswJDLeP",
+	"DmUzKHAh6zRTEHsrkkwvrj0u99fZ/u4mI8uCQeGo/Vfafv9v/uEfcfT3mq2/fOXt9A+//qd/7gz+XXtF",
+	"vYMZj+pYmBPC7ykCbxhWlfAbFqtDsr/XXT4PBcLF7kEZ4gL+2nBvIU0s31WGXGw8+zmgqGI0PETXH2U4",
+	"bPzrmbspv3170VhRYqOQrIGiqNVdU5sjYiaBWK3mWGMEfz6iidZJ48MHwGMayfrlMlyG2dLXuam8zBLz",
+	"MlDQsVdyGqPzWfmiiQEytKyVAf7IjOtwQuRo1PLyIu4escityssRt+4pX2jZjiTk8NhUTwzbMaJfSvl4",
+	"og3xWz+UQnzAPGpiQhOGrphShBQGMnR84QvE3QaBHiJqBMkR0QOaYEYpl8LBIH/1DsrARTLMphjNLhUj",
+	"AdRH8AV38L4wSiPoVgDPD/ME4goqOE0RdglQn8ujCp4/vTAXnpJ5KkLwzdOjJwFWqX7U63VbfStTT1Ht",
+	"yFQJE9ysPyZzeyQ4xsDN9gUUhi/+xvMXdDqdVh7xiA36gmbmWtF2DaDlAgW6KGVCARkcBp5DeJlJpUYN",
+	"cpCiwzkxVxamGSN2GpQAaAamFyiYzsciS9BzBsgZ5uEs5ZphKTEKJcVwG4OWB4A1Nr7FAhriMzSutrnw",
+	"BYCtmWGb51XSBQWFWnhS1BxgjQH0d/eRLwIz/IEdfmC57xnT6bx9ZNYpyAEjgxzHtX0qYx7OA4z8Lp4H",
+	"bkcw9McQkyPyb9++OIeWcpHT1lonSaYmvjALiYqzHQry15iHzCaCYdxI49XJhY3YK5C84ZKVWRqyjkzH",
+	"O/YjtWPeLbLTGjlc3dHpSSmbvt/odnqdrjNqgdmzsdfpdvbQ+jsB9rXTmbE4bkMY0c672ZXqvLMpDGO2",
+	"wtb27dsX5JzpUrF1CBEAor9i8wKmaEKvnbHc8Dd+bYiyxPnQH2wUKx46eCOoLTQnbk73nLXAF3rCporF",
+	"10x1yCuqgS/Bb/cUCa545HbJHFpqBuKeIy7CFZv7YsRvbE4hjccy5XoyJU2o926EESj4boP1cxo/iRr9",
+	"xnOmzU4jYgvwZ1i83W63FGxvtcCc6biFRDlriwrl50wjV6+RvjB08YrNQT8rBdMe03DC2scITrC8YS/Y",
+	"XFl8CJLSlEHQkPlEwRZBTj6qtw7QasRmZQNWMfpFs5QZ6X1cgbqJ5Su1cyKMYEBji/xfukcb/Z9+9hoW",
+	"Kr/Rb5wW06zDrlMOTcJol+bGhcKYOxOwdr1fSbRHlv3udrslTOUkldAymhlzMOVO3eZbe9on3P48fKR+",
+	"++1YIWoUKpmtW8WXRtllqrxaMlF2sSBwf9u1ckZZZ/UCLZmGE3NLeuR+d69a5Xdp3c7yLIHPvmzQNebF",
+	"prBghlj3NhPrObKjS0GvKcd053VrfQZKzqrFvu7tQG7jDs0irlcuOgoMiDaKpcdJczaRHmD3o4nRQzER",
+	"TKotjwg2Y0qj48UjIPSDjgJQ05pPGWkCKHhQimsLcrx8F8eGye8E0biUL0I5HXLBOuTIDEWhab65392D",
+	"NIYhjyImKrnzNazyJVf6yMz2pcSKuq6wCUTCLABJm/aprSY0nKPPBpehSYnFWgVbGDevg/bY8NyVSUMt",
+	"0wqH2hBi+sFbOwAIW+KKXHGBiRM0HTO9qnf8dWBeroxhHbXCulzAhy/Md9uOCPsqrYlHaA7EiX9N8wqn",
+	"tqY3PH0nh+tW0M6BV2dwO9De2gngRlpKBtQ1mPpTodN5B58H6/aVYx3i7YZUVjxp+/2gs6KGW/3eFAS6",
+	"A1R/Ssco9TVu88UxRo5++PlOvM6q24hhaS0wdT2795CQIFYWeNP2xGe/+bBsSAX24e5c86rRC4Ft7m9z",
+	"xz8uMhXhk97mTy4FtUgFLMKPtmDPzxwfgi92H23+4kLKV1TMnW7TuKPU8pHXR35hXJTXF2x7JbZfEXAQ",
+	"Sbp6j0xyx17tRZLbrUIplITkQ/wCt1dN5Mwo4UboYQI5bu7ZMOK3L5yq2rR4+0CsuQI7wnJTLB61+mAP",
+	"g6vP+i4mLLwCBPrAChlGzdOFXdaryhLNBOCXzF0F2fl56TdfJFLGLQ+jjhe8xy7so2xAgc8xaNkXLs7W",
+	"wgKAOItlGRVpZonpzyMFnrRXVNEwKicCS3s29StXgNN71lPV6pATnS+HEZLYNRPW3K3klGERWq4gfb5f",
+	"oEspougc7vPl29UX21+vz5mGzz+9RFruZoVYmmdWIZF1vhz9jUffHkdXwMylERmxbRxD9bMNHKC46Ndz",
+	"gdwgsYTFkdeJXxIiSS5D+uI2QuSREzogWwWtgEbZZjFIIQBqafNRAe8DrUAswoz5PqAo37gh+6IZTNX4",
+	"nIXHhqMErSLGK0jZNWczyL/ADHs0GpSd9b6wLlo4/zNaJNiRZmCL5gckyNxrRTl8dOl7RKZgbCBIohZW",
+	"M/ee2oiilqs/jXAmaEmkai7CSSqFzJQdB2kGkGIPczkyvweQppzX+jfNhHSKBttihmYQAYCkBEbuQ7gU",
+	"7KsGFqXVIWfwBpYgzH2ZvgAdDmGiwYfnMsCxaQRGQQMVeuKhCpfDXtG+iLnSLPpojaAowL+VTgBZIKU4",
+	"LjSO5hEnU0aFIoFMmAiQV0vBFLFVRtGOYVFlVgmZOQTFdsywGH+BcLGcJWSuWP6ereoT7pJKl9Y/besS",
+	"16Ny1+b315b7rRzTvO4gu+YyUzZLSULpnlUDtPlPKyTv+71Ngat3FH9vuwWbhdgFbUh9kWN/88vMnOr8",
+	"brFXipEoF6+b7e8zSKQ2Q5DxNUNVaA2fwCLHlW0GeIKctiEYIidtC7ftvHyYGbW95eBnr5FIVXPXBjRJ",
+	"UnnNAjClKid8wxI08+vBwl9ZLm6v/cgXgEHVgmiEKTSC8Sv5dzIDjBNrIgfGNpYy6pAL5PM+IFqxiGMl",
+	"l5T1i6YQnN5iC7KQGxG8Q56wkEOSOsU1s2MoMkjBGWVVdyfncl3ksh+6L/HqNWPAcgTFjdYUktiblsyZ",
+	"brkYMzOKCALPZOVCqbs0zpAMKveGldQfy2j+CbjKE7tGyFmqpPLhs/C1E82mq0Rtt3Zm5f/o3Ky7v/mL",
+	"11I/k5nALnpbdHFK5wAmI+VLmo4Zfnd/m/moLElkqln0yghiiMv35+S5cHiZUWotvzXUsInBZsp6imp1",
+	"hderdQDQzftYXFLXyRcU3vVFOTNaS+I8spAcLTeZk23F1rXS46VCcJK1F8KpBYSixGWme0XSPSCdAnRF",
+	"SBVrc6GYUBxqxxsNZTaRMSuMq+AHw2cANGANCMgkZZq7zrlWWBUznWOgTTPo7R10u/CfbuCR4KuDB6S3",
+	"d9A2z9rwcKXZ85d1Fs/tzK6w1SWxOZXxSlnPJuhvx6MQHGFzr3RRTcJIDq5WpqLUGoBdNsNvZZP+Ipl/",
+	"Usk8B25YK5MDmXwRxD+NII6lVGkaTnCdt7oUQOBeG+phs5OsScezMWpTpicyQrMvTxeOPGfK3iMs9UU1",
+	"B9uG3PB0AdLknio4tXkHWHXLQ+br+cLwKnCDLgH0cEUirsyqRNj8RM7IlIq5CzizwWZYbNaItdd5CTtl",
+	"i6Z0CltZUMqThIhsaxqZyJno+OIjjCDPGdxijY/2D7npbvYRmcGaPp+4L27hK3LfrhJHzXb9zYmhf8LD",
+	"/0bgXoBTx9m8iGIWHb2GDSxJUdu4OA0pnDxpfPh5BRPZsVRZo7XfqvlVWrYlYVU++30bcrZQ6xKEOCjt",
+	"B2XQ0VHkC4wfwsBGm+eRl8+xXi6EOqnAjIPXJ/GFLSPdQh6DXyEvbCLv8Eq1hytZcC0MJnStltJMQGAC",
+	"JmInNHBHO7ApYAUyNhNL07f41eS1RJdTefoFoHLHF7h2mFbgesDXUKMHQy80Mcy0RVqnSgow69v+LXS2",
+	"/ZzYULyRYYKPSIC/uuEPzC/gFcjALuGLJsCFdezvQamwFfbU2mgNsPufc9Db2AFKwCwOn7lxntCp2XZQ",
+	"C8nQEBHmmOLluTWfLI0rZ3C/lfXgj8n0vZyG/ubYf3cL9n8sxSjmmLn2xWyxrdnCsg0MX9peNN1Btvep",
+	"LpWXDuMQmGEsx0ZZRWuolWyZiFhUiItK0zk+MyLeU5GzVWhgNpHWa1aw2UUOa24Pa5cF0+0EgR6RURLL",
+	"J3HWwWauCCNgdxcrf1O2gKOOvgiFv/95Q7pYvO5vce6MvqXwMR4bI0vUFem5lldOKgHB03zYL2X/oA3Q",
+	"JZqnKbdvm/d8AeQekKaTzWKsRmETlCE0PYB2g6IMzNymv3uEal/kCOqVeKCYj5jmU3ZoDmt5NPlJ1pKE",
+	"mbYhT1D0olWIO65QSArTswqrnOHsQOTxhZN58J2BnIkBjrTlEQE1o68g6w+CdnNASBvaii0AKAd+1HfW",
+	"M5cWDwuAtdQX+59RZcRJ023UAm99JT3LAtKiMyp3ghPYKotNbMbki2WulasPa7iWe2aU4SrXwo5wYFvw",
+	"LqQdeOkPwLyKeIoibuDvXbr5MwZYUTyvJW5E6IzOf3M1GFDTlxni85QKvcgPO+SonMJiEesdF3TxNuD4",
+	"9QUbjVioCwVpmY02aa6igpsC1NBWh0DfkG7NIaPyVqd5SVfDMzA2bS4c5kOb/idThcmNE0D3DPIsNOwV",
+	"PrVFx6xfxZUdq7OOmbf/OMxg9rfLBv6Ep/oVZrLbbFDcl1sIM+7SXyfJPBWRsmadqo24bFaBZBmeVjPS",
+	"sELuKpOSUSRSmY2dteNa2mTcEWMR2kEQk8QXiYxjws0KXtO4VTKV1xikiLVHHeZj80UsxypXYJZ0CrcI",
+	"HSairTSLyJyTc7d0n/BQPjX6VN7RykBjK7hBSimoYF9O5h9B0YgIjWP0ui/I2LV37iZHU4ElYGOT0ci6",
+	"MjoBA5R9sSFCue9ONYSJ4tGSimEEE1CTL5qxhJAKmWnPKv42PwIYTymkFOIDHAgXZhkYHoBRUFcs0R8d",
+	"Lbtw9taGPQQ4tYA0QyoIDmKYV8sEHSGA6QQw7oDGcWCxzNDF3VoXIsvqneINGsflimbwFw4EHke1BaH+",
+	"yClYt5Ag7M5s9njnTPcLq/rdWdXRVvzpU7jGXIc7vzrnsvW6rxVGdHHr9UnhyCJb+LHQ173kywLJQTnR",
+	"oUOeYrGiIpEUuOGEKl84S4y1f2ZhCKVjmjWqA9TZr7TgMgcg7McuOocyrKukkjsJJcsyyX791eIGN6Hq",
+	"i+TwR5IczHW+teTwESfTW0MVrqKdM9NVh0JirvSKgPLiMH9cYPkqtmEDV7YJz7Gvrk3ossGceRVNc8h8",
+	"0RSyUue39ZuILpd26HfatT/45W+rf26OdsM1+MJr/kBXf5bT5ae5+TM92QljmUVpBmRV73Z8Bma7ksl+",
+	"BX4yaf6X/+s//uf/+z/85//0P/3X//5//W//8T+0vLzOkmVX1fg6C3I1u+nAIDrm5WMpNOWCpUG/2vo9",
+	"RcZUsxmdA8onHznXDELQoloTRVgbOY/mNUrVD+23P7T/kmNieRjgArd9zg6IzlJhEZ1KocBaloGd5ExY",
+	"ccazFeiELAFsQ0Q1ApS4oBab6UcCKIeZr7nFGyPWBOILhyYMuSxNwKH1LGx7K49CzKH2XMvmbYBBM13a",
+	"xSkK4dnpHkIZvtKiQ+k/rHCFtqIpjHnuiykzClmeEw4cdcgmHLqHgg3YRZOKOUJls1gh8iwCoyGQo7JO",
+	"rCl6e0oZ+whIaX4qgaib/arstC+mAEFpeDpOHl7GbCEQHEudg4fNCJcWhbbji7fOFg3NyJHNXC6V1yeB",
+	"o/oihAkW8g3gGQKCGWCKA1X/v//n//+//qf/8b/8b//Df/tf/o8+oRj+X11Ta3SD7ZMzwVKzEnGssGcm",
+	"rnkqhTk7rTLJ8oKATUdV4ABEk/Ms+T47e/OqfXR6evLEovkVT9+cPn198iRAwnN4zAha7wtXIRvzt2AN",
+	"zSXZJYGtxDigSQKiLHzqEgV8gR2cv7k8O36KingOvyewcRjHm4SJkyceiXjk6uBb4Hm6cNbLdkVLSH2y",
+	"3+2V9sIdvIEtG2n2xNUK4dfgEVgIeIXlndFa6RtqAxhaAOI6yzYm8iIWRcrHY1ufA5eTNIPZzQAJHCAC",
+	"bwYRu9ZSxirwSKfTaXUAXc4aX+zcciEMj2EhhpXWdS1YWa0QiAtfBxeM+dwlSnMwYW4atx8kkNvtx5iT",
+	"4LqyE7ceDFL5R4ymtmAFkhWk/Nx2QJevT97cekQ1/AXTwSsbW8cQbj/AgmX8RmOs3djfdLR32eTNw/2t",
+	"dx6GeqftNwRZFZlKBxaTgW89mqevv187iE+pYNjyK9h6nXrxEk3UX6IT/kx6yCqQRow3BJm9Tvy/p3K5",
+	"xt7j9eCXTgiOXe2oFXnqVqgGiJZSWmS5gAmoCooE/xxAJXbIwjkkQ6kn6OGYUqy2sphCGc8heMqKQNZn",
+	"g+hLWDwhz/YZM43YKphlDiKkh2ILFwBOPAhTBvOlIA9UMY3BeNnxxTNAaiFUazZNLFyxEYi0No8TjObk",
+	"guQJRctgw31fAIYw1mSY8hoQYRJoKQdTKuYD11PgSmWXkYQRppFd24G6yZo1yUVkXwTu+cBsVynWv670",
+	"0YSqOjxuxN1mERTLXSejnboq558mad41X6kX9ZnT5v+OmeWXuPOPZbi0JjMcGVZSnJz1zFZiAFg9t110",
+	"4dSBGROsfLHCT5PnHBGqoewTqu5beoLQQOALG2CyEHwC9fc6xBwQMExkmugZNwKf9fT0wdddzpyyClHZ",
+	"l1J1EtW4z22cqVXw7aeg+9pZQBqTTVRqWdf1mGlFdrv7qFsDWjNEtHFVGJ9dtTURkUxYR7wRUkEhxgXA",
+	"PnPu6CJ0VF6JA+4cp/zacNpgBU81W/2x3qa7sJI/qV9nOidhlqaoNDtfnTtMuZOneqDsCVhzom5cHKOu",
+	"eG+qRwcRzAWbLQNEUl+Y55X3HZ4/VBNj0Vp/qS9O8T10mlZfBY18VjoUqdTUtAjGQUPugCbhC0ceMKJc",
+	"POiRwLY3gPYGKTPn2VWKeNjtkv/nf9/v9PY7u61+kUwIhiHw8sQ0LLl5cFpLq1AKwEdrmBEx7UZBoKov",
+	"fGEGE8qIqf7imKyAFpCmFfQ8MqXxSKZTFjkwvArPaHkrprX03J7hgDR5FDPAvqNDJeMMADgxmB84M4az",
+	"LB7bMvMBfp6n6NBw4qyyCBrXr+T51Aemw8guHN78p5CfbB+/k+QEU1snOb1ms7xG4x9bdPoiCd0Jsx6Y",
+	"0yITWy/xpGzMlWbpag59DBVnVZ4OV5WzCo1yQdBCuQZdN9oXCP1ueFcuMFBVzrhuFS6hKl4E6qg65dOp",
+	"Bf+M5YylbaOtRocIJszBfPVLxmp0WJeX41oeaHrFREB2SADt27/BuJ/rZsD4AXLYTDzNYgaIaAs53l0S",
+	"FJV3BogzGrjqQ1C9SAWEAYzQCIA/oSKP6yQAPdYmTmUx66NiCmlLwI0jlpIDEk5oSkPNUtXyfAGvxBLg",
+	"2KRRTXu7B4Z3msehnE6lMNxWWP1XAXISPs8nZxTOCU8SN4/C8wRM2CwRVQO3XEHpGayXkaaOyk6iuyrA",
+	"UDQGNGCySQE+s1T6GXRg19WtmHjv86m/bnz5WbDaMGkGXA0Emw0w+44rYsbaujur/5Jn/Yfk8siPS5zW",
+	"qVzrGf3HpUuwm5AlFoLeipZGQG36DUC7z7QvFlzOfqNl60iirY+SWCqN0D8rogDfGOXuD5Gb8I1DG8oT",
+	"FGYwr79PxY/GsVH+Kvq+qtf91qQCFEm6APQPBdQ4NIlmBVFE33sEEoBTFjKhEYku8gWEv5Em1fhrr9tt",
+	"dSAXwJBjQKY0vSpCSWoMM0ZLE3pVgNvnoDvbh+mujupeLR479fdFa4B4Nl1ahM1WhiIUe3MIdn1sNKkP",
+	"je7UsakiUHkjkPGKaNQtwlA/Htf4zxFF/fcVEz2d34KqMfxtW9MZ4JRiEeMi1G4k08XIvDJH7GBMnAvD",
+	"C0GyAHMz8lpbQfaKzTFraiHkrgDY80U14EhpOrdlrpxusdavhe18IokeG//i0/pimNnuzO9utfjPMerk",
+	"o9iE+XQLBmi7uuBTJjN9C2eYYwTAHFarB9dU002ooUeuhnLMxRWWYsULE7+2Mdhg1Anw0SBL44BMZAyW",
+	"8j54e1IW8ZSFWmELaKUCg0c75tcsqiQtIAiKIAGiDQByvsUa8IWmY4CfVxM5c84frHrsONuRA9tfKpRT",
+	"Qe0vxbt6JOaQkm4DK32xQld5zvQRzHFRWNxD4lnU2HHSZs4QSMBDnaVsod7rS+vFq136FSvUWSsj1NV1",
+	"/SyGgD+9in0kLFnfU263SqfHpRvcPr0Ak0zKuQW2ntudHc/BYHBuJsHa7ppv2yYDEkp5xRnAZVbrM691",
+	"LpNa37IvwLmMadFhzGjqpA7sI3hFb9pHY/Z1NzBiQX4Y8XesvYQo68KmZxfQPDOZXinPHGJ0FRdV2PbL",
+	"3XFtxRWIGDo+P3sGVlMFLCdPHHALak3gATG39qq0w2N8eaVAv2E77edmKNskNbnXYUka24no51hlW2b6",
+	"sLzeRlgzq8KiBS5yznTbdrDiUNiXd/K5azegD9uKBPbTPyvC9opDb5baFWYpkH4sPZWOv3uS358LJLf6",
+	"EKN/xhr8K35me942n2ZfsBsa6nhepfqyrz2wTmqFFjp3BnNfdpEGXHFmm/6xNEKenrzagd3yfJFn0Ag2",
+	"g65coDN2V/aEL7vuO754LUvUXNOV80t3yFEBaRbnwHAIYAtQUFNGBdb/hpb2oBqaWTWEYRu4KzLIU4Ry",
+	"s6aIFLjHzRnu240B4iSQEoKYTsEP7VduP/DFHhRvs3XpXbkMOcqzXhTXzMHN0SgqSSfHb87OSZIyV5By",
+	"NuEhuGAUlHrWE4dNTuNYzlpFdFDwJuWg00FeyzkL28+YDiftc64BehcqVdqQBw9Hr+gcmGVbwqeHpUgb",
+	"XCWVjgYpe8dCvSJIxjq0/2B88rdTzBYmVpv5uUi6hxbjC8/OwjlW1VPwm3PnT6Xl/W2ydNw8ywyqQTNL",
+	"tjjcsG34vAt+WsnnjxbKIBCXtzhM5QwAut2INAlcs4GHPmJgWVxpC8UGoAnl2rRL4YZNANTkGjIkp2wq",
+	"03nL1o3Q66OqKqTqi3W3TzP4RuvkDeDE4UuH5JxOmeE+X5/rlIf60BenVE++Li/VIXFyYbBiJC4MqNW3",
+	"XBQX0hVoYBB4UBl2keg5lNHcvohqJqprKCXiyvOKR2DhwrRGsiYIlDbOHCHXfTGqhqJ7KHWuiWiH34vS",
+	"wr4YpzJLSGB6wuCC1HD8gjRyiIT8dqjiC/piw22GCyFkUTFekZiNNJjnOr54aZRZFO0dwRWJvNwsMYvK",
+	"ObCQzbh80VHhcoLKJIzpsfmlBNENS5cSLV8/+c3arLl8anEH0NP5W14+P//txs1vvsqsLsHdDfZ5b64/",
+	"kEmz9rL7Eq3/+bQsQ2nydkpWLEMat5WWKR2z9RWyKQmckQxtkInkQitz2+bxTthcxNUVsW12arwTIY3P",
+	"8dfnTC9znjpwtSs2v5VRzqtvBh3h6rdoSvGxoNaEtX1jm6Xuv+z8pcqdcp/kkAsKI1iyQNZhQGIFKtgZ",
+	"rLuH1lrz7d29IX9TgClrjtMTZw2msI6kqZDJX569bJU9jPbcgMmyVma1J0fz8IpBxaxbnBxyMWEAzjGt",
+	"gMEXbUGNeIUlvfGSwcHCv8xn8IIvZGr0aSOozW46aGZ9xo34CegWI3K+d08RkOHeDI3gYGNGcwr3MAkR",
+	"Ds/cq9TsNeRUqP/8PQMbqCspX0Cy+2JkDQmA+FjrtCzYwqlZy3UyxTSLNU9oqnfMPNsR1bR6aJLUtK45",
+	"nrJj/LIN/H75VHo5X6j7zQx8q3PoAZeqa6LgFfW/vmeDlIoxq2U/Je7yk+WDlflUGvBKLK7MoWASBcSk",
+	"hH3eTpaqM59C7fs/Mhv5faSI3W0+TlJp1ExzpT/FROU/Dt87YyHj1+ZEW88jaVZYxkrml23D+5JM30Zy",
+	"8MW5K0hRbcPKxIXdEXgLVbn2upG/ZJ9X7LCca6DxvP4GskfpwP+NCEWrWP3d5KEvTK3E1P4m+dLp5UU9",
+	"N7KazZSti1h8As8XKgS6WoUIQObQWY30LGd56UJflCu3uhgzV+pQRAries1H7rd+HvtdzhC2VWs0lLMo",
+	"1TkEC6qQMyIh35Ir5/AYMpKJSAp2SKgvYqpZXkvWRqPkGUWCzTzCpomeu8nVVgmENXjFtk7WLVeRtfUS",
+	"v4Qori9Ab1YJY28XcwlskeBycPdSNEzd3vy2dahXVhAAfafNRbl07Zdtrt/mM0Yhjdttaf0mJ1SHk+WD",
+	"9YqlY9aGH4liUyo0D1UfVTdneM40lvfCChfXNM5Yh5xYnBtb8BmFIT5lStNpUuYaimmAB+j4Io8hAyY6",
+	"4FGALk1MDawLPSujgrG07wslp0wKTEbJoao9QknCMAocECdtB1jzi0bzANIFgUv6gmpNwwkkrrkXAfhm",
+	"kGRpIhUzL+/umpfJMJagSUrBfBE4OQpCzOxb6GdeiEXr12bJgVqKCJAeCQQPryATDxE5gyGXARnLHCqw",
+	"qHI9VeNzFh6brwMM4T00iwVxbma21ofki/3dXbI4SEGneJsw3FPrXcA7xnB3CDaO6hj0ZRLRnEF/AvM6",
+	"Eucp0OVnNquvLSsE045+j6LZf6O5eX8O+e83SwyIuN7EjnMhcSdHsOn/ukKNxaDfIi0Qw3w8RJp1iVKD",
+	"Iv0YIkkEmxWPDn3hsL1cml/eXO6NXGhnwEUo05SFOrCYwdjAOGNKsUUQL4iwBTFQGbZYC8ZlWOWR5Tco",
+	"qZbBX5ahd4zAcriAvTgTBSjHWEIwFFaCtKJhEZGTT7BJnZhqDnQL/Oe+MAIyZkMgB41IOJESIWcUybPK",
+	"7WpihrSzZtvwHvDkgunTBivnNZ00CRa80UXpp2oWPGIGW6xhMwQF14bFdV3YRjKScSxnRWq5Ap825voj",
+	"366gmG3O4fbFJhSzjTnc50y/mn8mALNjoJ1beWJXqBJl8ldMfwFo/OL23I65nzPArLFczHD5ZQSyWjY/",
+	"kWKtReCZTMcusifnd/AVEdl0yNLiaEO2AfZRgqyGdw2vjpXMD3gKFWjJqoyHSzHkIno1P4XR/U7yVjFb",
+	"nJOXc3E7py/q3wb1byqvkRZL5LJKC9wi5zAIZcSCOqBto42MmQZyeQ3dBGSYaS2FL5o2oQf/hmiltp4n",
+	"7Gu/Uf3EbxBDdWOmYbw43K/9xr/++3/xGzYTyMPbiV0jNHAQMU153IGBtfLAO4uKVZ62uXydoaxpxmre",
+	"KfUT2CA6LVOEl5OieuTsxedB3B0idUEE8JwwmsacpQibfFGBH9U1ZOywRy0NuwA2J71gIHIBGF+1pTWD",
+	"xXIJrT4uCSSEDlksxdimW1WQ0CGuWBFmNzTHgoHy29WdLIcbovkwVzntzErB0tA3BMMhWDfWwSQzqlk6",
+	"pelVhxzlU7MTWoiW5EZBNZImTmgAT4uwN1igI8x3NZcyF+MYdhjxUACwmg4NV7hvZpxpplyiahGQLnxh",
+	"w/g8BzoAUGc2Mh4MnNADNQJrn+zv7vrCDQg2amB+LoGngUq9/ALivWF0th2EonNF/AaAGjRM7zEPuY7n",
+	"rUNC1VVRmlBLommCviJ7dFwRUJIync6ryBp2K4CXgzd7RHmsim2F+fiCxhZQERV9I9iapiC9By8MM/g+",
+	"mFhI8PwpxksaAVdLohgD2RwPUingvUJaXCwRCFfkfndpCWmSDKZcAf5wcFh89EsmNSX7u4+KD1Kq2QAi",
+	"KyHy0S7lMFNzs2+RnAlyv7tHmjU4vlB44JqlNC6E1SmdQ8xoAUFs786au+/xws33CcRW07bp5neKHVx1",
+	"6T42RHG4mmkt3LtfkHj/Xqwff4oU6VzuMSdrUeohzaqsYVlsa4N0rrJhfkDU+jDEUgUbozCjgXyEeHW2",
+	"mSFrT81ejhnRbJrEVDvgmqWqMIwXlo/iUu8X8d0jPs6gHottyBfNPKYucPZqi8gUpGzKRQTVoyBqwXXO",
+	"wc9n7mOipWG+Nx3L787diF/hgAMXM6WYttCpmqqre4pEGQPzfguNQUYgwjsi76VSjspcDywykhqOi3LB",
+	"xTggllHDWkjB2oAVOsZC/EJqMmeaqASglmFJjZCSaCpChqlTmP5ml9fzBbzkVluBDT4B2xJmyRWgQmCw",
+	"umKJbnVIoDTVmQpAJqmwwZgaiWciecgOCR1Cg06XckkJbnJWYlkv9UxA+6pcpP0Cxc/0D37SVfBFr+bn",
+	"FdL8lChGpY5WQRlV1LXKofGgbEdBcH9fEEev5jVnXy3s3Pbq2Jkt2jpzDMcW0y8OFSZc58stNhzqJsQD",
+	"ZCjwp0xlsSZTmig8YwVvQUYR4KFD4N93aAEOhhTyQUgw4rEGFmPGDuNwGSAJS33hGmuBXdY1hcXpzMtw",
+	"1kmzdIpBahvi6W0d4oEE1mLLWiqm8xNbp3iV1xllZ3uo4RjDKX3rvHELKpAbQZIpQBstGG4ui6bMXOqq",
+	"VAfDSO9UkSDf8cFUjQeJTLJkAAprcOjAlS3nwjZY5AuozjEzmoLNx991yozjjNJ80NQz0BKsmX0mCTSv",
+	"HMNzDZK8Pc+qtTyOsSXEiG/9f+x9W28bR5r2X6nhzCCk3ZRIipIsEsF8tCx5ZFuWokPiJO1PXWQXybaa",
+	"VXRXUxIT+MPMxYfdxWInV7vYy9mbRa5m52ovFvNrFogH+y8W9b5V1dVUtw5ObCcZDwaIxe6urq7Te36e",
+	"zKoQyATnczNdRWaG7gQYJID6oUfhXMziEE9gOLfJBIWEoaeLho6BQwGEFNroQJKdUOYIJUY8+XzCWCoz",
+	"w6C90mw0jekaJkI9f1uDud1YycyKBdvSJUIlvbxczDiQMchb7PUokMQYewYDMlsJ5uKJBt0OSNUxtvJ6",
+	"RgAyAFaWZbenSTFXK54IeWnwlqwW9xWbsIXetd2S+8hCrFQ1GEybMJe3P3F2/wfgpb/5eCwuF8iC0r4U",
+	"QcqF5TWWws3R2+giOSoccBN6yjRWphOVJFU4dhaddDVC1eGuOqxx8HV91WVvpRSO7mkhmAFLCUKUM8nI",
+	"JZ/iElE2lEkPcfsD+rlNTNTuM6XLAiEVF3UxXSLtxob1jel7TsDhZAOM6oPcZl2/pXYxmZdUhwAUSifT",
+	"GAt7JzRkSqmkXAk9dL26R343c/sA6qhIyYQlI+AcQGhw07XptKR7lwcSQSOxa/muuySnebI/K8aGNIpn",
+	"CbPeMaqkuc8vD3upN+pnDpj3Bg6pD5HZD9h8P0rHk9U/zcmBbNk3kx+2YqxYiOxNGdfWn30NxNPUY6S3",
+	"v0PGFABtFzVVn1eV0Bmx9DN2MOMPaEqRtFf99DARs+mWGvwdPhTZ74djmjD4SQMM+lyOwe6Aqhd7n9q9",
+	"Omcv+O/f/XutQwLGB8l8mrIQ3oSJ2foXDQwG8cQciKihIKVngJSx4H5JmQEo9Xm1t3VYb7bu1Tfvb3pk",
+	"//Hm4S/XawZbB30xMaNnlmQI8EjJIYN0yoSen4TQK8jgsZUhAUmFyJOhqp6kY6YdM/bOjD86GLOLqhzT",
+	"ZtW0Su4S56NqtSy+ZweAYJGbG0SzksKGzTokAPDVQAf3zEDk3IRV4Pp2I1GqCzpnFRisdQqpTb8N0J6J",
+	"QxDl1AVsVY3Ti2gymxBl+VabZCxmCenPfR6yIZ3FqUeK32dof7pkxHDeYCTAztM9UG/VeAPDmRrDfAAN",
+	"mjGxNTAvQZ2wuIx2WDCr9s4dV8Mw4y1TGrPgzh0bd42plNHASN+O7ZnPQ8HQstOTQqqazezR4d5TYq9O",
+	"aSJZzWHNgEqcBfBbj/TZgEI8kmDxg6Pega6SOQwgagzAdps0jp0bvRyfkQ62FLPjV3WOmY5UG0Qutdq8",
+	"/ASAOWwOI2248xCt/i6uq8MHj/FzkfefD0CzilLJ4iHA0GgLmJJ2o9m5DEYTSZ8PI85MywAxAQnExjUA",
+	"ud6JUSV1T4tt+D5bNN4BMyXvInWV2ZwnNX+YVK+IKNeWyK5hvPJ5xKezFLMdGzjwmA6NfC6dDP8F67sC",
+	"UoVPopKttZEvy+f2aMi5DdoNMmYXJIxGUSprXtZSzPgoHQekSjkJorNAWfrZY8010p+nTHqEkkE0HbMk",
+	"ZRdprmWqodt0bEMMfd5cq6unMDFdImeX8XJUnUPPptA4B59IHOcaGBYJoD9C7D7/aXZvQBCXZA37GpLN",
+	"rj69tYw3JNuupsEM8a2wBgiextWghMhb1X3VC96T6ut8YYlf3QoOz9avqwF+HwpwyRdPE9GP2eTurdP8",
+	"1VOllT4ZyhEu+atPBlIt3e2Oev1OPwCkxcK5ZPePUtsciVQtlmZKl3KERLFI8Hx+WfB6eM6rvfWe/Unv",
+	"cszzJ09/luqsGIpbp2OqG4Fg0ljzxctoUZXyQD8UcehMVk79qXlOljlSm1q9BdhS8dVKgXX1oEIdqAaS",
+	"xT2jzcLR9N3OyZs1cflorZn5/wm656CuCfQKo6VN5q7RA5N9lVWVilCUB+33OAMIOuvAyVUWfiQhvi09",
+	"gmEtTb8lYZUvkc9ofIoalGpCKqVJ6jKzgLOL9GQwS6RIAtKn6hsklFHAD5kySSdMNy59bhrvqqUKt6Lu",
+	"CCE9EMv6Vi8DHRVJStx17AQDUZvJoOvw5UtkH3qLEe+5ZGld6TFhB7+V0DAE+wwE+VzMyLn6TDSoJhSg",
+	"0tWNhE6njCaabFgkZCSMql4Wrj6CqbiOQQU6MWUJzIslSlko5YeksIpbtq/Nk0qn1fAq2oapdJoN9VfE",
+	"9V+2Gj/iKRuBu8krKgDIT59eG9OEnUViJrFjZG9KX85YVy8ZCHBndmZJt7HFXL8n9OIJaIKVzmqzBZ01",
+	"fze9ImSDfG8Dzd9xAkqpsulkihl+Svur565ydu5c9XkQzhhekULw/IP2kja67ZVpEokkSueBz6uxONcX",
+	"4KCq22ukOo5GY31tiRxFanckjJ4SoSvBAV4c0juq5iloJAqXCC4B2CNc2NQSjO5BCkbEIbTpc3UN8IMk",
+	"rrlC1AeRlKyUijM8Fa/CuFojX1ZyP+ZvwVFRP9t/md6rH+2/ny/OnFe5qKv262cUanzgrDoUSYpwh2FP",
+	"NZX7+wGTA/3bgxmz1+HfzrX97PXun3DH84L1ssfjOQkh/SVQWm0Aow4naTUY0liqX+AgKFvDIaZEXgLM",
+	"6AsRM8orZS/F00XNGMUTSwfjlKEO6+Bge5OsrKxsaD+TUu+GkqVdn09ZMmA8rTPMbw7uBnCa/rp1X5lx",
+	"WxeDeBYyfVZfWje4MnTsoNKptBqttXqjWW80jxqNDvz/buNep9Eo+14106qvlUIuppCmmKdUKZrzkahf",
+	"u4UXRkcCsCqUfGl8Kj1CEMYZKLk5mAFXFmCsSJ/j2SzOWBLT6ZuPR+vm44FdewcDogWlGgE6UkZ3MqFx",
+	"JE1NIeSx0ZFES0A9UitbtikdlZ27K7c/dt0uYnw+SoHsWmlnDAHtaKSL9ZTl7hWQ1JZ19WVZR1taml3R",
+	"0+dvlWs6FEp3KNK7c4oUHh/v0jL9CRPfwWg5GiwqrOXpXxk1M6hh4tzVPvLAGD7XKFWUk2AnZJOpSBkf",
+	"zOuPlRWaCtTnXAB8SYdMXQCzsQNZOWkyd7z1oLCesnkGq6d+AFBmF6waawx0LhlgLftcdVdDJmO+lud0",
+	"Kq0fsGlM56CHolwydhTqC3wEPjY2EOrF0BQ7YzwL1qbnwnyGJAkd6DIc22ETvQij4ZBBlXOu1+CdirIx",
+	"Upa6YT5YIo/ZXOr4NCTJOml3oa4lIa02OMtllmYSJXogZpK9MRIEnCwGBgJOlzcDglDmhfOptwOC8LnW",
+	"g8ohm9XpcGugZmdRPmbzt4bVrPqGvXzX1M4wKmW5spp6D/ZxVSSe0o4phgg0kmVqioPMhsJtqp+sLQA2",
+	"bx3R0XVQzXDPK69SsPOuezR7xD7xystxWF31tL3vHWNDf0DN+BlkaVn+a7UhCoSl6+y5lhAWMDOCnWF9",
+	"F2rQnJ2WYYfZxFUopVCbJsD8We16Y5JU282WsodBJEWq7RMkEMhllJZCm73ZeTncRUCcG3O9mu8aCc5+",
+	"5Hg1zRus6X1nuLdhtH/i8GulS7qEVdsu3qeCM72CoarRiG9dkWOgXPTarYqEBHfAgT22qoBaFyuNtjUR",
+	"y9BJH7L0DVer6mTpim28EymrxuON5aRqcuXKrYWB59QgZREZ8QHq1Hrk52IGxQvfqw8fuJl/aES8K/bd",
+	"7Ra5WnvA7vhDg+h1ScBncRz4XJMhWn+t2stoCXRJoPofmLwSl9INiMbJLk1OtfEE6xV8f8ASFKjvAWGn",
+	"Gu2ShAHFM+ZtZPyLZAurDWF9+zxSloAyUyQJzlgiI8GDzNB0DiC9/CPuiFplWmpwFABXQBHLBVhiLJZM",
+	"mWch+HdZes4YVyYoBEHB/2MNmFLBC1aSybHW5ktGTel2ZKx9yedJlDJyHnH5phYaEt1pO83n2eQgBtU7",
+	"N9Sug+z7ARSPt2OhvResv6tEh8H6+94i5Gepc32we94RWuDNrZ7lDLy0POZt+FckwbsR51ljexiHpEfc",
+	"WKKHpaBZAnBGTZ2n3VkiPR2YduLnGob1qrBwz+n3W9zs2WuuqmF2BvFHbjH9VN3eFjeA5uY9v76970G6",
+	"7SplxXSNuPSlxRUOsq4EDrrwJOKsYHv4vNpqNGtLBNvRShPm7eZIGzMwYSo1lnq11WjUsCbL51h9G0nw",
+	"vC+Rwzx+MXr4Ldox7qOuC2ecqCaQT8+56yqE4zyCss+vATkuJdTX4MclwMddE59AkkYDtdBquFPu86oz",
+	"7Ij0E0B9VqHfBMf6SGgF5m2oIdkB8Z4yQbMOFBLT6lo7c3DD8fRDuquveb372g8e3A+azC3OfVw7DkcG",
+	"oNMVKjbuwX+lirP8tYWKv9LhixiIiyeyRt3VhyZUOyhbcy5JNcLa2D6zO03DsCFuhXOq5/Ph2UWklKUs",
+	"H89VgzxN7tou9gmrJrcTMbGn23XeXXzkR78bf5Ku2YW1qjElrl2tb6qmFCYhWu0c2/9IAnCOThmZ0nSc",
+	"ZYzYbXAls5FN0ZnN4M5LuSN6s5nvKa1A3LTuD6L1Be8y5x7y7alNo9n79a0fSZ8DPLVHppFpRlfDnbK5",
+	"LU+aJVxagi6M5UPi+1TE0WCuVAdg67prmQZrZBhd6F0ODV1JBaihZDQzjya4kSRDroL6YnKUHRF4NgRa",
+	"9Qp8PuNpFBPrRbMQJTqCZJG49MdBMElXMvg8eyziOgFOa2JLmvLqhKZXUSQfw81vSQ/Cxm+lAzV/4Jcf",
+	"wcSXevVxWbzTo+8DCvYNRb081bUVVtbjXGZH5yUBr3+wsdtCz8UhpA0hUgZLaUhT2rUGnH4VAFwDTgNx",
+	"3RSYGeXza9wVOUOrJBTmbLy3hYSAbyj1SsIp8UHqv42wUGbnmyVatGhvK+dxQsEhUbDel40sAIn7pg2X",
+	"ejqklrFG1Bl8bBRLH0m1f2ItrnmY52ImPVNqZKBprDgM0LHQNQIQ8SDze1FJ/yycEaVkZsMTpEcMCjBB",
+	"D0au9SFUlAios9LaDfBKWuRgzzo5VEddRGFHn4ikz7U4ri2Rp8L8PmfpZTcJkPiFGW+ncZCg3Ndiv0um",
+	"UIGQKjlPwzjiTEt105ipBHujcFKmJKHbRXo+h/hSPNdDi94YIKZAWIkMdVnO+WCcCC5mEptUgzdR0gQU",
+	"tp66HtRwgM5YEkaDlNAkAfBsLFrvz3Ogd5raxcSm7KsBMyjQDqDCyt1NvaLf91npLsefndfiBl/yUPC/",
+	"zXwxwYdRMkHzPCPhhcUeXqWHYBHlslr9y18D+Ea5OrJJ4xhzr3EPeohzML8EvOI5kFKCSxGDEfT6P//+",
+	"9e//4/Ufvv2f3/3eIOpiWZ6kZyzUR4Vb/mkyz8CPMZ2qRo4AgQFATBx8D2DsHDCeohGUZfsEbDAWMk0Q",
+	"XyNlF+mSAbJCAiUDstUh2HLQU/8LPKf5j5vrzXZjZW210Q48yEnmA/Zxc7XZXm822xstdbPt9MfD9lq7",
+	"32oPBysbK60Wa7f7K/coXb83XGVh2Frvh812u7m2sVZ4jHzKkmioca/2Z3J8fPDkuvpBhGEW+pu7ZJpE",
+	"PFUrhPQON3d2ymou9LhcaT8vlurdvvZCDfjyNKYRHHBZDU57ZX212WpstO+ttFdXVtda7Y3KVZzEpdC7",
+	"ao7NdHYt43Ru5t/qMagm6QC5Yp1T8F0Vfz8VV2C2ar0nkshRsfQWiIDtRgLpa+tGVVdw5ZpjR+M8qStF",
+	"2uTluc1Vp2PFETQL33N88IRo9UWSau5YUZc0GYc+eWolLiQ46266/NfaN6iRsqNhD4MOsVBJamCOkFvE",
+	"PbiQnU4dKIHPsc7aKKUDmjIOWe+1JXKge2kIWtR3DmypuOCEAj1LxAE1JWTKCEzmXVOhTESiGe+ySunm",
+	"FSWkDnH4m4/HMY8uCBawyC5C5Fr0pfOIh+KcVC17iRIjulC1hu7HHEjTQOlebudJoNbDiR1KDR1RWg1n",
+	"7iv7ouaad1NadZiu24xMqalyY4GKfjlztCF0vt740YKcJa//+c+v/+lPr//4l+/+8g2pAraTSMiz3Sdd",
+	"Z0hJyuIYYZwnhE5pYl+rXuIB2hpUWUJip9bq60fzKQtqnnqnXWw+r77+1z+8/pe/e/3tv333l2+gvNYC",
+	"oZHqd3/6h+/+/7d4LYNIAxvmY8okCNSJHGUoDsivSCh+bfC1XzkSx5IlT+mE+RXPr2xhE37lFWL4aKKl",
+	"i0mMbEn4Z/bQsvuzfjj327J9VH0bddQNMkF2nFicS6RrVCIHj6MMImgBHchhDwePqFqsWD+KPIt24sAQ",
+	"RcNQ/6RxHvT21cDTEJ1JWJpEDCYsYVjXKmuAFzY45eI8ZuGI2dQ4QgepPirOM8xvBFIylzrI6nhitHiQ",
+	"UCcJOxOnLHD5KDU0i4aC1vifXRKcX9ATsLVOBpjYB5JOK2twAQ+oj6Sxvbo5bOhFlHBvEUIcDWd9VZeD",
+	"5e9QFqG9nijjB5GQAU3BYE+bfE4De+KOvr4d1pszjiWQ00reZKrZdXpZoFa3cQtmG8IczaV6mbNBbnlW",
+	"LbhBit7qCicPKqhJsWDyjFSy3gG1HSHLFRstPWlzm/l7yY9DqFm06CewmaSYWKR82YXFniYzCThR6g+1",
+	"7cp6Btm+Yemgtu6VaLhl0YY7y3ccrRY0YDvioN5lDmJ3LhBtT09IxatA7nOlU1k46Tp+ZTQ+2VhvN9dp",
+	"o01b98L86dfxK3dfhhfNvceb87urj/Y3729/dr7eSCeN4aOH/dajCYtoe3vz/vopFXeXP1kdLIux3Pvq",
+	"k99G907Hx3v9xuqjzemLxqP77YOzT3ZPj+czee9o/+LJ40cPP3k5OPvi5VcPpp9+Rb8af3G29kg+O+b8",
+	"4N6zh0fr7caz0bMvjp99sn726FPee3g33br39Dhsz7fnL/bn6w9HET2Lnibx5tGLu/HqaTjcnW0f708P",
+	"DpPh7hez3cF0ZZu39lnIWjuzT5LHW5+fPz58ub3zhXj68lF7994WfdGTL5583jqdrLR2dl6Ew3ufP1ne",
+	"X21sr08O03OeJr3WYP9Bsts87a9N9gbD+6OD9LP5qL/y6c7n/JDt3U9Yfzbsxcn69sZk+3i/9+jhi0b7",
+	"Y7/ySinAVvXO5iYTZTg1E4t8fbuZ2U7EJHeT2OiN9lYfh6uj0d5mvf8s6T/de7ATba30H34OT+g60gju",
+	"RyNzvbG64fmVXTlSshaagQMO5x7/1fErIevPRichmwi4gH/KNIGLYxbHgpyLJA71V19M4vKPfrb7pOCb",
+	"rxGq7q+/+HLzQe+o9+VofNJ8/jwnWYsfyI1UQUNisZmyB5wBhF+zMdQPLt6AP5vRLXg1DPbC2wtux5ko",
+	"eD6bmIVGLj2RaR1oYt3c9rV2huH9IY6S5zkz62piS5XbZ3XlrfeshwY4RlOoXEZ/KWYpAHczFGYZ37PW",
+	"i2oLlrtuN3ApN9jFlA3ecn7qT8yYf9P47HvwU5b4D/SiIBS+mIV2AHJGfa3UkWB8mBd0IEJWnr9xoLMr",
+	"Fs0qJCLIClVGLNVtzTgmZ+ow0NCAheae1v6OjAIKVeVOlkRafbS/9RDyo/afPvQ5OjgjeTKe0zjiDByX",
+	"ai/WULUWgHQdTIGlCOFw5YDBfeDT8HlMZ3wwJgI5U0g10P9awvs8cnzwRMMGhbUlsilCZZuAJYdxmh+C",
+	"eZVex7u6QMBgKU/JVbQ0tmem6D+SFvpTQwPprqkLYDl3svGRpKn6sdICQyVo1DdIr/4FofWvyC/IL8mv",
+	"iDprW2vkI1IlNXKH3CUeWSYd0iUfk9+Q/0PqZImckP8XkCqOHnC6YZER4D/PxSyRLB52SfDrwMJzKssQ",
+	"KBb0nGlU3pjRECCcg+VAG2Uk+A2oowGpZmYDGQmoF8OPAOTZqWsHCkA7EilRtkkGKYtL9ETdCqG8IdA4",
+	"dMh01o8jiZz8IgFsPp8HMIYnU5qOOwQBr9AqsfA1lJMZ18+ykOgiN8syyvjZiSl8I0GaRDTGiryQnbFY",
+	"TAOEp94JGU+jAY0zUJJqIUVEHkklGwzPQm5LMozAMQJI2glzuL7UEtUxTRPetZzfak2o+dKjVw2e1T/D",
+	"oapv0sGYdcg4SsHE1w42XTEcmZ5bMiipbGesGwRnCQLAqx902+pVSwtUrj6vrnqNRgMOFQTy5rOUgTGa",
+	"pzGBiSyjfe1i6QmArUzoHPM7ALcG6b/UH3yOL9EQyobwY4Dpc3OWkmq7tZGtlAVeWRqq/sg0oalIpM/Z",
+	"BZsAE+B9kY41OHuOXLY8KeuzC6rOmFtnZdlQwNcVtQzBOzticjniZ1HK9H/AVGMc8QvVDx/P2q1KTlm6",
+	"EmQY+/a9EtvhGF9+MWWjvIy3qYX9iFMw4y6Zs/rZKb/1o8XRDnBFWX0IcDKjxSJrWOf1TcHTRMTFlVAo",
+	"mFAkmMJRnSEh3e3YJYM4YoZGGGp18XXlmqpnqwQXXBFEpuB8TunICE3sBkB+wzkRJeTwt716a3Wtln/J",
+	"lKZKE6l0Kv/Xr3zZqG/Q+vD512vtV37lV4XDvrDrL3cnUMdAB/d2mPmaYfdYortzU+YOgqZLgkkkZdCx",
+	"PDz6Ni7O8901uvEY4DrVQ4Xq8Qcerg/MwO+KoKVXoPNWv/vzN3/99h+/+69v/vrH39dchQBSmeHUzbTu",
+	"lwmIG6Vx57X5ryt9RhOW9GbpWCn3r5R6DzKzLLBnwg/AEa/+rVkYQjGYTTRqxCyJK53KMuR46S4sNvVE",
+	"jEZQhAaQ35aAAfgZNPujTovW9GIyGkGgZLLkhABVr4tz0S/hImt1WRp3Mqq0MqVJCqmXeLmLWrrukaaL",
+	"GLFUQsm8SyIhCWZTp3nQdwZENsra0EnRS6SXewqlc44qGRLlSTWQCKEN3mzVhzOhVOfspvzr0WGOcQrB",
+	"rbMfZgfZONHiUe2g8Nb0+VXJEO/jYKv3YHdLZ2ybyKEeppsOqzjnlmwd3fBAH+RMkgG4vmGDqaiHQiMy",
+	"6qmCsjzHVrFYdhg6A2Y3OzDdokoWJ/DY9gi7oIBXCoic1ECW0dRhWIG6mCXyWRIBOCbMmbLUJpFMo0Gm",
+	"fA7mpIq4EZ7PM7SGGqqoGjfYVEtanEJSvQRumJ8FLNQoiMhi9o8SxzQajSFvJK9NLxGbzGwJj6QBulDz",
+	"oKERg/OLJcwl2o5iFpAqJZNZnEYQSYSyhVQQLFjA+3XNAqHS54FSgR5YNiKbrjTjIUNKXXYC9yNYL1Zh",
+	"k/3jI+Trns5SSGb2MC8PYnImo7SDWjJ1qhR0giVG7fBrfT7WYb5pIiYAr2rTQaFwQhdDQTTBHViTPlW8",
+	"GGMxoHE9jOSpGU5PZz6CoQSpj9rEQVaZ3v6O3nIQGmTxMMtryDIy8d84G5JMRcRTorR+dVDjCWqSvU2u",
+	"t0QIEHK4UlfjQNOoH2f5sEbTS8eWm6/daGOEDeYBtTJUEZEmXUN65Puc3/jYeOWKtIicdyvv4eloPSvT",
+	"rODIBUFiguKXHTD6rJupZaAMuHSxAROGsri6arNDYBeTvarq+S1l70d81Ns6fAx0QjoGnzsuc9/qOqEu",
+	"f+/uorCVl6RtRlHkGaMt4os70X2jEcAFQbJohBA2lg0TrDuTD2C0XJqSYFn/pmmjtZDyOUqpGFYdlHOT",
+	"36bpdI/Hc48cKlnPPHJIJ+xQWWCHgNZMBkKcRozIgZgCnILmddRvWA48vXwijloFdrmr1561JKXmhYZd",
+	"63NJJ6wukkiJVmuKp2hwg1H6rK5Gt08Hp/XNw4PtDmkGuXHS7y8Yp73slXC65UxgUg0SAaCjMHY6pcJd",
+	"ADVXbVA3FbxiPxF9bUzBidOnMeUDiONzJdMHY2ZeuORGJWXl1fNX/xsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

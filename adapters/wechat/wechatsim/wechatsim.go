@@ -146,6 +146,9 @@ type Simulator struct {
 	// pushers deliver message pushes (pusher.go).
 	pushers pushers
 	wxa     wxaPages // the published pages getwxacodeunlimit knows (wxacode.go)
+	// subscribe is subscribe messages' state (subscribe.go), made on
+	// first use.
+	subscribe *subscriptions
 }
 
 // New returns a Simulator for cfg.
@@ -187,6 +190,9 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("GET /wechatsim/open-data", s.openData)
 	s.mux.HandleFunc("POST /wechatsim/push", s.pushEvent) // pusher.go
 	s.mux.HandleFunc("POST /wxa/getwxacodeunlimit", s.withToken(APIWxaCodeUnlimit, s.wxaCodeUnlimit))
+	s.mux.HandleFunc("POST /cgi-bin/message/subscribe/send", s.withToken(APISubscribeSend, s.subscribeSend)) // subscribe.go
+	s.mux.HandleFunc("POST /wechatsim/subscribe", s.userSubscribe)
+	s.mux.HandleFunc("GET /wechatsim/messages", s.messages)
 }
 
 // ServeHTTP routes the simulated APIs; anything else is 404 or 405.

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { WxApi } from '../../src';
 import { checkExchange } from './contract';
+import { simulatorUrl } from './env';
 
 type Callbacks<S> = { success?: (res: S) => void; fail?: (err: { errMsg: string }) => void; complete?: () => void };
 
@@ -32,6 +33,8 @@ export interface WxShim extends WxApi {
   modalConfirm: boolean;
   /** Files wx.chooseMedia "picks": set by the test. */
   chosenFiles: string[];
+  /** What the user answers in wx.requestSubscribeMessage's popup (default accept). */
+  subscribeAnswer: 'accept' | 'reject' | 'ban' | 'filter';
   /** Requests still in flight. */
   pending: Set<Promise<unknown>>;
   /** Resolves when no request or upload is in flight. */
@@ -68,6 +71,7 @@ export function wxShim(baseUrl: string, loginName: string): WxShim {
     loginName,
     storage,
     modalConfirm: true,
+    subscribeAnswer: 'accept',
     chosenFiles: [],
     pending,
     async idle() {
@@ -170,6 +174,26 @@ export function wxShim(baseUrl: string, loginName: string): WxShim {
       })();
       track(p);
       return { abort() {}, onProgressUpdate() {} };
+    },
+
+    // The user answers the popup in the simulator (POST /wechatsim/subscribe
+    // on the simulator's app, which grants and pushes
+    // subscribe_msg_popup_event as WeChat does); its answer is
+    // wx.requestSubscribeMessage's success result.
+    requestSubscribeMessage(o: { tmplIds: string[] } & Callbacks<Record<string, unknown> & { errMsg: string }>) {
+      calls.push({ api: 'requestSubscribeMessage', args: { tmplIds: o.tmplIds } });
+      const p = (async () => {
+        const res = await fetch(`${simulatorUrl()}/wechatsim/subscribe?appid=wxd0d0d0d0d0d0d0d0&user=${encodeURIComponent(shim.loginName)}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ tmplIds: o.tmplIds, result: shim.subscribeAnswer }),
+        });
+        const out = (await res.json()) as Record<string, unknown> & { errMsg: string };
+        if (res.status === 200 && out.errMsg === 'requestSubscribeMessage:ok') finish(o, out);
+        else finish(o, null, out.errMsg ?? `requestSubscribeMessage:fail ${res.status}`);
+      })();
+      track(p);
+      return p;
     },
 
     login(o: Callbacks<{ code: string; errMsg: string }>) {

@@ -141,6 +141,9 @@ var placements = map[string]placement{
 	"receiveWeChatPush":   {"push", "receivePushFailure"},
 
 	"createWxaCode": {"wxacode", ""},
+
+	"listMySubscriptions":  {"subscriptions", ""},
+	"recordMySubscription": {"subscriptions", ""},
 }
 
 func main() {

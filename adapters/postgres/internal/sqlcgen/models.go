@@ -85,6 +85,24 @@ type Session struct {
 	RevokeReason      pgtype.Text
 }
 
+type Subscription struct {
+	UserID     uuid.UUID
+	AppID      string
+	TemplateID string
+	Remaining  int32
+	Status     string
+	UpdatedAt  time.Time
+}
+
+type SubscriptionAcceptance struct {
+	ID         int64
+	UserID     uuid.UUID
+	AppID      string
+	TemplateID string
+	Source     string
+	AcceptedAt time.Time
+}
+
 type Todo struct {
 	ID          uuid.UUID
 	UserID      uuid.UUID

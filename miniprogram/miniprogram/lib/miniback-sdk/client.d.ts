@@ -1,5 +1,6 @@
 import { ApiProblem } from './problem';
-import type { LoginResponse, PasswordLoginRequest, RegisterRequest, Upload, UploadPurpose } from './schema.gen';
+import type { LoginResponse, PasswordLoginRequest, RegisterRequest, Subscription, Upload, UploadPurpose } from './schema.gen';
+import { type SubscribeOptions } from './subscriptions';
 import { type TokenStore, type Tokens } from './tokens';
 import type { BlobLike, HttpResponse, Transport, FileUploadRequest } from './transport';
 import type { ApiResponse, ApiResult, CallArgs, Method, Operation, PathsWith } from './types';
@@ -106,6 +107,17 @@ export interface MinibackClient {
      * opens only if WeChat kept the key. A second failure is thrown.
      */
     wechatData<T extends object = Record<string, unknown>>(source: WxOpenDataSource): Promise<OpenedWeChatData<T>>;
+    /**
+     * Asks the user to accept subscribe messages and records the answers:
+     * the templates of `purpose` (e.g. 'reminder': the ones the server
+     * configures for it, from GET /v1/me/subscriptions) or `templateIds`
+     * are shown with `ask` (wxRequestSubscribe(wx): wx.requestSubscribeMessage,
+     * from a tap handler), and each answer is posted to POST
+     * /v1/me/subscriptions (an accept allows the server one message).
+     * Resolves to the subscriptions after, as GET /v1/me/subscriptions
+     * lists them. With no template to ask for, nothing is shown.
+     */
+    subscribe(opts: SubscribeOptions): Promise<Subscription[]>;
 }
 /** A file to upload: from a path (wx.chooseMedia's tempFilePath) or bytes. */
 export interface UploadFile {

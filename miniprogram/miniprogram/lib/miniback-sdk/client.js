@@ -6,6 +6,7 @@ exports.fillPath = fillPath;
 exports.queryString = queryString;
 exports.decode = decode;
 const problem_1 = require("./problem");
+const subscriptions_1 = require("./subscriptions");
 const tokens_1 = require("./tokens");
 const wechatdata_1 = require("./wechatdata");
 /**
@@ -264,6 +265,20 @@ function createClient(options) {
         },
         uploadFile,
         wechatData,
+        async subscribe(opts) {
+            var _a;
+            const list = async () => (await send('GET', '/v1/me/subscriptions', {}, false)).data.items;
+            let ids = (_a = opts.templateIds) !== null && _a !== void 0 ? _a : [];
+            if (opts.purpose !== undefined)
+                ids = [...ids, ...(0, subscriptions_1.pickTemplates)(await list(), opts.purpose)];
+            ids = [...new Set(ids)].slice(0, 3);
+            if (ids.length === 0)
+                return list();
+            const answers = (0, subscriptions_1.subscribeAnswers)(await opts.ask(ids), ids);
+            for (const body of answers)
+                await send('POST', '/v1/me/subscriptions', { body }, false);
+            return list();
+        },
         async upload(f) {
             const body = Object.assign({ purpose: f.purpose, content_type: f.contentType, size: f.size }, (f.fileName ? { file_name: f.fileName } : {}));
             const { data: ticket } = (await send('POST', '/v1/uploads', { body }, false));

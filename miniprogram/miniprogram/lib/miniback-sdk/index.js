@@ -1,6 +1,6 @@
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.wxTransport = exports.wxLoginCode = exports.utf8 = exports.createWxClient = exports.createConsoleClient = exports.CONSOLE_CSRF_HEADER = exports.createCloudRunClient = exports.callContainerTransport = exports.WECHAT_SESSION_STALE = exports.wechatDataBody = exports.isWeChatSessionStale = exports.isTextType = exports.fetchTransport = exports.storageTokenStore = exports.memoryTokenStore = exports.isApiProblem = exports.ApiProblem = exports.queryString = exports.fillPath = exports.decode = exports.createClient = void 0;
+exports.wxTransport = exports.wxLoginCode = exports.utf8 = exports.createWxClient = exports.createConsoleClient = exports.CONSOLE_CSRF_HEADER = exports.createCloudRunClient = exports.callContainerTransport = exports.wxRequestSubscribe = exports.subscribeAnswers = exports.pickTemplates = exports.WECHAT_SESSION_STALE = exports.wechatDataBody = exports.isWeChatSessionStale = exports.isTextType = exports.fetchTransport = exports.storageTokenStore = exports.memoryTokenStore = exports.isApiProblem = exports.ApiProblem = exports.queryString = exports.fillPath = exports.decode = exports.createClient = void 0;
 // @miniback/sdk: a typed client for miniback, generated from openapi.yaml
 // (types in schema.gen.ts by openapi-typescript) with transports for
 // mini-programs (wx.request, wx.uploadFile) and for Node and browsers (fetch).
@@ -22,6 +22,10 @@ var wechatdata_1 = require("./wechatdata");
 Object.defineProperty(exports, "isWeChatSessionStale", { enumerable: true, get: function () { return wechatdata_1.isWeChatSessionStale; } });
 Object.defineProperty(exports, "wechatDataBody", { enumerable: true, get: function () { return wechatdata_1.wechatDataBody; } });
 Object.defineProperty(exports, "WECHAT_SESSION_STALE", { enumerable: true, get: function () { return wechatdata_1.WECHAT_SESSION_STALE; } });
+var subscriptions_1 = require("./subscriptions");
+Object.defineProperty(exports, "pickTemplates", { enumerable: true, get: function () { return subscriptions_1.pickTemplates; } });
+Object.defineProperty(exports, "subscribeAnswers", { enumerable: true, get: function () { return subscriptions_1.subscribeAnswers; } });
+Object.defineProperty(exports, "wxRequestSubscribe", { enumerable: true, get: function () { return subscriptions_1.wxRequestSubscribe; } });
 var cloudrun_1 = require("./cloudrun");
 Object.defineProperty(exports, "callContainerTransport", { enumerable: true, get: function () { return cloudrun_1.callContainerTransport; } });
 Object.defineProperty(exports, "createCloudRunClient", { enumerable: true, get: function () { return cloudrun_1.createCloudRunClient; } });

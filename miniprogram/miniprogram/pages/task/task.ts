@@ -4,6 +4,7 @@
 import { api } from '../../api';
 import { isApiProblem, type Todo } from '../../lib/miniback-sdk/index';
 import { fieldErrorsOf, toastError } from '../../errors';
+import { askForReminders } from '../../reminders';
 
 const PRIORITIES: Todo['priority'][] = ['low', 'normal', 'high'];
 
@@ -18,6 +19,8 @@ Page({
     done: false,
     saving: false,
     fieldErrors: {} as Record<string, string>,
+    // Reminders the server may send (one per acceptance); -1 until asked.
+    reminders: -1,
   },
 
   async onLoad(query: Record<string, string | undefined>) {
@@ -57,6 +60,17 @@ Page({
 
   onDoneChange(e: WechatMiniprogram.SwitchChange) {
     this.setData({ done: e.detail.value });
+  },
+
+  // "Remind me": the subscribe-message popup for the reminder template.
+  async onRemindMe() {
+    try {
+      const reminders = await askForReminders();
+      this.setData({ reminders });
+      await wx.showToast({ title: reminders > 0 ? `可提醒 ${reminders} 次` : '未开启提醒', icon: 'none' });
+    } catch (e) {
+      toastError(e);
+    }
   },
 
   async onSave() {
