@@ -65,7 +65,7 @@ func WithDeadlines(next http.Handler, d Deadlines) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		read, write := d.limits(r)
 		now := time.Now()
-		rc := http.NewResponseController(w)
+		rc := connDeadlines(w)
 		// Errors mean a ResponseWriter without deadlines (a test
 		// recorder), where there is no connection to hold.
 		if read > 0 && r.Body != nil && r.Body != http.NoBody {
@@ -90,4 +90,21 @@ func isFileRoute(r *http.Request) bool {
 		return true
 	}
 	return false
+}
+
+// deadliner is what http.ResponseController asks of a ResponseWriter to
+// set its connection's deadlines; net/http's own writer has both.
+type deadliner interface {
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+}
+
+// connDeadlines returns w itself when it sets deadlines (the server's
+// writer: no allocation on the hot path), else an http.ResponseController,
+// which finds them through Unwrap or says it cannot.
+func connDeadlines(w http.ResponseWriter) deadliner {
+	if d, ok := w.(deadliner); ok {
+		return d
+	}
+	return http.NewResponseController(w)
 }

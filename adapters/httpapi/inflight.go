@@ -15,7 +15,9 @@ type InFlight struct {
 	mu     sync.Mutex
 	routes map[route]int
 	total  int
-	// idle is closed while total is zero.
+	// idle, made by Wait while requests are served, is closed when
+	// total next falls to zero; nil when nobody waits, so that a
+	// request costs no channel.
 	idle chan struct{}
 }
 
@@ -24,9 +26,7 @@ type route struct{ method, path string }
 
 // NewInFlight returns an empty registry.
 func NewInFlight() *InFlight {
-	idle := make(chan struct{})
-	close(idle)
-	return &InFlight{routes: map[route]int{}, idle: idle}
+	return &InFlight{routes: map[route]int{}}
 }
 
 // track is the middleware that counts a request while the rest of the
@@ -40,17 +40,15 @@ func (f *InFlight) track(c *gin.Context) {
 	k := route{c.Request.Method, c.FullPath()}
 	f.mu.Lock()
 	f.routes[k]++
-	if f.total == 0 {
-		f.idle = make(chan struct{})
-	}
 	f.total++
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
 		f.routes[k]--
 		f.total--
-		if f.total == 0 {
+		if f.total == 0 && f.idle != nil {
 			close(f.idle)
+			f.idle = nil
 		}
 		f.mu.Unlock()
 	}()
@@ -86,6 +84,13 @@ func (f *InFlight) Routes() map[string]int {
 // Wait returns when no request is being served, or with ctx's error.
 func (f *InFlight) Wait(ctx context.Context) error {
 	f.mu.Lock()
+	if f.total == 0 {
+		f.mu.Unlock()
+		return nil
+	}
+	if f.idle == nil {
+		f.idle = make(chan struct{})
+	}
 	idle := f.idle
 	f.mu.Unlock()
 	select {
