@@ -25,6 +25,11 @@ var rateGroups = map[string]ratelimit.Group{
 	"loginWithCloudRun": ratelimit.Auth,
 	"loginWithPassword": ratelimit.Auth,
 	"refreshTokens":     ratelimit.Auth,
+	// The console's sign-in, refresh and sign-out (console.go): the same
+	// password check and session writes.
+	"createConsoleSession":  ratelimit.Auth,
+	"refreshConsoleSession": ratelimit.Auth,
+	"endConsoleSession":     ratelimit.Auth,
 	// An account and an Argon2id hash each: the tightest budget.
 	"registerWithPassword": ratelimit.Signup,
 	// WeChat on the user's behalf, under WeChat's per-AppID quotas
@@ -58,6 +63,7 @@ var rateGroups = map[string]ratelimit.Group{
 	"localStorageGet":     ratelimit.Read,
 	"listModeration":      ratelimit.Read,
 	"listUsers":           ratelimit.Read,
+	"getAdminHealth":      ratelimit.Read,
 	// Upload tickets, their completion, and the files the local storage
 	// receives (signed by the ticket, not by an access token).
 	"createUpload":     ratelimit.Upload,

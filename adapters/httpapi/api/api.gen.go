@@ -26,6 +26,45 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for BreakerHealthState.
+const (
+	Closed   BreakerHealthState = "closed"
+	HalfOpen BreakerHealthState = "half-open"
+	Open     BreakerHealthState = "open"
+)
+
+// Valid indicates whether the value is a known member of the BreakerHealthState enum.
+func (e BreakerHealthState) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case HalfOpen:
+		return true
+	case Open:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DatabaseHealthStatus.
+const (
+	DatabaseOk          DatabaseHealthStatus = "ok"
+	DatabaseUnavailable DatabaseHealthStatus = "unavailable"
+)
+
+// Valid indicates whether the value is a known member of the DatabaseHealthStatus enum.
+func (e DatabaseHealthStatus) Valid() bool {
+	switch e {
+	case DatabaseOk:
+		return true
+	case DatabaseUnavailable:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -254,6 +293,27 @@ func (e Priority) Valid() bool {
 	}
 }
 
+// Defines values for RateLimitHealthStore.
+const (
+	Memory RateLimitHealthStore = "memory"
+	Off    RateLimitHealthStore = "off"
+	Redis  RateLimitHealthStore = "redis"
+)
+
+// Valid indicates whether the value is a known member of the RateLimitHealthStore enum.
+func (e RateLimitHealthStore) Valid() bool {
+	switch e {
+	case Memory:
+		return true
+	case Off:
+		return true
+	case Redis:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin Role = "admin"
@@ -380,6 +440,66 @@ func (e WxaCodeRequestEnvVersion) Valid() bool {
 	}
 }
 
+// Defines values for ConsoleCSRF.
+const (
+	ConsoleCSRFN1 ConsoleCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the ConsoleCSRF enum.
+func (e ConsoleCSRF) Valid() bool {
+	switch e {
+	case ConsoleCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EndConsoleSessionParamsXMinibackCSRF.
+const (
+	EndConsoleSessionParamsXMinibackCSRFN1 EndConsoleSessionParamsXMinibackCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the EndConsoleSessionParamsXMinibackCSRF enum.
+func (e EndConsoleSessionParamsXMinibackCSRF) Valid() bool {
+	switch e {
+	case EndConsoleSessionParamsXMinibackCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefreshConsoleSessionParamsXMinibackCSRF.
+const (
+	RefreshConsoleSessionParamsXMinibackCSRFN1 RefreshConsoleSessionParamsXMinibackCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the RefreshConsoleSessionParamsXMinibackCSRF enum.
+func (e RefreshConsoleSessionParamsXMinibackCSRF) Valid() bool {
+	switch e {
+	case RefreshConsoleSessionParamsXMinibackCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateConsoleSessionParamsXMinibackCSRF.
+const (
+	CreateConsoleSessionParamsXMinibackCSRFN1 CreateConsoleSessionParamsXMinibackCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the CreateConsoleSessionParamsXMinibackCSRF enum.
+func (e CreateConsoleSessionParamsXMinibackCSRF) Valid() bool {
+	switch e {
+	case CreateConsoleSessionParamsXMinibackCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTodosParamsSort.
 const (
 	SortCreatedAt     ListTodosParamsSort = "created_at"
@@ -410,6 +530,31 @@ func (e ListTodosParamsSort) Valid() bool {
 	}
 }
 
+// AdminHealth defines model for AdminHealth.
+type AdminHealth struct {
+	CheckedAt time.Time      `json:"checked_at"`
+	Database  DatabaseHealth `json:"database"`
+
+	// Jobs The job queue's jobs by state, when this server runs one; absent otherwise.
+	Jobs       *map[string]int `json:"jobs,omitempty"`
+	RateLimits RateLimitHealth `json:"rate_limits"`
+
+	// Ready What `/readyz` would answer now (true for 200).
+	Ready   bool          `json:"ready"`
+	Runtime RuntimeHealth `json:"runtime"`
+
+	// UptimeSeconds Seconds since this process started.
+	UptimeSeconds int `json:"uptime_seconds"`
+
+	// Version The binary's version line, as `miniback --version` prints it.
+	//
+	// Example: miniback v1.4.0 (3f2a9c1d7b0e) go1.24.4 linux/amd64
+	Version string `json:"version"`
+
+	// Wechat One entry per mini-program served, by AppID.
+	Wechat []WeChatAppHealth `json:"wechat"`
+}
+
 // Attachment defines model for Attachment.
 type Attachment struct {
 	AttachedAt time.Time `json:"attached_at"`
@@ -426,6 +571,45 @@ type AttachmentRequest struct {
 	// UploadId A ready `attachment` upload of mine.
 	UploadId openapi_types.UUID `json:"upload_id"`
 }
+
+// BreakerHealth defines model for BreakerHealth.
+type BreakerHealth struct {
+	// Api Example: msg_sec_check
+	Api   string             `json:"api"`
+	State BreakerHealthState `json:"state"`
+}
+
+// BreakerHealthState defines model for BreakerHealth.State.
+type BreakerHealthState string
+
+// ConsoleSession A console session's access token. The refresh token is only ever in the cookie.
+type ConsoleSession struct {
+	// AccessToken A JWT to send as `Authorization: Bearer <token>`; keep it in memory only.
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshExpiresIn Seconds until the session cookie expires unless used (its `Max-Age`).
+	RefreshExpiresIn int       `json:"refresh_expires_in"`
+	TokenType        TokenType `json:"token_type"`
+	User             User      `json:"user"`
+}
+
+// DatabaseHealth defines model for DatabaseHealth.
+type DatabaseHealth struct {
+	// PingMs How long the ping took, in milliseconds; absent when it failed.
+	PingMs *float32 `json:"ping_ms,omitempty"`
+
+	// Pool This server's connection pool.
+	Pool *PoolHealth `json:"pool,omitempty"`
+
+	// Status `ok` when a ping answered within the readiness timeout.
+	Status DatabaseHealthStatus `json:"status"`
+}
+
+// DatabaseHealthStatus `ok` when a ping answered within the readiness timeout.
+type DatabaseHealthStatus string
 
 // EndedSessions defines model for EndedSessions.
 type EndedSessions struct {
@@ -643,6 +827,22 @@ type PhoneBindRequest struct {
 	Code string `json:"code"`
 }
 
+// PoolHealth This server's connection pool.
+type PoolHealth struct {
+	// Acquired Connections in use by a request or a background task.
+	Acquired int `json:"acquired"`
+	Idle     int `json:"idle"`
+
+	// Max The most connections the pool opens.
+	Max int `json:"max"`
+
+	// Total Connections open now.
+	Total int `json:"total"`
+
+	// Waiting Requests for a connection that had to wait since the start (cumulative).
+	Waiting *int `json:"waiting,omitempty"`
+}
+
 // Priority defines model for Priority.
 type Priority string
 
@@ -706,6 +906,18 @@ type RGBColor struct {
 	R int `json:"r"`
 }
 
+// RateLimitHealth defines model for RateLimitHealth.
+type RateLimitHealth struct {
+	// FailingOpen True while the Redis store fails and requests pass unlimited (its fail-open mode).
+	FailingOpen bool `json:"failing_open"`
+
+	// Store Where the budgets are counted; `off` when no limits apply.
+	Store RateLimitHealthStore `json:"store"`
+}
+
+// RateLimitHealthStore Where the budgets are counted; `off` when no limits apply.
+type RateLimitHealthStore string
+
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
 	// RefreshToken The refresh token of the latest login or refresh. (The limit is
@@ -749,6 +961,17 @@ type RegisterRequest struct {
 
 // Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
 type Role string
+
+// RuntimeHealth defines model for RuntimeHealth.
+type RuntimeHealth struct {
+	Goroutines int `json:"goroutines"`
+
+	// HeapBytes Bytes of allocated heap objects.
+	HeapBytes *int `json:"heap_bytes,omitempty"`
+
+	// InFlight Requests being served now (this one included).
+	InFlight int `json:"in_flight"`
+}
 
 // Session defines model for Session.
 type Session struct {
@@ -1006,6 +1229,20 @@ type UserPage struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// WeChatAppHealth defines model for WeChatAppHealth.
+type WeChatAppHealth struct {
+	AppId string `json:"app_id"`
+
+	// Breakers The circuit breaker of each WeChat API this server has called for the app; empty when none was called yet or breakers are off.
+	Breakers []BreakerHealth `json:"breakers"`
+
+	// LastErrcode The last non-zero errcode WeChat answered this server for the app.
+	LastErrcode *WeChatErrcodeHealth `json:"last_errcode,omitempty"`
+
+	// Token The app's shared access token (never its value); absent on WeChat Cloud Hosting, where the platform adds tokens.
+	Token *WeChatTokenHealth `json:"token,omitempty"`
+}
+
 // WeChatData defines model for WeChatData.
 type WeChatData struct {
 	// Data The decrypted object exactly as WeChat wrote it, its own
@@ -1044,6 +1281,13 @@ type WeChatDataRequest struct {
 	Signature *string `json:"signature,omitempty"`
 }
 
+// WeChatErrcodeHealth The last non-zero errcode WeChat answered this server for the app.
+type WeChatErrcodeHealth struct {
+	Api     string    `json:"api"`
+	At      time.Time `json:"at"`
+	Errcode int       `json:"errcode"`
+}
+
 // WeChatLoginRequest defines model for WeChatLoginRequest.
 type WeChatLoginRequest struct {
 	// Appid The mini-program's AppID. Required only when the deployment serves
@@ -1057,6 +1301,24 @@ type WeChatLoginRequest struct {
 	//
 	// Example: dev-alice
 	Code string `json:"code"`
+}
+
+// WeChatTokenHealth The app's shared access token (never its value); absent on WeChat Cloud Hosting, where the platform adds tokens.
+type WeChatTokenHealth struct {
+	// AgeSeconds Seconds since it was fetched from WeChat.
+	AgeSeconds *int `json:"age_seconds,omitempty"`
+
+	// Error Why the state could not be read (the database failed), when it could not.
+	Error *string `json:"error,omitempty"`
+
+	// ExpiresInSeconds Seconds until it expires (negative once expired).
+	ExpiresInSeconds *int `json:"expires_in_seconds,omitempty"`
+
+	// Fresh Whether the stored token can be used now (not past its expiry, less the safety margin).
+	Fresh bool `json:"fresh"`
+
+	// Present Whether a token is stored for the app.
+	Present bool `json:"present"`
 }
 
 // WeChatWatermark The watermark the server checked.
@@ -1115,6 +1377,12 @@ type WxaCodeRequest struct {
 // WxaCodeRequestEnvVersion The version of the mini-program the code opens; `release` when left out.
 type WxaCodeRequestEnvVersion string
 
+// ConsoleCSRF defines model for ConsoleCSRF.
+type ConsoleCSRF string
+
+// ConsoleCookie defines model for ConsoleCookie.
+type ConsoleCookie = string
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1138,6 +1406,9 @@ type BadRequest = Problem
 
 // Conflict RFC 9457 problem details with a stable machine code.
 type Conflict = Problem
+
+// ConsoleForbidden RFC 9457 problem details with a stable machine code.
+type ConsoleForbidden = Problem
 
 // Forbidden RFC 9457 problem details with a stable machine code.
 type Forbidden = Problem
@@ -1231,6 +1502,45 @@ type LoginWithCloudRunParams struct {
 	// XWXENV The Cloud Hosting environment's id. Set by the gateway.
 	XWXENV *string `json:"X-WX-ENV,omitempty"`
 }
+
+// EndConsoleSessionParams defines parameters for EndConsoleSession.
+type EndConsoleSessionParams struct {
+	// XMinibackCSRF Must be `1`. A page of another site cannot send this header
+	// without a CORS preflight, and the console paths allow none: it
+	// proves the request comes from the console's own page.
+	XMinibackCSRF EndConsoleSessionParamsXMinibackCSRF `json:"X-Miniback-CSRF"`
+
+	// ConsoleCookie The console session's refresh token, set by `POST /v1/console/session`; the browser sends it.
+	ConsoleCookie *ConsoleCookie `form:"__Secure-miniback-console,omitempty" json:"__Secure-miniback-console,omitempty"`
+}
+
+// EndConsoleSessionParamsXMinibackCSRF defines parameters for EndConsoleSession.
+type EndConsoleSessionParamsXMinibackCSRF string
+
+// RefreshConsoleSessionParams defines parameters for RefreshConsoleSession.
+type RefreshConsoleSessionParams struct {
+	// XMinibackCSRF Must be `1`. A page of another site cannot send this header
+	// without a CORS preflight, and the console paths allow none: it
+	// proves the request comes from the console's own page.
+	XMinibackCSRF RefreshConsoleSessionParamsXMinibackCSRF `json:"X-Miniback-CSRF"`
+
+	// ConsoleCookie The console session's refresh token, set by `POST /v1/console/session`; the browser sends it.
+	ConsoleCookie *ConsoleCookie `form:"__Secure-miniback-console,omitempty" json:"__Secure-miniback-console,omitempty"`
+}
+
+// RefreshConsoleSessionParamsXMinibackCSRF defines parameters for RefreshConsoleSession.
+type RefreshConsoleSessionParamsXMinibackCSRF string
+
+// CreateConsoleSessionParams defines parameters for CreateConsoleSession.
+type CreateConsoleSessionParams struct {
+	// XMinibackCSRF Must be `1`. A page of another site cannot send this header
+	// without a CORS preflight, and the console paths allow none: it
+	// proves the request comes from the console's own page.
+	XMinibackCSRF CreateConsoleSessionParamsXMinibackCSRF `json:"X-Miniback-CSRF"`
+}
+
+// CreateConsoleSessionParamsXMinibackCSRF defines parameters for CreateConsoleSession.
+type CreateConsoleSessionParamsXMinibackCSRF string
 
 // LocalStorageGetParams defines parameters for LocalStorageGet.
 type LocalStorageGetParams struct {
@@ -1376,6 +1686,9 @@ type RegisterWithPasswordJSONRequestBody = RegisterRequest
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
+// CreateConsoleSessionJSONRequestBody defines body for CreateConsoleSession for application/json ContentType.
+type CreateConsoleSessionJSONRequestBody = PasswordLoginRequest
+
 // LocalStoragePostMultipartRequestBody defines body for LocalStoragePost for multipart/form-data ContentType.
 type LocalStoragePostMultipartRequestBody LocalStoragePostMultipartBody
 
@@ -1420,6 +1733,9 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// GetAdminHealth The health of this server at a glance
+	// (GET /v1/admin/health)
+	GetAdminHealth(c *gin.Context)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(c *gin.Context, params ListModerationParams)
@@ -1459,6 +1775,15 @@ type ServerInterface interface {
 	// GetAvatar An avatar's picture
 	// (GET /v1/avatars/{id})
 	GetAvatar(c *gin.Context, id UploadID)
+	// EndConsoleSession Sign out of the admin console
+	// (POST /v1/console/logout)
+	EndConsoleSession(c *gin.Context, params EndConsoleSessionParams)
+	// RefreshConsoleSession A new console access token from the session cookie
+	// (POST /v1/console/refresh)
+	RefreshConsoleSession(c *gin.Context, params RefreshConsoleSessionParams)
+	// CreateConsoleSession Sign in to the admin console
+	// (POST /v1/console/session)
+	CreateConsoleSession(c *gin.Context, params CreateConsoleSessionParams)
 	// LocalStorageGet Download a file (signed URL)
 	// (GET /v1/local-storage)
 	LocalStorageGet(c *gin.Context, params LocalStorageGetParams)
@@ -1582,6 +1907,19 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	}
 
 	siw.Handler.GetReady(c)
+}
+
+// GetAdminHealth operation middleware
+func (siw *ServerInterfaceWrapper) GetAdminHealth(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAdminHealth(c)
 }
 
 // ListModeration operation middleware
@@ -2029,6 +2367,165 @@ func (siw *ServerInterfaceWrapper) GetAvatar(c *gin.Context) {
 	}
 
 	siw.Handler.GetAvatar(c, id)
+}
+
+// EndConsoleSession operation middleware
+func (siw *ServerInterfaceWrapper) EndConsoleSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EndConsoleSessionParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Miniback-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Miniback-CSRF")]; found {
+		var XMinibackCSRF EndConsoleSessionParamsXMinibackCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Miniback-CSRF, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Miniback-CSRF", valueList[0], &XMinibackCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Miniback-CSRF: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XMinibackCSRF = XMinibackCSRF
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Miniback-CSRF is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	{
+		var cookie string
+
+		if cookie, err = c.Cookie("__Secure-miniback-console"); err == nil {
+			var value ConsoleCookie
+			err = runtime.BindStyledParameterWithOptions("simple", "__Secure-miniback-console", cookie, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+			if err != nil {
+				siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter __Secure-miniback-console: %w", err), http.StatusBadRequest)
+				return
+			}
+			params.ConsoleCookie = &value
+
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndConsoleSession(c, params)
+}
+
+// RefreshConsoleSession operation middleware
+func (siw *ServerInterfaceWrapper) RefreshConsoleSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RefreshConsoleSessionParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Miniback-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Miniback-CSRF")]; found {
+		var XMinibackCSRF RefreshConsoleSessionParamsXMinibackCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Miniback-CSRF, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Miniback-CSRF", valueList[0], &XMinibackCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Miniback-CSRF: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XMinibackCSRF = XMinibackCSRF
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Miniback-CSRF is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	{
+		var cookie string
+
+		if cookie, err = c.Cookie("__Secure-miniback-console"); err == nil {
+			var value ConsoleCookie
+			err = runtime.BindStyledParameterWithOptions("simple", "__Secure-miniback-console", cookie, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+			if err != nil {
+				siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter __Secure-miniback-console: %w", err), http.StatusBadRequest)
+				return
+			}
+			params.ConsoleCookie = &value
+
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RefreshConsoleSession(c, params)
+}
+
+// CreateConsoleSession operation middleware
+func (siw *ServerInterfaceWrapper) CreateConsoleSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateConsoleSessionParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Miniback-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Miniback-CSRF")]; found {
+		var XMinibackCSRF CreateConsoleSessionParamsXMinibackCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Miniback-CSRF, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Miniback-CSRF", valueList[0], &XMinibackCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Miniback-CSRF: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XMinibackCSRF = XMinibackCSRF
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Miniback-CSRF is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateConsoleSession(c, params)
 }
 
 // LocalStorageGet operation middleware
@@ -2924,6 +3421,10 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
 	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.POST(options.BaseURL+"/v1/console/session", wrapper.CreateConsoleSession)
+	router.POST(options.BaseURL+"/v1/console/refresh", wrapper.RefreshConsoleSession)
+	router.POST(options.BaseURL+"/v1/console/logout", wrapper.EndConsoleSession)
+	router.GET(options.BaseURL+"/v1/admin/health", wrapper.GetAdminHealth)
 	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -2935,6 +3436,8 @@ type BadGatewayApplicationProblemPlusJSONResponse Problem
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
+
+type ConsoleForbiddenApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
@@ -3072,6 +3575,119 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealthRequestObject struct {
+}
+
+type GetAdminHealthResponseObject interface {
+	VisitGetAdminHealthResponse(w http.ResponseWriter) error
+}
+
+type GetAdminHealth200JSONResponse AdminHealth
+
+func (response GetAdminHealth200JSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth401ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth403ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth429ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth500ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth503ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4844,6 +5460,419 @@ type GetAvatar503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetAvatar503ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSessionRequestObject struct {
+	Params EndConsoleSessionParams
+}
+
+type EndConsoleSessionResponseObject interface {
+	VisitEndConsoleSessionResponse(w http.ResponseWriter) error
+}
+
+type EndConsoleSession204ResponseHeaders struct {
+	SetCookie *string
+}
+
+type EndConsoleSession204Response struct {
+	Headers EndConsoleSession204ResponseHeaders
+}
+
+func (response EndConsoleSession204Response) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndConsoleSession403ApplicationProblemPlusJSONResponse struct {
+	ConsoleForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession403ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession429ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession500ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession503ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSessionRequestObject struct {
+	Params RefreshConsoleSessionParams
+}
+
+type RefreshConsoleSessionResponseObject interface {
+	VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error
+}
+
+type RefreshConsoleSession200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type RefreshConsoleSession200JSONResponse struct {
+	Body    ConsoleSession
+	Headers RefreshConsoleSession200ResponseHeaders
+}
+
+func (response RefreshConsoleSession200JSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession401ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession403ApplicationProblemPlusJSONResponse struct {
+	ConsoleForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession403ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession429ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession500ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession503ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSessionRequestObject struct {
+	Params CreateConsoleSessionParams
+	Body   *CreateConsoleSessionJSONRequestBody
+}
+
+type CreateConsoleSessionResponseObject interface {
+	VisitCreateConsoleSessionResponse(w http.ResponseWriter) error
+}
+
+type CreateConsoleSession200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type CreateConsoleSession200JSONResponse struct {
+	Body    ConsoleSession
+	Headers CreateConsoleSession200ResponseHeaders
+}
+
+func (response CreateConsoleSession200JSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession400ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession401ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession403ApplicationProblemPlusJSONResponse struct {
+	ConsoleForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession403ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession404ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession413ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession415ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession429ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession500ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession503ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8846,6 +9875,9 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// GetAdminHealth The health of this server at a glance
+	// (GET /v1/admin/health)
+	GetAdminHealth(ctx context.Context, request GetAdminHealthRequestObject) (GetAdminHealthResponseObject, error)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
@@ -8885,6 +9917,15 @@ type StrictServerInterface interface {
 	// GetAvatar An avatar's picture
 	// (GET /v1/avatars/{id})
 	GetAvatar(ctx context.Context, request GetAvatarRequestObject) (GetAvatarResponseObject, error)
+	// EndConsoleSession Sign out of the admin console
+	// (POST /v1/console/logout)
+	EndConsoleSession(ctx context.Context, request EndConsoleSessionRequestObject) (EndConsoleSessionResponseObject, error)
+	// RefreshConsoleSession A new console access token from the session cookie
+	// (POST /v1/console/refresh)
+	RefreshConsoleSession(ctx context.Context, request RefreshConsoleSessionRequestObject) (RefreshConsoleSessionResponseObject, error)
+	// CreateConsoleSession Sign in to the admin console
+	// (POST /v1/console/session)
+	CreateConsoleSession(ctx context.Context, request CreateConsoleSessionRequestObject) (CreateConsoleSessionResponseObject, error)
 	// LocalStorageGet Download a file (signed URL)
 	// (GET /v1/local-storage)
 	LocalStorageGet(ctx context.Context, request LocalStorageGetRequestObject) (LocalStorageGetResponseObject, error)
@@ -9084,6 +10125,30 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetReadyResponseObject); ok {
 		if err := validResponse.VisitGetReadyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAdminHealth operation middleware
+func (sh *strictHandler) GetAdminHealth(ctx *gin.Context) {
+	var request GetAdminHealthRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminHealth(ctx, request.(GetAdminHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminHealth")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetAdminHealthResponseObject); ok {
+		if err := validResponse.VisitGetAdminHealthResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -9498,6 +10563,102 @@ func (sh *strictHandler) GetAvatar(ctx *gin.Context, id UploadID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetAvatarResponseObject); ok {
 		if err := validResponse.VisitGetAvatarResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndConsoleSession operation middleware
+func (sh *strictHandler) EndConsoleSession(ctx *gin.Context, params EndConsoleSessionParams) {
+	var request EndConsoleSessionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndConsoleSession(ctx, request.(EndConsoleSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndConsoleSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndConsoleSessionResponseObject); ok {
+		if err := validResponse.VisitEndConsoleSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshConsoleSession operation middleware
+func (sh *strictHandler) RefreshConsoleSession(ctx *gin.Context, params RefreshConsoleSessionParams) {
+	var request RefreshConsoleSessionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshConsoleSession(ctx, request.(RefreshConsoleSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshConsoleSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RefreshConsoleSessionResponseObject); ok {
+		if err := validResponse.VisitRefreshConsoleSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateConsoleSession operation middleware
+func (sh *strictHandler) CreateConsoleSession(ctx *gin.Context, params CreateConsoleSessionParams) {
+	var request CreateConsoleSessionRequestObject
+
+	request.Params = params
+
+	var body CreateConsoleSessionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateConsoleSession(ctx, request.(CreateConsoleSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateConsoleSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateConsoleSessionResponseObject); ok {
+		if err := validResponse.VisitCreateConsoleSessionResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -10337,393 +11498,444 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3pjyNJlif2r9iwe5FkpZNBxpURDBS6IyMjsyLPqDgq6/AautHdSFqF08zTzTwYzFIuZgFdC2F3JEES",
-	"9uMuIKzm02i/SB8GAwnQnzLY7pH+C8HeM/ODdMaRVZlV3Z2NRmWQdLfb3v1+78dGKKeJFExo1ej/2Jgw",
-	"GrEU/jw8o2Pzb8RUmPJEcyka/cbZhBFN1cU9RS5ZqrgUhCpCidKpFGPChOZ6TjQde2QkUxIcjdovqA4n",
-	"AaEigo8vpWD2u07Da7ArOk1i1ug3/Mblht9oeA0VTtiUmr4TqjVLTb9/7Tcuv+u1d7//rtve/f4zv/Hb",
-	"htfQ88S8qHTKxbjx7p3XOIrYNJGaCX3CkpjOWbQ8heOUKSY0MUMnKTxG5IhQQRhNY85SkrI3GVOazLie",
-	"ED1hRNEpI0HeeDhvP2NzGH4xViayaaP/XUOnGWt8Xze45zKkOIa6VT0/eW6GYboLU0Y1i2Chq2u0dtlb",
-	"0zKSam1j1A23ox3W3qY7w/Ym3dpt70YbYXt91BvtjB6w9WGvWxnf8nhOqGbP+ZTr5QG9NjMPUqrZIDZP",
-	"sCjoEz2hmgyzaMz0PUWUppqRZpTSkW5zpkftidYJTXjbvAZvte1xave6rb4vgjRwS6tIyqaUCy7GpNlt",
-	"eSTQAVEslCJSJBOax0QKRqYyZYQrQsOQJZpFHV8sHBnFxyJL2jzxG3vp5909/fnG9q3nfSxjHs5vPXtm",
-	"Jw9/5mcEjtIlSz1ClS9uuRxklnLNzMV5k0lNSQIj6ROulS+EOW3NwM+63Y1wnMosgT9ZG79RoUwYfhP0",
-	"CfyuSEAzPQk8EuCCmL9mLJxQDX+ZzgLP7ACjkfkmS2JJo2CPQGOKBBxeyRRLzb80SQKzKW9KG5awlASz",
-	"wBd2mzrkrFiRmGlVfVxPUpmNJ4SaixYyuP5jfsmU2VhfDGl4QdglS+em0TXzqmv32j1+83mvuzczm3zj",
-	"LjOdzvdHmqXLG3xqT5qWZEa5JkM2MidNp3NzIOmYclG93FMu+NTc725+sbnQbMzSxjvTWUJTOmXaks4S",
-	"oXjGas7XPrlgczKXGQknUioGpFJPuMKbb4hqk5Lz86NH5vDziNG45ZFM8DcZI3QqxdgXc5nlhEr1Sc/M",
-	"ZX1ry+yEGYZHIj7mWnkkaJsdHZj/dAJiaHI/6JAj7Qt2lfCUKbK+SSYySxWhZrXMGSQjnipNMsUWd+OW",
-	"ZIebaeJxb3gNc6Ab/cYC/awuML16zsRYTxr99a0tzyy4+9zzynzgu/32t7T9ttveHXT67e/vr+ADI+Aw",
-	"1/KvwHC4gDTNknwWeGZpKAnldErbipkNNSQ45koDWaZj1QIi4Au4TmRCk4QJc5zjOeEjpFemU6aQiGdp",
-	"amiDY5NNZJG+MByXplxJ0fIIixUjm731DnkFQ6TxHrAdmWnCkdLE1JAZ6HPGRc39sGyzfs0t/1212L3u",
-	"+mZlfX1ffdb0/c/+i+brtdbv/MZ3vn+13jP/2Wj7/tUDZphv0zzlwaPXPNX6rGUeWbVDRhBYsUv7Qs1Y",
-	"Sja6m8iDhSRDGc3JbMIErEl1CzkQFcs9FSPNGaMXlYUmcMEYuaRxBhwl+Cy480IWksuvbjXPZCSPHl17",
-	"3HnUcXNLqJ4UM+NRw2sYSsJTIy4Z+aU8vZFMp1Q3+o0sgyeXOz8HZrKqe2Q1H3AA78zLKpFCMaC+D2n0",
-	"hGo2o0B5QymMOGj+pEkScxTB1pJUDmM2vf+DQnms6O63KRs1+o3frBWS8Rr+qtaO8S3sdEFmYAdGPKJw",
-	"cllElJwyPTHsJBOZosPYsHRkyYMhjQZuyMEeoSSZmPMrsumQpSiLSj1hKTFsp52kcpzSac7RB/D0gCbJ",
-	"YMoVkJwADnjKRpliETGcIUxZZIRxGqtO451nFuUEmcXHXJSzkqDEFZnS2GymGWJKhimjF0YCSrOY7ZGA",
-	"palMVQAUFynoiLM4wuEfSDGKefiLDT6MqTKEHajRzGw0u4JxytRMLBMRS8mMzvdIEMqIBUTRufKFebJD",
-	"9kkohWMHt9QtTKtK8zg28pbWMQjKQWiXIfBIasSbljk8RmgDkVGmxAjVsXlX0wsmfNEM3K8D+MZIAfCM",
-	"/QgN2KNrnjSvDmUmImBMswlLmWnEHjwaG/lxPoAnChETjmL1N9OusFefcCPTSjP1kPFL3H38TKM5mTNN",
-	"mlYgHQipB+4xEFgr39NojiM2JI1MZBzhQZlKpQnVmoaTqdldwzmndG5GXnyLonzQMmT/ndd4LNMhjyIm",
-	"PuaReik1oXEsZywizWDkhmBkbbsJ7g6DNGh2pLT85uNgGMvwwiwOSbm6MCdLp9KIh2WZI6FKzWRqlp7M",
-	"UOpoBvbHgftxwEUo05SF2vQP0o/SMqVjRjQPL1DJ42NBdQZamBF8jI5vjrwmE6oICpBRsX343oCLSxrz",
-	"ygbaX+wbQatDHnIRgbRtqZ9REKb0Ar7yRZnyEXOliGAsMkNkCsSpUSqnxdmN5ZiL0lLB54HjKfmmW75w",
-	"xqdMZvoXYA8Rj+DoI5sgXBDNpwxI3BMp2Eclb1KSmGq2Z9VZJbM0ZG5PYUhHwsgxND40pPljjm1fkMyo",
-	"Jyw0MviI8jhL7UBBDmThRDJlxEJuh0gipimPYdgvpX5sqNDHvdlEZeEkX0fPETmjp6k9vF4jhncJLnfE",
-	"kljODWWCu6Rm3OgOEZGjEWkG+SU1ev0g4iBBAM0NY5lFaSaKL1sw62M6NzftTMrnNB2zj80pYV+4IrHp",
-	"3AjbFCV1xdJLlloLDjLz4xTUb27efkx5zKKPPdiSWVLTMfJaaqQQw2NyBQMNAUCYgNvi4DM1OUEi/bFH",
-	"HdIYeLs5VkhP7qk+WnzgXIEu6xEmwnSeaBYZ8jtV40HxQItEeG80qqowVZok9xQ5kxdMIBeJWMwvWTq/",
-	"p3wxNaTX9ml+M5TaSCF8nKUs8pAZKBLyZMJSza500UPEYBy+yEWdQxFKQ/P3D0+fsTncEDplKhd395Pk",
-	"6JGh4kmmJsWwc37S2nP9BYZsKk2nCUhKWkoyoikyBdDR8djdUyQ0/JLYJvO3BrDfOV84ZeklD9m5oJeU",
-	"x+ZWfVRqZ2gBE5ER/kAAyxQsTiRnYg+PnjXNBGDUaoNVq2wwA4MlcMlcViimEuTCxQguG0lZAvbleJ4b",
-	"nhYYrjny+8dHpGmG4pGtqyuPZCJlNJyYFj3gWjLTquURJW0L9qYnFAQYOBU0jlXfHAZQhGaGzBl6p6Ud",
-	"kWd68kV1WhyFOtOFNQVzTXTKmXLzQANdZdp2rwbhhIUXtbM3ZwEfMguXpVzPfRHKLEaODC9ix+YUmxVY",
-	"JNMomxlpHx5mkS/g2Wbw4ujl0cP9g2eDg1cvzw5fng0Ovjg8eDZ4vH/0/Pzk8HN80RzfylJomYJJuzSN",
-	"8sBJEy4j1XRIlbl1bqhDw64pMosUj3sohWAhWA6HqbxgZMqjtlU1WnhxMx3KKUNt5ULImegTas1KICvL",
-	"1PwLHUzoJQNLGNeaRR0C22OGbbdG0RGzIoxpBN0VpXu+QqVJmc5SoQr6ykdWz0uV2eG5L6Y0AhoDBwNV",
-	"iIiC4UtPqs4k07kim7110wrIo5EvrBJC4Lo6d0HJp1U6Z6vuq316rWQ+focWFvmCirlVotXHltSmVMxz",
-	"c+8eWq3rqUFZAyWziVTMF6D69BdcGkjsZcJSGPc9leum1qjfTFhKwpgzoX1BoyhlSnngBwBVUabwd5lw",
-	"oIgW5A6WNnpYAnfN3fcBscsMDIBw3dojgZZyYKY5oFqzaaJV4DmK5aQhX7jf9kgwu6JmpoOFSQk2I0va",
-	"g9rzhSONC8/n1EHOBHpjlo9N2VF27aHJHyy7mdqFn+lWL9vHnQ/j/c7ruTCSo0z5W/axBWFg1iDxKcOa",
-	"L5gAI7vhCE57M/QvZZfygkWoe4Kh2yht9ifUgpu5ggfkEW1cKVMT26x9zgNKZnRTbMJZQ9yx8UhgRYhB",
-	"yS4WWBkd2JRRxiLrvQYpwvZ7YKRt8oVUmotxWfp2Tw+mXCkuxlYKPxdJKs3EDQk/hCc+rpoZx21rYxtm",
-	"llMqba1szr/slBTrz1im1GYPYAOA7lIS8dGIVcxXRtxHo4EvkJGREY/Zonxp9txagdACgO/kpiGQGZQv",
-	"nASYZGkiFVsyh1ASjJk+nkjBXoKVNIATUdL40SgKBCE3P5CaH01z1t7hbj6wz4pgQH4wFNB0iwwex8yn",
-	"dMxaYHeZozEORA74HPR9kZswUao1LDqfANgyPVzPqsSCr+eigS8K2aA8zGJlDfOGbUzoGLaULtM7WBhL",
-	"H81jYEAboWnOyrznQmVJIlPNohcs4vQMzOq/jNJophWUezO9BB3wLtimTE/7uTEPRhehCknj49RwMc2Z",
-	"avRHNFbMaySlr35soBWQRQOqKx4FI1u0jaC57FbwGnhEb5ohOj8a6IVwLozv3MtepesiKkQOf2AhcIli",
-	"Ts+5uuu8uGbT6h/XDbW0fO+8xpReHeFb64VTm6YpnS9NBlu/fvQl78IdJmCtgzyqc5KjLFcy4QaObMiR",
-	"OfKs0/Bu4Z5a3hbTX91sDkXEolNkUeqOMzH6W80svpAzlN0s51NkxlJG4Gkz/GsDC6pjxx7qxv3YEJfc",
-	"SHeHQRv6UBMdocFdNaXhhIO6H5UiFICQ3VPE0gMjVDorq+cLEOJiKcaG+Jq/1USmEINilY4BvB+UOLKZ",
-	"DbzqvsAdLT8CXlvzhcz0QI4GKRVjVnqg8rqh2K53cwliduU+mo1wf4/YrPQnDkuZhsBSF8kp5QKZJtj1",
-	"qCqGk6VxeXThhKY01CyF1wMjns4HCegp5WnyKRu8laI8bjeR0ujDLFUyLS1Y+XHw3MCo0Zfji8DQdetR",
-	"CFBpGpUEH5Uvw1Ti80Y1G1A1cG4hCBmy32HzKP0uUUNYoJpQqQkDgyZzB4Jw5RHWGXdIYKh7R/DwAjqC",
-	"0BOUVjv7VjQFYg9xdEv9TY0MhWbM6680DszDs1y8V3dPvmA01pM73hGlqc5UOcJPXtTH95VHZd+qG8XT",
-	"189uHMIiKUyyYcxDcMcYPfyCzUnz5PEBebDVe9DaI4KBjVXMSZLyS6MwT5mRkszKLnDCeFyeymH06HS/",
-	"4TUOT9e3tmtm5TXC9LL6wvrWVm+34TWO26teuagj54bdw4i3N3aInmTTYZJyofcqeoLVB/WE8RQmCfIS",
-	"17Un5AJFazeyV8+OzUQOaoeUKVZ+VvFx7WNXNcfNa8xvPoRmLDhxD5YYe1yx+6fsrmzygs1vz+bN+Xp3",
-	"A0eHBuuG99woUCc2NuGuUhbs5AB2so6fP319RrQkiokI6GmFCvTJQ0ZTlhIMcoRGbJBj7e7b4LUBF6vD",
-	"+9B6CDbusjJqX62w394y+/UaXA0EmwGtrDnQacZcQBJXVvPMI3cnDIwkpaEPpYwZBdHbKrGDu82hqvq6",
-	"4L1MxGZmqC6jwwUEDQi4iRmJ+YgZ3uORkCaJUQvnoJXRoZJxpsHa1rp5KdyQ88297gSe4MPgUoCjaP4Y",
-	"aKtgXPcmvAKaCF7a9EbxW9VISpWDWOm+cm4WZ1W7MXYY1cNQd3NeyMha0h6xkCsb532n6+OCwx2ZokmS",
-	"yksGA5uaP5Zolte4apun25cU2Lkyr+1DQ/v5y/j5xDaxvFjQ7fVTMprCXaeTJINVjKCir4KNksiECY4X",
-	"B03x5kTvmWNqFPM88A+NWuAxFc6LkFtuaglFSZ+tiY0z6j3EtRut25r1SRNkOJCkcrW/vm287ndSK3NB",
-	"yu2yk5AaXmPIJZzXSA401zFzH4TUTBnWckk1TXOtElS5Oj6G636DauQ1YjpkcY1M5yyi8Dtp9rpdIkxb",
-	"sUd63W63R2ikPLIOfyYy5pqH9vM6SWQq8O8NQoeZYvhhm4QpUCHzYYeMUppF8KG3Ti6zeExT/LRBQpnM",
-	"Uz6eaI+sm94IWIZae6SLp0BIVPzqaBRVddkVrydz2EcN0qmRrO1GB6QZCDmwRiJ3ioLcIOlEWjQ+jgpT",
-	"sY1IaO0RPCkwxBlXrPaUFBLkdZSsuGyn+Lx5M8O7WDOl6pGFLBF7npJUjnh+dhq5IaPuoNgOVl5UMPQ3",
-	"bYstD902MrV6+C30b6+hUxqy2g7y5XSP5PkvZlKYQGRvuDVVufWuOwhlw01051sJsVWrVgGJzq1me8nS",
-	"iNfumJtsoLLxmCnQURMGMVABmU14zHJiYylgmgllzqIvykfWzp3YnqxfcMjIhEakGeAlyN0/85YNc3aH",
-	"A3s0egFVCjjLJWcz8wdXF0aIzbu6Jbf5CsdxnDfsvsD27acT1437bHuzH8+LTpeMT1Gj2J7iSlTOrlfS",
-	"ApHaFzvhyFzpJOakIr+bFVJeOUHX88Vjq6J+MJvdAgtekuu9hmBX2poNanLdqFIga1u7grXjMGLeAgNy",
-	"zmKlKLINzA+dG41pq82CS7RsaWD50e8vnvoZhQSUkn3eHfUOCYyUEPR9MYrpeMwiD542GrHl1TSactEh",
-	"QRgbZSIK+o6AmNNu5XLorOOLwIpXYI1CASvC4UArJGIhj/Kcs6X7Y4Zizg32ZHiybS4X1257g0rHKW+9",
-	"+O4V9lN8cZD3WHy3X/RdfHniRgHRYWgROphQMWbvZ6xdDCBd3tUTezpK8loYysyGuNHcLrVXePgqFqwW",
-	"vmjDSx2Bz4lu3rFXSbpY31nMF1rWFqeUx9eN14UuYCxCHj+LeaFuEiAoupHt+WLVJApxgJxkMYMbyAUJ",
-	"TtiYK81Su/zW1FaaysZ698apGCVk9Q48lmYUGGORQt9ytNRxx70fvMfy7qzgnpjM8Wtf4e3NGxZ4gcZV",
-	"VruO1LmLZQ0n73OvwHRQZzBxy+qcphjd36RibqOIICrm90Frj4RUsTYXignFNb9k1bRhGvOQ3f2olY9Z",
-	"0ZgNGicTmSpGhpDsNCdK0wSEzp98Wxd2AFenNJjaXZjY6Ok7WFXPCvJ0T1VTcGgeanbJUj7iEM9GmsHx",
-	"q9MzsnbZW5uyNXgBvKlFQnlsRVPTlMuk6JATRqM2/Dhhqc2orJ4AeNDKq0v2dSSkdmRG5sdmy0t9rWgL",
-	"M0zng3pnDwSW4hMQCGHOlXnSy9MQg/sBeLvhmQMZmUlXTtfOdnWLN69L3+y2d2uTNr0GOulxnvXjXNod",
-	"TCiGrUlKsQGQI+KyqTKteMTIlHIRUxGRgwkXlIQ0hYhCCFN005fRwr3pbewYnXSnC9nGldtz8+XJUja4",
-	"9ZyKnM/qeCByNWXlyIfWLce4fMFvsw8Lt68ygbpJLZwvrzjLK+/pQy6i95RAVh7hwMb/Y+yb1SOXYkaG",
-	"mdZgGmWXTOg9orgYx6Dlei5qaWh2YYtMucg0Ux0CKTskmF11gBAFNacE1qO9ch/uTPFglrWrl3KZ8qrb",
-	"I5ZGq0LzTMNrTPh4ckux07X2HFpwn166ltwXX0CL0DvGcizz+McHZHdz60FuL8G9UC56SC37k5cdU7d3",
-	"RWtJhikV4YRIUd0I2EIQfQcYOFhHZnBwdex2kk0pGNZjKjALH84RV0SGKPuG9QYHjPupEcaMUtqO2SWL",
-	"3door5CN81gqiNgFDRZltj6hGpLafLHVRa+uPd+5Xs8EgmNANMEI+cwhwCmASZOLJNO+aEKADQ5UQTsX",
-	"bK488iZj6dwjCTX7IyIbjUkKFIMWmWam+yGz9+L87HF7J6dSL8+fk8LtnWcB4BTGTKtFf7whyE9PX73E",
-	"iJ8pnUP2npsm6XndbheTsxURTGkGoZ7448Y6iRhLoBfwKQfQRdXDj1z1Vip1KVqiRp3mQmkqwhVkxm0Z",
-	"rNwtT4d9x1qXrrEOTukVemC2dndL/pjNbrfO2okG4ppjDCEX9jCrbDql6dwRRHdBTWu1Y3U+msU2z0+O",
-	"iKBTIxzUtVNcwYnWieqvrZnRD2l40YnYpYsdU2u3uKALtNB6bZw1vDDXrKaRYKs8dsACd3GzaxIzqjSI",
-	"b3iWzS0gQ0YU06SJcXvl+I5CD2nVuNrBWD+4RYgTPrkQ3LRnOlUkcM2kcWBIH0TRAlX0RczFBWkGRiDF",
-	"p9Tajzx6F7SQbWk5ZhBViXpCqSG8LTcaM4s36iAaCOw1OT957mHqcaLnZoRgEemQ/VjJHLgHcqYhSAEQ",
-	"buAqMrS14NxhKnCbbBoJVyozih88vzxFm3JtVsPGRkCSBAzGjItw4YvIUF6ZTJnQLZvRUeTIVhY2EyEY",
-	"RiLIZ6G+sCZvTAjD9Xty6GT/gIRU4LEQmgCUDQUxlKsO2Rdz30aznp88N2rAZrdLmpXoISKFDY8pDaK1",
-	"pKwinMTStgy5XN6P88Ss/Va3WyLMnWpzWyVCUrInOPdTjYebT6cs2kNwme3NUss2H0mbJ7gYd5aV7OVr",
-	"vXRVT548PJDxLYLWlulwzAVT90goY5mlyA4DmmnDD2KJOUTw7h4ZxmZ7hnMSsRHNYr18T4cV2uvQZ1ZG",
-	"5XmN8V1fSO/2wgIJNDK2EeGGtfTO+trfT55e8urXcbxy1IHlIzHVhgtizEMRld8hTdycKdwFX4yZYKnM",
-	"FCaJUQ2hygqi16ohGcDQzWWWM2GTezxfbHZ7JKiMMY/t7rQWL8tmd3f7bnJ2dfbXLO5Z/fK8SuibjPVJ",
-	"MB2mAwS4W9/aJikVkZySIdeqQ54xlhjKoFiYGh4yu+oopk8xz/50LsKWL8yLEBTDrQ1BS1KYGmimJ2t2",
-	"qMFeHlUOm+IyqqgvBJsRl0YPeT1xBJ+VlokiM5lemHu6AHljBv5m9+tJ96tvNuRuvPHtg9fhzpte+u1w",
-	"e37WTb7cjNbF4y31bGf6tEef11oXFixud42arbfLWsoDk4nljKXtkEKehzY3nZIhTRmxGUkkiGVI499j",
-	"yGZHx1HgCznKZcv1rQrhaiJjR15eDaxsLS4PmM1+bz93Qjn9aSa06hx3zDb31ncqgzsXHEZWFq4Rxsis",
-	"BtDcl4+fHfgCFT6uQJjCxEKLXiVFKe/Fpe0WlkT7jS9gzosz/nlte3czFV+/6RtmuTbWy6slRySg7beB",
-	"R4JuexfCWx3MGahM7cAzQ091biulFh4Nsmv5mOvycVA2fDkPWS7HMq8OTi6F/9YfoJ9mgM7XyzkxbrCE",
-	"nsg6rQDiBdxBAP0rkgDRgul/MiXjlAqtrOsLBR4nw9sv4QkbnodYMVEpQM/ZI2y0FLxSG3Jg4+s/VDRR",
-	"LMdjFgGyhnThAiPI81oRLVCN4akRNQyTu4O1FcXLFfGCzv3q8uAsP63wQiNU1scNurC0aw3FrmmG0YMQ",
-	"HWj5BYss0uHtp3PrSCIF+DQ3LGOe6YfygxMbbj0aCAOg45XhXJisek+Rc8XS9r550PABI1gsd1mBHNy+",
-	"0dkdLQYJVOZc2ZzKQD13douzUXdv7bX44ElA7vq9e++cnzMZyTvbbQ1BXHXLXpdR/cDDAUEIU5pesIhE",
-	"0ujCIotjGyUDsiXEC648OOZpRHFAMLmfJXAvsi6m5XsZZewWE+OKRJn1q8C352cHRI5GigHUo5n3mF8y",
-	"kU922RNecJb17vp2u7vR7vbOejv9brff7d7vmj/eb0m8xlV7LNvve/0xPnERC7Fbq28mJSP29amD9jlz",
-	"Uum4esLv5oq5LtWtZEir+E5uFu3eJ8zMgoEuH5UjEaYMwcsM7QZLLpokbE59jnQZ+I1LZMK2MWTCfiO4",
-	"KYq7jqI5w5qLMLVHubRN9uB71Uts92R13FQx11U05ADefA/lv5ScpfokgCkgbEhJggTL3YXRvhAat9v1",
-	"RVmqdriiFkCtJFfukQBWIyAZ2FR6Xa9bfZs0NR2iPT3mguVQhhie0NojAS4jDOrk8QHZ2NjYhR59QcvX",
-	"fsj0jDFB2r31frcLDd7vbZo/uSBKswSE3F7ujkIbZNm4nmeVlUyRHkg/E0bmjKaK9Ha7XTOP3d3d3T0A",
-	"siU0Zb6wq2WeFiwlKqEhUySUcUwTkLtLQjgM7eXjg7bTO8zv6CIo1rginaPbIsowp5c5i5F7H2DeUkam",
-	"LB1DjNUro/jm62Yk1CFDQtgU0hBOAISxnt04JlTMAZ4QEXQ56MCb3W7ZSg2ifZ273VHyBW+NOW9IdmM2",
-	"0kRmGvUq01+9QFYQ/o9OmXOSW53EYREfWz+JD0yh83X4rjGRqLWkKRURiBIflnwXW/Awm5Mpjy8W/eHd",
-	"u6le2PIq8vXBQz9BzrprwOepS666JuAT7k9duOcNYlOthFgdz+rF+tjuGHI2Yb7IQ+DAbIaNUEhYhZyT",
-	"ESkY0XWE4vYiH6wthn9iEJ6jXJ2Pcv1xa50zBjwxOAx4vv7+3ygs/xR6sBgNmMTAZUoY3ubJPfLd9+VV",
-	"mxpe2ml4vyaB713t0b5gn7IlF1IEf+asxl9jbuIHzDf8ftUxc/gsztCGB6DWxHaeI5fc4TxaYOHrEl1X",
-	"weTkUfUOG6cUjO8LGwxPuG71rfIuJImlGBupk6XmNyPjBZGcCfCVI8ACIsD5Al2k9xT6iHPkt+4m+nRD",
-	"KiwoHiIFWWzAWnlt0Q5x2wBKROpxh+RnsibYyVaNend8ud41b8MKcuR9sGi3Y8Dedq+S85Pn1fTKwEFL",
-	"X0tBVto5KLG5EQXsN4kYrDbhI8RYdMt/e4vfiMds4PwF72uesKhSt4PyObYPwx2HBKNr8woJPsQiN23E",
-	"L7PfNZfSCN0a5JUCWhXrOQaLKP6W5eD+eQYfHMDi69p8Pv6WVZaEC729WZstebusRFwTl5FYZ0Fwi1sJ",
-	"zildGDuo8lZWbkwdwavuxGpvBoRocMgWsp5ROxqwmuX+ZIu4brpRCEVohmT91E0bCBL0kYYZ/b8EOeS+",
-	"9cjxo8ceRNd55JJHTC5k1t02Nxfn9r7xr1VKtGwbMStyT5EpiziFCe/lQrNbBqcR2KWq2hVhsms/JGy8",
-	"6Np7cKPUVbmrK4eGbsgLlmgj1kyZphHVlDQRwyShqXZeETwP5ILNW0sBt1p2fkjGi1b8rZ/x8rurtHIi",
-	"7IqGmsBJ4oIM59ocHed1Li0wcK4pgpjkc9jcWe9teMv39A72u+Li1d231dfqdAnQpkhqA8bRcJSPRdec",
-	"4DPA87urv/8aLgL5+NAoaUL0g+Hux+dnLXPDcyBAjDuacHUXHsLi6Bo8rx/rgoQryYqzqw6S4Mc8ZsE9",
-	"RQLT8yOqadBHCR0ttlbBdLFgjZo9gEuyAkypph+ATsLic6ZL24Mc5eSvzD0g7Xs1HsC1tXkw3dpxp1vl",
-	"OieZHpRQUt9zcb+wSLBmQsfnZ0iuQpqmc7xh8bx2HU3ntdLPY+lAaxXGHCUpG7GUUGjdIWDSWb56PxH4",
-	"z2vUDqNmL41Y2yeUTLNYcyB0cMzHkinMDGrcyglpussPdeVAFatS3ZxF5+QiHkCJQljIlbvosdcEiYI1",
-	"0kjyC7Gi4KfG0H4Q6m0SYDkM1hd1ga027LMoLHCvJv5zNuHhBOLPbCQoKQWCkiaCk5mf+mtrEDs0kUr3",
-	"d7o73ZpIWl+cWrGW21DPPFYUMg6P988OvsjjQrkiNJ7R+WLJylsHdd4Yrvk+usaqKKvcLW8TC8HgD6mE",
-	"rQ5Zzmpbnc9rgySKTLc9Ek6kYmJl2ifVJDD30SXTlRNSKyy9Gi6zUTO7CVXXJMS+nmAM9M2DPytVq8A9",
-	"NJRd+YLrvdzpjJfCOViQFuASuRBHGUdOr00hVBtg5oXZKS7GUA0KqBPRZicVhkSCPwSL09EcoL1DXoPL",
-	"KNApwh/WLRjUxUF7byU5O9izDqcAbm3gYRRiXlqrshs2OCovFmUDqGoAAUvK9G19w6X44utjhG0K4I1m",
-	"RnjIUEYb6nStucc88xMwQVaLs3hz8uJbv8LLs2Ao3bgVdymhEZUou4MmgiW/G1iGYSkf3FeCMGB/GuAY",
-	"mLtqhMc7Lkl07StovK/xljNbDsbpU1aqKqXRzlKpGeHacyqzL4IZ1Syd0vQiIFyEcRaxqEOOtLLIksrW",
-	"LHErs398hORvTC+ZIZkoT1p9B/Inx0y/ZieZQLHZF8GPfkNplhyJkXzOlfYb/e9+9Bt5jRa/0e9tbm7t",
-	"bG9vd3sePuuD1+Ld994//c1/fAcRn9jwk1RmyaHQLDWtBX1iGpcJE2Me+Y2+3/inv/mPfsPzG4D0ZLbE",
-	"NxdioZXTCU3ZQgNPjkoNvFssGvpjZQZmAvAFjNIrplKeyTsvf2a95pkH8Mz3XiPfABv+aMhtY3bVXfhf",
-	"o7aJ3d1af0WlzevuEx6M1/nji6cbjmK5vesP+m2tHXW6thFzi0JvZkvaYDAwJ25ChSsBWKmUmTJDwiLA",
-	"ZHfVkODYkX/6r/9HUnw3MC1BMO8lgMDQWemplM7s774oFVnqlH5BNlkqwDSWRdaVLQBGoeRfnXexOowa",
-	"FaI69j6IuNubpKk0FRE1jCBOJnTItEcSGkUsajn9Zv/wtN1b32kfPDwo1WaqWlEO+Pz5eW9/tv7sh8v0",
-	"hxfRDzvfPIv5/g/6eHOsXnz74svpyVspn6xfpY/Cy1NxdfTi68fZ6KXSL5+czemT093sbGvMTmj39aY8",
-	"ezXsvT57MHoa7x/cly+Po+HD+xuTr4ZPT0/Gl/c34yevDs+enX/5dvvVN6daxV/2NtejlwcZHb48fvLw",
-	"bSzlq+nD9Y3emxcvdrai9bXRV9sHE3Z5+fXll8c7X1xkrJfIV4+1ONTJ/Oqr5697b/fl9lrv66vewaur",
-	"x5dpuB49OH++Fk+/OBIv46uMhk+/nmXd0Q/J16O3a9+8+ebtw6OHbx9tvz4fnR093n1y8kXySqx98faB",
-	"os93rt7ef7229vhk/5xHvVcX6kv65dXmwQu18/xVFIVfTs6fv97MQqYfjXa3n4YnG+PueHTybPP44MHh",
-	"Wvrg2+2rl+nX0fr5EZPpkx+2DkcPhr3k6f43D7e/2aKCfvHm292n2+LZ4cPLh5uPxMvnR1+9Ph3vnwi1",
-	"tjM7WT/lJ6cPXrzcP5idzdMnl3pXq52kt3787HEUv/nmTCYvvzjpfTV68PUPo8mX8Vdq/2n0kj+Lvpl+",
-	"85V8FtOTy52to9FXmfjm7avu0bOv1Tx+8PTg/IeDRD5Z7466tLt58Go2EuzL/SdPZtGWpPfPduavtiZv",
-	"s/mj4drX4dXV9Fm3d5i8eTXPro5estnnny+oK9sbO5s3mv74Zc3x5ZfFmbXnsrfdHs4NrxFc8zx/gVyy",
-	"UCPAWnE80wcPv/762cXz4c6b9PSl6G6J7hu+vzi8WziD3W2tGaG78DYp26FK0EuIMkU4VT4WLPJIJvLb",
-	"CEbKlldmpK5m6YIEttPbvXl8OfmoGWBBWmqH2CfBhF011YT2mnYu5L6LAB9csHmrBULhAvADbY/224+/",
-	"/3Gz++5mBIgFKgV7vZra/wQYHMvjborwv6ewTpwRmC22UFXKLlXscuVFFLtkKY0r7SwVUq/lrXfJ3PAa",
-	"10GsRAwLyxRQErfBn6iMMGKX7ZqUkp8PYGKR7d+dX+cSQbn4Ywmk8r22nLhCaOBcs5nBRryEG4rle+6p",
-	"BSdBvai0lPBeyE61Xk2HMIt9unFAhOW54Fd51a1y14UQ5t3siFsMJYAVKY+rdp+u6IGM2PuJVfvWiOzi",
-	"A6FWtCrQ9myiLGlCNLqZqdEKSm209nwBgUYlu3zMLxgA0GPmM1ZjAniAGsGnyNRdXvXnTOeYfdxW5IsR",
-	"+wNyfZuB+VTK84XsMD4WUDBnj1hzRzUEsj56E2sFQi36lWYjV37KPGrtyYFRAANXANxagsAIqSYs8oWN",
-	"eybNzfV1sqoKTylUbY+ggQeG7It8zPlUKEK6mRYgli0TeW/EdqZWGWmYuBysDDo398yN1jLopWuH2LcJ",
-	"E2qPBCmLGa1dXeeCsE8A2iYHHBlre633S6jBZE7NhtZFMeiUCpXQ1CXZj1OzdHltKMwFBS861pE+fvmE",
-	"cKE0QxAFSp4eHz6504kojtaNdiWXuw45nuMVVB8qNFVX0RXHgN1c4yJiV/jfoA9hMYxGUAUqWAs880Xw",
-	"OwBrCToEQ3tlam0S6BSayCl2s8jNXPuXXDP7Tw3XKAkGze/+eu13v/F99f13f43/ftb6XS1QlwqZuM4r",
-	"b+YJUtIY8ROUZXxoPVUdeD8gzfOT520mzNJEZDj3Be5rn0QMlovbIvkBfj4/OTpw+xC0+nnIuRz5Iui2",
-	"d8l++1tC22/JX5HfkN9CYNz6NrlHmqRFPiP3iUfWSJ/skc/J78jvSZt0yID8ywDwGqRgvgipIFNqqBju",
-	"FtpExZzAcPtorjWDAgOtTjMFkS0iyfTi2uNyf55trt8krC4IZvvtb2n77V/95rc4+nvN1mf3vbX+3ue/",
-	"+31n8C/bK4DTZjyqI2FO7LinCDxhSFXCr1is9sjmRnf5PuQIBb31nW7JFQ2fbuBbeCaWeZU5LjZa7BRA",
-	"PzDWDGLX9jMcNn567Djl09dnjRVYfUVUoi3/jkbY1EZgmkkgtIi51hgfl49oonWCdci4GMn65TJUhtka",
-	"OrnJoUwS+5WC817JJIumXeWLJrqfaFkOndK5LfBN5GjU8vJqUB6xQCPKy9Nz7ylfaNmOJETI2kQKdIop",
-	"onRK+XgCNXStPc8V7Xc+iQlNGJq0Sv5HdBN0fOELhIkCzCrwVwmSA3gFqyq+BSSSYTbFWDGpmC0y6gvu",
-	"0GhglFAYtozPtZen51RArGiKqbAAUlQeVfDk8MwwPCXzQL/gi8P9RwGWu9nt9bqtflFjFiOOShBWZv0x",
-	"VcojwQGGRbTPoMJU8RnvX9DpdFp5PAE26EPRTCa0XQNouQAtKjARKQBZwcBdRViYVEq1jSvCShuGZWES",
-	"T15nVZFmYHqBykt8LLIELZAAQg81C1OuGWISU8Amxm0MWlh71XqPKvVYUUltc+ELyMw2w16szdo3hxVG",
-	"jtVdwSEBawwYNeu7vqjWh7XUt1Jk1qFL3KHEKzrWzGFyh/zp62en0FIuctqiTSTJ1MQXZiExGsgOBemr",
-	"UXxsmDV6ZRovjs6sP7wAngImC9UtOzIdr9mX1Jp5toj9buS57fvHR6VctX6j2+l1uuZJ0xBNeKPf2Oh0",
-	"OxuoRU+AfK11ZiyO2+CkW/thdqE6ririmK0IbHn6+hk5ZbpUtQmyEuDQX7A5SpaAi2Y0e9xPQ9/4pTmU",
-	"JcqHdnWFBcutRAogpXPi5nTPVVPyhZ6wqWLxJVMdAqWTCcXf7ikSXPDI7ZK5tNQMxH2PWYcXbO6LEb+y",
-	"Efs0HsuU68mUNKFwlBFGoHKUDYXLz/hR1Og3njBtdhqiiZA+w+Ktd7vXlJm8W3lJW0xpRXVJGxhwweag",
-	"n5VCVQ5oOGHtA0z9W96wZ2yubPYlSWnKwCVnXlGwRZDxhuqttqxihEWHncpejH5RETcj3cIVqJtYvlJr",
-	"R8IIBjS2QHUlPtrof/e917DIbo1+47iYZh2egHK5mka7NBwXEPbXJlAL7e3KQ7tvye96t2vzrm0oK7SM",
-	"hpW8IHWnbvNttbUPuP22h1Xbb8cKMRkAiXzdKj43yi5T5dWSibKLBWFxt10rZ4ZyhdtBS84r5291N6rl",
-	"QpbW7SSPwfvoywZdY9ZJCgtmDuvGzYf1FMnReVG9/tq1PgElZ9ViX/bWIHNgbZoj2a9cedA5Vtb3J3mZ",
-	"AMFmTGn0o3uQUAbaCdWE+kLzKSNNI8qRoOQwDnJkN+cgbhltIa8jQ53sZkgkVPelmOhvY/RKdY6NojCl",
-	"Y9Z3FYVxyEZYmarxKQsPJiy8CFp5ULhh/peczcAn7ZXKFGG1D0x48F3RDGCmM1oEHZFmYGsmBOVyN7n0",
-	"iuCLWFvkxqpKLQc/jikeKP9RNRfhJJVCZsqOgzQDCDuGueyb3wMI3SyqnMiUhEZsg3XNZwgFTrAKMmlS",
-	"m0KCfdWkirQ6BGqHWJzT3ALlC7h54K1Hy0u1wDImi6BYgdWVAerP5aNoX8TcaHQdsm8On0KjcnOzuwHB",
-	"nkMeRUxUMgxrWN5zrnRRfwFEBoeoCr7hBfww0wPECbhID5SmdabywIMpo0LZuhe2YL9gqr7sRcOoNo1+",
-	"AwwGDc9JSXlY/u2ow3IdonfecuTEmEHk86o+QXCrdGmtihaWOtc0u92bYp5r0Z4r1zQHN2WXXGbKRm5I",
-	"QGdbNUAbE1IeYTn0rneT2+bd9x+QQC/Ul6kh1Pt58e+CSOJRAqK9eRsJ42GRhQCv9G5+5VxQm4XIInzp",
-	"Fszhsbs98Mb67s1vnEn5goq506wa7ykz/UTmVRINlM55i2UpRrlbZDdlQQvhr1bxMwguNUOQ8SUoNNfS",
-	"CXCHVLcZQrbzsw0m7Pxo2wJHzjaDcUHFwbupYPb3XiORqobXuno5AQjAyto1cQmaOXuwKYGWiltJMfIF",
-	"5OW19lylncB6HfL3jFYtR06xAcI2ljLqkDOk8z5k+bEINOsJS1m/aCplIRQ7Ru8fFl/skEcs5BC4a2u/",
-	"2TEUUXVgQsDyh7m1gesivncvrxqn0QfkC6V5HJc4WrNUiGvOdMsBw9raQURLWWEodUzjBI9BhW9Ywfqh",
-	"jOYfgKrkBSrfVc145qi8+yh0DYtZ1cvtbu3Myv/aqVl38+Y3Xkr9WGYCu+jdootjOocEGymf03TM8L2t",
-	"28zHlslj0QsjiLk6qn+KNBcuLzOataW35jTcRGAzZfX7Wl3h5WodABAawECGRGRJvqDwrC/K0aJaEmdH",
-	"g4BRKdj1wqOFhb5WejxXmLBxLUM4tklylLhoXa8IRAb0BwjnX6wJ1DIaymwiYwsDySOU7O13lQo4QCTl",
-	"tXVJSgUvAo8E93e2SW9jp22+a8OXrVXC15tVclctcHSt2AxbXRKbUxmvlPVs0PLtaBQGjH8SeT+yyJtH",
-	"iV8r7MKuf5JwP4yEizDUNA0nuM7XUNtMT9bCWGZRmsEe1wuMj4G4lNxgMo+nOTAvky+kAi22+Yf/6+//",
-	"8//9H/7zP/wPf/zX/+6f//4/tDwM6onQzQdwxdWS0eCZmF11YBAd8/CBFJpywdKgX239niJjqtmMziE0",
-	"g4+4tWZj3BDCTEQRpos7mwdYfb5uv/66/VnuyPDQxYElPxzhJgjArcsGE8KFlmVrvJwJa4v1bFKOkEsl",
-	"hUhebxeDWoBDLcCAWycRieVYQYWDHE8WUlAgeMizpbRbXu6tcSfBtWyeBt+V6dIuTpEbZKe7B5lJpUWH",
-	"bCiAorTkZwpjnvtiyqggSk4ZlqUD5jdkEw7dQ7QidtGsgrZRMbfeLPS+QyKtabflYTZVHkCGUQQADFTE",
-	"+pn9quy0L6YQN2DYL04+L7rWR1dLqXM9YXNw2dnQoY4vXjvFYIr1nm15lxLiCAncqR9EXJmLFAWwkK/A",
-	"CQ1uJ6ImFAJSmv/v//Ff/vEf/vs//K//5p//p7/rE2qLQlTW1NJx2D45Eyw1KxHHCntm4pKnUmD9itKR",
-	"5cUBNh1VoyPRBejZ4/v45NWL9v7x8dEj64Itvn11fPjy6FGAB88F0WFspS8KpC3AZ4F1a252uySwyWkD",
-	"miRgEIVXnZzgC+zg9NX5ycEhVtLOfaYCG4dxvEqYOHrkkYhHDhrExkfShbuuJ6nMxrgx9iD1CVQGyPfC",
-	"XbyBzaQze1KpEGeuWykqNsDlndFafQxCWM1ZgMN1kt1ox8PAl5SPx2C6dVtDmsHsaoAHHPy6V4OIXWop",
-	"YxV4pNPptDrgEhzOy3PLuTdew4J9l9b1Wg9TrfSAC18X44Xm3NJJc74dN427DxKO293HmB9BpF8Yz7AQ",
-	"f3H3weAp/wmjyQSXwpDVSvw1HCuQ+O86oPOXR6/uPKIa+oLW4MrG1hGEuw+wIBk/0xhrN/ZnHe37bPLN",
-	"w/25dx6G+l7bbw5kVWQqXVi0Bd55NIcvv7p2EB9S2rdZAhY3r0bkf+5Q/D+ysH9Xc073FrL+gRSjmGPg",
-	"9p+QcrDKTy7HxBlR64T5eyqXUixXro8/cCJtXvx4hdHZisjgby3ZOLwcHz1EwV+R4PcAGofWjz0ylHqC",
-	"QMcAl8WipRrJ8Rz8uVagsbGEoA7Y+PU8um/MNDpK0WSM9YlQCMnLgKQM5kuBu1fDyqD8TscXj8HtSqjW",
-	"bJrYiDEj3mhtvk5YascgsJeoJt6r7wsI49J5naWlOC4sXDKlYj5wPQUOC6AczOUVRdnAlmAna9YkF3h9",
-	"EbjvB2a7CrG3Nt9mQlVdSCSGPrLIyNTXSlzHRVmZD2EBr63V/ZFt4H82pO+TJfunkk9aY7RF8lMqr3Q9",
-	"6ZSZXk07D11y9E3VZvqgS1eRWKFumC9s4TBCNZEiZKhWm6crIWYY+2pTgfL6Bai8+8JMlruSt5fShtba",
-	"4ujmuIPRINNEz7gRxrIwZCxSWB4SuvEFDgqVFTcdgNGIEeuSiYhFpGmr/8hMe/Yro1P6winf9tW8Yq1D",
-	"5LBAlS2CDj4oR7fe3US9F8LffGEhYJwJ3yXsiYhkAvGVoFYVKKu4ANhnTut8gUuk8tQG4CBOMTVrc4EG",
-	"hToKabZ6iS5t1kebllcIlqHz/oThT9CceSgiMp3nlT7tapQukwu/X7hQ9gZcc6Ou0DVcuVb3Fq8OhoQK",
-	"NqveNLjaWKiv8rwLkAbEGBbV3cNS/T6LLIMZT9VHQVuelS5FKjU1LYLhzhx3cPT4wh0PRNh1zH6p1mLK",
-	"zH12ofcPul3y//xvm53eZme91YezDH2D0Qa8aTENS+40nNbSKrjC+2DUxXSHfKPAieMLLPwIJdn6q+o/",
-	"kqYV2zwypfFIplMWuTi1Cs1oeSumtfS9vcMBafIoZhCWRodKxhmE9I8YhAkayswi0+jitS0TH6Dn5t61",
-	"Or44pOHEWUwxnqtv5DzDBkpgxYsxAQVKtfpA0tBC5dCPLAdVodNr5KCXbGa5y8cVhD7JNe8V0gukZpEk",
-	"XS+/pLZ06Gp6i5UZnOq3KDUV2t6C2OTZGpJjQ/V8wQVpIj3O2b/hi8CiQeFqFc6XXPWy7ZYK5SwWprSI",
-	"wxwMRW8yVqNfkuZmd9cXOa7aAErfBmTNYqvZz2BGz/UmIOOupBBUOYLQIydeWcGhS4KlauqBS86C5C4V",
-	"EAb++hFE2ELCUgk2jk4tGzM99Emp9KWhrRFLSbk0acuz1TGhICZpSqM29tZ3Wl5eh38qhaGdFimLKwhR",
-	"WKhIapTBCU8SN4/CxwMk1SwRVYMchq70XY5Ft192x7yvcgo5NaCdkpuUU1fg9iPop4u1dG9FknsfTzV1",
-	"48vvgiu12Qy4Ggg2g52zpbgy1np/wv3B7XCfqPz7UHmkx2XsQnuNrif0ubgNBN5oWiuUVaTJNDTUsyhk",
-	"ehWyRFdq9xtxs+k3jBQFTscF567faNk0e7TDURJLpTHAqe6KH4rolVHVTt04P6Dcc2jEwryjmkv2hZyR",
-	"KeSd24fIDOb1l6nG0Tg2qlxFe1f1mpy3OvsyX0osQg/5pRyaRCOBAKhCq8IDfnvKQiY0BppFvkAAzqZD",
-	"d+91u61OjrkaQKnSImijxsxidC6hVwX9fYxzV64vW3PqXixeO/WXddYgAmq6tAg32wzc1xDSfwOBQ6Xd",
-	"0TU4i8s2LGf+6tSRqdPclHFjxkBhnQBwdxtIlfduBLQPlkDw06xUv1aL958oCbUkaTq/w6nGQLPbGsLq",
-	"wM3ACrYQA1emiB2MPnMBbxZRmEhhwY4twMYFm2OyzUJwWyfP+vRFNbRHaTpXDpYWdYtrfU7YzgeS6GtA",
-	"8T75m94zrvYvQWRfv9XiP8H4jp9EJsyrtyCAtqszPmUy03dwbTlCAMRhtXpQKrawOr2+UisCkCqQYVYK",
-	"RoBRJygwywMykTHYvfvgu0lZxFMWaoUtoJVqVWU0CEClggRYXxFS1Gx9RV9oOoY8LzWRM+fKQVAYR9n2",
-	"XVbbqop5mB5Xiiz1LIKeKwbgixW6yhOm912lqQrR2MDDs6ix46TNnMHJz0OdYaWREhzGc+uTq136FSvU",
-	"uVZGqIO9+CiGgD95FXvf1UG5p9xulW6PhYECbWdBAqwbRfGILVdz9Kjx7nt796D0SduiR12PsEAXijOS",
-	"RHKhFaG6MONhcxFXFw6RqlPDdEMan+KvT5heFmPr8lYu2PxOZ82rb8aWwPk5mioQe+/S2M0BdZ+tfVZl",
-	"7LmoPeSCwgiWLpa3okCZrXCPeVtIhACO872Z/IfPjfyId/eaC/jIETmK5QWbFozp/OR5qyw423sDN7FW",
-	"RrY3B0uaufpPt7w5WL0aKn6VHKalthAXHyEhRFELsVktFOYLmUYsNeL/Ih4cpEeMyOnGPYVlqF4Bmpx1",
-	"heQn3MO4N7g8c6+S822OU55iAmXwaMoc1i8ZspGE8DaAR8EyjRcsqbeBlMjCsVnL64TxvHrWmpln2yF7",
-	"F5emijVbBoGrrUbm6ELdb1BQ7Tb30AMqVddEBd27tl7nIDWaVC35qUAsIh2szKfSgFcicWUKtVAVLkdm",
-	"vIUaUqO4nwJ2yq+ZjPwyesL6bV62kFRGCDjE2NhfD907QQj7ArSINCskYyXxy25D+2xhutvSP6y6tkDz",
-	"SiXtCiRCoC0UyaPFZLyevmQfV+xYqM35M8gepQv/ZyIUrSL17ycPfSJqJaL2Z0mXjs/P6qmR1WxcybZ6",
-	"Q/wj+F5VKrJRV8IVM1gt3kteQbrp8NpsTgNnqsDwtYm2EGRH4xhecr/1c5dmOYzVVRNw8GMutANMqELO",
-	"iISgQK7Kxe1FJAXbI9QXMdUFMr01suSBMoLNPMIAKtxOro4i4hq8YLeOKHULVRR173yyvF8PYAJV3qfz",
-	"Ghe5xQ0s+yyXjDx1e/Pzwi2s0h5zMGEwzn/a5mu3+YRRiDV2W1q/yQkU7F+6WC9YOmZt+JEoNqVC81D1",
-	"Xc2zvD6Hw5vlKZYI7ZAjm1rl+SKVFns7rxhSphqKaSwt7IvcNApEdMCjAEstY8RbnUW1nFbK0r4vlJwy",
-	"KTDG4h4Aq4LlkhKLh4WQBbYDIfUAGg0gCg6opC+K4vj5g5BrNbDVzAMAbwSkmmEsQZMEdP4FNEd8CmKF",
-	"DxZMrP3a4K+8gAebeiRwsDkOtXrIJdZus7nmOaJoBZ4TPVN7xGFUmtlaE64vaiAnzdIiN2GuMriAbHfg",
-	"MdxBDEd1BPocimq+YB8qEwoP5zGcy4/skbqO9thaomXK82eT+vlJL/0I/u6I65vIcS4krpWrRtersejL",
-	"KqLdMFLDQ6iS5ZrLCLEh2KxUhtkXLp3URa/lzQEB3VhuZ8BFKNOUhTqwoDPYwDhjSrHFvFFwHIEYqAxZ",
-	"rM3/NKRy30GasyLUrhJXVQpcMgLL3kLy/kwUmSNQs95IqfsiFw0LN1g+wWZeRMNc6BZgzPjCCMjo5EcK",
-	"GpFwIiXmRakVRaidNdtWd4fCE2D6tD44i4gDpZGrucUWyn45uBtBZyxYjSu5nAODLGwjGUmswuQiphUU",
-	"nsEQdqTblcTZm0OTfXFT4uyNocmnTL+Yf6Sc2QM4O3cKYthcVRSpOP6K6T87iMdPscgfiLifMkisslTM",
-	"UPnlNNlaMu+qyq+yCDyW6dihX+X0rgyHWFxtWwQBrI4F5hE8a2h1rGR+wVMGyXirHPnnYshF9GKO5ex/",
-	"IXmrmC3OqahwY+f0Sf27Qf2byks8i6XjskoLvEUoHdZVqkNqMtrImGk4Li+hm4AMM62l8EXTxqngZyyS",
-	"recJ+9xvVF/xG8ScujHTMF4c7ue2urkNcPGQO7FLxJaxRZs6MLBWXiPfpm5WQENpubDBmGnzTKkfi8EP",
-	"6PuQAy1F9cpZxucBtB2mk8oRwMQxmsacpYi7c1ZBvNA1x9jBXdgz7KDunPQCem8JcaxqS2sGi3h7WHLK",
-	"h1J1ZMhiKcY2iqgCpQWp8Yowu6F5ipNZj4WdrFb0qdRCsjPDMdI0nWPfgCOCaE+2ImdearVD9vOp2Qnl",
-	"PBanxI2CaiRNnNAAvh04/o0LtI9hnIYp51VpMc0HEI8WC9O6NXMxTEa5t8m5noulh3xcG9wMBk7ogRqB",
-	"tU8219fzslcD2KgBFMosMnyxfubSA5iUjMUy7SAUnSviNyBWv2F6j3nIdTxv7RGqLvLzClFQFGv3uKuD",
-	"Kbhkn6RMp/NqwojdCqDl4M0eUR6rYlthPr6gsc36R0XfCLamKQA4QIZhBt8HEwtUOCPImAKstMJANseL",
-	"BMe9BieQi6UDwhXZ6i4tIU2SwZQrgLwJ9oqX3mRSU1vly75QKfaVV9UcZgqKTEZyJqBYTbMGOgaQ67Ck",
-	"ci6sQvEqGUcF6o3lnTW87+EC5/sAYqtp23TzC4XdrmK6D82h2FtNtBb47ifg878U68efRORvLveYm7Uo",
-	"9ZBmVdawJLZ1g3R++1QDuoiZC+xpCnUkdFEICkl9E0SoRdbbItRo94bwWggGGxi7LIMoWeKjeb4wBP6C",
-	"4cGwxyVJoUPMyjijb3k8wMRzd6NlihOK5cmIkG2ZdMhmdzfnePaZwRDrRVutwkyo3GxZGrGMw3XSHEFW",
-	"GxSlBUvLlBrxZQ6s2glUZclnryDmkCInNZmydAxwF5jH7oaWJCuGt7yQmOGEQ6sOvYx9W8WAzLmW4bdZ",
-	"ynKeRxUxPHt52VfymD/z7I73YDOf7C2fEkl+lewkV8Mc5UAQdXYr/pHHgdYzkVcJEwrwDotuQEs2r5H9",
-	"4yMyoZB9uah1G012dtUZM/2anWTiEdUUsZzNV09SmSWHZvGPxEgW359OaMrgK5sN4ws1AaM9xLLlz0HR",
-	"A5xS8E9/8x9bfRIwEabzRLMIesJwC/sNAqmhlaCS8eaQaeklwC9VLn1MNXPZdL5o7h+etnvrO+2Dhwce",
-	"OX52cPqbBy1rUncldxm9zPGtIHmOnDJwkqZ0NohgVGCXz+O9jBojqxi5ZiR6wqa2VLN7soAVDybsqqkm",
-	"tNd0rZL7pDSpVqvQ2vMFcAWvS6pxzilyZbgPRayN/ogqu1uIijrVBAj4sn5phmA90QBsbh3DuVM9AHYo",
-	"Y6iVO6Hl7ELTOBb3IHTMSLNHJjJLoaK9rQDikfr+HOLUXl5IBlYCS2XhCEyvFlJllJk1rKrF0IzTmCED",
-	"CsSJPIkoXxb0lX/2WVnCcOutNI1Z8NlnuTUlpkrx0HHffj4yX0QS0NS12xTStEB6T09fvST5rwlNFWuV",
-	"IF4gvm4hU9MjQxZSsDIQDGkqiXcgq9jjlDK0BXHd8cUBjePSg14FSsuqUPVFE5rWc2TtT9qik5nT5lU3",
-	"AIwojhiZdtFEAxaCPTxXp4+e4XSxHIQIQbLiWrF41CFHrqokoWSz2+svwy5y5YsRF8y1DOloEBagyayo",
-	"8Zk6UdKOtN6UNWSLNiwoDlSt/l0WZvEhW+6zSkya19iJWh3ywoGt+YKLJNPow+ziwmOQA4IP9QtoXIza",
-	"hGJpmgypYtubCNXmi5w05CF35pnNLpmwKxLxMdeq5RUtxVi5HcrNBfwy8EX5td42Gc41Ux6hJOTJhKVF",
-	"3dR8O7DWkdVY5MgXve22eQvDTRTCxdn5kmaJ6OWG8RLhc/VTUfA2ikVqxBLAc1qYWn43wDRDioZ9UZRX",
-	"htNnrxbG15Tuet5gfuHrI/vgbTwNhol8UNnXdPALib6lGa4uJIeMw8uzUswC/xIC8IoZJ6kcxmx6/87B",
-	"O+atlfF7ljTkR/56ykCaK297Sbz+qBMAbrFAl/L7Y8S2Ekdq1nMzI0uVmEQ9S/B8scx4PaTz5m79wnar",
-	"j7nmVcozzLS1dVO8On0Xs4wFh602X3+MFkUpD+RDGUelzaqIPy2vFDuCqLq53AJAvdi1EWDLclCtDITF",
-	"qss02h0ciwNforxFE8ukteX2/0/QKQnRiiBXOCltOi8rPbDZ12lVWkZydR3FV65yojPgVOKF7ykogq48",
-	"MuJxgRWn4JR3yGsaX6AEZZpQRmhSNnj0+trrC2VbsXHlC9f4njmq8CjKjuagIlu2j3q5gcw8TsrnGMxR",
-	"RTJ+t4Tqj513yDGM1uhwF2yumG4bOSbq41wJjSKsQG4Y+VxmZGamiQrVlEJeP1SGp0nCaGpxrqHCrRPV",
-	"V0FDncFW3AT3A4NIWAr78qstUNghr6BA4Z49Mq5cidUzP1TZwqXRBhZsZgBCqdHpXFlQI/21K7+KUtFQ",
-	"wMCMMoa/KClF9cX8J6t0578kKZcp1/PAF81YzuwPQKja+W+kOeHjif2tQ864uR0poxdE2vwOgBAHFOKm",
-	"ewsa4VGH4BGAOyIkiTIG8eDo5I6pAiVyKPXEF+Y3yApWeOZqc7lkuuKkNErL0/AaTJgz8l2j8mX1EVwV",
-	"83X+lxu9+TL/+/vFnfMaV23TfvuSQuQe0KpTmWpEIYz2TVOVz4+YCu13jzKW/w5/l347Lrovf4Qnvl9V",
-	"cDQCzMHASLUBrDpQ0mYworEy3wAhWHWGI3R0LqXBDaWMGRUrq5widTE7RpFi2bIiRlGHc3Dy+IBsbGzs",
-	"WjuTEe9Giuk9XyQsDZnQbYZRC8H9AKjpv1h/aNS4w6swziJmafXSucGTYX0HjX5jvbu+3e722t3eWbfb",
-	"h//f7+70u91V8zU7bcbaqAUOi6hmbdNPo27Px7J9uxqwxeqYB0MNgZw269yuELhxQsM3wwyA3SBzUvkC",
-	"abO8ZGlMk/dfj/XbrwcO7SMsSFEUV9OxUbrTKY25cpHCkFNLxwo1AfPKyjq9mo5X0d2Nu5Pd8hABplhz",
-	"DTjrRjpjyhXysUNnV9qrq9hz15LC65ab/UJ1bQ3/XlXXtiJIIfn4mJrpnzBKI6xWSYJFgXV1jF2BIw5i",
-	"mJyVpY9qupsvbO45FSQ4itg0kZqJcN5+BnUjJcpzWMsEFoUoOmLmB1Ab+5BKpdN5yVoPAusFmxdgGeaL",
-	"oYwKBKgicihlKos1aZpnfGGG6+HzSlOdKa80KN0+YUlM5yCHIl9yehTKC2IMNjYWStMxNMUuoYyKVaH1",
-	"TLppKJLS0AbX5QN23ouIj0YMchcqowbrFC/WyGjqrrxChzxjc2X900RL1N2spB3ZCDGyvgnGclUUzOKp",
-	"XYhMsffO7wLK4pK7gLq8X3qXUS9KU71bepcvrBxUJ9vjiTTUoXFXJKfSoXzG5o3rU+h/GuXCUX5sHHJY",
-	"lVUByxYnEu5xU6aekY4puggsPo12IX/uQuE1tW+2FrDPDs/oeNWA7GNr8Mw7r1Fz8256tXglf+OdVwFc",
-	"u+7t/Ln3B1D7lAv3l5oLl4O1mwtRwyzLxp4b0YshEy44GrVfQGRp6aYViACYS8VHmMZlLk2A9bRcCUZF",
-	"mpu9daMPA0vildIVeWGt1mrAgvejl6MXmOZ6a2BiN6+xFOzXXoXvFmf6uLTcWILyTxxUYeWRXgEBnx/e",
-	"l1Iwe4IhVtmxb9NcqQ6VPbtNmZLgMzBgT3JRwJyLje5mriKuwhx6wvR7nlYzyJUntvtRuKxZj/fmk6bJ",
-	"jWuvFjqetct/J4qLEGVqu/JzmUFhwp80hk9A4j83zsU19+5uh9ycPYAi/bmhMfZIILI4DnwRxoymiuT2",
-	"WnOXURPYI4EZf+DiSlD7wrgAQMUnL6gteokKGNr+FDNczcwHmJ1pdI+kDPDIMW7Ddsl1hxxCdjWeb19w",
-	"owkYNUWR4JKliksRFIpmiQDZ489FidUa1dKmPELKFLJYIUETg2onIsKi6kOmZ4wJo4KCExTsP7kCs5Lx",
-	"gpbkYqyt+tIhr124Q2kgE2tLnqVcMzLjQr2vhobluKye5oticzCz/KMrajcBcfwMgseH0dB+EQSP61iH",
-	"Q/D4ySzkz1Lm+qT3fCQMkNtrPWsFJNFqn7dDVVYEn0b0tqKyhnV5l32JHpYHLAKACxz1Kph2h+xbx3TJ",
-	"f27Bla5zC++Xxv0BL3vRzaraQZCPWwzmUxWXD2L2pk5IoJV9r55v7ycgxJeFslorOp4EMKNj+lJQDCUo",
-	"YYZNuWA118MXzfVur9Uh2I4VmjBut2wHL0GEUWUREpvr3W4Lc7J8gZm6XIHlvUNOq6hkaOHPMczwHu2V",
-	"QcpS08QPLASgqfyp63DLqrhovrgBumxl9QcLabYCzmzP+SewcIUrNrbeLW+5L5qlZcf83QDys2rtJrjW",
-	"Z9IKMB9CDCkIxC8UCVoMoI467dtcO0e4gTz9nObqG7ovd/vJgvtJkrkD3cezU0K+BcyJWsGmTPivFXHW",
-	"fswBIK81+CKyySJFtlhalmhCtoMtuNXkmBs7ZPlNs+AKLUQJK6h6NR6eXXEjLBXxeGUxyAOgrxWC0CNm",
-	"mnycymlO3W6y7uIrnyrNfQjT7MJZtUgkN57W9xVTaoMQc+kc24fihyuqHObX4KcVO7SXzc1ndSnz3PxB",
-	"rLzgLVfSwCoa5tIoXX70nvIFgM55JOGuGZsNd8HmeXpSlgqVw+6jLx8C3xMZ83BuRAfA4L+f1w9pkRG/",
-	"srccGrq2wMceOvEt3raFrVYA0JOH2toQAnsIkDYEVvQKfJEJzWOSW9EcZo7zIOU1a+zkwJlkMxl8UbzG",
-	"hQ2As5JYxwLZD6gOWqv97VgE6QPJQdj4L1S7Gzs/g41fadXHY/FRSd8nbLtbsnp1YXMrcl6Pe1lX+6tK",
-	"c64vnncKYUOIlME0jaime7kCZ7sC2DrAaaiUe8PIKF/cYK6oKForXGGli/ehkBCwh5VWSaASn7j+h3AL",
-	"FXq+O6IfpmBd+byvOV4AHPd9G15p6VCWxzpW51DvkC3dU+b+xJZdi6haYY3su1QjB02Ts8MADQt7jgFi",
-	"QejqXTTcv3BncE2y3D1B9onD9iJowai0PoKMEgl5Vla6gWoxOR6Ylxs5zEDLOGEleYIrX1h23OqQl9J9",
-	"P2d62UwCpTmiohqPM5Ag37dsf48kkIGgDZ+nUcwFs1zdNeYywd7LnVQISWh2UZ4vwL8Uz+3SojUG4GYR",
-	"VqLAUlNzEU5SKWSmsEmzeFPDTUBg2ze/By1coEuWRjzUhKYpQOJh0vpwTqZG2xybgaiJBWx2vqm8a8AM",
-	"CqwBqDZz98Ce6F+aVpaP45+d1eIWM3kixV9mvJgUI55OUT0vSmvBYY+uk0MwiXLNnP61HwF8Y7U4ckDj",
-	"GGOv8Q56iHMwXwJe8UqQUlIoGYMS9Mf/87/947/63//4b//u//ubf0UU04aCYlqeopcssqSinP7pIs/A",
-	"jpEkppEzQGAAEJMSvgfU4QmZ0KgEFdE+AQsnUukU8TU0u9IdB2Rl65rbxJA+wZaDffO/wCs1/3nvQW+z",
-	"u7G91d0MPIhJFiH7vLfV23zQ623urpuH80F/Ptrc3hyub47Cjd2N9XW2uTnc2KH0wc5oi0XR+oNh1Nvc",
-	"7G3vbteSka9YykcW9+o4U5Pzk+c35Q9CtTZAEDNz3iNJygVWXN4/PTg6WpVzYdflWv15MVXv7rkXZsHX",
-	"kphyIHBFDs7mxoOt3np3d3NnY3NrY2t7fXO3cW0J4lX4x2aP3Xbu5XXkKjv/Qcmg2aQTrABVooIfK/n7",
-	"paywLyhLYgjBOEttujfk4wDybOcDlPfKLxJw3zxv1AwFT64jOxbnyfxSJ00u720lOx0zjqBZmM/5yXNi",
-	"xRdFmhWyYn6yELuW8rRWmJCA1t32+G9v3iJHKl+NnBj0SQ6VZBbmDBGDy4QLa04YghL4AvOsnVAaUs0E",
-	"RL23OuTEjtLBLpt5hnmquBSEAugyF4CaEjGjBKbzPZehTGRq61gUmdK9a1JIS+UA3389zgW/IpjAovbI",
-	"FHP7LPrSjItIzkgzxyQ2bMQmqrbQ/FgBaQqN7FUePAnMeRjkS2mhI1Zmw7nnVs2ot+3dtlgibNddVmal",
-	"qnJrhop2OUfaIKLVXXy+wGfJH//n//THf/P3f/z3//iHf/xb0gRsJ5mSr1883ystKdEsjhWYBKeEJjTN",
-	"uzWdeIC2BlmWENhZrlsbtDzTZ37YfNH847/7t3/8X/6bP/7df/jDP/4tpNfmQGik+Ye//9d/+K/+Dn8r",
-	"INJAh/mcMgUMdarGBYoDVk0hFGcb/Og3zuS5YulLOmV+w/Mbh9iE33iHGD4WPv1qGiMGOn4sXlorf21f",
-	"rny3lr9q5kZL4gaZIuZ1LGcKi7AYloPkqIAIWkAHKtUEBIuoOayYP4rVU/KNA0UUFUP7lcV5sNdXWf96",
-	"k2tIS+MMNixlmNeqWoAXFl4IOYtZNGZ5aByhobakYsZDzMR6bYGU3E99rNUycFI8cKhByi7lBQvKVWYs",
-	"NIsvLCYrWI72SDC7ogPQtQYhBvYBp7PCGvyABOqecrrXni8ClQ3NBRiygdn0RCZZMgCwehCiKj+i4mx/",
-	"telg1SeMRpj/nhrlJ5RpxCJAU9Bsmhglz8VzOtiT8urbx+G8ldaxTjKzlSwL0ewmuSwwp9uZBYsL4Ujz",
-	"SrmsdEHuSKsWzCB1vZaZkwcZ1KSeMXmOK+XWAXMdIcoVG11JaSuX+Sfxj1PIWczRT+AyKTll7rqoPTjs",
-	"Os0U4ESZD+barRoZRPtGKxd1fcd7rwq3VqoFCThfcRDvCgNxeS8Qbc9uSMNrQOxzo99YoHR9vzGeDHYf",
-	"bPYe0O4mXd+JqtSv7zfuv4mueq+eHczvbz09Pnj4+PXsQVdPu6OnT4brT6eM083HBw8fXFB5f+3LrXBN",
-	"TtSrt19+wXcuJuevht2tpwfJD92nDzdPLr98cXE+z9TO2fHV82dPn3z5Jrz89s3bR8lXb+nbybeX20/V",
-	"1+dCnOx8/eTswWb36/HX355//eWDy6dfif0n9/XhzsvzaHP+eP7D8fzBkzGnl/xlGh+c/XA/3rqIRi+y",
-	"x+fHyclpOnrxbfYiTDYei/VjFrH1o+zL9NnhN7Nnp28eH30rX755uvli55D+sK9+eP7N+sV0Y/3o6Ido",
-	"tPPN87Xjre7jB9NTPRM63V8Pjx+lL3oXw+3pq3D0cHyiX8/Hw42vjr4Rp+zVw5QNs9F+nD54vDt9fH68",
-	"//TJD93Nz/3GOyMA56J3sTcFK8OtsafrzjvzOJXTykNyd3/8autZtDUevzpoD79Ohy9fPTrihxvDJ9/A",
-	"GzaPlMPzqGQ+6G7ten7jhRobXgvNAIHDvce/+n4jYsNsPIjYVMIP+FHpFH6csDiWZCbTOLKzvprGqyf9",
-	"9YvnNXO+gamWv/2r7w4e7Z/tfzeeDHrff1/hrPUvVFaqpiG52MyqF0oLCN8Wa2hfXHwAv3arW9M1LPZC",
-	"7zWP407UvF9szEIjS28UUgeqWLfXfXM9w+6aR0pCnlfa2bIk1mncPaqrqr0XI3TAMSoDVMxl9JeaQVv+",
-	"GUFilrM9W7motaC523bRZmOpP7tKWPiB41P/xJT59/XP/gJ2ypvKg8OMWZQvQEWpb600JDgb5hUNZcRW",
-	"x2+c2OiKRbUKCxEUiSpjpm1bmcDgTOsGGjmw0MrblRK79/LC4f0iiLT59PjwCcRHHb984gs0cHI1mMxp",
-	"zAUDw6W5iy0UrSUgXQcJHTOLmRaokMFzYNPwRUwzEU6IhJkp0gzsXx18ziPnJ88tbFDU6pADGRndBDQ5",
-	"9NP8HPWU6E3VlBYKMOSFjMhmd6OoRFBXyOishM3BVQ79aaGB7NCgtrrRnPvF+ijSM+PYWAdFJei2d8l+",
-	"+1tC22/JX5HfkN8SQ2vXt8k90iQt8hm5TzyyRvpkj3xOfkd+T9qkQwbkXwakiavnCypsQXnAf57LLFUs",
-	"Hu2R4F8EOTyn0QyhxILdM4vKGzMaAYRzsBZYpYwEvwNxNCDNQm0gYwn5YjgJQJ5NynqgBLQjqYnRTQpI",
-	"WTyiA/MouPJGUMahT5JsGHOFlTZlCth8vghgDQcJ1ZM+QcAr1Epy+BoqSCbsuywiNsktrx3ExOXAJb6R",
-	"QKecxpiRF7FLFsskQHhqLGsd0rgAJWnWloioIqkUi+HlkNuKjDgYRgBJO3X2fFdk3/o0nXs3r+RnzoTZ",
-	"L7t6zeDr9mtcqvYBDSesTyZcB7bifyiFyxjmbuS+yIcuBcG8QTCWIAC8+cK2bbrqLBRo8kVzy+t2u0BU",
-	"EMhbZJqBMlotYwIbuaqY0x6mngDYypTOMb4DcGsgfRA+iDl2YiGUXcGPEMPn5kzbWrLupCxUi6KRGQ+U",
-	"PpWp8gW7YtNEtzrkodQTC85eKRm1Oijr9RU1NObOUVm5K+DHhjmGYJ0dM7XGxSXXzP4DqhoTiF9ovvg8",
-	"21xvVISla0GGcWw/KbAdyPjaDwkbV3l8Hlo45IKCGrekztp3E3HnV+u9HWCKyuUhwMnki0nWcM7bB1Lo",
-	"VMb1mVDImJAluMRRGyGhytdxj4QxZ644GOTqYnerJVUvzxJcMEUQpcH4rOnYMU0cBkB+A53gKTn9Yr+9",
-	"vrXdqnaSUG0kkUa/8dd+47tue5e2R9//uL35zm/8tnbZF2798nACQwb6eLejwtYMtycvpTZzae7AaPZI",
-	"MOVKBf28Do99TMhZdbhONp4AXKd5qVY8/nWXcfmUH/DnVKBlv0bmbf7hP/3tP//df/eHf/jbf/73/6pV",
-	"FggglBmobiF1v0mB3RiJuyrN/9gYMpqydD/TEyPcvzPiPfDMVY49536Ayo/mb1uFIZJhNrWoEVkaN/qN",
-	"NYjxskNYbOq5HI8hCQ0gv/MCDFCfQXm5iHHB5ra8mOJjcJRMOyUXoBl1fSz6Ei6yFZeVMyejSKs0TTWE",
-	"XuLPeyil2xHZchFQnliwWaWIhCIYTa2roO8MCtkYbcMGRXfIfuWtvKooz0u/Q6A8aQYKIbTBmm3GcCmN",
-	"6Fw8VO0eDebop5AiN/bD7hiRyiF2m3aQeduimE3FEO/j5HD/0YtDG7HtPId2mW67rHIm8hKKaIaH8kGl",
-	"TXIA17dsUMt2JC0io90qSMsr6So5lh0XeWW3fGH26jJZSo7HTY+wKwp4pYDISR1kGdWlCiuQF9Mhr1MO",
-	"4JiwZ0ZTm3KleVgIn+GcNBE3wvNFgdaAtXYdbrDLlsxxCklzCdywuguYqFHjkcXoH8OOKR9PIG6kKk13",
-	"SB7MnBc8Ug7owuyDhUYMZlcdjCV6zGMWkCYl0yzWHDyJkLagJcGEBXze5iwQqnwRGBHoUV6NKA9XykTE",
-	"UvNozAbwPIL1YhY2OT4/AyjCIMk0BDN7GJcHPjkXUdpHKZmWshRsgCV67XC2vpjQvBz4FOBV83BQSJyw",
-	"yVDgTSgvrAufqj+MsQxp3I64unDL6dnIR1CUIPTRqjhYVWb/+MheOXANsnhUxDUUEZn4N+6GIonkQhMo",
-	"3hs5CuqCvV2st0IIEHK60TbrQDUfxkU8rJP09CSvzbfZ3UQPG+wDSmUoIhodPof0qI65evGx8cY1YREV",
-	"61bVwtO3clYhWQHJBUbinOLLBhhL6zJzDIwCpxcbcG6oHFfXXHZw7GKwV9O8f2j0fS7G+4enz6CckPXB",
-	"V8hlZa5lI9TyfF8sMlu1xG2LEkWeU9q4WLyJ5R4dA64B5nVKGUrxVdWONINUApim+dqFCpQn1iqzQ/NQ",
-	"TRfHqRxaJQFu0pDGVIRYN9rwqnDCXIedsrdNNd59/+7/DwAA//8=",
+	"7L1ZjyPJlib2V2zYLSRZ5WSQEZEbicK9kZFLReUWN5bKure8hm50N5JW4TTzdDMPBrOUgx5A2zzMjCRI",
+	"wjxqAKHVTy29SA+DhgTopzTm3pH+hWDnmPlCOsmIqMqspbPRuJXhdLf12LGzfueHRihniRRMaNXo/9CY",
+	"MhqxFP55KIWSMTtl+lDKC87Ms4ipMOWJ5lI0+o2zKSMhvkUUU4pLQUJ4t0+C4fCUhVnK2jMu+IiGF237",
+	"6hd+1u3uhSkbp0xNfaHlBRPwjA3IMdXTL3Yuezv25Z0BeUmv2gcT95lioRSRcu9/qXXyWsSLAcHeBr44",
+	"pTN2yjX74lSnPNSBR2RK9JQRRWeMzLmeEioImyV6QS5pnDFCRUQC1003MEMiYcxoSrju+KLhNdgVnSUx",
+	"a/Qb66c1G6XDtw+/mXa//uOefBjv/en+m/DB2176p9G9xVk3+cN+tCue3lXPH8y+6tEXm+fa2+0+vNft",
+	"1syPLE2v4TVUOGUzarZHLxIzRqVTLiaN9++9xpMzOqnfOE3VxR1FLlkK+0YVoUTpVIoJYUJzvSCaTjwy",
+	"likJjsbtl1SH0wCX6mjcfiUFs886lfXxG5d7fqMyqoRqzVLT7z/3G5ff9toPv/u223743Wd+468bXs2g",
+	"jyI2S6RmQp+wJKYLFq1O4ThliglNzNBJCq8ROYadpWnMWUpS9jZjSuOO5/sf5I2Hi/ZztoDhF2NlIps1",
+	"+t82dJqxxnd1g3shQ4pjqFvV85MXZhimuzBlVLMIFrq6RmbPtYyk2tkbd8N70QPWvkcfjNr79O7D9sNo",
+	"L2zvjnvjB+P7bHfU627Z4ROq2Qs+43p1QG/MzIOUajaMzRssCvpET6kmoyyaMH1HEaWpZqQZpXSs25zp",
+	"cXuqdUIT3jafwVdtyxPavW6r74sgDdzSKpKyGeWCiwlpdlseCXRA7AElmdA8JlIwMpMpI1wRGoYs0Sxa",
+	"PlJ+Q/GJyJI2T/zGIP2iO9Bf7N279ryPZczDxbVnz+zk4Z85jQApXbLUI1T54prLQeYp18wcnLeZ1JQk",
+	"MJI+4Vr5QhhqawbItSapzBLkWW3Lx0KZMHwS9An8rkhAMz0NPBLggph/zVk4pRr+ZToLPLMDjEbmSZbE",
+	"kkbBgEBjigQcPskUS81/aZIEZlPeljYsYSkJ5oEv7DZ1yFmxIjHTqvq6nqYym0wJNQctRE454ZdMmY31",
+	"heF/hF2ydGEa3TGfunY37vHbL3rdwdxs8tZdZjpdHIw1S1c3+NRSmpZkTrkmIzY2lKbThSFIOqFcVA+3",
+	"Ydkzc767+cHmQrMJSxvvTWcJTemM6er9d3h68nS175eZMh2SoBd0yAFJ6IQh+5F6ylKiuGYkpEJITRQT",
+	"EdFTrghSji8MR5KZJpQcvj45JUnKxjGfTLUH66tLt2pC9VQRGsdyToQUzNCWL5JUmi0oE3AoZ0yRcSpn",
+	"5e/vKCLnAkaHG8LN2HEYDa9hSLTRb3zTfunuMpis1zCt8tSwXcMH6/hjr545ujW7vsBwxzARkAQICAIe",
+	"UUyT0YIEx69Pz0j5erRfBAM8xamcK7PUzNAA1x03PZRAiumtvbGrtEGvXjAx0dNGf7/78N7K5LzGVXsi",
+	"27bN6jzLV1a4eM5qmNEBuWALspAZCadSKgb3KhAFXBPmBm5Scn5+9NhwSh4xGrc8kgn+1sgnMykmvljI",
+	"LL/VVJ/0DOHv3r1rjq2hWY9EfMK18kjQNsd/aP6nExjpJ+gHHXKkfcGuEp4yRXb3yVRmqSLUHC3DsMiY",
+	"p0qTTLHlo3vNO6qWtJYu23Urvnv3rmdOp/u755WFhm8P2n+i7Xfd9sNhp9/+7vM1QsMYxJGNwk5gxKGA",
+	"NM2SfIaCITVHZ0bbipnTb+7rmCsNdzidqBbcGL4A3kumNEmYMLwvXhA+xsvNdGoPY5ilqblInEzVRHnK",
+	"F0bGpilXUrQ8wmLFyH5vt0NewxBpPCCOI3C8lmJq7iToc85FDTO1Mlb9mlthbd1i97q7+5X19X31WdP3",
+	"P/vPm292Wr/zG9/6/tVuz/zPXtv3r+4zI6k1zVsevLrhrdZnLfPKuh0yUuOaXToQas5SstfdR4FNSDKS",
+	"0YLMp0zAmlS3kMMNZEUtxUhzzuhFZaGd1I8iPldmx2+8kIWY+4tbzTMZyaPHG8mdRzlTNBdJMTMebWTy",
+	"Y5nOqG70G1kGb652fg6Sx7ruUS75gAN4bz5WiRSKwVX9iEbPqGZzCpw3lMLoDuafNElijvL6TpLKUcxm",
+	"n3+vUHgvuvvrlI0b/cZf7RS68A7+qnaO8SvsdEnAZIdGlqZAuSwiSs6YnhrZIxOZoqPYyH8ovw1HNBq6",
+	"IQcDQkkyNfQrstmIpWXJwVxS7SSVk5TOcvFvCG8PaZIMZ1wBywmAwFM2zhSLiLkZwpRFRnOjseqYK+kR",
+	"jU7wsviYi3JWEkq4IjMam800Q0zJKGX0wojLaRazAQlYmspUBcBxkYOOOYsjHP6hFOPYKLg/0+DDmCrD",
+	"2IEbzc1GsysYp0zNxDIRsZTM6WJAglBGLCCKLpQvzJtGIgylcNfBNRVR06rSPI6NcK51DFpVENplCDyS",
+	"Glm4ZYjHSPigX8iUGA0sNt9qesGEL5qB+3UIT4wUAO/YP6EBS7rmTfPpSGYigotpPmUpM41YwqOxUTYW",
+	"Q3ij0EeAFKu/mXaFPfqEGwVImqmHjF/i7uPfNFqQBdOkabWXoZB66F4D7abynEYLHLFhaWQq4wgJZSaV",
+	"JlRrGk5nZnfNzTmjCzPy4inqfUHLsP1COH0q0xGPIiY+NmU5ydcd2pL83ofV2SC+m4mFKh0PU/Y9C1GX",
+	"FZIES7J7n/RysSaVSrVBEQlep3zCReALI/icsrD9lOlw2j41CmUrt4/RMJSZgGNrRkMFoZFhR0qnVMsU",
+	"hoADG8IPQ8fA8xX+WZb2lRmr0ZBYRJrB2A3BTMySebHg5uAqlpYI3Pw5HMUyvDDkR1KuLszy61QaAbws",
+	"1SVUqblMDXGTOcp1zcD+OHQ/DrkIZZqyUNuFpURpmRr1UPPwAm0ufCKozsAoYkRLKSbAVDSZUkVQRI+K",
+	"A4LfDbm4pDGvHBH7i/0iaHXIIy4iUH7t/WL0yRm9gEe+KN8txDAtIhiLzBCt8RYIMOcOsZxwUVoq+Ht1",
+	"0+3Ne8ZnTGb6Z7iAIx5ZggURkgui+YzBJfJMCvZRj7mUJKaaDezhVjJLQ+b2FIZ0JIykSOMn5vL7mGM7",
+	"ECQzCiCwDzKmPAZ7MujSRtJm4VQyc/QJt0MkEdOUxzDsV1I/NXz+455sorJwmq+j564RowmrAR6vMcOz",
+	"BIc7YkksF4b3w1lSc260s4jI8Zg0g/yQ0kxPhxEHGQ1utTCWWZRmonjYglkf04U5aWdSvqDphH3sGwP2",
+	"hSsSm84Nk6aoCymWXrLUGlRRXDpOwRrGzddPKY9Z9LEHW/ISaDpBaYYaOc/c4rkKh3Y5YEwgz+DgMzU9",
+	"QSb90S9lGsfuxkN+ckf10QALdAXWAo8wEaaLRLPIsN+ZmgyLF1okwnOj0RiAd2mS3FHkDC1a5kHEYn7J",
+	"0sUd5YuZYb22T/Ob4dRGzuOTLGWRh5eBIiFPpizV7EoXPUQMxoE2RPj4iQil4fkHT06fswWcEDpjKlco",
+	"DpLk6LHh4kmmpsWw8/ukNXD9BYZtKk1nCciiWkoypmkulRix1JDdHUVCc18S22T+1RD2O78XTll6yUN2",
+	"Lugl5bE5VR+V2xlewERkxGsQcTMFixPJuRgg6VnjVwA25jYYmcv2a/AfwC2ZywrFVIJcuBjDYSMpS8Dd",
+	"Ey9y097ShWtI/uD4iDTNUDxy9+rKI5lIGQ2npkUPbi2ZadXyiJK2BXvSEwoCDFAFjWMF8iKomnPD5gy/",
+	"09KOCKzIvqhOi6PYbLqwnhmuiU45U24eaC+vTNvu1TCcsvCidvaGFvAls3BZyvXCF6HMYryR4UPs2FAx",
+	"dYbwEptG2czoU/Ayi3wB7zaDl0evjh4dHD4fHr5+dfbk1dnw8Msnh8+HTw+OXpyfPPkCPzTkW1kKLVPw",
+	"MJWmUR44acJhpJqOqDKnzg11ZK5ripdFiuQeSiFYCLbZUSovGJnxqG0F9hYe3EyHcsZQH7wQci76hFrD",
+	"HWgjMjX/hQ6m9JKBrZFrzaIOge0xw7Zbo+iYWRGmD+K7IafSOV+jNKZMZ6lQBX/lY6tJp8rs8MIXMxoB",
+	"j0H3AihpEdXWFV7x7ZrOFdnv7ZpWQB6NfGHVPALH1XnvSnECJTpbd17t2zslb857tGHJl1QsrJlCfWxJ",
+	"bUbFIjeoD9CJVM8Nyjo+mU+lYr4A5bK/5GFEZi8TlsK4wbuB2r/1sTUTlpIw5kxoX9AoSplSHrjlQBmX",
+	"Kfy7zDhQRAtyf2cbHZ6BO+bueWD9SwouAMJ1a0ACLeXQTHNItWazRKvAcxzLSUO+cL8NSDC/omamw6VJ",
+	"CTYnK9qDGvjCscal93PuYPRXcI6ukk3Zb72RaPIXy17fduH2vdbH9nXnUrwdvZ4LIznKlL9jH1sQhssa",
+	"JD6l0FMGbgxzIzjtzfC/lF3KCxYVSj0obfYn1IKbuYIH7BGtiIUDzr3nASczuik24exNjmw8ElgRYliy",
+	"PAZWRodryihjkQ0mASnC9ntopG3ypVSai0lZ+nZvD2dcKS4mVgo/F0kqzcQNC38Cb3xcNTOO29aKOcrs",
+	"Tam0tWO6cA+npFiP0SqnNnsAG4AhSCTi4zGrGAiNuI9GA1/gRUbGPGbL8qXZc2tnQwsAfpMb30BmUL5w",
+	"EmCSpYlUbMUcQkkwYfp4KgV7BXboACiipPGj2RkYQm5+IDU/muasvcOdfLg+K4IB+d5wQNMtXvA4Zj6j",
+	"E9YCu8sCzZ0gcsDfQd8XuZEYpVpzRecTAGuxh+tZlVjw81w08EUhG5SHWaysubxhG3NP/iq/g4Wx/NG8",
+	"BibKMRo/rcx7LlSWJDLVLHrJIk7PwHHx8yiNZlpBuTfTS9AB/41tyvR0EM24+JLRWINXjkaoQ9L4ODXX",
+	"mOZMNfpjGivmNZLSox8aVmAbUl3x2RjZom0EzUaNE91JXtvm+Ni+Zwf23mt8L0dq/QA3B3fULdP3ckTe",
+	"Zixjd5T5tyKjBUZDec7naDRYFL/TDLy+bEDoCKPOzMGac8U6xSTl6HsWwiVVXIZq2zzz+6mYKEhbNeFM",
+	"hl6DHfj1XUDmILlak5ch3qZOMwwr2O12W6VxjaSMGQXyTI3oP9u6+Cf4WjGkLDF/D600tD4SR3ERWkuM",
+	"5dhmSc1pMOPZvEPWaV7vURxxQY3unLvWYw7yrCKBi+og7bb9MSBJytEnUI27y1+97HX2O13S3Bvv0odh",
+	"L7o/6rIWmcheZ3e/s28az6526Cy6t19Hw8j/Vgf6WjDChFEsl0U4pKPIMzQG+ji4RTWbbaUP5FMHSVJs",
+	"hh0PTVO6aKAr1PlRv7XEU6ymVz6lKxtZOo/5tAoqqRLydzWEfpC7Wm7IOtBHc0PegdfbthVD1/TKwtiP",
+	"vUrXm+f0gqubzivf02ttbmn53nuNGb06wq92u1t2GVvfPPqS7/cGE7CeBR7VhTChHlhysAVO5JBjQ+/A",
+	"DbcHD6xui+mvbjaPUkYvWHqr24kmHALWitOvJobw0ZpRR1/A/ctBbmEsFTNzkAkD7YXG4zb8+7tt8zK9",
+	"uxbrZpYH1yvH9DZObXknVoPoypoBBnVWpXpuw5bYpXWRgJtRXnDYtKWlg7aG8GEdHXz15oxoiYGNhgUf",
+	"WKUIxIw+ecRoylKCca6l6P5gQC4YSwjXZgAzNpPpAgbVqdsNG6o25GL9fYOWLOu7LBQj+2nlzunV3Tl2",
+	"iYY366ua6uB6I5mIzRBQxwJ7qo3mD1rbRwIDH2orLm5iGmBTBrnSsES1XonNGaIC9XWJPstbXOm+svK1",
+	"S2S7rSPrJbHtZic24WIynNWIF1/KOYmNJgoCOjf/kPLCAyriccztdZZLZyC/cWeaXSN6YOiNGXQiZbxV",
+	"5pYyLq5gc66zmoEG8iLA3imOM48NMjqKPXWGi3IB1IoGXxBSLMuRhjOVDJarnMZrXLXN2+1LClEeynzm",
+	"1v21+dz9Uba8f7dMAHYKdZv4REQsspxJ3XAPmfm2fgfB2mbPjiJmWQi8vU00XBo49lA37qdGHczdqjdR",
+	"ZGRUE6x8qiGEa0bDKQcHTVSK2gXV8w6IuUYX65Mg94t7vgCzm6FYoy6bf6upTCGI35qJh/B9ULKhmNnA",
+	"p+4B3qPlVyCS0TyQmR7K8TClYsJKL1Q+Nzq2693Qc8yu3J9mI9y/x2xe+icOS5mGwLcayRnlAs0c4Ik1",
+	"3N71kKVxeXThlKY01CyFzwPIrxomYFkuT9OIn++kKI/bTaQ0+jBLlUxLC1Z+HaKZYNQY3+SLwGjiNgYk",
+	"QDP3uGSqUvkyzCS+r+iMDakaulApyLmwz7B5tFeu3EqwQHXKGQMXNHMEQbjyCOtMOiQw+nhH8PACOoJw",
+	"bLQvdir3ZlB7C86YUhQdz5sFDhyYh7RcfFd3Tm7FnAuWV2JVW8WgDVzmqzfPbyz2JNko5iEE0BjuesEW",
+	"pHny9JDcv9u73xoQAcKNYTNJyi+pZkbIGLG0RsKJJ+WpPIkenx40vMaT092792pm5TXC9LL6we7du72H",
+	"Da9x3F73yUWdEG0EMxjxvb0HRE+z2Qh01UFFgLEWfD1lPIVJgoULtdnVbtAY6kb2+vmxmchh7ZAyVZFv",
+	"FZ/UvnZVQ25eY7GdCM1YcOIeLDH2uGb3T9lNlZMLtri+cmXoa5u2DA3WDe+FnHBxYuN1b6p4fCDp+WeT",
+	"krkaCjYfOllziaDTjJUMZugryFMfpwzcWmusUbeSvqtqTa3wXRLSIQg9ZiTmY2buHo+ENElYREYLsKPT",
+	"kZJxpsE/2rq+wpBv7kYzGr4MAvuvQsZ3b66X+avEUHdyXsrI+j4fs5BfS7ldPj4uu9axKZpAwhsMbGb+",
+	"cT2Z+AAaOsg/xr9PbBOriwXdbp7SkWazG5shkuG6i6BiIgSvMpEJE9zmAELwhKHoqmIDBxl4BsS4CRf3",
+	"kfvaahlFyQNRky/CrjQmBs+pItZiSJqYIz8uO2rq28bjfiNjXi5IuV12ElLDa4y4BHqN5FBzDYl68IeQ",
+	"milztVxSTdPclgcGtLp7DNd9i0HKa8R0xOIamc75sOF30ux1u0SYtmKP9Lrdbo/QSHlkF/6ZyJhrHtq/",
+	"d0kiU4H/3iN0lCmGf9wjYQpcyPzxgIxTmkXwR2+XXGbxhKb41x4JZbJIMSl01/SGLofWgHSRCoQUZedD",
+	"hUdRVWdHfzNdwD5qkE6NZG03OiDNQMihdes5KipwE5xIi+7iceHctzGkrYFFU6jzilTNa9nWa7s4bKf4",
+	"vvkyw7NY7xMpkWxZk05SOeY57TRy83EdodgO1h5UCM1o2hZbHgbayNRaP69h9fQaOqUhq+0gX073Sg4g",
+	"YCaFCAz2hFvnolvvOkIom8ujG59KiIZftwrIdK4120uWRrx2x9xkA5VNJkyBjpowiFoPyHzKY5YzG8sB",
+	"00woQ4u+KJOsnTuxPdlIrhEjUxqRZoCHIA/YWbRs6p8jDuzR6AVUKbhZLjmbm39wdbEAG4zt6pq3zdc4",
+	"juO8YfcA27d/nbhu3N+2N/vnedHpisk/ahTbUxyJCu16JS0QuX2xE47NlSgxZxX52ayw8goFbb4Xj62K",
+	"+sE8JUtX8Ipc7zUEu9LWbFADFkKVAlnb2hWsHYcR8xW4/AvPrigycCFvfqsLY70zZoWXrRoMHen3l6l+",
+	"TiEpuxRR4Ui9QwIjJQR9X4xjOpmwyIO3jUZs72pIz+mQAEBsIFfIMhBD7VYuh846vgiseAXWKBSwIhwO",
+	"tEIiFvIoB+1YOT/WNWJ7MneybS4X1657gkrklLdePHuN/RQPDvMei2cHRd/FwxM3CojnR4vQ4ZSKCbud",
+	"i2w55Wd1V08sdZTkNZtaNQWYHffloIjJqliwWrkFGwW8Jcda3rFXSUTefbCcQ7+qLc4ojzeN1wWbYvRo",
+	"nvGEwDpuEiAoupENfLFuEoU4QE6ymMEJ5IIEJ2zClWapXX5raitNZW+3u3UqRglZvwNPpRmFhciAvuV4",
+	"peOO+z64xfI+WHN7YoLzL32F7+1vWeAlHldZ7TpW5w6WNZzc5lyB6aDOYOKW1YW5YcZrk4qFjfuGOObf",
+	"B60BCalibS4UE4prfsmq8R805iG7OamVyaxozKb5kalMFSMjAACACKIEhM4ffVqXdgBXpzSY2l2Y2ny3",
+	"G1hVzwr2dEdV09JpnhxwyVI+5pCBQJoFMsuM7cAHEP9WIHLFVjQ1Tbns4g45YTRqw49TllqUkSoFwItD",
+	"WivoW0ZqR2Zkfmy2vNQbRVuYYboY1jt7MD8X3oDQVUNX5k0vh+YIPg8gPhHeOZSRdesWBPHgXnWL9zdB",
+	"mnTbD2uBTLwGhlVa72TtOFd2BxGZYGuSUjQn5E07hIFMKx4xMqNcxFRE5HDKBSUhTSEHBBJL3PRltHRu",
+	"ensPjE76oAtwTZXTs/3wZCkbXntOBQ5KdTyQa5Sycqxq65pjXD3g19mHpdNXmUDdpJboyytoee05fcRF",
+	"dEsJZC0JBzZjE7MVrB65EuU7yrQG0yi7ZEIPiOJiEoOW67k485HZhbtkxkWmmeoQSLImwfyqA4woqKES",
+	"WI/22n24MceDWdauXuGLvymry0M6MXHJpfckUsZ1YTBuMMtLfZh/CvdtZi6ABeAQYiA3OE9HNLyYpICs",
+	"4CAAN0dA8ghT5Da/NaNXa6yJEnDAipGB7UbKGIyKanv/Wmoab56saYkIOd/emNVI6kUhwJYbW/SlfBes",
+	"1BPlgG4unJRhFClphtksi6m52Fs3jBowq+ZmaFfaKza4lspSLlNeda7F0ujuaARseI0pn0yvqdy41l5A",
+	"C+6vV64l9+BLaBF6xxjv1eV7ekge7t+9n1vl8MQrl1WgVqMWVin7+gEPWpJRSkU4JVJUjzswClCwhhhn",
+	"UxvuDYOrE+qm2YyC+yamAvHPgFtxRWSIGlZYb9bCfIAakZ+zOGrH7JLFbm2UV2hgeY4FZPKBnQQ1gz6h",
+	"Gs6OL+52MXbActHcesQEYlhCzMoYpZkngHoIhnMukkz7ogmB9zhQBe1csIXyyNuMpQsPoPzgKTr/SQE2",
+	"2CKzzHQ/Ypb7np89bT/I78JX5y9IEVyRZwfjFCZMq+WoD3Ptf3X6+hVmAszoAnBT3DRJz+t2uwiLpYhg",
+	"SjNIAcMf93ZJxFgCvUDkQgBdVONILJbgdQw3pZicGqMNF0pTEa65zNyWwcpdkzrsN9aGucEGPaNXyDvu",
+	"PnxY4iT73XrWCG6IGjKGwB5LzCqbzWi6cNeuO6CmtdqxOk/gcpvnJ0dE0Bl3AW9L7RRHcKp1ovo7Oy6u",
+	"vROxS5dTonaucUCXmKT1DTqfS2EUXHsTo0X82EG63SSYQ5OYUXNXCnccZxZTUzHD6iGfpxxFVGi7rZq7",
+	"GlxCw2uEL+ObS4HLA9OpIoFrJo0Dw/oguw64oi9iLi5IMzBqD76ldn7g0fughcKRlhMG2VaojZYawtOy",
+	"1WRefFEHjkdgr8n5yQsPQZ8SvSAOprpDDmIlc3xdQKvCOF/DHOAoMrTo4dxhKuX8Fq5UZqNWfbE6RQt2",
+	"ZVbDRuBA8jQMxoyLcOGLyHBemcyY0K0Cx9Ri51QWNhMhmN8iyHOngGcKeW4AFIHr9+yJ0zADElKBZCE0",
+	"CFVg5dCEqw45EAvfZrmdn7wwyuZ+t0ualRg1IoUNwioNorViEkEgv5VtGXG5uh/niVn7u91uiTF3qs3d",
+	"LTGSktXKOTlr4ij4bMaiAcJ63tsvtWxxCrR5g4tJZ9WUs3qsV47qybNHhzK+RmjkKh+OuWDqDgllLLMU",
+	"r8OAZtrcB7FEbAH4dkBGsdme0YJEbEyzWK+e01GF9zrczw1y5OSmH6Q3+2A5f6ZhuvQao1p+t5ytdTO1",
+	"zXBhLiZDMJmvC6Qx58CcnBMWcZuyCH5WZSFTHI4zVRD0ghnXGG9uXoP0BDKTEVuTAgYtbgpgxDx1RWhq",
+	"LSKGKAM5Hhc+N8wIAkCARdnliiH9YPiPuLk45Hh8nRhBMyKvujy1q49hKbfTmVcid+rkjXJkkb3FY6qN",
+	"DIJxTUWudIc08WjMgBP5YsIES2WmELqDakggVRChWg27gsU1yyfnwsaHe77Y7/ZIUBljnnHbaS2zKgQo",
+	"vokuXZ39hsU9q1+e1wl9m7E+CWajdIhVAHbv3iMpFZGckRHXqkOe29wOxcLU3ODzq45i+hTRz04XImz5",
+	"wnwIgW/c2gm1LAE900xPd+xQg0Ge6wub4nAuqC8EmxMHbgZoC3EEfystE0XmMr0wXHIJ6vWG1Rnqbugl",
+	"q/pNI+PrfS+W78NkYjlnaTukkH2vMY1gZM6hxYkgQSxDGv8ew7I7Oo4CX8hxLtnv3q1cG00Uq1CSqgZP",
+	"t5aXB0zjv7d/d0I5+3Fm8uocH5ht7u0+qAzuXHAYWVm1Qfhesxpw4716+vzQF6hucwWiLMK9WNRmKUpo",
+	"BA5MqfAW2Ce+gDkvz/intd/fzB20edP3zHLt7ZZXS45JQNvvAo8E3fZDCGF38N6gsLYDD20kuT+EWlhw",
+	"wDziE67L5KBsikKellDOV1ifgFAK8a8noB/nZMrXyzkqt3g7TmTM1sQEOUIA7TeSAE2KoCwyJZOUCnN9",
+	"gXsbxc08Mxgfwhs2BBcxUqNSEK677mxEJHxSG1ZUzaO+GbuYyFRm2khe202CU0aT4WihWY1Z5JF5DO7F",
+	"2DAPIyyY1wku4zWsglwMsTrBBlPeiBm6wyRnm4w+tQjdXIRxFrHopga70vzLY6ijg+smUd4yMDOWkwmL",
+	"IGdSusirMYCcrAm8qoZD1sjTRpa4geMKdag1EqOLZHFJiVZsqYgcRnOqlwZdhO9Gn5trmmEgNgRa22uZ",
+	"RbbqxvWnc+2gTAXgrFuWMYe5QTHNSWfXHg1EVNHJ2shYRGq6o8i5Ymn7wLxorlsjv612WalocG9r3FC0",
+	"HG9VmXNlcyoD9RztFrSx4Vh88Cx2d/ze3zpp/UxG8sYuMHPvrDtlb8pFA8BZDPFcM5pesIhEgOQhsji2",
+	"+haI8ODbWEs45m2EMESs+p8kBjqy3vrVcxll7BoT44pEmXVRw9Pzs0Mix2PFoJKEmfeEXzKRT3Y1qKi4",
+	"wHe7u/fa3b12t3fWe9Dvdvvd7udd84/bLYmtl3Lb44+h3sulFrq1RpWk5KnZjJtj3zOUSidVCr+ZV3sT",
+	"VkPJWlxxQ2+XoG8TsbsWNuVIhClDbHTDu8FdgXY3CyiXF9II/MYlyjq2MZR1/EawLSGmjqM567EL1rek",
+	"XNomS/he9RDbPVkfglrMdR0POYQvb2HhKuW5qj4JYAqImVkS1ME8DQAGWHmn2/VFWXlxZUssenhJfB+Q",
+	"AFYjIBkYDntdr1v9mjQ1HaGJJ+aC5ZUSMNKrNSABLiMM6uTpIdnb23sIPfqClo/9iOk5Y4K0e7v9bhca",
+	"/Ly3b/7JBVGaJSAL9nLPPhrayx6kPEG3ZG/3HGLEgtFUkd7DbtfM4+HDhw8HUCeH0JT5wq6WeVuwlKiE",
+	"hkyRUMYxTUC9Kek6MLRXTw/bTr0zv6MfrFjjihKEvrkoQ0Ar5syi7ntIt08ZmbF0AuGqr0W8KNbNKAIj",
+	"hoywKaRhnJB/b4Nk4phQsYDqB1igh4OpYb/bLbtiQIOqi1xynHzJJWnoDdluzMaayEyj+mr6qxfICsb/",
+	"0TlzznKrk3hSpBrUT+IDc+h8Hb5tTCUqh2lKRQSixIdl38UWPMoWZMbji+XQou7NNFxseR37+uBR9CBn",
+	"3TR2/tTlqW6InYfzUxc5v0VsqpUQq+NZv1gf2+dIzqbMF3k0MVgnsREKpnNI3xuT4iLaxCiuL/LB2mIk",
+	"PYb0OM7V+SjHH7fWeRzB3YjDgPfrz/9WYfnH8INlE0QSwy1TKhFm3hyQb78rr9rM3KUV1LWfX+B7X0va",
+	"F+xT4vmPgmfamiD+S0zz/oCp29+tIzMHTursmUgAtZbM8xx67wb0aKvqbMIMWIcRmycoOWDYUl6TL2xe",
+	"EeG61bfKu5CAEAX1QMEKaWS8IJJzAQEhiFWD8Oe+wDiAOwoDIXLY8+4+Bi7Yuq0jhnACDhi/Vl5btkNc",
+	"NxYdYWodkfxE1gQ72apR74Yf18ef2NiZvLAfOA7aMZT2cp+S85MX1Uz1wNVV2shB1to5KLFpZkVVMRIx",
+	"WG3Cx1hgwC3/9S1+Yx6zoXPL3NY8YSGVr4dFeWxfhjMOuZobU7SJK/Hlpo3g3fZZcyUj261BDjbWqjgp",
+	"MCJK8Xcsrx2YJ0MDARaPa1Oj+TtWWRIudBkWtcQ1r5fgjWvikrvrLAhucSsRaKUDYwdV3srKialjeNWd",
+	"WO80gjgkDsHJ1gFtRwNWs9xtb8uNmW4U4vCbIdlwgKaNdgr6yMOM/l/CzHRPPXL8+KkHIaQeueQRk0tJ",
+	"yteFOcC53TaVoMqJVm0jZkXuKDJjEacw4UEuNLtlcBqBXaqqXREmu/N9wibLHtT7W6WuylldOzT09l6w",
+	"RBuxZsY0jaimpIlwUAlNtfOKID2QC7ZoreQuaNn5PpksW/Hv/oSH3x2ltRNhVzTUBCiJCwIOvUHu3C8t",
+	"MNxcsyV04/0Hu709b/Wc3sB+Vxy8uvO2/lidrmCDFfnBDpDYMbANFHwGYPY3DavYcIsAtAk0SpoQZGJu",
+	"9+Pzs5Y54TkKPgbXTbm6yR3C4mgjGnlNJHwl73t+1UEW/JTHLLijSGB6fkw1DfoooaPF1iqYLuCxDm0c",
+	"DskaXLqafgCFro/MTqYz24Mc5+yvfHsAgsZ6aJWNpX8RucLdTteCjUgyPSyVCLnl4n5py6CYCR2fnyG7",
+	"CmmaLvCEVQBni3U0nddKP0+lq9iiMLQrSdmYpYRC6678A53nq/cjkau9Ru0wavbSiLV9QsksizUHRgdk",
+	"PpFMYZJl41pOSNNdTtQVgipWpbo5y87JZWiVEoew6FU30WM3REKDNdJI8ksB0TZJaARQX+LC5VOXY719",
+	"URe9bWObi6p6d2qCnOdTHk4hzM+GO5NStDNpIs6j+am/swMhWlOpdP9B90G3JlzcF6dWrOU2njkPiIbk",
+	"7eODs8Mv8+BnrgiN53Sh8vDuG0Yub41Jvo2usS6YLXfL2xxtMPhDVnarQ1YThNdDI9ggiSJpeEDCqVRM",
+	"rM2gp5oE5jy6vORybn/lSq9GJe3VzG5K1QZsgTdTDPTfPvizUqlG3EPD2ZUvuB7kTmc8FM7BgrwAl8hF",
+	"kso4cnptCvkIUGNNmJ3iYgLFpoE7EW12UmHkKfhDsPY9zauTdcgbcBkFOkUk2boFg6KwaO+t4FwEA+tw",
+	"CuDUBh4Ge+aVuyu7YWPQ8lrUNk6tBlu1pExf1zdcCqLfHAhvs6m3mhnhJcMZbUTZRnOPeedHwCutF2fx",
+	"5OS1vX+Bh2fJULp3rdulBOxW4uwO5Q2W/Ga4Q+ZK+eC+EkRU/HXgDC0XCbltINzqFYL1F9Sa2Ciehpm5",
+	"w/Ct3CliUQkOjo8qSUaGRqEqWKEw0iRZwTJDPDd8b8Egl9oNAxwtcjy+dvWUav2Imt2EiCuWpi4hdnsp",
+	"lif4cqnJ69iI8VuwurovVwpG2JCufM3X77RRE264ydHGT9BNUxMXwWzVW6c5W/m5hD0xT6VmhGvPGUd8",
+	"EcypZumMphdBHv7ZIUdaWThmZUuzujOAhEI1mdBLZi5H1BysZgugAxOm37CTTKCC5IvgB7+hNEuOxFi+",
+	"4Er7jf63P/iNvBSt3+j39vfvPrh371635+G7Pvin3n/n/ePf/O17CKHGhp+lMkueCM1S01rQJ6ZxmTAx",
+	"4ZHf6PuNf/ybv/Ubnt8AeESzJb5hfUutnE5pypYaeHZUauB9sBQy/UNlBmYC8ABG6RVTKc/kvZe/s1vz",
+	"zn145zuvkW+APd/meDfmV92l/2vUNvHwYa1nqtLmdlp/k7++TOlAiuX2NhP6de1adVYVo9AU9ezNlrTB",
+	"NGQobkpFhKJLOdrXIykzl1UEpedc0WcgO/KP/9V/T4pnQ9MSRMdfAnIanZfeSunc/u6LUi3pTukXFIhK",
+	"daYnskgitXXOqQa3ZY0fuTqMGmWxOvY+KDP39klTaSoiaq78OJnSEdMeSWgUsajlNNmDJ6ft3u6D9uGj",
+	"w1IJ6qq97JAvXpz3Dua7z7+/TL9/GX3/4I/PY37wvT7en6iXf3r5h9nJOymf7V6lj8PLU3F19PKbp9n4",
+	"ldKvnp0t6LPTh9nZ3Qk7od03+/Ls9aj35uz++Kv44PBz+eo4Gj36fG/69eir05PJ5ef78bPXT86en//h",
+	"3b3XfzzVKv5Db383enWY0dGr42eP3sVSvp492t3rvX358sHdaHdn/PW9wym7vPzm8g/HD768yFgvka+f",
+	"avFEJ4urr1+86b07kPd2et9c9Q5fXz29TMPd6P75i5149uWReBVfZTT86pt51h1/n3wzfrfzx7d/fPfo",
+	"6NG7x/fenI/Pjp4+fHbyZfJa7Hz57r6iLx5cvfv8zc7O05ODcx71Xl+oP9A/XO0fvlQPXryOovAP0/MX",
+	"b/azkOnH44f3vgpP9ibdyfjk+f7x4f0nO+n9P927epV+E+2eHzGZPvv+7pPx/VEv+ergj4/u/fEuFfTL",
+	"t396+NU98fzJo8tH+4/FqxdHX785nRycCLXzYH6ye8pPTu+/fHVwOD9bpM8u9UOtHiS93ePnT6P47R/P",
+	"ZPLqy5Pe1+P733w/nv4h/lodfBW94s+jP87++LV8HtOTywd3j8ZfZ+KP7153j55/oxbx/a8Oz78/TOSz",
+	"3e64S7v7h6/nY8H+cPDs2Ty6K+nnZw8Wr+9O32WLx6Odb8Krq9nzbu9J8vb1Irs6esXmX3yxpJje23uw",
+	"v9XIyy9ryJdfFjRr6bJ3rz1amLtGcM3zhCByyUKNqKQFeab3H33zzfOLF6MHb9PTV6J7V3Tf8oPl4V3D",
+	"7e9Oa80I3YG3GBMOioleQjwxYpDziWCRRzKRn0YwR7e88kWaspDxS+uWLkb3oPdw+/hy9lEzwIK11A6x",
+	"T4Ipu2qqKe017VzI5y7Wf3jBFq0WiP9LaEm0PT5oP/3uh/3u++2wSUtcCvZ6Pbevila3yFM2srSQov2O",
+	"pZJYqS4vb+4q8ZRF0pIcWgMpgAXEVhP1b2InKUTLLbZ3LBjm3ode1q/Uj0DZs9LAtqyXO8oWKiQ5dGFV",
+	"8yyVcHf1ZhW7ZCmNK+2o5TyxWinkJkljXmMTglvEsNJwgVR1HXiryggjdtmuyWb76fCrVpWBWyD2JQm4",
+	"4TFbslIVWjjoBzT/tMoqZ30B5nlRvSamGrwCNIpcMZKakzG5di1Qm4YwZhpK65eqQG/PPGOulNOqk9ya",
+	"e/VqBf9oqcI/Qp+0vDz7If9gS1jT9hliyBHXeYxRU7AJoFMRaeaOj6NWPUw7xOlsti7aGtC4rxYFA3xW",
+	"kGJn5pwYlme2GvpaeASCnOBbOmZ6QWY0nXCxBgsgQZvS+kHQonigq0dd5ZjLbS47FG0HbrbrT8ObisZy",
+	"s7OQaxIlK34ZEf5WDJA4KgL6tQApZvZAXljd/I5aciPXq1gruD+FzlUb9+LKOWCfbhwQg38u+BWxhFnp",
+	"ulDevO2hGqumB5u54cZVu09X9FBG7Hbq2IF1M7oIcqLpBVMFtLXFCyFNyFcyMzVEXWqjNfAFhKKWPLcx",
+	"v2BQ7QkBYLBYPaAk1ShMBWDJ6qq/YDoHyOYhklGMEGgAedIMzF8luBNI0+YTAfXEB8QaxKtB8vVHDshy",
+	"mFC94ei76vzmVetxDBI6YQFhV1xp5XwF4KZSUxb5wpVFbu7v7pJ1RcpLwcwDgi4AGLIv8jHnU6GIn2xa",
+	"gGjnTOS9uRrMap0Zn4nL4cZqzm60VrBfOXZYaCJhQg1IkLKY0drVdU5q+wZA23OA07PeuXrPtRpOF9Rs",
+	"aF2cm06pUAlNHdYQAjjmpfMRlAFEScg3IcevnhEulGaIJUXJV8dPnt2IIgrS2up5cBA+ALYwWSMDQQH7",
+	"6iq6SnSwmztcROwK/zfoQ+AkFKSc+CLYCTzzIPgdYNYFHYLJHzK1IgSGDUzlDLtZlu1c+5dcM/ufGhmq",
+	"pFA0v/3nO7/7K99X3337z/G/n7V+V4uKq0ImNsVtmXmCdjVBKUBZMRD9a6oD3wekeX7yos2EWZqIjBa+",
+	"wH3tk4jBchlxBQAB8O/zk6NDtw9Bq58nJcmxL4Ju+yE5aP+J0PY78s/IX5G/htDp3XvkDmmSFvmMfE48",
+	"skP6ZEC+IL8jvydt0iFD8i8CgK2SgvnC3OkzargY7hZ6zcSCwHD76NAzgwIXnk4zBbGPIsn08trjcn+R",
+	"7e9uU3KXFLqD9p9o+90/+6u/xtHfabY++9zb6Q+++N3vO8N/0V6DUjznUR0Lc0L4HUXgDcOqEn7FYjUg",
+	"+3vd1fOQAzX1dh90SwIh/LXl3kKaWL2rDLnYeOJTwD7DaGSIbj7IcNj411N3U3715qyxBhi7kKyBoqh1",
+	"06U2Rt9MAhHWzLHGCOp8RFOtk8b794CiMJZrStvT8ILZgpW5qbLMEvPiDdCxV3LaofNP+aKJAQq0rJXN",
+	"6IKoOdfhlMjxuOXlpVc9YvHWlJfjZNxRvtCyHUnIobCpdhg2YUS/lPLJVBvit34Ahag+udd6ShOGpvBS",
+	"hAo6kju+8AWiZYJADxENguQ4pgFNMKOPS+HACz//Hoq3RDLMZhhNLBUjAaAa+4I7UD4YpRF0KzClgzyB",
+	"s4LlSVMESwCsxvKogmdPzsyFp2QeCh58+eTgcYC1JR/2et1W38rUM1Q7MlVC8jTrj8m0HgkOMXCufQbl",
+	"XIu/8fwFnU6nlUecYYO+oJm5VrRdA2i5wG4sAMgp4HnCwHPgDTOp1KhBDghstCDmysI0T0Q8AeDeZmB6",
+	"gTKnfCKyBD0XUPHJPJynXDMsAEKhEAhuY9DySMJc9JODIcJnaNxqc+ELgEgxwzbPq6QLCgq1oGKoOcAa",
+	"A1Tf7kNfBGb4Qzv8wHLfE6bTRfvArFOQwzwFOfpa+1jGPFwEGHlbPA/cjmDohSEmR+RfvXl+Ci3lIqet",
+	"kEqSTE19YRYSFWc7FOSvMQ+ZTcRBv33j5dGZjZgq8DfhkpVZGrKOTCc79iO1Y94tsoMaOcjMwfFRKZu5",
+	"3+h2ep2uedM0BGanxl6n29lD69sU2NdOZ87iuA1hHDvfzy9U53sbQj5ha0Ifv3rznJwyXSqRCi5aIPoL",
+	"tkDJEuBh6aUzVhr+xi8NUZY4H/rjjGLFMdXKVQRYEDenO85a4As9ZTPF4kumOuQl1cCX4Lc7igQXPHK7",
+	"ZA4tNQNxzzEv/YItfDHmVzani8YTmXI9nZEmVGk1wgiUabXB0jmNH0WNfuMZ02anId4U+TMs3m63Wwp2",
+	"tlpgznTcQqKcdY26oqdMI1evkb4wdOyCLUA/KwUzHtJwytqHmBy+umHP2ULZ/HyS0pRB0Ib5RMEWQU40",
+	"qrfaXhVjNi8bsIrRL5ulzEjv4grUTSxfqZ0jYQQDGlu83tI92uh/+53XsAC3jX7juJhmHeKMctn8Rrs0",
+	"Ny6Us9qZgrXr3VqiPbDsd7fbLSEhJqmEltHMmEMgduo239rTPuD25+77+u23Y4WoPag/smkVXxhll6ny",
+	"aslE2cWCwOnrrpUzyjqrF2jJNJyaW9Ijd7t71dp8K+t2kkdpf/Rlg64xLzGFBTPEuredWE+RHZWL3G9a",
+	"6xNXdb92sS97O5BbZkl07arn+kYohZIQtI9foOahpnJuhCdDrEyYy7hkkTJs0xdOxGhadENY0FzwGCO4",
+	"N4vHrT7oMTBka3OasvAC8P4CSxzmetaFPu1VaaCZAGwBn6GcVADt+yKRMm55GK2zZPV37pKy4AufY7CP",
+	"L1x8ik2nAzaERTAUaWYJFtkt0Lu8ArPUiAoI4+XZkOlccEnvWAtjq0OOdL4chrjZJRPWTKHkjGHJH64g",
+	"7axfoDIoougCkI875MBspUKHRXO/u+eLYCzTEY8iJiop3fU3CHz+4TlJuZs17CSPSEYig8Ox3+1tPxzn",
+	"gtrkXhbhR9c4UU/dGsEXuw+3f3Em5UsqFk4cbdzyovmRJz4/42bJ7HF0cPEu/NYIoZMYsOZLVxMi91U5",
+	"wCwvHLeZC+SC5EoOa16VT7A5UxpjLT0AHQAuYQbjAzIgaQKOb1AKKgxyiGsXRNjqkIOibCt12psRklgc",
+	"eUa6ourC5XFAnixK7yzCTLO+eYVduSEbdWWmJqcsPDQcJWgVvtEAy2BC3KJXqgpcdrL4rkYlnP85LQLT",
+	"STOwJQqDcnXZXH9FVwyW8txaxLjlqn1hGjBqgFQtRDhNpZCZsuMgzQBS02AuB+b3ANJ7iqKiMiWhUdxg",
+	"XfMZQj1RSC4OSJPaNGPsqyaduNUhUKrTFnzIbdC+gLsX3Gtoe3WZU9g0JhSjYoEeFMA8dznL2hcxV0bb",
+	"WOFZ5Pos6wVXuih3CEqDKy0BUWVLUL6mB4iedNHAqE/rTOWewhmjQtkyk8irpWCqvsokwDM2+g0wGTY8",
+	"pyflqZvXY4arZX/fe6vRteaK5e/Yuj7hLql0af0KtgpUbmvqdrflxdUWV6oc07zKA7vkMlM2ulcCUPK6",
+	"Adq44fIIy+kZvW0BH++/+4D30VI515or6QD5lxyTgkkiKdmb6Rqs/1GRqfrpMtt0mZlTnd8t9koxEuXy",
+	"dXP9+wwSkMwQZHwJJo2NfAJLSlW2GdL6ctoGJ1ZO2raesLPOYkRxQXhbkjoMYSdS1dy1rjxtACqwcsI3",
+	"LEEzvx4sbITl4vbaj3wB2A2tgStsG1i/Y/6dzCA32Jo2gLFNpIw65Az5vA9IECziiJubsn7RVMpCmdoQ",
+	"0oiF3IjgHfKYhRySu2ypdTuGIvMCjIg0tKY+lHO5LnLABnmRdo1eYF8ozeO4dKM1S3WvF0y3XGyALdVL",
+	"tJSVC6Xu0jhBMqjcG1ZSfySjxQfgKo/tGiFnqZLK+4/C17B2dL2o7dbOrPwvnZt197d/8UrqpzIT2EXv",
+	"Gl0c0wUkYUv5gqYTht/dvc58bFV6Fr00ghji2fw6eS4cXmaUWstvDTVsY7CZsha+Wl3h1XodAHTzPpby",
+	"0HXyBYV3fVHOKNKSOEs6JBVJwTYLj7Y+zkbp8VxhUu/GC+HYAilQ4jK6vCJZDRDCIOVzuQRvy2go86mM",
+	"LSI7j1Cyt88qBWeBScqNZUBL9SUDjwSfP7hHensP2uZZGx621glfb9fJXbUVdGrFZtjqkticynitrGcT",
+	"267HozCp8JPI+5FF3jyTcKOwC7v+ScL9MBIuVoShaTjFdd7AbTM93QljmUVpBntcLzA+BeZScoSvCXsl",
+	"zT//X3//H//vf/8f/8N/95d/9e/+09//+5aXpyemcoaVQyqhSeibnF91YBAd8/KhFJpywdKgX239jiIT",
+	"qtmcLiA4i4+59Wdh5CDaTqMIIYWczQOsPt+033zT/ix3ZXro5MR6Co5xE6yFo8sGE8KFlmV/nJwL643x",
+	"bOK2kCsVfMFRinxZOUV/uSKPdROTWE6sEVcW7mvShPBBDyJweNTycn+towTXsnkbvNemS7s4Rf64ne4A",
+	"stdLiw4Z85gYiuxnBmNe+GLGqCCFSRguvxGbcuge8hywi2YV2JeKhfVnY/wNgK2YdlseZtznBnuMIwLw",
+	"yCL23exXZad9MYPIIXP94uTzGud9dLaWOtdTtgCnvQ0e7PjijVMMoBk5tobLEiodCRzVDyOuzEGKAljI",
+	"1xCGAo5nCAUHqv5//4//4i//4b/98//yr//T//B3fUJtdbzKmlo+Dtsn54KlZiXiWGHPTFzyVAos5Fci",
+	"WV4QsOmo6jfAIADPku/Tk9cv2wfHx0ePbRBG8fT18ZNXR48DJDwXRou5Br4o0FgBww/Wrbnf7ZLAAhgM",
+	"aZKAQRQ+dXKCL7CD09fnJ4dPAq8sQlCBjcM4XidMHD32SMQjBx9n8wXo0lnX01RmE9wYS0h9AkW68r1w",
+	"B29o0RbMnlQKspvjVsqnCXB557RWH4OUDkMLQFwn2VY7HrqiUj6Z2LQWXE7SDOZXQyRwiOy4GkbsUksZ",
+	"q8AjnU6n1YGgAOubsnPLb288hsX1XVrXjT7mWukBF74uyhPNuSVKc95dN42bDxLI7eZjzEkQ+RdGNC1F",
+	"YN18MEjlP2I0meBSGLZaydwCsgKJ/6YDOn919PrGI6rhL2gNrmxsHUO4+QALlvETjbF2Y3/S0d5mk7cP",
+	"96feeRjqrbbfEGRVZCodWLQF3ng0T159vXEQH1Lat1lzFlu5RuR/4So9fWRh/6bmnO41ZP1DKcYxx9SN",
+	"X5FysC5SRk6IM6LWCfN3VC6l2Fu5PgLJibQgAq/XIQIrIoO/tWTjKGeRgeCvSPB7ABZG68eAjKSeYjEM",
+	"gFRlEVm2h8QL8OdagcZGE2MoBWaw5PG9E6bRUYomYywVikJIXpEvZTBfCrd7NbAUKmF2fPEU3K6Eas1m",
+	"iY0ZNeKN1uZxwlI7BkFtpMhqxGffFxDIqfOSpyuRnFhDcEbFYuh6ChxeVDmc0yuqU4MtwU7WrEku8Poi",
+	"cM+HZrsKsbc2/3RKVV1QNAY/swgQYzZJXMdFhccPYQF3zVeSdj+yDfw3w/o+WbJ/LPukNUZbZD+lSqeb",
+	"WafM9Hre+cTBqmyrSNgHXbqK1g8lfH1ha/gSqiGTFtVqKDldDjLF6HebDJjXuELl3RdmslbmS9mltMH1",
+	"I0NJHWLIHYwGmSZ6zo0wloUhY5HCOvnQjS9wUKisuOkA1FqMeOhMRCwiTVshUmbas4+MTukLp3zbT0Ev",
+	"tbMA1DYLZt4i6OCDytC73X3UeyEA1hcWJtCZ8F0Cu4hIJmyCsREgQVnFBcA+c17nC1wilSc3wQ3iFFOz",
+	"NhdoUKjjkGarV/jSfn28eXmFYBl+RLzar9Cc+UREZLYgFjbRrUbpMLkEnKUDZU/AhhN1ha7hyrG6s3x0",
+	"MChcsPlq7KatmV1536VIQII2i+rOYamUtkUfxJzH6qugLc9LhyKVGsrMguHOkDs4enzhyAOrMLjLfqXs",
+	"ecrMeXbJN/e7XfL//K/7nd5+Z7fVB1qGvsFoA960mIYldxpOa2UVQpqm1gKLliojMNqNAieOL7AGO1RH",
+	"7q8rxU6aVmzzyIzGY5nOWOTi1Co8o+WtmdbKc3uGA9LkUcwgLI2OlIwziI0dMwgTNJwZQAxWjm2Z+QA/",
+	"F1Br1xdPaDh1FlOM5+obOc9cA6WCFssxAUUlE/WBpKGlIv4fWQ6qltepkYNesXkOe/ExBaFPcs2tgvqB",
+	"1SyzpM3yS2qr+K/nt1i9y6l+y1JToe0tiU2eLec+MVzPF1yQJvLj/Po39yJc0aBwtQrnS6562XZLxRSX",
+	"a8TbqhQcDEVvM1ajX5LmfvehL3Ls3aGmF0wEZMfi79q/wYye603Axl3ZSaiECaFHTryygkOXBEVq4hAD",
+	"egOXngnpnSogDPz1Y4iwhZTFErQwndlrzPTQJ6Uq9Ia3RiwlD0olH1ueLVQPtelJUxq1sbf7oGVL1ody",
+	"NpPC8E6LpsoVhCjg83xyRhmc8iRx8yh8PMBSzRJRNcyhikvPcrzig7I75rbKKWTVgXZKtimnJ5ZKP4J+",
+	"6rq6EUvufTzV1I0vPwuuHHsz4Goo2Bx2zpZrzVjr9oz7g9vhPnH523B55MdlfGt7jDYz+lzcBgZvNK01",
+	"yiryZBoCclNe7P4qZInN9bKCohE3m37DSFHgdFxy7vqNlgXaQDscJbFUGgOc6o74ExG9NqraqRvnB5R7",
+	"nhixMO+o5pB9KedkBsgT9iUyh3n901TjaBwbVa6ivat6Tc5bn3+dLyXcrZhhzqFJNBIIADm2KjzU+ElZ",
+	"yITGQLPIFwjS3nQVgHrdbquT4/IHUM6+CNqoMbMYnUvodUF/H4PubB8AcFxDdS+Xj536p0VrEAE1W1mE",
+	"7TYD9xhC+rcwOFTaHV8DWly1YTnzV6eOTZ3mpoytGQOFdQIKANlAqrx3I6B9sASCH2el+qVavH+lLNSy",
+	"pNniBlSNgWbXNYTVgX2CFWwpBq7METsYfeYC3mzVCSKFLYhhIXYu2AKTbZaC2zp51qcvqqE9StOFcoD2",
+	"qFts9DlhOx9Ioq8Bif3kb7plXO0/BZF991qL/wzjO34UmzCfXoMB2q7O+IzJTN/AteUYAbEoymvUg1JB",
+	"rvUAG5V6YoBVgxdmpagYGHWCoq5NQKYyBrt3H3w3KYt4ykKtsAW0Uq2rngsBqFSQAGtwQ4qarcHtC00n",
+	"kOelpnLuXDkIC+U424HLaltXVRnT40qRpZ7F0HQFo3yxRld5xvSBq0ZaYRp7SDzLGjtO2swZnPw81BlW",
+	"oysB4rywPrnapV+zQp2NMkId8M1HMQT86lXsA1cr745yu1U6PRYIDrSdJQmwbhTFK7ak4dHjxvvv7Nmz",
+	"wCm3diMHw+GpmQRru2u+bZsMSCjlBWekybWqAlhtdBWTWk+xL8BVbCuCx4ymTurAPoKX9Kp9MGFfdIMW",
+	"llXDw4i/I8gBpjMJhkJ3gSkwl+mFwvJp4Pgt4E72y91xbcUViOY5PD15ClZTrDCVh+i7BbUm8ICYW3ux",
+	"xuBwiC+vFei3bKf93Ayl8d679uuwJI3rieinCEMmMz0or7cR1syqIKJziYucMt22Haw5FPblnXzu2g3o",
+	"/XVFAvvprzXjZs2hN0vtMqDBdBDN4OaEuZaOv3uS359LJLf+EKN/xhr8K15je962n2ZflEplLCWm5CSf",
+	"2n7AQufOYO6Z9kWta9r0jzmIlsX0N7ijW54v8lwVwebQlQspxu7Kfu1VR3zHF69kiZprunJe5g45sJ6n",
+	"qUQbYr47vkjNgGeMCgRIg5b2AHbErNoQ3hq6K7IAT8zNmsIicpoz3LcbA8RZLpMbfNN+6fYDX+wBSooF",
+	"7nN5qVBk1RrJuGZGPIGqRVFUkk4OX5+cQsVci/yEUKV6yhTzBcAbWnwUgJxuFbE+weuUg04HGSSnLGw/",
+	"ZTqctk8RqhIhoWwAg4ejV3QBzLIt4dNBKW4GV0ml46GrRB1scIH/wvjkT6eYLU2sNu9xmXSREbuzs3SO",
+	"VfUU/OTc+UNpeb9Nlo6bZ5lBDXpxmRXghl2Hz7tQprV8/mCp9GheJmKUyrnhZPmINAlcs4GHPmJgWVzp",
+	"lGqZWsCKMgjcSvBgE8AwuYZcxBmbyXTRsnmkenOMVIVUfbHp9mkGX2qdvIbiqfjSgJzSGTPc54tTnfJQ",
+	"D3xxTPX0i/JSDYiTC4M1I3FBPa2+5aK4kA4kikHgQWXYRUrlSEYL+yKqmaiuoZSIK88rHoGlC9MayZog",
+	"UNoYcAiDHPtiXA0T91Dq3BBtDr8XGH6+AOBhgkDDEFyQAmp0ThqAHZCHVEDoZS51pBAituU2w4UQMidh",
+	"riyYeAIX7AujzKJo7wiuSJnl2hY2LrJNIW9w9aKjwmXflEkYE1HzSwmiG1YuJVq+fvKbtVlz+dRiMaCn",
+	"86e8fL777ca0b7/KrC7B3Q32cW+uX5BJs/ay+xR7//G0LENp8mZKVixDGrct0P5mKEpKAmckQxtkIrnQ",
+	"yty2ebwTNhdxdeHA+zs13omQxqf46zOmVzlPHcDHBVvcyCjn1Tdja2j9FE0VRRFv0th2qfuznc+q3Cn3",
+	"SY64oDCCFQtkfV3amCEkgwW4QWstVC66tTfkw4NIfcSTuOE4PXbWYArrSJoWt/785EWr7GG05wZMlrUy",
+	"qz05mocXTN9RJLjBySFnUwYwGLNyZHmpLYQkRuxMYUGKzWDhX+YzeMEXMo2wcPpy6QzAkRiT0707ioAM",
+	"9xoKb9iY0ZzCPUwQdNXfyuB4hpwK9Z+/Y2ADdditIzaWWPPPF2NrSLhgSX2wSIktHJu13CRTzLJY84Sm",
+	"esfMs+2KpxaHplqWq1wvo7bapuMLdb+ZgV/rHHrApeqaqBRQrfn1HRumVExYLfupVKNBPliZT6UBr8Ti",
+	"yhwKJlFTxOYaslSd+RRAZn/JbOTnkSJ2r/OxRe83V/oTTCL+5fC9E6wSXKA7k2aFZaxlftl1eF+S6ZtI",
+	"Dr44tag5S21YmbiwOwJvoSrXXrfyl+zjih0Orlnjef0JZI/Sgf+NCEXrWP3t5KFPTK3E1H6TfOn4/Kye",
+	"G1nNZsY2RSw+hue52Q8SZSE15pKlC4T6ssC4ID3LuSBNB2xvwR84U0W5M+tRAOsNjWP4yP3Wz2O/y/m+",
+	"rvCqw2l3fmOwoAo5JxKyJ7lyDo8RI5mIpGADQn0RU10U8bTRKHlGkWBzjzCoqmgnV8cRcQ1esmun3rqF",
+	"4solFXc+hShuRno1q4Sxt8u5BLbAQjm4eyUapm5vflpcyrU1QVzdNTClftrmjdt8wigkZbstrd/khOqw",
+	"ppjlS5ZOWBt+JIrNqNA8VH1XbiYvZexKc/EUC653yJHFoPGsuxaEIVdcucw1FNOQ7N/xRR5DBkx0yKMA",
+	"XZqYGlgXelbG32JpH8vjSIHJKHcUuob3PUKJBQ5HbEfbgZB6CI0GkC4IXNIXVGsaTiFxzb0IoDTDJEsT",
+	"qVgAVS4A0ncUS9AkoZDpUtkLfAv9zEuxaP3aLLm81jGbeSRw+MKuwN+Iy4BMZA7Kl5deqdQxwRDeAXHF",
+	"PMxsrQ/JFzW1OczS4m1iSwhZ70JeYcgCstcx6PMkojmD/gDmdSTOY6DLj2xW38R7Mph2VOY8vxmMrE96",
+	"6UdIDIi43saOcyFxJ8ej6f+wRo3FoN8iLRDDfDzEdHWJUsMi/RgiSQSbF48GvnC4Wy7NL28u90YutTPk",
+	"IpRpykIdWHRebGCSMaXYMsAWRNiCGKgMW6wFyjKs8sBVf2RFTmIlAa2U4WUElsESyuFcFBAbEwnBUAA0",
+	"5kTDIiInn2AzrzdsDnQL/Oe+MAIyZkMgB41IOJUSAWQUybPK7WpihrSzZtvwHvDkgunTBitb6GD0/1e9",
+	"0YO8CHE1Cx7ReS2qrxmCgmvDIqgubSMZSyxY71LLFfi0Mdcf+XYFYWx7DrcvtiGMbc3hPmX65eIjgYsd",
+	"Au3cyBO7v65+fEH+iunfXC2MT0nbH4i5nzJAoLFczHD5VTyxWjY/lWKjReCpTCcusifnd+W6EcXRtvVi",
+	"wepYgEPDu4ZXx0rmBzxlgFq0LuPhXIy4iF4ujmF0P5O8VcwW51QUA7dz+qT+bVH/ZvISabFELuu0wGvk",
+	"HGIJ+jpIa6ONTJgGcnkF3QRklGkthS+aNqEH/4ZopbZeJOwLv1H9xG8QQ3UTpmG8ONwv/MY//s3f+g2b",
+	"CeTh7cQuEYTX1rfvwMBaeeCdxbiqVFeh5QqQE6bNO6V+bLFCKFMIYHFSVI+cvfg8iLtD3C2IAF4QRtOY",
+	"sxQBis8q0KC6howdLqilYRfA5qQXDEQuoNmrtrRmsFyYAKvz+wISQkcslmJi060qmOMQV6wIsxuaY8GY",
+	"9VjayWrx80rZeDuzUrA09A3BcAiLzbFIwJxqls5oetEhB/nU7ISWoiW5UVCNpIkTGsLTIuwNFugA813N",
+	"pczFBIvpIB4KQEPTkeEKd/OC4HkdXxeQLnxhw/g8BzoAwGU2Mh4MnNADNQJrn+zv7vrCDQg2amh+LkGh",
+	"gUq9+gKit2F0th2EogtF/AaAGjRM7zEPuY4XrQGh6iKnVwiRoVjm3B0dxCojByRlOl1UkTXsVgAvB2/2",
+	"mPJYFdsK8/EFjS08Iir6RrA1TUF6D14YZvBYbpkEz55gvKQRcKEoNQPZHA9SKeC9QlpcrBAIV+Rud2UJ",
+	"aZIMZ1wBNnAwKD56m0lNyf7uw+KDlGo2xOrIUeC5/RxlamH2LZJzAXW9mzUYuwDxf8lSGhfCKtT5l3FU",
+	"wAPbu7Pm7nu0dPN9ALHVtG26+ZliB9dduo8MUQzWM62le/dThbh/KtaPX0WKdC73mJO1LPWQZlXWsCy2",
+	"tUU6vz4mA10uLgTX0wwKbuqiYjay+iaIUMtXb4tQo90bxmuxKm3U5KoMomTpHs2B1SBDGgwP5npckRQ6",
+	"xKyMM/qWxwOXeO5utJeiUfsBAl7Itkw6ZL/7ML/x7DtDuEZys4GZULnZsjRiLw7XSXMM8D90lsQYrj+j",
+	"RnxZwFXtBKqy5DMomDlgCUlNZiydAC4oAv65oSXJmuGtLiRCweDQqkMvFwmqFsvIby1z32Ypy+88qoi5",
+	"s1eXfe0d8xuHwbjFNfPJ3vIJceMXeZ3kapjjHFhtjl3r/sjjQOsvkdcJEwoKQxTdgJZsPiMHx0dkSgGm",
+	"alnrNprs/KozYfoNO8nEY6opFr0yj56lMkuemMU/EmNZPD+d0pTBIwsb4gs1BaM9xLLl70F1SJxS8I9/",
+	"87etPgmYCNNFolkEPWG4hX1i0/3BSlCBBnIlfOgl5L9VDn1MNXOwQ75oHjw5bfd2H7QPHx165Pj54elf",
+	"3W+5jFlM+4oZvcyBwAFliJwycJKmdD6MYFRgl8/jvYwaI6vFhMxI9JTN+jY22L5Z1F8Lpuyqqaa013St",
+	"ks9JaVKtVqG15wtAMHS1rBrnN0WuDPdJAJBKgVXZ3UJU1Kkm1Mor65dmCNYTDRXgrGM4d6oHcB3KOIKr",
+	"nJZhmEzjWAWV0AkjzR6Zyiwlo4UvbKlUj9T356C5B3nFXVgJrCmOIzC92iyicWbWsKoWQzNOYwaoGBAn",
+	"crSVfFnQV/7ZZ2UJw6230jRmwWef5daUmCrFQ3f79vOR+SKSUHZOu00hTVtx4KvT169I/mtCU8VaJSxc",
+	"iK9bgrTyyIiFFKwMBEOaSuIdyCqWnFKGtiCAqzikcVx60atgjlsVqr66ZNN6jqz9yeXZG2rzqhsARhTH",
+	"jEy7aKIBC8EA6er08XOcLtbNFCFIVlwrFo8huZTjSlCy3+31V1NMufLFmAvmWobEMQgL0GQusxjLB45S",
+	"J0rakdabskZs2YYFmZBlku9XhFl8aUprSgg2N9iJWh3y0qHS+4KLJNPow+ziwmOQA6I094usTozahKry",
+	"moyoYvf2EdPeFzlryEPuzDv7XTJlVyTiE65VyytaiqGKbwB1+QN+Gfii/FnvHhktNFMeoSTkyZSlml3p",
+	"SsuuKLTVWOTYF717bfMVhpsoxNV34AbNEtPLDeMlxidTTI9AwdsoFilguoBFrjq1/GyAaYYUDfsWaCGn",
+	"Pnu0ML6mdNbzBgsch9rIPvgaqcFcIh9U9jUd/Eyib2mG6yvu48Xh5VkpZoF/DgF4zYyTVI5iNvv8xsE7",
+	"5qu18XtF7jKS/GbOQJprT3tJvP6oE4DbYokv5efHiG2lG6lZf5sZWap0SdRfCZ4vVi9eD/m8OVs/s93q",
+	"Y655lfOMMm1t3RSPTt/FLEMRGKfN15PRsijlgXwo46i0WRXxp+WVYkew/FAut0BFI+zaCLBlOahWBmrB",
+	"zVLm0Y5wbMG8EuctmlhlrS23/79CpyREK4Jc4aS02aKs9MBmb9KqtIykWpsR/FqwvHK9XokXvqOIpupC",
+	"eWTM4wJUXwGVd8gbGl+gBGWaUEZoUjZ4NBDsSg+xnH9ARtTMQUFwFDwohEk6Y7Zx5QvX+MCQKryKsqMh",
+	"VLyW7ateASUkU03KdAzmqAK1sFsCpMDOO+QYRmt0uAu2UEy3jRwT9XGuhEYR6GdwkS9kRuZmmqhQzSgA",
+	"IJoXCU0SRlNbEEymZCKdqL4OQ/sMtmIbLjIMImEp7EsOf7yUoAOunkptVKueNPq7Xa9hdZhGv9c1f3Fh",
+	"/8pzbLjQbALmptpCrtXts7SRpOySy0zhwMjrhL7N2MCSjKvravXMNcPGFivjntGrFyAJNvp3e7swWPd3",
+	"z9tedjawqLxDEEqNTqc0+u2M9Neu/CrYvPSrL4IoY/iLklJUP8x/skp3/kuScplyvQh80Yzl3P4AjKqd",
+	"/0aaUz6Z2t865Iyb05EyekGkze8A0EAo19R0X0EjPOoQJAE4I0KSKGMQD45O7pgqUCJHUk99YX6DrGCF",
+	"NFebyyXTNZTSKC1Pw2swYWjk20blYfUVXBXzOP+XG715mP/7u+Wd8xpXbdN++5JC5B7wqlOZagQxiQ5M",
+	"U5W/HzMV2mePM5b/Dv8u/XZcdF/+E974rrakcrwgEUC/BUaqDWDVgZM2gzGNlXkCjGAdDUfo6FxJgxtJ",
+	"GTMqGus6Re5idowix7L1V42iDnRw8vSQ7O3tPbR2JiPejRXTA18kLA2Z0G2GUQvB5wFw0/9s95FR455c",
+	"hXEWMcurV+gGKcP6Dhr9xm53916722t3e2fdbh/+//Pug363u26+ZqfNWBu1COsR1axt+mnU7flEtq9R",
+	"5bqyOgrgkiCQ02ad2xUCN05o7s0wAwR8yJxUvkDeLC9ZGtPk9uuxe/31wKF9hAWxF6VZAToxSnc6ozFX",
+	"LlIYcmrpRKEmYD5prSNbTSfr+O7ezdlueYhQz0lzDQXpjHTGlKt4bIfOrrRXV9p4zVDfrhvorr3NNoz0",
+	"uw9aDy6SRnaok7srghSyj4+pmf6Ky1nAapUkWBRY18fYFQXXQAyT87L0UU1384XNPaeCBEcRmyVSMxEu",
+	"2s+NFqolynNlWEtFx8z8AGpjH1KpdLooWetBYL1giwIswzwAqLUyBB1GDqVMZbFGBDVfmOFaIDSlqc6U",
+	"VxqUbp+wJKYLkEPxXnJ6FMoLYgI2NhZK0zE0xS6h3qxVofVcumkoktLQBtflA3bei4iPxwxyFyqjBusU",
+	"L9bIaOoOz7RDnrOFsv5poiXqblbSjmyEGNndB2O5KiqL89QuRKbYrfO7gLO45C7gLrdL7zLqRWmqN0vv",
+	"8oWVg9YDsRnucGP4tRJRPmeLD4bAZsaGo/zYBdtgVdYFLNuCGnCOmzL1jHRM0UVg8Wm0C/lzBwqPqf2y",
+	"tQTD9uSMTrYBsME7771Gzcnb9mnxSf7Fe6+CTL/p6/y9j4z49ikX7jeQC5dXtTMHouayLBt7tpZ5gky4",
+	"4GjcfgmRpaWTViACYC4VH2Malzk0AeLPW9MbU6S539s1+jBcSbxS4zNHUm6tByy4Hb8cv8Q012tXcHLz",
+	"mkjBfuFZqL1r0PRxabmfwmr/ykEV1pL0mlp5OfG+koJZCoZYZXd9m+ZKBbst7TZlSoLPwIA9zUUBQxd7",
+	"3f1cRVyHOfSM6VtSqxnkWortfpRb1qzHre9J0+TexqOFjmft8t+J4iJEmdqu/EJmBCoL/pgxfKq49lPj",
+	"XGw4dzcjckN7ULPlp4bGGJBAZHEc+MKWOMntteYsoyYwIIEZf+DiSsqFGqB8IHlJ0wurPAG9gu0PsL8D",
+	"Mx+47EyjA5IyKNyGcRtFVRXyBDGigb59wY0mYNQURYJLliouRVAomiUGZMmfi9JVa1RLm/IIKVN4xQoJ",
+	"mhiUhRURh3LFI6bnjAmjgoITFOw/uQKz9uIFLcnFWFv1pSg4Ux7I1NqS5ynXjMy5ULfV0LB8hdXTfFFs",
+	"DmaWf3RFbRsQx08geHwYDe1nQfDYdHU4BI8ffYX8JmWuT3rPR8IAub7Ws1NAEq33eTtUZUXwbURvK0qQ",
+	"Wpd32ZfoEUbDaSkAuCg4VwXT7pAD65gu+c8tuNImt/BBadwf8LAX3awrsgz5uMVgPpW7/SBmb+qEBFrZ",
+	"9yp9ez+ilF5ZKKsvwoKkr3K0sKAYSlDCDJtxwWqOhy+au91eq0OwHSs0YdxupRRLARFGlUVIbO52uy3M",
+	"yfIFZupyBZb3DjmtopKhhT/HMMNzNCiDlKWmCaySUXprE25ZFRfNF1ugy9aWybSQZmvgzAbOP4GlV1xV",
+	"9t1uect90SwtO+bvBpCfVWs3wbU+k1aA+RBiSMEgfqZI0GIAteWmbK6dY9zAnn5Kc/WW7svdfrLgfpJk",
+	"bsD3kXZKyLeAOVEr2JQZ/0YRZ+eHHAByo8EXkU2WObLF0rJME7IdbGXyJsfc2BHLT5oFV2ghSljB1avx",
+	"8OyKG2GpiMcri0GeLdm0X28TNk0+TeUs527brLv4yaeS/B/CNLtEqxaJZCu13lZMqQ1CzKVzbP+OIjzK",
+	"Q0YSqqdFxEh+DDbilechOlkGb67EjtjD5uazNgPxMDd/ECsveKuVNLCKhjk0tianffWO8gWAznkk4a4Z",
+	"mw13wRZ5elKWCpXD7qMvHwLfExnzcGFEB8Dg/zyvH9IiY35lTzk0tLHAxwCd+BZv28JWKwDoyUNtbQiB",
+	"JQLkDYEVvQJfZELzmORWNIeZ4zxIec0aOzlwJtlMBl8Un3FhA+CsJNaxQPZDqjcVPsNq0R9IDsLGbyQD",
+	"9X7izs9g49da9ZEsPirr+4Rtd82rXl3Y3Ir8rse9rCuSXuU5ue+21nJxCmFDiJTBNI2opoNcgbNdAWwd",
+	"4DRU6uJjZJQvtpgrKorWGldY6eB9KCQE7GGtVRK4xKdb/0O4hQo935Hoh6nsX6b3HXcXwI1724bXWjqU",
+	"vWPdVedQ7/BagmKrNLbXtYiqFdbIgUs1ctA0+XUYoGFh4C5AcDItnUVz+xfuDK5JlrsnyAFx2F4ELRiV",
+	"1seQUSIhz8pKN1AtJscD83IjhxloGSesJE9w5Qt7Hbc65JV0zxdMr5pJoDRHqQq4M5DgvW+v/QFJIANB",
+	"m3ueRjEXzN7qrjGXCXYrd1IhJKHZRXm+AP9SvLBLi9YYgJtFWIkCS00tRDhNpZCZwibN4s3MbQIC24H5",
+	"PWjhAl2yNOKhJjRNARIPk9ZHCzIz2ubEDERNLWCz803lXQNmUGANQLWZu4eWon9uXlkmx9+c1eIaM3km",
+	"xT/NeDEpxjydoXpelNYCYo82ySGYRLljqH/nBwDfWC+OHNI4xthrPIMe4hwsVoBXSgWSbeVSowT95f/8",
+	"b/7yL/+3v/ybv/v//uZfEsW04aCYlqfoJYssqyinf7rIM7BjJIlp5AwQGADEpITvAXV4Qij1rysAowEL",
+	"p1LpFPE1NLvSHQdkhbDoDmSrT7Dl4MD8X+CVmv+id7+33927d7e7H3gQkyxC9kXvbm//fq+3/3DXvJwP",
+	"+ovx/r390e7+ONx7uLe7y/b3R3sPKL3/YHyXRdHu/VHU29/v3Xt4r5aNfM1SPra4V8eZmp6fvNiWPwjV",
+	"2gBBzMx5QJKUC20ohBycHh4drcu5sOuyUX9eTtW7ee6FWfCdJKYcGFyRg7O/d/9ub7f7cP/B3v7dvbv3",
+	"dvcfNjZVGluLf2z22G3noKiCXt75D8oGzSadYAWoEhf8WMnfr2Tl+oKyJIYRTLLUpntDPg4gz3Y+QHmv",
+	"/CDB7ZvnjZqhIOU6tmNxnswvddLk6t5WstMx4wiahfmcn7wgVnxRpFlhK+YnC7FrOU9rjQkJeN11yf/e",
+	"/jVypPLVyJlBn+RQSWZhzhAxuMy4sOaEYSiBLzDP2gmlIdVMQNR7q0NO7Cgd7LKZZ5iniktBKIAucwGo",
+	"KREzSmC6GLgMZSJTW8eiyJTubUghLZUDvP16nAt+RTCBRQ3IDHP7LPrSnItIzkkzxyQ214hNVG2h+bEC",
+	"0hQa2as8eBIYehjmS2mhI9Zmw7n31s2od8+7brFE2K6brMxaVeXaFyra5Rxrg4hWd/D50j1L/vI//u9/",
+	"+dd//5f/+R/+/A//ljQB20mm5JuXLwalJSWaxbECk+CM0ISmebemEw/Q1iDLEgI7y3Vrg5Zn+syJzRfN",
+	"v/y7f/OX/+m//svf/fs//8O/hfTaHAiNNP/89//qz//l3+FvBUQa6DBfUKbgQp2pSYHigFVTCMXZBj/4",
+	"jTN5rlj6is6Y3/D8xhNswm+8RwwfC59+NYsRAx3/LD7aKT+2H1ee/f/sXdtS48gZfpVeZ1Nrgm2MMQOY",
+	"2tqYg1lOg8GwMKwnVltqy8Jyt9AB45maVOU6F/sKucxlrvM+W/saqf7/7pZk5J2Z3aRyqFwNY7WkVp/+",
+	"8/etmVvlt9GMukGmiHnti1mEJCxS5OBxlEIELaADZTgBwSMqFyvWjyJ7ipk4METRMFQ/KZwHtX0jFV8v",
+	"ezGUpXkMJixkWNcarQBemD3hYuYzx2UmNY5QO1ZHxcyzsRLrVgEp6Ust5GoZaC0eJNQgZE9iwqwsy4yC",
+	"ZulzhckKnqNdYs2e6QBsrYGNiX0g6ZSyBhfwgPoq0rbXbp9bUTKUG2DIBnLSAxEkwQDA6kGJyl1Ew1ld",
+	"VeVg+RbSIjTXQ2n82CJ0mANoCjGbBtLI0/mcGvYkO/qqOay3zDgWaWaKyTJVzT6ml1lydWu3YLoh9NG8",
+	"VC/LbJDPPKsW3CBFb80KpwpUUJNiwVTRUsl4B+R2hCxXfOjSkza3mX+V/OhBzaJBP4HNFIkp09sl2oXF",
+	"HodJBDhR8j9y2y3rGWT7OksHtbFd+UUMt0qrBQ3YjDiod6mDODsXiLanJqRUKUHuc6lVWjjpWv2SOx7s",
+	"bDXXt2i9SRvbTv70a/VLq4/O8/rF6f58dfOku7/XuZ1t1eNpfXRyNGycTJlHm539va0JFatrl5v2mhhH",
+	"F+8uv/W2J+Obi2F982Q/eKif7DWvni7PJzfzJNq+7j6fnZ4cXT7aT/eP7w6C797Rd+P7p1cn0d0N51fb",
+	"d0fXW836nXt3f3N3ufV08h1vH63Gh9uvb5zmvDN/6M63jlyPPnmvQ3//+mHV35w4o/Okc9MNrnrh6Pw+",
+	"ObeDjQ5vdJnDGsfJZXh6+GZ22nvsHN+L148nzfPtQ/rQjh7O3jQm043G8fGDM9p+c7bW3ax3tqa9eMbj",
+	"sN2wuwfh+fpk+Gp6YY/23Kv4du4ON747fsN77GIvZMNk1PbDrc7OtHPTbZ8cPdSbX/dLH6QCbFTvdG5S",
+	"UYZTo1bXZ89MJxTTXCOx03YvNk+dTde92K8O78Lh64uDY+9wY3j0Bu5QdaQetEcjc6u+uVPpl84jV8pa",
+	"eAwccDj3+FerX3LYMHEHDpsKuID/jeIQLo6Z7wsyE6HvqK9+nvrLP/ru/Kzgmz8iVLO/fvH9/kH7uv29",
+	"Ox6sv32bk6zFN+RGquBBYvExy27IDCD8mo6hunGxAf6sR7fg1TDYC28vaI4zUXB/OjELD3lxR6p1oIn1",
+	"6bavsTPUrFVIRsmrZGY2q4nVSp+f1ZW33tMeauCYKAFUzJfoLwWdVvLTgcIs7XtWetHKguWunos+G3X6",
+	"s+eA2f/i/NT/MmP+l8Zn/w1+yo/Rg8MXM8cMQM6oX1nqSNA+zGdqC4ctz9+4UtkVi2YVEhGkhSoui9Wz",
+	"Eo7JmSoMNNJgobm7cxS7Xxni8FaaRFo+6R4eQX5U9/VRn6OD04sG4zn1Pc7AcSn34gqq1gKQrq2Aukxh",
+	"plmRzaAd+DT63KcJt8dEwJdFpGypv2rYrkJurs4UbJCzUiP7wpG2CVhyGKf5Z/Ap0Y+xKS0QMBgiI9Ks",
+	"b6RMBEVERtcZbA4vMtCfChpIdQ241aXl3ErHJyLrsh8bDTBUrHp1h7Sr94RW35EvyG/Il0SetY1X5CtS",
+	"Jivkd2SVVMgaaZFd8jX5hvyeVEmNDMgfLVLG0etzyhWhPOA/z0USRswf7RLrt5aB55SWIVAsqDlTqLw+",
+	"ow5AOFtrljLKiPUNqKMWKadmA3EF1IvhRwDybJC1AwWgHYmYSNskhZTFJTqQTSGUNwIahxYJkqHvRci0",
+	"KULA5utzC8ZwENB43CIIeIVWiYGvoZwkXN3LHKKK3Ax3EONPA134Rqw49KiPFXkOe2K+CCyEp0Zaa5v6",
+	"KShJuZAiIo+kkg5GxUBuR2TkgWMEkLRD7c/XJPsqpqnDu4bJT64JOV9q9MrWXfUWh6q6T+0xa5GxF1uK",
+	"8d8WXFcMe7rnfW66LjjBukFwliAAvPxBPVu+qrZA0NTn5c1KvV6HQwWBvHkSMzBG8zQmMJHLyJx2sfQE",
+	"wFamdI75HYBbA+WD8B8+x5coCGVN+GFj+tycxYpLVq+UBbYo6sj+APWpCKM+Z89sGsQrNbIn4rECZ89R",
+	"Ri1Pyrp9pvKM+eysLBMKeF+SyxC8sy6L1jz+5MVM/QOmGuOIXyh/+DppNko5ZelnQYaxb78qsR2O8bWH",
+	"gLl5GW9SC4cep2DGvTBn1b0B/+xbi6Md4Ioy+hDgZHqLRdawzqv7gseh8IsroVAwoUjQhaMqQyLKbsdd",
+	"Yvse0+RgUKuLr1uuqVZMleCCK4JEMTifY+pqoYndAMhvOCe8kPS+bVcbm69W8i8JaCw1kVKr9Id+6ft6",
+	"dYdWR2/fv2p+6Je+LBz2hV3/sjuWPAZauLed1NcMu8dQqc10mTsIml1iTb0oslqGh0c142KW767WjccA",
+	"1ylvKlSP/7NpXP5fH/C/RNDSLtB5yz/+7Yef/vrnH//+w09/+dNKViGAVGY4dVOt+zEEcSM17rw2/740",
+	"ZDRkYTuJx1K5/yDVe5CZywJ7OvwAzI/yb8XC4Ag7mSrUiCT0S63SGuR4qS4sPupMuC4UoQHktyFgAH6G",
+	"qGJUjAmbK3qxyHMhUDKtZUKAstfFuegvcJGVuhxpdzKqtFFMwxhSL/HyLmrpqkeKLgLoiTmb5UgkIoLZ",
+	"1HEe9J0BkY20NlRSdI20c3cZVlHPUL9DojwpWxFCaIM3W/bhSUjVOW2Ufz06zDFOIbhx9sPsSJVKI3bL",
+	"56DwVqSY5Ygh3sfVYfvg/FBlbOvIoRqmTx1WMeOGQhHd8EAflJkkDXD9iQ+MRdURCpFRTRWU5WVsFYNl",
+	"53HD7GYGZreokiUTeGxWCHumgFcKiJxUQ5bROMOwAnUxNXIbegCOCXMmLbWpF8WenSqf9pyUETei0ucp",
+	"WgNy7WrcYF0taXAKSfkFuGF+FrBQoyAii9k/UhxTzx1D3khem64Rk8xsCI8iDXQh50FBI1qz5xrmEnU8",
+	"n1mkTMk08WMPIolQthALggUL2F7VLBAa9bklVaADw0Zk0pUS7rBQNvXZANojWC9WYZPuzTVAEVpBEkMy",
+	"cwXz8iAmpzNKW6gl00yVgkqwxKgdfm2fj6mhA58CvKpJB4XCCVUMBdGE7MDq9KnixegLm/pVx4smejgr",
+	"KvMRDCVIfVQmDrLKtLvHastBaJD5ozSvIc3IxL9xNiISCI/HBMh7HX2C6mRvnesdIQQI6W1U5TjQ2Bv6",
+	"aT6s1vTiseHma9abGGGDeUCtDFVEacMbSI98n/MbHx9e+pm0iJx3K+/haSk9K9Ws4MgFQaKD4i8dMOqs",
+	"S+QykAZcvPgAHYYyuLpys0NgF5O9yvL+Q2nve9xtH/ZOgU5IxeBzx2XuW7NOqJffe74obKMX0jalKKpo",
+	"o83jizsx+0YtgAuCZJ6LEDaGDROsO50PoLVcGhNrTf1mYTaBElJ9jlIKmaKhnJt8G8fBBffnFdKTsp5V",
+	"SI9OWU9aYD1Aaya2EBOPkcgWAcApKF5H9YY1q6KWj8dRq8Au76q1ZyxJFEoBQuMgT3ZVhJ4UrcYUR7Jm",
+	"NErvqnJ0h9SeVPd7V50WWbdy46TeXzBOF+kr4XTLmcCkbIUCQEdh7FRKRXYBrGTVBtmo4BXdUAyVMQUn",
+	"zpD6lNvIry1luj1m+oW1bFQyKn14++EfAQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

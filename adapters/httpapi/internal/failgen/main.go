@@ -77,6 +77,11 @@ var placements = map[string]placement{
 
 	"listUsers": {"admin", ""},
 
+	"createConsoleSession":  {"console", ""},
+	"refreshConsoleSession": {"console", ""},
+	"endConsoleSession":     {"console", ""},
+	"getAdminHealth":        {"adminhealth", ""},
+
 	"listModeration":    {"moderation", ""},
 	"resolveModeration": {"moderation", ""},
 
