@@ -104,6 +104,25 @@ const en = {
   'health.database': 'Database',
   'health.wechat': 'WeChat',
   'health.metrics': 'Key figures',
+  'health.checked': 'Checked',
+  'health.uptime': 'Uptime',
+  'health.ping': 'Ping',
+  'health.pool': 'Connections (in use / open / max)',
+  'health.token': 'Access token',
+  'health.tokenFresh': 'fresh',
+  'health.tokenStale': 'stale',
+  'health.tokenNone': 'none yet',
+  'health.breakers': 'Circuit breakers',
+  'health.lastErrcode': 'Last errcode',
+  'health.goroutines': 'Goroutines',
+  'health.inFlight': 'Requests in flight',
+  'health.heap': 'Heap',
+  'health.rateStore': 'Rate limits',
+  'health.failingOpen': 'failing open',
+  'health.jobs': 'Jobs by state',
+  'health.ok': 'ok',
+  'health.down': 'down',
+  'health.noApps': 'No mini-program configured.',
   'audit.title': 'Audit log',
   'audit.when': 'When',
   'audit.who': 'Who',
@@ -112,6 +131,7 @@ const en = {
   'audit.from': 'From',
   'error.title': 'Something went wrong',
   'error.forbidden': 'This account is not an administrator.',
+  'error.credentials': 'Wrong login or password.',
   'error.network': 'The server cannot be reached.',
 } as const;
 
@@ -218,6 +238,25 @@ const zh: Record<Key, string> = {
   'health.database': '数据库',
   'health.wechat': '微信',
   'health.metrics': '关键指标',
+  'health.checked': '检查时间',
+  'health.uptime': '运行时长',
+  'health.ping': '延迟',
+  'health.pool': '连接（使用中 / 已打开 / 上限）',
+  'health.token': '接口调用凭据',
+  'health.tokenFresh': '有效',
+  'health.tokenStale': '已过期',
+  'health.tokenNone': '尚未获取',
+  'health.breakers': '熔断器',
+  'health.lastErrcode': '最近错误码',
+  'health.goroutines': '协程数',
+  'health.inFlight': '处理中的请求',
+  'health.heap': '堆内存',
+  'health.rateStore': '限流',
+  'health.failingOpen': '降级放行中',
+  'health.jobs': '各状态任务数',
+  'health.ok': '正常',
+  'health.down': '异常',
+  'health.noApps': '未配置小程序。',
   'audit.title': '审计日志',
   'audit.when': '时间',
   'audit.who': '操作人',
@@ -226,6 +265,7 @@ const zh: Record<Key, string> = {
   'audit.from': '来源',
   'error.title': '出错了',
   'error.forbidden': '该账号不是管理员。',
+  'error.credentials': '登录名或密码错误。',
   'error.network': '无法连接服务器。',
 };
 
@@ -268,6 +308,15 @@ export function formatTime(iso: string | undefined | null): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return d.toLocaleString(locale.value, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function formatDuration(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  return `${m}m ${seconds % 60}s`;
 }
 
 export function formatBytes(n: number): string {
