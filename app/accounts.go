@@ -32,6 +32,16 @@ func (uc Accounts) Delete(ctx context.Context, id domain.UserID) error {
 // Admin holds what administrators (and operators) may do to users.
 type Admin struct {
 	Users ports.UserAdmin
+	// Store serves the operations on one user (app/admin.go); each of
+	// its changes writes its audit entry in its own transaction.
+	Store ports.AdminStore
+	// Audit records what Store does not: the operator's Grant without a
+	// Store.
+	Audit *Audit
+	Clock ports.Clock
+	// Revocations, when set, refuses the tokens of the sessions an admin
+	// ends on this instance at once; the others read the feed.
+	Revocations *Revocations
 }
 
 // ListUsers returns a page of the users matching q, newest first, for an
@@ -60,10 +70,30 @@ func (uc Admin) ListUsers(ctx context.Context, actor domain.Role, q domain.UserQ
 
 // Grant makes the user an administrator. It is an operator's command (no
 // actor): the user's next token (a refresh or a login) carries the role.
+// It is audited (user.admin.grant, with no actor) when it changes the
+// role: in the same transaction with a Store, else right after through
+// Audit (when set).
 func (uc Admin) Grant(ctx context.Context, id domain.UserID) (domain.User, error) {
-	u, err := uc.Users.SetUserRole(ctx, id, domain.RoleAdmin)
+	entry := uc.Audit.Entry(domain.Actor{}, domain.AuditUserAdminGrant, domain.AuditTargetUser, string(id),
+		map[string]any{"via": "cli"})
+	if uc.Store != nil {
+		if _, err := uc.Store.SetRole(ctx, id, domain.RoleAdmin, entry); err != nil {
+			return domain.User{}, fmt.Errorf("grant admin: %w", err)
+		}
+		v, err := uc.Store.GetUserView(ctx, id, uc.now())
+		if err != nil {
+			return domain.User{}, fmt.Errorf("read user: %w", err)
+		}
+		return v.User, nil
+	}
+	before, err := uc.Users.SetUserRole(ctx, id, domain.RoleAdmin)
 	if err != nil {
 		return domain.User{}, fmt.Errorf("grant admin: %w", err)
 	}
-	return u, nil
+	if uc.Audit != nil {
+		if err := uc.Audit.Record(ctx, entry); err != nil {
+			return domain.User{}, err
+		}
+	}
+	return before, nil
 }

@@ -22,8 +22,12 @@ type App struct {
 	Todos         Todos
 	Accounts      Accounts
 	Admin         Admin
-	Uploads       *Uploads
-	Attachments   Attachments
+	// Audit is the log of admin actions: the admin operations on users
+	// write to it in their own transactions; anything else an admin
+	// changes (the job queue's retry and cancel, say) calls Record.
+	Audit       *Audit
+	Uploads     *Uploads
+	Attachments Attachments
 	// WxaCodes makes mini-program codes, cached in object storage.
 	WxaCodes *WxaCodes
 	// Moderation is content security: the checks Profiles, Todos and
@@ -59,6 +63,12 @@ type Ports struct {
 	Binder    ports.WeChatBinder
 	Deleter   ports.AccountDeleter
 	UserAdmin ports.UserAdmin
+	// AdminStore serves the admin operations on one user, AuditLog the
+	// audit log, AccountStatus the logins' check for disabled accounts;
+	// the PostgreSQL admin store serves all three.
+	AdminStore    ports.AdminStore
+	AuditLog      ports.AuditLog
+	AccountStatus ports.AccountStatus
 
 	Sessions       ports.SessionStore
 	RevocationFeed ports.RevocationFeed
@@ -182,10 +192,12 @@ type Schedule struct {
 // New wires the use-cases to p with the settings o.
 func New(p Ports, o Options) *App {
 	revocations := NewRevocations(p.RevocationFeed, p.Clock, o.RevocationRetain)
-	sessions := Sessions{Store: p.Sessions, Tokens: p.Tokens, Clock: p.Clock, Policy: o.SessionPolicy, Revocations: revocations}
+	sessions := Sessions{Store: p.Sessions, Tokens: p.Tokens, Clock: p.Clock, Policy: o.SessionPolicy, Revocations: revocations,
+		Status: p.AccountStatus}
+	audit := &Audit{Log: p.AuditLog, Clock: p.Clock}
 	moderation := &Moderation{
 		Checker: p.ContentChecker, Store: p.Moderation, Storage: p.Storage, Clock: p.Clock,
-		Policy: o.Content, MediaURLTTL: o.ContentMediaURLTTL, Log: o.Log,
+		Policy: o.Content, MediaURLTTL: o.ContentMediaURLTTL, Log: o.Log, Audit: audit,
 	}
 	if p.ContentChecker == nil || p.Moderation == nil {
 		moderation.Checker = nil // checks nothing
@@ -213,9 +225,11 @@ func New(p Ports, o Options) *App {
 		WeChatBinding: WeChatBinding{Apps: o.Apps, WeChat: p.WeChat, Binder: p.Binder, Users: p.Users},
 		Todos:         Todos{Store: p.Todos, Cursors: o.Cursors, Clock: p.Clock, Moderation: moderation},
 		Accounts:      Accounts{Users: p.Deleter, Clock: p.Clock, Revocations: revocations},
-		Admin:         Admin{Users: p.UserAdmin},
-		Uploads:       uploads,
-		Attachments:   Attachments{Store: p.Attachments, Uploads: uploads},
+		Admin: Admin{Users: p.UserAdmin, Store: p.AdminStore, Audit: audit, Clock: p.Clock,
+			Revocations: revocations},
+		Audit:       audit,
+		Uploads:     uploads,
+		Attachments: Attachments{Store: p.Attachments, Uploads: uploads},
 		WxaCodes: &WxaCodes{WeChat: p.WxaCodeMaker, Cache: p.Objects, Throttle: p.Throttle,
 			UserLimit: o.WxaCodeUserLimit, Clock: p.Clock},
 		Moderation:    moderation,

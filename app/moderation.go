@@ -43,6 +43,9 @@ type Moderation struct {
 	// Log receives what an operator must see: checks WeChat failed,
 	// verdicts for unknown checks. nil discards.
 	Log *slog.Logger
+	// Audit records the administrators' decisions (moderation.resolve);
+	// nil records nothing.
+	Audit *Audit
 }
 
 // On reports whether field is checked. A nil Moderation, or one without a
@@ -305,8 +308,11 @@ func (m *Moderation) List(ctx context.Context, actor domain.Role, q domain.Moder
 }
 
 // Resolve records an administrator's decision on an item: approve serves
-// a blocked image again, remove blocks it for good.
-func (m *Moderation) Resolve(ctx context.Context, actor domain.Role, id domain.ModerationID, action domain.ModerationAction) (domain.ModerationItem, error) {
+// a blocked image again, remove blocks it for good. The decision is
+// audited (moderation.resolve) right after it commits: the moderation
+// store's transaction is its own, so a crash in between loses the entry,
+// and deciding again (which changes nothing) records another.
+func (m *Moderation) Resolve(ctx context.Context, actor domain.Actor, id domain.ModerationID, action domain.ModerationAction) (domain.ModerationItem, error) {
 	if !actor.CanAdminister() {
 		return domain.ModerationItem{}, domain.Errorf(domain.CodeForbidden, "Only administrators may decide moderation items.")
 	}
@@ -319,6 +325,14 @@ func (m *Moderation) Resolve(ctx context.Context, actor domain.Role, id domain.M
 	})
 	if err != nil {
 		return domain.ModerationItem{}, fmt.Errorf("resolve moderation item: %w", err)
+	}
+	if m.Audit != nil && m.Audit.Log != nil {
+		e := domain.NewAuditEntry(actor, now, domain.AuditModerationResolve, domain.AuditTargetModeration, string(id),
+			map[string]any{"action": string(action), "user_id": string(item.User), "subject": string(item.Subject),
+				"field": string(item.Field), "status": string(item.Status)})
+		if err := m.Audit.Record(ctx, e); err != nil {
+			return domain.ModerationItem{}, err
+		}
 	}
 	return item, nil
 }

@@ -38,6 +38,9 @@ type Sessions struct {
 	// Random is the CSPRNG refresh tokens are drawn from; nil means
 	// crypto/rand.
 	Random io.Reader
+	// Status, when set, refuses to start a session of an account an
+	// admin disabled (account_disabled): every login ends with Start.
+	Status ports.AccountStatus
 }
 
 // MaxListedSessions bounds the sessions List returns.
@@ -47,6 +50,9 @@ const MaxListedSessions = 100
 // issues its first access and refresh tokens. appID is the mini-program
 // logged in to ("" for none); userAgent is the client's User-Agent header.
 func (uc Sessions) Start(ctx context.Context, user domain.User, appID domain.AppID, userAgent string) (Tokens, error) {
+	if err := uc.refuseDisabled(ctx, user.ID); err != nil {
+		return Tokens{}, err
+	}
 	now := uc.Clock.Now()
 	refresh, err := domain.NewRefreshToken(uc.random())
 	if err != nil {
@@ -74,10 +80,21 @@ func (uc Sessions) Refresh(ctx context.Context, token, userAgent string) (Tokens
 		return Tokens{}, err
 	}
 	now := uc.Clock.Now()
+	var disabledSession domain.UserID // set when the session ended with its account's disabling
 	rot, err := uc.Store.RotateRefreshToken(ctx, old.Hash(), next.Hash(), now, func(s domain.Session) (domain.Session, error) {
+		if s.Revoked() && s.RevokeReason == domain.RevokeAccountDisabled {
+			disabledSession = s.UserID
+		}
 		return uc.Policy.Refresh(s, userAgent, now)
 	})
 	if err != nil {
+		if disabledSession != "" {
+			// Still disabled: say so; enabled again since: the session
+			// stays ended, like any other.
+			if derr := uc.refuseDisabled(ctx, disabledSession); derr != nil {
+				return Tokens{}, derr
+			}
+		}
 		return Tokens{}, fmt.Errorf("rotate refresh token: %w", err)
 	}
 	if rot.Reused {
@@ -125,6 +142,22 @@ func (uc Sessions) List(ctx context.Context, user domain.UserID) ([]domain.Sessi
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
 	return ss, nil
+}
+
+// refuseDisabled answers account_disabled when an admin disabled the
+// user, nil otherwise (or without a Status).
+func (uc Sessions) refuseDisabled(ctx context.Context, user domain.UserID) error {
+	if uc.Status == nil {
+		return nil
+	}
+	disabled, err := uc.Status.UserDisabled(ctx, user)
+	if err != nil {
+		return fmt.Errorf("check account status: %w", err)
+	}
+	if disabled {
+		return domain.ErrAccountDisabled()
+	}
+	return nil
 }
 
 // end revokes one session and tells this instance's revocation set.

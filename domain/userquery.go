@@ -24,6 +24,9 @@ type UserQuery struct {
 	Search string
 	// Role, when set, keeps only users with that role.
 	Role Role
+	// App, when set, keeps only users with a WeChat identity in that
+	// mini-program.
+	App AppID
 	// Limit is the page size, 1 to UserPageMax; zero means UserPageDefault.
 	Limit int
 	// Cursor is the encoded cursor a client sent back (UserCursor.Encode);
@@ -40,6 +43,9 @@ func (q UserQuery) Normalize() (UserQuery, error) {
 	q.Search = strings.TrimSpace(q.Search)
 	if utf8.RuneCountInString(q.Search) > UserSearchMaxRune || hasControl(q.Search) {
 		bad = append(bad, FieldError{"query.q", "invalid", "q must be at most 64 characters without control characters"})
+	}
+	if len(q.App) > 64 || hasControl(string(q.App)) {
+		bad = append(bad, FieldError{"query.app_id", "invalid", "app_id must be at most 64 characters without control characters"})
 	}
 	if q.Role != "" && !q.Role.Valid() {
 		bad = append(bad, FieldError{"query.role", "invalid_value", "role must be user or admin"})

@@ -100,6 +100,9 @@ WHERE (@pattern::text = ''
                   WHERE pc.user_id = users.id
                     AND (pc.username ILIKE @pattern OR pc.email ILIKE @pattern)))
   AND (@role::text = '' OR users.role = @role::text)
+  AND (@app_id::text = ''
+       OR EXISTS (SELECT 1 FROM wechat_identities wi
+                  WHERE wi.app_id = @app_id::text AND wi.user_id = users.id))
   AND (NOT @has_after::bool
        OR (users.created_at, users.id) < (@after_created_at::timestamptz, @after_id::uuid))
 ORDER BY users.created_at DESC, users.id DESC

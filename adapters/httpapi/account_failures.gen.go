@@ -24,6 +24,10 @@ func (s *Server) passwordLoginFailure(ctx context.Context, err error) (api.Login
 		return api.LoginWithPassword401ApplicationProblemPlusJSONResponse{
 			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 403: // Forbidden
+		return api.LoginWithPassword403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
 	case 404: // Not Found
 		return api.LoginWithPassword404ApplicationProblemPlusJSONResponse{
 			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),

@@ -20,6 +20,9 @@ func (s *Server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 	if p := req.Params.Role; p != nil {
 		q.Role = domain.Role(*p)
 	}
+	if p := req.Params.AppId; p != nil {
+		q.App = domain.AppID(*p)
+	}
 	if p := req.Params.Limit; p != nil {
 		q.Limit = *p
 	}

@@ -10,6 +10,374 @@ import (
 
 // The failure functions of the operations whose handlers are in admin.go.
 
+// disableUserFailure is the failure function of disableUser, POST /v1/admin/users/{id}/disable:
+// it answers err with the problem response declared for err's status, and
+// returns err for any other status, for the error hook's generic 500.
+func (s *Server) disableUserFailure(ctx context.Context, err error) (api.DisableUserResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case 400: // Bad Request
+		return api.DisableUser400ApplicationProblemPlusJSONResponse{
+			BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 401: // Unauthorized
+		return api.DisableUser401ApplicationProblemPlusJSONResponse{
+			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 403: // Forbidden
+		return api.DisableUser403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 404: // Not Found
+		return api.DisableUser404ApplicationProblemPlusJSONResponse{
+			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 409: // Conflict
+		return api.DisableUser409ApplicationProblemPlusJSONResponse{
+			ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 413: // Request Entity Too Large
+		return api.DisableUser413ApplicationProblemPlusJSONResponse{
+			PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 415: // Unsupported Media Type
+		return api.DisableUser415ApplicationProblemPlusJSONResponse{
+			UnsupportedMediaTypeApplicationProblemPlusJSONResponse: api.UnsupportedMediaTypeApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.DisableUser429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
+	case 503: // Service Unavailable
+		return api.DisableUser503ApplicationProblemPlusJSONResponse{
+			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},
+			},
+		}, nil
+	}
+	return nil, err
+}
+
+// enableUserFailure is the failure function of enableUser, POST /v1/admin/users/{id}/enable:
+// it answers err with the problem response declared for err's status, and
+// returns err for any other status, for the error hook's generic 500.
+func (s *Server) enableUserFailure(ctx context.Context, err error) (api.EnableUserResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case 400: // Bad Request
+		return api.EnableUser400ApplicationProblemPlusJSONResponse{
+			BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 401: // Unauthorized
+		return api.EnableUser401ApplicationProblemPlusJSONResponse{
+			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 403: // Forbidden
+		return api.EnableUser403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 404: // Not Found
+		return api.EnableUser404ApplicationProblemPlusJSONResponse{
+			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.EnableUser429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
+	case 503: // Service Unavailable
+		return api.EnableUser503ApplicationProblemPlusJSONResponse{
+			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},
+			},
+		}, nil
+	}
+	return nil, err
+}
+
+// endUserSessionFailure is the failure function of endUserSession, DELETE /v1/admin/users/{id}/sessions/{session_id}:
+// it answers err with the problem response declared for err's status, and
+// returns err for any other status, for the error hook's generic 500.
+func (s *Server) endUserSessionFailure(ctx context.Context, err error) (api.EndUserSessionResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case 400: // Bad Request
+		return api.EndUserSession400ApplicationProblemPlusJSONResponse{
+			BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 401: // Unauthorized
+		return api.EndUserSession401ApplicationProblemPlusJSONResponse{
+			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 403: // Forbidden
+		return api.EndUserSession403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 404: // Not Found
+		return api.EndUserSession404ApplicationProblemPlusJSONResponse{
+			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.EndUserSession429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
+	case 503: // Service Unavailable
+		return api.EndUserSession503ApplicationProblemPlusJSONResponse{
+			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},
+			},
+		}, nil
+	}
+	return nil, err
+}
+
+// endUserSessionsFailure is the failure function of endUserSessions, DELETE /v1/admin/users/{id}/sessions:
+// it answers err with the problem response declared for err's status, and
+// returns err for any other status, for the error hook's generic 500.
+func (s *Server) endUserSessionsFailure(ctx context.Context, err error) (api.EndUserSessionsResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case 400: // Bad Request
+		return api.EndUserSessions400ApplicationProblemPlusJSONResponse{
+			BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 401: // Unauthorized
+		return api.EndUserSessions401ApplicationProblemPlusJSONResponse{
+			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 403: // Forbidden
+		return api.EndUserSessions403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 404: // Not Found
+		return api.EndUserSessions404ApplicationProblemPlusJSONResponse{
+			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.EndUserSessions429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
+	case 503: // Service Unavailable
+		return api.EndUserSessions503ApplicationProblemPlusJSONResponse{
+			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},
+			},
+		}, nil
+	}
+	return nil, err
+}
+
+// getUserFailure is the failure function of getUser, GET /v1/admin/users/{id}:
+// it answers err with the problem response declared for err's status, and
+// returns err for any other status, for the error hook's generic 500.
+func (s *Server) getUserFailure(ctx context.Context, err error) (api.GetUserResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case 400: // Bad Request
+		return api.GetUser400ApplicationProblemPlusJSONResponse{
+			BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 401: // Unauthorized
+		return api.GetUser401ApplicationProblemPlusJSONResponse{
+			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 403: // Forbidden
+		return api.GetUser403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 404: // Not Found
+		return api.GetUser404ApplicationProblemPlusJSONResponse{
+			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.GetUser429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
+	case 503: // Service Unavailable
+		return api.GetUser503ApplicationProblemPlusJSONResponse{
+			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},
+			},
+		}, nil
+	}
+	return nil, err
+}
+
+// grantAdminFailure is the failure function of grantAdmin, PUT /v1/admin/users/{id}/roles/admin:
+// it answers err with the problem response declared for err's status, and
+// returns err for any other status, for the error hook's generic 500.
+func (s *Server) grantAdminFailure(ctx context.Context, err error) (api.GrantAdminResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case 400: // Bad Request
+		return api.GrantAdmin400ApplicationProblemPlusJSONResponse{
+			BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 401: // Unauthorized
+		return api.GrantAdmin401ApplicationProblemPlusJSONResponse{
+			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 403: // Forbidden
+		return api.GrantAdmin403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 404: // Not Found
+		return api.GrantAdmin404ApplicationProblemPlusJSONResponse{
+			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.GrantAdmin429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
+	case 503: // Service Unavailable
+		return api.GrantAdmin503ApplicationProblemPlusJSONResponse{
+			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},
+			},
+		}, nil
+	}
+	return nil, err
+}
+
+// listAuditLogFailure is the failure function of listAuditLog, GET /v1/admin/audit:
+// it answers err with the problem response declared for err's status, and
+// returns err for any other status, for the error hook's generic 500.
+func (s *Server) listAuditLogFailure(ctx context.Context, err error) (api.ListAuditLogResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case 400: // Bad Request
+		return api.ListAuditLog400ApplicationProblemPlusJSONResponse{
+			BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 401: // Unauthorized
+		return api.ListAuditLog401ApplicationProblemPlusJSONResponse{
+			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 403: // Forbidden
+		return api.ListAuditLog403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.ListAuditLog429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
+	case 503: // Service Unavailable
+		return api.ListAuditLog503ApplicationProblemPlusJSONResponse{
+			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},
+			},
+		}, nil
+	}
+	return nil, err
+}
+
+// listUserSessionsFailure is the failure function of listUserSessions, GET /v1/admin/users/{id}/sessions:
+// it answers err with the problem response declared for err's status, and
+// returns err for any other status, for the error hook's generic 500.
+func (s *Server) listUserSessionsFailure(ctx context.Context, err error) (api.ListUserSessionsResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case 400: // Bad Request
+		return api.ListUserSessions400ApplicationProblemPlusJSONResponse{
+			BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 401: // Unauthorized
+		return api.ListUserSessions401ApplicationProblemPlusJSONResponse{
+			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 403: // Forbidden
+		return api.ListUserSessions403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 404: // Not Found
+		return api.ListUserSessions404ApplicationProblemPlusJSONResponse{
+			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.ListUserSessions429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
+	case 503: // Service Unavailable
+		return api.ListUserSessions503ApplicationProblemPlusJSONResponse{
+			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},
+			},
+		}, nil
+	}
+	return nil, err
+}
+
+// listUserUploadsFailure is the failure function of listUserUploads, GET /v1/admin/users/{id}/uploads:
+// it answers err with the problem response declared for err's status, and
+// returns err for any other status, for the error hook's generic 500.
+func (s *Server) listUserUploadsFailure(ctx context.Context, err error) (api.ListUserUploadsResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case 400: // Bad Request
+		return api.ListUserUploads400ApplicationProblemPlusJSONResponse{
+			BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 401: // Unauthorized
+		return api.ListUserUploads401ApplicationProblemPlusJSONResponse{
+			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 403: // Forbidden
+		return api.ListUserUploads403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 404: // Not Found
+		return api.ListUserUploads404ApplicationProblemPlusJSONResponse{
+			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.ListUserUploads429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
+	case 503: // Service Unavailable
+		return api.ListUserUploads503ApplicationProblemPlusJSONResponse{
+			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},
+			},
+		}, nil
+	}
+	return nil, err
+}
+
 // listUsersFailure is the failure function of listUsers, GET /v1/admin/users:
 // it answers err with the problem response declared for err's status, and
 // returns err for any other status, for the error hook's generic 500.
@@ -37,6 +405,50 @@ func (s *Server) listUsersFailure(ctx context.Context, err error) (api.ListUsers
 		}, nil
 	case 503: // Service Unavailable
 		return api.ListUsers503ApplicationProblemPlusJSONResponse{
+			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},
+			},
+		}, nil
+	}
+	return nil, err
+}
+
+// revokeAdminFailure is the failure function of revokeAdmin, DELETE /v1/admin/users/{id}/roles/admin:
+// it answers err with the problem response declared for err's status, and
+// returns err for any other status, for the error hook's generic 500.
+func (s *Server) revokeAdminFailure(ctx context.Context, err error) (api.RevokeAdminResponseObject, error) {
+	p := s.problem(ctx, err)
+	switch p.Status {
+	case 400: // Bad Request
+		return api.RevokeAdmin400ApplicationProblemPlusJSONResponse{
+			BadRequestApplicationProblemPlusJSONResponse: api.BadRequestApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 401: // Unauthorized
+		return api.RevokeAdmin401ApplicationProblemPlusJSONResponse{
+			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 403: // Forbidden
+		return api.RevokeAdmin403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 404: // Not Found
+		return api.RevokeAdmin404ApplicationProblemPlusJSONResponse{
+			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 409: // Conflict
+		return api.RevokeAdmin409ApplicationProblemPlusJSONResponse{
+			ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
+	case 429: // Too Many Requests
+		return api.RevokeAdmin429ApplicationProblemPlusJSONResponse{
+			TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+				Body:    p.Problem,
+				Headers: api.TooManyRequestsResponseHeaders{RateLimit: p.rateLimit, RateLimitPolicy: p.rateLimitPolicy, RetryAfter: p.retryAfter},
+			},
+		}, nil
+	case 503: // Service Unavailable
+		return api.RevokeAdmin503ApplicationProblemPlusJSONResponse{
 			ServiceUnavailableApplicationProblemPlusJSONResponse: api.ServiceUnavailableApplicationProblemPlusJSONResponse{
 				Body:    p.Problem,
 				Headers: api.ServiceUnavailableResponseHeaders{RetryAfter: p.retryAfter},

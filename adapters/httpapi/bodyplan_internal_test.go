@@ -29,6 +29,7 @@ var boundBodies = map[string]func() any{
 	"refreshTokens":        func() any { return new(api.RefreshTokensJSONRequestBody) },
 	"updateMe":             func() any { return new(api.UpdateMeJSONRequestBody) },
 	"resolveModeration":    func() any { return new(api.ResolveModerationJSONRequestBody) },
+	"disableUser":          func() any { return new(api.DisableUserJSONRequestBody) },
 	"setMyPassword":        func() any { return new(api.SetMyPasswordJSONRequestBody) },
 	"bindMyWeChat":         func() any { return new(api.BindMyWeChatJSONRequestBody) },
 	"bindMyPhone":          func() any { return new(api.BindMyPhoneJSONRequestBody) },

@@ -24,6 +24,10 @@ func (s *Server) loginWithCloudRunFailure(ctx context.Context, err error) (api.L
 		return api.LoginWithCloudRun401ApplicationProblemPlusJSONResponse{
 			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 403: // Forbidden
+		return api.LoginWithCloudRun403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
 	case 404: // Not Found
 		return api.LoginWithCloudRun404ApplicationProblemPlusJSONResponse{
 			NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(p.Problem),

@@ -49,14 +49,14 @@ func (s *Server) ListModeration(ctx context.Context, req api.ListModerationReque
 
 // ResolveModeration records an admin's decision on an item.
 func (s *Server) ResolveModeration(ctx context.Context, req api.ResolveModerationRequestObject) (api.ResolveModerationResponseObject, error) {
-	claims, ok := claimsFrom(ctx)
+	actor, ok := actorFrom(ctx)
 	if !ok {
 		return s.resolveModerationFailure(ctx, errNoClaims)
 	}
 	if req.Body == nil {
 		return s.resolveModerationFailure(ctx, errNoBody)
 	}
-	it, err := s.app.Moderation.Resolve(ctx, claims.Role, domain.ModerationID(req.Id.String()), domain.ModerationAction(req.Body.Action))
+	it, err := s.app.Moderation.Resolve(ctx, actor, domain.ModerationID(req.Id.String()), domain.ModerationAction(req.Body.Action))
 	if err != nil {
 		return s.resolveModerationFailure(ctx, err)
 	}

@@ -52,6 +52,12 @@ var rateGroups = map[string]ratelimit.Group{
 	"attachToTodo":      ratelimit.Write,
 	"detachFromTodo":    ratelimit.Write,
 	"resolveModeration": ratelimit.Write,
+	"endUserSessions":   ratelimit.Write,
+	"endUserSession":    ratelimit.Write,
+	"disableUser":       ratelimit.Write,
+	"enableUser":        ratelimit.Write,
+	"grantAdmin":        ratelimit.Write,
+	"revokeAdmin":       ratelimit.Write,
 	// Reads, and the signed links to files (avatars, local downloads).
 	"listSessions":        ratelimit.Read,
 	"getMe":               ratelimit.Read,
@@ -64,6 +70,10 @@ var rateGroups = map[string]ratelimit.Group{
 	"listModeration":      ratelimit.Read,
 	"listUsers":           ratelimit.Read,
 	"getAdminHealth":      ratelimit.Read,
+	"getUser":             ratelimit.Read,
+	"listUserSessions":    ratelimit.Read,
+	"listUserUploads":     ratelimit.Read,
+	"listAuditLog":        ratelimit.Read,
 	// Upload tickets, their completion, and the files the local storage
 	// receives (signed by the ticket, not by an access token).
 	"createUpload":     ratelimit.Upload,

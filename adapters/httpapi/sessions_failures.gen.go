@@ -144,6 +144,10 @@ func (s *Server) refreshFailure(ctx context.Context, err error) (api.RefreshToke
 		return api.RefreshTokens401ApplicationProblemPlusJSONResponse{
 			UnauthorizedApplicationProblemPlusJSONResponse: api.UnauthorizedApplicationProblemPlusJSONResponse(p.Problem),
 		}, nil
+	case 403: // Forbidden
+		return api.RefreshTokens403ApplicationProblemPlusJSONResponse{
+			ForbiddenApplicationProblemPlusJSONResponse: api.ForbiddenApplicationProblemPlusJSONResponse(p.Problem),
+		}, nil
 	case 413: // Request Entity Too Large
 		return api.RefreshTokens413ApplicationProblemPlusJSONResponse{
 			PayloadTooLargeApplicationProblemPlusJSONResponse: api.PayloadTooLargeApplicationProblemPlusJSONResponse(p.Problem),

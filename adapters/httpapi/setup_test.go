@@ -54,20 +54,21 @@ const (
 // instances of the API (replicas) can be started on the same database with
 // newInstance.
 type env struct {
-	api     *apitest.Client // for the test that made the env
-	handler http.Handler
-	db      *postgres.DB
-	sim     *wechatsim.Server
-	tokens  *jwx.Tokens
-	keys    []jwx.Key
-	priv    ed25519.PrivateKey // keys[0]'s private key, to forge tokens
-	logs    *syncBuffer
-	seen    *observed
-	hasher  *watchedHasher // the real Argon2id hasher, shared by the instances
-	clock   *testClock     // the use-cases' clock; tests move it to expire sessions and idempotency keys
-	users   *postgres.UserStore
-	cfg     config
-	weChat  ports.WeChatAuth
+	api        *apitest.Client // for the test that made the env
+	handler    http.Handler
+	db         *postgres.DB
+	sim        *wechatsim.Server
+	tokens     *jwx.Tokens
+	keys       []jwx.Key
+	priv       ed25519.PrivateKey // keys[0]'s private key, to forge tokens
+	logs       *syncBuffer
+	seen       *observed
+	hasher     *watchedHasher // the real Argon2id hasher, shared by the instances
+	clock      *testClock     // the use-cases' clock; tests move it to expire sessions and idempotency keys
+	users      *postgres.UserStore
+	adminStore *postgres.AdminStore
+	cfg        config
+	weChat     ports.WeChatAuth
 	// wechatAPI calls the simulator's token-bearing APIs (phone numbers)
 	// with tokens kept in this process.
 	wechatAPI *wechat.API
@@ -258,13 +259,14 @@ func newEnv(t *testing.T, opts ...option) *env {
 	db := pgtest.NewDB(t)
 	e := &env{
 		db: db, sim: sim, priv: priv, logs: &syncBuffer{}, seen: seen, cfg: cfg,
-		clock:     &testClock{},
-		users:     postgres.NewUserStore(db),
-		weChat:    &sessionKeyRecorder{WeChatAuth: client, seen: seen},
-		wechatAPI: client.API(wechat.NewProcessTokens(client)),
-		hasher:    &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
-		cursors:   cursors,
-		content:   wechat.NewContentSecurity(client.API(wechat.NewProcessTokens(client))), // its own tokens, like a second replica
+		clock:      &testClock{},
+		users:      postgres.NewUserStore(db),
+		adminStore: postgres.NewAdminStore(db),
+		weChat:     &sessionKeyRecorder{WeChatAuth: client, seen: seen},
+		wechatAPI:  client.API(wechat.NewProcessTokens(client)),
+		hasher:     &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
+		cursors:    cursors,
+		content:    wechat.NewContentSecurity(client.API(wechat.NewProcessTokens(client))), // its own tokens, like a second replica
 	}
 	e.setUpStorage(t)
 	first := e.newInstance(t, cfg.keys)
@@ -303,6 +305,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 	a := app.New(app.Ports{
 		Clock: e.clock, WeChat: e.weChat, Tokens: tokens,
 		Users: e.users, Binder: e.users, Deleter: deleter, UserAdmin: userAdmin,
+		AdminStore: e.adminStore, AuditLog: e.adminStore, AccountStatus: e.adminStore,
 		Sessions: sessionStore, RevocationFeed: store,
 		Credentials: postgres.NewCredentialStore(e.db), Hasher: e.hasher, Throttle: postgres.NewAttemptThrottle(e.db),
 		Todos: postgres.NewTodoStore(e.db), Uploads: postgres.NewUploadStore(e.db), Storage: e.storage,

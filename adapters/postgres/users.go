@@ -174,7 +174,7 @@ func (s *UserStore) DeleteUser(ctx context.Context, id domain.UserID, at time.Ti
 // or email, a whole user id, or a whole phone number with or without its
 // country code; see the ListUsers query to search more columns.
 func (s *UserStore) ListUsers(ctx context.Context, q domain.UserQuery, max int) ([]domain.User, error) {
-	p := sqlcgen.ListUsersParams{Role: string(q.Role), MaxRows: int32(max)}
+	p := sqlcgen.ListUsersParams{Role: string(q.Role), AppID: string(q.App), MaxRows: int32(max)}
 	if q.Search != "" {
 		p.Pattern = "%" + escapeLike(q.Search) + "%"
 		p.Exact = strings.ToLower(q.Search)

@@ -137,9 +137,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	push := m.pushEndpoints()
 	users, sessions := postgres.NewUserStore(m.db), postgres.NewSessionStore(m.db)
+	admin := postgres.NewAdminStore(m.db)
 	p := app.Ports{
 		Clock: app.SystemClock{}, WeChat: weChat, Tokens: tokens,
 		Users: users, Binder: users, Deleter: users, UserAdmin: users,
+		AdminStore: admin, AuditLog: admin, AccountStatus: admin,
 		Sessions: sessions, RevocationFeed: sessions, SessionPurger: sessions,
 		Todos: postgres.NewTodoStore(m.db), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
 		Attachments: postgres.NewAttachmentStore(m.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
@@ -333,7 +335,9 @@ func (m *Main) GrantAdmin(ctx context.Context, id domain.UserID) (domain.User, e
 			return domain.User{}, err
 		}
 	}
-	return app.Admin{Users: postgres.NewUserStore(m.db)}.Grant(ctx, id)
+	admin := postgres.NewAdminStore(m.db)
+	return app.Admin{Users: postgres.NewUserStore(m.db), Store: admin,
+		Audit: &app.Audit{Log: admin, Clock: app.SystemClock{}}, Clock: app.SystemClock{}}.Grant(ctx, id)
 }
 
 // Addr is the address the API listens on, once Run has returned.

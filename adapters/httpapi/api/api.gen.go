@@ -26,6 +26,30 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuditTargetKind.
+const (
+	AuditTargetKindJob            AuditTargetKind = "job"
+	AuditTargetKindModerationItem AuditTargetKind = "moderation_item"
+	AuditTargetKindSession        AuditTargetKind = "session"
+	AuditTargetKindUser           AuditTargetKind = "user"
+)
+
+// Valid indicates whether the value is a known member of the AuditTargetKind enum.
+func (e AuditTargetKind) Valid() bool {
+	switch e {
+	case AuditTargetKindJob:
+		return true
+	case AuditTargetKindModerationItem:
+		return true
+	case AuditTargetKindSession:
+		return true
+	case AuditTargetKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BreakerHealthState.
 const (
 	Closed   BreakerHealthState = "closed"
@@ -455,6 +479,27 @@ func (e ConsoleCSRF) Valid() bool {
 	}
 }
 
+// Defines values for ListUserSessionsParamsState.
+const (
+	Active ListUserSessionsParamsState = "active"
+	All    ListUserSessionsParamsState = "all"
+	Ended  ListUserSessionsParamsState = "ended"
+)
+
+// Valid indicates whether the value is a known member of the ListUserSessionsParamsState enum.
+func (e ListUserSessionsParamsState) Valid() bool {
+	switch e {
+	case Active:
+		return true
+	case All:
+		return true
+	case Ended:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EndConsoleSessionParamsXMinibackCSRF.
 const (
 	EndConsoleSessionParamsXMinibackCSRFN1 EndConsoleSessionParamsXMinibackCSRF = "1"
@@ -555,6 +600,81 @@ type AdminHealth struct {
 	Wechat []WeChatAppHealth `json:"wechat"`
 }
 
+// AdminSession defines model for AdminSession.
+type AdminSession struct {
+	// Active True while the session can still be refreshed.
+	Active bool `json:"active"`
+
+	// AppId The mini-program logged in to; empty for a login tied to none (a password login).
+	AppId string `json:"app_id"`
+
+	// CreatedAt The login.
+	CreatedAt time.Time `json:"created_at"`
+
+	// EndReason Why it was ended: `logout`, `ended_by_user`, `ended_by_admin`,
+	// `account_disabled`, `refresh_token_reused`,
+	// `wechat_authorization_revoked`, and any later reason.
+	EndReason *string `json:"end_reason,omitempty"`
+
+	// EndedAt When it was ended before its expiry; absent otherwise.
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+
+	// ExpiresAt When the session ends (or ended) unless refreshed before.
+	ExpiresAt time.Time          `json:"expires_at"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastUsedAt The login or the latest refresh.
+	LastUsedAt time.Time `json:"last_used_at"`
+
+	// UserAgent The client's User-Agent at its latest refresh.
+	UserAgent string `json:"user_agent"`
+}
+
+// AdminSessionPage defines model for AdminSessionPage.
+type AdminSessionPage struct {
+	Items []AdminSession `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// AdminUploadPage defines model for AdminUploadPage.
+type AdminUploadPage struct {
+	// Items The uploads, without `download_url`.
+	Items []Upload `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// AdminUser A user as an admin sees them.
+type AdminUser struct {
+	Counts AdminUserCounts `json:"counts"`
+
+	// Disabled True while the account is disabled (every login refused with `account_disabled`).
+	Disabled bool `json:"disabled"`
+
+	// DisabledAt When the account was disabled; present only while it is.
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+
+	// DisabledBy The admin who disabled it; present only while it is disabled.
+	DisabledBy *openapi_types.UUID `json:"disabled_by,omitempty"`
+
+	// DisabledReason The reason the admin gave; present only while it is disabled.
+	DisabledReason *string `json:"disabled_reason,omitempty"`
+	User           User    `json:"user"`
+
+	// Wechat The user's WeChat identities, one per mini-program, oldest first. Empty for a password-only account. The password login is `user.username` and `user.email`.
+	Wechat []WeChatLogin `json:"wechat"`
+}
+
+// AdminUserCounts defines model for AdminUserCounts.
+type AdminUserCounts struct {
+	ActiveSessions int64 `json:"active_sessions"`
+	Tasks          int64 `json:"tasks"`
+	Uploads        int64 `json:"uploads"`
+}
+
 // Attachment defines model for Attachment.
 type Attachment struct {
 	AttachedAt time.Time `json:"attached_at"`
@@ -571,6 +691,49 @@ type AttachmentRequest struct {
 	// UploadId A ready `attachment` upload of mine.
 	UploadId openapi_types.UUID `json:"upload_id"`
 }
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	// Action What was done: `user.disable`, `user.enable`, `user.session.end`,
+	// `user.sessions.end`, `user.admin.grant`, `user.admin.revoke`,
+	// `moderation.resolve`, `job.retry`, `job.cancel`, and any later
+	// action.
+	//
+	//
+	// Example: user.disable
+	Action string `json:"action"`
+
+	// ActorId The admin who acted; absent for an operator's command (`miniback admin grant`).
+	ActorId *openapi_types.UUID `json:"actor_id,omitempty"`
+	At      time.Time           `json:"at"`
+
+	// ClientAddress The address the request came from; absent for an operator's command.
+	ClientAddress *string `json:"client_address,omitempty"`
+
+	// Details What else the action recorded (a reason, a decision, a count); never a secret.
+	Details map[string]interface{} `json:"details"`
+
+	// Id The entry's id; opaque.
+	Id string `json:"id"`
+
+	// RequestId The request's id (`X-Request-Id`), to find it in the logs; absent for an operator's command.
+	RequestId *string `json:"request_id,omitempty"`
+
+	// TargetId The id of the target.
+	TargetId   string          `json:"target_id"`
+	TargetKind AuditTargetKind `json:"target_kind"`
+}
+
+// AuditPage defines model for AuditPage.
+type AuditPage struct {
+	Items []AuditEntry `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// AuditTargetKind defines model for AuditTargetKind.
+type AuditTargetKind string
 
 // BreakerHealth defines model for BreakerHealth.
 type BreakerHealth struct {
@@ -610,6 +773,12 @@ type DatabaseHealth struct {
 
 // DatabaseHealthStatus `ok` when a ping answered within the readiness timeout.
 type DatabaseHealthStatus string
+
+// DisableUserRequest defines model for DisableUserRequest.
+type DisableUserRequest struct {
+	// Reason Why, for the other admins and the audit log (not shown to the user).
+	Reason string `json:"reason"`
+}
 
 // EndedSessions defines model for EndedSessions.
 type EndedSessions struct {
@@ -1288,6 +1457,26 @@ type WeChatErrcodeHealth struct {
 	Errcode int       `json:"errcode"`
 }
 
+// WeChatLogin defines model for WeChatLogin.
+type WeChatLogin struct {
+	// AppId The mini-program (AppID).
+	//
+	// Example: wx0123456789abcdef
+	AppId string `json:"app_id"`
+
+	// CreatedAt The first login with this identity (or when it was bound).
+	CreatedAt time.Time `json:"created_at"`
+
+	// LastLoginAt The latest login with this identity.
+	LastLoginAt time.Time `json:"last_login_at"`
+
+	// Openid The user's openid in that mini-program.
+	Openid string `json:"openid"`
+
+	// Unionid The user's unionid, when WeChat sent one.
+	Unionid *string `json:"unionid,omitempty"`
+}
+
 // WeChatLoginRequest defines model for WeChatLoginRequest.
 type WeChatLoginRequest struct {
 	// Appid The mini-program's AppID. Required only when the deployment serves
@@ -1377,6 +1566,15 @@ type WxaCodeRequest struct {
 // WxaCodeRequestEnvVersion The version of the mini-program the code opens; `release` when left out.
 type WxaCodeRequestEnvVersion string
 
+// AdminPageCursor defines model for AdminPageCursor.
+type AdminPageCursor = string
+
+// AdminPageLimit defines model for AdminPageLimit.
+type AdminPageLimit = int
+
+// AdminUserID defines model for AdminUserID.
+type AdminUserID = openapi_types.UUID
+
 // ConsoleCSRF defines model for ConsoleCSRF.
 type ConsoleCSRF string
 
@@ -1449,6 +1647,27 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
 
+// ListAuditLogParams defines parameters for ListAuditLog.
+type ListAuditLogParams struct {
+	// Actor Only actions by this admin (a user id).
+	Actor *openapi_types.UUID `form:"actor,omitempty" json:"actor,omitempty"`
+
+	// TargetKind Only actions on this kind of target.
+	TargetKind *AuditTargetKind `form:"target_kind,omitempty" json:"target_kind,omitempty"`
+
+	// TargetId Only actions on this target (a user id, a session id, a moderation item id, a job id).
+	TargetId *string `form:"target_id,omitempty" json:"target_id,omitempty"`
+
+	// Action Only this action (see `AuditEntry.action`).
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// Limit Page size.
+	Limit *AdminPageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListModerationParams defines parameters for ListModeration.
 type ListModerationParams struct {
 	// Status Only items with this status; absent means `open`, the ones waiting for an admin.
@@ -1469,11 +1688,38 @@ type ListUsersParams struct {
 	// Role Only users with this role.
 	Role *Role `form:"role,omitempty" json:"role,omitempty"`
 
+	// AppId Only users with a WeChat identity in this mini-program (AppID).
+	AppId *string `form:"app_id,omitempty" json:"app_id,omitempty"`
+
 	// Limit Page size.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor The `next_cursor` of the previous page; opaque.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUserSessionsParams defines parameters for ListUserSessions.
+type ListUserSessionsParams struct {
+	// State `active` (can still be refreshed), `ended`, or `all` (the default).
+	State *ListUserSessionsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Limit Page size.
+	Limit *AdminPageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUserSessionsParamsState defines parameters for ListUserSessions.
+type ListUserSessionsParamsState string
+
+// ListUserUploadsParams defines parameters for ListUserUploads.
+type ListUserUploadsParams struct {
+	// Limit Page size.
+	Limit *AdminPageLimit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // LoginWithCloudRunParams defines parameters for LoginWithCloudRun.
@@ -1674,6 +1920,9 @@ type ReceiveWeChatPushParams struct {
 // ResolveModerationJSONRequestBody defines body for ResolveModeration for application/json ContentType.
 type ResolveModerationJSONRequestBody = ModerationDecision
 
+// DisableUserJSONRequestBody defines body for DisableUser for application/json ContentType.
+type DisableUserJSONRequestBody = DisableUserRequest
+
 // LoginWithPasswordJSONRequestBody defines body for LoginWithPassword for application/json ContentType.
 type LoginWithPasswordJSONRequestBody = PasswordLoginRequest
 
@@ -1733,6 +1982,9 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// ListAuditLog The audit log of admin actions
+	// (GET /v1/admin/audit)
+	ListAuditLog(c *gin.Context, params ListAuditLogParams)
 	// GetAdminHealth The health of this server at a glance
 	// (GET /v1/admin/health)
 	GetAdminHealth(c *gin.Context)
@@ -1745,6 +1997,33 @@ type ServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(c *gin.Context, params ListUsersParams)
+	// GetUser One user, as an admin sees them
+	// (GET /v1/admin/users/{id})
+	GetUser(c *gin.Context, id AdminUserID)
+	// DisableUser Disable a user
+	// (POST /v1/admin/users/{id}/disable)
+	DisableUser(c *gin.Context, id AdminUserID)
+	// EnableUser Enable a disabled user
+	// (POST /v1/admin/users/{id}/enable)
+	EnableUser(c *gin.Context, id AdminUserID)
+	// RevokeAdmin Take the admin role away
+	// (DELETE /v1/admin/users/{id}/roles/admin)
+	RevokeAdmin(c *gin.Context, id AdminUserID)
+	// GrantAdmin Make a user an admin
+	// (PUT /v1/admin/users/{id}/roles/admin)
+	GrantAdmin(c *gin.Context, id AdminUserID)
+	// EndUserSessions End all of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions)
+	EndUserSessions(c *gin.Context, id AdminUserID)
+	// ListUserSessions A user's sessions
+	// (GET /v1/admin/users/{id}/sessions)
+	ListUserSessions(c *gin.Context, id AdminUserID, params ListUserSessionsParams)
+	// EndUserSession End one of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions/{session_id})
+	EndUserSession(c *gin.Context, id AdminUserID, sessionId openapi_types.UUID)
+	// ListUserUploads A user's uploads
+	// (GET /v1/admin/users/{id}/uploads)
+	ListUserUploads(c *gin.Context, id AdminUserID, params ListUserUploadsParams)
 	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
 	// (POST /v1/auth/cloudrun)
 	LoginWithCloudRun(c *gin.Context, params LoginWithCloudRunParams)
@@ -1909,6 +2188,79 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	siw.Handler.GetReady(c)
 }
 
+// ListAuditLog operation middleware
+func (siw *ServerInterfaceWrapper) ListAuditLog(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditLogParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "actor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor", query, &params.Actor, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter actor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "target_kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "target_kind", query, &params.TargetKind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter target_kind: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "target_id" -------------
+
+	if _, found := query["target_id"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "target_id", query, &params.TargetId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter target_id: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	if _, found := query["action"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "action", query, &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListAuditLog(c, params)
+}
+
 // GetAdminHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetAdminHealth(c *gin.Context) {
 
@@ -2025,6 +2377,16 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 		return
 	}
 
+	// ------------- Optional query parameter "app_id" -------------
+
+	if _, found := query["app_id"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "app_id", query, &params.AppId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter app_id: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	if _, found := query["limit"]; found {
@@ -2053,6 +2415,292 @@ func (siw *ServerInterfaceWrapper) ListUsers(c *gin.Context) {
 	}
 
 	siw.Handler.ListUsers(c, params)
+}
+
+// GetUser operation middleware
+func (siw *ServerInterfaceWrapper) GetUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetUser(c, id)
+}
+
+// DisableUser operation middleware
+func (siw *ServerInterfaceWrapper) DisableUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DisableUser(c, id)
+}
+
+// EnableUser operation middleware
+func (siw *ServerInterfaceWrapper) EnableUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EnableUser(c, id)
+}
+
+// RevokeAdmin operation middleware
+func (siw *ServerInterfaceWrapper) RevokeAdmin(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RevokeAdmin(c, id)
+}
+
+// GrantAdmin operation middleware
+func (siw *ServerInterfaceWrapper) GrantAdmin(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GrantAdmin(c, id)
+}
+
+// EndUserSessions operation middleware
+func (siw *ServerInterfaceWrapper) EndUserSessions(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndUserSessions(c, id)
+}
+
+// ListUserSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListUserSessions(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserSessionsParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "state" -------------
+
+	if _, found := query["state"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "state", query, &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter state: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUserSessions(c, id, params)
+}
+
+// EndUserSession operation middleware
+func (siw *ServerInterfaceWrapper) EndUserSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "session_id" -------------
+	var sessionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "session_id", c.Param("session_id"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter session_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndUserSession(c, id, sessionId)
+}
+
+// ListUserUploads operation middleware
+func (siw *ServerInterfaceWrapper) ListUserUploads(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id AdminUserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserUploadsParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", query, &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", query, &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListUserUploads(c, id, params)
 }
 
 // LoginWithCloudRun operation middleware
@@ -3421,6 +4069,16 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
 	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.GET(options.BaseURL+"/v1/admin/users/:id", wrapper.GetUser)
+	router.DELETE(options.BaseURL+"/v1/admin/users/:id/sessions", wrapper.EndUserSessions)
+	router.GET(options.BaseURL+"/v1/admin/users/:id/sessions", wrapper.ListUserSessions)
+	router.DELETE(options.BaseURL+"/v1/admin/users/:id/sessions/:session_id", wrapper.EndUserSession)
+	router.GET(options.BaseURL+"/v1/admin/users/:id/uploads", wrapper.ListUserUploads)
+	router.POST(options.BaseURL+"/v1/admin/users/:id/disable", wrapper.DisableUser)
+	router.POST(options.BaseURL+"/v1/admin/users/:id/enable", wrapper.EnableUser)
+	router.DELETE(options.BaseURL+"/v1/admin/users/:id/roles/admin", wrapper.RevokeAdmin)
+	router.PUT(options.BaseURL+"/v1/admin/users/:id/roles/admin", wrapper.GrantAdmin)
+	router.GET(options.BaseURL+"/v1/admin/audit", wrapper.ListAuditLog)
 	router.POST(options.BaseURL+"/v1/console/session", wrapper.CreateConsoleSession)
 	router.POST(options.BaseURL+"/v1/console/refresh", wrapper.RefreshConsoleSession)
 	router.POST(options.BaseURL+"/v1/console/logout", wrapper.EndConsoleSession)
@@ -3575,6 +4233,136 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogRequestObject struct {
+	Params ListAuditLogParams
+}
+
+type ListAuditLogResponseObject interface {
+	VisitListAuditLogResponse(w http.ResponseWriter) error
+}
+
+type ListAuditLog200JSONResponse AuditPage
+
+func (response ListAuditLog200JSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog400ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog401ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog403ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog429ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog500ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLog503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditLog503ApplicationProblemPlusJSONResponse) VisitListAuditLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4141,6 +4929,1382 @@ func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	return err
 }
 
+type GetUserRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200JSONResponse AdminUser
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser403ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser429ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser500ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUserRequestObject struct {
+	Id   AdminUserID `json:"id"`
+	Body *DisableUserJSONRequestBody
+}
+
+type DisableUserResponseObject interface {
+	VisitDisableUserResponse(w http.ResponseWriter) error
+}
+
+type DisableUser200JSONResponse AdminUser
+
+func (response DisableUser200JSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser400ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser401ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser403ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser404ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser409ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser413ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser415ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser429ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser500ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser503ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUserRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type EnableUserResponseObject interface {
+	VisitEnableUserResponse(w http.ResponseWriter) error
+}
+
+type EnableUser200JSONResponse AdminUser
+
+func (response EnableUser200JSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser400ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser401ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser403ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser404ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser429ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser500ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EnableUser503ApplicationProblemPlusJSONResponse) VisitEnableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdminRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type RevokeAdminResponseObject interface {
+	VisitRevokeAdminResponse(w http.ResponseWriter) error
+}
+
+type RevokeAdmin200JSONResponse AdminUser
+
+func (response RevokeAdmin200JSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin400ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin401ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin403ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin404ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin409ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin429ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin500ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeAdmin503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeAdmin503ApplicationProblemPlusJSONResponse) VisitRevokeAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdminRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type GrantAdminResponseObject interface {
+	VisitGrantAdminResponse(w http.ResponseWriter) error
+}
+
+type GrantAdmin200JSONResponse AdminUser
+
+func (response GrantAdmin200JSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin400ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin401ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin403ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin404ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin429ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin500ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GrantAdmin503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GrantAdmin503ApplicationProblemPlusJSONResponse) VisitGrantAdminResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessionsRequestObject struct {
+	Id AdminUserID `json:"id"`
+}
+
+type EndUserSessionsResponseObject interface {
+	VisitEndUserSessionsResponse(w http.ResponseWriter) error
+}
+
+type EndUserSessions200JSONResponse EndedSessions
+
+func (response EndUserSessions200JSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions400ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions401ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions403ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions404ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions429ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions500ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSessions503ApplicationProblemPlusJSONResponse) VisitEndUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessionsRequestObject struct {
+	Id     AdminUserID `json:"id"`
+	Params ListUserSessionsParams
+}
+
+type ListUserSessionsResponseObject interface {
+	VisitListUserSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListUserSessions200JSONResponse AdminSessionPage
+
+func (response ListUserSessions200JSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions400ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions401ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions403ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions404ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions429ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions500ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserSessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserSessions503ApplicationProblemPlusJSONResponse) VisitListUserSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSessionRequestObject struct {
+	Id        AdminUserID        `json:"id"`
+	SessionId openapi_types.UUID `json:"session_id"`
+}
+
+type EndUserSessionResponseObject interface {
+	VisitEndUserSessionResponse(w http.ResponseWriter) error
+}
+
+type EndUserSession204Response struct {
+}
+
+func (response EndUserSession204Response) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndUserSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession400ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession401ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession403ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession404ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession429ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession500ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndUserSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndUserSession503ApplicationProblemPlusJSONResponse) VisitEndUserSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploadsRequestObject struct {
+	Id     AdminUserID `json:"id"`
+	Params ListUserUploadsParams
+}
+
+type ListUserUploadsResponseObject interface {
+	VisitListUserUploadsResponse(w http.ResponseWriter) error
+}
+
+type ListUserUploads200JSONResponse AdminUploadPage
+
+func (response ListUserUploads200JSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads400ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads401ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads403ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads404ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads429ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads500ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserUploads503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUserUploads503ApplicationProblemPlusJSONResponse) VisitListUserUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LoginWithCloudRunRequestObject struct {
 	Params LoginWithCloudRunParams
 }
@@ -4191,6 +6355,22 @@ func (response LoginWithCloudRun401ApplicationProblemPlusJSONResponse) VisitLogi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithCloudRun403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithCloudRun403ApplicationProblemPlusJSONResponse) VisitLoginWithCloudRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4337,6 +6517,22 @@ func (response LoginWithPassword401ApplicationProblemPlusJSONResponse) VisitLogi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginWithPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response LoginWithPassword403ApplicationProblemPlusJSONResponse) VisitLoginWithPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4590,6 +6786,22 @@ func (response RefreshTokens401ApplicationProblemPlusJSONResponse) VisitRefreshT
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokens403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshTokens403ApplicationProblemPlusJSONResponse) VisitRefreshTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9875,6 +12087,9 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// ListAuditLog The audit log of admin actions
+	// (GET /v1/admin/audit)
+	ListAuditLog(ctx context.Context, request ListAuditLogRequestObject) (ListAuditLogResponseObject, error)
 	// GetAdminHealth The health of this server at a glance
 	// (GET /v1/admin/health)
 	GetAdminHealth(ctx context.Context, request GetAdminHealthRequestObject) (GetAdminHealthResponseObject, error)
@@ -9887,6 +12102,33 @@ type StrictServerInterface interface {
 	// ListUsers List and search users
 	// (GET /v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// GetUser One user, as an admin sees them
+	// (GET /v1/admin/users/{id})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// DisableUser Disable a user
+	// (POST /v1/admin/users/{id}/disable)
+	DisableUser(ctx context.Context, request DisableUserRequestObject) (DisableUserResponseObject, error)
+	// EnableUser Enable a disabled user
+	// (POST /v1/admin/users/{id}/enable)
+	EnableUser(ctx context.Context, request EnableUserRequestObject) (EnableUserResponseObject, error)
+	// RevokeAdmin Take the admin role away
+	// (DELETE /v1/admin/users/{id}/roles/admin)
+	RevokeAdmin(ctx context.Context, request RevokeAdminRequestObject) (RevokeAdminResponseObject, error)
+	// GrantAdmin Make a user an admin
+	// (PUT /v1/admin/users/{id}/roles/admin)
+	GrantAdmin(ctx context.Context, request GrantAdminRequestObject) (GrantAdminResponseObject, error)
+	// EndUserSessions End all of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions)
+	EndUserSessions(ctx context.Context, request EndUserSessionsRequestObject) (EndUserSessionsResponseObject, error)
+	// ListUserSessions A user's sessions
+	// (GET /v1/admin/users/{id}/sessions)
+	ListUserSessions(ctx context.Context, request ListUserSessionsRequestObject) (ListUserSessionsResponseObject, error)
+	// EndUserSession End one of a user's sessions
+	// (DELETE /v1/admin/users/{id}/sessions/{session_id})
+	EndUserSession(ctx context.Context, request EndUserSessionRequestObject) (EndUserSessionResponseObject, error)
+	// ListUserUploads A user's uploads
+	// (GET /v1/admin/users/{id}/uploads)
+	ListUserUploads(ctx context.Context, request ListUserUploadsRequestObject) (ListUserUploadsResponseObject, error)
 	// LoginWithCloudRun Log in with WeChat Cloud Hosting's caller identity
 	// (POST /v1/auth/cloudrun)
 	LoginWithCloudRun(ctx context.Context, request LoginWithCloudRunRequestObject) (LoginWithCloudRunResponseObject, error)
@@ -10132,6 +12374,32 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 	}
 }
 
+// ListAuditLog operation middleware
+func (sh *strictHandler) ListAuditLog(ctx *gin.Context, params ListAuditLogParams) {
+	var request ListAuditLogRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditLog(ctx, request.(ListAuditLogRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditLog")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListAuditLogResponseObject); ok {
+		if err := validResponse.VisitListAuditLogResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetAdminHealth operation middleware
 func (sh *strictHandler) GetAdminHealth(ctx *gin.Context) {
 	var request GetAdminHealthRequestObject
@@ -10245,6 +12513,261 @@ func (sh *strictHandler) ListUsers(ctx *gin.Context, params ListUsersParams) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
 		if err := validResponse.VisitListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(ctx *gin.Context, id AdminUserID) {
+	var request GetUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx, request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		if err := validResponse.VisitGetUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DisableUser operation middleware
+func (sh *strictHandler) DisableUser(ctx *gin.Context, id AdminUserID) {
+	var request DisableUserRequestObject
+
+	request.Id = id
+
+	var body DisableUserJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableUser(ctx, request.(DisableUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DisableUserResponseObject); ok {
+		if err := validResponse.VisitDisableUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EnableUser operation middleware
+func (sh *strictHandler) EnableUser(ctx *gin.Context, id AdminUserID) {
+	var request EnableUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnableUser(ctx, request.(EnableUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnableUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EnableUserResponseObject); ok {
+		if err := validResponse.VisitEnableUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeAdmin operation middleware
+func (sh *strictHandler) RevokeAdmin(ctx *gin.Context, id AdminUserID) {
+	var request RevokeAdminRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeAdmin(ctx, request.(RevokeAdminRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeAdmin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RevokeAdminResponseObject); ok {
+		if err := validResponse.VisitRevokeAdminResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GrantAdmin operation middleware
+func (sh *strictHandler) GrantAdmin(ctx *gin.Context, id AdminUserID) {
+	var request GrantAdminRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GrantAdmin(ctx, request.(GrantAdminRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GrantAdmin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GrantAdminResponseObject); ok {
+		if err := validResponse.VisitGrantAdminResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndUserSessions operation middleware
+func (sh *strictHandler) EndUserSessions(ctx *gin.Context, id AdminUserID) {
+	var request EndUserSessionsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndUserSessions(ctx, request.(EndUserSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndUserSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndUserSessionsResponseObject); ok {
+		if err := validResponse.VisitEndUserSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListUserSessions operation middleware
+func (sh *strictHandler) ListUserSessions(ctx *gin.Context, id AdminUserID, params ListUserSessionsParams) {
+	var request ListUserSessionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserSessions(ctx, request.(ListUserSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserSessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUserSessionsResponseObject); ok {
+		if err := validResponse.VisitListUserSessionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndUserSession operation middleware
+func (sh *strictHandler) EndUserSession(ctx *gin.Context, id AdminUserID, sessionId openapi_types.UUID) {
+	var request EndUserSessionRequestObject
+
+	request.Id = id
+	request.SessionId = sessionId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndUserSession(ctx, request.(EndUserSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndUserSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndUserSessionResponseObject); ok {
+		if err := validResponse.VisitEndUserSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListUserUploads operation middleware
+func (sh *strictHandler) ListUserUploads(ctx *gin.Context, id AdminUserID, params ListUserUploadsParams) {
+	var request ListUserUploadsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserUploads(ctx, request.(ListUserUploadsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserUploads")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListUserUploadsResponseObject); ok {
+		if err := validResponse.VisitListUserUploadsResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -11498,444 +14021,499 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1ZjyPJlib2V2zYLSRZ5WSQEZEbicK9kZFLReUWN5bKure8hm50N5JW4TTzdDMPBrOUgx5A2zzMjCRI",
-	"wjxqAKHVTy29SA+DhgTopzTm3pH+hWDnmPlCOsmIqMqspbPRuJXhdLf12LGzfueHRihniRRMaNXo/9CY",
-	"MhqxFP55KIWSMTtl+lDKC87Ms4ipMOWJ5lI0+o2zKSMhvkUUU4pLQUJ4t0+C4fCUhVnK2jMu+IiGF237",
-	"6hd+1u3uhSkbp0xNfaHlBRPwjA3IMdXTL3Yuezv25Z0BeUmv2gcT95lioRSRcu9/qXXyWsSLAcHeBr44",
-	"pTN2yjX74lSnPNSBR2RK9JQRRWeMzLmeEioImyV6QS5pnDFCRUQC1003MEMiYcxoSrju+KLhNdgVnSUx",
-	"a/Qb66c1G6XDtw+/mXa//uOefBjv/en+m/DB2176p9G9xVk3+cN+tCue3lXPH8y+6tEXm+fa2+0+vNft",
-	"1syPLE2v4TVUOGUzarZHLxIzRqVTLiaN9++9xpMzOqnfOE3VxR1FLlkK+0YVoUTpVIoJYUJzvSCaTjwy",
-	"likJjsbtl1SH0wCX6mjcfiUFs886lfXxG5d7fqMyqoRqzVLT7z/3G5ff9toPv/u223743Wd+468bXs2g",
-	"jyI2S6RmQp+wJKYLFq1O4ThliglNzNBJCq8ROYadpWnMWUpS9jZjSuOO5/sf5I2Hi/ZztoDhF2NlIps1",
-	"+t82dJqxxnd1g3shQ4pjqFvV85MXZhimuzBlVLMIFrq6RmbPtYyk2tkbd8N70QPWvkcfjNr79O7D9sNo",
-	"L2zvjnvjB+P7bHfU627Z4ROq2Qs+43p1QG/MzIOUajaMzRssCvpET6kmoyyaMH1HEaWpZqQZpXSs25zp",
-	"cXuqdUIT3jafwVdtyxPavW6r74sgDdzSKpKyGeWCiwlpdlseCXRA7AElmdA8JlIwMpMpI1wRGoYs0Sxa",
-	"PlJ+Q/GJyJI2T/zGIP2iO9Bf7N279ryPZczDxbVnz+zk4Z85jQApXbLUI1T54prLQeYp18wcnLeZ1JQk",
-	"MJI+4Vr5QhhqawbItSapzBLkWW3Lx0KZMHwS9An8rkhAMz0NPBLggph/zVk4pRr+ZToLPLMDjEbmSZbE",
-	"kkbBgEBjigQcPskUS81/aZIEZlPeljYsYSkJ5oEv7DZ1yFmxIjHTqvq6nqYym0wJNQctRE454ZdMmY31",
-	"heF/hF2ydGEa3TGfunY37vHbL3rdwdxs8tZdZjpdHIw1S1c3+NRSmpZkTrkmIzY2lKbThSFIOqFcVA+3",
-	"Ydkzc767+cHmQrMJSxvvTWcJTemM6er9d3h68nS175eZMh2SoBd0yAFJ6IQh+5F6ylKiuGYkpEJITRQT",
-	"EdFTrghSji8MR5KZJpQcvj45JUnKxjGfTLUH66tLt2pC9VQRGsdyToQUzNCWL5JUmi0oE3AoZ0yRcSpn",
-	"5e/vKCLnAkaHG8LN2HEYDa9hSLTRb3zTfunuMpis1zCt8tSwXcMH6/hjr545ujW7vsBwxzARkAQICAIe",
-	"UUyT0YIEx69Pz0j5erRfBAM8xamcK7PUzNAA1x03PZRAiumtvbGrtEGvXjAx0dNGf7/78N7K5LzGVXsi",
-	"27bN6jzLV1a4eM5qmNEBuWALspAZCadSKgb3KhAFXBPmBm5Scn5+9NhwSh4xGrc8kgn+1sgnMykmvljI",
-	"LL/VVJ/0DOHv3r1rjq2hWY9EfMK18kjQNsd/aP6nExjpJ+gHHXKkfcGuEp4yRXb3yVRmqSLUHC3DsMiY",
-	"p0qTTLHlo3vNO6qWtJYu23Urvnv3rmdOp/u755WFhm8P2n+i7Xfd9sNhp9/+7vM1QsMYxJGNwk5gxKGA",
-	"NM2SfIaCITVHZ0bbipnTb+7rmCsNdzidqBbcGL4A3kumNEmYMLwvXhA+xsvNdGoPY5ilqblInEzVRHnK",
-	"F0bGpilXUrQ8wmLFyH5vt0NewxBpPCCOI3C8lmJq7iToc85FDTO1Mlb9mlthbd1i97q7+5X19X31WdP3",
-	"P/vPm292Wr/zG9/6/tVuz/zPXtv3r+4zI6k1zVsevLrhrdZnLfPKuh0yUuOaXToQas5SstfdR4FNSDKS",
-	"0YLMp0zAmlS3kMMNZEUtxUhzzuhFZaGd1I8iPldmx2+8kIWY+4tbzTMZyaPHG8mdRzlTNBdJMTMebWTy",
-	"Y5nOqG70G1kGb652fg6Sx7ruUS75gAN4bz5WiRSKwVX9iEbPqGZzCpw3lMLoDuafNElijvL6TpLKUcxm",
-	"n3+vUHgvuvvrlI0b/cZf7RS68A7+qnaO8SvsdEnAZIdGlqZAuSwiSs6YnhrZIxOZoqPYyH8ovw1HNBq6",
-	"IQcDQkkyNfQrstmIpWXJwVxS7SSVk5TOcvFvCG8PaZIMZ1wBywmAwFM2zhSLiLkZwpRFRnOjseqYK+kR",
-	"jU7wsviYi3JWEkq4IjMam800Q0zJKGX0wojLaRazAQlYmspUBcBxkYOOOYsjHP6hFOPYKLg/0+DDmCrD",
-	"2IEbzc1GsysYp0zNxDIRsZTM6WJAglBGLCCKLpQvzJtGIgylcNfBNRVR06rSPI6NcK51DFpVENplCDyS",
-	"Glm4ZYjHSPigX8iUGA0sNt9qesGEL5qB+3UIT4wUAO/YP6EBS7rmTfPpSGYigotpPmUpM41YwqOxUTYW",
-	"Q3ij0EeAFKu/mXaFPfqEGwVImqmHjF/i7uPfNFqQBdOkabWXoZB66F4D7abynEYLHLFhaWQq4wgJZSaV",
-	"JlRrGk5nZnfNzTmjCzPy4inqfUHLsP1COH0q0xGPIiY+NmU5ydcd2pL83ofV2SC+m4mFKh0PU/Y9C1GX",
-	"FZIES7J7n/RysSaVSrVBEQlep3zCReALI/icsrD9lOlw2j41CmUrt4/RMJSZgGNrRkMFoZFhR0qnVMsU",
-	"hoADG8IPQ8fA8xX+WZb2lRmr0ZBYRJrB2A3BTMySebHg5uAqlpYI3Pw5HMUyvDDkR1KuLszy61QaAbws",
-	"1SVUqblMDXGTOcp1zcD+OHQ/DrkIZZqyUNuFpURpmRr1UPPwAm0ufCKozsAoYkRLKSbAVDSZUkVQRI+K",
-	"A4LfDbm4pDGvHBH7i/0iaHXIIy4iUH7t/WL0yRm9gEe+KN8txDAtIhiLzBCt8RYIMOcOsZxwUVoq+Ht1",
-	"0+3Ne8ZnTGb6Z7iAIx5ZggURkgui+YzBJfJMCvZRj7mUJKaaDezhVjJLQ+b2FIZ0JIykSOMn5vL7mGM7",
-	"ECQzCiCwDzKmPAZ7MujSRtJm4VQyc/QJt0MkEdOUxzDsV1I/NXz+455sorJwmq+j564RowmrAR6vMcOz",
-	"BIc7YkksF4b3w1lSc260s4jI8Zg0g/yQ0kxPhxEHGQ1utTCWWZRmonjYglkf04U5aWdSvqDphH3sGwP2",
-	"hSsSm84Nk6aoCymWXrLUGlRRXDpOwRrGzddPKY9Z9LEHW/ISaDpBaYYaOc/c4rkKh3Y5YEwgz+DgMzU9",
-	"QSb90S9lGsfuxkN+ckf10QALdAXWAo8wEaaLRLPIsN+ZmgyLF1okwnOj0RiAd2mS3FHkDC1a5kHEYn7J",
-	"0sUd5YuZYb22T/Ob4dRGzuOTLGWRh5eBIiFPpizV7EoXPUQMxoE2RPj4iQil4fkHT06fswWcEDpjKlco",
-	"DpLk6LHh4kmmpsWw8/ukNXD9BYZtKk1nCciiWkoypmkulRix1JDdHUVCc18S22T+1RD2O78XTll6yUN2",
-	"Lugl5bE5VR+V2xlewERkxGsQcTMFixPJuRgg6VnjVwA25jYYmcv2a/AfwC2ZywrFVIJcuBjDYSMpS8Dd",
-	"Ey9y097ShWtI/uD4iDTNUDxy9+rKI5lIGQ2npkUPbi2ZadXyiJK2BXvSEwoCDFAFjWMF8iKomnPD5gy/",
-	"09KOCKzIvqhOi6PYbLqwnhmuiU45U24eaC+vTNvu1TCcsvCidvaGFvAls3BZyvXCF6HMYryR4UPs2FAx",
-	"dYbwEptG2czoU/Ayi3wB7zaDl0evjh4dHD4fHr5+dfbk1dnw8Msnh8+HTw+OXpyfPPkCPzTkW1kKLVPw",
-	"MJWmUR44acJhpJqOqDKnzg11ZK5ripdFiuQeSiFYCLbZUSovGJnxqG0F9hYe3EyHcsZQH7wQci76hFrD",
-	"HWgjMjX/hQ6m9JKBrZFrzaIOge0xw7Zbo+iYWRGmD+K7IafSOV+jNKZMZ6lQBX/lY6tJp8rs8MIXMxoB",
-	"j0H3AihpEdXWFV7x7ZrOFdnv7ZpWQB6NfGHVPALH1XnvSnECJTpbd17t2zslb857tGHJl1QsrJlCfWxJ",
-	"bUbFIjeoD9CJVM8Nyjo+mU+lYr4A5bK/5GFEZi8TlsK4wbuB2r/1sTUTlpIw5kxoX9AoSplSHrjlQBmX",
-	"Kfy7zDhQRAtyf2cbHZ6BO+bueWD9SwouAMJ1a0ACLeXQTHNItWazRKvAcxzLSUO+cL8NSDC/omamw6VJ",
-	"CTYnK9qDGvjCscal93PuYPRXcI6ukk3Zb72RaPIXy17fduH2vdbH9nXnUrwdvZ4LIznKlL9jH1sQhssa",
-	"JD6l0FMGbgxzIzjtzfC/lF3KCxYVSj0obfYn1IKbuYIH7BGtiIUDzr3nASczuik24exNjmw8ElgRYliy",
-	"PAZWRodryihjkQ0mASnC9ntopG3ypVSai0lZ+nZvD2dcKS4mVgo/F0kqzcQNC38Cb3xcNTOO29aKOcrs",
-	"Tam0tWO6cA+npFiP0SqnNnsAG4AhSCTi4zGrGAiNuI9GA1/gRUbGPGbL8qXZc2tnQwsAfpMb30BmUL5w",
-	"EmCSpYlUbMUcQkkwYfp4KgV7BXboACiipPGj2RkYQm5+IDU/muasvcOdfLg+K4IB+d5wQNMtXvA4Zj6j",
-	"E9YCu8sCzZ0gcsDfQd8XuZEYpVpzRecTAGuxh+tZlVjw81w08EUhG5SHWaysubxhG3NP/iq/g4Wx/NG8",
-	"BibKMRo/rcx7LlSWJDLVLHrJIk7PwHHx8yiNZlpBuTfTS9AB/41tyvR0EM24+JLRWINXjkaoQ9L4ODXX",
-	"mOZMNfpjGivmNZLSox8aVmAbUl3x2RjZom0EzUaNE91JXtvm+Ni+Zwf23mt8L0dq/QA3B3fULdP3ckTe",
-	"Zixjd5T5tyKjBUZDec7naDRYFL/TDLy+bEDoCKPOzMGac8U6xSTl6HsWwiVVXIZq2zzz+6mYKEhbNeFM",
-	"hl6DHfj1XUDmILlak5ch3qZOMwwr2O12W6VxjaSMGQXyTI3oP9u6+Cf4WjGkLDF/D600tD4SR3ERWkuM",
-	"5dhmSc1pMOPZvEPWaV7vURxxQY3unLvWYw7yrCKBi+og7bb9MSBJytEnUI27y1+97HX2O13S3Bvv0odh",
-	"L7o/6rIWmcheZ3e/s28az6526Cy6t19Hw8j/Vgf6WjDChFEsl0U4pKPIMzQG+ji4RTWbbaUP5FMHSVJs",
-	"hh0PTVO6aKAr1PlRv7XEU6ymVz6lKxtZOo/5tAoqqRLydzWEfpC7Wm7IOtBHc0PegdfbthVD1/TKwtiP",
-	"vUrXm+f0gqubzivf02ttbmn53nuNGb06wq92u1t2GVvfPPqS7/cGE7CeBR7VhTChHlhysAVO5JBjQ+/A",
-	"DbcHD6xui+mvbjaPUkYvWHqr24kmHALWitOvJobw0ZpRR1/A/ctBbmEsFTNzkAkD7YXG4zb8+7tt8zK9",
-	"uxbrZpYH1yvH9DZObXknVoPoypoBBnVWpXpuw5bYpXWRgJtRXnDYtKWlg7aG8GEdHXz15oxoiYGNhgUf",
-	"WKUIxIw+ecRoylKCca6l6P5gQC4YSwjXZgAzNpPpAgbVqdsNG6o25GL9fYOWLOu7LBQj+2nlzunV3Tl2",
-	"iYY366ua6uB6I5mIzRBQxwJ7qo3mD1rbRwIDH2orLm5iGmBTBrnSsES1XonNGaIC9XWJPstbXOm+svK1",
-	"S2S7rSPrJbHtZic24WIynNWIF1/KOYmNJgoCOjf/kPLCAyriccztdZZLZyC/cWeaXSN6YOiNGXQiZbxV",
-	"5pYyLq5gc66zmoEG8iLA3imOM48NMjqKPXWGi3IB1IoGXxBSLMuRhjOVDJarnMZrXLXN2+1LClEeynzm",
-	"1v21+dz9Uba8f7dMAHYKdZv4REQsspxJ3XAPmfm2fgfB2mbPjiJmWQi8vU00XBo49lA37qdGHczdqjdR",
-	"ZGRUE6x8qiGEa0bDKQcHTVSK2gXV8w6IuUYX65Mg94t7vgCzm6FYoy6bf6upTCGI35qJh/B9ULKhmNnA",
-	"p+4B3qPlVyCS0TyQmR7K8TClYsJKL1Q+Nzq2693Qc8yu3J9mI9y/x2xe+icOS5mGwLcayRnlAs0c4Ik1",
-	"3N71kKVxeXThlKY01CyFzwPIrxomYFkuT9OIn++kKI/bTaQ0+jBLlUxLC1Z+HaKZYNQY3+SLwGjiNgYk",
-	"QDP3uGSqUvkyzCS+r+iMDakaulApyLmwz7B5tFeu3EqwQHXKGQMXNHMEQbjyCOtMOiQw+nhH8PACOoJw",
-	"bLQvdir3ZlB7C86YUhQdz5sFDhyYh7RcfFd3Tm7FnAuWV2JVW8WgDVzmqzfPbyz2JNko5iEE0BjuesEW",
-	"pHny9JDcv9u73xoQAcKNYTNJyi+pZkbIGLG0RsKJJ+WpPIkenx40vMaT092792pm5TXC9LL6we7du72H",
-	"Da9x3F73yUWdEG0EMxjxvb0HRE+z2Qh01UFFgLEWfD1lPIVJgoULtdnVbtAY6kb2+vmxmchh7ZAyVZFv",
-	"FZ/UvnZVQ25eY7GdCM1YcOIeLDH2uGb3T9lNlZMLtri+cmXoa5u2DA3WDe+FnHBxYuN1b6p4fCDp+WeT",
-	"krkaCjYfOllziaDTjJUMZugryFMfpwzcWmusUbeSvqtqTa3wXRLSIQg9ZiTmY2buHo+ENElYREYLsKPT",
-	"kZJxpsE/2rq+wpBv7kYzGr4MAvuvQsZ3b66X+avEUHdyXsrI+j4fs5BfS7ldPj4uu9axKZpAwhsMbGb+",
-	"cT2Z+AAaOsg/xr9PbBOriwXdbp7SkWazG5shkuG6i6BiIgSvMpEJE9zmAELwhKHoqmIDBxl4BsS4CRf3",
-	"kfvaahlFyQNRky/CrjQmBs+pItZiSJqYIz8uO2rq28bjfiNjXi5IuV12ElLDa4y4BHqN5FBzDYl68IeQ",
-	"milztVxSTdPclgcGtLp7DNd9i0HKa8R0xOIamc75sOF30ux1u0SYtmKP9Lrdbo/QSHlkF/6ZyJhrHtq/",
-	"d0kiU4H/3iN0lCmGf9wjYQpcyPzxgIxTmkXwR2+XXGbxhKb41x4JZbJIMSl01/SGLofWgHSRCoQUZedD",
-	"hUdRVWdHfzNdwD5qkE6NZG03OiDNQMihdes5KipwE5xIi+7iceHctzGkrYFFU6jzilTNa9nWa7s4bKf4",
-	"vvkyw7NY7xMpkWxZk05SOeY57TRy83EdodgO1h5UCM1o2hZbHgbayNRaP69h9fQaOqUhq+0gX073Sg4g",
-	"YCaFCAz2hFvnolvvOkIom8ujG59KiIZftwrIdK4120uWRrx2x9xkA5VNJkyBjpowiFoPyHzKY5YzG8sB",
-	"00woQ4u+KJOsnTuxPdlIrhEjUxqRZoCHIA/YWbRs6p8jDuzR6AVUKbhZLjmbm39wdbEAG4zt6pq3zdc4",
-	"juO8YfcA27d/nbhu3N+2N/vnedHpisk/ahTbUxyJCu16JS0QuX2xE47NlSgxZxX52ayw8goFbb4Xj62K",
-	"+sE8JUtX8Ipc7zUEu9LWbFADFkKVAlnb2hWsHYcR8xW4/AvPrigycCFvfqsLY70zZoWXrRoMHen3l6l+",
-	"TiEpuxRR4Ui9QwIjJQR9X4xjOpmwyIO3jUZs72pIz+mQAEBsIFfIMhBD7VYuh846vgiseAXWKBSwIhwO",
-	"tEIiFvIoB+1YOT/WNWJ7MneybS4X1657gkrklLdePHuN/RQPDvMei2cHRd/FwxM3CojnR4vQ4ZSKCbud",
-	"i2w55Wd1V08sdZTkNZtaNQWYHffloIjJqliwWrkFGwW8Jcda3rFXSUTefbCcQ7+qLc4ojzeN1wWbYvRo",
-	"nvGEwDpuEiAoupENfLFuEoU4QE6ymMEJ5IIEJ2zClWapXX5raitNZW+3u3UqRglZvwNPpRmFhciAvuV4",
-	"peOO+z64xfI+WHN7YoLzL32F7+1vWeAlHldZ7TpW5w6WNZzc5lyB6aDOYOKW1YW5YcZrk4qFjfuGOObf",
-	"B60BCalibS4UE4prfsmq8R805iG7OamVyaxozKb5kalMFSMjAACACKIEhM4ffVqXdgBXpzSY2l2Y2ny3",
-	"G1hVzwr2dEdV09JpnhxwyVI+5pCBQJoFMsuM7cAHEP9WIHLFVjQ1Tbns4g45YTRqw49TllqUkSoFwItD",
-	"WivoW0ZqR2Zkfmy2vNQbRVuYYboY1jt7MD8X3oDQVUNX5k0vh+YIPg8gPhHeOZSRdesWBPHgXnWL9zdB",
-	"mnTbD2uBTLwGhlVa72TtOFd2BxGZYGuSUjQn5E07hIFMKx4xMqNcxFRE5HDKBSUhTSEHBBJL3PRltHRu",
-	"ensPjE76oAtwTZXTs/3wZCkbXntOBQ5KdTyQa5Sycqxq65pjXD3g19mHpdNXmUDdpJboyytoee05fcRF",
-	"dEsJZC0JBzZjE7MVrB65EuU7yrQG0yi7ZEIPiOJiEoOW67k485HZhbtkxkWmmeoQSLImwfyqA4woqKES",
-	"WI/22n24MceDWdauXuGLvymry0M6MXHJpfckUsZ1YTBuMMtLfZh/CvdtZi6ABeAQYiA3OE9HNLyYpICs",
-	"4CAAN0dA8ghT5Da/NaNXa6yJEnDAipGB7UbKGIyKanv/Wmoab56saYkIOd/emNVI6kUhwJYbW/SlfBes",
-	"1BPlgG4unJRhFClphtksi6m52Fs3jBowq+ZmaFfaKza4lspSLlNeda7F0ujuaARseI0pn0yvqdy41l5A",
-	"C+6vV64l9+BLaBF6xxjv1eV7ekge7t+9n1vl8MQrl1WgVqMWVin7+gEPWpJRSkU4JVJUjzswClCwhhhn",
-	"UxvuDYOrE+qm2YyC+yamAvHPgFtxRWSIGlZYb9bCfIAakZ+zOGrH7JLFbm2UV2hgeY4FZPKBnQQ1gz6h",
-	"Gs6OL+52MXbActHcesQEYlhCzMoYpZkngHoIhnMukkz7ogmB9zhQBe1csIXyyNuMpQsPoPzgKTr/SQE2",
-	"2CKzzHQ/Ypb7np89bT/I78JX5y9IEVyRZwfjFCZMq+WoD3Ptf3X6+hVmAszoAnBT3DRJz+t2uwiLpYhg",
-	"SjNIAcMf93ZJxFgCvUDkQgBdVONILJbgdQw3pZicGqMNF0pTEa65zNyWwcpdkzrsN9aGucEGPaNXyDvu",
-	"PnxY4iT73XrWCG6IGjKGwB5LzCqbzWi6cNeuO6CmtdqxOk/gcpvnJ0dE0Bl3AW9L7RRHcKp1ovo7Oy6u",
-	"vROxS5dTonaucUCXmKT1DTqfS2EUXHsTo0X82EG63SSYQ5OYUXNXCnccZxZTUzHD6iGfpxxFVGi7rZq7",
-	"GlxCw2uEL+ObS4HLA9OpIoFrJo0Dw/oguw64oi9iLi5IMzBqD76ldn7g0fughcKRlhMG2VaojZYawtOy",
-	"1WRefFEHjkdgr8n5yQsPQZ8SvSAOprpDDmIlc3xdQKvCOF/DHOAoMrTo4dxhKuX8Fq5UZqNWfbE6RQt2",
-	"ZVbDRuBA8jQMxoyLcOGLyHBemcyY0K0Cx9Ri51QWNhMhmN8iyHOngGcKeW4AFIHr9+yJ0zADElKBZCE0",
-	"CFVg5dCEqw45EAvfZrmdn7wwyuZ+t0ualRg1IoUNwioNorViEkEgv5VtGXG5uh/niVn7u91uiTF3qs3d",
-	"LTGSktXKOTlr4ij4bMaiAcJ63tsvtWxxCrR5g4tJZ9WUs3qsV47qybNHhzK+RmjkKh+OuWDqDgllLLMU",
-	"r8OAZtrcB7FEbAH4dkBGsdme0YJEbEyzWK+e01GF9zrczw1y5OSmH6Q3+2A5f6ZhuvQao1p+t5ytdTO1",
-	"zXBhLiZDMJmvC6Qx58CcnBMWcZuyCH5WZSFTHI4zVRD0ghnXGG9uXoP0BDKTEVuTAgYtbgpgxDx1RWhq",
-	"LSKGKAM5Hhc+N8wIAkCARdnliiH9YPiPuLk45Hh8nRhBMyKvujy1q49hKbfTmVcid+rkjXJkkb3FY6qN",
-	"DIJxTUWudIc08WjMgBP5YsIES2WmELqDakggVRChWg27gsU1yyfnwsaHe77Y7/ZIUBljnnHbaS2zKgQo",
-	"vokuXZ39hsU9q1+e1wl9m7E+CWajdIhVAHbv3iMpFZGckRHXqkOe29wOxcLU3ODzq45i+hTRz04XImz5",
-	"wnwIgW/c2gm1LAE900xPd+xQg0Ge6wub4nAuqC8EmxMHbgZoC3EEfystE0XmMr0wXHIJ6vWG1Rnqbugl",
-	"q/pNI+PrfS+W78NkYjlnaTukkH2vMY1gZM6hxYkgQSxDGv8ew7I7Oo4CX8hxLtnv3q1cG00Uq1CSqgZP",
-	"t5aXB0zjv7d/d0I5+3Fm8uocH5ht7u0+qAzuXHAYWVm1Qfhesxpw4716+vzQF6hucwWiLMK9WNRmKUpo",
-	"BA5MqfAW2Ce+gDkvz/intd/fzB20edP3zHLt7ZZXS45JQNvvAo8E3fZDCGF38N6gsLYDD20kuT+EWlhw",
-	"wDziE67L5KBsikKellDOV1ifgFAK8a8noB/nZMrXyzkqt3g7TmTM1sQEOUIA7TeSAE2KoCwyJZOUCnN9",
-	"gXsbxc08Mxgfwhs2BBcxUqNSEK677mxEJHxSG1ZUzaO+GbuYyFRm2khe202CU0aT4WihWY1Z5JF5DO7F",
-	"2DAPIyyY1wku4zWsglwMsTrBBlPeiBm6wyRnm4w+tQjdXIRxFrHopga70vzLY6ijg+smUd4yMDOWkwmL",
-	"IGdSusirMYCcrAm8qoZD1sjTRpa4geMKdag1EqOLZHFJiVZsqYgcRnOqlwZdhO9Gn5trmmEgNgRa22uZ",
-	"RbbqxvWnc+2gTAXgrFuWMYe5QTHNSWfXHg1EVNHJ2shYRGq6o8i5Ymn7wLxorlsjv612WalocG9r3FC0",
-	"HG9VmXNlcyoD9RztFrSx4Vh88Cx2d/ze3zpp/UxG8sYuMHPvrDtlb8pFA8BZDPFcM5pesIhEgOQhsji2",
-	"+haI8ODbWEs45m2EMESs+p8kBjqy3vrVcxll7BoT44pEmXVRw9Pzs0Mix2PFoJKEmfeEXzKRT3Y1qKi4",
-	"wHe7u/fa3b12t3fWe9Dvdvvd7udd84/bLYmtl3Lb44+h3sulFrq1RpWk5KnZjJtj3zOUSidVCr+ZV3sT",
-	"VkPJWlxxQ2+XoG8TsbsWNuVIhClDbHTDu8FdgXY3CyiXF9II/MYlyjq2MZR1/EawLSGmjqM567EL1rek",
-	"XNomS/he9RDbPVkfglrMdR0POYQvb2HhKuW5qj4JYAqImVkS1ME8DQAGWHmn2/VFWXlxZUssenhJfB+Q",
-	"AFYjIBkYDntdr1v9mjQ1HaGJJ+aC5ZUSMNKrNSABLiMM6uTpIdnb23sIPfqClo/9iOk5Y4K0e7v9bhca",
-	"/Ly3b/7JBVGaJSAL9nLPPhrayx6kPEG3ZG/3HGLEgtFUkd7DbtfM4+HDhw8HUCeH0JT5wq6WeVuwlKiE",
-	"hkyRUMYxTUC9Kek6MLRXTw/bTr0zv6MfrFjjihKEvrkoQ0Ar5syi7ntIt08ZmbF0AuGqr0W8KNbNKAIj",
-	"hoywKaRhnJB/b4Nk4phQsYDqB1igh4OpYb/bLbtiQIOqi1xynHzJJWnoDdluzMaayEyj+mr6qxfICsb/",
-	"0TlzznKrk3hSpBrUT+IDc+h8Hb5tTCUqh2lKRQSixIdl38UWPMoWZMbji+XQou7NNFxseR37+uBR9CBn",
-	"3TR2/tTlqW6InYfzUxc5v0VsqpUQq+NZv1gf2+dIzqbMF3k0MVgnsREKpnNI3xuT4iLaxCiuL/LB2mIk",
-	"PYb0OM7V+SjHH7fWeRzB3YjDgPfrz/9WYfnH8INlE0QSwy1TKhFm3hyQb78rr9rM3KUV1LWfX+B7X0va",
-	"F+xT4vmPgmfamiD+S0zz/oCp29+tIzMHTursmUgAtZbM8xx67wb0aKvqbMIMWIcRmycoOWDYUl6TL2xe",
-	"EeG61bfKu5CAEAX1QMEKaWS8IJJzAQEhiFWD8Oe+wDiAOwoDIXLY8+4+Bi7Yuq0jhnACDhi/Vl5btkNc",
-	"NxYdYWodkfxE1gQ72apR74Yf18ef2NiZvLAfOA7aMZT2cp+S85MX1Uz1wNVV2shB1to5KLFpZkVVMRIx",
-	"WG3Cx1hgwC3/9S1+Yx6zoXPL3NY8YSGVr4dFeWxfhjMOuZobU7SJK/Hlpo3g3fZZcyUj261BDjbWqjgp",
-	"MCJK8Xcsrx2YJ0MDARaPa1Oj+TtWWRIudBkWtcQ1r5fgjWvikrvrLAhucSsRaKUDYwdV3srKialjeNWd",
-	"WO80gjgkDsHJ1gFtRwNWs9xtb8uNmW4U4vCbIdlwgKaNdgr6yMOM/l/CzHRPPXL8+KkHIaQeueQRk0tJ",
-	"yteFOcC53TaVoMqJVm0jZkXuKDJjEacw4UEuNLtlcBqBXaqqXREmu/N9wibLHtT7W6WuylldOzT09l6w",
-	"RBuxZsY0jaimpIlwUAlNtfOKID2QC7ZoreQuaNn5PpksW/Hv/oSH3x2ltRNhVzTUBCiJCwIOvUHu3C8t",
-	"MNxcsyV04/0Hu709b/Wc3sB+Vxy8uvO2/lidrmCDFfnBDpDYMbANFHwGYPY3DavYcIsAtAk0SpoQZGJu",
-	"9+Pzs5Y54TkKPgbXTbm6yR3C4mgjGnlNJHwl73t+1UEW/JTHLLijSGB6fkw1DfoooaPF1iqYLuCxDm0c",
-	"DskaXLqafgCFro/MTqYz24Mc5+yvfHsAgsZ6aJWNpX8RucLdTteCjUgyPSyVCLnl4n5py6CYCR2fnyG7",
-	"CmmaLvCEVQBni3U0nddKP0+lq9iiMLQrSdmYpYRC6678A53nq/cjkau9Ru0wavbSiLV9QsksizUHRgdk",
-	"PpFMYZJl41pOSNNdTtQVgipWpbo5y87JZWiVEoew6FU30WM3REKDNdJI8ksB0TZJaARQX+LC5VOXY719",
-	"URe9bWObi6p6d2qCnOdTHk4hzM+GO5NStDNpIs6j+am/swMhWlOpdP9B90G3JlzcF6dWrOU2njkPiIbk",
-	"7eODs8Mv8+BnrgiN53Sh8vDuG0Yub41Jvo2usS6YLXfL2xxtMPhDVnarQ1YThNdDI9ggiSJpeEDCqVRM",
-	"rM2gp5oE5jy6vORybn/lSq9GJe3VzG5K1QZsgTdTDPTfPvizUqlG3EPD2ZUvuB7kTmc8FM7BgrwAl8hF",
-	"kso4cnptCvkIUGNNmJ3iYgLFpoE7EW12UmHkKfhDsPY9zauTdcgbcBkFOkUk2boFg6KwaO+t4FwEA+tw",
-	"CuDUBh4Ge+aVuyu7YWPQ8lrUNk6tBlu1pExf1zdcCqLfHAhvs6m3mhnhJcMZbUTZRnOPeedHwCutF2fx",
-	"5OS1vX+Bh2fJULp3rdulBOxW4uwO5Q2W/Ga4Q+ZK+eC+EkRU/HXgDC0XCbltINzqFYL1F9Sa2Ciehpm5",
-	"w/Ct3CliUQkOjo8qSUaGRqEqWKEw0iRZwTJDPDd8b8Egl9oNAxwtcjy+dvWUav2Imt2EiCuWpi4hdnsp",
-	"lif4cqnJ69iI8VuwurovVwpG2JCufM3X77RRE264ydHGT9BNUxMXwWzVW6c5W/m5hD0xT6VmhGvPGUd8",
-	"EcypZumMphdBHv7ZIUdaWThmZUuzujOAhEI1mdBLZi5H1BysZgugAxOm37CTTKCC5IvgB7+hNEuOxFi+",
-	"4Er7jf63P/iNvBSt3+j39vfvPrh371635+G7Pvin3n/n/ePf/O17CKHGhp+lMkueCM1S01rQJ6ZxmTAx",
-	"4ZHf6PuNf/ybv/Ubnt8AeESzJb5hfUutnE5pypYaeHZUauB9sBQy/UNlBmYC8ABG6RVTKc/kvZe/s1vz",
-	"zn145zuvkW+APd/meDfmV92l/2vUNvHwYa1nqtLmdlp/k7++TOlAiuX2NhP6de1adVYVo9AU9ezNlrTB",
-	"NGQobkpFhKJLOdrXIykzl1UEpedc0WcgO/KP/9V/T4pnQ9MSRMdfAnIanZfeSunc/u6LUi3pTukXFIhK",
-	"daYnskgitXXOqQa3ZY0fuTqMGmWxOvY+KDP39klTaSoiaq78OJnSEdMeSWgUsajlNNmDJ6ft3u6D9uGj",
-	"w1IJ6qq97JAvXpz3Dua7z7+/TL9/GX3/4I/PY37wvT7en6iXf3r5h9nJOymf7V6lj8PLU3F19PKbp9n4",
-	"ldKvnp0t6LPTh9nZ3Qk7od03+/Ls9aj35uz++Kv44PBz+eo4Gj36fG/69eir05PJ5ef78bPXT86en//h",
-	"3b3XfzzVKv5Db383enWY0dGr42eP3sVSvp492t3rvX358sHdaHdn/PW9wym7vPzm8g/HD768yFgvka+f",
-	"avFEJ4urr1+86b07kPd2et9c9Q5fXz29TMPd6P75i5149uWReBVfZTT86pt51h1/n3wzfrfzx7d/fPfo",
-	"6NG7x/fenI/Pjp4+fHbyZfJa7Hz57r6iLx5cvfv8zc7O05ODcx71Xl+oP9A/XO0fvlQPXryOovAP0/MX",
-	"b/azkOnH44f3vgpP9ibdyfjk+f7x4f0nO+n9P927epV+E+2eHzGZPvv+7pPx/VEv+ergj4/u/fEuFfTL",
-	"t396+NU98fzJo8tH+4/FqxdHX785nRycCLXzYH6ye8pPTu+/fHVwOD9bpM8u9UOtHiS93ePnT6P47R/P",
-	"ZPLqy5Pe1+P733w/nv4h/lodfBW94s+jP87++LV8HtOTywd3j8ZfZ+KP7153j55/oxbx/a8Oz78/TOSz",
-	"3e64S7v7h6/nY8H+cPDs2Ty6K+nnZw8Wr+9O32WLx6Odb8Krq9nzbu9J8vb1Irs6esXmX3yxpJje23uw",
-	"v9XIyy9ryJdfFjRr6bJ3rz1amLtGcM3zhCByyUKNqKQFeab3H33zzfOLF6MHb9PTV6J7V3Tf8oPl4V3D",
-	"7e9Oa80I3YG3GBMOioleQjwxYpDziWCRRzKRn0YwR7e88kWaspDxS+uWLkb3oPdw+/hy9lEzwIK11A6x",
-	"T4Ipu2qqKe017VzI5y7Wf3jBFq0WiP9LaEm0PT5oP/3uh/3u++2wSUtcCvZ6Pbevila3yFM2srSQov2O",
-	"pZJYqS4vb+4q8ZRF0pIcWgMpgAXEVhP1b2InKUTLLbZ3LBjm3ode1q/Uj0DZs9LAtqyXO8oWKiQ5dGFV",
-	"8yyVcHf1ZhW7ZCmNK+2o5TyxWinkJkljXmMTglvEsNJwgVR1HXiryggjdtmuyWb76fCrVpWBWyD2JQm4",
-	"4TFbslIVWjjoBzT/tMoqZ30B5nlRvSamGrwCNIpcMZKakzG5di1Qm4YwZhpK65eqQG/PPGOulNOqk9ya",
-	"e/VqBf9oqcI/Qp+0vDz7If9gS1jT9hliyBHXeYxRU7AJoFMRaeaOj6NWPUw7xOlsti7aGtC4rxYFA3xW",
-	"kGJn5pwYlme2GvpaeASCnOBbOmZ6QWY0nXCxBgsgQZvS+kHQonigq0dd5ZjLbS47FG0HbrbrT8ObisZy",
-	"s7OQaxIlK34ZEf5WDJA4KgL6tQApZvZAXljd/I5aciPXq1gruD+FzlUb9+LKOWCfbhwQg38u+BWxhFnp",
-	"ulDevO2hGqumB5u54cZVu09X9FBG7Hbq2IF1M7oIcqLpBVMFtLXFCyFNyFcyMzVEXWqjNfAFhKKWPLcx",
-	"v2BQ7QkBYLBYPaAk1ShMBWDJ6qq/YDoHyOYhklGMEGgAedIMzF8luBNI0+YTAfXEB8QaxKtB8vVHDshy",
-	"mFC94ei76vzmVetxDBI6YQFhV1xp5XwF4KZSUxb5wpVFbu7v7pJ1RcpLwcwDgi4AGLIv8jHnU6GIn2xa",
-	"gGjnTOS9uRrMap0Zn4nL4cZqzm60VrBfOXZYaCJhQg1IkLKY0drVdU5q+wZA23OA07PeuXrPtRpOF9Rs",
-	"aF2cm06pUAlNHdYQAjjmpfMRlAFEScg3IcevnhEulGaIJUXJV8dPnt2IIgrS2up5cBA+ALYwWSMDQQH7",
-	"6iq6SnSwmztcROwK/zfoQ+AkFKSc+CLYCTzzIPgdYNYFHYLJHzK1IgSGDUzlDLtZlu1c+5dcM/ufGhmq",
-	"pFA0v/3nO7/7K99X3337z/G/n7V+V4uKq0ImNsVtmXmCdjVBKUBZMRD9a6oD3wekeX7yos2EWZqIjBa+",
-	"wH3tk4jBchlxBQAB8O/zk6NDtw9Bq58nJcmxL4Ju+yE5aP+J0PY78s/IX5G/htDp3XvkDmmSFvmMfE48",
-	"skP6ZEC+IL8jvydt0iFD8i8CgK2SgvnC3OkzargY7hZ6zcSCwHD76NAzgwIXnk4zBbGPIsn08trjcn+R",
-	"7e9uU3KXFLqD9p9o+90/+6u/xtHfabY++9zb6Q+++N3vO8N/0V6DUjznUR0Lc0L4HUXgDcOqEn7FYjUg",
-	"+3vd1fOQAzX1dh90SwIh/LXl3kKaWL2rDLnYeOJTwD7DaGSIbj7IcNj411N3U3715qyxBhi7kKyBoqh1",
-	"06U2Rt9MAhHWzLHGCOp8RFOtk8b794CiMJZrStvT8ILZgpW5qbLMEvPiDdCxV3LaofNP+aKJAQq0rJXN",
-	"6IKoOdfhlMjxuOXlpVc9YvHWlJfjZNxRvtCyHUnIobCpdhg2YUS/lPLJVBvit34Ahag+udd6ShOGpvBS",
-	"hAo6kju+8AWiZYJADxENguQ4pgFNMKOPS+HACz//Hoq3RDLMZhhNLBUjAaAa+4I7UD4YpRF0KzClgzyB",
-	"s4LlSVMESwCsxvKogmdPzsyFp2QeCh58+eTgcYC1JR/2et1W38rUM1Q7MlVC8jTrj8m0HgkOMXCufQbl",
-	"XIu/8fwFnU6nlUecYYO+oJm5VrRdA2i5wG4sAMgp4HnCwHPgDTOp1KhBDghstCDmysI0T0Q8AeDeZmB6",
-	"gTKnfCKyBD0XUPHJPJynXDMsAEKhEAhuY9DySMJc9JODIcJnaNxqc+ELgEgxwzbPq6QLCgq1oGKoOcAa",
-	"A1Tf7kNfBGb4Qzv8wHLfE6bTRfvArFOQwzwFOfpa+1jGPFwEGHlbPA/cjmDohSEmR+RfvXl+Ci3lIqet",
-	"kEqSTE19YRYSFWc7FOSvMQ+ZTcRBv33j5dGZjZgq8DfhkpVZGrKOTCc79iO1Y94tsoMaOcjMwfFRKZu5",
-	"3+h2ep2uedM0BGanxl6n29lD69sU2NdOZ87iuA1hHDvfzy9U53sbQj5ha0Ifv3rznJwyXSqRCi5aIPoL",
-	"tkDJEuBh6aUzVhr+xi8NUZY4H/rjjGLFMdXKVQRYEDenO85a4As9ZTPF4kumOuQl1cCX4Lc7igQXPHK7",
-	"ZA4tNQNxzzEv/YItfDHmVzani8YTmXI9nZEmVGk1wgiUabXB0jmNH0WNfuMZ02anId4U+TMs3m63Wwp2",
-	"tlpgznTcQqKcdY26oqdMI1evkb4wdOyCLUA/KwUzHtJwytqHmBy+umHP2ULZ/HyS0pRB0Ib5RMEWQU40",
-	"qrfaXhVjNi8bsIrRL5ulzEjv4grUTSxfqZ0jYQQDGlu83tI92uh/+53XsAC3jX7juJhmHeKMctn8Rrs0",
-	"Ny6Us9qZgrXr3VqiPbDsd7fbLSEhJqmEltHMmEMgduo239rTPuD25+77+u23Y4WoPag/smkVXxhll6ny",
-	"aslE2cWCwOnrrpUzyjqrF2jJNJyaW9Ijd7t71dp8K+t2kkdpf/Rlg64xLzGFBTPEuredWE+RHZWL3G9a",
-	"6xNXdb92sS97O5BbZkl07arn+kYohZIQtI9foOahpnJuhCdDrEyYy7hkkTJs0xdOxGhadENY0FzwGCO4",
-	"N4vHrT7oMTBka3OasvAC8P4CSxzmetaFPu1VaaCZAGwBn6GcVADt+yKRMm55GK2zZPV37pKy4AufY7CP",
-	"L1x8ik2nAzaERTAUaWYJFtkt0Lu8ArPUiAoI4+XZkOlccEnvWAtjq0OOdL4chrjZJRPWTKHkjGHJH64g",
-	"7axfoDIoougCkI875MBspUKHRXO/u+eLYCzTEY8iJiop3fU3CHz+4TlJuZs17CSPSEYig8Ox3+1tPxzn",
-	"gtrkXhbhR9c4UU/dGsEXuw+3f3Em5UsqFk4cbdzyovmRJz4/42bJ7HF0cPEu/NYIoZMYsOZLVxMi91U5",
-	"wCwvHLeZC+SC5EoOa16VT7A5UxpjLT0AHQAuYQbjAzIgaQKOb1AKKgxyiGsXRNjqkIOibCt12psRklgc",
-	"eUa6ourC5XFAnixK7yzCTLO+eYVduSEbdWWmJqcsPDQcJWgVvtEAy2BC3KJXqgpcdrL4rkYlnP85LQLT",
-	"STOwJQqDcnXZXH9FVwyW8txaxLjlqn1hGjBqgFQtRDhNpZCZsuMgzQBS02AuB+b3ANJ7iqKiMiWhUdxg",
-	"XfMZQj1RSC4OSJPaNGPsqyaduNUhUKrTFnzIbdC+gLsX3Gtoe3WZU9g0JhSjYoEeFMA8dznL2hcxV0bb",
-	"WOFZ5Pos6wVXuih3CEqDKy0BUWVLUL6mB4iedNHAqE/rTOWewhmjQtkyk8irpWCqvsokwDM2+g0wGTY8",
-	"pyflqZvXY4arZX/fe6vRteaK5e/Yuj7hLql0af0KtgpUbmvqdrflxdUWV6oc07zKA7vkMlM2ulcCUPK6",
-	"Adq44fIIy+kZvW0BH++/+4D30VI515or6QD5lxyTgkkiKdmb6Rqs/1GRqfrpMtt0mZlTnd8t9koxEuXy",
-	"dXP9+wwSkMwQZHwJJo2NfAJLSlW2GdL6ctoGJ1ZO2raesLPOYkRxQXhbkjoMYSdS1dy1rjxtACqwcsI3",
-	"LEEzvx4sbITl4vbaj3wB2A2tgStsG1i/Y/6dzCA32Jo2gLFNpIw65Az5vA9IECziiJubsn7RVMpCmdoQ",
-	"0oiF3IjgHfKYhRySu2ypdTuGIvMCjIg0tKY+lHO5LnLABnmRdo1eYF8ozeO4dKM1S3WvF0y3XGyALdVL",
-	"tJSVC6Xu0jhBMqjcG1ZSfySjxQfgKo/tGiFnqZLK+4/C17B2dL2o7dbOrPwvnZt197d/8UrqpzIT2EXv",
-	"Gl0c0wUkYUv5gqYTht/dvc58bFV6Fr00ghji2fw6eS4cXmaUWstvDTVsY7CZsha+Wl3h1XodAHTzPpby",
-	"0HXyBYV3fVHOKNKSOEs6JBVJwTYLj7Y+zkbp8VxhUu/GC+HYAilQ4jK6vCJZDRDCIOVzuQRvy2go86mM",
-	"LSI7j1Cyt88qBWeBScqNZUBL9SUDjwSfP7hHensP2uZZGx621glfb9fJXbUVdGrFZtjqkticynitrGcT",
-	"267HozCp8JPI+5FF3jyTcKOwC7v+ScL9MBIuVoShaTjFdd7AbTM93QljmUVpBntcLzA+BeZScoSvCXsl",
-	"zT//X3//H//vf/8f/8N/95d/9e/+09//+5aXpyemcoaVQyqhSeibnF91YBAd8/KhFJpywdKgX239jiIT",
-	"qtmcLiA4i4+59Wdh5CDaTqMIIYWczQOsPt+033zT/ix3ZXro5MR6Co5xE6yFo8sGE8KFlmV/nJwL643x",
-	"bOK2kCsVfMFRinxZOUV/uSKPdROTWE6sEVcW7mvShPBBDyJweNTycn+towTXsnkbvNemS7s4Rf64ne4A",
-	"stdLiw4Z85gYiuxnBmNe+GLGqCCFSRguvxGbcuge8hywi2YV2JeKhfVnY/wNgK2YdlseZtznBnuMIwLw",
-	"yCL23exXZad9MYPIIXP94uTzGud9dLaWOtdTtgCnvQ0e7PjijVMMoBk5tobLEiodCRzVDyOuzEGKAljI",
-	"1xCGAo5nCAUHqv5//4//4i//4b/98//yr//T//B3fUJtdbzKmlo+Dtsn54KlZiXiWGHPTFzyVAos5Fci",
-	"WV4QsOmo6jfAIADPku/Tk9cv2wfHx0ePbRBG8fT18ZNXR48DJDwXRou5Br4o0FgBww/Wrbnf7ZLAAhgM",
-	"aZKAQRQ+dXKCL7CD09fnJ4dPAq8sQlCBjcM4XidMHD32SMQjBx9n8wXo0lnX01RmE9wYS0h9AkW68r1w",
-	"B29o0RbMnlQKspvjVsqnCXB557RWH4OUDkMLQFwn2VY7HrqiUj6Z2LQWXE7SDOZXQyRwiOy4GkbsUksZ",
-	"q8AjnU6n1YGgAOubsnPLb288hsX1XVrXjT7mWukBF74uyhPNuSVKc95dN42bDxLI7eZjzEkQ+RdGNC1F",
-	"YN18MEjlP2I0meBSGLZaydwCsgKJ/6YDOn919PrGI6rhL2gNrmxsHUO4+QALlvETjbF2Y3/S0d5mk7cP",
-	"96feeRjqrbbfEGRVZCodWLQF3ng0T159vXEQH1Lat1lzFlu5RuR/4So9fWRh/6bmnO41ZP1DKcYxx9SN",
-	"X5FysC5SRk6IM6LWCfN3VC6l2Fu5PgLJibQgAq/XIQIrIoO/tWTjKGeRgeCvSPB7ABZG68eAjKSeYjEM",
-	"gFRlEVm2h8QL8OdagcZGE2MoBWaw5PG9E6bRUYomYywVikJIXpEvZTBfCrd7NbAUKmF2fPEU3K6Eas1m",
-	"iY0ZNeKN1uZxwlI7BkFtpMhqxGffFxDIqfOSpyuRnFhDcEbFYuh6ChxeVDmc0yuqU4MtwU7WrEku8Poi",
-	"cM+HZrsKsbc2/3RKVV1QNAY/swgQYzZJXMdFhccPYQF3zVeSdj+yDfw3w/o+WbJ/LPukNUZbZD+lSqeb",
-	"WafM9Hre+cTBqmyrSNgHXbqK1g8lfH1ha/gSqiGTFtVqKDldDjLF6HebDJjXuELl3RdmslbmS9mltMH1",
-	"I0NJHWLIHYwGmSZ6zo0wloUhY5HCOvnQjS9wUKisuOkA1FqMeOhMRCwiTVshUmbas4+MTukLp3zbT0Ev",
-	"tbMA1DYLZt4i6OCDytC73X3UeyEA1hcWJtCZ8F0Cu4hIJmyCsREgQVnFBcA+c17nC1wilSc3wQ3iFFOz",
-	"NhdoUKjjkGarV/jSfn28eXmFYBl+RLzar9Cc+UREZLYgFjbRrUbpMLkEnKUDZU/AhhN1ha7hyrG6s3x0",
-	"MChcsPlq7KatmV1536VIQII2i+rOYamUtkUfxJzH6qugLc9LhyKVGsrMguHOkDs4enzhyAOrMLjLfqXs",
-	"ecrMeXbJN/e7XfL//K/7nd5+Z7fVB1qGvsFoA960mIYldxpOa2UVQpqm1gKLliojMNqNAieOL7AGO1RH",
-	"7q8rxU6aVmzzyIzGY5nOWOTi1Co8o+WtmdbKc3uGA9LkUcwgLI2OlIwziI0dMwgTNJwZQAxWjm2Z+QA/",
-	"F1Br1xdPaDh1FlOM5+obOc9cA6WCFssxAUUlE/WBpKGlIv4fWQ6qltepkYNesXkOe/ExBaFPcs2tgvqB",
-	"1SyzpM3yS2qr+K/nt1i9y6l+y1JToe0tiU2eLec+MVzPF1yQJvLj/Po39yJc0aBwtQrnS6562XZLxRSX",
-	"a8TbqhQcDEVvM1ajX5LmfvehL3Ls3aGmF0wEZMfi79q/wYye603Axl3ZSaiECaFHTryygkOXBEVq4hAD",
-	"egOXngnpnSogDPz1Y4iwhZTFErQwndlrzPTQJ6Uq9Ia3RiwlD0olH1ueLVQPtelJUxq1sbf7oGVL1ody",
-	"NpPC8E6LpsoVhCjg83xyRhmc8iRx8yh8PMBSzRJRNcyhikvPcrzig7I75rbKKWTVgXZKtimnJ5ZKP4J+",
-	"6rq6EUvufTzV1I0vPwuuHHsz4Goo2Bx2zpZrzVjr9oz7g9vhPnH523B55MdlfGt7jDYz+lzcBgZvNK01",
-	"yiryZBoCclNe7P4qZInN9bKCohE3m37DSFHgdFxy7vqNlgXaQDscJbFUGgOc6o74ExG9NqraqRvnB5R7",
-	"nhixMO+o5pB9KedkBsgT9iUyh3n901TjaBwbVa6ivat6Tc5bn3+dLyXcrZhhzqFJNBIIADm2KjzU+ElZ",
-	"yITGQLPIFwjS3nQVgHrdbquT4/IHUM6+CNqoMbMYnUvodUF/H4PubB8AcFxDdS+Xj536p0VrEAE1W1mE",
-	"7TYD9xhC+rcwOFTaHV8DWly1YTnzV6eOTZ3mpoytGQOFdQIKANlAqrx3I6B9sASCH2el+qVavH+lLNSy",
-	"pNniBlSNgWbXNYTVgX2CFWwpBq7METsYfeYC3mzVCSKFLYhhIXYu2AKTbZaC2zp51qcvqqE9StOFcoD2",
-	"qFts9DlhOx9Ioq8Bif3kb7plXO0/BZF991qL/wzjO34UmzCfXoMB2q7O+IzJTN/AteUYAbEoymvUg1JB",
-	"rvUAG5V6YoBVgxdmpagYGHWCoq5NQKYyBrt3H3w3KYt4ykKtsAW0Uq2rngsBqFSQAGtwQ4qarcHtC00n",
-	"kOelpnLuXDkIC+U424HLaltXVRnT40qRpZ7F0HQFo3yxRld5xvSBq0ZaYRp7SDzLGjtO2swZnPw81BlW",
-	"oysB4rywPrnapV+zQp2NMkId8M1HMQT86lXsA1cr745yu1U6PRYIDrSdJQmwbhTFK7ak4dHjxvvv7Nmz",
-	"wCm3diMHw+GpmQRru2u+bZsMSCjlBWekybWqAlhtdBWTWk+xL8BVbCuCx4ymTurAPoKX9Kp9MGFfdIMW",
-	"llXDw4i/I8gBpjMJhkJ3gSkwl+mFwvJp4Pgt4E72y91xbcUViOY5PD15ClZTrDCVh+i7BbUm8ICYW3ux",
-	"xuBwiC+vFei3bKf93Ayl8d679uuwJI3rieinCEMmMz0or7cR1syqIKJziYucMt22Haw5FPblnXzu2g3o",
-	"/XVFAvvprzXjZs2hN0vtMqDBdBDN4OaEuZaOv3uS359LJLf+EKN/xhr8K15je962n2ZflEplLCWm5CSf",
-	"2n7AQufOYO6Z9kWta9r0jzmIlsX0N7ijW54v8lwVwebQlQspxu7Kfu1VR3zHF69kiZprunJe5g45sJ6n",
-	"qUQbYr47vkjNgGeMCgRIg5b2AHbErNoQ3hq6K7IAT8zNmsIicpoz3LcbA8RZLpMbfNN+6fYDX+wBSooF",
-	"7nN5qVBk1RrJuGZGPIGqRVFUkk4OX5+cQsVci/yEUKV6yhTzBcAbWnwUgJxuFbE+weuUg04HGSSnLGw/",
-	"ZTqctk8RqhIhoWwAg4ejV3QBzLIt4dNBKW4GV0ml46GrRB1scIH/wvjkT6eYLU2sNu9xmXSREbuzs3SO",
-	"VfUU/OTc+UNpeb9Nlo6bZ5lBDXpxmRXghl2Hz7tQprV8/mCp9GheJmKUyrnhZPmINAlcs4GHPmJgWVzp",
-	"lGqZWsCKMgjcSvBgE8AwuYZcxBmbyXTRsnmkenOMVIVUfbHp9mkGX2qdvIbiqfjSgJzSGTPc54tTnfJQ",
-	"D3xxTPX0i/JSDYiTC4M1I3FBPa2+5aK4kA4kikHgQWXYRUrlSEYL+yKqmaiuoZSIK88rHoGlC9MayZog",
-	"UNoYcAiDHPtiXA0T91Dq3BBtDr8XGH6+AOBhgkDDEFyQAmp0ThqAHZCHVEDoZS51pBAituU2w4UQMidh",
-	"riyYeAIX7AujzKJo7wiuSJnl2hY2LrJNIW9w9aKjwmXflEkYE1HzSwmiG1YuJVq+fvKbtVlz+dRiMaCn",
-	"86e8fL777ca0b7/KrC7B3Q32cW+uX5BJs/ay+xR7//G0LENp8mZKVixDGrct0P5mKEpKAmckQxtkIrnQ",
-	"yty2ebwTNhdxdeHA+zs13omQxqf46zOmVzlPHcDHBVvcyCjn1Tdja2j9FE0VRRFv0th2qfuznc+q3Cn3",
-	"SY64oDCCFQtkfV3amCEkgwW4QWstVC66tTfkw4NIfcSTuOE4PXbWYArrSJoWt/785EWr7GG05wZMlrUy",
-	"qz05mocXTN9RJLjBySFnUwYwGLNyZHmpLYQkRuxMYUGKzWDhX+YzeMEXMo2wcPpy6QzAkRiT0707ioAM",
-	"9xoKb9iY0ZzCPUwQdNXfyuB4hpwK9Z+/Y2ADdditIzaWWPPPF2NrSLhgSX2wSIktHJu13CRTzLJY84Sm",
-	"esfMs+2KpxaHplqWq1wvo7bapuMLdb+ZgV/rHHrApeqaqBRQrfn1HRumVExYLfupVKNBPliZT6UBr8Ti",
-	"yhwKJlFTxOYaslSd+RRAZn/JbOTnkSJ2r/OxRe83V/oTTCL+5fC9E6wSXKA7k2aFZaxlftl1eF+S6ZtI",
-	"Dr44tag5S21YmbiwOwJvoSrXXrfyl+zjih0Orlnjef0JZI/Sgf+NCEXrWP3t5KFPTK3E1H6TfOn4/Kye",
-	"G1nNZsY2RSw+hue52Q8SZSE15pKlC4T6ssC4ID3LuSBNB2xvwR84U0W5M+tRAOsNjWP4yP3Wz2O/y/m+",
-	"rvCqw2l3fmOwoAo5JxKyJ7lyDo8RI5mIpGADQn0RU10U8bTRKHlGkWBzjzCoqmgnV8cRcQ1esmun3rqF",
-	"4solFXc+hShuRno1q4Sxt8u5BLbAQjm4eyUapm5vflpcyrU1QVzdNTClftrmjdt8wigkZbstrd/khOqw",
-	"ppjlS5ZOWBt+JIrNqNA8VH1XbiYvZexKc/EUC653yJHFoPGsuxaEIVdcucw1FNOQ7N/xRR5DBkx0yKMA",
-	"XZqYGlgXelbG32JpH8vjSIHJKHcUuob3PUKJBQ5HbEfbgZB6CI0GkC4IXNIXVGsaTiFxzb0IoDTDJEsT",
-	"qVgAVS4A0ncUS9AkoZDpUtkLfAv9zEuxaP3aLLm81jGbeSRw+MKuwN+Iy4BMZA7Kl5deqdQxwRDeAXHF",
-	"PMxsrQ/JFzW1OczS4m1iSwhZ70JeYcgCstcx6PMkojmD/gDmdSTOY6DLj2xW38R7Mph2VOY8vxmMrE96",
-	"6UdIDIi43saOcyFxJ8ej6f+wRo3FoN8iLRDDfDzEdHWJUsMi/RgiSQSbF48GvnC4Wy7NL28u90YutTPk",
-	"IpRpykIdWHRebGCSMaXYMsAWRNiCGKgMW6wFyjKs8sBVf2RFTmIlAa2U4WUElsESyuFcFBAbEwnBUAA0",
-	"5kTDIiInn2AzrzdsDnQL/Oe+MAIyZkMgB41IOJUSAWQUybPK7WpihrSzZtvwHvDkgunTBitb6GD0/1e9",
-	"0YO8CHE1Cx7ReS2qrxmCgmvDIqgubSMZSyxY71LLFfi0Mdcf+XYFYWx7DrcvtiGMbc3hPmX65eIjgYsd",
-	"Au3cyBO7v65+fEH+iunfXC2MT0nbH4i5nzJAoLFczHD5VTyxWjY/lWKjReCpTCcusifnd+W6EcXRtvVi",
-	"wepYgEPDu4ZXx0rmBzxlgFq0LuPhXIy4iF4ujmF0P5O8VcwW51QUA7dz+qT+bVH/ZvISabFELuu0wGvk",
-	"HGIJ+jpIa6ONTJgGcnkF3QRklGkthS+aNqEH/4ZopbZeJOwLv1H9xG8QQ3UTpmG8ONwv/MY//s3f+g2b",
-	"CeTh7cQuEYTX1rfvwMBaeeCdxbiqVFeh5QqQE6bNO6V+bLFCKFMIYHFSVI+cvfg8iLtD3C2IAF4QRtOY",
-	"sxQBis8q0KC6howdLqilYRfA5qQXDEQuoNmrtrRmsFyYAKvz+wISQkcslmJi060qmOMQV6wIsxuaY8GY",
-	"9VjayWrx80rZeDuzUrA09A3BcAiLzbFIwJxqls5oetEhB/nU7ISWoiW5UVCNpIkTGsLTIuwNFugA813N",
-	"pczFBIvpIB4KQEPTkeEKd/OC4HkdXxeQLnxhw/g8BzoAwGU2Mh4MnNADNQJrn+zv7vrCDQg2amh+LkGh",
-	"gUq9+gKit2F0th2EogtF/AaAGjRM7zEPuY4XrQGh6iKnVwiRoVjm3B0dxCojByRlOl1UkTXsVgAvB2/2",
-	"mPJYFdsK8/EFjS08Iir6RrA1TUF6D14YZvBYbpkEz55gvKQRcKEoNQPZHA9SKeC9QlpcrBAIV+Rud2UJ",
-	"aZIMZ1wBNnAwKD56m0lNyf7uw+KDlGo2xOrIUeC5/RxlamH2LZJzAXW9mzUYuwDxf8lSGhfCKtT5l3FU",
-	"wAPbu7Pm7nu0dPN9ALHVtG26+ZliB9dduo8MUQzWM62le/dThbh/KtaPX0WKdC73mJO1LPWQZlXWsCy2",
-	"tUU6vz4mA10uLgTX0wwKbuqiYjay+iaIUMtXb4tQo90bxmuxKm3U5KoMomTpHs2B1SBDGgwP5npckRQ6",
-	"xKyMM/qWxwOXeO5utJeiUfsBAl7Itkw6ZL/7ML/x7DtDuEZys4GZULnZsjRiLw7XSXMM8D90lsQYrj+j",
-	"RnxZwFXtBKqy5DMomDlgCUlNZiydAC4oAv65oSXJmuGtLiRCweDQqkMvFwmqFsvIby1z32Ypy+88qoi5",
-	"s1eXfe0d8xuHwbjFNfPJ3vIJceMXeZ3kapjjHFhtjl3r/sjjQOsvkdcJEwoKQxTdgJZsPiMHx0dkSgGm",
-	"alnrNprs/KozYfoNO8nEY6opFr0yj56lMkuemMU/EmNZPD+d0pTBIwsb4gs1BaM9xLLl70F1SJxS8I9/",
-	"87etPgmYCNNFolkEPWG4hX1i0/3BSlCBBnIlfOgl5L9VDn1MNXOwQ75oHjw5bfd2H7QPHx165Pj54elf",
-	"3W+5jFlM+4oZvcyBwAFliJwycJKmdD6MYFRgl8/jvYwaI6vFhMxI9JTN+jY22L5Z1F8Lpuyqqaa013St",
-	"ks9JaVKtVqG15wtAMHS1rBrnN0WuDPdJAJBKgVXZ3UJU1Kkm1Mor65dmCNYTDRXgrGM4d6oHcB3KOIKr",
-	"nJZhmEzjWAWV0AkjzR6Zyiwlo4UvbKlUj9T356C5B3nFXVgJrCmOIzC92iyicWbWsKoWQzNOYwaoGBAn",
-	"crSVfFnQV/7ZZ2UJw6230jRmwWef5daUmCrFQ3f79vOR+SKSUHZOu00hTVtx4KvT169I/mtCU8VaJSxc",
-	"iK9bgrTyyIiFFKwMBEOaSuIdyCqWnFKGtiCAqzikcVx60atgjlsVqr66ZNN6jqz9yeXZG2rzqhsARhTH",
-	"jEy7aKIBC8EA6er08XOcLtbNFCFIVlwrFo8huZTjSlCy3+31V1NMufLFmAvmWobEMQgL0GQusxjLB45S",
-	"J0rakdabskZs2YYFmZBlku9XhFl8aUprSgg2N9iJWh3y0qHS+4KLJNPow+ziwmOQA6I094usTozahKry",
-	"moyoYvf2EdPeFzlryEPuzDv7XTJlVyTiE65VyytaiqGKbwB1+QN+Gfii/FnvHhktNFMeoSTkyZSlml3p",
-	"SsuuKLTVWOTYF717bfMVhpsoxNV34AbNEtPLDeMlxidTTI9AwdsoFilguoBFrjq1/GyAaYYUDfsWaCGn",
-	"Pnu0ML6mdNbzBgsch9rIPvgaqcFcIh9U9jUd/Eyib2mG6yvu48Xh5VkpZoF/DgF4zYyTVI5iNvv8xsE7",
-	"5qu18XtF7jKS/GbOQJprT3tJvP6oE4DbYokv5efHiG2lG6lZf5sZWap0SdRfCZ4vVi9eD/m8OVs/s93q",
-	"Y655lfOMMm1t3RSPTt/FLEMRGKfN15PRsijlgXwo46i0WRXxp+WVYkew/FAut0BFI+zaCLBlOahWBmrB",
-	"zVLm0Y5wbMG8EuctmlhlrS23/79CpyREK4Jc4aS02aKs9MBmb9KqtIykWpsR/FqwvHK9XokXvqOIpupC",
-	"eWTM4wJUXwGVd8gbGl+gBGWaUEZoUjZ4NBDsSg+xnH9ARtTMQUFwFDwohEk6Y7Zx5QvX+MCQKryKsqMh",
-	"VLyW7ateASUkU03KdAzmqAK1sFsCpMDOO+QYRmt0uAu2UEy3jRwT9XGuhEYR6GdwkS9kRuZmmqhQzSgA",
-	"IJoXCU0SRlNbEEymZCKdqL4OQ/sMtmIbLjIMImEp7EsOf7yUoAOunkptVKueNPq7Xa9hdZhGv9c1f3Fh",
-	"/8pzbLjQbALmptpCrtXts7SRpOySy0zhwMjrhL7N2MCSjKvravXMNcPGFivjntGrFyAJNvp3e7swWPd3",
-	"z9tedjawqLxDEEqNTqc0+u2M9Neu/CrYvPSrL4IoY/iLklJUP8x/skp3/kuScplyvQh80Yzl3P4AjKqd",
-	"/0aaUz6Z2t865Iyb05EyekGkze8A0EAo19R0X0EjPOoQJAE4I0KSKGMQD45O7pgqUCJHUk99YX6DrGCF",
-	"NFebyyXTNZTSKC1Pw2swYWjk20blYfUVXBXzOP+XG715mP/7u+Wd8xpXbdN++5JC5B7wqlOZagQxiQ5M",
-	"U5W/HzMV2mePM5b/Dv8u/XZcdF/+E974rrakcrwgEUC/BUaqDWDVgZM2gzGNlXkCjGAdDUfo6FxJgxtJ",
-	"GTMqGus6Re5idowix7L1V42iDnRw8vSQ7O3tPbR2JiPejRXTA18kLA2Z0G2GUQvB5wFw0/9s95FR455c",
-	"hXEWMcurV+gGKcP6Dhr9xm53916722t3e2fdbh/+//Pug363u26+ZqfNWBu1COsR1axt+mnU7flEtq9R",
-	"5bqyOgrgkiCQ02ad2xUCN05o7s0wAwR8yJxUvkDeLC9ZGtPk9uuxe/31wKF9hAWxF6VZAToxSnc6ozFX",
-	"LlIYcmrpRKEmYD5prSNbTSfr+O7ezdlueYhQz0lzDQXpjHTGlKt4bIfOrrRXV9p4zVDfrhvorr3NNoz0",
-	"uw9aDy6SRnaok7srghSyj4+pmf6Ky1nAapUkWBRY18fYFQXXQAyT87L0UU1384XNPaeCBEcRmyVSMxEu",
-	"2s+NFqolynNlWEtFx8z8AGpjH1KpdLooWetBYL1giwIswzwAqLUyBB1GDqVMZbFGBDVfmOFaIDSlqc6U",
-	"VxqUbp+wJKYLkEPxXnJ6FMoLYgI2NhZK0zE0xS6h3qxVofVcumkoktLQBtflA3bei4iPxwxyFyqjBusU",
-	"L9bIaOoOz7RDnrOFsv5poiXqblbSjmyEGNndB2O5KiqL89QuRKbYrfO7gLO45C7gLrdL7zLqRWmqN0vv",
-	"8oWVg9YDsRnucGP4tRJRPmeLD4bAZsaGo/zYBdtgVdYFLNuCGnCOmzL1jHRM0UVg8Wm0C/lzBwqPqf2y",
-	"tQTD9uSMTrYBsME7771Gzcnb9mnxSf7Fe6+CTL/p6/y9j4z49ikX7jeQC5dXtTMHouayLBt7tpZ5gky4",
-	"4GjcfgmRpaWTViACYC4VH2Malzk0AeLPW9MbU6S539s1+jBcSbxS4zNHUm6tByy4Hb8cv8Q012tXcHLz",
-	"mkjBfuFZqL1r0PRxabmfwmr/ykEV1pL0mlp5OfG+koJZCoZYZXd9m+ZKBbst7TZlSoLPwIA9zUUBQxd7",
-	"3f1cRVyHOfSM6VtSqxnkWortfpRb1qzHre9J0+TexqOFjmft8t+J4iJEmdqu/EJmBCoL/pgxfKq49lPj",
-	"XGw4dzcjckN7ULPlp4bGGJBAZHEc+MKWOMntteYsoyYwIIEZf+DiSsqFGqB8IHlJ0wurPAG9gu0PsL8D",
-	"Mx+47EyjA5IyKNyGcRtFVRXyBDGigb59wY0mYNQURYJLliouRVAomiUGZMmfi9JVa1RLm/IIKVN4xQoJ",
-	"mhiUhRURh3LFI6bnjAmjgoITFOw/uQKz9uIFLcnFWFv1pSg4Ux7I1NqS5ynXjMy5ULfV0LB8hdXTfFFs",
-	"DmaWf3RFbRsQx08geHwYDe1nQfDYdHU4BI8ffYX8JmWuT3rPR8IAub7Ws1NAEq33eTtUZUXwbURvK0qQ",
-	"Wpd32ZfoEUbDaSkAuCg4VwXT7pAD65gu+c8tuNImt/BBadwf8LAX3awrsgz5uMVgPpW7/SBmb+qEBFrZ",
-	"9yp9ez+ilF5ZKKsvwoKkr3K0sKAYSlDCDJtxwWqOhy+au91eq0OwHSs0YdxupRRLARFGlUVIbO52uy3M",
-	"yfIFZupyBZb3DjmtopKhhT/HMMNzNCiDlKWmCaySUXprE25ZFRfNF1ugy9aWybSQZmvgzAbOP4GlV1xV",
-	"9t1uect90SwtO+bvBpCfVWs3wbU+k1aA+RBiSMEgfqZI0GIAteWmbK6dY9zAnn5Kc/WW7svdfrLgfpJk",
-	"bsD3kXZKyLeAOVEr2JQZ/0YRZ+eHHAByo8EXkU2WObLF0rJME7IdbGXyJsfc2BHLT5oFV2ghSljB1avx",
-	"8OyKG2GpiMcri0GeLdm0X28TNk0+TeUs527brLv4yaeS/B/CNLtEqxaJZCu13lZMqQ1CzKVzbP+OIjzK",
-	"Q0YSqqdFxEh+DDbilechOlkGb67EjtjD5uazNgPxMDd/ECsveKuVNLCKhjk0tianffWO8gWAznkk4a4Z",
-	"mw13wRZ5elKWCpXD7qMvHwLfExnzcGFEB8Dg/zyvH9IiY35lTzk0tLHAxwCd+BZv28JWKwDoyUNtbQiB",
-	"JQLkDYEVvQJfZELzmORWNIeZ4zxIec0aOzlwJtlMBl8Un3FhA+CsJNaxQPZDqjcVPsNq0R9IDsLGbyQD",
-	"9X7izs9g49da9ZEsPirr+4Rtd82rXl3Y3Ir8rse9rCuSXuU5ue+21nJxCmFDiJTBNI2opoNcgbNdAWwd",
-	"4DRU6uJjZJQvtpgrKorWGldY6eB9KCQE7GGtVRK4xKdb/0O4hQo935Hoh6nsX6b3HXcXwI1724bXWjqU",
-	"vWPdVedQ7/BagmKrNLbXtYiqFdbIgUs1ctA0+XUYoGFh4C5AcDItnUVz+xfuDK5JlrsnyAFx2F4ELRiV",
-	"1seQUSIhz8pKN1AtJscD83IjhxloGSesJE9w5Qt7Hbc65JV0zxdMr5pJoDRHqQq4M5DgvW+v/QFJIANB",
-	"m3ueRjEXzN7qrjGXCXYrd1IhJKHZRXm+AP9SvLBLi9YYgJtFWIkCS00tRDhNpZCZwibN4s3MbQIC24H5",
-	"PWjhAl2yNOKhJjRNARIPk9ZHCzIz2ubEDERNLWCz803lXQNmUGANQLWZu4eWon9uXlkmx9+c1eIaM3km",
-	"xT/NeDEpxjydoXpelNYCYo82ySGYRLljqH/nBwDfWC+OHNI4xthrPIMe4hwsVoBXSgWSbeVSowT95f/8",
-	"b/7yL/+3v/ybv/v//uZfEsW04aCYlqfoJYssqyinf7rIM7BjJIlp5AwQGADEpITvAXV4Qij1rysAowEL",
-	"p1LpFPE1NLvSHQdkhbDoDmSrT7Dl4MD8X+CVmv+id7+33927d7e7H3gQkyxC9kXvbm//fq+3/3DXvJwP",
-	"+ovx/r390e7+ONx7uLe7y/b3R3sPKL3/YHyXRdHu/VHU29/v3Xt4r5aNfM1SPra4V8eZmp6fvNiWPwjV",
-	"2gBBzMx5QJKUC20ohBycHh4drcu5sOuyUX9eTtW7ee6FWfCdJKYcGFyRg7O/d/9ub7f7cP/B3v7dvbv3",
-	"dvcfNjZVGluLf2z22G3noKiCXt75D8oGzSadYAWoEhf8WMnfr2Tl+oKyJIYRTLLUpntDPg4gz3Y+QHmv",
-	"/CDB7ZvnjZqhIOU6tmNxnswvddLk6t5WstMx4wiahfmcn7wgVnxRpFlhK+YnC7FrOU9rjQkJeN11yf/e",
-	"/jVypPLVyJlBn+RQSWZhzhAxuMy4sOaEYSiBLzDP2gmlIdVMQNR7q0NO7Cgd7LKZZ5iniktBKIAucwGo",
-	"KREzSmC6GLgMZSJTW8eiyJTubUghLZUDvP16nAt+RTCBRQ3IDHP7LPrSnItIzkkzxyQ214hNVG2h+bEC",
-	"0hQa2as8eBIYehjmS2mhI9Zmw7n31s2od8+7brFE2K6brMxaVeXaFyra5Rxrg4hWd/D50j1L/vI//u9/",
-	"+dd//5f/+R/+/A//ljQB20mm5JuXLwalJSWaxbECk+CM0ISmebemEw/Q1iDLEgI7y3Vrg5Zn+syJzRfN",
-	"v/y7f/OX/+m//svf/fs//8O/hfTaHAiNNP/89//qz//l3+FvBUQa6DBfUKbgQp2pSYHigFVTCMXZBj/4",
-	"jTN5rlj6is6Y3/D8xhNswm+8RwwfC59+NYsRAx3/LD7aKT+2H1ee/f/sXdtS48gZfpVeZ1Nrgm2MMQOY",
-	"2tqYg1lOg8GwMKwnVltqy8Jyt9AB45maVOU6F/sKucxlrvM+W/saqf7/7pZk5J2Z3aRyqFwNY7WkVp/+",
-	"8/etmVvlt9GMukGmiHnti1mEJCxS5OBxlEIELaADZTgBwSMqFyvWjyJ7ipk4METRMFQ/KZwHtX0jFV8v",
-	"ezGUpXkMJixkWNcarQBemD3hYuYzx2UmNY5QO1ZHxcyzsRLrVgEp6Ust5GoZaC0eJNQgZE9iwqwsy4yC",
-	"ZulzhckKnqNdYs2e6QBsrYGNiX0g6ZSyBhfwgPoq0rbXbp9bUTKUG2DIBnLSAxEkwQDA6kGJyl1Ew1ld",
-	"VeVg+RbSIjTXQ2n82CJ0mANoCjGbBtLI0/mcGvYkO/qqOay3zDgWaWaKyTJVzT6ml1lydWu3YLoh9NG8",
-	"VC/LbJDPPKsW3CBFb80KpwpUUJNiwVTRUsl4B+R2hCxXfOjSkza3mX+V/OhBzaJBP4HNFIkp09sl2oXF",
-	"HodJBDhR8j9y2y3rGWT7OksHtbFd+UUMt0qrBQ3YjDiod6mDODsXiLanJqRUKUHuc6lVWjjpWv2SOx7s",
-	"bDXXt2i9SRvbTv70a/VLq4/O8/rF6f58dfOku7/XuZ1t1eNpfXRyNGycTJlHm539va0JFatrl5v2mhhH",
-	"F+8uv/W2J+Obi2F982Q/eKif7DWvni7PJzfzJNq+7j6fnZ4cXT7aT/eP7w6C797Rd+P7p1cn0d0N51fb",
-	"d0fXW836nXt3f3N3ufV08h1vH63Gh9uvb5zmvDN/6M63jlyPPnmvQ3//+mHV35w4o/Okc9MNrnrh6Pw+",
-	"ObeDjQ5vdJnDGsfJZXh6+GZ22nvsHN+L148nzfPtQ/rQjh7O3jQm043G8fGDM9p+c7bW3ax3tqa9eMbj",
-	"sN2wuwfh+fpk+Gp6YY/23Kv4du4ON747fsN77GIvZMNk1PbDrc7OtHPTbZ8cPdSbX/dLH6QCbFTvdG5S",
-	"UYZTo1bXZ89MJxTTXCOx03YvNk+dTde92K8O78Lh64uDY+9wY3j0Bu5QdaQetEcjc6u+uVPpl84jV8pa",
-	"eAwccDj3+FerX3LYMHEHDpsKuID/jeIQLo6Z7wsyE6HvqK9+nvrLP/ru/Kzgmz8iVLO/fvH9/kH7uv29",
-	"Ox6sv32bk6zFN+RGquBBYvExy27IDCD8mo6hunGxAf6sR7fg1TDYC28vaI4zUXB/OjELD3lxR6p1oIn1",
-	"6bavsTPUrFVIRsmrZGY2q4nVSp+f1ZW33tMeauCYKAFUzJfoLwWdVvLTgcIs7XtWetHKguWunos+G3X6",
-	"s+eA2f/i/NT/MmP+l8Zn/w1+yo/Rg8MXM8cMQM6oX1nqSNA+zGdqC4ctz9+4UtkVi2YVEhGkhSoui9Wz",
-	"Eo7JmSoMNNJgobm7cxS7Xxni8FaaRFo+6R4eQX5U9/VRn6OD04sG4zn1Pc7AcSn34gqq1gKQrq2Aukxh",
-	"plmRzaAd+DT63KcJt8dEwJdFpGypv2rYrkJurs4UbJCzUiP7wpG2CVhyGKf5Z/Ap0Y+xKS0QMBgiI9Ks",
-	"b6RMBEVERtcZbA4vMtCfChpIdQ241aXl3ErHJyLrsh8bDTBUrHp1h7Sr94RW35EvyG/Il0SetY1X5CtS",
-	"Jivkd2SVVMgaaZFd8jX5hvyeVEmNDMgfLVLG0etzyhWhPOA/z0USRswf7RLrt5aB55SWIVAsqDlTqLw+",
-	"ow5AOFtrljLKiPUNqKMWKadmA3EF1IvhRwDybJC1AwWgHYmYSNskhZTFJTqQTSGUNwIahxYJkqHvRci0",
-	"KULA5utzC8ZwENB43CIIeIVWiYGvoZwkXN3LHKKK3Ax3EONPA134Rqw49KiPFXkOe2K+CCyEp0Zaa5v6",
-	"KShJuZAiIo+kkg5GxUBuR2TkgWMEkLRD7c/XJPsqpqnDu4bJT64JOV9q9MrWXfUWh6q6T+0xa5GxF1uK",
-	"8d8WXFcMe7rnfW66LjjBukFwliAAvPxBPVu+qrZA0NTn5c1KvV6HQwWBvHkSMzBG8zQmMJHLyJx2sfQE",
-	"wFamdI75HYBbA+WD8B8+x5coCGVN+GFj+tycxYpLVq+UBbYo6sj+APWpCKM+Z89sGsQrNbIn4rECZ89R",
-	"Ri1Pyrp9pvKM+eysLBMKeF+SyxC8sy6L1jz+5MVM/QOmGuOIXyh/+DppNko5ZelnQYaxb78qsR2O8bWH",
-	"gLl5GW9SC4cep2DGvTBn1b0B/+xbi6Md4Ioy+hDgZHqLRdawzqv7gseh8IsroVAwoUjQhaMqQyLKbsdd",
-	"Yvse0+RgUKuLr1uuqVZMleCCK4JEMTifY+pqoYndAMhvOCe8kPS+bVcbm69W8i8JaCw1kVKr9Id+6ft6",
-	"dYdWR2/fv2p+6Je+LBz2hV3/sjuWPAZauLed1NcMu8dQqc10mTsIml1iTb0oslqGh0c142KW767WjccA",
-	"1ylvKlSP/7NpXP5fH/C/RNDSLtB5yz/+7Yef/vrnH//+w09/+dNKViGAVGY4dVOt+zEEcSM17rw2/740",
-	"ZDRkYTuJx1K5/yDVe5CZywJ7OvwAzI/yb8XC4Ag7mSrUiCT0S63SGuR4qS4sPupMuC4UoQHktyFgAH6G",
-	"qGJUjAmbK3qxyHMhUDKtZUKAstfFuegvcJGVuhxpdzKqtFFMwxhSL/HyLmrpqkeKLgLoiTmb5UgkIoLZ",
-	"1HEe9J0BkY20NlRSdI20c3cZVlHPUL9DojwpWxFCaIM3W/bhSUjVOW2Ufz06zDFOIbhx9sPsSJVKI3bL",
-	"56DwVqSY5Ygh3sfVYfvg/FBlbOvIoRqmTx1WMeOGQhHd8EAflJkkDXD9iQ+MRdURCpFRTRWU5WVsFYNl",
-	"53HD7GYGZreokiUTeGxWCHumgFcKiJxUQ5bROMOwAnUxNXIbegCOCXMmLbWpF8WenSqf9pyUETei0ucp",
-	"WgNy7WrcYF0taXAKSfkFuGF+FrBQoyAii9k/UhxTzx1D3khem64Rk8xsCI8iDXQh50FBI1qz5xrmEnU8",
-	"n1mkTMk08WMPIolQthALggUL2F7VLBAa9bklVaADw0Zk0pUS7rBQNvXZANojWC9WYZPuzTVAEVpBEkMy",
-	"cwXz8iAmpzNKW6gl00yVgkqwxKgdfm2fj6mhA58CvKpJB4XCCVUMBdGE7MDq9KnixegLm/pVx4smejgr",
-	"KvMRDCVIfVQmDrLKtLvHastBaJD5ozSvIc3IxL9xNiISCI/HBMh7HX2C6mRvnesdIQQI6W1U5TjQ2Bv6",
-	"aT6s1vTiseHma9abGGGDeUCtDFVEacMbSI98n/MbHx9e+pm0iJx3K+/haSk9K9Ws4MgFQaKD4i8dMOqs",
-	"S+QykAZcvPgAHYYyuLpys0NgF5O9yvL+Q2nve9xtH/ZOgU5IxeBzx2XuW7NOqJffe74obKMX0jalKKpo",
-	"o83jizsx+0YtgAuCZJ6LEDaGDROsO50PoLVcGhNrTf1mYTaBElJ9jlIKmaKhnJt8G8fBBffnFdKTsp5V",
-	"SI9OWU9aYD1Aaya2EBOPkcgWAcApKF5H9YY1q6KWj8dRq8Au76q1ZyxJFEoBQuMgT3ZVhJ4UrcYUR7Jm",
-	"NErvqnJ0h9SeVPd7V50WWbdy46TeXzBOF+kr4XTLmcCkbIUCQEdh7FRKRXYBrGTVBtmo4BXdUAyVMQUn",
-	"zpD6lNvIry1luj1m+oW1bFQyKn14++EfAQAA//8=",
+	"7P1bjyPHli+Gf5U4nAGalJIssqq6u5oFYaa6+qJS30p12S1tpYYZzAyS0ZWMSGVEFoutfx/Mwx8G/GDA",
+	"Nvzg1wMYYz+dN7+cBxvwRxmciz+GEWtF5IVMXqpa3ZL29GCw1ZWMzLitWLGuv/VrI5TTRAomtGr0f22w",
+	"GzpNYgb/PoqmXFwqlj7hig5jFpmHKptOaTpv9BtHJLLPyVt2PKGaZIqlDa9xTeOMmbahzOxnaaj5NRso",
+	"phSXQjX6Xa+hqbpSjX5v12tkSSxppBr9vQ9eI8p702nGir8HVDf6jd3u7oN2d6/d3bvodftd8/9/bZQa",
+	"Dc3QusOHbC/s0vajaH/U3h8esPbBqBe1d8MH9D57OHwU9brll1JGlRSNfuM8oVOSskSmmkVkOCeKXbOU",
+	"xjA11fAaMEUzoWuqaTrI0rjRbzS8xpBL/EeYMqqXBtu76B4Ug51QNUioUjOZRo3+iMaKeQ0eNfqN+6Nu",
+	"+GB0wNp7YY+296PdYfsRvf+w3Y0ehLvDHtunvV7DawgeXgk6ZWYXYh6yhtdIZWz+tFuQJVHNKHYvuo/6",
+	"eziKD15jxsKJafDTrw2aJAMYwOym29vd27//4OHBIzoMIzback4xVXoQyzEXazr1GjJhAjqSR8Pj6Ono",
+	"+eTk3Yv4lXiTfJ+e68vrtzc/vu82Pvz84YPXOMoirk/pmFXp7mImCRM65UyViY1rNlU4mVBz2E2zGB27",
+	"yQ3PPJcpTnNLAllHcWHMmdADGkUpUwra7XW6nV5vr/PQ0BbTlMdA/NtTlzsfAyYicwB2P1i62N81W8x+",
+	"yZjSdga9b79/+NeDF3uv9l/fP33w/cOzg/NHF92/9N42zNFKx8w23JKk7CtXXESOjD54i2tJDUfojFMq",
+	"9NLq9C66D0vnMZ9+PoXewsC23IO6gf3sNQS70YMwS5VMG/0Gm383iY5PHpy8O5m9evejfvXklX715Nnl",
+	"qyfhg1dPjh68evKYnvAZp2+/52/efX8z+r7xwZDYhNHILH3/18axFErG7JzpYymvONBUxFSY8sQuwcWE",
+	"kRBbEbtTJIS2fRIMBucszFLWnnLBhzS8atum3/hZt7sXpmyUMjXxhZZXTMAzdkhOqZ58s3Pd27GNdw7J",
+	"K3rTPhq71xQLpYiUa/+t1skbEc8PCfZ26ItzOmXnXLNvznXKQx14RKZETxhRdMrIjOsJoYKwaaLnBA4L",
+	"oSIigeumG5ghkTBmNCVcd3zR8Nwt0Og3Vk9rOkwHvzz6YdL9y4978lG899eHb8ODX3rpX4cP5hfd5Pv9",
+	"aFc8u69eHEy/69GX6+fa2+0+etDt1syPLEzPHJJwwqbUbI+eJ2aMSqdcjBtmP59e0HH9xpnb5p4i1yyF",
+	"faOKUKJ0KsXYMBOu50TTsUdGMiXByaj9iupwEuBSnYzar6Vg9lmnsj5+43rPb1RGlVCtWWr6/Se/cf1T",
+	"r/3o55+67Uc/f+U3/t7Q89KgTyI2TaRmQp+xJKZzvGirUzhNmWJCEzN0w0JiOidyBDtL05izlFjugDue",
+	"73+Qfzyct1+wOQy/GCsT2bTR/6lhbtrGz3WDeylDimOoW9XLs5dmGKY7e0nAQlfXyOy5lpFUO3uGF0UH",
+	"rP2AHgzb+/T+o/ajaC9s7456o4PRQ7Y7hCO/bofPqGYv+ZTr5QG9NTMPUqrZIDYtWBT0iTaCyTCLxkzf",
+	"U0RpqhlpRikd6TZnetSeaJ3QhLfNa/BW2/KEdq/b6vsiSAO3tIqkbEq54GJMmt2WRwIdEHtASSY0j4kU",
+	"jExlyghXhIYhSzSLFo+U31B8LLKkzRO/cZh+0z3U3+w92HrepzLm4Xzr2TM7efhnTiNAStcs9QhVvthy",
+	"Ocgs5ZqZg/NLJjUlCYykT7hWvjDiCGkGyLXGqcwS5Flty8dCmTB8EvQJ/K5IQDM9CTwS4IKYf6FMAv8y",
+	"nQWe2QFGI/MEpcTgkMDHFAk4vGKuBPNfmiSB2ZRfShuWsJQEs8AXdps65KJYkZhpVW2uJ6nMxhNCzUEL",
+	"kVOO+TVTZmN9YfgfMVf23Hx0x7zqvrt2j3/5ptc9nJlN3rjLTKfzo5FGIbO6weeW0rQkM8o1GbKRoTSd",
+	"zg1B0jHlonq4DcuemvPdzQ82F5qNzQ1qOktoSqdM2/sPpH0jbR3bS7XuvAelazdwJz9J2TWXmSIJHbND",
+	"IhP6S8bMULh57ZeMpXMjs6K8aq/syjjpzUsmxnrS6N832sCUC/d3r44l5SNdwQfMT0Tx9yvHAIRdGULE",
+	"RjSLdaO/2/XMeHDdet2uV6xir2YVvUJJOnlSv2SGPO8pwqN8NAnVk2IwPLKiHU8LnacY2UimUxC0sgxa",
+	"Li+HFVyOz8+eLY/gVaYMpZCgF3TIEewQ3htST1hKFNeMhFQIqYliIiJ6whXBI+8Lc5XITBNKjt+cnZt9",
+	"HsV8PNEeHAxdEofMlBShcSxnREjBDFPwRZJKc3bKnCeUU6bIKJXT8vv3FJEzAaPDkwTrhMMoVuqH9isn",
+	"hMBk1y2bu9h69beaW7PtJb17hvuDCEdAgvOIYtrI8MHpm/MLUpZr7BvBIbLfVM6UWWpmDi/XORmg6FhM",
+	"b6Woteqw7HcfPVianNe4aY9l236zOs+yrBHOX7CaW+SIXLE5mcuMhBMpFQOBCIgC7ncjOjUpubw8eWKu",
+	"OB4xGrc8kgn+ixEsp1KMfTGXWS6OqD7pGY61e/++4beG2Xgk4mOulUeCtuHbA/M/ncCIrUE/6JAT7Qt2",
+	"k/CUKbK7TyYySxWhhieam4aMeKrA1LDIc7cULmpJa0FKWrXiu/fvL7KnkrT301H7r7T9vtt+NOj02z9/",
+	"vULaG4EcuVZKDYwcG5CmWZKvUKKn5uhMaVsxw7aNoBVzpYEF07FqwVXvC7g0yYQmCRPm0ornhI9QKjGd",
+	"2sMYZmlqJAAnDDdREPZFKKcJTbmSouURFitG9nu7HfIGhkjjQ+I4Akd5wij9KBWQGRc1t6AVjuvX3ErZ",
+	"qxa7193dr6yv76uvmr7/1f+v+Xan9Q9+4yffv9ntmf/Za/v+zUNmROymaeVB0zWtWl+1TJNVO2TE/RW7",
+	"dCTUjKVkr7uPkraQZCijOZlNmIA1qW4hB9HB3pSKkeaM0avKQjt1DXUzrsyO33ohC/3kD7eaFzKSq+5G",
+	"u1af7m68BJFx5dUMv37CAXwwL6tECoUW1cc0ek41m9E5mkeFUfrAnJgkMUdFaydJ5TBm06/fKdS6iu7+",
+	"PmWjRr/xdzuFzXYHf1U7p/gWdrqgGaB1lgLlsogoOWV6YoTGTGRgHCNNK3gPhjQauCEHh4SSZGLoV2TT",
+	"IUvLkoO5pNpJKscpneZy+wBaD2iSDKZcAcsJgMBTNsoUi4i5GcKURUblprHqmCvpMY3O8LL4nItyURJK",
+	"uCJTGpvNNENMyTBl9MroOWkWs0MSsDSVqQqA4yIHHXEWRzj8YylGMQ9/t8GHMVWGsQM3mpmNZjcwTpma",
+	"iWUiYimZ0fkhCUIZsYAoOle+MC2NRBhK4a6DLS0I5qtK8zg2WpXWMajDQWiXIfBIapSYliEeI/uCYihT",
+	"YlTn2Lyr6RUTvmgG7tcBPDFSALSxf8IHSo4F8+pQZiKCi2k2YSkzH7GER2OjJc4H0KJQJIEUq7+Z7wp7",
+	"9Ak3mqs0Uw8Zv8bdx79pNCdzpknTqp0DIfXANQO1tPKcRnMcsWFpZCLjCAllKpUmVGsaTqZmd83NOaVz",
+	"M/LiKSrsdmRgYzVtYCDWem2+NVUsHpkXUV4f2J8G5rE7ZdfyCtryFARq/FYqY1Z6D1sN5EwM4PegZa6b",
+	"Qih+JtMhjyImPjdFO4nbMYuS3tCHxVijNsD8VDoapOwdC9H4ISQJFnSGPunl4lQqlWqDAhS8SfmYi8AX",
+	"RuA6Z2H7GdPhpH3ONQtauUGVhuDQMoRoRuP2iiudUi1TGAIODBd24C6OfIV/l6V9bcZqNDMWkWYwckMw",
+	"E7PHq1hwwzAUS0sHy/w5GMYyvDJkT1Kurszy61Qawb8sTTqPllmfGcqTzcD+mLu7BlyEMk1ZqO3CUqK0",
+	"TI1aqnl4hUY6PhZUZ2BFMyKtFGNgZppMqCKoGkTFwcT3Blxc05hXjqb9xb4RtDrkMRcRWEvsvWb02Cm9",
+	"gke+KN9pxDBLIhiLzBCttR8IMOdK4O0qLRV6v0qbTo6wDc7TqY9otrXE5Iv8yOfeVCMD2p/dIY8CS0FW",
+	"fLjgUyYz/TtIERGPLPWDHMwF0XzK4CZ8LgX7rDxDShJTzQ4tp1AyS0PmCASGdCKMuEvjp+YG/5xjOxIk",
+	"M1os8CIyojwGbwYYBIy6wMKJZIaPEG6HSNBlBsN+LfUzc1l9XjZBVBZO8nX03F1o1Hl1iDQ8YngwgVNE",
+	"LInl3FxgcDDVjBsVMyJyNCLNID/xNNOTgo49EoSxzKI0E8XDFsz6lM7Nsb2Q8iVNx+xzXz+wL1yR2HRu",
+	"OD5FhU6x9Jql1pyPMt9pCrZYbt5+RrkNjficgy35qDQdo0hGjbBqRJFcD0WrMHA5EMpw8JmanCHH/+w3",
+	"PI1jd30iP7mn+mj+B7oCk4dHmAjTeaJZZHj5VI0HRYMWifDcaLRo4MWcJPcUuUCznHkQsZhfs3R+T/li",
+	"avi47dP8Zti+EVb5OEtZ5OHNokjIkwlLNbvRRQ8Rg3GgIRRefipCaS6Qo6fnL9gcTgidMpVrRUdJcvLE",
+	"XAlJpibFsPPLqXXo+gsM21SaThMQqLWUZETTXMQxsrUhu3uKhObyJfaT+VsD2O9csjhn6TUP2aWg15TH",
+	"EPDwObmd4QVMREZHADk9U7A4kZyJQyQ9a8ELwMPRBhdH2XsC3iu4cnPBo5hKkEsqIzhsJGUJOBvjeW6f",
+	"XLi9DckfnZ6QphmKR+7f3HgkEymj4cR80YNbS2ZatTyipP2CPekJBWkIqILGsQLhE/TlmWFzht9paUcE",
+	"pnBfVKfFUfY3XVi/INcEAlbcPNBbU5m23atBOGHhVe3sDS1gI7NwWcr13BehzGK8keFF7NhQMXXW/BKb",
+	"RkHPKIXQmEW+gLbN4NXJ65PHR8cvBsdvXl88fX0xOP726fGLwbOjk5eXZ0+/wRcN+VaWQssU/JulaZQH",
+	"TppwGKmmQ6rMqXNDHZrrmuJlkSK5h1IIBsEmZJgaLWbKo7aV/lt4cDMdyilDpfZKyJnoE2qtj6BSyTRX",
+	"myb0moHBlGvNog6B7THDtluj6IhZEaYPuoAhp9I5X6H5pkxnqVAFf+Ujaw5IldnhuS+mNAIegz4S0DQj",
+	"qm0gRiWywHSuyH5v13wFhNvIF1ZXJXBcne+4FKVSorNV59W23in5Ej+gIU6+omJubS3qc0tqUyrmuVfg",
+	"EF2Y9dygbKggs4lUzBegIfcX/NvI7GXCUhg3uGjQhGE9vM2EpQQDtXxhI7U8cAqDRUGm8O8y40ARLci9",
+	"7W10twfumLvngXWSKbgACNetQxJoKQdmmgOqNZsmWgWe41hOGvKF++2QBLMbamY6WJiUYDOypIqoQ184",
+	"1rjQPucORhkG1/wy2ZSjJtYSTd6wHHPQLoIOtnrZNncO7bvR66UwkqNM+Xv2uQVhuKxB4lMK3X3gizE3",
+	"glMFDf9DS0pUWAhQ28OfUKVu5toisEc0hRZeRNfOA05mFF38hDOaObLxSGBFiEHJfBpYGR2uKaOMRTaU",
+	"CaQI2++xkbbJt1JpLsZl6du1Hky5UlyMrRR+KZJUmokbFv4UWnxeNTOO29YUO8zsTam0Nca6kAOnpFi3",
+	"1zKnNnsAG4ABcCTioxGrWDmNuI8WCF/gRUZGPGaL8qXZc2ssRHMCvpNbEEFmUEaNRwkwydJEKrZkW6Ek",
+	"GDN9OpGCvQZjegAUUTIfoO0cGEJuyyA1P5rPWeOJO/lwfVYEA/LOcEDTLV7wOGY+pWPWAiPOHG22IHLA",
+	"30HfF7mlG6Vac0XnEwCTt4frWZVY8PVcNPBFIRuUh1msrLm8MXLEhSMs8ztYGMsfTTOws47Qgmtl3kuh",
+	"sgSDaV+xiNML8L78PkqjmVZQ7s30EnTACWU/lQfZfMtorMG1SCPUIWl8mpprTHOm8oDwpPTo14YV2CC4",
+	"uuR4MrJF2wiajZpIACd5bZrjE9vODuyD13gnh2r1ANeHFtUt0zs5JL9kLGP3lPm3guBnTTXznOPUaLAo",
+	"fqcZuK7ZIaFDjHk0B2vGFcTz2N7k8B0L4ZIqLkO1aZ75/VRMFKStmmA6Q6/BDvz6PiAzkFytycsQb1On",
+	"GcZG7Ha7rdK4hlLGjAJ5pkb0n25c/DNsVgwpS8zfAysNrY4DU1yE1hJjObZZUnMazHjW75D1/Ne7RYdc",
+	"UKM75/EBMQd5VpHAhaaQdtv+GJAk5ejYqEZ95k2ve539Tpc090a79FHYix4Ou6xFxrLX2d3v7JuPZzc7",
+	"dBo92K+jYZeksDjQN4JBFsB8SYRDOoo8Q2Ogj4NvF7MD1m8F8qmjJCk2w46HpimdN9Cf65zBP1niKVbT",
+	"K5/SpY0sncd8WgWVVAn55xpCB95xjuLHLZkHpt/U7Lah4tmEo4OpCGqnAj18qKiBvIJUtUzlLnOkjpAq",
+	"uxLLsbmQuCBaHtp49BEYFVHk0ZxFRq8WUjAjNuXuBPi5fMYK4ignptQNAF41b27HL5koUoGWOcLcKGnm",
+	"aoPkjD4JYjmWGcSqwpPBcD5wsaj5A/Sweb5Ytuh7JLBrOwBZcJAyuNq9QtB3AjBcKdZxZ15E1XIO1m8j",
+	"UZoho8xfN6cVC/TWMN7ylFxEqRF5wIg+r2fBWy4mhnCt7rpMcRAbZ4QUGEiLZCI2/CynPTu07XtHktwQ",
+	"n2GzlsyqryehXL6n2oiOdljbjwacaHRshZIauyioqPcUuVQsbR+ZhoRq2IjlLivxaA/qol7KPArmXTon",
+	"C3Ou7FNloPnR9hz72MSUXKrWLRhTzpa34s8VDrjEnBdygpajgpWCO8xFL4/sppq3bOiyo3ZRRLdBTGpj",
+	"4yrD8FcuEIYhfcz6rApeUl4ekxdEcibA75mlcbD1pYdj+3Mtp0vCXLeQixZqsPhQVYRYKIbhkFMzngVh",
+	"O09c3UiOZizH2LySu7rhqi3FEuR+3yamFiDHcWoX2g2XLo8VMmclV3Yl13WdG87v3jgkSZ5iFM/tSLkZ",
+	"4PZsrpKEW0ezuPCziSw5u/XqnvNWlSGs4uVL2by/1kZNmd9wFWAwY3rNthxBOU+h213B5jceN8ysXCnX",
+	"llIGrNps7TScKQ+cV8lS9J2MI3NHgBW6Q56WRCsnRLVhYnbfMQmmKl9B0AHkeLqoLJv8Bs8gLiu4pRz9",
+	"0nx3owxtE5ZzeTg/QZ47hWvZwHGRYn5bcbiUjV6SFLjQoIis159s7vqt38sT3W/55sKiYffF57ylKdUu",
+	"Wh5wdtv1ghdvaXzAsW17+yxSBT72Kl2vn9NLrvSnlT6K5fsAzOAE39rtbiDxNbdZ/slSBOwtJmDjnOr0",
+	"ryMbw1gKMwyczVKODANhW3DV2m0x/dXOJou4fmp08jucx3qdi9pLClKKgnI+v8v86zBR+dOegA4TNhSs",
+	"9FDhU9uylMy+8AwVLXh9KiPrXeqkTMn4Gnp6J4cd8Gq7P0IqQhYvama+wJkthvMv4BIsHZ0CqGD9JUpD",
+	"bS5uK2aN0MaL7jAJkQNyOjUDahZ2G3vpwaRbW12rtznzi5gI9cOHH6tZYXTKwGmxeTK1doAS2EI92Vkk",
+	"kWXqgiQXlInA95yyUKYROm5QVvAIJRELuSEgD9JwMqFbh0QwiAoiioUp07WmyVU7CHYrSDsoZ0suzaqM",
+	"9/Dr6ghw+BBpBj+0LRNpn4B/QEsy4iICQUY495S64wqXgBvqhsIj55nBhuu+gUgOG3itYSUX0P6FaV6r",
+	"1YK8YHlH9evl8RbUsZJnfXrFteCMfxY9a2EDSimVVmKzPNUILjmPHJgPNsB9UJN36TUep4xesfRODhCa",
+	"8BJAUaPfgMAwFmLATB29gYOhPPIwlgokS5kwcJDTeNSGf/+8aaVM7+6LdeuVo4dsZ55dvKuXk03LzmcU",
+	"2KuOY27T+4AL2fONGaXL6ix+C62MdZLCd28vDLeABGBDakdls2OfPGY0ZSnBRP4SfElwSK4YSyyDmbKp",
+	"TOcwqM46eyAXq10aGCxlVdTC925frbg1enXitbOn3q6vKpaL683ZINGNDyF7Fq4EL871I0GLrrYeyXW8",
+	"AcIWwXV5Kw1ykT7LW1zpvrLytUtku60j6wXP4O1ObMLFeFBnvvpWzkgsxRh9wNz8Q8orD6iIxzG3HpOc",
+	"sc2spRpjaVZ4tzBFzQw6kTLe6NaVMi68POZcZzUDDeRVgL1THGeeQzfjemJPnZGzuQBqxZhC8INZliMN",
+	"ZyrFxC1zGq9x0zat29cU9G5lXnPr/sa87v4oB3f+vEgAdgq1m4iSpqGbu6kZa3wiXn4fYfgDyJcqxweg",
+	"5hoxcgdpAsTARM6EYTXaWjladXaVTfgPCy44M7S6aT8VEYvOSzr+LWZs8bfqCBfi2JxCQQw1oNOiczsV",
+	"HnuoG/czzuIoT1i4TYiAjGp8fOcaEsimNJxwCH2OSkn9ENRxDxzIw5hN+yTI01eM9qOlHJiDatQc8281",
+	"kSkqSxiAOYD3g1J0kpkNvOoeoOJQbgKJzuaBzPRAjgYpFWNWalB5XbMb7Xo3xzhmN+5PsxHu3yM2K/0T",
+	"h6XMh8AKFskp5QIDiCDHwVxyrocsjcujCyc0NXpVCq8H4KccJBCzWZ4mn7LBeynK43YTKY3eymzFgpWb",
+	"o1HNjBrTH30RCKkHNlXL6pKjUhCYypdhKrG9olM2oGqQ2+w8kj+zNrt6ryAsUK2FOGUW0wUIgnDlEdYZ",
+	"d0gwlNG844AHEa0BI/c6FXEhqL38p0wpK2SvP884MA9puXiv7pzc6U4qOH2JQ2+U/tYw1+/evri1tJdk",
+	"w5iHkOdmLpUrNifNs2fH5OH93sNCsxRzkqT8mmpmZKshS2sEu3hcnsrT6Mn5UcNrPD3fvf+gVgAP0+vq",
+	"C7v37/ceNbzGaXvVK1erdD4Y8YO9A6In2XQIUSCHFbnNxsZiOqqZJPgyeL1yeIVhhm5kb16cmokc1w4p",
+	"UxWxXvFxbbObGnLzGvPNRGjGghP3YImxxxW7f85ue51esfn2qqOhr002dPhg3fDABH9m0/lvbZT7NErD",
+	"76YccDUQbDZwInate86FoqFPJIe0s9LKijivOykdVW2uVuco6SZg44kZifmImbvHIyFNEgQRNaoJHSoZ",
+	"ZxoyD1rb60n55q4NUMPGoKf8KVQb13K1qlMlhrqT8yq3aTyxtr8727Qdm6IJ4GHBwKbyeltV4Ag+dJS/",
+	"jH+f2U8sLxZ0u35KJ5pNb2192TLMC/I1CML8olEC0pIMRVf1OVQPDM+A7FEhF/yd9VaEUmxvDZwMu9EI",
+	"+DijithYPNIsxZq5EOgtosm2s3jngpTb5RyaGTGhDb1GcqC5RlO/+UNIDdDFiCGdO7nAs/Tzx8QyDVlc",
+	"I9O57BD4nTR73S4R5luxR3rdbrdHIIpkF/6ZyJhrHtq/d0kiU4H/3iN0mCmGfzwgYQpcyPxxQEYpzSL4",
+	"o7dLrrN4TFP8a4+EMpmniBm3a3pDNbF1SLpIBUKKsp2ywqNWB+KZfdQgnRrJ2m50QJqBkAMbOueoqMDD",
+	"dSItJmKMirQZm53dclGJdfHGVatitvHaLg7bObY3b2Z4Flf7uexMygaEJJUjntNO7vOtJRTbwcqDCiEw",
+	"TfvFlocpbDK1bsGtvEE6pSGr7SBfTtckB4Y1k0I7gT3hNmzfrXcdIZT9yNGtTyWEsa30nwHT2Wq21yyN",
+	"eO2OuckGKhuPmQIdNWEALhHYABLHbCwHTDOhDC36okyydu7E9mRzJIeMTGhEmgEegjwVbt6yrkRHHNij",
+	"0QuoUnCzXHM2M//g6moOpifb1Za3zV9wHKf5h90D/L7968x14/62vdk/L4tOax03bnuKI1GhXa+kBSK3",
+	"L3bCsbkSJeasIj+bCwGPJQpafy9+cj/QwhX8J/EFLfGyZTupI/3+ItXPKGA2lnKVHKl3SGCkhKDvi1FM",
+	"x2MWedDaaMT2rkZvPAkAnBwgfSwDMdRu5XLorOOLwIpXNq56Cv/sF9F+EQt5lIMxL50f6xGyPWHwK3wu",
+	"F9e2PUElcsq/Xjx7g/0UD47zHotnR0XfxcMzNwpAykCL0PGEijG7m1F3EZlneVfPLHWU5DUbODgB+HT3",
+	"5mGR7VixYLVywz0KeAsRJ3nHFQtwb/dggwXYa4Bpa914XRo35mXnkW4V5B0UFN3IDn2xahKFOEDOspjB",
+	"CeSCBGdszJXOberW1Faayt5ud+NUjBKyegeeSTMKGysBfcvRUscd935wh+U9WHF7Iv7hH32FH+zfzltQ",
+	"We06VucOljWc3OVcgemgzmDiltUlkCIgXpOKuUVUgEjffwxahySkirW5UEworvk1q2ZWUVvy5ZakViaz",
+	"4mMWjYtMZKoYGQI+KOTmJSB0fvRpXdgBXJ3SYGp3YWKRpG5hVb0o2NM9VUWtpHko7TVL+YhD1DFpFsDN",
+	"U7YDL0Bm6Wk1FJgJCLp14IMdcsaoDaedsNSCEFcpABquj8C2IzMyP3526xhrmGE6H9Q7exBGD1pAUrih",
+	"K9OylCXwdQCZv9DmWEbWm10QxMGD6hbvr0M87rYf1eIcew1MWLZO2dpxLu0OIu3D1iSlPGmAVXQApJlW",
+	"PGJkSrmIqYjI8YQLSkKaAroKQLa46cto4dz09g6MTnrQBRj+yunZfHiylA22nlMBk1wdD6D4pKycBd7a",
+	"cozLB3ybfVg4fZUJ1E1qgb68gpZXntPHXER3lEBWknBgsdAQB8TqkUv588NMazCNsmsm9CFRXIxj0HI9",
+	"h+AwNLtwn0y5yDRTHQJYiCSY3XSAEQU1VALr0V65D7fmeDDL2tUrQhBuy+ryZGmEBHLAOYmUcV30jxvM",
+	"4lIf56/CfZuZC2AOSIUYlgnO0yENr8YpAK+60i7rY9x5hOBT61tN6c0Ka6KEMgHFyMB2I2UMRkW1uX8t",
+	"NY3XT9Z8iQg52/wxq5HUi0JQM2RkwdnzXbBST5QX6nCJ2gzzs0kzzKZZTM3F3rpl1IBZNTdDu9JescG1",
+	"VJZymfKqcy2WRndHI2DDa0z4eLKlcuO+9hK+4P567b7kHnwLX4TeET1hefmeHZNH+/cf5lY5G6Tp8DrU",
+	"ctRCXZrWtgEPWpJhSkU4IVJUjzswCgxexPCi1fHFdULdJJtScN/EVGB5BOBWXBEZooYV1pu1EGmjRuTn",
+	"LI7aMbtmsVsb5RUaWI5eAhhZYCdBzaBPqIaz44v7XYwdsFw0tx4xgbWJIGZlhNLMU0g5A8M5F0mmfdEE",
+	"SAscKAbyXLG58gjUUPGg0gc8Rec/KYrItMg0M90PmeW+lxfP2gf5Xfj68iUpgity3D2cwphptRj1Ya79",
+	"787fvEaMjSmdA6yymybped1uF1HzFRFMaQbgSvjj3i6JGEugF4hcCKCLahyJLTWyjeGmFJNTY7ThQmkq",
+	"QrY2TBtXbkvqqIZ+r7FB57Vq7j96VOIk+9161ghuiBoyhsAeS8y20mJR3QcPqPlafVi39QQufvPy7IQI",
+	"OuUuzm/hO8URnGidqP7OjktS6ETs2qG1qJ0tDuhidhT6Bp3PpTAKrryJ0SJ+6io+3CaYQ5OYUXNXCncc",
+	"p7bkjmKG1QNSTjmKqNB2WzV3tS0rujmvB1suZPQcmk4VCYrqpIFhfYBbBVzRFzEXV6QZGLUHW6mdX3n0",
+	"IWihcKTlmEEgn807LT6Ep2VzukipMOpy7QwCe00uz156iAmf6Dlx5Qc75ChWMq+bBmD2GN5smAMcRYYW",
+	"PZw7TKWMHMOVymywri+Wp2ix8M1q2AgcgCWEwZhxES58ERnOK5MpE7pVlDmyENeVhc1ECOa3CBAkKZQ7",
+	"AgQpgGDF9Xv+1GmYAaBqAFkITTAXR9kEW3Ik5r7Fj7o8e2mUzf1ulzQrMWpEChuEVRpEa8kkgnU+lrYF",
+	"6tMu7sdlYtb+frdbYsxbJboW9WeX4yj4dMqiQ6z682C/9GWLAKpNCy7GnWVTzvKxXjqqZ88fH8tYpnew",
+	"DsRcMHWPhDKWWYrXYUAzbe6DWCJqJ7x7SIax2Z7hnNiyYMvndFjhva4s0Bo5cnzbF9LbvbAYFtswXXqN",
+	"YS2/W8RBup3aZrgwF+MBmMw35bmfsYhbMDDwsyoLRuzq81EFQS+IZYhh9qYZZGWQqYzYikR3+OK6AEZE",
+	"gFSEptYiYogykKNR4XNDrB2A2pyXXa6YyQCG/4ibi0OORtvECJoRedXlqV19DEu5ayj2QuROnbxRjiyy",
+	"t7iFEcnRTByeCGni0ZgCJ/LFmAmWykwhKC7VAM2mIEK1GnYFi2uWD+pMQFi854v9bm8R1cZF9XZai6wK",
+	"65fdLtq7PPs1i3tRvzxvINmuT4LpMB1ggvvu/QckpSKSUzLkWnXIC5vSgnl9pDm76Simz7FIwflchC1f",
+	"mBch8I1bO6GWpTpwNNOTHTvU4DBH0YNNcQiy1BeCzYirQQAB9HEEfystE0VmMr0yXHIhdfSWVXfrbugF",
+	"q/ptI+PrfS+W78NkYjljaTukgGupMXtiaM6hS/0MYhnS+B8xLLuj4yjwhRzlkv3u/cq10USxCiWpavB0",
+	"a3F5wDT+j/bvTiinH2cmr87xwGxzb/egMrhLwWFkZdUGq3uZ1YAb7/WzF8e+QHWbKxBlEUjZFnWTooTz",
+	"6WDKC2+BfeILmPPijH9b+/3t3EHrN33PLNfebnm15IgEtP0+8EjQbT+CEHZX/Q8U1nbgoY0k94dQWzUQ",
+	"0MT5mOsyOSibopCnJZTzFVYnIJRC/OsJ6OOcTPl6OUflBm/HmYzZipggRwig/UbysJywi0ncyqWDg7hZ",
+	"l+ZtQ3CxhFJUCsJdyOeEV2rDiqoIhbdjF2OZykwbyWuzSXDCaDIYzjWrMYs8No/BvRgb5mGEBdOc4DJu",
+	"YRXkYoDFS9eY8obM0B3CB1qYx4kt4MdFGGcRi25rsCvNvzyGOjq4I7Tfx+LvrQy8+o3B9awOtUJidJEs",
+	"LhfTii0VkcNoTvXS4O2x5r4AzP2RAOYcbaw5Fp8c3mUlrtzWcVIXMpK3doGZe0dvAuyCQM0ZVRjPNaXp",
+	"FYsAFOWQiCyOK4hVRu9YSTimNRYHQUSM3yQGOrLe+ho4soxtMTGuSJRZFzU8vbw4JnI0Ukw7fMoxv2Yi",
+	"n+xyUFFxge92dx+0u3vtbu+id9Dvdvvd7tdd84+7LYktp3zX44+h3ouVWLu1RpWk5KlZj0ht2wGkxrhK",
+	"4bfzaq8DMSpZiytu6M0S9F0idlcCEp+IMGVYOtHwbnBXoN3NlmrI6+wGfuMaZR37MZR1/EawKSGmjqM5",
+	"67EL1rekXNomS/he9RDbPVkdglrMdRUPOYY372DhKuW5qj4JYApYjaYkqIN5GnAbsDB3t+uLsvLiqhrb",
+	"In8l8f2QBLAaAcnAcNjret3q26Sp6RBNPDEXLC+kipFerUMS4DLCoM6eHZO9vb1H0KMvaPnYD5meMSZI",
+	"u7fb73bhg1/39s0/uSBKswRkwV7u2UdDe9mDlCfoluztngPKmDOaKtJ71O2aeTx69OjRIZTRJjRlvrCr",
+	"ZVoLlhKV0JApEso4pgmoNyVdB4b2+tlx26l35nf0gxVrXFGC0DcXZQgVz5xZ1L0PKAMpI1OWjiFc9Y2I",
+	"58W6GUVgyJARNoU0jBNgB2yQTBwTKuZQHBWhjTiYGva73bIrBjSousglx8kXXJKG3pDtxmykicw0qq+m",
+	"vxU4lDnj/+ycOWe51Uk8LVIN6ifxiTl0vg4/NSYSlcM0pSICUeLTsu9iCx5nczLl8dViaNEtQRfwy6vY",
+	"1yePogc567ax8+cuT3VN7Dycn7rI+Q1iU62EWB3P6sX63D5HcjFhvsijicE6iR+hYDqH9L0RKS6idYxi",
+	"e5EP1hYj6TGkx3Guzmc5/ri1zuMI7kYcBrSvP/8bheWP4QeLJogkhltGF1XxTctD8tPP5VWbmru0gsP6",
+	"+wt8H2pJ+4p9STz/KFSqjQnif8Q070+Yuv3zKjJzZX+cPRMJoNaSeZlj0t6CHm3x63WYAauqL+UJSq7k",
+	"UimvyRc2r4hw3epb5V1IAMYyUidaIY2MVwV2dxijvsA4gHsKAyHygoLdfQxcwHLv5lbAAlS25GStvLZo",
+	"h9g2Fh0LQDki+Y2sCXayVaPeLV+ujz+xsTMYNHNPYdhTO4bK/+5Vcnn2spqpHrjy55071bmgxKaZuWAd",
+	"qMkJq034CEt3uuXf3uI34jEbOLfMXc0TtljZdiDNp7YxnHHI1Vybok1cJX43bSyLZ581lzKy3RrkGGut",
+	"ipMCI6IUf88GU66gNlueDA0EWDyuTY3m71kt6vYy19wuwRvXxCV311kQ3OJWItBKB8YOqryVlRNTx/Cq",
+	"O7HaaQRxSByCk60D2o4GrGa52x71cgjJU1jh0gzJhgM0bbRT0EceZvT/Epi0e+qR0yfPPAgh9cg1j5hc",
+	"SFLeFuYA53bXVIIqJ1q2jZgVuafIlEWcwoQPc6HZLYPTCOxSVe2KMNmddwkbL3pQH26UuipndeXQ0Nt7",
+	"xRJtxJop0zSimpImwkElNNXOK4L0QK7YvLWUu6Bl510yXrTi3/8ND787Sisnwm5oqAlQEhcEHHqHuXO/",
+	"tMBwc00X6obtH+z29rw16Pib7XfFwas7b6uP1fkSNliRH+xKfTkGtoaCL6BM5G3DKtbcIgBtAh8lTQgy",
+	"Mbf76eVFy5zwvL4kBtdNblOvA2Hy1tX5q4mEr+R9z246yIKf8ZgF9xQJTM9PqKZBHyV0tNhaBVMVFUWW",
+	"9gAOyQpcupp+AIWuj8xOplPbgxzl7K98ewCCxmpolVXFdQB1CZEr3O20FWxEkulBqfjuHRf3W1tg2Ezo",
+	"9PIC2VVI03SOJ6yCs1uso+m8Vvp5Jl0tZIWhXUnKRgBhbr7uCqvSWb56H1nSwWvUDqNmL41Y2yeUTLNY",
+	"c2B0QOZjyRQmWTa2ckKa7nKirhBUsSrVzVl0Ti5Cq5Q4xDYlh+pjuesWAayRRpJfCIi2SUJDgPoSVy6f",
+	"uhzr7Yu66G0b24x+bpsZthTkPJvwcAJhfjbcmZSinUkTcR7NT/2dHQjRmkil+wfdg25NuLgvzq1Yy208",
+	"cx4QDcnbp0cXx9/mwc9cERrP6Fzl4d23jFzeGJN8F11jVTBb7pa3Odpg8Ies7FaHLCcIr4ZGsEESRdLw",
+	"IQknUjGxMoOeahKY8+jyksu5/ZUrvRqVtFczuwlVa7AF3k4w0H/z4C9yonJ7aDi78gXXh7nTGQ+Fc7Ag",
+	"L8AlcpGkMo6cXptCPsIcyhabneJi3CFHljsRbXZSYeQp+EMgycfcHhZFtUPegsso0CkiydYtGBGMRWjv",
+	"reBcBIfW4RTAqQ08DPbUqm43bAxasFAUqQZbtaRMb+sbLgXRrw+Et9nUG82M0MhwRhtRttbcY9p8BLzS",
+	"anEWT45r80c8PAuG0r2tbpcSsFuJszuUN1jy2+EOmSvlk/tKXLmxPwPO0GL53bsGwi1fIVh2YkVBmpCn",
+	"YWbuMGyVO0UsKsHR6UklycjQKNTbLxRGmiRLWGaI54bt5gxyqd0wwNEiR6Ot66lVy2bU7CZEXLE0dQmx",
+	"m4uzPcXGpU9uYyPGd8Hq6t5cqpNhQ7ryNV+900ZNuOUmR2tfqavyA3ERLEznkFJmNWcrP5ewJ2ap1Ixw",
+	"7TnjiC+CGdUsndL0KsjDPzvkRCsLx6xIxIyC6M4AEgrVUFLQXI6oOVjNFkAHxky/ZWeZQAXJF8GvfkNp",
+	"lpyIkXzJlfYb/Z9+9RuG7ypNp4nf6Pf29+8fPHjwoNvzsK0P/qkPP3v/+s//8gGLBcOHn6cyS54KzVLz",
+	"taBPzMdlwsSYR36j7zf+9Z//xW94fgPgEc2W+Ib1LXzlfEJTtvCB5yelD3wIFkKmf63MwEwAHsAovWIq",
+	"5Zl88PI2uzVtHkKbn71GvgH2fJvj3ZjddBf+r1H7iUePaj1TlW9upvW3efNFSgdSLH9vPaFva9eqs6oY",
+	"hYZQR6pmS9pgGjIUN6EiQtGlWhMyZeayigyRMWHJH8iO/Ot/9z+T4tnAfAmi468BOY3OSq1SOrO/+yJQ",
+	"fCyozlIWdEq/oEBU/EbGskgihfBiiDSlcVznR64Oo0ZZrI69D8rMg33SVJqKiJorP04mdMi0RxIaQe1o",
+	"q8kePT1v93YP2sePj0nIkwlLNbtZqFF/zOcvL3tHs90X767Td6+idwc/voj50Tt9uj9Wr/766vvp2Xsp",
+	"n+/epE/C63Nxc/Lqh2fZ6LXSr59fzOnz80fZxf0xO6Pdt/vy4s2w9/bi4ei7+Oj4a/n6NBo+/npv8pfh",
+	"d+dn4+uv9+Pnb55evLj8/v2DNz+eaxV/39vfjV4fZ3T4+vT54/exlG+mj3f3er+8enVwP9rdGf3lwfGE",
+	"XV//cP396cG3VxnrJfLNMy2e6mR+85eXb3vvj+SDnd4PN73jNzfPrtNwN3p4+XInnn57Il7HNxkNv/th",
+	"lnVH75IfRu93fvzlx/ePTx6/f/Lg7eXo4uTZo+dn3yZvxM637x8q+vLg5v3Xb3d2np0dXfKo9+ZKfU+/",
+	"v9k/fqUOXr6JovD7yeXLt/tZyPST0aMH34Vne+PueHT2Yv/0+OHTnfThXx/cvE5/iHYvT5hMn7+7/3T0",
+	"cNhLvjv68fGDH+9TQb/95a+PvnsgXjx9fP14/4l4/fLkL2/Px0dnQu0czM52z/nZ+cNXr4+OZxfz9Pm1",
+	"fqTVQdLbPX3xLIp/+fFCJq+/Pev9ZfTwh3ejyffxX9TRd9Fr/iL6cfrjX+SLmJ5dH9w/Gf0lEz++f9M9",
+	"efGDmscPvzu+fHecyOe73VGXdveP38xGgn1/9Pz5LLov6dcXB/M39yfvs/mT4c4P4c3N9EW39zT55c08",
+	"uzl5zWbffLOgmD7YO9jfaOTl1zXky68LmrV02XvQHs7NXSO45nlCELlmoUZU0oI804ePf/jhxdXL4cEv",
+	"6flr0b0vur/wo8XhbeH2d6e1ZoTuwFuMCQfFRK8hnhgxyPlYsMgjmchPI5ijW175Ik1ZyPj1UqXcg96j",
+	"zePL2UfNAAvWUjvEPgkm7KapJrTXtHMhX7tY/8EVm7daIP4voCXR9uio/eznX/e7HzbDJi1wKdjr1dy+",
+	"KlrdIU/ZyNJCivZ7lkpipTo367wAUVkkLcmhNZACWDfto+o6lkTLDbZ3rJPm2kMvq1fqpYPK+xT5Ls2j",
+	"JDl5suAgmd10e7t7+/cfPDx4RIdhxEZ3yXxBrRP1XKuKcpXjloOX3wWp5whvre3N8iDNw9dXJ42U03mX",
+	"h7B9XwjUvrYMtcVy5xbZqLzI9VZiweWmb9o21RNtFcotdMhcy7DDr0tAyRdwA/3dzeFopdFNVHhPESDD",
+	"DsmhM6uWj4glsZxPMXgkvWbKF4pds5TGle+oxTzFWin4NkmLXmMdgmCE5VhLSGnbwKtVRhix63ZNNuVv",
+	"h5+2rIzeATEySSAMBLN1y9Fd1u1qtEEwP7bKJg9LsMexzCLyrVSaizHQsqueFFMNXikaRa4YTg1nHrOB",
+	"LXW3OiAMwcMsJxkxHU5YhHuDg9ic+chcKbHlIA3rbtDM4o7beCEAMIGrP7Kl52zpvZaXM7b8hQ1hdZtn",
+	"iCFvXOcxbk3BxoCORqSZOz6OWvVlAiBObL11G5AZIruvFoUFfKaQ4mnmnJgr12w19DX3SOwqFCs6YnpO",
+	"pjQdc7ECiyJBm+bqQdCiZqcdy8KNvfjNRYe27cDNdvVpeFvRmG93FnJNtuRFKlckuBMDJI6KgH4tQI+Z",
+	"PZAX2MfSe2r5lq5R8ZdwpwqdvzbuypUTwT7dOCAH5FLwG2IJs9J1YTzwNocKLV9KNnPIjat2n27osYzY",
+	"3cwBR9bN7TIYiKZXTBXQ6havhjQhX87M1BB16RutQ19AKHQpciDmVwyqjSEA0SyFypzzpDbwuwDMWV71",
+	"l0znAO08RDKKEYIPIHeagfmrBLcDMAF8LMyRaB0S65CpJmnUHzkgy0FC9Zqjb4cCTa3HO0jomAWE3XCl",
+	"lfNVgZtUTVjkC5uZRZr7u7vm7qPm8hmYlwZC6gFg5pWD6Q8JuqBgyL7Ix5xPhSJ+t/kCRNtnIu+N2M7U",
+	"KjcSE9eDlWlx5py50VrFcunYYaGThAl1SIKUxYzWrq4LkrAtoLQCBzhH6x2uj5xQg8mcmg2ti7PUKRUq",
+	"oanDukIAUc/tCYKCgCoD+U7k9PVzwoXSDLHMKPnu9OnzW1FEQVobPV8OQgrAPsYrZCDzy8IqukqIsJs7",
+	"XETsBv836EPgLtSBHfsi2Ak88yD4B8BMDDoEk49kakUIDFuZyCl2syjbue9fc83sf2pkqJJC2/zpn3b+",
+	"4e98X/380z/hf79q/UMtKrMKmVgXN2jmCdr9GKUAZcVA9O+qDrwfkObl2cs2E2ZpIjKc+wL3tU8iBstl",
+	"xBUApMC/L89Ojt0+BK1+nhQnR74Iuu1H5Kj9V0Lb78m/I39H/h5C93cfkHukSVrkK/I18cgO6ZND8g35",
+	"B/KPpE06ZED+fQCwaVIwX5g7fUoNF8PdQq+tmBMYbh8dymZQ4ELWaaYg9lYkmV5ce1zub7L93U1GlgWD",
+	"wlH7r7T9/t/93d/j6O81W1997e30D7/5h3/sDP59ewVK9oxHdSzMCeH3FIEWhlUl/IbF6pDs73WXz0MO",
+	"FNbbPeiWBEL4a8O9hTSxfFcZcrHx7OeAvYfR8BBdf5ThsPGvZ+6m/O7tRWMFMHshWQNFUau7pjZHxEwC",
+	"Ef7MscYI/nxEE62TxocPgOIxkvXLZbgMswVTc1N5mSXmxUOgY6/kNEbns/JFEwNkaFkrm9I5UTOuwwmR",
+	"o1HLy0v/esTi/Skvx2m5p3yhZTuSkMNjUz0xbMeIfinl44k2xG/9UApRpfKoiQlNGLpiShFSGMjQ8YUv",
+	"EK0VBHqIqBEkx9ENaIIZpVwKB5759TsoHhTJMJtiNLtUjASAqu0L7kAhYZRG0K3A5B7mCcQVLFmaIlgH",
+	"YIWWRxU8f3phLjwl81SE4NunR08CrG36qNfrtvpWpp6i2pGpEpKsWX9M5vZIcIyBm+0LKCdc/I3nL+h0",
+	"Oq084hE/6AuamWtF2zWALxfYoQUAPgU8WRh4DvxiJpUaNcgB0Q3nxFxZmGaMiDsAHN0MTC9QZpePRZag",
+	"5wwqjpmHs5RrhgVoKBSiwW0MWh5JmIu+czBY+AyNq20ufAEQPWbY5nmVdEFBoRbUDjUHWGOAitx95IvA",
+	"DH9ghx9Y7nvGdDpvH5l1CnKYsSBH/2ufypiH8wAjv4vngdsRDP0xxOSI/Lu3L87hS7nIaSv0kiRTE1+Y",
+	"hUTF2Q4F+WvMQ2YTwTBupPHq5MJG7BX4r3DJyiwNWUem4x37ktoxbYvstEYOcnR0elLKpu83up1ep+uM",
+	"WmD2bOx1up09tP5OgH3tdGYsjtsQRrTzbnalOu9sCsOYrbC1fff2BTlnulSiF0IEgOiv2NxaxeicTOi1",
+	"M5Yb/savDVGWOB/6g41ixTHVz1WkmBM3p3vOWuALPWFTxeJrpjrkFdXAl+C3e4oEVzxyu2QOLTUDcc8R",
+	"F+GKzX0x4jc2p5DGY5lyPZmSJlQJNsIIlAm2wfo5jZ9EjX7jOdNmpyHeGfkzLN5ut1sKtrdaYM503EKi",
+	"nLVFXdtzppGr10hfGLp4xeagn5WCaY9pOGHtYwQnWN6wF2yuLD4ESWnKIGjIvKJgiyAnH9Vbba+KEZuV",
+	"DVjF6BfNUmak93EF6iaWr9TOiTCCAY0tXnTpHm30f/rZa1iA5Ua/cVpMsw7xSDk0CaNdmhsXyqntTMDa",
+	"9X4l0R5Z9rvb7ZaQOJNUwpfRzJhDcHbqNt/a0z7h9ufhI/Xbb8cKUaNQ/2bdKr40yi5T5dWSibKLBYH7",
+	"266VM8o6qxdoyTScmFvSI/e7e9XakEvrdpZnCXz2ZYOuMS82hQUzxLq3mVjPkR1dCnpNOaY7r1vrM1By",
+	"Vi32dW8Hcht3aBZxvXLRUWBAjDosWEuas4n0APEZTYweiolgUm15RLAZUxodLx4BoR90FAAo1XzKSBOg",
+	"ZINSXFuQoyy7ODZMficjHmuQN0I5HXLBOuTIDEWhab65392DNIYhjyImKrnzNazyJVf6yMz2pcQ6jA4O",
+	"HyJhFuBHzfeprUExnKPPBpehSYlF6ANbGDfNQXtseO7KpKGWaYVDbQgx/eCtHYC0ta6vuMDECZqOmV7V",
+	"O/46MI0rY1hHrbAuF/DiC/PetiPCvkpr4hGaw7fhX9O8Lp6tBAtP38nhuhW0c+DVGdwO6rF2AriRlpIV",
+	"YySAqT8VOp138Hmwbl85Vq/cbkhlxZO23w86Kyr/1O9NQaA7QPWndIxSX+M2bxxj5OiHn+/E66y6DW84",
+	"C0xdz64dEhLEygJv2p747Dsflg2pwD7cnWuaGr0Q2Ob+Nnf84yJTEV7pbX7lUlCLVMAifGkL9vzM8SF4",
+	"Y/fR5jcupHxFxdzpNo07Si0feX3kF8ZFeX3Btldi+xUBB/FHq/fIJHfs1V4kud0qlEJJSD7EN3B71UTO",
+	"jBJuhB4mkOPmng0jfvvCqapNi9IMxJorsCMsUsLiUasP9jC4+qzvYsLCK8AtDqyQYdQ8Xdhlvaos0UwA",
+	"fsncVZCdnxcM8kUiZdzyMOp4wXvswj7KBhR4HYOWfeHibC0sAIizWMxLkWaWaCjTXaCQegX2ulE5EY7U",
+	"s6lfuQKc3rOeqlaHnOh8OYyQxK6ZsOZuJacMSxdyBenz/QJdShFF53CfL9+uvtj+en3ONLz+6SXScjcr",
+	"xNI8swqJrPPl6G88+vY4urI3Lo3IiG3jGGrmbOAAxUW/ngvkBoklLI68uvCSEElyGdIXtxEij4ry89RZ",
+	"AY2yzWKQQgDU0uajAt4HWoFYhBnzfdOE3bgh+6IZTNX4nIXHhqMErSLGK8By3pB/gRn2aDQoO+t9V2sb",
+	"zv+MFgl2pBnYUstBuUp+bgdFlz6WJNd5XXQLq5l7T21EUctVLUU4E7QkUjUX4SSVQmbKjoM0A0ixh7kc",
+	"md8DSFMuiqPLlIR0igbbYoZQFx1AUgIj9yFcCvZVA4vS6hAoOW4LV+W+TF+ADgdhGujDcxng+GkERkED",
+	"FXrioXaLw17Rvoi50iz6aI2gKNu8lU4AWSClOC40juYRJ1NGhbLlspFXS8FUfbXsFUJmDkGxHTNcKvld",
+	"I/mewhXL37NVfcJdUunS+qdtNcvcZ9Htbsrvry0SWTmmebUqds1lpmyWkoSCD6sGaPOfVkje93ubAlfv",
+	"KP7edgs2C7EL2pD6Isf+5peZOdX53WKvFCNRLl43299nkEhthiDja4aq0Bo+gaUxK9sM8AQ5bUMwRE7a",
+	"HAvXOy8fZkZtbzn42WskUtXcta7MfgCmVOWEb1iCZn49WPgry8XttR/5AjCoWoeuQH9g41fy92QGGCfW",
+	"RA6MbSxl1CEXyOd9QLRiEUf8/5T1i0+lLJSpTYWJWMiNCN4hT1jIIUmd4prZMRQZpOCMsqq7k3O5LnLZ",
+	"D92bePWaMSjN47h0ozWFJPamJXOmWy7GzIwigsAzWblQ6i6NMySDyr1hJfXHMpp/Aq7yxK4RcpYqqXz4",
+	"LHztRLPpKlHbrZ1Z+T86N+vub37jtdTPZCawi94WXZzSOYDJSPmSpmOG793fZj4qSxKZaha9MoIY4vL9",
+	"OXkuHF5mlFrLbw01bGKwmbKeolpd4fVqHQB08z6WJNN18gWFtr4oZ0ZrSZxHFpKj5SZzsq3zt1Z6vFQI",
+	"TrL2Qji1gFCUuMx0r0i6B6RTgK4IqWJtLhQTikPFYaOhzCYyZoVxFfxg+KxSOB+YpFxbzrxUJzvwSPD1",
+	"wQPS2ztom2dteLjS7PnLOovndmZX2OqS2JzKeKWsZxP0t+NRCI6wuVe6qCZhJAdXK1NRag3ALpvht7JJ",
+	"f5HMP6lkngM3rJXJgUy+COKfRhDHAnw0DSe4zltdCiBwrw31sNlJ1qTj2Ri1KdMTGaHZl6cLR54zZe8R",
+	"lvqimoNtQ254ugBpck8VnNq0AVbd8pD5er4wvArcoEsAPVyRiCuzKhF+fiJnZErF3AWc2WAzLFFoxNrr",
+	"vPCRskVTOoWtLCjlSUJEtjWNTORMdHzxEUaQ5wxuscZH+4fcdDf7iMxgTZ9P3Bu38BW5d1eJo2a7/ubE",
+	"0D/h4X8jcC/AqeNsXkQxi45ewwaWpKhtXJyGFE6eND78vIKJ7FiqrNHab/X5VVq2JWFVPvt9G3K2UCEN",
+	"hDgoaQbFc9FR5AuMH8LARpvnkZfPsV4uhDqpwIyD1yfxhS0+2kIeg28hL2wi7/BKFSsrWXAtDCZ0Xy2l",
+	"mYDABEzETmjgjnZgU8AKZGwmlqZv8avJa4kup/L0C0Dlji9w7TCtwPWAzVCjB0MvfGKYaYu0TpUUYNa3",
+	"/VvobPs6saF4I8MEH5EAf3XDH5hfwCuQgV3CF02AC+vY34NSYSvsqbXRGmD3P+egt7EDlIBZHD5z4zyh",
+	"U7PtoBaSoSEizDHFy3NrPlkaV87gfivrwR+T6Xs5Df3Nsf/uFuz/WIpRzDFz7YvZYluzhWUbGL60vWi6",
+	"g2zvU10qLx3GITDDWI6NsorWUCvZMhGxqBAXlaZzfGZEvKciZ6vwgdlEWq9ZwWYXOSzWege7LJhuJwj0",
+	"iIySWD6Jsw42c0UYAbu7WPmbsgUcdfRFKPz9zxvSxeJ1f4tzZ/QthY/x2BhZoq5Iz7W8clIJCJ7mxX4p",
+	"+wdtgC7RPE25bW3a+QLIPSBNJ5vFWI3CJihDaHoA3w2KMjBzm/7uEap9kSOoV+KBYj5imk/ZoTms5dHk",
+	"J1lLEmbahjxB0YtWIe64QiEpTM8qrHKGswORxxdO5sE2AzkTAxxpCxzolYwpixFb+IesUGUYBg216hBY",
+	"SIscbLPBFllKLttblpKzjzJPIatYCrrCcbAFY/HFau+LaQmt/gCspYh2KLz6/9Zljz9j+BPF01TiFYTO",
+	"6Pw3V1IB03yZXT3H+vDVEXTIUTnBxOLJOx7lomHALesLNhqxUBfqyzKTa9JcgQQnAiiJrQ6BviEZmkO+",
+	"4+JxJtuc5lyTwjMA1ewXxITDvBy+wtTDCWBv3qIQfp3tyrT+4zCD2d8uG/gTnupXmGduczVxX24hargr",
+	"eZ2c8VREyhpdqhbcstEDUll4Ws0Xw/q1qww+RsxPZTZ2tohraVNlR4xFaKVAxBBfJDKOCTcreE3jVsmQ",
+	"XWMuItZadJiPzRexHKtcvVi6nt0idJiItpL7I3NOzt3SfcJD+dRoO3lHK8OArVgFCZ+gIH05mX8ENSAi",
+	"NI7RJ74gAdfeuZvcQEWmv40cRhPoytgBDB/2xYb44b471RDEiUdLKobxRUBNvmjGEgIeZKY9q5bb7AVg",
+	"PKWAT/DeO4gszAEwPABjlK5Yoj86lnXh7K0NSghwagFphlQQHMQwr2UJAGIBTCeAcQc0jgOLNIYO6Na6",
+	"AFZW77Ju0Dgu1xuDv3Ag8DiqLdf0R06QuoUEYXdmsz86Z7pfWNXvzqqOtuJPn8Jx5Trc+dW5fq1PfK0w",
+	"ootbr08KNxPZwsuEnuglTxNIDsqJDh3yFEsJFWmewA0nVPnC2UmsdTILQyjs0qxRHaAKfuULLq4fgnLs",
+	"onMokrpKKrmTULIsk+zXXy1ucBOqvkgOfyTJwVznW0sOH3EyvTVU4erNpXJaY8YjMVd6Rbh3cZg/Lux7",
+	"FduwYSXbBM/YpmvTrWyoZV7j0hwyXzSFrFThbf0mosulHfqddu0Pfvnb2pybY9FwDb7wmj/Q1Z/ldPlp",
+	"bv5MT3bCWGZRmgFZ1TsFn4HZrmS9X4FuTJr/5f/6j//5//4P//k//U//9b//X//bf/wPLS+vgmTZVTX6",
+	"zUJQzW46MIiOaXwshaZcsDToV79+T5Ex1WxG54DByUfOcYIAsajWRBFWLs5jbY1S9UP77Q/tr3LEKg/D",
+	"T+C2z9kB0VkqLN5SKVBXyzLskpwJK854tj6ckCX4a4h3RvgQF3Ji8/BIAMUq8zW3aGDEmkB84bB+IdOk",
+	"CSixngVVb+UxgjkQnvuyaQ0gZaZLuzhFmTo73UMokldadCjMh/Wn0FY0hTHPfTFlRiHLM7aBow7ZhEP3",
+	"UE4Bu2hSMUcgaxYrxIVF2DKEWVTWxTRFx08pnx7hIs1PJYhzs1+VnfbFFAAiDU/HyUNjzOUBwbHUOfi/",
+	"jHBpMWI7vnjrbNHwGTmyecWl4vckcFRfBBjBQr4BtEHAFwPEb6Dq//f//P//1//0P/6X/+1/+G//y//R",
+	"JxSD86trao1usH1yJlhqViKOFfbMxDVPpTBnp1UmWV4QsOmomtaPWG+eJd9nZ29etY9OT0+eWKy94umb",
+	"06evT54ESHgOLRkh5X3h6ldjdhWsobkkuySwdRIHNElAlIVXXRi/L7CD8zeXZ8dPURHPwfEEfhzG8SZh",
+	"4uSJRyIeuSr1FhaeLpz1sl3RElKf7Hd7pb1wB29gizqaPXGVPPg1eAQWwlFheWe0VvoG5H5DC0BcZ9nG",
+	"NFtEikj5eGyrZ+BykmYwuxkggQOA380gYtdaylgFHul0Oq0OYL9Z44udWy6E4TEsxLDSuq6FEqsVAnHh",
+	"68B8Mdu6RGkOxMtN4/aDBHK7/RhzElxXFOLWg0Eq/4jR1JaTQLKChJzbDujy9cmbW4+ohr9gsnZlY+sY",
+	"wu0HWLCM32iMtRv7m472Lpu8ebi/9c7DUO+0/YYgqyJT6cBiqu6tR/P09V/WDuJTKhi2OAp+vU69eIkm",
+	"6i/RCX8mPWQVhCJGA4LMXif+31O5XGPv8XpoSicEx66y04oscitUA4BKKWmxXF4EVAVFgn8MoE465Mgc",
+	"kqHUE/RwTCnWQllMcIznENpkRSDrs0FsJCxtkOfijJlG5BPMAQcR0kOxhQuADh6EKYP5UpAHqojDYLzs",
+	"+OIZ4KgQqjWbJhZM2AhEWpvHCcZackHydJ9lKOC+LwDhFysmTHkNxC8JtJSDKRXzgespcIWsyzi/CKLI",
+	"ru1A3WTNmuQisi8C93xgtqsUiV9XmGhCVR1aNqJiswhK2a6T0U5dDfJPk9LuPl+p5vSZk9r/DTPLL1Hh",
+	"H8twaU3eNjKspDg565mtxACwem676MKpgxomWJdihZ8mzwgiVENRJlTdt/QEoYHAFzbAZCH4BKrjdYg5",
+	"IGCYyDTRM24EPuvp6YOvu5zXZBWisi+l6iSqcZ8bvdUXTsG3r4Lua2cBSUY2jahlXddjphXZ7e6jbg1Y",
+	"yhDRxlVhfHa10EREMmEd8UZIBYUYFwD7zLmji9BReZ0MuHOc8othq1Gwgqearf5Yb9NdWMmf1K8znZMw",
+	"S1NUmp2vzh2m3MlTPVD2BKw5UTcujlFXvDfVo4P44oLNluEbqS/M80p7h7YPtb5YtNZf6otTbIdO02pT",
+	"0MhnpUORSk3NF8E4aMgdsB584cgDRpSLBz0S2O8N4HuDlJnz7Oo4POx2yf/zv+93evud3Va/SPUDwxB4",
+	"eWIaltw8OK2lVSiFx6M1zIiYdqMgUNUXvjCDCWXEVH9xTFZAC0jTCnoemdJ4JNMpixxUXYVntLwV01p6",
+	"bs9wQJo8ihkg09GhknEG8JgYag+cGcNZFo9tmfkAP88TaGg4cVZZhHTrV7Jw6gPTYWQXDg3+U8hPto/f",
+	"SXKCqa2TnF6zWV5B8Y8tOn2RhO6EKA/MaZGJrZd4UjbmSrN0NYc+hnqwKs8sqcpZhUa5IGihXIOuG+0L",
+	"BGY3vCsXGKgq50O3CpdQFc0BdVSd8unUQnPGcsbSttFWo0OE+uVgvvolYzU6rMu7cV8eaHrFREB2SADf",
+	"t3+DcT/XzYDxAyCwmXiaxQzwyhYysLskKOriDBAFNHC1gaC2kAoIA5CfEcByQr0c10kAeqxNa8pi1kfF",
+	"FJKKgBtHLCUHJJzQlIaaparl+QKaxBLA0qRRTXu7B4Z3msehnE6lMNxWWP1XAa4RPs8nZxTOCU8SN4/C",
+	"8wRM2CwRVQO3XEHpGayXkaaOyk6iuyrAUNIFNGCySQE+s1T6GXRg19WtmHjv86m/bnz5WbDaMGkGXA0E",
+	"mw0wN44rYsbaujur/5IF/Yfk8siPS5zWqVzrGf3HpUuwm5AlFiDeipZGQG36DcCiz7QvFlzOfqNlqzyi",
+	"rY+SWCqNwDwrogDfGOXuD5Gb8K3DAsoTFGYwr3+bih+NY6P8VfR9Va/7rUkFKFJoAYYfyptx+CSaFUQR",
+	"fe8RSM9NWciERpy4yBcQ/kaaVOOvvW631YFcAEOOAZnS9KoIJakxzBgtTehVAW6fg+5sH6a7Oqp7tXjs",
+	"1L8tWgM8sunSImy2MhSh2JtDsOtjo0l9aHSnjk0VgcobYYZXRKNuEYb68ajDf44o6n9bMdHT+S2oGsPf",
+	"tjWdAYoolhguQu1GMl2MzCtzxA7GxLkwvBAkCzA3I6+19V2v2ByzphZC7gr4O19UA46UpnNbhMrpFmv9",
+	"WvidTyTR48e/+LS+GGa2O/O7Wy3+c4w6+Sg2YV7dggHari74lMlM38IZ5hgBMIfV6sE11XQTpueRq3Ac",
+	"c3GFhVLxwsS3bQw2GHUCfDTI0jggExmDpbwP3p6URTxloVb4BbRSgcGjHfNrFlWSFhAPRZAA0QYA195i",
+	"DfhC0zGAw6uJnDnnD9YkdpztyEHhL5WxqWDql+JdPRJzSEm3gZW+WKGrPGf6COa4KCzuIfEsauw4aTNn",
+	"CCTgoc5StlCN9aX14tUu/YoV6qyVEeqqrn4WQ8CfXsU+Epas7ym3W6XT49INbp9egEkm5dwCW23tzo7n",
+	"YDA4N5NgbXfNt+0nAxJKecUZgFlWqyevdS6TWt+yL8C5jGnRYcxo6qQO7CN4RW/aR2P2TTcwYkF+GPF3",
+	"rIyEGOjCpmcX0DwzmV4pzxxidBUXNdL2y91xbcUViBg6Pj97BlZTBSwnTxxwC2pN4AExt/aqtMNjbLxS",
+	"oN+wnfZ1M5Rtkppcc1iSxnYi+jnWwJaZPiyvtxHWzKqwaIGLnDPdth2sOBS28U4+d+0G9GFbkcC++mfF",
+	"v15x6M1Su7IpBdKPpafS8XdP8vtzgeRWH2L0z1iDf8XPbM/b5tPsC3ZDQx3Pq1Rf9rUH1kmt0ELnzmDu",
+	"yy7SgCvObNM/Fi7I05NXO7Bbni/yDBrBZtCVC3TG7sqe8GXXfccXr2WJmmu6cn7pDjkqMM3iHLYNkdAA",
+	"CmrKqMDq3PClPahVZlYNkdUG7oosKvfnZk0RKXCPmzPctxsDxEkgJQQxnYIf2q/cfmDDHpRWs1XjXTEL",
+	"OcqzXhTXzIHB0SgqSSfHb87OSZIyVy5yNuEhuGAUFGLWE4ccTuNYzlpFdFDwJuWg00FeyzkL28+YDift",
+	"c64BGBfqSNqQBw9Hr+gcmGVbwquHpUgbXCWVjgYpe8dCvSJIxjq0/2B88rdTzBYmVpv5uUi6hxbjC8/O",
+	"wjlW1VPwm3PnT6Xl/W2ydNw8ywyqQTNLtjjcsG34vAt+WsnnjxaKFBCXtzhM5Qzgs92INAncZwMPfcTA",
+	"srjSFooNQBPKlWOXwg2bAHfJNWRITtlUpvOWreqg10dVVUjVF+tun2bwrdbJG8CJw0aH5JxOmeE+35zr",
+	"lIf60BenVE++KS/VIXFyYbBiJC4MqNW3XBQX0pVPYBB4UBl2keg5lNHcNkQ1E9U1lBJx5XnFI7BwYVoj",
+	"WRMEShtnjoDovhhVQ9E9lDrXRLTD70XhX1+MU5klJDA9YXBBajh+QRo5REJ+O1TxBX2x4TbDhRCyqOeu",
+	"SMxGGsxzHV+8NMosivaO4IpEXm6WmEXlHFjIZly+6KhwOUFlEsb02PxSguiGpUuJlq+f/GZt1lw+tbgD",
+	"6On8LS+fn/924+Y3X2VWl+DuBvu8N9cfyKRZe9l9idb/fFqWoTR5OyUrliGN20rLlI7Z+vrVlATOSIY2",
+	"yERyoZW5bfN4J/xcxNUVsd/s1HgnQhqf46/PmV7mPHXgaldsfiujnFf/GXSEq9/iU4qPBbUmrO0/tlnq",
+	"/mrnqyp3yn2SQy4ojGDJAlmHAYn1oWBnsCoeWmvNu3f3hvxNAaasOU5PnDWYwjqSpkImf3n2slX2MNpz",
+	"AybLWpnVnhzNwysG9axucXLIxYQBOMe0AtVefAsquCssuI2XDA4W/mVegwa+kKnRp42gNrvpoJn1GTfi",
+	"J6BbjMj53j1FQIZ7MzSCg40ZzSncwyREODxzr1JR15BTof7z9wxsoK7g+5CNJOQaQvF5NCQA4mOt07Jg",
+	"C6dmLdfJFNMs1jyhqd4x82xHVNPqoUlS83XN8ZQd45tt4PfLp9LL+ULdb2bgW51DD7hU3ScKXlH/63s2",
+	"SKkYs1r2U+IuP1k+WJlP5QNeicWVORRMooCYlLDP28lSdeZTqEz/R2Yjv48UsbvNy0kqjZpprvSnmKj8",
+	"x+F7Zyxk/NqcaOt5JM0Ky1jJ/LJteF+S6dtIDr44d+Uiqt+wMnFhdwTeQlWuvW7kL9nnFTss5xpoPK+/",
+	"gexROvB/I0LRKlZ/N3noC1MrMbW/Sb50enlRz42sZjNl6yIWn8Dzhfp9rpIgApA5dFYjPctZXljQF+W6",
+	"qi7GzBUiFJGCuF7zkvutn8d+lzOEbVEdDeUsSlUIwYIq5IxIyLfkyjk8hoxkIpKCHRLqi5hqlld6tdEo",
+	"eUaRYDOPsGmi525ytTX8YA1esa2Tdcs1Xm01wy8hiuvLw5tVwtjbxVwCW8K3HNy9FA1Ttze/bZXolRUE",
+	"QN9pc1EuLPtlm+u3+YxRSON2W1q/yQnV4WT5YL1i6Zi14Uei2JQKzUPVR9XNGZ4zjcW3sMLFNY0z1iEn",
+	"FufGlmNGYYhPmdJ0mpS5hmIa4AE6vshjyICJDngUoEsTUwPrQs/KqGAs7ftCySmTApNRcqhqj1CSMIwC",
+	"B8RJ2wFW5KLRPIB0QeCSvqBa03ACiWuuIQDfDJIsTaRipvHurmlMhrEETVIK5ovAyVEQYmZboZ95IRat",
+	"X5slB2opIkB6JBA8vIJMPETkDIZcBmQsc6jAogb1VI3PWXhs3g4whPfQLBbEuZnZWh+SL/Z3d8niIAWd",
+	"4m3CcE+tdwHvGMPdIdg4qmPQl0lEcwb9CczrSJynQJef2ay+tqwQTDv6PUpa/43m5v055L/fLDEg4noT",
+	"O86FxJ0cwab/6wo1FoN+i7RADPPxEGnWJUoNivRjiCQRbFY8OvSFw/ZyaX7553Jv5MJ3BlyEMk1ZqAOL",
+	"GYwfGGdMKbYI4gURtiAGKsMWa8G4DKs8svwGJdUy+Msy9I4RWA4XsBdnogDlGEsIhsI6jVY0LCJy8gk2",
+	"qRNTzYFugf/cF0ZAxmwI5KARCSdSIuSMInlWuV1NzJB21mwb3gOeXDB92mDlvKaTJsGCN7oo/VTNgkfM",
+	"YIs1bIag4NqwuK4L20hGMo7lrEgtV+DTxlx/5NsVFLPNOdy+2IRitjGH+5zpV/PPBGB2DLRzK0/sClWi",
+	"TP6K6S8AjV/cntsx93MGmDWWixkuv4xAVsvmJ1KstQg8k+nYRfbk/A7eIiKbDllaHG3INsA+SpDV0Nbw",
+	"6ljJ/ICnDHCOVmU8XIohF9Gr+SmM7neSt4rZ4py8nIvbOX1R/zaof1N5jbRYIpdVWuAWOYdBKCMW1AFt",
+	"G21kzDSQy2voJiDDTGspfNG0CT34N0QrtfU8Yd/4jeorfoMYqhszDePF4X7jN/71n//Fb9hMIA9vJ3aN",
+	"0MBBxDTlcQcG1soD7ywqVnna5vJ1hrKmGatpU+onsEF0WqYILydF9cjZi8+DuDtE6oII4DlhNI05SxE2",
+	"+aICP6pryNhhj1oadgFsTnrBQOQCML5qS2sGi+USWn1cEkgIHbJYirFNt6ogoUNcsSLMbmiOBQPFsas7",
+	"WQ43RPNhrnLamZWCpaFvCIZDsG6sg0lmVLN0StOrDjnKp2YntBAtyY2CaiRNnNAAnhZhb7BAR5jvai5l",
+	"LsYx7DDioQBgNR0arnDfzDjTTLlE1SIgXfjChvF5DnQAoM5sZDwYOKEHagTWPtnf3fWFGxBs1MD8XAJP",
+	"A5V6uQHivWF0th2EonNF/AaAGjRM7zEPuY7nrUNC1VVRmlBLommCviJ7dFwRUJIync6ryBp2K4CXgzd7",
+	"RHmsim2F+fiCxhZQERV9I9iaT0F6D14YZvB9MLGQ4PlTjJc0Aq6WRDEGsjkepFLAe4W0uFgiEK7I/e7S",
+	"EtIkGUy5Avzh4LB46ZdMakr2dx8VL6RUswFEVkLko13KYabmZt8iORPkfnePNGtwfKHwwDVLaVwIq1M6",
+	"h5jRAoLY3p01d9/jhZvvE4it5tumm98pdnDVpfvYEMXhaqa1cO9+QeL9t2L9+FOkSOdyjzlZi1IPaVZl",
+	"DctiWxuk8+0xGehiySO4nqb0ilkEnJKtgTRBhFq8eluEGu3eMF6LbmmjJpdlECVL92gOrAYZ0mB4MNfj",
+	"kqTQIWZlnNG3PB64xHN3o70UjdoPMPNCtmXSIfvdR/mNZ9sM4BrJzQZmQuXPlqURe3G4TpojgP+h0yTG",
+	"cP0pNeLLHK5qJ1CVJZ/DgpkDlpDUZMrSMSCJIuCfG1qSrBje8kIiFAwOrTr0cumiagmP/NYy922WsvzO",
+	"o4qYO3t52VfeMX/jMBh3uGa+2Fu+IG78Ia+TXA1znANr4LGt7o88DrT+EnmTMKGg+ETRDWjJUOHz6PSE",
+	"TCjAVC1q3UaTnd10xky/ZWeZeEI1xVJc5tHzVGbJU7P4J2Iki+fnE5oyeGRhQ3yhJmC0h1i2vJ05vdYT",
+	"F/zrP/9Lq08CJsJ0nmgWQU8YbmGf2HR/sBJUoIFcYSF6DflvlUMfU50Xh/dF8+jpebu3e9A+fnzskdMX",
+	"x+d/97DlMmYx7Stm9DqHDgeUIXLOwEma0tkgglGBXT6P9zJqjKyWODIj0RM27dvYYNuyqAoXTNhNU01o",
+	"r+m+Sr4mpUm1WoXWni8AwdDVsmqc3xS5MtwnAUAqBVZldwtRUaeaUMGvrF+aIVhPNNSls47h3KkewHUo",
+	"4wiuclqGYTIfpzd8mk0JHTPS7JGJzFIynPvCVoH3SH1/Dsz7kIwZ7husBKikdgSmV5tFNMrMGlbVYviM",
+	"05gBKgbEiRxtJV8W9JV/9VVZwnDrrTSNWfDVV7k1JaZK8dDdvv18ZL6IJBTD025TSNPWKPju/M1rkv+a",
+	"0FSxVgkLF+LrFiCtPDJkIQUrA8GQppJ4B7KKJaeUoS0I4CqOaRyXGnoVlHKrQtXXvGxaz5G1P7k8e0Nt",
+	"XnUDwIjimJH5LppowEJwiHR1/uQFThereYoQJCuuFYtHkFyKtb0JJfvdXn85xZQrX4y4YO7LkDgGYQGa",
+	"zGQWY1HDYepESTvSelPWkC3asCATskzy/Yowi40mtKawYXONnajVIa8cjr0vuEgyjT7MLi48BjkgSnO/",
+	"yOrEqM2ANGFKVLEH+4iC74ucNZQLopP9LpmwGxLxMdeq5RVfipkY60lAmlSQgF8Hvii/1ntAhnPNlEco",
+	"CXkyYalmN7ryZWoBGazGIke+6D1om7cw3EQhEr8DN2iWmF5uGC8xPpliegQK3kaxSAHTBSxy1anlZwNM",
+	"M6T48P/H3rc1t41k93+VXv53a8g1SJEUdSPLtX9alry+yNLoMvbMwBGaQJOEBXbTaFASZ8qp7EMqSaWy",
+	"85RUHjdv87TZpzyk9uuMt/ItUn1OdwOgAN3Gsncm3tqqsQig0ejLufU5v5+rgRbs6tNbC/NrMnvdNpji",
+	"OBRm9sHTuBqUErlT21e94COZvpkvLDncsIrDsVUpaoA/hgFc8sXTWAwiNrl34+Qd9VRp/l5au4xL/nLJ",
+	"QKqluz1jXn/QDwBtsSCX7P5RZltGI1WLtZmypTJKolglOC6/qHgdlPNqb33kuNWHHPO85BnMEh3rprh1",
+	"uiZnGWhjjDdfvIwWTSkH7EMRBZnJypk/NSeTO4KERdZuAQ4kfLUyYLN2UKENVAPNkpXRZuFoUr6M5E2b",
+	"uChaa2b+f4KHkpCtCHaFsdIm86zTA5N9mVeViEDI0orgXc4sd39yIV/4M0kSKk+kQ4ZhlILqS1jlDfKC",
+	"RidoQakmpDKapE4e9Tg7T479WSxF7JEBVd8gITkKfkiNSTphunHpctN4Ty1VuBVtR7VQUS3rW50USkjE",
+	"CcmuYwhHpaiFzQwgBb68Qfagt8qHO2FzyZK6smOCLn4roUEA/hko8rmYkTP1mehQTSgAIKobCZ1OGY01",
+	"hZiIyUgYU70MQ/sQpuIqXGToxJTFMC8W/nihQAeOenKMrdo9qXTbTaeifZhKt9VUf4Vc/2VrbEKesBGE",
+	"mwrpZfPTp9fGNGanoZhJ7BjZndI3M9bTS8awzWo/s6Tb2GKu3xN6/gwswUp3pdWGzpq/W87VZLieRuU9",
+	"BqNU+XQywXM7Zf3Vc1c5O8tcdbkXzBhekULw/IP2kna67ZVpHIo4TOaey6uRONMXQFDV7TVSHYejsb7W",
+	"IIeh2h0xoydE6PoOAA0EgqeqeQoaCYMGwSUAe4QLEswY5IPjIXdEJTiRA5GMXa6uQVWwxDVXWMsl4pKV",
+	"UskMT8WpMK7WyNeV3I/5W3BU1M/2X6b36kf771eLM+dUzuuq/fophcw9kFUHIk4QxCToq6Zyfz9k0te/",
+	"PZwxex3+nbm2l74++yfc8aqQ6DmakwCg3zxl1Xow6iBJq96QRlL9AoKgbA0HeNB5oQxuIETEKK+UvRSl",
+	"i5oxihJLc7wqRx3Wwf72JlleXt7QcSZl3g0lS3oun7LYZzypM8xa8O55IE1/1X6g3Litcz+aBUzL6gvr",
+	"BleGPjuodCvtZnu13mzVm63DZrML/7/XXO82m2Xfq2Za9bVSiLAe0ITV1XsqRXM+EvVrcG/nRkcCXBIk",
+	"cuqqcz1CcIzjK73pzwABHyonpctRNotTFkd0evvxaF9/PLBrH2BAtKJUI0BHyumOJzQKpckUhppaOpLo",
+	"CahHamXLNqGjMrm7fHOxm+0i8DklYQIUdso6Y9KwKuuus/PEKaJPLunqm7KOtrU2u6Snr+6UQS4QynYo",
+	"srtzhhSKjw/pmf6E6SxgtDIWLBqs5Tl2KeEamGHiLGt95MvdXK5rzykn3uOATaYiYdyf158qLzQRaM9l",
+	"YS0lHTJ1AdzGLpRSJfE8E60Hg/WEzVOwDPUDQK1lIegwcyhmchYliKDmctVdDYQmE5rMpJPpVFLfZ9OI",
+	"zsEORb1k/Ci0F/gIYmzMF+rF0BQ7BYZa7UInZ8J8hiQx9XVyne2wOb0IwuGQQe1CrtcQnQrTMVKeusEz",
+	"bZCnbC71+TRJBPpu2tIOdIYYaXcgWC5T9vIw1gMxk+zW9V0gWUxxF0iX25V3Kfci86k3K+9yubaDyoHY",
+	"lHS4MfxaZlE+ZfM7Q2BTfcNefmjCNhiVsoRlTagB+7gqYkdZxxSPCDQ+TWJS/syGwm2qn6wtwLBtHdLR",
+	"VQBscM9bp1Kw8656NH3EPvHWySHTX/a0ve8DI759qoX7GdTCWVY7tSEKlGU22HMlzRNUwnmPh/UdyCzN",
+	"7LQUEQBrqcIhlnGpTeMh/rwOvTFJqp1WW/nDoJLCHMenRVKulQMW3E5eDnewzPXaDE7mu0aCs7/yKtTW",
+	"Ndb0Xma4t2G0f+KgCqVLuoQrzy7e54IzvYIhV9mob9VchuJbr92qiIn3awhgj60poNbFcrNjXcQyzKFH",
+	"LLnlalWdLF2xzQ+iZdV43FpPqiaXL91aePCcmPp3IkPuo02tR34uZgSYBX9MHz4xrr1vnItL9t3NFrla",
+	"e8DZ8r6hMXrE47Mo8lyuKU5svFbtZfQEesRT/fdMXkmWqAHoA8kOjU+08wTrFWJ/gP3tqe8BZaca7ZGY",
+	"AXEb5m2krCpkCzGiYX27PFSegHJTJPFOWSxDwb3U0cwIIL38Q55Rtcq11CWPUDKFKpYL8MSAFpYHIdAV",
+	"D1hyxhhXLigcgkL8xzowpYoXvCSTY63dl5RwJtuRsY4ln8VhwshZyOVtPTSkr9B+msvTycHK8g/uqF0F",
+	"xPEeDI+78dA+CoLHZarDIHj8aBXys7S5Pvk9HwgD5Ppez1IKSVR+5m1QlSXBuxG9LaUg1Ufe2bNEhzDq",
+	"jzMJwCnhXB5Mu0H6+mA6c36uwZUuOxbuZ/p9h5s9fU0ZyTLU46ad+UR3eydhb2qMBJqb9/z6dn4ElV7W",
+	"KCsmYcGlLy1amJd2xctghk1Czgq2h8ur7War1iDYjjaaMG83R8WSQoRRqRESq+1ms4Y1WS7HSt1QQuS9",
+	"QQ7yqGQY4bcYZriPelmQslg1gSwZmbsuwy3L46K5/AroslKaTA1pVgJn1jPnE0i9YljZ283slLu8mhl2",
+	"rN/1oD6rMG6CY30otAFzF2ZIKiA+UiZo2oFCuilda2cEN4in9xmuvuL12dd+iuB+smRuIPdx7WSQbwFz",
+	"otCwyQr+S02cpW8tAOSlAV9ENlmUyBpLSwtNqHbQzOTVEGtjB8zuNA2uUEOUsFSq5/Ph2XmojKU0Hy9r",
+	"BjmasqlTHBNWTW7HYmKl21XRXXzkEyX/XYRmF9aqRiK5crXe1kwpTEK01jm2/5kkYWBTRqY0GacZI3Yb",
+	"XIpXblN0ZjO480LuiN5s5ntKKxA3bfiDaHvBucikgSwaatNoTk5962fS5QA655BpaJrR1XAnbG7Lk2Yx",
+	"lxZ2H8/yIfF9KqLQnyvTATD471n+kBoZhud6l0NDlxJ89PAQX+Nta9hqCQA9NtVWpxDoRYCywdOml+fy",
+	"GU/CiNgomsHMMSdIlrNGfxwcJulKBpenj4VcJ8BpS6yhgeyPaXIZ8RmyRd+RHYSN38gGar3nlx/CxJdG",
+	"9XFZfFDR9wnb7pqqXp7o2gqr63Eui0jS8zLHnt0WRi4OIG0IkTJYQgOa0J514PSrALYOcBpyvPiYGeXy",
+	"K8IVOUer5Cgss/HuCgkB31AalQQp8Unr38WxUOrnmyV6N8z+2fW+ZHQBaNzbNlwa6ZBaxxpVZ1DvUC0B",
+	"2SqNtLrmQZ5hjfRNqZGBprHq0MPAQs8oQDhkWtiLSvunxxlhQmb2eIL0icH2IhjByLU+hIoSAXVW2roB",
+	"thiLB+bYIIfqaBYnLGNPhNLlWh3XGuS5ML/PWXIxTALUHBkWcBMgQb2v1X6PTKECIVF6ngZRyJnW6qYx",
+	"Uwl2q+Ok1EjCsIt0XA7nS9FcDy1GYwBuFmElUiw1Oef+OBZczCQ2qQZvorQJGGx9dd2r4QCdsjgI/YTQ",
+	"OAZIPCxaH8zJRHmbI9UROdaAzeZsyr4aMIM8HQAqrNzd1Cv6Y8vK7HL82UUtrvEljwT/v5kvJvgwjCfo",
+	"nqfUWrDYg8vsECyiXFKrf+lbAN8oN0c2aRRh7jXuQQdxDuYXgFcyBMmauVQ5Qe/+6x/f/e4/3/3++//5",
+	"u98RyRIlQbEsT9JTFmhRkS3/NJlnEMeYTlUjh4DAACAmGXwP4OHxgeo/yQGMeswfC5nEiK+RsPOkYYCs",
+	"EBbdgGx1Cbbs9dX/PCfT/P3WWqvTXF5daXY8B3KSuc/ut1ZanbVWq7PRVjfbTt8fdlY7g3Zn6C9vLLfb",
+	"rNMZLK9TurY+XGFB0F4bBK1Op7W6sVooRr5gcTjUuFd7Mzk+2n92Vf0gsLUBgpj65h6ZxiFP1Aoh/YPN",
+	"x4/Lai70uFzqPy+W6t289kIN+NI0oiEIuLQGp7O8ttJqNzc668udleWV1XZno3IZ01gp/rGaYzOdvZQF",
+	"PTvzdyoG1STtIwNURgp+qOLv5yKnvoCWRAmC0SzW5d5QjwPIs407oPeyGwm0r60bVV3BlWvEjsZ5UleK",
+	"rMmLc5urTseKI2gWvudo/xnR5osk1ZxYUZc0xK6WPLWSEBLIuusu/9XONWqk7GhYYdAlFipJDcwhIgZn",
+	"BRdyTiiB4rkc66yNUerThHHIeq81yL7upYFdVt/p21JxwQkF0OWQA2pKwJQTGM97pkKZiFjzWKSV0q1L",
+	"SkgzdIC3H48jHp4TLGCRPTLB2j6NvnQW8kCckarFJFZqRBeq1jD8mANp8pXtle088dR6OLZDqaEjSqvh",
+	"zH1lX9Rada5LlgjTdZORKXVVrq1QMS5nRBtktJqNHy7oWfLuX//07l/++O4Pf/7hz9+RKmA7iZi83HnW",
+	"ywwpSVgUSQgJTgid0ti+Vr3EAbQ1qLKExM4sb61Xc9Q77WJzefXdv//+3b/9w7vv/+OHP38H5bUWCI1U",
+	"f/jjP/3w99/jtRQiDXyY+5RJUKgTOUpRHJA1hVD8Wu9bt3IojiSLn9MJcyuOW9nCJtzKW8Tw0fDp55MI",
+	"MdDxz/ShpezP+uHcb0v2UfVtNGNukAliXkfiTCIJi1I5KI5SiKAFdKAMJyBERNVixfpRZE+xEweOKDqG",
+	"+ieN86C3r9Tn69UwgbK0kMGExQzrWmUN8ML8Ey7OIhaMmE2NI9RPtKg4C32sxHqhgZTMpS5ytRwbKx40",
+	"1HHMTsUJ87IsMxqaxeUakxUiRz3inZ3TY/C1jn1M7ANNp401uIAC6jNpfK+eyz05G6gNMGDHatKnYjqb",
+	"HgNYPRhRuYvoOOuruhwsf4fyCO31WDk/vogDFgCaQsImU+XkmXxOA3uSHX19O6y3zDgWWWaayTI1za6y",
+	"yzy1uk1YMN0QRjSX2mWZDXJDWbUQBil6a1Y5OVBBTYoVk2O0ko0OqO0IWa7YaKmkzW3mH6U/DqBm0aKf",
+	"wGaSYsLMdpE9WOxJPJOAE6X+UNuurGeQ7RuUDmp73bkVw622asECtiMO5l0aIM7OBaLt6QmpOBXIfa50",
+	"KwuSrutWRuPjjbVOa402O7S9HuSlX9et3HsTnLd2n27O76082dt8sP3ibK2ZTJrDJ48G7ScTFtLO9uaD",
+	"tRMq7i19vuIvibHc/ebz34brJ+Oj3UFz5cnm9HXzyYPO/unnOydH85lcP9w7f/b0yaPP3/inX7355uH0",
+	"i2/oN+OvTlefyJdHnO+vv3x0uNZpvhy9/Oro5edrp0++4P1H95Kt9edHQWe+PX+9N197NArpafg8jjYP",
+	"X9+LVk6C4c5s+2hvun8QD3e+mu340+Vt3t5jAWs/nn0eP9368uzpwZvtx1+J52+edHbWt+jrvnz97Mv2",
+	"yWS5/fjx62C4/uWzpb2V5vba5CA540ncb/t7D+Od1slgdbLrDx+M9pMX89Fg+YvHX/IDtvsgZoPZsB/F",
+	"a9sbk+2jvf6TR6+bnftu5a0ygK3pnc5NqspwavTquvHMbMdikrtJbPRHuytPg5XRaHezPngZD57vPnwc",
+	"bi0PHn0JT+g60hDuRydzrbmy4biVHTlSuhaaAQGHc4//6rqVgA1mo+OATQRcwD9lEsPFMYsiQc5EHAX6",
+	"q88nUflHv9x5VvDNVyjV7K+/+HrzYf+w//VofNx69SqnWYsfyI1UQUNisZmyBzIDCL+mY6gfXLwBfzaj",
+	"W/BqGOyFtxfcjjNR8Hw6MQuNXHgitTrQxbq+72v9DD1rDskYeU5mZrOWWKNy86yuvPee9tAAx8gZoGJe",
+	"RH8p6LTWnwEUZpnYs7aLagueu24XYzZa+rPzKfPvOD/1J+bM3/Z89iPEKa+iB4cvZoEdgJxTXysNJJgY",
+	"5jn1RcDK8zf2dXbFoluFRARpocqIJbqtGcfkTH0MNDRgobmncxS7n1ni8G6aRFp9srf1CPKj9p4/cjkG",
+	"OEN5PJ7TKOQMApdqL9bQtBaAdO1N6YhpzDRP+gzug5iGyyM64/6YCPgySaqe/lcD73PI0f4zDRsU1Bpk",
+	"UwTKNwFPDs9p3gefEr2KTWmBgMESGZFOczllIigiMjrMYHOE0kJ/amgg3TXgVleeczcdH0laqh/LbXBU",
+	"vGZ9g/TrXxFa/4b8gvw/8kuiZG17lXxGqqRGfk3uEYcskS7pkfvkN+T/kzppkGPytx6p4ui5nHJNKA/4",
+	"z3MxiyWLhj3i/cqz8JzKMwSKBT1nGpU3YjQACGdvydNOGfF+A+aoR6qp20BGAurF8CMAeXaa9QMFoB2J",
+	"hCjfJIWUxSV6rG6Fo7wh0Dh0yXQ2iEKJTJsiBmw+l3swhsdTmoy7BAGv0Cux8DWUkxnXz7KA6CI3yx3E",
+	"+OmxKXwjXhKHNMKKvICdskhMPYSnRlprn0YpKEm1kCIij6SSDoZjIbclGYYQGAEk7djE8w3Jvj7TNMe7",
+	"lslPrQk1X3r0qt7L+gscqvom9cesS8Zh4mnGf19wUzEcmp673HZdcIJ1gxAsQQB49YNuW72qsUDQ5PLq",
+	"itNsNkGoIJA3nyUMnNE8jQlMZBmZUw9LTwBsZULnmN8BuDVQPgh/8Dm+REMoG8IPH9Pn5izRXLJmpSyw",
+	"RdFA9QeoT0UsXc7O2WSa1BrkgUjGGpw9RxlVnpT14pwqGXPjrCx7FPBtRS1DiM6OmFwK+WmYMP0fcNUY",
+	"R/xC9cP9WaddyRlLl4IMY99+VGI7iPGl11M2yut4m1o4CDkFN+6CO6ufnfIbP1p82gGhKGsPAU5muFhk",
+	"Deu8vil4EououBIKFROqBFM4qjMkZHY79ogfhcyQg0GtLr6u3FJ1bJXgQiiCyASCzwkdGaWJ3QDIb5AT",
+	"YUwOftuvt1dWa/mXTGmiLJFKt/I3buXrZn2D1oevvl3tvHUrvywc9oVdf7E7nhIDXdzbQRprht1jqdTO",
+	"TJk7KJoe8SahlF7X8vDo27g4y3fX2MZjgOtUDxWax3/dNC6f6gN+TgQt/QKbt/rDn777y/f//MN/f/eX",
+	"P/yuljUIIJUZpG5qdb+JQd0oiztvzX9bGTAas7g/S8bKuH+rzHvQmWUHe+b4AZgf1b81C0Mg/NlEo0bM",
+	"4qjSrSxBjpfuwmJTz8RoBEVoAPltCRiAn0E61sQ4YXNNLybDERyUTBqZI0DV6+Jc9Au4yNpcliacjCat",
+	"TGicQOolXu6hla57pOkigJ6Ys7MciYQkmE2d5EHfGRDZKG9DJ0U3SD/3lGUVDS31OyTKk6onEUIbotmq",
+	"D6dCmc7pTfnXY8AczykEt8F+mB1lUhnEbtUOKm9NilmVDPE+9rf6D3e2dMa2OTnUw3TdYRVn3FIoYhge",
+	"6IMyk2QArq/ZYCLqgdCIjHqqoCwv46tYLLuQW2Y3OzC9okqWzMFjxyHsnAJeKSByUgNZRpMMwwrUxTTI",
+	"izgEcEyYM+WpTUKZhH5qfPpzUkXcCMflKVoDcu0a3GBTLWlxCkn1ArhhfhawUKPgRBazf5Q6puFoDHkj",
+	"eWu6QWwysyU8kgboQs2Dhkb0zs4bmEu0HUbMI1VKJrMoCeEkEcoWEkGwYAHv1zULhEqXe8oEemjZiGy6",
+	"0owHLFa3RuwY7kewXqzCJntHhwBF6E1nCSQzO5iXB2dyJqO0i1YyzVQp6ARLPLXDr3X5mFo68AnAq9p0",
+	"UCic0MVQcJqQHViTPlW8GCPh06gehPLEDKejMx/BUYLUR+3iIKtMf++x3nJwNMiiYZrXkGZk4r9xNiSZ",
+	"ipAnBMh7AyNBTbK3yfWWCAFCDpbrahxoEg6iNB/WWHrJ2HLzdZodPGGDeUCrDE1E5cNbSI98n/MbHxuv",
+	"XJIWkYtu5SM8XW1npZYViFxQJOZQ/GIARsu6mVoGyoFLFhswx1AWV1dtdjjYxWSvqnp+S/n7IR/1tw6e",
+	"Ap2QPoPPicvct2aDUBe/d2dR2coL2jalKHKM0xbyxZ2YfaNRwAWHZOEIIWwsGyZ4dyYfwFi5NCHekv7N",
+	"w2wCraRcjloKmaKhnJv8NkmmuzyaO+RA6XrmkAM6YQfKAzsAtGbiC3ESMiJ9MQU4Bc3rqN+w5Dl6+YQc",
+	"rQrsck+vPetJolKaIjQO8mTXRRwq1WpdcSRrRqf0ZV2N7oD6J/XNg/3tLml5uXHS7y8Yp930lSDdci4w",
+	"qXqxANBRGDudUpFdALWs2aBuKnjFXiwG2pkCiTOgEeU+8msrne6PmXlhI3sqKStvX7393wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

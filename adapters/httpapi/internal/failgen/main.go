@@ -75,7 +75,17 @@ var placements = map[string]placement{
 	"loginWithPassword":    {"account", "passwordLoginFailure"},
 	"setMyPassword":        {"account", "setPasswordFailure"},
 
-	"listUsers": {"admin", ""},
+	"listUsers":        {"admin", ""},
+	"getUser":          {"admin", ""},
+	"listUserSessions": {"admin", ""},
+	"endUserSessions":  {"admin", ""},
+	"endUserSession":   {"admin", ""},
+	"listUserUploads":  {"admin", ""},
+	"disableUser":      {"admin", ""},
+	"enableUser":       {"admin", ""},
+	"grantAdmin":       {"admin", ""},
+	"revokeAdmin":      {"admin", ""},
+	"listAuditLog":     {"admin", ""},
 
 	"createConsoleSession":  {"console", ""},
 	"refreshConsoleSession": {"console", ""},

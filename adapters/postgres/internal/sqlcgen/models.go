@@ -11,6 +11,18 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type AdminAudit struct {
+	ID            int64
+	At            time.Time
+	ActorID       uuid.NullUUID
+	Action        string
+	TargetKind    string
+	TargetID      string
+	Details       []byte
+	ClientAddress string
+	RequestID     string
+}
+
 type LoginAttempt struct {
 	Scope       string
 	Key         string
@@ -132,6 +144,13 @@ type User struct {
 	PhoneNumber      pgtype.Text
 	PhoneAppID       pgtype.Text
 	PhoneBoundAt     pgtype.Timestamptz
+}
+
+type UserDisablement struct {
+	UserID     uuid.UUID
+	DisabledAt time.Time
+	Reason     string
+	DisabledBy uuid.NullUUID
 }
 
 type WechatIdentity struct {

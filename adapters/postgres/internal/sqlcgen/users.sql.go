@@ -198,10 +198,13 @@ WHERE ($1::text = ''
                   WHERE pc.user_id = users.id
                     AND (pc.username ILIKE $1 OR pc.email ILIKE $1)))
   AND ($4::text = '' OR users.role = $4::text)
-  AND (NOT $5::bool
-       OR (users.created_at, users.id) < ($6::timestamptz, $7::uuid))
+  AND ($5::text = ''
+       OR EXISTS (SELECT 1 FROM wechat_identities wi
+                  WHERE wi.app_id = $5::text AND wi.user_id = users.id))
+  AND (NOT $6::bool
+       OR (users.created_at, users.id) < ($7::timestamptz, $8::uuid))
 ORDER BY users.created_at DESC, users.id DESC
-LIMIT $8
+LIMIT $9
 `
 
 type ListUsersParams struct {
@@ -209,6 +212,7 @@ type ListUsersParams struct {
 	Exact          string
 	Phone          string
 	Role           string
+	AppID          string
 	HasAfter       bool
 	AfterCreatedAt time.Time
 	AfterID        uuid.UUID
@@ -233,6 +237,7 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 		arg.Exact,
 		arg.Phone,
 		arg.Role,
+		arg.AppID,
 		arg.HasAfter,
 		arg.AfterCreatedAt,
 		arg.AfterID,

@@ -835,6 +835,233 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One user, as an admin sees them
+         * @description The user's profile, login methods (their WeChat identities, one per
+         *     mini-program, and their password login's username and email), phone,
+         *     role, whether the account is disabled, and how many tasks, uploads
+         *     and active sessions it has. WeChat's `session_key` is never shown.
+         *     Admins only (403 `forbidden` otherwise).
+         */
+        get: operations["getUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A user's sessions
+         * @description The user's sessions, newest login first, one page at a time (pass
+         *     `next_cursor` back as `cursor`): active ones and those that ended
+         *     (logged out, ended by the user or an admin, or expired) and are
+         *     still kept. Admins only (403 `forbidden` otherwise).
+         */
+        get: operations["listUserSessions"];
+        put?: never;
+        post?: never;
+        /**
+         * End all of a user's sessions
+         * @description Ends every active session of the user. Their access tokens are
+         *     refused on every replica (through the revocation feed, within its
+         *     poll interval) and their refresh tokens stop working; the user
+         *     logs in again. Audited (`user.sessions.end`). Admins only.
+         */
+        delete: operations["endUserSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+                /** @description The session's id, from the user's session list. */
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of a user's sessions
+         * @description Ends the session: its access tokens are refused on every replica
+         *     and its refresh token stops working. Ending a session that has
+         *     already ended succeeds (and records nothing); a session that is not
+         *     this user's is 404. Audited (`user.session.end`). Admins only.
+         */
+        delete: operations["endUserSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A user's uploads
+         * @description The user's uploads, newest first, one page at a time: metadata only
+         *     (no download URL). Admins only (403 `forbidden` otherwise).
+         */
+        get: operations["listUserUploads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a user
+         * @description Disables the account: every session of the user ends (its access
+         *     tokens are refused on every replica, its refresh tokens stop
+         *     working), and every login (WeChat, password, Cloud Hosting) and
+         *     refresh is refused with 403 `account_disabled` until an admin
+         *     enables the account again. Nothing of the user is deleted.
+         *     Disabling a disabled user changes nothing but the reason. An admin
+         *     cannot disable themself (409 `cannot_disable_self`). Audited
+         *     (`user.disable`, with the reason). Admins only.
+         */
+        post: operations["disableUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a disabled user
+         * @description Lets the user log in again (their ended sessions stay ended).
+         *     Enabling a user who is not disabled changes nothing and records
+         *     nothing. Audited (`user.enable`). Admins only.
+         */
+        post: operations["enableUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{id}/roles/admin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Make a user an admin
+         * @description Grants the admin role. Access tokens carry the role, so it takes
+         *     effect with the user's next token (a refresh or a login). Granting
+         *     it to an admin changes nothing and records nothing. Audited
+         *     (`user.admin.grant`). Admins only; operators also have
+         *     `miniback admin grant <user id>`.
+         */
+        put: operations["grantAdmin"];
+        post?: never;
+        /**
+         * Take the admin role away
+         * @description Revokes the admin role: the user's next token carries the role
+         *     `user` (tokens already issued keep `admin` until they expire, at
+         *     most the access token lifetime; end the user's sessions to cut that
+         *     short). An admin cannot revoke their own role (409
+         *     `cannot_revoke_own_admin`), so a deployment always keeps the admin
+         *     who acts. Revoking it from a user who is not an admin changes
+         *     nothing and records nothing. Audited (`user.admin.revoke`). Admins
+         *     only.
+         */
+        delete: operations["revokeAdmin"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log of admin actions
+         * @description Every admin action (who, what, when, from where), newest first, one
+         *     page at a time (pass `next_cursor` back as `cursor`). The filters
+         *     combine. Admins only (403 `forbidden` otherwise).
+         */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/console/session": {
         parameters: {
             query?: never;
@@ -1827,6 +2054,144 @@ export interface components {
             g: number;
             b: number;
         };
+        /** @description A user as an admin sees them. */
+        AdminUser: {
+            user: components["schemas"]["User"];
+            /** @description The user's WeChat identities, one per mini-program, oldest first. Empty for a password-only account. The password login is `user.username` and `user.email`. */
+            wechat: components["schemas"]["WeChatLogin"][];
+            /** @description True while the account is disabled (every login refused with `account_disabled`). */
+            disabled: boolean;
+            /**
+             * Format: date-time
+             * @description When the account was disabled; present only while it is.
+             */
+            disabled_at?: string;
+            /** @description The reason the admin gave; present only while it is disabled. */
+            disabled_reason?: string;
+            /**
+             * Format: uuid
+             * @description The admin who disabled it; present only while it is disabled.
+             */
+            disabled_by?: string;
+            counts: components["schemas"]["AdminUserCounts"];
+        };
+        WeChatLogin: {
+            /**
+             * @description The mini-program (AppID).
+             * @example wx0123456789abcdef
+             */
+            app_id: string;
+            /** @description The user's openid in that mini-program. */
+            openid: string;
+            /** @description The user's unionid, when WeChat sent one. */
+            unionid?: string;
+            /**
+             * Format: date-time
+             * @description The first login with this identity (or when it was bound).
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The latest login with this identity.
+             */
+            last_login_at: string;
+        };
+        AdminUserCounts: {
+            /** Format: int64 */
+            tasks: number;
+            /** Format: int64 */
+            uploads: number;
+            /** Format: int64 */
+            active_sessions: number;
+        };
+        DisableUserRequest: {
+            /** @description Why, for the other admins and the audit log (not shown to the user). */
+            reason: string;
+        };
+        AdminSession: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description The login.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The login or the latest refresh.
+             */
+            last_used_at: string;
+            /**
+             * Format: date-time
+             * @description When the session ends (or ended) unless refreshed before.
+             */
+            expires_at: string;
+            /** @description The client's User-Agent at its latest refresh. */
+            user_agent: string;
+            /** @description The mini-program logged in to; empty for a login tied to none (a password login). */
+            app_id: string;
+            /** @description True while the session can still be refreshed. */
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description When it was ended before its expiry; absent otherwise.
+             */
+            ended_at?: string;
+            /**
+             * @description Why it was ended: `logout`, `ended_by_user`, `ended_by_admin`,
+             *     `account_disabled`, `refresh_token_reused`,
+             *     `wechat_authorization_revoked`, and any later reason.
+             */
+            end_reason?: string;
+        };
+        AdminSessionPage: {
+            items: components["schemas"]["AdminSession"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        AdminUploadPage: {
+            /** @description The uploads, without `download_url`. */
+            items: components["schemas"]["Upload"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        /** @enum {string} */
+        AuditTargetKind: "user" | "session" | "moderation_item" | "job";
+        AuditEntry: {
+            /** @description The entry's id; opaque. */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: uuid
+             * @description The admin who acted; absent for an operator's command (`miniback admin grant`).
+             */
+            actor_id?: string;
+            /**
+             * @description What was done: `user.disable`, `user.enable`, `user.session.end`,
+             *     `user.sessions.end`, `user.admin.grant`, `user.admin.revoke`,
+             *     `moderation.resolve`, `job.retry`, `job.cancel`, and any later
+             *     action.
+             * @example user.disable
+             */
+            action: string;
+            target_kind: components["schemas"]["AuditTargetKind"];
+            /** @description The id of the target. */
+            target_id: string;
+            /** @description What else the action recorded (a reason, a decision, a count); never a secret. */
+            details: {
+                [key: string]: unknown;
+            };
+            /** @description The address the request came from; absent for an operator's command. */
+            client_address?: string;
+            /** @description The request's id (`X-Request-Id`), to find it in the logs; absent for an operator's command. */
+            request_id?: string;
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string;
+        };
     };
     responses: {
         /** @description The request is malformed or breaks a rule; `errors` lists the fields. */
@@ -1854,7 +2219,8 @@ export interface components {
          *     wrong or it has expired (`upload_ticket_invalid`,
          *     `upload_ticket_expired`). Binding a phone and making a
          *     mini-program code need a session from a WeChat login
-         *     (`wechat_login_required`).
+         *     (`wechat_login_required`). A login or a refresh of an account
+         *     an admin disabled is `account_disabled`.
          */
         Forbidden: {
             headers: {
@@ -1932,7 +2298,9 @@ export interface components {
          *     (`wechat_already_bound`, `wechat_app_already_bound`); an upload is
          *     not received or not ready yet (`upload_not_received`,
          *     `upload_not_ready`); a task holds the most attachments it may
-         *     (`attachment_limit`).
+         *     (`attachment_limit`); an admin may not disable themself
+         *     (`cannot_disable_self`) or revoke their own admin role
+         *     (`cannot_revoke_own_admin`).
          */
         Conflict: {
             headers: {
@@ -2049,6 +2417,12 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The user's id. */
+        AdminUserID: string;
+        /** @description Page size. */
+        AdminPageLimit: number;
+        /** @description The `next_cursor` of the previous page; opaque. */
+        AdminPageCursor: string;
         /** @description The upload's id. */
         UploadID: string;
         /** @description The task's id. */
@@ -2180,6 +2554,16 @@ export type JwkSet = components['schemas']['JWKSet'];
 export type Jwk = components['schemas']['JWK'];
 export type WxaCodeRequest = components['schemas']['WxaCodeRequest'];
 export type RgbColor = components['schemas']['RGBColor'];
+export type AdminUser = components['schemas']['AdminUser'];
+export type WeChatLogin = components['schemas']['WeChatLogin'];
+export type AdminUserCounts = components['schemas']['AdminUserCounts'];
+export type DisableUserRequest = components['schemas']['DisableUserRequest'];
+export type AdminSession = components['schemas']['AdminSession'];
+export type AdminSessionPage = components['schemas']['AdminSessionPage'];
+export type AdminUploadPage = components['schemas']['AdminUploadPage'];
+export type AuditTargetKind = components['schemas']['AuditTargetKind'];
+export type AuditEntry = components['schemas']['AuditEntry'];
+export type AuditPage = components['schemas']['AuditPage'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -2197,6 +2581,9 @@ export type ResponseBadGateway = components['responses']['BadGateway'];
 export type ResponseServiceUnavailable = components['responses']['ServiceUnavailable'];
 export type ResponseGatewayTimeout = components['responses']['GatewayTimeout'];
 export type ResponsePushRefused = components['responses']['PushRefused'];
+export type ParameterAdminUserId = components['parameters']['AdminUserID'];
+export type ParameterAdminPageLimit = components['parameters']['AdminPageLimit'];
+export type ParameterAdminPageCursor = components['parameters']['AdminPageCursor'];
 export type ParameterUploadId = components['parameters']['UploadID'];
 export type ParameterTodoId = components['parameters']['TodoID'];
 export type ParameterIfMatch = components['parameters']['IfMatch'];
@@ -2284,6 +2671,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
@@ -2347,6 +2735,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2379,6 +2768,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -3498,6 +3888,8 @@ export interface operations {
                 q?: string;
                 /** @description Only users with this role. */
                 role?: components["schemas"]["Role"];
+                /** @description Only users with a WeChat identity in this mini-program (AppID). */
+                app_id?: string;
                 /** @description Page size. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page; opaque. */
@@ -3516,6 +3908,340 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUserSessions: {
+        parameters: {
+            query?: {
+                /** @description `active` (can still be refreshed), `ended`, or `all` (the default). */
+                state?: "all" | "active" | "ended";
+                /** @description Page size. */
+                limit?: components["parameters"]["AdminPageLimit"];
+                /** @description The `next_cursor` of the previous page; opaque. */
+                cursor?: components["parameters"]["AdminPageCursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSessionPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    endUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sessions have ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndedSessions"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    endUserSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+                /** @description The session's id, from the user's session list. */
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session has ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUserUploads: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["AdminPageLimit"];
+                /** @description The `next_cursor` of the previous page; opaque. */
+                cursor?: components["parameters"]["AdminPageCursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of uploads. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUploadPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    disableUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Spam reported by several users"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DisableUserRequest"];
+            };
+        };
+        responses: {
+            /** @description The user, disabled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    enableUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user, enabled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    grantAdmin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user, now an admin. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeAdmin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user, no longer an admin. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                /** @description Only actions by this admin (a user id). */
+                actor?: string;
+                /** @description Only actions on this kind of target. */
+                target_kind?: components["schemas"]["AuditTargetKind"];
+                /** @description Only actions on this target (a user id, a session id, a moderation item id, a job id). */
+                target_id?: string;
+                /** @description Only this action (see `AuditEntry.action`). */
+                action?: string;
+                /** @description Page size. */
+                limit?: components["parameters"]["AdminPageLimit"];
+                /** @description The `next_cursor` of the previous page; opaque. */
+                cursor?: components["parameters"]["AdminPageCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the audit log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
