@@ -4,7 +4,7 @@
 // under console/test/screenshots/ (the README shows them).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient, memoryTokenStore, type MinibackClient } from '../src';
+import { createClient, isApiProblem, memoryTokenStore, type MinibackClient } from '../src';
 import { ConsoleBrowser, passwordAccount, type Admin } from './support/console';
 import { baseUrl, nodeClient, nodeTransport, uniqueName } from './support/env';
 
@@ -55,20 +55,118 @@ describe('admin console (/console) in a browser', () => {
     p.assertClean();
   });
 
-  it('searches users by nickname and pages through them', async () => {
+  it('searches users by nickname and opens one: profile, login methods, task count', async () => {
     const target = nodeClient();
-    await target.login();
+    const { user } = await target.login();
     const nickname = `Findme ${uniqueName('n').slice(2)}`;
     await target.PATCH('/v1/me', { body: { nickname } });
+    await target.POST('/v1/todos', { body: { title: 'one' } });
+    await target.POST('/v1/todos', { body: { title: 'two' } });
 
     const p = await browser.page();
     await p.signIn(admin);
     await p.page.getByRole('searchbox').fill(nickname);
     await p.page.getByRole('button', { name: 'Search', exact: true }).click();
-    await p.page.waitForSelector(`[data-test="users"] >> text=${nickname}`);
-    const rows = await p.page.locator('[data-test="users"] tbody tr').count();
-    assert.equal(rows, 1);
+    const row = p.page.locator('[data-test="users"] tbody tr', { hasText: nickname });
+    await row.waitFor();
+    assert.equal(await p.page.locator('[data-test="users"] tbody tr').count(), 1);
     await p.snap('users');
+
+    await row.getByRole('link', { name: nickname }).click();
+    await p.page.waitForURL(new RegExp(`#/users/${user.id}`));
+    await p.page.waitForSelector('[data-test="profile"]');
+    assert.equal(await p.page.textContent('[data-test="user-name"]'), nickname);
+    assert.equal(await p.page.textContent('[data-test="tasks"]'), '2');
+    assert.match((await p.page.textContent('[data-test="methods"]')) ?? '', /openid/);
+    await p.page.waitForSelector('[data-test="sessions"] tbody tr');
+    await p.snap('user');
+    p.assertClean();
+  });
+
+  it("ends one of a user's sessions: that session's token is refused, the other's still works", async () => {
+    const name = uniqueName();
+    const phone = nodeClient(name);
+    const { user } = await phone.login();
+    const laptop = nodeClient(name);
+    await laptop.login();
+    const { data: mine } = await phone.GET('/v1/auth/sessions');
+    const ended = mine.items.find((s) => s.current);
+    assert.ok(ended, 'no current session');
+    const phoneToken = (await phone.session())?.accessToken;
+    const laptopToken = (await laptop.session())?.accessToken;
+    assert.ok(phoneToken && laptopToken);
+
+    const p = await browser.page();
+    await p.signIn(admin);
+    await p.open(`/users/${user.id}`);
+    const row = p.page.locator(`[data-test="sessions"] tr[data-session="${ended.id}"]`);
+    await row.getByRole('button', { name: 'End' }).click();
+    await row.getByText('ended', { exact: false }).waitFor();
+    await p.snap('user-session-ended');
+
+    // The token alone, as a thief would hold it: no refresh token, no login code.
+    const stolen = createClient({ baseUrl: baseUrl(), transport: nodeTransport(), tokens: memoryTokenStore({ accessToken: phoneToken }) });
+    const refused = await stolen.GET('/v1/me').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(isApiProblem(refused), `the ended session's token still works: ${String(refused)}`);
+    assert.equal(refused.status, 401);
+    const kept = createClient({ baseUrl: baseUrl(), transport: nodeTransport(), tokens: memoryTokenStore({ accessToken: laptopToken }) });
+    assert.equal((await kept.GET('/v1/me')).data.id, user.id);
+    p.assertClean();
+  });
+
+  it('disables a user, whose logins are then refused, and enables them again', async () => {
+    const name = uniqueName();
+    const target = nodeClient(name);
+    const { user } = await target.login();
+
+    const p = await browser.page();
+    await p.signIn(admin);
+    await p.open(`/users/${user.id}`);
+    await p.page.waitForSelector('[data-test="profile"]');
+    await p.page.getByLabel(/^Reason/).fill('console test: spam');
+    await p.page.getByRole('button', { name: 'Disable user' }).click();
+    await p.page.locator('[data-test="status"]', { hasText: 'disabled' }).waitFor();
+    await p.snap('user-disabled');
+
+    const refused = await nodeClient(name).login().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(isApiProblem(refused), 'a disabled user signed in');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.code, 'account_disabled');
+
+    await p.page.getByRole('button', { name: 'Enable user' }).click();
+    await p.page.locator('[data-test="status"]', { hasText: 'active' }).waitFor();
+    await nodeClient(name).login();
+    p.assertClean();
+  });
+
+  it('reads the audit log: who did what to whom, and from where', async () => {
+    const target = nodeClient();
+    const { user } = await target.login();
+    const p = await browser.page();
+    await p.signIn(admin);
+    await p.open(`/users/${user.id}`);
+    await p.page.getByRole('button', { name: 'Make admin' }).click();
+    await p.page.locator('[data-test="role"]', { hasText: 'admin' }).waitFor();
+    await p.page.getByRole('button', { name: 'Revoke admin' }).click();
+    await p.page.locator('[data-test="role"]', { hasText: 'user' }).waitFor();
+
+    await p.page.getByRole('link', { name: 'Audit log' }).click();
+    await p.page.waitForSelector('[data-test="audit"] tbody tr');
+    await p.page.getByLabel('Target id').fill(user.id);
+    await p.page.getByRole('button', { name: 'Search', exact: true }).click();
+    await p.page.locator('[data-test="audit"] tbody tr', { hasText: 'user.admin.revoke' }).waitFor();
+    const rows = p.page.locator('[data-test="audit"] tbody tr');
+    assert.equal(await rows.count(), 2);
+    assert.match((await rows.nth(0).textContent()) ?? '', /user\.admin\.revoke/);
+    assert.match((await rows.nth(1).textContent()) ?? '', /user\.admin\.grant/);
+    assert.match((await rows.nth(0).textContent()) ?? '', new RegExp(admin.id.slice(0, 8)));
+    await p.snap('audit');
     p.assertClean();
   });
 
@@ -103,6 +201,15 @@ describe('admin console (/console) in a browser', () => {
     assert.equal(await p.page.textContent('[data-test="ready"]'), 'ok');
     assert.match((await p.page.textContent('[data-test="version"]')) ?? '', /miniback/);
     await p.snap('health');
+    p.assertClean();
+  });
+
+  it('shows the job queue by state, or says there is none', async () => {
+    const p = await browser.page();
+    await p.signIn(admin);
+    await p.page.getByRole('link', { name: 'Jobs' }).click();
+    await p.page.waitForSelector('[data-test="job-counts"], [data-test="jobs-unavailable"]');
+    await p.snap('jobs');
     p.assertClean();
   });
 
