@@ -43,6 +43,10 @@ type App struct {
 	UploadCleaner UploadCleaner
 	// Push receives WeChat's message push.
 	Push Push
+	// Console signs administrators in to the browser console.
+	Console Console
+	// Health is the console's health page.
+	Health Health
 
 	// What only the background work needs.
 	clock    ports.Clock
@@ -118,6 +122,15 @@ type Ports struct {
 	// means the Moderation use-case (when Moderation is set), else they are
 	// recorded only.
 	MediaVerdicts MediaVerdicts
+
+	// The health page's sources (Health); each may be nil. Database is
+	// the database's ping and pool, WeChatStatus the WeChat client's
+	// breakers and errcodes, WeChatTokens the shared access tokens (nil
+	// on WeChat Cloud Hosting), Jobs the job queue's counts.
+	Database     ports.DatabaseStatus
+	WeChatStatus ports.WeChatStatus
+	WeChatTokens ports.WeChatTokenReader
+	Jobs         ports.JobCounter
 }
 
 // SessionPurger deletes sessions that ended long before now and
@@ -177,6 +190,10 @@ type Options struct {
 	WeChatDataMaxAge time.Duration
 	// Push configures the message push receiver.
 	Push PushSettings
+	// Version is the binary's version line and Started when the process
+	// started, for the health page.
+	Version string
+	Started time.Time
 }
 
 // Schedule is how often each background task runs. A zero interval
@@ -213,7 +230,7 @@ func New(p Ports, o Options) *App {
 		TicketTTL: o.UploadTicketTTL, PendingTTL: o.UploadPendingTTL, DownloadTTL: o.UploadDownloadTTL,
 		Moderation: moderation,
 	}
-	return &App{
+	a := &App{
 		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions, CloudRun: o.CloudRun},
 		Sessions: sessions,
 		Phones:   Phones{WeChat: p.WeChatPhone, Store: p.Phones, Clock: p.Clock},
@@ -241,4 +258,9 @@ func New(p Ports, o Options) *App {
 
 		clock: p.Clock, purger: p.SessionPurger, listener: p.RevocationListener, schedule: o.Schedule,
 	}
+	// The console signs in with the password accounts' login.
+	a.Console = Console{Passwords: a.Passwords, Sessions: sessions, Users: p.Users}
+	a.Health = Health{Clock: p.Clock, Apps: o.Apps, Version: o.Version, Started: o.Started,
+		Database: p.Database, WeChat: p.WeChatStatus, Tokens: p.WeChatTokens, Jobs: p.Jobs}
+	return a
 }

@@ -55,6 +55,8 @@ var kinds = map[domain.Code]kind{
 	domain.CodeCurrentPasswordIncorrect: {http.StatusForbidden, "Current password incorrect"},
 	domain.CodeWeChatLoginRequired:      {http.StatusForbidden, "WeChat login required"},
 	domain.CodeAccountDisabled:          {http.StatusForbidden, "Account disabled"},
+	domain.CodeConsoleAdminRequired:     {http.StatusForbidden, "Console is for administrators"},
+	domain.CodeCSRFRejected:             {http.StatusForbidden, "Request not from the console"},
 	domain.CodeNotFound:                 {http.StatusNotFound, "Not found"},
 	domain.CodePasswordAuthDisabled:     {http.StatusNotFound, "Password accounts switched off"},
 	domain.CodeCloudRunDisabled:         {http.StatusNotFound, "WeChat Cloud Hosting mode switched off"},

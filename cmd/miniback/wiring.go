@@ -160,6 +160,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.RevocationListen {
 		p.RevocationListener = m.db
 	}
+	// The health page (GET /v1/admin/health): the database, the WeChat
+	// client's breakers and errcodes, and the shared access tokens (none
+	// on Cloud Hosting).
+	p.Database = m.db
+	if st, ok := weChat.(ports.WeChatStatus); ok {
+		p.WeChatStatus = st
+	}
+	if m.wechatTokens != nil {
+		p.WeChatTokens = postgres.NewWeChatTokenStore(m.db)
+	}
 	rules, _ := m.Config.UploadRules() // validated by LoadConfig
 	m.logCloudRun()
 	m.App = app.New(p, app.Options{
@@ -175,7 +185,8 @@ func (m *Main) Run(ctx context.Context) error {
 			IdempotencyPurge: m.Config.IdempotencyPurgeInterval, UploadClean: m.Config.UploadCleanInterval,
 			PushPurge: purgeInterval,
 		},
-		Push: app.PushSettings{Endpoints: push, MaxAge: m.Config.WeChatPushMaxAge, Retention: m.Config.WeChatPushRetention},
+		Push:    app.PushSettings{Endpoints: push, MaxAge: m.Config.WeChatPushMaxAge, Retention: m.Config.WeChatPushRetention},
+		Version: versionLine(), Started: started,
 	})
 	// The revocations that still matter are loaded before the first
 	// request is served; the background keeps them fresh.
