@@ -18,7 +18,7 @@ import (
 func (e *env) admin(t *testing.T, code string) loginResponse {
 	t.Helper()
 	l := e.login(t, code)
-	if _, err := (app.Admin{Users: e.users}).Grant(context.Background(), domain.UserID(l.User.ID)); err != nil {
+	if _, err := e.cli().Grant(context.Background(), domain.UserID(l.User.ID)); err != nil {
 		t.Fatal(err)
 	}
 	return refreshed(t, e.api, l.RefreshToken)

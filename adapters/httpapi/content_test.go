@@ -370,6 +370,18 @@ func TestRiskyAvatarStopsBeingServedAndIsFlagged(t *testing.T) {
 		t.Errorf("removed item %+v", it)
 	}
 	wantProblem(t, e.api.Get(link), http.StatusNotFound, domain.CodeNotFound)
+
+	// Both decisions are in the audit log, with the admin who made them.
+	var decisions []string
+	for _, it := range audit(t, e, root.AccessToken, url.Values{"action": {"moderation.resolve"}}).Items {
+		if it.TargetKind != "moderation_item" || it.TargetID != items[0].ID || it.ActorID != idOf(t, root) || it.ClientAddress == "" {
+			t.Errorf("audit entry %+v", it)
+		}
+		decisions = append(decisions, it.Details["action"].(string))
+	}
+	if strings.Join(decisions, ",") != "remove,approve" {
+		t.Errorf("audited decisions %v", decisions)
+	}
 }
 
 func TestReviewedAvatarIsFlaggedAndStillServed(t *testing.T) {
