@@ -67,9 +67,10 @@ describe('admin console (/console) in a browser', () => {
     await p.signIn(admin);
     await p.page.getByRole('searchbox').fill(nickname);
     await p.page.getByRole('button', { name: 'Search', exact: true }).click();
+    // The first page (newest first) may show the user already: wait for the search's answer, one row.
+    await p.page.waitForFunction(() => document.querySelectorAll('[data-test="users"] tbody tr').length === 1);
     const row = p.page.locator('[data-test="users"] tbody tr', { hasText: nickname });
     await row.waitFor();
-    assert.equal(await p.page.locator('[data-test="users"] tbody tr').count(), 1);
     await p.snap('users');
 
     await row.getByRole('link', { name: nickname }).click();
