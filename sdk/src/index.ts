@@ -12,6 +12,7 @@ export type {
   FetchLike,
   FetchTransportOptions,
   FormDataLike,
+  RequestCredentialsMode,
   HttpMethod,
   HttpRequest,
   HttpResponse,
@@ -22,6 +23,8 @@ export type { ApiResponse, ApiResult, BinaryBody, BinaryOperation, CallArgs, Cal
 export { isWeChatSessionStale, wechatDataBody, WECHAT_SESSION_STALE } from './wechatdata';
 export type { GroupEnterInfo, OpenedWeChatData, ShareInfo, WeChatDataWatermark, WeRunData, WxOpenData, WxOpenDataSource } from './wechatdata';
 export { callContainerTransport, createCloudRunClient } from './cloudrun';
+export { CONSOLE_CSRF_HEADER, createConsoleClient } from './console';
+export type { ConsoleClient, ConsoleClientOptions } from './console';
 export type { CallContainerOption, CallContainerTransportOptions, CloudRunClientOptions, WxCloudApi } from './cloudrun';
 export { createWxClient, utf8, wxLoginCode, wxTransport } from './wx';
 export type { WxApi, WxClientOptions, WxTransportOptions } from './wx';
