@@ -18,6 +18,10 @@ const (
 	// CodeCannotRevokeOwnAdmin: an admin tried to take their own admin
 	// role away (which could leave the deployment without one).
 	CodeCannotRevokeOwnAdmin Code = "cannot_revoke_own_admin"
+	// CodeLastAdmin: revoking the role would leave the deployment without
+	// an admin (possible with a token issued before the actor's own role
+	// was revoked).
+	CodeLastAdmin Code = "last_admin"
 )
 
 // Revoke reasons of the admin operations.

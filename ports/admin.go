@@ -41,7 +41,8 @@ type AdminStore interface {
 	// reports false, writing nothing, when the user was not disabled.
 	EnableUser(ctx context.Context, id domain.UserID, audit domain.AuditEntry) (bool, error)
 	// SetRole gives the user role and writes audit; it reports false,
-	// writing nothing, when the user had that role already.
+	// writing nothing, when the user had that role already. Taking the
+	// role from the last admin is domain.CodeLastAdmin.
 	SetRole(ctx context.Context, id domain.UserID, role domain.Role, audit domain.AuditEntry) (bool, error)
 }
 

@@ -75,3 +75,8 @@ WHERE (sqlc.narg(actor_id)::uuid IS NULL OR actor_id = sqlc.narg(actor_id)::uuid
   AND (NOT @has_after::bool OR id < @after_id::bigint)
 ORDER BY id DESC
 LIMIT @max_rows;
+
+-- name: LockAdmins :many
+-- Every admin, locked: revoking the role checks that another admin
+-- remains, and concurrent revocations wait for each other.
+SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE;

@@ -72,6 +72,7 @@ var kinds = map[domain.Code]kind{
 	domain.CodeWeChatSessionStale:       {http.StatusConflict, "WeChat session_key replaced"},
 	domain.CodeCannotDisableSelf:        {http.StatusConflict, "Cannot disable your own account"},
 	domain.CodeCannotRevokeOwnAdmin:     {http.StatusConflict, "Cannot revoke your own admin role"},
+	domain.CodeLastAdmin:                {http.StatusConflict, "Last admin"},
 	domain.CodeUploadExpired:            {http.StatusGone, "Upload expired"},
 	domain.CodePreconditionFailed:       {http.StatusPreconditionFailed, "Precondition failed"},
 	domain.CodeBodyTooLarge:             {http.StatusRequestEntityTooLarge, "Request body too large"},

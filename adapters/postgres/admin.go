@@ -99,24 +99,23 @@ func (s *AdminStore) ListUserSessions(ctx context.Context, id domain.UserID, q d
 		}
 		p.HasAfter, p.AfterCreatedAt, p.AfterID = true, a.At, aid
 	}
-	var out []domain.Session
-	err = inTxWith(ctx, s.db, pgx.TxOptions{AccessMode: pgx.ReadOnly}, interpretUserError, func(q *sqlcgen.Queries) error {
-		rows, err := q.ListUserSessions(ctx, p)
-		if err != nil {
-			return fmt.Errorf("list user sessions: %w", err)
+	// Planned for its values: the generic plan of its optional state
+	// filter reads all of the user's sessions and sorts them.
+	rows, err := sqlcgen.New(perExecution{s.db.q()}).ListUserSessions(ctx, p)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	if len(rows) == 0 {
+		// Nothing listed: no sessions, or no such user.
+		if err := userMustExist(ctx, s.q, uid); err != nil {
+			return nil, interpretUserError(err)
 		}
-		if len(rows) == 0 {
-			if err := userMustExist(ctx, q, uid); err != nil {
-				return err
-			}
-		}
-		out = make([]domain.Session, len(rows))
-		for i, r := range rows {
-			out[i] = toSession(r)
-		}
-		return nil
-	})
-	return out, err
+	}
+	out := make([]domain.Session, len(rows))
+	for i, r := range rows {
+		out[i] = toSession(r)
+	}
+	return out, nil
 }
 
 // ListUserUploads lists one user's uploads, newest first.
@@ -284,6 +283,17 @@ func (s *AdminStore) SetRole(ctx context.Context, id domain.UserID, role domain.
 	}
 	var changed bool
 	err = inTx(ctx, s.db, interpretUserError, func(q *sqlcgen.Queries) error {
+		if role != domain.RoleAdmin {
+			// Lock the admins first (in one order), then check that one
+			// stays: concurrent revocations cannot leave none.
+			admins, err := q.LockAdmins(ctx)
+			if err != nil {
+				return fmt.Errorf("lock admins: %w", err)
+			}
+			if len(admins) == 1 && admins[0] == uid {
+				return domain.Errorf(domain.CodeLastAdmin, "This is the last admin; grant the role to another user first.")
+			}
+		}
 		current, err := q.LockUserRole(ctx, uid)
 		if err != nil {
 			return fmt.Errorf("lock user: %w", err)
@@ -340,7 +350,9 @@ func (s *AdminStore) ListAudit(ctx context.Context, q domain.AuditQuery, max int
 		}
 		p.HasAfter, p.AfterID = true, id
 	}
-	rows, err := s.q.ListAdminAudit(ctx, p)
+	// Planned for its values each time: a generic plan of its optional
+	// filters would read the whole log and sort it.
+	rows, err := sqlcgen.New(perExecution{s.db.q()}).ListAdminAudit(ctx, p)
 	if err != nil {
 		return nil, interpretError(err)
 	}
@@ -439,4 +451,19 @@ func withDetail(details map[string]any, key string, v any) map[string]any {
 
 func badCursor() error {
 	return domain.Invalid(domain.FieldError{Field: "query.cursor", Code: "invalid", Message: "cursor is not one this server returned"})
+}
+
+// perExecution runs sqlc's statements with a plan made for their
+// arguments each time (pgx's describe-only cache), rather than the
+// generic plan PostgreSQL keeps for a prepared statement: for statements
+// whose optional filters (`@x = ” OR col = @x`) only a custom plan turns
+// into an index walk.
+type perExecution struct{ sqlcgen.DBTX }
+
+func (p perExecution) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return p.DBTX.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+}
+
+func (p perExecution) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return p.DBTX.QueryRow(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
 }

@@ -212,3 +212,46 @@ func equalFloats(a, b []float64) bool {
 	}
 	return true
 }
+
+func TestTheLastAdminKeepsTheRole(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	users, admin := postgres.NewUserStore(db), postgres.NewAdminStore(db)
+	a, b := newUser(t, users, "a"), newUser(t, users, "b")
+	for _, u := range []domain.User{a, b} {
+		if _, err := admin.SetRole(ctx, u.ID, domain.RoleAdmin, auditEntry("", t0, domain.AuditUserAdminGrant, string(u.ID))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each revokes the other, at once (a's token predates the revocation
+	// of its role): one of them stays an admin.
+	errs := make(chan error, 2)
+	for _, pair := range [][2]domain.User{{a, b}, {b, a}} {
+		go func() {
+			_, err := admin.SetRole(ctx, pair[1].ID, domain.RoleUser, auditEntry(pair[0].ID, t0, domain.AuditUserAdminRevoke, string(pair[1].ID)))
+			errs <- err
+		}()
+	}
+	var refused int
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+		case domain.ErrorCode(err) == domain.CodeLastAdmin:
+			refused++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d revocations refused, want one", refused)
+	}
+	var admins int
+	for _, u := range []domain.User{a, b} {
+		if got, _ := users.GetUser(ctx, u.ID); got.Role == domain.RoleAdmin {
+			admins++
+		}
+	}
+	if admins != 1 {
+		t.Errorf("%d admins left, want one", admins)
+	}
+}

@@ -418,6 +418,8 @@ func explain(t *testing.T, pool *pgxpool.Pool, q recordedQuery, generic bool) st
 func literal(t *testing.T, a any) string {
 	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 	switch v := a.(type) {
+	case nil:
+		return "NULL"
 	case uuid.UUID:
 		return quote(v.String())
 	case time.Time:

@@ -1030,10 +1030,11 @@ export interface paths {
          *     `user` (tokens already issued keep `admin` until they expire, at
          *     most the access token lifetime; end the user's sessions to cut that
          *     short). An admin cannot revoke their own role (409
-         *     `cannot_revoke_own_admin`), so a deployment always keeps the admin
-         *     who acts. Revoking it from a user who is not an admin changes
-         *     nothing and records nothing. Audited (`user.admin.revoke`). Admins
-         *     only.
+         *     `cannot_revoke_own_admin`), nor take it from the last admin (409
+         *     `last_admin`: with a token issued before their own role was
+         *     revoked), so a deployment always keeps an admin. Revoking it from
+         *     a user who is not an admin changes nothing and records nothing.
+         *     Audited (`user.admin.revoke`). Admins only.
          */
         delete: operations["revokeAdmin"];
         options?: never;
@@ -2301,7 +2302,8 @@ export interface components {
          *     `upload_not_ready`); a task holds the most attachments it may
          *     (`attachment_limit`); an admin may not disable themself
          *     (`cannot_disable_self`) or revoke their own admin role
-         *     (`cannot_revoke_own_admin`).
+         *     (`cannot_revoke_own_admin`), and the last admin keeps the role
+         *     (`last_admin`).
          */
         Conflict: {
             headers: {

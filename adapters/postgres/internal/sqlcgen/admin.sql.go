@@ -336,6 +336,32 @@ func (q *Queries) ListWeChatLogins(ctx context.Context, userID uuid.UUID) ([]Lis
 	return items, nil
 }
 
+const lockAdmins = `-- name: LockAdmins :many
+SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE
+`
+
+// Every admin, locked: revoking the role checks that another admin
+// remains, and concurrent revocations wait for each other.
+func (q *Queries) LockAdmins(ctx context.Context) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, lockAdmins)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockUserRole = `-- name: LockUserRole :one
 SELECT role FROM users WHERE id = $1 FOR UPDATE
 `
