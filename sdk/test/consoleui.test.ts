@@ -55,6 +55,27 @@ describe('admin console (/console) in a browser', () => {
     p.assertClean();
   });
 
+  it('sends the operator back to sign in when another admin ends their sessions, and back to the page after', async () => {
+    const p = await browser.page();
+    await p.signIn(admin);
+    await p.page.getByRole('link', { name: 'Audit log' }).click();
+    await p.page.waitForSelector('[data-test="audit"]');
+
+    const other = await passwordAccount(true);
+    const { data } = await (await operator(other)).DELETE('/v1/admin/users/{id}/sessions', { path: { id: admin.id } });
+    assert.ok(data.ended >= 1);
+
+    // The next call is refused, the cookie's session is over too: sign in again.
+    await p.page.getByRole('link', { name: 'Health' }).click();
+    await p.page.waitForURL(/#\/sign-in/);
+    await p.page.getByText('Your session ended').waitFor();
+    await p.page.locator('input[name="login"]').fill(admin.login);
+    await p.page.locator('input[name="password"]').fill(admin.password);
+    await p.page.getByRole('button', { name: 'Sign in' }).click();
+    await p.page.waitForSelector('[data-test="health"]');
+    p.assertClean();
+  });
+
   it('searches users by nickname and opens one: profile, login methods, task count', async () => {
     const target = nodeClient();
     const { user } = await target.login();
