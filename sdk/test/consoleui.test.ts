@@ -242,7 +242,7 @@ describe('admin console (/console) in a browser', () => {
     assert.equal(await p.page.getAttribute('html', 'lang'), 'zh-CN');
     const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than a 375px screen`);
-    await p.snap('users-phone-zh');
+    await p.snap('users-phone-zh', { fullPage: false });
     // The switch changes the language at once.
     await p.page.getByLabel('语言').selectOption('en');
     await p.page.getByRole('link', { name: 'Users' }).waitFor();
