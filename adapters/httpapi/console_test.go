@@ -316,3 +316,19 @@ func TestConsolePathsAllowNoCrossOriginRequestsEvenFromAnAllowedOrigin(t *testin
 	wantProblem(t, consoleRequest(t, e.api, "/v1/console/refresh", nil, "", csrfOK, "Origin: "+allowed),
 		http.StatusForbidden, domain.CodeCSRFRejected)
 }
+
+func TestConsoleMangledCookieIsRefreshTokenInvalidAndSignOutClearsIt(t *testing.T) {
+	e := newEnv(t)
+	send := func(path, cookie string) *apitest.Response {
+		req, _ := http.NewRequest(http.MethodPost, path, nil)
+		req.Header.Set("X-Miniback-CSRF", "1")
+		req.Header.Set("Cookie", consoleCookieName+"="+cookie)
+		return e.api.Do(req)
+	}
+	for _, v := range []string{strings.Repeat("a", 5000), "mbr_\xff\xfe", "mbr_%00", `"mbr_"`} {
+		wantProblem(t, send("/v1/console/refresh", v), http.StatusUnauthorized, domain.CodeRefreshTokenInvalid)
+		if res := send("/v1/console/logout", v); res.Status != http.StatusNoContent || len(res.Header.Values("Set-Cookie")) != 1 {
+			t.Errorf("logout with cookie %.20q: want 204 clearing it\n%s", v, res)
+		}
+	}
+}

@@ -2455,7 +2455,12 @@ export interface components {
          *     proves the request comes from the console's own page.
          */
         ConsoleCSRF: "1";
-        /** @description The console session's refresh token, set by `POST /v1/console/session`; the browser sends it. */
+        /**
+         * @description The console session's refresh token, set by `POST /v1/console/session`;
+         *     the browser sends it. Any value is accepted here: one that is not a
+         *     live refresh token is 401 `refresh_token_invalid` on refresh, and is
+         *     cleared by sign-out.
+         */
         ConsoleCookie: string;
     };
     requestBodies: never;
@@ -4308,7 +4313,12 @@ export interface operations {
             };
             path?: never;
             cookie?: {
-                /** @description The console session's refresh token, set by `POST /v1/console/session`; the browser sends it. */
+                /**
+                 * @description The console session's refresh token, set by `POST /v1/console/session`;
+                 *     the browser sends it. Any value is accepted here: one that is not a
+                 *     live refresh token is 401 `refresh_token_invalid` on refresh, and is
+                 *     cleared by sign-out.
+                 */
                 "__Secure-miniback-console"?: components["parameters"]["ConsoleCookie"];
             };
         };
@@ -4344,7 +4354,12 @@ export interface operations {
             };
             path?: never;
             cookie?: {
-                /** @description The console session's refresh token, set by `POST /v1/console/session`; the browser sends it. */
+                /**
+                 * @description The console session's refresh token, set by `POST /v1/console/session`;
+                 *     the browser sends it. Any value is accepted here: one that is not a
+                 *     live refresh token is 401 `refresh_token_invalid` on refresh, and is
+                 *     cleared by sign-out.
+                 */
                 "__Secure-miniback-console"?: components["parameters"]["ConsoleCookie"];
             };
         };
