@@ -52,6 +52,8 @@ var rateGroups = map[string]ratelimit.Group{
 	"attachToTodo":      ratelimit.Write,
 	"detachFromTodo":    ratelimit.Write,
 	"resolveModeration": ratelimit.Write,
+	"retryAdminJob":     ratelimit.Write,
+	"cancelAdminJob":    ratelimit.Write,
 	// Reads, and the signed links to files (avatars, local downloads).
 	"listSessions":        ratelimit.Read,
 	"getMe":               ratelimit.Read,
@@ -64,6 +66,7 @@ var rateGroups = map[string]ratelimit.Group{
 	"listModeration":      ratelimit.Read,
 	"listUsers":           ratelimit.Read,
 	"getAdminHealth":      ratelimit.Read,
+	"getAdminJobs":        ratelimit.Read,
 	// Upload tickets, their completion, and the files the local storage
 	// receives (signed by the ticket, not by an access token).
 	"createUpload":     ratelimit.Upload,

@@ -149,6 +149,42 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for JobState.
+const (
+	JobAvailable JobState = "available"
+	JobCancelled JobState = "cancelled"
+	JobCompleted JobState = "completed"
+	JobDiscarded JobState = "discarded"
+	JobPending   JobState = "pending"
+	JobRetryable JobState = "retryable"
+	JobRunning   JobState = "running"
+	JobScheduled JobState = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the JobState enum.
+func (e JobState) Valid() bool {
+	switch e {
+	case JobAvailable:
+		return true
+	case JobCancelled:
+		return true
+	case JobCompleted:
+		return true
+	case JobDiscarded:
+		return true
+	case JobPending:
+		return true
+	case JobRetryable:
+		return true
+	case JobRunning:
+		return true
+	case JobScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ModerationDecisionAction.
 const (
 	ActionApprove ModerationDecisionAction = "approve"
@@ -555,6 +591,47 @@ type AdminHealth struct {
 	Wechat []WeChatAppHealth `json:"wechat"`
 }
 
+// AdminJob defines model for AdminJob.
+type AdminJob struct {
+	// Attempt Attempts so far.
+	Attempt   int       `json:"attempt"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// FinalizedAt When it ended (completed, cancelled, discarded).
+	FinalizedAt *time.Time `json:"finalized_at,omitempty"`
+	Id          int64      `json:"id"`
+
+	// Kind What the job does (e.g. `maintenance`).
+	Kind string `json:"kind"`
+
+	// LastError The error of its last failed attempt, if any.
+	LastError   *string `json:"last_error,omitempty"`
+	MaxAttempts int     `json:"max_attempts"`
+	Queue       string  `json:"queue"`
+
+	// ScheduledAt When the job is (or was) due.
+	ScheduledAt time.Time `json:"scheduled_at"`
+
+	// State A job's state in the queue (river's).
+	State JobState `json:"state"`
+}
+
+// AdminJobs defines model for AdminJobs.
+type AdminJobs struct {
+	// ByKind Jobs by kind and state, by kind then state.
+	ByKind []JobCount `json:"by_kind"`
+
+	// ByState Jobs by state (states with none are left out).
+	ByState   map[string]int `json:"by_state"`
+	CheckedAt time.Time      `json:"checked_at"`
+
+	// Depth Jobs due now that no worker has started yet (`available`, and `scheduled` or `retryable` ones past their time).
+	Depth int `json:"depth"`
+
+	// Errors The last errors jobs returned, newest first.
+	Errors []JobError `json:"errors"`
+}
+
 // Attachment defines model for Attachment.
 type Attachment struct {
 	AttachedAt time.Time `json:"attached_at"`
@@ -672,6 +749,29 @@ type JWKUse string
 type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
+
+// JobCount defines model for JobCount.
+type JobCount struct {
+	Count int    `json:"count"`
+	Kind  string `json:"kind"`
+
+	// State A job's state in the queue (river's).
+	State JobState `json:"state"`
+}
+
+// JobError defines model for JobError.
+type JobError struct {
+	At      time.Time `json:"at"`
+	Attempt int       `json:"attempt"`
+
+	// Error The error the worker returned (or its panic).
+	Error string `json:"error"`
+	JobId int64  `json:"job_id"`
+	Kind  string `json:"kind"`
+}
+
+// JobState A job's state in the queue (river's).
+type JobState string
 
 // LoginResponse defines model for LoginResponse.
 type LoginResponse struct {
@@ -1392,6 +1492,9 @@ type IfMatch = string
 // IfNoneMatch defines model for IfNoneMatch.
 type IfNoneMatch = string
 
+// JobID defines model for JobID.
+type JobID = int64
+
 // TodoID defines model for TodoID.
 type TodoID = openapi_types.UUID
 
@@ -1448,6 +1551,12 @@ type UnprocessableEntity = Problem
 
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
+
+// GetAdminJobsParams defines parameters for GetAdminJobs.
+type GetAdminJobsParams struct {
+	// Errors How many of the last errors to list.
+	Errors *int `form:"errors,omitempty" json:"errors,omitempty"`
+}
 
 // ListModerationParams defines parameters for ListModeration.
 type ListModerationParams struct {
@@ -1742,6 +1851,15 @@ type ServerInterface interface {
 	// GetAdminHealth The health of this server at a glance
 	// (GET /v1/admin/health)
 	GetAdminHealth(c *gin.Context)
+	// GetAdminJobs The job queue at a glance
+	// (GET /v1/admin/jobs)
+	GetAdminJobs(c *gin.Context, params GetAdminJobsParams)
+	// CancelAdminJob Cancel a job
+	// (POST /v1/admin/jobs/{id}/cancel)
+	CancelAdminJob(c *gin.Context, id JobID)
+	// RetryAdminJob Run a job again, now
+	// (POST /v1/admin/jobs/{id}/retry)
+	RetryAdminJob(c *gin.Context, id JobID)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(c *gin.Context, params ListModerationParams)
@@ -1926,6 +2044,87 @@ func (siw *ServerInterfaceWrapper) GetAdminHealth(c *gin.Context) {
 	}
 
 	siw.Handler.GetAdminHealth(c)
+}
+
+// GetAdminJobs operation middleware
+func (siw *ServerInterfaceWrapper) GetAdminJobs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAdminJobsParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "errors" -------------
+
+	if _, found := query["errors"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "errors", query, &params.Errors, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter errors: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAdminJobs(c, params)
+}
+
+// CancelAdminJob operation middleware
+func (siw *ServerInterfaceWrapper) CancelAdminJob(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JobID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CancelAdminJob(c, id)
+}
+
+// RetryAdminJob operation middleware
+func (siw *ServerInterfaceWrapper) RetryAdminJob(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JobID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RetryAdminJob(c, id)
 }
 
 // ListModeration operation middleware
@@ -3431,6 +3630,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/console/refresh", wrapper.RefreshConsoleSession)
 	router.POST(options.BaseURL+"/v1/console/logout", wrapper.EndConsoleSession)
 	router.GET(options.BaseURL+"/v1/admin/health", wrapper.GetAdminHealth)
+	router.GET(options.BaseURL+"/v1/admin/jobs", wrapper.GetAdminJobs)
+	router.POST(options.BaseURL+"/v1/admin/jobs/:id/retry", wrapper.RetryAdminJob)
+	router.POST(options.BaseURL+"/v1/admin/jobs/:id/cancel", wrapper.CancelAdminJob)
 	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -3694,6 +3896,412 @@ type GetAdminHealth503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetAdminHealth503ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobsRequestObject struct {
+	Params GetAdminJobsParams
+}
+
+type GetAdminJobsResponseObject interface {
+	VisitGetAdminJobsResponse(w http.ResponseWriter) error
+}
+
+type GetAdminJobs200JSONResponse AdminJobs
+
+func (response GetAdminJobs200JSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs400ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs401ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs403ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs429ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs500ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs503ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJobRequestObject struct {
+	Id JobID `json:"id"`
+}
+
+type CancelAdminJobResponseObject interface {
+	VisitCancelAdminJobResponse(w http.ResponseWriter) error
+}
+
+type CancelAdminJob200JSONResponse AdminJob
+
+func (response CancelAdminJob200JSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob401ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob403ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob404ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob429ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob500ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob503ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJobRequestObject struct {
+	Id JobID `json:"id"`
+}
+
+type RetryAdminJobResponseObject interface {
+	VisitRetryAdminJobResponse(w http.ResponseWriter) error
+}
+
+type RetryAdminJob200JSONResponse AdminJob
+
+func (response RetryAdminJob200JSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob401ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob403ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob404ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob409ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob429ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob500ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob503ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9884,6 +10492,15 @@ type StrictServerInterface interface {
 	// GetAdminHealth The health of this server at a glance
 	// (GET /v1/admin/health)
 	GetAdminHealth(ctx context.Context, request GetAdminHealthRequestObject) (GetAdminHealthResponseObject, error)
+	// GetAdminJobs The job queue at a glance
+	// (GET /v1/admin/jobs)
+	GetAdminJobs(ctx context.Context, request GetAdminJobsRequestObject) (GetAdminJobsResponseObject, error)
+	// CancelAdminJob Cancel a job
+	// (POST /v1/admin/jobs/{id}/cancel)
+	CancelAdminJob(ctx context.Context, request CancelAdminJobRequestObject) (CancelAdminJobResponseObject, error)
+	// RetryAdminJob Run a job again, now
+	// (POST /v1/admin/jobs/{id}/retry)
+	RetryAdminJob(ctx context.Context, request RetryAdminJobRequestObject) (RetryAdminJobResponseObject, error)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
@@ -10155,6 +10772,84 @@ func (sh *strictHandler) GetAdminHealth(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetAdminHealthResponseObject); ok {
 		if err := validResponse.VisitGetAdminHealthResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAdminJobs operation middleware
+func (sh *strictHandler) GetAdminJobs(ctx *gin.Context, params GetAdminJobsParams) {
+	var request GetAdminJobsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminJobs(ctx, request.(GetAdminJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetAdminJobsResponseObject); ok {
+		if err := validResponse.VisitGetAdminJobsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CancelAdminJob operation middleware
+func (sh *strictHandler) CancelAdminJob(ctx *gin.Context, id JobID) {
+	var request CancelAdminJobRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelAdminJob(ctx, request.(CancelAdminJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelAdminJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CancelAdminJobResponseObject); ok {
+		if err := validResponse.VisitCancelAdminJobResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RetryAdminJob operation middleware
+func (sh *strictHandler) RetryAdminJob(ctx *gin.Context, id JobID) {
+	var request RetryAdminJobRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryAdminJob(ctx, request.(RetryAdminJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryAdminJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RetryAdminJobResponseObject); ok {
+		if err := validResponse.VisitRetryAdminJobResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -11504,445 +12199,466 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1bjyNJlib2V2w5IyRZ5WSQEZE3EoXuyMhLReUtOi6V1V1eSze6G0mrcJp5uZkHg9nKxSyg2z7sriRI",
-	"wj5qAWE0TyO9SA+LgQTopwy2e6V/Idg5Zn4hnWREVGVUVU8OBl0ZTne7Hjt2rt/5YyOUs0QKJrRq9P/Y",
-	"mDIasRT+eSiFkjE7ZfpQygvOzLOIqTDlieZSNPqNsykjIb5FFFOKS0FCeLdPguHwlIVZytozLviIhhdt",
-	"++oXftbt7oUpG6dMTX2h5QUT8IwNyDHV0y92Lns79uWdAXlNr9oHE/eZYqEUkXLvf6l18lbEiwHB3ga+",
-	"OKUzdso1++JUpzzUgUdkSvSUEUVnjMy5nhIqCJslekEuaZwxQkVEAtdNNzBDImHMaEq47vii4TXYFZ0l",
-	"MWv0G+unNRulwx8efzPtfv37Pfk43vvDw3fhox966R9GDxZn3eR3+9GueH5fvXw0+6pHX22ea2+3+/hB",
-	"t1szP7I0vYbXUOGUzajZHr1IzBiVTrmYND588BrPzuikfuM0VRf3FLlkKewbVYQSpVMpJoQJzfWCaDrx",
-	"yFimJDgat19THU4DXKqjcfuNFMw+61TWx29c7vmNyqgSqjVLTb//3G9cfttrP/7u22778Xef+Y2/bng1",
-	"gz6K2CyRmgl9wpKYLli0OoXjlCkmNDFDJym8RuQYdpamMWcpSdkPGVMadzzf/yBvPFy0X7IFDL8YKxPZ",
-	"rNH/tqHTjDW+qxvcKxlSHEPdqp6fvDLDMN2FKaOaRbDQ1TUye65lJNXO3rgbPogesfYD+mjU3qf3H7cf",
-	"R3the3fcGz8aP2S7o153yw6fUM1e8RnXqwN6Z2YepFSzYWzeYFHQJ3pKNRll0YTpe4ooTTUjzSilY93m",
-	"TI/bU60TmvC2+Qy+alue0O51W31fBGngllaRlM0oF1xMSLPb8kigA2IPKMmE5jGRgpGZTBnhitAwZIlm",
-	"0fKR8huKT0SWtHniNwbpF92B/mLvwbXnfSxjHi6uPXtmJw//zGkESOmSpR6hyhfXXA4yT7lm5uD8kElN",
-	"SQIj6ROulS+EobZmgFxrksosQZ7VtnwslAnDJ0GfwO+KBDTT08AjAS6I+dechVOq4V+ms8AzO8BoZJ5k",
-	"SSxpFAwINKZIwOGTTLHU/JcmSWA25YfShiUsJcE88IXdpg45K1YkZlpVX9fTVGaTKaHmoIXIKSf8kimz",
-	"sb4w/I+wS5YuTKM75lPX7sY9/uGLXncwN5u8dZeZThcHY83S1Q0+tZSmJZlTrsmIjQ2l6XRhCJJOKBfV",
-	"w21Y9syc725+sLnQbMLSxgfTWUJTOmO6ev8dnp48X+37daZMhyToBR1yQBI6Ych+pJ6ylCiuGQmpEFIT",
-	"xURE9JQrgpTjC8ORZKYJJYdvT05JkrJxzCdT7cH66tKtmlA9VYTGsZwTIQUztOWLJJVmC8oEHMoZU2Sc",
-	"yln5+3uKyLmA0eGGcDN2HEbDaxgSbfQb37Rfu7sMJus1TKs8NWzX8ME6/tirZ45uza4vMNwzTAQkAQKC",
-	"gEcU02S0IMHx29MzUr4e7RfBwBdwjFM5V2atmSECrjvkQLgbvcRtyJSlrA+MCFgfV8TsCvVFzC9ZtXPz",
-	"4363RwL7dAhPh1xc0phHgbls7C+4VVz5AgQFFpkhGxJvy0yX1hrFoWKt14oPm86B17hqT2TbNlFd4/J1",
-	"GS5eshpGeEAu2IIsZEbCqZSKwZ0OBAlXlLn9m5Scnx89NfPnEaNxyyOZ4D8Y2WgmxcQXC5nlN6rqk545",
-	"dLv37xuWYc6LRyI+4Vp5JGgb1jM0/9MJjOQV9IMOOdK+YFcJT5kiu/tkKrNUEWqOtWGWZMxTpUmm2DLb",
-	"uOb9WEvWSxd9lRPQq1dMTPS00d+9f98znMH93fPKAsu3B+0/0Pb7bvvxsNNvf/f5GoFlDKLQRkErMKJY",
-	"QJpmST5DoZSaYzujbcUM5zG0GnOlQX6gE9WC28oXwPfJlCYJE4bvxgvCx3ixmk4tIwizNDWXmJPnmijL",
-	"+cLI9zTlSoqWR1isGNnv7XbIWxgijQfEcSOOV2JMzX0Ifc65qGHkVr6rX3MrKK5b7F53d7+yvr6vPmv6",
-	"/mf/efPdTus3fuNb37/a7Zn/2Wv7/tVDZqTEpnnLg1c3vNX6rGVeWbdDRmJds0sHQs1ZSva6+ygsCklG",
-	"MlqQ+ZQJWJPqFnK4/ayYpxhpzhm9qCy00zhyZhR8Ftx4IQsR+xe3mmcykkdPN5I7jzpubuYSK2bGo40X",
-	"zFimM6ob/UaWwZurnZ+D1LOue5SJPuIAPpiPVSKFYiAmPKHRC6rZnALnDaUweov5J02SmKOusJOkchSz",
-	"2effK1Qciu7+OmXjRr/xVzuFHr6Dv6qdY/wKO10SbtmhucwoUC6LiJIzpqdG7slEpugoNrInyo7DEY2G",
-	"bsjBgFCSTA39imw2YmlZajF3UjtJ5SSls1z0HMLbQ5okwxlXwHICIPCUjTPFImJuhjBlkdEaaaw65kp6",
-	"QqMTvCzuclHOSgIRV2RGY7OZZogpGaWMXhhRPc1iNiABS1OZqgA4LnLQMWdxhMM/lGIcG+X6Zxp8GFNl",
-	"GDtwo7nZaHYF45SpmVgmIpaSOV0MSBDKiAVE0YXyhXnTSKOhFO46uKYSbFpVmsexUQy0jkGjC0K7DIFH",
-	"UiOHtwzxGO0CdBuZEqP9xeZbTS+Y8EUzcL8O4YmRAuAd+yc0YEnXvGk+HclMRHAxzY2kZhqxhEdjo+gs",
-	"hvBGoQsBKVZ/M+0Ke/RBKDMSXspCxi9x9/FvGi3IgmnStJrTUEg9dK+BZlV5TqMFjtiwNDKVcYSEMpNK",
-	"E6o1Daczs7vm5pzRhRl58RR1zqBl2H4hGD+X6YhHERN3TVlO6naHtqQ79GF1NqgOZmKhSsfDlH3PQtSj",
-	"hSTBkt7QJ71crEmlUm1QgoK3KZ9wEfjCCD6nLGw/Zzqctk+NMtvKbXM0DGUmCulcEBoZdqR0SrVMYQg4",
-	"sCH8MHQMPF/hn2Vp35ixGu2MRaQZjN0QzMQsmRcLbg6uYmmJwM2fw1EswwtDfiTl6sIsv06lEcDLUl1C",
-	"lZrL1BA3maNc1wzsj0P345CLUKYpC7VdWEqUlqlRTTUPL9DewyeC6gwMMka0lGICTEWTKVUERfSoOCD4",
-	"Xa4AlY6I/cV+EbQ65AkXESje9n4xCtKMXsAjX5TvFmKYFhGMRWaI1nAMBJhzh1hOuCgtFfy9uun25j3j",
-	"MyYz/TNcwBGPLMGCCMkF0XzG4BJ5IQW702MuJYmpZgN7uJXM0pC5PYUhHQkjKdL4mbn87nJsB4JkRgEE",
-	"9kHGlMdgywY13kjaLJxKZo4+4XaIJGKa8hiG/Ubq54bP3+3JJioLp/k6eu4aMZqwGuDxGjM8S3C4I5bE",
-	"cmF4P5wlNedGO4uIHI9JM8gPKc30dBhxkNHgVgtjmUVpJoqHLZj1MV2Yk3Ym5SuaTthd3xiwL1yR2HRu",
-	"mDRFXUix9JKl1ryC4tJxCpY4br5+TnnMorsebMlDoekEpRlq5Dxzi+cqHNoEgTGBPIODz9T0BJn0nV/K",
-	"NI7djYf85J7qo/EX6AqsBR5hIkwXiWaRYb8zNRkWL7RIhOdGozEA79IkuafIGVrTzIOIxfySpYt7yhcz",
-	"w3ptn+Y3w6mNnMcnWcoiDy8DRUKeTFmq2ZUueogYjAPtl/DxMxFKw/MPnp2+ZAs4IXTGVK5QHCTJ0VPD",
-	"xZNMTYth5/dJa+D6CwzbVJrOEpBFtZRkTNNcKjFiqSG7e4qE5r4ktsn8qyHsd34vnLL0kofsXNBLymNz",
-	"qu6U2xlewERkxGsQcTMFixPJuRgg6VnjVwD27TYYuMu2c/BdwC2ZywrFVIJcuBjDYSMpS8DVFC9y097S",
-	"hWtI/uD4iDTNUDxy/+rKI5lIGQ2npkUPbi2ZadXyiJK2BXvSEwoCDFAFjWMF8iKomnPD5gy/09KOCMyi",
-	"vqhOi6PYbLqwXiGuiU45U24eaKuvTNvu1TCcsvCidvaGFvAls3BZyvXCF6HMYryR4UPs2FAxdUb4EptG",
-	"2czoU/Ayi3wB7zaD10dvjp4cHL4cHr59c/bszdnw8Mtnhy+Hzw+OXp2fPPsCPzTkW1kKLVPwbpWmUR44",
-	"acJhpJqOqDKnzg11ZK5ripdFiuQeSiFYCLbZUSovGJnxqG0F9hYe3EyHcsZQH7wQci76hFrDHWgjMjX/",
-	"hQ6m9JKBrZFrzaIOge0xw7Zbo+iYWRGmD+K7IafSOV+jNKZMZ6lQBX/lY6tJp8rs8MIXMxoBj0F7OShp",
-	"EdXWDV/xK5vOFdnv7ZpWQB6NfGHVPALH1XkOSzEKJTpbd17t2zslT9IHtGHJ11QsrJlC3bWkNqNikRvU",
-	"B+jAqucGZR2fzKdSMV+Actlf8m4is5cJS2Hc4FlB7d/695oJS0kYcya0L2gUpUwpD1yCoIzLFP5dZhwo",
-	"ogW5r7WNztbAHXP3PLC+LQUXAOG6NSCBlnJopjmkWrNZolXgOY7lpCFfuN8GJJhfUTPT4dKkBJuTFe1B",
-	"DXzhWOPS+zl3MPorOGZXyabsM99INPmLZY9zu3A5X+tj+7pzZ96OXs+FkRxlyt+zuxaE4bIGiU8p6yhr",
-	"2nvbaW+G/6XsUl6wqFDqQWmzP6EW3MwVPGCPaEUs+d/sex5wMqObYhPO3uTIxiOBFSGGJctjYGV0uKaM",
-	"MhbZQBaQImy/h0baJl9KpbmYlKVv9/ZwxpXiYmKl8HORpNJM3LDwZ/DG3aqZcdy2VsxRZm9Kpa0d04Wa",
-	"OCXFeoxWObXZA9gADH8iER+PWcVAaMR9NBr4Ai8yMuYxW5YvzZ5bOxtaAPCb3PgGMoPyhZMAkyxNpGIr",
-	"5hBKggnTx1Mp2BuwQwdAESWNH83OwBBy8wOp+dE0Z+0d7uTD9VkRDMj3hgOabvGCxzHzGZ2wFthdFmju",
-	"BJED/g76vsiNxCjVmis6nwBYiz1cz6rEgp/nooEvCtmgPMxiZc3lDduYRxGs8jtYGMsfzWtgohyj8dPK",
-	"vOdCZUkiU82i1yzi9AwcFz+P0mimFZR7M70EHfDf2KZMTwfRjIsvGY01eOVohDokjY9Tc41pzlSjP6ax",
-	"Yl4jKT36Y8MKbEOqKz4bI1u0jaC56rjxGk7y2jbHp/Y9O7APXuN7OVLrB7g5sKRumb6XI/JDxjJ2T5l/",
-	"Kwge0FQzz/kcjQaL4neagdeXDQgdYcSbOVhzrlinmKQcfc9CuKSKy1Btm2d+PxUTBWmrJpTK0GuwA7++",
-	"D8gcJFdr8jLE29RphmEFu91uqzSukZQxo0CeqRH9Z1sX/wRfK4aUJebvoZWG1kcBKS5Ca4mxHNssqTkN",
-	"Zjybd8g6zes9iiMuqNGdc9d6zEGeVSRwQRyk3bY/BiRJOfoEqjF/+auXvc5+p0uae+Nd+jjsRQ9HXdYi",
-	"E9nr7O539k3j2dUOnUUP9utoGPnf6kDfCkaYMIrlsgiHdBR5hsZAHwe3qGazrfSBfOogSYrNsOOhaUoX",
-	"DXSFOj/qt5Z4itX0yqd0ZSNL5zGfVkElVUL+robQD3JXyw1ZB/pobsg78HrbtmLoml5ZGPuxV+l685xe",
-	"cXXTeeV7eq3NLS3fB68xo1dH+NVud8suY+ubR1/y/d5gAtazwKO6ECbUA0sOtsCJHHJs6B244fbggdVt",
-	"Mf3VzeZJyugFS291O9GEQ7BccfrVxBA+WjPq6Au4fznALoylYmYOMmGgvdB43IZ/f7dtXqZ312LdzPLA",
-	"fuWY3sapLe/EagBfWTPAgNKVqDoIW2KX1kUCbkZ5wWHTlpYO2sLAuzo6+OrdGdESgyoNCz6wShGIGX3y",
-	"hNGUpQRjbEuZBcGAXDCWEK7NAGZsJtMFDKpTtxs2VG3Ixfr7Bi1Z1ndZKEb208qd06u7c1yI4c36qqZZ",
-	"uN5IJmIzBNSxwJ5qMwmC1vaRYJCjtuLiJqYBNmWQKw1LVOuV2JwhKlBfl+izvMWV7isrX7tEtts6sl4S",
-	"2252YhMuJsNZjXjxpZyT2GiiIKBz8w8pLzygIh7H3F5nuXQG8ht3ptk1ogeG3phBJ1LGW2VuKePiCjbn",
-	"OqsZaCAvAuyd4jjz2CCjo9hTZ7goF0CtaPAFIcWyHGk4U8lgucppvMZV27zdvqQQ5aHMZ27d35rP3R9l",
-	"y/t3ywRgp1C3ic9ExCLLmdQN95CZb+t3EKxt9uwoYpaFwNvbRMOlgWMPdeN+btTB3K16E0VGRjWB0qca",
-	"QrhmNJxycNBEpahdUD3vgZhrdLE+CXK/uOcLMLsZijXqsvm3msoUEgismXgI3wclG4qZDXzqHuA9Wn4F",
-	"IhnNA5npoRwPUyomrPRC5XOjY7veDT3H7Mr9aTbC/XvM5qV/4rCUaQh8q5GcUS7QzAGeWMPtXQ9ZGpdH",
-	"F05pSkPNUvg8gNyuYQKW5fI0jfj5XoryuN1ESqMPs1TJtLRg5dchmglGjfFNvgiMJm5jQAI0c49LpiqV",
-	"L8NM4vuKztiQqqELlYJ8D/sMm0d75cqtBAtUp5wxcEEzRxCEK4+wzqRDAqOPdwQPL6AjCMdG+2Kncm8G",
-	"tbfgjClF0fG8WeDAgXlIy8V3defkVsy5YHklVrVVDNrAZb569/LGYk+SjWIeQgCN4a4XbEGaJ88PycP7",
-	"vYetAREg3Bg2k6T8kmpmhIwRS2sknHhSnsqz6OnpQcNrPDvdvf+gZlZeI0wvqx/s3r/fe9zwGsftdZ9c",
-	"1AnRRjCDET/Ye0T0NJuNQFcdVAQYa8HXU8ZTmCRYuFCbXe0GjaFuZG9fHpuJHNYOKVMV+VbxSe1rV7X5",
-	"D4vtRGjGghP3YImxxzW7f8puqpxcsMX1lStDX9u0ZWiwbniv5ISLExuve1PF4yNJzz+blMzVULD50Mma",
-	"SwSdZqxkMENfQZ52OWXg1lpjjbqV9F1Va2qF75KQDkHoMSMxHzNz93gkpEmCqUJGRqcjJeNMg3+0dX2F",
-	"Id/cjWY0fBkE9l+FjO/eXC/zV4mh7uS8lpH1fT5lIb+Wcrt8fFxmr2NTNIFkOxjYzPzjejLxATR0kH+M",
-	"f5/YJlYXC7rdPKUjzWY3NkMkw3UXQcVECF5lIhMmuM0/hOAJQ9FVxQYOMvAMiHETLu4j97XVMoqSB6Im",
-	"X4RdaczMm1NFrMWQNDE/f1x21NS3jcf9Rsa8XJByu+wkpIbXGHEJ9BrJoeYa8vLgDyE1U+ZquaSaprkt",
-	"DwxodfcYrvsWg5TXiOmIxTUynfNhw++k2et2iTBtxR7pdbvdHqGR8sgu/DORMdc8tH/vkkSmAv+9R+go",
-	"Uwz/eEDCFLiQ+eMRGac0i+CP3i65zOIJTfGvPRLKZJFiQuqu6Q1dDq0B6SIVCCnKzocKj6Kqzo7+brqA",
-	"fdQgnRrJ2m50QJqBkEPr1nNUVGA2OJEW3cXjwrlvY0hbA4vkUOcVqZrXsq3XdnHYTvF982WGZ7HeJ1Ii",
-	"2bImnaRyzHPaaeTm4zpCsR2sPagQmtG0LbY8DLSRqbV+XsPq6TV0SkNW20G+nO6VHLzATArRH+wJt85F",
-	"t951hFA2l0c3PpUQDb9uFZDpXGu2lyyNeO2OuckGKptMmAIdNWEQtR6Q+ZTHLGc2lgOmmVCGFn1RJlk7",
-	"d2J7spFcI0amNCLNAA9BHrCzaNnUP0cc2KPRC6hScLNccjY3/+DqYgE2GNvVNW+br3Ecx3nD7gG2b/86",
-	"cd24v21v9s/zotMVk3/UKLanOBIV2vVKWiBy+2InHJsrUWLOKvKzWWHlFQrafC8eWxX1o3lKlq7gFbne",
-	"awh2pa3ZoAaohCoFsra1K1g7DiPmK3D5F55dUWTgQs7+VhfGemfMCi9bNRg60u8vU/2cQlJ2KaLCkXqH",
-	"BEZKCPq+GMd0MmGRB28bjdje1ZCe0yGBzYsP+o6BGGq3cjl01vFFYMUrsEahgBXhcKAVErGQRzlgyMr5",
-	"sa4R25O5k21zubh23RNUIqe89eLZW+yneHCY91g8Oyj6Lh6euFFAPD9ahA6nVEzY7Vxkyyk/q7t6Yqmj",
-	"JK/Z1KopQPy4LwdFTFbFgtXKLdgo4C051vKOvUoi8u6j5Rz6VW1xRnm8abwu2BSjR/OMJwT1cZMAQdGN",
-	"bOCLdZMoxAFyksUMTiAXJDhhE640S+3yW1NbaSp7u92tUzFKyPodeC7NKCw8B/Qtxysdd9z3wS2W99Ga",
-	"2xMTnH/pK/xgf8sCL/G4ymrXsTp3sKzh5DbnCkwHdQYTt6wuzA0zXptULGzcN8Qx/zZoDUhIFWtzoZhQ",
-	"XPNLVo3/oDEP2c1JrUxmRWM2zY9MZaoYGQEAAEQQJSB0/ujTurQDuDqlwdTuwtTmu93AqnpWsKd7qpqW",
-	"TvPkgEuW8jGHDATSLFBhZmwHPoD4twINLLaiqWnKZRd3yAmjURt+nLLUooxUKQBeHNJaQd8yUjsyI/Nj",
-	"s+Wl3ijawgzTxbDe2YP5ufAGhK4aujJvejk0R/B5APGJ8M6hjKxbtyCIRw+qW7y/CdKk235cC2TiNTCs",
-	"0nona8e5sjuIBgVbk5SiOSFv2iEMZFrxiJEZ5SKmIiKHUy4oCWkKOSCQWOKmL6Olc9Pbe2R00kddgIqq",
-	"nJ7thydL2fDacypwUKrjgVyjlJVjVVvXHOPqAb/OPiydvsoE6ia1RF9eQctrz+kTLqJbSiBrSTiwGZuY",
-	"rWD1yJUo31GmNZhG2SUTekAUF5MYtFzPxZmPzC7cJzMuMs1Uh0CSNQnmVx1gREENlcB6tNfuw405Hsyy",
-	"dvUKX/xNWV0e0omJSy69J5EyrguDcYNZXurD/FO4bzNzASwAAxEDucF5OqLhxSQFZAUHP7g5ApJHmCK3",
-	"+a0ZvVpjTZSAQVaMDGw3UsZgVFTb+9dS03jzZE1LRMj59sasRlIvCgGu3diiL+W7YKWeKAeTc+GkDKNI",
-	"STPMZllMzcXeumHUgFk1N0O70l6xwbVUlnKZ8qpzLZZGd0cjYMNrTPlkek3lxrX2Clpwf71xLbkHX0KL",
-	"0DvGeK8u3/ND8nj//sPcKocnXrmsArUatbBK2dcPeNCSjFIqwimRonrcgVGAgjXEOJvacG8YXJ1QN81m",
-	"FNw3MRWIfwbciisiQ9SwwnqzFuYD1Ij8nMVRO2aXLHZro7xCA8tzLCCTD+wkqBn0CdVwdnxxv4uxA5aL",
-	"5tYjJhA/E2JWxijNPAPERTCcc5Fk2hdNCLzHgSpo54ItlEd+yFi68ABGEJ6i858UQIctMstM9yNmue/5",
-	"2fP2o/wufHP+ihTBFXl2ME5hwrRajvow1/5Xp2/fYCbAjC4AN8VNk/S8breLsFiKCKY0gxQw/HFvl0SM",
-	"JdALRC4E0EU1jsRi613HcFOKyakx2nChNBXhmsvMbRms3DWpw35jbZgbbNAzeoW84/7jxyVOst+tZ43g",
-	"hqghYwjsscSsstmMpgt37boDalqrHavzBC63eX5yRASdcRfwttROcQSnWieqv7Pj4to7Ebt0OSVq5xoH",
-	"dIlJWt+g87kURsG1NzFaxI8dpNtNgjk0iRk1d6Vwx3Fm8TwVM6we8nnKUUSFttuquavBJTS8RvgyvrkU",
-	"uDwwnSoSuGbSODCsD7LrgCv6IubigjQDo/bgW2rnjzz6ELRQONJywiDbCrXRUkN4WraazIsv6sDxCOw1",
-	"OT955SHoU6IXxEFkd8hBrGSBtjmfUo1xvoY5wFFkaNHDucNUyvktXKnMRq36YnWKFuzKrIaNwIHkaRiM",
-	"GRfhwheR4bwymTGhWwWGqsXOqSxsJkIwv0WQ504BSxXy3AAoAtfvxTOnYQYkpALJQmgQqsDKoQlXgDbq",
-	"2yy385NXCB3aJc1KjBqRwgZhlQbRWjGJIJDfyraMuFzdj/PErP39brfEmDvV5u6XGEnJauWcnDVxFHw2",
-	"Y9EAYT0f7JdatjgF2rzBxaSzaspZPdYrR/XkxZNDGV8jNHKVD8dcMHWPhDKWWYrXYUAzbe6DWCK2AHw7",
-	"IKPYbM9oQSI2plmsV8/pqMJ7He7nBjlyctMP0pt9sJw/0zBdeo1RLb9bzta6mdpmuDAXkyGYzNcF0phz",
-	"YE7OCYu4TVkEP6uykCkOQ5oqCHrBjGuMNzevQXoCmcmIrUkBgxY3BTBinroiNLUWEUOUgRyPC58bZgQB",
-	"IMCi7HLFkH4w/EfcXBxyPL5OjKAZkVddntrVx7CU2+nMK5E7dfJGObLI3uIx1UYGwbimIle6Q5p4NGbA",
-	"iXwxYYKlMlMI3UE1JJAqiFCthl3B4prlk3Nh48M9X2xAPO60llnVfvfxg5vp0tXZb1jcs/rleZvQHzLW",
-	"J8FslA6xAsHu/QckpSKSMzLiWnXIS5vboViYmht8ftVRTJ8i+tnpQoQtX5gPIfCNWzuhliWQaZrp6Y4d",
-	"ajDIc31hUxzOBfWFYHPiwM0AbSGO4G+lZaLIXKYXhksuQb3esDJE3Q29ZFW/aWR8ve/F8n2YTCznLG2H",
-	"FLLvNaYRjMw5tDgRJIhlSOPfYlh2R8dR4As5ziX73fuVa6OJYhVKUtXg6dby8oBp/Lf2704oZz/OTF6d",
-	"4yOzzb3dR5XBnQsOIyurNgjfa1YDbrw3z18e+gLVba5AlEW4F4vaLEUJjcCBKRXeAvvEFzDn5Rn/tPb7",
-	"m7mDNm/6nlmuvd3yaskxCWj7feCRoNt+DCHsDt4bFNZ24KGNJPeHUAsLDphHfMJ1mRyUTVHI0xLK+Qrr",
-	"ExBKIf71BPTjnEz5ejlH5RZvx4mM2ZqYIEcIoP1GEqBJEZRFpmSSUmGuL3Bvo7iZZwbjQ3jDhuAiRmpU",
-	"CsJ1152NiIRPasOKqnnUN2MXE5nKTBvJa7tJcMpoMhwtNKsxizwxj8G9GBvmgWD8NCG4jNewCnIxxMoI",
-	"G0x5I2boDpOcbTL61CJ0cxHGWcSimxrsSvMvj6GODq6bRHnLwMxYTiYsgpxJ6SKvxgBysibwqhoOWSNP",
-	"G1niBo4r1KHWSIwuksUlJVqxpSJyGM2pXhp0Eb4bfW6uaYaB2BBoba9lFtmKH9efzrWDMhWAs25Zxhzm",
-	"BsU0J51dezQQUUUnayNjEanpniLniqXtA/OiuW6N/LbaZaWiwYOtcUPRcrxVZc6VzakM1HO0W9DGhmPx",
-	"0bPY3fH7cOuk9TMZyRu7wMy9s+6UvSsXDQBnMcRzzWh6wSISAZKHyOLY6lsgwoNvYy3hmLcRwhCx6n+S",
-	"GOjIeutXz2WUsWtMjCsSZdZFDU/Pzw6JHI8Vg0oSZt4TfslEPtnVoKLiAt/t7j5od/fa3d5Z71G/2+13",
-	"u593zT9utyS2Xsptjz+Gei+XWujWGlWSkqdmM26Ofc9QKp1UKfxmXu1NWA0la3HFDb1dgr5NxO5a2JQj",
-	"EaYMsdEN7wZ3BdrdLKBcXkgj8BuXKOvYxlDW8RvBtoSYOo7mrMcuWN+ScmmbLOF71UNs92R9CGox13U8",
-	"5BC+vIWFq5TnqvokgCkgZmZJUAfzNAAYYOWdbtcXZeXFlS2x6OEl8X1AAliNgGRgOOx1vW71a9LUdIQm",
-	"npgLlldKwEiv1oAEuIwwqJPnh2Rvb+8x9OgLWj72I6bnjAnS7u32u11o8PPevvknF0RploAs2Ms9+2ho",
-	"L3uQ8gTdkr3dc4gRC0ZTRXqPu10zj8ePHz8eQJ0cQlPmC7ta5m3BUqISGjJFQhnHNAH1pqTrwNDePD9s",
-	"O/XO/I5+sGKNK0oQ+uaiDAGtmDOLuu8h3T5lZMbSCYSrvhXxolg3owiMGDLCppCGcUL+vQ2SiWNCxQKq",
-	"H2CBHg6mhv1ut+yKAQ2qLnLJcfIll6ShN2S7MRtrIjON6qvpr14gKxj/nXPmnOVWJ/GsSDWon8RH5tD5",
-	"OnzbmEpUDtOUighEiY/LvosteJItyIzHF8uhRd2babjY8jr29dGj6EHOumns/KnLU90QOw/npy5yfovY",
-	"VCshVsezfrHu2udIzqbMF3k0MVgnsREKpnNI3xuT4iLaxCiuL/LB2mIkPYb0OM7VuZPjj1vrPI7gbsRh",
-	"wPv153+rsPxj+MGyCSKJ4ZYplQgzbw7It9+VV21m7tIK6trPL/B9qCXtC/Yp8fxHwTNtTRD/JaZ5f8TU",
-	"7e/WkZkDJ3X2TCSAWkvmeQ69dwN6tFV1NmEGrMOIzROUHDBsKa/JFzaviHDd6lvlXUhAiIJSpGCFNDJe",
-	"EMm5gIAQxKpB+HNfYBzAPYWBEDnseXcfAxdszdgRQzgBB4xfK68t2yGuG4uOMLWOSH4ia4KdbNWod8OP",
-	"6+NPbOxMXtgPHAftGEp7uU/J+cmraqZ64OoqbeQga+0clNg0s6KqGIkYrDbhYyww4Jb/+ha/MY/Z0Lll",
-	"bmuesJDK18OiPLYvwxmHXM2NKdrElfhy00bwbvusuZKR7dYgBxtrVZwUGBGl+HuW1w7Mk6GBAIvHtanR",
-	"/D2rLAkXugyLWuKa10vwxjVxyd11FgS3uJUItNKBsYMqb2XlxNQxvOpOrHcaQRwSh+Bk64C2owGrWe62",
-	"t+XGTDcKcfjNkGw4QNNGOwV95GFG/y9hZrqnHjl++tyDEFKPXPKIyaUk5evCHODcbptKUOVEq7YRsyL3",
-	"FJmxiFOY8CAXmt0yOI3ALlXVrgiT3fk+YZNlD+rDrVJX5ayuHRp6ey9Yoo1YM2OaRlRT0kQ4qISm2nlF",
-	"kB7IBVu0VnIXtOx8n0yWrfj3f8LD747S2omwKxpqApTEBQGH3iB37pcWGG6u2RK68f6j3d6et3pOb2C/",
-	"Kw5e3Xlbf6xOV7DBivxgB0jsGNgGCj4DMPubhlVsuEUA2gQaJU0IMjG3+/H5Wcuc8BwFH4Prplzd5A5h",
-	"cbQRjbwmEr6S9z2/6iALfs5jFtxTJDA9P6WaBn2U0NFiaxVMF/BYhzYOh2QNLl1NP4BC10dmJ9OZ7UGO",
-	"c/ZXvj0AQWM9tMrG0r+IXOFup2vBRiSZHpZKhNxycb+0ZVDMhI7Pz5BdhTRNF3jCKoCzxTqazmuln+fS",
-	"VWxRGNqVpGzMUkKhdVf+gc7z1fuRyNVeo3YYNXtpxNo+oWSWxZoDowMyn0imMMmycS0npOkuJ+oKQRWr",
-	"Ut2cZefkMrRKiUNY9Kqb6LEbIqHBGmkk+aWAaJskNAKoL3Hh8qnLsd6+qIvetrHNRVW9ezVBzvMpD6cQ",
-	"5mfDnUkp2pk0EefR/NTf2YEQralUuv+o+6hbEy7ui1Mr1nIbz5wHREPy9vHB2eGXefAzV4TGc7pQeXj3",
-	"DSOXt8Yk30bXWBfMlrvlbY42GPwhK7vVIasJwuuhEWyQRJE0PCDhVCom1mbQU00Ccx5dXnI5t79ypVej",
-	"kvZqZjelagO2wLspBvpvH/xZqVQj7qHh7MoXXA9ypzMeCudgQV6AS+QiSWUcOb02hXwEqLEmzE5xMYFi",
-	"08CdiDY7qTDyFPwhWPue5tXJOuQduIwCnSKSbN2CQVFYtPdWcC6CgXU4BXBqAw+DPfPK3ZXdsDFoeS1q",
-	"G6dWg61aUqav6xsuBdFvDoS32dRbzYzwkuGMNqJso7nHvPMj4JXWi7N4cvLa3r/Aw7NkKN271u1SAnYr",
-	"cXaH8gZLfjPcIXOlfHRfCSIq/jpwhpaLhNw2EG71CsH6C2pNbBRPw8zcYfhW7hSxqAQHx0eVJCNDo1AV",
-	"rFAYaZKsYJkhnhu+t2CQS+2GAY4WOR5fu3pKtX5EzW5CxBVLU5cQu70UyzN8udTkdWzE+C1YXd2XKwUj",
-	"bEhXvubrd9qoCTfc5GjjJ+imqYmLYLbqrdOcrfxcwp6Yp1IzwrXnjCO+COZUs3RG04sgD//skCOtLByz",
-	"sqVZ3RlAQqGaTOglM5cjag5WswXQgQnT79hJJlBB8kXwR7+hNEuOxFi+4kr7jf63f/QbeSlav9Hv7e/f",
-	"f/TgwYNuz8N3ffBPffjO+8e/+dsPEEKNDb9IZZY8E5qlprWgT0zjMmFiwiO/0fcb//g3f+s3PL8B8Ihm",
-	"S3zD+pZaOZ3SlC018OKo1MCHYClk+o+VGZgJwAMYpVdMpTyTD17+zm7NOw/hne+8Rr4B9nyb492YX3WX",
-	"/q9R28Tjx7WeqUqb22n9Xf76MqUDKZbb20zo17Vr1VlVjEJT1LM3W9IG05ChuCkVEYou5Whfj6TMXFYR",
-	"lJ5zRZ+B7Mg//lf/PSmeDU1LEB1/CchpdF56K6Vz+7svSrWkO6VfUCAq1ZmeyCKJ1NY5pxrcljV+5Oow",
-	"apTF6tj7oMw82CdNpamIqLny42RKR0x7JKFRxKKW02QPnp22e7uP2odPDkslqKv2skO+eHXeO5jvvvz+",
-	"Mv3+dfT9o9+/jPnB9/p4f6Je/+H172Yn76V8sXuVPg0vT8XV0etvnmfjN0q/eXG2oC9OH2dn9yfshHbf",
-	"7cuzt6Peu7OH46/ig8PP5ZvjaPTk873p16OvTk8ml5/vxy/ePjt7ef679w/e/v5Uq/h3vf3d6M1hRkdv",
-	"jl88eR9L+Xb2ZHev98Pr14/uR7s7468fHE7Z5eU3l787fvTlRcZ6iXz7XItnOllcff3qXe/9gXyw0/vm",
-	"qnf49ur5ZRruRg/PX+3Esy+PxJv4KqPhV9/Ms+74++Sb8fud3//w+/dPjp68f/rg3fn47Oj54xcnXyZv",
-	"xc6X7x8q+urR1fvP3+3sPD85OOdR7+2F+h393dX+4Wv16NXbKAp/Nz1/9W4/C5l+On784KvwZG/SnYxP",
-	"Xu4fHz58tpM+/MODqzfpN9Hu+RGT6Yvv7z8bPxz1kq8Ofv/kwe/vU0G//OEPj796IF4+e3L5ZP+pePPq",
-	"6Ot3p5ODE6F2Hs1Pdk/5yenD128ODudni/TFpX6s1aOkt3v88nkU//D7M5m8+fKk9/X44Tffj6e/i79W",
-	"B19Fb/jL6Pez338tX8b05PLR/aPx15n4/fu33aOX36hF/PCrw/PvDxP5Yrc77tLu/uHb+Viw3x28eDGP",
-	"7kv6+dmjxdv70/fZ4ulo55vw6mr2stt7lvzwdpFdHb1h8y++WFJMH+w92t9q5OWXNeTLLwuatXTZe9Ae",
-	"LcxdI7jmeUIQuWShRlTSgjzTh0+++eblxavRox/S0zeie190f+AHy8O7htvfndaaEboDbzEmHBQTvYR4",
-	"YsQg5xPBIo9kIj+NYI5ueeWLNGUh45fWLV2M7lHv8fbx5eyjZoAFa6kdYp8EU3bVVFPaa9q5kM9drP/w",
-	"gi1aLRD/l9CSaHt80H7+3R/3ux+2wyYtcSnY6/Xcvipa3SJP2cjSQor2e5ZKYqW6vLy5q8RTFklLcmgN",
-	"pAAWEFtN1L+JnaQQLbfY3rFgmHsfelm/Uj8CZc9KA9uyXu4pW6iQ5NCFVc2zVMLd1ZtV7JKlNK60o5bz",
-	"xGqlkJskjXmNTQhuEcNKwwVS1XXgrSojjNhluyab7afDr1pVBm6B2Jck4IbHbMlKVWjhoB/Q/NMqq5z1",
-	"BZjnRfWamGrwCtAocsVIak7G5Nq1QG0awphpKK1fqgK9PfOMuVJOq05ya+7VqxX8o6UK/wh90vLy7If8",
-	"gy1hTdtniCFHXOcxRk3BJoBORaSZOz6OWvUw7RCns9m6aGtA475aFAzwWUGKnZlzYlie2Wroa+ERCHKC",
-	"b+mY6QWZ0XTCxRosgARtSusHQYviga4edZVjLre57FC0HbjZrj8N7yoay83OQq5JlKz4ZUT4WzFA4qgI",
-	"6NcCpJjZA3lhdfN7asmNXK9ireD+FDpXbdyLK+eAfbpxQAz+ueBXxBJmpetCefO2h2qsmh5s5oYbV+0+",
-	"XdFDGbHbqWMH1s3oIsiJphdMFdDWFi+ENCFfyczUEHWpjdbAFxCKWvLcxvyCQbUnBIDBYvWAklSjMBWA",
-	"Jaur/orpHCCbh0hGMUKgAeRJMzB/leBOIE2bTwTUEx8QaxCvBsnXHzkgy2FC9Yaj76rzm1etxzFI6IQF",
-	"hF1xpZXzFYCbSk1Z5AtXFrm5v7tL1hUpLwUzDwi6AGDIvsjHnE+FIn6yaQGinTOR9+ZqMKt1ZnwmLocb",
-	"qzm70VrBfuXYYaGJhAk1IEHKYkZrV9c5qe0bAG3PAU7PeufqPddqOF1Qs6F1cW46pUIlNHVYQwjgmJfO",
-	"R1AGECUh34Qcv3lBuFCaIZYUJV8dP3txI4ooSGur58FB+ADYwmSNDAQF7Kur6CrRwW7ucBGxK/zfoA+B",
-	"k1CQcuKLYCfwzIPgN4BZF3QIJn/I1IoQGDYwlTPsZlm2c+1fcs3sf2pkqJJC0fz2n+/85q98X3337T/H",
-	"/37W+k0tKq4KmdgUt2XmCdrVBKUAZcVA9K+pDnwfkOb5yas2E2ZpIjJa+AL3tU8iBstlxBUABMC/z0+O",
-	"Dt0+BK1+npQkx74Iuu3H5KD9B0Lb78k/I39F/hpCp3cfkHukSVrkM/I58cgO6ZMB+YL8hvyWtEmHDMm/",
-	"CAC2SgrmC3Onz6jhYrhb6DUTCwLD7aNDzwwKXHg6zRTEPook08trj8v9Rba/u03JXVLoDtp/oO33/+yv",
-	"/hpHf6/Z+uxzb6c/+OI3v+0M/0V7DUrxnEd1LMwJ4fcUgTcMq0r4FYvVgOzvdVfPQw7U1Nt91C0JhPDX",
-	"lnsLaWL1rjLkYuOJTwH7DKORIbr5IMNh41/P3U351buzxhpg7EKyBoqi1k2X2hh9MwlEWDPHGiOo8xFN",
-	"tU4aHz4AisJYriltT8MLZgtW5qbKMkvMizdAx17JaYfOP+WLJgYo0LJWNqMLouZch1Mix+OWl5de9YjF",
-	"W1NejpNxT/lCy3YkIYfCptph2IQR/VLKJ1NtiN/6ARSi+uRe6ylNGJrCSxEq6Eju+MIXiJYJAj1ENAiS",
-	"45gGNMGMPi6FAy/8/Hso3hLJMJthNLFUjASAauwL7kD5YJRG0K3AlA7yBM4KlidNESwBsBrLowpePDsz",
-	"F56SeSh48OWzg6cB1pZ83Ot1W30rU89Q7chUCcnTrD8m03okOMTAufYZlHMt/sbzF3Q6nVYecYYN+oJm",
-	"5lrRdg2g5QK7sQAgp4DnCQPPgTfMpFKjBjkgsNGCmCsL0zwR8QSAe5uB6QXKnPKJyBL0XEDFJ/NwnnLN",
-	"sAAIhUIguI1ByyMJc9FPDoYIn6Fxq82FLwAixQzbPK+SLigo1IKKoeYAawxQfbuPfRGY4Q/t8APLfU+Y",
-	"ThftA7NOQQ7zFOToa+1jGfNwEWDkbfE8cDuCoReGmByRf/Xu5Sm0lIuctkIqSTI19YVZSFSc7VCQv8Y8",
-	"ZDYRB/32jddHZzZiqsDfhEtWZmnIOjKd7NiP1I55t8gOauQgMwfHR6Vs5n6j2+l1uuZN0xCYnRp7nW5n",
-	"D61vU2BfO505i+M2hHHsfD+/UJ3vbQj5hK0Jffzq3UtyynSpRCq4aIHoL9gCJUuAh6WXzlhp+Bu/NERZ",
-	"4nzojzOKFcdUK1cRYEHcnO45a4Ev9JTNFIsvmeqQ11QDX4Lf7ikSXPDI7ZI5tNQMxD3HvPQLtvDFmF/Z",
-	"nC4aT2TK9XRGmlCl1QgjUKbVBkvnNH4UNfqNF0ybnYZ4U+TPsHi73W4p2NlqgTnTcQuJctY16oqeMo1c",
-	"vUb6wtCxC7YA/awUzHhIwylrH2Jy+OqGvWQLZfPzSUpTBkEb5hMFWwQ50ajeantVjNm8bMAqRr9sljIj",
-	"vY8rUDexfKV2joQRDGhs8XpL92ij/+13XsMC3Db6jeNimnWIM8pl8xvt0ty4UM5qZwrWrvdrifbAst/d",
-	"breEhJikElpGM2MOgdip23xrT/uI25+77+u3344Vovag/simVXxllF2myqslE2UXCwKnr7tWzijrrF6g",
-	"JdNwam5Jj9zv7lVr862s20kepX3nywZdY15iCgtmiHVvO7GeIjsqF7nftNYnrup+7WJf9nYgt8yS6NpV",
-	"z/WNUAolIWgfv0DNQ03l3AhPhliZMJdxySJl2KYvnIjRtOiGsKC54DFGcG8Wj1t90GNgyNbmNGXhBeD9",
-	"BZY4zPWsC33aq9JAMwHYAj5DOakA2vdFImXc8jBaZ8nq79wlZcEXPsdgH1+4+BSbTgdsCItgKNLMEiyy",
-	"W6B3eQVmqREVEMbLsyHTueCS3rMWxlaHHOl8OQxxs0smrJlCyRnDkj9cQdpZv0BlUETRBSAfd8iB2UqF",
-	"DovmfnfPF8FYpiMeRUxUUrrrbxD4/ONzknI3a9hJHpGMRAaHY7/b2344zgW1yb0swo+ucaKeuzWCL3Yf",
-	"b//iTMrXVCycONq45UXzI098fsbNktnj6ODiXfitEUInMWDNl64mRO6rcoBZXjhuMxfIBcmVHNa8Kp9g",
-	"c6Y0xlp6ADoAXMIMxgdkQNIEHN+gFFQY5BDXLoiw1SEHRdlW6rQ3IySxOPKMdEXVhcvjgDxZlN5ZhJlm",
-	"ffMKu3JDNurKTE1OWXhoOErQKnyjAZbBhLhFr1QVuOxk8V2NSjj/c1oEppNmYEsUBuXqsrn+iq4YLOW5",
-	"tYhxy1X7wjRg1ACpWohwmkohM2XHQZoBpKbBXA7M7wGk9xRFRWVKQqO4wbrmM4R6opBcHJAmtWnG2FdN",
-	"OnGrQ6BUpy34kNugfQF3L7jX0PbqMqewaUwoRsUCPSiAee5ylrUvYq6MtrHCs8j1WdYrrnRR7hCUBlda",
-	"AqLKlqB8TQ8QPemigVGf1pnKPYUzRoWyZSaRV0vBVH2VSYBnbPQbYDJseE5PylM3r8cMV8v+fvBWo2vN",
-	"Fcvfs3V9wl1S6dL6FWwVqNzW1O1uy4urLa5UOaZ5lQd2yWWmbHSvBKDkdQO0ccPlEZbTM3rbAj4+fPcR",
-	"76Olcq41V9IB8i85JgWTRFKyN9M1WP+TIlP102W26TIzpzq/W+yVYiTK5evm+vcZJCCZIcj4EkwaG/kE",
-	"lpSqbDOk9eW0DU6snLRtPWFnncWI4oLwtiR1GMJOpKq5a1152gBUYOWEb1iCZn49WNgIy8XttR/5ArAb",
-	"WgNX2Dawfsf8O5lBbrA1bQBjm0gZdcgZ8nkfkCBYxBE3N2X9oqmUhTK1IaQRC7kRwTvkKQs5JHfZUut2",
-	"DEXmBRgRaWhNfSjncl3kgA3yIu0avcC+UJrHcelGa5bqXi+YbrnYAFuql2gpKxdK3aVxgmRQuTespP5E",
-	"RouPwFWe2jVCzlIllQ93wtewdnS9qO3Wzqz8L52bdfe3f/FG6ucyE9hF7xpdHNMFJGFL+YqmE4bf3b/O",
-	"fGxVeha9NoIY4tn8OnkuHF5mlFrLbw01bGOwmbIWvlpd4c16HQB08z6W8tB18gWFd31RzijSkjhLOiQV",
-	"ScE2C4+2Ps5G6fFcYVLvxgvh2AIpUOIyurwiWQ0QwiDlc7kEb8toKPOpjC0iO49QsrfPKgVngUnKjWVA",
-	"S/UlA48Enz96QHp7j9rmWRsettYJXz+sk7tqK+jUis2w1SWxOZXxWlnPJrZdj0dhUuEnkfeORd48k3Cj",
-	"sAu7/knC/TgSLlaEoWk4xXXewG0zPd0JY5lFaQZ7XC8wPgfmUnKErwl7Jc0//V9//x//73//H//Df/fn",
-	"f/Xv/tPf//uWl6cnpnKGlUMqoUnom5xfdWAQHfPyoRSacsHSoF9t/Z4iE6rZnC4gOIuPufVnYeQg2k6j",
-	"CCGFnM0DrD7ftN990/4sd2V66OTEegqOcROshaPLBhPChZZlf5ycC+uN8WzitpArFXzBUYp8WTlFf7ki",
-	"j3UTk1hOrBFXFu5r0oTwQQ8icHjU8nJ/raME17J5G7zXpku7OEX+uJ3uALLXS4sOGfOYGIrsZwZjXvhi",
-	"xqgghUkYLr8Rm3LoHvIcsItmFdiXioX1Z2P8DYCtmHZbHmbc5wZ7jCMC8Mgi9t3sV2WnfTGDyCFz/eLk",
-	"8xrnfXS2ljrXU7YAp70NHuz44p1TDKAZObaGyxIqHQkc1Q8jrsxBigJYyLcQhgKOZwgFB6r+f/+P/+LP",
-	"/+G//dP/8q//0//wd31CbXW8yppaPg7bJ+eCpWYl4lhhz0xc8lQKLORXIlleELDpqOo3wCAAz5Lv85O3",
-	"r9sHx8dHT20QRvH07fGzN0dPAyQ8F0aLuQa+KNBYAcMP1q253+2SwAIYDGmSgEEUPnVygi+wg9O35yeH",
-	"zwKvLEJQgY3DON4mTBw99UjEIwcfZ/MF6NJZ19NUZhPcGEtIfQJFuvK9cAdvaNEWzJ5UCrKb41bKpwlw",
-	"eee0Vh+DlA5DC0BcJ9lWOx66olI+mdi0FlxO0gzmV0MkcIjsuBpG7FJLGavAI51Op9WBoADrm7Jzy29v",
-	"PIbF9V1a140+5lrpARe+LsoTzbklSnPeXTeNmw8SyO3mY8xJEPkXRjQtRWDdfDBI5T9iNJngUhi2Wsnc",
-	"ArICif+mAzp/c/T2xiOq4S9oDa5sbB1DuPkAC5bxE42xdmN/0tHeZpO3D/en3nkY6q223xBkVWQqHVi0",
-	"Bd54NM/efL1xEB9T2rdZcxZbuUbkf+UqPd2xsH9Tc073GrL+oRTjmGPqxq9IOVgXKSMnxBlR64T5eyqX",
-	"UuytXB+B5ERaEIHX6xCBFZHB31qycZSzyEDwVyT4LQALo/VjQEZST7EYBkCqsogs20PiBfhzrUBjo4kx",
-	"lAIzWPL43gnT6ChFkzGWCkUhJK/IlzKYL4XbvRpYCpUwO754Dm5XQrVms8TGjBrxRmvzOGGpHYOgNlJk",
-	"NeKz7wsI5NR5ydOVSE6sITijYjF0PQUOL6oczukV1anBlmAna9YkF3h9EbjnQ7Ndhdhbm386paouKBqD",
-	"n1kEiDGbJK7josLjx7CAu+YrSbt3bAP/i2F9nyzZP5Z90hqjLbKfUqXTzaxTZno973zmYFW2VSTsgy5d",
-	"ReuHEr6+sDV8CdWQSYtqNZScLgeZYvS7TQbMa1yh8u4LM1kr86XsUtrg+pGhpA4x5A5Gg0wTPedGGMvC",
-	"kLFIYZ186MYXOChUVtx0AGotRjx0JiIWkaatECkz7dlHRqf0hVO+7aegl9pZAGqbBTNvEXTwQWXo3e4+",
-	"6r0QAOsLCxPoTPgugV1EJBM2wdgIkKCs4gJgnzmv8wUukcqTm+AGcYqpWZsLNCjUcUiz1St8ab8+3ry8",
-	"QrAMPyJe7VdoznwmIjJbEAub6FajdJhcAs7SgbInYMOJukLXcOVY3Vs+OhgULth8NXbT1syuvO9SJCBB",
-	"m0V157BUStuiD2LOY/VV0JbnpUORSg1lZsFwZ8gdHD2+cOSBVRjcZb9S9jxl5jy75JuH3S75f/7X/U5v",
-	"v7Pb6gMtQ99gtAFvWkzDkjsNp7WyCiFNU2uBRUuVERjtRoETxxdYgx2qI/fXlWInTSu2eWRG47FMZyxy",
-	"cWoVntHy1kxr5bk9wwFp8ihmEJZGR0rGGcTGjhmECRrODCAGK8e2zHyAnwuoteuLZzScOospxnP1jZxn",
-	"roFSQYvlmICikon6SNLQUhH/O5aDquV1auSgN2yew17cpSD0Sa65VVA/sJpllrRZfkltFf/1/BardznV",
-	"b1lqKrS9JbHJs+XcJ4br+YIL0kR+nF//5l6EKxoUrlbhfMlVL9tuqZjico14W5WCg6Hoh4zV6Jekud99",
-	"7Isce3eo6QUTAdmx+Lv2bzCj53oTsHFXdhIqYULokROvrODQJUGRmjjEgN7ApWdCeqcKCAN//RgibCFl",
-	"sQQtTGf2GjM99EmpCr3hrRFLyaNSyceWZwvVQ2160pRGbeztPmrZkvWhnM2kMLzToqlyBSEK+DyfnFEG",
-	"pzxJ3DwKHw+wVLNEVA1zqOLSsxyv+KDsjrmtcgpZdaCdkm3K6Yml0jvQT11XN2LJvbtTTd348rPgyrE3",
-	"A66Ggs1h52y51oy1bs+4P7od7hOXvw2XR35cxre2x2gzo8/FbWDwRtNao6wiT6YhIDflxe6vQpbYXC8r",
-	"KBpxs+k3jBQFTscl567faFmgDbTDURJLpTHAqe6IPxPRW6OqnbpxfkS555kRC/OOag7Zl3JOZoA8YV8i",
-	"c5jXP001jsaxUeUq2ruq1+S89fnX+VLC3YoZ5hyaRCOBAJBjq8JDjZ+UhUxoDDSLfIEg7U1XAajX7bY6",
-	"OS5/AOXsi6CNGjOL0bmEXhf0dxd0Z/sAgOMaqnu9fOzUPy1agwio2coibLcZuMcQ0r+FwaHS7vga0OKq",
-	"DcuZvzp1bOo0N2VszRgorBNQAMgGUuW9GwHtoyUQ/Dgr1S/V4v0rZaGWJc0WN6BqDDS7riGsDuwTrGBL",
-	"MXBljtjB6DMX8GarThApbEEMC7FzwRaYbLMU3NbJsz59UQ3tUZoulAO0R91io88J2/lIEn0NSOwnf9Mt",
-	"42r/KYjsu9da/BcY3/Gj2IT59BoM0HZ1xmdMZvoGri3HCIhFUV6jHpQKcq0H2KjUEwOsGrwwK0XFwKgT",
-	"FHVtAjKVMdi9++C7SVnEUxZqhS2glWpd9VwIQKWCBFiDG1LUbA1uX2g6gTwvNZVz58pBWCjH2Q5cVtu6",
-	"qsqYHleKLPUshqYrGOWLNbrKC6YPXDXSCtPYQ+JZ1thx0mbO4OTnoc6wGl0JEOeV9cnVLv2aFepslBHq",
-	"gG/uxBDwq1exD1ytvHvK7Vbp9FggONB2liTAulEUr9iShkdPGx++s2fPAqfc2o0cDIenZhKs7a75tm0y",
-	"IKGUF5yRJteqCmC10VVMaj3FvgBXsa0IHjOaOqkD+whe06v2wYR90Q1aWFYNDyP+jiAHmM4kGArdBabA",
-	"XKYXCsungeO3gDvZL3fHtRVXIJrn8PTkOVhNscJUHqLvFtSawANibu3FGoPDIb68VqDfsp32czOUxgfv",
-	"2q/DkjSuJ6KfIgyZzPSgvN5GWDOrgojOJS5yynTbdrDmUNiXd/K5azegD9cVCeynv9aMmzWH3iy1y4AG",
-	"00E0g5sT5lo6/u5Jfn8ukdz6Q4z+GWvwr3iN7Xnbfpp9USqVsZSYkpN8avsBC507g7ln2he1rmnTP+Yg",
-	"WhbT3+CObnm+yHNVBJtDVy6kGLsr+7VXHfEdX7yRJWqu6cp5mTvkwHqephJtiPnu+CI1A54xKhAgDVra",
-	"A9gRs2pDeGvorsgCPDE3awqLyGnOcN9uDBBnuUxu8E37tdsPfLEHKCkWuM/lpUKRVWsk45oZ8QSqFkVR",
-	"STo5fHtyChVzLfITQpXqKVPMFwBvaPFRAHK6VcT6BG9TDjodZJCcsrD9nOlw2j5FqEqEhLIBDB6OXtEF",
-	"MMu2hE8HpbgZXCWVjoeuEnWwwQX+C+OTP51itjSx2rzHZdJFRuzOztI5VtVT8JNz54+l5f1lsnTcPMsM",
-	"atCLy6wAN+w6fN6FMq3l8wdLpUfzMhGjVM4NJ8tHpEngmg089BEDy+JKp1TL1AJWlEHgVoIHmwCGyTXk",
-	"Is7YTKaLls0j1ZtjpCqk6otNt08z+FLr5C0UT8WXBuSUzpjhPl+c6pSHeuCLY6qnX5SXakCcXBisGYkL",
-	"6mn1LRfFhXQgUQwCDyrDLlIqRzJa2BdRzUR1DaVEXHle8QgsXZjWSNYEgdLGgEMY5NgX42qYuIdS54Zo",
-	"c/i9wPDzBQAPEwQahuCCFFCjc9IA7IA8pAJCL3OpI4UQsS23GS6EkDkJc2XBxBO4YF8ZZRZFe0dwRcos",
-	"17awcZFtCnmDqxcdFS77pkzCmIiaX0oQ3bByKdHy9ZPfrM2ay6cWiwE9nT/l5fPdX25M+/arzOoS3N1g",
-	"d3tz/YJMmrWX3afY+7vTsgylyZspWbEMady2QPuboSgpCZyRDG2QieRCK3Pb5vFO2FzE1YUD7+/UeCdC",
-	"Gp/iry+YXuU8dQAfF2xxI6OcV9+MraH1UzRVFEW8SWPbpe7Pdj6rcqfcJznigsIIViyQ9XVpY4aQDBbg",
-	"Bq21ULno1t6Qjw8idYcnccNxeuqswRTWkTQtbv35yatW2cNozw2YLGtlVntyNA8vmL6nSHCDk0POpgxg",
-	"MGblyPJSWwhJjNiZwoIUm8HCv8xn8IIvZBph4fTl0hmAIzEmp3v3FAEZ7i0U3rAxozmFe5gg6Kq/lcHx",
-	"DDkV6j9/z8AG6rBbR2wsseafL8bWkHDBkvpgkRJbODZruUmmmGWx5glN9Y6ZZ9sVTy0OTbUsV7leRm21",
-	"TccX6n4zA7/WOfSAS9U1USmgWvPrezZMqZiwWvZTqUaDfLAyn0oDXonFlTkUTKKmiM01ZKk68ymAzP6S",
-	"2cjPI0XsXudji95vrvRnmET8y+F7J1gluEB3Js0Ky1jL/LLr8L4k0zeRHHxxalFzltqwMnFhdwTeQlWu",
-	"vW7lL9ndih0Orlnjef0JZI/Sgf8LEYrWsfrbyUOfmFqJqf1F8qXj87N6bmQ1mxnbFLH4FJ7nZj9IlIXU",
-	"mEuWLhDqywLjgvQs54I0HbC9BX/gTBXlzqxHAaw3NI7hI/dbP4/9Luf7usKrDqfd+Y3BgirknEjInuTK",
-	"OTxGjGQikoINCPVFTHVRxNNGo+QZRYLNPcKgqqKdXB1HxDV4za6deusWiiuXVNz5FKK4GenVrBLG3i7n",
-	"EtgCC+Xg7pVomLq9+WlxKdfWBHF118CU+mmbN27zCaOQlO22tH6TE6rDmmKWr1k6YW34kSg2o0LzUPVd",
-	"uZm8lLErzcVTLLjeIUcWg8az7loQhlxx5TLXUExDsn/HF3kMGTDRIY8CdGliamBd6FkZf4ulfSyPIwUm",
-	"o9xT6Bre9wglFjgcsR1tB0LqITQaQLogcElfUK1pOIXENfcigNIMkyxNpGIBVLkASN9RLEGThEKmS2Uv",
-	"8C30My/FovVrs+TyWsds5pHA4Qu7An8jLgMykTkoX156pVLHBEN4B8QV8zCztT4kX9TU5jBLi7eJLSFk",
-	"vQt5hSELyF7HoM+TiOYM+iOY15E4j4Eu79isvon3ZDDtqMx5/mIwsj7ppXeQGBBxvY0d50LiTo5H0//j",
-	"GjUWg36LtEAM8/EQ09UlSg2L9GOIJBFsXjwa+MLhbrk0v7y53Bu51M6Qi1CmKQt1YNF5sYFJxpRiywBb",
-	"EGELYqAybLEWKMuwygNX/ZEVOYmVBLRShpcRWAZLKIdzUUBsTCQEQwHQmBMNi4icfILNvN6wOdAt8J/7",
-	"wgjImA2BHDQi4VRKBJBRJM8qt6uJGdLOmm3De8CTC6ZPG6xsoYPR/1/1Rg/yIsTVLHhE57WovmYICq4N",
-	"i6C6tI1kLLFgvUstV+DTxlx/5NsVhLHtOdy+2IYwtjWH+5Tp14s7Ahc7BNq5kSd2f139+IL8FdN/cbUw",
-	"PiVtfyTmfsoAgcZyMcPlV/HEatn8VIqNFoHnMp24yJ6c35XrRhRH29aLBatjAQ4N7xpeHSuZH/CUAWrR",
-	"uoyHczHiInq9OIbR/UzyVjFbnFNRDNzO6ZP6t0X9m8lLpMUSuazTAq+Rc4gl6OsgrY02MmEayOUNdBOQ",
-	"Uaa1FL5o2oQe/Buildp6kbAv/Eb1E79BDNVNmIbx4nC/8Bv/+Dd/6zdsJpCHtxO7RBBeW9++AwNr5YF3",
-	"FuOqUl2FlitATpg275T6scUKoUwhgMVJUT1y9uLzIO4OcbcgAnhBGE1jzlIEKD6rQIPqGjJ2uKCWhl0A",
-	"m5NeMBC5gGav2tKawXJhAqzO7wtICB2xWIqJTbeqYI5DXLEizG5ojgVj1mNpJ6vFzytl4+3MSsHS0DcE",
-	"wyEsNsciAXOqWTqj6UWHHORTsxNaipbkRkE1kiZOaAhPi7A3WKADzHc1lzIXEyymg3goAA1NR4Yr3M8L",
-	"gud1fF1AuvCFDePzHOgAAJfZyHgwcEIP1AisfbK/u+sLNyDYqKH5uQSFBir16guI3obR2XYQii4U8RsA",
-	"atAwvcc85DpetAaEqoucXiFEhmKZc3d0EKuMHJCU6XRRRdawWwG8HLzZY8pjVWwrzMcXNLbwiKjoG8HW",
-	"NAXpPXhhmMFjuWUSvHiG8ZJGwIWi1AxkczxIpYD3CmlxsUIgXJH73ZUlpEkynHEF2MDBoPjoh0xqSvZ3",
-	"HxcfpFSzIVZHjgLP7ecoUwuzb5GcC6jr3azB2AWI/0uW0rgQVqHOv4yjAh7Y3p01d9+TpZvvI4itpm3T",
-	"zc8UO7ju0n1iiGKwnmkt3bufKsT9U7F+/CpSpHO5x5ysZamHNKuyhmWxrS3S+fUxGehycSG4nmZQcFMX",
-	"FbOR1TdBhFq+eluEGu3eMF6LVWmjJldlECVL92gOrAYZ0mB4MNfjiqTQIWZlnNG3PB64xHN3o70UjdoP",
-	"EPBCtmXSIfvdx/mNZ98ZwjWSmw3MhMrNlqURe3G4TppjgP+hsyTGcP0ZNeLLAq5qJ1CVJZ9BwcwBS0hq",
-	"MmPpBHBBEfDPDS1J1gxvdSERCgaHVh16uUhQtVhGfmuZ+zZLWX7nUUXMnb267GvvmL9wGIxbXDOf7C2f",
-	"EDd+kddJroY5zoHV5ti17o88DrT+EnmbMKGgMETRDWjJ5jNycHxEphRgqpa1bqPJzq86E6bfsZNMPKWa",
-	"YtEr8+hFKrPkmVn8IzGWxfPTKU0ZPLKwIb5QUzDaQyxb/h5Uh8QpBf/4N3/b6pOAiTBdJJpF0BOGW9gn",
-	"Nt0frAQVaCBXwodeQv5b5dDHVDMHO+SL5sGz03Zv91H78MmhR45fHp7+1cOWy5jFtK+Y0cscCBxQhsgp",
-	"AydpSufDCEYFdvk83suoMbJaTMiMRE/ZrG9jg+2bRf21YMqummpKe03XKvmclCbVahVae74ABENXy6px",
-	"flPkynCfBACpFFiV3S1ERZ1qQq28sn5phmA90VABzjqGc6d6ANehjCO4ymkZhsk0jlVQCZ0w0uyRqcxS",
-	"Mlr4wpZK9Uh9fw6ae5BX3IWVwJriOALTq80iGmdmDatqMTTjNGaAigFxIkdbyZcFfeWffVaWMNx6K01j",
-	"Fnz2WW5NialSPHS3bz8fmS8iCWXntNsU0rQVB746ffuG5L8mNFWsVcLChfi6JUgrj4xYSMHKQDCkqSTe",
-	"gaxiySllaAsCuIpDGselF70K5rhVoeqrSzat58jan1yevaE2r7oBYERxzMi0iyYasBAMkK5On77E6WLd",
-	"TBGCZMW1YvEYkks5rgQl+91efzXFlCtfjLlgrmVIHIOwAE3mMouxfOAodaKkHWm9KWvElm1YkAlZJvl+",
-	"RZjFl6a0poRgc4OdqNUhrx0qvS+4SDKNPswuLjwGOSBKc7/I6sSoTagqr8mIKvZgHzHtfZGzhjzkzryz",
-	"3yVTdkUiPuFatbyipRiq+AZQlz/gl4Evyp/1HpDRQjPlEUpCnkxZqtmVrrTsikJbjUWOfdF70DZfYbiJ",
-	"Qlx9B27QLDG93DBeYnwyxfQIFLyNYpECpgtY5KpTy88GmGZI0bBvgRZy6rNHC+NrSmc9b7DAcaiN7IOv",
-	"kRrMJfJRZV/Twc8k+pZmuL7iPl4cXp6VYhb45xCA18w4SeUoZrPPbxy8Y75aG79X5C4jyW/mDKS59rSX",
-	"xOs7nQDcFkt8KT8/Rmwr3UjN+tvMyFKlS6L+SvB8sXrxesjnzdn6me1Wd7nmVc4zyrS1dVM8On0XswxF",
-	"YJw2X09Gy6KUB/KhjKPSZlXEn5ZXih3B8kO53AIVjbBrI8CW5aBaGagFN0uZRzvCsQXzSpy3aGKVtbbc",
-	"/v8KnZIQrQhyhZPSZouy0gObvUmr0jKSam1G8FvB8sr1eiVe+J4imqoL5ZExjwtQfQVU3iHvaHyBEpRp",
-	"QhmhSdng0UCwKz3Ecv4BGVEzBwXBUfCgECbpjNnGlS9c4wNDqvAqyo6GUPFatq96BZSQTDUp0zGYowrU",
-	"wm4JkAI775BjGK3R4S7YQjHdNnJM1Me5EhpFoJ/BRb6QGZmbaaJCNaMAgGheJDRJGE1tQTCZkol0ovo6",
-	"DO0z2IptuMgwiISlsC85/PFSgg64eiq1Ua160ujvdr2G1WEa/V7X/MWF/SvPseFCswmYm2oLuVa3z9JG",
-	"krJLLjOFAyNvE/pDxgaWZFxdV6tnrhk2tlgZ94xevQJJsNG/39uFwbq/e972srOBReUdglBqdDql0W9n",
-	"pL925VfB5qVffRFEGcNflJSi+mH+k1W681+SlMuU60Xgi2Ys5/YHYFTt/DfSnPLJ1P7WIWfcnI6U0Qsi",
-	"bX4HgAZCuaam+woa4VGHIAnAGRGSRBmDeHB0csdUgRI5knrqC/MbZAUrpLnaXC6ZrqGURml5Gl6DCUMj",
-	"3zYqD6uv4KqYx/m/3OjNw/zf3y3vnNe4apv225cUIveAV53KVCOISXRgmqr8/ZSp0D57mrH8d/h36bfj",
-	"ovvyn/DGd7UlleMFiQD6LTBSbQCrDpy0GYxprMwTYATraDhCR+dKGtxIyphR0VjXKXIXs2MUOZatv2oU",
-	"daCDk+eHZG9v77G1MxnxbqyYHvgiYWnIhG4zjFoIPg+Am/5nu0+MGvfsKoyziFlevUI3SBnWd9DoN3a7",
-	"uw/a3V672zvrdvvw/593H/W73XXzNTttxtqoRViPqGZt00+jbs8nsn2NKteV1VEAlwSBnDbr3K4QuHFC",
-	"c2+GGSDgQ+ak8gXyZnnJ0pgmt1+P3euvBw7tDhbEXpRmBejEKN3pjMZcuUhhyKmlE4WagPmktY5sNZ2s",
-	"47t7N2e75SFCPSfNNRSkM9IZU67isR06u9JeXWnjNUP9Yd1Ad+1ttmGk333UenCRNLJDndxdEaSQfdyl",
-	"ZvorLmcBq1WSYFFgXR9jVxRcAzFMzsvSRzXdzRc295wKEhxFbJZIzUS4aL80WqiWKM+VYS0VHTPzA6iN",
-	"fUil0umiZK0HgfWCLQqwDPMAoNbKEHQYOZQylcUaEdR8YYZrgdCUpjpTXmlQun3CkpguQA7Fe8npUSgv",
-	"iAnY2FgoTcfQFLuEerNWhdZz6aahSEpDG1yXD9h5LyI+HjPIXaiMGqxTvFgjo6k7PNMOeckWyvqniZao",
-	"u1lJO7IRYmR3H4zlqqgszlO7EJlit87vAs7ikruAu9wuvcuoF6Wp3iy9yxdWDloPxGa4w43h10pE+ZIt",
-	"PhoCmxkbjvKuC7bBqqwLWLYFNeAcN2XqGemYoovA4tNoF/LnDhQeU/tlawmG7dkZnWwDYIN3PniNmpO3",
-	"7dPik/yLD14FmX7T1/l7d4z49ikX7i8gFy6vamcORM1lWTb2bC3zBJlwwdG4/RoiS0snrUAEwFwqPsY0",
-	"LnNoAsSft6Y3pkhzv7dr9GG4knilxmeOpNxaD1hwO345fo1prteu4OTmNZGC/cKzUHvXoOnj0nI/h9X+",
-	"lYMqrCXpNbXycuJ9IwWzFAyxyu76Ns2VCnZb2m3KlASfgQF7mosChi72uvu5irgOc+gF07ekVjPItRTb",
-	"vZNb1qzHre9J0+TexqOFjmft8t+J4iJEmdqu/EJmBCoL/pgxfKq49lPjXGw4dzcjckN7ULPlp4bGGJBA",
-	"ZHEc+MKWOMntteYsoyYwIIEZf+DiSsqFGqB8IHlN0wurPAG9gu0PsL8DMx+47EyjA5IyKNyGcRtFVRXy",
-	"DDGigb59wY0mYNQURYJLliouRVAomiUGZMmfi9JVa1RLm/IIKVN4xQoJmhiUhRURh3LFI6bnjAmjgoIT",
-	"FOw/uQKz9uIFLcnFWFv1pSg4Ux7I1NqS5ynXjMy5ULfV0LB8hdXTfFFsDmaW37mitg2I4ycQPD6Ohvaz",
-	"IHhsujocgsePvkL+ImWuT3rPHWGAXF/r2Skgidb7vB2qsiL4NqK3FSVIrcu77Ev0CKPhtBQAXBScq4Jp",
-	"d8iBdUyX/OcWXGmTW/igNO6PeNiLbtYVWYZ83GIwn8rdfhSzN3VCAq3se5W+vR9RSq8slNUXYUHSVzla",
-	"WFAMJShhhs24YDXHwxfN3W6v1SHYjhWaMG63UoqlgAijyiIkNne73RbmZPkCM3W5Ast7h5xWUcnQwp9j",
-	"mOE5GpRBylLTBFbJKL21Cbesiovmiy3QZWvLZFpIszVwZgPnn8DSK64q+263vOW+aJaWHfN3A8jPqrWb",
-	"4FqfSSvAfAwxpGAQP1MkaDGA2nJTNtfOMW5gTz+luXpL9+VuP1lwP0kyN+D7SDsl5FvAnKgVbMqMf6OI",
-	"s/PHHAByo8EXkU2WObLF0rJME7IdbGXyJsfc2BHLT5oFV2ghSljB1avx8OyKG2GpiMcri0GeLdm0X28T",
-	"Nk0+T+Us527brLv4yaeS/B/DNLtEqxaJZCu13lZMqQ1CzKVzbP+eIjzKQ0YSqqdFxEh+DDbilechOlkG",
-	"b67EjtjD5uazNgPxMDd/ECsveKuVNLCKhjk0tianffWe8gWAznkk4a4Zmw13wRZ5elKWCpXD7qMvHwLf",
-	"ExnzcGFEB8Dg/zyvH9IiY35lTzk0tLHAxwCd+BZv28JWKwDoyUNtbQiBJQLkDYEVvQJfZELzmORWNIeZ",
-	"4zxIec0aOzlwJtlMBl8Un3FhA+CsJNaxQPZDqjcVPsNq0R9JDsLGbyQD9X7izs9g49da9ZEs7pT1fcK2",
-	"u+ZVry5sbkV+1+Ne1hVJr/Kc3Hdba7k4hbAhRMpgmkZU00GuwNmuALYOcBoqdfExMsoXW8wVFUVrjSus",
-	"dPA+FhIC9rDWKglc4tOt/zHcQoWe70j041T2L9P7jrsL4Ma9bcNrLR3K3rHuqnOod3gtQbFVGtvrWkTV",
-	"CmvkwKUaOWia/DoM0LAwcBcgOJmWzqK5/Qt3Btcky90T5IA4bC+CFoxK62PIKJGQZ2WlG6gWk+OBebmR",
-	"wwy0jBNWkie48oW9jlsd8ka65wumV80kUJqjVAXcGUjw3rfX/oAkkIGgzT1Po5gLZm9115jLBLuVO6kQ",
-	"ktDsojxfgH8pXtilRWsMwM0irESBpaYWIpymUshMYZNm8WbmNgGB7cD8HrRwgS5ZGvFQE5qmAImHSeuj",
-	"BZkZbXNiBqKmFrDZ+abyrgEzKLAGoNrM3UNL0T83ryyT41+c1eIaM3khxT/NeDEpxjydoXpelNYCYo82",
-	"ySGYRLljqH/njwC+sV4cOaRxjLHXeAY9xDlYrACvlAok28qlRgn68//53/z5X/5vf/43f/f//c2/JIpp",
-	"w0ExLU/RSxZZVlFO/3SRZ2DHSBLTyBkgMACISQnfA+rwhExoVIKKaJ+AhVOpdIr4Gppd6Y4DskJYdAey",
-	"1SfYcnBg/i/wSs1/0XvY2+/uPbjf3Q88iEkWIfuid7+3/7DX23+8a17OB/3FeP/B/mh3fxzuPd7b3WX7",
-	"+6O9R5Q+fDS+z6Jo9+Eo6u3v9x48flDLRr5mKR9b3KvjTE3PT15tyx+Eam2AIGbmPCBJyoU2FEIOTg+P",
-	"jtblXNh12ag/L6fq3Tz3wiz4ThJTDgyuyMHZ33t4v7fbfbz/aG///t79B7v7jxubKo2txT82e+y2c1BU",
-	"QS/v/Edlg2aTTrACVIkL3lXy9xtZub6gLIlhBJMstenekI8DyLOdj1DeKz9IcPvmeaNmKEi5ju1YnCfz",
-	"S500ubq3lex0zDiCZmE+5yeviBVfFGlW2Ir5yULsWs7TWmNCAl53XfJ/sH+NHKl8NXJm0Cc5VJJZmDNE",
-	"DC4zLqw5YRhK4AvMs3ZCaUg1ExD13uqQEztKB7ts5hnmqeJSEAqgy1wAakrEjBKYLgYuQ5nI1NaxKDKl",
-	"extSSEvlAG+/HueCXxFMYFEDMsPcPou+NOciknPSzDGJzTViE1VbaH6sgDSFRvYqD54Ehh6G+VJa6Ii1",
-	"2XDuvXUz6j3wrlssEbbrJiuzVlW59oWKdjnH2iCi1R18vnTPkj//j//7n//13//5f/6HP/3DvyVNwHaS",
-	"Kfnm9atBaUmJZnGswCQ4IzShad6t6cQDtDXIsoTAznLd2qDlmT5zYvNF88//7t/8+X/6r//8d//+T//w",
-	"byG9NgdCI80//f2/+tN/+Xf4WwGRBjrMF5QpuFBnalKgOGDVFEJxtsH/z96VNDduXOG/0kacMhVxE0WN",
-	"JKpcDrVQ1k6JkqWRMSGaQBOECHZTWERxppSqnHPwX8gxx5zzf1z+G6l+rxsLBXpm7KSyVE4SgW6g0dtb",
-	"+r3v+2Aa1+ImZME5nTDTKJvGAT7CNF4Qw0fBpz9PfMRAx59ppVr2sqqcu1ZLqspvoxl1g0wQ89oXsxBJ",
-	"WKTIwe0ohQhaQAfKcAKCR1ROVswfRfaUZODAEEXDUF1SOA9q+YbqfL3kRZCW5jEYsIBhXmu4Anhh9piL",
-	"mc8clyWhcYTakdoqZp6NmVi3CkhJ32ohV0tfa/EgofoBexJjZmVZZhQ0i8kVJit4jnaINXumfbC1+jYG",
-	"9oGkU8oa3MAN6qtQ2147JrfCeCAXwID15aBPxTSe9gGsHpSo3E00nNVdlQ6WLyEtwuR+II0fWwQOcwBN",
-	"IWKTqTTydDynhj3J9r4qDvMt049FmpliskxVs4/pZZac3dotmC4IvTUv1csyC+Qz96oFN0jRW7PCqQwZ",
-	"1KRYMJW1VEq8A3I5QpQrPnTpTptbzL9KfvQgZzFBP4HFFIoJ08sl3IHJHgVxCDhR8odcdstaBtG+ztJO",
-	"bWyVfxHDrdJqQQNOehzUu9RBnB0LRNtTA2KUDYh9NlrGwk7XMg131N/ebK5t0nqTNrac/O7XMo3VR+d5",
-	"7eJkb766cdzd2+3czjbr0aQ+PD4cNI4nzKPNzt7u5piK1drlhl0To/Di/eW33tZ4dHMxqG8c700f6se7",
-	"zauny7PxzTwOt667z6cnx4eXj/bT/eP7/el37+n70f3Tm+Pw7obzq627w+vNZv3Ovbu/ubvcfDr+jrcP",
-	"V6ODrfMbpznvzB+6881D16NP3nng710/rPobY2d4FnduutOrXjA8u4/P7Ol6hze6zGGNo/gyODl4Ozvp",
-	"PXaO7sX543HzbOuAPrTDh9O3jfFkvXF09OAMt96e1rob9c7mpBfNeBS0G3Z3PzhbGw/eTC7s4a57Fd3O",
-	"3cH6d0dveY9d7AZsEA/bfrDZ2Z50brrt48OHevNr03iRCnCieqdjk4oyHBo1uz57ZDqBmOQKie22e7Fx",
-	"4my47sVeZXAXDM4v9o+8g/XB4VuoofJIPSiPRuZmfWO7bBpnoStlLTwGNjgce/yvZRoOG8Ru32ETATfw",
-	"ZxgFcHPEfF+QmQh8R33188Rf/tF3Z6cF3/wRoZq9+sX3e/vt6/b37qi/9u5dTrIWV8j1VMGDxOJjllXI",
-	"dCBcTftQVVwsgJd17xa8Gjp74e0FxXEkCuqnA7PwkFc1Uq0DTaxPt30TO0ONWplklLxyZmSzmljV+Pyo",
-	"rrz1nrZQA8eEMaBivkZ/KWi0kp8OJGZp37PSi1YWLHf1XPTZqN2fPU+Z/S+OT/0vM+Z/6fnsv8FP+TF6",
-	"cPhi5iQdkDPqV5Y6ErQP85nawmHL4zeuVHTFolmFRARpoorLIvWsmGNwpjoGGmqw0FztHMXuVwlxeCsN",
-	"Ii0ddw8OIT6qe35ocnRwemF/NKe+xxk4LuVaXEHVWgDStTWlLlOYaVZoMygHPg2T+zTm9ogI+LKQlCz1",
-	"XxXLlcnN1amCDXJWqmRPONI2AUsOz2n+GXxK9GNsSgsEDAmREWnW11MmgiIio+sMNocXJtCfChpINQ24",
-	"1aXl3Er7JyRrsh3rDTBUrHplm7Qr94RW3pMvyG/Il0TutY035CtSIivkd2SVlEmNtMgO+Zp8Q35PKqRK",
-	"+uSPFilh75mcckUoD/jPcxEHIfOHO8T6rZXAc0rLECgW1JgpVF6fUQcgnK2apYwyYn0D6qhFSqnZQFwB",
-	"+WL4EYA8O83agQLQjkREpG2SQsriFO3LonCUNwQahxaZxgPfC5FpUwSAzWdyC/qwP6XRqEUQ8AqtkgS+",
-	"hnISc1WXOUQluSXcQYw/9XXiG7GiwKM+ZuQ57In5YmohPDXSWtvUT0FJSoUUEXkklbQzygnkdkiGHjhG",
-	"AEk70P58TbKvzjT18W7C5CfnhBwv1Xsl665yi11V2aP2iLXIyIssxfhvC64zhj3dcpMnTRecYN4gOEsQ",
-	"AF5eUM+Wr6ouEDSZvLRRrtfrsKkgkDePIwbGaJ7GBAZyGZnTDqaeANjKhM4xvgNwayB9EH7wOb5EQShr",
-	"wg8bw+fmLFJcsnqmLLBFUUe2B6hPRRCanD2zyTRaqZJdEY0UOHuOMmp5UNbtM5V7zGdHZSVHAR8MOQ3B",
-	"O+uysObxJy9i6g+YaowjfqG88HXcbBg5ZelnQYaxbb8qsB228drDlLl5GZ+EFg48TsGMe2XOqrpT/tlV",
-	"i087wBWV6EOAk+ktJlnDPK/sCR4Fwi/OhELBhCJBJ46qCIkwuxx3iO17TJODQa4uvm65plpOsgQXXBEk",
-	"jMD5HFFXC01sBkB+wz7hBaT3bbvS2Hizkn/JlEZSEzFaxh9M4/t6ZZtWhu8+vGm+mMaXhd2+sOpfN8eS",
-	"20AL17aT+pph9SRUajOd5g6CZodYEy8MrVbCw6OKcTHLN1frxiOA65SVCtXj/2wal//nB/wvEbS0C3Te",
-	"0o9/++Gnv/75x7//8NNf/rSSVQgglBl23VTrfgxA3EiNO6/NfzAGjAYsaMfRSCr3L1K9B5m57GBPHz8A",
-	"86P8X7EwOMKOJwo1Ig58o2XUIMZLNWHxUafCdSEJDSC/EwIG4GcIy4mKMWZzRS8Wei4clEyqmSNA2eri",
-	"WPRXuMhKXQ61OxlV2jCiQQShl3h7B7V01SJFFwH0xJzNciQSIcFo6igP+s6AyEZaGyooukrauVoJq6iX",
-	"UL9DoDwpWSFCaIM3W7bhSUjVOS2Ufz06zPGcQvDE2Q+jI1Uqjdgtn4PCW5FilkKGeB9XB+39swMVsa1P",
-	"DlU3fWq3ihlPKBTRDQ/0QZlB0gDXn/jASFQcoRAZ1VBBWl7GVkmw7DyeMLslHbNTlMmSOXhslgl7poBX",
-	"CoicVEOW0SjDsAJ5MVVyG3gAjgljJi21iRdGnp0qn/aclBA3omzyFK0BuXY1brDOlkxwCknpFbhhfhQw",
-	"UaPgRBajf6Q4pp47griRvDZdJUkwc0J4FGqgCzkOChrRmj1XMZao4/nMIiVKJrEfeXCSCGkLkSCYsIDl",
-	"Vc4CoaHJLakC7SdsREm4UswdFsiiPutDeQTrxSxs0r25BihCaxpHEMxcxrg8OJPTEaUt1JJpJktBBVji",
-	"qR1+rclHNKEDnwC8ahIOCokTKhkKThOyHavDp4onoy9s6lccLxzr7iyryEcwlCD0UZk4yCrT7h6pJQdH",
-	"g8wfpnENaUQm/o+jEZKp8HhEgLzX0TuoDvbWsd4hQoCQ3npF9gONvIGfxsNqTS8aJdx8zXoTT9hgHFAr",
-	"QxVR2vAJpEe+zfmFjw83fiYsIufdynt4WkrPSjUr2HJBkOhD8dcOGLXXxXIaSAMuWnyAPoZKcHXlYoeD",
-	"XQz2Ksn6B9Le97jbPuidAJ2QOoPPbZe5b806oV5/79misA1fSduUoqisjTaPL67E7Bu1AC44JPNchLBJ",
-	"2DDButPxAFrLpRGxauqahdEESkiZHKUUMkVDOjf5NoqmF9yfl0lPynpWJj06YT1pgfUArZnYQow9RkJb",
-	"TAFOQfE6qjfUrLKaPh5HrQKbvKPmXmJJolCaIjQO8mRXROBJ0ZqY4kjWjEbpXUX27oDa48pe76rTImtW",
-	"rp/U+wv66SJ9JexuOROYlKxAAOgo9J0KqchOgJWs2iALFbyiG4iBMqZgxxlQn3Ib+bWlTLdHTL+wmj2V",
-	"DI2Xdy//CAAA//8=",
+	"7L1bjxtJti72V+Jwb0Nkd5LFukgtsdCYKZUurXtNVWnUM519mMHMIBmqZER2RGSxqLEO9oNhwA8GbMMP",
+	"fj2Ase2n8+aX82AD/ikb5+KfYcRaEXkhk2RVdUvdPVuDQatIZsZ1xYp1/dbfWrGcZVIwYXRr8LfWlNGE",
+	"KfjzWAotU3bGzLGUF5zZ7xKmY8Uzw6VoDVrnU0ZifIpopjWXgsTw7IBEw+EZi3PFujMu+IjGF1336Ldh",
+	"3u/vx4qNFdPTUBh5wQR8xw7JCTXTb3cud3fcwzuH5BW96h5N/GuaxVIk2j//nTHZG5EuDgn2dhiKMzpj",
+	"Z9ywb8+M4rGJAiIVMVNGNJ0xMudmSqggbJaZBbmkac4IFQmJfDf9yA6JxCmjinDTC0UraLErOstS1hq0",
+	"1k9rNlLDnx58P+3/+S/78kG6/9dv3sX3f9pVfx3dW5z3sz8dJHviyV394v7s+S59uXmuu3v9B/f6/Yb5",
+	"kaXptYKWjqdsRu32mEVmx6iN4mLS+vgxaD0+p5PmjTNUX9zR5JIp2DeqCSXaKCkmhAnDzYIYOgnIWCoS",
+	"PRt3X1ETTyNcqmfj7mspmPuuV1ufsHW5H7Zqo8qoMUzZfv9t2Lr8Ybf74Mcf+t0HP34Vtv6xFTQM+lnC",
+	"Zpk0TJhTlqV0wZLVKZwoppkwxA6dKHiMyDHsLFUpZ4oo9lPOtMEdL/Y/KhqPF90XbAHDL8fKRD5rDX5o",
+	"GZWz1o9Ng3spY4pjaFrVt6cv7TBsd7Fi1LAEFrq+RnbPjUyk3tkf9+N7yX3WvUfvj7oH9O6D7oNkP+7u",
+	"jXfH98ffsL3Rbn/LDp9Sw17yGTerA3pnZx4patgwtU+wJBoQM6WGjPJkwswdTbShhpF2oujYdDkz4+7U",
+	"mIxmvGtfg7e6jid0d/udQSgiFfml1USxGeWCiwlp9zsBiUxE3AEluTA8JVIwMpOKEa4JjWOWGZYsH6mw",
+	"pflE5FmXZ2HrUH3bPzTf7t+79rxPZMrjxbVnz9zk4c+CRoCULpkKCNWhuOZykLnihtmD81MuDSUZjGRA",
+	"uNGhEJba2hFyrYmSeYY8q+v4WCwzht9EAwK/axLR3EyjgES4IPavOYun1MBftrMosDvAaGK/ybNU0iQ6",
+	"JNCYJhGHV3LNlP2XZllkN+WnyoZlTJFoHoXCbVOPnJcrkjKj64+bqZL5ZEqoPWgxcsoJv2TabmwoLP8j",
+	"7JKphW10x77q2924xz99u9s/nNtN3rrLzKjF0dgwtbrBZ47SjCRzyg0ZsbGlNKMWliDphHJRP9yWZc/s",
+	"+e4XB5sLwyZMtT7azjKq6IyZ+v13fHb6ZLXvV7m2HZJoN+qRI5LRCUP2I82UKaK5YSSmQkhDNBMJMVOu",
+	"CVJOKCxHkrkhlBy/OT0jmWLjlE+mJoD1NZVbNaNmqglNUzknQgpmaSsUmZJ2C6oEHMsZ02Ss5Kz6/h1N",
+	"5FzA6HBDuB07DqMVtCyJtgat77uv/F0Gkw1atlWuLNu1fLCJP+42M0e/ZtcXGO5YJgKSAAFBICCaGTJa",
+	"kOjkzdk5qV6P7o3oMBRwjJWca7vWzBIBNz1yJPyNXuE2ZMoUGwAjAtbHNbG7QkOR8ktW79z+eNDfJZH7",
+	"dgjfDrm4pClPInvZuF9wq7gOBQgKLLFDtiTelbmprDWKQ+VarxUfNp2DoHXVnciua6K+xtXrMl68YA2M",
+	"8IhcsAVZyJzEUyk1gzsdCBKuKHv7tyl5+/bZIzt/njCadgKSC/6TlY1mUkxCsZB5caPqAdm1h27v7l3L",
+	"Mux5CUjCJ9zogERdy3qG9j+9yEpe0SDqkWcmFOwq44ppsndApjJXmlB7rC2zJGOutCG5Zsts45r3YyNZ",
+	"L130dU5Ar14yMTHT1mDv7t3Acgb/eTeoCiw/HHX/Srsf+t0Hw96g++PXawSWMYhCGwWtyIpiEWnbJfkK",
+	"hVJqj+2MdjWznMfSasq1AfmBTnQHbqtQAN8nU5plTFi+my4IH+PFajt1jCDOlbKXmJfn2ijLhcLK91Rx",
+	"LUUnICzVjBzs7vXIGxgiTQ+J50Ycr8SU2vsQ+pxz0cDInXzXvOZOUFy32Lv9vYPa+oah/qodhl/9t+13",
+	"O50/hK0fwvBqb9f+Z78bhlffMCsltu1TATy64anOVx37yLodshLrml06EnrOFNnvH6CwKCQZyWRB5lMm",
+	"YE3qW8jh9nNinmakPWf0orbQXuMomFH0VXTjhSxF7N/caj6Xo2ePmqn9vRzdsUyk52dmr7ByXjzZeL2M",
+	"pZpRg/fyvYNWUF7Zuw1XdtA6l4lcNxK3aT97KHkOT66uwlsQv9Z1j8LZJxzAR/uyzqTQDOSVhzR5Sg2b",
+	"U7gCYimsAmX/pFmWclRadjIlRymbff1eowZTdvePio1bg9Y/7JQGgR38Ve+c4FvY6ZKUzY7trUrhCLGE",
+	"aDljZmoFsFzkmo5SKwSjEDsc0WTohxwdEkqyqT1IIp+NmKqKT3bXu5mSE0VnhQw8hKeHNMuGM66B90Vw",
+	"0hQb55olxF5RsWKJVV9pqnv2bnxIk1O8tT7nopxXJDOuyYymdjPtEBUZKUYvrM6g8pQdkogpJZWOgPUj",
+	"Kx9zliY4/GMpxqnV8n+lwccp1faGAbY4txvNrmCcUtmJ5SJhiszp4pBEsUxYRDRd6FDYJ61YHEvh76Vr",
+	"auO2VW14mloNxZgUVMsodssQBURZhaBjiceqOaBkSUWsGpradw29YCIU7cj/OoRvrDgCz7iP0IAjXfuk",
+	"fXUkc5HADTm3IqNtxBEeTa3GtRjCE6VSBqRY/822K9zRB+nQipqKxYxf4u7jZ5osyIIZ0nYq3FBIM/SP",
+	"gYpX+54mCxyxZWlkKtMECWUmtSHUGBpPZ3Z37RU+ows78vJbVH7x/fdy5LWSEYOl5CwhXIAQBqYA++57",
+	"OXIdG7WwJzjq2MurFO+fSDXiScLE5yZLrzv4E1/RgAawtBsUIDuzWKvxULH3LEZrgJAkWtJ+BmS3EM6U",
+	"1LoLqlz0RvEJF1EorPh2xuLuE2biaffMquSdwsJI41jmotQxBKGJ5WXaKGqkgiHgwIbww9Bz/2KFf5Wl",
+	"fW3HanVMlpB2NPZDsBNzZ6RccHvqNVOV02E/DkepjC8s7RLF9YVdfqOkVSOqsmlGtZ5LZU8GmaN02o7c",
+	"j0P/45CLWCrFYuMWlhJtpLIKtuHxBVqt+ERQk4NZyQrIUkyAIxkypZqgopGUpwvfK9S4yvlyv7g3ok6P",
+	"POQiAfOBu5ysmjejF/BVKKoXE7EcjwjGEjtEZ/4GAixYSyonXFSWCj6vbrq7ts/5jMnc/Aq3d8ITR7Ag",
+	"CHNBDJ8xuIGeSsE+6zGXkqTUsEN3uLXMVcz8nsKQngkr79L0sb05P+fYjgTJrRoL7IOMKU/BIg/GCKsv",
+	"sHgqmT36hLshkoQZylMY9mtpnthL4vOebKLzeFqsY+DvIKvP60M8XmOGZwkOd8KyVC7sxQFnSc+51TET",
+	"Isdj0o6KQ0pzMx0mHAQ8uBLjVOaJykX5ZQdmfUIX9qSdS/mSqgn73DcG7AvXJLWdWyZNUaPTTF0y5YxE",
+	"KGudKLAncvv2E8pTlnzuwVb8LIZOUBSiVki0IkChiKJlExgT3NA4+FxPT5FJf/ZLmaapv/GQn9zRAzRh",
+	"A12BzSMgTMRqkRmWWPY705Nh+UCHJHhuDJo08C7NsjuanKNN0H6RsJRfMrW4o0Mxs6zX9Wl/s5zaCol8",
+	"kiuWBHgZaBLzbMqUYVem7CFhMA60wsLLj0UsLc8/enz2gi3ghNAZ04U2cpRlzx5ZLp7leloOu7hPOoe+",
+	"v8iyTW3oLANB1khJxlQVUomVaS3Z3dEktvclcU0Wbw1hv4t74YypSx6zt4JeUp7aU/VZuZ3lBUwkVjYH",
+	"+TjXsDiJnItDJD1nwovASt8FM33VAwAeGLglC1mhnEpUCBdjOGxEsQwcZumiMFAuXbiW5I9OnpG2HUpA",
+	"7l5dBSQXitF4alsM4NaSudGdgGjpWnAnPaMgwABV0DTVIC+Cnjq3bM7yOyPdiMC4G4r6tDjK3LYL59vi",
+	"hlgBWvt5oMehNm23V8N4yuKLxtlbWsCH7MLliptFKGKZp3gjw4vYsaVi6l0JFTaNsplVxuBhloQCnm1H",
+	"r569fvbw6PjF8PjN6/PHr8+Hx989Pn4xfHL07OXb08ff4ouWfGtLYaQCH11lGtWBkzYcRmroiGp76vxQ",
+	"QaOgeFkoJPdYCsFisDCPlLxgZMaTrhPYO3hwcxPLGUNl8kLIuRgQ6syPoMpIZf+FDqb0koHFlBvDkh6B",
+	"7bHDdluj6Zg5EWYA4jsDhWabxqmYyZXQJX/lY6eGK213eBGKGU2Ax6DVHzS8hBoXTFDzjtvONTnY3bOt",
+	"gDyahMLpiASOq/d/ViItKnS27ry6p3cq/rCPaACTr6hYOBuH/tyS2oyKReEWOEQ3XDM3qBoIyHwqNQsF",
+	"aKaDJR8tMnuZMQXjBv8Qmg6cl7KdMUXilDNhQkGTRDGtA3BsgiYvFfxdZRwookWFx7iLLuPIH3P/feQ8",
+	"dBouAMJN55BERsqhneaQGsNmmdFR4DmWl4ZC4X87JNH8itqZDpcmJdicrGgP+jAUnjUuPV9wB6u/gnt5",
+	"lWyqnv+NRFM8WPWbd0vH+bVedo97p+zt6PWtsJKjVPwD+9yCMFzWIPFp7dx9bXdve+3N8j/FLuUFS0ql",
+	"HpQ29xNqwe1CwQP2iCbIihfRPRcAJ7O6KTbhjVWebAISORFiWDFbRk5Gh2vKKmOJC8cBKcL1e2ylbfKd",
+	"1IaLSVX69k8PZ1xrLiZOCn8rMiXtxC0LfwxPfF41M027zgQ6yt1NqY0zgvqAGa+kOL/XKqe2ewAbgEFc",
+	"JOHjMatZF624j0aDUOBFRsY8Zcvypd1zZ6RDCwC+U1juQGbQofASYJarTGq2Yg6hJJowczKVgr0GI3YE",
+	"FFHR+NFmDQyhMD+Qhh9tc87e4U8+XJ81wYC8txzQdosXPI6Zz+iEdcDuskBbKYgc8DkahKKwMKNUa6/o",
+	"YgJgag5wPesSC75eiAahKGWD6jDLlbWXN2xjEQuxyu9gYRx/tI+BmXGMllMn874VOs8yqQxLXrGE03Pw",
+	"evw6SqOdVlTtzfYS9cD545qyPR0lMy6+YzQ14FukCeqQND1R9hoznOnWYExTzYJWVvnqby0nsA2pqTl8",
+	"rGzRtYLmqtcnaHnJa9scH7nn3MA+Bq33cqTXD3BzeEzQ7OojP+UsZ3e0/VtDCIShhgXec2o1WBS/VQ6+",
+	"a3ZI6Ajj9uzBmnPNeuUk5eg9i+GSKi9DvW2exf1UThSkrYaAMEuv0Q78+iEic5BcncnLEm/bqByDI/b6",
+	"/U5lXCMpU0aBPJUV/WdbF/8UHyuHlGf289BJQ+tjmTQXsbPEOI5tl9Sehl7VG9q4Q8713+yOHHFBre5c",
+	"BAikHORZTSIfikK6XfdjRDLF0aFQj1wsHr3c7R30+qS9P96jD+Ld5JtRn3XIRO729g56B7bx/GqHzhJw",
+	"4q7QMPK/1YG+EYwwYRXLZREO6SgJLI2BPg4+VcNmW+kD+dRRlpWb4cZDlaKLFvpRvRP2B0c85WoG1VO6",
+	"spGV81hMq6SSOiH/2EDowDuey9ENGYeTNxtCGZwgavXfMVXbicZFqd6IBY25oKmV4IZNm/jOnn1uCBOJ",
+	"lZXslqTM2L2LqYhZmto/E65jqhKWwDm7Xrc8uXGIQNC64CJZwwqM42FwhbVZb9Ij0Yzad4UdaFRlAeUo",
+	"UqrNkHnT8+pBg5/s/WeFDAimcdqC27PAaoZULBobn9GrQs/YzpKB+TbGi1niT/J00w752XMNgsSc6g5J",
+	"cnb97QBWv+30PZejM3hu+ZhBSANsjp+HbzEoqHtpPZamVaPdTWdL3/BwjRbDZqp57i45+ytYAtxt578y",
+	"dl3hu2tzp+dydCxzYVbZUmDHUazxL3FnP6/e0aQN/2gf8SQYoYqRlI0NkbnpNF7Lt5JXWGama9YyyRlB",
+	"sZEaq/LMpbpgCh0PeOs5N3nVbgYpCAUlYIxh6aq2Qoa2Khacb67AYNfZzgdRSG4+0nCK8QEUdNBkZPmY",
+	"YHOrd4Ct6Cabjr6rbXdR7eYpyCEoKNSvbjH8xmNQhALc/JIBc96Nths1qG0rgKFTK/N1Lwe1rjfP6SXX",
+	"N51XsUfX2qzK8iGDfoZv7fW3bB62vnn0ldikG0zAOa950hTri6bGSgBI5LVaObYiVZ3Drw1uW90W21/T",
+	"bB4qRi+YupUCRDMOUeWlgKknVrZCg/nGW8dHosep1MzOQWYMDGQ0HXfh7x+3zcv27ltsmlmRAae9XL1x",
+	"ass7sRrpXjU+YebFSvg5xPeyS+eFh0gWecFh05aWDtrCCPUmOnj+7pwYidkHVso/cnY30GQH5CGjiimC",
+	"ySiVFLzokFwwllkBjgsyYzOpFjCoRnnFxXQPuViv0qCzxIXHlLY392pvqwTnY/Fv1lc9H9H3RnKR2iGg",
+	"GQ9cdi7lLupsHwlmAxhnkdjENMBtCaYLyxL1ejtpwRC1i2it0Wd1i2vd11a+cYlct01kvWQZuNmJzbiY",
+	"DGcNF+V3ck5SKSZoA+L2DykvAqAinqbcaUyFAWDu1ASUjtdc0BgaagedSZluNetImZZanj3XecNAI3kR",
+	"Ye8Ux1nErlpRyJ06y0W5AGpFnyLowY7lSMuZKj6xVU4TtK669unuJYUoRG1f8+v+xr7uP1Sduz8uE4Cb",
+	"QtMmPrbaleNMNxVwQTNr3kFw6Lizo4ldFtTjtglQSwPHHprG/YSzNCkid25iK5NJQ0bRmYEQ4xmNpxxi",
+	"AJJKegtYN++AJWWUstnAyoku9CoIBXh2LMVGAXp59FQqyLRznsghvB9VzPR2NvCq/wLv0eojEPJvv5C5",
+	"GcrxUFExYZUHaq8bdmV876gnX/mPdiP832M2r/yJw9K2IQjfSaRVWtGSDsE+ltv7HnKVVkcXT6misWEK",
+	"Xo8gCXqYgfOyOk0+Y8MPUlTH7SdSGX2cKy1VZcGqj0O0LYwa429DEQlphi7M0Inx44o3RBfLMJP4vKYz",
+	"NqR66EN5ITHSfYfNo0uswT7B0kaln0GUE/MEQbgOCOr9I5kseoLHF9AR6BTowurV7s2oWWtnWtMJa85g",
+	"rB4LHFiAtFy+13RObsWcS5ZXYVVbxaANXOb5uxc3FnuyfJTyGGI0LXe9YAvSPn1yTL65u/tN55AIEG4s",
+	"m8kUv7Sa6IxZJt8g4aST6lQeJ4/OjlpB6/HZ3t17DbMKWrG6rL+wd/fu7oNW0DrprnvlokmItoIZjPje",
+	"/n1ipvlsBObQw5oA45zEqGTaSYIijQbT1W7Q3+ZH9ubFiZ3IceOQcl2TbzWfND521Wj4WWwnQjsWnHgA",
+	"S4w9rtn9M3ZT5eSCLa6vXFn62qYEQ4ONw/O2k5teJO6d6xkOf2G7l9PbvSaPg1kzu9tckzfR1StW5GsY",
+	"RzaZOy1TdcYbbxspnOsZFTxutqW+l6Phz7LqbqZ013xhZyztijgh+826tT/zu7zM3jDBDW1oTlgE+yVp",
+	"Kw6xfZ2qqFgKdxXrpeV0DMLM0Vcg3F/eiAV04azm9m9vNm8FrcJufk2Z87kcHVWGYCdWGcVzOTopBvJc",
+	"jk6LsdgPleHAUStHZD9WBvVcjh6V4wKMjAkXpy7T66YE/In02l9Nf+V6KNh86LXApSOkclbxlmKgSIEc",
+	"MmUQ07TGFXkrvbhucGhUiyvqM6QvpoykfMwsFwlITLMMs93t2aYjLdPcQHBc5/qqfLG5G32o+DCo0r8L",
+	"7ds/uV4brxNDE+d5JRMX+PaIxfxaZqfl4+PBaQoWlAFeBAxsZv+4Huc4goaOipfx86lrYnWxoNvNU3pm",
+	"2OzGBsJsuE5Eq/mHIaSQyIwJ7iA0IHLWUnTd5AAHGXgG+BmED/otAq0aGUUl/KQh05hdGfRhzKkmzmhP",
+	"2ggxNa5G6TS3fSsXrFNx/C573aUVtEZcAr0mcmi4Af4NH4Q0TNtL75IaqgorO5i2f9zub202FQetlI5Y",
+	"2qBt+QBG+J20d/t9ImxbaUB2+/3+LqGJDsge/JnJlBseu897JJNK4N/7hI5yzfDDPRIr4EL2w30yVjRP",
+	"4MPuHrnM0wlV+GmfxDJbKMRU2bO9YbxJ55D0kQqEFNXIkxqPoropiOLddAH7aEBvtDqv2+iItCMhhy6m",
+	"y1NRCTvmlU2MFRyXkZ0ugahz6MDImkJi6mJnvlWgLg/bGT5v38zxLDZ7wSskWxVcMiXHvKCdVuHYaSIU",
+	"18HagwpxuW3XYifAKGupnF/iGv6IoGUUjVljB8Vy+kcK/C07KQQwcyfcRZb59W4ihKojK7nxqYRUyHWr",
+	"gEznWrO9ZCrhjTvmJxvpfDJhGqxHTpaMyHzKU1YwG8cBVS60pcVQVEnWzZ24nlwY/4iRKU1IO8JDUERr",
+	"LzoOvcITRyE0ZlRruFkuOZvbP7i+WIB11HV1zdvmzziOUhr1X2D77tOp78Z/dr25j2/LThvDDfz2lEei",
+	"RrtBxT6D3L7cCc/mKpRYsIribNZYeY2CNt+LJ8549Ml8mEtXcEOsgWBXxhn0GrD2qNYgazuLn7OwMmLf",
+	"gnjPMqxPlCAyADu11bm43k26wstWTfme9AfLVD+ngCtUCaf1pN4jkZUSokEoximdTFgSwNNcTPxdDbnZ",
+	"PRI5aKdo4BmIpXYnl0NnvVBETrwCOzEKWAkOB1ohCYt5UmDerZwf57R0Pdk72TVXiGvXPUEVcipaL797",
+	"g/2UXxwXPZbfHZV9l1+e+lFAMifaao+nVEzY7ZzXy/neq7t66qijIq+5vPopoFT6Nw/LgPyabblT+JZQ",
+	"wFtyeRcdBzUsnb37yzBQq9rijPJ003h9phGmDhXp7ohL6ScBgqIf2WEo1k2iFAfIaZ4yOIFckOiUTbg2",
+	"TLnld0bwylT29/pbp2KVkPU78ETaUTiEOehbjlc67vn3o1ss7/01tydC4/zWV/jewZYFXuJxtdVuYnX+",
+	"YDnDyW3OFZgOmgwmfll9jgNipbSpWLikP0hi+2PUOSQx1azLhWZCc8MvWT34l6Y8ZjcntSqZlY05jAcy",
+	"lUozMgIMKwhNy0Do/NmndWkHcHUqg2nchakDO7iBv+O8ZE93dB3QiBaZoZdM8TFArRjSLoENZ2wHXoDk",
+	"hxLQNnWiqW3K49L0yCmjSRd+nDLlgPKW4hbtg5sDPt3IrMyPzV472hNmqBbDZjcsgrPAE5C3ZOnKPhkU",
+	"6HLR1xEkp8AzxzJxARclQdy/V9/ig02ofP3ug0YsvqCFOTUubqBxnCu7g4CmsDVZJZUHEHM8NlVuNE8Y",
+	"mVEuUioScjzlgpKYKkgAhqxiP32ZLJ2b3f37Vie93we009rp2X54csWG155TCeVXHw8kmitWTVTqXHOM",
+	"qwf8OvuwdPpqE2ia1BJ9BSUtrz2nD7lIbimBrCXhyMF1YKqq0yNXUrxGuTFgGmWXTJhDormYpKDlBj7J",
+	"cGR34S6ZcZEbpnsEEHZINL/qASOKGqgE1qO7dh9uzPFglo2rV0bJ3JTVFfk8mLXuc7szKdOmADU/mOWl",
+	"Pi5ehfs2txfAAmC8MYsPwhpGNL6YKMDk8gjam51UPEF8hM1PzejVGmuiBBjdcmRgu5EyBaOi3t6/kYam",
+	"mydrWyJCzrc35jSSZlEIoJnHDkC02AUn9SQFHrLPJWIYTE3acT7LU2ov9s4N43nsqvkZupUOyg1upDLF",
+	"peJ1t3cqre6ORsBW0JryyfSayo1v7SW04D+99i35L76DFqF3TPBbXb4nx+TBwd1vCqscnnjtU0r1ajzR",
+	"KmVfPxTJSDJSVMRTIkX9uAOjAAVriBFwzbHzplHjOCLTfEbBfZNSgRC+wK24JjJGDStuNmuti3OHuKxu",
+	"yi5Z6tdGB6UGViTYAowD2ElQMxgQauDshOJu3wXn47AL6xETCAEP0WRjlGYeA2g4GM65yHITijZkXeJA",
+	"NbRzwRY6ID/lTC0CQMKGbzEsh5RY3R0yy233I+a479vzJ937xV34+u1LUoY9FdAwOIUJM3o5Hste+8/P",
+	"3rzGNNAZXQDinp8m2Q36/T4iu2oimDYM8v/xx/09kjCWQS8QUxRBF/UILwcPfR3DTSVarsFow4U2VMRr",
+	"LjO/ZbBy16QO946zYW6wQc/oFfKOuw8eVDjJQb+ZNYIbooGMIeTOEbPOZzOqFv7a9QfUttY4Vu8JXG7z",
+	"7ekzIuiM+1DUpXbKIzg1JtODnR2f1NhL2KVPKNY71zigS0zS+Qa9z6U0Cq69idEifuJRiW8SZmVIyqi9",
+	"K4U/jjMHSa+ZZfWQzF2N7yu13U7DXQ0uoeE1EgvwyaWUgkPbqSaRb0alkWV9DlVylALWh7gg7ciqPfiU",
+	"3vkbTz5GHRSOjJwwSLVHbbTSEJ6WrSbz8o0mfGcCe03enr4MEC40Mwviq7z0yFGqZQkYP59SgxH4ljnA",
+	"UWRo0cO5w1Sqyc1c69zFk4didYoOJhViYTA2DpBzYDB2XISLUCSW88psxoTplGUAHHBibWFzEYP5LQGQ",
+	"IwrlAADkAFDCcP2ePvYaZkRiKpAshAGhCqwchnANgPmhgzh4e/oS0e/7pF2LHiVSuPDIyiA6KyYRxKJe",
+	"2ZYRl6v78Taza3+3368w5l69ubsVRlKxWnknZ0McBZ/NWHKIyPT3DiotO5AqY5/gYtJbNeWsHuuVo3r6",
+	"9OGxTK8RjdWQPcYF03dILFOZK7wOI5obex+kEoGl4N1DMkrt9owWJGFjmqdm9ZyOarzXQ9dvkCMnN31B",
+	"3eyF5eTplu0yaI0a+d1yqv7N1DbLhbmYDMFkvi6Qxp4De3JOWcIdXgX4WbXDy/NlUKiGoBeE28FMEPsY",
+	"JA6RmUzYmvx/aHFTaDGCFGlIpgSd1hJlJMfj0ueG6eCABrWoulwx2QYM/wm3F4ccj68TvWtHFNSXp3H1",
+	"MSzldjrzSuROk7xRjSxyt3hKjZVBMK6pBMrpkTYejRlwolBMmGBK5hpx26gB9BANseP1sCtYXLt8ci5c",
+	"5kYQig1FO3qdZVZ10H9w72a6dH32Gxb3vHl53mT0p5wNSDQbqSEW0dq7e48oKhI5IyNudI+8cFlXmsXK",
+	"3uDzq55m5gyhb88WIu6EAnKOmQA7IpgCjazUSaG5me64oUaHBdALbIoHOaOhEGxOPLItQG2lCXzWRmYa",
+	"ojgtl1yqVnDD4mZNN/SSVf2mOSvNvhfH92EyqZwz1Y0pQC8ZTPAZ2XPoQMJIlMqYpn/EhImeSZMoFHJc",
+	"SPZ7d2vXRhvFKpSk6mkNneXlAdP4H93nXixnP89MXp/jfbvNu3v3a4N7KziMrKraYAUKuxpw471+8uI4",
+	"FKhucw2iLGL9ucIjUlSgqDySZuktcN+EAua8PONf1n5/M3fQ5k3ft8u1v1ddLTkmEe1+iAIS9bsPILnE",
+	"V6gBhbUbBWgjKfwh1FW2AcBLPuGmSg7aJQ8VCUPVTKL1qUGV5JtmAvp5TqZivbyjcou341SmbAMyBgTt",
+	"WO03kQBqj4h8UpGJosJeX+DeRnGzgIXBL+EJF4KL6PpJJQjXX3cuIhJeaQwrqoPo3IxdTKSSubGS13aT",
+	"4JTRbDhaGNZgFnlovwb3YmqZB9aTohnBZbyGVZCLIRb32mDKGzFLd4hw45CIpq7IDBdxmnuYlBsIYpX5",
+	"V8fQRAfXTW++ZWBmKicTLDJgpI+8GgPC3ZrAq3o4ZIM8bWWJGziuUIdaIzH6SBafLuzElprIYTWnZmnQ",
+	"R/hu9Ln5phkGYkOgtbuWWeKK1t0aBGd9UKYGZP4ty1hgHKKY5qWza48GIqroZG1kLMJ03tHkrWaqe2Qf",
+	"tNctQuMsd1krynVva9xQshxvVZtzbXNqAw087Za0seFYfHJ8CX/8Pt4aTuJcJvLGLjCXzLGZdCFQc04d",
+	"jtGMqguWkARg3ESepk7fAhEefBtrCcc+jfjVWOXoF4mBTpy3fvVcJjm7xsQ4ANAEZVDJ2/NjIsdjzaAY",
+	"mp33hF8yUUx2NaiovMD3+nv3uv39bn/3fPf+oN8f9Ptf9+0ft1sSV/LvtscfQ72Xq4X1G40qWcVTsxk0",
+	"0T1nKZVO6hR+M6/2JhSVirW45obeLkHfJmJ3LWbeMxErhlV1LO8GdwXa3RyacFELLgpblyjruMZQ1glb",
+	"UW97AbMVjuatxz5Y35FyZZsc4Qf1Q+z2ZH0IajnXdTzkGN68hYWrkoGuBySCKSBgekVQB/M0QItg8ch+",
+	"PxRV5cVX3nOlYyri+yGJYDUikoPhcLcf9Otvk7ahIzTxpFywosYWRnp1DkmEywiDOn1yTPb39x9Aj6Gg",
+	"1WM/YmbOmCDd3b1Bvw8Nfr17YP/kgmjDMpAFdwvPPhraqx6kInW+Ym8PfKLgglGlye6Dft/O48GDBw8O",
+	"odQjoYqFwq2WfVowRXRGY6ZJLNOUZqDeVHQdGNrrJ8ddr97Z39EPVq5xTQlC31ySI5op82ZR/z4AYShG",
+	"ZkxNIFz1jUgX5bpZRWDEkBG2hQTkLkDWwiCZNCVULKBuFtaY5GBqOOj3q64Y0KCaIpc8J19ySVp6Q7br",
+	"YclQfbX9NQtkJeP/7Jy5YLn1STwuUw2aJ/GJOXSxDj+0phKVQ6WoSECU+LTsu9yCh/mCzHh6sRxa1L+Z",
+	"hostr2NfnzyKHuSsm8bOn/k81Q2x83B+miLnt4hNjRJifTzrF+tz+xzJ+ZSFoogmBuskNkLBdA7pe2NS",
+	"XkSbGMX1RT5YW4ykx5Aez7l6n+X449Z6jyO4G3EY8Hzz+d8qLP8cfrBsgshSuGUqVW7tk4fkhx+rqzaz",
+	"d2kN3/DXF/g+NpL2BfuSeP6zgNO2Joj/FtO8P2Hq9o/ryMwj03t7JhJAoyXzbQGKeRMYWiypuAkzYF2B",
+	"gCJByVcFqOQ1hcLlFRFuOgOnvAsJ2G1QTR+skFbGixI5FxAQgihSWPsmFBgHcEdjIERR86Z/gIELZYFR",
+	"rJHgqiI1ymvLdojrxqJjjQJPJL+QNcFNtm7Uu+HLzfEnLnamKAkNjoNuCkVh/avk7enLeqZ65ItqbuQg",
+	"a+0clLg0s7IeLUkYrDbhY6wu5Zf/+ha/MU/Z0LtlbmuecPU0rocSe+IehjMOuZobU7SJr+/qp42VW9x3",
+	"7ZWMbL8GBQxgDb/FRURp/oEVVaeLZGggwPLrxtRo/oE14tuscs3rJXjjmvjk7iYLgl/cWgRa5cC4QVW3",
+	"ciuUdn0n1juNIA6JQ3Cyc0C70YDVrHDbu1qzthuNRZjskFw4QNtFO0UD5GFW/6+g2fpvA3Ly6EkAIaQB",
+	"ueQJk0tJyteFOcC53TaVoM6JVm0jdkXuaDJjCacw4cNCaPbL4DUCt1R1uyJMdud9xibLHtRvtkpdtbO6",
+	"dmjo7b1gmbFizYwZmlBDSRuB2jKqjPeKID2QC7borOQuGNl7n02Wrfh3f8HD74/S2omwKxobApTEBQGH",
+	"3mHh3K8sMNxcs6XSFgf393b3g5vhUC1nuRQHr+m8rT9WZyuofRV0KFeNwjOwDRR8DpWMbhpWseEWAWgT",
+	"aJS0IcjE3u4nb8879oQXJZAwuG7K9U3uEJYmG0vRNETC1/K+51c9ZMFPeMqiO5pEtudH1NBogBI6Wmyd",
+	"gukDHpsw7eGQrEGMbOgH8CEHyOykmrke5Lhgf9XbAxA01kOrNCBleAmBJ4hc4W+na8FGZLkZVurD3XJx",
+	"v3M18OyETt6eI7uKqVILPGE1KOhyHW3njdLPE+nL9WkM7coUGzNFKLTua3/RebF6PxNTPmg1DqNhL61Y",
+	"OyCUzPLUcGB0QOYTyTQmWbau5YS03RVEXSOoclXqm7PsnFyGVqlwCIdedRM9dkMkNFgjrSS/FBDtkoRG",
+	"APUlLnw+dTXWOxRN0dsutrksqXynIch5PuXxFML8XLgzqUQ7+8or9qfBzg6EaE2lNoP7/fv9hnDxUJw5",
+	"sZa7eOYiIBqSt0+Ozo+/K4KfuSY0ndOFLsK7bxi5vDUm+Ta6xrpgtsIt73K0weAPWdmdHllNEF4PjeCC",
+	"JMqk4UMST6VmYm0GPTUksufR5yVXc/trV3o9Kmm/YXZTqjdgC7ybYqD/9sGfV+p04x5azq5Dwc1h4XTG",
+	"Q+EdLMgLcIl8JKlME6/XKshHgAK7wu4UF5MeOXLciRi7kxojT8EfAkk+9vZw+MY98g5cRpFRiPHctGBE",
+	"MJagvbeGcxEdOodTBKc2CjDY0+im3XAxaFEBfYxxag2oxxVl+rq+4UoQ/eZAeJdNvdXMCA9Zzugiyjaa",
+	"e+wzPwNeab04iyfHP/NbPDxLhtL9a90uFWC3Cmf3KG+w5DfDHbJXyif3lSCi4u8DZ2i5QtxtA+FWrxCs",
+	"jLKmqlDMVZzbOwyfKpwiDpXg6ORZLcnI0iiUhC0VRpplK1hmiOeGzy0Y5FL7YYCjRY7H165TVK/s0rCb",
+	"vhaaT4jdXofvMT5cafI6NmJ8F6yu/s2VUi4upKtY8/U7bdWEG25ysvEVdNM0xEWwWC0gpcxpzk5+rmBP",
+	"zJU0jHATeONIKKI5NUzNqLqIivDPHnlmtANK164uvz8DSCjUkAm9ZPZyRM3BabYAOjBh5h07zQUqSKGI",
+	"/ha2tGHZMzGWL7k2YWvww9/CluW72tBZFrYGuwcHd+/fu3evvxvgsyH4pz7+GPzLP/3zRwihxoafKpln",
+	"j4VhyrYWDYhtXGZMTHgStgZh61/+6Z/DVhC2AB7RbkloWd9SK2dTqthSA0+fVRr4GC2FTP+tNgM7AfgC",
+	"RhmUU6nO5GNQPLPX8Mw38MyPQavYAHe+7fFuza/6S/9rNTbx4EGjZ6rW5nZaf1c8vkzpQIrV9jYT+nXt",
+	"Wk1WFavQkKLWtd2SLpiGLMVNqUhQdKlG+wZEMXtZJVB3WDjyB7Ij//Lf/y+k/G5oW4Lo+EtATqPzylOK",
+	"zt3voYg0nwhqcsWiXuUXVwau+I1MZJlECuHFEGlK07TJj1wfRoOyWB/7AJSZewdQNE8k1F75aTalI2YC",
+	"ktEkYUnHa7JHj8+6u3v3u8cPj0nMsylThl0tlVE95ouXb3eP5nsv3l+q96+S9/f/8iLlR+/NycFEv/rr",
+	"qz/NTj9I+XTvSj2KL8/E1bNX3z/Jx6+1ef30fEGfnj3Iz+9O2CntvzuQ529Gu+/Ovxk/T4+Ov5avT5LR",
+	"w6/3p38ePT87nVx+fZA+ffP4/MXbP3249+YvZ0anf9o92EteH+d09Prk6cMPqZRvZg/39nd/evXq/t1k",
+	"b2f853vHU3Z5+f3ln07uf3eRs91MvnlixGOTLa7+/PLd7ocjeW9n9/ur3eM3V08uVbyXfPP25U46++6Z",
+	"eJ1e5TR+/v0874/fZ9+PP+z85ae/fHj47OGHR/fevR2fP3vy4Onpd9kbsfPdh280fXn/6sPX73Z2npwe",
+	"veXJ7psL/Sf6p6uD41f6/ss3SRL/afr25buDPGbm0fjBvefx6f6kPxmfvjg4Of7m8Y765q/3rl6r75O9",
+	"t8+YVE/f3308/ma0mz0/+svDe3+5SwX97qe/Pnh+T7x4/PDy4cEj8frlsz+/O5scnQq9c39+unfGT8++",
+	"efX66Hh+vlBPL80Do+9nu3snL54k6U9/OZfZ6+9Od/88/ub79+Ppn9I/66PnyWv+IvnL7C9/li9Senp5",
+	"/+6z8Z9z8ZcPb/rPXnyvF+k3z4/fvj/O5NO9/rhP+wfHb+Zjwf509PTpPLkr6dfn9xdv7k4/5ItHo53v",
+	"46ur2Yv+7uPspzeL/OrZazb/9tslxfTe/v2DrUZeftlAvvyypFlHl7v3uqMFYNZzw4uEIHLJYoOopCV5",
+	"qm8efv/9i4uXo/s/qbPXon9X9H/iR8vDu4bb35/WhhH6A+8wJjwUE72EeGLEIOcTqLGYi+I0gjm6E1Qv",
+	"UsVixi+dW7oc3f3dB9vHV7CPhgGWrKVxiAMSTdlVW0/pbtvNhXztY/2HF2zR6YD4v4SWRLvjo+6TH/92",
+	"0P+4HTZpiUvBXq/n9nXR6hZ5ylaWFlJ0PzAliZPq/KyLGllVkbQihzZACmBpv4aiEzewk5Si5RbbO5by",
+	"88+vLeyAs/kZKHtOGtiW9XJHuyrVpIAurGueCctSuZih815dMh0KzS6ZommtHb2cJ9YohdwkaSxobUJw",
+	"SxgZKzmrIFVdB96qNsKEXXYbstl+OfyqVWXgFoh9WQZueMyWrEbXOLeXlcbB/NOpqpzuMBynMk/Id1Ib",
+	"LibAHXxdqZQa8ArQJPFlghpOxuTaheBdGsKYmXhqFT+7NziIa1a0bXaSO3OvYQ732cVrAIAEsF5f1NxV",
+	"5+sERfZD8cKWsKbtM8SQI26KGKO2YBNApyLSzh2/TjrNMO0Qp7PZugiZ8YnbV4eCAT4rSLGzc4YywXar",
+	"oa9FQCDICd6lY2YWZEbVhIs1WAAZ2pTWD4KWZT3dWJY45nKbyw5F14Gf7frT8K6msdzsLBSaRMWKX0WE",
+	"vxUDJJ6KgH4dQIqdPZAX2CeKUjmbmdsq7k+pczXGvfhyDtinHwfE4L8V/Io4wqx1XSpvwfZQjVXTg8vc",
+	"8ONq3KcreiwTdjt17Mi5GX0EOTH0gukS2trhhZA25CvZmVqirrTROQwFhKJWPLcpv2BQhw0BYOYKincu",
+	"ssbA2xKwZHXVXzJTAGTzGMkoRQg0gDxpR/ZTBe4E0rT5RNgj0TkkziBeD5JvPnJAlsOMmg1H3w0FHnUe",
+	"xyijExYRdsW10d5XAG4qPWVJKFxmDGkf7O3Zu4/ay2doXxoKaYaAWVYNZj4k6AKAIYeiGHMxFYr4ybYF",
+	"iHbORdEbcZ3pdWZ8Ji6Ha9OS7Dnzo3WC/cqxw0ITGRP6kESKpYw2rq53UrsnANqeA5ye8841e671cLqg",
+	"dkOb4tyMokJnVHmsIQRwDPyeICgDiJKQb0JOXj8lXGjDEEuKkucnj5/eiCJK0trqefAQPgC2MFkjA9lf",
+	"llbR14iE3dzhImFX+N9oAIGTUCp2EopoJwrsF9EfALMu6hFM/pDKiRAYNjCVM+xmWbbz7V9yw9w/DTJU",
+	"RaFo//Bvd/7wD2Gof/zh3+K/X3X+0IiKq2MmNsVt2XmCdjVBKUA7MRD9a7oH70ek/fb0ZZcJuzQJGS1C",
+	"gfs6IAmD5bLiCgAC4Oe3p8+O/T5EnUGRlCTHoYj63QfkqPtXQrsfyL8h/0D+EUKn9+6RO6RNOuQr8jUJ",
+	"yA4ZkEPyLfkD+SPpkh4Zkn8XAWyVFCwU9k6fUcvFcLfQayYWBIY7QIeeHRS48IzKNcQ+iiw3y2uPy/1t",
+	"frC3TcldUuiOun+l3Q//5h/+EUd/p9356utgZ3D47R/+2Bv+u+4alOI5T5pYmBfC72gCT1hWlfErlupD",
+	"crDfXz0PBVDT7t79fkUghE9b7i2kidW7ypKLiyc+A+wzjEaG6OajHIeNn574m/L5u/PWGmDsUrIGiqLO",
+	"TadcjH7P1cWbwbHGCOpiRFNjstbHj4CiMJbNy2W5DHOlZAtTZZUlFsUboOOg4rRD558ORRsDFGhVK5vR",
+	"BdFzbuIpkeNxJyiKIgfE4a3poMDJuKNDYWQ3kZBD4VLtMGzCin6K8snUWOJ3fgCNqD6F13pKM4am8EqE",
+	"CjqSe6EIBaJlYqlFrgkVpMAxjWiGGX1cCg9e+PV7KN6SyDifYTSx1IxEgGocCu5B+WCUVtCtwZQeFgmc",
+	"NSxPqhAsAbAaq6OKnj4+txeelkUoePTd46NHEVZ9fbC72+8MnEw9Q7Uj1xUkT7v+mEwbkOgYA+e651Bo",
+	"ufyM5y/q9XqdIuIMGwwFze21YtwaQMsldmMJQE4BzxMGXgBv2EkpqwZ5ILDRgtgrC9M8EfEEgHvbke0F",
+	"ChDzicgz9FxAxSf75Vxxw7AACIVCILiNUScgGfPRTx6GCL9D41aXi1AARIodtv2+TrqgoFAHKoaaA6wx",
+	"QPXtPQhFZIc/dMOPHPeFyo3dI7tOUQHzFBXoa90TmfJ4EWHkbfl95HcEQy8sMXkif/7uxRm0VIicrnYx",
+	"yXI9DYVdSFSc3VCQv6Y8Zi4RB/32rVfPzl3EVIm/CZeszFXMelJNdtxLesc+W2YHtQqQmaOTZ5Vs5kGr",
+	"39vt9e2TtiEwO7X2e/3ePlrfpsC+dnpzlqZdCOPYeT+/0L33LoR8wtaEPj5/94KcMVMpXgwuWiD6C7ZA",
+	"yRLgYemlN1Za/sYvLVFWOB/646xixTHVylcEWBA/pzveWhAKM2UzzdJLpnvkFTXAl+C3O5pEFzzxu2QP",
+	"LbUD8d9jXvoFW4RizK9cThdNJ1JxM52RNtRPtsIIFFB2wdIFjT9LWoPWU2bsTkO8KfJnWLy9fr8S7Oy0",
+	"wILp+IVEOesaFX/PmEGu3iB9YejYBVuAflYJZjym8ZR1jzE5fHXDXrCFdvn5RFHFIGjDvqJhiyAnGtVb",
+	"466KMZtXDVjl6JfNUnakd3EFmiZWrNTOM2EFA5o6vN7KPdoa/PBj0HIAt61B66ScZhPijPbZ/Fa7tDcu",
+	"lLPamYK168Naoj1y7Hev368gIWZKQstoZiwgEHtNm+/saZ9w+wv3ffP2u7FC1B7UH9m0ii+tsst0dbVk",
+	"pt1iQeD0ddfKG2W91Qu0ZBpP7S0ZkLv9/XptvpV1Oy2itD/7skHXmJeoYMEsse5vJ9YzZEdvRVmheNNa",
+	"n4KSs26xL3d3ILfMkejaVS/0jVgKLSFoH99AzUNP5dwKT5ZYmbCXccUiZdlmKLyI0XbohrCgheAxRnBv",
+	"lo47A9BjYMjO5jRl8QXg/UWOOOz1bEp9OqjTQDsD2AI+QzmpBNoPRSZl2gkwWmfJ6u/dJVXBF17HYJ9Q",
+	"+PgUl04HbAiLYGjSzjMssluidwUlZqkVFRDGK3Ah04Xgou44C2OnR56ZYjkscbNLJpyZQssZw5I/XEPa",
+	"2aBEZdBE0wUgH/fIkd1KjQ6L9kF/PxTRWKoRTxImaindzTcIvP7pOUm1mzXspIhIRiKDw3HQ391+ON4K",
+	"6pJ7WYIvXeNEPfFrBG/sPdj+xrmUr6hYeHG0dcuL5mee+OKM2yVzx9HDxfvwWyuETlLAmq9cTYjcV+cA",
+	"7+VIbxSrklyB8vFejmqF0x1ICiQpei3sjiYnUpuJYmd/etkhFMUjq8+kSy40KMIzIFM5JzMqFrZ1FO+5",
+	"wHMK7o4AjBYXXCSHlcLtCcvMlLThlSRn4B6wh1NIAyF0gAwJlkonS4cCfKVYSgG78lXvAyLYnGmDEaI9",
+	"UlRNL0eEmVahSOgiIEU9dyIF04SSOWMXq0eQVE6gQ+zeegSf252wIrAvlAAxUku5Hn69Crjecl5GkpRr",
+	"MDNw+ywYtVqBl+RdIYmq5OTM0K5oUGGa6Pe3QBf++KnZBCzFGiYBNHDH1UtyGELlKjiecY1D+bDMIfzC",
+	"ZraxmfLw35C1QBbITmwfBy1gibqbhlY+svNcjp49all6y6RukgphYJXygYaoXAATQO1W5UIfEmr/FfYi",
+	"fS9HdxAzGXTyUBiZQgEebWRWqN62Ue6aY0ZxlvRIpSuaYno4EwmDNJsiLTsKSIRzTfFDwS6iDhqCXFRG",
+	"kQLTI0ciFC5fwXd80D8g0Xs5qjgzaiymiYscQ7f+9LQ+wwldd0Dfy1FAilUg7drqo53Osv3IfRsVjuVi",
+	"YwDZuvNZr//+wfY3XkvzxG7G7/UgI4kQavfh+mfXnoDFL390X4FHlFaPyPLhgZ7tPCIoz2PpL8ntb3YC",
+	"YTlNy5OkiNnAXsdIQZAPtyj0jYzHF5BTmmcQmR0KagybZQZvEXvm4JZv08oFb6kV0OulYFgQyb3U6ZGj",
+	"UBTsgOuSlgMo/YHDqpX6thMo2QSwnoP+g/KUl3MF8OYqQ2hLBUPwMCBoT4XaJYrZ48yl6NyWbYDp8TfD",
+	"NUCS8+v32z7//Wuc/2NpFUCMJ/g9MozTXCC3QFAY2J9tjGNWFKLebFUoDNMrmDhFle+qZB7AEQCrAwVp",
+	"HBT9NtQFiSpJSlFRMscnJdnTKgg3bAY3sPcGhQL06IBQBJd1eeGAu4PeAJYgcoVlK1D4DIdsL/yZnpyx",
+	"+HjK4ouoU97qEZbVhzwoRLpADlEN2gp9zXuQNua0THQl7ciVPI9IpfR/4Q/D0K6ASIVaFdK8E3yKKJrE",
+	"MgSz6PjqwQgrhB4lqhciniopZK7dOEg7AqgLmMuR/R0llRrniukMHXflDO0gIgAriuCGB9gi7KsBnqjT",
+	"I1D63xWQK2JaQgG2PAjXw1gOj8SATSNAEYpyGJEFNZQ8BpIJhdV4QIraoIBtMYG85NqU5dO3aWAAswnZ",
+	"WD67EP1zJtdF5OGMUaFd2Xq0/YCy2Fi1fo22VkDBXI+7rpTe//gxWM3WmzBA21jXJ9imbqwgNuJsNBZr",
+	"rR3Tomocu+Qy1y5bUELhlXUDdHmI1RFW0713twWQf1LFtVLPn05Y0zV3hPxLjknJJJGUvmitv/jdZU91",
+	"cbe4K4WMFivXzfXvMy8Oa5lesgaBuKlEbW2bASakoG0IiitIGyISy2gPzFAsCW9Lkvh6MTuiWabkJYvA",
+	"paa9MR+WoF1cDw6GznFxZ0ZMQgHXfgei0mbQCMYxFu/JHLCGnKsUGNtEyqRHzpHPh4AsxxKOdTgUG5RN",
+	"KRZL5VLSEhZzzaXokUcs5gAWQXHN3BjKTG4ISqCxCx1Au7kV7L1Cfejf9MJ5KLThaVq50dpCEnfTkgUz",
+	"HR9rbEeRQACyvIbcDGRQuzec5f+hTBafgKs8cmuEnKVOKh8/C197Zthsnfju186u/G+dm91Y1t+9Rhcn",
+	"dAGgTlK+pGrC8L2715mPzrNMKsOSV1YQQ3zM3yfPhcPLCC34raWGbQw21y5ioFFXeL1eBwBf3wBLA5om",
+	"+YLCs6GoIhQYSXxkDoAUSMF+nvXe3jNvNYIEbbwQThwwGyUeISIowS8AcRggZGKqWZcLzYTmUPnbaijo",
+	"QHGlmVCyd98B4IdzSCKTlKoIoeLGmcnVAgMu21GlXn0UkOjr+/fI7v79rv2uC1921glfP62TuxorcjaK",
+	"zbDVFbFZyXStrOeAMq7HoxCk5IvI+5lF3gKZZKOwC7v+RcL9NBIuVpikKp7iOm/gtrmZ7sSpzBOVwx43",
+	"C4xPgLlUfLVr0uhI+z//3//hP/0///4//cf/+b/8D//bf/0P/74TFHAnSs7Q7VpLdcBYx/lVDwbRsw8f",
+	"S2EoF0xFg3rrdzSZUMPmdAHJHnzMXXwcZiJhLEaSIESpt3mA1ef77rvvu18VoZEBBk1ifTbPuAnW1jRV",
+	"gwnhwshqfJ+cCxfdFTggKCEreZbAUDHwEvmy9or+coVPF3ZKUjlxQSGyDIclbUhHCiCinyedoHBCeUrw",
+	"LdunIRrWdukWp8SjctM9BDSsyqIDAhcCzSD7mcGYF6GYMSpIGWICl9+ITTl0D3nT2EW7XiiEioWLj8V4",
+	"fgBvtO12AkTwKgKAMC8BwOjLXFq7X7WdDsUMMhHs9YuTh4dRWYDgzUrnZsoWGCWAyUi9ULzzigE0I8cu",
+	"EKKCck0iT/XDhGt7kJIIFvINhLVDICuklgJV/3//13/3X/7j//Sf//f/8b/+r//ngFBXbbu2po6Pw/bJ",
+	"uWDKrkSaauyZiUuupMDC4BWS5SUB247qcUgYVBw48n1y+uZV9+jk5NkjF9Rdfvvm5PHrZ48iJDyfloe5",
+	"y6EoqzsAJjisW/ug3yeR8ycMaZaBQRRe9XJCKLCDszdvT48fR0FVhKACG4dxvMmYePYoIAlPPBy1yz+m",
+	"S2fdTJXMJ7gxjpAGBIr+FnvhD97QobfZPfEp+/ySgRExquTnR7i8c9qoj0GKuKUFIK7TfKsdD0PbFJ9M",
+	"XJo8LidpR/OrIRI4RIpfDRN2aaRMdRSQXq/X6UGQsYt1c3Mrbm88huX1XVnXjTGrjdIDLnxT1hiacyuU",
+	"5qNF/TRuPkggt5uPsSBB5F8YE7SU0XHzwSCV/4zR5IJLYdlqDQkCyAok/psO6O3rZ29uPKIG/oLW4NrG",
+	"NjGEmw+wZBm/0BgbN/YXHe1tNnn7cH/pnYeh3mr7LUHWRabKgUVb4I1H8/j1nzcO4lNK+w6Fw9VqaRD5",
+	"X/rKsZ9Z2P/iut0WDf5STog3ojYJ83d0IaW4W7k5o8GLtCACr9chIicig7+1YuOoolKA4K9J9EcoVILW",
+	"j0MykmaKxfWgRANLyLI9JF2AP9cHSGB2IoZmY0Z8kS84YQYdpWgyBoEwQCGkqPCtGMyXwu1eT1SDUJJe",
+	"KJ6A29XHfmhX/UpJY+zXGVNuDIK6yPPVDLJBKCAxDBPtZ7whMwxrks+oWAx9T5HHn62mhwUQ880u3UD9",
+	"ZO2aFAJvKCL//dBuVyn2NuLZTKluSrLEZEqWAALlJonrpKwY/yks4L75GgjQZ7aB/92wvi+W7J/LPmmD",
+	"0RbZT1aeg82sU+ZmPe987GEat1U4H4AuXa/+BYGTobCcC3xoGBeHarV9upa0htm0DlykqJmLynso7GSd",
+	"zKfYpXTJuiNLST1iyR2MBrkhZs6tMJbHMWOJHkBkA3QTChwUKit+OgDdXA2gJW1XcV7mJnBfWZ0yFF75",
+	"dq+CXupmAVF7rjhSh6CDD2L19voHqPdCQl0oHOy4N+F7QCyRkFw4wCIrQIKyiguAfRa8LhS4RLoAS4Ab",
+	"xCumdm0u0KDQxCHtVq/wpYPmRIvqCsEy/IwAuN+hOfOxSMhsQRwMu1+NymHyCf1LB8qdgA0n6gpdw7Vj",
+	"dWf56GCSqWDz1VwwGgr7fe15n3INgE8saTqHxB3DXigcmjliqNQfBW15XjkUShpqWwTDHQRFT6WlZE8e",
+	"WNXNX/a7JKrVxBsqZs+zT+b/pt8n/+//cdDbPejtdQZAy9A3GG3Am5bSuOJOw2mtrEJMlXIWWLRUWYHR",
+	"bRQ4cUIRCjuYWCZQUro+JiduRaTtxLaAzGg6lmrGEh+nVuMZnWDNtFa+d2c4Im2epAzC0uhIyzSHXLsx",
+	"gzBBy5kBFG3l2FaZD/Bze+46vVA8pvHUW0wxnmtg5Tx7DVQK5C3HBJSVEfUnkoZcH7+SHFQv19kgB71m",
+	"8wJG73MKQl/kmlslCQOrWWZJm+UXxSZcGyxy08xvsRqwV/2WpaZS21sSm1BKQSeJCQUXpI38uLj+7b0I",
+	"VzQoXJ3S+VKoXq7dSnF212hRh91VueNgKPopZw36JWkf9B+EoqjlMTT0gomI7Lh6Hu4zmNELvQnYuC9j",
+	"D5X1IfTIi1dOcOiTqIQ6GWJAb+ThXjCBLSIM/PVjiLAFCJRKqRI6c9eY7WGASiMUpwTemjBF7ldKyHeC",
+	"UMAjqYS4J2nVxt29+5YT2q9jOZtJYXmnq87ANYQo4PfF5KwyOOVZ5udR+niApdolonpYlD6pfFfUPzmq",
+	"umNuq5wCSgdm/W1TTk8dlX4G/dR3dSOWvPv5VFM/vuIsOE2VtCOuh4LNYecQ50/lrHN7xv3J7XBfuPxt",
+	"uDzy42q9HHeMNjP6QtwGBm81rTXKKvJkGgMSrJdS2VXMMocd4QRFK262w5aVosDpuOTcDVsdB9yHdjhK",
+	"UqkNBjg1HfHHInljVbUzP85PKPc8tmJh0VHDISvysv2qkTnM61+nGkfT1KpyNe1dN2tywXrggWIpMekW",
+	"EKs4NIlGAgFFU5wKDzVDFYuZMBholoQCiz61fUXR3X6/0yvqfEVkRtVFGbTRYGaxOpcw64L+PgfduT6g",
+	"YEoD1b1aPnb6XxetQQTUbGURttsM/NcQ0r+FwaHS7vlakWtet2F581eviU2dFaaMrRkDpXUCCoq6QKqi",
+	"9xq+wy+dQPDzrFS/VYv375SFOpY0W9yAqjHQ7LqGsKbiAWAFW4qBq3LEHkaf+YA3V8WOSOEK7DnIzgu2",
+	"wGSbpeC2XpH1GYp6aI82dKF9gSzULTb6nLCdTyTRNxSd+OJvumVc7b8GkX3vWov/FOM7fhabsK9egwG6",
+	"rs75jMnc3MC15RkBcVVZ1qgHlQK/6wH7avWJAfsSL8xakWIw6kRlncyITGUKdu8B+G4US7hisdHYAlqp",
+	"wODRTfklSwAWzTaEhYsB05ZEYd7v78eQogZ/sigUhk4gzwuwR5wrB2FmPWc78lltKxnptfS4SmRp4DD5",
+	"fQHaUKzRVZ4ycwRzXBYW95F4ljV2nLSdMzj5eWxyrG5dAdh86XxyjUu/ZoV6G2WEJiDNz2II+N2r2Ee+",
+	"9vYd7XercnocsDRoOzcDUcES6YCj4s6eA2K8tRs5Gg7P7CRY11/zXddkRGIpLzgjbYAWubarmDR6ikMB",
+	"rmJM4I9TRpWXOrCP6BW96h5N2Lf9qINlmvEw4u8IcoDpTIKh0F1iCsylutBYjhkcvyV84kG1O26cuALR",
+	"PMdnp0/AaooVa4sQfb+gzgQeEXtrL9YYHI7x4bUC/ZbtdK/bobQ+Btd+HJakdT0R/QxhjWVuDqvrbYU1",
+	"uypYIabCRc6Y6boO1hwK9/BOMXfjB/TxuiKBe/X3mnGz5tDbpfYZ0GA6SGZwc8JcK8fff1Pcn0skt/4Q",
+	"o3/GGfxrXmN33raf5lBUSu8tJaYUJK9cP2Ch82ew8EyHotE1XQI7OhYz2OCO7gShKHJVBJtDVz6kGLur",
+	"+rVXHfG9ULyWFWpu6Mp7mXvkyHmephJtiMXuhELZAc8YFQi4DC3tA+yIXbUhPDX0V2QJxl6YNYVD+Ldn",
+	"eOA2BoiTQPJFTJVakOj77iu/H/jgLqCkOCBwn5cKIFXOSMYNs+IJVEFNkop0cvzm9IxkinkkWSx9YKZM",
+	"s1AAXLrDR4ESNp0y1id6ozjodJBBcsbi7hNm4mn3DKHvEWLWBTAEOHpNF8AsuxJePazEzeAqaTUeKvae",
+	"xWZNyItzT//G+OQvp5gtTawx73GZdJER+7OzdI51/RT84tz5U2l5f58sHTfPMYOGaihVVoAbdh0+70OZ",
+	"1vL5ih8Z1S+fIThScm45WTEiQyLfbBSgjxhYFtdGUSOVA6yogkqvBA+2AVyfG8hFnLGZVIuOyyM1m2Ok",
+	"aqQaik23Tzv6zpjsjUgXhwQfOiRndMYs9/n2zCgem8NQnFAz/ba6VIfEy4XRmpH4oJ7OwHFRXEgPEsUg",
+	"8KA27DKlciSThXsQ1UxU11BKxJXnNY/A0oXpjGRtEChdDDiEQY5DMa6HiQcodW6INoffS0zwUEAhE4KF",
+	"SyC4QEEVmoI0ADugCKmA0MtC6lAQIrblNgscSnJBwly74kQZXLAvrTKLor0nuDJllhusb1PJNoW8wdWL",
+	"jgqffVMlYUxELS4liG5YuZRo9fopbtZ2w+XTiMWAns5f8vL58e83pn37VeZ0Ce5vsM97c/2GTJqNl92X",
+	"2PvPp2VZSpM3U7JSGdO06wp3bYaipCTyRjK0QWaSA7S4KeOdsLmE6wtfDKzX4J2IaXqGvz5lZpXzNAF8",
+	"XLDFjYxyQXMzribvL9FUWWT9Jo1tl7q/2vmqzp0Kn+SICwojWLFANkFNjXnKEJLBAdygtRYqod7aG/J3",
+	"BRi94Tg98tZgCutI2q4O1tvTl52qh9GdGzBZNsqs7uQYHl8wc0eT6AYnh5xPGcBgzKqR5ZW2sMQJYmcK",
+	"V/TEDhb+sq/BA6GQKkGw5+VSfIAjMSZn+3c0ARnuDRTyczGjBYUHmCDoq0lXwfEsOZXqP//AwAbqsVtH",
+	"bCyxhngoxs6QcMGy5mCRCls4sWu5SaaY5anhGVVmx86zm1BD64emXua3Wn+vsXq/5wtNv9mBX+scBsCl",
+	"mpooeUXzrx/YUFExYY3sp1bdEvlgbT61BoIKi6tyKJhEQ1HMa8hSTeZTAJn9LbORX0eK2LvOy64amL3S",
+	"H2MS8W+H752ymPFLVqI7k3aNZaxlfvl1eF+Wm5tIDqE4c6g5S204mbi0OwJvobrQXrfyl/zzih0ertng",
+	"ef0FZI/Kgf87EYrWsfrbyUNfmFqFqf1d8qWTt+fN3MhpNjO2KWLxEXxfmP0gURZSYy6ZWiDUl69aYaVn",
+	"ORek7YHtHfgDZ7osn+w8CmC9oSmWafG/DYrY72q+L9c6BxRdh9Pu/cZgQRVyTiRkT3LtHR4jRnKRSMEO",
+	"CQ1FSg1TtRrQLs7MuYUCwqBKu5tcE0fENXjFrp166xcKiplBUnHvS4jiZqRXu0oYe7ucS+AKLFSDu1ei",
+	"YZr25pfFpVxbY9DXcQZT6pdt3lwAhFFIyvZb2rzJGTVxQ3H8V0xNWBd+JJrNqDA81gNfvtJXxS9K/XJF",
+	"Lmmasx555jBoAueuBWGIz5g2dJZVuYZmBpL9e6EoYsiAiQ55EqFLE1MDm0LPqvhbTA2w3KYUmIxyR7uC",
+	"OgGhxAGHI7aj6wBr9tBkEUG6IHBJqCpE4ykkrvkHAZRmmOUqk5pFUOUCIH1HqQRNUgoWiqWyF/gU+pmX",
+	"YtEGjVlyoJYi1mJAIo8v7AuGj7iMyEQWoHxF6ZVaHRMM4YViaRDnZmfrfEihaKjNYZcWbxNXktTXYPQV",
+	"S32FswYG/TZLaMGgP4F5HYnzBOjyM5vVN/GeHKadVDnP3w1G1he99DMkBiTcbGPHhZC4U+DRDP62Ro3F",
+	"oN8yLRDDfALEdPWJUsMy/RgiSQSbl18dhsLjbvk0v6K5whu51M6Qi1gqxWITOXRebGCSM63ZMsAWRNiC",
+	"GKgtW2wEyrKs8shXk2dlTmItAa2S4WUFlsMllMO5KCE2JhKCoQBozIuGZUROMcE29WKqPdAd8J+HwgrI",
+	"mA2BHDQh8VRKBJDRpMgqd6uJGdLemu3Ce8CTC6ZPF6zsoIPR/1/3RuM8VrPgEZ3XofraIWgmSgTVpW0k",
+	"Y5mmcl6mlmvwaWOuP/LtGsLY9hzuUGxDGNuaw33GzKvFZwIXOwbauZEndo0qUSV/zczfXS2ML0nbn4i5",
+	"nzFAoHFczHL5VTyxRjY/lWKjReCJVBMf2VPwu2rdiPJoY3kC6KMCDg3PWl6dalkccMUAtWhdxsNbMeIi",
+	"ebU4gdH9SvJWOVucU1BwcTenL+rfFvVvJi+RFivksk4LvEbOYRTLhEVNkNZWG5kwA+TyGrqJyCg3RopQ",
+	"tF1CD36GaKWuWWTs27BVfyVsEUt1E2ZgvDjcb8PWv/zTP4ctlwkU4O3ELhGEN0qYoTztwcA6ReCdw7iq",
+	"VVeh1QqQE2bsM5V+XLFCKFMIYHFS1I+cu/gCiLtD3C1XppZRlXKmEKD4vAYNahrI2OOCOhr2AWxeesFA",
+	"5BKavW5La0fLhQk6A1wSSAgdsVSKiUu3qmGOQ1yxJsxtaIEFY9djaSer4YZoPixUTjezSrA09A3BcAiL",
+	"zbFIwJwapmZUXfTIUTE1N6GlaEksprtPIpzQEL4tw95ggY4w39VeylxMsJgO4qEANDQdWa5w1844N0z7",
+	"RNUyIF2EwoXxBR50AIDLXGQ8GDihB2oF1gE52NsLhR8QbNTQ/lyBQgOVevUBRG/D6Gw3CE0XmoQtADVo",
+	"2d5THnOTLjqHhOqLgl4hRIZm6CtyRwexysgR1DFf1JE13FYALwdv9pjyVJfbCvMJBU0dPCIq+lawtU1B",
+	"eg9eGHbwAzCxkOjpY4yXtAKukUQzBrI5HqRKwHuNtLhYIRCuyd3+yhLSLBvOuAZs4OiwfOmnXBpKDvYe",
+	"lC8oatgQIish8tEt5SjXC7tviZwLcre/T9oNGLsA8X/JFE1LYXVGFxAzWsIDu7uz4e57uHTzfQKx1bZt",
+	"u/mVYgfXXboPLVEcrmdaS/fulwpx/1qsH7+LFOlC7rEna1nqIe26rOFYbGeLdH59TAa6XFwIrqcZFNw0",
+	"ZcVsZPVtEKGWr94OoVa7t4zXYVW6qMlVGUTLyj1aAKtBhjQYHuz1uCIp9IhdGW/0rY4HLvHC3eguRav2",
+	"AwS8kF2Z9QgUvHfs2T0zhGukMBvYCVWbrUoj7uLwnbTHAP9DZ1mK4fozasWXBVzVXqCqSj6HJTMHLCFp",
+	"yIypCeCCIuCfH1qWrRne6kIiFAwOrT70apGgerGM4tay922uWHHnUU3snb267GvvmL9zGIxbXDNf7C1f",
+	"EDd+k9dJoYZ5zoHV5ti17o8iDrT5EnmTMaGhMETZDWjJ9jVydPKMTCnAVC1r3VaTnV/1Jsy8Y6e5eEQN",
+	"xaJX9qunSubZY7v4z8RYlt+fTali8JWDDQmFnoLRHmLZiuegOiROKfqXf/rnzoBETMRqkRmWQE8YbuG+",
+	"cen+YCWoQQP5Ej70EvLfaoc+pYZ52KFQtI8en3V39+53jx8eB+TkxfHZP3zT8RmzmPaVMnpZAIEDyhA5",
+	"Y+AkVXQ+TGBUYJcv4r2sGiPrxYTsSMyUzQYuNtg9WdZfi6bsqq2ndLftWyVfk8qkOp1Say8WgGDoalU1",
+	"Lm6KQhkekAgglSKnsvuFqKlTbaiVV9Uv7RCcJxoqwDnHcOFUj+A6lGkCVzmtwjDZxrEKKqETRtq7ZCpz",
+	"RUaLULhSqQFp7s9Dcx8WFXdhJbCmOI7A9uqyiMa5XcO6WgzNeI0ZoGJAnCjQVoplQV/5V19VJQy/3trQ",
+	"lEVffVVYU1KqNY/97TsoRhaKRELZOeM3hbRdxYHnZ29ek+LXjCrNOhUsXIivW4K0CsiIxRSsDARDmiri",
+	"HcgqjpwUQ1sQwFUc0zStPBjUMMedCtVcXbLtPEfO/uTz7C21BfUNACOKZ0a2XTTRgIXgEOnq7NELnC7W",
+	"zRQxSFbcaJaOIbmU40pQctDfHaymmHIdijEXzLcMiWMQFmDIXOYplg8cKS9KupE2m7JGbNmGBZmQVZIf",
+	"1IRZfGhKG0oItjfYiTo98sqj0oeCiyw36MPs48JjkAOiNA/KrE6M2oSq8oaMqGb3DhDTPhQFayhC7uwz",
+	"B30yZVck4RNudCcoW0qhim8EdfkjfhmFovra7j0yWhimA0JJzLMpU4ZdmVrLvii001jkOBS797r2LQw3",
+	"0Yir78EN2hWmVxjGK4xPKkyPQMHbKhYKMF3AIlefWnE2wDRDyoZDB7RQUJ87WhhfUznrRYMljkNjZB+8",
+	"jdRgL5FPKvvaDn4l0bcyw/UV9/HiCIqsFLvAv4YAvGbGmZKjlM2+vnHwjn1rbfxembuMJL+ZM5D22tNe",
+	"Ea8/6wTgtljiS8X5sWJb5UZqN99mVpaqXBLNV0IQitWLN0A+b8/Wr2y3+pxrXuc8o9w4WzfFozPwMctQ",
+	"BMZr881ktCxKBSAfyjSpbFZN/OkEldgRLD9UyC1Q0Qi7tgJsVQ5qlIE6cLNUebQnHFcwr8J5yyZWWWvH",
+	"7//v0CkJ0YogV3gpbbaoKj2w2Zu0KiMTqddmBL8RrKhcb1bihe9oYqi+0AEZ87QE1ddA5T3yjqYXKEHZ",
+	"JrQVmrQLHo0EuzJDLOcfkRG1c9AQHAVflMIknTHXuA6Fb/zQkio8irKjJVS8lt2jQQklJJUhVToGc1SJ",
+	"WtivAFJg5z1yAqO1OtwFW2hmulaOSQY4V0KTBPQzuMgXMidzO01UqGYUABDtg4RmGaPKFQSTikykF9XX",
+	"YWifw1Zsw0WGQWRMwb4U8MdLCTrg6qnVRnXqSWuw1w9aTodpDXb79hMX7lORY8OFYRMwNzUWcq1vn6ON",
+	"TLFLLnONAyNvMvpTzg4dyfi6rk7PXDNsbLE27hm9egmSYGtwd3cPBus/7wbby85GDpV3CEKp1em0Qb+d",
+	"lf66tV8Fm1d+DUWU5Ax/0VKK+ovFT07pLn7JFJeKm0UUinYq5+4HYFTd4jfSnvLJ1P3WI+fcng7F6AWR",
+	"Lr8DQAOhXFPbvwWN8KRHkATgjAhJkpxBPDg6uVOqQYkcSTMNhf0NsoI10lxjLpdUayilVVmeVtBiwtLI",
+	"D63al/VHcFXs18VffvT2y+LvH5d3LmhddW373UsKkXvAq86kMghikhzZpmqfHzEdu+8e5az4Hf6u/HZS",
+	"dl/9CE/82FhSOV2QBKDfIivVRrDqwEnb0Zim2n4DjGAdDSfo6FxJgxtJmTIqWus6Re5id4wix3L1V62i",
+	"DnRw+uSY7O/vP3B2JivejTUzh6HImIqZMF2GUQvR1xFw0/9m76FV4x5fxWmeMMerV+gGKcP5DlqD1l5/",
+	"7163v9vt7573+wP4/9f9+4N+f9187U7bsbYaEdYTaljX9tNq2vOJ7F6jynVtdTTAJUEgp8s6dysEbpzY",
+	"3ptxDgj4kDmpQ4G8WV4yldLs9uuxd/31wKF9hgVxF6VdATqxSrea0ZRrHykMObV0olETsK901pGtoZN1",
+	"fHf/5my3OkSo52S4gYJ0Vjpj2lc8dkNnVyZoKm28Zqg/rRvonrvNNoz0x09aDy6RVnZokrtrghSyj8+p",
+	"mf6Oy1nAalUkWBRY18fYlQXXQAyT86r0UU93C4XLPaeCRM8SNsukYSJedF9YLdRIlOeqsJaajpn9AdTG",
+	"AaRSGbWoWOtBYL1gixIsw34BUGtVCDqMHFJM56lBBLVQ2OE6IDRtqMl1UBmU6Z6yLKULkEPxXvJ6FMoL",
+	"YgI2NhZL2zE0xS6h3qxToc1c+mloomjsguuKAXvvRcLHYwa5C7VRg3WKl2tkNXWPZ9ojL9hCO/80MRJ1",
+	"NydpJy5CjOwdgLFcl5XFuXILkWt26/wu4Cw+uQu4y+3Su6x6UZnqzdK7QuHkoPVAbJY73Bh+rUKUL9ji",
+	"kyGw2bHhKD93wTZYlXUBy66gBpzjtlSBlY4puggcPo3xIX/+QOExdW92lmDYHp/TyTYANnjmY9BqOHnb",
+	"Xi1fKd74GNSQ6Te9XTz3mRHfvuTC/R3kwhVV7eyBaLgsq8aerWWeIBMuejbuvoLI0spJKxEBMJeKjzGN",
+	"yx6aCPHnnemNadI+2N2z+jBcSbxW47NAUu6sByy4Hb8cv8I012tXcPLzmkjBfuNZqLvXoOmTynI/gdX+",
+	"nYMqrCXpNbXyCuJ9LQVzFAyxyv76ts1VCnY72m1LRaKvwIA9LUQBSxf7/YNCRVyHOfSUmVtSqx3kWort",
+	"f5Zb1q7Hre9J2+T+xqOFjmfj89+J5iJGmdqt/ELmBCoL/pwxfKm49kvjXGw4dzcjckt7ULPll4bGOCSR",
+	"yNM0CoUrcVLYa+1ZRk3gkER2/JGPK6kWaoDygeQVVRdOeQJ6BdsfYH9Hdj5w2dlGD4liULgN4zbKqirk",
+	"MWJEA32HgltNwKopmkSXTGkuRVQqmhUG5Mifi8pVa1VLl/IIKVN4xQoJmhiUhRUJh3LFI2bmjAmrgoIT",
+	"FOw/hQKz9uIFLcnHWDv1pSw4Ux3I1NmS54obRuZc6NtqaFi+wulpoSg3BzPLP7uitg2I4xcQPD6Nhvar",
+	"IHhsujo8gsfPvkL+LmWuL3rPZ8IAub7Ws1NCEq33eXtUZU3waURvK0uQOpd31ZcYEEbjaSUAuCw4VwfT",
+	"7pEj55iu+M8duNImt/BRZdyf8LCX3awrsgz5uOVgvpS7/SRmb+qFBFrb9zp9Bz+jlF5VKGsuwoKkrwu0",
+	"sKgcSlTBDJtxwRqORyjae/3dTo9gO05owrjdWimWEiKMaoeQ2N7r9zuYkxUKzNTlGizvPXJWRyVDC3+B",
+	"Yfb/s3dtzW0j2fmv9DKbMhlTvIm6keXa0LKkkSxZsi5j2YMJ0QSaJCywQQOgJNrlVOYhlaRS2XlKKo+b",
+	"t3na7FMeUvN3rK38i1Sfc7oBUKAu3tFOsut5GYsAGo2+nFuf8324j9ppkLJQNYEsGam7bsIty+KiWfIW",
+	"6LK5NJkEaTYHzqytzyeQekWzsjdq6Sm3ZDE17Fi/a0N9Vm7cBMf6OCAD5iHMkERA/EyZoEkHcummqNZO",
+	"C24QTz9luPqW16df+yWC+8WSuYfcx7WTQr4FzIlcwyYt+G80caofDADkjQFfRDaZlciEpUVCE6odiJm8",
+	"6GFtbE+YnUbgCiVECUukejYfXlx6ylhK8vHSZlCZKJua+TFh1eRmGIyMdLstuouPfKHkf4jQ7MxaJSSS",
+	"W1fr55opuUmIxjrH9h9FzHNNysiYx8MkY8Rsgxvxyk2KzmQCd17LHaHNpr9nbgXiugl/MLIXyteZNJBF",
+	"Q20a4uSkWx9FlgTQuTIbe7oZqoY7E1NTnjQJZWRg9/EsHxLfx4HvOVNlOgAG/2PDH1Jife+Sdjk0dCPB",
+	"RxsP8Qlvm2CrIwDoMam2lEJAiwBlg02ml23JiYw9n5komsbM0SdIhrOGPg4Ok6iSwZLJY56kBDiyxCoE",
+	"ZN/l8U3EZ8gW/UB2EDZ+Lxuo/hO//Bgmfm5UH5fFH1X0fcG2u6Oqj86otsLoepzLPJL0rMwxZ7e5kYsj",
+	"SBtCpAwRc5fHvG0cOHoVwNYBTkOGFx8zoyx5S7gi42jNOQpLbbyHQkLAN8yNSoKU+KL1H+JYKPHz9RJ9",
+	"GGb/9Hqval0AGvdzG54b6YhIx2pVp1HvUC0B2Sr3SV1LN8uwxjq61EhD0xh1aGNgoa0VIBwyzexFpf2T",
+	"4wwvZhNzPME6TGN7MYxgZFrvQ0VJAHVWZN0AW4zBAyubIIfqaBonLGVPeJElSR2XKuxFoH+fivh6mASo",
+	"OVIs4DpAgnqf1H6bjaECIVZ6nru+JwVpdd2YrgT7rOOkxEjCsEtUtiScL/lTGlqMxgDcLMJKJFhq0VQ6",
+	"wzCQwSTCJtXgjZQ2AYOto67bJRygcxG6nhMzHoYAiYdF670pGylvc6A6Eg0JsFmfTZlXA2aQTQGg3Mrd",
+	"dVrRP7esTC/HP7moxR2+ZCuQf575YoHse+EI3fOEWgsWu3uTHYJFlFW1+qsfAHxjvjmyzn0fc69xD5YR",
+	"52B6DXglRZBMzKXKCbr6r3+8+u4/r379w//83XcsErGSoFiWF/Fz4ZKoSJd/6swziGOMx6qRY0BgABCT",
+	"FL4H8PA4QPUfZwBGbeEMgygOEV8jFpdxRQNZISy6BtlqMWzZ7qj/7HKq+Sf1lXqztri8VGvaZchJlo54",
+	"Ul+qN1fq9eZaQ91sOv2k31xu9hrNvrO4tthoiGazt7jK+cpqf0m4bmOl59abzfry2nKuGPlahF6fcK8O",
+	"JtHw5HD3tvpBYGsDBDH1zW02Dj0ZqxXCOkfr29vzai5oXG70n2dL9e5fe6EGvDr2uQcCLqnBaS6uLNUb",
+	"tbXm6mJzaXFpudFcK9zENDYX/1jNsZ7OdsKCnp75BxWDapIOkQEqJQX/WMXfL4KM+gJaEiUIBpOQyr2h",
+	"HgeQZysPQO9lNhJoX1M3qrqCK1eLHcJ5UlfyrMnrc5upTseKI2gWvufkcJeR+RKxYkasqEsEsUuSpzQn",
+	"hASy7q7Lf7l5hxopMxpGGLSYgUpSA3OMiMFpwYWcE0qg2JbEOmttlDo8FhKy3ksVdki91LDL6jsdUyoe",
+	"SMYBdNmTgJriCuUEhtO2rlBmQUg8FkmldP2GEtIUHeDnj8eJ9C4ZFrBEbTbC2j5CX7rwpBtcsKLBJFZq",
+	"hApVSxh+zIA0Ocr2Snee2Wo9dM1QEnTE3Go4fd+8L6ovl+9KlgjTdZ+Rmeuq3FmhYlxOizbIaNUb35vR",
+	"s+zqX3939S+/vfrNj59+/J4VAdspCNnp3m47NaQsFr4fQUhwxPiYh+a16iVlQFuDKktI7Ezz1tqlsnqn",
+	"WWyWLF79+6+v/u0frn74j08/fg/ltQYIjRU//fafPv39D3gtgUgDH+YJFxEo1FE0SFAckDWFcfxa+4NV",
+	"OA5OIhG+4CNhFcpWYQObsAofEcOH4NMvRz5ioOOfyUPV9M/0cOa3qnlUfRtPmRtshJjXfnARIQmLUjko",
+	"jhKIoBl0oBQnIERE1WLF+lFkTzETB44oOob0E+E80PaN6Hy96MVQluYJmLBQYF1rVAK8MOdMBhe+cAfC",
+	"pMYx7sQkKi48ByuxXhGQkr7UQq6WrrbiQUN1Q3EenAk7zTJD0CyWJExWiBy1mX1xybvga3UdTOwDTUfG",
+	"GlxAAfUo0r5X25J2NOmpDdATXTXp42A8GXcBrB6MqMxFdJzpKpWDZe9QHqG5HirnxwlCV7iAphCL0Vg5",
+	"eTqfU8OepEefbof1lhrHPMuMmCwT0+w2u8xWq1uHBZMNoUXzXLsstUHuKatmwiB5b00rpzJUULN8xVTW",
+	"WslEB9R2hCxXbHSupM1s5j9IfxxBzaJBP4HNFAUjobdL1IbFHoeTCHCi1B9q283rGWT7unMHtbFa/iyG",
+	"W7JqwQI2Iw7mXRIgTs8Fou3RhBTKBch9LrQKM5KuZRUGw+7aSrO+wmtN3lh1s9KvZRUev3Mv6/vP16eP",
+	"l3YO1p9uvrpYqcWjWn9nq9fYGQmPNzfXn66c8eBx9eWSUw2G0f77l195q2fDk/1ebWlnffy2tvO0eXj+",
+	"cu/sZDqJVo8PLnef72y9fOecv3n3/tn46/f8/fDN+fJOdHoi5eHq6dbxSrN2Ojh9c3L6cuV852vZ2Xoc",
+	"b6y+OHGb083p24PpytbA4+fei9BfP3772F86c/t7k82Tg/HhUdjfezPZc8aLm7JxIFzR2J68DJ9vvL54",
+	"fvRuc/tN8OLdTnNvdYO/7URvd183zkaLje3tt25/9fVu9WCptrkyOoovZBx2Gs7Bs3CvftZbHu07/aeD",
+	"w/jVdNBb/Hr7tTwS+09D0Zv0O364srk22jw56Oxsva01n1iFj8oANqZ3MjeJKsOpodV175nZDINR5qZg",
+	"rTPYX3ruLg0G++sLvdOw92L/2ba3sdjbeg1PUB2pB/ejk7lSW1orW4W9aKB0LTQDAg7nHv/Vsgqu6E0G",
+	"XVeMAriAf0ZxCBeHwvcDdhGEvktffTny53/06d5uzjffolTTv/7im/VnnePON4Nht/7ttxnNmv9AZqRy",
+	"Ggpmm5n3QGoA4ddkDOnB2RvwZz26Oa+GwZ55e87tOBM5zycTM9PItScSqwNdrLv7vsbPoFkrs5SRV07N",
+	"bNoSqxTun9WV9d6THmrgmGgCqJjX0V9yOk3604XCLB17JruoNOO5U7sYsyHpLy7Hwnng/NT/Z878557P",
+	"/gxxytvoweGLhWsGIOPUl+YGEnQM85I7gSvm528cUnbFrFuFRARJocpAxNTWRGJyJh0D9TVYaObpDMXu",
+	"I0Mc3kqSSIs7BxtbkB918GLLkhjg9KLucMp9TwoIXKq9WELTOgCka3vMB4Iw0+zIEXAfxDQs6fOJdIYs",
+	"gC+LWNGmf1XwvjI7Odwl2CC3VGHrgat8E/Dk8Jzmp+BT4rexKc0QMBgiI9asLSZMBHlERscpbA4vMtCf",
+	"BA1EXQNudeU5t5LxiVhd9WOxAY6KXVtYY52FN4wvvGe/YH/BfsmUrG0ss0esyErsr9hjVmZV1mJt9oT9",
+	"iv01W2AV1mV/a7Mijp4luSRCecB/ngaTMBJ+v83sv7QNPKfyDIFigeaMUHl9wV2AcLarNjllzP4VmKM2",
+	"KyZuAxsEUC+GHwHIs+O0HxgA2lEQM+WbJJCyuES76lY4yusDjUOLjSc934uQaTMIAZvPkjaMYXfM42GL",
+	"IeAVeiUGvoZLNpH0rHAZFbkZ7iAhz7u68I3ZcehxHyvyXHEu/GBsIzw10lo73E9ASYq5FBFZJJVkMMoG",
+	"cjtifQ8CI4CkHep4vibZpzNNfbxrmPzUmlDzRaNXtE8XXuFQLaxzZyhabOjFNjH+O4HUFcOe7rklTdcD",
+	"ybBuEIIlCACvfqC21asqMwRNliwulWu1GggVBPKWk1iAM5qlMYGJnEfm1MbSEwBbGfEp5ncAbg2UD8If",
+	"coovIQhlTfjhYPrcVMTEJatXygxbFHdVf4D6NAgjS4pLMRrHpQp7GsRDAmfPUEbNT8p6dcmVjLl3VpY5",
+	"CvhQUMsQorMDEVU9ee7Fgv4HrpqQiF+ofngyaTYKGWPpRpBh7NsflNgOYrz6diwGWR1vUgt7nuTgxl1z",
+	"Z+nZsbz3o/mnHRCKMvYQ4GR6s0XWsM4X1gMZh4GfXwmFiglVgi4cpQyJKL0d28zxPaHJwaBWF18331It",
+	"myrBmVAEi2IIPsd8oJUmdgMgv0FOeCE7+qqz0FhaLmVfMuaxskQKrcLfWIVvagtrfKH/7Yfl5ker8Mvc",
+	"YZ/Z9de7Yysx0MK97SaxZtg9hkrtQpe5g6JpM3vkRZHdMjw8dJsMLrLd1bbxEOA61UO55vH/bRqXL/UB",
+	"f0oELZ0cm7f46Xff//6Hf/7039///jffldIGAaQyg9RNrO53IagbZXFnrfkPhZ7goQg7k3iojPuPyrwH",
+	"nTnvYE8fPwDzo/o3sTC4gTMZEWrEJPQLrUIVcryoC7NN7QaDARShAeS3IWAAfoaobEyMMzElerHIG8BB",
+	"yaiSOgJUvc7PRb+Gi0zmcqTDyWjSRjEPY0i9xMtttNKpR0QXAfTEUlxkSCQihtnUcRb0XQCRjfI2KCm6",
+	"wjqZpwyrqGeo3yFRnhXtCCG0IZqt+nAeKNM5uSn7egyY4zlFIE2wH2ZHmVQasVu1g8qbSDGLkUC8j8ON",
+	"zrO9DcrY1ieHNEx3HdbgQhoKRQzDA31QapI0wPUdG4yDBTcgREaaKijLS/kqBsvOk4bZzQxMO6+SJXXw",
+	"2CwzcckBrxQQObmGLONximEF6mIq7FXoATgmzJny1EZeFHtOYnw6U1ZE3IiyJRO0BuTa1bjBulrS4BSy",
+	"4jVww+wsYKFGzoksZv8odcy9wRDyRrLWdIWZZGZDeBRpoAs1DwSNaF9cVjCXaNPzhc2KnI0mfuzBSSKU",
+	"LcQBw4IFvJ9qFhiPLGkrE+iZYSMy6UoT6YpQ3eqLLtyPYL1Yhc0OTo4BitAeT2JIZi5jXh6cyemM0hZa",
+	"yTxVpUAJlnhqh19rySE3dOAjgFc16aBQOEHFUHCakB5YnT6Vvxj9wOH+gutFZ3o4y5T5CI4SpD6Si4Os",
+	"Mp2DbdpycDQo/H6S15BkZOK/cTYiNg48GTMg73W1BNXJ3jrXO0IIEHa0uKDGgcdez0/yYbWlFw8NN1+z",
+	"1sQTNpgHtMrQRFQ+vIH0yPY5u/Gx8cINaRGZ6FY2wtMiOyuxrEDkgiLRh+LXAzAk6yZqGSgHLp5tQB9D",
+	"GVxdtdnhYBeTvYrq+Q3l73ty0Nk4eg50QnQGnxGXmW9NB6Guf+/erLKNrmnbhKKorJ02T87uxPQbtQLO",
+	"OSTzBghhY9gwwbvT+QDayuUxs6v0m43ZBKSkLIlaCpmioZybfRXH433pT8vsSOl6UWZHfCSOlAd2BGjN",
+	"zAmCM0+wyAnGAKdAvI70hqpdpuXjSbQqsMttWnvGk0SlNEZoHOTJXghCT6lW44ojWTM6pacLanR73Dlb",
+	"WD863Gyxup0ZJ3p/zjjtJ68E6ZZxgVnRDgMAHYWxo5SK9AIopc0GdVPOKw7CoEfOFEicHve5dJBfW+l0",
+	"Zyj0CyvpU8mo8PHbj/8bAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
