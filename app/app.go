@@ -47,6 +47,8 @@ type App struct {
 	Console Console
 	// Health is the console's health page.
 	Health Health
+	// Jobs is the job queue's administration.
+	Jobs Jobs
 
 	// What only the background work needs.
 	clock    ports.Clock
@@ -131,6 +133,8 @@ type Ports struct {
 	WeChatStatus ports.WeChatStatus
 	WeChatTokens ports.WeChatTokenReader
 	Jobs         ports.JobCounter
+	// JobAdmin is the job queue for administrators (app.Jobs); nil: none.
+	JobAdmin ports.JobAdmin
 }
 
 // SessionPurger deletes sessions that ended long before now and
@@ -260,6 +264,7 @@ func New(p Ports, o Options) *App {
 	}
 	// The console signs in with the password accounts' login.
 	a.Console = Console{Passwords: a.Passwords, Sessions: sessions, Users: p.Users}
+	a.Jobs = Jobs{Admin: p.JobAdmin}
 	a.Health = Health{Clock: p.Clock, Apps: o.Apps, Version: o.Version, Started: o.Started,
 		Database: p.Database, WeChat: p.WeChatStatus, Tokens: p.WeChatTokens, Jobs: p.Jobs}
 	return a

@@ -173,6 +173,42 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for JobState.
+const (
+	JobAvailable JobState = "available"
+	JobCancelled JobState = "cancelled"
+	JobCompleted JobState = "completed"
+	JobDiscarded JobState = "discarded"
+	JobPending   JobState = "pending"
+	JobRetryable JobState = "retryable"
+	JobRunning   JobState = "running"
+	JobScheduled JobState = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the JobState enum.
+func (e JobState) Valid() bool {
+	switch e {
+	case JobAvailable:
+		return true
+	case JobCancelled:
+		return true
+	case JobCompleted:
+		return true
+	case JobDiscarded:
+		return true
+	case JobPending:
+		return true
+	case JobRetryable:
+		return true
+	case JobRunning:
+		return true
+	case JobScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ModerationDecisionAction.
 const (
 	ActionApprove ModerationDecisionAction = "approve"
@@ -600,6 +636,47 @@ type AdminHealth struct {
 	Wechat []WeChatAppHealth `json:"wechat"`
 }
 
+// AdminJob defines model for AdminJob.
+type AdminJob struct {
+	// Attempt Attempts so far.
+	Attempt   int       `json:"attempt"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// FinalizedAt When it ended (completed, cancelled, discarded).
+	FinalizedAt *time.Time `json:"finalized_at,omitempty"`
+	Id          int64      `json:"id"`
+
+	// Kind What the job does (e.g. `maintenance`).
+	Kind string `json:"kind"`
+
+	// LastError The error of its last failed attempt, if any.
+	LastError   *string `json:"last_error,omitempty"`
+	MaxAttempts int     `json:"max_attempts"`
+	Queue       string  `json:"queue"`
+
+	// ScheduledAt When the job is (or was) due.
+	ScheduledAt time.Time `json:"scheduled_at"`
+
+	// State A job's state in the queue (river's).
+	State JobState `json:"state"`
+}
+
+// AdminJobs defines model for AdminJobs.
+type AdminJobs struct {
+	// ByKind Jobs by kind and state, by kind then state.
+	ByKind []JobCount `json:"by_kind"`
+
+	// ByState Jobs by state (states with none are left out).
+	ByState   map[string]int `json:"by_state"`
+	CheckedAt time.Time      `json:"checked_at"`
+
+	// Depth Jobs due now that no worker has started yet (`available`, and `scheduled` or `retryable` ones past their time).
+	Depth int `json:"depth"`
+
+	// Errors The last errors jobs returned, newest first.
+	Errors []JobError `json:"errors"`
+}
+
 // AdminSession defines model for AdminSession.
 type AdminSession struct {
 	// Active True while the session can still be refreshed.
@@ -841,6 +918,29 @@ type JWKUse string
 type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
+
+// JobCount defines model for JobCount.
+type JobCount struct {
+	Count int    `json:"count"`
+	Kind  string `json:"kind"`
+
+	// State A job's state in the queue (river's).
+	State JobState `json:"state"`
+}
+
+// JobError defines model for JobError.
+type JobError struct {
+	At      time.Time `json:"at"`
+	Attempt int       `json:"attempt"`
+
+	// Error The error the worker returned (or its panic).
+	Error string `json:"error"`
+	JobId int64  `json:"job_id"`
+	Kind  string `json:"kind"`
+}
+
+// JobState A job's state in the queue (river's).
+type JobState string
 
 // LoginResponse defines model for LoginResponse.
 type LoginResponse struct {
@@ -1590,6 +1690,9 @@ type IfMatch = string
 // IfNoneMatch defines model for IfNoneMatch.
 type IfNoneMatch = string
 
+// JobID defines model for JobID.
+type JobID = int64
+
 // TodoID defines model for TodoID.
 type TodoID = openapi_types.UUID
 
@@ -1666,6 +1769,12 @@ type ListAuditLogParams struct {
 
 	// Cursor The `next_cursor` of the previous page; opaque.
 	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetAdminJobsParams defines parameters for GetAdminJobs.
+type GetAdminJobsParams struct {
+	// Errors How many of the last errors to list.
+	Errors *int `form:"errors,omitempty" json:"errors,omitempty"`
 }
 
 // ListModerationParams defines parameters for ListModeration.
@@ -1994,6 +2103,15 @@ type ServerInterface interface {
 	// GetAdminHealth The health of this server at a glance
 	// (GET /v1/admin/health)
 	GetAdminHealth(c *gin.Context)
+	// GetAdminJobs The job queue at a glance
+	// (GET /v1/admin/jobs)
+	GetAdminJobs(c *gin.Context, params GetAdminJobsParams)
+	// CancelAdminJob Cancel a job
+	// (POST /v1/admin/jobs/{id}/cancel)
+	CancelAdminJob(c *gin.Context, id JobID)
+	// RetryAdminJob Run a job again, now
+	// (POST /v1/admin/jobs/{id}/retry)
+	RetryAdminJob(c *gin.Context, id JobID)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(c *gin.Context, params ListModerationParams)
@@ -2278,6 +2396,87 @@ func (siw *ServerInterfaceWrapper) GetAdminHealth(c *gin.Context) {
 	}
 
 	siw.Handler.GetAdminHealth(c)
+}
+
+// GetAdminJobs operation middleware
+func (siw *ServerInterfaceWrapper) GetAdminJobs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAdminJobsParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "errors" -------------
+
+	if _, found := query["errors"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "errors", query, &params.Errors, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter errors: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAdminJobs(c, params)
+}
+
+// CancelAdminJob operation middleware
+func (siw *ServerInterfaceWrapper) CancelAdminJob(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JobID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CancelAdminJob(c, id)
+}
+
+// RetryAdminJob operation middleware
+func (siw *ServerInterfaceWrapper) RetryAdminJob(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JobID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RetryAdminJob(c, id)
 }
 
 // ListModeration operation middleware
@@ -4089,6 +4288,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/console/refresh", wrapper.RefreshConsoleSession)
 	router.POST(options.BaseURL+"/v1/console/logout", wrapper.EndConsoleSession)
 	router.GET(options.BaseURL+"/v1/admin/health", wrapper.GetAdminHealth)
+	router.GET(options.BaseURL+"/v1/admin/jobs", wrapper.GetAdminJobs)
+	router.POST(options.BaseURL+"/v1/admin/jobs/:id/retry", wrapper.RetryAdminJob)
+	router.POST(options.BaseURL+"/v1/admin/jobs/:id/cancel", wrapper.CancelAdminJob)
 	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -4482,6 +4684,412 @@ type GetAdminHealth503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetAdminHealth503ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobsRequestObject struct {
+	Params GetAdminJobsParams
+}
+
+type GetAdminJobsResponseObject interface {
+	VisitGetAdminJobsResponse(w http.ResponseWriter) error
+}
+
+type GetAdminJobs200JSONResponse AdminJobs
+
+func (response GetAdminJobs200JSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs400ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs401ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs403ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs429ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs500ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs503ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJobRequestObject struct {
+	Id JobID `json:"id"`
+}
+
+type CancelAdminJobResponseObject interface {
+	VisitCancelAdminJobResponse(w http.ResponseWriter) error
+}
+
+type CancelAdminJob200JSONResponse AdminJob
+
+func (response CancelAdminJob200JSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob401ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob403ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob404ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob429ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob500ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob503ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJobRequestObject struct {
+	Id JobID `json:"id"`
+}
+
+type RetryAdminJobResponseObject interface {
+	VisitRetryAdminJobResponse(w http.ResponseWriter) error
+}
+
+type RetryAdminJob200JSONResponse AdminJob
+
+func (response RetryAdminJob200JSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob401ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob403ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob404ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob409ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob429ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob500ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob503ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -12099,6 +12707,15 @@ type StrictServerInterface interface {
 	// GetAdminHealth The health of this server at a glance
 	// (GET /v1/admin/health)
 	GetAdminHealth(ctx context.Context, request GetAdminHealthRequestObject) (GetAdminHealthResponseObject, error)
+	// GetAdminJobs The job queue at a glance
+	// (GET /v1/admin/jobs)
+	GetAdminJobs(ctx context.Context, request GetAdminJobsRequestObject) (GetAdminJobsResponseObject, error)
+	// CancelAdminJob Cancel a job
+	// (POST /v1/admin/jobs/{id}/cancel)
+	CancelAdminJob(ctx context.Context, request CancelAdminJobRequestObject) (CancelAdminJobResponseObject, error)
+	// RetryAdminJob Run a job again, now
+	// (POST /v1/admin/jobs/{id}/retry)
+	RetryAdminJob(ctx context.Context, request RetryAdminJobRequestObject) (RetryAdminJobResponseObject, error)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
@@ -12423,6 +13040,84 @@ func (sh *strictHandler) GetAdminHealth(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetAdminHealthResponseObject); ok {
 		if err := validResponse.VisitGetAdminHealthResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAdminJobs operation middleware
+func (sh *strictHandler) GetAdminJobs(ctx *gin.Context, params GetAdminJobsParams) {
+	var request GetAdminJobsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminJobs(ctx, request.(GetAdminJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetAdminJobsResponseObject); ok {
+		if err := validResponse.VisitGetAdminJobsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CancelAdminJob operation middleware
+func (sh *strictHandler) CancelAdminJob(ctx *gin.Context, id JobID) {
+	var request CancelAdminJobRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelAdminJob(ctx, request.(CancelAdminJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelAdminJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CancelAdminJobResponseObject); ok {
+		if err := validResponse.VisitCancelAdminJobResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RetryAdminJob operation middleware
+func (sh *strictHandler) RetryAdminJob(ctx *gin.Context, id JobID) {
+	var request RetryAdminJobRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryAdminJob(ctx, request.(RetryAdminJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryAdminJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RetryAdminJobResponseObject); ok {
+		if err := validResponse.VisitRetryAdminJobResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -14027,501 +14722,522 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P1bjyPHli+Gf5U4nAGalJIssqq6u5oFYaa6+qJS30p12S1tpYYZzAyS0ZWMSGVEFoutfx/Mwx8G/GDA",
-	"Nvzg1wMYYz+dN7+cBxvwRxmciz+GEWtF5IVMXqpa3ZL29GCw1ZXMjOuKFev6W782QjlNpGBCq0b/1wa7",
-	"odMkZvDvo2jKxaVi6ROu6DBmkXmosumUpvNGv3FEIvucvGXHE6pJplja8BrXNM6YeTeUmW2Whppfs4Fi",
-	"SnEpVKPf9RqaqivV6Pd2vUaWxJJGqtHf++A1orw3nWas+HtAdaPf2O3uPmh399rdvYtet981///XRuml",
-	"oRlad/iQ7YVd2n4U7Y/a+8MD1j4Y9aL2bviA3mcPh4+iXrf8UcqokqLRb5wndEpSlshUs4gM50Sxa5bS",
-	"GKamGl4DpmgmdE01TQdZGjf6jYbXGHKJ/whTRvXSYHsX3YNisBOqBglVaibTqNEf0Vgxr8GjRr9xf9QN",
-	"H4wOWHsv7NH2frQ7bD+i9x+2u9GDcHfYY/u012t4DcHDK0GnzOxCzEPW8BqpjM2fdguyJKoZxe5F91F/",
-	"D0fxwWvMWDgxL/z0a4MmyQAGMLvp9nb39u8/eHjwiA7DiI22nFNMlR7EcszFmk69hkyYgI7k0fA4ejp6",
-	"Pjl59yJ+Jd4k36fn+vL67c2P77uNDz9/+OA1jrKI61M6ZlW6u5hJwoROOVNlYuOaTRVOJtQcdtMsRsdu",
-	"csMzz2WK09ySQNZRXBhzJvSARlHKlIL39jrdTq+313loaItpymMg/u2py52PAROROQC7Hyxd7O+aLWa/",
-	"ZExpO4Pet98//OvBi71X+6/vnz74/uHZwfmji+5fem8b5milY2Zf3JKk7CdXXESOjD54i2tJDUfojFMq",
-	"9NLq9C66D0vnMZ9+PoXewsC23IO6gf3sNQS70YMwS5VMG/0Gm383iY5PHpy8O5m9evejfvXklX715Nnl",
-	"qyfhg1dPjh68evKYnvAZp2+/52/efX8z+r7xwZDYhNHILH3/18axFErG7JzpYymvONBUxFSY8sQuwcWE",
-	"kRDfInanSAjv9kkwGJyzMEtZe8oFH9Lwqm1f/cbPut29MGWjlKmJL7S8YgKesUNySvXkm53r3o59eeeQ",
-	"vKI37aOx+0yxUIpIufe/1Tp5I+L5IcHeDn1xTqfsnGv2zblOeagDj8iU6Akjik4ZmXE9IVQQNk30nMBh",
-	"IVREJHDddAMzJBLGjKaE644vGp67BRr9xuppTYfp4JdHP0y6f/lxTz6K9/768G148Esv/evwwfyim3y/",
-	"H+2KZ/fVi4Ppdz36cv1ce7vdRw+63Zr5kYXpmUMSTtiUmu3R88SMUemUi3HD7OfTCzqu3zhz29xT5Jql",
-	"sG9UEUqUTqUYG2bC9ZxoOvbISKYkOBm1X1EdTgJcqpNR+7UUzD7rVNbHb1zv+Y3KqBKqNUtNv//kN65/",
-	"6rUf/fxTt/3o56/8xt8bel4a9EnEponUTOgzlsR0jhdtdQqnKVNMaGKGblhITOdEjmBnaRpzlhLLHXDH",
-	"8/0P8sbDefsFm8Pwi7EykU0b/Z8a5qZt/Fw3uJcypDiGulW9PHtphmG6s5cELHR1jcyeaxlJtbNneFF0",
-	"wNoP6MGwvU/vP2o/ivbC9u6oNzoYPWS7Qzjy63b4jGr2kk+5Xh7QWzPzIKWaDWLzBouCPtFGMBlm0Zjp",
-	"e4ooTTUjzSilI93mTI/aE60TmvC2+Qy+alue0O51W31fBGngllaRlE0pF1yMSbPb8kigA2IPKMmE5jGR",
-	"gpGpTBnhitAwZIlm0eKR8huKj0WWtHniNw7Tb7qH+pu9B1vP+1TGPJxvPXtmJw//zGkESOmapR6hyhdb",
-	"LgeZpVwzc3B+yaSmJIGR9AnXyhdGHCHNALnWOJVZgjyrbflYKBOGT4I+gd8VCWimJ4FHAlwQ8y+USeBf",
-	"prPAMzvAaGSeoJQYHBJoTJGAwyfmSjD/pUkSmE35pbRhCUtJMAt8YbepQy6KFYmZVtXX9SSV2XhCqDlo",
-	"IXLKMb9mymysLwz/I+bKnptGd8ynrt21e/zLN73u4cxs8sZdZjqdH400CpnVDT63lKYlmVGuyZCNDKXp",
-	"dG4Iko4pF9XDbVj21Jzvbn6wudBsbG5Q01lCUzpl2t5/IO0baevYXqp15z0oXbuBO/lJyq65zBRJ6Jgd",
-	"EpnQXzJmhsLNZ79kLJ0bmRXlVXtlV8ZJb14yMdaTRv++0QamXLi/e3UsKR/pCj5gfiKKv185BiDsyhAi",
-	"NqJZrBv93a5nxoPr1ut2vWIVezWr6BVK0smT+iUz5HlPER7lo0monhSD4ZEV7Xha6DzFyEYynYKglWXw",
-	"5vJyWMHl+Pzs2fIIXmXKUAoJekGHHMEO4b0h9YSlRHHNSEiFkJooJiKiJ1wRPPK+MFeJzDSh5PjN2bnZ",
-	"51HMxxPtwcHQJXHITEkRGsdyRoQUzDAFXySpNGenzHlCOWWKjFI5LX9/TxE5EzA6PEmwTjiMYqV+aL9y",
-	"QghMdt2yuYutV3+ruTXbXtK7Z7g/iHAEJDiPKKaNDB+cvjm/IGW5xn4RHPoC+G8qZ8qsNTOnl+sOORJO",
-	"FCtdE2TCUtaHGwTuLK6I2RXqi5hfs2rn5sf9bo8E9ukAng64uKYxjwIjJdhfcKu48gVIeFbt4GPRlpku",
-	"rTXKscVar5T71jEwr3HTHsu2baK6xmU5J5y/YDU32BG5YnMylxkJJ1IqBsIYECTIFkZsa1JyeXnyxMyf",
-	"R4zGLY9kgv9ihNqpFGNfzGWWi0KqT3qGW+7ev294vWF0Hon4mGvlkaBt7oyB+Z9OYETmoB90yIn2BbtJ",
-	"eMoU2d0nE5mlilDDj80tR0Y8VWDmWOT3Wwo2tWS9IKGtYo279+8vssaSpPnTUfuvtP2+23406PTbP3+9",
-	"QtIcgQy7VkIOjAwdkKZZkq9Qm6Dm2E5pWzFzZRhajbnSwP7pWLVAzPAFXNhkQpOECXNhxnPCRygRmU4t",
-	"IwizNDXShxPEmyiE+yKU04SmXEnR8giLFSP7vd0OeQNDpPEhcdyIoywTUyPIQJ8zLmpuYCuY16+5lfBX",
-	"LXavu7tfWV/fV181ff+r/1/z7U7rH/zGT75/s9sz/7PX9v2bh8yI903zlgevrnmr9VXLvLJqh4yqsWKX",
-	"joSasZTsdfdRyheSDGU0J7MJE7Am1S3kILbYW1ox0pwxelVZaKcq5swo+Cq49UIWutEfbjUvZCRX3ct2",
-	"rT7dvXwJ4upKsQB+/YQD+GA+VokUCq25j2n0nGo2o3M0zQqjcIIpM0lijkreTpLKYcymX79TqPEV3f19",
-	"ykaNfuPvdgp78Q7+qnZO8SvsdEErQcswBcplEVFyyvTECKyZyMAwR5pW6B8MaTRwQw4OCSXJxNCvyKZD",
-	"lpalFnMntZNUjlM6zXWGAbw9oEkymHIFLCcAAk/ZKFMsIuZmCFMWGXWfxqpjrqTHNDrDy+JzLspFSSDi",
-	"ikxpbDbTDDElw5TRK6NjpVnMDknA0lSmKgCOixx0xFkc4fCPpRjFPPzdBh/GVBnGDtxoZjaa3cA4ZWom",
-	"lomIpWRG54ckCGXEAqLoXPnCvGmk0VAKdx1sab0wrSrN49hodFrHoIoHoV2GwCOpUaBahniM3A1KqUyJ",
-	"Udtj862mV0z4ohm4XwfwxEgB8I79ExooOTXMp0OZiQguppmR1EwjlvBobDTU+QDeKJRYIMXqb6ZdYY8+",
-	"CGVGwktZyPg17j7+TaM5mTNNmlblHQipB+41UIkrz2k0xxEblkYmMo6QUKZSaUK1puFkanbX3JxTOjcj",
-	"L56iscCODOy75h0YiLWcm7amisUj8yHqCgP708A8dqfsWl7BuzwFYR7bSmXMSt/hWwM5EwP43SjsTpeA",
-	"Cx2/umIssXqD/R7cC/YTc0MVMvwzmQ55FDHxuQ+BUxAcfympOX1YvzVaDiyJSkeDlL1jIdpqhCTBgorT",
-	"J71cAkulUm3Q14I3KR9zEfjCyGjnLGw/YzqctM+5ZmZB7aVOQ/C/5YqE3RKudEq1TGEIODBc2IG7a/IV",
-	"/l2W9rUZq1EkWUSawcgNwUzMnshiwQ2PUSwtnUXz52AYy/DKnBSScnVlll+n0ugKZQHUOeDM+sxQBG0G",
-	"9sfcOzfgIpRpykJtF5YSpWVqtGjNwyu0KfKxoDoDo5+RgqUYA//TZEIVQW0iKs4yfpfraqXTbH+xXwSt",
-	"DnnMRQTGHXsVmqMypVfwyBfla5AY/koEY5EZonVOAAHmjAycc6WlQmddadPJEb6D83QKJ1qZLTH5IucS",
-	"ufPXiI32Z8cXosBSkJU4LviUyUz/DoJHxCNL/SA6c0E0nzK4PJ9LwT4rz5CSxFSzQ8splMzSkDkCgSGd",
-	"CCMh0/ipufQ/59iOBMmM4gu8iIwoj8H5AuYLo2GwcCKZ4SOE2yES9PDBsF9L/czcb5+XTRCVhZN8HT13",
-	"fc6Nzn6INDxieDCBU0QsieXc3HlwMNWMG600InI0Is0gP/E005OCjj0ShLHMojQTxcMWzPqUzs2xvZDy",
-	"JU3H7HNfP7AvXJHYdG44PkUdULH0mqXWrIRi4mkKpmNuvn5GuY3k+JyDLbnUNB2jFEeNfGukl1x1RSM2",
-	"cDmQ43DwmZqcIcf/7Dc8jWN3fSI/uaf66K0AugIriUeYCNN5ollkePlUjQfFCy0S4bnRaATBizlJ7ily",
-	"gVZE8yBiMb9m6fye8sXU8HHbp/nNsH0j3/JxlrLIw5tFkZAnE5ZqdqOLHiIG40C7LXz8VITSXCBHT89f",
-	"sDmcEDplKlekjpLk5Im5EpJMTYph55dT69D1Fxi2qTSdJiCDaynJiKa5iGPEcUN29xQJzeVLbJP5VwPY",
-	"71yyOGfpNQ/ZpaDXlMcQn/E5uZ3hBUxERq0A0T5TsDiRnIlDJD1r9AvAIdMGj0zZ2QPONrhyc8GjmEqQ",
-	"SyojOGwkZQn4RuN5btJcuL0NyR+dnpCmGYpH7t/ceCQTKaPhxLTowa0lM61aHlHStmBPekJBGgKqoHGs",
-	"QPgEFXtm2Jzhd1raEYG07YvqtDiK2qYL68bkmkB8jZsHOpcq07Z7NQgnLLyqnb2hBXzJLFyWcj33RSiz",
-	"GG9k+BA7NlRMnfOhxKZR0DN6JLzMIl/Au83g1cnrk8dHxy8Gx29eXzx9fTE4/vbp8YvBs6OTl5dnT7/B",
-	"Dw35VpZCyxTcsaVplAdOmnAYqaZDqsypc0Mdmuua4mWRIrmHUggGsTFkmBrFZ8qjtpX+W3hwMx3KKUM9",
-	"+ErImegTag2WoIXJNNe0JvSagY2Va82iDoHtMcO2W6PoiFkRpg+6gCGn0jlfoSynTGepUAV/5SNrQUiV",
-	"2eG5L6Y0Ah6DahgopxHVNm6kEghhOldkv7drWgHhNvKFVW8JHFfn6i4F1ZTobNV5tW/vlFyfH9B2J19R",
-	"MbfmGfW5JbUpFfPckXCIHtd6blC2bZDZRCrmC1Cq+wvueGT2MmEpjBs8Smj1sA7pZsJSgnFlvrCBZR74",
-	"sMEIIVP4d5lxoIgW5MEBbYwOCNwxd88D69NTcAEQrluHJNBSDsw0B1RrNk20CjzHsZw05Av32yEJZjfU",
-	"zHSwMCnBZmRJFVGHvnCsceH9nDsYZRgiCZbJphzksZZo8hfLIRLtIkZiq4/t687/fjd6vRRGcpQpf88+",
-	"tyAMlzVIfEpZB2HT3ttOFTT8D40vUWEhQG0Pf0KVuplri8Ae0Xpa8jva9zzgZEbRxSacnc2RjUcCK0IM",
-	"ShbXwMrocE0ZZSyykVcgRdh+j420Tb6VSnMxLkvf7u3BlCvFxdhK4ZciSaWZuGHhT+GNz6tmxnHbWm+H",
-	"mb0plbb2Wxch4ZQU6ylb5tRmD2ADMF6PRHw0YhXDqBH30QLhC7zIyIjHbFG+NHtu7YtoTsBvcqMjyAzK",
-	"qPEoASZZmkjFlmwrlARjpk8nUrDXYH8PgCJK5gM0twNDyG0ZpOZH05w1nriTD9dnRTAg7wwHNN3iBY9j",
-	"5lM6Zi0w4szRzAsiB/wd9H2RG8dRqjVXdD4BsJJ7uJ5ViQU/z0UDXxSyQXmYxcqayxsDXVz0xDK/g4Wx",
-	"/NG8BqbZERp9rcx7KVSWYOzvKxZxegEOm99HaTTTCsq9mV6CDvitbFN5TNC3jMYavJE0Qh2SxqepucY0",
-	"ZyqPX09Kj35tWIENYsFLviojW7SNoLnssPIaTvLaNMcn9j07sA9e450cqtUDXB8JVbdM7+SQ/JKxjN1T",
-	"5t8KgiY01cxzvlajwaL4nWbg7WaHhA4xRNMcrBlXEH5ke5PDdyyES6q4DNWmeeb3UzFRkLZqYv8MvQY7",
-	"8Ov7gMxAcrUmL0O8TZ1mGE6x2+22SuMaShkzCuSZGtF/unHxz/C1YkhZYv4eWGloddia4iK0lhjLsc2S",
-	"mtNgxrN+h2ywQL0ndcgFNbpzHlIQc5BnFQlc8Appt+2PAUlSjr6QapBq/up1r7Pf6ZLm3miXPgp70cNh",
-	"l7XIWPY6u/udfdN4drNDp9GD/ToadjkViwN9IxgkLcyXRDiko8gzNAb6OLiDMZlh/VYgnzpKkmIz7Hho",
-	"mtJ5A13Azn/8kyWeYjW98ild2sjSecynVVBJlZB/riF04B3nKH7cknlgtlDNbhsqnk04+qSKGHwq0CmI",
-	"ihrIK0hVy1TuEl3qCKmyK7EcmwuJC6LloQ2fH4FREUUezVlk9GohBTNiU+5OgJ/LZ6wgjnIeTd0A4FPz",
-	"5Xb8kokic2mZI8yNkmauNsgl6ZMglmOZQWgtPBkM5wMXOps/QA+b54tli763GG2WMrjavULQdwIwXCnW",
-	"12c+RNVyDtZvI1GaIaPMXzenFQv01jDe8pRcAKwRecCIPq9nwVsuJkZ9re66THEQyWeEFBhIi2QiNvws",
-	"pz07tO17R5LcENJhk6zMqq8noVy+p9qIjnZY248GnGh0bIWSGrsoqKj3FLlULG0fmRcJ1bARy11WQtge",
-	"1AXKlHkUzLt0ThbmXNmnykDzo+059rGJKbnMslswppwtb8WfKxxwiTkvpDAtBzErBXeYC7Ye2U01X9lI",
-	"a0ftovCfQwhtY+Mqw/BXLhBGLn3M+qyKd1JeHsYXRHImwO+ZpXGw9aWHY/tzLafLGV23kIsWarD4UFVE",
-	"ZSiGEZRTM54FYTvPs91IjmYsx/h6JdV2w1VbiiXI/b5NzIRAjuPULrQbLl0eK2TOSmrvSq7rOjec331x",
-	"SJI8Iyqe25FyM8Dt2VwlZ7iOZnHhZxNZcnbr1T3nb1WGsIqXLyUf/1obaGV+w1WAwYzpNdtyBOW0im53",
-	"BZvfeNwwEXSlXFvKcLBqs7XTcKY8cF4lSwF7Mo7MHQFW6A55WhKtnBDVhonZfcecnap8BUEHkJLqArls",
-	"rh48g1Cu4JZy9EvT7kYZ2uZX5/JwfoI8dwrXsoHjIiP+tuJwKXm+JClwoUERWa8/2VT7W3+X5+Xf8suF",
-	"RcPui+a8pSnVLloeo3bb9YIPb2l8wLFte/ssUgU+9ipdr5/TS670p5U+iuX7AMzgBL/a7W4g8TW3Wd5k",
-	"KWj2FhOwcU51+teRDXssRSYGzmYpR4aBsC24au22mP5qZ5NFXD81OvkdzmO9zkXtJQUZUEEZfsAlKnaY",
-	"qPxpT0CHCRsKVnqo8Kl9s5R7v/AMFS34fCoj613qpEzJ+Bp6eieHHfBquz9CKkIWL2pmvsCZLWYALMAo",
-	"LB2dAldh/SVKQ20ubitmjdDGi+4wCZEDcjo1A2oWdht76cGkW1tdq7c584sQDvXDhx+rSWx0ysBpsXky",
-	"tXaAEjZEPdlZ4JNl6oK8GJSJwPecslCmETpuUFbwCCURC7khIA8ydzKhW4dEMIgKIoqFKdO1pslVOwh2",
-	"K8hUKCd3Ls2qDE/x6+qgcWiINIMf2paJtE/AP6AlGXERgSAjnHtK3XGFSzgTdUPhkfPM4Ivr2kDgiQ28",
-	"1rCSC3j/hXm9VqsFecHyjmrr5fEW1LGSZ316xbXgjH8WPWthA0oZoFZiszzVCC45jxyYBhvgPqhJE/Ua",
-	"j1NGr1h6JwcITXgJT6nRb0BgGAsxYKaO3sDBUB55GEsFkqVMGDjIaTxqw79/3rRSpnfXYt165WAn25ln",
-	"F+/q5dzYsvMZBfalhFWQ6YEL2fONOafL6iy2hVbGOknhu7cXhltAvrIhtaOy2bFPHjOaspQg7kAJbSU4",
-	"hLwCy2CmbCrTOQyqs84eyMVqlwYGS1kVtfC9208rbo1enXjt7Km366sKPeN6czZIdONDyJ5FV8GLc/1I",
-	"0KKrrUdyHW+AsEVwXd5Kg1ykz/IWV7qvrHztEtlu68h6wTN4uxObcDEe1JmvvpUzEksxRh8wN/+Q8soD",
-	"KuJxzK3HJGdsM2upxliaFd4tzGozg06kjDe6daWMCy+POddZzUADeRVg7xTHmafdzbie2FNn5GwugFox",
-	"phD8YJblSMOZSjFxy5zGa9y0zdvtawp6tzKfuXV/Yz53f5SDO39eJAA7hdpNREnT0M3d1Iw1PhEvv48w",
-	"/AHkS5WnIFFzjRi5gzQBEWEiZ8KwGm2tHK06u8omuIoFF5wZWt20n4qIReclHf8WM7ZwYXWEC3FsTqEg",
-	"hhrQadG5nQqPPdSN+xlncZQnLNwmREBGNT6+cw05Z1MaTjiEPkclHAAI6rgHDuRhzKZ9EuTpK0b70VIO",
-	"zEE1ao75t5rIFJUlDMAcwPdBKTrJzAY+dQ9QcSi/ArnR5oHM9ECOBikVY1Z6ofK5Zjfa9W6Occxu3J9m",
-	"I9y/R2xW+icOS5mGwAoWySnlAgOIIMfBXHKuhyyNy6MLJzQ1elUKnwfgpxwkELNZniafssF7KcrjdhMp",
-	"jd7KbMWClV9Ho5oZNWZM+iIQUg9sqpbVJUelIDCVL8NU4vuKTtmAqkFus/NI/sza7Oq9grBAtRbilFkI",
-	"GiAIwpVHWGfcIcFQRvOOw0lEgAeM3OtUxIWg9vKfMqWskL3+POPAPKTl4ru6c3KnO6ng9CUOvVH6W8Nc",
-	"v3v74tbSXpINYx5Cnpu5VK7YnDTPnh2Th/d7DwvNUsxJkvJrqpmRrYYsrRHs4nF5Kk+jJ+dHDa/x9Hz3",
-	"/oNaATxMr6sf7N6/33vU8Bqn7VWfXK3S+WDED/YOiJ5k0yFEgRxW5DYbG4sZrGaS4Mvg9crhFYYZupG9",
-	"eXFqJnJcO6RMVcR6xce1r93UIqrMNxOhGQtO3IMlxh5X7P45u+11esXm26uOhr422dChwbrhgQn+zCIA",
-	"3Noo92mUht9NOeBqINhs4ETsWvecC0VDn0iOwGellRVxXndSOqraXK3OUdJNwMYTMxLzETN3j0dCmiQI",
-	"PmRUEzpUMs40ZB60tteT8s1dG6CGL4Oe8qdQbdybq1WdKjHUnZxXuU3jibX93dmm7dgUTQC+CwY2ldfb",
-	"qgJH0NBR/jH+fWabWF4s6Hb9lE40m97a+rJlmBfkaxBEJUajBKQlGYqu6nOoHhieAdmjQi74O+utCKXY",
-	"3hoEGnajEetrRhWxsXikWYo1cyHQW0STbWfxzgUpt8s5kjRCWBt6jeRAc42mfvOHkBqQlhHyOndygWfp",
-	"54+JZRqyuEamc9kh8Dtp9rpdIkxbsUd63W63RyCKZBf+mciYax7av3dJIlOB/94jdJgphn88IGEKXMj8",
-	"cUBGKc0i+KO3S66zeExT/GuPhDKZpwhxt2t6QzWxdUi6SAVCirKdssKjVgfimX3UIJ0aydpudECagZAD",
-	"GzrnqKiA73UiLSZijIq0GZud3XJRiXXxxlWrYrbx2i4O2zm+b77M8Cyu9nPZmZQNCEkqRzynndznW0so",
-	"toOVBxVCYJq2xZaHKWwytW7BrbxBOqUhq+0gX073So5jayaFdgJ7wm3YvlvvOkIo+5GjW59KCGNb6T8D",
-	"prPVbK9ZGvHaHXOTDVQ2HjMFOmrCAFwisAEkjtlYDphmQhla9EWZZO3cie3J5kgOGZnQiDQDPAR5Kty8",
-	"ZV2JjjiwR6MXUKXgZrnmbGb+wdXVHExPtqstb5u/4DhO84bdA2zf/nXmunF/297sn5dFp7WOG7c9xZGo",
-	"0K5X0gKR2xc74dhciRJzVpGfzYWAxxIFrb8XP7kfaOEK/pP4gpZ42bKd1JF+f5HqZxRgHku5So7UOyQw",
-	"UkLQ98UopuMxizx422jE9q5GbzwJLNJm0HcMxFC7lcuhs44vAite2bjqKfyzX0T7RSzkUY4dvXR+rEfI",
-	"9oTBr9BcLq5te4JK5JS3Xjx7g/0UD47zHotnR0XfxcMzNwpAykCL0PGEijG7m1F3EZlneVfPLHWU5DUb",
-	"ODgBtHf35WGR7VixYLVywz0KeAsRJ3nHFQtwb/dggwXYa4Bpa914XRo35mXnkW4V5B0UFN3IDn2xahKF",
-	"OEDOspjBCeSCBGdszJXOberW1Faayt5ud+NUjBKyegeeSTMKGysBfcvRUscd931wh+U9WHF7ImTiH32F",
-	"H+zfzltQWe06VucOljWc3OVcgemgzmDiltUlkCKGXpOKuUVUgEjffwxahySkirW5UEworvk1q2ZWUVuh",
-	"5pakViazojGLxkUmMlWMDAFSFHLzEhA6P/q0LuwArk5pMLW7MLFIUrewql4U7OmeqgJd0jyU9pqlfMQh",
-	"6pg0C5zpKduBDyCz9LQaCswEBN06vMIOOWPUhtNOWGpxi6sUAC+uj8C2IzMyPza7dYw1zDCdD+qdPQij",
-	"B29AUrihK/NmKUvg6wAyf+GdYxlZb3ZBEAcPqlu8vw4kudt+VAuN7DUwYdk6ZWvHubQ7WBgAtiYp5UkD",
-	"EqPDLM204hEjU8pFTEVEjidcUBLSFNBVALLFTV9GC+emt3dgdNKDLlQNqJyezYcnS9lg6zkVyMrV8QCK",
-	"T8rKWeCtLce4fMC32YeF01eZQN2kFujLK2h55Tl9zEV0RwlkJQkHFgsNcUCsHrmUPz/MtAbTKLtmQh8S",
-	"xcU4Bi3XcwgOQ7ML98mUi0wz1SGAhUiC2U0HGFFQQyWwHu2V+3BrjgezrF29IgThtqwuT5ZGSCAHnJNI",
-	"GddF/7jBLC71cf4p3LeZuQDmgFSIYZngPB3S8GqcAlarq0SzPsadRwg+tf6tKb1ZYU2UUNWgGBnYbqSM",
-	"waioNvevpabx+smaloiQs82NWY2kXhSCEicji+ee74KVeqK8rohL1GaYn02aYTbNYmou9tYtowbMqrkZ",
-	"2pX2ig2upbKUy5RXnWuxNLo7GgEbXmPCx5MtlRvX2ktowf312rXkHnwLLULviJ6wvHzPjsmj/fsPc6uc",
-	"DdJ0eB1qOWqhLk1r24AHLckwpSKcECmqxx0YBQYvYnjR6vjiOqFukk0puG9iKrCiAnArrogMUcMK681a",
-	"iLRRI/JzFkftmF2z2K2N8goNLEcvAYwssJOgZtAnVMPZ8cX9LsYOWC6aW4+YwFJKELMyQmnmKaScgeGc",
-	"iyTTvmgCpAUOFAN5rthceQRKvnhQmASeovOfFDVvWmSame6HzHLfy4tn7YP8Lnx9+ZIUwRU57h5OYcy0",
-	"Woz6MNf+d+dvXiPGxpTOAYnZTZP0vG63i0D7igimNANwJfxxb5dEjCXQC0QuBNBFNY7EVuvYxnBTismp",
-	"MdpwoTQVIVsbpo0rtyV1VEO/19ig89I69x89KnGS/W49awQ3RA0ZQ2CPJWZbGLIoRoQH1LRWH9ZtPYGL",
-	"bV6enRBBp9zF+S20UxzBidaJ6u/suCSFTsSuHVqL2tnigC5mR6Fv0PlcCqPgypsYLeKnrkjEbYI5NIkZ",
-	"NXelcMdxaisEKWZYPSDllKOICm23VXNX2yqom/N68M2FjJ5D06kiQVFMNTCsD3CrgCv6IubiijQDo/bg",
-	"W2rnVx59CFooHGk5ZhDIZ/NOi4bwtGxOFynVcV0ut0Fgr8nl2UsPYeQTPSeuWmKHHMVKFvV7ZhOqMbzZ",
-	"MAc4igwtejh3mEoZOYYrldlgXV8sT9HC55vVsBE4AEsIgzHjIlz4IjKcVyZTJnSrqMpkIa4rC5uJEMxv",
-	"ESBIUqjOBAhSAMGK6/f8qdMwA0DVALIQmmAujrIJtuRIzH2LH3V59hKLEXVJsxKjRqSwQVilQbSWTCJY",
-	"GmRpW6Cc7uJ+XCZm7e93uyXGvFWia1EudzmOgk+nLDrEQkEP9kstWwRQbd7gYtxZNuUsH+ulo3r2/PGx",
-	"jGV6B+tAzAVT90goY5mleB0GNNPmPoglonbCt4dkGJvtGc6JrWK2fE6HFd7rKgmtkSPHt/0gvd0Hi2Gx",
-	"DdOl1xjW8rtFHKTbqW2GC3MxHoDJfFOe+xmLuAUDAz+rsmDErpwgVRD0gliGGGZvXoOsDDKVEVuR6A4t",
-	"rgtgRARIRWhqLSKGKAM5GhU+N8TaAajNednlipkMYPiPuLk45Gi0TYygGZFXXZ7a1cewlLuGYi9E7tTJ",
-	"G+XIInuLWxiRHM3E4YmQJh6NKXAiX4yZYKnMFILiUg3QbAoiVKthV7C4ZvmgNAWExXu+WFNDrdNaZFX7",
-	"3UcPbhvtXZ79msW9qF+eN5Bs1yfBdJgOMMF99/4DklIRySkZcq065IVNacG8PtKc3XQU0+dYpOB8LsKW",
-	"L8yHEPjGrZ1Qy1LZOprpyY4danCYo+jBpjgEWeoLwWbE1SCAAPo4gr+VlokiM5leGS65kDp6yyLBdTf0",
-	"glX9tpHx9b4Xy/dhMrGcsbQdUsC11Jg9MTTn0KV+BrEMafyPGJbd0XEU+EKOcsl+937l2miiWIWSVDV4",
-	"urW4PGAa/0f7dyeU048zk1fneGC2ubd7UBncpeAwsrJqgwXBzGrAjff62YtjX6C6zRWIsgikbOvASVHC",
-	"+XQw5YW3wD7xBcx5cca/rf3+du6g9Zu+Z5Zrb7e8WnJEAtp+H3gk6LYfQQi7KxgICms78NBGkvtDqC00",
-	"CGjifMx1mRyUTVHI0xLK+QqrExBKIf71BPRxTqZ8vZyjcoO340zGbEVMkCME0H4jeVhO2MUkbuXSwUHc",
-	"rEvztiG4WHUpKgXhLuRzwie1YUVVhMLbsYuxTGWmjeS12SQ4YTQZDOea1ZhFHpvH4F6MDfPA8p40IbiM",
-	"W1gFuRhgrdU1prwhM3SH8IEW5nFia/5xEcZZxKLbGuxK8y+PoY4O7gjt97H4eysDr35jcD2rQ62QGF0k",
-	"i8vFtGJLReQwmlO9NHh7rLkvAHN/JIA5RxtrjsUnh3dZiSu3dZzUhYzkrV1g5t7RmwC7IFBzRhXGc01p",
-	"esUiAEU5JCKL4wpildE7VhKOeRuLgyAixm8SAx1Zb30NHFnGtpgYVyTKrIsanl5eHBM5GimmHT7lmF8z",
-	"kU92OaiouMB3u7sP2t29drd30Tvod7v9bvfrrvnH3ZbEVmC+6/HHUO/F4q3dWqNKUvLUrEektu8BpMa4",
-	"SuG382qvAzEqWYsrbujNEvRdInZXAhKfiDBlWG3R8G5wV6DdzZZqyEvzBn7jGmUd2xjKOn4j2JQQU8fR",
-	"nPXYBetbUi5tkyV8r3qI7Z6sDkEt5rqKhxzDl3ewcJXyXFWfBDAFrEZTEtTBPA24DVjLu9v1RVl5cYWQ",
-	"bZG/kvh+SAJYjYBkYDjsdb1u9WvS1HSIJp6YC5bXXsVIr9YhCXAZYVBnz47J3t7eI+jRF7R87IdMzxgT",
-	"pN3b7Xe70ODXvX3zTy6I0iwBWbCXe/bR0F72IOUJuiV7u+eAMuaMpor0HnW7Zh6PHj16dAiVtwlNmS/s",
-	"apm3BUuJSmjIFAllHNME1JuSrgNDe/3suO3UO/M7+sGKNa4oQeibizKEimfOLOq+B5SBlJEpS8cQrvpG",
-	"xPNi3YwiMGTICJtCGsYJsAM2SCaOCRVzqKeK0EYcTA373W7ZFQMaVF3kkuPkCy5JQ2/IdmM20kRmGtVX",
-	"098KHMqc8X92zpyz3OoknhapBvWT+MQcOl+HnxoTicphmlIRgSjxadl3sQWPszmZ8vhqMbTolqAL2PIq",
-	"9vXJo+hBzrpt7Py5y1NdEzsP56cucn6D2FQrIVbHs3qxPrfPkVxMmC/yaGKwTmIjFEznkL43IsVFtI5R",
-	"bC/ywdpiJD2G9DjO1fksxx+31nkcwd2Iw4D368//RmH5Y/jBogkiieGW0UUhffPmIfnp5/KqTc1dWsFh",
-	"/f0Fvg+1pH3FviSefxQq1cYE8T9imvcnTN3+eRWZubI/zp6JBFBrybzMMWlvQY+2+PU6zIBV1ZfyBCVX",
-	"cqmU1+QLm1dEuG71rfIuJABjGakTrZBGxqsCuzuMUV9gHMA9hYEQeUHB7j4GLmCFeHMrYAEqW3KyVl5b",
-	"tENsG4uOBaAckfxG1gQ72apR75Yf18ef2NgZDJq5pzDsqR3zazCn4Kfk8uxlNVM9cOXPO3eqc0GJTTNz",
-	"wTpQkxNWm/ARlu50y7+9xW/EYzZwbpm7midssbLtQJpP7ctwxiFXc22KNnGV+N20sSyefdZcysh2a5Bj",
-	"rLUqTgqMiFL8PRtMuYLabHkyNBBg8bg2NZq/Z7Wo28tcc7sEb1wTl9xdZ0Fwi1uJQCsdGDuo8lZWTkwd",
-	"w6vuxGqnEcQhcQhOtg5oOxqwmuVue9TLISRPYYVLMyQbDtC00U5BH3mY0f9LYNLuqUdOnzzzIITUI9c8",
-	"YnIhSXlbmAOc211TCaqcaNk2YlbkniJTFnEKEz7MhWa3DE4jsEtVtSvCZHfeJWy86EF9uFHqqpzVlUND",
-	"b+8VS7QRa6ZM04hqSpoIB5XQVDuvCNIDuWLz1lLugpadd8l40Yp//zc8/O4orZwIu6GhJkBJXBBw6B3m",
-	"zv3SAsPNNV2oG7Z/sNvb89ag42+23xUHr+68rT5W50vYYEV+sCv15RjYGgq+gDKRtw2rWHOLALQJNEqa",
-	"EGRibvfTy4uWOeF5fUkMrpvcpl4HwuStq/NXEwlfyfue3XSQBT/jMQvuKRKYnp9QTYM+SuhosbUKpioq",
-	"iiztARySFbh0Nf0ACl0fmZ1Mp7YHOcrZX/n2AASN1dAqq4rrAOoSIle422kr2Igk04NS8d07Lu63tsCw",
-	"mdDp5QWyq5Cm6RxPWAVnt1hH03mt9PNMulrICkO7kpSNAMLctO4Kq9JZvnofWdLBa9QOo2YvjVjbJ5RM",
-	"s1hzYHRA5mPJFCZZNrZyQprucqKuEFSxKtXNWXROLkKrlDjENiWH6mO56xYBrJFGkl8IiLZJQkOA+hJX",
-	"Lp+6HOvti7robRvbjH5umxm2FOQ8m/BwAmF+NtyZlKKdSRNxHs1P/Z0dCNGaSKX7B92Dbk24uC/OrVjL",
-	"bTxzHhANydunRxfH3+bBz1wRGs/oXOXh3beMXN4Yk3wXXWNVMFvulrc52mDwh6zsVocsJwivhkawQRJF",
-	"0vAhCSdSMbEyg55qEpjz6PKSy7n9lSu9GpW0VzO7CVVrsAXeTjDQf/PgL3KicntoOLvyBdeHudMZD4Vz",
-	"sCAvwCVykaQyjpxem0I+whzKFpud4mLcIUeWOxFtdlJh5Cn4QyDJx9weFkW1Q96CyyjQKSLJ1i0YEYxF",
-	"aO+t4FwEh9bhFMCpDTwM9tSqbjdsDFqwUBSpBlu1pExv6xsuBdGvD4S32dQbzYzwkuGMNqJsrbnHvPMR",
-	"8EqrxVk8Oe6dP+LhWTCU7m11u5SA3Uqc3aG8wZLfDnfIXCmf3Ffiyo39GXCGFsvv3jUQbvkKwbITKwrS",
-	"hDwNM3OH4Vu5U8SiEhydnlSSjAyNQr39QmGkSbKEZYZ4bvjenEEutRsGOFrkaLR1PbVq2Yya3YSIK5am",
-	"LiF2c3G2p/hyqcltbMT4LVhd3ZdLdTJsSFe+5qt32qgJt9zkaO0ndVV+IC6ChekcUsqs5mzl5xL2xCyV",
-	"mhGuPWcc8UUwo5qlU5peBXn4Z4ecaGXhmBWJmFEQ3RlAQqEaSgqayxE1B6vZAujAmOm37CwTqCD5IvjV",
-	"byjNkhMxki+50n6j/9OvfsPwXaXpNPEb/d7+/v2DBw8edHsevuuDf+rDz96//vO/fMBiwdDw81RmyVOh",
-	"WWpaC/rENC4TJsY88ht9v/Gv//wvfsPzGwCPaLbEN6xvoZXzCU3ZQgPPT0oNfAgWQqZ/rczATAAewCi9",
-	"YirlmXzw8nd2a955CO/87DXyDbDn2xzvxuymu/B/jdomHj2q9UxV2txM62/z1xcpHUix3N56Qt/WrlVn",
-	"VTEKDaGOVM2WtME0ZChuQkWEoku1JmTKzGUVGSJjwpI/kB351//ufybFs4FpCaLjrwE5jc5Kb6V0Zn/3",
-	"RaD4WFCdpSzolH5Bgaj4jYxlkUQK4cUQaUrjuM6PXB1GjbJYHXsflJkH+6SpNBURNVd+nEzokGmPJDSC",
-	"2tFWkz16et7u7R60jx8fk5AnE5ZqdrNQo/6Yz19e9o5muy/eXafvXkXvDn58EfOjd/p0f6xe/fXV99Oz",
-	"91I+371Jn4TX5+Lm5NUPz7LRa6VfP7+Y0+fnj7KL+2N2Rrtv9+XFm2Hv7cXD0Xfx0fHX8vVpNHz89d7k",
-	"L8Pvzs/G11/vx8/fPL14cfn9+wdvfjzXKv6+t78bvT7O6PD16fPH72Mp30wf7+71fnn16uB+tLsz+suD",
-	"4wm7vv7h+vvTg2+vMtZL5JtnWjzVyfzmLy/f9t4fyQc7vR9uesdvbp5dp+Fu9PDy5U48/fZEvI5vMhp+",
-	"98Ms647eJT+M3u/8+MuP7x+fPH7/5MHby9HFybNHz8++Td6InW/fP1T05cHN+6/f7uw8Ozu65FHvzZX6",
-	"nn5/s3/8Sh28fBNF4feTy5dv97OQ6SejRw++C8/2xt3x6OzF/unxw6c76cO/Prh5nf4Q7V6eMJk+f3f/",
-	"6ejhsJd8d/Tj4wc/3qeCfvvLXx9990C8ePr4+vH+E/H65clf3p6Pj86E2jmYne2e87Pzh69eHx3PLubp",
-	"82v9SKuDpLd7+uJZFP/y44VMXn971vvL6OEP70aT7+O/qKPvotf8RfTj9Me/yBcxPbs+uH8y+ksmfnz/",
-	"pnvy4gc1jx9+d3z57jiRz3e7oy7t7h+/mY0E+/7o+fNZdF/Sry8O5m/uT95n8yfDnR/Cm5vpi27vafLL",
-	"m3l2c/Kazb75ZkExfbB3sL/RyMuva8iXXxc0a+my96A9nJu7RnDN84Qgcs1CjaikBXmmDx//8MOLq5fD",
-	"g1/S89eie190f+FHi8Pbwu3vTmvNCN2BtxgTDoqJXkM8MWKQ87FgkUcykZ9GMEe3vPJFmrKQ8eulSrkH",
-	"vUebx5ezj5oBFqyldoh9EkzYTVNNaK9p50K+drH+gys2b7VA/F9AS6Lt0VH72c+/7nc/bIZNWuBSsNer",
-	"uX1VtLpDnrKRpYUU7fcslcRKdW7WeQGiskhakkNrIAWwbtpH1XUsiZYbbO9YJ829D72sXqmXDirvU+S7",
-	"NI+S5OTJgoNkdtPt7e7t33/w8OARHYYRG90l8wW1TtRzrSrKVY5bDl5+F6SeI7y1tjfLgzQPra9OGimn",
-	"8y4PYfu+EKh9bRlqi+XOLbJReZHrrcSCy01t2neqJ9oqlFvokLmWYYdfl4CSL+AG+rubw9FKo5uo8J4i",
-	"QIYdkkNnVi0fEUtiOZ9i8Eh6zZQvFLtmKY0r7ajFPMVaKfg2SYteYx2CYITlWEtIadvAq1VGGLHrdk02",
-	"5W+Hn7asjN4BMTJJIAwEs3XL0V3W7Wq0QTA/tsomD0uwx7HMIvKtVJqLMdCyq54UUw1eKRpFrhhODWce",
-	"s4Etdbc6IAzBwywnGTEdTliEe4OD2Jz5yFwpseUgDetu0Mzijtt4IQAwgas/sqXnbOm9lpcztvyDDWF1",
-	"m2eIIW9c5zFuTcHGgI5GpJk7Po5a9WUCIE5svXUbkBkiu68WhQV8ppDiaeacmCvXbDX0NfdI7CoUKzpi",
-	"ek6mNB1zsQKLIkGb5upB0KJmpx3Lwo292OaiQ9t24Ga7+jS8rWjMtzsLuSZb8iKVKxLciQESR0VAvxag",
-	"x8weyAvsY+k9tXxL16j4S7hThc5fG3flyolgn24ckANyKfgNsYRZ6bowHnibQ4WWLyWbOeTGVbtPN/RY",
-	"Ruxu5oAj6+Z2GQxE0yumCmh1i1dDmpAvZ2ZqiLrURuvQFxAKXYociPkVg2pjCEA0S6Ey5zypDfwuAHOW",
-	"V/0l0zlAOw+RjGKE4APInWZg/irB7QBMAB8LcyRah8Q6ZKpJGvVHDshykFC95ujbocCr1uMdJHTMAsJu",
-	"uNLK+arATaomLPKFzcwizf3dXXP3UXP5DMxHAyH1ADDzysH0hwRdUDBkX+RjzqdCEb/btADR9pnIeyO2",
-	"M7XKjcTE9WBlWpw5Z260VrFcOnZY6CRhQh2SIGUxo7Wr64Ik7BtQWoEDnKP1DtdHTqjBZE7NhtbFWeqU",
-	"CpXQ1GFdIYCo5/YEQUFAlYF8J3L6+jnhQmmGWGaUfHf69PmtKKIgrY2eLwchBWAf4xUykPllYRVdJUTY",
-	"zR0uInaD/xv0IXAX6sCOfRHsBJ55EPwDYCYGHYLJRzK1IgSGrUzkFLtZlO1c+9dcM/ufGhmqpNA2f/qn",
-	"nX/4O99XP//0T/jfr1r/UIvKrEIm1sUNmnmCdj9GKUBZMRD9u6oD3wekeXn2ss2EWZqIDOe+wH3tk4jB",
-	"chlxBQAp8O/Ls5Njtw9Bq58nxcmRL4Ju+xE5av+V0PZ78u/I35G/h9D93QfkHmmSFvmKfE08skP65JB8",
-	"Q/6B/CNpkw4ZkH8fAGyaFMwX5k6fUsPFcLfQayvmBIbbR4eyGRS4kHWaKYi9FUmmF9cel/ubbH93k5Fl",
-	"waBw1P4rbb//d3/39zj6e83WV197O/3Db/7hHzuDf99egZI941EdC3NC+D1F4A3DqhJ+w2J1SPb3usvn",
-	"IQcK6+0edEsCIfy14d5Cmli+qwy52Hj2c8Dew2h4iK4/ynDY+Nczd1N+9/aisQKYvZCsgaKo1V1TmyNi",
-	"JoEIf+ZYYwR/PqKJ1knjwwdA8RjJ+uUyXIbZgqm5qbzMEvPiIdCxV3Iao/NZ+aKJATK0rJVN6ZyoGdfh",
-	"hMjRqOXlpX89YvH+lJfjtNxTvtCyHUnI4bGpnhi2Y0S/lPLxRBvit34ohahSedTEhCYMXTGlCCkMZOj4",
-	"wheI1goCPUTUCJLj6AY0wYxSLoUDz/z6HRQPimSYTTGaXSpGAkDV9gV3oJAwSiPoVmByD/ME4gqWLE0R",
-	"rAOwQsujCp4/vTAXnpJ5KkLw7dOjJwHWNn3U63VbfStTT1HtyFQJSdasPyZzeyQ4xsDN9gWUEy7+xvMX",
-	"dDqdVh7xiA36gmbmWtF2DaDlAju0AMCngCcLA8+BX8ykUqMGOSC64ZyYKwvTjBFxB4Cjm4HpBcrs8rHI",
-	"EvScQcUx83CWcs2wAA2FQjS4jUHLIwlz0XcOBgufoXG1zYUvAKLHDNs8r5IuKCjUgtqh5gBrDFCRu498",
-	"EZjhD+zwA8t9z5hO5+0js05BDjMW5Oh/7VMZ83AeYOR38TxwO4KhP4aYHJF/9/bFObSUi5y2Qi9JMjXx",
-	"hVlIVJztUJC/xjxkNhEM40Yar04ubMRegf8Kl6zM0pB1ZDresR+pHfNukZ3WyEGOjk5PStn0/Ua30+t0",
-	"nVELzJ6NvU63s4fW3wmwr53OjMVxG8KIdt7NrlTnnU1hGLMVtrbv3r4g50yXSvRCiAAQ/RWbW6sYnZMJ",
-	"vXbGcsPf+LUhyhLnQ3+wUaw4pvq5ihRz4uZ0z1kLfKEnbKpYfM1Uh7yiGvgS/HZPkeCKR26XzKGlZiDu",
-	"OeIiXLG5L0b8xuYU0ngsU64nU9KEKsFGGIEywTZYP6fxk6jRbzxn2uw0xDsjf4bF2+12S8H2VgvMmY5b",
-	"SJSztqhre840cvUa6QtDF6/YHPSzUjDtMQ0nrH2M4ATLG/aCzZXFhyApTRkEDZlPFGwR5OSjeqvtVTFi",
-	"s7IBqxj9olnKjPQ+rkDdxPKV2jkRRjCgscWLLt2jjf5PP3sNC7Dc6DdOi2nWIR4phyZhtEtz40I5tZ0J",
-	"WLveryTaI8t+d7vdEhJnkkpoGc2MOQRnp27zrT3tE25/Hj5Sv/12rBA1CvVv1q3iS6PsMlVeLZkou1gQ",
-	"uL/tWjmjrLN6gZZMw4m5JT1yv7tXrQ25tG5neZbAZ1826BrzYlNYMEOse5uJ9RzZ0aWg15RjuvO6tT4D",
-	"JWfVYl/3diC3cYdmEdcrFx0FBsSow4K1pDmbSA8Qn9HE6KGYCCbVlkcEmzGl0fHiERD6QUcBgFLNp4w0",
-	"AUo2KMW1BTnKsotjw+R3MuKxBnkjlNMhF6xDjsxQFJrmm/vdPUhjGPIoYqKSO1/DKl9ypY/MbF9KrMPo",
-	"4PAhEmYBftS0T20NiuEcfTa4DE1KLEIf2MK4eR20x4bnrkwaaplWONSGENMP3toBSFvr+ooLTJyg6Zjp",
-	"Vb3jrwPzcmUM66gV1uUCPnxhvtt2RNhXaU08QnP4NvxrmtfFs5Vg4ek7OVy3gnYOvDqD20E91k4AN9JS",
-	"smKMBDD1p0Kn8w4+D9btK8fqldsNqax40vb7QWdF5Z/6vSkIdAeo/pSOUepr3OaLY4wc/fDznXidVbfh",
-	"C2eBqevZvYeEBLGywJu2Jz77zYdlQyqwD3fnmleNXghsc3+bO/5xkakIn/Q2f3IpqEUqYBF+tAV7fub4",
-	"EHyx+2jzFxdSvqJi7nSbxh2llo+8PvIL46K8vmDbK7H9ioCD+KPVe2SSO/ZqL5LcbhVKoSQkH+IXuL1q",
-	"ImdGCTdCDxPIcXPPhhG/feFU1aZFaQZizRXYERYpYfGo1Qd7GFx91ncxYeEV4BYHVsgwap4u7LJeVZZo",
-	"JgC/ZO4qyM7PCwb5IpEybnkYdbzgPXZhH2UDCnyOQcu+cHG2FhYAxFks5qVIM0s0lOkuUEi9AnvdqJwI",
-	"R+rZ1K9cAU7vWU9Vq0NOdL4cRkhi10xYc7eSU4alC7mC9Pl+gS6liKJzuM+Xb1dfbH+9PmcaPv/0Emm5",
-	"mxViaZ5ZhUTW+XL0Nx59exxd2RuXRmTEtnEMNXM2cIDiol/PBXKDxBIWR15deEmIJLkM6YvbCJFHRfl5",
-	"6qyARtlmMUghAGpp81EB7wOtQCzCjPm+eYXduCH7ohlM1fichceGowStIsYrwHLekH+BGfZoNCg7631X",
-	"axvO/4wWCXakGdhSy0G5Sn5uB0WXPpYk13lddAurmXtPbURRy1UtRTgTtCRSNRfhJJVCZsqOgzQDSLGH",
-	"uRyZ3wNIUy6Ko8uUhHSKBttihlAXHUBSAiP3IVwK9lUDi9LqECg5bgtX5b5MX4AOB2Ea6MNzGeDYNAKj",
-	"oIEKPfFQu8Vhr2hfxFxpFn20RlCUbd5KJ4AskFIcFxpH84iTKaNC2XLZyKulYKq+WvYKITOHoNiOGS6V",
-	"/K6RfE/hiuXv2ao+4S6pdGn907aaZe6z6HY35ffXFomsHNO8WhW75jJTNktJQsGHVQO0+U8rJO/7vU2B",
-	"q3cUf2+7BZuF2AVtSH2RY3/zy8yc6vxusVeKkSgXr5vt7zNIpDZDkPE1Q1VoDZ/A0piVbQZ4gpy2IRgi",
-	"J22Oheudlw8zo7a3HPzsNRKpau5aV2Y/AFOqcsI3LEEzvx4s/JXl4vbaj3wBGFStQ1egP7DxK/l3MgOM",
-	"E2siB8Y2ljLqkAvk8z4gWrGII/5/yvpFUykLZWpTYSIWciOCd8gTFnJIUqe4ZnYMRQYpOKOs6u7kXK6L",
-	"XPZD9yVevWYMSvM4Lt1oTSGJvWnJnOmWizEzo4gg8ExWLpS6S+MMyaByb1hJ/bGM5p+Aqzyxa4ScpUoq",
-	"Hz4LXzvRbLpK1HZrZ1b+j87Nuvubv3gt9TOZCeyit0UXp3QOYDJSvqTpmOF397eZj8qSRKaaRa+MIIa4",
-	"fH9OnguHlxml1vJbQw2bGGymrKeoVld4vVoHAN28jyXJdJ18QeFdX5Qzo7UkziMLydFykznZ1vlbKz1e",
-	"KgQnWXshnFpAKEpcZrpXJN0D0ilAV4RUsTYXignFoeKw0VBmExmzwrgKfjB8VimcD0xSri1nXqqTHXgk",
-	"+PrgAentHbTNszY8XGn2/GWdxXM7sytsdUlsTmW8UtazCfrb8SgER9jcK11UkzCSg6uVqSi1BmCXzfBb",
-	"2aS/SOafVDLPgRvWyuRAJl8E8U8jiGMBPpqGE1znrS4FELjXhnrY7CRr0vFsjNqU6YmM0OzL04Ujz5my",
-	"9whLfVHNwbYhNzxdgDS5pwpObd4BVt3ykPl6vjC8CtygSwA9XJGIK7MqETY/kTMypWLuAs5ssBmWKDRi",
-	"7XVe+EjZoimdwlYWlPIkISLbmkYmciY6vvgII8hzBrdY46P9Q266m31EZrCmzyfui1v4ity3q8RRs11/",
-	"c2Lon/DwvxG4F+DUcTYvophFR69hA0tS1DYuTkMKJ08aH35ewUR2LFXWaO23an6Vlm1JWJXPft+GnC1U",
-	"SAMhDkqaQfFcdBT5AuOHMLDR5nnk5XOslwuhTiow4+D1SXxhi4+2kMfgV8gLm8g7vFLFykoWXAuDCV2r",
-	"pTQTEJiAidgJDdzRDmwKWIGMzcTS9C1+NXkt0eVUnn4BqNzxBa4dphW4HvA11OjB0AtNDDNtkdapkgLM",
-	"+rZ/C51tPyc2FG9kmOAjEuCvbvgD8wt4BTKwS/iiCXBhHft7UCpshT21NloD7P7nHPQ2doASMIvDZ26c",
-	"J3Rqth3UQjI0RIQ5pnh5bs0nS+PKGdxvZT34YzJ9L6ehvzn2392C/R9LMYo5Zq59MVtsa7awbAPDl7YX",
-	"TXeQ7X2qS+WlwzgEZhjLsVFW0RpqJVsmIhYV4qLSdI7PjIj3VORsFRqYTaT1mhVsdpHDYq13sMuC6XaC",
-	"QI/IKInlkzjrYDNXhBGwu4uVvylbwFFHX4TC3/+8IV0sXve3OHdG31L4GI+NkSXqivRcyysnlYDgaT7s",
-	"l7J/0AboEs3TlNu3zXu+AHIPSNPJZjFWo7AJyhCaHkC7QVEGZm7T3z1CtS9yBPVKPFDMR0zzKTs0h7U8",
-	"mvwka0nCTNuQJyh60SrEHVcoJIXpWYVVznB2IPL4wsk8+M5AzsQAR9ryiJAp+HGMeglBuzkgpA1txRYA",
-	"lAM/6jvrmUuLhwXACryL/c+oMuKk6TZqgbe+kp5lAWnRGZU7wQlslcUmNmPyxTLXytWHNVzLPTPKcJVr",
-	"YUc4sC14F9IOvPQHYF5FPEURN/BvXbr5MwZYUTyvJW5E6IzOf3M1GFDTlxnic6xAXx1BhxyVU1gsYr3j",
-	"gi7eBhy/vmCjEQt1oSAts9EmzVVUcFOAGtrqEOgb0q05ZFTe6jQv6Wp4BqBe/sJhPswL7itMbpwAuuct",
-	"Su3XWcfM238cZjD722UDf8JT/Qoz2W02KO7LLYQZd+mvk2SeikhZs07VRlw2q0CyDE+rGWlYIXeVScko",
-	"EqnMxs7acS1tMu6IsQjtIIhJ4otExjHhZgWvadwqmcprDFLE2qMO87H5IpZjlSswSzqFW4QOE9FWmkVk",
-	"zsm5W7pPeCifGn0q72hloLEV3CClFFSwLyfzj6BoRITGMXrdF2Ts2jt3k6OpwBKwscloZF0ZnYAByr7Y",
-	"EKHcd6cawkTxaEnFMIIJqMkXzVhCSIXMtGcVf5sfAYynFFIK8QEOhAuzDAwPwCioK5boj46WXTh7a8Me",
-	"ApxaQJohFQQHMcyrZYKOEMB0Ahh3QOM4sFhm6OJurQuRZfVO8QaN43JFM/gLBwKPo9qCUH/kFKxbSBB2",
-	"ZzZ7vHOm+4VV/e6s6mgr/vQpXGOuw51fnXPZet3XCiO6uPX6pHBkkS38WOjrXvJlgeSgnOjQIU+xWFGR",
-	"SArccEKVL5wlxto/szCE0jHNGtUB6uxXWnCZAxD2YxedQxnWVVLJnYSSZZlkv/5qcYObUPVFcvgjSQ7m",
-	"Ot9acviIk+mtoQpX0c6Z6apDITFXekVAeXGYPy6wfBXbsIEr24Tn2FfXJnTZYM68iqY5ZL5oClmp89v6",
-	"TUSXSzv0O+3aH/zyt9U/N0e74Rp84TV/oKs/y+ny09z8mZ7shLHMojQDsqp3Oz4Ds13JZL8CP5k0/8v/",
-	"9R//8//9H/7zf/qf/ut//7/+t//4H1peXmfJsqtqfJ0FuZrddGAQHfPysRSacsHSoF9t/Z4iY6rZjM4B",
-	"5ZOPnGsGIWhRrYkirI2cR/MapeqH9tsf2l/lmFgeBrjAbZ+zA6KzVFhEp1IosJZlYCc5E1ac8WwFOiFL",
-	"ANsQUY0AJS6oxWb6kQDKYeZrbvHGiDWB+MKhCUMuSxNwaD0L297KoxBzqD3XsnkbYNBMl3ZxikJ4drqH",
-	"UIavtOhQ+g8rXKGtaApjnvtiyoxClueEA0cdsgmH7qFgA3bRpGKOUNksVog8i8BoCOSorBNrit6eUsY+",
-	"AlKan0og6ma/KjvtiylAUBqejpOHlzFbCATHUufgYTPCpUWh7fjirbNFQzNyZDOXS+X1SeCovghhgoV8",
-	"A3iGgGAGmOJA1f/v//n//6//6X/8L//b//Df/pf/o08ohv9X19Qa3WD75Eyw1KxEHCvsmYlrnkphzk6r",
-	"TLK8IGDTURU4ANHkPEu+z87evGofnZ6ePLFofsXTN6dPX588CZDwHB4zgtb7wlXIxvwtWENzSXZJYCsx",
-	"DmiSgCgLn7pEAV9gB+dvLs+On6IinsPvCWwcxvEmYeLkiUciHrk6+BZ4ni6c9bJd0RJSn+x3e6W9cAdv",
-	"YMtGmj1xtUL4NXgEFgJeYXlntFb6htoAhhaAuM6yjYm8iEWR8vHY1ufA5STNYHYzQAIHiMCbQcSutZSx",
-	"CjzS6XRaHUCXs8YXO7dcCMNjWIhhpXVdC1ZWKwTiwtfBBWM+d4nSHEyYm8btBwnkdvsx5iS4ruzErQeD",
-	"VP4Ro6ktWIFkBSk/tx3Q5euTN7ceUQ1/wXTwysbWMYTbD7BgGb/RGGs39jcd7V02efNwf+udh6HeafsN",
-	"QVZFptKBxWTgW4/m6eu/rB3Ep1QwbPkVbL1OvXiJJuov0Ql/Jj1kFUgjxhuCzF4n/t9TuVxj7/F68Esn",
-	"BMeudtSKPHUrVANESyktslzABFQFRYJ/DKASO2ThHJKh1BP0cEwpVltZTKGM5xA8ZUUg67NB9CUsnpBn",
-	"+4yZRmwVzDIHEdJDsYULACcehCmD+VKQB6qYxmC87PjiGSC1EKo1myYWrtgIRFqbxwlGc3JB8oSiZbDh",
-	"vi8AQxhrMkx5DYgwCbSUgykV84HrKXClsstIwgjTyK7tQN1kzZrkIrIvAvd8YLarFOtfV/poQlUdHjfi",
-	"brMIiuWuk9FOXZXzT5M075qv1Iv6zGnz/4aZ5Ze4849luLQmMxwZVlKcnPXMVmIAWD23XXTh1IEZE6x8",
-	"scJPk+ccEaqh7BOq7lt6gtBA4AsbYLIQfAL19zrEHBAwTGSa6Bk3Ap/19PTB113OnLIKUdmXUnUS1bjP",
-	"bZypVfDtp6D72llAGpNNVGpZ1/WYaUV2u/uoWwNaM0S0cVUYn121NRGRTFhHvBFSQSHGBcA+c+7oInRU",
-	"XokD7hyn/Npw2mAFTzVb/bHepruwkj+pX2c6J2GWpqg0O1+dO0y5k6d6oOwJWHOiblwco654b6pHBxHM",
-	"BZstA0RSX5jnlfcdnj9UE2PRWn+pL07xPXSaVl8FjXxWOhSp1NS0CMZBQ+6AJuELRx4wolw86JHAtjeA",
-	"9gYpM+fZVYp42O2S/+d/3+/09ju7rX6RTAiGIfDyxDQsuXlwWkurUArAR2uYETHtRkGgqi98YQYTyoip",
-	"/uKYrIAWkKYV9DwypfFIplMWOTC8Cs9oeSumtfTcnuGANHkUM8C+o0Ml4wwAODGYHzgzhrMsHtsy8wF+",
-	"nqfo0HDirLIIGtev5PnUB6bDyC4c3vynkJ9sH7+T5ARTWyc5vWazvEbjH1t0+iIJ3QmzHpjTIhNbL/Gk",
-	"bMyVZulqDn0MFWdVng5XlbMKjXJB0EK5Bl032hcI/W54Vy4wUFXOuG4VLqEqXgTqqDrl06kF/4zljKVt",
-	"o61GhwgmzMF89UvGanRYl5fjWh5oesVEQHZIAO3bv8G4n+tmwPgBcthMPM1iBohoCzneXRIUlXcGiDMa",
-	"uOpDUL1IBYQBjNAIgD+hIo/rJAA91iZOZTHro2IKaUvAjSOWkgMSTmhKQ81S1fJ8Aa/EEuDYpFFNe7sH",
-	"hneax6GcTqUw3FZY/VcBchI+zydnFM4JTxI3j8LzBEzYLBFVA7dcQekZrJeRpo7KTqK7KsBQNAY0YLJJ",
-	"AT6zVPoZdGDX1a2YeO/zqb9ufPlZsNowaQZcDQSbDTD7jitixtq6O6v/kmf9h+TyyI9LnNapXOsZ/cel",
-	"S7CbkCUWgt6KlkZAbfoNQLvPtC8WXM5+o2XrSKKtj5JYKo3QPyuiAN8Y5e4PkZvwrUMbyhMUZjCvf5uK",
-	"H41jo/xV9H1Vr/utSQUoknQB6B8KqHFoEs0Kooi+9wgkAKcsZEIjEl3kCwh/I02q8ddet9vqQC6AIceA",
-	"TGl6VYSS1BhmjJYm9KoAt89Bd7YP010d1b1aPHbq3xatAeLZdGkRNlsZilDszSHY9bHRpD40ulPHpopA",
-	"5Y1AxiuiUbcIQ/14XOM/RxT1v62Y6On8FlSN4W/bms4ApxSLGBehdiOZLkbmlTliB2PiXBheCJIFmJuR",
-	"19oKsldsjllTCyF3BcCeL6oBR0rTuS1z5XSLtX4tbOcTSfTY+Bef1hfDzHZnfnerxX+OUScfxSbMp1sw",
-	"QNvVBZ8ymelbOMMcIwDmsFo9uKaabkINPXI1lGMurrAUK16Y+LWNwQajToCPBlkaB2QiY7CU98Hbk7KI",
-	"pyzUCltAKxUYPNoxv2ZRJWkBQVAECRBtAJDzLdaALzQdA/y8msiZc/5g1WPH2Y4c2P5SoZwKan8p3tUj",
-	"MYeUdBtY6YsVuspzpo9gjovC4h4Sz6LGjpM2c4ZAAh7qLGUL9V5fWi9e7dKvWKHOWhmhrq7rZzEE/OlV",
-	"7CNhyfqecrtVOj0u3eD26QWYZFLOLbD13O7seA4Gg3MzCdZ213zbNhmQUMorzgAus1qfea1zmdT6ln0B",
-	"zmVMiw5jRlMndWAfwSt60z4as2+6gREL8sOIv2PtJURZFzY9u4Dmmcn0SnnmEKOruKjCtl/ujmsrrkDE",
-	"0PH52TOwmipgOXnigFtQawIPiLm1V6UdHuPLKwX6DdtpPzdD2Sapyb0OS9LYTkQ/xyrbMtOH5fU2wppZ",
-	"FRYtcJFzptu2gxWHwr68k89duwF92FYksJ/+WRG2Vxx6s9SuMEuB9GPpqXT83ZP8/lwgudWHGP0z1uBf",
-	"8TPb87b5NPuC3dBQx/Mq1Zd97YF1Uiu00LkzmPuyizTgijPb9I+lEfL05NUO7JbnizyDRrAZdOUCnbG7",
-	"sid82XXf8cVrWaLmmq6cX7pDjgpIszgHhkMAW4CCmjIqsP43tLQH1dDMqiEM28BdkUGeIpSbNUWkwD1u",
-	"znDfbgwQJ4GUEMR0Cn5ov3L7gS/2oHibrUvvymXIUZ71orhmDm6ORlFJOjl+c3ZOkpS5gpSzCQ/BBaOg",
-	"1LOeOGxyGsdy1iqig4I3KQedDvJazlnYfsZ0OGmfcw3Qu1Cp0oY8eDh6RefALNsSPj0sRdrgKql0NEjZ",
-	"OxbqFUEy1qH9B+OTv51itjCx2szPRdI9tBhfeHYWzrGqnoLfnDt/Ki3vb5Ol4+ZZZlANmlmyxeGGbcPn",
-	"XfDTSj5/tFAGgbi8xWEqZwDQ7UakSeCaDTz0EQPL4kpbKDYATSjXpl0KN2wCoCbXkCE5ZVOZzlu2boRe",
-	"H1VVIVVfrLt9msG3WidvACcOXzok53TKDPf55lynPNSHvjilevJNeakOiZMLgxUjcWFArb7loriQrkAD",
-	"g8CDyrCLRM+hjOb2RVQzUV1DKRFXnlc8AgsXpjWSNUGgtHHmCLnui1E1FN1DqXNNRDv8XpQW9sU4lVlC",
-	"AtMTBhekhuMXpJFDJOS3QxVf0BcbbjNcCCGLivGKxGykwTzX8cVLo8yiaO8Irkjk5WaJWVTOgYVsxuWL",
-	"jgqXE1QmYUyPzS8liG5YupRo+frJb9ZmzeVTizuAns7f8vL5+W83bn7zVWZ1Ce5usM97c/2BTJq1l92X",
-	"aP3Pp2UZSpO3U7JiGdK4rbRM6Zitr5BNSeCMZGiDTCQXWpnbNo93wuYirq6IbbNT450IaXyOvz5nepnz",
-	"1IGrXbH5rYxyXn0z6AhXv0VTio8FtSas7RvbLHV/tfNVlTvlPskhFxRGsGSBrMOAxApUsDNYdw+ttebb",
-	"u3tD/qYAU9YcpyfOGkxhHUlTIZO/PHvZKnsY7bkBk2WtzGpPjubhFYOKWbc4OeRiwgCcY1oBgy/aghrx",
-	"Ckt64yWDg4V/mc/gBV/I1OjTRlCb3XTQzPqMG/ET0C1G5HzvniIgw70ZGsHBxozmFO5hEiIcnrlXqdlr",
-	"yKlQ//l7BjZQV1K+gGT3xcgaEgDxsdZpWbCFU7OW62SKaRZrntBU75h5tiOqafXQJKlpXXM8Zcf4ZRv4",
-	"/fKp9HK+UPebGfhW59ADLlXXRMEr6n99zwYpFWNWy35K3OUnywcr86k04JVYXJlDwSQKiEkJ+7ydLFVn",
-	"PoXa939kNvL7SBG723ycpNKomeZKf4qJyn8cvnfGQsavzYm2nkfSrLCMlcwv24b3JZm+jeTgi3NXkKLa",
-	"hpWJC7sj8Baqcu11I3/JPq/YYTnXQON5/Q1kj9KB/xsRilax+rvJQ1+YWomp/U3ypdPLi3puZDWbKVsX",
-	"sfgEni9UCHS1ChGAzKGzGulZzvLShb4oV251MWau1KGIFMT1mo/cb/089rucIWyr1mgoZ1GqcwgWVCFn",
-	"REK+JVfO4TFkJBORFOyQUF/EVLO8lqyNRskzigSbeYRNEz13k6utEghr8IptnaxbriJr6yV+CVFcX4De",
-	"rBLG3i7mEtgiweXg7qVomLq9+W3rUK+sIAD6TpuLcunaL9tcv81njEIat9vS+k1OqA4nywfrFUvHrA0/",
-	"EsWmVGgeqj6qbs7wnGks74UVLq5pnLEOObE4N7bgMwpDfMqUptOkzDUU0wAP0PFFHkMGTHTAowBdmpga",
-	"WBd6VkYFY2nfF0pOmRSYjJJDVXuEkoRhFDggTtoOsOYXjeYBpAsCl/QF1ZqGE0hccy8C8M0gydJEKmZe",
-	"3t01L5NhLEGTlIL5InByFISY2bfQz7wQi9avzZIDtRQRID0SCB5eQSYeInIGQy4DMpY5VGBR5Xqqxucs",
-	"PDZfBxjCe2gWC+LczGytD8kX+7u7ZHGQgk7xNmG4p9a7gHeM4e4QbBzVMejLJKI5g/4E5nUkzlOgy89s",
-	"Vl9bVgimHf0eRbP/RnPz/hzy32+WGBBxvYkd50LiTo5g0/91hRqLQb9FWiCG+XiINOsSpQZF+jFEkgg2",
-	"Kx4d+sJhe7k0v7y53Bu50M6Ai1CmKQt1YDGDsYFxxpRiiyBeEGELYqAybLEWjMuwyiPLb1BSLYO/LEPv",
-	"GIHlcAF7cSYKUI6xhGAorARpRcMiIiefYJM6MdUc6Bb4z31hBGTMhkAOGpFwIiVCziiSZ5Xb1cQMaWfN",
-	"tuE94MkF06cNVs5rOmkSLHiji9JP1Sx4xAy2WMNmCAquDYvrurCNZCTjWM6K1HIFPm3M9Ue+XUEx25zD",
-	"7YtNKGYbc7jPmX41/0wAZsdAO7fyxK5QJcrkr5j+AtD4xe25HXM/Z4BZY7mY4fLLCGS1bH4ixVqLwDOZ",
-	"jl1kT87v4CsisumQpcXRhmwD7KMEWQ3vGl4dK5kf8BQq0JJVGQ+XYshF9Gp+CqP7neStYrY4Jy/n4nZO",
-	"X9S/DerfVF4jLZbIZZUWuEXOYRDKiAV1QNtGGxkzDeTyGroJyDDTWgpfNG1CD/4N0UptPU/YN36j+onf",
-	"IIbqxkzDeHG43/iNf/3nf/EbNhPIw9uJXSM0cBAxTXncgYG18sA7i4pVnra5fJ2hrGnGat4p9RPYIDot",
-	"U4SXk6J65OzF50HcHSJ1QQTwnDCaxpylCJt8UYEf1TVk7LBHLQ27ADYnvWAgcgEYX7WlNYPFcgmtPi4J",
-	"JIQOWSzF2KZbVZDQIa5YEWY3NMeCgfLb1Z0shxui+TBXOe3MSsHS0DcEwyFYN9bBJDOqWTql6VWHHOVT",
-	"sxNaiJbkRkE1kiZOaABPi7A3WKAjzHc1lzIX4xh2GPFQALCaDg1XuG9mnGmmXKJqEZAufGHD+DwHOgBQ",
-	"ZzYyHgyc0AM1Amuf7O/u+sINCDZqYH4ugaeBSr38AuK9YXS2HYSic0X8BoAaNEzvMQ+5juetQ0LVVVGa",
-	"UEuiaYK+Int0XBFQkjKdzqvIGnYrgJeDN3tEeayKbYX5+ILGFlARFX0j2JqmIL0HLwwz+D6YWEjw/CnG",
-	"SxoBV0uiGAPZHA9SKeC9QlpcLBEIV+R+d2kJaZIMplwB/nBwWHz0SyY1Jfu7j4oPUqrZACIrIfLRLuUw",
-	"U3Ozb5GcCXK/u0eaNTi+UHjgmqU0LoTVKZ1DzGgBQWzvzpq77/HCzfcJxFbTtunmd4odXHXpPjZEcbia",
-	"aS3cu1+QeP+tWD/+FCnSudxjTtai1EOaVVnDstjWBul8e0wGuljyCK6nKb1iFgGnZGsgTRChFq/eFqFG",
-	"uzeM16Jb2qjJZRlEydI9mgOrQYY0GB7M9bgkKXSIWRln9C2PBy7x3N1oL0Wj9gPMvJBtmXTIfvdRfuPZ",
-	"dwZwjeRmAzOhcrNlacReHK6T5gjgf+g0iTFcf0qN+DKHq9oJVGXJ57Bg5oAlJDWZsnQMSKII+OeGliQr",
-	"hre8kAgFg0OrDr1cuqhawiO/tcx9m6Usv/OoIubOXl72lXfM3zgMxh2umS/2li+IG3/I6yRXwxznwBp4",
-	"bKv7I48Drb9E3iRMKCg+UXQDWjJU+Dw6PSETCjBVi1q30WRnN50x02/ZWSaeUE2xFJd59DyVWfLULP6J",
-	"GMni+fmEpgweWdgQX6gJGO0hli1/z5xe64kL/vWf/6XVJwETYTpPNIugJwy3sE9suj9YCSrQQK6wEL2G",
-	"/LfKoY+pzovD+6J59PS83ds9aB8/PvbI6Yvj87972HIZs5j2FTN6nUOHA8oQOWfgJE3pbBDBqMAun8d7",
-	"GTVGVkscmZHoCZv2bWywfbOoChdM2E1TTWiv6VolX5PSpFqtQmvPF4Bg6GpZNc5vilwZ7pMAIJUCq7K7",
-	"haioU02o4FfWL80QrCca6tJZx3DuVA/gOpRxBFc5LcMwmcbpDZ9mU0LHjDR7ZCKzlAznvrBV4D1S358D",
-	"8z4kY4b7BisBKqkdgenVZhGNMrOGVbUYmnEaM0DFgDiRo63ky4K+8q++KksYbr2VpjELvvoqt6bEVCke",
-	"utu3n4/MF5GEYnjabQpp2hoF352/eU3yXxOaKtYqYeFCfN0CpJVHhiykYGUgGNJUEu9AVrHklDK0BQFc",
-	"xTGN49KLXgWl3KpQ9TUvm9ZzZO1PLs/eUJtX3QAwojhmZNpFEw1YCA6Rrs6fvMDpYjVPEYJkxbVi8QiS",
-	"S7G2N6Fkv9vrL6eYcuWLERfMtQyJYxAWoMlMZjEWNRymTpS0I603ZQ3Zog0LMiHLJN+vCLP40oTWFDZs",
-	"rrETtTrklcOx9wUXSabRh9nFhccgB0Rp7hdZnRi1GZAmTIkq9mAfUfB9kbOGckF0st8lE3ZDIj7mWrW8",
-	"oqWYibGeBKRJBQn49f/H3rc1t41k93+VXv53a8g1KJEUJdlkTe1fliWvL7I1uow9M3CEJtAkYYHdNBqU",
-	"xJlyKvuQSlKp7DwllcfN2zxt9ikPqf064618i1Sf091oUIBuM7J3Jt7aqrEIoNHoy7n1Ob9f4HP3sfYa",
-	"GcwzJj1CSRhPxyzN2FlWaJlqQAbtsYihz9trTfUUpptIROI34AZ1R+jZwLgj+ESK5RFoeCvHIgVMF4jI",
-	"FT/N7g0IzZC8YV8DLdjVp7cW5tc4e902mOM4lGb2wdO4GpQSuVXbV73gA5m+zhdWHG5YxeHZqhQ1wB/C",
-	"AK744mkqBgmb3Ll28o56qjJ/L69dxiV/sWQg9crd7pjX7/UDQFssyCW7f5TZ5mikerk2U7aUoyTKVYLn",
-	"8/OK10M5r/bWB45bvc8xL0qewSzTsW6KW6dncpaBNsZ48+XLaNGU8sA+FEnkTFbB/Gl4Tu4IEhZZuwU4",
-	"kPDVyoB17aBSG6gBmsWV0WbhaFI+R/LmTZwXrQ0z/z/BQ0nIVgS7wlhpk7nr9MBkX+RVZSISsrIi+Dln",
-	"lrs/O5cv/IkkGZXH0iPDOMlB9SWs8iXygibHaEGpJqQymqROHg04O8uOwlkqRRqQAVXfICE5Cn7IjUk6",
-	"Ybpx6XPTeF8tVbgVbUe1UFEt61u9HEpIpBlx1zGEo3LUwpYDSIEvXyK70Fvlwx2zuWRZU9kxUQ+/ldAo",
-	"Av8MFPlczMip+kx0qCYUABDVjYROp4ymmkJMpGQkjKlehaF9AFNxGS4ydGLKUpgXC3+8UKADRz0Fxlbt",
-	"ntR6nZZX0z5Mrdduqb9irv+yNTYxz9gIwk2l9LLF6dNrY5qyk1jMJHaMPJ/SNzPW10vGsM1qP7Oi29hi",
-	"od8TevYULMFab7Xdgc6av9ve5WS4gUblPQKjVPl0MsNzO2X9NQtXOTt1rvo8iGYMr0ghePFBe0k73fbK",
-	"NI1FGmfzwOf1RJzqCyComvYaqY/j0VhfWyIHsdodKaPHROj6DgANBIKnunkKGomjJYJLAPYIFySaMcgH",
-	"x0PuhEpwIgciG/tcXYOqYIlrrrSWS6QVK6XmDE/NqzGu1shXtcKPxVtwVNTP9l+m9+pH++9XizPn1c6a",
-	"qv3mCYXMPZBV+yLNEMQk2lBNFf5+wGSof3swY/Y6/Nu5tpu/3v0T7nhVSvSczEkE0G+BsmoDGHWQpPVg",
-	"SBOpfgFBULWGIzzoPFcGNxAiYZTXql6K0kXNGEWJpTlelaMO62Bve5OsrKzc03EmZd4NJcv6Pp+yNGQ8",
-	"azLMWgjuBCBNf9W5r9y4rbMwmUVMy+pz6wZXhj47qPVqnVZnrdlqN1vtg1arB/+/07rba7WqvlfNtOpr",
-	"rRRhPaIZa6r31MrmfCSaV+DeLoyOBLgkSOTUVed6hOAYJ1R6M5wBAj5UTkqfo2wWJyxN6PTm49G5+nhg",
-	"197DgGhFqUaAjpTTnU5oEkuTKQw1tXQk0RNQjzSqlm1GR1Vyd+X6YtftIvA5ZXEGFHbKOmPSsCrrrrOz",
-	"zCujT67o6puqjna0Nrugp69ulUEuEsp2KLO7C4YUio/36Zn+hOksYLQcCxYN1uocu5xwDcwwcepaH8Vy",
-	"N5/r2nPKSfAoYpOpyBgP580nygvNBNpzLqylpEOmLoDb2INSqiydO9F6MFiP2TwHy1A/ANSaC0GHmUMp",
-	"k7MkQwQ1n6vuaiA0mdFsJj2nU1lzj00TOgc7FPWS8aPQXuAjiLGxUKgXQ1PsBBhqtQudnQrzGZKkNNTJ",
-	"dbbD5vQiiodDBrULhV5DdCrOx0h56gbPdIk8YXOpz6dJJtB305Z2pDPESKcLwXKZs5fHqR6ImWQ3ru8C",
-	"yWKKu0C63Ky8S7kXzqder7zL59oOqgZiU9Lh2vBrzqJ8wua3hsCm+oa9fN+EbTAqVQnLmlAD9nFdpJ6y",
-	"jikeEWh8msyk/JkNhdtUP9lYgGHbOqCjywDY4J63Xq1k5132aP6IfeKtV0Cmv+hpe997Rnz7WAv3M6iF",
-	"s6x2akOUKEs32HMpzRNUwgWPhs0dyCx1dlqOCIC1VPEQy7jUpgkQf16H3pgk9W67o/xhUElxgePTIik3",
-	"qgELbiYvhztY5nplBifzXSPB2V95FWr7Cmt61xnubRjtnzioQuWSruDKs4v3meBMr2DIVTbqWzXnUHzr",
-	"tVsXKQl+DQHssTUF1LpYaXWti1iFOfSQZTdcraqTlSu29V60rBqPG+tJ1eTKhVsLD54zU/9OZMxDtKn1",
-	"yM/FjACz4A/pw0fGtR8b5+KCfXe9Ra7WHnC2/NjQGH0S8FmSBD7XFCc2Xqv2MnoCfRKo/gcmr8QlagD6",
-	"QLJD02PtPMF6hdgfYH8H6ntA2alG+yRlQNyGeRs5qwrZQoxoWN8+j5UnoNwUSYITlspY8CB3NB0BpJd/",
-	"zB1Vq1xLXfIIJVOoYrkATwxoYXkUA13xgGWnjHHlgsIhKMR/rANTqXjBSzI51tp9yQln3I6MdSz5NI0z",
-	"Rk5jLm/qoSF9hfbTfJ5PDlaWv3dH7TIgjh/B8LgdD+2DIHhcpDoMgscPViE/S5vro9/znjBAru71LOeQ",
-	"RNVn3gZVWRK8G9HbcgpSfeTtniV6hNFw7CQA54RzRTDtJbKhD6ad83MNrnTRsfCG0+9b3Oz5a6pIlqEe",
-	"N+/MR7rbWwl7U2Mk0MK8F9e39wOo9FyjrJyEBZe+tGhhQd6VwMEMm8SclWwPn9c7rXZjiWA72mjCvN0C",
-	"FUsOEUalRkisd1qtBtZk+RwrdWMJkfclsl9EJcMIv8Uww33Ud0HKUtUEsmQ4d12EW1bERfP5JdBllTSZ",
-	"GtKsAs6sb84nkHrFsLJ3Wu6U+7zuDDvW7wZQn1UaN8GxPhDagLkNMyQXEB8oEzTvQCndlK61M4IbxNOP",
-	"Ga6+5PXuaz9GcD9aMteQ+7h2HORbwJwoNWxcwX+hibP8jQWAvDDgi8gmixJZY2lpoQnVDpqZvB5jbeyA",
-	"2Z2mwRUaiBKWS/ViPjw7i5WxlOfjuWaQpymbuuUxYdXkdiomVrpdFt3FRz5S8t9GaHZhrWokkktX603N",
-	"lNIkRGudY/ufSBJHNmVkSrNxnjFit8GFeOU2RWc2gzvP5Y7ozWa+p7ICcdOGP4i2F7zzTBrIoqE2jebk",
-	"1Ld+In0OoHMemcamGV0Nd8zmtjxplnJpYffxLB8S36ciicO5Mh0Ag/+O5Q9pkGF8pnc5NHQhwUcfD/E1",
-	"3raGrZYA0GNTbXUKgV4EKBsCbXoFPp/xLE6IjaIZzBxzgmQ5a/THwWGSrmTwef5YzHUCnLbEljSQ/RHN",
-	"LiI+Q7boW7KDsPFr2UDtH/nlBzDxlVF9XBbvVfR9xLa7oqqXx7q2wup6nMsykvSizLFnt6WRi31IG0Kk",
-	"DJbRiGa0bx04/SqArQOchgIvPmZG+fyScEXB0ao4CnM23m0hIeAbKqOSICU+av3bOBbK/XyzRG+H2d9d",
-	"78tGF4DGvWnDlZEOqXWsUXUG9Q7VEpCt0kSrax4VGdbIhik1MtA0Vh0GGFjoGwUIh0wLe1Fp//w4I87I",
-	"zB5PkA1isL0IRjAKrQ+hokRAnZW2boAtxuKBeTbIoTrq4oQ59kQsfa7VcWOJPBPm9znLzodJgJrDYQE3",
-	"ARLU+1rt98kUKhAypedplMScaa1uGjOVYDc6TsqNJAy7SM/ncL6UzPXQYjQG4GYRViLHUpNzHo5TwcVM",
-	"YpNq8CZKm4DBtqGuBw0coBOWRnGYEZqmAImHReuDOZkob3OkOiLHGrDZnE3ZVwNmUKADQKWVu5t6RX9o",
-	"Wekux59d1OIKX/JQ8P+b+WKCD+N0gu55Tq0Fiz26yA7BIspltfqXvwHwjWpzZJMmCeZe4x70EOdgfg54",
-	"xSFI1sylygl691//+O53//nu99/9z9/9jkiWKQmKZXmSnrBIiwq3/NNknkEcYzpVjRwAAgOAmDj4HsDD",
-	"EwLVf1YAGA1YOBYySxFfI2Nn2ZIBskJYdAOy1SPYcrCh/hd4TvOfttfb3dbK2mqrG3iQk8xD9ml7td1d",
-	"b7e79zrqZtvpT4fdte6g0x2GK/dWOh3W7Q5W7lK6fne4yqKosz6I2t1ue+3eWqkY+Zyl8VDjXu3O5Phw",
-	"7+ll9YPA1gYIYuqb+2SaxjxTK4Rs7G8+elRVc6HH5UL/ebFU7/q1F2rAl6cJjUHA5TU43ZX11Xanda97",
-	"d6W7urK61uneq13ENFaJf6zm2ExnP2dBd2f+VsWgmqQ9ZIBypOD7Kv5+JgrqC2hJlCAYzVJd7g31OIA8",
-	"u3QL9F52I4H2tXWjqiu4co3Y0ThP6kqZNXl+bgvV6VhxBM3C9xzuPSXafJGkXhAr6pKG2NWSp1ERQgJZ",
-	"d9Xlv9a9Qo2UHQ0rDHrEQiWpgTlAxGBXcCHnhBIogc+xztoYpSHNGIes98YS2dO9NLDL6jtDWyouOKEA",
-	"uhxzQE2JmHIC03nfVCgTkWoei7xSun1BCalDB3jz8Tjk8RnBAhbZJxOs7dPoS6cxj8QpqVtMYqVGdKFq",
-	"A8OPBZCmUNlebudJoNbDkR1KDR1RWQ1n7qv6ovaad1WyRJiu64xMpatyZYWKcTkj2iCj1Wz8eEHPknf/",
-	"+qd3//LHd3/48/d//pbUAdtJpOTlztO+M6QkY0kiISQ4IXRKU/ta9RIP0NagyhISO13e2qDhqXfaxebz",
-	"+rt///27f/uHd9/9x/d//hbKay0QGql//8d/+v7vv8NrOUQa+DCfUiZBoU7kKEdxQNYUQvFrg2/82oE4",
-	"lCx9RifMr3l+bQub8GtvEcNHw6efTRLEQMc/84eW3Z/1w4Xflu2j6tuoY26QCWJeJ+JUIgmLUjkojnKI",
-	"oAV0IIcTECKiarFi/Siyp9iJA0cUHUP9k8Z50NtX6vP1epxBWVrMYMJShnWtsgF4YeExF6cJi0bMpsYR",
-	"GmZaVJzGIVZivdBASuZSD7lajowVDxrqKGUn4pgFLsuMhmbxucZkhchRnwSnZ/QIfK2jEBP7QNNpYw0u",
-	"oID6RBrfq+/zQM4GagMM2JGa9KmYzqZHAFYPRlThIjrO+qouByveoTxCez1Vzk8o0ohFgKaQsclUOXkm",
-	"n9PAnrijr2+H9eaMY5llppksc9PsMrssUKvbhAXzDWFEc6Vd5myQa8qqhTBI2Vtd5eRBBTUpV0ye0Uo2",
-	"OqC2I2S5YqOVkrawmX+Q/tiHmkWLfgKbSYoJM9tF9mGxZ+lMAk6U+kNtu6qeQbZvVDmonbvejRhutVUL",
-	"FrAdcTDv8gCxOxeItqcnpObVIPe51qstSLqeXxuNj+6td9vrtNWlnbtRUfr1/NqdN9FZ+/mTzfmd1ce7",
-	"m/e3X5yut7JJa/j44aDzeMJi2t3evL9+TMWd5c9Ww2Uxls+//uy38d3j8eHzQWv18eb0devx/e7eyWc7",
-	"x4fzmbx7sHv29Mnjh5+9CU++fPP1g+nnX9Ovx1+erD2WLw8537v78uHBerf1cvTyy8OXn62fPP6cbzy8",
-	"k23dfXYYdefb89e78/WHo5iexM/SZPPg9Z1k9Tga7sy2D3ene/vpcOfL2U44XdnmnV0Wsc6j2Wfpk60v",
-	"Tp/sv9l+9KV49uZxd+fuFn29IV8//aJzPFnpPHr0Ohre/eLp8u5qa3t9sp+d8izd6IS7D9Kd9vFgbfI8",
-	"HN4f7WUv5qPByuePvuD77Pn9lA1mw40kXd++N9k+3N14/PB1q/upX3urDGBreudzk6synBq9uq49M9up",
-	"mBRuEvc2Rs9Xn0Sro9HzzebgZTp49vzBo3hrZfDwC3hC15HGcD86meut1XueX9uRI6VroRkQcDj3+K+e",
-	"X4vYYDY6ithEwAX8U2YpXByzJBHkVKRJpL/6bJJUf/TLnacl33yJUnV//cVXmw82Dja+Go2P2q9eFTRr",
-	"+QOFkSppSCw2U/WAM4Dwaz6G+sHFG/BnM7olr4bBXnh7ye04EyXP5xOz0Mi5J3KrA12sq/u+1s/Qs+YR",
-	"x8jznJl1LbGl2vWzuoree95DAxwjZ4CKeR79paTTWn9GUJhlYs/aLmoseO66XYzZaOnPzqYsvOX81J+Y",
-	"M3/T89kPEKe8jB4cvphFdgAKTn2jMpBgYphnNBQRq87f2NPZFYtuFRIR5IUqI5bptmYckzP1MdDQgIUW",
-	"ni5Q7H5iicN7eRJp/fHu1kPIj9p99tDnGOCM5dF4TpOYMwhcqr3YQNNaANJ1MKUjpjHTAhkyuA9iGj5P",
-	"6IyHYyLgyySpB/pfS3ifRw73nmrYoKixRDZFpHwT8OTwnObH4FOil7EpLRAwWCIj0m2t5EwEZURGBw42",
-	"Rywt9KeGBtJdA2515Tn38vGRpK36sdIBRyVoNe+RjeaXhDa/Jr8g/4/8kihZ21kjn5A6aZBfkzvEI8uk",
-	"R/rkU/Ib8v9JkyyRI/K3Aanj6Pmcck0oD/jPczFLJUuGfRL8KrDwnMozBIoFPWcalTdhNAII52A50E4Z",
-	"CX4D5mhA6rnbQEYC6sXwIwB5dur6gQLQjkRGlG+SQ8riEj1St8JR3hBoHHpkOhsksUSmTZECNp/PAxjD",
-	"oynNxj2CgFfolVj4GsrJjOtnWUR0kZvlDmL85MgUvpEgS2OaYEVexE5YIqYBwlMjrXVIkxyUpF5KEVFE",
-	"UskHw7OQ25IMYwiMAJJ2auL5hmRfn2ma413L5KfWhJovPXr14GXzBQ5Vc5OGY9Yj4zgLNON/KLipGI5N",
-	"z31uuy44wbpBCJYgALz6QbetXrW0QNDk8/qq12q1QKggkDefZQyc0SKNCUxkFZlTH0tPAGxlQueY3wG4",
-	"NVA+CH/wOb5EQygbwo8Q0+fmLNNcsmalLLBF0Uj1B6hPRSp9zs7YZJo1lsh9kY01OHuBMqo6KevFGVUy",
-	"5tpZWfYo4JuaWoYQnR0xuRzzkzhj+j/gqjGO+IXqh09n3U6tYCxdCDKMfftBie0gxpdfT9moqONtauEg",
-	"5hTcuHPurH52yq/9aPlpB4SirD0EOJnxYpE1rPPmpuBZKpLySihUTKgSTOGozpCQ7nbskzCJmSEHg1pd",
-	"fF21perZKsGFUASRGQSfMzoyShO7AZDfICfilOz/dqPZWV1rFF8ypZmyRGq92t/4ta9azXu0OXz1zVr3",
-	"rV/7ZemwL+z6890JlBjo4d6O8lgz7B5LpXZqytxB0fRJMImlDHqWh0ffxsVpsbvGNh4DXKd6qNQ8/uum",
-	"cflYH/BzImjZKLF569//6du/fPfP3//3t3/5w+8arkEAqcwgdXOr+00K6kZZ3EVr/pvagNGUpRuzbKyM",
-	"+7fKvAedWXWwZ44fgPlR/VuzMEQinE00asQsTWq92jLkeOkuLDb1VIxGUIQGkN+WgAH4GaRnTYxjNtf0",
-	"YjIewUHJZMk5AlS9Ls9FP4eLrM1lacLJaNLKjKYZpF7i5T5a6bpHmi4C6Ik5Oy2QSEiC2dRZEfSdAZGN",
-	"8jZ0UvQS2Sg8ZVlFY0v9DonypB5IhNCGaLbqw4lQpnN+U/H1GDDHcwrBbbAfZkeZVAaxW7WDyluTYtYl",
-	"Q7yPva2NBztbOmPbnBzqYbrqsIpTbikUMQwP9EHOJBmA6ys2mIlmJDQio54qKMtzfBWLZRdzy+xmB6Zf",
-	"VsniHDx2PcLOKOCVAiInNZBlNHMYVqAuZom8SGMAx4Q5U57aJJZZHObGZzgndcSN8HyeozUg167BDTbV",
-	"khankNTPgRsWZwELNUpOZDH7R6ljGo/GkDdStKaXiE1mtoRH0gBdqHnQ0IjB6dkS5hJtxwkLSJ2SySzJ",
-	"YjhJhLKFTBAsWMD7dc0CodLngTKBHlg2IpuuNOMRS9WtCTuC+xGsF6uwye7hAUARBtNZBsnMHublwZmc",
-	"ySjtoZVMnSoFnWCJp3b4tT4fU0sHPgF4VZsOCoUTuhgKThPcgTXpU+WLMREhTZpRLI/NcHo68xEcJUh9",
-	"1C4Ossps7D7SWw6OBlkyzPMa8oxM/DfOhiRTEfOMAHlvZCSoSfY2ud4SIUDI/kpTjQPN4kGS58MaSy8b",
-	"W26+bquLJ2wwD2iVoYmofHgL6VHsc3HjY+O1C9IiCtGtYoSnp+2s3LICkQuKxByKnw/AaFk3U8tAOXDZ",
-	"YgPmGMri6qrNDge7mOxVV89vKX8/5qONrf0nQCekz+AL4rLwrW4Q6vz37iwqW3lO2+YURZ5x2mK+uBPd",
-	"NxoFXHJIFo8QwsayYYJ3Z/IBjJVLMxIs698CzCbQSsrnqKWQKRrKuclvs2z6nCdzj+wrXc88sk8nbF95",
-	"YPuA1kxCIY5jRmQopgCnoHkd9RuWA08vn5ijVYFd7uu1Zz1JVEpThMZBnuymSGOlWq0rjmTN6JS+bKrR",
-	"HdDwuLm5v7fdI+2gME76/SXj9Dx/JUi3ggtM6kEqAHQUxk6nVLgLoOGaDeqmklfspmKgnSmQOAOaUB4i",
-	"v7bS6eGYmRcuuaeSsvb21dv/DQAA//8=",
+	"7P1ZbyNJty4G/5U43BsosjtJkZKqSkWhsV+1amjVqNbQ1UP2YQYzg2SUkhHZGZGiWP3Vwbn4YMAXBmzD",
+	"F749gLHtq3Pnm3NhA/4pG2fwzzBirYgcyOSgmrr73bWx8XYpmUOMK9bwrGf93gjlNJGCCa0a/d8b7IZO",
+	"k5jBv4+iKReXiqUPuaLDmEXmosqmU5rOG/3GEYnsdfKaHU+oJpliacNrXNM4Y+beUGb2tTTU/JoNFFOK",
+	"S6Ea/a7X0FRdqUa/t+s1siSWNFKN/t47rxHlX9Npxoq/B1Q3+o3d7u69dnev3d276HX7XfP/PzdKNw1N",
+	"07rD+2wv7NL2g2h/1N4fHrD2wagXtXfDe/Quuz98EPW65YdSRpUUjX7jPKFTkrJEpppFZDgnil2zlMbQ",
+	"NdXwGtBF06Frqmk6yNK40W80vMaQS/xHmDKqlxrbu+geFI2dUDVIqFIzmUaN/ojGinkNHjX6jbujbnhv",
+	"dMDae2GPtvej3WH7Ab17v92N7oW7wx7bp71ew2sIHl4JOmVmFmIesobXSGVs/rRTkCVRTSt2L7oP+nvY",
+	"indeY8bCibnhl98bNEkG0IDZTbe3u7d/9979gwd0GEZstGWfYqr0IJZjLtZ81GvIhAn4kDwaHkePRk8m",
+	"J2+exS/Eq+T79FxfXr+++eltt/Hu13fvvMZRFnF9Ssesuu4uZpIwoVPOVHmxcc2mCjsTag6zaQajYye5",
+	"4ZnrMsVubrlA1q24MOZM6AGNopQpBfftdbqdXm+vc9+sLaYpj2Hxb7+63P4YMBGZDbD7zq6L/V0zxey3",
+	"jClte9D77vv7Px8823ux//Lu6b3v758dnD+46P7Qe90wWysdM3vjlkvKPnLFReSW0TtvcSypkQidcUqF",
+	"Xhqd3kX3fmk/5t3Pu9BbaNiWc1DXsF+9hmA3ehBmqZJpo99g86eT6Pjk3smbk9mLNz/pFw9f6BcPH1++",
+	"eBjee/Hw6N6Lh9/SEz7j9PX3/NWb729G3zfemSU2YTQyQ9//vXEshZIxO2f6WMorDmsqYipMeWKH4GLC",
+	"SIh3ETtTJIR7+yQYDM5ZmKWsPeWCD2l41ba3fuNn3e5emLJRytTEF1peMQHX2CE5pXryzc51b8fevHNI",
+	"XtCb9tHYPaZYKEWk3P3faZ28EvH8kODXDn1xTqfsnGv2zblOeagDj8iU6Akjik4ZmXE9IVQQNk30nMBm",
+	"IVREJHCf6QamSSSMGU0J1x1fNDx3CjT6jdXdmg7TwW8Pfpx0f/hpTz6I936+/zo8+K2X/jy8N7/oJt/v",
+	"R7vi8V317GD6tEefr+9rb7f74F63W9M/stA9s0nCCZtSMz16npg2Kp1yMW6Y+Xx0Qcf1E2dOmzuKXLMU",
+	"5o0qQonSqRRjI0y4nhNNxx4ZyZQEJ6P2C6rDSYBDdTJqv5SC2Wudyvj4jes9v1FpVUK1Zqn57r/1G9e/",
+	"9NoPfv2l237w61d+4x/Nel5q9EnEponUTOgzlsR0jgdttQunKVNMaGKabkRITOdEjmBmaRpzlhIrHXDG",
+	"8/kP8peH8/YzNofmF21lIps2+r80zEnb+LWucc9lSLENdaN6efbcNMN8zh4SMNDVMTJzrmUk1c6ekUXR",
+	"AWvfowfD9j69+6D9INoL27uj3uhgdJ/tDmHLr5vhM6rZcz7lerlBr03Pg5RqNojNHSwK+kQbxWSYRWOm",
+	"7yiiNNWMNKOUjnSbMz1qT7ROaMLb5jF4qm1lQrvXbfV9EaSBG1pFUjalXHAxJs1uyyOBDojdoCQTmsdE",
+	"CkamMmWEK0LDkCWaRYtbym8oPhZZ0uaJ3zhMv+ke6m/27m3d71MZ83C+de+Z7Tz8M18jsJSuWeoRqnyx",
+	"5XCQWco1Mxvnt0xqShJoSZ9wrXxh1BHSDFBqjVOZJSiz2laOhTJheCXoE/hdkYBmehJ4JMABMf9CnQT+",
+	"ZT4WeGYGGI3MFdQSg0MCL1Mk4PCIORLMf2mSBGZSfitNWMJSEswCX9hp6pCLYkRiplX1dj1JZTaeEGo2",
+	"WoiScsyvmTIT6wsj/4g5sufmpTvmUffetXP82ze97uHMTPLGWWY6nR+NNCqZ1Qk+tytNSzKjXJMhG5mV",
+	"ptO5WZB0TLmobm4jsqdmf3fzjc2FZmNzgpqPJTSlU6bt+QfavtG2ju2hWrffg9KxG7idn6TsmstMkYSO",
+	"2SGRCf0tY6Yp3Dz2W8bSudFZUV+1R3alnfTmORNjPWn07xprYMqF+7tXJ5Lylq6QA+YnovjblW2AhV1p",
+	"QsRGNIt1o7/b9Ux7cNx63a5XjGKvZhS9wkg6eVg/ZGZ53lGER3lrEqonRWN4ZFU7nhY2T9GykUynoGhl",
+	"Gdy5PBxWcTk+P3u83IIXmTIrhQS9oEOOYIbw3JB6wlKiuGYkpEJITRQTEdETrghueV+Yo0RmmlBy/Ors",
+	"3MzzKObjifZgY+iSOmS6pAiNYzkjQgpmhIIvklSavVOWPKGcMkVGqZyWn7+jiJwJaB3uJBgnbEYxUj+2",
+	"XzglBDq7btjcwdarP9XcmG2v6d0x0h9UOAIanEcU00aHD05fnV+Qsl5jnwgOfQHyN5UzZcaamd3LdYcc",
+	"CaeKlY4JMmEp68MJAmcWV8TMCvVFzK9Z9ePmx/1ujwT26gCuDri4pjGPAqMl2F9wqrjyBWh41uzgY9GW",
+	"mS6NNeqxxViv1PvWCTCvcdMey7Z9RXWMy3pOOH/Gak6wI3LF5mQuMxJOpFQMlDFYkKBbGLWtScnl5clD",
+	"038eMRq3PJIJ/ptRaqdSjH0xl1muCqk+6RlpuXv3rpH1RtB5JOJjrpVHgrY5MwbmfzqBUZmDftAhJ9oX",
+	"7CbhKVNkd59MZJYqQo08NqccGfFUgZtjUd5vqdjULusFDW2VaNy9e3dRNJY0zV+O2j/T9ttu+8Gg02//",
+	"+vUKTXMEOuxaDTkwOnRAmmZIvkJrgpptO6VtxcyRYdZqzJUG8U/HqgVqhi/gwCYTmiRMmAMznhM+Qo3I",
+	"fNQKgjBLU6N9OEW8iUq4L0I5TWjKlRQtj7BYMbLf2+2QV9BEGh8SJ4046jIxNYoMfHPGRc0JbBXz+jG3",
+	"Gv6qwe51d/cr4+v76qum73/1/2u+3mn9k9/4xfdvdnvmf/bavn9znxn1vmnu8uDWNXe1vmqZW1bNkDE1",
+	"VszSkVAzlpK97j5q+UKSoYzmZDZhAsakOoUc1BZ7SitGmjNGryoD7UzFXBgFXwW3HsjCNvrTjeZTOVx1",
+	"LL+Rw49xKnOh7+03NmoJFzKSq1piJ+3TKQiXoDev1E/g10/YgHfmYZVIodCt/C2NnlDNZnSOPmJhLF/w",
+	"qSZJzNHa3ElSOYzZ9Os3Ck3P4nP/mLJRo9/4h53Ccb2Dv6qdU3wKP7pgHqGLmsIWYhFRcsr0xGjOmcjA",
+	"Q0ia1voYDGk0cE0ODgklycRsJJFNhywtq09m1ttJKscpnebGywDuHtAkGUy5AtkXwE5L2ShTLCLmiApT",
+	"FjGhOY1Vx5yN39LoDE+tzzkoFyXNjCsypbGZTNPElAxTRq+MsZdmMTskAUtTmaoARD+K8hFncYTNP5Zi",
+	"FPPwD2t8GFNlThgQizMz0ewG2ilT07FMRCwlMzo/JEEoIxYQRefKF+ZOoxaHUrhzaUs3inmr0jyOjWmp",
+	"dQw+gSC0wxB4JDWWXMssHmMAgHUsU8KmlMfmWU2vmPBFM3C/DuCKUUfgHvsnvKAUXTGPDmUmIjghZ0Zl",
+	"NC+xC4/GxlSeD+COwpqGpVj9zbxX2K0P2qFRNVMWMn6Ns49/02hO5kyTprW9B0LqgbsNbPPKdRrNscVG",
+	"pJGJjCNcKFOpNKFa03AyNbNrjvApnZuWF1fRa2FbBo5mcw80xLrwzbumisUj8yAaLQP708BcdrvsWl7B",
+	"vTwFqwLflcqYlZ7DuwZyJgbwe9AqjBrQLPCpK8YSa8DY5yHOYR8xXX0jh86AGjKYdc4iwgXoi+BuMk+9",
+	"kUM7RjqdmwYHLXPOFpbIY5kOeRQx8bl3kDNznHAqGWt9GPw1thqMp0pHg5S9YSF6nIQkwYKh1ie9XI9M",
+	"pVJtsDqDVykfcxH4wmia5yxsP2Y6nLTPuWZmNqxqQkOIIubmkJ1PrnRKtUyhCdgwnJWBO6jyEf5Dhval",
+	"aasxh1lEmsHINcF0zG7nYsCNgFIsLW1k8+dgGMvwymwzknJ1ZYZfp9JYPGU12oURzfjMUJFuBvbHPMY4",
+	"4CKUacpCbQeWEqVlSseMaB5eoWeUjwXVGbgujS4vxRiEpyYTqgjaRFEhCPC53OIsiQL7i30iaHXIt1xE",
+	"4KKy56jZZ1N6BZd8UT5DiRHORDAWmSbaEAsswFwKQoixNFQYcixNOjnCe7CfzmxGX7ldTL7IRUwewjbK",
+	"r/3ZCZUosCvIqisXfMpkpv8ArSXikV39YABwQTSfMjh5n0jBPqvMkJLEVLNDKymUzNKQuQUCTToRRs+n",
+	"8SOjMXzOth0JkhnzHWQRGVEeQwgJnDDGTmLhRDIjRwi3TSQYp4Rmv5T6sTkcP6+YICoLJ/k4eu7sncss",
+	"VYe4hkcMNyZIioglsZybAxM2pppxY1tHRI5GpBnkO55melKsY48EYSyzKM1EcbEFvT6lc7NtL6R8TtMx",
+	"+9zHD8wLVyQ2HzcSn6Ilq1h6zVLrHEMd8zQFBzg3Tz+m3OJRPmdjS4FBTceoAlKjHBvVJzfA0RUPUg6O",
+	"e2x8piZnKPE/+wlP49gdnyhP7qg+xlxgXYGvxyNMhOk80SwysnyqxoPihhaJcN9odOXgwZwkdxS5QF+o",
+	"uRCxmF+zdH5H+WJq5Lj9pvnNiH2jHPNxlrLIw5NFkZAnE5ZqdqOLL0QM2oHeZ3j4kQilOUCOHp0/Y3PY",
+	"IXTKVG6FHSXJyUNzJCSZmhTNzg+n1qH7XmDEptJ0moACr6UkI5rmKo7R5c2yu6NIaA5fYl+ZPzWA+c41",
+	"i3OWXvOQXQp6TXkMKJPPKe2MLGAiMjYJ2AWZgsGJ5Ewc4tKzrssAwkptiCuVQ1YQMoQjN1c8iq4EuaYy",
+	"gs1GUpZAhDee547ZhdPbLPmj0xPSNE3xyN2bG49kImU0nJg3enBqyUyrlkeUtG+wOz2hoA3BqqBxrED5",
+	"BPt8ZsSckXda2haBqu6Larc46unmEzYYyzUBlJDrB4bIKt22czUIJyy8qu29WQt4kxm4LOV67otQZjGe",
+	"yPAgftisYupCKCUxjYqeMULhZhb5Au5tBi9OXp58e3T8bHD86uXFo5cXg+PvHh0/Gzw+Onl+efboG3zQ",
+	"LN/KUGiZQlC51I1yw0kTNiPVdEiV2XWuqWCeUDwsUlzuoRSCAcKHDFNjNU151Lbafws3bqZDOWVoRF8J",
+	"ORN9Qq3bFUw4meZm2oReM/AUc61Z1CEwPabZdmoUHTGrwvTBFmBgHW2ytFOms1SoQr7ykXU/pMrM8NwX",
+	"UxqBjEEbDizbiGqLfqnAOczHFdnv7Zq3gHIb+cLaxgS2qwvYl6BBpXW2ar/au3dKAdx36PiTL6iYW9+O",
+	"+tya2pSKeR4OOcS4cb00KDtGyGwiFfMFWOT9BVABCnuZsBTaDXExdJnYsHozYSlBdJwvLDzOg0g8eDBk",
+	"Cv8uCw5U0YIc4tBGjEPgtrm7HtjIpIIDgHDdOiSBlnJgujmgWrNpolXgOYnltCFfuN8OSTC7oaang4VO",
+	"CTYjS6aIOvSFE40L9+fSwRjDgIdYXjZlqMraRZPfWAZ6tAukx1YP29sdiuD91uulMJqjTPlb9rkVYTis",
+	"QeNTyoY5m/bcdqagkX/ouYkKDwFae/gTmtTN3FoE8Yiu11L01N7ngSQzhi6+wjnp3LLxSGBViEHJXRtY",
+	"HR2OKWOMRRY/BlqE/e6x0bbJd1JpLsZl7dvdPZhypbgYWy38UiSpNB03IvwR3PF5zcw4blvX7zCzJ6XS",
+	"1vnrcB7OSLHxvmVJbeYAJgBRhyTioxGreFWNuo8eCF/gQUZGPGaL+qWZc+ucRHcCPpN7LEFnUMaMRw0w",
+	"ydJEKrbkW6EkGDN9OpGCvQTnfQArouQ+QF89CITcl0FqfjSvs84Tt/Ph+KwoBuSNkYDms3jAY5v5lI5Z",
+	"C5w4c/QRg8oBfwd9X+SeddRqzRGddwBc7B6OZ1Vjwcdz1cAXhW5QbmYxsubwRriOw4AsyzsYGCsfzW3g",
+	"sxyhx9jqvJdCZQkimF+wiNMLiPb8MUaj6VZQ/pr5StCBoJd9VY5s+o7RWENMlUZoQ9L4NDXHmOZM5Sj8",
+	"pHTp94ZV2ADRXgp0Gd2ibRTN5WiX13Ca16Y+PrT32Ya98xpv5FCtbuB6PJdXH+Ikv2UsY3eU+bcC6Iem",
+	"mnkuYmwsWFS/0wxi9uyQ0CECTc3GmnEFICr7NTl8w0I4pIrDUG3qZ34+FR0FbasGwWjWa7ADv74NyAw0",
+	"V+vyMou3qdMMQSG73W6r1K6hlDGjsDxTo/pPNw7+Gd5WNClLzN8Dqw2tBt8pLkLribES2wyp2Q2dchS4",
+	"doYs5KE+DDvkghrbOQdGxBz0WUUCB8Eh7bb9MSBJyjGQUoXa5rde9zr7nS5p7o126YOwF90fdlmLjGWv",
+	"s7vf2Tcvz2526DSC4PXSGnaZIYsNfSUYpF7Ml1Q4XEeRZ9YY2OMQS8aUjPVTgXLqKEmKybDtoWlK5w2M",
+	"H7vg8y928RSj6ZV36dJElvZj3q1ilVQX8q81Cx1kx1M5vKXgsPpmDYTDKqLG/h3RdPOiKefebCuCRlzQ",
+	"2Ghwg7pJfG32PtcEckxI00xJzLSZu5CKkMWx+WfEVUjTiEWwz7b7LI9uDY3wGpjXUSsKtJVhcIQ1WWfc",
+	"IcGUmmeFaWhQFgFFKyBAx5zreXmjwU/m/DNKBoT6rLVg58wzliEV89qXT+lNbmdsFskgfGtxcmbxR1m8",
+	"boZc77kCRWJGVYtEiKvdbjpA1G/afU/l8BzuW9xmAOWAyXH9cG/08tW9MB4L3aqs3XV7S91ycw3ng/pV",
+	"89QecuZX8ATY085d0mZc4drW0umpHB7LTOhlseSZduRj/DHO7KflM5o04T/KIb0EIzRlJGYjTWSmW7XH",
+	"8nvpKyzRkxVjGWWMoNpItTF5ZjK9YikGHvDUs/CAst8McmbylYDYyiLubZQMZUwsbUP0pl2tzXIQleT6",
+	"LQ27GG9ARQddRkaOCTYzdgf4im4z6Ri72nQWVU6efDl4+Qp1o5s3f+U2OEcL97bHDKTV1gyKUZRmE46Y",
+	"iSJZjQoEraAvEExiVFyWFSmXEVo33pWDP5bjMSIetDy0eWYjiFuhVa05i4iWuISbtIhYw8/1Mrx66NVM",
+	"uHl0e0nIRJHiuyxr5+YwNNYTHIh9EsRyLDPIQYErg+F84HJM8guIAPF8sRw09hZh2SkD69ErfEnOxwJW",
+	"i8WiRIHzXs4hwJoSbDK6ler6tOF8z7vkMkXMgQdx2nm9lr/lYCI8ev3B5VYcQN7N8QUNaZFMxEZlztee",
+	"bdp76xj1kEOrBJhRX7+EcheSkbTaNWv71gBOg46t3VsTegMv6B1FLhVL20fmRkK11TwWP1nBet+rA3Iu",
+	"nc+lfbLQ58o8VRqab23PiY9NQsmlYN9CMOVidit5W5GANQdtJdd3OdtHKTCTXFbSyE6qecqmJLnVLgp8",
+	"F+SaNDaOMjR/5QAhsvZDxmcVHld5Od49iORMALQmS+Ng60MM2/bXGk5HrrBuIBeDoBBUoKpADSqGqQZT",
+	"054Ff05OSLFxOZq2HOPtFU6KDUdtCa6WQ4uamDKIEsd59jA0tXR4rHBrVDgwVkpd93Ej+d0ThyTJU4fj",
+	"uW0pNw3cXsxVyDXq1iwO/GwiS3gqvfrL+V2VJqyS5UssHb/XAoHNbzgK0JgxvWZbtqCcf9jtrhDzG7cb",
+	"MiasdJ2UUgGtZ9aGAjhTHuAjkiVAuYyjQnklj0qqlVOi2tAxO++Y3FrVrwDXBtwNDmhsk9rhGkCNg1u6",
+	"ap6b925UjS0RSe5yyXeQ53bhWjFwXFDH3FYdLrHMrPNG1FoZlpPm1s/lBDa3fHJh0PDzxeu8pS7VDlqO",
+	"ob69lwrwALeyF7Ft254+i6sCL3uVT6/v03Ou9KfVPorhQw/PCT61292wxNecZvkrS0kdt+iAhdLW2V9H",
+	"FpZfQs4HLiwmR0aAsC2kau20mO/V9iaLuH4kdDp/j/1Yb3NRe0hBqnBQ5ulxGf0dJip/2h3QYcKijUsX",
+	"FV61d5ZIahauoaEFj09lZAEMnZQpGV/Dl97IYQdcFe4P9IguWma+wJ4tpsot8A0tbZ2CgGj9IUpDbQ5u",
+	"q2aNMIyIiAsJ4DQ5nZoGNYvQgD30oNOtrY7V2+z5Ra6j+ubDj9VsbzplEBff3JlOvW8qJ1GqX3aWIWx5",
+	"dUECKepEAG9KWSjTCLEBqCt4hJKIhdwsIA9SXDOhW4dEMACeEsXClOlaN9uqGYTQCGTSlVkQlnpV5nH6",
+	"fXVSE7yINIMf21aItE8gBK0lGXERgSIjHAJCvecIlwiZ6prCIxf8xxvXvcP5ZNfKWiNKLuD+Z+b2WqsW",
+	"9AUrO6pvL7e3WB0rZdanN1wLyfhXsbMWJqBElWA1NitTjeKSy8iBeWEDItQ1fApe49uU0SuWvleMnSa8",
+	"RDzY6DcAe8xCxGSuDWy4loexVKBZyoQBBovGozb8+9dNI2W+7t5YN145K9h27tnFs3qZRKKMb0KFfYnZ",
+	"AXR6kEJ2fyM5w7I5i+9CL2OdpvD09YWRFkDsYZbaUdnt2CffMpqylCBBT4mWLDiEvDcrYKZsKtM5NKqz",
+	"zh/IxeqoOeJxrYlawLvso52NQULnT73dt6ocbe5rzgeJSDFAhVsasqC1uSXo0dUW9LJONgAyHtAxt7Ig",
+	"F9dneYorn6+MfO0Q2c/WLesF8MntdmzCxXhQ5776Ts5ILMUYYUbc/EPKKw9WEY9jboPyuWCbWU81BmBX",
+	"xIAw69o0OpEy3ogckjIugARmX2c1DQ3kVYBfp9jOPC18xvXE7jqjZ3MBqxVh6wC1sCJHGslUgl0vSxqv",
+	"cdM2d7evKdjdyjzmxv2Vedz9Uc4f+HVxAdgu1E4iappm3byfmbEmJuLl5xEi7EC/VHmKLDXHiNE7SBOo",
+	"gyZyJoyo0dbL0arzq2zidVpAeZim1XX7kYhYdF6y8W/RY8urWbdwASrtDApiVgMGLTq3M+HxC3XtfsxZ",
+	"HOU5cbdBocmoJsZ3riEnekrDCYfsmqhEmAO4wTuAURrGbNonQZ4haawfLeXAbFRj5ph/q4lM0VhCjP8A",
+	"ng9KAFjTG3jUXUDDoXwLkIiYCzLTAzkapFSMWemGyuOa3Wj3dUSg3Lg/zUS4f4/YrPRPbJYyLwIvWCSn",
+	"lAvEqEIanTnk3BeyNC63LpzQ1NhVKTweQJxykEBaQLmbfMoGb6Uot9t1pNR6q7MVA1a+HZ1qptWY0e+L",
+	"QEg9sNnA1pYclXDGKh+GqcT7FZ2yAVWD3Gfnkfya9dnVRwVhgGo9xCmzXG2wIAhXHkFEzVBG844jFMZo",
+	"PYLDOxV1IajHwzClrJK9fj9jwzxcy8Vzdfvkvc6kQtKXJPRG7W+NcH36+tmttb0kG8Y8hFRqc6hcsTlp",
+	"nj0+Jvfv9u4XlqWYkyTl11Qzo1sNWVqj2MXjclceRQ/Pjxpe49H57t17tQp4mF5XH9i9e7f3oOE1Ttur",
+	"HrlaZfNBi+/tHRA9yaZDABoeVvQ2m36B8A3TSYhl8Hrj8AqR7K5lr56dmo4c1zYpUxW1XvFx7W03tZCq",
+	"+eZFaNqCHfdgiPGLK2b/nN32OL1i8+1NR7O+NvnQ4YW1zXOopNseJPaZ7SB5HxlRZi14h5HBxqzo3fsc",
+	"k7dxaJXwmVvAjtYBCY1QtbAohzrK01YSKnhYj3B5I4eDD8JLrl/p9vU5gq9A7GGHwMmyYuzP3Swvijek",
+	"zEJ0mtWRARlImimHrNlWWUMudNoSLtBIOgZsEIjCFfZfDh4G68LiUc2/HSAVA0iISN1S1X4qh0elJpiO",
+	"lVrxVA5P84Y8lcOzvC3mj1JzYKsVLTJ/lhr1VA4fFu0CuuQxF2eWO+rW7vJPY87/YWY7VwPBZgNn/NYG",
+	"zl0eAkYrcxJpa0esAPm/lzug6mep9QaUvAbgfY0ZifmIGSnikZAmCfJnmr1Nh0rGmYa009b2Hox8ctdm",
+	"J+DN4EH4Szgd3J2rnRDVxVAneV7k3saH1iv/3tGmXAQlwEALDZvK622N9CN40VH+MP59Zl+xPFjw2fVd",
+	"OtFsemu/6JYATEjWJVhYA92FkJNuVnTV04KGu5EZgOAVcgGJUO/fKyV21XAXshuN6OAZVcTCYUmzhAJ1",
+	"+W9b4Dy3TW6wJo6b5bwYClZhMes1kgPNNQbhzB9CaigWglVb8vAzxHx//RCU4ZDFNdaWSw2G30mz1+0S",
+	"Yd4Ve6TX7XZ7BPBdu/DPRMZc89D+vUsSmQr89x6hw0wx/OMeCVOQQuaPAzJKaRbBH71dcp3FY5riX3sk",
+	"lMk8RZbmXfM1dOC0DkkXV4GQohxBqMio1RBZM48a7EZj89qJDkgzEHJgQa1uFRUVKJyxiVm4oyJn2lLz",
+	"tBxeuC7ZrKp2ZhsV6mKzneP95skM9+LqCLTtSVlxSVI54vnaydEYtQvFfmDlRgVwWtO+seUhf4FMbcB+",
+	"qzitTmnIaj+QD6e7JS/FYDqFHjy7w23OphvvuoVQRnhEt96VADBdGdkGobNVb69ZGvHaGXOdDVQ2HjMF",
+	"3iOrSwYW2uWEjZWAaSaUWYu+KC9Z23div2QJMoaMTGhEmgFugpwHYd6yQX63OHKlMaFKwclyzdnM/IOr",
+	"qzk4he2ntjxtfsB2FNqou4Dvt3+duc+4v+3X7J+XxUdrQ6pueootUVm7Xsk/g9K+mAkn5korMRcV+d5c",
+	"gCKXVtD6c/GTR2gXjuC/SJR2SZYtRzDc0u8vrvoZBabyUqK6W+odEhgtIej7YhTT8ZhFHtzNxdid1YiT",
+	"IYEliw/6ToCY1W71cvhYxxeBVa9sxsMU/tkvcLgRC3mUlz9Z2j82Vmu/hLB0eF2urm27g0rLKX97ce0V",
+	"fqe4cJx/sbh2VHy7uHjmWgE0aeirPZ5QMWbvF25ZpGVcntUzuzpK+pqF9E6gYJF78rCguqj4llt5SA0V",
+	"vAUsWP7hSmymt3uwITbjNcDpvK69jsMHSXlyDGqFdhEVRdeyQ1+s6kShDpCzLGawA7kgwRkbc6XzaJd1",
+	"gpe6srfb3dgVY4SsnoHH0rTCopjg23K09OGOez54j+E9WHF6Itn2n32E7+3fLo5XGe06Uec2lnWcvM++",
+	"AtdBncPEDatjD0H25SYVc0unBRj8vwWtQxJSxdpcKCYU1/yaVdPqqS2yeMulVl5mxcssFSuZyFQxMgRW",
+	"fEj6TEDp/ODdujADODqlxtTOwsTSiN4i3nFRiKc7qkqRTnOQ+zVL+QgYkTVpFqVSpmwHHgBakdMqSJ8J",
+	"gMM7pusOOWPUAt0nLLWlNxYygs2N63MjbMuMzo+v3Tr7AXqYzgf1YVjkUIY7gBHIrCtzZyl/5+sAaF/g",
+	"nmMZWZxJsSAO7lWneH9dnY9u+0FtdQ+vgWw1Fi5R286l2cHaVjA1SYkkB4itHdt9phWPGJlSLmIqInI8",
+	"4YKSkKZArQd8fa77MlrYN729A2OTHnSh8FVl92zePFnKBlv3qSgOUm0PUDimrEwB1NqyjcsbfJt5WNh9",
+	"lQ7UdWphfXnFWl65T7/lInpPDWTlEg4sES6SwFk7cok8aZhpDa5Rds2EPiSKi3EMVq7n6LuGZhbukikX",
+	"mWaqQ4AImwSzmw4IoqBmlcB4tFfOw60lHvSydvQKcNBtRV3OlIN8kI41MZEyrsPlucYsDvVx/iict5k5",
+	"AOZAU42AaYA1DGl4NU6B5d8VU1wfpOIRMo+uv2tKb1Z4EyUU5ipaBr4bKWNwKqrN39dS03h9Z82biJCz",
+	"zS+zFkm9KgRV+ka2JFE+C1brifLSeI6lhyFNAWmG2TSLqTnYW7fE85hRcz20I+0VE1y7ylIuU14Ne8fS",
+	"2O7oBGx4jQkfT7Y0btzbnsMb3F8v3Zvche/gjfB1pM5aHr7Hx+TB/t37uVfOwqcdWZtaxhPVJVBuC0XS",
+	"kgxTKsIJkaK63UFQIKwYgX+rkf91St0km1II38RUYFEwkFZcERmihRXWu7VWMUgALqsds2sWu7FRXmGB",
+	"5dR1QJAKfhK0DPqEatg7vrjbtbQX2Ozce8QEVgMFNNkItZlHkAwKjnMukkz7ogl8ZthQhNhdsbnyCFQt",
+	"9KC2HlxFWA4pyja2yDQznx8yK30vLx63D/Kz8OXlc1LAnnLSZezCmGm1iMcyx/7T81cvkWBtSudQw8N1",
+	"k/S8breLtaIUEUxpBsya+OPeLokYS+ArgCkK4BNVhJctOLeN46aElqtx2nChNBUhW5tAgSO35eqoJmWs",
+	"8UHn1SHvPnhQkiT73XrRCGGImmUMkDu7mG1t86KeJm5Q87b6hAsbCVx85+XZCRF0yh0Cd+E9xRacaJ2o",
+	"/s6OSx/qROzaUfWpnS026GLeIsYGXcylcAquPInRI37q6pzdBmalScyoOSuF245TW+RSMSPqgSaxjO8r",
+	"rN1WzVltC/lvzrjDOxdy7Q7NRxUJ3GvSODCizxZ/GcbAoiuuSDMwZg/epXZ+59G7oIXKkZZjBhBbmxFe",
+	"vAh3y+ZErvyJuopxBOaaXJ4997AAUaLnxBX87pCjWMmiBOVsQjUmHhjhAFuRoUcP+w5dKdMGcqUyC6P3",
+	"xXIXbeElwMIgNg44qaExpl2EC19ERvLKZMqEbhWFRW19k8rAZiIE91sE9OEUCowCfSjw7+P4PXnkLMwA",
+	"+G5gWQhNMEtO2dR3ciTmviUPvTx7jvU0u6RZQY8SKSw8stSI1pJLBKvbLU3LkMvl+bhMzNjf7XZLgnmr",
+	"FPQ8yFmDo+DTKYsOsdblvf3Smy39uzZ3cDHuLLtylrf10lY9e/LtsYxl+h7egZgLpu6QUMYyS/E4DGim",
+	"zXkQS6Rsh2cPyTA20zOcE1uId3mfDiuy1xXDXKNHjm/7QHq7BxYB6w3zSa8xrJV3iySYtzPbjBTmYjwA",
+	"l/kmBoozFnHLBAtxVmUrUbiK2FQB6AWJrDEBxtwG+VJkKiO2goIC3rgOWoz03wpoysCmNYsykKNREXND",
+	"okXgWZ+XQ66YYwSO/4ibg0OORtugd02LvOrw1I4+wlLeN0liAblTp2+UkUX2FLcEPznPkGP6IU3cGlOQ",
+	"RL4YM8FSmSmsiEA18PIqwI5XYVcwuGb4oKgZJKx4vlhTBrjTWhRV+90H926bh1Hu/ZrBvagfnleQBtsn",
+	"wXSYDpB6YvfuPZJSEckpGXKtOuSZTTbDjFvSnN10FNPnWKHqfC7Cli+AzY9h1iu4ArUsVV6mmZ7s2KYG",
+	"hzmFMkyKKx9AfSHYjLgCVJDaEkfwt9IyUYDiNFJyIanbNPy3Bz9Ouj/8tCcfxHs/338dHvzWS38e3ptf",
+	"dJPv96Nd8fiuenYwfdqjz2s9iAte9dvmrNTHXqzch87EcsbSdkiB1FxjXtPQ7EOXlB3EMqTx3zBhoqPj",
+	"KPCFHOWa/e7dyrHRRLUKNalqWkNrcXjANf43+3cnlNMPc5NX+3hgprm3e1Bp3KXg0LKyaYM1bc1owIn3",
+	"8vGzY1+guc0VqLJYRcOWMpaiRPLuatQU0QJ7xRfQ58Uef1z//e3CQesnfc8M195uebTkiAS0/TbwSNBt",
+	"P4DkElfzGgzWduChjySPh1BbKxtKyfAx1+XloGzyUJ4wVM4kWp0aVEq+qV9AHxZkysfLBSo3RDvOZMzW",
+	"cM4CaMdYv5E8LKfSI72CckQNoG7WETBYCC7W64xKINyFTGt4pBZWVKWnvp24GMtUZtpoXptdghNGk8Fw",
+	"rlmNW+RbcxnCi7ERHlihniYEh3ELryAXg1HMxxO9xpU3ZGbdIXe05fie2LLVXIRx5giIb6GIlfpfbkPd",
+	"OnhP0s0PZcZcCbz6yLSX1oZaoTE6JIvLkrZqS0XlMJZTvTZ4exbIL9SPfybqR7c21myLT068tJLxcWuc",
+	"1IWM5K1DYDaZY/3SBaDmjFqG8ClNr1gEdEWHRGRxXOGSM3bHyoVj7sbKcMhV81Ew0JGN1tcQBWZsi45x",
+	"oHb2ClDJ5cUxkaORYtoxx475NRN5Z5dBRcUBvtvdvdfu7rW7vYveQb/b7Xe7X3fNP95vSLzGTXss2++7",
+	"/RHqjZZ84aHp1jpVklKkZn05EnsfkN2Mqyv8dlHtdfRiJW9xJQy9WYN+H8TuymoUJyJMGdbpNrIbwhXo",
+	"d7N1uh5d0DE4bwK/cY26jn0Z6jp+I9iUEFMn0Zz32IH17VIuTZNd+F51E9s5WQ1BLfq6SoYcw5Pv4eEq",
+	"ZaCrPgmgC1iKsKSog3saGFXARbfb7fqibLxYhndX4bmkvh+SAEYjIBk4Dntdr1t9mjQ1HaKLJ+aC5VX7",
+	"EenVOiQBDiM06uzxMdnb23sAX/QFLW/7IdMzxgRp93b73S688OvevvknF0RploAu2Msj++hoL0eQ8tT5",
+	"kr/dc4mCc0ZTRXoPul3TjwcPHjw4JGbaCE2ZL+xombsFS4lKaMgUCWUc0wTMm5KtA017+fi47cw78zvG",
+	"wYoxrhhBGJuLMqwTxJxb1D0P/B8pI1OWjgGu+krE82LcjCEwZCgIm0ICJz5w1iNIJo4JFXOoxI+kYxxc",
+	"DfvdbjkUAxZUHXLJSfKFkKRZbyh2HeE/mq/meysYYnPB/9klcy5yq514VKQa1HfiE0vofBx+aUwkGodp",
+	"SkUEqsSnFd/FFHybzcmUx1eL0KJb0qHgm1eJr0+Oogc967bY+XOXp7oGOw/7pw45v0FtqtUQq+1ZPVif",
+	"O+ZILibMFzmaGLyT+BIKrnNI3xuR4iBaJyi2V/lgbBFJj5AeJ7k6n2X749S6iCOEG7EZcH/9/t+oLH+I",
+	"PFh0QSQxnDJOKb6j4EA6JL/8Wh61qTlLKwzJf7zC9652aV+xL4nnH8QXtzFB/M+Y5v0JU7d/XbXMXM1H",
+	"58/EBVDrybzM2aJvU+AplpDLtoYzYFXpzTxBydXbLOU1+cLmFRGuW31rvAsJlHVG60QvpNHxqiUXHPuv",
+	"LxAHcEchECKvJt3dR+BCSIUttI3VR2298Vp9bdEPsS0WHat/ukXykbwJtrNVp94tH67Hn1jsDIJm7iiE",
+	"PbVjfg3uFHyUXJ49r2aqB3YFrJcgK/0clNg0MwfWgYLsMNqEj7Buuxv+7T1+Ix6zgQvLvK97wlaq3Y4+",
+	"/dTeDHsccjXXpmgTvIlFrttYE9leay5lZLsxyNkPK/wtFhGl+Fs2mHIFhXnzZGhYgMXl2tRo/pbV8tss",
+	"S83tErxxTFxyd50HwQ1uBYFW2jC2UeWp3FikrjoTq4NGgEPiAE62AWjbGvCa5WF7tMsBkqewvLlpkoUD",
+	"NC3aKeijDDP2f4nm3V31yOnDxx5ASD1yzSMmF5KUt6U5wL69bypBVRIt+0bMiNxRZMoiTqHDh7nS7IbB",
+	"WQR2qKp+RejszpuEjRcjqPc3al2VvbqyaRjtvWKJNmrNlGkaUU1JE4naEppqFxXB9UCu2Ly1lLugZedN",
+	"Ml704t/9iJvfbaWVHWE3NNQEVhIXBAJ6h3lwvzTAcHJNF4rG7h/s9va82/FQLWa55Buvbr+t3lbnS6x9",
+	"JXYoW+fVCbA1K/gCaoTfFlax5hQBahN4KWkCyMSc7qeXFy2zw/Pi4gium9ymkg4SWK4rGFmDhK/kfc9u",
+	"OiiCH/OYBXcUCcyXH1JNgz5q6OixtQamKmr9LM0BbJIVjJE13wF+yD4KO5lO7RfsBjHvKp8ewKCxmlpl",
+	"VdkrYF1C5gp3Om1FG5FkeoDw+A8Z3O/wDdCh08sLFFchTdM57rAKA3YxjubjtdrPY9MNiAMqhHYlKRtB",
+	"cQHzdldVn87y0fvAYiteo7YZNXNp1No+oWSaxZqDoINlPpZMYZJlY6sgpPlcvqgrC6oYlerkLAYnF6lV",
+	"ShJim2Jg9VjuukEAb6TR5BcA0TZJaAhUX+LK5VOXsd6+qENvW2wzxrltZtgSyHk24eEEYH4W7kxKaGdX",
+	"09j81N/ZAYjWRCrdP+gedGvg4r44t2ott3jmHBANydunRxfH3+XgZ64IjWd0rnJ49y2Ryxsxye9ja6wC",
+	"s+VheZujDQ5/yMpudchygvBqagQLkiiShg9JOJGKiZUZ9FSTwOxHl5dczu2vHOlVVNJeTe8mVK3hFng9",
+	"QaD/5sZf5IvKzaGR7MoXXB/mQWfcFC7AgrIAh8ghSWUcObs2hXyEuS9CKcxMcTHukCMrnYg2M6kQeQrx",
+	"EEjyMaeH5TfukNcQMgp0ihzPdQNGBGMR+nsrPBfBoQ04BbBrAw/BnlrVzYbFoAUL5cpqWI9LxvS2seES",
+	"iH49EN5mU290M8JNRjJaRNlad4+55wPolVars7hz3D1/xs2z4Cjd2+p0KRG7lSS7Y3mDIb8d75A5Uj55",
+	"rMQVAvwr8AwhDcBRkrxn5ZZkVbrcEAvCrCgVFfI0zMwZhnflQRHLSnB0elJJMjJrNKRxXDIYaZIscZkh",
+	"nxveN2eQS+2aAYEWORptXemwWtCmZjYBccXS1CXEbi6b+AhvLr1yGx8xPgteV/fkUgUbC+nKx3z1TBsz",
+	"4ZaTHK19pK7+FuAiWJjOIaXMWs5Wfy5xT8xSqRnh2nPOEV8EM6pZOqXpVZDDPzvkRCtLlK5IxIyB6PYA",
+	"LhSqodinORzRcrCWLZAOjJl+zc4ygQaSL4Lf/YbSLDkRI/mcK+03+r/87jeM3FWaThO/0e/t7989uHfv",
+	"Xrfn4b0+xKfe/er9y7//53dYxhte/CSVWfJIaJaatwV9Yl4uEybGPPIbfb/xL//+n/2G5zeAHtFMiW9E",
+	"38Jbzic0ZQsveHJSesG7YAEy/XulB6YDcAFa6RVdKffknZffs1tzz32451evkU+A3d9mezdmN92F/2vU",
+	"vuLBg9rIVOWdm9f66/z2xZUOS7H8vvULfVu/Vp1XxRg0hLqlaqakDa4hs+ImVESoulSrtabMHFaRWWRM",
+	"2OUPy478y3/3P5Pi2sC8CdDx18CcRmelu1I6s7/7IlB8LKjOUhZ0Sr+gQlT8RsaySCIFeDEgTWkc18WR",
+	"q82oMRarbe+DMXNvnzSVpiKi5siPkwkdMu2RhEZQ1d1askePztu93YP28bfHJOTJhKWa3VR9TY1jPn9+",
+	"2Tua7T57c52+eRG9OfjpWcyP3ujT/bF68fOL76dnb6V8snuTPgyvz8XNyYsfH2ejl0q/fHIxp0/OH2QX",
+	"d8fsjHZf78uLV8Pe64v7o6fx0fHX8uVpNPz2673JD8On52fj66/34yevHl08u/z+7b1XP51rFX/f29+N",
+	"Xh5ndPjy9Mm3b2MpX02/3d3r/fbixcHdaHdn9MO94wm7vv7x+vvTg++uMtZL5KvHWjzSyfzmh+eve2+P",
+	"5L2d3o83veNXN4+v03A3un/5fCeefnciXsY3GQ2f/jjLuqM3yY+jtzs//fbT229Pvn378N7ry9HFyeMH",
+	"T86+S16Jne/e3lf0+cHN269f7+w8Pju65FHv1ZX6nn5/s3/8Qh08fxVF4feTy+ev97OQ6YejB/eehmd7",
+	"4+54dPZs//T4/qOd9P7P925epj9Gu5cnTKZP3tx9NLo/7CVPj3769t5Pd6mg3/3284On98SzR99ef7v/",
+	"ULx8fvLD6/Px0ZlQOwezs91zfnZ+/8XLo+PZxTx9cq0faHWQ9HZPnz2O4t9+upDJy+/Oej+M7v/4ZjT5",
+	"Pv5BHT2NXvJn0U/Tn36Qz2J6dn1w92T0QyZ+evuqe/LsRzWP7z89vnxznMgnu91Rl3b3j1/NRoJ9f/Tk",
+	"ySy6K+nXFwfzV3cnb7P5w+HOj+HNzfRZt/co+e3VPLs5eclm33yzYJje2zvY3+jk5dc1y5dfF2vWrsve",
+	"vfZwDpz1XPM8IYhcs1AjK2mxPNP73/7447Or58OD39Lzl6J7V3R/40eLzdsi7O92a00L3Ya3HBOOiole",
+	"A54YOcj5WLDII5nIdyO4o1te+SBNWcj49VIN64Peg83ty8VHTQML0VLbxD4JJuymqSa017R9IV87rP/g",
+	"is1bLVD/F9iSaHt01H786+/73XebaZMWpBTM9WppX1Wt3iNP2ejSQor2W5ZKYrU61+u8NFhZJS3poTWU",
+	"AljR8IMqrpZUyw2+d6xg6O5fWdihXLv7E+W7NI+S5OThQoBkdtPt7e7t3713/+ABHYYRG71P5gtanWjn",
+	"WlOUq5y3HKL8DqSeM7y1tnfLgzYPb1+dNFJO511uwvbfQqL2tQXiLZc7t8xG5UGu9xILLje9095T3dHW",
+	"oNzChsytDNv8ugSUfAA3rL/3CzhabXTTKryjCCzDDsmpM6uej4glsZxPETySXjPlC8WuWUrjynvUYp5i",
+	"rRZ8m6RFr7GOQTDCQsklprRt6NUqLYzYdbsmm/Lj8actG6PvwRiZJAADwWzdMrrLhl2NNQjux1bZ5WEX",
+	"7HEss4h8J5XmYgxr2dU1i6mGqBSNIlemqkYyj9nAFqFcDQhD8jArSUZMhxMW4dxgIzZnPq4oGvR6Mnfh",
+	"Bs0s77jFCwGBCRz9kS0KaYtitrxcsOUPbIDVbe4hQt64zjFuTcHGwI5GpOk7Xo5a9WUCACe23rsNzAyR",
+	"nVfLwgIxU0jxNH1OzJFrphq+NfdI7GqHKzpiek6mNB1zsYKLIkGf5upG0KKarm3Lwom9+M7FgLb9gOvt",
+	"6t3wumIx324v5JZsKYpUrkjwXgKQuFUE69cS9Jjew/IC/1heqmm9cFvmnSps/lrclSsngt907YAckEvB",
+	"b4hdmJVPF84DbzNUaPlQsplDrl2183RDj2XE3s8dcGTD3C6DgWh6xVRBrW75akgT8uVMT82iLr2jdegL",
+	"gEKXkAMxv2JQBxAJiGYp1MydJ7XA74IwZ3nUnzOdE7TzEJdRjBR8QLnTDMxfJbodoAngY2G2ROuQ2IBM",
+	"NUmjfsvBshwkVK/Z+rYpcKuNeAcJHbOAsBuutHKxKgiTqgmLfGEzs0hzf3fXnH3UHD4D89BASD0Azrwy",
+	"mP6QYAgKmuyLvM15Vyjyd5s3ANo+E/nXiP2YWhVGYuJ6sDItzuwz11prWC5tOyx0kjChDkmQspjR2tF1",
+	"IAl7B5RW4EDnaKPD9cgJNZjMqZnQOpylTqlQCU0d1xUSiHpuTpAUBEwZyHcipy+fEC6UZshlRsnT00dP",
+	"brUiiqW1MfLlKKSA7GO8QgcyvyyMoqtRCrO5w0XEbvB/gz4Ad6FC89gXwU7gmQvBPwFnYtAhmHwkU6tC",
+	"IGxlIqf4mUXdzr3/mmtm/1OjQ5UM2uYv/3bnn/7B99Wvv/xb/O9XrX+qZWVWIRPrcIOmn2Ddj1ELUFYN",
+	"xPiu6sDzAWlenj1vM2GGJiLDuS9wXvskYjBcRl0BQgr8+/Ls5NjNQ9Dq50lxcuSLoNt+QI7aPxPafkv+",
+	"DfkH8o8A3d+9R+6QJmmRr8jXxCM7pE8OyTfkn8jfSJt0yID8uwBo06RgvjBn+pQaKYazhVFbMSfQ3D4G",
+	"lE2jIISs00wB9lYkmV4cexzub7L93U1OlgWHwlH7Z9p++2/+4R+x9Xeara++9nb6h9/80986g3/XXsGS",
+	"PeNRnQhzSvgdReAOI6oSfsNidUj297rL+yEnCuvtHnRLCiH8teHcwjWxfFaZ5WLx7OfAvYdoeEDXH2XY",
+	"bPzrsTspn76+aKwgZi80a1hR1Nquqc0R6di6jFPY1ojgz1s00TppvHsHLB4jWT9cRsowW8o4d5WXRWJe",
+	"PAQ+7JWCxhh8Vr5oIkCGlq2yKZ0TNeM6nBA5GrW8vCi3Ryzfn/JynpY7yhdatiMJOTw21RNhO0b1Sykf",
+	"T7RZ/DYOpZBVKkdNTGjCMBRTQkghkKHjC18gWyuW+uSKUEFyHt2AJphRyqVw5Jlfv4HiQZEMsymi2aVi",
+	"JABWbV9wRwoJrTSKboUm9zBPIK5wydIUyTqAK7TcquDJowtz4CmZpyIE3z06ehhg1eEHvV631bc69RTN",
+	"jkyVmGTN+GMyt0eCYwRuti+g0HfxN+6/oNPptHLEI77QFzQzx4q2YwBvLrhDCwJ8Cnyy0PCc+MV0KjVm",
+	"kCOiG86JObIwzRgZd4A4uhmYr0ABbD4WWYKRM6g4Zi7OUq4ZFqChUIgGpzFoeSRhDn3naLDwGjpX21z4",
+	"Aih6TLPN9erSBQOFWlI7tBxgjIEqcveBLwLT/IFtfmClL1QObR+ZcQpymrEgZ/9rn8qYh/MAkd/F9cDN",
+	"CEJ/zGJyi/zp62fn8KZc5bS1s0mSqYkvzECi4WybgvI15iGziWCIG2m8OLmwiL2C/xUOWZmlIevIdLxj",
+	"H1I75t4iO62RkxwdnZ6Usun7jW6n1+k6pxa4PRt7nW5nD72/ExBfO50Zi+M2wIh23syuVOeNTWEYsxW+",
+	"tqevn5FzpkvFswEiAIv+is2tV4zOyYReO2e5kW/82izKkuTDeLAxrDim+rmKFHPi+nTHeQt8oSdsqlh8",
+	"zVSHvKAa5BL8dkeR4IpHbpbMpqWmIe468iJcsbkvRvzG5hTSeCxTridT0oT63UYZgQLeFqyfr/GTqNFv",
+	"PGHazDTgnVE+w+DtdrslsL21AnOh4wYS9awtKk6fM41SvUb7QujiFZuDfVYC0x7TcMLax0hOsDxhz9hc",
+	"WX4IktKUAWjIPKJgiiAnH81bbY+KEZuVHVhF6xfdUqald3EE6jqWj9TOiTCKAY0tX3TpHG30f/nVa1iC",
+	"5Ua/cVp0s47xSDk2CWNdmhMXyqntTMDb9Xbloj2y4ne32y0xcSaphDejmzGn4OzUTb71p33C6c/hI/XT",
+	"b9sKqFGof7NuFJ8bY5ep8mjJRNnBAuD+tmPlnLLO6wVWMg0n5pT0yN3uXrU25NK4neVZAp992ODTmBeb",
+	"woCZxbq3ebGeozi6FEWF7HVjfQZGzqrBvu7tQG7jDs0irlcOOioMyFGHBWtJczaRHjA+o4vRQzURXKot",
+	"jwg2Y0pj4MUjoPSDjQIEpZpPGWkClWxQwrUFOcuyw7Fh8jsZ8ViDvhHK6ZAL1iFHpikKXfPN/e4epDEM",
+	"eRQxUcmdrxGVz7nSR6a3zyXWYXR0+ICEWaAfNe+ntgbFcI4xGxyGJiWWoQ98YdzcDtZjw3NHJg011Eov",
+	"VsoGiOk7b20DpK11fcUFJk7QdMz0qq/jrwNXNn+r1QrjcgEPPjPPbdsi/FZpTDxCc/o2/Gua18WzlWDh",
+	"6hs5XDeCtg+82oPbUT3WdgAn0q5kxRgJoOuPhE7nHbwerJtXjtUrt2tS2fCk7beDzorKP/VzUyzQHVj1",
+	"p3SMWl/jNk8cI3L03a/vJeusuQ1POA9M3ZfdfbiQACsLsmn7xWefebfsSAXx4c5cc6uxC0Fs7m9zxn9b",
+	"ZCrCI73Nj1wKapkKWIQPbSGeHzs5BE/sPtj8xIWUL6iYO9um8Z5aywceH/mBcVEeX/DtlcR+RcFB/tHq",
+	"OTLJA3u1B0nutwqlUBKSD/EJnF41kTNjhBulhwmUuHlkw6jfvnCmatOyNMNizQ3YERYpYfGo1Qd/GBx9",
+	"NnYxYeEV8BYHVskwZp4u/LJeVZdoJkC/ZM4qyM7PCwb5IpEybnmIOl6IHjvYR9mBAo8jaNkXDmdraQFA",
+	"ncViXoo0s0RDme6ChdQruNeNyYl0pJ5N/coN4PSOjVS1OuRE58NhlCR2zYR1dys5ZVi6kCtIn+8X7FKK",
+	"KDqH83z5dPXF9sfrE6bh8U+vkZY/s0ItzTOrcJF1vmz9jVvfbkdX9salERm1bRxDzZwNEuCNHKq15nmU",
+	"peDEMmf/bxnLGGmm/JqlluwNyBacN++OIqdS6XHKzr9/3iIUzWwym8h4AYoBxQT7ZCJnZErF3Lwd3URc",
+	"4D6FsLkHzm+jE6HRjd+PWKInpAmPRBmDMLPZnEJqSAUAhmuIeFmfjC8A84UlofBTyBPPoqrq2yHHjimi",
+	"aBFmjPsionOPRFyFNI0AZ8IUoWTG2NV6BddWHtm4BZ+amdig4X7nxisvO1D0S0sSc7VSwbQFscrHuw1n",
+	"2uKHuYu7291AwfzrpxYTMBQrhASsgTu27qPlQixG4YuG8UnETLH5bylaIJt1JzS3x6iOVlb3Bn34qRye",
+	"PAQtOJGqzrsADSuVQdYkzQQIAfSSpplQh4Sa/wpzkL6RwztY+wF8u77QMoZCgkrLJHfhgpljX8d0ylnU",
+	"IaVP0RhpbpiIGKQL5/QygUcC7GuMf+TiImhhQMGiS/NU3g45Er6weZfuw/vdfRK8kcNSULwiYuqkyDF8",
+	"1u2exmfYoas26Bs59Eg+CsbKLI0+xnuM2A/s1SAHKOUTAxU6Wp/1+O/ub37ipdSPzWT8VTcyLhE047ff",
+	"u2YHzD/+1n0ByBpa3iKLmwe+bPoRQJlBs/6izPxmOuAX3TQySYqQ9c1xjCsI8vrnub2R8PAKuDGyBDLM",
+	"fGFs/Gmi8RQxew5O+SYtHfBmtUIVHikYFna0D7U65MgXuTjgqljLHpQww2aZPyzBCXagEBMgeva7D4pd",
+	"XvQVilCUBUJTptAER2eGcTmowZYys525FK33FRsQwvrTSA3Q5Nz4/bn3f3eL/X8sjQGIuLS/osA4y4R1",
+	"+gG5HczPJsFROA7XexXyAOcSt98opuPxomYOTmmS+6R9cRun9JFzYkL2O6IKfAF2tEcokuRbfhvgD8So",
+	"MouQgcuIFSjgik02B/5Ujc9ZeDxh4VXQKk71IGXXnM0gnxsZu1BClMG/vrCQT9A2ZrQg7CDN4JqlEQ91",
+	"QILM3RbkuAqECHtEpmhV4Zq3ik+OxrQZCi3P9gXpERGZQNVchJNUCpkp2w7SDICyC/pyZH5HTaUiuUI6",
+	"RQBI0UPTiABIFwM44YF+Eb9VQ7PY6pAzuAML4ebYSF9ATAhg34gJdIxS+GokWkRVDpG9UAvScTlqXxiL",
+	"B7SoD4swvChW7TYxBsgqL+WFINgiR7BPGRWKBDJhIkDfDxiLttY1xkUtS+Uqay2ntNtOuhbtLxjzllkH",
+	"xgxYw1Z9E3xTtzYQa/nCaovOV7ZpXv2WXXOZKct6IKGA3KoGWj6FFZ78u71NiXCf1HAtpmCzU3whuvLF",
+	"av34Z5fZ1fnZYo8UMpwvHTfbn2dOHVYyvmY1CnFdqf3KNAPdWb62AVydL22ImRWoQWRa2D4SuVLNDmiS",
+	"pPKaBQDNUM6ZD0PQzI8HS6drpbh1I0a+gGO/BejmKbwE8fD5czIDzkQLuQHBNpYy6pALlPM+MOSyiGM9",
+	"sZT1i1elLJSpTa2PWMgVl6JDHrKQA+kVxTGzbSgYaQDcZkOBzm9uFHtnUB+6J51y7guleRyXTrSmkMSe",
+	"tGTOdMvlrJhWRJDIIrfQm2EZVM4N6/n/VkbzTyBVHtoxQslSXSrvPotcO9Fsukp9d2NnRv7PLs1urev3",
+	"tvjEKZ0DOaWUz2k6Zvjc3W36o7Ikkalm0QujiCHP919T5sLmZYTm8tashk0CNlMWeVZrK7xcbQNArK+P",
+	"JY51nX5B4V5flJmWtCQO4QlkS3ITPGWT996cM5cKyQ7XHginlmCWEsd05RUkXlA5AajwQqpYmwvFhOKa",
+	"X7OWsVAwgJKDNQBXh9eAuMwGJFFIyjSH4nJt3eTpHIH7zaC3d9Dtwv90A48EXx/cI729g7a51oaLK2EU",
+	"v61DUGwH44CpLqnNqYxX6nqW8Gs7GYVka5u/ShfNpDyGtSq1vRZQ4rKjPxbG5Ytm/kk185wIbq1ODsvk",
+	"iyL+aRRxLOhN03CC47zVoQAK99rYtGU7sC4dz+a8TJmeyAhhJDxd2PKcKXuOsNQXVU4nG//h6QJF4h1V",
+	"SGpzD4jqlofC1/OFkVUAq1wi/OSKRFyZUYnw9XnA2yaw2OQVLHlu1NrrvJCqskUYO4WvLCjxrkCGp3WN",
+	"TORMdHzxAU6QJwxOscYH481cdzdjzkxjzTcfuidugT1zz65SR810/d2poX/Bzf9K4FwASMz5vBD+oSe1",
+	"uqF3yzhTvhQg2rRCiOzYVXn7MFb19ausbLuEVXnv920Ky0LFZVDioERy06hnCDzzBeYjYKKUzRvPy3Ha",
+	"KBZSJ1bKFgGKLPHFTKZXXIxbKGPwKZSFTZQdXqkCfoVVo4XJSe6tpbR1UJhAiNgODdzWdhHbotIOE0vd",
+	"t/VwyEuJELZy94sCLR1f4NhhmrL7At6GFj04euEVw0zbyk1USQFufft9W4rHPk5sas/ICMEHEFQUMm/+",
+	"wPwCUYEM/BK+aAL9cMf+HpQK5eKXWhu9AXb+cwl6Gz9AiejR1XtpnCd0aqYdzEIyNIsIOWvw8NxaTpba",
+	"lQu4j+U9+HMKfS9fQ3934v/WEccvbost3RZWbGA6xPaq6Q6KvU91qDx3nOkgDGM5NsYqekOtZgsApEJd",
+	"VJpaUJJR8R6JXKzCC2YT6UBNuZhdlLDm9LB+WXDdTpA4HgUlsXISex1slorQAvb+auVHFQvY6uiLUvjH",
+	"7zdcF4vH/S32nbG3FF7GbWN0ibqin9fyymkloHiaB/slNgH0ATriqjTl9m5zny9guQek6XQzC/uzhEeQ",
+	"6hrAe4OirOTc0ml5hGpf5BWZKvkFMR8xzafs0GzWcmvynawlCTNtUyigiF6rUHdc4cEUumcNVjnD3oHK",
+	"4wun8+A9AzkTA2xpyyNCphDHMeYlJAHmQGKbKodvAJI/fKjvvGeOZgsGYMhGMl36/owCLsl8NmpBtL5C",
+	"92ALXGAwKg+CE5gqW+vEtMkXy1IrNx/WSC13zRjDVamFH8KGbSG7cO3ATX8C4VXgKQrcwL927eaviKSm",
+	"uF9L0ojQGZ1/dDMYqjAtC8QnKRV6UR52yFE5Jd5WwHJS0OFtIPDrCzYasVAXBtKyGG3S3ESFMAWYoa0O",
+	"gW8DfRMHhpZb7eYlWw33wNi8c2EzH1o6EZkqJEuZQLWAIGe1wK/Co7aIsY2ruDLGdd4xc/efRxjM/n7F",
+	"wF9wV79AZizLLoPzcgtlxh366zSZRyJS1q1T9RGX3SqQfM/TKsMFoSkD906tS8kYEqnMxs7bcS0tuc+I",
+	"sQj9IMhx6ItExjHhZgSvadwqucprHFLE+qMO87b5IpZjlRswSzaFG4QOE9FWlkVk9sm5G7pPuCkfGXsq",
+	"/9DKxEWruAFFDZhgX3bmn8HQiAiNY4y6L+jYtWfupkBTwU1mscnoZF2JTkCAsi82IJT7bldjTiFsLakY",
+	"IphcllEsAVIhM+1Zw9/mW4PgKUFKAR/gSH0xa9nIAERBXbFEfzBadmHvrYU9BNi1gDRDKgg2YphX3wcb",
+	"IYDuBNDugMZxYLmRMcTdWgeRZfVB8QaN43KFZPgLGwKXo9oCs39mSodbaBB2ZjZHvHOh+0VU/eGi6mgr",
+	"+fQpQmPugzu/u+CyjbqvVUZ0cer1SRHIIlvEsTDWvRTLwqw/pzp0yCMsfloQ07g0T19UEjCJysIQSlE2",
+	"a0yH1uHiG1zmAMB+7KBj8tQqreS9lJJlnWS//mhxjZtQ9UVz+DNpDuY431pz+ICd6a1ZFa5CtnPTVZtS",
+	"zfevAsqLzfxhwPJVYsMCV7aB59hb1yZ0WTBnXpXfbDJfNIUE4hPzPLk8e976KKrLpW36e83an/zwx75t",
+	"gXbDMfgia/5ER3+Wr8tPc/JnerITxjKL0gyWVX3Y8TG47Uou+xX1WEjzv/xf//E//9//4T//p//pv/73",
+	"/+t/+4//oeXldVutuKri6yxp7uymA43omJuPpdCUC5YG/erb7ygypprN6ByqBvCRC81gSQs0a6JIgR6R",
+	"o3mNUfVj+/WP7a9yjl0PAS5w2ufigOgsFZYhtgQF1rJMFCtnwqoznq1oLWSpYA8gqpHw0IFabKYfCaC8",
+	"fj7mlr+YWBeIL1x1EshlaUJdC8+WgWrlKMScutu92dwNtMrmk3ZwisLatruHUNa7NOhQShwr5qKvaApt",
+	"nvtiyoxBlnNMgUQdsgmHz0MBOPxEk4o5lt5hscJKFki0jMTwygaxphjtKTGAIcG9+alUlMnMV2WmfTEF",
+	"Snsj07HzcDNmC4HiWPo4RNiAJgirWnR88dr5ouE1cmSZkFxuECTFu1VfQJhgIF8BPzowIkONIljV/+//",
+	"+f//r//pf/wv/9v/8N/+l/+jTyjC/6tjap1uMH1yJlhqRiKOFX6ZiWueSmH2Tqu8ZHmxgM2HqkRkyE7t",
+	"2eX7+OzVi/bR6enJQ8sOXlx9dfro5cnDABeeq++CRbB8Mc0UFBjC/C0YQ3NIdklgCQUGNElAlYVHXaKA",
+	"L/AD568uz44foSGe03kLfDm041XCxMlDj0Qc05lDObWFrOjCXi/7Fe1C6pP9bq80F27jDWwZejMnrvYg",
+	"v4aIwALgFYZ3Rmu1b6g1ZtYCLK6zbGMiL3LbpXw8tvX+cDhJM5jdDHCBA+X4zSBi11rKWAUe6XQ6rQ6w",
+	"VVvni+1broThNizUsNK4riU/rlUCceDryo9gPndppTnaYdeN2zcSltvt25gvwXVl7G7dGFzlH9Ca2gJ4",
+	"uKwg5ee2Dbp8efLq1i2qkS+YDl6Z2DqBcPsGFiLjI7WxdmI/amvfZ5I3N/djzzw09b2m3yzIqspU2rCY",
+	"DHzr1jx6+cPaRnxKA8OWc8S315kXz9FF/QWd8FeyQ1aRviPeEHT2OvX/jsr1GnuO15PpOyU4drVoV+Sp",
+	"W6UaKFpKaZHlgohgKigS/C0weiJm4RySodQTjHBMKVZvXEyhjOcAnnKcShizQTZXLMaWZ/uMmUZuFcwy",
+	"BxXSQ7WFCyh2MghTBv2loA9Ua6SA87Lji8fA1OLootAbahQirc3lBNGcXJA8oWi5eEnfF1CTBGu8TXlN",
+	"URISaCkHUyrmA/elwBoqlcokSPvOrm1DXWfNmOQqsi8Cd31gpquE9a8rpTqhqq6+D9bxYZHRwtfqaKf2",
+	"2U+UNO9eX6k/+5nT5v8VC8svuPMPFbi0JjMcBVZS7Jz1wlYiAKxe2i6GcOqKoxCspLciTpPnHDnyPTTd",
+	"t4wEoYPAFxZgsgA+gXreHWI2CDgmMk30jBuFz0Z6+hDrLmdOWYOoHEupBolqwucWZ2oNfPso2L62F5DG",
+	"ZBOVWjZ0DYSAu919tK2h+gsg2rgqnM+uerOISCZsIN4oqWAQ4wDgN3Pp6BA6Kq/sB2eOM34tnDZYIVPN",
+	"VH9otOl9RMlfNK4znZMwS1M0ml2szm2mPMhT3VB2B6zZUTcOx6gr0Zvq1sGKSILNlgnnqS/M9cr9rj4Y",
+	"VCdm0dp4qS9O8T4MmlZvBYt8VtoUqdTUvBGcg8C8OgHIu1se0KJcPeiRwL5vAO8bpMzsZ1d57n63S/6f",
+	"/32/09vv7Lb6RTIhOIYgyhPTsBTmwW4tjUIJgI/eMKNi2okCoKovfGEaE8qIqf5im6yCFpCmVfQ8MqXx",
+	"SKZTFjkyvIrMaHkrurV03e7hgDR5FDPgvqNDJeMMCP0RzA+SGeEsi9u2LHxAnucpOjScOK8sksb1K3k+",
+	"9cB0aNmFq1/1KfQn+40/SHOCrq3TnF6yWV7z/c+tOn3RhN6rBhYIp0Uhtl7jSdmYK83S1RL6OGVUM5Wn",
+	"w1X1rMKiXFC0UK/B0I32BZaSMrIrVxioKmdct4qQUJUvAm1UnfLp1JJ/xnLG0raxVqNDLHrAwX31W8Zq",
+	"bFiXl+PePND0iomA7JAA3m//Bud+bpuB4IcSJgpY0GMGjGgLOd5dEhSVPAfIMxq4aqbIqx8QBjRCIyD+",
+	"hAqf7iMB2LE2cSqLWR8NU0hbAmkcsZQckHBCUxpqlqqW5wu4JZZAxyaNadrbPTCy01wO5XQqhZG2wtq/",
+	"CpiT8HreOWNwTniSuH4UkScQwmaIqBq44QpK12C8jDZ1VA4Sva8BDEUosRjBJgP4zK7Sz2ADu0/dSoj3",
+	"Pp/569qX7wVrDZNmwNVAsNkAs++4IqatrfcX9V/yrP+UUh7lcUnSOpNrvaD/sHQJdhOyxJa0sqqlUVCb",
+	"fgOqZ2XaFwshZ7/RsnXp0ddHSSyVRuqfFSjAV8a4+1PkJuTlYvIEhRn061+n4Ufj2Bh/FXtf1dt+a1IB",
+	"iiRdqAUCBZk5vBLdCqJA33sEEoBTFjKhkYku8gXA30iTavy11+22OpALYJZjQKY0vSqgJDWOGWOlCb0K",
+	"4PY51p39hvlc3ap7sbjt1L+utQaMZ9OlQdjsZSig2Jsh2PXYaFIPje7UiakCqLyRyHgFGnULGOqH8xr/",
+	"NVDU/7ow0dP5LVY1wt+2dZ0BTymssBLUbiTTRWReWSJ2EBPnYHghaBbgbkZZC2/xyBWbY9bUAuSuINjz",
+	"RRVwpDSd27K5zrZYG9fC93wijR5f/iWm9cUxs92e391q8J8g6uSDxIR5dAsBaD91wadMZvoWwTAnCEA4",
+	"rDYPrqmmm1hDj8yeHsaMxFxcAQ8BwQMTn7YYbHDqBHhpkKVxQCYyBk95H6I9KYt4ykKt8A3opQKHRzvm",
+	"1yyqJC0gCYogAbINAHO+5RrwhaZjoJ+Hkmg2+AOwy1yyHTmy/aVCORXW/hLe1SMxh5R0C6z0xQpb5QnT",
+	"R9DHRWVxDxfPosWOnTZ9BiABD3WWAiWwBR+bZ57bKF7t0K8Yoc5aHWFRJ3j3uRwBf3kT+0jYZX1Hudkq",
+	"7R6XbnD79AJMMinnFtj60O8deA4Gg3PTCdZ2x3zbvjIgoZRXnAFdJrjatgsuk9rYsi8guIxp0WHMaOq0",
+	"DvxG8ILetI/G7JtuYNSCfDPi71h7CVnWhU3PLqh5ZjK9Up7ZxBgqLqo675c/x7VVVwAxdHx+9hi8pgpE",
+	"Tp444AbUusADYk7tVWmHx3jzSoV+w3Tax01TtklqcrfDkDS2U9HP+VhgAOywPN5GWTOjwqIFKXLOdNt+",
+	"YMWmsDfv5H3XrkHvtlUJ7KN/VYbtFZveDLUrzFIw/dj1VNr+7kp+fi4sudWbGOMz1uFfiTPb/bZ5N/uC",
+	"3dBQx/Pqqi/H2gMbpMb6i023B/NYdpEGXAlmF/Wm8/Tk1QHslueLPINGsBl8ygGd8XPlSPhy6L7ji5ey",
+	"tJprPuXi0h1yVFCaxTkxHBLYAhXUlFEBiBJ80x5UQzOjhjRsA3dEBnmKUO7WFJGC8LjZw307MbA4CaSE",
+	"IKdT8GP7hZsPvLEHxdtwK+XlMqB2pnWScc0c3RyNopJ2cvzq7JwkKXMF7mcTHkIIRjFfJFRPHDc5jWM5",
+	"axXooOBVysGmg7yWcxa2HzMdTtrnXAP1LlS+t5AHD1uv6ByEZVvCo4clpA2OkkpHg5S9YaFeAZKxAe0/",
+	"mZz8eIbZQsdqMz8Xl+6h5fjCvbOwj1V1F3x06fyprLy/T5GOk2eFQRU0s+SLwwnbRs478NNKOX+0UAaB",
+	"uLzFYSpnQNDtWqRJ4F4beBgjBpHFlbZUbECaQE50LkuX4IZNINTkGjIkp2wq03nL1o3Q61FVlaXqi3Wn",
+	"TzP4TuvkFfDE4U2H5JxOmZE+35zrlIf60BenVE++KQ/VIXF6YbCiJQ4G1OpbKYoD6Qo0MAAeVJpdJHoO",
+	"ZTS3N6KZieYaaok48rwSEVg4MK2TrAkKpcWZI+W6L0ZVKLqHWucaRDv8nlJtYee+GKcyS0hgvoTggtRI",
+	"/GJp5BQJ+elQ5Rf0xYbTDAdCyHwJc0ViNtLgnuv44rkxZlG1dwuuSOTlZohZVM6BhWzG5YOOCpcTVF7C",
+	"mB6bH0qAblg6lGj5+MlP1mbN4VPLO4CRzo95+Pz694ub33yUWVuCuxPs855cfyKXZu1h9wWt//msLLPS",
+	"5O2MrFiGNG4rLVM6ZusrZFMSOCcZ+iATyYVW5rTN8U74uoirK2Lf2amJToQ0PsdfnzC9LHnqyNWu2PxW",
+	"Tjmv/jUYCFcf41WKjwW1LqztX7ZZ6/5q56uqdMpjkkMuKLRgyQNZxwGJFahgZrDuHnprzbPvHw35uyJM",
+	"WbOdHjpvMIVxJE2FQv7y7HmrHGG0+wZclrU6q905modXDCpm3WLnkIsJA3KOaYUMvngX1IhXWNIbDxls",
+	"LPzLPAY3+EKmxp42itrspoNu1sfcqJ/AbjEi53t3FAEd7tXQKA4WM5qvcA+TEGHzzL1KzV6znArzn79l",
+	"4AN1JeULSnZfjKwjARgfa4OWhVg4NWO5TqeYZrHmCU31julnO6KaVjdNkpq3a4677BifbIO8X96VXi4X",
+	"6n4zDd9qH3ogpepeUciK+l/fskFKxZjVip+SdPnFysFKfyov8EoiriyhoBMFxaSEed5Ol6pzn0Lt+z+z",
+	"GPljtIjdbR5OUmnMTHOkP8JE5T+P3DtjIePXZkfbyCNpVkTGSuGXbSP7kkzfRnPwxbkrSFF9h9WJC78j",
+	"yBaqcut1o3zJPq/aYSXXQON+/Qi6R2nD/50oRatE/fvpQ1+EWkmo/V3KpdPLi3ppZC2bKVuHWHwI1xcq",
+	"BLpahUhA5thZjfYsZ3npQl+UK7c6jJkrdSgiBbhe85D7rZ9jv8sZwrZqjYZyFqU6h+BBFXJGJORbcuUC",
+	"HkNGMhFJwQ4J9UVMNctryVo0Sp5RJNjMI2ya6LnrXG2VQBiDF2zrZN1yFVlbL/ELRHF9AXozSoi9Xcwl",
+	"sEWCy+DuJTRM3dx83DrUKysIgL3T5qJcuvbLNNdP8xmjkMbtprR+khOqw8nyxnrB0jFrw49EsSkVmoeq",
+	"j6abczxnGst7YYWLaxpnrENOLM+NLfiMyhCfMqXpNClLDcU00AN0fJFjyECIDngUYEgTUwProGdlVjCW",
+	"9n2h5JRJgckoOVW1RyhJGKLAgXHSfgBrftFoHkC6IEhJX1CtaTiBxDV3IxDfDJIsTaRi5ubdXXMzGcYS",
+	"LEkpmC8Cp0cBxMzehXHmBSxavzZLDsxSZID0SCB4eAWZeMjIGQy5DMhY5lSBRZXrqRqfs/DYPB0ghPfQ",
+	"DBbg3ExvbQzJF/u7u2SxkYJO8TRhOKc2uoBnjJHuADaO6gT0ZRLRXEB/Avc6Ls5TWJef2a2+tqwQdDv6",
+	"I4pm/53m5v019L+PlhgQcb1JHOdK4k7OYNP/fYUZi6DfIi0QYT4eMs26RKlBkX4MSBLBZsWlQ184bi+X",
+	"5pe/Lo9GLrxnwEUo05SFOrCcwfiCccaUYoskXoCwBTVQGbFYS8ZlROWRlTeoqZbJX5apd4zCcrjAvTgT",
+	"BSnHWAIYCitBWtWwQOTkHWxSp6aaDd2C+LkvjIKM2RAoQSMSTqREyhlF8qxyO5qYIe282RbeA5FccH1a",
+	"sHJe00mTYCEaXZR+qmbBI2ew5Ro2TVBwbFhe14VpJCMZx3JWpJYriGljrj/K7QqL2eYcbl9sYjHbmMN9",
+	"zvSL+WciMDuGtXOrSOwKU6K8/BXTXwgav4Q9txPu5ww4a6wUM1J+mYGsVsxPpFjrEXgs07FD9uTyDp4i",
+	"IpsOWVpsbcg2wG+UKKvhXiOrYyXzDZ5CBVqyKuPhUgy5iF7MT6F1f5C+VfQW++TlUtz26Yv5t8H8m8pr",
+	"XIul5bLKCtwi5zAIZcSCOqJtY42MmYbl8hI+E5BhprUUvmjahB78G9BKbT1P2Dd+o/qI3yBm1Y2ZhvZi",
+	"c7/xG//y7//Zb9hMIA9PJ3aN1MBBxDTlcQca1sqBd5YVq9xtc/g6R1nTtNXcU/pOYEF0WqZILydFdcvZ",
+	"g88D3B0ydQECeE4YTWPOUqRNvqjQj+qaZey4R+0adgC2/4+9q1tuI7nOr9KG7VpgNQABECQloLYciiJl",
+	"/VDiktRKuzsKp4FpACMOuqHpHpLYLaXsi1SSSsV7lVQunZvUXjm+ykXKT5OqlStvkepzunt6QICktEvJ",
+	"u5bLVStiZnp6+uf89TnfZ60XTEQuAOPLsbRqNE+XUOvikEBBaJ+lgo9MuVUJCR3yiiVhZkIdFgzQb5dn",
+	"0k83xPChcznNl3nJ0vBuSIZDsG7kwSSnVLFsQrPjBtl0n2Y+aC5bMtEOqrY08YOO4Nci7Q0GaBPrXbVS",
+	"TvgohRlGPBQArKZ9LRXW9BfniklbqFokpPOQmzS+wIIOANSZyYyHACe8gWqDtUs67XbIbYdgoo70ZQ88",
+	"DVzq8zcg3htmZ5tOSDqTJKwAqEFFvz1NBolKZ7UeofK4oCZUgig6xbMis3UsCSjJmMpmZWQNMxUgy+E0",
+	"e0iTVBbTCt8TcpoaQEV09LVhq5uC8h5UGLrzXQixkOjuNuZLagNXCSIZA9scN5KX8F5aWgk/t0ASSdaa",
+	"54aQTqdHk0QC/nDUKx56mQtFSad9q3ggo4odQWYlZD6aoezncqbnLRannKw1V0l1AY4vEA+csIymhbE6",
+	"oTPIGS0giI3uXKD7bs9pvmswW3Xb+jXvKXdwmdK9rRdFb7nQmtO7H5B4/1qiHz+KEmln9+idNW/1kGrZ",
+	"1jAitnaJdX51TAY6T3kE6mlCj5lBwPFiDaQKJtS86q0Rqr17LXgNuqXJmjxvg0jh6VEHrAYV0hB40Orx",
+	"nKXQIHpkbNDX7w8ocXfcaJSidvsBZp6Lupg2SKd5y2k8c88RqBEXNtAf5DfrWyNGcdiXVIcA/0Mn0xTT",
+	"9SdUmy8zUNXWoPItn14hzAFLSCgyYdkIkEQR8M92bTpd0r3zA4lQMNi1ctd96qIyhYfTWlrf5hlzOo9K",
+	"onX2+WFfqmN+4jAYb6FmPsRbPiBu/EWqE+eGWcmBHHjsSvrD5YEuViKPp4xLIJ8oXgNeMjB8bu7dI2MK",
+	"MFXzXrf2ZE/PGiOmnrL9nN+hiiIVl/7pbiby6bYe/Ht8KIrfD8Y0Y/CTgQ0JuRxD0B5y2dx9eveak7jo",
+	"f3/zn7UuiRgfZLOpYjG8CdMtzC+m3B+iBCVoIEssRE+g/q206VOqHDl8yKub2wf1Vvtmfev2VkD2Hmwd",
+	"/HyjZitmsewrZfTEQYcDyhA5YHBImtHToxh6BXF5l++l3RhRpjjSPVFjNuma3GBzZ8EKF43ZWVWOaatq",
+	"WyU3iPdRtVrhtbsBIJi66rvGTlM4Z7hLIoBUiozLbgei5E5VgcHP9y91F8xJNPDSmYNhd6gegToUaQyq",
+	"nPowTLpxepZM8gmhI0aqLTIWeUb6s5AbFviALH6fBfPukRHDeYORAJfU9EC/1VQRDXM9hmW3GJqxHjNA",
+	"xYA54dBW3LDgWfnHH/sWhh1vqWjKoo8/dtGUlEqZDKz27bqehTwWQIan7KSQquEouH/w+BFxV6c0k6zm",
+	"YeFCft0cpFVA+mxAIcpAMKXJM+/AVjHLKWMYCwK4ii2apt6NQQml3LhQizkvq+bkyMSfbJ29Xm1BeQIg",
+	"iGKFkW4XQzQQIejhujq48wA/F9k8+QAsq0RJlg6huBS5vQklnWare77ENJEhHyac2ZahcAzSAhQ5FXmK",
+	"pIb9zJqSpqeLQ1l9Nh/DgkpIf8l3S8Ys3jSmC4gNqxfEiWoNsmtx7EOe8Gmu8AyziQOPSQ6I0twtqjox",
+	"azMiVfgkKtl6B1HwQ+5Eg0+ITjpNMmZnJE5GiZK1oGgpZXykxhGpUk6i5CQKuf9Ya530Z4rJgFAySKZj",
+	"lil2pkotUwPIYDwWMQx5a72un8J0E4lI/BbcoOoJPRcY9wSfyLA8Ag1v7VhkgOkCEbnyp7m9AaEZUjQc",
+	"GqAFt/rM1sL8Gm+vuwYLHIeFmX3wNK4GrUSu1fbVL3hPpq/3hUsON5ziCFxVih7g92EAL/niaSb6KZvc",
+	"eOPkHf3U0vy9onYZl/zFkoFUl+52z7x+px8A2mJOLrn9o802TyNVF2szbUt5SmKxSghCfl7xBijn9d56",
+	"z3GrdznmZcnTz5WJdVPcOl2bswy0MdabX7yM5k2pAOxDkcbeZJXMn1rg5Y4gYZGzW4ADCV+tDVjfDlpo",
+	"A9VAs/gy2i4cQ8rnSd6iifOitWbn/0d4KAnZimBXWCttMvOdHpjsi7wqJWIhl1YEP+bMcferc/nCH0mi",
+	"qDyWARkmaQGqL2GVN8hTmh6jBaWbkNpokiZ5NOLsTB0N8kyKLCJ9qr9BQnIU/FAYk3TCTOMy5Lbxnl6q",
+	"cCvajnqholo2twYFlJDIFPHXMYSjCtTCpgdIgS9vkD3orfbhjtlMMlXXdkzcxW8lNI7BPwNFPhM5OdWf",
+	"iQ7VhAIAor6R0OmU0cxQiImMjIQ11ZdhaB/CVFyGiwydmLIM5sXBH88V6MBRT4mx1bgnlW67GVSMD1Pp",
+	"tpr6r4Sbv1yNTcIVG0G4aSG9bHn6zNqYZuwkEbnEjpHHU/oyZz2zZCzbrPEzl3QbWyz1e0LPHoIlWOmu",
+	"tdrQWft3K7icDDcyqLxHYJRqn04qPLfT1l+9dJWzU+9qyKM4Z3hFCsHLD7pLxul2V6ZZIrJEzaKQV1Nx",
+	"ai6AoKq7a6Q6TkZjc61BDhO9OzJGj4kw9R0AGggET1X7FDSSxA2CSwD2CBckzhnkg+Mhd0olOJF9ocYh",
+	"19egKljimltYyyWyJSul4g1PJagwrtfIl5XSj+VbcFT0z+5ftvf6R/fv5/MzF1TO6rr9+gmFzD2QVQci",
+	"UwhiEm/qpkp/32FyYH67kzN3Hf7tXdsrXu//CXc8X0j0nM5IDNBvkbZqIxh1kKTVaEhTqX8BQbBsDcd4",
+	"0HmuDK4vRMooryx7KUoXPWMUJZbheNWOOqyD/Z0tsrq6esvEmbR5N5RM9UI+ZdmAcVVnmLUQ3YhAmv6y",
+	"fVu7cdtngzSPmZHV59YNrgxzdlDpVtrN9nq92ao3W4fNZhf+f6N5s9tsLvtePdO6r5WFCOsxVayu31NZ",
+	"NOcjUb8C93ZpdCTAJUEip6k6NyMExzgDrTcHOSDgQ+WkDDnKZnHCspRO33482lcfD+zaOxgQoyj1CNCR",
+	"drqzCU0TaTOFoaaWjiR6AvqR2rJlq+homdxdfXOx63cR+JxUooDCTltnTFpWZdN1dqaCRfTJS7r6cllH",
+	"20abXdDT59fKIBcLbTsssrtLhhSKj3fpmf6I6SxgtDwLFg3W5Tl2BeEamGHi1Lc+yuVuITe155ST6F7M",
+	"JlOhGB/M6g+0F6oE2nM+rKWkQ6YvgNvYhVIqlc28aD0YrMdsVoBl6B8Aas2HoMPMoYzJPFWIoBZy3V0D",
+	"hCYVVbkMvE6p+j6bpnQGdijqJetHob3ARxBjYwOhXwxNsRNgqDUutDoV9jMkyejAJNe5DtvTizgZDhnU",
+	"LpR6DdGppBgj7albPNMGecBm0pxPEyXQdzOWdmwyxEi7A8FyWbCXJ5kZiFyyt67vAslii7tAurxdeZd2",
+	"L7xPfbPyrpAbO2g5EJuWDm8Mv+Ytygdsdm0IbLpv2Mt3TdgGo7IsYdkQasA+roos0NYxxSMCg0+jbMqf",
+	"3VC4Tc2TtTkYtu1DOroMgA3ueRVUFuy8yx4tHnFPvApKyPQXPe3ue8eIbx9q4X4CtXCO1U5viAXK0g/2",
+	"XErzBJVw0b1hfRcyS72dViACYC1VMsQyLr1pIsSfN6E3Jkm102prfxhUUlLi+HRIyrXlgAVvJy+Hu1jm",
+	"emUGJ/tdI8HZX3gVausKa3rPG+4dGO0fOajC0iW9hCvPLd5HgjOzgiFX2apv3ZxH8W3WblVkJPoYAthj",
+	"ZwrodbHa7DgXcRnm0F2m3nK16k4uXbHNd6Jl9Xi8tZ7UTa5euLXw4FnZ+nciEz5Am9qM/EzkBJgFv08f",
+	"PjCu/dA4Fxfsuzdb5HrtAWfLDw2N0SMRz9M0CrmhOHHxWr2X0RPokUj3P7J5JT5RA9AHkl2aHRvnCdYr",
+	"xP4A+zvS3wPKTjfaIxkD4jbM2yhYVcg2YkTD+g55oj0B7aZIEp2wTCaCR4Wj6Qkgs/wT7qla7Vqakkco",
+	"mUIVywV4YkALy+ME6Ir7TJ0yxrULCoegEP9xDsxSxQteks2xNu5LQTjjd2RsYsmnWaIYOU24fFsPDekr",
+	"jJ8W8mJysLL8nTtqlwFx/ACGx/V4aO8FweMi1WERPL63CvlJ2lwf/J53hAFyda9npYAkWn7mbVGVJcG7",
+	"Eb2toCA1R97+WWJAGB2MvQTggnCuDKbdIJvmYNo7PzfgShcdC296/b7GzV68ZhnJMtTjFp35QHd7LWFv",
+	"ao0EWpr38voOvgeVnm+ULSZhwaUvHVpYVHQl8jDDJglnC7ZHyKvtZqvWINiOMZowb7dExVJAhFFpEBKr",
+	"7WazhjVZIcdK3URC5L1BDsqoZBjhdxhmuI96PkhZpptAlgzvrotwy8q4aCG/BLpsKU2mgTRbAmfWs+cT",
+	"SL1iWdnbTX/KQ171hh3rdyOoz1oYN8GxPhTGgLkOM6QQEO8pE7TowEK6KVNrZwU3iKcfMlx9yev9136I",
+	"4H6wZN5A7uPa8ZBvAXNioWHjC/4LTZyVrx0A5IUBX0Q2mZfIBkvLCE2odjDM5NUEa2P7zO00A65QQ5Sw",
+	"QqqX8+HZWaKNpSIfzzeDAkPZ1FkcE9ZN7mRi4qTbZdFdfOQDJf91hGbn1qpBIrl0tb6tmbIwCdFZ59j+",
+	"R5IksUsZmVI1LjJG3Da4EK/cpejkOdx5LnfEbDb7PUsrELdc+IMYeyE4z6SBLBp60xhOTnPrRzLkADoX",
+	"kGlimzHVcMds5sqT8oxLB7uPZ/mQ+D4VaTKYadMBMPhvOP6QGhkmZ2aXQ0MXEnz08BDf4G0b2GoJAD0u",
+	"1dakEJhFgLIhMqZXFPKcqyQlLopmMXPsCZLjrDEfB4dJppIh5MVjCTcJcMYSaxgg+yOqLiI+Q7boa7KD",
+	"sPE3soFaP/DLD2Hil0b1cVm8U9H3AdvuiqpeHpvaCqfrcS4XkaSXZY47u10YuTiAtCFEymCKxlTRnnPg",
+	"zKsAtg5wGkq8+JgZFfJLwhUlR2vJUZi38a4LCQHfsDQqCVLig9a/jmOhws+3S/R6mP399b5idQFo3Ldt",
+	"eGmkQxoda1WdRb1DtQRkqzQ16prHZYY1smlLjSw0jVOHEQYWelYBwiHT3F7U2r84zkgUyd3xBNkkFtuL",
+	"YASj1PoQKkoE1FkZ6wbYYhweWOCCHLqjPk6YZ08kMuRGHdca5JGwv8+YOh8mAWoOjwXcBkhQ7xu13yNT",
+	"qEBQWs/TOE04M1rdNmYrwd7qOKkwkjDsIoOQw/lSOjNDi9EYgJtFWIkCS03O+GCcCS5yiU3qwZtobQIG",
+	"26a+HtVwgE5YFicDRWiWASQeFq33Z2Sivc2R7ogcG8BmezblXg2YQZEJAC2s3N0yK/p9y0p/Of7kohZX",
+	"+JK7gv915osJPkyyCbrnBbUWLPb4IjsEiyhX9Opf+RrAN5abI1s0TTH3GvdggDgHs3PAKx5BsmEu1U7Q",
+	"6//+x9e//a/Xv/v2/37zWyKZ0hIUy/IkPWGxERV++afNPIM4xnSqGzkEBAYAMfHwPYCHZwBU/6oEMBqx",
+	"wVhIlSG+hmJnqmGBrBAW3YJsdQm2HG3q/0WB1/wnrY1Wp7m6vtbsRAHkJPMB+6S11upstFqdW219s+v0",
+	"J8POeqff7gwHq7dW223W6fRXb1K6cXO4xuK4vdGPW51Oa/3W+kIx8hnLkqHBvdrL5fjJ/sPL6geBrQ0Q",
+	"xPQ398g0S7jSK4RsHmzdu7es5sKMy4X+83yp3pvXXugBX5mmNAEBV9TgdFY31lrt5q3OzdXO2uraertz",
+	"q3IR09hS/GM9x3Y6ewULuj/z1yoG9STtIwOUJwXfVfH3I1FSX0BLogXBKM9MuTfU4wDybOMa6L3cRgLt",
+	"6+pGdVdw5VqxY3Ce9JVF1uT5uS1Vp2PFETQL3/Nk/yEx5osk1ZJY0ZcMxK6RPLUlISSQdVdd/uudK9RI",
+	"udFwwqBLHFSSHphDRAz2BRdyTmiBEoUc66ytUTqginHIeq81yL7ppYVd1t85cKXighMKoMsJB9SUmGkn",
+	"MJv1bIUyEZnhsSgqpVsXlJB6dIBvPx5PeHJGsIBF9sgEa/sM+tJpwmNxSqoOk1irEVOoWsPwYwmkaaBt",
+	"L7/zJNLr4cgNpYGOWFoNZ+9b9kWt9eCqZIkwXW8yMktdlSsrVIzLWdEGGa124ydzepa8/tc/vv6XP7z+",
+	"/Z+++9M3pArYTiIjz3Yf9rwhJYqlqYSQ4ITQKc3ca/VLAkBbgypLSOz0eWujWqDf6RZbyKuv//13r//t",
+	"H15/+x/f/ekbKK91QGik+t0f/um7v/8WrxUQaeDDfEKZBIU6kaMCxQFZUwjFr42+DiuH4olk2SM6YWEl",
+	"CCvb2ERYeYUYPgY+/WySIgY6/lk8tOL/bB4u/bbiHtXfRj1zg0wQ8zoVpxJJWLTKQXFUQATNoQN5nIAQ",
+	"EdWLFetHkT3FTRw4ougYmp8MzoPZvtKcr1cTBWVpCYMJyxjWtcoa4IUNjrk4TVk8Yi41jtCBMqLiNBlg",
+	"JdZTA6RkL3WRq+XIWvGgoY4ydiKOWeSzzBholpAbTFaIHPVIdHpGj8DXOhpgYh9oOmOswQUUUB9J63v1",
+	"Qh7JvK83QJ8d6Umfimk+PQKwejCiShfRcTZXTTlY+Q7tEbrrmXZ+BiKLWQxoCopNptrJs/mcFvbEH31z",
+	"O6w3bxwXWWaGybIwzS6zyyK9um1YsNgQVjQvtcu8DfKGsmouDLLorb5yCqCCmixWTIHVSi46oLcjZLli",
+	"o0slbWkzfy/9cQA1iw79BDaTFBNmt4vswWJXWS4BJ0r/obfdsp5Btm+8dFDbN4O3Yrg1Vi1YwG7Ewbwr",
+	"AsT+XCDanpmQSlCB3OdKtzIn6bphZTQ+urXRaW3QZoe2b8Zl6dcNKzdexmetxw+2ZjfW7u9t3d55errR",
+	"VJPm8P7dfvv+hCW0s7N1e+OYihsrn64NVsRYPv7q018nN4/HTx73m2v3t6Yvmvdvd/ZPPt09fjLL5c3D",
+	"vbOHD+7f/fTl4OSLl1/dmX72Ff1q/MXJ+n357Ann+zef3T3c6DSfjZ598eTZpxsn9z/jm3dvqO2bj57E",
+	"ndnO7MXebOPuKKEnyaMs3Tp8cSNdO46Hu/nOk73p/kE23P0i3x1MV3d4e4/FrH0v/zR7sP356YODlzv3",
+	"vhCPXt7v7N7cpi825YuHn7ePJ6vte/dexMObnz9c2Vtr7mxMDtQpV9lme7B3J9ttHffXJ48Hw9ujffV0",
+	"Nuqvfnbvc37AHt/OWD8fbqbZxs6tyc6Tvc37d180O5+ElVfaAHamdzE3hSrDqTGr641nZicTk9JN4tbm",
+	"6PHag3htNHq8Ve8/y/qPHt+5l2yv9u9+Dk+YOtIE7kcnc6O5disIK7typHUtNAMCDuce/9UNKzHr56Oj",
+	"mE0EXMA/pcrg4pilqSCnIktj89Vnk3T5Rz/bfbjgmy9Rqv6vP/ty687m4eaXo/FR6/nzkmZd/EBppBY0",
+	"JOabWfaAN4DwazGG5sH5G/BnO7oLXg2DPff2BbfjTCx4vpiYuUbOPVFYHehiXd33dX6GmbWAeEZe4M2s",
+	"b4k1Km+e1VX23oseWuAYmQMq5nn0lwWdNvozhsIsG3s2dlFtznM37WLMxkh/djZlg2vOT/2ROfNvez77",
+	"HuKUl9GDwxez2A1AyamvLQ0k2BjmGR2ImC3P39g32RXzbhUSERSFKiOmTFs5x+RMcww0tGChpadLFLsf",
+	"OeLwbpFEWr2/t30X8qP2Ht0NOQY4E3k0ntE04QwCl3ov1tC0FoB0HU3piBnMtEgOGNwHMY2QpzTngzER",
+	"8GWSVCPzrwbeF5An+w8NbFBca5AtEWvfBDw5PKf5IfiU6GVsSnMEDI7IiHSaqwUTwSIio0MPmyORDvrT",
+	"QAOZrgG3uvacu8X4SNLS/Vhtg6MSNeu3yGb9C0LrX5GfkZ+TXxAta9vr5CNSJTXyMblBArJCuqRHPiG/",
+	"In9D6qRBjsjfRaSKoxdyyg2hPOA/z0SeSZYOeyT6ZeTgObVnCBQLZs4MKm/KaAwQztFKZJwyEv0KzNGI",
+	"VAu3gYwE1IvhRwDy7NT3AwWgHQlFtG9SQMriEj3St8JR3hBoHLpkmvfTRCLTpsgAmy/kEYzh0ZSqcZcg",
+	"4BV6JQ6+hnKSc/Msi4kpcnPcQYyfHNnCNxKpLKEpVuTF7ISlYhohPDXSWg9oWoCSVBdSRJSRVIrBCBzk",
+	"tiTDBAIjgKSd2Xi+Jdk3Z5r2eNcx+ek1oefLjF41elZ/ikNV36KDMeuScaIiw/g/ENxWDCe25yF3XRec",
+	"YN0gBEsQAF7/YNrWr2rMETSFvLoWNJtNECoI5M1zxcAZLdOYwEQuI3PqYekJgK1M6AzzOwC3BsoH4Q8+",
+	"w5cYCGVL+DHA9LkZU4ZL1q6UObYoGuv+APWpyGTI2RmbTFWtQW4LNTbg7CXKqOVJWU/PqJYxb5yV5Y4C",
+	"vq7oZQjR2RGTKwk/SRQz/wFXjXHEL9Q/fJJ32pWSsXQhyDD27XsltoMYX3kxZaOyjnephf2EU3Djzrmz",
+	"5tkpf+NHF592QCjK2UOAk5nMF1nDOq9vCa4ykS6uhELFhCrBFo6aDAnpb8ceGaQJs+RgUKuLr1tuqQau",
+	"SnAuFEGkguCzoiOrNLEbAPkNciLJyMGvN+vttfVa+SVTqrQlUulW/jasfNms36L14fOv1zuvwsovFg77",
+	"3K4/351Ii4Eu7u24iDXD7nFUaqe2zB0UTY9Ek0TKqOt4eMxtXJyWu2tt4zHAdeqHFprHf9k0Lh/qA35K",
+	"BC2bC2ze6nd//ObP3/7zd//zzZ9//9uabxBAKjNI3cLqfpmButEWd9ma/7rSZzRj2Wauxtq4f6XNe9CZ",
+	"yw727PEDMD/qfxsWhlgM8olBjciztNKtrECOl+nCfFMPxWgERWgA+e0IGICfQQbOxDhmM0MvJpMRHJRM",
+	"Gt4RoO714lz0c7jIxlyWNpyMJq1UNFOQeomXe2ilmx4ZugigJ+bstEQiIQlmU6sy6DsDIhvtbZik6AbZ",
+	"LD3lWEUTR/0OifKkGkmE0IZotu7DidCmc3FT+fUYMMdzCsFdsB9mR5tUFrFbt4PK25BiViVDvI/97c07",
+	"u9smY9ueHJphuuqwilPuKBQxDA/0Qd4kWYDrKzaoRD0WBpHRTBWU5Xm+isOyS7hjdnMD01tUyeIdPHYC",
+	"ws4o4JUCIie1kGVUeQwrUBfTIE+zBMAxYc60pzZJpEoGhfE5mJEq4kYEIS/QGpBr1+IG22pJh1NIqufA",
+	"DcuzgIUaC05kMftHq2OajMaQN1K2phvEJTM7wiNpgS70PBhoxOj0rIG5RDtJyiJSpWSSpyqBk0QoW1CC",
+	"YMEC3m9qFgiVIY+0CXTHsRG5dKWcxyzTt6bsCO5HsF6swiZ7Tw4BijCa5gqSmQPMy4MzOZtR2kUrmXpV",
+	"CibBEk/t8GtDPqaODnwC8KouHRQKJ0wxFJwm+ANr06cWL8ZUDGhajxN5bIczMJmP4ChB6qNxcZBVZnPv",
+	"ntlycDTI0mGR11BkZOK/cTYkmYqEKwLkvbGVoDbZ2+Z6S4QAIQerdT0OVCX9tMiHtZaeGjtuvk6zgyds",
+	"MA9olaGJqH14B+lR7nN542PjlQvSIkrRrXKEp2vsrMKyApELisQeip8PwBhZl+tloB04Nd+APYZyuLp6",
+	"s8PBLiZ7VfXz29rfT/hoc/vgAdAJmTP4krgsfasfhDr/vbvzylae07YFRVFgnbaEz+9E/41WAS84JEtG",
+	"CGHj2DDBu7P5ANbKpYpEK+a3CLMJjJIKOWopZIqGcm7ya6Wmj3k6C8iB1vUsIAd0wg60B3YAaM1kIMRx",
+	"wogciCnAKRheR/OGlSgwyyfhaFVgl3tm7TlPEpXSFKFxkCe7LrJEq1bniiNZMzqlz+p6dPt0cFzfOtjf",
+	"6ZJWVBon8/4F4/S4eCVIt5ILTKpRJgB0FMbOpFT4C6Dmmw36pgWv2MtE3zhTIHH6NKV8gPzaWqcPxsy+",
+	"sOGfSsrKq+ev/j8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
