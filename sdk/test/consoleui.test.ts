@@ -226,11 +226,12 @@ describe('admin console (/console) in a browser', () => {
     p.assertClean();
   });
 
-  it('shows the job queue by state, or says there is none', async () => {
+  it('shows the job queue: counts by state and kind, depth and the last failures', async () => {
     const p = await browser.page();
     await p.signIn(admin);
     await p.page.getByRole('link', { name: 'Jobs' }).click();
-    await p.page.waitForSelector('[data-test="job-counts"], [data-test="jobs-unavailable"]');
+    await p.page.waitForSelector('[data-test="job-counts"]');
+    await p.page.getByRole('heading', { name: 'Recent failures' }).waitFor();
     await p.snap('jobs');
     p.assertClean();
   });
