@@ -92,6 +92,9 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"refreshConsoleSession": erase(s.refreshConsoleSessionFailure),
 		"endConsoleSession":     erase(s.endConsoleSessionFailure),
 		"getAdminHealth":        erase(s.getAdminHealthFailure),
+		"getAdminJobs":          erase(s.getAdminJobsFailure),
+		"retryAdminJob":         erase(s.retryAdminJobFailure),
+		"cancelAdminJob":        erase(s.cancelAdminJobFailure),
 	}
 }
 
