@@ -50,6 +50,8 @@ type App struct {
 	// Subscriptions records the users' answers to subscribe-message
 	// popups and shows what is left of them.
 	Subscriptions Subscriptions
+	// Jobs is the job queue's administration.
+	Jobs Jobs
 
 	// What only the background work needs.
 	clock    ports.Clock
@@ -138,6 +140,8 @@ type Ports struct {
 	// leaves /v1/me/subscriptions failing as internal and pushed choices
 	// recorded only as events.
 	Subscriptions ports.SubscriptionStore
+	// JobAdmin is the job queue for administrators (app.Jobs); nil: none.
+	JobAdmin ports.JobAdmin
 }
 
 // SessionPurger deletes sessions that ended long before now and
@@ -272,6 +276,7 @@ func New(p Ports, o Options) *App {
 	}
 	// The console signs in with the password accounts' login.
 	a.Console = Console{Passwords: a.Passwords, Sessions: sessions, Users: p.Users}
+	a.Jobs = Jobs{Admin: p.JobAdmin}
 	a.Health = Health{Clock: p.Clock, Apps: o.Apps, Version: o.Version, Started: o.Started,
 		Database: p.Database, WeChat: p.WeChatStatus, Tokens: p.WeChatTokens, Jobs: p.Jobs}
 	return a

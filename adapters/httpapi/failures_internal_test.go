@@ -94,6 +94,9 @@ func failureFuncs(s *Server) map[string]failureFunc {
 		"getAdminHealth":        erase(s.getAdminHealthFailure),
 		"listMySubscriptions":   erase(s.listMySubscriptionsFailure),
 		"recordMySubscription":  erase(s.recordMySubscriptionFailure),
+		"getAdminJobs":          erase(s.getAdminJobsFailure),
+		"retryAdminJob":         erase(s.retryAdminJobFailure),
+		"cancelAdminJob":        erase(s.cancelAdminJobFailure),
 	}
 }
 

@@ -173,6 +173,7 @@ func NewHandler(d Deps) http.Handler {
 		ErrorHandler: h.parameterError,
 	})
 	registerDocs(e)
+	registerConsole(e)
 	registerHead(e, h.ops, perOperation...)
 	rm.register(e)
 	return serveHead(methodOverride(e))

@@ -20,7 +20,7 @@ func TestHeadAnswersAsItsGetWithoutTheBody(t *testing.T) {
 	td := e.createTodo(t, auth, map[string]any{"title": "a"})
 	for _, path := range []string{
 		"/v1/me", "/v1/todos/" + td.ID, "/v1/todos?limit=1", "/v1/auth/sessions",
-		"/healthz", "/readyz", "/openapi.yaml", "/openapi.json", "/.well-known/jwks.json", "/docs",
+		"/healthz", "/readyz", "/openapi.yaml", "/openapi.json", "/.well-known/jwks.json", "/docs", "/console",
 	} {
 		t.Run(path, func(t *testing.T) {
 			get := e.apiFor(t).Get(path, auth)

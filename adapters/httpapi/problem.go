@@ -58,6 +58,8 @@ var kinds = map[domain.Code]kind{
 	domain.CodeConsoleAdminRequired:     {http.StatusForbidden, "Console is for administrators"},
 	domain.CodeCSRFRejected:             {http.StatusForbidden, "Request not from the console"},
 	domain.CodeNotFound:                 {http.StatusNotFound, "Not found"},
+	domain.CodeJobNotFound:              {http.StatusNotFound, "Job not found"},
+	domain.CodeJobNotRetryable:          {http.StatusConflict, "Job not retryable"},
 	domain.CodePasswordAuthDisabled:     {http.StatusNotFound, "Password accounts switched off"},
 	domain.CodeCloudRunDisabled:         {http.StatusNotFound, "WeChat Cloud Hosting mode switched off"},
 	domain.CodeMethodNotAllowed:         {http.StatusMethodNotAllowed, "Method not allowed"},

@@ -58,6 +58,8 @@ var rateGroups = map[string]ratelimit.Group{
 	"enableUser":        ratelimit.Write,
 	"grantAdmin":        ratelimit.Write,
 	"revokeAdmin":       ratelimit.Write,
+	"retryAdminJob":     ratelimit.Write,
+	"cancelAdminJob":    ratelimit.Write,
 	// Reads, and the signed links to files (avatars, local downloads).
 	"listSessions":        ratelimit.Read,
 	"getMe":               ratelimit.Read,
@@ -78,6 +80,7 @@ var rateGroups = map[string]ratelimit.Group{
 	// left of them.
 	"recordMySubscription": ratelimit.Write,
 	"listMySubscriptions":  ratelimit.Read,
+	"getAdminJobs":         ratelimit.Read,
 	// Upload tickets, their completion, and the files the local storage
 	// receives (signed by the ticket, not by an access token).
 	"createUpload":     ratelimit.Upload,

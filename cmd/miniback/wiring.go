@@ -163,6 +163,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Throttle:     postgres.NewAttemptThrottle(m.db),
 		WxaCodeMaker: m.wechatAPI, Objects: storage,
 	}
+	m.wireJobAdmin(&p)
 	content := m.contentChecks()
 	if hasher != nil {
 		p.Credentials, p.Hasher = postgres.NewCredentialStore(m.db), hasher

@@ -1231,6 +1231,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The job queue at a glance
+         * @description The durable job queue (river, in this deployment's PostgreSQL) as
+         *     the whole deployment sees it: how many jobs are in each state, by
+         *     kind; the queue depth (jobs due now and not yet started); and the
+         *     last errors jobs returned, newest first. Completed jobs are kept a
+         *     day, discarded ones a week. Admins only (403 `forbidden`
+         *     otherwise).
+         */
+        get: operations["getAdminJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/jobs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                id: components["parameters"]["JobID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a job again, now
+         * @description Makes a `discarded`, `cancelled`, `retryable` or `scheduled` job
+         *     available at once: a worker of any replica picks it up. Its
+         *     attempt count is kept (a discarded job gets one more attempt). A
+         *     job that is `running`, `available`, `pending` or `completed` is
+         *     409 `job_not_retryable`; an unknown job (or one removed after its
+         *     retention) is 404 `job_not_found`. Admins only.
+         */
+        post: operations["retryAdminJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                id: components["parameters"]["JobID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job
+         * @description A job that has not run yet never runs; a running job's worker is
+         *     told to stop and the job is not retried. A job that already ended
+         *     (`completed`, `cancelled`, `discarded`) is answered unchanged. An
+         *     unknown job is 404 `job_not_found`. Admins only.
+         */
+        post: operations["cancelAdminJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/wxacode": {
         parameters: {
             query?: never;
@@ -2017,6 +2096,65 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /**
+         * @description A job's state in the queue (river's).
+         * @enum {string}
+         */
+        JobState: "available" | "scheduled" | "pending" | "running" | "retryable" | "completed" | "cancelled" | "discarded";
+        AdminJob: {
+            /** Format: int64 */
+            id: number;
+            /** @description What the job does (e.g. `maintenance`). */
+            kind: string;
+            queue: string;
+            state: components["schemas"]["JobState"];
+            /** @description Attempts so far. */
+            attempt: number;
+            max_attempts: number;
+            /**
+             * Format: date-time
+             * @description When the job is (or was) due.
+             */
+            scheduled_at: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it ended (completed, cancelled, discarded).
+             */
+            finalized_at?: string;
+            /** @description The error of its last failed attempt, if any. */
+            last_error?: string;
+        };
+        JobCount: {
+            kind: string;
+            state: components["schemas"]["JobState"];
+            count: number;
+        };
+        JobError: {
+            /** Format: int64 */
+            job_id: number;
+            kind: string;
+            attempt: number;
+            /** @description The error the worker returned (or its panic). */
+            error: string;
+            /** Format: date-time */
+            at: string;
+        };
+        AdminJobs: {
+            /** Format: date-time */
+            checked_at: string;
+            /** @description Jobs by state (states with none are left out). */
+            by_state: {
+                [key: string]: number;
+            };
+            /** @description Jobs by kind and state, by kind then state. */
+            by_kind: components["schemas"]["JobCount"][];
+            /** @description Jobs due now that no worker has started yet (`available`, and `scheduled` or `retryable` ones past their time). */
+            depth: number;
+            /** @description The last errors jobs returned, newest first. */
+            errors: components["schemas"]["JobError"][];
+        };
         DatabaseHealth: {
             /**
              * @description `ok` when a ping answered within the readiness timeout.
@@ -2397,7 +2535,8 @@ export interface components {
          *     (`attachment_limit`); an admin may not disable themself
          *     (`cannot_disable_self`) or revoke their own admin role
          *     (`cannot_revoke_own_admin`), and the last admin keeps the role
-         *     (`last_admin`).
+         *     (`last_admin`); a job cannot be retried in its state
+         *     (`job_not_retryable`).
          */
         Conflict: {
             headers: {
@@ -2521,6 +2660,8 @@ export interface components {
         AdminPageLimit: number;
         /** @description The `next_cursor` of the previous page; opaque. */
         AdminPageCursor: string;
+        /** @description The job's id. */
+        JobID: number;
         /** @description The upload's id. */
         UploadID: string;
         /** @description The task's id. */
@@ -2648,6 +2789,11 @@ export type UserPage = components['schemas']['UserPage'];
 export type Role = components['schemas']['Role'];
 export type ConsoleSession = components['schemas']['ConsoleSession'];
 export type AdminHealth = components['schemas']['AdminHealth'];
+export type JobState = components['schemas']['JobState'];
+export type AdminJob = components['schemas']['AdminJob'];
+export type JobCount = components['schemas']['JobCount'];
+export type JobError = components['schemas']['JobError'];
+export type AdminJobs = components['schemas']['AdminJobs'];
 export type DatabaseHealth = components['schemas']['DatabaseHealth'];
 export type PoolHealth = components['schemas']['PoolHealth'];
 export type WeChatAppHealth = components['schemas']['WeChatAppHealth'];
@@ -2690,6 +2836,7 @@ export type ResponsePushRefused = components['responses']['PushRefused'];
 export type ParameterAdminUserId = components['parameters']['AdminUserID'];
 export type ParameterAdminPageLimit = components['parameters']['AdminPageLimit'];
 export type ParameterAdminPageCursor = components['parameters']['AdminPageCursor'];
+export type ParameterJobId = components['parameters']['JobID'];
 export type ParameterUploadId = components['parameters']['UploadID'];
 export type ParameterTodoId = components['parameters']['TodoID'];
 export type ParameterIfMatch = components['parameters']['IfMatch'];
@@ -4555,6 +4702,94 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAdminJobs: {
+        parameters: {
+            query?: {
+                /** @description How many of the last errors to list. */
+                errors?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queue's counts and last errors. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminJobs"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retryAdminJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                id: components["parameters"]["JobID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, now available. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminJob"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelAdminJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                id: components["parameters"]["JobID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, cancelled (a running job may show `running` until its worker stops). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminJob"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

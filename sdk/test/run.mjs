@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const sdkDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -87,7 +87,9 @@ try {
     console.error(`miniback did not become ready (exit: ${JSON.stringify(exited)}); its log:\n${readFileSync(logPath, 'utf8')}`);
   } else {
     console.log(`miniback is ready at ${url} (log: ${logPath})`);
-    const files = testFiles(buildDir);
+    // `node test/run.mjs console docs`: only the test files whose names hold one of the words.
+    const only = process.argv.slice(2);
+    const files = testFiles(buildDir).filter((f) => only.length === 0 || only.some((w) => basename(f).includes(w)));
     if (files.length === 0) throw new Error(`no compiled tests under ${buildDir}: run tsc -p tsconfig.test.json first`);
     const args = ['--test', ...(process.env.CI ? ['--test-reporter=spec'] : []), ...files];
     // Not spawnSync: this process must keep draining the server's output,

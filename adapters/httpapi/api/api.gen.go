@@ -173,6 +173,42 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for JobState.
+const (
+	JobAvailable JobState = "available"
+	JobCancelled JobState = "cancelled"
+	JobCompleted JobState = "completed"
+	JobDiscarded JobState = "discarded"
+	JobPending   JobState = "pending"
+	JobRetryable JobState = "retryable"
+	JobRunning   JobState = "running"
+	JobScheduled JobState = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the JobState enum.
+func (e JobState) Valid() bool {
+	switch e {
+	case JobAvailable:
+		return true
+	case JobCancelled:
+		return true
+	case JobCompleted:
+		return true
+	case JobDiscarded:
+		return true
+	case JobPending:
+		return true
+	case JobRetryable:
+		return true
+	case JobRunning:
+		return true
+	case JobScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ModerationDecisionAction.
 const (
 	ActionApprove ModerationDecisionAction = "approve"
@@ -648,6 +684,47 @@ type AdminHealth struct {
 	Wechat []WeChatAppHealth `json:"wechat"`
 }
 
+// AdminJob defines model for AdminJob.
+type AdminJob struct {
+	// Attempt Attempts so far.
+	Attempt   int       `json:"attempt"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// FinalizedAt When it ended (completed, cancelled, discarded).
+	FinalizedAt *time.Time `json:"finalized_at,omitempty"`
+	Id          int64      `json:"id"`
+
+	// Kind What the job does (e.g. `maintenance`).
+	Kind string `json:"kind"`
+
+	// LastError The error of its last failed attempt, if any.
+	LastError   *string `json:"last_error,omitempty"`
+	MaxAttempts int     `json:"max_attempts"`
+	Queue       string  `json:"queue"`
+
+	// ScheduledAt When the job is (or was) due.
+	ScheduledAt time.Time `json:"scheduled_at"`
+
+	// State A job's state in the queue (river's).
+	State JobState `json:"state"`
+}
+
+// AdminJobs defines model for AdminJobs.
+type AdminJobs struct {
+	// ByKind Jobs by kind and state, by kind then state.
+	ByKind []JobCount `json:"by_kind"`
+
+	// ByState Jobs by state (states with none are left out).
+	ByState   map[string]int `json:"by_state"`
+	CheckedAt time.Time      `json:"checked_at"`
+
+	// Depth Jobs due now that no worker has started yet (`available`, and `scheduled` or `retryable` ones past their time).
+	Depth int `json:"depth"`
+
+	// Errors The last errors jobs returned, newest first.
+	Errors []JobError `json:"errors"`
+}
+
 // AdminSession defines model for AdminSession.
 type AdminSession struct {
 	// Active True while the session can still be refreshed.
@@ -889,6 +966,29 @@ type JWKUse string
 type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
+
+// JobCount defines model for JobCount.
+type JobCount struct {
+	Count int    `json:"count"`
+	Kind  string `json:"kind"`
+
+	// State A job's state in the queue (river's).
+	State JobState `json:"state"`
+}
+
+// JobError defines model for JobError.
+type JobError struct {
+	At      time.Time `json:"at"`
+	Attempt int       `json:"attempt"`
+
+	// Error The error the worker returned (or its panic).
+	Error string `json:"error"`
+	JobId int64  `json:"job_id"`
+	Kind  string `json:"kind"`
+}
+
+// JobState A job's state in the queue (river's).
+type JobState string
 
 // LoginResponse defines model for LoginResponse.
 type LoginResponse struct {
@@ -1690,6 +1790,9 @@ type IfMatch = string
 // IfNoneMatch defines model for IfNoneMatch.
 type IfNoneMatch = string
 
+// JobID defines model for JobID.
+type JobID = int64
+
 // TodoID defines model for TodoID.
 type TodoID = openapi_types.UUID
 
@@ -1766,6 +1869,12 @@ type ListAuditLogParams struct {
 
 	// Cursor The `next_cursor` of the previous page; opaque.
 	Cursor *AdminPageCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetAdminJobsParams defines parameters for GetAdminJobs.
+type GetAdminJobsParams struct {
+	// Errors How many of the last errors to list.
+	Errors *int `form:"errors,omitempty" json:"errors,omitempty"`
 }
 
 // ListModerationParams defines parameters for ListModeration.
@@ -2097,6 +2206,15 @@ type ServerInterface interface {
 	// GetAdminHealth The health of this server at a glance
 	// (GET /v1/admin/health)
 	GetAdminHealth(c *gin.Context)
+	// GetAdminJobs The job queue at a glance
+	// (GET /v1/admin/jobs)
+	GetAdminJobs(c *gin.Context, params GetAdminJobsParams)
+	// CancelAdminJob Cancel a job
+	// (POST /v1/admin/jobs/{id}/cancel)
+	CancelAdminJob(c *gin.Context, id JobID)
+	// RetryAdminJob Run a job again, now
+	// (POST /v1/admin/jobs/{id}/retry)
+	RetryAdminJob(c *gin.Context, id JobID)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(c *gin.Context, params ListModerationParams)
@@ -2387,6 +2505,87 @@ func (siw *ServerInterfaceWrapper) GetAdminHealth(c *gin.Context) {
 	}
 
 	siw.Handler.GetAdminHealth(c)
+}
+
+// GetAdminJobs operation middleware
+func (siw *ServerInterfaceWrapper) GetAdminJobs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAdminJobsParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "errors" -------------
+
+	if _, found := query["errors"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "errors", query, &params.Errors, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter errors: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAdminJobs(c, params)
+}
+
+// CancelAdminJob operation middleware
+func (siw *ServerInterfaceWrapper) CancelAdminJob(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JobID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CancelAdminJob(c, id)
+}
+
+// RetryAdminJob operation middleware
+func (siw *ServerInterfaceWrapper) RetryAdminJob(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JobID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RetryAdminJob(c, id)
 }
 
 // ListModeration operation middleware
@@ -4226,6 +4425,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/v1/console/refresh", wrapper.RefreshConsoleSession)
 	router.POST(options.BaseURL+"/v1/console/logout", wrapper.EndConsoleSession)
 	router.GET(options.BaseURL+"/v1/admin/health", wrapper.GetAdminHealth)
+	router.GET(options.BaseURL+"/v1/admin/jobs", wrapper.GetAdminJobs)
+	router.POST(options.BaseURL+"/v1/admin/jobs/:id/retry", wrapper.RetryAdminJob)
+	router.POST(options.BaseURL+"/v1/admin/jobs/:id/cancel", wrapper.CancelAdminJob)
 	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -4619,6 +4821,412 @@ type GetAdminHealth503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetAdminHealth503ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobsRequestObject struct {
+	Params GetAdminJobsParams
+}
+
+type GetAdminJobsResponseObject interface {
+	VisitGetAdminJobsResponse(w http.ResponseWriter) error
+}
+
+type GetAdminJobs200JSONResponse AdminJobs
+
+func (response GetAdminJobs200JSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs400ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs401ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs403ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs429ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs500ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs503ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJobRequestObject struct {
+	Id JobID `json:"id"`
+}
+
+type CancelAdminJobResponseObject interface {
+	VisitCancelAdminJobResponse(w http.ResponseWriter) error
+}
+
+type CancelAdminJob200JSONResponse AdminJob
+
+func (response CancelAdminJob200JSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob401ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob403ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob404ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob429ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob500ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob503ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJobRequestObject struct {
+	Id JobID `json:"id"`
+}
+
+type RetryAdminJobResponseObject interface {
+	VisitRetryAdminJobResponse(w http.ResponseWriter) error
+}
+
+type RetryAdminJob200JSONResponse AdminJob
+
+func (response RetryAdminJob200JSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob401ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob403ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob404ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob409ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob429ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob500ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob503ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -12511,6 +13119,15 @@ type StrictServerInterface interface {
 	// GetAdminHealth The health of this server at a glance
 	// (GET /v1/admin/health)
 	GetAdminHealth(ctx context.Context, request GetAdminHealthRequestObject) (GetAdminHealthResponseObject, error)
+	// GetAdminJobs The job queue at a glance
+	// (GET /v1/admin/jobs)
+	GetAdminJobs(ctx context.Context, request GetAdminJobsRequestObject) (GetAdminJobsResponseObject, error)
+	// CancelAdminJob Cancel a job
+	// (POST /v1/admin/jobs/{id}/cancel)
+	CancelAdminJob(ctx context.Context, request CancelAdminJobRequestObject) (CancelAdminJobResponseObject, error)
+	// RetryAdminJob Run a job again, now
+	// (POST /v1/admin/jobs/{id}/retry)
+	RetryAdminJob(ctx context.Context, request RetryAdminJobRequestObject) (RetryAdminJobResponseObject, error)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
@@ -12841,6 +13458,84 @@ func (sh *strictHandler) GetAdminHealth(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetAdminHealthResponseObject); ok {
 		if err := validResponse.VisitGetAdminHealthResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAdminJobs operation middleware
+func (sh *strictHandler) GetAdminJobs(ctx *gin.Context, params GetAdminJobsParams) {
+	var request GetAdminJobsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminJobs(ctx, request.(GetAdminJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetAdminJobsResponseObject); ok {
+		if err := validResponse.VisitGetAdminJobsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CancelAdminJob operation middleware
+func (sh *strictHandler) CancelAdminJob(ctx *gin.Context, id JobID) {
+	var request CancelAdminJobRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelAdminJob(ctx, request.(CancelAdminJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelAdminJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CancelAdminJobResponseObject); ok {
+		if err := validResponse.VisitCancelAdminJobResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RetryAdminJob operation middleware
+func (sh *strictHandler) RetryAdminJob(ctx *gin.Context, id JobID) {
+	var request RetryAdminJobRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryAdminJob(ctx, request.(RetryAdminJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryAdminJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RetryAdminJobResponseObject); ok {
+		if err := validResponse.VisitRetryAdminJobResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -14511,518 +15206,539 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P1LjyPHti+Gf5W4PAdocivJIququ6tZEM6prn6o1K9SPdTSVuoyg5lBMrqSEamMyGKx9e+LO/jDgAcG",
-	"bMMDTy9gHHt0Z57cgQ34oxzchz+GEWtF5INMPqpa3ZL27oMD7a5kZjxXrFjP3/q1EcppIgUTWjX6vzbY",
-	"DZ0mMYN/H0VTLi4VS59wRYcxi8xDlU2nNJ03+o0jEtnn5C07nlBNMsXShte4pnHGzLuhzGyzNNT8mg0U",
-	"U4pLoRr9rtfQVF2pRr+36zWyJJY0Uo3+3gevEeW96TRjxd8Dqhv9xm5390G7u9fu7l30uv2u+f+/Nkov",
-	"Dc3QusOHbC/s0vajaH/U3h8esPbBqBe1d8MH9D57OHwU9brlj1JGlRSNfuM8oVOSskSmmkVkOCeKXbOU",
-	"xjA11fAaMEUzoWuqaTrI0rjRbzS8xpBL/EeYMqqXBtu76B4Ug51QNUioUjOZRo3+iMaKeQ0eNfqN+6Nu",
-	"+GB0wNp7YY+296PdYfsRvf+w3Y0ehLvDHtunvV7DawgeXgk6ZWYXYh6yhtdIZWz+tFuQJVHNKHYvuo/6",
-	"eziKD15jxsKJeeGnXxs0SQYwgNlNt7e7t3//wcODR3QYRmy05ZxiqvQglmMu1nTqNWTCBHQkj4bH0dPR",
-	"88nJuxfxK/Em+S4915fXb29+fN9tfPj5wwevcZRFXJ/SMavS3cVMEiZ0ypkqExvXbKpwMqHmsJtmMTp2",
-	"kxueeS5TnOaWBLKO4sKYM6EHNIpSphS8t9fpdnq9vc5DQ1tMUx4D8W9PXe58DJiIzAHY/WDpYn/XbDH7",
-	"JWNK2xn0vvnu4V8PXuy92n99//TBdw/PDs4fXXS/771tmKOVjpl9cUuSsp9ccRE5MvrgLa4lNRyhM06p",
-	"0Eur07voPiydx3z6+RR6CwPbcg/qBvaz1xDsRg/CLFUybfQbbP7tJDo+eXDy7mT26t2P+tWTV/rVk2eX",
-	"r56ED149OXrw6sljesJnnL79jr95993N6LvGB0NiE0Yjs/T9XxvHUigZs3Omj6W84kBTEVNhyhO7BBcT",
-	"RkJ8i9idIiG82yfBYHDOwixl7SkXfEjDq7Z99Ws/63b3wpSNUqYmvtDyigl4xg7JKdWTr3euezv25Z1D",
-	"8oretI/G7jPFQiki5d7/RuvkjYjnhwR7O/TFOZ2yc67Z1+c65aEOPCJToieMKDplZMb1hFBB2DTRcwKH",
-	"hVARkcB10w3MkEgYM5oSrju+aHjuFmj0G6unNR2mg18e/TDpfv/jnnwU7/314dvw4Jde+tfhg/lFN/lu",
-	"P9oVz+6rFwfTb3v05fq59na7jx50uzXzIwvTM4cknLApNduj54kZo9IpF+OG2c+nF3Rcv3HmtrmnyDVL",
-	"Yd+oIpQonUoxNsyE6znRdOyRkUxJcDJqv6I6nAS4VCej9mspmH3WqayP37je8xuVUSVUa5aafv+t37j+",
-	"qdd+9PNP3fajn//iN/7R0PPSoE8iNk2kZkKfsSSmc7xoq1M4TZliQhMzdMNCYjoncgQ7S9OYs5RY7oA7",
-	"nu9/kDceztsv2ByGX4yViWza6P/UMDdt4+e6wb2UIcUx1K3q5dlLMwzTnb0kYKGra2T2XMtIqp09w4ui",
-	"A9Z+QA+G7X16/1H7UbQXtndHvdHB6CHbHcKRX7fDZ1Szl3zK9fKA3pqZBynVbBCbN1gU9Ik2gskwi8ZM",
-	"31NEaaoZaUYpHek2Z3rUnmid0IS3zWfwVdvyhHav2+r7IkgDt7SKpGxKueBiTJrdlkcCHRB7QEkmNI+J",
-	"FIxMZcoIV4SGIUs0ixaPlN9QfCyypM0Tv3GYft091F/vPdh63qcy5uF869kzO3n4Z04jQErXLPUIVb7Y",
-	"cjnILOWamYPzSyY1JQmMpE+4Vr4w4ghpBsi1xqnMEuRZbcvHQpkwfBL0CfyuSEAzPQk8EuCCmH+hTAL/",
-	"Mp0FntkBRiPzBKXE4JBAY4oEHD4xV4L5X5okgdmUX0oblrCUBLPAF3abOuSiWJGYaVV9XU9SmY0nhJqD",
-	"FiKnHPNrpszG+sLwP2Ku7LlpdMd86tpdu8e/fN3rHs7MJm/cZabT+dFIo5BZ3eBzS2lakhnlmgzZyFCa",
-	"TueGIOmYclE93IZlT8357uYHmwvNxuYGNZ0lNKVTpu39B9K+kbaO7aVad96D0rUbuJOfpOyay0yRhI7Z",
-	"IZEJ/SVjZijcfPZLxtK5kVlRXrVXdmWc9OYlE2M9afTvG21gyoX7u1fHkvKRruAD5iei+PuVYwDCrgwh",
-	"YiOaxbrR3+16Zjy4br1u1ytWsVezil6hJJ08qV8yQ573FOFRPpqE6kkxGB5Z0Y6nhc5TjGwk0ykIWlkG",
-	"by4vhxVcjs/Pni2P4FWmDKWQoBd0yBHsEN4bUk9YShTXjIRUCKmJYiIiesIVwSPvC3OVyEwTSo7fnJ2b",
-	"fR7FfDzRHhwMXRKHzJQUoXEsZ0RIwQxT8EWSSnN2ypwnlFOmyCiV0/L39xSRMwGjw5ME64TDKFbqh/Yr",
-	"J4TAZNctm7vYevW3mluz7SW9e4b7gwhHQILziGLayPDB6ZvzC1KWa+wXwaEvgP+mcqbMWjNzernukCPh",
-	"RLHSNUEmLGV9uEHgzuKKmF2hvoj5Nat2bn7c7/ZIYJ8O4OmAi2sa8ygwUoL9BbeKK1+AhGfVDj4WbZnp",
-	"0lqjHFus9Uq5bx0D8xo37bFs2yaqa1yWc8L5C1Zzgx2RKzYnc5mRcCKlYiCMAUGCbGHEtiYll5cnT8z8",
-	"ecRo3PJIJvgvRqidSjH2xVxmuSik+qRnuOXu/fuG1xtG55GIj7lWHgna5s4YmP90AiMyB/2gQ060L9hN",
-	"wlOmyO4+mcgsVYQafmxuOTLiqQIzxyK/31KwqSXrBQltFWvcvX9/kTWWJM2fjtp/pe333fajQaff/vmr",
-	"FZLmCGTYtRJyYGTogDTNkvwFtQlqju2UthUzV4ah1ZgrDeyfjlULxAxfwIVNJjRJmDAXZjwnfIQSkenU",
-	"MoIwS1MjfThBvIlCuC9COU1oypUULY+wWDGy39vtkDcwRBofEseNOMoyMTWCDPQ546LmBraCef2aWwl/",
-	"1WL3urv7lfX1ffWXpu//5f/XfLvT+ie/8ZPv3+z2zH/22r5/85AZ8b5p3vLg1TVvtf7SMq+s2iGjaqzY",
-	"pSOhZiwle919lPKFJEMZzclswgSsSXULOYgt9pZWjDRnjF5VFtqpijkzCv4S3HohC93oD7eaFzKSq+5l",
-	"u1af7l6+BHF1pVgAv37CAXwwH6tECoXW3Mc0ek41m9E5mmaFUTjBlJkkMUclbydJ5TBm06/eKdT4iu7+",
-	"MWWjRr/xDzuFvXgHf1U7p/gVdrqglaBlmALlsogoOWV6YgTWTGRgmCNNK/QPhjQauCEHh4SSZGLoV2TT",
-	"IUvLUou5k9pJKscpneY6wwDeHtAkGUy5ApYTAIGnbJQpFhFzM4Qpi4y6T2PVMVfSYxqd4WXxORfloiQQ",
-	"cUWmNDabaYaYkmHK6JXRsdIsZockYGkqUxUAx0UOOuIsjnD4x1KMYh7+boMPY6oMYwduNDMbzW5gnDI1",
-	"E8tExFIyo/NDEoQyYgFRdK58Yd400mgohbsOtrRemFaV5nFsNDqtY1DFg9AuQ+CR1ChQLUM8Ru4GpVSm",
-	"xKjtsflW0ysmfNEM3K8DeGKkAHjH/gkNlJwa5tOhzEQEF9PMSGqmEUt4NDYa6nwAbxRKLJBi9TfTrrBH",
-	"H4QyI+GlLGT8Gncf/6bRnMyZJk2r8g6E1AP3GqjElec0muOIDUsjExlHSChTqTShWtNwMjW7a27OKZ2b",
-	"kRdP0VhgRwb2XfMODMRazk1bU8XikfkQdYWB/WlgHrtTdi2v4F2egjCPbaUyZqXv8K2BnIkB/G4UdqdL",
-	"wIWOX10xlli9wX4P7gX7ibmhChn+mUyHPIqY+NyHwCkIjr+U1Jw+rN8aLQeWRKWjQcresRBtNUKSYEHF",
-	"6ZNeLoGlUqk26GvBm5SPuQh8YWS0cxa2nzEdTtrnXDOzoPZSpyH433JFwm4JVzqlWqYwBBwYLuzA3TX5",
-	"Cv8uS/vajNUokiwizWDkhmAmZk9kseCGxyiWls6i+XMwjGV4ZU4KSbm6MsuvU2l0hbIA6hxwZn1mKII2",
-	"A/tj7p0bcBHKNGWhtgtLidIyNVq05uEV2hT5WFCdgdHPSMFSjIH/aTKhiqA2ERVnGb/LdbXSaba/2C+C",
-	"Voc85iIC4469Cs1RmdIreOSL8jVIDH8lgrHIDNE6J4AAc0YGzrnSUqGzrrTp5AjfwXk6hROtzJaYfJFz",
-	"idz5a8RG+7PjC1FgKchKHBd8ymSmfwfBI+KRpX4Qnbkgmk8ZXJ7PpWCflWdISWKq2aHlFEpmacgcgcCQ",
-	"ToSRkGn81Fz6n3NsR4JkRvEFXkRGlMfgfAHzhdEwWDiRzPARwu0QCXr4YNivpX5m7rfPyyaIysJJvo6e",
-	"uz7nRmc/RBoeMTyYwCkilsRybu48OJhqxo1WGhE5GpFmkJ94mulJQcceCcJYZlGaieJhC2Z9Sufm2F5I",
-	"+ZKmY/a5rx/YF65IbDo3HJ+iDqhYes1Sa1ZCMfE0BdMxN18/o9xGcnzOwZZcapqOUYqjRr410kuuuqIR",
-	"G7gcyHE4+ExNzpDjf/Ybnsaxuz6Rn9xTffRWAF2BlcQjTITpPNEsMrx8qsaD4oUWifDcaDSC4MWcJPcU",
-	"uUAronkQsZhfs3R+T/liavi47dP8Zti+kW/5OEtZ5OHNokjIkwlLNbvRRQ8Rg3Gg3RY+fipCaS6Qo6fn",
-	"L9gcTgidMpUrUkdJcvLEXAlJpibFsPPLqXXo+gsM21SaThOQwbWUZETTXMQx4rghu3uKhObyJbbJ/KsB",
-	"7HcuWZyz9JqH7FLQa8pjiM/4nNzO8AImIqNWgGifKVicSM7EIZKeNfoF4JBpg0em7OwBZxtcubngUUwl",
-	"yCWVERw2krIEfKPxPDdpLtzehuSPTk9I0wzFI/dvbjySiZTRcGJa9ODWkplWLY8oaVuwJz2hIA0BVdA4",
-	"ViB8goo9M2zO8Dst7YhA2vZFdVocRW3ThXVjck0gvsbNA51LlWnbvRqEExZe1c7e0AK+ZBYuS7me+yKU",
-	"WYw3MnyIHRsqps75UGLTKOgZPRJeZpEv4N1m8Ork9cnjo+MXg+M3ry+evr4YHH/z9PjF4NnRycvLs6df",
-	"44eGfCtLoWUK7tjSNMoDJ004jFTTIVXm1LmhDs11TfGySJHcQykEg9gYMkyN4jPlUdtK/y08uJkO5ZSh",
-	"Hnwl5Ez0CbUGS9DCZJprWhN6zcDGyrVmUYfA9phh261RdMSsCNMHXcCQU+mcr1CWU6azVKiCv/KRtSCk",
-	"yuzw3BdTGgGPQTUMlNOIahs3UgmEMJ0rst/bNa2AcBv5wqq3BI6rc3WXgmpKdLbqvNq3d0quzw9ou5Ov",
-	"qJhb84z63JLalIp57kg4RI9rPTco2zbIbCIV8wUo1f0Fdzwye5mwFMYNHiW0eliHdDNhKcG4Ml/YwDIP",
-	"fNhghJAp/LvMOFBEC/LggDZGBwTumLvngfXpKbgACNetQxJoKQdmmgOqNZsmWgWe41hOGvKF++2QBLMb",
-	"amY6WJiUYDOypIqoQ1841rjwfs4djDIMkQTLZFMO8lhLNPmL5RCJdhEjsdXH9nXnf78bvV4KIznKlL9n",
-	"n1sQhssaJD6lrIOwae9tpwoa/ofGl6iwEKC2hz+hSt3MtUVgj2g9Lfkd7XsecDKj6GITzs7myMYjgRUh",
-	"BiWLa2BldLimjDIW2cgrkCJsv8dG2ibfSKW5GJelb/f2YMqV4mJspfBLkaTSTNyw8KfwxudVM+O4ba23",
-	"w8zelEpb+62LkHBKivWULXNqswewARivRyI+GrGKYdSI+2iB8AVeZGTEY7YoX5o9t/ZFNCfgN7nREWQG",
-	"ZdR4lACTLE2kYku2FUqCMdOnEynYa7C/B0ARJfMBmtuBIeS2DFLzo2nOGk/cyYfrsyIYkHeGA5pu8YLH",
-	"MfMpHbMWGHHmaOYFkQP+Dvq+yI3jKNWaKzqfAFjJPVzPqsSCn+eigS8K2aA8zGJlzeWNgS4uemKZ38HC",
-	"WP5oXgPT7AiNvs5wlA0N5QxZe2rIdWwEn2kSm9uWR1bkh5Wxsr6VFVm1s2aQtzNw3w+sgJGL15dCZQmG",
-	"Gb9iEacX4Bv6ffRTs4JBuTfTS9ABF5ltKg8/+obRWIPjk0aortL4NDU3puZM5aHySenRrw0rG0LYeckt",
-	"ZsSYtpFpl31jXsMJeZvm+MS+Zwf2wWu8k0O1eoDrg67qlumdHJJfMpaxe8r8W0F8hqaaec6ta5RllPTT",
-	"DBzr7JDQIUaDmjM84woinWxvcviOhXAfFveu2jTP/CosJgqCXU2YoTkawQ78+j4gMxCSrXXNnJOmTjOM",
-	"3NjtdlulcQ2ljBkF8kyNljHduPhn+FoxpCwxfw+s4LU6Qk5xEVqjj70czJKa02DGs36HbFxCvdN2yAU1",
-	"anoevRBzEJ0VCVycDGm37Y8BSVKObpdqPGz+6nWvs9/pkubeaJc+CnvRw2GXtchY9jq7+51903h2s0On",
-	"0YP9Ohp26RuLA30jGORHzJekRaSjyDM0Bqo/eJ4xb2L9ViBLPEqSYjPseGia0nkDvc3OVf2TJZ5iNb3y",
-	"KV3ayNJ5zKdVUEmVkH+uIXTgHeco6dySeWBiUs1uGyqeTTi6v4pwfyrQ/4g6IYhGSFXLVO5yauoIqbIr",
-	"sRybu48LouWhjdQfwZWB0pXmLDIqvJCCGQkt91zAz+UzVhBHOWWnbgDwqflyO37JRJEktcwR5kYfNLco",
-	"pK30SRDLscwgiheeDIbzgYvSzR+gM8/zxbLzwFsMbEsZSBFeoVM4WRuuFOtWNB+iFjsHQ7sRXs2QUb2o",
-	"m9OKBXprGG95Si7W1khXYK+f17PgLRcTA8xWd12mOAgaNPIQDKRFMhEbfpbTnh3a9r0jSW6IHrH5XGbV",
-	"15NQrkpQbaRUO6ztRwP+Ojq2QkmNCRa04XuKXCqWto/Mi4Rq2IjlLivRcg/qYnLKPArmXTonC3Ou7FNl",
-	"oPnR9hz72MSUXBLbLRhTzpa34s8VDrjEnBeypZbjpZWCO8zFdTvB03xlg7odtYvCVQ/Ruo2NqwzDX7lA",
-	"GCT1MeuzKrRKeXnEYBDJmQAXa5bGwdaXHo7tz7WcLj113UIuGsPBuERVEQCiGAZrTs14FoTtPKV3Izma",
-	"sRzj65Ws3g1XbSlsIXcxNzHpAjmO0/DQRLl0eayQOStZxCu5ruvccH73xSFJ8uSreG5Hys0At2dzlfTk",
-	"OprFhZ9NZMmvrlf3nL9VGcIqXr6U5/xrbUyX+Q1XAQYzptdsyxGUMzi63RVsfuNxw5zTlXJtKZnCaujW",
-	"JMSZ8sBPlizFBso4MncEGLw75GlJtHJCVBsmZvcd04Oq8hXEN0D2q4sZs2mB8AyixoJbytEvTbsbZWib",
-	"yp3Lw/kJ8twpXMsGjovk+9uKw6U8/ZKkwIUGRWS9/mSz+m/9XQ4BcMsvFxYNuy+a85amVLtoeTjcbdcL",
-	"Pryl8QHHtu3ts0gV+NirdL1+Ti+50p9W+iiW7wMwgxP8are7gcTX3GZ5k6X43FtMwIZU1elfRzbCshQE",
-	"GTjzqBwZBsK24Kq122L6q51NFnH91OjkdziP9ToXtZcUJFsFZaQDlxPZYaLypz0BHSZs1FnpocKn9s1S",
-	"mv/CM1S04POpjKwjq5MyJeNr6OmdHHbAge7+CKkIWbyomfkCZ7aYbLCA2LB0dAoIh/WXKA21ubitmDVC",
-	"czJ63iQEKcjp1AyoWdht7KUHk25tda3e5swvokXUDx9+rObL0SkD/8jmydTaAUowFPVkZzFWlqkLUnBQ",
-	"JgI3d8pCmUboI0JZwSOURCzkhoA8SBLKhG4dEsEgAIkoFqZM15omV+0g2K0gKaKcR7o0qzISxq+r49Oh",
-	"IdIMfmhbJtI+AXO8lmTERQSCjHCeMHXHFS5BWtQNhUfOCYQvrmsDMS428FrDSi7g/Rfm9VqtFuQFyzuq",
-	"rZfHW1DHSp716RXXgjP+WfSshQ0oJZtaic3yVCO45DxyYBpsgPugJiPVazxOGb1i6Z0cIDThJeimRr8B",
-	"MWgsxNicOnoDB0N55GEsFUiWMmHgi6fxqA3//nnTSpneXYt165Xjqmxnnl28q5fTcMt+bhTYl3JjQaYH",
-	"LmTPN6a3Lquz2BZaGeskhW/fXhhuAanRhtSOymbHPnnMaMpSghAHJWCX4BBSGCyDmbKpTOcwqM46eyAX",
-	"q10aGJdlVdTCzW8/rbg1enXitbOn3q6vKsqN683ZIDFiAKIDLZALXpzrR4IWXW09kut4A0RIguvyVhrk",
-	"In2Wt7jSfWXla5fIdltH1guewdud2ISL8aDOfPWNnJFYijG6m7n5h5RXHlARj2NuPSY5Y5tZSzWG7azw",
-	"bmECnRl0ImW80a0rZVx4ecy5zmoGGsirAHunOM48w2/G9cSeOiNncwHUiuGL4AezLEcazlQKv1vmNF7j",
-	"pm3ebl9T0LuV+cyt+xvzufujHEf68yIB2CnUbiJKmoZu7qZmrPGJePl9hJEWIF+qPNuJmmvEyB2kCeAL",
-	"EzkThtVoa+Vo1dlVNiFjLLjgzNDqpv1URCw6L+n4t5ixRSarI1wImXMKBTHUgE6Lzu1UeOyhbtzPOIuj",
-	"PDfiNiECMqrx8Z1rSG+b0nDCIco6KkEOQPzIPXAgD2M27ZMgz5Qx2o+WcmAOqlFzzL/VRKaoLGEoxgC+",
-	"D0qBUGY28Kl7gIpD+RVIwzYPZKYHcjRIqRiz0guVzzW70a53c4xjduP+NBvh/j1is9I/cVjKNARWsEhO",
-	"KRcYqwTpFOaScz1kaVweXTihqdGrUvg8AD/lIIHw0PI0+ZQN3ktRHrebSGn0VmYrFqz8OhrVzKgxOdMX",
-	"gZB6YLPCrC45KsWbqXwZphLfV3TKBlQNcpudR/Jn1mZX7xWEBaq1EKfMot0AQRCuPMI64w4JhjKadxwk",
-	"I2JJYJBgpyIuBLWXv40FqocDKh8LHJiHtFx8V3dO7nQnFZy+xKE3Sn9rmOu3b1/cWtpLsmHMQ0ipM5fK",
-	"FZuT5tmzY/Lwfu9hoVmKOUlSfk01M7LVkKU1gl08Lk/lafTk/KjhNZ6e795/UCuAh+l19YPd+/d7jxpe",
-	"47S96pOrVTofjPjB3gHRk2w6hCiQw4rcZsNwMVnWTBJ8GbxeObzCiEY3sjcvTs1EjmuHlKmKWK/4uPa1",
-	"m1rwlvlmIjRjwYl7sMTY44rdP2e3vU6v2Hx71dHQ1yYbOjRYNzwwwZ9ZsIFbG+U+jdLwuykHXA0Emw2c",
-	"iF3rnnOhaOgTycH+rLSyIs7rTkpHVZur1TlKugnYeGJGYj5i5u7xSEiTBHGOjGpCh0rGmYYkh9b2elK+",
-	"uWsD1PBl0FP+FKqNe3O1qlMlhrqT8yq3aTyxtr8727Qdm6IJIIXBwKbyeltV4AgaOso/xr/PbBPLiwXd",
-	"rp/SiWbTW1tftgzzgtQQggDIaJSADChD0VV9DtUDwzMgUVXIBX9nvRWhFNtbA3bDbjTCis2oIjYWjzRL",
-	"sWYu2nqLaLLtLN65IOV2OQetRrRsQ6+RHGiu0dRv/hBSA6gzomvnTi7wLP38MbFMQxbXyHQuEQV+J81e",
-	"t0uEaSv2SK/b7fYIRJHswj8TGXPNQ/v3LklkKvDfe4QOM8XwjwckTIELmT8OyCilWQR/9HbJdRaPaYp/",
-	"7ZFQJvMU0fR2TW+oJrYOSRepQEhRtlNWeNTqQDyzjxqkUyNZ240OSDMQcmBD5xwVFUjBTqTFnI9RkaFj",
-	"E8FbLiqxLt64alXMNl7bxWE7x/fNlxmexdV+LjuTsgEhSeWI57ST+3xrCcV2sPKgQghM07bY8jBbTqbW",
-	"LbiVN0inNGS1HeTL6V7JIXPNpNBOYE+4Ddt3611HCGU/cnTrUwlhbCv9Z8B0tprtNUsjXrtjbrKBysZj",
-	"pkBHTRjgWAQ2gMQxG8sB00woQ4u+KJOsnTuxPdl0zCEjExqRZoCHIM+6m7esK9ERB/Zo9AKqFNws15zN",
-	"zD+4upqD6cl2teVt8z2O4zRv2D3A9u1fZ64b97ftzf55WXRa67hx21MciQrteiUtELl9sROOzZUoMWcV",
-	"+dlcCHgsUdD6e/GT+4EWruA/iS9oiZct20kd6fcXqX5GAVGylBblSL1DAiMlBH1fjGI6HrPIg7eNRmzv",
-	"avTGk8CCegZ9x0AMtVu5HDrr+CKw4pWNq57CP/tFtF/EQh7lMNVL58d6hGxPGPwKzeXi2rYnqEROeevF",
-	"szfYT/HgOO+xeHZU9F08PHOjAFAOtAgdT6gYs7sZdRdBgJZ39cxSR0les4GDEwCWd18eFomVFQtWKzfc",
-	"o4C3EHGSd1yxAPd2DzZYgL0GmLbWjddljGMKeB7pVgH5QUHRjezQF6smUYgD5CyLGZxALkhwxsZc6dym",
-	"bk1tpans7XY3TsUoIat34Jk0o7CxEtC3HC113HHfB3dY3oMVtyeiM/7RV/jB/u28BZXVrmN17mBZw8ld",
-	"zhWYDuoMJm5ZXa4qwvU1qZhb8AaI9P3noHVIQqpYmwvFhOKaX7NqZhW1xXBuSWplMisas8BfZCJTxcgQ",
-	"0EshNy8BofOjT+vCDuDqlAZTuwsTC1p1C6vqRcGe7qkqpibNQ2mvWcpHHKKOSbOAtJ6yHfgAMktPq6HA",
-	"TEDQrYNG7JAzRm047YSlFiK5SgHw4voIbDsyI/Njs1vHWMMM0/mg3tmDiH3wBuSfG7oyb5ayBL4KIMkY",
-	"3jmWkfVmFwRx8KC6xfvr8Ji77Ue1KMxeA3OjrVO2dpxLu4M1CGBrklJKNoA+OnjUTCseMTKlXMRUROR4",
-	"wgUlIU0ByAXQYdz0ZbRwbnp7B0YnPehCgYLK6dl8eLKUDbaeUwHiXB0PAAalrJxw3tpyjMsHfJt9WDh9",
-	"lQnUTWqBvryCllee08dcRHeUQFaScGBh1xByxOqRS6n6w0xrMI2yayb0IVFcjGPQcj0HFjE0u3CfTLnI",
-	"NFMdArCLJJjddIARBTVUAuvRXrkPt+Z4MMva1StCEG7L6vJkaUQfchg9iZRxXfSPG8ziUh/nn8J9m5kL",
-	"YA6giBiWCc7TIQ2vxinAwrqiN+tj3HmEOFfr35rSmxXWRAkFFIqRge1GyhiMimpz/1pqGq+frGmJCDnb",
-	"3JjVSOpFIaimMrLQ8fkuWKknykuYuERthvnZpBlm0yym5mJv3TJqwKyam6Fdaa/Y4FoqS7lMedW5Fkuj",
-	"u6MRsOE1Jnw82VK5ca29hBbcX69dS+7BN9Ai9I7oCcvL9+yYPNq//zC3ytkgTQcNopajFurStLYNeNCS",
-	"DFMqwgmRonrcgVFg8CKGF62OL64T6ibZlIL7JqYCizcAt+KKyBA1rLDerIWgHjUiP2dx1I7ZNYvd2iiv",
-	"0MByoBSA4wI7CWoGfUI1nB1f3O9i7IDlorn1iAms2gQxKyOUZp5CyhkYzrlIMu2LJkBa4EAxkOeKzZVH",
-	"oLqMBzVQ4Ck6/0lRXqdFppnpfsgs9728eNY+yO/C15cvSRFckUP84RTGTKvFqA9z7X97/uY1YmxM6RxA",
-	"n900Sc/rdruI6a+IYEozwHHCH/d2ScRYAr1A5EIAXVTjSGxhkG0MN6WYnBqjDRdKUxGytWHauHJbUkc1",
-	"9HuNDTqv4nP/0aMSJ9nv1rNGcEPUkDEE9lhitjUoi7pHeEBNa/Vh3dYTuNjm5dkJEXTKXZzfQjvFEZxo",
-	"naj+zo5LUuhE7NqhtaidLQ7oYnYU+gadz6UwCq68idEifurqUdwmmEOTmFFzVwp3HKe2GJFihtUDKE85",
-	"iqjQdls1d7UtuLo5rwffXMjoOTSdKhIUdVsDw/oAIgu4oi9iLq5IMzBqD76ldn7l0YeghcKRlmMGgXw2",
-	"77RoCE/L5nSRUsnY5coeBPaaXJ699BCxPtFz4gozdshRrGRRKmg2oRrDmw1zgKPI0KKHc4eplJFjuFKZ",
-	"Ddb1xfIULVK/WQ0bgQMIiDAYMy7ChS8iw3llMmVCt4oCUBZNu7KwmQjB/BYBWCWFQlAAVgVor7h+z586",
-	"DTMAVA0gC6EJ5uIom2BLjsTct1BVl2cvse5RlzQrMWpEChuEVRpEa8kkglVIlrYFKvcu7sdlYtb+frdb",
-	"YsxbJboWlXmX4yj4dMqiQ6xJ9GC/1LIFG9XmDS7GnWVTzvKxXjqqZ88fH8tYpnewDsRcMHWPhDKWWYrX",
-	"YUAzbe6DWCJAKHx7SIax2Z7hnNiCacvndFjhva5o0Ro5cnzbD9LbfbAYFtswXXqNYS2/W8RBup3aZrgw",
-	"F+MBmMw35bmfsYhb3DHwsyqLe+wqF1IFQS8Im4hh9uY1yMogUxmxFYnu0OK6AEYEm1SEptYiYogykKNR",
-	"4XNDrB1A9ZyXXa6YyQCG/4ibi0OORtvECJoRedXlqV19DEu5ayj2QuROnbxRjiyyt7iFEcnRTByeCGni",
-	"0ZgCJ/LFmAmWykwh/i7VgAKnIEK1GnYFi2uWD6pgQFi854s15do6rUVWtd999OC20d7l2a9Z3Iv65XkD",
-	"yXZ9EkyH6QAT3HfvPyApFZGckiHXqkNe2JQWzOsjzdlNRzF9jvUQzucibPnCfAiBb9zaCbUsVcijmZ7s",
-	"2KEGhzlgH2yKA6ulvhBsRly5AwigjyP4W2mZKDKT6ZXhkgupo7esR1x3Qy9Y1W8bGV/ve7F8HyYTyxlL",
-	"2yEFCE2N2RNDcw5d6mcQy5DG/4xh2R0dR4Ev5CiX7HfvV66NJopVKElVg6dbi8sDpvF/tn93Qjn9ODN5",
-	"dY4HZpt7uweVwV0KDiMrqzZYe8ysBtx4r5+9OPYFqttcgSiLmM225JwUJUhRh4heeAvsE1/AnBdn/Nva",
-	"72/nDlq/6XtmufZ2y6slRySg7feBR4Ju+xGEsLvahKCwtgMPbSS5P4TamoYAXM7HXJfJQdkUhTwtoZyv",
-	"sDoBoRTiX09AH+dkytfLOSo3eDvOZMxWxAQ5QgDtN5KH5YRdTOJWLh0cxM26NG8bgosFnqJSEO5CPid8",
-	"UhtWVEUovB27GMtUZtpIXptNghNGk8FwrlmNWeSxeQzuxdgwD6wkShOCy7iFVZCLAZZ1XWPKGzJDdwgf",
-	"aGEeJ7a8IBdhnEUsuq3BrjT/8hjq6OCO0H4fi7+3MvDqNwbXszrUConRRbK4XEwrtlREDqM51UuDt8ea",
-	"+wIw90cCmHO0seZYfHJ4l5W4clvHSZ0jZHGib3+KLUD1mmugVDACSyzbEAyuCoDlZpCyKRcRc6FhVF0R",
-	"90i1qtAPxWdGFZJizNJSCZaqhc61UW+qNFJcrY/kFWZvKdQkzB2Wo4rCOJoOzgpNPlSEDIsbMU1UwoSu",
-	"Okd7K4uW13L8VUm9ruYNeM8gQC6cSB6ypfD0eZ6JhUm/5UsTRww6og1gHFKwj/FYY0pBSaZw7y6bTh20",
-	"NV+IysAgZsWnbbf07W6329scH7uC95WmaZHwEeakmDPID7hkwbZ8Z9HuWppNmS42nZVjGNetFWEFpezr",
-	"kZtnNx1rYzh3OOKWGIMih9vdOW7cn3x/Fy25ZWR0FyztCLMKh64YKxsTd1Rp+dRiDMFq4vkYP/bi7sLy",
-	"b9raT8+1yzx3AZbr7rhcFzKStw5mMKu/8SACSzYnEE7klKZXLAJ4q0MisjiuYA/KhK2Wr8zbWFEKsY1+",
-	"k2yWyMZd1QBLZmyLiXFFoswGG8HTy4tjIkcjxbRDGh7zaybyyS6HhxZkvNvdfdDu7rW7vYveQb/b7Xe7",
-	"X3XNP+62JLZs/10FOUzaWaz43a01jycln/v62gL2PQBHGlep/nbxSevg6Ep+v0pA0WZbyF1yL1ZCy5+I",
-	"MGVYotdI4eB4Rg+Kre+T13MP/MY1aq22MdRa/UawKbWxTjZ1fkCXdmVJubRNlvC96iG2e7I6maCY6yoe",
-	"cgxf3sFXUUIsUH0SwBSwhFnJ5AKORkDgAWfLbrfri7IZylXPt5VhS4aYQxLAagQkAxdQr+t1q1+TpqZD",
-	"NNbHXLC8YDfG7LYOSYDLCIM6e3ZM9vb2HkGPvqDlYz9kesaYIO3ebr/bhQa/6u2bf3JBlGYJaPW9PEYL",
-	"XablWIAcaqHkOfUc5NGc0VSR3qNu18zj0aNHjw6J2TZCU+YLu1rmbcFSohIaMkVCGcc0AUNVyWoFQ3v9",
-	"7LjtDHXmd4xoKNa4Ys7CKIsow6IfzDm43PeAF5MyMmXpGBIP3oh4XqybEYeHDBlhU0jDOAFAxoY7xjGh",
-	"Yg5FuBGkjoPReL/bLTvVwRZWF4PqOPlCcImhN2S7MRtpIjONhkjT3wpE4Zzxf3bOnLPc6iSeFklj9ZP4",
-	"xBw6X4efGhOJZr40pSICUeLTsu9iCx5nczLl8dVikOgt4XOw5VXs65PnQ4GcddssqHOHOLAmCwrOT10O",
-	"1AaxqVZCrI5n9WJ97ugRcjFhvsjzQsDPhI1QcIJCIvaIFBfROkaxvcgHa4s5URic6ThX57Mcf9xaFzsC",
-	"gSM4DHi//vxvFJY/hh8sGpOTGG4ZJxTfU3AhHZKffi6v2tTcpRVE7d9f4PtQS9pX7AuEyEfhC26E+vgj",
-	"AnZ8QhCOn1eRmSvg5owwSAC1PqnLHF38FvQ4jCVkJa9Bf1lVsi9PNXV1+koZqr6wGaKE61bfKu+FUdX6",
-	"k4yMVy3R4dCifYERXfcUhrTlVWi7+xiCFlJhC/Ri1UJbp7hWXlu0Q2ybVYRVAx2R/EbWBDvZqnvmlh/X",
-	"RxLaKEgMf7ynMIC1HfNrMKfgp+Ty7GXVqBtYCljPQVbaOSixCcMu7BIKOcNqEz7Ces9u+bf33Yx4zAbO",
-	"wX5X80TJgbAZbv/UvvzBmTfXVr2iBF9ikZs2WpDts+YStoZbg9zS2qq4mzG2VfH3bDDlCgp65rAWQIDF",
-	"41qQC/6e1dZPWOcB2LwmDqajzoLgFrcSS1w6MHZQ5a2snJg6hlfdidV+H4go5ZBmYkOJ7GjAapYHYKFe",
-	"DsHVCssimyHZwK6mjVsN+sjDjP5fKgvgnnrk9MkzD5IBPHLNIyYX4Ca2BazBud01KazKiZZtI2ZF7iky",
-	"ZRGnMOHDXGh2y+A0ArtUVbsiTHbnXcLGixbxhxulrspZXTk0jNu5Yok2Ys2UaRpRTUkT3UkJTbUz9yM9",
-	"kCs2by1loWnZeZeMF/2x93/Dw++O0sqJsBsaagKUxAWB0IzDPEyrtMBwc00XKkDuH+z29rw1dU422++K",
-	"g1d33lYfq/MllMcC6cEVbXQMbA0FX0Bt4dsGyK25RQCkCholTQgXNLf76eVFy5zwvCgxhklPblN5CQFP",
-	"11VsrclpqiB4zG46yIKf8ZgF9xQJTM9PqKZBHyV0tNhaBVMVtaGW9gAOyQqE0Zp+AE+0j8xOplPbgxzl",
-	"7K98ewAW0mqQrFVl0gA/DzGI3O20FQBQkulBqWL7HRf3G1uV3kzo9PIC2VVI03SOJ6yCmF6so+m8Vvp5",
-	"Jl0BfetaT1I2gmIUpnVXjZvO8tX7yOI8XqN2GDV7acTaPqFkmsWaA6MDMh9LpjBdvrFVOInpLifqCkEV",
-	"q1LdnMUwk0WQrBKH2KZ4XH1WTt0igDXSSPILqS023XMIoI3iyiFjlLN2fFGXh2OzVDBiyeb4LqWrzCY8",
-	"nEDAtk1cIaW8FdJExF7zU39nB4JtJ1Lp/kH3oFuT+OOLcyvWcpuZkqe2AAzH6dHF8Td5GgtXhMYzOld5",
-	"os4tc1A2ZpfcRddYFZacB1hZtA0w+AO+RqtDlqEeVoPc2HC3Av7hkIQTqZhYiYVCNQnMeXQIE2WUlsqV",
-	"Xo0v3auZ3YSqNSgxbyeYsrV58Bc5Ubk9hFgiX3B9mDud8VA4BwvyAlwilxMg48jptSlkls2xortMIbGH",
-	"HFnuRLTZSYU5BOAPgXRNc3tYPOwOeQsuo0CniAlet2BEMBahvbeCWBQcWodTAKc28DBsX6u63bDRxMFC",
-	"ebsalOySMr2tb7iUDrU+pcniYmw0M8JLhjPa2OC15h7zzkcA5a0WZ/HkuHf+iIdnwVC6t9XtUoLoLHF2",
-	"h9cJS347BDlzpXxyX4krHPlnQIxbLKR+15Dm5SsECwitiurjaZiZOwzfyp0iFl/m6PSkki5qaBTirQqF",
-	"kSbJEiolInPie3MGqBhuGOBokaPR1pUxqwWQanYTYmdZmjpog81lNp/iy6Umt7ER47dgdXVfLlU8ssG5",
-	"+Zqv3mmjJtxyk6O1n9TVa4O4CBamc0gOtpqzlZ9LKEKzVGpGuPacccQXwYxqlk5pehXkgfwdcqKVBdZX",
-	"JGJGQXRnAAmFaigOay5H1BysZgvRhWOm37KzTKCC5IvgV7+hNEtOxEi+5Er7jf5Pv/oNw3eVptPEb/R7",
-	"+/v3Dx48eNDtefiuD/6pDz97//rv/+UDln2Hhp+nMkueCs1S01rQJ6ZxmTAx5pHf6PuNf/33/+I3PL8B",
-	"QLdmS3zD+hZaOZ/QlC008Pyk1MCHYCH55dfKDMwE4IENts2nUp7JBy9/Z7fmnYfwzs9eI98Ae77N8W7M",
-	"broL/9eobeLRo1rPVKXNzbT+Nn99kdKBFMvtrSf0be1adVYVo9AQ6kjVbEkbTEOG4iZURCi6VKv7psxc",
-	"VpEhMiYs+QPZkX/97/5nUjwbmJYgz+kaMDDprPRWSmf2d18Eio8F1VnKgk7pFxSIit/IWBZwAJAoAjkD",
-	"NI7r/MjVYdQoi9Wx90GZebBPmkpTEVFz5cfJhA6Z9khCo4hFLafJHj09b/d2D9rHj49JyJMJSzW7qdqa",
-	"Gsd8/vKydzTbffHuOn33Knp38OOLmB+906f7Y/Xqr6++m569l/L57k36JLw+Fzcnr354lo1eK/36+cWc",
-	"Pj9/lF3cH7Mz2n27Ly/eDHtvLx6Ovo2Pjr+Sr0+j4eOv9ibfD789Pxtff7UfP3/z9OLF5XfvH7z58Vyr",
-	"+Lve/m70+jijw9enzx+/j6V8M328u9f75dWrg/vR7s7o+wfHE3Z9/cP1d6cH31xlrJfIN8+0eKqT+c33",
-	"L9/23h/JBzu9H256x29unl2n4W708PLlTjz95kS8jm8yGn77wyzrjt4lP4ze7/z4y4/vH588fv/kwdvL",
-	"0cXJs0fPz75J3oidb94/VPTlwc37r97u7Dw7O7rkUe/NlfqOfnezf/xKHbx8E0Xhd5PLl2/3s5DpJ6NH",
-	"D74Nz/bG3fHo7MX+6fHDpzvpw78+uHmd/hDtXp4wmT5/d//p6OGwl3x79OPjBz/ep4J+88tfH337QLx4",
-	"+vj68f4T8frlyfdvz8dHZ0LtHMzOds/52fnDV6+PjmcX8/T5tX6k1UHS2z198SyKf/nxQiavvznrfT96",
-	"+MO70eS7+Ht19G30mr+Ifpz++L18EdOz64P7J6PvM/Hj+zfdkxc/qHn88Nvjy3fHiXy+2x11aXf/+M1s",
-	"JNh3R8+fz6L7kn51cTB/c3/yPps/Ge78EN7cTF90e0+TX97Ms5uT12z29dcLiumDvYP9jUZefl1Dvvy6",
-	"oFlLl70H7eHc3DWCa56ndpJrFmrEly4lUDx8/MMPL65eDg9+Sc9fi+590f2FHy0Obwu3vzutNSN0B96i",
-	"BTlQPXoN8cRYTYKPBYs8kon8NII5uuWVL9KUhYxfL9U8P+g92jy+nH3UDLBgLbVD7JNgwm6aakJ7TTsX",
-	"8pXL2hpcsXmrBeL/Au4dbY+O2s9+/nW/+2EzAN4Cl4K9Xs3tq6LVHRAnjCwtpGi/Z6kkVqpzs87TEMoi",
-	"aUkOrQGHwQqYH1WhtyRabrC9Y8VL9z70snqlXjrQ00+Rudg8SpKTJ4tJDjfd3u7e/v0HDw8e0WEYsdFd",
-	"chhR60Q9t0iocrUDwMvvgtRzrM7W9mZ5kOah9dXpf2VghuUhbN8XltxYDfx/T7mqHNxi1JUXud5KLLjc",
-	"1KZ9p3qirUK5hQ6Zaxl2+HWphPkCbqC/uzkcrTS6iQrvKQJk2CE5CHLV8lFJ0EuvmfKFYtcspXGlHbWY",
-	"cV4rBd8m/dxrrMOCjbCwdgnzchugzMoII3bdrsmL/+2QMJeV0Ttg/yYJhIEg7kI5usu6XY02CObHVtnk",
-	"YQn2OJZZRL6RSnMxBlp2dfBiqsErRaPIlTWr4cxjNrBFS1cHhCEMpOUkI6bDCYtwb3AQm3PYmSsKuRyk",
-	"Yd0NmtkKEjZeCKCo4OqPbBFRW0S15eWMLf9gQ1jd5hliyBvXeYxbU7Ax4FwSaeaOj6NWfcEXiBNbb90G",
-	"jJ3I7qvF0wKfKSTrmzkn5so1Ww19zT0Su1rzio6YnpMpTcdcrEAVStCmuXoQtKi+bMeycGMvtrno0LYd",
-	"uNmuPg1vKxrz7c5CrsmWvEjl2jJ3YoDEURHQr4VaM7NvlvMWl2/pGhV/KU2y0Plr465cYSjs040DckAu",
-	"Bb8hljCrycK58cDbHCq0fCnZzCE3rtp9uqHHMmJ3MwccWTe3y2Agml4xVRTJsMhjpAn5cmamhqhLbbQO",
-	"fQGh0KXIgZhfMagbiVBysxRqLM+T2sDvAvpsedVfMp2X2uAhklGMYKoAntYMzF8l4DQAfOFjYY5E65BY",
-	"h0w1SaP+yAFZDhKq1xx9OxR41Xq8gwRyedkNV1o5XxW4SdWERb6wmVmkub+7a+4+ai6fgfloIKQeAPpp",
-	"OZj+kKALCobsi3zM+VQoVmJIIJ9djkgm8t6I7UytciMxcT1YmRZnzpkbrVUsl44dlqxKmFCHJEhZzGjt",
-	"6rogCfsGFMnhAMxrvcP1kRNqMJlTs6G1OcopFSqhqUMtRChoz+0JwjuBKgP5TuT09XPChdIMUSkp+fb0",
-	"6fNbUURBWhs9Xw4MEGCbxitkIPPLwiq6mrawmztcROwG/xv0IXAXKnqPfRHsBJ55EPwToN8GHYLJRzK1",
-	"IgSGrUzkFLtZlO1c+9dcM/s/NTJUSaFt/vRvd/7pH3xf/fzTv8X//Uvrn2rx9VXIxLq4QTNP0O7HKAUo",
-	"Kwaif1d14PuANC/PXraZMEsTkeHcF7ivfRIxWC7uoAHw78uzk2O3D0GrnyfFyZEvgm77ETlq/5XQ9nvy",
-	"b8g/kH+E0P3dB+QeaZIW+Qv5inhkh/TJIfma/BP5Z9ImHTIg/y4AAEwpmC/MnT6lhovhbqHXVswJDLeP",
-	"DmUzKHAh6zRTEHsrkkwvrj0u99fZ/u4mI8uCQeGo/Vfafv9v/uEfcfT3mq2/fOXt9A+//qd/7gz+XXtF",
-	"vYMZj+pYmBPC7ykCbxhWlfAbFqtDsr/XXT4PBcLF7kEZ4gL+2nBvIU0s31WGXGw8+zmgqGI0PETXH2U4",
-	"bPzrmbspv3170VhRYqOQrIGiqNVdU5sjYiaBWK3mWGMEfz6iidZJ48MHwGMayfrlMlyG2dLXuam8zBLz",
-	"MlDQsVdyGqPzWfmiiQEytKyVAf7IjOtwQuRo1PLyIu4escityssRt+4pX2jZjiTk8NhUTwzbMaJfSvl4",
-	"og3xWz+UQnzAPGpiQhOGrphShBQGMnR84QvE3QaBHiJqBMkR0QOaYEYpl8LBIH/1DsrARTLMphjNLhUj",
-	"AdRH8AV38L4wSiPoVgDPD/ME4goqOE0RdglQn8ujCp4/vTAXnpJ5KkLwzdOjJwFWqX7U63VbfStTT1Ht",
-	"yFQJE9ysPyZzeyQ4xsDN9gUUhi/+xvMXdDqdVh7xiA36gmbmWtF2DaDlAgW6KGVCARkcBp5DeJlJpUYN",
-	"cpCiwzkxVxamGSN2GpQAaAamFyiYzsciS9BzBsgZ5uEs5ZphKTEKJcVwG4OWB4A1Nr7FAhriMzSutrnw",
-	"BYCtmWGb51XSBQWFWnhS1BxgjQH0d/eRLwIz/IEdfmC57xnT6bx9ZNYpyAEjgxzHtX0qYx7OA4z8Lp4H",
-	"bkcw9McQkyPyb9++OIeWcpHT1lonSaYmvjALiYqzHQry15iHzCaCYdxI49XJhY3YK5C84ZKVWRqyjkzH",
-	"O/YjtWPeLbLTGjlc3dHpSSmbvt/odnqdrjNqgdmzsdfpdvbQ+jsB9rXTmbE4bkMY0c672ZXqvLMpDGO2",
-	"wtb27dsX5JzpUrF1CBEAor9i8wKmaEKvnbHc8Dd+bYiyxPnQH2wUKx46eCOoLTQnbk73nLXAF3rCporF",
-	"10x1yCuqgS/Bb/cUCa545HbJHFpqBuKeIy7CFZv7YsRvbE4hjccy5XoyJU2o926EESj4boP1cxo/iRr9",
-	"xnOmzU4jYgvwZ1i83W63FGxvtcCc6biFRDlriwrl50wjV6+RvjB08YrNQT8rBdMe03DC2scITrC8YS/Y",
-	"XFl8CJLSlEHQkPlEwRZBTj6qtw7QasRmZQNWMfpFs5QZ6X1cgbqJ5Su1cyKMYEBji/xfukcb/Z9+9hoW",
-	"Kr/Rb5wW06zDrlMOTcJol+bGhcKYOxOwdr1fSbRHlv3udrslTOUkldAymhlzMOVO3eZbe9on3P48fKR+",
-	"++1YIWoUKpmtW8WXRtllqrxaMlF2sSBwf9u1ckZZZ/UCLZmGE3NLeuR+d69a5Xdp3c7yLIHPvmzQNebF",
-	"prBghlj3NhPrObKjS0GvKcd053VrfQZKzqrFvu7tQG7jDs0irlcuOgoMiDaKpcdJczaRHmD3o4nRQzER",
-	"TKotjwg2Y0qj48UjIPSDjgJQ05pPGWkCKHhQimsLcrx8F8eGye8E0biUL0I5HXLBOuTIDEWhab65392D",
-	"NIYhjyImKrnzNazyJVf6yMz2pcSKuq6wCUTCLABJm/aprSY0nKPPBpehSYnFWgVbGDevg/bY8NyVSUMt",
-	"0wqH2hBi+sFbOwAIW+KKXHGBiRM0HTO9qnf8dWBeroxhHbXCulzAhy/Md9uOCPsqrYlHaA7EiX9N8wqn",
-	"tqY3PH0nh+tW0M6BV2dwO9De2gngRlpKBtQ1mPpTodN5B58H6/aVYx3i7YZUVjxp+/2gs6KGW/3eFAS6",
-	"A1R/Ssco9TVu88UxRo5++PlOvM6q24hhaS0wdT2795CQIFYWeNP2xGe/+bBsSAX24e5c86rRC4Ft7m9z",
-	"xz8uMhXhk97mTy4FtUgFLMKPtmDPzxwfgi92H23+4kLKV1TMnW7TuKPU8pHXR35hXJTXF2x7JbZfEXAQ",
-	"Sbp6j0xyx17tRZLbrUIplITkQ/wCt1dN5Mwo4UboYQI5bu7ZMOK3L5yq2rR4+0CsuQI7wnJTLB61+mAP",
-	"g6vP+i4mLLwCBPrAChlGzdOFXdaryhLNBOCXzF0F2fl56TdfJFLGLQ+jjhe8xy7so2xAgc8xaNkXLs7W",
-	"wgKAOItlGRVpZonpzyMFnrRXVNEwKicCS3s29StXgNN71lPV6pATnS+HEZLYNRPW3K3klGERWq4gfb5f",
-	"oEspougc7vPl29UX21+vz5mGzz+9RFruZoVYmmdWIZF1vhz9jUffHkdXwMylERmxbRxD9bMNHKC46Ndz",
-	"gdwgsYTFkdeJXxIiSS5D+uI2QuSREzogWwWtgEbZZjFIIQBqafNRAe8DrUAswoz5PqAo37gh+6IZTNX4",
-	"nIXHhqMErSLGK0jZNWczyL/ADHs0GpSd9b6wLlo4/zNaJNiRZmCL5gckyNxrRTl8dOl7RKZgbCBIohZW",
-	"M/ee2oiilqs/jXAmaEmkai7CSSqFzJQdB2kGkGIPczkyvweQppzX+jfNhHSKBttihmYQAYCkBEbuQ7gU",
-	"7KsGFqXVIWfwBpYgzH2ZvgAdDmGiwYfnMsCxaQRGQQMVeuKhCpfDXtG+iLnSLPpojaAowL+VTgBZIKU4",
-	"LjSO5hEnU0aFIoFMmAiQV0vBFLFVRtGOYVFlVgmZOQTFdsywGH+BcLGcJWSuWP6ereoT7pJKl9Y/besS",
-	"16Ny1+b315b7rRzTvO4gu+YyUzZLSULpnlUDtPlPKyTv+71Ngat3FH9vuwWbhdgFbUh9kWN/88vMnOr8",
-	"brFXipEoF6+b7e8zSKQ2Q5DxNUNVaA2fwCLHlW0GeIKctiEYIidtC7ftvHyYGbW95eBnr5FIVXPXBjRJ",
-	"UnnNAjClKid8wxI08+vBwl9ZLm6v/cgXgEHVgmiEKTSC8Sv5dzIDjBNrIgfGNpYy6pAL5PM+IFqxiGMl",
-	"l5T1i6YQnN5iC7KQGxG8Q56wkEOSOsU1s2MoMkjBGWVVdyfncl3ksh+6L/HqNWPAcgTFjdYUktiblsyZ",
-	"brkYMzOKCALPZOVCqbs0zpAMKveGldQfy2j+CbjKE7tGyFmqpPLhs/C1E82mq0Rtt3Zm5f/o3Ky7v/mL",
-	"11I/k5nALnpbdHFK5wAmI+VLmo4Zfnd/m/moLElkqln0yghiiMv35+S5cHiZUWotvzXUsInBZsp6imp1",
-	"hderdQDQzftYXFLXyRcU3vVFOTNaS+I8spAcLTeZk23F1rXS46VCcJK1F8KpBYSixGWme0XSPSCdAnRF",
-	"SBVrc6GYUBxqxxsNZTaRMSuMq+AHw2cANGANCMgkZZq7zrlWWBUznWOgTTPo7R10u/CfbuCR4KuDB6S3",
-	"d9A2z9rwcKXZ85d1Fs/tzK6w1SWxOZXxSlnPJuhvx6MQHGFzr3RRTcJIDq5WpqLUGoBdNsNvZZP+Ipl/",
-	"Usk8B25YK5MDmXwRxD+NII6lVGkaTnCdt7oUQOBeG+phs5OsScezMWpTpicyQrMvTxeOPGfK3iMs9UU1",
-	"B9uG3PB0AdLknio4tXkHWHXLQ+br+cLwKnCDLgH0cEUirsyqRNj8RM7IlIq5CzizwWZYbNaItdd5CTtl",
-	"i6Z0CltZUMqThIhsaxqZyJno+OIjjCDPGdxijY/2D7npbvYRmcGaPp+4L27hK3LfrhJHzXb9zYmhf8LD",
-	"/0bgXoBTx9m8iGIWHb2GDSxJUdu4OA0pnDxpfPh5BRPZsVRZo7XfqvlVWrYlYVU++30bcrZQ6xKEOCjt",
-	"B2XQ0VHkC4wfwsBGm+eRl8+xXi6EOqnAjIPXJ/GFLSPdQh6DXyEvbCLv8Eq1hytZcC0MJnStltJMQGAC",
-	"JmInNHBHO7ApYAUyNhNL07f41eS1RJdTefoFoHLHF7h2mFbgesDXUKMHQy80Mcy0RVqnSgow69v+LXS2",
-	"/ZzYULyRYYKPSIC/uuEPzC/gFcjALuGLJsCFdezvQamwFfbU2mgNsPufc9Db2AFKwCwOn7lxntCp2XZQ",
-	"C8nQEBHmmOLluTWfLI0rZ3C/lfXgj8n0vZyG/ubYf3cL9n8sxSjmmLn2xWyxrdnCsg0MX9peNN1Btvep",
-	"LpWXDuMQmGEsx0ZZRWuolWyZiFhUiItK0zk+MyLeU5GzVWhgNpHWa1aw2UUOa24Pa5cF0+0EgR6RURLL",
-	"J3HWwWauCCNgdxcrf1O2gKOOvgiFv/95Q7pYvO5vce6MvqXwMR4bI0vUFem5lldOKgHB03zYL2X/oA3Q",
-	"JZqnKbdvm/d8AeQekKaTzWKsRmETlCE0PYB2g6IMzNymv3uEal/kCOqVeKCYj5jmU3ZoDmt5NPlJ1pKE",
-	"mbYhT1D0olWIO65QSArTswqrnOHsQOTxhZN58J2BnIkBjrTlEQE1o68g6w+CdnNASBvaii0AKAd+1HfW",
-	"M5cWDwuAtdQX+59RZcRJ023UAm99JT3LAtKiMyp3ghPYKotNbMbki2WulasPa7iWe2aU4SrXwo5wYFvw",
-	"LqQdeOkPwLyKeIoibuDvXbr5MwZYUTyvJW5E6IzOf3M1GFDTlxni85QKvcgPO+SonMJiEesdF3TxNuD4",
-	"9QUbjVioCwVpmY02aa6igpsC1NBWh0DfkG7NIaPyVqd5SVfDMzA2bS4c5kOb/idThcmNE0D3DPIsNOwV",
-	"PrVFx6xfxZUdq7OOmbf/OMxg9rfLBv6Ep/oVZrLbbFDcl1sIM+7SXyfJPBWRsmadqo24bFaBZBmeVjPS",
-	"sELuKpOSUSRSmY2dteNa2mTcEWMR2kEQk8QXiYxjws0KXtO4VTKV1xikiLVHHeZj80UsxypXYJZ0CrcI",
-	"HSairTSLyJyTc7d0n/BQPjX6VN7RykBjK7hBSimoYF9O5h9B0YgIjWP0ui/I2LV37iZHU4ElYGOT0ci6",
-	"MjoBA5R9sSFCue9ONYSJ4tGSimEEE1CTL5qxhJAKmWnPKv42PwIYTymkFOIDHAgXZhkYHoBRUFcs0R8d",
-	"Lbtw9taGPQQ4tYA0QyoIDmKYV8sEHSGA6QQw7oDGcWCxzNDF3VoXIsvqneINGsflimbwFw4EHke1BaH+",
-	"yClYt5Ag7M5s9njnTPcLq/rdWdXRVvzpU7jGXIc7vzrnsvW6rxVGdHHr9UnhyCJb+LHQ173kywLJQTnR",
-	"oUOeYrGiIpEUuOGEKl84S4y1f2ZhCKVjmjWqA9TZr7TgMgcg7McuOocyrKukkjsJJcsyyX791eIGN6Hq",
-	"i+TwR5IczHW+teTwESfTW0MVrqKdM9NVh0JirvSKgPLiMH9cYPkqtmEDV7YJz7Gvrk3ossGceRVNc8h8",
-	"0RSyUue39ZuILpd26HfatT/45W+rf26OdsM1+MJr/kBXf5bT5ae5+TM92QljmUVpBmRV73Z8Bma7ksl+",
-	"BX4yaf6X/+s//uf/+z/85//0P/3X//5//W//8T+0vLzOkmVX1fg6C3I1u+nAIDrm5WMpNOWCpUG/2vo9",
-	"RcZUsxmdA8onHznXDELQoloTRVgbOY/mNUrVD+23P7T/kmNieRjgArd9zg6IzlJhEZ1KocBaloGd5ExY",
-	"ccazFeiELAFsQ0Q1ApS4oBab6UcCKIeZr7nFGyPWBOILhyYMuSxNwKH1LGx7K49CzKH2XMvmbYBBM13a",
-	"xSkK4dnpHkIZvtKiQ+k/rHCFtqIpjHnuiykzClmeEw4cdcgmHLqHgg3YRZOKOUJls1gh8iwCoyGQo7JO",
-	"rCl6e0oZ+whIaX4qgaib/arstC+mAEFpeDpOHl7GbCEQHEudg4fNCJcWhbbji7fOFg3NyJHNXC6V1yeB",
-	"o/oihAkW8g3gGQKCGWCKA1X/v//n//+//qf/8b/8b//Df/tf/o8+oRj+X11Ta3SD7ZMzwVKzEnGssGcm",
-	"rnkqhTk7rTLJ8oKATUdV4ABEk/Ms+T47e/OqfXR6evLEovkVT9+cPn198iRAwnN4zAha7wtXIRvzt2AN",
-	"zSXZJYGtxDigSQKiLHzqEgV8gR2cv7k8O36KingOvyewcRjHm4SJkyceiXjk6uBb4Hm6cNbLdkVLSH2y",
-	"3+2V9sIdvIEtG2n2xNUK4dfgEVgIeIXlndFa6RtqAxhaAOI6yzYm8iIWRcrHY1ufA5eTNIPZzQAJHCAC",
-	"bwYRu9ZSxirwSKfTaXUAXc4aX+zcciEMj2EhhpXWdS1YWa0QiAtfBxeM+dwlSnMwYW4atx8kkNvtx5iT",
-	"4LqyE7ceDFL5R4ymtmAFkhWk/Nx2QJevT97cekQ1/AXTwSsbW8cQbj/AgmX8RmOs3djfdLR32eTNw/2t",
-	"dx6GeqftNwRZFZlKBxaTgW89mqevv187iE+pYNjyK9h6nXrxEk3UX6IT/kx6yCqQRow3BJm9Tvy/p3K5",
-	"xt7j9eCXTgiOXe2oFXnqVqgGiJZSWmS5gAmoCooE/xxAJXbIwjkkQ6kn6OGYUqy2sphCGc8heMqKQNZn",
-	"g+hLWDwhz/YZM43YKphlDiKkh2ILFwBOPAhTBvOlIA9UMY3BeNnxxTNAaiFUazZNLFyxEYi0No8TjObk",
-	"guQJRctgw31fAIYw1mSY8hoQYRJoKQdTKuYD11PgSmWXkYQRppFd24G6yZo1yUVkXwTu+cBsVynWv670",
-	"0YSqOjxuxN1mERTLXSejnboq558mad41X6kX9ZnT5v+OmeWXuPOPZbi0JjMcGVZSnJz1zFZiAFg9t110",
-	"4dSBGROsfLHCT5PnHBGqoewTqu5beoLQQOALG2CyEHwC9fc6xBwQMExkmugZNwKf9fT0wdddzpyyClHZ",
-	"l1J1EtW4z22cqVXw7aeg+9pZQBqTTVRqWdf1mGlFdrv7qFsDWjNEtHFVGJ9dtTURkUxYR7wRUkEhxgXA",
-	"PnPu6CJ0VF6JA+4cp/zacNpgBU81W/2x3qa7sJI/qV9nOidhlqaoNDtfnTtMuZOneqDsCVhzom5cHKOu",
-	"eG+qRwcRzAWbLQNEUl+Y55X3HZ4/VBNj0Vp/qS9O8T10mlZfBY18VjoUqdTUtAjGQUPugCbhC0ceMKJc",
-	"POiRwLY3gPYGKTPn2VWKeNjtkv/nf9/v9PY7u61+kUwIhiHw8sQ0LLl5cFpLq1AKwEdrmBEx7UZBoKov",
-	"fGEGE8qIqf7imKyAFpCmFfQ8MqXxSKZTFjkwvArPaHkrprX03J7hgDR5FDPAvqNDJeMMADgxmB84M4az",
-	"LB7bMvMBfp6n6NBw4qyyCBrXr+T51Aemw8guHN78p5CfbB+/k+QEU1snOb1ms7xG4x9bdPoiCd0Jsx6Y",
-	"0yITWy/xpGzMlWbpag59DBVnVZ4OV5WzCo1yQdBCuQZdN9oXCP1ueFcuMFBVzrhuFS6hKl4E6qg65dOp",
-	"Bf+M5YylbaOtRocIJszBfPVLxmp0WJeX41oeaHrFREB2SADt27/BuJ/rZsD4AXLYTDzNYgaIaAs53l0S",
-	"FJV3BogzGrjqQ1C9SAWEAYzQCIA/oSKP6yQAPdYmTmUx66NiCmlLwI0jlpIDEk5oSkPNUtXyfAGvxBLg",
-	"2KRRTXu7B4Z3msehnE6lMNxWWP1XAXISPs8nZxTOCU8SN4/C8wRM2CwRVQO3XEHpGayXkaaOyk6iuyrA",
-	"UDQGNGCySQE+s1T6GXRg19WtmHjv86m/bnz5WbDaMGkGXA0Emw0w+44rYsbaujur/5Jn/Yfk8siPS5zW",
-	"qVzrGf3HpUuwm5AlFoLeipZGQG36DUC7z7QvFlzOfqNl60iirY+SWCqN0D8rogDfGOXuD5Gb8I1DG8oT",
-	"FGYwr79PxY/GsVH+Kvq+qtf91qQCFEm6APQPBdQ4NIlmBVFE33sEEoBTFjKhEYku8gWEv5Em1fhrr9tt",
-	"dSAXwJBjQKY0vSpCSWoMM0ZLE3pVgNvnoDvbh+mujupeLR479fdFa4B4Nl1ahM1WhiIUe3MIdn1sNKkP",
-	"je7UsakiUHkjkPGKaNQtwlA/Htf4zxFF/fcVEz2d34KqMfxtW9MZ4JRiEeMi1G4k08XIvDJH7GBMnAvD",
-	"C0GyAHMz8lpbQfaKzTFraiHkrgDY80U14EhpOrdlrpxusdavhe18IokeG//i0/pimNnuzO9utfjPMerk",
-	"o9iE+XQLBmi7uuBTJjN9C2eYYwTAHFarB9dU002ooUeuhnLMxRWWYsULE7+2Mdhg1Anw0SBL44BMZAyW",
-	"8j54e1IW8ZSFWmELaKUCg0c75tcsqiQtIAiKIAGiDQByvsUa8IWmY4CfVxM5c84frHrsONuRA9tfKpRT",
-	"Qe0vxbt6JOaQkm4DK32xQld5zvQRzHFRWNxD4lnU2HHSZs4QSMBDnaVsod7rS+vFq136FSvUWSsj1NV1",
-	"/SyGgD+9in0kLFnfU263SqfHpRvcPr0Ak0zKuQW2ntudHc/BYHBuJsHa7ppv2yYDEkp5xRnAZVbrM691",
-	"LpNa37IvwLmMadFhzGjqpA7sI3hFb9pHY/Z1NzBiQX4Y8XesvYQo68KmZxfQPDOZXinPHGJ0FRdV2PbL",
-	"3XFtxRWIGDo+P3sGVlMFLCdPHHALak3gATG39qq0w2N8eaVAv2E77edmKNskNbnXYUka24no51hlW2b6",
-	"sLzeRlgzq8KiBS5yznTbdrDiUNiXd/K5azegD9uKBPbTPyvC9opDb5baFWYpkH4sPZWOv3uS358LJLf6",
-	"EKN/xhr8K35me942n2ZfsBsa6nhepfqyrz2wTmqFFjp3BnNfdpEGXHFmm/6xNEKenrzagd3yfJFn0Ag2",
-	"g65coDN2V/aEL7vuO754LUvUXNOV80t3yFEBaRbnwHAIYAtQUFNGBdb/hpb2oBqaWTWEYRu4KzLIU4Ry",
-	"s6aIFLjHzRnu240B4iSQEoKYTsEP7VduP/DFHhRvs3XpXbkMOcqzXhTXzMHN0SgqSSfHb87OSZIyV5By",
-	"NuEhuGAUlHrWE4dNTuNYzlpFdFDwJuWg00FeyzkL28+YDiftc64BehcqVdqQBw9Hr+gcmGVbwqeHpUgb",
-	"XCWVjgYpe8dCvSJIxjq0/2B88rdTzBYmVpv5uUi6hxbjC8/OwjlW1VPwm3PnT6Xl/W2ydNw8ywyqQTNL",
-	"tjjcsG34vAt+WsnnjxbKIBCXtzhM5QwAut2INAlcs4GHPmJgWVxpC8UGoAnl2rRL4YZNANTkGjIkp2wq",
-	"03nL1o3Q66OqKqTqi3W3TzP4RuvkDeDE4UuH5JxOmeE+X5/rlIf60BenVE++Li/VIXFyYbBiJC4MqNW3",
-	"XBQX0hVoYBB4UBl2keg5lNHcvohqJqprKCXiyvOKR2DhwrRGsiYIlDbOHCHXfTGqhqJ7KHWuiWiH34vS",
-	"wr4YpzJLSGB6wuCC1HD8gjRyiIT8dqjiC/piw22GCyFkUTFekZiNNJjnOr54aZRZFO0dwRWJvNwsMYvK",
-	"ObCQzbh80VHhcoLKJIzpsfmlBNENS5cSLV8/+c3arLl8anEH0NP5W14+P//txs1vvsqsLsHdDfZ5b64/",
-	"kEmz9rL7Eq3/+bQsQ2nydkpWLEMat5WWKR2z9RWyKQmckQxtkInkQitz2+bxTthcxNUVsW12arwTIY3P",
-	"8dfnTC9znjpwtSs2v5VRzqtvBh3h6rdoSvGxoNaEtX1jm6Xuv+z8pcqdcp/kkAsKI1iyQNZhQGIFKtgZ",
-	"rLuH1lrz7d29IX9TgClrjtMTZw2msI6kqZDJX569bJU9jPbcgMmyVma1J0fz8IpBxaxbnBxyMWEAzjGt",
-	"gMEXbUGNeIUlvfGSwcHCv8xn8IIvZGr0aSOozW46aGZ9xo34CegWI3K+d08RkOHeDI3gYGNGcwr3MAkR",
-	"Ds/cq9TsNeRUqP/8PQMbqCspX0Cy+2JkDQmA+FjrtCzYwqlZy3UyxTSLNU9oqnfMPNsR1bR6aJLUtK45",
-	"nrJj/LIN/H75VHo5X6j7zQx8q3PoAZeqa6LgFfW/vmeDlIoxq2U/Je7yk+WDlflUGvBKLK7MoWASBcSk",
-	"hH3eTpaqM59C7fs/Mhv5faSI3W0+TlJp1ExzpT/FROU/Dt87YyHj1+ZEW88jaVZYxkrml23D+5JM30Zy",
-	"8MW5K0hRbcPKxIXdEXgLVbn2upG/ZJ9X7LCca6DxvP4GskfpwP+NCEWrWP3d5KEvTK3E1P4m+dLp5UU9",
-	"N7KazZSti1h8As8XKgS6WoUIQObQWY30LGd56UJflCu3uhgzV+pQRAries1H7rd+HvtdzhC2VWs0lLMo",
-	"1TkEC6qQMyIh35Ir5/AYMpKJSAp2SKgvYqpZXkvWRqPkGUWCzTzCpomeu8nVVgmENXjFtk7WLVeRtfUS",
-	"v4Qori9Ab1YJY28XcwlskeBycPdSNEzd3vy2dahXVhAAfafNRbl07Zdtrt/mM0Yhjdttaf0mJ1SHk+WD",
-	"9YqlY9aGH4liUyo0D1UfVTdneM40lvfCChfXNM5Yh5xYnBtb8BmFIT5lStNpUuYaimmAB+j4Io8hAyY6",
-	"4FGALk1MDawLPSujgrG07wslp0wKTEbJoao9QknCMAocECdtB1jzi0bzANIFgUv6gmpNwwkkrrkXAfhm",
-	"kGRpIhUzL+/umpfJMJagSUrBfBE4OQpCzOxb6GdeiEXr12bJgVqKCJAeCQQPryATDxE5gyGXARnLHCqw",
-	"qHI9VeNzFh6brwMM4T00iwVxbma21ofki/3dXbI4SEGneJsw3FPrXcA7xnB3CDaO6hj0ZRLRnEF/AvM6",
-	"Eucp0OVnNquvLSsE045+j6LZf6O5eX8O+e83SwyIuN7EjnMhcSdHsOn/ukKNxaDfIi0Qw3w8RJp1iVKD",
-	"Iv0YIkkEmxWPDn3hsL1cml/eXO6NXGhnwEUo05SFOrCYwdjAOGNKsUUQL4iwBTFQGbZYC8ZlWOWR5Tco",
-	"qZbBX5ahd4zAcriAvTgTBSjHWEIwFFaCtKJhEZGTT7BJnZhqDnQL/Oe+MAIyZkMgB41IOJESIWcUybPK",
-	"7WpihrSzZtvwHvDkgunTBivnNZ00CRa80UXpp2oWPGIGW6xhMwQF14bFdV3YRjKScSxnRWq5Ap825voj",
-	"366gmG3O4fbFJhSzjTnc50y/mn8mALNjoJ1beWJXqBJl8ldMfwFo/OL23I65nzPArLFczHD5ZQSyWjY/",
-	"kWKtReCZTMcusifnd/AVEdl0yNLiaEO2AfZRgqyGdw2vjpXMD3gKFWjJqoyHSzHkIno1P4XR/U7yVjFb",
-	"nJOXc3E7py/q3wb1byqvkRZL5LJKC9wi5zAIZcSCOqBto42MmQZyeQ3dBGSYaS2FL5o2oQf/hmiltp4n",
-	"7Gu/Uf3EbxBDdWOmYbw43K/9xr/++3/xGzYTyMPbiV0jNHAQMU153IGBtfLAO4uKVZ62uXydoaxpxmre",
-	"KfUT2CA6LVOEl5OieuTsxedB3B0idUEE8JwwmsacpQibfFGBH9U1ZOywRy0NuwA2J71gIHIBGF+1pTWD",
-	"xXIJrT4uCSSEDlksxdimW1WQ0CGuWBFmNzTHgoHy29WdLIcbovkwVzntzErB0tA3BMMhWDfWwSQzqlk6",
-	"pelVhxzlU7MTWoiW5EZBNZImTmgAT4uwN1igI8x3NZcyF+MYdhjxUACwmg4NV7hvZpxpplyiahGQLnxh",
-	"w/g8BzoAUGc2Mh4MnNADNQJrn+zv7vrCDQg2amB+LoGngUq9/ALivWF0th2EonNF/AaAGjRM7zEPuY7n",
-	"rUNC1VVRmlBLommCviJ7dFwRUJIync6ryBp2K4CXgzd7RHmsim2F+fiCxhZQERV9I9iapiC9By8MM/g+",
-	"mFhI8PwpxksaAVdLohgD2RwPUingvUJaXCwRCFfkfndpCWmSDKZcAf5wcFh89EsmNSX7u4+KD1Kq2QAi",
-	"KyHy0S7lMFNzs2+RnAlyv7tHmjU4vlB44JqlNC6E1SmdQ8xoAUFs786au+/xws33CcRW07bp5neKHVx1",
-	"6T42RHG4mmkt3LtfkHj/Xqwff4oU6VzuMSdrUeohzaqsYVlsa4N0rrJhfkDU+jDEUgUbozCjgXyEeHW2",
-	"mSFrT81ejhnRbJrEVDvgmqWqMIwXlo/iUu8X8d0jPs6gHottyBfNPKYucPZqi8gUpGzKRQTVoyBqwXXO",
-	"wc9n7mOipWG+Nx3L787diF/hgAMXM6WYttCpmqqre4pEGQPzfguNQUYgwjsi76VSjspcDywykhqOi3LB",
-	"xTggllHDWkjB2oAVOsZC/EJqMmeaqASglmFJjZCSaCpChqlTmP5ml9fzBbzkVluBDT4B2xJmyRWgQmCw",
-	"umKJbnVIoDTVmQpAJqmwwZgaiWciecgOCR1Cg06XckkJbnJWYlkv9UxA+6pcpP0Cxc/0D37SVfBFr+bn",
-	"FdL8lChGpY5WQRlV1LXKofGgbEdBcH9fEEev5jVnXy3s3Pbq2Jkt2jpzDMcW0y8OFSZc58stNhzqJsQD",
-	"ZCjwp0xlsSZTmig8YwVvQUYR4KFD4N93aAEOhhTyQUgw4rEGFmPGDuNwGSAJS33hGmuBXdY1hcXpzMtw",
-	"1kmzdIpBahvi6W0d4oEE1mLLWiqm8xNbp3iV1xllZ3uo4RjDKX3rvHELKpAbQZIpQBstGG4ui6bMXOqq",
-	"VAfDSO9UkSDf8cFUjQeJTLJkAAprcOjAlS3nwjZY5AuozjEzmoLNx991yozjjNJ80NQz0BKsmX0mCTSv",
-	"HMNzDZK8Pc+qtTyOsSXEiG/9f+x9W28bR5r2X6nhzCCk3ZRIipIsEsF8tCx5ZFuWokPiJO1PXWQXybaa",
-	"VXRXUxIT+MPMxYfdxWInV7vYy9mbRa5m52ovFvNrFogH+y8W9b5V1dVUtw5ObCcZDwaIxe6urq7Te36e",
-	"zKoQyATnczNdRWaG7gQYJID6oUfhXMziEE9gOLfJBIWEoaeLho6BQwGEFNroQJKdUOYIJUY8+XzCWCoz",
-	"w6C90mw0jekaJkI9f1uDud1YycyKBdvSJUIlvbxczDiQMchb7PUokMQYewYDMlsJ5uKJBt0OSNUxtvJ6",
-	"RgAyAFaWZbenSTFXK54IeWnwlqwW9xWbsIXetd2S+8hCrFQ1GEybMJe3P3F2/wfgpb/5eCwuF8iC0r4U",
-	"QcqF5TWWws3R2+giOSoccBN6yjRWphOVJFU4dhaddDVC1eGuOqxx8HV91WVvpRSO7mkhmAFLCUKUM8nI",
-	"JZ/iElE2lEkPcfsD+rlNTNTuM6XLAiEVF3UxXSLtxob1jel7TsDhZAOM6oPcZl2/pXYxmZdUhwAUSifT",
-	"GAt7JzRkSqmkXAk9dL26R343c/sA6qhIyYQlI+AcQGhw07XptKR7lwcSQSOxa/muuySnebI/K8aGNIpn",
-	"CbPeMaqkuc8vD3upN+pnDpj3Bg6pD5HZD9h8P0rHk9U/zcmBbNk3kx+2YqxYiOxNGdfWn30NxNPUY6S3",
-	"v0PGFABtFzVVn1eV0Bmx9DN2MOMPaEqRtFf99DARs+mWGvwdPhTZ74djmjD4SQMM+lyOwe6Aqhd7n9q9",
-	"Omcv+O/f/XutQwLGB8l8mrIQ3oSJ2foXDQwG8cQciKihIKVngJSx4H5JmQEo9Xm1t3VYb7bu1Tfvb3pk",
-	"//Hm4S/XawZbB30xMaNnlmQI8EjJIYN0yoSen4TQK8jgsZUhAUmFyJOhqp6kY6YdM/bOjD86GLOLqhzT",
-	"ZtW0Su4S56NqtSy+ZweAYJGbG0SzksKGzTokAPDVQAf3zEDk3IRV4Pp2I1GqCzpnFRisdQqpTb8N0J6J",
-	"QxDl1AVsVY3Ti2gymxBl+VabZCxmCenPfR6yIZ3FqUeK32dof7pkxHDeYCTAztM9UG/VeAPDmRrDfAAN",
-	"mjGxNTAvQZ2wuIx2WDCr9s4dV8Mw4y1TGrPgzh0bd42plNHASN+O7ZnPQ8HQstOTQqqazezR4d5TYq9O",
-	"aSJZzWHNgEqcBfBbj/TZgEI8kmDxg6Pega6SOQwgagzAdps0jp0bvRyfkQ62FLPjV3WOmY5UG0Qutdq8",
-	"/ASAOWwOI2248xCt/i6uq8MHj/FzkfefD0CzilLJ4iHA0GgLmJJ2o9m5DEYTSZ8PI85MywAxAQnExjUA",
-	"ud6JUSV1T4tt+D5bNN4BMyXvInWV2ZwnNX+YVK+IKNeWyK5hvPJ5xKezFLMdGzjwmA6NfC6dDP8F67sC",
-	"UoVPopKttZEvy+f2aMi5DdoNMmYXJIxGUSprXtZSzPgoHQekSjkJorNAWfrZY8010p+nTHqEkkE0HbMk",
-	"ZRdprmWqodt0bEMMfd5cq6unMDFdImeX8XJUnUPPptA4B59IHOcaGBYJoD9C7D7/aXZvQBCXZA37GpLN",
-	"rj69tYw3JNuupsEM8a2wBgiextWghMhb1X3VC96T6ut8YYlf3QoOz9avqwF+HwpwyRdPE9GP2eTurdP8",
-	"1VOllT4ZyhEu+atPBlIt3e2Oev1OPwCkxcK5ZPePUtsciVQtlmZKl3KERLFI8Hx+WfB6eM6rvfWe/Unv",
-	"cszzJ09/luqsGIpbp2OqG4Fg0ljzxctoUZXyQD8UcehMVk79qXlOljlSm1q9BdhS8dVKgXX1oEIdqAaS",
-	"xT2jzcLR9N3OyZs1cflorZn5/wm656CuCfQKo6VN5q7RA5N9lVWVilCUB+33OAMIOuvAyVUWfiQhvi09",
-	"gmEtTb8lYZUvkc9ofIoalGpCKqVJ6jKzgLOL9GQwS6RIAtKn6hsklFHAD5kySSdMNy59bhrvqqUKt6Lu",
-	"CCE9EMv6Vi8DHRVJStx17AQDUZvJoOvw5UtkH3qLEe+5ZGld6TFhB7+V0DAE+wwE+VzMyLn6TDSoJhSg",
-	"0tWNhE6njCaabFgkZCSMql4Wrj6CqbiOQQU6MWUJzIslSlko5YeksIpbtq/Nk0qn1fAq2oapdJoN9VfE",
-	"9V+2Gj/iKRuBu8krKgDIT59eG9OEnUViJrFjZG9KX85YVy8ZCHBndmZJt7HFXL8n9OIJaIKVzmqzBZ01",
-	"fze9ImSDfG8Dzd9xAkqpsulkihl+Svur565ydu5c9XkQzhhekULw/IP2kja67ZVpEokkSueBz6uxONcX",
-	"4KCq22ukOo5GY31tiRxFanckjJ4SoSvBAV4c0juq5iloJAqXCC4B2CNc2NQSjO5BCkbEIbTpc3UN8IMk",
-	"rrlC1AeRlKyUijM8Fa/CuFojX1ZyP+ZvwVFRP9t/md6rH+2/ny/OnFe5qKv262cUanzgrDoUSYpwh2FP",
-	"NZX7+wGTA/3bgxmz1+HfzrX97PXun3DH84L1ssfjOQkh/SVQWm0Aow4naTUY0liqX+AgKFvDIaZEXgLM",
-	"6AsRM8orZS/F00XNGMUTSwfjlKEO6+Bge5OsrKxsaD+TUu+GkqVdn09ZMmA8rTPMbw7uBnCa/rp1X5lx",
-	"WxeDeBYyfVZfWje4MnTsoNKptBqttXqjWW80jxqNDvz/buNep9Eo+14106qvlUIuppCmmKdUKZrzkahf",
-	"u4UXRkcCsCqUfGl8Kj1CEMYZKLk5mAFXFmCsSJ/j2SzOWBLT6ZuPR+vm44FdewcDogWlGgE6UkZ3MqFx",
-	"JE1NIeSx0ZFES0A9UitbtikdlZ27K7c/dt0uYnw+SoHsWmlnDAHtaKSL9ZTl7hWQ1JZ19WVZR1taml3R",
-	"0+dvlWs6FEp3KNK7c4oUHh/v0jL9CRPfwWg5GiwqrOXpXxk1M6hh4tzVPvLAGD7XKFWUk2AnZJOpSBkf",
-	"zOuPlRWaCtTnXAB8SYdMXQCzsQNZOWkyd7z1oLCesnkGq6d+AFBmF6waawx0LhlgLftcdVdDJmO+lud0",
-	"Kq0fsGlM56CHolwydhTqC3wEPjY2EOrF0BQ7YzwL1qbnwnyGJAkd6DIc22ETvQij4ZBBlXOu1+CdirIx",
-	"Upa6YT5YIo/ZXOr4NCTJOml3oa4lIa02OMtllmYSJXogZpK9MRIEnCwGBgJOlzcDglDmhfOptwOC8LnW",
-	"g8ohm9XpcGugZmdRPmbzt4bVrPqGvXzX1M4wKmW5spp6D/ZxVSSe0o4phgg0kmVqioPMhsJtqp+sLQA2",
-	"bx3R0XVQzXDPK69SsPOuezR7xD7xystxWF31tL3vHWNDf0DN+BlkaVn+a7UhCoSl6+y5lhAWMDOCnWF9",
-	"F2rQnJ2WYYfZxFUopVCbJsD8We16Y5JU282WsodBJEWq7RMkEMhllJZCm73ZeTncRUCcG3O9mu8aCc5+",
-	"5Hg1zRus6X1nuLdhtH/i8GulS7qEVdsu3qeCM72CoarRiG9dkWOgXPTarYqEBHfAgT22qoBaFyuNtjUR",
-	"y9BJH7L0DVer6mTpim28EymrxuON5aRqcuXKrYWB59QgZREZ8QHq1Hrk52IGxQvfqw8fuJl/aES8K/bd",
-	"7Ra5WnvA7vhDg+h1ScBncRz4XJMhWn+t2stoCXRJoPofmLwSl9INiMbJLk1OtfEE6xV8f8ASFKjvAWGn",
-	"Gu2ShAHFM+ZtZPyLZAurDWF9+zxSloAyUyQJzlgiI8GDzNB0DiC9/CPuiFplWmpwFABXQBHLBVhiLJZM",
-	"mWch+HdZes4YVyYoBEHB/2MNmFLBC1aSybHW5ktGTel2ZKx9yedJlDJyHnH5phYaEt1pO83n2eQgBtU7",
-	"N9Sug+z7ARSPt2OhvResv6tEh8H6+94i5Gepc32we94RWuDNrZ7lDLy0POZt+FckwbsR51ljexiHpEfc",
-	"WKKHpaBZAnBGTZ2n3VkiPR2YduLnGob1qrBwz+n3W9zs2WuuqmF2BvFHbjH9VN3eFjeA5uY9v76970G6",
-	"7SplxXSNuPSlxRUOsq4EDrrwJOKsYHv4vNpqNGtLBNvRShPm7eZIGzMwYSo1lnq11WjUsCbL51h9G0nw",
-	"vC+Rwzx+MXr4Ldox7qOuC2ecqCaQT8+56yqE4zyCss+vATkuJdTX4MclwMddE59AkkYDtdBquFPu86oz",
-	"7Ij0E0B9VqHfBMf6SGgF5m2oIdkB8Z4yQbMOFBLT6lo7c3DD8fRDuquveb372g8e3A+azC3OfVw7DkcG",
-	"oNMVKjbuwX+lirP8tYWKv9LhixiIiyeyRt3VhyZUOyhbcy5JNcLa2D6zO03DsCFuhXOq5/Ph2UWklKUs",
-	"H89VgzxN7tou9gmrJrcTMbGn23XeXXzkR78bf5Ku2YW1qjElrl2tb6qmFCYhWu0c2/9IAnCOThmZ0nSc",
-	"ZYzYbXAls5FN0ZnN4M5LuSN6s5nvKa1A3LTuD6L1Be8y5x7y7alNo9n79a0fSZ8DPLVHppFpRlfDnbK5",
-	"LU+aJVxagi6M5UPi+1TE0WCuVAdg67prmQZrZBhd6F0ODV1JBaihZDQzjya4kSRDroL6YnKUHRF4NgRa",
-	"9Qp8PuNpFBPrRbMQJTqCZJG49MdBMElXMvg8eyziOgFOa2JLmvLqhKZXUSQfw81vSQ/Cxm+lAzV/4Jcf",
-	"wcSXevVxWbzTo+8DCvYNRb081bUVVtbjXGZH5yUBr3+wsdtCz8UhpA0hUgZLaUhT2rUGnH4VAFwDTgNx",
-	"3RSYGeXza9wVOUOrJBTmbLy3hYSAbyj1SsIp8UHqv42wUGbnmyVatGhvK+dxQsEhUbDel40sAIn7pg2X",
-	"ejqklrFG1Bl8bBRLH0m1f2ItrnmY52ImPVNqZKBprDgM0LHQNQIQ8SDze1FJ/yycEaVkZsMTpEcMCjBB",
-	"D0au9SFUlAios9LaDfBKWuRgzzo5VEddRGFHn4ikz7U4ri2Rp8L8PmfpZTcJkPiFGW+ncZCg3Ndiv0um",
-	"UIGQKjlPwzjiTEt105ipBHujcFKmJKHbRXo+h/hSPNdDi94YIKZAWIkMdVnO+WCcCC5mEptUgzdR0gQU",
-	"tp66HtRwgM5YEkaDlNAkAfBsLFrvz3Ogd5raxcSm7KsBMyjQDqDCyt1NvaLf91npLsefndfiBl/yUPC/",
-	"zXwxwYdRMkHzPCPhhcUeXqWHYBHlslr9y18D+Ea5OrJJ4xhzr3EPeohzML8EvOI5kFKCSxGDEfT6P//+",
-	"9e//4/Ufvv2f3/3eIOpiWZ6kZyzUR4Vb/mkyz8CPMZ2qRo4AgQFATBx8D2DsHDCeohGUZfsEbDAWMk0Q",
-	"XyNlF+mSAbJCAiUDstUh2HLQU/8LPKf5j5vrzXZjZW210Q48yEnmA/Zxc7XZXm822xstdbPt9MfD9lq7",
-	"32oPBysbK60Wa7f7K/coXb83XGVh2Frvh812u7m2sVZ4jHzKkmioca/2Z3J8fPDkuvpBhGEW+pu7ZJpE",
-	"PFUrhPQON3d2ymou9LhcaT8vlurdvvZCDfjyNKYRHHBZDU57ZX212WpstO+ttFdXVtda7Y3KVZzEpdC7",
-	"ao7NdHYt43Ru5t/qMagm6QC5Yp1T8F0Vfz8VV2C2ar0nkshRsfQWiIDtRgLpa+tGVVdw5ZpjR+M8qStF",
-	"2uTluc1Vp2PFETQL33N88IRo9UWSau5YUZc0GYc+eWolLiQ46266/NfaN6iRsqNhD4MOsVBJamCOkFvE",
-	"PbiQnU4dKIHPsc7aKKUDmjIOWe+1JXKge2kIWtR3DmypuOCEAj1LxAE1JWTKCEzmXVOhTESiGe+ySunm",
-	"FSWkDnH4m4/HMY8uCBawyC5C5Fr0pfOIh+KcVC17iRIjulC1hu7HHEjTQOlebudJoNbDiR1KDR1RWg1n",
-	"7iv7ouaad1NadZiu24xMqalyY4GKfjlztCF0vt740YKcJa//+c+v/+lPr//4l+/+8g2pAraTSMiz3Sdd",
-	"Z0hJyuIYYZwnhE5pYl+rXuIB2hpUWUJip9bq60fzKQtqnnqnXWw+r77+1z+8/pe/e/3tv333l2+gvNYC",
-	"oZHqd3/6h+/+/7d4LYNIAxvmY8okCNSJHGUoDsivSCh+bfC1XzkSx5IlT+mE+RXPr2xhE37lFWL4aKKl",
-	"i0mMbEn4Z/bQsvuzfjj327J9VH0bddQNMkF2nFicS6RrVCIHj6MMImgBHchhDwePqFqsWD+KPIt24sAQ",
-	"RcNQ/6RxHvT21cDTEJ1JWJpEDCYsYVjXKmuAFzY45eI8ZuGI2dQ4QgepPirOM8xvBFIylzrI6nhitHiQ",
-	"UCcJOxOnLHD5KDU0i4aC1vifXRKcX9ATsLVOBpjYB5JOK2twAQ+oj6Sxvbo5bOhFlHBvEUIcDWd9VZeD",
-	"5e9QFqG9nijjB5GQAU3BYE+bfE4De+KOvr4d1pszjiWQ00reZKrZdXpZoFa3cQtmG8IczaV6mbNBbnlW",
-	"LbhBit7qCicPKqhJsWDyjFSy3gG1HSHLFRstPWlzm/l7yY9DqFm06CewmaSYWKR82YXFniYzCThR6g+1",
-	"7cp6Btm+Yemgtu6VaLhl0YY7y3ccrRY0YDvioN5lDmJ3LhBtT09IxatA7nOlU1k46Tp+ZTQ+2VhvN9dp",
-	"o01b98L86dfxK3dfhhfNvceb87urj/Y3729/dr7eSCeN4aOH/dajCYtoe3vz/vopFXeXP1kdLIux3Pvq",
-	"k99G907Hx3v9xuqjzemLxqP77YOzT3ZPj+czee9o/+LJ40cPP3k5OPvi5VcPpp9+Rb8af3G29kg+O+b8",
-	"4N6zh0fr7caz0bMvjp99sn726FPee3g33br39Dhsz7fnL/bn6w9HET2Lnibx5tGLu/HqaTjcnW0f708P",
-	"DpPh7hez3cF0ZZu39lnIWjuzT5LHW5+fPz58ub3zhXj68lF7994WfdGTL5583jqdrLR2dl6Ew3ufP1ne",
-	"X21sr08O03OeJr3WYP9Bsts87a9N9gbD+6OD9LP5qL/y6c7n/JDt3U9Yfzbsxcn69sZk+3i/9+jhi0b7",
-	"Y7/ySinAVvXO5iYTZTg1E4t8fbuZ2U7EJHeT2OiN9lYfh6uj0d5mvf8s6T/de7ATba30H34OT+g60gju",
-	"RyNzvbG64fmVXTlSshaagQMO5x7/1fErIevPRichmwi4gH/KNIGLYxbHgpyLJA71V19M4vKPfrb7pOCb",
-	"rxGq7q+/+HLzQe+o9+VofNJ8/jwnWYsfyI1UQUNisZmyB5wBhF+zMdQPLt6AP5vRLXg1DPbC2wtux5ko",
-	"eD6bmIVGLj2RaR1oYt3c9rV2huH9IY6S5zkz62piS5XbZ3XlrfeshwY4RlOoXEZ/KWYpAHczFGYZ37PW",
-	"i2oLlrtuN3ApN9jFlA3ecn7qT8yYf9P47HvwU5b4D/SiIBS+mIV2AHJGfa3UkWB8mBd0IEJWnr9xoLMr",
-	"Fs0qJCLIClVGLNVtzTgmZ+ow0NCAheae1v6OjAIKVeVOlkRafbS/9RDyo/afPvQ5OjgjeTKe0zjiDByX",
-	"ai/WULUWgHQdTIGlCOFw5YDBfeDT8HlMZ3wwJgI5U0g10P9awvs8cnzwRMMGhbUlsilCZZuAJYdxmh+C",
-	"eZVex7u6QMBgKU/JVbQ0tmem6D+SFvpTQwPprqkLYDl3svGRpKn6sdICQyVo1DdIr/4FofWvyC/IL8mv",
-	"iDprW2vkI1IlNXKH3CUeWSYd0iUfk9+Q/0PqZImckP8XkCqOHnC6YZER4D/PxSyRLB52SfDrwMJzKssQ",
-	"KBb0nGlU3pjRECCcg+VAG2Uk+A2oowGpZmYDGQmoF8OPAOTZqWsHCkA7EilRtkkGKYtL9ETdCqG8IdA4",
-	"dMh01o8jiZz8IgFsPp8HMIYnU5qOOwQBr9AqsfA1lJMZ18+ykOgiN8syyvjZiSl8I0GaRDTGiryQnbFY",
-	"TAOEp94JGU+jAY0zUJJqIUVEHkklGwzPQm5LMozAMQJI2glzuL7UEtUxTRPetZzfak2o+dKjVw2e1T/D",
-	"oapv0sGYdcg4SsHE1w42XTEcmZ5bMiipbGesGwRnCQLAqx902+pVSwtUrj6vrnqNRgMOFQTy5rOUgTGa",
-	"pzGBiSyjfe1i6QmArUzoHPM7ALcG6b/UH3yOL9EQyobwY4Dpc3OWkmq7tZGtlAVeWRqq/sg0oalIpM/Z",
-	"BZsAE+B9kY41OHuOXLY8KeuzC6rOmFtnZdlQwNcVtQzBOzticjniZ1HK9H/AVGMc8QvVDx/P2q1KTlm6",
-	"EmQY+/a9EtvhGF9+MWWjvIy3qYX9iFMw4y6Zs/rZKb/1o8XRDnBFWX0IcDKjxSJrWOf1TcHTRMTFlVAo",
-	"mFAkmMJRnSEh3e3YJYM4YoZGGGp18XXlmqpnqwQXXBFEpuB8TunICE3sBkB+wzkRJeTwt716a3Wtln/J",
-	"lKZKE6l0Kv/Xr3zZqG/Q+vD512vtV37lV4XDvrDrL3cnUMdAB/d2mPmaYfdYortzU+YOgqZLgkkkZdCx",
-	"PDz6Ni7O8901uvEY4DrVQ4Xq8Qcerg/MwO+KoKVXoPNWv/vzN3/99h+/+69v/vrH39dchQBSmeHUzbTu",
-	"lwmIG6Vx57X5ryt9RhOW9GbpWCn3r5R6DzKzLLBnwg/AEa/+rVkYQjGYTTRqxCyJK53KMuR46S4sNvVE",
-	"jEZQhAaQ35aAAfgZNPujTovW9GIyGkGgZLLkhABVr4tz0S/hImt1WRp3Mqq0MqVJCqmXeLmLWrrukaaL",
-	"GLFUQsm8SyIhCWZTp3nQdwZENsra0EnRS6SXewqlc44qGRLlSTWQCKEN3mzVhzOhVOfspvzr0WGOcQrB",
-	"rbMfZgfZONHiUe2g8Nb0+VXJEO/jYKv3YHdLZ2ybyKEeppsOqzjnlmwd3fBAH+RMkgG4vmGDqaiHQiMy",
-	"6qmCsjzHVrFYdhg6A2Y3OzDdokoWJ/DY9gi7oIBXCoic1ECW0dRhWIG6mCXyWRIBOCbMmbLUJpFMo0Gm",
-	"fA7mpIq4EZ7PM7SGGqqoGjfYVEtanEJSvQRumJ8FLNQoiMhi9o8SxzQajSFvJK9NLxGbzGwJj6QBulDz",
-	"oKERg/OLJcwl2o5iFpAqJZNZnEYQSYSyhVQQLFjA+3XNAqHS54FSgR5YNiKbrjTjIUNKXXYC9yNYL1Zh",
-	"k/3jI+Trns5SSGb2MC8PYnImo7SDWjJ1qhR0giVG7fBrfT7WYb5pIiYAr2rTQaFwQhdDQTTBHViTPlW8",
-	"GGMxoHE9jOSpGU5PZz6CoQSpj9rEQVaZ3v6O3nIQGmTxMMtryDIy8d84G5JMRcRTorR+dVDjCWqSvU2u",
-	"t0QIEHK4UlfjQNOoH2f5sEbTS8eWm6/daGOEDeYBtTJUEZEmXUN65Puc3/jYeOWKtIicdyvv4eloPSvT",
-	"rODIBUFiguKXHTD6rJupZaAMuHSxAROGsri6arNDYBeTvarq+S1l70d81Ns6fAx0QjoGnzsuc9/qOqEu",
-	"f+/uorCVl6RtRlHkGaMt4os70X2jEcAFQbJohBA2lg0TrDuTD2C0XJqSYFn/pmmjtZDyOUqpGFYdlHOT",
-	"36bpdI/Hc48cKlnPPHJIJ+xQWWCHgNZMBkKcRozIgZgCnILmddRvWA48vXwijloFdrmr1561JKXmhYZd",
-	"63NJJ6wukkiJVmuKp2hwg1H6rK5Gt08Hp/XNw4PtDmkGuXHS7y8Yp73slXC65UxgUg0SAaCjMHY6pcJd",
-	"ADVXbVA3FbxiPxF9bUzBidOnMeUDiONzJdMHY2ZeuORGJWXl1fNX/xsAAP//",
+	"7P1JjyNJtyYG/xVr3gskWeVkkBGRmZEMFO6NihwqcoyKobIGr6Yb3Y2kZTjNvNzMg8GsLxu9+CBACwGS",
+	"oIW2DQgtrXqnTS8kQD+l0YN+hmDnmPlAOoeIHN6q99bFxVsZTh9sPHaG5zzn90Yop4kUTGjV6P/eYDd0",
+	"msQM/n0UTbm4VCx9zBUdxiwyF1U2ndJ03ug3jkhkr5O37HhCNckUSxte45rGGTP3hjKzr6Wh5tdsoJhS",
+	"XArV6He9hqbqSjX6vV2vkSWxpJFq9Pc+eI0o/5pOM1b8PaC60W/sdncftLt77e7eRa/b75r//7lRumlo",
+	"mtYdPmR7YZe2H0X7o/b+8IC1D0a9qL0bPqD32cPho6jXLT+UMqqkaPQb5wmdkpQlMtUsIsM5UeyapTSG",
+	"rqmG14Aumg5dU03TQZbGjX6j4TWGXOI/wpRRvdTY3kX3oGjshKpBQpWayTRq9Ec0Vsxr8KjRb9wfdcMH",
+	"owPW3gt7tL0f7Q7bj+j9h+1u9CDcHfbYPu31Gl5D8PBK0CkzsxDzkDW8Ripj86edgiyJalqxe9F91N/D",
+	"VnzwGjMWTswNv/zeoEkygAbMbrq93b39+w8eHjyiwzBioy37FFOlB7Ecc7Hmo15DJkzAh+TR8Dh6Mno2",
+	"OXn3In4l3iTfp+f68vrtzU/vu40Pv3744DWOsojrUzpm1XV3MZOECZ1ypsqLjWs2VdiZUHOYTTMYHTvJ",
+	"Dc9clyl2c8sFsm7FhTFnQg9oFKVMKbhvr9Pt9Hp7nYdmbTFNeQyLf/vV5fbHgInIbIDdD3Zd7O+aKWa/",
+	"ZUxp24Ped98//Pngxd6r/df3Tx98//Ds4PzRRfeH3tuG2VrpmNkbt1xS9pErLiK3jD54i2NJjUTojFMq",
+	"9NLo9C66D0v7Me9+3oXeQsO2nIO6hv3qNQS70YMwS5VMG/0Gmz+fRMcnD07encxevftJv3r8Sr96/PTy",
+	"1ePwwavHRw9ePf6WnvAZp2+/52/efX8z+r7xwSyxCaORGfr+741jKZSM2TnTx1JecVhTEVNhyhM7BBcT",
+	"RkK8i9iZIiHc2yfBYHDOwixl7SkXfEjDq7a99Rs/63b3wpSNUqYmvtDyigm4xg7JKdWTb3auezv25p1D",
+	"8oretI/G7jHFQiki5e7/TuvkjYjnhwS/duiLczpl51yzb851ykMdeESmRE8YUXTKyIzrCaGCsGmi5wQ2",
+	"C6EiIoH7TDcwTSJhzGhKuO74ouG5U6DRb6zu1nSYDn579OOk+8NPe/JRvPfzw7fhwW+99Ofhg/lFN/l+",
+	"P9oVT++rFwfT5z36cn1fe7vdRw+63Zr+kYXumU0STtiUmunR88S0UemUi3HDzOeTCzqunzhz2txT5Jql",
+	"MG9UEUqUTqUYG2HC9ZxoOvbISKYkOBm1X1EdTgIcqpNR+7UUzF7rVMbHb1zv+Y1KqxKqNUvNd/+137j+",
+	"pdd+9Osv3fajX7/yG/9o1vNSo08iNk2kZkKfsSSmczxoq104TZliQhPTdCNCYjoncgQzS9OYs5RY6YAz",
+	"ns9/kL88nLdfsDk0v2grE9m00f+lYU7axq91jXspQ4ptqBvVy7OXphnmc/aQgIGujpGZcy0jqXb2jCyK",
+	"Dlj7AT0Ytvfp/UftR9Fe2N4d9UYHo4dsdwhbft0Mn1HNXvIp18sNemt6HqRUs0Fs7mBR0CfaKCbDLBoz",
+	"fU8RpalmpBmldKTbnOlRe6J1QhPeNo/BU20rE9q9bqvviyAN3NAqkrIp5YKLMWl2Wx4JdEDsBiWZ0Dwm",
+	"UjAylSkjXBEahizRLFrcUn5D8bHIkjZP/MZh+k33UH+z92Drfp/KmIfzrXvPbOfhn/kagaV0zVKPUOWL",
+	"LYeDzFKumdk4v2VSU5JAS/qEa+ULo46QZoBSa5zKLEGZ1bZyLJQJwytBn8DvigQ005PAIwEOiPkX6iTw",
+	"L/OxwDMzwGhkrqCWGBwSeJkiAYdHzJFg/kuTJDCT8ltpwhKWkmAW+MJOU4dcFCMSM62qt+tJKrPxhFCz",
+	"0UKUlGN+zZSZWF8Y+UfMkT03L90xj7r3rp3j377pdQ9nZpI3zjLT6fxopFHJrE7wuV1pWpIZ5ZoM2cis",
+	"NJ3OzYKkY8pFdXMbkT01+7ubb2wuNBubE9R8LKEpnTJtzz/Q9o22dWwP1br9HpSO3cDt/CRl11xmiiR0",
+	"zA6JTOhvGTNN4eax3zKWzo3OivqqPbIr7aQ3L5kY60mjf99YA1Mu3N+9OpGUt3SFHDA/EcXfr2wDLOxK",
+	"EyI2olmsG/3drmfag+PW63a9YhR7NaPoFUbSyeP6ITPL854iPMpbk1A9KRrDI6va8bSweYqWjWQ6BUUr",
+	"y+DO5eGwisvx+dnT5Ra8ypRZKSToBR1yBDOE54bUE5YSxTUjIRVCaqKYiIiecEVwy/vCHCUy04SS4zdn",
+	"52aeRzEfT7QHG0OX1CHTJUVoHMsZEVIwIxR8kaTS7J2y5AnllCkySuW0/Pw9ReRMQOtwJ8E4YTOKkfqx",
+	"/copIdDZdcPmDrZe/anmxmx7Te+ekf6gwhHQ4DyimDY6fHD65vyClPUa+0Rw6AuQv6mcKTPWzOxerjvk",
+	"SDhVrHRMkAlLWR9OEDizuCJmVqgvYn7Nqh83P+53eySwVwdwdcDFNY15FBgtwf6CU8WVL0DDs2YHH4u2",
+	"zHRprFGPLcZ6pd63ToB5jZv2WLbtK6pjXNZzwvkLVnOCHZErNidzmZFwIqVioIzBggTdwqhtTUouL08e",
+	"m/7ziNG45ZFM8N+MUjuVYuyLucxyVUj1Sc9Iy937942sN4LOIxEfc608ErTNmTEw/9MJjMoc9IMOOdG+",
+	"YDcJT5kiu/tkIrNUEWrksTnlyIinCtwci/J+S8WmdlkvaGirROPu/fuLorGkaf5y1P6Ztt93248GnX77",
+	"169XaJoj0GHXasiB0aED0jRD8hVaE9Rs2yltK2aODLNWY640iH86Vi1QM3wBBzaZ0CRhwhyY8ZzwEWpE",
+	"5qNWEIRZmhrtwyniTVTCfRHKaUJTrqRoeYTFipH93m6HvIEm0viQOGnEUZeJqVFk4JszLmpOYKuY14+5",
+	"1fBXDXavu7tfGV/fV181ff+r/1/z7U7rn/zGL75/s9sz/7PX9v2bh8yo901zlwe3rrmr9VXL3LJqhoyp",
+	"sWKWjoSasZTsdfdRyxeSDGU0J7MJEzAm1SnkoLbYU1ox0pwxelUZaGcq5sIo+Cq49UAWttEfbjSfy+Gq",
+	"Y/mdHH6KU5kL/WC/sVFLuJCRXNUSO2mfT0G4BL15pX4Cv37GBnwwD6tECoVu5W9p9IxqNqNz9BELY/mC",
+	"TzVJYo7W5k6SymHMpl+/U2h6Fp/7x5SNGv3GP+wUjusd/FXtnOJT+NEF8whd1BS2EIuIklOmJ0ZzzkQG",
+	"HkLStNbHYEijgWtycEgoSSZmI4lsOmRpWX0ys95OUjlO6TQ3XgZw94AmyWDKFci+AHZaykaZYhExR1SY",
+	"sogJzWmsOuZs/JZGZ3hqfclBuShpZlyRKY3NZJompmSYMnpljL00i9khCViaylQFIPpRlI84iyNs/rEU",
+	"o5iHf7PGhzFV5oQBsTgzE81uoJ0yNR3LRMRSMqPzQxKEMmIBUXSufGHuNGpxKIU7l7Z0o5i3Ks3j2JiW",
+	"WsfgEwhCOwyBR1JjybXM4jEGAFjHMiVsSnlsntX0iglfNAP36wCuGHUE7rF/wgtK0RXz6FBmIoITcmZU",
+	"RvMSu/BobEzl+QDuKKxpWIrV38x7hd36oB0aVTNlIePXOPv4N43mZM40aVrbeyCkHrjbwDavXKfRHFts",
+	"RBqZyDjChTKVShOqNQ0nUzO75gif0rlpeXEVvRa2ZeBoNvdAQ6wL37xrqlg8Mg+i0TKwPw3MZbfLruUV",
+	"3MtTsCrwXamMWek5vGsgZ2IAvwetwqgBzQKfumIssQaMfR7iHPYR09V3cugMqCGDWecsIlyAvgjuJvPU",
+	"Ozm0Y6TTuWlw0DLnbGGJPJXpkEcRE196BzkzxwmnkrHWh8FfY6vBeKp0NEjZOxaix0lIEiwYan3Sy/XI",
+	"VCrVBqszeJPyMReBL4ymec7C9lOmw0n7nGtmZsOqJjSEKGJuDtn55EqnVMsUmoANw1kZuIMqH+G/ydC+",
+	"Nm015jCLSDMYuSaYjtntXAy4EVCKpaWNbP4cDGMZXpltRlKurszw61Qai6esRrswohmfGSrSzcD+mMcY",
+	"B1yEMk1ZqO3AUqK0TOmYEc3DK/SM8rGgOgPXpdHlpRiD8NRkQhVBmygqBAE+l1ucJVFgf7FPBK0O+ZaL",
+	"CFxU9hw1+2xKr+CSL8pnKDHCmQjGItNEG2KBBZhLQQgxloYKQ46lSSdHeA/205nN6Cu3i8kXuYjJQ9hG",
+	"+bU/O6ESBXYFWXXlgk+ZzPTfQGuJeGRXPxgAXBDNpwxO3mdSsC8qM6QkMdXs0EoKJbM0ZG6BQJNOhNHz",
+	"afzEaAxfsm1HgmTGfAdZREaUxxBCAieMsZNYOJHMyBHCbRMJximh2a+lfmoOxy8rJojKwkk+jp47e+cy",
+	"S9UhruERw40JkiJiSSzn5sCEjalm3NjWEZGjEWkG+Y6nmZ4U69gjQRjLLEozUVxsQa9P6dxs2wspX9J0",
+	"zL708QPzwhWJzceNxKdoySqWXrPUOsdQxzxNwQHOzdNPKbd4lC/Z2FJgUNMxqoDUKMdG9ckNcHTFg5SD",
+	"4x4bn6nJGUr8L37C0zh2xyfKk3uqjzEXWFfg6/EIE2E6TzSLjCyfqvGguKFFItw3Gl05eDAnyT1FLtAX",
+	"ai5ELObXLJ3fU76YGjluv2l+M2LfKMd8nKUs8vBkUSTkyYSlmt3o4gsRg3ag9xkefiJCaQ6QoyfnL9gc",
+	"dgidMpVbYUdJcvLYHAlJpiZFs/PDqXXovhcYsak0nSagwGspyYimuYpjdHmz7O4pEprDl9hX5k8NYL5z",
+	"zeKcpdc8ZJeCXlMeA8rkS0o7IwuYiIxNAnZBpmBwIjkTh7j0rOsygLBSG+JK5ZAVhAzhyM0Vj6IrQa6p",
+	"jGCzkZQlEOGN57ljduH0Nkv+6PSENE1TPHL/5sYjmUgZDSfmjR6cWjLTquURJe0b7E5PKGhDsCpoHCtQ",
+	"PsE+nxkxZ+SdlrZFoKr7ototjnq6+YQNxnJNACXk+oEhskq37VwNwgkLr2p7b9YC3mQGLku5nvsilFmM",
+	"JzI8iB82q5i6EEpJTKOiZ4xQuJlFvoB7m8Grk9cn3x4dvxgcv3l98eT1xeD4uyfHLwZPj05eXp49+QYf",
+	"NMu3MhRaphBULnWj3HDShM1INR1SZXadayqYJxQPixSXeyiFYIDwIcPUWE1THrWt9t/CjZvpUE4ZGtFX",
+	"Qs5En1DrdgUTTqa5mTah1ww8xVxrFnUITI9ptp0aRUfMqjB9sAUYWEebLO2U6SwVqpCvfGTdD6kyMzz3",
+	"xZRGIGPQhgPLNqLaol8qcA7zcUX2e7vmLaDcRr6wtjGB7eoC9iVoUGmdrdqv9u6dUgD3Azr+5Csq5ta3",
+	"o760pjalYp6HQw4xblwvDcqOETKbSMV8ARZ5fwFUgMJeJiyFdkNcDF0mNqzeTFhKEB3nCwuP8yASDx4M",
+	"mcK/y4IDVbQghzi0EeMQuG3urgc2MqngACBctw5JoKUcmG4OqNZsmmgVeE5iOW3IF+63QxLMbqjp6WCh",
+	"U4LNyJIpog594UTjwv25dDDGMOAhlpdNGaqydtHkN5aBHu0C6bHVw/Z2hyK423q9FEZzlCl/z760IgyH",
+	"NWh8StkwZ9Oe284UNPIPPTdR4SFAaw9/QpO6mVuLIB7R9VqKntr7PJBkxtDFVzgnnVs2HgmsCjEouWsD",
+	"q6PDMWWMscjix0CLsN89Nto2+U4qzcW4rH27uwdTrhQXY6uFX4oklabjRoQ/gTu+rJkZx23r+h1m9qRU",
+	"2jp/Hc7DGSk23rcsqc0cwAQg6pBEfDRiFa+qUffRA+ELPMjIiMdsUb80c26dk+hOwGdyjyXoDMqY8agB",
+	"JlmaSMWWfCuUBGOmTydSsNfgvA9gRZTcB+irB4GQ+zJIzY/mddZ54nY+HJ8VxYC8MxLQfBYPeGwzn9Ix",
+	"a4ETZ44+YlA54O+g74vcs45arTmi8w6Ai93D8axqLPh4rhr4otANys0sRtYc3gjXcRiQZXkHA2Plo7kN",
+	"fJYj9Bg7x1E2NCtnyNpTs1zHRvGZJrE5bXlkVX4YGavrW12RVT/WDPL3DNzzA6tg5Or1pVBZgmDpVyzi",
+	"9AICS38b+9SMYFD+mvlK0IH4mn1VDqL6jtFYQ/iWRmiu0vg0NSem5kzlgP+kdOn3htUNATxfiqkZNaZt",
+	"dNrlwJrXcErepj4+tvfZhn3wGu/kUK1u4HromFcfTSW/ZSxj95T5twKUiaaaeS44bYxl1PTTDOAB7JDQ",
+	"IWJazR6ecQV4Lfs1OXzHQjgPi3NXbepnfhQWHQXFrgYsabZGsAO/vg/IDJRk610z+6Sp0wzxJ7vdbqvU",
+	"rqGUMaOwPFNjZUw3Dv4Z3lY0KUvM3wOreK3G+SkuQuv0sYeDGVKzGzrlgHPtDFl0RX3Ed8gFNWZ6jsGI",
+	"OajOigQO7UPabftjQJKUY8ymiurNb73udfY7XdLcG+3SR2EvejjsshYZy15nd7+zb16e3ezQaQRx8qU1",
+	"7JJQFhv6RjDI8pgvaYu4jiLPrDEw/SFsjdkf66cCReJRkhSTYdtD05TOGxiqdnHuX+ziKUbTK+/SpYks",
+	"7ce8W8UqqS7kX2sWOsiO53J4S8FhVdsatIjVeY2pPaLp5kVTTvPZVgSNuKCxURYHdZP41ux9rgmks5Cm",
+	"mZKYaTN3IRUhi2Pzz4irkKYRi2CfbfdZHt0aheE1MIWkVhRoK8PgtGyyzrhDgik1zwrT0KAsAopWQCyQ",
+	"OS/38kaDn8xRa/QZiCpaw8TOmWeMUCrmtS+f0pvcpNkskkH41kLyzOKPsnjdDLnecwU6y4yqFokQwrvd",
+	"dICo37T7nsvhOdy3uM0ANQKT4/rh3ujlq3thPBa6VVm76/aWuuXmGs4H9avmuT3kzK/gdLCnnbukzbjC",
+	"ta2l03M5PJaZ0MtiyTPtyMf4U5zZz8tnNGnCf5QDlQlGaMpIzEaayEy3ao/lO+krLNGTFWMZZYyghkq1",
+	"sa5mMr1iKcY48NSzSISyiw7Sc/KVgDDOIsRulAxlrDlt0QCmXa3NchD18fotDbsYb0BFB71TRo4JNjMm",
+	"DrilbjPpGCbbdBZVTp58OXj5CnWjmzd/5TY4R2P6tscMZPDWDIpRlGYTjvCMIi+OCsTHoNsRrG9UXJYV",
+	"KZd8WjfelYM/luMxgiu0PLQpbSOwStCA15xFREtcwk1aBMfh53oZXj30aibcPLq9JGSiyCZelrVzcxga",
+	"Qw0OxD4JYjmWGaS7wJXBcD5w6Sz5BQSbeL5Yjk97iwjwlIGh6hVuK+fOAavFwl6iwDlK5xDLTQk2GT1Y",
+	"dX3acL7nXXJJKebAg5DwvF7L33IwEYm9/uByKw7Q9eb4goa0SCZiozLna8827c46Rj260SoBZtTXL6Hc",
+	"W2UkrXbN2r41AAmhY2v31kT5wOF6T5FLxdL2kbmRUG01j8VPVmDlD+owo0vnc2mfLPS5Mk+VhuZb23Pi",
+	"Y5NQctnetxBMuZjdSt5WJGDNQVtJK15OLFIKzCSXAOV8G+Ypm/3kVrsooGSQ1tLYOMrQ/JUDhCDejxmf",
+	"VdBf5eXQ+iCSMwEoniyNg60PMWzbn2s4HY/DuoFcjLdC/IKqAqCoGGY1TE17Fvw5OffFxuVo2nKMt1fo",
+	"LzYctSVkXI5iamJ2Ikoc50TEKNjS4bHCrVGh21gpdd3HjeR3TxySJM9Sjue2pdw0cHsxV+HxqFuzOPCz",
+	"iSxBt/TqL+d3VZqwSpYvEYL8Xos5Nr/hKEBjxvSabdmCcqpjt7tCzG/cbkjOsNJ1Uso6tE5gG3XgTHkA",
+	"xUiWsOsyjgrllTwpqVZOiWpDx+y8Yx5tVb8CCB3QRDhMs82fh2uAag5u6ap5ad67UTW2nCe5yyXfQZ7b",
+	"hWvFwHHBUnNbdbhEaLPOG1FrZVj6m1s/l3Pl3PLJhUHDzxev85a6VDtoOVz79l4qgB7cyl7Etm17+iyu",
+	"CrzsVT69vk8vudKfV/sohg89PCf41G53wxJfc5rlryzlj9yiAxa1W2d/HdkMgBJIP3ARODkyAoRtIVVr",
+	"p8V8r7Y3WcT1E6HT+R32Y73NRe0hBVnJQZkSyJEHdJio/Gl3QIcJC2wuXVR41d5Z4sNZuIaGFjw+lZHF",
+	"SnRSpmR8DV96J4cdcFW4P9AjumiZ+QJ7tpiVt0BttLR1Cq6j9YcoDbU5uK2aNcKIJYI7JODg5HRqGtQs",
+	"QgP20INOt7Y6Vm+z5xdpleqbDz9WE8vplEEIfnNnOvW+qZyvqX7ZWTKy5dUFuaqoEwGSKmWhTCOEIaCu",
+	"4BFKIhZys4A8yKbNhG4dEsEA40oUC1Oma91sq2YQQiOQtFcmXFjqVZky6vfV+VPwItIMfmxbIdI+gYiv",
+	"lmTERQSKjHBgC3XHES5xP9U1hUcOZ4A3rnuH88mulbVGlFzA/S/M7bVWLegLVnZU315ub7E6Vsqsz2+4",
+	"FpLxz2JnLUxAiZXBamxWphrFJZeRA/PCBkSoa6gbvMa3KaNXLL1TjJ0mvMRx2Og3AObMQoR/rg1suJaH",
+	"sVSgWcqEAdyLxqM2/PvXTSNlvu7eWDdeOQHZdu7ZxbN6ma+iDKVChX2JRAJ0epBCdn8jD8SyOYvvQi9j",
+	"nabw/O2FkRbAIWKW2lHZ7dgn3zKaspQgF1CJAS04hBQ7K2CmbCrTOTSqs84fyMXqqDlCf62JWiDJ7KOd",
+	"jUFC50+93beqdHDua84HiaA0AKBbxrOgtbkl6NHVFvSyTjYACB/QMbeyIBfXZ3mKK5+vjHztENnP1i3r",
+	"BfDJ7XZswsV4UOe++k7OSCzFGBFN3PxDyisPVhGPY26D8rlgm1lPNQZgV8SAMMHbNDqRMt6IHJIyLoAE",
+	"Zl9nNQ0N5FWAX6fYzjwDfcb1xO46o2dzAasVEfIAtbAiRxrJVEJ4L0sar3HTNne3rynY3co85sb9jXnc",
+	"/VFOVfh1cQHYLtROImqaZt3czcxYExPx8vMIwXygX6o8G5eaY8ToHaQJLEUTORNG1Gjr5WjV+VU2UUgt",
+	"oDxM0+q6/URELDov2fi36LGl8KxbuIDKdgYFMasBgxad25nw+IW6dj/lLI7y9LvboNBkVBPjO9eQfj2l",
+	"4YRDIk9U4uYBiOI9wCgNYzbtkyBPxjTWj5ZyYDaqMXPMv9VEpmgsIdpvAM8HJayt6Q086i6g4VC+BfhK",
+	"zAWZ6YEcDVIqxqx0Q+VxzW60+zoiUG7cn2Yi3L9HbFb6JzZLmReBFyySU8oFwmEhY88ccu4LWRqXWxdO",
+	"aGrsqhQeDyBOOUggA6HcTT5lg/dSlNvtOlJqvdXZigEr345ONdNqJA/wRSCkHtjEY2tLjkqQZpUPw1Ti",
+	"/YpO2YCqQe6z80h+zfrs6qOCMEC1HuKUWVo4WBCEK48gomYoo3nHcRdjtB5x6J2KuhDU42EQblrPm1fe",
+	"FtgwD9dy8VzdPrnTmVRI+pKE3qj9rRGuz9++uLW2l2TDmIeQtW0OlSs2J82zp8fk4f3ew8KyFHOSpPya",
+	"amZ0qyFLaxS7eFzuypPo8flRw2s8Od+9/6BWAQ/T6+oDu/fv9x41vMZpe9UjV6tsPmjxg70DoifZdAhA",
+	"w8OK3mYzPRC+YToJsQxebxxeIWjetezNi1PTkePaJmWqotYrPq697aYWUjXfvAhNW7DjHgwxfnHF7J+z",
+	"2x6nV2y+velo1tcmHzq8sLZ5DpV024PEPrMdJO8TI8qsBe8wMtiYFb27yzF5G4dWCZ+5BexoHZDQCFUL",
+	"i3KoozxDJqGCh/UIl3dyOPgovOT6lW5fnyP4CsQedgicLCvG/tzN8qJ4Q3YuRKdZHRmQgaSZckjQbZU1",
+	"5EKnLeECjaRjQDyBKFxh/+XgYbAuLB7V/NsBUjGAhIjULVXt53J4VGqC6VipFc/l8DRvyHM5PMvbYv4o",
+	"NQe2WtEi82epUc/l8HHRLmBmHnNxZmmqbu0u/zzm/N/MbOdqINhs4Izf2sC5y0PAaGXOV23tiBUg/zu5",
+	"A6p+llpvQMlrAN7XmJGYj5iRIh4JaZIgVafZ23SoZJxpyHBtbe/ByCd3bXYC3gwehD+F08HdudoJUV0M",
+	"dZLnVe5tfGy98neONuUiKAGyW2jYVF5va6QfwYuO8ofx7zP7iuXBgs+u79KJZtNb+0W3BGBCXjDBGh7o",
+	"LoT0d7Oiq54WNNyNzAAEr5ALSIR6/14psauGJpHdaEQHz6giFg5LmiUUqEu12wLnuW1ygzVx3CzndVew",
+	"4ItZr5EcaK4xCGf+EFJDXRIsEJOHnyHm++vHoAyHLK6xtlwWMvxOmr1ulwjzrtgjvW632yOA79qFfyYy",
+	"5pqH9u9dkshU4L/3CB1miuEfD0iYghQyfxyQUUqzCP7o7ZLrLB7TFP/aI6FM5ikSQu+ar6EDp3VIurgK",
+	"hBTlCEJFRq2GyJp51GA3GpvXTnRAmoGQAwtqdauoKHbhjE1M+B0V6dmWBajl8MJ1yWZVtTPbqFAXm+0c",
+	"7zdPZrgXV0egbU/KikuSyhHP106OxqhdKPYDKzcqgNOa9o0tD6kSZGoD9lvFaXVKQ1b7gXw43S151QfT",
+	"KfTg2R1uczbdeNcthDLCI7r1rgSA6crINgidrXp7zdKI186Y62ygsvGYKfAeWV0ysNAuJ2ysBEwzocxa",
+	"9EV5ydq+E/sly8UxZGRCI9IMcBPklAvzlg3yu8WRK40JVQpOlmvOZuYfXF3NwSlsP7XlafMDtqPQRt0F",
+	"fL/968x9xv1tv2b/vCw+WhtSddNTbInK2vVK/hmU9sVMODFXWom5qMj35gIUubSC1p+Lnz1Cu3AE/0mi",
+	"tEuybDmC4ZZ+f3HVzyiQopdy4t1S75DAaAlB3xejmI7HLPLgbi7G7qxGnAwJLC990HcCxKx2q5fDxzq+",
+	"CKx6ZTMepvDPfoHDjVjIo7zSytL+sbFa+yWEpcPrcnVt2x1UWk7524trb/A7xYXj/IvFtaPi28XFM9cK",
+	"YGRDX+3xhIoxu1u4ZZEBcnlWz+zqKOlrFtI7gdpI7snDglWj4ltu5SE1VPAWsGD5hyuxmd7uwYbYjNcA",
+	"p/O69jq6IOT/yTGoFYZHVBRdyw59saoThTpAzrKYwQ7kggRnbMyVzqNd1gle6srebndjV4wRsnoGnkrT",
+	"Cotigm/L0dKHO+754A7De7Di9ERe7z/6CD/Yv10crzLadaLObSzrOLnLvgLXQZ3DxA2rIypBoucmFXPL",
+	"3AUY/H8OWockpIq1uVBMKK75Naum1VNbz/GWS628zIqXWdZXMpGpYmQIBPyQ9JmA0vnRu3VhBnB0So2p",
+	"nYWJZSy9RbzjohBP91SVjZ3mIPdrlvIRkC9r0iyqskzZDjwAtCKnVZA+EwCHd6TaHXLGqAW6T1hqq3ws",
+	"ZASbG9fnRtiWGZ0fX7t19gP0MJ0P6sOwSNcMdwD5kFlX5s5S/s7XATDMwD3HMrI4k2JBHDyoTvH+upIi",
+	"3faj2kIiXgOJcSxcoradS7ODZbRgapISHw9waDti/UwrHjEypVzEVETkeMIFJSFNgcUPqAFd92W0sG96",
+	"ewfGJj3oQo2tyu7ZvHmylA227lNRh6TaHmCLTFmZbai1ZRuXN/g287Cw+yodqOvUwvryirW8cp9+y0V0",
+	"Rw1k5RIOLOcu8s1ZO3KJp2mYaQ2uUXbNhD4kiotxDFau55jChmYW7pMpF5lmqkOAc5sEs5sOCKKgZpXA",
+	"eLRXzsOtJR70snb0CnDQbUVdzpSD1JOOoDGRMq7D5bnGLA71cf4onLeZOQDmwIiNgGmANQxpeDVOoaCA",
+	"q9u4PkjFIyQ5XX/XlN6s8CZKqAFWtAx8N1LG4FRUm7+vpabx+s6aNxEhZ5tfZi2SelUICgKObPWjfBas",
+	"1hPlVfgcSw9DmgLSDLNpFlNzsLduiecxo+Z6aEfaKya4dpWlXKa8GvaOpbHd0QnY8BoTPp5sady4t72E",
+	"N7i/Xrs3uQvfwRvh60idtTx8T4/Jo/37D3OvnIVPO144tYwnqkug3BaKpCUZplSEEyJFdbuDoEBYMQL/",
+	"ViP/65S6STalEL6JqcD6YyCtuCIyRAsrrHdrrWKQAFxWO2bXLHZjo7zCAstZ8oCLFfwkaBn0CdWwd3xx",
+	"v2tpL7DZufeICSw8CmiyEWozTyAZFBznXCSZ9kUT+MywoQixu2Jz5REokOhBGT+4irAcUlSIbJFpZj4/",
+	"ZFb6Xl48bR/kZ+Hry5ekgD3l/M7YhTHTahGPZY795+dvXiPB2pTOoVyI6ybped1uF8tSKSKY0gxIPPHH",
+	"vV0SMZbAVwBTFMAnqggvW9tuG8dNCS1X47ThQmkqQrY2gQJHbsvVUU3KWOODzgtR3n/0qCRJ9rv1ohHC",
+	"EDXLGCB3djHbMupF6U7coOZt9QkXNhK4+M7LsxMi6JQ7BO7Ce4otONE6Uf2dHZc+1InYtaPqUztbbNDF",
+	"vEWMDbqYS+EUXHkSo0f81JVUuw3MSpOYUXNWCrcdp7aepmJG1AMjYxnfV1i7rZqzGkJCgy0y7vDOhVy7",
+	"Q/NRRQL3mjQOjOizdWaGMRD2iivSDIzZg3epnd959CFooXKk5ZgBxNZmhBcvwt2yOZErf6KuOB2BuSaX",
+	"Zy89rHWU6DlxtcU75ChWsqh2OZtQjYkHRjjAVmTo0cO+Q1fKtIFcqczC6H2x3EVb4wmwMIiNA/praIxp",
+	"F+HCF5GRvDKZMqFbRQ1TW0qlMrCZCMH9FgFTOYVapsBUClT/OH7PnjgLMwC+G1gWQhPMklM29Z0ciblv",
+	"eUovz15i6c4uaVbQo0QKC48sNaK15BLBQnpL0zLkcnk+LhMz9ve73ZJg3ioFPQ9y1uAo+HTKokMsq/lg",
+	"v/RmyzSvzR1cjDvLrpzlbb20Vc+efXssY5newTsQc8HUPRLKWGYpHocBzbQ5D2KJ7PDw7CEZxmZ6hnNi",
+	"a/4u79NhRfa6uptr9MjxbR9Ib/fAImC9YT7pNYa18m6RBPN2ZpuRwlyMB+Ay38RAccYibklnIc6qbNEL",
+	"V3ybKgC9IGc2JsCY2yBfikxlxFZQUMAb10GLkWlcAU0Z2LRmUQZyNCpibki0CJTu83LIFXOMwPEfcXNw",
+	"yNFoG/SuaZFXHZ7a0UdYyl2TJBaQO3X6RhlZZE9xS/CT8ww5ph/SxK0xBUnkizETLJWZwuILVAMFsALs",
+	"eBV2BYNrhg/qp0HCiueLNRWHO61FUbXfffTgtnkY5d6vGdyL+uF5A2mwfRJMh+kAqSd27z8gKRWRnJIh",
+	"16pDXthkM8y4Jc3ZTUcxfY7FsM7nImz5Atj8GGa9gitQy1KRZ5rpyY5tanCYszXDpLhKBdQXgs2Iq3UF",
+	"qS1xBH8rLRMFKE4jJReSuk3Df3v046T7w0978lG89/PDt+HBb7305+GD+UU3+X4/2hVP76sXB9PnPfqy",
+	"1oO44FW/bc5KfezFyn3oTCxnLG2HFPjTNeY1Dc0+dEnZQSxDGv8zJkx0dBwFvpCjXLPfvV85NpqoVqEm",
+	"VU1raC0OD7jG/9n+3Qnl9OPc5NU+Hphp7u0eVBp3KTi0rGzaYPlcMxpw4r1++uLYF2hucwWqLBbssFWT",
+	"pSjxybtyOEW0wF7xBfR5scef1n9/u3DQ+knfM8O1t1seLTkiAW2/DzwSdNuPILnEldcGg7UdeOgjyeMh",
+	"1Jblhqo1fMx1eTkomzyUJwyVM4lWpwaVkm/qF9DHBZny8XKByg3RjjMZszWcswDaMdZvJA/LqfRIr6Ac",
+	"UQOom3UEDBaCi6VBoxIIdyHTGh6phRVV6alvJy7GMpWZNprXZpfghNFkMJxrVuMW+dZchvBibIQHFsOn",
+	"CcFh3MIryMVgFPPxRK9x5Q2ZWXfIHW05vie2QjYXYZw5AuJbKGKl/pfbULcO7ki6+bHMmCuBV5+Y9tLa",
+	"UCs0RodkcVnSVm2pqBzGcqrXBm/PAvkX9eMfifrRrY012+KzEy+tZHzcGid1jvUqEn37XWyrk6w5BkrV",
+	"whSsYAvB4KqortEMUjblImIOGkbVFXGXVKtKylI8ZkwhKcYsLdXfq3ro3DvqXZVGi6uNkbzCvEqFloQ5",
+	"w3K+X2hH0xHNocuHipBhZUumiUqY0NXgaM8rDOKeTeFeI/FXpdu7gocQPQOAXDiRPGRL8PR5niOJ6fiV",
+	"fCJoMdiIFsA4pOAf47HGlIKSTuHuXXaduromfAGVgSBmxadtN/Ttbrfb24yPXSH7St20ZZCQgKjoM+gP",
+	"OGTBtnJn0e9a6k15XWzaK8fQrlsbwiqLV2Gpg9lNx/oYzl0RGbsYg4JdwZ05rt2ffX4XPbnlsjgOLO0W",
+	"ZrUWjmKs7EzcUaXhU4sYgtWL52Pi2IuzC8O/aWo/v9Quy9wFwry7M+ZdyEjeGsxg0/LWb0QQyWYHwo6c",
+	"0vSKRUA8d0hEFscVVlCZsNX6lbkby4ki69gnyWaJLO6qhvI1Y1t0jANJv1fAAy8vjokcjRTTjgN8zK+Z",
+	"yDu7DA8tlvFud/dBu7vX7vYuegf9brff7X7dNf+425B4jZv2WLbvqshh0g76ZAtfe7fWPZ6UYu7rC0vZ",
+	"+4C2bFxd9bfDJ60jiizF/SqAos2+kLvkXqysK3QiwpQZBcZYVARZiDGCYos7PrmgY3DDB37jGq1W+zK0",
+	"Wv1GsCm1sU43dXFAl3Zll3JpmuzC96qb2M7J6mSCoq+rZMgxPHmHWEWJS0T1SQBdwPq1JZcLBBqBGwuC",
+	"Lbvdri/KbihbqwOK06YyLjliDkkAoxGQDEJAva7XrT5NmpoO0Vkfc8HIMGX0ShGL2W0dkgCHERp19vSY",
+	"7O3tPYIv+oKWt/2Q6RljgrR7u/1uF174dW/f/JMLojRLwKrv5RgtDJmWsQA5CUopcuq5lO85o6kivUfd",
+	"runHo0ePHh0SM22EpswXdrTM3YKlRCU0ZIqEMo5pAo6qktcKmvb66XHbOerM74hoKMa44s5ClEWUYcU3",
+	"5gJc7nlgckoZmbJ0DIkHb0Q8L8bNqMNDhoKwKSRUN4HqIwh3jGNCxXwG8Qygj+TgNN7vdstBdfCF1WFQ",
+	"nSRfAJeY9YZi15VuQUek+d4Kru9c8H9xyZyL3GonnhRJY/Wd+MwSOh+HXxoTiW6+NKUiAlXi84rvYgq+",
+	"zeZkyuOrRZDoLYmt8M2rxNdnz4cCPeu2WVDnjnFgTRYU7J+6HKgNalOthlhtz+rB+tLoEXIxYb7I80Ig",
+	"zoQvoRAEhUTsESkOonWCYnuVD8YWc6IQnOkkV+eLbH+cWocdAeAINgPur9//G5Xlj5EHi87kJIZTxinF",
+	"9xQcSIfkl1/LozY1Z2mF6/5vr/B9qF3aV+wvCpGPYv7cSPXxRyTs+IwkHL+uWmaueq9zwuACqI1JXea8",
+	"/7cp1RdLyEpew/6yql5znmrqijSXMlR9YTNECdetvjXeC6eqjScZHa9aPMfxuPsCEV33FELa0EGlyH53",
+	"HyFoIRVGvxkyJIaB0tsVyr2S1F70Q2ybVYQlo90i+UTeBNvZanjmlg/XIwktChLhj/cUAljbMb8Gdwo+",
+	"Si7PXladuoFdAeslyEo/ByU2YdjBLrkiEYPRJnwEOmg+/NvHbkY8ZgMXYL+re6IUQNhcCOPU3vzBuTfX",
+	"1qOjBG9ikes2epDtteYSt4Ybg9zTWmHisthWxd+zwZQrqOae01rAAiwu15Jc8PeslqlsXQRg85g4mo46",
+	"D4Ib3AqWuLRhbKPKU7mx3Gh1JlbHfQBRyiHNxEKJbGvAa5YDsNAuB3A1WO2+ME2ywK6mxa0GfZRhxv4v",
+	"FexwVz1y+vipB8kAHrnmEZMLdBPbEtZg3+6aFFaVRMu+ETMi9xSZsohT6PBhrjS7YXAWgR2qql8ROrvz",
+	"LmHjRY/4w41aV2Wvrmwa4nauWKKNWjNlmkZUU9LEcFJCU+3c/bgeyBWbt5ay0LTsvEvGi/HY+59w87ut",
+	"tLIj7IaGmsBK4oIANOMwh2mVBhhOrulC+e/9g93ennc7RsHFfMV849Xtt9Xb6nyJf7XE82crdjsBtmYF",
+	"X/Dw6ta8m+tOESCpgpeSJsAFzel+ennRMjvcZcdbmPTkNjXRkIp4XenfmpymCoPH7KaDIvgpj1lwT5HA",
+	"fPkx1TToo4aOHltrYKqiatvSHMAmWcH9W/MdYPrto7CT6dR+wW4Q867y6QFcSKtJslYVMAT+POQgcqfT",
+	"VgRASaYHmOj0MYP7Hb4BOnR6eYHiKqRpOscdVqllUIyj+Xit9vPUdAMQHTa0nqRsBGVizNvtyKV0lo/e",
+	"R5bN8hq1zaiZS6PW9gkl0yzWHAQdLPOxZArT5RtbwUnM5/JFXVlQxahUJ2cRZrJIklWSENuUdazPyqkb",
+	"BPBGGk1+IbXFpnsOgbRRXDlmjHLWji/q8nBslgoilmyO71K6ymzCwwkAtm3iCinlrbjq9Oan/s4OgG0n",
+	"Uun+QfegW5P444tzq9Zym5mSp7YADcfp0cXxd3kaC1eExjM6V3mizi1zUDZml9zF1lgFS84BVpZtAxz+",
+	"wK/R6pBlqofVJDcW7lbQPxyScCIVEyu5UKgmgdmPjmGizNJSOdKr+NK9mt5NqFrDEvN2gilbmxt/kS8q",
+	"N4eAJfIF14d50Bk3hQuwoCzAIXI5ATKOnF2bQmbZ3BehFGamuBh3yJGVTkSbmVSYQwDxEEjXNKeHZarv",
+	"kLcQMgp0imz9dQNGBGMR+nsrjEXBoQ04BbBrAw9h+1rVzYZFEwcLhSdr+OtLxvS2seFSOtT6lCbLi7HR",
+	"zQg3GcloscFr3T3mno8gylutzuLOcff8ETfPgqN0b6vTpUTRWZLsjq8Thvx2DHLmSPnssRJX0vXPwBiH",
+	"hC5HSXLHGlzJqsTnIZb2WoXq42mYmTMM78qDIpZf5uj0pJIuatYo4K0Kg5EmyRIrJTJz4n1zBqwYrhkQ",
+	"aJGj0dY1a6ulyWpmE7CzLE0dtcHmArhP8ObSK7fxEeOz4HV1Ty7VIrPg3HzMV8+0MRNuOcnR2kfqKikC",
+	"LoKF6RySg63lbPXnEovQLJWaEa495xzxRTCjmqVTml4FOZC/Q060siUvFImYMRDdHsCFQjWUbTaHI1oO",
+	"1rIFdOGY6bfsLBNoIPki+N1vKM2SEzGSL7nSfqP/y+9+w8hdpek08Rv93v7+/YMHDx50ex7e60N86sOv",
+	"3n/6t//+AyTD4IufpTJLngjNUvO2oE/My2XCxJhHfqPvN/7Tv/33fsPzG0B0a6bEN6Jv4S3nE5qyhRc8",
+	"Oym94EOwkPzye6UHpgNwwYJt866Ue/LBy+/ZrbnnIdzzq9fIJ8Dub7O9G7Ob7sL/NWpf8ehRbWSq8s7N",
+	"a/1tfvviSoelWH7f+oW+rV+rzqtiDBpC3VI1U9IG15BZcRMqIlRdqnW3U2YOq8gsMibs8odlR/7Tf/c/",
+	"k+LawLwJ8pyugQOTzkp3pXRmf/dFoPhYUJ2lLOiUfkGFqPiNjGVBBwCJIpAzQOO4Lo5cbUaNsVhtex+M",
+	"mQf7pKk0FRE1R36cTOiQaY8kNIpY1HKW7NGT83Zv96B9/O0xCXkyYalmN1VfU+OYz19e9o5muy/eXafv",
+	"XkXvDn56EfOjd/p0f6xe/fzq++nZeymf7d6kj8Prc3Fz8urHp9notdKvn13M6bPzR9nF/TE7o923+/Li",
+	"zbD39uLh6Hl8dPy1fH0aDb/9em/yw/D5+dn4+uv9+NmbJxcvLr9//+DNT+daxd/39nej18cZHb4+ffbt",
+	"+1jKN9Nvd/d6v716dXA/2t0Z/fDgeMKur3+8/v704LurjPUS+eapFk90Mr/54eXb3vsj+WCn9+NN7/jN",
+	"zdPrNNyNHl6+3Imn352I1/FNRsPnP86y7uhd8uPo/c5Pv/30/tuTb98/fvD2cnRx8vTRs7Pvkjdi57v3",
+	"DxV9eXDz/uu3OztPz44uedR7c6W+p9/f7B+/Ugcv30RR+P3k8uXb/Sxk+vHo0YPn4dneuDsenb3YPz1+",
+	"+GQnffjzg5vX6Y/R7uUJk+mzd/efjB4Oe8nzo5++ffDTfSrod7/9/Oj5A/HiybfX3+4/Fq9fnvzw9nx8",
+	"dCbUzsHsbPecn50/fPX66Hh2MU+fXetHWh0kvd3TF0+j+LefLmTy+ruz3g+jhz++G02+j39QR8+j1/xF",
+	"9NP0px/ki5ieXR/cPxn9kImf3r/pnrz4Uc3jh8+PL98dJ/LZbnfUpd394zezkWDfHz17NovuS/r1xcH8",
+	"zf3J+2z+eLjzY3hzM33R7T1Jfnszz25OXrPZN98sGKYP9g72Nzp5+XXN8uXXxZq167L3oD2cQ/URrnme",
+	"2kmuWaiRX7qUQPHw2x9/fHH1cnjwW3r+WnTvi+5v/GixeVuE/d1urWmh2/CWLciR6tFrwBNjNQk+Fizy",
+	"SCby3Qju6JZXPkhTFjJ+bcPSResOeo82ty8XHzUNLERLbRP7JJiwm6aa0F7T9oV87bK2Blds3mqB+r/A",
+	"e0fbo6P2019/3+9+2EyAtyClYK5XS/uqanUHxgmjSwsp2u9ZKonV6lyv8zSEskpa0kNryGGwNu1H1c4u",
+	"qZYbfO9Yi9bdv7JED/bmpSM9/RyZi82jJDl5vJjkcNPt7e7t33/w8OARHYYRG90lhxGtTrRzi4QqVzsA",
+	"ovwOpJ5zdba2d8uDNg9vX53+VyZmWG7C9t/Ckhurif/vKVeVg1uOuvIg13uJBZeb3mnvqe5oa1BuYUPm",
+	"VoZtfl0qYT6AG9bf3QKOVhvdtArvKQLLsENyEuSq56OSoJdeM+ULxa5ZSuPKe9RixnmtFnyb9HOvsY4L",
+	"NsKS9yXOy22IMistjNh1uyYv/tMxYS4bo3fg/k0SgIEg70IZ3WXDrsYaBPdjq+zysAv2OJZZRL6TSnMx",
+	"hrXsKlTGVENUikaRKzhYI5nHbGDLCa8GhCENpJUkI6bDCYtwbrARm3PYV5R/ezuZu3CDZraChMULARUV",
+	"HP2RLe9ryxu3vFyw5Q9sgNVt7iFC3rjOMW5NwcbAc0mk6Ttejlr1BV8AJ7beuw0cO5GdV8unBTFTSNY3",
+	"fU7MkWumGr419wiA7OBZOmJ6TqY0HXOxglUoQZ/m6kbQoi66bcvCib34zsWAtv2A6+3q3fC2YjHfbi/k",
+	"lmwpilSuLXMnAUjcKoL1a6nWTO+b5bzF5VO6xsRfSpMsbP5a3JUrDIXfdO2AHJBLwW+IXZjVZOHceeBt",
+	"hgotH0o2c8i1q3aebuixjNjd3AFHNsztMhiIpldMFUUyLPMYaUK+nOmpWdSld7QOfQFQ6BJyIOZXDCq6",
+	"IpXcLIXq5/OkFvhdUJ8tj/pLpvNSGzzEZRQjmSqQpzUD81eJOA0IX/hYmC3ROiQ2IFNN0qjfcrAsBwnV",
+	"a7a+bQrcaiPeQQK5vOyGK61crArCpGrCIl/YzCzS3N/dNWcfNYfPwDw0EFIPgP20DKY/JBiCgib7Im9z",
+	"3hWKlRgSyGeXI5KJ/GvEfkytCiMxcT1YmRZn9plrrTUsl7YdlqxKmFCHJEhZzGjt6DqQhL0DiuRwIOa1",
+	"0eF65IQaTObUTGhtjnJKhUpo6lgLkQrac3OC9E5gykC+Ezl9/YxwoTRDVkpKnp8+eXarFVEsrY2RL0cG",
+	"CLRN4xU6kPllYRRdtWmYzR0uInaD/xv0AbgLtfbHvgh2As9cCP4J2G+DDsHkI5laFQJhKxM5xc8s6nbu",
+	"/ddcM/ufGh2qZNA2f/nXO//0D76vfv3lX+N/v2r9Uy2/vgqZWIcbNP0E636MWoCyaiDGd1UHng9I8/Ls",
+	"ZZsJMzQRGc59gfPaJxGD4eKOGgD/vjw7OXbzELT6eVKcHPki6LYfkaP2z4S235N/Rf6B/CNA93cfkHuk",
+	"SVrkK/I18cgO6ZND8g35J/LPpE06ZED+TQAEmFIwX5gzfUqNFMPZwqitmBNobh8DyqZREELWaaYAeyuS",
+	"TC+OPQ73N9n+7iYny4JD4aj9M22//1f/8I/Y+nvN1ldfezv9w2/+6Z87g3/TXlHvYMajOhHmlPB7isAd",
+	"RlQl/IbF6pDs73WX90PBcLF7UKa4gL82nFu4JpbPKrNcLJ79HFhUEQ0P6PqjDJuNfz11J+XztxeNFSU2",
+	"Cs0aVhS1tmtqc0Q6tsLuFLY1IvjzFk20ThofPgAf00jWD5eRMswWpc9d5WWRmJeBgg97paAxBp+VL5oI",
+	"kKFlqwz4R2ZchxMiR6OW51xLyiOWuVV5OePWPeULLduRhBwem+qJsB2j+qWUjyfaLH4bh1LID5ijJiY0",
+	"YRiKKSGkEMjQ8YUvkHcbizZzRaggOSN6QBPMKOVSOBrkr99BGbhIhtkU0exSMRJAfQRfcEfvC600im6F",
+	"8PwwTyCusILTFGmXgPW53Krg2ZMLc+ApmaciBN89OXocYP34R71et9W3OvUUzY5MlTjBzfhjMrdHgmME",
+	"brYv5gkr/437L+h0Oq0c8Ygv9AXNzLGi7RjAmwsW6KKUCQVmcGh4TuFlOpUaM8hRig7nxBxZmGaM3GlQ",
+	"AqAZmK+YFik+FlmCkTNgzjAXZynXDEuJUSgphtMYtDwgrLH4FktoiNfQudrmwhdAtmaaba5Xly4YKNTS",
+	"k6LlAGMMpL+7j3wRmOYPbPMDK32hBnT7yIxTkBNGBjmPa/tUxjycB4j8Lq4HbkYQ+mMWk1vkz9++OIc3",
+	"5SrnFAlSSJKpiS/MQKLhbJuC8jXmIbOJYIgbabw6ubCIvYLJGw5ZmaUh68h0vGMfUjvm3iI7rZHT1R2d",
+	"npSy6fuNbqfX6TqnFrg9G3udbmcPvb8TEF87nRmL4zbAiHbeza5U551NYRizFb62529fkHOmcRk/vN97",
+	"CCEmxLVesXlBUzSh185ZbuQbvzaLsiT5MB5sDCseOnojqC00J65P95y3wBd6wqaKxddMdcgrqkEuwW/3",
+	"FAmueORmyWxaahririMvwhWb+2LEb2xOIY3HMuV6MiXNJ9Hj8yOjjDw5373/wIL18zV+EjX6jWdMm5lG",
+	"xhaQzzB4u91uCWxvrcBc6LiBRD1rY4n9ty/OmUapXqN9IXTxis3BPiuBaY9pOGHtYyQnWJ6wF2yuLD8E",
+	"SWnKADRkHlEwRZCTj+atI7QasVnZgVW0ftEtZVp6H0egrmP5SO2cCKMY0Ngy/5fO0Ub/l1+9hqXKb/Qb",
+	"p0U367jrlGOTMNalOXGhMObOBLxd71cu2iMrfne73RKncpJKeDO6GXMy5U7d5Ft/2mec/hw+Uj/9tq2A",
+	"GoVKZutG8aUxdpkqj5ZMlB0sAO5vO1bOKeu8XmAl03BiTkmP3O/uVav8Lo3bWZ4l8MWHDT6NebEpDJhZ",
+	"rHubF+s5iqNLQa8px3TndWN9BkbOqsG+7u1AbuMOzSKuVw46KgzINoqlx0lzNpEecPeji9FDNRFcqi2P",
+	"CDZjSmPgxSOg9IONAlTTmk8ZaQIpeFDCtQU5X77DsWHyO0E2LuWLUE6HXLAOOTJNUeiab+539yCNYcij",
+	"iIlK7nyNqHzJlT4yvX0psaKuK2wCSJgFImnzfmqrCQ3nGLPBYWhSYrlWwRfGze1gPTY8d2TSUMu0IqE2",
+	"QEw/eGsbALAlrsgVF5g4QdMx06u+jr8OzM2VNqxbrTAuF/DgC/Pcti3Cb5XGxCM0J+LEv6Z5hVNb0xuu",
+	"vpPDdSNo+8CrPbgdaW9tB3Ai7UoG1jXo+hOh03kHrwfr5pVjHeLtmlQ2PGn7/aCzooZb/dwUC3QHVv0p",
+	"HaPW17jNE8eIHP3w651knTW3kcPSemDqvuzuw4UEWFmQTdsvPvvMh2VHKogPd+aaW41dCGJzf5sz/tsi",
+	"UxEe6W1+5FJQy1TAInxoC/H81MkheGL30eYnLqR8RcXc2TaNO2otH3l85AfGRXl8wbdXEvsVBQeZpKvn",
+	"yCQP7NUeJLnfKpRCSUg+xCdwetVEzowRbpQeJlDi5pENo377wpmqTcu3D4s1N2BHWG6KxaNWH/xhcPTZ",
+	"2MWEhVfAQB9YJcOYebrwy3pVXaKZAP2SOasgOz8v/eaLRMq45SHqeCF67GAfZQcKPI6gZV84nK2lBQB1",
+	"FssyKtLMEvM9jxR80l5RRcOYnEgs7dnUr9wATu/ZSFWrQ050PhxGSWLXTFh3t5JThkVouYL0+X7BLqWI",
+	"onM4z5dPV19sf7w+Yxoe//waafkzK9TSPLMKF1nnr62/cevb7egKmLk0IqO2jWOofrZBAryTQ7XWPI+y",
+	"FJxY5uz/LWMZI82UX7PUkr0B2YLz5t1T5FQqPU7Z+fcvW4SimU1mExkvQDGgLGyfTOSMTKmYm7ejm4gL",
+	"3KcQNvfA+W10IjS68fsRS/SENOGRKGMQZjabMycp1jTVEPGyPhlfAOYLi/vhp7DiB4uqqm+HHDumiKJF",
+	"mDHui4jOPRJxFdI0ApwJU4SSGWNX6xVcW0Nq4xZ8bmZig4b7nRuvvIBM0S8tSczVSgXTljYsH+82nGnL",
+	"2G5N4nxHreQWYgKGYoWQgDVwz1bwtVyIxSj8pWF8FjFTbP5bihbIZt0Jze0xqqOV1b1BH34uhyePQQtO",
+	"pKrzLkDDSgXtNUkzAUIAvaRpJtQhoea/whyk7+TwHlbxAd+uL7SMoSSs0jLJXbhg5tjXMZ1yFnVI6VM0",
+	"RpobJiIG6cI5vUzgkQD7GuMfubgIWhhQsOjSPJW3Q46EL2zepfvwfnefBO/ksBQUr4iYOilyDJ91u6fx",
+	"BXboqg36Tg49ko+CsTJLo4/xHiP2A3s1yAFK+cRAraXWFz3+u/ubn3gt9VMzGX/WjYxLBM347feu2QHz",
+	"T791XwGyhpa3yOLmgS+bfgRQMNasvygzv5kO+EU3jUySImR9cxzjCoK8/nlubyQ8vAJujCyBDDNfGBt/",
+	"mmg8Rcyeg1O+SUsHvFmtUE9NCoYleu1DrQ458kUuDrgq1rIHxSixWeYPS3CCHSjEBIie/e6jYpcXfYVy",
+	"QmWB0JQpNMHRmWFcDqpppsxsZy5F665iA0JYfxipAZqcG78/9v7vbrH/j6UxABGX9mcUGGeZsE4/ILeD",
+	"+dkkOArH4XqvQh7gXOL2G8V0PF7UzMEpTXKftC9u45Q+ck5MyH5HVIEvwI72CEWSfMtvA/yBGFVmETJw",
+	"9aEqy41rsjnwp2p8zsLjCQuvglZxqgcpu+ZsBvncyNiFEqIM/vWFhXyCtjGjBWEHaQbXLI14qAMSZO62",
+	"IMdVIETYIzJFqwrXvFV8cjSmzVBoebYvSI+IyASq5iKcpFLITNl2kGYAlF3QlyPzO2oqFckV0ikCQIoe",
+	"mkYEQLoYwAkP9Iv4rRqaxVaHnMEdWNI8x0b6AmJCWHYGMIGOUQpfjUSLqMohsheq+jouR+0LY/GAFvVx",
+	"EYZXxardJsYAWeWlvBAEW+QI9imjQpFAJkwE6PsBY3FGOZTQG5VYKldZazml3XbStWh/wZi3zDowZsAa",
+	"tuqb4Ju6tYFYyxdW50iobtO8jjm75jJTlvVAQinQVQ20fAorPPn3e5sS4T6r4VpMwWan+EJ05S+r9dOf",
+	"XWZX52eLPVLIcL503Gx/njl1WMn4mtUoxDVA/eo0A91ZvrYBXJ0vbVu+x6EGkWlh+0jkSjU7oEmSymsW",
+	"ADRDOWc+DEEzPx4sna6V4taNGPkCjv0WoJun8BLEw+fPyQw4Ey3kBgTbWMqoQy5QzvvAkMsijpUhU9Yv",
+	"XoXFrixXOQu54lJ0yGMWciC9ojhmtg0FIw2A22wo0PnNjWLvDOpD96RTzn2B5c2KE60pJLEnLZkz3XI5",
+	"K6YVESSyyC30ZlgGlXPDev6/ldH8M0iVx3aMULJUl8qHLyLXTjSbrlLf3diZkf+jS7Nb6/q9LT5xSudA",
+	"TinlS5qOGT53f5v+qCxJZKpZ9MooYsjz/eeUubB5GaG5vDWrYZOAzZRFntXaCq9X2wAQ6+tjsXpdp19Q",
+	"uNcXZaYlLYlDeALZktwET9nkvTfnzKVCssO1B8KpJZilxDFdeQWJF1ROACq8kCrW5kIxobjm16xlLBQM",
+	"oORgDcDV4TUgLrMBSRSSMs2huFxbN3k6R+B+M+jtHXS78D/dwCPB1wcPSG/voG2uteHiShjFb+sQFNvB",
+	"OGCqS2pzKuOVup4l/NpORiHZ2uav0kUzKY9hrUptrwWUuOzoT4Vx+Usz/6yaeU4Et1Ynh2XylyL+eRRx",
+	"yIBgNA0nOM5bHQqgcK+NTVu2A+vS8WzOy5TpiYwQRsLThS3PmbLnCEt9UeV0svEfni5QJN5ThaQ294Co",
+	"bnkofD1fGFkFsMolwk+uSMSVGZUIX58HvG0Ci01e8QWgS0LIynYZMLYIY6fwlQUl3hXI8LSukYmciY4v",
+	"PsIJ8ozBKdb4aLyZ6+5mzJlprPnmY/fELbBn7tlV6qiZrr87NfRPuPnfCJwLAIk5nxfCP/SkVjf0bhln",
+	"ypcCRJtWCJEduypvH8aqvn6VlW2XsCrv/b5NYVmonQ9KHJQKbxr1DIFnvsB8BEyUsnnjeTlOG8VC6sRK",
+	"2SJAkSW+mMn0iotxC2UMPoWysImyo0jH86qsGi1MTnJvLaWtg8IEQsR2aOC2tovYFpV2mFjqvq2HQ15L",
+	"hLCVu18UaOn4AscO05TdF/A2tOjB0QuvGGbaVm6iSgpw69vv21I89nFiU3tGRgg+gqCikHnzB+YXiApk",
+	"4JfwRRPohzv296BUKBe/1NroDbDzn0vQ2/gBSkSPrt5L4zyhUzPtYBaSoVlEyFmDh+fWcrLUrlzAfSrv",
+	"wR9T6Hv5Gvq7E/+3jjj+5bbY0m1hxQamQ2yvmu6g2Ptch8pLx5kOwjCWY2OsojfUarYAQCrURaWpBSUZ",
+	"Fe+JyMUqvGA2kQ7UlIvZRQlrTg/rlwXX7QSJ41FQEisnsdfBZqkILWB3Vys/qVjAVkd/KYV/+/2G62Lx",
+	"uL/FvjP2lsLLuG2MLlFX9PNaXjmtBBRP82C/xCaAPkBHXJWm3N5t7vMFLPeANJ1uZmF/lvAIUl0DeG9Q",
+	"lJWcWzotj1Dti7wiUyW/IOYjpvmUHZrNWm5NvpO1JGGmbQoFFNFrFeqOKzyYQveswSpn2DtQeXzhdB68",
+	"ZyBnYoAtbXlEyBTiOMa8hCTAHEhsU+XwDUDyhw/1nffM0WzBAAzZSKZL359RwCWZz0YtiNZX6B5sgQsM",
+	"RuVBcAJTZWudmDb5Yllq5ebDGqnlrhljuCq18EPYsC1kF64duOkPILwKPEWBG/iXrt38GZHUFPdrSRoR",
+	"OqPzT24GQxWmZYH4LKVCL8rDDjkqp8TbClhOCjq8DQR+fcFGIxbqwkBaFqNNmpuoEKYAM7TVIfBtoG/i",
+	"wNByq928ZKvhHhibdy5s5kNLJyJThWQpE6gWEOSsFvhVeNQWMbZxFVfGuM47Zu7+4wiD2d+vGPgT7upX",
+	"yIxl2WVwXm6hzLhDf50m80REyrp1qj7islsFku95WmW4IDRl4N6pdSkZQyKV2dh5O66lJfcZMRahHwQ5",
+	"Dn2RyDgm3IzgNY1bJVd5jUOKWH/UYd42X8RyrHIDZsmmcIPQYSLayrKIzD45d0P3GTflE2NP5R9ambho",
+	"FTegqAET7K+d+UcwNCJC4xij7gs6du2ZuynQVHCTWWwyOllXohMQoOyLDQjlvtvVmFMIW0sqhggml2UU",
+	"S4BUyEx71vC3+dYgeEqQUsAHOFJfzFo2MgBRUFcs0R+Nll3Ye2thDwF2LSDNkAqCjRjm1ffBRgigOwG0",
+	"O6BxHFhuZAxxt9ZBZFl9ULxB47hcIRn+wobA5ai2wOwfmdLhFhqEnZnNEe9c6P4lqv7moupoK/n0OUJj",
+	"7oM7v7vgso26r1VGdHHq9UkRyCJbxLEw1r0Uy8KsP6c6dMgTLH5aENO4NE9fVBIwicrCEEpRNmtMh9bh",
+	"4htc5gDAfuygY/LUKq3kTkrJsk6yX3+0uMZNqPpLc/gjaQ7mON9ac/iInemtWRWuQrZz01WbUs33rwLK",
+	"i838ccDyVWLDAle2gefYW9cmdFkwZ16V32wyXzSFBOIT8zy5PHvZ+iSqy6Vt+p1m7Q9++GPftkC74Rj8",
+	"JWv+QEd/lq/Lz3PyZ3qyE8Yyi9IMllV92PEpuO1KLvsV9VhI87/8X//hP//f/+4//8f/6b/+9//rf/sP",
+	"/67l5XVbrbiq4ussae7spgON6Jibj6XQlAuWBv3q2+8pMqaazegcqgbwkQvNYEkLNGuiSIEekaN5jVH1",
+	"Y/vtj+2vco5dDwEucNrn4oDoLBWWIbYEBdayTBQrZ8KqM56taC1kqWAPIKqR8NCBWmymHwmgvH4+5pa/",
+	"mFgXiC9cdRLIZWlCXQvPloFq5SjEnLrbvdncDbTK5pN2cIrC2ra7h1DWuzToUEocK+air2gKbZ77YsqM",
+	"QZZzTIFEHbIJh89DATj8RJOKOZbeYbHCShZItIzE8MoGsaYY7SkxgCHBvfmpVJTJzFdlpn0xBUp7I9Ox",
+	"83AzZguB4lj6OETYgCYIq1p0fPHW+aLhNXJkmZBcbhAkxbtVX0CYYCDfAD86MCJDjSJY1f/v//n//6//",
+	"8X/8L//b//Df/pf/o08owv+rY2qdbjB9ciZYakYijhV+mYlrnkph9k6rvGR5sYDNh6pEZMhO7dnl+/Ts",
+	"zav20enpyWPLDl5cfXP65PXJ4wAXnqvvgkWwfDHNFBQYwvwtGENzSHZJYAkFBjRJQJWFR12igC/wA+dv",
+	"Ls+On6AhntN5C3w5tONNwsTJY49EHNOZQzm1hazowl4v+xXtQuqT/W6vNBdu4w1sGXozJ672IL+GiMAC",
+	"4BWGd0ZrtW+oNWbWAiyus2xjIi9y26V8PLb1/nA4STOY3QxwgQPl+M0gYtdaylgFHul0Oq0OsFVb54vt",
+	"W66E4TYs1LDSuK4lP65VAnHg68qPYD53aaU52mHXjds3Epbb7duYL8F1Zexu3Rhc5R/RmtoCeLisIOXn",
+	"tg26fH3y5tYtqpEvmA5emdg6gXD7BhYi4xO1sXZiP2lr7zLJm5v7qWcemnqn6TcLsqoylTYsJgPfujVP",
+	"Xv+wthGf08Cw5Rzx7XXmxUt0Uf+FTvgz2SGrSN8Rbwg6e536f0/leo09x+vJ9J0SHLtatCvy1K1SDRQt",
+	"pbTIckFEMBUUCf45MHoiZuEckqHUE4xwTClWb1xMoYznAJ5ynEoYs0E2VyzGlmf7jJlGbhXMMgcV0kO1",
+	"hQsodjIIUwb9paAPVGukgPOy44unwNTi6KLQG2oUIq3N5QTRnFyQPKFouXhJ3xdQkwRrvE15TVESEmgp",
+	"B1Mq5gP3pcAaKpXKJEj7zq5tQ11nzZjkKrIvAnd9YKarhPWvK6U6oaquvg/W8WGR0cLX6min9tnPlDTv",
+	"Xl+pP/uF0+b/BQvLv3DnHytwaU1mOAqspNg564WtRABYvbRdDOHUFUchWElvRZwmzzly5Htoum8ZCUIH",
+	"gS8swGQBfAL1vDvEbBBwTGSa6Bk3Cp+N9PQh1l3OnLIGUTmWUg0S1YTPLc7UGvj2UbB9bS8gjckmKrVs",
+	"6BoIAXe7+2hbQ/UXQLRxVTifXfVmEZFM2EC8UVLBIMYBwG/m0tEhdFRe2Q/OHGf8WjhtsEKmmqn+2GjT",
+	"XUTJnzSuM52TMEtTNJpdrM5tpjzIU91Qdges2VE3DseoK9Gb6tbBikiCzZYJ56kvzPXK/a4+GFQnZtHa",
+	"eKkvTvE+DJpWbwWLfFbaFKnU1LwRnIPAvDoByLtbHtCiXD3okcC+bwDvG6TM7GdXee5ht0v+n/99v9Pb",
+	"7+y2+kUyITiGIMoT07AU5sFuLY1CCYCP3jCjYtqJAqCqL3xhGhPKiKn+YpusghaQplX0PDKl8UimUxY5",
+	"MryKzGh5K7q1dN3u4YA0eRQz4L6jQyXjDAj9EcwPkhnhLIvbtix8QJ7nKTo0nDivLJLG9St5PvXAdGjZ",
+	"hatf9Tn0J/uNv5HmBF1bpzm9ZrO85vsfW3X6SxO6Uw0sEE6LQmy9xpOyMVeapasl9HHKqGYqT4er6lmF",
+	"RbmgaKFeg6Eb7QssJWVkV64wUFXOuG4VIaEqXwTaqDrl06kl/4zljKVtY61Gh1j0gIP76reM1diwLi/H",
+	"vXmg6RUTAdkhAbzf/g3O/dw2A8EPJUwUsKDHDBjRFnK8uyQoKnkOkGc0cNVMkVc/IAxohEZA/AkVPt1H",
+	"ArBjbeJUFrM+GqaQtgTSOGIpOSDhhKY01CxVLc8XcEssgY5NGtO0t3tgZKe5HMrpVAojbYW1fxUwJ+H1",
+	"vHPG4JzwJHH9KCJPIITNEFE1cMMVlK7BeBlt6qgcJLqrAQxFKLEYwSYD+Myu0i9gA7tP3UqI976c+eva",
+	"l+8Faw2TZsDVQLDZALPvuCKmra27i/q/8qz/kFIe5XFJ0jqTa72g/7h0CXYTssSWtLKqpVFQm34Dqmdl",
+	"2hcLIWe/0bJ16dHXR0kslUbqnxUowDfGuPtD5Cbk5WLyBIUZ9OtfpuFH49gYfxV7X9XbfmtSAYokXagF",
+	"AgWZObwS3QqiQN97BBKAUxYyoZGJLvIFwN9Ik2r8tdfttjqQC2CWY0CmNL0qoCQ1jhljpQm9CuD2Jdad",
+	"/Yb5XN2qe7W47dS/rLUGjGfTpUHY7GUooNibIdj12GhSD43u1ImpAqi8kch4BRp1Cxjqx/Ma/zlQ1P+y",
+	"MNHT+S1WNcLftnWdAU8prLAS1G4k00VkXlkidhAT52B4IWgW4G5GWQtv8cgVm2PW1ALkriDY80UVcKQ0",
+	"nduyuc62WBvXwvd8Jo0eX/5XTOsvx8x2e353q8F/hqiTjxIT5tEtBKD91AWfMpnpWwTDnCAA4bDaPLim",
+	"mm5iDT0ye3oYMxJzcQU8BAQPTHzaYrDBqRPgpUGWxgGZyBg85X2I9qQs4ikLtcI3oJcKHB7tmF+zqJK0",
+	"gCQoggTINgDM+ZZrwBeajoF+Hkqi2eAPwC5zyXbkyPaXCuVUWPtLeFePxBxS0i2w0hcrbJVnTB9BHxeV",
+	"xT1cPIsWO3ba9BmABDzUWQqUwBZ8bJ55aaN4tUO/YoQ6a3WERZ3gw5dyBPzpTewjYZf1PeVmq7R7XLrB",
+	"7dMLMMmknFtg60PfOfAcDAbnphOs7Y75tn1lQEIprzgDukxwtW0XXCa1sWVfQHAZ06LDmNHUaR34jeAV",
+	"vWkfjdk33cCoBflmxN+x9hKyrAubnl1Q88xkeqU8s4kxVFxUdd4vf45rq64AYuj4/OwpeE0ViJw8ccAN",
+	"qHWBB8Sc2qvSDo/x5pUK/YbptI+bpmyT1ORuhyFpbKein/OxwADYYXm8jbJmRoVFC1LknOm2/cCKTWFv",
+	"3sn7rl2DPmyrEthH/6wM2ys2vRlqV5ilYPqx66m0/d2V/PxcWHKrNzHGZ6zDvxJntvtt8272BbuhoY7n",
+	"1VVfjrUHNkiN9Rebbg/msewiDbgSzC7qTefpyasD2C3PF3kGjWAz+JQDOuPnypHw5dB9xxevZWk113zK",
+	"xaU75KigNItzYjgksAUqqCmjAhAl+KY9qIZmRg1p2AbuiAzyFKHcrSkiBeFxs4f7dmJgcRJICUFOp+DH",
+	"9is3H3hjD4q34VbKy2VA7UzrJOOaObo5GkUl7eT4zdk5SVLmCtzPJjyEEIxivkionjhuchrHctYq0EHB",
+	"m5SDTQd5LecsbD9lOpy0z7kG6l2ofG8hDx62XtE5CMu2hEcPS0gbHCWVjgYpe8dCvQIkYwPafzA5+ekM",
+	"s4WO1WZ+Li7dQ8vxhXtnYR+r6i745NL5c1l5f58iHSfPCoMqaGbJF4cTto2cd+CnlXL+aKEMAnF5i8NU",
+	"zoCg27VIk8C9NvAwRgwiiyttqdiANIGc6FyWLsENm0CoyTVkSE7ZVKbzlq0bodejqipL1RfrTp9m8J3W",
+	"yRvgicObDsk5nTIjfb451ykP9aEvTqmefFMeqkPi9MJgRUscDKjVt1IUB9IVaGAAPKg0u0j0HMpobm9E",
+	"MxPNNdQSceR5JSKwcGBaJ1kTFEqLM0fKdV+MqlB0D7XONYh2+D2l2sLOfTFOZZaQwHwJwQWpkfjF0sgp",
+	"EvLTocov6IsNpxkOhJD5EuaKxGykwT3X8cVLY8yiau8WXJHIy80Qs6icAwvZjMsHHRUuJ6i8hDE9Nj+U",
+	"AN2wdCjR8vGTn6zNmsOnlncAI52f8vD59e8XN7/5KLO2BHcn2Jc9uf5ALs3aw+4vtP6Xs7LMSpO3M7Ji",
+	"GdK4rbRM6Zitr5BNSeCcZOiDTCQXWpnTNsc74esirq6IfWenJjoR0vgcf33G9LLkqSNXu2LzWznlvPrX",
+	"YCBcfYpXKT4W1Lqwtn/ZZq37q52vqtIpj0kOuaDQgiUPZB0HJFaggpnBunvorTXP3j0a8ndFmLJmOz12",
+	"3mAK40iaCoX85dnLVjnCaPcNuCxrdVa7czQPrxhUzLrFziEXEwbkHNMKGXzxLqgRr7CkNx4y2Fj4l3kM",
+	"bvCFTI09bRS12U0H3axPuVE/gd1iRM737ikCOtyboVEcLGY0X+EeJiHC5pl7lZq9ZjkV5j9/z8AH6krK",
+	"F5TsvhhZRwIwPtYGLQuxcGrGcp1OMc1izROa6h3Tz3ZENa1umiQ1b9ccd9kxPtkGeb+8K71cLtT9Zhq+",
+	"1T70QErVvaKQFfW/vmeDlIoxqxU/Jenyi5WDlf5UXuCVRFxZQkEnCopJCfO8nS5V5z6F2vd/ZDHyt9Ei",
+	"drd5OEmlMTPNkf4EE5X/OHLvjIWMX5sdbSOPpFkRGSuFX7aN7EsyfRvNwRfnriBF9R1WJy78jiBbqMqt",
+	"143yJfuyaoeVXAON+/UT6B6lDf93ohStEvV304f+EmolofZ3KZdOLy/qpZG1bKZsHWLxMVxfqBDoahUi",
+	"AZljZzXas5zlpQt9Ua7c6jBmrtShiBTges1D7rd+jv0uZwjbqjUaylmU6hyCB1XIGZGQb8mVC3gMGclE",
+	"JAU7JNQXMdUsryVr0Sh5RpFgM4+waaLnrnO1VQJhDF6xrZN1y1Vkbb3EvyCK6wvQm1FC7O1iLoEtElwG",
+	"dy+hYerm5tPWoV5ZQQDsnTYX5dK1f01z/TSfMQpp3G5K6yc5oTqcLG+sVywdszb8SBSbUqF5qPpoujnH",
+	"c6axvBdWuLimccY65MTy3NiCz6gM8SlTmk6TstRQTAM9QMcXOYYMhOiARwGGNDE1sA56VmYFY2nfF0pO",
+	"mRSYjJJTVXuEkoQhChwYJ+0HsOYXjeYBpAuClPQF1ZqGE0hcczcC8c0gydJEKmZu3t01N5NhLMGSlIL5",
+	"InB6FEDM7F0YZ17AovVrs+TALEUGSI8EgodXkImHjJzBkMuAjGVOFVhUuZ6q8TkLj83TAUJ4D81gAc7N",
+	"9NbGkHyxv7tLFhsp6BRPE4ZzaqMLeMYY6Q5g46hOQF8mEc0F9Gdwr+PiPIV1+YXd6mvLCkG3o79F0ey/",
+	"09y8P4f+98kSAyKuN4njXEncyRls+r+vMGMR9FukBSLMx0OmWZcoNSjSjwFJItisuHToC8ft5dL88tfl",
+	"0ciF9wy4CGWaslAHljMYXzDOmFJskcQLELagBiojFmvJuIyoPLLyBjXVMvnLMvWOUVgOF7gXZ6Ig5RhL",
+	"AENhJUirGhaInLyDTerUVLOhWxA/94VRkDEbAiVoRMKJlEg5o0ieVW5HEzOknTfbwnsgkguuTwtWzms6",
+	"aRL8f+x9W3MbSZbeX8nF7kYDLYAEQFAXIDrWFHUZXSixRWpa3VNtVgKVAEosZEKVCZLojnbMPDhsh8M7",
+	"T3b4cf2yMU/rffKDY37NRrQm/C8cec7JrCywwIu6JU3PaGIiWkRVZWXl5dzynO9bOY0uqJ/KVfCIGUxY",
+	"w7YLGtQG4bquTCMbqyxTp0VpuYYzbaz1R7ldQjG7vIY7kpehmF1aw30gzN7yAwGY7cLaudZJ7BpXIlz+",
+	"WphPAI2fjj2vJtwPBGDWkBSzUv48AlmlmJ8qeWFE4IHKJy6zx8s7eIrJxWwo8mJrQ7UBviOArIZ7razO",
+	"tPIbPAcGWrau4uGlHKYy2VvuQ+8+kr1VfC1+U9NLcfqmT+7fJe7fTJ3gWgyWyzov8Ao1h/FIJSKuAtq2",
+	"3shEGFguz+A1MRsujFEyknUq6MG/IVupZZZz8UVUKz8S1ZhddRNhoL/Y3S+i2r/99p+jGlUCNVE7iROE",
+	"Bo4TYXiabUDHGj7xjlCxws+2ytcFyuq2r/ae4D0xJdEZlSO8nJLlLUeKrwl5d4jUBRnASyZ4nqUiR9jk",
+	"wxL8qKlYxg57lNawS2Bz1gsmIheA8eVYWj1epUto9HFIoCB0KDIlJ1RuVUJCh7xizQRNqMeCAfrt8kyG",
+	"6YYYPvQuJ31ZkCwN74ZkOATrRh5MdsqNyGc8P95gO/7T6INWsiVT66BaSxM/6Ah+LdLeYIB2sN7VKuVU",
+	"TjKYYcRDAcBqPrRSYdt+8cII7QpVi4R0GUlK42s60AGAOqPMeAhwwhu4NVj7rNftRtJ1CCbqyF4OwNPA",
+	"pT5/A+K9YXY2dULzpWZRDUANavbtWTpKTbZsDBjXxwU1oVHM8DmeFdHWcSSgLBcmX5aRNWgqQJbDafaY",
+	"p5kuphW+J5I8I0BFdPStYWubgvIeVBi2830IsbD44X3Ml7QGrlFMCwG2OW6kIOG9tLRSeW6BpJptt88N",
+	"IZ/Pj2apBvzheFA89GahDGe97p3igZwbcQSZlZD5SEM5XOilnbdEnUq23d5i9QocXyAeOBE5zwpjdcaX",
+	"kDNaQBCT7qzQfXdXNN97MFtt2/Y1Hyl3cJ3SvWsXxWC90FrRu5+QeP9aoh+/iBJpb/fYnbVq9bB62dYg",
+	"Edu4xDrXi6HfIPriNMSAwcY6zBggHyNeHTUzFK2ZncuJYEbM5hk3DrjmHCuMSIvIR6HU+0V+9zidLICP",
+	"hRqKZN3n1MUuXk2ITHEuZqlMgD0Kshbcy1M457P6mBllhe/ZBsm7A9fjPexw7HKmtDAEnWq4Pv5Ms2Qh",
+	"ILzfwGCQNYhQR/i3lOiorHoQibXUsF88lamcxIwENYyFkqIFWKETJOKXyrClMEzPAWoZhtQaKXPD5Uhg",
+	"6RSWv9HwNiMJN7nR1hCDn0NsCavkClAhCFgdi7lpbLBYG24WOgabpCQGM24tnqlKR2LA+BAadL6UK0pw",
+	"H0cWy8VWzxS8r5Ii7Rcofvb9cE66Dr5ob3lQWprvE8UoeNE6KKOSu1baNE2g7SgW3F8XxNHesmLv65WZ",
+	"u7o79oJIW0+dwCEy/WJTYcG1H255yaauQz7AAg3+XOhFZtiMzzXusUK2oKCIcdMh8O9rjADHQw71ICwe",
+	"p5kBEWP7Dv1wFSBzkUfSNdaAuKxrCsnp7M2w11k92MVgtQ1x9zYGuCFBtBCtpRbG79gqxyscZ7SdaVPD",
+	"NoZd+pU7jVtxgVwP5gsNaKOFwPW2aC6sUtcBD4a13rlmsZ/xo5meHM3VfDE/Aoc1HjhwZZJc2IZIIgns",
+	"HKfWU6B6/K5zZpxkVPaBujkFL4HC7KeKQfPaCTzXIPPtNcmtTbMMW0KM+EbhVShkgoukm64qN4M6AQ4J",
+	"oH7QKJyqRZagBAa5zWaoJBw9XToOHBwOIKTQRh+S7JR1Rzhz6imSMyGMLhyD3lan3XGua5Ir+/x1HeZe",
+	"e6twK1Z8y5AIle2U9WLBgYyHvNVRjwpNjGfP4EAWK8FdPCLQ7ZjVA2erbGfEoANgZXl2e55Xc7WiRChr",
+	"g/fktYSv2IUt9KH9ltJHVmKl2sEQ5MKc3/4s2P2fgJf+6s9jcblAFhTFUhRbrywv8RSujt7GV8lRQcDN",
+	"+LEgrMzgVJLVQeysBukajFvhbjtMOPhUX3U+WqlVYHt6CGbAUoIjyoUW7FxMcYNZH8qlh4T9AfvcJyZS",
+	"+MzaskBIJVVLzTdYr33Hx8boniMIOPkDRvtBYbNh3JJCTO4l9TEAhfLZPMPC3hlPhDUqubRKD0Ovocgf",
+	"FGEfQB1Vhs1EPgHOAYQGd12bz9d07/xAImgkdq3c9ZDktEz259XYmKfZIhc+OsatNo/k+WFfG436CwfM",
+	"e4eA1KeT2U/YfH+WgSdvfzrJgWzZV9MfvmKsWok8nwtJ3p9/DZyn2cfYzv4jNuUAaLtqqUaybpXORJiv",
+	"xIuFvMcNR9Je+9PDXC3m9+3gP5JjVfx+MOW5gJ8IYDCSegp+B1S9+Pvs7qWcvfjffvvPjT6LhRzly7kR",
+	"CbwJE7PpFwIGg/PEEoiooyDlJ4CUsRJ+McIBlEayvnP/oNXp3m7t3t1tsv0nuwd/e6vhsHUwFpMJfuJJ",
+	"hgCPlB0ISKfM+elRAr2CDB5fGRIzo1SZDNX2xEwFBWb8nQV/dDwVZ3U95Z26a5XdYMFHNRrF+Z4fAIZF",
+	"buEhmtcU/tisz2IAX43pcM8NRClMWAeu7/AkynaBclaBwZpSSH36bYz+TJaAKuchYKttnJ+ls8WMWc+3",
+	"3mFTtcjZcBnJRIz5IjNNVv0+R/szYBOB8wYjAX4e9cC+lfAGxgs7huUDNGjGna2BewnmhMdl9MOCWbWf",
+	"fx5aGG68teGZiD//3J+7ZlzrdOS0b9/3LJKJEujZ0aSwOrGZPT54/oz5q3Oea9EIWDOgEmcF/LbJhmLE",
+	"4TySYfFDYN6BrVIEDODUGIDtdnmWBTc2S3xGdNhSzY5fpxwzOql2iFx2tTXLEwDusBNG5LjLBL3+Aa6r",
+	"g3tP8HOR91+OwLJKjRbZGGBoyAPmrNfu9M+D0aQ6kuNUCtcyQExAArELDUCud+5MSepptQ8/FKvOO2Cm",
+	"lEOkoTFbiqSWhUn9ghPlxgbbc4xXkUzlfGEw27GNA4/p0Mjn0i/wX7C+K2Z1+CSuxc0e8mVF0ouGUtig",
+	"12ZTccaSdJIa3WgWLWVCTsw0ZnUuWZyexNbTLx7r3GTDpRG6yTgbpfOpyI04M6WWOUG30dmGGkeyc7Nl",
+	"n8LEdI2cXS7KUQ+Enk+hCQSfyoPgGjgWOaA/wtl9+dP83oBDXFY0HBEkm199tLVcNKTYrq7BAvGtsgYI",
+	"nsbVYJXIe7V97Qs+kukbfOGauLpXHE1fv24H+GMYwGu+eJ6rYSZmN66d5m+fWlvpU6Ac4ZK/WDKw+trd",
+	"HpjXH/QDQFusyCW/f6zZFmikerU2s7ZUoCSqVUIzkucVbxPlvN1bHzme9CHHvCx5hgtDWTEct07fVTcC",
+	"waTz5quX0aop1QT7UGVJMFkl86fRDLLMkdrU2y3AloqvtgZsaAdV2kAN0CyhjHYLh+i7A8lbNHFetDbc",
+	"/P8Cw3NQ1wR2hbPSZsvQ6YHJvsirMipR6w/tn0sBEHQ+gFOqLPxMw/m2bjI81iL6LQ2rfIN9xbNjtKBs",
+	"E9oaTZrKzGIpzszRaJFrlcdsyO03aCijgB8KY5LPBDWuI+kaH9ilCrei7QhHeqCW6dZmATqqcsPCdRwc",
+	"BqI1U0DX4cs32D70Fk+8l1qYlrVjkj5+K+NJAv4ZKPKlWrBT+5noUM04QKXbGxmfzwXPiWxY5WyinKm+",
+	"7rj6EKbiMgYV6MRc5DAvnihlpZQfksJqYdk+uSe1frfdrJEPU+t32vavVNJfvho/lUZMINzUrCoAKE8f",
+	"rY15Lk5StdDYMfZ8zt8sxICWDBxwF37mmm5ji6V+z/jZU7AEa/3tThc66/7uNKuQDcq9jYm/4wiMUuvT",
+	"aYMZftb6a5WuSnEaXI1knCwEXtFKyfKD/hI53f7KPE9VnpplHMl6pk7pAgiqlr/G6tN0MqVrG+wwtbsj",
+	"F/yYKaoEB3hxSO+ou6egkTTZYLgEYI9I5VNL8HQPUjBSCUebkbTXAD9I45qrRH1Q+ZqVUguGp9asCWnX",
+	"yG9qpR/Lt+Co2J/9v1zv7Y/+39+uzlyzdtay7bdOONT4gKw6ULlBuMNkxzZV+vue0CP67d5C+Ovw7+Da",
+	"fvH68E+449uK9fJcZkuWQPpLbK3aGEYdJGk9HvNM219AEKxbwwmmRJ4DzBgqlQkua+teitLFzhhHiUWH",
+	"cdZRh3Xw4sEu29raukNxJmvejbUwg0jORT4S0rQE5jfHN2KQpn/fvWvduPtno2yRCJLV59YNrgw6O6j1",
+	"a91292ar3Wm1O4ftdh/+f6N9u99ur/teO9O2r7VKLqaEG8xTqlXN+US1Lt3CK6OjAVgVSr4In4pGCI5x",
+	"RlZvjhbAlQUYKzqSKJvVicgzPn/38ehefTywax9gQEhR2hHgE+t05zOepdrVFEIeG59o9ATsI411y9bw",
+	"yTq5u3V9sRt2Ec/nUwNk19Y6Ewhox1Mq1rOee7OCpHZdV9+s62iXtNkFPf32vXJNJ8raDlV2d8mQQvHx",
+	"IT3TXzDxHYxWYMGiwbo+/augZgYzTJ2G1kcZGCOShFLFJYsfJWI2V0bI0bL1xHqhRqE9FwLgaz4W9gK4",
+	"jX3IyjH5MojWg8F6LJYFrJ79AUCZQ7BqrDGgXDLAWo6k7S5BJmO+VjPolGm9EPOML8EORb3k/Ci0F+QE",
+	"YmxipOyLoSlxImRxWGtOlfsMzXI+ojIc32F3epGk47GAKudSryE6lRZjZD11x3ywwZ6IpabzaUiSDdLu",
+	"EqolYd0eBMt1kWaS5jQQCy3eGQkCJIuDgQDp8m5AENa9CD71ekAQkSQ7aD1ks5UO1wZqDhblE7F8b1jN",
+	"tm/Yyw9N7Qyjsi5Xlqj3YB/XVd601jHHIwJCsjSuOMhtKNym9GRjBbD5/iGfXAbVDPf80KxV7LzLHi0e",
+	"8U/80CxxWF30tL/vA2NDf0LN+AvI0vL813ZDVCjLMNhzKSEsYGbEj8atPahBC3ZagR3mE1ehlMJumhjz",
+	"Zyn0JjSr9zpd6w+DSkpt20dIIFDKKF0LbfZu8nK8h4A4V+Z6dd81UVL8mePVdK6wpveD4X4Ao/0Lh19b",
+	"u6TXsGr7xftMSUErGKoanfqmihwH5UJrt65yFn8OAeypNwXsuthq97yLuA6d9KEw77habSfXrtj2B9Gy",
+	"djzeWU/aJrcu3Fp48GwcUhbTqRyhTU0jv1QLKF74SX34xM38cyPiXbDvrrfI7doDdsefG0RvwGK5yLI4",
+	"kkSG6OO1di+jJzBgse1/7PJKQko3IBpnezw/JucJ1ivE/oAlKLbfA8rONjpguQCKZ8zbKPgX2X2sNoT1",
+	"HcnUegLWTdEsPhG5TpWMC0czEEC0/FMZqFrrWhI4CoAroIqVCjwxkWlh3bME4rvCnAohrQsKh6AQ//EO",
+	"zFrFC16Sy7Em96Wgpgw7MqVY8mmeGsFOU6nf1UNDojvy0yJZTA5iUH1wR+0yyL6fwfB4Px7aR8H6u0h1",
+	"OKy/n6xC/iJtrk9+zwdCC7y617NZgJeuP/N2/Cua4d2I80zYHi4g2WThWWITS0GLBOCCmrpMu7PBduhg",
+	"Ojg/JxjWi46Fd4J+v8fNXrzmohrmYBD/zD2mX2rY2+MG8NK8l9d38yeQbodGWTVdIy597XGF46IrcYAu",
+	"PEulqNgekax3253GBsN2yGjCvN0SaWMBJsw1YanXu+12A2uyIonVt6mGyPsGOyjjF2OE36Md4z4ahHDG",
+	"uW0C+fSCuy5COC4jKEfyEpDjtYT6BH68Bvh44M4nkKTRQS102+GUR7IeDDsi/cRQn1UZN8GxPlRkwLwP",
+	"M6QQEB8pE7ToQCUxLdXaOcEN4unnDFdf8vrwtZ8iuJ8smWvIfVw7AUcGoNNVGjah4L/QxNn83kPFXxjw",
+	"RQzEVYlMqLskNKHawfqaS83qKdbGDoXfaQTDhrgVgVQv58OLs9QaS0U+XmgGNYnctVcdE7ZNPsjVzEu3",
+	"y6K7+Mif/W78RYZmV9YqYUpculrf1UypTEL01jm2/5kG4BxKGZlzMy0yRvw2uJDZyKfoLBZw57ncEdps",
+	"7nvWViDu+vAHI3uheZ5zD/n27KYh9n669TMdSYCnbrJ56pqharhjsfTlSYtcak/QhWf5kPg+V1k6WlrT",
+	"Adi6bnimwQYbp2e0y6GhC6kACUqGmHmI4EazArkK6ovZYSEiUDbEZHrFkVxIk2bMR9E8RAmdIHkkLvo4",
+	"OEyiSoZIFo+lkhLgyBLbIMqrI24uokh+CTe/JzsIG7+WDdT5mV9+CBO/NqqPy+KDir5PKNhXVPX6mGor",
+	"vK7HuSxE5zkFTz/4s9vKyMUBpA0hUoYwPOGGD7wDR68CgGvAaWBhmAIzoyJ5Sbii5GitOQoLNt77QkLA",
+	"N6yNSoKU+KT138exUOHnuyVatWivq+dxQiEgUbHeN50uAI37rg2vjXRo0rFO1Tl8bFRLn2m7fzJS1zIp",
+	"czGzHVdq5KBpvDqMMbAwcAoQ8SDLe9Fq/+I4IzVs4Y8n2A5zKMAMIxil1sdQUaKgzoqsG+CV9MjBTR/k",
+	"sB0NEYUDeyLVkSR13Nhgz5T7fSnM+TAJkPglBW+nC5Cg3ie1P2BzqEAwVs/zJEulIK3uGnOVYO90nFQY",
+	"SRh20c1IwvlStqShxWgMEFMgrESBuqyXcjTNlVQLjU3awZtZbQIG2469HjdwgE5EnqQjw3ieA3g2Fq0P",
+	"lyXQO6J2cWdT/tWAGRRTAKiycneXVvTHlpXhcvyLi1pc4UseKvnXmS+m5DjNZ+ieFyS8sNiTi+wQLKLc",
+	"tKt/83sA31hvjuzyLMPca9yDTcQ5WJ4DXmkGkFJKapWBE/T2//znt7/732//8Q//77e/c4i6WJan+YlI",
+	"SFSE5Z8u8wziGPO5beQQEBgAxCTA9wDGzpGQBp2gItsnFqOp0iZHfA0jzsyGA7JCAiUHstVn2HK8Y/8X",
+	"N4Pmv+jc6vTaWze32724CTnJciS+6Gx3erc6nd6drr3Zd/qLce9mb9jtjUdbd7a6XdHrDbduc37r9nhb",
+	"JEn31jDp9Hqdm3duVoqRX4s8HRPu1f5CT1++eHpZ/SDCMCv65gGb56k0doWwnYPdR4/W1VzQuFzoP6+W",
+	"6l2/9sIO+OY84ykIuKIGp7d1a7vTbd/p3d7qbW9t3+z27tQu4iReC71r59hN58AzTpdm/r2KQTtJL5Ar",
+	"NpCCH6r4+5m6ALOV7J5UI0fFxnsgAvYbCbSvrxu1XcGV68QO4TzZK1XW5Pm5LVWnY8URNAvf8/LFU0bm",
+	"i2b1klixl4iMgyRPY00ICWTdVZf/zd4VaqT8aHhh0GceKskOzCFyi4SCC9nprECJI4l11s4oHXEjJGS9",
+	"NzbYC+qlI2ix3znypeJKMg70LKkE1JREWCcwXw5chTJTOTHeFZXSnQtKSAPi8Hcfj5cyPWNYwKIHCJHr",
+	"0ZdOU5moU1b37CVWjVChagPDjyWQppG1vcLOs9iuhyM/lAQdsbYazt237os6N5tXpVWH6brOyKx1Va6s",
+	"UDEu50QbQufTxk9X9Cx7+9//9e1/+5e3//THH//4e1YHbCeVs1d7TwfBkDIjsgxhnGeMz3nuX2tf0gS0",
+	"NaiyhMROsupbh8u5iBtN+06/2CJZf/s///Ht//hPb//wv3784++hvNYDobH6j//yX378j3/AawVEGvgw",
+	"X3ChQaHO9KRAcUB+Rcbxa+Pvo9qheqlF/ozPRFRrRrX72ERU+wExfIho6WyWIVsS/lk8tBn+TA+Xftv0",
+	"j9pv44G5wWbIjpOpU410jVbloDgqIIJW0IEC9nCIiNrFivWjyLPoJw4cUXQM6SfCeaDtS8DTcDqTC5On",
+	"AiYsF1jXqhuAFzY6luo0E8lE+NQ4xkeGRMVpgfmNQEruUh9ZHY+cFQ8a6igXJ+pYxCEfJUGzEBQ04X8O",
+	"WHx6xo/A1zoaYWIfaDoy1uACCqjPtPO9BiVs6FWU8OYqhDg6znSVysHKd1iP0F/PrfODSMiApuCwp10+",
+	"p4M9CUefbof1FozjGshpq28K0+wyuyy2q9uFBYsN4UTzWrss2CDXlFUrYZCqt4bKqQkV1KxaMTWdVvLR",
+	"AbsdIcsVG10raUub+SfpjwOoWfToJ7CZtJp5pHw9gMVu8oUGnCj7h91263oG2b7J2kHt3l5j4a47bfh8",
+	"8/PAqgUL2I84mHdFgDicC0TbowmpNWuQ+1zr11YkXT+qTaZHd271Ord4u8e7t5Oy9OtHtRtvkrPO8ye7",
+	"yxvbj/d37z746vRW28za48cPh93HM5Hy3oPdu7eOubqx+eX2aFNN9fPvvvxVevt4+vL5sL39eHf+uv34",
+	"bu/FyZd7xy+XC337cP/s6ZPHD798Mzr55s139+a//o5/N/3m5OZj/eqllC9uv3p4eKvXfjV59c3LV1/e",
+	"Onn8a7nz8Ia5f/vZy6S3fLB8vb+89XCS8pP0WZ7tHr6+kW0fJ+O9xYOX+/MXB/l475vF3mi+9UB290Ui",
+	"uo8WX+ZP7n99+uTgzYNH36hnbx739m7f56939OunX3ePZ1vdR49eJ+PbXz/d3N9uP7g1OzCn0uQ73dH+",
+	"vXyvczy8OXs+Gt+dvDBfLSfDrV8/+loeiOd3czFcjHey/NaDO7MHL/d3Hj983e59EdV+sAawN72LuSlU",
+	"GU7NzCNfX29mHuRqVrpJ3dmZPN9+kmxPJs93W8NX+fDZ83uP0vtbw4dfwxNUR5rC/ehk3mpv32lGtT09",
+	"sboWmgEBh3OP/+pHtUQMF5OjRMwUXMA/tcnh4lRkmWKnKs8S+uqzWbb+o1/tPa345kuUavjr3/xm997O",
+	"4c5vJtOjzrffljRr9QOlkapoSK02s+6BYADh12IM6cHVG/BnN7oVr4bBXnl7xe04ExXPFxOz0si5Jwqr",
+	"A12sq/u+3s9wvD8sMPKawcyGlthG7fpZXWXvveihA44hCpXz6C/VLAUQbobCLBd7JruoseK5U7txSLkh",
+	"zuZi9J7zU39hzvy7ns9+hDjlmvgBLQrG4YtF4geg5NQ31gYSXAzzjI9UItbnb7yg7IpVtwqJCIpClYkw",
+	"1NZCYnImHQONHVho6WmKdxQUUGgq94sk0vrj/fsPIT9q/9nDSGKAM9VH0yXPUikgcGn3YgNNawVI1/Ec",
+	"WIoQDlePBNwHMY1IZnwhR1OmkDOF1WP61wbe12QvXzwl2KCkscF2VWJ9E/Dk8Jzm52Be5Zfxrq4QMHjK",
+	"U3YRLY3vmSv6T7WH/iRoIOqavQCec78YH806th9bXXBU4nbrDttpfcN46zv2N+xv2d8xK2u7N9lnrM4a",
+	"7HN2gzXZJuuzAfuC/QP7d6zFNtgR+w8xq+PoAacbFhkB/vNSLXItsvGAxX8fe3hO6xkCxQLNGaHyZoIn",
+	"AOEcb8bklLH4H8AcjVm9cBvYREG9GH4EIM/OQz9QAdqRMsz6JgWkLC7RI3srHOWNgcahz+aLYZZq5ORX",
+	"OWDzRTKGMTyaczPtMwS8Qq/Ew9dwyRaSnhUJoyI3zzIq5MmRK3xjsclTnmFFXiJORKbmMcJTP0qENOmI",
+	"ZwUoSb2SIqKMpFIMRtNDbms2TiEwAkjauQi4vuwSpTNNd7zrOb/tmrDzRaNXj1+1vsKhau3y0VT02TQ1",
+	"4OJTgI0qhlPXc08Gpa3vjHWDECxBAHj7A7VtX7WxQuUayfp2s91ug1BBIG+5MAKc0TKNCUzkOtrXAZae",
+	"ANjKjC8xvwNwa5D+y/4hl/gSglB2hB8jTJ9bCsPqve6dYqWs8MryxPZHm5wbletIijMxAybAu8pMCZy9",
+	"RC67PinrqzNuZcy1s7L8UcD3NbsMITo7EXozlSepEfQfcNWERPxC+8MXi163VjKWLgQZxr79pMR2EOOb",
+	"r+diUtbxPrVwmEoObtw5d5aenctrP1p92gGhKG8PAU5mulpkDeu8taukyVVWXQmFiglVgiscpQwJHW7H",
+	"ARtlqXA0wlCri69bb6k2fZXgSiiCaQPBZ8MnTmliNwDyG+REmrODX+20uts3G+WXzLmxlkitX/v3Ue03",
+	"7dYd3hp/+/3N3g9R7e8qh31l15/vTmzFQB/3dlLEmmH3eKK7U1fmDopmwOJZqnXc9zw8dJtUp+XuOtt4",
+	"CnCd9qFK8/gTD9cnZuAPRdCyU2Hz1n/819//6Q//9cf/+/s//dPvGqFBAKnMIHULq/tNDurGWtxla/77",
+	"2lDwXOQ7CzO1xv0P1rwHnbnuYM8dPwBHvP03sTAkarSYEWrEIs9q/dom5HhRF1abeqomEyhCA8hvT8AA",
+	"/AzE/khp0UQvptMJHJTMNoIjQNvr6lz0c7jIZC5rF05Gk1YbnhtIvcTLA7TSqUdEFzERRkPJfEgioRlm",
+	"U5sy6LsAIhvrbVBS9AbbKT2F2rlElQyJ8qwea4TQhmi27cOJsqZzcVP59Rgwx3MKJX2wH2YH2TjR47Ht",
+	"oPIm+vy6Foj38eL+zr29+5Sx7U4OaZiuOqzqVHqydQzDA31QMEkO4PqKDRrVShQhMtJUQVle4Kt4LDs8",
+	"OgNmNz8wg6pKluDgsddk4owDXikgcnIHWcZNwLACdTEb7Ks8BXBMmDPrqc1SbdJRYXyOlqyOuBHNSBZo",
+	"DQ00UQk32FVLepxCVj8HblieBSzUqDiRxewfq455OplC3kjZmt5gPpnZEx5pB3Rh54GgEePTsw3MJXqQ",
+	"ZiJmdc5mi8ykcJIIZQtGMSxYwPupZoFxHcnYmkD3PBuRT1dayEQgpa44gvsRrBersNn+y0Pk654vDCQz",
+	"NzEvD87kXEZpH61kHlQpUIIlntrh10ZySsd881zNAF7Vp4NC4QQVQ8FpQjiwLn2qejFmasSzVpLqYzec",
+	"Tcp8BEcJUh/JxUFWmZ39R7Tl4GhQZOMir6HIyMR/42xoNlepNMxa/VZQowR1yd4u11sjBAg72GrZceAm",
+	"HWZFPqyz9MzUc/P12j08YYN5QKsMTUSkSSdIj3KfyxsfG69dkBZRim6VIzx9srMKywpELigSdyh+PgBD",
+	"sm5hl4F14MxqA+4YyuPq2s0OB7uY7FW3z9+3/n4qJzv3D54AnRCdwZfEZelbwyDU+e/dW1W2+py2LSiK",
+	"ms5pS+XqTgzf6BRwxSFZOkEIG8+GCd6dywdwVi43LN6k34g2mpRUJFFLZbDqoJyb/cqY+XOZLZvswOp6",
+	"0WQHfCYOrAd2AGjNbKTUcSqYHqk5wCkQryO9YTNu0vJJJVoV2OUBrT3vSWrihYZdG0nNZ6Kl8tSqVu+K",
+	"G3S4wSl91bKjO+Sj49buwYsHfdaJS+NE768Yp+fFK0G6lVxgVo9zBaCjMHaUUhEugEZoNtibKl6xn6sh",
+	"OVMgcYY843IE5/jS6vTRVLgXboSnkrr2w7c//P8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -92,6 +92,10 @@ var placements = map[string]placement{
 	"endConsoleSession":     {"console", ""},
 	"getAdminHealth":        {"adminhealth", ""},
 
+	"getAdminJobs":   {"adminjobs", ""},
+	"retryAdminJob":  {"adminjobs", ""},
+	"cancelAdminJob": {"adminjobs", ""},
+
 	"listModeration":    {"moderation", ""},
 	"resolveModeration": {"moderation", ""},
 
