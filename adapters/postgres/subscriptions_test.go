@@ -170,3 +170,22 @@ func TestConcurrentReportsOfTheSameTapsCountEachOnce(t *testing.T) {
 		t.Errorf("List = %+v, %v; want %d grants", subs, err, taps)
 	}
 }
+
+// BenchmarkRecordAcceptance is one client accept: lock, pair (none), an
+// acceptance row, the grant.
+func BenchmarkRecordAcceptance(b *testing.B) {
+	db := pgtest.NewDB(b)
+	s := postgres.NewSubscriptionStore(db)
+	u, _, err := postgres.NewUserStore(db).UpsertWeChatUser(context.Background(), identity("wxapp", "o-bench", "", "key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := t0
+	for b.Loop() {
+		at = at.Add(time.Second)
+		if _, err := s.Record(context.Background(), ports.SubscriptionChoice{User: u.ID, App: "wxapp", TemplateID: "T1", Result: "accept",
+			Source: ports.SubscriptionFromClient, At: at, SameWithin: window}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
