@@ -15,7 +15,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // migrateRiver applies river's migrations (until the queue foundation runs
 // them with ours).
-func migrateRiver(t *testing.T, db *postgres.DB) {
+func migrateRiver(t testing.TB, db *postgres.DB) {
 	t.Helper()
 	mig, err := rivermigrate.New(riverpgxv5.New(db.Pool()), nil)
 	if err != nil {

@@ -62,7 +62,7 @@ func (c *travelClock) Travel(d time.Duration) {
 // rig is a deployment: one database, the simulator, and replicas each
 // with its own pool, WeChat client and river client working reminders.
 type rig struct {
-	t        *testing.T
+	t        testing.TB
 	clock    *travelClock
 	sim      *wechatsim.Simulator
 	simURL   string
@@ -74,7 +74,7 @@ type rig struct {
 	route    *domain.ReminderRoute
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	r := &rig{t: t, clock: &travelClock{}}
 	r.sim = wechatsim.New(wechatsim.Config{Apps: map[string]string{appID: secret}, Now: r.clock.Now})
@@ -123,9 +123,11 @@ func (r *rig) workers(uc jobs.ReminderDeliverer) *river.Workers {
 
 // replica starts a river client working reminders on a pool of its own,
 // stopped when the test ends (or by the test).
-func (r *rig) replica(name string) *river.Client[pgx.Tx] {
+func (r *rig) replica(name string) *river.Client[pgx.Tx] { return r.replicaWith(name, 8) }
+
+func (r *rig) replicaWith(name string, workers int) *river.Client[pgx.Tx] {
 	r.t.Helper()
-	db := r.open(6)
+	db := r.open(int32(workers) + 4)
 	c, err := wechat.NewClient(wechat.Config{BaseURL: r.simURL, Apps: map[domain.AppID]string{appID: secret}, Timeout: 5 * time.Second})
 	if err != nil {
 		r.t.Fatal(err)
@@ -134,7 +136,7 @@ func (r *rig) replica(name string) *river.Client[pgx.Tx] {
 		Templates: []domain.SubscribeTemplate{r.template}, Clock: r.clock}
 	client, err := river.NewClient(riverpgxv5.New(db.Pool()), &river.Config{
 		ID:                name,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
 		Workers:           r.workers(uc),
 		FetchCooldown:     5 * time.Millisecond,
 		FetchPollInterval: 20 * time.Millisecond,
@@ -184,6 +186,17 @@ func (r *rig) grant(user domain.UserID, name string, n int) {
 			Result: domain.SubscribeAccept, Source: ports.SubscriptionFromClient, At: time.Now(), SameWithin: time.Nanosecond}); err != nil {
 			r.t.Fatal(err)
 		}
+	}
+}
+
+// grantMany gives n grants at once.
+func (r *rig) grantMany(user domain.UserID, name string, n int) {
+	r.t.Helper()
+	r.sim.Grant(appID, wechatsim.OpenID(appID, name), r.template.ID, n)
+	_, err := r.db.Pool().Exec(context.Background(), `INSERT INTO subscriptions (user_id, app_id, template_id, remaining, status, updated_at)
+		VALUES ($1, $2, $3, $4, 'accept', now())`, string(user), appID, r.template.ID, n)
+	if err != nil {
+		r.t.Fatal(err)
 	}
 }
 
