@@ -153,13 +153,7 @@ func (s *TodoStore) syncReminder(ctx context.Context, tx pgx.Tx, q *sqlcgen.Quer
 	return nil
 }
 
-func saveParams(r sqlcgen.Reminder) sqlcgen.SaveReminderParams {
-	return sqlcgen.SaveReminderParams{
-		TodoID: r.TodoID, UserID: r.UserID, LeadMinutes: r.LeadMinutes, AppID: r.AppID, TemplateID: r.TemplateID,
-		State: r.State, RemindAt: r.RemindAt, JobID: r.JobID, Attempt: r.Attempt, Msgid: r.Msgid, Reason: r.Reason,
-		SentAt: r.SentAt, UpdatedAt: r.UpdatedAt,
-	}
-}
+func saveParams(r sqlcgen.Reminder) sqlcgen.SaveReminderParams { return sqlcgen.SaveReminderParams(r) }
 
 // applyReminder puts a reminder row on its task: the lead, and the
 // reminder when there is one.
