@@ -63,10 +63,11 @@ describe('task reminders (reminder_lead_minutes, reminder)', () => {
     let state = '';
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
       const { data } = await c.GET('/v1/todos/{id}', { path: { id: t.id } });
-      state = data.reminder!.state;
+      const r = data!.reminder!;
+      state = r.state;
       if (state === 'sent') {
-        assert.match(data.reminder!.msgid ?? '', /^\d+$/);
-        assert.ok(data.reminder!.sent_at);
+        assert.match(r.msgid ?? '', /^\d+$/);
+        assert.ok(r.sent_at);
         break;
       }
       await new Promise((ok) => setTimeout(ok, 100));
