@@ -148,6 +148,9 @@ func (m *Main) Run(ctx context.Context) error {
 		SessionKeys: users,
 		PushEvents:  postgres.NewPushStore(m.db), IdentitySessions: sessions,
 		Subscriptions: postgres.NewSubscriptionStore(m.db),
+		// Task reminders: the worker claims and finishes sends here and
+		// sends them through the token-bearing caller.
+		Reminders: postgres.NewReminderStore(m.db), SubscribeSender: m.wechatAPI,
 		// The attempt counters also bound each user's new QR codes.
 		Throttle:     postgres.NewAttemptThrottle(m.db),
 		WxaCodeMaker: m.wechatAPI, Objects: storage,
