@@ -44,6 +44,12 @@ type App struct {
 	Subscriptions Subscriptions
 	// Reminders sends the task reminders the job queue hands it.
 	Reminders Reminders
+	// Console signs administrators in to the browser console.
+	Console Console
+	// Health is the console's health page.
+	Health Health
+	// Jobs is the job queue's administration.
+	Jobs Jobs
 
 	// What only the background work needs.
 	clock    ports.Clock
@@ -122,6 +128,16 @@ type Ports struct {
 	// Reminders.Deliver failing (the tasks still record their reminders).
 	Reminders       ports.ReminderStore
 	SubscribeSender ports.SubscribeSender
+	// The health page's sources (Health); each may be nil. Database is
+	// the database's ping and pool, WeChatStatus the WeChat client's
+	// breakers and errcodes, WeChatTokens the shared access tokens (nil
+	// on WeChat Cloud Hosting), Jobs the job queue's counts.
+	Database     ports.DatabaseStatus
+	WeChatStatus ports.WeChatStatus
+	WeChatTokens ports.WeChatTokenReader
+	Jobs         ports.JobCounter
+	// JobAdmin is the job queue for administrators (app.Jobs); nil: none.
+	JobAdmin ports.JobAdmin
 }
 
 // SessionPurger deletes sessions that ended long before now and
@@ -184,6 +200,10 @@ type Options struct {
 	// SubscribeTemplates are the subscribe-message templates of each app
 	// (validated: domain.SubscribeTemplate.Validate).
 	SubscribeTemplates []domain.SubscribeTemplate
+	// Version is the binary's version line and Started when the process
+	// started, for the health page.
+	Version string
+	Started time.Time
 }
 
 // Schedule is how often each background task runs. A zero interval
@@ -220,7 +240,7 @@ func New(p Ports, o Options) *App {
 	}
 	subscriptions := Subscriptions{Templates: o.SubscribeTemplates, Store: p.Subscriptions, Clock: p.Clock}
 	reminders := Reminders{Store: p.Reminders, Sender: p.SubscribeSender, Templates: o.SubscribeTemplates, Clock: p.Clock}
-	return &App{
+	a := &App{
 		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions, CloudRun: o.CloudRun},
 		Sessions: sessions,
 		Phones:   Phones{WeChat: p.WeChatPhone, Store: p.Phones, Clock: p.Clock},
@@ -248,4 +268,10 @@ func New(p Ports, o Options) *App {
 
 		clock: p.Clock, purger: p.SessionPurger, listener: p.RevocationListener, schedule: o.Schedule,
 	}
+	// The console signs in with the password accounts' login.
+	a.Console = Console{Passwords: a.Passwords, Sessions: sessions, Users: p.Users}
+	a.Jobs = Jobs{Admin: p.JobAdmin}
+	a.Health = Health{Clock: p.Clock, Apps: o.Apps, Version: o.Version, Started: o.Started,
+		Database: p.Database, WeChat: p.WeChatStatus, Tokens: p.WeChatTokens, Jobs: p.Jobs}
+	return a
 }

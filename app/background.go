@@ -91,13 +91,25 @@ func repeat(ctx context.Context, t Task, onError func(error)) {
 }
 
 // StartBackground starts the instance's background work, logging to log:
-// reading the revocation feed (and listening for new revocations), and
-// purging ended sessions, expired idempotency keys, expired uploads and
-// pushed messages past their retention.
-// Every instance runs all of it: the purges are idempotent and the upload
-// store hands each expired upload to one instance. Stop the returned
+// what every replica needs for itself (StartReplicaBackground) and the
+// deployment's maintenance (Maintenance) as loops of its own. Every
+// instance runs all of it: the purges are idempotent and the upload store
+// hands each expired upload to one instance. A deployment with the job
+// queue runs StartReplicaBackground instead and the maintenance as the
+// queue's periodic jobs, once per deployment. Stop the returned
 // Background to end it.
 func (a *App) StartBackground(log *slog.Logger) *Background {
+	b := a.StartReplicaBackground(log)
+	for _, t := range a.Maintenance(b.log) {
+		b.Repeat(t)
+	}
+	return b
+}
+
+// StartReplicaBackground starts the background work each instance needs
+// for itself, logging to log: reading the revocation feed (and listening
+// for new revocations), which the token check of this instance consults.
+func (a *App) StartReplicaBackground(log *slog.Logger) *Background {
 	b := NewBackground(log)
 	s := a.schedule
 	if s.RevocationPoll > 0 {
@@ -111,21 +123,36 @@ func (a *App) StartBackground(log *slog.Logger) *Background {
 			})
 		})
 	}
+	return b
+}
+
+// Maintenance is the deployment's clean-up, one task per kind of expired
+// data: long-ended sessions and old revocations, expired idempotency keys,
+// expired uploads, pushed messages past their retention; each repeated at
+// its Schedule interval (a zero interval leaves it out). Each is
+// idempotent, so two instances running one at once do no harm, only
+// double work. Their results are logged to log.
+func (a *App) Maintenance(log *slog.Logger) []Task {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := a.schedule
+	var tasks []Task
 	if a.purger != nil && s.SessionPurge > 0 {
-		b.Repeat(Task{Name: "purge of ended sessions", Every: s.SessionPurge, Run: func(ctx context.Context) error {
+		tasks = append(tasks, Task{Name: "purge of ended sessions", Every: s.SessionPurge, Run: func(ctx context.Context) error {
 			sessions, revocations, err := a.purger.Purge(ctx, a.clock.Now())
 			if err != nil {
 				return err
 			}
-			b.log.Info("purged ended sessions and old revocations", "sessions", sessions, "revocations", revocations)
+			log.Info("purged ended sessions and old revocations", "sessions", sessions, "revocations", revocations)
 			return nil
 		}})
 	}
 	if s.IdempotencyPurge > 0 {
-		b.Repeat(Task{Name: "purge of expired idempotency keys", Every: s.IdempotencyPurge, Run: func(ctx context.Context) error {
+		tasks = append(tasks, Task{Name: "purge of expired idempotency keys", Every: s.IdempotencyPurge, Run: func(ctx context.Context) error {
 			n, err := a.Todos.ForgetExpiredIdempotencyKeys(ctx)
 			if n > 0 {
-				b.log.Info("purged expired idempotency keys", "deleted", n)
+				log.Info("purged expired idempotency keys", "deleted", n)
 			}
 			return err
 		}})
@@ -133,22 +160,22 @@ func (a *App) StartBackground(log *slog.Logger) *Background {
 	if s.UploadClean > 0 {
 		// At start too: a restart must not postpone the first pass by a
 		// whole interval.
-		b.Repeat(Task{Name: "upload cleaner", Every: s.UploadClean, AtStart: true, Run: func(ctx context.Context) error {
+		tasks = append(tasks, Task{Name: "upload cleaner", Every: s.UploadClean, AtStart: true, Run: func(ctx context.Context) error {
 			n, err := a.UploadCleaner.CleanOnce(ctx)
 			if n > 0 {
-				b.log.Info("upload cleaner deleted expired uploads", "deleted", n)
+				log.Info("upload cleaner deleted expired uploads", "deleted", n)
 			}
 			return err
 		}})
 	}
 	if s.PushPurge > 0 && a.Push.Store != nil {
-		b.Repeat(Task{Name: "purge of old pushed messages", Every: s.PushPurge, Run: func(ctx context.Context) error {
+		tasks = append(tasks, Task{Name: "purge of old pushed messages", Every: s.PushPurge, Run: func(ctx context.Context) error {
 			n, err := a.Push.PurgeOld(ctx)
 			if n > 0 {
-				b.log.Info("purged pushed messages past their retention", "deleted", n)
+				log.Info("purged pushed messages past their retention", "deleted", n)
 			}
 			return err
 		}})
 	}
-	return b
+	return tasks
 }

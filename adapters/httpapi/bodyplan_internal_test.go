@@ -27,6 +27,7 @@ var boundBodies = map[string]func() any{
 	"registerWithPassword": func() any { return new(api.RegisterWithPasswordJSONRequestBody) },
 	"loginWithPassword":    func() any { return new(api.LoginWithPasswordJSONRequestBody) },
 	"refreshTokens":        func() any { return new(api.RefreshTokensJSONRequestBody) },
+	"createConsoleSession": func() any { return new(api.CreateConsoleSessionJSONRequestBody) },
 	"updateMe":             func() any { return new(api.UpdateMeJSONRequestBody) },
 	"resolveModeration":    func() any { return new(api.ResolveModerationJSONRequestBody) },
 	"setMyPassword":        func() any { return new(api.SetMyPasswordJSONRequestBody) },

@@ -9,7 +9,8 @@ import (
 )
 
 // CORS answers. Bearer tokens travel in a header, so there are no cookies
-// and no Access-Control-Allow-Credentials.
+// and no Access-Control-Allow-Credentials. The one cookie, the console's
+// (console.go), is same-origin: its paths allow no origin at all.
 const corsMaxAge = "600"
 
 // Request headers an allowed origin may send besides the spec's header
@@ -104,7 +105,9 @@ func cors(origins []string, policy corsPolicy) gin.HandlerFunc {
 			h.Add("Vary", "Access-Control-Request-Method")
 			h.Add("Vary", "Access-Control-Request-Headers")
 		}
-		ok := origin != "" && allowed[origin]
+		// The console's cookie paths are same-origin only: no origin is
+		// ever allowed there (console.go).
+		ok := origin != "" && allowed[origin] && !consoleOnly(c.Request.URL.Path)
 		if ok {
 			h.Set("Access-Control-Allow-Origin", origin)
 		}

@@ -165,7 +165,9 @@ func NewHandler(d Deps) http.Handler {
 	// errors rather than the binder's bare refusal. The rate limits
 	// surround authentication: per client address before anything costs,
 	// per user and AppID as soon as the token says who it is.
-	perOperation := []gin.HandlerFunc{h.limitClient, h.authenticate, h.limitCaller, h.validate}
+	// The console's cookie operations refuse a request not from the
+	// console's own page before anything else (guardConsole, console.go).
+	perOperation := []gin.HandlerFunc{h.limitClient, h.guardConsole, h.authenticate, h.limitCaller, h.validate}
 	operationsGroup := e.Group("", perOperation...)
 	api.RegisterHandlersWithOptions(operationsGroup, strict, api.GinServerOptions{
 		ErrorHandler: h.parameterError,

@@ -26,7 +26,7 @@ func TestEachCodeHasItsStatus(t *testing.T) {
 			domain.CodeRefreshTokenInvalid, domain.CodeRefreshTokenReused, domain.CodeRefreshTokenExpired, domain.CodeInvalidCredentials,
 			domain.CodeCloudRunIdentityMissing, domain.CodePushSignatureInvalid, domain.CodePushTimestampStale},
 		403: {domain.CodeWeChatUserBlocked, domain.CodeForbidden, domain.CodeCurrentPasswordIncorrect, domain.CodeUploadTicketBad, domain.CodeUploadTicketOld,
-			domain.CodeWeChatLoginRequired},
+			domain.CodeWeChatLoginRequired, domain.CodeConsoleAdminRequired, domain.CodeCSRFRejected},
 		404: {domain.CodeNotFound, domain.CodePasswordAuthDisabled, domain.CodeCloudRunDisabled},
 		405: {domain.CodeMethodNotAllowed},
 		409: {domain.CodeConflict, domain.CodeUsernameTaken, domain.CodeEmailTaken, domain.CodeWeChatAlreadyBound,

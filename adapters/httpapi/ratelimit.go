@@ -25,6 +25,11 @@ var rateGroups = map[string]ratelimit.Group{
 	"loginWithCloudRun": ratelimit.Auth,
 	"loginWithPassword": ratelimit.Auth,
 	"refreshTokens":     ratelimit.Auth,
+	// The console's sign-in, refresh and sign-out (console.go): the same
+	// password check and session writes.
+	"createConsoleSession":  ratelimit.Auth,
+	"refreshConsoleSession": ratelimit.Auth,
+	"endConsoleSession":     ratelimit.Auth,
 	// An account and an Argon2id hash each: the tightest budget.
 	"registerWithPassword": ratelimit.Signup,
 	// WeChat on the user's behalf, under WeChat's per-AppID quotas
@@ -47,6 +52,8 @@ var rateGroups = map[string]ratelimit.Group{
 	"attachToTodo":      ratelimit.Write,
 	"detachFromTodo":    ratelimit.Write,
 	"resolveModeration": ratelimit.Write,
+	"retryAdminJob":     ratelimit.Write,
+	"cancelAdminJob":    ratelimit.Write,
 	// Reads, and the signed links to files (avatars, local downloads).
 	"listSessions":        ratelimit.Read,
 	"getMe":               ratelimit.Read,
@@ -62,6 +69,8 @@ var rateGroups = map[string]ratelimit.Group{
 	// left of them.
 	"recordMySubscription": ratelimit.Write,
 	"listMySubscriptions":  ratelimit.Read,
+	"getAdminHealth":       ratelimit.Read,
+	"getAdminJobs":         ratelimit.Read,
 	// Upload tickets, their completion, and the files the local storage
 	// receives (signed by the ticket, not by an access token).
 	"createUpload":     ratelimit.Upload,

@@ -7,6 +7,7 @@ import (
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/adapters/metrics"
+	"github.com/miniback/miniback/adapters/ratelimit"
 	"github.com/miniback/miniback/app"
 )
 
@@ -23,6 +24,10 @@ type Server struct {
 	log   *slog.Logger
 	// metrics counts completed uploads; nil counts nothing.
 	metrics *metrics.Metrics
+	// inFlight and limiter report to the health page (adminhealth.go);
+	// each may be nil.
+	inFlight *InFlight
+	limiter  *ratelimit.Limiter
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -31,5 +36,5 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // it; it is exported for the interface assertion and for reuse.
 func NewServer(d Deps) *Server {
 	return &Server{app: d.App, local: d.LocalFiles, jwks: d.JWKS, ready: d.Ready, log: orDiscard(d.Logger),
-		metrics: d.Metrics}
+		metrics: d.Metrics, inFlight: d.InFlight, limiter: d.RateLimits}
 }

@@ -71,7 +71,10 @@ type env struct {
 	// wechatAPI calls the simulator's token-bearing APIs (phone numbers)
 	// with tokens kept in this process.
 	wechatAPI *wechat.API
-	cursors   app.CursorCodec
+	// wechatClient is the WeChat client of every instance; the health
+	// page reads its breakers and errcodes.
+	wechatClient *wechat.Client
+	cursors      app.CursorCodec
 	// content is WeChat's content security through the simulator; the
 	// first instance's Moderation use-case takes the pushed verdicts.
 	content    ports.ContentChecker
@@ -212,6 +215,9 @@ func withInFlight(f *httpapi.InFlight) option { return func(c *config) { c.inFli
 // expecting500 lifts the rule that no test answers a 500.
 func expecting500() option { return func(c *config) { c.allow500 = true } }
 
+// testVersion is the version line the test API reports.
+const testVersion = "miniback test"
+
 // Session lifetimes of every env.
 var testPolicy = domain.SessionPolicy{IdleTTL: 30 * 24 * time.Hour, AbsoluteTTL: 90 * 24 * time.Hour}
 
@@ -261,10 +267,10 @@ func newEnv(t *testing.T, opts ...option) *env {
 		clock:     &testClock{},
 		users:     postgres.NewUserStore(db),
 		weChat:    &sessionKeyRecorder{WeChatAuth: client, seen: seen},
-		wechatAPI: client.API(wechat.NewProcessTokens(client)),
-		hasher:    &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
-		cursors:   cursors,
-		content:   wechat.NewContentSecurity(client.API(wechat.NewProcessTokens(client))), // its own tokens, like a second replica
+		wechatAPI: client.API(wechat.NewProcessTokens(client)), wechatClient: client,
+		hasher:  &watchedHasher{PasswordHasher: sharedHasher(t), seen: seen},
+		cursors: cursors,
+		content: wechat.NewContentSecurity(client.API(wechat.NewProcessTokens(client))), // its own tokens, like a second replica
 	}
 	e.setUpStorage(t)
 	first := e.newInstance(t, cfg.keys)
@@ -312,6 +318,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		SessionKeys: e.users,
 		PushEvents:  postgres.NewPushStore(e.db), IdentitySessions: store, MediaVerdicts: e.cfg.media, Subscriptions: postgres.NewSubscriptionStore(e.db),
 		WxaCodeMaker: e.wechatAPI, Objects: e.storage.(ports.ObjectBytes),
+		Database: e.db, WeChatStatus: e.wechatClient, WeChatTokens: postgres.NewWeChatTokenStore(e.db),
 	}, app.Options{
 		Apps: app.NewApps(e.cfg.apps...), CloudRun: e.cfg.cloudRun, SessionPolicy: testPolicy,
 		PasswordAuth: !e.cfg.passwordsOff, LoginLimits: e.cfg.loginLimits, Cursors: e.cursors,
@@ -322,6 +329,7 @@ func (e *env) newInstance(t *testing.T, keys []jwx.Key) *instance {
 		Push:    app.PushSettings{Endpoints: e.cfg.push},
 		// Each app's reminder template (subscriptions_test.go).
 		SubscribeTemplates: testSubscribeTemplates,
+		Version:            testVersion, Started: time.Now(),
 	})
 	if e.cfg.store != nil {
 		a.Profiles.Users = e.cfg.store // the profile operations alone

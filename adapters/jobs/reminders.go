@@ -112,3 +112,9 @@ func (r Reminders) CancelReminder(ctx context.Context, tx pgx.Tx, jobID int64) e
 	}
 	return nil
 }
+
+// AddReminderWorker registers the reminder worker, delivering with d, on
+// workers (before the queue starts).
+func AddReminderWorker(workers *Workers, d ReminderDeliverer) {
+	river.AddWorker(workers, &ReminderWorker{Reminders: d})
+}

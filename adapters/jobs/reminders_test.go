@@ -83,7 +83,6 @@ func newRig(t testing.TB) *rig {
 	r.simURL = srv.URL
 	r.dbURL = pgtest.NewURL(t)
 	r.db = r.open(8)
-	migrateRiver(t, r.db)
 	r.template = domain.SubscribeTemplate{AppID: appID, Purpose: domain.SubscribePurposeReminder, ID: wechatsim.DefaultReminderTemplateID,
 		Page: wechatsim.DefaultReminderPage, State: "developer", Lang: "zh_CN",
 		Fields: []domain.TemplateField{{Key: "thing1", Source: "title"}, {Key: "time2", Source: "due_at"}, {Key: "thing3", Source: "notes"}}}

@@ -33,6 +33,9 @@ const namespace = "miniback"
 type Metrics struct {
 	reg *prometheus.Registry
 
+	// The job queue (jobs.go), from WatchJobs.
+	jobsFinished *prometheus.CounterVec
+
 	// HTTP (http.go).
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec

@@ -49,6 +49,18 @@ func TestMigrateAppliesEachMigrationOnceWhenReplicasRunItConcurrentlyAndAgain(t 
 	if _, err := first.Pool().Exec(ctx, "SELECT id, nickname FROM users LIMIT 0"); err != nil {
 		t.Fatalf("users table after migrating: %v", err)
 	}
+	// The job queue's migrations ran too, once each (river records them).
+	var river, riverDistinct int
+	err = first.Pool().QueryRow(ctx, "SELECT count(*), count(DISTINCT version) FROM river_migration").Scan(&river, &riverDistinct)
+	if err != nil {
+		t.Fatalf("river_migration after migrating: %v", err)
+	}
+	if river == 0 || river != riverDistinct {
+		t.Fatalf("river_migration has %d rows for %d versions, want one per version", river, riverDistinct)
+	}
+	if _, err := first.Pool().Exec(ctx, "SELECT id, kind, state FROM river_job LIMIT 0"); err != nil {
+		t.Fatalf("river_job table after migrating: %v", err)
+	}
 }
 
 // open opens a pool on url, closed when the test ends.

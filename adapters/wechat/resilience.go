@@ -158,6 +158,8 @@ type guard struct {
 	// openUntil is when the breaker, open since its last trip, lets a
 	// probe through (Unix nanoseconds), for Retry-After.
 	openUntil atomic.Int64
+	// last is the last non-zero errcode of the API (status.go).
+	last lastErrcode
 }
 
 func newGuards(cfg Resilience) *guards {

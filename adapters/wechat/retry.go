@@ -133,6 +133,7 @@ func (c *Client) roundTrip(ctx context.Context, app domain.AppID, api string, re
 		start := time.Now()
 		r, v, err := c.attempt(ctx, limit, newReq)
 		c.observeAttempt(ctx, api, start, r, err)
+		g.noteReply(r, err)
 		report(v)
 		wait, ok := g.retryAfter(ctx, attempt, v, replay, c.timeout)
 		if !ok {

@@ -198,6 +198,15 @@ type Config struct {
 	// deleted.
 	IdempotencyPurgeInterval time.Duration `env:"MINIBACK_IDEMPOTENCY_PURGE_INTERVAL" envDefault:"1h"`
 
+	// JobsWorkers is how many jobs of the queue (jobs.go) this process
+	// works at once; 0 works none (the process still inserts jobs, and the
+	// deployment's maintenance is left to the replicas that work jobs).
+	JobsWorkers int `env:"MINIBACK_JOBS_WORKERS" envDefault:"10"`
+	// JobsPollInterval is how often a worker looks for due jobs besides
+	// the notifications of new ones: a scheduled job starts at most this
+	// late.
+	JobsPollInterval time.Duration `env:"MINIBACK_JOBS_POLL_INTERVAL" envDefault:"1s"`
+
 	// RefreshIdleTTL ends a session not refreshed for this long;
 	// RefreshAbsoluteTTL ends every session this long after its login.
 	RefreshIdleTTL     time.Duration `env:"MINIBACK_REFRESH_IDLE_TTL" envDefault:"720h"`
@@ -357,6 +366,12 @@ func (c Config) Validate() error {
 	}
 	if c.CursorSecret != "" && len(c.CursorSecret) < app.CursorSecretMinBytes {
 		bad("MINIBACK_CURSOR_SECRET must be at least %d bytes (e.g. openssl rand -base64 32)", app.CursorSecretMinBytes)
+	}
+	if c.JobsWorkers < 0 || c.JobsWorkers > 1000 {
+		bad("MINIBACK_JOBS_WORKERS must be between 0 and 1000, not %d", c.JobsWorkers)
+	}
+	if c.JobsPollInterval < 10*time.Millisecond || c.JobsPollInterval > time.Hour {
+		bad("MINIBACK_JOBS_POLL_INTERVAL must be between 10ms and 1h, not %s", c.JobsPollInterval)
 	}
 	if c.IdempotencyPurgeInterval < time.Minute || c.IdempotencyPurgeInterval > 24*time.Hour {
 		bad("MINIBACK_IDEMPOTENCY_PURGE_INTERVAL must be between 1m and 24h, not %s", c.IdempotencyPurgeInterval)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/miniback/miniback/adapters/argon2id"
 	"github.com/miniback/miniback/adapters/httpapi"
+	"github.com/miniback/miniback/adapters/jobs"
 	"github.com/miniback/miniback/adapters/jwx"
 	"github.com/miniback/miniback/adapters/localstore"
 	"github.com/miniback/miniback/adapters/metrics"
@@ -62,9 +63,14 @@ type Main struct {
 
 	// App is the use-cases, once Run has started.
 	App *app.App
-	// background is the revocation polling and listening and the purges,
-	// from Run until Close.
+	// background is the revocation polling and listening (and the purges
+	// when no job queue works here), from Run until Close.
 	background *app.Background
+	// Jobs is the durable job queue (jobs.go), and JobWorkers the job
+	// kinds it works: a package that defines a job adds its worker with
+	// river.AddWorker before Run starts the queue.
+	Jobs       *jobs.Queue
+	JobWorkers *jobs.Workers
 
 	// wechatTokens is the access token of each app, shared by every
 	// replica through PostgreSQL; the background refreshes it ahead of
@@ -136,12 +142,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	push := m.pushEndpoints()
+	if err := m.newJobQueue(); err != nil {
+		return err
+	}
 	users, sessions := postgres.NewUserStore(m.db), postgres.NewSessionStore(m.db)
 	p := app.Ports{
 		Clock: app.SystemClock{}, WeChat: weChat, Tokens: tokens,
 		Users: users, Binder: users, Deleter: users, UserAdmin: users,
 		Sessions: sessions, RevocationFeed: sessions, SessionPurger: sessions,
-		Todos: postgres.NewTodoStore(m.db), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
+		Todos: m.reminderTodos(), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
 		Attachments: postgres.NewAttachmentStore(m.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
 		WeChatPhone: m.wechatAPI, Phones: users,
 		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
@@ -155,12 +164,23 @@ func (m *Main) Run(ctx context.Context) error {
 		Throttle:     postgres.NewAttemptThrottle(m.db),
 		WxaCodeMaker: m.wechatAPI, Objects: storage,
 	}
+	m.wireJobAdmin(&p)
 	content := m.contentChecks()
 	if hasher != nil {
 		p.Credentials, p.Hasher = postgres.NewCredentialStore(m.db), hasher
 	}
 	if m.Config.RevocationListen {
 		p.RevocationListener = m.db
+	}
+	// The health page (GET /v1/admin/health): the database, the WeChat
+	// client's breakers and errcodes, and the shared access tokens (none
+	// on Cloud Hosting).
+	p.Database = m.db
+	if st, ok := weChat.(ports.WeChatStatus); ok {
+		p.WeChatStatus = st
+	}
+	if m.wechatTokens != nil {
+		p.WeChatTokens = postgres.NewWeChatTokenStore(m.db)
 	}
 	rules, _ := m.Config.UploadRules() // validated by LoadConfig
 	m.logCloudRun()
@@ -179,6 +199,7 @@ func (m *Main) Run(ctx context.Context) error {
 		},
 		Push:               app.PushSettings{Endpoints: push, MaxAge: m.Config.WeChatPushMaxAge, Retention: m.Config.WeChatPushRetention},
 		SubscribeTemplates: m.subscribeTemplates(),
+		Version:            versionLine(), Started: started,
 	})
 	// The revocations that still matter are loaded before the first
 	// request is served; the background keeps them fresh.
@@ -188,7 +209,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.metrics != nil {
 		m.metrics.WatchRevocations(m.App.Revocations.LastRead)
 	}
-	m.background = m.App.StartBackground(m.Logger)
+	m.addReminderWorker()
+	if err := m.startJobs(ctx); err != nil {
+		return err
+	}
 	// Every replica checks; the lease in the store lets one of them call
 	// stable_token per token lifetime. Cloud Hosting's open-API service
 	// needs no token.
@@ -372,7 +396,7 @@ func (m *Main) Close() error {
 	if m.server == nil && m.ln != nil {
 		errs = append(errs, m.ln.Close())
 	}
-	errs = append(errs, m.closeDebug(), m.closeMetrics())
+	errs = append(errs, m.closeDebug(), m.closeMetrics(), m.stopJobs())
 	if m.background != nil {
 		m.background.Stop()
 	}

@@ -35,9 +35,13 @@ export interface ClientOptions {
    * with a login code from loginCode on POST /v1/auth/wechat; `cloudrun`
    * with the caller identity WeChat Cloud Hosting's gateway adds to a
    * wx.cloud.callContainer call, on POST /v1/auth/cloudrun (no code; use
-   * it with callContainerTransport, see createCloudRunClient).
+   * it with callContainerTransport, see createCloudRunClient); `console`
+   * for the browser console (see createConsoleClient): the session's
+   * refresh token is an HttpOnly cookie the page never sees, renewed
+   * through POST /v1/console/refresh, and a session that cannot be
+   * renewed needs the password again.
    */
-  signIn?: 'wechat' | 'cloudrun';
+  signIn?: 'wechat' | 'cloudrun' | 'console';
   /** The mini-program's AppID, for deployments that serve several. */
   appid?: string;
   /** Headers sent on every request. */
@@ -63,6 +67,28 @@ interface TokenData {
 const binaryOperations: Record<BinaryOperation, true> = {
   'POST /v1/wxacode': true,
 };
+
+/** The console's cookie operations, and the header each of them needs (createConsoleClient). */
+const CONSOLE_REFRESH = '/v1/console/refresh';
+const CONSOLE_LOGOUT = '/v1/console/logout';
+export const CONSOLE_CSRF_HEADER = 'X-Miniback-CSRF';
+const CONSOLE_HEADERS = { [CONSOLE_CSRF_HEADER]: '1' };
+
+interface LockManagerLike {
+  request<T>(name: string, cb: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * consoleRefreshLock runs f while no other tab of this origin refreshes
+ * the console session (the Web Locks API, where there is one): two tabs
+ * presenting the same cookie at once would look like a stolen refresh
+ * token, and reuse ends the session. The tab that waits sends the cookie
+ * the first one got.
+ */
+function consoleRefreshLock<T>(f: () => Promise<T>): Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  return locks ? locks.request('miniback-console-refresh', f) : f();
+}
 
 /** Renew the access token this long before it expires. */
 const EXPIRY_MARGIN_MS = 30_000;
@@ -265,6 +291,13 @@ export function createClient(options: ClientOptions): MinibackClient {
   // refresh token is refused — by signing in again with a fresh login
   // code (wx.login needs no user action).
   async function renew(relogin: boolean): Promise<void> {
+    if (options.signIn === 'console') {
+      // The browser sends the session cookie (it holds the refresh token)
+      // and keeps the rotated one.
+      const res = await consoleRefreshLock(() => send('POST', CONSOLE_REFRESH, { auth: false, headers: CONSOLE_HEADERS }, true));
+      await keep(res.data as TokenData);
+      return;
+    }
     const current = await store.get();
     if (current?.refreshToken) {
       try {
@@ -355,6 +388,16 @@ export function createClient(options: ClientOptions): MinibackClient {
     register: (body) => start('/v1/auth/register', body),
     async logout() {
       const current = await store.get();
+      if (options.signIn === 'console') {
+        // The session is the cookie's: the server ends it and clears the
+        // cookie, whether or not an access token is held here.
+        try {
+          await send('POST', CONSOLE_LOGOUT, { auth: false, headers: CONSOLE_HEADERS }, true);
+        } finally {
+          await store.clear();
+        }
+        return;
+      }
       try {
         // A server that issues refresh tokens keeps sessions: end this one
         // there too (POST /v1/auth/logout), so its refresh token dies. An

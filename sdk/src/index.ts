@@ -12,6 +12,7 @@ export type {
   FetchLike,
   FetchTransportOptions,
   FormDataLike,
+  RequestCredentialsMode,
   HttpMethod,
   HttpRequest,
   HttpResponse,
@@ -24,6 +25,8 @@ export type { GroupEnterInfo, OpenedWeChatData, ShareInfo, WeChatDataWatermark, 
 export { pickTemplates, subscribeAnswers, wxRequestSubscribe } from './subscriptions';
 export type { AskSubscribe, SubscribeOptions, SubscribeResult, WxSubscribeApi } from './subscriptions';
 export { callContainerTransport, createCloudRunClient } from './cloudrun';
+export { CONSOLE_CSRF_HEADER, createConsoleClient } from './console';
+export type { ConsoleClient, ConsoleClientOptions } from './console';
 export type { CallContainerOption, CallContainerTransportOptions, CloudRunClientOptions, WxCloudApi } from './cloudrun';
 export { createWxClient, utf8, wxLoginCode, wxTransport } from './wx';
 export type { WxApi, WxClientOptions, WxTransportOptions } from './wx';

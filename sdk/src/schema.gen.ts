@@ -889,6 +889,199 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in to the admin console
+         * @description A password login for the browser console at `/console`, for
+         *     administrators only. It answers the access token (keep it in
+         *     memory) and sets the session's refresh token in the cookie
+         *     `__Secure-miniback-console` (`HttpOnly; Secure; SameSite=Strict;
+         *     Path=/v1/console/; Max-Age=` the session's refresh lifetime): page
+         *     script never sees a refresh token, and the body never holds one.
+         *
+         *     The login is the one of `POST /v1/auth/login` (same throttling of
+         *     failed attempts, same 401 `invalid_credentials`, same rate limit
+         *     group `auth`). A right password of a user without the admin role
+         *     is 403 `console_admin_required`, and no session is left open.
+         *     Like every console operation it needs the header
+         *     `X-Miniback-CSRF: 1` and, when the browser sends `Origin` or
+         *     `Sec-Fetch-Site`, a same-origin request (403 `csrf_rejected`).
+         */
+        post: operations["createConsoleSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new console access token from the session cookie
+         * @description Rotates the refresh token in the `__Secure-miniback-console` cookie
+         *     exactly as `POST /v1/auth/refresh` rotates one (a cookie that was
+         *     already rotated ends the whole session: 401 `refresh_token_reused`),
+         *     sets the new one in the cookie and answers a new access token.
+         *     No cookie is 401 `refresh_token_invalid`. A user who lost the admin
+         *     role meanwhile is 403 `console_admin_required` and the session ends.
+         *
+         *     CSRF: the request must carry `X-Miniback-CSRF: 1` (a header a page
+         *     of another site cannot add without a CORS preflight, which these
+         *     paths never allow), and its `Origin` and `Sec-Fetch-Site`, when
+         *     present, must say same-origin; otherwise 403 `csrf_rejected`.
+         */
+        post: operations["refreshConsoleSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out of the admin console
+         * @description Ends the session of the `__Secure-miniback-console` cookie (its
+         *     access tokens are refused on every server within the revocation
+         *     bound) and clears the cookie (`Max-Age=0`). Without a cookie, or
+         *     with one that no longer works, it still answers 204 and clears it.
+         *     The same CSRF rules as `POST /v1/console/refresh` apply.
+         */
+        post: operations["endConsoleSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The health of this server at a glance
+         * @description What the console's health page shows, as seen by the server that
+         *     answers (each replica answers for itself): readiness (the check
+         *     of `/readyz`), the version, the database (ping time and connection
+         *     pool), each mini-program's WeChat access token and circuit
+         *     breakers, and a few numbers (uptime, goroutines, requests in
+         *     flight, the rate limiter's store). It answers 200 even when
+         *     something is down: the fields say what. Admins only (403
+         *     `forbidden` otherwise).
+         */
+        get: operations["getAdminHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The job queue at a glance
+         * @description The durable job queue (river, in this deployment's PostgreSQL) as
+         *     the whole deployment sees it: how many jobs are in each state, by
+         *     kind; the queue depth (jobs due now and not yet started); and the
+         *     last errors jobs returned, newest first. Completed jobs are kept a
+         *     day, discarded ones a week. Admins only (403 `forbidden`
+         *     otherwise).
+         */
+        get: operations["getAdminJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/jobs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                id: components["parameters"]["JobID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a job again, now
+         * @description Makes a `discarded`, `cancelled`, `retryable` or `scheduled` job
+         *     available at once: a worker of any replica picks it up. Its
+         *     attempt count is kept (a discarded job gets one more attempt). A
+         *     job that is `running`, `available`, `pending` or `completed` is
+         *     409 `job_not_retryable`; an unknown job (or one removed after its
+         *     retention) is 404 `job_not_found`. Admins only.
+         */
+        post: operations["retryAdminJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                id: components["parameters"]["JobID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job
+         * @description A job that has not run yet never runs; a running job's worker is
+         *     told to stop and the job is not retried. A job that already ended
+         *     (`completed`, `cancelled`, `discarded`) is answered unchanged. An
+         *     unknown job is 404 `job_not_found`. Admins only.
+         */
+        post: operations["cancelAdminJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/wxacode": {
         parameters: {
             query?: never;
@@ -1707,6 +1900,169 @@ export interface components {
          * @enum {string}
          */
         Role: "user" | "admin";
+        /** @description A console session's access token. The refresh token is only ever in the cookie. */
+        ConsoleSession: {
+            /** @description A JWT to send as `Authorization: Bearer <token>`; keep it in memory only. */
+            access_token: string;
+            token_type: components["schemas"]["TokenType"];
+            /** @description Seconds until the access token expires. */
+            expires_in: number;
+            /** @description Seconds until the session cookie expires unless used (its `Max-Age`). */
+            refresh_expires_in: number;
+            user: components["schemas"]["User"];
+        };
+        AdminHealth: {
+            /** @description What `/readyz` would answer now (true for 200). */
+            ready: boolean;
+            /**
+             * @description The binary's version line, as `miniback --version` prints it.
+             * @example miniback v1.4.0 (3f2a9c1d7b0e) go1.24.4 linux/amd64
+             */
+            version: string;
+            /** Format: date-time */
+            checked_at: string;
+            /** @description Seconds since this process started. */
+            uptime_seconds: number;
+            database: components["schemas"]["DatabaseHealth"];
+            /** @description One entry per mini-program served, by AppID. */
+            wechat: components["schemas"]["WeChatAppHealth"][];
+            runtime: components["schemas"]["RuntimeHealth"];
+            rate_limits: components["schemas"]["RateLimitHealth"];
+            /** @description The job queue's jobs by state, when this server runs one; absent otherwise. */
+            jobs?: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * @description A job's state in the queue (river's).
+         * @enum {string}
+         */
+        JobState: "available" | "scheduled" | "pending" | "running" | "retryable" | "completed" | "cancelled" | "discarded";
+        AdminJob: {
+            /** Format: int64 */
+            id: number;
+            /** @description What the job does (e.g. `maintenance`). */
+            kind: string;
+            queue: string;
+            state: components["schemas"]["JobState"];
+            /** @description Attempts so far. */
+            attempt: number;
+            max_attempts: number;
+            /**
+             * Format: date-time
+             * @description When the job is (or was) due.
+             */
+            scheduled_at: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it ended (completed, cancelled, discarded).
+             */
+            finalized_at?: string;
+            /** @description The error of its last failed attempt, if any. */
+            last_error?: string;
+        };
+        JobCount: {
+            kind: string;
+            state: components["schemas"]["JobState"];
+            count: number;
+        };
+        JobError: {
+            /** Format: int64 */
+            job_id: number;
+            kind: string;
+            attempt: number;
+            /** @description The error the worker returned (or its panic). */
+            error: string;
+            /** Format: date-time */
+            at: string;
+        };
+        AdminJobs: {
+            /** Format: date-time */
+            checked_at: string;
+            /** @description Jobs by state (states with none are left out). */
+            by_state: {
+                [key: string]: number;
+            };
+            /** @description Jobs by kind and state, by kind then state. */
+            by_kind: components["schemas"]["JobCount"][];
+            /** @description Jobs due now that no worker has started yet (`available`, and `scheduled` or `retryable` ones past their time). */
+            depth: number;
+            /** @description The last errors jobs returned, newest first. */
+            errors: components["schemas"]["JobError"][];
+        };
+        DatabaseHealth: {
+            /**
+             * @description `ok` when a ping answered within the readiness timeout.
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
+            /** @description How long the ping took, in milliseconds; absent when it failed. */
+            ping_ms?: number;
+            pool?: components["schemas"]["PoolHealth"];
+        };
+        /** @description This server's connection pool. */
+        PoolHealth: {
+            /** @description The most connections the pool opens. */
+            max: number;
+            /** @description Connections open now. */
+            total: number;
+            idle: number;
+            /** @description Connections in use by a request or a background task. */
+            acquired: number;
+            /** @description Requests for a connection that had to wait since the start (cumulative). */
+            waiting?: number;
+        };
+        WeChatAppHealth: {
+            app_id: string;
+            token?: components["schemas"]["WeChatTokenHealth"];
+            /** @description The circuit breaker of each WeChat API this server has called for the app; empty when none was called yet or breakers are off. */
+            breakers: components["schemas"]["BreakerHealth"][];
+            last_errcode?: components["schemas"]["WeChatErrcodeHealth"];
+        };
+        /** @description The app's shared access token (never its value); absent on WeChat Cloud Hosting, where the platform adds tokens. */
+        WeChatTokenHealth: {
+            /** @description Whether a token is stored for the app. */
+            present: boolean;
+            /** @description Whether the stored token can be used now (not past its expiry, less the safety margin). */
+            fresh: boolean;
+            /** @description Seconds since it was fetched from WeChat. */
+            age_seconds?: number;
+            /** @description Seconds until it expires (negative once expired). */
+            expires_in_seconds?: number;
+            /** @description Why the state could not be read (the database failed), when it could not. */
+            error?: string;
+        };
+        BreakerHealth: {
+            /** @example msg_sec_check */
+            api: string;
+            /** @enum {string} */
+            state: "closed" | "open" | "half-open";
+        };
+        /** @description The last non-zero errcode WeChat answered this server for the app. */
+        WeChatErrcodeHealth: {
+            api: string;
+            errcode: number;
+            /** Format: date-time */
+            at: string;
+        };
+        RuntimeHealth: {
+            goroutines: number;
+            /** @description Requests being served now (this one included). */
+            in_flight: number;
+            /** @description Bytes of allocated heap objects. */
+            heap_bytes?: number;
+        };
+        RateLimitHealth: {
+            /**
+             * @description Where the budgets are counted; `off` when no limits apply.
+             * @enum {string}
+             */
+            store: "memory" | "redis" | "off";
+            /** @description True while the Redis store fails and requests pass unlimited (its fail-open mode). */
+            failing_open: boolean;
+        };
         JWKSet: {
             keys: components["schemas"]["JWK"][];
         };
@@ -1806,6 +2162,20 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The console refused the request: not from the console's own page
+         *     (`csrf_rejected`: no `X-Miniback-CSRF: 1`, or a cross-site `Origin`
+         *     or `Sec-Fetch-Site`), or the account is not an administrator
+         *     (`console_admin_required`).
+         */
+        ConsoleForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description No such resource, or not yours; or a feature this deployment has switched off (`password_auth_disabled`, `cloudrun_disabled`). */
         NotFound: {
             headers: {
@@ -1860,7 +2230,8 @@ export interface components {
          *     (`wechat_already_bound`, `wechat_app_already_bound`); an upload is
          *     not received or not ready yet (`upload_not_received`,
          *     `upload_not_ready`); a task holds the most attachments it may
-         *     (`attachment_limit`).
+         *     (`attachment_limit`); a job cannot be retried in its state
+         *     (`job_not_retryable`).
          */
         Conflict: {
             headers: {
@@ -1978,6 +2349,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The job's id. */
+        JobID: number;
         /** @description The upload's id. */
         UploadID: string;
         /** @description The task's id. */
@@ -2002,6 +2375,19 @@ export interface components {
          * @example 3f0c6d8e-6a8b-4a59-9d3c-2f1f8f7e2b10
          */
         IdempotencyKey: string;
+        /**
+         * @description Must be `1`. A page of another site cannot send this header
+         *     without a CORS preflight, and the console paths allow none: it
+         *     proves the request comes from the console's own page.
+         */
+        ConsoleCSRF: "1";
+        /**
+         * @description The console session's refresh token, set by `POST /v1/console/session`;
+         *     the browser sends it. Any value is accepted here: one that is not a
+         *     live refresh token is 401 `refresh_token_invalid` on refresh, and is
+         *     cleared by sign-out.
+         */
+        ConsoleCookie: string;
     };
     requestBodies: never;
     headers: {
@@ -2035,6 +2421,14 @@ export interface components {
         Location: string;
         /** @description Present on a replay of an earlier request with the same `Idempotency-Key`. */
         IdempotentReplayed: "true";
+        /**
+         * @description The console session cookie: `__Secure-miniback-console=<refresh
+         *     token>; Path=/v1/console/; Max-Age=<seconds>; HttpOnly; Secure;
+         *     SameSite=Strict`, or the same with an empty value and `Max-Age=0`
+         *     to clear it.
+         * @example __Secure-miniback-console=mbr_q9Xh0VY3o9l3Z7Wc8q1rZb6yT0pQ4d2nF5sK8mJ1aLe; Path=/v1/console/; Max-Age=1209600; HttpOnly; Secure; SameSite=Strict
+         */
+        ConsoleSetCookie: string;
     };
     pathItems: never;
 }
@@ -2083,6 +2477,21 @@ export type ModerationPage = components['schemas']['ModerationPage'];
 export type ModerationDecision = components['schemas']['ModerationDecision'];
 export type UserPage = components['schemas']['UserPage'];
 export type Role = components['schemas']['Role'];
+export type ConsoleSession = components['schemas']['ConsoleSession'];
+export type AdminHealth = components['schemas']['AdminHealth'];
+export type JobState = components['schemas']['JobState'];
+export type AdminJob = components['schemas']['AdminJob'];
+export type JobCount = components['schemas']['JobCount'];
+export type JobError = components['schemas']['JobError'];
+export type AdminJobs = components['schemas']['AdminJobs'];
+export type DatabaseHealth = components['schemas']['DatabaseHealth'];
+export type PoolHealth = components['schemas']['PoolHealth'];
+export type WeChatAppHealth = components['schemas']['WeChatAppHealth'];
+export type WeChatTokenHealth = components['schemas']['WeChatTokenHealth'];
+export type BreakerHealth = components['schemas']['BreakerHealth'];
+export type WeChatErrcodeHealth = components['schemas']['WeChatErrcodeHealth'];
+export type RuntimeHealth = components['schemas']['RuntimeHealth'];
+export type RateLimitHealth = components['schemas']['RateLimitHealth'];
 export type JwkSet = components['schemas']['JWKSet'];
 export type Jwk = components['schemas']['JWK'];
 export type WxaCodeRequest = components['schemas']['WxaCodeRequest'];
@@ -2090,6 +2499,7 @@ export type RgbColor = components['schemas']['RGBColor'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
+export type ResponseConsoleForbidden = components['responses']['ConsoleForbidden'];
 export type ResponseNotFound = components['responses']['NotFound'];
 export type ResponsePayloadTooLarge = components['responses']['PayloadTooLarge'];
 export type ResponseUnsupportedMediaType = components['responses']['UnsupportedMediaType'];
@@ -2103,17 +2513,21 @@ export type ResponseBadGateway = components['responses']['BadGateway'];
 export type ResponseServiceUnavailable = components['responses']['ServiceUnavailable'];
 export type ResponseGatewayTimeout = components['responses']['GatewayTimeout'];
 export type ResponsePushRefused = components['responses']['PushRefused'];
+export type ParameterJobId = components['parameters']['JobID'];
 export type ParameterUploadId = components['parameters']['UploadID'];
 export type ParameterTodoId = components['parameters']['TodoID'];
 export type ParameterIfMatch = components['parameters']['IfMatch'];
 export type ParameterIfNoneMatch = components['parameters']['IfNoneMatch'];
 export type ParameterIdempotencyKey = components['parameters']['IdempotencyKey'];
+export type ParameterConsoleCsrf = components['parameters']['ConsoleCSRF'];
+export type ParameterConsoleCookie = components['parameters']['ConsoleCookie'];
 export type HeaderRetryAfter = components['headers']['RetryAfter'];
 export type HeaderRateLimitPolicy = components['headers']['RateLimitPolicy'];
 export type HeaderRateLimit = components['headers']['RateLimit'];
 export type HeaderETag = components['headers']['ETag'];
 export type HeaderLocation = components['headers']['Location'];
 export type HeaderIdempotentReplayed = components['headers']['IdempotentReplayed'];
+export type HeaderConsoleSetCookie = components['headers']['ConsoleSetCookie'];
 export type $defs = Record<string, never>;
 export interface operations {
     loginWithWeChat: {
@@ -3481,6 +3895,239 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createConsoleSession: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Must be `1`. A page of another site cannot send this header
+                 *     without a CORS preflight, and the console paths allow none: it
+                 *     proves the request comes from the console's own page.
+                 */
+                "X-Miniback-CSRF": components["parameters"]["ConsoleCSRF"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the refresh token is in the cookie. */
+            200: {
+                headers: {
+                    "Set-Cookie": components["headers"]["ConsoleSetCookie"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ConsoleForbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    refreshConsoleSession: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Must be `1`. A page of another site cannot send this header
+                 *     without a CORS preflight, and the console paths allow none: it
+                 *     proves the request comes from the console's own page.
+                 */
+                "X-Miniback-CSRF": components["parameters"]["ConsoleCSRF"];
+            };
+            path?: never;
+            cookie?: {
+                /**
+                 * @description The console session's refresh token, set by `POST /v1/console/session`;
+                 *     the browser sends it. Any value is accepted here: one that is not a
+                 *     live refresh token is 401 `refresh_token_invalid` on refresh, and is
+                 *     cleared by sign-out.
+                 */
+                "__Secure-miniback-console"?: components["parameters"]["ConsoleCookie"];
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A new access token; the rotated refresh token is in the cookie. */
+            200: {
+                headers: {
+                    "Set-Cookie": components["headers"]["ConsoleSetCookie"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ConsoleForbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    endConsoleSession: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Must be `1`. A page of another site cannot send this header
+                 *     without a CORS preflight, and the console paths allow none: it
+                 *     proves the request comes from the console's own page.
+                 */
+                "X-Miniback-CSRF": components["parameters"]["ConsoleCSRF"];
+            };
+            path?: never;
+            cookie?: {
+                /**
+                 * @description The console session's refresh token, set by `POST /v1/console/session`;
+                 *     the browser sends it. Any value is accepted here: one that is not a
+                 *     live refresh token is 401 `refresh_token_invalid` on refresh, and is
+                 *     cleared by sign-out.
+                 */
+                "__Secure-miniback-console"?: components["parameters"]["ConsoleCookie"];
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out; the cookie is cleared. */
+            204: {
+                headers: {
+                    "Set-Cookie": components["headers"]["ConsoleSetCookie"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["ConsoleForbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAdminHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The server's health. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminHealth"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAdminJobs: {
+        parameters: {
+            query?: {
+                /** @description How many of the last errors to list. */
+                errors?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queue's counts and last errors. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminJobs"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retryAdminJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                id: components["parameters"]["JobID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, now available. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminJob"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelAdminJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                id: components["parameters"]["JobID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, cancelled (a running job may show `running` until its worker stops). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminJob"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

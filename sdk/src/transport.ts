@@ -59,7 +59,13 @@ export interface Transport {
 /** The part of `fetch` the fetch transport uses (Node 18+, browsers). */
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string | ArrayBuffer | Uint8Array | FormDataLike; redirect?: 'manual' },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string | ArrayBuffer | Uint8Array | FormDataLike;
+    redirect?: 'manual';
+    credentials?: RequestCredentialsMode;
+  },
 ) => Promise<{
   status: number;
   headers: { forEach(cb: (value: string, key: string) => void): void };
@@ -73,7 +79,16 @@ export interface FormDataLike {
   append(name: string, value: string | BlobLike, fileName?: string): void;
 }
 
+/** fetch's credentials modes: whether the browser sends and keeps cookies. */
+export type RequestCredentialsMode = 'omit' | 'same-origin' | 'include';
+
 export interface FetchTransportOptions {
+  /**
+   * fetch's credentials mode, when set: the console client uses
+   * 'same-origin', so that the browser sends and keeps the console's
+   * session cookie. Unset, fetch's default applies.
+   */
+  credentials?: RequestCredentialsMode;
   /** defaults to the global fetch */
   fetch?: FetchLike;
   /** builds form data; defaults to the global FormData */
@@ -101,6 +116,7 @@ export function fetchTransport(options: FetchTransportOptions = {}): Transport {
 
   const send = async (url: string, init: Parameters<FetchLike>[1], wantBytes = false): Promise<HttpResponse> => {
     let res;
+    if (options.credentials) init = { ...init, credentials: options.credentials };
     try {
       res = await doFetch(url, init);
     } catch (e) {

@@ -26,6 +26,45 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for BreakerHealthState.
+const (
+	Closed   BreakerHealthState = "closed"
+	HalfOpen BreakerHealthState = "half-open"
+	Open     BreakerHealthState = "open"
+)
+
+// Valid indicates whether the value is a known member of the BreakerHealthState enum.
+func (e BreakerHealthState) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case HalfOpen:
+		return true
+	case Open:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DatabaseHealthStatus.
+const (
+	DatabaseOk          DatabaseHealthStatus = "ok"
+	DatabaseUnavailable DatabaseHealthStatus = "unavailable"
+)
+
+// Valid indicates whether the value is a known member of the DatabaseHealthStatus enum.
+func (e DatabaseHealthStatus) Valid() bool {
+	switch e {
+	case DatabaseOk:
+		return true
+	case DatabaseUnavailable:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -104,6 +143,42 @@ const (
 func (e JWKUse) Valid() bool {
 	switch e {
 	case Sig:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JobState.
+const (
+	JobAvailable JobState = "available"
+	JobCancelled JobState = "cancelled"
+	JobCompleted JobState = "completed"
+	JobDiscarded JobState = "discarded"
+	JobPending   JobState = "pending"
+	JobRetryable JobState = "retryable"
+	JobRunning   JobState = "running"
+	JobScheduled JobState = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the JobState enum.
+func (e JobState) Valid() bool {
+	switch e {
+	case JobAvailable:
+		return true
+	case JobCancelled:
+		return true
+	case JobCompleted:
+		return true
+	case JobDiscarded:
+		return true
+	case JobPending:
+		return true
+	case JobRetryable:
+		return true
+	case JobRunning:
+		return true
+	case JobScheduled:
 		return true
 	default:
 		return false
@@ -248,6 +323,27 @@ func (e Priority) Valid() bool {
 	case PriorityLow:
 		return true
 	case PriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RateLimitHealthStore.
+const (
+	Memory RateLimitHealthStore = "memory"
+	Off    RateLimitHealthStore = "off"
+	Redis  RateLimitHealthStore = "redis"
+)
+
+// Valid indicates whether the value is a known member of the RateLimitHealthStore enum.
+func (e RateLimitHealthStore) Valid() bool {
+	switch e {
+	case Memory:
+		return true
+	case Off:
+		return true
+	case Redis:
 		return true
 	default:
 		return false
@@ -458,6 +554,66 @@ func (e WxaCodeRequestEnvVersion) Valid() bool {
 	}
 }
 
+// Defines values for ConsoleCSRF.
+const (
+	ConsoleCSRFN1 ConsoleCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the ConsoleCSRF enum.
+func (e ConsoleCSRF) Valid() bool {
+	switch e {
+	case ConsoleCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EndConsoleSessionParamsXMinibackCSRF.
+const (
+	EndConsoleSessionParamsXMinibackCSRFN1 EndConsoleSessionParamsXMinibackCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the EndConsoleSessionParamsXMinibackCSRF enum.
+func (e EndConsoleSessionParamsXMinibackCSRF) Valid() bool {
+	switch e {
+	case EndConsoleSessionParamsXMinibackCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefreshConsoleSessionParamsXMinibackCSRF.
+const (
+	RefreshConsoleSessionParamsXMinibackCSRFN1 RefreshConsoleSessionParamsXMinibackCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the RefreshConsoleSessionParamsXMinibackCSRF enum.
+func (e RefreshConsoleSessionParamsXMinibackCSRF) Valid() bool {
+	switch e {
+	case RefreshConsoleSessionParamsXMinibackCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateConsoleSessionParamsXMinibackCSRF.
+const (
+	CreateConsoleSessionParamsXMinibackCSRFN1 CreateConsoleSessionParamsXMinibackCSRF = "1"
+)
+
+// Valid indicates whether the value is a known member of the CreateConsoleSessionParamsXMinibackCSRF enum.
+func (e CreateConsoleSessionParamsXMinibackCSRF) Valid() bool {
+	switch e {
+	case CreateConsoleSessionParamsXMinibackCSRFN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTodosParamsSort.
 const (
 	SortCreatedAt     ListTodosParamsSort = "created_at"
@@ -488,6 +644,72 @@ func (e ListTodosParamsSort) Valid() bool {
 	}
 }
 
+// AdminHealth defines model for AdminHealth.
+type AdminHealth struct {
+	CheckedAt time.Time      `json:"checked_at"`
+	Database  DatabaseHealth `json:"database"`
+
+	// Jobs The job queue's jobs by state, when this server runs one; absent otherwise.
+	Jobs       *map[string]int `json:"jobs,omitempty"`
+	RateLimits RateLimitHealth `json:"rate_limits"`
+
+	// Ready What `/readyz` would answer now (true for 200).
+	Ready   bool          `json:"ready"`
+	Runtime RuntimeHealth `json:"runtime"`
+
+	// UptimeSeconds Seconds since this process started.
+	UptimeSeconds int `json:"uptime_seconds"`
+
+	// Version The binary's version line, as `miniback --version` prints it.
+	//
+	// Example: miniback v1.4.0 (3f2a9c1d7b0e) go1.24.4 linux/amd64
+	Version string `json:"version"`
+
+	// Wechat One entry per mini-program served, by AppID.
+	Wechat []WeChatAppHealth `json:"wechat"`
+}
+
+// AdminJob defines model for AdminJob.
+type AdminJob struct {
+	// Attempt Attempts so far.
+	Attempt   int       `json:"attempt"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// FinalizedAt When it ended (completed, cancelled, discarded).
+	FinalizedAt *time.Time `json:"finalized_at,omitempty"`
+	Id          int64      `json:"id"`
+
+	// Kind What the job does (e.g. `maintenance`).
+	Kind string `json:"kind"`
+
+	// LastError The error of its last failed attempt, if any.
+	LastError   *string `json:"last_error,omitempty"`
+	MaxAttempts int     `json:"max_attempts"`
+	Queue       string  `json:"queue"`
+
+	// ScheduledAt When the job is (or was) due.
+	ScheduledAt time.Time `json:"scheduled_at"`
+
+	// State A job's state in the queue (river's).
+	State JobState `json:"state"`
+}
+
+// AdminJobs defines model for AdminJobs.
+type AdminJobs struct {
+	// ByKind Jobs by kind and state, by kind then state.
+	ByKind []JobCount `json:"by_kind"`
+
+	// ByState Jobs by state (states with none are left out).
+	ByState   map[string]int `json:"by_state"`
+	CheckedAt time.Time      `json:"checked_at"`
+
+	// Depth Jobs due now that no worker has started yet (`available`, and `scheduled` or `retryable` ones past their time).
+	Depth int `json:"depth"`
+
+	// Errors The last errors jobs returned, newest first.
+	Errors []JobError `json:"errors"`
+}
+
 // Attachment defines model for Attachment.
 type Attachment struct {
 	AttachedAt time.Time `json:"attached_at"`
@@ -504,6 +726,45 @@ type AttachmentRequest struct {
 	// UploadId A ready `attachment` upload of mine.
 	UploadId openapi_types.UUID `json:"upload_id"`
 }
+
+// BreakerHealth defines model for BreakerHealth.
+type BreakerHealth struct {
+	// Api Example: msg_sec_check
+	Api   string             `json:"api"`
+	State BreakerHealthState `json:"state"`
+}
+
+// BreakerHealthState defines model for BreakerHealth.State.
+type BreakerHealthState string
+
+// ConsoleSession A console session's access token. The refresh token is only ever in the cookie.
+type ConsoleSession struct {
+	// AccessToken A JWT to send as `Authorization: Bearer <token>`; keep it in memory only.
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshExpiresIn Seconds until the session cookie expires unless used (its `Max-Age`).
+	RefreshExpiresIn int       `json:"refresh_expires_in"`
+	TokenType        TokenType `json:"token_type"`
+	User             User      `json:"user"`
+}
+
+// DatabaseHealth defines model for DatabaseHealth.
+type DatabaseHealth struct {
+	// PingMs How long the ping took, in milliseconds; absent when it failed.
+	PingMs *float32 `json:"ping_ms,omitempty"`
+
+	// Pool This server's connection pool.
+	Pool *PoolHealth `json:"pool,omitempty"`
+
+	// Status `ok` when a ping answered within the readiness timeout.
+	Status DatabaseHealthStatus `json:"status"`
+}
+
+// DatabaseHealthStatus `ok` when a ping answered within the readiness timeout.
+type DatabaseHealthStatus string
 
 // EndedSessions defines model for EndedSessions.
 type EndedSessions struct {
@@ -566,6 +827,29 @@ type JWKUse string
 type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
+
+// JobCount defines model for JobCount.
+type JobCount struct {
+	Count int    `json:"count"`
+	Kind  string `json:"kind"`
+
+	// State A job's state in the queue (river's).
+	State JobState `json:"state"`
+}
+
+// JobError defines model for JobError.
+type JobError struct {
+	At      time.Time `json:"at"`
+	Attempt int       `json:"attempt"`
+
+	// Error The error the worker returned (or its panic).
+	Error string `json:"error"`
+	JobId int64  `json:"job_id"`
+	Kind  string `json:"kind"`
+}
+
+// JobState A job's state in the queue (river's).
+type JobState string
 
 // LoginResponse defines model for LoginResponse.
 type LoginResponse struct {
@@ -721,6 +1005,22 @@ type PhoneBindRequest struct {
 	Code string `json:"code"`
 }
 
+// PoolHealth This server's connection pool.
+type PoolHealth struct {
+	// Acquired Connections in use by a request or a background task.
+	Acquired int `json:"acquired"`
+	Idle     int `json:"idle"`
+
+	// Max The most connections the pool opens.
+	Max int `json:"max"`
+
+	// Total Connections open now.
+	Total int `json:"total"`
+
+	// Waiting Requests for a connection that had to wait since the start (cumulative).
+	Waiting *int `json:"waiting,omitempty"`
+}
+
 // Priority defines model for Priority.
 type Priority string
 
@@ -783,6 +1083,18 @@ type RGBColor struct {
 	G int `json:"g"`
 	R int `json:"r"`
 }
+
+// RateLimitHealth defines model for RateLimitHealth.
+type RateLimitHealth struct {
+	// FailingOpen True while the Redis store fails and requests pass unlimited (its fail-open mode).
+	FailingOpen bool `json:"failing_open"`
+
+	// Store Where the budgets are counted; `off` when no limits apply.
+	Store RateLimitHealthStore `json:"store"`
+}
+
+// RateLimitHealthStore Where the budgets are counted; `off` when no limits apply.
+type RateLimitHealthStore string
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {
@@ -868,6 +1180,17 @@ type ReminderState string
 
 // Role What the user may do; an operator grants admin with `miniback admin grant <user id>`.
 type Role string
+
+// RuntimeHealth defines model for RuntimeHealth.
+type RuntimeHealth struct {
+	Goroutines int `json:"goroutines"`
+
+	// HeapBytes Bytes of allocated heap objects.
+	HeapBytes *int `json:"heap_bytes,omitempty"`
+
+	// InFlight Requests being served now (this one included).
+	InFlight int `json:"in_flight"`
+}
 
 // Session defines model for Session.
 type Session struct {
@@ -1217,6 +1540,20 @@ type UserPage struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// WeChatAppHealth defines model for WeChatAppHealth.
+type WeChatAppHealth struct {
+	AppId string `json:"app_id"`
+
+	// Breakers The circuit breaker of each WeChat API this server has called for the app; empty when none was called yet or breakers are off.
+	Breakers []BreakerHealth `json:"breakers"`
+
+	// LastErrcode The last non-zero errcode WeChat answered this server for the app.
+	LastErrcode *WeChatErrcodeHealth `json:"last_errcode,omitempty"`
+
+	// Token The app's shared access token (never its value); absent on WeChat Cloud Hosting, where the platform adds tokens.
+	Token *WeChatTokenHealth `json:"token,omitempty"`
+}
+
 // WeChatData defines model for WeChatData.
 type WeChatData struct {
 	// Data The decrypted object exactly as WeChat wrote it, its own
@@ -1255,6 +1592,13 @@ type WeChatDataRequest struct {
 	Signature *string `json:"signature,omitempty"`
 }
 
+// WeChatErrcodeHealth The last non-zero errcode WeChat answered this server for the app.
+type WeChatErrcodeHealth struct {
+	Api     string    `json:"api"`
+	At      time.Time `json:"at"`
+	Errcode int       `json:"errcode"`
+}
+
 // WeChatLoginRequest defines model for WeChatLoginRequest.
 type WeChatLoginRequest struct {
 	// Appid The mini-program's AppID. Required only when the deployment serves
@@ -1268,6 +1612,24 @@ type WeChatLoginRequest struct {
 	//
 	// Example: dev-alice
 	Code string `json:"code"`
+}
+
+// WeChatTokenHealth The app's shared access token (never its value); absent on WeChat Cloud Hosting, where the platform adds tokens.
+type WeChatTokenHealth struct {
+	// AgeSeconds Seconds since it was fetched from WeChat.
+	AgeSeconds *int `json:"age_seconds,omitempty"`
+
+	// Error Why the state could not be read (the database failed), when it could not.
+	Error *string `json:"error,omitempty"`
+
+	// ExpiresInSeconds Seconds until it expires (negative once expired).
+	ExpiresInSeconds *int `json:"expires_in_seconds,omitempty"`
+
+	// Fresh Whether the stored token can be used now (not past its expiry, less the safety margin).
+	Fresh bool `json:"fresh"`
+
+	// Present Whether a token is stored for the app.
+	Present bool `json:"present"`
 }
 
 // WeChatWatermark The watermark the server checked.
@@ -1326,6 +1688,12 @@ type WxaCodeRequest struct {
 // WxaCodeRequestEnvVersion The version of the mini-program the code opens; `release` when left out.
 type WxaCodeRequestEnvVersion string
 
+// ConsoleCSRF defines model for ConsoleCSRF.
+type ConsoleCSRF string
+
+// ConsoleCookie defines model for ConsoleCookie.
+type ConsoleCookie = string
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1334,6 +1702,9 @@ type IfMatch = string
 
 // IfNoneMatch defines model for IfNoneMatch.
 type IfNoneMatch = string
+
+// JobID defines model for JobID.
+type JobID = int64
 
 // TodoID defines model for TodoID.
 type TodoID = openapi_types.UUID
@@ -1349,6 +1720,9 @@ type BadRequest = Problem
 
 // Conflict RFC 9457 problem details with a stable machine code.
 type Conflict = Problem
+
+// ConsoleForbidden RFC 9457 problem details with a stable machine code.
+type ConsoleForbidden = Problem
 
 // Forbidden RFC 9457 problem details with a stable machine code.
 type Forbidden = Problem
@@ -1388,6 +1762,12 @@ type UnprocessableEntity = Problem
 
 // UnsupportedMediaType RFC 9457 problem details with a stable machine code.
 type UnsupportedMediaType = Problem
+
+// GetAdminJobsParams defines parameters for GetAdminJobs.
+type GetAdminJobsParams struct {
+	// Errors How many of the last errors to list.
+	Errors *int `form:"errors,omitempty" json:"errors,omitempty"`
+}
 
 // ListModerationParams defines parameters for ListModeration.
 type ListModerationParams struct {
@@ -1442,6 +1822,51 @@ type LoginWithCloudRunParams struct {
 	// XWXENV The Cloud Hosting environment's id. Set by the gateway.
 	XWXENV *string `json:"X-WX-ENV,omitempty"`
 }
+
+// EndConsoleSessionParams defines parameters for EndConsoleSession.
+type EndConsoleSessionParams struct {
+	// XMinibackCSRF Must be `1`. A page of another site cannot send this header
+	// without a CORS preflight, and the console paths allow none: it
+	// proves the request comes from the console's own page.
+	XMinibackCSRF EndConsoleSessionParamsXMinibackCSRF `json:"X-Miniback-CSRF"`
+
+	// ConsoleCookie The console session's refresh token, set by `POST /v1/console/session`;
+	// the browser sends it. Any value is accepted here: one that is not a
+	// live refresh token is 401 `refresh_token_invalid` on refresh, and is
+	// cleared by sign-out.
+	ConsoleCookie *ConsoleCookie `form:"__Secure-miniback-console,omitempty" json:"__Secure-miniback-console,omitempty"`
+}
+
+// EndConsoleSessionParamsXMinibackCSRF defines parameters for EndConsoleSession.
+type EndConsoleSessionParamsXMinibackCSRF string
+
+// RefreshConsoleSessionParams defines parameters for RefreshConsoleSession.
+type RefreshConsoleSessionParams struct {
+	// XMinibackCSRF Must be `1`. A page of another site cannot send this header
+	// without a CORS preflight, and the console paths allow none: it
+	// proves the request comes from the console's own page.
+	XMinibackCSRF RefreshConsoleSessionParamsXMinibackCSRF `json:"X-Miniback-CSRF"`
+
+	// ConsoleCookie The console session's refresh token, set by `POST /v1/console/session`;
+	// the browser sends it. Any value is accepted here: one that is not a
+	// live refresh token is 401 `refresh_token_invalid` on refresh, and is
+	// cleared by sign-out.
+	ConsoleCookie *ConsoleCookie `form:"__Secure-miniback-console,omitempty" json:"__Secure-miniback-console,omitempty"`
+}
+
+// RefreshConsoleSessionParamsXMinibackCSRF defines parameters for RefreshConsoleSession.
+type RefreshConsoleSessionParamsXMinibackCSRF string
+
+// CreateConsoleSessionParams defines parameters for CreateConsoleSession.
+type CreateConsoleSessionParams struct {
+	// XMinibackCSRF Must be `1`. A page of another site cannot send this header
+	// without a CORS preflight, and the console paths allow none: it
+	// proves the request comes from the console's own page.
+	XMinibackCSRF CreateConsoleSessionParamsXMinibackCSRF `json:"X-Miniback-CSRF"`
+}
+
+// CreateConsoleSessionParamsXMinibackCSRF defines parameters for CreateConsoleSession.
+type CreateConsoleSessionParamsXMinibackCSRF string
 
 // LocalStorageGetParams defines parameters for LocalStorageGet.
 type LocalStorageGetParams struct {
@@ -1587,6 +2012,9 @@ type RegisterWithPasswordJSONRequestBody = RegisterRequest
 // LoginWithWeChatJSONRequestBody defines body for LoginWithWeChat for application/json ContentType.
 type LoginWithWeChatJSONRequestBody = WeChatLoginRequest
 
+// CreateConsoleSessionJSONRequestBody defines body for CreateConsoleSession for application/json ContentType.
+type CreateConsoleSessionJSONRequestBody = PasswordLoginRequest
+
 // LocalStoragePostMultipartRequestBody defines body for LocalStoragePost for multipart/form-data ContentType.
 type LocalStoragePostMultipartRequestBody LocalStoragePostMultipartBody
 
@@ -1634,6 +2062,18 @@ type ServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(c *gin.Context)
+	// GetAdminHealth The health of this server at a glance
+	// (GET /v1/admin/health)
+	GetAdminHealth(c *gin.Context)
+	// GetAdminJobs The job queue at a glance
+	// (GET /v1/admin/jobs)
+	GetAdminJobs(c *gin.Context, params GetAdminJobsParams)
+	// CancelAdminJob Cancel a job
+	// (POST /v1/admin/jobs/{id}/cancel)
+	CancelAdminJob(c *gin.Context, id JobID)
+	// RetryAdminJob Run a job again, now
+	// (POST /v1/admin/jobs/{id}/retry)
+	RetryAdminJob(c *gin.Context, id JobID)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(c *gin.Context, params ListModerationParams)
@@ -1673,6 +2113,15 @@ type ServerInterface interface {
 	// GetAvatar An avatar's picture
 	// (GET /v1/avatars/{id})
 	GetAvatar(c *gin.Context, id UploadID)
+	// EndConsoleSession Sign out of the admin console
+	// (POST /v1/console/logout)
+	EndConsoleSession(c *gin.Context, params EndConsoleSessionParams)
+	// RefreshConsoleSession A new console access token from the session cookie
+	// (POST /v1/console/refresh)
+	RefreshConsoleSession(c *gin.Context, params RefreshConsoleSessionParams)
+	// CreateConsoleSession Sign in to the admin console
+	// (POST /v1/console/session)
+	CreateConsoleSession(c *gin.Context, params CreateConsoleSessionParams)
 	// LocalStorageGet Download a file (signed URL)
 	// (GET /v1/local-storage)
 	LocalStorageGet(c *gin.Context, params LocalStorageGetParams)
@@ -1802,6 +2251,100 @@ func (siw *ServerInterfaceWrapper) GetReady(c *gin.Context) {
 	}
 
 	siw.Handler.GetReady(c)
+}
+
+// GetAdminHealth operation middleware
+func (siw *ServerInterfaceWrapper) GetAdminHealth(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAdminHealth(c)
+}
+
+// GetAdminJobs operation middleware
+func (siw *ServerInterfaceWrapper) GetAdminJobs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAdminJobsParams
+
+	query := c.Request.URL.Query()
+
+	// ------------- Optional query parameter "errors" -------------
+
+	if _, found := query["errors"]; found {
+		err = runtime.BindQueryParameterWithOptions("form", true, false, "errors", query, &params.Errors, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter errors: %w", err), http.StatusBadRequest)
+			return
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAdminJobs(c, params)
+}
+
+// CancelAdminJob operation middleware
+func (siw *ServerInterfaceWrapper) CancelAdminJob(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JobID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CancelAdminJob(c, id)
+}
+
+// RetryAdminJob operation middleware
+func (siw *ServerInterfaceWrapper) RetryAdminJob(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JobID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RetryAdminJob(c, id)
 }
 
 // ListModeration operation middleware
@@ -2249,6 +2792,165 @@ func (siw *ServerInterfaceWrapper) GetAvatar(c *gin.Context) {
 	}
 
 	siw.Handler.GetAvatar(c, id)
+}
+
+// EndConsoleSession operation middleware
+func (siw *ServerInterfaceWrapper) EndConsoleSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EndConsoleSessionParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Miniback-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Miniback-CSRF")]; found {
+		var XMinibackCSRF EndConsoleSessionParamsXMinibackCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Miniback-CSRF, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Miniback-CSRF", valueList[0], &XMinibackCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Miniback-CSRF: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XMinibackCSRF = XMinibackCSRF
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Miniback-CSRF is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	{
+		var cookie string
+
+		if cookie, err = c.Cookie("__Secure-miniback-console"); err == nil {
+			var value ConsoleCookie
+			err = runtime.BindStyledParameterWithOptions("simple", "__Secure-miniback-console", cookie, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+			if err != nil {
+				siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter __Secure-miniback-console: %w", err), http.StatusBadRequest)
+				return
+			}
+			params.ConsoleCookie = &value
+
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EndConsoleSession(c, params)
+}
+
+// RefreshConsoleSession operation middleware
+func (siw *ServerInterfaceWrapper) RefreshConsoleSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RefreshConsoleSessionParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Miniback-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Miniback-CSRF")]; found {
+		var XMinibackCSRF RefreshConsoleSessionParamsXMinibackCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Miniback-CSRF, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Miniback-CSRF", valueList[0], &XMinibackCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Miniback-CSRF: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XMinibackCSRF = XMinibackCSRF
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Miniback-CSRF is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	{
+		var cookie string
+
+		if cookie, err = c.Cookie("__Secure-miniback-console"); err == nil {
+			var value ConsoleCookie
+			err = runtime.BindStyledParameterWithOptions("simple", "__Secure-miniback-console", cookie, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+			if err != nil {
+				siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter __Secure-miniback-console: %w", err), http.StatusBadRequest)
+				return
+			}
+			params.ConsoleCookie = &value
+
+		}
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RefreshConsoleSession(c, params)
+}
+
+// CreateConsoleSession operation middleware
+func (siw *ServerInterfaceWrapper) CreateConsoleSession(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateConsoleSessionParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "X-Miniback-CSRF" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Miniback-CSRF")]; found {
+		var XMinibackCSRF CreateConsoleSessionParamsXMinibackCSRF
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-Miniback-CSRF, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Miniback-CSRF", valueList[0], &XMinibackCSRF, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-Miniback-CSRF: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XMinibackCSRF = XMinibackCSRF
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-Miniback-CSRF is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateConsoleSession(c, params)
 }
 
 // LocalStorageGet operation middleware
@@ -3172,6 +3874,13 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/wechat/push/:appid", wrapper.VerifyWeChatPushURL)
 	router.POST(options.BaseURL+"/v1/wechat/push/:appid", wrapper.ReceiveWeChatPush)
 	router.GET(options.BaseURL+"/v1/admin/users", wrapper.ListUsers)
+	router.POST(options.BaseURL+"/v1/console/session", wrapper.CreateConsoleSession)
+	router.POST(options.BaseURL+"/v1/console/refresh", wrapper.RefreshConsoleSession)
+	router.POST(options.BaseURL+"/v1/console/logout", wrapper.EndConsoleSession)
+	router.GET(options.BaseURL+"/v1/admin/health", wrapper.GetAdminHealth)
+	router.GET(options.BaseURL+"/v1/admin/jobs", wrapper.GetAdminJobs)
+	router.POST(options.BaseURL+"/v1/admin/jobs/:id/retry", wrapper.RetryAdminJob)
+	router.POST(options.BaseURL+"/v1/admin/jobs/:id/cancel", wrapper.CancelAdminJob)
 	router.POST(options.BaseURL+"/v1/wxacode", wrapper.CreateWxaCode)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth)
@@ -3183,6 +3892,8 @@ type BadGatewayApplicationProblemPlusJSONResponse Problem
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
+
+type ConsoleForbiddenApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
@@ -3320,6 +4031,525 @@ type GetReady503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReady503ApplicationProblemPlusJSONResponse) VisitGetReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealthRequestObject struct {
+}
+
+type GetAdminHealthResponseObject interface {
+	VisitGetAdminHealthResponse(w http.ResponseWriter) error
+}
+
+type GetAdminHealth200JSONResponse AdminHealth
+
+func (response GetAdminHealth200JSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth401ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth403ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth429ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth500ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminHealth503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminHealth503ApplicationProblemPlusJSONResponse) VisitGetAdminHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobsRequestObject struct {
+	Params GetAdminJobsParams
+}
+
+type GetAdminJobsResponseObject interface {
+	VisitGetAdminJobsResponse(w http.ResponseWriter) error
+}
+
+type GetAdminJobs200JSONResponse AdminJobs
+
+func (response GetAdminJobs200JSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs400ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs401ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs403ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs429ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs500ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminJobs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAdminJobs503ApplicationProblemPlusJSONResponse) VisitGetAdminJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJobRequestObject struct {
+	Id JobID `json:"id"`
+}
+
+type CancelAdminJobResponseObject interface {
+	VisitCancelAdminJobResponse(w http.ResponseWriter) error
+}
+
+type CancelAdminJob200JSONResponse AdminJob
+
+func (response CancelAdminJob200JSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob401ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob403ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob404ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob429ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob500ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelAdminJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelAdminJob503ApplicationProblemPlusJSONResponse) VisitCancelAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJobRequestObject struct {
+	Id JobID `json:"id"`
+}
+
+type RetryAdminJobResponseObject interface {
+	VisitRetryAdminJobResponse(w http.ResponseWriter) error
+}
+
+type RetryAdminJob200JSONResponse AdminJob
+
+func (response RetryAdminJob200JSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob401ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob403ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob404ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob409ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob429ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob500ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryAdminJob503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RetryAdminJob503ApplicationProblemPlusJSONResponse) VisitRetryAdminJobResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5092,6 +6322,419 @@ type GetAvatar503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetAvatar503ApplicationProblemPlusJSONResponse) VisitGetAvatarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSessionRequestObject struct {
+	Params EndConsoleSessionParams
+}
+
+type EndConsoleSessionResponseObject interface {
+	VisitEndConsoleSessionResponse(w http.ResponseWriter) error
+}
+
+type EndConsoleSession204ResponseHeaders struct {
+	SetCookie *string
+}
+
+type EndConsoleSession204Response struct {
+	Headers EndConsoleSession204ResponseHeaders
+}
+
+func (response EndConsoleSession204Response) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndConsoleSession403ApplicationProblemPlusJSONResponse struct {
+	ConsoleForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession403ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession429ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession500ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndConsoleSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EndConsoleSession503ApplicationProblemPlusJSONResponse) VisitEndConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSessionRequestObject struct {
+	Params RefreshConsoleSessionParams
+}
+
+type RefreshConsoleSessionResponseObject interface {
+	VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error
+}
+
+type RefreshConsoleSession200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type RefreshConsoleSession200JSONResponse struct {
+	Body    ConsoleSession
+	Headers RefreshConsoleSession200ResponseHeaders
+}
+
+func (response RefreshConsoleSession200JSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession401ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession403ApplicationProblemPlusJSONResponse struct {
+	ConsoleForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession403ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession429ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession500ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshConsoleSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshConsoleSession503ApplicationProblemPlusJSONResponse) VisitRefreshConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSessionRequestObject struct {
+	Params CreateConsoleSessionParams
+	Body   *CreateConsoleSessionJSONRequestBody
+}
+
+type CreateConsoleSessionResponseObject interface {
+	VisitCreateConsoleSessionResponse(w http.ResponseWriter) error
+}
+
+type CreateConsoleSession200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type CreateConsoleSession200JSONResponse struct {
+	Body    ConsoleSession
+	Headers CreateConsoleSession200ResponseHeaders
+}
+
+func (response CreateConsoleSession200JSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession400ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession401ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession403ApplicationProblemPlusJSONResponse struct {
+	ConsoleForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession403ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession404ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession413ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession415ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession429ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession500ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateConsoleSession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateConsoleSession503ApplicationProblemPlusJSONResponse) VisitCreateConsoleSessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9369,6 +11012,18 @@ type StrictServerInterface interface {
 	// GetReady Readiness
 	// (GET /readyz)
 	GetReady(ctx context.Context, request GetReadyRequestObject) (GetReadyResponseObject, error)
+	// GetAdminHealth The health of this server at a glance
+	// (GET /v1/admin/health)
+	GetAdminHealth(ctx context.Context, request GetAdminHealthRequestObject) (GetAdminHealthResponseObject, error)
+	// GetAdminJobs The job queue at a glance
+	// (GET /v1/admin/jobs)
+	GetAdminJobs(ctx context.Context, request GetAdminJobsRequestObject) (GetAdminJobsResponseObject, error)
+	// CancelAdminJob Cancel a job
+	// (POST /v1/admin/jobs/{id}/cancel)
+	CancelAdminJob(ctx context.Context, request CancelAdminJobRequestObject) (CancelAdminJobResponseObject, error)
+	// RetryAdminJob Run a job again, now
+	// (POST /v1/admin/jobs/{id}/retry)
+	RetryAdminJob(ctx context.Context, request RetryAdminJobRequestObject) (RetryAdminJobResponseObject, error)
 	// ListModeration List content flagged by content security
 	// (GET /v1/admin/moderation)
 	ListModeration(ctx context.Context, request ListModerationRequestObject) (ListModerationResponseObject, error)
@@ -9408,6 +11063,15 @@ type StrictServerInterface interface {
 	// GetAvatar An avatar's picture
 	// (GET /v1/avatars/{id})
 	GetAvatar(ctx context.Context, request GetAvatarRequestObject) (GetAvatarResponseObject, error)
+	// EndConsoleSession Sign out of the admin console
+	// (POST /v1/console/logout)
+	EndConsoleSession(ctx context.Context, request EndConsoleSessionRequestObject) (EndConsoleSessionResponseObject, error)
+	// RefreshConsoleSession A new console access token from the session cookie
+	// (POST /v1/console/refresh)
+	RefreshConsoleSession(ctx context.Context, request RefreshConsoleSessionRequestObject) (RefreshConsoleSessionResponseObject, error)
+	// CreateConsoleSession Sign in to the admin console
+	// (POST /v1/console/session)
+	CreateConsoleSession(ctx context.Context, request CreateConsoleSessionRequestObject) (CreateConsoleSessionResponseObject, error)
 	// LocalStorageGet Download a file (signed URL)
 	// (GET /v1/local-storage)
 	LocalStorageGet(ctx context.Context, request LocalStorageGetRequestObject) (LocalStorageGetResponseObject, error)
@@ -9613,6 +11277,108 @@ func (sh *strictHandler) GetReady(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetReadyResponseObject); ok {
 		if err := validResponse.VisitGetReadyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAdminHealth operation middleware
+func (sh *strictHandler) GetAdminHealth(ctx *gin.Context) {
+	var request GetAdminHealthRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminHealth(ctx, request.(GetAdminHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminHealth")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetAdminHealthResponseObject); ok {
+		if err := validResponse.VisitGetAdminHealthResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAdminJobs operation middleware
+func (sh *strictHandler) GetAdminJobs(ctx *gin.Context, params GetAdminJobsParams) {
+	var request GetAdminJobsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAdminJobs(ctx, request.(GetAdminJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAdminJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetAdminJobsResponseObject); ok {
+		if err := validResponse.VisitGetAdminJobsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CancelAdminJob operation middleware
+func (sh *strictHandler) CancelAdminJob(ctx *gin.Context, id JobID) {
+	var request CancelAdminJobRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelAdminJob(ctx, request.(CancelAdminJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelAdminJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CancelAdminJobResponseObject); ok {
+		if err := validResponse.VisitCancelAdminJobResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RetryAdminJob operation middleware
+func (sh *strictHandler) RetryAdminJob(ctx *gin.Context, id JobID) {
+	var request RetryAdminJobRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryAdminJob(ctx, request.(RetryAdminJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryAdminJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RetryAdminJobResponseObject); ok {
+		if err := validResponse.VisitRetryAdminJobResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -10027,6 +11793,102 @@ func (sh *strictHandler) GetAvatar(ctx *gin.Context, id UploadID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetAvatarResponseObject); ok {
 		if err := validResponse.VisitGetAvatarResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndConsoleSession operation middleware
+func (sh *strictHandler) EndConsoleSession(ctx *gin.Context, params EndConsoleSessionParams) {
+	var request EndConsoleSessionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EndConsoleSession(ctx, request.(EndConsoleSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndConsoleSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EndConsoleSessionResponseObject); ok {
+		if err := validResponse.VisitEndConsoleSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshConsoleSession operation middleware
+func (sh *strictHandler) RefreshConsoleSession(ctx *gin.Context, params RefreshConsoleSessionParams) {
+	var request RefreshConsoleSessionRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshConsoleSession(ctx, request.(RefreshConsoleSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshConsoleSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RefreshConsoleSessionResponseObject); ok {
+		if err := validResponse.VisitRefreshConsoleSessionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateConsoleSession operation middleware
+func (sh *strictHandler) CreateConsoleSession(ctx *gin.Context, params CreateConsoleSessionParams) {
+	var request CreateConsoleSessionRequestObject
+
+	request.Params = params
+
+	var body CreateConsoleSessionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateConsoleSession(ctx, request.(CreateConsoleSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateConsoleSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateConsoleSessionResponseObject); ok {
+		if err := validResponse.VisitCreateConsoleSessionResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -10932,424 +12794,496 @@ func (sh *strictHandler) CreateWxaCode(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1bjyNJlib2V2w5IyRZ6WSQccmMYKDQHRl5qchrVFwq6+K1dKO7kfQMp5mnm3kwmKVczAK67D7srrSQ",
-	"hH3UAMJonkZ6kR4WAwnQTxls90r/QrBzzMzdSScjIqsyq7o7G43KIOludzv3852fGqGYpoIzrmSj/1Nj",
-	"wmjEMvjz0Rkd638jJsMsTlUseKPfOJswoqi8uCPJJctkLDihklAiVSb4mDCuYjUnio49MhIZCY5G7RdU",
-	"hZOAUB7Bx5eCM/Ndp+E12BWdpglr9Bt+43LLbzS8hgwnbEp13ylVimW633/uNy5/6LX3fvyh29778Qu/",
-	"8dcNr6HmqX5Rqizm48b7917jKGLTVCjG1QlLEzpn0fIUjjMmGVdED51k8BgRI0I5YTRLYpaRjL3NmVRk",
-	"FqsJURNGJJ0yErjGw3n7GZvD8IuxMp5PG/0fGirLWePHusE9FyHFMdSt6vnJcz0M3V2YMapYBAtdXaON",
-	"y96GEpGQG1ujbngv2mXte3R32N6mO3vtvWgrbG+OeqPd0X22Oex1K+NbHs8JVex5PI3V8oBe65kHGVVs",
-	"kOgnWBT0iZpQRYZ5NGbqjiRSUcVIM8roSLVjpkbtiVIpTeO2fg3eapvj1O51W32fB1lgl1aSjE1pzGM+",
-	"Js1uyyOBCohkoeCRJDlXcUIEZ2QqMkZiSWgYslSxqOPzhSMj4zHP03ac+o397Mvuvvpy696N530skjic",
-	"33j2zEwe/nRnBI7SJcs8QqXPb7gcZJbFiumL8zYXipIURtInsZI+5/q0NQM/73a3wnEm8hT+ZG38RoYi",
-	"ZfhN0CfwuyQBzdUk8EiAC6L/mrFwQhX8pTsLPL0DjEb6mzxNBI2CfQKNSRLE8EouWab/pWka6E15W9qw",
-	"lGUkmAU+N9vUIWfFiiRMyerjapKJfDwhVF+0kMH1H8eXTOqN9fmQhheEXbJsrhvd0K/adtfu8dsve939",
-	"md7ka3eZqWx+MFIsW97gU3PSlCAzGisyZCN90lQ21weSjmnMq5d7GvN4qu93113smCs2Zlnjve4spRmd",
-	"MmVIZ4lQPGM15+uAXLA5mYuchBMhJANSqSaxxJuviWqTkvPzo4f68McRo0nLIzmP3+aM0KngY5/PRe4I",
-	"leyTnp7L5s6O3gk9DI9E8ThW0iNBW+/oQP+nExBNk/tBhxwpn7OrNM6YJJvbZCLyTBKqV0ufQTKKM6lI",
-	"LtnibtyQ7MR6mnjcG15DH+hGv7FAP6sLTK+eMz5Wk0Z/c2fH0wtuP/e8Mh/44aD9PW2/67b3Bp1++8e7",
-	"K/jACDjMWv4VaA4XkKZeki8CTy8NJaGYTmlbMr2hmgQnsVRAlulYtoAI+ByuE5nQNGVcH+dkTuIR0ivd",
-	"KZNIxPMs07TBsskmskifa45Ls1gK3vIISyQj273NDnkFQ6TJPrAdkSsSI6VJqCYz0Ocs5jX3w7DN+jU3",
-	"/HfVYve6m9uV9fV9+UXT97/4L5uvN1q/8xs/+P7VZk//Z6vt+1f3mWa+Tf2UB4+uear1RUs/smqHtCCw",
-	"YpcOuJyxjGx1t5EHc0GGIpqT2YRxWJPqFsZAVAz3lIw0Z4xeVBaawAVj5JImOXCU4Ivg1gtZSC6/udU8",
-	"E5E4erj2uMdRx84tpWpSzCyOGl5DU5I40+KSll/K0xuJbEpVo9/Ic3hyufNzYCarukdW8xEH8F6/LFPB",
-	"JQPq+4BGT6hiMwqUNxRci4P6T5qmSYwi2EaaiWHCpnffSJTHiu7+OmOjRr/xVxuFZLyBv8qNY3wLO12Q",
-	"GdihFo8onFwWESmmTE00O8l5Lukw0SwdWfJgSKOBHXKwTyhJJ/r88nw6ZBnKokJNWEY022mnmRhndOo4",
-	"+gCeHtA0HUxjCSQngAOesVEuWUQ0ZwgzFmlhnCay03jv6UU5QWbxKRflrCQoxZJMaaI3Uw8xI8OM0Qst",
-	"AWV5wvZJwLJMZDIAiosUdBSzJMLhHwo+SuLwVxt8mFCpCTtQo5neaHYF4xSZnljOI5aRGZ3vkyAUEQuI",
-	"pHPpc/1khxyQUHDLDm6oW+hWpYqTRMtbSiUgKAehWYbAI5kWb1r68GihDURGkREtVCf6XUUvGPd5M7C/",
-	"DuAbLQXAM+YjNGCOrn5SvzoUOY+AMc0mLGO6EXPwaKLlx/kAnihETDiK1d90u9xcfRJrmVboqYcsvsTd",
-	"x880mpM5U6RpBNIBF2pgHwOBtfI9jeY4Yk3SyEQkER6UqZCKUKVoOJnq3dWcc0rneuTFtyjKBy1N9t97",
-	"jcciG8ZRxPinPFIvhSI0ScSMRaQZjOwQtKxtNsHeYZAG9Y6Ull9/HAwTEV7oxSFZLC/0yVKZ0OJhWeZI",
-	"qZQzkemlJzOUOpqB+XFgfxzEPBRZxkKl+wfpRyqR0TEjKg4vUMmLx5yqHLQwLfhoHV8feUUmVBIUIKNi",
-	"+/C9QcwvaRJXNtD8Yt4IWh3yIOYRSNuG+mkFYUov4Cuflykf0VeKcMYiPUQmQZwaZWJanN1EjGNeWir4",
-	"PLA8xW264Qtn8ZSJXP0K7CGKIzj6yCZIzImKpwxI3BPB2Sclb0KQhCq2b9RZKfIsZHZPYUhHXMsxNHmk",
-	"SfOnHNsBJ7lWT1ioZfARjZM8MwMFOZCFE8GkFgtjM0QSMUXjBIb9UqjHmgp92ptNZB5O3Dp6lshpPU3u",
-	"4/UaMbxLcLkjliZirikT3CU5i7XuEBExGpFm4C6p1usHUQwSBNDcMBF5lOW8+LIFsz6mc33TzoR4TrMx",
-	"+9ScEvYlliTRnWthm6KkLll2yTJjwUFmfpyB+h3rtx/TOGHRpx5sySyp6Bh5LdVSiOYxTsFAQwAQJuC2",
-	"OPhcTk6QSH/qUYc0Ad6ujxXSkzuyjxYfOFegy3qE8TCbp4pFmvxO5XhQPNAiEd4bhaoqTJWm6R1JzsQF",
-	"48hFIpbElyyb35E+n2rSa/rUv2lKraWQeJxnLPKQGUgSxumEZYpdqaKHiME4fO5EnUc8FJrmHzw6fcbm",
-	"cEPolEkn7h6k6dFDTcXTXE6KYTt+0tq3/QWabEpFpylISkoIMqIZMgXQ0fHY3ZEk1PySmCbdWwPYb8cX",
-	"Tll2GYfsnNNLGif6Vn1SaqdpAeORFv5AAMslLE4kZnwfj54xzQRg1GqDVatsMAODJXBJJysUUwmccDGC",
-	"y0YyloJ9OZk7w9MCw9VH/uD4iDT1UDyyc3XlkZxnjIYT3aIHXEvkSrY8IoVpwdz0lIIAA6eCJons68MA",
-	"itBMkzlN75QwI/J0Tz6vTitGoU53YUzBsSIqi5m080ADXWXaZq8G4YSFF7Wz12cBH9ILl2exmvs8FHmC",
-	"HBlexI71KdYrsEimUTbT0j48zCKfw7PN4MXRy6MHB4fPBoevXp49enk2OPzq0eGzweODo+fnJ4++xBf1",
-	"8a0shRIZmLRL0ygPnDThMlJFh1TqW2eHOtTsmiKzyPC4h4JzFoLlcJiJC0amcdQ2qkYLL26uQjFlqK1c",
-	"cDHjfUKNWQlkZZHpf6GDCb1kYAmLlWJRh8D26GGbrZF0xIwIoxtBd0Xpnq9QaTKm8ozLgr7GI6PnZVLv",
-	"8NznUxoBjYGDgSpERMHwpSZVZ5LuXJLt3qZuBeTRyOdGCSFwXa27oOTTKp2zVffVPL1RMh+/RwuLeEH5",
-	"3CjR8lNLalPK587cu49W63pqUNZAyWwiJPM5qD79BZcGEnuRsgzGfUc63dQY9Zspy0iYxIwrn9MoypiU",
-	"HvgBQFUUGfxdJhwoogXOwdJGD0tgr7n9PiBmmYEBkFi19kmghBjoaQ6oUmyaKhl4lmJZacjn9rd9Esyu",
-	"qJ7pYGFSnM3IkvYg931uSePC8446iBlHb8zysSk7ytYeGvdg2c3ULvxMN3rZPG59GB92Xs+5lhxFFr9j",
-	"n1oQBmYNEp/UrPmCcTCya45gtTdN/zJ2KS5YhLonGLq10mZ+Qi246RQ8II9o48qYnJhmzXMeUDKtm2IT",
-	"1hpij41HAiNCDEp2scDI6MCmtDIWGe81SBGm30MtbZOvhFQxH5elb/v0YBpLGfOxkcLPeZoJPXFNwh/B",
-	"E59WzUyStrGxDXPDKaUyVjbrX7ZKivFnLFNqvQewAUB3KYni0YhVzFda3Eejgc+RkZFRnLBF+VLvubEC",
-	"oQUA33GmIZAZpM+tBJjmWSokWzKHUBKMmTqeCM5egpU0gBNR0vjRKAoEwZkfSM2Pujlj77A3H9hnRTAg",
-	"bzQF1N0ig8cxx1M6Zi2wu8zRGAciB3wO+j53JkyUajWLdhMAW6aH61mVWPB1Jxr4vJANysMsVlYzb9jG",
-	"lI5hS+kyvYOFMfRRPwYGtBGa5qytJx/qkzNk7ak+rmMt+EzTRHPbODIiP6yMkfWNrMiqnTUD187Avj8w",
-	"AoYTr8+5zNNUZIpFL1gU0zOw4P86+qlewaDcm+4l6IAjwzSlezpwdkMYXYTaKk2OM80wVcxkoz+iiWRe",
-	"Iy199VMDDY4sGlBVcV5oMaatZdplD4bXwNtw3QzRz9JAh4f1lvxgX/YqXRcBKGL4hoXAkIo5PY/lbecV",
-	"Kzat/rFuqKXle+81pvTqCN/aLPznNMvofGky2Pr60ZccGbeYgDFExlGdPx7FxpK1OLAUSoz0gWedhncD",
-	"T9jytuj+6mbziEcsOkVuKG85E60q1sziKzFDMdEwWUlmLGMEntbDXxvDUB079lA37seajjl74C0GrUlR",
-	"TSCGAs/YlIaTGCwLUSkYAmjmHUkMPdDyqzXoej4HeTERfKzpvP5bTkQG4S6G/Azg/aDE/PVs4FX7Be5o",
-	"+RFwEOsvRK4GYjTIKB+z0gOV1zVzsL3rS5CwK/tRb4T9e8RmpT9xWFI3BHQ4ElMac+TPYEKkshhOniXl",
-	"0YUTmtFQsQxeD7QkPB+koBKVpxlP2eCd4OVx24mURh/mmRRZacHKj4OTCEaNbiOfB5qFGOdFgPrZqCRj",
-	"SbcMU4HPay1wQOXAeqAgOsl8h82joL1EDWGBaqKyJgxsp8weCBJLj7DOuEMCTd07PA4voCOIckHBuHNg",
-	"pGAg9hCyt9Sf4X/1YUTla4ED8/AsF+/V3ZOvGE3U5JZ3RCqqclkOJhQX9aGE5VGZt+pG8fT1s2uHsEgK",
-	"03yYxCF4frTKf8HmpHny+JDc3+ndb+0TzsCcy+ckzeJLLS1MmRbI9MoucMJkXJ7Ko+jh6UHDazw63dy5",
-	"VzMrrxFml9UXNnd2ensNr3HcXvXKRR051+weRnxva5eoST4dplnM1X5FJTGqp5qwOINJgmgWq9oTcoFS",
-	"vB3Zq2fHeiKHtUPKJSs/K+Nx7WNXNcfNa8yvP4R6LDhxD5YYe1yx+6fstmzygs1vzub1+Xp/DUeHBuuG",
-	"91zraicmDOK2Uhbs5AB2so6fP319RpQgkvEI6GmFCvTJA0YzlhGMp4RGTDxl7e6bOLlBzFdHEqKhEszp",
-	"Zb3XvFphv71l9us1YjngbAa0suZAZzmzsU+xNEquCxKeMLDHlIY+FCJhFERvoy8PbjeHqpZt4wRznuiZ",
-	"oWaOvh0QNCC2J2EkiUdM8x6PhDRNtQY6BwWQDqVIcgWGvdb1S2GH7DZ33Qk8wYfBewFHUf8xUEbBWPcm",
-	"vAKaCF7a7FrxW9ZISpWDWOm+cm4WZ1W7MWYY1cNQd3NeiMgY7R6yMJYmpPxW18fGoVsyRdM0E5cMBjbV",
-	"fyzRLK9x1dZPty8psHOpXzuAhg7cy/j5xDSxvFjQ7fopaU3httNJ08EqRlDRVsEcSkTKeIwXB63++kTv",
-	"62PKuCpiDNF+Bs5Zbh0WzkhUSyhK+mxNGB67UhhCrxV840EgTZDhQJJyFob6tvG630qtdIKU3WUrITW8",
-	"xjAWcF4jMVCxSpj9wIViUrOWS6po5rRKUOXq+Biu+zWqkddI6JAlNTKdNb7C76TZ63YJ120lHul1u90e",
-	"oZH0yCb8mYokVnFoPm+SVGQc/94idJhLhh/ukTADKqQ/7JJRRvMIPvQ2yWWejGmGn7ZIKNJ5Fo8nyiOb",
-	"ujcCRqjWPuniKeACFb86GkVlXSLH68kc9lGBdKola7PRAWkGXAyMPcqeosDZPq1Ii3bOUWGVNsEPrX2C",
-	"JwWGOIslqz0lhQS5jpIVl+0Un9dv5ngXa6ZUPbKQkGLOU5qJUezOTsMZMuoOiulg5UUFn0LTtNjy0EMk",
-	"MqOH30D/9hoqoyGr7cAtp33EpdroSWGukrnhxlRl17vuIJQNN9GtbyWEca1aBSQ6N5rtJcuiuHbH7GQD",
-	"mY/HTIKOmjIItwrIbBInzBEbQwGznEt9Fn1ePrJm7sT0ZFyQQ0YmNCLNAC+B8zTNWyai2h4O7FHrBVRK",
-	"4CyXMZvpP2J5oYVY19UNuc03OI5j17D9Ats3n05sN/az6c18PC86XTI+RY1ie4orUTm7XkkLRGpf7IQl",
-	"c6WT6EiFu5sVUl45Qev54rFRUT+azW6BBS/J9V6DsytlzAY1aXVUSpC1jV3B2Yv1W2CrdixW8CKxQf/Q",
-	"udaYttosuETLlgbmjn5/8dTPKOS6lFwB9qh3SKClhKDv81FCx2MWefC01ogNr6bRNOYdEoSJViaioG8J",
-	"iD7tRi6Hzjo+D4x4BdYoFLAiHA60QiIWxpFLb1u6P3oo+txgT5onm+acuHbTG1Q6Tq714rtX2E/xxaHr",
-	"sfjuoOi7+PLEjgIC0dAidDihfMw+zFi7GKu6vKsn5nSU5LUwFLmJpqPOLrVfOBMrFqwWvmgiWS2Bd0TX",
-	"dexV8js2dxdTk5a1xSmNk3XjtVESGPbgQnUxBdVOAgRFO7J9n6+aRCEOkJM8YXADY06CEzaOpWKZWX5j",
-	"aitNZWuze+1UtBKyegceCz0KDOfIoG8xWuq4Y98PPmB5d1dwT8wb+a2v8L3taxZ4gcZVVruO1NmLZQwn",
-	"H3KvwHRQZzCxy2r9s5hI0KR8bgKWIADn90Frn4RUsnbMJeMyVvElq2Yo0yQO2e2PWvmYFY2Z+HQyEZlk",
-	"ZAh5VXMiFU1B6PzZt3VhB3B1SoOp3YWJCdS+hVX1rCBPd2Q124e6qLZLlsWjGELnSDM4fnV6RjYuextT",
-	"tgEvgDe1yF1PjGiqm7JJGx1ywmjUhh8nLDPJm9UTAA8aeXXJvo6E1IxMy/zYbHmp14q2MMNsPqh39kAM",
-	"Kz4BMRf6XOknPZfxGNwNwLEOzxyKSE+6crp271W3eHtdpmi3vVebH+o1MB4A51k/zqXdwdxl2Jq0FIYA",
-	"6Sg2cStXMo4YmdKYJ5RH5HASc0pCmkHwIkRE2umLaOHe9LZ2tU6624XE5srtuf7y5Bkb3HhORXppdTwQ",
-	"JJuxcpBF64ZjXL7gN9mHhdtXmUDdpBbOl1ec5ZX39EHMow+UQFYe4cCkGmCYndEjl8JThrlSYBpll4yr",
-	"fSJjPk5Ay/VsgNRQ78IOmcY8V0x2CGQHkWB21QFCFNScEliP9sp9uDXFg1nWrl4Wiyyuuj0SobUqNM80",
-	"vMYkHk9uKHba1p5DC/bTS9uS/eIraBF6x1iOZR7/+JDsbe/cd/YS3AtpA5Xksj952TF1c1e0EmSYUR5O",
-	"iODVjYAtBNF3gDGKdWQGB1fHbif5lIJhPaEcE/7hHMWSiBBl37De4IAhRjXCmFZK2wm7ZIldG+kVsrEL",
-	"24LgYNBgUWbrE6ogf87nO1306prz7fR6xhGHA6IJRshnHgFyA5g0Y57myudNCLDBgUpo54LNpUfe5iyb",
-	"eySlen94ZAI/SQGY0CLTXHc/ZOZenJ89bu86KvXy/Dkp3N4u4QCnMGZKLvrjNUF+evrqJUb8TOkcEgXt",
-	"NEnP63a7mAcuCWdSMYgqxR+3NknEWAq9gE85gC6qHn7kqjdSqUvREjXqdMylojxcQWbslsHK3fB0mHeM",
-	"dWmNdXBKr9ADs7O3V/LHbHe7ddZONBDXHGMIuTCHWebTKc3mliDaC6pbqx2r9dEstnl+ckQ4nWrhoK6d",
-	"4gpOlEplf2NDj35Iw4tOxC5t7JjcuMEFXaCFxmtjreGFuWY1jQRb5bHFMLiNm12RhFGpQHzDs6xvARky",
-	"IpkiTQwRLMd3FHpIq8bVDsb6wQ1CnPDJheCmfd2pJIFtJksCTfogYBeoos+TmF+QZqAFUnxKbvwUR++D",
-	"FrItJcYMAjhRTyg1hLflWmNm8UYdGgSBvSbnJ889zHJO1VyPECwiHXKQSOEwgiA9G4IUAEwHriJDWwvO",
-	"HaYCt8lkrMRS5lrxg+eXp2iyu/VqmNgIyMeAwehxkZj7PNKUV6RTxlXLJI8U6biVhc15CIaRCFJnqM+N",
-	"yRtzz3D9njyysn9AQsrxWHBFADWHghgayw454HPfBM6enzzXasB2t0ualeghIrgJjykNorWkrCJyxdK2",
-	"DGOxvB/nqV77nW63RJg71eZ2SoSkZE+w7qcaD3c8nbJoH3Fs7m2XWjapT0o/EfNxZ1nJXr7WS1f15MmD",
-	"Q5HcIGhtmQ4nMWfyDglFIvIM2WFAc6X5QSIwXQne3SfDRG/PcE4iNqJ5opbv6bBCey3QzcqoPK8xvu0L",
-	"2e1eWCCBWsbWItywlt4ZX/uHydNLXv06jleOOjB8JKFKc0GMeSgSADqkiZszhbvg8zHjLBO5xHw0qiAq",
-	"WkL0WjUkAxi6vsxixk0ekefz7W6PBJUxujDyTmvxsmx39+7dTs6uzn7N4p7VL8+rlL7NWZ8E02E2QCy9",
-	"zZ17JKM8ElMyjJXskGeMpZoySBZmmofMrjqSqVNM6T+d87Dlc/0iBMXExoagBClMDTRXkw0z1GDfBbDD",
-	"ptjkLepzzmbEZuxDClESwWepRCrJTGQX+p4uoOvogb/d+3bS/ea7LbGXbH1//3W4+7aXfT+8Nz/rpl9v",
-	"R5v88Y58tjt92qPPa60LCxa320bN1ttlDeWBySRixrJ2SCGlROmbTsmQZoyY5CcSJCKkye8xZLOjkijw",
-	"uRg52XJzp0K4msjYkZdXAytbi8sDZrPfm8+dUEx/ngmtOsddvc29zd3K4M55DCMrC9eImKRXA2juy8fP",
-	"Dn2OCl8sQZjCHEYDlCV4KcXGZggXlkTzjc9hzosz/mVte7czFa/f9C29XFub5dUSIxLQ9rvAI0G3vQfh",
-	"rRZRDVSmduDpoWfK2UqpQWKDRN54HKvycZAmfNmFLJdjmVcHJ5fCf+sP0M8zQLv1sk6MayyhJ2waa9Ho",
-	"lkzV2Sj7ZSivzDTmVeJwSu4Z0uQCEAzxuUHCaDQwthOXyhVEORtQpcXSV5y5RiHDXzdKlWtCP0a+dG+Q",
-	"f/pX/56saN2BGcJprkQUAYsCwQ2SmxUkj3lEGuddCZcMLsYd6eu5gAGVjDPKFZwtSGm3fQdFIk6zJAlu",
-	"mEQbWEY8AAFgcAZ9EmgpN8oTiDOh5I0Ylnybpfm29knAxaDcUuDzJhc4FphEwkbF4sOsbNtwlDUXovIC",
-	"DrnPg9lVxyidpzYP6AWGRQNGUQggNMpcLEkv2QK6QmtfT8PGJjSHTC8abBUXMz1cCckYTZv5bYV8SGed",
-	"yjGgAvg8QB0vKKIS+qUQmpjTBN2ANLEx9rpbl7lkfD8BaW5v9bq9lkdKP0ZUUScMkOb2/W53q2WCJUxW",
-	"tct4woWjyGPB9qCnbLO1zSSsaYNyzZAxixqkGBNcbfPzQUHQBwg3B3/ULUuiZnHIYOIh5SFLFuce6BUe",
-	"RCYHwJ1q66vW9Eufe/cZrwF6rvXlAd+t3gp3PWyOpj7rU4G2cJ83KeTblq9ULAl+aXtt7RM0nQBx1GeI",
-	"mb/hOsFZwFnoNut8FrDP6+Jc8CDYiwbHxwTn75PUuUxCZo5T1Y6wud3d2967v3dva3dnZ2vvXrfbu1bH",
-	"WB8BFiviDqRAR0pln5ydUvOCBRv70qG80VjM6q9x6pRJYRMH1dK3GWycuGY39/Pop1d3t3xXV+7CDbvT",
-	"ZK4SVG9JEtijK/SsAaMzoQ0S43OcAchtguZnpTUvNXd9roUJko1Xux5ORJ25DALpLCMA4hAJgEnDFHyR",
-	"WYaAMSFoCbDGLfMlUgKMW0e8tqgUuW6Xx4QRwyu1sXgm8exjhdkmYjzW+86JEjaObgQMekUYXTW4tUYH",
-	"19rfLdyQaHdZEUhv45JsLrqhGhUl0V6H5YB6G6+99rLZphmG1UPYvFGkWGTQhm8+nRuH2ErAiLtmGR0l",
-	"R8Xa6tM3Hg3Ex9HxyjhnBIy4I8m5ZFn7YIxiF4g4y11WYH/vXRsFFi1Gz1XmXNmcykA9e3aLs1F3b821",
-	"+OjZsfb6vf/gZNjTMsW73VBNiv0a+lSCvEFpwwTUxLIsmRbiKlwozcXtV7LlQv0gWK54jQui1RyWlUCk",
-	"qvzPtlHv3jCY8cuDN0KnRNuPJq6Anuksp00tR6UOiEzzAYRnYwqEdVVlwz2vMKL1ut3rrG5yReihRe0C",
-	"JCoIdwwnIg7ZUrLB3OXVIXxsmZrjiIHpmHDUIQWbepwoTBApaYH22WV3i03OjxdibDAkXcbTtl36dhdF",
-	"oGuinVfQvtI0DZaHVgLKCRbA2HDJbiwELPpqSrMpn4vr7sohjOvWpkuZJ6si49dpQAUasOU5dtwffX8X",
-	"vT9lbAcb+m4PZhXQQTJG1qmdldu6+vD8nKiExd2F5b9uaz8+1S7T3AVUgw+HNTgTkbh1aApoU9ddRCDJ",
-	"oNHrGzml2QWLiFYJ9wnPk8QkAqDiKVK2Wr7STyMmHkJz/yK5SZGJoluWsFDjvG5isdTai1cEe56fHRIx",
-	"GkmmrOFiHF8y7ia7HOxbUgG7m/fa3a12t3fW2+13u/1u925X//FhS+I1rtpj0f5QQQ5TsBaR5bu1LrW0",
-	"FKezHh3FPOfUxesTHp19r/ROxTC2BoPCPGErazgzAvgLZhzCC0HXMdqiz5fxaJzK2uyCAbvb3e0C1BNj",
-	"F60lFmosCSZdz77bIafMshx91Q7hqAYb8OEYqxBVLalb3Srv372W+ys6rlKR20XvrUNHKcVeVMLtrvcG",
-	"fEhmkilVsbytRzzMGEJra60Ggn/Qi20Q31wdhsBvXKJ6ahpD9dRvBNcl/tbJ+jYWwyYlGtJQOvaGkHhV",
-	"omj2ZHWqTTHXVTQZD8oH+ItLeB6yTwKYAoJalpwOEOxxwVhqCrd0uz4vO2Js1QsD711yRYAFF4zSeYq3",
-	"wutW3yZNRYcYgpXEnDmgfYxob+0XlzGWgJOwtbW1Z+y5tExGh0zNGOOk3dvsd7vQ4N3etv4z5kQqloLt",
-	"uuciGDFspRyP5YBIStErHtgFJozMGc0k6e114Xbv7e3t7UOZFUIzfZlxtfTTmlrIlIZMklAkCU3BVVPy",
-	"28DQXj4+bFtXlf4do8qKNa44dDDSLcoRBorZIAP7PoCQZ4xMWTaGtJxXPJkX6wYunxWuAq16DBkynabm",
-	"NCZCOEkI5XNA1MeiLzH4Ure73XK0E7iI6kygll0uRP3pQ4gUEMz2Ilfon9P91dsvCu76ydmf42vVSTwq",
-	"8izrJ/GR2eA1LO3FKk5m4SXIdZzL58BGWkYU0RpxoRyDMEJeMhYVzNDZj5rA11xrY8GKwlqxqkruGHZE",
-	"jYkQZXyfI7hzjW/JlB4qF9NxPBPdShBWseQuuiW3XHFSarina/KHxkSgEzLLKI9AbP64rLW4CQ9yLbok",
-	"F4vh7d1bKjDQ8irW8tEzOUGnuG3+5qnFSlmTv4nntyZ78xoVoVYbqo5n9WJ96uhKcgaXzma0QRQMNkIB",
-	"fwogJEakEBLW0eubqzewtpjNiTl14JyB6hCfggpb0oTWenAM4jDg+XoyfK1i+OuQZWzBnNbyihZk2TiC",
-	"sP5IycFtAWp+EYq2GPaQJiDDlEiufnKf/PBjeZRTLal1Gt5vSZ14X3s5L9hn+KYFzKJfGGbptwiW9BEB",
-	"kH5cdcwsYKw1meIBqHVtnjso1VucR1NUaR3y1iqIYJfmb3GBS+gAILqJS3CBt1yMh3OBQPh5pLUEEkRi",
-	"xiF4HxEfEf3e5xizfUdi0LpDve9uo7QXUm4KAiBKsqmLUCv4L1oNb5rRiSjF9pD8QrY/M9mqM/WWL9fn",
-	"Cpg8B1d1EELs2gnUHbOvkvOT51X7UWDLaq2lICutkpTYeC9X8gyjXPTWj7C+hF3+m3taR3HCBjaA8UON",
-	"iSV33/XYwsfm4ffWGTFYC3RE8CEW2Wmjv8d811zCNbJr4PwirUrUAmavyPgdc4UNHaQQHMDi61qAofgd",
-	"qyxJzNW97cZ6f931a2IhkursU3ZxK9lCpQtjBlXeysqNqSN41Z1Y7aWFnJEYQvxMqLYZDZhAXYC7qTan",
-	"u5FYhkEPyQTON01mStBHGib3KxjI9luPHD987EG6n0cu44iJBaifm4KF4dw+NCG3SomWLW96Re5IMmVR",
-	"TGHC+07st8tgdRqzVFUvAEx2403Kxov+q/vXSl2Vu7pyaBgXfcFSpcWaKVM0ooqSJjp/U5pZxZ3geSAX",
-	"bN5aygBWovMmHS9GT+z8gpffXqWVE2FXNFQETlLMyXCu9NGxYfClBQbONUVUVTeH7d3N3pa3fE9vYR0u",
-	"Ll7dfVt9rU6XEHYLlB1gHM4Ny6I1J/gMahncNgFhDRcBgEBolDQhHUNz9+Pzs5a+4a4IAiZCTWJ5Gx7C",
-	"kmgNwPhPdVnLFfSk2VUHSfDjOGHBHUkC3fNDqmjQRwkd/QFGRbbJaY2aPYBLsgLduaYfwHLGIHHdpelB",
-	"jBz5K3MPwKFbDVC4ti4x4r9Z7nQj8LU0V4NShZgPXNyvTBUcPaHj8zMkVyHNsjnesGReu46681rp57Gw",
-	"BXtMIEyasRHLCIXWbfUPOnOr9zMrEXiN2mHU7KUWa/uEkmmeqBgIHRxzsGgCVEnjRsFfujt3qCsHqliV",
-	"6uYsBoUtAhSWKIRktwW1X5e1CmZtLckvJK9CfCCG/4JQb1CJynm5Pq/LtDV5qEVRxTs1CamzSRxOwHJr",
-	"UlNJKTOVNBEtXf/U39iAZKaJkKq/293t1qT2+vzUiLWxyT11yasAgXR8cHb4lUtUjSWhyYzOpYv8vWWW",
-	"6bX5ox+ia6xK+3LhkAbpCNxJgG3U6pBlmJ3VAGMmOLWA3tkn4URIxlfiUFFFAn0fLbpPGSGrwtKr+Ttb",
-	"NbObULkGoev1BJOyrx/8WalSJ+4hRP75PFb7LkQEL4V13yEtwCWyOZciiaxem0Hu+BwryIgMUnfJgaFO",
-	"ROmdlJijCd42LMxPXXG6DnmNCSYqw3oMdQsGNYHRYl1Biwv2bXoK3NrAw7RIV1a8shsmW8sVyjbuvZoK",
-	"BSVl+qaRHKWE5+uC+FOLK7XWUAoPacpoQszXmnv0Mz8DpHS1OIs3xxUe/w1engVD6daNuEsJHrlE2S1W",
-	"Miz57dA7NUv56N4exCX/00DrRP+mFh5vuSTR2lfQEl8Ti8FMKVyrTxmpqoTrNcuEYpCiZlRmnwczqlg2",
-	"pdlFQGIeJnnEog45UtKUupCmXqtdmYPjIyR/Y3rJNMlEedLoOxAhOmbqNTvJOYrNPg9+8htSsfSIj8Tz",
-	"WCq/0f/hJ7/h6tP6jX5ve3tn9969e92eh8/64I54/6P3T3/zd+8hhQsbfpKJPH3EFct0a0Gf6MZFyvg4",
-	"jvxG32/809/8nd/w/AZAT+st8fWFWGjldEIzttDAk6NSA+8XXb8/VWagJwBfmIBpN5XyTN577pnNmmfu",
-	"wzM/eg23ASbtRJPbxuyqu/C/Rm0Te3u1/opKm+vuEx6M1+7xxdMNR7Hc3vqDflNrR52urcXcIipAb0kb",
-	"DAb6xE0oJAIu5N54JGOahEVQj85WgoZjR/7pv/n3pPgO8hohu/gScgTprPRURmfmd5+XCkx3Sr8gmywV",
-	"nx6LAgbGFD+nCpxZNf7R6jBqVIjq2Psg4t7bJk2pKI+oZgRJOqFDpjyS0ihiUcvqNwePTtu9zd324YPD",
-	"Ul3qqhXlMJ4/P+8dzDafvbnM3ryI3ux+9yyJD96o4+2xfPH9i6+nJ++EeLJ5lT0ML0/51dGLbx/no5dS",
-	"vXxyNqdPTvfys50xO6Hd19vi7NWw9/rs/uhpcnB4V7w8joYP7m5Nvhk+PT0ZX97dTp68enT27Pzrd/de",
-	"fXeqZPJ1b3szenmY0+HL4ycP3iVCvJo+2NzqvX3xYncn2twYfXPvcMIuL7+9/Pp496uLnPVS8eqx4o9U",
-	"Or/65vnr3rsDcW+j9+1V7/DV1ePLLNyM7p8/30imXx3xl8lVTsOn387y7uhN+u3o3cZ3b7979+DowbuH",
-	"916fj86OHu89OfkqfcU3vnp3X9Lnu1fv7r7e2Hh8cnAeR71XF/Jr+vXV9uELufv8VRSFX0/On7/ezkOm",
-	"Ho727j0NT7bG3fHo5Nn28eH9RxvZ/e/vXb3Mvo02z4+YyJ682Xk0uj/spU8Pvntw77sdyulXb7/fe3qP",
-	"P3v04PLB9kP+8vnRN69PxwcnXG7szk42T+OT0/svXh4czs7m2ZNLtafkbtrbPH72OErefncm0pdfnfS+",
-	"Gd3/9s1o8nXyjTx4Gr2Mn0XfTb/7RjxL6Mnl7s7R6Jucf/fuVffo2bdyntx/enj+5jAVTza7oy7tbh++",
-	"mo04+/rgyZNZtCPo3bPd+audybt8/nC48W14dTV91u09St++mudXRy/Z7MsvF9SVe1u729ea/uLLmuMb",
-	"XxZn1pzL3r32cK55DY9V7AAVyCULFSK+l5Jg7j/49ttnF8+Hu2+z05e8u8O7b+ODxeHdwBlsb2vNCO2F",
-	"NyhxFuaSXkJMONZ3icecRR7JubuNYKRseWVGmrGQxZfGWVmMbre3d/34HPmoGWBBWmqH2CfBhF015YT2",
-	"mmYu5K6NnBpcsHmrBULhAhIlbY8O2o9//Gm7+/56SMoFKgV7vZra/wxcXsPjrsusvCOxRr4WmA3YcVXK",
-	"rqRuYWlVyS5ZRpNKO3IRPaKWt94GSsJrrMN8jRgW1S2wLW8CiFkZYcQu2zUYF78c4uUi2789v3YSQclG",
-	"U66a8UFbTmwReHCuGagyLV42yzk8i2k5taLSUspQITuty+M2fdpxQPzuOY+vXMXxSuKcE8K86x1xi6EE",
-	"sCLlcdXu0xU9FBH7MLHqwBiRbaApUfSCyQIqwiB3kSbkjuiZaq2g1EZr3+cQV1SyyyfxBYOKeAjFhpWo",
-	"Aa+wRvApoMOWV/05U66IQBziMUoQjBTAx5qB/lQCHgNUjXjMoVjwPjHmjmosbX0YMBzLQUqxRmG92ciW",
-	"3taPGntykEJeG7uKpZLWEgRGSDlhkc9NVD1pbm9uklUViEvBdvsEDTwwZJ+7MbupUMSYTyG3U4xIzl1v",
-	"xHQmVxlpGL8crExp0PfMjtYw6KVrh8V4UsblPgkyljBau7rWBWGegPIfMQDbGttrvV9CDiZzqje0Nl8v",
-	"o1ymNLOof+NML52ri43gVOBFxxi245dPSMylYojqSMnT40dPbnUiiqN1rV3JgukB6NR4BdWH6tTVVbTV",
-	"OmE3N2IesSv8b9CHsBhGI6iAHWwEHqD5/A7QY4MOwRhxFzmNTqGJmGI3i9zMtn8ZK2b+qeEaJcGg+cM/",
-	"3/jdX/m+/PGHf47/ftH6XS1yuAwZX+eV1/MEKWmMgI7SMD60nsoOvB+Q5vnJ8zbjemkiMpz7HPe1TyIG",
-	"yxXbnCX8fH5ydGj3IWj1XUKDGPk86Lb3yEH7e0Lb78g/I39F/hoC4zbvkTukSVrkC3KXeGSD9Mk++ZL8",
-	"jvyetEmHDMi/CABAUnDm85ByMqWaiuFuoU2UzwkMt4/mWj0oMNCqLJcQ2cLTXC2uPS73l/n25nXC6oJg",
-	"dtD+nrbf/bO/+msc/Z1m64u73kZ//8vf/b4z+BftFUjusziqI2FW7LgjCTyhSVUaX7FE7pPtre7yfSgi",
-	"PjcrAZ/w6Rq+hWdimVcBUApGi50CCinGmkHs2kGOw8ZPjy2nfPr6rLGieEARlQgnihojbGYiMPUkEOtU",
-	"X2uMj3MjmiiVYmH0mI9E/XJpKsNMUV9nciiTRFfgBjr2SiZZNO1KnzfR/UTLcijk4s9iFU6IGI1anitP",
-	"7RGDfCq9Cj6WEu1IQISsSdNBp5gkUmU0Hk+UPvzGnicR3dD5JCY0ZWjSKvkf0U3Q8bnPEbcaQLTBX8WJ",
-	"QxQPVpWgD0gkwnyKsWJCQun+iAU+jy08LoxS0lEVMHzfJX9VULVphhAkgJpcHlXw5NGZZnhSuEC/4KtH",
-	"Bw8DrL+71+t1W0j4JJ2CD1HlsoSprdcfE/E8EhxiWET7DEpeF5/x/gWdTqfl4gmwQZ/TXLMVZdYAWi5Q",
-	"lIsiDRSQtWHgRgiDlC2SUWXiirD0p2ZZmCKGADdQkrwZ6F6gFHQ85nmKFkjIItdfzrJYGcgqCrBUuI1B",
-	"ywPwBuM9MnCM+B0qqe2Y+xwQcfSw9ffVo5tSCSPPozFDSo1rDKC5m3s+D/TwB2b4gaG+J0xl8/aBXqfA",
-	"wV0GJ1Sx5/rB9rFI4nAeYFxV8X1gdwQda/ow2UP+9PWzU2jJiZw2ZyjN5cTneiExGsgMBemrVnxMmDV6",
-	"ZRovjs6MP7xAwgYmK/IsZB2RjTfMS3JDP1vEfjccptDB8VEpE7Lf6HZ6na5+UjdE07jRb2x1up0t1KIn",
-	"QL42OjOWJG1w0m28mV3IzhsTIDhmKwJbnr5+Blm4RRlpyKuAQ3/B5gVkB4Cl4X5q+hZf6kNZonxoV9eK",
-	"VRxaqA+omgL5xjCnO7a8s8/VhE0lSy6Z7JAXVAFdgt/uSBJcxJHdJX1pqR6I/R5zWi/Y3Oej+MpE7NNk",
-	"LLJYTaakCZWstTACpaxNKJw740dRo994wpTeaUQvAPoMi7fZ7ZZC2YwW6IiOXUiUs25Qe/mUKaTqNdIX",
-	"BgZcsDnoZ6VQlUMaTlj7EBNLlzfsGZtLk9tLMpoxcMnpVyRsEeRTonprwV1GbFZW2YvRLyrieqQ7uAJ1",
-	"E3MrtXHEtWBAE4OcX+Kjjf4PP3oNAzXf6DeOi2nW4ThJmwmstUvNcaHk38YEirO/W3loDwz53ex2DUqC",
-	"CWWFltGwYvH5Yc5Lm2/Kv3/E7Tc9rNp+M1aIyYAaTetW8blWdpksr5ZIpVksCIu76VpZMxRVFGJSQEum",
-	"4URzSY/sdLeq9UuX1u3ExeB98mWDrjHrJIMF04d16/rDeork6JzTSxpjZtC6tT4BJWfVYl/2NiBzYGPq",
-	"SuutXHnQORwbWcpPcHULOZsxqdCP7kFKHGgnVBHqcwAibWpRjgQlh3HgoOatg7iltQVX2JZa2U2TSJZE",
-	"nqatVF7YGD3IgUDerRWFKR2zPuBAXSkH+NAMpnJ8ysLDCQsvglYBlhNgoVDwSXuluslYfhQTHnxbxROY",
-	"6YwWQUekGZgijkG5/q6TXhEMEPE7ry3z3LL10DDFA+U/Kuc8nGSCi1yacZBmAGHHMJcD/XsAoZtF2VWR",
-	"kVCLbbCuboYAIgqJIwALiSkk2FdNqkirQ6CYqSm84ixQPoebh0BXYHmxUbHYNCaLGPxQJTIDLWrzUZTP",
-	"k1hrdB1yoA+fRKNyc7u7BcGewziKGK/kSNawvOexVEVBSBAZbIkX8A0vAJrrHiBOoIQuhiKtCzyYMsql",
-	"KcSJ0pPgTNbX4Wxo1abRb4DBoOFZKcmF5d+MOiwXRn7vLUdOjBlEPq/qEwS3SpfGqmjqZNXjitXGPNeW",
-	"n6pcU1dthV3GIpcmckMAXPyqAZqYkPIIy6F3vevcNu9//IgEeqHgbQ2hPkD6JUakIJJ4lIBob99EwnhQ",
-	"ZCHAK73rXznn1GQhsghfugFzeGxvD7yxuXf9G2dCvKB8bjWrxgfKTD+TeZVEA6kcbzEsRSt3i+ymLGgh",
-	"7OgqfgbBpXoIIrkEhWYtnQB3SHWbIWTbnW0wYbujbQDDrG0G44KKg3dNwJ4+2KmQNbzWFvANQACWxq6J",
-	"S9B07MGkBBoqbiTFyOcG6dqW/g2M18G9p7VqMbKKDRC2sRBRh5whnfchy49FoFlPWMb6RVMIr2cyxlkY",
-	"a1WuQx6yMIbAXVOM3oyhiKoDEwINjaKPIlysivjefVfGXqEPyOcIqFhwtGapMvicqZatVGOKGRMlRIWh",
-	"1DGNEzwGFb5hBOsHIpp/BKry0KwRUpbqUXn/SegaVteul9vt2umV/61Ts+729W+8FOqxyDl20btBF8d0",
-	"Dgk2Qjyn2Zjhezs3mY+p28+iF1oQw1zlP02aC5eXac3a0Ft9Gq4jsLk0+n2trvBytQ4AGBNgIEMisiRf",
-	"UHjW5+VoUSWItaNBwCiA2KwTHk2dqrXS47nEhI21DOHYJMlRYqN1vSIQGfArIJx/sUhxC4DjJiIx8Ntx",
-	"hJK9+a5SkheIpFhbKLVUgTPwSHB39x7pbe229Xdt+LK1Svh6u0ruqq1kVSs2w1aXxOZMJCtlPRO0fDMa",
-	"hQHjn0XeTyzyuijxtcIu7PpnCffjSLhYF4tm4QTXeQ21zdVkI0xEHmU57HG9wPgYiEvJDSZcPM2hfpl8",
-	"JSRosc0//F//8J/+77/9T//xv//jv/4P//kf/rblYVBPhG6+5Yoz6JmYXXVgEB398KHgisacZUG/2vod",
-	"ScZUsRmdQ2hGPIqNNRvjhhBmIoowXdzaPMDq82379bftL5wjw0MXB9YgtYSbYEUwVTaYkJgrUbbGixk3",
-	"tljPJOVwsVTjGNwkSJelVfQX65IZJxFJxFhCyUWH4w8pKBA85IH/PY5anvPW2JNgW9ZPg+9Kd2kWp8gN",
-	"MtPdh8yk0qIjDjovqvlMYcxzn08Z5USKKcM6+cD8hmwSQ/cQrYhdNKvof5TPjTcLve+QSKvbbXmYTeUC",
-	"yDCKAICBilg/vV+Vnfb5FOIGNPvFybsq8H10tZQ6B8BxmjEbOtTx+WurGEAzYmTqzZYQR0hgT/0giqW+",
-	"SFEAC/kKnNDgdiJyQiEgpfn//h//1R//43/3h//l3/zn/+Hv+4SaKpWVNbXVWoBxzzjL9EokicSeGb+M",
-	"M8GxoGbpyMbFAdYdVaMj0QXomeP7+OTVi/bB8fHRQ+OCLb59dfzo5dHDAA+eA8KG2EqfF1hhgM8C69bc",
-	"7nZJYJLTBjRNwSAKr1o5wefYwemr85PDR1iSqij1g43DOF6ljB899EgURxYaxMRH0qXqUq7ulD1IfQKl",
-	"Ct1e2Is3MJl0ek8qJev1dStFxQa4vDNaq49BCKs+C3C4TvJr7XgY+JLF4zGYbu3WkGYwuxrgAQe/7tUg",
-	"YpdKiEQGHul0Oi0E5h3Oy3Nz3BuvYcG+S+u61sNUKz3gwtfFeKE5t3TSrG/HTuP2g4TjdvsxuiOI9Avj",
-	"GRbiL24/GDzlP2M0OY8F12S1En8Nxwok/tsO6Pzl0atbj6iGvqA1uLKxdQTh9gMsSMYvNMbajf1FR/sh",
-	"m3z9cH/pnYehftD26wNZFZlKFxZtgbcezaOX36wdxMeU9k2WgMHNqxH5n9vqSZ9Y2L+tOad7A1n/UPBR",
-	"EmPg9p+QcrDKTy7GxBpR64T5O9JJKYYr18cfWJEWRODVOkRgRGTwt5ZsHJ6rZhCi4C9J8HsAjUPrxz4Z",
-	"CjVBGG2Ay2IRWbSHJHPw5xqBxsQSIoAwxq+76L4xU+goRZMxFkxGIcTVJc0YzJcCd6+GlUE94I7PH4Pb",
-	"lVCl2DQ1EWNavFFKf52yzIyBYy9RTbxX3+cQxqVc4eelOC6spDqlfD6wPQUWC6AczOUVVeLBlmAmq9fE",
-	"Cbw+D+z3A71dhdhbm28zobIuJBJDH1mkZeq1EtdxUef2Y1jAbfOVJKVPbAP/syF9ny3ZP5d80hqjLZKf",
-	"Ur3n9aRT5Go17Xxkk6Ovq/LXB126isQKhcx9biqZE4plK1Gt1k9XQsww9tWkArnqGKi8+1xPNrYVOC+F",
-	"Ca0d6pPUIfq4g9EgV1jRlcg8DBmLZB8iG6Abn+OgUFmx0wEYjQSxLhmPWESapuqiyJVnvtI6pc+t8m1e",
-	"Bb3UzAIQOQxQZctUTIP6+JvdbdR7IfzN5wYCxprwbcIej0jOEV8JimeDsooLgH06WudzXCLpUhuAg1jF",
-	"VK/NBRoU6iik3uolurRdH21aXiFYhs6HE4Y/QXPmIx6R6ZwYSBy7GqXLZMPvFy6UuQFrbtQVuoYr1+rO",
-	"4tXBkFDOZtWbBlfb51gWuPS8DZAGxBgW1d1DYq5hx+cGWQYznqqPgrY8K12KTCiqWwTDnT7u4OjxuT0e",
-	"iLBrmX2PBBV84kHGTEFoCL2/3+2S/+d/3e70tjubrT6cZegbjDbgTUtoWHKn4bSWViGkWWYssGip0gKj",
-	"2Shw4vjc53owUCO+vzimoga1Eds8MqXJSGRTFtk4tQrNaHkrprX0vbnDAWnGUcIgLI0OpUhyCOkfMQgT",
-	"xPLQUBx74dqWiQ/Qc33vWh2fP6KQ9oHmS4jn6ms5T7OBEljxYkxAgVItP5I0ZPr4leSgKnR6jRz0ks0M",
-	"d/m0gtBnueaDQnqB1CySpPXyS8bGsVQIOFhPb7G2hFX9FqWmQttbEJtQSkEnifJ5zImp0e7Yv+aLwKJB",
-	"4WoVzhenepl2S2WYTKOu4pJBHI7BUPQ2ZzX6JWlud/d87nDVBopeMB6QDYOtZj6DGd3pTUDGbcEqqKEF",
-	"oUdWvDKCQ5cERWLSwFZaN8lZkNwlA8LAXz+CCFtIWCrBxtGprQiRJ6yPSiMAhQNtjVhGdkvFolqez+GR",
-	"REDck9BqY29zV1NC/XUoplPBNe00SFmxhBAF/N5NTiuDkzhN7TwKHw+QVL1EVA4cDF3pO4dFd1B2x3yo",
-	"cgo5NaCdkuuU0xNzSj+Bfmq7uhVJ7n061dSOz90FW+K8GcRywNkMds4UestZ68MJ90e3w32m8h9C5ZEe",
-	"l7ELzTVaT+iduA0EXmtaK5RVpMk01NSzKCB/FbIU7VxWUNTiZtNvaCkKnI4Lzl2/0TJp9miHoyQRUmGA",
-	"U90Vf8SjV1pVO7Xj/IhyzyMtFrqOai6ZKx9qV43MYF5/mWocTRKtylW0d1mvyXmrsy/dUgJvxfzSGJpE",
-	"IwEHqEKjwgN+e8ZCxhUGmkU+RwDOpkV373W7rY7DXA2gsHARtFFjZtE6F1ergv4+xbkr1/WvOXUvFq+d",
-	"/Ms6axABNV1ahOttBvZrCOm/hsCZUluGrsFZXLZhWfNXp45MnTpTxrUZA4V1AsDdTSCV610LaB8tgeDn",
-	"Wal+qxbvP1ESakjSdH6LU42BZjc1hNWBm4EVbCEGrkwROxh9ZgPeDKIwEdyAHRuAjQs2x2SbheC2jsv6",
-	"9Hk1tEcqOpcWlhZ1i7U+J2znI0n0NaB4n/1NHxhX+5cgsm/eaPGfYHzHzyIT+tUbEEDT1Vk8ZSJXt3Bt",
-	"WUIAxGG1elAqtrA6vb5SKwKQKpBhVgpGgFEnKDDLAzIRCdi9++C7yVgUZyxUEltAK9WqymgQgEo5CbC+",
-	"IqSomfqKPld0DHleciJm1pWDoDCWsh3YrLZVFfMwPa4UWeoZBD1bDMDnK3SVJ0wd2EpTFaKxhYdnUWPH",
-	"Ses5g5M/DlWOlUZKcBjPjU+udulXrFBnrYxQB3vxSQwBf/Iq9oGtg3JH2t0q3R4DAwXazoIEWDeK4hFT",
-	"ruboYeP9j+buQemTtkGPWo+wQBeKM5JUxFxJQlVhxsPmolheWESqTg3TDWlyir8+YWpZjK3LW7lg81ud",
-	"Na++GVMC55doqkDsvU1j1wfUfbHxRZWxO1F7GHMKI1i6WN6KAmWYaWDytpAIARznBzP5j58b+Qnv7poL",
-	"+NASOYrlBZsGjOn85HmrLDibewM3sVZGNjcHS5rZ+k83vDlYfxsqfpUcpqW2EBcfISF4UQuxWS0U5nOR",
-	"RSzT4v8iHhykR4zI6dYdiWWoXgGanHGFuBPuYdwbXJ65V8n51sfJpZhAGTyaMYv1a2tSg5vXlmm8YGm9",
-	"DaREFo71Wq4Txl31rA09z7ZF9i4uTRVrtgwCV1uNzNKFut+goNpN7qEHVKquiQq6d229zkGmNala8lOB",
-	"WEQ6WJlPpQGvROLKFGqhKpxDZryBGlKjuJ8CdspvmYz8OnrC5k1eNpBUWgh4hLGxvx26d4IQ9gVoEWlW",
-	"SMZK4pffhPaZwnQ3pX9YdW2B5pVK2hVIhEBbKJJHg8m4nr7kn1bsWKjN+QvIHqUL/2ciFK0i9R8mD30m",
-	"aiWi9mdJl47Pz+qpkdFsbMm2ekP8Q/heViqyUVvCFTNYDd6LqyDdtHhtJqchZrLA8DWJthBkR5MEXrK/",
-	"9Z1LsxzGaqsJWPgxG9oBJlQuZkRAUGAsy8XteSQ42yfU5wlVBTK9MbK4QBnOZh5hABVuJldHEXENXrAb",
-	"R5TahSqKunc+W97XA5hAlffpvMZFbnADyz7LJSNP3d78snALq7RHByYMxvnP27x2m08YhVhju6X1m5xC",
-	"wf6li/WCZWPWhh+JZFPKVRzKvq155upzWLzZOMMSoR1yZFKrPJ9nwmBvu4ohZaohmcLSwj53plEgooM4",
-	"CrDUMka81VlUy2mlLOv7XIopExxjLO4AsCpYLikxeFgIWWA64EINoNEAouCASvq8KI7vHoRcq4GpZh4A",
-	"eCMg1QwTAZokoPMvoDniUxArfLhgYu3XBn+5Ah5s6pHAwuZY1OphLLB2m8k1d4iiFXhO9EztE4tRqWdr",
-	"TLg+r4Gc1EuL3ITZyuAcst2Bx8QWYjiqI9DnUFTzBftYmVB4OI/hXH5ij9Q62mNqiZYpz59N6udnvfQT",
-	"+LujWF1Hjp2QuFGuGl2vxqIvq4h2w0gND6FKlmsuI8QGZ7NSGWaf23RSG73mmgMCurXcziDmocgyFqrA",
-	"gM5gA+OcSckW80bBcQRioNRksTb/U5PKAwtpzopQu0pcVSlwSQss+wvJ+zNeZI5AzXotpR5wJxoWbjA3",
-	"waYroqEvdAswZnyuBWR08iMFjUg4EQLzouSKItTWmm2qu0PhCTB9Gh+cQcSB0sjV3GIDZb8c3I2gMwas",
-	"xpZcdsAgC9tIRgKrMNmIaQmFZzCEHel2JXH2+tBkn1+XOHttaPIpUy/mnyhn9hDOzq2CGLZXFUUqjr9k",
-	"6s8O4vFzLPJHIu6nDBKrDBXTVH45TbaWzNuq8qssAo9FNrboV47eleEQi6ttiiCA1bHAPIJnNa1OpHAX",
-	"PGOQjLfKkX/OhzGPXsyxnP2vJG8Vs8U5FRVuzJw+q3/XqH9TcYlnsXRcVmmBNwilw7pKdUhNWhsZMwXH",
-	"5SV0E5BhrpTgPm+aOBX8jEWy1TxlX/qN6it+g+hTN2YKxovD/dJUNzcBLh5yJ3aJ2DKmaFMHBtZyNfJN",
-	"6mYFNJSWCxuMmdLPlPoxGPyAvg850IJXr5xhfB5A22E6qRgBTByjWRKzDHF3ziqIF6rmGFu4C3OGLdSd",
-	"lV5A7y0hjlVtac1gEW8PS075UKqODFki+NhEEVWgtCA1XhJmNtSlOOn1WNjJakWfSi0kMzMcI82yOfYN",
-	"OCKI9mQqcrpSqx1y4KZmJuR4LE4p1gqqljRxQgP4dmD5Ny7QAYZxaqbsqtJimg8gHi0WprVrZmOYtHJv",
-	"knM9G0sP+bgmuBkMnNAD1QJrn2xvbrqyVwPYqAEUyiwyfLF+5tIDmJSMxTLNICSdS+I3IFa/oXtP4jBW",
-	"yby1T6i8cOcVoqAo1u6xVwdTcMkByZjK5tWEEbMVQMvBmz2icSKLbYX5+JwmJusfFX0t2OqmAOAAGYYe",
-	"fB9MLFDhjCBjCrDSCgPZHC8SHPcanMCYLx2QWJKd7tIS0jQdTGMJkDfBfvHS21woaqp8mRcqxb5cVc1h",
-	"LqHIZCRmHIrVNGugYwC5DksqO2EVileJJCpQbwzvrOF9DxY430cQW3XbuptfKex2FdN9oA/F/mqitcB3",
-	"PwOf/6VYP/4kIn+d3KNv1qLUQ5pVWcOQ2NY10rnMh+6CyPVhiCUIVK0wo4F8hGnYppkha9tigopN04Qq",
-	"m4+1BCvK4sLyUTB167ELBR/F4xwAPU1DPm+6mLrA2qttPd+MTWMeAfwwRC3YzmPw8yGyvMCynIbendoR",
-	"v8ABBzZmSjJl8D0UlRd3JIlyBub9FhqDijLbrpcKnrEpITUSGY6LxhyKVRhCDWshOGsDoMU4o/pLLqCA",
-	"BZEp4AHBkmI1KcpDZktQ6802y+v5HB6yqw3VivTbET5WzpUDg9UFS1WrQwIsRxSATFIhgwnVEs9ExCFz",
-	"5Y+sLjU3lZvs5IzEsl7qMeWsqkUwXXK67h/8pCsLOc1PK0fzYybnlTpalaFXUdcql8YD3MfiwP1lZe69",
-	"mNfcfbmwczdXx05MLZmZJTimoGpxqeB4F8vNr7nUTYgHyFHgz5jME0WmNJV4xwragoQiwEuH6DRv0AIc",
-	"DCmH4mnBKE4UkBg9dhiH6ZakLPO5bQzr1NmmEN1cPwx3nTRLtxiktiHe3tY+XkggLaaEhWTK3dg6xau8",
-	"zig7m0sN1xhu6WvrjVtQgco1X8EZ5giuk0Uzppm6LEEvaumdShK4HR9M5XiQijRPB6CwBvsWAchQLmyD",
-	"RT4HQMiZ1hQMINmmVWYsZRT6haaagZZgzOwzQaB5aQmebZC49jyj1sZJgi0hkFmr0CoEQon73G5XnZph",
-	"BgEKCSSzmFWYQck/oMBAt8kUmYTFN49HJQWHArYGtNGHIDuRQdFfy558PmVMyUIx2N7qdXtWdY0yod+/",
-	"rcK83d0q1IoF3bJcMY8cVPmiibLRvAecvPVWjxpOjL5nUCCLk2B/HBhkqIA0S8pWVc4IgAfAyRIABo9p",
-	"4a16ABBNEarc4CNpLeUuDuEKfWq9pTLJWggQvRjMqDDL15+Ubv/nfMK/eH8sHheIgjK2FEFWM8trNIWb",
-	"JyXTxeoaQOCmUHFOFSVjkWY2gewsGulahGrirgdswNpMCt2ytVKKkuzpkIUgRRBclLlkZMmm2CFah7Lh",
-	"IeXxgHzuAhON+UzLsoCBzEVbpB2y3d1ztjHzzAAMTs7BqCdUbrZstzQmJttJcwT4F3SaJohgMaUR00Il",
-	"5Zrpoem1TPL3C7MPgGkIRaYsGwMwHiJe2aGl6YrhLS8kYiHg0KpDL1fJqKLFOzY2onGSZ8xZx6jm5j5f",
-	"XvaV1qg/8zzwDzBIffbMfk45/00anpz8aSkHllu6Gf9wGWP1TORVyrjR/lw34E/Tr5GD4yMyoYDTsiip",
-	"+rypmc6YqdfsJOcPqaJY9UV/9SQTefpIL/4RH4ni+9MJzRh8ZfLmfS4noHdA1ot7Dsqj4ZSCf/qbv2v1",
-	"ScB4mM1TxSLoCQOzzTcIuYz+xAo2hq1hQS8BqHXB/KKYxd3wefPg0Wm7t7nbPnxw6JHjZ4enf3W/ZYJv",
-	"jC0mYfTSIeECzAY5ZRBOmdHZIIJRQQSPywwJiBKiWk1Dj0RNmDHMuCeLAkTBhF015YT2mrZVcpeUJtVq",
-	"Ff49twAEk9zKTjTHKZzbrE8CwBQJjHPPLkTFTNiEYlFlT5QegolZhRJIJoTUhd8GqM8kEbByWsYh0Y1j",
-	"GUCiNd9mj0xEnpHh3OemVqBH6vuz2LT7ruQkrAQW1cUR6F4N+OIo12tYdaBBM9a3BuoliBMObsAtC0bV",
-	"fvFFWcKw6y0VTVjwxRfO75pQKePQct++G5nPI8FQszObQpoGcvvp6auXxP2a0kyyVgkMEjJxFjBdPDJk",
-	"IQV/JMHkh5J4B7JKYTAAr3GsOj4/pElSetCrgO4aZ0t9ebWmiTEznmplcIz1afOqGwDqsCVGRnHnEWr9",
-	"+3iuTh8+w+li4TgegmQVK8mSUYccOQ2Yku1ur78M0B5Ln49izmzLAFwBAcTWNACx3pkVJc1I63X4IVtU",
-	"3qGMaNVEWhZmK5bUKjFprvEotzrkhYVl9nnM01xhtGMXFx7DoRGmtF8U0cD8LiirrMiQSnZvG0Gdfe5I",
-	"Q8VssN0lE3ZFongcK9nyipYSKGMZQGHqIL4MtKZfvNa7R4ZzxaRHKAnjdMIyxa5UpWVbFdX4NsTI5717",
-	"bf0WBqZLBJa2Vo5miei5EJoS4RNZybgGikWmxRKwiSxMzd0NcOKSomGfAxJ9cfrM1bLWkOK62gbdha/P",
-	"AYK38TRoJvJRZV/dwa8k+pZmuLrkNDIOz+Wv6wX+NQTgFTNOMzFM2PTurcP89VsrM30MaXBHfj1lIM2V",
-	"t70kXn/SCQC3WKBL7v5osa3EkZr13EzLUiUmUc8SPJ8vM14P6by+W7+yPelTrnmV8gxzZaJiKF6dvs1u",
-	"hCoIVpuvP0aLopQH8qFIotJmVcSflleKMsf6G05ugZIe2LUWYMtyUK0M1ALOUqbR9uCYilElyls0sUxa",
-	"W3b//wTNc5DXBHKFldKm87LSA5u9TqtSIhKrnfavbI11a8CpZBbekeDflh5Bt5ZBlZZwyjvkNU0uUILS",
-	"TUgtNEmTZlathT2keg6lwuyFMEmnzDQufW4b39dHFR5F2RFcesCWzaOeM5Dpx0n5HJecgSjNFPW/sPMO",
-	"OYbRosd7Lplqazkm6uNcCY0i0M+Akc9FTmZ6mqhQTSkggOkHCU1TRjNTEUdkZCysqL7KXX0GW3EdMCgM",
-	"ImUZ7MtvtpR5h7yCUub75sjYwoZGz/xYBc6XRhsYWMoBCKVap5MKI/y09Neu/MrZrPSrz4MoZ/iLFIJX",
-	"X3Q/GaXb/ZJmschiNQ983kzEzPwAhKrtfiPNSTyemN865CzWtyNj9IIIkwkOxYYgvKNp34JG4qhD8AjA",
-	"HeHChZagdw9CMGIOrk2f698AP0jimatFfRDZipPSKC1Pw2swrs/ID43Kl9VHcFX01+4vO3r9pfv7x8Wd",
-	"8xpXbd1++5JCjg/QqlORKcQrjw50U5XPD5kMzXcPc+Z+h79Lvx0X3Zc/whM/1tYUTeYkgvCXQEu1Aaw6",
-	"UNJmMKKJ1N8AIVh1hiMMiVwCzBgKkTDKG6s6Reqid4wixTLOOK2owzk4eXxItra29oydSYt3I8nUvs9T",
-	"loWMqzbD+ObgbgDU9L/YfKDVuEdXYZJHzNDqpXODJ8P4Dhr9xmZ3816722t3e2fdbh/+f7e72+92V81X",
-	"77Qea6MWYjiiCuOUGnV7PhbtG5R5rayOfjBUkPJl8KnMCoEbJ9R8M8wBAhowVqTPkTaLS5YlNP3w9di8",
-	"+Xrg0D7BghhGqVeAjrXSnU1pEkubUwhxbHQsURPQr7RWHVtFx6vo7tbtyW55iOifjxVUZNLSGZO25KcZ",
-	"OrtSXl1tzxVDfbtqoJuGm60Z6Y8ftSBSJLTsUCd3VwQpJB+fUjP9E8Zzh9UqSbAosK4O/yoqDoEYJmZl",
-	"6aMKjOFzg1JFOQmOIjZNhWI8nLefQYV5gfIcVj3EqB9JR0z/AGpjH6JyVDYvWetBYL1g8wJWT38xFFGB",
-	"FVvkGJhYsqZ+xud6uB4+j/FaXmlQqn3C0oTOQQ5FvmT1KJQX+BhsbCwUumNoil1CwUWjQquZsNOQJKOh",
-	"ScNxA7beiygejRhkOVdGDdapuFgjranbQmwd8ozNpfFPQ5BsKewuMrkkZHMbjOWyCDOJM7MQuWQfjAQB",
-	"lMXCQAB1+TAgCK1elKZ6OyAInxs5qE62xxOpqUPjtpivpUP5jM0b68G2fh7lwlF+6opFsCqrYmUNojzc",
-	"46bIPC0dU3QRGCRLZZOD7IXCa2rebC2gJD86o+NVAzKPbcAz771Gzc277tXiFffGe68Czbzubffch0Mt",
-	"f0bN+EuN0nJlnfSFqGGWZWPPtXVOADMjOBq1X0AOWummFdhhLnAVUin0pQkwftYWa5ekud3b1PowsKS4",
-	"UuSuFFG6Etrsw+jl6AUC4ty4hImd11hw9luv132DM31cWm4sVv8nDr+28kivKBblDu9LwZk5wZDVaNm3",
-	"ycixUC7m7DZFRoIvwIA9caKAPhdb3W2nIq5CJ33C1AeeVj3IlSe2+0m4rF6PD+aTusmttVcLHc/KImUR",
-	"GfMQZWqz8nORQ/LCzxrD55JDvzQi3pp7d7tDrs8eFC34pUH09knA8yQJfB4mjGaSOHutvsuoCeyTQI8/",
-	"sHElqH1hXADUzyIvqCmPjwoY2v4k01xNzweYnW50n2QMKhdh3IbpMlYd8gizDeF8+zzWmoBWUyQJLlkm",
-	"Y8GDQtEsESBz/GNeYrVatTTgKACugCyWC9DEoC4ij2Ko1zlkasYY1yooOEHB/uMUmJWMF7QkG2Nt1JcO",
-	"eW3DHUoDmRhb8iyLFSOzmMsP1dCwcK/R03xebA5iUH1yRe06yL5fQPD4OBrar4L1t451WKy/n81C/ixl",
-	"rs96zydCC7y51rNRgJeu9nnb+iuS4NOI81zU4DMu77Iv0cNU0CIAuKi4VC270yEHxjFd8p8bGNZ1buGD",
-	"0rg/4mUvulmXw1xaxM/1Hj+K2dvhBtDKvlfPt/czakmVhbJaKzqeBDCjY/pSUAwlKKELT2POaq6Hz5ub",
-	"3V6rQ7AdIzRh3G7ZDl4CE6bSYKk3N7vdFuZk+Ryzb2MJlvcOOa3iF6OF36Ed4z3aL8MZZ7qJNywESFr3",
-	"1DqE4yqCss+vATleWSfOgB+vAD7et/4JLHFnoRY2u+Ut93mztOyI9BNAflat3QTX+kwYAeZjiCEFgfiV",
-	"IkGLAdRRpwOTa2cJN5CnX9JcfU335W4/W3A/SzK3oPt4dko1MgCdrlawKRP+tSLOxk8OKn6twRcxEBcp",
-	"skHdNUQTsh1Mad5mjLmxQ+ZumoFhQ9yKElWvxsOzq1gLS0U8XlkM8gASeIUg9JDpJh9nYuqo23XWXXzl",
-	"c03qj2GaXTirBlPi2tP6oWJKbRCik86xfSiTvqIeursGP68surlsdj4rMxAPnfmDGHnBW665h/X29KWR",
-	"qvzoHelzgKf2SBrbZkw23AWbu/SkPOPSFehCXz4EvqciicO5Fh2gWtddV2mwRUbxlbnl0NDaUoAGSsZU",
-	"5jEFbiQpkKsgv5icFSQCaUNgRK/A5zlXcUKcFc1BlBgPkkPiMpMDZ5LJZPB58VrMTQCckcQ6puTVgKqg",
-	"tdrfjuVSP5IchI3fSgbq/cKdn8HGr7Tq47H4pKTvMwr2DVm9vDC5FY7X417WVQmu0pz1ZbZPIWwIkTKY",
-	"ohFVdN8pcKYrALgGnIZKYWiMjPL5NeaKiqK1whVWungfCwkBe1hplQQq8Znrfwy3UKHn2yP6cUpbl8/7",
-	"huUFwHE/tOGVlg5peKxldRYfG9nSHanvT2LYNY+qtZjJgU01stA0jh0GaFjYtwwQ8SCrd1Fz/8KdESuS",
-	"O/cEOSAWBZigBaPS+ggySgTkWRnpBupKOuRgzxk59EDLiMIleSKWPjfsuNUhL4X9fs7UspkEivhFRd1O",
-	"ayBBvm/Y/j5JIQNBaT5PoyTmzHB125jNBPsgd1IhJKHZRXo+B/9SMjdLi9YYKEyBsBIF6rKc83CSCS5y",
-	"iU3qxZtqbgIC24H+PWjhAl2yLIpDRWiWAXg2Jq0P5xXQO1PaxfqmXNeAGRQYA1Bt5u6hOdG/Nq0sH8c/",
-	"O6vFDWbyRPC/zHgxwUdxNkX1vCjCC4c9WieHYBLlhj79Gz8B+MZqceSQJgnGXuMd9BDnYL4EvOKVIKUE",
-	"lyIBJeiP/+e/+uO//N/++G///v/7m39pEXUxLU/SSxYZUlFO/7SRZ2DHSFPdyBkgMACISQnfAyp2howr",
-	"VIKKaJ+AhRMhVYb4GopdqY4FssICShZkq0+w5eBA/y/wSs1/2bvf2+5u3dvpbgcexCTzkH3Z2+lt3+/1",
-	"tvc29cNu0F+Otu9tDze3R+HW3tbmJtveHm7tUnp/d7TDomjz/jDqbW/37u3dqyUj37AsHhncq+NcTs5P",
-	"nl+XP4gwzMLMeZ+kWcyVPiHk4PTw6GhVzoVZl7X682Kq3u1zL/SCb6QJjYHAFTk421v3d3qb3b3t3a3t",
-	"na2de5vbe411NYlXQu/qPbbbue8qTld2/qOSQb1JJ1grtkQFP1Xy90uxBrPVyD2xxBoVnY9QCNhdJOC+",
-	"Lm9UDwVPriU7BudJ/1InTS7vbSU7HTOOoFmYz/nJc2LEF0maFbKifzLFOAzlaa0wIQGtu+nxv7d9gxwp",
-	"txqOGPSJg0rSC3OGtUXKhAur02mCEvgc86ytUBpSxThEvbc65MSM0hZo0fMMXaq44IRCeZaYA2pKxLQS",
-	"mM33bYYyEZmpeFdkSvfWpJCWCod/+Hqc8/iKYAKL3EeIXIe+NIt5JGak6aqXaDZiElVbaH6sgDSFWvYq",
-	"D54E+jwM3FIa6IiV2XD2uVUz6t3zblpWHbbrNiuzUlW5MUNFu5wlbQidby5+vMBnyR//x//9j//mH/74",
-	"P//jH/7x35EmYDuJjHz74vl+aUmJYkmCMM5TQlOauW51Jx6grUGWJQR2Gqm+fTZPWdDydJ/usPm8+cf/",
-	"8G//+D/9t3/8+7/9wz/+O0ivdUBopPmHf/jXf/iv/x5/KyDSQIf5kjIJDHUqxwWKA9ZXJBRnG/zkN87E",
-	"uWTZSzplfsPzG4+wCb/xHjF8TKGlq2mC1ZLwY/HSRvlr83Lluw33qp4bLYkbZIrVcRIxk1iuUbMcJEcF",
-	"RNACOlCpejhYRPVhxfxRrLPoNg4UUVQMzVcG58FcXwM8Dd6ZjKksZrBhGcO8VtkCvLDwgotZwqIxc6Fx",
-	"hIbKkIpZgfmNQEr2pz5WdRxYKR441CBjl+KCBeV6lAaaxUBBG/zPfRLMrugAdK1BiIF9wOmMsAY/IIG6",
-	"I63utV/Bhl5ECfcWIcRRcTa/mnSw6hNaI3S/Z1r5QSRkQFOw2NM2ntPCnpRX3zwO5620jisgpzW/KUSz",
-	"6+SyQJ9uaxYsLoQlzSvlstIFuSWtWjCD1PVaZk4eZFCTesbkWa7krAP6OkKUKza6ktJWLvPP4h+nkLPo",
-	"0E/gMkkxdUj5ch8Ou8pyCThR+oO+dqtGBtG+0cpF3dxdIeGu8jZ8sfFFSaoFCditOIh3hYG4vBeItmc2",
-	"pOE1IPa50W8sULq+3xhPBnv3t3v3aXebbu5GVerX9xt330ZXvVfPDud3d54eHz54/Hp2v6um3dHTJ8PN",
-	"p1MW0+3Hhw/uX1Bxd+PrnXBDTOSrd19/Fe9eTM5fDbs7Tw/TN92nD7ZPLr9+cXE+z+Xu2fHV82dPn3z9",
-	"Nrz8/u27h+k37+i7yfeX957Kb885P9n99snZ/e3ut+Nvvz//9uv7l0+/4QdP7qpHuy/Po+354/mb4/n9",
-	"J+OYXsYvs+Tw7M3dZOciGr3IH58fpyen2ejF9/mLMN16zDePWcQ2j/Kvs2ePvps9O337+Oh78fLt0+0X",
-	"u4/omwP55vl3mxfTrc2jozfRaPe75xvHO93H96enasZVdrAZHj/MXvQuhvemr8LRg/GJej0fD7e+OfqO",
-	"n7JXDzI2zEcHSXb/8d708fnxwdMnb7rbX/qN91oAdqJ3sTcFK8OtmTrk69vtzONMTCsPib2D8audZ9HO",
-	"ePzqsD38Nhu+fPXwKH60NXzyHbxh8khjeB6VzPvdnT3Pb7yQY81roRkgcLj3+Fffb0RsmI8HEZsK+AE/",
-	"SpXBjxOWJILMRJZEZtZX02T1pL998bxmztcw1fK3/+yHw4cHZwc/jCeD3o8/Vjhr/QuVlappSCw2s+qF",
-	"0gLCt8UamhcXH8Cv7erWdA2LvdB7zeO4EzXvFxuz0MjSG4XUgSrWzXVfp2fYuj+kJOR5pZ0tS2Kdxu2j",
-	"uqraezFCCxxjSqgso7/UVykAczMkZlnbs5GLWguau2k3KJfcYFcpCz9yfOqfmDL/of7ZX8FOucJ+YA4F",
-	"oTBjFrkFqCj1rZWGBGvDvKKhiNjq+I0TE12xqFZhIYIiUWXMlGkr5xicadxAIwsWWnnb2DuKElAoKveL",
-	"INLm0+NHTyA+6vjlE5+jgTOWg8mcJjFnYLjUd7GForUApOsghSpFCIcrQwbPgU3D5wnNeTghAmumkGZg",
-	"/urgcx45P3luYIOiVoccikjrJqDJoZ/ml6i8Sq+ru7pQgMGVPCXrytK4kdmk/1g66E8DDWSGpn8Azblf",
-	"rI8kPT2OrU1QVILu/8/e1e22UUThVzksRWzA60TBrRRbVTFtEBVUiggoCFyyY3tiD6xnzM5sEhMFiWsu",
-	"+gpccsk171P1NdCcc2Z2195UrZC46hXB3Z/Z+T0/3/m+7AjG2fcgsl/hPXgf7oHfaw8fwIeQwh58BB9D",
-	"D/ZhCCN4CI/gU8igD+fwWw4p9R5qulGREfI/b0xVWllcjCD/II/0nN4zRIkFHjNm5S2kmCOFc76fs1MG",
-	"+SM0R3NIa7cBFgbrxegjkHl23fQDDbIdGQfeN6kpZWmKnvtLMZV3gTIOQ1hX00JZ0uQ3JXLzTXSOfXi+",
-	"Fm45BCK8Iq8k0tcIDZXme+UcuMgtqoxKfXkeCt8gd6USBVXkzeWlLMw6J3rqp3OpnZqJoiYlSTslItpM",
-	"KnVn9CLltoULhYERZNIuZUPry09RzmmG9G7U/PZzwo8X916af5edUVdlj8VsKYewVA5dfA6wccWwCi2P",
-	"YlDW+85UN4jBEiKA9z/ws/2r+ltSrhOd3u8dHBzgpkJE3rpyEp3RtowJDuRdsq8jKj1BspWV2BC+A3lr",
-	"SP7L/4/e0EuYQjkIfswIPreRDtLB4VE9U7Z0ZcXct8e6UjhT2omW13KFSoCfGbdkcvaWuOzdoKyza+H3",
-	"mLdGZcVUwE3ipyFGZxfS7it9qZzk/6CrJjXxF/ofHlaDw6RlLL2WZJja9p+A7biN7/+0lov2GR+hhVOl",
-	"BbpxO+4s37vWb31rd7YDQ1HRHkKeTLVdZI3zPHtstCtN0V0JRQcTHQmhcJQREra5HEcwK5QMMsJYq0uv",
-	"u9tS7cUqwa1QBFiHwWcnFuHQpGYg5TfuE6qE0y/G2eH9B3vtl6yF85ZIMkx+nCQ/HGRHIrt4fvNgcDtJ",
-	"7nV2+9aq321O7reBIa3teR1rxtUThe6uQpk7HjQjyFfK2nwYdXj4Mm2u2s0NtvES6Tr9TZ3m8TsdrnfK",
-	"wP+XQMu4w+ZNX/794tVff7z858WrP3/faxoECGXGXbe2un8p8bjxFnfbmr9JplKUshxXbumN+1tv3uOZ",
-	"eVdiL6QfUCPe/80qDHMzq1bMGlGVRTJM9hHjxU3YftRXZrHAIjSk/I4CDKjPwOqPDItmeTGrFpgoWfUb",
-	"KUDf6m4s+g4vMpvLNoSTyaS1TpQOoZf0zyOy0rlFLBexkM5iyXxTRMICoaldm/RdopCN9zYYFN2Hcesu",
-	"Op1bUskIlIc0t0ShjdFs34ZL403n+qL26ylgTnkKo2OwH0eH1DjJ4/HPocOb5fNTK4nv4+vj8ZNnx4zY",
-	"DplD7qY37VZzpaPYOoXhUT6oMUiB4PoNH+hMNjfMyMhDhWV5DV8lctlR6gyV3WLHjLoqWRqJx0EP5LVA",
-	"vlJk5BSBsky4hsIK1sX04axUSI6JY+Y9tZWyTs1q43O2gZR4I3oTXbM17JGJyrzBoVoy8hRCukNu2B4F",
-	"KtToyMgS+scfx0ItlogbaVvTfYhg5ih4ZAPRhR8HpkbMr677hCX6XBUyh1TAqiqcwkwili04A1SwQNdz",
-	"zQIIO9G5N4GeRDWiCFeq9FySpK48x+uJrJeqsOHk229Ir3tdOQQz9wiXhzm5gCgdkpUsGlUKDLCkrB19",
-	"7UQvOc23Ls0K6VUjHBQLJ7gYCrMJzY4N8KnuyViYmSiyubI/h+7sMfIRHSWEPrKLQ6oy45OnvOQwNSiL",
-	"ixrXUCMy6W8aDQtro7QDb/X7jZp20AD2DlhvSxQgcPpJ5vtBODUtajxssPTcMmrzDQ4GlGHDcSCrjExE",
-	"kklnSo92m9sLnx6evAYW0YputSM8Q7azassKt1w8SEJSfDcAw3td5aeBd+Dc9gNCGiry6vrFjoldAnul",
-	"/v5j7+8rvRgfn36JckKcg29tl61vbQahdr/32fZha3dO21qiqBecNqW3V2LzjeEA7iDmDU4ZWfFt1w7S",
-	"vDRIpul/DlCB5oftNY9Df1HHK05KM2UnAVfSVBRCzzA/rf1ZNVvK8MJ+M9tmk9vnt/8GAAD//w==",
+	"7P1LjyPHti+Gf5W4PAdoUkqyWI9+sSDsXV39UPWzdlX1bmkrdZnBzCAZXcmIVERksdj7r4sz+MOwBwbs",
+	"Cw88vYBx7NGdeXIHNuCPsnEf/hhGrBWRDzJJVrXULWlvaaAukpnxXivW87f+2orlLJOCCaNbg7+2powm",
+	"TMGfx1JombJzZo6lvOTMfpcwHSueGS5Fa9C6mDIS41NEM625FCSGZwckGg7PWZwr1p1xwUc0vuy6R78K",
+	"835/P1ZsrJiehsLISybgO3ZITqmZfrVztbvjHt45JK/odfdo4l/TLJYi0f75r43J3oh0cUiwt8NQnNMZ",
+	"O+eGfXVuFI9NFBCpiJkyoumMkTk3U0IFYbPMLMgVTXNGqEhI5LvpR3ZIJE4ZVYSbXihaQYtd01mWstag",
+	"tX5as5Ea/vDwm2n/z9/uy4fp/l/uv4sf/LCr/jK6t7joZ386SPbE07v6xYPZ8136cvNcd/f6D+/1+w3z",
+	"I0vTawUtHU/ZjNrtMYvMjlEbxcWk9eOPQevJBZ00b5yh+vKOJldMwb5RTSjRRkkxIUwYbhbE0ElAxlKR",
+	"6GTcfUVNPI1wqU7G3ddSMPddr7Y+YetqP2zVRpVRY5iy/f7bsHX13W734fff9bsPv/8ibP1zK2gY9EnC",
+	"Zpk0TJgzlqV0wZLVKZwqppkwxA6dKHiMyDHsLFUpZ4oo9kPOtMEdL/Y/KhqPF90XbAHDL8fKRD5rDb5r",
+	"GZWz1vdNg3spY4pjaFrVt2cv7TBsd7Fi1LAEFrq+RnbPjUyk3tkf9+N7yQPWvUcfjLoH9O7D7sNkP+7u",
+	"jXfHD8b32d5ot79lh8+oYS/5jJvVAb2zM48UNWyY2idYEg2ImVJDRnkyYeaOJtpQw0g7UXRsupyZcXdq",
+	"TEYz3rWvwVtdxxO6u/3OIBSRivzSaqLYjHLBxYS0+52ARCYijkBJLgxPiRSMzKRihGtC45hlhiXLJBW2",
+	"NJ+IPOvyLGwdqq/6h+ar/Xs3nvepTHm8uPHsmZs8/FmcEThKV0wFhOpQ3HA5yFxxwyzh/JBLQ0kGIxkQ",
+	"bnQohD1t7Qi51kTJPEOe1XV8LJYZw2+iAYHfNYlobqZRQCJcEPvXnMVTauAv21kU2B1gNLHf5FkqaRId",
+	"EmhMk4jDK7lmyv5Lsyyym/JDZcMypkg0j0LhtqlHLsoVSZnR9cfNVMl8MiXUElqMnHLCr5i2GxsKy/8I",
+	"u2JqYRvdsa/6djfu8Q9f7fYP53aTt+4yM2pxNDZMrW7wuTtpRpI55YaM2NieNKMW9kDSCeWiTtyWZc8s",
+	"ffcLwubCsAlTrR9tZxlVdMZM/f47Pj97utr3q1zbDkm0G/XIEcnohCH7kWbKFNHcMBJTIaQhmomEmCnX",
+	"BE9OKCxHkrkhlBy/OTsnmWLjlE+mJoD1NZVbNaNmqglNUzknQgpmz1YoMiXtFlQPcCxnTJOxkrPq+3c0",
+	"kXMBo8MN4XbsOIxW0LJHtDVofdN95e8ymGzQsq1yZdmu5YNN/HG3mTn6Nbu5wHDHMhGQBAgIAgHRzJDR",
+	"gkSnb84vSPV6dG9Eh6EAMlZyru1aM3sIuOmRI+Fv9Aq3IVOm2AAYEbA+rondFRqKlF+xeuf2x4P+Lonc",
+	"t0P4dsjFFU15EtnLxv2CW8V1KEBQYIkdsj3iXZmbylqjOFSu9VrxYRMdBK3r7kR2XRP1Na5el/HiBWtg",
+	"hEfkki3IQuYknkqpGdzpcCDhirK3f5uSt29PHtv584TRtBOQXPAfrGw0k2ISioXMixtVD8iuJbq9u3ct",
+	"y7D0EpCET7jRAYm6lvUM7f96kZW8okHUIycmFOw644ppsndApjJXmlBL1pZZkjFX2pBcs2W2ccP7sfFY",
+	"L130dU5Ar18yMTHT1mDv7t3Acgb/eTeoCizfHXX/Qrsf+t2Hw96g+/2XawSWMYhCGwWtyIpiEWnbJfkC",
+	"hVJqyXZGu5pZzmPPasq1AfmBTnQHbqtQAN8nU5plTFi+my4IH+PFajt1jCDOlbKXmJfn2ijLhcLK91Rx",
+	"LUUnICzVjBzs7vXIGxgiTQ+J50Ycr8SU2vsQ+pxz0cDInXzXvOZOUFy32Lv9vYPa+oah/qIdhl/8/9rv",
+	"djp/CFvfheH13q793343DK/vMysltu1TATy64anOFx37yLodshLrml06EnrOFNnvH6CwKCQZyWRB5lMm",
+	"YE3qW8jh9nNinmakPWf0srbQXuMomFH0RXTrhSxF7F/daj6Xo5PHzaf9vRzdsUyk52dmr7ByXjzZeL2M",
+	"pZpRg/fyvYNWUF7Zuw1XdtC6kIlcNxK3aT95KHkOT66uwlsQv9Z1j8LZJxzAj/ZlnUmhGcgrj2jyjBo2",
+	"p3AFxFJYBcr+SbMs5ai07GRKjlI2+/K9Rg2m7O6fFRu3Bq1/2ikNAjv4q945xbew0yUpmx3bW5UCCbGE",
+	"aDljZmoFsFzkmo5SKwSjEDsc0WTohxwdEkqyqSUkkc9GTFXFJ7vr3UzJiaKzQgYewtNDmmXDGdfA+yKg",
+	"NMXGuWYJsVdUrFhi1Vea6p69Gx/R5Axvrc+5KBcVyYxrMqOp3Uw7REVGitFLqzOoPGWHJGJKSaUjYP3I",
+	"ysecpQkO/1iKcWq1/F9o8HFKtb1hgC3O7UazaxinVHZiuUiYInO6OCRRLBMWEU0XOhT2SSsWx1L4e+mG",
+	"2rhtVRueplZDMSYF1TKK3TJEAVFWIejYw2PVHFCypCJWDU3tu4ZeMhGKduR/HcI3VhyBZ9xHaMAdXfuk",
+	"fXUkc5HADTm3IqNtxB08mlqNazGEJ0qlDI5i/TfbrnCkD9KhFTUVixm/wt3HzzRZkAUzpO1UuKGQZugf",
+	"AxWv9j1NFjhiy9LIVKYJHpSZ1IZQY2g8ndndtVf4jC7syMtvUfnF99/LkddKRgyWkrOEcAFCGJgC7Lvv",
+	"5ch1bNTCUnDUsZdXKd4/lWrEk4SJz30sve7gKb6iAQ1gaTcoQHZmsVbjoWLvWYzWACFJtKT9DMhuIZwp",
+	"qXUXVLnojeITLqJQWPHtnMXdp8zE0+65Vck7hYWRxrHMRaljCEITy8u0UdRIBUPAgQ3hh6Hn/sUK/yJL",
+	"+9qO1eqYLCHtaOyHYCfmaKRccEv1mqkKddiPw1Eq40t7doni+tIuv1HSqhFV2TSjWs+lspRB5iidtiP3",
+	"49D/OOQilkqx2LiFpUQbqayCbXh8iVYrPhHU5GBWsgKyFBPgSIZMqSaoaCQldeF7hRpXoS/3i3sj6vTI",
+	"Iy4SMB+4y8mqeTN6CV+FonoxEcvxiGAssUN05m84gAVrSeWEi8pSwefVTXfX9gWfMZmbX+D2TnjiDiwI",
+	"wlwQw2cMbqBnUrDPSuZSkpQaduiIW8tcxczvKQzpRFh5l6ZP7M35Ocd2JEhu1VhgH2RMeQoWeTBGWH2B",
+	"xVPJLOkT7oZIEmYoT2HYr6V5ai+Jz0vZROfxtFjHwN9BVp/Xh0heY4a0BMSdsCyVC3txAC3pObc6ZkLk",
+	"eEzaUUGkNDfTYcJBwIMrMU5lnqhclF92YNandGEp7ULKl1RN2Oe+MWBfuCap7dwyaYoanWbqiilnJEJZ",
+	"61SBPZHbt59SnrLkcw+24mcxdIKiELVCohUBCkUULZvAmOCGxsHnenqGTPqzX8o0Tf2Nh/zkjh6gCRvO",
+	"Fdg8AsJErBaZYYllvzM9GZYPdEiCdGPQpIF3aZbd0eQCbYL2i4Sl/IqpxR0dipllva5P+5vl1FZI5JNc",
+	"sSTAy0CTmGdTpgy7NmUPCYNxoBUWXn4iYml5/tGT8xdsARRCZ0wX2shRlp08tlw8y/W0HHZxn3QOfX+R",
+	"ZZva0FkGgqyRkoypKqQSK9PaY3dHk9jel8Q1Wbw1hP0u7oVzpq54zN4KekV5aqnqs3I7ywuYSKxsDvJx",
+	"rmFxEjkXh3j0nAkvAit9F8z0VQ8AeGDglixkhXIqUSFcjIHYiGIZOMzSRWGgXLpw7ZE/Oj0hbTuUgNy9",
+	"vg5ILhSj8dS2GMCtJXOjOwHR0rXgKD2jIMDAqaBpqkFeBD11btmc5XdGuhGBcTcU9WlxlLltF863xQ2x",
+	"ArT280CPQ23abq+G8ZTFl42zt2cBH7ILlytuFqGIZZ7ijQwvYsf2FFPvSqiwaZTNrDIGD7MkFPBsO3p1",
+	"8vrk0dHxi+Hxm9cXT15fDI+/fnL8Yvj06OTl27MnX+GL9vjWlsJIBT66yjSqAydtIEZq6IhqS3V+qKBR",
+	"ULwsFB73WArBYrAwj5S8ZGTGk64T2DtIuLmJ5YyhMnkp5FwMCHXmR1BlpLL/QgdTesXAYsqNYUmPwPbY",
+	"Ybut0XTMnAgzAPGdgUKzTeNUzORK6JK/8rFTw5W2O7wIxYwmwGPQ6g8aXkKNCyaoecdt55oc7O7ZVkAe",
+	"TULhdEQC5Or9n5VIi8o5W0ev7umdij/sRzSAyVdULJyNQ39uSW1GxaJwCxyiG66ZG1QNBGQ+lZqFAjTT",
+	"wZKPFpm9zJiCcYN/CE0HzkvZzpgiccqZMKGgSaKY1gE4NkGTlwr+rjIOFNGiwmPcRZdx5Mncfx85D52G",
+	"C4Bw0zkkkZFyaKc5pMawWWZ0FHiO5aWhUPjfDkk0v6Z2psOlSQk2Jyvagz4MhWeNS88X3MHqr+BeXj02",
+	"Vc//xkNTPFj1m3dLx/mNXnaPe6fsx53Xt8JKjlLxD+xzC8JwWYPEp7Vz97Xdve21N8v/FLuSlywplXpQ",
+	"2txPqAW3CwUP2COaICteRPdcAJzM6qbYhDdW+WMTkMiJEMOK2TJyMjpcU1YZS1w4DkgRrt9jK22Tr6U2",
+	"XEyq0rd/ejjjWnMxcVL4W5EpaSduWfgTeOLzqplp2nUm0FHubkptnBHUB8x4JcX5vVY5td0D2AAM4iIJ",
+	"H49ZzbpoxX00GoQCLzIy5ilbli/tnjsjHVoA8J3Ccgcygw6FlwCzXGVSsxVzCCXRhJnTqRTsNRixIzgR",
+	"FY0fbdbAEArzA2n40Tbn7B2e8uH6rAkG5L3lgLZbvOBxzHxGJ6wDdpcF2kpB5IDP0SAUhYUZpVp7RRcT",
+	"AFNzgOtZl1jw9UI0CEUpG1SHWa6svbxhG4tYiFV+Bwvj+KN9DMyMY7SceltPPrInZ8S6M3tcJ1bwmWWp",
+	"vW154kR+WBkn6ztZkdU7a0dFO0P//tAJGIV4/VboPMukMix5xRJOL8DB8svop3YFo2pvtpeoB34m15Tt",
+	"6SiZcfE1o6kBNyZNUF2l6amyN6bhTLcGY5pqFrSyyld/bTnZcEhNzbdkxZiulWlXHUxBywt52+b42D3n",
+	"BvZj0HovR3r9ADdH4gTNXkXyQ85ydkfbvzVEWxhqWOCdtFZZRklf5eAmZ4eEjjBE0NLwnGvWKycpR+9Z",
+	"DPdhee/qbfMsrsJyoiDYNcSeWdKIduDXDxGZg5DsrGuWTtpG5RiHsdfvdyrjGkmZMgrHU1ktY7Z18c/w",
+	"sXJIeWY/D53gtT5sSnMRO6OPuxzsklpq6FUdr4075KIMmj2fIy6oVdOLWISUg+isSeSjXki3636MSKY4",
+	"+i7qQZLFo1e7vYNen7T3x3v0Ybyb3B/1WYdM5G5v76B3YBvPr3foLAF/8coZRla7OtA3ghEmrA67LC3i",
+	"OUoCe8ZA9Qf3rWGzrecDWeJRlpWb4cZDlaKLFrpsvb/3O3d4ytUMqlS6spEVeiymVZ6S+kH+vuGgA+94",
+	"Lke3ZBxOtG2ImnAyr1W1x1RtPzQuIPZWLGjMBU2tsDhs2sR3lva5IUwkViyzW5IyY/cupiJmaWr/TLiO",
+	"qUpYAnR2s255cutohKB1yUWyhhUYx8Pgtmyz3qRHohm17wo70KjKAspRpFSbIfNW7lVCg5/sVWvlGYjb",
+	"cYqJ27PAKqFULBobn9HrQqXZzpKB+TaGptnDn+Tpph3ys+caZJY51R2S5Ozm2wGsfhv1PZejc3humcwg",
+	"egI2x8/DtxgUp3tpPZamVTu7m2hL35K4Roth86l57i45+ysYHdxt578ydl3huxtzp+dydCxzYVbZUmDH",
+	"Uazxz3FnP6/e0aQN/2gfXCUYoYqRlI0NkbnpNF7LHyWvsMxM16xlkjOCEio1VruaS3XJFPo48NZzHvmq",
+	"iQ6yHYqTgOGMpVfcChnaanNA31yBbbCznQ+iPN5M0kDF+AAKOmidsnxMsLlVccAsdZtNRzfZtruodvMU",
+	"xyEoTqhf3WL4jWRQRB3c/pIBy+GtthuVtW0rgFFaK/N1Lwe1rjfP6SXXt51XsUc32qzK8iGDPsG39vpb",
+	"Ng9b3zz6ShjULSbg/OQ8aQorRqtmJdYk8gq0HFuRqs7h18bRrW6L7a9pNo8Uo5dMfZQCRDMOAeylgKkn",
+	"VrZC2/zGW8cHvcep1MzOQWYMbHE0HXfh7++3zcv27ltsmlmRbKe9XL1xass7sRpUX7VzYZLHSqQ7hBKz",
+	"K+fwh6AZeclh05aWDtrCYPimc/D83QUxEhMdrJR/5Ex8oMkOyCNGFVME814q2X7RIblkLLMCHBdkxmZS",
+	"LWBQjfKKCx8fcrFepUG/jIvEKc187tXeVgnOh/3frq966qPvjeQitUNAiyF4B112X9TZPhJMPDDOIrGJ",
+	"aYCHFEwXliXq9SbZgiFqFzxbO5/VLa51X1v5xiVy3TYd6yXLwO0oNuNiMpw1XJRfyzlJpZiguYnbP6S8",
+	"DOAU8TTlTmMqDABzpyagdLzmgsYoVDvoTMp0q1lHyrTU8ixd5w0DjeRlhL1THGcRJmtFIUd1lotyAacV",
+	"3ZegBzuWIy1nqrjfVjlN0Lru2qe7VxQCHrV9za/7G/u6/1D1I3+/fADcFJo28YnVrhxnuq2AC5pZ8w6C",
+	"78jRjiZ2WVCP2yZALQ0ce2ga91PO0qQIErqNrUwmDclL5waimWc0nnIIN0gqmTRgSL0DlpRRymYDKye6",
+	"KK8gFOBEsic2CtChpKdSQVKfs0kO4f2o4hGws4FX/Rd4j1YfgewC+4XMzVCOh4qKCas8UHvdsGvje0c9",
+	"+dp/tBvh/x6zeeVPHJa2DYFxNpFWaUWjPcQVWW7ve8hVWh1dPKWKxoYpeD2CfOthBn7S6jT5jA0/SFEd",
+	"t59IZfRxrrRUlQWrPg6BvTBqDPUNRSSkGbqIRifGjyuOF10sw0zi85rO2JDqoY8ahhxM9x02j963BvsE",
+	"SxuVfgYBVcwfCMJ1QFDvH8lk0RM8voSOQKdAb1mvdm9GzVo7GsWbkyWrZIEDC/Asl+810clHMeeS5VVY",
+	"1VYxaAOXef7uxa3FniwfpTyGcFDLXS/ZgrTPnh6T+3d373cOiQDhxrKZTPErq4nOmGXyDRJOOqlO5Uny",
+	"+PyoFbSenO/dvdcwq6AVq6v6C3t37+4+bAWt0+66Vy6bhGgrmMGI7+0/IGaaz0ZgDj2sCTDOH41Kpp0k",
+	"KNJoMF3tBl17fmRvXpzaiRw3DinXNflW80njY9eNhp/F9kNox4ITD2CJscc1u3/ObqucXLLFzZUre762",
+	"KcHQYOPwvO3ktheJe+dmhsOf2e7l9HavyeNg1szuY67J2+jqFSvyDYwjm8ydlqk64423jRR+/IwKHjfb",
+	"Ut/L0fAnWXU3n3TXfGFnLO2KOCH7zbq1P/e7vMzeMJcObWhOWAT7JWkrDmGEnaqoWAp3Feul5XQMItrR",
+	"VyDcX96IBefCWc3t395s3gpahd38hjLnczk6qgzBTqwyiudydFoM5LkcnRVjsR8qwwFSK0dkP1YG9VyO",
+	"HpfjAjiOCRdnLqnstgf4E+m1v5j+yvVQsPnQa4FLJKRyVvGWYkxKAVIyZRA+tcYV+VF6cd3g0KgWV9Rn",
+	"yJRMGUn5mFkuEpCYZhkm1lvapiMt09xAHF7n5qp8sbkbfaj4MKjSvwnt2z+5XhuvH4YmzvNKJi7G7jGL",
+	"+Y3MTsvk43FwChaUATQFDGxm/7gZ5ziCho6Kl/HzmWtidbGg281TOjFsdmsDYTZcJ6LV/MMQvUhkxgR3",
+	"aB0QpGtPdN3kAIQMPAP8DMLHFxcxXY2MohJ+0pDUzK4N+jDmVBNntCdtRLMaVwOCmtv+KBesU3H8Lnvd",
+	"pRW0RlzCeU3k0HAD/Bs+CGmYtpfeFTVUFVZ2MG1/v93f2mwqDlopHbG0QdvysZLwO2nv9vtE2LbSgOz2",
+	"+/1dQhMdkD34M5MpNzx2n/dIJpXAv/cJHeWa4Yd7JFbAheyHB2SsaJ7Ah909cpWnE6rw0z6JZbZQCN+y",
+	"Z3vDeJPOIenjKRBSVCNPajyK6qYginfTBeyjAb3R6rxuoyPSjoQcuvAxf4pKhDOvbGJY4rgMInW5Sp1D",
+	"h3vWFBJTFzvzrQJ1SWzn+Lx9M0dabPaCV45sVXDJlBzz4uy0CsdO00FxHawlVAgBbrsWOwEGdEvl/BI3",
+	"8EcELaNozBo7KJbTP1JAfdlJIVaao3AXWebXu+kgVB1Zya2pErIu160CMp0bzfaKqYQ37pifbKTzyYRp",
+	"sB45WTIi8ylPWcFsHAdUudD2LIaiemTd3InryWUMjBiZ0oS0IySCIjB80XFAGf5wFEJjRrWGm+WKs7n9",
+	"g+vLBVhHXVc3vG3+jOMopVH/BbbvPp35bvxn15v7+LbstDHcwG9PSRK1sxtU7DPI7cud8GyuchILVlHQ",
+	"Zo2V107Q5nvx1BmPPpkPc+kKbog1EOzaOINeA6wf1RpkbWfxK8I77VsQWlqG9YkSrwYQrrY6F9e7SVd4",
+	"2aop3x/9wfKpn1OAMKpE7vqj3iORlRKiQSjGKZ1MWBLA01xM/F0NaeA9EjkUqWjgGYg97U4uh856oYic",
+	"eAV2YhSwEhwOtEISFvOkgNdboR/ntHQ92TvZNVeIazeloMpxKlovv3uD/ZRfHBc9lt8dlX2XX575UUDe",
+	"KNpqj6dUTNjHOa+XU8tXd/XMnY6KvOZS+KcAiOnfPCxj/2u25U7hW0IBb8nlXXQc1GB79h4sI06taosz",
+	"ytNN4/VJTZilVGTWIwSmnwQIin5kh6FYN4lSHCBnecqAArkg0RmbcG2YcsvvjOCVqezv9bdOxSoh63fg",
+	"qbSjcGB20Lccr3Tc8+9HH7G8D9bcnojC82tf4XsHWxZ4icfVVruJ1XnCcoaTj6ErMB00GUz8svp0CoRl",
+	"aVOxcPmFkC/3x6hzSGKqWZcLzYTmhl+xevAvTXnMbn/UqsesbMzBSZCpVJqREcBlQWhaBkLnT6bWpR3A",
+	"1akMpnEXpg5X4Rb+jouSPd3RdewkWiShXjHFx4DqYki7xFCcsR14AZIfSuzc1ImmtikPgdMjZ4wmXfhx",
+	"ypTD5FuKW7QPbg74dCOzMj82e+NoT5ihWgyb3bCIAwNPQIqUPVf2yaAAsou+jCAPBp45lokLuCgPxIN7",
+	"9S0+2AQA2O8+bIT9C1qYvuPiBhrHubI7iJ0KW5NVsoYAnMfDYOVG84SRGeUipSIhx1MuKImpglxjSGD2",
+	"05fJEt3s7j+wOumDPgCr1qhnO/Hkig1vPKcSNbA+HshpV6yaE9W54RhXCfwm+7BEfbUJNE1q6XwF5Vle",
+	"S6ePuEg+UgJZe4QjhwyCWbFOj1zJJhvlxoBplF0xYQ6J5mKSgpYb+HzGkd2Fu2TGRW6Y7hEA8yHR/LoH",
+	"jChqOCWwHt21+3BrjgezbFy9MkrmtqyuyOfBBHmfRp5JmTYFqPnBLC/1cfEq3Le5vQAWgBiOCYMQ1jCi",
+	"8eVEAfyXB+ve7KTiCUIxbH5qRq/XWBMlIPaWIwPbjZQpGBX19v6NNDTdPFnbEhFyvr0xp5E0i0KAAj12",
+	"WKXFLjipJymgl30uEcNgatKO81meUnuxd24Zz2NXzc/QrXRQbnDjKVNcKl53e6fS6u5oBGwFrSmfTG+o",
+	"3PjWXkIL/tNr35L/4mtoEXrHBL/V5Xt6TB4e3L1fWOWQ4rXPXtWr8USrJ/vmoUhGkpGiIp4SKerkDowC",
+	"FKwhRsA1x86bRo3jiEzzGQX3TUoFogUDt+KayBg1rLjZrLUuzh3isropu2KpXxsdlBpYkcsLiBFgJ0HN",
+	"YECoAdoJxd2+C87HYRfWIyYQbR6iycYozTwBfHIwnHOR5SYUbci6xIFqaOeSLXRAfsiZWgQAug3fYlgO",
+	"KWHBO2SW2+5HzHHftxdPuw+Ku/D125ekDHsqUGhwChNm9HI8lr32n5+/eY1poDO6AHA/P02yG/T7fQSR",
+	"1UQwbRhADeCP+3skYSyDXiCmKIIu6hFeDon6JoabSrRcg9GGC22oiNdcZn7LYOVueDrcO86GucEGPaPX",
+	"yDvuPnxY4SQH/WbWCG6IhmMMIXfuMOt8NqNq4a9dT6C2tcaxek/gcptvz06IoDPuQ1GX2ilJcGpMpgc7",
+	"Oz6psZewK59QrHduQKBLTNL5Br3PpTQKrr2J0SJ+6gGQbxNmZUjKqL0rhSfHmUO/18yyesgbr8b3ldpu",
+	"p+GuBpfQ8AaJBfjkUkrBoe1Uk8g3o9LIsj4HYDlKAVZEXJJ2ZNUefErv/JUnP0YdFI6MnDDI6kdttNIQ",
+	"UstWk3n5RhOUNIG9Jm/PXgaITJqZBfEFZXrkKNWyxKafT6nBCHzLHIAUGVr0cO4wlWpyM9c6d/HkoVid",
+	"okNkhVgYjI0DkB4YjB0X4SIUieW8MpsxYTplxQGH0Vhb2FzEYH5LAE+JQuUBwFMAQDJcv2dPvIYZkZgK",
+	"PBbCgFAFVg5DuAZs/tChKbw9e4lA+33SrkWPEilceGRlEJ0VkwjCXq9sy4jL1f14m9m1v9vvVxhzr97c",
+	"3QojqVitvJOzIY6Cz2YsOUQQ/HsHlZYdHpaxT3Ax6a2aclbJeoVUz549OpbpDaKxGrLHuGD6DollKnOF",
+	"12FEc2Pvg1QihhW8e0hGqd2e0YIkbEzz1KzS6ajGez1K/gY5cnLbF9TtXlhOnm7ZLoPWqJHfLafq305t",
+	"s1yYi8kQTObrAmksHVjKOWMJd9AY4GfVDprPV1yhGoJeENkHM0HsY5A4RGYyYWvy/6HFTaHFiIekIZkS",
+	"dFp7KCM5Hpc+N0wHB+CpRdXlisk2YPhPuL045Hh8k+hdO6KgvjyNq49hKR+nM69E7jTJG9XIIneLp9RY",
+	"GQTjmkpMnh5pI2nMgBOFYsIEUzLXCBFHDQCVaIgdr4ddweLa5ZNz4TI3glBsqA/S6yyzqoP+w3u306Xr",
+	"s9+wuBfNy/Mmoz/kbECi2UgNsV7X3t17RFGRyBkZcaN75IXLutIsVvYGn1/3NDPniLJ7vhBxJxSQc8wE",
+	"2BHBFGhkpSQLzc10xw01OiwwZWBTPJ4aDYVgc+JBdAHVK03gszYy0xDFabnkUmGEW9ZRa7qhl6zqt81Z",
+	"afa9OL4Pk0nlnKluTAHlyWCCz8jSocMjI1EqY5r+ERMmeiZNolDIcSHZ792tXRttFKtQkqqnNXSWlwdM",
+	"4390n3uxnP00M3l9jg/sNu/uPagN7q3gMLKqaoPFLuxqwI33+umL41Cgus01iLIIK+hqnEhRQb3yoJ2l",
+	"t8B9EwqY8/KMf177/e3cQZs3fd8u1/5edbXkmES0+yEKSNTvPoTkEl8MBxTWbhSgjaTwh1BXRAewNfmE",
+	"m+px0C55qEgYqmYSrU8NqiTfNB+gn+ZkKtbLOyq3eDvO2IxbwfSWIk3hhxhUq7Ao11iwnN7n3XCkLSRU",
+	"ScPnhimjydDZRwt0tSjJ2ZAaqxS8EaxoFEB3baPUFE3Yx8hXxRvkb//9vydrWi8KpsFprkUNwhUFYjPg",
+	"jSJWfUC0c9BXSsoAYdzRoZ0LOEnIRFFhtEf6KPqOSmysdkUO33HYV7CMeAAiCCKPBjU0gzYWBCjjFyrz",
+	"7RySSMhhtaUoFG0hcSwwCQBw8IsPs/Jtw1G2txDVl3DIQxHNr3tOJjr30FyvMCkJqjrEgAtvHGFpesWW",
+	"AI87h3YaPv6oPWJ20WCrhJzb4WpIQG97MFavYgHC5ExPAKg3FBFq2FEZeTSohMlxQVN09dPUZ7jZbgsw",
+	"MeffjUj7YH+3v9sJSOXHhBpaFgtrH9zv9/c7LiDKAZ0WIGQ+LRTuWLD80KsSQNVNoigUJ+yFjMCmHMsL",
+	"gNboIXNBPbMHCDcHf8S6aGbOYwYTL2L7a3OP7AoPE5eBV5xqH49i+Zc998VnJAOMTrHEA/EZdisK8vCw",
+	"ifaszyT6u0LRpgCBWSUprgl+6XvtHBKXjMAR0D9h7m8gJzgLOAtdVGatX92wz5ti2fAgeEKD4+NS4w5J",
+	"VrhFY+aOU92Ks3fQf3jw8P7De/sP7t7df3iv39/dquFtjvLkhhQHEpFxSG2fCitx7PWEcjQrh/JGY3Gr",
+	"v8FxW2WFVbgesDDjmt0CuYcJs767VVpduwu3BAoqUtoqKShL/KwFo3PhSxpj8ArzW5kI831tzSvNbc90",
+	"dIHwfL178UymbANkFESzWuaQSCgsg6i4UvkLAeO+0A5T4KXhl8gJMDcFK9wklewUvzwuVQBeaYy3raPL",
+	"3U6Onkglc8PFTeCDpoxmw9HCsAZ/wSP7NcTdpFaqxpqONCO4jDdwl3ExxAKbG3xc/j5RVyxxEH1TV+iN",
+	"izjNPX7YLSwUlflXx9B0Dm6K+/GRGQupnEyw0I+RPiR5DHLQmojkep5Ag6HJKtm3iOhA4+IaU4oP8fQ4",
+	"Go4513Rxz3VWzSQ+9WUjT/NNM8xQggwkp6+yxBWO/Wh0uPXZChqq42xZxuLCRPuFN1vceDQQakwna1NG",
+	"ECr7jiZvNVPdowlKtw4zbrnLWmHMe1sDapPlQOTanGubUxto4M9ueTY2kMUnB17y5PfjR+MsnVcvllvC",
+	"nCC48IZroAL2j0Kdi03kuqoAlFoBEJQVlvxXulNETaMvv3hNSEBSYapSPqMuZvg2mn14rvx3Q4FklKo0",
+	"mtjsHQZl3Qr3QNty1qwowWKvWyxMwwzoRKYu7ewGpaV4t9/fxvHXAbL4eiUQVgKR4/FU8pit5G0tCvAA",
+	"BGypJdrCiOFud5H9IwqOI54azLWrKNv+2VWfoocl5kvhipjdo/ms65e+20dJc0viyBreV5mmQzG3ulY1",
+	"Vw3kB1yyG8tayw7Jymyq52IbrRzDuG5tIdZ5ui7JaJOiWeLv+DvHj/uT7++yi7OKau2ziPzBrENZa8bI",
+	"Ju2+Rq3rD89PCfBa3l1Y/m1b++m5dpXnLgHmfTxi3oVM5K2j/Fy++mZCBJYMhhNLkTOqLllCEkCqFnma",
+	"OpcS6vcyY+vlK/s0VgPCmrE/S5pn4gKSVyUsVOy3TYwDxmZQxs2/vTgmcjzWzHj70IRfMVFMdjVvoqJp",
+	"9/fudfv73f7uxe6DQb8/6Pe/7Ns/Pm5JXAH1jxXkMJt1ufZyv9FvnFWC0TbjwrvnCq18e+54YUatvFOz",
+	"P24A2nJPOFm3tNaAW2YuIFIbVEqnlIdiFYm/sAy0++An6Pcf9KHIBWOXnZUr1BlsXOazf7dHzpm/ciyp",
+	"HcNRjXbgA4SnLFfK3u/X7/4HW29/Qyd1LnK7QOhNwJuVAKNa5PJ2p8vHJHmuhVk/EbFiWPPVajUQ4Yah",
+	"Gq7WTVGpPApbV2gFcI2hFSBsRb3t5bVXZH0fcOTzux1rqBx7x0iCOlN0e7I+a7Gc6zqejAflI4IiKqBl",
+	"ekAimAKW86r4diCiCdAoIapjr98PRdXf5evCu8KmFY8PGMrB9p9nSBVBv/42aRs6wqiAlAtWVIDG5KDO",
+	"YUmMXAMY1P7+/kNnNqdVNjpiZs6YIN3dvUG/Dw1+uXtg/+SCaMMysJLsFsHgGJtVDTos0NYqIVqBx5ZZ",
+	"MKo02X3YB+p++PDhw0Nit41QZYkZV8s+bbmFzmjMNIllmtIMPGIV9xgM7fXT4673CNrfMXSyXOOa3wzD",
+	"OZMcC2AwH0nj3wfsRMXIjKkJZDi+EemiXDfwrK3xyFjVY8Tw0mnbm8YlW6QpoWIBpZ6h6DOYo0Nx0O9X",
+	"Q/rAE9dkafbX5VJoqz2EyAE9vDW6QW1/zfaL8nb97Ndfca/VJ/GkTFlvnsQnvga3XGmv1t1kHqmHbLu5",
+	"QgHXSMeJIlYjLpVjEEbIa8aS8jIs7EdtuNeK1iYSFFx0+XFTl9wxto46SyzK+KHAspYNLrwAT2HF0Vk8",
+	"1EPvHUSvrHjlbnlbrjkpDbdn0eR3ralEX69SVCQgNn/aq7WkhEe5FV3Sy+VMof4tFRhoed3V8smT4kGn",
+	"uG0q/LmHndqQCo/ntyERfouK0KgN1cezfrE+dwgxuQCi88nBEGyEjVCIhAM0njEphYRN/Prm6g2sLSbG",
+	"Y4YO+MCgLvbn4MKeNaG1HvyvOAx4vpkNb1UMfxm2jC2401pd0ZItO38bVl6vxBF4rK+fhaMtu36yFGSY",
+	"Csu1Tx6S776vjnJmJbVawYVfXp34sZE4L9nvSHg/Ccl9K2LdrxF37hNiyX2/7pj5UnneZIoHoNGD/Lao",
+	"0nGbujipBHCdDSCG64ojFogpviJiBWgFRDd5BZEGnSKUpnCBOO9vG8LD5FxAhgrCWmPd31BgYsIdjZkZ",
+	"Rb3f/gFKezEVrhQy1od0FaEbBf9lq+FNk+OxPqM/JD+T7c9Ntu5MveXLzQkxLpkHs3juaMzD6qb8Coyf",
+	"+Cp5e/aybj+K3AnYzEHWWiUp8WF1LnsISmbDahM+xsrafvlv7mkd85QNfZzoxxoTK+6+7WVrTt3DP3pn",
+	"xHAjZhzBh1jip43+HvddewUizq9B4RepAcq6FC3NP7DhjGsonVqgs8EBLL9uxGrjH1gj4O4mf932NfFo",
+	"c032Kb+4tZS4CsG4QVW3cmttr/pOrPfSQmIUh0hKFxHvRgMm0CKPAK0+kCOosQC1HZLLT2i79KtogDxM",
+	"H9bK6/hvA3L6+GkAOa0BueIJk0uoaTfFXcS5fSy2QZ0TrVre7Irc0WTGEk5hwoeF2O+Xwes0bqnqXgCY",
+	"7M77jE2W/Vf3t0pdNVpdOzQMP79kmbFizYwZmlBDSRudvxlVXnF3wUbkki06K2AKRvbeZ5Pl6Im7PyPx",
+	"e1JaOxF2TWND4CRxQSCQ6rDINqgsMNxcs6VamwcP9nb3g9sBYy/DbhSE10Rv68nqfKWMQAWu2pXH9Axs",
+	"wwm+gCrOt83z2HCLANYqNErakPVib/fTtxcdS+FF+WfM9ptyfZs7hKXJxtq4Dan5NSC6+XUPWfBTnrLo",
+	"jiaR7fkxNTQaoISO/gCnIvsMzKYie0Aka0pYNPQDBSswFt926XpwBGLbqt4eAOm5Huu1AbrTSwg8QShN",
+	"fzvdCMcyy82wUhv/Ixf3a1f/307o9O0FsquYKrVACqvVpirX0XbeKP08tdOA+CsXCJMpNmaKUGjd1z2n",
+	"82L1fmKRu6DVOIyGvbRi7YBQMstTw4HRwTEHiyagPrVuFPxluysOde1AlatS35zloLBlrNcKh9Ds1iUJ",
+	"NqRmg1nbSvJLGdoOtWQE2OPi0gO8VZPPQ9GUTu6SrTG+0EHVrGRdz6c8noLl1uVfk0r6tS8Fa38a7OxA",
+	"zthUajN40H/Qb8hfD8W5E2u5S7AuMrQBTe706OL46yIbm2tC0zld6CLA+pap1FuTpD9G11iXXVeEQzrQ",
+	"OHAnAUxcp0dWEcvWYzW64NQSxeyQxFOpmVgL6UcNiSw9eqC0Kthg7Uqvp0ntN8xuSvUGsMN3U0Qe2D74",
+	"i+JQ+T2EyL9QcHNYhIggUXj3HfICXCKf2irTxOu1CgASFlg7XyrITydHjjsRY3dSYyoseNsAdcTeHi5h",
+	"pUfeYR6PUVh0qmnBiAC3SbQMvBkd+iwgoNoowOxTo5t2wyXFRUUtJnTvNZRhqijTN43kqGT1b8uVyDxE",
+	"30ZDKTxkOaOL5N9o7rHP/AS85/XiLFKOf+bXSDxLhtL9G90uFaT5Cmf3sPOw5LcDQrZXyif39mCJh98G",
+	"8PFyyfqPTUBYvUKwVOu6GFyu4tzeYfhU4dZx7taj05Ma6ok9oxAdWSqMNMtWwNURYB6fWzAAd/PDAFeR",
+	"HI9vXDi5Xmq2YTd9cXaP0LWpMZzWE3y40uRNbMT4Llhd/ZsrtWVdKH2x5ut32qoJt9zkZOMr6HNpiLph",
+	"sVpAUpfTnJ38XAHDnCtpGOR8OuNIKKI5NUzNqLqMirSbHjkx2lVu0yRhVkH0NIAHhRoyoVfMXo6oOTjN",
+	"FmKBJ8y8Y2e5QAUpFNFfw5Y2LDsRY/mSaxO2Bt/9NWxZvqsNnWVha7B7cHD3wb179/q7AT4bguPpx++D",
+	"v/3Lv/4IOZHY8DMl8+yJMEzZ1qIBsY3LjIkJT8LWIGz97V/+NWwFYQvqNdgtCS3rW2rlfEoVW2rg2Uml",
+	"gR+Xnfx/rc3ATgC+cKHxxVSqM/kxKJ7Za3jmPjzzfdAqNsDRtyXv1vy6v/Rfq7GJhw8bPVO1Nref9XfF",
+	"48snHY5itb3NB/2mdq0mq4pVaMr4D7slXTAN2RM3pZBZu5RlFRDF7GWV2EPGhDv+cOzI3/67f0/K7yBR",
+	"GNL1ryDpls4rTyk6d7+HItJ8IqjJFYt6lV9cXfriNzKRJaoVhLBAhg9N0yZPeH0YDcpifewDUGbuHUAV",
+	"f5FQe+Wn2ZSOmAlIRpOEJR2vyR49Oe/u7j3oHj86JjHPpkwZdl23NbWO+eLl292j+d6L91fq/avk/YNv",
+	"X6T86L05PZjoV3959afZ2Qcpn+1dq8fx1bm4Pnn1zdN8/Fqb188uFvTZ+cP84u6EndH+uwN58Wa0++7i",
+	"/vh5enT8pXx9mowefbk//fPo+fnZ5OrLg/TZmycXL97+6cO9N9+eG53+afdgL3l9nNPR69Nnjz6kUr6Z",
+	"Pdrb3/3h1asHd5O9nfGf7x1P2dXVN1d/On3w9WXOdjP55qkRT0y2uP7zy3e7H47kvZ3db653j99cP71S",
+	"8V5y/+3LnXT29Yl4nV7nNH7+zTzvj99n34w/7Hz7w7cfHp08+vD43ru344uTpw+fnX2dvRE7X3+4r+nL",
+	"B9cfvny3s/P07OgtT3bfXOo/0T9dHxy/0g9evkmS+E/Tty/fHeQxM4/HD+89j8/2J/3J+OzFwenx/Sc7",
+	"6v5f7l2/Vt8ke29PmFTP3t99Mr4/2s2eH3376N63d6mgX//wl4fP74kXTx5dPTp4LF6/PPnzu/PJ0ZnQ",
+	"Ow/mZ3vn/Oz8/qvXR8fzi4V6dmUeGv0g2907ffE0SX/49kJmr78+2/3z+P4378fTP6V/1kfPk9f8RfLt",
+	"7Ns/yxcpPbt6cPdk/OdcfPvhTf/kxTd6kd5/fvz2/XEmn+31x33aPzh+Mx8L9qejZ8/myV1Jv7x4sHhz",
+	"d/ohXzwe7XwTX1/PXvR3n2Q/vFnk1yev2fyrr5YU03v7Dw62Gnn5VcPx5VflmXXncvded7SAInrc8AKh",
+	"hFyx2GCZlEq60/1H33zz4vLl6MEP6vy16N8V/R/40fLwbuD299TaMEJP8A700mND0yuI/seiaHwiWBKQ",
+	"XBTUCOboTlC9SBWLGb9ybulydA92H24fX8E+GgZYspbGIQ5INGXXbT2lu203F/Klj5EbXrJFpwPi/xJ8",
+	"M+2Oj7pPv//rQf/H7TjOS1wK9no9t6+LVh8BnGZlaSFF9wNTkjiprkhP90lDVZG0Ioc2YBxmvFEovpWd",
+	"pBQtt9jebW/l82srTeJsfgLsv5MGtmUb39HkKMtOHlsl0tVSqGuetXRGdcV0KDS7YoqmtXb0MnBNoxRy",
+	"GxSboLUJUj5hAMlSgc6+Cd52bYQJu+o2wOv8fIDaq8rAR5QQgAhUPUX4pmp0jXN7WWkczD+dqsrpiOE4",
+	"lXlCvpbacDEB7uALXafUgFeAJomvW9xAGRM2dOX51wfkIJq0SxoaMwOQKLA3OIjtGf9rqsi+my68udcw",
+	"V4jKxWsAoiWw3sSVyycIBtEJilyl4oUtYU3bZ4ghR9wUMUZtwSYAl424F/h10mmuGwdxOputiwDVl7h9",
+	"dbCc4LMCaAM758yyPLvV0NciIBDkBO/SMTMLMqNqwsUacEKH0rF+ENT17aERk2WOudzmskPRdeBnu54a",
+	"3tU0ltvRQqFJVKz41RJ1H8UAiT9FcH4dYqudfbua5bmcuNmoYq0klZY61yZAFdenHwdkeLwV/Jq4g1lP",
+	"rS6Ut2B7qMaq6cHlBflxNe7TNT2WCfs4dezIuRl9KgIx9JLpErPJAZiSNmQX2pnaQ11po3MYCog8rXhu",
+	"U37JoDA8ItLOlRQThG1uUJhKBNXVVX/JTFGxi8d4jFLEZAcM1nZkP1XwVwHeik+EJYnOIXEG8Xq2RTPJ",
+	"wbEcZtRsIH03FHjUeRyjDDKf2TXXRntfAbip9JQloXB5V6R9sLdn7z5qL5+hfWkopBkCiHo1HPuQoAsA",
+	"hhyKYszFVCgWdMog+1+OSS6K3ojrTK8z4zNxNVyb9GbpzI/WCfYrZIeVLzMm9CGJFEsZbVxd76R2T0Ct",
+	"PQ74/s471+y51sPpgtoNbczoVlTojCoPfowVJQK/J4gSCaIkRjmfvn5GuNCGIbg1Jc9Pnzy71Ykoj9ZW",
+	"z4PHFAb0x8kaGcj+srSKAUEPJezmDhcJu8b/RwMInGQ04WISimgnCgBW7w8Aoh/1CGYRFbk1GDYwlTPs",
+	"Zlm28+1fccPcPw0yVEWhaH/3b3f+8E9hqL//7t/iv190/tBYpkfHTGyK27LzBO1qglKAdmIg+td0D96P",
+	"SPvt2csuE3ZpEjJahAL3dUASBsvFfVYrfn57dnLs9yHqDIqUNzkORdTvPiRH3b8Q2v1A/g35J/LPEDq9",
+	"d4/cIW3SIV+QL0lAdsiAHJKvyB/IH0mX9MiQ/LsIcLSlYKGwd/qMWi6Gu4VeM7EgMNwBOvTsoMCFZ1Su",
+	"IfZRZLlZXntc7q/yg71tSu6SQnfU/Qvtfvg3//TPOPo77c4XXwY7g8Ov/vDH3vDfddeUTZrzpImFeSH8",
+	"jibwhGVVGb9mqT4kB/v9VXoocwL2aikB8GnLvYVnYvWuAsQyjCc+BzB2jEaG6OajHIeNn576m/L5u4vW",
+	"mkpdpWQNJ4o6N51yMfo9V6h/BmSNEdTFiKbGZK0ffwT0qrFsXi7LZZhIHKaL4zNVllhUk4SOg4rTDp1/",
+	"OhRtDFCgVa0M0Frm3MRTIsfjTuBVex0QBwCvgxpQpZHdREIOhUvkxLAJK/opyidTYw+/8wNohBkuvNZT",
+	"mjE0hVciVNCR3AtFKLB8Bwj0ENEgSFFYJaIZ5otyKXw1hS/fQzXZRMb5DKOJpWYkgjJLoeC+SgCM0gq6",
+	"tboph0V6cK24CFUIUgXFI6qjip49ubAXnpZFKHj09ZOjxxFpwyB3d/udgZOpZ6h25LpSWsSuP6ZqByQ6",
+	"xsC57sUiY9XPSH9Rr9frFBFn2GAoaG6vFePWAFoui0mUFdEoFBiBgReAZ3ZSyqpBHpl8tCD2ysIkYkSa",
+	"g0pC7cj2Ykek+UTkGXouAGfEfjlX3DjsSAr4kLiNUScAeB8XX+BwkfE7NG51uQgFQNPZYdvv60cXFBTq",
+	"UM5Rc4A1htoBew9DEdnhD93wI8d9z5hRi+6RXaeowJ2OCjj47qlMebyIMPK2/D7yO4KhF/Yw+UP+/N2L",
+	"c2ipEDl9VmmW62ko7EKi4uyGgvw15TFziTjot2+9OrlwEVNlQRC4ZGWuYtaTarLjXtI79tkyO6hVgPsd",
+	"nZ5UcuUHrX5vt9e3T9qGwOzU2u/1e/tofZsC+9rpzVmadiGMY+f9/FL33rsQ8glbE/r4/N0LwGmAY3z/",
+	"7u59MPFjXOElW5SgToBaivtp+Ru/soeywvnQH2cVKx57MCgoUQiIFDCnO95aEAozZTPN0iume+QVNcCX",
+	"4Lc7mkSXPPG7ZImW2oH47xH14JItQjHm1y6ni6YTqbiZzkj7SfL4/MgKI0/O9+7ec8HSxRk/SVqD1jNm",
+	"7E4jvg3wZ1i8vX6/EuzstMCC6fiFRDlrmxRm22cGuXqD9IWhY5dsAfpZJZjxmMZT1j1G6IHVDXvBFtqh",
+	"PxBFFYOgDfuKhi2CjHtUbz3815jNqwascvTLZik70ru4Ak0TK1Zq50RYwYCmroBQ5R5tDb77Pmi5ijut",
+	"Qeu0nGYT0p/2WBFWu7Q3LtTX3pmCtevD2kN75NjvXr9fKc2QKQkto5mxqMnQa9p8Z0/7hNtfuO+bt9+N",
+	"FaL2oCDqplV8aZVdpqurJTPtFgsCp2+6Vt4o661eoCXTeGpvyYDc7e9Xatc2rdtZEaX92ZcNusa8RAUL",
+	"Zg/r/vbDeo7s6K2gV5Rj7uimtT4DJWfdYl/t7kBumTuia1e90DdiKbSEoH18AzUPPZVzKzzZw8qEvYwr",
+	"FikDgDxexGi7cguwoIXgMcZqYywddwagx8CQnc1pyuJLKEAQucNhr2dT6tNB/Qy0M8C/4DOUk8rKf6HI",
+	"pEw7AUbrLFn9K2i+heALr2OwTyh8fIpLpwM2hFU5NWnnme0vICVqalAWUbGiAsKnBi5kuhBc1B1nYez0",
+	"yIkplsMebnbFhDNTaDljWIOYa0g7G5TwHppouoBSTD1yZLdSo8OifdDfD0U0lmrEk4SJWlJ68w0Cr396",
+	"TlLtZg07KSKS8ZABcRz0d7cTx1sQKqXiH1iCL92Aop76NYI39h5uf+NCyldULLw42vrIi+YnUnxB43bJ",
+	"HDn6+nU+/NYKoZMUit9VriZETK5zgPdypDeKVUmuQPl4L0fkh5zljLQVv2LKQfBAkqLXwu5ociq1mSh2",
+	"/qeXHcChtyd2PpXpkgsNENYHZOqhvuwwQLznAukU3B0BGC0uIRHfNoT9JywzU9KGV5KcgXvAEmcBxWmo",
+	"MmCpdLJ0KMBXirUdsSss+MKSgAg2Z9pghGiPHPsMy3JEmGkVioQuApJwHVOVYJq/djhiqyRIKhToSoht",
+	"JcHndiesCOwrN0KM1BpotKJ+UDkvI0nKNZgZuH0WjFqtwEvyrrJlVXJyZmhXxfjGUKU/fv+p2QQsxRom",
+	"AWfgjivg7BCqylVwPOMGRPmozCH8nc1sYzMl8d+StUAWyA4iZQBwcP10Nw2tfGTnuRydPG7Z85ZJ3SQV",
+	"wsBcZV8NDEDlApiAKzaRC31IqP1X2Iv0vRzdwSJOoJOHwsgUKgJrI7NC9baNctccM4qzpEcqXdEU08OZ",
+	"SBik2RRp2VFQLYUQkKhgF1EHDUEuKqNIgemRIxEKl6/gOz7oH5DovRxVnBk1FtPERY6hW089rc9AoesI",
+	"9L0cBaRYBdKurT7a6Szbj9y3UeFYLjYGSm11Puv13z/Y/sZraZ7azfitEjIeEQIVdG5Ou5YCFj8/6b4C",
+	"jyitksgy8UDPdh5QZ6RaBei9HIXlNC1PkiJmA3sd4wmCfLhFoW9kPL6EnNI8g8jsUFBj2CwzeItYmoNb",
+	"vk0rF7w9rVBOTwqGFZrdS50eOQpFwQ64Ls9yALVIcVj2Q+Zr/9gJlGwCWM9B/2FJ5eVcoWhGlSG0pYIh",
+	"eBgQtKdCMVXFLDlzKTofyzbA9Pir4Rogyfn1+3XTf/8G9H8srQKI8QS/RYZxlgvkFggKA/uzjXHMZOLO",
+	"12arQmGYXsHEGad0MlmWzAMgAbA6UJDGQdFvQ6HSqJKkFBU1fH1SkqVWQbhhMyze5LxBoQA9OiAUoaBd",
+	"Xjjg7qA3gCWIXDGA2gPXpgAZbkczPTln8fGUxZdRp7zVI8WuOJtDHhQiXSCHqAZthcKF6oC0Madloitp",
+	"R1dMJTw2EYly/1hR6suFdmFpLrBAwpn3WMU+iiaxDMEsoISXnQvCCqFHieqFiKdKCplrNw7SjgDqAuZy",
+	"ZH9HSaXGuWI6Q8ddOUOoDwZgRVDxCWGLsK8GeKJOj5zBE1jRvohpCQXY8rC4AsRyeCQGbBoBilxpMIjI",
+	"gqphHgPJhMJqPCBFbVDAtphAXnJtXpWndosGBiCukI1VqWiBTrIi8nDGqNAkkhkTEdp+QFmcUw6FwcYV",
+	"dKd12loBBXMz7lqOv0SaWc3WmzBA21jXJ9imbq0gNuJsNBkS6mRalLFnV1zm2mULSqgEu26ALg+xOsJq",
+	"uvfutgDyT6q4llsAyZoN19wR8i85JiWTxKP0u9b6s99dlqqLu8VdKWS0WLlubn6feXFYy/SKNQjEDQGW",
+	"9W0GmJDibENQXHG0XZEKH+2BGYrlwduSJL5ezI5olil5xSJwqWlvzIclaBfXg4Ohc1zcmRGTULgiloDq",
+	"C41gHGPxnswBa8i5SoGxTaRMeuQC+XwIyHIs4Vj/TLFB2RSWdHEopSzmmkvRI49ZzAEsguKauTGUmdwQ",
+	"lEBjFzqAdnMr2HuF+tC/6YXzUGARn/JGawtJ3E1LFsx0fKyxHUUCAcjyBnIzHIPaveEs/49ksvgEXOWx",
+	"WyPkLPWj8uNn4Wsnhs3Wie9+7ezK/9q52a1l/d0bdHFKFwDqJOVLqiYM37t7k/noPMukMix5ZQUxxMf8",
+	"bfJcIF5GaMFv7WnYxmBz7SIGGnWF1+t1APD1QcgNMpEV+YLCs6GoIhQYSXxkDoAUAHD6T7He23vmrUaQ",
+	"oI0XwqkDZqPEI0QEJfgFYCYDhExMNetyoZnQ3PAr1oFiJeBAcSUxUbJ33wHgh3NIIpOUqgih4saZydUC",
+	"Ay7b0e7+g34f/tePAhJ9+eAe2d1/0LXfdeHLzjrh64d1clcDEMmqAAhiM2x1RWxWMl0r6zmgjJvxKAQp",
+	"+V3k/cwib4FMslHYhV3/XcL9NBIuhIQyquIprvMGbpub6U6cyjxROexxs8D4FJhLxVe7Jo2OtP/L//Uf",
+	"//P//R/+83/6n//r//C//rf/+B86QQF3ouSsoZg8xjrOr3swiJ59+FgKQ7lgKhrUW7+jyYQaNqcLSPbg",
+	"Y+7i4zATCWMxkgQhSr3NA6w+33TffdP9ogiNDDBoEuviesZNTK6EC+wrXubCyGp8n5wLF90VOCAoISt5",
+	"lsBQMfAS+bL2ij6JAJWuWHMXdkpSOXFBIbIMhyVtSEcKIKKfJ52gcEL5k+Bbtk9DNKzt0i1OiUflpnsI",
+	"aFiVRcfam6Is1D+DMS9CMWNUkDLEBC6/EZty6B7yprGLdr3iDBULFx+L8fwA3mjb7QSI4FUEAGFeAoDR",
+	"l7m0dr9qOx2KGWQi2OsXJw8Po7IAwZuVzqHIJUQJYDJSLxTvvGIAzcixC4SooFyTyJ/6YcK1JaQkgoV8",
+	"A2HtEMgKqaVwqv/f//P//1//0//0X/63//G//S//x4BQvP3ra+oLscPFPRdM2ZVIU409M3HFlRSWdjrV",
+	"I8vLA2w7qschYVBx4I7v07M3r7pHp6cnj11Qd/ntm9Mnr08eR3jwiuKLkLscirI+BWCCw7q1D/p9Ejl/",
+	"wpBmGRhE4VUvJ4QCOzh/8/bs+EkUVEUIKrBxGMebjImTxwFJeOLhqF3+MV2idV9fxpRndUAO+ruVvfCE",
+	"N3TobXZPfMo+v2JgRIwq+fkRLu+cNupjkCJuzwIcrrN8qx0PQ9sUn0xcmjwuJ2lH8+shHnCIFL8eJuzK",
+	"SJnqKCC9Xq+DxeBcrJubW3F7IxmW13dlXTfGrDZKD7jwTVljaM6tnDQfLeqncftBwnG7/RiLI4j8C2OC",
+	"ljI6bj8YPOU/YTS54FJYtlpDgoBjBRL/bQf09vXJm1uPqIG/oDW4trFNDOH2AyxZxs80xsaN/VlH+zGb",
+	"vH24P/fOw1A/avvtgayLTBWCRVvgrUfz5PWfNw7iU0r7DoXD1WppEPlf+or9n1nY/911uy0a/KWcEG9E",
+	"bRLm7+hCSnG3cnNGgxdpQQRer0NETkQGf2vFxlFFpQDBX5Poj1CoBK0fh2QkzRRLN0KJBpaQZXtIugB/",
+	"rg+QwOxEDM3GjPgiX3DCDDpK0WQMAmGAQoivLRkrBvOlcLvXE9UglKQXiqfgdvWxH9rV71LSGPt1xpQb",
+	"g6Au8nw1g2wQCkgMw0T7GW/IDCORkXI4o2Ix9D1FHn+2mh4WQMw3u3ID9ZO1a1IIvKGI/PdDu12l2NuI",
+	"ZzOluinJEpMpWQIIlJskrlMPHfxpLOC++RoI0Ge2gf/dsL7fLdk/lX3SBqMtsp+spIPNrFPmZj3vfOJh",
+	"Gn35zoZ8M4LgBFaXrlf/gsDJUFjOBT40jItDtdo+XUtaw2xaBy5SVGRG5T0UdrJO5lPsSrpk3ZE9ST1i",
+	"jzsYDXJDzJxbYSyPY8YSPYDIBugmFDgoVFb8dAC6uRpAS9opEo/MTeC+sjplKLzy7V4FvdTNAqL2XHGk",
+	"DkEHH8Tq7fUPUO+FhLpQONhxb8L3gFgiIblwgEVWgARlFRcA+yx4XShwiXQBlgA3iFdM7dpcokGhiUPa",
+	"rV7hSwfNiRbVFYJl+AkBcL9Bc+YTkZDZgjgYdr8aFWLyCf1LBOUoYANFXaNruEZWd5ZJB5NMBZuv5oLR",
+	"UNjva8/7lGsAfGJJEx0SR4a9UDg0c8RQqT8K2vK8QhRKGmpbBMMdBEVPpT3J/nhgVTd/2e+SqFYTb6iY",
+	"pWefzH+/3yf/z/9+0Ns96O11BnCWoW8w2oA3LaVxxZ2G01pZhZgq5SywaKmyAqPbKHDihCIUdjCxTKBg",
+	"eX1MTtyKSNuJbQGZ0XQs1YwlPk6txjM6wZpprXzvaDgibZ6kDMLS6EjLNIdcuzGDMEHLmQEUbYVsq8wH",
+	"+Lmlu04vFE9oPPUWU4znGlg5z14DlQJ5yzEBZWVE/YmkIdfHLyQH1ct1NshBr9m8gNH7nILQ73LNRyUJ",
+	"A6tZZkmb5RfFJlwbLHLTzG+xnrFX/ZalplLbWxKbUEpBJ4kJBRekjfy4uP7tvQhXNChcndL5Uqhert1K",
+	"6X/XaFHl31W542Ao+iFnDfolaR/0H4aiqOUxNPSSiYjsuHoe7jOY0Qu9Cdg45AprSDeCsnpedki84NAn",
+	"UQl1MsSA3sjDvWACW0QY+OvHEGELECiVUiV05qsQ5ykboNIIxSmBtyZMkQcknlJFY8OU7gShgEdSCXFP",
+	"0qqNu3sPLCe0X8dyNpPC8k5XnYFrCFHA74vJWWVwyrPMz6P08QBLtUtE9bAofVL5rqh/clR1x3yscgoo",
+	"HZj1t005PXOn9DPop76rW7Hk3c+nmvrxFbTgNFXSjrgeCjaHnUOcP5Wzzscz7k9uh/udy38Ml0d+XK2X",
+	"48hoM6MvxG1g8FbTWqOsIk+mMSDBeimVXccsc9gRTlC04mY7bFkpCpyOS87dsNVxwH1oh6MkldpggFMT",
+	"iT8RyRurqp37cX5CueeJFQuLjhqIrMjL9qtG5jCvf0w1jqapVeVq2rtu1uSC9cADxVJi0i0gVnFoEo0E",
+	"AoqmOBUeaoYqFjNhMNAsCQUWfWr7iqK7/X6nV9T5isiMqssyaKPBzGJ1LmHWBf19jnPn+oCCKQ2n7tUy",
+	"2el/rLMGEVCzlUXYbjPwX0NI/xYGh0q752tFrnndhuXNX70mNnVemDK2ZgyU1gkoKOoCqYrea/gOP3cC",
+	"wU+zUv1aLd6/URbqWNJscYtTjYFmNzWENRUPACvYUgxclSP2MPrMB7y5KnZECldgz0F2XrIFJtssBbf1",
+	"iqzPUNRDe7ShC+0LZKFusdHnhO18Iom+oejE7/6mj4yr/UcQ2fdutPjPML7jJ7EJ++oNGKDr6oLPmMzN",
+	"LVxbnhEQV5VljXpQKfC7HrCvVp8YsC/xwqwVKQajTlTWyYzIVKZg9x6A70axhCsWG40toJUKDB7dlF+x",
+	"BGDRbENYuBgwbUkU5v3+fgwpavAni0Jh6ATyvAB7xLlyEGbWc7Yjn9W2kpFeS4+rRJYGDpPfF6ANxRpd",
+	"5RkzRzDHZWFxHw/PssaOk7ZzBic/j02O1a0rAJsvnU+ucenXrFBvo4zQBKT5WQwBv3kV+8jX3r6j/W5V",
+	"qMcBS4O2czsQFSyRDjgqjvYcEONHu5Gj4fDcToJ1/TXfdU1GJJbykjPSBmiRG7uKSaOnOBTgKsYE/jhl",
+	"VHmpA/uIXtHr7tGEfdWPOlimGYkRf0eQA0xnEgyF7hJTYC7VpcZyzOD4LeETD6rdcePEFYjmOT4/ewpW",
+	"U6xYW4To+wV1JvCI2Ft7scbgcIwPrxXot2yne90OpfVjcOPHYUlaNxPRzxHWWObmsLreVlizq4IVYipc",
+	"5JyZrutgDVG4h3eKuRs/oB9vKhK4V3+rGTdriN4utc+ABtNBMoObE+ZaIX//TXF/Lh259USM/hln8K95",
+	"jR29bafmUFRK7y0lphRHXrl+wELnabDwTIei0TVdAjs6FjPY4I7uBKEoclUEm0NXPqQYu6v6tVcd8b1Q",
+	"vJaV09zQlfcy98iR8zxNJdoQi90JhbIDnjEqEHAZWtoH2BG7akN4auivyBKMvTBrCofwb2l44DYGDieB",
+	"5IuYKrUg0TfdV34/8MFdQElxQOA+LxVAqpyRjBtmxROogpokFenk+M3ZOckU80iyWPrATJlmoQC4dIeP",
+	"AiVsOmWsT/RGcdDpIIPknMXdp8zE0+45Qt8jxKwLYAhw9JougFl2Jbx6WImbwVXSajxU7D2LzZqQF+ee",
+	"/pXxyZ9PMVuaWGPe4/LRRUbsaWeJjnWdCn527vyptLy/T5aOm+eYQUM1lCorwA27CZ/3oUxr+XzFj4zq",
+	"l88QHCk5t5ysGJEhkW82CtBHDCyLa6OokcoBVlRBpVeCB9sArs8N5CLO2EyqRcflkZrNMVK1oxqKTbdP",
+	"O/ramOyNSBeHBB86JOd0xiz3+ercKB6bw1CcUjP9qrpUh8TLhdGakfigns7AcVFcSA8SxSDwoDbsMqVy",
+	"JJOFexDVTFTXUErElec1j8DShemMZG0QKF0MOIRBjkMxroeJByh1bog2h99LTPBQQCETgoVLILhAQRWa",
+	"4mgAdkARUgGhl4XUoSBEbMttFjiU5OIIc+2KE2Vwwb60yiyK9v7AlSmz3GB9m0q2KeQNrl50VPjsm+oR",
+	"xkTU4lKC6IaVS4lWr5/iZm03XD6NWAzo6fw5L5/v/35j2rdfZU6X4P4G+7w316/IpNl42f0ee//5tCx7",
+	"0uTtlKxUxjTtusJdm6EoKYm8kQxtkJnkAC1uyngnbC7h+tIXA+s1eCdimp7jr8+YWeU8TQAfl2xxK6Nc",
+	"0NyMq8n7czRVFlm/TWPbpe4vdr6oc6fCJznigsIIViyQTVBTY54yhGRwADdorYVKqB/tDfm7AozeQE6P",
+	"vTWYwjqStquD9fbsZafqYXR0AybLRpnVUY7h8SUzdzSJbkE55GLKAAZjVo0sr7SFJU4QO1O4oid2sPCX",
+	"fQ0eCIVUCYI9L5fiAxyJMTnfv6MJyHBvoJCfixktTniACYK+mnQVHM8ep1L95x8Y2EA9duuIjSXWEA/F",
+	"2BkSLlnWHCxSYQundi03yRSzPDU8o8rs2Hl2E2ponWjqZX6r9fcaq/d7vtD0mx34jegwAC7V1ETJK5p/",
+	"/cCGiooJa2Q/teqWyAdr86k1EFRYXJVDwSQaimLeQJZqMp8CyOyvmY38MlLE3k1edtXA7JX+BJOIfz18",
+	"74zFjF+xEt2ZtGssYy3zy2/C+7Lc3EZyCMW5Q81ZasPJxKXdEXgL1YX2upW/5J9X7PBwzQbp9WeQPSoE",
+	"/3ciFK1j9R8nD/3O1CpM7e+SL52+vWjmRk6zmbFNEYuP4fvC7AeJspAac8XUAqG+fNUKKz3LuSBtD2zv",
+	"wB8402X5ZOdRAOsNTbFMi/9tUMR+V/N9udY5oOg6nHbvNwYLqpBzIiF7kmvv8BgxkotECnZIaChSapiq",
+	"1YB2cWbOLRQQBlXa3eSaOCKuwSt249Rbv1BQzAySinu/hyhuRnq1q4Sxt8u5BK7AQjW4eyUapmlvfl5c",
+	"yrU1Bn0dZzCl/r7NmwuAMApJ2X5Lmzc5oyZuKI7/iqkJ68KPRLMZFYbHeuDLV/qq+EWpX67IFU1z1iMn",
+	"DoMmcO5aEIb4jGlDZ1mVa2hmINm/F4oihgyY6JAnEbo0MTWwKfSsir/F1ADLbUqBySh3tCuoExBKHHA4",
+	"Yju6DrBmD00WEaQLApeEqkI0nkLimn8QQGmGWa4yqVkEVS4A0neUStAkpWChWCp7gU+hn3kpFm3QmCUH",
+	"ailiLQYk8vjCvmD4iMuITGQByleUXqnVMcEQXiiWBnFudrbOhxSKhtocdmnxNnElSX0NRl+x1Fc4a2DQ",
+	"b7OEFgz6E5jX8XCewrn8zGb1Tbwnh2knVc7zd4OR9bte+hkSAxJutrHjQkjcKfBoBn9do8Zi0G+ZFohh",
+	"PgFiuvpEqWGZfgyRJILNy68OQ+Fxt3yaX9Fc4Y1camfIRSyVYrGJHDovNjDJmdZsGWALImxBDNSWLTYC",
+	"ZVlWeeSrybMyJ7GWgFbJ8LICy+ESyuFclBAbEwnBUAA05kXDMiKnmGCbejHVEnQH/OehsAIyZkMgB01I",
+	"PJUSAWQ0KbLK3WpihrS3ZrvwHvDkgunTBSs76GD0/9e90TiP1Sx4ROd1qL52CJqJEkF1aRvJWKapnJep",
+	"5Rp82pjrj3y7hjC2PYc7FNsQxrbmcJ8z82rxmcDFjuHs3MoTu0aVqB5/zczfXS2M35O2PxFzP2eAQOO4",
+	"mOXyq3hijWx+KsVGi8BTqSY+sqfgd9W6ESVpY3kC6KMCDg3PWl6dalkQuGKAWrQu4+GtGHGRvFqcwuh+",
+	"IXmrnC3OKSi4uJvT7+rfFvVvJq/wLFaOyzot8AY5h1EsExY1QVpbbWTCDByX19BNREa5MVKEou0SevAz",
+	"RCt1zSJjX4Wt+ithi9hTN2EGxovD/Sps/e1f/jVsuUygAG8ndoUgvFHCDOVpDwbWKQLvHMZVrboKrVaA",
+	"nDBjn6n044oVQplCAIuTok5y7uILIO4OcbdcmVpGVcqZQoDiixo0qGk4xh4X1J1hH8DmpRcMRC6h2eu2",
+	"tHa0XJigM8AlgYTQEUulmLh0qxrmOMQVa8LchhZYMHY9lnayGm6I5sNC5XQzqwRLQ98QDIew2ByLBMyp",
+	"YWpG1WWPHBVTcxNaipbEYrr7JMIJDeHbMuwNFugI813tpczFBIvpIB4KQEPTkeUKd+2Mc8O0T1QtA9JF",
+	"KFwYX+BBBwC4zEXGg4ETeqBWYB2Qg729UPgBwUYN7c8VKDRQqVcfQPQ2jM52g9B0oUnYAlCDlu095TE3",
+	"6aJzSKi+LM4rhMjQDH1FjnQQq4wcQR3zRR1Zw20F8HLwZo8pT3W5rTCfUNDUwSOiom8FW9sUpPfghWEH",
+	"PwATC4mePcF4SSvgGkk0YyCbIyFVAt5rR4uLlQPCNbnbX1lCmmXDGdeADRwdli/9kEtDycHew/IFRQ0b",
+	"QmQlRD66pRzlemH3LZFzQe7290m7AWMXIP6vmKJpKazO6AJiRkt4YHd3Ntx9j5Zuvk8gttq2bTe/UOzg",
+	"ukv3kT0Uh+uZ1tK9+3uFuH8U68dvIkW6kHssZS1LPaRdlzUci+1skc51PioIRG8OQ6zUirEKMxrIx4hX",
+	"55oZse7M7uWEEcNmWUqNB65Zqb/CeGn5KC/1QRnfPeaTHCqfuIZC0S5i6iJvr3aITJFiMy4SqNMEUQu+",
+	"cw5+PizBJy3zve45fnfuR/wKBxz5mCnNjANCNVRf3tEkyRmY9ztoDLICEd4RRS+1wk+u1vZYKhwX5VB5",
+	"nzhGDWshBesC8udEUfulkFDpk+gMgJNhSbHsNhUxw9QpV+cfRxuEAh7yqw1lne3bic+SK0GFwGB1yTLT",
+	"6ZEI6zZjgf8aG0yplXimksesqBPtdSmflOAn5ySWzVKPq/td3fZBieJn+wc/6dqK14vz2tH8lChGlY7W",
+	"QRnV1LUa0QRQIKM8cP9YEEevFg20r5d27ubq2Jkrujv3DAcExypRYcJ1sdxiC1G3IR4gR4FfMZ2nhsxo",
+	"ppHGSt6CjCJCokMY3/doAY5GFPJBSDTmqQEWY8cO4/AZIBlTofCNYUF/3xSWgbMPA62TdoWKQWobIfV2",
+	"DpEggbW4Wp+amYJimxSv6jqj7OyIGsgYqPSd98YtqUB+BFmuAW20ZLiFLKqYvdR1pUaFld6pJlGx48OZ",
+	"ngwzmeXZEBTW6NBDJTvOhW2wJBRQOWNuNQWXj7/nlRnPGaV9oW3moCU4M/tcEmhee4bnGyRFe4FTa3ma",
+	"YkuI+N4ptQqJNddC4berSc1wgwCFBFA/3CrMZZ4myIGBb5MZXhK+EBwfVxQcCiCk0MYAguykVUco8ddT",
+	"KGaMGV0qBgf7u/1dr7omStr3b6swH/T3S7ViSbckleKw5Kh+L7ooG3v3gJO32erRcBOj7xkUyPIk+B+H",
+	"DkI7Iu2KslWXMyK4A+BkSc0K/LxOc8au5Qj12+ATaS3VLo6BhD633lKbZCNWql0M5lSYVfInFer/HXjp",
+	"H94fi8cFoqCcLUWS9ZflFk3h5uhtdLkMKTC4GZTmB1qveCVJG9jOspGuQ6hl7nbADtXe5VetWiu1rMie",
+	"BQQzYCmBizLXjKzYFHvE6lA+PKQ6HpDPi8BEZz6zsiwUixKyK7MeOeg/LGxj7pkhGJwKB6OdULXZqt3S",
+	"mZh8J+0xAIXSWZZiYu+MJswKlVTYSw9Nr1WWf1iafQB1VBoyY2oCFQQQGtwPLcvWDG91IRE0EodWH3q1",
+	"nGi9rF5xjY0pT3PFCusYtbd5KFaXfa016u8cMO8jDFK/e2Z/x+b7VRqeCvnTcw6sS32z+6PIGGu+RN5k",
+	"TDjtr+gG/Gn2NXJ0ekKmFABtlyXVULTtpTNh5h07y8VjaiiWx7VfPVMyz57YxT8RY1l+fz6lisFXDmAw",
+	"FHoKegdkvRTPQR15nFL0t3/5186AREzEapEZlkBPGJjtvnHAYOBPrIGI+mKf9AqQMpbML4Z5gNJQtI+e",
+	"nHd39x50jx8dB+T0xfH5P93veGwdtMWkjF4VJYMAj5ScMwinVHQ+TGBUEMFTZIZExEhZLztqR2KmzBlm",
+	"iifLSs3RlF239ZTutn2r5EtSmVSnU/r3igUgmORWdaIVN0XhNhuQCMBXI+fc8wtRMxO2oap21RNlh+Bi",
+	"VqFWtAshLcJvI9Rn0gSucloFbLWN02s+y2fEar7tXTKVuSKjRSgSNqZ5agLS3J8v4nNIJgz3DVYC9Dw3",
+	"AturwxsY53YN6w40aMb71kC9BHGiwGUslgWjar/4oiph+PXWhqYs+uKLwu+aUq157G/fQTGyUCSSoWbn",
+	"NoW0XW2y5+dvXpPi14wqzTqVqhmQibMEfhuQEYsp+CMJJj9UxDuQVUqDAXiNAdjumKZp5cGgVp3IOVua",
+	"69C3XYyZ81R7RC572oL6BoA67JmRU9xFglr/IZ6r88cvcLpYYV/EIFlxo1k6BhgapwFTctDfHayC0XAd",
+	"ijEXzLcMEBMQQOxNAxDrrbwo6UbarMOP2LLyDpgpdRNpVZitWVLrzKS9waPc6ZFXvn5VKLjIcoPRjn1c",
+	"eAyHxnougxL/BfO7ItKGKVHN7h1g9atQFKyhZjY46JMpuyYJn3CjO0HZUsrExEwj0qaCRPwqspp++dru",
+	"PTJaGKYDQknMsylThl2bWsvUQbc534Ych2L3Xte+hYHpGitweStHu8L0ihCaCuOTqmJcA8VCAfoj+O7r",
+	"UytoA5y4pGw4dJBsxelzpOWtISW5+gZLxLfGHCB4G0+DvUQ+qexrO/iFRN/KDNfY1YuLIyjy1+0C/xIC",
+	"8JoZZ0qOUjb78tZh/vattZk+JcoRHvnNnIG011J7Rbz+rBOA22KJLxX0Y8W2yo3Ubr7NrCxVuSSar4Qg",
+	"FKsXb4B83tLWL2xP+pxrXuc8o9y4qBiKpDPw2Y1QLtJr883HaFmUCkA+lGlS2aya+NMJKlHmWKi0kFug",
+	"9il2bQXYqhzUKAN14Gap8mh/cFxp7QrnLZtYZa0dv/+/QfMc5DWBXOGltNmiqvTAZm/SqoxM5Hqn/f/H",
+	"3rc1t5Fc93+VNv52LbgagAAI3oBS+Q9RpExJFLm87Gp3oXCamAYw4qAbmh6QxKqUih9SSSoV71NSeXTe",
+	"9snxUx5S/jqSK98i1eec7pkBMbytpPU6crlqRcxMT0/fzv3325UCIOicAydXWfiZhvi29hiGtYh+S8Mq",
+	"r7KveHSKGpRpQhulSVOZmS/FRXLcm8RaxT474eYbNJRRwA+pMslHghrXXWkbb5ulCrei7gghPRDLdKuX",
+	"go6qOGHZdZwJBqI2k0LX4curbA96ixHvqRZJxegxQQu/lfEgAPsMBPlUTdi5+Uw0qEYcoNLNjYyPx4LH",
+	"RB2sYjZQVlUvClcfwlRcx6ACnRiLGObFEaXMlPJDUlgpW7ZP5kmp1ah5JbJhSq16zfwVSvrLVeOHMhED",
+	"cDd58woA8tNHa2Mci7NQTTR2jO2O+auJaNOSgQB3amcWdBtbzPV7xC+egiZYai3XG9BZ+3fdm4dsMEPT",
+	"T/wdx6CUGptOJ5jhZ7S/Su6qFOeZq13pBxOBV7RSMv+gu0RGt7syjkMVh8nU78pypM7pAhxUFXeNlYfh",
+	"YEjXquwwNLsjFvyUKaoEB3hxSO8o26egkTCoMlwCsEekcqklGN2DFIxQQmizK801wA/SuObmoj6ouGCl",
+	"lDLDU/JKQpo18m0p92P+FhwV87P7l+29+dH9+8XszHmli4ppv3LGocYHzqoDFScIdxh0TFO5vx8K3aPf",
+	"Hk6Euw7/zlzbS1+f/RPueDFnvezKaMoCSH/xjVbrw6jDSVr2+zzS5hc4CIrWcIApkZcAM06UigSXpaKX",
+	"4uliZozjiUXBOGOowzrY39pgS0tL6+RnMupdX4uk3ZVjEfeETCoC85v9ez6cpr9qPDBm3OZFL5oEgs7q",
+	"S+sGVwbFDkqtUqPWWKnU6pVa/bBWa8H/79XWWrVa0feamTZ9Lc3lYgp4gnlKpXlzPlCVa7fwzOhoAFaF",
+	"ki/Cp6IRgjBOz8jN3gS4sgBjRXclns3qTMQRH999PBo3Hw/s2kcYEBKUZgT4wBjd8YhHobY1hZDHxgca",
+	"LQHzyELRsk34oOjcXbr9sZvtIsbnwwSoq412JhDQjodUrGcsd28OSW1RV18VdbRB0uyKnr74oMzRgTK6",
+	"wzy9O6dI4fHxMS3TnzHxHYxWRoNFhbU4/SulZgY1TJ1ntY88MEZXEkoVl8zfDsRorBIhe9PKE2OFJgr1",
+	"uSwAvuZ9YS6A2diCrJwknma89aCwnoppCqtnfgBQ5ixYNdYYUC4ZYC13pekuQSZjvpaX6VRS2RfjiE9B",
+	"D0W5ZO0o1BfkAHxsoqfMi6EpcSZkGqxNzpX9DM1i3qMyHNdhG70Iwn5fQJVzrtfgnQrTMTKWumU+qLIn",
+	"YqopPg1Jspm0u4BqSVijCc5ynaaZhDENxESLOyNBwMliYSDgdLkbEIQxLzKfejsgiK4kPagYstmcDrcG",
+	"as4syidi+sGwmk3fsJcfm9oZRqUoV5ao92Afl1XsGe2YY4iAkCwTWxxkNxRuU3pyYQawefOQD66DaoZ7",
+	"3nilOTvvukfTR9wTb7wch9VVT7v7PjI29CfUjL+CLC3Hf202xBxhmXX2XEsIC5gZ/na/sgM1aJmdlmKH",
+	"ucRVKKUwm8bH/FlyvQnNys16w9jDIJJC0/YxEgjkMkoLoc3udl72dxAQ58Zcr/a7BkqKv3C8mvoN1vRe",
+	"Zri3YLR/5vBrhUu6gFXbLd5nSgpawVDVaMU3VeRYKBdau2UVM/9zcGAPnSpg1sVSrelMxCJ00kciueNq",
+	"NZ0sXLG1jyJlzXjcWU6aJpeu3FoYeE4sUhbToeyhTk0jP1UTKF74UX34xM38vhHxrth3t1vkZu0Bu+P7",
+	"BtFrM19OosjvSiJDdP5as5fREmgz3/Tft3klWUo3IBpnOzw+JeMJ1iv4/oAlyDffA8LONNpmsQCKZ8zb",
+	"SPkX2SZWG8L67srQWALGTNHMPxOxDpX0U0MzcwDR8g9lRtQa05LAUQBcAUWsVGCJiUgLY54F4N8VybkQ",
+	"0pigEAQF/48zYAoFL1hJNseazJeUmjLbkSH5ks/jMBHsPJT6rhYaEt2RndaV6eQgBtVHN9Sug+x7D4rH",
+	"h7HQfhKsv6tEh8X6+9Ei5K9S5/pk93wktMCbWz2LKXhpcczb8q9ohncjzjNhe1iHpMeysUQPS0HTBOCU",
+	"mjpPu1NlHQpMZ+LnBMN6VVi4k+n3B9zs6WuuqmHODOJfuMX0c3V7O9wAnpv3/Pr2fgTpdlYpm0/XiEtf",
+	"O1xhP+2Kn0EXHoVSzNkeXVlu1OoLVYbtkNKEebs50sYUTJhrwlIvN2q1BazJ6kqsvg01eN6r7CCPX4we",
+	"fod2jPuonYUzjk0TyKeXuesqhOM8gnJXXgNyXEioT+DHBcDHbRufQJJGC7XQqGWnvCvLmWFHpB8f6rPm",
+	"+k1wrA8VKTAfQg1JD4ifKBM07cBcYlqqtbMHNxxP79Ndfc3rs6/95MH9pMnc4tzHtZPhyAB0urmKTfbg",
+	"v1LFWXztoOKvdPgiBuLsiUyou3RoQrWDsTWnmpVDrI09EW6nEQwb4lZkTvV8Pry4CI2ylObjZdUgj8hd",
+	"m/N9wqbJrViN3Ol2nXcXH/mL340/S9fszFolTIlrV+td1ZS5SYhOO8f2P9MAnEMpI2OeDNOMEbcNrmQ2",
+	"cik6kwnceSl3hDab/Z7CCsQN5/5gpC94lzn3kG/PbBpi76dbP9NdCfDUHhuHthmqhjsVU1eeNImldgRd",
+	"GMuHxPexisLe1KgOwNZ1zzENLrB+eEG7HBq6kgqQoGSImYcIbjRLkaugvpgdpkcEng0+qV5+V05kEkbM",
+	"edEcRAlFkBwSF30cBJOokqEr08dCSQlwpIlVifLqmCdXUSQfwc0fSA/Cxm+lA9Xf88sPYeILvfq4LD7q",
+	"0fcJBfuGol6fUm2Fk/U4l+nReUnA0w8udjvXc3EAaUOIlCESHvCEt50BR68CgGvAaWBZNwVmRnXlNe6K",
+	"nKFVEArLbLwPhYSAbyj0SsIp8Unqf4iwUGrn2yU6b9HeVs7jhIJDYs56X7SyACTuXRsu9HRokrFW1Fl8",
+	"bBRLn2mzfyIS1zLIczGzji01stA0Thz66FhoWwGIeJD5vWikfxrOCBM2ceEJ1mEWBZihByPXeh8qShTU",
+	"WZF2A7ySDjnYc04O09EsonBGnwh1V5I4XqiyZ8r+PhXJZTcJkPgFKW+ndZCg3Cex32ZjqEBIjJznQRRK",
+	"QVLdNmYrwe4UTkqVJHS7aK8rIb4UTWlo0RsDxBQIK5GiLuup7A1jJdVEY5Nm8EZGmoDC1jHX/QUcoDMR",
+	"B2EvYTyOATwbi9ZPpjnQO6J2sbEp92rADPLJATS3cneDVvRPfVZml+NfndfiBl/ySMn/m/liSvbDeITm",
+	"eUrCC4s9uEoPwSLKRbP6F18D+EaxOrLBowhzr3EPeohzML0EvOJlIKWU1CoCI+jdf/3ju9/+57vf/fA/",
+	"f/dbi6iLZXman4mAjops+afNPAM/xnhsGjkEBAYAMcngewBjZ0/IBI2gNNvHF72h0kmM+BqJuEiqFsgK",
+	"CZQsyFaLYct+x/zP9zLN36+v1pu1pZXlWtP3ICdZ9sT9+nK9uVqvN9cb5mbX6fv95krzpNHs95bWlxoN",
+	"0WyeLK1xvrrWXxZB0Fg9CerNZn1lfWXuMfKliMM+4V7tTfTwaP/pdfWDCMOs6JvbbByHMjErhHUONra3",
+	"i2ouaFyutJ9nS/VuX3thBnxxHPEQDri0Bqe5tLpcb9TWm2tLzeWl5ZVGc710FSdxIfSumWM7nW3HOJ2b",
+	"+Q96DJpJ2keu2Mwp+LGKv5+pKzBbSe8JNXJUVD8AEbDbSCB9Xd2o6QquXHvsEM6TuTJPm7w8t7nqdKw4",
+	"gmbhe472nzJSXzQr544Vc4nIOOjkWShwIcFZd9Plv9K8QY2UGw13GLSYg0oyA3OI3CLZgwvZ6cyB4ncl",
+	"1llbpbTHEyEh632hyvapl5agxXxnz5WKK8k40LOEElBTAmGMwHjathXKTMXEeJdWStevKCHNEIfffTyO",
+	"ZHjBsIBFtxEi16EvnYcyUOes7NhLjBihQtUFdD/mQJp6RvfKdp75Zj0cu6Ek6IjCajh7X9EX1Ve8m9Kq",
+	"w3TdZmQKTZUbC1T0y9mjDaHzaeOHM3KWvfvXP777lz+8+/2f3v7pe1YGbCcVs+c7T9uZIWWJiCKEcR4x",
+	"Puaxe615iQdoa1BlCYmdpNVXDqdj4S945p1usXVl+d2//+7dv/3Dux/+4+2fvofyWgeExspv//BPb//+",
+	"B7yWQqSBDXOfCw0CdaQHKYoD8isyjl/rv+6WDtWRFvEzPhLdktctbWIT3dIbxPAhoqWLUYRsSfhn+tBi",
+	"9md6OPfbonvUfBvPqBtshOw4kTrXSNdoRA4eRylE0Aw6UIY9HDyiZrFi/SjyLLqJA0MUDUP6iXAeaPsS",
+	"8DREZ2KRxKGACYsF1rXqBcAL651KdR6JYCBcahzjvYSOivMU8xuBlOylFrI6HlstHiTUcSzO1Knws3yU",
+	"BM1CUNCE/9lm/vkFPwZb67iHiX0g6UhZgwt4QH2mre3VzmFDz6KEe7MQ4mg401UqB8vfYSxCdz02xg8i",
+	"IQOagsWetvmcFvYkO/p0O6y3zDgWQE4beZOqZtfpZb5Z3dYtmG4IezQX6mWZDXLLs2rGDTLvrVnh5EEF",
+	"NZsvmDwrlZx3wGxHyHLFRgtP2txm/lHy4wBqFh36CWwmrUYOKV+3YbEn8UQDTpT5w2y7op5Btm9QOKiN",
+	"tQINtyja8Pni5xmtFjRgN+Kg3qUO4uxcINoeTUjJK0Huc6lVmjnpWt3SYHi8vtqsr/JakzfWgvzp1+qW",
+	"7r0KLuq7Tzam95Yf72082PrqfLWWjGr9x49OGo9HIuTNrY0Hq6dc3Vv8Yrm3qIZ697svfhOunQ6Pdk9q",
+	"y483xi9rjx8098++2Dk9mk702uHexdMnjx998ap39s2r7x6Ov/yOfzf85mzlsX5+JOX+2vNHh6vN2vPB",
+	"82+Onn+xevb4S9l5dC/ZXHt2FDSnW9OXe9PVR4OQn4XP4mjj8OW9aPk06O9Mto72xvsHcX/nm8lOb7y0",
+	"JRt7IhCN7ckX8ZPNr8+fHLza2v5GPXv1uLmztslfdvTLp183TkdLje3tl0F/7euni3vLta3V0UFyLpO4",
+	"0+jtPYx36qcnK6PdXv/BYD/5ajo4Wfpy+2t5IHYfxOJk0u9E8erW+mjraK/z+NHLWvN+t/TGKMBO9U7n",
+	"JhVlODUjh3x9u5nZitUod5Na7wx2l58Ey4PB7kbl5Hl88mz34Xa4uXTy6Gt4gupIQ7gfjczV2vK61y3t",
+	"6IGRtdAMHHA49/ivVrcUiJPJ4DgQIwUX8E+dxHBxKKJIsXMVRwF99cUoKv7o5ztP53zzNUI1++svvt14",
+	"2DnsfDsYHtdfvMhJ1vkP5EZqTkNqtpmiBzIDCL+mY0gPzt6AP9vRnfNqGOyZt8+5HWdizvPpxMw0cumJ",
+	"VOtAE+vmtq+zMyzvD8soeV5mZrOaWLV0+6yuvPWe9tACxxCFymX0l/ksBeBuhsIs63smvWhhxnKndv0s",
+	"5Ya4GIveB85P/ZkZ83eNz/4EfsoC/wEtCsbhi0XgBiBn1C8UOhKsD/OC91QgivM39im7YtasQiKCtFBl",
+	"IBJqayIxOZPCQH0LFpp7mvwdKQUUqsqtNIm0/Hhv8xHkR+09e9SV6OAM9fFwyqNQCnBcmr24gKq1AqRr",
+	"fwwsRQiHq3sC7gOfRldGfCJ7Q6aQM4WVffpXFe/z2NH+U4INChaqbEMFxjYBSw7jNO+DeZVfx7s6Q8Dg",
+	"KE/ZVbQ0rme26D/UDvqToIGoa+YCWM6tdHw0q5t+LDXAUPFrlXXWqXzDeOU79gv2/9gvmTlrGyvsM1Zm",
+	"C+xzdo95bJG1WJvdZ79m/59VWJUds7/1WRlHDzjdsMgI8J+nahJrEfXbzP+V7+A5jWUIFAs0Z4TKGwke",
+	"AISzv+iTUcb8X4M66rNyajawgYJ6MfwIQJ4dZ+1ABWhHKmHGNkkhZXGJHptbIZTXBxqHFhtPTqJQIye/",
+	"igGbryt9GMPjMU+GLYaAV2iVOPgaLtlE0rMiYFTk5lhGhTw7toVvzE/ikEdYkReIMxGpsY/w1NuBkEnY",
+	"41EKSlKeSxGRR1JJB8NzkNua9UNwjACSdiwyXF9miVJM04Z3Hee3WRNmvmj0yv7zylc4VJUN3huKFhuG",
+	"CZj45GCjiuHQ9tyRQWljO2PdIDhLEADe/EBtm1dVZ6hcu7K87NVqNThUEMhbThIBxmiexgQmsoj2tY2l",
+	"JwC2MuJTzO8A3Bqk/zJ/yCm+hCCULeFHD9PnpiJh5WZjPV0pM7yyPDD90UnMExXrrhQXYgRMgA9UMiRw",
+	"9hy5bHFS1lcX3Jwxt87KcqGA1yWzDME7OxB6MZRnYSLoP2CqCYn4heaH+5Nmo5RTlq4EGca+/ajEdjjG",
+	"F1+OxSAv411q4UkoOZhxl8xZenYsb/3o/GgHuKKcPgQ4meFskTWs88qGkkmsovmVUCiYUCTYwlHKkNDZ",
+	"7dhmvSgUlkYYanXxdcWaqueqBGdcEUwn4HxO+MAKTewGQH7DORHG7OA3nUpjeWUh/5IxT4wmUmqV/qZb",
+	"+rZWWeeV/ovXK8033dIv5w77zK6/3B3fHAMt3NtB6muG3eOI7s5tmTsImjbzR6HWfsvx8NBtUp3nu2t1",
+	"4yHAdZqH5qrHn3i4PjEDfyyCls4cnbf89o/f//mHf37739//+fe/XcgqBJDKDKduqnW/ikHcGI07r82/",
+	"Lp0IHou4M0mGRrl/Y9R7kJlFgT0bfgCOePNvYmEIVG8yItSISRyVWqVFyPGiLsw29VQNBlCEBpDfjoAB",
+	"+BmI/ZHSooleTIcDCJSMqpkQoOn1/Fz0S7jIpC5r605GlVYnPE4g9RIvt1FLpx4RXcRAJBpK5rMkEpph",
+	"NnWSB30XQGRjrA1Kiq6yTu4plM45qmRIlGdlXyOENnizTR/OlFGd05vyr0eHOcYplHTOfpgdZONEi8e0",
+	"g8Kb6PPLWiDex/5m5+HOJmVs28ghDdNNh1WdS0e2jm54oA/KTJIFuL5hg4mqBIoQGWmqoCwvY6s4LDsM",
+	"nQGzmxuY9rxKlkzgsekxccEBrxQQObmFLONJhmEF6mKq7Ks4BHBMmDNjqY1CnYS9VPnsTVkZcSO8rkzR",
+	"GhZQRSXcYFst6XAKWfkSuGF+FrBQY05EFrN/jDjm4WAIeSN5bbrKXDKzIzzSFujCzANBI/rnF1XMJdoK",
+	"I+GzMmejSZSEEEmEsoVEMSxYwPupZoFx3ZW+UYEeOjYil640kYFASl1xDPcjWC9WYbO9o0Pk6x5PEkhm",
+	"9jAvD2JyNqO0hVoyz1QpUIIlRu3wa7tySGG+caxGAK/q0kGhcIKKoSCakB1Ymz41fzFGqsejShDqUzuc",
+	"HmU+gqEEqY9k4iCrTGdvm7YchAZF1E/zGtKMTPw3zoZmYxXKhBmt3xzUeILaZG+b660RAoQdLFXMOPAk",
+	"PInSfFir6SVDx83XrDUxwgbzgFoZqohIk06QHvk+5zc+Nl66Ii0i593Ke3hapGelmhUcuSBIbFD8sgOG",
+	"zrqJWQbGgEtmG7BhKIerazY7BHYx2atsnt809n4oB53NgydAJ0Qx+NxxmfvWrBPq8vfuzApbfUnaphRF",
+	"njXaQjm7E7NvtAJ4TpAsHCCEjWPDBOvO5gNYLZcnzF+k34g2moRUV6KUimDVQTk3+02SjHdlNPXYgZH1",
+	"wmMHfCQOjAV2AGjNrKfUaSiY7qkxwCkQryO9YdH3aPmEErUK7HKb1p6zJDXxQsOu7UrNR6Ki4tCIVmeK",
+	"J2hwg1H6vGJG94T3TisbB/tbLVb3c+NE758zTrvpK+F0y5nArOzHCkBHYewopSK7ABayaoO5ac4r9mJ1",
+	"QsYUnDgnPOKyB3F8aWR6byjsC6vZqKQuvXnx5n8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

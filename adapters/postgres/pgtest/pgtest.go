@@ -405,6 +405,13 @@ func migrationsHash() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hash migrations: %w", err)
 	}
+	// The job queue's migrations come with the river module, not from
+	// migrations.FS: a river upgrade must make a new template too.
+	river, err := postgres.QueueSchemaVersion()
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(h, "river\x00%d", river)
 	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 

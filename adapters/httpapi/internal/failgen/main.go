@@ -77,6 +77,15 @@ var placements = map[string]placement{
 
 	"listUsers": {"admin", ""},
 
+	"createConsoleSession":  {"console", ""},
+	"refreshConsoleSession": {"console", ""},
+	"endConsoleSession":     {"console", ""},
+	"getAdminHealth":        {"adminhealth", ""},
+
+	"getAdminJobs":   {"adminjobs", ""},
+	"retryAdminJob":  {"adminjobs", ""},
+	"cancelAdminJob": {"adminjobs", ""},
+
 	"listModeration":    {"moderation", ""},
 	"resolveModeration": {"moderation", ""},
 

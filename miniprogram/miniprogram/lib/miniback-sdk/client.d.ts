@@ -21,9 +21,13 @@ export interface ClientOptions {
      * with a login code from loginCode on POST /v1/auth/wechat; `cloudrun`
      * with the caller identity WeChat Cloud Hosting's gateway adds to a
      * wx.cloud.callContainer call, on POST /v1/auth/cloudrun (no code; use
-     * it with callContainerTransport, see createCloudRunClient).
+     * it with callContainerTransport, see createCloudRunClient); `console`
+     * for the browser console (see createConsoleClient): the session's
+     * refresh token is an HttpOnly cookie the page never sees, renewed
+     * through POST /v1/console/refresh, and a session that cannot be
+     * renewed needs the password again.
      */
-    signIn?: 'wechat' | 'cloudrun';
+    signIn?: 'wechat' | 'cloudrun' | 'console';
     /** The mini-program's AppID, for deployments that serve several. */
     appid?: string;
     /** Headers sent on every request. */
@@ -33,6 +37,7 @@ export interface ClientOptions {
     /** The clock, in Unix milliseconds (tests may move it). */
     now?: () => number;
 }
+export declare const CONSOLE_CSRF_HEADER = "X-Miniback-CSRF";
 type Call<M extends Method> = <P extends PathsWith<M>>(path: P, ...init: CallArgs<Operation<P, M>>) => Promise<ApiResult<Operation<P, M>>>;
 export interface MinibackClient {
     /** Calls of every operation in openapi.yaml, by method and path. Failures throw ApiProblem. */

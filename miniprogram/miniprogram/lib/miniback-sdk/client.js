@@ -1,5 +1,6 @@
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
+exports.CONSOLE_CSRF_HEADER = void 0;
 exports.createClient = createClient;
 exports.fillPath = fillPath;
 exports.queryString = queryString;
@@ -16,6 +17,23 @@ const wechatdata_1 = require("./wechatdata");
 const binaryOperations = {
     'POST /v1/wxacode': true,
 };
+/** The console's cookie operations, and the header each of them needs (createConsoleClient). */
+const CONSOLE_REFRESH = '/v1/console/refresh';
+const CONSOLE_LOGOUT = '/v1/console/logout';
+exports.CONSOLE_CSRF_HEADER = 'X-Miniback-CSRF';
+const CONSOLE_HEADERS = { [exports.CONSOLE_CSRF_HEADER]: '1' };
+/**
+ * consoleRefreshLock runs f while no other tab of this origin refreshes
+ * the console session (the Web Locks API, where there is one): two tabs
+ * presenting the same cookie at once would look like a stolen refresh
+ * token, and reuse ends the session. The tab that waits sends the cookie
+ * the first one got.
+ */
+function consoleRefreshLock(f) {
+    var _a;
+    const locks = (_a = globalThis.navigator) === null || _a === void 0 ? void 0 : _a.locks;
+    return locks ? locks.request('miniback-console-refresh', f) : f();
+}
 /** Renew the access token this long before it expires. */
 const EXPIRY_MARGIN_MS = 30000;
 /** createClient returns a client for miniback over the given transport. */
@@ -123,6 +141,13 @@ function createClient(options) {
     // refresh token is refused — by signing in again with a fresh login
     // code (wx.login needs no user action).
     async function renew(relogin) {
+        if (options.signIn === 'console') {
+            // The browser sends the session cookie (it holds the refresh token)
+            // and keeps the rotated one.
+            const res = await consoleRefreshLock(() => send('POST', CONSOLE_REFRESH, { auth: false, headers: CONSOLE_HEADERS }, true));
+            await keep(res.data);
+            return;
+        }
         const current = await store.get();
         if (current === null || current === void 0 ? void 0 : current.refreshToken) {
             try {
@@ -207,6 +232,17 @@ function createClient(options) {
         register: (body) => start('/v1/auth/register', body),
         async logout() {
             const current = await store.get();
+            if (options.signIn === 'console') {
+                // The session is the cookie's: the server ends it and clears the
+                // cookie, whether or not an access token is held here.
+                try {
+                    await send('POST', CONSOLE_LOGOUT, { auth: false, headers: CONSOLE_HEADERS }, true);
+                }
+                finally {
+                    await store.clear();
+                }
+                return;
+            }
             try {
                 // A server that issues refresh tokens keeps sessions: end this one
                 // there too (POST /v1/auth/logout), so its refresh token dies. An

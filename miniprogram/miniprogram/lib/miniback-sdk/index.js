@@ -1,6 +1,6 @@
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.wxTransport = exports.wxLoginCode = exports.utf8 = exports.createWxClient = exports.createCloudRunClient = exports.callContainerTransport = exports.wxRequestSubscribe = exports.subscribeAnswers = exports.pickTemplates = exports.WECHAT_SESSION_STALE = exports.wechatDataBody = exports.isWeChatSessionStale = exports.isTextType = exports.fetchTransport = exports.storageTokenStore = exports.memoryTokenStore = exports.isApiProblem = exports.ApiProblem = exports.queryString = exports.fillPath = exports.decode = exports.createClient = void 0;
+exports.wxTransport = exports.wxLoginCode = exports.utf8 = exports.createWxClient = exports.createConsoleClient = exports.CONSOLE_CSRF_HEADER = exports.createCloudRunClient = exports.callContainerTransport = exports.wxRequestSubscribe = exports.subscribeAnswers = exports.pickTemplates = exports.WECHAT_SESSION_STALE = exports.wechatDataBody = exports.isWeChatSessionStale = exports.isTextType = exports.fetchTransport = exports.storageTokenStore = exports.memoryTokenStore = exports.isApiProblem = exports.ApiProblem = exports.queryString = exports.fillPath = exports.decode = exports.createClient = void 0;
 // @miniback/sdk: a typed client for miniback, generated from openapi.yaml
 // (types in schema.gen.ts by openapi-typescript) with transports for
 // mini-programs (wx.request, wx.uploadFile) and for Node and browsers (fetch).
@@ -29,6 +29,9 @@ Object.defineProperty(exports, "wxRequestSubscribe", { enumerable: true, get: fu
 var cloudrun_1 = require("./cloudrun");
 Object.defineProperty(exports, "callContainerTransport", { enumerable: true, get: function () { return cloudrun_1.callContainerTransport; } });
 Object.defineProperty(exports, "createCloudRunClient", { enumerable: true, get: function () { return cloudrun_1.createCloudRunClient; } });
+var console_1 = require("./console");
+Object.defineProperty(exports, "CONSOLE_CSRF_HEADER", { enumerable: true, get: function () { return console_1.CONSOLE_CSRF_HEADER; } });
+Object.defineProperty(exports, "createConsoleClient", { enumerable: true, get: function () { return console_1.createConsoleClient; } });
 var wx_1 = require("./wx");
 Object.defineProperty(exports, "createWxClient", { enumerable: true, get: function () { return wx_1.createWxClient; } });
 Object.defineProperty(exports, "utf8", { enumerable: true, get: function () { return wx_1.utf8; } });

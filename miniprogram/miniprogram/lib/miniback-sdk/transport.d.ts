@@ -55,6 +55,7 @@ export type FetchLike = (url: string, init: {
     headers: Record<string, string>;
     body?: string | ArrayBuffer | Uint8Array | FormDataLike;
     redirect?: 'manual';
+    credentials?: RequestCredentialsMode;
 }) => Promise<{
     status: number;
     headers: {
@@ -68,7 +69,15 @@ export type FetchLike = (url: string, init: {
 export interface FormDataLike {
     append(name: string, value: string | BlobLike, fileName?: string): void;
 }
+/** fetch's credentials modes: whether the browser sends and keeps cookies. */
+export type RequestCredentialsMode = 'omit' | 'same-origin' | 'include';
 export interface FetchTransportOptions {
+    /**
+     * fetch's credentials mode, when set: the console client uses
+     * 'same-origin', so that the browser sends and keeps the console's
+     * session cookie. Unset, fetch's default applies.
+     */
+    credentials?: RequestCredentialsMode;
     /** defaults to the global fetch */
     fetch?: FetchLike;
     /** builds form data; defaults to the global FormData */

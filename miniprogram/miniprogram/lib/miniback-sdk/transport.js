@@ -19,6 +19,8 @@ function fetchTransport(options = {}) {
     });
     const send = async (url, init, wantBytes = false) => {
         let res;
+        if (options.credentials)
+            init = Object.assign(Object.assign({}, init), { credentials: options.credentials });
         try {
             res = await doFetch(url, init);
         }
