@@ -4,9 +4,24 @@
 // grant, and the message in the simulator's log once it is due.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { AskSubscribe } from '../src';
 import { nodeClient, simulatorUrl } from './support/env';
 
+const APPID = 'wxd0d0d0d0d0d0d0d0';
 const REMINDER = 'wechatsim-reminder-0001';
+
+/** The user `name` accepts in the popup, as WeChat's would: a grant on WeChat's side too. */
+function accept(name: string): AskSubscribe {
+  return async (tmplIds) => {
+    const res = await fetch(`${simulatorUrl()}/wechatsim/subscribe?appid=${APPID}&user=${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tmplIds, result: 'accept' }),
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()) as Record<string, unknown>;
+  };
+}
 
 interface Delivery {
   touser: string;
@@ -51,7 +66,7 @@ describe('task reminders (reminder_lead_minutes, reminder)', () => {
   it('sends the reminder once it is due: sent with its msgid, and the message in the simulator log', async () => {
     const c = nodeClient();
     await c.login();
-    await c.POST('/v1/me/subscriptions', { body: { template_id: REMINDER, result: 'accept' } });
+    await c.subscribe({ purpose: 'reminder', ask: accept(c.name) });
     // Due in ten minutes, reminded ten minutes before: now.
     const due = new Date(Date.now() + 10 * 60_000).toISOString();
     const { data: t } = await c.POST('/v1/todos', { body: { title: 'Call mum', due_at: due, reminder_lead_minutes: 10 } });
