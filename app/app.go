@@ -50,6 +50,8 @@ type App struct {
 	// Subscriptions records the users' answers to subscribe-message
 	// popups and shows what is left of them.
 	Subscriptions Subscriptions
+	// Reminders sends the task reminders the job queue hands it.
+	Reminders Reminders
 	// Jobs is the job queue's administration.
 	Jobs Jobs
 
@@ -140,6 +142,10 @@ type Ports struct {
 	// leaves /v1/me/subscriptions failing as internal and pushed choices
 	// recorded only as events.
 	Subscriptions ports.SubscriptionStore
+	// Reminders and SubscribeSender serve the reminder worker; nil leaves
+	// Reminders.Deliver failing (the tasks still record their reminders).
+	Reminders       ports.ReminderStore
+	SubscribeSender ports.SubscribeSender
 	// JobAdmin is the job queue for administrators (app.Jobs); nil: none.
 	JobAdmin ports.JobAdmin
 }
@@ -245,6 +251,7 @@ func New(p Ports, o Options) *App {
 		Moderation: moderation,
 	}
 	subscriptions := Subscriptions{Templates: o.SubscribeTemplates, Store: p.Subscriptions, Clock: p.Clock}
+	reminders := Reminders{Store: p.Reminders, Sender: p.SubscribeSender, Templates: o.SubscribeTemplates, Clock: p.Clock}
 	a := &App{
 		Login:    WeChatLogin{Apps: o.Apps, WeChat: p.WeChat, Users: p.Users, Sessions: sessions, CloudRun: o.CloudRun},
 		Sessions: sessions,
@@ -255,7 +262,7 @@ func New(p Ports, o Options) *App {
 			Throttle: p.Throttle, Limits: o.LoginLimits, Sessions: sessions, Clock: p.Clock,
 		},
 		WeChatBinding: WeChatBinding{Apps: o.Apps, WeChat: p.WeChat, Binder: p.Binder, Users: p.Users},
-		Todos:         Todos{Store: p.Todos, Cursors: o.Cursors, Clock: p.Clock, Moderation: moderation},
+		Todos:         Todos{Store: p.Todos, Cursors: o.Cursors, Clock: p.Clock, Moderation: moderation, Reminders: reminders},
 		Accounts:      Accounts{Users: p.Deleter, Clock: p.Clock, Revocations: revocations},
 		Admin: Admin{Users: p.UserAdmin, Store: p.AdminStore, Audit: audit, Clock: p.Clock,
 			Revocations: revocations},
@@ -271,6 +278,7 @@ func New(p Ports, o Options) *App {
 		Push: Push{Settings: o.Push, Store: p.PushEvents, Sessions: p.IdentitySessions, Revocations: revocations,
 			Media: media, Clock: p.Clock, Subscriptions: subscriptions},
 		Subscriptions: subscriptions,
+		Reminders:     reminders,
 
 		clock: p.Clock, purger: p.SessionPurger, listener: p.RevocationListener, schedule: o.Schedule,
 	}

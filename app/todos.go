@@ -22,6 +22,9 @@ type Todos struct {
 	// Moderation checks the title and notes when the deployment says so;
 	// nil checks nothing.
 	Moderation *Moderation
+	// Reminders routes the reminders the tasks ask for (Reminders.Route):
+	// through the caller's mini-program and its reminder template.
+	Reminders Reminders
 }
 
 // TodoPage is one page of a list. NextCursor is "" on the last page.
@@ -48,6 +51,9 @@ func (uc Todos) Create(ctx context.Context, owner domain.UserID, app domain.AppI
 	}
 	now := uc.Clock.Now()
 	draft := domain.NewTodo(owner, fields, now)
+	if fields.ReminderLead != nil {
+		draft.RemindVia = uc.route(app)
+	}
 	if idempotencyKey == "" {
 		t, err = uc.Store.CreateTodo(ctx, draft)
 		if err != nil {
@@ -86,6 +92,14 @@ func (uc Todos) screen(ctx context.Context, owner domain.UserID, app domain.AppI
 	return m.ScreenText(ctx, owner, app, domain.SubjectTodo, texts...)
 }
 
+// route is the reminder route of the caller's app, nil for none.
+func (uc Todos) route(app domain.AppID) *domain.ReminderRoute {
+	if r, ok := uc.Reminders.Route(app); ok {
+		return &r
+	}
+	return nil
+}
+
 // Get returns one of the owner's tasks.
 func (uc Todos) Get(ctx context.Context, owner domain.UserID, id domain.TodoID) (domain.Todo, error) {
 	t, err := uc.Store.GetTodo(ctx, owner, id)
@@ -109,11 +123,17 @@ func (uc Todos) Update(ctx context.Context, owner domain.UserID, app domain.AppI
 		return domain.Todo{}, err
 	}
 	now := uc.Clock.Now()
+	var via *domain.ReminderRoute
+	if change.ReminderLead != nil || change.DueAt != nil {
+		via = uc.route(app) // a reminder set or moved goes through this session's app
+	}
 	t, err := uc.Store.UpdateTodo(ctx, owner, id, func(t domain.Todo) (domain.Todo, error) {
 		if err := match.Check(t.Version); err != nil {
 			return domain.Todo{}, err
 		}
-		return change.Apply(t, now), nil
+		next := change.Apply(t, now)
+		next.RemindVia = via
+		return next, nil
 	})
 	if err != nil {
 		return domain.Todo{}, fmt.Errorf("update todo: %w", err)
@@ -181,7 +201,8 @@ func requestHash(f domain.TodoFields) []byte {
 		Priority string   `json:"priority"`
 		Done     bool     `json:"done"`
 		Tags     []string `json:"tags"`
-	}{Title: f.Title, Notes: f.Notes, Priority: string(f.Priority), Done: f.Done, Tags: f.Tags}
+		Lead     *int     `json:"reminder_lead_minutes,omitempty"`
+	}{Title: f.Title, Notes: f.Notes, Priority: string(f.Priority), Done: f.Done, Tags: f.Tags, Lead: f.ReminderLead}
 	if f.DueAt != nil {
 		canon.DueAt = f.DueAt.Format(time.RFC3339Nano)
 	}

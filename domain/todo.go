@@ -56,6 +56,15 @@ type Todo struct {
 	// Version starts at 1 and increments on every change; it is the
 	// task's entity tag for optimistic concurrency.
 	Version int
+	// ReminderLead is how many minutes before DueAt the owner wants a
+	// reminder; nil for none.
+	ReminderLead *int
+	// Reminder is the reminder's state, the store's (read-only); nil when
+	// there is nothing to remind.
+	Reminder *Reminder
+	// RemindVia is set by the use-case on a write that sets a lead: the
+	// route of the reminder (domain.ReminderRoute). Not read back.
+	RemindVia *ReminderRoute
 }
 
 // Task limits. The spec documents them; these are the truth.
@@ -75,12 +84,13 @@ const (
 
 // TodoFields are a task's editable fields, checked and normalised.
 type TodoFields struct {
-	Title    string
-	Notes    string
-	DueAt    *time.Time
-	Priority Priority
-	Done     bool
-	Tags     []string
+	Title        string
+	Notes        string
+	DueAt        *time.Time
+	Priority     Priority
+	Done         bool
+	Tags         []string
+	ReminderLead *int
 }
 
 // TodoDraft is a new task as a client describes it: raw, unchecked.
@@ -91,6 +101,8 @@ type TodoDraft struct {
 	Priority string // "" for normal
 	Done     bool
 	Tags     []string
+	// ReminderLead is minutes before DueAt; nil for no reminder.
+	ReminderLead *int
 }
 
 // Normalize checks the draft against the task rules, returning every broken
@@ -112,6 +124,13 @@ func (d TodoDraft) Normalize() (TodoFields, error) {
 		f.Priority, bad = checkPriority(d.Priority, bad)
 	}
 	f.Tags, bad = normalizeTags(d.Tags, bad)
+	if d.ReminderLead != nil {
+		if err := CheckReminderLead(*d.ReminderLead); err != nil {
+			bad = append(bad, *err)
+		}
+		lead := *d.ReminderLead
+		f.ReminderLead = &lead
+	}
 	if len(bad) > 0 {
 		return TodoFields{}, Invalid(bad...)
 	}
@@ -123,7 +142,7 @@ func (d TodoDraft) Normalize() (TodoFields, error) {
 func NewTodo(owner UserID, f TodoFields, now time.Time) Todo {
 	t := Todo{
 		Owner: owner, Title: f.Title, Notes: f.Notes, DueAt: f.DueAt, Priority: f.Priority,
-		Done: f.Done, Tags: f.Tags, Version: 1,
+		Done: f.Done, Tags: f.Tags, Version: 1, ReminderLead: f.ReminderLead,
 	}
 	if t.Tags == nil {
 		t.Tags = []string{}
@@ -148,6 +167,10 @@ type TodoPatch struct {
 	Done       *bool
 	// Tags replaces the whole list when non-nil; an empty list clears it.
 	Tags *[]string
+	// ReminderLead sets the reminder's lead in minutes;
+	// ClearReminderLead removes the reminder instead.
+	ReminderLead      *int
+	ClearReminderLead bool
 }
 
 // TodoChange is a checked, normalised TodoPatch.
@@ -159,6 +182,9 @@ type TodoChange struct {
 	Priority   *Priority
 	Done       *bool
 	Tags       *[]string
+	// ReminderLead and ClearReminderLead: see TodoPatch.
+	ReminderLead      *int
+	ClearReminderLead bool
 }
 
 // Normalize checks the patch against the task rules, returning every broken
@@ -200,7 +226,20 @@ func (p TodoPatch) Normalize() (TodoChange, error) {
 		tags, bad = normalizeTags(*p.Tags, bad)
 		c.Tags = &tags
 	}
-	if p.Title == nil && p.Notes == nil && p.DueAt == nil && !p.ClearDueAt && p.Priority == nil && p.Done == nil && p.Tags == nil {
+	switch {
+	case p.ClearReminderLead && p.ReminderLead != nil:
+		bad = append(bad, FieldError{"reminder_lead_minutes", "invalid", "reminder_lead_minutes cannot be both set and cleared"})
+	case p.ClearReminderLead:
+		c.ClearReminderLead = true
+	case p.ReminderLead != nil:
+		if err := CheckReminderLead(*p.ReminderLead); err != nil {
+			bad = append(bad, *err)
+		}
+		lead := *p.ReminderLead
+		c.ReminderLead = &lead
+	}
+	if p.Title == nil && p.Notes == nil && p.DueAt == nil && !p.ClearDueAt && p.Priority == nil && p.Done == nil && p.Tags == nil &&
+		p.ReminderLead == nil && !p.ClearReminderLead {
 		bad = append(bad, FieldError{"body", "empty_patch", "the patch must set at least one field"})
 	}
 	if len(bad) > 0 {
@@ -237,6 +276,12 @@ func (c TodoChange) Apply(t Todo, now time.Time) Todo {
 	}
 	if c.Tags != nil {
 		t.Tags = slices.Clone(*c.Tags)
+	}
+	if c.ClearReminderLead {
+		t.ReminderLead = nil
+	} else if c.ReminderLead != nil {
+		lead := *c.ReminderLead
+		t.ReminderLead = &lead
 	}
 	t.Version++
 	return t

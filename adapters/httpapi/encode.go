@@ -225,6 +225,15 @@ func appendTodo(b []byte, t *domain.Todo) ([]byte, error) {
 	b = appendJSONString(b, t.Notes)
 	b = append(b, `,"priority":`...)
 	b = appendJSONString(b, string(t.Priority))
+	if r := t.Reminder; r != nil {
+		if b, err = appendReminder(b, r); err != nil {
+			return b, err
+		}
+	}
+	if t.ReminderLead != nil {
+		b = append(b, `,"reminder_lead_minutes":`...)
+		b = strconv.AppendInt(b, int64(*t.ReminderLead), 10)
+	}
 	b = append(b, `,"tags":[`...)
 	for i, tag := range t.Tags {
 		if i > 0 {
@@ -240,6 +249,36 @@ func appendTodo(b []byte, t *domain.Todo) ([]byte, error) {
 	}
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, int64(t.Version), 10)
+	return append(b, '}'), nil
+}
+
+// appendReminder appends a task's reminder member, as api.Reminder
+// encodes it (members in its field order, empty ones left out).
+func appendReminder(b []byte, r *domain.Reminder) ([]byte, error) {
+	var err error
+	b = append(b, `,"reminder":{`...)
+	if r.MsgID != "" {
+		b = append(b, `"msgid":`...)
+		b = appendJSONString(b, r.MsgID)
+		b = append(b, ',')
+	}
+	if r.Reason != "" {
+		b = append(b, `"reason":`...)
+		b = appendJSONString(b, r.Reason)
+		b = append(b, ',')
+	}
+	b = append(b, `"remind_at":`...)
+	if b, err = appendJSONTime(b, r.At); err != nil {
+		return b, err
+	}
+	if r.SentAt != nil {
+		b = append(b, `,"sent_at":`...)
+		if b, err = appendJSONTime(b, *r.SentAt); err != nil {
+			return b, err
+		}
+	}
+	b = append(b, `,"state":`...)
+	b = appendJSONString(b, string(r.State))
 	return append(b, '}'), nil
 }
 

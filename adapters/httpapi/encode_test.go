@@ -223,6 +223,24 @@ func randomTodo(rng *rand.Rand) domain.Todo {
 			t.Tags = append(t.Tags, randomText(rng))
 		}
 	}
+	if rng.IntN(2) == 0 {
+		lead := rng.IntN(domain.ReminderLeadMax + 1)
+		t.ReminderLead = &lead
+	}
+	if rng.IntN(2) == 0 {
+		r := &domain.Reminder{State: domain.ReminderState(randomText(rng)), At: randomTime(rng)}
+		if rng.IntN(2) == 0 {
+			r.MsgID = randomText(rng)
+		}
+		if rng.IntN(2) == 0 {
+			r.Reason = randomText(rng)
+		}
+		if rng.IntN(2) == 0 {
+			sent := randomTime(rng)
+			r.SentAt = &sent
+		}
+		t.Reminder = r
+	}
 	return t
 }
 

@@ -43,6 +43,9 @@ func (s *Server) CreateTodo(ctx context.Context, req api.CreateTodoRequestObject
 	if b.Tags != nil {
 		d.Tags = *b.Tags
 	}
+	if lead, err := b.ReminderLeadMinutes.Get(); err == nil {
+		d.ReminderLead = &lead
+	}
 	var key string
 	if req.Params.IdempotencyKey != nil {
 		key = *req.Params.IdempotencyKey
@@ -136,6 +139,13 @@ func (s *Server) UpdateTodo(ctx context.Context, req api.UpdateTodoRequestObject
 	if b.Priority != nil {
 		patch.Priority = ptr(string(*b.Priority))
 	}
+	if b.ReminderLeadMinutes.IsSpecified() {
+		if v, err := b.ReminderLeadMinutes.Get(); err == nil {
+			patch.ReminderLead = &v
+		} else {
+			patch.ClearReminderLead = true
+		}
+	}
 	t, err := s.app.Todos.Update(ctx, claims.UserID, claims.AppID, domain.TodoID(req.Id.String()), patch, versionMatch(req.Params.IfMatch))
 	if err != nil {
 		return s.updateTodoFailure(ctx, err)
@@ -180,6 +190,16 @@ func toAPITodo(t domain.Todo) (api.Todo, error) {
 		out.CompletedAt.Set(*t.CompletedAt)
 	} else {
 		out.CompletedAt.SetNull()
+	}
+	out.ReminderLeadMinutes = t.ReminderLead
+	if r := t.Reminder; r != nil {
+		out.Reminder = &api.Reminder{State: api.ReminderState(r.State), RemindAt: r.At, SentAt: r.SentAt}
+		if r.MsgID != "" {
+			out.Reminder.Msgid = &r.MsgID
+		}
+		if r.Reason != "" {
+			out.Reminder.Reason = &r.Reason
+		}
 	}
 	return out, nil
 }

@@ -315,6 +315,9 @@ func (s *TodoStore) ListTodos(ctx context.Context, q ports.TodoQuery) ([]domain.
 		}
 		out = append(out, t)
 	}
+	if err := withReminders(ctx, s.q, out); err != nil {
+		return nil, interpretError(err)
+	}
 	return out, nil
 }
 

@@ -25,6 +25,9 @@ var _ ports.TodoStore = (*TodoStore)(nil)
 type TodoStore struct {
 	db *DB
 	q  *sqlcgen.Queries
+	// jobs and clock schedule reminders (ScheduleReminders).
+	jobs  ReminderJobs
+	clock ports.Clock
 }
 
 // NewTodoStore returns a TodoStore backed by db.
@@ -37,6 +40,22 @@ func (s *TodoStore) CreateTodo(ctx context.Context, t domain.Todo) (domain.Todo,
 	owner, err := parseUserID(t.Owner)
 	if err != nil {
 		return domain.Todo{}, err
+	}
+	if t.ReminderLead != nil {
+		var created domain.Todo
+		err := inTxWithTx(ctx, s.db, interpretTodoError, func(tx pgx.Tx, q *sqlcgen.Queries) error {
+			row, err := q.CreateTodo(ctx, createParams(owner, t))
+			if err != nil {
+				return fmt.Errorf("insert todo: %w", err)
+			}
+			if created, err = toTodoOf(row, t.Owner, ""); err != nil {
+				return err
+			}
+			created.ReminderLead, created.RemindVia = t.ReminderLead, t.RemindVia
+			return s.syncReminder(ctx, tx, q, owner, row.ID, &created, false)
+		})
+		created.RemindVia = nil
+		return created, err
 	}
 	row, err := s.q.CreateTodo(ctx, createParams(owner, t))
 	if err != nil {
@@ -73,7 +92,7 @@ func (s *TodoStore) CreateTodoOnce(ctx context.Context, t domain.Todo, key ports
 }
 
 func (s *TodoStore) createOnce(ctx context.Context, owner uuid.UUID, t domain.Todo, key ports.IdempotencyKey) (created domain.Todo, replayed bool, err error) {
-	err = inTx(ctx, s.db, interpretTodoError, func(q *sqlcgen.Queries) error {
+	err = inTxWithTx(ctx, s.db, interpretTodoError, func(tx pgx.Tx, q *sqlcgen.Queries) error {
 		err := q.ForgetUserIdempotencyKeys(ctx, sqlcgen.ForgetUserIdempotencyKeysParams{
 			UserID: owner, Before: key.Now.Add(-domain.IdempotencyKeyTTL),
 		})
@@ -89,6 +108,11 @@ func (s *TodoStore) createOnce(ctx context.Context, owner uuid.UUID, t domain.To
 		if claimed == 0 {
 			created, err = s.replay(ctx, q, owner, key)
 			replayed = err == nil
+			if err == nil {
+				one := []domain.Todo{created}
+				err = withReminders(ctx, q, one)
+				created = one[0]
+			}
 			return err
 		}
 		row, err := q.CreateTodo(ctx, createParams(owner, t))
@@ -97,6 +121,13 @@ func (s *TodoStore) createOnce(ctx context.Context, owner uuid.UUID, t domain.To
 		}
 		if created, err = toTodo(row); err != nil {
 			return err
+		}
+		if t.ReminderLead != nil {
+			created.ReminderLead, created.RemindVia = t.ReminderLead, t.RemindVia
+			if err := s.syncReminder(ctx, tx, q, owner, row.ID, &created, false); err != nil {
+				return err
+			}
+			created.RemindVia = nil
 		}
 		result, err := json.Marshal(snapshotOf(created))
 		if err != nil {
@@ -145,7 +176,15 @@ func (s *TodoStore) GetTodo(ctx context.Context, owner domain.UserID, id domain.
 	if err != nil {
 		return domain.Todo{}, interpretTodoError(err)
 	}
-	return toTodoOf(row, owner, id)
+	t, err := toTodoOf(row, owner, id)
+	if err != nil {
+		return domain.Todo{}, err
+	}
+	one := []domain.Todo{t}
+	if err := withReminders(ctx, s.q, one); err != nil {
+		return domain.Todo{}, interpretError(err)
+	}
+	return one[0], nil
 }
 
 // UpdateTodo locks the owner's task, lets fn change it and saves the
@@ -156,18 +195,40 @@ func (s *TodoStore) UpdateTodo(ctx context.Context, owner domain.UserID, id doma
 	if err != nil {
 		return domain.Todo{}, err
 	}
-	return update(ctx, s.db, interpretTodoError, lockTodo(ctx, uid, tid), fn,
-		func(q *sqlcgen.Queries, _, next domain.Todo) (domain.Todo, error) {
-			p := createParams(uid, next)
-			row, err := q.UpdateTodo(ctx, sqlcgen.UpdateTodoParams{
-				ID: tid, UserID: uid, Title: p.Title, Notes: p.Notes, DueAt: p.DueAt, DueOffset: p.DueOffset,
-				Priority: p.Priority, Done: p.Done, CompletedAt: p.CompletedAt, Tags: p.Tags, Version: int32(next.Version),
-			})
-			if err != nil {
-				return domain.Todo{}, err
-			}
-			return toTodo(row)
+	var saved domain.Todo
+	err = inTxWithTx(ctx, s.db, interpretTodoError, func(tx pgx.Tx, q *sqlcgen.Queries) error {
+		current, err := lockTodo(ctx, uid, tid)(q)
+		if err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		one := []domain.Todo{current}
+		if err := withReminders(ctx, q, one); err != nil {
+			return err
+		}
+		next, err := fn(one[0])
+		if err != nil {
+			return callerError{err}
+		}
+		p := createParams(uid, next)
+		row, err := q.UpdateTodo(ctx, sqlcgen.UpdateTodoParams{
+			ID: tid, UserID: uid, Title: p.Title, Notes: p.Notes, DueAt: p.DueAt, DueOffset: p.DueOffset,
+			Priority: p.Priority, Done: p.Done, CompletedAt: p.CompletedAt, Tags: p.Tags, Version: int32(next.Version),
 		})
+		if err != nil {
+			return fmt.Errorf("save: %w", err)
+		}
+		if saved, err = toTodo(row); err != nil {
+			return err
+		}
+		saved.ReminderLead, saved.Reminder, saved.RemindVia = next.ReminderLead, one[0].Reminder, next.RemindVia
+		err = s.syncReminder(ctx, tx, q, uid, tid, &saved, false)
+		saved.RemindVia = nil
+		return err
+	})
+	if err != nil {
+		return domain.Todo{}, err
+	}
+	return saved, nil
 }
 
 // DeleteTodo locks the owner's task, lets check refuse (its error comes
@@ -177,13 +238,22 @@ func (s *TodoStore) DeleteTodo(ctx context.Context, owner domain.UserID, id doma
 	if err != nil {
 		return err
 	}
-	_, err = update(ctx, s.db, interpretTodoError, lockTodo(ctx, uid, tid),
-		func(t domain.Todo) (domain.Todo, error) { return t, check(t) },
-		func(q *sqlcgen.Queries, current, _ domain.Todo) (domain.Todo, error) {
-			_, err := q.DeleteTodo(ctx, sqlcgen.DeleteTodoParams{ID: tid, UserID: uid})
-			return current, err
-		})
-	return err
+	return inTxWithTx(ctx, s.db, interpretTodoError, func(tx pgx.Tx, q *sqlcgen.Queries) error {
+		current, err := lockTodo(ctx, uid, tid)(q)
+		if err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		if err := check(current); err != nil {
+			return callerError{err}
+		}
+		if err := s.syncReminder(ctx, tx, q, uid, tid, &current, true); err != nil {
+			return err
+		}
+		if _, err := q.DeleteTodo(ctx, sqlcgen.DeleteTodoParams{ID: tid, UserID: uid}); err != nil {
+			return fmt.Errorf("delete: %w", err)
+		}
+		return nil
+	})
 }
 
 // lockTodo reads the owner's task FOR UPDATE.

@@ -602,6 +602,18 @@ var listPredicates = map[string]*regexp.Regexp{
 	"text":       regexp.MustCompile(`ILIKE`),
 }
 
+// listStatements leaves out the read of the page's reminders (one
+// statement after the list's, by id).
+func listStatements(sts []sentStatement) []sentStatement {
+	out := sts[:0]
+	for _, st := range sts {
+		if !strings.Contains(st.sql, "FROM reminders") {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // A list statement holds only the predicates the request uses, so that
 // its generic plan is its index walk (TestExplainListQueries): the
 // common shapes (done, a due range in due order, a cursor) are prepared,
@@ -650,7 +662,7 @@ func TestListStatementsHoldOnlyTheFiltersInUseAndTheCommonShapesArePrepared(t *t
 					if err != nil {
 						t.Fatal(err)
 					}
-					for i, st := range log.take() {
+					for i, st := range listStatements(log.take()) {
 						want := map[string]bool{
 							"done": f.Done != nil, "due_after": f.DueAfter != nil, "due_before": f.DueBefore != nil,
 							"tag": f.Tag != "", "text": f.Text != "",

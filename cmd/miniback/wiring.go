@@ -152,13 +152,16 @@ func (m *Main) Run(ctx context.Context) error {
 		Users: users, Binder: users, Deleter: users, UserAdmin: users,
 		AdminStore: admin, AuditLog: admin, AccountStatus: admin,
 		Sessions: sessions, RevocationFeed: sessions, SessionPurger: sessions,
-		Todos: postgres.NewTodoStore(m.db), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
+		Todos: m.reminderTodos(), Uploads: postgres.NewUploadStore(m.db), Storage: storage,
 		Attachments: postgres.NewAttachmentStore(m.db), AvatarLinks: httpapi.Links{PublicURL: publicURL},
 		WeChatPhone: m.wechatAPI, Phones: users,
 		ContentChecker: wechat.NewContentSecurity(m.wechatAPI), Moderation: postgres.NewModerationStore(m.db),
 		SessionKeys: users,
 		PushEvents:  postgres.NewPushStore(m.db), IdentitySessions: sessions,
 		Subscriptions: postgres.NewSubscriptionStore(m.db),
+		// Task reminders: the worker claims and finishes sends here and
+		// sends them through the token-bearing caller.
+		Reminders: postgres.NewReminderStore(m.db), SubscribeSender: m.wechatAPI,
 		// The attempt counters also bound each user's new QR codes.
 		Throttle:     postgres.NewAttemptThrottle(m.db),
 		WxaCodeMaker: m.wechatAPI, Objects: storage,
@@ -208,6 +211,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.metrics != nil {
 		m.metrics.WatchRevocations(m.App.Revocations.LastRead)
 	}
+	m.addReminderWorker()
 	if err := m.startJobs(ctx); err != nil {
 		return err
 	}

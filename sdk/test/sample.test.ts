@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { loadSample } from './support/sample';
 import { wxShim } from './support/wxshim';
 import type { Todo } from '../src';
-import { baseUrl, nodeClient, uniqueName } from './support/env';
+import { baseUrl, nodeClient, simulatorUrl, uniqueName } from './support/env';
 
 const HOME = '/pages/tasks/tasks';
 
@@ -283,5 +283,46 @@ describe('sample: task reminders', () => {
     wx.subscribeAnswer = 'reject';
     await app.call(page, 'onRemindMe');
     assert.equal(page.data.reminders, 1, 'a reject keeps the grant');
+  });
+
+  it('a due time and a reminder lead on the task form: the reminder arrives in the simulator log', async () => {
+    const name = uniqueName();
+    const wx = wxShim(baseUrl(), name);
+    const app = loadSample(wx);
+    await app.call(await app.open('pages/login/login'), 'onLogin');
+    const other = nodeClient(name);
+    await other.login();
+    const { data: t } = await other.POST('/v1/todos', { body: { title: 'Water plants' } });
+    const page = await app.open('pages/task/task', { id: t.id });
+    await app.call(page, 'onRemindMe');
+    assert.equal(page.data.reminders, 1);
+
+    // Due in five minutes (the device's clock), reminded five minutes before: now.
+    const due = new Date(Date.now() + 5 * 60_000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    await app.call(page, 'onDueDateChange', { detail: { value: `${due.getFullYear()}-${pad(due.getMonth() + 1)}-${pad(due.getDate())}` } });
+    await app.call(page, 'onDueTimeChange', { detail: { value: `${pad(due.getHours())}:${pad(due.getMinutes())}` } });
+    await app.call(page, 'onLeadChange', { detail: { value: 2 } }); // 提前5分钟
+    await app.call(page, 'onSave');
+    const { data: saved } = await other.GET('/v1/todos/{id}', { path: { id: t.id } });
+    assert.equal(saved!.reminder_lead_minutes, 5);
+    assert.ok(saved!.due_at);
+
+    let delivered: { page?: string; data: Record<string, string> }[] = [];
+    for (const deadline = Date.now() + 30_000; delivered.length === 0 && Date.now() < deadline; ) {
+      const res = await fetch(`${simulatorUrl()}/wechatsim/messages?user=${encodeURIComponent(name)}&appid=wxd0d0d0d0d0d0d0d0`);
+      const { messages } = (await res.json()) as { messages: { page?: string; data: Record<string, string> }[] };
+      delivered = messages.filter((m) => m.page === `pages/task/task?id=${t.id}`);
+      if (delivered.length === 0) await new Promise((ok) => setTimeout(ok, 200));
+    }
+    assert.equal(delivered.length, 1, 'the reminder is in the simulator log');
+    assert.equal(delivered[0].data.thing1, 'Water plants');
+
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      const again = await app.open('pages/task/task', { id: t.id });
+      if (String(again.data.reminderText).endsWith('已发送')) return;
+      await new Promise((ok) => setTimeout(ok, 200));
+    }
+    assert.fail('the task page never showed the reminder as sent');
   });
 });

@@ -64,6 +64,22 @@ type RefreshToken struct {
 	UsedAt     pgtype.Timestamptz
 }
 
+type Reminder struct {
+	TodoID      uuid.UUID
+	UserID      uuid.UUID
+	LeadMinutes pgtype.Int4
+	AppID       string
+	TemplateID  string
+	State       pgtype.Text
+	RemindAt    pgtype.Timestamptz
+	JobID       pgtype.Int8
+	Attempt     int32
+	Msgid       pgtype.Text
+	Reason      pgtype.Text
+	SentAt      pgtype.Timestamptz
+	UpdatedAt   time.Time
+}
+
 type Revocation struct {
 	ID        int64
 	Xid       pgtype.Uint64

@@ -1720,6 +1720,60 @@ export interface components {
             updated_at: string;
             /** @description Increments on every change; the `ETag` is `"v<version>"`. */
             version: number;
+            /**
+             * @description How many minutes before `due_at` the owner wants a WeChat
+             *     subscribe-message reminder (0 to 10080, a week); absent when the
+             *     task has no reminder. Set with `TodoCreate`/`TodoPatch`.
+             * @example 30
+             */
+            reminder_lead_minutes?: number;
+            reminder?: components["schemas"]["Reminder"];
+        };
+        /**
+         * @description Read-only: the task's reminder, absent when it has none (no
+         *     `reminder_lead_minutes`, or no `due_at`). One reminder is sent at
+         *     `remind_at` = `due_at` − `reminder_lead_minutes` through the
+         *     mini-program the lead was set from, spending one of the user's
+         *     one-time grants of its `reminder` template (`GET /v1/me/subscriptions`).
+         *     `state`: `scheduled` (a job waits for `remind_at`); `no_subscription`
+         *     (no grant was left when it was scheduled or due: ask with
+         *     `wx.requestSubscribeMessage`, record it, then save the task again);
+         *     `sending` (being sent now); `sent` (WeChat accepted it: `msgid`);
+         *     `failed` (`reason`: WeChat's final refusal such as
+         *     `subscribe_refused` (43101), `subscribe_data_invalid` (47003), or
+         *     `outcome_unknown` when a send may have reached WeChat without an
+         *     answer: it is never repeated, so one grant never sends twice);
+         *     `cancelled` (`reason`: `task_done`, `reminder_cleared`,
+         *     `due_cleared`, `due_passed`). Changing `due_at` or the lead moves it
+         *     (a new `remind_at` is a new reminder); completing or deleting the
+         *     task cancels it.
+         */
+        Reminder: {
+            /**
+             * @example scheduled
+             * @enum {string}
+             */
+            state: "scheduled" | "no_subscription" | "sending" | "sent" | "failed" | "cancelled";
+            /**
+             * Format: date-time
+             * @description When the reminder is (or was) due to be sent.
+             */
+            remind_at: string;
+            /**
+             * @description WeChat's `msgid` of the sent message; present once `sent`.
+             * @example 2409497963855396001
+             */
+            msgid?: string;
+            /**
+             * @description Why it `failed` or was `cancelled` (a stable code).
+             * @example subscribe_refused
+             */
+            reason?: string;
+            /**
+             * Format: date-time
+             * @description When WeChat accepted it; present once `sent`.
+             */
+            sent_at?: string;
         };
         /** @enum {string} */
         Priority: "low" | "normal" | "high";
@@ -1731,7 +1785,7 @@ export interface components {
          *     `invalid_time_zone` otherwise), in the years 1900 to 9999; tags are
          *     trimmed, inner spaces collapsed, lower-cased and NFC-normalised, must
          *     keep 1 to 32 characters, and duplicates after normalising are merged.
-         *     Only `due_at` may be null (no due time); a null anywhere else is a
+         *     Only `due_at` and `reminder_lead_minutes` may be null (none); a null anywhere else is a
          *     400 naming the field.
          */
         TodoCreate: {
@@ -1754,6 +1808,15 @@ export interface components {
              *     ]
              */
             tags?: string[];
+            /**
+             * @description Minutes before `due_at` to send a subscribe-message reminder (0 to
+             *     10080); null or absent for none. Needs a WeChat session (the
+             *     reminder goes through its mini-program) and a grant of the
+             *     app's `reminder` template, else the task's `reminder.state` is
+             *     `no_subscription`.
+             * @example 30
+             */
+            reminder_lead_minutes?: number | null;
         };
         /**
          * @description At least one field must be set (code `empty_patch` otherwise). The
@@ -1772,6 +1835,8 @@ export interface components {
             done?: boolean;
             /** @description Replaces the task's tags; [] removes them all. */
             tags?: string[];
+            /** @description Minutes before `due_at` to remind; null removes the reminder (cancelling a scheduled one). */
+            reminder_lead_minutes?: number | null;
         };
         TodoPage: {
             items: components["schemas"]["Todo"][];
@@ -2758,6 +2823,7 @@ export type SubscriptionList = components['schemas']['SubscriptionList'];
 export type PhoneBindRequest = components['schemas']['PhoneBindRequest'];
 export type ProfilePatch = components['schemas']['ProfilePatch'];
 export type Todo = components['schemas']['Todo'];
+export type Reminder = components['schemas']['Reminder'];
 export type Priority = components['schemas']['Priority'];
 export type TodoCreate = components['schemas']['TodoCreate'];
 export type TodoPatch = components['schemas']['TodoPatch'];

@@ -1,4 +1,6 @@
-// Edit one task: title, notes, priority, done. The save sends the ETag
+// Edit one task: title, notes, priority, due time, reminder, done. The
+// reminder is a subscribe message the server sends the chosen lead before
+// the due time; it needs a grant ("remind me" asks for one first). The save sends the ETag
 // the page loaded in If-Match, so an edit made meanwhile on another
 // device is never overwritten (412: the page reloads the task).
 import { api } from '../../api';
@@ -7,6 +9,41 @@ import { fieldErrorsOf, toastError } from '../../errors';
 import { askForReminders } from '../../reminders';
 
 const PRIORITIES: Todo['priority'][] = ['low', 'normal', 'high'];
+// Reminder leads in minutes before the due time (null: no reminder).
+const LEADS: (number | null)[] = [null, 0, 5, 15, 30, 60, 1440];
+const REMINDER_STATES: Record<string, string> = {
+  scheduled: '已安排',
+  no_subscription: '未订阅：请先点“提醒我”',
+  sending: '发送中',
+  sent: '已发送',
+  failed: '发送失败',
+  cancelled: '已取消',
+};
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+// The device's UTC offset as RFC 3339 wants it (+08:00).
+function localOffset(d: Date): string {
+  const m = -d.getTimezoneOffset();
+  const sign = m >= 0 ? '+' : '-';
+  return `${sign}${pad(Math.floor(Math.abs(m) / 60))}:${pad(Math.abs(m) % 60)}`;
+}
+
+// dueAt joins the pickers' date and time in the device's offset.
+export function dueAt(date: string, time: string): string | null {
+  if (!date) return null;
+  const at = `${date}T${time || '09:00'}:00`;
+  return at + localOffset(new Date(at));
+}
+
+// The reminder line under the form.
+export function reminderText(t: Pick<Todo, 'reminder'>): string {
+  const r = t.reminder;
+  if (!r) return '';
+  const at = new Date(r.remind_at);
+  const when = `${at.getMonth() + 1}月${at.getDate()}日 ${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  return `提醒 ${when}：${REMINDER_STATES[r.state] ?? r.state}`;
+}
 
 Page({
   data: {
@@ -16,6 +53,11 @@ Page({
     notes: '',
     priorityIndex: 1,
     priorityLabels: ['低', '普通', '高'],
+    dueDate: '',
+    dueTime: '',
+    leadIndex: 0,
+    leadLabels: ['不提醒', '到期时', '提前5分钟', '提前15分钟', '提前30分钟', '提前1小时', '提前1天'],
+    reminderText: '',
     done: false,
     saving: false,
     fieldErrors: {} as Record<string, string>,
@@ -33,7 +75,12 @@ Page({
       const res = await api().GET('/v1/todos/{id}', { path: { id: this.data.id } });
       if (res.status !== 200) return;
       const t = res.data;
+      const due = t.due_at ? new Date(t.due_at) : null;
       this.setData({
+        dueDate: due ? `${due.getFullYear()}-${pad(due.getMonth() + 1)}-${pad(due.getDate())}` : '',
+        dueTime: due ? `${pad(due.getHours())}:${pad(due.getMinutes())}` : '',
+        leadIndex: Math.max(0, LEADS.indexOf(t.reminder_lead_minutes ?? null)),
+        reminderText: reminderText(t),
         etag: res.headers.etag ?? '',
         title: t.title,
         notes: t.notes,
@@ -58,6 +105,18 @@ Page({
     this.setData({ priorityIndex: Number(e.detail.value) });
   },
 
+  onDueDateChange(e: WechatMiniprogram.PickerChange) {
+    this.setData({ dueDate: String(e.detail.value) });
+  },
+
+  onDueTimeChange(e: WechatMiniprogram.PickerChange) {
+    this.setData({ dueTime: String(e.detail.value) });
+  },
+
+  onLeadChange(e: WechatMiniprogram.PickerChange) {
+    this.setData({ leadIndex: Number(e.detail.value) });
+  },
+
   onDoneChange(e: WechatMiniprogram.SwitchChange) {
     this.setData({ done: e.detail.value });
   },
@@ -78,7 +137,14 @@ Page({
     try {
       await api().PATCH('/v1/todos/{id}', {
         path: { id: this.data.id },
-        body: { title: this.data.title, notes: this.data.notes, priority: PRIORITIES[this.data.priorityIndex], done: this.data.done },
+        body: {
+          title: this.data.title,
+          notes: this.data.notes,
+          priority: PRIORITIES[this.data.priorityIndex],
+          done: this.data.done,
+          due_at: dueAt(this.data.dueDate, this.data.dueTime),
+          reminder_lead_minutes: LEADS[this.data.leadIndex] ?? null,
+        },
         headers: this.data.etag ? { 'If-Match': this.data.etag } : {},
       });
       await wx.navigateBack();
