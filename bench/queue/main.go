@@ -166,7 +166,9 @@ func run(serverURL string, n, workers int, poll time.Duration, rate int, dur, ah
 	if len(ds) == 0 {
 		return fmt.Errorf("steady: no job worked")
 	}
-	pct := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(time.Millisecond) }
+	pct := func(p float64) time.Duration {
+		return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(time.Millisecond)
+	}
 	fmt.Printf("steady: %d jobs inserted one by one at %.0f/s, scheduled %s ahead; %d worked\n",
 		total, float64(total)/inserted.Seconds(), ahead, len(ds))
 	fmt.Printf("steady: delay scheduled_at → work start: p50 %s, p99 %s, max %s\n", pct(0.50), pct(0.99), ds[len(ds)-1].Round(time.Millisecond))
