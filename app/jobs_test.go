@@ -36,7 +36,9 @@ func (f *fakeJobAdmin) RetryJob(ctx context.Context, id int64) (domain.Job, erro
 	return j, err
 }
 
-func (f *fakeJobAdmin) CancelJob(ctx context.Context, id int64) (domain.Job, error) { return f.Job(ctx, id) }
+func (f *fakeJobAdmin) CancelJob(ctx context.Context, id int64) (domain.Job, error) {
+	return f.Job(ctx, id)
+}
 
 func code(err error) domain.Code {
 	var de *domain.Error

@@ -206,6 +206,9 @@ type Config struct {
 	// the notifications of new ones: a scheduled job starts at most this
 	// late.
 	JobsPollInterval time.Duration `env:"MINIBACK_JOBS_POLL_INTERVAL" envDefault:"1s"`
+	// JobsUI serves river's own UI (riverui) at /riverui/ on the metrics
+	// listener (MINIBACK_METRICS_ADDR), never on the public one.
+	JobsUI bool `env:"MINIBACK_JOBS_UI" envDefault:"false"`
 
 	// RefreshIdleTTL ends a session not refreshed for this long;
 	// RefreshAbsoluteTTL ends every session this long after its login.

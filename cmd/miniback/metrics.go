@@ -118,6 +118,10 @@ func (m *Main) startMetrics() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.metrics.Handler())
+	if err := m.mountRiverUI(mux); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	m.metricsServer = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -137,6 +141,7 @@ func (m *Main) startMetrics() error {
 
 // closeMetrics stops the metrics listener, if it runs.
 func (m *Main) closeMetrics() error {
+	m.stopRiverUI()
 	if m.metricsServer == nil {
 		return nil
 	}

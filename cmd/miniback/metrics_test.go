@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -13,9 +14,11 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"github.com/riverqueue/river"
 
 	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/adapters/httpapi/apitest"
+	"github.com/miniback/miniback/adapters/jobs"
 	"github.com/miniback/miniback/adapters/metrics/metricstest"
 	"github.com/miniback/miniback/adapters/postgres/pgtest"
 	"github.com/miniback/miniback/adapters/wechat/wechatsim"
@@ -349,6 +352,13 @@ func exerciseEverythingMeasured(t *testing.T, m *Main, apiURL, metricsURL string
 		t.Fatalf("complete: %s", done)
 	}
 
+	// A job due in an hour (miniback_jobs) and one finished attempt
+	// (miniback_jobs_finished_total, which river's events feed).
+	if _, err := m.Jobs.Client().Insert(context.Background(), jobs.MaintenanceArgs{Task: "metrics test"},
+		&river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	m.metrics.JobFinished(jobs.MaintenanceArgs{}.Kind(), jobs.OutcomeCompleted)
 	m.metrics.RateLimits().Rejected("login")
 	m.metrics.RateLimits().FailedOpen("login")
 

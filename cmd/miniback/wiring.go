@@ -71,6 +71,8 @@ type Main struct {
 	// river.AddWorker before Run starts the queue.
 	Jobs       *jobs.Queue
 	JobWorkers *jobs.Workers
+	// riverUIStop stops river's UI (riverui.go), when it runs.
+	riverUIStop context.CancelFunc
 
 	// wechatTokens is the access token of each app, shared by every
 	// replica through PostgreSQL; the background refreshes it ahead of
