@@ -284,7 +284,7 @@ func New(p Ports, o Options) *App {
 	}
 	// The console signs in with the password accounts' login.
 	a.Console = Console{Passwords: a.Passwords, Sessions: sessions, Users: p.Users}
-	a.Jobs = Jobs{Admin: p.JobAdmin}
+	a.Jobs = Jobs{Admin: p.JobAdmin, Audit: audit}
 	a.Health = Health{Clock: p.Clock, Apps: o.Apps, Version: o.Version, Started: o.Started,
 		Database: p.Database, WeChat: p.WeChatStatus, Tokens: p.WeChatTokens, Jobs: p.Jobs}
 	return a

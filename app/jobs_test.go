@@ -58,7 +58,7 @@ func TestJobsRetryOnlyAFailedCancelledOrWaitingJob(t *testing.T) {
 	}
 	uc := app.Jobs{Admin: f}
 	for i, s := range states {
-		_, err := uc.Retry(ctx, domain.RoleAdmin, int64(i+1))
+		_, err := uc.Retry(ctx, domain.Actor{Role: domain.RoleAdmin}, int64(i+1))
 		want := s == domain.JobDiscarded || s == domain.JobCancelled || s == domain.JobRetryable || s == domain.JobScheduled
 		if want && err != nil {
 			t.Errorf("retry of a %s job: %v", s, err)
@@ -70,7 +70,7 @@ func TestJobsRetryOnlyAFailedCancelledOrWaitingJob(t *testing.T) {
 	if len(f.retried) != 4 {
 		t.Errorf("retried %v, want the four retryable jobs only", f.retried)
 	}
-	if _, err := uc.Retry(ctx, domain.RoleAdmin, 99); code(err) != domain.CodeJobNotFound {
+	if _, err := uc.Retry(ctx, domain.Actor{Role: domain.RoleAdmin}, 99); code(err) != domain.CodeJobNotFound {
 		t.Errorf("retry of an unknown job: %v", err)
 	}
 }
@@ -82,10 +82,10 @@ func TestJobsAreForAdministratorsOnlyAndBoundTheErrorsListed(t *testing.T) {
 	if _, err := uc.Stats(ctx, domain.RoleUser, 5); code(err) != domain.CodeForbidden {
 		t.Errorf("stats for a user: %v", err)
 	}
-	if _, err := uc.Retry(ctx, domain.RoleUser, 1); code(err) != domain.CodeForbidden {
+	if _, err := uc.Retry(ctx, domain.Actor{Role: domain.RoleUser}, 1); code(err) != domain.CodeForbidden {
 		t.Errorf("retry by a user: %v", err)
 	}
-	if _, err := uc.Cancel(ctx, domain.RoleUser, 1); code(err) != domain.CodeForbidden {
+	if _, err := uc.Cancel(ctx, domain.Actor{Role: domain.RoleUser}, 1); code(err) != domain.CodeForbidden {
 		t.Errorf("cancel by a user: %v", err)
 	}
 	if _, err := uc.Stats(ctx, domain.RoleAdmin, 10_000); err != nil || f.asked != app.MaxJobErrors {
@@ -93,5 +93,41 @@ func TestJobsAreForAdministratorsOnlyAndBoundTheErrorsListed(t *testing.T) {
 	}
 	if _, err := (app.Jobs{}).Stats(ctx, domain.RoleAdmin, 5); code(err) != domain.CodeUnavailable {
 		t.Errorf("stats with no queue: %v", err)
+	}
+}
+
+// memAudit keeps the audit entries recorded.
+type memAudit struct{ entries []domain.AuditEntry }
+
+func (m *memAudit) RecordAudit(_ context.Context, e domain.AuditEntry) error {
+	m.entries = append(m.entries, e)
+	return nil
+}
+
+func (m *memAudit) ListAudit(context.Context, domain.AuditQuery, int) ([]domain.AuditEntry, error) {
+	return m.entries, nil
+}
+
+func TestAJobRetryIsAuditedWithWhoAndTheStatesAndAnUnchangedCancelIsNot(t *testing.T) {
+	ctx := context.Background()
+	f := &fakeJobAdmin{jobs: map[int64]domain.Job{7: {ID: 7, Kind: "task_reminder", State: domain.JobDiscarded}}}
+	log := &memAudit{}
+	uc := app.Jobs{Admin: f, Audit: &app.Audit{Log: log}}
+	admin := domain.Actor{User: "u-admin", Role: domain.RoleAdmin, Address: "203.0.113.9", RequestID: "r1"}
+	if _, err := uc.Retry(ctx, admin, 7); err != nil {
+		t.Fatal(err)
+	}
+	// The fake's cancel changes nothing (a finished job): no entry.
+	if _, err := uc.Cancel(ctx, admin, 7); err != nil {
+		t.Fatal(err)
+	}
+	if len(log.entries) != 1 {
+		t.Fatalf("audit has %d entries, want the retry only: %+v", len(log.entries), log.entries)
+	}
+	e := log.entries[0]
+	if e.Action != domain.AuditJobRetry || e.TargetKind != domain.AuditTargetJob || e.TargetID != "7" ||
+		e.Actor != "u-admin" || e.Address != "203.0.113.9" ||
+		e.Details["from_state"] != "discarded" || e.Details["to_state"] != "available" || e.Details["kind"] != "task_reminder" {
+		t.Fatalf("audit entry %+v", e)
 	}
 }

@@ -38,11 +38,11 @@ func (s *Server) GetAdminJobs(ctx context.Context, req api.GetAdminJobsRequestOb
 
 // RetryAdminJob runs a failed, cancelled or scheduled job again now.
 func (s *Server) RetryAdminJob(ctx context.Context, req api.RetryAdminJobRequestObject) (api.RetryAdminJobResponseObject, error) {
-	claims, ok := claimsFrom(ctx)
+	actor, ok := actorFrom(ctx)
 	if !ok {
 		return s.retryAdminJobFailure(ctx, errNoClaims)
 	}
-	j, err := s.app.Jobs.Retry(ctx, claims.Role, req.Id)
+	j, err := s.app.Jobs.Retry(ctx, actor, req.Id)
 	if err != nil {
 		return s.retryAdminJobFailure(ctx, err)
 	}
@@ -51,11 +51,11 @@ func (s *Server) RetryAdminJob(ctx context.Context, req api.RetryAdminJobRequest
 
 // CancelAdminJob cancels a job.
 func (s *Server) CancelAdminJob(ctx context.Context, req api.CancelAdminJobRequestObject) (api.CancelAdminJobResponseObject, error) {
-	claims, ok := claimsFrom(ctx)
+	actor, ok := actorFrom(ctx)
 	if !ok {
 		return s.cancelAdminJobFailure(ctx, errNoClaims)
 	}
-	j, err := s.app.Jobs.Cancel(ctx, claims.Role, req.Id)
+	j, err := s.app.Jobs.Cancel(ctx, actor, req.Id)
 	if err != nil {
 		return s.cancelAdminJobFailure(ctx, err)
 	}
