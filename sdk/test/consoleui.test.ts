@@ -182,8 +182,15 @@ describe('admin console (/console) in a browser', () => {
     await p.page.waitForSelector('[data-test="audit"] tbody tr');
     await p.page.getByLabel('Target id').fill(user.id);
     await p.page.getByRole('button', { name: 'Search', exact: true }).click();
-    await p.page.locator('[data-test="audit"] tbody tr', { hasText: 'user.admin.revoke' }).waitFor();
+    // The unfiltered page (other tests' entries too) stays until the
+    // search answers: wait for the target's revoke, then for the page to
+    // hold only the target's two entries.
+    await p.page
+      .locator('[data-test="audit"] tbody tr', { hasText: 'user.admin.revoke' })
+      .filter({ hasText: user.id.slice(0, 8) })
+      .waitFor();
     const rows = p.page.locator('[data-test="audit"] tbody tr');
+    for (let i = 0; i < 100 && (await rows.count()) !== 2; i++) await p.page.waitForTimeout(50);
     assert.equal(await rows.count(), 2);
     assert.match((await rows.nth(0).textContent()) ?? '', /user\.admin\.revoke/);
     assert.match((await rows.nth(1).textContent()) ?? '', /user\.admin\.grant/);
