@@ -154,7 +154,12 @@ func buildListStatement(w listWalk, s listShape) string {
 			b.WriteString(" +" + f.name)
 		}
 	}
-	b.WriteString("\nSELECT " + todoColumns + "\nFROM todos\nWHERE user_id = $1\n")
+	// Whether the task has a reminder row rides along, so a page of tasks
+	// without reminders costs no second query (ListTodos). A scalar
+	// subquery, not EXISTS: the planner may turn an EXISTS into a hash of
+	// the whole reminders table; this stays one primary-key probe per
+	// returned row.
+	b.WriteString("\nSELECT " + todoColumns + ",\n  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)\nFROM todos\nWHERE user_id = $1\n")
 	if spec.dueTime != "" {
 		b.WriteString("  AND due_at " + spec.dueTime + "\n")
 	}
@@ -257,18 +262,25 @@ func (q listQuery) args(s listShape) []any {
 }
 
 // run reads the walk's rows.
-func (s *TodoStore) run(ctx context.Context, q listQuery) ([]sqlcgen.Todo, error) {
+// listRow is a row of a list statement: the task, and whether it has a
+// reminder row.
+type listRow struct {
+	sqlcgen.Todo
+	hasReminder bool
+}
+
+func (s *TodoStore) run(ctx context.Context, q listQuery) ([]listRow, error) {
 	shape := q.shape()
 	rows, err := s.db.q().Query(ctx, listStatements[q.walk][shape], q.args(shape)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]sqlcgen.Todo, 0, q.limit)
+	out := make([]listRow, 0, q.limit)
 	for rows.Next() {
-		var t sqlcgen.Todo
+		var t listRow
 		if err := rows.Scan(&t.ID, &t.UserID, &t.Title, &t.Notes, &t.DueAt, &t.DueOffset, &t.Priority, &t.Done,
-			&t.CompletedAt, &t.Tags, &t.Version, &t.CreatedAt, &t.UpdatedAt); err != nil {
+			&t.CompletedAt, &t.Tags, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.hasReminder); err != nil {
 			return nil, err
 		}
 		out = append(out, t)
@@ -293,7 +305,7 @@ func (s *TodoStore) ListTodos(ctx context.Context, q ports.TodoQuery) ([]domain.
 	if q.Filter.Text != "" {
 		base.pattern = "%" + escapeLike(q.Filter.Text) + "%"
 	}
-	var rows []sqlcgen.Todo
+	var rows []listRow
 	switch q.Sort.Field {
 	case domain.SortByCreatedAt:
 		rows, err = s.listByCreated(ctx, base, q.Sort.Desc, q.After)
@@ -308,15 +320,29 @@ func (s *TodoStore) ListTodos(ctx context.Context, q ports.TodoQuery) ([]domain.
 		return nil, interpretError(err)
 	}
 	out := make([]domain.Todo, 0, len(rows))
-	for _, row := range rows {
-		t, err := toTodo(row)
+	var reminded []int // the tasks with a reminder row, by index in out
+	for i, row := range rows {
+		t, err := toTodo(row.Todo)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, t)
+		if row.hasReminder {
+			reminded = append(reminded, i)
+		}
 	}
-	if err := withReminders(ctx, s.q, out); err != nil {
+	if len(reminded) == 0 {
+		return out, nil
+	}
+	some := make([]domain.Todo, len(reminded))
+	for j, i := range reminded {
+		some[j] = out[i]
+	}
+	if err := withReminders(ctx, s.q, some); err != nil {
 		return nil, interpretError(err)
+	}
+	for j, i := range reminded {
+		out[i] = some[j]
 	}
 	return out, nil
 }
@@ -338,7 +364,7 @@ func cursorID(pos *domain.TodoPosition) (uuid.UUID, error) {
 	return id, nil
 }
 
-func (s *TodoStore) listByCreated(ctx context.Context, q listQuery, desc bool, after *domain.TodoPosition) ([]sqlcgen.Todo, error) {
+func (s *TodoStore) listByCreated(ctx context.Context, q listQuery, desc bool, after *domain.TodoPosition) ([]listRow, error) {
 	q.walk = pick(desc, walkCreatedAsc, walkCreatedDesc)
 	if after != nil {
 		id, err := cursorID(after)
@@ -350,7 +376,7 @@ func (s *TodoStore) listByCreated(ctx context.Context, q listQuery, desc bool, a
 	return s.run(ctx, q)
 }
 
-func (s *TodoStore) listByPriority(ctx context.Context, q listQuery, desc bool, after *domain.TodoPosition) ([]sqlcgen.Todo, error) {
+func (s *TodoStore) listByPriority(ctx context.Context, q listQuery, desc bool, after *domain.TodoPosition) ([]listRow, error) {
 	q.walk = pick(desc, walkPriorityAsc, walkPriorityDesc)
 	if after != nil {
 		id, err := cursorID(after)
@@ -362,8 +388,8 @@ func (s *TodoStore) listByPriority(ctx context.Context, q listQuery, desc bool, 
 	return s.run(ctx, q)
 }
 
-func (s *TodoStore) listByDue(ctx context.Context, base listQuery, desc bool, after *domain.TodoPosition, datedOnly bool) ([]sqlcgen.Todo, error) {
-	var rows []sqlcgen.Todo
+func (s *TodoStore) listByDue(ctx context.Context, base listQuery, desc bool, after *domain.TodoPosition, datedOnly bool) ([]listRow, error) {
+	var rows []listRow
 	undatedFrom := after
 	if after == nil || !after.Undated {
 		q := base
