@@ -44,19 +44,6 @@ func (s *TodoStore) now() time.Time {
 	return s.clock.Now()
 }
 
-// inTxWithTx is inTx whose fn also gets the transaction itself (for the
-// job queue's inserts).
-func inTxWithTx(ctx context.Context, db *DB, interpret func(error) error, fn func(tx pgx.Tx, q *sqlcgen.Queries) error) error {
-	ctx, cancel, statements := db.boundTx(ctx)
-	defer cancel()
-	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{}, func(tx pgx.Tx) error { return fn(tx, sqlcgen.New(statements(tx))) })
-	var ce callerError
-	if errors.As(err, &ce) {
-		return ce.err
-	}
-	return interpret(err)
-}
-
 const stateNone = ""
 
 func rowState(r sqlcgen.Reminder) string {

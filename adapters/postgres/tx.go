@@ -22,9 +22,20 @@ func inTx(ctx context.Context, db *DB, interpret func(error) error, fn func(q *s
 // transaction, from waiting for a connection to the commit, is bounded by
 // the DB's query timeout (bound.go).
 func inTxWith(ctx context.Context, db *DB, opts pgx.TxOptions, interpret func(error) error, fn func(q *sqlcgen.Queries) error) error {
+	return inTxOf(ctx, db, opts, interpret, func(_ pgx.Tx, q *sqlcgen.Queries) error { return fn(q) })
+}
+
+// inTxWithTx is inTx for work that also needs the transaction itself:
+// the job queue inserts and cancels jobs in it (reminders.go).
+func inTxWithTx(ctx context.Context, db *DB, interpret func(error) error, fn func(tx pgx.Tx, q *sqlcgen.Queries) error) error {
+	return inTxOf(ctx, db, pgx.TxOptions{}, interpret, fn)
+}
+
+// inTxOf runs fn in one transaction with options opts, bounded like inTx.
+func inTxOf(ctx context.Context, db *DB, opts pgx.TxOptions, interpret func(error) error, fn func(tx pgx.Tx, q *sqlcgen.Queries) error) error {
 	ctx, cancel, statements := db.boundTx(ctx)
 	defer cancel()
-	err := pgx.BeginTxFunc(ctx, db.pool, opts, func(tx pgx.Tx) error { return fn(sqlcgen.New(statements(tx))) })
+	err := pgx.BeginTxFunc(ctx, db.pool, opts, func(tx pgx.Tx) error { return fn(tx, sqlcgen.New(statements(tx))) })
 	var ce callerError
 	if errors.As(err, &ce) {
 		return ce.err
