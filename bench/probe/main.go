@@ -573,7 +573,15 @@ func (p *probe) walk(ctx context.Context, sql listStatements, uid uuid.UUID, aft
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rs, func(row pgx.CollectableRow) (todoRow, error) { return scanTodo(row) })
+	// miniback's list statements also say whether each task has a reminder
+	// (the probe reads the flag and, like a page without reminders, no more).
+	return pgx.CollectRows(rs, func(row pgx.CollectableRow) (todoRow, error) {
+		var t todoRow
+		var reminded bool
+		err := row.Scan(&t.ID, &t.UserID, &t.Title, &t.Notes, &t.DueAt, &t.DueOffset, &t.Priority, &t.Done,
+			&t.CompletedAt, &t.Tags, &t.Version, &t.CreatedAt, &t.UpdatedAt, &reminded)
+		return t, err
+	})
 }
 
 func (p *probe) listByCreated(ctx context.Context, uid uuid.UUID, done pgtype.Bool, desc bool, after *cursor, rows int) ([]todoRow, error) {

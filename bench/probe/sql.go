@@ -132,7 +132,8 @@ WHERE user_id = $2 AND key = $3
 // (a keyset start after a cursor, done when the request filters on it).
 
 const listCreatedAsc = `-- ListTodos (created_at, id) asc
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
 ORDER BY created_at, id
@@ -140,7 +141,8 @@ LIMIT $2
 `
 
 const listCreatedAscAfter = `-- ListTodos (created_at, id) asc +after
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND (created_at, id) > ($2::timestamptz, $3::uuid)
@@ -149,7 +151,8 @@ LIMIT $4
 `
 
 const listCreatedAscDone = `-- ListTodos (created_at, id) asc +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND done = $2
@@ -158,7 +161,8 @@ LIMIT $3
 `
 
 const listCreatedAscAfterDone = `-- ListTodos (created_at, id) asc +after +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND (created_at, id) > ($2::timestamptz, $3::uuid)
@@ -168,7 +172,8 @@ LIMIT $5
 `
 
 const listCreatedDesc = `-- ListTodos (created_at, id) desc
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
 ORDER BY created_at DESC, id DESC
@@ -176,7 +181,8 @@ LIMIT $2
 `
 
 const listCreatedDescAfter = `-- ListTodos (created_at, id) desc +after
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND (created_at, id) < ($2::timestamptz, $3::uuid)
@@ -185,7 +191,8 @@ LIMIT $4
 `
 
 const listCreatedDescDone = `-- ListTodos (created_at, id) desc +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND done = $2
@@ -194,7 +201,8 @@ LIMIT $3
 `
 
 const listCreatedDescAfterDone = `-- ListTodos (created_at, id) desc +after +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND (created_at, id) < ($2::timestamptz, $3::uuid)
@@ -204,7 +212,8 @@ LIMIT $5
 `
 
 const listDueAsc = `-- ListTodos (due_at, id) asc dated
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NOT NULL
@@ -213,7 +222,8 @@ LIMIT $2
 `
 
 const listDueAscAfter = `-- ListTodos (due_at, id) asc dated +after
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NOT NULL
@@ -223,7 +233,8 @@ LIMIT $4
 `
 
 const listDueAscDone = `-- ListTodos (due_at, id) asc dated +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NOT NULL
@@ -233,7 +244,8 @@ LIMIT $3
 `
 
 const listDueAscAfterDone = `-- ListTodos (due_at, id) asc dated +after +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NOT NULL
@@ -244,7 +256,8 @@ LIMIT $5
 `
 
 const listDueDesc = `-- ListTodos (due_at, id) desc dated
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NOT NULL
@@ -253,7 +266,8 @@ LIMIT $2
 `
 
 const listDueDescAfter = `-- ListTodos (due_at, id) desc dated +after
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NOT NULL
@@ -263,7 +277,8 @@ LIMIT $4
 `
 
 const listDueDescDone = `-- ListTodos (due_at, id) desc dated +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NOT NULL
@@ -273,7 +288,8 @@ LIMIT $3
 `
 
 const listDueDescAfterDone = `-- ListTodos (due_at, id) desc dated +after +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NOT NULL
@@ -284,7 +300,8 @@ LIMIT $5
 `
 
 const listUndatedAsc = `-- ListTodos (created_at, id) asc undated
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NULL
@@ -293,7 +310,8 @@ LIMIT $2
 `
 
 const listUndatedAscAfter = `-- ListTodos (created_at, id) asc undated +after
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NULL
@@ -303,7 +321,8 @@ LIMIT $4
 `
 
 const listUndatedAscDone = `-- ListTodos (created_at, id) asc undated +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NULL
@@ -313,7 +332,8 @@ LIMIT $3
 `
 
 const listUndatedAscAfterDone = `-- ListTodos (created_at, id) asc undated +after +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NULL
@@ -324,7 +344,8 @@ LIMIT $5
 `
 
 const listUndatedDesc = `-- ListTodos (created_at, id) desc undated
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NULL
@@ -333,7 +354,8 @@ LIMIT $2
 `
 
 const listUndatedDescAfter = `-- ListTodos (created_at, id) desc undated +after
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NULL
@@ -343,7 +365,8 @@ LIMIT $4
 `
 
 const listUndatedDescDone = `-- ListTodos (created_at, id) desc undated +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NULL
@@ -353,7 +376,8 @@ LIMIT $3
 `
 
 const listUndatedDescAfterDone = `-- ListTodos (created_at, id) desc undated +after +done
-SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at
+SELECT id, user_id, title, notes, due_at, due_offset, priority, done, completed_at, tags, version, created_at, updated_at,
+  coalesce((SELECT true FROM reminders r WHERE r.todo_id = todos.id), false)
 FROM todos
 WHERE user_id = $1
   AND due_at IS NULL
