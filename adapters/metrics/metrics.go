@@ -9,10 +9,8 @@
 // templates, never raw paths; API names and errcodes, never codes, tokens
 // or user identifiers.
 //
-// Not yet measured: the job queue's depth, as there is no queue. When it
-// comes, export it the way WatchRevocations does: a GaugeFunc (or a
-// Collector, for a count per queue and state) that reads the queue at
-// scrape time, named miniback_jobs_queued.
+// The job queue is counted at scrape time (WatchJobs, jobs.go), the way
+// WatchRevocations reads the revocation feed's lag.
 package metrics
 
 import (

@@ -307,8 +307,8 @@ func (e errDashboard) Error() string { return string(e) }
 // instrument: requests (success, client error), a WeChat login and a
 // token-bearing API call (phone number), an errcode, a completed upload,
 // the access-token refresh the background makes at start. Rate-limit
-// rejections have no limiter to drive them yet, so the test records them
-// the way the limiter will.
+// rejections are recorded through the limiter's observer, as the limiter
+// records them (the limiter itself is driven in the rate-limit e2e tests).
 func exerciseEverythingMeasured(t *testing.T, m *Main, apiURL, metricsURL string) {
 	t.Helper()
 	c := apitest.NewRemote(t, apiURL)
