@@ -317,6 +317,7 @@ func TestChartRefusesValuesThatWouldBreakTheRelease(t *testing.T) {
 		{"a chart-managed variable under config", "config:\n  MINIBACK_ADDR: \":9000\"\n", "MINIBACK_ADDR is set by the chart"},
 		{"a chart-managed variable under secret", "secret:\n  MINIBACK_SHUTDOWN_TIMEOUT: 1s\n", "MINIBACK_SHUTDOWN_TIMEOUT is set by the chart"},
 		{"a variable under both", "config:\n  DATABASE_URL: postgres://x\n", "under both config and secret"},
+		{"the hook Job as the chart's own account", "migrations:\n  mode: job\n  job:\n    serviceAccountName: rel-miniback\nexistingSecret: x\n", "does not exist yet when the pre-install hook Job runs"},
 		{"metrics on the API's port", "metrics:\n  port: 8080\n", "metrics.port must differ"},
 	}
 	for _, tt := range tests {
