@@ -338,8 +338,14 @@ metadata:
 spec:
   replica: 3
 `
-	if _, err := decodeAll([]byte(misspelt)); err == nil || !strings.Contains(err.Error(), `unknown field "replica"`) {
-		t.Errorf("decodeAll = %v, want an unknown field error for replica", err)
+	if _, err := decodeAll([]byte(misspelt)); err == nil || !strings.Contains(err.Error(), `unknown field "spec.replica"`) {
+		t.Errorf("decodeAll = %v, want an unknown field error for spec.replica", err)
+	}
+	// The API server matches field names case-sensitively; encoding/json
+	// would quietly take Replicas for replicas.
+	const wrongCase = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  Replicas: 3\n"
+	if _, err := decodeAll([]byte(wrongCase)); err == nil || !strings.Contains(err.Error(), `unknown field "spec.Replicas"`) {
+		t.Errorf("decodeAll = %v, want an unknown field error for spec.Replicas", err)
 	}
 	const duplicate = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n"
 	if _, err := decodeAll([]byte(duplicate)); err == nil {
