@@ -317,6 +317,7 @@ func TestChartRefusesValuesThatWouldBreakTheRelease(t *testing.T) {
 		{"a chart-managed variable under config", "config:\n  MINIBACK_ADDR: \":9000\"\n", "MINIBACK_ADDR is set by the chart"},
 		{"a chart-managed variable under secret", "secret:\n  MINIBACK_SHUTDOWN_TIMEOUT: 1s\n", "MINIBACK_SHUTDOWN_TIMEOUT is set by the chart"},
 		{"a variable under both", "config:\n  DATABASE_URL: postgres://x\n", "under both config and secret"},
+		{"the hook Job as the chart's own account", "migrations:\n  mode: job\n  job:\n    serviceAccountName: rel-miniback\nexistingSecret: x\n", "does not exist yet when the pre-install hook Job runs"},
 		{"metrics on the API's port", "metrics:\n  port: 8080\n", "metrics.port must differ"},
 	}
 	for _, tt := range tests {
@@ -337,8 +338,14 @@ metadata:
 spec:
   replica: 3
 `
-	if _, err := decodeAll([]byte(misspelt)); err == nil || !strings.Contains(err.Error(), `unknown field "replica"`) {
-		t.Errorf("decodeAll = %v, want an unknown field error for replica", err)
+	if _, err := decodeAll([]byte(misspelt)); err == nil || !strings.Contains(err.Error(), `unknown field "spec.replica"`) {
+		t.Errorf("decodeAll = %v, want an unknown field error for spec.replica", err)
+	}
+	// The API server matches field names case-sensitively; encoding/json
+	// would quietly take Replicas for replicas.
+	const wrongCase = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  Replicas: 3\n"
+	if _, err := decodeAll([]byte(wrongCase)); err == nil || !strings.Contains(err.Error(), `unknown field "spec.Replicas"`) {
+		t.Errorf("decodeAll = %v, want an unknown field error for spec.Replicas", err)
 	}
 	const duplicate = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n"
 	if _, err := decodeAll([]byte(duplicate)); err == nil {

@@ -2,7 +2,7 @@ package helm
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +15,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -92,6 +93,9 @@ func helmTemplate(t *testing.T, values string) ([]byte, error) {
 // decodeAll decodes every document helm rendered into the type its
 // apiVersion and kind name, refusing unknown and duplicate fields: a
 // misspelt field fails here instead of being dropped by the API server.
+// Field names match case-sensitively, as the API server's decoder
+// (sigs.k8s.io/json) does: encoding/json would take "Replicas" for
+// "replicas".
 func decodeAll(rendered []byte) (manifests, error) {
 	var m manifests
 	for i, doc := range bytes.Split(rendered, []byte("\n---\n")) {
@@ -103,8 +107,11 @@ func decodeAll(rendered []byte) (manifests, error) {
 		if err != nil {
 			return m, fmt.Errorf("document %d is not valid YAML: %w\n%s", i, err, doc)
 		}
-		var head struct{ APIVersion, Kind string }
-		if err := json.Unmarshal(js, &head); err != nil {
+		var head struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+		}
+		if err := json.UnmarshalCaseSensitivePreserveInts(js, &head); err != nil {
 			return m, err
 		}
 		var target any
@@ -139,9 +146,11 @@ func decodeAll(rendered []byte) (manifests, error) {
 		default:
 			return m, fmt.Errorf("document %d: %s %s has no decoder in this test: add its type", i, head.APIVersion, head.Kind)
 		}
-		dec := json.NewDecoder(bytes.NewReader(js))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(target); err != nil {
+		strict, err := json.UnmarshalStrict(js, target)
+		if err == nil {
+			err = errors.Join(strict...)
+		}
+		if err != nil {
 			return m, fmt.Errorf("document %d (%s): %w\n%s", i, head.Kind, err, doc)
 		}
 	}

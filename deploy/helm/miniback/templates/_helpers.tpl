@@ -37,6 +37,24 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/*
+The migration Job's ServiceAccount. The Job is a pre-install hook, and Helm
+creates the release's own resources (the ServiceAccount too) only after the
+pre-install hooks succeed, so the Job cannot run as an account the chart
+creates: migrations.job.serviceAccountName if set; else the release's account
+when it is not the chart's (serviceAccount.create=false: it exists already);
+else the namespace's "default". The Job mounts no token either way.
+*/}}
+{{- define "miniback.migrationServiceAccountName" -}}
+{{- if .Values.migrations.job.serviceAccountName }}
+{{- .Values.migrations.job.serviceAccountName }}
+{{- else if not .Values.serviceAccount.create }}
+{{- include "miniback.serviceAccountName" . }}
+{{- else }}
+{{- print "default" }}
+{{- end }}
+{{- end }}
+
 {{- define "miniback.image" -}}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
@@ -92,6 +110,9 @@ refused.
 {{- if and (eq .Values.migrations.mode "job") (not .Values.existingSecret) }}
 {{- fail "migrations.mode=job needs existingSecret: the hook Job runs before the chart's own Secret exists" }}
 {{- end }}
+{{- if and (eq .Values.migrations.mode "job") .Values.serviceAccount.create (eq (include "miniback.migrationServiceAccountName" .) (include "miniback.serviceAccountName" .)) }}
+{{- fail (printf "migrations.job.serviceAccountName is %s, the ServiceAccount the chart creates: it does not exist yet when the pre-install hook Job runs; name an existing account, or leave it empty" (include "miniback.serviceAccountName" .)) }}
+{{- end }}
 {{- if and .Values.metrics.enabled (eq (int .Values.metrics.port) (int .Values.containerPort)) }}
 {{- fail "metrics.port must differ from containerPort: metrics never share the API's listener" }}
 {{- end }}
@@ -115,9 +136,8 @@ refused.
 {{- end }}
 {{- end }}
 
-{{/* Pod-level settings the Deployment and the migration Job share. */}}
+{{/* Pod-level settings the Deployment and the migration Job share (not the ServiceAccount). */}}
 {{- define "miniback.podCommon" -}}
-serviceAccountName: {{ include "miniback.serviceAccountName" . }}
 automountServiceAccountToken: false
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
