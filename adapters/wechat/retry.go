@@ -69,8 +69,8 @@ var replaySafe = map[string]bool{
 }
 
 // onlyUnsent lists the APIs retried only when the request never left
-// (DNS, connect, TLS): not after errcode -1 or HTTP 503 either, which
-// WeChat sends after the request reached it. Their callers retry later,
+// (DNS, connect, TLS): not after errcode -1, errcode 45011 or HTTP 503
+// either, which WeChat sends after the request reached it. Their callers retry later,
 // on their own terms (the reminder queue's backoff for subscribe sends).
 var onlyUnsent = map[string]bool{
 	apiSubscribeSend: true,
