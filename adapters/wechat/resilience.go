@@ -20,9 +20,11 @@ import (
 )
 
 // BreakerSettings configure the circuit breaker of each (AppID, API). Only
-// failures that say WeChat is unwell count: errcode -1, HTTP 5xx, no
-// connection, no answer in time. An answer about the request (an invalid
-// code, a refused scene, a quota) counts as a success or not at all.
+// failures that say WeChat cannot serve the AppID now count: errcode -1,
+// errcode 45011 of a quota that is the AppID's, HTTP 5xx, no connection,
+// no answer in time. An answer about the request (an invalid code, a
+// refused scene) counts as a success; 45011 of a per-user quota
+// (code2Session: retry.go, perUserQuota) not at all.
 type BreakerSettings struct {
 	// ConsecutiveFailures opens the breaker after this many failures in a
 	// row; 0 turns this trigger off.
@@ -257,9 +259,9 @@ func (g *guard) allow() (func(verdict), error) {
 	}
 	return func(v verdict) {
 		switch {
-		case v.failed():
+		case v.failed(g.api):
 			done(errFailed)
-		case v == ignored:
+		case v == ignored, v == quota: // quota here: one user's (perUserQuota)
 			done(errIgnored)
 		default:
 			done(nil)

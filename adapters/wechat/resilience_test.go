@@ -190,6 +190,97 @@ func TestRetry_BusyOnEveryAttemptStopsAfterTheRetriesAsWeChatBusy(t *testing.T) 
 	}
 }
 
+// quotaCall is a call of one API in the quota tests: code2Session, whose
+// 45011 quota is per user, or one whose quota is the AppID's.
+type quotaCall struct {
+	name string
+	api  string // the simulator's name
+	call func(ctx context.Context, c *wechat.Client) error
+}
+
+func quotaCalls() []quotaCall {
+	return []quotaCall{
+		{"code2Session (quota per user)", wechatsim.APICode2Session, func(ctx context.Context, c *wechat.Client) error {
+			_, err := c.Code2Session(ctx, appA, "dev-alice")
+			return err
+		}},
+		{"getuserphonenumber (quota per AppID)", wechatsim.APIGetUserPhoneNumber, func(ctx context.Context, c *wechat.Client) error {
+			_, err := c.API(wechat.NewProcessTokens(c)).PhoneNumber(ctx, appA, "phone-13800138000")
+			return err
+		}},
+		{"msgSecCheck (quota per AppID)", wechatsim.APIMsgSecCheck, func(ctx context.Context, c *wechat.Client) error {
+			_, err := wechat.NewContentSecurity(c.API(wechat.NewProcessTokens(c))).CheckText(ctx,
+				domain.TextCheck{App: appA, OpenID: domain.OpenID(wechatsim.OpenID(string(appA), "alice")), Scene: 2, Content: "hello"})
+			return err
+		}},
+	}
+}
+
+func TestRetry_Quota45011OnceThenSuccessSucceedsAfterOneRetry(t *testing.T) {
+	for _, q := range quotaCalls() {
+		t.Run(q.name, func(t *testing.T) {
+			r, s := newRig(t), &sleeps{}
+			c := r.client(t, withBreaker(guarded(s, &frozenClock{now: time.Now()}), 5, time.Hour), 0, nil)
+			r.sim.Visit(string(appA), "alice") // msgSecCheck wants a recent visitor
+			r.sim.InjectError(q.api, string(appA), 45011, 1)
+
+			if err := q.call(context.Background(), c); err != nil {
+				t.Fatalf("err %v, want a success after one retry", err)
+			}
+			if n := r.sim.CallsTo(q.api); n != 2 {
+				t.Errorf("%s reached %d times, want 2 (45011, then the success)", q.api, n)
+			}
+			if w := s.waits(); len(w) != 1 || w[0] < 50*time.Millisecond || w[0] > 100*time.Millisecond {
+				t.Errorf("backoffs %v, want one in [50ms,100ms]", w)
+			}
+		})
+	}
+}
+
+func TestRetry_Quota45011OnEveryAttemptStopsAfterTheRetriesAsWeChatRateLimited(t *testing.T) {
+	for _, q := range quotaCalls() {
+		t.Run(q.name, func(t *testing.T) {
+			r, s := newRig(t), &sleeps{}
+			c := r.client(t, guarded(s, &frozenClock{now: time.Now()}), 0, nil)
+			r.sim.Visit(string(appA), "alice")
+			r.sim.InjectError(q.api, string(appA), 45011, 10)
+
+			err := q.call(context.Background(), c)
+			if e := domainError(t, err); e.Code != domain.CodeWeChatRateLimited || e.RetryAfter != time.Minute {
+				t.Fatalf("err %v (Retry-After %s), want wechat_rate_limited with Retry-After 1m", err, e.RetryAfter)
+			}
+			if n := r.sim.CallsTo(q.api); n != 3 {
+				t.Errorf("%s reached %d times, want 3 (1 + 2 retries)", q.api, n)
+			}
+			if w := s.waits(); len(w) != 2 {
+				t.Errorf("backoffs %v, want 2", w)
+			}
+		})
+	}
+}
+
+func TestRetry_Quota45011IsNotRetriedWhenTheDeadlineLeavesNoRoom(t *testing.T) {
+	r := newRig(t)
+	res := wechat.DefaultResilience()
+	res.Breaker = wechat.BreakerSettings{}
+	res.Retry.Backoff, res.Retry.MaxBackoff = 10*time.Second, 10*time.Second // real waits, were they taken
+	c := r.client(t, res, 0, nil)
+	r.sim.InjectError(wechatsim.APICode2Session, string(appA), 45011, 3)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Code2Session(ctx, appA, "dev-alice"); domain.ErrorCode(err) != domain.CodeWeChatRateLimited {
+		t.Fatalf("err %v, want wechat_rate_limited", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("took %s: it waited for a retry the deadline could not fit", took)
+	}
+	if n := r.sim.CallsTo(wechatsim.APICode2Session); n != 1 {
+		t.Errorf("code2Session called %d times, want 1", n)
+	}
+}
+
 func TestRetry_PermanentErrcodesAreSentExactlyOnce(t *testing.T) {
 	tests := []struct {
 		name string
@@ -209,10 +300,6 @@ func TestRetry_PermanentErrcodesAreSentExactlyOnce(t *testing.T) {
 			_, err := c.Code2Session(context.Background(), appA, "err-40226")
 			return err
 		}, wechatsim.APICode2Session, domain.CodeWeChatUserBlocked},
-		{"code2Session 45011 quota: no retry can outlast a minute", func(c *wechat.Client, _ *rig) error {
-			_, err := c.Code2Session(context.Background(), appA, "err-45011")
-			return err
-		}, wechatsim.APICode2Session, domain.CodeWeChatRateLimited},
 		{"phone 40029 invalid code", func(c *wechat.Client, _ *rig) error {
 			_, err := c.API(wechat.NewProcessTokens(c)).PhoneNumber(context.Background(), appA, "err-40029")
 			return err
@@ -254,9 +341,10 @@ func TestRetry_PermanentErrcodesAreSentExactlyOnce(t *testing.T) {
 }
 
 // TestRetry_OnlyFailuresThatCannotActTwiceAreRetried is the retry-safety
-// table: a request that never left (connection refused), errcode -1 and
-// HTTP 503 are retried for every API; one that may have reached WeChat
-// (answer lost, HTTP 500, a timeout) only for the idempotent APIs.
+// table: a request that never left (connection refused), errcode -1,
+// errcode 45011 and HTTP 503 are retried for every API; one that may have
+// reached WeChat (answer lost, HTTP 500, a timeout) only for the
+// idempotent APIs.
 func TestRetry_OnlyFailuresThatCannotActTwiceAreRetried(t *testing.T) {
 	type call func(ctx context.Context, c *wechat.Client) error
 	login := func(ctx context.Context, c *wechat.Client) error {
@@ -301,28 +389,35 @@ func TestRetry_OnlyFailuresThatCannotActTwiceAreRetried(t *testing.T) {
 		api   string
 		path  string
 		call  call
-		fault string // refused, busy, 503, 500, 502, lost
+		fault string // refused, busy, quota (45011), 503, 500, 502, lost
 		calls int    // requests that reached the simulator
 		ok    bool   // the call succeeds in the end
 	}{
 		{"code2Session: connection refused is retried", wechatsim.APICode2Session, pathLogin, login, "refused", 1, true},
 		{"code2Session: -1 is retried", wechatsim.APICode2Session, pathLogin, login, "busy", 2, true},
 		{"code2Session: HTTP 503 is retried", wechatsim.APICode2Session, pathLogin, login, "503", 2, true},
+		{"code2Session: 45011 is retried (refused before the code was used)", wechatsim.APICode2Session, pathLogin, login, "quota", 2, true},
 		{"code2Session: HTTP 500 may have used the code: not retried", wechatsim.APICode2Session, pathLogin, login, "500", 1, false},
 		{"code2Session: HTTP 502 may come after the code was used: not retried", wechatsim.APICode2Session, pathLogin, login, "502", 1, false},
 		{"code2Session: a lost answer may have used the code: not retried", wechatsim.APICode2Session, pathLogin, login, "lost", 1, false},
 		{"getuserphonenumber: -1 is retried", wechatsim.APIGetUserPhoneNumber, pathPhone, phone, "busy", 2, true},
+		{"getuserphonenumber: 45011 is retried (refused before the code was used)", wechatsim.APIGetUserPhoneNumber, pathPhone, phone, "quota", 2, true},
 		{"getuserphonenumber: a lost answer may have used the code: not retried", wechatsim.APIGetUserPhoneNumber, pathPhone, phone, "lost", 1, false},
 		{"msgSecCheck: HTTP 500 is retried (a check has no effect)", wechatsim.APIMsgSecCheck, pathText, text, "500", 2, true},
 		{"msgSecCheck: a lost answer is retried", wechatsim.APIMsgSecCheck, pathText, text, "lost", 2, true},
 		{"mediaCheckAsync: a lost answer may have started a check: not retried", wechatsim.APIMediaCheckAsync, pathMedia, media, "lost", 1, false},
 		{"mediaCheckAsync: -1 is retried", wechatsim.APIMediaCheckAsync, pathMedia, media, "busy", 2, true},
+		{"mediaCheckAsync: 45011 is retried (refused before a check started)", wechatsim.APIMediaCheckAsync, pathMedia, media, "quota", 2, true},
+		{"msgSecCheck: 45011 is retried", wechatsim.APIMsgSecCheck, pathText, text, "quota", 2, true},
+		{"getwxacodeunlimit: 45011 is retried", wechatsim.APIWxaCodeUnlimit, pathQR, qr, "quota", 2, true},
 		{"getwxacodeunlimit: a lost answer is retried (the same image)", wechatsim.APIWxaCodeUnlimit, pathQR, qr, "lost", 2, true},
 		{"getwxacodeunlimit: HTTP 502 is retried", wechatsim.APIWxaCodeUnlimit, pathQR, qr, "502", 2, true},
 		{"stable_token: HTTP 500 is retried in normal mode", wechatsim.APIStableToken, pathToken, token(false), "500", 2, true},
 		{"stable_token: a lost answer is retried in normal mode", wechatsim.APIStableToken, pathToken, token(false), "lost", 2, true},
 		{"stable_token: a forced refresh is never replayed", wechatsim.APIStableToken, pathToken, token(true), "lost", 1, false},
 		{"stable_token: a forced refresh that never left is retried", wechatsim.APIStableToken, pathToken, token(true), "refused", 1, true},
+		{"stable_token: a forced refresh refused over the quota (45011) is retried", wechatsim.APIStableToken, pathToken, token(true), "quota", 2, true},
+		{"stable_token: 45011 is retried in normal mode", wechatsim.APIStableToken, pathToken, token(false), "quota", 2, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -355,6 +450,8 @@ func TestRetry_OnlyFailuresThatCannotActTwiceAreRetried(t *testing.T) {
 				refuseNext.Store(true)
 			case "busy":
 				r.sim.InjectError(tt.api, string(appA), -1, 1)
+			case "quota":
+				r.sim.InjectError(tt.api, string(appA), 45011, 1)
 			case "503":
 				r.sim.InjectStatus(tt.api, string(appA), http.StatusServiceUnavailable, 1)
 			case "500":
@@ -590,14 +687,24 @@ func TestBreaker_AfterTheOpenTimeAProbeClosesItOrOpensItAgain(t *testing.T) {
 	}
 }
 
-func TestBreaker_CallerCancellationsAndQuotasDoNotOpenIt(t *testing.T) {
+// code2Session's 45011 quota is per user (retry.go: perUserQuota): one
+// user's burst must not open the breaker for every user of the AppID. A
+// breaker that opens on the first failure stays closed through 45011s on
+// every attempt (each retried) and through callers who gave up.
+func TestBreaker_Code2SessionQuotasAndCallerCancellationsNeverOpenIt(t *testing.T) {
 	r, s := newRig(t), &sleeps{}
-	c := r.client(t, withBreaker(guarded(s, &frozenClock{now: time.Now()}), 2, time.Hour), 0, nil)
-	r.sim.InjectError(wechatsim.APICode2Session, string(appA), 45011, 5)
-	for range 5 {
+	res := withBreaker(guarded(s, &frozenClock{now: time.Now()}), 1, time.Hour)
+	res.Retry.BudgetRatio, res.Retry.BudgetMin = 100, 0 // every call gets its 2 retries
+	c := r.client(t, res, 0, nil)
+	const logins = 10
+	r.sim.InjectError(wechatsim.APICode2Session, string(appA), 45011, 3*logins)
+	for i := range logins {
 		if _, err := login(t, c, appA, "dev-alice"); domain.ErrorCode(err) != domain.CodeWeChatRateLimited {
-			t.Fatalf("err %v, want wechat_rate_limited", err)
+			t.Fatalf("login %d: err %v, want wechat_rate_limited (never wechat_unavailable)", i+1, err)
 		}
+	}
+	if n := r.sim.CallsTo(wechatsim.APICode2Session); n != 3*logins {
+		t.Errorf("code2Session called %d times, want %d: every login reached WeChat, with its retries", n, 3*logins)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -605,20 +712,65 @@ func TestBreaker_CallerCancellationsAndQuotasDoNotOpenIt(t *testing.T) {
 		_, _ = c.Code2Session(ctx, appA, "dev-alice")
 	}
 	if st := c.BreakerState(appA, guardName(wechatsim.APICode2Session)); st != "closed" {
-		t.Errorf("breaker %s after quotas and cancellations, want closed", st)
+		t.Errorf("breaker %s after per-user quotas and cancellations, want closed", st)
 	}
 	if _, err := login(t, c, appA, "dev-alice"); err != nil {
 		t.Errorf("login: %v", err)
 	}
 }
 
-// outage runs n logins of appA against a code2Session that answers -1 to
-// every call and returns how many requests reached WeChat.
-func outage(t *testing.T, n int, res wechat.Resilience) int {
+// The 45011 of an API whose quota is the AppID's counts against its
+// breaker: while the quota is spent every user's call gets 45011, and the
+// open breaker answers wechat_unavailable without sending them.
+func TestBreaker_Quota45011OfAnAppIDWideAPIOpensItThenItAnswersAtOnce(t *testing.T) {
+	for _, q := range quotaCalls() {
+		if q.api == wechatsim.APICode2Session {
+			continue
+		}
+		t.Run(q.name, func(t *testing.T) {
+			r, s := newRig(t), &sleeps{}
+			c := r.client(t, withBreaker(guarded(s, &frozenClock{now: time.Now()}), 5, time.Hour), 0, nil)
+			r.sim.Visit(string(appA), "alice")
+			r.sim.InjectError(q.api, string(appA), 45011, 1000)
+
+			// 1 + 2 attempts, then 2 more: the fifth 45011 in a row opens
+			// the breaker, which refuses that call's last retry; the call
+			// answers its 45011.
+			for i := range 2 {
+				if err := q.call(context.Background(), c); domain.ErrorCode(err) != domain.CodeWeChatRateLimited {
+					t.Fatalf("call %d: err %v, want wechat_rate_limited", i+1, err)
+				}
+			}
+			if n := r.sim.CallsTo(q.api); n != 5 {
+				t.Fatalf("%s reached %d times before the breaker opened, want 5", q.api, n)
+			}
+			if st := c.BreakerState(appA, guardName(q.api)); st != "open" {
+				t.Fatalf("breaker %s after five 45011s in a row, want open", st)
+			}
+			for i := range 10 {
+				err := q.call(context.Background(), c)
+				if e := domainError(t, err); e.Code != domain.CodeWeChatUnavailable || e.RetryAfter < 59*time.Minute {
+					t.Fatalf("call %d with the breaker open: err %v, want wechat_unavailable with the open time", i+3, err)
+				}
+			}
+			if n := r.sim.CallsTo(q.api); n != 5 {
+				t.Errorf("%s reached %d times in all, want 5: an open breaker sends nothing", q.api, n)
+			}
+			// Per (AppID, API): code2Session of the same app still works.
+			if _, err := login(t, c, appA, "dev-alice"); err != nil {
+				t.Errorf("appA's login while its %s breaker is open: %v", q.api, err)
+			}
+		})
+	}
+}
+
+// outage runs n logins of appA against a code2Session that answers
+// errcode to every call and returns how many requests reached WeChat.
+func outage(t *testing.T, n int, res wechat.Resilience, errcode int) int {
 	t.Helper()
 	r := newRig(t)
 	c := r.client(t, res, 0, nil)
-	r.sim.InjectError(wechatsim.APICode2Session, string(appA), -1, 10*n)
+	r.sim.InjectError(wechatsim.APICode2Session, string(appA), errcode, 10*n)
 	for range n {
 		if _, err := login(t, c, appA, "dev-alice"); err == nil {
 			t.Fatal("a login succeeded during the outage")
@@ -634,9 +786,9 @@ func TestRetryBudget_BoundsTheCallsDuringAnOutage(t *testing.T) {
 	unbudgeted.Retry.BudgetRatio, unbudgeted.Retry.BudgetMin = 100, 0
 	budgeted := guarded(&sleeps{}, clock) // 5 + 10% of calls per 10 s
 
-	without := outage(t, n, unbudgeted)
-	with := outage(t, n, budgeted)
-	breaker := outage(t, n, withBreaker(guarded(&sleeps{}, clock), 5, time.Hour))
+	without := outage(t, n, unbudgeted, -1)
+	with := outage(t, n, budgeted, -1)
+	breaker := outage(t, n, withBreaker(guarded(&sleeps{}, clock), 5, time.Hour), -1)
 	t.Logf("outage of %d logins: %d calls to WeChat with retries and no budget, %d with the budget, %d with the budget and the breaker",
 		n, without, with, breaker)
 	if without != 3*n {
@@ -648,6 +800,23 @@ func TestRetryBudget_BoundsTheCallsDuringAnOutage(t *testing.T) {
 	}
 	if breaker != 5 {
 		t.Errorf("with the breaker: %d calls, want 5", breaker)
+	}
+}
+
+// A quota that stays spent: the logins' 45011s are retried within the
+// same budget as -1 (5 + 10 % of the calls per 10 s), and code2Session's
+// breaker, which a per-user quota never opens, sends every login once.
+func TestRetryBudget_BoundsTheRetriesOfAPersistentQuota45011(t *testing.T) {
+	const n = 50
+	clock := &frozenClock{now: time.Now()}
+	with := outage(t, n, guarded(&sleeps{}, clock), 45011)
+	breaker := outage(t, n, withBreaker(guarded(&sleeps{}, clock), 5, time.Hour), 45011)
+	t.Logf("%d logins over a spent code2Session quota: %d calls to WeChat with the budget, %d with the budget and the breaker", n, with, breaker)
+	if with != n+10 {
+		t.Errorf("with the budget: %d calls, want %d", with, n+10)
+	}
+	if breaker != n+10 {
+		t.Errorf("with the breaker: %d calls, want %d (a per-user quota does not open it)", breaker, n+10)
 	}
 }
 

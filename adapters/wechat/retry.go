@@ -4,11 +4,13 @@ package wechat
 // attempt goes through the breaker of its (AppID, API), and a failure is
 // retried, with exponential backoff and jitter, when three things hold:
 //
-//  1. It says WeChat is unwell, not that the request is wrong (which
-//     failures do is the verdict list below). Permanent errcodes (40029,
-//     40163, 40003, 40037, 41030, 43101, 47003…) never retry; 45011 never
-//     retries either: WeChat's quota is per minute, a backoff under a
-//     second cannot outlast it, and the client gets 429 with Retry-After.
+//  1. It says WeChat could not serve the request now, not that the
+//     request is wrong (which failures do is the verdict list below).
+//     Permanent errcodes (40029, 40163, 40003, 40037, 41030, 43101,
+//     47003…) never retry. 45011 (the minute quota is reached) does, like
+//     -1: the quota's minute may roll over during the backoff, and the
+//     retry budget bounds what retries add while it does not; when they
+//     do not get through, the client gets 429 with Retry-After as before.
 //  2. Repeating it cannot act twice. What WeChat does with a request
 //     that arrived and got no answer is unknown: for an API that consumes
 //     a single-use code (code2Session, getuserphonenumber: a repeat gets
@@ -16,11 +18,16 @@ package wechat
 //     spends one of 20 a day; mediaCheckAsync starts a second check)
 //     only a failure that proves the request was not acted on is retried:
 //     no connection (the request never left), errcode -1 ("system busy,
-//     retry later") or HTTP 503. The idempotent APIs in replaySafe also
-//     retry a reset, a 5xx or a timeout.
+//     retry later"), errcode 45011 (refused over the quota before
+//     anything was done) or HTTP 503. The idempotent APIs in replaySafe
+//     also retry a reset, a 5xx or a timeout.
 //  3. The caller's deadline leaves room for the backoff and an attempt
 //     (for a timeout: a whole client timeout), and the retry budget of
 //     the (AppID, API) has a retry left.
+//
+// Every failure a retry is for counts against the breaker, with one
+// exception: 45011 of an API whose quota is per user (perUserQuota), which
+// one user's burst reaches while WeChat serves everyone else.
 
 import (
 	"context"
@@ -62,11 +69,32 @@ var replaySafe = map[string]bool{
 }
 
 // onlyUnsent lists the APIs retried only when the request never left
-// (DNS, connect, TLS): not after errcode -1 or HTTP 503 either, which
-// WeChat sends after the request reached it. Their callers retry later,
+// (DNS, connect, TLS): not after errcode -1, errcode 45011 or HTTP 503
+// either, which WeChat sends after the request reached it. Their callers retry later,
 // on their own terms (the reminder queue's backoff for subscribe sends).
 var onlyUnsent = map[string]bool{
 	apiSubscribeSend: true,
+}
+
+// perUserQuota lists the APIs whose minute quota (45011) is counted per
+// user, not per AppID: their 45011 is retried like any other, but does not
+// count against the breaker of the (AppID, API), which would then refuse
+// every user of the mini-program for one user's burst. The 45011 of an
+// API not listed (getuserphonenumber, msg_sec_check, media_check_async,
+// getwxacodeunlimit, stable_token, subscribe send…) counts: its quota is
+// the AppID's, so while it is spent every user's call gets 45011 too, and
+// an open breaker spares WeChat those calls.
+var perUserQuota = map[string]bool{
+	// WeChat: 100 calls per user per minute (the mini-game docs).
+	apiCode2Session: true,
+	// NOT per user: getuserphonenumber. Its code is the user's, but
+	// WeChat documents no per-user quota for it: asked for its limits,
+	// WeChat's community staff point to getApiQuota, which reports the
+	// AppID's quotas. And one user cannot reach a per-user quota through
+	// miniback: POST /v1/me/phone is in the "wechat" rate-limit group
+	// (10 a minute per user by default), each a fresh single-use code. So
+	// its 45011 is the AppID's quota spent, for every user.
+	phoneAPI: false,
 }
 
 // verdict is what one attempt says about WeChat's health, and whether
@@ -75,18 +103,24 @@ type verdict int
 
 const (
 	answered verdict = iota // WeChat answered: a success, or an errcode about the request (a breaker success)
-	ignored                 // says nothing of WeChat's health: the caller gave up, 45011, an unexpected reply (not counted)
+	ignored                 // says nothing of WeChat's health: the caller gave up, an unexpected reply (not counted)
 	unsent                  // the request never left: DNS, connect, TLS (a failure; always safe to repeat)
 	busy                    // WeChat said it failed without acting: errcode -1, HTTP 503 (a failure; safe to repeat)
+	quota                   // WeChat refused it without acting, over the minute quota: errcode 45011 (safe to repeat; a failure unless perUserQuota)
 	lost                    // the request left and the answer was lost: a reset, HTTP 500/502/504 (a failure; may have acted)
 	timedOut                // the request left and no answer came in the client's timeout (a failure; may have acted)
 )
 
-// failed reports whether the verdict counts against the breaker.
-func (v verdict) failed() bool { return v >= unsent }
+// failed reports whether the verdict counts against the breaker of api.
+func (v verdict) failed(api string) bool {
+	if v == quota {
+		return !perUserQuota[api]
+	}
+	return v >= unsent
+}
 
 func (v verdict) String() string {
-	return [...]string{"answered", "ignored", "unsent", "busy", "lost", "timed out"}[v]
+	return [...]string{"answered", "ignored", "unsent", "busy", "quota", "lost", "timed out"}[v]
 }
 
 // minAttemptTime is the least time left before the caller's deadline for
@@ -216,8 +250,7 @@ func statusVerdict(status int) verdict {
 }
 
 // errcodeVerdict reads the errcode of a reply: -1 is WeChat being busy,
-// 45011 a quota (not WeChat's health, and a retry cannot outlast it),
-// anything else an answer.
+// 45011 the minute quota reached, anything else an answer.
 func errcodeVerdict(mt string, body []byte) verdict {
 	code, ok := replyErrcode(exchange{contentType: mt, body: body})
 	switch {
@@ -226,7 +259,7 @@ func errcodeVerdict(mt string, body []byte) verdict {
 	case code == -1:
 		return busy
 	case code == 45011:
-		return ignored
+		return quota
 	}
 	return answered
 }
@@ -257,7 +290,7 @@ func (g *guard) retryAfter(ctx context.Context, attempt int, v verdict, replay b
 	}
 	switch v {
 	case unsent:
-	case busy:
+	case busy, quota:
 		if onlyUnsent[g.api] {
 			return 0, false
 		}

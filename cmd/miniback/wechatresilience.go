@@ -90,7 +90,7 @@ func (c Config) WeChatResilience(log *slog.Logger, onChange func(app domain.AppI
 func (m *Main) logWeChatResilience() {
 	c := m.Config
 	if c.WeChatRetries > 0 {
-		m.Logger.Info("wechat: retrying failures that cannot act twice (-1, HTTP 503, no connection; the idempotent APIs also a lost answer or a timeout)",
+		m.Logger.Info("wechat: retrying failures that cannot act twice (-1, 45011, HTTP 503, no connection; the idempotent APIs also a lost answer or a timeout)",
 			"retries", c.WeChatRetries, "backoff", c.WeChatRetryBackoff.String(), "max_backoff", c.WeChatRetryMaxBackoff.String(),
 			"budget", fmt.Sprintf("%d + %g × calls per 10s per AppID and API", c.WeChatRetryBudgetMin, c.WeChatRetryBudget))
 	} else {

@@ -2670,7 +2670,8 @@ export interface components {
         /**
          * @description A dependency is busy or down; retry after `Retry-After` seconds.
          *     With code `wechat_unavailable`, WeChat failed repeatedly for this
-         *     mini-program and API (busy, 5xx, unreachable, timeouts), so this
+         *     mini-program and API (busy, 5xx, unreachable, timeouts, or the
+         *     mini-program's minute quota of the API reached, 45011), so this
          *     server paused its calls: nothing was sent to WeChat, and
          *     `Retry-After` is the time until it tries WeChat again.
          *     With code `content_check_unavailable`, WeChat's content security
