@@ -178,9 +178,10 @@ type Backend interface {
 type Observer interface {
 	// Rejected is called for each request refused (429).
 	Rejected(group string)
-	// FailedOpen is called for each request let through unchecked because
-	// the shared backend (Redis) failed or is paused after a failure,
-	// under the FailOpen policy.
+	// FailedOpen is called for each budget check (Allow) let through
+	// unchecked because the shared backend (Redis) failed or is paused
+	// after a failure, under the FailOpen policy: once for each budget a
+	// request checks (its address, user, mini-program).
 	FailedOpen(group string)
 }
 
