@@ -7,8 +7,9 @@
 // in order: request id, access log, metrics, panic recovery,
 // security headers, CORS, the 401 challenge, the body size limit; then,
 // for the spec's operations, the rate limit per client address,
-// authentication, the rate limits per user and AppID, and validation
-// against the embedded spec; then the operation. Every failure is an RFC 9457
+// authentication, the rate limits per user and AppID, validation
+// against the embedded spec, and a wx.login code exchange's per-AppID
+// rate limit; then the operation. Every failure is an RFC 9457
 // application/problem+json document whose code comes from the domain.
 package httpapi
 
@@ -88,6 +89,9 @@ type handler struct {
 	// group.
 	limiter    *ratelimit.Limiter
 	rateGroups routeGroups
+	// apps are the mini-programs served, to resolve a code exchange's
+	// AppID for its app budget (limitCodeExchange).
+	apps app.Apps
 	// deadlines bound each request's context (Deps.Deadlines).
 	deadlines Deadlines
 }
@@ -101,7 +105,7 @@ func NewHandler(d Deps) http.Handler {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
 	h := &handler{log: orDiscard(d.Logger), verifier: d.Verifier, revoked: d.App.Revocations, ops: ops,
-		trustsProxies: len(d.TrustedProxies) > 0, deadlines: d.Deadlines, limiter: d.RateLimits}
+		trustsProxies: len(d.TrustedProxies) > 0, deadlines: d.Deadlines, limiter: d.RateLimits, apps: d.App.Login.Apps}
 	if h.rateGroups, err = rateGroupsOf(ops); err != nil {
 		panic(fmt.Sprintf("httpapi: %v", err))
 	}
@@ -164,10 +168,11 @@ func NewHandler(d Deps) http.Handler {
 	// the operation accepts, and a bad parameter gets the validator's field
 	// errors rather than the binder's bare refusal. The rate limits
 	// surround authentication: per client address before anything costs,
-	// per user and AppID as soon as the token says who it is.
+	// per user and AppID as soon as the token says who it is, and, for a
+	// wx.login code exchange, per the AppID its valid body is for.
 	// The console's cookie operations refuse a request not from the
 	// console's own page before anything else (guardConsole, console.go).
-	perOperation := []gin.HandlerFunc{h.limitClient, h.guardConsole, h.authenticate, h.limitCaller, h.validate}
+	perOperation := []gin.HandlerFunc{h.limitClient, h.guardConsole, h.authenticate, h.limitCaller, h.validate, h.limitCodeExchange}
 	operationsGroup := e.Group("", perOperation...)
 	api.RegisterHandlersWithOptions(operationsGroup, strict, api.GinServerOptions{
 		ErrorHandler: h.parameterError,

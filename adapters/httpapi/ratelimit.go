@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/miniback/miniback/adapters/httpapi/api"
 	"github.com/miniback/miniback/adapters/ratelimit"
 	"github.com/miniback/miniback/domain"
 )
@@ -98,11 +100,31 @@ var rateGroups = map[string]ratelimit.Group{
 	"receiveWeChatPush":   ratelimit.Exempt,
 }
 
+// codeExchanges are the operations that exchange a wx.login code at
+// WeChat (code2Session) for the mini-program their body names
+// (WeChatLoginRequest's appid, or the only one served): that AppID's
+// quota is the one the call spends, so their group's app budget counts
+// against it, not against the access token's AppID (the login has no
+// token; a password account binding WeChat has an empty one).
+// limitCodeExchange checks it once the body is valid and the AppID known
+// to be served here.
+var codeExchanges = map[string]bool{
+	"loginWithWeChat": true,
+	"bindMyWeChat":    true,
+}
+
+// rateRoute is what the middleware needs of an operation: its rate limit
+// group, and whether it is a code exchange.
+type rateRoute struct {
+	group        ratelimit.Group
+	codeExchange bool
+}
+
 // routeGroups maps gin's method and route pattern ("GET",
 // "/v1/todos/:id") to the operation's rate limit group: the middleware
 // looks a request's group up by the strings gin already holds, with no key
 // to build.
-type routeGroups map[string]map[string]ratelimit.Group
+type routeGroups map[string]map[string]rateRoute
 
 // rateGroupsOf maps each operation's route to its group, for the
 // middleware.
@@ -118,18 +140,22 @@ func rateGroupsOf(ops operations) (routeGroups, error) {
 			return nil, fmt.Errorf("operation %s (%s) has no rate limit group: add it to rateGroups", id, key)
 		}
 		if out[op.Method] == nil {
-			out[op.Method] = map[string]ratelimit.Group{}
+			out[op.Method] = map[string]rateRoute{}
 		}
-		out[op.Method][specToGin(op.Path)] = g
+		out[op.Method][specToGin(op.Path)] = rateRoute{group: g, codeExchange: codeExchanges[id]}
 	}
 	return out, nil
 }
 
-// group returns the rate limit group of the operation gin matched for c;
-// Exempt for none.
-func (rg routeGroups) group(c *gin.Context) ratelimit.Group {
+// route returns the rate limit group of the operation gin matched for c
+// (Exempt for none), and whether it is a code exchange.
+func (rg routeGroups) route(c *gin.Context) rateRoute {
 	return rg[c.Request.Method][c.FullPath()]
 }
+
+// group returns the rate limit group of the operation gin matched for c;
+// Exempt for none.
+func (rg routeGroups) group(c *gin.Context) ratelimit.Group { return rg.route(c).group }
 
 // limitClient is the first per-operation middleware: the operation
 // group's budget per client address, before anything costs: the token's
@@ -154,6 +180,7 @@ func (h *handler) limitClient(c *gin.Context) {
 // limitCaller runs after authentication: the group's budgets per user and
 // per mini-program, keyed by the verified token's subject and AppID (never
 // by anything the body says). An operation without a token has neither.
+// A code exchange's app budget is limitCodeExchange's.
 func (h *handler) limitCaller(c *gin.Context) {
 	if h.limiter == nil {
 		return
@@ -163,7 +190,8 @@ func (h *handler) limitCaller(c *gin.Context) {
 	if !ok {
 		return
 	}
-	g := h.rateGroups.group(c)
+	r := h.rateGroups.route(c)
+	g := r.group
 	if g == ratelimit.Exempt {
 		return
 	}
@@ -171,9 +199,62 @@ func (h *handler) limitCaller(c *gin.Context) {
 		h.rateLimited(c, g, ratelimit.User, d)
 		return
 	}
+	if r.codeExchange {
+		return
+	}
 	if d := h.limiter.Allow(ctx, g, ratelimit.App, string(claims.AppID)); !d.Allowed {
 		h.rateLimited(c, g, ratelimit.App, d)
 	}
+}
+
+// limitCodeExchange runs after validation, for the operations that
+// exchange a wx.login code (codeExchanges): their group's app budget,
+// keyed by the AppID the code is for, resolved as the use-case resolves
+// it (the body's appid, or the only mini-program served). It is checked
+// only for an AppID this deployment serves: an unknown one, or none when
+// several are served, makes no budget key (so a client cannot fill the
+// limiter with made-up AppIDs) and the operation refuses it, without
+// calling WeChat. The address budget came first (limitClient), so one
+// client cannot spend a mini-program's budget alone.
+func (h *handler) limitCodeExchange(c *gin.Context) {
+	if h.limiter == nil {
+		return
+	}
+	r := h.rateGroups.route(c)
+	if !r.codeExchange || h.limiter.Policy().Rule(r.group, ratelimit.App).Off() {
+		return
+	}
+	app, ok := h.codeExchangeApp(c)
+	if !ok {
+		return
+	}
+	if d := h.limiter.Allow(c.Request.Context(), r.group, ratelimit.App, string(app)); !d.Allowed {
+		h.rateLimited(c, r.group, ratelimit.App, d)
+	}
+}
+
+// codeExchangeApp returns the served AppID a code exchange's (validated)
+// body is for; false when it names none this deployment serves. The body
+// is decoded as the strict handler will decode it (the same type, the
+// same decoder), from the copy validate kept.
+func (h *handler) codeExchangeApp(c *gin.Context) (domain.AppID, bool) {
+	if c.Request.GetBody == nil {
+		return "", false
+	}
+	body, err := c.Request.GetBody()
+	if err != nil {
+		return "", false
+	}
+	var req api.WeChatLoginRequest
+	if err := json.NewDecoder(body).Decode(&req); err != nil {
+		return "", false
+	}
+	var requested domain.AppID
+	if req.Appid != nil {
+		requested = domain.AppID(*req.Appid)
+	}
+	app, err := h.apps.Resolve(requested)
+	return app, err == nil
 }
 
 // addressBucket is the budget key of a client address: an IPv4 address

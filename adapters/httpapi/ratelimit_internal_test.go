@@ -52,17 +52,23 @@ func TestEveryLimitedOperationDeclaresTooManyRequests(t *testing.T) {
 	}
 }
 
-// The user and app scopes are configurable exactly in the groups that
-// have operations taking an access token (their keys come from it).
+// The user scope is configurable exactly in the groups that have
+// operations taking an access token (its key comes from it), the app
+// scope in those and in the groups of the wx.login code exchanges (whose
+// key is the AppID their body names).
 func TestGroupsTakeTokensAsTheirOperationsDo(t *testing.T) {
 	secured := map[ratelimit.Group][]string{}
 	open := map[ratelimit.Group][]string{}
+	exchanges := map[ratelimit.Group][]string{}
 	for id, r := range specRoutes(t) {
 		g := rateGroups[id]
 		if requiresBearer(r) {
 			secured[g] = append(secured[g], id)
 		} else {
 			open[g] = append(open[g], id)
+		}
+		if codeExchanges[id] {
+			exchanges[g] = append(exchanges[g], id)
 		}
 	}
 	for _, g := range ratelimit.Groups() {
@@ -72,6 +78,47 @@ func TestGroupsTakeTokensAsTheirOperationsDo(t *testing.T) {
 		if g.Authenticated() != (len(secured[g]) > 0) {
 			slices.Sort(secured[g])
 			t.Errorf("group %s: Authenticated() is %v, its operations taking a token: %v", g, g.Authenticated(), secured[g])
+		}
+		if g.Has(ratelimit.User) != (len(secured[g]) > 0) {
+			t.Errorf("group %s: Has(user) is %v, its operations taking a token: %v", g, g.Has(ratelimit.User), secured[g])
+		}
+		if want := len(secured[g])+len(exchanges[g]) > 0; g.Has(ratelimit.App) != want {
+			t.Errorf("group %s: Has(app) is %v, want %v (operations taking a token: %v; code exchanges: %v)",
+				g, g.Has(ratelimit.App), want, secured[g], exchanges[g])
+		}
+	}
+}
+
+// The code exchanges are operations of the spec whose body is the
+// WeChatLoginRequest limitCodeExchange decodes, and they are the only
+// operations whose body names an AppID: a new one cannot call WeChat for
+// a body's AppID without its budget. loginWithWeChat is one of them.
+func TestCodeExchangesAreTheOperationsWhoseBodyNamesAnAppID(t *testing.T) {
+	routes := specRoutes(t)
+	if !codeExchanges["loginWithWeChat"] {
+		t.Error("loginWithWeChat is not a code exchange")
+	}
+	for id := range codeExchanges {
+		r, ok := routes[id]
+		if !ok {
+			t.Errorf("codeExchanges lists %s, which openapi.yaml does not have", id)
+			continue
+		}
+		rb := r.Operation.RequestBody
+		if rb == nil || rb.Value.Content.Get("application/json") == nil ||
+			rb.Value.Content.Get("application/json").Schema.Ref != "#/components/schemas/WeChatLoginRequest" {
+			t.Errorf("%s: its body is not a WeChatLoginRequest", id)
+		}
+	}
+	for id, r := range routes {
+		rb := r.Operation.RequestBody
+		if rb == nil || rb.Value == nil || codeExchanges[id] {
+			continue
+		}
+		for _, mt := range rb.Value.Content {
+			if mt.Schema != nil && mt.Schema.Value != nil && mt.Schema.Value.Properties["appid"] != nil {
+				t.Errorf("%s: its body names an appid but it is not in codeExchanges", id)
+			}
 		}
 	}
 }

@@ -9,7 +9,7 @@ func (m *Metrics) newRateLimits() {
 	}, []string{"group"})
 	m.rateFailOpen = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "ratelimit", Name: "fail_open_total",
-		Help: "Requests let through unchecked because the rate limiter's store (Redis) failed, by limit group.",
+		Help: "Budget checks let through unchecked because the rate limiter's store (Redis) failed, by limit group (a request checks one to three budgets).",
 	}, []string{"group"})
 	m.reg.MustRegister(m.rateLimited, m.rateFailOpen)
 }

@@ -101,8 +101,9 @@ func TestParsePolicyNamesEveryMistake(t *testing.T) {
 		{"exempt:ip=5/m", []string{"exempt", "cannot be limited"}},
 		{"auth", []string{`"auth"`, "group:scope=N/period"}},
 		{"auth:", []string{`"auth:"`}},
-		{"auth:user=5/m", []string{"auth: scope user needs an access token"}},
-		{"signup:app=5/m", []string{"signup: scope app needs an access token"}},
+		{"auth:user=5/m", []string{"auth: scope user needs an access token", "(scopes: ip, app)"}},
+		{"signup:app=5/m", []string{"signup: scope app needs an AppID", "(scopes: ip)"}},
+		{"signup:user=5/m", []string{"signup: scope user needs an access token", "(scopes: ip)"}},
 		{"read:device=5/m", []string{`read: unknown scope "device"`}},
 		{"read:ip", []string{`read: "ip"`}},
 		{"read:ip=5", []string{`read:ip: "5": want "N/period"`}},
@@ -133,8 +134,77 @@ func TestParsePolicyNamesEveryMistake(t *testing.T) {
 	}
 }
 
+// The auth group, which holds the WeChat login, has a per-AppID budget as
+// well as its address budget (on by default), configured like any other;
+// signup still has only its address budget.
+func TestParsePolicyGivesTheLoginGroupAnAppBudget(t *testing.T) {
+	def := ratelimit.DefaultPolicy()
+	perMinute := func(n int) ratelimit.Rule { return ratelimit.Rule{Count: n, Period: time.Minute} }
+	for _, tc := range []struct {
+		in      string
+		ip, app ratelimit.Rule
+	}{
+		{"", perMinute(60), perMinute(1200)},
+		{"auth:app=300/m", perMinute(60), perMinute(300)},
+		{"auth:app=off", perMinute(60), ratelimit.Rule{}},
+		{"auth:ip=5/m,app=50/10s", perMinute(5), ratelimit.Rule{Count: 50, Period: 10 * time.Second}},
+		{" auth : app = 2000/h ; read:off", perMinute(60), ratelimit.Rule{Count: 2000, Period: time.Hour}},
+		{"auth:off", ratelimit.Rule{}, ratelimit.Rule{}},
+		{"auth:ip=off", ratelimit.Rule{}, perMinute(1200)},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			p, err := ratelimit.ParsePolicy(tc.in)
+			if err != nil {
+				t.Fatalf("ParsePolicy(%q): %v", tc.in, err)
+			}
+			if got := p.Rule(ratelimit.Auth, ratelimit.IP); got != tc.ip {
+				t.Errorf("auth ip = %s, want %s", got, tc.ip)
+			}
+			if got := p.Rule(ratelimit.Auth, ratelimit.App); got != tc.app {
+				t.Errorf("auth app = %s, want %s", got, tc.app)
+			}
+			if got := p.Rule(ratelimit.Auth, ratelimit.User); !got.Off() {
+				t.Errorf("auth user = %s, want off (auth has no user scope)", got)
+			}
+			if got, want := p.Rule(ratelimit.Signup, ratelimit.App), def.Rule(ratelimit.Signup, ratelimit.App); got != want || !got.Off() {
+				t.Errorf("signup app = %s, want off", got)
+			}
+			// The start-up log writes it, and reads back the same.
+			if again, err := ratelimit.ParsePolicy(p.String()); err != nil || again != p {
+				t.Errorf("%q read back as %q (%v)", p.String(), again.String(), err)
+			}
+			if !tc.ip.Off() || !tc.app.Off() {
+				if want := "auth:ip=" + tc.ip.String() + ",app=" + tc.app.String() + ";"; !strings.HasPrefix(p.String(), want) {
+					t.Errorf("String() = %q, want it to start %q", p.String(), want)
+				}
+			}
+		})
+	}
+}
+
+func TestGroupsHaveTheScopesTheirOperationsGiveKeys(t *testing.T) {
+	for _, tc := range []struct {
+		g             ratelimit.Group
+		ip, user, app bool
+	}{
+		{ratelimit.Exempt, false, false, false},
+		{ratelimit.Auth, true, false, true},
+		{ratelimit.Signup, true, false, false},
+		{ratelimit.WeChat, true, true, true},
+		{ratelimit.Write, true, true, true},
+		{ratelimit.Read, true, true, true},
+		{ratelimit.Upload, true, true, true},
+	} {
+		for s, want := range map[ratelimit.Scope]bool{ratelimit.IP: tc.ip, ratelimit.User: tc.user, ratelimit.App: tc.app} {
+			if got := tc.g.Has(s); got != want {
+				t.Errorf("%s.Has(%s) = %v, want %v", tc.g, s, got, want)
+			}
+		}
+	}
+}
+
 func TestPolicyStringReadsBackAsTheSamePolicy(t *testing.T) {
-	for _, in := range []string{"", "write:user=300/m,ip=off;read:off;auth:ip=5/10s"} {
+	for _, in := range []string{"", "write:user=300/m,ip=off;read:off;auth:ip=5/10s", "auth:app=off;signup:off"} {
 		p, err := ratelimit.ParsePolicy(in)
 		if err != nil {
 			t.Fatal(err)

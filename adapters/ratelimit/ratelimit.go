@@ -54,11 +54,31 @@ func (g Group) String() string {
 func Groups() []Group { return []Group{Auth, Signup, WeChat, Write, Read, Upload} }
 
 // Authenticated reports whether the group has operations that take an
-// access token, the only source of the user and AppID scopes' keys.
+// access token, the only source of the user scope's key.
 func (g Group) Authenticated() bool {
 	switch g {
 	case WeChat, Write, Read, Upload:
 		return true
+	}
+	return false
+}
+
+// Has reports whether the group's operations give scope s a key, so that
+// a budget of s can be configured for it: every group counts client
+// addresses; users need an access token; AppIDs an access token too, or,
+// in auth, the wx.login code exchange (POST /v1/auth/wechat), whose
+// AppID is the one its body names once the server knows it serves it.
+func (g Group) Has(s Scope) bool {
+	if g == Exempt || g >= numGroups {
+		return false
+	}
+	switch s {
+	case IP:
+		return true
+	case User:
+		return g.Authenticated()
+	case App:
+		return g.Authenticated() || g == Auth
 	}
 	return false
 }
@@ -73,8 +93,13 @@ const (
 	// User counts the requests of one user, from the verified access
 	// token's subject.
 	User
-	// App counts the requests made in one mini-program, from the
-	// verified access token's AppID: WeChat's quotas are per AppID.
+	// App counts the requests made in one mini-program: WeChat's quotas
+	// are per AppID. The key is the verified access token's AppID, except
+	// for the operations that exchange a wx.login code (code2Session),
+	// whose key is the AppID the code is exchanged for: the body's appid,
+	// or the only mini-program served, and only once the server knows it
+	// serves that AppID (an unknown one makes no key; the operation
+	// refuses it).
 	App
 	numScopes
 )
@@ -153,9 +178,10 @@ type Backend interface {
 type Observer interface {
 	// Rejected is called for each request refused (429).
 	Rejected(group string)
-	// FailedOpen is called for each request let through unchecked because
-	// the shared backend (Redis) failed or is paused after a failure,
-	// under the FailOpen policy.
+	// FailedOpen is called for each budget check (Allow) let through
+	// unchecked because the shared backend (Redis) failed or is paused
+	// after a failure, under the FailOpen policy: once for each budget a
+	// request checks (its address, user, mini-program).
 	FailedOpen(group string)
 }
 

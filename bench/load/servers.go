@@ -340,4 +340,4 @@ func call(ctx context.Context, method, url, header string, body []byte, want int
 
 // benchRateLimits raises every budget the load routes meet far above any
 // rate this machine reaches.
-const benchRateLimits = "auth:ip=1000000/s;read:ip=1000000/s,user=1000000/s;write:ip=1000000/s,user=1000000/s"
+const benchRateLimits = "auth:ip=1000000/s,app=1000000/s;read:ip=1000000/s,user=1000000/s;write:ip=1000000/s,user=1000000/s"

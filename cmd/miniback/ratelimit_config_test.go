@@ -36,6 +36,13 @@ func TestLoadConfigReadsRateLimitSettings(t *testing.T) {
 				p.Rule(ratelimit.Read, ratelimit.User) == ratelimit.DefaultPolicy().Rule(ratelimit.Read, ratelimit.User)
 		}},
 		{"off", []string{"MINIBACK_RATE_LIMITS=off"}, func(_ Config, p ratelimit.Policy) bool { return p.Off() }},
+		{"the WeChat login's per-AppID budget", []string{"MINIBACK_RATE_LIMITS=auth:app=300/m"}, func(_ Config, p ratelimit.Policy) bool {
+			return p.Rule(ratelimit.Auth, ratelimit.App) == ratelimit.Rule{Count: 300, Period: time.Minute} &&
+				p.Rule(ratelimit.Auth, ratelimit.IP) == ratelimit.DefaultPolicy().Rule(ratelimit.Auth, ratelimit.IP)
+		}},
+		{"the WeChat login's per-AppID budget off", []string{"MINIBACK_RATE_LIMITS=auth:ip=30/m,app=off"}, func(_ Config, p ratelimit.Policy) bool {
+			return p.Rule(ratelimit.Auth, ratelimit.App).Off() && p.Rule(ratelimit.Auth, ratelimit.IP).Count == 30
+		}},
 		{"Redis with its timeout and failure policy", []string{"MINIBACK_REDIS_URL=redis://:pw@redis.internal:6379/2",
 			"MINIBACK_RATE_LIMIT_REDIS_TIMEOUT=50ms", "MINIBACK_RATE_LIMIT_REDIS_FAILURE=local", "MINIBACK_RATE_LIMIT_MAX_KEYS=5000"},
 			func(cfg Config, _ ratelimit.Policy) bool {
@@ -70,6 +77,7 @@ func TestLoadConfigRefusesBadRateLimitSettings(t *testing.T) {
 	}{
 		{"unknown group", []string{"MINIBACK_RATE_LIMITS=login:ip=5/m"}, []string{`MINIBACK_RATE_LIMITS: unknown group "login"`}},
 		{"user scope without tokens", []string{"MINIBACK_RATE_LIMITS=auth:user=5/m"}, []string{"MINIBACK_RATE_LIMITS: auth: scope user needs an access token"}},
+		{"app scope without an AppID", []string{"MINIBACK_RATE_LIMITS=signup:app=5/m"}, []string{"MINIBACK_RATE_LIMITS: signup: scope app needs an AppID"}},
 		{"every mistake on its own line", []string{"MINIBACK_RATE_LIMITS=read:ip=0/m;write:ip=5/fortnight"},
 			[]string{"MINIBACK_RATE_LIMITS: read:ip", "\n  MINIBACK_RATE_LIMITS: write:ip"}},
 		{"not a Redis URL", []string{"MINIBACK_REDIS_URL=http://:hunter2@redis:6379"}, []string{"MINIBACK_REDIS_URL: not a Redis URL"}},

@@ -17,6 +17,12 @@ export interface paths {
          * @description Exchanges the code from `wx.login` for miniback's own access token.
          *     The user is created on first login, keyed by (appid, openid). WeChat's
          *     `session_key` stays on the server.
+         *
+         *     Besides the client address's budget (`auth-ip`), the logins of one
+         *     mini-program share a budget (`auth-app`), since each one spends the
+         *     AppID's WeChat quota: once the request is valid and its AppID served
+         *     here, a login past it answers 429 `rate_limited` without calling
+         *     WeChat, whichever client sends it.
          */
         post: operations["loginWithWeChat"];
         delete?: never;
@@ -408,7 +414,9 @@ export interface paths {
          *     earlier WeChat login; accounts are not merged), 409
          *     `wechat_app_already_bound` when the caller's account has another
          *     WeChat user of the same mini-program. WeChat's failures answer as on
-         *     `/v1/auth/wechat`.
+         *     `/v1/auth/wechat`. The per-mini-program budget (`wechat-app`) this
+         *     counts against is the one of the AppID the code is for (`appid`, or
+         *     the only one served), not the access token's.
          */
         post: operations["bindMyWeChat"];
         delete?: never;
@@ -2773,9 +2781,11 @@ export interface components {
          * @description With `rate_limited`: the budget the request went over, as
          *     draft-ietf-httpapi-ratelimit-headers-10 writes a quota policy: its
          *     name (`<group>-<scope>`: groups `auth`, `signup`, `wechat`, `write`,
-         *     `read`, `upload`; scopes `ip`, `user`, `app`), `q` requests per `w`
-         *     seconds. The budget lets `q` requests through at once and gives one
-         *     back every `w`/`q` seconds.
+         *     `read`, `upload`; scopes `ip`, the client address, `user`, the
+         *     access token's user, `app`, the mini-program: the access token's,
+         *     or, for a `wx.login` code exchange, the `appid` the code is for),
+         *     `q` requests per `w` seconds. The budget lets `q` requests through
+         *     at once and gives one back every `w`/`q` seconds.
          * @example "signup-ip";q=10;w=3600
          */
         RateLimitPolicy: string;
