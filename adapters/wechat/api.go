@@ -109,6 +109,19 @@ func (e *ErrcodeError) DomainError() *domain.Error {
 	return d
 }
 
+// apiErrcode finds the errcode the called API itself answered in err, for
+// the API's own mapping. An errcode of the token call (stable_token, met
+// while fetching or renewing the token) is not the API's: it comes inside
+// the *domain.Error that says what to fix (stableTokenError), which must
+// stay as it is (45009 there is the daily token quota, not the API's).
+func apiErrcode(err error) (*ErrcodeError, bool) {
+	var ee *ErrcodeError
+	if !errors.As(err, &ee) || ee.API == apiStableToken {
+		return nil, false
+	}
+	return ee, true
+}
+
 // isTokenErrcode reports the errcodes that mean "this access token is no
 // good": refresh once, then retry.
 func isTokenErrcode(code int) bool { return code == 40001 || code == 40014 || code == 42001 }

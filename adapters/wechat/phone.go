@@ -106,8 +106,8 @@ func decodePhone(r phoneReply) (domain.WeChatPhone, error) {
 // phoneError maps the API's own errcodes; anything else keeps its
 // mapping (token, transport and shared errcodes).
 func phoneError(err error) error {
-	var ee *ErrcodeError
-	if !errors.As(err, &ee) {
+	ee, ok := apiErrcode(err)
+	if !ok {
 		return err
 	}
 	switch ee.Code {

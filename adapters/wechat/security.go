@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -135,8 +134,8 @@ func (c ContentSecurity) CheckMedia(ctx context.Context, in domain.MediaCheck) (
 // securityError maps content security's own errcodes, and the shared ones
 // through DomainError. The errcode stays in the cause for the log.
 func securityError(err error) error {
-	var ec *ErrcodeError
-	if !errors.As(err, &ec) {
+	ec, ok := apiErrcode(err)
+	if !ok {
 		return err
 	}
 	d := ec.DomainError()

@@ -2,7 +2,6 @@ package wechat
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/miniback/miniback/domain"
@@ -66,8 +65,8 @@ func (a *API) SendSubscribe(ctx context.Context, m domain.SubscribeMessage) (str
 // shared mapping. WeChat's errmsg (it names the bad key for 47003) stays
 // in the cause, for the log.
 func subscribeError(err error) error {
-	var ee *ErrcodeError
-	if !errors.As(err, &ee) {
+	ee, ok := apiErrcode(err)
+	if !ok {
 		return err
 	}
 	d := &domain.Error{Err: ee}

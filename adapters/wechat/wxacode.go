@@ -2,7 +2,6 @@ package wechat
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -52,8 +51,8 @@ func (a *API) WxaCodeUnlimited(ctx context.Context, app domain.AppID, c domain.W
 	}
 	r, err := a.Post(ctx, app, apiWxaCodeUnlimit, pathWxaCodeUnlimit, body)
 	if err != nil {
-		var e *ErrcodeError
-		if !errors.As(err, &e) {
+		e, ok := apiErrcode(err)
+		if !ok {
 			return domain.WxaCodeImage{}, err
 		}
 		switch e.Code {

@@ -14,14 +14,16 @@ package wechatsim
 //   - force_refresh:true rotates at once and the previous token dies at
 //     once. At most 20 forced refreshes a day per app (45009 after that);
 //     one within 30 s of the last does not rotate and returns the current
-//     token.
+//     token (WeChat: "连续使用该模式时，请保证调用时间隔至少为30s，否则不会刷新";
+//     not an errcode), and still counts against the 20.
 //   - An API called with a token that expired answers 42001; with one that
 //     was replaced, revoked or never issued, 40001; with none, 41001.
 //
 // Tests steer it with Config.Now (a fake clock), InjectError (the next
 // calls of an API for an app fail with an errcode), Revoke (someone else
 // force-refreshed) and Poison (the current token is refused although normal
-// mode keeps returning it, so only a forced refresh helps).
+// mode keeps returning it, so only a forced refresh helps); the running
+// simulator takes the last three over HTTP (faults.go).
 
 import (
 	"crypto/rand"

@@ -24,8 +24,12 @@ package wechatsim
 // 2-hour rule (WeChat's requirement that the user opened the mini-program
 // recently; 61010 is what community reports say WeChat answers).
 //
-// The verdict is chosen by marker words in the content (msg_sec_check) or
-// in the media_url (media_check_async):
+// Then an error marker in the content, title, nickname or signature
+// (msg_sec_check) or in the media_url (media_check_async) answers its
+// errcode (markers.go): err-busy is -1, err-45011 45011, and likewise
+// err-40003, err-40097, err-40129, err-43104, err-48001 and err-61010.
+//
+// Otherwise the verdict is chosen by marker words in the same places:
 //
 //	contains "sim-risky"   suggest risky, label 20001 (politics)
 //	contains "sim-review"  suggest review, label 10001 (ads)
@@ -238,7 +242,12 @@ func (s *Simulator) msgSecCheck(w http.ResponseWriter, r *http.Request, appid st
 		writeAPIError(w, 40097)
 		return
 	}
-	suggest, label := verdictOf(req.Content + "\x00" + req.Title + "\x00" + req.Nickname + "\x00" + req.Signature)
+	text := req.Content + "\x00" + req.Title + "\x00" + req.Nickname + "\x00" + req.Signature
+	if code, ok := markedErrcode(text, secMarkerErrcodes); ok {
+		s.secFail(w, APIMsgSecCheck, appid, code)
+		return
+	}
+	suggest, label := verdictOf(text)
 	details := []secDetail{{Strategy: "content_model", Suggest: suggest, Label: label, Prob: 90}}
 	if suggest != "pass" {
 		kw := MarkerRisky
@@ -251,6 +260,14 @@ func (s *Simulator) msgSecCheck(w http.ResponseWriter, r *http.Request, appid st
 	writeAPIJSON(w, msgSecCheckReply{ErrMsg: "ok", Result: secResult{suggest, label}, Detail: details, TraceID: trace})
 	if s.log != nil {
 		s.log.Info("wechatsim: msg_sec_check", "appid", appid, "scene", req.Scene, "suggest", suggest, "trace_id", trace)
+	}
+}
+
+// secFail answers an errcode a marker asked for, and logs it.
+func (s *Simulator) secFail(w http.ResponseWriter, api, appid string, errcode int) {
+	writeAPIError(w, errcode)
+	if s.log != nil {
+		s.log.Info("wechatsim: "+api, "appid", appid, "errcode", errcode, "outcome", "marker")
 	}
 }
 
@@ -270,6 +287,10 @@ func (s *Simulator) mediaCheckAsync(w http.ResponseWriter, r *http.Request, appi
 	u, err := url.Parse(req.MediaURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (req.MediaType != 1 && req.MediaType != 2) {
 		writeAPIError(w, 40097)
+		return
+	}
+	if code, ok := markedErrcode(req.MediaURL, secMarkerErrcodes); ok {
+		s.secFail(w, APIMediaCheckAsync, appid, code)
 		return
 	}
 	now := s.now()

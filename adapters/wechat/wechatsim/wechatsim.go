@@ -7,6 +7,26 @@
 // v2; "sim-risky" in a text or an image URL is judged risky, "sim-review"
 // review, anything else passes).
 //
+// Every documented error of every API can be reached without Go, as the
+// run command needs: the login and phone codes err-40029, err-busy and
+// the like (below and phone.go); the same markers as words in the inputs
+// of content security and in a QR code's scene (markers.go: err-45011 in
+// a nickname, a scene of err-45009, err-busy for -1); and, for the APIs
+// whose input no user controls (stable_token above all),
+// POST /wechatsim/faults {"api","appid","errcode","times"}, with
+// POST /wechatsim/revoke and /wechatsim/poison to make the access token
+// go bad so that the next call needs stable_token (faults.go).
+//
+// stable_token follows WeChat's rules (platform.go). One of them reads as
+// a surprise: a force_refresh within 30 s of the last forced refresh that
+// rotated answers the current token without rotating it (and counts
+// against the day's 20), because WeChat's documentation of
+// getStableAccessToken says so: "连续使用该模式时，请保证调用时间隔至少为
+// 30s，否则不会刷新" (when the mode is used repeatedly, calls must be at
+// least 30 s apart, otherwise it does not refresh). It is not an errcode.
+// miniback never sends one: its persisted budget refuses a forced refresh
+// within 30 s of the last before WeChat is called.
+//
 // It serves GET /sns/jscode2session?appid=&secret=&js_code=&grant_type=
 // and answers like WeChat: HTTP 200, Content-Type text/plain, and a JSON
 // body that is either {"session_key","openid","unionid"} or
@@ -193,6 +213,11 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("POST /cgi-bin/message/subscribe/send", s.withToken(APISubscribeSend, s.subscribeSend)) // subscribe.go
 	s.mux.HandleFunc("POST /wechatsim/subscribe", s.userSubscribe)
 	s.mux.HandleFunc("GET /wechatsim/messages", s.messages)
+	s.mux.HandleFunc("POST /wechatsim/faults", s.addFault) // faults.go
+	s.mux.HandleFunc("GET /wechatsim/faults", s.listFaults)
+	s.mux.HandleFunc("DELETE /wechatsim/faults", s.clearFaults)
+	s.mux.HandleFunc("POST /wechatsim/revoke", s.revokeHook)
+	s.mux.HandleFunc("POST /wechatsim/poison", s.poisonHook)
 }
 
 // ServeHTTP routes the simulated APIs; anything else is 404 or 405.

@@ -6,8 +6,8 @@ package wechatsim
 // {"errcode","errmsg"} as application/json, HTTP 200 both ways.
 //
 // After the access token check (platform.go) and any injected errcode
-// (InjectError(APIWxaCodeUnlimit, appid, 45009, n) for the quota), the
-// body is checked like WeChat does:
+// (InjectError(APIWxaCodeUnlimit, appid, 45009, n), or POST
+// /wechatsim/faults), the body is checked like WeChat does:
 //
 //	not JSON                          40169 invalid length for scene, or the data is not json string
 //	scene empty, over 32 characters,  40169 (the same)
@@ -18,6 +18,11 @@ package wechatsim
 //	page with a leading / or a ?      41030 invalid page
 //	check_path (default true) and a   41030 invalid page
 //	  page not published
+//
+// Then a scene containing an error marker (markers.go) answers its
+// errcode, so the run command reaches each of them through miniback's own
+// scene rule: err-45009 the quota, err-40169, err-41030, err-40097, and
+// err-busy (-1).
 //
 // The published pages are pages/index/index and whatever PublishPages
 // adds. A width outside 280–1280 is clamped to it, not refused (WeChat's
@@ -127,6 +132,10 @@ func (s *Simulator) wxaCodeUnlimit(w http.ResponseWriter, r *http.Request, appid
 		s.wxaFail(w, appid, 41030, msgWxaBadPage)
 		return
 	}
+	if code, ok := markedErrcode(req.Scene, wxaMarkerErrcodes); ok {
+		s.wxaFail(w, appid, code, wxaErrmsg(code))
+		return
+	}
 	width := 430
 	if req.Width != nil {
 		width = min(max(*req.Width, 280), 1280)
@@ -168,6 +177,19 @@ func (s *Simulator) wxaFail(w http.ResponseWriter, appid string, errcode int, ms
 	if s.log != nil {
 		s.log.Info("wechatsim: getwxacodeunlimit", "appid", appid, "errcode", errcode)
 	}
+}
+
+// wxaErrmsg is this API's message for errcode.
+func wxaErrmsg(errcode int) string {
+	switch errcode {
+	case 40169:
+		return msgWxaBadScene
+	case 41030:
+		return msgWxaBadPage
+	case 40097:
+		return msgWxaBadArgs
+	}
+	return errmsg(errcode)
 }
 
 // validWxaScene applies WeChat's scene rule.
