@@ -63,6 +63,10 @@ type WeChatTokenState struct {
 	LeaseHolder string
 	LeaseUntil  time.Time
 	Forced      ForcedRefreshes
+	// StableTokenNotBefore: stable_token answered that its daily quota is
+	// used up, so no replica calls it for the app before this time (the
+	// next Beijing midnight). Zero: no such stop.
+	StableTokenNotBefore time.Time
 }
 
 // Usable reports whether the stored token may be handed to a caller at
@@ -83,6 +87,12 @@ func (s WeChatTokenState) RecentlyFetched(now time.Time) bool {
 	return !s.FetchedAt.IsZero() && now.Before(s.FetchedAt.Add(WeChatTokenRefetchGap))
 }
 
+// StableTokenStopped reports whether no replica may call stable_token at
+// now because its daily quota was found used up.
+func (s WeChatTokenState) StableTokenStopped(now time.Time) bool {
+	return now.Before(s.StableTokenNotBefore)
+}
+
 // ForcedRefreshes counts an app's forced stable_token refreshes.
 type ForcedRefreshes struct {
 	Day   string    // the Beijing date ("2006-01-02") Count is for
@@ -97,8 +107,9 @@ var beijing = time.FixedZone("CST", 8*3600)
 // daily quotas by.
 func BeijingDay(t time.Time) string { return t.In(beijing).Format(time.DateOnly) }
 
-// nextBeijingMidnight returns the start of the Beijing day after t's.
-func nextBeijingMidnight(t time.Time) time.Time {
+// NextBeijingMidnight returns the start of the Beijing day after t's: when
+// WeChat's daily quotas (the forced refreshes, stable_token's calls) reset.
+func NextBeijingMidnight(t time.Time) time.Time {
 	b := t.In(beijing)
 	return time.Date(b.Year(), b.Month(), b.Day()+1, 0, 0, 0, 0, beijing)
 }
@@ -127,7 +138,7 @@ func (f ForcedRefreshes) Today(now time.Time) int {
 // until the budget allows one as RetryAfter).
 func (b ForceRefreshBudget) Check(f ForcedRefreshes, now time.Time) *Error {
 	if n := f.Today(now); n >= b.PerDay {
-		return &Error{Code: CodeWeChatTokenUnavailable, RetryAfter: nextBeijingMidnight(now).Sub(now),
+		return &Error{Code: CodeWeChatTokenUnavailable, RetryAfter: NextBeijingMidnight(now).Sub(now),
 			Message: "WeChat refuses this app's access token, and the forced refreshes WeChat allows today are spent; " +
 				"service resumes when the token is replaced or the budget resets at midnight Beijing time.",
 			Err: fmt.Errorf("forced-refresh budget spent: %d of %d today (Beijing day %s)", n, b.PerDay, BeijingDay(now))}

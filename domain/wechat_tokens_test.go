@@ -65,6 +65,22 @@ func TestBeijingDay_TurnsAtMidnightUTCPlus8(t *testing.T) {
 	}
 }
 
+func TestNextBeijingMidnight_IsTheStartOfTheNextBeijingDay(t *testing.T) {
+	next := time.Date(2026, 3, 1, 16, 0, 0, 0, time.UTC) // 2026-03-02 00:00 in Beijing
+	for _, at := range []time.Time{
+		time.Date(2026, 2, 28, 16, 0, 0, 0, time.UTC), // 00:00 in Beijing: a whole day to go
+		time.Date(2026, 3, 1, 1, 0, 0, 0, time.UTC),
+		time.Date(2026, 3, 1, 15, 59, 59, 0, time.UTC),
+	} {
+		if got := domain.NextBeijingMidnight(at); !got.Equal(next) {
+			t.Errorf("NextBeijingMidnight(%s) = %s, want %s", at, got, next)
+		}
+	}
+	if got := domain.NextBeijingMidnight(next); !got.Equal(next.Add(24 * time.Hour)) {
+		t.Errorf("at midnight itself: %s, want the day after", got)
+	}
+}
+
 func TestForceRefreshBudget_AllowsTwentyADayThirtySecondsApart(t *testing.T) {
 	b := domain.DefaultForceRefreshBudget
 	today := domain.BeijingDay(tokenT0)

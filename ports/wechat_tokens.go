@@ -31,4 +31,8 @@ type WeChatTokenStore interface {
 	// (domain.ForceRefreshBudget.Check), and returns the state. ok is
 	// false, and nothing is counted, otherwise.
 	SpendForcedRefresh(ctx context.Context, app domain.AppID, holder string, now time.Time, b domain.ForceRefreshBudget) (s domain.WeChatTokenState, ok bool, err error)
+	// StopStableToken records that no replica may call stable_token for
+	// app before notBefore (its daily quota is used up): the state's
+	// StableTokenNotBefore becomes notBefore, unless it is already later.
+	StopStableToken(ctx context.Context, app domain.AppID, notBefore time.Time) error
 }

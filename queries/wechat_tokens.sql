@@ -42,3 +42,11 @@ WHERE app_id = @app_id AND lease_holder = @holder
   AND (force_day <> @day::date OR forced_count < @per_day::integer)
   AND last_forced_at <= @not_before::timestamptz
 RETURNING *;
+
+-- name: StopStableToken :exec
+-- Records that no replica calls stable_token before @not_before (its daily
+-- quota is used up). Any replica may record it; it only moves later.
+INSERT INTO wechat_tokens AS t (app_id, stable_token_not_before)
+VALUES (@app_id, @not_before)
+ON CONFLICT (app_id) DO UPDATE
+SET stable_token_not_before = GREATEST(t.stable_token_not_before, EXCLUDED.stable_token_not_before);

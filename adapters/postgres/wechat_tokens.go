@@ -82,6 +82,15 @@ func (s *WeChatTokenStore) SpendForcedRefresh(ctx context.Context, app domain.Ap
 	return s.orCurrent(ctx, app, "spend forced refresh", row, err)
 }
 
+// StopStableToken records that no replica calls stable_token for app
+// before notBefore; a later stop already stored stays.
+func (s *WeChatTokenStore) StopStableToken(ctx context.Context, app domain.AppID, notBefore time.Time) error {
+	if err := s.q.StopStableToken(ctx, sqlcgen.StopStableTokenParams{AppID: string(app), NotBefore: notBefore}); err != nil {
+		return interpretError(fmt.Errorf("stop stable_token: %w", err))
+	}
+	return nil
+}
+
 // orCurrent turns the result of a conditional statement into (state, ok):
 // no row means the condition failed, and the app's current state is read
 // so that the caller can tell why.
@@ -118,6 +127,8 @@ func toWeChatTokenState(r sqlcgen.WechatToken) domain.WeChatTokenState {
 		LeaseHolder: r.LeaseHolder,
 		LeaseUntil:  orZero(r.LeaseUntil),
 		Forced:      domain.ForcedRefreshes{Count: int(r.ForcedCount), Last: orZero(r.LastForcedAt)},
+
+		StableTokenNotBefore: orZero(r.StableTokenNotBefore),
 	}
 	if r.ForcedCount > 0 && r.ForceDay.Valid {
 		s.Forced.Day = r.ForceDay.Time.Format(time.DateOnly)

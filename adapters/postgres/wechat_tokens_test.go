@@ -189,3 +189,40 @@ func TestWeChatTokenStore_SpendForcedRefreshKeepsWeChatsBudget(t *testing.T) {
 		t.Fatalf("first spend of the next Beijing day: ok %t, %+v", ok, st.Forced)
 	}
 }
+
+func TestWeChatTokenStore_StableTokenStopIsSharedAndOnlyMovesLater(t *testing.T) {
+	s := postgres.NewWeChatTokenStore(pgtest.NewDB(t))
+	ctx := context.Background()
+	midnight := time.Date(2026, 3, 1, 16, 0, 0, 0, time.UTC) // 00:00 Beijing
+	// No row yet: the stop creates it.
+	if err := s.StopStableToken(ctx, tokApp, midnight); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.WeChatToken(ctx, tokApp)
+	if err != nil || !st.StableTokenNotBefore.Equal(midnight) || st.Token != "" || st.LeaseHolder != "" {
+		t.Fatalf("after the stop: %+v (%v), want no token, no lease, not before %s", st, err, midnight)
+	}
+	if !st.StableTokenStopped(midnight.Add(-time.Second)) || st.StableTokenStopped(midnight) {
+		t.Fatalf("stopped should hold until %s and end there: %+v", midnight, st)
+	}
+	// An earlier stop leaves the later one; a later one replaces it.
+	if err := s.StopStableToken(ctx, tokApp, midnight.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = s.WeChatToken(ctx, tokApp); !st.StableTokenNotBefore.Equal(midnight) {
+		t.Fatalf("an earlier stop moved it to %s", st.StableTokenNotBefore)
+	}
+	// The lease and the token live alongside it.
+	held := leased(t, s, "a", tokT0)
+	if !held.StableTokenNotBefore.Equal(midnight) {
+		t.Fatalf("the lease's state lacks the stop: %+v", held)
+	}
+	next := midnight.Add(24 * time.Hour)
+	if err := s.StopStableToken(ctx, tokApp, next); err != nil {
+		t.Fatal(err)
+	}
+	st, ok, err := s.StoreWeChatToken(ctx, tokApp, "a", "tok-1", tokT0.Add(2*time.Hour), tokT0)
+	if err != nil || !ok || !st.StableTokenNotBefore.Equal(next) || st.Token != "tok-1" {
+		t.Fatalf("store after the stop: ok %t, %+v (%v)", ok, st, err)
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/miniback/miniback/adapters/wechat"
 	"github.com/miniback/miniback/adapters/wechat/wechatsim"
@@ -119,5 +121,39 @@ func TestStableToken_ErrcodesSayWhatToFix(t *testing.T) {
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Code != domain.CodeWeChatMisconfigured {
 		t.Fatalf("40164: err %v", err)
+	}
+}
+
+func TestStableToken_DailyQuotaAsksToRetryAtBeijingMidnightAndNamesTheCulprit(t *testing.T) {
+	sim, _ := newPlatform(t)
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	c, err := wechat.NewClient(wechat.Config{BaseURL: srv.URL, Apps: map[domain.AppID]string{appA: secretA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		force bool
+		says  string
+	}{
+		{false, "calls stable_token for this AppID far too often"},
+		{true, "force-refreshes this AppID's access token"},
+	} {
+		sim.InjectError(wechatsim.APIStableToken, string(appA), 45009, 1)
+		before := time.Now()
+		_, err := c.StableToken(context.Background(), appA, tt.force)
+		after := time.Now()
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Code != domain.CodeWeChatRateLimited {
+			t.Fatalf("force %t: err %v, want %s", tt.force, err, domain.CodeWeChatRateLimited)
+		}
+		if !strings.Contains(de.Message, tt.says) || !strings.Contains(de.Message, "00:00 Beijing time") {
+			t.Errorf("force %t: message %q, want it to say %q and when the quota resets", tt.force, de.Message, tt.says)
+		}
+		// Until the next Beijing midnight, not a minute: the quota is daily.
+		lo, hi := domain.NextBeijingMidnight(after).Sub(after), domain.NextBeijingMidnight(before).Sub(before)
+		if de.RetryAfter < lo || de.RetryAfter > hi {
+			t.Errorf("force %t: Retry-After %s, want the time until 00:00 Beijing time (%s..%s)", tt.force, de.RetryAfter, lo, hi)
+		}
 	}
 }

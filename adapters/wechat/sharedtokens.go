@@ -24,6 +24,11 @@ package wechat
 //   - A failed stable_token call is logged once with what to fix, and
 //     remembered for a few seconds (up to a minute): callers meanwhile get
 //     the same failure without a call to WeChat.
+//   - Except 45009 in normal mode, stable_token's daily quota used up:
+//     the replica that gets it stores the next Beijing midnight (when the quota resets) as
+//     the app's StableTokenNotBefore, and until then no replica calls
+//     stable_token; each hands out the stored token while it lives and
+//     then answers the quota failure, with Retry-After until midnight.
 //
 // The token itself is never logged and never part of an error.
 
@@ -130,6 +135,7 @@ type appToken struct {
 	refused     string        // the last token WeChat refused (40001, 40014, 42001)
 	failure     *domain.Error // the last failed refresh, answered again until failedUntil
 	failedUntil time.Time
+	stopLogged  time.Time // the StableTokenNotBefore this replica has logged
 }
 
 // NewSharedTokens returns the shared token source for c's apps.
@@ -242,7 +248,7 @@ func (s *SharedTokens) refreshAhead(ctx context.Context, app domain.AppID, a *ap
 		return fmt.Errorf("read stored token: %w", err)
 	}
 	now := s.clock.Now()
-	if !st.Due(now) || (st.Usable(now) && st.RecentlyFetched(now)) || a.backingOff(now) != nil {
+	if !st.Due(now) || (st.Usable(now) && st.RecentlyFetched(now)) || a.backingOff(now) != nil || s.stopped(a, app, st, now) != nil {
 		return nil
 	}
 	if !a.tryTake() {
@@ -290,11 +296,15 @@ func (s *SharedTokens) obtain(ctx context.Context, app domain.AppID, a *appToken
 			return a.keep(st.Token, st.ExpiresAt, now), nil
 		}
 		fresh := st.Usable(now) && st.Token.Reveal() != stale
-		if err := a.backingOff(now); err != nil {
+		failure := s.stopped(a, app, st, now) // *domain.Error: nil is no failure
+		if failure == nil {
+			failure = a.backingOff(now)
+		}
+		if failure != nil {
 			if fresh {
 				return a.keep(st.Token, st.ExpiresAt, now), nil // a due token beats a failure
 			}
-			return "", err
+			return "", failure
 		}
 		held, ok, err := s.store.AcquireWeChatTokenLease(ctx, app, s.holder, now, now.Add(s.leaseTTL))
 		if err != nil {
@@ -355,10 +365,17 @@ func (s *SharedTokens) refresh(ctx context.Context, app domain.AppID, a *appToke
 	if s.good(held, stale, now) {
 		return a.keep(held.Token, held.ExpiresAt, now), nil
 	}
+	// Or stored a stop: stable_token's daily quota is used up.
+	if e := s.stopped(a, app, held, now); e != nil {
+		if held.Usable(now) && held.Token.Reveal() != stale {
+			return a.keep(held.Token, held.ExpiresAt, now), nil
+		}
+		return "", e
+	}
 	reason := refreshReason(held, stale, now)
 	tok, err := s.stableToken(ctx, app, RefreshNormal, reason)
 	if err != nil {
-		return "", s.failed(a, app, reason, now, err)
+		return "", s.failed(ctx, a, app, false, reason, now, err)
 	}
 	if stale != "" && tok.Value == stale {
 		reason = "forced"
@@ -412,7 +429,7 @@ func (s *SharedTokens) force(ctx context.Context, app domain.AppID, a *appToken,
 		"appid", string(app), "forced_today", st.Forced.Count, "budget_per_day", s.budget.PerDay)
 	tok, err := s.stableToken(ctx, app, RefreshForced, "refused")
 	if err != nil {
-		return AccessToken{}, s.failed(a, app, "forced", now, err)
+		return AccessToken{}, s.failed(ctx, a, app, true, "forced", now, err)
 	}
 	if tok.Value == stale {
 		e := domain.ErrWeChatTokenStillRefused(fmt.Errorf("forced stable_token for %s returned the refused token", app))
@@ -437,17 +454,56 @@ func (s *SharedTokens) stableToken(ctx context.Context, app domain.AppID, mode, 
 
 // failed logs a failed stable_token call once, with what to fix, and
 // remembers it so that callers get it without calling WeChat again for a
-// while. A cancellation is neither logged nor remembered.
-func (s *SharedTokens) failed(a *appToken, app domain.AppID, reason string, now time.Time, err error) error {
+// while. A cancellation is neither logged nor remembered. Normal mode's
+// daily quota used up (45009) is stored instead, as a stop until the next
+// Beijing midnight that every replica reads; only if the store fails does
+// this replica remember it by itself. (A forced refresh's 45009 is the
+// quota of 20 forced refreshes: normal mode still works, and the budget
+// already bounds the forced calls.)
+func (s *SharedTokens) failed(ctx context.Context, a *appToken, app domain.AppID, forced bool, reason string, now time.Time, err error) error {
 	var de *domain.Error
 	if !errors.As(err, &de) {
 		return err
 	}
-	wait := backoffFor(de)
+	if forced || !stableTokenQuotaSpent(err) {
+		wait := backoffFor(de)
+		s.log.Error("wechat token: stable_token failed", "appid", string(app), "reason", reason, "code", string(de.Code),
+			"fix", de.Message, "error", err.Error(), "retry_in_s", int(wait/time.Second))
+		a.fail(de, now, wait)
+		return err
+	}
+	notBefore := domain.NextBeijingMidnight(now)
+	de.RetryAfter = notBefore.Sub(now) // on this replica's clock, like the stop
 	s.log.Error("wechat token: stable_token failed", "appid", string(app), "reason", reason, "code", string(de.Code),
-		"fix", de.Message, "error", err.Error(), "retry_in_s", int(wait/time.Second))
-	a.fail(de, now, wait)
+		"fix", de.Message, "error", err.Error(), "retry_in_s", int(de.RetryAfter/time.Second), "not_before", notBefore)
+	a.logStop(notBefore)
+	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
+	defer cancel()
+	if serr := s.store.StopStableToken(ctx, app, notBefore); serr != nil {
+		s.log.Warn("wechat token: could not store the stop of stable_token; the other replicas may each call it once more",
+			"appid", string(app), "not_before", notBefore, "error", serr.Error())
+		a.fail(de, now, de.RetryAfter)
+	}
 	return err
+}
+
+// stopped returns the failure to answer while st says that no replica may
+// call stable_token (its daily quota is used up), with Retry-After until
+// the stop ends. A replica that did not get the 45009 itself logs the stop
+// once.
+func (s *SharedTokens) stopped(a *appToken, app domain.AppID, st domain.WeChatTokenState, now time.Time) *domain.Error {
+	if !st.StableTokenStopped(now) {
+		return nil
+	}
+	notBefore := st.StableTokenNotBefore
+	wait := notBefore.Sub(now)
+	if a.logStop(notBefore) {
+		s.log.Warn("wechat token: not calling stable_token: its daily quota is used up", "appid", string(app),
+			"not_before", notBefore, "retry_in_s", int(math.Ceil(wait.Seconds())), "fix", stableTokenQuotaMessage)
+	}
+	return &domain.Error{Code: domain.CodeWeChatRateLimited, RetryAfter: wait, Message: stableTokenQuotaMessage,
+		Err: fmt.Errorf("stable_token answered 45009 for %s (daily quota used up); no replica calls it before %s",
+			app, notBefore.Format(time.RFC3339))}
 }
 
 // release ends this replica's lease after a refresh that stored nothing.
@@ -572,6 +628,18 @@ func (a *appToken) fail(e *domain.Error, now time.Time, wait time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.failure, a.failedUntil = e, now.Add(wait)
+}
+
+// logStop records that this replica has logged the stop until notBefore,
+// and reports whether it had not yet.
+func (a *appToken) logStop(notBefore time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopLogged.Equal(notBefore) {
+		return false
+	}
+	a.stopLogged = notBefore
+	return true
 }
 
 func (a *appToken) clearFailure() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -50,7 +51,7 @@ func (c *Client) StableToken(ctx context.Context, app domain.AppID, force bool) 
 		return AccessToken{}, badResponse(s.wrap(fmt.Errorf("stable_token: decode reply: %w", err)))
 	}
 	if r.ErrCode != 0 {
-		return AccessToken{}, stableTokenError(s, r.ErrCode, r.ErrMsg)
+		return AccessToken{}, stableTokenError(s, r.ErrCode, r.ErrMsg, force)
 	}
 	if r.AccessToken == "" || r.ExpiresIn <= 0 {
 		return AccessToken{}, badResponse(fmt.Errorf("stable_token: reply lacks access_token or expires_in (expires_in %d)", r.ExpiresIn))
@@ -73,9 +74,27 @@ func (c *Client) postStable(ctx context.Context, app domain.AppID, force bool, b
 	return r.body, err
 }
 
+// What stable_token's 45009 (a daily quota used up) tells the operator,
+// in normal mode and for a forced refresh (20 a day).
+const (
+	stableTokenQuotaMessage = "stable_token's daily quota for this AppID is used up (errcode 45009): " +
+		"something else calls stable_token for this AppID far too often (another server, a script or an SDK; " +
+		"miniback calls it about a dozen times a day for the whole deployment); find that caller. " +
+		"The quota resets at 00:00 Beijing time; until then no replica calls stable_token again."
+	forcedQuotaMessage = "stable_token's daily quota of forced refreshes for this AppID is used up (errcode 45009): " +
+		"something else force-refreshes this AppID's access token; find that caller. " +
+		"The quota resets at 00:00 Beijing time."
+)
+
+// stableTokenQuotaSpent reports whether err is stable_token's 45009.
+func stableTokenQuotaSpent(err error) bool {
+	var ee *ErrcodeError
+	return errors.As(err, &ee) && ee.API == apiStableToken && ee.Code == 45009
+}
+
 // stableTokenError maps stable_token's errcodes to problems that say what
-// an operator must fix.
-func stableTokenError(s scrubber, code int, msg string) *domain.Error {
+// an operator must fix. force tells a forced refresh's answer.
+func stableTokenError(s scrubber, code int, msg string, force bool) *domain.Error {
 	e := (&ErrcodeError{API: "stable_token", Code: code, Msg: truncate(msg, 200)}).DomainError()
 	e.Err = s.wrap(e.Err)
 	switch code {
@@ -84,7 +103,14 @@ func stableTokenError(s scrubber, code int, msg string) *domain.Error {
 	case 40125, 41004:
 		e.Message = fmt.Sprintf("WeChat refused the app secret (errcode %d): check MINIBACK_WECHAT_APPS, or reset the secret in the console.", code)
 	case 45009:
-		e.Message = "WeChat's daily access-token quota is used up (errcode 45009)."
+		// A daily quota (unlike getwxacodeunlimit's 45009, which counts
+		// per minute): nothing mends before it resets.
+		now := time.Now()
+		e.RetryAfter = domain.NextBeijingMidnight(now).Sub(now)
+		e.Message = stableTokenQuotaMessage
+		if force {
+			e.Message = forcedQuotaMessage
+		}
 	case 89503:
 		e.Code = domain.CodeWeChatMisconfigured
 		e.Message = "WeChat holds the access-token call for an administrator's confirmation (errcode 89503): confirm it in the mini-program console."

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,28 +13,37 @@ import (
 // MINIBACK_CONTENT_CHECK and MINIBACK_CONTENT_CHECK_FAILURE. The same
 // default holds with the simulator and with real credentials, so
 // development behaves as production does (the simulator judges text by
-// marker words: see package wechatsim).
+// marker words: see package wechatsim). When both settings are bad, the
+// error names both.
 func (c Config) ContentChecks() (domain.ContentChecks, error) {
+	cc, errs := c.readContentChecks()
+	return cc, errors.Join(errs...)
+}
+
+// readContentChecks reads both settings and returns one error per bad one.
+func (c Config) readContentChecks() (domain.ContentChecks, []error) {
+	var errs []error
 	fields := domain.DefaultContentFields
 	if strings.TrimSpace(c.ContentCheck) != "" {
 		var err error
 		if fields, err = domain.ParseContentFields(c.ContentCheck); err != nil {
-			return domain.ContentChecks{}, fmt.Errorf("MINIBACK_CONTENT_CHECK: %w", err)
+			errs = append(errs, fmt.Errorf("MINIBACK_CONTENT_CHECK: %w", err))
 		}
 	}
 	policy := domain.ContentFailurePolicy(strings.ToLower(strings.TrimSpace(c.ContentCheckFailure)))
 	if !policy.Valid() {
-		return domain.ContentChecks{}, fmt.Errorf("MINIBACK_CONTENT_CHECK_FAILURE must be accept or refuse, not %q", c.ContentCheckFailure)
+		errs = append(errs, fmt.Errorf("MINIBACK_CONTENT_CHECK_FAILURE must be accept or refuse, not %q", c.ContentCheckFailure))
+	}
+	if len(errs) > 0 {
+		return domain.ContentChecks{}, errs
 	}
 	return domain.ContentChecks{Fields: fields, OnFailure: policy}, nil
 }
 
-// validateContent checks the content security settings.
+// validateContent checks the content security settings: one error (one
+// line of LoadConfig's message) per bad setting.
 func (c Config) validateContent() []error {
-	var errs []error
-	if _, err := c.ContentChecks(); err != nil {
-		errs = append(errs, err)
-	}
+	_, errs := c.readContentChecks()
 	if c.ContentMediaURLTTL < 10*time.Minute || c.ContentMediaURLTTL > maxPresign {
 		errs = append(errs, fmt.Errorf("MINIBACK_CONTENT_MEDIA_URL_TTL must be between 10m and 168h, not %s", c.ContentMediaURLTTL))
 	}

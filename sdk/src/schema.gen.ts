@@ -300,7 +300,9 @@ export interface paths {
          *     A phone of another mini-program in WeChat's answer is 502
          *     `wechat_phone_app_mismatch`; WeChat's quota 429
          *     `wechat_rate_limited`, WeChat busy or down 503 (with
-         *     `Retry-After`). Several accounts may hold the same number.
+         *     `Retry-After`), no access token to be had 503
+         *     `wechat_token_unavailable`. Several accounts may hold the same
+         *     number.
          */
         post: operations["bindMyPhone"];
         /**
@@ -2584,7 +2586,8 @@ export interface components {
          *     address, per user or per mini-program; the `RateLimit-Policy` and
          *     `RateLimit` headers name it); `too_many_attempts`, failed password
          *     attempts; `wxacode_rate_limited`, new mini-program codes;
-         *     `wechat_rate_limited`, WeChat's own quota.
+         *     `wechat_rate_limited`, WeChat's own quota (a daily one, such as
+         *     the access token's, until midnight Beijing time).
          */
         TooManyRequests: {
             headers: {
@@ -2682,6 +2685,12 @@ export interface components {
          *     mini-program's minute quota of the API reached, 45011), so this
          *     server paused its calls: nothing was sent to WeChat, and
          *     `Retry-After` is the time until it tries WeChat again.
+         *     With code `wechat_token_unavailable`, no working WeChat access
+         *     token could be had for the mini-program: WeChat refuses the token,
+         *     and the forced refreshes it allows are spent for the day (then
+         *     `Retry-After` runs to midnight Beijing time) or the last one was
+         *     under 30 s ago, or another server's refresh of the token did not
+         *     finish in time; nothing was done.
          *     With code `content_check_unavailable`, WeChat's content security
          *     could not check the text and this deployment refuses unchecked
          *     text (`MINIBACK_CONTENT_CHECK_FAILURE=refuse`); nothing was stored.

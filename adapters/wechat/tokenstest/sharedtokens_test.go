@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miniback/miniback/adapters/wechat"
 	"github.com/miniback/miniback/adapters/wechat/wechatsim"
 	"github.com/miniback/miniback/domain"
 )
@@ -269,6 +270,137 @@ func TestSharedTokens_TwentyForcedRefreshesADayThenCallsFailUntilBeijingMidnight
 	}
 }
 
+func TestSharedTokens_StableTokensDailyQuotaStopsEveryReplicaUntilBeijingMidnight(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t, options{replicas: 3}) // 09:00 in Beijing
+	d.warm()
+	// Something else spent the day's quota: the next call answers 45009.
+	d.sim.InjectError(stableToken, string(app), 45009, 1)
+	due := d.stored().ExpiresAt.Add(-domain.WeChatTokenRefreshAhead + time.Second)
+	d.clock.Add(due.Sub(d.clock.Now()))
+	midnight := domain.NextBeijingMidnight(d.clock.Now())
+	before := d.sim.CallsTo(stableToken)
+
+	// Every replica runs its refresher and serves calls every minute,
+	// through the token's expiry and on for half an hour.
+	refused, end := 0, d.stored().ExpiresAt.Add(30*time.Minute)
+	for d.clock.Now().Before(end) {
+		expired := !d.stored().Usable(d.clock.Now())
+		for _, r := range d.replicas {
+			if err := r.tokens.RefreshDue(ctx); err != nil {
+				t.Fatalf("RefreshDue: %v", err)
+			}
+			err := r.call(ctx)
+			d.noTokenIn(err)
+			switch {
+			case !expired && err != nil:
+				t.Fatalf("replica %s, while the stored token lives: %v", r.name, err)
+			case expired:
+				refused++
+				de := domainError(t, err)
+				if wait := midnight.Sub(d.clock.Now()); de.Code != domain.CodeWeChatRateLimited || de.RetryAfter != wait {
+					t.Fatalf("replica %s after expiry: %s, Retry-After %s; want %s, %s (until 00:00 Beijing time)",
+						r.name, de.Code, de.RetryAfter, domain.CodeWeChatRateLimited, wait)
+				}
+			}
+		}
+		d.clock.Add(time.Minute)
+	}
+	if refused < 3*25 {
+		t.Fatalf("only %d calls after the token expired", refused)
+	}
+	if st := d.stored(); !st.StableTokenNotBefore.Equal(midnight) {
+		t.Fatalf("stored stop %s, want the next Beijing midnight %s", st.StableTokenNotBefore, midnight)
+	}
+	// A second before midnight, still nothing.
+	d.clock.Add(midnight.Add(-time.Second).Sub(d.clock.Now()))
+	for _, r := range d.replicas {
+		_ = r.tokens.RefreshDue(ctx)
+		if err := r.call(ctx); domain.ErrorCode(err) != domain.CodeWeChatRateLimited {
+			t.Fatalf("replica %s a second before midnight: %v", r.name, err)
+		}
+	}
+	if n := d.sim.CallsTo(stableToken) - before; n != 1 {
+		t.Fatalf("%d stable_token calls by 3 replicas before Beijing midnight, want the one that got 45009", n)
+	}
+	if n := len(d.log.lines(`"level":"ERROR"`, "stable_token failed", "errcode 45009", `"fix"`, "find that caller")); n != 1 {
+		t.Fatalf("%d error lines, want 1 saying what to fix:\n%s", n, d.log.String())
+	}
+	if n := len(d.log.lines(`"level":"WARN"`, "daily quota is used up", `"not_before"`)); n > len(d.replicas)-1 {
+		t.Fatalf("%d warnings of the stop, want at most one per other replica:\n%s", n, d.log.String())
+	}
+
+	// Midnight: the quota is new, and one replica fetches the token.
+	d.clock.Add(time.Second)
+	for i, err := range d.concurrently(6) {
+		if err != nil {
+			t.Errorf("call %d after midnight: %v", i, err)
+		}
+	}
+	if n := d.sim.CallsTo(stableToken) - before; n != 2 {
+		t.Fatalf("%d stable_token calls after midnight, want 2", n)
+	}
+}
+
+func TestSharedTokens_LiftingTheStoredStopResumesStableTokenAtOnce(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t, options{replicas: 2})
+	d.sim.InjectError(stableToken, string(app), 45009, 1)
+	for _, r := range d.replicas {
+		if err := r.call(ctx); domain.ErrorCode(err) != domain.CodeWeChatRateLimited {
+			t.Fatalf("replica %s: %v, want %s", r.name, err, domain.CodeWeChatRateLimited)
+		}
+	}
+	// The operator had the quota reset (clear_quota) and lifts the stop
+	// as the README says.
+	if _, err := d.open().Pool().Exec(ctx, `UPDATE wechat_tokens SET stable_token_not_before = 'epoch' WHERE app_id = $1`, string(app)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range d.replicas {
+		if err := r.call(ctx); err != nil {
+			t.Fatalf("replica %s after the stop was lifted: %v", r.name, err)
+		}
+	}
+	if n := d.sim.CallsTo(stableToken); n != 2 {
+		t.Fatalf("%d stable_token calls, want 2 (the 45009 and one after the lift)", n)
+	}
+}
+
+func TestSharedTokens_AForcedRefreshsDailyQuotaSaysWhoToLookForAndStopsNoNormalModeCall(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t, options{replicas: 2})
+	d.warm()
+	// Another system spends WeChat's 20 forced refreshes of the day.
+	other, err := wechat.NewClient(wechat.Config{BaseURL: d.url, Apps: map[domain.AppID]string{app: secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if _, err := other.StableToken(ctx, app, true); err != nil {
+			t.Fatalf("the other system's forced refresh %d: %v", i+1, err)
+		}
+	}
+	d.warm()                  // the replicas renew their copies in normal mode
+	d.sim.Poison(string(app)) // normal mode now hands out a refused token
+	before := d.sim.CallsTo(stableToken)
+	err = d.replicas[0].call(ctx)
+	de := domainError(t, err)
+	if de.Code != domain.CodeWeChatRateLimited || !strings.Contains(de.Message, "force-refreshes") {
+		t.Fatalf("%s %q, want %s saying something else force-refreshes", de.Code, de.Message, domain.CodeWeChatRateLimited)
+	}
+	if n := d.sim.CallsTo(stableToken) - before; n != 2 {
+		t.Fatalf("%d stable_token calls, want 2 (normal mode, then the forced one)", n)
+	}
+	if st := d.stored(); !st.StableTokenNotBefore.IsZero() {
+		t.Fatalf("a forced refresh's 45009 stopped normal mode until %s", st.StableTokenNotBefore)
+	}
+	// The other replica still asks normal mode, which may have mended.
+	_ = d.replicas[1].call(ctx)
+	if n := d.sim.CallsTo(stableToken) - before; n != 3 {
+		t.Fatalf("%d stable_token calls after replica b's call, want 3: its normal-mode call", n)
+	}
+}
+
 func TestSharedTokens_ExpiredTokenAnswers42001AndIsRefreshedOnce(t *testing.T) {
 	d := newDeployment(t, options{replicas: 3, skewed: true})
 	d.warm()
@@ -298,13 +430,15 @@ func TestSharedTokens_StableTokenErrorsSayWhatToFixAndAreNotRetriedAtOnce(t *tes
 		errcode int
 		code    domain.Code
 		says    string
-		backoff time.Duration
+		backoff time.Duration // 0: until the next Beijing midnight
 	}{
 		{40164, domain.CodeWeChatMisconfigured, "IP whitelist", time.Minute},
 		{40013, domain.CodeWeChatMisconfigured, "MINIBACK_WECHAT_APPS", time.Minute},
 		{40125, domain.CodeWeChatMisconfigured, "app secret", time.Minute},
 		{89503, domain.CodeWeChatMisconfigured, "administrator", time.Minute},
-		{45009, domain.CodeWeChatRateLimited, "daily", time.Minute},
+		// A daily quota: retrying before it resets is useless, and
+		// something else is spending it.
+		{45009, domain.CodeWeChatRateLimited, "calls stable_token for this AppID far too often", 0},
 		{45011, domain.CodeWeChatRateLimited, "per-minute", time.Minute},
 		{-1, domain.CodeWeChatBusy, "busy", 5 * time.Second},
 	}
@@ -315,12 +449,23 @@ func TestSharedTokens_StableTokenErrorsSayWhatToFixAndAreNotRetriedAtOnce(t *tes
 		t.Run(fmt.Sprint(tt.errcode), func(t *testing.T) {
 			d.sim.InjectError(stableToken, string(app), tt.errcode, 2)
 			before := d.sim.CallsTo(stableToken)
+			backoff, daily := tt.backoff, tt.backoff == 0
+			if daily {
+				now := d.clock.Now()
+				backoff = domain.NextBeijingMidnight(now).Sub(now)
+			}
 			for i := range 4 {
 				err := r.call(ctx)
 				de := domainError(t, err)
 				if de.Code != tt.code || !strings.Contains(de.Message, tt.says) {
 					t.Fatalf("call %d: %s %q, want %s saying %q", i, de.Code, de.Message, tt.code, tt.says)
 				}
+				if daily && de.RetryAfter != backoff {
+					t.Fatalf("call %d: Retry-After %s, want %s (until 00:00 Beijing time)", i, de.RetryAfter, backoff)
+				}
+			}
+			if daily && !strings.Contains(domainError(t, r.call(ctx)).Message, "00:00 Beijing time") {
+				t.Fatal("the daily quota's message does not say when it resets")
 			}
 			if n := d.sim.CallsTo(stableToken) - before; n != 1 {
 				t.Fatalf("%d stable_token calls for 4 API calls, want 1 (the failure is remembered)", n)
@@ -329,10 +474,13 @@ func TestSharedTokens_StableTokenErrorsSayWhatToFixAndAreNotRetriedAtOnce(t *tes
 			if n := len(d.log.lines(`"level":"ERROR"`, "stable_token failed", want, `"fix"`)); n != 1 {
 				t.Fatalf("%d error lines for errcode %d, want 1:\n%s", n, tt.errcode, d.log.String())
 			}
-			d.clock.Add(tt.backoff - time.Second)
-			_ = r.call(ctx)
+			d.clock.Add(backoff - time.Second)
+			err := r.call(ctx)
 			if n := d.sim.CallsTo(stableToken) - before; n != 1 {
-				t.Fatalf("a call %s into a %s backoff reached WeChat", tt.backoff-time.Second, tt.backoff)
+				t.Fatalf("a call %s into a %s backoff reached WeChat", backoff-time.Second, backoff)
+			}
+			if daily && domainError(t, err).RetryAfter != time.Second {
+				t.Fatalf("a second before midnight: %v, want Retry-After 1s", err)
 			}
 			d.clock.Add(time.Second)
 			if err := r.call(ctx); domain.ErrorCode(err) != tt.code {
@@ -340,6 +488,10 @@ func TestSharedTokens_StableTokenErrorsSayWhatToFixAndAreNotRetriedAtOnce(t *tes
 			}
 			if n := d.sim.CallsTo(stableToken) - before; n != 2 {
 				t.Fatalf("%d stable_token calls after the backoff, want 2", n)
+			}
+			if daily { // the second 45009 stops it until the next midnight
+				now := d.clock.Now()
+				d.clock.Add(domain.NextBeijingMidnight(now).Sub(now))
 			}
 			d.clock.Add(time.Minute)
 		})

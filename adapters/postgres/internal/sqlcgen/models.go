@@ -231,15 +231,16 @@ type WechatSubscriptionEvent struct {
 }
 
 type WechatToken struct {
-	AppID        string
-	AccessToken  string
-	ExpiresAt    time.Time
-	Generation   int64
-	FetchedAt    time.Time
-	FetchedBy    string
-	LeaseHolder  string
-	LeaseUntil   time.Time
-	ForceDay     pgtype.Date
-	ForcedCount  int32
-	LastForcedAt time.Time
+	AppID                string
+	AccessToken          string
+	ExpiresAt            time.Time
+	Generation           int64
+	FetchedAt            time.Time
+	FetchedBy            string
+	LeaseHolder          string
+	LeaseUntil           time.Time
+	ForceDay             pgtype.Date
+	ForcedCount          int32
+	LastForcedAt         time.Time
+	StableTokenNotBefore time.Time
 }

@@ -18,7 +18,7 @@ VALUES ($1, $2, $3)
 ON CONFLICT (app_id) DO UPDATE
 SET lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until
 WHERE t.lease_holder = '' OR t.lease_holder = EXCLUDED.lease_holder OR t.lease_until <= $4::timestamptz
-RETURNING app_id, access_token, expires_at, generation, fetched_at, fetched_by, lease_holder, lease_until, force_day, forced_count, last_forced_at
+RETURNING app_id, access_token, expires_at, generation, fetched_at, fetched_by, lease_holder, lease_until, force_day, forced_count, last_forced_at, stable_token_not_before
 `
 
 type AcquireWeChatTokenLeaseParams struct {
@@ -51,12 +51,13 @@ func (q *Queries) AcquireWeChatTokenLease(ctx context.Context, arg AcquireWeChat
 		&i.ForceDay,
 		&i.ForcedCount,
 		&i.LastForcedAt,
+		&i.StableTokenNotBefore,
 	)
 	return i, err
 }
 
 const getWeChatToken = `-- name: GetWeChatToken :one
-SELECT app_id, access_token, expires_at, generation, fetched_at, fetched_by, lease_holder, lease_until, force_day, forced_count, last_forced_at FROM wechat_tokens WHERE app_id = $1
+SELECT app_id, access_token, expires_at, generation, fetched_at, fetched_by, lease_holder, lease_until, force_day, forced_count, last_forced_at, stable_token_not_before FROM wechat_tokens WHERE app_id = $1
 `
 
 func (q *Queries) GetWeChatToken(ctx context.Context, appID string) (WechatToken, error) {
@@ -74,6 +75,7 @@ func (q *Queries) GetWeChatToken(ctx context.Context, appID string) (WechatToken
 		&i.ForceDay,
 		&i.ForcedCount,
 		&i.LastForcedAt,
+		&i.StableTokenNotBefore,
 	)
 	return i, err
 }
@@ -102,7 +104,7 @@ SET forced_count   = CASE WHEN force_day = $1::date THEN forced_count + 1 ELSE 1
 WHERE app_id = $3 AND lease_holder = $4
   AND (force_day <> $1::date OR forced_count < $5::integer)
   AND last_forced_at <= $6::timestamptz
-RETURNING app_id, access_token, expires_at, generation, fetched_at, fetched_by, lease_holder, lease_until, force_day, forced_count, last_forced_at
+RETURNING app_id, access_token, expires_at, generation, fetched_at, fetched_by, lease_holder, lease_until, force_day, forced_count, last_forced_at, stable_token_not_before
 `
 
 type SpendForcedRefreshParams struct {
@@ -139,8 +141,28 @@ func (q *Queries) SpendForcedRefresh(ctx context.Context, arg SpendForcedRefresh
 		&i.ForceDay,
 		&i.ForcedCount,
 		&i.LastForcedAt,
+		&i.StableTokenNotBefore,
 	)
 	return i, err
+}
+
+const stopStableToken = `-- name: StopStableToken :exec
+INSERT INTO wechat_tokens AS t (app_id, stable_token_not_before)
+VALUES ($1, $2)
+ON CONFLICT (app_id) DO UPDATE
+SET stable_token_not_before = GREATEST(t.stable_token_not_before, EXCLUDED.stable_token_not_before)
+`
+
+type StopStableTokenParams struct {
+	AppID     string
+	NotBefore time.Time
+}
+
+// Records that no replica calls stable_token before @not_before (its daily
+// quota is used up). Any replica may record it; it only moves later.
+func (q *Queries) StopStableToken(ctx context.Context, arg StopStableTokenParams) error {
+	_, err := q.db.Exec(ctx, stopStableToken, arg.AppID, arg.NotBefore)
+	return err
 }
 
 const storeWeChatToken = `-- name: StoreWeChatToken :one
@@ -153,7 +175,7 @@ SET generation   = generation + CASE WHEN access_token = $1::text THEN 0 ELSE 1 
     lease_holder = '',
     lease_until  = 'epoch'
 WHERE app_id = $5 AND lease_holder = $4::text
-RETURNING app_id, access_token, expires_at, generation, fetched_at, fetched_by, lease_holder, lease_until, force_day, forced_count, last_forced_at
+RETURNING app_id, access_token, expires_at, generation, fetched_at, fetched_by, lease_holder, lease_until, force_day, forced_count, last_forced_at, stable_token_not_before
 `
 
 type StoreWeChatTokenParams struct {
@@ -186,6 +208,7 @@ func (q *Queries) StoreWeChatToken(ctx context.Context, arg StoreWeChatTokenPara
 		&i.ForceDay,
 		&i.ForcedCount,
 		&i.LastForcedAt,
+		&i.StableTokenNotBefore,
 	)
 	return i, err
 }
