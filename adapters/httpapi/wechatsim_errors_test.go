@@ -169,7 +169,7 @@ func TestStableToken_FaultsFromTheSimulatorsEndpointBecomeClearProblems(t *testi
 		{40125, http.StatusBadGateway, domain.CodeWeChatMisconfigured, "reset the secret in the console"},
 		{40164, http.StatusBadGateway, domain.CodeWeChatMisconfigured, "IP whitelist"},
 		{89503, http.StatusBadGateway, domain.CodeWeChatMisconfigured, "confirm it in the mini-program console"},
-		{45009, http.StatusTooManyRequests, domain.CodeWeChatRateLimited, "daily access-token quota"},
+		{45009, http.StatusTooManyRequests, domain.CodeWeChatRateLimited, "daily quota"},
 		{45011, http.StatusTooManyRequests, domain.CodeWeChatRateLimited, "stable_token"},
 		{-1, http.StatusServiceUnavailable, domain.CodeWeChatBusy, "busy"},
 	} {
@@ -183,7 +183,7 @@ func TestStableToken_FaultsFromTheSimulatorsEndpointBecomeClearProblems(t *testi
 			res := wxaCode(e.api, l.AccessToken, map[string]any{"scene": scene})
 			wantProblem(t, res, c.status, c.code)
 			if d := res.Problem().Detail; d == nil || !strings.Contains(*d, c.says) {
-				t.Errorf("detail %v, want stable_token's problem saying %q", d, c.says)
+				t.Errorf("detail %v, want stable_token's problem saying %q", deref(d), c.says)
 			}
 			if n := e.simulator().CallsTo(wechatsim.APIStableToken) - before; n != 1 {
 				t.Fatalf("%d stable_token calls, want 1", n)

@@ -55,7 +55,7 @@ func TestAPI_TheTokenCallsErrorsKeepTheirMeaningThroughEveryAPI(t *testing.T) {
 				says    string
 			}{
 				{89503, domain.CodeWeChatMisconfigured, "administrator's confirmation"},
-				{45009, domain.CodeWeChatRateLimited, "daily access-token quota"},
+				{45009, domain.CodeWeChatRateLimited, "daily quota"},
 				{40013, domain.CodeWeChatMisconfigured, "MINIBACK_WECHAT_APPS"},
 			} {
 				sim.Revoke(string(appA))
